@@ -1,0 +1,1 @@
+"""Artifacts: content-addressed storage and the materializers that turn values into bytes."""

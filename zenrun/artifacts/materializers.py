@@ -1,0 +1,144 @@
+"""Materializers: how a step output becomes bytes in the artifact store, and back.
+
+numpy arrays are stored as ``.npy`` (no pickle), JSON-able builtins as JSON,
+everything else with cloudpickle, recording the Python version that wrote it.
+Plugins add their own through ``zenrun_register_materializers``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from typing import Any, Protocol, runtime_checkable
+
+logger = logging.getLogger("zenrun")
+
+
+@runtime_checkable
+class Materializer(Protocol):
+    """Turns values of some types into bytes and back."""
+
+    name: str
+    version: str
+
+    def can_save(self, value: Any) -> bool: ...
+    def dumps(self, value: Any) -> bytes: ...
+    def loads(self, data: bytes) -> Any: ...
+
+
+class NumpyMaterializer:
+    name, version = "npy", "1"
+
+    def can_save(self, value: Any) -> bool:
+        np = sys.modules.get("numpy")
+        return np is not None and type(value) is np.ndarray and value.dtype != object
+
+    def dumps(self, value: Any) -> bytes:
+        import numpy as np
+
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        return buffer.getvalue()
+
+    def loads(self, data: bytes) -> Any:
+        import numpy as np
+
+        return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_plain_json(value: Any, depth: int = 0) -> bool:
+    """True when JSON round-trips ``value`` to an equal value of the same types."""
+    if depth > 50:
+        return False
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is list:
+        return all(_is_plain_json(v, depth + 1) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _is_plain_json(v, depth + 1) for k, v in value.items())
+    return False
+
+
+class JsonMaterializer:
+    name, version = "json", "1"
+
+    def can_save(self, value: Any) -> bool:
+        return _is_plain_json(value)
+
+    def dumps(self, value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
+class PickleMaterializer:
+    """The fallback: cloudpickle, with a header naming the Python version."""
+
+    name, version = "cloudpickle", "1"
+    _MAGIC = b"ZENRUN-CLOUDPICKLE "
+
+    def can_save(self, value: Any) -> bool:
+        return True
+
+    def dumps(self, value: Any) -> bytes:
+        import cloudpickle
+
+        header = self._MAGIC + f"{sys.version_info.major}.{sys.version_info.minor}\n".encode()
+        return header + cloudpickle.dumps(value)
+
+    def loads(self, data: bytes) -> Any:
+        import pickle
+
+        if data.startswith(self._MAGIC):
+            header, _, data = data.partition(b"\n")
+            written_by = header[len(self._MAGIC):].decode()
+            here = f"{sys.version_info.major}.{sys.version_info.minor}"
+            if written_by != here:
+                logger.warning("artifact was pickled by Python %s and is loaded by Python %s; "
+                               "it may not load correctly", written_by, here)
+        return pickle.loads(data)
+
+
+class MaterializerRegistry:
+    """Materializers in priority order: plugins' first, then npy, JSON, cloudpickle."""
+
+    def __init__(self) -> None:
+        self._custom: list[Materializer] = []
+        self._builtin: list[Materializer] = [NumpyMaterializer(), JsonMaterializer(), PickleMaterializer()]
+        self._fingerprint: str | None = None
+
+    def register(self, materializer: Materializer) -> None:
+        """Add ``materializer``; it is tried before the built-in ones."""
+        if not isinstance(materializer, Materializer):
+            raise TypeError(f"{materializer!r} lacks name/version/can_save/dumps/loads")
+        self._custom.append(materializer)
+        self._fingerprint = None
+
+    @property
+    def all(self) -> list[Materializer]:
+        return [*reversed(self._custom), *self._builtin]
+
+    def for_value(self, value: Any) -> Materializer:
+        for materializer in self.all:
+            if materializer.can_save(value):
+                return materializer
+        raise TypeError(f"no materializer can save a {type(value).__name__}")  # pragma: no cover
+
+    def get(self, name: str) -> Materializer:
+        for materializer in self.all:
+            if materializer.name == name:
+                return materializer
+        raise KeyError(f"no materializer named {name!r} is registered; is its plugin installed?")
+
+    def fingerprint(self) -> str:
+        """Names and versions of all materializers, for cache keys."""
+        if self._fingerprint is None:
+            self._fingerprint = ",".join(f"{m.name}:{m.version}" for m in self.all)
+        return self._fingerprint

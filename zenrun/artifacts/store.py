@@ -1,0 +1,128 @@
+"""The built-in artifact store: content-addressed files under ``<store>/artifacts``.
+
+A write goes to a temporary file that is fsync'd and renamed into place, so
+a reader never sees half an artifact. The fsync and rename run on a small
+thread pool so that a step does not wait for the disk; ``sync()`` waits for
+them, and the metadata store commits only after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from zenrun.hookspec import hookimpl
+
+
+class ArtifactError(Exception):
+    """An artifact is missing or does not match its hash."""
+
+
+class LocalArtifactStore:
+    """Artifacts as files named by the sha256 of their bytes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._known_dirs: set[str] = set()
+        self._pending: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __getstate__(self) -> dict[str, Any]:  # shipped to workers: no threads
+        return {"root": self.root}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["root"])  # type: ignore[misc]
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest[2:]
+
+    def put(self, data: bytes) -> tuple[str, int]:
+        """Store ``data``; returns ``(sha256 hex digest, size)``."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        with self._lock:
+            if digest in self._pending:
+                return digest, len(data)
+        if target.exists():
+            return digest, len(data)
+        directory = digest[:2]
+        if directory not in self._known_dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._known_dirs.add(directory)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            _write_all(fd, data)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(4, thread_name_prefix="zenrun-fsync")
+        with self._lock:
+            self._pending[digest] = self._pool.submit(self._commit, fd, tmp, target, digest)
+        return digest, len(data)
+
+    def _commit(self, fd: int, tmp: str, target: Path, digest: str) -> None:
+        try:
+            os.fsync(fd)
+            os.close(fd)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def sync(self) -> None:
+        """Wait until every artifact put so far is durable and in place."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for future in pending.values():
+            future.result()
+
+    def exists(self, digest: str, size: int | None = None) -> bool:
+        if digest in self._pending:
+            return True
+        try:
+            stat = self.path(digest).stat()
+        except FileNotFoundError:
+            return False
+        return size is None or stat.st_size == size
+
+    def get(self, digest: str) -> bytes:
+        """The bytes of ``digest``, verified against it."""
+        future = self._pending.get(digest)
+        if future is not None:
+            future.result()
+        try:
+            data = self.path(digest).read_bytes()
+        except FileNotFoundError:
+            raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ArtifactError(f"artifact {digest[:12]} in {self.root} does not match its hash "
+                                "(it was modified or corrupted)")
+        return data
+
+    def close(self) -> None:
+        self.sync()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+@hookimpl
+def zenrun_make_artifact_store(config: Any) -> LocalArtifactStore:
+    store = LocalArtifactStore(config.store_path / "artifacts")
+    config.add_cleanup(store.close)
+    return store

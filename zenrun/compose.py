@@ -1,0 +1,312 @@
+"""Composition: running a pipeline body turns step calls into a networkx DiGraph.
+
+This module holds no execution logic, only the graph: which invocations
+exist, what each receives (upstream outputs or literal values) and its
+resolved config.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from zenrun.steps import StepConfig, StepInstance
+
+
+class ComposeError(Exception):
+    """A pipeline body or a step call is wrong; names the pipeline and step."""
+
+
+_STEP_ID = re.compile(r"^[A-Za-z0-9_\-.\[\]=]+$")
+_MISSING = object()
+_current: contextvars.ContextVar[Composer | None] = contextvars.ContextVar("zenrun_composer", default=None)
+
+
+def current() -> Composer | None:
+    """The composer of the pipeline body being run, or None outside one."""
+    return _current.get()
+
+
+def check_step_id(step_id: str) -> str:
+    if not _STEP_ID.match(step_id):
+        raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
+    return step_id
+
+
+@dataclass(frozen=True)
+class OutputHandle:
+    """A reference to one output of one invocation, valid inside its pipeline."""
+
+    step_id: str
+    name: str
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(f"step {self.step_id!r} has a single output; it cannot be unpacked")
+
+
+@dataclass
+class Invocation:
+    """One node of the graph: a step called once, with its inputs and config."""
+
+    id: str
+    step: Any
+    config: StepConfig | None
+    inputs: dict[str, Any]
+    after: set[str] = field(default_factory=set)
+    enable_cache: bool | None = None
+    gathered: list[str] = field(default_factory=list)
+
+    def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
+        """``(input name, position in a list input or None, handle)`` for each wired input."""
+        for name, value in self.inputs.items():
+            if isinstance(value, OutputHandle):
+                yield name, None, value
+            elif isinstance(value, list) and value and all(isinstance(v, OutputHandle) for v in value):
+                for position, handle in enumerate(value):
+                    yield name, position, handle
+
+    def upstream_ids(self) -> set[str]:
+        ids = {h.step_id for _, _, h in self.upstream_handles()}
+        return ids | self.after
+
+
+@dataclass
+class ComposedPipeline:
+    """The outcome of composing a pipeline: invocations in call order and the graph."""
+
+    name: str
+    invocations: dict[str, Invocation]
+    enable_cache: bool | None = None
+    item_id: str | None = None
+    _graph: Any = None
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The networkx DiGraph: nodes are invocation ids, edges carry input names."""
+        if self._graph is None:
+            import networkx as nx
+
+            graph = nx.DiGraph(name=self.name)
+            for inv in self.invocations.values():
+                graph.add_node(inv.id, step=inv.step.name)
+            for inv in self.invocations.values():
+                for input_name, _, handle in inv.upstream_handles():
+                    graph.add_edge(handle.step_id, inv.id, input=input_name, output=handle.name)
+                for upstream in inv.after:
+                    if not graph.has_edge(upstream, inv.id):
+                        graph.add_edge(upstream, inv.id, input=None, output=None)
+            self._graph = graph
+        return self._graph
+
+    def order(self) -> list[str]:
+        """Invocation ids in an order where every step comes after its upstream.
+
+        Call order already is one (a handle exists only after its producer
+        was called), except for ``.after()`` edges, so only those need sorting.
+        """
+        if not any(inv.after for inv in self.invocations.values()):
+            return list(self.invocations)
+        import networkx as nx
+
+        try:
+            return list(nx.lexicographical_topological_sort(
+                self.graph, key=list(self.invocations).index))
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(self.graph)
+            raise ComposeError(f"pipeline {self.name!r}: .after() makes a cycle: {cycle}") from None
+
+
+class Composer:
+    """Records step calls while a pipeline body runs."""
+
+    def __init__(self, pipeline_name: str, *,
+                 run_config: dict[str, dict[str, Any]] | None = None,
+                 fixture_lookup: Callable[[str], Any] | None = None) -> None:
+        self.pipeline_name = pipeline_name
+        self.invocations: dict[str, Invocation] = {}
+        self.run_config = run_config or {}
+        self.fixture_lookup = fixture_lookup
+        self._instance_ids: dict[int, list[str]] = {}
+        self._instances: list[StepInstance] = []
+
+    def __enter__(self) -> Composer:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _current.reset(self._token)
+
+    # -- adding nodes -------------------------------------------------------
+    def _new_id(self, base: str, explicit: str | None) -> str:
+        if explicit is not None:
+            check_step_id(explicit)
+            if explicit in self.invocations:
+                raise ComposeError(f"pipeline {self.pipeline_name!r}: step id {explicit!r} is used twice")
+            return explicit
+        candidate, n = base, 1
+        while candidate in self.invocations:
+            n += 1
+            candidate = f"{base}_{n}"
+        return candidate
+
+    def add(self, instance: StepInstance, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        step = instance.step
+        explicit_id = kwargs.pop("id", None)
+        if explicit_id is None and instance.name is not None and instance.name not in self.invocations:
+            explicit_id = instance.name
+        step_id = self._new_id(instance.id, explicit_id)
+        where = f"pipeline {self.pipeline_name!r}, step {step_id!r}"
+
+        code_config = instance.config
+        if step.config_param is not None and step.config_param in kwargs:
+            code_config = kwargs.pop(step.config_param)
+        if len(args) > len(step.input_names):
+            raise ComposeError(f"{where}: takes {len(step.input_names)} inputs "
+                               f"({', '.join(step.input_names) or 'none'}) but got {len(args)}")
+        inputs: dict[str, Any] = dict(zip(step.input_names, args))
+        for name, value in kwargs.items():
+            if name not in step.input_names:
+                raise ComposeError(f"{where}: unexpected input {name!r}; inputs are "
+                                   f"{', '.join(step.input_names) or 'none'}")
+            if name in inputs:
+                raise ComposeError(f"{where}: input {name!r} given twice")
+            inputs[name] = value
+        for name in step.input_names:
+            if name not in inputs:
+                if name in step.defaults:
+                    inputs[name] = step.defaults[name]
+                else:
+                    raise ComposeError(f"{where}: missing input {name!r}")
+        for name, value in inputs.items():
+            self._check_input(where, name, value)
+
+        config = self._resolve_config(instance, step_id, code_config, where)
+        invocation = Invocation(step_id, step, config, inputs, enable_cache=instance.enable_cache)
+        run_settings = self.run_config.get(step_id, {})
+        if run_settings.get("enable_cache") is not None:
+            invocation.enable_cache = bool(run_settings["enable_cache"])
+        from zenrun.dynamic import gathered_handles  # gathering is a config feature
+
+        gathered = gathered_handles(self, config)
+        if gathered is not None:
+            invocation.inputs["__gathered__"] = gathered
+            invocation.gathered = [h.step_id for h in gathered]
+        self.invocations[step_id] = invocation
+        self._instance_ids.setdefault(id(instance), []).append(step_id)
+        self._instances.append(instance)
+
+        handles = tuple(OutputHandle(step_id, name) for name in step.output_names)
+        if len(handles) == 1:
+            return handles[0]
+        return handles or None
+
+    def _check_input(self, where: str, name: str, value: Any) -> None:
+        from zenrun.steps import Step, StepInstance
+
+        if isinstance(value, (Step, StepInstance)):
+            raise ComposeError(f"{where}: input {name!r} is a step, not its output; call it first")
+        if isinstance(value, list) and any(isinstance(v, OutputHandle) for v in value):
+            if not all(isinstance(v, OutputHandle) for v in value):
+                raise ComposeError(f"{where}: input {name!r} mixes step outputs and literal values")
+            for handle in value:
+                self._check_known(where, handle)
+        elif isinstance(value, OutputHandle):
+            self._check_known(where, value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, OutputHandle) for v in value):
+            raise ComposeError(f"{where}: input {name!r} got all outputs of step "
+                               f"{value[0].step_id!r}; unpack them and pass one")
+
+    def _check_known(self, where: str, handle: OutputHandle) -> None:
+        if handle.step_id not in self.invocations:
+            raise ComposeError(f"{where}: output of step {handle.step_id!r} from another pipeline")
+
+    def _resolve_config(self, instance: StepInstance, step_id: str, code_config: Any,
+                        where: str) -> StepConfig | None:
+        """Run config over code config over a same-named fixture over defaults."""
+        from zenrun.steps import StepConfig
+
+        step = instance.step
+        overrides = {k: v for k, v in self.run_config.get(step_id, {}).get("parameters", {}).items()
+                     if k != "enable_cache"}
+        if step.config_class is None:
+            if code_config is not None or overrides:
+                raise ComposeError(f"{where}: step {step.name!r} has no StepConfig parameter")
+            return None
+        base = code_config
+        if base is None and self.fixture_lookup is not None:
+            found = self.fixture_lookup(step.config_param)
+            if isinstance(found, (dict, step.config_class)):
+                base = found
+        if isinstance(base, StepConfig) and not isinstance(base, step.config_class):
+            raise ComposeError(f"{where}: config is a {type(base).__name__}, "
+                               f"expected {step.config_class.__name__}")
+        if isinstance(base, StepConfig) and not overrides:
+            return base
+        fields = base.model_dump() if isinstance(base, StepConfig) else dict(base or {})
+        fields.update(overrides)
+        try:
+            return step.config_class.model_validate(fields)
+        except ValidationError as exc:
+            raise ComposeError(format_validation_error(where, exc)) from None
+
+    # -- gathering and finishing -----------------------------------------------
+    def gather(self, prefix: str | None = None, names: list[str] | None = None) -> list[OutputHandle]:
+        """Output handles of the steps composed so far whose ids match."""
+        if (prefix is None) == (names is None):
+            raise ComposeError("gather() takes exactly one of prefix= or names=")
+        selected = []
+        for inv in self.invocations.values():
+            if (prefix is not None and inv.id.startswith(prefix)) or (names is not None and inv.id in names):
+                selected.extend(OutputHandle(inv.id, out) for out in inv.step.output_names)
+        if names is not None:
+            missing = set(names) - set(self.invocations)
+            if missing:
+                raise ComposeError(f"pipeline {self.pipeline_name!r}: gather(names=...) names unknown "
+                                   f"steps {sorted(missing)}; composed so far: {list(self.invocations)}")
+        return selected
+
+    def finish(self, enable_cache: bool | None = None, item_id: str | None = None) -> ComposedPipeline:
+        unknown = set(self.run_config) - set(self.invocations)
+        matched = getattr(self.run_config, "matched", None)
+        if matched is not None:  # shared by several pipelines: checked once all are composed
+            matched.update(set(self.run_config) & set(self.invocations))
+        elif unknown:
+            raise ComposeError(
+                f"pipeline {self.pipeline_name!r}: run config names unknown step(s) "
+                f"{', '.join(sorted(unknown))}; steps are: {', '.join(self.invocations) or 'none'}")
+        for instance in self._instances:
+            for upstream in instance.upstream:
+                before = self._instance_ids.get(id(upstream))
+                if not before:
+                    raise ComposeError(f"pipeline {self.pipeline_name!r}: step {instance.id!r} runs "
+                                       f"after {upstream.id!r}, which was never called")
+                for step_id in self._instance_ids[id(instance)]:
+                    self.invocations[step_id].after.update(before)
+        if not self.invocations:
+            raise ComposeError(f"pipeline {self.pipeline_name!r} calls no step")
+        return ComposedPipeline(self.pipeline_name, self.invocations, enable_cache, item_id)
+
+
+def format_validation_error(where: str, exc: ValidationError) -> str:
+    lines = [f"{where}: invalid config"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "<config>"
+        value = err.get("input")
+        lines.append(f"  field {loc!r}: {err['msg']} (got {value!r})")
+    return "\n".join(lines)
+
+
+def gather(prefix: str | None = None, names: list[str] | None = None) -> list[OutputHandle]:
+    """In a pipeline body: the outputs of the steps composed so far whose ids
+    start with ``prefix`` or are in ``names``, as a list to pass to a step."""
+    composer = current()
+    if composer is None:
+        raise ComposeError("zenrun.gather() can only be called inside a pipeline body")
+    return composer.gather(prefix=prefix, names=names)

@@ -1,0 +1,262 @@
+"""Configuration: the plugin manager, built-in plugins, options and rootdir."""
+
+from __future__ import annotations
+
+import contextvars
+import enum
+import importlib
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Sequence
+
+import pluggy
+
+from zenrun.config.argparsing import Parser, UsageError
+from zenrun.config.findpaths import determine_rootdir
+
+__all__ = ["Config", "ExitCode", "Parser", "UsageError", "create_config", "api_config"]
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes, as pytest's."""
+
+    OK = 0
+    PIPELINES_FAILED = 1
+    INTERRUPTED = 2
+    INTERNAL_ERROR = 3
+    USAGE_ERROR = 4
+    NO_PIPELINES_COLLECTED = 5
+
+
+# Registered in this order; ``-p no:NAME`` blocks any but the essential ones.
+ESSENTIAL_PLUGINS = {
+    "main": "zenrun.main",
+    "collect": "zenrun.collect",
+    "fixtures": "zenrun.fixtures",
+    "mark": "zenrun.marks",
+}
+DEFAULT_PLUGINS = {
+    "runconfig": "zenrun.runconfig",
+    "local": "zenrun.orchestrators.local",
+    "parallel": "zenrun.orchestrators.parallel",
+    "artifacts": "zenrun.artifacts.store",
+    "metadata": "zenrun.metadata.sqlite",
+    "cache": "zenrun.cache",
+    "terminal": "zenrun.terminal",
+}
+BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
+
+_NOTSET = object()
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, with pytest's ``-p`` semantics for names."""
+
+    def __init__(self) -> None:
+        super().__init__("zenrun")
+        self.add_hookspecs(importlib.import_module("zenrun.hookspec"))
+
+    def import_plugin(self, name: str) -> None:
+        """Register the plugin ``name``: a built-in, an entry point or a module."""
+        if self.is_blocked(name) or self.get_plugin(name) is not None:
+            return
+        if name in BUILTIN_PLUGINS:
+            self.register(importlib.import_module(BUILTIN_PLUGINS[name]), name)
+            return
+        if self.load_setuptools_entrypoints("zenrun", name=name):
+            return
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise UsageError(f"plugin {name!r} could not be imported: {exc}") from None
+        self.register(module, name)
+
+    def block(self, name: str) -> None:
+        if name in ESSENTIAL_PLUGINS:
+            raise UsageError(f"plugin {name!r} is essential and cannot be disabled")
+        self.set_blocked(name)
+        if name == "cache":
+            self.set_blocked("zenrun.cache")
+
+
+class Config:
+    """Options, ``[tool.zenrun]`` values, rootdir and the plugin manager of a session."""
+
+    def __init__(self, pluginmanager: PluginManager, args: Sequence[str], rootdir: Path,
+                 inipath: Path | None, ini: dict[str, Any]) -> None:
+        self.pluginmanager = pluginmanager
+        self.invocation_args = list(args)
+        self.rootpath = rootdir
+        self.inipath = inipath
+        self.ini = ini
+        self.parser = Parser()
+        self.option: Any = None
+        self._cleanup: list[Any] = []
+        self.stash: dict[str, Any] = {}
+
+    @property
+    def hook(self) -> Any:
+        return self.pluginmanager.hook
+
+    # -- options -----------------------------------------------------------
+    def getoption(self, name: str, default: Any = _NOTSET) -> Any:
+        """The value of option ``name`` (its dest, or the flag as ``--no-cache``)."""
+        dest = name.lstrip("-").replace("-", "_")
+        try:
+            return getattr(self.option, dest)
+        except AttributeError:
+            if default is not _NOTSET:
+                return default
+            raise ValueError(f"no option named {name!r}") from None
+
+    def getini(self, name: str) -> Any:
+        """The ``[tool.zenrun]`` value ``name``, or its declared default."""
+        declared = self.parser.inis.get(name)
+        if name in self.ini:
+            value = self.ini[name]
+            if declared and declared.type in ("linelist", "paths") and isinstance(value, str):
+                value = value.split()
+            return value
+        if declared is None:
+            raise ValueError(f"unknown configuration value {name!r}")
+        return declared.default
+
+    def add_cleanup(self, func: Any) -> None:
+        self._cleanup.append(func)
+
+    def _ensure_unconfigure(self) -> None:
+        self.hook.zenrun_unconfigure(config=self)
+        while self._cleanup:
+            self._cleanup.pop()()
+
+    # -- backends (made once, through the firstresult factory hooks) --------
+    @cached_property
+    def store_path(self) -> Path:
+        """``--store``, else ``$ZENRUN_STORE``, else ``.zenrun/`` in the rootdir."""
+        explicit = self.getoption("store", None) or os.environ.get("ZENRUN_STORE")
+        return Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
+
+    @cached_property
+    def artifact_store(self) -> Any:
+        return self._make("zenrun_make_artifact_store", "artifact store")
+
+    @cached_property
+    def metadata_store(self) -> Any:
+        return self._make("zenrun_make_metadata_store", "metadata store")
+
+    @cached_property
+    def cache(self) -> Any:
+        from zenrun.cache import NullCache
+
+        return self.hook.zenrun_make_cache(config=self) or NullCache()
+
+    @cached_property
+    def materializers(self) -> Any:
+        from zenrun.artifacts.materializers import MaterializerRegistry
+
+        registry = MaterializerRegistry()
+        self.hook.zenrun_register_materializers(registry=registry)
+        return registry
+
+    def make_orchestrator(self, name: str | None = None) -> Any:
+        name = name or self.getoption("orchestrator", None) or "local"
+        orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
+        if orchestrator is None:
+            raise UsageError(f"no orchestrator named {name!r} (is its plugin installed or blocked?)")
+        return orchestrator
+
+    def _make(self, hookname: str, what: str) -> Any:
+        made = getattr(self.hook, hookname)(config=self)
+        if made is None:
+            raise UsageError(f"no plugin provides the {what} ({hookname})")
+        return made
+
+
+def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The names given with ``-p NAME`` / ``-pNAME``, split into load and block."""
+    load, block = [], []
+    iterator = iter(args)
+    for arg in iterator:
+        name = None
+        if arg == "-p":
+            name = next(iterator, None)
+        elif arg.startswith("-p") and len(arg) > 2 and not arg.startswith("--"):
+            name = arg[2:]
+        if name is None:
+            continue
+        (block if name.startswith("no:") else load).append(name.removeprefix("no:"))
+    return load, block
+
+
+def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
+                  load_conftests: bool = True) -> Config:
+    """Build a Config: register plugins, load conftests, parse ``args``.
+
+    Order follows pytest: built-in plugins, ``-p`` names, entry points,
+    explicitly passed ``plugins``, the conftest files above the paths being
+    collected, then ``zenrun_addoption`` and argument parsing.
+    """
+    args = list(args)
+    pm = PluginManager()
+    load, block = _preparse_plugin_args(args)
+    for name in block:
+        pm.block(name)
+    for name in BUILTIN_PLUGINS:
+        pm.import_plugin(name)
+    if not os.environ.get("ZENRUN_DISABLE_PLUGIN_AUTOLOAD"):
+        pm.load_setuptools_entrypoints("zenrun")
+    for name in load:
+        pm.import_plugin(name)
+    for plugin in plugins:
+        if isinstance(plugin, str):
+            pm.import_plugin(plugin)
+        else:
+            pm.register(plugin)
+
+    path_args = [a for a in args if not a.startswith("-")]
+    rootdir, inipath, ini = determine_rootdir(path_args)
+    config = Config(pm, args, rootdir, inipath, ini)
+    pm.register(config, "zenrunconfig")
+    pm.hook.zenrun_addoption.call_historic(
+        kwargs=dict(parser=config.parser, pluginmanager=pm))
+    if load_conftests:
+        early = config.parser.parse_known(args)
+        from zenrun.collect import load_initial_conftests
+
+        load_initial_conftests(config, early.paths)
+    config.option = config.parser.parse(args)
+    pm.check_pending()
+    return config
+
+
+_api_configs: dict[tuple[str, str], Config] = {}
+
+
+def api_config() -> Config:
+    """The Config the Python API (``.run()``, ``get_pipeline``) uses.
+
+    Built with no arguments from the current directory and cached per
+    (directory, ``$ZENRUN_STORE``) so that repeated calls are cheap.
+    """
+    active = _active_config.get(None)
+    if active is not None:
+        return active
+    key = (os.getcwd(), os.environ.get("ZENRUN_STORE", ""))
+    config = _api_configs.get(key)
+    if config is None:
+        config = create_config([], load_conftests=False)
+        config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
+        config.stash["api"] = True
+        _api_configs[key] = config
+    return config
+
+
+_active_config: contextvars.ContextVar[Config] = contextvars.ContextVar("zenrun_active_config")
+
+
+def set_active_config(config: Config | None) -> Any:
+    """Make ``config`` the one the Python API uses while a CLI session runs."""
+    if config is None:
+        return None
+    return _active_config.set(config)

@@ -1,0 +1,106 @@
+"""The pytest-style options API: ``parser.addoption`` and ``parser.addini``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+
+class UsageError(Exception):
+    """Bad command-line usage or configuration; exits with code 4."""
+
+
+@dataclass
+class IniOption:
+    name: str
+    help: str
+    type: str | None = None
+    default: Any = None
+
+
+class OptionGroup:
+    """A titled group of options in ``zenrun --help``."""
+
+    def __init__(self, name: str, description: str, parser: Parser) -> None:
+        self.name = name
+        self.description = description
+        self._parser = parser
+        self.options: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+
+    def addoption(self, *opts: str, **attrs: Any) -> None:
+        """Add an option (``argparse.add_argument`` arguments) to this group."""
+        self._parser._check_conflict(opts)
+        self.options.append((opts, attrs))
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would sys.exit(2); we want 4
+        raise UsageError(message)
+
+
+@dataclass
+class Parser:
+    """Collects options from every plugin, then parses the command line."""
+
+    usage: str = "%(prog)s [options] [path ...]"
+    groups: list[OptionGroup] = field(default_factory=list)
+    inis: dict[str, IniOption] = field(default_factory=dict)
+    _seen: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._anonymous = OptionGroup("custom options", "", self)
+
+    def getgroup(self, name: str, description: str = "") -> OptionGroup:
+        """Return the option group ``name``, creating it on first use."""
+        for group in self.groups:
+            if group.name == name:
+                return group
+        group = OptionGroup(name, description, self)
+        self.groups.append(group)
+        return group
+
+    def addoption(self, *opts: str, **attrs: Any) -> None:
+        """Add an option outside any group, like ``pytest_addoption``."""
+        self._anonymous.addoption(*opts, **attrs)
+
+    def addini(self, name: str, help: str, type: str | None = None, default: Any = None) -> None:
+        """Declare a ``[tool.zenrun]`` key (``type``: None, "bool", "linelist", "paths")."""
+        self.inis[name] = IniOption(name, help, type, default)
+
+    def _check_conflict(self, opts: Sequence[str]) -> None:
+        clash = self._seen.intersection(opts)
+        if clash:
+            raise ValueError(f"option names {sorted(clash)} already added")
+        self._seen.update(opts)
+
+    def _build(self) -> argparse.ArgumentParser:
+        ap = _ArgumentParser(prog="zenrun", usage=self.usage, add_help=False,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        ap.add_argument("paths", nargs="*", metavar="path",
+                        help="files or directories to collect; path::name selects one pipeline")
+        for group in [*self.groups, self._anonymous]:
+            if not group.options:
+                continue
+            ag = ap.add_argument_group(group.name, group.description or None)
+            for opts, attrs in group.options:
+                ag.add_argument(*opts, **attrs)
+        return ap
+
+    def parse(self, args: Sequence[str]) -> argparse.Namespace:
+        """Parse ``args``; unknown options are a :class:`UsageError`."""
+        return self._build().parse_args(list(args))
+
+    def parse_known(self, args: Sequence[str]) -> argparse.Namespace:
+        """Parse what is known so far (before conftest files add options)."""
+        namespace, _ = self._build().parse_known_args(list(args))
+        return namespace
+
+    def format_help(self) -> str:
+        text = self._build().format_help()
+        if self.inis:
+            lines = ["", "[tool.zenrun] keys of pyproject.toml or zenrun.toml:"]
+            for ini in self.inis.values():
+                lines.append(f"  {ini.name:<22} {ini.help}")
+            text += "\n".join(lines) + "\n"
+        return text

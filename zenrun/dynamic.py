@@ -1,0 +1,152 @@
+"""The seed's class API: ``DynamicPipeline``, ``as_template_of``, gathering parameters.
+
+A ``DynamicPipeline`` subclass builds configured step instances in
+``__init__`` and wires them in ``connect``; ``as_template_of(name)`` makes a
+named subclass so one piece of logic gives many pipelines.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from zenrun.compose import ComposedPipeline, ComposeError, Composer, OutputHandle
+from zenrun.pipelines import Runnable
+from zenrun.steps import Output, StepConfig, StepInstance
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+GATHERED_INPUT = "__gathered__"
+
+
+class GatherStepsParameters(StepConfig):
+    """A step config that gathers the outputs of earlier steps, by id prefix or ids.
+
+    A step whose config is one of these receives those outputs as real
+    inputs (wired in the graph, in its cache key and lineage); inside the
+    step, ``MyOutputs.gather(config)`` returns them.
+    """
+
+    output_steps_prefix: str | None = None
+    output_steps_names: list[str] | None = None
+
+
+class OutputParameters(BaseModel):
+    """Declares a step's named outputs as a model.
+
+    ``MyOutputs.as_output()`` is the matching ``Output(...)`` annotation;
+    ``MyOutputs.gather(params)``, inside a gathering step, returns one
+    ``MyOutputs`` per gathered step.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    @classmethod
+    def as_output(cls) -> Output:
+        return Output(**{name: f.annotation for name, f in cls.model_fields.items()})
+
+    @classmethod
+    def gather(cls, params: GatherStepsParameters) -> list[Self]:
+        values = _gathered_values.get(None)
+        if values is None:
+            raise RuntimeError(f"{cls.__name__}.gather() must be called inside a step whose "
+                               "config is a GatherStepsParameters")
+        fields = set(cls.model_fields)
+        return [cls(**{k: v for k, v in outputs.items() if k in fields})
+                for step_id, outputs in values.items()
+                if fields <= set(outputs) and _matches(params, step_id)]
+
+
+_gathered_values: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvars.ContextVar("zenrun_gathered")
+
+
+def _matches(params: GatherStepsParameters, step_id: str) -> bool:
+    if params.output_steps_names is not None and step_id in params.output_steps_names:
+        return True
+    return bool(params.output_steps_prefix) and step_id.startswith(params.output_steps_prefix)
+
+
+def gathered_handles(composer: Composer, config: Any) -> list[OutputHandle] | None:
+    """The handles a gathering config selects among the steps composed so far."""
+    if not isinstance(config, GatherStepsParameters):
+        return None
+    if config.output_steps_prefix is None and config.output_steps_names is None:
+        raise ComposeError(f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
+                           "output_steps_prefix or output_steps_names")
+    handles = []
+    for inv in composer.invocations.values():
+        if _matches(config, inv.id):
+            handles.extend(OutputHandle(inv.id, name) for name in inv.step.output_names)
+    return handles
+
+
+def call_with_gathered(fn: Callable[..., Any], gathered: dict[str, dict[str, Any]],
+                       kwargs: dict[str, Any]) -> Any:
+    """Call a step function with gathered outputs visible to ``OutputParameters.gather``."""
+    token = _gathered_values.set(gathered)
+    try:
+        return fn(**kwargs)
+    finally:
+        _gathered_values.reset(token)
+
+
+class DynamicPipeline(Runnable):
+    """A pipeline class whose steps are built in ``__init__`` and wired in ``connect``.
+
+    ``super().__init__(*steps, **kwargs)`` takes every configured step
+    instance; ``connect(**steps)`` receives them by id and calls them.
+    """
+
+    pipeline_name: ClassVar[str | None] = None
+
+    def __init__(self, *steps: StepInstance, enable_cache: bool | None = None, **kwargs: Any) -> None:
+        self.steps: dict[str, StepInstance] = {}
+        for instance in steps:
+            if not isinstance(instance, StepInstance):
+                raise TypeError(f"{type(self).__name__}: expected configured step instances, "
+                                f"got {instance!r}")
+            if instance.id in self.steps:
+                raise ComposeError(f"pipeline {self.name!r}: two steps are named {instance.id!r}; "
+                                   "rename one with .configure(name=...)")
+            self.steps[instance.id] = instance
+        self.kwargs = kwargs
+        self.enable_cache = enable_cache
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return type(self).pipeline_name or type(self).__name__
+
+    def connect(self, **steps: StepInstance) -> None:
+        """Call the steps to wire the graph; override in a subclass."""
+        raise NotImplementedError(f"{type(self).__name__} must define connect()")
+
+    def compose(self, params: dict[str, Any] | None = None, *,
+                run_config: dict[str, dict[str, Any]] | None = None,
+                fixture_lookup: Callable[[str], Any] | None = None,
+                item_id: str | None = None) -> ComposedPipeline:
+        with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
+            self.connect(**self.steps)
+        return composer.finish(self.enable_cache, item_id)
+
+    @classmethod
+    def as_template_of(cls, name: str) -> type[DynamicPipeline]:
+        """A new pipeline class named ``name`` with this class's logic.
+
+        The class is also bound to ``name`` in the calling module when that
+        name is free there, so pickle (and so the parallel and Dask
+        orchestrators) can find it by module and name.
+        """
+        caller = sys._getframe(1).f_globals
+        module = caller.get("__name__", cls.__module__)
+        template = type(name, (cls,), {"pipeline_name": name, "__module__": module,
+                                       "__qualname__": name})
+        if name not in caller:
+            caller[name] = template
+        return template
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} pipeline {self.name} with {len(self.steps)} steps>"

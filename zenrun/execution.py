@@ -1,0 +1,348 @@
+"""One run of a composed pipeline: the state an orchestrator drives.
+
+An orchestrator decides *when* and *where* each step runs; this module
+decides what a step run means: cache lookup, the task to execute, and the
+records and hooks once it is done. The protocol, for any orchestrator::
+
+    for each step id in topological order, once its upstream steps finished:
+        if execution.blocked(step_id): execution.skip(step_id)
+        else:
+            task = execution.prepare(step_id)      # None: cached, nothing to run
+            if task: execution.complete(task, execute_task(task, ...))
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import sys
+import time
+from typing import Any
+
+from zenrun.cache import CanonicalJSONError, canonical_json, cache_key, explain_miss, key_parts
+from zenrun.compose import ComposedPipeline, OutputHandle
+from zenrun.metadata.records import (
+    CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun,
+)
+from zenrun.runner import (
+    InputArtifactError, InputSource, StepTask, TaskResult, execute_task, load_inputs,
+)
+
+logger = logging.getLogger("zenrun")
+OVERRIDE_MESSAGE = ("Runtime configuration overwriting the pipeline cache settings to "
+                    "enable_cache=False for this pipeline run. The default caching strategy "
+                    "is retained for future pipeline runs.")
+FLUSH_INTERVAL = 0.2  # seconds of step records a crash may cost at most
+_last_run_name = ""
+
+
+def new_run_name(pipeline: str) -> str:
+    """``<pipeline>-%d_%b_%y-%H_%M_%S_%f``, unique within this process."""
+    global _last_run_name
+    now = datetime.datetime.now()
+    name = f"{pipeline}-{now.strftime('%d_%b_%y-%H_%M_%S_%f')}"
+    while name <= _last_run_name and name.rsplit("-", 1)[0] == _last_run_name.rsplit("-", 1)[0]:
+        now += datetime.timedelta(microseconds=1)
+        name = f"{pipeline}-{now.strftime('%d_%b_%y-%H_%M_%S_%f')}"
+    _last_run_name = name
+    return name
+
+
+class PipelineExecution:
+    """The state of one run: step statuses, output references and in-memory values."""
+
+    def __init__(self, composed: ComposedPipeline, config: Any, *,
+                 enable_cache: bool | None = None, orchestrator: str = "local") -> None:
+        self.composed = composed
+        self.config = config
+        self.hook = config.hook
+        self.artifact_store = config.artifact_store
+        self.metadata_store = config.metadata_store
+        self.cache = config.cache
+        self.materializers = config.materializers
+        self.run_override = enable_cache
+        self.order = composed.order()
+        self.invocations = composed.invocations
+        self.upstream = {i: sorted(inv.upstream_ids()) for i, inv in self.invocations.items()}
+        self.run = PipelineRun(name=new_run_name(composed.name), pipeline_name=composed.name,
+                               item_id=composed.item_id, orchestrator=orchestrator,
+                               enable_cache=self._pipeline_cache_enabled(), graph=self.upstream)
+        self.run._steps = {}
+        self.refs: dict[tuple[str, str], ArtifactRef] = {}
+        self.values: dict[tuple[str, str], Any] = {}
+        self._consumers = {i: 0 for i in self.invocations}
+        for step_id in self.invocations:
+            for upstream in self.upstream[step_id]:
+                self._consumers[upstream] += 1
+        self._last_flush = time.monotonic()
+        self._force_miss: set[str] = set()
+
+    # -- caching policy --------------------------------------------------------------
+    def _pipeline_cache_enabled(self) -> bool:
+        if self.run_override is not None:
+            return self.run_override
+        return self.composed.enable_cache is not False
+
+    def step_cache_enabled(self, step_id: str) -> bool:
+        """Run override, then pipeline decorator, then run config / ``.configure``, then ``@step``."""
+        if self.run_override is False:
+            return False
+        if self.composed.enable_cache is False and self.run_override is None:
+            return False
+        invocation = self.invocations[step_id]
+        if invocation.enable_cache is not None:
+            return invocation.enable_cache
+        return invocation.step.enable_cache is not False
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        run = self.run
+        run.started = time.time()
+        logger.info("Creating run for pipeline: %s", run.pipeline_name)
+        state = "disabled" if self.composed.enable_cache is False else "enabled"
+        logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        if self.run_override is False:
+            logger.info(OVERRIDE_MESSAGE)
+        self.metadata_store.create_run(run)
+        self.hook.zenrun_pipeline_run_start(run=run)
+
+    def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
+        run = self.run
+        for step_id in self.order:  # anything not reached (interrupt, -x) is skipped
+            if step_id not in run.steps:
+                self.skip(step_id, reason="the run was interrupted" if interrupted else None)
+        failed = interrupted is not None or any(s.status == FAILED for s in run.steps.values())
+        run.status = FAILED if failed else COMPLETED
+        run.finished = time.time()
+        self.flush()
+        self.metadata_store.finish_run(run)
+        self.hook.zenrun_pipeline_run_finish(run=run)
+        logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
+        return run
+
+    def flush(self) -> None:
+        """Make artifacts durable, then commit the records that point at them."""
+        self.artifact_store.sync()
+        self.cache.flush()
+        self.metadata_store.flush()
+        self._last_flush = time.monotonic()
+
+    def _maybe_flush(self) -> None:
+        if time.monotonic() - self._last_flush > FLUSH_INTERVAL:
+            self.flush()
+
+    # -- per step ---------------------------------------------------------------------
+    def status(self, step_id: str) -> str | None:
+        step = self.run.steps.get(step_id)
+        return step.status if step else None
+
+    def blocked(self, step_id: str) -> str | None:
+        """The id of a failed or skipped upstream step, if any."""
+        for upstream in self.upstream[step_id]:
+            if self.status(upstream) in (FAILED, SKIPPED):
+                return upstream
+        return None
+
+    def skip(self, step_id: str, reason: str | None = None) -> None:
+        invocation = self.invocations[step_id]
+        if reason is None:
+            upstream = self.blocked(step_id)
+            reason = f"upstream step {upstream} {self.status(upstream)}" if upstream else "not run"
+        now = time.time()
+        step_run = StepRun(step_id, invocation.step.name, SKIPPED, started=now, finished=now,
+                           upstream=self.upstream[step_id], run_name=self.run.name,
+                           pipeline_name=self.run.pipeline_name, error=None, cache_reason=reason)
+        self.run.steps[step_id] = step_run
+        logger.info("Step %s was skipped: %s.", step_id, reason)
+        self.metadata_store.record_step(self.run, step_run)
+        self.hook.zenrun_step_finish(step_run=step_run)
+
+    def _input_digests(self, invocation: Any) -> dict[str, Any]:
+        digests: dict[str, Any] = {}
+        for name, value in invocation.inputs.items():
+            if isinstance(value, OutputHandle):
+                digests[name] = self.refs[(value.step_id, value.name)].digest
+            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                digests[name] = [self.refs[(h.step_id, h.name)].digest for h in value]
+        return digests
+
+    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The literal inputs, and their canonical form for the key."""
+        literals, canonical = {}, {}
+        for name, value in invocation.inputs.items():
+            if isinstance(value, OutputHandle) or (
+                    isinstance(value, list) and value and isinstance(value[0], OutputHandle)):
+                continue
+            literals[name] = value
+            try:
+                canonical[name] = canonical_json(value)
+            except CanonicalJSONError:
+                data = self.materializers.for_value(value).dumps(value)
+                canonical[name] = "sha256:" + hashlib.sha256(data).hexdigest()
+        return literals, canonical
+
+    def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
+        """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
+
+        With ``load`` the inputs are loaded here (verifying cached artifacts
+        and re-running their producer when one is broken); remote
+        orchestrators pass ``load=False`` and let the worker load them.
+        """
+        invocation = self.invocations[step_id]
+        step_run = StepRun(step_id, invocation.step.name, RUNNING, started=time.time(),
+                           upstream=self.upstream[step_id], run_name=self.run.name,
+                           pipeline_name=self.run.pipeline_name)
+        step_run.config = invocation.config.model_dump(mode="json") if invocation.config else None
+        self.run.steps[step_id] = step_run
+        logger.info("Step %s has started.", step_id)
+        self.hook.zenrun_step_start(step_run=step_run)
+
+        literals, canonical_literals = self._literals(invocation)
+        parts = key_parts(invocation.step, invocation.config, canonical_literals,
+                          self._input_digests(invocation), self.materializers.fingerprint())
+        step_run.cache_parts = parts
+        step_run.cache_key = key = cache_key(parts)
+        enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
+        if enabled and self._try_cache(step_run, key):
+            return None
+        if enabled and step_run.cache_reason is None:
+            previous = self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+            step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
+        elif not enabled:
+            step_run.cache_reason = "caching disabled"
+
+        wired: dict[str, Any] = {}
+        for name, value in invocation.inputs.items():
+            if isinstance(value, OutputHandle):
+                wired[name] = self._source(value)
+            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                wired[name] = [self._source(h) for h in value]
+        for name in wired:
+            literals.pop(name, None)
+        task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
+                        literals, wired)
+        if load:
+            self._load_with_repair(task)
+        return task
+
+    def _source(self, handle: OutputHandle) -> InputSource:
+        key = (handle.step_id, handle.name)
+        source = InputSource(handle.step_id, handle.name, self.refs[key])
+        if key in self.values:
+            source.value = self.values[key]
+        return source
+
+    def _load_with_repair(self, task: StepTask) -> None:
+        for _ in range(len(self.invocations) + 1):
+            try:
+                load_inputs(task, self.artifact_store, self.materializers)
+                return
+            except InputArtifactError as exc:
+                logger.warning("%s; re-running step %s to recreate it.", exc, exc.producer)
+                self._rerun(exc.producer)
+                for sources in task.wired.values():
+                    for source in sources if isinstance(sources, list) else [sources]:
+                        if source.producer == exc.producer:
+                            source.ref = self.refs[(source.producer, source.output)]
+                            source.value = self.values.get((source.producer, source.output), source.value)
+
+    def _rerun(self, step_id: str) -> None:
+        """Execute a cached step again because its artifact is unusable."""
+        self._force_miss.add(step_id)
+        task = self.prepare(step_id)
+        if task is not None:
+            self.complete(task, execute_task(task, self.artifact_store, self.materializers))
+        if self.status(step_id) != COMPLETED:
+            raise RuntimeError(f"step {step_id} could not recreate its output")
+
+    def _try_cache(self, step_run: StepRun, key: str) -> bool:
+        entry = self.cache.lookup(key)
+        if entry is None:
+            return False
+        refs = {name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"])
+                for name, o in entry.items()}
+        broken = [name for name, ref in refs.items()
+                  if not self.artifact_store.exists(ref.digest, ref.size)]
+        if broken:
+            logger.warning("Cached output %s of step %s is missing from the artifact store; "
+                           "running the step again.", ", ".join(broken), step_run.id)
+            step_run.cache_reason = "cache miss: cached artifacts are missing"
+            return False
+        step_run.status = CACHED
+        step_run.cache_reason = "cache hit"
+        step_run.outputs = refs
+        logger.info("Using cached version of %s.", step_run.id)
+        self._finish_step(step_run, refs)
+        return True
+
+    def complete(self, task: StepTask, result: TaskResult) -> None:
+        """Record the result of a task returned by :func:`execute_task`."""
+        step_run = self.run.steps[task.step_id]
+        step_run.started = result.started
+        if result.ok:
+            step_run.status = COMPLETED
+            step_run.outputs = result.outputs
+            for name, value in result.values.items():
+                if self._consumers[task.step_id]:
+                    self.values[(task.step_id, name)] = value
+            if self.step_cache_enabled(task.step_id) or task.step_id in self._force_miss:
+                self.cache.put(step_run.cache_key, {n: r.as_dict() for n, r in result.outputs.items()})
+        else:
+            step_run.status = FAILED
+            step_run.error = result.error
+        self._finish_step(step_run, result.outputs, result.finished, task)
+
+    def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],
+                     finished: float | None = None, task: StepTask | None = None) -> None:
+        step_id = step_run.id
+        step_run.finished = finished or time.time()
+        for name, ref in refs.items():
+            self.refs[(step_id, name)] = ref
+        invocation = self.invocations[step_id]
+        for name, value in invocation.inputs.items():
+            handles = [value] if isinstance(value, OutputHandle) else value if (
+                isinstance(value, list) and value and isinstance(value[0], OutputHandle)) else []
+            step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name)))
+                                     for h in handles]
+        for upstream in self.upstream[step_id]:  # free values nobody needs any more
+            self._consumers[upstream] -= 1
+            if self._consumers[upstream] == 0:
+                for name in self.invocations[upstream].step.output_names:
+                    self.values.pop((upstream, name), None)
+        if step_run.status == FAILED:
+            logger.error("Step %s has failed after %.3fs.", step_id, step_run.duration)
+        else:
+            logger.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
+        if step_run.cache_reason and step_run.status != CACHED:
+            logger.debug("Step %s: %s", step_id, step_run.cache_reason)
+        self.metadata_store.record_step(self.run, step_run)
+        self.hook.zenrun_step_finish(step_run=step_run)
+        self._maybe_flush()
+
+
+def run_pipeline(composed: ComposedPipeline, config: Any, *, enable_cache: bool | None = None,
+                 orchestrator: Any = None) -> PipelineRun:
+    """Run ``composed`` with ``orchestrator`` and return the finished run record."""
+    if config.stash.get("api"):
+        ensure_api_logging()
+    orchestrator = orchestrator or config.make_orchestrator()
+    execution = PipelineExecution(composed, config, enable_cache=enable_cache,
+                                  orchestrator=getattr(orchestrator, "name", type(orchestrator).__name__))
+    execution.start()
+    try:
+        orchestrator.run(execution)
+    except BaseException as exc:
+        execution.finish(interrupted=exc)
+        raise
+    return execution.finish()
+
+
+def ensure_api_logging() -> None:
+    """In the Python API, step lines always show: give the ``zenrun`` logger a handler."""
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

@@ -1,0 +1,265 @@
+"""The session: collect -> compose -> orchestrate -> report, and the ``zenrun`` command."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from zenrun.collect import Item, Session
+from zenrun.compose import ComposeError
+from zenrun.config import ExitCode, UsageError, create_config, set_active_config
+from zenrun.fixtures import FixtureLookupError, SetupState
+from zenrun.hookspec import hookimpl
+from zenrun.marks import skip_reason
+from zenrun.metadata.records import FAILED, PipelineRun
+from zenrun.runner import user_traceback
+
+PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+
+
+@dataclass
+class ItemReport:
+    """The outcome of one item: passed, failed (a step failed), error (before running) or skipped."""
+
+    nodeid: str
+    outcome: str
+    duration: float = 0.0
+    run: PipelineRun | None = None
+    longrepr: str = ""
+    sections: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASSED
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    general = parser.getgroup("general")
+    general.addoption("-h", "--help", action="store_true", default=False, help="show this help and exit")
+    general.addoption("--version", action="store_true", default=False, help="show the version and exit")
+    general.addoption("-v", "--verbose", action="count", default=0,
+                      help="more output: every step's lines, and why it hit or missed the cache")
+    general.addoption("-q", "--quiet", action="count", default=0, help="less output")
+    general.addoption("-x", "--exitfirst", action="store_true", default=False,
+                      help="stop after the first failed pipeline")
+    general.addoption("--collect-only", "--co", dest="collectonly", action="store_true", default=False,
+                      help="list the pipelines that would run, run nothing")
+    general.addoption("-p", dest="plugins", action="append", default=[], metavar="NAME",
+                      help="load plugin NAME early; -p no:NAME blocks it")
+    running = parser.getgroup("running")
+    running.addoption("--orchestrator", default=None, metavar="NAME",
+                      help="orchestrator to run steps with: local (default), parallel, dask, ...")
+    running.addoption("--no-cache", dest="no_cache", action="store_true", default=False,
+                      help="run every step; nothing is taken from the cache in this run")
+    running.addoption("--cache-clear", dest="cache_clear", action="store_true", default=False,
+                      help="empty the cache before running")
+    store = parser.getgroup("store")
+    store.addoption("--store", default=None, metavar="PATH",
+                    help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; "
+                         "env ZENRUN_STORE)")
+    store.addoption("--runs", action="store_true", default=False,
+                    help="show a table of the recorded runs and exit")
+    store.addoption("--show", default=None, metavar="RUN",
+                    help="show the steps of run RUN ('latest' for the newest) and exit")
+
+
+@hookimpl(trylast=True)
+def zenrun_cmdline_main(config: Any) -> int:
+    if config.getoption("runs") or config.getoption("show"):
+        return show_store(config)
+    return wrap_session(config, _main)
+
+
+def show_store(config: Any) -> int:
+    from tabulate import tabulate
+
+    from zenrun.metadata.sqlite import iter_rows
+
+    store = config.metadata_store
+    if config.getoption("runs"):
+        runs = store.get_runs()
+        if not runs:
+            print(f"no runs recorded in {config.store_path}")
+            return ExitCode.OK
+        print(tabulate(list(iter_rows(runs)),
+                       headers=["pipeline", "run", "status", "steps", "cached", "duration"]))
+        return ExitCode.OK
+    run = store.get_run(config.getoption("show"))
+    if run is None:
+        raise UsageError(f"no run named {config.getoption('show')!r} in {config.store_path}; "
+                         "see zenrun --runs")
+    print(f"run {run.name} of pipeline {run.pipeline_name}: {run.status}"
+          + (f" in {run.duration:.2f}s" if run.duration is not None else ""))
+    rows = [[s.id, s.name, s.status, f"{s.duration:.3f}s" if s.duration is not None else "-",
+             ", ".join(s.outputs) or "-", (s.cache_key or "")[:12]] for s in run.steps.values()]
+    print(tabulate(rows, headers=["step", "function", "status", "duration", "outputs", "cache key"]))
+    for s in run.steps.values():
+        if s.error:
+            print(f"\n--- step {s.id} failed ---\n{s.error}")
+    return ExitCode.OK
+
+
+def wrap_session(config: Any, doit: Any) -> int:
+    session = Session(config)
+    token = set_active_config(config)
+    status: int = ExitCode.OK
+    try:
+        config.hook.zenrun_sessionstart(session=session)
+        status = doit(config, session)
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        status = ExitCode.USAGE_ERROR
+    except KeyboardInterrupt:
+        session.shouldstop = "KeyboardInterrupt"
+        status = ExitCode.INTERRUPTED
+    except Exception:
+        import traceback
+
+        print("INTERNALERROR> " + traceback.format_exc().replace("\n", "\nINTERNALERROR> "),
+              file=sys.stderr)
+        status = ExitCode.INTERNAL_ERROR
+    finally:
+        errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
+        for exc in errors:
+            session.warn(f"error in fixture teardown: {type(exc).__name__}: {exc}")
+        session.exitstatus = status
+        config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        if token is not None:
+            from zenrun.config import _active_config
+
+            _active_config.reset(token)
+    return status
+
+
+def _main(config: Any, session: Session) -> int:
+    session.collect()
+    if session.collection_errors:
+        return ExitCode.INTERRUPTED
+    if config.getoption("showfixtures"):
+        return ExitCode.OK
+    if config.getoption("collectonly"):
+        return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
+    if not session.items:
+        return ExitCode.NO_PIPELINES_COLLECTED
+    if config.getoption("cache_clear"):
+        config.cache.clear()
+    orchestrator = config.make_orchestrator()
+    session.setup_state = SetupState(config, session.fixturemanager)
+    for index, item in enumerate(session.items):
+        report = run_item(session, item, orchestrator)
+        session.reports.append(report)
+        following = session.items[index + 1] if index + 1 < len(session.items) else None
+        if following is None or following.module_path != item.module_path:
+            for exc in session.setup_state.teardown("module", item):
+                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
+            session.shouldstop = "stopping after 1 failure (-x)"
+            break
+    if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
+        return ExitCode.PIPELINES_FAILED
+    return ExitCode.OK
+
+
+def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
+    """Set up the item's fixtures, compose its pipeline, run it, tear down."""
+    config = session.config
+    config.hook.zenrun_item_start(item=item)
+    started = time.perf_counter()
+    report = ItemReport(item.nodeid, PASSED)
+    reason = skip_reason(item.marks)
+    setup = session.setup_state
+    if reason is not None:
+        report.outcome, report.longrepr = SKIPPED, reason
+    else:
+        try:
+            values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
+                      if name in _direct_argnames(item)}
+            run_config = config.stash.get("run_config")
+
+            def fixture_lookup(name: str) -> Any:
+                if session.fixturemanager.get(name, item.module_path) is None:
+                    return None
+                return setup.getfixturevalue(name, item)
+
+            composed = item.compose(values, run_config=run_config.steps if run_config else None,
+                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
+        except (ComposeError, FixtureLookupError) as exc:
+            report.outcome, report.longrepr = ERROR, str(exc)
+        except Exception as exc:
+            report.outcome = ERROR
+            report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
+        else:
+            from zenrun.execution import run_pipeline
+
+            enable_cache = False if config.getoption("no_cache") else None
+            if enable_cache is None and run_config is not None:
+                enable_cache = run_config.enable_cache
+            run = run_pipeline(composed, config, enable_cache=enable_cache, orchestrator=orchestrator)
+            report.run = run
+            if run.status == FAILED:
+                report.outcome = FAILED_OUTCOME
+                report.longrepr = failure_text(run)
+        for exc in setup.teardown("pipeline", item):
+            if report.outcome == PASSED:
+                report.outcome = ERROR
+            report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
+    report.duration = time.perf_counter() - started
+    config.hook.zenrun_item_report(report=report)
+    return report
+
+
+def _direct_argnames(item: Item) -> set[str]:
+    target = item.target
+    if hasattr(target, "argnames"):
+        return set(target.argnames)
+    pipeline = getattr(target, "pipeline", None)
+    if pipeline is not None:
+        return {n for n in pipeline.argnames if n not in target.kwargs}
+    return set()
+
+
+def failure_text(run: PipelineRun) -> str:
+    parts = []
+    for step in run.steps.values():
+        if step.status == FAILED and step.error:
+            parts.append(f"step {step.id!r} failed:\n{step.error.rstrip()}")
+    skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
+    if skipped:
+        parts.append(f"skipped because of the failure: {', '.join(skipped)}")
+    return "\n\n".join(parts)
+
+
+def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
+    """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code."""
+    args = list(sys.argv[1:] if args is None else args)
+    try:
+        config = create_config(args, plugins)
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    try:
+        if config.getoption("help"):
+            print(config.parser.format_help())
+            return ExitCode.OK
+        if config.getoption("version"):
+            from importlib.metadata import version
+
+            print(f"zenrun {version('zenrun')}")
+            return ExitCode.OK
+        config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
+        return config.hook.zenrun_cmdline_main(config=config)
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    finally:
+        config._ensure_unconfigure()
+
+
+def console_main() -> int:
+    """The ``zenrun`` console script."""
+    code = main()
+    sys.stdout.flush()
+    return int(code)

@@ -1,0 +1,1 @@
+"""Orchestrators: when and where each step of a run executes."""

@@ -1,0 +1,126 @@
+"""``@pipeline``: a function whose body composes steps, and its runnable instances."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, Callable, overload
+
+from zenrun.compose import ComposedPipeline, ComposeError, Composer
+
+if TYPE_CHECKING:
+    from zenrun.metadata.records import PipelineRun
+
+
+class Runnable:
+    """What pipeline instances and DynamicPipeline templates share: run and history."""
+
+    name: str
+    enable_cache: bool | None = None
+
+    def compose(self, params: dict[str, Any] | None = None, *,
+                run_config: dict[str, dict[str, Any]] | None = None,
+                fixture_lookup: Callable[[str], Any] | None = None,
+                item_id: str | None = None) -> ComposedPipeline:
+        raise NotImplementedError
+
+    def run(self, enable_cache: bool | None = None, *, config_path: str | None = None,
+            orchestrator: str | None = None) -> PipelineRun:
+        """Compose and run once; returns the recorded :class:`PipelineRun`.
+
+        ``enable_cache=False`` disables caching for this run only.
+        ``config_path`` is a YAML run config (``steps.<id>.parameters...``).
+        """
+        from zenrun.config import api_config
+        from zenrun.execution import run_pipeline
+        from zenrun.runconfig import load_run_config
+
+        config = api_config()
+        run_config = load_run_config(config_path) if config_path else None
+        if run_config and run_config.enable_cache is not None and enable_cache is None:
+            enable_cache = run_config.enable_cache
+        composed = self.compose(run_config=run_config.steps if run_config else None)
+        return run_pipeline(composed, config, enable_cache=enable_cache,
+                            orchestrator=config.make_orchestrator(orchestrator))
+
+    def get_runs(self) -> list[PipelineRun]:
+        """Recorded runs of this pipeline, oldest first."""
+        from zenrun.metadata.api import get_pipeline
+
+        return get_pipeline(self.name).runs
+
+
+class Pipeline:
+    """A pipeline definition made by ``@pipeline``; call it to get an instance."""
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
+                 enable_cache: bool | None = None) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.enable_cache = enable_cache
+        self.signature = inspect.signature(fn)
+        self.argnames = list(self.signature.parameters)
+        self.defaults = {n: p.default for n, p in self.signature.parameters.items()
+                         if p.default is not p.empty}
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+        self.__qualname__ = fn.__qualname__
+        self.__module__ = fn.__module__
+        self.__wrapped__ = fn
+        # Marks applied below the @pipeline decorator sit on the function.
+        self.zenrun_marks: list[Any] = list(getattr(fn, "zenrun_marks", []))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> PipelineInstance:
+        try:
+            bound = self.signature.bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"pipeline {self.name!r}: {exc}") from None
+        return PipelineInstance(self, dict(bound.arguments))
+
+    def compose(self, params: dict[str, Any], *,
+                run_config: dict[str, dict[str, Any]] | None = None,
+                fixture_lookup: Callable[[str], Any] | None = None,
+                item_id: str | None = None) -> ComposedPipeline:
+        """Run the body with ``params``; returns the composed graph."""
+        missing = [n for n in self.argnames if n not in params and n not in self.defaults]
+        if missing:
+            raise ComposeError(f"pipeline {self.name!r}: no value for parameter(s) {', '.join(missing)}")
+        with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
+            self.fn(**{**self.defaults, **params})
+        return composer.finish(self.enable_cache, item_id)
+
+    def __repr__(self) -> str:
+        return f"<pipeline {self.name}>"
+
+
+class PipelineInstance(Runnable):
+    """A pipeline with some or all of its parameters bound, ready to ``.run()``."""
+
+    def __init__(self, pipeline: Pipeline, kwargs: dict[str, Any]) -> None:
+        self.pipeline = pipeline
+        self.kwargs = kwargs
+        self.name = pipeline.name
+        self.enable_cache = pipeline.enable_cache
+
+    def compose(self, params: dict[str, Any] | None = None, *,
+                run_config: dict[str, dict[str, Any]] | None = None,
+                fixture_lookup: Callable[[str], Any] | None = None,
+                item_id: str | None = None) -> ComposedPipeline:
+        return self.pipeline.compose({**(params or {}), **self.kwargs}, run_config=run_config,
+                                     fixture_lookup=fixture_lookup, item_id=item_id)
+
+    def __repr__(self) -> str:
+        return f"<pipeline instance {self.name}>"
+
+
+@overload
+def pipeline(fn: Callable[..., Any]) -> Pipeline: ...
+@overload
+def pipeline(*, name: str | None = None, enable_cache: bool | None = None) -> Callable[[Callable[..., Any]], Pipeline]: ...
+
+
+def pipeline(fn: Callable[..., Any] | None = None, *, name: str | None = None,
+             enable_cache: bool | None = None) -> Any:
+    """Make a function a pipeline: ``@pipeline`` or ``@pipeline(enable_cache=False, name=...)``."""
+    def decorate(func: Callable[..., Any]) -> Pipeline:
+        return Pipeline(func, name=name, enable_cache=enable_cache)
+    return decorate(fn) if fn is not None else decorate

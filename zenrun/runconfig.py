@@ -1,0 +1,153 @@
+"""Run configuration: ``--config FILE.yaml`` in the seed's format and ``--set STEP.FIELD=VALUE``.
+
+::
+
+    enable_cache: false          # the whole run (like --no-cache)
+    steps:
+      svc_trainer:               # an invocation id
+        enable_cache: false      # or, as in the seed, under parameters:
+        parameters:
+          gamma: 0.01
+          enable_cache: true
+
+``--set`` values are parsed as YAML scalars and override the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zenrun.config.argparsing import UsageError
+from zenrun.hookspec import hookimpl
+
+_TOP_KEYS = {"enable_cache", "steps"}
+_STEP_KEYS = {"enable_cache", "parameters"}
+
+
+class SharedSteps(dict):
+    """Step settings applied to several pipelines: an id only needs to exist in one of them."""
+
+    def __init__(self, steps: dict[str, dict[str, Any]]) -> None:
+        super().__init__(steps)
+        self.matched: set[str] = set()
+
+
+@dataclass
+class RunConfig:
+    """What a run config says: run-wide caching and per-step settings by invocation id."""
+
+    enable_cache: bool | None = None
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "<run config>"
+
+    def merge(self, other: RunConfig) -> RunConfig:
+        steps = {k: {"parameters": dict(v.get("parameters", {})),
+                     **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {})}
+                 for k, v in self.steps.items()}
+        for step_id, settings in other.steps.items():
+            target = steps.setdefault(step_id, {"parameters": {}})
+            target["parameters"].update(settings.get("parameters", {}))
+            if "enable_cache" in settings:
+                target["enable_cache"] = settings["enable_cache"]
+        enable_cache = other.enable_cache if other.enable_cache is not None else self.enable_cache
+        return RunConfig(enable_cache, steps, f"{self.source} and {other.source}")
+
+
+def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise UsageError(f"{where}: enable_cache must be true or false, not {value!r}")
+
+
+def parse_run_config(data: Any, source: str) -> RunConfig:
+    """Validate the structure of a run config mapping; errors name the file and key."""
+    if data is None:
+        return RunConfig(source=source)
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: a run config is a mapping with keys {sorted(_TOP_KEYS)}")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise UsageError(f"{source}: unknown key(s) {sorted(unknown)}; expected {sorted(_TOP_KEYS)}")
+    config = RunConfig(source=source)
+    if data.get("enable_cache") is not None:
+        config.enable_cache = _bool(data["enable_cache"], f"{source}: enable_cache")
+    steps = data.get("steps") or {}
+    if not isinstance(steps, dict):
+        raise UsageError(f"{source}: 'steps' must map step ids to settings")
+    for step_id, settings in steps.items():
+        where = f"{source}: steps.{step_id}"
+        settings = settings or {}
+        if not isinstance(settings, dict) or set(settings) - _STEP_KEYS:
+            raise UsageError(f"{where}: expected keys {sorted(_STEP_KEYS)}, got "
+                             f"{sorted(settings) if isinstance(settings, dict) else settings!r}")
+        parameters = dict(settings.get("parameters") or {})
+        entry: dict[str, Any] = {"parameters": parameters}
+        if "enable_cache" in parameters:  # the seed puts it among the parameters
+            entry["enable_cache"] = _bool(parameters.pop("enable_cache"), f"{where}.parameters.enable_cache")
+        if settings.get("enable_cache") is not None:
+            entry["enable_cache"] = _bool(settings["enable_cache"], f"{where}.enable_cache")
+        config.steps[str(step_id)] = entry
+    return config
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read a YAML run config; malformed YAML is an error naming the file and line."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read run config {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UsageError(f"{where}: malformed YAML: {problem}") from None
+    return parse_run_config(data, str(path))
+
+
+def parse_set_options(values: list[str]) -> RunConfig:
+    """``STEP.FIELD=VALUE`` strings as a run config (VALUE parsed as YAML)."""
+    import yaml
+
+    steps: dict[str, Any] = {}
+    for value in values:
+        target, sep, raw = value.partition("=")
+        step_id, dot, field_name = target.rpartition(".")
+        if not sep or not dot or not step_id or not field_name:
+            raise UsageError(f"--set {value!r}: expected STEP.FIELD=VALUE")
+        try:
+            parsed = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            parsed = raw
+        entry = steps.setdefault(step_id, {"parameters": {}})
+        if field_name == "enable_cache":
+            entry["enable_cache"] = parsed
+        else:
+            entry["parameters"][field_name] = parsed
+    return parse_run_config({"steps": steps}, "--set")
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    group = parser.getgroup("running")
+    group.addoption("--config", dest="run_config_file", default=None, metavar="FILE.yaml",
+                    help="run config: enable_cache and steps.<id>.parameters.<field>")
+    group.addoption("--set", dest="run_config_set", action="append", default=[],
+                    metavar="STEP.FIELD=VALUE", help="set one step config field for this run")
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    path, sets = config.getoption("run_config_file", None), config.getoption("run_config_set", [])
+    if not path and not sets:
+        return
+    run_config = load_run_config(path) if path else RunConfig()
+    if sets:
+        run_config = run_config.merge(parse_set_options(sets))
+    config.stash["run_config"] = run_config

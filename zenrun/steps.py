@@ -1,0 +1,202 @@
+"""``@step``, ``StepConfig``, ``Output`` and configured step instances."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, overload
+
+from pydantic import BaseModel, ConfigDict
+
+from zenrun import compose
+
+
+class StepConfig(BaseModel):
+    """Base class of step configs: a pydantic model passed to the step's config parameter.
+
+    Unknown fields are rejected so that a typo in a run config is an error,
+    not a silently ignored value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+#: The seed's name for :class:`StepConfig`.
+BaseStepConfig = StepConfig
+
+
+class Output:
+    """Named outputs of a step: ``-> Output(X_train=np.ndarray, y_train=np.ndarray)``.
+
+    A tuple returned by the step is mapped onto the names in order.
+    """
+
+    def __init__(self, **outputs: Any) -> None:
+        if not outputs:
+            raise TypeError("Output() needs at least one name=type")
+        self.outputs: dict[str, Any] = dict(outputs)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={getattr(v, '__name__', v)}" for k, v in self.outputs.items())
+        return f"Output({inner})"
+
+
+SINGLE_OUTPUT = "output"
+
+
+def _is_config_class(annotation: Any) -> bool:
+    return inspect.isclass(annotation) and issubclass(annotation, StepConfig)
+
+
+class Step:
+    """A step: a plain function whose calls inside a pipeline body add graph nodes.
+
+    Outside a pipeline, calling it with only a config (or nothing) returns a
+    configured :class:`StepInstance`; ``step.entrypoint(...)`` calls the
+    function itself.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
+                 enable_cache: bool | None = None, retries: int = 0,
+                 cache_version: str | None = None) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.enable_cache = enable_cache
+        self.retries = retries
+        self.cache_version = cache_version
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+        self.__qualname__ = fn.__qualname__
+        self.__module__ = fn.__module__
+        self.__wrapped__ = fn
+        self._analyse()
+
+    def _analyse(self) -> None:
+        try:
+            hints = inspect.get_annotations(self.fn, eval_str=True)
+        except Exception:  # unresolvable forward references: fall back to raw
+            hints = inspect.get_annotations(self.fn)
+        signature = inspect.signature(self.fn)
+        self.config_param: str | None = None
+        self.config_class: type[StepConfig] | None = None
+        self.input_names: list[str] = []
+        self.defaults: dict[str, Any] = {}
+        for param in signature.parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise TypeError(f"step {self.name!r}: *args/**kwargs are not supported")
+            annotation = hints.get(param.name)
+            if _is_config_class(annotation):
+                if self.config_class is not None:
+                    raise TypeError(f"step {self.name!r} has more than one StepConfig parameter")
+                self.config_param, self.config_class = param.name, annotation
+                continue
+            self.input_names.append(param.name)
+            if param.default is not param.empty:
+                self.defaults[param.name] = param.default
+        returns = hints.get("return", inspect.Signature.empty)
+        if isinstance(returns, Output):
+            self.output_types = dict(returns.outputs)
+        elif returns is inspect.Signature.empty or returns is None:
+            self.output_types = {SINGLE_OUTPUT: Any} if returns is inspect.Signature.empty else {}
+        else:
+            self.output_types = {SINGLE_OUTPUT: returns}
+        self.output_names = list(self.output_types)
+
+    # -- calling -------------------------------------------------------------
+    def entrypoint(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the plain function (for unit tests of a step)."""
+        return self.fn(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return StepInstance(self)(*args, **kwargs)
+
+    def with_config(self, config: StepConfig | dict[str, Any] | None = None,
+                    **fields: Any) -> StepInstance:
+        """A configured instance: ``svc_trainer.with_config(gamma=0.01)``."""
+        return StepInstance(self).with_config(config, **fields)
+
+    def configure(self, **settings: Any) -> StepInstance:
+        """A configured instance with ``name=`` or ``enable_cache=`` set."""
+        return StepInstance(self).configure(**settings)
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}>"
+
+
+class StepInstance:
+    """A step with its config and settings, ready to be called in a pipeline body."""
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+        self.config: StepConfig | dict[str, Any] | None = None
+        self.name: str | None = None
+        self.enable_cache: bool | None = None
+        self.upstream: list[StepInstance] = []
+
+    @property
+    def id(self) -> str:
+        return self.name or self.step.name
+
+    def with_config(self, config: StepConfig | dict[str, Any] | None = None,
+                    **fields: Any) -> StepInstance:
+        """Set the config (an instance, a dict, or fields); validated at compose time."""
+        if config is not None and fields:
+            raise TypeError("pass a config object or fields, not both")
+        if self.step.config_class is None:
+            raise TypeError(f"step {self.step.name!r} has no StepConfig parameter")
+        self.config = config if config is not None else dict(fields)
+        return self
+
+    def configure(self, *, name: str | None = None, enable_cache: bool | None = None) -> StepInstance:
+        """Rename this invocation (``name=``) or set its caching; returns self."""
+        if name is not None:
+            compose.check_step_id(name)
+            self.name = name
+        if enable_cache is not None:
+            self.enable_cache = enable_cache
+        return self
+
+    def after(self, other: StepInstance) -> StepInstance:
+        """Run this step after ``other`` (an ordering edge, no data)."""
+        self.upstream.append(other)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        composer = compose.current()
+        if composer is not None:
+            return composer.add(self, args, kwargs)
+        config_only = (not kwargs and len(args) == 1 and isinstance(args[0], (StepConfig, dict))) or (
+            not args and set(kwargs) <= {self.step.config_param, "config"})
+        if not args and not kwargs:
+            return self._copy()
+        if config_only and self.step.config_class is not None:
+            config = args[0] if args else next(iter(kwargs.values()))
+            return self._copy().with_config(config)
+        raise TypeError(
+            f"step {self.step.name!r} was called with inputs outside a pipeline; "
+            f"call {self.step.name}.entrypoint(...) to run the function directly")
+
+    def _copy(self) -> StepInstance:
+        clone = StepInstance(self.step)
+        clone.config, clone.name, clone.enable_cache = self.config, self.name, self.enable_cache
+        clone.upstream = list(self.upstream)
+        return clone
+
+    def __repr__(self) -> str:
+        return f"<step instance {self.id}>"
+
+
+@overload
+def step(fn: Callable[..., Any]) -> Step: ...
+@overload
+def step(*, name: str | None = None, enable_cache: bool | None = None, retries: int = 0,
+         cache_version: str | None = None) -> Callable[[Callable[..., Any]], Step]: ...
+
+
+def step(fn: Callable[..., Any] | None = None, *, name: str | None = None,
+         enable_cache: bool | None = None, retries: int = 0,
+         cache_version: str | None = None) -> Any:
+    """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``."""
+    def decorate(func: Callable[..., Any]) -> Step:
+        return Step(func, name=name, enable_cache=enable_cache, retries=retries,
+                    cache_version=cache_version)
+    return decorate(fn) if fn is not None else decorate

@@ -1,0 +1,245 @@
+"""The terminal reporter: header, progress per module, failures, runs table, closing line."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import shutil
+import sys
+import time
+from typing import Any, TextIO
+
+import pluggy
+
+from zenrun.hookspec import hookimpl
+
+_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
+_OUTCOME_WORD = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED"}
+
+
+class TerminalWriter:
+    def __init__(self, file: TextIO | None = None) -> None:
+        self.file = file or sys.stdout
+        self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
+        self.column = 0
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        self.file.write(text)
+        self.file.flush()
+        last_newline = text.rfind("\n")
+        self.column = len(text) - last_newline - 1 if last_newline >= 0 else self.column + len(text)
+
+    def line(self, text: str = "") -> None:
+        if self.column:
+            self.write("\n")
+        self.write(text + "\n")
+
+    def sep(self, char: str, title: str = "") -> None:
+        if title:
+            side = max(1, (self.width - len(title) - 2) // (2 * len(char)))
+            text = f"{char * side} {title} {char * side}"
+            if len(text) < self.width:
+                text += char * (self.width - len(text))
+        else:
+            text = char * self.width
+        self.line(text[:max(self.width, len(title) + 4)])
+
+
+class _StepLogHandler(logging.Handler):
+    def __init__(self, reporter: TerminalReporter) -> None:
+        super().__init__()
+        self.reporter = reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.reporter.log_line(record)
+
+
+class TerminalReporter:
+    """Writes the session to the terminal the way pytest does."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.tw = TerminalWriter()
+        self.verbosity = config.getoption("verbose") - config.getoption("quiet")
+        self.started = time.perf_counter()
+        self.current_module: str | None = None
+        self.done = 0
+        self.total = 0
+        self.reports: list[Any] = []
+        self.deselected = 0
+        self.handler = _StepLogHandler(self)
+        logger = logging.getLogger("zenrun")
+        self._old_logger = (logger.level, logger.propagate)
+        logger.addHandler(self.handler)
+        logger.setLevel(logging.DEBUG if self.verbosity > 0 else logging.WARNING)
+        logger.propagate = False
+
+    def close(self) -> None:
+        logger = logging.getLogger("zenrun")
+        logger.removeHandler(self.handler)
+        logger.setLevel(self._old_logger[0])
+        logger.propagate = self._old_logger[1]
+
+    def log_line(self, record: logging.LogRecord) -> None:
+        prefix = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
+        message = prefix + record.getMessage()
+        if self.tw.column:
+            self.tw.write("\n")
+            self.current_module = None if self.verbosity <= 0 else self.current_module
+        self.tw.write(f"    {message}\n" if self.verbosity > 0 else f"{message}\n")
+
+    # -- session ----------------------------------------------------------------------
+    @hookimpl
+    def zenrun_sessionstart(self, session: Any) -> None:
+        if self.verbosity < 0:
+            return
+        config = self.config
+        self.tw.sep("=", "zenrun session starts")
+        from zenrun import __version__
+
+        self.tw.line(f"platform {sys.platform} -- Python {platform.python_version()}, "
+                     f"zenrun-{__version__}, pluggy-{pluggy.__version__}")
+        line = f"rootdir: {config.rootpath}"
+        if config.inipath:
+            line += f", configfile: {config.inipath.name}"
+        self.tw.line(line)
+        self.tw.line(f"store: {config.store_path}, orchestrator: "
+                     f"{config.getoption('orchestrator', None) or 'local'}")
+        if config.getoption("no_cache", False):
+            self.tw.line("cache: disabled for this run (--no-cache)")
+        for lines in config.hook.zenrun_report_header(config=config):
+            for text in [lines] if isinstance(lines, str) else lines or []:
+                self.tw.line(text)
+
+    @hookimpl
+    def zenrun_deselected(self, items: list[Any]) -> None:
+        self.deselected += len(items)
+
+    @hookimpl
+    def zenrun_collection_finish(self, session: Any) -> None:
+        self.total = len(session.items)
+        if self.verbosity >= 0:
+            errors = len(session.collection_errors)
+            text = f"collected {self.total + self.deselected} pipeline{'s' if self.total + self.deselected != 1 else ''}"
+            if errors:
+                text += f" / {errors} error{'s' if errors != 1 else ''}"
+            if self.deselected:
+                text += f" / {self.deselected} deselected / {self.total} selected"
+            self.tw.line(text)
+        if self.config.getoption("collectonly"):
+            for item in session.items:
+                self.tw.line(item.nodeid)
+        if self.config.getoption("showfixtures"):
+            self.tw.line()
+            for line in session.fixturemanager.show(session.collected_modules, self.config.rootpath):
+                self.tw.line(line)
+        elif self.verbosity >= 0:
+            self.tw.line()
+
+    @hookimpl
+    def zenrun_item_start(self, item: Any) -> None:
+        module = item.nodeid.split("::")[0]
+        if self.verbosity <= 0 and module != self.current_module:
+            self._end_progress_line()
+            self.current_module = module
+            if self.verbosity == 0:
+                self.tw.write(f"{module} ")
+
+    @hookimpl
+    def zenrun_item_report(self, report: Any) -> None:
+        self.reports.append(report)
+        self.done += 1
+        if self.verbosity > 0:
+            word = _OUTCOME_WORD[report.outcome]
+            self.tw.line(f"{report.nodeid} {word}".ljust(self.tw.width - 7) + self._percent())
+        elif self.verbosity == 0:
+            self.tw.write(_OUTCOME_CHAR[report.outcome])
+        elif self.verbosity < 0:
+            self.tw.write(_OUTCOME_CHAR[report.outcome])
+
+    def _percent(self) -> str:
+        return f"[{100 * self.done // max(self.total, 1):3d}%]"
+
+    def _end_progress_line(self) -> None:
+        if self.tw.column and self.verbosity == 0 and self.current_module:
+            pad = self.tw.width - self.tw.column - 7
+            self.tw.write(" " * max(pad, 1) + self._percent() + "\n")
+
+    @hookimpl
+    def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> None:
+        self._end_progress_line()
+        if self.tw.column:
+            self.tw.write("\n")
+        if session.collection_errors:
+            self.tw.sep("=", "ERRORS")
+            for path, message in session.collection_errors:
+                self.tw.sep("_", f"ERROR collecting {path}")
+                self.tw.line(message.rstrip())
+        failed = [r for r in self.reports if r.outcome in ("failed", "error")]
+        if failed:
+            self.tw.sep("=", "FAILURES")
+            for report in failed:
+                self.tw.sep("_", report.nodeid)
+                self.tw.line(report.longrepr.rstrip())
+        if session.warnings and self.verbosity >= 0:
+            self.tw.sep("=", "warnings summary")
+            for warning in session.warnings:
+                self.tw.line(warning)
+        self.config.hook.zenrun_terminal_summary(terminalreporter=self, exitstatus=exitstatus,
+                                                 config=self.config)
+        if failed and self.verbosity >= 0:
+            self.tw.sep("=", "short pipeline summary info")
+            for report in failed:
+                first = report.longrepr.strip().splitlines()[-1] if report.longrepr.strip() else ""
+                self.tw.line(f"{_OUTCOME_WORD[report.outcome]} {report.nodeid} - {first}")
+        if session.shouldstop and session.shouldstop != "KeyboardInterrupt":
+            self.tw.sep("!", session.shouldstop)
+        if session.shouldstop == "KeyboardInterrupt":
+            self.tw.sep("!", "KeyboardInterrupt")
+        self.tw.sep("=", self.closing_line(session))
+
+    @hookimpl
+    def zenrun_terminal_summary(self, terminalreporter: Any) -> None:
+        runs = [r.run for r in self.reports if r.run is not None]
+        if not runs or self.verbosity < 0:
+            return
+        from tabulate import tabulate
+
+        from zenrun.metadata.sqlite import iter_rows
+
+        self.tw.sep("=", "runs")
+        self.tw.line(tabulate(list(iter_rows(runs)),
+                              headers=["pipeline", "run", "status", "steps", "cached", "duration"]))
+
+    def closing_line(self, session: Any) -> str:
+        counts: dict[str, int] = {}
+        for report in self.reports:
+            counts[report.outcome] = counts.get(report.outcome, 0) + 1
+        parts = []
+        for outcome in ("failed", "passed", "skipped"):
+            if counts.get(outcome):
+                parts.append(f"{counts[outcome]} {outcome}")
+        if self.deselected:
+            parts.append(f"{self.deselected} deselected")
+        errors = counts.get("error", 0) + len(session.collection_errors)
+        if errors:
+            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        if session.warnings:
+            parts.append(f"{len(session.warnings)} warning{'s' if len(session.warnings) != 1 else ''}")
+        elapsed = time.perf_counter() - self.started
+        if self.config.getoption("collectonly") and not session.collection_errors:
+            return f"{len(session.items)} pipeline{'s' if len(session.items) != 1 else ''} collected in {elapsed:.2f}s"
+        if session.collection_errors:
+            return f"Interrupted: {', '.join(parts)} during collection in {elapsed:.2f}s"
+        return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed:.2f}s"
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    if config.stash.get("api"):
+        return
+    reporter = TerminalReporter(config)
+    config.pluginmanager.register(reporter, "terminalreporter")
+    config.add_cleanup(reporter.close)
