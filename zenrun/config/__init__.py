@@ -246,8 +246,8 @@ def api_config() -> Config:
     config = _api_configs.get(key)
     if config is None:
         config = create_config([], load_conftests=False)
-        config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         config.stash["api"] = True
+        config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         _api_configs[key] = config
     return config
 

@@ -1,0 +1,1 @@
+"""Shared test setup: the ``zenrunner`` fixture comes from ``zenrun.testing`` (a pytest11 plugin)."""
