@@ -211,6 +211,7 @@ class PipelineExecution:
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
         elif not enabled:
             step_run.cache_reason = "caching disabled"
+        logger.debug("Step %s: %s", step_id, step_run.cache_reason)
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -311,11 +312,9 @@ class PipelineExecution:
                 for name in self.invocations[upstream].step.output_names:
                     self.values.pop((upstream, name), None)
         if step_run.status == FAILED:
-            logger.error("Step %s has failed after %.3fs.", step_id, step_run.duration)
+            logger.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
         else:
             logger.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
-        if step_run.cache_reason and step_run.status != CACHED:
-            logger.debug("Step %s: %s", step_id, step_run.cache_reason)
         self.metadata_store.record_step(self.run, step_run)
         self.hook.zenrun_step_finish(step_run=step_run)
         self._maybe_flush()

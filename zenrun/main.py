@@ -31,6 +31,16 @@ class ItemReport:
     sections: list[tuple[str, str]] = field(default_factory=list)
 
     @property
+    def summary(self) -> str:
+        """One line for the short summary: the failed step and its error, or the error."""
+        if self.run is not None:
+            for step in self.run.steps.values():
+                if step.status == FAILED and step.error:
+                    return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
+        lines = self.longrepr.strip().splitlines()
+        return lines[-1] if lines else ""
+
+    @property
     def passed(self) -> bool:
         return self.outcome == PASSED
 

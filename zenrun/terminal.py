@@ -69,6 +69,7 @@ class TerminalReporter:
         self.total = 0
         self.reports: list[Any] = []
         self.deselected = 0
+        self.logged_warnings: list[str] = []
         self.handler = _StepLogHandler(self)
         logger = logging.getLogger("zenrun")
         self._old_logger = (logger.level, logger.propagate)
@@ -83,12 +84,13 @@ class TerminalReporter:
         logger.propagate = self._old_logger[1]
 
     def log_line(self, record: logging.LogRecord) -> None:
+        if self.verbosity <= 0:  # keep the progress line intact: warnings go to the summary
+            self.logged_warnings.append(f"{record.levelname}: {record.getMessage()}")
+            return
         prefix = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
-        message = prefix + record.getMessage()
         if self.tw.column:
             self.tw.write("\n")
-            self.current_module = None if self.verbosity <= 0 else self.current_module
-        self.tw.write(f"    {message}\n" if self.verbosity > 0 else f"{message}\n")
+        self.tw.write(f"    {prefix}{record.getMessage()}\n")
 
     # -- session ----------------------------------------------------------------------
     @hookimpl
@@ -183,6 +185,7 @@ class TerminalReporter:
             for report in failed:
                 self.tw.sep("_", report.nodeid)
                 self.tw.line(report.longrepr.rstrip())
+        session.warnings.extend(self.logged_warnings)
         if session.warnings and self.verbosity >= 0:
             self.tw.sep("=", "warnings summary")
             for warning in session.warnings:
@@ -192,8 +195,7 @@ class TerminalReporter:
         if failed and self.verbosity >= 0:
             self.tw.sep("=", "short pipeline summary info")
             for report in failed:
-                first = report.longrepr.strip().splitlines()[-1] if report.longrepr.strip() else ""
-                self.tw.line(f"{_OUTCOME_WORD[report.outcome]} {report.nodeid} - {first}")
+                self.tw.line(f"{_OUTCOME_WORD[report.outcome]} {report.nodeid} - {report.summary}")
         if session.shouldstop and session.shouldstop != "KeyboardInterrupt":
             self.tw.sep("!", session.shouldstop)
         if session.shouldstop == "KeyboardInterrupt":
