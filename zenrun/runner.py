@@ -18,7 +18,19 @@ from zenrun.metadata.records import ArtifactRef
 
 logger = logging.getLogger("zenrun")
 _ZENRUN_DIR = str(Path(__file__).parent)
-_NOVALUE: Any = object()
+
+
+class _NoValue:
+    """The "not loaded yet" marker; pickles by name so it survives a trip to a worker."""
+
+    def __reduce__(self) -> str:
+        return "_NOVALUE"
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_NOVALUE: Any = _NoValue()
 GATHERED_INPUT = "__gathered__"
 
 
