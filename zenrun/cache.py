@@ -231,7 +231,7 @@ class NullCache:
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
         pass
 
-    def flush(self) -> None:
+    def flush(self, before_commit: Any = None) -> None:
         pass
 
     def clear(self) -> None:
@@ -248,23 +248,30 @@ class SqliteCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, outputs TEXT NOT NULL)")
         self._pending: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._db_lock = threading.Lock()
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
         with self._lock:
             pending = self._pending.get(key)
         if pending is not None:
             return json.loads(pending)
-        row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()
+        with self._db_lock:
+            row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
         with self._lock:
             self._pending[key] = json.dumps(outputs)
 
-    def flush(self) -> None:
+    def flush(self, before_commit: Any = None) -> None:
+        """Commit buffered entries; ``before_commit`` makes their artifacts durable first."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        if pending:
+        if not pending:
+            return
+        if before_commit is not None:
+            before_commit()
+        with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))
             self._db.execute("COMMIT")
@@ -272,7 +279,8 @@ class SqliteCache:
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
-        self._db.execute("DELETE FROM cache")
+        with self._db_lock:
+            self._db.execute("DELETE FROM cache")
 
     def close(self) -> None:
         self.flush()

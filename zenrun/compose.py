@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from pydantic import ValidationError
-
 if TYPE_CHECKING:
     import networkx as nx
+    from pydantic import ValidationError
 
     from zenrun.steps import StepConfig, StepInstance
 
@@ -134,6 +133,7 @@ class Composer:
         self.run_config = run_config or {}
         self.fixture_lookup = fixture_lookup
         self._instance_ids: dict[int, list[str]] = {}
+        self._next_suffix: dict[str, int] = {}  # ids only accumulate: resume where the search stopped
         self._instances: list[StepInstance] = []
 
     def __enter__(self) -> Composer:
@@ -150,10 +150,12 @@ class Composer:
             if explicit in self.invocations:
                 raise ComposeError(f"pipeline {self.pipeline_name!r}: step id {explicit!r} is used twice")
             return explicit
-        candidate, n = base, 1
+        n = self._next_suffix.get(base, 1)
+        candidate = base if n == 1 else f"{base}_{n}"
         while candidate in self.invocations:
             n += 1
             candidate = f"{base}_{n}"
+        self._next_suffix[base] = n
         return candidate
 
     def add(self, instance: StepInstance, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -163,6 +165,9 @@ class Composer:
             explicit_id = instance.name
         step_id = self._new_id(instance.id, explicit_id)
         where = f"pipeline {self.pipeline_name!r}, step {step_id!r}"
+        matched = getattr(self.run_config, "matched", None)
+        if matched is not None and step_id in self.run_config:  # it exists, even if it fails below
+            matched.add(step_id)
 
         code_config = instance.config
         if step.config_param is not None and step.config_param in kwargs:
@@ -239,6 +244,12 @@ class Composer:
             if code_config is not None or overrides:
                 raise ComposeError(f"{where}: step {step.name!r} has no StepConfig parameter")
             return None
+        unknown = sorted(set(overrides) - set(step.config_class.model_fields))
+        if unknown and step.config_class.model_config.get("extra") != "allow":
+            raise ComposeError(
+                f"{where}: run config sets unknown field(s) {', '.join(unknown)} of "
+                f"{step.config_class.__name__}; its fields are: "
+                f"{', '.join(step.config_class.model_fields) or 'none'}")
         base = code_config
         if base is None and self.fixture_lookup is not None:
             found = self.fixture_lookup(step.config_param)
@@ -251,6 +262,8 @@ class Composer:
             return base
         fields = base.model_dump() if isinstance(base, StepConfig) else dict(base or {})
         fields.update(overrides)
+        from pydantic import ValidationError  # imported here: `zenrun --help` needs no pydantic
+
         try:
             return step.config_class.model_validate(fields)
         except ValidationError as exc:

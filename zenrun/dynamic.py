@@ -8,6 +8,8 @@ named subclass so one piece of logic gives many pipelines.
 from __future__ import annotations
 
 import contextvars
+import copyreg
+import importlib
 import sys
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -94,7 +96,34 @@ def call_with_gathered(fn: Callable[..., Any], gathered: dict[str, dict[str, Any
         _gathered_values.reset(token)
 
 
-class DynamicPipeline(Runnable):
+_templates: dict[tuple[str, str], type] = {}
+
+
+class _DynamicPipelineType(type):
+    """The metaclass of DynamicPipeline: pickles templates by (module, name)."""
+
+
+def _template(module: str, name: str) -> type:
+    """The template ``name`` made by ``as_template_of`` in ``module`` (imported if needed)."""
+    if (module, name) not in _templates:
+        importlib.import_module(module)  # importing the module makes its templates again
+    try:
+        return _templates[(module, name)]
+    except KeyError:
+        raise LookupError(f"no pipeline template {name!r} is made in module {module!r}") from None
+
+
+def _reduce_pipeline_class(cls: type) -> Any:
+    # A template is found through the registry, so the module may rebind its
+    # name (``iris = HPO.as_template_of("iris")(...)``); other classes by name.
+    key = cls.__dict__.get("_template_key")
+    return (_template, key) if key is not None else cls.__qualname__
+
+
+copyreg.pickle(_DynamicPipelineType, _reduce_pipeline_class)
+
+
+class DynamicPipeline(Runnable, metaclass=_DynamicPipelineType):
     """A pipeline class whose steps are built in ``__init__`` and wired in ``connect``.
 
     ``super().__init__(*steps, **kwargs)`` takes every configured step
@@ -136,14 +165,16 @@ class DynamicPipeline(Runnable):
     def as_template_of(cls, name: str) -> type[DynamicPipeline]:
         """A new pipeline class named ``name`` with this class's logic.
 
-        The class is also bound to ``name`` in the calling module when that
-        name is free there, so pickle (and so the parallel and Dask
-        orchestrators) can find it by module and name.
+        The class is registered by (calling module, ``name``) and also bound
+        to ``name`` in the calling module when that name is free there, so
+        pickle (and so the parallel and Dask orchestrators) can find it by
+        module and name, even in another process that imports the module.
         """
         caller = sys._getframe(1).f_globals
         module = caller.get("__name__", cls.__module__)
-        template = type(name, (cls,), {"pipeline_name": name, "__module__": module,
-                                       "__qualname__": name})
+        template = type(cls)(name, (cls,), {"pipeline_name": name, "__module__": module,
+                                            "__qualname__": name, "_template_key": (module, name)})
+        _templates[(module, name)] = template
         if name not in caller:
             caller[name] = template
         return template

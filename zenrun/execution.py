@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import logging
 import sys
+import threading
 import time
 from typing import Any
 
@@ -75,7 +76,10 @@ class PipelineExecution:
         for step_id in self.invocations:
             for upstream in self.upstream[step_id]:
                 self._consumers[upstream] += 1
-        self._last_flush = time.monotonic()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
+                                         name="zenrun-flush")
         self._force_miss: set[str] = set()
 
     # -- caching policy --------------------------------------------------------------
@@ -105,6 +109,7 @@ class PipelineExecution:
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
         self.metadata_store.create_run(run)
+        self._flusher.start()
         self.hook.zenrun_pipeline_run_start(run=run)
 
     def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
@@ -115,22 +120,28 @@ class PipelineExecution:
         failed = interrupted is not None or any(s.status == FAILED for s in run.steps.values())
         run.status = FAILED if failed else COMPLETED
         run.finished = time.time()
-        self.flush()
+        self._stop_flusher()
         self.metadata_store.finish_run(run)
         self.hook.zenrun_pipeline_run_finish(run=run)
         logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run
 
     def flush(self) -> None:
-        """Make artifacts durable, then commit the records that point at them."""
-        self.artifact_store.sync()
-        self.cache.flush()
-        self.metadata_store.flush()
-        self._last_flush = time.monotonic()
+        """Commit the buffered records, each only after the artifacts it points at are durable."""
+        with self._flush_lock:
+            self.cache.flush(before_commit=self.artifact_store.sync)
+            self.metadata_store.flush(before_commit=self.artifact_store.sync)
 
-    def _maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush > FLUSH_INTERVAL:
+    def _flush_periodically(self) -> None:
+        # A thread, so that records are committed while a long step runs.
+        while not self._stop.wait(FLUSH_INTERVAL):
             self.flush()
+
+    def _stop_flusher(self) -> None:
+        self._stop.set()
+        if self._flusher.is_alive():
+            self._flusher.join()
+        self.flush()
 
     # -- per step ---------------------------------------------------------------------
     def status(self, step_id: str) -> str | None:
@@ -317,7 +328,6 @@ class PipelineExecution:
             logger.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)
         self.hook.zenrun_step_finish(step_run=step_run)
-        self._maybe_flush()
 
 
 def run_pipeline(composed: ComposedPipeline, config: Any, *, enable_cache: bool | None = None,

@@ -158,6 +158,7 @@ def _main(config: Any, session: Session) -> int:
         config.cache.clear()
     orchestrator = config.make_orchestrator()
     session.setup_state = SetupState(config, session.fixturemanager)
+    session.run_config_steps = _run_config_steps(config, session.items)
     for index, item in enumerate(session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
@@ -168,9 +169,49 @@ def _main(config: Any, session: Session) -> int:
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = "stopping after 1 failure (-x)"
             break
+    if session.shouldstop is None:
+        _check_run_config_steps(config, session)
     if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
+
+
+def _run_config_steps(config: Any, items: list[Item]) -> dict[str, Any] | None:
+    """The run config's step settings as the items get them.
+
+    With one item, a plain dict: an id the pipeline lacks is an error of that
+    item. With several, one ``SharedSteps``: each pipeline takes the ids it has
+    and ignores the others; ids no pipeline had are an error after the session.
+    """
+    run_config = config.stash.get("run_config")
+    if run_config is None or not run_config.steps:
+        return None
+    if len(items) == 1:
+        return run_config.steps
+    from zenrun.runconfig import SharedSteps
+
+    return SharedSteps(run_config.steps)
+
+
+def _check_run_config_steps(config: Any, session: Session) -> None:
+    shared = getattr(session, "run_config_steps", None)
+    matched = getattr(shared, "matched", None)
+    if matched is None:
+        return
+    unknown = sorted(set(shared) - matched)
+    if not unknown:
+        return
+    source = config.stash["run_config"].source
+    lines = [f"{source}: no selected pipeline has step(s) {', '.join(unknown)}; steps are:"]
+    for report in session.reports:
+        if report.run is not None:
+            lines.append(f"  {report.nodeid}: {', '.join(report.run.steps)}")
+    not_composed = [r.nodeid for r in session.reports if r.run is None]
+    if not_composed:  # a skipped or broken pipeline may have had them: cannot tell
+        lines.append(f"  (not composed: {', '.join(not_composed)})")
+        session.warn("\n".join(lines))
+        return
+    raise UsageError("\n".join(lines))
 
 
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
@@ -194,7 +235,8 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                     return None
                 return setup.getfixturevalue(name, item)
 
-            composed = item.compose(values, run_config=run_config.steps if run_config else None,
+            steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+            composed = item.compose(values, run_config=steps,
                                     fixture_lookup=fixture_lookup, item_id=item.nodeid)
         except (ComposeError, FixtureLookupError) as exc:
             report.outcome, report.longrepr = ERROR, str(exc)

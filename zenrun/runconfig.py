@@ -147,7 +147,10 @@ def zenrun_configure(config: Any) -> None:
     path, sets = config.getoption("run_config_file", None), config.getoption("run_config_set", [])
     if not path and not sets:
         return
-    run_config = load_run_config(path) if path else RunConfig()
-    if sets:
-        run_config = run_config.merge(parse_set_options(sets))
+    if path:
+        run_config = load_run_config(path)
+        if sets:
+            run_config = run_config.merge(parse_set_options(sets))
+    else:
+        run_config = parse_set_options(sets)
     config.stash["run_config"] = run_config

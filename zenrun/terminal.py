@@ -155,6 +155,8 @@ class TerminalReporter:
         self.done += 1
         if self.verbosity > 0:
             word = _OUTCOME_WORD[report.outcome]
+            if report.outcome == "skipped" and report.longrepr:  # as pytest -v: the reason
+                word += f" ({report.longrepr})"
             self.tw.line(f"{report.nodeid} {word}".ljust(self.tw.width - 7) + self._percent())
         elif self.verbosity == 0:
             self.tw.write(_OUTCOME_CHAR[report.outcome])
@@ -186,7 +188,7 @@ class TerminalReporter:
                 self.tw.sep("_", report.nodeid)
                 self.tw.line(report.longrepr.rstrip())
         session.warnings.extend(self.logged_warnings)
-        if session.warnings and self.verbosity >= 0:
+        if session.warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
             self.tw.sep("=", "warnings summary")
             for warning in session.warnings:
                 self.tw.line(warning)

@@ -19,6 +19,9 @@ from typing import Any
 from zenrun.hookspec import hookimpl
 
 
+_WRITE_INLINE = 1 << 20  # larger artifacts are written by put() itself, then fsync'd on the pool
+
+
 class ArtifactError(Exception):
     """An artifact is missing or does not match its hash."""
 
@@ -28,6 +31,7 @@ class LocalArtifactStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._root = str(self.root)
         self._known_dirs: set[str] = set()
         self._pending: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
@@ -45,33 +49,59 @@ class LocalArtifactStore:
     def put(self, data: bytes) -> tuple[str, int]:
         """Store ``data``; returns ``(sha256 hex digest, size)``."""
         digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
+        size = len(data)
         with self._lock:
             if digest in self._pending:
-                return digest, len(data)
+                return digest, size
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(4, thread_name_prefix="zenrun-fsync")
+            if size < _WRITE_INLINE:
+                # Small artifacts are written entirely on the pool: creating a
+                # file waits for the journal while other threads fsync, and the
+                # bytes held meanwhile are few. A write error surfaces at sync().
+                self._pending[digest] = self._pool.submit(self._write, data, digest)
+                return digest, size
+        target = self.path(digest)
         if target.exists():
-            return digest, len(data)
-        directory = digest[:2]
-        if directory not in self._known_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._known_dirs.add(directory)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            return digest, size
+        fd, tmp = self._open_tmp(digest)
         try:
             _write_all(fd, data)
         except BaseException:
             os.close(fd)
             os.unlink(tmp)
             raise
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(4, thread_name_prefix="zenrun-fsync")
         with self._lock:
-            self._pending[digest] = self._pool.submit(self._commit, fd, tmp, target, digest)
-        return digest, len(data)
+            self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
+        return digest, size
 
-    def _commit(self, fd: int, tmp: str, target: Path, digest: str) -> None:
+    def _open_tmp(self, digest: str) -> tuple[int, str]:
+        directory = os.path.join(self._root, digest[:2])
+        if digest[:2] not in self._known_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._known_dirs.add(digest[:2])
+        return tempfile.mkstemp(dir=directory, prefix=".tmp-")
+
+    def _write(self, data: bytes, digest: str) -> None:
+        """On the pool: temp file, write, fsync, rename (unless already stored)."""
+        target = os.path.join(self._root, digest[:2], digest[2:])
+        if os.path.exists(target):
+            return
+        fd, tmp = self._open_tmp(digest)
         try:
-            os.fsync(fd)
+            _write_all(fd, data)
+        except BaseException:
             os.close(fd)
+            os.unlink(tmp)
+            raise
+        self._commit(fd, tmp, target)
+
+    def _commit(self, fd: int, tmp: str, target: str) -> None:
+        try:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
@@ -81,9 +111,16 @@ class LocalArtifactStore:
     def sync(self) -> None:
         """Wait until every artifact put so far is durable and in place."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-        for future in pending.values():
-            future.result()
+            pending = list(self._pending.items())
+        # Entries stay in ``_pending`` until written, so that exists() and
+        # get() on another thread never miss an artifact still in flight.
+        errors = [exc for exc in (f.exception() for _, f in pending) if exc is not None]
+        with self._lock:
+            for digest, future in pending:
+                if self._pending.get(digest) is future:
+                    del self._pending[digest]
+        if errors:
+            raise errors[0]
 
     def exists(self, digest: str, size: int | None = None) -> bool:
         if digest in self._pending:
@@ -98,12 +135,21 @@ class LocalArtifactStore:
         """The bytes of ``digest``, verified against it."""
         future = self._pending.get(digest)
         if future is not None:
-            future.result()
+            exc = future.exception()
+            if exc is not None:
+                raise ArtifactError(f"artifact {digest[:12]} could not be written to {self.root}: "
+                                    f"{exc}") from None
         try:
             data = self.path(digest).read_bytes()
         except FileNotFoundError:
             raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
         if hashlib.sha256(data).hexdigest() != digest:
+            # Drop the bad file: put() skips digests that exist, so the
+            # producer's rerun could not otherwise write it again.
+            try:
+                os.unlink(self.path(digest))
+            except FileNotFoundError:
+                pass
             raise ArtifactError(f"artifact {digest[:12]} in {self.root} does not match its hash "
                                 "(it was modified or corrupted)")
         return data

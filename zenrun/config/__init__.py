@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import enum
 import importlib
+import inspect
 import os
 from functools import cached_property
 from pathlib import Path
@@ -56,6 +57,17 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("zenrun")
         self.add_hookspecs(importlib.import_module("zenrun.hookspec"))
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        """Only ``zenrun_*`` attributes are looked at (reading others would evaluate
+        properties such as the Config's stores); unmarked ``zenrun_*`` functions
+        are hooks too, as unmarked ``pytest_*`` functions are in pytest."""
+        if not name.startswith("zenrun_"):
+            return None
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and inspect.isroutine(getattr(plugin, name, None)):
+            opts = {}
+        return opts
 
     def import_plugin(self, name: str) -> None:
         """Register the plugin ``name``: a built-in, an entry point or a module."""
@@ -214,14 +226,15 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
         else:
             pm.register(plugin)
 
-    path_args = [a for a in args if not a.startswith("-")]
-    rootdir, inipath, ini = determine_rootdir(path_args)
-    config = Config(pm, args, rootdir, inipath, ini)
+    config = Config(pm, args, Path.cwd(), None, {})
     pm.register(config, "zenrunconfig")
     pm.hook.zenrun_addoption.call_historic(
         kwargs=dict(parser=config.parser, pluginmanager=pm))
+    # The rootdir comes from the path arguments only, not from option values
+    # such as ``--store DIR`` or ``-k EXPR`` (as pytest's known-args pass).
+    early = config.parser.parse_known(args)
+    config.rootpath, config.inipath, config.ini = determine_rootdir(early.paths)
     if load_conftests:
-        early = config.parser.parse_known(args)
         from zenrun.collect import load_initial_conftests
 
         load_initial_conftests(config, early.paths)

@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import (
@@ -60,7 +60,10 @@ class SqliteMetadataStore:
         self._db.executescript(SCHEMA)
         self._pending: list[StepRun] = []
         self._pending_runs: dict[int, PipelineRun] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the buffer
+        self._db_lock = threading.RLock()  # the connection, shared with the flush thread
+        self._previous_key: tuple[str, int | None] | None = None
+        self._previous_steps: Any = None
         self._fail_abandoned_runs()
 
     # -- writing ------------------------------------------------------------------
@@ -82,7 +85,7 @@ class SqliteMetadataStore:
 
     def create_run(self, run: PipelineRun) -> None:
         """Insert ``run`` (status running) and commit at once, so it is visible."""
-        with self._lock, self._transaction() as db:
+        with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
                 "orchestrator, graph, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -97,13 +100,19 @@ class SqliteMetadataStore:
             self._pending.append(step_run)
             self._pending_runs[id(step_run)] = run
 
-    def flush(self) -> None:
-        """Write buffered step records in one transaction."""
+    def flush(self, before_commit: Callable[[], None] | None = None) -> None:
+        """Write buffered step records in one transaction.
+
+        ``before_commit`` runs after the records are taken and before they
+        are written: the execution passes the artifact store's ``sync``.
+        """
         with self._lock:
             pending, self._pending = self._pending, []
             runs, self._pending_runs = self._pending_runs, {}
         if not pending:
             return
+        if before_commit is not None:
+            before_commit()
         steps, io_rows, artifacts = [], [], {}
         for s in pending:
             run_id = runs[id(s)].id
@@ -117,7 +126,7 @@ class SqliteMetadataStore:
                 for position, (source_step, source_output, ref) in enumerate(sources):
                     io_rows.append((run_id, s.id, "in", name, position,
                                     ref.digest if ref else None, source_step, source_output))
-        with self._transaction() as db:
+        with self._db_lock, self._transaction() as db:
             db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", list(artifacts.values()))
             db.executemany("INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
@@ -125,7 +134,7 @@ class SqliteMetadataStore:
     def finish_run(self, run: PipelineRun) -> None:
         """Flush the run's steps and store its final status, in one transaction."""
         self.flush()
-        with self._lock, self._transaction() as db:
+        with self._db_lock, self._transaction() as db:
             db.execute("UPDATE runs SET status=?, finished=? WHERE id=?",
                        (run.status, run.finished, run.id))
 
@@ -190,7 +199,26 @@ class SqliteMetadataStore:
 
     def previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
         """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses)."""
-        row = self._db.execute(
+        with self._db_lock:
+            return self._previous_step(pipeline, step_id, before_run)
+
+    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
+        # One query per run instead of one per missed step: the steps of the
+        # latest earlier run answer most look-ups; no earlier run answers all.
+        key = (pipeline, before_run)
+        if before_run is not None and self._previous_key != key:
+            self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
+            latest = self._db.execute(
+                "SELECT id FROM runs WHERE pipeline=? AND id<? ORDER BY id DESC LIMIT 1",
+                (pipeline, before_run)).fetchone()
+            if latest is not None:
+                self._previous_steps = {r[0]: r for r in self._db.execute(
+                    "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
+                    "WHERE run_id=? AND status IN ('completed','cached')", (latest[0],))}
+        latest_steps = self._previous_steps if self._previous_key == key else {}
+        if latest_steps is _NO_EARLIER_RUN:
+            return None
+        row = latest_steps.get(step_id) or self._db.execute(
             "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
             "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
             "AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
@@ -203,6 +231,9 @@ class SqliteMetadataStore:
     def close(self) -> None:
         self.flush()
         self._db.close()
+
+
+_NO_EARLIER_RUN: Any = object()
 
 
 class _Transaction:

@@ -1,0 +1,322 @@
+"""Steps, pipelines and the Python API (issue 2, SPEC §2, §3): composition and ``.run()``."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+import zenrun
+from zenrun import Output, StepConfig, pipeline, step
+from zenrun.compose import ComposeError, OutputHandle
+
+# ---------------------------------------------------------------------------
+# composition (in-process, nothing runs)
+# ---------------------------------------------------------------------------
+
+
+class TrainerConfig(StepConfig):
+    gamma: float = 0.001
+    C: float = 1.0
+
+
+@step
+def loader() -> Output(X=list, y=list):
+    return [1, 2], [0, 1]
+
+
+@step
+def trainer(config: TrainerConfig, X: list, y: list) -> float:
+    return config.gamma * sum(X)
+
+
+@step
+def evaluate(model: float, threshold: float = 0.5) -> float:
+    return model
+
+
+@step
+def combine(scores: list) -> float:
+    return max(scores)
+
+
+def compose(pipe, **params):
+    return pipe.compose(params) if hasattr(pipe, "fn") else pipe.compose()
+
+
+def test_step_analysis():
+    assert trainer.config_param == "config" and trainer.config_class is TrainerConfig
+    assert trainer.input_names == ["X", "y"]
+    assert loader.output_names == ["X", "y"]
+    assert evaluate.output_names == ["output"]
+    assert evaluate.defaults == {"threshold": 0.5}
+    assert trainer.entrypoint(TrainerConfig(gamma=2.0), [1, 2], [0]) == 6.0
+    assert trainer.fn is trainer.entrypoint.__self__.fn
+    assert zenrun.BaseStepConfig is StepConfig
+
+
+def test_configured_instances_outside_a_pipeline():
+    a = trainer(TrainerConfig(gamma=0.01))
+    assert a.config == TrainerConfig(gamma=0.01) and a.step is trainer
+    b = trainer.with_config(gamma=0.02)
+    assert b.config == {"gamma": 0.02}
+    named = trainer.with_config(gamma=0.03).configure(name="trainer_3")
+    assert named.id == "trainer_3"
+    with pytest.raises(TypeError, match="entrypoint"):
+        evaluate(1.0)
+    with pytest.raises(TypeError):
+        loader.with_config(gamma=1)
+
+
+def test_graph_ids_fan_in_and_gather():
+    @pipeline
+    def search():
+        X, y = loader()
+        scores = []
+        for gamma in (0.1, 0.2, 0.3):
+            model = trainer(X, y, config=TrainerConfig(gamma=gamma))
+            scores.append(evaluate(model))
+        evaluate(trainer(X, y), id="evaluate_default")
+        combine(scores, id="best")
+        combine(zenrun.gather(prefix="evaluate"), id="gathered")
+        combine(zenrun.gather(names=["evaluate", "evaluate_3"]), id="named")
+
+    composed = search.compose({})
+    ids = list(composed.invocations)
+    assert ids == ["loader", "trainer", "evaluate", "trainer_2", "evaluate_2", "trainer_3",
+                   "evaluate_3", "trainer_4", "evaluate_default", "best", "gathered", "named"]
+    assert composed.invocations["trainer_2"].config.gamma == 0.2
+    assert composed.invocations["trainer_4"].config == TrainerConfig()
+    graph = composed.graph
+    import networkx as nx
+
+    assert isinstance(graph, nx.DiGraph)
+    assert graph.has_edge("loader", "trainer") and graph.edges["loader", "trainer"]["input"] in ("X", "y")
+    assert sorted(graph.predecessors("best")) == ["evaluate", "evaluate_2", "evaluate_3"]
+    assert sorted(graph.predecessors("gathered")) == ["evaluate", "evaluate_2", "evaluate_3",
+                                                       "evaluate_default"]
+    assert sorted(graph.predecessors("named")) == ["evaluate", "evaluate_3"]
+    # gathered outputs are real inputs, in order
+    assert composed.invocations["best"].inputs["scores"] == [
+        OutputHandle("evaluate", "output"), OutputHandle("evaluate_2", "output"),
+        OutputHandle("evaluate_3", "output")]
+    assert nx.is_directed_acyclic_graph(graph)
+
+
+def test_compose_errors():
+    @pipeline
+    def duplicate_id():
+        loader(id="x")
+        loader(id="x")
+
+    with pytest.raises(ComposeError, match="used twice"):
+        duplicate_id.compose({})
+
+    @pipeline
+    def bad_id():
+        loader(id="has space")
+
+    with pytest.raises(ComposeError, match="invalid step id"):
+        bad_id.compose({})
+
+    @pipeline
+    def tuple_input():
+        evaluate(loader())
+
+    with pytest.raises(ComposeError, match="unpack"):
+        tuple_input.compose({})
+
+    @pipeline
+    def empty():
+        pass
+
+    with pytest.raises(ComposeError, match="calls no step"):
+        empty.compose({})
+
+    with pytest.raises(ComposeError):
+        zenrun.gather(prefix="x")
+
+
+def test_seed_style_pipeline_with_steps_as_parameters():
+    @pipeline
+    def first_pipeline(step_1, step_2):
+        X, y = step_1()
+        step_2(X, y)
+
+    instance = first_pipeline(step_1=loader(), step_2=trainer(TrainerConfig(gamma=0.5)))
+    composed = instance.compose()
+    assert list(composed.invocations) == ["loader", "trainer"]
+    assert composed.invocations["trainer"].config.gamma == 0.5
+    renamed = first_pipeline(step_1=loader().configure(name="load_it"),
+                             step_2=trainer.with_config(C=3.0).configure(name="fit"))
+    composed = renamed.compose()
+    assert list(composed.invocations) == ["load_it", "fit"]
+    assert composed.invocations["fit"].config == TrainerConfig(C=3.0)
+
+
+# ---------------------------------------------------------------------------
+# .run() in a script
+# ---------------------------------------------------------------------------
+
+SCRIPT = """
+import numpy as np
+import zenrun
+from zenrun import step, pipeline, Output, StepConfig
+
+class SVCConfig(StepConfig):
+    gamma: float = 0.001
+
+@step
+def load() -> Output(X=np.ndarray, y=np.ndarray):
+    return np.arange(8.0).reshape(4, 2), np.array([0, 1, 0, 1])
+
+@step
+def svc_trainer(config: SVCConfig, X: np.ndarray, y: np.ndarray) -> float:
+    return float(X.sum() * config.gamma)
+
+@step
+def best(scores: list) -> float:
+    return max(scores)
+
+@pipeline
+def first_pipeline(step_1, step_2):
+    X, y = step_1()
+    step_2(X, y)
+
+@pipeline
+def sweep():
+    X, y = load()
+    for gamma in (0.1, 0.2):
+        svc_trainer(X, y, config=SVCConfig(gamma=gamma))
+    svc_trainer(X, y, config=SVCConfig(gamma=0.3), id="svc_big")
+    best(zenrun.gather(prefix="svc_"), id="winner")
+
+if __name__ == "__main__":
+    instance = first_pipeline(step_1=load(), step_2=svc_trainer.with_config(gamma=0.5))
+    run = instance.run()
+    print("RESULT", run.name, run.status, run.steps["svc_trainer"].output.read())
+    run = instance.run()
+    print("STATUSES", sorted((k, s.status) for k, s in run.steps.items()))
+    run = sweep().run()
+    print("SWEEP", list(run.steps), run.steps["winner"].output.read())
+    print("RUNS", [r.name for r in instance.get_runs()])
+"""
+
+
+def test_run_in_a_script(zenrunner):
+    result = zenrunner.runpython(textwrap.dedent(SCRIPT))
+    assert result.ret == 0, result.stdout + result.stderr
+    # the seed's log lines show in the Python API without any option
+    result.fnmatch_lines([
+        "Creating run for pipeline: first_pipeline",
+        "Cache enabled for pipeline first_pipeline",
+        "Step load has started.",
+        "Step load has finished in *s.",
+        "Step svc_trainer has started.",
+        "Step svc_trainer has finished in *s.",
+        "Pipeline run first_pipeline-* has finished in *s.",
+        "RESULT first_pipeline-* completed 14.0",
+        "Using cached version of load.",
+    ])
+    assert "STATUSES [('load', 'cached'), ('svc_trainer', 'cached')]" in result.stdout
+    assert "SWEEP ['load', 'svc_trainer', 'svc_trainer_2', 'svc_big', 'winner'] 8.4" in result.stdout
+    runs = re.search(r"RUNS \[(.*)\]", result.stdout).group(1)
+    names = [n.strip(" '") for n in runs.split(",")]
+    assert len(names) == 2
+    for name in names:
+        assert re.fullmatch(r"first_pipeline-\d{2}_[A-Z][a-z]{2}_\d{2}-\d{2}_\d{2}_\d{2}_\d{6}", name)
+    # the store is in the rootdir found from the current directory
+    assert (zenrunner.path / ".zenrun" / "metadata.db").exists()
+
+
+def test_run_with_config_changes(zenrunner):
+    """``with_config`` values reach the step and are part of the key."""
+    script = SCRIPT.split('if __name__ == "__main__":')[0] + textwrap.dedent("""
+        if __name__ == "__main__":
+            import sys
+            gamma = float(sys.argv[1])
+            run = first_pipeline(step_1=load(), step_2=svc_trainer.with_config(gamma=gamma)).run()
+            step = run.steps["svc_trainer"]
+            print("TRAINER", step.status, step.config, step.output.read())
+    """)
+    path = zenrunner.makepyfile(run_it=script)
+    result = zenrunner.runpython(path, "0.5")
+    result.fnmatch_lines(["TRAINER completed {'gamma': 0.5} 14.0"])
+    result = zenrunner.runpython(path, "0.25")
+    result.fnmatch_lines(["TRAINER completed {'gamma': 0.25} 7.0"])
+    result = zenrunner.runpython(path, "0.5")
+    result.fnmatch_lines(["TRAINER cached {'gamma': 0.5} 14.0"])
+
+
+MODULE = SCRIPT.split('if __name__ == "__main__":')[0] + """
+seed_instance = first_pipeline(step_1=load(), step_2=svc_trainer())
+"""
+
+
+def test_instance_collected_instead_of_unresolvable_function(zenrunner):
+    zenrunner.makepyfile(pipeline_fan=MODULE)
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stdout
+    result.fnmatch_lines(["pipeline_fan.py::sweep", "pipeline_fan.py::seed_instance"])
+    result.no_fnmatch_line("*::first_pipeline*")
+    result = zenrunner.run("-k", "seed_instance", "-v")
+    assert result.ret == 0
+    result.fnmatch_lines(["*Creating run for pipeline: first_pipeline*"])
+
+
+def test_fan_in_through_the_cli_is_recorded_as_lineage(zenrunner):
+    zenrunner.makepyfile(pipeline_fan=MODULE)
+    result = zenrunner.run("-k", "sweep")
+    assert result.ret == 0, result.stdout
+    from zenrun.testing import read_store
+
+    run = read_store(zenrunner.store).get_runs()[-1]
+    winner = run.steps["winner"]
+    assert sorted(step for step, _, _ in winner.inputs["scores"]) == ["svc_big", "svc_trainer",
+                                                                      "svc_trainer_2"]
+    assert sorted(winner.upstream) == ["svc_big", "svc_trainer", "svc_trainer_2"]
+    assert run.graph["winner"] == winner.upstream
+
+
+def test_gather_is_part_of_the_cache_key(zenrunner):
+    source = MODULE
+    zenrunner.makepyfile(pipeline_fan=source)
+    zenrunner.run("-k", "sweep")
+    zenrunner.makepyfile(pipeline_fan=source.replace("(0.1, 0.2)", "(0.1, 0.2, 0.9)"))
+    result = zenrunner.run("-k", "sweep", "-v")
+    assert result.ret == 0
+    from zenrun.testing import read_store
+
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["svc_trainer"].status == "cached"
+    assert run.steps["svc_trainer_3"].status == "completed"
+    assert run.steps["winner"].status == "completed"
+    result.fnmatch_lines(["*Step winner: cache miss: input scores changed*"])
+
+
+def test_run_outside_a_project_uses_cwd_store(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "solo.py"
+    script.write_text(textwrap.dedent("""
+        from zenrun import step, pipeline
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def solo():
+            one()
+
+        if __name__ == "__main__":
+            print("STATUS", solo().run().status)
+    """))
+    env = {k: v for k, v in __import__("os").environ.items() if k != "ZENRUN_STORE"}
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "STATUS completed" in proc.stdout
+    assert (tmp_path / ".zenrun" / "metadata.db").exists()

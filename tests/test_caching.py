@@ -1,0 +1,457 @@
+"""Content-addressed caching through the CLI (issue 2, SPEC §5), and unit tests of the key."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from zenrun.testing import read_store
+
+BASE = """
+from zenrun import step, pipeline, StepConfig
+import helpers
+
+class TrainConfig(StepConfig):
+    gamma: float = 0.5
+    kernel: str = "rbf"
+
+def scale(x):
+    return x * 2
+
+def double_scale(x):
+    return scale(scale(x))
+
+@step
+def load() -> int:
+    return LOAD_VALUE
+
+@step
+def train(config: TrainConfig, x: int, bonus: int = 0) -> float:
+    '''Train a model.'''
+    return double_scale(x) * config.gamma + bonus + helpers.offset()
+
+@step
+def report(score: float) -> str:
+    return f"score={score}"
+
+@pipeline
+def flow():
+    x = load()
+    score = train(x, bonus=BONUS, config=TrainConfig(gamma=GAMMA))
+    report(score)
+"""
+
+HELPERS = """
+def offset():
+    return 1
+"""
+
+
+def write(zenrunner, source=BASE, *, load_value=3, bonus=0, gamma=0.5, helpers=HELPERS, **replace):
+    text = (source.replace("LOAD_VALUE", str(load_value)).replace("BONUS", str(bonus))
+            .replace("GAMMA", str(gamma)))
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    zenrunner.makepyfile(pipeline_flow=text, helpers=helpers)
+
+
+def statuses(zenrunner, pipeline="flow", store=None):
+    runs = [r for r in read_store(store or zenrunner.store).get_runs() if r.pipeline_name == pipeline]
+    return {sid: s.status for sid, s in runs[-1].steps.items()}
+
+
+ALL_CACHED = {"load": "cached", "train": "cached", "report": "cached"}
+ALL_RAN = {"load": "completed", "train": "completed", "report": "completed"}
+
+
+@pytest.fixture
+def warm(zenrunner):
+    """A project whose pipeline ran once (everything completed), then once more (all cached)."""
+    write(zenrunner)
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+    assert statuses(zenrunner) == ALL_RAN
+    result = zenrunner.run("-v")
+    assert statuses(zenrunner) == ALL_CACHED
+    result.fnmatch_lines(["*Using cached version of load.*", "*Using cached version of train.*",
+                          "*Using cached version of report.*"])
+    return zenrunner
+
+
+def test_step_source_change_misses(warm):
+    write(warm, **{"    return f\"score={score}\"": "    return f\"score: {score}\""})
+    result = warm.run("-v")
+    assert statuses(warm) == {"load": "cached", "train": "cached", "report": "completed"}
+    result.fnmatch_lines(["*Step report: cache miss: source code changed*"])
+
+
+def test_comment_docstring_and_decorator_formatting_keep_the_cache(warm):
+    write(warm, **{"    '''Train a model.'''\n": "    '''Train a model, now documented at length.'''\n"
+                   "    # a comment that changes nothing\n",
+                   "@step\ndef report": "@step()\ndef report",
+                   "    return f\"score={score}\"": "    return f\"score={score}\"  # same code"})
+    result = warm.run("-v")
+    assert result.ret == 0
+    assert statuses(warm) == ALL_CACHED
+
+
+def test_helper_function_change_misses_transitively(warm):
+    # double_scale -> scale: changing the inner helper changes train's key
+    write(warm, **{"def scale(x):\n    return x * 2": "def scale(x):\n    return x * 3"})
+    result = warm.run("-v")
+    assert statuses(warm) == {"load": "cached", "train": "completed", "report": "completed"}
+    result.fnmatch_lines(["*Step train: cache miss: source code changed*"])
+
+
+def test_helper_in_another_project_module_changes_the_key(warm):
+    write(warm, helpers="def offset():\n    return 2\n")
+    warm.run("-v")
+    assert statuses(warm) == {"load": "cached", "train": "completed", "report": "completed"}
+
+
+def test_helper_change_with_same_result_keeps_downstream_cached(warm):
+    """train's code changes but its output is identical: report stays cached."""
+    write(warm, **{"def scale(x):\n    return x * 2": "def scale(x):\n    return x + x"})
+    warm.run()
+    assert statuses(warm) == {"load": "cached", "train": "completed", "report": "cached"}
+
+
+def test_config_change_misses_and_verbose_says_why(warm):
+    write(warm, gamma=0.25)
+    result = warm.run("-v")
+    assert statuses(warm) == {"load": "cached", "train": "completed", "report": "completed"}
+    result.fnmatch_lines(["*Step train: cache miss: config gamma changed (0.5 -> 0.25)*"])
+    # back to the old value: the old entry is still valid
+    write(warm, gamma=0.5)
+    warm.run()
+    assert statuses(warm) == ALL_CACHED
+
+
+def test_equal_config_spelled_differently_hits(warm):
+    write(warm, **{"config=TrainConfig(gamma=0.5)": "config=TrainConfig(kernel='rbf', gamma=0.5)"})
+    warm.run()
+    assert statuses(warm) == ALL_CACHED
+
+
+def test_literal_parameter_change_misses(warm):
+    write(warm, bonus=2)
+    result = warm.run("-v")
+    assert statuses(warm) == {"load": "cached", "train": "completed", "report": "completed"}
+    result.fnmatch_lines(["*Step train: cache miss: parameter bonus changed*"])
+
+
+def test_input_content_change_misses_downstream(warm):
+    write(warm, load_value=4)
+    result = warm.run("-v")
+    assert statuses(warm) == ALL_RAN
+    result.fnmatch_lines(["*Step load: cache miss: source code changed*",
+                          "*Step train: cache miss: input x changed*"])
+
+
+def test_identical_upstream_output_keeps_downstream_cached(zenrunner):
+    zenrunner.makepyfile(pipeline_flow="""
+        import numpy as np
+        from zenrun import step, pipeline
+
+        @step(enable_cache=False)
+        def load() -> np.ndarray:
+            return np.arange(6, dtype=np.int64).reshape(2, 3)
+
+        @step
+        def total(a: np.ndarray) -> int:
+            return int(a.sum())
+
+        @pipeline
+        def flow():
+            total(load())
+    """)
+    zenrunner.run()
+    assert statuses(zenrunner) == {"load": "completed", "total": "completed"}
+    result = zenrunner.run("-v")
+    assert statuses(zenrunner) == {"load": "completed", "total": "cached"}
+    result.fnmatch_lines(["*Step load: caching disabled*", "*Using cached version of total.*"])
+
+
+def test_cache_version_changes_the_key(warm):
+    write(warm, **{"@step\ndef report": "@step(cache_version='2')\ndef report"})
+    result = warm.run("-v")
+    assert statuses(warm)["report"] == "completed"
+    result.fnmatch_lines(["*Step report: cache miss: cache_version changed*"])
+
+
+def test_moving_the_store_keeps_keys(warm, tmp_path_factory):
+    moved = tmp_path_factory.mktemp("moved") / "store"
+    shutil.copytree(warm.store, moved)
+    warm.run("--store", str(moved))
+    assert statuses(warm, store=moved) == ALL_CACHED
+    # the same project copied elsewhere, with its store
+    other = tmp_path_factory.mktemp("copy")
+    shutil.copytree(warm.path, other, dirs_exist_ok=True)
+    from zenrun.testing import ZenrunProject
+
+    copy = ZenrunProject(other)
+    assert copy.run().ret == 0
+    assert statuses(copy) == ALL_CACHED
+
+
+# ---------------------------------------------------------------------------
+# overrides
+# ---------------------------------------------------------------------------
+
+OVERRIDE_MESSAGE = ("*Runtime configuration overwriting the pipeline cache settings to "
+                    "enable_cache=False for this pipeline run. The default caching strategy is "
+                    "retained for future pipeline runs.*")
+
+
+def test_step_enable_cache_false(zenrunner):
+    write(zenrunner, **{"@step\ndef train": "@step(enable_cache=False)\ndef train"})
+    zenrunner.run()
+    zenrunner.run()
+    # train reruns but its output is the same, so report stays cached
+    assert statuses(zenrunner) == {"load": "cached", "train": "completed", "report": "cached"}
+
+
+def test_pipeline_enable_cache_false_wins_over_steps(zenrunner):
+    write(zenrunner, **{"@pipeline\ndef flow": "@pipeline(enable_cache=False)\ndef flow"})
+    zenrunner.run()
+    result = zenrunner.run("-v")
+    assert statuses(zenrunner) == ALL_RAN
+    result.fnmatch_lines(["*Cache disabled for pipeline flow*"])
+    assert "Using cached version" not in result.stdout
+
+
+def test_run_override_in_the_python_api(zenrunner):
+    write(zenrunner)
+    script = """
+        from pipeline_flow import flow
+        if __name__ == "__main__":
+            import sys
+            run = flow().run(enable_cache=(sys.argv[1] == "on"))
+            print("STATUSES", sorted((k, s.status) for k, s in run.steps.items()))
+    """
+    result = zenrunner.runpython(textwrap.dedent(script), "on")
+    assert result.ret == 0, result.stderr
+    result = zenrunner.runpython(textwrap.dedent(script), "off")
+    assert result.ret == 0, result.stderr
+    result.fnmatch_lines([OVERRIDE_MESSAGE])
+    assert "('train', 'completed')" in result.stdout
+    result = zenrunner.runpython(textwrap.dedent(script), "on")
+    result.no_fnmatch_line(OVERRIDE_MESSAGE)
+    assert "('train', 'cached')" in result.stdout
+
+
+def test_no_cache_prints_the_override_message_once_per_run(warm):
+    result = warm.run("--no-cache", "-v")
+    assert result.stdout.count("Runtime configuration overwriting the pipeline cache settings") == 1
+    assert statuses(warm) == ALL_RAN
+
+
+# ---------------------------------------------------------------------------
+# broken artifacts
+# ---------------------------------------------------------------------------
+
+def artifact_files(store: Path) -> list[Path]:
+    return [p for p in (store / "artifacts").rglob("*") if p.is_file() and not p.name.startswith(".tmp")]
+
+
+def output_path(zenrunner, step_id, pipeline="flow"):
+    run = [r for r in read_store(zenrunner.store).get_runs() if r.pipeline_name == pipeline][-1]
+    digest = run.steps[step_id].output.digest
+    return zenrunner.store / "artifacts" / digest[:2] / digest[2:]
+
+
+def test_missing_artifact_is_a_miss_with_a_warning(warm):
+    for path in artifact_files(warm.store):
+        path.unlink()
+    result = warm.run("-v")
+    assert result.ret == 0, result.stdout
+    assert statuses(warm) == ALL_RAN
+    result.fnmatch_lines(["*WARNING*Cached output output of step load is missing*"])
+    # and the artifacts are back
+    assert warm.run().ret == 0
+    assert statuses(warm) == ALL_CACHED
+    for step_id in ALL_RAN:
+        assert output_path(warm, step_id).exists()
+
+
+def test_missing_artifact_warning_shows_without_verbose(warm):
+    output_path(warm, "report").unlink()
+    result = warm.run()
+    assert result.ret == 0
+    assert "report" in result.stdout and "missing" in result.stdout
+    assert statuses(warm) == {"load": "cached", "train": "cached", "report": "completed"}
+
+
+def test_corrupted_artifact_needed_downstream_reruns_the_producer(warm):
+    path = output_path(warm, "load")
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF
+    path.write_bytes(bytes(data))
+    # train must run (its code changed) and needs load's corrupted output
+    write(warm, **{"+ bonus +": "+ bonus * 1 +"})
+    result = warm.run("-v")
+    assert result.ret == 0, result.stdout
+    result.fnmatch_lines(["*WARNING*does not match its hash*re-running step load*"])
+    status = statuses(warm)
+    assert status["load"] == "completed"
+    assert status["train"] == "completed"
+    # the artifact is whole again
+    run = read_store(warm.store).get_runs()[-1]
+    assert output_path(warm, "load").read_bytes() != bytes(data)
+    import hashlib
+
+    assert hashlib.sha256(output_path(warm, "load").read_bytes()).hexdigest() == run.steps["load"].output.digest
+
+
+def test_corrupted_artifact_of_a_fully_cached_run_is_not_loaded(warm):
+    """Cached outputs are loaded lazily: nothing runs, so nothing reads them."""
+    path = output_path(warm, "load")
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = warm.run()
+    assert result.ret == 0
+    assert statuses(warm) == ALL_CACHED
+
+
+# ---------------------------------------------------------------------------
+# unit tests of the key
+# ---------------------------------------------------------------------------
+
+def _module(tmp_path, name, source):
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_normalized_source_ignores_docstrings_comments_decorators(tmp_path):
+    from zenrun.cache import normalized_source
+
+    a = _module(tmp_path, "zr_src_a", '''
+        import functools
+
+        def f(x):
+            """Doc."""
+            # comment
+            return x + 1
+    ''')
+    b = _module(tmp_path, "zr_src_b", '''
+        import functools
+
+        @functools.lru_cache
+        def f(x):
+            return x + 1   # another comment
+    ''')
+    c = _module(tmp_path, "zr_src_c", '''
+        def f(x):
+            """Doc."""
+            return x + 2
+    ''')
+    assert normalized_source(a.f) == normalized_source(b.f.__wrapped__)
+    assert normalized_source(a.f) != normalized_source(c.f)
+
+
+def test_code_fingerprint_follows_project_helpers(tmp_path):
+    from zenrun.cache import code_fingerprint
+
+    one = _module(tmp_path, "zr_fp_one", """
+        import numpy as np
+        def inner(x):
+            return x * 2
+        def outer(x):
+            return inner(x) + np.sum(x)
+    """)
+    two = _module(tmp_path, "zr_fp_two", """
+        import numpy as np
+        def inner(x):
+            return x * 3
+        def outer(x):
+            return inner(x) + np.sum(x)
+    """)
+    three = _module(tmp_path, "zr_fp_three", """
+        import numpy as np
+        def inner(x):
+            '''same code, documented'''
+            return x * 2
+        def outer(x):
+            return inner(x) + np.sum(x)
+    """)
+    assert code_fingerprint(one.outer) != code_fingerprint(two.outer)
+    assert len(code_fingerprint(one.outer)) == 64
+    # module names differ, so compare structure through the helper only
+    from zenrun.cache import normalized_source
+
+    assert normalized_source(one.inner) == normalized_source(three.inner)
+
+
+def test_code_fingerprint_is_stable_and_ignores_third_party():
+    from zenrun.cache import code_fingerprint, _is_project_code
+    import numpy as np
+
+    assert not _is_project_code(np.sum)
+
+    def local(x):
+        return np.sum(x)
+
+    assert code_fingerprint(local) == code_fingerprint(local)
+
+
+def test_canonical_json():
+    from zenrun.cache import CanonicalJSONError, canonical_json
+    from zenrun import StepConfig
+
+    assert canonical_json({"b": 1, "a": [1, 2.5, None, True]}) == '{"a":[1,2.5,null,true],"b":1}'
+    assert canonical_json({"a": 1, "b": 2}) == canonical_json({"b": 2, "a": 1})
+    assert canonical_json((1, 2)) == canonical_json([1, 2])
+    assert canonical_json("é") == '"é"'
+
+    class Cfg(StepConfig):
+        gamma: float = 0.1
+
+    assert canonical_json(Cfg(gamma=0.2)) == canonical_json(Cfg(gamma=0.2))
+    assert canonical_json(Cfg(gamma=0.2)) != canonical_json(Cfg(gamma=0.3))
+    with pytest.raises(CanonicalJSONError):
+        canonical_json(object())
+    # never str() of an arbitrary object
+    with pytest.raises(CanonicalJSONError):
+        canonical_json({"x": lambda: 1})
+
+
+def test_cache_key_parts_and_explanations():
+    from zenrun import StepConfig, step
+    from zenrun.cache import cache_key, explain_miss, key_parts
+
+    class Cfg(StepConfig):
+        gamma: float = 0.1
+
+    @step
+    def s(config: Cfg, x: int) -> int:
+        return x
+
+    base = key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}, "npy:1")
+    assert cache_key(base) == cache_key(key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}, "npy:1"))
+    variants = {
+        "config": key_parts(s, Cfg(gamma=0.2), {"n": "1"}, {"x": "d1"}, "npy:1"),
+        "params": key_parts(s, Cfg(), {"n": "2"}, {"x": "d1"}, "npy:1"),
+        "inputs": key_parts(s, Cfg(), {"n": "1"}, {"x": "d2"}, "npy:1"),
+        "materializers": key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}, "npy:2"),
+    }
+    keys = {cache_key(p) for p in variants.values()}
+    assert len(keys) == 4 and cache_key(base) not in keys
+    assert explain_miss(variants["config"], base) == "config gamma changed (0.1 -> 0.2)"
+    assert explain_miss(variants["params"], base).startswith("parameter n changed")
+    assert explain_miss(variants["inputs"], base) == "input x changed"
+    assert explain_miss(variants["materializers"], base) == "materializers changed"
+    assert explain_miss(base, None) == "no earlier run of this step"

@@ -1,0 +1,486 @@
+"""The ``zenrun`` command: options, exit codes and pytest-like output (issue 2, SPEC §6)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import zenrun
+from zenrun.testing import read_store
+
+ZENRUN_DIR = str(Path(zenrun.__file__).parent)
+
+PIPELINES = """
+from zenrun import step, pipeline
+
+@step
+def one() -> int:
+    return 1
+
+@step
+def add(x: int, y: int = 1) -> int:
+    return x + y
+
+@step
+def explode(x: int) -> int:
+    raise ValueError(f"kaboom {x}")
+
+@pipeline
+def alpha():
+    add(one())
+
+@pipeline
+def beta():
+    add(add(one()))
+
+@pipeline
+def gamma_train():
+    add(one(), y=5)
+"""
+
+FAILING = """
+from zenrun import step, pipeline
+
+@step
+def one() -> int:
+    return 1
+
+@step
+def explode(x: int) -> int:
+    raise ValueError(f"kaboom {x}")
+
+@step
+def add(x: int) -> int:
+    return x + 1
+
+@pipeline
+def broken():
+    x = one()
+    add(explode(x))
+"""
+
+RUN_NAME = re.compile(r"^(?P<pipeline>\w+)-\d{2}_[A-Z][a-z]{2}_\d{2}-\d{2}_\d{2}_\d{2}_\d{6}$")
+
+
+# ---------------------------------------------------------------------------
+# exit codes
+# ---------------------------------------------------------------------------
+
+def test_all_pass_exit_0_and_pytest_like_output(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines([
+        "=*zenrun session starts*=",
+        "platform * -- Python *, zenrun-*",
+        f"rootdir: {zenrunner.path}*",
+        "collected 3 pipelines",
+        "pipeline_demo.py ...*[[]100%]",
+        "=*runs*=",
+        "pipeline*run*status*steps*cached*duration",
+        "alpha*alpha-*completed*2*0*",
+        "=* 3 passed in *s =*",
+    ])
+    # without -v, no step lines
+    result.no_fnmatch_line("*Step one has started.*")
+    result.assert_outcomes(passed=3)
+
+
+def test_failure_exit_1_and_failure_section(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES, pipeline_fail=FAILING)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.fnmatch_lines([
+        "pipeline_demo.py ...*",
+        "pipeline_fail.py F*",
+        "=*FAILURES*=",
+        "_*pipeline_fail.py::broken*_",
+        "*explode*",
+        "Traceback (most recent call last):",
+        f'  File "{zenrunner.path / "pipeline_fail.py"}", line *, in explode',
+        '    raise ValueError(f"kaboom {x}")',
+        "ValueError: kaboom 1",
+        "=*short pipeline summary info*=",
+        "FAILED pipeline_fail.py::broken - *",
+        "=* 1 failed, 3 passed in *",
+    ])
+    result.assert_outcomes(passed=3, failed=1)
+    # the traceback shows the user's frames only
+    start = result.stdout.index("FAILURES")
+    section = result.stdout[start:result.stdout.index("short pipeline summary")]
+    assert ZENRUN_DIR not in section
+    assert "runner.py" not in section and "execution.py" not in section
+
+
+def test_short_summary_names_the_exception(zenrunner):
+    zenrunner.makepyfile(pipeline_fail=FAILING)
+    result = zenrunner.run()
+    result.fnmatch_lines(["FAILED pipeline_fail.py::broken - *ValueError: kaboom 1*"])
+
+
+def test_progress_line_not_broken_by_step_failure(zenrunner):
+    """Without -v the progress line of a module stays one line, like pytest's."""
+    zenrunner.makepyfile(pipeline_fail=FAILING + "\n@pipeline\ndef fine():\n    one()\n")
+    result = zenrunner.run()
+    result.fnmatch_lines(["pipeline_fail.py F. *[[]100%]"])
+
+
+def test_collection_error_exit_2_runs_nothing(zenrunner):
+    zenrunner.makepyfile(pipeline_ok=PIPELINES,
+                         pipeline_bad="import no_such_module_zenrun_xyz\n")
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines([
+        "collected 3 pipelines / 1 error",
+        "=*ERRORS*=",
+        "*ERROR collecting pipeline_bad.py*",
+        "*ModuleNotFoundError: No module named 'no_such_module_zenrun_xyz'*",
+        "=*Interrupted: 1 error during collection in *",
+    ])
+    store = read_store(zenrunner.store)
+    assert store.get_runs() == []
+
+
+def test_nothing_collected_exit_5(zenrunner):
+    zenrunner.makepyfile(helper="x = 1\n")
+    result = zenrunner.run()
+    assert result.ret == 5
+    result.fnmatch_lines(["collected 0 pipelines", "*no pipelines ran in *"])
+
+
+def test_all_deselected_exit_5(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "nomatch")
+    assert result.ret == 5
+    result.assert_outcomes(deselected=3)
+
+
+@pytest.mark.parametrize("args", [["--no-such-option"], ["-k", "alpha and"], ["-k", "(alpha"],
+                                  ["does_not_exist.py"], ["--show", "no-such-run"]])
+def test_usage_errors_exit_4(zenrunner, args):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    zenrunner.run("-q")
+    result = zenrunner.run(*args)
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "ERROR:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# selection
+# ---------------------------------------------------------------------------
+
+def test_paths_and_node_ids(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES, **{"sub/pipeline_other": FAILING})
+    result = zenrunner.run("pipeline_demo.py")
+    assert result.ret == 0
+    result.assert_outcomes(passed=3)
+    result = zenrunner.run("sub")
+    result.assert_outcomes(failed=1)
+    result.fnmatch_lines(["sub/pipeline_other.py F*"])
+    result = zenrunner.run("pipeline_demo.py::beta", "-v")
+    assert result.ret == 0
+    result.fnmatch_lines(["pipeline_demo.py::beta PASSED*"])
+    result.no_fnmatch_line("*::alpha*")
+    result.assert_outcomes(passed=1)
+    # two selectors of the same file
+    result = zenrunner.run("pipeline_demo.py::beta", "pipeline_demo.py::alpha", "--collect-only", "-q")
+    result.fnmatch_lines(["pipeline_demo.py::beta", "pipeline_demo.py::alpha"])
+
+
+def test_unknown_node_id_is_an_error(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("pipeline_demo.py::nope")
+    assert result.ret in (2, 4)
+    assert "nope" in result.stdout + result.stderr
+    assert read_store(zenrunner.store).get_runs() == []
+
+
+@pytest.mark.parametrize("expr, selected", [
+    ("alpha", ["alpha"]),
+    ("ALPHA", ["alpha"]),
+    ("alpha or beta", ["alpha", "beta"]),
+    ("not alpha", ["beta", "gamma_train"]),
+    ("pipeline_demo and not (beta or gamma)", ["alpha"]),
+    ("a and not gamma", ["alpha", "beta"]),
+])
+def test_keyword_expressions(zenrunner, expr, selected):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", expr, "--collect-only", "-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    listed = [line.split("::")[1] for line in result.outlines if line.startswith("pipeline_demo.py::")]
+    assert listed == selected
+
+
+def test_deselected_in_closing_line(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES, pipeline_fail=FAILING)
+    result = zenrunner.run("-k", "not beta and not gamma")
+    assert result.ret == 1
+    result.fnmatch_lines(["*1 failed, 1 passed, 2 deselected in *"])
+    result.assert_outcomes(passed=1, failed=1, deselected=2)
+
+
+def test_collect_only_runs_nothing(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("--collect-only")
+    assert result.ret == 0
+    result.fnmatch_lines([
+        "collected 3 pipelines",
+        "pipeline_demo.py::alpha",
+        "pipeline_demo.py::beta",
+        "pipeline_demo.py::gamma_train",
+        "*3 pipelines collected in *",
+    ])
+    assert not (zenrunner.store / "metadata.db").exists() or read_store(zenrunner.store).get_runs() == []
+
+
+def test_exitfirst_stops_after_first_failure(zenrunner):
+    zenrunner.makepyfile(pipeline_a=FAILING, pipeline_b=PIPELINES)
+    result = zenrunner.run("-x")
+    assert result.ret == 1
+    result.fnmatch_lines(["*stopping after 1 failure*", "*1 failed in *"])
+    assert [r.pipeline_name for r in read_store(zenrunner.store).get_runs()] == ["broken"]
+    # without -x the other pipelines run
+    result = zenrunner.run()
+    result.assert_outcomes(failed=1, passed=3)
+
+
+# ---------------------------------------------------------------------------
+# verbosity and log lines
+# ---------------------------------------------------------------------------
+
+def test_verbose_prints_the_seed_log_lines(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-v", "-k", "alpha")
+    result.fnmatch_lines([
+        "*Creating run for pipeline: alpha",
+        "*Cache enabled for pipeline alpha",
+        "*Step one has started.",
+        "*Step one has finished in *s.",
+        "*Step add has started.",
+        "*Step add has finished in *s.",
+        "*Pipeline run alpha-* has finished in *s.",
+        "pipeline_demo.py::alpha PASSED*[[]100%]",
+    ])
+    result = zenrunner.run("-v", "-k", "alpha")
+    result.fnmatch_lines([
+        "*Step one has started.",
+        "*Using cached version of one.",
+        "*Step one has finished in *s.",
+        "*Using cached version of add.",
+    ])
+    names = re.findall(r"Pipeline run (\S+) has finished", result.stdout)
+    assert len(names) == 1
+    match = RUN_NAME.match(names[0])
+    assert match and match.group("pipeline") == "alpha"
+
+
+def test_run_names_follow_the_format(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    zenrunner.run()
+    runs = read_store(zenrunner.store).get_runs()
+    assert len(runs) == 3
+    for run in runs:
+        match = RUN_NAME.match(run.name)
+        assert match, run.name
+        assert match.group("pipeline") == run.pipeline_name
+    assert len({r.name for r in runs}) == 3
+
+
+def test_quiet_has_no_header(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-q")
+    assert result.ret == 0
+    result.no_fnmatch_line("*zenrun session starts*")
+    result.no_fnmatch_line("*Step one*")
+    result.fnmatch_lines(["*3 passed in *"])
+
+
+# ---------------------------------------------------------------------------
+# caching options
+# ---------------------------------------------------------------------------
+
+def _statuses(store_path, pipeline):
+    run = [r for r in read_store(store_path).get_runs() if r.pipeline_name == pipeline][-1]
+    return {sid: s.status for sid, s in run.steps.items()}
+
+
+def test_no_cache_and_cache_clear(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    assert zenrunner.run("-k", "alpha").ret == 0
+    assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
+    zenrunner.run("-k", "alpha")
+    assert _statuses(zenrunner.store, "alpha") == {"one": "cached", "add": "cached"}
+
+    result = zenrunner.run("-k", "alpha", "--no-cache", "-v")
+    assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
+    result.fnmatch_lines(["*Runtime configuration overwriting the pipeline cache settings to "
+                          "enable_cache=False for this pipeline run. The default caching strategy "
+                          "is retained for future pipeline runs."])
+    # --no-cache does not disable caching for later runs
+    zenrunner.run("-k", "alpha")
+    assert _statuses(zenrunner.store, "alpha") == {"one": "cached", "add": "cached"}
+
+    zenrunner.run("-k", "alpha", "--cache-clear")
+    assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
+    zenrunner.run("-k", "alpha")
+    assert _statuses(zenrunner.store, "alpha") == {"one": "cached", "add": "cached"}
+
+
+# ---------------------------------------------------------------------------
+# store location
+# ---------------------------------------------------------------------------
+
+def test_store_option_and_env(zenrunner, tmp_path_factory):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "store"
+    result = zenrunner.run("-k", "alpha", "--store", str(elsewhere))
+    assert result.ret == 0
+    result.fnmatch_lines([f"store: {elsewhere}*"])
+    assert not zenrunner.store.exists()
+    assert [r.pipeline_name for r in read_store(elsewhere).get_runs()] == ["alpha"]
+    # ids stay relative to the rootdir even when --store names an existing directory
+    result = zenrunner.run("-k", "alpha", "--store", str(elsewhere), "--collect-only", "-q")
+    result.fnmatch_lines(["pipeline_demo.py::alpha"])
+
+    env_store = tmp_path_factory.mktemp("env") / "store"
+    result = zenrunner.run("-k", "beta", env={"ZENRUN_STORE": str(env_store)})
+    assert result.ret == 0
+    assert [r.pipeline_name for r in read_store(env_store).get_runs()] == ["beta"]
+    assert not zenrunner.store.exists()
+    # --store wins over ZENRUN_STORE
+    zenrunner.run("-k", "gamma", "--store", str(elsewhere), env={"ZENRUN_STORE": str(env_store)})
+    assert [r.pipeline_name for r in read_store(elsewhere).get_runs()] == ["alpha", "gamma_train"]
+    # a cache in the env store: a run there is a hit
+    zenrunner.run("-k", "beta", env={"ZENRUN_STORE": str(env_store)})
+    assert set(_statuses(env_store, "beta").values()) == {"cached"}
+
+
+def test_default_store_is_in_rootdir_not_cwd(zenrunner):
+    zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
+    result = zenrunner.run("-k", "alpha", cwd=zenrunner.path / "sub")
+    assert result.ret == 0
+    assert (zenrunner.path / ".zenrun" / "metadata.db").exists()
+    assert not (zenrunner.path / "sub" / ".zenrun").exists()
+
+
+# ---------------------------------------------------------------------------
+# --runs / --show
+# ---------------------------------------------------------------------------
+
+def test_runs_and_show(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES, pipeline_fail=FAILING)
+    result = zenrunner.run("--runs")
+    assert result.ret == 0
+    result.fnmatch_lines(["no runs recorded*"])
+    zenrunner.run("-k", "alpha or broken")
+    zenrunner.run("-k", "alpha")
+    result = zenrunner.run("--runs")
+    assert result.ret == 0
+    result.fnmatch_lines([
+        "pipeline*run*status*steps*cached*duration",
+        "alpha*alpha-*completed*2*0*",
+        "broken*broken-*failed*3*",
+        "alpha*alpha-*completed*2*2*",
+    ])
+    result = zenrunner.run("--show", "latest")
+    assert result.ret == 0
+    result.fnmatch_lines(["run alpha-* of pipeline alpha: completed*",
+                          "step*function*status*duration*outputs*cache key",
+                          "one*one*cached*", "add*add*cached*"])
+    broken = [r for r in read_store(zenrunner.store).get_runs() if r.pipeline_name == "broken"][0]
+    result = zenrunner.run("--show", broken.name)
+    assert result.ret == 0
+    result.fnmatch_lines([f"run {broken.name} of pipeline broken: failed*",
+                          "explode*failed*", "add*skipped*", "*ValueError: kaboom 1*"])
+
+
+# ---------------------------------------------------------------------------
+# plugins on the command line
+# ---------------------------------------------------------------------------
+
+def test_p_loads_a_module_plugin(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES, myplugin="""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_report_header(config):
+            return "myplugin says hello"
+
+        @zenrun.hookimpl
+        def zenrun_step_finish(step_run):
+            print(f"MYPLUGIN {step_run.id} {step_run.status}")
+    """)
+    result = zenrunner.run("-p", "myplugin", "-k", "alpha")
+    assert result.ret == 0, result.stderr
+    result.fnmatch_lines(["myplugin says hello", "*MYPLUGIN one completed*", "*MYPLUGIN add completed*"])
+    result = zenrunner.run("-k", "alpha")
+    result.no_fnmatch_line("*myplugin*")
+    result = zenrunner.run("-p", "no_such_plugin_zz")
+    assert result.ret == 4
+    assert "no_such_plugin_zz" in result.stderr
+
+
+def test_p_no_blocks_builtin_plugins(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    zenrunner.run("-k", "alpha")
+    # without the cache plugin nothing is a hit
+    zenrunner.run("-k", "alpha", "-p", "no:cache")
+    assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
+    # without the terminal reporter nothing is printed, the exit code stays
+    result = zenrunner.run("-p", "no:terminal")
+    assert result.ret == 0
+    assert result.stdout.strip() == ""
+    # without the local orchestrator there is none to run with
+    result = zenrunner.run("-p", "no:local")
+    assert result.ret == 4
+    assert "orchestrator" in result.stderr
+    # essential plugins cannot be blocked
+    result = zenrunner.run("-p", "no:main")
+    assert result.ret == 4
+
+
+# ---------------------------------------------------------------------------
+# --help, --version and import cost
+# ---------------------------------------------------------------------------
+
+def test_help_lists_options():
+    proc = subprocess.run([sys.executable, "-m", "zenrun", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    for option in ("-k", "--no-cache", "--cache-clear", "-x", "--collect-only", "--store", "--runs",
+                   "--show", "-p", "-v", "-q"):
+        assert option in proc.stdout
+
+
+HEAVY = ("dash", "dask", "distributed", "sklearn")
+
+
+@pytest.mark.parametrize("code", [
+    "import zenrun",
+    "import sys; from zenrun.main import main; sys.argv = ['zenrun', '--help']; main()",
+])
+def test_import_and_help_stay_light(code, tmp_path):
+    script = (f"{code}\nimport sys\n"
+              f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
+              "print('HEAVY', heavy)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+def test_console_script_help_stays_light(tmp_path):
+    """``zenrun --help`` through the console entry point (plugins autoloaded) imports no heavy package."""
+    script = ("import sys, runpy\nsys.argv = ['zenrun', '--help']\n"
+              "from zenrun.main import console_main\n"
+              "import io, contextlib\n"
+              "with contextlib.redirect_stdout(io.StringIO()):\n"
+              "    code = console_main()\n"
+              f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
+              "print('HEAVY', heavy, code)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY [] 0" in proc.stdout, proc.stdout

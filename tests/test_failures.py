@@ -1,0 +1,331 @@
+"""Failures and bad input (issue 2, item 8): what fails, what still runs, what is recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from zenrun.testing import read_store
+
+
+def final_state(zenrunner):
+    """Every run is finished (no ``running``) and no temporary artifact file is left."""
+    runs = read_store(zenrunner.store).get_runs()
+    for run in runs:
+        assert run.status in ("completed", "failed"), run
+        assert "running" not in {s.status for s in run.steps.values()}, run.steps
+    leftovers = list((zenrunner.store / "artifacts").rglob(".tmp*")) if zenrunner.store.exists() else []
+    assert leftovers == []
+    return runs
+
+
+BRANCHES = """
+from zenrun import step, pipeline
+
+@step
+def source() -> int:
+    return 1
+
+@step
+def explode(x: int) -> int:
+    raise ZeroDivisionError("division by zero in explode")
+
+@step
+def after_explode(x: int) -> int:
+    return x
+
+@step
+def last(a: int, b: int) -> int:
+    return a + b
+
+@step
+def side(x: int) -> int:
+    return x * 10
+
+@step
+def side_more(x: int) -> int:
+    return x + 1
+
+@pipeline
+def branches():
+    x = source()
+    a = after_explode(explode(x))
+    b = side_more(side(x))
+    last(a, b)
+
+@pipeline
+def healthy():
+    side(source())
+"""
+
+
+def test_failing_step_skips_downstream_and_finishes_independent_branch(zenrunner):
+    zenrunner.makepyfile(pipeline_branches=BRANCHES)
+    result = zenrunner.run("-v")
+    assert result.ret == 1
+    result.fnmatch_lines([
+        "*Step explode has failed after *",
+        "*Step after_explode was skipped: upstream step explode failed.*",
+        "pipeline_branches.py::branches FAILED*",
+        "pipeline_branches.py::healthy PASSED*",
+        "*ZeroDivisionError: division by zero in explode*",
+        "*1 failed, 1 passed in *",
+    ])
+    runs = final_state(zenrunner)
+    branches = [r for r in runs if r.pipeline_name == "branches"][-1]
+    assert branches.status == "failed"
+    assert {k: s.status for k, s in branches.steps.items()} == {
+        "source": "completed", "explode": "failed", "after_explode": "skipped",
+        "side": "completed", "side_more": "completed", "last": "skipped"}
+    assert branches.steps["side_more"].output.size > 0
+    assert [r.status for r in runs if r.pipeline_name == "healthy"] == ["completed"]
+
+
+def test_failure_section_points_at_the_user_step(zenrunner):
+    zenrunner.makepyfile(helpers_mod="""
+        def divide(a, b):
+            return a / b
+    """, pipeline_deep="""
+        from zenrun import step, pipeline
+        from helpers_mod import divide
+
+        @step
+        def compute() -> float:
+            return divide(1, 0)
+
+        @pipeline
+        def deep():
+            compute()
+    """)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.fnmatch_lines([
+        "=*FAILURES*=",
+        "*step 'compute' failed*",
+        "Traceback (most recent call last):",
+        '  File "*pipeline_deep.py", line 6, in compute',
+        "    return divide(1, 0)",
+        '  File "*helpers_mod.py", line 2, in divide',
+        "    return a / b",
+        "ZeroDivisionError: division by zero",
+    ])
+    section = result.stdout[result.stdout.index("FAILURES"):]
+    assert "zenrun/runner.py" not in section and "zenrun/execution.py" not in section
+    assert "pluggy" not in section
+
+
+def test_failed_step_is_not_cached(zenrunner):
+    zenrunner.makepyfile(pipeline_branches=BRANCHES)
+    zenrunner.run()
+    zenrunner.run()
+    runs = final_state(zenrunner)
+    last = [r for r in runs if r.pipeline_name == "branches"][-1]
+    assert last.steps["explode"].status == "failed"
+    assert last.steps["source"].status == "cached"
+
+
+@pytest.mark.parametrize("body, message", [
+    ("import not_a_module_zz\n", "ModuleNotFoundError: No module named 'not_a_module_zz'"),
+    ("def broken(:\n    pass\n", "SyntaxError*"),
+    ("raise RuntimeError('refusing to import')\n", "RuntimeError: refusing to import"),
+])
+def test_module_that_does_not_import_is_a_collection_error(zenrunner, body, message):
+    zenrunner.makepyfile(pipeline_ok=BRANCHES, pipeline_bad=body)
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines([
+        "*ERROR collecting pipeline_bad.py*",
+        f"*{message}*",
+        "*Interrupted: 1 error during collection*",
+    ])
+    assert "Using cached" not in result.stdout
+    assert read_store(zenrunner.store).get_runs() == []
+
+
+def test_conftest_error_is_a_collection_error(zenrunner):
+    zenrunner.makeconftest("raise ValueError('bad conftest')\n")
+    zenrunner.makepyfile(pipeline_ok=BRANCHES)
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines(["*ERROR collecting conftest.py*", "*ValueError: bad conftest*"])
+    assert read_store(zenrunner.store).get_runs() == []
+
+
+def test_importing_a_pipeline_module_runs_nothing(zenrunner):
+    zenrunner.makepyfile(pipeline_guarded="""
+        from zenrun import step, pipeline
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def guarded():
+            one()
+
+        if __name__ == "__main__":
+            guarded().run()
+    """)
+    result = zenrunner.run("--collect-only")
+    assert result.ret == 0
+    assert not (zenrunner.store / "metadata.db").exists() or read_store(zenrunner.store).get_runs() == []
+
+
+INVALID_CONFIG = """
+from zenrun import step, pipeline, StepConfig
+
+class TrainerConfig(StepConfig):
+    gamma: float = 0.1
+
+@step
+def ran_first() -> int:
+    return 1
+
+@step
+def trainer(config: TrainerConfig, x: int) -> float:
+    return x * config.gamma
+
+@pipeline
+def invalid_cfg():
+    trainer(ran_first(), config=CONFIG)
+"""
+
+
+@pytest.mark.parametrize("config", ['{"gamma": "not-a-number"}', 'trainer.with_config(gamma="not-a-number").config'])
+def test_invalid_config_value_names_pipeline_step_field_value(zenrunner, config):
+    zenrunner.makepyfile(pipeline_cfg=INVALID_CONFIG.replace("CONFIG", config))
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.fnmatch_lines(["*invalid_cfg*trainer*", "*gamma*not-a-number*"])
+    out = result.stdout
+    assert "pipeline 'invalid_cfg'" in out and "step 'trainer'" in out
+    assert "'gamma'" in out and "'not-a-number'" in out
+    result.assert_outcomes(errors=1)
+    # nothing ran: not even the step before the invalid one
+    assert [r for r in read_store(zenrunner.store).get_runs() if r.pipeline_name == "invalid_cfg"] == []
+
+
+def test_invalid_config_from_a_fixture(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def config():
+            return {"gamma": "lots"}
+    """)
+    zenrunner.makepyfile(pipeline_cfg=INVALID_CONFIG.replace(", config=CONFIG", ""))
+    result = zenrunner.run()
+    assert result.ret == 1
+    assert "gamma" in result.stdout and "'lots'" in result.stdout
+    assert read_store(zenrunner.store).get_runs() == []
+
+
+def test_unknown_config_field_is_an_error(zenrunner):
+    zenrunner.makepyfile(pipeline_cfg=INVALID_CONFIG.replace("CONFIG", '{"gama": 0.2}'))
+    result = zenrunner.run()
+    assert result.ret == 1
+    assert "gama" in result.stdout
+    result.assert_outcomes(errors=1)
+
+
+@pytest.mark.parametrize("value, type_name", [
+    ("(i for i in range(3))", "builtins.generator"),
+    ("threading.Lock()", "_thread.lock"),
+])
+def test_unserialisable_output_fails_the_step(zenrunner, value, type_name):
+    zenrunner.makepyfile(pipeline_unser=f"""
+        import threading
+        from zenrun import step, pipeline
+
+        @step
+        def make() -> object:
+            return {value}
+
+        @step
+        def use(x: object) -> int:
+            return 1
+
+        @step
+        def other() -> int:
+            return 2
+
+        @pipeline
+        def unser():
+            use(make())
+            other()
+    """)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.fnmatch_lines([f"*step 'make'*output 'output'*{type_name}*"])
+    runs = final_state(zenrunner)
+    assert {k: s.status for k, s in runs[-1].steps.items()} == {
+        "make": "failed", "use": "skipped", "other": "completed"}
+    assert type_name in runs[-1].steps["make"].error
+
+
+def test_wrong_number_of_outputs_fails_the_step(zenrunner):
+    zenrunner.makepyfile(pipeline_outs="""
+        from zenrun import step, pipeline, Output
+
+        @step
+        def pair() -> Output(a=int, b=int):
+            return 1, 2, 3
+
+        @pipeline
+        def outs():
+            a, b = pair()
+    """)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.fnmatch_lines(["*step 'pair' returned 3 values; expected a tuple of 2 outputs (a, b)*"])
+    final_state(zenrunner)
+
+
+def test_compose_error_is_reported_as_an_error(zenrunner):
+    zenrunner.makepyfile(pipeline_wiring="""
+        from zenrun import step, pipeline
+
+        @step
+        def one() -> int:
+            return 1
+
+        @step
+        def add(x: int) -> int:
+            return x + 1
+
+        @pipeline
+        def wiring():
+            add(one(), y=3)
+
+        @pipeline
+        def fine():
+            one()
+    """)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.fnmatch_lines(["*pipeline 'wiring', step 'add': unexpected input 'y'*"])
+    result.assert_outcomes(errors=1, passed=1)
+
+
+def test_retries(zenrunner):
+    counter = zenrunner.path / "attempts.txt"
+    zenrunner.makepyfile(pipeline_retry=f"""
+        from pathlib import Path
+        from zenrun import step, pipeline
+
+        @step(retries=2)
+        def flaky() -> int:
+            path = Path({str(counter)!r})
+            n = int(path.read_text()) if path.exists() else 0
+            path.write_text(str(n + 1))
+            if n < 2:
+                raise ConnectionError("try again")
+            return n
+
+        @pipeline
+        def retry():
+            flaky()
+    """)
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout
+    assert counter.read_text() == "3"
+    result.fnmatch_lines(["*flaky failed (attempt 1 of 3), retrying*"])

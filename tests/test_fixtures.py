@@ -1,0 +1,348 @@
+"""Fixtures: scopes, params, yield teardown, override order, --fixtures, lookup errors."""
+
+from pathlib import Path
+
+LOG_HELPERS = '''
+import zenrun
+
+def log(event):
+    with open("log.txt", "a") as f:
+        f.write(event + "\\n")
+'''
+
+STEPS = '''
+from zenrun import StepConfig, pipeline, step
+import zenrun
+
+@step
+def emit(value) -> str:
+    return repr(value)
+'''
+
+
+def events(zenrunner):
+    path = Path(zenrunner.path, "log.txt")
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_scopes_counted_by_side_effects(zenrunner):
+    zenrunner.makeconftest(LOG_HELPERS + '''
+@zenrun.fixture(scope="session")
+def sess():
+    log("session")
+    return "S"
+
+@zenrun.fixture(scope="module")
+def mod(request):
+    log("module " + request.node.module_path.name)
+    return "M"
+
+@zenrun.fixture
+def per(sess, mod):
+    log("pipeline")
+    return sess + mod
+''')
+    body = STEPS + '''
+@pipeline
+def first(per, sess):
+    emit(per + sess)
+
+@zenrun.mark.parametrize("n", [1, 2])
+@pipeline
+def second(per, mod, n):
+    emit(per + mod + str(n))
+'''
+    zenrunner.makepyfile(pipeline_a=body)
+    zenrunner.makepyfile(**{"sub/pipeline_b": body})
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=6)
+    log = events(zenrunner)
+    assert log.count("session") == 1, log
+    assert log.count("module pipeline_a.py") == 1, log
+    assert log.count("module pipeline_b.py") == 1, log
+    assert log.count("pipeline") == 6, log
+    # A second invocation computes the session fixture again (once more).
+    zenrunner.run("-q", "-k", "first").assert_outcomes(passed=2, deselected=4)
+    assert events(zenrunner).count("session") == 2
+
+
+def test_session_fixture_once_for_many_pipelines(zenrunner):
+    zenrunner.makeconftest(LOG_HELPERS + '''
+@zenrun.fixture(scope="session")
+def expensive():
+    log("computed")
+    return 41
+''')
+    for index in range(4):
+        zenrunner.makepyfile(**{f"pipeline_m{index}": STEPS + f'''
+@pipeline
+def p{index}(expensive):
+    emit(expensive + 1)
+'''})
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=4)
+    assert events(zenrunner) == ["computed"]
+
+
+def test_fixture_params_expand_every_pipeline_using_it(zenrunner):
+    zenrunner.makeconftest(LOG_HELPERS + '''
+@zenrun.fixture(params=["iris", "digits"])
+def dataset(request):
+    log("dataset " + request.param)
+    return request.param.upper()
+
+@zenrun.fixture(params=[1, 2], ids=["one", "two"])
+def seed(request):
+    return request.param
+
+@zenrun.fixture
+def loader(dataset):
+    return "load " + dataset
+''')
+    zenrunner.makepyfile(pipeline_fp=STEPS + '''
+@pipeline
+def direct(dataset):
+    emit(dataset)
+
+@pipeline
+def indirect(loader):
+    emit(loader)
+
+@pipeline
+def product(dataset, seed):
+    emit((dataset, seed))
+
+@pipeline
+def unrelated():
+    emit(0)
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert [line for line in result.outlines if "::" in line] == [
+        "pipeline_fp.py::direct[iris]",
+        "pipeline_fp.py::direct[digits]",
+        "pipeline_fp.py::indirect[iris]",
+        "pipeline_fp.py::indirect[digits]",
+        "pipeline_fp.py::product[iris-one]",
+        "pipeline_fp.py::product[iris-two]",
+        "pipeline_fp.py::product[digits-one]",
+        "pipeline_fp.py::product[digits-two]",
+        "pipeline_fp.py::unrelated",
+    ]
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=9)
+    log = events(zenrunner)
+    assert log.count("dataset iris") == 4 and log.count("dataset digits") == 4, log
+
+
+def test_yield_fixture_teardown_after_the_pipeline_even_when_it_failed(zenrunner):
+    zenrunner.makeconftest(LOG_HELPERS + '''
+@zenrun.fixture
+def resource(request):
+    log("setup " + request.node.name)
+    yield "R"
+    log("teardown " + request.node.name)
+
+@zenrun.fixture(scope="session")
+def connection():
+    log("connect")
+    yield "C"
+    log("disconnect")
+''')
+    zenrunner.makepyfile(pipeline_y=LOG_HELPERS + '''
+from zenrun import pipeline, step
+
+@step
+def work(value) -> str:
+    log("step work " + value)
+    return value
+
+@step
+def explode(value) -> str:
+    log("step explode")
+    raise RuntimeError("boom")
+
+@pipeline
+def good(resource, connection):
+    work(resource + connection)
+
+@pipeline
+def bad(resource, connection):
+    explode(resource)
+''')
+    result = zenrunner.run("-q")
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    result.fnmatch_lines(["*RuntimeError: boom*"])
+    assert events(zenrunner) == [
+        "setup good", "connect", "step work RC", "teardown good",
+        "setup bad", "step explode", "teardown bad",
+        "disconnect",
+    ]
+
+
+def test_yield_fixture_teardown_when_composing_fails(zenrunner):
+    zenrunner.makeconftest(LOG_HELPERS + '''
+@zenrun.fixture
+def resource():
+    log("setup")
+    yield 1
+    log("teardown")
+''')
+    zenrunner.makepyfile(pipeline_c=STEPS + '''
+@pipeline
+def broken(resource):
+    raise ValueError("bad body")
+''')
+    result = zenrunner.run("-q")
+    result.assert_outcomes(errors=1)
+    result.fnmatch_lines(["*ValueError: bad body*"])
+    assert events(zenrunner) == ["setup", "teardown"]
+
+
+def test_override_order_module_over_nearer_over_farther_conftest(zenrunner, monkeypatch):
+    fixture = '''
+import zenrun
+
+@zenrun.fixture
+def where():
+    return "{}"
+'''
+    zenrunner.makeconftest(fixture.format("root"))
+    zenrunner.makeconftest(fixture.format("near"), directory="a/b")
+    body = STEPS + '''
+@pipeline
+def which(where):
+    emit(where)
+'''
+    zenrunner.makepyfile(**{
+        "a/pipeline_mid": body,                                # only the root conftest applies
+        "a/b/pipeline_near": body,                             # the nearer conftest wins
+        "a/b/pipeline_own": body + fixture.format("module"),   # the module's own wins
+        "c/pipeline_sibling": body,                            # a/b's conftest does not leak here
+    })
+    zenrunner.run("-q").assert_outcomes(passed=4)
+    from zenrun.testing import read_store
+
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    got = {run.item_id: run.steps["emit"].output.read() for run in read_store(zenrunner.store).get_runs()}
+    assert got == {"a/pipeline_mid.py::which": "'root'", "a/b/pipeline_near.py::which": "'near'",
+                   "a/b/pipeline_own.py::which": "'module'", "c/pipeline_sibling.py::which": "'root'"}
+
+
+def test_fixtures_option_lists_docstrings_and_locations(zenrunner):
+    zenrunner.makeconftest('''
+import zenrun
+
+@zenrun.fixture(scope="session")
+def database():
+    """A shared database connection."""
+    return 1
+
+@zenrun.fixture
+def undocumented():
+    return 2
+''')
+    zenrunner.makepyfile(pipeline_f=STEPS + '''
+@zenrun.fixture(params=[1, 2])
+def local_one(request):
+    """Defined in the module itself."""
+    return request.param
+
+@pipeline
+def uses(database, local_one):
+    emit(database)
+''')
+    result = zenrunner.run("--fixtures")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines([
+        "database [[]session scope[]] -- conftest.py:3",
+        "    A shared database connection.",
+    ])
+    result.fnmatch_lines(["local_one* -- pipeline_f.py:*", "    Defined in the module itself."])
+    result.fnmatch_lines(["undocumented -- conftest.py:8", "    no docstring available"])
+    result.no_fnmatch_line("*PASSED*")  # --fixtures runs nothing
+    result.fnmatch_lines(["*no pipelines ran*"])
+
+
+def test_fixture_not_found_lists_available_ones(zenrunner):
+    zenrunner.makeconftest('''
+import zenrun
+
+@zenrun.fixture
+def alpha():
+    return 1
+
+@zenrun.fixture
+def beta():
+    return 2
+''')
+    zenrunner.makepyfile(pipeline_nf=STEPS + '''
+@pipeline
+def needs(alpha, gamma):
+    emit(alpha)
+''')
+    result = zenrunner.run("-q")
+    assert result.ret == 2
+    result.fnmatch_lines([
+        "*pipeline_nf.py::needs: fixture 'gamma' not found*",
+        "*available fixtures: alpha, beta*",
+        "*zenrun --fixtures*",
+    ])
+
+
+def test_fixture_injected_into_step_config_parameter(zenrunner, monkeypatch):
+    zenrunner.makeconftest('''
+import zenrun
+
+@zenrun.fixture
+def trainer_config():
+    return {"gamma": 0.5}
+''')
+    zenrunner.makepyfile(pipeline_cfg='''
+from zenrun import StepConfig, pipeline, step
+
+class TrainerConfig(StepConfig):
+    gamma: float = 0.001
+    C: float = 1.0
+
+@step
+def train(trainer_config: TrainerConfig) -> float:
+    return trainer_config.gamma * trainer_config.C
+
+@pipeline
+def from_fixture():
+    train()
+
+@pipeline
+def from_code():
+    train(trainer_config=TrainerConfig(gamma=2.0))
+''')
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=2)
+    from zenrun.testing import read_store
+
+    runs = {run.pipeline_name: run for run in read_store(zenrunner.store).get_runs()}
+    assert runs["from_fixture"].steps["train"].config == {"gamma": 0.5, "C": 1.0}
+    assert runs["from_code"].steps["train"].config == {"gamma": 2.0, "C": 1.0}
+
+
+def test_fixtures_using_fixtures_and_recursion_error(zenrunner):
+    zenrunner.makeconftest('''
+import zenrun
+
+@zenrun.fixture
+def a(b):
+    return 1
+
+@zenrun.fixture
+def b(a):
+    return 2
+''')
+    zenrunner.makepyfile(pipeline_r=STEPS + '''
+@pipeline
+def loop(a):
+    emit(a)
+''')
+    result = zenrunner.run("-q")
+    result.assert_outcomes(errors=1)
+    result.fnmatch_lines(["*recursive fixture dependency*a -> b -> a*"])

@@ -1,0 +1,171 @@
+"""Marks: skip, skipif, custom marks with -m, registered markers, unknown marks."""
+
+STEPS = '''
+from zenrun import pipeline, step
+import zenrun
+
+@step
+def emit(value) -> str:
+    with open("ran.txt", "a") as f:
+        f.write(str(value) + "\\n")
+    return repr(value)
+'''
+
+
+def ran(zenrunner):
+    path = zenrunner.path / "ran.txt"
+    return sorted(path.read_text().split()) if path.exists() else []
+
+
+def test_skip_and_skipif(zenrunner):
+    zenrunner.makepyfile(pipeline_skip=STEPS + '''
+import sys
+
+@zenrun.mark.skip(reason="not today")
+@pipeline
+def skipped():
+    emit("skipped")
+
+@zenrun.mark.skip
+@pipeline
+def skipped_bare():
+    emit("skipped_bare")
+
+@zenrun.mark.skipif(sys.version_info >= (3,), reason="python 3")
+@pipeline
+def skipped_if():
+    emit("skipped_if")
+
+@zenrun.mark.skipif(sys.version_info < (3,), reason="python 2")
+@pipeline
+def not_skipped():
+    emit("ran")
+''')
+    result = zenrunner.run("-v")
+    result.assert_outcomes(passed=1, skipped=3)
+    assert result.ret == 0
+    result.fnmatch_lines(["*::skipped SKIPPED*"])
+    result.fnmatch_lines(["*::not_skipped PASSED*"])
+    assert ran(zenrunner) == ["ran"]
+
+
+def test_skip_reason_is_reported(zenrunner):
+    zenrunner.makepyfile(pipeline_r=STEPS + '''
+@zenrun.mark.skip(reason="waiting for data")
+@pipeline
+def later():
+    emit(1)
+''')
+    result = zenrunner.run("-v")
+    result.assert_outcomes(skipped=1)
+    result.fnmatch_lines(["*::later SKIPPED (waiting for data)*"])
+    assert ran(zenrunner) == []
+
+
+MARKED = STEPS + '''
+@zenrun.mark.slow
+@zenrun.mark.gpu
+@pipeline
+def big():
+    emit("big")
+
+@zenrun.mark.slow
+@pipeline
+def medium():
+    emit("medium")
+
+@zenrun.mark.fast
+@pipeline
+def small():
+    emit("small")
+
+@pipeline
+def plain():
+    emit("plain")
+'''
+
+
+def test_m_expressions(zenrunner):
+    zenrunner.maketoml('''
+markers = [
+    "slow: takes a while",
+    "gpu: needs a GPU",
+    "fast: quick",
+]
+''')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    cases = {
+        "slow": ["big", "medium"],
+        "not slow": ["plain", "small"],
+        "slow and not gpu": ["medium"],
+        "gpu or fast": ["big", "small"],
+        "(slow or fast) and not gpu": ["medium", "small"],
+    }
+    for expression, expected in cases.items():
+        (zenrunner.path / "ran.txt").unlink(missing_ok=True)
+        result = zenrunner.run("-q", "--no-cache", "-m", expression)
+        result.assert_outcomes(passed=len(expected), deselected=4 - len(expected))
+        assert ran(zenrunner) == expected, expression
+        assert "unknown mark" not in result.stdout + result.stderr
+
+
+def test_k_matches_mark_names(zenrunner):
+    zenrunner.maketoml('markers = ["slow", "gpu", "fast"]')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    result = zenrunner.run("-q", "-k", "gpu or plain")
+    result.assert_outcomes(passed=2, deselected=2)
+    assert ran(zenrunner) == ["big", "plain"]
+
+
+def test_registered_markers_listed_with_help(zenrunner):
+    zenrunner.maketoml('markers = ["slow: takes a while", "gpu(kind): needs a GPU"]')
+    result = zenrunner.run("--markers")
+    assert result.ret == 0
+    result.fnmatch_lines(["@zenrun.mark.slow: takes a while", "@zenrun.mark.gpu: needs a GPU"])
+    result.fnmatch_lines(["@zenrun.mark.skip*"])
+
+
+def test_markers_in_pyproject(zenrunner):
+    (zenrunner.path / "zenrun.toml").unlink()
+    (zenrunner.path / "pyproject.toml").write_text(
+        '[tool.zenrun]\nmarkers = ["slow: takes a while", "gpu: needs a GPU", "fast: quick"]\n')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    result = zenrunner.run("-q", "--strict-markers", "-m", "fast")
+    result.assert_outcomes(passed=1, deselected=3)
+
+
+def test_unknown_mark_warns(zenrunner):
+    zenrunner.maketoml('markers = ["slow"]')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=4)
+    assert result.parseoutcomes().get("warnings") == 2
+    result.fnmatch_lines(["*unknown mark zenrun.mark.gpu*"])
+    result.fnmatch_lines(["*unknown mark zenrun.mark.fast*"])
+    result.no_fnmatch_line("*unknown mark zenrun.mark.slow*")
+
+
+def test_unknown_mark_is_an_error_with_strict_markers(zenrunner):
+    zenrunner.maketoml('markers = ["slow", "gpu"]')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    result = zenrunner.run("-q", "--strict-markers")
+    assert result.ret == 2
+    result.fnmatch_lines(["*unknown mark zenrun.mark.fast*"])
+    assert ran(zenrunner) == []
+
+
+def test_marks_on_parametrize_values_and_skipif_per_value(zenrunner):
+    zenrunner.maketoml('markers = ["big"]')
+    zenrunner.makepyfile(pipeline_pv=STEPS + '''
+@zenrun.mark.parametrize("n", [
+    1,
+    zenrun.param(2, marks=zenrun.mark.big),
+    zenrun.param(3, marks=zenrun.mark.skipif(True, reason="three is skipped")),
+])
+@pipeline
+def counted(n):
+    emit(n)
+''')
+    result = zenrunner.run("-q", "-m", "not big", "--strict-markers")
+    result.assert_outcomes(passed=1, skipped=1, deselected=1)
+    assert ran(zenrunner) == ["1"]

@@ -1,0 +1,251 @@
+"""Parametrize marks: ids, products, zenrun.param, shadowing, StepConfig ids, -k on ids."""
+
+import pytest
+
+STEPS = '''
+from zenrun import StepConfig, pipeline, step
+import zenrun
+
+@step
+def emit(value) -> str:
+    return repr(value)
+'''
+
+
+def collected(result):
+    return [line for line in result.outlines if "::" in line]
+
+
+def test_argnames_comma_string_and_list(zenrunner):
+    zenrunner.makepyfile(pipeline_ab=STEPS + '''
+@zenrun.mark.parametrize("a, b", [(1, "x"), (2, "y")])
+@pipeline
+def as_string(a, b):
+    emit((a, b))
+
+@zenrun.mark.parametrize(["a", "b"], [(3, "z")])
+@pipeline
+def as_list(a, b):
+    emit((a, b))
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stderr
+    assert collected(result) == [
+        "pipeline_ab.py::as_string[1-x]",
+        "pipeline_ab.py::as_string[2-y]",
+        "pipeline_ab.py::as_list[3-z]",
+    ]
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=3)
+
+
+def test_stacked_marks_make_the_product_in_pytest_order(zenrunner):
+    # As pytest (checked against pytest 8): the id of the mark nearest the
+    # function comes first, and the outermost mark varies fastest.
+    zenrunner.makepyfile(pipeline_grid=STEPS + '''
+@zenrun.mark.parametrize("y", ["a", "b", "c"])
+@zenrun.mark.parametrize("x", [0, 1])
+@pipeline
+def grid(x, y):
+    emit((x, y))
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert collected(result) == [
+        "pipeline_grid.py::grid[0-a]",
+        "pipeline_grid.py::grid[0-b]",
+        "pipeline_grid.py::grid[0-c]",
+        "pipeline_grid.py::grid[1-a]",
+        "pipeline_grid.py::grid[1-b]",
+        "pipeline_grid.py::grid[1-c]",
+    ]
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=6)
+
+
+def test_param_with_id_and_marks(zenrunner):
+    zenrunner.maketoml('markers = ["slow: takes long"]')
+    zenrunner.makepyfile(pipeline_p=STEPS + '''
+@zenrun.mark.parametrize("n", [
+    1,
+    zenrun.param(2, id="two"),
+    zenrun.param(3, marks=zenrun.mark.skip(reason="not three")),
+    zenrun.param(4, id="four", marks=[zenrun.mark.slow]),
+])
+@pipeline
+def numbers(n):
+    emit(n)
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert collected(result) == [
+        "pipeline_p.py::numbers[1]",
+        "pipeline_p.py::numbers[two]",
+        "pipeline_p.py::numbers[3]",
+        "pipeline_p.py::numbers[four]",
+    ]
+    result = zenrunner.run("-v")
+    result.assert_outcomes(passed=3, skipped=1)
+    result.fnmatch_lines(["*numbers[[]3[]]*SKIP*"])
+    result = zenrunner.run("-q", "-m", "slow")
+    result.assert_outcomes(passed=1, deselected=3)
+    result = zenrunner.run("-q", "-m", "not slow")
+    result.assert_outcomes(passed=2, skipped=1, deselected=1)
+
+
+def test_ids_list_and_callable(zenrunner):
+    zenrunner.makepyfile(pipeline_i=STEPS + '''
+@zenrun.mark.parametrize("n", [10, 20], ids=["ten", "twenty"])
+@pipeline
+def listed(n):
+    emit(n)
+
+@zenrun.mark.parametrize("n", [10, 20], ids=lambda v: f"n{v // 10}")
+@pipeline
+def called(n):
+    emit(n)
+
+@zenrun.mark.parametrize("n", [object(), object()])
+@pipeline
+def opaque(n):
+    emit(1)
+
+@zenrun.mark.parametrize("s", ["dup", "dup", 1.5, True, None])
+@pipeline
+def scalars(s):
+    emit(s)
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert collected(result) == [
+        "pipeline_i.py::listed[ten]",
+        "pipeline_i.py::listed[twenty]",
+        "pipeline_i.py::called[n1]",
+        "pipeline_i.py::called[n2]",
+        "pipeline_i.py::opaque[n0]",
+        "pipeline_i.py::opaque[n1]",
+        "pipeline_i.py::scalars[dup0]",
+        "pipeline_i.py::scalars[dup1]",
+        "pipeline_i.py::scalars[1.5]",
+        "pipeline_i.py::scalars[True]",
+        "pipeline_i.py::scalars[None]",
+    ]
+
+
+def test_parametrized_name_shadows_a_fixture(zenrunner, monkeypatch):
+    zenrunner.makeconftest('''
+import zenrun
+
+@zenrun.fixture
+def size():
+    return "from-fixture"
+''')
+    zenrunner.makepyfile(pipeline_s=STEPS + '''
+@zenrun.mark.parametrize("size", ["small", "large"])
+@pipeline
+def shadowed(size):
+    emit(size)
+
+@pipeline
+def unshadowed(size):
+    emit(size)
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert collected(result) == [
+        "pipeline_s.py::shadowed[small]",
+        "pipeline_s.py::shadowed[large]",
+        "pipeline_s.py::unshadowed",
+    ]
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=3)
+    from zenrun.testing import read_store
+
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))  # where .read() loads artifacts
+    store = read_store(zenrunner.store)
+    seen = sorted(step.output.read() for run in store.get_runs() for step in run.steps.values())
+    assert seen == ["'from-fixture'", "'large'", "'small'"]
+
+
+def test_step_config_values_get_ids_from_non_default_fields(zenrunner):
+    zenrunner.makepyfile(pipeline_cfg='''
+from zenrun import StepConfig, pipeline, step
+import zenrun
+
+class ForestConfig(StepConfig):
+    n_estimators: int = 10
+    max_depth: int = 2
+    criterion: str = "gini"
+
+@step
+def fit(config: ForestConfig) -> int:
+    return config.n_estimators * config.max_depth
+
+@zenrun.mark.parametrize("cfg", [
+    ForestConfig(n_estimators=20, max_depth=4),
+    ForestConfig(criterion="entropy"),
+    ForestConfig(),
+])
+@pipeline
+def forest(cfg):
+    fit(config=cfg)
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert collected(result) == [
+        "pipeline_cfg.py::forest[n_estimators=20-max_depth=4]",
+        "pipeline_cfg.py::forest[criterion=entropy]",
+        "pipeline_cfg.py::forest[cfg2]",
+    ]
+    result = zenrunner.run("-q", "-k", "n_estimators=20")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_k_matches_ids_by_substring(zenrunner):
+    zenrunner.makepyfile(pipeline_hpo=STEPS + '''
+@zenrun.mark.parametrize("model", ["forest", "svc"])
+@zenrun.mark.parametrize("dataset", ["iris", "breast_cancer"])
+@pipeline
+def search(dataset, model):
+    emit((dataset, model))
+''')
+    result = zenrunner.run("--collect-only", "-q")
+    assert collected(result) == [
+        "pipeline_hpo.py::search[iris-forest]",
+        "pipeline_hpo.py::search[iris-svc]",
+        "pipeline_hpo.py::search[breast_cancer-forest]",
+        "pipeline_hpo.py::search[breast_cancer-svc]",
+    ]
+    result = zenrunner.run("-v", "-k", "iris")
+    result.assert_outcomes(passed=2, deselected=2)
+    result.fnmatch_lines(["*search[[]iris-forest[]] PASSED*", "*search[[]iris-svc[]] PASSED*"])
+    result.no_fnmatch_line("*breast_cancer*PASSED*")
+    result = zenrunner.run("-q", "-k", "CANCER and not svc")  # case-insensitive
+    result.assert_outcomes(passed=1, deselected=3)
+    result = zenrunner.run("-q", "-k", "rest")  # a substring of an id part
+    result.assert_outcomes(passed=2, deselected=2)
+    result = zenrunner.run("-q", "-k", "nomatch")
+    assert result.ret == 5
+    result.assert_outcomes(deselected=4)
+
+
+def test_select_one_parametrized_item_by_node_id(zenrunner):
+    zenrunner.makepyfile(pipeline_one=STEPS + '''
+@zenrun.mark.parametrize("dataset", ["iris", "breast_cancer"])
+@pipeline
+def hpo(dataset):
+    emit(dataset)
+''')
+    result = zenrunner.run("-v", "pipeline_one.py::hpo[breast_cancer]")
+    result.assert_outcomes(passed=1)
+    result.fnmatch_lines(["*hpo[[]breast_cancer[]] PASSED*"])
+    result = zenrunner.run("-q", "pipeline_one.py::hpo")
+    result.assert_outcomes(passed=2)
+
+
+def test_parametrize_errors(zenrunner):
+    zenrunner.makepyfile(pipeline_bad=STEPS + '''
+@zenrun.mark.parametrize("nope", [1])
+@pipeline
+def bad(x=1):
+    emit(x)
+''')
+    result = zenrunner.run("-q")
+    assert result.ret == 2
+    result.fnmatch_lines(["*parametrize names 'nope'*not a parameter*"])

@@ -1,0 +1,560 @@
+"""Artifact and metadata stores, materializers and the post-execution API (issue 2, SPEC §7)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from zenrun.artifacts.materializers import MaterializerRegistry
+from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
+from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
+from zenrun.metadata.sqlite import SqliteMetadataStore
+from zenrun.testing import read_store
+
+# ---------------------------------------------------------------------------
+# LocalArtifactStore
+# ---------------------------------------------------------------------------
+
+
+def test_artifact_store_put_get_verify(tmp_path):
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    digest, size = store.put(b"hello world")
+    assert digest == hashlib.sha256(b"hello world").hexdigest()
+    assert size == 11
+    assert store.get(digest) == b"hello world"  # readable before sync
+    store.sync()
+    path = store.path(digest)
+    assert path == tmp_path / "artifacts" / digest[:2] / digest[2:]
+    assert path.read_bytes() == b"hello world"
+    assert store.exists(digest) and store.exists(digest, 11) and not store.exists(digest, 12)
+    # content addressed: the same bytes are stored once
+    assert store.put(b"hello world") == (digest, 11)
+    store.sync()
+    files = [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+    assert files == [path]  # no temporary files left behind
+    # a fresh store object (another process) reads it back
+    other = LocalArtifactStore(tmp_path / "artifacts")
+    assert other.get(digest) == b"hello world"
+    store.close()
+
+
+def test_artifact_store_detects_corruption_and_absence(tmp_path):
+    store = LocalArtifactStore(tmp_path)
+    digest, _ = store.put(b"\x00" * 1000)
+    store.sync()
+    store.path(digest).write_bytes(b"\x00" * 999 + b"\x01")
+    with pytest.raises(ArtifactError, match="does not match its hash"):
+        LocalArtifactStore(tmp_path).get(digest)
+    with pytest.raises(ArtifactError, match="missing"):
+        store.get("ab" * 32)
+    assert not store.exists("ab" * 32)
+    store.close()
+
+
+def test_artifact_store_many_puts_are_durable(tmp_path):
+    store = LocalArtifactStore(tmp_path)
+    digests = [store.put(f"value {i}".encode())[0] for i in range(50)]
+    store.close()
+    for i, digest in enumerate(digests):
+        assert store.path(digest).read_bytes() == f"value {i}".encode()
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+# ---------------------------------------------------------------------------
+# materializers
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, name", [
+    (np.arange(6, dtype=np.float32).reshape(2, 3), "npy"),
+    ({"a": [1, 2.5, None, "x"], "b": True}, "json"),
+    (7, "json"),
+    ("text", "json"),
+    ((1, 2), "cloudpickle"),            # a tuple would come back as a list from JSON
+    ({1: "int key"}, "cloudpickle"),
+    (np.array([object()], dtype=object), "cloudpickle"),
+    ({1, 2, 3}, "cloudpickle"),
+])
+def test_materializer_choice_and_roundtrip(value, name):
+    registry = MaterializerRegistry()
+    materializer = registry.for_value(value)
+    assert materializer.name == name
+    data = materializer.dumps(value)
+    back = registry.get(name).loads(data)
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        assert back.dtype == value.dtype and np.array_equal(back, value)
+    elif isinstance(value, np.ndarray):
+        assert back.shape == value.shape
+    else:
+        assert back == value and type(back) is type(value)
+
+
+def test_npy_has_no_pickle_and_pickle_records_python_version():
+    registry = MaterializerRegistry()
+    data = registry.get("npy").dumps(np.zeros(3))
+    assert data.startswith(b"\x93NUMPY")
+    pickled = registry.get("cloudpickle").dumps((1, 2))
+    assert pickled.startswith(f"ZENRUN-CLOUDPICKLE {sys.version_info.major}.{sys.version_info.minor}\n".encode())
+
+
+def test_pickle_from_another_python_warns(caplog):
+    registry = MaterializerRegistry()
+    pickled = registry.get("cloudpickle").dumps((1, 2))
+    header, _, body = pickled.partition(b"\n")
+    forged = b"ZENRUN-CLOUDPICKLE 2.7\n" + body
+    with caplog.at_level("WARNING", logger="zenrun"):
+        assert registry.get("cloudpickle").loads(forged) == (1, 2)
+    assert "pickled by Python 2.7" in caplog.text
+
+
+def test_registry_fingerprint_changes_with_plugins():
+    registry = MaterializerRegistry()
+    before = registry.fingerprint()
+
+    class Custom:
+        name, version = "custom", "1"
+
+        def can_save(self, value):
+            return isinstance(value, complex)
+
+        def dumps(self, value):
+            return repr(value).encode()
+
+        def loads(self, data):
+            return complex(data.decode())
+
+    registry.register(Custom())
+    assert registry.fingerprint() != before
+    assert registry.for_value(1 + 2j).name == "custom"
+    assert registry.for_value(1).name == "json"
+    with pytest.raises(TypeError):
+        registry.register(object())
+    with pytest.raises(KeyError, match="no materializer named"):
+        registry.get("nope")
+
+
+TYPED = """
+import numpy as np
+from zenrun import step, pipeline, Output
+
+@step
+def make() -> Output(arr=np.ndarray, meta=dict, pair=tuple):
+    return np.arange(4, dtype=np.int16), {"n": 4}, (1, "a")
+
+@step
+def use(arr: np.ndarray, meta: dict, pair: tuple) -> int:
+    return int(arr.sum()) + meta["n"] + pair[0]
+
+@pipeline
+def typed():
+    arr, meta, pair = make()
+    use(arr, meta, pair)
+"""
+
+
+def test_materializers_recorded_per_output(zenrunner):
+    zenrunner.makepyfile(pipeline_typed=TYPED)
+    assert zenrunner.run().ret == 0
+    run = read_store(zenrunner.store).get_runs()[-1]
+    outputs = run.steps["make"].outputs
+    assert {n: r.materializer for n, r in outputs.items()} == {
+        "arr": "npy", "meta": "json", "pair": "cloudpickle"}
+    assert outputs["arr"].type_name == "numpy.ndarray"
+    assert outputs["pair"].type_name == "builtins.tuple"
+    raw = (zenrunner.store / "artifacts" / outputs["arr"].digest[:2] / outputs["arr"].digest[2:]).read_bytes()
+    assert raw.startswith(b"\x93NUMPY")
+    assert hashlib.sha256(raw).hexdigest() == outputs["arr"].digest
+    assert outputs["arr"].size == len(raw)
+    # inputs are recorded with their source step and artifact
+    inputs = run.steps["use"].inputs
+    assert inputs["arr"][0][:2] == ("make", "arr")
+    assert inputs["arr"][0][2].digest == outputs["arr"].digest
+
+
+def test_register_materializers_hook_from_conftest(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+        from points import Point
+
+        class PointMaterializer:
+            name, version = "point", "1"
+
+            def can_save(self, value):
+                return isinstance(value, Point)
+
+            def dumps(self, value):
+                return f"POINT {value.x} {value.y}".encode()
+
+            def loads(self, data):
+                _, x, y = data.decode().split()
+                return Point(int(x), int(y))
+
+        @zenrun.hookimpl
+        def zenrun_register_materializers(registry):
+            registry.register(PointMaterializer())
+    """)
+    zenrunner.makepyfile(points="""
+        class Point:
+            def __init__(self, x, y):
+                self.x, self.y = x, y
+    """, pipeline_points="""
+        from zenrun import step, pipeline
+        from points import Point
+
+        @step
+        def make() -> Point:
+            return Point(3, 4)
+
+        @step
+        def norm(p: Point) -> float:
+            return (p.x ** 2 + p.y ** 2) ** 0.5 * FACTOR
+
+        @pipeline
+        def points():
+            norm(make())
+    """.replace("FACTOR", "1"))
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    ref = run.steps["make"].output
+    assert ref.materializer == "point"
+    path = zenrunner.store / "artifacts" / ref.digest[:2] / ref.digest[2:]
+    assert path.read_bytes() == b"POINT 3 4"
+    # norm changes; make is cached and its output is loaded by the custom materializer
+    source = (zenrunner.path / "pipeline_points.py").read_text().replace("* 1", "* 2")
+    (zenrunner.path / "pipeline_points.py").write_text(source)
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["make"].status == "cached"
+    assert run.steps["norm"].status == "completed"
+    assert run.steps["norm"].output.materializer == "json"
+    digest = run.steps["norm"].output.digest
+    assert (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).read_bytes() == b"10.0"
+
+
+# ---------------------------------------------------------------------------
+# SQLite metadata store
+# ---------------------------------------------------------------------------
+
+
+def test_sqlite_metadata_store_roundtrip(tmp_path):
+    store = SqliteMetadataStore(tmp_path / "metadata.db")
+    run = PipelineRun(name="p-01_Jan_24-00_00_00_000001", pipeline_name="p", item_id="x.py::p",
+                      enable_cache=True, orchestrator="local", graph={"a": [], "b": ["a"]})
+    run.started = 100.0
+    store.create_run(run)
+    assert run.id is not None
+    # visible to another connection at once, as running
+    assert SqliteMetadataStore(tmp_path / "metadata.db").get_run(run.name).status == "running"
+
+    ref = ArtifactRef("d" * 64, 3, "json", "builtins.int")
+    a = StepRun("a", "load", "completed", config={"gamma": 0.1}, cache_key="k" * 64,
+                cache_parts={"code": "c"}, started=100.0, finished=101.0, outputs={"output": ref},
+                upstream=[])
+    b = StepRun("b", "train", "failed", started=101.0, finished=102.0, error="Traceback...\nValueError",
+                inputs={"x": [("a", "output", ref)]}, upstream=["a"])
+    store.record_step(run, a)
+    store.record_step(run, b)
+    run.status, run.finished = "failed", 102.0
+    store.finish_run(run)
+    store.close()
+
+    again = SqliteMetadataStore(tmp_path / "metadata.db")
+    [loaded] = again.get_runs("p")
+    assert again.get_runs("other") == []
+    assert loaded.name == run.name and loaded.status == "failed" and loaded.duration == 2.0
+    assert loaded.graph == {"a": [], "b": ["a"]} and loaded.item_id == "x.py::p"
+    assert again.get_run("latest").name == run.name
+    assert again.get_run("nope") is None
+    assert again.pipeline_names() == ["p"]
+    steps = loaded.steps
+    assert list(steps) == ["a", "b"]
+    assert steps["a"].config == {"gamma": 0.1} and steps["a"].cache_key == "k" * 64
+    assert steps["a"].output == ref
+    assert steps["b"].status == "failed" and steps["b"].error.endswith("ValueError")
+    assert steps["b"].inputs == {"x": [("a", "output", ref)]}
+    assert steps["b"].upstream == ["a"]
+    assert again.previous_step("p", "a", None).cache_parts == {"code": "c"}
+    assert again.previous_step("p", "b", None) is None  # failed steps do not explain misses
+
+
+def test_metadata_store_is_wal(zenrunner):
+    zenrunner.makepyfile(pipeline_typed=TYPED)
+    zenrunner.run("-q")
+    for name in ("metadata.db", "cache.db"):
+        with sqlite3.connect(zenrunner.store / name) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+SLOW = """
+import time
+from zenrun import step, pipeline
+
+@step(enable_cache=False)
+def tick(i: int) -> int:
+    time.sleep(0.02)
+    return i
+
+@step(enable_cache=False)
+def total(xs: list) -> int:
+    return sum(xs)
+
+@pipeline
+def slow_NAME():
+    total([tick(i) for i in range(25)])
+"""
+
+
+def test_two_processes_share_a_store(zenrunner):
+    zenrunner.makepyfile(pipeline_a=SLOW.replace("NAME", "a"), pipeline_b=SLOW.replace("NAME", "b"))
+    env = zenrunner.env()
+    procs = [subprocess.Popen([sys.executable, "-m", "zenrun", name, "-q"], cwd=zenrunner.path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in ("pipeline_a.py", "pipeline_b.py", "pipeline_a.py")]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, out + err
+    runs = read_store(zenrunner.store).get_runs()
+    assert sorted(r.pipeline_name for r in runs) == ["slow_a", "slow_a", "slow_b"]
+    for run in runs:
+        assert run.status == "completed"
+        assert len(run.steps) == 26
+        assert all(s.status == "completed" for s in run.steps.values())
+    assert len({r.name for r in runs}) == 3
+
+
+def test_statuses_running_then_failed_when_process_dies(zenrunner):
+    marker = zenrunner.path / "started.txt"
+    zenrunner.makepyfile(pipeline_hang=f"""
+        import time
+        from pathlib import Path
+        from zenrun import step, pipeline
+
+        @step
+        def first() -> int:
+            return 1
+
+        @step
+        def hang(x: int) -> int:
+            Path({str(marker)!r}).write_text("x")
+            time.sleep(60)
+            return x
+
+        @pipeline
+        def hanging():
+            hang(first())
+    """)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-q"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while not marker.exists():
+            assert time.time() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        [run] = read_store(zenrunner.store).get_runs()
+        assert run.status == "running"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # the next process to open the store fails the abandoned run
+    [run] = read_store(zenrunner.store).get_runs()
+    assert run.status == "failed"
+    assert "running" not in {s.status for s in run.steps.values()}
+
+
+def test_interrupt_leaves_no_running_run(zenrunner):
+    marker = zenrunner.path / "started.txt"
+    zenrunner.makepyfile(pipeline_hang=f"""
+        import time
+        from pathlib import Path
+        from zenrun import step, pipeline
+
+        @step
+        def hang() -> int:
+            Path({str(marker)!r}).write_text("x")
+            time.sleep(60)
+            return 1
+
+        @step
+        def after(x: int) -> int:
+            return x
+
+        @pipeline
+        def hanging():
+            after(hang())
+    """)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path, env=zenrunner.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not marker.exists():
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out + err
+    assert "KeyboardInterrupt" in out
+    [run] = read_store(zenrunner.store).get_runs()
+    assert run.status == "failed"
+    assert {s.status for s in run.steps.values()} <= {"failed", "skipped"}
+    assert run.steps["after"].status == "skipped"
+
+
+def test_step_statuses_in_the_store(zenrunner):
+    zenrunner.makepyfile(pipeline_mixed="""
+        from zenrun import step, pipeline
+
+        @step
+        def one() -> int:
+            return 1
+
+        @step(enable_cache=False)
+        def fresh(x: int) -> int:
+            return x + 1
+
+        @step
+        def explode(x: int) -> int:
+            raise RuntimeError("no")
+
+        @step
+        def downstream(x: int) -> int:
+            return x
+
+        @pipeline
+        def mixed():
+            x = one()
+            fresh(x)
+            downstream(explode(x))
+    """)
+    zenrunner.run()
+    zenrunner.run()
+    runs = read_store(zenrunner.store).get_runs()
+    assert [r.status for r in runs] == ["failed", "failed"]
+    assert {k: s.status for k, s in runs[-1].steps.items()} == {
+        "one": "cached", "fresh": "completed", "explode": "failed", "downstream": "skipped"}
+    assert runs[-1].steps["explode"].error.rstrip().endswith("RuntimeError: no")
+    assert runs[-1].steps["downstream"].outputs == {}
+
+
+# ---------------------------------------------------------------------------
+# post-execution API
+# ---------------------------------------------------------------------------
+
+API_PIPELINE = """
+import numpy as np
+from zenrun import step, pipeline, Output, StepConfig
+
+class ScaleConfig(StepConfig):
+    factor: float = 2.0
+
+@step
+def load() -> Output(X=np.ndarray, y=list):
+    return np.ones((2, 2)), [1, 2]
+
+@step
+def scale(config: ScaleConfig, X: np.ndarray) -> np.ndarray:
+    return X * config.factor
+
+@pipeline
+def api_pipe():
+    X, y = load()
+    scale(X)
+
+_instance = api_pipe()  # underscore: not collected a second time
+"""
+
+
+def test_post_execution_api(zenrunner):
+    zenrunner.makepyfile(pipeline_api=API_PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    result = zenrunner.runpython(textwrap.dedent("""
+        import numpy as np
+        import zenrun
+        from zenrun import get_pipeline, get_run
+
+        p = get_pipeline("api_pipe")
+        assert len(p.runs) == 1, p.runs
+        run = p.runs[-1]
+        assert p.last_run.name == run.name
+        assert run.status == "completed" and run.duration > 0
+        assert list(run.steps) == ["load", "scale"]
+        load = run.steps["load"]
+        X = load.outputs["X"].read()
+        assert isinstance(X, np.ndarray) and X.shape == (2, 2)
+        assert load.outputs["y"].read() == [1, 2]
+        scale = run.steps["scale"]
+        assert scale.config == {"factor": 2.0}
+        assert len(scale.cache_key) == 64
+        assert np.array_equal(scale.output.read(), np.full((2, 2), 2.0))
+        try:
+            load.output
+        except AttributeError as exc:
+            assert "outputs" in str(exc)
+        else:
+            raise AssertionError("several outputs: .output must fail")
+        assert get_run(run.name).name == run.name
+        assert get_run("latest").name == run.name
+        try:
+            get_pipeline("nope")
+        except KeyError as exc:
+            assert "api_pipe" in str(exc)
+        else:
+            raise AssertionError
+        from pipeline_api import _instance as instance
+        assert [r.name for r in instance.get_runs()] == [run.name]
+        print("API OK")
+    """))
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["API OK"])
+
+
+def test_api_uses_store_option_env(zenrunner, tmp_path_factory):
+    store = tmp_path_factory.mktemp("s") / "store"
+    zenrunner.makepyfile(pipeline_api=API_PIPELINE)
+    assert zenrunner.run("-q", env={"ZENRUN_STORE": str(store)}).ret == 0
+    script = textwrap.dedent("""
+        from zenrun import get_pipeline
+        print("RUNS", len(get_pipeline("api_pipe").runs))
+    """)
+    result = zenrunner.runpython(script, env={"ZENRUN_STORE": str(store)})
+    result.fnmatch_lines(["RUNS 1"])
+    result = zenrunner.runpython(script)
+    assert result.ret != 0
+    assert "no runs of pipeline 'api_pipe'" in result.stderr
+
+
+def test_api_from_a_subdirectory_finds_the_rootdir_store(zenrunner):
+    zenrunner.makepyfile(pipeline_api=API_PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    sub = zenrunner.path / "deep" / "er"
+    sub.mkdir(parents=True)
+    proc = subprocess.run([sys.executable, "-c",
+                           "from zenrun import get_pipeline; print('RUNS', len(get_pipeline('api_pipe').runs))"],
+                          cwd=sub, env=zenrunner.env(), capture_output=True, text=True)
+    assert "RUNS 1" in proc.stdout, proc.stderr
+
+
+def test_read_of_corrupted_artifact_fails_loudly(zenrunner):
+    zenrunner.makepyfile(pipeline_api=API_PIPELINE)
+    zenrunner.run("-q")
+    ref = read_store(zenrunner.store).get_runs()[-1].steps["scale"].output
+    path = zenrunner.store / "artifacts" / ref.digest[:2] / ref.digest[2:]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    result = zenrunner.runpython(textwrap.dedent("""
+        from zenrun import get_pipeline
+        get_pipeline("api_pipe").last_run.steps["scale"].output.read()
+    """))
+    assert result.ret != 0
+    assert "does not match its hash" in result.stderr
