@@ -312,9 +312,9 @@ def test_dynamic_pipeline_templates_run_as_a_script(zenrunner):
     result.fnmatch_lines([
         "Creating run for pipeline: small_tuning",
         "*Runtime configuration overwriting the pipeline cache settings*",
-        "RESULT small_tuning 6 completed big_tuning 7 completed 1 1",
-        "GATHERED ['__gathered__']",
-        "UPSTREAM ['compare_scores']",
+        "RESULT small_tuning 7 completed big_tuning 9 completed 1 1",
+        "GATHERED [[]'__gathered__'[]]",
+        "UPSTREAM [[]'compare_scores'[]]",
         "RUNS 1 1",
     ])
     log = (zenrunner.path / "log.txt").read_text().splitlines()
@@ -375,7 +375,7 @@ named = Named.as_template_of("named")(load_data(), [TrainParams(factor=1), Train
     (zenrunner.path / "log.txt").unlink()
     zenrunner.run("-q", "--set", "evaluate_1.factor=3", "--set", "train_1.factor=3").assert_outcomes(passed=1)
     log = (zenrunner.path / "log.txt").read_text().splitlines()
-    assert log == ["train 3", "compare 3:4", "finish"] or log == ["train 3", "compare 3:4"]
+    assert log == ["train 3", "compare 3:4"]  # finish only depends on ordering: still cached
 
 
 def test_output_parameters_as_output_and_gather_outside_a_step():
@@ -481,5 +481,6 @@ print("INSTANCE", instance.name, list(instance.compose().invocations))
     load.fnmatch_lines([
         "CLASSES templates_mod iris_random_forest breast_cancer_random_forest Tuning True "
         "iris_random_forest",
-        "INSTANCE iris_random_forest ['load_data', 'train_0', 'evaluate_0', 'compare_scores', 'finish']",
     ])
+    assert load.outlines[-1] == ("INSTANCE iris_random_forest "
+                                 "['load_data', 'train_0', 'evaluate_0', 'compare_scores', 'finish']")

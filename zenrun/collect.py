@@ -206,7 +206,15 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             else:
                 config.stash.setdefault("conftest_errors", []).append((path, message))
             continue
-        config.pluginmanager.register(module, name=str(path))
+        try:
+            config.pluginmanager.register(module, name=str(path))
+        except Exception as exc:  # pluggy.PluginValidationError: a hook with wrong arguments
+            message = f"error while registering conftest as a plugin:\n{exc}"
+            if session is not None:
+                session.add_collection_error(path, message)
+            else:
+                config.stash.setdefault("conftest_errors", []).append((path, message))
+            continue
         for plugin in getattr(module, "zenrun_plugins", []):
             config.pluginmanager.import_plugin(plugin)
         manager.parse(module, folder)
@@ -214,11 +222,11 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
 
 def load_initial_conftests(config: Any, paths: list[str]) -> None:
     """The conftests above the path arguments, before options are parsed (they may add some)."""
-    targets = [Path(p.split("::")[0]) for p in paths] or [Path.cwd()]
-    for target in targets:
-        target = target.resolve()
-        if target.exists():
-            load_conftests(config, target if target.is_dir() else target.parent)
+    targets = [t for t in (Path(p.split("::")[0]).resolve() for p in paths) if t.exists()]
+    # As pytest: when no argument is an existing path (e.g. it is the value of an
+    # option a conftest adds, ``--tag blue``), the conftests of the cwd are loaded.
+    for target in targets or [Path.cwd()]:
+        load_conftests(config, target if target.is_dir() else target.parent)
 
 
 # ---------------------------------------------------------------------------

@@ -129,7 +129,9 @@ class PipelineExecution:
     def flush(self) -> None:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
         with self._flush_lock:
-            self.cache.flush(before_commit=self.artifact_store.sync)
+            flush = getattr(self.cache, "flush", None)  # optional in a plugin's cache
+            if flush is not None:
+                flush(before_commit=self.artifact_store.sync)
             self.metadata_store.flush(before_commit=self.artifact_store.sync)
 
     def _flush_periodically(self) -> None:
@@ -236,6 +238,7 @@ class PipelineExecution:
                         literals, wired)
         if load:
             self._load_with_repair(task)
+        self.metadata_store.record_step(self.run, step_run)  # visible as running
         return task
 
     def _source(self, handle: OutputHandle) -> InputSource:

@@ -125,7 +125,8 @@ def zenrun_make_metadata_store(config: Config) -> Any:
 @hookspec(firstresult=True)
 def zenrun_make_cache(config: Config) -> Any:
     """Return the step cache (``lookup(key)``, ``put(key, outputs)``,
-    ``clear()``)."""
+    ``clear()``, and optionally ``flush(before_commit=None)`` to commit
+    buffered entries after calling ``before_commit()``)."""
 
 
 @hookspec

@@ -239,7 +239,10 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
 
         load_initial_conftests(config, early.paths)
     config.option = config.parser.parse(args)
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
+        raise UsageError(str(exc)) from None
     return config
 
 

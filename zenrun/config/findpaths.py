@@ -45,7 +45,7 @@ def determine_rootdir(args: Sequence[str], cwd: Path | None = None) -> tuple[Pat
     """
     cwd = cwd or Path.cwd()
     paths = [(cwd / a.split("::")[0]).resolve() for a in args if not a.startswith("-")]
-    ancestor = common_ancestor(paths) if paths else cwd.resolve()
+    ancestor = common_ancestor(paths) if any(p.exists() for p in paths) else cwd.resolve()
     for directory in [ancestor, *ancestor.parents]:
         for name in ("zenrun.toml", "pyproject.toml"):
             candidate = directory / name

@@ -58,8 +58,7 @@ class SqliteMetadataStore:
         self.path = Path(path)
         self._db = connect(self.path)
         self._db.executescript(SCHEMA)
-        self._pending: list[StepRun] = []
-        self._pending_runs: dict[int, PipelineRun] = {}
+        self._pending: list[tuple[Any, list[Any], list[Any]]] = []
         self._lock = threading.Lock()  # the buffer
         self._db_lock = threading.RLock()  # the connection, shared with the flush thread
         self._previous_key: tuple[str, int | None] | None = None
@@ -95,10 +94,24 @@ class SqliteMetadataStore:
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
-        """Buffer a finished step's record until the next :meth:`flush`."""
+        """Buffer a step's record, as it is now, until the next :meth:`flush`.
+
+        A step is recorded when it starts running (so a viewer sees it) and
+        again when it ends; the later record replaces the earlier one.
+        """
+        s, run_id = step_run, run.id
+        row = (run_id, s.id, s.name, s.status, s.started, s.finished, _dumps(s.config),
+               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream))
+        io_rows, artifacts = [], []
+        for name, ref in s.outputs.items():
+            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name))
+            io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
+        for name, sources in s.inputs.items():
+            for position, (source_step, source_output, ref) in enumerate(sources):
+                io_rows.append((run_id, s.id, "in", name, position,
+                                ref.digest if ref else None, source_step, source_output))
         with self._lock:
-            self._pending.append(step_run)
-            self._pending_runs[id(step_run)] = run
+            self._pending.append((row, io_rows, artifacts))
 
     def flush(self, before_commit: Callable[[], None] | None = None) -> None:
         """Write buffered step records in one transaction.
@@ -108,26 +121,17 @@ class SqliteMetadataStore:
         """
         with self._lock:
             pending, self._pending = self._pending, []
-            runs, self._pending_runs = self._pending_runs, {}
         if not pending:
             return
         if before_commit is not None:
             before_commit()
-        steps, io_rows, artifacts = [], [], {}
-        for s in pending:
-            run_id = runs[id(s)].id
-            steps.append((run_id, s.id, s.name, s.status, s.started, s.finished,
-                          _dumps(s.config), s.cache_key, _dumps(s.cache_parts), s.cache_reason,
-                          s.error, json.dumps(s.upstream)))
-            for name, ref in s.outputs.items():
-                artifacts[ref.digest] = (ref.digest, ref.size, ref.materializer, ref.type_name)
-                io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
-            for name, sources in s.inputs.items():
-                for position, (source_step, source_output, ref) in enumerate(sources):
-                    io_rows.append((run_id, s.id, "in", name, position,
-                                    ref.digest if ref else None, source_step, source_output))
+        steps, io_rows, artifacts = [], [], []
+        for row, io, arts in pending:
+            steps.append(row)
+            io_rows.extend(io)
+            artifacts.extend(arts)
         with self._db_lock, self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", list(artifacts.values()))
+            db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", artifacts)
             db.executemany("INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 

@@ -1,0 +1,41 @@
+"""The zenrun plugin: ``--view`` and the ``zenrun_visualize`` hook.
+
+Registered through the ``zenrun`` entry-point group; dash is imported only
+when the viewer is served.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenrun import hookimpl
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    group = parser.getgroup("viewer", "the Dash lineage viewer (zenrun_dash)")
+    group.addoption("--view", action="store_true", default=False,
+                    help="serve the lineage viewer for the store and exit when stopped")
+    group.addoption("--view-host", default="127.0.0.1", metavar="HOST", help="viewer host (127.0.0.1)")
+    group.addoption("--view-port", type=int, default=8050, metavar="PORT", help="viewer port (8050)")
+    group.addoption("--view-run", default=None, metavar="RUN", help="run shown first (default: newest)")
+
+
+@hookimpl(tryfirst=True)
+def zenrun_cmdline_main(config: Any) -> int | None:
+    if not config.getoption("view"):
+        return None
+    from zenrun_dash.visualizer import serve
+
+    serve(config, config.getoption("view_run"), host=config.getoption("view_host"),
+          port=config.getoption("view_port"))
+    return 0
+
+
+@hookimpl
+def zenrun_visualize(run: Any, config: Any) -> bool:
+    from zenrun.config import api_config
+    from zenrun_dash.visualizer import serve
+
+    serve(config or api_config(), run.name)
+    return True

@@ -1,0 +1,362 @@
+"""Discovery (issue 2, SPEC §4): rootdir, [tool.zenrun], modules, items, ids; the -k parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from zenrun.config import UsageError
+from zenrun.config.findpaths import determine_rootdir
+from zenrun.marks.expression import Expression
+from zenrun.testing import read_store
+
+ONE = """
+from zenrun import step, pipeline
+
+@step
+def one() -> int:
+    return 1
+
+@pipeline
+def NAME():
+    one()
+"""
+
+
+def pipeline_module(name):
+    return ONE.replace("NAME", name)
+
+
+def collected(result):
+    return [line.strip() for line in result.outlines if "::" in line and not line.startswith(("=", "_"))]
+
+
+# ---------------------------------------------------------------------------
+# files and directories
+# ---------------------------------------------------------------------------
+
+def test_recursive_discovery_and_python_files_pattern(zenrunner):
+    zenrunner.makepyfile(**{
+        "pipeline_top": pipeline_module("top"),
+        "a/pipeline_deep": pipeline_module("deep"),
+        "a/b/pipeline_deeper": pipeline_module("deeper"),
+        "a/not_a_pipeline": pipeline_module("ignored"),
+        ".hidden/pipeline_hidden": pipeline_module("hidden"),
+        "build/pipeline_built": pipeline_module("built"),
+        "node_modules/pipeline_nm": pipeline_module("nm"),
+        "myenv/pipeline_env": pipeline_module("env"),
+    })
+    (zenrunner.path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    # like pytest 7: a directory's files first, then its subdirectories, each sorted
+    assert collected(result) == ["pipeline_top.py::top", "a/pipeline_deep.py::deep",
+                                 "a/b/pipeline_deeper.py::deeper"]
+
+
+def test_python_files_and_pipelinepaths_in_zenrun_toml(zenrunner):
+    zenrunner.maketoml("""
+        python_files = ["flow_*.py", "pipeline_*.py"]
+        pipelinepaths = ["flows"]
+    """)
+    zenrunner.makepyfile(**{
+        "flows/flow_a": pipeline_module("a"),
+        "flows/pipeline_b": pipeline_module("b"),
+        "other/flow_c": pipeline_module("c"),
+    })
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert collected(result) == ["flows/flow_a.py::a", "flows/pipeline_b.py::b"]
+    # an explicit path wins over pipelinepaths
+    result = zenrunner.run("other", "--collect-only", "-q")
+    assert collected(result) == ["other/flow_c.py::c"]
+
+
+def test_tool_zenrun_in_pyproject(zenrunner):
+    (zenrunner.path / "zenrun.toml").unlink()
+    (zenrunner.path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.zenrun]\npipelinepaths = ["src"]\n')
+    zenrunner.makepyfile(**{"src/pipeline_s": pipeline_module("s"), "pipeline_root": pipeline_module("r")})
+    result = zenrunner.run("--collect-only")
+    assert result.ret == 0, result.stdout
+    result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: pyproject.toml"])
+    assert collected(result) == ["src/pipeline_s.py::s"]
+
+
+def test_rootdir_found_from_a_subdirectory(zenrunner):
+    zenrunner.makepyfile(**{"sub/pipeline_s": pipeline_module("s")})
+    result = zenrunner.run("--collect-only", cwd=zenrunner.path / "sub")
+    result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: zenrun.toml"])
+    assert collected(result) == ["sub/pipeline_s.py::s"]
+
+
+def test_determine_rootdir_unit(tmp_path):
+    (tmp_path / "proj" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "proj" / "pyproject.toml").write_text("[tool.zenrun]\npython_files = ['x_*.py']\n")
+    rootdir, inipath, ini = determine_rootdir(["a/b"], cwd=tmp_path / "proj")
+    assert rootdir == tmp_path / "proj"
+    assert inipath == tmp_path / "proj" / "pyproject.toml"
+    assert ini == {"python_files": ["x_*.py"]}
+    # a pyproject without the table marks the rootdir but is no configfile
+    (tmp_path / "other" / "deep").mkdir(parents=True)
+    (tmp_path / "other" / "pyproject.toml").write_text("[project]\nname = 'o'\n")
+    rootdir, inipath, ini = determine_rootdir([], cwd=tmp_path / "other" / "deep")
+    assert (rootdir, inipath, ini) == (tmp_path / "other", None, {})
+    # path::name arguments
+    rootdir, _, _ = determine_rootdir(["a/b/pipeline_x.py::p"], cwd=tmp_path / "proj")
+    assert rootdir == tmp_path / "proj"
+
+
+def test_invalid_toml_is_a_usage_error(zenrunner):
+    zenrunner.maketoml("python_files = [unclosed\n")
+    zenrunner.makepyfile(pipeline_a=pipeline_module("a"))
+    result = zenrunner.run()
+    assert result.ret == 4
+    assert "invalid TOML" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# importing modules as pytest does
+# ---------------------------------------------------------------------------
+
+def test_package_modules_import_each_other_once(zenrunner):
+    zenrunner.makepyfile(**{
+        "pkg/__init__": "",
+        "pkg/shared": "import itertools\nCOUNTER = itertools.count()\nVALUE = next(COUNTER)\n",
+        "pkg/pipeline_one": """
+            from zenrun import step, pipeline
+            from pkg.shared import COUNTER
+            from . import shared
+
+            LOADED = next(COUNTER)
+
+            @step
+            def one() -> int:
+                return LOADED
+
+            @pipeline
+            def first():
+                one()
+        """,
+        "pkg/pipeline_two": """
+            from zenrun import step, pipeline
+            from pkg.pipeline_one import one, LOADED
+            import pkg.pipeline_one
+
+            @step
+            def check() -> int:
+                assert LOADED == 1, LOADED   # pipeline_one was imported once
+                return LOADED
+
+            @pipeline
+            def second():
+                check()
+        """,
+    })
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    # a pipeline function imported into another module is collected only where it is defined
+    assert collected(zenrunner.run("--collect-only", "-q")) == ["pkg/pipeline_one.py::first",
+                                                                "pkg/pipeline_two.py::second"]
+
+
+def test_sibling_modules_importable_as_under_pytest(zenrunner):
+    zenrunner.makepyfile(**{
+        "flows/helpers_local": "FACTOR = 3\n",
+        "flows/pipeline_f": """
+            from zenrun import step, pipeline
+            from helpers_local import FACTOR
+
+            @step
+            def one() -> int:
+                return FACTOR
+
+            @pipeline
+            def f():
+                one()
+        """,
+    })
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+
+
+def test_same_basename_without_packages_is_an_error(zenrunner):
+    zenrunner.makepyfile(**{"a/pipeline_same": pipeline_module("a_pipe"),
+                            "b/pipeline_same": pipeline_module("b_pipe")})
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines(["*ERROR collecting b/pipeline_same.py*", "*import file mismatch*"])
+    # with packages they are distinct modules
+    (zenrunner.path / "a" / "__init__.py").write_text("")
+    (zenrunner.path / "b" / "__init__.py").write_text("")
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout
+    result.assert_outcomes(passed=2)
+
+
+# ---------------------------------------------------------------------------
+# items
+# ---------------------------------------------------------------------------
+
+ITEMS = """
+from zenrun import step, pipeline, StepConfig
+import zenrun
+
+class Cfg(StepConfig):
+    n: int = 1
+
+@step
+def emit(config: Cfg) -> int:
+    return config.n
+
+@step
+def plus(x: int, y: int) -> int:
+    return x + y
+
+@pipeline
+def plain():
+    emit()
+
+@pipeline(name="renamed_pipe")
+def with_name():
+    emit()
+
+@pipeline
+def with_default(n=5):
+    emit(config=Cfg(n=n))
+
+@pipeline
+def needs_fixture(number):
+    emit(config=Cfg(n=number))
+
+@pipeline
+def seed_style(step_1):
+    step_1()
+
+seed_instance = seed_style(step_1=emit(Cfg(n=7)))
+_private_instance = seed_style(step_1=emit(Cfg(n=8)))
+
+def not_a_pipeline():
+    pass
+"""
+
+
+def test_items_and_ids(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def number():
+            return 42
+
+        @zenrun.fixture
+        def cfg():
+            return {"n": 11}
+    """)
+    zenrunner.makepyfile(pipeline_items=ITEMS)
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert collected(result) == [
+        "pipeline_items.py::plain", "pipeline_items.py::with_name", "pipeline_items.py::with_default",
+        "pipeline_items.py::needs_fixture", "pipeline_items.py::seed_instance"]
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+    runs = {r.pipeline_name: r for r in read_store(zenrunner.store).get_runs()}
+    assert set(runs) == {"plain", "renamed_pipe", "with_default", "needs_fixture", "seed_style"}
+    assert runs["needs_fixture"].steps["emit"].config == {"n": 42}
+    assert runs["with_default"].steps["emit"].config == {"n": 5}
+    assert runs["seed_style"].steps["emit"].config == {"n": 7}
+    assert runs["plain"].item_id == "pipeline_items.py::plain"
+    assert runs["renamed_pipe"].item_id == "pipeline_items.py::with_name"
+
+
+def test_missing_fixture_is_a_collection_error(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def available_one():
+            return 1
+    """)
+    zenrunner.makepyfile(pipeline_items=ITEMS)
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines(["*pipeline_items.py::needs_fixture: fixture 'number' not found*",
+                          "*available fixtures:*available_one*"])
+    assert read_store(zenrunner.store).get_runs() == []
+
+
+def test_step_config_injected_from_fixture_by_parameter_name(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def base():
+            return 10
+
+        @zenrun.fixture
+        def config(base):
+            return {"n": base + 1}
+    """)
+    zenrunner.makepyfile(pipeline_inject="""
+        from zenrun import step, pipeline, StepConfig
+
+        class Cfg(StepConfig):
+            n: int = 1
+
+        @step
+        def emit(config: Cfg) -> int:
+            return config.n
+
+        @pipeline
+        def injected():
+            emit()
+            emit(config=Cfg(n=3))
+    """)
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["emit"].config == {"n": 11}
+    assert run.steps["emit_2"].config == {"n": 3}
+
+
+# ---------------------------------------------------------------------------
+# the -k expression parser
+# ---------------------------------------------------------------------------
+
+def matcher(*names):
+    lowered = [n.lower() for n in names]
+    return lambda ident: any(ident.lower() in n for n in lowered)
+
+
+@pytest.mark.parametrize("expr, names, expected", [
+    ("alpha", ["pipeline_a.py::alpha"], True),
+    ("beta", ["pipeline_a.py::alpha"], False),
+    ("not beta", ["pipeline_a.py::alpha"], True),
+    ("alpha and beta", ["alpha"], False),
+    ("alpha or beta", ["beta"], True),
+    ("not alpha or beta", ["alpha"], False),
+    ("not (alpha or beta)", ["gamma"], True),
+    ("alpha and not (beta or gamma)", ["alpha", "gamma"], False),
+    ("a and b or c", ["c"], True),          # and binds tighter than or
+    ("a and (b or c)", ["c"], False),
+    ("not not alpha", ["alpha"], True),
+    ("hpo[iris]", ["p.py::hpo[iris]"], True),
+    ("gamma=0.01", ["p.py::train[gamma=0.01]"], True),
+    ("p.py::train", ["p.py::train[x]"], True),
+    ("", ["anything"], True),
+])
+def test_expression_evaluation(expr, names, expected):
+    assert Expression(expr).evaluate(matcher(*names)) is expected
+
+
+@pytest.mark.parametrize("expr", ["alpha and", "and alpha", "(alpha", "alpha)", "alpha beta", "not",
+                                  "alpha or or beta", "alpha $ beta", "()"])
+def test_expression_syntax_errors(expr):
+    with pytest.raises(UsageError, match="wrong expression"):
+        Expression(expr)
+
+
+def test_expression_calls_matcher_with_identifiers():
+    seen = []
+    Expression("(a or b) and not c").evaluate(lambda ident: seen.append(ident) or True)
+    assert seen == ["a", "c"]  # short-circuit, like Python

@@ -1,0 +1,321 @@
+"""The plugin system (issue 2, SPEC §8): hookspecs, conftest plugins, options, factories."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import entry_points
+
+import pluggy
+import pytest
+
+import zenrun
+hookspec_module = __import__("importlib").import_module("zenrun.hookspec")
+from zenrun.config import BUILTIN_PLUGINS, create_config
+from zenrun.testing import read_store
+
+PIPELINES = """
+from zenrun import step, pipeline
+
+@step
+def one() -> int:
+    return 1
+
+@step
+def add(x: int) -> int:
+    return x + 1
+
+@pipeline
+def alpha():
+    add(one())
+
+@pipeline
+def beta():
+    one()
+"""
+
+SPEC_HOOKS = [
+    "zenrun_addoption", "zenrun_configure", "zenrun_unconfigure", "zenrun_collect_file",
+    "zenrun_collection_modifyitems", "zenrun_collection_finish", "zenrun_make_orchestrator",
+    "zenrun_make_artifact_store", "zenrun_make_metadata_store", "zenrun_make_cache",
+    "zenrun_pipeline_run_start", "zenrun_pipeline_run_finish", "zenrun_step_start",
+    "zenrun_step_finish", "zenrun_report_header", "zenrun_terminal_summary",
+    "zenrun_register_materializers", "zenrun_visualize",
+]
+
+
+def test_hookspecs_exist_with_docstrings():
+    for name in SPEC_HOOKS:
+        function = getattr(hookspec_module, name)
+        assert inspect.getdoc(function), name
+        assert hasattr(function, "zenrun_spec"), name
+    for name in ("zenrun_make_orchestrator", "zenrun_make_artifact_store",
+                 "zenrun_make_metadata_store", "zenrun_make_cache"):
+        assert getattr(hookspec_module, name).zenrun_spec["firstresult"], name
+    assert isinstance(zenrun.hookimpl, pluggy.HookimplMarker)
+    assert isinstance(zenrun.hookspec, pluggy.HookspecMarker)
+    assert zenrun.hookimpl.project_name == "zenrun"
+
+
+def test_plugin_manager_and_builtin_plugins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = create_config([], load_conftests=False)
+    pm = config.pluginmanager
+    assert isinstance(pm, pluggy.PluginManager) and pm.project_name == "zenrun"
+    pm.check_pending()
+    for name in BUILTIN_PLUGINS:
+        assert pm.get_plugin(name) is not None, name
+    for name in ("local", "artifacts", "metadata", "cache", "terminal"):
+        assert name in BUILTIN_PLUGINS
+    for ep in entry_points(group="zenrun"):
+        assert pm.get_plugin(ep.name) is not None, ep.name
+    config._ensure_unconfigure()
+
+
+def test_blocked_plugin_is_not_registered(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = create_config(["-p", "no:cache", "-p", "no:terminal"], load_conftests=False)
+    assert config.pluginmanager.get_plugin("cache") is None
+    assert config.pluginmanager.is_blocked("terminal")
+    from zenrun.cache import NullCache
+
+    assert isinstance(config.cache, NullCache)
+    config._ensure_unconfigure()
+
+
+def test_conftest_plugin_with_lifecycle_hooks_and_options(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_addoption(parser):
+            parser.addoption("--shout", action="store_true", default=False, help="shout step names")
+            parser.addoption("--tag", default="none", help="a tag")
+
+        @zenrun.hookimpl
+        def zenrun_configure(config):
+            config.stash["shout"] = config.getoption("shout")
+            config.stash["tag"] = config.getoption("--tag")
+
+        @zenrun.hookimpl
+        def zenrun_report_header(config):
+            return [f"tag is {config.stash['tag']}"]
+
+        @zenrun.hookimpl
+        def zenrun_pipeline_run_start(run):
+            print(f"HOOK start {run.name} {run.status}")
+
+        @zenrun.hookimpl
+        def zenrun_step_start(step_run):
+            print(f"HOOK step_start {step_run.id} {step_run.status}")
+
+        @zenrun.hookimpl
+        def zenrun_step_finish(step_run):
+            assert step_run.duration is not None and step_run.duration >= 0
+            text = f"HOOK step_finish {step_run.id} {step_run.status}"
+            print(text.upper() if zenrun_step_finish.config_shout else text)
+
+        @zenrun.hookimpl
+        def zenrun_pipeline_run_finish(run):
+            print(f"HOOK finish {run.name} {run.status} {sorted(run.steps)}")
+
+        @zenrun.hookimpl
+        def zenrun_terminal_summary(terminalreporter, exitstatus, config):
+            terminalreporter.tw.sep("-", "my summary")
+            terminalreporter.tw.line(f"exit status {exitstatus}")
+    """.replace("zenrun_step_finish.config_shout", "__import__('zenrun').config.api_config().stash.get('shout')"))
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "alpha", "--tag", "blue", "-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines([
+        "tag is blue",
+        "*HOOK start alpha-* running*",
+        "*HOOK step_start one running*",
+        "*HOOK step_finish one completed*",
+        "*HOOK step_start add running*",
+        "*HOOK step_finish add completed*",
+        "*HOOK finish alpha-* completed [[]'add', 'one']*",
+        "*my summary*",
+        "exit status 0",
+    ])
+    result = zenrunner.run("-k", "alpha", "--shout")
+    result.fnmatch_lines(["*HOOK STEP_FINISH ONE CACHED*"])
+    # the option shows in --help
+    result = zenrunner.run("--help")
+    result.fnmatch_lines(["*--shout*shout step names*"])
+
+
+def test_unmarked_hook_functions_in_conftest(zenrunner):
+    """As ``pytest_*`` functions in a conftest, ``zenrun_*`` functions are hooks without the marker."""
+    zenrunner.makeconftest("""
+        def zenrun_step_finish(step_run):
+            print(f"UNMARKED {step_run.id} {step_run.status}")
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "beta")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*UNMARKED one completed*"])
+
+
+def test_misspelled_hook_is_reported(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_step_finsh(step_run):
+            pass
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run()
+    assert result.ret in (3, 4)
+    assert "zenrun_step_finsh" in result.stdout + result.stderr
+    assert read_store(zenrunner.store).get_runs() == [] if zenrunner.store.exists() else True
+
+
+def test_zenrun_plugins_list_in_conftest(zenrunner):
+    zenrunner.makepyfile(counting_plugin="""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_collection_modifyitems(session, config, items):
+            items.reverse()
+
+        @zenrun.hookimpl
+        def zenrun_step_finish(step_run):
+            print(f"COUNTING {step_run.pipeline_name}:{step_run.id}")
+    """)
+    zenrunner.makeconftest('zenrun_plugins = ["counting_plugin"]\n')
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    # reversed by the plugin: beta first
+    result.fnmatch_lines(["*COUNTING beta:one*", "pipeline_demo.py::beta PASSED*",
+                          "*COUNTING alpha:one*", "pipeline_demo.py::alpha PASSED*"])
+
+
+ORCHESTRATOR_PLUGIN = """
+import zenrun
+from zenrun.runner import execute_task
+
+
+class ReportingOrchestrator:
+    name = "reporting"
+
+    def run(self, execution):
+        print(f"REPORTING ORCHESTRATOR runs {execution.order}")
+        for step_id in execution.order:
+            if execution.blocked(step_id):
+                execution.skip(step_id)
+                continue
+            task = execution.prepare(step_id)
+            if task is not None:
+                print(f"REPORTING executes {step_id}")
+                execution.complete(task, execute_task(task, execution.artifact_store,
+                                                      execution.materializers))
+
+
+@zenrun.hookimpl(tryfirst=True)
+def zenrun_make_orchestrator(config, name):
+    if name == "reporting" or config.getoption("always_reporting"):
+        return ReportingOrchestrator()
+    return None
+
+
+@zenrun.hookimpl
+def zenrun_addoption(parser):
+    parser.addoption("--always-reporting", action="store_true", default=False)
+"""
+
+
+def test_plugin_replaces_the_orchestrator(zenrunner):
+    zenrunner.makeconftest(ORCHESTRATOR_PLUGIN)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("--orchestrator", "reporting", "-k", "alpha")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*orchestrator: reporting*", "*REPORTING ORCHESTRATOR runs [[]'one', 'add']*",
+                          "*REPORTING executes one*", "*REPORTING executes add*"])
+    runs = read_store(zenrunner.store).get_runs()
+    assert runs[-1].orchestrator == "reporting"
+    assert {s.status for s in runs[-1].steps.values()} == {"completed"}
+    # the default stays local
+    result = zenrunner.run("-k", "alpha")
+    assert "REPORTING" not in result.stdout
+    assert read_store(zenrunner.store).get_runs()[-1].orchestrator == "local"
+    # a plugin may take over the default too (tryfirst)
+    result = zenrunner.run("-k", "beta", "--always-reporting", "--no-cache")
+    result.fnmatch_lines(["*REPORTING executes one*"])
+    # an unknown orchestrator is a usage error
+    result = zenrunner.run("--orchestrator", "nope")
+    assert result.ret == 4
+    assert "nope" in result.stderr
+
+
+def test_plugin_provides_the_cache(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        class ForgetfulCache:
+            def lookup(self, key):
+                print(f"LOOKUP {key[:8]}")
+                return None
+            def put(self, key, outputs):
+                print(f"PUT {key[:8]} {sorted(outputs)}")
+            def clear(self):
+                pass
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_cache(config):
+            return ForgetfulCache()
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    zenrunner.run("-k", "beta")
+    result = zenrunner.run("-k", "beta")
+    result.fnmatch_lines(["*LOOKUP *", "*PUT * [[]'output']*"])
+    assert read_store(zenrunner.store).get_runs()[-1].steps["one"].status == "completed"
+    assert not (zenrunner.store / "cache.db").exists()
+
+
+def test_plugin_registered_from_configure(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        class Late:
+            @zenrun.hookimpl
+            def zenrun_pipeline_run_finish(self, run):
+                print(f"LATE {run.pipeline_name} {run.status}")
+
+        @zenrun.hookimpl
+        def zenrun_configure(config):
+            config.pluginmanager.register(Late(), "late")
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "beta")
+    result.fnmatch_lines(["*LATE beta completed*"])
+
+
+def test_nested_conftest_plugins_load(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_step_finish(step_run):
+            print(f"NESTED {step_run.pipeline_name}")
+    """, directory="sub")
+    zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
+    result = zenrunner.run("sub", "-k", "beta")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*NESTED beta*"])
+
+
+def test_hook_with_wrong_arguments_is_a_collection_error(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_step_finish(step):
+            pass
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines(["*ERROR collecting conftest.py*", "*zenrun_step_finish*", "*step*"])
+    assert "Traceback" not in result.stderr
