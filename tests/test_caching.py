@@ -455,3 +455,21 @@ def test_cache_key_parts_and_explanations():
     assert explain_miss(variants["inputs"], base) == "input x changed"
     assert explain_miss(variants["materializers"], base) == "materializers changed"
     assert explain_miss(base, None) == "no earlier run of this step"
+
+
+def test_rerun_producer_is_recorded_once(warm):
+    """A cached producer re-executed to repair its artifact has one record with one set of inputs."""
+    path = output_path(warm, "train")
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF
+    path.write_bytes(bytes(data))
+    write(warm, **{"    return f\"score={score}\"": "    return f\"score is {score}\""})
+    result = warm.run("-v")
+    assert result.ret == 0, result.stdout
+    result.fnmatch_lines(["*WARNING*re-running step train*"])
+    run = read_store(warm.store).get_runs()[-1]
+    assert {k: s.status for k, s in run.steps.items()} == {
+        "load": "cached", "train": "completed", "report": "completed"}
+    assert [src for src, _, _ in run.steps["train"].inputs["x"]] == ["load"]
+    assert [src for src, _, _ in run.steps["report"].inputs["score"]] == ["train"]
+    assert list(run.steps["train"].outputs) == ["output"]

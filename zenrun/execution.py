@@ -114,6 +114,11 @@ class PipelineExecution:
 
     def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
         run = self.run
+        for step_run in list(run.steps.values()):  # cut short by an interrupt: failed, not running
+            if step_run.status == RUNNING:
+                step_run.status, step_run.finished = FAILED, time.time()
+                step_run.error = f"interrupted: {type(interrupted or RuntimeError()).__name__}"
+                self.metadata_store.record_step(run, step_run)
         for step_id in self.order:  # anything not reached (interrupt, -x) is skipped
             if step_id not in run.steps:
                 self.skip(step_id, reason="the run was interrupted" if interrupted else None)

@@ -9,8 +9,8 @@ them, and the metadata store commits only after it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +20,10 @@ from zenrun.hookspec import hookimpl
 
 
 _WRITE_INLINE = 1 << 20  # larger artifacts are written by put() itself, then fsync'd on the pool
+_POOL_THREADS = 8  # concurrent fsyncs share journal commits: 8 sustain about twice what 4 do
+_TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+_tmp_counter = itertools.count()
 
 
 class ArtifactError(Exception):
@@ -54,7 +58,7 @@ class LocalArtifactStore:
             if digest in self._pending:
                 return digest, size
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(4, thread_name_prefix="zenrun-fsync")
+                self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
             if size < _WRITE_INLINE:
                 # Small artifacts are written entirely on the pool: creating a
                 # file waits for the journal while other threads fsync, and the
@@ -80,7 +84,12 @@ class LocalArtifactStore:
         if digest[:2] not in self._known_dirs:
             os.makedirs(directory, exist_ok=True)
             self._known_dirs.add(digest[:2])
-        return tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        while True:  # what tempfile.mkstemp does, without its per-call Python overhead
+            tmp = f"{directory}/.tmp-{os.getpid()}-{next(_tmp_counter)}"
+            try:
+                return os.open(tmp, _TMP_FLAGS, 0o600), tmp
+            except FileExistsError:  # left by a crashed process that had our pid
+                continue
 
     def _write(self, data: bytes, digest: str) -> None:
         """On the pool: temp file, write, fsync, rename (unless already stored)."""

@@ -126,12 +126,16 @@ class SqliteMetadataStore:
         if before_commit is not None:
             before_commit()
         steps, io_rows, artifacts = [], [], []
+        latest = {}  # a later record of a step (same run and id) replaces an earlier one
         for row, io, arts in pending:
+            latest[(row[0], row[1])] = (row, io)
+            artifacts.extend(arts)
+        for row, io in latest.values():
             steps.append(row)
             io_rows.extend(io)
-            artifacts.extend(arts)
         with self._db_lock, self._transaction() as db:
             db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", artifacts)
+            db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
             db.executemany("INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
