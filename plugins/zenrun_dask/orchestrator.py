@@ -58,43 +58,23 @@ class DaskOrchestrator:
     def run(self, execution: Any) -> None:
         from distributed import as_completed
 
+        from zenrun.orchestrators import ReadySteps
+
         client = self.client
-        waiting = {i: set(execution.upstream[i]) for i in execution.order}
-        downstream: dict[str, list[str]] = {i: [] for i in execution.order}
-        for step_id, upstream in waiting.items():
-            for u in upstream:
-                downstream[u].append(step_id)
-        ready = [i for i in execution.order if not waiting[i]]
+        steps = ReadySteps(execution)
         tasks: dict[str, StepTask] = {}
         futures = as_completed()
 
-        def release(step_id: str) -> None:
-            for d in downstream[step_id]:
-                waiting[d].discard(step_id)
-                if not waiting[d]:
-                    ready.append(d)
+        def submit(task: StepTask) -> None:
+            self._ship_by_value(task)
+            tasks[task.step_id] = task
+            futures.add(client.submit(run_on_worker, task, execution.artifact_store,
+                                      execution.materializers, pure=False,
+                                      key=f"{execution.run.name}-{task.step_id}"))
 
-        def schedule() -> None:
-            while ready:
-                step_id = ready.pop(0)
-                if execution.blocked(step_id):
-                    execution.skip(step_id)
-                    release(step_id)
-                    continue
-                task = execution.prepare(step_id, load=False)
-                if task is None:
-                    release(step_id)
-                    continue
-                self._ship_by_value(task)
-                tasks[step_id] = task
-                futures.add(client.submit(run_on_worker, task, execution.artifact_store,
-                                          execution.materializers, pure=False,
-                                          key=f"{execution.run.name}-{step_id}"))
-
-        schedule()
+        steps.start(submit, load=False)
         for future in futures:
-            step_id = future.key.removeprefix(f"{execution.run.name}-")
-            task = tasks.pop(step_id)
+            task = tasks.pop(future.key.removeprefix(f"{execution.run.name}-"))
             try:
                 result = future.result()
             except InputArtifactError:
@@ -102,8 +82,8 @@ class DaskOrchestrator:
                 execution._load_with_repair(task)
                 result = execute_task(task, execution.artifact_store, execution.materializers)
             execution.complete(task, result)
-            release(step_id)
-            schedule()
+            steps.done(task.step_id)
+            steps.start(submit, load=False)
 
     def close(self) -> None:
         if self._client is not None:

@@ -11,6 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.orchestrators import ReadySteps
 from zenrun.runner import StepTask, execute_task
 
 
@@ -23,42 +24,21 @@ class ParallelOrchestrator:
         self.workers = max(1, workers)
 
     def run(self, execution: Any) -> None:
-        waiting = {i: set(execution.upstream[i]) for i in execution.order}
-        downstream: dict[str, list[str]] = {i: [] for i in execution.order}
-        for step_id, upstream in waiting.items():
-            for u in upstream:
-                downstream[u].append(step_id)
-        ready = [i for i in execution.order if not waiting[i]]
+        steps = ReadySteps(execution)
         running: dict[Future[Any], StepTask] = {}
-
-        def done(step_id: str) -> None:
-            for d in downstream[step_id]:
-                waiting[d].discard(step_id)
-                if not waiting[d]:
-                    ready.append(d)
-
         with ThreadPoolExecutor(self.workers, thread_name_prefix="zenrun-step") as pool:
-            while ready or running:
-                while ready:
-                    step_id = ready.pop(0)
-                    if execution.blocked(step_id):
-                        execution.skip(step_id)
-                        done(step_id)
-                        continue
-                    task = execution.prepare(step_id)
-                    if task is None:
-                        done(step_id)
-                        continue
-                    future = pool.submit(execute_task, task, execution.artifact_store,
-                                         execution.materializers)
-                    running[future] = task
-                if not running:
-                    continue
+            def submit(task: StepTask) -> None:
+                running[pool.submit(execute_task, task, execution.artifact_store,
+                                    execution.materializers)] = task
+
+            steps.start(submit)
+            while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     task = running.pop(future)
                     execution.complete(task, future.result())
-                    done(task.step_id)
+                    steps.done(task.step_id)
+                steps.start(submit)
 
 
 @hookimpl
