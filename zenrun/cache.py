@@ -266,7 +266,7 @@ class SqliteCache:
     def flush(self, before_commit: Any = None) -> None:
         """Commit buffered entries; ``before_commit`` makes their artifacts durable first."""
         with self._lock:
-            pending, self._pending = self._pending, {}
+            pending = dict(self._pending)
         if not pending:
             return
         if before_commit is not None:
@@ -275,6 +275,11 @@ class SqliteCache:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))
             self._db.execute("COMMIT")
+        # Only now: until committed, lookup() must still find them in memory.
+        with self._lock:
+            for key, value in pending.items():
+                if self._pending.get(key) == value:
+                    del self._pending[key]
 
     def clear(self) -> None:
         with self._lock:

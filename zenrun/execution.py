@@ -77,6 +77,7 @@ class PipelineExecution:
             for upstream in self.upstream[step_id]:
                 self._consumers[upstream] += 1
         self._flush_lock = threading.Lock()
+        self.flush_error: Exception | None = None
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
                                          name="zenrun-flush")
@@ -126,6 +127,8 @@ class PipelineExecution:
         run.status = FAILED if failed else COMPLETED
         run.finished = time.time()
         self._stop_flusher()
+        if self.flush_error is not None:
+            run.status = FAILED
         self.metadata_store.finish_run(run)
         self.hook.zenrun_pipeline_run_finish(run=run)
         logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
@@ -134,10 +137,16 @@ class PipelineExecution:
     def flush(self) -> None:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
         with self._flush_lock:
-            flush = getattr(self.cache, "flush", None)  # optional in a plugin's cache
-            if flush is not None:
-                flush(before_commit=self.artifact_store.sync)
-            self.metadata_store.flush(before_commit=self.artifact_store.sync)
+            try:
+                flush = getattr(self.cache, "flush", None)  # optional in a plugin's cache
+                if flush is not None:
+                    flush(before_commit=self.artifact_store.sync)
+                self.metadata_store.flush(before_commit=self.artifact_store.sync)
+            except Exception as exc:  # e.g. a disk full: those records are not committed
+                if self.flush_error is None:
+                    self.flush_error = exc
+                    logger.error("Could not store the artifacts or records of run %s: %s: %s",
+                                 self.run.name, type(exc).__name__, exc)
 
     def _flush_periodically(self) -> None:
         # A thread, so that records are committed while a long step runs.
