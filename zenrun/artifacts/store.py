@@ -68,13 +68,7 @@ class LocalArtifactStore:
         target = self.path(digest)
         if target.exists():
             return digest, size
-        fd, tmp = self._open_tmp(digest)
-        try:
-            _write_all(fd, data)
-        except BaseException:
-            os.close(fd)
-            os.unlink(tmp)
-            raise
+        fd, tmp = self._write_tmp(digest, data)
         with self._lock:
             self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
         return digest, size
@@ -91,11 +85,8 @@ class LocalArtifactStore:
             except FileExistsError:  # left by a crashed process that had our pid
                 continue
 
-    def _write(self, data: bytes, digest: str) -> None:
-        """On the pool: temp file, write, fsync, rename (unless already stored)."""
-        target = os.path.join(self._root, digest[:2], digest[2:])
-        if os.path.exists(target):
-            return
+    def _write_tmp(self, digest: str, data: bytes) -> tuple[int, str]:
+        """``data`` in a new temporary file beside its target; returns its open fd and path."""
         fd, tmp = self._open_tmp(digest)
         try:
             _write_all(fd, data)
@@ -103,6 +94,14 @@ class LocalArtifactStore:
             os.close(fd)
             os.unlink(tmp)
             raise
+        return fd, tmp
+
+    def _write(self, data: bytes, digest: str) -> None:
+        """On the pool: temp file, write, fsync, rename (unless already stored)."""
+        target = os.path.join(self._root, digest[:2], digest[2:])
+        if os.path.exists(target):
+            return
+        fd, tmp = self._write_tmp(digest, data)
         self._commit(fd, tmp, target)
 
     def _commit(self, fd: int, tmp: str, target: str) -> None:

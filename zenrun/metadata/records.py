@@ -32,6 +32,12 @@ class ArtifactRef:
                 "type": self.type_name}
 
 
+def _duration(record: Any) -> float | None:
+    if record.started is None or record.finished is None:
+        return None
+    return record.finished - record.started
+
+
 @dataclass
 class StepRun:
     """One invocation of a step in a run."""
@@ -52,11 +58,7 @@ class StepRun:
     pipeline_name: str | None = None
     cache_reason: str | None = None
 
-    @property
-    def duration(self) -> float | None:
-        if self.started is None or self.finished is None:
-            return None
-        return self.finished - self.started
+    duration = property(_duration, doc="Seconds from start to finish, or None.")
 
     @property
     def output(self) -> ArtifactRef:
@@ -87,11 +89,7 @@ class PipelineRun:
     _steps: dict[str, StepRun] | None = field(default=None, repr=False)
     _steps_loader: Callable[[PipelineRun], dict[str, StepRun]] | None = field(default=None, repr=False)
 
-    @property
-    def duration(self) -> float | None:
-        if self.started is None or self.finished is None:
-            return None
-        return self.finished - self.started
+    duration = property(_duration, doc="Seconds from start to finish, or None.")
 
     @property
     def steps(self) -> dict[str, StepRun]:
