@@ -241,6 +241,13 @@ def test_register_materializers_hook_from_conftest(zenrunner):
     assert run.steps["norm"].output.materializer == "json"
     digest = run.steps["norm"].output.digest
     assert (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).read_bytes() == b"10.0"
+    # The Python API loads the project's conftests too, so it reads the custom artifact.
+    script = """
+        from zenrun import get_pipeline
+        point = get_pipeline("points").last_run.steps["make"].output.read()
+        print(type(point).__name__, point.x, point.y)
+    """
+    assert zenrunner.runpython(script).outlines[-1] == "Point 3 4"
 
 
 # ---------------------------------------------------------------------------

@@ -261,7 +261,7 @@ def api_config() -> Config:
     key = (os.getcwd(), os.environ.get("ZENRUN_STORE", ""))
     config = _api_configs.get(key)
     if config is None:
-        config = create_config([], load_conftests=False)
+        config = create_config([])  # conftests of the cwd too: their materializers, hooks
         config.stash["api"] = True
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         _api_configs[key] = config
