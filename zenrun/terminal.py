@@ -22,14 +22,33 @@ class TerminalWriter:
         self.file = file or sys.stdout
         self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
         self.column = 0
+        self.current_line = ""
+        self.isatty = hasattr(self.file, "isatty") and self.file.isatty()
+        self._status = False
 
     def write(self, text: str) -> None:
         if not text:
             return
+        self.clear_status()
         self.file.write(text)
         self.file.flush()
         last_newline = text.rfind("\n")
-        self.column = len(text) - last_newline - 1 if last_newline >= 0 else self.column + len(text)
+        self.current_line = text[last_newline + 1:] if last_newline >= 0 else self.current_line + text
+        self.column = len(self.current_line)
+
+    def status(self, text: str) -> None:
+        """On a terminal, show ``text`` after the current line until the next write."""
+        if not self.isatty:
+            return
+        room = self.width - self.column - 1
+        self.file.write("\r" + self.current_line + text[:max(room, 0)] + "\x1b[K")
+        self.file.flush()
+        self._status = True
+
+    def clear_status(self) -> None:
+        if self._status:
+            self._status = False
+            self.file.write("\r" + self.current_line + "\x1b[K")
 
     def line(self, text: str = "") -> None:
         if self.column:
@@ -68,6 +87,7 @@ class TerminalReporter:
         self.done = 0
         self.total = 0
         self.reports: list[Any] = []
+        self._steps_total = self._steps_done = 0
         self.deselected = 0
         self.logged_warnings: list[str] = []
         self.handler = _StepLogHandler(self)
@@ -148,6 +168,17 @@ class TerminalReporter:
             self.current_module = module
             if self.verbosity == 0:
                 self.tw.write(f"{module} ")
+
+    @hookimpl
+    def zenrun_pipeline_run_start(self, run: Any) -> None:
+        self._steps_total, self._steps_done = len(run.graph), 0
+
+    @hookimpl
+    def zenrun_step_finish(self, step_run: Any) -> None:
+        # Long pipelines show progress on a terminal (-v prints every step instead).
+        self._steps_done += 1
+        if self.verbosity == 0:
+            self.tw.status(f" [{self._steps_done}/{self._steps_total} {step_run.id}]")
 
     @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
