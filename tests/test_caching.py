@@ -286,7 +286,32 @@ def test_missing_artifact_warning_shows_without_verbose(warm):
     assert statuses(warm) == {"load": "cached", "train": "cached", "report": "completed"}
 
 
+def test_corrupted_artifact_is_a_miss_at_the_cache_hit(warm):
+    """SPEC 5: a hit whose artifact fails its hash check is a miss, with a warning."""
+    path = output_path(warm, "load")
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = warm.run("-v")
+    assert result.ret == 0, result.stdout
+    result.fnmatch_lines(["*WARNING*Cached output output of step load is missing or corrupt*"])
+    assert statuses(warm)["load"] == "completed"
+    assert path.read_bytes() != bytes(data)  # rewritten whole
+    assert warm.run().ret == 0 and statuses(warm)["load"] == "cached"
+
+
+def test_truncated_artifact_is_replaced(warm):
+    path = output_path(warm, "load")
+    path.write_bytes(path.read_bytes()[:-1])
+    assert warm.run().ret == 0
+    assert statuses(warm)["load"] == "completed"
+    assert warm.run().ret == 0
+    assert statuses(warm)["load"] == "cached"
+
+
 def test_corrupted_artifact_needed_downstream_reruns_the_producer(warm):
+    # Hashes of large artifacts are only checked on load: make every artifact "large".
+    warm.maketoml("verify_on_hit = 0")
     path = output_path(warm, "load")
     data = bytearray(path.read_bytes())
     data[0] ^= 0xFF
@@ -307,8 +332,9 @@ def test_corrupted_artifact_needed_downstream_reruns_the_producer(warm):
     assert hashlib.sha256(output_path(warm, "load").read_bytes()).hexdigest() == run.steps["load"].output.digest
 
 
-def test_corrupted_artifact_of_a_fully_cached_run_is_not_loaded(warm):
-    """Cached outputs are loaded lazily: nothing runs, so nothing reads them."""
+def test_corrupted_large_artifact_of_a_fully_cached_run_is_not_loaded(warm):
+    """Large cached outputs are verified lazily: nothing runs, so nothing reads them."""
+    warm.maketoml("verify_on_hit = 0")
     path = output_path(warm, "load")
     data = bytearray(path.read_bytes())
     data[-1] ^= 0x01
@@ -459,6 +485,7 @@ def test_cache_key_parts_and_explanations():
 
 def test_rerun_producer_is_recorded_once(warm):
     """A cached producer re-executed to repair its artifact has one record with one set of inputs."""
+    warm.maketoml("verify_on_hit = 0")  # so that the corruption is found on load
     path = output_path(warm, "train")
     data = bytearray(path.read_bytes())
     data[0] ^= 0xFF
@@ -473,3 +500,64 @@ def test_rerun_producer_is_recorded_once(warm):
     assert [src for src, _, _ in run.steps["train"].inputs["x"]] == ["load"]
     assert [src for src, _, _ in run.steps["report"].inputs["score"]] == ["train"]
     assert list(run.steps["train"].outputs) == ["output"]
+
+
+def test_config_with_a_set_field_hits_across_processes(zenrunner):
+    """Set order depends on the process's hash seed; the key must not."""
+    zenrunner.makepyfile(pipeline_tags="""
+        from zenrun import StepConfig, pipeline, step
+
+        class Tags(StepConfig):
+            tags: set[str] = {"alpha", "beta", "gamma", "delta", "epsilon"}
+
+        @step
+        def count(config: Tags) -> int:
+            return len(config.tags)
+
+        @pipeline
+        def tagged():
+            count()
+    """)
+    assert zenrunner.run(env={"PYTHONHASHSEED": "1"}).ret == 0
+    result = zenrunner.run("-v", env={"PYTHONHASHSEED": "2"})
+    result.fnmatch_lines(["*Using cached version of count.*"])
+
+
+def test_module_constant_of_project_code_is_in_the_key(zenrunner):
+    zenrunner.makepyfile(helpers="""
+        FACTOR = 2
+
+        def scale(x):
+            return x * FACTOR
+    """, pipeline_const="""
+        import helpers
+        from zenrun import pipeline, step
+
+        OFFSET = 1
+
+        @step
+        def compute() -> int:
+            return helpers.scale(10) + OFFSET
+
+        @pipeline
+        def const():
+            compute()
+    """)
+    assert zenrunner.run().ret == 0
+    zenrunner.makepyfile(helpers="""
+        FACTOR = 3
+
+        def scale(x):
+            return x * FACTOR
+    """)
+    result = zenrunner.run("-v")
+    result.fnmatch_lines(["*Step compute: cache miss: source code changed*"])
+    source = (zenrunner.path / "pipeline_const.py").read_text().replace("OFFSET = 1", "OFFSET = 5")
+    (zenrunner.path / "pipeline_const.py").write_text(source)
+    result = zenrunner.run("-v")
+    result.fnmatch_lines(["*Step compute: cache miss: source code changed*"])
+    script = """
+        from zenrun import get_pipeline
+        print(get_pipeline("const").last_run.steps["compute"].output.read())
+    """
+    assert zenrunner.runpython(script).outlines[-1] == "35"

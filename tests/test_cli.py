@@ -527,3 +527,20 @@ def test_progress_of_steps_on_a_terminal(zenrunner):
 
     plain = zenrunner.run("--no-cache")
     plain.no_fnmatch_line("*[[]3/3*")
+
+
+def test_unknown_item_selector_is_a_usage_error(zenrunner):
+    zenrunner.makepyfile(pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def a() -> int:
+            return 1
+
+        @pipeline
+        def one():
+            a()
+    """)
+    result = zenrunner.run("pipeline_one.py::nope")
+    assert result.ret == 4
+    result.fnmatch_lines(["ERROR: not found: pipeline_one.py::nope"], stderr=True)

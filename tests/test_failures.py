@@ -329,3 +329,63 @@ def test_retries(zenrunner):
     assert result.ret == 0, result.stdout
     assert counter.read_text() == "3"
     result.fnmatch_lines(["*flaky failed (attempt 1 of 3), retrying*"])
+
+
+def test_sys_exit_in_a_step_fails_that_step_only(zenrunner):
+    zenrunner.makepyfile(pipeline_exit="""
+        import sys
+        from zenrun import pipeline, step
+
+        @step
+        def quits() -> int:
+            sys.exit(0)
+
+        @step
+        def fine() -> int:
+            return 1
+
+        @pipeline
+        def exits():
+            quits()
+
+        @pipeline
+        def other():
+            fine()
+    """)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    result.fnmatch_lines(["*step 'quits' failed:*", "*SystemExit*"])
+
+
+def test_config_field_without_json_form_is_an_error_of_that_pipeline(zenrunner):
+    zenrunner.makepyfile(pipeline_arr="""
+        import numpy as np
+        from pydantic import ConfigDict
+        from zenrun import StepConfig, pipeline, step
+
+        class Weights(StepConfig):
+            model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+            weights: np.ndarray = np.zeros(3)
+
+        @step
+        def weigh(config: Weights) -> float:
+            return float(config.weights.sum())
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def arrays():
+            weigh()
+
+        @pipeline
+        def unrelated():
+            one()
+    """)
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, errors=1)
+    result.fnmatch_lines(["*pipeline 'arrays', step 'weigh': config field 'weights' (numpy.ndarray) has no JSON form*"])
+    result.no_fnmatch_line("*INTERNALERROR*")

@@ -346,3 +346,38 @@ def loop(a):
     result = zenrunner.run("-q")
     result.assert_outcomes(errors=1)
     result.fnmatch_lines(["*recursive fixture dependency*a -> b -> a*"])
+
+
+def test_fixtures_option_shows_the_visible_definition_unless_verbose(zenrunner):
+    zenrunner.makeconftest('''
+        import zenrun
+
+        @zenrun.fixture
+        def threshold():
+            """Farther definition."""
+            return 1
+    ''')
+    zenrunner.makepyfile(pipeline_near='''
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def threshold():
+            """Nearest definition."""
+            return 2
+
+        @step
+        def use(t: int) -> int:
+            return t
+
+        @pipeline
+        def near(threshold):
+            use(threshold)
+    ''')
+    result = zenrunner.run("--fixtures")
+    assert result.ret == 0
+    result.fnmatch_lines(["threshold -- pipeline_near.py:*", "    Nearest definition."])
+    result.no_fnmatch_line("*Farther definition.*")
+    verbose = zenrunner.run("--fixtures", "-v")
+    verbose.fnmatch_lines(["threshold -- conftest.py:*", "    Farther definition.",
+                           "threshold -- pipeline_near.py:*"])

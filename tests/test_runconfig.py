@@ -241,3 +241,37 @@ def test_missing_config_file_and_bad_set_syntax(zenrunner):
     result = zenrunner.run("--set", "gamma=1")
     assert result.ret == 4
     result.fnmatch_lines(["*expected STEP.FIELD=VALUE*"], stderr=True)
+
+
+def test_set_values_are_converted_to_the_field_type(zenrunner):
+    zenrunner.makepyfile(pipeline_types="""
+        from zenrun import StepConfig, pipeline, step
+
+        class Labels(StepConfig):
+            label: str = "x"
+            count: int = 0
+            ratio: float = 0.5
+            flag: bool = False
+            sizes: list[int] = []
+            limit: int | None = 3
+
+        @step
+        def show(config: Labels) -> dict:
+            return config.model_dump()
+
+        @pipeline
+        def types():
+            show()
+    """)
+    result = zenrunner.run("--set", "show.label=123", "--set", "show.count=7", "--set", "show.ratio=1e-3",
+                           "--set", "show.flag=yes", "--set", "show.sizes=[1, 2]", "--set", "show.limit=null")
+    assert result.ret == 0, result.stdout
+    script = """
+        import json
+        from zenrun import get_pipeline
+        print(json.dumps(get_pipeline("types").last_run.steps["show"].output.read()))
+    """
+    import json
+
+    assert json.loads(zenrunner.runpython(script).outlines[-1]) == {
+        "label": "123", "count": 7, "ratio": 0.001, "flag": True, "sizes": [1, 2], "limit": None}

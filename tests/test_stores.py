@@ -565,3 +565,58 @@ def test_read_of_corrupted_artifact_fails_loudly(zenrunner):
     """))
     assert result.ret != 0
     assert "does not match its hash" in result.stderr
+
+
+def test_failed_artifact_write_fails_the_run_and_commits_nothing_dangling(zenrunner):
+    """A disk-full during a write: the run fails saying why; no record or cache entry
+    points at the lost artifact, and the next run redoes the step."""
+    zenrunner.makeconftest("""
+        import errno
+        import os
+        import zenrun
+        from zenrun.artifacts.store import LocalArtifactStore
+
+        class FullDisk(LocalArtifactStore):
+            def _write(self, data, digest):
+                if data == b"[1,2,3]" and os.environ.get("DISK_FULL"):
+                    raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+                return super()._write(data, digest)
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_artifact_store(config):
+            store = FullDisk(config.store_path / "artifacts")
+            config.add_cleanup(store.close)
+            return store
+    """)
+    zenrunner.makepyfile(pipeline_disk="""
+        import time
+        from zenrun import pipeline, step
+
+        @step
+        def values() -> list:
+            return [1, 2, 3]
+
+        @step
+        def total(v: list) -> int:
+            time.sleep(0.3)  # let the background flush run into the failed write
+            return sum(v)
+
+        @pipeline
+        def disk():
+            total(values())
+    """)
+    result = zenrunner.run(env={"DISK_FULL": "1"})
+    assert result.ret == 1
+    result.fnmatch_lines(["*could not be stored: OSError*No space left on device*"])
+    import sqlite3
+
+    with sqlite3.connect(zenrunner.store / "cache.db") as db:
+        assert db.execute("SELECT count(*) FROM cache").fetchone()[0] == 0
+    with sqlite3.connect(zenrunner.store / "metadata.db") as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+        digests = [r[0] for r in db.execute("SELECT digest FROM step_io WHERE kind='out'")]
+    for digest in digests:  # whatever was recorded exists
+        assert (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).exists()
+    again = zenrunner.run("-v")
+    assert again.ret == 0
+    again.no_fnmatch_line("*Using cached version of values*")

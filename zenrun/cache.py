@@ -43,7 +43,7 @@ def _json_default(value: Any) -> Any:
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):
-        return {"__model__": type(value).__qualname__, **value.model_dump(mode="json")}
+        return {"__model__": type(value).__qualname__, **config_json(value)}
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
     if isinstance(value, Path):
@@ -122,6 +122,7 @@ def code_fingerprint(fn: Any) -> str:
         return cached
     parts: list[str] = []
     seen: set[int] = set()
+    constants: dict[str, str] = {}
 
     def visit(obj: Any) -> None:
         obj = _unwrap(obj)
@@ -136,23 +137,39 @@ def code_fingerprint(fn: Any) -> str:
             names = _referenced_names(function.__code__)
             scope = function.__globals__
             for name in sorted(names):
-                target = scope.get(name)
-                if target is None:
+                if name not in scope or name.startswith("__"):
                     continue
+                target = scope[name]
                 if inspect.ismodule(target):
                     if _is_project_code(target):
                         for attr in sorted(names):
                             member = getattr(target, attr, None)
                             if _is_candidate(member):
                                 visit(member)
+                            elif hasattr(target, attr):
+                                add_constant(f"{target.__name__}.{attr}", member)
                 elif _is_candidate(target):
                     visit(target)
+                else:
+                    add_constant(f"{function.__module__}.{name}", target)
+
+    def add_constant(name: str, value: Any) -> None:
+        # Module-level constants of project code (FACTOR = 2) change results too.
+        if isinstance(value, _CONSTANT_TYPES) and name not in constants:
+            try:
+                constants[name] = canonical_json(value)
+            except CanonicalJSONError:
+                pass
 
     visit(fn)
+    parts.extend(f"{name}={value}" for name, value in sorted(constants.items()))
     digest = sha256("\n".join(parts))
     with _lock:
         _fingerprints[fn] = digest
     return digest
+
+
+_CONSTANT_TYPES = (int, float, str, bool, bytes, tuple, list, dict, frozenset, type(None))
 
 
 def _is_candidate(obj: Any) -> bool:
@@ -167,15 +184,51 @@ def _is_candidate(obj: Any) -> bool:
 # ---------------------------------------------------------------------------
 
 
+def config_json(config: Any) -> Any:
+    """A step config as JSON-able data, the same in every process (sets are sorted).
+
+    Raises ``TypeError`` naming the first field that has no JSON form.
+    """
+    if config is None:
+        return None
+    from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+    data = config.model_dump()
+    try:
+        return to_jsonable_python(_sorted_sets(data))
+    except (PydanticSerializationError, TypeError, ValueError):
+        for name, value in data.items():
+            try:
+                to_jsonable_python(_sorted_sets(value))
+            except (PydanticSerializationError, TypeError, ValueError):
+                raise TypeError(f"config field {name!r} ({type(value).__module__}."
+                                f"{type(value).__qualname__}) has no JSON form; cache keys and "
+                                "records need one (use a list, or a literal input)") from None
+        raise
+
+
+def _sorted_sets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_sets(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sorted_sets(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_sorted_sets(v) for v in value), key=repr)
+    return value
+
+
 def key_parts(step: Any, config: Any, literals: dict[str, Any], inputs: dict[str, Any],
-              materializers: str) -> dict[str, Any]:
-    """The parts a cache key is made of, kept in the step record to explain misses."""
+              materializers: str, *, config_data: Any = None) -> dict[str, Any]:
+    """The parts a cache key is made of, kept in the step record to explain misses.
+
+    ``config_data`` is ``config_json(config)`` when the caller has it already.
+    """
     return {
         "format": STORE_FORMAT_VERSION,
         "step": f"{step.fn.__module__}.{step.fn.__qualname__}",
         "code": code_fingerprint(step.fn),
         "cache_version": step.cache_version,
-        "config": config.model_dump(mode="json") if config is not None else None,
+        "config": config_data if config_data is not None else config_json(config),
         "params": literals,
         "inputs": inputs,
         "materializers": materializers,
@@ -270,7 +323,13 @@ class SqliteCache:
         if not pending:
             return
         if before_commit is not None:
-            before_commit()
+            try:
+                before_commit()
+            except BaseException:  # their artifacts may be missing: never commit these
+                with self._lock:
+                    for key in pending:
+                        self._pending.pop(key, None)
+                raise
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))

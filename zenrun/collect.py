@@ -142,7 +142,10 @@ class Session:
                     items = [i for i in items if i.name == selector or
                              (i.name.startswith(selector + "[") and "[" not in selector)]
                     if not items:
-                        self.add_collection_error(file_path, f"no pipeline matches {selector!r} in {arg}")
+                        from zenrun.config import UsageError
+
+                        raise UsageError(f"not found: {arg}\n(no pipeline named {selector!r} in "
+                                         f"{self.relpath(file_path)}; see zenrun --collect-only)")
                 self.items.extend(items)
         self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
         self.config.hook.zenrun_collection_finish(session=self)

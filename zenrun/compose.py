@@ -61,6 +61,7 @@ class Invocation:
     after: set[str] = field(default_factory=set)
     enable_cache: bool | None = None
     gathered: list[str] = field(default_factory=list)
+    config_data: Any = None  # the config as JSON, for keys and records
 
     def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
         """``(input name, position in a list input or None, handle)`` for each wired input."""
@@ -193,7 +194,14 @@ class Composer:
             self._check_input(where, name, value)
 
         config = self._resolve_config(instance, step_id, code_config, where)
-        invocation = Invocation(step_id, step, config, inputs, enable_cache=instance.enable_cache)
+        from zenrun.cache import config_json
+
+        try:
+            config_data = config_json(config)
+        except TypeError as exc:
+            raise ComposeError(f"{where}: {exc}") from None
+        invocation = Invocation(step_id, step, config, inputs, enable_cache=instance.enable_cache,
+                                config_data=config_data)
         run_settings = self.run_config.get(step_id, {})
         if run_settings.get("enable_cache") is not None:
             invocation.enable_cache = bool(run_settings["enable_cache"])
@@ -201,7 +209,9 @@ class Composer:
 
         gathered = gathered_handles(self, config)
         if gathered is not None:
-            invocation.inputs["__gathered__"] = gathered
+            from zenrun.runner import GATHERED_INPUT
+
+            invocation.inputs[GATHERED_INPUT] = gathered
             invocation.gathered = [h.step_id for h in gathered]
         self.invocations[step_id] = invocation
         self._instance_ids.setdefault(id(instance), []).append(step_id)

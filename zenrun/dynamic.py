@@ -22,7 +22,6 @@ from zenrun.steps import Output, StepConfig, StepInstance
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-GATHERED_INPUT = "__gathered__"
 
 
 class GatherStepsParameters(StepConfig):

@@ -82,6 +82,7 @@ class PipelineExecution:
         self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
                                          name="zenrun-flush")
         self._force_miss: set[str] = set()
+        self._released: set[str] = set()
 
     # -- caching policy --------------------------------------------------------------
     def _pipeline_cache_enabled(self) -> bool:
@@ -129,6 +130,8 @@ class PipelineExecution:
         self._stop_flusher()
         if self.flush_error is not None:
             run.status = FAILED
+            run.error = (f"the artifacts or records of this run could not be stored: "
+                         f"{type(self.flush_error).__name__}: {self.flush_error}")
         self.metadata_store.finish_run(run)
         self.hook.zenrun_pipeline_run_finish(run=run)
         logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
@@ -136,17 +139,18 @@ class PipelineExecution:
 
     def flush(self) -> None:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
+        cache_flush = getattr(self.cache, "flush", None)  # optional in a plugin's cache
         with self._flush_lock:
-            try:
-                flush = getattr(self.cache, "flush", None)  # optional in a plugin's cache
-                if flush is not None:
+            for flush in (cache_flush, self.metadata_store.flush):
+                if flush is None:
+                    continue
+                try:
                     flush(before_commit=self.artifact_store.sync)
-                self.metadata_store.flush(before_commit=self.artifact_store.sync)
-            except Exception as exc:  # e.g. a disk full: those records are not committed
-                if self.flush_error is None:
-                    self.flush_error = exc
-                    logger.error("Could not store the artifacts or records of run %s: %s: %s",
-                                 self.run.name, type(exc).__name__, exc)
+                except Exception as exc:  # e.g. a full disk: the store drops those records
+                    if self.flush_error is None:
+                        self.flush_error = exc
+                        logger.error("Could not store the artifacts or records of run %s: %s: %s",
+                                     self.run.name, type(exc).__name__, exc)
 
     def _flush_periodically(self) -> None:
         # A thread, so that records are committed while a long step runs.
@@ -220,14 +224,15 @@ class PipelineExecution:
         step_run = StepRun(step_id, invocation.step.name, RUNNING, started=time.time(),
                            upstream=self.upstream[step_id], run_name=self.run.name,
                            pipeline_name=self.run.pipeline_name)
-        step_run.config = invocation.config.model_dump(mode="json") if invocation.config else None
+        step_run.config = invocation.config_data
         self.run.steps[step_id] = step_run
         logger.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
         literals, canonical_literals = self._literals(invocation)
         parts = key_parts(invocation.step, invocation.config, canonical_literals,
-                          self._input_digests(invocation), self.materializers.fingerprint())
+                          self._input_digests(invocation), self.materializers.fingerprint(),
+                          config_data=invocation.config_data)
         step_run.cache_parts = parts
         step_run.cache_key = key = cache_key(parts)
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
@@ -291,12 +296,12 @@ class PipelineExecution:
             return False
         refs = {name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"])
                 for name, o in entry.items()}
-        broken = [name for name, ref in refs.items()
-                  if not self.artifact_store.exists(ref.digest, ref.size)]
+        verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
+        broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
         if broken:
-            logger.warning("Cached output %s of step %s is missing from the artifact store; "
-                           "running the step again.", ", ".join(broken), step_run.id)
-            step_run.cache_reason = "cache miss: cached artifacts are missing"
+            logger.warning("Cached output %s of step %s is missing or corrupt in the artifact "
+                           "store; running the step again.", ", ".join(broken), step_run.id)
+            step_run.cache_reason = "cache miss: cached artifacts are missing or corrupt"
             return False
         step_run.status = CACHED
         step_run.cache_reason = "cache hit"
@@ -334,11 +339,13 @@ class PipelineExecution:
                 isinstance(value, list) and value and isinstance(value[0], OutputHandle)) else []
             step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name)))
                                      for h in handles]
-        for upstream in self.upstream[step_id]:  # free values nobody needs any more
-            self._consumers[upstream] -= 1
-            if self._consumers[upstream] == 0:
-                for name in self.invocations[upstream].step.output_names:
-                    self.values.pop((upstream, name), None)
+        if step_id not in self._released:  # a repaired producer finishes twice
+            self._released.add(step_id)
+            for upstream in self.upstream[step_id]:  # free values nobody needs any more
+                self._consumers[upstream] -= 1
+                if self._consumers[upstream] == 0:
+                    for name in self.invocations[upstream].step.output_names:
+                        self.values.pop((upstream, name), None)
         if step_run.status == FAILED:
             logger.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
         else:
@@ -366,9 +373,11 @@ def run_pipeline(composed: ComposedPipeline, config: Any, *, enable_cache: bool 
 
 def ensure_api_logging() -> None:
     """In the Python API, step lines always show: give the ``zenrun`` logger a handler."""
-    if not logger.handlers:
+    if not logger.hasHandlers():  # leave a user's logging configuration alone
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    elif logger.level == logging.NOTSET:  # the user's handlers get the step lines
+        logger.setLevel(logging.INFO)

@@ -134,11 +134,18 @@ class FixtureManager:
             f"use 'zenrun --fixtures [path]' for help on them.")
 
     def show(self, module_paths: list[Path], rootdir: Path, verbose: bool = False) -> Iterator[str]:
-        """Lines for ``zenrun --fixtures``: each fixture, where it is defined, and its docstring."""
+        """Lines for ``zenrun --fixtures``: each fixture, where it is defined, and its docstring.
+
+        Only the definitions the collected modules see, unless ``verbose``
+        (then overridden ones too), as pytest does.
+        """
         shown: set[tuple[str, Path]] = set()
         for name in sorted(self.defs):
+            visible = {id(self.get(name, p)) for p in module_paths}
             for fixturedef in sorted(self.defs[name], key=lambda d: d.depth):
                 if module_paths and not any(fixturedef.applies_to(p) for p in module_paths):
+                    continue
+                if module_paths and not verbose and id(fixturedef) not in visible:
                     continue
                 key = (name, fixturedef.baseid)
                 if key in shown:

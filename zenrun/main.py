@@ -38,7 +38,9 @@ class ItemReport:
                 if step.status == FAILED and step.error:
                     return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
         lines = self.longrepr.strip().splitlines()
-        return lines[-1] if lines else ""
+        if len(lines) > 1:  # the first line names pipeline and step, the last one what is wrong
+            return f"{lines[0].rstrip(':')}: {lines[-1].strip()}"
+        return lines[0] if lines else ""
 
     @property
     def passed(self) -> bool:
@@ -249,11 +251,19 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
             enable_cache = False if config.getoption("no_cache") else None
             if enable_cache is None and run_config is not None:
                 enable_cache = run_config.enable_cache
-            run = run_pipeline(composed, config, enable_cache=enable_cache, orchestrator=orchestrator)
-            report.run = run
-            if run.status == FAILED:
-                report.outcome = FAILED_OUTCOME
-                report.longrepr = failure_text(run)
+            try:
+                run = run_pipeline(composed, config, enable_cache=enable_cache,
+                                   orchestrator=orchestrator)
+            except Exception:  # a plugin or zenrun itself failed: this pipeline only
+                import traceback
+
+                report.outcome = ERROR
+                report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
+            else:
+                report.run = run
+                if run.status == FAILED:
+                    report.outcome = FAILED_OUTCOME
+                    report.longrepr = failure_text(run)
         for exc in setup.teardown("pipeline", item):
             if report.outcome == PASSED:
                 report.outcome = ERROR
@@ -278,6 +288,8 @@ def failure_text(run: PipelineRun) -> str:
     for step in run.steps.values():
         if step.status == FAILED and step.error:
             parts.append(f"step {step.id!r} failed:\n{step.error.rstrip()}")
+    if run.error:
+        parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
     if skipped:
         parts.append(f"skipped because of the failure: {', '.join(skipped)}")

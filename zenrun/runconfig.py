@@ -121,10 +121,14 @@ def parse_set_options(values: list[str]) -> RunConfig:
         step_id, dot, field_name = target.rpartition(".")
         if not sep or not dot or not step_id or not field_name:
             raise UsageError(f"--set {value!r}: expected STEP.FIELD=VALUE")
-        try:
-            parsed = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError:
-            parsed = raw
+        # Scalars stay strings for pydantic to convert to the field's type ("123"
+        # is a fine str and a fine int); YAML is for lists, mappings and null.
+        parsed: Any = raw
+        if field_name == "enable_cache" or raw.strip().startswith(("[", "{")) or raw.strip() in ("null", "~"):
+            try:
+                parsed = yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                raise UsageError(f"--set {value!r}: malformed value: {exc}") from None
         entry = steps.setdefault(step_id, {"parameters": {}})
         if field_name == "enable_cache":
             entry["enable_cache"] = parsed

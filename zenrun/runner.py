@@ -38,8 +38,11 @@ class InputArtifactError(Exception):
     """A cached upstream artifact could not be loaded (missing or corrupt)."""
 
     def __init__(self, producer: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(producer, message)
         self.producer = producer
+
+    def __str__(self) -> str:
+        return str(self.args[1])
 
 
 @dataclass
@@ -73,7 +76,6 @@ class TaskResult:
     outputs: dict[str, ArtifactRef] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
-    summary: str | None = None
 
 
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
@@ -179,15 +181,13 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
         except InputArtifactError:
             raise
         except StepOutputError as exc:
-            return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n",
-                              summary=str(exc))
-        except Exception as exc:
+            return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n")
+        except (Exception, SystemExit) as exc:  # sys.exit() in a step fails the step, as in pytest
             if attempt < attempts:
                 logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
                                task.step_id, attempt, attempts, type(exc).__name__, exc)
                 continue
-            return TaskResult(task.step_id, False, started, time.time(), error=user_traceback(exc),
-                              summary=f"{type(exc).__name__}: {exc}")
+            return TaskResult(task.step_id, False, started, time.time(), error=user_traceback(exc))
         return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
                           values=values if keep_values else {})
     raise AssertionError("unreachable")  # pragma: no cover

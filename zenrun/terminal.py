@@ -155,7 +155,8 @@ class TerminalReporter:
                 self.tw.line(item.nodeid)
         if self.config.getoption("showfixtures"):
             self.tw.line()
-            for line in session.fixturemanager.show(session.collected_modules, self.config.rootpath):
+            for line in session.fixturemanager.show(session.collected_modules, self.config.rootpath,
+                                                         verbose=self.verbosity > 0):
                 self.tw.line(line)
         elif self.verbosity >= 0:
             self.tw.line()

@@ -19,6 +19,8 @@ from typing import Any
 from zenrun.hookspec import hookimpl
 
 
+#: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
+VERIFY_ON_HIT = 16 << 20
 _WRITE_INLINE = 1 << 20  # larger artifacts are written by put() itself, then fsync'd on the pool
 _POOL_THREADS = 8  # concurrent fsyncs share journal commits: more in flight, more per commit
 _TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -33,19 +35,21 @@ class ArtifactError(Exception):
 class LocalArtifactStore:
     """Artifacts as files named by the sha256 of their bytes."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, verify_on_hit: int = VERIFY_ON_HIT) -> None:
         self.root = Path(root)
+        self.verify_on_hit = verify_on_hit
         self._root = str(self.root)
         self._known_dirs: set[str] = set()
         self._pending: dict[str, Future[None]] = {}
+        self._failed: dict[str, BaseException] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # shipped to workers: no threads
-        return {"root": self.root}
+        return {"root": self.root, "verify_on_hit": self.verify_on_hit}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["root"])  # type: ignore[misc]
+        self.__init__(state["root"], state["verify_on_hit"])  # type: ignore[misc]
 
     def path(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
@@ -122,22 +126,53 @@ class LocalArtifactStore:
             pending = list(self._pending.items())
         # Entries stay in ``_pending`` until written, so that exists() and
         # get() on another thread never miss an artifact still in flight.
-        errors = [exc for exc in (f.exception() for _, f in pending) if exc is not None]
+        outcomes = [(digest, future, future.exception()) for digest, future in pending]
         with self._lock:
-            for digest, future in pending:
+            for digest, future, exc in outcomes:
+                if exc is not None:
+                    self._failed[digest] = exc
                 if self._pending.get(digest) is future:
                     del self._pending[digest]
-        if errors:
-            raise errors[0]
+            failed = next(iter(self._failed.values()), None)
+        if failed is not None:
+            # Raised by every later sync() too: nothing recorded after a lost write
+            # can be committed as if the store were whole.
+            raise failed
 
     def exists(self, digest: str, size: int | None = None) -> bool:
+        """Whether ``digest`` is stored (with ``size`` bytes); a file of another size is removed."""
+        if digest in self._failed:
+            return False
         if digest in self._pending:
             return True
-        try:  # a string path: this runs once per cache hit
-            stat = os.stat(f"{self._root}/{digest[:2]}/{digest[2:]}")
+        path = f"{self._root}/{digest[:2]}/{digest[2:]}"  # a string path: once per cache hit
+        try:
+            stat = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             return False
-        return size is None or stat.st_size == size
+        if size is not None and stat.st_size != size:
+            _remove(path)  # truncated: put() would otherwise keep skipping it
+            return False
+        return True
+
+    def verify(self, digest: str, size: int) -> bool:
+        """:meth:`exists`, plus a hash check for artifacts up to ``verify_on_hit`` bytes.
+
+        A corrupt file is removed. Larger artifacts are verified when loaded.
+        """
+        if not self.exists(digest, size):
+            return False
+        if size > self.verify_on_hit or digest in self._pending:
+            return True
+        path = f"{self._root}/{digest[:2]}/{digest[2:]}"
+        try:
+            with open(path, "rb") as fh:
+                ok = hashlib.sha256(fh.read()).hexdigest() == digest
+        except FileNotFoundError:
+            return False
+        if not ok:
+            _remove(path)
+        return ok
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it."""
@@ -169,6 +204,13 @@ class LocalArtifactStore:
             self._pool = None
 
 
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -176,7 +218,14 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 @hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    parser.addini("verify_on_hit", "cache hits re-hash artifacts up to this many bytes "
+                  f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
+                  default=VERIFY_ON_HIT)
+
+
+@hookimpl
 def zenrun_make_artifact_store(config: Any) -> LocalArtifactStore:
-    store = LocalArtifactStore(config.store_path / "artifacts")
+    store = LocalArtifactStore(config.store_path / "artifacts", int(config.getini("verify_on_hit")))
     config.add_cleanup(store.close)
     return store
