@@ -25,6 +25,7 @@ def zenrun_addoption(parser: Any) -> None:
 def zenrun_cmdline_main(config: Any) -> int | None:
     if not config.getoption("view"):
         return None
+    _require_dash()
     from zenrun_dash.visualizer import serve
 
     serve(config, config.getoption("view_run"), host=config.getoption("view_host"),
@@ -32,8 +33,20 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     return 0
 
 
+def _require_dash() -> None:
+    try:
+        import dash  # noqa: F401
+        import dash_cytoscape  # noqa: F401
+    except ImportError as exc:
+        from zenrun import UsageError
+
+        raise UsageError(f"the viewer needs dash and dash-cytoscape ({exc}); "
+                         "install them with: pip install 'zenrun[viewer]'") from None
+
+
 @hookimpl
 def zenrun_visualize(run: Any, config: Any) -> bool:
+    _require_dash()
     from zenrun.config import api_config
     from zenrun_dash.visualizer import serve
 

@@ -24,6 +24,13 @@ def zenrun_addoption(parser: Any) -> None:
 def zenrun_make_orchestrator(config: Any, name: str) -> Any:
     if name != "dask":
         return None
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        from zenrun import UsageError
+
+        raise UsageError(f"the dask orchestrator needs dask.distributed ({exc}); "
+                         "install it with: pip install 'zenrun[dask]'") from None
     from zenrun_dask.orchestrator import DaskOrchestrator
 
     orchestrator = DaskOrchestrator(address=config.getoption("dask_address", None),
