@@ -11,6 +11,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
+import zenrun
 from zenrun import BaseStepConfig, Output, pipeline, step
 
 
@@ -47,6 +48,7 @@ def evaluator(model: ClassifierMixin, X_test: np.ndarray, y_test: np.ndarray) ->
     return float(model.score(X_test, y_test))
 
 
+@zenrun.mark.sklearn
 @pipeline
 def pipeline_digits(svc_config):
     X_train, X_test, y_train, y_test = digits_data_loader()

@@ -78,6 +78,7 @@ def train_best(best: dict, X_train: np.ndarray, X_test: np.ndarray, y_train: np.
     return float(model.score(X_test, y_test))
 
 
+@zenrun.mark.sklearn
 @zenrun.mark.parametrize("dataset", DATASETS)
 @pipeline
 def hpo(dataset, rf_grid):
