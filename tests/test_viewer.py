@@ -164,3 +164,71 @@ def test_viewer_in_a_browser_colours_nodes_and_shows_details(viewer, tmp_path):
             shutil.copy(tmp_path / "viewer.png", os.environ["ZENRUN_SCREENSHOT"])
     finally:
         driver.quit()
+
+
+WAITING = """
+    import time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step
+    def first() -> int:
+        return 1
+
+    @step
+    def waits(x: int) -> int:
+        deadline = time.monotonic() + 60
+        while not Path("go").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return x + 1
+
+    @pipeline
+    def live():
+        waits(first())
+"""
+
+
+def test_viewer_refreshes_a_running_run(zenrunner):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    zenrunner.makepyfile(pipeline_live=WAITING)
+    run = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path, env=zenrunner.env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = _free_port()
+    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+                            cwd=zenrunner.path, env=zenrunner.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    driver = _chrome()
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "viewer did not start"
+                time.sleep(0.2)
+        wait = WebDriverWait(driver, 45)
+        # The run may not exist yet when the page loads: the picker then follows it.
+        driver.get(url)
+
+        def state(node):
+            return driver.execute_script(
+                f"const cy = (() => {{{CY}}})(); const n = cy && cy.$id('{node}');"
+                "return n && n.length ? n.classes().join(' ') : null;")
+
+        wait.until(lambda d: "running" in d.find_element(By.ID, "run-summary").text)
+        wait.until(lambda d: state("step:waits") == "step running")
+        assert state("step:first") == "step completed"
+        (zenrunner.path / "go").touch()
+        wait.until(lambda d: state("step:waits") == "step completed")
+        assert "completed" in driver.find_element(By.ID, "run-summary").text
+        assert run.wait(30) == 0
+    finally:
+        driver.quit()
+        view.terminate()
+        run.kill()
+        view.wait(10)
+        run.wait(10)

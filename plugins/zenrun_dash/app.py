@@ -80,9 +80,12 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         dcc.Interval(id="refresh", interval=refresh_ms),
     ], style={"fontFamily": "sans-serif", "margin": "10px"})
 
-    @app.callback(Output("run-picker", "options"), Input("refresh", "n_intervals"))
-    def refresh_runs(_: Any) -> list[str]:
-        return source.run_names()
+    @app.callback(Output("run-picker", "options"), Output("run-picker", "value"),
+                  Input("refresh", "n_intervals"), State("run-picker", "value"))
+    def refresh_runs(_: Any, current: str | None) -> Any:
+        names = source.run_names()
+        # Nothing picked yet (the store was empty): follow the newest run.
+        return names, current if current is not None else (names[0] if names else None)
 
     @app.callback(Output("lineage", "elements"), Output("run-summary", "children"),
                   Output("drawn", "data"),
