@@ -1,6 +1,5 @@
 """Parametrize marks: ids, products, zenrun.param, shadowing, StepConfig ids, -k on ids."""
 
-import pytest
 
 STEPS = '''
 from zenrun import StepConfig, pipeline, step

@@ -6,7 +6,6 @@ import inspect
 from importlib.metadata import entry_points
 
 import pluggy
-import pytest
 
 import zenrun
 hookspec_module = __import__("importlib").import_module("zenrun.hookspec")

@@ -60,7 +60,6 @@ class Invocation:
     inputs: dict[str, Any]
     after: set[str] = field(default_factory=set)
     enable_cache: bool | None = None
-    gathered: list[str] = field(default_factory=list)
     config_data: Any = None  # the config as JSON, for keys and records
 
     def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
@@ -212,7 +211,6 @@ class Composer:
             from zenrun.runner import GATHERED_INPUT
 
             invocation.inputs[GATHERED_INPUT] = gathered
-            invocation.gathered = [h.step_id for h in gathered]
         self.invocations[step_id] = invocation
         self._instance_ids.setdefault(id(instance), []).append(step_id)
         self._instances.append(instance)

@@ -325,10 +325,10 @@ class PipelineExecution:
         else:
             step_run.status = FAILED
             step_run.error = result.error
-        self._finish_step(step_run, result.outputs, result.finished, task)
+        self._finish_step(step_run, result.outputs, result.finished)
 
     def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],
-                     finished: float | None = None, task: StepTask | None = None) -> None:
+                     finished: float | None = None) -> None:
         step_id = step_run.id
         step_run.finished = finished or time.time()
         for name, ref in refs.items():

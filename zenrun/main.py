@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from zenrun.collect import Item, Session
@@ -28,7 +28,6 @@ class ItemReport:
     duration: float = 0.0
     run: PipelineRun | None = None
     longrepr: str = ""
-    sections: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
