@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.protocols import ArtifactError  # re-exported: raised by get()
 
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
@@ -26,10 +27,6 @@ _POOL_THREADS = 8  # concurrent fsyncs share journal commits: more in flight, mo
 _TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 _tmp_counter = itertools.count()
-
-
-class ArtifactError(Exception):
-    """An artifact is missing or does not match its hash."""
 
 
 class LocalArtifactStore:
