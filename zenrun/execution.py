@@ -68,7 +68,8 @@ class PipelineExecution:
         self.upstream = {i: sorted(inv.upstream_ids()) for i, inv in self.invocations.items()}
         self.run = PipelineRun(name=new_run_name(composed.name), pipeline_name=composed.name,
                                item_id=composed.item_id, orchestrator=orchestrator,
-                               enable_cache=self._pipeline_cache_enabled(), graph=self.upstream)
+                               enable_cache=self._pipeline_cache_enabled(), graph=self.upstream,
+                               artifact_store=getattr(self.artifact_store, "url", None))
         self.run._steps = {}
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}

@@ -36,7 +36,7 @@ __all__ = [
 
 
 class ArtifactError(Exception):
-    """An artifact is missing from the store or does not match its hash.
+    """An artifact is missing, does not match its hash, or its digest is not a digest.
 
     :meth:`ArtifactStore.get` raises it; zenrun then treats the cached
     producer of that artifact as a miss and runs it again.

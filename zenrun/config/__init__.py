@@ -42,6 +42,7 @@ DEFAULT_PLUGINS = {
     "runconfig": "zenrun.runconfig",
     "local": "zenrun.orchestrators.local",
     "parallel": "zenrun.orchestrators.parallel",
+    "fsspec": "zenrun.artifacts.fsspec_store",
     "artifacts": "zenrun.artifacts.store",
     "metadata": "zenrun.metadata.sqlite",
     "cache": "zenrun.cache",
