@@ -22,6 +22,8 @@ class ArtifactRef:
     type_name: str
     preview: str | None = None  # a short text; JSON of the value for scalar outputs
     _loader: Callable[[ArtifactRef], Any] | None = field(default=None, repr=False, compare=False)
+    #: URL of the artifact store it was written to, when not the store's own ``artifacts/``.
+    store_url: str | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> Any:
         """Load the value from the artifact store (verified against its hash)."""
@@ -110,6 +112,8 @@ class PipelineRun:
     orchestrator: str | None = None
     graph: dict[str, list[str]] = field(default_factory=dict)
     id: int | None = None
+    #: URL of the artifact store (``--artifact-store``); None: the store's own ``artifacts/``.
+    artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
     params: dict[str, Any] = field(default_factory=dict)  # what distinguishes the item
     n_steps: int | None = None

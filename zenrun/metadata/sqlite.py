@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, pipeline TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, item_id TEXT,
     enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT,
-    params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER);
+    artifact_store TEXT, params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
@@ -45,8 +45,8 @@ CREATE INDEX IF NOT EXISTS step_io_by_step ON step_io (run_id, step_id);
 
 # Columns added after the first release: ALTER TABLE adds them to older stores.
 ADDED_COLUMNS = {
-    "runs": [("params", "TEXT"), ("metrics", "TEXT"), ("n_steps", "INTEGER"),
-             ("n_cached", "INTEGER")],
+    "runs": [("artifact_store", "TEXT"), ("params", "TEXT"), ("metrics", "TEXT"),
+             ("n_steps", "INTEGER"), ("n_cached", "INTEGER")],
     "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
     "artifacts": [("preview", "TEXT")],
 }
@@ -120,10 +120,12 @@ class SqliteMetadataStore(RunQueries):
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
-                "orchestrator, graph, pid, host, params) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "orchestrator, graph, pid, host, artifact_store, params) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run.name, run.pipeline_name, run.status, run.started, run.item_id,
                  None if run.enable_cache is None else int(run.enable_cache), run.orchestrator,
-                 json.dumps(run.graph), os.getpid(), socket.gethostname(), _dumps(run.params, ordered=True)))
+                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store,
+                 _dumps(run.params, ordered=True)))
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
@@ -186,16 +188,17 @@ class SqliteMetadataStore(RunQueries):
     # -- reading ------------------------------------------------------------------
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
         (run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph,
-         params, metrics, n_steps, n_cached) = row
+         artifact_store, params, metrics, n_steps, n_cached) = row
         return PipelineRun(name=name, pipeline_name=pipeline, status=status, started=started,
                            finished=finished, item_id=item_id,
                            enable_cache=None if enable_cache is None else bool(enable_cache),
                            orchestrator=orch, graph=json.loads(graph or "{}"), id=run_id,
-                           params=_loads(params) or {}, n_steps=n_steps, n_cached=n_cached,
-                           _metrics=_loads(metrics), _steps_loader=self.load_steps)
+                           artifact_store=artifact_store, params=_loads(params) or {},
+                           n_steps=n_steps, n_cached=n_cached, _metrics=_loads(metrics),
+                           _steps_loader=self.load_steps)
 
     _RUN_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
-                    "orchestrator, graph, params, metrics, n_steps, n_cached")
+                    "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached")
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         """Runs, oldest first; of one pipeline when ``pipeline`` is given."""
@@ -219,7 +222,7 @@ class SqliteMetadataStore(RunQueries):
 
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
-        artifacts = {r[0]: ArtifactRef(*r) for r in self._db.execute(
+        artifacts = {r[0]: ArtifactRef(*r, store_url=run.artifact_store) for r in self._db.execute(
             "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
             "ON io.digest = a.digest WHERE io.run_id=?", (run.id,))}
         steps: dict[str, StepRun] = {}
