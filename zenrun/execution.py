@@ -68,7 +68,8 @@ class PipelineExecution:
         self.upstream = {i: sorted(inv.upstream_ids()) for i, inv in self.invocations.items()}
         self.run = PipelineRun(name=new_run_name(composed.name), pipeline_name=composed.name,
                                item_id=composed.item_id, orchestrator=orchestrator,
-                               enable_cache=self._pipeline_cache_enabled(), graph=self.upstream)
+                               enable_cache=self._pipeline_cache_enabled(), graph=self.upstream,
+                               artifact_store=getattr(self.artifact_store, "url", None))
         self.run._steps = {}
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
@@ -256,7 +257,7 @@ class PipelineExecution:
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
                         literals, wired)
         if load:
-            self._load_with_repair(task)
+            self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
         return task
 
@@ -267,7 +268,12 @@ class PipelineExecution:
             source.value = self.values[key]
         return source
 
-    def _load_with_repair(self, task: StepTask) -> None:
+    def load_inputs(self, task: StepTask) -> None:
+        """Load ``task``'s inputs here, re-running the producer of a broken cached artifact.
+
+        Orchestrators whose worker raised :class:`InputArtifactError` call
+        this, then run the task in this process.
+        """
         for _ in range(len(self.invocations) + 1):
             try:
                 load_inputs(task, self.artifact_store, self.materializers)

@@ -35,5 +35,10 @@ def get_run(name: str) -> PipelineRun:
 def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
     """Load the value of ``ref`` from the artifact store, verifying its hash."""
     config = config or _config()
-    data = config.artifact_store.get(ref.digest)
+    store = config.artifact_store
+    if ref.store_url and ref.store_url != getattr(store, "url", None):
+        from zenrun.artifacts.fsspec_store import open_artifact_store
+
+        store = open_artifact_store(ref.store_url)  # where the run wrote it
+    data = store.get(ref.digest)
     return config.materializers.get(ref.materializer).loads(data)

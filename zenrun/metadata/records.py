@@ -18,6 +18,8 @@ class ArtifactRef:
     materializer: str
     type_name: str
     _loader: Callable[[ArtifactRef], Any] | None = field(default=None, repr=False, compare=False)
+    #: URL of the artifact store it was written to, when not the store's own ``artifacts/``.
+    store_url: str | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> Any:
         """Load the value from the artifact store (verified against its hash)."""
@@ -86,6 +88,8 @@ class PipelineRun:
     orchestrator: str | None = None
     graph: dict[str, list[str]] = field(default_factory=dict)
     id: int | None = None
+    #: URL of the artifact store (``--artifact-store``); None: the store's own ``artifacts/``.
+    artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
     _steps: dict[str, StepRun] | None = field(default=None, repr=False)
     _steps_loader: Callable[[PipelineRun], dict[str, StepRun]] | None = field(default=None, repr=False)

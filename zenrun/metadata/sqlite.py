@@ -58,6 +58,9 @@ class SqliteMetadataStore:
         self.path = Path(path)
         self._db = connect(self.path)
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "artifact_store" not in columns:  # a store made before runs recorded it
+            self._db.execute("ALTER TABLE runs ADD COLUMN artifact_store TEXT")
         self._pending: list[tuple[Any, list[Any], list[Any]]] = []
         self._lock = threading.Lock()  # the buffer
         self._db_lock = threading.RLock()  # the connection, shared with the flush thread
@@ -87,10 +90,10 @@ class SqliteMetadataStore:
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
-                "orchestrator, graph, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "orchestrator, graph, pid, host, artifact_store) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (run.name, run.pipeline_name, run.status, run.started, run.item_id,
                  None if run.enable_cache is None else int(run.enable_cache), run.orchestrator,
-                 json.dumps(run.graph), os.getpid(), socket.gethostname()))
+                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store))
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
@@ -148,14 +151,16 @@ class SqliteMetadataStore:
 
     # -- reading ------------------------------------------------------------------
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
-        run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph = row
+        run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph, \
+            artifact_store = row
         return PipelineRun(name=name, pipeline_name=pipeline, status=status, started=started,
                            finished=finished, item_id=item_id,
                            enable_cache=None if enable_cache is None else bool(enable_cache),
                            orchestrator=orch, graph=json.loads(graph or "{}"), id=run_id,
-                           _steps_loader=self.load_steps)
+                           artifact_store=artifact_store, _steps_loader=self.load_steps)
 
-    _RUN_COLUMNS = "id, name, pipeline, status, started, finished, item_id, enable_cache, orchestrator, graph"
+    _RUN_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
+                    "orchestrator, graph, artifact_store")
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         """Runs, oldest first; of one pipeline when ``pipeline`` is given."""
@@ -179,7 +184,8 @@ class SqliteMetadataStore:
 
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
-        artifacts = {r[0]: ArtifactRef(r[0], r[1], r[2], r[3]) for r in self._db.execute(
+        artifacts = {r[0]: ArtifactRef(r[0], r[1], r[2], r[3], store_url=run.artifact_store)
+                     for r in self._db.execute(
             "SELECT a.digest, a.size, a.materializer, a.type FROM artifacts a JOIN step_io io "
             "ON io.digest = a.digest WHERE io.run_id=?", (run.id,))}
         steps: dict[str, StepRun] = {}
