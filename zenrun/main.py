@@ -155,6 +155,7 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
+    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
