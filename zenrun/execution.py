@@ -109,10 +109,12 @@ class PipelineExecution:
         run = self.run
         run.started = time.time()
         logger.info("Creating run for pipeline: %s", run.pipeline_name)
-        state = "disabled" if self.composed.enable_cache is False else "enabled"
-        logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # One cache decision per run: the override replaces the pipeline's setting.
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
+        else:
+            state = "disabled" if self.composed.enable_cache is False else "enabled"
+            logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
         self.metadata_store.create_run(run)
         self._flusher.start()
         self.hook.zenrun_pipeline_run_start(run=run)
@@ -249,7 +251,8 @@ class PipelineExecution:
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
         elif not enabled:
             step_run.cache_reason = "caching disabled"
-        logger.debug("Step %s: %s", step_id, step_run.cache_reason)
+        if self.run.enable_cache or step_run.cache_reason != "caching disabled":
+            logger.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -260,7 +263,7 @@ class PipelineExecution:
         for name in wired:
             literals.pop(name, None)
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired)
+                        literals, wired, capture=self.config.stash.get("capture"))
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -329,6 +332,7 @@ class PipelineExecution:
         step_run = self.run.steps[task.step_id]
         step_run.started = result.started
         step_run.metadata = result.metadata
+        step_run.captured = result.captured
         if result.ok:
             step_run.status = COMPLETED
             step_run.outputs = result.outputs

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from zenrun.capture import capturing, section_title
 from zenrun.collect import Item, Session
 from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, UsageError, create_config, set_active_config
@@ -71,46 +72,11 @@ def zenrun_addoption(parser: Any) -> None:
     store.addoption("--store", default=None, metavar="PATH",
                     help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; "
                          "env ZENRUN_STORE)")
-    store.addoption("--runs", action="store_true", default=False,
-                    help="show a table of the recorded runs and exit")
-    store.addoption("--show", default=None, metavar="RUN",
-                    help="show the steps of run RUN ('latest' for the newest) and exit")
 
 
 @hookimpl(trylast=True)
 def zenrun_cmdline_main(config: Any) -> int:
-    if config.getoption("runs") or config.getoption("show"):
-        return show_store(config)
     return wrap_session(config, _main)
-
-
-def show_store(config: Any) -> int:
-    from tabulate import tabulate
-
-    from zenrun.metadata.sqlite import iter_rows
-
-    store = config.metadata_store
-    if config.getoption("runs"):
-        runs = store.get_runs()
-        if not runs:
-            print(f"no runs recorded in {config.store_path}")
-            return ExitCode.OK
-        print(tabulate(list(iter_rows(runs)),
-                       headers=["pipeline", "run", "status", "steps", "cached", "duration"]))
-        return ExitCode.OK
-    run = store.get_run(config.getoption("show"))
-    if run is None:
-        raise UsageError(f"no run named {config.getoption('show')!r} in {config.store_path}; "
-                         "see zenrun --runs")
-    print(f"run {run.name} of pipeline {run.pipeline_name}: {run.status}"
-          + (f" in {run.duration:.2f}s" if run.duration is not None else ""))
-    rows = [[s.id, s.name, s.status, f"{s.duration:.3f}s" if s.duration is not None else "-",
-             ", ".join(s.outputs) or "-", (s.cache_key or "")[:12]] for s in run.steps.values()]
-    print(tabulate(rows, headers=["step", "function", "status", "duration", "outputs", "cache key"]))
-    for s in run.steps.values():
-        if s.error:
-            print(f"\n--- step {s.id} failed ---\n{s.error}")
-    return ExitCode.OK
 
 
 def wrap_session(config: Any, doit: Any) -> int:
@@ -229,19 +195,21 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
     else:
+        capture_settings = config.stash.get("capture")
         try:
-            values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
-                      if name in _direct_argnames(item)}
-            run_config = config.stash.get("run_config")
+            with capturing(capture_settings) as setup_capture:  # fixture output, as a step's
+                values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
+                          if name in _direct_argnames(item)}
+                run_config = config.stash.get("run_config")
 
-            def fixture_lookup(name: str) -> Any:
-                if session.fixturemanager.get(name, item.module_path) is None:
-                    return None
-                return setup.getfixturevalue(name, item)
+                def fixture_lookup(name: str) -> Any:
+                    if session.fixturemanager.get(name, item.module_path) is None:
+                        return None
+                    return setup.getfixturevalue(name, item)
 
-            steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            composed = item.compose(values, run_config=steps,
-                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
+                steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+                composed = item.compose(values, run_config=steps,
+                                        fixture_lookup=fixture_lookup, item_id=item.nodeid)
         except (ComposeError, FixtureLookupError) as exc:
             report.outcome, report.longrepr = ERROR, str(exc)
         except Exception as exc:
@@ -266,10 +234,16 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                 if run.status == FAILED:
                     report.outcome = FAILED_OUTCOME
                     report.longrepr = failure_text(run)
-        for exc in setup.teardown("pipeline", item):
+        with capturing(capture_settings) as teardown_capture:
+            teardown_errors = setup.teardown("pipeline", item)
+        for exc in teardown_errors:
             if report.outcome == PASSED:
                 report.outcome = ERROR
             report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
+        if report.outcome in (FAILED_OUTCOME, ERROR):
+            for when, capture in (("setup", setup_capture), ("teardown", teardown_capture)):
+                for stream, text in (capture.texts() if capture else {}).items():
+                    report.longrepr += f"\n{section_title(stream, when)}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
     config.hook.zenrun_item_report(report=report)
     return report
@@ -305,6 +279,8 @@ def failure_text(run: PipelineRun) -> str:
     for step in run.steps.values():
         if step.status == FAILED and step.error:
             parts.append(f"step {step.id!r} failed:\n{step.error.rstrip()}")
+            for stream, text in step.captured.items():
+                parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
@@ -342,5 +318,10 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
 def console_main() -> int:
     """The ``zenrun`` console script."""
     code = main()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
+        from zenrun.terminal import silence_stdout
+
+        silence_stdout()
     return int(code)

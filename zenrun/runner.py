@@ -15,6 +15,7 @@ from typing import Any
 
 from zenrun.artifacts.preview import preview
 from zenrun.artifacts.store import ArtifactError
+from zenrun.capture import CaptureSettings, capturing
 from zenrun.metadata.records import ArtifactRef
 from zenrun.stepcontext import step_context
 
@@ -67,6 +68,7 @@ class StepTask:
     config: Any
     literals: dict[str, Any]
     wired: dict[str, InputSource | list[InputSource]]
+    capture: CaptureSettings | None = None  # None: output is not captured
 
 
 @dataclass
@@ -79,6 +81,7 @@ class TaskResult:
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
+    captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
 
 
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
@@ -173,8 +176,18 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
 
     A failure is returned, not raised, with the user's traceback; only an
     :class:`InputArtifactError` propagates, so the caller can rerun the
-    producer of a broken cached artifact.
+    producer of a broken cached artifact. Output is captured here, where the
+    step runs, and returned with the result.
     """
+    with capturing(task.capture) as capture:
+        result = _execute(task, artifact_store, materializers, keep_values)
+    if capture is not None:
+        result.captured = capture.texts()
+    return result
+
+
+def _execute(task: StepTask, artifact_store: Any, materializers: Any,
+             keep_values: bool) -> TaskResult:
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(1, attempts + 1):

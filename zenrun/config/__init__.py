@@ -47,6 +47,9 @@ DEFAULT_PLUGINS = {
     "metadata": "zenrun.metadata.sqlite",
     "cache": "zenrun.cache",
     "terminal": "zenrun.terminal",
+    "results": "zenrun.results",
+    "progress": "zenrun.progress",
+    "capture": "zenrun.capture",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 

@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
@@ -326,12 +326,3 @@ def zenrun_make_metadata_store(config: Any) -> SqliteMetadataStore:
     store = SqliteMetadataStore(config.store_path / "metadata.db")
     config.add_cleanup(store.close)
     return store
-
-
-def iter_rows(runs: Iterable[PipelineRun]) -> Iterable[list[Any]]:
-    """Rows of the runs table shown by ``--runs`` and the terminal summary."""
-    for run in runs:
-        steps = run.steps.values()
-        cached = sum(1 for s in steps if s.status == "cached")
-        yield [run.pipeline_name, run.name, run.status, len(steps), cached,
-               f"{run.duration:.2f}s" if run.duration is not None else "-"]
