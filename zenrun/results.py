@@ -110,7 +110,7 @@ def fit_table(rows: list[list[str]], headers: list[str], width: int,
         if not candidates:
             return lines, dropped
         keep.remove(candidates[0])
-        dropped.insert(0, headers[candidates[0]])
+        dropped = [h for i, h in enumerate(headers) if i not in keep]
 
 
 def parse_sort_by(text: str) -> tuple[str, bool]:
@@ -311,7 +311,7 @@ def runs_listing(config: Any) -> list[str]:
         expression = Expression(keyword)
 
         def match(run: PipelineRun) -> bool:
-            names = [n.lower() for n in (run.item_id, run.pipeline_name, run.name) if n]
+            names = [n.lower() for n in (run.item_id, run.pipeline_name) if n]
             return expression.evaluate(lambda ident: any(ident.lower() in n for n in names))
 
     runs = store.recent_runs(last or None, match=match)
