@@ -57,10 +57,14 @@ class Step:
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
                  enable_cache: bool | None = None, retries: int = 0,
-                 cache_version: str | None = None) -> None:
+                 cache_version: str | None = None,
+                 settings: dict[str, dict[str, Any]] | None = None) -> None:
+        from zenrun.settings import check_settings
+
         self.fn = fn
         self.name = name or fn.__name__
         self.enable_cache = enable_cache
+        self.settings = check_settings(settings, f"@step(settings=...) of {self.name}")
         self.retries = retries
         self.cache_version = cache_version
         self.__doc__ = fn.__doc__
@@ -130,6 +134,7 @@ class StepInstance:
         self.config: StepConfig | dict[str, Any] | None = None
         self.name: str | None = None
         self.enable_cache: bool | None = None
+        self.settings: dict[str, dict[str, Any]] = {}
         self.upstream: list[StepInstance] = []
 
     @property
@@ -146,8 +151,14 @@ class StepInstance:
         self.config = config if config is not None else dict(fields)
         return self
 
-    def configure(self, *, name: str | None = None, enable_cache: bool | None = None) -> StepInstance:
-        """Rename this invocation (``name=``) or set its caching; returns self."""
+    def configure(self, *, name: str | None = None, enable_cache: bool | None = None,
+                  settings: dict[str, dict[str, Any]] | None = None) -> StepInstance:
+        """Rename this invocation (``name=``), set its caching or plugin ``settings``; returns self."""
+        if settings is not None:
+            from zenrun.settings import check_settings, merge_settings
+
+            self.settings = merge_settings(self.settings, check_settings(
+                settings, f"configure(settings=...) of {self.step.name}"))
         if name is not None:
             compose.check_step_id(name)
             self.name = name
@@ -178,6 +189,7 @@ class StepInstance:
     def _copy(self) -> StepInstance:
         clone = StepInstance(self.step)
         clone.config, clone.name, clone.enable_cache = self.config, self.name, self.enable_cache
+        clone.settings = self.settings
         clone.upstream = list(self.upstream)
         return clone
 
@@ -189,14 +201,19 @@ class StepInstance:
 def step(fn: Callable[..., Any]) -> Step: ...
 @overload
 def step(*, name: str | None = None, enable_cache: bool | None = None, retries: int = 0,
-         cache_version: str | None = None) -> Callable[[Callable[..., Any]], Step]: ...
+         cache_version: str | None = None, settings: dict[str, dict[str, Any]] | None = None,
+         ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
 def step(fn: Callable[..., Any] | None = None, *, name: str | None = None,
          enable_cache: bool | None = None, retries: int = 0,
-         cache_version: str | None = None) -> Any:
-    """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``."""
+         cache_version: str | None = None, settings: dict[str, dict[str, Any]] | None = None) -> Any:
+    """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``.
+
+    ``settings={"namespace": {...}}`` carries per-step settings for the plugin
+    owning that namespace (see :mod:`zenrun.settings`).
+    """
     def decorate(func: Callable[..., Any]) -> Step:
         return Step(func, name=name, enable_cache=enable_cache, retries=retries,
-                    cache_version=cache_version)
+                    cache_version=cache_version, settings=settings)
     return decorate(fn) if fn is not None else decorate

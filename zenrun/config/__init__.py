@@ -37,6 +37,7 @@ ESSENTIAL_PLUGINS = {
     "collect": "zenrun.collect",
     "fixtures": "zenrun.fixtures",
     "mark": "zenrun.marks",
+    "runner": "zenrun.runner",
 }
 DEFAULT_PLUGINS = {
     "runconfig": "zenrun.runconfig",

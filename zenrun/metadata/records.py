@@ -59,6 +59,8 @@ class StepRun:
     run_name: str | None = None
     pipeline_name: str | None = None
     cache_reason: str | None = None
+    #: Plugin settings by namespace (validated model instances); not stored.
+    settings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     duration = property(_duration, doc="Seconds from start to finish, or None.")
 
@@ -91,6 +93,7 @@ class PipelineRun:
     #: URL of the artifact store (``--artifact-store``); None: the store's own ``artifacts/``.
     artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
+    internal_error: str | None = field(default=None, repr=False)  # a plugin's fault (not stored)
     _steps: dict[str, StepRun] | None = field(default=None, repr=False)
     _steps_loader: Callable[[PipelineRun], dict[str, StepRun]] | None = field(default=None, repr=False)
 
