@@ -155,6 +155,7 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
+    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
@@ -254,7 +255,7 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                 enable_cache = run_config.enable_cache
             try:
                 run = run_pipeline(composed, config, enable_cache=enable_cache,
-                                   orchestrator=orchestrator)
+                                   orchestrator=orchestrator, params=item_params(item))
             except Exception:  # a plugin or zenrun itself failed: this pipeline only
                 import traceback
 
@@ -272,6 +273,21 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     report.duration = time.perf_counter() - started
     config.hook.zenrun_item_report(report=report)
     return report
+
+
+def item_params(item: Item) -> dict[str, Any]:
+    """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
+    from zenrun.stepcontext import to_json_value
+
+    values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
+    params: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            params[name] = to_json_value(value, name)
+        except TypeError:  # a config object or anything else: its readable form
+            dump = getattr(value, "model_dump", None)
+            params[name] = dump(mode="json", exclude_defaults=True) if dump else repr(value)
+    return params
 
 
 def _direct_argnames(item: Item) -> set[str]:

@@ -24,9 +24,11 @@ from typing import Any, Callable
 
 import pluggy
 
+from zenrun.artifacts.preview import preview
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.protocols import ArtifactError
+from zenrun.stepcontext import step_context
 
 logger = logging.getLogger("zenrun")
 _ZENRUN_DIR = str(Path(__file__).parent)
@@ -157,6 +159,7 @@ class TaskResult:
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
     internal: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
 
 
 @dataclass
@@ -335,7 +338,8 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
         except Exception as exc:
             raise PluginFault(f"the artifact store {_qualname(artifact_store)} (put)", exc) from exc
         refs[name] = ArtifactRef(digest, size, materializer.name,
-                                 f"{type(value).__module__}.{type(value).__qualname__}")
+                                 f"{type(value).__module__}.{type(value).__qualname__}",
+                                 preview(value))
     return refs
 
 
@@ -354,27 +358,32 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(1, attempts + 1):
-        try:
-            returned = _call(task, artifact_store, materializers)
-            values = split_outputs(task, returned)
-            refs = materialize(task, values, artifact_store, materializers)
-        except InputArtifactError:
-            raise
-        except StepOutputError as exc:
-            return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n")
-        except PluginFault as fault:  # not the step's fault: no retry, the plugin's frames
-            return TaskResult(task.step_id, False, started, time.time(),
-                              error=plugin_traceback(fault.exc), internal=fault.who)
-        except StepRaised as raised:  # sys.exit() in a step fails the step, as in pytest
-            exc = raised.exc
-            if attempt < attempts:
-                logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
-                               task.step_id, attempt, attempts, type(exc).__name__, exc)
-                continue
-            return TaskResult(task.step_id, False, started, time.time(), error=user_traceback(exc))
-        except Exception as exc:  # zenrun's own fault
-            return TaskResult(task.step_id, False, started, time.time(),
-                              error=plugin_traceback(exc), internal="zenrun")
+        with step_context(task.step_id) as context:
+            try:
+                returned = _call(task, artifact_store, materializers)
+                values = split_outputs(task, returned)
+                refs = materialize(task, values, artifact_store, materializers)
+            except InputArtifactError:
+                raise
+            except StepOutputError as exc:
+                return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n",
+                                  metadata=context.metadata)
+            except PluginFault as fault:  # not the step's fault: no retry, the plugin's frames
+                return TaskResult(task.step_id, False, started, time.time(),
+                                  error=plugin_traceback(fault.exc), internal=fault.who,
+                                  metadata=context.metadata)
+            except StepRaised as raised:  # sys.exit() in a step fails the step, as in pytest
+                exc = raised.exc
+                if attempt < attempts:
+                    logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
+                                   task.step_id, attempt, attempts, type(exc).__name__, exc)
+                    continue
+                return TaskResult(task.step_id, False, started, time.time(),
+                                  error=user_traceback(exc), metadata=context.metadata)
+            except Exception as exc:  # zenrun's own fault
+                return TaskResult(task.step_id, False, started, time.time(),
+                                  error=plugin_traceback(exc), internal="zenrun",
+                                  metadata=context.metadata)
         return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
-                          values=values if keep_values else {})
+                          values=values if keep_values else {}, metadata=context.metadata)
     raise AssertionError("unreachable")  # pragma: no cover

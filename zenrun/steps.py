@@ -59,12 +59,17 @@ class Step:
                  enable_cache: bool | None = None, retries: int = 0,
                  cache_version: str | None = None,
                  settings: dict[str, dict[str, Any]] | None = None) -> None:
+        _check_settings(fn, name=name, enable_cache=enable_cache, retries=retries,
+                        cache_version=cache_version)
         from zenrun.settings import check_settings
 
         self.fn = fn
         self.name = name or fn.__name__
         self.enable_cache = enable_cache
-        self.settings = check_settings(settings, f"@step(settings=...) of {self.name}")
+        try:
+            self.settings = check_settings(settings, f"@step(settings=...) of {self.name}")
+        except ValueError as exc:
+            raise StepDefinitionError(str(exc)) from None
         self.retries = retries
         self.cache_version = cache_version
         self.__doc__ = fn.__doc__
@@ -154,13 +159,16 @@ class StepInstance:
     def configure(self, *, name: str | None = None, enable_cache: bool | None = None,
                   settings: dict[str, dict[str, Any]] | None = None) -> StepInstance:
         """Rename this invocation (``name=``), set its caching or plugin ``settings``; returns self."""
+        _check_settings(self.step.fn, name=name, enable_cache=enable_cache, what=".configure()")
         if settings is not None:
             from zenrun.settings import check_settings, merge_settings
 
-            self.settings = merge_settings(self.settings, check_settings(
-                settings, f"configure(settings=...) of {self.step.name}"))
+            try:
+                checked = check_settings(settings, f"configure(settings=...) of {self.step.name}")
+            except ValueError as exc:
+                raise StepDefinitionError(str(exc)) from None
+            self.settings = merge_settings(self.settings, checked)
         if name is not None:
-            compose.check_step_id(name)
             self.name = name
         if enable_cache is not None:
             self.enable_cache = enable_cache
@@ -197,6 +205,30 @@ class StepInstance:
         return f"<step instance {self.id}>"
 
 
+class StepDefinitionError(TypeError):
+    """A ``@step(...)`` or ``.configure(...)`` argument of the wrong type or value."""
+
+
+def _check_settings(fn: Any, *, name: Any = None, enable_cache: Any = None, retries: Any = 0,
+                    cache_version: Any = None, what: str = "@step()") -> None:
+    """Reject bad decorator arguments where they are written, naming step and field."""
+    label = getattr(fn, "__qualname__", repr(fn))
+    problems = []
+    if name is not None:
+        try:
+            compose.check_step_id(name)
+        except compose.ComposeError:
+            problems.append(f"name={name!r}: a step id holds only letters, digits and _ - . [ ] =")
+    if enable_cache is not None and not isinstance(enable_cache, bool):
+        problems.append(f"enable_cache={enable_cache!r}: must be True, False or None")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        problems.append(f"retries={retries!r}: must be an integer >= 0")
+    if cache_version is not None and not isinstance(cache_version, (str, int)):
+        problems.append(f"cache_version={cache_version!r}: must be a string (or None)")
+    if problems:
+        raise StepDefinitionError(f"{what} of step {label!r}: " + "; ".join(problems))
+
+
 @overload
 def step(fn: Callable[..., Any]) -> Step: ...
 @overload
@@ -213,6 +245,10 @@ def step(fn: Callable[..., Any] | None = None, *, name: str | None = None,
     ``settings={"namespace": {...}}`` carries per-step settings for the plugin
     owning that namespace (see :mod:`zenrun.settings`).
     """
+    if fn is not None and not callable(fn):
+        raise StepDefinitionError(f"@step({fn!r}): the step's settings are keyword arguments, "
+                                  f"e.g. @step(name={fn!r})")
+
     def decorate(func: Callable[..., Any]) -> Step:
         return Step(func, name=name, enable_cache=enable_cache, retries=retries,
                     cache_version=cache_version, settings=settings)
