@@ -352,9 +352,13 @@ class PipelineExecution:
             step_run.status = FAILED
             step_run.error = result.error
             if result.internal is not None:  # a plugin's fault, not the step's
-                step_run.error = f"INTERNALERROR in {result.internal}:\n{result.error}"
+                from zenrun.blame import plugin_of_module
+
+                plugin = plugin_of_module(self.config.pluginmanager, result.internal_module)
+                who = f"plugin {plugin!r} ({result.internal})" if plugin else result.internal
+                step_run.error = f"INTERNALERROR in {who}:\n{result.error}"
                 if self.run.internal_error is None:
-                    self.run.internal_error = f"{result.internal} (step {task.step_id!r})"
+                    self.run.internal_error = f"{who}, running step {task.step_id!r}"
         self._finish_step(step_run, result.outputs, result.finished)
 
     def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],

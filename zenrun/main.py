@@ -28,6 +28,7 @@ class ItemReport:
     duration: float = 0.0
     run: PipelineRun | None = None
     longrepr: str = ""
+    internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
 
     @property
     def summary(self) -> str:
@@ -126,23 +127,31 @@ def wrap_session(config: Any, doit: Any) -> int:
     except KeyboardInterrupt:
         session.shouldstop = "KeyboardInterrupt"
         status = ExitCode.INTERRUPTED
-    except Exception:
-        import traceback
-
-        print("INTERNALERROR> " + traceback.format_exc().replace("\n", "\nINTERNALERROR> "),
-              file=sys.stderr)
+    except Exception as exc:
+        _print_internal_error(config, exc, "running the session")
         status = ExitCode.INTERNAL_ERROR
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
         for exc in errors:
             session.warn(f"error in fixture teardown: {type(exc).__name__}: {exc}")
         session.exitstatus = status
-        config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        try:  # the terminal reporter writes the summary and closing line even so
+            config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        except Exception as exc:
+            _print_internal_error(config, exc, "finishing the session")
+            session.exitstatus = ExitCode.INTERNAL_ERROR
         if token is not None:
             from zenrun.config import _active_config
 
             _active_config.reset(token)
-    return status
+    return session.exitstatus
+
+
+def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
+    from zenrun.blame import describe_fault
+
+    text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
 def _main(config: Any, session: Session) -> int:
@@ -175,6 +184,8 @@ def _main(config: Any, session: Session) -> int:
             break
     if session.shouldstop is None:
         _check_run_config_steps(config, session)
+    if any(r.internal for r in session.reports):
+        return ExitCode.INTERNAL_ERROR
     if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
@@ -256,16 +267,20 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
             try:
                 run = run_pipeline(composed, config, enable_cache=enable_cache,
                                    orchestrator=orchestrator, params=item_params(item))
-            except Exception:  # a plugin or zenrun itself failed: this pipeline only
-                import traceback
+            except ComposeError as exc:  # e.g. invalid plugin settings: no step ran
+                report.outcome, report.longrepr = ERROR, str(exc)
+            except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
+                from zenrun.blame import describe_fault
 
-                report.outcome = ERROR
-                report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
+                report.outcome, report.internal = ERROR, True
+                report.longrepr = describe_fault(config.pluginmanager, exc, f"running {item.nodeid}")
             else:
                 report.run = run
                 if run.status == FAILED:
                     report.outcome = FAILED_OUTCOME
                     report.longrepr = failure_text(run)
+                if run.internal_error is not None:
+                    report.outcome, report.internal = ERROR, True
         for exc in setup.teardown("pipeline", item):
             if report.outcome == PASSED:
                 report.outcome = ERROR

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import pluggy
-
 from zenrun.artifacts.preview import preview
+from zenrun.blame import _PLUGGY_DIR, plugin_traceback
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.protocols import ArtifactError
@@ -32,7 +31,6 @@ from zenrun.stepcontext import step_context
 
 logger = logging.getLogger("zenrun")
 _ZENRUN_DIR = str(Path(__file__).parent)
-_PLUGGY_DIR = str(Path(pluggy.__file__).parent)
 
 
 class _NoValue:
@@ -148,7 +146,8 @@ class TaskResult:
 
     ``error`` is the step's trimmed traceback when ``ok`` is false;
     ``internal`` names the plugin code at fault when the failure was not the
-    step's (``error`` then holds that code's full traceback).
+    step's (``error`` then holds that code's full traceback), and
+    ``internal_module`` the module it lives in, when known.
     """
 
     step_id: str
@@ -159,6 +158,7 @@ class TaskResult:
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
     internal: str | None = None
+    internal_module: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
 
 
@@ -197,12 +197,14 @@ class StepRaised(Exception):
 
 
 class PluginFault(Exception):
-    """Plugin code (not the step) raised while a step ran; ``who`` names it."""
+    """Plugin code (not the step) raised while a step ran; ``who`` names it,
+    ``module`` is where that code lives (to find its plugin in the driver)."""
 
-    def __init__(self, who: str, exc: BaseException) -> None:
+    def __init__(self, who: str, exc: BaseException, module: str | None = None) -> None:
         super().__init__(who)
         self.who = who
         self.exc = exc
+        self.module = module
 
 
 def _qualname(obj: Any) -> str:
@@ -210,13 +212,6 @@ def _qualname(obj: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def plugin_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` with its plugin frames (pluggy's own left out)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_PLUGGY_DIR)]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
-    lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines)
 
 
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
@@ -228,13 +223,14 @@ def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> 
     except ArtifactError as exc:
         raise InputArtifactError(source.producer, str(exc)) from None
     except Exception as exc:
-        raise PluginFault(f"the artifact store {_qualname(artifact_store)} (get)", exc) from exc
+        raise PluginFault(f"the artifact store {_qualname(artifact_store)} (get)", exc,
+                          type(artifact_store).__module__) from exc
     materializer = materializers.get(ref.materializer)
     try:
         return materializer.loads(data)
     except Exception as exc:
         raise PluginFault(f"the materializer {materializer.name!r} ({_qualname(materializer)}, "
-                          "loads)", exc) from exc
+                          "loads)", exc, type(materializer).__module__) from exc
 
 
 def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None:
@@ -289,7 +285,7 @@ def _call(task: StepTask, artifact_store: Any, materializers: Any) -> Any:
     except (Exception, SystemExit) as exc:  # KeyboardInterrupt stops the run instead
         if exc is call.raised:
             raise StepRaised(exc) from None
-        raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc
+        raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc  # names its plugin
     return call.result
 
 
@@ -336,7 +332,8 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
         try:
             digest, size = artifact_store.put(data)
         except Exception as exc:
-            raise PluginFault(f"the artifact store {_qualname(artifact_store)} (put)", exc) from exc
+            raise PluginFault(f"the artifact store {_qualname(artifact_store)} (put)", exc,
+                              type(artifact_store).__module__) from exc
         refs[name] = ArtifactRef(digest, size, materializer.name,
                                  f"{type(value).__module__}.{type(value).__qualname__}",
                                  preview(value))
@@ -371,7 +368,7 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
             except PluginFault as fault:  # not the step's fault: no retry, the plugin's frames
                 return TaskResult(task.step_id, False, started, time.time(),
                                   error=plugin_traceback(fault.exc), internal=fault.who,
-                                  metadata=context.metadata)
+                                  internal_module=fault.module, metadata=context.metadata)
             except StepRaised as raised:  # sys.exit() in a step fails the step, as in pytest
                 exc = raised.exc
                 if attempt < attempts:
