@@ -144,6 +144,15 @@ def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
     """
 
 
+@hookspec
+def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
+    """Return the names your factory answers to for ``kind`` (``"orchestrator"``).
+
+    Used to list the available choices in ``--help`` and in the error for an
+    unknown name (``--orchestrator nope``). Return None for other kinds.
+    """
+
+
 @hookspec(firstresult=True)
 def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
     """Return the session's :class:`~zenrun.protocols.ArtifactStore`.
