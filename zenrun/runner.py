@@ -242,8 +242,18 @@ def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` without zenrun's (or pluggy's) frames: it points at the step."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+    """The traceback of ``exc`` from the step function down, without zenrun's frames.
+
+    Frames above the step call (zenrun, pluggy, plugins' step-call wrappers)
+    are left out: the traceback points at the step.
+    """
+    tb = exc.__traceback__
+    start = tb
+    while tb is not None:
+        if tb.tb_frame.f_code is zenrun_step_call.__code__:
+            start = tb.tb_next  # the frames the runner's call leads to: the step's
+        tb = tb.tb_next
+    frames = [f for f in traceback.extract_tb(start)
               if not f.filename.startswith((_ZENRUN_DIR, _PLUGGY_DIR))]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)

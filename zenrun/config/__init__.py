@@ -234,7 +234,7 @@ class Config:
     def backend_names(self, kind: str) -> list[str]:
         """The names plugins offer for ``kind`` (``"orchestrator"``, ...), from ``zenrun_backend_names``."""
         names: list[str] = []
-        for result in self.hook.zenrun_backend_names(config=self, kind=kind):
+        for result in reversed(self.hook.zenrun_backend_names(config=self, kind=kind)):  # registration order
             names.extend(n for n in result or [] if n not in names)
         return names
 
