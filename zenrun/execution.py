@@ -14,6 +14,7 @@ records and hooks once it is done. The protocol, for any orchestrator::
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import logging
 import sys
@@ -82,6 +83,7 @@ class PipelineExecution:
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
                                          name="zenrun-flush")
+        self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
 
@@ -111,6 +113,9 @@ class PipelineExecution:
         logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
+        checkpoint = getattr(self.artifact_store, "checkpoint", None)
+        if checkpoint is not None:  # a write lost by this run fails this run only
+            self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
         self.metadata_store.create_run(run)
         self._flusher.start()
         self.hook.zenrun_pipeline_run_start(run=run)
@@ -146,7 +151,7 @@ class PipelineExecution:
                 if flush is None:
                     continue
                 try:
-                    flush(before_commit=self.artifact_store.sync)
+                    flush(before_commit=self._sync)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     if self.flush_error is None:
                         self.flush_error = exc
