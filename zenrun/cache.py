@@ -336,7 +336,7 @@ class SqliteCache:
 
         logging.getLogger("zenrun").warning(
             "The cache index %s is damaged (%s); rebuilding it empty: steps run again once.",
-            self.path, str(exc).splitlines()[0])
+            self.path, getattr(exc, "problem", exc))
         for suffix in ("", "-wal", "-shm"):
             try:
                 os.unlink(f"{self.path}{suffix}")

@@ -24,6 +24,7 @@ from typing import Any
 
 from zenrun.cache import CanonicalJSONError, canonical_json, cache_key, explain_miss, key_parts
 from zenrun.compose import ComposedPipeline, OutputHandle
+from zenrun.config.argparsing import UsageError
 from zenrun.metadata.records import (
     CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun,
 )
@@ -139,6 +140,8 @@ class PipelineExecution:
             run.error = (f"the artifacts or records of this run could not be stored: "
                          f"{type(self.flush_error).__name__}: {self.flush_error}")
         self.metadata_store.finish_run(run)
+        if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
+            raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)
         logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run

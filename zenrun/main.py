@@ -258,6 +258,8 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
             try:
                 run = run_pipeline(composed, config, enable_cache=enable_cache,
                                    orchestrator=orchestrator)
+            except UsageError:  # e.g. a damaged store: the session stops, exit 4
+                raise
             except Exception:  # a plugin or zenrun itself failed: this pipeline only
                 import traceback
 

@@ -50,6 +50,7 @@ class StoreDamagedError(UsageError):
 
     def __init__(self, path: Path, problem: str) -> None:
         self.path = Path(path)
+        self.problem = problem
         super().__init__(
             f"{path} is damaged ({problem}); zenrun cannot use it.\n"
             f"  zenrun --store {self.path.parent} --store-check    reports what can be read\n"
