@@ -257,7 +257,7 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                 enable_cache = run_config.enable_cache
             try:
                 run = run_pipeline(composed, config, enable_cache=enable_cache,
-                                   orchestrator=orchestrator)
+                                   orchestrator=orchestrator, params=item_params(item))
             except UsageError:  # e.g. a damaged store: the session stops, exit 4
                 raise
             except Exception:  # a plugin or zenrun itself failed: this pipeline only
@@ -277,6 +277,21 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     report.duration = time.perf_counter() - started
     config.hook.zenrun_item_report(report=report)
     return report
+
+
+def item_params(item: Item) -> dict[str, Any]:
+    """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
+    from zenrun.stepcontext import to_json_value
+
+    values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
+    params: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            params[name] = to_json_value(value, name)
+        except TypeError:  # a config object or anything else: its readable form
+            dump = getattr(value, "model_dump", None)
+            params[name] = dump(mode="json", exclude_defaults=True) if dump else repr(value)
+    return params
 
 
 def _direct_argnames(item: Item) -> set[str]:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.queries import RunQueries
 from zenrun.metadata.records import (
     FAILED, RUNNING, ArtifactRef, PipelineRun, StepRun,
 )
@@ -29,20 +30,51 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, pipeline TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, item_id TEXT,
-    enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT);
+    enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT,
+    artifact_store TEXT, params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, config TEXT, cache_key TEXT,
-    cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT,
+    cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT, metadata TEXT, captured TEXT,
     PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS artifacts (
-    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT);
+    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT,
+    preview TEXT);
 CREATE TABLE IF NOT EXISTS step_io (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     position INTEGER, digest TEXT, source_step TEXT, source_output TEXT);
 CREATE INDEX IF NOT EXISTS step_io_by_step ON step_io (run_id, step_id);
 """
+
+# Columns added after the first release: ALTER TABLE adds them to older stores.
+ADDED_COLUMNS = {
+    "runs": [("artifact_store", "TEXT"), ("params", "TEXT"), ("metrics", "TEXT"),
+             ("n_steps", "INTEGER"), ("n_cached", "INTEGER")],
+    "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
+    "artifacts": [("preview", "TEXT")],
+}
+# Created after the migration (they may use added columns).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_by_item ON runs (item_id, id);
+CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
+"""
+STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, cache_key, "
+                "cache_parts, cache_reason, error, upstream, metadata, captured")
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
+    missing = [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
+               for name, kind in columns
+               if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
+    for table, name, kind in missing:
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:  # another process migrated it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
+    db.executescript(INDEXES)
 
 
 class StoreDamagedError(UsageError):
@@ -128,7 +160,7 @@ def writable(path: Path) -> bool:
     return not path.exists() or os.access(path, os.W_OK)
 
 
-class SqliteMetadataStore:
+class SqliteMetadataStore(RunQueries):
     """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`.
 
     ``read_only`` (default: when the file or its directory cannot be
@@ -151,12 +183,7 @@ class SqliteMetadataStore:
             self._db = _Guarded(connect(self.path, self.read_only), self.path)
             if not self.read_only:
                 self._db.executescript(SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-            if "artifact_store" not in columns and not self.read_only:
-                # a store made before runs recorded it
-                self._db.execute("ALTER TABLE runs ADD COLUMN artifact_store TEXT")
-            elif "artifact_store" not in columns:
-                self._RUN_COLUMNS = self._RUN_COLUMNS.replace("artifact_store", "NULL")
+                migrate(self._db)
             self._pending: list[tuple[Any, list[Any], list[Any]]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
@@ -272,10 +299,12 @@ class SqliteMetadataStore:
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
-                "orchestrator, graph, pid, host, artifact_store) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "orchestrator, graph, pid, host, artifact_store, params) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run.name, run.pipeline_name, run.status, run.started, run.item_id,
                  None if run.enable_cache is None else int(run.enable_cache), run.orchestrator,
-                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store))
+                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store,
+                 _dumps(run.params, ordered=True)))
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
@@ -286,10 +315,11 @@ class SqliteMetadataStore:
         """
         s, run_id = step_run, run.id
         row = (run_id, s.id, s.name, s.status, s.started, s.finished, _dumps(s.config),
-               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream))
+               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream),
+               _dumps(s.metadata or None, ordered=True), _dumps(s.captured or None))
         io_rows, artifacts = [], []
         for name, ref in s.outputs.items():
-            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name))
+            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
             io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
         for name, sources in s.inputs.items():
             for position, (source_step, source_output, ref) in enumerate(sources):
@@ -319,9 +349,11 @@ class SqliteMetadataStore:
             steps.append(row)
             io_rows.extend(io)
         with self._db_lock, self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", artifacts)
+            db.executemany("INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
+                           "preview) VALUES (?,?,?,?,?)", artifacts)
             db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
-            db.executemany("INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
+            db.executemany(f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) "
+                           f"VALUES ({','.join('?' * 14)})", steps)
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
     def finish_run(self, run: PipelineRun) -> None:
@@ -331,23 +363,28 @@ class SqliteMetadataStore:
         finally:
             try:
                 with self._db_lock, self._transaction() as db:
-                    db.execute("UPDATE runs SET status=?, finished=? WHERE id=?",
-                               (run.status, run.finished, run.id))
+                    db.execute("UPDATE runs SET status=?, finished=?, metrics=?, n_steps=?, n_cached=? "
+                               "WHERE id=?", (run.status, run.finished, _dumps(run.metrics, ordered=True),
+                                              run.n_steps, run.n_cached, run.id))
             finally:
                 self._release_lock(run.name)
 
     # -- reading ------------------------------------------------------------------
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
-        run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph, \
-            artifact_store = row
+        (run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph,
+         artifact_store, params, metrics, n_steps, n_cached) = row
+        if status == RUNNING and not self._owner_alive(name, None, None):
+            status = FAILED  # its owner died; a read-only store cannot record it
         return PipelineRun(name=name, pipeline_name=pipeline, status=status, started=started,
                            finished=finished, item_id=item_id,
                            enable_cache=None if enable_cache is None else bool(enable_cache),
                            orchestrator=orch, graph=json.loads(graph or "{}"), id=run_id,
-                           artifact_store=artifact_store, _steps_loader=self.load_steps)
+                           artifact_store=artifact_store, params=_loads(params) or {},
+                           n_steps=n_steps, n_cached=n_cached, _metrics=_loads(metrics),
+                           _steps_loader=self.load_steps)
 
     _RUN_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
-                    "orchestrator, graph, artifact_store")
+                    "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached")
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         """Runs, oldest first; of one pipeline when ``pipeline`` is given."""
@@ -356,15 +393,7 @@ class SqliteMetadataStore:
         else:
             rows = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE pipeline=? "
                                     "ORDER BY id", (pipeline,)).fetchall()
-        return self._dead_as_failed([self._run_from_row(r) for r in rows])
-
-    def _dead_as_failed(self, runs: list[PipelineRun]) -> list[PipelineRun]:
-        """Show a ``running`` run whose owner died as ``failed`` (a read-only store cannot
-        record it)."""
-        for run in runs:
-            if run.status == RUNNING and not self._owner_alive(run.name, None, None):
-                run.status = FAILED
-        return runs
+        return [self._run_from_row(r) for r in rows]
 
     def get_run(self, name: str) -> PipelineRun | None:
         """The run called ``name``; ``latest`` is the newest run."""
@@ -372,26 +401,26 @@ class SqliteMetadataStore:
             row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         else:
             row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE name=?", (name,)).fetchone()
-        return self._dead_as_failed([self._run_from_row(row)])[0] if row else None
+        return self._run_from_row(row) if row else None
 
     def pipeline_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT pipeline FROM runs ORDER BY pipeline")]
 
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
-        artifacts = {r[0]: ArtifactRef(r[0], r[1], r[2], r[3], store_url=run.artifact_store)
-                     for r in self._db.execute(
-            "SELECT a.digest, a.size, a.materializer, a.type FROM artifacts a JOIN step_io io "
+        artifacts = {r[0]: ArtifactRef(*r, store_url=run.artifact_store) for r in self._db.execute(
+            "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
             "ON io.digest = a.digest WHERE io.run_id=?", (run.id,))}
         steps: dict[str, StepRun] = {}
         for row in self._db.execute(
                 "SELECT step_id, step_name, status, started, finished, config, cache_key, "
-                "cache_parts, cache_reason, error, upstream FROM steps WHERE run_id=? "
-                "ORDER BY started, rowid", (run.id,)):
+                "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
+                "WHERE run_id=? ORDER BY started, rowid", (run.id,)):
             steps[row[0]] = StepRun(
                 id=row[0], name=row[1], status=row[2], started=row[3], finished=row[4],
                 config=_loads(row[5]), cache_key=row[6], cache_parts=_loads(row[7]),
                 cache_reason=row[8], error=row[9], upstream=json.loads(row[10] or "[]"),
+                metadata=_loads(row[11]) or {}, captured=_loads(row[12]) or {},
                 run_name=run.name, pipeline_name=run.pipeline_name)
         for step_id, kind, name, position, digest, source_step, source_output in self._db.execute(
                 "SELECT step_id, kind, name, position, digest, source_step, source_output "
@@ -534,6 +563,17 @@ class _GuardedCursor:
     def fetchall(self) -> list[Any]:
         return self._call("fetchall")
 
+    def fetchmany(self, size: int) -> list[Any]:
+        try:
+            return self._cursor.fetchmany(size)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamagedError(self._path, str(exc)) from None
+            raise
+
+    def close(self) -> None:
+        self._cursor.close()
+
     def __iter__(self) -> Any:
         return iter(self.fetchall())
 
@@ -545,8 +585,9 @@ def _remove(path: Path) -> None:
         pass
 
 
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+def _dumps(value: Any, ordered: bool = False) -> str | None:
+    """JSON text; keys sorted unless their order means something (metrics: logging order)."""
+    return None if value is None else json.dumps(value, sort_keys=not ordered, default=str)
 
 
 def _loads(text: str | None) -> Any:
