@@ -28,12 +28,15 @@ _EXPORTS = {
     "UsageError": "zenrun.config",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "fail": "zenrun.outcomes",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
     "param": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
+    "skip": "zenrun.outcomes",
+    "xfail": "zenrun.outcomes",
     "step": "zenrun.steps",
 }
 
@@ -61,5 +64,6 @@ if TYPE_CHECKING:
     from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import get_pipeline, get_run
+    from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

@@ -15,6 +15,7 @@ from typing import Any
 
 from zenrun.artifacts.store import ArtifactError
 from zenrun.metadata.records import ArtifactRef
+from zenrun.outcomes import OutcomeException
 
 logger = logging.getLogger("zenrun")
 _ZENRUN_DIR = str(Path(__file__).parent)
@@ -182,7 +183,7 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
             raise
         except StepOutputError as exc:
             return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n")
-        except (Exception, SystemExit) as exc:  # sys.exit() in a step fails the step, as in pytest
+        except (Exception, SystemExit, OutcomeException) as exc:  # sys.exit(), zenrun.fail(): the step fails
             if attempt < attempts:
                 logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
                                task.step_id, attempt, attempts, type(exc).__name__, exc)
