@@ -80,6 +80,12 @@ def _is_project_code(obj: Any) -> bool:
     return not any(resolved.startswith(p) for p in _THIRD_PARTY if p)
 
 
+def is_project_code(obj: Any) -> bool:
+    """Whether ``obj`` (a module, class or function) is defined in the user's project,
+    not in the standard library, site-packages or zenrun itself."""
+    return _is_project_code(obj)
+
+
 def normalized_source(obj: Any) -> str:
     """The AST of ``obj`` without docstrings, comments, decorators or positions."""
     try:
@@ -310,7 +316,7 @@ class SqliteCache:
             return json.loads(pending)
         with self._db_lock:
             row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return _entry(row[0]) if row else None
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
         with self._lock:
@@ -349,6 +355,22 @@ class SqliteCache:
     def close(self) -> None:
         self.flush()
         self._db.close()
+
+
+_ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
+
+
+def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
+    """A stored cache entry, or None (a miss) when the row is not one: it may have been edited."""
+    try:
+        entry = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(entry, dict) or not all(
+            isinstance(ref, dict) and all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items())
+            for ref in entry.values()):
+        return None
+    return entry
 
 
 @hookimpl

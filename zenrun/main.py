@@ -156,9 +156,12 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
+    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
+    for backend in ("artifact_store", "metadata_store", "cache"):  # a misfit plugin fails here
+        getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
     session.run_config_steps = _run_config_steps(config, session.items)
     for index, item in enumerate(session.items):
@@ -293,7 +296,7 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                 enable_cache = run_config.enable_cache
             try:
                 run = run_pipeline(composed, config, enable_cache=enable_cache,
-                                   orchestrator=orchestrator)
+                                   orchestrator=orchestrator, params=item_params(item))
             except Exception:  # a plugin or zenrun itself failed: this pipeline only
                 import traceback
 
@@ -324,6 +327,21 @@ def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
         report.outcome, report.longrepr = FAILED_OUTCOME, f"[XPASS(strict)] {xfail.reason}".rstrip()
     else:
         report.outcome, report.longrepr = XPASSED, xfail.reason
+
+
+def item_params(item: Item) -> dict[str, Any]:
+    """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
+    from zenrun.stepcontext import to_json_value
+
+    values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
+    params: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            params[name] = to_json_value(value, name)
+        except TypeError:  # a config object or anything else: its readable form
+            dump = getattr(value, "model_dump", None)
+            params[name] = dump(mode="json", exclude_defaults=True) if dump else repr(value)
+    return params
 
 
 def _direct_argnames(item: Item) -> set[str]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.protocols import ArtifactError  # re-exported: raised by get()
 
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
@@ -26,10 +28,24 @@ _POOL_THREADS = 8  # concurrent fsyncs share journal commits: more in flight, mo
 _TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 _tmp_counter = itertools.count()
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-class ArtifactError(Exception):
-    """An artifact is missing or does not match its hash."""
+def check_digest(digest: Any) -> str:
+    """``digest`` if it is a sha256 hex digest; else :class:`ArtifactError`.
+
+    Digests come from ``cache.db`` and ``metadata.db``, which anyone can
+    edit: checked before they become a path, a tampered row can never make
+    zenrun read or delete a file outside the store.
+    """
+    if _valid(digest):
+        return digest
+    raise ArtifactError(f"invalid artifact digest {str(digest)[:80]!r}: not a sha256 hex digest "
+                        "(the store's records were modified or damaged)")
+
+
+def _valid(digest: Any) -> bool:
+    return isinstance(digest, str) and len(digest) == 64 and _DIGEST.fullmatch(digest) is not None
 
 
 class LocalArtifactStore:
@@ -52,6 +68,8 @@ class LocalArtifactStore:
         self.__init__(state["root"], state["verify_on_hit"])  # type: ignore[misc]
 
     def path(self, digest: str) -> Path:
+        """Where ``digest`` is stored; :class:`ArtifactError` if it is not a valid digest."""
+        check_digest(digest)
         return self.root / digest[:2] / digest[2:]
 
     def put(self, data: bytes) -> tuple[str, int]:
@@ -140,8 +158,11 @@ class LocalArtifactStore:
             raise failed
 
     def exists(self, digest: str, size: int | None = None) -> bool:
-        """Whether ``digest`` is stored (with ``size`` bytes); a file of another size is removed."""
-        if digest in self._failed:
+        """Whether ``digest`` is stored (with ``size`` bytes); a file of another size is removed.
+
+        An invalid digest is never stored (a miss, not an error).
+        """
+        if not _valid(digest) or digest in self._failed:
             return False
         if digest in self._pending:
             return True
@@ -176,6 +197,7 @@ class LocalArtifactStore:
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it."""
+        check_digest(digest)
         future = self._pending.get(digest)
         if future is not None:
             exc = future.exception()
@@ -221,7 +243,16 @@ def _write_all(fd: int, data: bytes) -> None:
 def zenrun_addoption(parser: Any) -> None:
     parser.addini("verify_on_hit", "cache hits re-hash artifacts up to this many bytes "
                   f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
-                  default=VERIFY_ON_HIT)
+                  type="int", default=VERIFY_ON_HIT)
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    if config.getini("verify_on_hit") < 0:
+        from zenrun.config import UsageError
+
+        raise UsageError(f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
+                         f"not {config.getini('verify_on_hit')!r}")
 
 
 @hookimpl

@@ -7,6 +7,7 @@ import enum
 import importlib
 import inspect
 import os
+import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Sequence
@@ -41,6 +42,7 @@ DEFAULT_PLUGINS = {
     "runconfig": "zenrun.runconfig",
     "local": "zenrun.orchestrators.local",
     "parallel": "zenrun.orchestrators.parallel",
+    "fsspec": "zenrun.artifacts.fsspec_store",
     "artifacts": "zenrun.artifacts.store",
     "metadata": "zenrun.metadata.sqlite",
     "cache": "zenrun.cache",
@@ -147,7 +149,12 @@ class Config:
     def store_path(self) -> Path:
         """``--store``, else ``$ZENRUN_STORE``, else ``.zenrun/`` in the rootdir."""
         explicit = self.getoption("store", None) or os.environ.get("ZENRUN_STORE")
-        return Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
+        path = Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
+        blocking = next((p for p in (path, *path.parents) if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            source = ("--store" if self.getoption("store", None) else "ZENRUN_STORE") if explicit else "the store"
+            raise UsageError(f"{source} {path}: {blocking} is a file, not a directory")
+        return path
 
     @cached_property
     def artifact_store(self) -> Any:
@@ -161,7 +168,8 @@ class Config:
     def cache(self) -> Any:
         from zenrun.cache import NullCache
 
-        return self.hook.zenrun_make_cache(config=self) or NullCache()
+        made = self.hook.zenrun_make_cache(config=self)
+        return NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
 
     @cached_property
     def materializers(self) -> Any:
@@ -176,12 +184,30 @@ class Config:
         orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
         if orchestrator is None:
             raise UsageError(f"no orchestrator named {name!r} (is its plugin installed or blocked?)")
-        return orchestrator
+        return self._check(orchestrator, "zenrun_make_orchestrator", f"orchestrator {name!r}")
 
     def _make(self, hookname: str, what: str) -> Any:
         made = getattr(self.hook, hookname)(config=self)
         if made is None:
             raise UsageError(f"no plugin provides the {what} ({hookname})")
+        return self._check(made, hookname, what)
+
+    def _check(self, made: Any, hookname: str, what: str) -> Any:
+        """``made`` if it fits its protocol; else a usage error naming the plugin and
+        the missing members (exit 4: the installation is wrong, nothing ran)."""
+        from zenrun.protocols import FACTORY_PROTOCOLS, missing_members
+
+        protocol = FACTORY_PROTOCOLS[hookname]
+        missing = missing_members(made, protocol)
+        if missing:
+            kind = type(made)
+            module = sys.modules.get(kind.__module__)
+            plugin = self.pluginmanager.get_name(module) if module is not None else None
+            source = f"plugin {plugin!r}" if plugin else f"module {kind.__module__}"
+            raise UsageError(
+                f"the {what} made by {hookname} in {source} ({kind.__module__}.{kind.__qualname__}) "
+                f"is not a zenrun.protocols.{protocol.__name__}: it lacks "
+                f"{', '.join(missing)}")
         return made
 
 
@@ -239,6 +265,7 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
 
         load_initial_conftests(config, early.paths)
     config.option = config.parser.parse(args)
+    config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
