@@ -12,11 +12,12 @@ from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, UsageError, create_config, set_active_config
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.marks import skip_reason
+from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.runner import user_traceback
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+XFAILED, XPASSED = "xfailed", "xpassed"
 
 
 @dataclass
@@ -164,7 +165,9 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
-    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
+    if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
+        raise UsageError(f"the store {config.store_path} is read-only: it can be listed "
+                         "(--runs, --show) but runs cannot be recorded; use --store elsewhere")
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
@@ -229,20 +232,57 @@ def _check_run_config_steps(config: Any, session: Session) -> None:
     raise UsageError("\n".join(lines))
 
 
+def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> None:
+    """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
+    if isinstance(exc, Skipped):
+        report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
+    elif isinstance(exc, XFailed):
+        report.outcome, report.longrepr = XFAILED, exc.msg or ""
+    elif isinstance(exc, Failed):
+        report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
+        report.longrepr = f"{where} of {report.nodeid} failed: {exc.msg or ''}"
+    else:  # SystemExit: this item only, never the session (issue 6 point 10)
+        report.outcome = ERROR
+        report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
+
+
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
+    from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
+
     config = session.config
     config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED)
-    reason = skip_reason(item.marks)
     setup = session.setup_state
-    if reason is not None:
+    xfail = None
+    try:
+        reason = evaluate_skip(item.marks, item, config)
+        xfail = evaluate_xfail(item.marks, item, config)
+    except Failed as exc:
+        reason = None
+        report.outcome, report.longrepr = ERROR, f"{item.nodeid}: {exc.msg}"
+    if report.outcome == ERROR:
+        pass
+    elif reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
+    elif xfail is not None and not xfail.run:
+        report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
     else:
+        where = "setup"
         try:
-            values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
-                      if name in _direct_argnames(item)}
+            if item.missing:
+                raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
+                                                          item.nodeid)
+            direct = _direct_argnames(item)
+            eager = [*session.fixturemanager.autouse(item.module_path),
+                     *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+            values = {}
+            for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
+                                       *(["request"] if "request" in direct else [])]):
+                value = setup.getfixturevalue(name, item)
+                if name in direct:
+                    values[name] = value
             run_config = config.stash.get("run_config")
 
             def fixture_lookup(name: str) -> Any:
@@ -250,11 +290,14 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                     return None
                 return setup.getfixturevalue(name, item)
 
+            where = "compose"
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
             composed = item.compose(values, run_config=steps,
                                     fixture_lookup=fixture_lookup, item_id=item.nodeid)
         except (ComposeError, FixtureLookupError) as exc:
             report.outcome, report.longrepr = ERROR, str(exc)
+        except (OutcomeException, SystemExit) as exc:
+            _outcome_exception(report, exc, where)
         except Exception as exc:
             report.outcome = ERROR
             report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
@@ -269,6 +312,8 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                                    orchestrator=orchestrator, params=item_params(item))
             except ComposeError as exc:  # e.g. invalid plugin settings: no step ran
                 report.outcome, report.longrepr = ERROR, str(exc)
+            except UsageError:  # e.g. a damaged store: the session stops, exit 4
+                raise
             except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
                 from zenrun.blame import describe_fault
 
@@ -281,13 +326,26 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                     report.longrepr = failure_text(run)
                 if run.internal_error is not None:
                     report.outcome, report.internal = ERROR, True
+        if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
+            _apply_xfail(report, xfail, raised_matches)
         for exc in setup.teardown("pipeline", item):
-            if report.outcome == PASSED:
+            if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
                 report.outcome = ERROR
             report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.duration = time.perf_counter() - started
     config.hook.zenrun_item_report(report=report)
     return report
+
+
+def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
+    if report.outcome == FAILED_OUTCOME:
+        errors = [s.error for s in report.run.steps.values() if s.error] if report.run else []
+        if all(raised_matches(xfail.raises, e) for e in errors) or not errors:
+            report.outcome, report.longrepr = XFAILED, xfail.reason
+    elif xfail.strict:
+        report.outcome, report.longrepr = FAILED_OUTCOME, f"[XPASS(strict)] {xfail.reason}".rstrip()
+    else:
+        report.outcome, report.longrepr = XPASSED, xfail.reason
 
 
 def item_params(item: Item) -> dict[str, Any]:

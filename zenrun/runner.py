@@ -26,6 +26,7 @@ from zenrun.artifacts.preview import preview
 from zenrun.blame import _PLUGGY_DIR, plugin_traceback
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
+from zenrun.outcomes import OutcomeException
 from zenrun.protocols import ArtifactError
 from zenrun.stepcontext import step_context
 
@@ -292,7 +293,7 @@ def _call(task: StepTask, artifact_store: Any, materializers: Any) -> Any:
             zenrun_step_call(call)
         else:
             task.hooks(step_run=task.step_run, call=call)
-    except (Exception, SystemExit) as exc:  # KeyboardInterrupt stops the run instead
+    except (Exception, SystemExit, OutcomeException) as exc:  # KeyboardInterrupt stops the run
         if exc is call.raised:
             raise StepRaised(exc) from None
         raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc  # names its plugin
@@ -379,7 +380,7 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
                 return TaskResult(task.step_id, False, started, time.time(),
                                   error=plugin_traceback(fault.exc), internal=fault.who,
                                   internal_module=fault.module, metadata=context.metadata)
-            except StepRaised as raised:  # sys.exit() in a step fails the step, as in pytest
+            except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 exc = raised.exc
                 if attempt < attempts:
                     logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
