@@ -17,6 +17,22 @@ from zenrun.hookspec import hookimpl, hookspec
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # The plugin contract (docs/plugins.md).
+    "ArtifactError": "zenrun.protocols",
+    "ArtifactStore": "zenrun.protocols",
+    "Cache": "zenrun.protocols",
+    "Execution": "zenrun.protocols",
+    "InputArtifactError": "zenrun.remote",
+    "Materializer": "zenrun.protocols",
+    "MaterializerRegistry": "zenrun.protocols",
+    "MetadataStore": "zenrun.protocols",
+    "Orchestrator": "zenrun.protocols",
+    "StepTask": "zenrun.remote",
+    "TaskResult": "zenrun.remote",
+    "execute_task": "zenrun.remote",
+    "run_task": "zenrun.remote",
+    "ship_project_code": "zenrun.remote",
+    # Writing and running pipelines.
     "BaseStepConfig": "zenrun.steps",
     "ComposeError": "zenrun.compose",
     "DynamicPipeline": "zenrun.dynamic",
@@ -62,4 +78,11 @@ if TYPE_CHECKING:
     from zenrun.marks import mark, param
     from zenrun.metadata.api import get_pipeline, get_run
     from zenrun.pipelines import pipeline
+    from zenrun.protocols import (
+        ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,
+        MetadataStore, Orchestrator,
+    )
+    from zenrun.remote import (
+        InputArtifactError, StepTask, TaskResult, execute_task, run_task, ship_project_code,
+    )
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

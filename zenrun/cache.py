@@ -80,6 +80,12 @@ def _is_project_code(obj: Any) -> bool:
     return not any(resolved.startswith(p) for p in _THIRD_PARTY if p)
 
 
+def is_project_code(obj: Any) -> bool:
+    """Whether ``obj`` (a module, class or function) is defined in the user's project,
+    not in the standard library, site-packages or zenrun itself."""
+    return _is_project_code(obj)
+
+
 def normalized_source(obj: Any) -> str:
     """The AST of ``obj`` without docstrings, comments, decorators or positions."""
     try:

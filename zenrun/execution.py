@@ -257,7 +257,7 @@ class PipelineExecution:
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
                         literals, wired)
         if load:
-            self._load_with_repair(task)
+            self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
         return task
 
@@ -268,7 +268,12 @@ class PipelineExecution:
             source.value = self.values[key]
         return source
 
-    def _load_with_repair(self, task: StepTask) -> None:
+    def load_inputs(self, task: StepTask) -> None:
+        """Load ``task``'s inputs here, re-running the producer of a broken cached artifact.
+
+        Orchestrators whose worker raised :class:`InputArtifactError` call
+        this, then run the task in this process.
+        """
         for _ in range(len(self.invocations) + 1):
             try:
                 load_inputs(task, self.artifact_store, self.materializers)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.protocols import ArtifactError  # re-exported: raised by get()
 
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
@@ -27,12 +28,6 @@ _POOL_THREADS = 8  # concurrent fsyncs share journal commits: more in flight, mo
 _TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 _tmp_counter = itertools.count()
-
-
-class ArtifactError(Exception):
-    """An artifact is missing, does not match its hash, or its digest is not a digest."""
-
-
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 

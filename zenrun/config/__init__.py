@@ -7,6 +7,7 @@ import enum
 import importlib
 import inspect
 import os
+import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Sequence
@@ -162,7 +163,8 @@ class Config:
     def cache(self) -> Any:
         from zenrun.cache import NullCache
 
-        return self.hook.zenrun_make_cache(config=self) or NullCache()
+        made = self.hook.zenrun_make_cache(config=self)
+        return NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
 
     @cached_property
     def materializers(self) -> Any:
@@ -177,12 +179,30 @@ class Config:
         orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
         if orchestrator is None:
             raise UsageError(f"no orchestrator named {name!r} (is its plugin installed or blocked?)")
-        return orchestrator
+        return self._check(orchestrator, "zenrun_make_orchestrator", f"orchestrator {name!r}")
 
     def _make(self, hookname: str, what: str) -> Any:
         made = getattr(self.hook, hookname)(config=self)
         if made is None:
             raise UsageError(f"no plugin provides the {what} ({hookname})")
+        return self._check(made, hookname, what)
+
+    def _check(self, made: Any, hookname: str, what: str) -> Any:
+        """``made`` if it fits its protocol; else a usage error naming the plugin and
+        the missing members (exit 4: the installation is wrong, nothing ran)."""
+        from zenrun.protocols import FACTORY_PROTOCOLS, missing_members
+
+        protocol = FACTORY_PROTOCOLS[hookname]
+        missing = missing_members(made, protocol)
+        if missing:
+            kind = type(made)
+            module = sys.modules.get(kind.__module__)
+            plugin = self.pluginmanager.get_name(module) if module is not None else None
+            source = f"plugin {plugin!r}" if plugin else f"module {kind.__module__}"
+            raise UsageError(
+                f"the {what} made by {hookname} in {source} ({kind.__module__}.{kind.__qualname__}) "
+                f"is not a zenrun.protocols.{protocol.__name__}: it lacks "
+                f"{', '.join(missing)}")
         return made
 
 
