@@ -162,7 +162,9 @@ def _main(config: Any, session: Session) -> int:
         getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
     session.run_config_steps = _run_config_steps(config, session.items)
-    for index, item in enumerate(session.items):
+    if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
+        run_items_together(session, orchestrator)
+    for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
@@ -224,36 +226,15 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED)
     reason = skip_reason(item.marks)
-    setup = session.setup_state
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
     else:
-        try:
-            values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
-                      if name in _direct_argnames(item)}
-            run_config = config.stash.get("run_config")
-
-            def fixture_lookup(name: str) -> Any:
-                if session.fixturemanager.get(name, item.module_path) is None:
-                    return None
-                return setup.getfixturevalue(name, item)
-
-            steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            composed = item.compose(values, run_config=steps,
-                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
-        except (ComposeError, FixtureLookupError) as exc:
-            report.outcome, report.longrepr = ERROR, str(exc)
-        except Exception as exc:
-            report.outcome = ERROR
-            report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
-        else:
+        composed = compose_item(session, item, report)
+        if composed is not None:
             from zenrun.execution import run_pipeline
 
-            enable_cache = False if config.getoption("no_cache") else None
-            if enable_cache is None and run_config is not None:
-                enable_cache = run_config.enable_cache
             try:
-                run = run_pipeline(composed, config, enable_cache=enable_cache,
+                run = run_pipeline(composed, config, enable_cache=_run_enable_cache(config),
                                    orchestrator=orchestrator)
             except Exception:  # a plugin or zenrun itself failed: this pipeline only
                 import traceback
@@ -261,17 +242,129 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
                 report.outcome = ERROR
                 report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
             else:
-                report.run = run
-                if run.status == FAILED:
-                    report.outcome = FAILED_OUTCOME
-                    report.longrepr = failure_text(run)
-        for exc in setup.teardown("pipeline", item):
-            if report.outcome == PASSED:
-                report.outcome = ERROR
-            report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
+                _set_run(report, run)
+    return _end_item(session, item, report, started)
+
+
+def _set_run(report: ItemReport, run: PipelineRun) -> None:
+    report.run = run
+    if run.status == FAILED:
+        report.outcome = FAILED_OUTCOME
+        report.longrepr = failure_text(run)
+
+
+def _end_item(session: Session, item: Item, report: ItemReport, started: float) -> ItemReport:
+    """Tear down the item's pipeline fixtures and report it."""
+    for exc in session.setup_state.teardown("pipeline", item):
+        if report.outcome == PASSED:
+            report.outcome = ERROR
+        report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.duration = time.perf_counter() - started
-    config.hook.zenrun_item_report(report=report)
+    session.config.hook.zenrun_item_report(report=report)
     return report
+
+
+def run_items_together(session: Session, orchestrator: Any) -> None:
+    """Compose every item in the driver, then run the steps of all of them together.
+
+    Fixtures keep their scopes: each is set up once here, in the driver,
+    and module fixtures are torn down when the last item of their module has
+    finished. ``-x`` stops launching steps at the first failure; runs already
+    started end failed, items not started are not reported (as pytest -x).
+    """
+    import collections
+
+    from zenrun.execution import PipelineExecution
+
+    config = session.config
+    left_in_module = collections.Counter(item.module_path for item in session.items)
+    waiting: dict[int, tuple[Item, ItemReport, float]] = {}
+    executions = []
+
+    def end(item: Item, report: ItemReport, started: float) -> None:
+        session.reports.append(_end_item(session, item, report, started))
+        left_in_module[item.module_path] -= 1
+        if left_in_module[item.module_path] == 0:
+            for exc in session.setup_state.teardown("module", item):
+                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
+            session.shouldstop = session.shouldstop or "stopping after 1 failure (-x)"
+
+    for item in session.items:
+        if session.shouldstop:
+            break
+        config.hook.zenrun_item_start(item=item)
+        started = time.perf_counter()
+        report = ItemReport(item.nodeid, PASSED)
+        reason = skip_reason(item.marks)
+        composed = None
+        if reason is not None:
+            report.outcome, report.longrepr = SKIPPED, reason
+        else:
+            composed = compose_item(session, item, report)
+            check = getattr(orchestrator, "check", None)
+            problem = composed is not None and check is not None and check(composed)
+            if problem:
+                report.outcome, report.longrepr, composed = ERROR, problem, None
+        if composed is None:
+            end(item, report, started)
+            continue
+        execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
+                                      orchestrator=orchestrator.name)
+        waiting[id(execution)] = (item, report, started)
+        executions.append(execution)
+
+    def on_finish(execution: Any, error: str | None) -> None:
+        item, report, started = waiting.pop(id(execution))
+        if error is not None:
+            report.outcome = ERROR
+            report.longrepr = f"internal error while running {item.nodeid}:\n{error}"
+        else:
+            _set_run(report, execution.run)
+            run = execution.run
+            if run.status == FAILED and run.error is None and all(
+                    s.status != FAILED for s in run.steps.values()):  # cut short by -x
+                report.outcome = SKIPPED
+                report.longrepr = "stopped before it finished (-x)"
+        end(item, report, started)
+
+    if executions and not session.shouldstop:
+        scheduler = orchestrator.run_many(executions, exitfirst=config.getoption("exitfirst"),
+                                          on_finish=on_finish)
+        if scheduler.stopped and waiting:
+            session.shouldstop = f"{scheduler.stopped}; {len(waiting)} pipeline(s) not started"
+
+
+def compose_item(session: Session, item: Item, report: ItemReport) -> Any:
+    """Set up ``item``'s fixtures and compose its pipeline; on error, None (``report`` says why)."""
+    config, setup = session.config, session.setup_state
+    try:
+        values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
+                  if name in _direct_argnames(item)}
+        run_config = config.stash.get("run_config")
+
+        def fixture_lookup(name: str) -> Any:
+            if session.fixturemanager.get(name, item.module_path) is None:
+                return None
+            return setup.getfixturevalue(name, item)
+
+        steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+        return item.compose(values, run_config=steps,
+                            fixture_lookup=fixture_lookup, item_id=item.nodeid)
+    except (ComposeError, FixtureLookupError) as exc:
+        report.outcome, report.longrepr = ERROR, str(exc)
+    except Exception as exc:
+        report.outcome = ERROR
+        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
+    return None
+
+
+def _run_enable_cache(config: Any) -> bool | None:
+    """``--no-cache``, else the run config's ``enable_cache``, else None (the pipeline decides)."""
+    if config.getoption("no_cache"):
+        return False
+    run_config = config.stash.get("run_config")
+    return run_config.enable_cache if run_config is not None else None
 
 
 def _direct_argnames(item: Item) -> set[str]:

@@ -14,6 +14,8 @@ import queue
 import threading
 from typing import Any, Hashable
 
+import argparse
+
 import cloudpickle
 
 from zenrun.hookspec import hookimpl
@@ -21,11 +23,11 @@ from zenrun.orchestrators.scheduler import SchedulingOrchestrator
 from zenrun.runner import StepTask, TaskResult, execute_task
 
 
-def run_task(artifact_store: Any, materializers: Any, task: StepTask) -> TaskResult:
-    """Execute ``task`` in a worker process; its artifacts are durable when this returns."""
-    result = execute_task(task, artifact_store, materializers, keep_values=False)
-    artifact_store.sync()
-    return result
+def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> TaskResult:
+    # The pool sends the store and the materializers once per worker, as leading arguments.
+    from zenrun.remote import run_task
+
+    return run_task(task, artifact_store, materializers)
 
 
 def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> str | None:
@@ -70,7 +72,7 @@ class ProcessExecutor:
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         try:
-            self.pool.submit(key, run_task, task)
+            self.pool.submit(key, _run_in_worker, task)
         except Exception as exc:
             values = {**task.literals, **{n: [s.value for s in v] if isinstance(v, list) else v.value
                                           for n, v in task.wired.items()}}
@@ -186,9 +188,9 @@ def _numprocesses(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise ValueError(f"-n expects a number or 'auto', not {value!r}") from None
+        raise argparse.ArgumentTypeError(f"expects a number or 'auto', not {value!r}") from None
     if number < 0:
-        raise ValueError(f"-n expects a number >= 0, not {number}")
+        raise argparse.ArgumentTypeError(f"expects a number >= 0, not {number}")
     return number
 
 

@@ -56,6 +56,7 @@ class _Job:
         self.remaining = len(execution.order)
         self.running = 0
         self.broken: str | None = None
+        self.finished = False
 
 
 class Scheduler:
@@ -95,7 +96,7 @@ class Scheduler:
                 for job in jobs:
                     if job.remaining == 0 and job.running == 0 and job.steps is not None:
                         self._finish(job)
-                jobs = [j for j in jobs if j.steps is None or j.remaining or j.running]
+                jobs = [j for j in jobs if not j.finished]
                 if not self._running:
                     break
                 for key, outcome in self.executor.wait(None):
@@ -105,7 +106,7 @@ class Scheduler:
             raise
         # Stopped by -x: runs already started end here, failed; the rest never start.
         for job in jobs:
-            if job.steps is not None:
+            if job.steps is not None and not job.finished:
                 self._finish(job, StopLaunching(self.stopped or "stopped"))
 
     def _launch(self, job: _Job) -> None:
@@ -152,8 +153,7 @@ class Scheduler:
             self._complete(job, task, outcome)
         elif isinstance(outcome, InputArtifactError):
             # A cached input is broken: the driver re-runs its producer, then this step again.
-            repair = getattr(execution, "repair_inputs", None) or execution._load_with_repair
-            repair(task)
+            execution.load_inputs(task)
             self._submit(job, task)
         elif _worker_died(outcome) and task.attempt <= task.step.retries:
             logger.warning("Step %s: %s (attempt %d of %d), retrying in a fresh worker.",
@@ -196,9 +196,7 @@ class Scheduler:
         if job.owned:
             error = RuntimeError("internal error") if job.broken else stopped
             execution.finish(interrupted=error)
-        job.steps = None
-        job.remaining = job.running = 0
-        job.owned = False
+        job.finished = True
         if self.on_finish is not None:
             self.on_finish(execution, job.broken)
 
@@ -218,7 +216,7 @@ class Scheduler:
             self.executor.cancel(list(self._running))
             self._running.clear()
         for job in jobs:
-            if job.steps is not None and job.owned:
+            if job.steps is not None and not job.finished:
                 self._finish(job, exc)
 
 
