@@ -75,6 +75,8 @@ class Bootstrap:
     sys_path: list[str]
     cwd: str
     modules: dict[str, str] = field(default_factory=dict)  # module name -> file
+    #: Installed packages the project modules use: imported once by the forkserver.
+    preload: list[str] = field(default_factory=list)
 
     @classmethod
     def from_driver(cls, rootdir: str | None = None) -> Bootstrap:
@@ -91,7 +93,7 @@ class Bootstrap:
             if real.startswith(root + os.sep) and not real.startswith(skip) \
                     and not real.startswith(zenrun_dir + os.sep) and "site-packages" not in real:
                 modules[name] = real
-        return cls(list(sys.path), os.getcwd(), modules)
+        return cls(list(sys.path), os.getcwd(), modules, _packages_used_by(modules))
 
     def apply(self) -> None:
         for entry in reversed(self.sys_path):
@@ -103,6 +105,20 @@ class Bootstrap:
             pass
         if self.modules:
             sys.meta_path.insert(0, _ProjectFinder(self.modules))
+
+
+def _packages_used_by(modules: dict[str, str]) -> list[str]:
+    """Installed modules the project modules hold in their globals (numpy, sklearn.svm...)."""
+    packages: set[str] = set()
+    for name in modules:
+        module = sys.modules.get(name)
+        for value in list(vars(module).values()) if module is not None else []:
+            owner = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
+            top = owner.split(".")[0] if isinstance(owner, str) else None
+            if top and owner not in modules and top not in ("zenrun", "__main__", "builtins") \
+                    and not top.startswith("_") and owner in sys.modules:
+                packages.add(owner)
+    return sorted(packages)
 
 
 class _ProjectFinder(importlib.abc.MetaPathFinder):
@@ -175,11 +191,12 @@ class _Worker:
     started: float = 0.0
 
 
-def default_context() -> Any:
-    """``forkserver`` preloaded with zenrun where available, else ``spawn``."""
+def default_context(preload: list[str] = ()) -> Any:  # type: ignore[assignment]
+    """``forkserver`` preloaded with zenrun (and ``preload``) where available, else ``spawn``."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["zenrun.orchestrators.workers", "zenrun.runner"])
+        context.set_forkserver_preload(["zenrun.orchestrators.workers", "zenrun.runner", "zenrun.remote",
+                                        *preload])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -213,10 +230,10 @@ class WorkerPool:
         return {key: worker.process.pid for key, worker in self._busy.items()}
 
     def _start_worker(self) -> _Worker:
-        if self._context is None:
-            self._context = default_context()
         if self._bootstrap is None:
             self._bootstrap = Bootstrap.from_driver()
+        if self._context is None:
+            self._context = default_context(self._bootstrap.preload)
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(target=_worker_main, args=(theirs, self._bootstrap, self._shared),
                                         name="zenrun-worker", daemon=True)
