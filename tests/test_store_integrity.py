@@ -74,3 +74,70 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
     assert api.ret == 0, api.stderr
     assert "refused: invalid artifact digest" in api.stdout
     assert victim.read_text() == "precious"
+
+
+# ---------------------------------------------------------------------------
+# 11. bad configuration is a usage error naming file and key
+# ---------------------------------------------------------------------------
+
+
+def _usage_error(result, *fragments):
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+def test_bad_configuration_is_a_usage_error(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    zenrunner.maketoml('verify_on_hit = "lots"\n')
+    _usage_error(zenrunner.run(), "zenrun.toml", "verify_on_hit must be an integer")
+    zenrunner.maketoml("verify_on_hit = -1\n")
+    _usage_error(zenrunner.run(), "zenrun.toml", "verify_on_hit")
+    zenrunner.maketoml("python_files = 3\n")
+    _usage_error(zenrunner.run(), "zenrun.toml", "python_files")
+    zenrunner.maketoml("")
+    (zenrunner.path / "afile").write_text("x")
+    _usage_error(zenrunner.run("--store", "afile"), "--store", "afile", "not a directory")
+    _usage_error(zenrunner.run("--store", "afile/sub", "--runs"), "not a directory")
+    zenrunner.makefile(".yaml", broken="steps: [unclosed\n")
+    _usage_error(zenrunner.run("--config", "broken.yaml"), "broken.yaml", "malformed YAML")
+    # "billion laughs": a few hundred bytes that would expand to 10**9 nodes
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    bomb = zenrunner.makefile(".yaml", bomb="\n".join(lines) + "\nsteps: {total: {parameters: {v: *a8}}}\n")
+    assert bomb.stat().st_size < 1000
+    result = zenrunner.run("--config", "bomb.yaml")
+    _usage_error(result, "bomb.yaml", "aliases expand to")
+    assert result.duration < 30  # without the bound: minutes and gigabytes
+    # anchors used sensibly are fine
+    zenrunner.makefile(".yaml", fine="steps: {make: &b {enable_cache: false}, total: *b}\n")
+    assert zenrunner.run("--config", "fine.yaml").ret == 0
+
+
+def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenrunner):
+    cases = {
+        "negative": "@step(retries=-1)",
+        "stringy": '@step(retries="2")',
+        "badname": '@step(name="a b/c")',
+        "cacheflag": '@step(enable_cache="no")',
+    }
+    for module, decorator in cases.items():
+        zenrunner.makepyfile(**{f"pipeline_{module}": f"""
+            from zenrun import pipeline, step
+
+            {decorator}
+            def work() -> int:
+                return 1
+
+            @pipeline
+            def p_{module}():
+                work()
+        """})
+    result = zenrunner.run()
+    assert result.ret == 2, result.stdout + result.stderr
+    out = result.stdout
+    for module, field in [("negative", "retries=-1"), ("stringy", "retries='2'"),
+                          ("badname", "name='a b/c'"), ("cacheflag", "enable_cache='no'")]:
+        assert f"pipeline_{module}.py" in out
+        assert f"step 'work': {field}" in out, out

@@ -44,12 +44,15 @@ _EXPORTS = {
     "UsageError": "zenrun.config",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "log_metadata": "zenrun.stepcontext",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
     "param": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
+    "runs_table": "zenrun.metadata.api",
     "step": "zenrun.steps",
 }
 
@@ -76,7 +79,7 @@ if TYPE_CHECKING:
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param
-    from zenrun.metadata.api import get_pipeline, get_run
+    from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,
@@ -85,4 +88,5 @@ if TYPE_CHECKING:
     from zenrun.remote import (
         InputArtifactError, StepTask, TaskResult, execute_task, run_task, ship_project_code,
     )
+    from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

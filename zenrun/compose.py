@@ -23,7 +23,7 @@ class ComposeError(Exception):
     """A pipeline body or a step call is wrong; names the pipeline and step."""
 
 
-_STEP_ID = re.compile(r"^[A-Za-z0-9_\-.\[\]=]+$")
+_STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
 _MISSING = object()
 _current: contextvars.ContextVar[Composer | None] = contextvars.ContextVar("zenrun_composer", default=None)
 
@@ -34,7 +34,7 @@ def current() -> Composer | None:
 
 
 def check_step_id(step_id: str) -> str:
-    if not _STEP_ID.match(step_id):
+    if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
         raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
     return step_id
 

@@ -24,7 +24,7 @@ from typing import Any
 from zenrun.cache import CanonicalJSONError, canonical_json, cache_key, explain_miss, key_parts
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.metadata.records import (
-    CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun,
+    CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun, compute_metrics,
 )
 from zenrun.runner import (
     InputArtifactError, InputSource, StepTask, TaskResult, execute_task, load_inputs,
@@ -54,7 +54,8 @@ class PipelineExecution:
     """The state of one run: step statuses, output references and in-memory values."""
 
     def __init__(self, composed: ComposedPipeline, config: Any, *,
-                 enable_cache: bool | None = None, orchestrator: str = "local") -> None:
+                 enable_cache: bool | None = None, orchestrator: str = "local",
+                 params: dict[str, Any] | None = None) -> None:
         self.composed = composed
         self.config = config
         self.hook = config.hook
@@ -69,7 +70,8 @@ class PipelineExecution:
         self.run = PipelineRun(name=new_run_name(composed.name), pipeline_name=composed.name,
                                item_id=composed.item_id, orchestrator=orchestrator,
                                enable_cache=self._pipeline_cache_enabled(), graph=self.upstream,
-                               artifact_store=getattr(self.artifact_store, "url", None))
+                               artifact_store=getattr(self.artifact_store, "url", None),
+                               params=params or {})
         self.run._steps = {}
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
@@ -128,6 +130,9 @@ class PipelineExecution:
         failed = interrupted is not None or any(s.status == FAILED for s in run.steps.values())
         run.status = FAILED if failed else COMPLETED
         run.finished = time.time()
+        run.n_steps = len(run.steps)
+        run.n_cached = sum(1 for s in run.steps.values() if s.status == CACHED)
+        run._metrics = compute_metrics(run)
         self._stop_flusher()
         if self.flush_error is not None:
             run.status = FAILED
@@ -300,7 +305,8 @@ class PipelineExecution:
         entry = self.cache.lookup(key)
         if entry is None:
             return False
-        refs = {name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"])
+        refs = {name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"],
+                                  o.get("preview"))
                 for name, o in entry.items()}
         verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
         broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
@@ -312,6 +318,8 @@ class PipelineExecution:
         step_run.status = CACHED
         step_run.cache_reason = "cache hit"
         step_run.outputs = refs
+        logged = getattr(self.metadata_store, "logged_metadata", None)  # optional in a plugin's store
+        step_run.metadata = (logged(key) if logged else None) or {}
         logger.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
@@ -320,6 +328,7 @@ class PipelineExecution:
         """Record the result of a task returned by :func:`execute_task`."""
         step_run = self.run.steps[task.step_id]
         step_run.started = result.started
+        step_run.metadata = result.metadata
         if result.ok:
             step_run.status = COMPLETED
             step_run.outputs = result.outputs
@@ -361,13 +370,14 @@ class PipelineExecution:
 
 
 def run_pipeline(composed: ComposedPipeline, config: Any, *, enable_cache: bool | None = None,
-                 orchestrator: Any = None) -> PipelineRun:
+                 orchestrator: Any = None, params: dict[str, Any] | None = None) -> PipelineRun:
     """Run ``composed`` with ``orchestrator`` and return the finished run record."""
     if config.stash.get("api"):
         ensure_api_logging()
     orchestrator = orchestrator or config.make_orchestrator()
     execution = PipelineExecution(composed, config, enable_cache=enable_cache,
-                                  orchestrator=getattr(orchestrator, "name", type(orchestrator).__name__))
+                                  orchestrator=getattr(orchestrator, "name", type(orchestrator).__name__),
+                                  params=params)
     execution.start()
     try:
         orchestrator.run(execution)

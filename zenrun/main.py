@@ -155,6 +155,7 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
+    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
@@ -235,7 +236,7 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
 
             try:
                 run = run_pipeline(composed, config, enable_cache=_run_enable_cache(config),
-                                   orchestrator=orchestrator)
+                                   orchestrator=orchestrator, params=item_params(item))
             except Exception:  # a plugin or zenrun itself failed: this pipeline only
                 import traceback
 
@@ -310,7 +311,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
             end(item, report, started)
             continue
         execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
-                                      orchestrator=orchestrator.name)
+                                      orchestrator=orchestrator.name, params=item_params(item))
         waiting[id(execution)] = (item, report, started)
         executions.append(execution)
 
@@ -365,6 +366,21 @@ def _run_enable_cache(config: Any) -> bool | None:
         return False
     run_config = config.stash.get("run_config")
     return run_config.enable_cache if run_config is not None else None
+
+
+def item_params(item: Item) -> dict[str, Any]:
+    """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
+    from zenrun.stepcontext import to_json_value
+
+    values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
+    params: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            params[name] = to_json_value(value, name)
+        except TypeError:  # a config object or anything else: its readable form
+            dump = getattr(value, "model_dump", None)
+            params[name] = dump(mode="json", exclude_defaults=True) if dump else repr(value)
+    return params
 
 
 def _direct_argnames(item: Item) -> set[str]:

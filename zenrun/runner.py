@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun.artifacts.preview import preview
 from zenrun.artifacts.store import ArtifactError
 from zenrun.metadata.records import ArtifactRef
+from zenrun.stepcontext import step_context
 
 logger = logging.getLogger("zenrun")
 _ZENRUN_DIR = str(Path(__file__).parent)
@@ -77,6 +79,7 @@ class TaskResult:
     outputs: dict[str, ArtifactRef] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
 
 
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
@@ -160,7 +163,8 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
                 f"materializer: {type(exc).__name__}: {exc}") from None
         digest, size = artifact_store.put(data)
         refs[name] = ArtifactRef(digest, size, materializer.name,
-                                 f"{type(value).__module__}.{type(value).__qualname__}")
+                                 f"{type(value).__module__}.{type(value).__qualname__}",
+                                 preview(value))
     return refs
 
 
@@ -175,20 +179,23 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
-        try:
-            returned = _call(task, artifact_store, materializers)
-            values = split_outputs(task, returned)
-            refs = materialize(task, values, artifact_store, materializers)
-        except InputArtifactError:
-            raise
-        except StepOutputError as exc:
-            return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n")
-        except (Exception, SystemExit) as exc:  # sys.exit() in a step fails the step, as in pytest
-            if attempt < attempts:
-                logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
-                               task.step_id, attempt, attempts, type(exc).__name__, exc)
-                continue
-            return TaskResult(task.step_id, False, started, time.time(), error=user_traceback(exc))
+        with step_context(task.step_id) as context:
+            try:
+                returned = _call(task, artifact_store, materializers)
+                values = split_outputs(task, returned)
+                refs = materialize(task, values, artifact_store, materializers)
+            except InputArtifactError:
+                raise
+            except StepOutputError as exc:
+                return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n",
+                                  metadata=context.metadata)
+            except (Exception, SystemExit) as exc:  # sys.exit() in a step fails the step, as in pytest
+                if attempt < attempts:
+                    logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
+                                   task.step_id, attempt, attempts, type(exc).__name__, exc)
+                    continue
+                return TaskResult(task.step_id, False, started, time.time(),
+                                  error=user_traceback(exc), metadata=context.metadata)
         return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
-                          values=values if keep_values else {})
+                          values=values if keep_values else {}, metadata=context.metadata)
     raise AssertionError("unreachable")  # pragma: no cover

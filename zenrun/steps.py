@@ -58,6 +58,8 @@ class Step:
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
                  enable_cache: bool | None = None, retries: int = 0,
                  cache_version: str | None = None) -> None:
+        _check_settings(fn, name=name, enable_cache=enable_cache, retries=retries,
+                        cache_version=cache_version)
         self.fn = fn
         self.name = name or fn.__name__
         self.enable_cache = enable_cache
@@ -148,8 +150,8 @@ class StepInstance:
 
     def configure(self, *, name: str | None = None, enable_cache: bool | None = None) -> StepInstance:
         """Rename this invocation (``name=``) or set its caching; returns self."""
+        _check_settings(self.step.fn, name=name, enable_cache=enable_cache, what=".configure()")
         if name is not None:
-            compose.check_step_id(name)
             self.name = name
         if enable_cache is not None:
             self.enable_cache = enable_cache
@@ -185,6 +187,30 @@ class StepInstance:
         return f"<step instance {self.id}>"
 
 
+class StepDefinitionError(TypeError):
+    """A ``@step(...)`` or ``.configure(...)`` argument of the wrong type or value."""
+
+
+def _check_settings(fn: Any, *, name: Any = None, enable_cache: Any = None, retries: Any = 0,
+                    cache_version: Any = None, what: str = "@step()") -> None:
+    """Reject bad decorator arguments where they are written, naming step and field."""
+    label = getattr(fn, "__qualname__", repr(fn))
+    problems = []
+    if name is not None:
+        try:
+            compose.check_step_id(name)
+        except compose.ComposeError:
+            problems.append(f"name={name!r}: a step id holds only letters, digits and _ - . [ ] =")
+    if enable_cache is not None and not isinstance(enable_cache, bool):
+        problems.append(f"enable_cache={enable_cache!r}: must be True, False or None")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        problems.append(f"retries={retries!r}: must be an integer >= 0")
+    if cache_version is not None and not isinstance(cache_version, (str, int)):
+        problems.append(f"cache_version={cache_version!r}: must be a string (or None)")
+    if problems:
+        raise StepDefinitionError(f"{what} of step {label!r}: " + "; ".join(problems))
+
+
 @overload
 def step(fn: Callable[..., Any]) -> Step: ...
 @overload
@@ -196,6 +222,10 @@ def step(fn: Callable[..., Any] | None = None, *, name: str | None = None,
          enable_cache: bool | None = None, retries: int = 0,
          cache_version: str | None = None) -> Any:
     """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``."""
+    if fn is not None and not callable(fn):
+        raise StepDefinitionError(f"@step({fn!r}): the step's settings are keyword arguments, "
+                                  f"e.g. @step(name={fn!r})")
+
     def decorate(func: Callable[..., Any]) -> Step:
         return Step(func, name=name, enable_cache=enable_cache, retries=retries,
                     cache_version=cache_version)

@@ -243,7 +243,16 @@ def _write_all(fd: int, data: bytes) -> None:
 def zenrun_addoption(parser: Any) -> None:
     parser.addini("verify_on_hit", "cache hits re-hash artifacts up to this many bytes "
                   f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
-                  default=VERIFY_ON_HIT)
+                  type="int", default=VERIFY_ON_HIT)
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    if config.getini("verify_on_hit") < 0:
+        from zenrun.config import UsageError
+
+        raise UsageError(f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
+                         f"not {config.getini('verify_on_hit')!r}")
 
 
 @hookimpl

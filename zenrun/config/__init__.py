@@ -149,7 +149,12 @@ class Config:
     def store_path(self) -> Path:
         """``--store``, else ``$ZENRUN_STORE``, else ``.zenrun/`` in the rootdir."""
         explicit = self.getoption("store", None) or os.environ.get("ZENRUN_STORE")
-        return Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
+        path = Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
+        blocking = next((p for p in (path, *path.parents) if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            source = ("--store" if self.getoption("store", None) else "ZENRUN_STORE") if explicit else "the store"
+            raise UsageError(f"{source} {path}: {blocking} is a file, not a directory")
+        return path
 
     @cached_property
     def artifact_store(self) -> Any:
@@ -260,6 +265,7 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
 
         load_initial_conftests(config, early.paths)
     config.option = config.parser.parse(args)
+    config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest

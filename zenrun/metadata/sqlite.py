@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.queries import RunQueries
 from zenrun.metadata.records import (
     FAILED, RUNNING, ArtifactRef, PipelineRun, StepRun,
 )
@@ -25,20 +26,51 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, pipeline TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, item_id TEXT,
-    enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT);
+    enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT,
+    artifact_store TEXT, params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, config TEXT, cache_key TEXT,
-    cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT,
+    cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT, metadata TEXT, captured TEXT,
     PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS artifacts (
-    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT);
+    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT,
+    preview TEXT);
 CREATE TABLE IF NOT EXISTS step_io (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     position INTEGER, digest TEXT, source_step TEXT, source_output TEXT);
 CREATE INDEX IF NOT EXISTS step_io_by_step ON step_io (run_id, step_id);
 """
+
+# Columns added after the first release: ALTER TABLE adds them to older stores.
+ADDED_COLUMNS = {
+    "runs": [("artifact_store", "TEXT"), ("params", "TEXT"), ("metrics", "TEXT"),
+             ("n_steps", "INTEGER"), ("n_cached", "INTEGER")],
+    "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
+    "artifacts": [("preview", "TEXT")],
+}
+# Created after the migration (they may use added columns).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_by_item ON runs (item_id, id);
+CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
+"""
+STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, cache_key, "
+                "cache_parts, cache_reason, error, upstream, metadata, captured")
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
+    missing = [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
+               for name, kind in columns
+               if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
+    for table, name, kind in missing:
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:  # another process migrated it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
+    db.executescript(INDEXES)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -51,16 +83,14 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-class SqliteMetadataStore:
+class SqliteMetadataStore(RunQueries):
     """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._db = connect(self.path)
         self._db.executescript(SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        if "artifact_store" not in columns:  # a store made before runs recorded it
-            self._db.execute("ALTER TABLE runs ADD COLUMN artifact_store TEXT")
+        migrate(self._db)
         self._pending: list[tuple[Any, list[Any], list[Any]]] = []
         self._lock = threading.Lock()  # the buffer
         self._db_lock = threading.RLock()  # the connection, shared with the flush thread
@@ -90,10 +120,12 @@ class SqliteMetadataStore:
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
-                "orchestrator, graph, pid, host, artifact_store) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "orchestrator, graph, pid, host, artifact_store, params) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run.name, run.pipeline_name, run.status, run.started, run.item_id,
                  None if run.enable_cache is None else int(run.enable_cache), run.orchestrator,
-                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store))
+                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store,
+                 _dumps(run.params, ordered=True)))
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
@@ -104,10 +136,11 @@ class SqliteMetadataStore:
         """
         s, run_id = step_run, run.id
         row = (run_id, s.id, s.name, s.status, s.started, s.finished, _dumps(s.config),
-               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream))
+               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream),
+               _dumps(s.metadata or None, ordered=True), _dumps(s.captured or None))
         io_rows, artifacts = [], []
         for name, ref in s.outputs.items():
-            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name))
+            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
             io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
         for name, sources in s.inputs.items():
             for position, (source_step, source_output, ref) in enumerate(sources):
@@ -137,30 +170,35 @@ class SqliteMetadataStore:
             steps.append(row)
             io_rows.extend(io)
         with self._db_lock, self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", artifacts)
+            db.executemany("INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
+                           "preview) VALUES (?,?,?,?,?)", artifacts)
             db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
-            db.executemany("INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
+            db.executemany(f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) "
+                           f"VALUES ({','.join('?' * 14)})", steps)
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
     def finish_run(self, run: PipelineRun) -> None:
         """Flush the run's steps and store its final status, in one transaction."""
         self.flush()
         with self._db_lock, self._transaction() as db:
-            db.execute("UPDATE runs SET status=?, finished=? WHERE id=?",
-                       (run.status, run.finished, run.id))
+            db.execute("UPDATE runs SET status=?, finished=?, metrics=?, n_steps=?, n_cached=? "
+                       "WHERE id=?", (run.status, run.finished, _dumps(run.metrics, ordered=True), run.n_steps,
+                                      run.n_cached, run.id))
 
     # -- reading ------------------------------------------------------------------
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
-        run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph, \
-            artifact_store = row
+        (run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph,
+         artifact_store, params, metrics, n_steps, n_cached) = row
         return PipelineRun(name=name, pipeline_name=pipeline, status=status, started=started,
                            finished=finished, item_id=item_id,
                            enable_cache=None if enable_cache is None else bool(enable_cache),
                            orchestrator=orch, graph=json.loads(graph or "{}"), id=run_id,
-                           artifact_store=artifact_store, _steps_loader=self.load_steps)
+                           artifact_store=artifact_store, params=_loads(params) or {},
+                           n_steps=n_steps, n_cached=n_cached, _metrics=_loads(metrics),
+                           _steps_loader=self.load_steps)
 
     _RUN_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
-                    "orchestrator, graph, artifact_store")
+                    "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached")
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         """Runs, oldest first; of one pipeline when ``pipeline`` is given."""
@@ -184,19 +222,19 @@ class SqliteMetadataStore:
 
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
-        artifacts = {r[0]: ArtifactRef(r[0], r[1], r[2], r[3], store_url=run.artifact_store)
-                     for r in self._db.execute(
-            "SELECT a.digest, a.size, a.materializer, a.type FROM artifacts a JOIN step_io io "
+        artifacts = {r[0]: ArtifactRef(*r, store_url=run.artifact_store) for r in self._db.execute(
+            "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
             "ON io.digest = a.digest WHERE io.run_id=?", (run.id,))}
         steps: dict[str, StepRun] = {}
         for row in self._db.execute(
                 "SELECT step_id, step_name, status, started, finished, config, cache_key, "
-                "cache_parts, cache_reason, error, upstream FROM steps WHERE run_id=? "
-                "ORDER BY started, rowid", (run.id,)):
+                "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
+                "WHERE run_id=? ORDER BY started, rowid", (run.id,)):
             steps[row[0]] = StepRun(
                 id=row[0], name=row[1], status=row[2], started=row[3], finished=row[4],
                 config=_loads(row[5]), cache_key=row[6], cache_parts=_loads(row[7]),
                 cache_reason=row[8], error=row[9], upstream=json.loads(row[10] or "[]"),
+                metadata=_loads(row[11]) or {}, captured=_loads(row[12]) or {},
                 run_name=run.name, pipeline_name=run.pipeline_name)
         for step_id, kind, name, position, digest, source_step, source_output in self._db.execute(
                 "SELECT step_id, kind, name, position, digest, source_step, source_output "
@@ -262,8 +300,9 @@ class _Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+def _dumps(value: Any, ordered: bool = False) -> str | None:
+    """JSON text; keys sorted unless their order means something (metrics: logging order)."""
+    return None if value is None else json.dumps(value, sort_keys=not ordered, default=str)
 
 
 def _loads(text: str | None) -> Any:
