@@ -44,6 +44,7 @@ _EXPORTS = {
     "UsageError": "zenrun.config",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "fail": "zenrun.outcomes",
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
@@ -53,6 +54,8 @@ _EXPORTS = {
     "param": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
     "runs_table": "zenrun.metadata.api",
+    "skip": "zenrun.outcomes",
+    "xfail": "zenrun.outcomes",
     "step": "zenrun.steps",
 }
 
@@ -80,6 +83,7 @@ if TYPE_CHECKING:
     from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
+    from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,

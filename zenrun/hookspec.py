@@ -106,6 +106,20 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
 
 
 @hookspec
+def zenrun_generate_tests(metafunc: Any) -> None:
+    """Parametrize a pipeline function, as pytest's ``pytest_generate_tests``:
+    ``metafunc.parametrize(argnames, argvalues, indirect=, ids=, scope=)``;
+    ``metafunc.fixturenames``, ``.function``, ``.module``, ``.config``. A
+    pipeline module may define it too (for its own pipelines); a conftest's
+    applies to the modules below it."""
+
+
+@hookspec(firstresult=True)
+def zenrun_make_parametrize_id(config: Config, val: Any, argname: str) -> str | None:
+    """The id of parameter value ``val`` of ``argname``, or None for the default."""
+
+
+@hookspec
 def zenrun_collection_modifyitems(session: Session, config: Config, items: list[Item]) -> None:
     """Filter or re-order ``items`` in place (``-k`` and ``-m`` do it here);
     report removed items with ``config.hook.zenrun_deselected(items=...)``."""

@@ -12,11 +12,12 @@ from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, UsageError, create_config, set_active_config
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.marks import skip_reason
+from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.runner import user_traceback
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+XFAILED, XPASSED = "xfailed", "xpassed"
 
 
 @dataclass
@@ -220,49 +221,129 @@ def _check_run_config_steps(config: Any, session: Session) -> None:
     raise UsageError("\n".join(lines))
 
 
+def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> None:
+    """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
+    if isinstance(exc, Skipped):
+        report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
+    elif isinstance(exc, XFailed):
+        report.outcome, report.longrepr = XFAILED, exc.msg or ""
+    elif isinstance(exc, Failed):
+        report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
+        report.longrepr = f"{where} of {report.nodeid} failed: {exc.msg or ''}"
+    else:  # SystemExit: this item only, never the session (issue 6 point 10)
+        report.outcome = ERROR
+        report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
+
+
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
+    report, composed, xfail, started = prepare_item(session, item)
+    if composed is not None:
+        from zenrun.execution import run_pipeline
+
+        try:
+            report.run = run_pipeline(composed, session.config,
+                                      enable_cache=_run_enable_cache(session.config),
+                                      orchestrator=orchestrator, params=item_params(item))
+        except Exception:  # a plugin or zenrun itself failed: this pipeline only
+            import traceback
+
+            report.outcome = ERROR
+            report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
+    return finish_item(session, item, report, xfail, started)
+
+
+def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, float]:
+    """Start ``item``: its skip and xfail marks, fixtures and composed pipeline.
+
+    Returns ``(report, composed or None, xfail or None, start time)``; without
+    a composed pipeline, ``report`` says why (skipped, error).
+    """
+    from zenrun.skipping import evaluate_skip, evaluate_xfail
+
     config = session.config
     config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED)
-    reason = skip_reason(item.marks)
+    setup = session.setup_state
+    xfail = None
+    try:
+        reason = evaluate_skip(item.marks, item, config)
+        xfail = evaluate_xfail(item.marks, item, config)
+    except Failed as exc:
+        reason = None
+        report.outcome, report.longrepr = ERROR, f"{item.nodeid}: {exc.msg}"
+    if report.outcome == ERROR:
+        return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
+        return report, None, xfail, started
+    if xfail is not None and not xfail.run:
+        report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
+        return report, None, xfail, started
+    where = "setup"
+    try:
+        if item.missing:
+            raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
+                                                      item.nodeid)
+        direct = _direct_argnames(item)
+        eager = [*session.fixturemanager.autouse(item.module_path),
+                 *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+        values = {}
+        for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
+                                   *(["request"] if "request" in direct else [])]):
+            value = setup.getfixturevalue(name, item)
+            if name in direct:
+                values[name] = value
+        run_config = config.stash.get("run_config")
+
+        def fixture_lookup(name: str) -> Any:
+            if session.fixturemanager.get(name, item.module_path) is None:
+                return None
+            return setup.getfixturevalue(name, item)
+
+        where = "compose"
+        steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+        composed = item.compose(values, run_config=steps,
+                                fixture_lookup=fixture_lookup, item_id=item.nodeid)
+    except (ComposeError, FixtureLookupError) as exc:
+        report.outcome, report.longrepr = ERROR, str(exc)
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, where)
+    except Exception as exc:
+        report.outcome = ERROR
+        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
     else:
-        composed = compose_item(session, item, report)
-        if composed is not None:
-            from zenrun.execution import run_pipeline
-
-            try:
-                run = run_pipeline(composed, config, enable_cache=_run_enable_cache(config),
-                                   orchestrator=orchestrator, params=item_params(item))
-            except Exception:  # a plugin or zenrun itself failed: this pipeline only
-                import traceback
-
-                report.outcome = ERROR
-                report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
-            else:
-                _set_run(report, run)
-    return _end_item(session, item, report, started)
+        return report, composed, xfail, started
+    return report, None, xfail, started
 
 
-def _set_run(report: ItemReport, run: PipelineRun) -> None:
-    report.run = run
-    if run.status == FAILED:
+def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
+                started: float) -> ItemReport:
+    """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
+    from zenrun.skipping import raised_matches
+
+    run = report.run
+    if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
         report.longrepr = failure_text(run)
-
-
-def _end_item(session: Session, item: Item, report: ItemReport, started: float) -> ItemReport:
-    """Tear down the item's pipeline fixtures and report it."""
+    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
+        _apply_xfail(report, xfail, raised_matches)
     for exc in session.setup_state.teardown("pipeline", item):
-        if report.outcome == PASSED:
+        if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
             report.outcome = ERROR
         report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.duration = time.perf_counter() - started
     session.config.hook.zenrun_item_report(report=report)
     return report
+
+
+def _run_enable_cache(config: Any) -> bool | None:
+    """``--no-cache``, else the run config's ``enable_cache``, else None (the pipeline decides)."""
+    if config.getoption("no_cache"):
+        return False
+    run_config = config.stash.get("run_config")
+    return run_config.enable_cache if run_config is not None else None
 
 
 def run_items_together(session: Session, orchestrator: Any) -> None:
@@ -279,11 +360,11 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
 
     config = session.config
     left_in_module = collections.Counter(item.module_path for item in session.items)
-    waiting: dict[int, tuple[Item, ItemReport, float]] = {}
+    waiting: dict[int, tuple[Item, ItemReport, Any, float]] = {}
     executions = []
 
-    def end(item: Item, report: ItemReport, started: float) -> None:
-        session.reports.append(_end_item(session, item, report, started))
+    def end(item: Item, report: ItemReport, xfail: Any, started: float) -> None:
+        session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
             for exc in session.setup_state.teardown("module", item):
@@ -294,40 +375,30 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
     for item in session.items:
         if session.shouldstop:
             break
-        config.hook.zenrun_item_start(item=item)
-        started = time.perf_counter()
-        report = ItemReport(item.nodeid, PASSED)
-        reason = skip_reason(item.marks)
-        composed = None
-        if reason is not None:
-            report.outcome, report.longrepr = SKIPPED, reason
-        else:
-            composed = compose_item(session, item, report)
-            check = getattr(orchestrator, "check", None)
-            problem = composed is not None and check is not None and check(composed)
-            if problem:
-                report.outcome, report.longrepr, composed = ERROR, problem, None
+        report, composed, xfail, started = prepare_item(session, item)
+        check = getattr(orchestrator, "check", None)
+        problem = composed is not None and check is not None and check(composed)
+        if problem:
+            report.outcome, report.longrepr, composed = ERROR, problem, None
         if composed is None:
-            end(item, report, started)
+            end(item, report, xfail, started)
             continue
         execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
                                       orchestrator=orchestrator.name, params=item_params(item))
-        waiting[id(execution)] = (item, report, started)
+        waiting[id(execution)] = (item, report, xfail, started)
         executions.append(execution)
 
     def on_finish(execution: Any, error: str | None) -> None:
-        item, report, started = waiting.pop(id(execution))
+        item, report, xfail, started = waiting.pop(id(execution))
+        run = execution.run
         if error is not None:
             report.outcome = ERROR
             report.longrepr = f"internal error while running {item.nodeid}:\n{error}"
-        else:
-            _set_run(report, execution.run)
-            run = execution.run
-            if run.status == FAILED and run.error is None and all(
-                    s.status != FAILED for s in run.steps.values()):  # cut short by -x
-                report.outcome = SKIPPED
-                report.longrepr = "stopped before it finished (-x)"
-        end(item, report, started)
+        elif run.status == FAILED and run.error is None and all(
+                s.status != FAILED for s in run.steps.values()):  # cut short by -x
+            report.outcome, report.longrepr = SKIPPED, "stopped before it finished (-x)"
+        report.run = run
+        end(item, report, xfail, started)
 
     if executions and not session.shouldstop:
         scheduler = orchestrator.run_many(executions, exitfirst=config.getoption("exitfirst"),
@@ -336,36 +407,15 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
             session.shouldstop = f"{scheduler.stopped}; {len(waiting)} pipeline(s) not started"
 
 
-def compose_item(session: Session, item: Item, report: ItemReport) -> Any:
-    """Set up ``item``'s fixtures and compose its pipeline; on error, None (``report`` says why)."""
-    config, setup = session.config, session.setup_state
-    try:
-        values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
-                  if name in _direct_argnames(item)}
-        run_config = config.stash.get("run_config")
-
-        def fixture_lookup(name: str) -> Any:
-            if session.fixturemanager.get(name, item.module_path) is None:
-                return None
-            return setup.getfixturevalue(name, item)
-
-        steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-        return item.compose(values, run_config=steps,
-                            fixture_lookup=fixture_lookup, item_id=item.nodeid)
-    except (ComposeError, FixtureLookupError) as exc:
-        report.outcome, report.longrepr = ERROR, str(exc)
-    except Exception as exc:
-        report.outcome = ERROR
-        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
-    return None
-
-
-def _run_enable_cache(config: Any) -> bool | None:
-    """``--no-cache``, else the run config's ``enable_cache``, else None (the pipeline decides)."""
-    if config.getoption("no_cache"):
-        return False
-    run_config = config.stash.get("run_config")
-    return run_config.enable_cache if run_config is not None else None
+def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
+    if report.outcome == FAILED_OUTCOME:
+        errors = [s.error for s in report.run.steps.values() if s.error] if report.run else []
+        if all(raised_matches(xfail.raises, e) for e in errors) or not errors:
+            report.outcome, report.longrepr = XFAILED, xfail.reason
+    elif xfail.strict:
+        report.outcome, report.longrepr = FAILED_OUTCOME, f"[XPASS(strict)] {xfail.reason}".rstrip()
+    else:
+        report.outcome, report.longrepr = XPASSED, xfail.reason
 
 
 def item_params(item: Item) -> dict[str, Any]:

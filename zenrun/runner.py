@@ -16,6 +16,7 @@ from typing import Any
 from zenrun.artifacts.preview import preview
 from zenrun.artifacts.store import ArtifactError
 from zenrun.metadata.records import ArtifactRef
+from zenrun.outcomes import OutcomeException
 from zenrun.stepcontext import step_context
 
 logger = logging.getLogger("zenrun")
@@ -189,7 +190,7 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
             except StepOutputError as exc:
                 return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n",
                                   metadata=context.metadata)
-            except (Exception, SystemExit) as exc:  # sys.exit() in a step fails the step, as in pytest
+            except (Exception, SystemExit, OutcomeException) as exc:  # sys.exit(), zenrun.fail(): the step fails
                 if attempt < attempts:
                     logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
                                    task.step_id, attempt, attempts, type(exc).__name__, exc)

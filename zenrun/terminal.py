@@ -13,8 +13,10 @@ import pluggy
 
 from zenrun.hookspec import hookimpl
 
-_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
-_OUTCOME_WORD = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED"}
+_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x",
+                 "xpassed": "X"}
+_OUTCOME_WORD = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED",
+                 "xfailed": "XFAIL", "xpassed": "XPASS"}
 
 
 class TerminalWriter:
@@ -254,7 +256,7 @@ class TerminalReporter:
         for report in self.reports:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
         parts = []
-        for outcome in ("failed", "passed", "skipped"):
+        for outcome in ("failed", "passed", "skipped", "xfailed", "xpassed"):
             if counts.get(outcome):
                 parts.append(f"{counts[outcome]} {outcome}")
         if self.deselected:
