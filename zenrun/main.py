@@ -156,7 +156,9 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
-    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
+    if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
+        raise UsageError(f"the store {config.store_path} is read-only: it can be listed "
+                         "(--runs, --show) but runs cannot be recorded; use --store elsewhere")
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
@@ -245,6 +247,8 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
             report.run = run_pipeline(composed, session.config,
                                       enable_cache=_run_enable_cache(session.config),
                                       orchestrator=orchestrator, params=item_params(item))
+        except UsageError:  # e.g. a damaged store: the session stops, exit 4
+            raise
         except Exception:  # a plugin or zenrun itself failed: this pipeline only
             import traceback
 

@@ -179,9 +179,11 @@ class Scheduler:
         """Call ``fn``; an internal error fails that run only, not the session."""
         if job.broken is not None:
             return
+        from zenrun.config import UsageError
+
         try:
             fn(*args)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, UsageError):  # the session's, not this run's
             raise
         except Exception as exc:
             job.broken = traceback.format_exc()
