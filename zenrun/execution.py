@@ -14,6 +14,7 @@ records and hooks once it is done. The protocol, for any orchestrator::
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import logging
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 
 from zenrun.cache import CanonicalJSONError, canonical_json, cache_key, explain_miss, key_parts
 from zenrun.compose import ComposedPipeline, OutputHandle
+from zenrun.config.argparsing import UsageError
 from zenrun.metadata.records import (
     CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun, compute_metrics,
 )
@@ -84,6 +86,7 @@ class PipelineExecution:
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
                                          name="zenrun-flush")
+        self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
 
@@ -113,6 +116,9 @@ class PipelineExecution:
         logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
+        checkpoint = getattr(self.artifact_store, "checkpoint", None)
+        if checkpoint is not None:  # a write lost by this run fails this run only
+            self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
         self.metadata_store.create_run(run)
         self._flusher.start()
         self.hook.zenrun_pipeline_run_start(run=run)
@@ -139,6 +145,8 @@ class PipelineExecution:
             run.error = (f"the artifacts or records of this run could not be stored: "
                          f"{type(self.flush_error).__name__}: {self.flush_error}")
         self.metadata_store.finish_run(run)
+        if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
+            raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)
         logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run
@@ -151,7 +159,7 @@ class PipelineExecution:
                 if flush is None:
                     continue
                 try:
-                    flush(before_commit=self.artifact_store.sync)
+                    flush(before_commit=self._sync)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     if self.flush_error is None:
                         self.flush_error = exc

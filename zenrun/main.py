@@ -156,7 +156,9 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
-    config.metadata_store  # opened now: a bad or damaged store is a usage error, not one per item
+    if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
+        raise UsageError(f"the store {config.store_path} is read-only: it can be listed "
+                         "(--runs, --show) but runs cannot be recorded; use --store elsewhere")
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
@@ -164,7 +166,9 @@ def _main(config: Any, session: Session) -> int:
         getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
     session.run_config_steps = _run_config_steps(config, session.items)
-    for index, item in enumerate(session.items):
+    if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
+        run_items_together(session, orchestrator)
+    for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
@@ -235,7 +239,31 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> No
 
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
-    from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
+    report, composed, xfail, started = prepare_item(session, item)
+    if composed is not None:
+        from zenrun.execution import run_pipeline
+
+        try:
+            report.run = run_pipeline(composed, session.config,
+                                      enable_cache=_run_enable_cache(session.config),
+                                      orchestrator=orchestrator, params=item_params(item))
+        except UsageError:  # e.g. a damaged store: the session stops, exit 4
+            raise
+        except Exception:  # a plugin or zenrun itself failed: this pipeline only
+            import traceback
+
+            report.outcome = ERROR
+            report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
+    return finish_item(session, item, report, xfail, started)
+
+
+def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, float]:
+    """Start ``item``: its skip and xfail marks, fixtures and composed pipeline.
+
+    Returns ``(report, composed or None, xfail or None, start time)``; without
+    a composed pipeline, ``report`` says why (skipped, error).
+    """
+    from zenrun.skipping import evaluate_skip, evaluate_xfail
 
     config = session.config
     config.hook.zenrun_item_start(item=item)
@@ -250,73 +278,138 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
         reason = None
         report.outcome, report.longrepr = ERROR, f"{item.nodeid}: {exc.msg}"
     if report.outcome == ERROR:
-        pass
-    elif reason is not None:
+        return report, None, xfail, started
+    if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
-    elif xfail is not None and not xfail.run:
+        return report, None, xfail, started
+    if xfail is not None and not xfail.run:
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
+        return report, None, xfail, started
+    where = "setup"
+    try:
+        if item.missing:
+            raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
+                                                      item.nodeid)
+        direct = _direct_argnames(item)
+        eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
+                             *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+                 if n not in item.params]  # a parametrized name shadows the fixture
+        values = {}
+        for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
+                                   *(["request"] if "request" in direct else [])]):
+            value = setup.getfixturevalue(name, item)
+            if name in direct:
+                values[name] = value
+        run_config = config.stash.get("run_config")
+
+        def fixture_lookup(name: str) -> Any:
+            if session.fixturemanager.get(name, item.module_path) is None:
+                return None
+            return setup.getfixturevalue(name, item)
+
+        where = "compose"
+        steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+        composed = item.compose(values, run_config=steps,
+                                fixture_lookup=fixture_lookup, item_id=item.nodeid)
+    except (ComposeError, FixtureLookupError) as exc:
+        report.outcome, report.longrepr = ERROR, str(exc)
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, where)
+    except Exception as exc:
+        report.outcome = ERROR
+        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
     else:
-        where = "setup"
-        try:
-            if item.missing:
-                raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
-                                                          item.nodeid)
-            direct = _direct_argnames(item)
-            eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
-                                 *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
-                     if n not in item.params]  # a parametrized name shadows the fixture
-            values = {}
-            for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
-                                       *(["request"] if "request" in direct else [])]):
-                value = setup.getfixturevalue(name, item)
-                if name in direct:
-                    values[name] = value
-            run_config = config.stash.get("run_config")
+        return report, composed, xfail, started
+    return report, None, xfail, started
 
-            def fixture_lookup(name: str) -> Any:
-                if session.fixturemanager.get(name, item.module_path) is None:
-                    return None
-                return setup.getfixturevalue(name, item)
 
-            where = "compose"
-            steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            composed = item.compose(values, run_config=steps,
-                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
-        except (ComposeError, FixtureLookupError) as exc:
-            report.outcome, report.longrepr = ERROR, str(exc)
-        except (OutcomeException, SystemExit) as exc:
-            _outcome_exception(report, exc, where)
-        except Exception as exc:
+def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
+                started: float) -> ItemReport:
+    """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
+    from zenrun.skipping import raised_matches
+
+    run = report.run
+    if run is not None and run.status == FAILED and report.outcome == PASSED:
+        report.outcome = FAILED_OUTCOME
+        report.longrepr = failure_text(run)
+    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
+        _apply_xfail(report, xfail, raised_matches)
+    for exc in session.setup_state.teardown("pipeline", item):
+        if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
             report.outcome = ERROR
-            report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
-        else:
-            from zenrun.execution import run_pipeline
-
-            enable_cache = False if config.getoption("no_cache") else None
-            if enable_cache is None and run_config is not None:
-                enable_cache = run_config.enable_cache
-            try:
-                run = run_pipeline(composed, config, enable_cache=enable_cache,
-                                   orchestrator=orchestrator, params=item_params(item))
-            except Exception:  # a plugin or zenrun itself failed: this pipeline only
-                import traceback
-
-                report.outcome = ERROR
-                report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
-            else:
-                report.run = run
-                if run.status == FAILED:
-                    report.outcome = FAILED_OUTCOME
-                    report.longrepr = failure_text(run)
-        if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
-            _apply_xfail(report, xfail, raised_matches)
-        for exc in setup.teardown("pipeline", item):
-            if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
-                report.outcome = ERROR
-            report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
+        report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.duration = time.perf_counter() - started
-    config.hook.zenrun_item_report(report=report)
+    session.config.hook.zenrun_item_report(report=report)
     return report
+
+
+def _run_enable_cache(config: Any) -> bool | None:
+    """``--no-cache``, else the run config's ``enable_cache``, else None (the pipeline decides)."""
+    if config.getoption("no_cache"):
+        return False
+    run_config = config.stash.get("run_config")
+    return run_config.enable_cache if run_config is not None else None
+
+
+def run_items_together(session: Session, orchestrator: Any) -> None:
+    """Compose every item in the driver, then run the steps of all of them together.
+
+    Fixtures keep their scopes: each is set up once here, in the driver,
+    and module fixtures are torn down when the last item of their module has
+    finished. ``-x`` stops launching steps at the first failure; runs already
+    started end failed, items not started are not reported (as pytest -x).
+    """
+    import collections
+
+    from zenrun.execution import PipelineExecution
+
+    config = session.config
+    left_in_module = collections.Counter(item.module_path for item in session.items)
+    waiting: dict[int, tuple[Item, ItemReport, Any, float]] = {}
+    executions = []
+
+    def end(item: Item, report: ItemReport, xfail: Any, started: float) -> None:
+        session.reports.append(finish_item(session, item, report, xfail, started))
+        left_in_module[item.module_path] -= 1
+        if left_in_module[item.module_path] == 0:
+            for exc in session.setup_state.teardown("module", item):
+                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
+            session.shouldstop = session.shouldstop or "stopping after 1 failure (-x)"
+
+    for item in session.items:
+        if session.shouldstop:
+            break
+        report, composed, xfail, started = prepare_item(session, item)
+        check = getattr(orchestrator, "check", None)
+        problem = composed is not None and check is not None and check(composed)
+        if problem:
+            report.outcome, report.longrepr, composed = ERROR, problem, None
+        if composed is None:
+            end(item, report, xfail, started)
+            continue
+        execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
+                                      orchestrator=orchestrator.name, params=item_params(item))
+        waiting[id(execution)] = (item, report, xfail, started)
+        executions.append(execution)
+
+    def on_finish(execution: Any, error: str | None) -> None:
+        item, report, xfail, started = waiting.pop(id(execution))
+        run = execution.run
+        if error is not None:
+            report.outcome = ERROR
+            report.longrepr = f"internal error while running {item.nodeid}:\n{error}"
+        elif run.status == FAILED and run.error is None and all(
+                s.status != FAILED for s in run.steps.values()):  # cut short by -x
+            report.outcome, report.longrepr = SKIPPED, "stopped before it finished (-x)"
+        report.run = run
+        end(item, report, xfail, started)
+
+    if executions and not session.shouldstop:
+        scheduler = orchestrator.run_many(executions, exitfirst=config.getoption("exitfirst"),
+                                          on_finish=on_finish)
+        if scheduler.stopped and waiting:
+            session.shouldstop = f"{scheduler.stopped}; {len(waiting)} pipeline(s) not started"
 
 
 def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:

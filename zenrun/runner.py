@@ -68,6 +68,7 @@ class StepTask:
     config: Any
     literals: dict[str, Any]
     wired: dict[str, InputSource | list[InputSource]]
+    attempt: int = 1  # > 1 when re-run after its worker process died
 
 
 @dataclass
@@ -178,7 +179,7 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
     """
     started = time.time()
     attempts = task.step.retries + 1
-    for attempt in range(1, attempts + 1):
+    for attempt in range(task.attempt, attempts + 1):
         with step_context(task.step_id) as context:
             try:
                 returned = _call(task, artifact_store, materializers)

@@ -46,6 +46,7 @@ DEFAULT_PLUGINS = {
     "artifacts": "zenrun.artifacts.store",
     "metadata": "zenrun.metadata.sqlite",
     "cache": "zenrun.cache",
+    "maintenance": "zenrun.maintenance",
     "terminal": "zenrun.terminal",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
