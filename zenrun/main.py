@@ -305,8 +305,9 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
             raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
                                                       item.nodeid)
         direct = _direct_argnames(item)
-        eager = [*session.fixturemanager.autouse(item.module_path),
-                 *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+        eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
+                             *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+                 if n not in item.params]  # a parametrized name shadows the fixture
         values = {}
         for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
                                    *(["request"] if "request" in direct else [])]):
