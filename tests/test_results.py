@@ -396,7 +396,7 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
     result = zenrunner.run(*args)
     assert result.ret == 1
     result.fnmatch_lines([
-        "pipeline_capture.py F.*",
+        "pipeline_capture.py *F*",
         "=*FAILURES*=",
         "*ValueError: boom",
         "-* Captured stdout (boom) -*", "about to fail",

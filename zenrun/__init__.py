@@ -30,6 +30,8 @@ _EXPORTS = {
     "StepTask": "zenrun.remote",
     "TaskResult": "zenrun.remote",
     "execute_task": "zenrun.remote",
+    "pack_task": "zenrun.remote",
+    "run_packed_task": "zenrun.remote",
     "run_task": "zenrun.remote",
     "ship_project_code": "zenrun.remote",
     # Writing and running pipelines.
@@ -44,6 +46,7 @@ _EXPORTS = {
     "UsageError": "zenrun.config",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "fail": "zenrun.outcomes",
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
@@ -53,6 +56,8 @@ _EXPORTS = {
     "param": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
     "runs_table": "zenrun.metadata.api",
+    "skip": "zenrun.outcomes",
+    "xfail": "zenrun.outcomes",
     "step": "zenrun.steps",
 }
 
@@ -80,13 +85,15 @@ if TYPE_CHECKING:
     from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
+    from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,
         MetadataStore, Orchestrator,
     )
     from zenrun.remote import (
-        InputArtifactError, StepTask, TaskResult, execute_task, run_task, ship_project_code,
+        InputArtifactError, StepTask, TaskResult, execute_task, pack_task, run_packed_task,
+        run_task, ship_project_code,
     )
     from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

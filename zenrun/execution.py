@@ -14,6 +14,7 @@ records and hooks once it is done. The protocol, for any orchestrator::
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import logging
 import sys
@@ -23,11 +24,13 @@ from typing import Any
 
 from zenrun.cache import CanonicalJSONError, canonical_json, cache_key, explain_miss, key_parts
 from zenrun.compose import ComposedPipeline, OutputHandle
+from zenrun.config.argparsing import UsageError
 from zenrun.metadata.records import (
     CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun, compute_metrics,
 )
 from zenrun.runner import (
-    InputArtifactError, InputSource, StepTask, TaskResult, execute_task, load_inputs,
+    InputArtifactError, InputSource, StepCallHooks, StepTask, TaskResult, execute_task,
+    load_inputs,
 )
 
 logger = logging.getLogger("zenrun")
@@ -84,8 +87,18 @@ class PipelineExecution:
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
                                          name="zenrun-flush")
+        self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
+        from zenrun.settings import settings_models, validate_settings
+
+        models = settings_models(config)
+        self.step_settings = {  # validated before any step starts: a bad value runs nothing
+            i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
+            if inv.settings or models else {} for i, inv in self.invocations.items()}
+        impls = [(impl.plugin_name, impl.function)
+                 for impl in self.hook.zenrun_step_call.get_hookimpls() if impl.plugin_name != "runner"]
+        self.step_call_hooks = StepCallHooks(self.hook.zenrun_step_call, impls) if impls else None
 
     # -- caching policy --------------------------------------------------------------
     def _pipeline_cache_enabled(self) -> bool:
@@ -115,6 +128,9 @@ class PipelineExecution:
         else:
             state = "disabled" if self.composed.enable_cache is False else "enabled"
             logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        checkpoint = getattr(self.artifact_store, "checkpoint", None)
+        if checkpoint is not None:  # a write lost by this run fails this run only
+            self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
         self.metadata_store.create_run(run)
         self._flusher.start()
         self.hook.zenrun_pipeline_run_start(run=run)
@@ -141,6 +157,8 @@ class PipelineExecution:
             run.error = (f"the artifacts or records of this run could not be stored: "
                          f"{type(self.flush_error).__name__}: {self.flush_error}")
         self.metadata_store.finish_run(run)
+        if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
+            raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)
         logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run
@@ -153,7 +171,7 @@ class PipelineExecution:
                 if flush is None:
                     continue
                 try:
-                    flush(before_commit=self.artifact_store.sync)
+                    flush(before_commit=self._sync)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     if self.flush_error is None:
                         self.flush_error = exc
@@ -233,6 +251,7 @@ class PipelineExecution:
                            upstream=self.upstream[step_id], run_name=self.run.name,
                            pipeline_name=self.run.pipeline_name)
         step_run.config = invocation.config_data
+        step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
         logger.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
@@ -263,7 +282,8 @@ class PipelineExecution:
         for name in wired:
             literals.pop(name, None)
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired, capture=self.config.stash.get("capture"))
+                        literals, wired, step_run=step_run, hooks=self.step_call_hooks,
+                        capture=self.config.stash.get("capture"))
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -344,6 +364,14 @@ class PipelineExecution:
         else:
             step_run.status = FAILED
             step_run.error = result.error
+            if result.internal is not None:  # a plugin's fault, not the step's
+                from zenrun.blame import plugin_of_module
+
+                plugin = plugin_of_module(self.config.pluginmanager, result.internal_module)
+                who = f"plugin {plugin!r} ({result.internal})" if plugin else result.internal
+                step_run.error = f"INTERNALERROR in {who}:\n{result.error}"
+                if self.run.internal_error is None:
+                    self.run.internal_error = f"{who}, running step {task.step_id!r}"
         self._finish_step(step_run, result.outputs, result.finished)
 
     def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],
