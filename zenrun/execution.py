@@ -29,7 +29,8 @@ from zenrun.metadata.records import (
     CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun, compute_metrics,
 )
 from zenrun.runner import (
-    InputArtifactError, InputSource, StepTask, TaskResult, execute_task, load_inputs,
+    InputArtifactError, InputSource, StepCallHooks, StepTask, TaskResult, execute_task,
+    load_inputs,
 )
 
 logger = logging.getLogger("zenrun")
@@ -89,6 +90,15 @@ class PipelineExecution:
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
+        from zenrun.settings import settings_models, validate_settings
+
+        models = settings_models(config)
+        self.step_settings = {  # validated before any step starts: a bad value runs nothing
+            i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
+            if inv.settings or models else {} for i, inv in self.invocations.items()}
+        impls = [(impl.plugin_name, impl.function)
+                 for impl in self.hook.zenrun_step_call.get_hookimpls() if impl.plugin_name != "runner"]
+        self.step_call_hooks = StepCallHooks(self.hook.zenrun_step_call, impls) if impls else None
 
     # -- caching policy --------------------------------------------------------------
     def _pipeline_cache_enabled(self) -> bool:
@@ -239,6 +249,7 @@ class PipelineExecution:
                            upstream=self.upstream[step_id], run_name=self.run.name,
                            pipeline_name=self.run.pipeline_name)
         step_run.config = invocation.config_data
+        step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
         logger.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
@@ -268,7 +279,7 @@ class PipelineExecution:
         for name in wired:
             literals.pop(name, None)
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired)
+                        literals, wired, step_run=step_run, hooks=self.step_call_hooks)
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -348,6 +359,14 @@ class PipelineExecution:
         else:
             step_run.status = FAILED
             step_run.error = result.error
+            if result.internal is not None:  # a plugin's fault, not the step's
+                from zenrun.blame import plugin_of_module
+
+                plugin = plugin_of_module(self.config.pluginmanager, result.internal_module)
+                who = f"plugin {plugin!r} ({result.internal})" if plugin else result.internal
+                step_run.error = f"INTERNALERROR in {who}:\n{result.error}"
+                if self.run.internal_error is None:
+                    self.run.internal_error = f"{who}, running step {task.step_id!r}"
         self._finish_step(step_run, result.outputs, result.finished)
 
     def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from zenrun.config import Config, Parser
     from zenrun.main import ItemReport
     from zenrun.metadata.records import PipelineRun, StepRun
+    from zenrun.runner import StepCall
+    from pydantic import BaseModel
+
     from zenrun.protocols import (
         ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator,
     )
@@ -155,6 +158,15 @@ def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
     """
 
 
+@hookspec
+def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
+    """Return the names your factory answers to for ``kind`` (``"orchestrator"``).
+
+    Used to list the available choices in ``--help`` and in the error for an
+    unknown name (``--orchestrator nope``). Return None for other kinds.
+    """
+
+
 @hookspec(firstresult=True)
 def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
     """Return the session's :class:`~zenrun.protocols.ArtifactStore`.
@@ -241,6 +253,43 @@ def zenrun_step_finish(step_run: StepRun) -> None:
     """Called in the driver when a step invocation is completed, cached,
     failed or skipped (``step_run.status``, ``.outputs``, ``.error``,
     ``.cache_reason``, ``.duration`` are final)."""
+
+
+@hookspec(firstresult=True)
+def zenrun_step_call(step_run: StepRun, call: StepCall) -> bool | None:
+    """Call the step function; called where the step runs.
+
+    That is the driver for ``local`` and thread orchestrators, and the
+    worker process for process and Dask orchestrators: there zenrun
+    registers your implementation on the worker's own plugin manager (it is
+    pickled with each task, so it must be a module-level function or a
+    method of a picklable object; functions of conftest files travel by
+    value). ``step_run`` is the step's record (a copy on a worker: changes
+    do not come back) with ``step_run.settings``; ``call.function``,
+    ``call.kwargs`` and ``call.task`` describe the call.
+
+    Wrap it with ``@hookimpl(wrapper=True)`` and ``result = yield`` (the
+    step's exception is raised at the ``yield``; ``call.result`` holds its
+    return value afterwards); return ``result``. firstresult: the built-in
+    ``runner`` plugin (trylast) performs the call, stores
+    ``call.result`` and returns True; a non-wrapper implementation that
+    returns non-None replaces it. An exception raised by your code (not
+    re-raised from the step) is an internal error of your plugin (exit 3),
+    not a failure of the step. Called once per attempt (``retries``).
+    """
+
+
+@hookspec
+def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel]] | None:
+    """Return ``{namespace: pydantic model class}`` for the step settings you own.
+
+    ``@step(settings={"ns": {...}})``, ``instance.configure(settings=...)``
+    and the run config's ``steps.<id>.settings.ns.<key>`` are validated with
+    the model before a run starts (an error names pipeline, step, field and
+    value) and hooks see the model instance in ``step_run.settings["ns"]``
+    (defaults when a step sets nothing, if the model allows it). Called once
+    per session. Two plugins owning one namespace is a usage error.
+    """
 
 
 @hookspec
