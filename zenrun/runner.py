@@ -6,7 +6,9 @@ Dask worker); it touches only the artifact store, never the metadata store.
 
 from __future__ import annotations
 
+import copy
 import logging
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -78,13 +80,79 @@ class TaskResult:
     error: str | None = None
 
 
+@dataclass
+class StoredValue:
+    """An output held as its stored bytes: each consumer decodes a copy of its own."""
+
+    materializer: Any
+    data: bytes = field(repr=False)
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range)
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return True
+    if kind in (tuple, frozenset) and depth < 20:
+        return all(_immutable(v, depth + 1) for v in value)
+    return False
+
+
+def _is_array(value: Any) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and type(value) is np.ndarray
+
+
+def _read_only(value: Any) -> Any:
+    """``value``, or for a numpy array a read-only view of it (no copy)."""
+    if _is_array(value):
+        value = value.view()
+        value.flags.writeable = False
+    return value
+
+
+def handoff(value: Any, materializer: Any, data: bytes) -> Any:
+    """How an output reaches the consumers in this process: as stored, never shared mutable.
+
+    Immutable values are shared; numpy arrays (stored as ``.npy``, which keeps
+    them exactly) as read-only views; anything else is decoded from the stored
+    bytes for each consumer, as a cached run would load it.
+    """
+    from zenrun.artifacts.materializers import (
+        JsonMaterializer, NumpyMaterializer, PickleMaterializer,
+    )
+
+    if isinstance(materializer, (JsonMaterializer, PickleMaterializer)) and _immutable(value):
+        return value
+    if isinstance(materializer, NumpyMaterializer) and _is_array(value):
+        return _read_only(value)
+    return StoredValue(materializer, data)
+
+
+def private_copy(value: Any) -> Any:
+    """A literal input for one step: immutable values shared, arrays read-only, else a deep copy."""
+    if _immutable(value):
+        return value
+    if _is_array(value):
+        return _read_only(value)
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # not copyable (a lock, a client): the step gets the object itself
+        return value
+
+
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
-    if source.value is not _NOVALUE:
-        return source.value
+    value = source.value
+    if isinstance(value, StoredValue):
+        return _read_only(value.materializer.loads(value.data))
+    if value is not _NOVALUE:
+        return value
     ref = source.ref
     try:
         data = artifact_store.get(ref.digest)
-        return materializers.get(ref.materializer).loads(data)
+        return _read_only(materializers.get(ref.materializer).loads(data))
     except ArtifactError as exc:
         raise InputArtifactError(source.producer, str(exc)) from None
 
@@ -93,7 +161,7 @@ def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None
     """Replace artifact references in ``task.wired`` by their values, in place."""
     for sources in task.wired.values():
         for source in sources if isinstance(sources, list) else [sources]:
-            if source.value is _NOVALUE:
+            if source.value is _NOVALUE or isinstance(source.value, StoredValue):
                 source.value = load_input(source, artifact_store, materializers)
 
 
@@ -146,7 +214,8 @@ def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
 
 
 def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
-                materializers: Any) -> dict[str, ArtifactRef]:
+                materializers: Any, handoffs: dict[str, Any] | None = None) -> dict[str, ArtifactRef]:
+    """Store ``values``; fills ``handoffs`` with what in-process consumers get (:func:`handoff`)."""
     refs = {}
     for name, value in values.items():
         materializer = materializers.for_value(value)
@@ -158,6 +227,8 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
                 f"{type(value).__qualname__} cannot be serialised by the {materializer.name} "
                 f"materializer: {type(exc).__name__}: {exc}") from None
         digest, size = artifact_store.put(data)
+        if handoffs is not None:
+            handoffs[name] = handoff(value, materializer, data)
         refs[name] = ArtifactRef(digest, size, materializer.name,
                                  f"{type(value).__module__}.{type(value).__qualname__}")
     return refs
@@ -177,7 +248,8 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
         try:
             returned = _call(task, artifact_store, materializers)
             values = split_outputs(task, returned)
-            refs = materialize(task, values, artifact_store, materializers)
+            handoffs: dict[str, Any] | None = {} if keep_values else None
+            refs = materialize(task, values, artifact_store, materializers, handoffs)
         except InputArtifactError:
             raise
         except StepOutputError as exc:
@@ -189,5 +261,5 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
                 continue
             return TaskResult(task.step_id, False, started, time.time(), error=user_traceback(exc))
         return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
-                          values=values if keep_values else {})
+                          values=handoffs or {})
     raise AssertionError("unreachable")  # pragma: no cover
