@@ -17,6 +17,7 @@ import inspect
 import itertools
 import json
 import os
+import sqlite3
 import sys
 import sysconfig
 import textwrap
@@ -133,6 +134,12 @@ def _is_project_code(obj: Any) -> bool:
         return path is None or not _is_library_file(path)
     path = _source_file(obj)
     return path is not None and not _is_library_file(path)
+
+
+def is_project_code(obj: Any) -> bool:
+    """Whether ``obj`` (a module, class or function) is defined in the user's project,
+    not in the standard library, site-packages or zenrun itself."""
+    return _is_project_code(obj)
 
 
 def normalized_source(obj: Any) -> str:
@@ -774,16 +781,53 @@ class NullCache:
 
 
 class SqliteCache:
-    """Cache key -> output artifacts, in ``<store>/cache.db``; writes are batched."""
+    """Cache key -> output artifacts, in ``<store>/cache.db``; writes are batched.
+
+    The index is disposable: a damaged ``cache.db`` is rebuilt empty, with a
+    warning (what it held is recomputed, or found again by later runs).
+    """
 
     def __init__(self, path: Path) -> None:
-        from zenrun.metadata.sqlite import connect
-
-        self._db = connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, outputs TEXT NOT NULL)")
+        self.path = Path(path)
         self._pending: dict[str, str] = {}
         self._lock = threading.Lock()
         self._db_lock = threading.Lock()
+        self._db = self._open()
+
+    def _open(self) -> Any:
+        from zenrun.metadata.sqlite import StoreDamagedError, connect
+
+        for attempt in range(2):
+            db = None
+            try:
+                db = connect(self.path)
+                db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, outputs TEXT NOT NULL)")
+                return db
+            except (StoreDamagedError, sqlite3.DatabaseError) as exc:
+                if db is not None:
+                    db.close()
+                if attempt or not _damaged(exc):
+                    raise
+                self._discard(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _discard(self, exc: BaseException) -> None:
+        """Delete the damaged index (and its WAL files); the next open makes a new one."""
+        import logging
+
+        logging.getLogger("zenrun").warning(
+            "The cache index %s is damaged (%s); rebuilding it empty: steps run again once.",
+            self.path, getattr(exc, "problem", exc))
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+
+    def _rebuild(self, exc: BaseException) -> None:
+        self._db.close()
+        self._discard(exc)
+        self._db = self._open()
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
         with self._lock:
@@ -791,8 +835,14 @@ class SqliteCache:
         if pending is not None:
             return json.loads(pending)
         with self._db_lock:
-            row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+            try:
+                row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                if not _damaged(exc):
+                    raise
+                self._rebuild(exc)
+                return None
+        return _entry(row[0]) if row else None
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
         with self._lock:
@@ -814,8 +864,13 @@ class SqliteCache:
                 raise
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))
-            self._db.execute("COMMIT")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))
+                self._db.execute("COMMIT")
+            except BaseException:  # e.g. a full disk: end the transaction, keep the entries
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         # Only now: until committed, lookup() must still find them in memory.
         with self._lock:
             for key, value in pending.items():
@@ -829,8 +884,37 @@ class SqliteCache:
             self._db.execute("DELETE FROM cache")
 
     def close(self) -> None:
-        self.flush()
-        self._db.close()
+        try:
+            self.flush()
+        except Exception as exc:  # an index entry lost is a cache miss later, not an error now
+            import logging
+
+            logging.getLogger("zenrun").warning("Could not write the cache index %s: %s",
+                                                self.path, exc)
+        finally:
+            self._db.close()
+
+
+_ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
+
+
+def _damaged(exc: BaseException) -> bool:
+    from zenrun.metadata.sqlite import StoreDamagedError, is_damage
+
+    return isinstance(exc, StoreDamagedError) or is_damage(exc)
+
+
+def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
+    """A stored cache entry, or None (a miss) when the row is not one: it may have been edited."""
+    try:
+        entry = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(entry, dict) or not all(
+            isinstance(ref, dict) and all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items())
+            for ref in entry.values()):
+        return None
+    return entry
 
 
 @hookimpl

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-import cloudpickle
-
-from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
-
-
-def run_on_worker(task: StepTask, artifact_store: Any, materializers: Any) -> TaskResult:
-    """Execute ``task`` on a worker; its artifacts are durable when this returns."""
-    result = execute_task(task, artifact_store, materializers, keep_values=False)
-    artifact_store.sync()
-    return result
+from zenrun.protocols import Execution
+from zenrun.remote import InputArtifactError, StepTask, execute_task, run_task, ship_project_code
 
 
 class DaskOrchestrator:
@@ -27,7 +18,6 @@ class DaskOrchestrator:
         self.n_workers = n_workers
         self._client: Any = None
         self._cluster: Any = None
-        self._by_value: set[str] = set()
 
     @property
     def client(self) -> Any:
@@ -42,20 +32,7 @@ class DaskOrchestrator:
                 self._client = Client(self._cluster)
         return self._client
 
-    def _ship_by_value(self, task: StepTask) -> None:
-        """Pickle the project's modules by value: workers lack the driver's sys.path."""
-        from zenrun.cache import _is_project_code
-
-        for obj in (task.step.fn, type(task.config)):
-            module_name = getattr(obj, "__module__", None)
-            module = sys.modules.get(module_name or "")
-            if module is None or module_name in self._by_value or module_name == "__main__":
-                continue
-            if _is_project_code(module):
-                cloudpickle.register_pickle_by_value(module)
-                self._by_value.add(module_name)
-
-    def run(self, execution: Any) -> None:
+    def run(self, execution: Execution) -> None:
         from distributed import as_completed
 
         from zenrun.orchestrators import ReadySteps
@@ -66,9 +43,9 @@ class DaskOrchestrator:
         futures = as_completed()
 
         def submit(task: StepTask) -> None:
-            self._ship_by_value(task)
+            ship_project_code(task)  # workers lack the driver's sys.path
             tasks[task.step_id] = task
-            futures.add(client.submit(run_on_worker, task, execution.artifact_store,
+            futures.add(client.submit(run_task, task, execution.artifact_store,
                                       execution.materializers, pure=False,
                                       key=f"{execution.run.name}-{task.step_id}"))
 
@@ -79,7 +56,7 @@ class DaskOrchestrator:
                 result = future.result()
             except InputArtifactError:
                 # A broken cached artifact: recreate it on the driver, then run here.
-                execution._load_with_repair(task)
+                execution.load_inputs(task)
                 result = execute_task(task, execution.artifact_store, execution.materializers)
             execution.complete(task, result)
             steps.done(task.step_id)

@@ -37,3 +37,8 @@ def zenrun_make_orchestrator(config: Any, name: str) -> Any:
                                     n_workers=config.getoption("dask_workers", None))
     config.add_cleanup(orchestrator.close)
     return orchestrator
+
+
+@hookimpl
+def zenrun_backend_names(kind: str) -> list[str] | None:
+    return ["dask"] if kind == "orchestrator" else None
