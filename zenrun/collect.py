@@ -80,7 +80,9 @@ class Item:
 
     def compose(self, values: dict[str, Any], **kwargs: Any) -> Any:
         """Compose the pipeline with fixture values and parameters."""
-        return self.target.compose({**values, **self.params}, **kwargs)
+        accepted = getattr(self.target, "argnames", None)
+        params = {k: v for k, v in self.params.items() if accepted is None or k in accepted}
+        return self.target.compose({**values, **params}, **kwargs)
 
 
 def _short_exception(exc: BaseException) -> str:
@@ -377,7 +379,7 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
             metafunc.parametrize(name, fixturedef.params, indirect=True, scope=fixturedef.scope,
                                  ids=fixturedef.ids)
     for m in parametrize_marks:
-        metafunc.parametrize(*m.args, **m.kwargs)
+        metafunc.parametrize(*m.args, **m.kwargs, _param_mark=m)
     hook(metafunc=metafunc)
     direct = [n for n, d in metafunc._arg2fixturedefs.items() if d is None]
     fixturenames, missing = manager.closure(initial, path, exclude=direct)

@@ -56,6 +56,11 @@ def normalize_scope(scope: str) -> str | None:
     return scope if scope in SCOPES else None
 
 
+#: ids drawn from an iterator given to a parametrize mark, reused by every pipeline the
+#: same mark decorates (as pytest stores them on the mark)
+_MARK_IDS: dict[int, tuple[Any, list[Any]]] = {}
+
+
 def _fail(message: str) -> Failed:
     return Failed(message, pytrace=False)
 
@@ -272,14 +277,14 @@ class Metafunc:
         if scope is not None and normalize_scope(scope) is None:
             raise _fail(f"{self.nodeid}: parametrize() call in {func} got an unexpected scope "
                         f"value {scope!r}")
+        idfn, id_values = self._resolve_ids(ids, sets, _param_mark)
+        param_ids = IdMaker(names, sets, idfn, id_values, self.config, self.nodeid,
+                            func).make_unique_parameterset_ids()
         indirect_names = self._indirect_names(names, indirect)
         self._validate_names(names, indirect_names)
         if scope is None:
             scope = self._find_scope(names, indirect)
         scope = normalize_scope(scope) or "pipeline"
-        idfn, id_values = self._resolve_ids(ids, sets)
-        param_ids = IdMaker(names, sets, idfn, id_values, self.config, self.nodeid,
-                            func).make_unique_parameterset_ids()
         for name in names:
             if name not in indirect_names:
                 self._arg2fixturedefs[name] = None
@@ -333,7 +338,8 @@ class Metafunc:
                 scopes.append(fixturedef.scope)
         return max(scopes, key=SCOPES.index) if scopes else "pipeline"
 
-    def _resolve_ids(self, ids: Any, sets: list[ParameterSet]) -> tuple[Any, list[Any] | None]:
+    def _resolve_ids(self, ids: Any, sets: list[ParameterSet],
+                     mark: Mark | None = None) -> tuple[Any, list[Any] | None]:
         if ids is None:
             return None, None
         if callable(ids):
@@ -344,7 +350,13 @@ class Metafunc:
             count = len(ids)  # type: ignore[arg-type]
             values = list(ids)
         except TypeError:  # an iterator or generator: take only what is needed, lazily
-            values = list(itertools.islice(ids, len(sets)))
+            cached = _MARK_IDS.get(id(ids)) if mark is not None else None
+            if cached is not None and cached[0] is ids:  # a mark shared by several pipelines
+                values = cached[1]
+            else:
+                values = list(itertools.islice(ids, len(sets)))
+                if mark is not None:
+                    _MARK_IDS[id(ids)] = (ids, values)
             count = len(values)
         if count != len(sets) and count != 0:
             raise _fail(f"In {self._func_name}: {len(sets)} parameter sets specified, with "

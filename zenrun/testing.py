@@ -55,7 +55,7 @@ def _fnmatch_lines(lines: Sequence[str], patterns: Sequence[str] | str, report: 
     position = 0
     for pattern in patterns:
         for index in range(position, len(lines)):
-            if match(lines[index], pattern):
+            if lines[index] == pattern or match(lines[index], pattern):
                 position = index + 1
                 break
         else:

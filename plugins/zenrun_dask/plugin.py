@@ -61,3 +61,8 @@ def _check_shared_store(config: Any, address: str) -> None:
             f"--dask-address {address}: the artifact store {where} is a local path, which the "
             "workers of a remote scheduler cannot share; pass --artifact-store with a URL they "
             "can reach (for example s3://bucket/prefix)")
+
+
+@hookimpl
+def zenrun_backend_names(kind: str) -> list[str] | None:
+    return ["dask"] if kind == "orchestrator" else None

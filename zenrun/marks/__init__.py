@@ -87,6 +87,10 @@ class MarkGenerator:
     def __getattr__(self, name: str) -> MarkDecorator:
         if name.startswith("_"):
             raise AttributeError(name)
+        if name in ("parameterize", "parametrise", "parameterise"):
+            from zenrun.outcomes import Failed
+
+            raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?", pytrace=False)
         return MarkDecorator(Mark(name))
 
 

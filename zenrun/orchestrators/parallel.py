@@ -224,3 +224,8 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
 def zenrun_configure(config: Any) -> None:
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
+
+
+@hookimpl
+def zenrun_backend_names(kind: str) -> list[str] | None:
+    return ["parallel"] if kind == "orchestrator" else None
