@@ -6,7 +6,9 @@ The grid comes from the ``rf_grid`` fixture in the root ``conftest.py``; the
 loop in the body adds one ``train_<i>`` / ``evaluate_<i>`` pair per entry, so
 the size of the graph follows the grid. ``zenrun.gather(prefix="evaluate")``
 fans every evaluation into ``compare``, which picks the best entry, and
-``train_best`` trains and scores that model.
+``train_best`` trains and scores that model. The steps log their results
+with ``zenrun.log_metadata``, so the session ends with a table of the items,
+the winning configuration and its test accuracy (``--sort-by accuracy``).
 
     zenrun pipelines/ -k iris --no-cache -v
 """
@@ -55,10 +57,12 @@ def train(config: RandomForestConfig, X_train: np.ndarray, y_train: np.ndarray) 
 @step
 def evaluate(model: ClassifierMixin, X_test: np.ndarray, y_test: np.ndarray) -> dict:
     """The test accuracy of ``model``, with the hyperparameters that produced it."""
+    accuracy = float(model.score(X_test, y_test))
+    zenrun.log_metadata(accuracy=accuracy)
     return {
         "n_estimators": int(model.n_estimators),
         "max_depth": model.max_depth,
-        "accuracy": float(model.score(X_test, y_test)),
+        "accuracy": accuracy,
     }
 
 
@@ -66,6 +70,7 @@ def evaluate(model: ClassifierMixin, X_test: np.ndarray, y_test: np.ndarray) -> 
 def compare(results: list) -> dict:
     """The best grid entry: highest accuracy, then fewest trees."""
     best = max(results, key=lambda r: (r["accuracy"], -r["n_estimators"]))
+    zenrun.log_metadata(best_n_estimators=best["n_estimators"], best_max_depth=best["max_depth"])
     return {"n_estimators": best["n_estimators"], "max_depth": best["max_depth"]}
 
 
@@ -75,7 +80,9 @@ def train_best(best: dict, X_train: np.ndarray, X_test: np.ndarray, y_train: np.
     """Train the best configuration on the training set and score it on the test set."""
     model = RandomForestClassifier(**best, random_state=0)
     model.fit(X_train, y_train)
-    return float(model.score(X_test, y_test))
+    accuracy = float(model.score(X_test, y_test))
+    zenrun.log_metadata(accuracy=accuracy)
+    return accuracy
 
 
 @zenrun.mark.sklearn

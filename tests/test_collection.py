@@ -269,7 +269,7 @@ def test_items_and_ids(zenrunner):
     assert runs["renamed_pipe"].item_id == "pipeline_items.py::with_name"
 
 
-def test_missing_fixture_is_a_collection_error(zenrunner):
+def test_missing_fixture_is_an_error_of_that_item_at_setup(zenrunner):
     zenrunner.makeconftest("""
         import zenrun
 
@@ -279,10 +279,11 @@ def test_missing_fixture_is_a_collection_error(zenrunner):
     """)
     zenrunner.makepyfile(pipeline_items=ITEMS)
     result = zenrunner.run()
-    assert result.ret == 2
+    assert result.ret == 1  # as pytest: an error at setup of that item; the others run
     result.fnmatch_lines(["*pipeline_items.py::needs_fixture: fixture 'number' not found*",
                           "*available fixtures:*available_one*"])
-    assert read_store(zenrunner.store).get_runs() == []
+    assert result.parseoutcomes()["errors"] == 1 and result.parseoutcomes()["passed"] >= 1
+    assert all(r.pipeline_name != "needs_fixture" for r in read_store(zenrunner.store).get_runs())
 
 
 def test_step_config_injected_from_fixture_by_parameter_name(zenrunner):
@@ -341,9 +342,9 @@ def matcher(*names):
     ("a and (b or c)", ["c"], False),
     ("not not alpha", ["alpha"], True),
     ("hpo[iris]", ["p.py::hpo[iris]"], True),
-    ("gamma=0.01", ["p.py::train[gamma=0.01]"], True),
+    ("0.01", ["p.py::train[gamma=0.01]"], True),  # "=" is not an identifier character
     ("p.py::train", ["p.py::train[x]"], True),
-    ("", ["anything"], True),
+    ("", ["anything"], False),  # as pytest; the CLI treats an empty -k as "no filter"
 ])
 def test_expression_evaluation(expr, names, expected):
     assert Expression(expr).evaluate(matcher(*names)) is expected

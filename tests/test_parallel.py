@@ -61,3 +61,263 @@ def test_parallel_failure_leaves_independent_branch_completed(zenrunner):
     """
     statuses = json.loads(zenrunner.runpython(script).outlines[-1])
     assert statuses == {"fail": "failed", "meet": "completed", "join": "completed"}
+
+
+GRID = """
+    import os, time
+    from pathlib import Path
+    import zenrun
+    from zenrun import StepConfig, pipeline, step
+
+    class Scale(StepConfig):
+        factor: int = 1
+
+    @zenrun.fixture(scope="module")
+    def scale():
+        # Set up once, in the driver: its value travels to the workers.
+        with open("setups.txt", "a") as fh:
+            fh.write(f"{os.getpid()}\\n")
+        return Scale(factor=10)
+
+    @step
+    def meet(i: int, config: Scale) -> dict:
+        # Each item's step waits until the other item's step has started too.
+        Path(f"started-{i}").touch()
+        deadline = time.monotonic() + 20
+        while len(list(Path(".").glob("started-*"))) < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the other item never started")
+            time.sleep(0.01)
+        return {"pid": os.getpid(), "start": time.time(), "value": i * config.factor}
+
+    @step
+    def double(record: dict) -> int:
+        return record["value"] * 2
+
+    @zenrun.mark.parametrize("i", [1, 2])
+    @pipeline
+    def grid(i, scale):
+        double(meet(i, config=scale))
+"""
+
+GRID_REPORT = """
+    import json, os
+    from zenrun import get_pipeline
+    runs = get_pipeline("grid").runs
+    print(json.dumps({"driver": os.getpid(), "runs": [
+        {"item": r.item_id, "status": r.status,
+         "meet": r.steps["meet"].output.read(), "double": r.steps["double"].output.read(),
+         "started": r.steps["meet"].started, "finished": r.steps["meet"].finished}
+        for r in runs]}))
+"""
+
+
+def _grid_report(zenrunner):
+    return json.loads(zenrunner.runpython(GRID_REPORT).outlines[-1])
+
+
+def test_items_of_a_session_overlap_in_worker_processes(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    result = zenrunner.run("-n", "2")
+    result.assert_outcomes(passed=2)
+    report = _grid_report(zenrunner)
+    runs = sorted(report["runs"], key=lambda r: r["item"])
+    assert [r["double"] for r in runs] == [20, 40]
+    pids = {r["meet"]["pid"] for r in runs}
+    assert len(pids) == 2 and report["driver"] not in pids  # two worker processes
+    # Each step ran within its recorded interval, and the intervals overlap.
+    for r in runs:
+        assert r["started"] <= r["meet"]["start"] <= r["finished"]
+    assert max(r["started"] for r in runs) < min(r["finished"] for r in runs)
+    # The module fixture was set up once, in the driver (not in a worker).
+    setups = (zenrunner.path / "setups.txt").read_text().split()
+    assert len(setups) == 1 and int(setups[0]) not in pids
+
+
+def test_results_identical_to_local(zenrunner, tmp_path):
+    zenrunner.makepyfile(pipeline_grid=GRID.replace("< 2", "< 1"))
+    zenrunner.run("-n", "2", "--dist", "threads").assert_outcomes(passed=2)
+    zenrunner.run("--no-cache").assert_outcomes(passed=2)  # local, every step run again
+    zenrunner.run("-n", "2", "--no-cache").assert_outcomes(passed=2)
+    script = """
+        import json
+        from zenrun import get_pipeline
+        print(json.dumps([[r.orchestrator, r.item_id, {i: (s.status, s.output.digest) for i, s in r.steps.items()}]
+                          for r in get_pipeline("grid").runs]))
+    """
+    runs = json.loads(zenrunner.runpython(script).outlines[-1])
+    by_item: dict = {}
+    for orchestrator, item, steps in runs:
+        steps["meet"][1] = None  # holds a pid and a time
+        by_item.setdefault(item, []).append(steps)
+    assert len(by_item) == 2
+    for item, results in by_item.items():
+        assert len(results) == 3 and results[0] == results[1] == results[2], item
+
+
+FAULTS = """
+    import os, signal, threading
+    from pathlib import Path
+    import zenrun
+    from zenrun import pipeline, step
+
+    @step(retries=1)
+    def dies_once() -> int:
+        marker = Path("died")
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return os.getpid()
+
+    @step
+    def dies_always() -> int:
+        os._exit(3)
+
+    @step
+    def fine() -> int:
+        return 7
+
+    @pipeline
+    def recovers():
+        dies_once()
+
+    @pipeline
+    def broken():
+        dies_always()
+        fine()
+
+    def make_step():
+        lock = threading.Lock()
+
+        @step
+        def locked() -> int:
+            with lock:  # a closure over a lock: the function cannot be pickled
+                return 1
+        return locked
+
+    locked = make_step()
+
+    @pipeline
+    def unsendable():
+        locked()
+"""
+
+
+def test_a_dead_worker_fails_only_its_step_and_retries_in_a_fresh_worker(zenrunner):
+    zenrunner.makepyfile(pipeline_faults=FAULTS)
+    result = zenrunner.run("-n", "2", "pipeline_faults.py::recovers", "pipeline_faults.py::broken")
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    result.fnmatch_lines(["*step 'dies_always'*died: exit code 3*"])
+    script = """
+        import json
+        from zenrun import get_pipeline
+        ok = get_pipeline("recovers").last_run
+        bad = get_pipeline("broken").last_run
+        print(json.dumps({"ok": ok.status, "pid": ok.steps["dies_once"].output.read(),
+                          "bad": {i: s.status for i, s in bad.steps.items()}}))
+    """
+    report = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert report["ok"] == "completed"
+    assert report["pid"] != int((zenrunner.path / "died").read_text())  # a fresh worker
+    assert report["bad"] == {"dies_always": "failed", "fine": "completed"}
+
+
+def test_a_value_that_cannot_reach_a_worker_is_an_error_before_the_run(zenrunner):
+    zenrunner.makepyfile(pipeline_faults=FAULTS)
+    result = zenrunner.run("-n", "2", "pipeline_faults.py::unsendable")
+    assert result.ret == 1
+    result.assert_outcomes(errors=1)
+    result.fnmatch_lines(["*pipeline unsendable: step 'locked': the step function of type "
+                          "zenrun.steps.Step cannot be sent to a worker process*_thread.lock*"])
+    assert "no runs of pipeline 'unsendable'" in zenrunner.runpython(
+        "from zenrun import get_pipeline\ntry:\n    get_pipeline('unsendable')\n"
+        "except KeyError as exc:\n    print(exc)\n").stdout  # refused before the run started
+    zenrunner.run("-n", "2", "--dist", "threads", "pipeline_faults.py::unsendable").assert_outcomes(passed=1)
+
+
+def test_exitfirst_stops_launching(zenrunner):
+    zenrunner.makepyfile(pipeline_faults=FAULTS)
+    result = zenrunner.run("-n", "1", "-x", "pipeline_faults.py::broken", "pipeline_faults.py::recovers")
+    assert result.ret == 1
+    result.assert_outcomes(failed=1)
+    result.fnmatch_lines(["*stopping after 1 failure (-x)*1 pipeline(s) not started*"])
+
+
+ENDLESS = """
+    import os, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step
+    def quick() -> int:
+        return 1
+
+    @step
+    def endless(x: int) -> int:
+        Path(f"endless-{os.getpid()}.pid").touch()
+        while not os.environ.get("ZENRUN_TEST_FINISH"):
+            time.sleep(0.05)
+        return x + 1
+
+    @step
+    def after(x: int) -> int:
+        return x * 10
+
+    @pipeline
+    def forever():
+        after(endless(quick()))
+"""
+
+
+def test_one_sigint_stops_a_parallel_run_and_the_store_stays_consistent(zenrunner):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    zenrunner.makepyfile(pipeline_forever=ENDLESS)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(zenrunner.path.glob("endless-*.pid")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        worker = int(next(zenrunner.path.glob("endless-*.pid")).name.split("-")[1].split(".")[0])
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        stopped_in = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2, out + err
+    assert stopped_in < 10
+    assert "KeyboardInterrupt" in out
+    try:
+        os.kill(worker, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the worker running the endless step was left behind"
+    script = """
+        import json, sqlite3
+        db = sqlite3.connect(".zenrun/metadata.db")
+        print(json.dumps({"running": db.execute("SELECT count(*) FROM runs WHERE status='running'").fetchone()[0]
+                                     + db.execute("SELECT count(*) FROM steps WHERE status='running'").fetchone()[0],
+                          "steps": dict(db.execute("SELECT step_id, status || ':' || coalesce(error, '') FROM steps"))}))
+    """
+    report = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert report["running"] == 0
+    assert report["steps"]["quick"] == "completed:"
+    assert report["steps"]["endless"].startswith("failed:interrupted")
+    assert report["steps"]["after"].startswith("skipped")
+    leftovers = [p for p in (zenrunner.store / "artifacts").rglob(".tmp*")]
+    assert leftovers == []
+    again = zenrunner.run("-n", "2", "-v", env={"ZENRUN_TEST_FINISH": "1"})
+    again.assert_outcomes(passed=1)
+    again.fnmatch_lines(["*Using cached version of quick.*"])

@@ -192,7 +192,7 @@ def forest(cfg):
         "pipeline_cfg.py::forest[criterion=entropy]",
         "pipeline_cfg.py::forest[cfg2]",
     ]
-    result = zenrunner.run("-q", "-k", "n_estimators=20")
+    result = zenrunner.run("-q", "-k", "20 and max_depth")
     result.assert_outcomes(passed=1, deselected=2)
 
 
@@ -247,4 +247,4 @@ def bad(x=1):
 ''')
     result = zenrunner.run("-q")
     assert result.ret == 2
-    result.fnmatch_lines(["*parametrize names 'nope'*not a parameter*"])
+    result.fnmatch_lines(["*In bad: function uses no argument 'nope'*"])

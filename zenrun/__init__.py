@@ -17,6 +17,24 @@ from zenrun.hookspec import hookimpl, hookspec
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # The plugin contract (docs/plugins.md).
+    "ArtifactError": "zenrun.protocols",
+    "ArtifactStore": "zenrun.protocols",
+    "Cache": "zenrun.protocols",
+    "Execution": "zenrun.protocols",
+    "InputArtifactError": "zenrun.remote",
+    "Materializer": "zenrun.protocols",
+    "MaterializerRegistry": "zenrun.protocols",
+    "MetadataStore": "zenrun.protocols",
+    "Orchestrator": "zenrun.protocols",
+    "StepTask": "zenrun.remote",
+    "TaskResult": "zenrun.remote",
+    "execute_task": "zenrun.remote",
+    "pack_task": "zenrun.remote",
+    "run_packed_task": "zenrun.remote",
+    "run_task": "zenrun.remote",
+    "ship_project_code": "zenrun.remote",
+    # Writing and running pipelines.
     "BaseStepConfig": "zenrun.steps",
     "ComposeError": "zenrun.compose",
     "DynamicPipeline": "zenrun.dynamic",
@@ -28,12 +46,18 @@ _EXPORTS = {
     "UsageError": "zenrun.config",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "fail": "zenrun.outcomes",
+    "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "log_metadata": "zenrun.stepcontext",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
     "param": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
+    "runs_table": "zenrun.metadata.api",
+    "skip": "zenrun.outcomes",
+    "xfail": "zenrun.outcomes",
     "step": "zenrun.steps",
 }
 
@@ -60,6 +84,16 @@ if TYPE_CHECKING:
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param
-    from zenrun.metadata.api import get_pipeline, get_run
+    from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
+    from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
+    from zenrun.protocols import (
+        ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,
+        MetadataStore, Orchestrator,
+    )
+    from zenrun.remote import (
+        InputArtifactError, StepTask, TaskResult, execute_task, pack_task, run_packed_task,
+        run_task, ship_project_code,
+    )
+    from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
-from zenrun.marks import Mark, ParameterSet, get_marks, id_for_value, make_ids, parametrize_args
+from zenrun.marks import Mark, MarkDecorator, get_marks, module_marks
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 
 NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
@@ -45,14 +45,44 @@ class Item:
     fixture_params: dict[str, tuple[int, Any]] = field(default_factory=dict)
     fixturenames: list[str] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
+    module: ModuleType | None = None
+    param_scopes: dict[str, str] = field(default_factory=dict)  # parametrize(scope=) per name
+    missing: list[str] = field(default_factory=list)  # fixtures not found: an error at setup
+    callspec: Any = None
 
     @property
     def pipeline_name(self) -> str:
         return self.target.name
 
+    @property
+    def keywords(self) -> dict[str, Any]:
+        """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``)."""
+        from zenrun.marks import keyword_names
+
+        found: dict[str, Any] = dict.fromkeys(keyword_names(self), True)
+        found.update({m.name: m for m in self.marks})
+        return found
+
+    def iter_markers(self, name: str | None = None) -> Iterable[Mark]:
+        return (m for m in self.marks if name is None or m.name == name)
+
+    def get_closest_marker(self, name: str) -> Mark | None:
+        return next(iter(self.iter_markers(name)), None)
+
+    def add_marker(self, marker: Any, append: bool = True) -> None:
+        """Add a mark (``zenrun.mark.x`` or a name) to this item."""
+        mark = marker.mark if isinstance(marker, MarkDecorator) else \
+            Mark(marker) if isinstance(marker, str) else marker
+        if append:
+            self.marks.append(mark)
+        else:
+            self.marks.insert(0, mark)
+
     def compose(self, values: dict[str, Any], **kwargs: Any) -> Any:
         """Compose the pipeline with fixture values and parameters."""
-        return self.target.compose({**values, **self.params}, **kwargs)
+        accepted = getattr(self.target, "argnames", None)
+        params = {k: v for k, v in self.params.items() if accepted is None or k in accepted}
+        return self.target.compose({**values, **params}, **kwargs)
 
 
 def _short_exception(exc: BaseException) -> str:
@@ -147,6 +177,7 @@ class Session:
                         raise UsageError(f"not found: {arg}\n(no pipeline named {selector!r} in "
                                          f"{self.relpath(file_path)}; see zenrun --collect-only)")
                 self.items.extend(items)
+        self.items[:] = reorder_items(self.items)
         self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
         self.config.hook.zenrun_collection_finish(session=self)
         return self.items
@@ -261,73 +292,166 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
 
 
 def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:
+    """The items of an imported pipeline module; misuse is a :class:`CollectError`."""
+    try:
+        items = _module_items(module, path, session)
+    except CollectError:
+        raise
+    except Exception as exc:  # parametrize misuse, a raising ids callable, a module __getattr__
+        from zenrun.outcomes import Failed
+
+        detail = str(exc) if isinstance(exc, Failed) and not exc.pytrace else _short_exception(exc)
+        raise CollectError(f"error while collecting {session.relpath(path)}:\n{detail}") from None
+    except BaseException as exc:
+        from zenrun.outcomes import Failed, Skipped
+
+        if isinstance(exc, Failed):
+            raise CollectError(f"error while collecting {session.relpath(path)}:\n{exc}") from None
+        if isinstance(exc, Skipped):
+            session.warn(f"{session.relpath(path)}: skipped: {exc}")
+            return []
+        raise
+    return items
+
+
+def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:
     relpath = session.relpath(path)
     manager = session.fixturemanager
     items: list[Item] = []
     members = list(vars(module).items())
     instanced = {id(obj.pipeline) for _, obj in members if isinstance(obj, PipelineInstance)}
+    shared_marks = module_marks(vars(module))
     for attr, obj in members:
         if isinstance(obj, Pipeline) and obj.fn.__module__ == module.__name__:
-            items.extend(_function_items(obj, path, relpath, manager, id(obj) in instanced))
+            items.extend(_function_items(obj, module, path, relpath, session, id(obj) in instanced,
+                                         shared_marks))
         elif isinstance(obj, Runnable) and not attr.startswith("_"):
             marks = get_marks(obj.pipeline) if isinstance(obj, PipelineInstance) else []
-            marks = [m for m in marks if m.name != "parametrize"]
+            marks = [m for m in marks if m.name != "parametrize"] + shared_marks
             unbound = [n for n in getattr(getattr(obj, "pipeline", None), "argnames", [])
                        if n not in obj.kwargs and n not in obj.pipeline.defaults] \
                 if isinstance(obj, PipelineInstance) else []
-            fixturenames, missing = manager.closure(unbound, path)
-            if missing:
-                raise CollectError(str(manager.lookup_error(missing[0], path, f"{relpath}::{attr}")))
+            used = [n for m in marks if m.name == "usefixtures" for n in m.args]
+            fixturenames, missing = manager.closure([*manager.autouse(path), *used, *unbound], path)
             items.append(Item(f"{relpath}::{attr}", attr, path, obj, fixturenames=fixturenames,
-                              marks=marks))
+                              marks=marks, module=module, missing=missing))
     return items
 
 
-def _function_items(pipeline: Pipeline, path: Path, relpath: str, manager: FixtureManager,
-                    has_instance: bool) -> list[Item]:
-    marks = get_marks(pipeline)
-    parametrizations = [parametrize_args(m) for m in marks if m.name == "parametrize"]
+def _generate_tests_hook(session: Session, module: ModuleType, path: Path) -> Any:
+    """``zenrun_generate_tests`` of the plugins, of the conftests above ``path`` only, and of the
+    module itself."""
+    pm = session.config.pluginmanager
+    loaded = session.config.stash.get("conftests", set())
+    others = [pm.get_plugin(str(c)) for c in loaded
+              if not (path.parent == c.parent or c.parent in path.parents)]
+    caller = pm.subset_hook_caller("zenrun_generate_tests", [p for p in others if p is not None])
+    own = vars(module).get("zenrun_generate_tests")
+    return caller, own if callable(own) else None
+
+
+def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath: str,
+                    session: Session, has_instance: bool, shared_marks: list[Mark]) -> list[Item]:
+    from zenrun.metafunc import Metafunc
+
+    manager = session.fixturemanager
+    config = session.config
+    marks = [*get_marks(pipeline), *shared_marks]
+    parametrize_marks = [m for m in marks if m.name == "parametrize"]
     other_marks = [m for m in marks if m.name != "parametrize"]
-    parametrized = [n for names, _, _ in parametrizations for n in names]
-    for name in parametrized:
-        if name not in pipeline.argnames:
-            raise CollectError(f"{relpath}::{pipeline.__name__}: parametrize names {name!r}, "
-                               f"which is not a parameter of the pipeline")
-    wanted = [n for n in pipeline.argnames if n not in parametrized and n not in pipeline.defaults]
-    fixturenames, missing = manager.closure(wanted, path)
-    if missing:
-        if has_instance:
-            return []
-        raise CollectError(str(manager.lookup_error(missing[0], path, f"{relpath}::{pipeline.__name__}")))
-
-    # One axis per parametrize mark (nearest the function first), then per params fixture.
-    axes: list[list[tuple[str, dict[str, Any], dict[str, tuple[int, Any]], tuple[Mark, ...]]]] = []
-    for names, sets, ids in parametrizations:
-        axis_ids = make_ids(names, sets, ids)
-        axes.append([(i, dict(zip(names, ps.values)), {}, ps.marks) for i, ps in zip(axis_ids, sets)])
-    for name in fixturenames:
-        fixturedef = manager.get(name, path)
-        if fixturedef is not None and fixturedef.params is not None:
-            sets = [p if isinstance(p, ParameterSet) else ParameterSet((p,)) for p in fixturedef.params]
-            if fixturedef.ids is not None or any(ps.id for ps in sets):
-                axis_ids = make_ids([name], sets, fixturedef.ids)
-            else:
-                axis_ids = [id_for_value(ps.values[0], name, i) for i, ps in enumerate(sets)]
-                axis_ids = make_ids([name], [ParameterSet((a,), a) for a in axis_ids], None)
-            axes.append([(i, {}, {name: (index, ps.values[0])}, ps.marks)
-                         for index, (i, ps) in enumerate(zip(axis_ids, sets))])
-    items = []
+    used = [n for m in marks if m.name == "usefixtures" for n in m.args]
+    argnames = [n for n in pipeline.argnames if n not in pipeline.defaults]
+    initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
+    fixturenames, missing = manager.closure(initial, path)
     base = pipeline.__name__
-    for combination in itertools.product(*axes):
-        params: dict[str, Any] = {}
-        fixture_params: dict[str, tuple[int, Any]] = {}
-        extra_marks: list[Mark] = []
-        for _, p, f, m in combination:
-            params.update(p)
-            fixture_params.update(f)
-            extra_marks.extend(m)
-        suffix = "-".join(c[0] for c in combination)
-        name = f"{base}[{suffix}]" if combination else base
+    code = pipeline.fn.__code__
+    metafunc = Metafunc(pipeline, [*fixturenames, *missing], config, module, f"{relpath}::{base}",
+                        defaults=pipeline.defaults, fixture_defs=lambda n: manager.get(n, path),
+                        location=f"{code.co_filename}:{code.co_firstlineno}")
+    hook, own_hook = _generate_tests_hook(session, module, path)
+    if own_hook is not None:
+        own_hook(metafunc)
+    marked = {n for m in parametrize_marks for n in _mark_argnames(m)}
+    for name in fixturenames:
+        fixturedef = _params_fixture(manager, name, path)
+        already = any(name in call.params for call in metafunc.calls)
+        if fixturedef is not None and name not in marked and not already:
+            metafunc.parametrize(name, fixturedef.params, indirect=True, scope=fixturedef.scope,
+                                 ids=fixturedef.ids)
+    for m in parametrize_marks:
+        metafunc.parametrize(*m.args, **m.kwargs, _param_mark=m)
+    hook(metafunc=metafunc)
+    direct = [n for n, d in metafunc._arg2fixturedefs.items() if d is None]
+    fixturenames, missing = manager.closure(initial, path, exclude=direct)
+    if missing and has_instance:
+        return []
+    items = []
+    for call in metafunc.calls or [None]:
+        name = f"{base}[{call.id}]" if call is not None else base
+        params = {n: v for n, v in call.params.items() if n not in call.indirect} if call else {}
+        fixture_params = {n: (call.indices[n], call.params[n]) for n in call.indirect} if call else {}
+        scopes = {n: call.scopes[n] for n in call.indirect} if call else {}
+        extra = list(call.marks) if call else []
         items.append(Item(f"{relpath}::{name}", name, path, pipeline, params, fixture_params,
-                          fixturenames, [*extra_marks, *other_marks]))
+                          [n for n in fixturenames if n not in params], [*extra, *other_marks],
+                          module=module, param_scopes=scopes, missing=missing, callspec=call))
     return items
+
+
+def _mark_argnames(m: Mark) -> list[str]:
+    from zenrun.metafunc import parse_argnames
+
+    argnames = m.kwargs.get("argnames", m.args[0] if m.args else "")
+    try:
+        return parse_argnames(argnames)[0]
+    except BaseException:  # reported when the mark is applied
+        return []
+
+
+def _params_fixture(manager: FixtureManager, name: str, path: Path) -> Any:
+    """The definition whose ``params`` parametrize ``name``: the nearest with params, looking
+    through overrides that extend the fixture they override."""
+    for fixturedef in reversed(manager.chain(name, path)):
+        if fixturedef.params is not None:
+            return fixturedef
+        if name not in fixturedef.argnames:
+            return None
+    return None
+
+
+def reorder_items(items: list[Item]) -> list[Item]:
+    """Group items that share a parameter of a session- then module-scoped fixture, so each
+    instance is set up once and torn down before the next one (as pytest's reordering)."""
+    def keys(item: Item, scope: str) -> list[tuple[Any, ...]]:
+        found = []
+        for name, (index, _) in item.fixture_params.items():
+            if item.param_scopes.get(name) == scope:
+                where = () if scope == "session" else (item.module_path,)
+                found.append((name, index, *where))
+        return found
+
+    def order(group: list[Item], scope_index: int) -> list[Item]:
+        scopes = ("session", "module")
+        if scope_index >= len(scopes) or len(group) < 2:
+            return group
+        scope = scopes[scope_index]
+        result: list[Item] = []
+        pending = list(group)
+        done: set[int] = set()
+        while pending:
+            head = pending[0]
+            head_keys = keys(head, scope)
+            if not head_keys:
+                run = []
+                while pending and not keys(pending[0], scope):
+                    run.append(pending.pop(0))
+                result.extend(order(run, scope_index + 1))
+                continue
+            key = head_keys[-1]
+            matching = [i for i in pending if key in keys(i, scope)]
+            done.update(id(i) for i in matching)
+            pending = [i for i in pending if id(i) not in done]
+            result.extend(order(matching, scope_index + 1))
+        return result
+
+    return order(items, 0)

@@ -23,7 +23,7 @@ class ComposeError(Exception):
     """A pipeline body or a step call is wrong; names the pipeline and step."""
 
 
-_STEP_ID = re.compile(r"^[A-Za-z0-9_\-.\[\]=]+$")
+_STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
 _MISSING = object()
 _current: contextvars.ContextVar[Composer | None] = contextvars.ContextVar("zenrun_composer", default=None)
 
@@ -34,7 +34,7 @@ def current() -> Composer | None:
 
 
 def check_step_id(step_id: str) -> str:
-    if not _STEP_ID.match(step_id):
+    if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
         raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
     return step_id
 
@@ -61,6 +61,7 @@ class Invocation:
     after: set[str] = field(default_factory=set)
     enable_cache: bool | None = None
     config_data: Any = None  # the config as JSON, for keys and records
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugins', unvalidated
 
     def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
         """``(input name, position in a list input or None, handle)`` for each wired input."""
@@ -204,6 +205,10 @@ class Composer:
         run_settings = self.run_config.get(step_id, {})
         if run_settings.get("enable_cache") is not None:
             invocation.enable_cache = bool(run_settings["enable_cache"])
+        from zenrun.settings import merge_settings
+
+        invocation.settings = merge_settings(step.settings, instance.settings,
+                                             run_settings.get("settings"))
         from zenrun.dynamic import gathered_handles  # gathering is a config feature
 
         gathered = gathered_handles(self, config)

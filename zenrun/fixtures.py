@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from zenrun.hookspec import hookimpl
 
@@ -22,6 +22,10 @@ class FixtureLookupError(LookupError):
     """A fixture is missing or recursive; the message lists what is available."""
 
 
+class ScopeMismatch(FixtureLookupError):
+    """A fixture requested a fixture of a narrower scope."""
+
+
 @dataclass
 class FixtureDef:
     name: str
@@ -31,6 +35,7 @@ class FixtureDef:
     ids: Any
     baseid: Path  # the directory of a conftest, or the module file itself
     argnames: list[str] = field(default_factory=list)
+    autouse: bool = False
 
     @property
     def location(self) -> str:
@@ -49,37 +54,83 @@ class FixtureDef:
 
 
 def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
-            params: list[Any] | None = None, ids: Any = None, name: str | None = None) -> Any:
-    """Declare a fixture: ``@zenrun.fixture`` or ``@zenrun.fixture(scope=, params=, ids=, name=)``.
+            params: Iterable[Any] | None = None, autouse: bool = False, ids: Any = None,
+            name: str | None = None) -> Any:
+    """Declare a fixture: ``@zenrun.fixture`` or
+    ``@zenrun.fixture(scope=, params=, autouse=, ids=, name=)``.
 
-    A generator fixture's code after ``yield`` is its teardown.
+    A generator fixture's code after ``yield`` is its teardown. ``autouse``
+    fixtures are set up for every pipeline that sees them.
     """
     if scope not in SCOPES:
-        raise ValueError(f"fixture scope must be one of {SCOPES}, not {scope!r}")
+        aliases = {"function": "pipeline", "class": "module", "package": "session"}
+        if scope not in aliases:
+            raise ValueError(f"fixture scope must be one of {SCOPES}, not {scope!r}")
+        scope = aliases[scope]
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func._zenrun_fixture = {"scope": scope, "params": list(params) if params is not None else None,  # type: ignore[attr-defined]
-                                "ids": ids, "name": name or func.__name__}
+        if isinstance(func, type):
+            raise TypeError("class fixtures not supported (maybe in the future)")
+        if hasattr(func, "_zenrun_fixture"):
+            raise ValueError(f"@zenrun.fixture is being applied more than once to the same "
+                             f"function {func.__name__!r}")
+        if getattr(func, "zenrun_marks", None):
+            raise TypeError(f"marks applied to fixture {func.__name__!r} have no effect; "
+                            f"put them on the pipeline")
+        fixture_name = name or func.__name__
+        if fixture_name == "request":
+            raise ValueError(f"'request' is a reserved word for fixtures (in {func.__qualname__})")
+        func._zenrun_fixture = {"scope": scope,  # type: ignore[attr-defined]
+                                "params": list(params) if params is not None else None,
+                                "ids": ids, "name": fixture_name, "autouse": autouse}
         return func
     return decorate(fn) if fn is not None else decorate
 
 
 class FixtureRequest:
-    """The ``request`` fixture: ``request.param``, ``request.fixturename``, ``request.config``."""
+    """The ``request`` fixture: ``param``, ``fixturename``, ``scope``, ``config``, ``node``
+    (the item: ``nodeid``, ``name``, ``marks``, ``keywords``), ``module``,
+    ``addfinalizer`` and ``getfixturevalue``."""
 
-    def __init__(self, setup: SetupState, item: Any, fixturedef: FixtureDef | None) -> None:
+    def __init__(self, setup: SetupState, item: Any, fixturedef: FixtureDef | None,
+                 scope_key: tuple[Any, ...] | None = None) -> None:
         self._setup = setup
+        self._fixturedef = fixturedef
+        self._scope_key = scope_key
         self.node = item
         self.config = setup.config
         self.fixturename = fixturedef.name if fixturedef else None
-        self.scope = fixturedef.scope if fixturedef else "pipeline"
+        self.scope = setup.scope_of(fixturedef, item) if fixturedef else "pipeline"
         self.param = item.fixture_params[fixturedef.name][1] if (
             fixturedef and fixturedef.name in item.fixture_params) else _MISSING
         if self.param is _MISSING:
             del self.param
 
+    @property
+    def param_index(self) -> int:
+        return self.node.fixture_params.get(self.fixturename, (0,))[0]
+
+    @property
+    def module(self) -> Any:
+        return getattr(self.node, "module", None)
+
+    @property
+    def keywords(self) -> Any:
+        return self.node.keywords
+
+    @property
+    def fixturenames(self) -> list[str]:
+        return list(self.node.fixturenames)
+
+    def addfinalizer(self, finalizer: Callable[[], object]) -> None:
+        """Call ``finalizer`` when this fixture (or, for the pipeline, the item) is torn down."""
+        self._setup.add_finalizer(self._scope_key or ("pipeline", self.node.nodeid), finalizer)
+
+    def applymarker(self, marker: Any) -> None:
+        self.node.add_marker(marker)
+
     def getfixturevalue(self, name: str) -> Any:
-        return self._setup.getfixturevalue(name, self.node)
+        return self._setup.getfixturevalue(name, self.node, requester=self._fixturedef)
 
 
 class FixtureManager:
@@ -90,27 +141,49 @@ class FixtureManager:
 
     def parse(self, holder: Any, baseid: Path) -> None:
         for obj in list(vars(holder).values()):
-            info = getattr(obj, "_zenrun_fixture", None)
-            if info is None or not callable(obj):
+            info = getattr(obj, "_zenrun_fixture", None) if callable(obj) else None
+            if not isinstance(info, dict):
                 continue
             argnames = [p.name for p in inspect.signature(obj).parameters.values()
                         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
             fixturedef = FixtureDef(info["name"], obj, info["scope"], info["params"], info["ids"],
-                                    baseid, argnames)
+                                    baseid, argnames, info.get("autouse", False))
             existing = self.defs.setdefault(fixturedef.name, [])
             existing[:] = [d for d in existing if d.baseid != baseid]
             existing.append(fixturedef)
 
+    def chain(self, name: str, module_path: Path) -> list[FixtureDef]:
+        """The definitions of ``name`` visible from ``module_path``, farthest first."""
+        return sorted((d for d in self.defs.get(name, ()) if d.applies_to(module_path)),
+                      key=lambda d: d.depth)
+
     def get(self, name: str, module_path: Path) -> FixtureDef | None:
         """The definition of ``name`` that applies to ``module_path`` (nearest wins)."""
-        candidates = [d for d in self.defs.get(name, ()) if d.applies_to(module_path)]
-        return max(candidates, key=lambda d: d.depth) if candidates else None
+        chain = self.chain(name, module_path)
+        return chain[-1] if chain else None
+
+    def resolve(self, name: str, module_path: Path, requester: FixtureDef | None) -> FixtureDef | None:
+        """What ``name`` means to ``requester``: a fixture asking for its own name gets the
+        definition it overrides (``def spam(spam)``)."""
+        chain = self.chain(name, module_path)
+        if requester is not None and requester.name == name and requester in chain:
+            index = chain.index(requester)
+            return chain[index - 1] if index > 0 else None
+        return chain[-1] if chain else None
+
+    def autouse(self, module_path: Path) -> list[str]:
+        """The autouse fixtures visible from ``module_path``: farther (conftest) ones first."""
+        visible = [d for d in (self.get(n, module_path) for n in self.defs) if d is not None]
+        return [d.name for d in sorted(visible, key=lambda d: d.depth) if d.autouse]
 
     def available(self, module_path: Path) -> list[str]:
         return sorted(n for n in self.defs if self.get(n, module_path) is not None)
 
-    def closure(self, argnames: list[str], module_path: Path) -> tuple[list[str], list[str]]:
-        """All fixtures needed by ``argnames``, transitively; and the names not found."""
+    def closure(self, argnames: list[str], module_path: Path,
+                exclude: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+        """All fixtures needed by ``argnames``, transitively; and the names not found.
+        ``exclude``: names given directly (parametrized), whose fixtures are not needed."""
+        excluded = set(exclude)
         needed: list[str] = []
         missing: list[str] = []
         stack = list(argnames)
@@ -118,12 +191,18 @@ class FixtureManager:
             name = stack.pop(0)
             if name in needed or name in missing or name == "request":
                 continue
+            if name in excluded:
+                needed.append(name)
+                continue
             fixturedef = self.get(name, module_path)
             if fixturedef is None:
                 missing.append(name)
                 continue
             needed.append(name)
-            stack.extend(fixturedef.argnames)
+            while fixturedef is not None:  # an overriding fixture may extend the one it overrides
+                stack.extend(a for a in fixturedef.argnames if a != name)
+                fixturedef = self.resolve(name, module_path, fixturedef) \
+                    if name in fixturedef.argnames else None
         return needed, missing
 
     def lookup_error(self, name: str, module_path: Path, where: str) -> FixtureLookupError:
@@ -164,14 +243,26 @@ class FixtureManager:
 
 
 class SetupState:
-    """Fixture values per scope and the teardowns to run when a scope ends."""
+    """Fixture values per scope and the teardowns to run when a scope ends.
+
+    A cached value is keyed by its scope (session, module path, or item) and
+    definition; it remembers the parameter it was made with. When a later item
+    needs another parameter of the same higher-scoped fixture, the old instance
+    (and what was built on it) is torn down first, as pytest does.
+    """
 
     def __init__(self, config: Any, manager: FixtureManager) -> None:
         self.config = config
         self.manager = manager
-        self._values: dict[tuple[Any, ...], Any] = {}
-        self._finalizers: dict[tuple[Any, ...], list[Callable[[], None]]] = {}
+        self._values: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}
+        self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self._computing: list[str] = []
+        self.errors: list[BaseException] = []
+
+    def scope_of(self, fixturedef: FixtureDef, item: Any) -> str:
+        """A fixture's scope for ``item``: ``parametrize(..., scope=)`` may widen it."""
+        return getattr(item, "param_scopes", {}).get(fixturedef.name, fixturedef.scope)
 
     def _scope_key(self, scope: str, item: Any) -> tuple[Any, ...]:
         if scope == "session":
@@ -180,68 +271,97 @@ class SetupState:
             return ("module", item.module_path)
         return ("pipeline", item.nodeid)
 
-    def getfixturevalue(self, name: str, item: Any) -> Any:
+    def add_finalizer(self, key: tuple[Any, ...], finalizer: Callable[[], object]) -> None:
+        self._finalizers.setdefault(key, []).append(finalizer)
+
+    def getfixturevalue(self, name: str, item: Any, requester: FixtureDef | None = None) -> Any:
         if name == "request":
             return FixtureRequest(self, item, None)
-        fixturedef = self.manager.get(name, item.module_path)
+        fixturedef = self.manager.resolve(name, item.module_path, requester)
         if fixturedef is None:
             raise self.manager.lookup_error(name, item.module_path, item.nodeid)
-        scope_key = self._scope_key(fixturedef.scope, item)
-        param_index = item.fixture_params.get(name, (None,))[0]
-        key = (*scope_key, name, id(fixturedef), param_index)
+        scope = self.scope_of(fixturedef, item)
+        if requester is not None:
+            requester_scope = self.scope_of(requester, item)
+            if SCOPES.index(scope) > SCOPES.index(requester_scope):
+                raise ScopeMismatch(
+                    f"{item.nodeid}: ScopeMismatch: You tried to access the {scope} scoped fixture "
+                    f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
+                    f"stack:\n{requester.location}: {requester.name}\n"
+                    f"Requested fixture:\n{fixturedef.location}: {name}")
+        key = (*self._scope_key(scope, item), name, id(fixturedef))
+        param = item.fixture_params.get(name, (None, None))[0]
         if key in self._values:
-            return self._values[key]
-        if name in self._computing:
-            chain = " -> ".join([*self._computing, name])
+            cached_param, value = self._values[key]
+            if cached_param == param:
+                return value
+            self.errors += self._finish(key)  # another parameter: the old instance goes first
+        if (name, id(fixturedef)) in self._computing:
+            chain = " -> ".join([*(n for n, _ in self._computing), name])
             raise FixtureLookupError(f"{item.nodeid}: recursive fixture dependency {chain}")
-        self._computing.append(name)
+        self._computing.append((name, id(fixturedef)))
         try:
-            kwargs = {arg: self.getfixturevalue(arg, item) if arg != "request"
-                      else FixtureRequest(self, item, fixturedef) for arg in fixturedef.argnames}
+            kwargs = {}
+            for arg in fixturedef.argnames:
+                if arg == "request":
+                    kwargs[arg] = FixtureRequest(self, item, fixturedef, key)
+                    continue
+                kwargs[arg] = self.getfixturevalue(arg, item, requester=fixturedef)
+                dependency = self._key_of(arg, item, fixturedef)
+                if dependency is not None:
+                    self._dependents.setdefault(dependency, []).append(key)
             result = fixturedef.func(**kwargs)
             if inspect.isgenerator(result):
                 generator = result
                 result = next(generator)
-                self._finalizers.setdefault(scope_key, []).append(lambda g=generator: _finish(g))
+                self.add_finalizer(key, lambda g=generator: _finish(g))
         finally:
             self._computing.pop()
-        self._values[key] = result
+        self._values[key] = (param, result)
         return result
+
+    def _key_of(self, name: str, item: Any, requester: FixtureDef) -> tuple[Any, ...] | None:
+        fixturedef = self.manager.resolve(name, item.module_path, requester)
+        if fixturedef is None:
+            return None
+        return (*self._scope_key(self.scope_of(fixturedef, item), item), name, id(fixturedef))
+
+    def _finish(self, key: tuple[Any, ...]) -> list[BaseException]:
+        """Tear down one fixture instance: what depends on it first, then its finalizers."""
+        errors: list[BaseException] = []
+        for dependent in reversed(self._dependents.pop(key, [])):
+            if dependent in self._values or dependent in self._finalizers:
+                errors += self._finish(dependent)
+        for finalizer in reversed(self._finalizers.pop(key, [])):
+            try:
+                finalizer()
+            except BaseException as exc:  # noqa: B036 - sys.exit() in a teardown is its error
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                errors.append(exc)
+        self._values.pop(key, None)
+        return errors
 
     def teardown(self, scope: str, item: Any | None = None) -> list[BaseException]:
         """Run the teardowns of ``scope`` (for ``item``'s module or pipeline), newest first."""
         prefix = ("session",) if scope == "session" else self._scope_key(scope, item)
-        errors = []
-        for scope_key in [k for k in self._finalizers if k[:len(prefix)] == prefix]:
-            for finalizer in reversed(self._finalizers.pop(scope_key)):
-                try:
-                    finalizer()
-                except Exception as exc:
-                    errors.append(exc)
-        for key in [k for k in self._values if k[:len(prefix)] == prefix]:
-            del self._values[key]
+        errors, self.errors = self.errors, []
+        for key in reversed(self._ordered_keys(prefix)):
+            errors += self._finish(key)
         return errors
 
     def teardown_all(self) -> list[BaseException]:
         errors = []
-        for scope_key in list(self._finalizers):
-            errors += self.teardown(scope_key[0], _KeyItem(scope_key))
+        for scope in ("pipeline", "module", "session"):
+            for key in reversed(self._ordered_keys((scope,))):
+                errors += self._finish(key)
         return errors
 
-
-@dataclass
-class _KeyItem:
-    """Stands in for an item when tearing down by scope key."""
-
-    key: tuple[Any, ...]
-
-    @property
-    def module_path(self) -> Any:
-        return self.key[1]
-
-    @property
-    def nodeid(self) -> Any:
-        return self.key[1]
+    def _ordered_keys(self, prefix: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Instances under ``prefix`` in creation order (a value is stored once it is made,
+        so what it depends on comes before it); finalizer-only keys last."""
+        keys = [*self._values, *(k for k in self._finalizers if k not in self._values)]
+        return [k for k in keys if k[:len(prefix)] == prefix]
 
 
 def _finish(generator: Iterator[Any]) -> None:

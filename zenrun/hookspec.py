@@ -1,23 +1,40 @@
 """Every extension point of zenrun, by phase.
 
-Hooks are called with keyword arguments only. Built-in plugins (the local
-orchestrator, the filesystem artifact store, the SQLite metadata store, the
-cache and the terminal reporter) implement these hooks exactly as a
-third-party plugin would, so each one can be replaced or blocked with
-``-p no:NAME``.
+Hooks are called with keyword arguments only; an implementation may accept
+any subset of a hook's arguments, by name (a name the spec lacks is an error
+at start-up). Built-in plugins (the local orchestrator, the filesystem
+artifact store, the SQLite metadata store, the cache and the terminal
+reporter) implement these hooks exactly as a third-party plugin would, so
+each one can be replaced or blocked with ``-p no:NAME``. The objects the
+backend factories return are typed by :mod:`zenrun.protocols`.
+
+Unless a hook says otherwise it is called in the driver process (the one
+running ``zenrun`` or ``.run()``), on its main thread. An exception raised by
+a hook implementation is reported as an internal error of its plugin
+(exit 3). ``docs/plugins.md`` has a runnable example per plugin kind.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
-    from zenrun.artifacts.materializers import MaterializerRegistry
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
     from zenrun.collect import Item, Session
     from zenrun.config import Config, Parser
+    from zenrun.main import ItemReport
     from zenrun.metadata.records import PipelineRun, StepRun
+    from zenrun.metafunc import Metafunc
+    from zenrun.protocols import (
+        ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator,
+    )
+    from zenrun.runner import StepCall
+    from zenrun.terminal import TerminalReporter
 
 hookspec = pluggy.HookspecMarker("zenrun")
 hookimpl = pluggy.HookimplMarker("zenrun")
@@ -33,9 +50,11 @@ def zenrun_addoption(parser: Parser, pluginmanager: pluggy.PluginManager) -> Non
     """Register command-line options and ``[tool.zenrun]`` keys.
 
     ``parser.addoption("--name", action=..., default=..., help=...)`` as in
-    pytest; ``parser.addini(name, help, type=..., default=...)`` for
-    configuration-file keys. Called once for every plugin, including plugins
-    registered later (conftest files found before option parsing).
+    pytest (``parser.getgroup(name, description)`` for a help section);
+    ``parser.addini(name, help, type=..., default=...)`` for
+    configuration-file keys. Historic: called once for every plugin,
+    including plugins registered later (conftest files found before option
+    parsing). Returns nothing.
     """
 
 
@@ -43,22 +62,27 @@ def zenrun_addoption(parser: Parser, pluginmanager: pluggy.PluginManager) -> Non
 def zenrun_configure(config: Config) -> None:
     """Perform initial configuration after options are parsed.
 
-    A plugin may register further plugins here with
-    ``config.pluginmanager.register(...)``.
+    Historic: plugins registered later get it too. A plugin may register
+    further plugins here with ``config.pluginmanager.register(...)`` (the
+    terminal reporter is registered so, as ``"terminalreporter"``). Also
+    called for the Python API's config (``config.stash["api"]`` is True).
     """
 
 
 @hookspec
 def zenrun_unconfigure(config: Config) -> None:
-    """Called before the process exits; undo what ``zenrun_configure`` did."""
+    """Called once at the end of the command (after ``zenrun_sessionfinish``),
+    before ``config.add_cleanup`` functions; undo what ``zenrun_configure`` did."""
 
 
 @hookspec(firstresult=True)
 def zenrun_cmdline_main(config: Config) -> int | None:
-    """Run the main command; the first non-None exit code wins.
+    """Run the main command; firstresult: the first non-None exit code wins.
 
     Plugins use it for commands that replace the run (``--runs``,
-    ``--show``, ``--fixtures``, ``--view``).
+    ``--show``, ``--view``); the built-in ``main`` plugin (trylast) runs
+    the session. Return an :class:`zenrun.ExitCode` (or int), or None to let
+    the next implementation handle the command.
     """
 
 
@@ -69,22 +93,43 @@ def zenrun_cmdline_main(config: Config) -> int | None:
 
 @hookspec
 def zenrun_sessionstart(session: Session) -> None:
-    """Called after the Session is created, before collection."""
+    """Called after the Session is created, before collection (the terminal
+    reporter prints the header here)."""
 
 
 @hookspec
-def zenrun_collect_file(file_path: Any, session: Session) -> list[Item] | None:
-    """Return the items of ``file_path`` (a :class:`pathlib.Path`), or None.
+def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
+    """Return the items of ``file_path``, or None when the file is not yours.
 
-    The built-in ``collect`` plugin handles files matching ``python_files``.
-    Raise :class:`zenrun.collect.CollectError` for a file that cannot be
-    collected; it is reported as a collection error.
+    Called for every file under the collected paths; the items of all
+    implementations are concatenated. The built-in ``collect`` plugin
+    handles files matching ``python_files``. Raise
+    :class:`zenrun.collect.CollectError` for a file that cannot be
+    collected; it is reported as a collection error (exit 2).
+    """
+
+
+@hookspec
+def zenrun_generate_tests(metafunc: Metafunc) -> None:
+    """Parametrize a pipeline function, as pytest's ``pytest_generate_tests``:
+    ``metafunc.parametrize(argnames, argvalues, indirect=, ids=, scope=)``;
+    ``metafunc.fixturenames``, ``.function``, ``.module``, ``.config``. A
+    pipeline module may define it too (for its own pipelines); a conftest's
+    applies to the modules below it."""
+
+
+@hookspec(firstresult=True)
+def zenrun_make_parametrize_id(config: Config, val: object, argname: str) -> str | None:
+    """The id of parameter value ``val`` of ``argname``, or None for the default.
+
+    firstresult: the first non-None id wins. Called at collection, in the driver.
     """
 
 
 @hookspec
 def zenrun_collection_modifyitems(session: Session, config: Config, items: list[Item]) -> None:
-    """Filter or re-order ``items`` in place (``-k`` and ``-m`` do it here)."""
+    """Filter or re-order ``items`` in place (``-k`` and ``-m`` do it here);
+    report removed items with ``config.hook.zenrun_deselected(items=...)``."""
 
 
 @hookspec
@@ -94,7 +139,8 @@ def zenrun_deselected(items: list[Item]) -> None:
 
 @hookspec
 def zenrun_collection_finish(session: Session) -> None:
-    """Called when collection is finished and ``session.items`` is final."""
+    """Called when collection is finished and ``session.items`` is final
+    (also with ``--collect-only``)."""
 
 
 # -------------------------------------------------------------------------
@@ -103,35 +149,71 @@ def zenrun_collection_finish(session: Session) -> None:
 
 
 @hookspec(firstresult=True)
-def zenrun_make_orchestrator(config: Config, name: str) -> Any:
-    """Return the orchestrator called ``name`` (``--orchestrator``), or None.
+def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
+    """Return the :class:`~zenrun.protocols.Orchestrator` called ``name``, or None.
 
-    An orchestrator has one method, ``run(execution)``, which executes the
-    steps of a :class:`zenrun.execution.PipelineExecution`.
+    ``name`` is ``--orchestrator`` (``parallel`` with ``-n``; default
+    ``local``). Called once per session, before the first item runs (and by
+    ``.run()`` in the Python API). firstresult: the first non-None object
+    wins, so return None for names that are not yours; ``tryfirst=True``
+    takes precedence over the built-ins. The object is checked against the
+    protocol (a misfit is a usage error naming the missing members, exit 4);
+    no plugin answering is a usage error listing the known names.
+    """
+
+
+@hookspec
+def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
+    """Return the names your factory answers to for ``kind`` (``"orchestrator"``).
+
+    Used to list the available choices in ``--help`` and in the error for an
+    unknown name (``--orchestrator nope``). Return None for other kinds.
     """
 
 
 @hookspec(firstresult=True)
-def zenrun_make_artifact_store(config: Config) -> Any:
-    """Return the artifact store (``put(data) -> digest``, ``get(digest)``,
-    ``exists(digest, size)``, ``path(digest)``)."""
+def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
+    """Return the session's :class:`~zenrun.protocols.ArtifactStore`.
+
+    Called once, lazily, before the first item runs. firstresult; the
+    built-in store (``artifacts`` plugin: files under ``config.store_path /
+    "artifacts"``) answers last. ``put(data)`` returns ``(digest, size)``;
+    ``get``, ``exists``, ``verify`` and ``sync`` complete the protocol. The
+    store is pickled to worker processes. Register its ``close`` with
+    ``config.add_cleanup``.
+    """
 
 
 @hookspec(firstresult=True)
-def zenrun_make_metadata_store(config: Config) -> Any:
-    """Return the metadata store recording runs, steps and artifacts."""
+def zenrun_make_metadata_store(config: Config) -> MetadataStore | None:
+    """Return the session's :class:`~zenrun.protocols.MetadataStore`.
+
+    Called once, lazily (the first run, or ``--runs`` / ``--show`` / the
+    Python API). firstresult; the built-in SQLite store answers last.
+    """
 
 
 @hookspec(firstresult=True)
-def zenrun_make_cache(config: Config) -> Any:
-    """Return the step cache (``lookup(key)``, ``put(key, outputs)``,
-    ``clear()``, and optionally ``flush(before_commit=None)`` to commit
-    buffered entries after calling ``before_commit()``)."""
+def zenrun_make_cache(config: Config) -> Cache | None:
+    """Return the session's step :class:`~zenrun.protocols.Cache`.
+
+    Called once, lazily. firstresult; when no plugin answers (``-p
+    no:cache``) nothing is ever a hit. ``lookup(key)``, ``put(key,
+    outputs)`` and ``clear()`` are required; an optional
+    ``flush(before_commit=None)`` commits buffered entries after calling
+    ``before_commit()`` (the artifact store's ``sync``).
+    """
 
 
 @hookspec
 def zenrun_register_materializers(registry: MaterializerRegistry) -> None:
-    """Add materializers with ``registry.register(materializer)``."""
+    """Add :class:`~zenrun.protocols.Materializer` objects with
+    ``registry.register(materializer)``.
+
+    Called once per session, lazily, in the driver; the registry (with your
+    materializers) is pickled to worker processes, so materializers must be
+    picklable. Later registrations are tried first.
+    """
 
 
 # -------------------------------------------------------------------------
@@ -145,33 +227,80 @@ def zenrun_item_start(item: Item) -> None:
 
 
 @hookspec
-def zenrun_item_report(report: Any) -> None:
-    """Called with the :class:`zenrun.main.ItemReport` of a finished item."""
+def zenrun_item_report(report: ItemReport) -> None:
+    """Called with the :class:`zenrun.main.ItemReport` of a finished item
+    (``report.nodeid``, ``.outcome``: passed / failed / error / skipped,
+    ``.run``: the :class:`~zenrun.metadata.records.PipelineRun` or None)."""
 
 
 @hookspec
 def zenrun_pipeline_run_start(run: PipelineRun) -> None:
-    """Called when a run record is created, before any step runs."""
+    """Called when a run record is created (``run.id`` set), before any step runs."""
 
 
 @hookspec
 def zenrun_pipeline_run_finish(run: PipelineRun) -> None:
-    """Called when a run has its final status (completed or failed)."""
+    """Called when a run has its final status (completed or failed), after
+    its records are committed, also when the run was interrupted."""
 
 
 @hookspec
 def zenrun_step_start(step_run: StepRun) -> None:
-    """Called when a step invocation starts (before its cache lookup)."""
+    """Called in the driver when a step invocation starts, before its cache
+    lookup (``step_run.status`` is ``running``; ``step_run.config`` and
+    ``step_run.settings`` are set). With a parallel orchestrator it is called
+    from the scheduling thread, never from workers."""
 
 
 @hookspec
 def zenrun_step_finish(step_run: StepRun) -> None:
-    """Called when a step invocation is completed, cached, failed or skipped."""
+    """Called in the driver when a step invocation is completed, cached,
+    failed or skipped (``step_run.status``, ``.outputs``, ``.error``,
+    ``.cache_reason``, ``.duration`` are final)."""
+
+
+@hookspec(firstresult=True)
+def zenrun_step_call(step_run: StepRun, call: StepCall) -> bool | None:
+    """Call the step function; called where the step runs.
+
+    That is the driver for ``local`` and thread orchestrators, and the
+    worker process for process and Dask orchestrators: there zenrun
+    registers your implementation on the worker's own plugin manager (it is
+    pickled with each task, so it must be a module-level function or a
+    method of a picklable object; functions of conftest files travel by
+    value). ``step_run`` is the step's record (a copy on a worker: changes
+    do not come back) with ``step_run.settings``; ``call.function``,
+    ``call.kwargs`` and ``call.task`` describe the call.
+
+    Wrap it with ``@hookimpl(wrapper=True)`` and ``result = yield`` (the
+    step's exception is raised at the ``yield``; ``call.result`` holds its
+    return value afterwards); return ``result``. firstresult: the built-in
+    ``runner`` plugin (trylast) performs the call, stores
+    ``call.result`` and returns True; a non-wrapper implementation that
+    returns non-None replaces it. An exception raised by your code (not
+    re-raised from the step) is an internal error of your plugin (exit 3),
+    not a failure of the step. Called once per attempt (``retries``).
+    """
+
+
+@hookspec
+def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel]] | None:
+    """Return ``{namespace: pydantic model class}`` for the step settings you own.
+
+    ``@step(settings={"ns": {...}})``, ``instance.configure(settings=...)``
+    and the run config's ``steps.<id>.settings.ns.<key>`` are validated with
+    the model before a run starts (an error names pipeline, step, field and
+    value) and hooks see the model instance in ``step_run.settings["ns"]``
+    (defaults when a step sets nothing, if the model allows it). Called once
+    per session. Two plugins owning one namespace is a usage error.
+    """
 
 
 @hookspec
 def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
-    """Called after all items ran, before the terminal summary."""
+    """Called after all items ran (or the session stopped: ``exitstatus``
+    says why). The terminal reporter writes its summary here, calling
+    ``zenrun_terminal_summary``."""
 
 
 # -------------------------------------------------------------------------
@@ -181,14 +310,23 @@ def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
 
 @hookspec
 def zenrun_report_header(config: Config) -> list[str] | str | None:
-    """Return lines to show in the session header."""
+    """Return a line or lines to show in the session header (not with ``-q``)."""
 
 
 @hookspec
-def zenrun_terminal_summary(terminalreporter: Any, exitstatus: int, config: Config) -> None:
-    """Add a section to the terminal summary."""
+def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int,
+                            config: Config) -> None:
+    """Add a section to the terminal summary, before the closing line.
+
+    Write with ``terminalreporter.section(title)``, ``.write_line(text)``,
+    ``.write_sep("=", title)`` and ``.write(text)``. An exception here is
+    reported as an internal error of your plugin; the closing line still
+    prints.
+    """
 
 
 @hookspec(firstresult=True)
-def zenrun_visualize(run: PipelineRun, config: Config | None) -> Any:
-    """Show ``run`` (a recorded run) to the user; the viewer plugin serves it."""
+def zenrun_visualize(run: PipelineRun, config: Config | None) -> object | None:
+    """Show ``run`` (a recorded run) to the user; firstresult: return a
+    non-None value (e.g. the app) when you did. The viewer plugin serves it;
+    ``PipelineRunLineageVisualizer().visualize(run)`` calls this hook."""

@@ -12,11 +12,12 @@ from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, UsageError, create_config, set_active_config
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.marks import skip_reason
+from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.runner import user_traceback
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+XFAILED, XPASSED = "xfailed", "xpassed"
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ItemReport:
     duration: float = 0.0
     run: PipelineRun | None = None
     longrepr: str = ""
+    internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
 
     @property
     def summary(self) -> str:
@@ -126,23 +128,31 @@ def wrap_session(config: Any, doit: Any) -> int:
     except KeyboardInterrupt:
         session.shouldstop = "KeyboardInterrupt"
         status = ExitCode.INTERRUPTED
-    except Exception:
-        import traceback
-
-        print("INTERNALERROR> " + traceback.format_exc().replace("\n", "\nINTERNALERROR> "),
-              file=sys.stderr)
+    except Exception as exc:
+        _print_internal_error(config, exc, "running the session")
         status = ExitCode.INTERNAL_ERROR
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
         for exc in errors:
             session.warn(f"error in fixture teardown: {type(exc).__name__}: {exc}")
         session.exitstatus = status
-        config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        try:  # the terminal reporter writes the summary and closing line even so
+            config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        except Exception as exc:
+            _print_internal_error(config, exc, "finishing the session")
+            session.exitstatus = ExitCode.INTERNAL_ERROR
         if token is not None:
             from zenrun.config import _active_config
 
             _active_config.reset(token)
-    return status
+    return session.exitstatus
+
+
+def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
+    from zenrun.blame import describe_fault
+
+    text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
 def _main(config: Any, session: Session) -> int:
@@ -155,12 +165,19 @@ def _main(config: Any, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
+    if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
+        raise UsageError(f"the store {config.store_path} is read-only: it can be listed "
+                         "(--runs, --show) but runs cannot be recorded; use --store elsewhere")
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
+    for backend in ("artifact_store", "metadata_store", "cache"):  # a misfit plugin fails here
+        getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
     session.run_config_steps = _run_config_steps(config, session.items)
-    for index, item in enumerate(session.items):
+    if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
+        run_items_together(session, orchestrator)
+    for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
@@ -172,6 +189,8 @@ def _main(config: Any, session: Session) -> int:
             break
     if session.shouldstop is None:
         _check_run_config_steps(config, session)
+    if any(r.internal for r in session.reports):
+        return ExitCode.INTERNAL_ERROR
     if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
@@ -215,61 +234,230 @@ def _check_run_config_steps(config: Any, session: Session) -> None:
     raise UsageError("\n".join(lines))
 
 
+def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> None:
+    """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
+    if isinstance(exc, Skipped):
+        report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
+    elif isinstance(exc, XFailed):
+        report.outcome, report.longrepr = XFAILED, exc.msg or ""
+    elif isinstance(exc, Failed):
+        report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
+        report.longrepr = f"{where} of {report.nodeid} failed: {exc.msg or ''}"
+    else:  # SystemExit: this item only, never the session (issue 6 point 10)
+        report.outcome = ERROR
+        report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
+
+
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
+    report, composed, xfail, started = prepare_item(session, item)
+    if composed is not None:
+        from zenrun.execution import run_pipeline
+
+        try:
+            report.run = run_pipeline(composed, session.config,
+                                      enable_cache=_run_enable_cache(session.config),
+                                      orchestrator=orchestrator, params=item_params(item))
+        except ComposeError as exc:  # e.g. invalid plugin settings: no step ran
+            report.outcome, report.longrepr = ERROR, str(exc)
+        except UsageError:  # e.g. a damaged store: the session stops, exit 4
+            raise
+        except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
+            from zenrun.blame import describe_fault
+
+            report.outcome, report.internal = ERROR, True
+            report.longrepr = describe_fault(session.config.pluginmanager, exc,
+                                             f"running {item.nodeid}")
+    return finish_item(session, item, report, xfail, started)
+
+
+def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, float]:
+    """Start ``item``: its skip and xfail marks, fixtures and composed pipeline.
+
+    Returns ``(report, composed or None, xfail or None, start time)``; without
+    a composed pipeline, ``report`` says why (skipped, error).
+    """
+    from zenrun.skipping import evaluate_skip, evaluate_xfail
+
     config = session.config
     config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED)
-    reason = skip_reason(item.marks)
     setup = session.setup_state
+    xfail = None
+    try:
+        reason = evaluate_skip(item.marks, item, config)
+        xfail = evaluate_xfail(item.marks, item, config)
+    except Failed as exc:
+        reason = None
+        report.outcome, report.longrepr = ERROR, f"{item.nodeid}: {exc.msg}"
+    if report.outcome == ERROR:
+        return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
+        return report, None, xfail, started
+    if xfail is not None and not xfail.run:
+        report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
+        return report, None, xfail, started
+    where = "setup"
+    try:
+        if item.missing:
+            raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
+                                                      item.nodeid)
+        direct = _direct_argnames(item)
+        eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
+                             *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+                 if n not in item.params]  # a parametrized name shadows the fixture
+        values = {}
+        for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
+                                   *(["request"] if "request" in direct else [])]):
+            value = setup.getfixturevalue(name, item)
+            if name in direct:
+                values[name] = value
+        run_config = config.stash.get("run_config")
+
+        def fixture_lookup(name: str) -> Any:
+            if session.fixturemanager.get(name, item.module_path) is None:
+                return None
+            return setup.getfixturevalue(name, item)
+
+        where = "compose"
+        steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+        composed = item.compose(values, run_config=steps,
+                                fixture_lookup=fixture_lookup, item_id=item.nodeid)
+    except (ComposeError, FixtureLookupError) as exc:
+        report.outcome, report.longrepr = ERROR, str(exc)
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, where)
+    except Exception as exc:
+        report.outcome = ERROR
+        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
     else:
-        try:
-            values = {name: setup.getfixturevalue(name, item) for name in item.fixturenames
-                      if name in _direct_argnames(item)}
-            run_config = config.stash.get("run_config")
+        return report, composed, xfail, started
+    return report, None, xfail, started
 
-            def fixture_lookup(name: str) -> Any:
-                if session.fixturemanager.get(name, item.module_path) is None:
-                    return None
-                return setup.getfixturevalue(name, item)
 
-            steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            composed = item.compose(values, run_config=steps,
-                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
-        except (ComposeError, FixtureLookupError) as exc:
-            report.outcome, report.longrepr = ERROR, str(exc)
-        except Exception as exc:
+def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
+                started: float) -> ItemReport:
+    """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
+    from zenrun.skipping import raised_matches
+
+    run = report.run
+    if run is not None and run.status == FAILED and report.outcome == PASSED:
+        report.outcome = FAILED_OUTCOME
+        report.longrepr = failure_text(run)
+    if run is not None and run.internal_error is not None:  # a plugin failed a step
+        report.outcome, report.internal = ERROR, True
+    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
+        _apply_xfail(report, xfail, raised_matches)
+    for exc in session.setup_state.teardown("pipeline", item):
+        if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
             report.outcome = ERROR
-            report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
-        else:
-            from zenrun.execution import run_pipeline
-
-            enable_cache = False if config.getoption("no_cache") else None
-            if enable_cache is None and run_config is not None:
-                enable_cache = run_config.enable_cache
-            try:
-                run = run_pipeline(composed, config, enable_cache=enable_cache,
-                                   orchestrator=orchestrator)
-            except Exception:  # a plugin or zenrun itself failed: this pipeline only
-                import traceback
-
-                report.outcome = ERROR
-                report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
-            else:
-                report.run = run
-                if run.status == FAILED:
-                    report.outcome = FAILED_OUTCOME
-                    report.longrepr = failure_text(run)
-        for exc in setup.teardown("pipeline", item):
-            if report.outcome == PASSED:
-                report.outcome = ERROR
-            report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
+        report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.duration = time.perf_counter() - started
-    config.hook.zenrun_item_report(report=report)
+    session.config.hook.zenrun_item_report(report=report)
     return report
+
+
+def _run_enable_cache(config: Any) -> bool | None:
+    """``--no-cache``, else the run config's ``enable_cache``, else None (the pipeline decides)."""
+    if config.getoption("no_cache"):
+        return False
+    run_config = config.stash.get("run_config")
+    return run_config.enable_cache if run_config is not None else None
+
+
+def run_items_together(session: Session, orchestrator: Any) -> None:
+    """Compose every item in the driver, then run the steps of all of them together.
+
+    Fixtures keep their scopes: each is set up once here, in the driver,
+    and module fixtures are torn down when the last item of their module has
+    finished. ``-x`` stops launching steps at the first failure; runs already
+    started end failed, items not started are not reported (as pytest -x).
+    """
+    import collections
+
+    from zenrun.execution import PipelineExecution
+
+    config = session.config
+    left_in_module = collections.Counter(item.module_path for item in session.items)
+    waiting: dict[int, tuple[Item, ItemReport, Any, float]] = {}
+    executions = []
+
+    def end(item: Item, report: ItemReport, xfail: Any, started: float) -> None:
+        session.reports.append(finish_item(session, item, report, xfail, started))
+        left_in_module[item.module_path] -= 1
+        if left_in_module[item.module_path] == 0:
+            for exc in session.setup_state.teardown("module", item):
+                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
+            session.shouldstop = session.shouldstop or "stopping after 1 failure (-x)"
+
+    for item in session.items:
+        if session.shouldstop:
+            break
+        report, composed, xfail, started = prepare_item(session, item)
+        check = getattr(orchestrator, "check", None)
+        problem = composed is not None and check is not None and check(composed)
+        if problem:
+            report.outcome, report.longrepr, composed = ERROR, problem, None
+        if composed is None:
+            end(item, report, xfail, started)
+            continue
+        try:
+            execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
+                                          orchestrator=orchestrator.name, params=item_params(item))
+        except ComposeError as exc:  # e.g. invalid plugin settings: no step runs
+            report.outcome, report.longrepr = ERROR, str(exc)
+            end(item, report, xfail, started)
+            continue
+        waiting[id(execution)] = (item, report, xfail, started)
+        executions.append(execution)
+
+    def on_finish(execution: Any, error: str | None) -> None:
+        item, report, xfail, started = waiting.pop(id(execution))
+        run = execution.run
+        if error is not None:
+            report.outcome, report.internal = ERROR, True
+            report.longrepr = error if error.startswith("INTERNALERROR") else \
+                f"internal error while running {item.nodeid}:\n{error}"
+        elif run.status == FAILED and run.error is None and all(
+                s.status != FAILED for s in run.steps.values()):  # cut short by -x
+            report.outcome, report.longrepr = SKIPPED, "stopped before it finished (-x)"
+        report.run = run
+        end(item, report, xfail, started)
+
+    if executions and not session.shouldstop:
+        scheduler = orchestrator.run_many(executions, exitfirst=config.getoption("exitfirst"),
+                                          on_finish=on_finish)
+        if scheduler.stopped and waiting:
+            session.shouldstop = f"{scheduler.stopped}; {len(waiting)} pipeline(s) not started"
+
+
+def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
+    if report.outcome == FAILED_OUTCOME:
+        errors = [s.error for s in report.run.steps.values() if s.error] if report.run else []
+        if all(raised_matches(xfail.raises, e) for e in errors) or not errors:
+            report.outcome, report.longrepr = XFAILED, xfail.reason
+    elif xfail.strict:
+        report.outcome, report.longrepr = FAILED_OUTCOME, f"[XPASS(strict)] {xfail.reason}".rstrip()
+    else:
+        report.outcome, report.longrepr = XPASSED, xfail.reason
+
+
+def item_params(item: Item) -> dict[str, Any]:
+    """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
+    from zenrun.stepcontext import to_json_value
+
+    values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
+    params: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            params[name] = to_json_value(value, name)
+        except TypeError:  # a config object or anything else: its readable form
+            dump = getattr(value, "model_dump", None)
+            params[name] = dump(mode="json", exclude_defaults=True) if dump else repr(value)
+    return params
 
 
 def _direct_argnames(item: Item) -> set[str]:

@@ -9,6 +9,8 @@
         parameters:
           gamma: 0.01
           enable_cache: true
+        settings:                # plugins' per-step settings, by namespace
+          mlflow: {experiment: digits}
 
 ``--set`` values are parsed as YAML scalars and override the file.
 """
@@ -23,7 +25,7 @@ from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
 
 _TOP_KEYS = {"enable_cache", "steps"}
-_STEP_KEYS = {"enable_cache", "parameters"}
+_STEP_KEYS = {"enable_cache", "parameters", "settings"}
 
 
 class SharedSteps(dict):
@@ -44,13 +46,18 @@ class RunConfig:
 
     def merge(self, other: RunConfig) -> RunConfig:
         steps = {k: {"parameters": dict(v.get("parameters", {})),
-                     **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {})}
+                     **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {}),
+                     **({"settings": v["settings"]} if "settings" in v else {})}
                  for k, v in self.steps.items()}
         for step_id, settings in other.steps.items():
             target = steps.setdefault(step_id, {"parameters": {}})
             target["parameters"].update(settings.get("parameters", {}))
             if "enable_cache" in settings:
                 target["enable_cache"] = settings["enable_cache"]
+            if "settings" in settings:
+                from zenrun.settings import merge_settings
+
+                target["settings"] = merge_settings(target.get("settings"), settings["settings"])
         enable_cache = other.enable_cache if other.enable_cache is not None else self.enable_cache
         return RunConfig(enable_cache, steps, f"{self.source} and {other.source}")
 
@@ -88,21 +95,87 @@ def parse_run_config(data: Any, source: str) -> RunConfig:
             entry["enable_cache"] = _bool(parameters.pop("enable_cache"), f"{where}.parameters.enable_cache")
         if settings.get("enable_cache") is not None:
             entry["enable_cache"] = _bool(settings["enable_cache"], f"{where}.enable_cache")
+        if settings.get("settings") is not None:  # plugins' settings, validated by their owners
+            from zenrun.settings import check_settings
+
+            try:
+                entry["settings"] = check_settings(settings["settings"], f"{where}.settings")
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
         config.steps[str(step_id)] = entry
     return config
 
 
+#: A run config larger than this is refused before it is parsed.
+MAX_RUN_CONFIG_BYTES = 4 << 20
+#: How many nodes YAML aliases may add when expanded (a "billion laughs" file adds 10**9).
+MAX_ALIAS_EXPANSION = 100_000
+
+
+def _safe_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses aliases expanding past :data:`MAX_ALIAS_EXPANSION` nodes.
+
+    PyYAML composes an alias as a shared node, cheaply; the cost comes later,
+    when the value is walked as a tree (validation, canonical JSON, records).
+    The expanded size is counted on the composed graph, once per distinct node.
+    """
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        def compose_document(self) -> Any:
+            node = super().compose_document()
+            sizes: dict[int, int] = {}
+            expanded = _expanded_size(node, sizes)
+            if expanded - len(sizes) > MAX_ALIAS_EXPANSION:
+                raise yaml.YAMLError(f"aliases expand to {expanded} nodes, more than the "
+                                     f"{MAX_ALIAS_EXPANSION} allowed beyond the file's own")
+            return node
+
+    return yaml.load(text, Loader=BoundedLoader)  # noqa: S506 - a SafeLoader
+
+
+def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
+    """Nodes in the tree ``node`` expands to; ``sizes`` memoizes per node (id)."""
+    import yaml
+
+    known = sizes.get(id(node))
+    if known is not None:
+        if known < 0:
+            raise yaml.YAMLError("an alias refers to a node that contains it (a recursive value)")
+        return known
+    sizes[id(node)] = -1
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = size
+    return size
+
+
 def load_run_config(path: str | Path) -> RunConfig:
-    """Read a YAML run config; malformed YAML is an error naming the file and line."""
+    """Read a YAML run config; malformed YAML is an error naming the file and line.
+
+    Files over :data:`MAX_RUN_CONFIG_BYTES` and aliases that expand past
+    :data:`MAX_ALIAS_EXPANSION` nodes are refused.
+    """
     import yaml
 
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_RUN_CONFIG_BYTES:
+            raise UsageError(f"run config {path} is {size} bytes; at most {MAX_RUN_CONFIG_BYTES} "
+                             "are read")
         text = path.read_text()
     except OSError as exc:
         raise UsageError(f"cannot read run config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not a text file: {exc.reason}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _safe_yaml(text)
+    except RecursionError:
+        raise UsageError(f"{path}: malformed YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -126,7 +199,7 @@ def parse_set_options(values: list[str]) -> RunConfig:
         parsed: Any = raw
         if field_name == "enable_cache" or raw.strip().startswith(("[", "{")) or raw.strip() in ("null", "~"):
             try:
-                parsed = yaml.safe_load(raw)
+                parsed = _safe_yaml(raw)
             except yaml.YAMLError as exc:
                 raise UsageError(f"--set {value!r}: malformed value: {exc}") from None
         entry = steps.setdefault(step_id, {"parameters": {}})

@@ -18,13 +18,23 @@ Installed with zenrun (entry point ``pytest11``), it provides the
         result.fnmatch_lines(["*Step one has started.*"])
 
 Each ``run`` is a real ``python -m zenrun`` subprocess in a fresh project
-directory with its own ``.zenrun/`` store.
+directory with its own ``.zenrun/`` store. ``run(..., inprocess=True)`` (or
+``runzenrun_inprocess``) calls ``zenrun.main`` in the test's own process
+instead, isolated (project modules, ``sys.path``, cwd, environment, logging,
+the Python API's configs) and many times faster; it returns the same
+:class:`RunResult`. ``result.stdout`` / ``result.stderr`` are
+:class:`LineMatcher` strings, as pytester's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import io
+import logging
 import os
+import shutil
+import warnings
 import re
 import subprocess
 import sys
@@ -35,45 +45,104 @@ from typing import Any, Sequence
 
 import pytest
 
-_OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|errors?|warnings?)")
+_OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|errors?|warnings?)")
+
+
+def _fnmatch_lines(lines: Sequence[str], patterns: Sequence[str] | str, report: Any,
+                   match: Any = fnmatch.fnmatch) -> None:
+    if isinstance(patterns, str):
+        patterns = patterns.splitlines()
+    position = 0
+    for pattern in patterns:
+        for index in range(position, len(lines)):
+            if lines[index] == pattern or match(lines[index], pattern):
+                position = index + 1
+                break
+        else:
+            pytest.fail(f"no line matches {pattern!r} (after line {position})\n{report()}")
+
+
+class LineMatcher(str):
+    """Captured output: a ``str`` (``"x" in result.stdout`` works) with pytester's matchers."""
+
+    def __new__(cls, text: str, report: Any = None) -> LineMatcher:
+        matcher = super().__new__(cls, text)
+        matcher._report = report or (lambda: text)
+        return matcher
+
+    @property
+    def lines(self) -> list[str]:
+        return self.splitlines()
+
+    def str(self) -> str:
+        """The whole output, as pytester's ``LineMatcher.str()``."""
+        return str.__str__(self)
+
+    def fnmatch_lines(self, lines2: Sequence[str] | str, *, consecutive: bool = False) -> None:
+        """Each glob pattern matches a line, in order (later lines for later patterns)."""
+        if consecutive:
+            self._consecutive(lines2, fnmatch.fnmatch)
+        else:
+            _fnmatch_lines(self.lines, lines2, self._report)
+
+    def re_match_lines(self, lines2: Sequence[str] | str, *, consecutive: bool = False) -> None:
+        """Like :meth:`fnmatch_lines` with regular expressions (``re.match``)."""
+        def match(line: str, pattern: str) -> bool:
+            return re.match(pattern, line) is not None
+        if consecutive:
+            self._consecutive(lines2, match)
+        else:
+            _fnmatch_lines(self.lines, lines2, self._report, match)
+
+    def _consecutive(self, patterns: Sequence[str] | str, match: Any) -> None:
+        if isinstance(patterns, str):
+            patterns = patterns.splitlines()
+        lines = self.lines
+        for start in range(len(lines)):
+            window = lines[start:start + len(patterns)]
+            if len(window) == len(patterns) and all(match(l, p) for l, p in zip(window, patterns)):
+                return
+        pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")
+
+    def no_fnmatch_line(self, pat: str) -> None:
+        """No line matches the glob ``pat``."""
+        for line in self.lines:
+            if fnmatch.fnmatch(line, pat):
+                pytest.fail(f"line {line!r} matches {pat!r}\n{self._report()}")
+
+    def no_re_match_line(self, pat: str) -> None:
+        """No line matches the regular expression ``pat``."""
+        for line in self.lines:
+            if re.match(pat, line):
+                pytest.fail(f"line {line!r} matches {pat!r}\n{self._report()}")
 
 
 class RunResult:
-    """The outcome of one zenrun (or python) subprocess."""
+    """The outcome of one zenrun (or python) run, subprocess or in-process."""
 
     def __init__(self, args: Sequence[str], ret: int, stdout: str, stderr: str, duration: float) -> None:
         self.args = list(args)
         self.ret = ret
-        self.stdout = stdout
-        self.stderr = stderr
-        self.outlines = stdout.splitlines()
-        self.errlines = stderr.splitlines()
+        self.stdout = LineMatcher(stdout, self._report)
+        self.stderr = LineMatcher(stderr, self._report)
+        self.outlines = self.stdout.lines
+        self.errlines = self.stderr.lines
         self.duration = duration
 
     def __repr__(self) -> str:
         return f"<RunResult ret={self.ret} len(stdout)={len(self.stdout)}>"
 
     def _report(self) -> str:
-        return (f"command: {' '.join(self.args)}\nexit code: {self.ret}\n"
-                f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}")
+        return (f"command: {' '.join(map(str, self.args))}\nexit code: {self.ret}\n"
+                f"--- stdout ---\n{self.stdout.str()}\n--- stderr ---\n{self.stderr.str()}")
 
     def fnmatch_lines(self, patterns: Sequence[str], *, stderr: bool = False) -> None:
         """Each glob pattern matches a line, in order (later lines for later patterns)."""
-        lines = self.errlines if stderr else self.outlines
-        position = 0
-        for pattern in patterns:
-            for index in range(position, len(lines)):
-                if fnmatch.fnmatch(lines[index], pattern):
-                    position = index + 1
-                    break
-            else:
-                pytest.fail(f"no line matches {pattern!r} (after line {position})\n{self._report()}")
+        (self.stderr if stderr else self.stdout).fnmatch_lines(patterns)
 
     def no_fnmatch_line(self, pattern: str, *, stderr: bool = False) -> None:
         """No line matches the glob ``pattern``."""
-        for line in self.errlines if stderr else self.outlines:
-            if fnmatch.fnmatch(line, pattern):
-                pytest.fail(f"line {line!r} matches {pattern!r}\n{self._report()}")
+        (self.stderr if stderr else self.stdout).no_fnmatch_line(pattern)
 
     def parseoutcomes(self) -> dict[str, int]:
         """Counts from the closing line, e.g. ``{"passed": 3, "failed": 1}``."""
@@ -87,11 +156,12 @@ class RunResult:
         pytest.fail(f"no closing line found\n{self._report()}")
 
     def assert_outcomes(self, passed: int = 0, failed: int = 0, skipped: int = 0,
-                        errors: int = 0, deselected: int = 0) -> None:
+                        errors: int = 0, deselected: int = 0, xfailed: int = 0,
+                        xpassed: int = 0) -> None:
         """The closing line reports exactly these counts."""
         seen = self.parseoutcomes()
         expected = {"passed": passed, "failed": failed, "skipped": skipped, "errors": errors,
-                    "deselected": deselected}
+                    "deselected": deselected, "xfailed": xfailed, "xpassed": xpassed}
         actual = {k: seen.get(k, 0) for k in expected}
         if actual != expected:
             pytest.fail(f"outcomes {actual} != expected {expected}\n{self._report()}")
@@ -100,8 +170,9 @@ class RunResult:
 class ZenrunProject:
     """A temporary zenrun project: write files into it, run zenrun in it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, example_dir: Path | None = None) -> None:
         self.path = path
+        self.example_dir = example_dir or Path.cwd()
         (path / "zenrun.toml").write_text("")  # pins the rootdir here
 
     @property
@@ -142,9 +213,63 @@ class ZenrunProject:
         return env
 
     def run(self, *args: str, timeout: float = 300, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> RunResult:
-        """Run ``python -m zenrun ARGS`` in the project; returns its :class:`RunResult`."""
+            cwd: Path | None = None, inprocess: bool = False) -> RunResult:
+        """Run ``python -m zenrun ARGS`` in the project; returns its :class:`RunResult`.
+
+        ``inprocess=True`` runs it in this process instead (see :meth:`runzenrun_inprocess`).
+        """
+        if inprocess:
+            return self.runzenrun_inprocess(*args, env=env, cwd=cwd)
         return self._run([sys.executable, "-m", "zenrun", *map(str, args)], timeout, env, cwd)
+
+    def runzenrun_inprocess(self, *args: str, env: dict[str, str] | None = None,
+                            cwd: Path | None = None, plugins: Sequence[Any] = ()) -> RunResult:
+        """Call ``zenrun.main(args)`` in this process, isolated, capturing its output.
+
+        Project modules are imported afresh and removed afterwards; ``sys.path``,
+        the cwd, the environment, the ``zenrun`` and root loggers, warning
+        filters and the Python API's cached configs are restored. A
+        ``SystemExit`` or ``KeyboardInterrupt`` escaping ``main`` becomes the exit code (2 for
+        an interrupt), as the subprocess would report it.
+        """
+        from zenrun import config as config_module
+        from zenrun.main import main
+
+        args = [str(a) for a in args]
+        stdout, stderr = _CaptureIO(), _CaptureIO()
+        started = time.perf_counter()
+        with _isolated(self.path, cwd or self.path, {**self.env(), **(env or {})}):
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                saved_api = dict(config_module._api_configs)
+                try:
+                    ret = int(main(args, plugins))
+                except SystemExit as exc:
+                    ret = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                    if exc.code is not None and not isinstance(exc.code, int):
+                        print(exc.code, file=sys.stderr)
+                except KeyboardInterrupt:
+                    ret = 2
+                finally:
+                    for key in set(config_module._api_configs) - set(saved_api):
+                        config_module._api_configs.pop(key)._ensure_unconfigure()
+        return RunResult(["zenrun(inprocess)", *args], ret, stdout.getvalue(), stderr.getvalue(),
+                         time.perf_counter() - started)
+
+    def copy_example(self, name: str | os.PathLike[str]) -> Path:
+        """Copy an example file or directory (a path, or relative to ``zenrunner_example_dir``)
+        into the project; returns where it landed. A directory's content is copied into the
+        project root, as pytester does."""
+        source = Path(name)
+        if not source.is_absolute():
+            source = self.example_dir / source
+        if not source.exists():
+            raise LookupError(f"example {name!s} not found (looked at {source})")
+        if source.is_dir():
+            shutil.copytree(source, self.path, dirs_exist_ok=True)
+            return self.path
+        target = self.path / source.name
+        shutil.copy2(source, target)
+        return target
 
     def runpython(self, script: str | Path, *args: str, timeout: float = 300,
                   env: dict[str, str] | None = None) -> RunResult:
@@ -161,10 +286,79 @@ class ZenrunProject:
                          time.perf_counter() - started)
 
 
+class _CaptureIO(io.StringIO):
+    """A text stream like a pipe's: not a terminal, with an ``encoding``."""
+
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _project_module(module: Any, roots: tuple[str, ...]) -> bool:
+    files = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", None) or [])]
+    return any(isinstance(f, str) and f.startswith(roots) for f in files if f)
+
+
+@contextlib.contextmanager
+def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Any:
+    """Process state an in-process run may change, restored afterwards."""
+    roots = tuple({str(project), str(project.resolve())})
+    saved_modules = dict(sys.modules)
+    # Project modules must be imported afresh: hide same-named ones (a host conftest).
+    for name, module in saved_modules.items():
+        if name == "conftest" or name.startswith("conftest.") or _project_module(module, roots):
+            del sys.modules[name]
+    saved_path, saved_meta_path = list(sys.path), list(sys.meta_path)
+    saved_cwd, saved_env = os.getcwd(), dict(os.environ)
+    saved_argv = list(sys.argv)
+    loggers = [logging.getLogger(), logging.getLogger("zenrun")]
+    saved_logging = [(lg, list(lg.handlers), lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    os.environ.clear()
+    os.environ.update(environ)
+    os.chdir(cwd)
+    sys.argv = ["zenrun"]
+    try:
+        with warnings.catch_warnings():
+            yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.argv = saved_argv
+        sys.path[:] = saved_path
+        sys.meta_path[:] = saved_meta_path
+        for logger, handlers, level, propagate, disabled in saved_logging:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled
+        for name in [n for n, m in sys.modules.items()
+                     if n not in saved_modules and (_project_module(m, roots) or
+                                                    n == "conftest" or n.startswith("conftest."))]:
+            del sys.modules[name]
+        sys.modules.update(saved_modules)
+        import importlib
+
+        importlib.invalidate_caches()
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addini("zenrunner_example_dir", "directory zenrunner.copy_example copies from "
+                  "(relative to the rootdir)", default=None)
+
+
 @pytest.fixture
-def zenrunner(tmp_path: Path) -> ZenrunProject:
+def zenrunner(tmp_path: Path, request: Any) -> ZenrunProject:
     """A fresh zenrun project in ``tmp_path``; ``.run(*args)`` runs the real CLI there."""
-    return ZenrunProject(tmp_path)
+    configured = request.config.getini("zenrunner_example_dir")
+    example_dir = request.config.rootpath / configured if configured else request.path.parent
+    return ZenrunProject(tmp_path, example_dir)
+
+
+@pytest.fixture
+def runzenrun_inprocess(zenrunner: ZenrunProject) -> Any:
+    """``runzenrun_inprocess(*args)``: run zenrun in this process in the ``zenrunner`` project."""
+    return zenrunner.runzenrun_inprocess
 
 
 def read_store(path: Path) -> Any:

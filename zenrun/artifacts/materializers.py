@@ -11,21 +11,11 @@ import io
 import json
 import logging
 import sys
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
+
+from zenrun.protocols import Materializer, missing_members
 
 logger = logging.getLogger("zenrun")
-
-
-@runtime_checkable
-class Materializer(Protocol):
-    """Turns values of some types into bytes and back."""
-
-    name: str
-    version: str
-
-    def can_save(self, value: Any) -> bool: ...
-    def dumps(self, value: Any) -> bytes: ...
-    def loads(self, data: bytes) -> Any: ...
 
 
 class NumpyMaterializer:
@@ -117,7 +107,9 @@ class MaterializerRegistry:
     def register(self, materializer: Materializer) -> None:
         """Add ``materializer``; it is tried before the built-in ones."""
         if not isinstance(materializer, Materializer):
-            raise TypeError(f"{materializer!r} lacks name/version/can_save/dumps/loads")
+            missing = ", ".join(missing_members(materializer, Materializer))
+            raise TypeError(f"{materializer!r} is not a zenrun.protocols.Materializer: "
+                            f"it lacks {missing}")
         self._custom.append(materializer)
         self._fingerprint = None
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import re
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.protocols import ArtifactError  # re-exported: raised by get()
 
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
@@ -26,10 +29,29 @@ _POOL_THREADS = 8  # concurrent fsyncs share journal commits: more in flight, mo
 _TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 _tmp_counter = itertools.count()
+#: A temporary file untouched this long was left by a killed writer (a live one writes to it,
+#: or has renamed it, within seconds); opening the store removes it.
+TMP_MAX_AGE = 3600.0
+_SWEEP_EVERY = 600.0  # seconds between two sweeps of one store (a sweep lists every directory)
+_SWEEP_MARKER = ".last-sweep"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-class ArtifactError(Exception):
-    """An artifact is missing or does not match its hash."""
+def check_digest(digest: Any) -> str:
+    """``digest`` if it is a sha256 hex digest; else :class:`ArtifactError`.
+
+    Digests come from ``cache.db`` and ``metadata.db``, which anyone can
+    edit: checked before they become a path, a tampered row can never make
+    zenrun read or delete a file outside the store.
+    """
+    if _valid(digest):
+        return digest
+    raise ArtifactError(f"invalid artifact digest {str(digest)[:80]!r}: not a sha256 hex digest "
+                        "(the store's records were modified or damaged)")
+
+
+def _valid(digest: Any) -> bool:
+    return isinstance(digest, str) and len(digest) == 64 and _DIGEST.fullmatch(digest) is not None
 
 
 class LocalArtifactStore:
@@ -41,7 +63,10 @@ class LocalArtifactStore:
         self._root = str(self.root)
         self._known_dirs: set[str] = set()
         self._pending: dict[str, Future[None]] = {}
-        self._failed: dict[str, BaseException] = {}
+        # A failed write, with the epoch of its put(): see checkpoint() and sync().
+        self._failed: dict[str, tuple[int, BaseException]] = {}
+        self._put_epoch: dict[str, int] = {}
+        self._epoch = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -52,6 +77,8 @@ class LocalArtifactStore:
         self.__init__(state["root"], state["verify_on_hit"])  # type: ignore[misc]
 
     def path(self, digest: str) -> Path:
+        """Where ``digest`` is stored; :class:`ArtifactError` if it is not a valid digest."""
+        check_digest(digest)
         return self.root / digest[:2] / digest[2:]
 
     def put(self, data: bytes) -> tuple[str, int]:
@@ -61,6 +88,8 @@ class LocalArtifactStore:
         with self._lock:
             if digest in self._pending:
                 return digest, size
+            self._failed.pop(digest, None)  # written again: this attempt decides
+            self._put_epoch[digest] = self._epoch
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
             if size < _WRITE_INLINE:
@@ -70,9 +99,16 @@ class LocalArtifactStore:
                 self._pending[digest] = self._pool.submit(self._write, data, digest)
                 return digest, size
         target = self.path(digest)
-        if target.exists():
+        if _touch(str(target)):
+            with self._lock:
+                self._put_epoch.pop(digest, None)
             return digest, size
-        fd, tmp = self._write_tmp(digest, data)
+        try:
+            fd, tmp = self._write_tmp(digest, data)
+        except BaseException:  # raised to the step itself: nothing pending
+            with self._lock:
+                self._put_epoch.pop(digest, None)
+            raise
         with self._lock:
             self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
         return digest, size
@@ -103,7 +139,7 @@ class LocalArtifactStore:
     def _write(self, data: bytes, digest: str) -> None:
         """On the pool: temp file, write, fsync, rename (unless already stored)."""
         target = os.path.join(self._root, digest[:2], digest[2:])
-        if os.path.exists(target):
+        if _touch(target):
             return
         fd, tmp = self._write_tmp(digest, data)
         self._commit(fd, tmp, target)
@@ -120,28 +156,47 @@ class LocalArtifactStore:
                 os.unlink(tmp)
             raise
 
-    def sync(self) -> None:
-        """Wait until every artifact put so far is durable and in place."""
+    def checkpoint(self) -> int:
+        """Start an epoch (a run): pass the number to :meth:`sync` as ``since``."""
+        with self._lock:
+            self._epoch += 1
+            return self._epoch
+
+    def sync(self, since: int | None = None) -> None:
+        """Wait until every artifact put so far is durable and in place.
+
+        Raises the error of a failed write (e.g. a full disk). With ``since``
+        (from :meth:`checkpoint`), every later call raises it again for
+        writes put in epoch ``since`` or later: a run that lost a write
+        commits nothing more, while a run started after it (space freed)
+        commits normally. Without ``since``, a failure is raised once.
+        """
         with self._lock:
             pending = list(self._pending.items())
         # Entries stay in ``_pending`` until written, so that exists() and
         # get() on another thread never miss an artifact still in flight.
         outcomes = [(digest, future, future.exception()) for digest, future in pending]
+        failed = None
         with self._lock:
             for digest, future, exc in outcomes:
+                if self._pending.get(digest) is not future:
+                    continue
+                del self._pending[digest]
+                epoch = self._put_epoch.pop(digest, 0)
                 if exc is not None:
-                    self._failed[digest] = exc
-                if self._pending.get(digest) is future:
-                    del self._pending[digest]
-            failed = next(iter(self._failed.values()), None)
+                    self._failed[digest] = (epoch, exc)
+                    failed = failed or exc
+            if since is not None:
+                failed = next((exc for epoch, exc in self._failed.values() if epoch >= since), failed)
         if failed is not None:
-            # Raised by every later sync() too: nothing recorded after a lost write
-            # can be committed as if the store were whole.
             raise failed
 
     def exists(self, digest: str, size: int | None = None) -> bool:
-        """Whether ``digest`` is stored (with ``size`` bytes); a file of another size is removed."""
-        if digest in self._failed:
+        """Whether ``digest`` is stored (with ``size`` bytes); a file of another size is removed.
+
+        An invalid digest is never stored (a miss, not an error).
+        """
+        if not _valid(digest) or digest in self._failed:
             return False
         if digest in self._pending:
             return True
@@ -176,6 +231,7 @@ class LocalArtifactStore:
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it."""
+        check_digest(digest)
         future = self._pending.get(digest)
         if future is not None:
             exc = future.exception()
@@ -197,6 +253,57 @@ class LocalArtifactStore:
                                 "(it was modified or corrupted)")
         return data
 
+    def iter_files(self) -> Any:
+        """``(directory entry, digest or None)`` for every file under the root; digest is None
+        for temporary and other non-artifact files."""
+        try:
+            top = list(os.scandir(self._root))
+        except FileNotFoundError:
+            return
+        for sub in top:
+            if len(sub.name) != 2 or not sub.is_dir(follow_symlinks=False):
+                continue
+            for entry in os.scandir(sub.path):
+                digest = sub.name + entry.name
+                yield entry, digest if _valid(digest) else None
+
+    def sweep_temp_files(self, max_age: float = TMP_MAX_AGE) -> int:
+        """Remove temporary files (``.tmp-*``, ``.gc-*``) not modified for ``max_age`` seconds:
+        left by writers killed mid-write. Returns how many were removed."""
+        cutoff = time.time() - max_age
+        removed = 0
+        for entry, digest in self.iter_files():
+            if digest is None and entry.name.startswith((".tmp-", ".gc-")):
+                try:
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except OSError:  # gone meanwhile, or not ours to remove
+                    pass
+        return removed
+
+    def maybe_sweep(self) -> None:
+        """:meth:`sweep_temp_files`, at most every few minutes per store (a marker file's
+        mtime says when), and never on a store this process cannot write."""
+        marker = os.path.join(self._root, _SWEEP_MARKER)
+        try:
+            if time.time() - os.stat(marker).st_mtime < _SWEEP_EVERY:
+                return
+        except FileNotFoundError:
+            if not os.path.isdir(self._root):
+                return  # a new store: nothing to sweep
+        except OSError:
+            return
+        if not os.access(self._root, os.W_OK):
+            return
+        try:
+            with open(marker, "a"):
+                pass
+            os.utime(marker)
+        except OSError:
+            return
+        self.sweep_temp_files()
+
     def close(self) -> None:
         self.sync()
         if self._pool is not None:
@@ -207,8 +314,24 @@ class LocalArtifactStore:
 def _remove(path: str) -> None:
     try:
         os.unlink(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError, OSError):  # gone, or a read-only store
         pass
+
+
+def _touch(path: str) -> bool:
+    """Whether ``path`` exists; if so its mtime is set to now.
+
+    An artifact put again is "new" for ``zenrun --gc``, which never removes
+    artifacts younger than the oldest live run (a run may still commit a
+    record pointing at it).
+    """
+    try:
+        os.utime(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:  # not ours to touch (read-only): it exists
+        return os.path.exists(path)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -221,11 +344,21 @@ def _write_all(fd: int, data: bytes) -> None:
 def zenrun_addoption(parser: Any) -> None:
     parser.addini("verify_on_hit", "cache hits re-hash artifacts up to this many bytes "
                   f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
-                  default=VERIFY_ON_HIT)
+                  type="int", default=VERIFY_ON_HIT)
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    if config.getini("verify_on_hit") < 0:
+        from zenrun.config import UsageError
+
+        raise UsageError(f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
+                         f"not {config.getini('verify_on_hit')!r}")
 
 
 @hookimpl
 def zenrun_make_artifact_store(config: Any) -> LocalArtifactStore:
     store = LocalArtifactStore(config.store_path / "artifacts", int(config.getini("verify_on_hit")))
+    store.maybe_sweep()
     config.add_cleanup(store.close)
     return store

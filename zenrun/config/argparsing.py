@@ -19,6 +19,18 @@ class IniOption:
     default: Any = None
 
 
+def _is_lines(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+_INI_TYPES: dict[str | None, tuple[Any, str]] = {
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "linelist": (_is_lines, "a string or a list of strings"),
+    "paths": (_is_lines, "a string or a list of strings"),
+}
+
+
 class OptionGroup:
     """A titled group of options in ``zenrun --help``."""
 
@@ -32,6 +44,10 @@ class OptionGroup:
         """Add an option (``argparse.add_argument`` arguments) to this group."""
         self._parser._check_conflict(opts)
         self.options.append((opts, attrs))
+
+
+#: Option groups of zenrun itself, shown first in ``--help``.
+CORE_GROUPS = ("general", "selection", "running", "reporting", "store")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -65,8 +81,19 @@ class Parser:
         self._anonymous.addoption(*opts, **attrs)
 
     def addini(self, name: str, help: str, type: str | None = None, default: Any = None) -> None:
-        """Declare a ``[tool.zenrun]`` key (``type``: None, "bool", "linelist", "paths")."""
+        """Declare a ``[tool.zenrun]`` key (``type``: None, "bool", "int", "linelist", "paths").
+
+        A value of the wrong type in the config file is a usage error naming file and key.
+        """
         self.inis[name] = IniOption(name, help, type, default)
+
+    def check_ini(self, ini: dict[str, Any], source: Any) -> None:
+        """Raise :class:`UsageError` for a declared key of ``ini`` whose value has the wrong type."""
+        for name, value in ini.items():
+            declared = self.inis.get(name)
+            expected = _INI_TYPES.get(declared.type if declared else None)
+            if expected is not None and not expected[0](value):
+                raise UsageError(f"{source}: {name} must be {expected[1]}, not {value!r}")
 
     def _check_conflict(self, opts: Sequence[str]) -> None:
         clash = self._seen.intersection(opts)
@@ -79,7 +106,10 @@ class Parser:
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         ap.add_argument("paths", nargs="*", metavar="path",
                         help="files or directories to collect; path::name selects one pipeline")
-        for group in [*self.groups, self._anonymous]:
+        # Core groups first, in this order; plugins' groups after them, by name.
+        core = {name: index for index, name in enumerate(CORE_GROUPS)}
+        groups = sorted(self.groups, key=lambda g: (core.get(g.name, len(core)), g.name))
+        for group in [*groups, self._anonymous]:
             if not group.options:
                 continue
             ag = ap.add_argument_group(group.name, group.description or None)

@@ -9,10 +9,18 @@ from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
 
 BUILTIN_MARKS = {
-    "parametrize": "parametrize(argnames, argvalues, ids=None): run the pipeline once per value set",
+    "parametrize": "parametrize(argnames, argvalues, indirect=False, ids=None, scope=None): run "
+                   "the pipeline once per value set",
     "skip": "skip(reason=None): skip the pipeline",
-    "skipif": "skipif(condition, reason=None): skip the pipeline if condition is true",
+    "skipif": "skipif(condition, ..., *, reason=...): skip the pipeline if any condition is true "
+              "(a string is evaluated with the module's globals, sys, os, platform, config)",
+    "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=False): expect "
+             "the pipeline to fail",
+    "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
 }
+
+#: Module-level marks: ``zenrunmark = zenrun.mark.x`` or a list; ``pytestmark`` is read too.
+MODULE_MARK_NAMES = ("zenrunmark", "pytestmark")
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,12 @@ def param(*values: Any, id: str | None = None, marks: Any = ()) -> ParameterSet:
     """One parametrize value set with its own id or marks."""
     if isinstance(marks, (MarkDecorator, Mark)):
         marks = (marks,)
+    if id is not None and not isinstance(id, str):
+        raise TypeError(f"Expected id to be a string, got {type(id)}: {id!r}")
+    marks = tuple(marks)
+    for m in marks:
+        if not isinstance(m, (MarkDecorator, Mark)):
+            raise TypeError(f"param(marks=...) expects marks, got {m!r}")
     return ParameterSet(values, id, tuple(m.mark if isinstance(m, MarkDecorator) else m for m in marks))
 
 
@@ -51,6 +65,9 @@ class MarkDecorator:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs and _is_markable(args[0]):
             target = args[0]
+            if hasattr(target, "_zenrun_fixture"):
+                raise TypeError(f"zenrun.mark.{self.name} cannot be applied to fixture "
+                                f"{target.__name__!r}: marks on fixtures have no effect")
             marks = list(getattr(target, "zenrun_marks", []))
             marks.append(self.mark)
             target.zenrun_marks = marks
@@ -61,7 +78,7 @@ class MarkDecorator:
 def _is_markable(obj: Any) -> bool:
     from zenrun.pipelines import Pipeline
 
-    return isinstance(obj, Pipeline) or callable(obj) and hasattr(obj, "__code__")
+    return isinstance(obj, (Pipeline, type)) or callable(obj) and hasattr(obj, "__code__")
 
 
 class MarkGenerator:
@@ -70,6 +87,10 @@ class MarkGenerator:
     def __getattr__(self, name: str) -> MarkDecorator:
         if name.startswith("_"):
             raise AttributeError(name)
+        if name in ("parameterize", "parametrise", "parameterise"):
+            from zenrun.outcomes import Failed
+
+            raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?", pytrace=False)
         return MarkDecorator(Mark(name))
 
 
@@ -79,6 +100,25 @@ mark = MarkGenerator()
 def get_marks(obj: Any) -> list[Mark]:
     """The marks on ``obj``, nearest the function first (as they were applied)."""
     return list(getattr(obj, "zenrun_marks", []))
+
+
+def module_marks(namespace: dict[str, Any]) -> list[Mark]:
+    """The marks a module (its ``vars()``) applies to all its pipelines (``zenrunmark`` /
+    ``pytestmark``)."""
+    found: list[Mark] = []
+    for attr in MODULE_MARK_NAMES:
+        value = namespace.get(attr)
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for entry in values:
+            if isinstance(entry, MarkDecorator):
+                found.append(entry.mark)
+            elif isinstance(entry, Mark):
+                found.append(entry)
+            else:
+                raise TypeError(f"{attr} must be a mark or a list of marks, got {entry!r}")
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -100,6 +140,10 @@ def zenrun_addoption(parser: Any) -> None:
                     help="list the registered marks and exit")
     parser.addini("markers", "marks of this project, one 'name: help' per entry", type="linelist",
                   default=[])
+    parser.addini("strict_markers", "an unregistered mark (in code or in -m) is an error",
+                  type="bool", default=False)
+    parser.addini("xfail_strict", "default for xfail(strict=...): an unexpected pass fails",
+                  type="bool", default=False)
 
 
 def registered_markers(config: Any) -> dict[str, str]:
@@ -119,117 +163,89 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     return 0
 
 
-def _keyword_names(item: Any) -> set[str]:
-    names = {item.nodeid.lower(), item.name.lower(), item.module_path.name.lower(),
-             item.module_path.stem.lower()}
-    names.update(m.name.lower() for m in item.marks)
+def keyword_names(item: Any) -> set[str]:
+    """What ``-k`` matches against, as pytest's: the item's name, its module file's name,
+    the directories below the rootdir, the pipeline function's public attributes and
+    the mark names."""
+    names = {item.name, item.module_path.name}
+    relative = item.nodeid.split("::")[0].split("/")[:-1]
+    names.update(relative)
+    function = getattr(getattr(item, "target", None), "fn", None)
+    if function is not None:
+        names.update(n for n in vars(function) if not n.startswith("_") and n != "zenrun_marks")
+    names.update(m.name for m in item.marks)
+    names.update(getattr(item, "extra_keywords", ()))
     return names
+
+
+class KeywordMatcher:
+    """``-k``: a case-insensitive substring of any of the item's keyword names."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = [n.lower() for n in names]
+
+    def __call__(self, subname: str, /, **kwargs: Any) -> bool:
+        if kwargs:
+            from zenrun.config import UsageError
+
+            raise UsageError("Keyword expressions do not support call parameters.")
+        subname = subname.lower()
+        return any(subname in name for name in self.names)
+
+
+class MarkMatcher:
+    """``-m``: a mark of that name is on the item, with these keyword arguments if given."""
+
+    def __init__(self, marks: Iterable[Mark]) -> None:
+        self.marks: dict[str, list[Mark]] = {}
+        for m in marks:
+            self.marks.setdefault(m.name, []).append(m)
+
+    def __call__(self, name: str, /, **kwargs: Any) -> bool:
+        return any(all(k in m.kwargs and m.kwargs[k] == v for k, v in kwargs.items())
+                   for m in self.marks.get(name, ()))
+
+
+def strict_markers(config: Any) -> bool:
+    return bool(config.getoption("strict_markers") or config.getini("strict_markers"))
 
 
 @hookimpl
 def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
     known = registered_markers(config)
+    strict = strict_markers(config)
     for item in items:
         for m in item.marks:
             if m.name not in known:
                 message = (f"{item.nodeid}: unknown mark zenrun.mark.{m.name}; register it in "
                            f"[tool.zenrun] markers to avoid this")
-                if config.getoption("strict_markers"):
+                if strict:
                     session.add_collection_error(item.module_path, message)
                 else:
                     session.warn(message)
-    keyword, markexpr = config.getoption("keyword"), config.getoption("markexpr")
-    if not keyword and not markexpr:
-        return
-    kexpr, mexpr = Expression(keyword), Expression(markexpr)
+    keyword, markexpr = config.getoption("keyword").strip(), config.getoption("markexpr").strip()
+    if keyword:
+        kexpr = Expression(keyword)
+        _deselect(config, items, lambda item: kexpr.evaluate(KeywordMatcher(keyword_names(item))))
+    if markexpr:
+        mexpr = Expression(markexpr)
+        if strict:
+            unknown = sorted({name for name, _ in mexpr.idents} - set(known))
+            if unknown:
+                from zenrun.config import UsageError
+
+                raise UsageError(f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
+                                 "Use 'zenrun --markers' to see available markers.")
+        _deselect(config, items, lambda item: mexpr.evaluate(MarkMatcher(item.marks)))
+
+
+def _deselect(config: Any, items: list[Any], keep: Any) -> None:
     selected, deselected = [], []
     for item in items:
-        names = _keyword_names(item)
-        marks = {m.name for m in item.marks}
-        ok = kexpr.evaluate(lambda ident: any(ident.lower() in n for n in names)) and \
-            mexpr.evaluate(lambda ident: ident in marks)
-        (selected if ok else deselected).append(item)
+        (selected if keep(item) else deselected).append(item)
     if deselected:
         config.hook.zenrun_deselected(items=deselected)
         items[:] = selected
-
-
-def parametrize_args(m: Mark) -> tuple[list[str], list[ParameterSet], Any]:
-    """Normalize a parametrize mark: ``(argnames, value sets, ids)``."""
-    if len(m.args) < 2 and "argvalues" not in m.kwargs:
-        raise TypeError("parametrize(argnames, argvalues) needs both arguments")
-    argnames = m.kwargs.get("argnames", m.args[0] if m.args else None)
-    argvalues = m.kwargs.get("argvalues", m.args[1] if len(m.args) > 1 else None)
-    ids = m.kwargs.get("ids", m.args[2] if len(m.args) > 2 else None)
-    names = [n.strip() for n in argnames.split(",") if n.strip()] if isinstance(argnames, str) \
-        else list(argnames)
-    sets = []
-    for value in argvalues:
-        if isinstance(value, ParameterSet):
-            ps = value
-        elif len(names) == 1:
-            ps = ParameterSet((value,))
-        else:
-            ps = ParameterSet(tuple(value))
-        if len(ps.values) != len(names):
-            raise ValueError(f"parametrize({', '.join(names)}): value set {ps.values!r} has "
-                             f"{len(ps.values)} values, expected {len(names)}")
-        sets.append(ps)
-    return names, sets, ids
-
-
-def id_for_value(value: Any, argname: str, index: int) -> str:
-    """An id as pytest makes one; a StepConfig's is its non-default fields."""
-    from zenrun.steps import StepConfig
-
-    if isinstance(value, StepConfig):
-        fields = [f"{k}={_scalar_id(v)}" for k, v in value.model_dump(exclude_defaults=True).items()]
-        return "-".join(fields) if fields else f"{argname}{index}"
-    if isinstance(value, (str, int, float, bool, type(None))):
-        return _scalar_id(value)
-    if hasattr(value, "__name__") and isinstance(getattr(value, "__name__"), str):
-        return value.__name__
-    return f"{argname}{index}"
-
-
-def _scalar_id(value: Any) -> str:
-    if isinstance(value, str):
-        return value.encode("unicode_escape").decode("ascii")
-    return str(value)
-
-
-def make_ids(names: Sequence[str], sets: Sequence[ParameterSet], ids: Any) -> list[str]:
-    result = []
-    for index, ps in enumerate(sets):
-        if ps.id is not None:
-            result.append(ps.id)
-        elif ids is not None and callable(ids):
-            parts = [ids(v) for v in ps.values]
-            result.append("-".join(p if p is not None else id_for_value(v, n, index)
-                                   for p, v, n in zip(parts, ps.values, names)))
-        elif ids is not None:
-            result.append(str(list(ids)[index]))
-        else:
-            result.append("-".join(id_for_value(v, n, index) for v, n in zip(ps.values, names)))
-    return disambiguate(result)
-
-
-def disambiguate(ids: Iterable[str]) -> list[str]:
-    """Duplicate ids get an index suffix, as pytest does (``a0``, ``a1``)."""
-    ids = list(ids)
-    counts: dict[str, int] = {}
-    for i in ids:
-        counts[i] = counts.get(i, 0) + 1
-    seen: dict[str, int] = {}
-    out = []
-    for i in ids:
-        if counts[i] > 1:
-            n = seen.get(i, 0)
-            seen[i] = n + 1
-            out.append(f"{i}{n}")
-        else:
-            out.append(i)
-    return out
 
 
 def skip_reason(marks: Iterable[Mark]) -> str | None:

@@ -3,94 +3,195 @@
     expression: expr? EOF
     expr:       and_expr ('or' and_expr)*
     and_expr:   not_expr ('and' not_expr)*
-    not_expr:   'not' not_expr | '(' expr ')' | ident
-    ident:      (\\w|:|\\+|-|\\.|\\[|\\]|\\\\|/|=)+
+    not_expr:   'not' not_expr | '(' expr ')' | ident kwargs?
+    ident:      (\\w|:|\\+|-|\\.|\\[|\\]|\\\\|/)+
+    kwargs:     '(' name '=' value (',' name '=' value)* ')'
+    value:      a quoted string, an integer, True, False or None
+
+An empty expression is false (callers treat "no expression" as "select all").
+A syntax error is an :class:`ExpressionError`, which is both a ``SyntaxError``
+(with ``offset``, the 1-based column, and ``msg``) and a usage error.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from zenrun.config.argparsing import UsageError
 
-_TOKEN = re.compile(r"\s*(?:(\()|(\))|([\w:+\-.\[\]\\/=]+))")
+__all__ = ["Expression", "ExpressionError"]
+
+_IDENT = re.compile(r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+")
 _KEYWORDS = {"and", "or", "not"}
+_NAMES = {"(": "left parenthesis", ")": "right parenthesis", "=": "=", ",": ",",
+          "ident": "identifier", "string": "string literal", "eof": "end of input"}
+
+
+class ExpressionError(SyntaxError, UsageError):
+    """A malformed ``-k`` / ``-m`` expression: where (``offset``) and what (``msg``)."""
+
+    def __init__(self, text: str, column: int, message: str) -> None:
+        super().__init__(message, (None, 1, column, text))
+        self.text_expression = text
+
+    def __str__(self) -> str:
+        return f"wrong expression passed to '-k'/'-m': {self.text_expression}: at column " \
+               f"{self.offset}: {self.msg}"
+
+
+@dataclass
+class _Token:
+    kind: str  # "(", ")", "=", ",", "and", "or", "not", "ident", "string", "eof"
+    value: str
+    pos: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        char = text[pos]
+        if char in " \t":
+            pos += 1
+        elif char in "(),=":
+            tokens.append(_Token(char, char, pos))
+            pos += 1
+        elif char in "'\"":
+            end = text.find(char, pos + 1)
+            if end == -1:
+                raise ExpressionError(text, pos + 1, f'closing quote "{char}" is missing')
+            value = text[pos + 1:end]
+            if "\\" in value:
+                raise ExpressionError(text, pos + 1,
+                                      'escaping with "\\\\" not supported in marker expression')
+            tokens.append(_Token("string", value, pos))
+            pos = end + 1
+        else:
+            match = _IDENT.match(text, pos)
+            if match is None:
+                raise ExpressionError(text, pos + 1, f'unexpected character "{char}"')
+            value = match.group()
+            tokens.append(_Token(value if value in _KEYWORDS else "ident", value, pos))
+            pos = match.end()
+    tokens.append(_Token("eof", "", pos))
+    return tokens
 
 
 class Expression:
-    """A compiled expression; ``evaluate(matcher)`` calls ``matcher(ident)`` for identifiers."""
+    """A compiled expression; ``evaluate(matcher)`` calls ``matcher(ident, **kwargs)``."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = self._tokenize(text)
-        self.pos = 0
-        self.tree = self._expr() if self.tokens else ("true",)
-        if self.pos != len(self.tokens):
-            self._fail(f"unexpected {self.tokens[self.pos]!r}")
+        self._tokens = _tokenize(text)
+        self._pos = 0
+        if self._peek().kind == "eof":
+            self.tree: tuple[Any, ...] = ("false",)
+        else:
+            self.tree = self._expr()
+        self._expect("eof")
 
-    def _fail(self, message: str) -> None:
-        raise UsageError(f"wrong expression {self.text!r}: {message}")
+    @classmethod
+    def compile(cls, text: str) -> Expression:
+        return cls(text)
 
-    def _tokenize(self, text: str) -> list[str]:
-        tokens, pos = [], 0
-        while pos < len(text):
-            if text[pos:].strip() == "":
-                break
-            match = _TOKEN.match(text, pos)
-            if not match:
-                self._fail(f"unexpected character {text[pos:].lstrip()[0]!r}")
-            tokens.append(match.group(match.lastindex))
-            pos = match.end()
-        return tokens
+    # -- parsing ------------------------------------------------------------------
+    def _peek(self) -> _Token:
+        return self._tokens[self._pos]
 
-    def _peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def _take(self) -> str:
+    def _accept(self, kind: str) -> _Token | None:
         token = self._peek()
-        if token is None:
-            self._fail("unexpected end of expression")
-        self.pos += 1
-        return token  # type: ignore[return-value]
+        if token.kind == kind:
+            self._pos += 1
+            return token
+        return None
 
-    def _expr(self) -> tuple:
+    def _expect(self, *kinds: str) -> _Token:
+        token = self._peek()
+        if token.kind in kinds:
+            self._pos += 1
+            return token
+        wanted = " OR ".join(_NAMES.get(k, k) for k in kinds)
+        raise ExpressionError(self.text, token.pos + 1,
+                              f"expected {wanted}; got {_NAMES.get(token.kind, token.kind)}")
+
+    def _expr(self) -> tuple[Any, ...]:
         node = self._and()
-        while self._peek() == "or":
-            self._take()
+        while self._accept("or"):
             node = ("or", node, self._and())
         return node
 
-    def _and(self) -> tuple:
+    def _and(self) -> tuple[Any, ...]:
         node = self._not()
-        while self._peek() == "and":
-            self._take()
+        while self._accept("and"):
             node = ("and", node, self._not())
         return node
 
-    def _not(self) -> tuple:
-        token = self._take()
-        if token == "not":
+    def _not(self) -> tuple[Any, ...]:
+        if self._accept("not"):
             return ("not", self._not())
-        if token == "(":
+        if self._accept("("):
             node = self._expr()
-            if self._take() != ")":
-                self._fail("expected ')'")
+            self._expect(")")
             return node
-        if token in _KEYWORDS or token == ")":
-            self._fail(f"unexpected {token!r}")
-        return ("ident", token)
+        token = self._expect("not", "(", "ident")
+        kwargs: dict[str, Any] = {}
+        if self._accept("("):
+            kwargs = self._kwargs()
+        return ("ident", token.value, kwargs)
 
-    def evaluate(self, matcher: Callable[[str], bool]) -> bool:
-        def ev(node: tuple) -> bool:
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        while True:
+            name = self._expect("ident")
+            if not name.value.isidentifier():
+                raise ExpressionError(self.text, name.pos + 1,
+                                      f"not a valid python identifier {name.value}")
+            if keyword.iskeyword(name.value):
+                raise ExpressionError(self.text, name.pos + 1,
+                                      f"unexpected reserved python keyword `{name.value}`")
+            self._expect("=")
+            string = self._accept("string")
+            kwargs[name.value] = string.value if string else self._literal(self._expect("ident"))
+            if self._accept(")"):
+                return kwargs
+            self._expect(",")
+
+    def _literal(self, token: _Token) -> Any:
+        constants = {"True": True, "False": False, "None": None}
+        if token.value in constants:
+            return constants[token.value]
+        if re.fullmatch(r"[+-]?\d+", token.value):
+            return int(token.value)
+        raise ExpressionError(self.text, token.pos + 1,
+                              f'unexpected character/s "{token.value}"')
+
+    # -- evaluation ---------------------------------------------------------------
+    def evaluate(self, matcher: Callable[..., bool]) -> bool:
+        def ev(node: tuple[Any, ...]) -> bool:
             kind = node[0]
-            if kind == "true":
-                return True
+            if kind == "false":
+                return False
             if kind == "ident":
-                return matcher(node[1])
+                return bool(matcher(node[1], **node[2]))
             if kind == "not":
                 return not ev(node[1])
             if kind == "and":
                 return ev(node[1]) and ev(node[2])
             return ev(node[1]) or ev(node[2])
         return ev(self.tree)
+
+    @property
+    def idents(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every identifier with its arguments (for ``--strict-markers`` on ``-m``)."""
+        found: list[tuple[str, dict[str, Any]]] = []
+
+        def walk(node: tuple[Any, ...]) -> None:
+            if node[0] == "ident":
+                found.append((node[1], node[2]))
+            for child in node[1:]:
+                if isinstance(child, tuple):
+                    walk(child)
+        walk(self.tree)
+        return found

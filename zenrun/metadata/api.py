@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from zenrun.metadata.records import ArtifactRef, PipelineRun, PipelineView
+from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView
 
 
 def _config() -> Any:
@@ -32,8 +33,74 @@ def get_run(name: str) -> PipelineRun:
     return run
 
 
+def get_item(item_id: str) -> ItemView:
+    """The runs of one item, e.g. ``get_item("hpo[iris]")`` (or its full id with the file)."""
+    store = _config().metadata_store
+    resolved = store.resolve_item(item_id)
+    if resolved is None:
+        known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
+        raise KeyError(f"no runs of item {item_id!r} in {_config().store_path}; "
+                       f"recorded items: {', '.join(known) or 'none'}")
+    return ItemView(resolved, store.item_runs(resolved))
+
+
+class RunsTable(list):
+    """A list of dicts, one per run; ``.to_pandas()`` makes a DataFrame of it."""
+
+    def to_pandas(self) -> Any:
+        """The rows as a ``pandas.DataFrame`` (pandas must be installed)."""
+        try:
+            import pandas
+        except ImportError as exc:
+            raise ImportError(f"RunsTable.to_pandas() needs pandas ({exc}); "
+                              "install it with: pip install pandas") from None
+        return pandas.DataFrame(list(self))
+
+
+def run_row(run: PipelineRun) -> dict[str, Any]:
+    """One flat row of a run: names, status, counts, ``params.X`` and ``metrics.Y``."""
+    row: dict[str, Any] = {
+        "run": run.name, "pipeline": run.pipeline_name, "item": run.short_item_id,
+        "status": run.status,
+        "started": datetime.datetime.fromtimestamp(run.started) if run.started else None,
+        "duration": run.duration, "steps": run.n_steps, "cached": run.n_cached,
+    }
+    row.update({f"params.{k}": v for k, v in run.params.items()})
+    row.update({f"metrics.{k}": v for k, v in run.metrics.items()})
+    return row
+
+
+def runs_table(pipeline: str | None = None, *, item: str | None = None,
+               last: int | None = None) -> RunsTable:
+    """A flat table of runs (oldest first) with their parameters and metrics, for notebooks.
+
+    ``pipeline`` and ``item`` select; ``last`` keeps the newest N.
+    """
+    store = _config().metadata_store
+    match = None
+    if item is not None:
+        resolved = store.resolve_item(item)
+        if resolved is None:
+            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+        match = lambda run: run.item_id == resolved  # noqa: E731
+    runs = store.recent_runs(last, match=match, pipeline=pipeline)
+    return RunsTable(run_row(run) for run in reversed(runs))
+
+
+def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
+    """Where the artifact store keeps ``ref``: its ``uri(digest)``, or its local path."""
+    store = (config or _config()).artifact_store
+    uri = getattr(store, "uri", None)
+    return str(uri(ref.digest) if uri else store.path(ref.digest))
+
+
 def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
     """Load the value of ``ref`` from the artifact store, verifying its hash."""
     config = config or _config()
-    data = config.artifact_store.get(ref.digest)
+    store = config.artifact_store
+    if ref.store_url and ref.store_url != getattr(store, "url", None):
+        from zenrun.artifacts.fsspec_store import open_artifact_store
+
+        store = open_artifact_store(ref.store_url)  # where the run wrote it
+    data = store.get(ref.digest)
     return config.materializers.get(ref.materializer).loads(data)

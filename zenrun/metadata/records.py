@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 RUNNING, COMPLETED, CACHED, FAILED, SKIPPED = "running", "completed", "cached", "failed", "skipped"
 STATUSES = (RUNNING, COMPLETED, CACHED, FAILED, SKIPPED)
+_SCALAR_TYPE_NAMES = {"bool", "int", "float", "bool_", "int8", "int16", "int32", "int64", "uint8",
+                      "uint16", "uint32", "uint64", "float16", "float32", "float64"}
 
 
 @dataclass
@@ -17,7 +20,10 @@ class ArtifactRef:
     size: int
     materializer: str
     type_name: str
+    preview: str | None = None  # a short text; JSON of the value for scalar outputs
     _loader: Callable[[ArtifactRef], Any] | None = field(default=None, repr=False, compare=False)
+    #: URL of the artifact store it was written to, when not the store's own ``artifacts/``.
+    store_url: str | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> Any:
         """Load the value from the artifact store (verified against its hash)."""
@@ -29,7 +35,25 @@ class ArtifactRef:
 
     def as_dict(self) -> dict[str, Any]:
         return {"digest": self.digest, "size": self.size, "materializer": self.materializer,
-                "type": self.type_name}
+                "type": self.type_name, "preview": self.preview}
+
+    @property
+    def value(self) -> bool | int | float | None:
+        """The value of a scalar output (bool, int, float) without loading it; else None."""
+        if self.preview is None or self.type_name.rsplit(".", 1)[-1] not in _SCALAR_TYPE_NAMES:
+            return None
+        try:
+            value = json.loads(self.preview)
+        except ValueError:
+            return None
+        return value if isinstance(value, (bool, int, float)) else None
+
+    @property
+    def uri(self) -> str:
+        """Where the artifact is stored: a path or URL of the artifact store."""
+        from zenrun.metadata.api import artifact_uri
+
+        return artifact_uri(self)
 
 
 def _duration(record: Any) -> float | None:
@@ -57,6 +81,10 @@ class StepRun:
     run_name: str | None = None
     pipeline_name: str | None = None
     cache_reason: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
+    captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
+    #: Plugin settings by namespace (validated model instances); not stored.
+    settings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     duration = property(_duration, doc="Seconds from start to finish, or None.")
 
@@ -86,7 +114,14 @@ class PipelineRun:
     orchestrator: str | None = None
     graph: dict[str, list[str]] = field(default_factory=dict)
     id: int | None = None
+    #: URL of the artifact store (``--artifact-store``); None: the store's own ``artifacts/``.
+    artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
+    params: dict[str, Any] = field(default_factory=dict)  # what distinguishes the item
+    n_steps: int | None = None
+    n_cached: int | None = None
+    _metrics: dict[str, Any] | None = field(default=None, repr=False)
+    internal_error: str | None = field(default=None, repr=False)  # a plugin's fault (not stored)
     _steps: dict[str, StepRun] | None = field(default=None, repr=False)
     _steps_loader: Callable[[PipelineRun], dict[str, StepRun]] | None = field(default=None, repr=False)
 
@@ -97,6 +132,19 @@ class PipelineRun:
         if self._steps is None:
             self._steps = self._steps_loader(self) if self._steps_loader else {}
         return self._steps
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The scalar values its steps logged (later steps in graph order win), or else the
+        scalar outputs of its final steps."""
+        if self._metrics is None:
+            self._metrics = compute_metrics(self)
+        return self._metrics
+
+    @property
+    def short_item_id(self) -> str | None:
+        """The item id without its file, e.g. ``hpo[iris]``."""
+        return self.item_id.rsplit("::", 1)[-1] if self.item_id else None
 
     def get_step(self, step_id: str) -> StepRun:
         try:
@@ -109,12 +157,71 @@ class PipelineRun:
         return f"<PipelineRun {self.name} {self.status}>"
 
 
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def compute_metrics(run: PipelineRun) -> dict[str, Any]:
+    """See :attr:`PipelineRun.metrics`."""
+    steps = run.steps
+    order = [s for s in run.graph if s in steps] + [s for s in steps if s not in run.graph]
+    metrics: dict[str, Any] = {}
+    for step_id in order:
+        for key, value in steps[step_id].metadata.items():
+            if _is_scalar(value):
+                metrics.pop(key, None)  # the later value is also the later column
+                metrics[key] = value
+    if metrics:
+        return metrics
+    consumed = {u for upstream in run.graph.values() for u in upstream}
+    for step_id in order:
+        if step_id in consumed:
+            continue
+        outputs = steps[step_id].outputs
+        for name, ref in outputs.items():
+            value = ref.value
+            if value is not None:
+                metrics[step_id if len(outputs) == 1 else f"{step_id}.{name}"] = value
+    return metrics
+
+
+@dataclass
+class ItemView:
+    """One collected item (``hpo[iris]``) as recorded: its runs, oldest first."""
+
+    id: str  # the full item id, with its file
+    runs: list[PipelineRun]
+
+    @property
+    def name(self) -> str:
+        """The item id without its file, e.g. ``hpo[iris]``."""
+        return self.id.rsplit("::", 1)[-1]
+
+    @property
+    def last_run(self) -> PipelineRun:
+        if not self.runs:
+            raise LookupError(f"item {self.id!r} has no recorded runs")
+        return self.runs[-1]
+
+    def __repr__(self) -> str:
+        return f"<ItemView {self.name} runs={len(self.runs)}>"
+
+
 @dataclass
 class PipelineView:
     """A pipeline as recorded in the store: its name and runs, oldest first."""
 
     name: str
     runs: list[PipelineRun]
+
+    @property
+    def items(self) -> dict[str, ItemView]:
+        """Its items by id without the file (``"hpo[iris]"``), each with its runs."""
+        by_id: dict[str, list[PipelineRun]] = {}
+        for run in self.runs:
+            if run.item_id is not None:
+                by_id.setdefault(run.item_id, []).append(run)
+        return {ItemView(i, r).name: ItemView(i, r) for i, r in by_id.items()}
 
     @property
     def last_run(self) -> PipelineRun:

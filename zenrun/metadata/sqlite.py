@@ -8,15 +8,20 @@ record pointing at a missing artifact, and the next run reuses the rest.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
 import sqlite3
 import threading
+import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.queries import RunQueries
 from zenrun.metadata.records import (
     FAILED, RUNNING, ArtifactRef, PipelineRun, StepRun,
 )
@@ -25,72 +30,284 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, pipeline TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, item_id TEXT,
-    enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT);
+    enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT,
+    artifact_store TEXT, params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, config TEXT, cache_key TEXT,
-    cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT,
+    cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT, metadata TEXT, captured TEXT,
     PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS artifacts (
-    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT);
+    digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT,
+    preview TEXT);
 CREATE TABLE IF NOT EXISTS step_io (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     position INTEGER, digest TEXT, source_step TEXT, source_output TEXT);
 CREATE INDEX IF NOT EXISTS step_io_by_step ON step_io (run_id, step_id);
 """
 
+# Columns added after the first release: ALTER TABLE adds them to older stores.
+ADDED_COLUMNS = {
+    "runs": [("artifact_store", "TEXT"), ("params", "TEXT"), ("metrics", "TEXT"),
+             ("n_steps", "INTEGER"), ("n_cached", "INTEGER")],
+    "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
+    "artifacts": [("preview", "TEXT")],
+}
+# Created after the migration (they may use added columns).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_by_item ON runs (item_id, id);
+CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
+"""
+STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, cache_key, "
+                "cache_parts, cache_reason, error, upstream, metadata, captured")
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection in WAL mode that waits for other zenrun processes instead of failing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA busy_timeout=60000")
-    return connection
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
+    missing = [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
+               for name, kind in columns
+               if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
+    for table, name, kind in missing:
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:  # another process migrated it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
+    db.executescript(INDEXES)
 
 
-class SqliteMetadataStore:
-    """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`."""
+class StoreDamagedError(UsageError):
+    """A store database is damaged or is not a database (a usage error: exit 4)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, problem: str) -> None:
         self.path = Path(path)
-        self._db = connect(self.path)
-        self._db.executescript(SCHEMA)
-        self._pending: list[tuple[Any, list[Any], list[Any]]] = []
-        self._lock = threading.Lock()  # the buffer
-        self._db_lock = threading.RLock()  # the connection, shared with the flush thread
-        self._previous_key: tuple[str, int | None] | None = None
-        self._previous_steps: Any = None
-        self._fail_abandoned_runs()
+        self.problem = problem
+        super().__init__(
+            f"{path} is damaged ({problem}); zenrun cannot use it.\n"
+            f"  zenrun --store {self.path.parent} --store-check    reports what can be read\n"
+            f"  zenrun --store {self.path.parent} --store-repair   keeps what can be read in a new "
+            f"{self.path.name} and moves the damaged file aside as "
+            f"{self.path.name}.corrupt-<time>")
+
+
+class StoreReadOnlyError(UsageError):
+    """A write to a store that was opened read-only."""
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a SQLite error means the file is damaged (not busy, full or read-only)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        "malformed" in str(exc) or "not a database" in str(exc))
+
+
+def _cannot_write(exc: BaseException) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+
+
+def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode that waits for other zenrun processes instead of failing.
+
+    ``read_only`` opens the file with SQLite's ``mode=ro``, falling back to
+    ``immutable=1`` when the WAL index cannot be created beside it (a
+    read-only directory): a store on a read-only mount stays readable.
+    Raises :class:`StoreDamagedError` for a file that is not a database.
+    """
+    try:
+        if read_only:
+            return _connect_read_only(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA busy_timeout=60000")
+        return connection
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            raise StoreDamagedError(path, str(exc)) from None
+        raise
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        raise UsageError(f"{path} does not exist and the store is read-only")
+    uri = "file:" + urllib.parse.quote(str(path.resolve()))
+    last: Exception | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        connection = sqlite3.connect(f"{uri}?{options}", uri=True, timeout=60,
+                                     isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA busy_timeout=60000")
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError as exc:  # no -shm and cannot create one
+            connection.close()
+            last = exc
+    raise last  # type: ignore[misc]
+
+
+def writable(path: Path) -> bool:
+    """Whether the database ``path`` (and its directory, for the WAL files) can be written."""
+    directory = path.parent
+    while not directory.exists():
+        directory = directory.parent
+    if not os.access(directory, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
+_ANY_ITEM: Any = object()  # previous_step: runs of any item
+
+
+class SqliteMetadataStore(RunQueries):
+    """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`.
+
+    ``read_only`` (default: when the file or its directory cannot be
+    written) opens the database with SQLite's read-only mode: everything
+    can be read, nothing recorded. A damaged file raises
+    :class:`StoreDamagedError`.
+
+    Liveness: the process that runs a run holds an ``fcntl`` lock on
+    ``<store>/runs/<run name>.lock`` for the run's life, so any process on
+    any host sharing the store can tell a dead owner (the lock is free) from
+    a live one; see :meth:`dead_runs` and :meth:`fail_dead_runs`.
+    """
+
+    def __init__(self, path: Path, read_only: bool | None = None) -> None:
+        self.path = Path(path)
+        self.read_only = not writable(self.path) if read_only is None else read_only
+        self._lock_dir = self.path.parent / "runs"
+        self._db: Any = None
+        try:
+            self._db = _Guarded(connect(self.path, self.read_only), self.path)
+            if not self.read_only:
+                self._db.executescript(SCHEMA)
+                migrate(self._db)
+            self._pending: list[tuple[Any, list[Any], list[Any]]] = []
+            self._lock = threading.Lock()  # the buffer
+            self._db_lock = threading.RLock()  # the connection, shared with the flush thread
+            self._previous_key: tuple[str, int | None] | None = None
+            self._previous_steps: Any = None
+            if not self.read_only:
+                self.fail_dead_runs()
+        except BaseException:
+            if self._db is not None:
+                self._db.close()
+            raise
+
+    # -- liveness -----------------------------------------------------------------
+    def _lock_path(self, run_name: str) -> Path:
+        return self._lock_dir / f"{run_name}.lock"
+
+    def _owner_alive(self, name: str, pid: int | None, host: str | None) -> bool:
+        """Whether the process running ``name`` still exists (see the class docstring)."""
+        path = self._lock_path(name)
+        key = os.path.realpath(path)
+        if key in _HELD_LOCKS:  # ours: testing it would release it (POSIX locks are per process)
+            return True
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            # A run recorded before runs held locks: only a pid of this host can be checked.
+            return not (pid and host == socket.gethostname() and not _pid_alive(pid))
+        except OSError:
+            return True  # cannot tell: never fail a run that may be alive
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:  # held (EAGAIN/EACCES), or locks unsupported here: alive or unknown
+            return True
+        else:
+            return False
+        finally:
+            os.close(fd)
+
+    def dead_runs(self) -> list[str]:
+        """Names of runs recorded ``running`` whose owner process has died (any host).
+
+        Read-only: safe on a read-only store, and cheap (one lock test per running run).
+        """
+        with self._db_lock:
+            rows = self._db.execute("SELECT name, pid, host FROM runs WHERE status=?",
+                                    (RUNNING,)).fetchall()
+        return [name for name, pid, host in rows if not self._owner_alive(name, pid, host)]
+
+    def fail_dead_runs(self) -> list[str]:
+        """Mark the :meth:`dead_runs` ``failed`` (and their running steps); returns their names.
+
+        Runs when the store is opened; a viewer may call it to refresh.
+        """
+        dead = self.dead_runs()
+        if not dead or self.read_only:
+            return dead
+        error = "owner process died: the zenrun process running this run ended without finishing it"
+        with self._db_lock, self._transaction() as db:
+            for name in dead:
+                # status='running' again: the owner may have finished since we looked
+                row = db.execute("SELECT id FROM runs WHERE name=? AND status=?", (name, RUNNING)).fetchone()
+                if row is None:
+                    continue
+                db.execute("UPDATE runs SET status=?, finished=coalesce(finished, ?) WHERE id=?",
+                           (FAILED, time.time(), row[0]))
+                db.execute("UPDATE steps SET status=?, error=coalesce(error, ?) WHERE run_id=? "
+                           "AND status=?", (FAILED, error, row[0], RUNNING))
+        for name in dead:
+            _remove(self._lock_path(name))
+        return dead
+
+    def _hold_lock(self, run_name: str) -> None:
+        self._lock_dir.mkdir(parents=True, exist_ok=True)
+        path = self._lock_path(run_name)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
+        except BaseException:
+            os.close(fd)
+            raise
+        _HELD_LOCKS[os.path.realpath(path)] = fd
+
+    def _release_lock(self, run_name: str) -> None:
+        path = self._lock_path(run_name)
+        fd = _HELD_LOCKS.pop(os.path.realpath(path), None)
+        if fd is not None:
+            _remove(path)  # before the lock goes: nobody may take a lock on a finished run
+            os.close(fd)
 
     # -- writing ------------------------------------------------------------------
-    def _fail_abandoned_runs(self) -> None:
-        """Runs left ``running`` by a process of this host that no longer exists."""
-        host = socket.gethostname()
-        rows = self._db.execute("SELECT id, pid FROM runs WHERE status=? AND host=?",
-                                (RUNNING, host)).fetchall()
-        dead = [run_id for run_id, pid in rows if pid and not _pid_alive(pid)]
-        if dead:
-            with self._transaction() as db:
-                db.executemany("UPDATE runs SET status=? WHERE id=?", [(FAILED, i) for i in dead])
-                db.executemany("UPDATE steps SET status=?, error=? WHERE run_id=? AND status=?",
-                               [(FAILED, "interrupted: the zenrun process ended", i, RUNNING)
-                                for i in dead])
-
     def _transaction(self) -> Any:
+        if self.read_only:
+            raise StoreReadOnlyError(f"{self.path} is read-only: runs cannot be recorded in this "
+                                     "store (choose another with --store)")
         return _Transaction(self._db)
 
     def create_run(self, run: PipelineRun) -> None:
-        """Insert ``run`` (status running) and commit at once, so it is visible."""
+        """Insert ``run`` (status running) and commit at once, so it is visible.
+
+        The run's liveness lock is taken first, so a ``running`` row always has a live owner
+        or a free lock.
+        """
+        self._transaction()  # a read-only store refuses before a lock file is made
+        self._hold_lock(run.name)
+        try:
+            self._insert_run(run)
+        except BaseException:
+            self._release_lock(run.name)
+            raise
+
+    def _insert_run(self, run: PipelineRun) -> None:
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
-                "orchestrator, graph, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "orchestrator, graph, pid, host, artifact_store, params) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run.name, run.pipeline_name, run.status, run.started, run.item_id,
                  None if run.enable_cache is None else int(run.enable_cache), run.orchestrator,
-                 json.dumps(run.graph), os.getpid(), socket.gethostname()))
+                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store,
+                 _dumps(run.params, ordered=True)))
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
@@ -101,10 +318,11 @@ class SqliteMetadataStore:
         """
         s, run_id = step_run, run.id
         row = (run_id, s.id, s.name, s.status, s.started, s.finished, _dumps(s.config),
-               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream))
+               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream),
+               _dumps(s.metadata or None, ordered=True), _dumps(s.captured or None))
         io_rows, artifacts = [], []
         for name, ref in s.outputs.items():
-            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name))
+            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
             io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
         for name, sources in s.inputs.items():
             for position, (source_step, source_output, ref) in enumerate(sources):
@@ -134,28 +352,42 @@ class SqliteMetadataStore:
             steps.append(row)
             io_rows.extend(io)
         with self._db_lock, self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)", artifacts)
+            db.executemany("INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
+                           "preview) VALUES (?,?,?,?,?)", artifacts)
             db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
-            db.executemany("INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
+            db.executemany(f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) "
+                           f"VALUES ({','.join('?' * 14)})", steps)
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
     def finish_run(self, run: PipelineRun) -> None:
         """Flush the run's steps and store its final status, in one transaction."""
-        self.flush()
-        with self._db_lock, self._transaction() as db:
-            db.execute("UPDATE runs SET status=?, finished=? WHERE id=?",
-                       (run.status, run.finished, run.id))
+        try:
+            self.flush()
+        finally:
+            try:
+                with self._db_lock, self._transaction() as db:
+                    db.execute("UPDATE runs SET status=?, finished=?, metrics=?, n_steps=?, n_cached=? "
+                               "WHERE id=?", (run.status, run.finished, _dumps(run.metrics, ordered=True),
+                                              run.n_steps, run.n_cached, run.id))
+            finally:
+                self._release_lock(run.name)
 
     # -- reading ------------------------------------------------------------------
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
-        run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph = row
+        (run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph,
+         artifact_store, params, metrics, n_steps, n_cached) = row
+        if status == RUNNING and not self._owner_alive(name, None, None):
+            status = FAILED  # its owner died; a read-only store cannot record it
         return PipelineRun(name=name, pipeline_name=pipeline, status=status, started=started,
                            finished=finished, item_id=item_id,
                            enable_cache=None if enable_cache is None else bool(enable_cache),
                            orchestrator=orch, graph=json.loads(graph or "{}"), id=run_id,
+                           artifact_store=artifact_store, params=_loads(params) or {},
+                           n_steps=n_steps, n_cached=n_cached, _metrics=_loads(metrics),
                            _steps_loader=self.load_steps)
 
-    _RUN_COLUMNS = "id, name, pipeline, status, started, finished, item_id, enable_cache, orchestrator, graph"
+    _RUN_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
+                    "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached")
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         """Runs, oldest first; of one pipeline when ``pipeline`` is given."""
@@ -201,18 +433,19 @@ class SqliteMetadataStore:
 
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
-        artifacts = {r[0]: ArtifactRef(r[0], r[1], r[2], r[3]) for r in self._db.execute(
-            "SELECT a.digest, a.size, a.materializer, a.type FROM artifacts a JOIN step_io io "
+        artifacts = {r[0]: ArtifactRef(*r, store_url=run.artifact_store) for r in self._db.execute(
+            "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
             "ON io.digest = a.digest WHERE io.run_id=?", (run.id,))}
         steps: dict[str, StepRun] = {}
         for row in self._db.execute(
                 "SELECT step_id, step_name, status, started, finished, config, cache_key, "
-                "cache_parts, cache_reason, error, upstream FROM steps WHERE run_id=? "
-                "ORDER BY started, rowid", (run.id,)):
+                "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
+                "WHERE run_id=? ORDER BY started, rowid", (run.id,)):
             steps[row[0]] = StepRun(
                 id=row[0], name=row[1], status=row[2], started=row[3], finished=row[4],
                 config=_loads(row[5]), cache_key=row[6], cache_parts=_loads(row[7]),
                 cache_reason=row[8], error=row[9], upstream=json.loads(row[10] or "[]"),
+                metadata=_loads(row[11]) or {}, captured=_loads(row[12]) or {},
                 run_name=run.name, pipeline_name=run.pipeline_name)
         for step_id, kind, name, position, digest, source_step, source_output in self._db.execute(
                 "SELECT step_id, kind, name, position, digest, source_step, source_output "
@@ -227,20 +460,28 @@ class SqliteMetadataStore:
                 step.inputs.setdefault(name, []).append((source_step, source_output, ref))
         return steps
 
-    def previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
-        """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses)."""
-        with self._db_lock:
-            return self._previous_step(pipeline, step_id, before_run)
+    def previous_step(self, pipeline: str, step_id: str, before_run: int | None,
+                      item_id: Any = _ANY_ITEM) -> StepRun | None:
+        """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses).
 
-    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
+        Given ``item_id``, only runs of that item count (None: runs through the
+        Python API): ``hpo[iris]`` is compared with ``hpo[iris]``.
+        """
+        with self._db_lock:
+            return self._previous_step(pipeline, step_id, before_run, item_id)
+
+    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None,
+                       item_id: Any) -> StepRun | None:
         # One query per run instead of one per missed step: the steps of the
         # latest earlier run answer most look-ups; no earlier run answers all.
-        key = (pipeline, before_run)
+        key = (pipeline, before_run, item_id)
+        any_item = item_id is _ANY_ITEM
+        item = None if any_item else item_id
         if before_run is not None and self._previous_key != key:
             self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
             latest = self._db.execute(
-                "SELECT id FROM runs WHERE pipeline=? AND id<? ORDER BY id DESC LIMIT 1",
-                (pipeline, before_run)).fetchone()
+                "SELECT id FROM runs WHERE pipeline=? AND id<? AND (? OR item_id IS ?) "
+                "ORDER BY id DESC LIMIT 1", (pipeline, before_run, any_item, item)).fetchone()
             if latest is not None:
                 self._previous_steps = {r[0]: r for r in self._db.execute(
                     "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
@@ -251,35 +492,136 @@ class SqliteMetadataStore:
         row = latest_steps.get(step_id) or self._db.execute(
             "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
             "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
-            "AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
-            (pipeline, step_id, before_run if before_run is not None else 1 << 62)).fetchone()
+            "AND (? OR r.item_id IS ?) AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
+            (pipeline, step_id, before_run if before_run is not None else 1 << 62, any_item,
+             item)).fetchone()
         if row is None:
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3],
                        cache_parts=_loads(row[4]))
 
     def close(self) -> None:
-        self.flush()
-        self._db.close()
+        try:
+            if not self.read_only:
+                self.flush()
+        finally:
+            self._db.close()
 
 
 _NO_EARLIER_RUN: Any = object()
+#: Liveness locks this process holds: realpath -> fd (closing any fd of a file drops its lock).
+_HELD_LOCKS: dict[str, int] = {}
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Any) -> None:
         self.db = db
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> Any:
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except BaseException:  # e.g. a full disk: leave no transaction open
+                _rollback(self.db)
+                raise
+        _rollback(self.db)
 
 
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+def _rollback(db: Any) -> None:
+    """End the open transaction, if any: a failed one must not poison the connection."""
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+class _Guarded:
+    """A connection whose damage errors (at execute or while rows are read) are
+    :class:`StoreDamagedError` naming the file, not raw tracebacks."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._connection = connection
+        self._path = path
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._connection.in_transaction
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._connection, method)(*args)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamagedError(self._path, str(exc)) from None
+            raise
+
+    def execute(self, *args: Any) -> _GuardedCursor:
+        return _GuardedCursor(self._call("execute", *args), self._path)
+
+    def executemany(self, *args: Any) -> Any:
+        return self._call("executemany", *args)
+
+    def executescript(self, script: str) -> Any:
+        return self._call("executescript", script)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class _GuardedCursor:
+    def __init__(self, cursor: sqlite3.Cursor, path: Path) -> None:
+        self._cursor = cursor
+        self._path = path
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    def _call(self, method: str) -> Any:
+        try:
+            return getattr(self._cursor, method)()
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamagedError(self._path, str(exc)) from None
+            raise
+
+    def fetchone(self) -> Any:
+        return self._call("fetchone")
+
+    def fetchall(self) -> list[Any]:
+        return self._call("fetchall")
+
+    def fetchmany(self, size: int) -> list[Any]:
+        try:
+            return self._cursor.fetchmany(size)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise StoreDamagedError(self._path, str(exc)) from None
+            raise
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def __iter__(self) -> Any:
+        return iter(self.fetchall())
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _dumps(value: Any, ordered: bool = False) -> str | None:
+    """JSON text; keys sorted unless their order means something (metrics: logging order)."""
+    return None if value is None else json.dumps(value, sort_keys=not ordered, default=str)
 
 
 def _loads(text: str | None) -> Any:

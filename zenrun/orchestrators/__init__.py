@@ -1,7 +1,9 @@
 """Orchestrators: when and where each step of a run executes.
 
 ``local`` runs steps one after another; ``parallel`` (and the Dask plugin)
-start every step whose upstream steps are done, using :class:`ReadySteps`.
+start every step whose upstream steps are done, using :class:`ReadySteps`,
+and run the steps of all the session's runs together with
+:class:`zenrun.orchestrators.scheduler.Scheduler`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class ReadySteps:
             self._waiting[d].discard(step_id)
             if not self._waiting[d]:
                 self._ready.append(d)
+
+    def pop(self) -> str | None:
+        """The next step that may start, or None: launch it, then call :meth:`done` when it ends."""
+        return self._ready.pop(0) if self._ready else None
 
     def start(self, submit: Callable[[Any], None], *, load: bool = True) -> None:
         """Start every ready step: skip it, take it from the cache, or ``submit(task)``."""

@@ -1,61 +1,231 @@
-"""``-n N``: independent steps at once, on a pool of N threads in this process.
+"""``-n N``: the steps of all selected pipelines at once, on N worker processes (or threads).
 
-Scheduling (cache lookups, records, hooks) stays on the calling thread;
-only step functions and their artifact writes run on the pool, which suits
-numpy / scikit-learn steps that release the GIL.
+Scheduling (cache lookups, records, hooks) stays in the driver; only step
+functions and their artifact writes run on the workers. Worker processes
+(the default) load their inputs from the artifact store and return only
+references; ``--dist threads`` keeps values in memory and suits steps that
+release the GIL (numpy, scikit-learn).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+import os
+import queue
+import threading
+from typing import Any, Hashable
+
+import argparse
+
+import cloudpickle
 
 from zenrun.hookspec import hookimpl
-from zenrun.orchestrators import ReadySteps
-from zenrun.runner import StepTask, execute_task
+from zenrun.orchestrators.scheduler import SchedulingOrchestrator
+from zenrun.runner import StepTask, TaskResult, execute_task
 
 
-class ParallelOrchestrator:
+def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> TaskResult:
+    # The pool sends the store and the materializers once per worker, as leading arguments.
+    from zenrun.remote import run_task
+
+    return run_task(task, artifact_store, materializers)
+
+
+def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> str | None:
+    """Why a step cannot be pickled for a worker process, naming the value and its type; or None."""
+    candidates = [("the step function", step), ("its config", config)]
+    candidates += [(f"input {name!r}", value) for name, value in values.items()]
+    for what, value in candidates:
+        try:
+            cloudpickle.dumps(value)
+        except Exception as exc:
+            kind = type(value)
+            return (f"step {step_id!r}: {what} of type {kind.__module__}.{kind.__qualname__} cannot "
+                    f"be sent to a worker process ({type(exc).__name__}: {exc}); use --dist "
+                    "threads, or make it a fixture value the step can rebuild")
+    return None
+
+
+def unsendable_invocation(composed: Any) -> str | None:
+    """Why a step of ``composed`` cannot be sent to a worker process (its function, config or a
+    literal input), or None; checked before the run starts."""
+    from zenrun.compose import OutputHandle
+
+    for step_id, invocation in composed.invocations.items():
+        literals = {n: v for n, v in invocation.inputs.items()
+                    if not isinstance(v, OutputHandle) and not (
+                        isinstance(v, list) and v and isinstance(v[0], OutputHandle))}
+        reason = unsendable(step_id, invocation.step, invocation.config, literals)
+        if reason is not None:
+            return f"pipeline {composed.name}: {reason}"
+    return None
+
+
+class ProcessExecutor:
+    """Steps on a :class:`~zenrun.orchestrators.workers.WorkerPool` of ``size`` processes."""
+
+    remote = True
+
+    def __init__(self, size: int, artifact_store: Any, materializers: Any,
+                 rootdir: str | None = None) -> None:
+        self.size = size
+        self.artifact_store = artifact_store
+        self.materializers = materializers
+        self.rootdir = rootdir
+        self._pool: Any = None
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            from zenrun.orchestrators.workers import Bootstrap, WorkerPool
+
+            self._pool = WorkerPool(self.size, (self.artifact_store, self.materializers),
+                                    bootstrap=Bootstrap.from_driver(self.rootdir))
+        return self._pool
+
+    def free_slots(self) -> int:
+        return self.pool.free
+
+    def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
+        try:
+            self.pool.submit(key, _run_in_worker, task)
+        except Exception as exc:
+            values = {**task.literals, **{n: [s.value for s in v] if isinstance(v, list) else v.value
+                                          for n, v in task.wired.items()}}
+            reason = unsendable(task.step_id, task.step, task.config, values)
+            raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
+
+    def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
+        return [(key, value) for key, _ok, value in self.pool.wait(timeout)]
+
+    def cancel(self, keys: list[Hashable]) -> None:
+        self.pool.terminate(keys)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+class ThreadExecutor:
+    """Steps on daemon threads of the driver: values stay in memory.
+
+    Daemon threads, so that a step that never returns cannot keep the
+    process alive after Ctrl-C (Python cannot stop a thread).
+    """
+
+    remote = False
+
+    def __init__(self, size: int, artifact_store: Any, materializers: Any) -> None:
+        self.size = size
+        self.artifact_store = artifact_store
+        self.materializers = materializers
+        self._results: queue.Queue[tuple[Hashable, Any]] = queue.Queue()
+        self._running: set[Hashable] = set()
+
+    def free_slots(self) -> int:
+        return self.size - len(self._running)
+
+    def _work(self, key: Hashable, task: StepTask) -> None:
+        try:
+            outcome: Any = execute_task(task, self.artifact_store, self.materializers)
+        except BaseException as exc:
+            outcome = exc
+        self._results.put((key, outcome))
+
+    def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
+        self._running.add(key)
+        threading.Thread(target=self._work, args=(key, task), daemon=True,
+                         name=f"zenrun-step-{task.step_id}").start()
+
+    def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
+        finished = []
+        try:
+            finished.append(self._results.get(timeout=timeout))
+            while True:
+                finished.append(self._results.get_nowait())
+        except queue.Empty:
+            pass
+        finished = [(k, o) for k, o in finished if k in self._running]  # not cancelled
+        for key, _ in finished:
+            self._running.discard(key)
+        return finished
+
+    def cancel(self, keys: list[Hashable]) -> None:
+        self._running.difference_update(keys)  # abandoned: their results are dropped
+
+
+class ParallelOrchestrator(SchedulingOrchestrator):
     """Runs every step whose upstream steps are done, up to ``workers`` at a time."""
 
     name = "parallel"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, config: Any = None, dist: str = "processes") -> None:
+        super().__init__()
         self.workers = max(1, workers)
+        self.config = config
+        self.dist = dist
 
-    def run(self, execution: Any) -> None:
-        steps = ReadySteps(execution)
-        running: dict[Future[Any], StepTask] = {}
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="zenrun-step") as pool:
-            def submit(task: StepTask) -> None:
-                running[pool.submit(execute_task, task, execution.artifact_store,
-                                    execution.materializers)] = task
+    def make_executor(self) -> Any:
+        from zenrun.config import api_config
 
-            steps.start(submit)
-            while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    task = running.pop(future)
-                    execution.complete(task, future.result())
-                    steps.done(task.step_id)
-                steps.start(submit)
+        config = self.config or api_config()
+        if self.dist == "threads":
+            return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
+        return ProcessExecutor(self.workers, config.artifact_store, config.materializers,
+                               str(config.rootpath))
+
+    def check(self, composed: Any) -> str | None:
+        return None if self.dist == "threads" else unsendable_invocation(composed)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _numprocesses(value: str) -> int:
+    if value == "auto":
+        return usable_cpus()
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number or 'auto', not {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expects a number >= 0, not {number}")
+    return number
 
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
-    parser.getgroup("running").addoption(
-        "-n", "--numprocesses", dest="numprocesses", type=int, default=None, metavar="N",
-        help="run up to N independent steps at once (the parallel orchestrator)")
+    group = parser.getgroup("running")
+    group.addoption(
+        "-n", "--numprocesses", dest="numprocesses", type=_numprocesses, default=None, metavar="N",
+        help="run up to N steps at once, of all selected pipelines, in worker processes "
+             "('auto': one per CPU; 0: run locally)")
+    group.addoption(
+        "--dist", dest="dist", choices=("processes", "threads"), default="processes",
+        help="with -n: worker processes (default), or threads for steps that release the GIL")
 
 
 @hookimpl
 def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | None:
     if name != "parallel":
         return None
-    return ParallelOrchestrator(config.getoption("numprocesses", None) or 2)
+    orchestrator = ParallelOrchestrator(config.getoption("numprocesses", None) or 2, config,
+                                        config.getoption("dist", "processes"))
+    config.add_cleanup(orchestrator.close)
+    return orchestrator
 
 
 @hookimpl
 def zenrun_configure(config: Any) -> None:
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
+
+
+@hookimpl
+def zenrun_backend_names(kind: str) -> list[str] | None:
+    return ["parallel"] if kind == "orchestrator" else None

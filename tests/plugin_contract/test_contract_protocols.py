@@ -1,0 +1,177 @@
+"""The public plugin contract: protocols, the built-ins that implement them, and the
+start-up check of objects that plugin factories return."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import zenrun
+from zenrun import protocols
+from zenrun.config import create_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PIPELINE = """
+from zenrun import step, pipeline
+
+@step
+def one() -> int:
+    return 1
+
+@step
+def add(x: int) -> int:
+    return x + 1
+
+@pipeline
+def alpha():
+    add(one())
+"""
+
+
+def test_builtins_implement_the_protocols(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "zenrun.toml").write_text("")
+    config = create_config([], load_conftests=False)
+    config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
+    try:
+        assert isinstance(config.artifact_store, protocols.ArtifactStore)
+        assert isinstance(config.metadata_store, protocols.MetadataStore)
+        assert isinstance(config.cache, protocols.Cache)
+        assert isinstance(config.materializers, protocols.MaterializerRegistry)
+        for materializer in config.materializers.all:
+            assert isinstance(materializer, protocols.Materializer)
+        for name in ("local", "parallel"):
+            assert isinstance(config.make_orchestrator(name), protocols.Orchestrator)
+        digest, size = config.artifact_store.put(b"abc")
+        config.artifact_store.sync()
+        assert (size, config.artifact_store.get(digest)) == (3, b"abc")
+    finally:
+        config._ensure_unconfigure()
+
+
+def test_every_protocol_member_is_documented():
+    for name in protocols.__all__:
+        obj = getattr(protocols, name)
+        assert obj.__doc__, name
+        if isinstance(obj, type) and getattr(obj, "_is_protocol", False):
+            for member, value in vars(obj).items():
+                if callable(value) and not member.startswith("_"):
+                    assert value.__doc__, f"{name}.{member}"
+            assert getattr(zenrun, name) is obj  # re-exported where plugin authors look
+
+
+def test_execution_handle_fits_its_protocol(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+        from zenrun.protocols import Execution, missing_members
+
+        class Checking:
+            name = "checking"
+
+            def run(self, execution):
+                print("MISSING", missing_members(execution, Execution))
+                print("IS_EXECUTION", isinstance(execution, zenrun.Execution))
+                for step_id in execution.order:
+                    task = execution.prepare(step_id)
+                    if task is not None:
+                        execution.complete(task, zenrun.execute_task(
+                            task, execution.artifact_store, execution.materializers))
+
+        @zenrun.hookimpl
+        def zenrun_make_orchestrator(config, name):
+            return Checking() if name == "checking" else None
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("--orchestrator", "checking")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*MISSING []*", "*IS_EXECUTION True*"])
+
+
+def test_a_factory_object_missing_methods_is_a_usage_error(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        class HalfStore:
+            def put(self, data):
+                return "x", len(data)
+            def get(self, digest):
+                return b""
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_artifact_store(config):
+            return HalfStore()
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run()
+    assert result.ret == 4, result.stdout + result.stderr
+    result.fnmatch_lines(["*artifact store made by zenrun_make_artifact_store*HalfStore*"
+                          "not a zenrun.protocols.ArtifactStore: it lacks exists, sync, verify*"],
+                         stderr=True)
+    assert "Traceback" not in result.stderr
+    assert "PASSED" not in result.stdout and " passed" not in result.stdout
+
+
+def _private_zenrun_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "zenrun":
+            parts = node.module.split(".") + [a.name for a in node.names]
+            if any(p.startswith("_") and p != "__future__" for p in parts):
+                found.append(f"{path.name}:{node.lineno}: from {node.module} import "
+                             + ", ".join(a.name for a in node.names))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "zenrun" and any(
+                        p.startswith("_") for p in alias.name.split(".")):
+                    found.append(f"{path.name}:{node.lineno}: import {alias.name}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            # zenrun.x._private, or execution._private on objects zenrun hands out
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in ("zenrun", "execution", "config", "task"):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_plugins_use_only_public_zenrun_names():
+    files = sorted((ROOT / "plugins").rglob("*.py"))
+    assert files
+    problems = [p for f in files for p in _private_zenrun_imports(f)]
+    assert problems == []
+
+
+def test_the_lint_catches_private_names(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from zenrun.cache import _is_project_code\nimport zenrun._x\n"
+                   "def f(execution):\n    execution._load_with_repair(1)\n")
+    assert len(_private_zenrun_imports(bad)) == 3
+
+
+def test_import_zenrun_stays_light():
+    code = ("import sys, zenrun, zenrun.protocols, zenrun.remote, zenrun.hookspec; "
+            "print(sorted(m for m in ('dash', 'dask', 'distributed', 'mlflow', 'pandas', "
+            "'sklearn', 'fsspec') if m in sys.modules))")
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_hook_is_documented_with_its_result_semantics():
+    import importlib
+    import inspect
+
+    hookspec = importlib.import_module("zenrun.hookspec")  # zenrun.hookspec is the marker
+    hooks = [getattr(hookspec, n) for n in dir(hookspec) if n.startswith("zenrun_")]
+    assert len(hooks) >= 25
+    for hook in hooks:
+        doc = inspect.getdoc(hook)
+        assert doc and len(doc) > 40, hook.__name__
+        if hook.zenrun_spec["firstresult"]:
+            assert "firstresult" in doc, hook.__name__
+        for name, annotation in inspect.signature(hook).parameters.items():
+            assert annotation.annotation not in ("Any", inspect.Parameter.empty), (hook.__name__, name)

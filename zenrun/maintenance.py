@@ -1,0 +1,327 @@
+"""Store maintenance: ``--store-check``, ``--store-repair`` and ``--gc [--keep N] [--dry-run]``.
+
+Garbage collection is safe while other zenrun processes use the store:
+
+- An artifact is kept when a run record (``metadata.db``) or a cache entry
+  (``cache.db``) refers to it, or when it was written or put again (the
+  artifact store then refreshes its mtime) after ``cutoff``: the start of the
+  oldest live run (one whose owner holds its liveness lock), or now if none,
+  less :data:`GC_GRACE` for clocks that differ between hosts. A live run
+  commits records only for artifacts it put while it ran, so none of those
+  is ever removed.
+- Removal is "rename aside, re-check, unlink": a writer that finds the file
+  already there refreshes its mtime first, so if that happened before the
+  rename gc sees a fresh file and puts it back (same content: it is
+  content-addressed), and if it happens after, the writer finds no file and
+  writes it again.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from zenrun.config import ExitCode, UsageError
+from zenrun.hookspec import hookimpl
+
+#: Artifacts modified less than this before the oldest live run started are kept.
+GC_GRACE = 3600.0
+
+_TABLES = ("runs", "steps", "artifacts", "step_io")
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    group = parser.getgroup("store")
+    group.addoption("--store-check", dest="store_check", action="store_true", default=False,
+                    help="check the store's databases and artifacts, report, and exit")
+    group.addoption("--store-repair", dest="store_repair", action="store_true", default=False,
+                    help="rebuild damaged store databases, keeping every readable record "
+                         "(the damaged file is kept as <name>.corrupt-<time>), and exit")
+    group.addoption("--gc", action="store_true", default=False,
+                    help="remove artifacts no run record or cache entry refers to, and exit")
+    group.addoption("--keep", type=_count, default=None, metavar="N",
+                    help="with --gc: first delete all but the newest N runs of each pipeline item")
+    group.addoption("--dry-run", dest="dry_run", action="store_true", default=False,
+                    help="with --gc: print what would be removed, remove nothing")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(text)  # argparse: "invalid _count value" -> a usage error
+    return value
+
+
+@hookimpl(tryfirst=True)
+def zenrun_cmdline_main(config: Any) -> int | None:
+    if (config.getoption("keep") is not None or config.getoption("dry_run")) and not config.getoption("gc"):
+        raise UsageError("--keep and --dry-run go with --gc")
+    if config.getoption("store_check"):
+        return store_check(config.store_path)
+    if config.getoption("store_repair"):
+        return store_repair(config.store_path)
+    if config.getoption("gc"):
+        return gc(config, keep=config.getoption("keep"), dry_run=config.getoption("dry_run"))
+    return None
+
+
+# ---------------------------------------------------------------------------
+# check and repair
+# ---------------------------------------------------------------------------
+
+
+def _integrity(path: Path) -> str | None:
+    """None when ``path`` is a sound SQLite database (or absent), else what is wrong."""
+    if not path.exists():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        problems = [r[0] for r in connection.execute("PRAGMA integrity_check(20)")]
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        connection.close()
+    return None if problems == ["ok"] else "; ".join(problems[:3])
+
+
+def store_check(store: Path) -> int:
+    """Report on ``store``: database integrity, records, artifacts. Exit 0 when sound, else 1."""
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    print(f"store: {store}")
+    bad = False
+    for name in ("metadata.db", "cache.db"):
+        problem = _integrity(store / name)
+        if problem is None:
+            print(f"  {name}: ok" if (store / name).exists() else f"  {name}: absent")
+        else:
+            bad = True
+            what = "rebuilt empty on the next run" if name == "cache.db" else \
+                f"zenrun --store {store} --store-repair keeps what can be read"
+            print(f"  {name}: DAMAGED ({problem}); {what}")
+    if not bad and (store / "metadata.db").exists():
+        from zenrun.metadata.sqlite import SqliteMetadataStore
+
+        metadata = SqliteMetadataStore(store / "metadata.db", read_only=True)
+        try:
+            counts = {t: metadata._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                      for t in ("runs", "steps")}
+            dead = metadata.dead_runs()
+            referenced = _metadata_digests(metadata._db)
+        finally:
+            metadata.close()
+        print(f"  runs: {counts['runs']}, steps: {counts['steps']}"
+              + (f", {len(dead)} running with a dead owner (marked failed on the next run)"
+                 if dead else ""))
+        artifacts = LocalArtifactStore(store / "artifacts")
+        present = {digest for _, digest in artifacts.iter_files() if digest}
+        missing = referenced - present
+        print(f"  artifacts: {len(present)} stored, {len(missing)} recorded but missing")
+    return ExitCode.PIPELINES_FAILED if bad else ExitCode.OK
+
+
+def store_repair(store: Path) -> int:
+    """Rebuild a damaged ``metadata.db`` from its readable rows; drop a damaged ``cache.db``."""
+    repaired = False
+    cache = store / "cache.db"
+    problem = _integrity(cache)
+    if problem is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{cache}{suffix}").unlink(missing_ok=True)
+        print(f"cache.db was damaged ({problem}): removed; the next run starts an empty one")
+        repaired = True
+    path = store / "metadata.db"
+    problem = _integrity(path)
+    if problem is not None:
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):  # moved together: the WAL belongs to its database
+            if Path(f"{path}{suffix}").exists():
+                os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+        kept = salvage(aside, path)
+        print(f"metadata.db was damaged ({problem}); rebuilt with what could be read: "
+              + ", ".join(f"{n} {table}" for table, n in kept.items()))
+        print(f"the damaged file is kept as {aside}")
+        repaired = True
+    if not repaired:
+        print(f"store {store}: nothing to repair")
+    return ExitCode.OK
+
+
+def salvage(source: Path, target: Path) -> dict[str, int]:
+    """Copy every readable row of ``source`` (a damaged metadata database) into a new
+    store at ``target``; returns rows kept per table. Damaged pages are skipped by
+    restarting the scan past the rowid where it broke."""
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    SqliteMetadataStore(target).close()  # the schema
+    kept = {table: 0 for table in _TABLES}
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        return kept  # not a database at all: nothing to keep
+    dst = sqlite3.connect(target, isolation_level=None)
+    try:
+        dst.execute("BEGIN")
+        for table in _TABLES:
+            columns = [r[1] for r in dst.execute(f"PRAGMA table_info({table})")]
+            try:
+                have = {r[1] for r in src.execute(f"PRAGMA table_info({table})")}
+            except sqlite3.Error:
+                continue
+            common = [c for c in columns if c in have]
+            if not common:
+                continue
+            insert = (f"INSERT OR IGNORE INTO {table} ({', '.join(common)}) "
+                      f"VALUES ({', '.join('?' * len(common))})")
+            for row in _readable_rows(src, table, common):
+                kept[table] += dst.execute(insert, row).rowcount
+        # records whose run was lost would be orphans nobody can reach
+        dst.execute("DELETE FROM steps WHERE run_id NOT IN (SELECT id FROM runs)")
+        dst.execute("DELETE FROM step_io WHERE run_id NOT IN (SELECT id FROM runs)")
+        dst.execute("COMMIT")
+    finally:
+        dst.close()
+        src.close()
+    return kept
+
+
+def _readable_rows(src: sqlite3.Connection, table: str, columns: list[str]) -> Any:
+    query = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
+    last, step = 0, 1
+    while step < 1 << 62:
+        try:
+            for row in src.execute(query, (last,)):
+                last, step = row[0], 1
+                yield row[1:]
+            return
+        except sqlite3.DatabaseError:
+            last, step = last + step, step * 2  # jump over the damaged page, further each time
+
+
+# ---------------------------------------------------------------------------
+# gc
+# ---------------------------------------------------------------------------
+
+
+def _metadata_digests(db: Any) -> set[str]:
+    return {r[0] for r in db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")}
+
+
+def _cache_digests(cache: Any) -> set[str]:
+    import json
+
+    digests = set()
+    for (outputs,) in cache._db.execute("SELECT outputs FROM cache"):
+        try:
+            digests.update(ref["digest"] for ref in json.loads(outputs).values())
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return digests
+
+
+def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
+    """Remove old runs (``keep``) and unreferenced artifacts; print what was (or would be) freed."""
+    from zenrun.artifacts.store import LocalArtifactStore
+    from zenrun.cache import SqliteCache
+    from zenrun.metadata.records import RUNNING
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    artifacts = config.artifact_store
+    metadata = config.metadata_store
+    cache = config.cache
+    if not isinstance(artifacts, LocalArtifactStore) or not isinstance(metadata, SqliteMetadataStore) \
+            or not isinstance(cache, SqliteCache):
+        raise UsageError("--gc works on the built-in artifact store, metadata store and cache only")
+    if metadata.read_only:
+        raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
+    verb = "would remove" if dry_run else "removed"
+    now = time.time()
+    db = metadata._db
+    with metadata._db_lock:
+        live = db.execute("SELECT min(started) FROM runs WHERE status=?", (RUNNING,)).fetchone()[0]
+    cutoff = min(now, live or now) - GC_GRACE
+
+    old_runs = _old_runs(db, keep) if keep is not None else []
+    if old_runs and not dry_run:
+        with metadata._db_lock, metadata._transaction() as tx:
+            for table, column in (("step_io", "run_id"), ("steps", "run_id"), ("runs", "id")):
+                tx.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in old_runs])
+    with metadata._db_lock:
+        referenced = _metadata_digests(db)
+        if dry_run and old_runs:
+            marks = ",".join("?" * len(old_runs))
+            referenced = {r[0] for r in db.execute(
+                f"SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL AND run_id NOT IN ({marks})",
+                old_runs)}
+    cache.flush()
+    referenced |= _cache_digests(cache)
+
+    count = freed = 0
+    for entry, digest in artifacts.iter_files():
+        if digest is None or digest in referenced:
+            continue
+        try:
+            stat = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if stat.st_mtime >= cutoff:
+            continue
+        if dry_run or _remove_unless_refreshed(entry.path, cutoff):
+            count += 1
+            freed += stat.st_size
+    if not dry_run:
+        with metadata._db_lock, metadata._transaction() as tx:
+            tx.execute("DELETE FROM artifacts WHERE digest NOT IN "
+                       "(SELECT digest FROM step_io WHERE digest IS NOT NULL)")
+    runs_text = f"{len(old_runs)} run(s) (keeping the newest {keep} per item), " if keep is not None else ""
+    print(f"gc: {verb} {runs_text}{count} artifact(s), {_size(freed)}")
+    return ExitCode.OK
+
+
+def _old_runs(db: Any, keep: int) -> list[int]:
+    """Ids of finished runs beyond the newest ``keep`` of each pipeline item."""
+    from zenrun.metadata.records import RUNNING
+
+    seen: dict[str, int] = {}
+    old = []
+    for run_id, item, status in db.execute(
+            "SELECT id, coalesce(item_id, pipeline), status FROM runs ORDER BY id DESC"):
+        seen[item] = seen.get(item, 0) + 1
+        if seen[item] > keep and status != RUNNING:
+            old.append(run_id)
+    return old
+
+
+def _remove_unless_refreshed(path: str, cutoff: float) -> bool:
+    """Rename aside, re-check the mtime, unlink (or put back when a writer refreshed it)."""
+    directory, name = os.path.split(path)
+    aside = os.path.join(directory, f".gc-{name}")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return False
+    if os.stat(aside).st_mtime >= cutoff:  # put again just before the rename: keep it
+        os.replace(aside, path)
+        return False
+    os.unlink(aside)
+    return True
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
+

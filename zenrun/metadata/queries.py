@@ -1,0 +1,118 @@
+"""Read-side queries of the SQLite metadata store for reports, the API and the viewer.
+
+Each query reads only what it returns (a LIMIT, an index), never every step
+of every run: ``--runs`` and ``--show`` stay fast and small on a store of
+thousands of runs. Mixed into :class:`zenrun.metadata.sqlite.SqliteMetadataStore`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from zenrun.metadata.records import PipelineRun
+
+# Everything of a run but its graph: enough for tables, cheap to read in bulk.
+_LIGHT_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
+                  "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached")
+
+
+class AmbiguousRunError(LookupError):
+    """A run reference (prefix or item id) matches several runs or items."""
+
+
+class RunQueries:
+    """Queries over ``self._db`` returning :class:`PipelineRun` records."""
+
+    _db: Any
+    _run_from_row: Callable[[tuple[Any, ...]], PipelineRun]
+    _RUN_COLUMNS: str
+
+    def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
+        """What the step that produced ``cache_key`` logged, for a cache hit to show it too."""
+        row = self._db.execute(
+            "SELECT metadata FROM steps WHERE cache_key=? AND status='completed' "
+            "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1", (cache_key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def recent_runs(self, limit: int | None = None,
+                    match: Callable[[PipelineRun], bool] | None = None,
+                    pipeline: str | None = None) -> list[PipelineRun]:
+        """Runs newest first, at most ``limit``, those ``match`` accepts (rows without graph).
+
+        Rows are read in pages, so a filter that matches little reads the
+        runs table once and holds no more than one page and the result.
+        """
+        where, args = ("WHERE pipeline=?", [pipeline]) if pipeline else ("", [])
+        found: list[PipelineRun] = []
+        cursor = self._db.execute(f"SELECT {_LIGHT_COLUMNS} FROM runs {where} ORDER BY id DESC",
+                                  args)
+        while limit is None or len(found) < limit:
+            rows = cursor.fetchmany(200)
+            if not rows:
+                break
+            for row in rows:
+                run = self._run_from_row(row)
+                if match is None or match(run):
+                    found.append(run)
+                    if limit is not None and len(found) >= limit:
+                        break
+        cursor.close()
+        return found
+
+    def item_ids(self, pipeline: str | None = None) -> list[str]:
+        """The item ids of recorded runs (of ``pipeline``), in order of their first run."""
+        where, args = ("WHERE pipeline=? AND item_id IS NOT NULL", [pipeline]) if pipeline else (
+            "WHERE item_id IS NOT NULL", [])
+        return [r[0] for r in self._db.execute(
+            f"SELECT item_id, MIN(id) AS first FROM runs {where} GROUP BY item_id ORDER BY first",
+            args)]
+
+    def resolve_item(self, item: str) -> str | None:
+        """The recorded item id ``item`` names: itself, or ``name[id]`` without its file."""
+        if self._db.execute("SELECT 1 FROM runs WHERE item_id=? LIMIT 1", (item,)).fetchone():
+            return item
+        if "::" in item:
+            return None
+        matches = [i for i in self.item_ids() if i.rsplit("::", 1)[-1] == item]
+        if len(matches) > 1:
+            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
+        return matches[0] if matches else None
+
+    def item_runs(self, item_id: str) -> list[PipelineRun]:
+        """The runs of one item, oldest first."""
+        return [self._run_from_row(r) for r in self._db.execute(
+            f"SELECT {self._RUN_COLUMNS} FROM runs WHERE item_id=? ORDER BY id", (item_id,))]
+
+    def latest_item_runs(self, pipeline: str) -> list[PipelineRun]:
+        """The newest run of each item of ``pipeline`` (a grid's current state), by item."""
+        return [self._run_from_row(r) for r in self._db.execute(
+            f"SELECT {self._RUN_COLUMNS} FROM runs WHERE id IN (SELECT MAX(id) FROM runs "
+            "WHERE pipeline=? GROUP BY COALESCE(item_id, '')) ORDER BY item_id", (pipeline,))]
+
+    def find_run(self, ref: str) -> PipelineRun:
+        """The run ``ref`` names: ``latest``, a run name, an item id (its newest run) or a
+        unique prefix of a run name. Raises LookupError (AmbiguousRunError) otherwise."""
+        columns = self._RUN_COLUMNS
+        if ref == "latest":
+            row = self._db.execute(f"SELECT {columns} FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise LookupError("no runs recorded")
+            return self._run_from_row(row)
+        row = self._db.execute(f"SELECT {columns} FROM runs WHERE name=?", (ref,)).fetchone()
+        if row is not None:
+            return self._run_from_row(row)
+        item = self.resolve_item(ref)
+        if item is not None:
+            row = self._db.execute(f"SELECT {columns} FROM runs WHERE item_id=? ORDER BY id DESC "
+                                   "LIMIT 1", (item,)).fetchone()
+            return self._run_from_row(row)
+        # A prefix: a range over the unique index on name (LIKE would scan the table).
+        rows = self._db.execute(f"SELECT {columns} FROM runs WHERE name >= ? AND name < ? "
+                                "ORDER BY id DESC LIMIT 6", (ref, ref + "\U0010ffff")).fetchall()
+        if len(rows) == 1:
+            return self._run_from_row(rows[0])
+        if rows:
+            names = ", ".join(r[1] for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise AmbiguousRunError(f"{ref!r} matches several runs: {names}")
+        raise LookupError(f"no run, item or run-name prefix matches {ref!r}")

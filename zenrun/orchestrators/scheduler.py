@@ -1,0 +1,288 @@
+"""One scheduler for many runs: the steps of every execution share the executor's slots.
+
+The driver keeps everything that touches the cache, the records and the
+hooks; a :class:`StepExecutor` only runs step tasks (in worker processes,
+threads, or on a cluster). A step is prepared (its cache looked up, its
+``Step ... has started.`` line logged) only when a slot is free, so the
+start it reports is when it really starts, and a cache hit never takes a
+slot. ``-x`` stops launching; Ctrl-C also stops the running steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Any, Callable, Hashable, Iterable, Protocol, runtime_checkable
+
+from zenrun.orchestrators import ReadySteps
+from zenrun.runner import InputArtifactError, StepTask, TaskResult
+
+logger = logging.getLogger("zenrun")
+
+
+class StopLaunching(Exception):
+    """Given to ``execution.finish`` for runs cut short by ``-x``."""
+
+
+@runtime_checkable
+class StepExecutor(Protocol):
+    """Where step tasks run; a :class:`Scheduler` drives it from the driver.
+
+    ``remote``: tasks run in another process, which loads the inputs from
+    the artifact store and returns only references (``keep_values=False``).
+    """
+
+    remote: bool
+
+    def free_slots(self) -> int:
+        """How many more tasks may be submitted now (the Scheduler never exceeds it)."""
+
+    def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
+        """Start ``task``; its outcome comes back from :meth:`wait` under ``key``."""
+
+    def wait(self, timeout: float | None) -> list[tuple[Hashable, TaskResult | BaseException]]:
+        """Finished tasks: a :class:`TaskResult`, or the exception that prevented one."""
+
+    def cancel(self, keys: list[Hashable]) -> None:
+        """Stop the running tasks ``keys`` now (after Ctrl-C and its grace period)."""
+
+
+class _Job:
+    def __init__(self, execution: Any, owned: bool) -> None:
+        self.execution = execution
+        self.steps: ReadySteps | None = None
+        self.owned = owned  # started here, so finished here
+        self.remaining = len(execution.order)
+        self.running = 0
+        self.broken: str | None = None
+        self.finished = False
+
+
+class Scheduler:
+    """Runs the steps of several executions together on one executor.
+
+    ``on_finish(execution, error)`` is called when a run this scheduler
+    started has its final record (``error``: an internal error's traceback).
+    """
+
+    def __init__(self, executor: StepExecutor, *, exitfirst: bool = False,
+                 on_finish: Callable[[Any, str | None], None] | None = None,
+                 grace: float = 1.0) -> None:
+        self.executor = executor
+        self.exitfirst = exitfirst
+        self.on_finish = on_finish
+        self.grace = grace
+        self.stopped: str | None = None
+        self._running: dict[Hashable, tuple[_Job, StepTask]] = {}
+        self._counter = 0
+
+    def stop(self, reason: str) -> None:
+        """Launch nothing more; running steps finish."""
+        if self.stopped is None:
+            self.stopped = reason
+
+    # -- the loop ---------------------------------------------------------------------
+    def run(self, executions: Iterable[Any]) -> None:
+        """Run ``executions`` (started or not) until every step is done or the run is stopped."""
+        jobs = [_Job(e, owned=e.run.started is None) for e in executions]
+        try:
+            while True:
+                if self.stopped is None:
+                    for job in jobs:
+                        if not self.executor.free_slots():
+                            break
+                        self._guarded(job, self._launch, job)
+                for job in jobs:
+                    if job.remaining == 0 and job.running == 0 and job.steps is not None:
+                        self._finish(job)
+                jobs = [j for j in jobs if not j.finished]
+                if not self._running:
+                    break
+                for key, outcome in self.executor.wait(None):
+                    self._collect(key, outcome)
+        except KeyboardInterrupt as exc:
+            self._interrupt(exc, jobs)
+            raise
+        # Stopped by -x: runs already started end here, failed; the rest never start.
+        for job in jobs:
+            if job.steps is not None and not job.finished:
+                self._finish(job, StopLaunching(self.stopped or "stopped"))
+
+    def _launch(self, job: _Job) -> None:
+        execution = job.execution
+        if job.steps is None:
+            if job.owned:
+                execution.start()
+            job.steps = ReadySteps(execution)
+        while self.stopped is None and self.executor.free_slots():
+            step_id = job.steps.pop()
+            if step_id is None:
+                return
+            if execution.blocked(step_id):
+                execution.skip(step_id)
+                self._done(job, step_id)
+                continue
+            task = execution.prepare(step_id, load=not self.executor.remote)
+            if task is None:  # a cache hit
+                self._done(job, step_id)
+                continue
+            self._submit(job, task)
+
+    def _submit(self, job: _Job, task: StepTask) -> None:
+        self._counter += 1
+        key = (self._counter, task.step_id)
+        self._running[key] = (job, task)
+        job.running += 1
+        try:
+            self.executor.submit(key, task, job.execution)
+        except Exception as exc:  # e.g. an input that cannot be sent to a worker process
+            del self._running[key]
+            job.running -= 1
+            self._complete(job, task, _failure(job, task, f"step {task.step_id!r} could not be sent "
+                                                          f"to a worker: {exc}\n"))
+
+    def _collect(self, key: Hashable, outcome: TaskResult | BaseException) -> None:
+        job, task = self._running.pop(key)
+        job.running -= 1
+        self._guarded(job, self._outcome, job, task, outcome)
+
+    def _outcome(self, job: _Job, task: StepTask, outcome: TaskResult | BaseException) -> None:
+        execution = job.execution
+        if isinstance(outcome, TaskResult):
+            self._complete(job, task, outcome)
+        elif isinstance(outcome, InputArtifactError):
+            # A cached input is broken: the driver re-runs its producer, then this step again.
+            execution.load_inputs(task)
+            self._submit(job, task)
+        elif _worker_died(outcome) and task.attempt <= task.step.retries:
+            logger.warning("Step %s: %s (attempt %d of %d), retrying in a fresh worker.",
+                           task.step_id, outcome, task.attempt, task.step.retries + 1)
+            task.attempt += 1
+            self._submit(job, task)
+        else:
+            self._complete(job, task, _failure(job, task, _describe(task, outcome)))
+
+    def _complete(self, job: _Job, task: StepTask, result: TaskResult) -> None:
+        job.execution.complete(task, result)
+        self._done(job, task.step_id)
+        if not result.ok and self.exitfirst:
+            self.stop(f"stopping after 1 failure (-x): step {task.step_id} of "
+                      f"{job.execution.run.pipeline_name} failed")
+
+    def _done(self, job: _Job, step_id: str) -> None:
+        job.remaining -= 1
+        assert job.steps is not None
+        job.steps.done(step_id)
+
+    def _guarded(self, job: _Job, fn: Callable[..., None], *args: Any) -> None:
+        """Call ``fn``; an internal error fails that run only, not the session."""
+        if job.broken is not None:
+            return
+        from zenrun.config import UsageError
+
+        try:
+            fn(*args)
+        except (KeyboardInterrupt, UsageError):  # the session's, not this run's
+            raise
+        except Exception as exc:
+            from zenrun.blame import describe_fault  # names the plugin at fault
+
+            job.broken = describe_fault(job.execution.config.pluginmanager, exc,
+                                        f"running {job.execution.run.item_id or job.execution.run.name}")
+            if job.steps is None:
+                job.steps = ReadySteps(job.execution)
+            job.remaining = 0
+            logger.error("internal error in run %s: %s: %s", job.execution.run.name,
+                         type(exc).__name__, exc)
+
+    def _finish(self, job: _Job, stopped: BaseException | None = None) -> None:
+        execution = job.execution
+        if job.owned:
+            error = RuntimeError("internal error") if job.broken else stopped
+            execution.finish(interrupted=error)
+        job.finished = True
+        if self.on_finish is not None:
+            self.on_finish(execution, job.broken)
+
+    def _interrupt(self, exc: KeyboardInterrupt, jobs: list[_Job]) -> None:
+        """Ctrl-C: launch nothing, give running steps ``grace`` seconds, then stop them."""
+        self.stop("KeyboardInterrupt")
+        deadline = time.monotonic() + self.grace
+        try:
+            while self._running and time.monotonic() < deadline:
+                for key, outcome in self.executor.wait(max(0.0, deadline - time.monotonic())):
+                    self._collect(key, outcome)
+        except KeyboardInterrupt:  # a second Ctrl-C: no more grace
+            pass
+        if self._running:
+            names = ", ".join(task.step_id for _, task in self._running.values())
+            logger.warning("Interrupted: stopping running step(s) %s.", names)
+            self.executor.cancel(list(self._running))
+            self._running.clear()
+        for job in jobs:
+            if job.steps is not None and not job.finished:
+                self._finish(job, exc)
+
+
+def _worker_died(outcome: BaseException) -> bool:
+    return type(outcome).__name__ in ("WorkerDied", "KilledWorker")
+
+
+def _describe(task: StepTask, outcome: BaseException) -> str:
+    if _worker_died(outcome):
+        return f"step {task.step_id!r} did not finish: {outcome}\n"
+    return "".join(traceback.format_exception(type(outcome), outcome, outcome.__traceback__))
+
+
+def _failure(job: _Job, task: StepTask, error: str) -> TaskResult:
+    step_run = job.execution.run.steps.get(task.step_id)
+    now = time.time()
+    started = step_run.started if step_run is not None and step_run.started else now
+    return TaskResult(task.step_id, False, started, now, error=error)
+
+
+class SchedulingOrchestrator:
+    """Base of orchestrators whose steps run on a :class:`StepExecutor`.
+
+    Subclasses implement :meth:`make_executor`; the executor is made once
+    and kept until :meth:`close`, so worker processes or a cluster serve the
+    whole session. ``run_many`` runs the steps of many executions together
+    (the CLI passes every selected item); ``run`` one (the Python API).
+    """
+
+    name = "scheduling"
+
+    def __init__(self) -> None:
+        self._executor: StepExecutor | None = None
+
+    def make_executor(self) -> StepExecutor:
+        raise NotImplementedError
+
+    @property
+    def executor(self) -> StepExecutor:
+        if self._executor is None:
+            self._executor = self.make_executor()
+        return self._executor
+
+    def check(self, composed: Any) -> str | None:
+        """Why ``composed`` cannot run here (say, a value that cannot reach a worker), or None."""
+        return None
+
+    def run(self, execution: Any) -> None:
+        """Run the steps of one started execution."""
+        Scheduler(self.executor).run([execution])
+
+    def run_many(self, executions: Iterable[Any], *, exitfirst: bool = False,
+                 on_finish: Callable[[Any, str | None], None] | None = None) -> Scheduler:
+        """Run executions that are not started yet, their steps together; returns the scheduler
+        (``.stopped`` says why it stopped early)."""
+        scheduler = Scheduler(self.executor, exitfirst=exitfirst, on_finish=on_finish)
+        scheduler.run(executions)
+        return scheduler
+
+    def close(self) -> None:
+        executor, self._executor = self._executor, None
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()

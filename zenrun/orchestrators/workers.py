@@ -1,0 +1,313 @@
+"""Long-lived worker processes: one task at a time each, over a pipe.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers
+dies, the whole pool is broken and every running task fails with it; here a
+dead worker fails only the task it was running (the driver knows which, and
+its exit code), and is replaced. Workers ignore SIGINT, so one Ctrl-C reaches
+the driver only, which then terminates them (SIGTERM, which a worker turns
+into KeyboardInterrupt so the step unwinds, then SIGKILL after a grace).
+
+Workers come from a ``forkserver`` (where the platform has one) that has
+imported zenrun already: a new worker is a fork of it, not a fresh
+interpreter (see the README for the measured start times), and it inherits
+no threads, locks or open stores of the driver. Each worker gets the
+driver's ``sys.path`` and working directory, and a finder that imports the
+driver's project modules (pipeline modules, conftests, their helpers) from
+the same files under the same names, as collection did.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait as wait_for
+from typing import Any, Callable, Hashable
+
+import cloudpickle
+
+#: Seconds running steps get to finish after Ctrl-C before their workers are terminated.
+INTERRUPT_GRACE = 1.0
+#: Seconds a terminated worker gets to unwind before it is killed.
+KILL_GRACE = 2.0
+
+
+class WorkerDied(Exception):
+    """The worker process running a task ended without returning its result."""
+
+    def __init__(self, pid: int, exitcode: int | None) -> None:
+        super().__init__(pid, exitcode)
+        self.pid, self.exitcode = pid, exitcode
+
+    def __str__(self) -> str:
+        return f"the worker process (pid {self.pid}) died: {describe_exit(self.exitcode)}"
+
+
+class TaskNotSent(Exception):
+    """A task could not be pickled for a worker process."""
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """``killed by signal SIGKILL`` or ``exit code 3``."""
+    if exitcode is None:
+        return "exit status unknown"
+    if exitcode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+# -- the worker side -------------------------------------------------------------------
+
+
+@dataclass
+class Bootstrap:
+    """What a worker needs to import the project as the driver did."""
+
+    sys_path: list[str]
+    cwd: str
+    modules: dict[str, str] = field(default_factory=dict)  # module name -> file
+    #: Installed packages the project modules use: imported once by the forkserver.
+    preload: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_driver(cls, rootdir: str | None = None) -> Bootstrap:
+        """The driver's path, directory and the project modules it imported (under ``rootdir``)."""
+        modules: dict[str, str] = {}
+        root = os.path.realpath(rootdir or os.getcwd())
+        skip = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+        zenrun_dir = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if not path or name in ("__main__", "__mp_main__") or not path.endswith(".py"):
+                continue
+            real = os.path.realpath(path)
+            if real.startswith(root + os.sep) and not real.startswith(skip) \
+                    and not real.startswith(zenrun_dir + os.sep) and "site-packages" not in real:
+                modules[name] = real
+        return cls(list(sys.path), os.getcwd(), modules, _packages_used_by(modules))
+
+    def apply(self) -> None:
+        for entry in reversed(self.sys_path):
+            if entry not in sys.path:
+                sys.path.insert(0, entry)
+        try:
+            os.chdir(self.cwd)
+        except OSError:
+            pass
+        if self.modules:
+            sys.meta_path.insert(0, _ProjectFinder(self.modules))
+
+
+def _packages_used_by(modules: dict[str, str]) -> list[str]:
+    """Installed modules the project modules hold in their globals (numpy, sklearn.svm...)."""
+    packages: set[str] = set()
+    for name in modules:
+        module = sys.modules.get(name)
+        for value in list(vars(module).values()) if module is not None else []:
+            owner = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
+            top = owner.split(".")[0] if isinstance(owner, str) else None
+            if top and owner not in modules and top not in ("zenrun", "__main__", "builtins") \
+                    and not top.startswith("_") and owner in sys.modules:
+                packages.add(owner)
+    return sorted(packages)
+
+
+class _ProjectFinder(importlib.abc.MetaPathFinder):
+    """Imports the driver's project modules from the files the driver imported them from.
+
+    Two ``conftest.py`` files, or modules found through a directory the driver
+    put on ``sys.path`` late, would otherwise resolve to another file here.
+    """
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self.modules = modules
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        file = self.modules.get(name)
+        if file is None:
+            return None
+        if os.path.basename(file) == "__init__.py":
+            return importlib.util.spec_from_file_location(
+                name, file, submodule_search_locations=[os.path.dirname(file)])
+        return importlib.util.spec_from_file_location(name, file)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"terminated by the driver (signal {signum})")
+
+
+def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
+    """The worker loop: receive ``(fn, args)``, send back ``(ok, result | error)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGTERM, _interrupt)
+    bootstrap.apply()
+    shared_args: tuple[Any, ...] | None = None
+    while True:
+        try:
+            payload = conn.recv_bytes()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            if shared_args is None:
+                shared_args = cloudpickle.loads(shared)
+            fn, args = cloudpickle.loads(payload)
+        except BaseException as exc:  # e.g. a project module that does not import here
+            reply = (False, TaskNotSent(f"could not be loaded in the worker process: "
+                                        f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"))
+        else:
+            try:
+                reply = (True, fn(*shared_args, *args))
+            except KeyboardInterrupt:
+                return
+            except BaseException as exc:
+                reply = (False, exc)
+        try:
+            data = cloudpickle.dumps(reply)
+        except Exception as exc:
+            data = cloudpickle.dumps((False, RuntimeError(f"result could not be sent back: {exc}")))
+        try:
+            conn.send_bytes(data)
+        except (OSError, KeyboardInterrupt):
+            return
+
+
+# -- the driver side -------------------------------------------------------------------
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    key: Hashable | None = None
+    started: float = 0.0
+
+
+def default_context(preload: list[str] = ()) -> Any:  # type: ignore[assignment]
+    """``forkserver`` preloaded with zenrun (and ``preload``) where available, else ``spawn``."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["zenrun.orchestrators.workers", "zenrun.runner", "zenrun.remote",
+                                        *preload])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class WorkerPool:
+    """Up to ``size`` worker processes, started on demand and kept for the session.
+
+    ``submit(key, fn, *args)`` runs ``fn(*shared, *args)`` on an idle worker
+    (``shared`` is pickled once per worker); ``wait()`` returns finished
+    ``(key, ok, value)`` triples, where a dead worker gives ``(key, False,
+    WorkerDied)`` and is replaced by a fresh one on the next submit.
+    """
+
+    def __init__(self, size: int, shared: tuple[Any, ...] = (), *, context: Any = None,
+                 bootstrap: Bootstrap | None = None) -> None:
+        self.size = max(1, size)
+        self._shared = cloudpickle.dumps(tuple(shared))
+        self._context = context
+        self._bootstrap = bootstrap
+        self._idle: list[_Worker] = []
+        self._busy: dict[Hashable, _Worker] = {}
+
+    @property
+    def free(self) -> int:
+        """How many more tasks can be submitted now."""
+        return self.size - len(self._busy)
+
+    @property
+    def running(self) -> dict[Hashable, int]:
+        """The keys of running tasks and the pids running them."""
+        return {key: worker.process.pid for key, worker in self._busy.items()}
+
+    def _start_worker(self) -> _Worker:
+        if self._bootstrap is None:
+            self._bootstrap = Bootstrap.from_driver()
+        if self._context is None:
+            self._context = default_context(self._bootstrap.preload)
+        ours, theirs = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_worker_main, args=(theirs, self._bootstrap, self._shared),
+                                        name="zenrun-worker", daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*shared, *args)`` on an idle worker; raises :class:`TaskNotSent` if unpicklable."""
+        if not self.free:
+            raise RuntimeError("no idle worker: wait() for one first")
+        payload = cloudpickle.dumps((fn, args))  # before taking a worker: errors leave none busy
+        worker = self._idle.pop() if self._idle else self._start_worker()
+        worker.key, worker.started = key, time.time()
+        self._busy[key] = worker
+        try:
+            worker.conn.send_bytes(payload)
+        except OSError:  # died while idle: its sentinel reports it in wait()
+            pass
+
+    def wait(self, timeout: float | None = None) -> list[tuple[Hashable, bool, Any]]:
+        """Finished tasks as ``(key, ok, value)``; empty after ``timeout`` seconds."""
+        if not self._busy:
+            return []
+        waitables: dict[Any, _Worker] = {}
+        for worker in self._busy.values():
+            waitables[worker.conn] = worker
+            waitables[worker.process.sentinel] = worker
+        ready = wait_for(list(waitables), timeout)
+        finished: list[tuple[Hashable, bool, Any]] = []
+        for worker in {id(waitables[r]): waitables[r] for r in ready}.values():
+            key = worker.key
+            try:
+                ok, value = cloudpickle.loads(worker.conn.recv_bytes()) if worker.conn.poll() \
+                    else (None, None)
+            except (EOFError, OSError):
+                ok, value = None, None
+            except Exception as exc:  # a result type the driver cannot import
+                ok, value = False, RuntimeError(f"the result could not be loaded: {exc}")
+            del self._busy[key]
+            if ok is None:
+                worker.process.join(KILL_GRACE)
+                finished.append((key, False, WorkerDied(worker.process.pid, worker.process.exitcode)))
+                worker.conn.close()
+                continue
+            worker.key = None
+            self._idle.append(worker)
+            finished.append((key, ok, value))
+        return finished
+
+    def terminate(self, keys: list[Hashable] | None = None) -> list[Hashable]:
+        """Stop the workers running ``keys`` (default: all running); returns the keys stopped."""
+        keys = list(self._busy) if keys is None else [k for k in keys if k in self._busy]
+        workers = [self._busy.pop(k) for k in keys]
+        for worker in workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        deadline = time.monotonic() + KILL_GRACE
+        for worker in workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():  # stuck in C code: SIGTERM is not enough
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        return keys
+
+    def close(self) -> None:
+        """Stop every worker: idle ones end when their pipe closes, busy ones are terminated."""
+        self.terminate()
+        for worker in self._idle:
+            worker.conn.close()
+        for worker in self._idle:
+            worker.process.join(KILL_GRACE)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+        self._idle.clear()

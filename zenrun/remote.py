@@ -1,0 +1,103 @@
+"""Running a step in another process: the public API of orchestrators with workers.
+
+The driver prepares a task (``execution.prepare(step_id, load=False)``),
+makes its project code travel (:func:`ship_project_code`) and sends it, with
+the artifact store and the materializers, to a worker; the worker calls
+:func:`run_task`; the driver records the result (``execution.complete``)::
+
+    task = execution.prepare(step_id, load=False)
+    if task is not None:
+        ship_project_code(task)
+        future = pool.submit(run_task, task, execution.artifact_store,
+                             execution.materializers)
+        ...
+        try:
+            result = future.result()
+        except InputArtifactError:     # a cached input is broken: repair it here
+            execution.load_inputs(task)
+            result = execute_task(task, execution.artifact_store, execution.materializers)
+        execution.complete(task, result)
+
+Everything a task holds is picklable with cloudpickle once its project
+modules are shipped by value. Executors that pickle with the standard
+``pickle`` (``concurrent.futures.ProcessPoolExecutor``) send
+``pack_task(task, store, materializers)`` bytes to :func:`run_packed_task`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from zenrun.protocols import ArtifactStore, MaterializerRegistry
+from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
+
+__all__ = ["InputArtifactError", "StepTask", "TaskResult", "execute_task", "pack_task",
+           "run_packed_task", "run_task", "ship_project_code"]
+
+_shipped: set[str] = set()
+_lock = threading.Lock()
+
+
+def ship_project_code(task: StepTask) -> None:
+    """Pickle the project modules ``task`` needs by value, not by reference.
+
+    Workers usually lack the driver's ``sys.path`` (the project directory,
+    conftest files), so the modules of the step function, of its config
+    class and of the ``zenrun_step_call`` hooks the task carries are
+    registered with :func:`cloudpickle.register_pickle_by_value`. Modules of
+    installed packages are left alone: workers import those. Call it in the
+    driver before pickling the task; it is cheap to call again.
+    """
+    import cloudpickle
+
+    from zenrun.cache import is_project_code
+
+    hooks = task.hooks.functions() if task.hooks is not None else []
+    for obj in (task.step.fn, type(task.config), *hooks):
+        module_name = getattr(obj, "__module__", None)
+        module = sys.modules.get(module_name or "")
+        if module is None or module_name == "__main__":  # __main__ is pickled by value anyway
+            continue
+        with _lock:
+            if module_name in _shipped:
+                continue
+            if is_project_code(module):
+                cloudpickle.register_pickle_by_value(module)
+            _shipped.add(module_name)  # type: ignore[arg-type]
+
+
+def run_task(task: StepTask, artifact_store: ArtifactStore,
+             materializers: MaterializerRegistry) -> TaskResult:
+    """Worker side: run ``task`` and make its artifacts durable before returning.
+
+    The result carries artifact references, not values (the driver loads
+    what it needs from the store). A step's failure is returned in the
+    result; :class:`InputArtifactError` (a broken cached input) propagates so
+    the driver can repair it with ``execution.load_inputs(task)``.
+    """
+    result = execute_task(task, artifact_store, materializers, keep_values=False)
+    artifact_store.sync()
+    return result
+
+
+def pack_task(task: StepTask, artifact_store: ArtifactStore,
+              materializers: MaterializerRegistry) -> bytes:
+    """``task`` with the store and materializers as bytes for :func:`run_packed_task`.
+
+    Ships the project code by value first; use it with executors that pickle
+    with the standard library (a process pool), which cannot send functions
+    of modules the worker cannot import.
+    """
+    import cloudpickle
+
+    ship_project_code(task)
+    return cloudpickle.dumps((task, artifact_store, materializers))
+
+
+def run_packed_task(payload: bytes) -> TaskResult:
+    """Worker side of :func:`pack_task`: unpack and :func:`run_task`."""
+    import pickle
+
+    task, artifact_store, materializers = pickle.loads(payload)
+    return run_task(task, artifact_store, materializers)
