@@ -23,16 +23,17 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pydantic import BaseModel
+
     from zenrun.collect import Item, Session
     from zenrun.config import Config, Parser
     from zenrun.main import ItemReport
     from zenrun.metadata.records import PipelineRun, StepRun
-    from zenrun.runner import StepCall
-    from pydantic import BaseModel
-
+    from zenrun.metafunc import Metafunc
     from zenrun.protocols import (
         ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator,
     )
+    from zenrun.runner import StepCall
     from zenrun.terminal import TerminalReporter
 
 hookspec = pluggy.HookspecMarker("zenrun")
@@ -109,7 +110,7 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
 
 
 @hookspec
-def zenrun_generate_tests(metafunc: Any) -> None:
+def zenrun_generate_tests(metafunc: Metafunc) -> None:
     """Parametrize a pipeline function, as pytest's ``pytest_generate_tests``:
     ``metafunc.parametrize(argnames, argvalues, indirect=, ids=, scope=)``;
     ``metafunc.fixturenames``, ``.function``, ``.module``, ``.config``. A
@@ -118,8 +119,11 @@ def zenrun_generate_tests(metafunc: Any) -> None:
 
 
 @hookspec(firstresult=True)
-def zenrun_make_parametrize_id(config: Config, val: Any, argname: str) -> str | None:
-    """The id of parameter value ``val`` of ``argname``, or None for the default."""
+def zenrun_make_parametrize_id(config: Config, val: object, argname: str) -> str | None:
+    """The id of parameter value ``val`` of ``argname``, or None for the default.
+
+    firstresult: the first non-None id wins. Called at collection, in the driver.
+    """
 
 
 @hookspec
