@@ -65,16 +65,20 @@ STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, 
 
 def migrate(db: sqlite3.Connection) -> None:
     """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
-    missing = [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
-               for name, kind in columns
-               if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
-    for table, name, kind in missing:
+    for table, name, kind in _missing_columns(db):
         try:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         except sqlite3.OperationalError as exc:  # another process migrated it meanwhile
             if "duplicate column" not in str(exc):
                 raise
     db.executescript(INDEXES)
+
+
+def _missing_columns(db: Any) -> list[tuple[str, str, str]]:
+    """``(table, column, type)`` of the :data:`ADDED_COLUMNS` that ``db`` lacks."""
+    return [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
+            for name, kind in columns
+            if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
 
 
 class StoreDamagedError(UsageError):
@@ -187,6 +191,9 @@ class SqliteMetadataStore(RunQueries):
             if not self.read_only:
                 self._db.executescript(SCHEMA)
                 migrate(self._db)
+            elif _missing_columns(self._db):
+                raise UsageError(f"{self.path} was written by an older zenrun and is read-only "
+                                 "here; open it once with write access to upgrade it")
             self._pending: list[tuple[Any, list[Any], list[Any]]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
