@@ -160,6 +160,9 @@ def writable(path: Path) -> bool:
     return not path.exists() or os.access(path, os.W_OK)
 
 
+_ANY_ITEM: Any = object()  # previous_step: runs of any item
+
+
 class SqliteMetadataStore(RunQueries):
     """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`.
 
@@ -435,20 +438,28 @@ class SqliteMetadataStore(RunQueries):
                 step.inputs.setdefault(name, []).append((source_step, source_output, ref))
         return steps
 
-    def previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
-        """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses)."""
-        with self._db_lock:
-            return self._previous_step(pipeline, step_id, before_run)
+    def previous_step(self, pipeline: str, step_id: str, before_run: int | None,
+                      item_id: Any = _ANY_ITEM) -> StepRun | None:
+        """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses).
 
-    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
+        Given ``item_id``, only runs of that item count (None: runs through the
+        Python API): ``hpo[iris]`` is compared with ``hpo[iris]``.
+        """
+        with self._db_lock:
+            return self._previous_step(pipeline, step_id, before_run, item_id)
+
+    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None,
+                       item_id: Any) -> StepRun | None:
         # One query per run instead of one per missed step: the steps of the
         # latest earlier run answer most look-ups; no earlier run answers all.
-        key = (pipeline, before_run)
+        key = (pipeline, before_run, item_id)
+        any_item = item_id is _ANY_ITEM
+        item = None if any_item else item_id
         if before_run is not None and self._previous_key != key:
             self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
             latest = self._db.execute(
-                "SELECT id FROM runs WHERE pipeline=? AND id<? ORDER BY id DESC LIMIT 1",
-                (pipeline, before_run)).fetchone()
+                "SELECT id FROM runs WHERE pipeline=? AND id<? AND (? OR item_id IS ?) "
+                "ORDER BY id DESC LIMIT 1", (pipeline, before_run, any_item, item)).fetchone()
             if latest is not None:
                 self._previous_steps = {r[0]: r for r in self._db.execute(
                     "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
@@ -459,8 +470,9 @@ class SqliteMetadataStore(RunQueries):
         row = latest_steps.get(step_id) or self._db.execute(
             "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
             "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
-            "AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
-            (pipeline, step_id, before_run if before_run is not None else 1 << 62)).fetchone()
+            "AND (? OR r.item_id IS ?) AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
+            (pipeline, step_id, before_run if before_run is not None else 1 << 62, any_item,
+             item)).fetchone()
         if row is None:
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3],
