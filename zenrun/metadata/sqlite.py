@@ -406,6 +406,28 @@ class SqliteMetadataStore(RunQueries):
             row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE name=?", (name,)).fetchone()
         return self._run_from_row(row) if row else None
 
+    def find_runs(self, text: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Summaries of runs, newest first, for pickers: a page of ``limit`` from ``offset``.
+
+        ``text`` keeps runs in which each of its words is part of the name,
+        pipeline, item id or status (case-insensitive). Each summary has
+        ``name``, ``pipeline``, ``item_id``, ``status``, ``started`` and
+        ``finished``; the graph and steps are not read, so a page stays fast
+        with thousands of runs.
+        """
+        clauses, args = [], []
+        for word in (text or "").split():
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+                                             ("name", "pipeline", "item_id", "status")) + ")")
+            args += [like] * 4
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._db.execute(
+            f"SELECT name, pipeline, item_id, status, started, finished FROM runs {where} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        keys = ("name", "pipeline", "item_id", "status", "started", "finished")
+        return [dict(zip(keys, row)) for row in rows]
+
     def pipeline_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT pipeline FROM runs ORDER BY pipeline")]
 
