@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import logging
 import sys
 import threading
@@ -230,9 +229,9 @@ class PipelineExecution:
                 digests[name] = [self.refs[(h.step_id, h.name)].digest for h in value]
         return digests
 
-    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The literal inputs, and their canonical form for the key."""
-        literals, canonical = {}, {}
+    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+        """The literal inputs, their canonical form for the key, and why one has none."""
+        literals, canonical, error = {}, {}, None
         for name, value in invocation.inputs.items():
             if isinstance(value, OutputHandle) or (
                     isinstance(value, list) and value and isinstance(value[0], OutputHandle)):
@@ -240,10 +239,11 @@ class PipelineExecution:
             literals[name] = value
             try:
                 canonical[name] = canonical_json(value)
-            except CanonicalJSONError:
-                data = self.materializers.for_value(value).dumps(value)
-                canonical[name] = "sha256:" + hashlib.sha256(data).hexdigest()
-        return literals, canonical
+            except CanonicalJSONError:  # by content, functions by their code: as globals are
+                found = self.fingerprints.value_fingerprint(value, f"parameter {name}")
+                canonical[name] = f"fingerprint:{found.digest}"
+                error = error or found.error
+        return literals, canonical, error
 
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
@@ -262,19 +262,20 @@ class PipelineExecution:
         logger.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
-        literals, canonical_literals = self._literals(invocation)
+        literals, canonical_literals, uncacheable = self._literals(invocation)
         fingerprint = self.fingerprints.fingerprint(invocation.step.fn)
+        uncacheable = fingerprint.error or uncacheable
         parts = key_parts(invocation.step, invocation.config, canonical_literals,
                           self._input_digests(invocation), fingerprint=fingerprint,
                           config_data=invocation.config_data)
         step_run.cache_parts = parts
         # No key when some dependency has no content form: never cached, never recorded.
-        step_run.cache_key = key = cache_key(parts) if fingerprint.digest is not None else None
+        step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
         if enabled and key is not None and self._try_cache(step_run, key):
             return None
         if enabled and key is None:
-            step_run.cache_reason = f"cache miss: not cacheable in this run: {fingerprint.error}"
+            step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
         elif enabled and step_run.cache_reason is None:
             previous = self._previous_step(step_id)
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
