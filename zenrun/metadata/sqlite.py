@@ -108,11 +108,6 @@ def is_damage(exc: BaseException) -> bool:
         "malformed" in str(exc) or "not a database" in str(exc))
 
 
-def _cannot_write(exc: BaseException) -> bool:
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
-
-
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """A connection in WAL mode that waits for other zenrun processes instead of failing.
 
