@@ -14,7 +14,9 @@ internal error of that plugin, reported with its frames (``TaskResult.internal``
 
 from __future__ import annotations
 
+import copy
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -219,9 +221,75 @@ def _qualname(obj: Any) -> str:
 
 
 
+@dataclass
+class StoredValue:
+    """An output held as its stored bytes: each consumer decodes a copy of its own."""
+
+    materializer: Any
+    data: bytes = field(repr=False)
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range)
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return True
+    if kind in (tuple, frozenset) and depth < 20:
+        return all(_immutable(v, depth + 1) for v in value)
+    return False
+
+
+def _is_array(value: Any) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and type(value) is np.ndarray
+
+
+def _read_only(value: Any) -> Any:
+    """``value``, or for a numpy array a read-only view of it (no copy)."""
+    if _is_array(value):
+        value = value.view()
+        value.flags.writeable = False
+    return value
+
+
+def handoff(value: Any, materializer: Any, data: bytes) -> Any:
+    """How an output reaches the consumers in this process: as stored, never shared mutable.
+
+    Immutable values are shared; numpy arrays (stored as ``.npy``, which keeps
+    them exactly) as read-only views; anything else is decoded from the stored
+    bytes for each consumer, as a cached run would load it.
+    """
+    from zenrun.artifacts.materializers import (
+        JsonMaterializer, NumpyMaterializer, PickleMaterializer,
+    )
+
+    if isinstance(materializer, (JsonMaterializer, PickleMaterializer)) and _immutable(value):
+        return value
+    if isinstance(materializer, NumpyMaterializer) and _is_array(value):
+        return _read_only(value)
+    return StoredValue(materializer, data)
+
+
+def private_copy(value: Any) -> Any:
+    """A literal input for one step: immutable values shared, arrays read-only, else a deep copy."""
+    if _immutable(value):
+        return value
+    if _is_array(value):
+        return _read_only(value)
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # not copyable (a lock, a client): the step gets the object itself
+        return value
+
+
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
-    if source.value is not _NOVALUE:
-        return source.value
+    value = source.value
+    if isinstance(value, StoredValue):
+        return _decode(value.materializer, value.data)
+    if value is not _NOVALUE:
+        return value
     ref = source.ref
     try:
         data = artifact_store.get(ref.digest)
@@ -230,9 +298,12 @@ def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> 
     except Exception as exc:
         raise PluginFault(f"the artifact store {_qualname(artifact_store)} (get)", exc,
                           type(artifact_store).__module__) from exc
-    materializer = materializers.get(ref.materializer)
+    return _decode(materializers.get(ref.materializer), data)
+
+
+def _decode(materializer: Any, data: bytes) -> Any:
     try:
-        return materializer.loads(data)
+        return _read_only(materializer.loads(data))
     except Exception as exc:
         raise PluginFault(f"the materializer {materializer.name!r} ({_qualname(materializer)}, "
                           "loads)", exc, type(materializer).__module__) from exc
@@ -242,7 +313,7 @@ def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None
     """Replace artifact references in ``task.wired`` by their values, in place."""
     for sources in task.wired.values():
         for source in sources if isinstance(sources, list) else [sources]:
-            if source.value is _NOVALUE:
+            if source.value is _NOVALUE or isinstance(source.value, StoredValue):
                 source.value = load_input(source, artifact_store, materializers)
 
 
@@ -330,7 +401,8 @@ def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
 
 
 def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
-                materializers: Any) -> dict[str, ArtifactRef]:
+                materializers: Any, handoffs: dict[str, Any] | None = None) -> dict[str, ArtifactRef]:
+    """Store ``values``; fills ``handoffs`` with what in-process consumers get (:func:`handoff`)."""
     refs = {}
     for name, value in values.items():
         try:
@@ -349,6 +421,8 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
         except Exception as exc:
             raise PluginFault(f"the artifact store {_qualname(artifact_store)} (put)", exc,
                               type(artifact_store).__module__) from exc
+        if handoffs is not None:
+            handoffs[name] = handoff(value, materializer, data)
         refs[name] = ArtifactRef(digest, size, materializer.name,
                                  f"{type(value).__module__}.{type(value).__qualname__}",
                                  preview(value))
@@ -384,7 +458,8 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any,
             try:
                 returned = _call(task, artifact_store, materializers)
                 values = split_outputs(task, returned)
-                refs = materialize(task, values, artifact_store, materializers)
+                handoffs: dict[str, Any] | None = {} if keep_values else None
+                refs = materialize(task, values, artifact_store, materializers, handoffs)
             except InputArtifactError:
                 raise
             except StepOutputError as exc:
@@ -407,5 +482,5 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any,
                                   error=plugin_traceback(exc), internal="zenrun",
                                   metadata=context.metadata)
         return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
-                          values=values if keep_values else {}, metadata=context.metadata)
+                          values=handoffs or {}, metadata=context.metadata)
     raise AssertionError("unreachable")  # pragma: no cover
