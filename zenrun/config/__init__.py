@@ -49,6 +49,9 @@ DEFAULT_PLUGINS = {
     "cache": "zenrun.cache",
     "maintenance": "zenrun.maintenance",
     "terminal": "zenrun.terminal",
+    "results": "zenrun.results",
+    "progress": "zenrun.progress",
+    "capture": "zenrun.capture",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
