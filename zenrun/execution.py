@@ -129,10 +129,12 @@ class PipelineExecution:
         run = self.run
         run.started = time.time()
         logger.info("Creating run for pipeline: %s", run.pipeline_name)
-        state = "disabled" if self.composed.enable_cache is False else "enabled"
-        logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # One cache decision per run: the override replaces the pipeline's setting.
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
+        else:
+            state = "disabled" if self.composed.enable_cache is False else "enabled"
+            logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
@@ -281,7 +283,8 @@ class PipelineExecution:
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
         elif not enabled:
             step_run.cache_reason = "caching disabled"
-        logger.debug("Step %s: %s", step_id, step_run.cache_reason)
+        if self.run.enable_cache or step_run.cache_reason != "caching disabled":
+            logger.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -294,7 +297,8 @@ class PipelineExecution:
         # Each step gets literals of its own: mutating one cannot reach another step or run.
         literals = {name: private_copy(value) for name, value in literals.items()}
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired, step_run=step_run, hooks=self.step_call_hooks)
+                        literals, wired, step_run=step_run, hooks=self.step_call_hooks,
+                        capture=self.config.stash.get("capture"))
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -440,6 +444,7 @@ class PipelineExecution:
         step_run = self.run.steps[task.step_id]
         step_run.started = result.started
         step_run.metadata = result.metadata
+        step_run.captured = result.captured
         if result.ok:
             step_run.status = COMPLETED
             step_run.outputs = result.outputs
