@@ -138,7 +138,7 @@ def _main(config: Any, session: Session) -> int:
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
-    for backend in ("artifact_store", "metadata_store", "cache"):  # a misfit plugin fails here
+    for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
     session.run_config_steps = _run_config_steps(config, session.items)

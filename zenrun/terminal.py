@@ -181,7 +181,8 @@ class TerminalReporter:
         self.tw.line(line)
         dists = getattr(config.pluginmanager, "plugin_dists", [])
         if dists:  # as pytest: installed plugins and their versions
-            self.tw.line("plugins: " + ", ".join(f"{name}-{dist.version}" for name, dist in dists))
+            self.tw.line("plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}"
+                                                 for name, dist in dists))
         self.tw.line(f"store: {config.store_path}, orchestrator: "
                      f"{config.getoption('orchestrator', None) or 'local'}")
         if config.getoption("no_cache", False):
