@@ -150,6 +150,12 @@ class ScopeNode:
 
     name: str
     keywords: dict[str, Any] = field(default_factory=dict)
+    module_path: Path | None = None  # the module's file, for a module-scoped fixture
+    module: Any = None
+
+    @property
+    def path(self) -> Path | None:
+        return self.module_path
 
 
 class FixtureManager:
@@ -283,7 +289,9 @@ class SetupState:
         key = ("session",) if scope == "session" else ("module", item.module_path)
         nodes = self.__dict__.setdefault("_nodes", {})
         if key not in nodes:
-            nodes[key] = ScopeNode("session" if scope == "session" else item.module_path.name)
+            nodes[key] = ScopeNode("session") if scope == "session" else ScopeNode(
+                item.module_path.name, module_path=item.module_path,
+                module=getattr(item, "module", None))
         return nodes[key]
 
     def scope_of(self, fixturedef: FixtureDef, item: Any) -> str:
