@@ -255,7 +255,8 @@ def test_no_cache_prints_the_override_message_once_per_run(warm):
 # ---------------------------------------------------------------------------
 
 def artifact_files(store: Path) -> list[Path]:
-    return [p for p in (store / "artifacts").rglob("*") if p.is_file() and not p.name.startswith(".tmp")]
+    # not dotfiles: temporary files, and the store's id (.zenrun-store-id)
+    return [p for p in (store / "artifacts").rglob("*") if p.is_file() and not p.name.startswith(".")]
 
 
 def output_path(zenrunner, step_id, pipeline="flow"):
@@ -466,20 +467,22 @@ def test_cache_key_parts_and_explanations():
     def s(config: Cfg, x: int) -> int:
         return x
 
-    base = key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}, "npy:1")
-    assert cache_key(base) == cache_key(key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}, "npy:1"))
+    base = key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"})
+    assert cache_key(base) == cache_key(key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}))
     variants = {
-        "config": key_parts(s, Cfg(gamma=0.2), {"n": "1"}, {"x": "d1"}, "npy:1"),
-        "params": key_parts(s, Cfg(), {"n": "2"}, {"x": "d1"}, "npy:1"),
-        "inputs": key_parts(s, Cfg(), {"n": "1"}, {"x": "d2"}, "npy:1"),
-        "materializers": key_parts(s, Cfg(), {"n": "1"}, {"x": "d1"}, "npy:2"),
+        "config": key_parts(s, Cfg(gamma=0.2), {"n": "1"}, {"x": "d1"}),
+        "params": key_parts(s, Cfg(), {"n": "2"}, {"x": "d1"}),
+        "inputs": key_parts(s, Cfg(), {"n": "1"}, {"x": "d2"}),
+        "version": {**base, "cache_version": "2"},
     }
     keys = {cache_key(p) for p in variants.values()}
     assert len(keys) == 4 and cache_key(base) not in keys
     assert explain_miss(variants["config"], base) == "config gamma changed (0.1 -> 0.2)"
     assert explain_miss(variants["params"], base).startswith("parameter n changed")
     assert explain_miss(variants["inputs"], base) == "input x changed"
-    assert explain_miss(variants["materializers"], base) == "materializers changed"
+    assert explain_miss(variants["version"], base) == "cache_version changed (None -> '2')"
+    # the dependency list only explains the code digest; it is not a part of its own
+    assert cache_key({**base, "deps": {}}) == cache_key(base)
     assert explain_miss(base, None) == "no earlier run of this step"
 
 

@@ -1,10 +1,26 @@
 """The zenrun_dask plugin: steps run on a real dask.distributed LocalCluster."""
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("distributed")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One real LocalCluster for the module (starting one costs seconds); closed afterwards."""
+    from distributed import LocalCluster
+
+    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        yield local
+    finally:
+        local.close()
 
 FAN_OUT = """
     import os
@@ -38,6 +54,11 @@ FAN_OUT = """
     @pipeline
     def failing():
         broken(source())
+
+    @pipeline
+    def fan_again():
+        x = source(config=SourceConfig(n=5))
+        total([work(x, i) for i in range(4)])
 """
 
 REPORT = """
@@ -53,23 +74,106 @@ REPORT = """
 
 def test_dask_orchestrator_runs_steps_on_workers_and_records_on_driver(zenrunner):
     zenrunner.makepyfile(pipeline_fan=FAN_OUT)
-    result = zenrunner.run("--orchestrator", "dask", "--dask-workers", "2", "pipeline_fan.py::fan")
-    result.assert_outcomes(passed=1)
+    result = zenrunner.run("--orchestrator", "dask", "-n", "2", "pipeline_fan.py::fan",
+                           "pipeline_fan.py::fan_again")
+    result.assert_outcomes(passed=2)
     assert result.ret == 0
     report = json.loads(zenrunner.runpython(REPORT).outlines[-1])
     assert report["status"] == "completed"
     assert report["total"] == 3 * 4 + (0 + 1 + 2 + 3)
     assert len(report["pids"]) == 4
     assert all(pid != report["driver"] for pid in report["pids"])
+    again = json.loads(zenrunner.runpython(REPORT.replace('"fan"', '"fan_again"')).outlines[-1])
+    # Both items ran on the session's one cluster of two workers, not a cluster each.
+    assert len(set(report["pids"]) | set(again["pids"])) <= 2
 
     # The cache written by workers serves a later local run.
     again = zenrunner.run("-v", "pipeline_fan.py::fan")
     again.fnmatch_lines(["*Using cached version of total.*"])
 
 
-def test_dask_failure_skips_downstream_and_reports_traceback(zenrunner):
+def test_dask_failure_skips_downstream_and_reports_traceback(zenrunner, cluster):
     zenrunner.makepyfile(pipeline_fan=FAN_OUT)
-    result = zenrunner.run("--orchestrator", "dask", "--dask-workers", "1", "pipeline_fan.py::failing")
+    result = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.scheduler_address,
+                           "pipeline_fan.py::failing")
     assert result.ret == 1
     result.fnmatch_lines(["*step 'broken' failed:*", "*pipeline_fan.py*in broken*",
                           "*RuntimeError: worker step failed*"])
+
+
+KILLED = """
+    import os
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    MARKER = Path(%r)
+
+    @step
+    def dies_once() -> int:
+        if not MARKER.exists():
+            MARKER.write_text(str(os.getpid()))
+            os._exit(1)  # the worker process dies mid-step
+        return os.getpid()
+
+    @pipeline
+    def survives():
+        dies_once()
+"""
+
+
+def test_a_worker_killed_mid_step_is_retried_on_another_worker(zenrunner, cluster):
+    marker = zenrunner.path / "died"
+    zenrunner.makepyfile(pipeline_killed=KILLED % str(marker))
+    result = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.scheduler_address)
+    result.assert_outcomes(passed=1)
+    script = """
+        from zenrun import get_pipeline
+        print(get_pipeline("survives").last_run.steps["dies_once"].output.read())
+    """
+    assert int(zenrunner.runpython(script).outlines[-1]) != int(marker.read_text())
+
+
+def test_a_remote_scheduler_needs_a_shared_artifact_store(zenrunner):
+    zenrunner.makepyfile(pipeline_fan=FAN_OUT)
+    result = zenrunner.run("--orchestrator", "dask", "--dask-address", "tcp://10.255.255.1:8786")
+    assert result.ret == 4
+    assert "is a local path, which the workers of a remote scheduler cannot share" in result.stderr
+    assert "--artifact-store" in result.stderr
+
+
+SMALL_GRID = """
+    import zenrun
+
+    @zenrun.fixture
+    def rf_grid():
+        return [{"n_estimators": 3, "max_depth": 2}, {"n_estimators": 5, "max_depth": 3}]
+"""
+
+OUTPUTS = """
+    import json
+    from zenrun import get_pipeline
+    print(json.dumps({name: [[r.item_id, r.orchestrator, {i: [s.status, sorted((o, ref.digest) for o, ref in s.outputs.items())]
+                                               for i, s in r.steps.items()}] for r in get_pipeline(name).runs]
+                      for name in ("hpo",)}))
+"""
+
+
+def test_example_pipelines_give_identical_results_local_parallel_and_dask(zenrunner, cluster):
+    pytest.importorskip("sklearn")
+    shutil.copy(REPO / "conftest.py", zenrunner.path / "conftest.py")
+    shutil.copytree(REPO / "pipelines", zenrunner.path / "pipelines",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    zenrunner.makeconftest(SMALL_GRID, directory="pipelines")
+    select = ("pipelines/", "-k", "iris")  # the grid example; one item keeps it fast
+    zenrunner.run(*select).assert_outcomes(passed=1, deselected=2)
+    zenrunner.run(*select, "-n", "2", "--no-cache").assert_outcomes(passed=1, deselected=2)
+    zenrunner.run(*select, "--orchestrator", "dask", "--dask-address", cluster.scheduler_address,
+                  "--no-cache").assert_outcomes(passed=1, deselected=2)
+    runs = json.loads(zenrunner.runpython(OUTPUTS).outlines[-1])
+    for name, recorded in runs.items():
+        by_item: dict = {}
+        for item, orchestrator, steps in recorded:
+            by_item.setdefault(item, []).append((orchestrator, steps))
+        for results in by_item.values():
+            assert [o for o, _ in results] == ["local", "parallel", "dask"], name
+            assert results[0][1] == results[1][1] == results[2][1], name

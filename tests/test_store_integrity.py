@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import textwrap
+import time
+
+import pytest
 
 from zenrun.testing import read_store
 
@@ -141,3 +146,407 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
                           ("badname", "name='a b/c'"), ("cacheflag", "enable_cache='no'")]:
         assert f"pipeline_{module}.py" in out
         assert f"step 'work': {field}" in out, out
+
+
+# ---------------------------------------------------------------------------
+# 7. damaged databases, recovery, read-only stores
+# ---------------------------------------------------------------------------
+
+
+def _damage_last_page(path):
+    data = bytearray(path.read_bytes())
+    data[-4096:] = os.urandom(4096)
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    for _ in range(4):
+        assert zenrunner.run("-q", "--no-cache").ret == 0
+    db = zenrunner.store / "metadata.db"
+    names = [r[0] for r in _sql(db, "SELECT name FROM runs ORDER BY id")]
+    _damage_last_page(db)
+    # what is readable stays readable; the run meets the damaged page when it records
+    _usage_error(zenrunner.run(), "metadata.db is damaged", "--store-check", "--store-repair")
+    check = zenrunner.run("--store-check")
+    assert check.ret == 1
+    check.fnmatch_lines(["*metadata.db: DAMAGED*--store-repair*", "*cache.db: ok*"])
+    repair = zenrunner.run("--store-repair")
+    assert repair.ret == 0, repair.stdout + repair.stderr
+    repair.fnmatch_lines(["metadata.db was damaged*rebuilt with what could be read*",
+                          "the damaged file is kept as *metadata.db.corrupt-*"])
+    assert list(zenrunner.store.glob("metadata.db.corrupt-*"))
+    assert zenrunner.run("--store-check").ret == 0
+    listed = zenrunner.run("--runs")
+    assert listed.ret == 0
+    assert [n for n in names if n in listed.stdout] == names  # the runs table was readable
+    assert zenrunner.run("-q").ret == 0  # and the store records runs again
+
+    db.write_bytes(b"this is not a database" * 100)  # garbage: nothing to keep, still recoverable
+    for args in ([], ["--runs"], ["--show", "latest"], ["--cache-clear"]):
+        _usage_error(zenrunner.run(*args), "metadata.db is damaged", "not a database",
+                     "--store-repair")
+    assert zenrunner.run("--store-repair").ret == 0
+    assert zenrunner.run("-q").ret == 0
+
+
+def test_damaged_cache_db_is_rebuilt_with_a_warning(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    (zenrunner.store / "cache.db").write_bytes(os.urandom(8192))
+    for args in (["-v", "--cache-clear"], ["-v"]):
+        result = zenrunner.run(*args)
+        assert result.ret == 0, result.stdout + result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+    result.fnmatch_lines(["*Using cached version of make*"])  # rebuilt, then filled again
+    zenrunner.run("-q")
+    (zenrunner.store / "cache.db").write_bytes(os.urandom(8192))
+    warned = zenrunner.run()
+    assert warned.ret == 0
+    warned.fnmatch_lines(["*cache index*cache.db is damaged*rebuilding it empty*"])
+
+
+@pytest.fixture
+def read_only_copy(tmp_path_factory):
+    """``make(project)``: the project seen through a read-only mount (root) or with every
+    write permission removed (other users)."""
+    mounts = []
+
+    def make(project):
+        if os.geteuid() != 0:
+            for path in [project, *project.rglob("*")]:
+                path.chmod(path.stat().st_mode & ~0o222)
+            mounts.append(("chmod", project))
+            return project
+        target = tmp_path_factory.mktemp("readonly")
+        if subprocess.run(["mount", "--bind", str(project), str(target)]).returncode != 0:
+            pytest.skip("cannot bind-mount here")
+        mounts.append(("mount", target))
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(target)]).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        return target
+
+    yield make
+    for kind, path in mounts:
+        if kind == "mount":
+            subprocess.run(["umount", str(path)], check=True)
+        else:
+            for p in [path, *path.rglob("*")]:
+                p.chmod(p.stat().st_mode | 0o200)
+
+
+def test_read_only_store_is_listable(zenrunner, read_only_copy):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    read_only = read_only_copy(zenrunner.path)
+    assert not os.access(read_only / ".zenrun", os.W_OK)
+    runs = zenrunner.run("--runs", cwd=read_only)
+    assert runs.ret == 0, runs.stdout + runs.stderr
+    runs.fnmatch_lines(["*sums*completed*"])
+    show = zenrunner.run("--show", "latest", cwd=read_only)
+    assert show.ret == 0, show.stdout + show.stderr
+    show.fnmatch_lines(["*make*", "*total*"])
+    api = zenrunner._run([sys.executable, "-c", textwrap.dedent("""
+        from zenrun import get_pipeline
+        run = get_pipeline("sums").runs[-1]
+        print(run.status, run.steps["total"].output.read())
+    """)], 60, None, read_only)
+    assert api.ret == 0, api.stderr
+    assert api.stdout.strip() == "completed 6"
+    _usage_error(zenrunner.run("-q", cwd=read_only), "read-only")
+
+
+# ---------------------------------------------------------------------------
+# 9. run liveness: a lock per live run, checked from any host
+# ---------------------------------------------------------------------------
+
+HANGING = """
+import time
+from pathlib import Path
+from zenrun import pipeline, step
+
+@step
+def first() -> int:
+    return 1
+
+@step
+def hang(x: int) -> int:
+    Path("started.txt").write_text("x")
+    time.sleep(120)
+    return x
+
+@pipeline
+def hanging():
+    hang(first())
+"""
+
+
+def _start_hanging(zenrunner):
+    zenrunner.makepyfile(pipeline_hang=HANGING)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-q"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    db = zenrunner.store / "metadata.db"
+    while not (zenrunner.path / "started.txt").exists() or not _sql(
+            db, "SELECT 1 FROM steps WHERE step_id='hang'"):  # committed by the flusher
+        assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
+        time.sleep(0.02)
+    return proc
+
+
+def test_dead_owner_is_detected_whatever_its_host_and_pid(zenrunner):
+    proc = _start_hanging(zenrunner)
+    try:
+        db = zenrunner.store / "metadata.db"
+        # as if recorded in a container on another host: pid 1 always "exists", the host
+        # is not ours; only the lock can tell
+        _sql(db, "UPDATE runs SET host='container-7f3a', pid=1")
+        store = read_store(zenrunner.store)
+        try:
+            assert store.dead_runs() == []  # alive: its owner holds the lock
+            assert store.fail_dead_runs() == []
+            [run] = store.get_runs()
+            assert run.status == "running"
+        finally:
+            store.close()
+    finally:
+        proc.kill()
+        proc.wait()
+    store = read_store(zenrunner.store)  # opening the store fails the dead run
+    try:
+        [run] = store.get_runs()
+        assert run.status == "failed"
+        assert run.steps["hang"].status == "failed"
+        assert "owner process died" in run.steps["hang"].error
+        assert run.steps["first"].status == "completed"
+        assert store.dead_runs() == []
+    finally:
+        store.close()
+    assert not list((zenrunner.store / "runs").glob("*.lock"))
+
+
+def test_read_only_view_shows_a_dead_run_as_failed(zenrunner):
+    proc = _start_hanging(zenrunner)
+    proc.kill()
+    proc.wait()
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    store = SqliteMetadataStore(zenrunner.store / "metadata.db", read_only=True)
+    try:
+        [name] = store.dead_runs()
+        [run] = store.get_runs()
+        assert (run.name, run.status) == (name, "failed")
+    finally:
+        store.close()
+    assert _sql(zenrunner.store / "metadata.db", "SELECT status FROM runs") == [("running",)]
+
+
+# ---------------------------------------------------------------------------
+# 8. a full disk fails the run, not the process; stale temp files are swept
+# ---------------------------------------------------------------------------
+
+FULL_DISK_SCRIPT = """
+import os, resource, signal, sys
+import numpy as np
+from zenrun import pipeline, step
+
+@step
+def blob_a() -> np.ndarray:
+    return np.random.default_rng(1).random(90_000)  # 720 kB: written by the fsync pool
+
+@step
+def blob_b() -> np.ndarray:
+    return np.random.default_rng(2).random(90_000)
+
+@step
+def blob_c() -> np.ndarray:
+    return np.random.default_rng(3).random(90_000)
+
+@step
+def total(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    return float(a.sum() + b.sum() + c.sum())
+
+@pipeline
+def blobs():
+    total(blob_a(), blob_b(), blob_c())
+
+mode, filler = sys.argv[1], sys.argv[2]
+
+def fill():
+    if mode == "tmpfs":  # leave about 1 MB of the 4 MB file system
+        disk = os.statvfs(os.path.dirname(filler))
+        with open(filler, "wb") as fh:
+            fh.write(b"x" * (disk.f_bavail * disk.f_frsize - (1 << 20)))
+    else:  # no file may grow past 500 kB
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (500_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+def free():
+    if mode == "tmpfs":
+        os.unlink(filler)
+    else:
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+
+fill()
+first = blobs().run()
+print("first:", first.status, "|", first.error)
+free()
+second = blobs().run()  # the same process, space is back
+print("second:", second.status, [s.status for s in second.steps.values()])
+third = blobs().run()
+print("third:", third.status, sorted(s.status for s in third.steps.values()))
+"""
+
+
+@pytest.fixture
+def small_disk(tmp_path_factory):
+    """A 4 MB tmpfs (root), else None: the test then limits file sizes instead."""
+    target = tmp_path_factory.mktemp("smalldisk")
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
+                                            str(target)], capture_output=True).returncode != 0:
+        yield None
+        return
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+
+
+def test_full_disk_fails_the_run_and_the_next_run_commits(zenrunner, small_disk):
+    store = (small_disk or zenrunner.path) / "store"
+    mode = "tmpfs" if small_disk else "rlimit"
+    script = zenrunner.makepyfile(full_disk=FULL_DISK_SCRIPT)
+    result = zenrunner._run([sys.executable, str(script), mode, str(store.parent / "filler")], 120,
+                            {"ZENRUN_STORE": str(store)}, None)
+    assert result.ret == 0, result.stdout + result.stderr
+    first, second, third = [line for line in result.outlines
+                            if line.startswith(("first:", "second:", "third:"))]
+    assert first.startswith("first: failed | the artifacts or records of this run could not be "
+                            "stored: OSError"), result.stdout
+    assert ("No space left on device" if small_disk else "File too large") in first
+    assert second == "second: completed ['completed', 'completed', 'completed', 'completed']"
+    assert third == "third: completed ['cached', 'cached', 'cached', 'cached']"
+    assert not list(store.rglob(".tmp-*"))
+
+
+def test_stale_temp_files_are_swept_when_the_store_opens(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    directory = zenrunner.store / "artifacts" / "ab"
+    directory.mkdir(exist_ok=True)
+    stale, live = directory / ".tmp-4242-0", directory / ".tmp-4242-1"
+    stale.write_bytes(b"half an artifact")
+    live.write_bytes(b"being written")
+    hour_ago = time.time() - 3700
+    os.utime(stale, (hour_ago, hour_ago))
+    marker = zenrunner.store / "artifacts" / ".last-sweep"  # stores sweep every few minutes
+    if marker.exists():
+        os.utime(marker, (hour_ago, hour_ago))
+    assert zenrunner.run("-q").ret == 0
+    assert not stale.exists()
+    assert live.exists()  # a writer may still be on it
+
+
+# ---------------------------------------------------------------------------
+# 12. gc: unreferenced artifacts, --keep N, --dry-run, safe beside live runs
+# ---------------------------------------------------------------------------
+
+VERSIONED = """
+import os
+from zenrun import pipeline, step
+
+@step
+def make() -> list:
+    return [int(os.environ.get("V", "1"))] * 1000
+
+@step
+def total(values: list) -> int:
+    return sum(values)
+
+@pipeline
+def versioned():
+    total(make())
+"""
+
+
+def _age_artifacts(store, seconds=7200):
+    then = time.time() - seconds
+    for path in (store / "artifacts").glob("??/*"):
+        os.utime(path, (then, then))
+
+
+def _artifact_files(store):
+    return sorted(p.parent.name + p.name for p in (store / "artifacts").glob("??/*")
+                  if not p.name.startswith("."))
+
+
+def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    zenrunner.makepyfile(pipeline_versioned=VERSIONED)
+    for version in "123":  # the cache ends up holding version 3 only
+        assert zenrunner.run("-q", "--cache-clear", env={"V": version}).ret == 0
+    store = zenrunner.store
+    before = _artifact_files(store)
+    assert len(before) == 6
+    _age_artifacts(store)
+
+    nothing = zenrunner.run("--gc")  # every artifact is still recorded by some run
+    assert nothing.ret == 0
+    nothing.fnmatch_lines(["gc: removed 0 artifact(s), 0 bytes"])
+
+    dry = zenrunner.run("--gc", "--keep", "1", "--dry-run")
+    assert dry.ret == 0, dry.stdout + dry.stderr
+    dry.fnmatch_lines(["gc: would remove 2 run(s) (keeping the newest 1 per item), "
+                       "4 artifact(s), *KB"])
+    assert _artifact_files(store) == before
+    assert len(_sql(store / "metadata.db", "SELECT id FROM runs")) == 3
+
+    # a run in progress has put an old, unreferenced artifact again but not yet recorded it
+    old_digest = _sql(store / "metadata.db", "SELECT digest FROM step_io s JOIN runs r "
+                      "ON r.id = s.run_id WHERE s.step_id='make' AND s.kind='out' ORDER BY r.id")[0][0]
+    writer = LocalArtifactStore(store / "artifacts")
+    path = store / "artifacts" / old_digest[:2] / old_digest[2:]
+    assert writer.put(path.read_bytes())[0] == old_digest
+    writer.close()
+
+    done = zenrunner.run("--gc", "--keep", "1")
+    assert done.ret == 0, done.stdout + done.stderr
+    done.fnmatch_lines(["gc: removed 2 run(s) (keeping the newest 1 per item), 3 artifact(s), *"])
+    assert path.exists()
+    assert len(_artifact_files(store)) == 3
+    assert len(_sql(store / "metadata.db", "SELECT id FROM runs")) == 1
+    assert _sql(store / "metadata.db", "SELECT count(*) FROM steps")[0][0] == 2
+    again = zenrunner.run("-v", env={"V": "3"})
+    again.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
+    _usage_error(zenrunner.run("--keep", "2"), "--gc")
+    _usage_error(zenrunner.run("--gc", "--keep", "-1"), "--keep")
+
+
+def test_gc_keeps_what_a_live_run_wrote(zenrunner):
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    proc = _start_hanging(zenrunner)
+    try:
+        # the live run started 3 hours ago; 2 hours ago it wrote an artifact it has not
+        # recorded yet: younger than the oldest live run, so gc must keep it
+        _sql(zenrunner.store / "metadata.db", "UPDATE runs SET started=?", (time.time() - 3 * 3600,))
+        artifacts = LocalArtifactStore(zenrunner.store / "artifacts")
+        pending = artifacts.put(b"written by the live run, not recorded yet")[0]
+        unrelated = artifacts.put(b"left by a failed run long ago")[0]
+        artifacts.sync()
+        _age_artifacts(zenrunner.store, 5 * 3600)
+        path = zenrunner.store / "artifacts" / pending[:2] / pending[2:]
+        os.utime(path, (time.time() - 2 * 3600,) * 2)
+        result = zenrunner.run("--gc")
+        assert result.ret == 0, result.stdout + result.stderr
+        result.fnmatch_lines(["gc: removed 1 artifact(s), 29 bytes"])
+        assert artifacts.exists(pending) and not artifacts.exists(unrelated)
+        [run] = read_store(zenrunner.store).get_runs()
+        assert run.status == "running"
+        digest = run.steps["first"].output.digest
+        assert LocalArtifactStore(zenrunner.store / "artifacts").get(digest) == b"1"
+    finally:
+        proc.kill()
+        proc.wait()

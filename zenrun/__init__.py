@@ -30,6 +30,8 @@ _EXPORTS = {
     "StepTask": "zenrun.remote",
     "TaskResult": "zenrun.remote",
     "execute_task": "zenrun.remote",
+    "pack_task": "zenrun.remote",
+    "run_packed_task": "zenrun.remote",
     "run_task": "zenrun.remote",
     "ship_project_code": "zenrun.remote",
     # Writing and running pipelines.
@@ -90,7 +92,8 @@ if TYPE_CHECKING:
         MetadataStore, Orchestrator,
     )
     from zenrun.remote import (
-        InputArtifactError, StepTask, TaskResult, execute_task, run_task, ship_project_code,
+        InputArtifactError, StepTask, TaskResult, execute_task, pack_task, run_packed_task,
+        run_task, ship_project_code,
     )
     from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

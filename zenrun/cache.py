@@ -10,8 +10,12 @@ the store format version. Nothing depends on where the store lives.
 from __future__ import annotations
 
 import ast
+import dis
+import functools
 import hashlib
+import importlib.util
 import inspect
+import itertools
 import json
 import os
 import sqlite3
@@ -20,12 +24,14 @@ import sysconfig
 import textwrap
 import threading
 import types
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
 
-STORE_FORMAT_VERSION = "1"
+STORE_FORMAT_VERSION = "2"
 
 
 class CanonicalJSONError(TypeError):
@@ -61,10 +67,46 @@ def sha256(text: str) -> str:
 # Code fingerprints
 # ---------------------------------------------------------------------------
 
-_THIRD_PARTY = tuple({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-                      sys.prefix, sys.base_prefix, str(Path(__file__).parent)})
-_fingerprints: dict[Any, str] = {}
-_lock = threading.Lock()
+
+def _library_roots() -> tuple[str, ...]:
+    roots = {str(Path(__file__).parent)}  # zenrun itself
+    for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_prefix}):
+        paths = sysconfig.get_paths(vars=scheme_vars or None)
+        roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    try:
+        import site
+
+        roots.update(site.getsitepackages())
+        roots.add(site.getusersitepackages())
+    except Exception:  # pragma: no cover - embedded interpreters without site
+        pass
+    return tuple(sorted(str(Path(r).resolve()) + os.sep for r in roots if r))
+
+
+_LIBRARY_ROOTS = _library_roots()
+_MEMO_LIMIT = 20_000
+# Process-wide memos of facts that never change for the object they are keyed on:
+# code objects are immutable, and a class's source is fixed when it is created.
+# Each entry keeps its object alive so that its id() is never reused.
+_source_memo: dict[int, tuple[Any, str]] = {}
+_chain_memo: dict[int, tuple[Any, tuple[tuple[str, ...], ...], frozenset[str]]] = {}
+_file_memo: dict[str, bool] = {}
+_memo_lock = threading.Lock()
+
+
+def _remember(memo: dict[int, Any], key: int, value: Any) -> None:
+    with _memo_lock:
+        if len(memo) > _MEMO_LIMIT:  # a notebook redefining functions for days
+            memo.clear()
+        memo[key] = value
+
+
+def _is_library_file(path: str) -> bool:
+    known = _file_memo.get(path)
+    if known is None:
+        resolved = str(Path(path).resolve())
+        known = _file_memo[path] = resolved.startswith(_LIBRARY_ROOTS)
+    return known
 
 
 def _source_file(obj: Any) -> str | None:
@@ -75,11 +117,24 @@ def _source_file(obj: Any) -> str | None:
 
 
 def _is_project_code(obj: Any) -> bool:
+    """Defined in the project (not the standard library, site-packages or zenrun).
+
+    Code whose file is unknown (``exec``, a notebook cell) counts as project code.
+    """
+    if inspect.ismodule(obj):
+        path = getattr(obj, "__file__", None) or next(iter(getattr(obj, "__path__", None) or []), None)
+        return path is not None and not _is_library_file(path)
+    code = getattr(obj, "__code__", None)
+    if isinstance(code, types.CodeType):
+        return not _is_library_file(code.co_filename) if code.co_filename[:1] not in "<" else True
+    if inspect.isclass(obj):
+        module = sys.modules.get(obj.__module__)
+        if module is None or obj.__module__ == "builtins":
+            return False
+        path = getattr(module, "__file__", None)
+        return path is None or not _is_library_file(path)
     path = _source_file(obj)
-    if path is None:
-        return False
-    resolved = str(Path(path).resolve())
-    return not any(resolved.startswith(p) for p in _THIRD_PARTY if p)
+    return path is not None and not _is_library_file(path)
 
 
 def is_project_code(obj: Any) -> bool:
@@ -91,11 +146,12 @@ def is_project_code(obj: Any) -> bool:
 def normalized_source(obj: Any) -> str:
     """The AST of ``obj`` without docstrings, comments, decorators or positions."""
     try:
-        source = textwrap.dedent(inspect.getsource(obj))
+        # A function's own code, never that of what it wraps (getsource follows __wrapped__).
+        source = textwrap.dedent(inspect.getsource(obj.__code__ if inspect.isfunction(obj) else obj))
         tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
+    except (OSError, TypeError, SyntaxError, IndentationError):
         code = getattr(obj, "__code__", None)
-        return code.co_code.hex() if code is not None else repr(obj)
+        return _code_text(code) if code is not None else repr(obj)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
             body = node.body
@@ -108,12 +164,467 @@ def normalized_source(obj: Any) -> str:
     return ast.dump(tree)
 
 
-def _referenced_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _referenced_names(const)
-    return names
+def _code_text(code: types.CodeType) -> str:
+    """A code object's content without positions (for code that has no source)."""
+    consts = [_code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    return f"{code.co_code.hex()}|{consts}|{code.co_names}|{code.co_varnames}|{code.co_freevars}"
+
+
+def _source_digest(obj: Any) -> str:
+    """sha256 of the normalized source of a function (per code object) or class."""
+    key_obj = obj.__code__ if inspect.isfunction(obj) else obj
+    entry = _source_memo.get(id(key_obj))
+    if entry is not None and entry[0] is key_obj:
+        return entry[1]
+    if inspect.isfunction(obj) and obj.__name__ == "<lambda>":
+        # getsource gives the whole line: two lambdas on it would share a source
+        text = _code_text(obj.__code__)
+    else:
+        text = normalized_source(obj)
+    digest = sha256(text)
+    _remember(_source_memo, id(key_obj), (key_obj, digest))
+    return digest
+
+
+_CHAIN_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
+_STORE_OPS = frozenset({"STORE_FAST", "STORE_NAME", "STORE_DEREF", "STORE_GLOBAL"})
+
+
+def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozenset[str]]:
+    """The attribute chains a code object (and the code nested in it) reads.
+
+    ``("g", "utils", "features", "transform")`` for ``utils.features.transform``
+    through a global; ``("d", name, ...)`` through a closure cell; ``("m",
+    module, ...)`` through a module imported inside the function. Also every
+    name the code mentions (a fallback when a module is used as a value).
+    """
+    entry = _chain_memo.get(id(code))
+    if entry is not None and entry[0] is code:
+        return entry[1], entry[2]
+    chains: list[list[str]] = []
+    names: set[str] = set()
+
+    def scan(co: types.CodeType) -> None:
+        names.update(co.co_names)
+        local_modules: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        pending: list[str] | None = None  # the value an import left on the stack
+        consts: list[Any] = [None, None]  # the last two constants: an import's level, fromlist
+        for ins in dis.get_instructions(co):
+            op = ins.opname
+            if op in ("LOAD_GLOBAL", "LOAD_NAME"):
+                current = ["g", ins.argval]
+                chains.append(current)
+            elif op in ("LOAD_DEREF", "LOAD_CLASSDEREF"):
+                current = ["d", ins.argval]
+                chains.append(current)
+            elif op == "LOAD_FAST" and ins.argval in local_modules:
+                current = list(local_modules[ins.argval])
+                chains.append(current)
+            elif op in _CHAIN_OPS and current is not None:
+                current.append(ins.argval)
+            elif op == "IMPORT_NAME":
+                module = str(ins.argval)
+                level, fromlist = consts
+                if isinstance(level, int) and level > 0:  # from .sub import x: resolved per function
+                    module = "." * level + module
+                pending = ["m", module] if fromlist or module.startswith(".") else ["m", module.split(".")[0]]
+                current = None
+            elif op == "IMPORT_FROM" and pending is not None:
+                current = None
+                chains.append([*pending, ins.argval])
+                local_modules["__import_from__"] = [*pending, ins.argval]
+            elif op in _STORE_OPS and pending is not None:
+                bound = local_modules.pop("__import_from__", None) or pending
+                local_modules[ins.argval] = bound
+                if bound is pending:
+                    pending = None
+                current = None
+            else:
+                if op == "POP_TOP":
+                    pending = None
+                current = None
+            consts = [consts[1], ins.argval] if op == "LOAD_CONST" else [None, None]
+        for const in co.co_consts:
+            if isinstance(const, types.CodeType):
+                scan(const)
+
+    scan(code)
+    result = tuple(dict.fromkeys(tuple(c) for c in chains)), frozenset(names)
+    _remember(_chain_memo, id(code), (code, *result))
+    return result
+
+
+class _Unfingerprintable(Exception):
+    """A dependency has no stable content form."""
+
+
+_MISSING: Any = object()
+_IMMUTABLE_SCALARS = (int, float, complex, str, bytes, bool, type(None))
+
+
+@dataclass(frozen=True)
+class CodeFingerprint:
+    """What a step's code depends on, as of one run.
+
+    ``digest`` is None when some dependency cannot be fingerprinted; ``error``
+    then says which, and the step is not cached in that run. ``deps`` maps
+    every dependency found to a short digest of its own content, so that a
+    miss can name what changed.
+    """
+
+    digest: str | None
+    deps: dict[str, str]
+    error: str | None = None
+
+
+class _Node:
+    __slots__ = ("obj", "name", "content", "edges", "edge_digests", "error")
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self.obj = obj  # kept alive: the memo is keyed on its id
+        self.name = name
+        self.content = ""  # its own text and the digests of what it references
+        self.edges: list[Any] = []
+        self.edge_digests: list[str] = []
+        self.error: str | None = None
+
+    def own_digest(self) -> str:
+        """Of its own text only: names what changed, not everything that uses it."""
+        own = self.content
+        for digest in self.edge_digests:
+            own = own.replace(digest, "")
+        return sha256(own)[:12]
+
+
+class Fingerprinter:
+    """Fingerprints of step code for one run.
+
+    What is followed, from a step function: its normalized source; its
+    closure cells and default values; every global it reads, with attribute
+    chains through project modules and packages (``pkg.mod.func``,
+    ``pkg.sub.CONST``) and modules imported inside it; the wrapped function of
+    a decorated callable (``__wrapped__``); the functions, classes and values
+    held in lists, tuples, sets and dicts; project classes (their source,
+    bases, methods, static and class methods, properties and constant
+    attributes) and the classes of project objects; ``functools.partial``
+    arguments. Values are hashed by content: JSON-able values canonically,
+    numpy arrays by dtype, shape and bytes, anything else by the bytes of the
+    materializer that would store it. Library code (standard library,
+    site-packages, zenrun) is not followed. A value that cannot be serialised
+    makes the step uncacheable for the run, naming it.
+
+    Each object is fingerprinted once per instance, so one instance serves one
+    run: a constant changed between two runs in one process is seen.
+    """
+
+    def __init__(self, materializers: Any = None) -> None:
+        self._materializers = materializers
+        self._nodes: dict[Any, _Node] = {}
+        self._building: dict[int, Any] = {}
+        self._steps: dict[int, tuple[Any, CodeFingerprint]] = {}
+
+    def fingerprint(self, fn: Any) -> CodeFingerprint:
+        fn = _unwrap(fn)
+        known = self._steps.get(id(fn))
+        if known is not None:
+            return known[1]
+        result = self._collect(self._node(fn, _qualified(fn)))
+        self._steps[id(fn)] = (fn, result)
+        return result
+
+    def value_fingerprint(self, value: Any, name: str) -> CodeFingerprint:
+        """The fingerprint of a value and all it references (a literal input that is a function)."""
+        return self._collect(self._node(value, name))
+
+    def _collect(self, root: Any) -> CodeFingerprint:
+        reached: dict[Any, _Node] = {}
+        stack = [root]
+        while stack:
+            node_id = stack.pop()
+            if node_id in reached:
+                continue
+            node = reached[node_id] = self._nodes[node_id]
+            stack.extend(node.edges)
+        nodes = sorted(reached.values(), key=lambda n: (n.name, n.content))
+        errors = [n.error for n in nodes if n.error]
+        deps: dict[str, str] = {}
+        for node in nodes:
+            if node.content.startswith("library "):
+                continue
+            name = node.name
+            for suffix in itertools.count(2):
+                if name not in deps:
+                    break
+                name = f"{node.name}#{suffix}"
+            deps[name] = node.own_digest()
+        digest = None if errors else sha256("\n".join(n.content for n in nodes))
+        return CodeFingerprint(digest, deps, errors[0] if errors else None)
+
+    # -- the graph ------------------------------------------------------------------
+    def _node(self, obj: Any, name: str, names: frozenset[str] = frozenset()) -> Any:
+        """The node of ``obj`` (built on first sight); returns its key."""
+        # A project module used as a value is followed through the names of
+        # the code that uses it: one node per (module, names).
+        # Functions and classes are named by their qualified name, whichever
+        # route reached them; a value by its route (``2`` may be ``k`` and ``N``).
+        key: Any
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            key, name = id(obj), _qualified(obj)
+        elif inspect.ismodule(obj):
+            key = (id(obj), names)
+        else:
+            key = (id(obj), name)
+        if key in self._nodes:
+            return key
+        building = self._building.get(id(obj))
+        if building is not None:  # a container holding itself
+            return building
+        node = self._nodes[key] = _Node(obj, name)
+        self._building[id(obj)] = key
+        try:
+            node.content = self._build(node, obj, name, names)
+        except _Unfingerprintable as exc:
+            node.content, node.error = f"unfingerprintable {name}", str(exc)
+        except Exception as exc:  # e.g. a global changed by a step running meanwhile: never guess
+            node.content = f"unfingerprintable {name}"
+            node.error = f"{name} could not be fingerprinted: {type(exc).__name__}: {exc}"
+        finally:
+            del self._building[id(obj)]
+        return key
+
+    def _edge(self, node: _Node, label: str, obj: Any, name: str,
+              names: frozenset[str] = frozenset()) -> str:
+        """Link ``node`` to ``obj``; returns ``label`` and the content digest of ``obj``."""
+        key = self._node(obj, name, names)
+        node.edges.append(key)
+        target = self._nodes[key]
+        if not target.content:  # still being built: a cycle, which the step digest covers
+            return f"{label}->cycle:{target.name}"
+        digest = sha256(target.content)
+        node.edge_digests.append(digest)
+        return f"{label}->{digest}"
+
+    def _build(self, node: _Node, obj: Any, name: str, names: frozenset[str]) -> str:
+        from zenrun.steps import Step
+
+        if isinstance(obj, Step):
+            return self._edge(node, "step", obj.fn, _qualified(obj.fn))
+        attrs = getattr(obj, "__dict__", None)
+        wrapped = attrs.get("__wrapped__") if isinstance(attrs, dict) and callable(obj) else None
+        if wrapped is not None and not (inspect.isfunction(obj) and _is_project_code(obj)):
+            # A library's wrapper (functools.cache, singledispatch, a JIT) around project code.
+            edges = [self._edge(node, "<wrapped>", wrapped, name)]
+            registry = attrs.get("registry")
+            if isinstance(registry, Mapping):  # singledispatch: every implementation
+                edges += [self._edge(node, f"<registry {_qualified(kind)}>", impl, _qualified(impl))
+                          for kind, impl in registry.items()]
+            return f"wrapper {name}:{edges}"
+        if inspect.isfunction(obj):
+            return self._function(node, obj) if _is_project_code(obj) else f"library {name}"
+        if inspect.isclass(obj):
+            return self._class(node, obj) if _is_project_code(obj) else f"library {name}"
+        if inspect.ismodule(obj):
+            if not _is_project_code(obj):
+                return f"library {name}"
+            # Used as a value: follow every name the code mentions that the module has.
+            edges = [self._edge(node, attr, member, f"{obj.__name__}.{attr}")
+                     for attr in sorted(names)
+                     if (member := _getattr(obj, attr)) is not _MISSING]
+            return f"module {obj.__name__}:{edges}"
+        if isinstance(obj, (staticmethod, classmethod)):
+            return self._edge(node, "func", obj.__func__, name)
+        if isinstance(obj, property):
+            return str([self._edge(node, part, f, f"{name}.{part}")
+                        for part, f in (("get", obj.fget), ("set", obj.fset), ("del", obj.fdel)) if f])
+        if inspect.ismethod(obj):
+            return (self._edge(node, "func", obj.__func__, _qualified(obj.__func__))
+                    + self._edge(node, "self", obj.__self__, f"{name}.__self__"))
+        if isinstance(obj, functools.partial):
+            return (self._edge(node, "func", obj.func, f"{name}.func")
+                    + self._edge(node, "args", obj.args, f"{name}.args")
+                    + self._edge(node, "kwargs", obj.keywords, f"{name}.keywords"))
+        if _is_library_callable(obj):
+            return f"library {name}"
+        return self._value(node, obj, name)
+
+    def _function(self, node: _Node, fn: types.FunctionType) -> str:
+        code = fn.__code__
+        parts = [f"function {_qualified(fn)}:{_source_digest(fn)}"]
+        chains, names = _chains(code)
+        scope = fn.__globals__
+        cells: dict[str, Any] = {}
+        for var, cell in zip(code.co_freevars, fn.__closure__ or ()):
+            try:
+                cells[var] = cell.cell_contents
+            except ValueError:  # not assigned yet
+                continue
+        module_cells = set()
+        for chain in chains:
+            kind, root, attrs = chain[0], chain[1], chain[2:]
+            if kind == "g":
+                value = scope.get(root, _MISSING)
+                where = f"{fn.__module__}.{root}"
+            elif kind == "d":
+                value = cells.get(root, _MISSING)
+                where = f"{_qualified(fn)}.<closure {root}>"
+                if not inspect.ismodule(value):
+                    continue  # followed as a closure cell below
+                module_cells.add(root)
+            else:
+                if root.startswith("."):
+                    try:
+                        root = importlib.util.resolve_name(root, scope.get("__package__"))
+                    except (ImportError, ValueError):
+                        continue
+                value = _project_module(root)
+                where = root
+            if value is _MISSING or root.startswith("__") and kind == "g":
+                continue  # a builtin, or a name that is not defined (an error at call time)
+            for attr in attrs:
+                if not (inspect.ismodule(value) and _is_project_code(value)):
+                    break
+                member = _getattr(value, attr)
+                if member is _MISSING and hasattr(value, "__path__"):  # a submodule not imported yet
+                    member = _project_module(f"{value.__name__}.{attr}")
+                if member is _MISSING:
+                    break
+                value, where = member, f"{value.__name__}.{attr}"
+            parts.append(self._edge(node, ".".join(chain[1:]), value, where, names))
+        for var, value in cells.items():
+            if var not in module_cells:
+                parts.append(self._edge(node, f"<closure {var}>", value,
+                                        f"{_qualified(fn)}.<closure {var}>", names))
+        if fn.__defaults__:
+            parts.append(self._edge(node, "<defaults>", fn.__defaults__, f"{_qualified(fn)}.<defaults>"))
+        if fn.__kwdefaults__:
+            parts.append(self._edge(node, "<kwdefaults>", fn.__kwdefaults__,
+                                    f"{_qualified(fn)}.<kwdefaults>"))
+        wrapped = fn.__dict__.get("__wrapped__")
+        if wrapped is not None:
+            parts.append(self._edge(node, "<wrapped>", wrapped, _qualified(wrapped)))
+        return "\n".join(parts)
+
+    def _class(self, node: _Node, cls: type) -> str:
+        qualified = _qualified(cls)
+        parts = [f"class {qualified}:{_source_digest(cls)}"]
+        for base in cls.__bases__:
+            if base is not object:
+                parts.append(self._edge(node, "<base>", base, _qualified(base)))
+        for attr, member in sorted(vars(cls).items()):
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if inspect.isfunction(member) or isinstance(member, property):
+                parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
+            elif inspect.isclass(member) and member.__qualname__.startswith(cls.__qualname__ + "."):
+                parts.append(self._edge(node, attr, member, _qualified(member)))
+            elif not attr.startswith("__") and isinstance(member, _IMMUTABLE_SCALARS + (list, dict, tuple)):
+                # Class-level constants may be changed at run time; other
+                # attributes are the class body's, which the source covers.
+                try:
+                    parts.append(f"{attr}={canonical_json(member)}")
+                except CanonicalJSONError:
+                    pass
+        return "\n".join(parts)
+
+    def _value(self, node: _Node, value: Any, name: str) -> str:
+        kind = type(value)
+        label = f"{kind.__module__}.{kind.__qualname__}"
+        if kind in _IMMUTABLE_SCALARS:
+            return f"value {label}:{value!r}"
+        np = sys.modules.get("numpy")
+        if np is not None and kind is np.ndarray and value.dtype != object:
+            digest = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).data)
+            return f"value {label}:{digest.hexdigest()}"
+        if kind in (list, tuple, dict, set, frozenset):
+            try:
+                return f"value {label}:{sha256(canonical_json(value))}"
+            except CanonicalJSONError:  # holds functions, classes or objects: follow each
+                return self._container(node, value, name, label)
+        if inspect.isclass(kind) and kind.__module__ != "builtins" and _is_project_code(kind):
+            prefix = self._edge(node, "<class>", kind, _qualified(kind))  # pickled by reference
+        else:
+            prefix = ""
+        try:
+            return f"value {label}:{prefix}:{sha256(canonical_json(value))}"
+        except CanonicalJSONError:
+            pass
+        try:
+            if self._materializers is not None:
+                data = self._materializers.for_value(value).dumps(value)
+            else:
+                import cloudpickle
+
+                data = cloudpickle.dumps(value)
+        except Exception as exc:
+            raise _Unfingerprintable(
+                f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}") from None
+        return f"value {label}:{prefix}:{hashlib.sha256(data).hexdigest()}"
+
+    def _container(self, node: _Node, value: Any, name: str, label: str) -> str:
+        if isinstance(value, dict):
+            items = [(_key_label(k), v) for k, v in value.items()]
+        elif isinstance(value, (set, frozenset)):
+            items = [("", v) for v in value]
+        else:
+            items = [(str(i), v) for i, v in enumerate(value)]
+        edges = [self._edge(node, key, item, f"{name}[{key}]") for key, item in items]
+        if isinstance(value, (set, frozenset)):
+            edges.sort()
+        return f"value {label}:{edges}"
+
+
+def _key_label(key: Any) -> str:
+    try:
+        return canonical_json(key)
+    except CanonicalJSONError:
+        return repr(key)
+
+
+def _project_module(name: str) -> Any:
+    """Module ``name``; a project module a function imports in its body is imported now.
+
+    The step has not run yet in this process, so its own imports have not
+    happened; importing the project's module is what running it would do.
+    Library modules are never imported here (they are not followed anyway).
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    try:
+        top = importlib.util.find_spec(name.partition(".")[0])
+        if top is None or (top.origin is not None and _is_library_file(top.origin)):
+            return _MISSING
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or _is_library_file(spec.origin):
+            return _MISSING
+        return importlib.import_module(name)
+    except Exception:  # it would fail in the step too: nothing to follow
+        return _MISSING
+
+
+def _getattr(obj: Any, attr: str) -> Any:
+    try:
+        return getattr(obj, attr, _MISSING)
+    except Exception:  # a module __getattr__ that raises something else
+        return _MISSING
+
+
+def _qualified(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
+def _is_library_callable(obj: Any) -> bool:
+    """A named function-like object of a library (``np.sum``, a builtin): not followed."""
+    if isinstance(obj, (types.BuiltinFunctionType, types.MethodDescriptorType,
+                        types.WrapperDescriptorType, types.MethodWrapperType)):
+        return True
+    module = getattr(obj, "__module__", None)
+    if not callable(obj) or not isinstance(module, str) or not hasattr(obj, "__name__"):
+        return False
+    loaded = sys.modules.get(module)
+    return loaded is None or not _is_project_code(loaded)
 
 
 def _unwrap(obj: Any) -> Any:
@@ -122,69 +633,15 @@ def _unwrap(obj: Any) -> Any:
     return obj.fn if isinstance(obj, Step) else obj
 
 
-def code_fingerprint(fn: Any) -> str:
-    """sha256 of the normalized source of ``fn`` and the project code it references."""
-    with _lock:
-        cached = _fingerprints.get(fn)
-    if cached is not None:
-        return cached
-    parts: list[str] = []
-    seen: set[int] = set()
-    constants: dict[str, str] = {}
+def code_fingerprint(fn: Any, materializers: Any = None) -> str:
+    """sha256 of ``fn``'s code and everything it references, as they are now.
 
-    def visit(obj: Any) -> None:
-        obj = _unwrap(obj)
-        if id(obj) in seen:
-            return
-        seen.add(id(obj))
-        parts.append(f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}:"
-                     f"{normalized_source(obj)}")
-        functions = [obj] if inspect.isfunction(obj) else [
-            v for v in vars(obj).values() if inspect.isfunction(v)] if inspect.isclass(obj) else []
-        for function in functions:
-            names = _referenced_names(function.__code__)
-            scope = function.__globals__
-            for name in sorted(names):
-                if name not in scope or name.startswith("__"):
-                    continue
-                target = scope[name]
-                if inspect.ismodule(target):
-                    if _is_project_code(target):
-                        for attr in sorted(names):
-                            member = getattr(target, attr, None)
-                            if _is_candidate(member):
-                                visit(member)
-                            elif hasattr(target, attr):
-                                add_constant(f"{target.__name__}.{attr}", member)
-                elif _is_candidate(target):
-                    visit(target)
-                else:
-                    add_constant(f"{function.__module__}.{name}", target)
-
-    def add_constant(name: str, value: Any) -> None:
-        # Module-level constants of project code (FACTOR = 2) change results too.
-        if isinstance(value, _CONSTANT_TYPES) and name not in constants:
-            try:
-                constants[name] = canonical_json(value)
-            except CanonicalJSONError:
-                pass
-
-    visit(fn)
-    parts.extend(f"{name}={value}" for name, value in sorted(constants.items()))
-    digest = sha256("\n".join(parts))
-    with _lock:
-        _fingerprints[fn] = digest
-    return digest
-
-
-_CONSTANT_TYPES = (int, float, str, bool, bytes, tuple, list, dict, frozenset, type(None))
-
-
-def _is_candidate(obj: Any) -> bool:
-    from zenrun.steps import Step
-
-    obj = obj.fn if isinstance(obj, Step) else obj
-    return (inspect.isfunction(obj) or inspect.isclass(obj)) and _is_project_code(obj)
+    Raises ``ValueError`` when a dependency cannot be fingerprinted.
+    """
+    result = Fingerprinter(materializers).fingerprint(fn)
+    if result.digest is None:
+        raise ValueError(result.error)
+    return result.digest
 
 
 # ---------------------------------------------------------------------------
@@ -225,31 +682,39 @@ def _sorted_sets(value: Any) -> Any:
     return value
 
 
-def key_parts(step: Any, config: Any, literals: dict[str, Any], inputs: dict[str, Any],
-              materializers: str, *, config_data: Any = None) -> dict[str, Any]:
+def key_parts(step: Any, config: Any, literals: dict[str, Any], inputs: dict[str, Any], *,
+              fingerprint: CodeFingerprint | None = None, config_data: Any = None) -> dict[str, Any]:
     """The parts a cache key is made of, kept in the step record to explain misses.
 
-    ``config_data`` is ``config_json(config)`` when the caller has it already.
+    ``fingerprint`` is the step's :class:`CodeFingerprint` for this run (computed
+    here when not given); ``config_data`` is ``config_json(config)`` when the
+    caller has it already. The materializers are not a part: which one stores
+    an output is known only once the step has run, so a cache hit checks the
+    entry's materializers instead (see ``PipelineExecution``).
     """
+    if fingerprint is None:
+        fingerprint = Fingerprinter().fingerprint(step.fn)
     return {
         "format": STORE_FORMAT_VERSION,
         "step": f"{step.fn.__module__}.{step.fn.__qualname__}",
-        "code": code_fingerprint(step.fn),
+        "name": step.name,
+        "code": fingerprint.digest,
         "cache_version": step.cache_version,
         "config": config_data if config_data is not None else config_json(config),
         "params": literals,
         "inputs": inputs,
-        "materializers": materializers,
         "outputs": list(step.output_names),
+        "deps": fingerprint.deps,
     }
 
 
 def cache_key(parts: dict[str, Any]) -> str:
-    return sha256(canonical_json(parts))
+    """sha256 of the key parts (``deps`` only explains ``code``, which covers it)."""
+    return sha256(canonical_json({k: v for k, v in parts.items() if k != "deps"}))
 
 
-_PART_NAMES = {"code": "source code", "cache_version": "cache_version", "format": "store format",
-               "materializers": "materializers", "step": "step name", "outputs": "outputs"}
+_PART_NAMES = {"format": "zenrun store format", "step": "step function", "name": "step name",
+               "cache_version": "cache_version"}
 
 
 def explain_miss(parts: dict[str, Any], previous: dict[str, Any] | None) -> str:
@@ -259,12 +724,25 @@ def explain_miss(parts: dict[str, Any], previous: dict[str, Any] | None) -> str:
     changes = []
     for part, label in _PART_NAMES.items():
         if parts.get(part) != previous.get(part):
-            changes.append(f"{label} changed")
+            changes.append(f"{label} changed ({previous.get(part)!r} -> {parts.get(part)!r})")
+    if parts.get("code") != previous.get("code"):
+        changes.append("source code changed" + _dep_changes(parts.get("deps") or {},
+                                                            previous.get("deps") or {}))
+    if parts.get("outputs") != previous.get("outputs"):
+        changes.append("outputs changed")
     changes += _dict_changes("config", parts.get("config") or {}, previous.get("config") or {})
     changes += _dict_changes("parameter", parts.get("params") or {}, previous.get("params") or {})
     changes += _dict_changes("input", parts.get("inputs") or {}, previous.get("inputs") or {},
                              show_values=False)
     return ", ".join(changes) or "cache entry was cleared or its artifacts are gone"
+
+
+def _dep_changes(new: dict[str, str], old: dict[str, str], limit: int = 4) -> str:
+    names = sorted(n for n in set(new) | set(old) if new.get(n) != old.get(n))
+    if not names or not old:
+        return ""
+    shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return f" ({shown})"
 
 
 def _dict_changes(label: str, new: dict[str, Any], old: dict[str, Any], show_values: bool = True) -> list[str]:
@@ -276,6 +754,51 @@ def _dict_changes(label: str, new: dict[str, Any], old: dict[str, Any], show_val
             else:
                 out.append(f"{label} {name} changed")
     return out
+
+
+STORE_ID_FILE = ".zenrun-store-id"
+
+
+def store_identity(artifact_store: Any) -> str:
+    """Which artifact store this is, recorded with each cache entry.
+
+    A local store keeps a random id in a file at its root, so moving the
+    directory keeps its entries while another store's entries are an ordinary
+    miss. Other stores may define ``identity``; else their type and location.
+    """
+    identity = getattr(artifact_store, "identity", None)
+    if identity is not None:
+        return str(identity() if callable(identity) else identity)
+    root = getattr(artifact_store, "root", None)
+    if isinstance(root, Path):
+        return _local_store_id(root)
+    kind = type(artifact_store)
+    return f"{kind.__module__}.{kind.__qualname__}:{getattr(artifact_store, 'url', root)}"
+
+
+def _local_store_id(root: Path) -> str:
+    path = root / STORE_ID_FILE
+    try:
+        return "local:" + path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return f"local-path:{root.resolve()}"
+    import uuid
+
+    try:  # write aside, then link: a concurrent reader never sees a half-written id
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f"{STORE_ID_FILE}.{os.getpid()}.{threading.get_ident()}"
+        tmp.write_text(uuid.uuid4().hex)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return "local:" + path.read_text().strip()
+    except OSError:  # a read-only store
+        return f"local-path:{root.resolve()}"
 
 
 # ---------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class Invocation:
     after: set[str] = field(default_factory=set)
     enable_cache: bool | None = None
     config_data: Any = None  # the config as JSON, for keys and records
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugins', unvalidated
 
     def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
         """``(input name, position in a list input or None, handle)`` for each wired input."""
@@ -204,6 +205,10 @@ class Composer:
         run_settings = self.run_config.get(step_id, {})
         if run_settings.get("enable_cache") is not None:
             invocation.enable_cache = bool(run_settings["enable_cache"])
+        from zenrun.settings import merge_settings
+
+        invocation.settings = merge_settings(step.settings, instance.settings,
+                                             run_settings.get("settings"))
         from zenrun.dynamic import gathered_handles  # gathering is a config feature
 
         gathered = gathered_handles(self, config)

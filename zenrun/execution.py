@@ -15,21 +15,25 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import logging
 import sys
 import threading
 import time
 from typing import Any
 
-from zenrun.cache import CanonicalJSONError, canonical_json, cache_key, explain_miss, key_parts
+from zenrun.artifacts.store import ArtifactError
+from zenrun.cache import (
+    CanonicalJSONError, Fingerprinter, canonical_json, cache_key, explain_miss, key_parts,
+    store_identity,
+)
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.config.argparsing import UsageError
 from zenrun.metadata.records import (
     CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun, compute_metrics,
 )
 from zenrun.runner import (
-    InputArtifactError, InputSource, StepTask, TaskResult, execute_task, load_inputs,
+    InputArtifactError, InputSource, StepCallHooks, StepTask, TaskResult, execute_task,
+    load_inputs, private_copy,
 )
 
 logger = logging.getLogger("zenrun")
@@ -89,6 +93,19 @@ class PipelineExecution:
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
+        # Fingerprints reflect code and values as they are in this run, each function once.
+        self.fingerprints = Fingerprinter(self.materializers)
+        self._store_id: str | None = None
+        self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
+        from zenrun.settings import settings_models, validate_settings
+
+        models = settings_models(config)
+        self.step_settings = {  # validated before any step starts: a bad value runs nothing
+            i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
+            if inv.settings or models else {} for i, inv in self.invocations.items()}
+        impls = [(impl.plugin_name, impl.function)
+                 for impl in self.hook.zenrun_step_call.get_hookimpls() if impl.plugin_name != "runner"]
+        self.step_call_hooks = StepCallHooks(self.hook.zenrun_step_call, impls) if impls else None
 
     # -- caching policy --------------------------------------------------------------
     def _pipeline_cache_enabled(self) -> bool:
@@ -214,9 +231,9 @@ class PipelineExecution:
                 digests[name] = [self.refs[(h.step_id, h.name)].digest for h in value]
         return digests
 
-    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The literal inputs, and their canonical form for the key."""
-        literals, canonical = {}, {}
+    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+        """The literal inputs, their canonical form for the key, and why one has none."""
+        literals, canonical, error = {}, {}, None
         for name, value in invocation.inputs.items():
             if isinstance(value, OutputHandle) or (
                     isinstance(value, list) and value and isinstance(value[0], OutputHandle)):
@@ -224,10 +241,11 @@ class PipelineExecution:
             literals[name] = value
             try:
                 canonical[name] = canonical_json(value)
-            except CanonicalJSONError:
-                data = self.materializers.for_value(value).dumps(value)
-                canonical[name] = "sha256:" + hashlib.sha256(data).hexdigest()
-        return literals, canonical
+            except CanonicalJSONError:  # by content, functions by their code: as globals are
+                found = self.fingerprints.value_fingerprint(value, f"parameter {name}")
+                canonical[name] = f"fingerprint:{found.digest}"
+                error = error or found.error
+        return literals, canonical, error
 
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
@@ -241,21 +259,27 @@ class PipelineExecution:
                            upstream=self.upstream[step_id], run_name=self.run.name,
                            pipeline_name=self.run.pipeline_name)
         step_run.config = invocation.config_data
+        step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
         logger.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
-        literals, canonical_literals = self._literals(invocation)
+        literals, canonical_literals, uncacheable = self._literals(invocation)
+        fingerprint = self.fingerprints.fingerprint(invocation.step.fn)
+        uncacheable = fingerprint.error or uncacheable
         parts = key_parts(invocation.step, invocation.config, canonical_literals,
-                          self._input_digests(invocation), self.materializers.fingerprint(),
+                          self._input_digests(invocation), fingerprint=fingerprint,
                           config_data=invocation.config_data)
         step_run.cache_parts = parts
-        step_run.cache_key = key = cache_key(parts)
+        # No key when some dependency has no content form: never cached, never recorded.
+        step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
-        if enabled and self._try_cache(step_run, key):
+        if enabled and key is not None and self._try_cache(step_run, key):
             return None
-        if enabled and step_run.cache_reason is None:
-            previous = self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+        if enabled and key is None:
+            step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
+        elif enabled and step_run.cache_reason is None:
+            previous = self._previous_step(step_id)
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
         elif not enabled:
             step_run.cache_reason = "caching disabled"
@@ -269,8 +293,10 @@ class PipelineExecution:
                 wired[name] = [self._source(h) for h in value]
         for name in wired:
             literals.pop(name, None)
+        # Each step gets literals of its own: mutating one cannot reach another step or run.
+        literals = {name: private_copy(value) for name, value in literals.items()}
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired)
+                        literals, wired, step_run=step_run, hooks=self.step_call_hooks)
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -311,9 +337,86 @@ class PipelineExecution:
         if self.status(step_id) != COMPLETED:
             raise RuntimeError(f"step {step_id} could not recreate its output")
 
+    def _previous_step(self, step_id: str) -> StepRun | None:
+        """The last record of ``step_id`` in an earlier run of the same pipeline item."""
+        try:
+            return self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id,
+                                                     item_id=self.run.item_id)
+        except TypeError:  # a metadata store plugin without item_id
+            return self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+
+    @property
+    def store_id(self) -> str:
+        if self._store_id is None:
+            self._store_id = store_identity(self.artifact_store)
+        return self._store_id
+
+    def _materializer_ranks(self) -> dict[str, tuple[Any, list[Any]]]:
+        """Each materializer by name, with those tried before it (the registry's order)."""
+        if self._ranks is None:
+            ordered = self.materializers.all
+            self._ranks = {}
+            for index, materializer in enumerate(ordered):
+                self._ranks.setdefault(materializer.name, (materializer, ordered[:index]))
+        return self._ranks
+
+    def cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
+        """What the cache records for ``outputs``: refs, materializer versions, store id."""
+        ranks = self._materializer_ranks()
+        entry = {}
+        for name, ref in outputs.items():
+            materializer, ahead = ranks.get(ref.materializer, (None, []))
+            entry[name] = {**ref.as_dict(), "store": self.store_id,
+                           "materializer_version": str(getattr(materializer, "version", "")),
+                           "ahead": [f"{m.name}:{m.version}" for m in ahead]}
+        return entry
+
+    def _entry_mismatch(self, key: str, entry: dict[str, dict[str, Any]]) -> str | None:
+        """Why a cache entry cannot serve this run (other store, other materializer), or None.
+
+        The key leaves the materializers out, as which one stores an output is
+        known only after the step ran; instead the entry records the one chosen
+        (and its version) and the materializers tried before it. If one now
+        ahead of it is new, the stored value is loaded once to ask whether it
+        would claim it.
+        """
+        ranks = self._materializer_ranks()
+        refreshed = False
+        for name, output in sorted(entry.items()):
+            if output.get("store") != self.store_id:
+                return "the cached outputs are in another artifact store"
+            chosen = output.get("materializer")
+            if chosen not in ranks:
+                return f"materializer {chosen!r} of output {name} is not registered"
+            materializer, ahead = ranks[chosen]
+            version = str(materializer.version)
+            if output.get("materializer_version") != version:
+                return (f"materializer {chosen} of output {name} changed version "
+                        f"({output.get('materializer_version')!r} -> {version!r})")
+            before = set(output.get("ahead") or [])
+            new = [m for m in ahead if f"{m.name}:{m.version}" not in before]
+            if not new:
+                continue
+            try:
+                value = materializer.loads(self.artifact_store.get(output["digest"]))
+            except (ArtifactError, OSError):
+                continue  # the artifact check that follows reports it
+            claimed = next((m for m in new if m.can_save(value)), None)
+            if claimed is not None:
+                return f"materializer of output {name} changed ({chosen} -> {claimed.name})"
+            output["ahead"] = [f"{m.name}:{m.version}" for m in ahead]
+            refreshed = True
+        if refreshed:  # checked once: later runs need not load the value again
+            self.cache.put(key, entry)
+        return None
+
     def _try_cache(self, step_run: StepRun, key: str) -> bool:
         entry = self.cache.lookup(key)
         if entry is None:
+            return False
+        mismatch = self._entry_mismatch(key, entry)
+        if mismatch is not None:
+            step_run.cache_reason = f"cache miss: {mismatch}"
             return False
         refs = {name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"],
                                   o.get("preview"))
@@ -345,11 +448,19 @@ class PipelineExecution:
             for name, value in result.values.items():
                 if self._consumers[task.step_id]:
                     self.values[(task.step_id, name)] = value
-            if self.step_cache_enabled(task.step_id) or task.step_id in self._force_miss:
-                self.cache.put(step_run.cache_key, {n: r.as_dict() for n, r in result.outputs.items()})
+            if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
+                self.cache.put(step_run.cache_key, self.cache_entry(result.outputs))
         else:
             step_run.status = FAILED
             step_run.error = result.error
+            if result.internal is not None:  # a plugin's fault, not the step's
+                from zenrun.blame import plugin_of_module
+
+                plugin = plugin_of_module(self.config.pluginmanager, result.internal_module)
+                who = f"plugin {plugin!r} ({result.internal})" if plugin else result.internal
+                step_run.error = f"INTERNALERROR in {who}:\n{result.error}"
+                if self.run.internal_error is None:
+                    self.run.internal_error = f"{who}, running step {task.step_id!r}"
         self._finish_step(step_run, result.outputs, result.finished)
 
     def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],

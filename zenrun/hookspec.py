@@ -23,13 +23,17 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pydantic import BaseModel
+
     from zenrun.collect import Item, Session
     from zenrun.config import Config, Parser
     from zenrun.main import ItemReport
     from zenrun.metadata.records import PipelineRun, StepRun
+    from zenrun.metafunc import Metafunc
     from zenrun.protocols import (
         ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator,
     )
+    from zenrun.runner import StepCall
     from zenrun.terminal import TerminalReporter
 
 hookspec = pluggy.HookspecMarker("zenrun")
@@ -106,7 +110,7 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
 
 
 @hookspec
-def zenrun_generate_tests(metafunc: Any) -> None:
+def zenrun_generate_tests(metafunc: Metafunc) -> None:
     """Parametrize a pipeline function, as pytest's ``pytest_generate_tests``:
     ``metafunc.parametrize(argnames, argvalues, indirect=, ids=, scope=)``;
     ``metafunc.fixturenames``, ``.function``, ``.module``, ``.config``. A
@@ -115,8 +119,11 @@ def zenrun_generate_tests(metafunc: Any) -> None:
 
 
 @hookspec(firstresult=True)
-def zenrun_make_parametrize_id(config: Config, val: Any, argname: str) -> str | None:
-    """The id of parameter value ``val`` of ``argname``, or None for the default."""
+def zenrun_make_parametrize_id(config: Config, val: object, argname: str) -> str | None:
+    """The id of parameter value ``val`` of ``argname``, or None for the default.
+
+    firstresult: the first non-None id wins. Called at collection, in the driver.
+    """
 
 
 @hookspec
@@ -152,6 +159,15 @@ def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
     takes precedence over the built-ins. The object is checked against the
     protocol (a misfit is a usage error naming the missing members, exit 4);
     no plugin answering is a usage error listing the known names.
+    """
+
+
+@hookspec
+def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
+    """Return the names your factory answers to for ``kind`` (``"orchestrator"``).
+
+    Used to list the available choices in ``--help`` and in the error for an
+    unknown name (``--orchestrator nope``). Return None for other kinds.
     """
 
 
@@ -241,6 +257,43 @@ def zenrun_step_finish(step_run: StepRun) -> None:
     """Called in the driver when a step invocation is completed, cached,
     failed or skipped (``step_run.status``, ``.outputs``, ``.error``,
     ``.cache_reason``, ``.duration`` are final)."""
+
+
+@hookspec(firstresult=True)
+def zenrun_step_call(step_run: StepRun, call: StepCall) -> bool | None:
+    """Call the step function; called where the step runs.
+
+    That is the driver for ``local`` and thread orchestrators, and the
+    worker process for process and Dask orchestrators: there zenrun
+    registers your implementation on the worker's own plugin manager (it is
+    pickled with each task, so it must be a module-level function or a
+    method of a picklable object; functions of conftest files travel by
+    value). ``step_run`` is the step's record (a copy on a worker: changes
+    do not come back) with ``step_run.settings``; ``call.function``,
+    ``call.kwargs`` and ``call.task`` describe the call.
+
+    Wrap it with ``@hookimpl(wrapper=True)`` and ``result = yield`` (the
+    step's exception is raised at the ``yield``; ``call.result`` holds its
+    return value afterwards); return ``result``. firstresult: the built-in
+    ``runner`` plugin (trylast) performs the call, stores
+    ``call.result`` and returns True; a non-wrapper implementation that
+    returns non-None replaces it. An exception raised by your code (not
+    re-raised from the step) is an internal error of your plugin (exit 3),
+    not a failure of the step. Called once per attempt (``retries``).
+    """
+
+
+@hookspec
+def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel]] | None:
+    """Return ``{namespace: pydantic model class}`` for the step settings you own.
+
+    ``@step(settings={"ns": {...}})``, ``instance.configure(settings=...)``
+    and the run config's ``steps.<id>.settings.ns.<key>`` are validated with
+    the model before a run starts (an error names pipeline, step, field and
+    value) and hooks see the model instance in ``step_run.settings["ns"]``
+    (defaults when a step sets nothing, if the model allows it). Called once
+    per session. Two plugins owning one namespace is a usage error.
+    """
 
 
 @hookspec

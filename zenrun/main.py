@@ -30,6 +30,7 @@ class ItemReport:
     run: PipelineRun | None = None
     longrepr: str = ""
     keywords: dict[str, Any] = field(default_factory=dict)
+    internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
 
     @property
     def summary(self) -> str:
@@ -132,23 +133,31 @@ def wrap_session(config: Any, doit: Any) -> int:
     except KeyboardInterrupt:
         session.shouldstop = "KeyboardInterrupt"
         status = ExitCode.INTERRUPTED
-    except Exception:
-        import traceback
-
-        print("INTERNALERROR> " + traceback.format_exc().replace("\n", "\nINTERNALERROR> "),
-              file=sys.stderr)
+    except Exception as exc:
+        _print_internal_error(config, exc, "running the session")
         status = ExitCode.INTERNAL_ERROR
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
         for exc in errors:
             session.warn(f"error in fixture teardown: {type(exc).__name__}: {exc}")
         session.exitstatus = status
-        config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        try:  # the terminal reporter writes the summary and closing line even so
+            config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+        except Exception as exc:
+            _print_internal_error(config, exc, "finishing the session")
+            session.exitstatus = ExitCode.INTERNAL_ERROR
         if token is not None:
             from zenrun.config import _active_config
 
             _active_config.reset(token)
-    return status
+    return session.exitstatus
+
+
+def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
+    from zenrun.blame import describe_fault
+
+    text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
 def _main(config: Any, session: Session) -> int:
@@ -190,6 +199,8 @@ def _main(config: Any, session: Session) -> int:
             break
     if session.shouldstop is None:
         _check_run_config_steps(config, session)
+    if any(r.internal for r in session.reports):
+        return ExitCode.INTERNAL_ERROR
     if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
@@ -257,13 +268,16 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
             report.run = run_pipeline(composed, session.config,
                                       enable_cache=_run_enable_cache(session.config),
                                       orchestrator=orchestrator, params=item_params(item))
+        except ComposeError as exc:  # e.g. invalid plugin settings: no step ran
+            report.outcome, report.longrepr = ERROR, str(exc)
         except UsageError:  # e.g. a damaged store: the session stops, exit 4
             raise
-        except Exception:  # a plugin or zenrun itself failed: this pipeline only
-            import traceback
+        except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
+            from zenrun.blame import describe_fault
 
-            report.outcome = ERROR
-            report.longrepr = f"internal error while running {item.nodeid}:\n{traceback.format_exc()}"
+            report.outcome, report.internal = ERROR, True
+            report.longrepr = describe_fault(session.config.pluginmanager, exc,
+                                             f"running {item.nodeid}")
     return finish_item(session, item, report, xfail, started)
 
 
@@ -342,6 +356,8 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
         report.longrepr = failure_text(run)
+    if run is not None and run.internal_error is not None:  # a plugin failed a step
+        report.outcome, report.internal = ERROR, True
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
         _apply_xfail(report, xfail, raised_matches)
     for exc in session.setup_state.teardown("pipeline", item):
@@ -399,8 +415,13 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         if composed is None:
             end(item, report, xfail, started)
             continue
-        execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
-                                      orchestrator=orchestrator.name, params=item_params(item))
+        try:
+            execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
+                                          orchestrator=orchestrator.name, params=item_params(item))
+        except ComposeError as exc:  # e.g. invalid plugin settings: no step runs
+            report.outcome, report.longrepr = ERROR, str(exc)
+            end(item, report, xfail, started)
+            continue
         waiting[id(execution)] = (item, report, xfail, started)
         executions.append(execution)
 
@@ -408,8 +429,9 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         item, report, xfail, started = waiting.pop(id(execution))
         run = execution.run
         if error is not None:
-            report.outcome = ERROR
-            report.longrepr = f"internal error while running {item.nodeid}:\n{error}"
+            report.outcome, report.internal = ERROR, True
+            report.longrepr = error if error.startswith("INTERNALERROR") else \
+                f"internal error while running {item.nodeid}:\n{error}"
         elif run.status == FAILED and run.error is None and all(
                 s.status != FAILED for s in run.steps.values()):  # cut short by -x
             report.outcome, report.longrepr = SKIPPED, "stopped before it finished (-x)"

@@ -111,6 +111,11 @@ class ArtifactStore(Protocol):
     pickled and shipped to worker processes, so keep its state small and
     reopen resources lazily after unpickling. Every method may be called
     from several threads at once.
+
+    Optional: ``identity`` (a string, or a method returning one) names the
+    store in cache entries, so entries made with another store are misses.
+    Without it, a store with a ``root`` :class:`~pathlib.Path` gets a random
+    id in ``root / ".zenrun-store-id"``; any other is named by its type.
     """
 
     def put(self, data: bytes) -> tuple[str, int]:

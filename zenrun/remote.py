@@ -19,7 +19,9 @@ the artifact store and the materializers, to a worker; the worker calls
         execution.complete(task, result)
 
 Everything a task holds is picklable with cloudpickle once its project
-modules are shipped by value.
+modules are shipped by value. Executors that pickle with the standard
+``pickle`` (``concurrent.futures.ProcessPoolExecutor``) send
+``pack_task(task, store, materializers)`` bytes to :func:`run_packed_task`.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import threading
 from zenrun.protocols import ArtifactStore, MaterializerRegistry
 from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
 
-__all__ = ["InputArtifactError", "StepTask", "TaskResult", "execute_task", "run_task",
-           "ship_project_code"]
+__all__ = ["InputArtifactError", "StepTask", "TaskResult", "execute_task", "pack_task",
+           "run_packed_task", "run_task", "ship_project_code"]
 
 _shipped: set[str] = set()
 _lock = threading.Lock()
@@ -51,7 +53,8 @@ def ship_project_code(task: StepTask) -> None:
 
     from zenrun.cache import is_project_code
 
-    for obj in (task.step.fn, type(task.config)):
+    hooks = task.hooks.functions() if task.hooks is not None else []
+    for obj in (task.step.fn, type(task.config), *hooks):
         module_name = getattr(obj, "__module__", None)
         module = sys.modules.get(module_name or "")
         if module is None or module_name == "__main__":  # __main__ is pickled by value anyway
@@ -76,3 +79,25 @@ def run_task(task: StepTask, artifact_store: ArtifactStore,
     result = execute_task(task, artifact_store, materializers, keep_values=False)
     artifact_store.sync()
     return result
+
+
+def pack_task(task: StepTask, artifact_store: ArtifactStore,
+              materializers: MaterializerRegistry) -> bytes:
+    """``task`` with the store and materializers as bytes for :func:`run_packed_task`.
+
+    Ships the project code by value first; use it with executors that pickle
+    with the standard library (a process pool), which cannot send functions
+    of modules the worker cannot import.
+    """
+    import cloudpickle
+
+    ship_project_code(task)
+    return cloudpickle.dumps((task, artifact_store, materializers))
+
+
+def run_packed_task(payload: bytes) -> TaskResult:
+    """Worker side of :func:`pack_task`: unpack and :func:`run_task`."""
+    import pickle
+
+    task, artifact_store, materializers = pickle.loads(payload)
+    return run_task(task, artifact_store, materializers)

@@ -9,6 +9,8 @@
         parameters:
           gamma: 0.01
           enable_cache: true
+        settings:                # plugins' per-step settings, by namespace
+          mlflow: {experiment: digits}
 
 ``--set`` values are parsed as YAML scalars and override the file.
 """
@@ -23,7 +25,7 @@ from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
 
 _TOP_KEYS = {"enable_cache", "steps"}
-_STEP_KEYS = {"enable_cache", "parameters"}
+_STEP_KEYS = {"enable_cache", "parameters", "settings"}
 
 
 class SharedSteps(dict):
@@ -44,13 +46,18 @@ class RunConfig:
 
     def merge(self, other: RunConfig) -> RunConfig:
         steps = {k: {"parameters": dict(v.get("parameters", {})),
-                     **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {})}
+                     **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {}),
+                     **({"settings": v["settings"]} if "settings" in v else {})}
                  for k, v in self.steps.items()}
         for step_id, settings in other.steps.items():
             target = steps.setdefault(step_id, {"parameters": {}})
             target["parameters"].update(settings.get("parameters", {}))
             if "enable_cache" in settings:
                 target["enable_cache"] = settings["enable_cache"]
+            if "settings" in settings:
+                from zenrun.settings import merge_settings
+
+                target["settings"] = merge_settings(target.get("settings"), settings["settings"])
         enable_cache = other.enable_cache if other.enable_cache is not None else self.enable_cache
         return RunConfig(enable_cache, steps, f"{self.source} and {other.source}")
 
@@ -88,6 +95,13 @@ def parse_run_config(data: Any, source: str) -> RunConfig:
             entry["enable_cache"] = _bool(parameters.pop("enable_cache"), f"{where}.parameters.enable_cache")
         if settings.get("enable_cache") is not None:
             entry["enable_cache"] = _bool(settings["enable_cache"], f"{where}.enable_cache")
+        if settings.get("settings") is not None:  # plugins' settings, validated by their owners
+            from zenrun.settings import check_settings
+
+            try:
+                entry["settings"] = check_settings(settings["settings"], f"{where}.settings")
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
         config.steps[str(step_id)] = entry
     return config
 

@@ -2,21 +2,34 @@
 
 Everything here runs where the step runs (in-process, in a thread, or on a
 Dask worker); it touches only the artifact store, never the metadata store.
+The step function is called through the ``zenrun_step_call`` hook, so
+plugins can wrap it where it runs; this module is the (essential) ``runner``
+plugin whose implementation makes the call.
+
+Blame: an exception raised by the step function fails the step with a
+traceback trimmed to the user's code. An exception raised by plugin code
+(the artifact store, a materializer's ``loads``, a step-call wrapper) is an
+internal error of that plugin, reported with its frames (``TaskResult.internal``).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from zenrun.artifacts.preview import preview
-from zenrun.artifacts.store import ArtifactError
-from zenrun.metadata.records import ArtifactRef
+from zenrun.blame import _PLUGGY_DIR, plugin_traceback
+from zenrun.hookspec import hookimpl
+from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
+from zenrun.protocols import ArtifactError
 from zenrun.stepcontext import step_context
 
 logger = logging.getLogger("zenrun")
@@ -58,9 +71,67 @@ class InputSource:
     value: Any = field(default=_NOVALUE, repr=False)
 
 
+class StepCallHooks:
+    """The ``zenrun_step_call`` implementations of plugins, travelling with each task.
+
+    In the driver it calls the session's hook directly. Pickled (to a worker
+    process) it keeps only ``(plugin name, function)`` pairs; the worker
+    registers them on a plugin manager of its own, so wrappers run where the
+    step runs. Functions of project modules (conftest files) are shipped by
+    value by :func:`zenrun.remote.ship_project_code`; those of installed
+    plugins are imported on the worker.
+    """
+
+    def __init__(self, caller: Any = None, impls: list[tuple[str, Callable[..., Any]]] | None = None) -> None:
+        self._caller = caller
+        self.impls = list(impls or [])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"impls": self.impls}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._caller, self.impls = None, state["impls"]
+
+    def functions(self) -> list[Callable[..., Any]]:
+        return [function for _, function in self.impls]
+
+    def __call__(self, step_run: StepRun | None, call: StepCall) -> Any:
+        if self._caller is None:
+            self._caller = _worker_caller(self.impls)
+        return self._caller(step_run=step_run, call=call)
+
+
+_worker_callers: dict[tuple[Any, ...], Any] = {}
+_worker_lock = threading.Lock()
+
+
+def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Any:
+    """A ``zenrun_step_call`` caller for a process without the driver's plugin manager."""
+    import sys
+    import types
+
+    key = tuple((name, getattr(f, "__module__", None), getattr(f, "__qualname__", None))
+                for name, f in impls)
+    with _worker_lock:
+        caller = _worker_callers.get(key)
+        if caller is None:
+            from zenrun.config import PluginManager
+
+            pm = PluginManager()
+            pm.register(sys.modules[__name__], "runner")
+            for name, function in impls:
+                pm.register(types.SimpleNamespace(zenrun_step_call=function), name)
+            caller = _worker_callers[key] = pm.hook.zenrun_step_call
+    return caller
+
+
 @dataclass
 class StepTask:
-    """Everything needed to run one invocation; picklable for remote workers."""
+    """Everything needed to run one invocation; picklable for remote workers.
+
+    ``step_run`` is the step's record as the hooks see it (a copy, on a
+    worker); ``hooks`` the plugins' ``zenrun_step_call`` wrappers (None: none).
+    """
 
     step: Any
     step_id: str
@@ -68,11 +139,21 @@ class StepTask:
     config: Any
     literals: dict[str, Any]
     wired: dict[str, InputSource | list[InputSource]]
+    step_run: StepRun | None = field(default=None, repr=False)
+    hooks: StepCallHooks | None = field(default=None, repr=False)
     attempt: int = 1  # > 1 when re-run after its worker process died
 
 
 @dataclass
 class TaskResult:
+    """The outcome of :func:`execute_task`: artifact references, or the error.
+
+    ``error`` is the step's trimmed traceback when ``ok`` is false;
+    ``internal`` names the plugin code at fault when the failure was not the
+    step's (``error`` then holds that code's full traceback), and
+    ``internal_module`` the module it lives in, when known.
+    """
+
     step_id: str
     ok: bool
     started: float
@@ -80,32 +161,173 @@ class TaskResult:
     outputs: dict[str, ArtifactRef] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
+    internal: str | None = None
+    internal_module: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
 
 
+@dataclass
+class StepCall:
+    """The call of a step function, as ``zenrun_step_call`` implementations see it.
+
+    The ``runner`` plugin's implementation (trylast) calls
+    ``function(**kwargs)`` and stores the return value in ``result``;
+    wrappers run around it and may read ``result`` after their ``yield``.
+    """
+
+    task: StepTask
+    function: Callable[..., Any]
+    kwargs: dict[str, Any]
+    result: Any = None
+    raised: BaseException | None = field(default=None, repr=False)
+
+
+@hookimpl(trylast=True)
+def zenrun_step_call(call: StepCall) -> bool:
+    try:
+        call.result = call.function(**call.kwargs)
+    except BaseException as exc:
+        call.raised = exc  # the step's own exception, as opposed to a wrapper's
+        raise
+    return True
+
+
+class StepRaised(Exception):
+    """The step function itself raised ``exc``: the step failed."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(exc)
+        self.exc = exc
+
+
+class PluginFault(Exception):
+    """Plugin code (not the step) raised while a step ran; ``who`` names it,
+    ``module`` is where that code lives (to find its plugin in the driver)."""
+
+    def __init__(self, who: str, exc: BaseException, module: str | None = None) -> None:
+        super().__init__(who)
+        self.who = who
+        self.exc = exc
+        self.module = module
+
+
+def _qualname(obj: Any) -> str:
+    kind = type(obj)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+
+
+@dataclass
+class StoredValue:
+    """An output held as its stored bytes: each consumer decodes a copy of its own."""
+
+    materializer: Any
+    data: bytes = field(repr=False)
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range)
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return True
+    if kind in (tuple, frozenset) and depth < 20:
+        return all(_immutable(v, depth + 1) for v in value)
+    return False
+
+
+def _is_array(value: Any) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and type(value) is np.ndarray
+
+
+def _read_only(value: Any) -> Any:
+    """``value``, or for a numpy array a read-only view of it (no copy)."""
+    if _is_array(value):
+        value = value.view()
+        value.flags.writeable = False
+    return value
+
+
+def handoff(value: Any, materializer: Any, data: bytes) -> Any:
+    """How an output reaches the consumers in this process: as stored, never shared mutable.
+
+    Immutable values are shared; numpy arrays (stored as ``.npy``, which keeps
+    them exactly) as read-only views; anything else is decoded from the stored
+    bytes for each consumer, as a cached run would load it.
+    """
+    from zenrun.artifacts.materializers import (
+        JsonMaterializer, NumpyMaterializer, PickleMaterializer,
+    )
+
+    if isinstance(materializer, (JsonMaterializer, PickleMaterializer)) and _immutable(value):
+        return value
+    if isinstance(materializer, NumpyMaterializer) and _is_array(value):
+        return _read_only(value)
+    return StoredValue(materializer, data)
+
+
+def private_copy(value: Any) -> Any:
+    """A literal input for one step: immutable values shared, arrays read-only, else a deep copy."""
+    if _immutable(value):
+        return value
+    if _is_array(value):
+        return _read_only(value)
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # not copyable (a lock, a client): the step gets the object itself
+        return value
+
+
 def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
-    if source.value is not _NOVALUE:
-        return source.value
+    value = source.value
+    if isinstance(value, StoredValue):
+        return _decode(value.materializer, value.data)
+    if value is not _NOVALUE:
+        return value
     ref = source.ref
     try:
         data = artifact_store.get(ref.digest)
-        return materializers.get(ref.materializer).loads(data)
     except ArtifactError as exc:
         raise InputArtifactError(source.producer, str(exc)) from None
+    except Exception as exc:
+        raise PluginFault(f"the artifact store {_qualname(artifact_store)} (get)", exc,
+                          type(artifact_store).__module__) from exc
+    return _decode(materializers.get(ref.materializer), data)
+
+
+def _decode(materializer: Any, data: bytes) -> Any:
+    try:
+        return _read_only(materializer.loads(data))
+    except Exception as exc:
+        raise PluginFault(f"the materializer {materializer.name!r} ({_qualname(materializer)}, "
+                          "loads)", exc, type(materializer).__module__) from exc
 
 
 def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None:
     """Replace artifact references in ``task.wired`` by their values, in place."""
     for sources in task.wired.values():
         for source in sources if isinstance(sources, list) else [sources]:
-            if source.value is _NOVALUE:
+            if source.value is _NOVALUE or isinstance(source.value, StoredValue):
                 source.value = load_input(source, artifact_store, materializers)
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` without zenrun's own frames: it points at the step."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_ZENRUN_DIR)]
+    """The traceback of ``exc`` from the step function down, without zenrun's frames.
+
+    Frames above the step call (zenrun, pluggy, plugins' step-call wrappers)
+    are left out: the traceback points at the step.
+    """
+    tb = exc.__traceback__
+    start = tb
+    while tb is not None:
+        if tb.tb_frame.f_code is zenrun_step_call.__code__:
+            start = tb.tb_next  # the frames the runner's call leads to: the step's
+        tb = tb.tb_next
+    frames = [f for f in traceback.extract_tb(start)
+              if not f.filename.startswith((_ZENRUN_DIR, _PLUGGY_DIR))]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
@@ -130,11 +352,36 @@ def _call(task: StepTask, artifact_store: Any, materializers: Any) -> Any:
         kwargs[name] = [s.value for s in sources] if isinstance(sources, list) else sources.value
     if step.config_param is not None:
         kwargs[step.config_param] = task.config
+    function = step.fn
     if gathered is not None:
         from zenrun.dynamic import call_with_gathered
 
-        return call_with_gathered(step.fn, gathered, kwargs)
-    return step.fn(**kwargs)
+        def function(**kwargs: Any) -> Any:
+            return call_with_gathered(step.fn, gathered, kwargs)
+
+    call = StepCall(task, function, kwargs)
+    try:
+        if task.hooks is None:  # no plugin wraps steps: no hook machinery per call
+            zenrun_step_call(call)
+        else:
+            task.hooks(step_run=task.step_run, call=call)
+    except (Exception, SystemExit, OutcomeException) as exc:  # KeyboardInterrupt stops the run
+        if exc is call.raised:
+            raise StepRaised(exc) from None
+        raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc  # names its plugin
+    return call.result
+
+
+def _wrapper_at_fault(hooks: StepCallHooks | None, exc: BaseException) -> str:
+    """The plugin whose ``zenrun_step_call`` wrapper raised ``exc`` (innermost first)."""
+    if hooks is None:
+        return "zenrun"
+    codes = {getattr(getattr(f, "__func__", f), "__code__", None): name for name, f in hooks.impls}
+    tb, name = exc.__traceback__, None
+    while tb is not None:
+        name = codes.get(tb.tb_frame.f_code, name)
+        tb = tb.tb_next
+    return f"the zenrun_step_call hook of plugin {name!r}" if name else "a zenrun_step_call hook"
 
 
 def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
@@ -151,10 +398,14 @@ def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
 
 
 def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
-                materializers: Any) -> dict[str, ArtifactRef]:
+                materializers: Any, handoffs: dict[str, Any] | None = None) -> dict[str, ArtifactRef]:
+    """Store ``values``; fills ``handoffs`` with what in-process consumers get (:func:`handoff`)."""
     refs = {}
     for name, value in values.items():
-        materializer = materializers.for_value(value)
+        try:
+            materializer = materializers.for_value(value)
+        except Exception as exc:  # a plugin's can_save raised
+            raise PluginFault("a materializer's can_save", exc) from exc
         try:
             data = materializer.dumps(value)
         except Exception as exc:
@@ -162,7 +413,13 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
                 f"step {task.step_id!r}: output {name!r} of type {type(value).__module__}."
                 f"{type(value).__qualname__} cannot be serialised by the {materializer.name} "
                 f"materializer: {type(exc).__name__}: {exc}") from None
-        digest, size = artifact_store.put(data)
+        try:
+            digest, size = artifact_store.put(data)
+        except Exception as exc:
+            raise PluginFault(f"the artifact store {_qualname(artifact_store)} (put)", exc,
+                              type(artifact_store).__module__) from exc
+        if handoffs is not None:
+            handoffs[name] = handoff(value, materializer, data)
         refs[name] = ArtifactRef(digest, size, materializer.name,
                                  f"{type(value).__module__}.{type(value).__qualname__}",
                                  preview(value))
@@ -173,9 +430,13 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
                  keep_values: bool = True) -> TaskResult:
     """Run ``task``: call the step (with its retries) and store its outputs.
 
-    A failure is returned, not raised, with the user's traceback; only an
+    Call it where the step should run (any process, any thread). A failure
+    is returned, not raised: the step's own exception with the user's
+    traceback, or a plugin's with ``TaskResult.internal`` naming it. Only an
     :class:`InputArtifactError` propagates, so the caller can rerun the
-    producer of a broken cached artifact.
+    producer of a broken cached artifact (``execution.load_inputs(task)``).
+    With ``keep_values=False`` the result carries no in-memory values (a
+    worker's result travels back without them).
     """
     started = time.time()
     attempts = task.step.retries + 1
@@ -184,19 +445,29 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
             try:
                 returned = _call(task, artifact_store, materializers)
                 values = split_outputs(task, returned)
-                refs = materialize(task, values, artifact_store, materializers)
+                handoffs: dict[str, Any] | None = {} if keep_values else None
+                refs = materialize(task, values, artifact_store, materializers, handoffs)
             except InputArtifactError:
                 raise
             except StepOutputError as exc:
                 return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n",
                                   metadata=context.metadata)
-            except (Exception, SystemExit, OutcomeException) as exc:  # sys.exit(), zenrun.fail(): the step fails
+            except PluginFault as fault:  # not the step's fault: no retry, the plugin's frames
+                return TaskResult(task.step_id, False, started, time.time(),
+                                  error=plugin_traceback(fault.exc), internal=fault.who,
+                                  internal_module=fault.module, metadata=context.metadata)
+            except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
+                exc = raised.exc
                 if attempt < attempts:
                     logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
                                    task.step_id, attempt, attempts, type(exc).__name__, exc)
                     continue
                 return TaskResult(task.step_id, False, started, time.time(),
                                   error=user_traceback(exc), metadata=context.metadata)
+            except Exception as exc:  # zenrun's own fault
+                return TaskResult(task.step_id, False, started, time.time(),
+                                  error=plugin_traceback(exc), internal="zenrun",
+                                  metadata=context.metadata)
         return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
-                          values=values if keep_values else {}, metadata=context.metadata)
+                          values=handoffs or {}, metadata=context.metadata)
     raise AssertionError("unreachable")  # pragma: no cover

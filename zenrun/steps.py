@@ -57,12 +57,19 @@ class Step:
 
     def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
                  enable_cache: bool | None = None, retries: int = 0,
-                 cache_version: str | None = None) -> None:
+                 cache_version: str | None = None,
+                 settings: dict[str, dict[str, Any]] | None = None) -> None:
         _check_settings(fn, name=name, enable_cache=enable_cache, retries=retries,
                         cache_version=cache_version)
+        from zenrun.settings import check_settings
+
         self.fn = fn
         self.name = name or fn.__name__
         self.enable_cache = enable_cache
+        try:
+            self.settings = check_settings(settings, f"@step(settings=...) of {self.name}")
+        except ValueError as exc:
+            raise StepDefinitionError(str(exc)) from None
         self.retries = retries
         self.cache_version = cache_version
         self.__doc__ = fn.__doc__
@@ -132,6 +139,7 @@ class StepInstance:
         self.config: StepConfig | dict[str, Any] | None = None
         self.name: str | None = None
         self.enable_cache: bool | None = None
+        self.settings: dict[str, dict[str, Any]] = {}
         self.upstream: list[StepInstance] = []
 
     @property
@@ -148,9 +156,18 @@ class StepInstance:
         self.config = config if config is not None else dict(fields)
         return self
 
-    def configure(self, *, name: str | None = None, enable_cache: bool | None = None) -> StepInstance:
-        """Rename this invocation (``name=``) or set its caching; returns self."""
+    def configure(self, *, name: str | None = None, enable_cache: bool | None = None,
+                  settings: dict[str, dict[str, Any]] | None = None) -> StepInstance:
+        """Rename this invocation (``name=``), set its caching or plugin ``settings``; returns self."""
         _check_settings(self.step.fn, name=name, enable_cache=enable_cache, what=".configure()")
+        if settings is not None:
+            from zenrun.settings import check_settings, merge_settings
+
+            try:
+                checked = check_settings(settings, f"configure(settings=...) of {self.step.name}")
+            except ValueError as exc:
+                raise StepDefinitionError(str(exc)) from None
+            self.settings = merge_settings(self.settings, checked)
         if name is not None:
             self.name = name
         if enable_cache is not None:
@@ -180,6 +197,7 @@ class StepInstance:
     def _copy(self) -> StepInstance:
         clone = StepInstance(self.step)
         clone.config, clone.name, clone.enable_cache = self.config, self.name, self.enable_cache
+        clone.settings = self.settings
         clone.upstream = list(self.upstream)
         return clone
 
@@ -215,18 +233,23 @@ def _check_settings(fn: Any, *, name: Any = None, enable_cache: Any = None, retr
 def step(fn: Callable[..., Any]) -> Step: ...
 @overload
 def step(*, name: str | None = None, enable_cache: bool | None = None, retries: int = 0,
-         cache_version: str | None = None) -> Callable[[Callable[..., Any]], Step]: ...
+         cache_version: str | None = None, settings: dict[str, dict[str, Any]] | None = None,
+         ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
 def step(fn: Callable[..., Any] | None = None, *, name: str | None = None,
          enable_cache: bool | None = None, retries: int = 0,
-         cache_version: str | None = None) -> Any:
-    """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``."""
+         cache_version: str | None = None, settings: dict[str, dict[str, Any]] | None = None) -> Any:
+    """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``.
+
+    ``settings={"namespace": {...}}`` carries per-step settings for the plugin
+    owning that namespace (see :mod:`zenrun.settings`).
+    """
     if fn is not None and not callable(fn):
         raise StepDefinitionError(f"@step({fn!r}): the step's settings are keyword arguments, "
                                   f"e.g. @step(name={fn!r})")
 
     def decorate(func: Callable[..., Any]) -> Step:
         return Step(func, name=name, enable_cache=enable_cache, retries=retries,
-                    cache_version=cache_version)
+                    cache_version=cache_version, settings=settings)
     return decorate(fn) if fn is not None else decorate

@@ -129,6 +129,9 @@ class TerminalReporter:
         if config.inipath:
             line += f", configfile: {config.inipath.name}"
         self.tw.line(line)
+        dists = getattr(config.pluginmanager, "plugin_dists", [])
+        if dists:  # as pytest: installed plugins and their versions
+            self.tw.line("plugins: " + ", ".join(f"{name}-{dist.version}" for name, dist in dists))
         self.tw.line(f"store: {config.store_path}, orchestrator: "
                      f"{config.getoption('orchestrator', None) or 'local'}")
         if config.getoption("no_cache", False):
@@ -205,8 +208,46 @@ class TerminalReporter:
             pad = self.tw.width - self.tw.column - 7
             self.tw.write(" " * max(pad, 1) + self._percent() + "\n")
 
-    @hookimpl
-    def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> None:
+    # -- the write API for plugins (as pytest's TerminalReporter) ----------------------
+    def write(self, content: str, **markup: bool) -> None:
+        """Write ``content`` as is (``markup`` such as ``bold=True`` is accepted, not shown)."""
+        self.tw.write(content)
+
+    def ensure_newline(self) -> None:
+        """End the current line if something was written on it."""
+        if self.tw.column:
+            self.tw.write("\n")
+
+    def write_line(self, line: str, **markup: bool) -> None:
+        """Write ``line`` on a line of its own."""
+        self.tw.line(line)
+
+    def line(self, msg: str = "", **markup: bool) -> None:
+        """Same as :meth:`write_line` (pytest has both)."""
+        self.tw.line(msg)
+
+    def write_sep(self, sep: str, title: str | None = None, **markup: bool) -> None:
+        """A full-width separator line of ``sep`` characters, with ``title`` centred."""
+        self.tw.sep(sep, title or "")
+
+    def section(self, title: str, sep: str = "=", **markup: bool) -> None:
+        """Start a summary section: ``==== title ====``."""
+        self.tw.sep(sep, title)
+
+    def _internal_error(self, session: Any, exc: BaseException, what: str) -> None:
+        from zenrun.blame import describe_fault
+
+        self.ensure_newline()
+        for line in describe_fault(self.config.pluginmanager, exc, what).rstrip("\n").splitlines():
+            self.tw.line(f"INTERNALERROR> {line}")
+        session.exitstatus = 3  # ExitCode.INTERNAL_ERROR
+
+    @hookimpl(wrapper=True)
+    def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> Any:
+        try:  # other plugins' sessionfinish first; the summary is written even if one fails
+            yield
+        except Exception as exc:
+            self._internal_error(session, exc, "running zenrun_sessionfinish")
         self._end_progress_line()
         if self.tw.column:
             self.tw.write("\n")
@@ -226,8 +267,11 @@ class TerminalReporter:
             self.tw.sep("=", "warnings summary")
             for warning in session.warnings:
                 self.tw.line(warning)
-        self.config.hook.zenrun_terminal_summary(terminalreporter=self, exitstatus=exitstatus,
-                                                 config=self.config)
+        try:
+            self.config.hook.zenrun_terminal_summary(terminalreporter=self, exitstatus=exitstatus,
+                                                     config=self.config)
+        except Exception as exc:  # the closing line still follows
+            self._internal_error(session, exc, "running zenrun_terminal_summary")
         summary = [r for r in self.reports if r.outcome in _summary_outcomes(self.config)]
         if summary and self.verbosity >= 0:
             self.tw.sep("=", "short pipeline summary info")
@@ -243,6 +287,7 @@ class TerminalReporter:
         if session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
         self.tw.sep("=", self.closing_line(session))
+        return None
 
     @hookimpl
     def zenrun_terminal_summary(self, terminalreporter: Any) -> None:

@@ -1,21 +1,95 @@
-"""The Dask orchestrator: every ready step is submitted to the cluster at once."""
+"""The Dask orchestrator: the steps of every item of the session on one cluster.
+
+Built on zenrun's public scheduling API: :class:`SchedulingOrchestrator`
+keeps cache decisions, records and hooks in the driver and hands ready step
+tasks to a :class:`DaskExecutor`, which submits them to the cluster.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+import uuid
+from typing import Any, Hashable
 
-from zenrun.protocols import Execution
-from zenrun.remote import InputArtifactError, StepTask, execute_task, run_task, ship_project_code
+from zenrun.orchestrators.scheduler import SchedulingOrchestrator
+from zenrun.remote import StepTask, run_task, ship_project_code
+
+#: Seconds between two looks at how many worker threads the cluster has.
+_SLOTS_REFRESH = 1.0
 
 
-class DaskOrchestrator:
-    """Schedules steps on a ``dask.distributed`` cluster as their inputs become ready."""
+class DaskExecutor:
+    """Runs step tasks on a ``distributed.Client``; one task per worker thread at a time.
+
+    A worker that dies mid-step is replaced by the cluster (its nanny) and
+    the scheduler runs the task again on another worker (up to the
+    ``distributed.scheduler.allowed-failures`` setting).
+    """
+
+    remote = True
+
+    def __init__(self, client: Any, artifact_store: Any, materializers: Any) -> None:
+        self.client = client
+        self.artifact_store = artifact_store
+        self.materializers = materializers
+        self._futures: dict[Any, Hashable] = {}
+        self._slots = 0
+        self._slots_checked = 0.0
+
+    def free_slots(self) -> int:
+        now = time.monotonic()
+        if not self._slots or now - self._slots_checked > _SLOTS_REFRESH:
+            self._slots = max(1, sum(self.client.nthreads().values()))
+            self._slots_checked = now
+        return self._slots - len(self._futures)
+
+    def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
+        ship_project_code(task)  # workers lack the driver's sys.path
+        future = self.client.submit(run_task, task, self.artifact_store, self.materializers,
+                                    pure=False, key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}")
+        self._futures[future] = key
+
+    def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
+        from distributed import wait
+
+        if not self._futures:
+            return []
+        try:
+            done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return []
+        finished = []
+        for future in done:
+            key = self._futures.pop(future)
+            if future.status == "finished":
+                finished.append((key, future.result()))
+            else:
+                finished.append((key, future.exception()))
+        return finished
+
+    def cancel(self, keys: list[Hashable]) -> None:
+        futures = [f for f, k in self._futures.items() if k in keys]
+        for future in futures:
+            del self._futures[future]
+        self.client.cancel(futures, force=True)
+
+
+class DaskOrchestrator(SchedulingOrchestrator):
+    """Schedules steps on a ``dask.distributed`` cluster as their inputs become ready.
+
+    Without ``address``, a ``LocalCluster`` of ``n_workers`` single-threaded
+    worker processes is started on first use and kept for the session.
+    """
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, n_workers: int | None = None) -> None:
+    def __init__(self, address: str | None = None, n_workers: int | None = None,
+                 config: Any = None, announce: Any = None) -> None:
+        super().__init__()
         self.address = address
         self.n_workers = n_workers
+        self.config = config
+        self.announce = announce or print
         self._client: Any = None
         self._cluster: Any = None
 
@@ -27,42 +101,31 @@ class DaskOrchestrator:
             if self.address:
                 self._client = Client(self.address)
             else:
+                try:
+                    import bokeh  # noqa: F401  (the dashboard needs it)
+                    dashboard: str | None = "127.0.0.1:0"
+                except ImportError:
+                    dashboard = None
                 self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
+                                             processes=True, dashboard_address=dashboard)
                 self._client = Client(self._cluster)
+                if dashboard is not None:
+                    self.announce(f"dask dashboard: {self._client.dashboard_link}")
         return self._client
 
-    def run(self, execution: Execution) -> None:
-        from distributed import as_completed
+    def make_executor(self) -> DaskExecutor:
+        from zenrun.config import api_config
 
-        from zenrun.orchestrators import ReadySteps
+        config = self.config or api_config()
+        return DaskExecutor(self.client, config.artifact_store, config.materializers)
 
-        client = self.client
-        steps = ReadySteps(execution)
-        tasks: dict[str, StepTask] = {}
-        futures = as_completed()
+    def check(self, composed: Any) -> str | None:
+        from zenrun.orchestrators.parallel import unsendable_invocation
 
-        def submit(task: StepTask) -> None:
-            ship_project_code(task)  # workers lack the driver's sys.path
-            tasks[task.step_id] = task
-            futures.add(client.submit(run_task, task, execution.artifact_store,
-                                      execution.materializers, pure=False,
-                                      key=f"{execution.run.name}-{task.step_id}"))
-
-        steps.start(submit, load=False)
-        for future in futures:
-            task = tasks.pop(future.key.removeprefix(f"{execution.run.name}-"))
-            try:
-                result = future.result()
-            except InputArtifactError:
-                # A broken cached artifact: recreate it on the driver, then run here.
-                execution.load_inputs(task)
-                result = execute_task(task, execution.artifact_store, execution.materializers)
-            execution.complete(task, result)
-            steps.done(task.step_id)
-            steps.start(submit, load=False)
+        return unsendable_invocation(composed)
 
     def close(self) -> None:
+        super().close()
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -159,3 +159,19 @@ def test_import_zenrun_stays_light():
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_hook_is_documented_with_its_result_semantics():
+    import importlib
+    import inspect
+
+    hookspec = importlib.import_module("zenrun.hookspec")  # zenrun.hookspec is the marker
+    hooks = [getattr(hookspec, n) for n in dir(hookspec) if n.startswith("zenrun_")]
+    assert len(hooks) >= 25
+    for hook in hooks:
+        doc = inspect.getdoc(hook)
+        assert doc and len(doc) > 40, hook.__name__
+        if hook.zenrun_spec["firstresult"]:
+            assert "firstresult" in doc, hook.__name__
+        for name, annotation in inspect.signature(hook).parameters.items():
+            assert annotation.annotation not in ("Any", inspect.Parameter.empty), (hook.__name__, name)

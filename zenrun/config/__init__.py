@@ -37,6 +37,7 @@ ESSENTIAL_PLUGINS = {
     "collect": "zenrun.collect",
     "fixtures": "zenrun.fixtures",
     "mark": "zenrun.marks",
+    "runner": "zenrun.runner",
 }
 DEFAULT_PLUGINS = {
     "runconfig": "zenrun.runconfig",
@@ -60,6 +61,47 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("zenrun")
         self.add_hookspecs(importlib.import_module("zenrun.hookspec"))
+        #: (entry point name, distribution) of each plugin loaded from an entry point.
+        self.plugin_dists: list[tuple[str, Any]] = []
+
+    def register_checked(self, plugin: Any, name: str, where: str) -> None:
+        """Register ``plugin``; a hook it implements wrongly is a usage error naming ``where``."""
+        try:
+            self.register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            raise UsageError(f"plugin {name!r} ({where}) is invalid: {exc}\n{block_hint(name)}") from None
+
+    def load_entrypoint_plugins(self, name: str | None = None) -> int:
+        """Register the plugins of the ``zenrun`` entry-point group (only ``name`` when given).
+
+        A plugin that fails to import is one usage error naming the entry
+        point and its distribution, and how to run without it.
+        """
+        from importlib.metadata import distributions
+
+        loaded = 0
+        seen: set[str] = set()
+        for dist in distributions():
+            dist_name = dist.metadata["name"]
+            if dist_name in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add(dist_name)
+            for ep in dist.entry_points:
+                if ep.group != "zenrun" or (name is not None and ep.name != name):
+                    continue
+                if self.is_blocked(ep.name) or self.get_plugin(ep.name) is not None:
+                    continue
+                where = f"entry point '{ep.name} = {ep.value}' of distribution {dist_name} {dist.version}"
+                try:
+                    plugin = ep.load()
+                except Exception as exc:
+                    raise UsageError(f"plugin {ep.name!r} failed to import: "
+                                     f"{type(exc).__name__}: {exc}\n  from the {where}\n"
+                                     f"{block_hint(ep.name)}") from None
+                self.register_checked(plugin, ep.name, where)
+                self.plugin_dists.append((ep.name, dist))
+                loaded += 1
+        return loaded
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         """Only ``zenrun_*`` attributes are looked at (reading others would evaluate
@@ -79,13 +121,14 @@ class PluginManager(pluggy.PluginManager):
         if name in BUILTIN_PLUGINS:
             self.register(importlib.import_module(BUILTIN_PLUGINS[name]), name)
             return
-        if self.load_setuptools_entrypoints("zenrun", name=name):
+        if self.load_entrypoint_plugins(name):
             return
         try:
             module = importlib.import_module(name)
-        except ImportError as exc:
-            raise UsageError(f"plugin {name!r} could not be imported: {exc}") from None
-        self.register(module, name)
+        except Exception as exc:
+            raise UsageError(f"plugin {name!r} (-p {name}) could not be imported: "
+                             f"{type(exc).__name__}: {exc}") from None
+        self.register_checked(module, name, f"-p {name}")
 
     def block(self, name: str) -> None:
         if name in ESSENTIAL_PLUGINS:
@@ -188,8 +231,17 @@ class Config:
         name = name or self.getoption("orchestrator", None) or "local"
         orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
         if orchestrator is None:
-            raise UsageError(f"no orchestrator named {name!r} (is its plugin installed or blocked?)")
+            raise UsageError(f"no orchestrator named {name!r}; available: "
+                             f"{', '.join(self.backend_names('orchestrator')) or 'none'} "
+                             "(is its plugin installed, or blocked with -p no:NAME?)")
         return self._check(orchestrator, "zenrun_make_orchestrator", f"orchestrator {name!r}")
+
+    def backend_names(self, kind: str) -> list[str]:
+        """The names plugins offer for ``kind`` (``"orchestrator"``, ...), from ``zenrun_backend_names``."""
+        names: list[str] = []
+        for result in reversed(self.hook.zenrun_backend_names(config=self, kind=kind)):  # registration order
+            names.extend(n for n in result or [] if n not in names)
+        return names
 
     def _make(self, hookname: str, what: str) -> Any:
         made = getattr(self.hook, hookname)(config=self)
@@ -214,6 +266,12 @@ class Config:
                 f"is not a zenrun.protocols.{protocol.__name__}: it lacks "
                 f"{', '.join(missing)}")
         return made
+
+
+def block_hint(name: str) -> str:
+    """How to run without the plugin ``name``."""
+    return (f"  run without it: zenrun -p no:{name} ..., or set ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1 "
+            "to load no installed plugin (then -p NAME loads the ones you want)")
 
 
 def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -248,7 +306,7 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
     for name in BUILTIN_PLUGINS:
         pm.import_plugin(name)
     if not os.environ.get("ZENRUN_DISABLE_PLUGIN_AUTOLOAD"):
-        pm.load_setuptools_entrypoints("zenrun")
+        pm.load_entrypoint_plugins()
     for name in load:
         pm.import_plugin(name)
     for plugin in plugins:

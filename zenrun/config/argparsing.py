@@ -46,6 +46,10 @@ class OptionGroup:
         self.options.append((opts, attrs))
 
 
+#: Option groups of zenrun itself, shown first in ``--help``.
+CORE_GROUPS = ("general", "selection", "running", "reporting", "store")
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse would sys.exit(2); we want 4
         raise UsageError(message)
@@ -102,7 +106,10 @@ class Parser:
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         ap.add_argument("paths", nargs="*", metavar="path",
                         help="files or directories to collect; path::name selects one pipeline")
-        for group in [*self.groups, self._anonymous]:
+        # Core groups first, in this order; plugins' groups after them, by name.
+        core = {name: index for index, name in enumerate(CORE_GROUPS)}
+        groups = sorted(self.groups, key=lambda g: (core.get(g.name, len(core)), g.name))
+        for group in [*groups, self._anonymous]:
             if not group.options:
                 continue
             ag = ap.add_argument_group(group.name, group.description or None)

@@ -83,6 +83,8 @@ class StepRun:
     cache_reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
     captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
+    #: Plugin settings by namespace (validated model instances); not stored.
+    settings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     duration = property(_duration, doc="Seconds from start to finish, or None.")
 
@@ -119,6 +121,7 @@ class PipelineRun:
     n_steps: int | None = None
     n_cached: int | None = None
     _metrics: dict[str, Any] | None = field(default=None, repr=False)
+    internal_error: str | None = field(default=None, repr=False)  # a plugin's fault (not stored)
     _steps: dict[str, StepRun] | None = field(default=None, repr=False)
     _steps_loader: Callable[[PipelineRun], dict[str, StepRun]] | None = field(default=None, repr=False)
 

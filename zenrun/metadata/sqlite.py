@@ -65,16 +65,20 @@ STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, 
 
 def migrate(db: sqlite3.Connection) -> None:
     """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
-    missing = [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
-               for name, kind in columns
-               if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
-    for table, name, kind in missing:
+    for table, name, kind in _missing_columns(db):
         try:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         except sqlite3.OperationalError as exc:  # another process migrated it meanwhile
             if "duplicate column" not in str(exc):
                 raise
     db.executescript(INDEXES)
+
+
+def _missing_columns(db: Any) -> list[tuple[str, str, str]]:
+    """``(table, column, type)`` of the :data:`ADDED_COLUMNS` that ``db`` lacks."""
+    return [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
+            for name, kind in columns
+            if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
 
 
 class StoreDamagedError(UsageError):
@@ -160,6 +164,9 @@ def writable(path: Path) -> bool:
     return not path.exists() or os.access(path, os.W_OK)
 
 
+_ANY_ITEM: Any = object()  # previous_step: runs of any item
+
+
 class SqliteMetadataStore(RunQueries):
     """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`.
 
@@ -184,6 +191,9 @@ class SqliteMetadataStore(RunQueries):
             if not self.read_only:
                 self._db.executescript(SCHEMA)
                 migrate(self._db)
+            elif _missing_columns(self._db):
+                raise UsageError(f"{self.path} was written by an older zenrun and is read-only "
+                                 "here; open it once with write access to upgrade it")
             self._pending: list[tuple[Any, list[Any], list[Any]]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
@@ -403,6 +413,28 @@ class SqliteMetadataStore(RunQueries):
             row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE name=?", (name,)).fetchone()
         return self._run_from_row(row) if row else None
 
+    def find_runs(self, text: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Summaries of runs, newest first, for pickers: a page of ``limit`` from ``offset``.
+
+        ``text`` keeps runs in which each of its words is part of the name,
+        pipeline, item id or status (case-insensitive). Each summary has
+        ``name``, ``pipeline``, ``item_id``, ``status``, ``started`` and
+        ``finished``; the graph and steps are not read, so a page stays fast
+        with thousands of runs.
+        """
+        clauses, args = [], []
+        for word in (text or "").split():
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+                                             ("name", "pipeline", "item_id", "status")) + ")")
+            args += [like] * 4
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._db.execute(
+            f"SELECT name, pipeline, item_id, status, started, finished FROM runs {where} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        keys = ("name", "pipeline", "item_id", "status", "started", "finished")
+        return [dict(zip(keys, row)) for row in rows]
+
     def pipeline_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT pipeline FROM runs ORDER BY pipeline")]
 
@@ -435,20 +467,28 @@ class SqliteMetadataStore(RunQueries):
                 step.inputs.setdefault(name, []).append((source_step, source_output, ref))
         return steps
 
-    def previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
-        """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses)."""
-        with self._db_lock:
-            return self._previous_step(pipeline, step_id, before_run)
+    def previous_step(self, pipeline: str, step_id: str, before_run: int | None,
+                      item_id: Any = _ANY_ITEM) -> StepRun | None:
+        """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses).
 
-    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
+        Given ``item_id``, only runs of that item count (None: runs through the
+        Python API): ``hpo[iris]`` is compared with ``hpo[iris]``.
+        """
+        with self._db_lock:
+            return self._previous_step(pipeline, step_id, before_run, item_id)
+
+    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None,
+                       item_id: Any) -> StepRun | None:
         # One query per run instead of one per missed step: the steps of the
         # latest earlier run answer most look-ups; no earlier run answers all.
-        key = (pipeline, before_run)
+        key = (pipeline, before_run, item_id)
+        any_item = item_id is _ANY_ITEM
+        item = None if any_item else item_id
         if before_run is not None and self._previous_key != key:
             self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
             latest = self._db.execute(
-                "SELECT id FROM runs WHERE pipeline=? AND id<? ORDER BY id DESC LIMIT 1",
-                (pipeline, before_run)).fetchone()
+                "SELECT id FROM runs WHERE pipeline=? AND id<? AND (? OR item_id IS ?) "
+                "ORDER BY id DESC LIMIT 1", (pipeline, before_run, any_item, item)).fetchone()
             if latest is not None:
                 self._previous_steps = {r[0]: r for r in self._db.execute(
                     "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
@@ -459,8 +499,9 @@ class SqliteMetadataStore(RunQueries):
         row = latest_steps.get(step_id) or self._db.execute(
             "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
             "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
-            "AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
-            (pipeline, step_id, before_run if before_run is not None else 1 << 62)).fetchone()
+            "AND (? OR r.item_id IS ?) AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
+            (pipeline, step_id, before_run if before_run is not None else 1 << 62, any_item,
+             item)).fetchone()
         if row is None:
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3],

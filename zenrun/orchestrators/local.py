@@ -27,3 +27,8 @@ class LocalOrchestrator:
 @hookimpl(trylast=True)
 def zenrun_make_orchestrator(config: Any, name: str) -> LocalOrchestrator | None:
     return LocalOrchestrator() if name == "local" else None
+
+
+@hookimpl
+def zenrun_backend_names(kind: str) -> list[str] | None:
+    return ["local"] if kind == "orchestrator" else None

@@ -45,6 +45,21 @@ def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> 
     return None
 
 
+def unsendable_invocation(composed: Any) -> str | None:
+    """Why a step of ``composed`` cannot be sent to a worker process (its function, config or a
+    literal input), or None; checked before the run starts."""
+    from zenrun.compose import OutputHandle
+
+    for step_id, invocation in composed.invocations.items():
+        literals = {n: v for n, v in invocation.inputs.items()
+                    if not isinstance(v, OutputHandle) and not (
+                        isinstance(v, list) and v and isinstance(v[0], OutputHandle))}
+        reason = unsendable(step_id, invocation.step, invocation.config, literals)
+        if reason is not None:
+            return f"pipeline {composed.name}: {reason}"
+    return None
+
+
 class ProcessExecutor:
     """Steps on a :class:`~zenrun.orchestrators.workers.WorkerPool` of ``size`` processes."""
 
@@ -160,18 +175,7 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                                str(config.rootpath))
 
     def check(self, composed: Any) -> str | None:
-        if self.dist == "threads":
-            return None
-        from zenrun.compose import OutputHandle
-
-        for step_id, invocation in composed.invocations.items():
-            literals = {n: v for n, v in invocation.inputs.items()
-                        if not isinstance(v, OutputHandle) and not (
-                            isinstance(v, list) and v and isinstance(v[0], OutputHandle))}
-            reason = unsendable(step_id, invocation.step, invocation.config, literals)
-            if reason is not None:
-                return f"pipeline {composed.name}: {reason}"
-        return None
+        return None if self.dist == "threads" else unsendable_invocation(composed)
 
 
 def usable_cpus() -> int:
@@ -220,3 +224,8 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
 def zenrun_configure(config: Any) -> None:
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
+
+
+@hookimpl
+def zenrun_backend_names(kind: str) -> list[str] | None:
+    return ["parallel"] if kind == "orchestrator" else None

@@ -186,7 +186,10 @@ class Scheduler:
         except (KeyboardInterrupt, UsageError):  # the session's, not this run's
             raise
         except Exception as exc:
-            job.broken = traceback.format_exc()
+            from zenrun.blame import describe_fault  # names the plugin at fault
+
+            job.broken = describe_fault(job.execution.config.pluginmanager, exc,
+                                        f"running {job.execution.run.item_id or job.execution.run.name}")
             if job.steps is None:
                 job.steps = ReadySteps(job.execution)
             job.remaining = 0

@@ -1,0 +1,98 @@
+"""docs/plugins.md: every example is installed as a third-party distribution and run."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shlex
+import sys
+import zlib
+from pathlib import Path
+
+import zenrun
+
+from test_contract_errors import make_distribution
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+
+
+def parse_docs() -> tuple[dict[str, str], dict[str, str], list[str], list[str]]:
+    """The files (``# file: NAME``), entry points, console command and expected lines."""
+    text = DOCS.read_text()
+    files = {}
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        first, _, body = block.partition("\n")
+        if first.startswith("# file: "):
+            files[first.removeprefix("# file: ").strip()] = body
+    toml = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    entry_points = dict(re.findall(r'^([\w-]+) = "([\w.]+)"$', toml, re.M))
+    console = re.search(r"```console\n(.*?)```", text, re.S).group(1).splitlines()
+    command = shlex.split(console[0].removeprefix("$ "))
+    return files, entry_points, command, console[1:]
+
+
+def test_docs_have_one_example_per_plugin_kind():
+    files, entry_points, command, _ = parse_docs()
+    assert set(entry_points.values()) == {name.removesuffix(".py") for name in files
+                                          if not name.startswith("pipeline_")}
+    assert command[0] == "zenrun"
+    sources = "\n".join(files.values())
+    for hook in ("zenrun_terminal_summary", "zenrun_register_materializers",
+                 "zenrun_make_artifact_store", "zenrun_make_orchestrator", "zenrun_make_cache",
+                 "zenrun_make_metadata_store", "zenrun_step_call", "zenrun_step_settings"):
+        assert f"def {hook}(" in sources, hook
+
+
+def test_docs_examples_implement_the_protocols(tmp_path, monkeypatch):
+    files, _, _, _ = parse_docs()
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = {name.removesuffix(".py"): importlib.import_module(name.removesuffix(".py"))
+           for name in files if not name.startswith("pipeline_")}
+    try:
+        assert isinstance(mod["zenrun_zstore"].ZlibArtifactStore(tmp_path / "z"), zenrun.ArtifactStore)
+        assert isinstance(mod["zenrun_jsoncache"].JsonCache(tmp_path / "c.json"), zenrun.Cache)
+        assert isinstance(mod["zenrun_memory_metadata"].MemoryMetadataStore(), zenrun.MetadataStore)
+        assert isinstance(mod["zenrun_procpool"].ProcessPoolOrchestrator(), zenrun.Orchestrator)
+        assert isinstance(mod["zenrun_fractions"].FractionMaterializer(), zenrun.Materializer)
+        store = mod["zenrun_zstore"].ZlibArtifactStore(tmp_path / "z")
+        digest, size = store.put(b"abc" * 100)
+        assert (size, store.get(digest), store.verify(digest, size)) == (300, b"abc" * 100, True)
+    finally:
+        for name in mod:
+            sys.modules.pop(name, None)
+
+
+def test_docs_examples_run_together_as_an_installed_distribution(zenrunner, tmp_path):
+    files, entry_points, command, expected = parse_docs()
+    plugins = {n.removesuffix(".py"): b for n, b in files.items() if not n.startswith("pipeline_")}
+    site = make_distribution(tmp_path / "site", "zenrun-docs-examples", "1.0", entry_points, plugins)
+    for name, body in files.items():
+        if name.startswith("pipeline_"):
+            zenrunner.makepyfile(**{name.removesuffix(".py"): body})
+    env = {"PYTHONPATH": str(site)}
+
+    result = zenrunner.run(*command[1:], env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines([line.replace("...", "*") for line in expected])
+
+    records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["status"]) for r in records] == [("half", "completed"),
+                                                         ("add_third", "completed")]
+    # the step-call wrapper ran around each step in the worker, its metadata came back
+    assert all(r["metadata"]["wall_seconds"] >= 0 for r in records)
+    assert "peak_kib" in records[0]["metadata"]
+    # the fraction materializer wrote text, the zlib store compressed it
+    stored = {zlib.decompress(p.read_bytes()) for p in (zenrunner.store / "zartifacts").rglob("*")
+              if p.is_file() and not p.name.startswith(".")}  # .zenrun-store-id: see protocols
+    assert {b"1/2", b"5/6"} <= stored
+    assert not (zenrunner.store / "artifacts").exists() and not (zenrunner.store / "metadata.db").exists()
+    assert json.loads((zenrunner.store / "cache.json").read_text())
+
+    # the JSON cache answers the next run: both steps cached
+    result = zenrunner.run(*command[1:], env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in records[2:]] == ["cached", "cached"]

@@ -1,0 +1,231 @@
+"""Plugin faults: clear errors at start-up (exit 4) and blame at run time (exit 3)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+PIPELINES = """
+from zenrun import pipeline, step
+
+
+@step
+def thirteen() -> int:
+    return 13
+
+
+@step
+def one() -> int:
+    return 1
+
+
+@step
+def add(x: int) -> int:
+    return x + 1
+
+
+@pipeline
+def alpha():
+    add(thirteen())
+
+
+@pipeline
+def beta():
+    add(one())
+"""
+
+
+def make_distribution(root: Path, dist: str, version: str, entry_points: dict[str, str],
+                      modules: dict[str, str]) -> Path:
+    """An installed distribution in ``root`` (a dist-info directory and modules), as pip
+    would leave it; ``root`` goes on PYTHONPATH."""
+    root.mkdir(parents=True, exist_ok=True)
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(
+        "[zenrun]\n" + "".join(f"{name} = {target}\n" for name, target in entry_points.items()))
+    for name, source in modules.items():
+        (root / f"{name}.py").write_text(textwrap.dedent(source))
+    return root
+
+
+def test_installed_plugin_is_listed_in_the_header(zenrunner, tmp_path):
+    site = make_distribution(tmp_path / "site", "zenrun-hello", "2.3", {"hello": "zenrun_hello"},
+                             {"zenrun_hello": "def zenrun_report_header():\n    return 'HELLO'\n"})
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "beta", env={"PYTHONPATH": str(site)})
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["rootdir: *", "plugins: *hello-2.3*", "*HELLO*"])
+    assert "viewer-" in result.stdout  # ours too, with zenrun's version
+    result = zenrunner.run("-k", "beta", "-p", "no:hello", env={"PYTHONPATH": str(site)})
+    assert "hello-2.3" not in result.stdout and "HELLO" not in result.stdout
+
+
+def test_plugin_that_fails_to_import_is_one_clear_usage_error(zenrunner, tmp_path):
+    site = make_distribution(tmp_path / "site", "zenrun-broken", "1.0", {"broken": "zenrun_broken"},
+                             {"zenrun_broken": "import not_installed_anywhere\n"})
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    env = {"PYTHONPATH": str(site)}
+    for args in (["-k", "beta"], ["--help"]):
+        result = zenrunner.run(*args, env=env)
+        assert result.ret == 4, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        result.fnmatch_lines([
+            "ERROR: plugin 'broken' failed to import: ModuleNotFoundError: *not_installed_anywhere*",
+            "*entry point 'broken = zenrun_broken' of distribution zenrun-broken 1.0",
+            "*-p no:broken*ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1*"], stderr=True)
+    assert zenrunner.run("-k", "beta", "-p", "no:broken", env=env).ret == 0
+    result = zenrunner.run("--help", env={**env, "ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert result.ret == 0 and "--dask-address" not in result.stdout
+
+
+def test_hookimpl_with_a_wrong_argument_is_a_usage_error(zenrunner, tmp_path):
+    site = make_distribution(tmp_path / "site", "zenrun-wrong", "0.1", {"wrong": "zenrun_wrong"},
+                             {"zenrun_wrong": "def zenrun_step_finish(step):\n    pass\n"})
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run(env={"PYTHONPATH": str(site)})
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    result.fnmatch_lines(["ERROR: plugin 'wrong' (entry point 'wrong = zenrun_wrong' of distribution "
+                          "zenrun-wrong 0.1) is invalid: *zenrun_step_finish*", "*step*",
+                          "*-p no:wrong*"], stderr=True)
+    # -p NAME of a module: the same kind of error
+    zenrunner.makepyfile(misspelled="def zenrun_step_finsh(step_run):\n    pass\n")
+    result = zenrunner.run("-p", "misspelled")
+    assert result.ret == 4 and "zenrun_step_finsh" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_orchestrator_lists_the_available_ones_and_help_shows_core_first(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("--orchestrator", "nope")
+    assert result.ret == 4
+    result.fnmatch_lines(["ERROR: no orchestrator named 'nope'; available: local, parallel, dask*"],
+                         stderr=True)
+    help_text = zenrunner.run("--help").stdout
+    groups = [line.rstrip(":") for line in help_text.splitlines()
+              if line.endswith(":") and not line.startswith(" ")]
+    assert groups[:4] == ["general", "selection", "running", "store"] or \
+        groups.index("general") < groups.index("dask")
+    assert groups.index("store") < groups.index("dask") and groups.index("running") < groups.index("viewer")
+
+
+BROKEN_STORE = """
+import hashlib
+import zenrun
+
+
+class FlakyStore:
+    \"\"\"Stores in memory; refuses the bytes of 13.\"\"\"
+
+    def __init__(self):
+        self.data = {}
+
+    def put(self, data):
+        if data == b"13":
+            raise OSError("bucket is read-only")
+        digest = hashlib.sha256(data).hexdigest()
+        self.data[digest] = data
+        return digest, len(data)
+
+    def get(self, digest):
+        return self.data[digest]
+
+    def exists(self, digest, size=None):
+        return digest in self.data
+
+    def verify(self, digest, size):
+        return digest in self.data
+
+    def sync(self):
+        pass
+
+
+@zenrun.hookimpl(tryfirst=True)
+def zenrun_make_artifact_store(config):
+    return FlakyStore()
+"""
+
+
+def test_a_broken_store_is_blamed_not_the_step(zenrunner):
+    zenrunner.makepyfile(flaky_store=BROKEN_STORE)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-p", "flaky_store")
+    assert result.ret == 3, result.stdout + result.stderr
+    result.fnmatch_lines([
+        "*INTERNALERROR in plugin 'flaky_store' (the artifact store flaky_store.FlakyStore (put))*",
+        "*flaky_store.py*in put*", "*OSError: bucket is read-only*"])
+    result.fnmatch_lines(["ERROR pipeline_demo.py::alpha*", "*1 passed, 1 error*"])
+
+
+def test_orchestrator_and_reporter_faults_are_internal_errors_of_their_plugin(zenrunner):
+    zenrunner.makepyfile(shaky="""
+        import zenrun
+        from zenrun.orchestrators.local import LocalOrchestrator
+
+
+        class Shaky(LocalOrchestrator):
+            name = "shaky"
+
+            def run(self, execution):
+                if execution.run.pipeline_name == "alpha":
+                    raise RuntimeError("scheduler lost")
+                super().run(execution)
+
+
+        @zenrun.hookimpl
+        def zenrun_make_orchestrator(name):
+            return Shaky() if name == "shaky" else None
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-p", "shaky", "--orchestrator", "shaky")
+    assert result.ret == 3, result.stdout + result.stderr
+    result.fnmatch_lines(["*INTERNALERROR in plugin 'shaky' while running pipeline_demo.py::alpha*",
+                          "*shaky.py*in run*", "*RuntimeError: scheduler lost*",
+                          "*1 passed, 1 error*"])
+
+    zenrunner.makeconftest("""
+        def zenrun_step_finish(step_run):
+            if step_run.id == "add" and step_run.pipeline_name == "alpha":
+                raise KeyError("reporter bug")
+    """)
+    result = zenrunner.run()
+    assert result.ret == 3, result.stdout + result.stderr
+    result.fnmatch_lines(["*INTERNALERROR in plugin *conftest.py* while running pipeline_demo.py::alpha*",
+                          "*conftest.py*in zenrun_step_finish*", "*1 passed, 1 error*"])
+
+
+def test_terminal_summary_failure_keeps_the_closing_line(zenrunner):
+    zenrunner.makeconftest("""
+        def zenrun_terminal_summary(terminalreporter):
+            terminalreporter.section("mine")
+            terminalreporter.write_line("MY LINE")
+            raise ValueError("summary bug")
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "beta")
+    assert result.ret == 3, result.stdout + result.stderr
+    result.fnmatch_lines(["=*= mine =*=", "MY LINE",
+                          "INTERNALERROR> INTERNALERROR in plugin *conftest.py* while running "
+                          "zenrun_terminal_summary:*",
+                          "INTERNALERROR> *ValueError: summary bug",
+                          "=*= 1 passed, 1 deselected in *s =*="])
+
+
+def test_a_failing_step_call_wrapper_is_blamed_not_the_step(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl(wrapper=True)
+        def zenrun_step_call(step_run):
+            result = yield
+            if step_run.id == "thirteen":
+                raise RuntimeError("tracker offline")
+            return result
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run()
+    assert result.ret == 3, result.stdout + result.stderr
+    result.fnmatch_lines(["*INTERNALERROR in the zenrun_step_call hook of plugin *conftest.py*",
+                          "*RuntimeError: tracker offline*", "*1 passed, 1 error*"])

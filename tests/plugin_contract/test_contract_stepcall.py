@@ -1,0 +1,168 @@
+"""``zenrun_step_call`` wraps the step where it runs (worker processes included), and
+``@step(settings=...)`` carries per-step settings validated by the plugin owning them."""
+
+from __future__ import annotations
+
+import json
+
+TRACKER = """
+import os
+import pydantic
+import zenrun
+
+
+class TrackSettings(pydantic.BaseModel):
+    label: str = "none"
+    level: int = 0
+
+
+@zenrun.hookimpl
+def zenrun_step_settings():
+    return {"track": TrackSettings}
+
+
+@zenrun.hookimpl(wrapper=True)
+def zenrun_step_call(step_run, call):
+    settings = step_run.settings["track"]
+    print(f"BEFORE {step_run.id} label={settings.label} level={settings.level} pid={os.getpid()}",
+          flush=True)
+    try:
+        result = yield
+    except Exception as exc:
+        print(f"SAW-FAILURE {step_run.id} {type(exc).__name__}", flush=True)
+        raise
+    with open(os.environ["TRACK_LOG"], "a") as fh:
+        fh.write(f"{step_run.id} {os.getpid()} {call.result!r} {settings.label}\\n")
+    print(f"AFTER {step_run.id} result={call.result!r}", flush=True)
+    return result
+"""
+
+PIPELINE = """
+from zenrun import pipeline, step
+
+
+@step(settings={"track": {"label": "from-decorator", "level": 1}, "other": {"x": 1}})
+def one() -> int:
+    return 1
+
+
+@step
+def add(x: int) -> int:
+    return x + 1
+
+
+@step
+def boom(x: int) -> int:
+    raise ValueError("step exploded")
+
+
+@pipeline
+def alpha():
+    add(one())
+
+
+@pipeline
+def failing():
+    boom(one())
+"""
+
+# A third party's process-pool orchestrator, written from the public API only.
+POOL = """
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+import zenrun
+from zenrun.remote import InputArtifactError, execute_task, pack_task, run_packed_task
+
+
+class PoolOrchestrator:
+    name = "pool"
+
+    def run(self, execution):
+        print("DRIVER", os.getpid(), flush=True)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            for step_id in execution.order:
+                if execution.blocked(step_id):
+                    execution.skip(step_id)
+                    continue
+                task = execution.prepare(step_id, load=False)
+                if task is None:
+                    continue
+                payload = pack_task(task, execution.artifact_store, execution.materializers)
+                try:
+                    result = pool.submit(run_packed_task, payload).result()
+                except InputArtifactError:
+                    execution.load_inputs(task)
+                    result = execute_task(task, execution.artifact_store, execution.materializers)
+                execution.complete(task, result)
+
+
+@zenrun.hookimpl
+def zenrun_make_orchestrator(name):
+    return PoolOrchestrator() if name == "pool" else None
+"""
+
+
+def _log(zenrunner):
+    path = zenrunner.path / "track.log"
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
+    zenrunner.makeconftest(TRACKER)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    log = str(zenrunner.path / "track.log")
+    result = zenrunner.run("-k", "alpha", env={"TRACK_LOG": log})
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*BEFORE one label=from-decorator level=1*", "*AFTER one result=1*",
+                          "*BEFORE add label=none level=0*", "*AFTER add result=2*"])
+    assert [(r[0], r[2], r[3]) for r in _log(zenrunner)] == [("one", "1", "from-decorator"),
+                                                           ("add", "2", "none")]
+
+    # the run config overrides a key; the decorator's other keys stay
+    zenrunner.makefile(".yaml", run="steps:\n  one:\n    settings:\n      track: {level: 7}\n")
+    result = zenrunner.run("-k", "alpha", "--no-cache", "--config", "run.yaml",
+                           env={"TRACK_LOG": log})
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*BEFORE one label=from-decorator level=7*"])
+
+
+def test_step_exception_passes_through_the_wrapper_and_is_the_steps(zenrunner):
+    zenrunner.makeconftest(TRACKER)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")})
+    assert result.ret == 1, result.stdout + result.stderr
+    result.fnmatch_lines(["*SAW-FAILURE boom ValueError*", "*step 'boom' failed:*",
+                          "*pipeline_demo.py*in boom*", "*ValueError: step exploded*"])
+    failure = result.stdout[result.stdout.index("FAILURES"):]
+    assert "pluggy" not in failure and "conftest.py" not in failure and "INTERNALERROR" not in failure
+
+
+def test_invalid_settings_fail_before_any_step_runs(zenrunner):
+    zenrunner.makeconftest(TRACKER)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    zenrunner.makefile(".yaml", run="steps:\n  one:\n    settings:\n      track: {level: high}\n")
+    result = zenrunner.run("-k", "alpha", "--config", "run.yaml",
+                           env={"TRACK_LOG": str(zenrunner.path / "t.log")})
+    assert result.ret == 1, result.stdout + result.stderr
+    result.fnmatch_lines(["*pipeline 'alpha', step 'one': settings.track.level: *integer*'high'*"])
+    assert "BEFORE" not in result.stdout
+
+
+def test_step_call_runs_in_the_worker_process(zenrunner):
+    zenrunner.makeconftest(TRACKER + POOL)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    log = str(zenrunner.path / "track.log")
+    result = zenrunner.run("-k", "alpha", "--orchestrator", "pool", env={"TRACK_LOG": log})
+    assert result.ret == 0, result.stdout + result.stderr
+    rows = _log(zenrunner)
+    assert [(r[0], r[2], r[3]) for r in rows] == [("one", "1", "from-decorator"), ("add", "2", "none")]
+    driver_pid = next(line for line in result.outlines if "DRIVER" in line).split()[-1]
+    worker_pids = {r[1] for r in rows}
+    assert len(worker_pids) == 1 and driver_pid not in worker_pids
+    runs = zenrunner.runpython(
+        "import json; from zenrun import get_pipeline\n"
+        "run = get_pipeline('alpha').last_run\n"
+        "print(json.dumps({i: s.status for i, s in run.steps.items()}))")
+    assert json.loads(runs.outlines[-1]) == {"one": "completed", "add": "completed"}

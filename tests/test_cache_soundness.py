@@ -1,0 +1,875 @@
+"""The cache never hands back a stale or wrong value (issue 6, points 1-5; SPEC §5).
+
+Most tests run the real Python API in this process on a generated project
+(fast enough for a mutation matrix); the ones that need the CLI (``-v``
+reasons per pipeline item, ``-n 2``, ``--no-cache``, a conftest materializer)
+use the ``zenrunner`` fixture.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from zenrun.testing import read_store
+
+# ---------------------------------------------------------------------------
+# An in-process project
+# ---------------------------------------------------------------------------
+
+
+class Project:
+    """Files in ``path``, imported afresh for every run as a new process would."""
+
+    def __init__(self, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.path = path
+        self.monkeypatch = monkeypatch
+        (path / "zenrun.toml").write_text("")
+        monkeypatch.chdir(path)
+        monkeypatch.syspath_prepend(str(path))
+        monkeypatch.setattr(sys, "dont_write_bytecode", True)  # edits within a second stay visible
+        self.use_store(path / ".zenrun")
+
+    def use_store(self, store: Path) -> None:
+        self.store = store
+        self.monkeypatch.setenv("ZENRUN_STORE", str(store))
+
+    def write(self, **files: str) -> None:
+        """``write(zr_flow="...", **{"zr_utils/features": "..."})``; packages get an ``__init__``."""
+        for name, source in files.items():
+            target = self.path / f"{name}.py"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for package in target.relative_to(self.path).parents:
+                if str(package) != ".":
+                    init = self.path / package / "__init__.py"
+                    if not init.exists():
+                        init.write_text("")
+            target.write_text(textwrap.dedent(source).lstrip("\n"))
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        target = self.path / f"{name}.py"
+        text = target.read_text()
+        assert old in text, (name, old)
+        target.write_text(text.replace(old, new))
+
+    def forget(self) -> None:
+        """Drop the project's modules, so that the next import reads the files again."""
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(str(self.path)):
+                del sys.modules[name]
+        importlib.invalidate_caches()
+
+    def load(self, module: str = "zr_flow") -> object:
+        self.forget()
+        return importlib.import_module(module)
+
+    def run(self, pipeline: str = "flow", module: str = "zr_flow", **kwargs: object):
+        return getattr(self.load(module), pipeline)().run(**kwargs)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    proj = Project(tmp_path, monkeypatch)
+    try:
+        yield proj
+    finally:
+        proj.forget()
+
+
+def outcome(run) -> dict[str, str]:
+    return {sid: s.status for sid, s in run.steps.items()}
+
+
+def value(run, step_id: str):
+    return run.steps[step_id].output.read()
+
+
+# ---------------------------------------------------------------------------
+# The mutation matrix
+# ---------------------------------------------------------------------------
+
+FILES = {
+    "zr_utils/features": """
+        def transform(x):
+            return x * 2
+    """,
+    "zr_helpers/sub": """
+        import numpy as np
+
+        FACTOR = 3
+        WEIGHTS = np.array([1.0, 2.0, 3.0])
+    """,
+    "zr_local/impl": """
+        def compute(x):
+            return x + 1000
+    """,
+    "zr_ops": """
+        import functools
+
+
+        def _scale(x):
+            return x * 10
+
+
+        def mul_op(x):
+            return _scale(x)
+
+
+        OPS = {"mul": mul_op}
+
+
+        def base(x):
+            return x + 100
+
+
+        def deco(fn):
+            @functools.wraps(fn)
+            def wrapper(*args):
+                return fn(*args)
+            return wrapper
+
+
+        @deco
+        def wrapped(x):
+            return base(x)
+
+
+        def inner(x):
+            return x - 1
+
+
+        def cinner(x):
+            return x - 2
+
+
+        def minner(x):
+            return x - 3
+
+
+        class Static:
+            @staticmethod
+            def run(x):
+                return inner(x)
+
+
+        class Klass:
+            @classmethod
+            def run(cls, x):
+                return cinner(x)
+
+
+        class Plain:
+            def run(self, x):
+                return minner(x)
+
+
+        def cbase(x):
+            return x * 7
+
+
+        @functools.lru_cache
+        def memo(x):
+            return cbase(x)
+
+
+        def lit(x):
+            return x * 4
+    """,
+    "zr_flow": """
+        import zr_utils.features
+        import zr_helpers.sub
+        import zr_ops
+        from zenrun import StepConfig, pipeline, step
+
+
+        class Cfg(StepConfig):
+            gamma: float = 0.5
+
+
+        def make_scaler(k):
+            @step(name="scaled")
+            def scaled(x: int) -> int:
+                return x * k
+            return scaled
+
+
+        @step
+        def source() -> int:
+            return 4
+
+
+        @step(cache_version="1")
+        def step_src(x: int) -> int:
+            '''Add one.'''
+            return x + 1
+
+
+        @step
+        def dotted(x: int) -> int:
+            return zr_utils.features.transform(x)
+
+
+        @step
+        def subconst(x: int) -> int:
+            return x * zr_helpers.sub.FACTOR
+
+
+        @step
+        def npconst(x: int) -> float:
+            return float(zr_helpers.sub.WEIGHTS.sum()) * x
+
+
+        @step
+        def dictfn(x: int) -> int:
+            return zr_ops.OPS["mul"](x)
+
+
+        @step
+        def wrappedfn(x: int) -> int:
+            return zr_ops.wrapped(x)
+
+
+        @step
+        def statfn(x: int) -> int:
+            return zr_ops.Static.run(x)
+
+
+        @step
+        def classfn(x: int) -> int:
+            return zr_ops.Klass.run(x)
+
+
+        @step
+        def methfn(x: int) -> int:
+            return zr_ops.Plain().run(x)
+
+
+        @step
+        def memofn(x: int) -> int:
+            return zr_ops.memo(x)
+
+
+        @step
+        def apply_fn(x: int, fn) -> int:
+            return fn(x)
+
+
+        @step
+        def localimp(x: int) -> int:
+            from zr_local.impl import compute  # imported only when the step runs
+
+            return compute(x)
+
+
+        @step(name="named")
+        def named_step(x: int) -> int:
+            return x
+
+
+        @step
+        def configured(config: Cfg, x: int, n: int = 0) -> float:
+            return x * config.gamma + n
+
+
+        SCALER = make_scaler(2)
+
+
+        @pipeline
+        def flow():
+            x = source()
+            step_src(x)
+            dotted(x)
+            subconst(x)
+            npconst(x)
+            dictfn(x)
+            wrappedfn(x)
+            statfn(x)
+            classfn(x)
+            methfn(x)
+            memofn(x)
+            apply_fn(x, fn=zr_ops.lit)
+            localimp(x)
+            named_step(x, id="named_inv")
+            configured(x, n=1, config=Cfg(gamma=0.5))
+            SCALER(x)
+    """,
+}
+STEPS = ["source", "step_src", "dotted", "subconst", "npconst", "dictfn", "wrappedfn", "statfn",
+         "classfn", "methfn", "memofn", "apply_fn", "localimp", "named_inv", "configured", "scaled"]
+DOWNSTREAM = {sid: "input x changed" for sid in STEPS if sid != "source"}
+
+# (file, old, new) -> the steps that must miss, with a fragment of their reason
+MUTATIONS = {
+    "step_source": ("zr_flow", "return x + 1", "return x + 2",
+                    {"step_src": "source code changed (zr_flow.step_src)"}),
+    "helper_via_dotted_path": ("zr_utils/features", "x * 2", "x * 5",
+                               {"dotted": "source code changed (zr_utils.features.transform)"}),
+    "submodule_constant": ("zr_helpers/sub", "FACTOR = 3", "FACTOR = 4",
+                           {"subconst": "source code changed (zr_helpers.sub.FACTOR)"}),
+    "numpy_constant": ("zr_helpers/sub", "3.0])", "4.0])",
+                       {"npconst": "source code changed (zr_helpers.sub.WEIGHTS)"}),
+    "dict_of_functions": ("zr_ops", "x * 10", "x * 11",
+                          {"dictfn": "source code changed (zr_ops._scale)"}),
+    "wrapped_helper": ("zr_ops", "x + 100", "x + 101",
+                       {"wrappedfn": "source code changed (zr_ops.base)"}),
+    "staticmethod": ("zr_ops", "x - 1\n", "x - 10\n", {"statfn": "source code changed (zr_ops.inner)"}),
+    "classmethod": ("zr_ops", "x - 2\n", "x - 20\n", {"classfn": "source code changed (zr_ops.cinner)"}),
+    "method": ("zr_ops", "x - 3\n", "x - 30\n", {"methfn": "source code changed (zr_ops.minner)"}),
+    "library_wrapper": ("zr_ops", "x * 7", "x * 8", {"memofn": "source code changed (zr_ops.cbase)"}),
+    "literal_function": ("zr_ops", "x * 4", "x * 9", {"apply_fn": "parameter fn changed"}),
+    "import_in_step_body": ("zr_local/impl", "x + 1000", "x + 2000",
+                            {"localimp": "source code changed (zr_local.impl.compute)"}),
+    "closure_value": ("zr_flow", "make_scaler(2)", "make_scaler(3)",
+                      {"scaled": "source code changed (zr_flow.make_scaler.<locals>.scaled.<closure k>)"}),
+    "step_name": ("zr_flow", '@step(name="named")', '@step(name="renamed")',
+                  {"named_inv": "step name changed ('named' -> 'renamed')"}),
+    "config": ("zr_flow", "Cfg(gamma=0.5)", "Cfg(gamma=0.25)",
+               {"configured": "config gamma changed (0.5 -> 0.25)"}),
+    "literal_param": ("zr_flow", "n=1,", "n=2,", {"configured": "parameter n changed ('1' -> '2')"}),
+    "input": ("zr_flow", "return 4", "return 6",
+              {**DOWNSTREAM, "source": "source code changed (zr_flow.source)"}),
+    "cache_version": ("zr_flow", 'cache_version="1"', 'cache_version="2"',
+                      {"step_src": "cache_version changed ('1' -> '2')"}),
+}
+
+
+@pytest.fixture
+def warm(project):
+    project.write(**FILES)
+    first = project.run()
+    assert first.status == "completed"
+    assert set(outcome(first).values()) == {"completed"}
+    return project
+
+
+@pytest.mark.parametrize("kind", list(MUTATIONS))
+def test_each_kind_of_dependency_edit_misses_with_its_reason(warm, kind):
+    name, old, new, expected = MUTATIONS[kind]
+    warm.edit(name, old, new)
+    run = warm.run()
+    assert run.status == "completed"
+    missed = {sid: s.cache_reason for sid, s in run.steps.items() if s.status != "cached"}
+    assert set(missed) == set(expected), missed
+    for sid, fragment in expected.items():
+        assert run.steps[sid].status == "completed"
+        assert fragment in missed[sid], (sid, missed[sid])
+        assert missed[sid].startswith("cache miss: ")
+
+
+def test_edits_that_do_not_change_behaviour_keep_every_step_cached(warm):
+    warm.edit("zr_flow", "    '''Add one.'''\n", "    '''Add one, documented.'''\n    # why: a comment\n")
+    warm.edit("zr_flow", "    return zr_utils.features.transform(x)",
+              "    return zr_utils.features.transform(  # reformatted\n        x\n    )")
+    warm.edit("zr_utils/features", "def transform(x):\n", "def transform(x):\n    '''Doc.'''\n")
+    warm.edit("zr_helpers/sub", "FACTOR = 3", "# the scale\nFACTOR = (\n    3\n)")
+    warm.edit("zr_ops", "def base(x):\n", "\n\ndef base(x):  # moved down\n")
+    run = warm.run()
+    assert set(outcome(run).values()) == {"cached"}, {s.id: s.cache_reason for s in run.steps.values()}
+
+
+def test_moving_the_store_directory_keeps_the_cache(warm):
+    moved = warm.path / "elsewhere" / "store"
+    moved.parent.mkdir()
+    shutil.move(str(warm.store), str(moved))
+    warm.use_store(moved)
+    run = warm.run()
+    assert set(outcome(run).values()) == {"cached"}
+
+
+# ---------------------------------------------------------------------------
+# Point 1: steps built by a factory
+# ---------------------------------------------------------------------------
+
+FACTORY = """
+from zenrun import pipeline, step
+
+
+def make_scaler(k):
+    @step(name=f"times{k}")
+    def scale(x: int) -> int:
+        return x * k
+    return scale
+
+
+times2, times3 = make_scaler(2), make_scaler(3)
+
+
+def make_plain(k):
+    @step
+    def plain(x: int) -> int:
+        return x + k
+    return plain
+
+
+@pipeline
+def factory():
+    times2(10)
+    times3(10)
+    make_plain(1)(10)
+    make_plain(2).configure(name="plain_two")(10)
+"""
+
+
+def test_factory_steps_in_one_pipeline_are_distinct(zenrunner, monkeypatch):
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))  # where output.read() looks
+    zenrunner.makepyfile(pipeline_factory=FACTORY)
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert outcome(run) == {"times2": "completed", "times3": "completed",
+                            "plain": "completed", "plain_two": "completed"}
+    assert [value(run, s) for s in ("times2", "times3", "plain", "plain_two")] == [20, 30, 11, 12]
+    parts = {sid: s.cache_parts for sid, s in run.steps.items()}
+    assert parts["times2"]["name"] == "times2" and parts["times3"]["name"] == "times3"
+    assert run.steps["times2"].cache_key != run.steps["times3"].cache_key
+    result = zenrunner.run("-v")
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert set(outcome(run).values()) == {"cached"}
+    assert [value(run, s) for s in ("times2", "times3", "plain", "plain_two")] == [20, 30, 11, 12]
+
+
+# ---------------------------------------------------------------------------
+# Point 2: what cannot be fingerprinted is never silently dropped
+# ---------------------------------------------------------------------------
+
+
+def test_a_global_without_content_form_makes_the_step_uncacheable(project):
+    project.write(zr_flow="""
+        import threading
+        from zenrun import pipeline, step
+
+        LOCK = threading.Lock()
+
+
+        @step
+        def guarded() -> int:
+            with LOCK:
+                return 1
+
+
+        @step
+        def free() -> int:
+            return 2
+
+
+        @step
+        def given(lock) -> int:
+            return 3
+
+
+        @pipeline
+        def flow():
+            guarded()
+            free()
+            given(threading.Lock())
+    """)
+    for _ in range(2):
+        run = project.run()
+        assert outcome(run)["guarded"] == "completed"
+        reason = run.steps["guarded"].cache_reason
+        assert "not cacheable in this run" in reason and "zr_flow.LOCK" in reason, reason
+        assert "lock" in reason
+        assert run.steps["guarded"].cache_key is None
+    assert outcome(run)["free"] == "cached"
+    assert outcome(run)["given"] == "completed"
+    assert "not cacheable in this run: parameter lock (_thread.lock)" in run.steps["given"].cache_reason
+
+
+def test_library_code_and_loggers_do_not_block_caching(project):
+    project.write(zr_flow="""
+        import logging
+        import numpy as np
+        from numpy import sum as npsum
+        from zenrun import pipeline, step
+
+        logger = logging.getLogger(__name__)
+
+
+        @step
+        def compute() -> float:
+            logger.info("computing")
+            return float(npsum(np.arange(4)) + np.pi)
+
+
+        @pipeline
+        def flow():
+            compute()
+    """)
+    project.run()
+    assert outcome(project.run()) == {"compute": "cached"}
+
+
+def test_sibling_project_module_objects_hashed_by_content(project):
+    """A project object used by a step: its class is followed and its state hashed."""
+    project.write(zr_model="""
+        class Scaler:
+            def __init__(self, k):
+                self.k = k
+
+            def apply(self, x):
+                return x * self.k
+
+
+        SCALER = Scaler(2)
+    """, zr_flow="""
+        from zenrun import pipeline, step
+        from zr_model import SCALER
+
+
+        @step
+        def scale() -> int:
+            return SCALER.apply(5)
+
+
+        @pipeline
+        def flow():
+            scale()
+    """)
+    assert value(project.run(), "scale") == 10
+    project.edit("zr_model", "Scaler(2)", "Scaler(3)")
+    run = project.run()
+    assert outcome(run) == {"scale": "completed"} and value(run, "scale") == 15
+    project.edit("zr_model", "x * self.k", "x * self.k + 1")
+    run = project.run()
+    assert outcome(run) == {"scale": "completed"} and value(run, "scale") == 16
+    assert "zr_model.Scaler.apply" in run.steps["scale"].cache_reason
+
+
+# ---------------------------------------------------------------------------
+# Point 3: no per-process memo that goes stale
+# ---------------------------------------------------------------------------
+
+NOTEBOOK = """
+import numpy as np
+from zenrun import pipeline, step
+
+FACTOR = 2
+TABLE = {"a": [1, 2]}
+WEIGHTS = np.array([1, 2, 3])
+
+
+@step
+def scale() -> int:
+    return FACTOR * sum(TABLE["a"]) * int(WEIGHTS.sum())
+
+
+@pipeline
+def flow():
+    scale()
+"""
+
+
+def test_changing_module_values_between_runs_in_one_process_misses(project):
+    project.write(zr_flow=NOTEBOOK)
+    module = project.load()
+    assert value(module.flow().run(), "scale") == 36
+    assert outcome(module.flow().run()) == {"scale": "cached"}
+    for change, expected in ((lambda: setattr(module, "FACTOR", 3), 54),
+                             (lambda: module.TABLE["a"].append(1), 72),
+                             (lambda: module.WEIGHTS.__setitem__(0, 2), 84)):
+        change()
+        run = module.flow().run()
+        assert outcome(run) == {"scale": "completed"}, run.steps["scale"].cache_reason
+        assert value(run, "scale") == expected
+        assert outcome(module.flow().run()) == {"scale": "cached"}
+
+
+def test_redefining_a_step_in_one_process_misses(project):
+    project.write(zr_flow=NOTEBOOK)
+    module = project.load()
+    module.flow().run()
+    namespace = vars(module)
+    exec(compile("@step\ndef scale() -> int:\n    return 7\n", str(project.path / "cell.py"), "exec"),
+         namespace)
+    run = module.flow().run()
+    assert outcome(run) == {"scale": "completed"} and value(run, "scale") == 7
+
+
+# ---------------------------------------------------------------------------
+# Point 4: every consumer sees an output exactly as stored
+# ---------------------------------------------------------------------------
+
+MUTATING = """
+import numpy as np
+from zenrun import pipeline, step
+
+
+@step
+def produce() -> list:
+    return [1, 2, 3]
+
+
+@step
+def produce_array() -> np.ndarray:
+    return np.arange(3)
+
+
+@step(enable_cache=False)  # runs every time, on cached inputs too
+def greedy(items: list) -> int:
+    items.append(99)
+    items[0] = -1
+    return len(items)
+
+
+@step(enable_cache=False)  # runs every time, on cached inputs too
+def reader(items: list) -> list:
+    return items
+
+
+@step(enable_cache=False)  # runs every time, on cached inputs too
+def bump(a: np.ndarray) -> str:
+    try:
+        a += 1
+    except ValueError as exc:
+        return "refused: " + str(exc)
+    return "mutated"
+
+
+@step(enable_cache=False)  # runs every time, on cached inputs too
+def array_reader(a: np.ndarray) -> list:
+    return a.tolist()
+
+
+@step(enable_cache=False)  # runs every time, on cached inputs too
+def literal_greedy(items: list) -> int:
+    items.append(0)
+    return len(items)
+
+
+SHARED = [5]
+
+
+@pipeline
+def mutating():
+    items = produce()
+    greedy(items)
+    reader(items)
+    array = produce_array()
+    bump(array)
+    array_reader(array)
+    literal_greedy(SHARED, id="lit_a")
+    literal_greedy(SHARED, id="lit_b")
+"""
+
+
+def test_consumers_see_outputs_as_stored_cold_cached_and_parallel(zenrunner, monkeypatch):
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    zenrunner.makepyfile(pipeline_mutating=MUTATING)
+    answers = []
+    # cold; producers cached (consumers always run); in parallel, all over again
+    for args in ((), (), ("-n", "2", "--no-cache")):
+        result = zenrunner.run(*args)
+        assert result.ret == 0, result.stdout + result.stderr
+        run = read_store(zenrunner.store).get_runs()[-1]
+        answers.append({sid: value(run, sid) for sid in
+                        ("greedy", "reader", "bump", "array_reader", "lit_a", "lit_b")})
+    cold = answers[0]
+    assert cold["reader"] == [1, 2, 3] and cold["array_reader"] == [0, 1, 2]
+    assert cold["greedy"] == 4 and cold["lit_a"] == cold["lit_b"] == 2
+    assert cold["bump"].startswith("refused: ") and "read-only" in cold["bump"]
+    assert answers[1] == cold and answers[2] == cold
+
+
+def test_consumer_mutation_in_the_python_api_leaves_the_producer_value(project):
+    project.write(zr_flow=MUTATING)
+    module = project.load()
+    cold = module.mutating().run()
+    cached = module.mutating().run()
+    assert module.SHARED == [5]
+    for run in (cold, cached):
+        assert value(run, "reader") == [1, 2, 3] and value(run, "bump").startswith("refused")
+    assert outcome(cached)["produce"] == "cached" and outcome(cached)["reader"] == "completed"
+
+
+# ---------------------------------------------------------------------------
+# Point 5: --no-cache records, materializers, reasons per item, store identity
+# ---------------------------------------------------------------------------
+
+SIMPLE = """
+from zenrun import pipeline, step
+
+
+@step
+def load() -> int:
+    return 3
+
+
+@step
+def double(x: int) -> int:
+    return x * 2
+
+
+@pipeline
+def flow():
+    double(load())
+"""
+
+
+def test_a_run_without_cache_records_its_outputs_for_the_next(project):
+    project.write(zr_flow=SIMPLE)
+    first = project.run(enable_cache=False)
+    assert {s.cache_reason for s in first.steps.values()} == {"caching disabled"}
+    assert outcome(project.run()) == {"load": "cached", "double": "cached"}
+
+
+def test_no_cache_flag_records_outputs_through_the_cli(zenrunner):
+    zenrunner.makepyfile(pipeline_flow=SIMPLE)
+    assert zenrunner.run("--no-cache").ret == 0
+    result = zenrunner.run("-v")
+    assert result.ret == 0
+    result.fnmatch_lines(["*Using cached version of load.*", "*Using cached version of double.*"])
+
+
+PARAMETRIZED = """
+import zenrun
+from zenrun import pipeline, step
+
+
+@step
+def load(name: str) -> str:
+    return name.upper()
+
+
+@zenrun.mark.parametrize("name", ["iris", "wine"])
+@pipeline
+def hpo(name):
+    load(name)
+"""
+
+
+def test_miss_reason_compares_with_the_same_pipeline_item(zenrunner):
+    zenrunner.makepyfile(pipeline_hpo=PARAMETRIZED)
+    assert zenrunner.run().ret == 0
+    zenrunner.makepyfile(pipeline_hpo=PARAMETRIZED.replace("name.upper()", "name.title()"))
+    result = zenrunner.run("-v")
+    assert result.ret == 0
+    runs = read_store(zenrunner.store).get_runs()[-2:]
+    reasons = {run.item_id: run.steps["load"].cache_reason for run in runs}
+    assert reasons == {
+        "pipeline_hpo.py::hpo[iris]": "cache miss: source code changed (pipeline_hpo.load)",
+        "pipeline_hpo.py::hpo[wine]": "cache miss: source code changed (pipeline_hpo.load)",
+    }
+    result.no_fnmatch_line("*parameter name changed*")
+
+
+MATERIALIZER_CONFTEST = """
+import zenrun
+
+
+class Point:
+    def __init__(self, x):
+        self.x = x
+
+
+class PointMaterializer:
+    name, version = "point", "1"
+
+    def can_save(self, value):
+        return isinstance(value, Point)
+
+    def dumps(self, value):
+        return str(value.x).encode()
+
+    def loads(self, data):
+        return Point(int(data))
+
+
+@zenrun.hookimpl
+def zenrun_register_materializers(registry):
+    registry.register(PointMaterializer())
+"""
+
+
+def test_an_unrelated_materializer_keeps_keys_through_the_cli(zenrunner):
+    zenrunner.makepyfile(pipeline_flow=SIMPLE)
+    assert zenrunner.run().ret == 0
+    zenrunner.makeconftest(MATERIALIZER_CONFTEST)
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*Using cached version of load.*", "*Using cached version of double.*"])
+    result = zenrunner.run("-v")  # checked once, then the entry remembers it
+    result.fnmatch_lines(["*Using cached version of double.*"])
+
+
+class Upper:
+    """A materializer for str (it claims the outputs of ``shout``)."""
+
+    name, version = "upper", "1"
+
+    def can_save(self, value):
+        return isinstance(value, str)
+
+    def dumps(self, value):
+        return value.upper().encode()
+
+    def loads(self, data):
+        return data.decode()
+
+
+class Unrelated(Upper):
+    name = "unrelated"
+
+    def can_save(self, value):
+        return isinstance(value, complex)
+
+
+def test_materializer_choice_and_version_are_checked_on_a_hit(project):
+    from zenrun.config import api_config
+
+    project.write(zr_flow="""
+        from zenrun import pipeline, step
+
+
+        @step
+        def shout() -> str:
+            return "hey"
+
+
+        @step
+        def count() -> int:
+            return 3
+
+
+        @pipeline
+        def flow():
+            shout()
+            count()
+    """)
+    project.run()
+    registry = api_config().materializers
+    registry.register(Unrelated())
+    assert outcome(project.run()) == {"shout": "cached", "count": "cached"}
+    upper = Upper()
+    registry.register(upper)
+    run = project.run()
+    assert outcome(run) == {"shout": "completed", "count": "cached"}
+    assert run.steps["shout"].cache_reason == \
+        "cache miss: materializer of output output changed (json -> upper)"
+    assert run.steps["shout"].output.materializer == "upper"
+    assert outcome(project.run()) == {"shout": "cached", "count": "cached"}
+    upper.version = "2"
+    run = project.run()
+    assert outcome(run) == {"shout": "completed", "count": "cached"}
+    assert run.steps["shout"].cache_reason == \
+        "cache miss: materializer upper of output output changed version ('1' -> '2')"
+
+
+def test_switching_artifact_store_is_an_ordinary_miss(project, caplog):
+    project.write(zr_flow=SIMPLE)
+    project.run()
+    other = project.path / "other"
+    other.mkdir()
+    for path in project.store.glob("cache.db*"):  # an index shared by two stores (with its WAL)
+        shutil.copy(path, other / path.name)
+    project.use_store(other)
+    with caplog.at_level("WARNING", logger="zenrun"):
+        run = project.run()
+    assert outcome(run) == {"load": "completed", "double": "completed"}
+    assert run.steps["load"].cache_reason == "cache miss: the cached outputs are in another artifact store"
+    assert not [r for r in caplog.records if "missing or corrupt" in r.getMessage()]
+    assert outcome(project.run()) == {"load": "cached", "double": "cached"}

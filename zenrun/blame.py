@@ -1,0 +1,77 @@
+"""Who is at fault: a step, a plugin, or zenrun itself.
+
+A step's exception is the user's: its traceback is trimmed to user code.
+Anything else raised while a session runs (an artifact store, a
+materializer, an orchestrator, a reporter hook) is an internal error
+(exit 3) of the plugin whose code raised it, shown with that code's frames.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pluggy
+
+_ZENRUN_DIR = str(Path(__file__).parent)
+_PLUGGY_DIR = str(Path(pluggy.__file__).parent)
+
+
+def plugin_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` with every frame but pluggy's own."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_PLUGGY_DIR)]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def _plugin_modules(pm: Any) -> dict[str, str]:
+    """Module name -> plugin name, for every registered non-builtin plugin."""
+    modules: dict[str, str] = {}
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:  # blocked
+            continue
+        module = plugin.__name__ if isinstance(plugin, type(sys)) else type(plugin).__module__
+        if module.split(".")[0] == "zenrun":
+            continue
+        modules.setdefault(module, name)
+    return modules
+
+
+def plugin_of_module(pm: Any, module: str | None) -> str | None:
+    """The registered plugin that ``module`` belongs to (itself or a package sibling)."""
+    if not module:
+        return None
+    modules = _plugin_modules(pm)
+    packages = {m.rsplit(".", 1)[0]: n for m, n in modules.items() if "." in m}
+    return modules.get(module) or packages.get(module.rsplit(".", 1)[0]) or packages.get(module)
+
+
+def plugin_at_fault(pm: Any, tb: TracebackType | None) -> str | None:
+    """The registered plugin owning the innermost frame of ``tb`` that belongs to one.
+
+    A frame belongs to a plugin when its module is the plugin's module or a
+    sibling in the same package (``zenrun_dask.orchestrator`` for the plugin
+    ``zenrun_dask.plugin``).
+    """
+    modules = _plugin_modules(pm)
+    packages = {m.rsplit(".", 1)[0]: n for m, n in modules.items() if "." in m}
+    found = None
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        name = modules.get(module) or packages.get(module.rsplit(".", 1)[0]) or packages.get(module)
+        if name is not None:
+            found = name
+        tb = tb.tb_next
+    return found
+
+
+def describe_fault(pm: Any, exc: BaseException, what: str) -> str:
+    """``INTERNALERROR in plugin 'x' while <what>:`` and the plugin's frames."""
+    plugin = plugin_at_fault(pm, exc.__traceback__)
+    who = f"plugin {plugin!r}" if plugin else "zenrun"
+    return f"INTERNALERROR in {who} while {what}:\n{plugin_traceback(exc)}"
