@@ -129,10 +129,12 @@ class PipelineExecution:
         run = self.run
         run.started = time.time()
         logger.info("Creating run for pipeline: %s", run.pipeline_name)
-        state = "disabled" if self.composed.enable_cache is False else "enabled"
-        logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # One cache decision per run: the override replaces the pipeline's setting.
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
+        else:
+            state = "disabled" if self.composed.enable_cache is False else "enabled"
+            logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
         # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
         logger.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
@@ -283,7 +285,8 @@ class PipelineExecution:
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
         elif not enabled:
             step_run.cache_reason = "caching disabled"
-        logger.debug("Step %s: %s", step_id, step_run.cache_reason)
+        if self.run.enable_cache or step_run.cache_reason != "caching disabled":
+            logger.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -296,7 +299,8 @@ class PipelineExecution:
         # Each step gets literals of its own: mutating one cannot reach another step or run.
         literals = {name: private_copy(value) for name, value in literals.items()}
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired, step_run=step_run, hooks=self.step_call_hooks)
+                        literals, wired, step_run=step_run, hooks=self.step_call_hooks,
+                        capture=self.config.stash.get("capture"))
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -360,7 +364,7 @@ class PipelineExecution:
                 self._ranks.setdefault(materializer.name, (materializer, ordered[:index]))
         return self._ranks
 
-    def cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
+    def _cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
         """What the cache records for ``outputs``: refs, materializer versions, store id."""
         ranks = self._materializer_ranks()
         entry = {}
@@ -442,6 +446,7 @@ class PipelineExecution:
         step_run = self.run.steps[task.step_id]
         step_run.started = result.started
         step_run.metadata = result.metadata
+        step_run.captured = result.captured
         if result.ok:
             step_run.status = COMPLETED
             step_run.outputs = result.outputs
@@ -449,7 +454,7 @@ class PipelineExecution:
                 if self._consumers[task.step_id]:
                     self.values[(task.step_id, name)] = value
             if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
-                self.cache.put(step_run.cache_key, self.cache_entry(result.outputs))
+                self.cache.put(step_run.cache_key, self._cache_entry(result.outputs))
         else:
             step_run.status = FAILED
             step_run.error = result.error

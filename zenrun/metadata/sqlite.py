@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
@@ -106,11 +106,6 @@ def is_damage(exc: BaseException) -> bool:
         return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
     return isinstance(exc, sqlite3.DatabaseError) and (
         "malformed" in str(exc) or "not a database" in str(exc))
-
-
-def _cannot_write(exc: BaseException) -> bool:
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
 
 
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
@@ -652,12 +647,3 @@ def zenrun_make_metadata_store(config: Any) -> SqliteMetadataStore:
     store = SqliteMetadataStore(config.store_path / "metadata.db")
     config.add_cleanup(store.close)
     return store
-
-
-def iter_rows(runs: Iterable[PipelineRun]) -> Iterable[list[Any]]:
-    """Rows of the runs table shown by ``--runs`` and the terminal summary."""
-    for run in runs:
-        steps = run.steps.values()
-        cached = sum(1 for s in steps if s.status == "cached")
-        yield [run.pipeline_name, run.name, run.status, len(steps), cached,
-               f"{run.duration:.2f}s" if run.duration is not None else "-"]
