@@ -469,3 +469,28 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
     finally:
         run.kill()
         run.wait(10)
+
+
+def test_a_run_whose_process_died_is_shown_failed(server, browser, project):
+    project.makepyfile(pipeline_hang=LIVE.replace('"go"', '"never"').replace("def live", "def hang"))
+    before = {r[0] for r in _runs(project)}
+    run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_hang.py"], cwd=project.path,
+                           env=project.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # wait until `waits` is recorded running, then kill the run's process
+            with sqlite3.connect(project.store / "metadata.db") as db:
+                row = db.execute("SELECT r.name FROM steps s JOIN runs r ON r.id = s.run_id "
+                                 "WHERE s.step_id='waits' AND s.status='running' AND r.pipeline='hang'"
+                                 ).fetchone()
+            db.close()
+            if row and row[0] not in before:
+                break
+            assert time.monotonic() < deadline and run.poll() is None, "the run did not start"
+            time.sleep(0.05)
+    finally:
+        run.kill()
+        run.wait(10)
+    _open(browser, f"{server}?run={row[0]}")
+    assert _classes(browser)["step:waits"] == "step failed"
+    assert f"{row[0]}: failed" in _js(browser, "return document.getElementById('run-summary').innerText;")

@@ -411,21 +411,18 @@ def step_details(run: Any, step_id: str, slow_after: float = 5.0) -> dict[str, A
         "inputs": {name: [f"{s}.{o}" for s, o, _ in sources] for name, sources in step.inputs.items()},
         "outputs": {name: ref.type_name for name, ref in step.outputs.items()},
     }
-    for name in ("metadata", "metrics"):  # recorded by zenrun.log_metadata when available
-        value = getattr(step, name, None)
-        if value:
-            info[name] = value
+    if getattr(step, "metadata", None):  # zenrun.log_metadata(...)
+        info["metadata"] = step.metadata
     return info
 
 
 def step_text_sections(step: Any) -> list[tuple[str, str]]:
     """Long text of a step shown under the details: captured output, then the traceback."""
     sections = []
-    for attribute, title in (("stdout", "captured stdout"), ("stderr", "captured stderr"),
-                             ("captured", "captured output"), ("log", "captured log")):
-        text = getattr(step, attribute, None) if step is not None else None
-        if text:
-            sections.append((title, str(text)))
+    captured = getattr(step, "captured", None) or {}
+    for stream in ("stdout", "stderr", "log"):
+        if captured.get(stream):
+            sections.append((f"captured {stream}", captured[stream]))
     if step is not None and step.error:
         sections.append(("traceback", step.error))
     return sections
@@ -441,10 +438,11 @@ def run_record(run: Any) -> dict[str, Any]:
                   "inputs": {name: [{"step": s, "output": o, "digest": ref.digest if ref else None}
                                     for s, o, ref in sources] for name, sources in step.inputs.items()},
                   "outputs": {name: ref.as_dict() for name, ref in step.outputs.items()}}
-        for name in ("metadata", "metrics"):
+        for name in ("metadata", "captured"):
             if getattr(step, name, None):
                 record[name] = getattr(step, name)
         steps[step_id] = record
     return {"name": run.name, "pipeline": run.pipeline_name, "item_id": run.item_id,
             "status": run.status, "started": run.started, "finished": run.finished,
-            "duration": run.duration, "graph": run.graph, "steps": steps}
+            "duration": run.duration, "params": getattr(run, "params", None),
+            "graph": run.graph, "steps": steps}
