@@ -83,6 +83,19 @@ FAN = """
         total(zenrun.gather(prefix="work_"))
 """
 
+ARRAYS = """
+    import numpy as np
+    from zenrun import Output, pipeline, step
+
+    @step
+    def make() -> Output(matrix=np.ndarray, numbers=list):
+        return np.arange(200_000, dtype=np.float64).reshape(2000, 100), list(range(300_000))
+
+    @pipeline
+    def arrays():
+        make()
+"""
+
 LIVE = """
     import time
     from pathlib import Path
@@ -123,7 +136,8 @@ def _run(project, pipeline, status=None):
 def project(tmp_path_factory):
     """lineage (failed, then completed), fan (completed, then work_7 failed), hpo and digits."""
     project = ZenrunProject(tmp_path_factory.mktemp("viewer"))
-    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN)
+    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS)
+    assert project.run("pipeline_arrays.py", "-q").ret == 0
     assert project.run("pipeline_lineage.py", "-q").ret == 1
     project.makepyfile(pipeline_lineage=LINEAGE.replace(
         'raise ValueError("exploded on purpose")', "return 7"))
@@ -264,7 +278,11 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert nodes["artifact:train:output"]["data"]["type"] == "builtins.dict"
     assert ("step:load", "artifact:load:labels") in edges
     assert ("artifact:load:labels", "step:train") in edges
-    assert ("step:train", "step:report") in edges  # report never ran: drawn from the graph
+    # report never ran: its inputs are drawn from the recorded graph, as order edges.
+    assert ("artifact:train:output", "step:report") in edges
+    assert ("step:explode", "step:report") in edges  # explode has no output
+    order = {e["data"]["id"] for e in lineage if e.get("classes") == "order"}
+    assert order == {"artifact:train:output->step:report", "step:explode->step:report"}
 
     # 40 steps work_0 … work_39 are one group node with per-state counts.
     group = next(e for e in fan if e["data"]["id"] == "group:work")
@@ -295,6 +313,28 @@ def test_store_pages_runs_newest_first_and_searches(project):
     assert [r["name"] for r in newest] == runs[::-1][:2]
     assert older[0]["name"] == runs[-2]
     assert len(iris) == 1 and iris[0].startswith("hpo[iris]  ✓ completed  20")
+
+
+def test_previews_read_only_what_they_show(project):
+    script = """
+        from zenrun import get_pipeline
+        from zenrun.config import api_config
+        from zenrun_dash import preview
+        preview.MAX_LOAD_BYTES = 100_000  # both artifacts are bigger
+        step = get_pipeline("arrays").last_run.steps["make"]
+        previewer = preview.Previewer(api_config())
+        print(previewer.preview(step.outputs["matrix"]))
+        print("---")
+        print(previewer.preview(step.outputs["numbers"]))
+        print("---")
+        print(previewer.location(step.outputs["matrix"]))
+        previewer.close()
+    """
+    matrix, numbers, location = project.runpython(script).stdout.split("---\n")
+    # Memory mapped: the head is read, not the 1.6 MB.
+    assert matrix.startswith("shape=(2000, 100) dtype=float64, first 5 of 2000 rows\nmemmap([[")
+    assert numbers.startswith("<not loaded: ") and "preview limit" in numbers
+    assert Path(location.strip()).is_file()
 
 
 # -- safety ---------------------------------------------------------------------

@@ -262,6 +262,8 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
             for element in elements:
                 if element["data"]["id"] in positions:
                     element["position"] = positions[element["data"]["id"]]
+                elif "source" in element["data"]:
+                    element["classes"] += " taxi"
             layout = {"name": "preset", "fit": True, "padding": 24, "zenrunFocus": focus,
                       "zenrunNonce": token}
         state = {"run": run_name, "status": run.status, "token": token, "expanded": expanded,

@@ -310,8 +310,12 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
                 edge(artifact_node_id(visible[producer], output), target)
     for step_id, ups in model.order.items():
         for up in ups:
-            if up in visible:
-                edge(node_id(visible[up]), node_id(visible[step_id]), "order")
+            if up not in visible:
+                continue
+            # From the upstream's outputs when it has some: what the step will consume.
+            outputs = [] if hide_artifacts else model.outputs.get(up, [])
+            for source in [artifact_node_id(visible[up], o) for o in outputs] or [node_id(visible[up])]:
+                edge(source, node_id(visible[step_id]), "order")
     return list(nodes.values()) + list(edges.values())
 
 
@@ -367,6 +371,9 @@ def stylesheet() -> list[dict[str, Any]]:
                                        "width": 1.5, "line-color": "#9e9e9e",
                                        "target-arrow-color": "#9e9e9e", "arrow-scale": 0.8}},
         {"selector": "edge.order", "style": {"line-style": "dashed"}},
+        # Big (server-laid-out) graphs: right-angled edges turning between columns, never across nodes.
+        {"selector": "edge.taxi", "style": {"curve-style": "taxi", "taxi-direction": "rightward",
+                                            "taxi-turn": "50%", "taxi-turn-min-distance": "8px"}},
         {"selector": ".faded", "style": {"opacity": 0.18}},
         {"selector": ".dimmed", "style": {"opacity": 0.12}},
         {"selector": "edge.lineage", "style": {"line-color": "#000000", "target-arrow-color": "#000000",
