@@ -86,6 +86,8 @@ class TerminalReporter:
         self.verbosity = config.getoption("verbose") - config.getoption("quiet")
         self.started = time.perf_counter()
         self.current_module: str | None = None
+        self._items_in_flight = 0  # > 1 when -n runs items together
+        self._runs_in_flight = 0
         self.done = 0
         self.total = 0
         self.reports: list[Any] = []
@@ -168,7 +170,12 @@ class TerminalReporter:
 
     @hookimpl
     def zenrun_item_start(self, item: Any) -> None:
-        module = item.nodeid.split("::")[0]
+        self._items_in_flight += 1
+        if self._items_in_flight == 1:  # items reported out of order name their module then
+            self._module_header(item.nodeid)
+
+    def _module_header(self, nodeid: str) -> None:
+        module = nodeid.split("::")[0]
         if self.verbosity <= 0 and module != self.current_module:
             self._end_progress_line()
             self.current_module = module
@@ -177,7 +184,14 @@ class TerminalReporter:
 
     @hookimpl
     def zenrun_pipeline_run_start(self, run: Any) -> None:
-        self._steps_total, self._steps_done = len(run.graph), 0
+        if self._runs_in_flight == 0:
+            self._steps_total = self._steps_done = 0
+        self._runs_in_flight += 1
+        self._steps_total += len(run.graph)  # of every run in flight (-n)
+
+    @hookimpl
+    def zenrun_pipeline_run_finish(self, run: Any) -> None:
+        self._runs_in_flight = max(0, self._runs_in_flight - 1)
 
     @hookimpl
     def zenrun_step_finish(self, step_run: Any) -> None:
@@ -188,6 +202,8 @@ class TerminalReporter:
 
     @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
+        self._items_in_flight = max(0, self._items_in_flight - 1)
+        self._module_header(report.nodeid)
         self.reports.append(report)
         self.done += 1
         if self.verbosity > 0:
