@@ -82,6 +82,10 @@ class ProcessExecutor:
                                     bootstrap=Bootstrap.from_driver(self.rootdir))
         return self._pool
 
+    def warm(self) -> None:
+        """Start booting the workers' forkserver while the driver composes the items."""
+        self.pool.warm()
+
     def free_slots(self) -> int:
         return self.pool.free
 
@@ -217,6 +221,9 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
     orchestrator = ParallelOrchestrator(config.getoption("numprocesses", None) or 2, config,
                                         config.getoption("dist", "processes"))
     config.add_cleanup(orchestrator.close)
+    warm = getattr(orchestrator.executor, "warm", None)
+    if warm is not None:  # made after collection: the project's modules are known
+        warm()
     return orchestrator
 
 
