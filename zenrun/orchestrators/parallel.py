@@ -50,11 +50,14 @@ def unsendable_invocation(composed: Any) -> str | None:
     literal input), or None; checked before the run starts."""
     from zenrun.compose import OutputHandle
 
+    checked: set[int] = set()  # a step called 1,000 times is pickled once
     for step_id, invocation in composed.invocations.items():
         literals = {n: v for n, v in invocation.inputs.items()
                     if not isinstance(v, OutputHandle) and not (
                         isinstance(v, list) and v and isinstance(v[0], OutputHandle))}
-        reason = unsendable(step_id, invocation.step, invocation.config, literals)
+        step = None if id(invocation.step) in checked else invocation.step
+        checked.add(id(invocation.step))
+        reason = unsendable(step_id, step, invocation.config, literals)
         if reason is not None:
             return f"pipeline {composed.name}: {reason}"
     return None
@@ -81,10 +84,6 @@ class ProcessExecutor:
             self._pool = WorkerPool(self.size, (self.artifact_store, self.materializers),
                                     bootstrap=Bootstrap.from_driver(self.rootdir))
         return self._pool
-
-    def warm(self) -> None:
-        """Start booting the workers' forkserver while the driver composes the items."""
-        self.pool.warm()
 
     def free_slots(self) -> int:
         return self.pool.free
@@ -221,9 +220,6 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
     orchestrator = ParallelOrchestrator(config.getoption("numprocesses", None) or 2, config,
                                         config.getoption("dist", "processes"))
     config.add_cleanup(orchestrator.close)
-    warm = getattr(orchestrator.executor, "warm", None)
-    if warm is not None:  # made after collection: the project's modules are known
-        warm()
     return orchestrator
 
 

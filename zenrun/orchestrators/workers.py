@@ -34,8 +34,6 @@ from typing import Any, Callable, Hashable
 
 import cloudpickle
 
-#: Seconds running steps get to finish after Ctrl-C before their workers are terminated.
-INTERRUPT_GRACE = 1.0
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
 
@@ -251,15 +249,6 @@ class WorkerPool:
     def running(self) -> dict[Hashable, int]:
         """The keys of running tasks and the pids running them."""
         return {key: worker.process.pid for key, worker in self._busy.items()}
-
-    def warm(self) -> None:
-        """Begin starting the forkserver now (it imports zenrun and the project's libraries),
-        so that the first workers are quick to fork; returns at once."""
-        self._prepare()
-        if self._context.get_start_method() == "forkserver":
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
 
     def _prepare(self) -> None:
         if self._bootstrap is None:
