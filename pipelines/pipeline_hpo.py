@@ -70,7 +70,7 @@ def evaluate(model: ClassifierMixin, X_test: np.ndarray, y_test: np.ndarray) -> 
 def compare(results: list) -> dict:
     """The best grid entry: highest accuracy, then fewest trees."""
     best = max(results, key=lambda r: (r["accuracy"], -r["n_estimators"]))
-    zenrun.log_metadata(best_n_estimators=best["n_estimators"], best_max_depth=best["max_depth"])
+    zenrun.log_metadata(n_estimators=best["n_estimators"], max_depth=best["max_depth"])
     return {"n_estimators": best["n_estimators"], "max_depth": best["max_depth"]}
 
 

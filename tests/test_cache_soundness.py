@@ -104,8 +104,13 @@ FILES = {
         FACTOR = 3
         WEIGHTS = np.array([1.0, 2.0, 3.0])
     """,
+    "zr_local/impl": """
+        def compute(x):
+            return x + 1000
+    """,
     "zr_ops": """
         import functools
+        import types
 
 
         def _scale(x):
@@ -171,6 +176,17 @@ FILES = {
         @functools.lru_cache
         def memo(x):
             return cbase(x)
+
+
+        def lit(x):
+            return x * 4
+
+
+        def held(x):
+            return x * 13
+
+
+        HOLDER = types.SimpleNamespace(fn=held)  # an object of a library class
     """,
     "zr_flow": """
         import zr_utils.features
@@ -246,6 +262,23 @@ FILES = {
             return zr_ops.memo(x)
 
 
+        @step
+        def apply_fn(x: int, fn) -> int:
+            return fn(x)
+
+
+        @step
+        def localimp(x: int) -> int:
+            from zr_local.impl import compute  # imported only when the step runs
+
+            return compute(x)
+
+
+        @step
+        def holderfn(x: int) -> int:
+            return zr_ops.HOLDER.fn(x)
+
+
         @step(name="named")
         def named_step(x: int) -> int:
             return x
@@ -272,13 +305,16 @@ FILES = {
             classfn(x)
             methfn(x)
             memofn(x)
+            apply_fn(x, fn=zr_ops.lit)
+            localimp(x)
+            holderfn(x)
             named_step(x, id="named_inv")
             configured(x, n=1, config=Cfg(gamma=0.5))
             SCALER(x)
     """,
 }
 STEPS = ["source", "step_src", "dotted", "subconst", "npconst", "dictfn", "wrappedfn", "statfn",
-         "classfn", "methfn", "memofn", "named_inv", "configured", "scaled"]
+         "classfn", "methfn", "memofn", "apply_fn", "localimp", "holderfn", "named_inv", "configured", "scaled"]
 DOWNSTREAM = {sid: "input x changed" for sid in STEPS if sid != "source"}
 
 # (file, old, new) -> the steps that must miss, with a fragment of their reason
@@ -299,6 +335,11 @@ MUTATIONS = {
     "classmethod": ("zr_ops", "x - 2\n", "x - 20\n", {"classfn": "source code changed (zr_ops.cinner)"}),
     "method": ("zr_ops", "x - 3\n", "x - 30\n", {"methfn": "source code changed (zr_ops.minner)"}),
     "library_wrapper": ("zr_ops", "x * 7", "x * 8", {"memofn": "source code changed (zr_ops.cbase)"}),
+    "literal_function": ("zr_ops", "x * 4", "x * 9", {"apply_fn": "parameter fn changed"}),
+    "import_in_step_body": ("zr_local/impl", "x + 1000", "x + 2000",
+                            {"localimp": "source code changed (zr_local.impl.compute)"}),
+    "function_held_by_an_object": ("zr_ops", "x * 13", "x * 14",
+                                   {"holderfn": "source code changed (zr_ops.held)"}),
     "closure_value": ("zr_flow", "make_scaler(2)", "make_scaler(3)",
                       {"scaled": "source code changed (zr_flow.make_scaler.<locals>.scaled.<closure k>)"}),
     "step_name": ("zr_flow", '@step(name="named")', '@step(name="renamed")',
@@ -432,10 +473,16 @@ def test_a_global_without_content_form_makes_the_step_uncacheable(project):
             return 2
 
 
+        @step
+        def given(lock) -> int:
+            return 3
+
+
         @pipeline
         def flow():
             guarded()
             free()
+            given(threading.Lock())
     """)
     for _ in range(2):
         run = project.run()
@@ -445,6 +492,8 @@ def test_a_global_without_content_form_makes_the_step_uncacheable(project):
         assert "lock" in reason
         assert run.steps["guarded"].cache_key is None
     assert outcome(run)["free"] == "cached"
+    assert outcome(run)["given"] == "completed"
+    assert "not cacheable in this run: parameter lock (_thread.lock)" in run.steps["given"].cache_reason
 
 
 def test_library_code_and_loggers_do_not_block_caching(project):

@@ -152,3 +152,371 @@ def test_old_store_is_migrated(zenrunner):
     assert {"metadata", "captured"} <= columns
     assert json.loads(sqlite3.connect(db_path).execute(
         "SELECT params FROM runs WHERE pipeline='grid'").fetchone()[0]) == {"depth": 2}
+
+
+# ---------------------------------------------------------------------------
+# 2. the results table
+# ---------------------------------------------------------------------------
+
+def test_results_table_one_row_per_item_sorted_with_best_marked(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    result = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "accuracy")
+    assert result.ret == 0
+    result.fnmatch_lines([
+        "=*results*=",
+        "grid * depth*train_loss*accuracy*n_params*duration*cached",
+        "* grid[[]4[]] * 4 * 0.25 * 0.4 * 3 * 0/2",
+        "  grid[[]3[]] * 3 * 0.3333 * 0.3 * 3 * 0/2",
+        "  grid[[]2[]] * 2 * 0.5 * 0.2 * 3 * 0/2",
+        "=* 3 passed*",
+    ])
+    lowest = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "train_loss:min")
+    lowest.fnmatch_lines(["* grid[[]4[]] *2/2", "  grid[[]3[]] *", "  grid[[]2[]] *"])
+    narrow = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "accuracy",
+                           env={"COLUMNS": "40"})
+    narrow.fnmatch_lines(["grid * accuracy*", "*columns not shown: depth, train_loss, n_params*"])
+    assert max(len(line) for line in narrow.outlines if "grid[" in line) <= 40
+    bad = zenrunner.run("--sort-by", "accuracy:best")
+    assert bad.ret == 4
+    assert "--sort-by 'accuracy:best'" in bad.stderr
+
+
+def test_quiet_levels(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    quiet = zenrunner.run("-q")
+    quieter = zenrunner.run("-qq")
+    assert quiet.ret == quieter.ret == 0
+    quiet.fnmatch_lines(["=*results*="])
+    quieter.no_fnmatch_line("*results*")
+    assert len(quieter.outlines) < len(quiet.outlines)
+    quieter.assert_outcomes(passed=4)
+
+
+# ---------------------------------------------------------------------------
+# 3. --runs and --show
+# ---------------------------------------------------------------------------
+
+def test_runs_newest_first_limited_and_filtered(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    assert zenrunner.run().ret == 0
+    assert zenrunner.run("-k", "grid and 4").ret == 0
+    everything = zenrunner.run("--runs")
+    everything.fnmatch_lines([
+        "started*item*status*steps*cached*duration*metrics",
+        "*grid[[]4[]]*completed*2*2*accuracy=0.4*",
+        "*scalars*completed*2*0*",
+        "*grid[[]3[]]*", "*grid[[]4[]]*completed*2*0*", "*grid[[]2[]]*",
+    ])
+    last = zenrunner.run("--runs", "--last", "2")
+    assert sum("completed" in line for line in last.outlines) == 2
+    last.fnmatch_lines(["*grid[[]4[]]*", "*scalars*", "(newest 2 runs*"])
+    filtered = zenrunner.run("--runs", "-k", "not scalars and not 3", "-v")
+    rows = [line for line in filtered.outlines if "completed" in line]
+    assert [r.split()[2] for r in rows] == ["grid[4]", "grid[4]", "grid[2]"]
+    assert all("grid-" in r for r in rows)  # -v: run names
+    none = zenrunner.run("--runs", "-k", "nothing_like_this")
+    assert none.ret == 0
+    none.fnmatch_lines(["no runs matching -k 'nothing_like_this' recorded in *"])
+
+
+def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    assert zenrunner.run("pipeline_grid.py::grid").ret == 0
+    assert zenrunner.run("pipeline_grid.py::grid[2]").ret == 0
+    runs = _runs(zenrunner.store, "grid")
+    newest_2 = [r for r in runs if r.item_id.endswith("grid[2]")][-1]
+    for ref in ("grid[2]", "pipeline_grid.py::grid[2]", "latest", newest_2.name):
+        shown = zenrunner.run("--show", ref)
+        assert shown.ret == 0, (ref, shown.stderr)
+        shown.fnmatch_lines([
+            f"run {newest_2.name} of pipeline grid: completed in *",
+            "item: pipeline_grid.py::grid[[]2[]]", "params: depth=2",
+            "metrics: train_loss=0.5, accuracy=0.2, n_params=3",
+            "*_ train _*", "status: cached in *; cache hit", "metadata: train_loss=0.5",
+            "output output: builtins.float, * 0.2", f"    {zenrunner.store}*",
+            "*_ evaluate _*",
+        ])
+    first = runs[0]
+    prefix = zenrunner.run("--show", first.name[:-3])
+    assert prefix.ret == 0
+    prefix.fnmatch_lines([f"run {first.name} of pipeline grid*", "*cache miss: no earlier run*"])
+    ambiguous = zenrunner.run("--show", "grid-")
+    assert ambiguous.ret == 4
+    assert "matches several runs" in ambiguous.stderr
+    unknown = zenrunner.run("--show", "nope")
+    assert unknown.ret == 4
+    assert "no run, item or run-name prefix matches 'nope'" in unknown.stderr
+
+
+# ---------------------------------------------------------------------------
+# 4. the Python API
+# ---------------------------------------------------------------------------
+
+def test_python_api_items_metrics_table_and_uri(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    assert zenrunner.run().ret == 0
+    assert zenrunner.run("-k", "grid and 2").ret == 0
+    result = zenrunner.runpython("""
+        import os
+        import zenrun
+
+        pipeline = zenrun.get_pipeline("grid")
+        print("ITEMS", sorted(pipeline.items))
+        item = zenrun.get_item("grid[2]")
+        print("RUNS", len(item.runs), item.last_run.metrics)
+        step = item.last_run.steps["evaluate"]
+        print("META", step.metadata, step.output.value)
+        print("URI", os.path.isfile(step.output.uri))
+        table = zenrun.runs_table("grid")
+        print("TABLE", len(table), table[-1]["item"], table[-1]["params.depth"],
+              table[-1]["metrics.accuracy"])
+        frame = zenrun.runs_table(item="grid[4]").to_pandas()
+        print("FRAME", list(frame["metrics.accuracy"]), frame["steps"].tolist())
+        print("LAST", [r["item"] for r in zenrun.runs_table(last=2)])
+        try:
+            zenrun.get_item("grid[9]")
+        except KeyError as exc:
+            print("MISSING", exc)
+    """)
+    assert result.ret == 0, result.stderr
+    for line in [
+        "ITEMS ['grid[2]', 'grid[3]', 'grid[4]']",
+        "RUNS 2 {'train_loss': 0.5, 'accuracy': 0.2, 'n_params': 3}",
+        "META {'accuracy': 0.2, 'n_params': 3} 0.2",
+        "URI True",
+        "TABLE 4 grid[2] 2 0.2",
+        "FRAME [0.4] [2]",
+        "LAST ['scalars', 'grid[2]']",
+        "recorded items: grid[2], grid[4], grid[3], scalars",
+    ]:
+        assert line in result.stdout, result.stdout
+
+
+# ---------------------------------------------------------------------------
+# 5. progress and --durations
+# ---------------------------------------------------------------------------
+
+SLOW = """
+import time
+from pathlib import Path
+from zenrun import pipeline, step
+
+@step
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+@step
+def quick(x: float) -> float:
+    return x
+
+@pipeline
+def slow():
+    quick(nap(0.6))
+    quick(nap(0.05), id="quick_short")
+"""
+
+
+def test_slow_step_lines_without_a_terminal_and_durations(zenrunner):
+    zenrunner.makepyfile(pipeline_slow=SLOW)
+    result = zenrunner.run("--slow-after", "0.2", "--durations", "2")
+    assert result.ret == 0
+    result.fnmatch_lines([
+        "pipeline_slow.py ",
+        "    still running: slow step nap (0.*s)",
+        "pipeline_slow.py .*[[]100%]",
+        "=*slowest 2 durations*=",
+        "0.6*s completed pipeline_slow.py::slow::nap",
+        "0.0*s completed pipeline_slow.py::slow::nap_2",
+        "=* 1 passed*",
+    ])
+    assert result.stdout.count("still running") == 1  # every minute after: not again
+    everything = zenrunner.run("--no-cache", "--durations", "0", "--durations-min", "0.5")
+    everything.fnmatch_lines(["=*slowest durations*=", "0.6*s completed *::nap",
+                              "(3 durations < 0.5s hidden.  Use -vv to show these durations.)"])
+    everything.no_fnmatch_line("*still running*")  # below the default threshold
+
+
+# ---------------------------------------------------------------------------
+# 6. captured output
+# ---------------------------------------------------------------------------
+
+CAPTURE = """
+import logging
+import sys
+import zenrun
+from zenrun import pipeline, step
+
+log = logging.getLogger("user")
+
+@zenrun.fixture
+def data():
+    print("fixture says hello")
+    yield 3
+    print("fixture says bye")
+
+@step
+def left(n: int) -> int:
+    for i in range(3):
+        print(f"left line {i}")
+    print("left err", file=sys.stderr)
+    log.warning("left warning")
+    return n
+
+@step
+def right(n: int) -> int:
+    for i in range(3):
+        print(f"right line {i}")
+    return n
+
+@step
+def boom(a: int, b: int) -> int:
+    print("about to fail")
+    log.error("failing now")
+    raise ValueError("boom")
+
+@step
+def chatty() -> int:
+    sys.stdout.write("x" * 100_000 + "\\nlast words\\n")
+    return 1
+
+@pipeline
+def branches(data):
+    boom(left(data), right(data))
+
+@pipeline
+def loud():
+    chatty()
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "parallel"])
+def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
+    zenrunner.makepyfile(pipeline_capture=CAPTURE)
+    result = zenrunner.run(*args)
+    assert result.ret == 1
+    result.fnmatch_lines([
+        "pipeline_capture.py *F*",
+        "=*FAILURES*=",
+        "*ValueError: boom",
+        "-* Captured stdout (boom) -*", "about to fail",
+        "-* Captured log (boom) -*", "ERROR    user:pipeline_capture.py:* failing now",
+        "-* Captured stdout (setup) -*", "fixture says hello",
+        "-* Captured stdout (teardown) -*", "fixture says bye",
+    ])
+    assert "left line" not in result.stdout and "left err" not in result.stderr
+    steps = {r.pipeline_name: r for r in read_store(zenrunner.store).get_runs()}
+    captured = steps["branches"].steps
+    assert captured["left"].captured == {
+        "stdout": "left line 0\nleft line 1\nleft line 2\n", "stderr": "left err\n",
+        "log": captured["left"].captured["log"]}
+    assert captured["left"].captured["log"].endswith("left warning\n")
+    assert captured["right"].captured == {"stdout": "right line 0\nright line 1\nright line 2\n"}
+    chatty = steps["loud"].steps["chatty"].captured["stdout"]
+    assert chatty.startswith("[... ") and "characters truncated ...]" in chatty
+    assert chatty.endswith("x\nlast words\n") and len(chatty) < 70 * 1024
+    shown = zenrunner.run("--show", "branches")
+    shown.fnmatch_lines(["*_ left _*", "-* Captured stdout (left) -*", "left line 0",
+                         "-* Captured stderr (left) -*", "left err"])
+
+
+def test_capture_off_with_s_and_live_logs(zenrunner):
+    zenrunner.makepyfile(pipeline_capture=CAPTURE)
+    result = zenrunner.run("-s", "-k", "branches")
+    assert result.ret == 1
+    result.fnmatch_lines(["*fixture says hello*", "*left line 0*"])
+    result.fnmatch_lines(["left err"], stderr=True)
+    assert read_store(zenrunner.store).get_runs()[-1].steps["left"].captured == {}
+    live = zenrunner.run("--capture=no", "--log-cli-level", "WARNING", "-k", "branches", "--no-cache")
+    live.fnmatch_lines(["WARNING  user:pipeline_capture.py:* left warning"])
+    captured_live = zenrunner.run("--log-cli-level", "WARNING", "-k", "branches", "--no-cache")
+    captured_live.fnmatch_lines(["WARNING  user:pipeline_capture.py:* left warning"])
+    assert "left line 0" not in captured_live.stdout
+
+
+# ---------------------------------------------------------------------------
+# 7. a closed stdout, -v blocks
+# ---------------------------------------------------------------------------
+
+def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
+    """``zenrun -v | head -1``: the run finishes and is recorded completed."""
+    import subprocess
+    import sys
+
+    zenrunner.makepyfile(pipeline_wait="""
+        import time
+        from pathlib import Path
+        from zenrun import pipeline, step
+
+        @step
+        def wait_for_reader() -> int:
+            flag = Path(__file__).with_name("reader-gone")
+            for _ in range(600):  # the test closes the pipe, then creates the file
+                if flag.exists():
+                    return 1
+                time.sleep(0.05)
+            raise TimeoutError("the test never closed the pipe")
+
+        @step
+        def after(x: int, i: int) -> int:
+            print("captured, not written")
+            return x + i
+
+        @pipeline
+        def waiting():
+            ready = wait_for_reader()
+            for i in range(20):
+                after(ready, i)
+    """)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-v"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    try:
+        first = proc.stdout.readline()
+        assert b"zenrun session starts" in first
+        proc.stdout.close()  # as `head -1` does
+        (zenrunner.path / "reader-gone").touch()
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr.decode()
+    assert b"BrokenPipe" not in stderr and b"Traceback" not in stderr, stderr.decode()
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.status == "completed"
+    assert len(run.steps) == 21 and all(s.status == "completed" for s in run.steps.values())
+
+
+def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    result = zenrunner.run("-v", "--no-cache", "pipeline_grid.py::grid")
+    result.fnmatch_lines([
+        "pipeline_grid.py::grid[[]2[]]",
+        "    Creating run for pipeline: grid",
+        "    Runtime configuration overwriting the pipeline cache settings*",
+        "    Step train has started.",
+        "pipeline_grid.py::grid[[]2[]] PASSED*",
+        "pipeline_grid.py::grid[[]4[]]",
+        "    Creating run for pipeline: grid",
+    ])
+    assert "Cache enabled" not in result.stdout
+    assert "caching disabled" not in result.stdout  # said once per run, by the override
+    assert result.stdout.count("Runtime configuration overwriting") == 3
+
+
+def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
+    """Worker processes of a Dask cluster: log_metadata and output return with the result."""
+    pytest.importorskip("distributed")
+    zenrunner.makepyfile(pipeline_grid=GRID.replace(
+        "    zenrun.log_metadata(train_loss=1.0 / depth)\n",
+        "    zenrun.log_metadata(train_loss=1.0 / depth)\n    print('training depth', depth)\n"))
+    result = zenrunner.run("--orchestrator", "dask", "--dask-workers", "1",
+                           "pipeline_grid.py::grid[3]")
+    assert result.ret == 0, result.stdout + result.stderr
+    run = _runs(zenrunner.store, "grid")[-1]
+    assert run.orchestrator == "dask"
+    assert run.steps["train"].metadata == {"train_loss": pytest.approx(1 / 3)}
+    assert run.steps["train"].captured == {"stdout": "training depth 3\n"}
+    assert run.metrics["accuracy"] == pytest.approx(0.3)
+    assert "training depth" not in result.stdout

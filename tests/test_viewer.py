@@ -1,18 +1,30 @@
-"""The zenrun_dash viewer: lineage elements from a real store, and the app in a real browser."""
+"""The zenrun_dash viewer: lineage elements from a real store, and the app in a real browser.
+
+One generated store, one ``zenrun --view`` server and one headless Chromium
+are shared by the module (browser tests are slow); every test opens the page
+it needs by URL (``?run=NAME``).
+"""
 
 import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from zenrun.testing import ZenrunProject
+
 pytest.importorskip("dash")
 pytest.importorskip("dash_cytoscape")
+
+REPO = Path(__file__).resolve().parent.parent
 
 LINEAGE = """
     from zenrun import Output, pipeline, step
@@ -40,133 +52,38 @@ LINEAGE = """
         report(model, explode(features))
 """
 
+FAN = """
+    import os
+    import zenrun
+    from zenrun import pipeline, step
 
-def _recorded_run(zenrunner):
-    zenrunner.makepyfile(pipeline_lineage=LINEAGE)
-    assert zenrunner.run().ret == 1  # explode fails, report is skipped
-    script = """
-        import json
-        from zenrun import get_pipeline
-        from zenrun_dash.lineage import run_elements
-        print(json.dumps(run_elements(get_pipeline("lineage").last_run)))
-    """
-    return json.loads(zenrunner.runpython(script).outlines[-1])
+    FAIL = os.environ.get("FAN_FAIL")
 
+    @step
+    def source() -> int:
+        return 0
 
-def test_run_elements_draw_steps_artifacts_states_and_lineage(zenrunner):
-    elements = _recorded_run(zenrunner)
-    nodes = {e["data"]["id"]: e for e in elements if "source" not in e["data"]}
-    edges = {(e["data"]["source"], e["data"]["target"]) for e in elements if "source" in e["data"]}
-    assert nodes["step:load"]["classes"] == "step completed"
-    assert nodes["step:explode"]["classes"] == "step failed"
-    assert nodes["step:report"]["classes"] == "step skipped"
-    assert nodes["artifact:load:features"]["classes"] == "artifact"
-    assert nodes["artifact:train:output"]["data"]["type"] == "builtins.dict"
-    assert ("step:load", "artifact:load:labels") in edges
-    assert ("artifact:load:labels", "step:train") in edges
-    assert ("artifact:train:output", "step:report") not in edges  # report never ran
-    assert ("step:train", "step:report") in edges  # drawn from the recorded graph instead
+    @step
+    def work(x: int, i: int) -> int:
+        return x + i
 
+    @step
+    def boom(x: int, i: int) -> int:
+        raise ValueError(f"work {i} exploded")
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    @step
+    def total(values: list) -> int:
+        return sum(values)
 
-
-@pytest.fixture
-def viewer(zenrunner):
-    zenrunner.makepyfile(pipeline_lineage=LINEAGE)
-    zenrunner.run()
-    zenrunner.makepyfile(pipeline_lineage=LINEAGE.replace(
-        'raise ValueError("exploded on purpose")', "return 7"))
-    assert zenrunner.run().ret == 0  # second run: load and train cached
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
-                            cwd=zenrunner.path, env=zenrunner.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                assert response.status == 200
-                break
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "viewer did not start"
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
-def _chrome():
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not browser or not driver:
-        pytest.skip("chromium and chromedriver are not installed (.ci/run installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1200,900"):
-        options.add_argument(flag)
-    from selenium.webdriver.chrome.service import Service
-
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
-CY = """
-    const root = document.getElementById('lineage');
-    const holders = [root, ...root.querySelectorAll('*')];
-    const holder = holders.find(el => el._cyreg && el._cyreg.cy);
-    return holder ? holder._cyreg.cy : null;
+    @pipeline
+    def fan():
+        value = source()
+        for i in range(40):
+            (boom if FAIL and i == int(FAIL) else work)(value, i, id=f"work_{i}")
+        total(zenrun.gather(prefix="work_"))
 """
 
-
-def test_viewer_in_a_browser_colours_nodes_and_shows_details(viewer, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver = _chrome()
-    try:
-        driver.get(viewer)
-        wait = WebDriverWait(driver, 30)
-        wait.until(lambda d: "completed" in d.find_element(By.ID, "run-summary").text)
-        wait.until(lambda d: d.execute_script(f"const cy = (() => {{{CY}}})(); return cy && cy.nodes().length"))
-        classes = driver.execute_script(
-            f"const cy = (() => {{{CY}}})(); const out = {{}};"
-            "cy.nodes().forEach(n => out[n.id()] = n.classes().join(' ')); return out;")
-        assert classes["step:load"] == "step cached"
-        assert classes["step:explode"] == "step completed"
-        assert classes["artifact:train:output"] == "artifact"
-        colour = driver.execute_script(
-            f"const cy = (() => {{{CY}}})(); return cy.$id('step:load').style('background-color');")
-        assert colour == "rgb(44,160,44)"  # cached is green
-
-        driver.execute_script(f"const cy = (() => {{{CY}}})(); cy.$id('step:train').emit('tap');")
-        wait.until(lambda d: "cache key" in d.find_element(By.ID, "details").text)
-        assert '"state": "cached"' in driver.find_element(By.ID, "details").text
-
-        driver.execute_script(f"const cy = (() => {{{CY}}})(); cy.$id('artifact:load:features').emit('tap');")
-        wait.until(lambda d: "preview" in d.find_element(By.ID, "details").text)
-        details = driver.find_element(By.ID, "details").text
-        assert "builtins.list" in details and json.loads(details.split("preview:")[1]) == [1, 2, 3]
-
-        # The run picker lists both runs; picking the first shows the failure in red.
-        options = driver.execute_script(
-            "return Array.from(document.querySelectorAll('#run-picker')).length")
-        assert options == 1
-        driver.save_screenshot(str(tmp_path / "viewer.png"))
-        if os.environ.get("ZENRUN_SCREENSHOT"):  # to look at it: ZENRUN_SCREENSHOT=/tmp/v.png
-            shutil.copy(tmp_path / "viewer.png", os.environ["ZENRUN_SCREENSHOT"])
-    finally:
-        driver.quit()
-
-
-WAITING = """
+LIVE = """
     import time
     from pathlib import Path
     from zenrun import pipeline, step
@@ -188,47 +105,367 @@ WAITING = """
 """
 
 
-def test_viewer_refreshes_a_running_run(zenrunner):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+def _runs(project):
+    """(name, pipeline, status, item id) of every run, oldest first."""
+    db = sqlite3.connect(project.store / "metadata.db")
+    try:
+        return db.execute("SELECT name, pipeline, status, item_id FROM runs ORDER BY id").fetchall()
+    finally:
+        db.close()
 
-    zenrunner.makepyfile(pipeline_live=WAITING)
-    run = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path, env=zenrunner.env(),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+def _run(project, pipeline, status=None):
+    """The newest run of ``pipeline`` (with ``status``) in the module's store."""
+    return [name for name, p, s, _ in project.runs if p == pipeline and status in (None, s)][-1]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """lineage (failed, then completed), fan (completed, then work_7 failed), hpo and digits."""
+    project = ZenrunProject(tmp_path_factory.mktemp("viewer"))
+    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN)
+    assert project.run("pipeline_lineage.py", "-q").ret == 1
+    project.makepyfile(pipeline_lineage=LINEAGE.replace(
+        'raise ValueError("exploded on purpose")', "return 7"))
+    assert project.run("pipeline_lineage.py", "-q").ret == 0  # load and train cached
+    assert project.run("pipeline_fan.py", "-q").ret == 0
+    assert project.run("pipeline_fan.py", "-q", env={"FAN_FAIL": "7"}).ret == 1
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        pytest.importorskip("sklearn")
+        for name in ("pipeline_hpo.py", "pipeline_digits.py", "conftest.py"):
+            shutil.copy(REPO / ("pipelines" if name != "conftest.py" else "") / name, project.path / name)
+        assert project.run("pipeline_hpo.py", "pipeline_digits.py", "-q").ret == 0
+    project.runs = _runs(project)
+    return project
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            assert proc.poll() is None, "viewer exited"
+            assert time.monotonic() < deadline, "viewer did not start"
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def server(project, tmp_path_factory):
     port = _free_port()
-    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
-                            cwd=zenrunner.path, env=zenrunner.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    driver = _chrome()
+    log = tmp_path_factory.mktemp("viewer-log") / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+                                cwd=project.path, env=project.env(), stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "viewer did not start"
-                time.sleep(0.2)
-        wait = WebDriverWait(driver, 45)
-        # The run may not exist yet when the page loads: the picker then follows it.
-        driver.get(url)
+        _wait_for(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    # Request logs are off without -v: the output names the address, and no request.
+    text = log.read_text()
+    assert "zenrun viewer on" in text and "GET /" not in text and "POST /" not in text, text
 
-        def state(node):
-            return driver.execute_script(
-                f"const cy = (() => {{{CY}}})(); const n = cy && cy.$id('{node}');"
-                "return n && n.length ? n.classes().join(' ') : null;")
 
-        wait.until(lambda d: "running" in d.find_element(By.ID, "run-summary").text)
-        wait.until(lambda d: state("step:waits") == "step running")
-        assert state("step:first") == "step completed"
-        (zenrunner.path / "go").touch()
-        wait.until(lambda d: state("step:waits") == "step completed")
-        assert "completed" in driver.find_element(By.ID, "run-summary").text
-        assert run.wait(30) == 0
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    name = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not name or not driver_path:
+        pytest.skip("chromium and chromedriver are not installed (.ci/run installs them)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = name
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1300,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.downloads = tmp_path_factory.mktemp("downloads")
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                               {"behavior": "allow", "downloadPath": str(driver.downloads)})
+        yield driver
     finally:
         driver.quit()
-        view.terminate()
+
+
+def _wait(driver, predicate, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: predicate())
+
+
+def _js(driver, body, *args):
+    return driver.execute_script("const cy = window.cy; const viewer = window.zenrunViewer;" + body, *args)
+
+
+def _open(driver, url):
+    """Load ``url`` and wait until its graph is laid out."""
+    driver.get(url)
+    _wait(driver, lambda: _js(driver, "return !!(cy && viewer && viewer.laidOut && cy.nodes().length);"))
+    return _js(driver, "return viewer.laidOut;")
+
+
+def _relaid(driver, before):
+    _wait(driver, lambda: _js(driver, "return viewer.laidOut;") not in (None, before))
+
+
+def _retype(field, text):
+    """Replace an input's text the way a user does (``clear()`` bypasses React's events)."""
+    from selenium.webdriver.common.keys import Keys
+
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.BACKSPACE)
+    if text:
+        field.send_keys(text)
+
+
+def _classes(driver):
+    return _js(driver, "const out = {}; cy.nodes().forEach(n => out[n.id()] = n.classes().join(' '));"
+                       "return out;")
+
+
+# -- the elements, without a browser ----------------------------------------------
+
+
+def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
+    script = """
+        import json
+        from zenrun import get_pipeline
+        from zenrun_dash.lineage import run_elements
+        from zenrun_dash.layout import layered_positions
+        lineage = run_elements(get_pipeline("lineage").runs[0])
+        fan = run_elements(get_pipeline("fan").last_run, expanded=[])
+        expanded = run_elements(get_pipeline("fan").last_run)
+        print(json.dumps([lineage, fan, layered_positions(expanded), expanded]))
+    """
+    lineage, fan, positions, expanded = json.loads(project.runpython(script).outlines[-1])
+    nodes = {e["data"]["id"]: e for e in lineage if "source" not in e["data"]}
+    edges = {(e["data"]["source"], e["data"]["target"]) for e in lineage if "source" in e["data"]}
+    assert nodes["step:load"]["classes"] == "step completed"
+    assert nodes["step:explode"]["classes"] == "step failed"
+    assert nodes["step:report"]["classes"] == "step skipped"
+    # Artifacts are named by output; single outputs ("output") by their producer too.
+    assert nodes["artifact:load:features"]["data"]["label"] == "features"
+    assert nodes["artifact:train:output"]["data"]["label"] == "train.output"
+    assert nodes["artifact:train:output"]["data"]["type"] == "builtins.dict"
+    assert ("step:load", "artifact:load:labels") in edges
+    assert ("artifact:load:labels", "step:train") in edges
+    assert ("step:train", "step:report") in edges  # report never ran: drawn from the graph
+
+    # 40 steps work_0 … work_39 are one group node with per-state counts.
+    group = next(e for e in fan if e["data"]["id"] == "group:work")
+    assert group["classes"] == "group failed"
+    assert "work ×40" in group["data"]["label"] and "1 failed, 39 cached" in group["data"]["label"]
+    assert group["data"]["failed"] == "work_7"
+    assert not any(e["data"]["id"].startswith("step:work_") for e in fan)
+    # Expanded, the server-side layered layout puts every edge left to right.
+    assert "step:work_7" in positions
+    backward = [e["data"]["id"] for e in expanded if "source" in e["data"]
+                and positions[e["data"]["source"]]["x"] >= positions[e["data"]["target"]]["x"]]
+    assert backward == []
+
+
+def test_store_pages_runs_newest_first_and_searches(project):
+    script = """
+        import json
+        from zenrun.config import api_config
+        from zenrun_dash.source import RunSource, option_label
+        source = RunSource(api_config())
+        newest = source.page(limit=2)
+        iris = source.page("iris")
+        older = source.page(offset=1, limit=1)
+        print(json.dumps([newest, [option_label(r) for r in iris], older]))
+    """
+    newest, iris, older = json.loads(project.runpython(script).outlines[-1])
+    runs = [name for name, _, _, _ in project.runs]
+    assert [r["name"] for r in newest] == runs[::-1][:2]
+    assert older[0]["name"] == runs[-2]
+    assert len(iris) == 1 and iris[0].startswith("hpo[iris]  ✓ completed  20")
+
+
+# -- safety ---------------------------------------------------------------------
+
+
+def test_host_header_other_than_the_served_address_is_refused(server):
+    port = server.rsplit(":", 1)[1].strip("/")
+
+    def status(host):
+        request = urllib.request.Request(server, headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert status(f"127.0.0.1:{port}") == 200
+    assert status(f"localhost:{port}") == 200
+    assert status(f"attacker.example:{port}") == 403  # DNS rebinding
+    assert status("127.0.0.1:1") == 403
+
+
+def test_view_port_out_of_range_is_a_usage_error(project):
+    result = project.run("--view", "--view-port", "70000")
+    assert result.ret == 4
+    assert "--view-port 70000 is out of range" in result.stderr + result.stdout
+
+
+# -- in the browser -------------------------------------------------------------------
+
+
+def test_layout_points_every_edge_forward_without_overlapping_labels(server, browser, project):
+    names = [_run(project, "lineage", "failed"), _run(project, "fan", "failed"),
+             *[name for name, pipeline, _, _ in project.runs if pipeline in ("hpo", "pipeline_digits")]]
+    for name in names:
+        _open(browser, f"{server}?run={name}")
+        edges, backward = _js(browser, """
+            const back = cy.edges().filter(e => e.source().position('x') >= e.target().position('x'));
+            return [cy.edges().length, back.map(e => e.id())];""")
+        assert edges > 3 and backward == [], name
+        overlaps = _js(browser, """
+            const boxes = cy.nodes().filter(n => !n.isParent()).map(n => [n.id(), n.boundingBox({includeLabels: true})]);
+            const hits = [];
+            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+              const [a, p] = boxes[i], [b, q] = boxes[j];
+              if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) hits.push(a + ' / ' + b);
+            }
+            return hits;""")
+        assert overlaps == [], name
+    browser.save_screenshot(str(Path(os.environ.get("ZENRUN_SCREENSHOTS", project.path)) / "hpo.png"))
+
+
+def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, browser, project):
+    laid = _open(browser, f"{server}?run={_run(project, 'fan', 'failed')}")
+    classes = _classes(browser)
+    assert classes["group:work"] == "group failed" and "step:work_7" not in classes
+    assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["group:work"]
+
+    _js(browser, "cy.$id('group:work').emit('tap');")  # expand: the failure is centred
+    _relaid(browser, laid)
+    laid = _js(browser, "return viewer.laidOut;")
+    assert _classes(browser)["step:work_7"].split() == ["step", "failed"]
+    assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:work_7"]
+    position = _js(browser, """const p = cy.$id('step:work_7').renderedPosition();
+                               return [p.x / cy.width(), p.y / cy.height()];""")
+    assert 0.45 < position[0] < 0.55 and 0.45 < position[1] < 0.55  # (a scrollbar may move it)
+    assert _js(browser, "return cy.$id('step:work_7').parent().id();") == "box:group:work"
+    assert _js(browser, "return cy.zoom();") >= 1  # big enough to see it
+
+    _js(browser, "cy.$id('box:group:work').emit('tap');")  # collapse again
+    _relaid(browser, laid)
+    assert "step:work_7" not in _classes(browser) and "group:work" in _classes(browser)
+
+
+def test_search_and_state_filter_highlight_and_centre(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{server}?run={_run(project, 'lineage', 'failed')}")
+    browser.find_element(By.ID, "search").send_keys("trai")
+    _wait(browser, lambda: browser.find_element(By.ID, "search-status").text == "2 matches")
+    matches = _js(browser, "return cy.nodes('.match').map(n => n.id()).sort();")
+    assert matches == ["artifact:train:output", "step:train"]
+    _retype(browser.find_element(By.ID, "search"), "x")
+    _wait(browser, lambda: _js(browser, "return cy.nodes('.match').map(n => n.id());") == ["step:explode"])
+    position = _js(browser, """const p = cy.$id('step:explode').renderedPosition();
+                               return [p.x / cy.width(), p.y / cy.height()];""")
+    assert 0.3 < position[0] < 0.7 and 0.3 < position[1] < 0.7  # centred on the match
+    _retype(browser.find_element(By.ID, "search"), "")
+    _wait(browser, lambda: not _js(browser, "return cy.nodes('.match').length;"))
+
+    failed = browser.find_element(By.CSS_SELECTOR, "#state-filter input[value='failed']")
+    failed.click()
+    _wait(browser, lambda: _js(browser, "return cy.$id('step:load').hasClass('dimmed');"))
+    assert not _js(browser, "return cy.$id('step:explode').hasClass('dimmed');")
+    assert _js(browser, "return cy.$id('step:report').hasClass('dimmed');")
+    failed.click()
+    _wait(browser, lambda: not _js(browser, "return cy.nodes('.dimmed').length;"))
+
+
+def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    completed = _run(project, "lineage", "completed")
+    _open(browser, f"{server}?run={completed}&step=train")
+    details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
+    _wait(browser, lambda: details().startswith("step train"))
+    assert '"state": "cached"' in details() and '"reason"' in details()
+    assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
+
+    _js(browser, "cy.$id('artifact:load:features').emit('tap');")
+    _wait(browser, lambda: "preview:" in details())
+    assert "builtins.list" in details() and "location" in details()
+    assert json.loads(details().split("preview:")[1]) == [1, 2, 3]
+    assert "node=artifact" in browser.current_url  # shareable
+
+    # Switch runs in the picker: the old node's details are gone; the failure is shown.
+    failed = _run(project, "lineage", "failed")
+    browser.find_element(By.ID, "run-picker").click()
+    _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search"))
+    browser.find_element(By.CSS_SELECTOR, "input.dash-dropdown-search").send_keys("lineage")
+    option = f".dash-dropdown-option input[value='{failed}']"
+    _wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")) == 2
+          and browser.find_elements(By.CSS_SELECTOR, option))  # searched on the server
+    browser.find_element(By.CSS_SELECTOR, option).find_element(By.XPATH, "./ancestor::label").click()
+    _wait(browser, lambda: failed in browser.find_element(By.ID, "run-summary").text)
+    _wait(browser, lambda: details().startswith("step explode"))
+    assert "exploded on purpose" in details()  # the traceback
+    assert f"run={failed}" in browser.current_url
+
+
+def test_export_png_svg_and_json(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    name = _run(project, "lineage", "completed")
+    _open(browser, f"{server}?run={name}")
+    for button, filename, check in (
+            ("export-png", f"{name}.png", lambda data: data.startswith(b"\x89PNG")),
+            ("export-svg", f"{name}.svg", lambda data: b"<svg" in data[:500]),
+            ("export-json", f"{name}.json", lambda data: json.loads(data)["steps"]["train"]["status"] == "cached")):
+        browser.find_element(By.ID, button).click()
+        path = browser.downloads / filename
+        _wait(browser, lambda: path.exists() and path.stat().st_size > 0)
+        assert check(path.read_bytes()), filename
+
+
+def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):
+    project.makepyfile(pipeline_live=LIVE)
+    before = {r[0] for r in project.runs}
+    run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_live.py"], cwd=project.path,
+                           env=project.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not ({r[0] for r in _runs(project)} - before):
+            assert time.monotonic() < deadline and run.poll() is None, "the live run did not start"
+            time.sleep(0.05)
+        name = ({r[0] for r in _runs(project)} - before).pop()
+        laid = _open(browser, f"{server}?run={name}")
+
+        def state(node):
+            return _js(browser, "const n = cy.$id(arguments[0]); return n.length ? n.classes().join(' ') : null;", node)
+
+        _wait(browser, lambda: state("step:waits") == "step running")
+        _js(browser, "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$id('step:first').select();")
+        (project.path / "go").touch()
+        _wait(browser, lambda: state("step:waits") == "step completed")
+        _wait(browser, lambda: state("artifact:waits:output") is not None)  # its output appears
+        assert _js(browser, "return [cy.zoom(), cy.pan()];") == [0.77, {"x": 123, "y": 45}]
+        assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:first"]
+        assert _js(browser, "return viewer.laidOut;") == laid  # no new layout
+        assert "completed" in _js(browser, "return document.getElementById('run-summary').innerText;")
+        assert run.wait(30) == 0
+    finally:
         run.kill()
-        view.wait(10)
         run.wait(10)

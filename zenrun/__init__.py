@@ -27,6 +27,7 @@ _EXPORTS = {
     "MaterializerRegistry": "zenrun.protocols",
     "MetadataStore": "zenrun.protocols",
     "Orchestrator": "zenrun.protocols",
+    "ProtocolError": "zenrun.protocols",
     "StepTask": "zenrun.remote",
     "TaskResult": "zenrun.remote",
     "execute_task": "zenrun.remote",
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,
-        MetadataStore, Orchestrator,
+        MetadataStore, Orchestrator, ProtocolError,
     )
     from zenrun.remote import (
         InputArtifactError, StepTask, TaskResult, execute_task, pack_task, run_packed_task,

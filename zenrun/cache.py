@@ -13,6 +13,7 @@ import ast
 import dis
 import functools
 import hashlib
+import importlib.util
 import inspect
 import itertools
 import json
@@ -208,7 +209,7 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
         local_modules: dict[str, list[str]] = {}
         current: list[str] | None = None
         pending: list[str] | None = None  # the value an import left on the stack
-        last_const: Any = None
+        consts: list[Any] = [None, None]  # the last two constants: an import's level, fromlist
         for ins in dis.get_instructions(co):
             op = ins.opname
             if op in ("LOAD_GLOBAL", "LOAD_NAME"):
@@ -224,7 +225,10 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
                 current.append(ins.argval)
             elif op == "IMPORT_NAME":
                 module = str(ins.argval)
-                pending = ["m", module] if last_const else ["m", module.split(".")[0]]
+                level, fromlist = consts
+                if isinstance(level, int) and level > 0:  # from .sub import x: resolved per function
+                    module = "." * level + module
+                pending = ["m", module] if fromlist or module.startswith(".") else ["m", module.split(".")[0]]
                 current = None
             elif op == "IMPORT_FROM" and pending is not None:
                 current = None
@@ -240,7 +244,7 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
                 if op == "POP_TOP":
                     pending = None
                 current = None
-            last_const = ins.argval if op == "LOAD_CONST" else None
+            consts = [consts[1], ins.argval] if op == "LOAD_CONST" else [None, None]
         for const in co.co_consts:
             if isinstance(const, types.CodeType):
                 scan(const)
@@ -325,7 +329,15 @@ class Fingerprinter:
         known = self._steps.get(id(fn))
         if known is not None:
             return known[1]
-        root = self._node(fn, _qualified(fn))
+        result = self._collect(self._node(fn, _qualified(fn)))
+        self._steps[id(fn)] = (fn, result)
+        return result
+
+    def value_fingerprint(self, value: Any, name: str) -> CodeFingerprint:
+        """The fingerprint of a value and all it references (a literal input that is a function)."""
+        return self._collect(self._node(value, name))
+
+    def _collect(self, root: Any) -> CodeFingerprint:
         reached: dict[Any, _Node] = {}
         stack = [root]
         while stack:
@@ -347,9 +359,7 @@ class Fingerprinter:
                 name = f"{node.name}#{suffix}"
             deps[name] = node.own_digest()
         digest = None if errors else sha256("\n".join(n.content for n in nodes))
-        result = CodeFingerprint(digest, deps, errors[0] if errors else None)
-        self._steps[id(fn)] = (fn, result)
-        return result
+        return CodeFingerprint(digest, deps, errors[0] if errors else None)
 
     # -- the graph ------------------------------------------------------------------
     def _node(self, obj: Any, name: str, names: frozenset[str] = frozenset()) -> Any:
@@ -376,6 +386,9 @@ class Fingerprinter:
             node.content = self._build(node, obj, name, names)
         except _Unfingerprintable as exc:
             node.content, node.error = f"unfingerprintable {name}", str(exc)
+        except Exception as exc:  # e.g. a global changed by a step running meanwhile: never guess
+            node.content = f"unfingerprintable {name}"
+            node.error = f"{name} could not be fingerprinted: {type(exc).__name__}: {exc}"
         finally:
             del self._building[id(obj)]
         return key
@@ -459,7 +472,12 @@ class Fingerprinter:
                     continue  # followed as a closure cell below
                 module_cells.add(root)
             else:
-                value = sys.modules.get(root, _MISSING)
+                if root.startswith("."):
+                    try:
+                        root = importlib.util.resolve_name(root, scope.get("__package__"))
+                    except (ImportError, ValueError):
+                        continue
+                value = _project_module(root)
                 where = root
             if value is _MISSING or root.startswith("__") and kind == "g":
                 continue  # a builtin, or a name that is not defined (an error at call time)
@@ -467,6 +485,8 @@ class Fingerprinter:
                 if not (inspect.ismodule(value) and _is_project_code(value)):
                     break
                 member = _getattr(value, attr)
+                if member is _MISSING and hasattr(value, "__path__"):  # a submodule not imported yet
+                    member = _project_module(f"{value.__name__}.{attr}")
                 if member is _MISSING:
                     break
                 value, where = member, f"{value.__name__}.{attr}"
@@ -530,17 +550,19 @@ class Fingerprinter:
             return f"value {label}:{prefix}:{sha256(canonical_json(value))}"
         except CanonicalJSONError:
             pass
+        used: list[Any] = []
         try:
-            if self._materializers is not None:
-                data = self._materializers.for_value(value).dumps(value)
+            materializer = self._materializers.for_value(value) if self._materializers else None
+            if materializer is None or getattr(materializer, "name", None) == "cloudpickle":
+                data = _pickle_recording(value, used)
             else:
-                import cloudpickle
-
-                data = cloudpickle.dumps(value)
+                data = materializer.dumps(value)
         except Exception as exc:
             raise _Unfingerprintable(
                 f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}") from None
-        return f"value {label}:{prefix}:{hashlib.sha256(data).hexdigest()}"
+        # Pickle refers to project functions and classes by name: follow their code.
+        code = [self._edge(node, "<uses>", obj, _qualified(obj)) for obj in used]
+        return f"value {label}:{prefix}:{code}:{hashlib.sha256(data).hexdigest()}"
 
     def _container(self, node: _Node, value: Any, name: str, label: str) -> str:
         if isinstance(value, dict):
@@ -555,11 +577,54 @@ class Fingerprinter:
         return f"value {label}:{edges}"
 
 
+def _pickle_recording(value: Any, used: list[Any]) -> bytes:
+    """cloudpickle bytes of ``value``; the project functions and classes inside go to ``used``."""
+    import io
+
+    import cloudpickle
+
+    seen: set[int] = set()
+
+    class Recorder(cloudpickle.CloudPickler):
+        def persistent_id(self, obj: Any) -> None:
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                if _is_project_code(obj):
+                    used.append(obj)
+            return None
+
+    buffer = io.BytesIO()
+    Recorder(buffer).dump(value)
+    return buffer.getvalue()
+
+
 def _key_label(key: Any) -> str:
     try:
         return canonical_json(key)
     except CanonicalJSONError:
         return repr(key)
+
+
+def _project_module(name: str) -> Any:
+    """Module ``name``; a project module a function imports in its body is imported now.
+
+    The step has not run yet in this process, so its own imports have not
+    happened; importing the project's module is what running it would do.
+    Library modules are never imported here (they are not followed anyway).
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    try:
+        top = importlib.util.find_spec(name.partition(".")[0])
+        if top is None or (top.origin is not None and _is_library_file(top.origin)):
+            return _MISSING
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or _is_library_file(spec.origin):
+            return _MISSING
+        return importlib.import_module(name)
+    except Exception:  # it would fail in the step too: nothing to follow
+        return _MISSING
 
 
 def _getattr(obj: Any, attr: str) -> Any:

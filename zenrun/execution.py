@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import logging
 import sys
 import threading
@@ -130,10 +129,12 @@ class PipelineExecution:
         run = self.run
         run.started = time.time()
         logger.info("Creating run for pipeline: %s", run.pipeline_name)
-        state = "disabled" if self.composed.enable_cache is False else "enabled"
-        logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # One cache decision per run: the override replaces the pipeline's setting.
         if self.run_override is False:
             logger.info(OVERRIDE_MESSAGE)
+        else:
+            state = "disabled" if self.composed.enable_cache is False else "enabled"
+            logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
@@ -230,9 +231,9 @@ class PipelineExecution:
                 digests[name] = [self.refs[(h.step_id, h.name)].digest for h in value]
         return digests
 
-    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The literal inputs, and their canonical form for the key."""
-        literals, canonical = {}, {}
+    def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+        """The literal inputs, their canonical form for the key, and why one has none."""
+        literals, canonical, error = {}, {}, None
         for name, value in invocation.inputs.items():
             if isinstance(value, OutputHandle) or (
                     isinstance(value, list) and value and isinstance(value[0], OutputHandle)):
@@ -240,10 +241,11 @@ class PipelineExecution:
             literals[name] = value
             try:
                 canonical[name] = canonical_json(value)
-            except CanonicalJSONError:
-                data = self.materializers.for_value(value).dumps(value)
-                canonical[name] = "sha256:" + hashlib.sha256(data).hexdigest()
-        return literals, canonical
+            except CanonicalJSONError:  # by content, functions by their code: as globals are
+                found = self.fingerprints.value_fingerprint(value, f"parameter {name}")
+                canonical[name] = f"fingerprint:{found.digest}"
+                error = error or found.error
+        return literals, canonical, error
 
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
@@ -262,25 +264,27 @@ class PipelineExecution:
         logger.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
-        literals, canonical_literals = self._literals(invocation)
+        literals, canonical_literals, uncacheable = self._literals(invocation)
         fingerprint = self.fingerprints.fingerprint(invocation.step.fn)
+        uncacheable = fingerprint.error or uncacheable
         parts = key_parts(invocation.step, invocation.config, canonical_literals,
                           self._input_digests(invocation), fingerprint=fingerprint,
                           config_data=invocation.config_data)
         step_run.cache_parts = parts
         # No key when some dependency has no content form: never cached, never recorded.
-        step_run.cache_key = key = cache_key(parts) if fingerprint.digest is not None else None
+        step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
         if enabled and key is not None and self._try_cache(step_run, key):
             return None
         if enabled and key is None:
-            step_run.cache_reason = f"cache miss: not cacheable in this run: {fingerprint.error}"
+            step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
         elif enabled and step_run.cache_reason is None:
             previous = self._previous_step(step_id)
             step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
         elif not enabled:
             step_run.cache_reason = "caching disabled"
-        logger.debug("Step %s: %s", step_id, step_run.cache_reason)
+        if self.run.enable_cache or step_run.cache_reason != "caching disabled":
+            logger.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -293,7 +297,8 @@ class PipelineExecution:
         # Each step gets literals of its own: mutating one cannot reach another step or run.
         literals = {name: private_copy(value) for name, value in literals.items()}
         task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired, step_run=step_run, hooks=self.step_call_hooks)
+                        literals, wired, step_run=step_run, hooks=self.step_call_hooks,
+                        capture=self.config.stash.get("capture"))
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -357,7 +362,7 @@ class PipelineExecution:
                 self._ranks.setdefault(materializer.name, (materializer, ordered[:index]))
         return self._ranks
 
-    def cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
+    def _cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
         """What the cache records for ``outputs``: refs, materializer versions, store id."""
         ranks = self._materializer_ranks()
         entry = {}
@@ -439,6 +444,7 @@ class PipelineExecution:
         step_run = self.run.steps[task.step_id]
         step_run.started = result.started
         step_run.metadata = result.metadata
+        step_run.captured = result.captured
         if result.ok:
             step_run.status = COMPLETED
             step_run.outputs = result.outputs
@@ -446,7 +452,7 @@ class PipelineExecution:
                 if self._consumers[task.step_id]:
                     self.values[(task.step_id, name)] = value
             if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
-                self.cache.put(step_run.cache_key, self.cache_entry(result.outputs))
+                self.cache.put(step_run.cache_key, self._cache_entry(result.outputs))
         else:
             step_run.status = FAILED
             step_run.error = result.error

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from zenrun.capture import capturing, section_title
 from zenrun.collect import Item, Session
 from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, UsageError, create_config, set_active_config
@@ -30,6 +31,7 @@ class ItemReport:
     run: PipelineRun | None = None
     longrepr: str = ""
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
+    sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
 
     @property
     def summary(self) -> str:
@@ -73,46 +75,11 @@ def zenrun_addoption(parser: Any) -> None:
     store.addoption("--store", default=None, metavar="PATH",
                     help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; "
                          "env ZENRUN_STORE)")
-    store.addoption("--runs", action="store_true", default=False,
-                    help="show a table of the recorded runs and exit")
-    store.addoption("--show", default=None, metavar="RUN",
-                    help="show the steps of run RUN ('latest' for the newest) and exit")
 
 
 @hookimpl(trylast=True)
 def zenrun_cmdline_main(config: Any) -> int:
-    if config.getoption("runs") or config.getoption("show"):
-        return show_store(config)
     return wrap_session(config, _main)
-
-
-def show_store(config: Any) -> int:
-    from tabulate import tabulate
-
-    from zenrun.metadata.sqlite import iter_rows
-
-    store = config.metadata_store
-    if config.getoption("runs"):
-        runs = store.get_runs()
-        if not runs:
-            print(f"no runs recorded in {config.store_path}")
-            return ExitCode.OK
-        print(tabulate(list(iter_rows(runs)),
-                       headers=["pipeline", "run", "status", "steps", "cached", "duration"]))
-        return ExitCode.OK
-    run = store.get_run(config.getoption("show"))
-    if run is None:
-        raise UsageError(f"no run named {config.getoption('show')!r} in {config.store_path}; "
-                         "see zenrun --runs")
-    print(f"run {run.name} of pipeline {run.pipeline_name}: {run.status}"
-          + (f" in {run.duration:.2f}s" if run.duration is not None else ""))
-    rows = [[s.id, s.name, s.status, f"{s.duration:.3f}s" if s.duration is not None else "-",
-             ", ".join(s.outputs) or "-", (s.cache_key or "")[:12]] for s in run.steps.values()]
-    print(tabulate(rows, headers=["step", "function", "status", "duration", "outputs", "cache key"]))
-    for s in run.steps.values():
-        if s.error:
-            print(f"\n--- step {s.id} failed ---\n{s.error}")
-    return ExitCode.OK
 
 
 def wrap_session(config: Any, doit: Any) -> int:
@@ -171,7 +138,7 @@ def _main(config: Any, session: Session) -> int:
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
-    for backend in ("artifact_store", "metadata_store", "cache"):  # a misfit plugin fails here
+    for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
     session.run_config_steps = _run_config_steps(config, session.items)
@@ -300,31 +267,33 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
         return report, None, xfail, started
     where = "setup"
+    capture = config.stash.get("capture")
     try:
-        if item.missing:
-            raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
-                                                      item.nodeid)
-        direct = _direct_argnames(item)
-        eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
-                             *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
-                 if n not in item.params]  # a parametrized name shadows the fixture
-        values = {}
-        for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
-                                   *(["request"] if "request" in direct else [])]):
-            value = setup.getfixturevalue(name, item)
-            if name in direct:
-                values[name] = value
-        run_config = config.stash.get("run_config")
+        with capturing(capture) as setup_capture:  # fixture output, as a step's
+            if item.missing:
+                raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
+                                                          item.nodeid)
+            direct = _direct_argnames(item)
+            eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
+                                 *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
+                     if n not in item.params]  # a parametrized name shadows the fixture
+            values = {}
+            for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
+                                       *(["request"] if "request" in direct else [])]):
+                value = setup.getfixturevalue(name, item)
+                if name in direct:
+                    values[name] = value
+            run_config = config.stash.get("run_config")
 
-        def fixture_lookup(name: str) -> Any:
-            if session.fixturemanager.get(name, item.module_path) is None:
-                return None
-            return setup.getfixturevalue(name, item)
+            def fixture_lookup(name: str) -> Any:
+                if session.fixturemanager.get(name, item.module_path) is None:
+                    return None
+                return setup.getfixturevalue(name, item)
 
-        where = "compose"
-        steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-        composed = item.compose(values, run_config=steps,
-                                fixture_lookup=fixture_lookup, item_id=item.nodeid)
+            where = "compose"
+            steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
+            composed = item.compose(values, run_config=steps,
+                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
     except (ComposeError, FixtureLookupError) as exc:
         report.outcome, report.longrepr = ERROR, str(exc)
     except (OutcomeException, SystemExit) as exc:
@@ -333,8 +302,16 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
         report.outcome = ERROR
         report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
     else:
+        report.sections += captured_sections("setup", setup_capture)
         return report, composed, xfail, started
+    report.sections += captured_sections("setup", setup_capture)
     return report, None, xfail, started
+
+
+def captured_sections(when: str, capture: Any) -> list[tuple[str, str]]:
+    """``(title, text)`` of what fixtures wrote while ``when`` ran (pytest's report sections)."""
+    return [(section_title(stream, when), text)
+            for stream, text in (capture.texts() if capture else {}).items()]
 
 
 def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
@@ -350,10 +327,16 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
         report.outcome, report.internal = ERROR, True
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
         _apply_xfail(report, xfail, raised_matches)
-    for exc in session.setup_state.teardown("pipeline", item):
+    with capturing(session.config.stash.get("capture")) as teardown_capture:
+        teardown_errors = session.setup_state.teardown("pipeline", item)
+    for exc in teardown_errors:
         if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
             report.outcome = ERROR
         report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
+    report.sections += captured_sections("teardown", teardown_capture)
+    if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
+        for title, text in report.sections:
+            report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
     session.config.hook.zenrun_item_report(report=report)
     return report
@@ -475,6 +458,8 @@ def failure_text(run: PipelineRun) -> str:
     for step in run.steps.values():
         if step.status == FAILED and step.error:
             parts.append(f"step {step.id!r} failed:\n{step.error.rstrip()}")
+            for stream, text in step.captured.items():
+                parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
@@ -512,5 +497,10 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
 def console_main() -> int:
     """The ``zenrun`` console script."""
     code = main()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
+        from zenrun.terminal import silence_stdout
+
+        silence_stdout()
     return int(code)

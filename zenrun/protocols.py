@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from zenrun.runner import StepTask, TaskResult
 
 __all__ = [
-    "ArtifactError", "ArtifactStore", "Cache", "Execution", "Materializer",
+    "ArtifactError", "ProtocolError", "ArtifactStore", "Cache", "Execution", "Materializer",
     "MaterializerRegistry", "MetadataStore", "Orchestrator", "missing_members",
 ]
 
@@ -41,6 +41,11 @@ class ArtifactError(Exception):
     :meth:`ArtifactStore.get` raises it; zenrun then treats the cached
     producer of that artifact as a miss and runs it again.
     """
+
+
+class ProtocolError(TypeError):
+    """An object handed to zenrun does not fit its protocol; the message names
+    the missing members."""
 
 
 # ---------------------------------------------------------------------------
@@ -87,7 +92,7 @@ class MaterializerRegistry(Protocol):
     """The materializers of a session, in priority order (``config.materializers``)."""
 
     def register(self, materializer: Materializer) -> None:
-        """Add ``materializer``; raises ``TypeError`` when it lacks a member."""
+        """Add ``materializer``; raises :class:`ProtocolError` when it lacks a member."""
         ...
 
     def for_value(self, value: Any) -> Materializer:
@@ -111,6 +116,11 @@ class ArtifactStore(Protocol):
     pickled and shipped to worker processes, so keep its state small and
     reopen resources lazily after unpickling. Every method may be called
     from several threads at once.
+
+    Optional: ``identity`` (a string, or a method returning one) names the
+    store in cache entries, so entries made with another store are misses.
+    Without it, a store with a ``root`` :class:`~pathlib.Path` gets a random
+    id in ``root / ".zenrun-store-id"``; any other is named by its type.
     """
 
     def put(self, data: bytes) -> tuple[str, int]:

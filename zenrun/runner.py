@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from zenrun.artifacts.preview import preview
 from zenrun.blame import _PLUGGY_DIR, plugin_traceback
+from zenrun.capture import CaptureSettings, capturing
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
@@ -142,6 +143,7 @@ class StepTask:
     step_run: StepRun | None = field(default=None, repr=False)
     hooks: StepCallHooks | None = field(default=None, repr=False)
     attempt: int = 1  # > 1 when re-run after its worker process died
+    capture: CaptureSettings | None = None  # None: output is not captured
 
 
 @dataclass
@@ -164,6 +166,7 @@ class TaskResult:
     internal: str | None = None
     internal_module: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
+    captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
 
 
 @dataclass
@@ -436,8 +439,18 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
     :class:`InputArtifactError` propagates, so the caller can rerun the
     producer of a broken cached artifact (``execution.load_inputs(task)``).
     With ``keep_values=False`` the result carries no in-memory values (a
-    worker's result travels back without them).
+    worker's result travels back without them). Output is captured here,
+    where the step runs, and returned with the result.
     """
+    with capturing(task.capture) as capture:
+        result = _execute(task, artifact_store, materializers, keep_values)
+    if capture is not None:
+        result.captured = capture.texts()
+    return result
+
+
+def _execute(task: StepTask, artifact_store: Any, materializers: Any,
+             keep_values: bool) -> TaskResult:
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):

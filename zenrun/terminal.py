@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import platform
 import shutil
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -19,38 +22,82 @@ _OUTCOME_WORD = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skip
                  "xfailed": "XFAIL", "xpassed": "XPASS"}
 
 
+def silence_stdout() -> None:
+    """The reader of stdout went away (``| head``, quitting ``less``): send fd 1 to
+    /dev/null, so that later writes and the interpreter's final flush do not fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 class TerminalWriter:
     def __init__(self, file: TextIO | None = None) -> None:
-        self.file = file or sys.stdout
+        from zenrun.capture import unwrap
+
+        self.file = unwrap(file or sys.stdout)
         self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
         self.column = 0
         self.current_line = ""
         self.isatty = hasattr(self.file, "isatty") and self.file.isatty()
         self._status = False
+        self.closed = False  # the reader went away: write nothing more, keep running
+        self.lock = threading.RLock()  # the progress ticker writes from its own thread
+
+    def _emit(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.file.write(text)
+            self.file.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the file was closed
+            self._close()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            self._close()
+
+    def _close(self) -> None:
+        self.closed = True
+        if self.file is sys.stdout or self.file is sys.__stdout__:
+            silence_stdout()
 
     def write(self, text: str) -> None:
         if not text:
             return
-        self.clear_status()
-        self.file.write(text)
-        self.file.flush()
-        last_newline = text.rfind("\n")
-        self.current_line = text[last_newline + 1:] if last_newline >= 0 else self.current_line + text
-        self.column = len(self.current_line)
+        with self.lock:
+            self.clear_status()
+            self._emit(text)
+            last_newline = text.rfind("\n")
+            self.current_line = text[last_newline + 1:] if last_newline >= 0 else self.current_line + text
+            self.column = len(self.current_line)
 
     def status(self, text: str) -> None:
         """On a terminal, show ``text`` after the current line until the next write."""
         if not self.isatty:
             return
-        room = self.width - self.column - 1
-        self.file.write("\r" + self.current_line + text[:max(room, 0)] + "\x1b[K")
-        self.file.flush()
-        self._status = True
+        with self.lock:
+            room = self.width - self.column - 1
+            self._emit("\r" + self.current_line + text[:max(room, 0)] + "\x1b[K")
+            self._status = True
 
     def clear_status(self) -> None:
-        if self._status:
-            self._status = False
-            self.file.write("\r" + self.current_line + "\x1b[K")
+        with self.lock:
+            if self._status:
+                self._status = False
+                self._emit("\r" + self.current_line + "\x1b[K")
+
+    def interject(self, text: str) -> None:
+        """Write a line above the progress line, then continue the progress line."""
+        with self.lock:
+            current = self.current_line
+            if self.column:
+                self.write("\n")
+            self.write(text + "\n")
+            if current:
+                self.write(current)
 
     def line(self, text: str = "") -> None:
         if self.column:
@@ -87,11 +134,10 @@ class TerminalReporter:
         self.started = time.perf_counter()
         self.current_module: str | None = None
         self._items_in_flight = 0  # > 1 when -n runs items together
-        self._runs_in_flight = 0
         self.done = 0
         self.total = 0
         self.reports: list[Any] = []
-        self._steps_total = self._steps_done = 0
+        self._item_header: str | None = None  # -v: an item's block starts with its id
         self.deselected = 0
         self.logged_warnings: list[str] = []
         self.handler = _StepLogHandler(self)
@@ -112,6 +158,9 @@ class TerminalReporter:
             self.logged_warnings.append(f"{record.levelname}: {record.getMessage()}")
             return
         prefix = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
+        if self._item_header:
+            self.tw.line(self._item_header)
+            self._item_header = None
         if self.tw.column:
             self.tw.write("\n")
         self.tw.write(f"    {prefix}{record.getMessage()}\n")
@@ -133,7 +182,8 @@ class TerminalReporter:
         self.tw.line(line)
         dists = getattr(config.pluginmanager, "plugin_dists", [])
         if dists:  # as pytest: installed plugins and their versions
-            self.tw.line("plugins: " + ", ".join(f"{name}-{dist.version}" for name, dist in dists))
+            self.tw.line("plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}"
+                                                 for name, dist in dists))
         self.tw.line(f"store: {config.store_path}, orchestrator: "
                      f"{config.getoption('orchestrator', None) or 'local'}")
         if config.getoption("no_cache", False):
@@ -171,8 +221,11 @@ class TerminalReporter:
     @hookimpl
     def zenrun_item_start(self, item: Any) -> None:
         self._items_in_flight += 1
-        if self._items_in_flight == 1:  # items reported out of order name their module then
-            self._module_header(item.nodeid)
+        if self._items_in_flight > 1:  # -n runs items together: their lines interleave
+            self._item_header = None
+            return
+        self._item_header = item.nodeid if self.verbosity > 0 else None
+        self._module_header(item.nodeid)
 
     def _module_header(self, nodeid: str) -> None:
         module = nodeid.split("::")[0]
@@ -183,27 +236,10 @@ class TerminalReporter:
                 self.tw.write(f"{module} ")
 
     @hookimpl
-    def zenrun_pipeline_run_start(self, run: Any) -> None:
-        if self._runs_in_flight == 0:
-            self._steps_total = self._steps_done = 0
-        self._runs_in_flight += 1
-        self._steps_total += len(run.graph)  # of every run in flight (-n)
-
-    @hookimpl
-    def zenrun_pipeline_run_finish(self, run: Any) -> None:
-        self._runs_in_flight = max(0, self._runs_in_flight - 1)
-
-    @hookimpl
-    def zenrun_step_finish(self, step_run: Any) -> None:
-        # Long pipelines show progress on a terminal (-v prints every step instead).
-        self._steps_done += 1
-        if self.verbosity == 0:
-            self.tw.status(f" [{self._steps_done}/{self._steps_total} {step_run.id}]")
-
-    @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
+        self._item_header = None
         self._items_in_flight = max(0, self._items_in_flight - 1)
-        self._module_header(report.nodeid)
+        self._module_header(report.nodeid)  # items finishing out of order (-n)
         self.reports.append(report)
         self.done += 1
         if self.verbosity > 0:
@@ -299,19 +335,6 @@ class TerminalReporter:
         self.tw.sep("=", self.closing_line(session))
         return None
 
-    @hookimpl
-    def zenrun_terminal_summary(self, terminalreporter: Any) -> None:
-        runs = [r.run for r in self.reports if r.run is not None]
-        if not runs or self.verbosity < 0:
-            return
-        from tabulate import tabulate
-
-        from zenrun.metadata.sqlite import iter_rows
-
-        self.tw.sep("=", "runs")
-        self.tw.line(tabulate(list(iter_rows(runs)),
-                              headers=["pipeline", "run", "status", "steps", "cached", "duration"]))
-
     def closing_line(self, session: Any) -> str:
         counts: dict[str, int] = {}
         for report in self.reports:
@@ -342,3 +365,7 @@ def zenrun_configure(config: Any) -> None:
     reporter = TerminalReporter(config)
     config.pluginmanager.register(reporter, "terminalreporter")
     config.add_cleanup(reporter.close)
+    from zenrun import capture
+
+    capture.before_passthrough = reporter.tw.clear_status  # -s: a step's print keeps its line
+    config.add_cleanup(lambda: setattr(capture, "before_passthrough", None))

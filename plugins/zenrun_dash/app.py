@@ -1,128 +1,367 @@
-"""The Dash app: a run picker, the lineage graph, a detail panel, live refresh."""
+"""The Dash app: run picker, lineage graph, search and filters, details, live refresh.
+
+The graph is laid out once per drawing (dagre, left to right) in the browser;
+a live refresh sends only the nodes whose state changed (a patch applied by
+``assets/zenrun_viewer.js``), so the layout, zoom, pan and selection stay.
+The URL (``?run=NAME&step=ID``) names what is shown, so a view can be shared.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_cytoscape as cyto
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash.lineage import STATE_COLOURS, ARTIFACT_COLOUR, preview, run_elements, step_details, stylesheet
+from zenrun_dash.lineage import (
+    ARTIFACT_COLOUR, STATE_BORDERS, STATE_COLOURS, STATE_GLYPHS, diff_elements, group_label,
+    model_elements, run_record, step_details, step_node_id, step_text_sections, stylesheet,
+)
+from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions
+from zenrun_dash.preview import Previewer
+from zenrun_dash.source import PAGE_SIZE, RunSource, item_label, option_label
+
+ASSETS = Path(__file__).parent / "assets"
+LAYOUT = {"name": "dagre", "rankDir": "LR", "nodeSep": 14, "rankSep": 46, "edgeSep": 8,
+          "nodeDimensionsIncludeLabels": True, "fit": True, "padding": 24, "animate": False}
+STATE_FILTER = [{"label": "failed", "value": "failed"}, {"label": "ran", "value": "completed"},
+                {"label": "cached", "value": "cached"}, {"label": "running", "value": "running,slow"},
+                {"label": "skipped", "value": "skipped"}, {"label": "pending", "value": "pending"}]
+_BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
 
 
-class RunSource:
-    """Reads runs and artifacts through the configured stores; one request at a time."""
-
-    def __init__(self, config: Any) -> None:
-        self.config = config
-        self._lock = threading.Lock()
-
-    def run_names(self) -> list[str]:
-        with self._lock:
-            return [r.name for r in reversed(self.config.metadata_store.get_runs())]
-
-    def run(self, name: str | None) -> Any:
-        with self._lock:
-            run = self.config.metadata_store.get_run(name or "latest")
-            if run is not None:
-                run.steps  # load now, under the lock
-            return run
-
-    def artifact_preview(self, run: Any, step_id: str, output: str) -> str:
-        from zenrun.metadata.api import load_artifact
-
-        ref = run.steps[step_id].outputs[output]
-        with self._lock:
-            try:
-                value = load_artifact(ref, self.config)
-            except Exception as exc:  # a missing artifact is shown, not raised
-                return f"<cannot load: {exc}>"
-        return preview(value)
+def _swatch(background: str, border: str, shape: str = "50%") -> html.Span:
+    return html.Span(style={"display": "inline-block", "width": "16px", "height": "16px",
+                                   "borderRadius": shape, "background": background, "border": border,
+                                   "marginRight": "4px", "verticalAlign": "middle", "boxSizing": "border-box"})
 
 
 def _legend() -> html.Div:
-    items = [html.Span([html.Span(style={"display": "inline-block", "width": "12px", "height": "12px",
-                                         "borderRadius": "6px", "background": colour,
-                                         "marginRight": "4px"}), state],
-                       style={"marginRight": "14px"}) for state, colour in STATE_COLOURS.items()]
-    items.append(html.Span([html.Span(style={"display": "inline-block", "width": "12px", "height": "12px",
-                                             "background": ARTIFACT_COLOUR, "marginRight": "4px"}),
-                            "artifact"]))
+    """Every state and edge style drawn, with its colour, border pattern and glyph."""
+    items = []
+    for state, colour in STATE_COLOURS.items():
+        style, width, border = STATE_BORDERS[state]
+        swatch = _swatch(colour, f"{min(width, 4)}px {style} {border}")
+        items.append(html.Span([swatch, f"{STATE_GLYPHS[state]} {state}"], className="legend-item",
+                               style={"marginRight": "12px"}))
+    items += [
+        html.Span([_swatch(ARTIFACT_COLOUR, "1px solid #b36200", "0"), "artifact"],
+                  style={"marginRight": "12px"}),
+        html.Span([_swatch("#dddddd", "2px solid #333", "4px"), "group of steps (click: expand)"],
+                  style={"marginRight": "12px"}),
+        html.Span("⟶ data", style={"marginRight": "12px"}),
+        html.Span("⇢ order (step not run yet)", style={"marginRight": "12px"}),
+        html.Span([_swatch("#ffd400", "none"), "search match"], style={"marginRight": "12px"}),
+    ]
     return html.Div(items, id="legend", style={"fontSize": "12px", "margin": "6px 0"})
+
+
+def _query(run: str | None, node: str | None = None) -> str:
+    params: dict[str, str] = {"run": run} if run else {}
+    if node:
+        if node.startswith("step:"):
+            params["step"] = node[len("step:"):]
+        else:
+            params["node"] = node
+    return "?" + urlencode(params) if params else ""
+
+
+def _summary(run: Any, model: Any) -> str:
+    counts: dict[str, int] = {}
+    for state in model.states.values():
+        counts[state] = counts.get(state, 0) + 1
+    duration = f" in {run.duration:.2f}s" if run.duration is not None else ""
+    item = item_label({"item_id": run.item_id, "pipeline": run.pipeline_name})
+    return (f"{item} · {run.name}: {run.status}{duration} — "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def _layout(refresh_ms: int) -> html.Div:
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        html.Div([
+            html.Label("Run", htmlFor="run-picker", style={"marginRight": "8px"}),
+            dcc.Dropdown(id="run-picker", options=[], value=None, clearable=False, searchable=True,
+                         placeholder="type to search runs (pipeline, item, status, name)",
+                         style={"width": "640px", "display": "inline-block", "verticalAlign": "middle"}),
+            html.Button("‹ newer", id="runs-newer", style=_BUTTON),
+            html.Button("older ›", id="runs-older", style=_BUTTON),
+            html.Span(id="runs-page", style={"fontSize": "12px", "color": "#555"}),
+        ], style={"display": "flex", "alignItems": "center", "gap": "4px"}),
+        html.Div(id="run-summary", style={"margin": "6px 0", "fontFamily": "monospace"}),
+        html.Div([
+            dcc.Input(id="search", type="search", placeholder="find a step, function or artifact",
+                      debounce=False, style={"width": "260px", "marginRight": "6px"}),
+            html.Span("show only:", style={"fontSize": "12px", "marginRight": "4px"}),
+            dcc.Checklist(id="state-filter", options=STATE_FILTER, value=[], inline=True,
+                          inputStyle={"marginRight": "3px"}, labelStyle={"marginRight": "8px"},
+                          style={"display": "inline-block", "fontSize": "13px"}),
+            html.Span(id="search-status", style={"margin": "0 10px", "fontSize": "12px"}),
+            dcc.Checklist(id="hide-artifacts", options=[{"label": " hide artifacts", "value": "hide"}],
+                          value=[], inline=True, style={"display": "inline-block", "marginRight": "10px"}),
+            html.Button("+", id="zoom-in", title="zoom in", style=_BUTTON),
+            html.Button("−", id="zoom-out", title="zoom out", style=_BUTTON),
+            html.Button("fit", id="zoom-fit", title="fit the graph", style=_BUTTON),
+            html.Span("export:", style={"margin": "0 4px 0 12px", "fontSize": "12px"}),
+            html.Button("PNG", id="export-png", style=_BUTTON),
+            html.Button("SVG", id="export-svg", style=_BUTTON),
+            html.Button("JSON", id="export-json", style=_BUTTON),
+        ], style={"display": "flex", "alignItems": "center", "flexWrap": "wrap"}),
+        _legend(),
+        html.Div([
+            cyto.Cytoscape(id="lineage", elements=[], stylesheet=stylesheet(), layout={"name": "preset"},
+                           autoRefreshLayout=False, minZoom=0.02, maxZoom=3, wheelSensitivity=0.2,
+                           boxSelectionEnabled=False,
+                           style={"width": "100%", "height": "560px", "border": "1px solid #ddd"}),
+            html.Div([html.Canvas(width=220, height=140), html.Div(className="viewport", style={
+                "position": "absolute", "border": "2px solid #e53935", "pointerEvents": "none"})],
+                id="minimap", title="overview: click to move there",
+                style={"position": "absolute", "right": "8px", "bottom": "8px", "display": "none",
+                       "background": "#fff", "border": "1px solid #999", "cursor": "pointer",
+                       "lineHeight": 0}),
+        ], style={"position": "relative"}),
+        html.Div("Click a step (circle), a group (rounded box) or an artifact (square).", id="details",
+                 style={"whiteSpace": "pre-wrap", "background": "#f7f7f7", "padding": "8px",
+                        "fontFamily": "monospace", "fontSize": "12px"}),
+        dcc.Store(id="drawn"), dcc.Store(id="selected"), dcc.Store(id="patch"),
+        dcc.Store(id="patch-applied"), dcc.Store(id="zoom-level"), dcc.Store(id="layout-noted"),
+        dcc.Store(id="runs-offset", data=0),
+        dcc.Download(id="download-json"),
+        dcc.Interval(id="refresh", interval=refresh_ms),
+    ], style={"fontFamily": "sans-serif", "margin": "10px"})
 
 
 def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000,
              slow_after: float = 5.0) -> dash.Dash:
-    """Build the viewer for the store of ``config``; ``initial_run`` defaults to the newest."""
-    source = RunSource(config)
-    names = source.run_names()
-    selected = initial_run or (names[0] if names else None)
-    app = dash.Dash("zenrun_dash", title="zenrun lineage")
-    app.layout = html.Div([
-        html.H3("zenrun — run lineage", style={"margin": "4px 0"}),
-        html.Div([
-            html.Label("Run", htmlFor="run-picker", style={"marginRight": "8px"}),
-            dcc.Dropdown(id="run-picker", options=names, value=selected, clearable=False,
-                         style={"width": "520px", "display": "inline-block", "verticalAlign": "middle"}),
-        ]),
-        html.Div(id="run-summary", style={"margin": "6px 0", "fontFamily": "monospace"}),
-        _legend(),
-        cyto.Cytoscape(id="lineage", elements=[], stylesheet=stylesheet(),
-                       layout={"name": "breadthfirst", "directed": True, "spacingFactor": 1.1},
-                       style={"width": "100%", "height": "520px", "border": "1px solid #ddd"}),
-        html.Pre("Click a step (circle) or an artifact (square).", id="details",
-                 style={"whiteSpace": "pre-wrap", "background": "#f7f7f7", "padding": "8px"}),
-        dcc.Store(id="drawn"),
-        dcc.Interval(id="refresh", interval=refresh_ms),
-    ], style={"fontFamily": "sans-serif", "margin": "10px"})
+    """Build the viewer for the store of ``config``; ``initial_run`` is shown when the URL names none."""
+    cyto.load_extra_layouts()  # dagre, served from the package like every other asset
+    source = RunSource(config, slow_after=slow_after)
+    previewer = Previewer(config)
+    sent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # drawing token -> what the browser has
+    sent_lock = threading.Lock()
+    app = dash.Dash("zenrun_dash", title="zenrun lineage", assets_folder=str(ASSETS),
+                    update_title=None)
+    app.layout = _layout(refresh_ms)
 
-    @app.callback(Output("run-picker", "options"), Output("run-picker", "value"),
-                  Input("refresh", "n_intervals"), State("run-picker", "value"))
-    def refresh_runs(_: Any, current: str | None) -> Any:
-        names = source.run_names()
-        # Nothing picked yet (the store was empty): follow the newest run.
-        return names, current if current is not None else (names[0] if names else None)
+    def remember(token: str, elements: list[dict[str, Any]]) -> None:
+        _, after = diff_elements({}, elements)
+        with sent_lock:
+            sent[token] = after
+            while len(sent) > 256:
+                sent.popitem(last=False)
 
-    @app.callback(Output("lineage", "elements"), Output("run-summary", "children"),
-                  Output("drawn", "data"),
-                  Input("run-picker", "value"), Input("refresh", "n_intervals"), State("drawn", "data"))
-    def draw(run_name: str | None, _: Any, drawn: dict[str, Any] | None) -> Any:
+    def picker_page(text: str | None, offset: int, current: str | None) -> tuple[list[Any], str]:
+        rows = source.page(text, offset)
+        options = [{"label": option_label(r), "value": r["name"]} for r in rows]
+        if current and current not in {r["name"] for r in rows}:
+            # The dropdown drops a value missing from its options: keep the shown run in.
+            options.insert(0, {"label": current, "value": current})
+        page = f"runs {offset + 1}–{offset + len(rows)}, newest first" if rows else "no runs found"
+        return options, page
+
+    @app.callback(Output("run-picker", "options"), Output("run-picker", "value"), Output("url", "search"),
+                  Output("selected", "data"), Output("runs-offset", "data"), Output("runs-page", "children"),
+                  Input("url", "search"), Input("run-picker", "value"), Input("lineage", "tapNodeData"),
+                  Input("run-picker", "search_value"), Input("runs-newer", "n_clicks"),
+                  Input("runs-older", "n_clicks"), Input("refresh", "n_intervals"),
+                  State("selected", "data"), State("runs-offset", "data"))
+    def route(search: str | None, picked: str | None, tapped: dict[str, Any] | None, text: str | None,
+              _newer: Any, _older: Any, _tick: Any, selected: str | None, offset: int | None) -> Any:
+        """The URL, the run picker (a page of runs) and the selected node, kept in step."""
+        fired = [t["prop_id"] for t in ctx.triggered] if ctx.triggered_id else ["url.search"]
+        # Picking a run also resets the search text: the pick wins.
+        prop = "run-picker.value" if "run-picker.value" in fired else fired[0]
+        unchanged = (no_update,) * 6
+        offset = offset or 0
+        if prop == "run-picker.value":
+            if picked is None:
+                raise PreventUpdate
+            return no_update, no_update, _query(picked), None, no_update, no_update
+        if prop == "lineage.tapNodeData":
+            if not tapped or tapped.get("kind") in ("group", "group-box"):
+                raise PreventUpdate  # a group expands or collapses (see draw)
+            return no_update, no_update, _query(picked, tapped["id"]), tapped["id"], no_update, no_update
+        if prop in ("run-picker.search_value", "runs-newer.n_clicks", "runs-older.n_clicks"):
+            if prop == "runs-older.n_clicks":
+                if not source.page(text, offset + PAGE_SIZE, limit=1):
+                    raise PreventUpdate  # no older runs
+                offset += PAGE_SIZE
+            else:
+                offset = max(0, offset - PAGE_SIZE) if prop == "runs-newer.n_clicks" else 0
+            options, page = picker_page(text, offset, picked)
+            return options, no_update, no_update, no_update, offset, page
+        if prop == "refresh.n_intervals":
+            newest = source.newest() if picked is None else None
+            if newest is None:
+                raise PreventUpdate  # only an empty page follows a run recorded later
+            options, page = picker_page(None, 0, newest)
+            return options, newest, _query(newest), None, 0, page
+        params = parse_qs((search or "").lstrip("?"))
+        run = (params.get("run") or [None])[0] or initial_run or source.newest()
+        step = (params.get("step") or [None])[0]
+        node = step_node_id(step) if step else (params.get("node") or [None])[0]
+        if run == picked and node == selected:
+            return unchanged
+        options, page = picker_page(None, 0, run)
+        return options, run, no_update, node, 0, page
+
+    @app.callback(Output("lineage", "elements"), Output("lineage", "layout"),
+                  Output("run-summary", "children"), Output("drawn", "data"),
+                  Output("selected", "data", allow_duplicate=True), Output("refresh", "disabled"),
+                  Input("run-picker", "value"), Input("hide-artifacts", "value"),
+                  Input("lineage", "tapNodeData"), State("drawn", "data"), State("selected", "data"),
+                  prevent_initial_call=True)
+    def draw(run_name: str | None, hide: list[str], tapped: dict[str, Any] | None,
+             drawn: dict[str, Any] | None, selected: str | None) -> Any:
+        trigger = ctx.triggered_id
         if run_name is None:
-            return [], "no runs recorded yet", None
-        if drawn and drawn.get("run") == run_name and drawn.get("status") != "running":
-            raise PreventUpdate  # a finished run does not change
-        run = source.run(run_name)
-        if run is None:
-            return [], f"no run named {run_name}", None
-        counts: dict[str, int] = {}
-        for step in run.steps.values():
-            counts[step.status] = counts.get(step.status, 0) + 1
-        duration = f" in {run.duration:.2f}s" if run.duration is not None else ""
-        summary = (f"{run.pipeline_name}: {run.status}{duration} — "
-                   + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        return (run_elements(run, slow_after=slow_after), summary,
-                {"run": run_name, "status": run.status})
+            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False
+        run, model = source.model(run_name)
+        if model is None:
+            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False
+        drawn = drawn or {}
+        same_run = drawn.get("run") == run_name
+        expanded = list(drawn.get("expanded", [])) if same_run else []
+        focus, new_selected = None, no_update
+        if trigger == "lineage":
+            if not tapped or tapped.get("kind") not in ("group", "group-box"):
+                raise PreventUpdate
+            group_id = tapped["group"] if tapped.get("kind") == "group-box" else tapped["id"]
+            if group_id in expanded:
+                expanded.remove(group_id)
+                focus = group_id
+            elif group_id in model.groups:
+                expanded.append(group_id)
+                member = tapped.get("failed") or model.groups[group_id].members[0]
+                focus = step_node_id(member)
+        elif trigger == "run-picker" or not same_run:
+            if selected and selected.startswith("step:"):
+                group_id = model.group_of.get(selected[len("step:"):])
+                if group_id:
+                    expanded.append(group_id)  # a shared link to a member shows it
+                focus = selected
+            else:
+                failed = model.first_failed()
+                if failed:
+                    focus = model.group_of.get(failed) or step_node_id(failed)
+                    new_selected = step_node_id(failed)
+        elements = model_elements(model, expanded, hide_artifacts=bool(hide))
+        token = uuid.uuid4().hex
+        remember(token, elements)
+        layout = {**LAYOUT, "zenrunFocus": focus, "zenrunNonce": token}
+        if sum("source" not in e["data"] for e in elements) > BROWSER_LAYOUT_MAX:
+            positions = layered_positions(elements)
+            for element in elements:
+                if element["data"]["id"] in positions:
+                    element["position"] = positions[element["data"]["id"]]
+            layout = {"name": "preset", "fit": True, "padding": 24, "zenrunFocus": focus,
+                      "zenrunNonce": token}
+        state = {"run": run_name, "status": run.status, "token": token, "expanded": expanded,
+                 "hide": bool(hide)}
+        return elements, layout, _summary(run, model), state, new_selected, run.status != "running"
 
-    @app.callback(Output("details", "children"), Input("lineage", "tapNodeData"),
-                  State("run-picker", "value"))
-    def details(node: dict[str, Any] | None, run_name: str | None) -> str:
+    @app.callback(Output("patch", "data"), Output("run-summary", "children", allow_duplicate=True),
+                  Output("drawn", "data", allow_duplicate=True),
+                  Output("refresh", "disabled", allow_duplicate=True),
+                  Input("refresh", "n_intervals"), State("drawn", "data"), prevent_initial_call=True)
+    def refresh(_: Any, drawn: dict[str, Any] | None) -> Any:
+        if not drawn or drawn.get("status") != "running":
+            raise PreventUpdate
+        run, model = source.model(drawn["run"])
+        if model is None:
+            raise PreventUpdate
+        elements = model_elements(model, drawn["expanded"], drawn["hide"])
+        with sent_lock:
+            before = sent.get(drawn["token"], {})
+        patch, after = diff_elements(before, elements)
+        with sent_lock:
+            sent[drawn["token"]] = after
+        changed = any(patch.values())
+        if not changed and run.status == drawn["status"]:
+            raise PreventUpdate  # nothing to send
+        patch["seq"] = uuid.uuid4().hex
+        status_changed = run.status != drawn["status"]
+        return (patch if changed else no_update, _summary(run, model),
+                {**drawn, "status": run.status} if status_changed else no_update,
+                run.status != "running")
+
+    @app.callback(Output("details", "children"), Input("selected", "data"),
+                  Input("refresh", "n_intervals"), State("run-picker", "value"))
+    def details(node: str | None, _: Any, run_name: str | None) -> Any:
         if not node:
+            if ctx.triggered_id == "refresh":
+                raise PreventUpdate
+            return "Click a step (circle), a group (rounded box) or an artifact (square)."
+        run, model = source.model(run_name)
+        if model is None:
             raise PreventUpdate
+        if ctx.triggered_id == "refresh":
+            step_id = node[len("step:"):] if node.startswith("step:") else None
+            if step_id is None or model.states.get(step_id) not in ("running", "slow", "pending"):
+                raise PreventUpdate  # only a running step's details change
+        if node.startswith("artifact:"):
+            return _artifact_details(run, model, node, previewer)
+        if node.startswith("group:") and node in model.groups:
+            group = model.groups[node]
+            return f"group {group.name}\n{group_label(group, group.counts(model.states))}\n\n" + \
+                "\n".join(f"{model.states[m]:>10}  {m}" for m in group.members[:200])
+        step_id = node[len("step:"):]
+        info = step_details(run, step_id, slow_after=source.slow_after)
+        blocks: list[Any] = [html.B(f"step {step_id}"), "\n" + json.dumps(info, indent=2, default=str)]
+        for title, text in step_text_sections(run.steps.get(step_id)):
+            blocks += [html.B(f"\n\n{title}:\n"), html.Span(text)]
+        return blocks
+
+    @app.callback(Output("lineage", "generateImage"), Input("export-png", "n_clicks"),
+                  Input("export-svg", "n_clicks"), State("run-picker", "value"), prevent_initial_call=True)
+    def export_image(_png: Any, _svg: Any, run_name: str | None) -> Any:
+        kind = "svg" if ctx.triggered_id == "export-svg" else "png"
+        options = {"full": True, "bg": "#ffffff"} | ({"scale": 2} if kind == "png" else {})
+        return {"type": kind, "action": "download", "filename": run_name or "lineage", "options": options}
+
+    @app.callback(Output("download-json", "data"), Input("export-json", "n_clicks"),
+                  State("run-picker", "value"), prevent_initial_call=True)
+    def export_json(_: Any, run_name: str | None) -> Any:
         run = source.run(run_name)
         if run is None:
             raise PreventUpdate
-        if node.get("kind") == "artifact":
-            info = {k: node.get(k) for k in ("step", "output", "type", "size", "digest", "materializer")}
-            text = json.dumps(info, indent=2)
-            return f"artifact {node['step']}.{node['output']}\n{text}\n\npreview:\n" + \
-                source.artifact_preview(run, node["step"], node["output"])
-        info = step_details(run, node["label"])
-        traceback_text = info.pop("traceback", None)
-        text = json.dumps(info, indent=2, default=str)
-        return f"step {node['label']}\n{text}" + (f"\n\ntraceback:\n{traceback_text}" if traceback_text else "")
+        return {"content": json.dumps(run_record(run), indent=2, default=str),
+                "filename": f"{run.name}.json", "type": "application/json", "base64": False}
 
+    app.clientside_callback(dash.ClientsideFunction("zenrun", "noteLayout"),
+                            Output("layout-noted", "data"), Input("lineage", "layout"))
+    app.clientside_callback(dash.ClientsideFunction("zenrun", "patch"),
+                            Output("patch-applied", "data"), Input("patch", "data"))
+    app.clientside_callback(dash.ClientsideFunction("zenrun", "search"),
+                            Output("search-status", "children"), Input("search", "value"),
+                            Input("state-filter", "value"))
+    app.clientside_callback(dash.ClientsideFunction("zenrun", "zoom"), Output("zoom-level", "data"),
+                            Input("zoom-in", "n_clicks"), Input("zoom-out", "n_clicks"),
+                            Input("zoom-fit", "n_clicks"), prevent_initial_call=True)
     return app
+
+
+def _artifact_details(run: Any, model: Any, node: str, previewer: Previewer) -> Any:
+    _, step_id, output = node.split(":", 2)
+    if step_id in model.groups:
+        group = model.groups[step_id]
+        return f"artifacts {output} of group {group.name} ({len(group.members)} steps): " \
+               "expand the group to inspect one"
+    step = run.steps.get(step_id)
+    ref = step.outputs.get(output) if step else None
+    if ref is None:
+        return f"artifact {step_id}.{output}: not recorded"
+    consumers = [c for c, sources in model.inputs.items() if (step_id, output) in sources]
+    info = {"artifact": f"{step_id}.{output}", "type": ref.type_name, "materializer": ref.materializer,
+            "size": f"{ref.size:,} bytes", "digest": ref.digest, "location": previewer.location(ref),
+            "produced by": step_id, "consumed by": consumers}
+    return [html.B(f"artifact {step_id}.{output}"), "\n" + json.dumps(info, indent=2),
+            html.B("\n\npreview:\n"), html.Span(previewer.preview(ref))]

@@ -2,24 +2,53 @@
 
 The viewer reads only serialized records from the metadata store, never
 live objects, so it can draw runs of other processes while they run.
+
+:func:`build_model` turns a run into steps, artifacts, layers and fan-out
+groups; :func:`model_elements` draws a model with some groups expanded (or
+artifacts hidden); :func:`diff_elements` is what a live refresh sends.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
 
-#: Colours by state; the stylesheet and the README legend use these.
+#: Colours by state; the stylesheet and the legend use these.
 STATE_COLOURS = {
     "completed": "#1f77b4",  # blue
     "cached": "#2ca02c",     # green
-    "slow": "#f2c80f",       # yellow: running for longer than ``slow_after`` seconds
     "running": "#aec7e8",    # light blue: running, not slow yet
+    "slow": "#f2c80f",       # yellow: running for longer than ``slow_after`` seconds
     "failed": "#d62728",     # red
     "skipped": "#9e9e9e",    # grey
+    "pending": "#ffffff",    # white: not started yet
+}
+#: What tells states apart without colour: a glyph in the label and a border pattern.
+STATE_GLYPHS = {"completed": "✓", "cached": "↺", "running": "▶", "slow": "◔",
+                "failed": "✗", "skipped": "⊘", "pending": "…"}
+STATE_BORDERS = {  # (style, width, colour)
+    "completed": ("solid", 2, "#333333"),
+    "cached": ("double", 7, "#1b5e20"),
+    "running": ("solid", 4, "#0d47a1"),
+    "slow": ("solid", 5, "#7a5c00"),
+    "failed": ("dashed", 5, "#000000"),
+    "skipped": ("dotted", 3, "#424242"),
+    "pending": ("dotted", 2, "#777777"),
 }
 ARTIFACT_COLOUR = "#ff9f43"
+DEFAULT_OUTPUT = "output"  # the name of a step's single, unnamed output
+#: A fan-out of more members than this is drawn as one group node.
+GROUP_MIN = 12
+#: Severity when one state stands for many (a group): the first present wins.
+_GROUP_PRECEDENCE = ("failed", "slow", "running", "pending", "completed", "cached", "skipped")
+#: The state filter's choices: label -> states.
+FILTERS = {"failed": ("failed",), "ran": ("completed",), "cached": ("cached",),
+           "running": ("running", "slow"), "skipped": ("skipped",), "pending": ("pending",)}
+
+_SUFFIX = re.compile(r"^(.*?[A-Za-z_.\-\]\[=])[_\-.]?\d+$")
 
 
 def step_node_id(step_id: str) -> str:
@@ -31,95 +60,391 @@ def artifact_node_id(step_id: str, output: str) -> str:
 
 
 def step_state(step: Any, now: float | None = None, slow_after: float = 5.0) -> str:
+    """The drawn state of a step record: its status, with ``running`` split by age."""
+    if step is None:
+        return "pending"
     if step.status == "running":
-        started = step.started or (now or time.time())
-        return "slow" if (now or time.time()) - started > slow_after else "running"
+        now = now or time.time()
+        started = step.started or now
+        return "slow" if now - started > slow_after else "running"
     return step.status
 
 
-def run_elements(run: Any, slow_after: float = 5.0, now: float | None = None) -> list[dict[str, Any]]:
-    """Nodes (steps, artifacts) and edges (step -> artifact -> consumer) of ``run``."""
-    now = now or time.time()
-    elements: list[dict[str, Any]] = []
-    steps = run.steps
-    ordered = list(steps) + [s for s in run.graph if s not in steps]
-    for step_id in ordered:
-        step = steps.get(step_id)
-        state = step_state(step, now, slow_after) if step else "pending"
-        duration = step.duration if step else None
-        elements.append({"data": {"id": step_node_id(step_id), "label": step_id, "kind": "step",
-                                  "state": state,
-                                  "duration": round(duration, 4) if duration is not None else None},
-                         "classes": f"step {state}"})
-        if step is None:
+def group_prefix(step_id: str) -> str:
+    """``work_12`` and ``work-3`` -> ``work``; ids without a number are their own prefix."""
+    match = _SUFFIX.match(step_id)
+    return match.group(1).rstrip("_-.") if match else step_id
+
+
+@dataclass
+class Group:
+    """A fan-out drawn as one node: members share a prefix (or a gather) and a layer."""
+
+    id: str
+    name: str
+    members: list[str]
+
+    def counts(self, states: dict[str, str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for member in self.members:
+            counts[states[member]] = counts.get(states[member], 0) + 1
+        return counts
+
+
+@dataclass
+class RunModel:
+    """What the viewer draws of a run, independent of what is expanded."""
+
+    run_name: str
+    status: str
+    steps: list[str]                       # recorded steps, then pending ones
+    functions: dict[str, str]              # step id -> function name
+    states: dict[str, str]                 # step id -> drawn state
+    outputs: dict[str, list[str]]          # step id -> output names (recorded steps)
+    artifact_types: dict[tuple[str, str], str]
+    inputs: dict[str, list[tuple[str, str]]]   # consumer -> [(producer, output)]
+    order: dict[str, list[str]]            # step -> upstream steps (steps without recorded inputs)
+    layers: dict[str, int]
+    groups: dict[str, Group] = field(default_factory=dict)
+    group_of: dict[str, str] = field(default_factory=dict)
+
+    def first_failed(self) -> str | None:
+        return next((s for s in self.steps if self.states[s] == "failed"), None)
+
+
+def _layers(steps: list[str], upstream: dict[str, set[str]]) -> dict[str, int]:
+    """Longest-path layer of each step: every dependency sits in an earlier layer."""
+    layers: dict[str, int] = {}
+    for root in steps:
+        if root in layers:
             continue
-        for output, ref in step.outputs.items():
-            node = artifact_node_id(step_id, output)
-            elements.append({"data": {"id": node, "label": output, "kind": "artifact",
-                                      "step": step_id, "output": output, "type": ref.type_name,
-                                      "size": ref.size, "digest": ref.digest,
-                                      "materializer": ref.materializer},
-                             "classes": "artifact"})
-            elements.append({"data": {"id": f"{step_node_id(step_id)}->{node}",
-                                      "source": step_node_id(step_id), "target": node}})
-    known = {e["data"]["id"] for e in elements}
-    for step_id in ordered:
-        step = steps.get(step_id)
-        wired: set[str] = set()
-        for sources in (step.inputs.values() if step else []):
-            for source_step, source_output, _ in sources:
-                node = artifact_node_id(source_step, source_output)
-                if node in known and node not in wired:
-                    wired.add(node)
-                    elements.append({"data": {"id": f"{node}->{step_node_id(step_id)}",
-                                              "source": node, "target": step_node_id(step_id)}})
-        if not wired:  # not run (yet): draw the dependency from the recorded graph
-            for upstream in run.graph.get(step_id, []):
-                elements.append({"data": {"id": f"{step_node_id(upstream)}=>{step_node_id(step_id)}",
-                                          "source": step_node_id(upstream),
-                                          "target": step_node_id(step_id)}, "classes": "order"})
-    return elements
+        stack = [(root, False)]
+        while stack:  # iterative: a 5,000-step chain must not hit the recursion limit
+            node, ready = stack.pop()
+            if node in layers:
+                continue
+            parents = [p for p in upstream.get(node, ()) if p in upstream]
+            if ready:
+                layers[node] = 1 + max((layers.get(p, 0) for p in parents), default=-1)
+                continue
+            stack.append((node, True))
+            stack.extend((p, False) for p in parents if p not in layers)
+    return layers
+
+
+def build_model(run: Any, slow_after: float = 5.0, now: float | None = None) -> RunModel:
+    """Steps, artifacts, layers and fan-out groups of ``run`` (a :class:`PipelineRun`)."""
+    now = now or time.time()
+    records = run.steps
+    graph = run.graph or {}
+    steps = list(records) + [s for s in graph if s not in records]
+    functions, states, outputs, types, inputs, order = {}, {}, {}, {}, {}, {}
+    upstream: dict[str, set[str]] = {}
+    for step_id in steps:
+        record = records.get(step_id)
+        functions[step_id] = record.name if record else step_id
+        states[step_id] = step_state(record, now, slow_after)
+        ups = upstream.setdefault(step_id, set())
+        if record is not None:
+            outputs[step_id] = list(record.outputs)
+            for output, ref in record.outputs.items():
+                types[(step_id, output)] = ref.type_name
+            wired = []
+            for sources in record.inputs.values():
+                for source_step, source_output, _ in sources:
+                    if (source_step, source_output) not in wired:
+                        wired.append((source_step, source_output))
+                    ups.add(source_step)
+            if wired:
+                inputs[step_id] = wired
+                continue
+        # Not run (yet): draw the dependency from the recorded graph.
+        order[step_id] = [u for u in graph.get(step_id, []) if u != step_id]
+        ups.update(order[step_id])
+    for step_id in steps:  # inputs from steps missing in the records and the graph
+        for up in list(upstream[step_id]):
+            upstream.setdefault(up, set())
+    layers = _layers(steps, upstream)
+    model = RunModel(run.name, run.status, steps, functions, states, outputs, types, inputs,
+                     order, layers)
+    _find_groups(model)
+    return model
+
+
+def _find_groups(model: RunModel) -> None:
+    """Fan-outs of more than ``GROUP_MIN`` steps: same prefix and layer, or one gather's inputs."""
+    buckets: dict[tuple[str, int], list[str]] = {}
+    for step_id in model.steps:
+        buckets.setdefault((group_prefix(step_id), model.layers[step_id]), []).append(step_id)
+    by_prefix: dict[str, int] = {}
+    for prefix, _ in buckets:
+        by_prefix[prefix] = by_prefix.get(prefix, 0) + 1
+    for (prefix, layer), members in buckets.items():
+        if len(members) > GROUP_MIN:
+            name = prefix if by_prefix[prefix] == 1 else f"{prefix}@{layer}"
+            _add_group(model, Group(f"group:{name}", name, members))
+    for consumer, sources in model.inputs.items():
+        producers = list(dict.fromkeys(p for p, _ in sources if p not in model.group_of))
+        by_layer: dict[int, list[str]] = {}
+        for producer in producers:
+            if producer in model.layers:
+                by_layer.setdefault(model.layers[producer], []).append(producer)
+        for layer, members in by_layer.items():
+            if len(members) > GROUP_MIN:
+                name = f"inputs of {consumer}" + (f"@{layer}" if len(by_layer) > 1 else "")
+                _add_group(model, Group(f"group:{name}", name, members))
+
+
+def _add_group(model: RunModel, group: Group) -> None:
+    model.groups[group.id] = group
+    for member in group.members:
+        model.group_of[member] = group.id
+
+
+def group_state(counts: dict[str, int]) -> str:
+    present = [s for s in _GROUP_PRECEDENCE if counts.get(s)]
+    if not present:
+        return "pending"
+    if present[0] in ("completed", "cached") and "completed" in present:
+        return "completed"  # some ran, some were cached: it ran
+    return present[0]
+
+
+def group_label(group: Group, counts: dict[str, int]) -> str:
+    parts = [f"{counts[s]} {s}" for s in _GROUP_PRECEDENCE if counts.get(s)]
+    return f"{group.name} ×{len(group.members)}\n" + ", ".join(parts)
+
+
+def _artifact_labels(model: RunModel, visible: dict[str, str]) -> dict[tuple[str, str], str]:
+    """Output names; ``producer.output`` where several drawn artifacts share a name
+    and for a single unnamed output."""
+    seen: dict[str, int] = {}
+    drawn = {(visible[s], o) for s in model.outputs for o in model.outputs[s]}
+    for _, output in drawn:
+        seen[output] = seen.get(output, 0) + 1
+    labels = {}
+    for node, output in drawn:
+        producer = model.groups[node].name if node in model.groups else node
+        named = seen[output] == 1 and output != DEFAULT_OUTPUT
+        labels[(node, output)] = output if named else f"{producer}.{output}"
+    return labels
+
+
+def model_elements(model: RunModel, expanded: Iterable[str] = (),
+                   hide_artifacts: bool = False) -> list[dict[str, Any]]:
+    """Nodes and edges of ``model``, groups not in ``expanded`` drawn collapsed."""
+    expanded = set(expanded)
+    visible = {s: (model.group_of[s] if model.group_of.get(s) and model.group_of[s] not in expanded
+                   else s) for s in model.steps}
+    nodes: dict[str, dict[str, Any]] = {}
+    edges: dict[str, dict[str, Any]] = {}
+
+    def node_id(step_or_group: str) -> str:
+        return step_or_group if step_or_group in model.groups else step_node_id(step_or_group)
+
+    def edge(source: str, target: str, kind: str = "data") -> None:
+        if source != target:
+            key = f"{source}->{target}"
+            edges.setdefault(key, {"data": {"id": key, "source": source, "target": target},
+                                   "classes": kind})
+
+    for group_id in model.groups:
+        if group_id in expanded:
+            group = model.groups[group_id]
+            counts = group.counts(model.states)
+            nodes[f"box:{group_id}"] = {"data": {
+                "id": f"box:{group_id}", "kind": "group-box", "group": group_id,
+                "label": group_label(group, counts).replace("\n", ": ") + "  (click here to collapse)",
+                "states": [], "search": ""}, "classes": "group-box"}
+    for step_id in model.steps:
+        shown = visible[step_id]
+        if shown in model.groups:
+            if shown not in nodes:
+                group = model.groups[shown]
+                counts = group.counts(model.states)
+                state = group_state(counts)
+                failed = next((m for m in group.members if model.states[m] == "failed"), None)
+                nodes[shown] = {"data": {
+                    "id": shown, "kind": "group", "label": f"{STATE_GLYPHS[state]} "
+                    + group_label(group, counts), "name": group.name, "state": state,
+                    "states": sorted(counts), "size": len(group.members), "failed": failed,
+                    "search": " ".join(group.members + sorted({model.functions[m] for m in group.members})),
+                }, "classes": f"group {state}"}
+            continue
+        state = model.states[step_id]
+        nodes[step_node_id(step_id)] = {"data": {
+            "id": step_node_id(step_id), "kind": "step", "label": f"{STATE_GLYPHS[state]} {step_id}",
+            "name": step_id, "function": model.functions[step_id], "state": state,
+            "states": [state], "search": f"{step_id} {model.functions[step_id]}",
+            "group": model.group_of.get(step_id),
+        }, "classes": f"step {state}"}
+        if model.group_of.get(step_id) in expanded:
+            nodes[step_node_id(step_id)]["data"]["parent"] = f"box:{model.group_of[step_id]}"
+    labels = {} if hide_artifacts else _artifact_labels(model, visible)
+    for step_id in model.steps:
+        shown = visible[step_id]
+        for output in model.outputs.get(step_id, []):
+            if hide_artifacts:
+                continue
+            art = artifact_node_id(shown, output)
+            if art not in nodes:
+                data = {"id": art, "kind": "artifact", "label": labels[(shown, output)],
+                        "name": labels[(shown, output)], "step": step_id, "output": output,
+                        "type": model.artifact_types.get((step_id, output)), "states": [],
+                        "search": f"{labels[(shown, output)]} {output}"}
+                if shown in model.groups:
+                    data.update(kind="artifact-group", step=None, size=len(model.groups[shown].members),
+                                label=f"{labels[(shown, output)]} ×{len(model.groups[shown].members)}")
+                if model.group_of.get(shown) in expanded:
+                    data["parent"] = f"box:{model.group_of[shown]}"
+                nodes[art] = {"data": data, "classes": "artifact" + (" artifact-group" if shown in model.groups else "")}
+            edge(node_id(shown), art)
+    for consumer, sources in model.inputs.items():
+        target = node_id(visible[consumer])
+        for producer, output in sources:
+            if producer not in visible:
+                continue
+            if hide_artifacts:
+                edge(node_id(visible[producer]), target)
+            elif output in model.outputs.get(producer, []):
+                edge(artifact_node_id(visible[producer], output), target)
+    for step_id, ups in model.order.items():
+        for up in ups:
+            if up in visible:
+                edge(node_id(visible[up]), node_id(visible[step_id]), "order")
+    return list(nodes.values()) + list(edges.values())
+
+
+def run_elements(run: Any, slow_after: float = 5.0, now: float | None = None,
+                 expanded: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Nodes (steps, artifacts) and edges (step -> artifact -> consumer) of ``run``.
+
+    Fan-out groups are drawn collapsed unless their ids are in ``expanded``;
+    pass ``expanded=None`` to draw every step.
+    """
+    model = build_model(run, slow_after, now)
+    return model_elements(model, model.groups if expanded is None else expanded)
+
+
+def diff_elements(before: dict[str, tuple[str, str]], elements: list[dict[str, Any]]
+                  ) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """What changed since ``before`` (id -> (classes, label)): updated, added, removed elements."""
+    after = {e["data"]["id"]: (e.get("classes", ""), e["data"].get("label", "")) for e in elements}
+    data = {e["data"]["id"]: e["data"] for e in elements}
+    update = {i: {"classes": c, "data": {k: data[i].get(k) for k in ("label", "state", "states", "failed")
+                                         if k in data[i]}}
+              for i, (c, label) in after.items() if i in before and tuple(before[i]) != (c, label)}
+    add = [e for e in elements if e["data"]["id"] not in before]
+    add.sort(key=lambda e: "source" in e["data"])  # nodes before the edges that need them
+    remove = [i for i in before if i not in after]
+    return {"update": update, "add": add, "remove": remove}, after
+
 
 
 def stylesheet() -> list[dict[str, Any]]:
+    """The cytoscape stylesheet: state colours, border patterns, highlights."""
     rules: list[dict[str, Any]] = [
         {"selector": "node", "style": {"label": "data(label)", "font-size": "11px",
-                                       "text-valign": "bottom", "text-margin-y": "4px"}},
-        {"selector": ".step", "style": {"shape": "ellipse", "width": 36, "height": 36,
-                                        "background-color": "#ffffff", "border-width": 2,
-                                        "border-color": "#555555"}},
-        {"selector": ".artifact", "style": {"shape": "rectangle", "width": 22, "height": 22,
-                                            "background-color": ARTIFACT_COLOUR}},
+                                       "text-valign": "bottom", "text-margin-y": "3px",
+                                       "text-wrap": "wrap", "text-max-width": "180px",
+                                       "min-zoomed-font-size": 7}},
+        {"selector": ".step", "style": {"shape": "ellipse", "width": 30, "height": 30,
+                                        "background-color": "#ffffff"}},
+        {"selector": ".group", "style": {"shape": "round-rectangle", "width": 64, "height": 34,
+                                         "font-weight": "bold"}},
+        {"selector": ".artifact", "style": {"shape": "rectangle", "width": 16, "height": 16,
+                                            "background-color": ARTIFACT_COLOUR, "font-size": "10px",
+                                            "color": "#6b3e00", "border-width": 1,
+                                            "border-color": "#b36200"}},
+        {"selector": ".artifact-group", "style": {"width": 26, "height": 26, "border-width": 3,
+                                                  "border-style": "double"}},
+        {"selector": ".group-box", "style": {"background-color": "#f4f4f4", "border-style": "dashed",
+                                             "border-width": 1, "border-color": "#888888",
+                                             "text-valign": "top", "text-halign": "center",
+                                             "text-margin-y": "-4px", "text-max-width": "600px",
+                                             "padding": "12px", "font-size": "12px"}},
         {"selector": "edge", "style": {"curve-style": "bezier", "target-arrow-shape": "triangle",
-                                       "width": 1.5, "line-color": "#bbbbbb",
-                                       "target-arrow-color": "#bbbbbb"}},
-        {"selector": ".order", "style": {"line-style": "dashed"}},
-        {"selector": ":selected", "style": {"border-width": 4, "border-color": "#000000"}},
+                                       "width": 1.5, "line-color": "#9e9e9e",
+                                       "target-arrow-color": "#9e9e9e", "arrow-scale": 0.8}},
+        {"selector": "edge.order", "style": {"line-style": "dashed"}},
+        {"selector": ".faded", "style": {"opacity": 0.18}},
+        {"selector": ".dimmed", "style": {"opacity": 0.12}},
+        {"selector": "edge.lineage", "style": {"line-color": "#000000", "target-arrow-color": "#000000",
+                                               "width": 2.5}},
+        {"selector": ".match", "style": {"underlay-color": "#ffd400", "underlay-opacity": 0.7,
+                                         "underlay-padding": 8, "underlay-shape": "ellipse"}},
+        {"selector": ":selected", "style": {"overlay-color": "#000000", "overlay-opacity": 0.15,
+                                            "overlay-padding": 6}},
     ]
     for state, colour in STATE_COLOURS.items():
-        rules.append({"selector": f".step.{state}", "style": {"background-color": colour}})
+        style, width, border = STATE_BORDERS[state]
+        rules.append({"selector": f".step.{state}, .group.{state}",
+                      "style": {"background-color": colour, "border-style": style,
+                                "border-width": width, "border-color": border}})
     return rules
 
 
-def step_details(run: Any, step_id: str) -> dict[str, Any]:
+# -- the detail panel and the JSON export ----------------------------------------
+
+
+def _when(timestamp: float | None) -> str | None:
+    return datetime.fromtimestamp(timestamp).isoformat(sep=" ", timespec="seconds") if timestamp else None
+
+
+def step_details(run: Any, step_id: str, slow_after: float = 5.0) -> dict[str, Any]:
+    """What the detail panel shows of one step."""
     step = run.steps.get(step_id)
     if step is None:
-        return {"step": step_id, "state": "pending"}
-    return {"step": step_id, "function": step.name, "state": step_state(step),
-            "duration": f"{step.duration:.3f}s" if step.duration is not None else None,
-            "cache key": step.cache_key, "cache": step.cache_reason,
-            "config": step.config, "outputs": list(step.outputs),
-            "traceback": step.error}
+        return {"step": step_id, "state": "pending", "upstream": run.graph.get(step_id, [])}
+    state = step_state(step, slow_after=slow_after)
+    if state in ("running", "slow") and step.started:
+        duration = f"{time.time() - step.started:.1f}s so far"
+    else:
+        duration = f"{step.duration:.3f}s" if step.duration is not None else None
+    info: dict[str, Any] = {
+        "step": step_id, "function": step.name, "state": state, "started": _when(step.started),
+        "duration": duration,
+        "cache": {"decision": {"cached": "hit: output reused", "completed": "miss: ran",
+                               "failed": "miss: ran and failed"}.get(step.status, step.status),
+                  "reason": step.cache_reason, "key": step.cache_key},
+        "config": step.config,
+        "inputs": {name: [f"{s}.{o}" for s, o, _ in sources] for name, sources in step.inputs.items()},
+        "outputs": {name: ref.type_name for name, ref in step.outputs.items()},
+    }
+    for name in ("metadata", "metrics"):  # recorded by zenrun.log_metadata when available
+        value = getattr(step, name, None)
+        if value:
+            info[name] = value
+    return info
 
 
-def preview(value: Any, limit: int = 1500) -> str:
-    """A short text preview of an artifact value."""
-    shape = getattr(value, "shape", None)
-    dtype = getattr(value, "dtype", None)
-    head = f"shape={tuple(shape)} dtype={dtype}\n" if shape is not None else ""
-    try:
-        text = json.dumps(value, indent=2, default=repr) if isinstance(value, (dict, list)) else repr(value)
-    except Exception:  # a repr that fails must not break the viewer
-        text = f"<{type(value).__name__}>"
-    text = head + text
-    return text if len(text) <= limit else text[:limit] + " …"
+def step_text_sections(step: Any) -> list[tuple[str, str]]:
+    """Long text of a step shown under the details: captured output, then the traceback."""
+    sections = []
+    for attribute, title in (("stdout", "captured stdout"), ("stderr", "captured stderr"),
+                             ("captured", "captured output"), ("log", "captured log")):
+        text = getattr(step, attribute, None) if step is not None else None
+        if text:
+            sections.append((title, str(text)))
+    if step is not None and step.error:
+        sections.append(("traceback", step.error))
+    return sections
+
+
+def run_record(run: Any) -> dict[str, Any]:
+    """The run and its steps as plain JSON-able data (the viewer's JSON export)."""
+    steps = {}
+    for step_id, step in run.steps.items():
+        record = {"function": step.name, "status": step.status, "started": step.started,
+                  "finished": step.finished, "duration": step.duration, "config": step.config,
+                  "cache_key": step.cache_key, "cache_reason": step.cache_reason, "error": step.error,
+                  "inputs": {name: [{"step": s, "output": o, "digest": ref.digest if ref else None}
+                                    for s, o, ref in sources] for name, sources in step.inputs.items()},
+                  "outputs": {name: ref.as_dict() for name, ref in step.outputs.items()}}
+        for name in ("metadata", "metrics"):
+            if getattr(step, name, None):
+                record[name] = getattr(step, name)
+        steps[step_id] = record
+    return {"name": run.name, "pipeline": run.pipeline_name, "item_id": run.item_id,
+            "status": run.status, "started": run.started, "finished": run.finished,
+            "duration": run.duration, "graph": run.graph, "steps": steps}

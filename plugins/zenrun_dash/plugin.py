@@ -16,8 +16,11 @@ def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("viewer", "the Dash lineage viewer (zenrun_dash)")
     group.addoption("--view", action="store_true", default=False,
                     help="serve the lineage viewer for the store and exit when stopped")
-    group.addoption("--view-host", default="127.0.0.1", metavar="HOST", help="viewer host (127.0.0.1)")
-    group.addoption("--view-port", type=int, default=8050, metavar="PORT", help="viewer port (8050)")
+    group.addoption("--view-host", default="127.0.0.1", metavar="HOST",
+                    help="address to serve on and the only host name answered (127.0.0.1); "
+                         "0.0.0.0 answers any (no authentication!)")
+    group.addoption("--view-port", type=int, default=8050, metavar="PORT",
+                    help="viewer port (8050; 0 picks a free one)")
     group.addoption("--view-run", default=None, metavar="RUN", help="run shown first (default: newest)")
 
 
@@ -25,11 +28,20 @@ def zenrun_addoption(parser: Any) -> None:
 def zenrun_cmdline_main(config: Any) -> int | None:
     if not config.getoption("view"):
         return None
+    from zenrun import UsageError
+
+    port = config.getoption("view_port")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--view-port {port} is out of range: give a port from 0 to 65535")
     _require_dash()
     from zenrun_dash.visualizer import serve
 
-    serve(config, config.getoption("view_run"), host=config.getoption("view_host"),
-          port=config.getoption("view_port"))
+    host = config.getoption("view_host")
+    try:
+        serve(config, config.getoption("view_run"), host=host, port=port,
+              log_requests=config.getoption("verbose", 0) > 0)
+    except OSError as exc:  # address in use, unknown host name, no permission
+        raise UsageError(f"cannot serve the viewer on {host}:{port}: {exc.strerror or exc}") from None
     return 0
 
 

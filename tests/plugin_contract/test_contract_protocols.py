@@ -175,3 +175,22 @@ def test_every_hook_is_documented_with_its_result_semantics():
             assert "firstresult" in doc, hook.__name__
         for name, annotation in inspect.signature(hook).parameters.items():
             assert annotation.annotation not in ("Any", inspect.Parameter.empty), (hook.__name__, name)
+
+
+def test_a_materializer_missing_members_is_a_usage_error(zenrunner):
+    zenrunner.makepyfile(halfmat="""
+        class Half:
+            name, version = "half", "1"
+
+            def can_save(self, value):
+                return False
+
+        def zenrun_register_materializers(registry):
+            registry.register(Half())
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("-p", "halfmat")
+    assert result.ret == 4, result.stdout + result.stderr
+    result.fnmatch_lines(["ERROR: zenrun_register_materializers of plugin 'halfmat': *Half* is not a "
+                          "zenrun.protocols.Materializer: it lacks dumps, loads"], stderr=True)
+    assert "Traceback" not in result.stderr

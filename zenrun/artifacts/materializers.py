@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import Any
 
-from zenrun.protocols import Materializer, missing_members
+from zenrun.protocols import Materializer, ProtocolError, missing_members
 
 logger = logging.getLogger("zenrun")
 
@@ -108,7 +108,7 @@ class MaterializerRegistry:
         """Add ``materializer``; it is tried before the built-in ones."""
         if not isinstance(materializer, Materializer):
             missing = ", ".join(missing_members(materializer, Materializer))
-            raise TypeError(f"{materializer!r} is not a zenrun.protocols.Materializer: "
+            raise ProtocolError(f"{materializer!r} is not a zenrun.protocols.Materializer: "
                             f"it lacks {missing}")
         self._custom.append(materializer)
         self._fingerprint = None

@@ -63,9 +63,8 @@ class LocalArtifactStore:
         self._root = str(self.root)
         self._known_dirs: set[str] = set()
         self._pending: dict[str, Future[None]] = {}
-        # A failed write, with the epoch of its put(): see checkpoint() and sync().
+        # A failed write, with the epoch in which sync() saw it: see checkpoint() and sync().
         self._failed: dict[str, tuple[int, BaseException]] = {}
-        self._put_epoch: dict[str, int] = {}
         self._epoch = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -89,7 +88,6 @@ class LocalArtifactStore:
             if digest in self._pending:
                 return digest, size
             self._failed.pop(digest, None)  # written again: this attempt decides
-            self._put_epoch[digest] = self._epoch
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
             if size < _WRITE_INLINE:
@@ -100,15 +98,8 @@ class LocalArtifactStore:
                 return digest, size
         target = self.path(digest)
         if _touch(str(target)):
-            with self._lock:
-                self._put_epoch.pop(digest, None)
             return digest, size
-        try:
-            fd, tmp = self._write_tmp(digest, data)
-        except BaseException:  # raised to the step itself: nothing pending
-            with self._lock:
-                self._put_epoch.pop(digest, None)
-            raise
+        fd, tmp = self._write_tmp(digest, data)  # an error goes to the step itself
         with self._lock:
             self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
         return digest, size
@@ -166,10 +157,13 @@ class LocalArtifactStore:
         """Wait until every artifact put so far is durable and in place.
 
         Raises the error of a failed write (e.g. a full disk). With ``since``
-        (from :meth:`checkpoint`), every later call raises it again for
-        writes put in epoch ``since`` or later: a run that lost a write
-        commits nothing more, while a run started after it (space freed)
-        commits normally. Without ``since``, a failure is raised once.
+        (from :meth:`checkpoint`), later calls raise it again while the
+        failure was seen in epoch ``since`` or later: every run in progress
+        when it was seen (any of them may hold a record pointing at the lost
+        artifact) commits nothing more, while a run started afterwards (space
+        freed) commits normally; it cannot point at the lost artifact, which
+        :meth:`exists` denies until it is written again. Without ``since``, a
+        failure is raised by the call that sees it.
         """
         with self._lock:
             pending = list(self._pending.items())
@@ -182,9 +176,8 @@ class LocalArtifactStore:
                 if self._pending.get(digest) is not future:
                     continue
                 del self._pending[digest]
-                epoch = self._put_epoch.pop(digest, 0)
                 if exc is not None:
-                    self._failed[digest] = (epoch, exc)
+                    self._failed[digest] = (self._epoch, exc)
                     failed = failed or exc
             if since is not None:
                 failed = next((exc for epoch, exc in self._failed.values() if epoch >= since), failed)

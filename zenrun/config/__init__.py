@@ -49,6 +49,9 @@ DEFAULT_PLUGINS = {
     "cache": "zenrun.cache",
     "maintenance": "zenrun.maintenance",
     "terminal": "zenrun.terminal",
+    "results": "zenrun.results",
+    "progress": "zenrun.progress",
+    "capture": "zenrun.capture",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
@@ -77,30 +80,28 @@ class PluginManager(pluggy.PluginManager):
         A plugin that fails to import is one usage error naming the entry
         point and its distribution, and how to run without it.
         """
-        from importlib.metadata import distributions
+        from importlib.metadata import entry_points
 
         loaded = 0
-        seen: set[str] = set()
-        for dist in distributions():
-            dist_name = dist.metadata["name"]
-            if dist_name in seen:  # the same distribution found twice on sys.path
+        # entry_points() reads only entry_points.txt files (and skips a
+        # distribution found twice on sys.path); metadata only for matches.
+        for ep in entry_points(group="zenrun"):
+            if name is not None and ep.name != name:
                 continue
-            seen.add(dist_name)
-            for ep in dist.entry_points:
-                if ep.group != "zenrun" or (name is not None and ep.name != name):
-                    continue
-                if self.is_blocked(ep.name) or self.get_plugin(ep.name) is not None:
-                    continue
-                where = f"entry point '{ep.name} = {ep.value}' of distribution {dist_name} {dist.version}"
-                try:
-                    plugin = ep.load()
-                except Exception as exc:
-                    raise UsageError(f"plugin {ep.name!r} failed to import: "
-                                     f"{type(exc).__name__}: {exc}\n  from the {where}\n"
-                                     f"{block_hint(ep.name)}") from None
-                self.register_checked(plugin, ep.name, where)
-                self.plugin_dists.append((ep.name, dist))
-                loaded += 1
+            if self.is_blocked(ep.name) or self.get_plugin(ep.name) is not None:
+                continue
+            dist = ep.dist
+            where = (f"entry point '{ep.name} = {ep.value}' of distribution "
+                     f"{dist.metadata['name'] if dist else '?'} {dist.version if dist else ''}").rstrip()
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise UsageError(f"plugin {ep.name!r} failed to import: "
+                                 f"{type(exc).__name__}: {exc}\n  from the {where}\n"
+                                 f"{block_hint(ep.name)}") from None
+            self.register_checked(plugin, ep.name, where)
+            self.plugin_dists.append((ep.name, dist))
+            loaded += 1
         return loaded
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
@@ -219,8 +220,16 @@ class Config:
     def materializers(self) -> Any:
         from zenrun.artifacts.materializers import MaterializerRegistry
 
+        from zenrun.protocols import ProtocolError
+
         registry = MaterializerRegistry()
-        self.hook.zenrun_register_materializers(registry=registry)
+        try:
+            self.hook.zenrun_register_materializers(registry=registry)
+        except ProtocolError as exc:  # a plugin's misfit materializer: nothing ran yet
+            from zenrun.blame import plugin_at_fault
+
+            plugin = plugin_at_fault(self.pluginmanager, exc.__traceback__)
+            raise UsageError(f"zenrun_register_materializers of plugin {plugin or '?'!r}: {exc}") from None
         return registry
 
     def make_orchestrator(self, name: str | None = None) -> Any:

@@ -82,25 +82,37 @@ def runs_table(pipeline: str | None = None, *, item: str | None = None,
         resolved = store.resolve_item(item)
         if resolved is None:
             raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
-        match = lambda run: run.item_id == resolved  # noqa: E731
+        match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
     runs = store.recent_runs(last, match=match, pipeline=pipeline)
     return RunsTable(run_row(run) for run in reversed(runs))
 
 
-def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
-    """Where the artifact store keeps ``ref``: its ``uri(digest)``, or its local path."""
-    store = (config or _config()).artifact_store
-    uri = getattr(store, "uri", None)
-    return str(uri(ref.digest) if uri else store.path(ref.digest))
-
-
-def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
-    """Load the value of ``ref`` from the artifact store, verifying its hash."""
-    config = config or _config()
+def _store_for(ref: ArtifactRef, config: Any) -> Any:
+    """The artifact store ``ref`` was written to: this store's, or the one its run recorded."""
     store = config.artifact_store
     if ref.store_url and ref.store_url != getattr(store, "url", None):
         from zenrun.artifacts.fsspec_store import open_artifact_store
 
         store = open_artifact_store(ref.store_url)  # where the run wrote it
-    data = store.get(ref.digest)
+    return store
+
+
+def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
+    """Where ``ref`` is stored: the store's ``uri(digest)``, else its path (with the URL's
+    protocol for a remote store)."""
+    store = _store_for(ref, config or _config())
+    uri = getattr(store, "uri", None)
+    if uri is not None:
+        return str(uri(ref.digest))
+    path = str(store.path(ref.digest))
+    url = getattr(store, "url", None) or ""
+    if "://" in url and "://" not in path and not url.startswith("file://"):
+        return f"{url.split('://', 1)[0]}://{path}"
+    return path
+
+
+def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
+    """Load the value of ``ref`` from the artifact store, verifying its hash."""
+    config = config or _config()
+    data = _store_for(ref, config).get(ref.digest)
     return config.materializers.get(ref.materializer).loads(data)

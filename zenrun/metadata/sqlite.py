@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
@@ -65,16 +65,20 @@ STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, 
 
 def migrate(db: sqlite3.Connection) -> None:
     """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
-    missing = [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
-               for name, kind in columns
-               if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
-    for table, name, kind in missing:
+    for table, name, kind in _missing_columns(db):
         try:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         except sqlite3.OperationalError as exc:  # another process migrated it meanwhile
             if "duplicate column" not in str(exc):
                 raise
     db.executescript(INDEXES)
+
+
+def _missing_columns(db: Any) -> list[tuple[str, str, str]]:
+    """``(table, column, type)`` of the :data:`ADDED_COLUMNS` that ``db`` lacks."""
+    return [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
+            for name, kind in columns
+            if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
 
 
 class StoreDamagedError(UsageError):
@@ -102,11 +106,6 @@ def is_damage(exc: BaseException) -> bool:
         return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
     return isinstance(exc, sqlite3.DatabaseError) and (
         "malformed" in str(exc) or "not a database" in str(exc))
-
-
-def _cannot_write(exc: BaseException) -> bool:
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
 
 
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
@@ -187,6 +186,9 @@ class SqliteMetadataStore(RunQueries):
             if not self.read_only:
                 self._db.executescript(SCHEMA)
                 migrate(self._db)
+            elif _missing_columns(self._db):
+                raise UsageError(f"{self.path} was written by an older zenrun and is read-only "
+                                 "here; open it once with write access to upgrade it")
             self._pending: list[tuple[Any, list[Any], list[Any]]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
@@ -406,6 +408,28 @@ class SqliteMetadataStore(RunQueries):
             row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE name=?", (name,)).fetchone()
         return self._run_from_row(row) if row else None
 
+    def find_runs(self, text: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Summaries of runs, newest first, for pickers: a page of ``limit`` from ``offset``.
+
+        ``text`` keeps runs in which each of its words is part of the name,
+        pipeline, item id or status (case-insensitive). Each summary has
+        ``name``, ``pipeline``, ``item_id``, ``status``, ``started`` and
+        ``finished``; the graph and steps are not read, so a page stays fast
+        with thousands of runs.
+        """
+        clauses, args = [], []
+        for word in (text or "").split():
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+                                             ("name", "pipeline", "item_id", "status")) + ")")
+            args += [like] * 4
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._db.execute(
+            f"SELECT name, pipeline, item_id, status, started, finished FROM runs {where} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        keys = ("name", "pipeline", "item_id", "status", "started", "finished")
+        return [dict(zip(keys, row)) for row in rows]
+
     def pipeline_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT pipeline FROM runs ORDER BY pipeline")]
 
@@ -623,12 +647,3 @@ def zenrun_make_metadata_store(config: Any) -> SqliteMetadataStore:
     store = SqliteMetadataStore(config.store_path / "metadata.db")
     config.add_cleanup(store.close)
     return store
-
-
-def iter_rows(runs: Iterable[PipelineRun]) -> Iterable[list[Any]]:
-    """Rows of the runs table shown by ``--runs`` and the terminal summary."""
-    for run in runs:
-        steps = run.steps.values()
-        cached = sum(1 for s in steps if s.status == "cached")
-        yield [run.pipeline_name, run.name, run.status, len(steps), cached,
-               f"{run.duration:.2f}s" if run.duration is not None else "-"]

@@ -1,0 +1,201 @@
+/* zenrun viewer, browser side: focus after layout, search and state filter,
+ * lineage highlight, zoom buttons, minimap, and live patches applied to the
+ * drawn graph (so a refresh never re-runs the layout or moves the view). */
+(function () {
+  "use strict";
+  const TRANSIENT = ["match", "dimmed", "faded", "lineage"];
+  const state = window.zenrunViewer = window.zenrunViewer || {search: "", filter: [], layout: null, bb: null};
+
+  function getCy() {
+    const root = document.getElementById("lineage");
+    if (!root) { return null; }
+    if (window.cy && window.cy.container && window.cy.container() === root) { return window.cy; }
+    const holder = [root, ...root.querySelectorAll("*")].find(el => el._cyreg && el._cyreg.cy);
+    return holder ? holder._cyreg.cy : null;
+  }
+
+  function focusNode(cy, id) {
+    if (!id) { return; }
+    const node = cy.$id(id);
+    if (!node.length) { return; }
+    cy.$(":selected").unselect();
+    node.select();
+    if (cy.zoom() < 1) { cy.zoom(1); }
+    cy.center(node);
+  }
+
+  function applySearch(cy, centre) {
+    const text = (state.search || "").trim().toLowerCase();
+    const wanted = [].concat(...(state.filter || []).map(v => v.split(",")));
+    let matches = cy.collection();
+    cy.batch(() => {
+      cy.elements(".match, .dimmed").removeClass("match dimmed");
+      if (text) {
+        matches = cy.nodes().filter(n => ((n.data("search") || "") + " " + (n.data("label") || ""))
+          .toLowerCase().includes(text));
+        matches.addClass("match");
+      }
+      if (wanted.length) {
+        const steps = cy.nodes().filter(n => (n.data("states") || []).some(s => wanted.includes(s)));
+        const kept = steps.union(steps.outgoers("node").filter(n => !(n.data("states") || []).length));
+        cy.elements().difference(kept).difference(kept.edgesWith(kept))
+          .filter(e => !(e.isNode() && e.isParent())).addClass("dimmed");
+        if (!text) { matches = steps; }
+      }
+    });
+    if (centre && matches.length) {
+      cy.fit(matches, 80);
+      if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(matches); }
+    }
+    return matches.length;
+  }
+
+  function highlight(cy, node) {
+    cy.batch(() => {
+      cy.elements().removeClass("lineage").addClass("faded");
+      node.predecessors().union(node.successors()).union(node).removeClass("faded").addClass("lineage");
+    });
+  }
+
+  // The minimap draws node positions on a small canvas: cy.png() of a graph of
+  // thousands of nodes takes seconds, this takes milliseconds.
+  function updateMinimap(cy) {
+    const box = document.getElementById("minimap");
+    if (!box) { return; }
+    const nodes = cy.nodes().filter(n => !n.isParent());
+    if (nodes.length < 40) { box.style.display = "none"; state.bb = null; return; }
+    box.style.display = "block";
+    const canvas = box.querySelector("canvas");
+    const bb = state.bb = nodes.boundingBox({includeLabels: false});
+    const scale = state.mmScale = Math.min(220 / (bb.w || 1), 140 / (bb.h || 1));
+    canvas.width = Math.max(24, Math.ceil(bb.w * scale));
+    canvas.height = Math.max(24, Math.ceil(bb.h * scale));
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    nodes.forEach(n => {
+      const p = n.position();
+      const size = n.hasClass("group") ? 6 : 3;
+      ctx.fillStyle = n.style("background-color");
+      ctx.fillRect((p.x - bb.x1) * scale - size / 2, (p.y - bb.y1) * scale - size / 2, size, size);
+    });
+    updateRect(cy);
+  }
+
+  function updateRect(cy) {
+    const box = document.getElementById("minimap");
+    const bb = state.bb;
+    if (!box || !bb || box.style.display === "none") { return; }
+    const canvas = box.querySelector("canvas");
+    const rect = box.querySelector(".viewport");
+    const scale = state.mmScale;
+    const ext = cy.extent();
+    const left = Math.max(0, (ext.x1 - bb.x1) * scale), top = Math.max(0, (ext.y1 - bb.y1) * scale);
+    rect.style.left = left + "px";
+    rect.style.top = top + "px";
+    rect.style.width = Math.max(2, Math.min(canvas.width - left, (ext.x2 - Math.max(ext.x1, bb.x1)) * scale)) + "px";
+    rect.style.height = Math.max(2, Math.min(canvas.height - top, (ext.y2 - Math.max(ext.y1, bb.y1)) * scale)) + "px";
+  }
+
+  function afterLayout(cy, options) {
+    state.tStop0 = performance.now();
+    cy.batch(() => cy.elements(".faded, .lineage").removeClass("faded lineage"));
+    applySearch(cy, false);
+    if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
+    focusNode(cy, options && options.zenrunFocus);
+    updateMinimap(cy);
+    state.tStop = performance.now();
+    state.laidOut = options && options.zenrunNonce;
+  }
+
+  function attach(cy) {
+    cy.scratch("_zenrun", true);
+    cy.on("layoutstop", e => afterLayout(cy, e.layout && e.layout.options));
+    cy.on("tap", "node", e => highlight(cy, e.target));
+    cy.on("tap", e => {
+      if (e.target === cy) { cy.batch(() => cy.elements(".faded, .lineage").removeClass("faded lineage")); }
+    });
+    let pending = false;
+    cy.on("viewport", () => {
+      if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; updateRect(cy); }); }
+    });
+    const box = document.getElementById("minimap");
+    if (box) {
+      box.addEventListener("click", ev => {
+        const bb = state.bb;
+        if (!bb) { return; }
+        const r = box.querySelector("canvas").getBoundingClientRect();
+        const scale = state.mmScale;
+        const x = bb.x1 + (ev.clientX - r.left) / scale;
+        const y = bb.y1 + (ev.clientY - r.top) / scale;
+        cy.pan({x: cy.width() / 2 - x * cy.zoom(), y: cy.height() / 2 - y * cy.zoom()});
+      });
+    }
+    // The first layout may have run before these handlers existed.
+    if (state.layout && state.laidOut !== state.layout.zenrunNonce && cy.nodes().length) {
+      afterLayout(cy, state.layout);
+    }
+  }
+
+  setInterval(() => {
+    const cy = getCy();
+    if (cy && !cy.scratch("_zenrun")) { attach(cy); }
+  }, 20);
+
+  function applyPatch(cy, patch) {
+    cy.batch(() => {
+      (patch.remove || []).forEach(id => cy.$id(id).remove());
+      Object.entries(patch.update || {}).forEach(([id, change]) => {
+        const node = cy.$id(id);
+        if (!node.length) { return; }
+        const keep = TRANSIENT.filter(c => node.hasClass(c));
+        node.classes(change.classes.split(" ").concat(keep));
+        node.data(change.data);
+      });
+      const added = cy.add(patch.add || []);
+      // New nodes (outputs of steps that just finished) go next to their producer.
+      added.nodes().forEach(node => {
+        const source = node.incomers("node");
+        if (source.length) {
+          const p = source[0].position();
+          node.position({x: p.x + 70, y: p.y + 20 * (node.indegree() + source[0].outdegree())});
+        }
+      });
+    });
+    if (state.search || (state.filter || []).length) { applySearch(cy, false); }
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    zenrun: {
+      noteLayout: function (layout) {
+        state.layout = layout;
+        state.tNote = performance.now();
+        return window.dash_clientside.no_update;
+      },
+      patch: function (patch) {
+        const cy = getCy();
+        if (cy && patch) { applyPatch(cy, patch); }
+        return patch ? patch.seq : window.dash_clientside.no_update;
+      },
+      search: function (text, filter) {
+        state.search = text || "";
+        state.filter = filter || [];
+        const cy = getCy();
+        if (!cy) { return ""; }
+        const n = applySearch(cy, true);
+        if (!state.search && !state.filter.length) { return ""; }
+        return n === 1 ? "1 match" : n + " matches";
+      },
+      zoom: function () {
+        const cy = getCy();
+        const trig = (window.dash_clientside.callback_context.triggered || [])[0];
+        if (!cy || !trig) { return window.dash_clientside.no_update; }
+        const centre = {x: cy.width() / 2, y: cy.height() / 2};
+        if (trig.prop_id.startsWith("zoom-in")) { cy.zoom({level: cy.zoom() * 1.25, renderedPosition: centre}); }
+        else if (trig.prop_id.startsWith("zoom-out")) { cy.zoom({level: cy.zoom() / 1.25, renderedPosition: centre}); }
+        else { cy.fit(undefined, 20); }
+        return cy.zoom();
+      }
+    }
+  });
+})();

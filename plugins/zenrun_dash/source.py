@@ -1,0 +1,112 @@
+"""What the viewer reads from the stores: run pages for the picker, runs, run models.
+
+Store reads are short and serialised by one lock (the store's connection is
+shared by the server's threads); artifact previews live in
+:mod:`zenrun_dash.preview` and never take it. Finished runs do not change, so
+their models are cached; a running run is read again on each refresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from zenrun_dash.lineage import STATE_GLYPHS, RunModel, build_model
+
+PAGE_SIZE = 50
+
+
+def item_label(summary: dict[str, Any]) -> str:
+    """``hpo[iris]`` for an item id ``pipeline_hpo.py::hpo[iris]``, else the pipeline name."""
+    item = summary.get("item_id")
+    return item.rsplit("::", 1)[-1] if item else summary["pipeline"]
+
+
+def option_label(summary: dict[str, Any]) -> str:
+    started = summary.get("started")
+    when = datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started else "-"
+    status = summary["status"]
+    return f"{item_label(summary)}  {STATE_GLYPHS.get(status, '')} {status}  {when}  ({summary['name']})"
+
+
+class RunSource:
+    """Reads runs through ``config``'s metadata store for the viewer."""
+
+    def __init__(self, config: Any, slow_after: float = 5.0, cache_size: int = 16) -> None:
+        self.config = config
+        self.slow_after = slow_after
+        self._lock = threading.Lock()
+        self._models: OrderedDict[str, tuple[Any, RunModel]] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def store(self) -> Any:
+        return self.config.metadata_store
+
+    def page(self, text: str | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
+        """Run summaries newest first (see ``SqliteMetadataStore.find_runs``)."""
+        with self._lock:
+            find = getattr(self.store, "find_runs", None)
+            if find is not None:
+                rows = find(text or None, limit=limit, offset=offset)
+            else:  # a store plugin without paging: list every run
+                rows = [{"name": r.name, "pipeline": r.pipeline_name, "item_id": r.item_id,
+                         "status": r.status, "started": r.started, "finished": r.finished}
+                        for r in reversed(self.store.get_runs())]
+                if text:
+                    low = text.lower()
+                    rows = [r for r in rows if any(low in str(r.get(k) or "").lower()
+                                                   for k in ("name", "pipeline", "item_id", "status"))]
+                rows = rows[offset:offset + limit]
+        for row in rows:
+            row["status"] = self._live_status(row["name"], row["status"])
+        return rows
+
+    def newest(self) -> str | None:
+        rows = self.page(limit=1)
+        return rows[0]["name"] if rows else None
+
+    def _live_status(self, name: str, status: str) -> str:
+        """A ``running`` run whose owner died is failed, by the store's liveness rule."""
+        if status != "running":
+            return status
+        alive = getattr(self.store, "run_is_alive", None)
+        if alive is None:
+            return status
+        with self._lock:
+            return status if alive(name) else "failed"
+
+    def run(self, name: str | None) -> Any:
+        """The run called ``name`` with its steps loaded, or None."""
+        if not name:
+            return None
+        with self._lock:
+            run = self.store.get_run(name)
+            if run is not None:
+                run.steps  # load now, under the lock
+        if run is not None and run.status == "running" and self._live_status(name, "running") == "failed":
+            run.status = "failed"
+            for step in run.steps.values():
+                if step.status == "running":
+                    step.status, step.error = "failed", step.error or "interrupted: the run's process ended"
+        return run
+
+    def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
+        """The run and its drawn model; finished runs are read once."""
+        if not name:
+            return None, None
+        cached = self._models.get(name)
+        if cached is not None:
+            return cached
+        run = self.run(name)
+        if run is None:
+            return None, None
+        model = build_model(run, slow_after=self.slow_after)
+        if run.status != "running":
+            with self._lock:
+                self._models[name] = (run, model)
+                while len(self._models) > self._cache_size:
+                    self._models.popitem(last=False)
+        return run, model

@@ -1,0 +1,278 @@
+"""Per-step capture of stdout, stderr and ``logging`` records, as pytest captures per test.
+
+Steps may run on several threads of one process at once, so capture is per
+thread: ``sys.stdout`` and ``sys.stderr`` become proxies that send a
+thread's writes to its step's buffer while the step runs, and everything
+else to the real stream; a handler on the root logger does the same for
+log records. Capture starts where the step runs (in a worker process or on a
+Dask worker too) and the text travels back with the task result. Each stream
+keeps its last :data:`MAX_CAPTURE` characters.
+
+``-s`` / ``--capture=no`` turns it off; ``--capture=tee-sys`` captures and
+also writes through; ``--log-cli-level`` streams log records live.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, TextIO
+
+from zenrun.hookspec import hookimpl
+
+MAX_CAPTURE = 64 * 1024  # characters kept per stream and step
+LOG_FORMAT = "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s"
+STREAMS = ("stdout", "stderr", "log")
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How steps capture; travels to workers with each task (picklable)."""
+
+    tee: bool = False  # also write through to the real streams
+    log_level: int | None = None  # lowest level of captured records; None: the root logger's
+
+
+class _Buffer:
+    """The tail of one stream: at most ``limit`` characters, counting what was cut."""
+
+    def __init__(self, limit: int = MAX_CAPTURE) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > 2 * self.limit:
+            self._trim()
+
+    def _trim(self) -> None:
+        text = "".join(self.parts)
+        cut = max(0, len(text) - self.limit)
+        self.dropped += cut
+        self.parts, self.size = [text[cut:]], len(text) - cut
+
+    def getvalue(self) -> str:
+        self._trim()
+        text = "".join(self.parts)
+        if self.dropped:
+            return f"[... {self.dropped} characters truncated ...]\n{text}"
+        return text
+
+
+class StepCapture:
+    """What one step (or fixture block) wrote, by stream."""
+
+    def __init__(self, settings: CaptureSettings) -> None:
+        self.settings = settings
+        self.buffers = {name: _Buffer() for name in STREAMS}
+
+    def texts(self) -> dict[str, str]:
+        """The non-empty streams: ``{"stdout": ..., "stderr": ..., "log": ...}``."""
+        return {name: text for name, buffer in self.buffers.items() if (text := buffer.getvalue())}
+
+
+_local = threading.local()  # .capture: the StepCapture of the step running in this thread
+_install_lock = threading.Lock()
+#: Called before a write passes through to the real stdout/stderr (the reporter clears
+#: its progress line).
+before_passthrough: Callable[[], None] | None = None
+
+
+def _current() -> StepCapture | None:
+    return getattr(_local, "capture", None)
+
+
+class _ThreadStream:
+    """Stands in for ``sys.stdout`` / ``sys.stderr``: dispatches each write on its thread."""
+
+    def __init__(self, name: str, original: TextIO) -> None:
+        self._name = name
+        self._original = original
+        self._closed = False
+
+    def write(self, text: str) -> int:
+        capture = _current()
+        if capture is not None:
+            capture.buffers[self._name].write(text)
+            if not capture.settings.tee:
+                return len(text)
+        self._passthrough(text)
+        return len(text)
+
+    def _passthrough(self, text: str) -> None:
+        if self._closed:
+            return
+        if before_passthrough is not None:
+            before_passthrough()
+        try:
+            self._original.write(text)
+        except BrokenPipeError:  # nobody reads any more: the run goes on
+            self._stop()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            self._stop()
+
+    def _stop(self) -> None:
+        from zenrun.terminal import silence_stdout
+
+        self._closed = True
+        silence_stdout()
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if _current() is None and not self._closed:
+            try:
+                self._original.flush()
+            except (BrokenPipeError, ValueError):
+                self._closed = True
+
+    def isatty(self) -> bool:
+        return False if _current() is not None else self._original.isatty()
+
+    def __getattr__(self, name: str) -> Any:  # encoding, fileno, buffer, ...
+        return getattr(self._original, name)
+
+
+class _LogHandler(logging.Handler):
+    """On the root logger: a record goes to the capture of the thread that logged it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.setFormatter(logging.Formatter(LOG_FORMAT))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        capture = _current()
+        if capture is None:
+            # Outside steps (or with -s) do what logging does without handlers: warnings
+            # and errors to stderr.
+            if record.levelno >= logging.WARNING and logging.getLogger().handlers == [self]:
+                logging.lastResort.handle(record)  # type: ignore[union-attr]
+            return
+        level = capture.settings.log_level
+        if level is not None and record.levelno < level:
+            return
+        try:
+            capture.buffers["log"].write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+_log_handler = _LogHandler()
+
+
+def install() -> None:
+    """Put the dispatching proxies in place in this process (idempotent)."""
+    with _install_lock:
+        if not isinstance(sys.stdout, _ThreadStream):
+            sys.stdout = _ThreadStream("stdout", sys.stdout)  # type: ignore[assignment]
+        if not isinstance(sys.stderr, _ThreadStream):
+            sys.stderr = _ThreadStream("stderr", sys.stderr)  # type: ignore[assignment]
+        root = logging.getLogger()
+        if _log_handler not in root.handlers:
+            root.addHandler(_log_handler)
+
+
+def unwrap(stream: Any) -> Any:
+    """The real stream behind a capture proxy (the reporter writes there, never captured)."""
+    return stream._original if isinstance(stream, _ThreadStream) else stream
+
+
+def uninstall() -> None:
+    """Restore the real streams (the CLI does at the end of the session)."""
+    with _install_lock:
+        if isinstance(sys.stdout, _ThreadStream):
+            sys.stdout = sys.stdout._original  # type: ignore[assignment]
+        if isinstance(sys.stderr, _ThreadStream):
+            sys.stderr = sys.stderr._original  # type: ignore[assignment]
+        logging.getLogger().removeHandler(_log_handler)
+
+
+@contextmanager
+def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
+    """Capture this thread's output while the block runs; ``None`` settings: no capture."""
+    if settings is None:
+        yield None
+        return
+    install()
+    capture, previous = StepCapture(settings), _current()
+    _local.capture = capture
+    root = logging.getLogger()
+    if settings.log_level is not None and settings.log_level < root.getEffectiveLevel():
+        # Process-wide, as pytest's --log-level; set once (steps on other threads rely on it),
+        # in a worker process on its first step.
+        root.setLevel(settings.log_level)
+    try:
+        yield capture
+    finally:
+        _local.capture = previous
+
+
+def section_title(stream: str, when: str) -> str:
+    """pytest's section header: ``----- Captured stdout (train) -----``."""
+    return f"{'-' * 8} Captured {stream} ({when}) {'-' * 8}"
+
+
+# -- the plugin: options and the session's settings ---------------------------------------
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    group = parser.getgroup("capture", "output of steps and fixtures")
+    group.addoption("--capture", default="sys", metavar="METHOD",
+                    choices=("sys", "fd", "no", "tee-sys"),
+                    help="per-step capture of stdout/stderr/logging: sys (default; fd is the "
+                         "same), no, or tee-sys (capture and show)")
+    group.addoption("-s", dest="capture", action="store_const", const="no",
+                    help="shortcut for --capture=no")
+    group.addoption("--log-level", dest="log_level", default=None, metavar="LEVEL",
+                    help="lowest level of log records captured in steps (default: the root "
+                         "logger's, WARNING)")
+    group.addoption("--log-cli-level", dest="log_cli_level", default=None, metavar="LEVEL",
+                    help="show log records of this level and above live, as steps log them")
+
+
+def log_level_option(config: Any, name: str) -> int | None:
+    from zenrun.config import UsageError
+
+    text = config.getoption(name, None)
+    if text is None:
+        return None
+    level = logging.getLevelName(str(text).upper()) if not str(text).isdigit() else int(text)
+    if not isinstance(level, int):
+        raise UsageError(f"--{name.replace('_', '-')}: unknown log level {text!r}; use DEBUG, "
+                         "INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    if config.stash.get("api"):
+        return  # a script or notebook keeps its own streams
+    method = config.getoption("capture", "sys")
+    levels = [level for level in (log_level_option(config, "log_level"),
+                                  log_level_option(config, "log_cli_level")) if level is not None]
+    log_level = min(levels) if levels else None
+    if method != "no":
+        config.stash["capture"] = CaptureSettings(tee=method == "tee-sys", log_level=log_level)
+    root = logging.getLogger()
+    old_level = root.level
+    if log_level is not None and log_level < root.getEffectiveLevel():
+        root.setLevel(log_level)
+    install()  # also with -s: passing writes clear the progress line first
+    config.add_cleanup(uninstall)
+    config.add_cleanup(lambda: root.setLevel(old_level))
+
+
+def settings(config: Any) -> CaptureSettings | None:
+    """The capture settings of the session, or None when steps are not captured."""
+    return config.stash.get("capture")

@@ -1,0 +1,191 @@
+"""The live view of a running session: which steps run and for how long.
+
+On a terminal the current item's running steps and elapsed time are shown
+after the progress line and updated in place (four times a second at most).
+Without a terminal (a CI log), a line says when a step has run longer than
+``--slow-after`` seconds, and again every minute after. ``--log-cli-level``
+streams log records live, above the progress line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from zenrun.hookspec import hookimpl
+
+TICK = 0.25  # seconds between updates of the progress line
+REPEAT = 60.0  # seconds between two "still running" lines of one step
+SLOW_AFTER = 30.0
+
+
+def fmt_elapsed(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+class Progress:
+    """Tracks the running steps of the current item; a ticker thread shows them."""
+
+    def __init__(self, reporter: Any, slow_after: float) -> None:
+        self.reporter = reporter
+        self.tw = reporter.tw
+        self.slow_after = slow_after
+        self.item: str | None = None
+        self.item_started = 0.0
+        self.running: dict[tuple[str, str], float] = {}  # (run, step id) -> start (monotonic)
+        self.reported: dict[tuple[str, str], float] = {}  # -> when its last slow line was written
+        self.done = self.total = 0
+        self.last_step = ""
+        self.items_in_flight = 0  # > 1 when -n runs items together
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        # The line updated in place needs a terminal and the plain (not -v, not -q) output.
+        self.in_place = self.tw.isatty and reporter.verbosity == 0
+        self.thread = threading.Thread(target=self._tick, name="zenrun-progress", daemon=True)
+
+    def start(self) -> None:
+        if self.reporter.verbosity >= 0:
+            self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    # -- hooks ------------------------------------------------------------------------------
+    @hookimpl
+    def zenrun_item_start(self, item: Any) -> None:
+        with self.lock:
+            self.items_in_flight += 1
+            if self.items_in_flight > 1:  # items run together: one view of all of them
+                self.item = f"{self.items_in_flight} pipelines"
+                return
+            self.item = item.nodeid.rsplit("::", 1)[-1]
+            self.item_started = time.monotonic()
+            self.running.clear()
+            self.reported.clear()
+            self.done = self.total = 0
+            self.last_step = ""
+
+    @hookimpl
+    def zenrun_pipeline_run_start(self, run: Any) -> None:
+        with self.lock:
+            if self.items_in_flight > 1:
+                self.total += len(run.graph)
+            else:
+                self.total, self.done = len(run.graph), 0
+
+    @hookimpl
+    def zenrun_step_start(self, step_run: Any) -> None:
+        with self.lock:
+            self.running[(step_run.run_name, step_run.id)] = time.monotonic()
+
+    @hookimpl
+    def zenrun_step_finish(self, step_run: Any) -> None:
+        with self.lock:
+            self.running.pop((step_run.run_name, step_run.id), None)
+            self.reported.pop((step_run.run_name, step_run.id), None)
+            self.done += 1
+            self.last_step = step_run.id
+        self.show()
+
+    @hookimpl
+    def zenrun_item_report(self, report: Any) -> None:
+        with self.lock:
+            self.items_in_flight = max(0, self.items_in_flight - 1)
+            if self.items_in_flight:
+                self.item = f"{self.items_in_flight} pipelines"
+                return
+            self.item = None
+            self.running.clear()
+
+    @hookimpl
+    def zenrun_sessionfinish(self) -> None:
+        self.close()
+
+    # -- output -----------------------------------------------------------------------------
+    def status_text(self, now: float) -> str:
+        """`` [3/9] train_2, train_3 4.2s``: done/total, the running steps, the item's time."""
+        with self.lock:
+            if self.item is None:
+                return ""
+            running = [step_id for _, step_id in sorted(self.running, key=self.running.__getitem__)]
+            names = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
+            elapsed = now - self.item_started
+            return f" [{self.done}/{self.total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
+
+    def show(self) -> None:
+        if self.in_place:
+            text = self.status_text(time.monotonic())
+            if text:
+                self.tw.status(text)
+
+    def slow_lines(self, now: float) -> list[str]:
+        """A line for each step past the threshold, once, then every :data:`REPEAT` seconds."""
+        lines = []
+        with self.lock:
+            for (run_name, step_id), started in self.running.items():
+                elapsed = now - started
+                last = self.reported.get((run_name, step_id))
+                if elapsed >= self.slow_after and (last is None or now - last >= REPEAT):
+                    self.reported[(run_name, step_id)] = now
+                    lines.append(f"    still running: {self.item} step {step_id} "
+                                 f"({fmt_elapsed(elapsed)})")
+        return lines
+
+    def _tick(self) -> None:
+        while not self.stop.wait(TICK):
+            if self.tw.closed:
+                return
+            if self.in_place:
+                self.show()
+            else:
+                for line in self.slow_lines(time.monotonic()):
+                    self.tw.interject(line)
+
+
+class LiveLogHandler(logging.Handler):
+    """``--log-cli-level``: records above the progress line, as they are logged."""
+
+    def __init__(self, tw: Any, level: int) -> None:
+        super().__init__(level)
+        self.tw = tw
+        self.setFormatter(logging.Formatter("%(levelname)-8s %(name)s:%(filename)s:%(lineno)d "
+                                            "%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.tw.interject(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    parser.getgroup("reporting").addoption(
+        "--slow-after", dest="slow_after", type=float, default=SLOW_AFTER, metavar="SECONDS",
+        help=f"without a terminal, report a step still running after SECONDS (default "
+             f"{SLOW_AFTER:g}), then every minute")
+
+
+@hookimpl(trylast=True)
+def zenrun_configure(config: Any) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    progress = Progress(reporter, config.getoption("slow_after", SLOW_AFTER))
+    config.pluginmanager.register(progress, "progress-view")
+    progress.start()
+    config.add_cleanup(progress.close)
+    level_name = config.getoption("log_cli_level", None)
+    if level_name:
+        from zenrun.capture import log_level_option
+
+        handler = LiveLogHandler(reporter.tw, log_level_option(config, "log_cli_level") or 0)
+        root = logging.getLogger()
+        root.addHandler(handler)
+        config.add_cleanup(lambda: root.removeHandler(handler))
