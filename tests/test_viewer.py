@@ -384,7 +384,8 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
             }
             return hits;""")
         assert overlaps == [], name
-    browser.save_screenshot(str(Path(os.environ.get("ZENRUN_SCREENSHOTS", project.path)) / "hpo.png"))
+        if os.environ.get("ZENRUN_SCREENSHOTS"):  # to look at them: ZENRUN_SCREENSHOTS=screenshots
+            browser.save_screenshot(str(Path(os.environ["ZENRUN_SCREENSHOTS"]) / f"{name}.png"))
 
 
 def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, browser, project):
@@ -534,3 +535,30 @@ def test_a_run_whose_process_died_is_shown_failed(server, browser, project):
     _open(browser, f"{server}?run={row[0]}")
     assert _classes(browser)["step:waits"] == "step failed"
     assert f"{row[0]}: failed" in _js(browser, "return document.getElementById('run-summary').innerText;")
+
+
+def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
+    _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
+    table = browser.find_element(By.ID, "compare-table").text
+    assert "hpo[iris]" in table and "hpo[breast_cancer]" in table and "accuracy" in table
+    assert browser.find_element(By.ID, "lineage-page").get_attribute("style") == "display: none;"
+    _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#compare-graph .js-plotly-plot"))
+    assert "accuracy by dataset" in browser.find_element(By.ID, "compare-graph").text
+    diff = browser.find_element(By.ID, "diff-view").text
+    assert "dataset iris breast_cancer" in diff  # the parameter that differs
+    db = sqlite3.connect(project.store / "metadata.db")
+    try:
+        steps = db.execute("SELECT count(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.name=?",
+                           (iris,)).fetchone()[0]
+    finally:
+        db.close()
+    # Another data set changes every step's inputs, so every step's cache key.
+    assert browser.find_element(By.ID, "diff-summary").text.startswith(f"{steps} of {steps} steps changed")
+    # Click-through to the item's lineage.
+    browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
+    _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
+    assert f"?run={iris}" in browser.current_url

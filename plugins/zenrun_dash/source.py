@@ -98,6 +98,18 @@ class RunSource:
                     step.error = step.error or "interrupted: the process running this run ended"
         return run
 
+    def pipeline_names(self) -> list[str]:
+        with self._lock:
+            return list(self.store.pipeline_names())
+
+    def runs_of(self, pipeline: str) -> list[Any]:
+        """The runs of ``pipeline``, oldest first (their steps are read when used)."""
+        with self._lock:
+            runs = self.store.get_runs(pipeline)
+            for run in runs:
+                run.metrics  # stored with the run; computed (reading steps) for older runs
+        return runs
+
     def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
         """The run and its drawn model; finished runs are read once."""
         if not name:
