@@ -133,6 +133,7 @@ class TerminalReporter:
         self.verbosity = config.getoption("verbose") - config.getoption("quiet")
         self.started = time.perf_counter()
         self.current_module: str | None = None
+        self._items_in_flight = 0  # > 1 when -n runs items together
         self.done = 0
         self.total = 0
         self.reports: list[Any] = []
@@ -219,8 +220,15 @@ class TerminalReporter:
 
     @hookimpl
     def zenrun_item_start(self, item: Any) -> None:
+        self._items_in_flight += 1
+        if self._items_in_flight > 1:  # -n runs items together: their lines interleave
+            self._item_header = None
+            return
         self._item_header = item.nodeid if self.verbosity > 0 else None
-        module = item.nodeid.split("::")[0]
+        self._module_header(item.nodeid)
+
+    def _module_header(self, nodeid: str) -> None:
+        module = nodeid.split("::")[0]
         if self.verbosity <= 0 and module != self.current_module:
             self._end_progress_line()
             self.current_module = module
@@ -230,6 +238,8 @@ class TerminalReporter:
     @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
         self._item_header = None
+        self._items_in_flight = max(0, self._items_in_flight - 1)
+        self._module_header(report.nodeid)  # items finishing out of order (-n)
         self.reports.append(report)
         self.done += 1
         if self.verbosity > 0:
