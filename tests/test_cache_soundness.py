@@ -110,6 +110,7 @@ FILES = {
     """,
     "zr_ops": """
         import functools
+        import types
 
 
         def _scale(x):
@@ -179,6 +180,13 @@ FILES = {
 
         def lit(x):
             return x * 4
+
+
+        def held(x):
+            return x * 13
+
+
+        HOLDER = types.SimpleNamespace(fn=held)  # an object of a library class
     """,
     "zr_flow": """
         import zr_utils.features
@@ -266,6 +274,11 @@ FILES = {
             return compute(x)
 
 
+        @step
+        def holderfn(x: int) -> int:
+            return zr_ops.HOLDER.fn(x)
+
+
         @step(name="named")
         def named_step(x: int) -> int:
             return x
@@ -294,13 +307,14 @@ FILES = {
             memofn(x)
             apply_fn(x, fn=zr_ops.lit)
             localimp(x)
+            holderfn(x)
             named_step(x, id="named_inv")
             configured(x, n=1, config=Cfg(gamma=0.5))
             SCALER(x)
     """,
 }
 STEPS = ["source", "step_src", "dotted", "subconst", "npconst", "dictfn", "wrappedfn", "statfn",
-         "classfn", "methfn", "memofn", "apply_fn", "localimp", "named_inv", "configured", "scaled"]
+         "classfn", "methfn", "memofn", "apply_fn", "localimp", "holderfn", "named_inv", "configured", "scaled"]
 DOWNSTREAM = {sid: "input x changed" for sid in STEPS if sid != "source"}
 
 # (file, old, new) -> the steps that must miss, with a fragment of their reason
@@ -324,6 +338,8 @@ MUTATIONS = {
     "literal_function": ("zr_ops", "x * 4", "x * 9", {"apply_fn": "parameter fn changed"}),
     "import_in_step_body": ("zr_local/impl", "x + 1000", "x + 2000",
                             {"localimp": "source code changed (zr_local.impl.compute)"}),
+    "function_held_by_an_object": ("zr_ops", "x * 13", "x * 14",
+                                   {"holderfn": "source code changed (zr_ops.held)"}),
     "closure_value": ("zr_flow", "make_scaler(2)", "make_scaler(3)",
                       {"scaled": "source code changed (zr_flow.make_scaler.<locals>.scaled.<closure k>)"}),
     "step_name": ("zr_flow", '@step(name="named")', '@step(name="renamed")',

@@ -550,17 +550,19 @@ class Fingerprinter:
             return f"value {label}:{prefix}:{sha256(canonical_json(value))}"
         except CanonicalJSONError:
             pass
+        used: list[Any] = []
         try:
-            if self._materializers is not None:
-                data = self._materializers.for_value(value).dumps(value)
+            materializer = self._materializers.for_value(value) if self._materializers else None
+            if materializer is None or getattr(materializer, "name", None) == "cloudpickle":
+                data = _pickle_recording(value, used)
             else:
-                import cloudpickle
-
-                data = cloudpickle.dumps(value)
+                data = materializer.dumps(value)
         except Exception as exc:
             raise _Unfingerprintable(
                 f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}") from None
-        return f"value {label}:{prefix}:{hashlib.sha256(data).hexdigest()}"
+        # Pickle refers to project functions and classes by name: follow their code.
+        code = [self._edge(node, "<uses>", obj, _qualified(obj)) for obj in used]
+        return f"value {label}:{prefix}:{code}:{hashlib.sha256(data).hexdigest()}"
 
     def _container(self, node: _Node, value: Any, name: str, label: str) -> str:
         if isinstance(value, dict):
@@ -573,6 +575,27 @@ class Fingerprinter:
         if isinstance(value, (set, frozenset)):
             edges.sort()
         return f"value {label}:{edges}"
+
+
+def _pickle_recording(value: Any, used: list[Any]) -> bytes:
+    """cloudpickle bytes of ``value``; the project functions and classes inside go to ``used``."""
+    import io
+
+    import cloudpickle
+
+    seen: set[int] = set()
+
+    class Recorder(cloudpickle.CloudPickler):
+        def persistent_id(self, obj: Any) -> None:
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                if _is_project_code(obj):
+                    used.append(obj)
+            return None
+
+    buffer = io.BytesIO()
+    Recorder(buffer).dump(value)
+    return buffer.getvalue()
 
 
 def _key_label(key: Any) -> str:

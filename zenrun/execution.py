@@ -362,7 +362,7 @@ class PipelineExecution:
                 self._ranks.setdefault(materializer.name, (materializer, ordered[:index]))
         return self._ranks
 
-    def cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
+    def _cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
         """What the cache records for ``outputs``: refs, materializer versions, store id."""
         ranks = self._materializer_ranks()
         entry = {}
@@ -452,7 +452,7 @@ class PipelineExecution:
                 if self._consumers[task.step_id]:
                     self.values[(task.step_id, name)] = value
             if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
-                self.cache.put(step_run.cache_key, self.cache_entry(result.outputs))
+                self.cache.put(step_run.cache_key, self._cache_entry(result.outputs))
         else:
             step_run.status = FAILED
             step_run.error = result.error
