@@ -87,7 +87,7 @@ def measure_inprocess(store_path: Path, middle: str) -> dict[str, float]:
     for label, call in [
         ("recent_runs(20)", lambda: store.recent_runs(20)),
         ("recent_runs -k (full scan)", lambda: store.recent_runs(
-            20, match=lambda r: "nothing" in (r.item_id or ""))),
+            20, match=lambda item_id, pipeline: "nothing" in (item_id or ""))),
         ("find_run(name) + steps", lambda: store.find_run(middle).steps),
         ("find_run(item) + steps", lambda: store.find_run("grid[iris-0]").steps),
         ("find_run(latest) + steps", lambda: store.find_run("latest").steps),

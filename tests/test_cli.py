@@ -524,7 +524,7 @@ def test_progress_of_steps_on_a_terminal(zenrunner):
     os.close(leader)
     output = b"".join(chunks).decode()
     assert proc.returncode == 0, output
-    assert "[3/3] tick_3" in output
+    assert re.search(r"\[3/3\] tick_3 \d+\.\ds", output), output  # done/total, step, elapsed
     assert "pipeline_long.py ." in output.replace("\x1b[K", "")
 
     plain = zenrunner.run("--no-cache")

@@ -321,3 +321,30 @@ def test_one_sigint_stops_a_parallel_run_and_the_store_stays_consistent(zenrunne
     again = zenrunner.run("-n", "2", "-v", env={"ZENRUN_TEST_FINISH": "1"})
     again.assert_outcomes(passed=1)
     again.fnmatch_lines(["*Using cached version of quick.*"])
+
+
+STEP_CALL = """
+    import os
+    import zenrun
+
+    @zenrun.hookimpl(wrapper=True)
+    def zenrun_step_call(step_run, call):
+        result = yield
+        with open("calls.log", "a") as fh:
+            fh.write(f"{step_run.id} {os.getpid()}\\n")
+        return result
+"""
+
+
+def test_step_call_hook_wraps_the_step_in_its_worker_process(zenrunner):
+    zenrunner.makeconftest(STEP_CALL)
+    zenrunner.makepyfile(pipeline_grid=GRID.replace("< 2", "< 1"))
+    result = zenrunner.run("-n", "2")
+    result.assert_outcomes(passed=2)
+    calls = [line.split() for line in (zenrunner.path / "calls.log").read_text().splitlines()]
+    assert sorted(step for step, _ in calls) == ["double", "double", "meet", "meet"]
+    report = _grid_report(zenrunner)
+    # The wrapper ran in the very process that ran the step (the pid the step recorded).
+    assert sorted(int(pid) for step, pid in calls if step == "meet") == \
+        sorted(r["meet"]["pid"] for r in report["runs"])
+    assert report["driver"] not in {int(pid) for _, pid in calls}

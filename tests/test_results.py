@@ -503,3 +503,20 @@ def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
     assert "Cache enabled" not in result.stdout
     assert "caching disabled" not in result.stdout  # said once per run, by the override
     assert result.stdout.count("Runtime configuration overwriting") == 3
+
+
+def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
+    """Worker processes of a Dask cluster: log_metadata and output return with the result."""
+    pytest.importorskip("distributed")
+    zenrunner.makepyfile(pipeline_grid=GRID.replace(
+        "    zenrun.log_metadata(train_loss=1.0 / depth)\n",
+        "    zenrun.log_metadata(train_loss=1.0 / depth)\n    print('training depth', depth)\n"))
+    result = zenrunner.run("--orchestrator", "dask", "--dask-workers", "1",
+                           "pipeline_grid.py::grid[3]")
+    assert result.ret == 0, result.stdout + result.stderr
+    run = _runs(zenrunner.store, "grid")[-1]
+    assert run.orchestrator == "dask"
+    assert run.steps["train"].metadata == {"train_loss": pytest.approx(1 / 3)}
+    assert run.steps["train"].captured == {"stdout": "training depth 3\n"}
+    assert run.metrics["accuracy"] == pytest.approx(0.3)
+    assert "training depth" not in result.stdout

@@ -36,10 +36,11 @@ class Progress:
         self.slow_after = slow_after
         self.item: str | None = None
         self.item_started = 0.0
-        self.running: dict[str, float] = {}  # step id -> start (time.monotonic)
-        self.reported: dict[str, float] = {}  # step id -> when its last slow line was written
+        self.running: dict[tuple[str, str], float] = {}  # (run, step id) -> start (monotonic)
+        self.reported: dict[tuple[str, str], float] = {}  # -> when its last slow line was written
         self.done = self.total = 0
         self.last_step = ""
+        self.items_in_flight = 0  # > 1 when -n runs items together
         self.lock = threading.Lock()
         self.stop = threading.Event()
         # The line updated in place needs a terminal and the plain (not -v, not -q) output.
@@ -59,6 +60,10 @@ class Progress:
     @hookimpl
     def zenrun_item_start(self, item: Any) -> None:
         with self.lock:
+            self.items_in_flight += 1
+            if self.items_in_flight > 1:  # items run together: one view of all of them
+                self.item = f"{self.items_in_flight} pipelines"
+                return
             self.item = item.nodeid.rsplit("::", 1)[-1]
             self.item_started = time.monotonic()
             self.running.clear()
@@ -69,18 +74,21 @@ class Progress:
     @hookimpl
     def zenrun_pipeline_run_start(self, run: Any) -> None:
         with self.lock:
-            self.total, self.done = len(run.graph), 0
+            if self.items_in_flight > 1:
+                self.total += len(run.graph)
+            else:
+                self.total, self.done = len(run.graph), 0
 
     @hookimpl
     def zenrun_step_start(self, step_run: Any) -> None:
         with self.lock:
-            self.running[step_run.id] = time.monotonic()
+            self.running[(step_run.run_name, step_run.id)] = time.monotonic()
 
     @hookimpl
     def zenrun_step_finish(self, step_run: Any) -> None:
         with self.lock:
-            self.running.pop(step_run.id, None)
-            self.reported.pop(step_run.id, None)
+            self.running.pop((step_run.run_name, step_run.id), None)
+            self.reported.pop((step_run.run_name, step_run.id), None)
             self.done += 1
             self.last_step = step_run.id
         self.show()
@@ -88,6 +96,10 @@ class Progress:
     @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
         with self.lock:
+            self.items_in_flight = max(0, self.items_in_flight - 1)
+            if self.items_in_flight:
+                self.item = f"{self.items_in_flight} pipelines"
+                return
             self.item = None
             self.running.clear()
 
@@ -101,7 +113,7 @@ class Progress:
         with self.lock:
             if self.item is None:
                 return ""
-            running = sorted(self.running, key=self.running.__getitem__)
+            running = [step_id for _, step_id in sorted(self.running, key=self.running.__getitem__)]
             names = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
             elapsed = now - self.item_started
             return f" [{self.done}/{self.total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
@@ -116,11 +128,11 @@ class Progress:
         """A line for each step past the threshold, once, then every :data:`REPEAT` seconds."""
         lines = []
         with self.lock:
-            for step_id, started in self.running.items():
+            for (run_name, step_id), started in self.running.items():
                 elapsed = now - started
-                last = self.reported.get(step_id)
+                last = self.reported.get((run_name, step_id))
                 if elapsed >= self.slow_after and (last is None or now - last >= REPEAT):
-                    self.reported[step_id] = now
+                    self.reported[(run_name, step_id)] = now
                     lines.append(f"    still running: {self.item} step {step_id} "
                                  f"({fmt_elapsed(elapsed)})")
         return lines

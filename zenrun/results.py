@@ -310,8 +310,8 @@ def runs_listing(config: Any) -> list[str]:
 
         expression = Expression(keyword)
 
-        def match(run: PipelineRun) -> bool:
-            names = [n.lower() for n in (run.item_id, run.pipeline_name) if n]
+        def match(item_id: str | None, pipeline: str) -> bool:
+            names = [n.lower() for n in (item_id, pipeline) if n]
             return expression.evaluate(lambda ident: any(ident.lower() in n for n in names))
 
     runs = store.recent_runs(last or None, match=match)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
 from zenrun.blame import _PLUGGY_DIR, plugin_traceback
 from zenrun.capture import CaptureSettings, capturing
@@ -258,10 +259,6 @@ def handoff(value: Any, materializer: Any, data: bytes) -> Any:
     them exactly) as read-only views; anything else is decoded from the stored
     bytes for each consumer, as a cached run would load it.
     """
-    from zenrun.artifacts.materializers import (
-        JsonMaterializer, NumpyMaterializer, PickleMaterializer,
-    )
-
     if isinstance(materializer, (JsonMaterializer, PickleMaterializer)) and _immutable(value):
         return value
     if isinstance(materializer, NumpyMaterializer) and _is_array(value):

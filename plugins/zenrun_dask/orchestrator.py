@@ -74,11 +74,26 @@ class DaskExecutor:
         self.client.cancel(futures, force=True)
 
 
+def cluster_shape(slots: int | None) -> tuple[int, int]:
+    """``(worker processes, threads each)`` for ``slots`` steps at once (default: one per CPU).
+
+    No more processes than CPUs: each costs a second or so of CPU to start,
+    and more processes than cores run CPU-bound steps no faster. Extra slots
+    are threads, which suit steps that wait (I/O, sleep, a GIL-free library).
+    """
+    from zenrun.orchestrators.parallel import usable_cpus
+
+    cpus = usable_cpus()
+    slots = slots or cpus
+    processes = max(1, min(slots, cpus))
+    return processes, -(-slots // processes)
+
+
 class DaskOrchestrator(SchedulingOrchestrator):
     """Schedules steps on a ``dask.distributed`` cluster as their inputs become ready.
 
-    Without ``address``, a ``LocalCluster`` of ``n_workers`` single-threaded
-    worker processes is started on first use and kept for the session.
+    Without ``address``, a ``LocalCluster`` with ``n_workers`` slots (see
+    :func:`cluster_shape`) is started on first use and kept for the session.
     """
 
     name = "dask"
@@ -106,7 +121,8 @@ class DaskOrchestrator(SchedulingOrchestrator):
                     dashboard: str | None = "127.0.0.1:0"
                 except ImportError:
                     dashboard = None
-                self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
+                processes, threads = cluster_shape(self.n_workers)
+                self._cluster = LocalCluster(n_workers=processes, threads_per_worker=threads,
                                              processes=True, dashboard_address=dashboard)
                 self._client = Client(self._cluster)
                 if dashboard is not None:

@@ -82,7 +82,7 @@ def runs_table(pipeline: str | None = None, *, item: str | None = None,
         resolved = store.resolve_item(item)
         if resolved is None:
             raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
-        match = lambda run: run.item_id == resolved  # noqa: E731
+        match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
     runs = store.recent_runs(last, match=match, pipeline=pipeline)
     return RunsTable(run_row(run) for run in reversed(runs))
 

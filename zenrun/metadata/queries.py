@@ -36,25 +36,25 @@ class RunQueries:
         return json.loads(row[0]) if row else None
 
     def recent_runs(self, limit: int | None = None,
-                    match: Callable[[PipelineRun], bool] | None = None,
+                    match: Callable[[str | None, str], bool] | None = None,
                     pipeline: str | None = None) -> list[PipelineRun]:
-        """Runs newest first, at most ``limit``, those ``match`` accepts (rows without graph).
+        """Runs newest first (records without their graph), at most ``limit`` of them.
 
-        Rows are read in pages, so a filter that matches little reads the
-        runs table once and holds no more than one page and the result.
+        ``match(item_id, pipeline_name)`` filters on the raw row, before any
+        record is built, and rows are read in pages: a filter that matches
+        little reads the runs table once and holds one page and the result.
         """
         where, args = ("WHERE pipeline=?", [pipeline]) if pipeline else ("", [])
         found: list[PipelineRun] = []
         cursor = self._db.execute(f"SELECT {_LIGHT_COLUMNS} FROM runs {where} ORDER BY id DESC",
                                   args)
         while limit is None or len(found) < limit:
-            rows = cursor.fetchmany(200)
+            rows = cursor.fetchmany(500)
             if not rows:
                 break
             for row in rows:
-                run = self._run_from_row(row)
-                if match is None or match(run):
-                    found.append(run)
+                if match is None or match(row[6], row[2]):
+                    found.append(self._run_from_row(row))
                     if limit is not None and len(found) >= limit:
                         break
         cursor.close()

@@ -50,11 +50,14 @@ def unsendable_invocation(composed: Any) -> str | None:
     literal input), or None; checked before the run starts."""
     from zenrun.compose import OutputHandle
 
+    checked: set[int] = set()  # a step called 1,000 times is pickled once
     for step_id, invocation in composed.invocations.items():
         literals = {n: v for n, v in invocation.inputs.items()
                     if not isinstance(v, OutputHandle) and not (
                         isinstance(v, list) and v and isinstance(v[0], OutputHandle))}
-        reason = unsendable(step_id, invocation.step, invocation.config, literals)
+        step = None if id(invocation.step) in checked else invocation.step
+        checked.add(id(invocation.step))
+        reason = unsendable(step_id, step, invocation.config, literals)
         if reason is not None:
             return f"pipeline {composed.name}: {reason}"
     return None

@@ -18,6 +18,7 @@ the same files under the same names, as collection did.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.util
 import multiprocessing
@@ -26,14 +27,13 @@ import signal
 import sys
 import time
 import traceback
+import types
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait as wait_for
 from typing import Any, Callable, Hashable
 
 import cloudpickle
 
-#: Seconds running steps get to finish after Ctrl-C before their workers are terminated.
-INTERRUPT_GRACE = 1.0
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
 
@@ -93,7 +93,11 @@ class Bootstrap:
             if real.startswith(root + os.sep) and not real.startswith(skip) \
                     and not real.startswith(zenrun_dir + os.sep) and "site-packages" not in real:
                 modules[name] = real
-        return cls(list(sys.path), os.getcwd(), modules, _packages_used_by(modules))
+        # The forkserver imports what workers will need once, not each worker: zenrun's
+        # modules the driver uses (pydantic with them) and the project's libraries.
+        own = sorted(n for n in sys.modules if n.startswith("zenrun.") and n not in (
+            "zenrun.__main__", "zenrun.testing"))
+        return cls(list(sys.path), os.getcwd(), modules, own + _packages_used_by(modules))
 
     def apply(self) -> None:
         for entry in reversed(self.sys_path):
@@ -195,10 +199,27 @@ def default_context(preload: list[str] = ()) -> Any:  # type: ignore[assignment]
     """``forkserver`` preloaded with zenrun (and ``preload``) where available, else ``spawn``."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["zenrun.orchestrators.workers", "zenrun.runner", "zenrun.remote",
+        context.set_forkserver_preload(["zenrun.main", "zenrun.orchestrators.workers", "zenrun.remote",
                                         *preload])
         return context
     return multiprocessing.get_context("spawn")
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Any:
+    """Start a process without multiprocessing re-running ``__main__`` in it.
+
+    Workers never need the driver's main module (cloudpickle sends what it
+    defines by value), and re-running it would import everything a user's
+    script imports, or run its body again if it lacks a main guard.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 class WorkerPool:
@@ -229,15 +250,19 @@ class WorkerPool:
         """The keys of running tasks and the pids running them."""
         return {key: worker.process.pid for key, worker in self._busy.items()}
 
-    def _start_worker(self) -> _Worker:
+    def _prepare(self) -> None:
         if self._bootstrap is None:
             self._bootstrap = Bootstrap.from_driver()
         if self._context is None:
             self._context = default_context(self._bootstrap.preload)
+
+    def _start_worker(self) -> _Worker:
+        self._prepare()
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(target=_worker_main, args=(theirs, self._bootstrap, self._shared),
                                         name="zenrun-worker", daemon=True)
-        process.start()
+        with _main_module_hidden():
+            process.start()
         theirs.close()
         return _Worker(process, ours)
 
