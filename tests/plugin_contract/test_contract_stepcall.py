@@ -113,6 +113,7 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     log = str(zenrunner.path / "track.log")
+    # -s: the wrapper's prints are part of the step's captured output otherwise
     result = zenrunner.run("-s", "-k", "alpha", env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*BEFORE one label=from-decorator level=1*", "*AFTER one result=1*",
@@ -154,7 +155,7 @@ def test_step_call_runs_in_the_worker_process(zenrunner):
     zenrunner.makeconftest(TRACKER + POOL)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     log = str(zenrunner.path / "track.log")
-    result = zenrunner.run("-s", "-k", "alpha", "--orchestrator", "pool", env={"TRACK_LOG": log})
+    result = zenrunner.run("-k", "alpha", "--orchestrator", "pool", env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
     rows = _log(zenrunner)
     assert [(r[0], r[2], r[3]) for r in rows] == [("one", "1", "from-decorator"), ("add", "2", "none")]
