@@ -113,7 +113,7 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     log = str(zenrunner.path / "track.log")
-    # -s: the wrapper prints where the step runs, so its output is captured with the step's
+    # -s: the wrapper's prints are part of the step's captured output otherwise
     result = zenrunner.run("-s", "-k", "alpha", env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*BEFORE one label=from-decorator level=1*", "*AFTER one result=1*",
