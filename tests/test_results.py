@@ -489,6 +489,19 @@ def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
     assert run.status == "completed"
     assert len(run.steps) == 21 and all(s.status == "completed" for s in run.steps.values())
 
+    # `zenrun --runs | head -0`: the reader is gone before zenrun writes anything
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--runs"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    try:
+        proc.stdout.close()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and not stderr, stderr.decode()
+
 
 def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
