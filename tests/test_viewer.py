@@ -435,6 +435,50 @@ def test_search_and_state_filter_highlight_and_centre(server, browser, project):
     _wait(browser, lambda: not _js(browser, "return cy.nodes('.dimmed').length;"))
 
 
+def test_zoom_controls_lineage_highlight_hidden_artifacts_and_legend(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    laid = _open(browser, f"{server}?run={_run(project, 'lineage', 'failed')}")
+    zoom = _js(browser, "return cy.zoom();")
+    browser.find_element(By.ID, "zoom-in").click()
+    _wait(browser, lambda: abs(_js(browser, "return cy.zoom();") - zoom * 1.25) < 1e-6)
+    browser.find_element(By.ID, "zoom-out").click()
+    _wait(browser, lambda: abs(_js(browser, "return cy.zoom();") - zoom) < 1e-6)
+    # One wheel notch zooms a little, within bounds.
+    ratio = _js(browser, """const before = cy.zoom(), box = cy.container().getBoundingClientRect();
+        cy.container().querySelector('canvas:last-child').dispatchEvent(new WheelEvent('wheel',
+            {deltaY: -120, clientX: box.x + 100, clientY: box.y + 100, bubbles: true}));
+        return cy.zoom() / before;""")
+    assert 1 < ratio < 1.5
+    assert _js(browser, "return [cy.minZoom(), cy.maxZoom()];") == [0.02, 3]
+
+    _js(browser, "cy.$id('step:train').emit('tap');")  # its lineage stays, the rest fades
+    _wait(browser, lambda: _js(browser, "return cy.$id('step:explode').hasClass('faded');"))
+    assert _js(browser, "return ['step:load', 'artifact:load:labels', 'step:report']"
+                        ".map(i => cy.$id(i).hasClass('lineage'));") == [True, True, True]
+
+    browser.find_element(By.CSS_SELECTOR, "#hide-artifacts input").click()
+    _relaid(browser, laid)
+    assert not _js(browser, "return cy.nodes('.artifact').length;")
+    assert _js(browser, "return cy.edges().map(e => e.id()).includes('step:load->step:train');")
+    browser.find_element(By.CSS_SELECTOR, "#hide-artifacts input").click()
+    _wait(browser, lambda: _js(browser, "return cy.nodes('.artifact').length;"))
+
+    legend = browser.find_element(By.ID, "legend").text
+    for entry in ("completed", "cached", "running", "slow", "failed", "skipped", "pending",
+                  "artifact", "group", "data", "order"):
+        assert entry in legend
+    # Cached and failed differ in more than colour: border pattern and glyph.
+    cached, failed = _js(browser, """
+        const probe = cy.add({data: {id: 'probe', label: '↺ probe'}, classes: 'step cached'});
+        const cached = [probe.style('border-style'), probe.style('border-width')];
+        probe.remove();
+        const n = cy.$id('step:explode');
+        return [cached, [n.style('border-style'), n.style('border-width')]];""")
+    assert cached[0] != failed[0]  # double vs dashed
+    assert _js(browser, "return cy.$id('step:explode').data('label');").startswith("✗")
+
+
 def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, project):
     from selenium.webdriver.common.by import By
 
