@@ -526,6 +526,8 @@ def test_export_png_svg_and_json(server, browser, project):
 
 
 def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):
+    from selenium.webdriver.common.by import By
+
     project.makepyfile(pipeline_live=LIVE)
     before = {r[0] for r in project.runs}
     run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_live.py"], cwd=project.path,
@@ -538,13 +540,22 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         name = ({r[0] for r in _runs(project)} - before).pop()
         laid = _open(browser, f"{server}?run={name}")
 
-        def state(node):
-            return _js(browser, "const n = cy.$id(arguments[0]); return n.length ? n.classes().join(' ') : null;", node)
+        def state(node):  # without the highlight classes a tap adds
+            return _js(browser, "const n = cy.$id(arguments[0]); return n.length ? "
+                                "n.classes().filter(c => !['lineage', 'faded'].includes(c)).join(' ') : null;", node)
 
-        _wait(browser, lambda: state("step:waits") == "step running")
-        _js(browser, "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$id('step:first').select();")
+        # (running for more than 5 s on a busy machine, it is drawn "slow")
+        _wait(browser, lambda: state("step:waits") in ("step running", "step slow"))
+        details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
+        _js(browser, "cy.$id('step:waits').emit('tap');")  # a running step's details refresh
+        _wait(browser, lambda: "s so far" in details())
+        first = details()
+        _wait(browser, lambda: "s so far" in details() and details() != first)
+        _js(browser, "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$(':selected').unselect();"
+                     "cy.$id('step:first').select();")
         (project.path / "go").touch()
         _wait(browser, lambda: state("step:waits") == "step completed")
+        _wait(browser, lambda: '"state": "completed"' in details())
         _wait(browser, lambda: state("artifact:waits:output") is not None)  # its output appears
         assert _js(browser, "return [cy.zoom(), cy.pan()];") == [0.77, {"x": 123, "y": 45}]
         assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:first"]
