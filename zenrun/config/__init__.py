@@ -181,6 +181,10 @@ class Config:
             raise ValueError(f"unknown configuration value {name!r}")
         return declared.default
 
+    def addinivalue_line(self, name: str, line: str) -> None:
+        """Append ``line`` to the list value ``name`` (e.g. register a mark in ``markers``)."""
+        self.ini[name] = [*(self.getini(name) or []), line]
+
     def add_cleanup(self, func: Any) -> None:
         self._cleanup.append(func)
 
@@ -332,13 +336,23 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
         from zenrun.collect import load_initial_conftests
 
         load_initial_conftests(config, early.paths)
-    config.option = config.parser.parse(args)
+    config.option = config.parser.parse([*_addopts(config.ini), *args])
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
         raise UsageError(str(exc)) from None
     return config
+
+
+def _addopts(ini: dict[str, Any]) -> list[str]:
+    """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS``, as pytest's ``addopts`` and
+    ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
+    import shlex
+
+    value = ini.get("addopts", "")
+    opts = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+    return [*opts, *shlex.split(os.environ.get("ZENRUN_ADDOPTS", ""))]
 
 
 _api_configs: dict[tuple[str, str], Config] = {}
