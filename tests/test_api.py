@@ -211,6 +211,7 @@ def test_run_in_a_script(zenrunner):
     result.fnmatch_lines([
         "Creating run for pipeline: first_pipeline",
         "Cache enabled for pipeline first_pipeline",
+        "Using orchestrator local to run pipeline first_pipeline...",
         "Step load has started.",
         "Step load has finished in *s.",
         "Step svc_trainer has started.",

@@ -177,7 +177,7 @@ def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zen
                           "the damaged file is kept as *metadata.db.corrupt-*"])
     assert list(zenrunner.store.glob("metadata.db.corrupt-*"))
     assert zenrunner.run("--store-check").ret == 0
-    listed = zenrunner.run("--runs")
+    listed = zenrunner.run("--runs", "-v")  # -v: with run names
     assert listed.ret == 0
     assert [n for n in names if n in listed.stdout] == names  # the runs table was readable
     assert zenrunner.run("-q").ret == 0  # and the store records runs again

@@ -83,6 +83,19 @@ FAN = """
         total(zenrun.gather(prefix="work_"))
 """
 
+ARRAYS = """
+    import numpy as np
+    from zenrun import Output, pipeline, step
+
+    @step
+    def make() -> Output(matrix=np.ndarray, numbers=list):
+        return np.arange(200_000, dtype=np.float64).reshape(2000, 100), list(range(300_000))
+
+    @pipeline
+    def arrays():
+        make()
+"""
+
 LIVE = """
     import time
     from pathlib import Path
@@ -123,7 +136,8 @@ def _run(project, pipeline, status=None):
 def project(tmp_path_factory):
     """lineage (failed, then completed), fan (completed, then work_7 failed), hpo and digits."""
     project = ZenrunProject(tmp_path_factory.mktemp("viewer"))
-    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN)
+    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS)
+    assert project.run("pipeline_arrays.py", "-q").ret == 0
     assert project.run("pipeline_lineage.py", "-q").ret == 1
     project.makepyfile(pipeline_lineage=LINEAGE.replace(
         'raise ValueError("exploded on purpose")', "return 7"))
@@ -264,7 +278,11 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert nodes["artifact:train:output"]["data"]["type"] == "builtins.dict"
     assert ("step:load", "artifact:load:labels") in edges
     assert ("artifact:load:labels", "step:train") in edges
-    assert ("step:train", "step:report") in edges  # report never ran: drawn from the graph
+    # report never ran: its inputs are drawn from the recorded graph, as order edges.
+    assert ("artifact:train:output", "step:report") in edges
+    assert ("step:explode", "step:report") in edges  # explode has no output
+    order = {e["data"]["id"] for e in lineage if e.get("classes") == "order"}
+    assert order == {"artifact:train:output->step:report", "step:explode->step:report"}
 
     # 40 steps work_0 … work_39 are one group node with per-state counts.
     group = next(e for e in fan if e["data"]["id"] == "group:work")
@@ -295,6 +313,28 @@ def test_store_pages_runs_newest_first_and_searches(project):
     assert [r["name"] for r in newest] == runs[::-1][:2]
     assert older[0]["name"] == runs[-2]
     assert len(iris) == 1 and iris[0].startswith("hpo[iris]  ✓ completed  20")
+
+
+def test_previews_read_only_what_they_show(project):
+    script = """
+        from zenrun import get_pipeline
+        from zenrun.config import api_config
+        from zenrun_dash import preview
+        preview.MAX_LOAD_BYTES = 100_000  # both artifacts are bigger
+        step = get_pipeline("arrays").last_run.steps["make"]
+        previewer = preview.Previewer(api_config())
+        print(previewer.preview(step.outputs["matrix"]))
+        print("---")
+        print(previewer.preview(step.outputs["numbers"]))
+        print("---")
+        print(previewer.location(step.outputs["matrix"]))
+        previewer.close()
+    """
+    matrix, numbers, location = project.runpython(script).stdout.split("---\n")
+    # Memory mapped: the head is read, not the 1.6 MB.
+    assert matrix.startswith("shape=(2000, 100) dtype=float64, first 5 of 2000 rows\nmemmap([[")
+    assert numbers.startswith("<not loaded: ") and "preview limit" in numbers
+    assert Path(location.strip()).is_file()
 
 
 # -- safety ---------------------------------------------------------------------
@@ -344,7 +384,8 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
             }
             return hits;""")
         assert overlaps == [], name
-    browser.save_screenshot(str(Path(os.environ.get("ZENRUN_SCREENSHOTS", project.path)) / "hpo.png"))
+        if os.environ.get("ZENRUN_SCREENSHOTS"):  # to look at them: ZENRUN_SCREENSHOTS=screenshots
+            browser.save_screenshot(str(Path(os.environ["ZENRUN_SCREENSHOTS"]) / f"{name}.png"))
 
 
 def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, browser, project):
@@ -469,3 +510,55 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
     finally:
         run.kill()
         run.wait(10)
+
+
+def test_a_run_whose_process_died_is_shown_failed(server, browser, project):
+    project.makepyfile(pipeline_hang=LIVE.replace('"go"', '"never"').replace("def live", "def hang"))
+    before = {r[0] for r in _runs(project)}
+    run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_hang.py"], cwd=project.path,
+                           env=project.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # wait until `waits` is recorded running, then kill the run's process
+            with sqlite3.connect(project.store / "metadata.db") as db:
+                row = db.execute("SELECT r.name FROM steps s JOIN runs r ON r.id = s.run_id "
+                                 "WHERE s.step_id='waits' AND s.status='running' AND r.pipeline='hang'"
+                                 ).fetchone()
+            db.close()
+            if row and row[0] not in before:
+                break
+            assert time.monotonic() < deadline and run.poll() is None, "the run did not start"
+            time.sleep(0.05)
+    finally:
+        run.kill()
+        run.wait(10)
+    _open(browser, f"{server}?run={row[0]}")
+    assert _classes(browser)["step:waits"] == "step failed"
+    assert f"{row[0]}: failed" in _js(browser, "return document.getElementById('run-summary').innerText;")
+
+
+def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
+    _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
+    table = browser.find_element(By.ID, "compare-table").text
+    assert "hpo[iris]" in table and "hpo[breast_cancer]" in table and "accuracy" in table
+    assert browser.find_element(By.ID, "lineage-page").get_attribute("style") == "display: none;"
+    _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#compare-graph .js-plotly-plot"))
+    assert "accuracy by dataset" in browser.find_element(By.ID, "compare-graph").text
+    diff = browser.find_element(By.ID, "diff-view").text
+    assert "dataset iris breast_cancer" in diff  # the parameter that differs
+    db = sqlite3.connect(project.store / "metadata.db")
+    try:
+        steps = db.execute("SELECT count(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.name=?",
+                           (iris,)).fetchone()[0]
+    finally:
+        db.close()
+    # Another data set changes every step's inputs, so every step's cache key.
+    assert browser.find_element(By.ID, "diff-summary").text.startswith(f"{steps} of {steps} steps changed")
+    # Click-through to the item's lineage.
+    browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
+    _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
+    assert f"?run={iris}" in browser.current_url

@@ -49,6 +49,7 @@ class Item:
     param_scopes: dict[str, str] = field(default_factory=dict)  # parametrize(scope=) per name
     missing: list[str] = field(default_factory=list)  # fixtures not found: an error at setup
     callspec: Any = None
+    _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def pipeline_name(self) -> str:
@@ -56,12 +57,14 @@ class Item:
 
     @property
     def keywords(self) -> dict[str, Any]:
-        """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``)."""
-        from zenrun.marks import keyword_names
+        """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``);
+        a fixture may add entries (``request.keywords["x"] = ...``)."""
+        if self._keywords is None:
+            from zenrun.marks import keyword_names
 
-        found: dict[str, Any] = dict.fromkeys(keyword_names(self), True)
-        found.update({m.name: m for m in self.marks})
-        return found
+            self._keywords = dict.fromkeys(keyword_names(self), True)
+            self._keywords.update({m.name: m for m in self.marks})
+        return self._keywords
 
     def iter_markers(self, name: str | None = None) -> Iterable[Mark]:
         return (m for m in self.marks if name is None or m.name == name)
@@ -77,6 +80,8 @@ class Item:
             self.marks.append(mark)
         else:
             self.marks.insert(0, mark)
+        if self._keywords is not None:
+            self._keywords[mark.name] = mark
 
     def compose(self, values: dict[str, Any], **kwargs: Any) -> Any:
         """Compose the pipeline with fixture values and parameters."""
@@ -242,6 +247,10 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
+            unknown = config.pluginmanager.unknown_hooks(module)
+            if unknown:  # the same kind of error as a hook with wrong arguments
+                config.pluginmanager.unregister(module)
+                raise ValueError(unknown)
         except Exception as exc:  # pluggy.PluginValidationError: a hook with wrong arguments
             message = f"error while registering conftest as a plugin:\n{exc}"
             if session is not None:
@@ -298,6 +307,10 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
     except CollectError:
         raise
     except Exception as exc:  # parametrize misuse, a raising ids callable, a module __getattr__
+        from zenrun.config import UsageError
+
+        if isinstance(exc, UsageError):
+            raise
         from zenrun.outcomes import Failed
 
         detail = str(exc) if isinstance(exc, Failed) and not exc.pytrace else _short_exception(exc)

@@ -135,6 +135,8 @@ class PipelineExecution:
         else:
             state = "disabled" if self.composed.enable_cache is False else "enabled"
             logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
+        logger.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())

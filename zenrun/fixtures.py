@@ -97,10 +97,12 @@ class FixtureRequest:
         self._setup = setup
         self._fixturedef = fixturedef
         self._scope_key = scope_key
-        self.node = item
+        self._item = item
         self.config = setup.config
         self.fixturename = fixturedef.name if fixturedef else None
         self.scope = setup.scope_of(fixturedef, item) if fixturedef else "pipeline"
+        # As pytest: a higher-scoped fixture's request.node is its module or the session.
+        self.node = item if self.scope == "pipeline" else setup.scope_node(self.scope, item)
         self.param = item.fixture_params[fixturedef.name][1] if (
             fixturedef and fixturedef.name in item.fixture_params) else _MISSING
         if self.param is _MISSING:
@@ -108,29 +110,52 @@ class FixtureRequest:
 
     @property
     def param_index(self) -> int:
-        return self.node.fixture_params.get(self.fixturename, (0,))[0]
+        return self._item.fixture_params.get(self.fixturename, (0,))[0]
 
     @property
     def module(self) -> Any:
-        return getattr(self.node, "module", None)
+        return getattr(self._item, "module", None)
 
     @property
     def keywords(self) -> Any:
-        return self.node.keywords
+        """The node's keywords, with those of its module and the session behind them."""
+        import collections
+
+        chain = [self.node.keywords]
+        if self.scope != "session":
+            if self.scope == "pipeline":
+                chain.append(self._setup.scope_node("module", self._item).keywords)
+            chain.append(self._setup.scope_node("session", self._item).keywords)
+        return collections.ChainMap(*chain)
 
     @property
     def fixturenames(self) -> list[str]:
-        return list(self.node.fixturenames)
+        return list(self._item.fixturenames)
 
     def addfinalizer(self, finalizer: Callable[[], object]) -> None:
         """Call ``finalizer`` when this fixture (or, for the pipeline, the item) is torn down."""
-        self._setup.add_finalizer(self._scope_key or ("pipeline", self.node.nodeid), finalizer)
+        self._setup.add_finalizer(self._scope_key or ("pipeline", self._item.nodeid), finalizer)
 
     def applymarker(self, marker: Any) -> None:
-        self.node.add_marker(marker)
+        """Add a mark to the item (e.g. ``zenrun.mark.xfail``) from a fixture."""
+        self._item.add_marker(marker)
 
     def getfixturevalue(self, name: str) -> Any:
-        return self._setup.getfixturevalue(name, self.node, requester=self._fixturedef)
+        return self._setup.getfixturevalue(name, self._item, requester=self._fixturedef)
+
+
+@dataclass
+class ScopeNode:
+    """``request.node`` of a module- or session-scoped fixture."""
+
+    name: str
+    keywords: dict[str, Any] = field(default_factory=dict)
+    module_path: Path | None = None  # the module's file, for a module-scoped fixture
+    module: Any = None
+
+    @property
+    def path(self) -> Path | None:
+        return self.module_path
 
 
 class FixtureManager:
@@ -259,6 +284,15 @@ class SetupState:
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self._computing: list[str] = []
         self.errors: list[BaseException] = []
+
+    def scope_node(self, scope: str, item: Any) -> ScopeNode:
+        key = ("session",) if scope == "session" else ("module", item.module_path)
+        nodes = self.__dict__.setdefault("_nodes", {})
+        if key not in nodes:
+            nodes[key] = ScopeNode("session") if scope == "session" else ScopeNode(
+                item.module_path.name, module_path=item.module_path,
+                module=getattr(item, "module", None))
+        return nodes[key]
 
     def scope_of(self, fixturedef: FixtureDef, item: Any) -> str:
         """A fixture's scope for ``item``: ``parametrize(..., scope=)`` may widen it."""

@@ -30,6 +30,7 @@ class ItemReport:
     duration: float = 0.0
     run: PipelineRun | None = None
     longrepr: str = ""
+    keywords: dict[str, Any] = field(default_factory=dict)
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
 
@@ -60,6 +61,10 @@ def zenrun_addoption(parser: Any) -> None:
     general.addoption("-q", "--quiet", action="count", default=0, help="less output")
     general.addoption("-x", "--exitfirst", action="store_true", default=False,
                       help="stop after the first failed pipeline")
+    general.addoption("--maxfail", type=int, default=0, metavar="N",
+                      help="stop after N failed pipelines (sequential orchestrators)")
+    parser.addini("addopts", "extra command-line options, as if given first on the command line "
+                  "(also $ZENRUN_ADDOPTS)", default="")
     general.addoption("--collect-only", "--co", dest="collectonly", action="store_true", default=False,
                       help="list the pipelines that would run, run nothing")
     general.addoption("-p", dest="plugins", action="append", default=[], metavar="NAME",
@@ -153,6 +158,11 @@ def _main(config: Any, session: Session) -> int:
                 session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = "stopping after 1 failure (-x)"
+            break
+        maxfail = config.getoption("maxfail")
+        failures = sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
+        if maxfail and failures >= maxfail:
+            session.shouldstop = f"stopping after {failures} failures (--maxfail={maxfail})"
             break
     if session.shouldstop is None:
         _check_run_config_steps(config, session)
@@ -338,6 +348,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
         for title, text in report.sections:
             report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
+    report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
     return report
 

@@ -205,11 +205,28 @@ def parse_argnames(argnames: Any) -> tuple[list[str], bool]:
                 f"strings, not {argnames!r}")
 
 
-def parametersets(argnames: list[str], argvalues: Any, force_tuple: bool, func_name: str,
-                  empty_reason: str) -> list[ParameterSet]:
-    """Normalize ``argvalues``; an empty one is one set of NOTSET values marked skip."""
-    from zenrun.marks import MarkDecorator
+def empty_parameterset_mark(config: Any, reason: str, func: Any) -> Mark:
+    """The mark an empty parameter set gets (``empty_parameter_set_mark`` in [tool.zenrun])."""
+    choice = config.getini("empty_parameter_set_mark") if config is not None and hasattr(
+        config, "getini") else "skip"
+    choice = choice or "skip"
+    if choice == "skip":
+        return Mark("skip", (), {"reason": reason})
+    if choice == "xfail":
+        return Mark("xfail", (), {"reason": reason, "run": False})
+    if choice == "fail_at_collect":
+        name = getattr(func, "__name__", str(func))
+        line = getattr(getattr(func, "__code__", None), "co_firstlineno", 0)
+        raise _fail(f"Empty parameter set in {name!r} at line {line + 1}")
+    from zenrun.config import UsageError
 
+    raise UsageError(f"empty_parameter_set_mark must be one of skip, xfail, fail_at_collect, "
+                     f"not {choice!r}")
+
+
+def parametersets(argnames: list[str], argvalues: Any, force_tuple: bool, func_name: str,
+                  empty_reason: str, empty_mark: Any = None) -> list[ParameterSet]:
+    """Normalize ``argvalues``; an empty one is one set of NOTSET values marked skip."""
     if isinstance(argvalues, (str, bytes)) or not isinstance(argvalues, Iterable):
         raise _fail(f"In {func_name}: parametrize argvalues must be an iterable of values, "
                     f"not {argvalues!r}")
@@ -231,8 +248,8 @@ def parametersets(argnames: list[str], argvalues: Any, force_tuple: bool, func_n
                 f"  {ps.values!r}")
         sets.append(ps)
     if not sets:
-        skip = MarkDecorator(Mark("skip", (), {"reason": empty_reason})).mark
-        sets.append(ParameterSet((NOTSET,) * len(argnames), None, (skip,)))
+        mark = empty_mark() if empty_mark is not None else Mark("skip", (), {"reason": empty_reason})
+        sets.append(ParameterSet((NOTSET,) * len(argnames), None, (mark,)))
     return sets
 
 
@@ -273,7 +290,8 @@ class Metafunc:
         func = self._func_name
         names, force_tuple = parse_argnames(argnames)
         reason = f"got empty parameter set {names!r}, function {func} at {self._location}"
-        sets = parametersets(names, argvalues, force_tuple, func, reason)
+        sets = parametersets(names, argvalues, force_tuple, self.nodeid, reason,
+                             lambda: empty_parameterset_mark(self.config, reason, self.function))
         if scope is not None and normalize_scope(scope) is None:
             raise _fail(f"{self.nodeid}: parametrize() call in {func} got an unexpected scope "
                         f"value {scope!r}")

@@ -109,7 +109,6 @@ _worker_lock = threading.Lock()
 
 def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Any:
     """A ``zenrun_step_call`` caller for a process without the driver's plugin manager."""
-    import sys
     import types
 
     key = tuple((name, getattr(f, "__module__", None), getattr(f, "__qualname__", None))
@@ -218,8 +217,6 @@ class PluginFault(Exception):
 def _qualname(obj: Any) -> str:
     kind = type(obj)
     return f"{kind.__module__}.{kind.__qualname__}"
-
-
 
 
 @dataclass

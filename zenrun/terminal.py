@@ -324,10 +324,16 @@ class TerminalReporter:
                                                      config=self.config)
         except Exception as exc:  # the closing line still follows
             self._internal_error(session, exc, "running zenrun_terminal_summary")
-        if failed and self.verbosity >= 0:
+        summary = [r for r in self.reports if r.outcome in _summary_outcomes(self.config)]
+        if summary and self.verbosity >= 0:
             self.tw.sep("=", "short pipeline summary info")
-            for report in failed:
-                self.tw.line(f"{_OUTCOME_WORD[report.outcome]} {report.nodeid} - {report.summary}")
+            for report in summary:
+                if report.outcome in ("failed", "error"):
+                    text = report.summary
+                else:
+                    text = report.longrepr.strip().splitlines()[0] if report.longrepr.strip() else ""
+                self.tw.line(f"{_OUTCOME_WORD[report.outcome]} {report.nodeid}"
+                             + (f" - {text}" if text else ""))
         if session.shouldstop and session.shouldstop != "KeyboardInterrupt":
             self.tw.sep("!", session.shouldstop)
         if session.shouldstop == "KeyboardInterrupt":
@@ -356,6 +362,30 @@ class TerminalReporter:
         if session.collection_errors:
             return f"Interrupted: {', '.join(parts)} during collection in {elapsed:.2f}s"
         return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed:.2f}s"
+
+
+_REPORT_CHARS = {"f": "failed", "E": "error", "s": "skipped", "x": "xfailed", "X": "xpassed",
+                 "p": "passed", "P": "passed"}
+
+
+def _summary_outcomes(config: Any) -> set[str]:
+    """The outcomes ``-r CHARS`` lists in the short summary (default ``fE``, as pytest)."""
+    chars = config.getoption("reportchars", "fE")
+    if "N" in chars:
+        return set()
+    if "A" in chars:
+        chars += "fEsxXp"
+    if "a" in chars:
+        chars += "fEsxX"
+    return {_REPORT_CHARS[c] for c in chars if c in _REPORT_CHARS}
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    parser.getgroup("general").addoption(
+        "-r", dest="reportchars", default="fE", metavar="CHARS",
+        help="outcomes in the short summary: f failed, E error, s skipped, x xfailed, "
+             "X xpassed, p passed, a all but passed, A all, N none (default fE)")
 
 
 @hookimpl

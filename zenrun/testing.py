@@ -296,7 +296,8 @@ class _CaptureIO(io.StringIO):
 
 
 def _project_module(module: Any, roots: tuple[str, ...]) -> bool:
-    files = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", None) or [])]
+    namespace = getattr(module, "__dict__", {})  # not getattr(): a module __getattr__ may raise
+    files = [namespace.get("__file__") or "", *list(namespace.get("__path__") or [])]
     return any(isinstance(f, str) and f.startswith(roots) for f in files if f)
 
 

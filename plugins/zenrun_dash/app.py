@@ -25,6 +25,7 @@ from zenrun_dash.lineage import (
     ARTIFACT_COLOUR, STATE_BORDERS, STATE_COLOURS, STATE_GLYPHS, diff_elements, group_label,
     model_elements, run_record, step_details, step_node_id, step_text_sections, stylesheet,
 )
+from zenrun_dash import compare
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions
 from zenrun_dash.preview import Previewer
 from zenrun_dash.source import PAGE_SIZE, RunSource, item_label, option_label
@@ -85,8 +86,24 @@ def _summary(run: Any, model: Any) -> str:
 
 
 def _layout(refresh_ms: int) -> html.Div:
+    link = {"marginRight": "14px", "fontWeight": "bold"}
     return html.Div([
         dcc.Location(id="url", refresh=False),
+        html.Nav([dcc.Link("Lineage", href="/", id="nav-lineage", style=link),
+                  dcc.Link("Compare items", href="/compare", id="nav-compare", style=link)],
+                 style={"marginBottom": "6px"}),
+        html.Div(_lineage_page(), id="lineage-page"),
+        compare.layout(),
+        dcc.Store(id="drawn"), dcc.Store(id="selected"), dcc.Store(id="patch"),
+        dcc.Store(id="patch-applied"), dcc.Store(id="zoom-level"), dcc.Store(id="layout-noted"),
+        dcc.Store(id="runs-offset", data=0),
+        dcc.Download(id="download-json"),
+        dcc.Interval(id="refresh", interval=refresh_ms),
+    ], style={"fontFamily": "sans-serif", "margin": "10px"})
+
+
+def _lineage_page() -> list[Any]:
+    return [
         html.Div([
             html.Label("Run", htmlFor="run-picker", style={"marginRight": "8px"}),
             dcc.Dropdown(id="run-picker", options=[], value=None, clearable=False, searchable=True,
@@ -131,12 +148,7 @@ def _layout(refresh_ms: int) -> html.Div:
         html.Div("Click a step (circle), a group (rounded box) or an artifact (square).", id="details",
                  style={"whiteSpace": "pre-wrap", "background": "#f7f7f7", "padding": "8px",
                         "fontFamily": "monospace", "fontSize": "12px"}),
-        dcc.Store(id="drawn"), dcc.Store(id="selected"), dcc.Store(id="patch"),
-        dcc.Store(id="patch-applied"), dcc.Store(id="zoom-level"), dcc.Store(id="layout-noted"),
-        dcc.Store(id="runs-offset", data=0),
-        dcc.Download(id="download-json"),
-        dcc.Interval(id="refresh", interval=refresh_ms),
-    ], style={"fontFamily": "sans-serif", "margin": "10px"})
+    ]
 
 
 def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000,
@@ -172,9 +184,10 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                   Input("url", "search"), Input("run-picker", "value"), Input("lineage", "tapNodeData"),
                   Input("run-picker", "search_value"), Input("runs-newer", "n_clicks"),
                   Input("runs-older", "n_clicks"), Input("refresh", "n_intervals"),
-                  State("selected", "data"), State("runs-offset", "data"))
+                  State("selected", "data"), State("runs-offset", "data"), State("url", "pathname"))
     def route(search: str | None, picked: str | None, tapped: dict[str, Any] | None, text: str | None,
-              _newer: Any, _older: Any, _tick: Any, selected: str | None, offset: int | None) -> Any:
+              _newer: Any, _older: Any, _tick: Any, selected: str | None, offset: int | None,
+              path: str | None) -> Any:
         """The URL, the run picker (a page of runs) and the selected node, kept in step."""
         fired = [t["prop_id"] for t in ctx.triggered] if ctx.triggered_id else ["url.search"]
         # Picking a run also resets the search text: the pick wins.
@@ -204,6 +217,8 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                 raise PreventUpdate  # only an empty page follows a run recorded later
             options, page = picker_page(None, 0, newest)
             return options, newest, _query(newest), None, 0, page
+        if path == "/compare":
+            raise PreventUpdate  # the comparison page's query is not a run's
         params = parse_qs((search or "").lstrip("?"))
         run = (params.get("run") or [None])[0] or initial_run or source.newest()
         step = (params.get("step") or [None])[0]
@@ -262,6 +277,8 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
             for element in elements:
                 if element["data"]["id"] in positions:
                     element["position"] = positions[element["data"]["id"]]
+                elif "source" in element["data"]:
+                    element["classes"] += " taxi"
             layout = {"name": "preset", "fit": True, "padding": 24, "zenrunFocus": focus,
                       "zenrunNonce": token}
         state = {"run": run_name, "status": run.status, "token": token, "expanded": expanded,
@@ -336,6 +353,13 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         return {"content": json.dumps(run_record(run), indent=2, default=str),
                 "filename": f"{run.name}.json", "type": "application/json", "base64": False}
 
+    @app.callback(Output("lineage-page", "style"), Output("compare-page", "style"),
+                  Input("url", "pathname"))
+    def page(path: str | None) -> Any:
+        comparing = path == "/compare"
+        return {"display": "none" if comparing else "block"}, {"display": "block" if comparing else "none"}
+
+    compare.register(app, source)
     app.clientside_callback(dash.ClientsideFunction("zenrun", "noteLayout"),
                             Output("layout-noted", "data"), Input("lineage", "layout"))
     app.clientside_callback(dash.ClientsideFunction("zenrun", "patch"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-BROWSER_LAYOUT_MAX = 600
+BROWSER_LAYOUT_MAX = 250
 _CHAR_W, _LINE_H, _GAP_Y, _GAP_X = 6.6, 14.0, 12.0, 40.0
 _SIZES = {"step": 30, "group": 34, "artifact": 16, "artifact-group": 26}
 
@@ -68,10 +68,13 @@ def layered_positions(elements: list[dict[str, Any]], sweeps: int = 4) -> dict[s
     for r in keys:
         col = columns[r]
         width = max(boxes[i][0] for i in col)
-        heights = [boxes[i][1] + _GAP_Y for i in col]
-        y = -sum(heights) / 2
-        for i, h in zip(col, heights):
+        top = float("-inf")  # where the next node of this column may start
+        for i in col:
+            # Level with its inputs when there is room (straight edges), else below the previous node.
+            placed = [positions[p]["y"] for p in preds[i] if p in positions]
+            wanted = sum(placed) / len(placed) - boxes[i][2] / 2 if placed else top
+            y = max(wanted, top) if top != float("-inf") else (wanted if placed else 0.0)
             positions[i] = {"x": round(x + width / 2, 1), "y": round(y + boxes[i][2] / 2, 1)}
-            y += h
+            top = y + boxes[i][1] + _GAP_Y
         x += width + _GAP_X
     return positions

@@ -310,8 +310,12 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
                 edge(artifact_node_id(visible[producer], output), target)
     for step_id, ups in model.order.items():
         for up in ups:
-            if up in visible:
-                edge(node_id(visible[up]), node_id(visible[step_id]), "order")
+            if up not in visible:
+                continue
+            # From the upstream's outputs when it has some: what the step will consume.
+            outputs = [] if hide_artifacts else model.outputs.get(up, [])
+            for source in [artifact_node_id(visible[up], o) for o in outputs] or [node_id(visible[up])]:
+                edge(source, node_id(visible[step_id]), "order")
     return list(nodes.values()) + list(edges.values())
 
 
@@ -367,6 +371,9 @@ def stylesheet() -> list[dict[str, Any]]:
                                        "width": 1.5, "line-color": "#9e9e9e",
                                        "target-arrow-color": "#9e9e9e", "arrow-scale": 0.8}},
         {"selector": "edge.order", "style": {"line-style": "dashed"}},
+        # Big (server-laid-out) graphs: right-angled edges turning between columns, never across nodes.
+        {"selector": "edge.taxi", "style": {"curve-style": "taxi", "taxi-direction": "rightward",
+                                            "taxi-turn": "50%", "taxi-turn-min-distance": "8px"}},
         {"selector": ".faded", "style": {"opacity": 0.18}},
         {"selector": ".dimmed", "style": {"opacity": 0.12}},
         {"selector": "edge.lineage", "style": {"line-color": "#000000", "target-arrow-color": "#000000",
@@ -411,21 +418,18 @@ def step_details(run: Any, step_id: str, slow_after: float = 5.0) -> dict[str, A
         "inputs": {name: [f"{s}.{o}" for s, o, _ in sources] for name, sources in step.inputs.items()},
         "outputs": {name: ref.type_name for name, ref in step.outputs.items()},
     }
-    for name in ("metadata", "metrics"):  # recorded by zenrun.log_metadata when available
-        value = getattr(step, name, None)
-        if value:
-            info[name] = value
+    if getattr(step, "metadata", None):  # zenrun.log_metadata(...)
+        info["metadata"] = step.metadata
     return info
 
 
 def step_text_sections(step: Any) -> list[tuple[str, str]]:
     """Long text of a step shown under the details: captured output, then the traceback."""
     sections = []
-    for attribute, title in (("stdout", "captured stdout"), ("stderr", "captured stderr"),
-                             ("captured", "captured output"), ("log", "captured log")):
-        text = getattr(step, attribute, None) if step is not None else None
-        if text:
-            sections.append((title, str(text)))
+    captured = getattr(step, "captured", None) or {}
+    for stream in ("stdout", "stderr", "log"):
+        if captured.get(stream):
+            sections.append((f"captured {stream}", captured[stream]))
     if step is not None and step.error:
         sections.append(("traceback", step.error))
     return sections
@@ -441,10 +445,11 @@ def run_record(run: Any) -> dict[str, Any]:
                   "inputs": {name: [{"step": s, "output": o, "digest": ref.digest if ref else None}
                                     for s, o, ref in sources] for name, sources in step.inputs.items()},
                   "outputs": {name: ref.as_dict() for name, ref in step.outputs.items()}}
-        for name in ("metadata", "metrics"):
+        for name in ("metadata", "captured"):
             if getattr(step, name, None):
                 record[name] = getattr(step, name)
         steps[step_id] = record
     return {"name": run.name, "pipeline": run.pipeline_name, "item_id": run.item_id,
             "status": run.status, "started": run.started, "finished": run.finished,
-            "duration": run.duration, "graph": run.graph, "steps": steps}
+            "duration": run.duration, "params": getattr(run, "params", None),
+            "graph": run.graph, "steps": steps}

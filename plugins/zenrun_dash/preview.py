@@ -10,6 +10,8 @@ mapped and only its head is read; other artifacts larger than
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
@@ -27,6 +29,14 @@ def _head_rows(value: Any, rows: int = 5) -> Any:
         return value
 
 
+def _array_text(value: Any) -> str:
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return repr(value)
+    with numpy.printoptions(threshold=60, edgeitems=3, linewidth=100):
+        return repr(value)
+
+
 def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
     """A short text preview of a loaded value: shape/dtype/head, DataFrame head, scalar, image."""
     lines = []
@@ -38,10 +48,9 @@ def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
     elif kind.startswith("PIL.") and hasattr(value, "size") and hasattr(value, "mode"):
         text = f"image {value.size[0]}×{value.size[1]} mode={value.mode}"
     elif shape is not None and dtype is not None:
-        lines.append(f"shape={tuple(shape)} dtype={dtype}")
-        text = repr(_head_rows(value)) if len(shape) else repr(value)
-        if len(shape) and shape[0] > 5:
-            text += f"\n… first 5 of {shape[0]} rows"
+        shown = f", first 5 of {shape[0]} rows" if len(shape) and shape[0] > 5 else ""
+        lines.append(f"shape={tuple(shape)} dtype={dtype}{shown}")
+        text = _array_text(_head_rows(value) if len(shape) else value)
     else:
         try:
             text = json.dumps(value, indent=2, default=repr) if isinstance(value, (dict, list)) else repr(value)
@@ -65,12 +74,13 @@ class Previewer:
         self._cache_size = cache_size
 
     def location(self, ref: Any) -> str:
-        """Where the artifact lives: a path for a local store, else its digest."""
-        path = getattr(self.config.artifact_store, "path", None)
+        """Where the artifact lives: a path for a local store, else the store's URI."""
+        from zenrun.metadata.api import artifact_uri
+
         try:
-            return str(path(ref.digest)) if callable(path) else f"digest {ref.digest}"
-        except Exception:
-            return f"digest {ref.digest}"
+            return artifact_uri(ref, self.config)
+        except Exception as exc:  # a store that cannot tell must not break the panel
+            return f"digest {ref.digest} ({exc})"
 
     def preview(self, ref: Any) -> str:
         with self._cache_lock:
@@ -104,13 +114,13 @@ class Previewer:
 
     def _npy_head(self, ref: Any) -> str | None:
         """Shape, dtype and first rows of a ``.npy`` artifact, memory mapped: O(head) reads."""
-        path = getattr(self.config.artifact_store, "path", None)
-        if not callable(path):
-            return None
+        path = self.location(ref)
+        if ref.store_url or not os.path.isfile(path):
+            return None  # remote: loaded whole below (within the size limit)
         import numpy as np
 
         try:
-            array = np.load(path(ref.digest), mmap_mode="r", allow_pickle=False)
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             return None
         return describe(array)

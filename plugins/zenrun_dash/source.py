@@ -60,38 +60,55 @@ class RunSource:
                     rows = [r for r in rows if any(low in str(r.get(k) or "").lower()
                                                    for k in ("name", "pipeline", "item_id", "status"))]
                 rows = rows[offset:offset + limit]
-        for row in rows:
-            row["status"] = self._live_status(row["name"], row["status"])
+        if any(row["status"] == "running" for row in rows):
+            dead = self._dead_runs()
+            for row in rows:
+                if row["name"] in dead:
+                    row["status"] = "failed"
         return rows
 
     def newest(self) -> str | None:
         rows = self.page(limit=1)
         return rows[0]["name"] if rows else None
 
-    def _live_status(self, name: str, status: str) -> str:
-        """A ``running`` run whose owner died is failed, by the store's liveness rule."""
-        if status != "running":
-            return status
-        alive = getattr(self.store, "run_is_alive", None)
-        if alive is None:
-            return status
+    def _dead_runs(self) -> set[str]:
+        """Runs recorded ``running`` whose owner died: failed, by the store's liveness rule."""
+        dead_runs = getattr(self.store, "dead_runs", None)
+        if dead_runs is None:
+            return set()
         with self._lock:
-            return status if alive(name) else "failed"
+            return set(dead_runs())
 
     def run(self, name: str | None) -> Any:
-        """The run called ``name`` with its steps loaded, or None."""
+        """The run called ``name`` with its steps loaded, or None.
+
+        The store reports a run whose owner died as failed; its steps left
+        ``running`` are shown failed with it.
+        """
         if not name:
             return None
         with self._lock:
             run = self.store.get_run(name)
             if run is not None:
                 run.steps  # load now, under the lock
-        if run is not None and run.status == "running" and self._live_status(name, "running") == "failed":
-            run.status = "failed"
+        if run is not None and run.status != "running":
             for step in run.steps.values():
                 if step.status == "running":
-                    step.status, step.error = "failed", step.error or "interrupted: the run's process ended"
+                    step.status = "failed"
+                    step.error = step.error or "interrupted: the process running this run ended"
         return run
+
+    def pipeline_names(self) -> list[str]:
+        with self._lock:
+            return list(self.store.pipeline_names())
+
+    def runs_of(self, pipeline: str) -> list[Any]:
+        """The runs of ``pipeline``, oldest first (their steps are read when used)."""
+        with self._lock:
+            runs = self.store.get_runs(pipeline)
+            for run in runs:
+                run.metrics  # stored with the run; computed (reading steps) for older runs
+        return runs
 
     def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
         """The run and its drawn model; finished runs are read once."""

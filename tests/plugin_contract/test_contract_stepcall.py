@@ -113,7 +113,8 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     log = str(zenrunner.path / "track.log")
-    result = zenrunner.run("-k", "alpha", env={"TRACK_LOG": log})
+    # -s: the wrapper's prints are part of the step's captured output otherwise
+    result = zenrunner.run("-s", "-k", "alpha", env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*BEFORE one label=from-decorator level=1*", "*AFTER one result=1*",
                           "*BEFORE add label=none level=0*", "*AFTER add result=2*"])
@@ -122,7 +123,7 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
 
     # the run config overrides a key; the decorator's other keys stay
     zenrunner.makefile(".yaml", run="steps:\n  one:\n    settings:\n      track: {level: 7}\n")
-    result = zenrunner.run("-k", "alpha", "--no-cache", "--config", "run.yaml",
+    result = zenrunner.run("-s", "-k", "alpha", "--no-cache", "--config", "run.yaml",
                            env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*BEFORE one label=from-decorator level=7*"])
@@ -131,7 +132,7 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
 def test_step_exception_passes_through_the_wrapper_and_is_the_steps(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
-    result = zenrunner.run("-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")})
+    result = zenrunner.run("-s", "-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")})
     assert result.ret == 1, result.stdout + result.stderr
     result.fnmatch_lines(["*SAW-FAILURE boom ValueError*", "*step 'boom' failed:*",
                           "*pipeline_demo.py*in boom*", "*ValueError: step exploded*"])

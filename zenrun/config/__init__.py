@@ -68,11 +68,36 @@ class PluginManager(pluggy.PluginManager):
         self.plugin_dists: list[tuple[str, Any]] = []
 
     def register_checked(self, plugin: Any, name: str, where: str) -> None:
-        """Register ``plugin``; a hook it implements wrongly is a usage error naming ``where``."""
+        """Register ``plugin``; a hook it implements wrongly (an argument the hook
+        lacks, or a hook name zenrun does not have) is a usage error naming ``where``."""
         try:
             self.register(plugin, name)
+            problem = self.unknown_hooks(plugin)
         except pluggy.PluginValidationError as exc:
-            raise UsageError(f"plugin {name!r} ({where}) is invalid: {exc}\n{block_hint(name)}") from None
+            problem = str(exc)
+        if problem:
+            if self.is_registered(plugin):
+                self.unregister(plugin)
+            raise UsageError(f"plugin {name!r} ({where}) is invalid: {problem}\n{block_hint(name)}")
+
+    def unknown_hooks(self, plugin: Any) -> str | None:
+        """Why ``plugin`` implements hooks zenrun does not have (with the likely
+        intended names), or None."""
+        import difflib
+
+        known = [n for n in dir(self.hook) if n.startswith("zenrun_")
+                 and getattr(self.hook, n).spec is not None]
+        unknown = sorted(caller.name for caller in self.get_hookcallers(plugin) or []
+                         if caller.spec is None and not any(  # optionalhook=True: allowed
+                             impl.optionalhook for impl in caller.get_hookimpls()
+                             if impl.plugin is plugin))
+        if not unknown:
+            return None
+        parts = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return f"unknown hook {', '.join(parts)}; the hooks are in zenrun/hookspec.py"
 
     def load_entrypoint_plugins(self, name: str | None = None) -> int:
         """Register the plugins of the ``zenrun`` entry-point group (only ``name`` when given).
@@ -180,6 +205,10 @@ class Config:
         if declared is None:
             raise ValueError(f"unknown configuration value {name!r}")
         return declared.default
+
+    def addinivalue_line(self, name: str, line: str) -> None:
+        """Append ``line`` to the list value ``name`` (e.g. register a mark in ``markers``)."""
+        self.ini[name] = [*(self.getini(name) or []), line]
 
     def add_cleanup(self, func: Any) -> None:
         self._cleanup.append(func)
@@ -332,13 +361,23 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
         from zenrun.collect import load_initial_conftests
 
         load_initial_conftests(config, early.paths)
-    config.option = config.parser.parse(args)
+    config.option = config.parser.parse([*_addopts(config.ini), *args])
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
         raise UsageError(str(exc)) from None
     return config
+
+
+def _addopts(ini: dict[str, Any]) -> list[str]:
+    """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS``, as pytest's ``addopts`` and
+    ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
+    import shlex
+
+    value = ini.get("addopts", "")
+    opts = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+    return [*opts, *shlex.split(os.environ.get("ZENRUN_ADDOPTS", ""))]
 
 
 _api_configs: dict[tuple[str, str], Config] = {}

@@ -62,6 +62,15 @@ class MarkDecorator:
     def name(self) -> str:
         return self.mark.name
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MarkDecorator) and self.mark == other.mark
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def with_args(self, *args: Any, **kwargs: Any) -> MarkDecorator:
+        """A new decorator with these arguments added, even a single callable one."""
+        return MarkDecorator(Mark(self.mark.name, self.mark.args + args, {**self.mark.kwargs, **kwargs}))
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs and _is_markable(args[0]):
             target = args[0]
@@ -78,11 +87,15 @@ class MarkDecorator:
 def _is_markable(obj: Any) -> bool:
     from zenrun.pipelines import Pipeline
 
-    return isinstance(obj, (Pipeline, type)) or callable(obj) and hasattr(obj, "__code__")
+    return isinstance(obj, (Pipeline, type)) or (callable(obj) and hasattr(obj, "__code__")
+                                                  and obj.__name__ != "<lambda>")
 
 
 class MarkGenerator:
     """``zenrun.mark``: any attribute is a mark decorator of that name."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("zenrun.mark is not callable; use zenrun.mark.NAME")
 
     def __getattr__(self, name: str) -> MarkDecorator:
         if name.startswith("_"):
@@ -134,6 +147,8 @@ def zenrun_addoption(parser: Any) -> None:
                          "(substrings, with and / or / not)")
     group.addoption("-m", dest="markexpr", default="", metavar="MARKEXPR",
                     help="only run pipelines whose marks match MARKEXPR")
+    group.addoption("--deselect", action="append", default=[], metavar="NODEID_PREFIX",
+                    help="deselect the pipelines whose id starts with this prefix (repeatable)")
     group.addoption("--strict-markers", action="store_true", default=False,
                     help="an unregistered mark is an error, not a warning")
     group.addoption("--markers", action="store_true", default=False,
@@ -142,8 +157,20 @@ def zenrun_addoption(parser: Any) -> None:
                   default=[])
     parser.addini("strict_markers", "an unregistered mark (in code or in -m) is an error",
                   type="bool", default=False)
+    parser.addini("empty_parameter_set_mark", "what an empty parametrize makes: skip (default), "
+                  "xfail or fail_at_collect", default="skip")
     parser.addini("xfail_strict", "default for xfail(strict=...): an unexpected pass fails",
                   type="bool", default=False)
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    choice = config.getini("empty_parameter_set_mark")
+    if choice not in ("", None, "skip", "xfail", "fail_at_collect"):
+        from zenrun.config import UsageError
+
+        raise UsageError(f"{config.inipath}: empty_parameter_set_mark must be one of skip, xfail, "
+                         f"fail_at_collect, not {choice!r}")
 
 
 def registered_markers(config: Any) -> dict[str, str]:
@@ -170,12 +197,18 @@ def keyword_names(item: Any) -> set[str]:
     names = {item.name, item.module_path.name}
     relative = item.nodeid.split("::")[0].split("/")[:-1]
     names.update(relative)
-    function = getattr(getattr(item, "target", None), "fn", None)
-    if function is not None:
-        names.update(n for n in vars(function) if not n.startswith("_") and n != "zenrun_marks")
+    target = getattr(item, "target", None)
+    for holder in (getattr(target, "fn", None), target):  # attributes set on the function
+        if holder is not None and hasattr(holder, "__dict__"):
+            names.update(n for n in vars(holder) if not n.startswith("_") and n not in _OWN_ATTRS)
     names.update(m.name for m in item.marks)
     names.update(getattr(item, "extra_keywords", ()))
     return names
+
+
+#: attributes zenrun itself keeps on pipelines and instances: never keywords
+_OWN_ATTRS = {"zenrun_marks", "fn", "name", "enable_cache", "signature", "argnames", "defaults",
+              "pipeline", "kwargs"}
 
 
 class KeywordMatcher:
@@ -217,18 +250,21 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
     for item in items:
         for m in item.marks:
             if m.name not in known:
-                message = (f"{item.nodeid}: unknown mark zenrun.mark.{m.name}; register it in "
-                           f"[tool.zenrun] markers to avoid this")
+                message = (f"{item.nodeid}: unknown mark zenrun.mark.{m.name}: {m.name!r} not a "
+                           f"registered marker; register it in [tool.zenrun] markers")
                 if strict:
                     session.add_collection_error(item.module_path, message)
                 else:
                     session.warn(message)
+    prefixes = tuple(config.getoption("deselect"))
+    if prefixes:
+        _deselect(config, items, lambda item: not item.nodeid.startswith(prefixes))
     keyword, markexpr = config.getoption("keyword").strip(), config.getoption("markexpr").strip()
     if keyword:
-        kexpr = Expression(keyword)
+        kexpr = _compile(keyword, "-k")
         _deselect(config, items, lambda item: kexpr.evaluate(KeywordMatcher(keyword_names(item))))
     if markexpr:
-        mexpr = Expression(markexpr)
+        mexpr = _compile(markexpr, "-m")
         if strict:
             unknown = sorted({name for name, _ in mexpr.idents} - set(known))
             if unknown:
@@ -237,6 +273,17 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
                 raise UsageError(f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
                                  "Use 'zenrun --markers' to see available markers.")
         _deselect(config, items, lambda item: mexpr.evaluate(MarkMatcher(item.marks)))
+
+
+def _compile(text: str, option: str) -> Expression:
+    from zenrun.config import UsageError
+    from zenrun.marks.expression import ExpressionError
+
+    try:
+        return Expression(text)
+    except ExpressionError as exc:
+        raise UsageError(f"Wrong expression passed to '{option}': {text}: at column {exc.offset}: "
+                         f"{exc.msg}") from None
 
 
 def _deselect(config: Any, items: list[Any], keep: Any) -> None:

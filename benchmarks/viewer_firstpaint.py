@@ -1,0 +1,192 @@
+"""Viewer speed, measured by hand: page load to graph drawn, in headless Chromium.
+
+    python benchmarks/viewer_firstpaint.py                  # 200, 1,000 and 5,000 steps
+    python benchmarks/viewer_firstpaint.py --steps 1000 --repeat 5
+    python benchmarks/viewer_firstpaint.py --screenshots screenshots/
+
+Each size is a fan-out recorded twice in a fresh store (one source, N-2
+``work_i`` steps gathered by one ``total``; the second run fails ``work_7``,
+so the viewer opens a failed run with a collapsed group and centres it). A
+``zenrun --view`` server is started on the store and the page is loaded
+``--repeat`` times; *drawn* is ``performance.now()`` (milliseconds since the
+navigation started) when the layout has stopped and the failed node is
+selected. The ``chain`` figure is a 200-step chain, which has nothing to
+collapse: all 400 nodes are laid out by dagre in the browser. *expand* is
+the time from a click on the 1,000-member group to the expanded graph drawn.
+Targets (issue 11): 1 s at 200 steps, 2 s at 1,000, 5 s at 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+TARGETS_MS = {200: 1000, 1000: 2000, 5000: 5000}
+
+FAN = """
+    import os
+    import zenrun
+    from zenrun import pipeline, step
+
+    N, FAIL = int(os.environ["FAN_N"]), os.environ.get("FAN_FAIL")
+
+    @step
+    def source() -> int:
+        return 0
+
+    @step
+    def work(x: int, i: int) -> int:
+        return x + i
+
+    @step
+    def boom(x: int, i: int) -> int:
+        raise ValueError(f"work {i} exploded")
+
+    @step
+    def total(values: list) -> int:
+        return sum(values)
+
+    @step
+    def inc(x: int) -> int:
+        return x + 1
+
+    @pipeline
+    def fan():
+        value = source()
+        for i in range(N - 2):
+            (boom if FAIL and i == int(FAIL) else work)(value, i, id=f"work_{i}")
+        total(zenrun.gather(prefix="work_"))
+
+    @pipeline
+    def chain():
+        value = source()
+        for _ in range(N - 1):
+            value = inc(value)
+"""
+
+
+def _zenrun(project: Path, *args: str, **env: str) -> int:
+    return subprocess.run([sys.executable, "-m", "zenrun", *args], cwd=project, env={**os.environ, **env},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+def _browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_script_timeout(300)
+    return driver
+
+
+def _serve(project: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)], cwd=project,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return proc, url
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the viewer did not start")
+            time.sleep(0.1)
+
+
+def _drawn_ms(driver, url: str) -> float:
+    driver.get(url)
+    deadline = time.monotonic() + 300
+    while True:
+        drawn = driver.execute_script("const v = window.zenrunViewer; return v && v.drawnAt;")
+        if drawn:
+            return drawn
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url}: graph not drawn")
+        time.sleep(0.02)
+
+
+EXPAND = """
+    const done = arguments[arguments.length - 1];
+    const before = window.zenrunViewer.laidOut, started = performance.now();
+    window.cy.$id('group:work').emit('tap');
+    const poll = setInterval(() => {
+      if (window.zenrunViewer.laidOut !== before) { clearInterval(poll); done(performance.now() - started); }
+    }, 5);
+"""
+
+
+def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bool = False) -> dict:
+    with tempfile.TemporaryDirectory(prefix="zenrun-viewer-bench-") as tmp:
+        project = Path(tmp)
+        (project / "zenrun.toml").write_text("")
+        (project / "pipeline_bench.py").write_text(textwrap.dedent(FAN))
+        env = {"FAN_N": str(steps)}
+        if chain:
+            assert _zenrun(project, "-q", "-k", "chain", **env) == 0
+        else:
+            assert _zenrun(project, "-q", "-k", "fan", **env) == 0
+            assert _zenrun(project, "-q", "-k", "fan", FAN_FAIL="7", **env) == 1
+        proc, url = _serve(project)
+        try:
+            _drawn_ms(driver, url)  # warm the server's caches and the browser's
+            figures = [_drawn_ms(driver, url) for _ in range(repeat)]
+            result = {"steps": steps, "best_ms": min(figures), "median_ms": statistics.median(figures),
+                      "nodes": driver.execute_script("return window.cy.nodes().length;")}
+            if screenshots and not chain and steps == 1000:
+                driver.save_screenshot(str(screenshots / "fanout-1000-collapsed.png"))
+            if not chain and steps <= 1000:
+                result["expand_ms"] = driver.execute_async_script(EXPAND)
+                result["expanded_nodes"] = driver.execute_script("return window.cy.nodes().length;")
+                if screenshots and steps == 1000:
+                    time.sleep(0.3)
+                    driver.save_screenshot(str(screenshots / "fanout-1000-expanded.png"))
+            return result
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, nargs="*", default=[200, 1000, 5000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--screenshots", type=Path, default=None, help="save 1,000-step screenshots here")
+    args = parser.parse_args()
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    driver = _browser()
+    try:
+        rows = [measure(n, args.repeat, driver, args.screenshots) for n in args.steps]
+        rows.append({**measure(200, args.repeat, driver, None, chain=True), "steps": "chain 200"})
+    finally:
+        driver.quit()
+    print(f"{'steps':>10} {'nodes':>6} {'drawn best':>11} {'median':>8} {'target':>7} {'expand':>8}")
+    for row in rows:
+        target = TARGETS_MS.get(row["steps"]) if isinstance(row["steps"], int) else None
+        expand = f"{row['expand_ms'] / 1000:.2f} s" if "expand_ms" in row else "-"
+        print(f"{row['steps']:>10} {row['nodes']:>6} {row['best_ms'] / 1000:>9.2f} s {row['median_ms'] / 1000:>6.2f} s "
+              f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8}")
+
+
+if __name__ == "__main__":
+    main()

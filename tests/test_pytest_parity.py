@@ -1,0 +1,201 @@
+"""pytest habits that pipelines rely on (issue 10 points 2-3, issue 6 point 10), in-process."""
+
+import pytest
+
+PRE = '''
+import sys
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def check(ok: bool, message: str = "") -> None:
+    assert ok, message
+'''
+
+
+def test_autouse_usefixtures_and_module_marks(zenrunner):
+    zenrunner.makeconftest("""
+import zenrun
+calls = []
+
+@zenrun.fixture(autouse=True)
+def everywhere():
+    calls.append("auto")
+
+@zenrun.fixture
+def prepared():
+    calls.append("used")
+""")
+    zenrunner.makepyfile(pipeline_auto=PRE + """
+import conftest
+
+zenrunmark = [zenrun.mark.usefixtures("prepared"), zenrun.mark.slow]
+
+@pipeline
+def first():
+    check(conftest.calls[-2:] == ["auto", "used"], repr(conftest.calls))
+""")
+    zenrunner.maketoml('markers = ["slow: slow pipelines"]\nstrict_markers = true\n')
+    result = zenrunner.runzenrun_inprocess("-m", "slow")
+    result.assert_outcomes(passed=1)
+    assert zenrunner.runzenrun_inprocess("-m", "fast").ret == 4  # strict: unknown in -m
+
+
+def test_skip_fail_xfail_and_sys_exit_end_only_their_item(zenrunner):
+    zenrunner.makepyfile(pipeline_outcomes=PRE + """
+@zenrun.fixture
+def broken_teardown():
+    yield 1
+    sys.exit(3)
+
+@pipeline
+def skipped():
+    zenrun.skip("not today")
+
+@pipeline
+def failed():
+    zenrun.fail("bad input")
+
+@pipeline
+def xfailed():
+    zenrun.xfail("known bug")
+
+@pipeline
+def exits():
+    sys.exit(0)
+
+@pipeline
+def exits_in_teardown(broken_teardown):
+    check(True)
+
+@zenrun.mark.xfail(raises=ZeroDivisionError, strict=True)
+@pipeline
+def raises_other():
+    check(False, "not a zero division")
+
+@pipeline
+def ok():
+    check(True)
+""")
+    result = zenrunner.runzenrun_inprocess("-rA")
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=2, skipped=1, xfailed=1, errors=2)
+    result.stdout.fnmatch_lines(["*SKIPPED*::skipped - not today*"])
+    result.stdout.fnmatch_lines(["*bad input*"])
+
+
+def test_fixture_override_extends_and_scope_mismatch(zenrunner):
+    zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def spam():
+    return "spam"
+""")
+    zenrunner.makepyfile(pipeline_override=PRE + """
+@zenrun.fixture
+def spam(spam):
+    return spam * 2
+
+@zenrun.fixture
+def narrow():
+    return 1
+
+@zenrun.fixture(scope="module")
+def wide(narrow):
+    return narrow
+
+@pipeline
+def extended(spam, request):
+    check(spam == "spamspam" and request.node.name == "extended")
+
+@pipeline
+def mismatched(wide):
+    check(True)
+""")
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ScopeMismatch*pipeline scoped fixture 'narrow'*module scoped*"])
+
+
+def test_module_params_regroup_and_tear_down_before_the_next(zenrunner):
+    zenrunner.makepyfile(pipeline_grouped=PRE + """
+events = []
+
+@zenrun.fixture(scope="module", params=[1, 2])
+def resource(request):
+    events.append(f"up{request.param}")
+    yield request.param
+    events.append(f"down{request.param}")
+
+@pipeline
+def a(resource):
+    events.append(f"a{resource}")
+    check(True)
+
+@pipeline
+def b(resource):
+    events.append(f"b{resource}")
+    check(True)
+
+@pipeline
+def z_report():
+    check(events == ["up1", "a1", "b1", "down1", "up2", "a2", "b2"], repr(events))
+""")
+    result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*::a?1?", "*::b?1?", "*::a?2?", "*::b?2?", "*::z_report"])
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=5)
+
+
+def test_maxfail_deselect_and_addopts(zenrunner):
+    zenrunner.makepyfile(pipeline_many=PRE + """
+@zenrun.mark.parametrize("n", [1, 2, 3, 4])
+@pipeline
+def fails(n):
+    check(False, str(n))
+""")
+    result = zenrunner.runzenrun_inprocess("--maxfail=2")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*stopping after 2 failures*"])
+    result = zenrunner.runzenrun_inprocess("--deselect", "pipeline_many.py::fails[1]",
+                                           "--deselect", "pipeline_many.py::fails[2]")
+    result.assert_outcomes(failed=2, deselected=2)
+    zenrunner.maketoml('addopts = "-k 3"\n')
+    zenrunner.runzenrun_inprocess().assert_outcomes(failed=1, deselected=3)
+
+
+@pytest.mark.parametrize("source, message", [
+    ("@zenrun.fixture\n@zenrun.fixture\ndef twice():\n    return 1\n", "more than once"),
+    ("@zenrun.fixture\nclass Klass:\n    pass\n", "class fixtures not supported"),
+    ("@zenrun.fixture(name='request')\ndef req():\n    return 1\n", "reserved word"),
+    ("@zenrun.mark.slow\n@zenrun.fixture\ndef marked():\n    return 1\n", "no effect"),
+    ("@zenrun.mark.parametrize('x', [1], ids=42)\n@pipeline\ndef p(x):\n    check(True)\n",
+     "ids must be a callable or an iterable"),
+    ("@zenrun.mark.parametrize('x', [1, 2], ids=['a'])\n@pipeline\ndef p(x):\n    check(True)\n",
+     "different number of ids"),
+    ("@zenrun.mark.parametrize('x', [(1, 2)])\n@zenrun.mark.parametrize('x', [3])\n@pipeline\n"
+     "def p(x):\n    check(True)\n", "duplicate parametrization"),
+    ("def __getattr__(name):\n    raise RuntimeError('lazy module')\n", None),
+])
+def test_misuse_is_a_collection_error_never_internal(zenrunner, source, message):
+    zenrunner.makepyfile(pipeline_misuse=PRE + source + "\n@pipeline\ndef fine():\n    check(True)\n")
+    result = zenrunner.runzenrun_inprocess()
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    if message is None:  # a module __getattr__ that raises: still collected
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == 2, result.stdout
+    result.stdout.fnmatch_lines([f"*{message}*"])
+
+
+def test_ids_count_iterator_terminates(zenrunner):
+    zenrunner.makepyfile(pipeline_ids=PRE + """
+import itertools
+
+@zenrun.mark.parametrize("x", [1, 2, 3], ids=itertools.count())
+@pipeline
+def counted(x):
+    check(True)
+""")
+    result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*counted?0?", "*counted?1?", "*counted?2?"])
