@@ -244,6 +244,7 @@ class FixtureManager:
         (then overridden ones too), as pytest does.
         """
         shown: set[tuple[str, Path]] = set()
+        entries: list[tuple[int, str, str, list[str]]] = []
         for name in sorted(self.defs):
             visible = {id(self.get(name, p)) for p in module_paths}
             for fixturedef in sorted(self.defs[name], key=lambda d: d.depth):
@@ -262,9 +263,21 @@ class FixtureManager:
                     where = Path(code.co_filename)
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
-                yield f"{name}{scope}{params} -- {where}:{code.co_firstlineno}"
                 doc = inspect.getdoc(fixturedef.func)
-                yield "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")
+                entries.append((fixturedef.depth, where.as_posix(), name, [
+                    f"{name}{scope}{params} -- {where}:{code.co_firstlineno}",
+                    "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")]))
+        # As pytest: one section per defining file, farthest (rootdir conftest) first.
+        current = None
+        for _, where, _, lines in sorted(entries):
+            if where != current:
+                if current is not None:
+                    yield ""
+                title = f" fixtures defined from {where} "
+                side = max(3, (78 - len(title)) // 2)
+                yield "-" * side + title + "-" * side
+                current = where
+            yield from lines
 
 
 class SetupState:
