@@ -117,6 +117,12 @@ class FixtureRequest:
         return getattr(self._item, "module", None)
 
     @property
+    def function(self) -> Any:
+        """The pipeline's function (as pytest's ``request.function``)."""
+        target = getattr(self._item, "target", None)
+        return getattr(target, "fn", None)
+
+    @property
     def keywords(self) -> Any:
         """The node's keywords, with those of its module and the session behind them."""
         import collections
@@ -130,7 +136,23 @@ class FixtureRequest:
 
     @property
     def fixturenames(self) -> list[str]:
-        return list(self._item.fixturenames)
+        """The fixtures the item needs (its closure), with ``request`` when something asks."""
+        names = list(self._item.fixturenames)
+        manager = self._setup.manager
+        wants_request = "request" in getattr(getattr(self._item, "target", None), "argnames", ()) or any(
+            "request" in d.argnames for n in names
+            for d in [manager.get(n, self._item.module_path)] if d is not None)
+        return [*names, "request"] if wants_request else names
+
+    @property
+    def path(self) -> Any:
+        """The pipeline module's path."""
+        return self._item.module_path
+
+    cls = None  # pipelines are functions, never methods
+
+    def __repr__(self) -> str:
+        return f"<FixtureRequest for {self._item.nodeid!r} ({self.fixturename or 'pipeline'})>"
 
     def addfinalizer(self, finalizer: Callable[[], object]) -> None:
         """Call ``finalizer`` when this fixture (or, for the pipeline, the item) is torn down."""
