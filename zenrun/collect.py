@@ -247,6 +247,10 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
+            unknown = config.pluginmanager.unknown_hooks(module)
+            if unknown:  # the same kind of error as a hook with wrong arguments
+                config.pluginmanager.unregister(module)
+                raise ValueError(unknown)
         except Exception as exc:  # pluggy.PluginValidationError: a hook with wrong arguments
             message = f"error while registering conftest as a plugin:\n{exc}"
             if session is not None:
@@ -256,6 +260,9 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             continue
         for plugin in getattr(module, "zenrun_plugins", []):
             config.pluginmanager.import_plugin(plugin)
+            plugin_module = config.pluginmanager.get_plugin(plugin)
+            if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
+                manager.parse(plugin_module, Path(config.rootpath.anchor))
         manager.parse(module, folder)
 
 

@@ -11,23 +11,11 @@ import zenrun
 from zenrun import protocols
 from zenrun.config import create_config
 
+from test_contract_errors import PIPELINES
+
 ROOT = Path(__file__).resolve().parents[2]
 
-PIPELINE = """
-from zenrun import step, pipeline
-
-@step
-def one() -> int:
-    return 1
-
-@step
-def add(x: int) -> int:
-    return x + 1
-
-@pipeline
-def alpha():
-    add(one())
-"""
+PIPELINE = PIPELINES  # alpha: one -> add; beta: one
 
 
 def test_builtins_implement_the_protocols(tmp_path, monkeypatch):

@@ -52,6 +52,7 @@ DEFAULT_PLUGINS = {
     "results": "zenrun.results",
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
+    "lastfailed": "zenrun.lastfailed",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
@@ -68,11 +69,36 @@ class PluginManager(pluggy.PluginManager):
         self.plugin_dists: list[tuple[str, Any]] = []
 
     def register_checked(self, plugin: Any, name: str, where: str) -> None:
-        """Register ``plugin``; a hook it implements wrongly is a usage error naming ``where``."""
+        """Register ``plugin``; a hook it implements wrongly (an argument the hook
+        lacks, or a hook name zenrun does not have) is a usage error naming ``where``."""
         try:
             self.register(plugin, name)
+            problem = self.unknown_hooks(plugin)
         except pluggy.PluginValidationError as exc:
-            raise UsageError(f"plugin {name!r} ({where}) is invalid: {exc}\n{block_hint(name)}") from None
+            problem = str(exc)
+        if problem:
+            if self.is_registered(plugin):
+                self.unregister(plugin)
+            raise UsageError(f"plugin {name!r} ({where}) is invalid: {problem}\n{block_hint(name)}")
+
+    def unknown_hooks(self, plugin: Any) -> str | None:
+        """Why ``plugin`` implements hooks zenrun does not have (with the likely
+        intended names), or None."""
+        import difflib
+
+        known = [n for n in dir(self.hook) if n.startswith("zenrun_")
+                 and getattr(self.hook, n).spec is not None]
+        unknown = sorted(caller.name for caller in self.get_hookcallers(plugin) or []
+                         if caller.spec is None and not any(  # optionalhook=True: allowed
+                             impl.optionalhook for impl in caller.get_hookimpls()
+                             if impl.plugin is plugin))
+        if not unknown:
+            return None
+        parts = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return f"unknown hook {', '.join(parts)}; the hooks are in zenrun/hookspec.py"
 
     def load_entrypoint_plugins(self, name: str | None = None) -> int:
         """Register the plugins of the ``zenrun`` entry-point group (only ``name`` when given).
