@@ -286,6 +286,12 @@ def test_read_only_store_is_listable(zenrunner, read_only_copy):
     assert api.ret == 0, api.stderr
     assert api.stdout.strip() == "completed 6"
     _usage_error(zenrunner.run("-q", cwd=read_only), "read-only")
+    check = zenrunner.run("--store-check", cwd=read_only)  # sound, though read-only
+    assert check.ret == 0, check.stdout + check.stderr
+    check.fnmatch_lines(["*metadata.db: ok*", "*cache.db: ok*", "*runs: 1, steps: 2*"])
+    for args in (["--gc", "--dry-run"], ["--gc"], ["--store-repair"]):
+        _usage_error(zenrunner.run(*args, cwd=read_only), "read-only")
+    assert (zenrunner.store / "cache.db").exists()
 
 
 # ---------------------------------------------------------------------------
