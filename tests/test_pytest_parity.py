@@ -199,3 +199,91 @@ def counted(x):
 """)
     result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
     result.stdout.fnmatch_lines(["*counted?0?", "*counted?1?", "*counted?2?"])
+
+
+FLAKY = PRE + """
+import os
+
+@zenrun.mark.parametrize("n", [1, 2, 3])
+@pipeline
+def item(n):
+    check(str(n) not in os.environ.get("BROKEN", ""), f"item {n} broken")
+"""
+
+
+def test_last_failed_failed_first_and_stepwise(zenrunner):
+    zenrunner.makepyfile(pipeline_lf=FLAKY)
+    zenrunner.runzenrun_inprocess(env={"BROKEN": "2"}).assert_outcomes(passed=2, failed=1)
+    assert "pipeline_lf.py::item[2]" in (zenrunner.store / "lastfailed.json").read_text()
+    result = zenrunner.runzenrun_inprocess("--lf", "-v", env={"BROKEN": "2"})
+    result.assert_outcomes(failed=1, deselected=2)
+    result = zenrunner.runzenrun_inprocess("--ff", "-v", "--no-cache", env={"BROKEN": ""})
+    result.assert_outcomes(passed=3)
+    result.stdout.re_match_lines([r".*item\[2\] PASSED", r".*item\[1\] PASSED", r".*item\[3\] PASSED"])
+    # Everything passed: --lf has nothing to narrow and runs all.
+    zenrunner.runzenrun_inprocess("--lf").assert_outcomes(passed=3)
+    # Stepwise: stop at the first failure, start from it next time.
+    zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "23"}).assert_outcomes(passed=1, failed=1)
+    zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "3"}).assert_outcomes(
+        passed=1, failed=1, deselected=1)
+
+
+@pytest.mark.parametrize("style, present, absent", [
+    ("no", [], ["*FAILURES*", "*Traceback*"]),
+    ("line", ["*FAILURES*", "*::item?2?: step 'check': AssertionError: item 2 broken"],
+     ["*Traceback*"]),
+    ("short", ["*FAILURES*", "*Traceback*", "*item 2 broken*"], []),
+])
+def test_tb_styles(zenrunner, style, present, absent):
+    zenrunner.makepyfile(pipeline_tb=FLAKY)
+    result = zenrunner.runzenrun_inprocess(f"--tb={style}", env={"BROKEN": "2"})
+    result.assert_outcomes(passed=2, failed=1)
+    if present:
+        result.stdout.fnmatch_lines(present)
+    for pattern in absent:
+        result.stdout.no_fnmatch_line(pattern)
+
+
+def test_pdb_post_mortem_in_the_failing_step(zenrunner, monkeypatch):
+    import io
+    import sys
+
+    zenrunner.makepyfile(pipeline_pdb=PRE + """
+@step
+def divide(x: int) -> float:
+    secret = x * 21
+    return x / 0
+
+@pipeline
+def broken():
+    divide(2)
+""")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("p secret\ncontinue\n"))
+    result = zenrunner.runzenrun_inprocess("--pdb")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*entering PDB: ZeroDivisionError*", "*(Pdb)*42*"])
+    assert zenrunner.runzenrun_inprocess("--pdb", "-n", "2").ret == 4
+
+
+def test_fixtures_grouped_by_file(zenrunner):
+    zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def shared():
+    '''From the conftest.'''
+""")
+    zenrunner.makepyfile(pipeline_fx=PRE + """
+@zenrun.fixture
+def local():
+    '''From the module.'''
+
+@pipeline
+def uses(shared, local):
+    check(True)
+""")
+    result = zenrunner.runzenrun_inprocess("--fixtures")
+    result.stdout.fnmatch_lines(["*-- fixtures defined from conftest.py --*", "shared -- *",
+                                 "*From the conftest.*",
+                                 "*-- fixtures defined from pipeline_fx.py --*", "local -- *",
+                                 "*From the module.*"])

@@ -267,6 +267,7 @@ def test_python_api_items_metrics_table_and_uri(zenrunner):
         step = item.last_run.steps["evaluate"]
         print("META", step.metadata, step.output.value)
         print("URI", os.path.isfile(step.output.uri))
+        print("GETRUN", zenrun.get_run("grid[2]").name == item.last_run.name)
         table = zenrun.runs_table("grid")
         print("TABLE", len(table), table[-1]["item"], table[-1]["params.depth"],
               table[-1]["metrics.accuracy"])
@@ -284,6 +285,7 @@ def test_python_api_items_metrics_table_and_uri(zenrunner):
         "RUNS 2 {'train_loss': 0.5, 'accuracy': 0.2, 'n_params': 3}",
         "META {'accuracy': 0.2, 'n_params': 3} 0.2",
         "URI True",
+        "GETRUN True",
         "TABLE 4 grid[2] 2 0.2",
         "FRAME [0.4] [2]",
         "LAST ['scalars', 'grid[2]']",

@@ -260,6 +260,9 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             continue
         for plugin in getattr(module, "zenrun_plugins", []):
             config.pluginmanager.import_plugin(plugin)
+            plugin_module = config.pluginmanager.get_plugin(plugin)
+            if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
+                manager.parse(plugin_module, Path(config.rootpath.anchor))
         manager.parse(module, folder)
 
 

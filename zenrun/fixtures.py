@@ -117,6 +117,12 @@ class FixtureRequest:
         return getattr(self._item, "module", None)
 
     @property
+    def function(self) -> Any:
+        """The pipeline's function (as pytest's ``request.function``)."""
+        target = getattr(self._item, "target", None)
+        return getattr(target, "fn", None)
+
+    @property
     def keywords(self) -> Any:
         """The node's keywords, with those of its module and the session behind them."""
         import collections
@@ -130,7 +136,23 @@ class FixtureRequest:
 
     @property
     def fixturenames(self) -> list[str]:
-        return list(self._item.fixturenames)
+        """The fixtures the item needs (its closure), with ``request`` when something asks."""
+        names = list(self._item.fixturenames)
+        manager = self._setup.manager
+        wants_request = "request" in getattr(getattr(self._item, "target", None), "argnames", ()) or any(
+            "request" in d.argnames for n in names
+            for d in [manager.get(n, self._item.module_path)] if d is not None)
+        return [*names, "request"] if wants_request else names
+
+    @property
+    def path(self) -> Any:
+        """The pipeline module's path."""
+        return self._item.module_path
+
+    cls = None  # pipelines are functions, never methods
+
+    def __repr__(self) -> str:
+        return f"<FixtureRequest for {self._item.nodeid!r} ({self.fixturename or 'pipeline'})>"
 
     def addfinalizer(self, finalizer: Callable[[], object]) -> None:
         """Call ``finalizer`` when this fixture (or, for the pipeline, the item) is torn down."""
@@ -244,6 +266,7 @@ class FixtureManager:
         (then overridden ones too), as pytest does.
         """
         shown: set[tuple[str, Path]] = set()
+        entries: list[tuple[int, str, str, list[str]]] = []
         for name in sorted(self.defs):
             visible = {id(self.get(name, p)) for p in module_paths}
             for fixturedef in sorted(self.defs[name], key=lambda d: d.depth):
@@ -262,9 +285,21 @@ class FixtureManager:
                     where = Path(code.co_filename)
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
-                yield f"{name}{scope}{params} -- {where}:{code.co_firstlineno}"
                 doc = inspect.getdoc(fixturedef.func)
-                yield "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")
+                entries.append((fixturedef.depth, where.as_posix(), name, [
+                    f"{name}{scope}{params} -- {where}:{code.co_firstlineno}",
+                    "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")]))
+        # As pytest: one section per defining file, farthest (rootdir conftest) first.
+        current = None
+        for _, where, _, lines in sorted(entries):
+            if where != current:
+                if current is not None:
+                    yield ""
+                title = f" fixtures defined from {where} "
+                side = max(3, (78 - len(title)) // 2)
+                yield "-" * side + title + "-" * side
+                current = where
+            yield from lines
 
 
 class SetupState:

@@ -61,6 +61,8 @@ def zenrun_addoption(parser: Any) -> None:
     general.addoption("-q", "--quiet", action="count", default=0, help="less output")
     general.addoption("-x", "--exitfirst", action="store_true", default=False,
                       help="stop after the first failed pipeline")
+    general.addoption("--pdb", dest="usepdb", action="store_true", default=False,
+                      help="start the Python debugger in a failing step (local orchestrator)")
     general.addoption("--maxfail", type=int, default=0, metavar="N",
                       help="stop after N failed pipelines (sequential orchestrators)")
     parser.addini("addopts", "extra command-line options, as if given first on the command line "
@@ -143,6 +145,8 @@ def _main(config: Any, session: Session) -> int:
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
+    if config.getoption("usepdb"):
+        _start_debugging(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
     session.setup_state = SetupState(config, session.fixturemanager)
@@ -171,6 +175,26 @@ def _main(config: Any, session: Session) -> int:
     if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
+
+
+def _start_debugging(config: Any, orchestrator: Any) -> None:
+    """``--pdb``: a post-mortem debugger in the failing step (in-process orchestrators only)."""
+    import pdb
+
+    from zenrun.runner import set_post_mortem
+
+    if hasattr(orchestrator, "run_many"):
+        raise UsageError("--pdb needs an in-process orchestrator (local): the steps of "
+                         f"{getattr(orchestrator, 'name', orchestrator)!r} run elsewhere")
+
+    def debug(exc: BaseException) -> None:
+        print(f"\n>>> entering PDB: {type(exc).__name__}: {exc}", file=sys.stdout)
+        debugger = pdb.Pdb(stdin=sys.stdin, stdout=sys.stdout)
+        debugger.reset()
+        debugger.interaction(None, exc.__traceback__)
+
+    set_post_mortem(debug)
+    config.add_cleanup(lambda: set_post_mortem(None))
 
 
 def _run_config_steps(config: Any, items: list[Item]) -> dict[str, Any] | None:

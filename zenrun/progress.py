@@ -28,19 +28,20 @@ def fmt_elapsed(seconds: float) -> str:
 
 
 class Progress:
-    """Tracks the running steps of the current item; a ticker thread shows them."""
+    """Tracks the running steps of the runs in progress; a ticker thread shows them.
+
+    Several runs are in progress at once when the orchestrator schedules the
+    steps of all items together (``-n``): the line sums their steps.
+    """
 
     def __init__(self, reporter: Any, slow_after: float) -> None:
         self.reporter = reporter
         self.tw = reporter.tw
         self.slow_after = slow_after
-        self.item: str | None = None
-        self.item_started = 0.0
+        self.runs: dict[str, list[Any]] = {}  # run name -> [item label, started, done, total]
         self.running: dict[tuple[str, str], float] = {}  # (run, step id) -> start (monotonic)
         self.reported: dict[tuple[str, str], float] = {}  # -> when its last slow line was written
-        self.done = self.total = 0
         self.last_step = ""
-        self.items_in_flight = 0  # > 1 when -n runs items together
         self.lock = threading.Lock()
         self.stop = threading.Event()
         # The line updated in place needs a terminal and the plain (not -v, not -q) output.
@@ -58,26 +59,18 @@ class Progress:
 
     # -- hooks ------------------------------------------------------------------------------
     @hookimpl
-    def zenrun_item_start(self, item: Any) -> None:
+    def zenrun_pipeline_run_start(self, run: Any) -> None:
+        label = run.item_id.rsplit("::", 1)[-1] if run.item_id else run.pipeline_name
         with self.lock:
-            self.items_in_flight += 1
-            if self.items_in_flight > 1:  # items run together: one view of all of them
-                self.item = f"{self.items_in_flight} pipelines"
-                return
-            self.item = item.nodeid.rsplit("::", 1)[-1]
-            self.item_started = time.monotonic()
-            self.running.clear()
-            self.reported.clear()
-            self.done = self.total = 0
-            self.last_step = ""
+            self.runs[run.name] = [label, time.monotonic(), 0, len(run.graph)]
 
     @hookimpl
-    def zenrun_pipeline_run_start(self, run: Any) -> None:
+    def zenrun_pipeline_run_finish(self, run: Any) -> None:
         with self.lock:
-            if self.items_in_flight > 1:
-                self.total += len(run.graph)
-            else:
-                self.total, self.done = len(run.graph), 0
+            self.runs.pop(run.name, None)
+            for key in [k for k in self.running if k[0] == run.name]:
+                self.running.pop(key, None)
+                self.reported.pop(key, None)
 
     @hookimpl
     def zenrun_step_start(self, step_run: Any) -> None:
@@ -86,22 +79,14 @@ class Progress:
 
     @hookimpl
     def zenrun_step_finish(self, step_run: Any) -> None:
+        key = (step_run.run_name, step_run.id)
         with self.lock:
-            self.running.pop((step_run.run_name, step_run.id), None)
-            self.reported.pop((step_run.run_name, step_run.id), None)
-            self.done += 1
+            self.running.pop(key, None)
+            self.reported.pop(key, None)
+            if step_run.run_name in self.runs:
+                self.runs[step_run.run_name][2] += 1
             self.last_step = step_run.id
         self.show()
-
-    @hookimpl
-    def zenrun_item_report(self, report: Any) -> None:
-        with self.lock:
-            self.items_in_flight = max(0, self.items_in_flight - 1)
-            if self.items_in_flight:
-                self.item = f"{self.items_in_flight} pipelines"
-                return
-            self.item = None
-            self.running.clear()
 
     @hookimpl
     def zenrun_sessionfinish(self) -> None:
@@ -109,14 +94,16 @@ class Progress:
 
     # -- output -----------------------------------------------------------------------------
     def status_text(self, now: float) -> str:
-        """`` [3/9] train_2, train_3 4.2s``: done/total, the running steps, the item's time."""
+        """`` [3/9] train_2, train_3 4.2s``: steps done/total, the running ones, time so far."""
         with self.lock:
-            if self.item is None:
+            if not self.runs:
                 return ""
-            running = [step_id for _, step_id in sorted(self.running, key=self.running.__getitem__)]
+            done = sum(r[2] for r in self.runs.values())
+            total = sum(r[3] for r in self.runs.values())
+            elapsed = now - min(r[1] for r in self.runs.values())
+            running = [step for (_, step), _ in sorted(self.running.items(), key=lambda kv: kv[1])]
             names = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
-            elapsed = now - self.item_started
-            return f" [{self.done}/{self.total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
+            return f" [{done}/{total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
 
     def show(self) -> None:
         if self.in_place:
@@ -133,7 +120,8 @@ class Progress:
                 last = self.reported.get((run_name, step_id))
                 if elapsed >= self.slow_after and (last is None or now - last >= REPEAT):
                     self.reported[(run_name, step_id)] = now
-                    lines.append(f"    still running: {self.item} step {step_id} "
+                    label = self.runs[run_name][0] if run_name in self.runs else run_name
+                    lines.append(f"    still running: {label} step {step_id} "
                                  f"({fmt_elapsed(elapsed)})")
         return lines
 

@@ -314,7 +314,7 @@ def runs_listing(config: Any) -> list[str]:
             names = [n.lower() for n in (item_id, pipeline) if n]
             return expression.evaluate(lambda ident: any(ident.lower() in n for n in names))
 
-    runs = store.recent_runs(last or None, match=match)
+    runs = recent_runs(store, last or None, match)
     if not runs:
         what = f" matching -k {keyword!r}" if keyword else ""
         return [f"no runs{what} recorded in {config.store_path}"]
@@ -353,10 +353,24 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
+def recent_runs(store: Any, limit: int | None, match: Any) -> list[PipelineRun]:
+    """Newest first; a plugin's store without the query methods is read whole."""
+    if hasattr(store, "recent_runs"):
+        return store.recent_runs(limit, match=match)
+    runs = [r for r in reversed(store.get_runs())
+            if match is None or match(r.item_id, r.pipeline_name)]
+    return runs[:limit] if limit else runs
+
+
 def find_run(config: Any, ref: str) -> PipelineRun:
     """The run ``ref`` names (see ``--show``), or a usage error saying what exists."""
     store = config.metadata_store
     try:
+        if not hasattr(store, "find_run"):  # a plugin's store: names and "latest" only
+            run = store.get_run(ref)
+            if run is None:
+                raise LookupError(f"no run named {ref!r}")
+            return run
         return store.find_run(ref)
     except LookupError as exc:
         raise UsageError(f"{exc} in {config.store_path}; see zenrun --runs") from None

@@ -440,7 +440,21 @@ def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
         result = _execute(task, artifact_store, materializers, keep_values)
     if capture is not None:
         result.captured = capture.texts()
+    failure = _POST_MORTEM.pop("exception", None)
+    if failure is not None and _POST_MORTEM.get("debugger"):  # --pdb, after capture ended
+        _POST_MORTEM["debugger"](failure)
     return result
+
+
+#: ``--pdb``: {"debugger": callable(exc)} while a session with an in-process orchestrator runs
+_POST_MORTEM: dict[str, Any] = {}
+
+
+def set_post_mortem(debugger: Any) -> None:
+    """Call ``debugger(exception)`` when a step raises in this process (None: stop)."""
+    _POST_MORTEM.clear()
+    if debugger is not None:
+        _POST_MORTEM["debugger"] = debugger
 
 
 def _execute(task: StepTask, artifact_store: Any, materializers: Any,
@@ -465,6 +479,8 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any,
                                   internal_module=fault.module, metadata=context.metadata)
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 exc = raised.exc
+                if "debugger" in _POST_MORTEM and attempt >= attempts:
+                    _POST_MORTEM["exception"] = exc
                 if attempt < attempts:
                     logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
                                    task.step_id, attempt, attempts, type(exc).__name__, exc)

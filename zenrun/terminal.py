@@ -309,7 +309,12 @@ class TerminalReporter:
                 self.tw.sep("_", f"ERROR collecting {path}")
                 self.tw.line(message.rstrip())
         failed = [r for r in self.reports if r.outcome in ("failed", "error")]
-        if failed:
+        tbstyle = self.config.getoption("tbstyle", "auto")
+        if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
+            self.tw.sep("=", "FAILURES")
+            for report in failed:
+                self.tw.line(f"{report.nodeid}: {report.summary}")
+        elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
                 self.tw.sep("_", report.nodeid)
@@ -382,6 +387,11 @@ def _summary_outcomes(config: Any) -> set[str]:
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
+    parser.getgroup("general").addoption(
+        "--tb", dest="tbstyle", default="auto", metavar="STYLE",
+        choices=["auto", "long", "short", "line", "native", "no"],
+        help="failure report style: auto/long/short/native (the step's traceback), line (one "
+             "line per failure) or no")
     parser.getgroup("general").addoption(
         "-r", dest="reportchars", default="fE", metavar="CHARS",
         help="outcomes in the short summary: f failed, E error, s skipped, x xfailed, "

@@ -52,6 +52,7 @@ DEFAULT_PLUGINS = {
     "results": "zenrun.results",
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
+    "lastfailed": "zenrun.lastfailed",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 

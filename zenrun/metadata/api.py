@@ -27,11 +27,19 @@ def get_pipeline(name: str) -> PipelineView:
 
 
 def get_run(name: str) -> PipelineRun:
-    """The run called ``name`` (``"latest"`` for the newest)."""
-    run = _config().metadata_store.get_run(name)
-    if run is None:
-        raise KeyError(f"no run named {name!r} in {_config().store_path}")
-    return run
+    """The run called ``name``: a run name, ``"latest"``, an item id (its newest run) or a
+    unique prefix of a run name, as ``zenrun --show`` accepts."""
+    store = _config().metadata_store
+    find = getattr(store, "find_run", None)
+    if find is None:  # a plugin's store with names only
+        run = store.get_run(name)
+        if run is None:
+            raise KeyError(f"no run named {name!r} in {_config().store_path}")
+        return run
+    try:
+        return find(name)
+    except LookupError as exc:
+        raise KeyError(f"{exc} in {_config().store_path}") from None
 
 
 def get_item(item_id: str) -> ItemView:

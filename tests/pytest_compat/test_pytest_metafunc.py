@@ -1040,7 +1040,7 @@ def zenrun_generate_tests(metafunc):
         params = test_with
     metafunc.parametrize('foo', params, indirect=True)
 """)
-        output = zenrunner.runzenrun_inprocess("-s").stdout.str()
+        output = zenrunner.runzenrun_inprocess("-s").stdout.str()  # as pytest's: runpytest("-s")
         assert output.count("preparing foo-2") == 1
         assert output.count("preparing foo-3") == 1
 
