@@ -366,6 +366,27 @@ def test_view_port_out_of_range_is_a_usage_error(project):
 # -- in the browser -------------------------------------------------------------------
 
 
+THROUGH = """
+    const hits = [], nodes = cy.nodes().filter(n => !n.isParent() && !n.hasClass('bend'));
+    function crosses(p, q, b) {  // Liang-Barsky: does segment p-q enter box b (less 2 px)?
+      let t0 = 0, t1 = 1;
+      const dx = q.x - p.x, dy = q.y - p.y;
+      for (const [d, r] of [[-dx, p.x - b.x1 - 2], [dx, b.x2 - 2 - p.x], [-dy, p.y - b.y1 - 2], [dy, b.y2 - 2 - p.y]]) {
+        if (d === 0) { if (r < 0) return false; continue; }
+        const t = r / d;
+        if (d < 0) { if (t > t1) return false; t0 = Math.max(t0, t); } else { if (t < t0) return false; t1 = Math.min(t1, t); }
+      }
+      return t0 <= t1;
+    }
+    cy.edges().forEach(e => nodes.forEach(n => {
+      if (!n.same(e.source()) && !n.same(e.target())
+          && crosses(e.sourceEndpoint(), e.targetEndpoint(), n.boundingBox({includeLabels: false})))
+        hits.push(e.id() + ' through ' + n.id());
+    }));
+    return hits;
+"""
+
+
 def test_layout_points_every_edge_forward_without_overlapping_labels(server, browser, project):
     names = [_run(project, "lineage", "failed"), _run(project, "fan", "failed"),
              *[name for name, pipeline, _, _ in project.runs if pipeline in ("hpo", "pipeline_digits")]]
@@ -384,6 +405,8 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
             }
             return hits;""")
         assert overlaps == [], name
+        through = _js(browser, THROUGH)  # long edges bend around the nodes in between
+        assert through == [], name
         if os.environ.get("ZENRUN_SCREENSHOTS"):  # to look at them: ZENRUN_SCREENSHOTS=screenshots
             browser.save_screenshot(str(Path(os.environ["ZENRUN_SCREENSHOTS"]) / f"{name}.png"))
 

@@ -26,7 +26,7 @@ from zenrun_dash.lineage import (
     model_elements, run_record, step_details, step_node_id, step_text_sections, stylesheet,
 )
 from zenrun_dash import compare
-from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions
+from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.preview import Previewer
 from zenrun_dash.source import PAGE_SIZE, RunSource, item_label, option_label
 
@@ -270,9 +270,10 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                     new_selected = step_node_id(failed)
         elements = model_elements(model, expanded, hide_artifacts=bool(hide))
         token = uuid.uuid4().hex
-        remember(token, elements)
         layout = {**LAYOUT, "zenrunFocus": focus, "zenrunNonce": token}
-        if sum("source" not in e["data"] for e in elements) > BROWSER_LAYOUT_MAX:
+        if sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
+            elements = split_long_edges(elements)
+        else:
             positions = layered_positions(elements)
             for element in elements:
                 if element["data"]["id"] in positions:
@@ -281,8 +282,9 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                     element["classes"] += " taxi"
             layout = {"name": "preset", "fit": True, "padding": 24, "zenrunFocus": focus,
                       "zenrunNonce": token}
+        remember(token, elements)
         state = {"run": run_name, "status": run.status, "token": token, "expanded": expanded,
-                 "hide": bool(hide)}
+                 "hide": bool(hide), "split": layout["name"] == LAYOUT["name"]}
         return elements, layout, _summary(run, model), state, new_selected, run.status != "running"
 
     @app.callback(Output("patch", "data"), Output("run-summary", "children", allow_duplicate=True),
@@ -296,6 +298,8 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         if model is None:
             raise PreventUpdate
         elements = model_elements(model, drawn["expanded"], drawn["hide"])
+        if drawn.get("split"):
+            elements = split_long_edges(elements)
         with sent_lock:
             before = sent.get(drawn["token"], {})
         patch, after = diff_elements(before, elements)
