@@ -149,12 +149,10 @@ def build_model(run: Any, slow_after: float = 5.0, now: float | None = None) -> 
             outputs[step_id] = list(record.outputs)
             for output, ref in record.outputs.items():
                 types[(step_id, output)] = ref.type_name
-            wired = []
-            for sources in record.inputs.values():
-                for source_step, source_output, _ in sources:
-                    if (source_step, source_output) not in wired:
-                        wired.append((source_step, source_output))
-                    ups.add(source_step)
+            wired = list(dict.fromkeys((source_step, source_output)  # a gather has thousands
+                                       for sources in record.inputs.values()
+                                       for source_step, source_output, _ in sources))
+            ups.update(source_step for source_step, _ in wired)
             if wired:
                 inputs[step_id] = wired
                 continue
