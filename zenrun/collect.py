@@ -74,6 +74,8 @@ class Item:
 
     def add_marker(self, marker: Any, append: bool = True) -> None:
         """Add a mark (``zenrun.mark.x`` or a name) to this item."""
+        if not isinstance(marker, (str, Mark, MarkDecorator)):
+            raise ValueError(f"{marker!r} is not a string or a zenrun.mark.* mark")
         mark = marker.mark if isinstance(marker, MarkDecorator) else \
             Mark(marker) if isinstance(marker, str) else marker
         if append:
@@ -286,6 +288,8 @@ def zenrun_addoption(parser: Any) -> None:
                   default=[])
     parser.addini("python_files", "glob patterns of pipeline modules", type="linelist",
                   default=["pipeline_*.py"])
+    parser.addini("usefixtures", "fixtures every pipeline uses (as zenrun.mark.usefixtures)",
+                  type="linelist", default=[])
 
 
 @hookimpl(trylast=True)
@@ -375,7 +379,12 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
     marks = [*get_marks(pipeline), *shared_marks]
     parametrize_marks = [m for m in marks if m.name == "parametrize"]
     other_marks = [m for m in marks if m.name != "parametrize"]
-    used = [n for m in marks if m.name == "usefixtures" for n in m.args]
+    used = [*session.config.getini("usefixtures"),
+            *(n for m in marks if m.name == "usefixtures" for n in m.args)]
+    for m in marks:
+        if m.name == "usefixtures" and not m.args:
+            session.warn(f"usefixtures() in {relpath}::{pipeline.__name__} without arguments "
+                         f"has no effect")
     argnames = [n for n in pipeline.argnames if n not in pipeline.defaults]
     initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
     fixturenames, missing = manager.closure(initial, path)
