@@ -81,6 +81,38 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
     assert victim.read_text() == "precious"
 
 
+def test_tampered_digests_never_reach_an_fsspec_or_plugin_store(zenrunner):
+    """The fsspec store, and any plugin store, get only valid digests from the databases."""
+    pytest.importorskip("fsspec")
+    victim = zenrunner.path.parent / f"{zenrunner.path.name}-fsvictim.txt"
+    victim.write_text("precious")
+    url = f"file://{zenrunner.path / 'art'}"
+    evil = f"../../{victim.name}"  # <root>/../<...>/<victim>: the project's parent
+    assert os.path.normpath(f"{zenrunner.path / 'art'}/{evil[:2]}/{evil[2:]}") == str(victim)
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.runzenrun_inprocess("-q", "--artifact-store", url).ret == 0
+    for key, outputs in _sql(zenrunner.store / "cache.db", "SELECT key, outputs FROM cache"):
+        entry = json.loads(outputs)
+        entry["output"]["digest"] = evil  # the size differs: exists() removed "truncated" objects
+        _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?",
+             (json.dumps(entry), key))
+    _sql(zenrunner.store / "metadata.db", "UPDATE step_io SET digest=?", (evil,))
+
+    result = zenrunner.runzenrun_inprocess("-v", "--artifact-store", url)
+    assert result.ret == 0, result.stdout + result.stderr
+    result.stdout.fnmatch_lines(["*Step make: cache miss: the cache entry of output output is "
+                                 "damaged (invalid digest)*"])
+    assert victim.read_text() == "precious"
+    from zenrun.artifacts.fsspec_store import FsspecArtifactStore
+    from zenrun.artifacts.store import ArtifactError
+
+    store = FsspecArtifactStore(url)
+    for call in (lambda: store.exists(evil, 1), lambda: store.get(evil), lambda: store.path(evil)):
+        with pytest.raises(ArtifactError, match="invalid artifact digest"):
+            call()
+    assert victim.read_text() == "precious"
+
+
 # ---------------------------------------------------------------------------
 # 11. bad configuration is a usage error naming file and key
 # ---------------------------------------------------------------------------
@@ -254,6 +286,12 @@ def test_read_only_store_is_listable(zenrunner, read_only_copy):
     assert api.ret == 0, api.stderr
     assert api.stdout.strip() == "completed 6"
     _usage_error(zenrunner.run("-q", cwd=read_only), "read-only")
+    check = zenrunner.run("--store-check", cwd=read_only)  # sound, though read-only
+    assert check.ret == 0, check.stdout + check.stderr
+    check.fnmatch_lines(["*metadata.db: ok*", "*cache.db: ok*", "*runs: 1, steps: 2*"])
+    for args in (["--gc", "--dry-run"], ["--gc"], ["--store-repair"]):
+        _usage_error(zenrunner.run(*args, cwd=read_only), "read-only")
+    assert (zenrunner.store / "cache.db").exists()
 
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from zenrun.artifacts.store import ArtifactError
+from zenrun.artifacts.store import ArtifactError, check_digest
 from zenrun.cache import (
     CanonicalJSONError, Fingerprinter, canonical_json, cache_key, explain_miss, key_parts,
     store_identity,
@@ -387,6 +387,10 @@ class PipelineExecution:
         ranks = self._materializer_ranks()
         refreshed = False
         for name, output in sorted(entry.items()):
+            try:  # a tampered cache.db must not hand any store a path-like digest
+                check_digest(output.get("digest"))
+            except ArtifactError:
+                return f"the cache entry of output {name} is damaged (invalid digest)"
             if output.get("store") != self.store_id:
                 return "the cached outputs are in another artifact store"
             chosen = output.get("materializer")

@@ -79,10 +79,14 @@ def zenrun_cmdline_main(config: Any) -> int | None:
 
 def _integrity(path: Path) -> str | None:
     """None when ``path`` is a sound SQLite database (or absent), else what is wrong."""
+    from zenrun.metadata.sqlite import StoreDamagedError, connect
+
     if not path.exists():
         return None
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:  # read-only, with immutable=1 on a read-only mount: a sound store there is no damage
+        connection = connect(path, read_only=True)
+    except StoreDamagedError as exc:
+        return exc.problem
     except sqlite3.Error as exc:
         return str(exc)
     try:
@@ -132,6 +136,11 @@ def store_check(store: Path) -> int:
 
 def store_repair(store: Path) -> int:
     """Rebuild a damaged ``metadata.db`` from its readable rows; drop a damaged ``cache.db``."""
+    from zenrun.metadata.sqlite import writable
+
+    if not all(writable(store / name) for name in ("metadata.db", "cache.db")):
+        raise UsageError(f"the store {store} is read-only: it cannot be repaired in place; "
+                         "copy it somewhere writable and repair the copy")
     repaired = False
     cache = store / "cache.db"
     problem = _integrity(cache)
@@ -239,12 +248,12 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
 
     artifacts = config.artifact_store
     metadata = config.metadata_store
+    if getattr(metadata, "read_only", False):  # before the cache, which cannot open there
+        raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
     cache = config.cache
     if not isinstance(artifacts, LocalArtifactStore) or not isinstance(metadata, SqliteMetadataStore) \
             or not isinstance(cache, SqliteCache):
         raise UsageError("--gc works on the built-in artifact store, metadata store and cache only")
-    if metadata.read_only:
-        raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
     verb = "would remove" if dry_run else "removed"
     now = time.time()
     db = metadata._db

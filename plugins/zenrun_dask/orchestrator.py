@@ -39,6 +39,8 @@ class DaskExecutor:
     def free_slots(self) -> int:
         now = time.monotonic()
         if not self._slots or now - self._slots_checked > _SLOTS_REFRESH:
+            # One task per worker thread: a step is prepared (and says it started) only when
+            # a thread is free for it, never while it waits in the cluster's queue.
             self._slots = max(1, sum(self.client.nthreads().values()))
             self._slots_checked = now
         return self._slots - len(self._futures)
@@ -118,14 +120,15 @@ class DaskOrchestrator(SchedulingOrchestrator):
             else:
                 try:
                     import bokeh  # noqa: F401  (the dashboard needs it)
-                    dashboard: str | None = "127.0.0.1:0"
+                    dashboard = True
                 except ImportError:
-                    dashboard = None
+                    dashboard = False
                 processes, threads = cluster_shape(self.n_workers)
+                # A free port: a fixed one (8787) clashes with any other cluster on the host.
                 self._cluster = LocalCluster(n_workers=processes, threads_per_worker=threads,
-                                             processes=True, dashboard_address=dashboard)
+                                             processes=True, dashboard_address="127.0.0.1:0")
                 self._client = Client(self._cluster)
-                if dashboard is not None:
+                if dashboard:
                     self.announce(f"dask dashboard: {self._client.dashboard_link}")
         return self._client
 

@@ -14,7 +14,7 @@ import os
 import uuid
 from typing import Any
 
-from zenrun.artifacts.store import VERIFY_ON_HIT, ArtifactError
+from zenrun.artifacts.store import VERIFY_ON_HIT, ArtifactError, check_digest
 from zenrun.hookspec import hookimpl
 
 #: Filesystems whose single-object write is atomic: readers see all of it or nothing.
@@ -59,6 +59,7 @@ class FsspecArtifactStore:
 
     def path(self, digest: str) -> str:
         """Where ``digest`` lives on the filesystem (without the protocol)."""
+        check_digest(digest)  # digests come from editable databases: never a path outside the store
         self.fs  # sets _root
         return f"{self._root}/{digest[:2]}/{digest[2:]}" if self._root else f"{digest[:2]}/{digest[2:]}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from zenrun.artifacts.store import check_digest
 from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView
 
 
@@ -108,6 +109,7 @@ def _store_for(ref: ArtifactRef, config: Any) -> Any:
 def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
     """Where ``ref`` is stored: the store's ``uri(digest)``, else its path (with the URL's
     protocol for a remote store)."""
+    check_digest(ref.digest)  # before any store, a plugin's too, turns it into a path
     store = _store_for(ref, config or _config())
     uri = getattr(store, "uri", None)
     if uri is not None:
@@ -122,5 +124,6 @@ def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
 def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
     """Load the value of ``ref`` from the artifact store, verifying its hash."""
     config = config or _config()
+    check_digest(ref.digest)
     data = _store_for(ref, config).get(ref.digest)
     return config.materializers.get(ref.materializer).loads(data)

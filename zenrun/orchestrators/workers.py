@@ -154,25 +154,37 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
     bootstrap.apply()
-    shared_args: tuple[Any, ...] | None = None
+    shared_args: list[Any] = []
+    try:
+        _serve(conn, shared, shared_args)
+    except KeyboardInterrupt:  # terminated by the driver, between two tasks
+        pass
+    finally:
+        # A store that writes in the background finishes its writes: no temporaries left.
+        for value in shared_args:
+            try:
+                getattr(value, "close", lambda: None)()
+            except BaseException:
+                pass
+
+
+def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
     while True:
         try:
             payload = conn.recv_bytes()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError):
             return
         try:
-            if shared_args is None:
-                shared_args = cloudpickle.loads(shared)
+            if not shared_args:
+                shared_args.extend(cloudpickle.loads(shared))
             fn, args = cloudpickle.loads(payload)
-        except BaseException as exc:  # e.g. a project module that does not import here
+        except Exception as exc:  # e.g. a project module that does not import here
             reply = (False, TaskNotSent(f"could not be loaded in the worker process: "
                                         f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"))
         else:
             try:
                 reply = (True, fn(*shared_args, *args))
-            except KeyboardInterrupt:
-                return
-            except BaseException as exc:
+            except Exception as exc:
                 reply = (False, exc)
         try:
             data = cloudpickle.dumps(reply)
@@ -180,7 +192,7 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
             data = cloudpickle.dumps((False, RuntimeError(f"result could not be sent back: {exc}")))
         try:
             conn.send_bytes(data)
-        except (OSError, KeyboardInterrupt):
+        except OSError:
             return
 
 
