@@ -362,7 +362,7 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
         from zenrun.collect import load_initial_conftests
 
         load_initial_conftests(config, early.paths)
-    config.option = config.parser.parse([*_addopts(config.ini), *args])
+    config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
@@ -371,12 +371,14 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
     return config
 
 
-def _addopts(ini: dict[str, Any]) -> list[str]:
+def _addopts(ini: dict[str, Any], source: Any = "[tool.zenrun]") -> list[str]:
     """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS``, as pytest's ``addopts`` and
     ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
     import shlex
 
     value = ini.get("addopts", "")
+    if not isinstance(value, (str, list)):
+        raise UsageError(f"{source}: addopts must be a string or a list of strings, not {value!r}")
     opts = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
     return [*opts, *shlex.split(os.environ.get("ZENRUN_ADDOPTS", ""))]
 
