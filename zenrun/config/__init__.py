@@ -333,8 +333,29 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
     explicitly passed ``plugins``, the conftest files above the paths being
     collected, then ``zenrun_addoption`` and argument parsing.
     """
-    args = list(args)
     pm = PluginManager()
+    try:
+        return _build_config(pm, list(args), plugins, load_conftests)
+    except UsageError:
+        raise
+    except Exception as exc:  # a plugin's import-time code, zenrun_addoption...: its fault, exit 3
+        raise StartupError(pm, exc) from exc
+
+
+class StartupError(Exception):
+    """Plugin code raised while zenrun was starting (``zenrun_addoption``, ...).
+
+    ``pluginmanager`` is the half-built session's, to name the plugin at fault;
+    ``__cause__`` is the plugin's exception.
+    """
+
+    def __init__(self, pluginmanager: Any, error: BaseException) -> None:
+        super().__init__(f"a plugin failed while zenrun was starting: {type(error).__name__}: {error}")
+        self.pluginmanager = pluginmanager
+
+
+def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any],
+                  load_conftests: bool) -> Config:
     load, block = _preparse_plugin_args(args)
     for name in block:
         pm.block(name)
