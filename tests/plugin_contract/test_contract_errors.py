@@ -184,6 +184,39 @@ def test_a_broken_store_is_blamed_not_the_step(zenrunner):
     result.fnmatch_lines(["ERROR pipeline_demo.py::alpha*", "*1 passed, 1 error*"])
 
 
+def test_a_materializer_failing_to_load_in_the_driver_is_blamed_on_its_plugin(zenrunner):
+    """The local orchestrator loads inputs in the driver: the fault is still the plugin's."""
+    zenrunner.makepyfile(odd_materializer="""
+        import zenrun
+
+
+        class OddMaterializer:
+            name = "odd"
+            version = "1"
+
+            def can_save(self, value):
+                return value == 14
+
+            def dumps(self, value):
+                return b"14"
+
+            def loads(self, data):
+                raise ValueError("cannot read my own bytes")
+
+
+        @zenrun.hookimpl
+        def zenrun_register_materializers(registry):
+            registry.register(OddMaterializer())
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES.replace("add(thirteen())", "add(add(thirteen()))"))
+    result = zenrunner.run("-p", "odd_materializer", "-k", "alpha")
+    assert result.ret == 3, result.stdout + result.stderr
+    result.stdout.fnmatch_lines([
+        "*INTERNALERROR in plugin 'odd_materializer' (the materializer 'odd' "
+        "(odd_materializer.OddMaterializer, loads)) while running pipeline_demo.py::alpha*",
+        "*odd_materializer.py*in loads*", "*ValueError: cannot read my own bytes"])
+
+
 def test_orchestrator_and_reporter_faults_are_internal_errors_of_their_plugin(zenrunner):
     zenrunner.makepyfile(shaky="""
         import zenrun
