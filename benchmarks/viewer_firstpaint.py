@@ -10,7 +10,9 @@ so the viewer opens a failed run with a collapsed group and centres it). A
 ``zenrun --view`` server is started on the store and the page is loaded
 ``--repeat`` times; *drawn* is ``performance.now()`` (milliseconds since the
 navigation started) when the layout has stopped and the failed node is
-selected. The ``chain`` figure is a 200-step chain, which has nothing to
+selected. *First load* is the first page load after the server started (it
+reads the run from the store and the browser fetches the scripts); the
+others reuse both, as a reload does. The ``chain`` figure is a 200-step chain, which has nothing to
 collapse: all 400 nodes are laid out by dagre in the browser. *expand* is
 the time from a click on the 1,000-member group to the expanded graph drawn.
 Targets (issue 11): 1 s at 200 steps, 2 s at 1,000, 5 s at 5,000.
@@ -148,9 +150,10 @@ def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bo
             assert _zenrun(project, "-q", "-k", "fan", FAN_FAIL="7", **env) == 1
         proc, url = _serve(project)
         try:
-            _drawn_ms(driver, url)  # warm the server's caches and the browser's
+            cold = _drawn_ms(driver, url)  # the server reads the run; the browser caches the scripts
             figures = [_drawn_ms(driver, url) for _ in range(repeat)]
-            result = {"steps": steps, "best_ms": min(figures), "median_ms": statistics.median(figures),
+            result = {"steps": steps, "cold_ms": cold, "best_ms": min(figures),
+                      "median_ms": statistics.median(figures),
                       "nodes": driver.execute_script("return window.cy.nodes().length;")}
             if screenshots and not chain and steps == 1000:
                 driver.save_screenshot(str(screenshots / "fanout-1000-collapsed.png"))
@@ -180,11 +183,13 @@ def main() -> None:
         rows.append({**measure(200, args.repeat, driver, None, chain=True), "steps": "chain 200"})
     finally:
         driver.quit()
-    print(f"{'steps':>10} {'nodes':>6} {'drawn best':>11} {'median':>8} {'target':>7} {'expand':>8}")
+    print(f"{'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} {'target':>7} "
+          f"{'expand':>8}")
     for row in rows:
         target = TARGETS_MS.get(row["steps"]) if isinstance(row["steps"], int) else None
         expand = f"{row['expand_ms'] / 1000:.2f} s" if "expand_ms" in row else "-"
-        print(f"{row['steps']:>10} {row['nodes']:>6} {row['best_ms'] / 1000:>9.2f} s {row['median_ms'] / 1000:>6.2f} s "
+        print(f"{row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
+              f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
               f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8}")
 
 

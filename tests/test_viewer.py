@@ -366,6 +366,27 @@ def test_view_port_out_of_range_is_a_usage_error(project):
 # -- in the browser -------------------------------------------------------------------
 
 
+THROUGH = """
+    const hits = [], nodes = cy.nodes().filter(n => !n.isParent() && !n.hasClass('bend'));
+    function crosses(p, q, b) {  // Liang-Barsky: does segment p-q enter box b (less 2 px)?
+      let t0 = 0, t1 = 1;
+      const dx = q.x - p.x, dy = q.y - p.y;
+      for (const [d, r] of [[-dx, p.x - b.x1 - 2], [dx, b.x2 - 2 - p.x], [-dy, p.y - b.y1 - 2], [dy, b.y2 - 2 - p.y]]) {
+        if (d === 0) { if (r < 0) return false; continue; }
+        const t = r / d;
+        if (d < 0) { if (t > t1) return false; t0 = Math.max(t0, t); } else { if (t < t0) return false; t1 = Math.min(t1, t); }
+      }
+      return t0 <= t1;
+    }
+    cy.edges().forEach(e => nodes.forEach(n => {
+      if (!n.same(e.source()) && !n.same(e.target())
+          && crosses(e.sourceEndpoint(), e.targetEndpoint(), n.boundingBox({includeLabels: false})))
+        hits.push(e.id() + ' through ' + n.id());
+    }));
+    return hits;
+"""
+
+
 def test_layout_points_every_edge_forward_without_overlapping_labels(server, browser, project):
     names = [_run(project, "lineage", "failed"), _run(project, "fan", "failed"),
              *[name for name, pipeline, _, _ in project.runs if pipeline in ("hpo", "pipeline_digits")]]
@@ -384,6 +405,8 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
             }
             return hits;""")
         assert overlaps == [], name
+        through = _js(browser, THROUGH)  # long edges bend around the nodes in between
+        assert through == [], name
         if os.environ.get("ZENRUN_SCREENSHOTS"):  # to look at them: ZENRUN_SCREENSHOTS=screenshots
             browser.save_screenshot(str(Path(os.environ["ZENRUN_SCREENSHOTS"]) / f"{name}.png"))
 
@@ -435,6 +458,50 @@ def test_search_and_state_filter_highlight_and_centre(server, browser, project):
     _wait(browser, lambda: not _js(browser, "return cy.nodes('.dimmed').length;"))
 
 
+def test_zoom_controls_lineage_highlight_hidden_artifacts_and_legend(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    laid = _open(browser, f"{server}?run={_run(project, 'lineage', 'failed')}")
+    zoom = _js(browser, "return cy.zoom();")
+    browser.find_element(By.ID, "zoom-in").click()
+    _wait(browser, lambda: abs(_js(browser, "return cy.zoom();") - zoom * 1.25) < 1e-6)
+    browser.find_element(By.ID, "zoom-out").click()
+    _wait(browser, lambda: abs(_js(browser, "return cy.zoom();") - zoom) < 1e-6)
+    # One wheel notch zooms a little, within bounds.
+    ratio = _js(browser, """const before = cy.zoom(), box = cy.container().getBoundingClientRect();
+        cy.container().querySelector('canvas:last-child').dispatchEvent(new WheelEvent('wheel',
+            {deltaY: -120, clientX: box.x + 100, clientY: box.y + 100, bubbles: true}));
+        return cy.zoom() / before;""")
+    assert 1 < ratio < 1.5
+    assert _js(browser, "return [cy.minZoom(), cy.maxZoom()];") == [0.02, 3]
+
+    _js(browser, "cy.$id('step:train').emit('tap');")  # its lineage stays, the rest fades
+    _wait(browser, lambda: _js(browser, "return cy.$id('step:explode').hasClass('faded');"))
+    assert _js(browser, "return ['step:load', 'artifact:load:labels', 'step:report']"
+                        ".map(i => cy.$id(i).hasClass('lineage'));") == [True, True, True]
+
+    browser.find_element(By.CSS_SELECTOR, "#hide-artifacts input").click()
+    _relaid(browser, laid)
+    assert not _js(browser, "return cy.nodes('.artifact').length;")
+    assert _js(browser, "return cy.edges().map(e => e.id()).includes('step:load->step:train');")
+    browser.find_element(By.CSS_SELECTOR, "#hide-artifacts input").click()
+    _wait(browser, lambda: _js(browser, "return cy.nodes('.artifact').length;"))
+
+    legend = browser.find_element(By.ID, "legend").text
+    for entry in ("completed", "cached", "running", "slow", "failed", "skipped", "pending",
+                  "artifact", "group", "data", "order"):
+        assert entry in legend
+    # Cached and failed differ in more than colour: border pattern and glyph.
+    cached, failed = _js(browser, """
+        const probe = cy.add({data: {id: 'probe', label: '↺ probe'}, classes: 'step cached'});
+        const cached = [probe.style('border-style'), probe.style('border-width')];
+        probe.remove();
+        const n = cy.$id('step:explode');
+        return [cached, [n.style('border-style'), n.style('border-width')]];""")
+    assert cached[0] != failed[0]  # double vs dashed
+    assert _js(browser, "return cy.$id('step:explode').data('label');").startswith("✗")
+
+
 def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, project):
     from selenium.webdriver.common.by import By
 
@@ -482,6 +549,8 @@ def test_export_png_svg_and_json(server, browser, project):
 
 
 def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):
+    from selenium.webdriver.common.by import By
+
     project.makepyfile(pipeline_live=LIVE)
     before = {r[0] for r in project.runs}
     run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_live.py"], cwd=project.path,
@@ -494,13 +563,22 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         name = ({r[0] for r in _runs(project)} - before).pop()
         laid = _open(browser, f"{server}?run={name}")
 
-        def state(node):
-            return _js(browser, "const n = cy.$id(arguments[0]); return n.length ? n.classes().join(' ') : null;", node)
+        def state(node):  # without the highlight classes a tap adds
+            return _js(browser, "const n = cy.$id(arguments[0]); return n.length ? "
+                                "n.classes().filter(c => !['lineage', 'faded'].includes(c)).join(' ') : null;", node)
 
-        _wait(browser, lambda: state("step:waits") == "step running")
-        _js(browser, "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$id('step:first').select();")
+        # (running for more than 5 s on a busy machine, it is drawn "slow")
+        _wait(browser, lambda: state("step:waits") in ("step running", "step slow"))
+        details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
+        _js(browser, "cy.$id('step:waits').emit('tap');")  # a running step's details refresh
+        _wait(browser, lambda: "s so far" in details())
+        first = details()
+        _wait(browser, lambda: "s so far" in details() and details() != first)
+        _js(browser, "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$(':selected').unselect();"
+                     "cy.$id('step:first').select();")
         (project.path / "go").touch()
         _wait(browser, lambda: state("step:waits") == "step completed")
+        _wait(browser, lambda: '"state": "completed"' in details())
         _wait(browser, lambda: state("artifact:waits:output") is not None)  # its output appears
         assert _js(browser, "return [cy.zoom(), cy.pan()];") == [0.77, {"x": 123, "y": 45}]
         assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:first"]

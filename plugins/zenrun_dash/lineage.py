@@ -149,12 +149,10 @@ def build_model(run: Any, slow_after: float = 5.0, now: float | None = None) -> 
             outputs[step_id] = list(record.outputs)
             for output, ref in record.outputs.items():
                 types[(step_id, output)] = ref.type_name
-            wired = []
-            for sources in record.inputs.values():
-                for source_step, source_output, _ in sources:
-                    if (source_step, source_output) not in wired:
-                        wired.append((source_step, source_output))
-                    ups.add(source_step)
+            wired = list(dict.fromkeys((source_step, source_output)  # a gather has thousands
+                                       for sources in record.inputs.values()
+                                       for source_step, source_output, _ in sources))
+            ups.update(source_step for source_step, _ in wired)
             if wired:
                 inputs[step_id] = wired
                 continue
@@ -371,6 +369,8 @@ def stylesheet() -> list[dict[str, Any]]:
                                        "width": 1.5, "line-color": "#9e9e9e",
                                        "target-arrow-color": "#9e9e9e", "arrow-scale": 0.8}},
         {"selector": "edge.order", "style": {"line-style": "dashed"}},
+        {"selector": ".bend", "style": {"width": 1, "height": 1, "opacity": 0, "events": "no"}},
+        {"selector": "edge.hop", "style": {"target-arrow-shape": "none"}},
         # Big (server-laid-out) graphs: right-angled edges turning between columns, never across nodes.
         {"selector": "edge.taxi", "style": {"curve-style": "taxi", "taxi-direction": "rightward",
                                             "taxi-turn": "50%", "taxi-turn-min-distance": "8px"}},
