@@ -301,6 +301,11 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
+        from zenrun.outcomes import Skipped
+
+        if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
+            session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
+            return []
         raise CollectError(f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
                            f"{_short_exception(exc)}") from None
     session.fixturemanager.parse(module, file_path.resolve())
