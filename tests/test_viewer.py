@@ -27,6 +27,7 @@ pytest.importorskip("dash_cytoscape")
 REPO = Path(__file__).resolve().parent.parent
 
 LINEAGE = """
+    import zenrun
     from zenrun import Output, pipeline, step
 
     @step
@@ -35,6 +36,8 @@ LINEAGE = """
 
     @step
     def train(features: list, labels: list) -> dict:
+        print("training on", len(features), "rows")
+        zenrun.log_metadata(rows=len(features))
         return {"weights": [f * l for f, l in zip(features, labels)]}
 
     @step
@@ -366,6 +369,27 @@ def test_view_port_out_of_range_is_a_usage_error(project):
 # -- in the browser -------------------------------------------------------------------
 
 
+THROUGH = """
+    const hits = [], nodes = cy.nodes().filter(n => !n.isParent() && !n.hasClass('bend'));
+    function crosses(p, q, b) {  // Liang-Barsky: does segment p-q enter box b (less 2 px)?
+      let t0 = 0, t1 = 1;
+      const dx = q.x - p.x, dy = q.y - p.y;
+      for (const [d, r] of [[-dx, p.x - b.x1 - 2], [dx, b.x2 - 2 - p.x], [-dy, p.y - b.y1 - 2], [dy, b.y2 - 2 - p.y]]) {
+        if (d === 0) { if (r < 0) return false; continue; }
+        const t = r / d;
+        if (d < 0) { if (t > t1) return false; t0 = Math.max(t0, t); } else { if (t < t0) return false; t1 = Math.min(t1, t); }
+      }
+      return t0 <= t1;
+    }
+    cy.edges().forEach(e => nodes.forEach(n => {
+      if (!n.same(e.source()) && !n.same(e.target())
+          && crosses(e.sourceEndpoint(), e.targetEndpoint(), n.boundingBox({includeLabels: false})))
+        hits.push(e.id() + ' through ' + n.id());
+    }));
+    return hits;
+"""
+
+
 def test_layout_points_every_edge_forward_without_overlapping_labels(server, browser, project):
     names = [_run(project, "lineage", "failed"), _run(project, "fan", "failed"),
              *[name for name, pipeline, _, _ in project.runs if pipeline in ("hpo", "pipeline_digits")]]
@@ -384,6 +408,8 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
             }
             return hits;""")
         assert overlaps == [], name
+        through = _js(browser, THROUGH)  # long edges bend around the nodes in between
+        assert through == [], name
         if os.environ.get("ZENRUN_SCREENSHOTS"):  # to look at them: ZENRUN_SCREENSHOTS=screenshots
             browser.save_screenshot(str(Path(os.environ["ZENRUN_SCREENSHOTS"]) / f"{name}.png"))
 
@@ -487,6 +513,7 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
     _wait(browser, lambda: details().startswith("step train"))
     assert '"state": "cached"' in details() and '"reason"' in details()
+    assert '"rows": 3' in details()  # its metadata
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
 
     _js(browser, "cy.$id('artifact:load:features').emit('tap');")
@@ -508,6 +535,8 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     _wait(browser, lambda: details().startswith("step explode"))
     assert "exploded on purpose" in details()  # the traceback
     assert f"run={failed}" in browser.current_url
+    _open(browser, f"{server}?run={failed}&step=train")  # train ran in this run: its output
+    _wait(browser, lambda: "captured stdout:\ntraining on 3 rows" in details())
 
 
 def test_export_png_svg_and_json(server, browser, project):

@@ -24,8 +24,9 @@ def _box(data: dict[str, Any]) -> tuple[float, float, float]:
     return width, size + 4 + _LINE_H * len(lines), size
 
 
-def layered_positions(elements: list[dict[str, Any]], sweeps: int = 4) -> dict[str, dict[str, float]]:
-    """Positions (``{"x", "y"}`` by node id) of the drawable nodes of ``elements``."""
+def _ranks(elements: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[str]],
+                                                     dict[str, list[str]], dict[str, int]]:
+    """Drawable nodes, predecessors, successors and the column of each node."""
     nodes = [e["data"] for e in elements if "source" not in e["data"] and e["data"].get("kind") != "group-box"]
     ids = {n["id"] for n in nodes}
     preds: dict[str, list[str]] = {i: [] for i in ids}
@@ -48,6 +49,45 @@ def layered_positions(elements: list[dict[str, Any]], sweeps: int = 4) -> dict[s
             indegree[s] -= 1
             if indegree[s] == 0:
                 ready.append(s)
+    return nodes, preds, succs, rank
+
+
+def split_long_edges(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Edges spanning several columns become chains through invisible bend nodes.
+
+    The layout then reserves a free slot in each column an edge crosses (as
+    dagre does internally, without telling cytoscape), so the drawn edge
+    bends around the nodes in between instead of running through them.
+    """
+    nodes, _, _, rank = _ranks(elements)
+    parents = {n["id"]: n.get("parent") for n in nodes}
+    out = [e for e in elements if "source" not in e["data"]]
+    for e in elements:
+        d = e["data"]
+        if "source" not in d:
+            continue
+        span = rank.get(d["target"], 0) - rank.get(d["source"], 0)
+        if span <= 1:
+            out.append(e)
+            continue
+        chain = [d["source"]] + [f"bend:{d['id']}:{k}" for k in range(1, span)] + [d["target"]]
+        shared = parents[d["source"]] if parents[d["source"]] == parents[d["target"]] else None
+        for bend in chain[1:-1]:
+            data = {"id": bend, "kind": "bend", "label": "", "states": [], "search": ""}
+            if shared:
+                data["parent"] = shared
+            out.append({"data": data, "classes": "bend", "selectable": False, "grabbable": False})
+        for k, (a, b) in enumerate(zip(chain, chain[1:])):
+            last = k == len(chain) - 2
+            out.append({"data": {"id": d["id"] if last else f"{d['id']}#{k}", "source": a, "target": b,
+                                 "edge": d["id"]},
+                        "classes": e.get("classes", "") + ("" if last else " hop")})
+    return out
+
+
+def layered_positions(elements: list[dict[str, Any]], sweeps: int = 4) -> dict[str, dict[str, float]]:
+    """Positions (``{"x", "y"}`` by node id) of the drawable nodes of ``elements``."""
+    nodes, preds, succs, rank = _ranks(elements)
     columns: dict[int, list[str]] = {}
     for n in nodes:
         columns.setdefault(rank.get(n["id"], 0), []).append(n["id"])

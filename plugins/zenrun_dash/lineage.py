@@ -369,6 +369,8 @@ def stylesheet() -> list[dict[str, Any]]:
                                        "width": 1.5, "line-color": "#9e9e9e",
                                        "target-arrow-color": "#9e9e9e", "arrow-scale": 0.8}},
         {"selector": "edge.order", "style": {"line-style": "dashed"}},
+        {"selector": ".bend", "style": {"width": 1, "height": 1, "opacity": 0, "events": "no"}},
+        {"selector": "edge.hop", "style": {"target-arrow-shape": "none"}},
         # Big (server-laid-out) graphs: right-angled edges turning between columns, never across nodes.
         {"selector": "edge.taxi", "style": {"curve-style": "taxi", "taxi-direction": "rightward",
                                             "taxi-turn": "50%", "taxi-turn-min-distance": "8px"}},

@@ -62,7 +62,7 @@
   function updateMinimap(cy) {
     const box = document.getElementById("minimap");
     if (!box) { return; }
-    const nodes = cy.nodes().filter(n => !n.isParent());
+    const nodes = cy.nodes().filter(n => !n.isParent() && !n.hasClass("bend"));
     if (nodes.length < 40) { box.style.display = "none"; state.bb = null; return; }
     box.style.display = "block";
     const canvas = box.querySelector("canvas");
