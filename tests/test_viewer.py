@@ -27,6 +27,7 @@ pytest.importorskip("dash_cytoscape")
 REPO = Path(__file__).resolve().parent.parent
 
 LINEAGE = """
+    import zenrun
     from zenrun import Output, pipeline, step
 
     @step
@@ -35,6 +36,8 @@ LINEAGE = """
 
     @step
     def train(features: list, labels: list) -> dict:
+        print("training on", len(features), "rows")
+        zenrun.log_metadata(rows=len(features))
         return {"weights": [f * l for f, l in zip(features, labels)]}
 
     @step
@@ -510,6 +513,7 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
     _wait(browser, lambda: details().startswith("step train"))
     assert '"state": "cached"' in details() and '"reason"' in details()
+    assert '"rows": 3' in details()  # its metadata
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
 
     _js(browser, "cy.$id('artifact:load:features').emit('tap');")
@@ -531,6 +535,8 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     _wait(browser, lambda: details().startswith("step explode"))
     assert "exploded on purpose" in details()  # the traceback
     assert f"run={failed}" in browser.current_url
+    _open(browser, f"{server}?run={failed}&step=train")  # train ran in this run: its output
+    _wait(browser, lambda: "captured stdout:\ntraining on 3 rows" in details())
 
 
 def test_export_png_svg_and_json(server, browser, project):

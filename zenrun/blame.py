@@ -72,6 +72,12 @@ def plugin_at_fault(pm: Any, tb: TracebackType | None) -> str | None:
 
 def describe_fault(pm: Any, exc: BaseException, what: str) -> str:
     """``INTERNALERROR in plugin 'x' while <what>:`` and the plugin's frames."""
+    from zenrun.runner import PluginFault
+
+    if isinstance(exc, PluginFault):  # raised in the driver (inputs loaded there): blame its code
+        plugin = plugin_of_module(pm, exc.module) or plugin_at_fault(pm, exc.exc.__traceback__)
+        who = f"plugin {plugin!r} ({exc.who})" if plugin else exc.who
+        return f"INTERNALERROR in {who} while {what}:\n{plugin_traceback(exc.exc)}"
     plugin = plugin_at_fault(pm, exc.__traceback__)
     who = f"plugin {plugin!r}" if plugin else "zenrun"
     return f"INTERNALERROR in {who} while {what}:\n{plugin_traceback(exc)}"

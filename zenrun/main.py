@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from zenrun.capture import capturing, section_title
 from zenrun.collect import Item, Session
 from zenrun.compose import ComposeError
-from zenrun.config import ExitCode, UsageError, create_config, set_active_config
+from zenrun.config import ExitCode, StartupError, UsageError, create_config, set_active_config
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
@@ -309,6 +309,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
                                                           item.nodeid)
             direct = _direct_argnames(item)
             eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
+                                 *config.getini("usefixtures"),
                                  *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
                      if n not in item.params]  # a parametrized name shadows the fixture
             values = {}
@@ -511,6 +512,9 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except StartupError as exc:
+        _print_internal_error(exc, exc.__cause__ or exc, "starting up")
+        return ExitCode.INTERNAL_ERROR
     try:
         if config.getoption("help"):
             print(config.parser.format_help())
@@ -525,6 +529,9 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except Exception as exc:  # zenrun_configure or a plugin's zenrun_cmdline_main
+        _print_internal_error(config, exc, "configuring the session")
+        return ExitCode.INTERNAL_ERROR
     finally:
         config._ensure_unconfigure()
 

@@ -97,6 +97,31 @@ def test_hookimpl_with_a_wrong_argument_is_a_usage_error(zenrunner, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_plugin_fault_at_start_up_is_an_internal_error_of_that_plugin(zenrunner, tmp_path):
+    """zenrun_addoption (while the config is built) and zenrun_configure raising: exit 3,
+    blamed on the plugin, no bare traceback."""
+    site = make_distribution(tmp_path / "site", "zenrun-early", "0.2", {"early": "zenrun_early"}, {
+        "zenrun_early": """
+            import os
+
+            def zenrun_addoption(parser):
+                if os.environ.get("EARLY") == "addoption":
+                    raise RuntimeError("addoption bug")
+
+            def zenrun_configure(config):
+                if os.environ.get("EARLY") == "configure":
+                    raise RuntimeError("configure bug")
+        """})
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    for phase, what in (("addoption", "starting up"), ("configure", "configuring the session")):
+        result = zenrunner.run("-k", "beta", env={"PYTHONPATH": str(site), "EARLY": phase})
+        assert result.ret == 3, result.stdout + result.stderr
+        result.fnmatch_lines([f"INTERNALERROR> INTERNALERROR in plugin 'early' while {what}:",
+                              "INTERNALERROR> *zenrun_early.py*in zenrun_*",
+                              f"INTERNALERROR> RuntimeError: {phase} bug"], stderr=True)
+        assert "\nTraceback" not in result.stderr  # every line is an INTERNALERROR> line
+
+
 def test_unknown_orchestrator_lists_the_available_ones_and_help_shows_core_first(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("--orchestrator", "nope")
@@ -157,6 +182,39 @@ def test_a_broken_store_is_blamed_not_the_step(zenrunner):
         "*INTERNALERROR in plugin 'flaky_store' (the artifact store flaky_store.FlakyStore (put))*",
         "*flaky_store.py*in put*", "*OSError: bucket is read-only*"])
     result.fnmatch_lines(["ERROR pipeline_demo.py::alpha*", "*1 passed, 1 error*"])
+
+
+def test_a_materializer_failing_to_load_in_the_driver_is_blamed_on_its_plugin(zenrunner):
+    """The local orchestrator loads inputs in the driver: the fault is still the plugin's."""
+    zenrunner.makepyfile(odd_materializer="""
+        import zenrun
+
+
+        class OddMaterializer:
+            name = "odd"
+            version = "1"
+
+            def can_save(self, value):
+                return value == 14
+
+            def dumps(self, value):
+                return b"14"
+
+            def loads(self, data):
+                raise ValueError("cannot read my own bytes")
+
+
+        @zenrun.hookimpl
+        def zenrun_register_materializers(registry):
+            registry.register(OddMaterializer())
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES.replace("add(thirteen())", "add(add(thirteen()))"))
+    result = zenrunner.run("-p", "odd_materializer", "-k", "alpha")
+    assert result.ret == 3, result.stdout + result.stderr
+    result.stdout.fnmatch_lines([
+        "*INTERNALERROR in plugin 'odd_materializer' (the materializer 'odd' "
+        "(odd_materializer.OddMaterializer, loads)) while running pipeline_demo.py::alpha*",
+        "*odd_materializer.py*in loads*", "*ValueError: cannot read my own bytes"])
 
 
 def test_orchestrator_and_reporter_faults_are_internal_errors_of_their_plugin(zenrunner):

@@ -333,8 +333,29 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
     explicitly passed ``plugins``, the conftest files above the paths being
     collected, then ``zenrun_addoption`` and argument parsing.
     """
-    args = list(args)
     pm = PluginManager()
+    try:
+        return _build_config(pm, list(args), plugins, load_conftests)
+    except UsageError:
+        raise
+    except Exception as exc:  # a plugin's import-time code, zenrun_addoption...: its fault, exit 3
+        raise StartupError(pm, exc) from exc
+
+
+class StartupError(Exception):
+    """Plugin code raised while zenrun was starting (``zenrun_addoption``, ...).
+
+    ``pluginmanager`` is the half-built session's, to name the plugin at fault;
+    ``__cause__`` is the plugin's exception.
+    """
+
+    def __init__(self, pluginmanager: Any, error: BaseException) -> None:
+        super().__init__(f"a plugin failed while zenrun was starting: {type(error).__name__}: {error}")
+        self.pluginmanager = pluginmanager
+
+
+def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any],
+                  load_conftests: bool) -> Config:
     load, block = _preparse_plugin_args(args)
     for name in block:
         pm.block(name)
@@ -362,7 +383,7 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
         from zenrun.collect import load_initial_conftests
 
         load_initial_conftests(config, early.paths)
-    config.option = config.parser.parse([*_addopts(config.ini), *args])
+    config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
@@ -371,12 +392,14 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
     return config
 
 
-def _addopts(ini: dict[str, Any]) -> list[str]:
+def _addopts(ini: dict[str, Any], source: Any = "[tool.zenrun]") -> list[str]:
     """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS``, as pytest's ``addopts`` and
     ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
     import shlex
 
     value = ini.get("addopts", "")
+    if not isinstance(value, (str, list)):
+        raise UsageError(f"{source}: addopts must be a string or a list of strings, not {value!r}")
     opts = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
     return [*opts, *shlex.split(os.environ.get("ZENRUN_ADDOPTS", ""))]
 

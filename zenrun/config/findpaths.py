@@ -22,10 +22,21 @@ def load_config_file(path: Path) -> dict[str, Any] | None:
     """The zenrun table of ``path``: all of ``zenrun.toml``, ``[tool.zenrun]`` of pyproject."""
     if path.name == "zenrun.toml":
         data = _read_toml(path)
-        return data.get("tool", {}).get("zenrun", data)
-    if path.name == "pyproject.toml":
-        return _read_toml(path).get("tool", {}).get("zenrun")
-    return None
+        table = _table(path, data, "tool").get("zenrun", data)
+    elif path.name == "pyproject.toml":
+        table = _table(path, _read_toml(path), "tool").get("zenrun")
+    else:
+        return None
+    if table is not None and not isinstance(table, dict):
+        raise UsageError(f"{path}: tool.zenrun must be a table, not {table!r}")
+    return table
+
+
+def _table(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: {key} must be a table, not {value!r}")
+    return value
 
 
 def common_ancestor(paths: Sequence[Path]) -> Path:

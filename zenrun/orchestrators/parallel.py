@@ -16,8 +16,6 @@ from typing import Any, Hashable
 
 import argparse
 
-import cloudpickle
-
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
 from zenrun.runner import StepTask, TaskResult, execute_task
@@ -32,6 +30,8 @@ def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> T
 
 def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> str | None:
     """Why a step cannot be pickled for a worker process, naming the value and its type; or None."""
+    import cloudpickle
+
     candidates = [("the step function", step), ("its config", config)]
     candidates += [(f"input {name!r}", value) for name, value in values.items()]
     for what, value in candidates:
