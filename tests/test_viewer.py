@@ -360,10 +360,25 @@ def test_host_header_other_than_the_served_address_is_refused(server):
     assert status("127.0.0.1:1") == 403
 
 
-def test_view_port_out_of_range_is_a_usage_error(project):
+def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project, tmp_path):
     result = project.run("--view", "--view-port", "70000")
     assert result.ret == 4
     assert "--view-port 70000 is out of range" in result.stderr + result.stdout
+
+    log = tmp_path / "viewer.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-host", "0.0.0.0",
+                                 "--view-port", "0"], cwd=project.path, env=project.env(),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "zenrun viewer on" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "has no authentication" in log.read_text()
 
 
 # -- in the browser -------------------------------------------------------------------
