@@ -640,6 +640,9 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     from selenium.webdriver.common.by import By
 
     iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    browser.get(f"{server}compare")  # the newest parametrized pipeline
+    _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
+    assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
     browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
     _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
     table = browser.find_element(By.ID, "compare-table").text
