@@ -664,3 +664,25 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
     _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
     assert f"?run={iris}" in browser.current_url
+
+
+def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    project = ZenrunProject(tmp_path)
+    project.makepyfile(pipeline_lineage=LINEAGE)
+    port = _free_port()
+    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+                            cwd=project.path, env=project.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", view)
+        browser.get(f"http://127.0.0.1:{port}/")
+        summary = lambda: browser.find_element(By.ID, "run-summary").text  # noqa: E731
+        _wait(browser, lambda: summary() == "no runs recorded yet")
+        assert project.run("-q").ret == 1
+        _wait(browser, lambda: "lineage" in summary() and "failed" in summary())
+        assert "?run=lineage-" in browser.current_url
+    finally:
+        view.terminate()
+        view.wait(10)
