@@ -360,10 +360,25 @@ def test_host_header_other_than_the_served_address_is_refused(server):
     assert status("127.0.0.1:1") == 403
 
 
-def test_view_port_out_of_range_is_a_usage_error(project):
+def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project, tmp_path):
     result = project.run("--view", "--view-port", "70000")
     assert result.ret == 4
     assert "--view-port 70000 is out of range" in result.stderr + result.stdout
+
+    log = tmp_path / "viewer.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-host", "0.0.0.0",
+                                 "--view-port", "0"], cwd=project.path, env=project.env(),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "zenrun viewer on" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "has no authentication" in log.read_text()
 
 
 # -- in the browser -------------------------------------------------------------------
@@ -625,6 +640,9 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     from selenium.webdriver.common.by import By
 
     iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    browser.get(f"{server}compare")  # the newest parametrized pipeline
+    _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
+    assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
     browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
     _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
     table = browser.find_element(By.ID, "compare-table").text
@@ -646,3 +664,25 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
     _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
     assert f"?run={iris}" in browser.current_url
+
+
+def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    project = ZenrunProject(tmp_path)
+    project.makepyfile(pipeline_lineage=LINEAGE)
+    port = _free_port()
+    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+                            cwd=project.path, env=project.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", view)
+        browser.get(f"http://127.0.0.1:{port}/")
+        summary = lambda: browser.find_element(By.ID, "run-summary").text  # noqa: E731
+        _wait(browser, lambda: summary() == "no runs recorded yet")
+        assert project.run("-q").ret == 1
+        _wait(browser, lambda: "lineage" in summary() and "failed" in summary())
+        assert "?run=lineage-" in browser.current_url
+    finally:
+        view.terminate()
+        view.wait(10)

@@ -9,12 +9,11 @@ release the GIL (numpy, scikit-learn).
 
 from __future__ import annotations
 
+import argparse
 import os
 import queue
 import threading
 from typing import Any, Hashable
-
-import argparse
 
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
