@@ -47,8 +47,15 @@ class DaskExecutor:
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         ship_project_code(task)  # workers lack the driver's sys.path
-        future = self.client.submit(run_task, task, self.artifact_store, self.materializers,
-                                    pure=False, key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}")
+        try:
+            future = self.client.submit(run_task, task, self.artifact_store, self.materializers,
+                                        pure=False, key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}")
+        except Exception as exc:
+            # Shipped by value, a step reading a module-level lock cannot travel: name it.
+            from zenrun.orchestrators.parallel import unsendable
+
+            reason = unsendable(task.step_id, task.step, task.config, task.literals)
+            raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
         self._futures[future] = key
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
