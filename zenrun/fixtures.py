@@ -62,17 +62,12 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
     A generator fixture's code after ``yield`` is its teardown. ``autouse``
     fixtures are set up for every pipeline that sees them.
     """
-    aliases = {"function": "pipeline", "class": "module", "package": "session"}
-    given_scope = scope
     # Drawn once: one fixture(params=iterator) decorator may decorate several functions.
     params = list(params) if params is not None else None
-    scope = aliases.get(scope, scope)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        if scope not in SCOPES:
-            where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
-            raise ValueError(f"Fixture '{name or getattr(func, '__name__', func)}' from {where} got "
-                             f"an unexpected scope value '{given_scope}' (one of {SCOPES})")
+        if not callable(scope):  # a dynamic scope is called when the fixture is registered
+            _check_scope(scope, name or getattr(func, "__name__", repr(func)), func)
         if isinstance(func, type):
             raise TypeError("class fixtures not supported (maybe in the future)")
         if hasattr(func, "_zenrun_fixture"):
@@ -84,11 +79,33 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
         fixture_name = name or func.__name__
         if fixture_name == "request":
             raise ValueError(f"'request' is a reserved word for fixtures (in {func.__qualname__})")
-        func._zenrun_fixture = {"scope": scope,  # type: ignore[attr-defined]
+        func._zenrun_fixture = {"scope": scope if callable(scope) else _ALIASES.get(scope, scope),  # type: ignore[attr-defined]
                                 "params": list(params) if params is not None else None,
                                 "ids": ids, "name": fixture_name, "autouse": autouse}
         return func
     return decorate(fn) if fn is not None else decorate
+
+
+_ALIASES = {"function": "pipeline", "class": "module", "package": "session"}
+
+
+def _check_scope(scope: Any, name: str, func: Any) -> str:
+    """``scope`` as one of :data:`SCOPES` (pytest's names are aliases); a ValueError otherwise."""
+    if _ALIASES.get(scope, scope) not in SCOPES:
+        where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
+        raise ValueError(f"Fixture '{name}' from {where} got an unexpected scope value "
+                         f"'{scope}' (one of {SCOPES})")
+    return _ALIASES.get(scope, scope)
+
+
+def _fixture_info(obj: Any) -> dict[str, Any] | None:
+    """The ``@fixture`` data of a module attribute; objects whose attribute access raises
+    (or returns anything) are not fixtures."""
+    try:
+        info = getattr(obj, "_zenrun_fixture", None) if callable(obj) else None
+    except Exception:
+        return None
+    return info if isinstance(info, dict) else None
 
 
 class FixtureRequest:
@@ -198,18 +215,35 @@ class ScopeNode:
 class FixtureManager:
     """All fixture definitions found so far, by name."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: Any = None) -> None:
         self.defs: dict[str, list[FixtureDef]] = {}
+        self.config = config
+        self.started = False  # set when collection starts: the command line is parsed by then
+        self._dynamic: list[FixtureDef] = []
+
+    def resolve_dynamic_scopes(self) -> None:
+        """Call the pending ``scope=callable`` of fixtures with ``fixture_name`` and ``config``
+        (as pytest, once, when options are known); a ValueError for an unknown scope name."""
+        self.started = True
+        while self._dynamic:
+            fixturedef = self._dynamic.pop(0)
+            fixturedef.scope = _check_scope(
+                fixturedef.scope(fixture_name=fixturedef.name, config=self.config),
+                fixturedef.name, fixturedef.func)
 
     def parse(self, holder: Any, baseid: Path) -> None:
         for obj in list(vars(holder).values()):
-            info = getattr(obj, "_zenrun_fixture", None) if callable(obj) else None
-            if not isinstance(info, dict):
+            info = _fixture_info(obj)
+            if info is None:
                 continue
             argnames = [p.name for p in inspect.signature(obj).parameters.values()
                         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
             fixturedef = FixtureDef(info["name"], obj, info["scope"], info["params"], info["ids"],
                                     baseid, argnames, info.get("autouse", False))
+            if callable(fixturedef.scope):
+                self._dynamic.append(fixturedef)
+                if self.started:
+                    self.resolve_dynamic_scopes()
             existing = self.defs.setdefault(fixturedef.name, [])
             existing[:] = [d for d in existing if d.baseid != baseid]
             existing.append(fixturedef)
@@ -378,6 +412,8 @@ class SetupState:
         if key in self._values:
             cached_param, value = self._values[key]
             if cached_param == param:
+                if isinstance(value, _SetupError):  # as pytest: a failed setup is not retried
+                    raise value.exc.with_traceback(value.traceback)
                 return value
             self.errors += self._finish(key)  # another parameter: the old instance goes first
         if (name, id(fixturedef)) in self._computing:
@@ -399,6 +435,10 @@ class SetupState:
                 generator = result
                 result = next(generator)
                 self.add_finalizer(key, lambda g=generator: _finish(g))
+        except BaseException as exc:  # zenrun.skip() / zenrun.fail() derive from BaseException
+            if not isinstance(exc, (FixtureLookupError, KeyboardInterrupt, GeneratorExit)):
+                self._values[key] = (param, _SetupError(exc, exc.__traceback__))
+            raise
         finally:
             self._computing.pop()
         self._values[key] = (param, result)
@@ -446,6 +486,14 @@ class SetupState:
         so what it depends on comes before it); finalizer-only keys last."""
         keys = [*self._values, *(k for k in self._finalizers if k not in self._values)]
         return [k for k in keys if k[:len(prefix)] == prefix]
+
+
+@dataclass
+class _SetupError:
+    """The cached outcome of a fixture whose setup raised: raised again for later items."""
+
+    exc: BaseException
+    traceback: Any
 
 
 def _where(fixturedef: FixtureDef, config: Any) -> str:

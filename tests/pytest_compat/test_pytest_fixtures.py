@@ -8,6 +8,8 @@ the file (see README.md).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 PRE = '''
@@ -970,3 +972,779 @@ def test_3():
     check(values == [1, 2, 10, 20], repr(values))
 """)
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
+
+    def test_parameterized_fixture_caching(self, zenrunner) -> None:
+        """pytest checks the count in ``teardown_module``; here a last pipeline does."""
+        zenrunner.makepyfile(PRE + """
+from itertools import count
+
+CACHE_MISSES = count(0)
+
+def zenrun_generate_tests(metafunc):
+    if "my_fixture" in metafunc.fixturenames:
+        metafunc.parametrize("my_fixture", [[1], [2]], indirect=True)
+
+@zenrun.fixture(scope='session')
+def my_fixture(request):
+    next(CACHE_MISSES)
+
+@pipeline
+def test1(my_fixture):
+    check(True)
+
+@pipeline
+def test2(my_fixture):
+    check(True)
+
+@pipeline
+def test_zlast():
+    check(next(CACHE_MISSES) == 2)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.no_fnmatch_line("* ERROR at teardown *")
+        result.assert_outcomes(passed=5)
+
+    def test_fixture_wrapped_looks_liked_wrapped_function(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def fixture_function_def_test_func():
+    return 9
+fixture_function_def_test_func.__doc__ = "documentation"
+
+@pipeline
+def test_fixture_has_same_doc():
+    check(fixture_function_def_test_func.__doc__ == "documentation")
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+class TestFixtureManagerParseFactories:
+    def test_parsefactories_evil_objects_issue214(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+class A(object):
+    def __call__(self):
+        pass
+    def __getattr__(self, name):
+        raise RuntimeError()
+a = A()
+
+@pipeline
+def test_hello():
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1, failed=0)
+
+    def test_parsefactories_relative_node_ids(self, zenrunner) -> None:
+        (zenrunner.path / "runner").mkdir()
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def one():
+    return 1
+""", directory="package")
+        zenrunner.makepyfile(**{"package/pipeline_x": PRE + """
+@pipeline
+def test_x(one):
+    check(one == 1)
+"""})
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def one():
+    return 2
+""", directory="package/sub")
+        zenrunner.makepyfile(**{"package/sub/pipeline_y": PRE + """
+@pipeline
+def test_x(one):
+    check(one == 2)
+"""})
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+        zenrunner.runzenrun_inprocess("..", cwd=zenrunner.path / "runner").assert_outcomes(passed=2)
+
+    def test_package_fixture_complex(self, zenrunner) -> None:
+        """``scope="package"`` is zenrun's session scope (one package here)."""
+        zenrunner.makeconftest("""
+import zenrun
+
+values = []
+
+@zenrun.fixture(scope="package")
+def one():
+    values.append("package")
+    yield values
+    values.pop()
+
+@zenrun.fixture(scope="package", autouse=True)
+def two():
+    values.append("package-auto")
+    yield values
+    values.pop()
+""", directory="package")
+        zenrunner.makepyfile(**{"package/pipeline_x": PRE + """
+from conftest import values
+
+@pipeline
+def test_package_autouse():
+    check(values == ["package-auto"], repr(values))
+
+@pipeline
+def test_package(one):
+    check(values == ["package-auto", "package"], repr(values))
+"""})
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+
+class TestAutouseDiscovery:
+    def test_callables_nocode(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+class _call(tuple):
+    def __call__(self, *k, **kw):
+        pass
+    def __getattr__(self, k):
+        return self
+
+call = _call()
+""")
+        result = zenrunner.runzenrun_inprocess("-s")
+        assert result.ret == 5, result.stdout  # nothing collected, no error
+        result.stdout.no_fnmatch_line("*error*")
+
+    def test_autouse_in_conftests(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(autouse=True)
+def hello():
+    xxx
+""", directory="a")
+        zenrunner.makepyfile(**{"a/pipeline_something": PRE + """
+@pipeline
+def test_func():
+    check(True)
+""", "a1/pipeline_otherthing": PRE + """
+@pipeline
+def test_func():
+    check(True)
+"""})
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*1 error*"])
+
+
+class TestAutouseManagement:
+    def test_autouse_conftest_mid_directory(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(autouse=True)
+def app():
+    import sys
+    sys._myapp = "hello"
+""", directory="xyz123")
+        zenrunner.makepyfile(**{"xyz123/tests/pipeline_app": PRE + """
+import sys
+
+@pipeline
+def test_app():
+    check(sys._myapp == "hello")
+"""})
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=1)
+
+    def test_funcarg_and_setup(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="module")
+def arg():
+    values.append(1)
+    return 0
+
+@zenrun.fixture(scope="module", autouse=True)
+def something(arg):
+    values.append(2)
+
+@pipeline
+def test_hello(arg):
+    check(values == [1, 2] and arg == 0, repr(values))
+
+@pipeline
+def test_hello2(arg):
+    check(values == [1, 2] and arg == 0, repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    def test_uses_parametrized_resource(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(params=[1,2])
+def arg(request):
+    return request.param
+
+@zenrun.fixture(autouse=True)
+def something(arg):
+    values.append(arg)
+
+@pipeline
+def test_hello():
+    check(values in ([1], [1, 2]), repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=2)
+
+    def test_session_parametrized_function(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="session", params=[1,2])
+def arg(request):
+    return request.param
+
+@zenrun.fixture(scope="function", autouse=True)
+def append(request, arg):
+    if request.function.__name__ == "test_some":
+        values.append(arg)
+
+@pipeline
+def test_some():
+    check(True)
+
+@pipeline
+def test_result(arg):
+    check(len(values) == arg and values[:arg] == [1, 2][:arg], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v", "-s").assert_outcomes(passed=4)
+
+    def test_ordering_autouse_before_explicit(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(autouse=True)
+def fix1():
+    values.append(1)
+
+@zenrun.fixture()
+def arg1():
+    values.append(2)
+
+@pipeline
+def test_hello(arg1):
+    check(values == [1, 2], repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    @pytest.mark.parametrize("param1", ["", "params=[1]"], ids=["p00", "p01"])
+    @pytest.mark.parametrize("param2", ["", "params=[1]"], ids=["p10", "p11"])
+    def test_ordering_dependencies_torndown_first(self, zenrunner, param1, param2) -> None:
+        zenrunner.makepyfile(PRE + f"""
+values = []
+
+@zenrun.fixture({param1})
+def arg1(request):
+    request.addfinalizer(lambda: values.append("fin1"))
+    values.append("new1")
+
+@zenrun.fixture({param2})
+def arg2(request, arg1):
+    request.addfinalizer(lambda: values.append("fin2"))
+    values.append("new2")
+
+@pipeline
+def test_arg(arg2):
+    check(True)
+
+@pipeline
+def test_check():
+    check(values == ["new1", "new2", "fin2", "fin1"], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=2)
+
+    def test_reordering_catastrophic_performance(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+params = tuple("abcdefghijklmnopqrstuvwxyz")
+
+@zenrun.mark.parametrize(params, [range(len(params))] * 3, scope="module")
+@pipeline
+def test_parametrize(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=3)
+
+
+class TestFixtureMarker:
+    def test_parametrize(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(params=["a", "b", "c"])
+def arg(request):
+    return request.param
+
+values = []
+
+@pipeline
+def test_param(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_result():
+    check(values == list("abc"), repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
+
+    def test_multiple_parametrization_issue_736(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(params=[1,2,3])
+def foo(request):
+    return request.param
+
+@zenrun.mark.parametrize('foobar', [4,5,6])
+@pipeline
+def test_issue(foo, foobar):
+    check(foo in [1,2,3] and foobar in [4,5,6])
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=9)
+
+    @pytest.mark.parametrize("param_args",
+                             ["'fixt, val'", "'fixt,val'", "['fixt', 'val']", "('fixt', 'val')"])
+    def test_override_parametrized_fixture_issue_979(self, zenrunner, param_args) -> None:
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(params=[1, 2])
+def fixt(request):
+    return request.param
+
+@zenrun.mark.parametrize({param_args}, [(3, 'x'), (4, 'x')])
+@pipeline
+def test_foo(fixt, val):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    @pytest.mark.parametrize("scope", ["module", "session"],
+                             ids=["test_scope_session", "test_scope_module_uses_session"])
+    def test_scope_session(self, zenrunner, scope) -> None:
+        """pytest's third test is a method of a class: a third pipeline here."""
+        zenrunner.makepyfile(PRE + f"""
+values = []
+
+@zenrun.fixture(scope={scope!r})
+def arg():
+    values.append(1)
+    return 1
+
+@pipeline
+def test_1(arg):
+    check(arg == 1)
+
+@pipeline
+def test_2(arg):
+    check(arg == 1 and len(values) == 1)
+
+@pipeline
+def test3(arg):
+    check(arg == 1 and len(values) == 1)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=3)
+
+    def test_scope_session_exc(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="session")
+def fix():
+    values.append(1)
+    zenrun.skip('skipping')
+
+@pipeline
+def test_1(fix):
+    check(True)
+
+@pipeline
+def test_2(fix):
+    check(True)
+
+@pipeline
+def test_last():
+    check(values == [1], repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
+
+    def test_scope_session_exc_two_fix(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+m = []
+
+@zenrun.fixture(scope="session")
+def a():
+    values.append(1)
+    zenrun.skip('skipping')
+
+@zenrun.fixture(scope="session")
+def b(a):
+    m.append(1)
+
+@pipeline
+def test_1(b):
+    check(True)
+
+@pipeline
+def test_2(b):
+    check(True)
+
+@pipeline
+def test_last():
+    check(values == [1] and m == [], repr((values, m)))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
+
+    def test_scope_exc(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_foo=PRE + """
+@pipeline
+def test_foo(fix):
+    check(True)
+""", pipeline_bar=PRE + """
+@pipeline
+def test_bar(fix):
+    check(True)
+""", pipeline_real=PRE + """
+@pipeline
+def test_last(req_list):
+    check(req_list == [1], repr(req_list))
+""")
+        zenrunner.makeconftest("""
+import zenrun
+
+reqs = []
+
+@zenrun.fixture(scope="session")
+def fix(request):
+    reqs.append(1)
+    zenrun.skip()
+
+@zenrun.fixture
+def req_list():
+    return reqs
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
+
+    def test_scope_module_and_finalizer(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+finalized_list = []
+created_list = []
+
+@zenrun.fixture(scope="module")
+def arg(request):
+    created_list.append(1)
+    assert request.scope == "module"
+    request.addfinalizer(lambda: finalized_list.append(1))
+
+@zenrun.fixture
+def created(request):
+    return len(created_list)
+
+@zenrun.fixture
+def finalized(request):
+    return len(finalized_list)
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@pipeline
+def test_1(arg, created, finalized):
+    check(created == 1 and finalized == 0)
+
+@pipeline
+def test_2(arg, created, finalized):
+    check(created == 1 and finalized == 0)
+""", pipeline_mod2=PRE + """
+@pipeline
+def test_3(arg, created, finalized):
+    check(created == 2 and finalized == 1)
+""", pipeline_mode3=PRE + """
+@pipeline
+def test_4(arg, created, finalized):
+    check(created == 3 and finalized == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
+
+    def test_scope_mismatch_various(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="function")
+def arg(request):
+    pass
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@zenrun.fixture(scope="session")
+def arg(request):
+    request.getfixturevalue("arg")
+
+@pipeline
+def test_1(arg):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret != 0
+        result.stdout.fnmatch_lines(["*ScopeMismatch*You tried*pipeline*session*request*"])
+
+    def test_scope_mismatch_already_computed_dynamic(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_it="""import zenrun
+
+@zenrun.fixture(scope="function")
+def fixfunc(): pass
+
+@zenrun.fixture(scope="module")
+def fixmod(fixfunc): pass
+
+from zenrun import pipeline
+
+@pipeline
+def test_it(request, fixfunc):
+    request.getfixturevalue("fixmod")
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret == 1
+        result.stdout.fnmatch_lines([
+            "*ScopeMismatch*Requesting fixture stack*",
+            "pipeline_it.py:6:  def fixmod(fixfunc)",
+            "Requested fixture:",
+            "pipeline_it.py:3:  def fixfunc()",
+        ])
+
+    def test_dynamic_scope(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+def zenrun_addoption(parser):
+    parser.addoption("--extend-scope", action="store_true", default=False)
+
+def dynamic_scope(fixture_name, config):
+    if config.getoption("--extend-scope"):
+        return "session"
+    return "function"
+
+@zenrun.fixture(scope=dynamic_scope)
+def dynamic_fixture(calls=[]):
+    calls.append("call")
+    return len(calls)
+""")
+        zenrunner.makepyfile(PRE + """
+@pipeline
+def test_first(dynamic_fixture):
+    check(dynamic_fixture == 1)
+
+@pipeline
+def test_second(dynamic_fixture):
+    check(dynamic_fixture == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+        zenrunner.runzenrun_inprocess("--extend-scope").assert_outcomes(passed=1, failed=1)
+
+    def test_dynamic_scope_bad_return(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_dynamic_scope_bad_return=PRE + """
+def dynamic_scope(**_):
+    return "wrong-scope"
+
+@zenrun.fixture(scope=dynamic_scope)
+def fixture():
+    pass
+
+@pipeline
+def test_it(fixture):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+            "*Fixture 'fixture' from pipeline_dynamic_scope_bad_return.py "
+            "got an unexpected scope value 'wrong-scope'*"])
+
+    def test_register_only_with_mark(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture()
+def arg():
+    return 1
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@zenrun.fixture()
+def arg(arg):
+    return arg + 1
+
+@pipeline
+def test_1(arg):
+    check(arg == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_parametrize_and_scope(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module", params=["a", "b", "c"])
+def arg(request):
+    return request.param
+
+values = []
+
+@pipeline
+def test_param(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_zresult():
+    check(sorted(values) == ["a", "b", "c"], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=4)
+
+    def test_scope_mismatch(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="function")
+def arg(request):
+    pass
+""")
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="session")
+def arg(arg):
+    pass
+
+@pipeline
+def test_mismatch(arg):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*ScopeMismatch*", "*1 error*"])
+
+    def test_parametrize_separated_order(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module", params=[1, 2])
+def arg(request):
+    return request.param
+
+values = []
+
+@pipeline
+def test_1(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_2(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_zlast():
+    check(values == [1, 1, 2, 2], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
+
+    def test_module_parametrized_ordering(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="session", params="s1 s2".split())
+def sarg():
+    pass
+
+@zenrun.fixture(scope="module", params="m1 m2".split())
+def marg():
+    pass
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@pipeline
+def test_func(sarg):
+    check(True)
+
+@pipeline
+def test_func1(marg):
+    check(True)
+""", pipeline_mod2=PRE + """
+@pipeline
+def test_func2(sarg):
+    check(True)
+
+@pipeline
+def test_func3(sarg, marg):
+    check(True)
+
+@pipeline
+def test_func3b(sarg, marg):
+    check(True)
+
+@pipeline
+def test_func4(marg):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess("-v")
+        result.stdout.fnmatch_lines([
+            "pipeline_mod1.py::test_func[[]s1] PASSED*",
+            "pipeline_mod2.py::test_func2[[]s1] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s1-m1] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s1-m1] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s1-m2] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s1-m2] PASSED*",
+            "pipeline_mod1.py::test_func[[]s2] PASSED*",
+            "pipeline_mod2.py::test_func2[[]s2] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s2-m1] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s2-m1] PASSED*",
+            "pipeline_mod2.py::test_func4[[]m1] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s2-m2] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s2-m2] PASSED*",
+            "pipeline_mod2.py::test_func4[[]m2] PASSED*",
+            "pipeline_mod1.py::test_func1[[]m1] PASSED*",
+            "pipeline_mod1.py::test_func1[[]m2] PASSED*",
+        ])
+
+    def test_parametrize_separated_order_higher_scope_first(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="function", params=[1, 2])
+def arg(request):
+    param = request.param
+    request.addfinalizer(lambda: values.append("fin:%s" % param))
+    values.append("create:%s" % param)
+    return request.param
+
+@zenrun.fixture(scope="module", params=["mod1", "mod2"])
+def modarg(request):
+    param = request.param
+    request.addfinalizer(lambda: values.append("fin:%s" % param))
+    values.append("create:%s" % param)
+    return request.param
+
+values = []
+
+@pipeline
+def test_1(arg):
+    values.append("test1")
+    check(True)
+
+@pipeline
+def test_2(modarg):
+    values.append("test2")
+    check(True)
+
+@pipeline
+def test_3(arg, modarg):
+    values.append("test3")
+    check(True)
+
+@pipeline
+def test_4(modarg, arg):
+    values.append("test4")
+    check(True)
+
+from pathlib import Path
+import json
+
+@zenrun.fixture(scope="session", autouse=True)
+def dump():
+    yield
+    Path("values.json").write_text(json.dumps(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=12)
+        expected = [
+            "create:1", "test1", "fin:1", "create:2", "test1", "fin:2",
+            "create:mod1", "test2", "create:1", "test3", "fin:1", "create:2", "test3", "fin:2",
+            "create:1", "test4", "fin:1", "create:2", "test4", "fin:2", "fin:mod1",
+            "create:mod2", "test2", "create:1", "test3", "fin:1", "create:2", "test3", "fin:2",
+            "create:1", "test4", "fin:1", "create:2", "test4", "fin:2", "fin:mod2"]
+        assert json.loads((zenrunner.path / "values.json").read_text()) == expected
