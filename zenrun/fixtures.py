@@ -8,6 +8,7 @@ pipeline module; the nearest definition wins. Scopes are ``pipeline``
 from __future__ import annotations
 
 import inspect
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -141,7 +142,9 @@ class FixtureRequest:
 
     @property
     def function(self) -> Any:
-        """The pipeline's function (as pytest's ``request.function``)."""
+        """The pipeline's function (as pytest's ``request.function``); pipeline scope only."""
+        if self.scope != "pipeline":
+            raise AttributeError(f"function not available in {self.scope}-scoped context")
         target = getattr(self._item, "target", None)
         return getattr(target, "fn", None)
 
@@ -174,7 +177,18 @@ class FixtureRequest:
             raise AttributeError("path not available in session-scoped context")
         return self._item.module_path
 
-    cls = None  # pipelines are functions, never methods
+    @property
+    def cls(self) -> None:
+        """``None`` (pipelines are functions, never methods); as pytest, not available to
+        module- and session-scoped requests."""
+        if self.scope != "pipeline":
+            raise AttributeError(f"cls not available in {self.scope}-scoped context")
+        return None
+
+    @property
+    def session(self) -> Any:
+        """The zenrun session (as pytest's ``request.session``)."""
+        return self._setup.session
 
     def __repr__(self) -> str:
         return f"<FixtureRequest for {self._item.nodeid!r} ({self.fixturename or 'pipeline'})>"
@@ -301,10 +315,30 @@ class FixtureManager:
                     if name in fixturedef.argnames else None
         return needed, missing
 
-    def lookup_error(self, name: str, module_path: Path, where: str) -> FixtureLookupError:
+    def missing_error(self, item: Any) -> FixtureLookupError:
+        """The error of an item whose fixture closure names a fixture that does not exist;
+        as pytest, it shows the fixture that asked for it."""
+        name = item.missing[0]
+        requester = next((d for n in item.fixturenames for d in [self.get(n, item.module_path)]
+                          if d is not None and name in d.argnames), None)
+        return self.lookup_error(name, item.module_path, item.nodeid, requester)
+
+    def lookup_error(self, name: str, module_path: Path, where: str,
+                     requester: FixtureDef | None = None) -> FixtureLookupError:
         available = ", ".join(self.available(module_path)) or "(none)"
+        source = ""
+        if requester is not None:
+            try:
+                lines, _ = inspect.getsourcelines(requester.func)
+            except (OSError, TypeError):
+                lines = []
+            head = [line.rstrip() for line in itertools.takewhile(
+                lambda line: not line.lstrip().startswith(("def ", "async def ")), lines)]
+            definition = lines[len(head)].rstrip() if len(head) < len(lines) else ""
+            source = f"{requester.location}\n" + "".join(f"  {line}\n" for line in
+                                                         [*head, definition] if line)
         return FixtureLookupError(
-            f"{where}: fixture {name!r} not found\n"
+            f"{source}{where}: fixture {name!r} not found\n"
             f"available fixtures: {available}\n"
             f"use 'zenrun --fixtures [path]' for help on them.")
 
@@ -360,8 +394,9 @@ class SetupState:
     (and what was built on it) is torn down first, as pytest does.
     """
 
-    def __init__(self, config: Any, manager: FixtureManager) -> None:
+    def __init__(self, config: Any, manager: FixtureManager, session: Any = None) -> None:
         self.config = config
+        self.session = session
         self.manager = manager
         self._values: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}

@@ -149,7 +149,7 @@ def _main(config: Any, session: Session) -> int:
         _start_debugging(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
-    session.setup_state = SetupState(config, session.fixturemanager)
+    session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
         run_items_together(session, orchestrator)
@@ -305,8 +305,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
     try:
         with capturing(capture) as setup_capture:  # fixture output, as a step's
             if item.missing:
-                raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
-                                                          item.nodeid)
+                raise session.fixturemanager.missing_error(item)
             direct = _direct_argnames(item)
             eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
                                  *config.getini("usefixtures"),
