@@ -283,9 +283,9 @@ def uses(shared, local):
     check(True)
 """)
     result = zenrunner.runzenrun_inprocess("--fixtures")
-    result.stdout.fnmatch_lines(["*-- fixtures defined from conftest.py --*", "shared -- *",
+    result.stdout.fnmatch_lines(["*-- fixtures defined from conftest --*", "shared -- *",
                                  "*From the conftest.*",
-                                 "*-- fixtures defined from pipeline_fx.py --*", "local -- *",
+                                 "*-- fixtures defined from pipeline_fx --*", "local -- *",
                                  "*From the module.*"])
 
 

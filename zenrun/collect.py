@@ -409,7 +409,12 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
     if own_hook is not None:
         own_hook(metafunc)
     marked = {n for m in parametrize_marks for n in _mark_argnames(m)}
-    for name in fixturenames:
+    # As pytest's prune_dependency_tree: a directly parametrized name shadows its fixture,
+    # so what only that fixture needed brings no parameters.
+    shadowed = {n for m in parametrize_marks for n in _mark_argnames(m)
+                if not _is_indirect(m, n)}
+    param_names = manager.closure(initial, path, exclude=shadowed)[0] if shadowed else fixturenames
+    for name in param_names:
         fixturedef = _params_fixture(manager, name, path)
         already = any(name in call.params for call in metafunc.calls)
         if fixturedef is not None and name not in marked and not already:
@@ -433,6 +438,11 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
                           [n for n in fixturenames if n not in params], [*extra, *other_marks],
                           module=module, param_scopes=scopes, missing=missing, callspec=call))
     return items
+
+
+def _is_indirect(m: Mark, name: str) -> bool:
+    indirect = m.kwargs.get("indirect", False)
+    return name in indirect if isinstance(indirect, (list, tuple)) else bool(indirect)
 
 
 def _mark_argnames(m: Mark) -> list[str]:

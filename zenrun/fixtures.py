@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -37,6 +38,7 @@ class FixtureDef:
     baseid: Path  # the directory of a conftest, or the module file itself
     argnames: list[str] = field(default_factory=list)
     autouse: bool = False
+    declared_scope: Any = None  # pytest's name ("package", "class"): ranks between zenrun's scopes
 
     @property
     def location(self) -> str:
@@ -79,10 +81,13 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
                             f"put them on the pipeline")
         fixture_name = name or func.__name__
         if fixture_name == "request":
-            raise ValueError(f"'request' is a reserved word for fixtures (in {func.__qualname__})")
+            code = getattr(func, "__code__", None)
+            where = f"{code.co_filename}:{_def_line(func)}" if code else func.__qualname__
+            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n  {where}")
         func._zenrun_fixture = {"scope": scope if callable(scope) else _ALIASES.get(scope, scope),  # type: ignore[attr-defined]
                                 "params": list(params) if params is not None else None,
-                                "ids": ids, "name": fixture_name, "autouse": autouse}
+                                "ids": ids, "name": fixture_name, "autouse": autouse,
+                                "declared_scope": scope}
         return func
     return decorate(fn) if fn is not None else decorate
 
@@ -253,7 +258,8 @@ class FixtureManager:
             argnames = [p.name for p in inspect.signature(obj).parameters.values()
                         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
             fixturedef = FixtureDef(info["name"], obj, info["scope"], info["params"], info["ids"],
-                                    baseid, argnames, info.get("autouse", False))
+                                    baseid, argnames, info.get("autouse", False),
+                                    info.get("declared_scope"))
             if callable(fixturedef.scope):
                 self._dynamic.append(fixturedef)
                 if self.started:
@@ -313,6 +319,18 @@ class FixtureManager:
                 stack.extend(a for a in fixturedef.argnames if a != name)
                 fixturedef = self.resolve(name, module_path, fixturedef) \
                     if name in fixturedef.argnames else None
+
+        ranks = ("session", "package", "module", "class", "pipeline")
+
+        def scope_rank(name: str) -> int:
+            fixturedef = None if name in excluded else self.get(name, module_path)
+            if fixturedef is None or not isinstance(fixturedef.scope, str):
+                return len(ranks)
+            declared = "pipeline" if fixturedef.declared_scope == "function" \
+                else fixturedef.declared_scope
+            return ranks.index(declared if declared in ranks else fixturedef.scope)
+        # As pytest: higher-scoped fixtures first, the order of requests within a scope.
+        needed.sort(key=scope_rank)
         return needed, missing
 
     def missing_error(self, item: Any) -> FixtureLookupError:
@@ -358,7 +376,7 @@ class FixtureManager:
                 if module_paths and not verbose and id(fixturedef) not in visible:
                     continue
                 key = (name, fixturedef.baseid)
-                if key in shown:
+                if key in shown or (name.startswith("_") and not verbose):  # as pytest
                     continue
                 shown.add(key)
                 code = fixturedef.func.__code__
@@ -366,22 +384,25 @@ class FixtureManager:
                     where = Path(code.co_filename).relative_to(rootdir)
                 except ValueError:
                     where = Path(code.co_filename)
+                location = f"{where.as_posix()}:{_def_line(fixturedef.func)}"
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
                 doc = inspect.getdoc(fixturedef.func)
-                entries.append((fixturedef.depth, where.as_posix(), name, [
-                    f"{name}{scope}{params} -- {where}:{code.co_firstlineno}",
+                module = getattr(fixturedef.func, "__module__", None) or where.stem
+                # pytest's sort key: farthest first, then module, then "path:line" as a string
+                entries.append((fixturedef.depth, module, location, name, [
+                    f"{name}{scope}{params} -- {location}",
                     "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")]))
-        # As pytest: one section per defining file, farthest (rootdir conftest) first.
+        # As pytest: one section per defining module, farthest (rootdir conftest) first.
         current = None
-        for _, where, _, lines in sorted(entries):
-            if where != current:
+        for _, module, _, _, lines in sorted(entries):
+            if module != current:
                 if current is not None:
                     yield ""
-                title = f" fixtures defined from {where} "
+                title = f" fixtures defined from {module} "
                 side = max(3, (78 - len(title)) // 2)
                 yield "-" * side + title + "-" * side
-                current = where
+                current = module
             yield from lines
 
 
@@ -442,11 +463,15 @@ class SetupState:
                     f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
                     f"stack:\n{_where(requester, self.config)}\n"
                     f"Requested fixture:\n{_where(fixturedef, self.config)}")
+        if fixturedef.params is not None and name not in item.fixture_params \
+                and name not in getattr(item, "params", {}):
+            raise FixtureLookupError(self._no_param_message(name, fixturedef, item))
         key = (*self._scope_key(scope, item), name, id(fixturedef))
-        param = item.fixture_params.get(name, (None, None))[0]
+        # As pytest: an instance is reused for an equal parameter value (not index).
+        param = item.fixture_params.get(name, (None, None))[1]
         if key in self._values:
             cached_param, value = self._values[key]
-            if cached_param == param:
+            if _same_param(cached_param, param):
                 if isinstance(value, _SetupError):  # as pytest: a failed setup is not retried
                     raise value.exc.with_traceback(value.traceback)
                 return value
@@ -468,8 +493,11 @@ class SetupState:
             result = fixturedef.func(**kwargs)
             if inspect.isgenerator(result):
                 generator = result
-                result = next(generator)
-                self.add_finalizer(key, lambda g=generator: _finish(g))
+                try:
+                    result = next(generator)
+                except StopIteration:
+                    raise ValueError(f"{name} did not yield a value") from None
+                self.add_finalizer(key, lambda g=generator, f=fixturedef.func: _finish(g, f))
         except BaseException as exc:  # zenrun.skip() / zenrun.fail() derive from BaseException
             if not isinstance(exc, (FixtureLookupError, KeyboardInterrupt, GeneratorExit)):
                 self._values[key] = (param, _SetupError(exc, exc.__traceback__))
@@ -478,6 +506,26 @@ class SetupState:
             self._computing.pop()
         self._values[key] = (param, result)
         return result
+
+    def _no_param_message(self, name: str, fixturedef: FixtureDef, item: Any) -> str:
+        """pytest's error for a parametrized fixture requested dynamically (its parameters were
+        not known at collection), with where it is defined and where it was asked for."""
+        frame = sys._getframe(1)
+        zenrun_dir = str(Path(__file__).parent)
+        while frame is not None and frame.f_code.co_filename.startswith(zenrun_dir):
+            frame = frame.f_back
+        code = fixturedef.func.__code__
+        here = f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}" if frame else "?"
+        return (f"The requested fixture has no parameter defined for test:\n    {item.nodeid}\n\n"
+                f"Requested fixture '{name}' defined in:\n"
+                f"{self._relative(code.co_filename)}:{_def_line(fixturedef.func)}\n\n"
+                f"Requested here:\n{here}")
+
+    def _relative(self, filename: str) -> str:
+        try:
+            return Path(filename).relative_to(self.config.rootpath).as_posix()
+        except (ValueError, AttributeError):
+            return filename
 
     def _key_of(self, name: str, item: Any, requester: FixtureDef) -> tuple[Any, ...] | None:
         fixturedef = self.manager.resolve(name, item.module_path, requester)
@@ -523,12 +571,33 @@ class SetupState:
         return [k for k in keys if k[:len(prefix)] == prefix]
 
 
+def _same_param(cached: Any, param: Any) -> bool:
+    if cached is param:
+        return True
+    try:
+        return bool(cached == param)
+    except Exception:  # a parameter without usable __eq__ (pytest: identity then)
+        return False
+
+
 @dataclass
 class _SetupError:
     """The cached outcome of a fixture whose setup raised: raised again for later items."""
 
     exc: BaseException
     traceback: Any
+
+
+def _def_line(func: Callable[..., Any]) -> int:
+    """The line of ``def`` (pytest's fixture location), not of the decorator above it."""
+    try:
+        lines, start = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return func.__code__.co_firstlineno
+    for offset, line in enumerate(lines):
+        if line.lstrip().startswith(("def ", "async def ")):
+            return start + offset
+    return start
 
 
 def _where(fixturedef: FixtureDef, config: Any) -> str:
@@ -543,12 +612,14 @@ def _where(fixturedef: FixtureDef, config: Any) -> str:
     return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}({args})"
 
 
-def _finish(generator: Iterator[Any]) -> None:
+def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
     try:
         next(generator)
     except StopIteration:
         return
-    raise RuntimeError(f"fixture {generator!r} yielded more than once")
+    code = func.__code__
+    raise RuntimeError(f"fixture function has more than one 'yield':\n"
+                       f"  {code.co_filename}:{_def_line(func)}")
 
 
 @hookimpl

@@ -312,8 +312,9 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
                                  *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
                      if n not in item.params]  # a parametrized name shadows the fixture
             values = {}
-            for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
-                                       *(["request"] if "request" in direct else [])]):
+            # As pytest: the whole closure, in its order (higher scopes first), then the rest.
+            for name in dict.fromkeys([*(n for n in item.fixturenames if n not in item.params),
+                                       *eager, *(["request"] if "request" in direct else [])]):
                 value = setup.getfixturevalue(name, item)
                 if name in direct:
                     values[name] = value
