@@ -162,10 +162,12 @@ class Session:
         return [str(Path.cwd())]
 
     def collect(self) -> list[Item]:
-        try:
-            self.fixturemanager.resolve_dynamic_scopes()
-        except ValueError as exc:
-            self.add_collection_error(Path("conftest.py"), str(exc))
+        while True:  # each bad dynamic scope is a collection error of its conftest
+            try:
+                self.fixturemanager.resolve_dynamic_scopes()
+                break
+            except ValueError as exc:
+                self.add_collection_error(self.config.rootpath / "conftest.py", str(exc))
         seen: set[Path] = set()
         for arg in self._arguments():
             path_text, _, selector = arg.partition("::")

@@ -56,7 +56,7 @@ class FixtureDef:
         return len(self.baseid.parts) + (1000 if self.baseid.suffix == ".py" else 0)
 
 
-def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
+def fixture(fn: Callable[..., Any] | None = None, *, scope: str | Callable[..., str] = "pipeline",
             params: Iterable[Any] | None = None, autouse: bool = False, ids: Any = None,
             name: str | None = None) -> Any:
     """Declare a fixture: ``@zenrun.fixture`` or
@@ -83,8 +83,10 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
         if fixture_name == "request":
             code = getattr(func, "__code__", None)
             where = f"{code.co_filename}:{_def_line(func)}" if code else func.__qualname__
-            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n  {where}")
-        func._zenrun_fixture = {"scope": scope if callable(scope) else _ALIASES.get(scope, scope),  # type: ignore[attr-defined]
+            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n"
+                             f"  {where}")
+        resolved = scope if callable(scope) else _ALIASES.get(scope, scope)
+        func._zenrun_fixture = {"scope": resolved,  # type: ignore[attr-defined]
                                 "params": list(params) if params is not None else None,
                                 "ids": ids, "name": fixture_name, "autouse": autouse,
                                 "declared_scope": scope}
@@ -242,13 +244,18 @@ class FixtureManager:
 
     def resolve_dynamic_scopes(self) -> None:
         """Call the pending ``scope=callable`` of fixtures with ``fixture_name`` and ``config``
-        (as pytest, once, when options are known); a ValueError for an unknown scope name."""
+        (as pytest, once, when options are known); a ValueError for an unknown scope name
+        (the fixture is then dropped)."""
         self.started = True
         while self._dynamic:
             fixturedef = self._dynamic.pop(0)
-            fixturedef.scope = _check_scope(
-                fixturedef.scope(fixture_name=fixturedef.name, config=self.config),
-                fixturedef.name, fixturedef.func)
+            try:
+                fixturedef.scope = _check_scope(
+                    fixturedef.scope(fixture_name=fixturedef.name, config=self.config),
+                    fixturedef.name, fixturedef.func)
+            except ValueError:
+                self.defs[fixturedef.name].remove(fixturedef)
+                raise
 
     def parse(self, holder: Any, baseid: Path) -> None:
         for obj in list(vars(holder).values()):
