@@ -267,13 +267,13 @@ class FixtureManager:
             fixturedef = FixtureDef(info["name"], obj, info["scope"], info["params"], info["ids"],
                                     baseid, argnames, info.get("autouse", False),
                                     info.get("declared_scope"))
+            existing = self.defs.setdefault(fixturedef.name, [])
+            existing[:] = [d for d in existing if d.baseid != baseid]
+            existing.append(fixturedef)
             if callable(fixturedef.scope):
                 self._dynamic.append(fixturedef)
                 if self.started:
                     self.resolve_dynamic_scopes()
-            existing = self.defs.setdefault(fixturedef.name, [])
-            existing[:] = [d for d in existing if d.baseid != baseid]
-            existing.append(fixturedef)
 
     def chain(self, name: str, module_path: Path) -> list[FixtureDef]:
         """The definitions of ``name`` visible from ``module_path``, farthest first."""
