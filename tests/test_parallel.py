@@ -348,3 +348,16 @@ def test_step_call_hook_wraps_the_step_in_its_worker_process(zenrunner):
     assert sorted(int(pid) for step, pid in calls if step == "meet") == \
         sorted(r["meet"]["pid"] for r in report["runs"])
     assert report["driver"] not in {int(pid) for _, pid in calls}
+
+
+def test_numprocesses_auto_zero_and_bad_values(zenrunner):
+    zenrunner.makepyfile(pipeline_faults=FAULTS)
+    auto = zenrunner.run("-n", "auto", "pipeline_faults.py::recovers")
+    auto.assert_outcomes(passed=1)
+    auto.fnmatch_lines(["*orchestrator: parallel*"])
+    local = zenrunner.run("-n", "0", "pipeline_faults.py::unsendable")  # 0: no workers (as xdist)
+    local.assert_outcomes(passed=1)  # in this process: the unpicklable step runs
+    local.fnmatch_lines(["*orchestrator: local*"])
+    bad = zenrunner.run("-n", "many")
+    assert bad.ret == 4
+    assert "expects a number or 'auto', not 'many'" in bad.stderr

@@ -287,3 +287,21 @@ def uses(shared, local):
                                  "*From the conftest.*",
                                  "*-- fixtures defined from pipeline_fx.py --*", "local -- *",
                                  "*From the module.*"])
+
+
+def test_module_level_skip(zenrunner):
+    zenrunner.makepyfile(pipeline_skipped=PRE + """
+zenrun.skip("needs a GPU", allow_module_level=True)
+
+@pipeline
+def never():
+    check(False)
+""")
+    zenrunner.makepyfile(pipeline_runs=PRE + """
+@pipeline
+def runs():
+    check(True)
+""")
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*pipeline_skipped.py: module skipped: needs a GPU*"])

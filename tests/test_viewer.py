@@ -27,6 +27,7 @@ pytest.importorskip("dash_cytoscape")
 REPO = Path(__file__).resolve().parent.parent
 
 LINEAGE = """
+    import zenrun
     from zenrun import Output, pipeline, step
 
     @step
@@ -35,6 +36,8 @@ LINEAGE = """
 
     @step
     def train(features: list, labels: list) -> dict:
+        print("training on", len(features), "rows")
+        zenrun.log_metadata(rows=len(features))
         return {"weights": [f * l for f, l in zip(features, labels)]}
 
     @step
@@ -357,10 +360,25 @@ def test_host_header_other_than_the_served_address_is_refused(server):
     assert status("127.0.0.1:1") == 403
 
 
-def test_view_port_out_of_range_is_a_usage_error(project):
+def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project, tmp_path):
     result = project.run("--view", "--view-port", "70000")
     assert result.ret == 4
     assert "--view-port 70000 is out of range" in result.stderr + result.stdout
+
+    log = tmp_path / "viewer.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-host", "0.0.0.0",
+                                 "--view-port", "0"], cwd=project.path, env=project.env(),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "zenrun viewer on" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "has no authentication" in log.read_text()
 
 
 # -- in the browser -------------------------------------------------------------------
@@ -510,6 +528,7 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
     _wait(browser, lambda: details().startswith("step train"))
     assert '"state": "cached"' in details() and '"reason"' in details()
+    assert '"rows": 3' in details()  # its metadata
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
 
     _js(browser, "cy.$id('artifact:load:features').emit('tap');")
@@ -531,6 +550,8 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     _wait(browser, lambda: details().startswith("step explode"))
     assert "exploded on purpose" in details()  # the traceback
     assert f"run={failed}" in browser.current_url
+    _open(browser, f"{server}?run={failed}&step=train")  # train ran in this run: its output
+    _wait(browser, lambda: "captured stdout:\ntraining on 3 rows" in details())
 
 
 def test_export_png_svg_and_json(server, browser, project):
@@ -619,6 +640,9 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     from selenium.webdriver.common.by import By
 
     iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    browser.get(f"{server}compare")  # the newest parametrized pipeline
+    _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
+    assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
     browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
     _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
     table = browser.find_element(By.ID, "compare-table").text
@@ -640,3 +664,25 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
     _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
     assert f"?run={iris}" in browser.current_url
+
+
+def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    project = ZenrunProject(tmp_path)
+    project.makepyfile(pipeline_lineage=LINEAGE)
+    port = _free_port()
+    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+                            cwd=project.path, env=project.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", view)
+        browser.get(f"http://127.0.0.1:{port}/")
+        summary = lambda: browser.find_element(By.ID, "run-summary").text  # noqa: E731
+        _wait(browser, lambda: summary() == "no runs recorded yet")
+        assert project.run("-q").ret == 1
+        _wait(browser, lambda: "lineage" in summary() and "failed" in summary())
+        assert "?run=lineage-" in browser.current_url
+    finally:
+        view.terminate()
+        view.wait(10)

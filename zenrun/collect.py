@@ -74,6 +74,8 @@ class Item:
 
     def add_marker(self, marker: Any, append: bool = True) -> None:
         """Add a mark (``zenrun.mark.x`` or a name) to this item."""
+        if not isinstance(marker, (str, Mark, MarkDecorator)):
+            raise ValueError(f"{marker!r} is not a string or a zenrun.mark.* mark")
         mark = marker.mark if isinstance(marker, MarkDecorator) else \
             Mark(marker) if isinstance(marker, str) else marker
         if append:
@@ -286,6 +288,8 @@ def zenrun_addoption(parser: Any) -> None:
                   default=[])
     parser.addini("python_files", "glob patterns of pipeline modules", type="linelist",
                   default=["pipeline_*.py"])
+    parser.addini("usefixtures", "fixtures every pipeline uses (as zenrun.mark.usefixtures)",
+                  type="linelist", default=[])
 
 
 @hookimpl(trylast=True)
@@ -297,6 +301,11 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
+        from zenrun.outcomes import Skipped
+
+        if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
+            session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
+            return []
         raise CollectError(f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
                            f"{_short_exception(exc)}") from None
     session.fixturemanager.parse(module, file_path.resolve())
@@ -375,7 +384,12 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
     marks = [*get_marks(pipeline), *shared_marks]
     parametrize_marks = [m for m in marks if m.name == "parametrize"]
     other_marks = [m for m in marks if m.name != "parametrize"]
-    used = [n for m in marks if m.name == "usefixtures" for n in m.args]
+    used = [*session.config.getini("usefixtures"),
+            *(n for m in marks if m.name == "usefixtures" for n in m.args)]
+    for m in marks:
+        if m.name == "usefixtures" and not m.args:
+            session.warn(f"usefixtures() in {relpath}::{pipeline.__name__} without arguments "
+                         f"has no effect")
     argnames = [n for n in pipeline.argnames if n not in pipeline.defaults]
     initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
     fixturenames, missing = manager.closure(initial, path)

@@ -62,13 +62,17 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
     A generator fixture's code after ``yield`` is its teardown. ``autouse``
     fixtures are set up for every pipeline that sees them.
     """
-    if scope not in SCOPES:
-        aliases = {"function": "pipeline", "class": "module", "package": "session"}
-        if scope not in aliases:
-            raise ValueError(f"fixture scope must be one of {SCOPES}, not {scope!r}")
-        scope = aliases[scope]
+    aliases = {"function": "pipeline", "class": "module", "package": "session"}
+    given_scope = scope
+    # Drawn once: one fixture(params=iterator) decorator may decorate several functions.
+    params = list(params) if params is not None else None
+    scope = aliases.get(scope, scope)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        if scope not in SCOPES:
+            where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
+            raise ValueError(f"Fixture '{name or getattr(func, '__name__', func)}' from {where} got "
+                             f"an unexpected scope value '{given_scope}' (one of {SCOPES})")
         if isinstance(func, type):
             raise TypeError("class fixtures not supported (maybe in the future)")
         if hasattr(func, "_zenrun_fixture"):
@@ -114,6 +118,8 @@ class FixtureRequest:
 
     @property
     def module(self) -> Any:
+        if self.scope == "session":
+            raise AttributeError("module not available in session-scoped context")
         return getattr(self._item, "module", None)
 
     @property
@@ -147,6 +153,8 @@ class FixtureRequest:
     @property
     def path(self) -> Any:
         """The pipeline module's path."""
+        if self.scope == "session":
+            raise AttributeError("path not available in session-scoped context")
         return self._item.module_path
 
     cls = None  # pipelines are functions, never methods
@@ -159,8 +167,15 @@ class FixtureRequest:
         self._setup.add_finalizer(self._scope_key or ("pipeline", self._item.nodeid), finalizer)
 
     def applymarker(self, marker: Any) -> None:
-        """Add a mark to the item (e.g. ``zenrun.mark.xfail``) from a fixture."""
-        self._item.add_marker(marker)
+        """Add a mark (e.g. ``zenrun.mark.xfail``) to the node of this request: the item, or
+        for a higher-scoped fixture its module or the session (seen by their items' keywords)."""
+        if self.node is self._item:
+            self._item.add_marker(marker)
+            return
+        mark = getattr(marker, "mark", marker)
+        if not hasattr(mark, "name"):
+            raise ValueError(f"{marker!r} is not a zenrun.mark.* mark")
+        self.node.keywords[mark.name] = mark
 
     def getfixturevalue(self, name: str) -> Any:
         return self._setup.getfixturevalue(name, self._item, requester=self._fixturedef)
@@ -356,8 +371,8 @@ class SetupState:
                 raise ScopeMismatch(
                     f"{item.nodeid}: ScopeMismatch: You tried to access the {scope} scoped fixture "
                     f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
-                    f"stack:\n{requester.location}: {requester.name}\n"
-                    f"Requested fixture:\n{fixturedef.location}: {name}")
+                    f"stack:\n{_where(requester, self.config)}\n"
+                    f"Requested fixture:\n{_where(fixturedef, self.config)}")
         key = (*self._scope_key(scope, item), name, id(fixturedef))
         param = item.fixture_params.get(name, (None, None))[0]
         if key in self._values:
@@ -431,6 +446,18 @@ class SetupState:
         so what it depends on comes before it); finalizer-only keys last."""
         keys = [*self._values, *(k for k in self._finalizers if k not in self._values)]
         return [k for k in keys if k[:len(prefix)] == prefix]
+
+
+def _where(fixturedef: FixtureDef, config: Any) -> str:
+    """``path:line:  def name(args)`` of a fixture, as pytest shows it."""
+    code = fixturedef.func.__code__
+    path = Path(code.co_filename)
+    try:
+        path = path.relative_to(config.rootpath)
+    except ValueError:
+        pass
+    args = ", ".join(inspect.signature(fixturedef.func).parameters)
+    return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}({args})"
 
 
 def _finish(generator: Iterator[Any]) -> None:

@@ -309,6 +309,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
                                                           item.nodeid)
             direct = _direct_argnames(item)
             eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
+                                 *config.getini("usefixtures"),
                                  *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
                      if n not in item.params]  # a parametrized name shadows the fixture
             values = {}

@@ -183,10 +183,10 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                   Output("selected", "data"), Output("runs-offset", "data"), Output("runs-page", "children"),
                   Input("url", "search"), Input("run-picker", "value"), Input("lineage", "tapNodeData"),
                   Input("run-picker", "search_value"), Input("runs-newer", "n_clicks"),
-                  Input("runs-older", "n_clicks"), Input("refresh", "n_intervals"),
+                  Input("runs-older", "n_clicks"),
                   State("selected", "data"), State("runs-offset", "data"), State("url", "pathname"))
     def route(search: str | None, picked: str | None, tapped: dict[str, Any] | None, text: str | None,
-              _newer: Any, _older: Any, _tick: Any, selected: str | None, offset: int | None,
+              _newer: Any, _older: Any, selected: str | None, offset: int | None,
               path: str | None) -> Any:
         """The URL, the run picker (a page of runs) and the selected node, kept in step."""
         fired = [t["prop_id"] for t in ctx.triggered] if ctx.triggered_id else ["url.search"]
@@ -211,12 +211,6 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                 offset = max(0, offset - PAGE_SIZE) if prop == "runs-newer.n_clicks" else 0
             options, page = picker_page(text, offset, picked)
             return options, no_update, no_update, no_update, offset, page
-        if prop == "refresh.n_intervals":
-            newest = source.newest() if picked is None else None
-            if newest is None:
-                raise PreventUpdate  # only an empty page follows a run recorded later
-            options, page = picker_page(None, 0, newest)
-            return options, newest, _query(newest), None, 0, page
         if path == "/compare":
             raise PreventUpdate  # the comparison page's query is not a run's
         params = parse_qs((search or "").lstrip("?"))
@@ -228,12 +222,25 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         options, page = picker_page(None, 0, run)
         return options, run, no_update, node, 0, page
 
+    # Its own callback: a tick must not cancel a pending pick or tap in route().
+    @app.callback(Output("run-picker", "options", allow_duplicate=True),
+                  Output("run-picker", "value", allow_duplicate=True),
+                  Output("url", "search", allow_duplicate=True),
+                  Output("runs-page", "children", allow_duplicate=True),
+                  Input("refresh", "n_intervals"), State("run-picker", "value"), prevent_initial_call=True)
+    def follow_newest(_: Any, picked: str | None) -> Any:
+        newest = source.newest() if picked is None else None
+        if newest is None:
+            raise PreventUpdate  # only an empty page follows a run recorded later
+        options, page = picker_page(None, 0, newest)
+        return options, newest, _query(newest), page
+
     @app.callback(Output("lineage", "elements"), Output("lineage", "layout"),
                   Output("run-summary", "children"), Output("drawn", "data"),
                   Output("selected", "data", allow_duplicate=True), Output("refresh", "disabled"),
                   Input("run-picker", "value"), Input("hide-artifacts", "value"),
                   Input("lineage", "tapNodeData"), State("drawn", "data"), State("selected", "data"),
-                  prevent_initial_call=True)
+                  prevent_initial_call="initial_duplicate")  # an empty store says so at once
     def draw(run_name: str | None, hide: list[str], tapped: dict[str, Any] | None,
              drawn: dict[str, Any] | None, selected: str | None) -> Any:
         trigger = ctx.triggered_id
@@ -314,35 +321,41 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                 {**drawn, "status": run.status} if status_changed else no_update,
                 run.status != "running")
 
-    @app.callback(Output("details", "children"), Output("details-state", "data"),
-                  Input("selected", "data"), Input("refresh", "n_intervals"),
-                  State("run-picker", "value"), State("details-state", "data"))
-    def details(node: str | None, _: Any, run_name: str | None, shown: str | None) -> Any:
+    def describe(node: str | None, run_name: str | None) -> tuple[Any, dict[str, Any] | None]:
+        """The detail panel for ``node`` and what it showed (node and state)."""
         if not node:
-            if ctx.triggered_id == "refresh":
-                raise PreventUpdate
             return "Click a step (circle), a group (rounded box) or an artifact (square).", None
         run, model = source.model(run_name)
         if model is None:
             raise PreventUpdate
-        step_id = node[len("step:"):] if node.startswith("step:") else None
-        state = model.states.get(step_id) if step_id else None
-        if ctx.triggered_id == "refresh" and (state not in ("running", "slow", "pending")
-                                              and shown not in ("running", "slow", "pending")):
-            raise PreventUpdate  # only a running step's details change (and once when it ends)
         if node.startswith("artifact:"):
             return _artifact_details(run, model, node, previewer), None
         if node.startswith("group:") and node in model.groups:
             group = model.groups[node]
             return (f"group {group.name}\n{group_label(group, group.counts(model.states))}\n\n"
                     + "\n".join(f"{model.states[m]:>10}  {m}" for m in group.members[:200])), None
-        if step_id is None:
-            raise PreventUpdate
+        step_id = node[len("step:"):]
         info = step_details(run, step_id, slow_after=source.slow_after)
         blocks: list[Any] = [html.B(f"step {step_id}"), "\n" + json.dumps(info, indent=2, default=str)]
         for title, text in step_text_sections(run.steps.get(step_id)):
             blocks += [html.B(f"\n\n{title}:\n"), html.Span(text)]
-        return blocks, state
+        return blocks, {"node": node, "state": info["state"]}
+
+    @app.callback(Output("details", "children"), Output("details-state", "data"),
+                  Input("selected", "data"), State("run-picker", "value"))
+    def details(node: str | None, run_name: str | None) -> Any:
+        return describe(node, run_name)
+
+    # A separate callback: a tick must not cancel a selection's pending request.
+    @app.callback(Output("details", "children", allow_duplicate=True),
+                  Output("details-state", "data", allow_duplicate=True),
+                  Input("refresh", "n_intervals"), State("selected", "data"),
+                  State("run-picker", "value"), State("details-state", "data"), prevent_initial_call=True)
+    def details_refresh(_: Any, node: str | None, run_name: str | None, shown: dict[str, Any] | None) -> Any:
+        live = ("running", "slow", "pending")
+        if not node or not shown or shown.get("node") != node or shown.get("state") not in live:
+            raise PreventUpdate  # only a running step's details change (and once when it ends)
+        return describe(node, run_name)
 
     @app.callback(Output("lineage", "generateImage"), Input("export-png", "n_clicks"),
                   Input("export-svg", "n_clicks"), State("run-picker", "value"), prevent_initial_call=True)

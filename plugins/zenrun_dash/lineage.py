@@ -44,9 +44,6 @@ DEFAULT_OUTPUT = "output"  # the name of a step's single, unnamed output
 GROUP_MIN = 12
 #: Severity when one state stands for many (a group): the first present wins.
 _GROUP_PRECEDENCE = ("failed", "slow", "running", "pending", "completed", "cached", "skipped")
-#: The state filter's choices: label -> states.
-FILTERS = {"failed": ("failed",), "ran": ("completed",), "cached": ("cached",),
-           "running": ("running", "slow"), "skipped": ("skipped",), "pending": ("pending",)}
 
 _SUFFIX = re.compile(r"^(.*?[A-Za-z_.\-\]\[=])[_\-.]?\d+$")
 

@@ -102,13 +102,15 @@ class RunSource:
         with self._lock:
             return list(self.store.pipeline_names())
 
-    def runs_of(self, pipeline: str) -> list[Any]:
-        """The runs of ``pipeline``, oldest first (their steps are read when used)."""
+    def latest_per_item(self, pipeline: str) -> list[Any]:
+        """The newest run of each item of ``pipeline``, with its metrics read."""
         with self._lock:
-            runs = self.store.get_runs(pipeline)
-            for run in runs:
+            latest: dict[str, Any] = {}
+            for run in self.store.get_runs(pipeline):  # oldest first: later runs replace earlier
+                latest[run.item_id or run.name] = run
+            for run in latest.values():
                 run.metrics  # stored with the run; computed (reading steps) for older runs
-        return runs
+        return list(latest.values())
 
     def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
         """The run and its drawn model; finished runs are read once."""

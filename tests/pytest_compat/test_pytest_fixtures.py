@@ -602,3 +602,371 @@ def test_function(request, farg):
           repr(request.fixturenames))
 """)
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_fixtures_sub_subdir_normalize_sep(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def arg1():
+    pass
+""", directory="tests/unit")
+        path = zenrunner.makepyfile(**{"tests/unit/pipeline_module": PRE + """
+@pipeline
+def test_func(arg1):
+    check(True)
+"""})
+        result = zenrunner.runzenrun_inprocess(str(path), "--fixtures")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["*fixtures defined*conftest*", "*arg1*"])
+
+    def test_newstyle_with_request(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture()
+def arg(request):
+    pass
+
+@pipeline
+def test_1(arg):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_setupcontext_no_param(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(params=[1,2])
+def arg(request):
+    return request.param
+
+@zenrun.fixture(autouse=True)
+def mysetup(request, arg):
+    assert not hasattr(request, "param")
+
+@pipeline
+def test_1(arg):
+    check(arg in (1,2))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+
+class TestRequestSessionScoped:
+    @pytest.mark.parametrize("name", ["path", "module"])
+    def test_session_scoped_unavailable_attributes(self, zenrunner, name) -> None:
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(scope="session")
+def session_request(request):
+    return request
+
+@pipeline
+def test_it(session_request):
+    try:
+        getattr(session_request, {name!r})
+        message = "available"
+    except AttributeError as exc:
+        message = str(exc)
+    check(message == "{name} not available in session-scoped context", message)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+class TestRequestMarking:
+    def test_applymarker(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def something(request):
+    before = "xfail" not in request.node.keywords
+    request.applymarker(zenrun.mark.xfail)
+    after = "xfail" in request.node.keywords and "skipif" not in request.node.keywords
+    request.applymarker(zenrun.mark.skipif)
+    try:
+        request.applymarker(42)
+        rejected = False
+    except ValueError:
+        rejected = True
+    return before and after and "skipif" in request.node.keywords and rejected
+
+@pipeline
+def test_func1(something):
+    check(something)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret == 0, result.stdout
+
+    def test_accesskeywords(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture()
+def keywords(request):
+    return request.keywords
+
+@zenrun.mark.XYZ
+@pipeline
+def test_function(keywords):
+    check(bool(keywords["XYZ"]) and "abc" not in keywords)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_accessmarker_dynamic(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture()
+def keywords(request):
+    return request.keywords
+
+@zenrun.fixture(scope="class", autouse=True)
+def marking(request):
+    request.applymarker(zenrun.mark.XYZ("hello"))
+""")
+        zenrunner.makepyfile(PRE + """
+@pipeline
+def test_fun1(keywords):
+    check(keywords["XYZ"] is not None and "abc" not in keywords)
+
+@pipeline
+def test_fun2(keywords):
+    check(keywords["XYZ"] is not None and "abc" not in keywords)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+
+class TestFixtureUsages:
+    def test_noargfixturedec(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def arg1():
+    return 1
+
+@pipeline
+def test_func(arg1):
+    check(arg1 == 1)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_receives_funcargs(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture()
+def arg1():
+    return 1
+
+@zenrun.fixture()
+def arg2(arg1):
+    return arg1 + 1
+
+@pipeline
+def test_add(arg2):
+    check(arg2 == 2)
+
+@pipeline
+def test_all(arg1, arg2):
+    check(arg1 == 1 and arg2 == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    @pytest.mark.parametrize("args", ["arg2", "arg1, arg2"], ids=[
+        "test_receives_funcargs_scope_mismatch", "test_receives_funcargs_scope_mismatch_issue660"])
+    def test_receives_funcargs_scope_mismatch(self, zenrunner, args) -> None:
+        zenrunner.makepyfile(pipeline_mismatch=f"""import zenrun
+@zenrun.fixture(scope="function")
+def arg1():
+    return 1
+
+@zenrun.fixture(scope="module")
+def arg2(arg1):
+    return arg1 + 1
+
+from zenrun import pipeline
+
+@pipeline
+def test_add({args}):
+    pass
+""")
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.fnmatch_lines([
+            "*ScopeMismatch*Requesting fixture stack*",
+            "pipeline_mismatch.py:6:  def arg2(arg1)",
+            "Requested fixture:",
+            "pipeline_mismatch.py:2:  def arg1()",
+            "*1 error*",
+        ])
+
+    def test_invalid_scope(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_scope=PRE + """
+@zenrun.fixture(scope="functions")
+def badscope():
+    pass
+
+@pipeline
+def test_nothing(badscope):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.fnmatch_lines(
+            ["*Fixture 'badscope' from pipeline_scope.py got an unexpected scope value 'functions'*"])
+
+    @pytest.mark.parametrize("scope", ["function", "session"])
+    def test_parameters_without_eq_semantics(self, zenrunner, scope) -> None:
+        zenrunner.makepyfile(PRE + f"""
+class NoEq1:
+    def __eq__(self, _):
+        raise RuntimeError
+
+class NoEq2:
+    def __eq__(self, _):
+        class NoBool:
+            def __bool__(self):
+                raise RuntimeError
+        return NoBool()
+
+@zenrun.fixture(params=[NoEq1(), NoEq2()], scope={scope!r})
+def no_eq(request):
+    return request.param
+
+@pipeline
+def test1(no_eq):
+    check(True)
+
+@pipeline
+def test2(no_eq):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*4 passed*"])
+
+    def test_funcarg_parametrized_and_used_twice(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(params=[1,2])
+def arg1(request):
+    values.append(1)
+    return request.param
+
+@zenrun.fixture()
+def arg2(arg1):
+    return arg1 + 1
+
+@pipeline
+def test_add(arg1, arg2):
+    check(arg2 == arg1 + 1 and len(values) == arg1)
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*2 passed*"])
+
+    def test_factory_uses_unknown_funcarg_as_dependency_error(self, zenrunner) -> None:
+        """pytest also prints the fixtures' source lines; zenrun names the missing one."""
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture()
+def fail(missing):
+    return
+
+@zenrun.fixture()
+def call_fail(fail):
+    return
+
+@pipeline
+def test_missing(call_fail):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.fnmatch_lines(["*fixture*'missing'*not found*"])
+        result.assert_outcomes(errors=1)
+
+    def test_factory_setup_as_classes_fails(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+class arg1(object):
+    def __init__(self, request):
+        self.x = 1
+arg1 = zenrun.fixture()(arg1)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret == 2
+        result.stdout.fnmatch_lines(["*ERROR collecting*"])
+
+    def test_usefixtures_marker(self, zenrunner) -> None:
+        """pytest marks a class; zenrun's equivalent is the module mark."""
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="class")
+def myfix(request):
+    request.module.hello = "world"
+    values.append(1)
+
+zenrunmark = zenrun.mark.usefixtures("myfix")
+
+@pipeline
+def test_one():
+    check(hello == "world" and len(values) == 1)
+
+@pipeline
+def test_two():
+    check(hello == "world" and len(values) == 1)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    def test_empty_usefixtures_marker(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_empty_use=PRE + """
+@zenrun.mark.usefixtures()
+@pipeline
+def test_one():
+    check(1 == 1)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.fnmatch_lines(
+            ["*usefixtures() in pipeline_empty_use.py::test_one without arguments has no effect*"])
+
+    def test_usefixtures_ini(self, zenrunner) -> None:
+        zenrunner.maketoml('usefixtures = ["myfix"]\n')
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="class")
+def myfix(request):
+    request.module.hello = "world"
+""")
+        zenrunner.makepyfile(PRE + """
+@pipeline
+def test_one():
+    check(hello == "world")
+
+@pipeline
+def test_two():
+    check(hello == "world")
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    def test_usefixtures_seen_in_showmarkers(self, zenrunner) -> None:
+        result = zenrunner.runzenrun_inprocess("--markers")
+        result.stdout.fnmatch_lines(["*usefixtures(fixturename1*fixtures*"])
+
+    def test_fixture_parametrized_with_iterator(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+def f():
+    yield 1
+    yield 2
+
+dec = zenrun.fixture(scope="module", params=f())
+
+@dec
+def arg(request):
+    return request.param
+
+@dec
+def arg2(request):
+    return request.param
+
+@pipeline
+def test_1(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_2(arg2):
+    values.append(arg2 * 10)
+    check(True)
+
+@pipeline
+def test_3():
+    check(values == [1, 2, 10, 20], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
