@@ -293,6 +293,8 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert "work ×40" in group["data"]["label"] and "1 failed, 39 cached" in group["data"]["label"]
     assert group["data"]["failed"] == "work_7"
     assert not any(e["data"]["id"].startswith("step:work_") for e in fan)
+    outputs = next(e for e in fan if e["data"]["id"] == "artifact:group:work:output")
+    assert outputs["data"]["label"] == "work.output ×39"  # the failed member has none
     # Expanded, the server-side layered layout puts every edge left to right.
     assert "step:work_7" in positions
     backward = [e["data"]["id"] for e in expanded if "source" in e["data"]
