@@ -49,7 +49,8 @@ class RunSource:
         return self.config.metadata_store
 
     def page(self, text: str | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
-        """Run summaries newest first (see ``SqliteMetadataStore.find_runs``)."""
+        """Run summaries newest first (see ``SqliteMetadataStore.find_runs``; a store
+        without it, which the ``MetadataStore`` protocol allows, is listed whole)."""
         with self._lock:
             find = getattr(self.store, "find_runs", None)
             if find is not None:
@@ -103,7 +104,10 @@ class RunSource:
 
     def pipeline_names(self) -> list[str]:
         with self._lock:
-            return list(self.store.pipeline_names())
+            names = getattr(self.store, "pipeline_names", None)  # not in the store protocol
+            if names is not None:
+                return list(names())
+            return sorted({run.pipeline_name for run in self.store.get_runs()})
 
     def latest_per_item(self, pipeline: str) -> list[Any]:
         """The newest run of each item of ``pipeline``, with its metrics read."""
