@@ -156,10 +156,12 @@ def measure(source: str, modes: dict[str, list[str]], items: int = 1,
         path = project(source)
         first = run_zenrun(path, *args)
         first.update(recorded(path, items))
-        if rerun:  # the same command again: every step a cache hit
-            again = run_zenrun(path, *args)
-            first["cached_session"] = again["session"]
-            first["cached_runs"] = recorded(path, items)["sum"]
+        if rerun:  # the same command again, 3 times: every step a cache hit; the best one
+            cached = []
+            for _ in range(3):
+                run_zenrun(path, *args)
+                cached.append(recorded(path, items)["sum"])
+            first["cached_runs"] = min(cached)
         figures[name] = first
     return figures
 

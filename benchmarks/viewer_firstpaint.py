@@ -15,6 +15,8 @@ reads the run from the store and the browser fetches the scripts); the
 others reuse both, as a reload does. The ``chain`` figure is a 200-step chain, which has nothing to
 collapse: all 400 nodes are laid out by dagre in the browser. *expand* is
 the time from a click on the 1,000-member group to the expanded graph drawn.
+The run picker's figures are its store queries on 3,000 recorded runs
+(``--runs``): a page of 50, the last page, a search, the newest run.
 Targets (issue 11): 1 s at 200 steps, 2 s at 1,000, 5 s at 5,000.
 """
 
@@ -169,12 +171,49 @@ def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bo
             proc.wait(10)
 
 
+def picker(n_runs: int) -> dict:
+    """The run picker's queries on a store of ``n_runs`` runs (recorded through the store API)."""
+    from zenrun.metadata.records import PipelineRun
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    from zenrun_dash.source import RunSource
+
+    with tempfile.TemporaryDirectory(prefix="zenrun-viewer-runs-") as tmp:
+        store = SqliteMetadataStore(Path(tmp) / "metadata.db")
+        graph = {f"step_{i}": [f"step_{i - 1}"] if i else [] for i in range(200)}
+        for k in range(n_runs):
+            run = PipelineRun(name=f"grid-{k:05d}", pipeline_name="grid", started=time.time(),
+                              item_id=f"pipeline_grid.py::grid[{k}]", graph=graph)
+            store.create_run(run)
+            run.status, run.finished = ("failed" if k % 7 == 0 else "completed"), time.time()
+            store.finish_run(run)
+
+        class Config:
+            metadata_store = store
+
+        source = RunSource(Config())
+        figures = {}
+        for label, call in (("newest page", lambda: source.page()),
+                            ("last page", lambda: source.page(offset=n_runs - 50)),
+                            ("search 'grid[123] failed'", lambda: source.page("grid[123] failed")),
+                            ("newest run", source.newest)):
+            started = time.perf_counter()
+            for _ in range(10):
+                call()
+            figures[label] = (time.perf_counter() - started) / 10 * 1000
+        store.close()
+        return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, nargs="*", default=[200, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screenshots", type=Path, default=None, help="save 1,000-step screenshots here")
+    parser.add_argument("--runs", type=int, default=3000, help="runs in the store of the picker figures")
     args = parser.parse_args()
+    for label, ms in picker(args.runs).items():
+        print(f"run picker, {args.runs:,} runs of 200 steps: {label}: {ms:.1f} ms")
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     driver = _browser()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -489,6 +490,19 @@ def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
     assert run.status == "completed"
     assert len(run.steps) == 21 and all(s.status == "completed" for s in run.steps.values())
 
+    # `zenrun --runs | head -0`: the reader is gone before zenrun writes anything
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--runs"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    try:
+        proc.stdout.close()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and not stderr, stderr.decode()
+
 
 def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
@@ -522,3 +536,60 @@ def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
     assert run.steps["train"].captured == {"stdout": "training depth 3\n"}
     assert run.metrics["accuracy"] == pytest.approx(0.3)
     assert "training depth" not in result.stdout
+
+
+def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunner):
+    """On a TTY: running step and elapsed time, a few redraws a second, step prints captured."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    zenrunner.makepyfile(pipeline_tty="""
+        import time
+        from zenrun import pipeline, step
+
+        @step
+        def nap() -> int:
+            print("a print that must not reach the terminal")
+            time.sleep(1.0)
+            return 1
+
+        @step
+        def after(x: int) -> int:
+            return x
+
+        @pipeline
+        def tty():
+            after(nap())
+    """)
+    leader, follower = pty.openpty()
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=follower, stderr=follower,
+                            stdin=subprocess.DEVNULL)
+    os.close(follower)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    elapsed = time.perf_counter() - started
+    output = b"".join(chunks).decode()
+    assert proc.returncode == 0, output
+    assert "a print that must not reach the terminal" not in output
+    assert re.search(r"\[0/2\] nap 0\.[2-9]s", output), output  # the running step, ticking
+    redraws = len(re.findall(r"\r(?!\n)", output))  # not the pty's \r\n line ends
+    assert 2 <= redraws <= 2 * (4 * elapsed + 4), (redraws, elapsed)  # status + clear per tick

@@ -293,6 +293,8 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert "work ×40" in group["data"]["label"] and "1 failed, 39 cached" in group["data"]["label"]
     assert group["data"]["failed"] == "work_7"
     assert not any(e["data"]["id"].startswith("step:work_") for e in fan)
+    outputs = next(e for e in fan if e["data"]["id"] == "artifact:group:work:output")
+    assert outputs["data"]["label"] == "work.output ×39"  # the failed member has none
     # Expanded, the server-side layered layout puts every edge left to right.
     assert "step:work_7" in positions
     backward = [e["data"]["id"] for e in expanded if "source" in e["data"]
@@ -309,9 +311,22 @@ def test_store_pages_runs_newest_first_and_searches(project):
         newest = source.page(limit=2)
         iris = source.page("iris")
         older = source.page(offset=1, limit=1)
-        print(json.dumps([newest, [option_label(r) for r in iris], older]))
+
+        class ProtocolOnly:  # a store plugin with only the MetadataStore protocol's reads
+            def __init__(self, store):
+                self.get_runs, self.get_run = store.get_runs, store.get_run
+
+        class Config:
+            metadata_store = ProtocolOnly(api_config().metadata_store)
+
+        plain = RunSource(Config())
+        same = [r["name"] for r in plain.page(limit=2)] == [r["name"] for r in newest]
+        same = same and [option_label(r) for r in plain.page("iris")] == [option_label(r) for r in iris]
+        same = same and plain.pipeline_names() == source.pipeline_names()
+        print(json.dumps([newest, [option_label(r) for r in iris], older, same]))
     """
-    newest, iris, older = json.loads(project.runpython(script).outlines[-1])
+    newest, iris, older, same = json.loads(project.runpython(script).outlines[-1])
+    assert same  # a store without find_runs/pipeline_names gives the same pages
     runs = [name for name, _, _, _ in project.runs]
     assert [r["name"] for r in newest] == runs[::-1][:2]
     assert older[0]["name"] == runs[-2]
@@ -360,10 +375,25 @@ def test_host_header_other_than_the_served_address_is_refused(server):
     assert status("127.0.0.1:1") == 403
 
 
-def test_view_port_out_of_range_is_a_usage_error(project):
+def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project, tmp_path):
     result = project.run("--view", "--view-port", "70000")
     assert result.ret == 4
     assert "--view-port 70000 is out of range" in result.stderr + result.stdout
+
+    log = tmp_path / "viewer.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-host", "0.0.0.0",
+                                 "--view-port", "0"], cwd=project.path, env=project.env(),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "zenrun viewer on" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "has no authentication" in log.read_text()
 
 
 # -- in the browser -------------------------------------------------------------------
@@ -625,6 +655,9 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     from selenium.webdriver.common.by import By
 
     iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    browser.get(f"{server}compare")  # the newest parametrized pipeline
+    _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
+    assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
     browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
     _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
     table = browser.find_element(By.ID, "compare-table").text
@@ -646,3 +679,25 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
     _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
     assert f"?run={iris}" in browser.current_url
+
+
+def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    project = ZenrunProject(tmp_path)
+    project.makepyfile(pipeline_lineage=LINEAGE)
+    port = _free_port()
+    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+                            cwd=project.path, env=project.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", view)
+        browser.get(f"http://127.0.0.1:{port}/")
+        summary = lambda: browser.find_element(By.ID, "run-summary").text  # noqa: E731
+        _wait(browser, lambda: summary() == "no runs recorded yet")
+        assert project.run("-q").ret == 1
+        _wait(browser, lambda: "lineage" in summary() and "failed" in summary())
+        assert "?run=lineage-" in browser.current_url
+    finally:
+        view.terminate()
+        view.wait(10)

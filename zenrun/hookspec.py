@@ -256,7 +256,9 @@ def zenrun_step_start(step_run: StepRun) -> None:
 def zenrun_step_finish(step_run: StepRun) -> None:
     """Called in the driver when a step invocation is completed, cached,
     failed or skipped (``step_run.status``, ``.outputs``, ``.error``,
-    ``.cache_reason``, ``.duration`` are final)."""
+    ``.cache_reason``, ``.duration`` are final; ``.metadata`` holds what the
+    step logged with ``zenrun.log_metadata``, ``.captured`` its captured
+    ``stdout`` / ``stderr`` / ``log`` text)."""
 
 
 @hookspec(firstresult=True)

@@ -231,14 +231,15 @@ def zenrun_configure(config: Any) -> None:
 def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
     reporter = terminalreporter
     runs = [r.run for r in getattr(reporter, "reports", []) if r.run is not None]
-    if runs and reporter.verbosity >= -1:
+    verbosity = getattr(reporter, "verbosity", 0)
+    if runs and verbosity >= -1:
         reporter.tw.sep("=", "results")
         for line in results_lines(runs, reporter.tw.width, config.getoption("sort_by", None)):
             reporter.tw.line(line)
     durations = config.getoption("durations", None)
     if durations is not None and runs:
         for line in durations_lines(runs, durations, config.getoption("durations_min", DURATIONS_MIN),
-                                    reporter.verbosity):
+                                    verbosity):
             if line.startswith("="):
                 reporter.tw.sep("=", line.strip("= "))
             else:

@@ -9,7 +9,6 @@ the driver process.
 from __future__ import annotations
 
 import contextvars
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
@@ -38,11 +37,6 @@ def step_context(step_id: str) -> Iterator[StepContext]:
         yield context
     finally:
         _current.reset(token)
-
-
-def current_step() -> StepContext | None:
-    """The step running in this thread, or None outside a step."""
-    return _current.get()
 
 
 def log_metadata(metadata: Mapping[str, Any] | None = None, /, **values: Any) -> None:
@@ -91,12 +85,6 @@ def to_json_value(value: Any, where: str) -> JSONValue:
         return out
     raise TypeError(f"{where}: cannot record a value of type {module}.{type(value).__qualname__}; "
                     "log numbers, strings, booleans, None, or lists/dicts of them")
-
-
-def is_metric(value: Any) -> bool:
-    """A finite or non-finite number that is not a bool: what tables sort and compare."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not (
-        isinstance(value, float) and math.isnan(value))
 
 
 SCALAR_TYPES = (bool, int, float)

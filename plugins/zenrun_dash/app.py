@@ -163,6 +163,14 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                     update_title=None)
     app.layout = _layout(refresh_ms)
 
+    @app.server.before_request
+    def prefetch() -> None:
+        # The page itself was asked for: read its run while the browser loads the scripts.
+        from flask import request
+
+        if request.path == "/":
+            source.prefetch(request.args.get("run") or initial_run)
+
     def remember(token: str, elements: list[dict[str, Any]]) -> None:
         _, after = diff_elements({}, elements)
         with sent_lock:
@@ -183,10 +191,10 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                   Output("selected", "data"), Output("runs-offset", "data"), Output("runs-page", "children"),
                   Input("url", "search"), Input("run-picker", "value"), Input("lineage", "tapNodeData"),
                   Input("run-picker", "search_value"), Input("runs-newer", "n_clicks"),
-                  Input("runs-older", "n_clicks"), Input("refresh", "n_intervals"),
+                  Input("runs-older", "n_clicks"),
                   State("selected", "data"), State("runs-offset", "data"), State("url", "pathname"))
     def route(search: str | None, picked: str | None, tapped: dict[str, Any] | None, text: str | None,
-              _newer: Any, _older: Any, _tick: Any, selected: str | None, offset: int | None,
+              _newer: Any, _older: Any, selected: str | None, offset: int | None,
               path: str | None) -> Any:
         """The URL, the run picker (a page of runs) and the selected node, kept in step."""
         fired = [t["prop_id"] for t in ctx.triggered] if ctx.triggered_id else ["url.search"]
@@ -211,12 +219,6 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                 offset = max(0, offset - PAGE_SIZE) if prop == "runs-newer.n_clicks" else 0
             options, page = picker_page(text, offset, picked)
             return options, no_update, no_update, no_update, offset, page
-        if prop == "refresh.n_intervals":
-            newest = source.newest() if picked is None else None
-            if newest is None:
-                raise PreventUpdate  # only an empty page follows a run recorded later
-            options, page = picker_page(None, 0, newest)
-            return options, newest, _query(newest), None, 0, page
         if path == "/compare":
             raise PreventUpdate  # the comparison page's query is not a run's
         params = parse_qs((search or "").lstrip("?"))
@@ -228,12 +230,25 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         options, page = picker_page(None, 0, run)
         return options, run, no_update, node, 0, page
 
+    # Its own callback: a tick must not cancel a pending pick or tap in route().
+    @app.callback(Output("run-picker", "options", allow_duplicate=True),
+                  Output("run-picker", "value", allow_duplicate=True),
+                  Output("url", "search", allow_duplicate=True),
+                  Output("runs-page", "children", allow_duplicate=True),
+                  Input("refresh", "n_intervals"), State("run-picker", "value"), prevent_initial_call=True)
+    def follow_newest(_: Any, picked: str | None) -> Any:
+        newest = source.newest() if picked is None else None
+        if newest is None:
+            raise PreventUpdate  # only an empty page follows a run recorded later
+        options, page = picker_page(None, 0, newest)
+        return options, newest, _query(newest), page
+
     @app.callback(Output("lineage", "elements"), Output("lineage", "layout"),
                   Output("run-summary", "children"), Output("drawn", "data"),
                   Output("selected", "data", allow_duplicate=True), Output("refresh", "disabled"),
                   Input("run-picker", "value"), Input("hide-artifacts", "value"),
                   Input("lineage", "tapNodeData"), State("drawn", "data"), State("selected", "data"),
-                  prevent_initial_call=True)
+                  prevent_initial_call="initial_duplicate")  # an empty store says so at once
     def draw(run_name: str | None, hide: list[str], tapped: dict[str, Any] | None,
              drawn: dict[str, Any] | None, selected: str | None) -> Any:
         trigger = ctx.triggered_id

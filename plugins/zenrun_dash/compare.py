@@ -28,14 +28,10 @@ def _cell(value: Any) -> Any:
 
 def grid(source: RunSource, pipeline: str) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     """Parameter names, metric names and one row per item: its latest run."""
-    runs = source.runs_of(pipeline)
-    latest: dict[str, Any] = {}
-    for run in runs:  # oldest first: later runs replace earlier ones
-        latest[run.item_id or run.name] = run
     params: list[str] = []
     metrics: list[str] = []
     rows = []
-    for run in latest.values():
+    for run in source.latest_per_item(pipeline):
         run_params = run.params or {}
         run_metrics = run.metrics or {}
         params += [p for p in run_params if p not in params]
@@ -181,8 +177,10 @@ def register(app: Any, source: RunSource) -> None:
             raise PreventUpdate
         names = source.pipeline_names()
         wanted = (parse_qs((search or "").lstrip("?")).get("pipeline") or [None])[0]
-        if wanted not in names:  # default: the pipeline with the most items
-            wanted = max(names, key=lambda n: len({r.item_id for r in source.runs_of(n)}), default=None)
+        if wanted not in names:  # default: the newest parametrized pipeline, else the newest
+            recent = source.page(limit=200)
+            items = [r for r in recent if "[" in (r.get("item_id") or "")] or recent
+            wanted = items[0]["pipeline"] if items else None
         return names, wanted
 
     @app.callback(Output("compare-table", "columns"), Output("compare-table", "data"),

@@ -44,9 +44,6 @@ DEFAULT_OUTPUT = "output"  # the name of a step's single, unnamed output
 GROUP_MIN = 12
 #: Severity when one state stands for many (a group): the first present wins.
 _GROUP_PRECEDENCE = ("failed", "slow", "running", "pending", "completed", "cached", "skipped")
-#: The state filter's choices: label -> states.
-FILTERS = {"failed": ("failed",), "ran": ("completed",), "cached": ("cached",),
-           "running": ("running", "slow"), "skipped": ("skipped",), "pending": ("pending",)}
 
 _SUFFIX = re.compile(r"^(.*?[A-Za-z_.\-\]\[=])[_\-.]?\d+$")
 
@@ -291,8 +288,9 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
                         "type": model.artifact_types.get((step_id, output)), "states": [],
                         "search": f"{labels[(shown, output)]} {output}"}
                 if shown in model.groups:
-                    data.update(kind="artifact-group", step=None, size=len(model.groups[shown].members),
-                                label=f"{labels[(shown, output)]} ×{len(model.groups[shown].members)}")
+                    count = sum(output in model.outputs.get(m, ()) for m in model.groups[shown].members)
+                    data.update(kind="artifact-group", step=None, size=count,
+                                label=f"{labels[(shown, output)]} ×{count}")
                 if model.group_of.get(shown) in expanded:
                     data["parent"] = f"box:{model.group_of[shown]}"
                 nodes[art] = {"data": data, "classes": "artifact" + (" artifact-group" if shown in model.groups else "")}

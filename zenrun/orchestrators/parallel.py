@@ -9,14 +9,11 @@ release the GIL (numpy, scikit-learn).
 
 from __future__ import annotations
 
+import argparse
 import os
 import queue
 import threading
 from typing import Any, Hashable
-
-import argparse
-
-import cloudpickle
 
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
@@ -32,6 +29,8 @@ def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> T
 
 def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> str | None:
     """Why a step cannot be pickled for a worker process, naming the value and its type; or None."""
+    import cloudpickle
+
     candidates = [("the step function", step), ("its config", config)]
     candidates += [(f"input {name!r}", value) for name, value in values.items()]
     for what, value in candidates:
