@@ -384,10 +384,6 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
         _apply_xfail(report, xfail, raised_matches)
     with capturing(session.config.stash.get("capture")) as teardown_capture:
         teardown_errors = session.setup_state.teardown("pipeline", item)
-    for exc in teardown_errors:
-        if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
-            report.outcome = ERROR
-        report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.sections += captured_sections("teardown", teardown_capture)
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
         for title, text in report.sections:
@@ -395,6 +391,14 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
+    if teardown_errors:  # as pytest: the item keeps its outcome, its teardown is one more error
+        # newest first, as pytest's group of teardown errors
+        text = "\n".join(f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
+                         user_traceback(exc).rstrip() for exc in reversed(teardown_errors))
+        extra = ItemReport(item.nodeid, ERROR, when="teardown",
+                           longrepr=f"error in pipeline fixture teardown:\n{text}")
+        session.reports.append(extra)
+        session.config.hook.zenrun_item_report(report=extra)
     return report
 
 

@@ -538,8 +538,6 @@ def test_second():
 """)
         zenrunner.runzenrun_inprocess(path.name).stdout.fnmatch_lines(["*1 error*"])
 
-    @pytest.mark.xfail(strict=True, reason="zenrun reports one outcome per item: an error in "
-                                           "teardown replaces 'passed' (pytest counts both)")
     def test_request_subrequest_addfinalizer_exceptions(self, zenrunner) -> None:
         zenrunner.makepyfile(PRE + """
 values = []
@@ -2027,8 +2025,6 @@ def test_something({"" if autouse else "gen"}):
         assert result.ret != 0
         result.stdout.fnmatch_lines(["*def gen(qwe123):*", "*fixture*qwe123*not found*", "*1 error*"])
 
-    @pytest.mark.xfail(strict=True, reason="zenrun reports one outcome per item: an error in "
-                                           "teardown replaces 'passed' (pytest counts both)")
     def test_issue498_fixture_finalizer_failing(self, zenrunner) -> None:
         zenrunner.makepyfile(PRE + """
 @zenrun.fixture
@@ -2316,8 +2312,6 @@ def test_1(arg1):
         # pytest shows the traceback of pytest.fail(); zenrun shows the message (same decision)
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*failed: setup*", "*1 error*"])
 
-    @pytest.mark.xfail(strict=True, reason="zenrun reports an error in a module fixture's "
-                                           "teardown as a warning, not as an extra error")
     def test_teardown_exception(self, zenrunner) -> None:
         zenrunner.makepyfile(PRE + """
 @zenrun.fixture(scope="module")
