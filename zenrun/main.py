@@ -33,6 +33,7 @@ class ItemReport:
     keywords: dict[str, Any] = field(default_factory=dict)
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
+    when: str = "call"  # "teardown": an error tearing down a module or session fixture
 
     @property
     def summary(self) -> str:
@@ -107,8 +108,10 @@ def wrap_session(config: Any, doit: Any) -> int:
         status = ExitCode.INTERNAL_ERROR
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
-        for exc in errors:
-            session.warn(f"error in fixture teardown: {type(exc).__name__}: {exc}")
+        report_teardown_errors(session, session.items[-1] if session.items else None,
+                               "session", errors)
+        if errors and status == ExitCode.OK:
+            status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
         try:  # the terminal reporter writes the summary and closing line even so
             config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
@@ -120,6 +123,23 @@ def wrap_session(config: Any, doit: Any) -> int:
 
             _active_config.reset(token)
     return session.exitstatus
+
+
+def report_teardown_errors(session: Session, item: Item | None, scope: str,
+                           errors: list[BaseException]) -> None:
+    """Errors tearing down ``scope`` fixtures are errors of their own, as in pytest.
+
+    The item that ran last keeps its outcome; each error adds an ``error``
+    report ("1 passed, 1 error") and the session exits 1.
+    """
+    for exc in errors:
+        nodeid = item.nodeid if item is not None else "<session>"
+        text = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else \
+            user_traceback(exc).rstrip()
+        report = ItemReport(nodeid, ERROR, when="teardown",
+                            longrepr=f"error in {scope} fixture teardown:\n{text}")
+        session.reports.append(report)
+        session.config.hook.zenrun_item_report(report=report)
 
 
 def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
@@ -158,8 +178,8 @@ def _main(config: Any, session: Session) -> int:
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
-            for exc in session.setup_state.teardown("module", item):
-                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+            report_teardown_errors(session, item, "module",
+                                   session.setup_state.teardown("module", item))
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = "stopping after 1 failure (-x)"
             break
@@ -407,8 +427,8 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
-            for exc in session.setup_state.teardown("module", item):
-                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+            report_teardown_errors(session, item, "module",
+                                   session.setup_state.teardown("module", item))
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = session.shouldstop or "stopping after 1 failure (-x)"
 
