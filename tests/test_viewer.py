@@ -355,6 +355,18 @@ def test_previews_read_only_what_they_show(project):
     assert Path(location.strip()).is_file()
 
 
+def test_previews_describe_frames_images_and_scalars():
+    from zenrun_dash.preview import describe
+
+    pandas = pytest.importorskip("pandas")
+    image = pytest.importorskip("PIL.Image")
+    frame = describe(pandas.DataFrame({"a": range(100), "b": ["x"] * 100}))
+    assert frame.startswith("DataFrame shape=(100, 2)") and "99" not in frame  # the head only
+    assert describe(image.new("RGB", (4, 3))) == "image 4×3 mode=RGB"
+    assert describe(0.5) == "0.5" and describe({"k": [1]}) == '{\n  "k": [\n    1\n  ]\n}'
+    assert describe("x" * 5000).endswith(" …") and len(describe("x" * 5000)) < 2100
+
+
 # -- safety ---------------------------------------------------------------------
 
 
@@ -459,6 +471,7 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
                                return [p.x / cy.width(), p.y / cy.height()];""")
     assert 0.45 < position[0] < 0.55 and 0.45 < position[1] < 0.55  # (a scrollbar may move it)
     assert _js(browser, "return cy.$id('step:work_7').parent().id();") == "box:group:work"
+    assert _js(browser, "return document.getElementById('minimap').style.display;") == "block"  # 80+ nodes
     assert _js(browser, "return cy.zoom();") >= 1  # big enough to see it
 
     _js(browser, "cy.$id('box:group:work').emit('tap');")  # collapse again
