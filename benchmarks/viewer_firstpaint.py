@@ -16,7 +16,10 @@ others reuse both, as a reload does. The ``chain`` figure is a 200-step chain, w
 collapse: all 400 nodes are laid out by dagre in the browser. *expand* is
 the time from a click on the 1,000-member group to the expanded graph drawn.
 The run picker's figures are its store queries on 3,000 recorded runs
-(``--runs``): a page of 50, the last page, a search, the newest run.
+(``--runs``): a page of 50, the last page, a search, the newest run. The live
+figure is what the page receives per second (callback responses, headers
+included) while it shows a running 500-step chain (``--live``), each step
+taking 20 ms.
 Targets (issue 11): 1 s at 200 steps, 2 s at 1,000, 5 s at 5,000.
 """
 
@@ -39,6 +42,7 @@ TARGETS_MS = {200: 1000, 1000: 2000, 5000: 5000}
 
 FAN = """
     import os
+    import time
     import zenrun
     from zenrun import pipeline, step
 
@@ -70,6 +74,17 @@ FAN = """
         for i in range(N - 2):
             (boom if FAIL and i == int(FAIL) else work)(value, i, id=f"work_{i}")
         total(zenrun.gather(prefix="work_"))
+
+    @step
+    def tick(x: int) -> int:
+        time.sleep(0.02)
+        return x + 1
+
+    @pipeline
+    def live():
+        value = source()
+        for _ in range(N - 1):
+            value = tick(value)
 
     @pipeline
     def chain():
@@ -171,6 +186,38 @@ def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bo
             proc.wait(10)
 
 
+def live_traffic(steps: int, driver) -> dict:
+    """Bytes the browser receives per second while it shows a running ``steps``-step chain."""
+    with tempfile.TemporaryDirectory(prefix="zenrun-viewer-live-") as tmp:
+        project = Path(tmp)
+        (project / "zenrun.toml").write_text("")
+        (project / "pipeline_bench.py").write_text(textwrap.dedent(FAN))
+        assert _zenrun(project, "-q", "-k", "chain", FAN_N="2") == 0  # an empty page is not measured
+        proc, url = _serve(project)
+        run = subprocess.Popen([sys.executable, "-m", "zenrun", "-q", "-k", "live"], cwd=project,
+                               env={**os.environ, "FAN_N": str(steps)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)  # the run is recorded
+            driver.get(url)
+            while not driver.execute_script("const v = window.zenrunViewer; return v && v.drawnAt;"):
+                time.sleep(0.05)
+            driver.execute_script("performance.clearResourceTimings(); window.zenrunT0 = performance.now();")
+            run.wait(600)
+            time.sleep(2.5)  # the last refresh
+            sent, seconds, requests = driver.execute_script("""
+                const updates = performance.getEntriesByType('resource')
+                    .filter(e => e.name.includes('_dash-update-component'));
+                return [updates.reduce((n, e) => n + e.transferSize, 0),
+                        (performance.now() - window.zenrunT0) / 1000, updates.length];""")
+            return {"steps": steps, "bytes_per_s": sent / seconds, "seconds": seconds, "requests": requests}
+        finally:
+            run.kill()
+            run.wait(10)
+            proc.terminate()
+            proc.wait(10)
+
+
 def picker(n_runs: int) -> dict:
     """The run picker's queries on a store of ``n_runs`` runs (recorded through the store API)."""
     from zenrun.metadata.records import PipelineRun
@@ -211,6 +258,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screenshots", type=Path, default=None, help="save 1,000-step screenshots here")
     parser.add_argument("--runs", type=int, default=3000, help="runs in the store of the picker figures")
+    parser.add_argument("--live", type=int, default=500, help="steps of the running chain (0: skip)")
     args = parser.parse_args()
     for label, ms in picker(args.runs).items():
         print(f"run picker, {args.runs:,} runs of 200 steps: {label}: {ms:.1f} ms")
@@ -220,6 +268,7 @@ def main() -> None:
     try:
         rows = [measure(n, args.repeat, driver, args.screenshots) for n in args.steps]
         rows.append({**measure(200, args.repeat, driver, None, chain=True), "steps": "chain 200"})
+        live = live_traffic(args.live, driver) if args.live else None
     finally:
         driver.quit()
     print(f"{'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} {'target':>7} "
@@ -230,6 +279,10 @@ def main() -> None:
         print(f"{row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
               f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
               f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8}")
+
+    if live:
+        print(f"live refresh of a running {live['steps']}-step chain: {live['bytes_per_s'] / 1024:.1f} KB/s "
+              f"received over {live['seconds']:.1f} s ({live['requests']} callback responses)")
 
 
 if __name__ == "__main__":

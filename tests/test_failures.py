@@ -389,3 +389,43 @@ def test_config_field_without_json_form_is_an_error_of_that_pipeline(zenrunner):
     result.assert_outcomes(passed=1, errors=1)
     result.fnmatch_lines(["*pipeline 'arrays', step 'weigh': config field 'weights' (numpy.ndarray) has no JSON form*"])
     result.no_fnmatch_line("*INTERNALERROR*")
+
+
+@pytest.mark.parametrize("scope, body", [
+    ("module", "raise RuntimeError('teardown broke')"),
+    ("session", "sys.exit(3)"),
+])
+def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
+    """As pytest: the pipeline keeps its pass, the teardown adds an error, the session exits 1."""
+    zenrunner.makeconftest(f"""
+        import sys
+        import zenrun
+
+        @zenrun.fixture(scope="{scope}")
+        def resource():
+            yield 1
+            {body}
+    """)
+    zenrunner.makepyfile(pipeline_td="""
+        from zenrun import pipeline, step
+
+        @step
+        def use(x: int) -> int:
+            return x
+
+        @pipeline
+        def first(resource):
+            use(resource)
+
+        @pipeline
+        def second(resource):
+            use(resource)
+    """)
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 1, result.stdout
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of pipeline_td.py::second*",
+                                 f"*error in {scope} fixture teardown*",
+                                 "*RuntimeError: teardown broke*" if scope == "module"
+                                 else "*sys.exit(3)*"])
+    assert "warnings summary" not in result.stdout

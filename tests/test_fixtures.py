@@ -174,7 +174,7 @@ def bad(resource, connection):
     result.assert_outcomes(passed=1, failed=1)
     result.fnmatch_lines(["*RuntimeError: boom*"])
     assert events(zenrunner) == [
-        "setup good", "connect", "step work RC", "teardown good",
+        "connect", "setup good", "step work RC", "teardown good",  # higher scopes first
         "setup bad", "step explode", "teardown bad",
         "disconnect",
     ]
@@ -255,11 +255,11 @@ def uses(database, local_one):
     result = zenrunner.run("--fixtures")
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines([
-        "database [[]session scope[]] -- conftest.py:3",
+        "database [[]session scope[]] -- conftest.py:4",
         "    A shared database connection.",
     ])
     result.fnmatch_lines(["local_one* -- pipeline_f.py:*", "    Defined in the module itself."])
-    result.fnmatch_lines(["undocumented -- conftest.py:8", "    no docstring available"])
+    result.fnmatch_lines(["undocumented -- conftest.py:9", "    no docstring available"])
     result.no_fnmatch_line("*PASSED*")  # --fixtures runs nothing
     result.fnmatch_lines(["*no pipelines ran*"])
 

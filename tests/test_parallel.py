@@ -323,6 +323,49 @@ def test_one_sigint_stops_a_parallel_run_and_the_store_stays_consistent(zenrunne
     again.fnmatch_lines(["*Using cached version of quick.*"])
 
 
+def test_workers_end_when_the_driver_is_killed(zenrunner):
+    """kill -9 of the driver must not leave a worker running its step on for hours."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    zenrunner.makepyfile(pipeline_forever=ENDLESS)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not list(zenrunner.path.glob("endless-*.pid")):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        worker = int(next(zenrunner.path.glob("endless-*.pid")).name.split("-")[1].split(".")[0])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"worker {worker} still runs after its driver was killed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if worker is not None:
+            try:
+                os.kill(worker, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    listed = zenrunner.run("--runs")
+    assert listed.ret == 0 and "failed" in listed.stdout, listed.stdout
+
+
 STEP_CALL = """
     import os
     import zenrun

@@ -293,6 +293,8 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert "work ×40" in group["data"]["label"] and "1 failed, 39 cached" in group["data"]["label"]
     assert group["data"]["failed"] == "work_7"
     assert not any(e["data"]["id"].startswith("step:work_") for e in fan)
+    outputs = next(e for e in fan if e["data"]["id"] == "artifact:group:work:output")
+    assert outputs["data"]["label"] == "work.output ×39"  # the failed member has none
     # Expanded, the server-side layered layout puts every edge left to right.
     assert "step:work_7" in positions
     backward = [e["data"]["id"] for e in expanded if "source" in e["data"]
@@ -309,9 +311,22 @@ def test_store_pages_runs_newest_first_and_searches(project):
         newest = source.page(limit=2)
         iris = source.page("iris")
         older = source.page(offset=1, limit=1)
-        print(json.dumps([newest, [option_label(r) for r in iris], older]))
+
+        class ProtocolOnly:  # a store plugin with only the MetadataStore protocol's reads
+            def __init__(self, store):
+                self.get_runs, self.get_run = store.get_runs, store.get_run
+
+        class Config:
+            metadata_store = ProtocolOnly(api_config().metadata_store)
+
+        plain = RunSource(Config())
+        same = [r["name"] for r in plain.page(limit=2)] == [r["name"] for r in newest]
+        same = same and [option_label(r) for r in plain.page("iris")] == [option_label(r) for r in iris]
+        same = same and plain.pipeline_names() == source.pipeline_names()
+        print(json.dumps([newest, [option_label(r) for r in iris], older, same]))
     """
-    newest, iris, older = json.loads(project.runpython(script).outlines[-1])
+    newest, iris, older, same = json.loads(project.runpython(script).outlines[-1])
+    assert same  # a store without find_runs/pipeline_names gives the same pages
     runs = [name for name, _, _, _ in project.runs]
     assert [r["name"] for r in newest] == runs[::-1][:2]
     assert older[0]["name"] == runs[-2]
@@ -338,6 +353,18 @@ def test_previews_read_only_what_they_show(project):
     assert matrix.startswith("shape=(2000, 100) dtype=float64, first 5 of 2000 rows\nmemmap([[")
     assert numbers.startswith("<not loaded: ") and "preview limit" in numbers
     assert Path(location.strip()).is_file()
+
+
+def test_previews_describe_frames_images_and_scalars():
+    from zenrun_dash.preview import describe
+
+    pandas = pytest.importorskip("pandas")
+    image = pytest.importorskip("PIL.Image")
+    frame = describe(pandas.DataFrame({"a": range(100), "b": ["x"] * 100}))
+    assert frame.startswith("DataFrame shape=(100, 2)") and "99" not in frame  # the head only
+    assert describe(image.new("RGB", (4, 3))) == "image 4×3 mode=RGB"
+    assert describe(0.5) == "0.5" and describe({"k": [1]}) == '{\n  "k": [\n    1\n  ]\n}'
+    assert describe("x" * 5000).endswith(" …") and len(describe("x" * 5000)) < 2100
 
 
 # -- safety ---------------------------------------------------------------------
@@ -444,6 +471,7 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
                                return [p.x / cy.width(), p.y / cy.height()];""")
     assert 0.45 < position[0] < 0.55 and 0.45 < position[1] < 0.55  # (a scrollbar may move it)
     assert _js(browser, "return cy.$id('step:work_7').parent().id();") == "box:group:work"
+    assert _js(browser, "return document.getElementById('minimap').style.display;") == "block"  # 80+ nodes
     assert _js(browser, "return cy.zoom();") >= 1  # big enough to see it
 
     _js(browser, "cy.$id('box:group:work').emit('tap');")  # collapse again

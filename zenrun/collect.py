@@ -132,7 +132,7 @@ class Session:
         self.deselected: list[Item] = []
         self.collection_errors: list[tuple[str, str]] = []
         self.warnings: list[str] = []
-        self.fixturemanager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager())
+        self.fixturemanager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager(config))
         self.reports: list[Any] = []
         self.shouldstop: str | None = None
         self.collected_modules: list[Path] = []
@@ -162,6 +162,12 @@ class Session:
         return [str(Path.cwd())]
 
     def collect(self) -> list[Item]:
+        while True:  # each bad dynamic scope is a collection error of its conftest
+            try:
+                self.fixturemanager.resolve_dynamic_scopes()
+                break
+            except ValueError as exc:
+                self.add_collection_error(self.config.rootpath / "conftest.py", str(exc))
         seen: set[Path] = set()
         for arg in self._arguments():
             path_text, _, selector = arg.partition("::")
@@ -232,7 +238,7 @@ def _conftest_dirs(config: Any, directory: Path) -> list[Path]:
 def load_conftests(config: Any, directory: Path, session: Session | None = None) -> None:
     """Import and register the ``conftest.py`` files from the rootdir down to ``directory``."""
     loaded: set[Path] = config.stash.setdefault("conftests", set())
-    manager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager())
+    manager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager(config))
     for folder in _conftest_dirs(config, directory):
         path = folder / "conftest.py"
         if path in loaded or not path.is_file():
@@ -308,7 +314,10 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             return []
         raise CollectError(f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
                            f"{_short_exception(exc)}") from None
-    session.fixturemanager.parse(module, file_path.resolve())
+    try:
+        session.fixturemanager.parse(module, file_path.resolve())
+    except ValueError as exc:  # a dynamic scope returned an unknown scope name
+        raise CollectError(f"error while collecting {session.relpath(file_path)}:\n{exc}") from None
     return module_items(module, file_path.resolve(), session)
 
 
@@ -402,7 +411,12 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
     if own_hook is not None:
         own_hook(metafunc)
     marked = {n for m in parametrize_marks for n in _mark_argnames(m)}
-    for name in fixturenames:
+    # As pytest's prune_dependency_tree: a directly parametrized name shadows its fixture,
+    # so what only that fixture needed brings no parameters.
+    shadowed = {n for m in parametrize_marks for n in _mark_argnames(m)
+                if not _is_indirect(m, n)}
+    param_names = manager.closure(initial, path, exclude=shadowed)[0] if shadowed else fixturenames
+    for name in param_names:
         fixturedef = _params_fixture(manager, name, path)
         already = any(name in call.params for call in metafunc.calls)
         if fixturedef is not None and name not in marked and not already:
@@ -428,6 +442,11 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
     return items
 
 
+def _is_indirect(m: Mark, name: str) -> bool:
+    indirect = m.kwargs.get("indirect", False)
+    return name in indirect if isinstance(indirect, (list, tuple)) else bool(indirect)
+
+
 def _mark_argnames(m: Mark) -> list[str]:
     from zenrun.metafunc import parse_argnames
 
@@ -451,37 +470,60 @@ def _params_fixture(manager: FixtureManager, name: str, path: Path) -> Any:
 
 def reorder_items(items: list[Item]) -> list[Item]:
     """Group items that share a parameter of a session- then module-scoped fixture, so each
-    instance is set up once and torn down before the next one (as pytest's reordering)."""
-    def keys(item: Item, scope: str) -> list[tuple[Any, ...]]:
-        found = []
-        for name, (index, _) in item.fixture_params.items():
-            if item.param_scopes.get(name) == scope:
-                where = () if scope == "session" else (item.module_path,)
-                found.append((name, index, *where))
-        return found
+    instance is set up once and torn down before the next one: pytest's ``reorder_items``
+    (the same deque-based order, over zenrun's two high scopes)."""
+    from collections import OrderedDict, defaultdict, deque
 
-    def order(group: list[Item], scope_index: int) -> list[Item]:
-        scopes = ("session", "module")
-        if scope_index >= len(scopes) or len(group) < 2:
-            return group
-        scope = scopes[scope_index]
-        result: list[Item] = []
-        pending = list(group)
-        done: set[int] = set()
+    scopes = ("session", "module")
+    # Items are referred to by their position: Item dataclasses are not hashable.
+    argkeys_by_item: dict[str, dict[int, dict[tuple[Any, ...], None]]] = {}
+    items_by_argkey: dict[str, dict[tuple[Any, ...], OrderedDict[int, None]]] = {}
+    for scope in scopes:
+        by_item = argkeys_by_item[scope] = {}
+        by_key = items_by_argkey[scope] = defaultdict(OrderedDict)
+        for position, item in enumerate(items):
+            where = None if scope == "session" else item.module_path
+            call = item.callspec
+            argkeys = dict.fromkeys((name, index, where) for name, index in call.indices.items()
+                                    if call.scopes.get(name) == scope) if call else {}
+            if argkeys:
+                by_item[position] = argkeys
+                for argkey in argkeys:
+                    by_key[argkey][position] = None
+
+    def atscope(positions: dict[int, None], scope_index: int) -> dict[int, None]:
+        if scope_index >= len(scopes) or len(positions) < 3:
+            return positions
+        scoped_items_by_argkey = items_by_argkey[scopes[scope_index]]
+        scoped_argkeys_by_item = argkeys_by_item[scopes[scope_index]]
+        ignore: set[tuple[Any, ...]] = set()
+        pending = deque(positions)
+        done: dict[int, None] = {}
         while pending:
-            head = pending[0]
-            head_keys = keys(head, scope)
-            if not head_keys:
-                run = []
-                while pending and not keys(pending[0], scope):
-                    run.append(pending.pop(0))
-                result.extend(order(run, scope_index + 1))
-                continue
-            key = head_keys[-1]
-            matching = [i for i in pending if key in keys(i, scope)]
-            done.update(id(i) for i in matching)
-            pending = [i for i in pending if id(i) not in done]
-            result.extend(order(matching, scope_index + 1))
-        return result
+            no_argkey: dict[int, None] = {}
+            slicing_argkey = None
+            while pending:
+                position = pending.popleft()
+                if position in done or position in no_argkey:
+                    continue
+                argkeys = dict.fromkeys(k for k in scoped_argkeys_by_item.get(position, ())
+                                        if k not in ignore)
+                if not argkeys:
+                    no_argkey[position] = None
+                    continue
+                slicing_argkey, _ = argkeys.popitem()
+                matching = [i for i in scoped_items_by_argkey[slicing_argkey] if i in positions]
+                for i in reversed(matching):
+                    pending.appendleft(i)
+                    for other in scopes:
+                        for argkey in argkeys_by_item[other].get(i, ()):
+                            items_by_argkey[other][argkey][i] = None
+                            items_by_argkey[other][argkey].move_to_end(i, last=False)
+                break
+            if no_argkey:
+                done.update(atscope(no_argkey, scope_index + 1))
+            if slicing_argkey is not None:
+                ignore.add(slicing_argkey)
+        return done
 
-    return order(items, 0)
+    return [items[i] for i in atscope(dict.fromkeys(range(len(items))), 0)]

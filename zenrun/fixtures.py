@@ -8,6 +8,8 @@ pipeline module; the nearest definition wins. Scopes are ``pipeline``
 from __future__ import annotations
 
 import inspect
+import itertools
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -36,6 +38,7 @@ class FixtureDef:
     baseid: Path  # the directory of a conftest, or the module file itself
     argnames: list[str] = field(default_factory=list)
     autouse: bool = False
+    declared_scope: Any = None  # pytest's name ("package", "class"): ranks between zenrun's scopes
 
     @property
     def location(self) -> str:
@@ -53,7 +56,7 @@ class FixtureDef:
         return len(self.baseid.parts) + (1000 if self.baseid.suffix == ".py" else 0)
 
 
-def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
+def fixture(fn: Callable[..., Any] | None = None, *, scope: str | Callable[..., str] = "pipeline",
             params: Iterable[Any] | None = None, autouse: bool = False, ids: Any = None,
             name: str | None = None) -> Any:
     """Declare a fixture: ``@zenrun.fixture`` or
@@ -62,17 +65,12 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
     A generator fixture's code after ``yield`` is its teardown. ``autouse``
     fixtures are set up for every pipeline that sees them.
     """
-    aliases = {"function": "pipeline", "class": "module", "package": "session"}
-    given_scope = scope
     # Drawn once: one fixture(params=iterator) decorator may decorate several functions.
     params = list(params) if params is not None else None
-    scope = aliases.get(scope, scope)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        if scope not in SCOPES:
-            where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
-            raise ValueError(f"Fixture '{name or getattr(func, '__name__', func)}' from {where} got "
-                             f"an unexpected scope value '{given_scope}' (one of {SCOPES})")
+        if not callable(scope):  # a dynamic scope is called when the fixture is registered
+            _check_scope(scope, name or getattr(func, "__name__", repr(func)), func)
         if isinstance(func, type):
             raise TypeError("class fixtures not supported (maybe in the future)")
         if hasattr(func, "_zenrun_fixture"):
@@ -83,12 +81,39 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str = "pipeline",
                             f"put them on the pipeline")
         fixture_name = name or func.__name__
         if fixture_name == "request":
-            raise ValueError(f"'request' is a reserved word for fixtures (in {func.__qualname__})")
-        func._zenrun_fixture = {"scope": scope,  # type: ignore[attr-defined]
+            code = getattr(func, "__code__", None)
+            where = f"{code.co_filename}:{_def_line(func)}" if code else func.__qualname__
+            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n"
+                             f"  {where}")
+        resolved = scope if callable(scope) else _ALIASES.get(scope, scope)
+        func._zenrun_fixture = {"scope": resolved,  # type: ignore[attr-defined]
                                 "params": list(params) if params is not None else None,
-                                "ids": ids, "name": fixture_name, "autouse": autouse}
+                                "ids": ids, "name": fixture_name, "autouse": autouse,
+                                "declared_scope": scope}
         return func
     return decorate(fn) if fn is not None else decorate
+
+
+_ALIASES = {"function": "pipeline", "class": "module", "package": "session"}
+
+
+def _check_scope(scope: Any, name: str, func: Any) -> str:
+    """``scope`` as one of :data:`SCOPES` (pytest's names are aliases); a ValueError otherwise."""
+    if _ALIASES.get(scope, scope) not in SCOPES:
+        where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
+        raise ValueError(f"Fixture '{name}' from {where} got an unexpected scope value "
+                         f"'{scope}' (one of {SCOPES})")
+    return _ALIASES.get(scope, scope)
+
+
+def _fixture_info(obj: Any) -> dict[str, Any] | None:
+    """The ``@fixture`` data of a module attribute; objects whose attribute access raises
+    (or returns anything) are not fixtures."""
+    try:
+        info = getattr(obj, "_zenrun_fixture", None) if callable(obj) else None
+    except Exception:
+        return None
+    return info if isinstance(info, dict) else None
 
 
 class FixtureRequest:
@@ -124,7 +149,9 @@ class FixtureRequest:
 
     @property
     def function(self) -> Any:
-        """The pipeline's function (as pytest's ``request.function``)."""
+        """The pipeline's function (as pytest's ``request.function``); pipeline scope only."""
+        if self.scope != "pipeline":
+            raise AttributeError(f"function not available in {self.scope}-scoped context")
         target = getattr(self._item, "target", None)
         return getattr(target, "fn", None)
 
@@ -157,7 +184,18 @@ class FixtureRequest:
             raise AttributeError("path not available in session-scoped context")
         return self._item.module_path
 
-    cls = None  # pipelines are functions, never methods
+    @property
+    def cls(self) -> None:
+        """``None`` (pipelines are functions, never methods); as pytest, not available to
+        module- and session-scoped requests."""
+        if self.scope != "pipeline":
+            raise AttributeError(f"cls not available in {self.scope}-scoped context")
+        return None
+
+    @property
+    def session(self) -> Any:
+        """The zenrun session (as pytest's ``request.session``)."""
+        return self._setup.session
 
     def __repr__(self) -> str:
         return f"<FixtureRequest for {self._item.nodeid!r} ({self.fixturename or 'pipeline'})>"
@@ -198,21 +236,44 @@ class ScopeNode:
 class FixtureManager:
     """All fixture definitions found so far, by name."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: Any = None) -> None:
         self.defs: dict[str, list[FixtureDef]] = {}
+        self.config = config
+        self.started = False  # set when collection starts: the command line is parsed by then
+        self._dynamic: list[FixtureDef] = []
+
+    def resolve_dynamic_scopes(self) -> None:
+        """Call the pending ``scope=callable`` of fixtures with ``fixture_name`` and ``config``
+        (as pytest, once, when options are known); a ValueError for an unknown scope name
+        (the fixture is then dropped)."""
+        self.started = True
+        while self._dynamic:
+            fixturedef = self._dynamic.pop(0)
+            try:
+                fixturedef.scope = _check_scope(
+                    fixturedef.scope(fixture_name=fixturedef.name, config=self.config),
+                    fixturedef.name, fixturedef.func)
+            except ValueError:
+                self.defs[fixturedef.name].remove(fixturedef)
+                raise
 
     def parse(self, holder: Any, baseid: Path) -> None:
         for obj in list(vars(holder).values()):
-            info = getattr(obj, "_zenrun_fixture", None) if callable(obj) else None
-            if not isinstance(info, dict):
+            info = _fixture_info(obj)
+            if info is None:
                 continue
             argnames = [p.name for p in inspect.signature(obj).parameters.values()
                         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
             fixturedef = FixtureDef(info["name"], obj, info["scope"], info["params"], info["ids"],
-                                    baseid, argnames, info.get("autouse", False))
+                                    baseid, argnames, info.get("autouse", False),
+                                    info.get("declared_scope"))
             existing = self.defs.setdefault(fixturedef.name, [])
             existing[:] = [d for d in existing if d.baseid != baseid]
             existing.append(fixturedef)
+            if callable(fixturedef.scope):
+                self._dynamic.append(fixturedef)
+                if self.started:
+                    self.resolve_dynamic_scopes()
 
     def chain(self, name: str, module_path: Path) -> list[FixtureDef]:
         """The definitions of ``name`` visible from ``module_path``, farthest first."""
@@ -265,12 +326,44 @@ class FixtureManager:
                 stack.extend(a for a in fixturedef.argnames if a != name)
                 fixturedef = self.resolve(name, module_path, fixturedef) \
                     if name in fixturedef.argnames else None
+
+        ranks = ("session", "package", "module", "class", "pipeline")
+
+        def scope_rank(name: str) -> int:
+            fixturedef = None if name in excluded else self.get(name, module_path)
+            if fixturedef is None or not isinstance(fixturedef.scope, str):
+                return len(ranks)
+            declared = "pipeline" if fixturedef.declared_scope == "function" \
+                else fixturedef.declared_scope
+            return ranks.index(declared if declared in ranks else fixturedef.scope)
+        # As pytest: higher-scoped fixtures first, the order of requests within a scope.
+        needed.sort(key=scope_rank)
         return needed, missing
 
-    def lookup_error(self, name: str, module_path: Path, where: str) -> FixtureLookupError:
+    def missing_error(self, item: Any) -> FixtureLookupError:
+        """The error of an item whose fixture closure names a fixture that does not exist;
+        as pytest, it shows the fixture that asked for it."""
+        name = item.missing[0]
+        requester = next((d for n in item.fixturenames for d in [self.get(n, item.module_path)]
+                          if d is not None and name in d.argnames), None)
+        return self.lookup_error(name, item.module_path, item.nodeid, requester)
+
+    def lookup_error(self, name: str, module_path: Path, where: str,
+                     requester: FixtureDef | None = None) -> FixtureLookupError:
         available = ", ".join(self.available(module_path)) or "(none)"
+        source = ""
+        if requester is not None:
+            try:
+                lines, _ = inspect.getsourcelines(requester.func)
+            except (OSError, TypeError):
+                lines = []
+            head = [line.rstrip() for line in itertools.takewhile(
+                lambda line: not line.lstrip().startswith(("def ", "async def ")), lines)]
+            definition = lines[len(head)].rstrip() if len(head) < len(lines) else ""
+            source = f"{requester.location}\n" + "".join(f"  {line}\n" for line in
+                                                         [*head, definition] if line)
         return FixtureLookupError(
-            f"{where}: fixture {name!r} not found\n"
+            f"{source}{where}: fixture {name!r} not found\n"
             f"available fixtures: {available}\n"
             f"use 'zenrun --fixtures [path]' for help on them.")
 
@@ -290,7 +383,7 @@ class FixtureManager:
                 if module_paths and not verbose and id(fixturedef) not in visible:
                     continue
                 key = (name, fixturedef.baseid)
-                if key in shown:
+                if key in shown or (name.startswith("_") and not verbose):  # as pytest
                     continue
                 shown.add(key)
                 code = fixturedef.func.__code__
@@ -298,22 +391,25 @@ class FixtureManager:
                     where = Path(code.co_filename).relative_to(rootdir)
                 except ValueError:
                     where = Path(code.co_filename)
+                location = f"{where.as_posix()}:{_def_line(fixturedef.func)}"
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
                 doc = inspect.getdoc(fixturedef.func)
-                entries.append((fixturedef.depth, where.as_posix(), name, [
-                    f"{name}{scope}{params} -- {where}:{code.co_firstlineno}",
+                module = getattr(fixturedef.func, "__module__", None) or where.stem
+                # pytest's sort key: farthest first, then module, then "path:line" as a string
+                entries.append((fixturedef.depth, module, location, name, [
+                    f"{name}{scope}{params} -- {location}",
                     "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")]))
-        # As pytest: one section per defining file, farthest (rootdir conftest) first.
+        # As pytest: one section per defining module, farthest (rootdir conftest) first.
         current = None
-        for _, where, _, lines in sorted(entries):
-            if where != current:
+        for _, module, _, _, lines in sorted(entries):
+            if module != current:
                 if current is not None:
                     yield ""
-                title = f" fixtures defined from {where} "
+                title = f" fixtures defined from {module} "
                 side = max(3, (78 - len(title)) // 2)
                 yield "-" * side + title + "-" * side
-                current = where
+                current = module
             yield from lines
 
 
@@ -326,8 +422,9 @@ class SetupState:
     (and what was built on it) is torn down first, as pytest does.
     """
 
-    def __init__(self, config: Any, manager: FixtureManager) -> None:
+    def __init__(self, config: Any, manager: FixtureManager, session: Any = None) -> None:
         self.config = config
+        self.session = session
         self.manager = manager
         self._values: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}
@@ -373,11 +470,17 @@ class SetupState:
                     f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
                     f"stack:\n{_where(requester, self.config)}\n"
                     f"Requested fixture:\n{_where(fixturedef, self.config)}")
+        if fixturedef.params is not None and name not in item.fixture_params \
+                and name not in getattr(item, "params", {}):
+            raise FixtureLookupError(self._no_param_message(name, fixturedef, item))
         key = (*self._scope_key(scope, item), name, id(fixturedef))
-        param = item.fixture_params.get(name, (None, None))[0]
+        # As pytest: an instance is reused for an equal parameter value (not index).
+        param = item.fixture_params.get(name, (None, None))[1]
         if key in self._values:
             cached_param, value = self._values[key]
-            if cached_param == param:
+            if _same_param(cached_param, param):
+                if isinstance(value, _SetupError):  # as pytest: a failed setup is not retried
+                    raise value.exc.with_traceback(value.traceback)
                 return value
             self.errors += self._finish(key)  # another parameter: the old instance goes first
         if (name, id(fixturedef)) in self._computing:
@@ -397,12 +500,39 @@ class SetupState:
             result = fixturedef.func(**kwargs)
             if inspect.isgenerator(result):
                 generator = result
-                result = next(generator)
-                self.add_finalizer(key, lambda g=generator: _finish(g))
+                try:
+                    result = next(generator)
+                except StopIteration:
+                    raise ValueError(f"{name} did not yield a value") from None
+                self.add_finalizer(key, lambda g=generator, f=fixturedef.func: _finish(g, f))
+        except BaseException as exc:  # zenrun.skip() / zenrun.fail() derive from BaseException
+            if not isinstance(exc, (FixtureLookupError, KeyboardInterrupt, GeneratorExit)):
+                self._values[key] = (param, _SetupError(exc, exc.__traceback__))
+            raise
         finally:
             self._computing.pop()
         self._values[key] = (param, result)
         return result
+
+    def _no_param_message(self, name: str, fixturedef: FixtureDef, item: Any) -> str:
+        """pytest's error for a parametrized fixture requested dynamically (its parameters were
+        not known at collection), with where it is defined and where it was asked for."""
+        frame = sys._getframe(1)
+        zenrun_dir = str(Path(__file__).parent)
+        while frame is not None and frame.f_code.co_filename.startswith(zenrun_dir):
+            frame = frame.f_back
+        code = fixturedef.func.__code__
+        here = f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}" if frame else "?"
+        return (f"The requested fixture has no parameter defined for test:\n    {item.nodeid}\n\n"
+                f"Requested fixture '{name}' defined in:\n"
+                f"{self._relative(code.co_filename)}:{_def_line(fixturedef.func)}\n\n"
+                f"Requested here:\n{here}")
+
+    def _relative(self, filename: str) -> str:
+        try:
+            return Path(filename).relative_to(self.config.rootpath).as_posix()
+        except (ValueError, AttributeError):
+            return filename
 
     def _key_of(self, name: str, item: Any, requester: FixtureDef) -> tuple[Any, ...] | None:
         fixturedef = self.manager.resolve(name, item.module_path, requester)
@@ -448,6 +578,35 @@ class SetupState:
         return [k for k in keys if k[:len(prefix)] == prefix]
 
 
+def _same_param(cached: Any, param: Any) -> bool:
+    if cached is param:
+        return True
+    try:
+        return bool(cached == param)
+    except Exception:  # a parameter without usable __eq__ (pytest: identity then)
+        return False
+
+
+@dataclass
+class _SetupError:
+    """The cached outcome of a fixture whose setup raised: raised again for later items."""
+
+    exc: BaseException
+    traceback: Any
+
+
+def _def_line(func: Callable[..., Any]) -> int:
+    """The line of ``def`` (pytest's fixture location), not of the decorator above it."""
+    try:
+        lines, start = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return func.__code__.co_firstlineno
+    for offset, line in enumerate(lines):
+        if line.lstrip().startswith(("def ", "async def ")):
+            return start + offset
+    return start
+
+
 def _where(fixturedef: FixtureDef, config: Any) -> str:
     """``path:line:  def name(args)`` of a fixture, as pytest shows it."""
     code = fixturedef.func.__code__
@@ -460,12 +619,14 @@ def _where(fixturedef: FixtureDef, config: Any) -> str:
     return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}({args})"
 
 
-def _finish(generator: Iterator[Any]) -> None:
+def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
     try:
         next(generator)
     except StopIteration:
         return
-    raise RuntimeError(f"fixture {generator!r} yielded more than once")
+    code = func.__code__
+    raise RuntimeError(f"fixture function has more than one 'yield':\n"
+                       f"  {code.co_filename}:{_def_line(func)}")
 
 
 @hookimpl

@@ -33,6 +33,7 @@ class ItemReport:
     keywords: dict[str, Any] = field(default_factory=dict)
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
+    when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
 
     @property
     def summary(self) -> str:
@@ -107,8 +108,10 @@ def wrap_session(config: Any, doit: Any) -> int:
         status = ExitCode.INTERNAL_ERROR
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
-        for exc in errors:
-            session.warn(f"error in fixture teardown: {type(exc).__name__}: {exc}")
+        report_teardown_errors(session, session.items[-1] if session.items else None,
+                               "session", errors)
+        if errors and status == ExitCode.OK:
+            status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
         try:  # the terminal reporter writes the summary and closing line even so
             config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
@@ -120,6 +123,23 @@ def wrap_session(config: Any, doit: Any) -> int:
 
             _active_config.reset(token)
     return session.exitstatus
+
+
+def report_teardown_errors(session: Session, item: Item | None, scope: str,
+                           errors: list[BaseException]) -> None:
+    """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
+
+    The item that ran last keeps its outcome; the errors (newest first) add an
+    ``error`` report ("1 passed, 1 error"), so the session exits 1.
+    """
+    if not errors:
+        return
+    text = "\n".join(f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
+                     user_traceback(exc).rstrip() for exc in reversed(errors))
+    report = ItemReport(item.nodeid if item is not None else "<session>", ERROR, when="teardown",
+                        longrepr=f"error in {scope} fixture teardown:\n{text}")
+    session.reports.append(report)
+    session.config.hook.zenrun_item_report(report=report)
 
 
 def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
@@ -149,7 +169,7 @@ def _main(config: Any, session: Session) -> int:
         _start_debugging(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
-    session.setup_state = SetupState(config, session.fixturemanager)
+    session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
         run_items_together(session, orchestrator)
@@ -158,8 +178,8 @@ def _main(config: Any, session: Session) -> int:
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
-            for exc in session.setup_state.teardown("module", item):
-                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+            report_teardown_errors(session, item, "module",
+                                   session.setup_state.teardown("module", item))
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = "stopping after 1 failure (-x)"
             break
@@ -305,16 +325,16 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
     try:
         with capturing(capture) as setup_capture:  # fixture output, as a step's
             if item.missing:
-                raise session.fixturemanager.lookup_error(item.missing[0], item.module_path,
-                                                          item.nodeid)
+                raise session.fixturemanager.missing_error(item)
             direct = _direct_argnames(item)
             eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
                                  *config.getini("usefixtures"),
                                  *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
                      if n not in item.params]  # a parametrized name shadows the fixture
             values = {}
-            for name in dict.fromkeys([*eager, *(n for n in item.fixturenames if n in direct),
-                                       *(["request"] if "request" in direct else [])]):
+            # As pytest: the whole closure, in its order (higher scopes first), then the rest.
+            for name in dict.fromkeys([*(n for n in item.fixturenames if n not in item.params),
+                                       *eager, *(["request"] if "request" in direct else [])]):
                 value = setup.getfixturevalue(name, item)
                 if name in direct:
                     values[name] = value
@@ -364,10 +384,6 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
         _apply_xfail(report, xfail, raised_matches)
     with capturing(session.config.stash.get("capture")) as teardown_capture:
         teardown_errors = session.setup_state.teardown("pipeline", item)
-    for exc in teardown_errors:
-        if report.outcome in (PASSED, XFAILED, XPASSED, SKIPPED):
-            report.outcome = ERROR
-        report.longrepr += f"\nerror in fixture teardown: {type(exc).__name__}: {exc}"
     report.sections += captured_sections("teardown", teardown_capture)
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
         for title, text in report.sections:
@@ -375,6 +391,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
+    report_teardown_errors(session, item, "pipeline", teardown_errors)
     return report
 
 
@@ -407,8 +424,8 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
-            for exc in session.setup_state.teardown("module", item):
-                session.warn(f"error in module fixture teardown: {type(exc).__name__}: {exc}")
+            report_teardown_errors(session, item, "module",
+                                   session.setup_state.teardown("module", item))
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = session.shouldstop or "stopping after 1 failure (-x)"
 

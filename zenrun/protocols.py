@@ -60,10 +60,12 @@ class Materializer(Protocol):
     Registered with ``registry.register(m)`` in the
     ``zenrun_register_materializers`` hook; plugin materializers are tried
     before the built-in ones (npy, json, cloudpickle), the latest registered
-    first. ``name`` and ``version`` are part of every cache key of a step
-    whose output the materializer saves: bump ``version`` when the bytes it
-    writes change. Called in whatever process the step runs in, possibly
-    from several threads at once.
+    first. ``name`` and ``version`` are recorded with every cache entry of
+    an output the materializer saved, and a hit needs the same ones: bump
+    ``version`` when the bytes it writes change. Registering it changes no
+    cache key; a cached output it would now claim (it comes before the one
+    that stored it) is a miss. Called in whatever process the step runs in,
+    possibly from several threads at once.
     """
 
     #: Unique name, stored with each artifact so the right loader is found.
@@ -224,7 +226,13 @@ class Cache(Protocol):
     """Cache key -> the artifacts of a step's outputs.
 
     Made by ``zenrun_make_cache(config)``; driver process only. An entry
-    maps each output name to ``{"digest", "size", "materializer", "type"}``.
+    maps each output name to ``{"digest", "size", "materializer", "type"}``
+    (and more keys zenrun adds; store the entry as given).
+
+    Optional: ``flush(before_commit=None)``, called every 0.2 s from a
+    background thread and at the end of each run, to commit what ``put``
+    buffered; call ``before_commit()`` (the artifact store's ``sync``)
+    first, and drop the buffered entries if it raises.
     """
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
@@ -252,7 +260,7 @@ class Execution(Protocol):
     An orchestrator decides when and where each step runs; the execution
     decides what a step run means (cache lookup, records, hooks). All its
     methods are called from the thread that called ``Orchestrator.run``;
-    only the :class:`~zenrun.runner.StepTask` travels to workers. The
+    only the :class:`~zenrun.remote.StepTask` travels to workers. The
     protocol, for any orchestrator::
 
         for step_id in execution.order:       # or as soon as execution.upstream[step_id] are done
@@ -261,7 +269,7 @@ class Execution(Protocol):
                 continue
             task = execution.prepare(step_id)  # None: a cache hit, already recorded
             if task is not None:
-                result = zenrun.runner.execute_task(task, execution.artifact_store,
+                result = zenrun.remote.execute_task(task, execution.artifact_store,
                                                     execution.materializers)
                 execution.complete(task, result)
     """
@@ -297,11 +305,11 @@ class Execution(Protocol):
     def load_inputs(self, task: StepTask) -> None:
         """Load ``task``'s inputs in this process, re-running the producer of a
         broken cached artifact. Call it when a worker raised
-        :class:`~zenrun.runner.InputArtifactError`, then run the task here."""
+        :class:`~zenrun.remote.InputArtifactError`, then run the task here."""
         ...
 
     def complete(self, task: StepTask, result: TaskResult) -> None:
-        """Record ``result`` (from :func:`~zenrun.runner.execute_task`) of ``task``."""
+        """Record ``result`` (from :func:`~zenrun.remote.execute_task`) of ``task``."""
         ...
 
 

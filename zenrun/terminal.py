@@ -241,7 +241,8 @@ class TerminalReporter:
         self._items_in_flight = max(0, self._items_in_flight - 1)
         self._module_header(report.nodeid)  # items finishing out of order (-n)
         self.reports.append(report)
-        self.done += 1
+        if report.when == "call":  # a teardown error adds an E, not an item
+            self.done += 1
         if self.verbosity > 0:
             word = _OUTCOME_WORD[report.outcome]
             if report.outcome == "skipped" and report.longrepr:  # as pytest -v: the reason
@@ -317,7 +318,9 @@ class TerminalReporter:
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
-                self.tw.sep("_", report.nodeid)
+                title = report.nodeid if report.when == "call" else \
+                    f"ERROR at {report.when} of {report.nodeid}"  # as pytest
+                self.tw.sep("_", title)
                 self.tw.line(report.longrepr.rstrip())
         session.warnings.extend(self.logged_warnings)
         if session.warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it

@@ -163,6 +163,14 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                     update_title=None)
     app.layout = _layout(refresh_ms)
 
+    @app.server.before_request
+    def prefetch() -> None:
+        # The page itself was asked for: read its run while the browser loads the scripts.
+        from flask import request
+
+        if request.path == "/":
+            source.prefetch(request.args.get("run") or initial_run)
+
     def remember(token: str, elements: list[dict[str, Any]]) -> None:
         _, after = diff_elements({}, elements)
         with sent_lock:

@@ -288,8 +288,9 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
                         "type": model.artifact_types.get((step_id, output)), "states": [],
                         "search": f"{labels[(shown, output)]} {output}"}
                 if shown in model.groups:
-                    data.update(kind="artifact-group", step=None, size=len(model.groups[shown].members),
-                                label=f"{labels[(shown, output)]} ×{len(model.groups[shown].members)}")
+                    count = sum(output in model.outputs.get(m, ()) for m in model.groups[shown].members)
+                    data.update(kind="artifact-group", step=None, size=count,
+                                label=f"{labels[(shown, output)]} ×{count}")
                 if model.group_of.get(shown) in expanded:
                     data["parent"] = f"box:{model.group_of[shown]}"
                 nodes[art] = {"data": data, "classes": "artifact" + (" artifact-group" if shown in model.groups else "")}

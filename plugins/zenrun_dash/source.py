@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -40,13 +41,16 @@ class RunSource:
         self._lock = threading.Lock()
         self._models: OrderedDict[str, tuple[Any, RunModel]] = OrderedDict()
         self._cache_size = cache_size
+        self._prefetching: dict[str, Future[Any]] = {}
+        self._prefetch_pool: ThreadPoolExecutor | None = None
 
     @property
     def store(self) -> Any:
         return self.config.metadata_store
 
     def page(self, text: str | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
-        """Run summaries newest first (see ``SqliteMetadataStore.find_runs``)."""
+        """Run summaries newest first (see ``SqliteMetadataStore.find_runs``; a store
+        without it, which the ``MetadataStore`` protocol allows, is listed whole)."""
         with self._lock:
             find = getattr(self.store, "find_runs", None)
             if find is not None:
@@ -100,7 +104,10 @@ class RunSource:
 
     def pipeline_names(self) -> list[str]:
         with self._lock:
-            return list(self.store.pipeline_names())
+            names = getattr(self.store, "pipeline_names", None)  # not in the store protocol
+            if names is not None:
+                return list(names())
+            return sorted({run.pipeline_name for run in self.store.get_runs()})
 
     def latest_per_item(self, pipeline: str) -> list[Any]:
         """The newest run of each item of ``pipeline``, with its metrics read."""
@@ -114,6 +121,35 @@ class RunSource:
 
     def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
         """The run and its drawn model; finished runs are read once."""
+        if not name:
+            return None, None
+        cached = self._models.get(name)
+        if cached is not None:
+            return cached
+        pending = self._prefetching.get(name)
+        if pending is not None:  # the page load asked for it while the browser loaded scripts
+            return pending.result()
+        return self._read_model(name)
+
+    def prefetch(self, name: str | None) -> None:
+        """Start reading run ``name`` (None: the newest) in the background."""
+        with self._lock:
+            if self._prefetch_pool is None:
+                self._prefetch_pool = ThreadPoolExecutor(1, thread_name_prefix="zenrun-prefetch")
+            pool = self._prefetch_pool
+
+        def read() -> tuple[Any, RunModel] | tuple[None, None]:
+            try:
+                return self._read_model(name or self.newest())
+            finally:
+                self._prefetching.pop(name, None)
+
+        if name is None or (name not in self._models and name not in self._prefetching):
+            future = pool.submit(read)
+            if name is not None:
+                self._prefetching[name] = future
+
+    def _read_model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
         if not name:
             return None, None
         cached = self._models.get(name)

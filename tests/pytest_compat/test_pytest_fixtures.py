@@ -1,12 +1,15 @@
-"""Port of pytest's ``testing/python/fixtures.py`` (pytest-dev/pytest) — first part.
+"""Port of pytest's ``testing/python/fixtures.py`` (pytest-dev/pytest), the whole file.
 
-``TestFillFixtures`` (lookup, overriding and extending fixtures across
-conftests, modules and plugins) and a few request cases. pytest's example
-scripts (``copy_example``) are written inline. Not ported yet: the rest of
-the file (see README.md).
+Lookup, overriding and extending fixtures across conftests, modules and
+plugins; the request object; autouse; scopes, parameters and the order of
+items, setups and teardowns; ``--fixtures``; errors. pytest's example
+scripts (``copy_example``) are written inline; cases about test classes,
+xunit setup functions and pytest internals are listed in README.md.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -535,8 +538,6 @@ def test_second():
 """)
         zenrunner.runzenrun_inprocess(path.name).stdout.fnmatch_lines(["*1 error*"])
 
-    @pytest.mark.xfail(strict=True, reason="zenrun reports one outcome per item: an error in "
-                                           "teardown replaces 'passed' (pytest counts both)")
     def test_request_subrequest_addfinalizer_exceptions(self, zenrunner) -> None:
         zenrunner.makepyfile(PRE + """
 values = []
@@ -970,3 +971,1829 @@ def test_3():
     check(values == [1, 2, 10, 20], repr(values))
 """)
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
+
+    def test_parameterized_fixture_caching(self, zenrunner) -> None:
+        """pytest checks the count in ``teardown_module``; here a last pipeline does."""
+        zenrunner.makepyfile(PRE + """
+from itertools import count
+
+CACHE_MISSES = count(0)
+
+def zenrun_generate_tests(metafunc):
+    if "my_fixture" in metafunc.fixturenames:
+        metafunc.parametrize("my_fixture", [[1], [2]], indirect=True)
+
+@zenrun.fixture(scope='session')
+def my_fixture(request):
+    next(CACHE_MISSES)
+
+@pipeline
+def test1(my_fixture):
+    check(True)
+
+@pipeline
+def test2(my_fixture):
+    check(True)
+
+@pipeline
+def test_zlast():
+    check(next(CACHE_MISSES) == 2)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.no_fnmatch_line("* ERROR at teardown *")
+        result.assert_outcomes(passed=5)
+
+    def test_fixture_wrapped_looks_liked_wrapped_function(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def fixture_function_def_test_func():
+    return 9
+fixture_function_def_test_func.__doc__ = "documentation"
+
+@pipeline
+def test_fixture_has_same_doc():
+    check(fixture_function_def_test_func.__doc__ == "documentation")
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+class TestFixtureManagerParseFactories:
+    def test_parsefactories_evil_objects_issue214(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+class A(object):
+    def __call__(self):
+        pass
+    def __getattr__(self, name):
+        raise RuntimeError()
+a = A()
+
+@pipeline
+def test_hello():
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1, failed=0)
+
+    def test_parsefactories_relative_node_ids(self, zenrunner) -> None:
+        (zenrunner.path / "runner").mkdir()
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def one():
+    return 1
+""", directory="package")
+        zenrunner.makepyfile(**{"package/pipeline_x": PRE + """
+@pipeline
+def test_x(one):
+    check(one == 1)
+"""})
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def one():
+    return 2
+""", directory="package/sub")
+        zenrunner.makepyfile(**{"package/sub/pipeline_y": PRE + """
+@pipeline
+def test_x(one):
+    check(one == 2)
+"""})
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+        zenrunner.runzenrun_inprocess("..", cwd=zenrunner.path / "runner").assert_outcomes(passed=2)
+
+    def test_package_fixture_complex(self, zenrunner) -> None:
+        """``scope="package"`` is zenrun's session scope (one package here)."""
+        zenrunner.makeconftest("""
+import zenrun
+
+values = []
+
+@zenrun.fixture(scope="package")
+def one():
+    values.append("package")
+    yield values
+    values.pop()
+
+@zenrun.fixture(scope="package", autouse=True)
+def two():
+    values.append("package-auto")
+    yield values
+    values.pop()
+""", directory="package")
+        zenrunner.makepyfile(**{"package/pipeline_x": PRE + """
+from conftest import values
+
+@pipeline
+def test_package_autouse():
+    check(values == ["package-auto"], repr(values))
+
+@pipeline
+def test_package(one):
+    check(values == ["package-auto", "package"], repr(values))
+"""})
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+
+class TestAutouseDiscovery:
+    def test_callables_nocode(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+class _call(tuple):
+    def __call__(self, *k, **kw):
+        pass
+    def __getattr__(self, k):
+        return self
+
+call = _call()
+""")
+        result = zenrunner.runzenrun_inprocess("-s")
+        assert result.ret == 5, result.stdout  # nothing collected, no error
+        result.stdout.no_fnmatch_line("*error*")
+
+    def test_autouse_in_conftests(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(autouse=True)
+def hello():
+    xxx
+""", directory="a")
+        zenrunner.makepyfile(**{"a/pipeline_something": PRE + """
+@pipeline
+def test_func():
+    check(True)
+""", "a1/pipeline_otherthing": PRE + """
+@pipeline
+def test_func():
+    check(True)
+"""})
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*1 error*"])
+
+
+class TestAutouseManagement:
+    def test_autouse_conftest_mid_directory(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(autouse=True)
+def app():
+    import sys
+    sys._myapp = "hello"
+""", directory="xyz123")
+        zenrunner.makepyfile(**{"xyz123/tests/pipeline_app": PRE + """
+import sys
+
+@pipeline
+def test_app():
+    check(sys._myapp == "hello")
+"""})
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=1)
+
+    def test_funcarg_and_setup(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="module")
+def arg():
+    values.append(1)
+    return 0
+
+@zenrun.fixture(scope="module", autouse=True)
+def something(arg):
+    values.append(2)
+
+@pipeline
+def test_hello(arg):
+    check(values == [1, 2] and arg == 0, repr(values))
+
+@pipeline
+def test_hello2(arg):
+    check(values == [1, 2] and arg == 0, repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    def test_uses_parametrized_resource(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(params=[1,2])
+def arg(request):
+    return request.param
+
+@zenrun.fixture(autouse=True)
+def something(arg):
+    values.append(arg)
+
+@pipeline
+def test_hello():
+    check(values in ([1], [1, 2]), repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=2)
+
+    def test_session_parametrized_function(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="session", params=[1,2])
+def arg(request):
+    return request.param
+
+@zenrun.fixture(scope="function", autouse=True)
+def append(request, arg):
+    if request.function.__name__ == "test_some":
+        values.append(arg)
+
+@pipeline
+def test_some():
+    check(True)
+
+@pipeline
+def test_result(arg):
+    check(len(values) == arg and values[:arg] == [1, 2][:arg], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v", "-s").assert_outcomes(passed=4)
+
+    def test_ordering_autouse_before_explicit(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(autouse=True)
+def fix1():
+    values.append(1)
+
+@zenrun.fixture()
+def arg1():
+    values.append(2)
+
+@pipeline
+def test_hello(arg1):
+    check(values == [1, 2], repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    @pytest.mark.parametrize("param1", ["", "params=[1]"], ids=["p00", "p01"])
+    @pytest.mark.parametrize("param2", ["", "params=[1]"], ids=["p10", "p11"])
+    def test_ordering_dependencies_torndown_first(self, zenrunner, param1, param2) -> None:
+        zenrunner.makepyfile(PRE + f"""
+values = []
+
+@zenrun.fixture({param1})
+def arg1(request):
+    request.addfinalizer(lambda: values.append("fin1"))
+    values.append("new1")
+
+@zenrun.fixture({param2})
+def arg2(request, arg1):
+    request.addfinalizer(lambda: values.append("fin2"))
+    values.append("new2")
+
+@pipeline
+def test_arg(arg2):
+    check(True)
+
+@pipeline
+def test_check():
+    check(values == ["new1", "new2", "fin2", "fin1"], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=2)
+
+    def test_reordering_catastrophic_performance(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+params = tuple("abcdefghijklmnopqrstuvwxyz")
+
+@zenrun.mark.parametrize(params, [range(len(params))] * 3, scope="module")
+@pipeline
+def test_parametrize(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=3)
+
+
+class TestFixtureMarker:
+    def test_parametrize(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(params=["a", "b", "c"])
+def arg(request):
+    return request.param
+
+values = []
+
+@pipeline
+def test_param(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_result():
+    check(values == list("abc"), repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
+
+    def test_multiple_parametrization_issue_736(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(params=[1,2,3])
+def foo(request):
+    return request.param
+
+@zenrun.mark.parametrize('foobar', [4,5,6])
+@pipeline
+def test_issue(foo, foobar):
+    check(foo in [1,2,3] and foobar in [4,5,6])
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=9)
+
+    @pytest.mark.parametrize("param_args",
+                             ["'fixt, val'", "'fixt,val'", "['fixt', 'val']", "('fixt', 'val')"])
+    def test_override_parametrized_fixture_issue_979(self, zenrunner, param_args) -> None:
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(params=[1, 2])
+def fixt(request):
+    return request.param
+
+@zenrun.mark.parametrize({param_args}, [(3, 'x'), (4, 'x')])
+@pipeline
+def test_foo(fixt, val):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+    @pytest.mark.parametrize("scope", ["module", "session"],
+                             ids=["test_scope_session", "test_scope_module_uses_session"])
+    def test_scope_session(self, zenrunner, scope) -> None:
+        """pytest's third test is a method of a class: a third pipeline here."""
+        zenrunner.makepyfile(PRE + f"""
+values = []
+
+@zenrun.fixture(scope={scope!r})
+def arg():
+    values.append(1)
+    return 1
+
+@pipeline
+def test_1(arg):
+    check(arg == 1)
+
+@pipeline
+def test_2(arg):
+    check(arg == 1 and len(values) == 1)
+
+@pipeline
+def test3(arg):
+    check(arg == 1 and len(values) == 1)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=3)
+
+    def test_scope_session_exc(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="session")
+def fix():
+    values.append(1)
+    zenrun.skip('skipping')
+
+@pipeline
+def test_1(fix):
+    check(True)
+
+@pipeline
+def test_2(fix):
+    check(True)
+
+@pipeline
+def test_last():
+    check(values == [1], repr(values))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
+
+    def test_scope_session_exc_two_fix(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+m = []
+
+@zenrun.fixture(scope="session")
+def a():
+    values.append(1)
+    zenrun.skip('skipping')
+
+@zenrun.fixture(scope="session")
+def b(a):
+    m.append(1)
+
+@pipeline
+def test_1(b):
+    check(True)
+
+@pipeline
+def test_2(b):
+    check(True)
+
+@pipeline
+def test_last():
+    check(values == [1] and m == [], repr((values, m)))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
+
+    def test_scope_exc(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_foo=PRE + """
+@pipeline
+def test_foo(fix):
+    check(True)
+""", pipeline_bar=PRE + """
+@pipeline
+def test_bar(fix):
+    check(True)
+""", pipeline_real=PRE + """
+@pipeline
+def test_last(req_list):
+    check(req_list == [1], repr(req_list))
+""")
+        zenrunner.makeconftest("""
+import zenrun
+
+reqs = []
+
+@zenrun.fixture(scope="session")
+def fix(request):
+    reqs.append(1)
+    zenrun.skip()
+
+@zenrun.fixture
+def req_list():
+    return reqs
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
+
+    def test_scope_module_and_finalizer(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+finalized_list = []
+created_list = []
+
+@zenrun.fixture(scope="module")
+def arg(request):
+    created_list.append(1)
+    assert request.scope == "module"
+    request.addfinalizer(lambda: finalized_list.append(1))
+
+@zenrun.fixture
+def created(request):
+    return len(created_list)
+
+@zenrun.fixture
+def finalized(request):
+    return len(finalized_list)
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@pipeline
+def test_1(arg, created, finalized):
+    check(created == 1 and finalized == 0)
+
+@pipeline
+def test_2(arg, created, finalized):
+    check(created == 1 and finalized == 0)
+""", pipeline_mod2=PRE + """
+@pipeline
+def test_3(arg, created, finalized):
+    check(created == 2 and finalized == 1)
+""", pipeline_mode3=PRE + """
+@pipeline
+def test_4(arg, created, finalized):
+    check(created == 3 and finalized == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
+
+    def test_scope_mismatch_various(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="function")
+def arg(request):
+    pass
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@zenrun.fixture(scope="session")
+def arg(request):
+    request.getfixturevalue("arg")
+
+@pipeline
+def test_1(arg):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret != 0
+        result.stdout.fnmatch_lines(["*ScopeMismatch*You tried*pipeline*session*request*"])
+
+    def test_scope_mismatch_already_computed_dynamic(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_it="""import zenrun
+
+@zenrun.fixture(scope="function")
+def fixfunc(): pass
+
+@zenrun.fixture(scope="module")
+def fixmod(fixfunc): pass
+
+from zenrun import pipeline
+
+@pipeline
+def test_it(request, fixfunc):
+    request.getfixturevalue("fixmod")
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret == 1
+        result.stdout.fnmatch_lines([
+            "*ScopeMismatch*Requesting fixture stack*",
+            "pipeline_it.py:6:  def fixmod(fixfunc)",
+            "Requested fixture:",
+            "pipeline_it.py:3:  def fixfunc()",
+        ])
+
+    def test_dynamic_scope(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+def zenrun_addoption(parser):
+    parser.addoption("--extend-scope", action="store_true", default=False)
+
+def dynamic_scope(fixture_name, config):
+    if config.getoption("--extend-scope"):
+        return "session"
+    return "function"
+
+@zenrun.fixture(scope=dynamic_scope)
+def dynamic_fixture(calls=[]):
+    calls.append("call")
+    return len(calls)
+""")
+        zenrunner.makepyfile(PRE + """
+@pipeline
+def test_first(dynamic_fixture):
+    check(dynamic_fixture == 1)
+
+@pipeline
+def test_second(dynamic_fixture):
+    check(dynamic_fixture == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+        zenrunner.runzenrun_inprocess("--extend-scope").assert_outcomes(passed=1, failed=1)
+
+    def test_dynamic_scope_bad_return(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_dynamic_scope_bad_return=PRE + """
+def dynamic_scope(**_):
+    return "wrong-scope"
+
+@zenrun.fixture(scope=dynamic_scope)
+def fixture():
+    pass
+
+@pipeline
+def test_it(fixture):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+            "*Fixture 'fixture' from pipeline_dynamic_scope_bad_return.py "
+            "got an unexpected scope value 'wrong-scope'*"])
+
+    def test_register_only_with_mark(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture()
+def arg():
+    return 1
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@zenrun.fixture()
+def arg(arg):
+    return arg + 1
+
+@pipeline
+def test_1(arg):
+    check(arg == 2)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_parametrize_and_scope(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module", params=["a", "b", "c"])
+def arg(request):
+    return request.param
+
+values = []
+
+@pipeline
+def test_param(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_zresult():
+    check(sorted(values) == ["a", "b", "c"], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=4)
+
+    def test_scope_mismatch(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="function")
+def arg(request):
+    pass
+""")
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="session")
+def arg(arg):
+    pass
+
+@pipeline
+def test_mismatch(arg):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*ScopeMismatch*", "*1 error*"])
+
+    def test_parametrize_separated_order(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module", params=[1, 2])
+def arg(request):
+    return request.param
+
+values = []
+
+@pipeline
+def test_1(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_2(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_zlast():
+    check(values == [1, 1, 2, 2], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
+
+    def test_module_parametrized_ordering(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope="session", params="s1 s2".split())
+def sarg():
+    pass
+
+@zenrun.fixture(scope="module", params="m1 m2".split())
+def marg():
+    pass
+""")
+        zenrunner.makepyfile(pipeline_mod1=PRE + """
+@pipeline
+def test_func(sarg):
+    check(True)
+
+@pipeline
+def test_func1(marg):
+    check(True)
+""", pipeline_mod2=PRE + """
+@pipeline
+def test_func2(sarg):
+    check(True)
+
+@pipeline
+def test_func3(sarg, marg):
+    check(True)
+
+@pipeline
+def test_func3b(sarg, marg):
+    check(True)
+
+@pipeline
+def test_func4(marg):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess("-v")
+        result.stdout.fnmatch_lines([
+            "pipeline_mod1.py::test_func[[]s1] PASSED*",
+            "pipeline_mod2.py::test_func2[[]s1] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s1-m1] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s1-m1] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s1-m2] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s1-m2] PASSED*",
+            "pipeline_mod1.py::test_func[[]s2] PASSED*",
+            "pipeline_mod2.py::test_func2[[]s2] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s2-m1] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s2-m1] PASSED*",
+            "pipeline_mod2.py::test_func4[[]m1] PASSED*",
+            "pipeline_mod2.py::test_func3[[]s2-m2] PASSED*",
+            "pipeline_mod2.py::test_func3b[[]s2-m2] PASSED*",
+            "pipeline_mod2.py::test_func4[[]m2] PASSED*",
+            "pipeline_mod1.py::test_func1[[]m1] PASSED*",
+            "pipeline_mod1.py::test_func1[[]m2] PASSED*",
+        ])
+
+    def test_parametrize_separated_order_higher_scope_first(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="function", params=[1, 2])
+def arg(request):
+    param = request.param
+    request.addfinalizer(lambda: values.append("fin:%s" % param))
+    values.append("create:%s" % param)
+    return request.param
+
+@zenrun.fixture(scope="module", params=["mod1", "mod2"])
+def modarg(request):
+    param = request.param
+    request.addfinalizer(lambda: values.append("fin:%s" % param))
+    values.append("create:%s" % param)
+    return request.param
+
+values = []
+
+@pipeline
+def test_1(arg):
+    values.append("test1")
+    check(True)
+
+@pipeline
+def test_2(modarg):
+    values.append("test2")
+    check(True)
+
+@pipeline
+def test_3(arg, modarg):
+    values.append("test3")
+    check(True)
+
+@pipeline
+def test_4(modarg, arg):
+    values.append("test4")
+    check(True)
+
+from pathlib import Path
+import json
+
+@zenrun.fixture(scope="session", autouse=True)
+def dump():
+    yield
+    Path("values.json").write_text(json.dumps(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=12)
+        expected = [
+            "create:1", "test1", "fin:1", "create:2", "test1", "fin:2",
+            "create:mod1", "test2", "create:1", "test3", "fin:1", "create:2", "test3", "fin:2",
+            "create:1", "test4", "fin:1", "create:2", "test4", "fin:2", "fin:mod1",
+            "create:mod2", "test2", "create:1", "test3", "fin:1", "create:2", "test3", "fin:2",
+            "create:1", "test4", "fin:1", "create:2", "test4", "fin:2", "fin:mod2"]
+        assert json.loads((zenrunner.path / "values.json").read_text()) == expected
+
+    def test_fixture_finalizer(self, zenrunner) -> None:
+        """pytest's finalizer calls ``sys.stdout.write_text`` (an AttributeError whose source
+        line shows "Finalized"); here it prints the word."""
+        zenrunner.makeconftest("""
+import sys
+import zenrun
+
+@zenrun.fixture
+def browser(request):
+    def finalize():
+        sys.stdout.write('Finalized')
+    request.addfinalizer(finalize)
+    return {}
+""")
+        zenrunner.makepyfile(**{"subdir/pipeline_overridden_fixture_finalizer": PRE + """
+@zenrun.fixture
+def browser(browser):
+    browser['visited'] = True
+    return browser
+
+@pipeline
+def test_browser(browser):
+    check(browser['visited'] is True)
+"""})
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*Finalized*"])
+
+    def test_request_is_clean(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(params=[1, 2])
+def fix(request):
+    request.addfinalizer(lambda: values.append(request.param))
+
+@pipeline
+def test_fix(fix):
+    check(True)
+
+@pipeline
+def test_zlast():
+    check(values == [1, 2], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=3)
+
+    def test_parametrize_separated_lifecycle(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+values = []
+
+@zenrun.fixture(scope="module", params=[1, 2])
+def arg(request):
+    x = request.param
+    request.addfinalizer(lambda: values.append("fin%s" % x))
+    return request.param
+
+@pipeline
+def test_1(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_2(arg):
+    values.append(arg)
+    check(True)
+
+from pathlib import Path
+import json
+
+@zenrun.fixture(scope="session", autouse=True)
+def dump():
+    yield
+    Path("values.json").write_text(json.dumps(values))
+""")
+        zenrunner.runzenrun_inprocess("-vs").assert_outcomes(passed=4)
+        values = json.loads((zenrunner.path / "values.json").read_text())
+        assert values[0] == values[1] == 1
+        assert values[2] == "fin1"
+        assert values[3] == values[4] == 2
+        assert values[5] == "fin2"
+
+    def test_parametrize_function_scoped_finalizers_called(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="function", params=[1, 2])
+def arg(request):
+    x = request.param
+    request.addfinalizer(lambda: values.append("fin%s" % x))
+    return request.param
+
+values = []
+
+@pipeline
+def test_1(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_2(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_3():
+    check(values == [1, "fin1", 2, "fin2", 1, "fin1", 2, "fin2"], repr(values))
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
+
+    @pytest.mark.parametrize("scope", ["session", "function", "module"])
+    def test_finalizer_order_on_parametrization(self, zenrunner, scope) -> None:
+        zenrunner.makepyfile(PRE + f"""
+values = []
+
+@zenrun.fixture(scope={scope!r}, params=["1"])
+def fix1(request):
+    return request.param
+
+@zenrun.fixture(scope={scope!r})
+def fix2(request, base):
+    def cleanup_fix2():
+        assert not values, "base should not have been finalized"
+    request.addfinalizer(cleanup_fix2)
+
+@zenrun.fixture(scope={scope!r})
+def base(request, fix1):
+    def cleanup_base():
+        values.append("fin_base")
+        print("finalizing base")
+    request.addfinalizer(cleanup_base)
+
+@pipeline
+def test_begin():
+    check(True)
+
+@pipeline
+def test_baz(base, fix2):
+    check(True)
+
+@pipeline
+def test_other():
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess("-vs").assert_outcomes(passed=3)
+
+    def test_parametrize_setup_function(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module", params=[1, 2])
+def arg(request):
+    return request.param
+
+@zenrun.fixture(scope="module", autouse=True)
+def mysetup(request, arg):
+    request.addfinalizer(lambda: values.append("fin%s" % arg))
+    values.append("setup%s" % arg)
+
+values = []
+
+@pipeline
+def test_1(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_2(arg):
+    values.append(arg)
+    check(True)
+
+@pipeline
+def test_3():
+    # as in pytest, ``arg`` here is the fixture function: neither branch applies
+    if arg == 1:
+        check(values == ["setup1", 1, 1], repr(values))
+    elif arg == 2:
+        check(values == ["setup1", 1, 1, "fin1", "setup2", 2, 2], repr(values))
+    else:
+        check(True)
+""")
+        zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=6)
+
+    def test_fixture_marked_function_not_collected_as_test(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def test_app():
+    return 1
+
+@pipeline
+def test_something(test_app):
+    check(test_app == 1)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    @pytest.mark.parametrize("body", ["return request.param", "yield request.param"],
+                             ids=["test_params_and_ids", "test_params_and_ids_yieldfixture"])
+    def test_params_and_ids(self, zenrunner, body) -> None:
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(params=[object(), object()], ids=['alpha', 'beta'])
+def fix(request):
+    {body}
+
+@pipeline
+def test_foo(fix):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess("-v").stdout.fnmatch_lines(["*test_foo*alpha*", "*test_foo*beta*"])
+
+    def test_deterministic_fixture_collection(self, zenrunner) -> None:
+        """Two subprocess runs with different ``PYTHONHASHSEED`` collect the same order."""
+        zenrunner.makepyfile(pipeline_deterministic=PRE + """
+@zenrun.fixture(scope="module", params=["A", "B", "C"])
+def A(request):
+    return request.param
+
+@zenrun.fixture(scope="module", params=["DDDDDDDDD", "EEEEEEEEEEEE", "FFFFFFFFFFF", "banansda"])
+def B(request, A):
+    return request.param
+
+@pipeline
+def test_foo(B):
+    check(bool(hash(B)) or True)
+""")
+        outputs = []
+        for seed in ("1", "2"):
+            result = zenrunner.run("--collect-only", "-q", env=zenrunner.env(PYTHONHASHSEED=seed))
+            outputs.append([line for line in result.stdout.lines
+                            if line.startswith("pipeline_deterministic.py::test_foo")])
+        assert len(outputs[0]) == 12
+        assert outputs[0] == outputs[1]
+
+
+class TestRequestScopeAccess:
+    """pytest's ``class`` scope is zenrun's module scope (no classes): ``cls`` is ``None``
+    where pytest allows it and an AttributeError where pytest raises."""
+
+    @pytest.mark.parametrize(("scope", "ok", "error"), [
+        ["session", "", "path class function module"],
+        ["module", "module path", "cls function"],
+        ["class", "module path", "function"],
+        ["function", "module path cls function", ""],
+    ])
+    @pytest.mark.parametrize("how", ["autouse", "funcarg"], ids=["test_setup", "test_funcarg"])
+    def test_request_scope_access(self, zenrunner, scope, ok, error, how) -> None:
+        autouse = how == "autouse"
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(scope={scope!r}, autouse={autouse})
+def myscoped(request):
+    for x in {ok.split()!r}:
+        assert hasattr(request, x), x
+    for x in {error.split()!r}:
+        try:
+            getattr(request, x)
+        except AttributeError:
+            continue
+        raise AssertionError(x + " is available")
+    assert request.session
+    assert request.config
+
+@pipeline
+def test_func({"" if autouse else "myscoped"}):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+class TestErrors:
+    @pytest.mark.parametrize("autouse", [False, True],
+                             ids=["test_subfactory_missing_funcarg", "test_setupfunc_missing_funcarg"])
+    def test_subfactory_missing_funcarg(self, zenrunner, autouse) -> None:
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(autouse={autouse})
+def gen(qwe123):
+    return 1
+
+@pipeline
+def test_something({"" if autouse else "gen"}):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret != 0
+        result.stdout.fnmatch_lines(["*def gen(qwe123):*", "*fixture*qwe123*not found*", "*1 error*"])
+
+    def test_issue498_fixture_finalizer_failing(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def fix1(request):
+    def f():
+        raise KeyError
+    request.addfinalizer(f)
+    return object()
+
+values = []
+
+@pipeline
+def test_1(fix1):
+    values.append(fix1)
+    check(True)
+
+@pipeline
+def test_2(fix1):
+    values.append(fix1)
+    check(True)
+
+@pipeline
+def test_3():
+    check(values[0] != values[1])
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+            "*ERROR*teardown*test_1*", "*KeyError*", "*ERROR*teardown*test_2*", "*KeyError*",
+            "*3 pass*2 errors*"])
+
+    def test_cached_exception_doesnt_get_longer(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="session")
+def bad(): 1 / 0
+
+@pipeline
+def test_1(bad):
+    check(True)
+
+@pipeline
+def test_2(bad):
+    check(True)
+
+@pipeline
+def test_3(bad):
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess("--tb=native")
+        assert result.ret == 1
+        result.assert_outcomes(errors=3)
+        sections: list[list[str]] = []
+        for line in result.stdout.lines:
+            if line.startswith("_") and "::test_" in line:
+                sections.append([])
+            elif line.startswith("=") and sections:
+                break
+            elif sections:
+                sections[-1].append(line.replace("test_2", "test_N").replace("test_3", "test_N"))
+        assert len(sections) == 3
+        assert len(sections[1]) == len(sections[2])
+
+
+class TestShowFixtures:
+    def test_show_help(self, zenrunner) -> None:
+        assert not zenrunner.runzenrun_inprocess("--fixtures", "--help").ret
+
+    def test_show_fixtures_testmodule(self, zenrunner) -> None:
+        """Without pytest's built-in ``tmp_path`` line."""
+        path = zenrunner.makepyfile(pipeline_show_fixtures_testmodule='''import zenrun
+@zenrun.fixture
+def _arg0():
+    """ hidden """
+@zenrun.fixture
+def arg1():
+    """  hello world """
+''')
+        result = zenrunner.runzenrun_inprocess("--fixtures", str(path))
+        result.stdout.fnmatch_lines([
+            "*fixtures defined from*", "*arg1 -- pipeline_show_fixtures_testmodule.py:6*",
+            "*hello world*"])
+        result.stdout.no_fnmatch_line("*arg0*")
+
+    @pytest.mark.parametrize("testmod", [True, False])
+    def test_show_fixtures_conftest(self, zenrunner, testmod) -> None:
+        zenrunner.makeconftest('''
+import zenrun
+
+@zenrun.fixture
+def arg1():
+    """  hello world """
+''')
+        if testmod:
+            zenrunner.makepyfile(PRE + """
+@pipeline
+def test_hello():
+    check(True)
+""")
+        result = zenrunner.runzenrun_inprocess("--fixtures")
+        result.stdout.fnmatch_lines(["*fixtures defined from*conftest*", "*arg1*", "*hello world*"])
+
+    def test_show_fixtures_trimmed_doc(self, zenrunner) -> None:
+        path = zenrunner.makepyfile(pipeline_show_fixtures_trimmed_doc='''import zenrun
+@zenrun.fixture
+def arg1():
+    """
+    line1
+    line2
+
+    """
+@zenrun.fixture
+def arg2():
+    """
+    line1
+    line2
+
+    """
+''')
+        result = zenrunner.runzenrun_inprocess("--fixtures", str(path))
+        result.stdout.fnmatch_lines([
+            "* fixtures defined from pipeline_show_fixtures_trimmed_doc *",
+            "arg2 -- pipeline_show_fixtures_trimmed_doc.py:10",
+            "    line1",
+            "    line2",
+            "arg1 -- pipeline_show_fixtures_trimmed_doc.py:3",
+            "    line1",
+            "    line2",
+        ])
+
+    @pytest.mark.parametrize("doc", ['''"""
+    line1
+        indented line
+    """''', '''"""line1
+    line2
+        indented line
+    """'''], ids=["test_show_fixtures_indented_doc",
+                  "test_show_fixtures_indented_doc_first_line_unindented"])
+    def test_show_fixtures_indented_doc(self, zenrunner, doc) -> None:
+        path = zenrunner.makepyfile(pipeline_show_indented=f'''import zenrun
+@zenrun.fixture
+def fixture1():
+    {doc}
+''')
+        result = zenrunner.runzenrun_inprocess("--fixtures", str(path))
+        expected = ["line1", "    indented line"] if "line2" not in doc else [
+            "line1", "line2", "    indented line"]
+        result.stdout.fnmatch_lines([
+            "* fixtures defined from pipeline_show_indented *",
+            "fixture1 -- pipeline_show_indented.py:3",
+            *("    " + line for line in expected),
+        ])
+
+    def test_show_fixtures_different_files(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_a=PRE + '''
+@zenrun.fixture
+def fix_a():
+    """Fixture A"""
+    pass
+
+@pipeline
+def test_a(fix_a):
+    check(True)
+''', pipeline_b=PRE + '''
+@zenrun.fixture
+def fix_b():
+    """Fixture B"""
+    pass
+
+@pipeline
+def test_b(fix_b):
+    check(True)
+''')
+        line = PRE.count("\n") + 2
+        result = zenrunner.runzenrun_inprocess("--fixtures")
+        result.stdout.fnmatch_lines([
+            "* fixtures defined from pipeline_a *",
+            f"fix_a -- pipeline_a.py:{line}",
+            "    Fixture A",
+            "",
+            "* fixtures defined from pipeline_b *",
+            f"fix_b -- pipeline_b.py:{line}",
+            "    Fixture B",
+        ])
+
+    def test_show_fixtures_with_same_name(self, zenrunner) -> None:
+        zenrunner.makeconftest('''import zenrun
+@zenrun.fixture
+def arg1():
+    """Hello World in conftest.py"""
+    return "Hello World"
+''')
+        zenrunner.makepyfile(pipeline_foo=PRE + """
+@pipeline
+def test_foo(arg1):
+    check(arg1 == "Hello World")
+""")
+        zenrunner.makepyfile(pipeline_show_fixtures_with_same_name='''import zenrun
+from zenrun import pipeline, step
+@zenrun.fixture
+def arg1():
+    """Hi from test module"""
+    return "Hi"
+
+@step
+def check(ok: bool) -> None:
+    assert ok
+
+@pipeline
+def test_bar(arg1):
+    check(arg1 == "Hi")
+''')
+        result = zenrunner.runzenrun_inprocess("--fixtures")
+        result.stdout.fnmatch_lines([
+            "* fixtures defined from conftest *",
+            "arg1 -- conftest.py:3",
+            "    Hello World in conftest.py",
+            "",
+            "* fixtures defined from pipeline_show_fixtures_with_same_name *",
+            "arg1 -- pipeline_show_fixtures_with_same_name.py:4",
+            "    Hi from test module",
+        ])
+
+    def test_fixture_disallow_twice(self) -> None:
+        import zenrun
+
+        with pytest.raises(ValueError):
+            @zenrun.fixture
+            @zenrun.fixture
+            def foo():
+                raise NotImplementedError()
+
+
+class TestContextManagerFixtureFuncs:
+    def test_simple(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+def arg1():
+    print("setup")
+    yield 1
+    print("teardown")
+
+@pipeline
+def test_1(arg1):
+    print("test1", arg1)
+    check(True)
+
+@pipeline
+def test_2(arg1):
+    print("test2", arg1)
+    check(False)
+""")
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines([
+            "*setup*", "*test1 1*", "*teardown*", "*setup*", "*test2 1*", "*teardown*"])
+
+    def test_scoped(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module")
+def arg1():
+    print("setup")
+    yield 1
+    print("teardown")
+
+@pipeline
+def test_1(arg1):
+    print("test1", arg1)
+    check(True)
+
+@pipeline
+def test_2(arg1):
+    print("test2", arg1)
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
+            ["*setup*", "*test1 1*", "*test2 1*", "*teardown*"])
+
+    def test_setup_exception(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module")
+def arg1():
+    zenrun.fail("setup")
+    yield 1
+
+@pipeline
+def test_1(arg1):
+    check(True)
+""")
+        # pytest shows the traceback of pytest.fail(); zenrun shows the message (same decision)
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*failed: setup*", "*1 error*"])
+
+    def test_teardown_exception(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope="module")
+def arg1():
+    yield 1
+    zenrun.fail("teardown")
+
+@pipeline
+def test_1(arg1):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
+            ["*zenrun.fail*teardown*", "*1 passed*1 error*"])
+
+    def test_yields_more_than_one(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_yields=PRE + """
+@zenrun.fixture(scope="module")
+def arg1():
+    yield 1
+    yield 2
+
+@pipeline
+def test_1(arg1):
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
+            ["*fixture function*", "*pipeline_yields*:9*"])
+
+    def test_custom_name(self, zenrunner) -> None:
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(name='meow')
+def arg1():
+    return 'mew'
+
+@pipeline
+def test_1(meow):
+    print(meow)
+    check(True)
+""")
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*mew*"])
+
+
+class TestParameterizedSubRequest:
+    def test_call_from_fixture(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_call_from_fixture="""import zenrun
+from zenrun import pipeline
+
+@zenrun.fixture(params=[0, 1, 2])
+def fix_with_param(request):
+    return request.param
+
+@zenrun.fixture
+def get_named_fixture(request):
+    return request.getfixturevalue('fix_with_param')
+
+@pipeline
+def test_foo(request, get_named_fixture):
+    pass
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+            "The requested fixture has no parameter defined for test:",
+            "    pipeline_call_from_fixture.py::test_foo",
+            "Requested fixture 'fix_with_param' defined in:",
+            "pipeline_call_from_fixture.py:5",
+            "Requested here:",
+            "pipeline_call_from_fixture.py:10",
+            "*1 error in*",
+        ])
+
+    def test_call_from_test(self, zenrunner) -> None:
+        zenrunner.makepyfile(pipeline_call_from_test="""import zenrun
+from zenrun import pipeline
+
+@zenrun.fixture(params=[0, 1, 2])
+def fix_with_param(request):
+    return request.param
+
+@pipeline
+def test_foo(request):
+    request.getfixturevalue('fix_with_param')
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+            "The requested fixture has no parameter defined for test:",
+            "    pipeline_call_from_test.py::test_foo",
+            "Requested fixture 'fix_with_param' defined in:",
+            "pipeline_call_from_test.py:5",
+            "Requested here:",
+            "pipeline_call_from_test.py:10",
+            # the pipeline body is zenrun's composition (setup): an error, not a failure
+            "*1 error*",
+        ])
+
+    def test_external_fixture(self, zenrunner) -> None:
+        zenrunner.makeconftest("""import zenrun
+
+@zenrun.fixture(params=[0, 1, 2])
+def fix_with_param(request):
+    return request.param
+""")
+        zenrunner.makepyfile(pipeline_external_fixture="""from zenrun import pipeline
+@pipeline
+def test_foo(request):
+    request.getfixturevalue('fix_with_param')
+""")
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+            "The requested fixture has no parameter defined for test:",
+            "    pipeline_external_fixture.py::test_foo",
+            "",
+            "Requested fixture 'fix_with_param' defined in:",
+            "conftest.py:4",
+            "Requested here:",
+            "pipeline_external_fixture.py:4",
+            # the pipeline body is zenrun's composition (setup): an error, not a failure
+            "*1 error*",
+        ])
+
+
+class TestScopeOrdering:
+    @pytest.mark.parametrize("variant", ["mark", "autouse"])
+    def test_func_closure_module_auto(self, zenrunner, variant) -> None:
+        zenrunner.makepyfile(PRE + f"""
+VARIANT = {variant!r}
+
+@zenrun.fixture(scope='module', autouse=VARIANT == 'autouse')
+def m1(): pass
+
+if VARIANT == 'mark':
+    zenrunmark = zenrun.mark.usefixtures('m1')
+
+@zenrun.fixture(scope='function', autouse=True)
+def f1(): pass
+
+@pipeline
+def test_func(m1, request):
+    names = [n for n in request.fixturenames if n != "request"]
+    check(names == "m1 f1".split(), repr(names))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_func_closure_with_native_fixtures(self, zenrunner) -> None:
+        """``request.fixturenames`` also lists ``request`` (the pipeline asks for it)."""
+        zenrunner.makepyfile(PRE + """
+FIXTURE_ORDER = []
+
+@zenrun.fixture(scope="session")
+def s1():
+    FIXTURE_ORDER.append('s1')
+
+@zenrun.fixture(scope="package")
+def p1():
+    FIXTURE_ORDER.append('p1')
+
+@zenrun.fixture(scope="module")
+def m1():
+    FIXTURE_ORDER.append('m1')
+
+@zenrun.fixture(scope='session')
+def my_tmp_path_factory():
+    FIXTURE_ORDER.append('my_tmp_path_factory')
+
+@zenrun.fixture
+def my_tmp_path(my_tmp_path_factory):
+    FIXTURE_ORDER.append('my_tmp_path')
+
+@zenrun.fixture
+def f1(my_tmp_path):
+    FIXTURE_ORDER.append('f1')
+
+@zenrun.fixture
+def f2():
+    FIXTURE_ORDER.append('f2')
+
+@pipeline
+def test_foo(f1, p1, m1, f2, s1, request):
+    names = [n for n in request.fixturenames if n != "request"]
+    check(names == "s1 my_tmp_path_factory p1 m1 f1 f2 my_tmp_path".split(), repr(names))
+    check(FIXTURE_ORDER == "s1 my_tmp_path_factory p1 m1 my_tmp_path f1 f2".split(),
+          repr(FIXTURE_ORDER))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    @pytest.mark.parametrize(("args", "expected"), [
+        ("f1, m1", "m1 f1"), ("f2, f1, m1, s1", "s1 m1 f2 f1")],
+        ids=["test_func_closure_module", "test_func_closure_scopes_reordered"])
+    def test_func_closure_module(self, zenrunner, args, expected) -> None:
+        """``scopes_reordered`` without its class-scoped fixture."""
+        zenrunner.makepyfile(PRE + f"""
+@zenrun.fixture(scope='session')
+def s1(): pass
+
+@zenrun.fixture(scope='module')
+def m1(): pass
+
+@zenrun.fixture(scope='function')
+def f1(): pass
+
+@zenrun.fixture(scope='function')
+def f2(): pass
+
+@pipeline
+def test_func({args}, request):
+    names = [n for n in request.fixturenames if n != "request"]
+    check(names == {expected.split()!r}, repr(names))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_func_closure_same_scope_closer_root_first(self, zenrunner) -> None:
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope='module', autouse=True)
+def m_conf(): pass
+""")
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope='package', autouse=True)
+def p_sub(): pass
+
+@zenrun.fixture(scope='module', autouse=True)
+def m_sub(): pass
+""", directory="sub")
+        zenrunner.makepyfile(**{"sub/pipeline_func": PRE + """
+@zenrun.fixture(scope='module', autouse=True)
+def m_test(): pass
+
+@zenrun.fixture(scope='function')
+def f1(): pass
+
+@pipeline
+def test_func(m_test, f1, request):
+    names = [n for n in request.fixturenames if n != "request"]
+    check(names == "p_sub m_conf m_sub m_test f1".split(), repr(names))
+"""})
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_func_closure_all_scopes_complex(self, zenrunner) -> None:
+        """Without pytest's class-scoped ``c1``."""
+        zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture(scope='session')
+def s1(): pass
+
+@zenrun.fixture(scope='package', autouse=True)
+def p1(): pass
+""")
+        zenrunner.makepyfile(PRE + """
+@zenrun.fixture(scope='module', autouse=True)
+def m1(): pass
+
+@zenrun.fixture(scope='module')
+def m2(s1): pass
+
+@zenrun.fixture(scope='function')
+def f1(): pass
+
+@zenrun.fixture(scope='function')
+def f2(): pass
+
+@pipeline
+def test_func(f2, f1, m2, request):
+    names = [n for n in request.fixturenames if n != "request"]
+    check(names == "s1 p1 m1 m2 f2 f1".split(), repr(names))
+""")
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.xfail(strict=True, reason="a zenrun fixture is the function itself: calling it "
+                                       "directly runs it (pytest fails the call)")
+def test_call_fixture_function_error() -> None:
+    import zenrun
+    from zenrun.outcomes import Failed
+
+    @zenrun.fixture
+    def fix():
+        raise NotImplementedError()
+
+    with pytest.raises(Failed):
+        assert fix() == 1
+
+
+def test_fixture_double_decorator(zenrunner) -> None:
+    zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+@zenrun.fixture
+def fixt():
+    pass
+""")
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*ValueError: @zenrun.fixture is being applied more than once to the same function 'fixt'"])
+
+
+def test_fixture_class(zenrunner) -> None:
+    zenrunner.makepyfile(PRE + """
+@zenrun.fixture
+class A:
+    pass
+""")
+    zenrunner.runzenrun_inprocess().assert_outcomes(errors=1)
+
+
+def test_fixture_param_shadowing(zenrunner) -> None:
+    zenrunner.makepyfile(PRE + """
+@zenrun.fixture(params=['a', 'b'])
+def argroot(request):
+    return request.param
+
+@zenrun.fixture
+def arg(argroot):
+    return argroot
+
+@zenrun.mark.parametrize("arg", [1])
+@pipeline
+def test_direct(arg):
+    check(arg == 1)
+
+@pipeline
+def test_normal_fixture(arg):
+    check(isinstance(arg, str))
+
+@zenrun.fixture
+def arg2(request):
+    return 2*request.param
+
+@zenrun.mark.parametrize("arg2", [1], indirect=True)
+@pipeline
+def test_indirect(arg2):
+    check(arg2 == 2)
+""")
+    result = zenrunner.runzenrun_inprocess("-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*::test_direct[[]1[]]*"])
+    result.stdout.fnmatch_lines(["*::test_normal_fixture[[]a[]]*"])
+    result.stdout.fnmatch_lines(["*::test_normal_fixture[[]b[]]*"])
+    result.stdout.fnmatch_lines(["*::test_indirect[[]1[]]*"])
+
+
+def test_fixture_named_request(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_fixture_named_request="""import zenrun
+from zenrun import pipeline
+
+
+@zenrun.fixture
+def foo():
+    pass
+
+@zenrun.fixture
+def request():
+    pass
+
+
+@pipeline
+def test(foo):
+    pass
+""")
+    zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
+        "*'request' is a reserved word for fixtures, use another name:",
+        "  *pipeline_fixture_named_request.py:10",
+    ])
+
+
+def test_indirect_fixture_does_not_break_scope(zenrunner) -> None:
+    zenrunner.makepyfile(PRE + """
+instantiated = []
+
+@zenrun.fixture(scope="session")
+def fixture_1(request):
+    instantiated.append(("fixture_1", request.param))
+
+@zenrun.fixture(scope="session")
+def fixture_2(request):
+    instantiated.append(("fixture_2", request.param))
+
+scenarios = [("A", "a1"), ("A", "a2"), ("B", "b1"), ("B", "b2"), ("C", "c1"), ("C", "c2")]
+
+@zenrun.mark.parametrize("fixture_1,fixture_2", scenarios, indirect=["fixture_1", "fixture_2"])
+@pipeline
+def test_create_fixtures(fixture_1, fixture_2):
+    check(True)
+
+@pipeline
+def test_check_fixture_instantiations():
+    check(instantiated == [
+        ('fixture_1', 'A'), ('fixture_2', 'a1'), ('fixture_2', 'a2'),
+        ('fixture_1', 'B'), ('fixture_2', 'b1'), ('fixture_2', 'b2'),
+        ('fixture_1', 'C'), ('fixture_2', 'c1'), ('fixture_2', 'c2'),
+    ], repr(instantiated))
+""")
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=7)
+
+
+def test_fixture_parametrization_nparray(zenrunner) -> None:
+    pytest.importorskip("numpy")
+    zenrunner.makepyfile(PRE + """
+from numpy import linspace
+
+@zenrun.fixture(params=linspace(1, 10, 10))
+def value(request):
+    return request.param
+
+@pipeline
+def test_bug(value):
+    check(bool(value == value))
+""")
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=10)
+
+
+def test_fixture_arg_ordering(zenrunner) -> None:
+    path = zenrunner.makepyfile(PRE + """
+suffixes = []
+
+@zenrun.fixture
+def fix_1(): suffixes.append("fix_1")
+@zenrun.fixture
+def fix_2(): suffixes.append("fix_2")
+@zenrun.fixture
+def fix_3(): suffixes.append("fix_3")
+@zenrun.fixture
+def fix_4(): suffixes.append("fix_4")
+@zenrun.fixture
+def fix_5(): suffixes.append("fix_5")
+
+@zenrun.fixture
+def fix_combined(fix_1, fix_2, fix_3, fix_4, fix_5): pass
+
+@pipeline
+def test_suffix(fix_combined):
+    check(suffixes == ["fix_1", "fix_2", "fix_3", "fix_4", "fix_5"], repr(suffixes))
+""")
+    assert zenrunner.runzenrun_inprocess("-vv", str(path)).ret == 0
+
+
+def test_yield_fixture_with_no_value(zenrunner) -> None:
+    zenrunner.makepyfile(PRE + """
+@zenrun.fixture(name='custom')
+def empty_yield():
+    if False:
+        yield
+
+@pipeline
+def test_fixt(custom):
+    check(True)
+""")
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["E*ValueError: custom did not yield a value"])
+    assert result.ret == 1
+
+
+def test_scoped_fixture_teardown_order(zenrunner) -> None:
+    zenrunner.makepyfile(PRE + """
+last_executed = ""
+
+@zenrun.fixture(scope="module")
+def fixture_1():
+    global last_executed
+    assert last_executed == ""
+    last_executed = "fixture_1_setup"
+    yield
+    assert last_executed == "fixture_2_teardown"
+    last_executed = "fixture_1_teardown"
+
+@zenrun.fixture(scope="module")
+def fixture_2():
+    global last_executed
+    assert last_executed == "fixture_1_setup"
+    last_executed = "fixture_2_setup"
+    yield
+    assert last_executed == "run_test"
+    last_executed = "fixture_2_teardown"
+
+@pipeline
+def test_fixture_teardown_order(fixture_1, fixture_2):
+    global last_executed
+    check(last_executed == "fixture_2_setup")
+    last_executed = "run_test"
+
+@pipeline
+def test_2(fixture_1):
+    check(True)
+""")
+    assert zenrunner.runzenrun_inprocess().ret == 0

