@@ -218,6 +218,8 @@ def test_runs_newest_first_limited_and_filtered(zenrunner):
     none = zenrunner.run("--runs", "-k", "nothing_like_this")
     assert none.ret == 0
     none.fnmatch_lines(["no runs matching -k 'nothing_like_this' recorded in *"])
+    negative = zenrunner.run("--runs", "--last", "-1")  # not "no runs recorded"
+    assert negative.ret == 4 and "--last: expects a number >= 0" in negative.stderr
 
 
 def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
