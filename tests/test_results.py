@@ -433,6 +433,32 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
                          "-* Captured stderr (left) -*", "left err"])
 
 
+def test_short_summary_of_a_failing_fixture_names_its_error_not_its_output(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def noisy():
+            print("fixture setup says hi")
+            raise RuntimeError("fixture broke")
+    """)
+    zenrunner.makepyfile(pipeline_noisy="""
+        from zenrun import pipeline, step
+
+        @step
+        def use(x: int) -> int:
+            return x
+
+        @pipeline
+        def noisy_pipeline(noisy):
+            use(noisy)
+    """)
+    result = zenrunner.run("-rE")
+    assert result.ret == 1
+    result.fnmatch_lines(["-* Captured stdout (setup) -*", "fixture setup says hi",
+                          "ERROR pipeline_noisy.py::noisy_pipeline - *RuntimeError: fixture broke"])
+
+
 def test_capture_off_with_s_and_live_logs(zenrunner):
     zenrunner.makepyfile(pipeline_capture=CAPTURE)
     result = zenrunner.run("-s", "-k", "branches")

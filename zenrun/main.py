@@ -42,7 +42,10 @@ class ItemReport:
             for step in self.run.steps.values():
                 if step.status == FAILED and step.error:
                     return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
-        lines = self.longrepr.strip().splitlines()
+        text = self.longrepr
+        for title, _ in self.sections:  # fixture output appended to the failure: not the error
+            text = text.split(f"\n{title}\n", 1)[0]
+        lines = text.strip().splitlines()
         if len(lines) > 1:  # the first line names pipeline and step, the last one what is wrong
             return f"{lines[0].rstrip(':')}: {lines[-1].strip()}"
         return lines[0] if lines else ""

@@ -158,6 +158,9 @@ class TerminalReporter:
             self.logged_warnings.append(f"{record.levelname}: {record.getMessage()}")
             return
         prefix = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
+        item = getattr(record, "zenrun_item", None)
+        if item and self._items_in_flight > 1:  # -n: interleaved lines say whose they are
+            prefix = f"{item.rpartition('::')[2]}: {prefix}"
         if self._item_header:
             self.tw.line(self._item_header)
             self._item_header = None
