@@ -178,3 +178,55 @@ def test_example_pipelines_give_identical_results_local_parallel_and_dask(zenrun
         for results in by_item.values():
             assert [o for o, _ in results] == ["local", "parallel", "dask"], name
             assert results[0][1] == results[1][1] == results[2][1], name
+
+
+ENDLESS_ON_DASK = """
+    import os, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step
+    def quick() -> int:
+        return 1
+
+    @step
+    def endless(x: int) -> int:
+        Path(f"endless-{os.getpid()}.pid").touch()
+        while True:
+            time.sleep(0.05)
+
+    @pipeline
+    def forever():
+        endless(quick())
+"""
+
+
+def test_ctrl_c_to_the_process_group_reaches_the_driver_not_the_dask_workers(zenrunner):
+    # A terminal's Ctrl-C goes to the whole process group, the LocalCluster's workers too:
+    # they ignore it, so the driver cancels cleanly and no worker prints a traceback.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    zenrunner.makepyfile(pipeline_forever=ENDLESS_ON_DASK)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "--orchestrator", "dask", "-n", "2"], cwd=zenrunner.path,
+        env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 60
+        while not list(zenrunner.path.glob("endless-*.pid")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 2, out + err
+    assert "step 'endless': interrupted" in out
+    assert "Traceback" not in err, err

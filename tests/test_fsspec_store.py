@@ -136,3 +136,14 @@ def test_file_store_via_env_and_unknown_protocol(zenrunner, tmp_path, monkeypatc
     bad = zenrunner.run("--artifact-store", "nosuchproto://x")
     assert bad.ret == 4
     assert "nosuchproto" in bad.stderr
+
+
+def test_a_memory_store_is_refused_with_worker_processes(zenrunner):
+    # Each worker process would have its own memory://: downstream steps could not read.
+    zenrunner.makepyfile(pipeline_remote=PIPELINE)
+    for args in (("-n", "2"), ("--orchestrator", "dask")):
+        refused = zenrunner.run(*args, "--artifact-store", "memory://shared")
+        assert refused.ret == 4, args
+        assert "memory://shared lives in this process's memory" in refused.stderr
+    zenrunner.run("-n", "2", "--dist", "threads", "--artifact-store", "memory://shared") \
+        .assert_outcomes(passed=1)

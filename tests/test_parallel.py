@@ -404,3 +404,31 @@ def test_numprocesses_auto_zero_and_bad_values(zenrunner):
     bad = zenrunner.run("-n", "many")
     assert bad.ret == 4
     assert "expects a number or 'auto', not 'many'" in bad.stderr
+
+
+def test_a_step_reading_module_globals_runs_in_workers_with_their_own_import(zenrunner):
+    # Workers import the project: a module-level lock is not pickled into each task, and
+    # the step sees the module as its worker imported it, not a copy of the driver's globals.
+    zenrunner.makepyfile(pipeline_globals="""
+        import os, threading
+        from zenrun import pipeline, step
+
+        LOCK = threading.Lock()
+        IMPORTED_BY = os.getpid()
+
+        @step
+        def guarded() -> list:
+            with LOCK:
+                return [IMPORTED_BY, os.getpid()]
+
+        @pipeline
+        def globals_pipeline():
+            guarded()
+    """)
+    result = zenrunner.run("-n", "2")
+    result.assert_outcomes(passed=1)
+    imported_by, ran_in = json.loads(zenrunner.runpython(
+        "import json\nfrom zenrun import get_pipeline\n"
+        "print(json.dumps(get_pipeline('globals_pipeline').last_run.steps['guarded'].output.read()))"
+    ).outlines[-1])
+    assert imported_by == ran_in

@@ -247,6 +247,14 @@ def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
     unknown = zenrunner.run("--show", "nope")
     assert unknown.ret == 4
     assert "no run, item or run-name prefix matches 'nope'" in unknown.stderr
+    pipeline_name = zenrunner.run("--show", "grid")  # several items: name them
+    assert pipeline_name.ret == 4
+    assert "'grid' is a pipeline with several items: grid[" in pipeline_name.stderr
+    before = len(_runs(zenrunner.store, "grid"))
+    for empty in ("", " "):  # an unset shell variable: a usage error, not a session
+        blank = zenrunner.run("--show", empty)
+        assert blank.ret == 4 and "--show needs a run name" in blank.stderr
+    assert len(_runs(zenrunner.store, "grid")) == before
 
 
 # ---------------------------------------------------------------------------

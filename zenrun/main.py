@@ -33,7 +33,7 @@ class ItemReport:
     keywords: dict[str, Any] = field(default_factory=dict)
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
-    when: str = "call"  # "teardown": an error tearing down a module or session fixture
+    when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
     location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
 
     @property
@@ -128,19 +128,19 @@ def wrap_session(config: Any, doit: Any) -> int:
 
 def report_teardown_errors(session: Session, item: Item | None, scope: str,
                            errors: list[BaseException]) -> None:
-    """Errors tearing down ``scope`` fixtures are errors of their own, as in pytest.
+    """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
-    The item that ran last keeps its outcome; each error adds an ``error``
-    report ("1 passed, 1 error") and the session exits 1.
+    The item that ran last keeps its outcome; the errors (newest first) add an
+    ``error`` report ("1 passed, 1 error"), so the session exits 1.
     """
-    for exc in errors:
-        nodeid = item.nodeid if item is not None else "<session>"
-        text = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else \
-            user_traceback(exc).rstrip()
-        report = ItemReport(nodeid, ERROR, when="teardown",
-                            longrepr=f"error in {scope} fixture teardown:\n{text}")
-        session.reports.append(report)
-        session.config.hook.zenrun_item_report(report=report)
+    if not errors:
+        return
+    text = "\n".join(f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
+                     user_traceback(exc).rstrip() for exc in reversed(errors))
+    report = ItemReport(item.nodeid if item is not None else "<session>", ERROR, when="teardown",
+                        longrepr=f"error in {scope} fixture teardown:\n{text}")
+    session.reports.append(report)
+    session.config.hook.zenrun_item_report(report=report)
 
 
 def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
@@ -413,14 +413,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
-    if teardown_errors:  # as pytest: the item keeps its outcome, its teardown is one more error
-        # newest first, as pytest's group of teardown errors
-        text = "\n".join(f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
-                         user_traceback(exc).rstrip() for exc in reversed(teardown_errors))
-        extra = ItemReport(item.nodeid, ERROR, when="teardown",
-                           longrepr=f"error in pipeline fixture teardown:\n{text}")
-        session.reports.append(extra)
-        session.config.hook.zenrun_item_report(report=extra)
+    report_teardown_errors(session, item, "pipeline", teardown_errors)
     return report
 
 

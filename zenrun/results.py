@@ -272,7 +272,8 @@ def durations_lines(runs: list[PipelineRun], count: int, minimum: float,
 
 @hookimpl
 def zenrun_cmdline_main(config: Any) -> int | None:
-    if not (config.getoption("runs", False) or config.getoption("show", None)):
+    # ``--show ""`` (an unset shell variable) is a usage error, never a run of every pipeline.
+    if not (config.getoption("runs", False) or config.getoption("show", None) is not None):
         return None
     try:
         lines = runs_listing(config) if config.getoption("runs") else show_lines(config)
@@ -366,6 +367,9 @@ def recent_runs(store: Any, limit: int | None, match: Any) -> list[PipelineRun]:
 def find_run(config: Any, ref: str) -> PipelineRun:
     """The run ``ref`` names (see ``--show``), or a usage error saying what exists."""
     store = config.metadata_store
+    if not ref.strip():
+        raise UsageError("--show needs a run name, an item id, a unique run-name prefix or "
+                         "'latest'; see zenrun --runs")
     try:
         if not hasattr(store, "find_run"):  # a plugin's store: names and "latest" only
             run = store.get_run(ref)

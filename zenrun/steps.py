@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any, Callable, overload
 
 from pydantic import BaseModel, ConfigDict
@@ -129,6 +130,40 @@ class Step:
 
     def __repr__(self) -> str:
         return f"<step {self.name}>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # A worker process that imports the project (``-n``) gets the step from its module,
+        # with the module's own globals (a lock, a connection, a big constant), instead of a
+        # copy of the function and every global it reads pickled into each task. By value
+        # still when the module is shipped by value (Dask) or the step is not reachable.
+        found = _module_attribute(self.__module__, self.__qualname__)
+        if found is self and self.__module__ not in _pickled_by_value():
+            return _step_by_reference, (self.__module__, self.__qualname__)
+        return object.__reduce_ex__(self, protocol)
+
+
+def _module_attribute(module_name: str, qualname: str) -> Any:
+    module = sys.modules.get(module_name)
+    if module is None or module_name == "__main__" or "<locals>" in qualname:
+        return None
+    value: Any = module
+    for part in qualname.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _pickled_by_value() -> set[str]:
+    cloudpickle = sys.modules.get("cloudpickle")  # not imported: nothing is registered
+    return set(cloudpickle.list_registry_pickle_by_value()) if cloudpickle else set()
+
+
+def _step_by_reference(module_name: str, qualname: str) -> Step:
+    import importlib
+
+    value: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        value = getattr(value, part)
+    return value
 
 
 class StepInstance:

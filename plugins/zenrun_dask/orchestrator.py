@@ -47,8 +47,15 @@ class DaskExecutor:
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         ship_project_code(task)  # workers lack the driver's sys.path
-        future = self.client.submit(run_task, task, self.artifact_store, self.materializers,
-                                    pure=False, key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}")
+        try:
+            future = self.client.submit(run_task, task, self.artifact_store, self.materializers,
+                                        pure=False, key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}")
+        except Exception as exc:
+            # Shipped by value, a step reading a module-level lock cannot travel: name it.
+            from zenrun.orchestrators.parallel import unsendable
+
+            reason = unsendable(task.step_id, task.step, task.config, task.literals)
+            raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
         self._futures[future] = key
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
@@ -91,6 +98,20 @@ def cluster_shape(slots: int | None) -> tuple[int, int]:
     return processes, -(-slots // processes)
 
 
+#: Run by each worker of our LocalCluster as it starts: a Ctrl-C sent to the terminal's
+#: process group then reaches the driver only, which cancels the steps and closes the
+#: cluster, instead of every worker printing a KeyboardInterrupt traceback.
+_WORKER_PRELOAD = """
+import signal
+import threading
+
+
+def dask_setup(worker):
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+"""
+
+
 class DaskOrchestrator(SchedulingOrchestrator):
     """Schedules steps on a ``dask.distributed`` cluster as their inputs become ready.
 
@@ -126,7 +147,8 @@ class DaskOrchestrator(SchedulingOrchestrator):
                 processes, threads = cluster_shape(self.n_workers)
                 # A free port: a fixed one (8787) clashes with any other cluster on the host.
                 self._cluster = LocalCluster(n_workers=processes, threads_per_worker=threads,
-                                             processes=True, dashboard_address="127.0.0.1:0")
+                                             processes=True, dashboard_address="127.0.0.1:0",
+                                             preload=[_WORKER_PRELOAD])
                 self._client = Client(self._cluster)
                 if dashboard:
                     self.announce(f"dask dashboard: {self._client.dashboard_link}")

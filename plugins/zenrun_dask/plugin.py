@@ -33,7 +33,10 @@ def zenrun_make_orchestrator(config: Any, name: str) -> Any:
                          "install it with: pip install 'zenrun[dask]'") from None
     from zenrun_dask.orchestrator import DaskOrchestrator
 
+    from zenrun.orchestrators.parallel import refuse_process_local_store
+
     address = config.getoption("dask_address", None)
+    refuse_process_local_store(config, "--orchestrator dask")
     if address:
         _check_shared_store(config, address)
     reporter = config.pluginmanager.get_plugin("terminalreporter")

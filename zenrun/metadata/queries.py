@@ -107,6 +107,13 @@ class RunQueries:
             row = self._db.execute(f"SELECT {columns} FROM runs WHERE item_id=? ORDER BY id DESC "
                                    "LIMIT 1", (item,)).fetchone()
             return self._run_from_row(row)
+        items = [r[0] for r in self._db.execute(
+            "SELECT DISTINCT item_id FROM runs WHERE pipeline=? AND item_id IS NOT NULL LIMIT 6",
+            (ref,)).fetchall()]
+        if len(items) > 1:  # a parametrized pipeline's name: which item is meant?
+            names = ", ".join(str(i).rpartition("::")[2] for i in items[:5]) + (
+                ", ..." if len(items) > 5 else "")
+            raise AmbiguousRunError(f"{ref!r} is a pipeline with several items: {names}")
         # A prefix: a range over the unique index on name (LIKE would scan the table).
         rows = self._db.execute(f"SELECT {columns} FROM runs WHERE name >= ? AND name < ? "
                                 "ORDER BY id DESC LIMIT 6", (ref, ref + "\U0010ffff")).fetchall()

@@ -212,10 +212,23 @@ def zenrun_addoption(parser: Any) -> None:
         help="with -n: worker processes (default), or threads for steps that release the GIL")
 
 
+def refuse_process_local_store(config: Any, what: str) -> None:
+    """A ``memory://`` artifact store lives in one process: workers could not share it."""
+    url = getattr(config.artifact_store, "url", None) or ""
+    if url.startswith("memory:"):
+        from zenrun.config import UsageError
+
+        raise UsageError(f"{what}: the artifact store {url} lives in this process's memory, "
+                         "which worker processes cannot share; use --dist threads, or a file:// "
+                         "or object-store URL")
+
+
 @hookimpl
 def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | None:
     if name != "parallel":
         return None
+    if config.getoption("dist", "processes") != "threads":
+        refuse_process_local_store(config, f"-n {config.getoption('numprocesses', None) or 2}")
     orchestrator = ParallelOrchestrator(config.getoption("numprocesses", None) or 2, config,
                                         config.getoption("dist", "processes"))
     config.add_cleanup(orchestrator.close)
