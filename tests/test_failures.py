@@ -96,7 +96,7 @@ def test_failure_section_points_at_the_user_step(zenrunner):
         def deep():
             compute()
     """)
-    result = zenrunner.run()
+    result = zenrunner.run("--tb=native")
     assert result.ret == 1
     result.fnmatch_lines([
         "=*FAILURES*=",
