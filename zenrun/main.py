@@ -557,8 +557,18 @@ def failure_text(run: PipelineRun, style: str = "native") -> str:
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
-    if skipped:
-        parts.append(f"skipped because of the failure: {', '.join(skipped)}")
+    # Downstream of a failure, or never launched (Ctrl-C, -x) though nothing upstream failed.
+    blocked: set[str] = set()
+    in_order = [s for s in run.graph if s in skipped] + [s for s in skipped if s not in run.graph]
+    for step_id in in_order:
+        if any(u in blocked or (u in run.steps and run.steps[u].status == FAILED)
+               for u in run.graph.get(step_id, [])):
+            blocked.add(step_id)
+    if blocked:
+        parts.append("skipped because of the failure: "
+                     + ", ".join(s for s in skipped if s in blocked))
+    if len(blocked) < len(skipped):
+        parts.append(f"not started: {', '.join(s for s in skipped if s not in blocked)}")
     return "\n\n".join(parts)
 
 
