@@ -97,8 +97,9 @@ def test_dask_failure_skips_downstream_and_reports_traceback(zenrunner, cluster)
     result = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.scheduler_address,
                            "pipeline_fan.py::failing")
     assert result.ret == 1
-    result.fnmatch_lines(["*step 'broken' failed:*", "*pipeline_fan.py*in broken*",
-                          "*RuntimeError: worker step failed*"])
+    result.fnmatch_lines(["*step 'broken' failed:*", "    def broken(x: np.ndarray) -> int:",
+                          '>       raise RuntimeError("worker step failed")',
+                          "E       RuntimeError: worker step failed", "", "pipeline_fan.py:*: RuntimeError"])
 
 
 KILLED = """

@@ -96,7 +96,7 @@ def test_failure_section_points_at_the_user_step(zenrunner):
         def deep():
             compute()
     """)
-    result = zenrunner.run()
+    result = zenrunner.run("--tb=native")
     assert result.ret == 1
     result.fnmatch_lines([
         "=*FAILURES*=",
@@ -429,3 +429,19 @@ def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
                                  "*RuntimeError: teardown broke*" if scope == "module"
                                  else "*sys.exit(3)*"])
     assert "warnings summary" not in result.stdout
+
+
+def test_failure_text_tells_steps_blocked_by_a_failure_from_steps_never_started():
+    # After Ctrl-C or -x a step can be skipped with nothing failed upstream of it.
+    from zenrun.main import failure_text
+    from zenrun.metadata.records import PipelineRun, StepRun
+
+    run = PipelineRun(name="r", pipeline_name="p", status="failed",
+                      graph={"a": [], "b": ["a"], "c": ["b"], "d": []})
+    run._steps = {"a": StepRun("a", "a", status="failed", error="ValueError: x\n"),
+                  "b": StepRun("b", "b", status="skipped"),
+                  "c": StepRun("c", "c", status="skipped"),
+                  "d": StepRun("d", "d", status="skipped")}
+    text = failure_text(run)
+    assert "skipped because of the failure: b, c" in text
+    assert "not started: d" in text

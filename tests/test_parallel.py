@@ -432,3 +432,27 @@ def test_a_step_reading_module_globals_runs_in_workers_with_their_own_import(zen
         "print(json.dumps(get_pipeline('globals_pipeline').last_run.steps['guarded'].output.read()))"
     ).outlines[-1])
     assert imported_by == ran_in
+
+
+def test_verbose_lines_of_items_running_together_name_their_item(zenrunner):
+    # Under -n the -v lines of a grid's items interleave: each says which item it is about.
+    zenrunner.makepyfile(pipeline_pair="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def square(x: int) -> int:
+            return x * x
+
+        @zenrun.mark.parametrize("x", [1, 2])
+        @pipeline
+        def pair(x):
+            square(x)
+    """)
+    result = zenrunner.run("-n", "2", "-v")
+    result.assert_outcomes(passed=2)
+    started = [line.strip() for line in result.outlines if "Step square has started" in line]
+    assert sorted(started) == ["pair[1]: Step square has started.",
+                               "pair[2]: Step square has started."]
+    local = zenrunner.run("-v", "--no-cache")  # one item at a time: its block, no prefixes
+    local.fnmatch_lines(["pipeline_pair.py::pair[[]1[]]", "    Creating run for pipeline: pair"])

@@ -82,7 +82,7 @@ def ok():
     # as pytest: exits_in_teardown passed, its teardown's sys.exit() is one more error
     result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1, errors=2)
     result.stdout.fnmatch_lines(["*ERROR at teardown of *::exits_in_teardown*"])
-    result.stdout.fnmatch_lines(["*SKIPPED*::skipped - not today*"])
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] pipeline_outcomes.py:*: not today"])  # as pytest
     result.stdout.fnmatch_lines(["*bad input*"])
 
 
@@ -232,9 +232,16 @@ def test_last_failed_failed_first_and_stepwise(zenrunner):
 
 @pytest.mark.parametrize("style, present, absent", [
     ("no", [], ["*FAILURES*", "*Traceback*"]),
-    ("line", ["*FAILURES*", "*::item?2?: step 'check': AssertionError: item 2 broken"],
-     ["*Traceback*"]),
-    ("short", ["*FAILURES*", "*Traceback*", "*item 2 broken*"], []),
+    ("line", ["*FAILURES*", "pipeline_tb.py:*: AssertionError: item 2 broken"],
+     ["*Traceback*", "*assert ok, message*"]),
+    ("short", ["*FAILURES*", "*step 'check' failed:", "pipeline_tb.py:*: in check",
+               "    assert ok, message", "E   AssertionError: item 2 broken"],
+     ["*Traceback*", ">*"]),
+    ("long", ["*step 'check' failed:", "    @step", "    def check(ok: bool, message: str = \"\") -> None:",
+              ">       assert ok, message", "E       AssertionError: item 2 broken", "",
+              "pipeline_tb.py:*: AssertionError"], ["*Traceback*"]),
+    ("native", ["Traceback (most recent call last):", '  File "*pipeline_tb.py", line *, in check',
+                "    assert ok, message", "AssertionError: item 2 broken"], [">*", "E   *"]),
 ])
 def test_tb_styles(zenrunner, style, present, absent):
     zenrunner.makepyfile(pipeline_tb=FLAKY)
@@ -244,6 +251,39 @@ def test_tb_styles(zenrunner, style, present, absent):
         result.stdout.fnmatch_lines(present)
     for pattern in absent:
         result.stdout.no_fnmatch_line(pattern)
+
+
+def test_tb_auto_is_long_for_first_and_last_frame_short_between(zenrunner):
+    zenrunner.makepyfile(helpers_tb="""
+def outer(x):
+    return inner(x)
+
+def inner(x):
+    return 1 / x
+""", pipeline_deep=PRE + """
+from helpers_tb import outer
+
+@step
+def compute(x: int) -> float:
+    y = x
+    return outer(y)
+
+@pipeline
+def deep():
+    compute(0)
+""")
+    result = zenrunner.runzenrun_inprocess()
+    result.stdout.fnmatch_lines([
+        "*step 'compute' failed:", "    @step", "    def compute(x: int) -> float:", "        y = x",
+        ">       return outer(y)", "", "pipeline_deep.py:*: ", "_ _ _*",
+        "helpers_tb.py:2: in outer", "    return inner(x)", "_ _ _*", "",
+        "    def inner(x):", ">       return 1 / x", "E       ZeroDivisionError: division by zero", "",
+        "helpers_tb.py:5: ZeroDivisionError",
+        "*short pipeline summary info*",
+        "FAILED pipeline_deep.py::deep - step 'compute': ZeroDivisionError: division by zero",
+    ])
+    long = zenrunner.runzenrun_inprocess("--tb=long", "--no-cache")
+    long.stdout.fnmatch_lines(["    def outer(x):", ">       return inner(x)", "", "helpers_tb.py:2: "])
 
 
 def test_pdb_post_mortem_in_the_failing_step(zenrunner, monkeypatch):
@@ -307,3 +347,99 @@ def runs():
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*pipeline_skipped.py: module skipped: needs a GPU*"])
+
+
+SUMMARY = PRE + """
+@zenrun.mark.skip(reason="not today")
+@pipeline
+def skipped_a():
+    check(True)
+
+@zenrun.mark.skip(reason="not today")
+@pipeline
+def skipped_b():
+    check(True)
+
+@zenrun.mark.skipif(True, reason="no gpu")
+@pipeline
+def skipped_if():
+    check(True)
+
+@pipeline
+def skipped_inside():
+    zenrun.skip("no data")
+
+@zenrun.mark.xfail(reason="known bug")
+@pipeline
+def xfails():
+    check(False)
+
+@zenrun.mark.xfail(reason="fixed?")
+@pipeline
+def xpasses():
+    check(True)
+
+@step
+def talk() -> None:
+    print("hello from talk")
+
+@pipeline
+def passes():
+    talk()
+
+@pipeline
+def fails():
+    check(False, "wrong")
+"""
+
+
+def test_report_chars_summary_lines_as_pytest(zenrunner):
+    lines = zenrunner.makepyfile(pipeline_sum=SUMMARY).read_text().splitlines()
+    at = {name: lines.index(f"def {name}():") + 1 for name in ("skipped_if",)}
+    at["inside"] = lines.index('    zenrun.skip("no data")') + 1
+    at["skipif_mark"] = at["skipped_if"] - 2  # the first decorator, as pytest's location
+    result = zenrunner.runzenrun_inprocess("-ra", "--no-cache")
+    result.assert_outcomes(passed=1, failed=1, skipped=4, xfailed=1, xpassed=1)
+    summary = result.stdout.lines[result.stdout.lines.index(
+        next(l for l in result.stdout.lines if "short pipeline summary info" in l)) + 1:-1]
+    assert summary == [  # -ra is sxXEf, in that order; skips of one place and reason folded
+        "SKIPPED [2] pipeline_sum.py: not today",
+        f"SKIPPED [1] pipeline_sum.py:{at['skipif_mark']}: no gpu",
+        f"SKIPPED [1] pipeline_sum.py:{at['inside']}: no data",
+        "XFAIL pipeline_sum.py::xfails - known bug",
+        "XPASS pipeline_sum.py::xpasses - fixed?",
+        "FAILED pipeline_sum.py::fails - step 'check': AssertionError: wrong",
+    ]
+    result = zenrunner.runzenrun_inprocess("-rA", "--no-cache")
+    result.stdout.fnmatch_lines(["*= PASSES =*", "*_ pipeline_sum.py::passes _*", "*Captured stdout*talk*",
+                                 "hello from talk", "*short pipeline summary info*",
+                                 "PASSED pipeline_sum.py::passes", "SKIPPED [[]2[]] *"])
+    result = zenrunner.runzenrun_inprocess("-rs")
+    result.stdout.fnmatch_lines(["*short pipeline summary info*", "SKIPPED [[]2[]] pipeline_sum.py: not today"])
+    result.stdout.no_fnmatch_line("FAILED *")
+    result.stdout.no_fnmatch_line("*= PASSES =*")
+    result = zenrunner.runzenrun_inprocess("-rfE")  # pytest's default
+    result.stdout.fnmatch_lines(["*short pipeline summary info*", "FAILED pipeline_sum.py::fails - *"])
+    for pattern in ("SKIPPED *", "XFAIL *", "XPASS *", "PASSED *"):
+        result.stdout.no_fnmatch_line(pattern)
+    assert "short pipeline summary info" not in zenrunner.runzenrun_inprocess("-rN").stdout.str()
+    result = zenrunner.runzenrun_inprocess("-rxXp")
+    result.stdout.fnmatch_lines(["*short pipeline summary info*", "XFAIL pipeline_sum.py::xfails - known bug",
+                                 "XPASS pipeline_sum.py::xpasses - fixed?", "PASSED pipeline_sum.py::passes"])
+
+
+def test_maxfail_stops_launching_in_parallel(zenrunner):
+    zenrunner.makepyfile(pipeline_many=PRE + """
+@zenrun.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
+@pipeline
+def fails(n):
+    check(False, str(n))
+""")
+    result = zenrunner.runzenrun_inprocess("-n", "2", "--maxfail=2")
+    assert result.ret == 1
+    outcomes = result.parseoutcomes()
+    # Two workers: when the second failure stops the launching, at most one more item runs.
+    assert outcomes.get("failed", 0) + outcomes.get("skipped", 0) in (2, 3), outcomes
+    result.stdout.fnmatch_lines(["*stopping after * failures (--maxfail=2)*pipeline(s) not started*"])
+    result = zenrunner.runzenrun_inprocess("-n", "2", "--maxfail=9")
+    result.assert_outcomes(failed=6)

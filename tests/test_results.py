@@ -218,6 +218,8 @@ def test_runs_newest_first_limited_and_filtered(zenrunner):
     none = zenrunner.run("--runs", "-k", "nothing_like_this")
     assert none.ret == 0
     none.fnmatch_lines(["no runs matching -k 'nothing_like_this' recorded in *"])
+    negative = zenrunner.run("--runs", "--last", "-1")  # not "no runs recorded"
+    assert negative.ret == 4 and "--last: expects a number >= 0" in negative.stderr
 
 
 def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
@@ -431,6 +433,32 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
                          "-* Captured stderr (left) -*", "left err"])
 
 
+def test_short_summary_of_a_failing_fixture_names_its_error_not_its_output(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def noisy():
+            print("fixture setup says hi")
+            raise RuntimeError("fixture broke")
+    """)
+    zenrunner.makepyfile(pipeline_noisy="""
+        from zenrun import pipeline, step
+
+        @step
+        def use(x: int) -> int:
+            return x
+
+        @pipeline
+        def noisy_pipeline(noisy):
+            use(noisy)
+    """)
+    result = zenrunner.run("-rE")
+    assert result.ret == 1
+    result.fnmatch_lines(["-* Captured stdout (setup) -*", "fixture setup says hi",
+                          "ERROR pipeline_noisy.py::noisy_pipeline - *RuntimeError: fixture broke"])
+
+
 def test_capture_off_with_s_and_live_logs(zenrunner):
     zenrunner.makepyfile(pipeline_capture=CAPTURE)
     result = zenrunner.run("-s", "-k", "branches")
@@ -546,35 +574,17 @@ def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
     assert "training depth" not in result.stdout
 
 
-def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunner):
-    """On a TTY: running step and elapsed time, a few redraws a second, step prints captured."""
+def _run_on_a_terminal(zenrunner, *args):
+    """Run zenrun with a pseudo-terminal as stdout: ``(exit code, output, seconds)``."""
     import os
     import pty
     import subprocess
     import sys
     import time
 
-    zenrunner.makepyfile(pipeline_tty="""
-        import time
-        from zenrun import pipeline, step
-
-        @step
-        def nap() -> int:
-            print("a print that must not reach the terminal")
-            time.sleep(1.0)
-            return 1
-
-        @step
-        def after(x: int) -> int:
-            return x
-
-        @pipeline
-        def tty():
-            after(nap())
-    """)
     leader, follower = pty.openpty()
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path,
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", *args], cwd=zenrunner.path,
                             env=zenrunner.env(), stdout=follower, stderr=follower,
                             stdin=subprocess.DEVNULL)
     os.close(follower)
@@ -594,10 +604,53 @@ def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunne
             proc.kill()
             proc.wait()
         os.close(leader)
-    elapsed = time.perf_counter() - started
-    output = b"".join(chunks).decode()
-    assert proc.returncode == 0, output
+    return proc.returncode, b"".join(chunks).decode(), time.perf_counter() - started
+
+
+def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunner):
+    """On a TTY: running step and elapsed time, a few redraws a second, step prints captured."""
+    zenrunner.makepyfile(pipeline_tty="""
+        import time
+        from zenrun import pipeline, step
+
+        @step
+        def nap() -> int:
+            print("a print that must not reach the terminal")
+            time.sleep(1.0)
+            return 1
+
+        @step
+        def after(x: int) -> int:
+            return x
+
+        @pipeline
+        def tty():
+            after(nap())
+    """)
+    returncode, output, elapsed = _run_on_a_terminal(zenrunner)
+    assert returncode == 0, output
     assert "a print that must not reach the terminal" not in output
     assert re.search(r"\[0/2\] nap 0\.[2-9]s", output), output  # the running step, ticking
     redraws = len(re.findall(r"\r(?!\n)", output))  # not the pty's \r\n line ends
     assert 2 <= redraws <= 2 * (4 * elapsed + 4), (redraws, elapsed)  # status + clear per tick
+
+
+def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner):
+    zenrunner.makepyfile(pipeline_naps="""
+        import time
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def nap(x: int) -> int:
+            time.sleep(1.0)
+            return x
+
+        @zenrun.mark.parametrize("x", [1, 2])
+        @pipeline
+        def naps(x):
+            nap(x)
+    """)
+    returncode, output, _ = _run_on_a_terminal(zenrunner, "-n", "2")
+    assert returncode == 0, output
+    assert re.search(r"\[0/2\] naps\[[12]\]:nap, naps\[[12]\]:nap 0\.[2-9]s", output), output

@@ -79,6 +79,8 @@ class PipelineExecution:
                                artifact_store=getattr(self.artifact_store, "url", None),
                                params=params or {})
         self.run._steps = {}
+        # Records carry their item: under -n the lines of items running together interleave.
+        self.log = logging.LoggerAdapter(logger, {"zenrun_item": composed.item_id})
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
         self._consumers = {i: 0 for i in self.invocations}
@@ -128,15 +130,16 @@ class PipelineExecution:
     def start(self) -> None:
         run = self.run
         run.started = time.time()
-        logger.info("Creating run for pipeline: %s", run.pipeline_name)
+        self.log.info("Creating run for pipeline: %s", run.pipeline_name)
         # One cache decision per run: the override replaces the pipeline's setting.
         if self.run_override is False:
-            logger.info(OVERRIDE_MESSAGE)
+            self.log.info(OVERRIDE_MESSAGE)
         else:
             state = "disabled" if self.composed.enable_cache is False else "enabled"
-            logger.info("Cache %s for pipeline %s", state, run.pipeline_name)
+            self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
         # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
-        logger.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
+        self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator,
+                      run.pipeline_name)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
@@ -169,7 +172,7 @@ class PipelineExecution:
         if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
             raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)
-        logger.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
+        self.log.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run
 
     def flush(self) -> None:
@@ -184,7 +187,7 @@ class PipelineExecution:
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     if self.flush_error is None:
                         self.flush_error = exc
-                        logger.error("Could not store the artifacts or records of run %s: %s: %s",
+                        self.log.error("Could not store the artifacts or records of run %s: %s: %s",
                                      self.run.name, type(exc).__name__, exc)
 
     def _flush_periodically(self) -> None:
@@ -220,7 +223,7 @@ class PipelineExecution:
                            upstream=self.upstream[step_id], run_name=self.run.name,
                            pipeline_name=self.run.pipeline_name, error=None, cache_reason=reason)
         self.run.steps[step_id] = step_run
-        logger.info("Step %s was skipped: %s.", step_id, reason)
+        self.log.info("Step %s was skipped: %s.", step_id, reason)
         self.metadata_store.record_step(self.run, step_run)
         self.hook.zenrun_step_finish(step_run=step_run)
 
@@ -263,7 +266,7 @@ class PipelineExecution:
         step_run.config = invocation.config_data
         step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
-        logger.info("Step %s has started.", step_id)
+        self.log.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
         literals, canonical_literals, uncacheable = self._literals(invocation)
@@ -286,7 +289,7 @@ class PipelineExecution:
         elif not enabled:
             step_run.cache_reason = "caching disabled"
         if self.run.enable_cache or step_run.cache_reason != "caching disabled":
-            logger.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
+            self.log.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -324,7 +327,7 @@ class PipelineExecution:
                 load_inputs(task, self.artifact_store, self.materializers)
                 return
             except InputArtifactError as exc:
-                logger.warning("%s; re-running step %s to recreate it.", exc, exc.producer)
+                self.log.warning("%s; re-running step %s to recreate it.", exc, exc.producer)
                 self._rerun(exc.producer)
                 for sources in task.wired.values():
                     for source in sources if isinstance(sources, list) else [sources]:
@@ -432,7 +435,7 @@ class PipelineExecution:
         verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
         broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
         if broken:
-            logger.warning("Cached output %s of step %s is missing or corrupt in the artifact "
+            self.log.warning("Cached output %s of step %s is missing or corrupt in the artifact "
                            "store; running the step again.", ", ".join(broken), step_run.id)
             step_run.cache_reason = "cache miss: cached artifacts are missing or corrupt"
             return False
@@ -441,7 +444,7 @@ class PipelineExecution:
         step_run.outputs = refs
         logged = getattr(self.metadata_store, "logged_metadata", None)  # optional in a plugin's store
         step_run.metadata = (logged(key) if logged else None) or {}
-        logger.info("Using cached version of %s.", step_run.id)
+        self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
 
@@ -492,9 +495,9 @@ class PipelineExecution:
                     for name in self.invocations[upstream].step.output_names:
                         self.values.pop((upstream, name), None)
         if step_run.status == FAILED:
-            logger.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
+            self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
         else:
-            logger.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
+            self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)
         self.hook.zenrun_step_finish(step_run=step_run)
 

@@ -34,6 +34,7 @@ class ItemReport:
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
     when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
+    location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
 
     @property
     def summary(self) -> str:
@@ -42,7 +43,10 @@ class ItemReport:
             for step in self.run.steps.values():
                 if step.status == FAILED and step.error:
                     return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
-        lines = self.longrepr.strip().splitlines()
+        text = self.longrepr
+        for title, _ in self.sections:  # fixture output appended to the failure: not the error
+            text = text.split(f"\n{title}\n", 1)[0]
+        lines = text.strip().splitlines()
         if len(lines) > 1:  # the first line names pipeline and step, the last one what is wrong
             return f"{lines[0].rstrip(':')}: {lines[-1].strip()}"
         return lines[0] if lines else ""
@@ -65,7 +69,7 @@ def zenrun_addoption(parser: Any) -> None:
     general.addoption("--pdb", dest="usepdb", action="store_true", default=False,
                       help="start the Python debugger in a failing step (local orchestrator)")
     general.addoption("--maxfail", type=int, default=0, metavar="N",
-                      help="stop after N failed pipelines (sequential orchestrators)")
+                      help="stop after N failed pipelines (parallel runs: launch no more steps)")
     parser.addini("addopts", "extra command-line options, as if given first on the command line "
                   "(also $ZENRUN_ADDOPTS)", default="")
     general.addoption("--collect-only", "--co", dest="collectonly", action="store_true", default=False,
@@ -259,6 +263,7 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> No
     """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
     if isinstance(exc, Skipped):
         report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
+        report.location = _raised_at(exc)
     elif isinstance(exc, XFailed):
         report.outcome, report.longrepr = XFAILED, exc.msg or ""
     elif isinstance(exc, Failed):
@@ -267,6 +272,25 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> No
     else:  # SystemExit: this item only, never the session (issue 6 point 10)
         report.outcome = ERROR
         report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
+
+
+def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
+    """The user's line that raised ``exc`` (zenrun's own frames left out)."""
+    import traceback
+
+    from zenrun.runner import _ZENRUN_DIR
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_ZENRUN_DIR)]
+    return (frames[-1].filename, frames[-1].lineno) if frames else None
+
+
+def _defined_at(item: Item) -> tuple[str, int | None]:
+    """Where ``item``'s skip mark points: its definition; a ``skip`` mark folds per file (as pytest)."""
+    code = getattr(getattr(item.target, "fn", None), "__code__", None)
+    if code is None or any(mark.name == "skip" for mark in item.marks):
+        return str(item.module_path), None
+    return code.co_filename, code.co_firstlineno
 
 
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
@@ -316,6 +340,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
         return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
+        report.location = _defined_at(item)
         return report, None, xfail, started
     if xfail is not None and not xfail.run:
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
@@ -377,7 +402,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
     run = report.run
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
-        report.longrepr = failure_text(run)
+        report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"))
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -408,8 +433,9 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
 
     Fixtures keep their scopes: each is set up once here, in the driver,
     and module fixtures are torn down when the last item of their module has
-    finished. ``-x`` stops launching steps at the first failure; runs already
-    started end failed, items not started are not reported (as pytest -x).
+    finished. ``-x`` stops launching steps at the first failure, ``--maxfail=N``
+    after N failed items; runs already started end failed, items not started
+    are not reported (as pytest -x).
     """
     import collections
 
@@ -419,6 +445,14 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
     left_in_module = collections.Counter(item.module_path for item in session.items)
     waiting: dict[int, tuple[Item, ItemReport, Any, float]] = {}
     executions = []
+    maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
+
+    def failures() -> int:
+        return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
+
+    def stop_reason() -> str:
+        return "stopping after 1 failure (-x)" if config.getoption("exitfirst") else \
+            f"stopping after {failures()} failures (--maxfail={maxfail})"
 
     def end(item: Item, report: ItemReport, xfail: Any, started: float) -> None:
         session.reports.append(finish_item(session, item, report, xfail, started))
@@ -426,8 +460,8 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         if left_in_module[item.module_path] == 0:
             report_teardown_errors(session, item, "module",
                                    session.setup_state.teardown("module", item))
-        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
-            session.shouldstop = session.shouldstop or "stopping after 1 failure (-x)"
+        if maxfail and failures() >= maxfail:
+            session.shouldstop = session.shouldstop or stop_reason()
 
     for item in session.items:
         if session.shouldstop:
@@ -459,15 +493,19 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
                 f"internal error while running {item.nodeid}:\n{error}"
         elif run.status == FAILED and run.error is None and all(
                 s.status != FAILED for s in run.steps.values()):  # cut short by -x
-            report.outcome, report.longrepr = SKIPPED, "stopped before it finished (-x)"
+            report.outcome, report.longrepr = SKIPPED, "stopped before it finished " + (
+                "(-x)" if config.getoption("exitfirst") else f"(--maxfail={maxfail})")
         report.run = run
         end(item, report, xfail, started)
 
     if executions and not session.shouldstop:
+        # Items that failed before their run count towards --maxfail too.
         scheduler = orchestrator.run_many(executions, exitfirst=config.getoption("exitfirst"),
+                                          maxfail=maxfail and maxfail - failures(),
                                           on_finish=on_finish)
         if scheduler.stopped and waiting:
-            session.shouldstop = f"{scheduler.stopped}; {len(waiting)} pipeline(s) not started"
+            reason = scheduler.stopped if config.getoption("exitfirst") else stop_reason()
+            session.shouldstop = f"{reason}; {len(waiting)} pipeline(s) not started"
 
 
 def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
@@ -506,18 +544,31 @@ def _direct_argnames(item: Item) -> set[str]:
     return set()
 
 
-def failure_text(run: PipelineRun) -> str:
+def failure_text(run: PipelineRun, style: str = "native") -> str:
+    """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``."""
+    from zenrun.tbstyle import format_traceback
+
     parts = []
     for step in run.steps.values():
         if step.status == FAILED and step.error:
-            parts.append(f"step {step.id!r} failed:\n{step.error.rstrip()}")
+            parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
             for stream, text in step.captured.items():
                 parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
-    if skipped:
-        parts.append(f"skipped because of the failure: {', '.join(skipped)}")
+    # Downstream of a failure, or never launched (Ctrl-C, -x) though nothing upstream failed.
+    blocked: set[str] = set()
+    in_order = [s for s in run.graph if s in skipped] + [s for s in skipped if s not in run.graph]
+    for step_id in in_order:
+        if any(u in blocked or (u in run.steps and run.steps[u].status == FAILED)
+               for u in run.graph.get(step_id, [])):
+            blocked.add(step_id)
+    if blocked:
+        parts.append("skipped because of the failure: "
+                     + ", ".join(s for s in skipped if s in blocked))
+    if len(blocked) < len(skipped):
+        parts.append(f"not started: {', '.join(s for s in skipped if s not in blocked)}")
     return "\n\n".join(parts)
 
 

@@ -31,7 +31,8 @@ class Progress:
     """Tracks the running steps of the runs in progress; a ticker thread shows them.
 
     Several runs are in progress at once when the orchestrator schedules the
-    steps of all items together (``-n``): the line sums their steps.
+    steps of all items together (``-n``): the line sums their steps and names
+    each running step's item.
     """
 
     def __init__(self, reporter: Any, slow_after: float) -> None:
@@ -101,7 +102,9 @@ class Progress:
             done = sum(r[2] for r in self.runs.values())
             total = sum(r[3] for r in self.runs.values())
             elapsed = now - min(r[1] for r in self.runs.values())
-            running = [step for (_, step), _ in sorted(self.running.items(), key=lambda kv: kv[1])]
+            several = len(self.runs) > 1  # -n: whose step is it? (grid[1]:train, grid[2]:train)
+            running = [f"{self.runs[run][0]}:{step}" if several and run in self.runs else step
+                       for (run, step), _ in sorted(self.running.items(), key=lambda kv: kv[1])]
             names = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
             return f" [{done}/{total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
 

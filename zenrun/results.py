@@ -22,6 +22,18 @@ MAX_CELL = 32  # characters of one table cell
 DURATIONS_MIN = 0.005  # seconds, as pytest's --durations-min
 
 
+def _non_negative(value: str) -> int:
+    import argparse
+
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number, not {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expects a number >= 0 (0 for all), not {number}")
+    return number
+
+
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     reporting = parser.getgroup("reporting")
@@ -37,7 +49,7 @@ def zenrun_addoption(parser: Any) -> None:
     store.addoption("--runs", action="store_true", default=False,
                     help="list recorded runs, newest first (-k filters on item ids and "
                          "pipeline names), and exit")
-    store.addoption("--last", type=int, default=None, metavar="N",
+    store.addoption("--last", type=_non_negative, default=None, metavar="N",
                     help="--runs lists the newest N runs (default: a screenful; 0 for all)")
     store.addoption("--show", default=None, metavar="RUN",
                     help="show one run's steps, config, metrics and outputs and exit; RUN is a "

@@ -158,6 +158,9 @@ class TerminalReporter:
             self.logged_warnings.append(f"{record.levelname}: {record.getMessage()}")
             return
         prefix = "" if record.levelno <= logging.INFO else f"{record.levelname}: "
+        item = getattr(record, "zenrun_item", None)
+        if item and self._items_in_flight > 1:  # -n: interleaved lines say whose they are
+            prefix = f"{item.rpartition('::')[2]}: {prefix}"
         if self._item_header:
             self.tw.line(self._item_header)
             self._item_header = None
@@ -314,7 +317,7 @@ class TerminalReporter:
         if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
             self.tw.sep("=", "FAILURES")
             for report in failed:
-                self.tw.line(f"{report.nodeid}: {report.summary}")
+                self.tw.line(_line_of(report))
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
@@ -332,22 +335,71 @@ class TerminalReporter:
                                                      config=self.config)
         except Exception as exc:  # the closing line still follows
             self._internal_error(session, exc, "running zenrun_terminal_summary")
-        summary = [r for r in self.reports if r.outcome in _summary_outcomes(self.config)]
+        chars = report_chars(self.config)
+        if "P" in chars and tbstyle != "no":
+            self._summary_passes()
+        summary = self._short_summary(chars)
         if summary and self.verbosity >= 0:
             self.tw.sep("=", "short pipeline summary info")
-            for report in summary:
-                if report.outcome in ("failed", "error"):
-                    text = report.summary
-                else:
-                    text = report.longrepr.strip().splitlines()[0] if report.longrepr.strip() else ""
-                self.tw.line(f"{_OUTCOME_WORD[report.outcome]} {report.nodeid}"
-                             + (f" - {text}" if text else ""))
+            for line in summary:
+                self.tw.line(line)
         if session.shouldstop and session.shouldstop != "KeyboardInterrupt":
             self.tw.sep("!", session.shouldstop)
         if session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
         self.tw.sep("=", self.closing_line(session))
         return None
+
+    def _short_summary(self, chars: str) -> list[str]:
+        """The short summary's lines, as pytest's: grouped in the order of ``-r`` characters."""
+        lines: list[str] = []
+        for char in chars:
+            outcome = {"f": "failed", "E": "error", "p": "passed", "x": "xfailed",
+                       "X": "xpassed"}.get(char)
+            if char == "s":
+                lines += self._folded_skips()
+            for report in self.reports if outcome else ():
+                if report.outcome != outcome:
+                    continue
+                text = report.summary if outcome in ("failed", "error") else \
+                    "" if outcome == "passed" else (report.longrepr.strip().splitlines() or [""])[0]
+                lines.append(f"{_OUTCOME_WORD[outcome]} {report.nodeid}"
+                             + (f" - {text}" if text else ""))
+        return lines
+
+    def _folded_skips(self) -> list[str]:
+        """``SKIPPED [N] path:lineno: reason``: skips of one place and reason folded, as pytest."""
+        folded: dict[tuple[str, int | None, str], int] = {}
+        for report in self.reports:
+            if report.outcome == "skipped":
+                reason = report.longrepr.strip() or "skipped"
+                reason = reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+                key = (*_skip_location(report), reason)
+                folded[key] = folded.get(key, 0) + 1
+        return [f"SKIPPED [{count}] {path}{'' if lineno is None else f':{lineno}'}: {reason}"
+                for (path, lineno, reason), count in folded.items()]
+
+    def _summary_passes(self) -> None:
+        """``-rP``: the captured output of passed pipelines, as pytest's PASSES section."""
+        from zenrun.capture import section_title
+
+        passes = []
+        for report in self.reports:
+            if report.outcome != "passed":
+                continue
+            sections = [(title, text) for title, text in report.sections if text.strip()]
+            for step in report.run.steps.values() if report.run is not None else ():
+                sections += [(section_title(stream, step.id), text)
+                             for stream, text in step.captured.items() if text.strip()]
+            if sections:
+                passes.append((report.nodeid, sections))
+        if passes:
+            self.tw.sep("=", "PASSES")
+        for nodeid, sections in passes:
+            self.tw.sep("_", nodeid)
+            for title, text in sections:
+                self.tw.line(title)
+                self.tw.line(text.rstrip())
 
     def closing_line(self, session: Any) -> str:
         counts: dict[str, int] = {}
@@ -372,20 +424,38 @@ class TerminalReporter:
         return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed:.2f}s"
 
 
-_REPORT_CHARS = {"f": "failed", "E": "error", "s": "skipped", "x": "xfailed", "X": "xpassed",
-                 "p": "passed", "P": "passed"}
+def report_chars(config: Any) -> str:
+    """``-r CHARS`` normalised as pytest does: ``a`` is ``sxXEf``, ``A`` is ``PpsxXEf``, ``N`` none."""
+    chars = ""
+    for char in config.getoption("reportchars", "fE"):
+        char = char.lower() if char in "FS" else char  # pytest's old aliases
+        if char == "a":
+            chars = "sxXEf"
+        elif char == "A":
+            chars = "PpsxXEf"
+        elif char == "N":
+            chars = ""
+        elif char not in chars:
+            chars += char
+    return chars
 
 
-def _summary_outcomes(config: Any) -> set[str]:
-    """The outcomes ``-r CHARS`` lists in the short summary (default ``fE``, as pytest)."""
-    chars = config.getoption("reportchars", "fE")
-    if "N" in chars:
-        return set()
-    if "A" in chars:
-        chars += "fEsxXp"
-    if "a" in chars:
-        chars += "fEsxX"
-    return {_REPORT_CHARS[c] for c in chars if c in _REPORT_CHARS}
+def _line_of(report: Any) -> str:
+    """``--tb=line``: ``path:lineno: exception`` of the failing step (as pytest), else the summary."""
+    from zenrun.tbstyle import location
+
+    for step in report.run.steps.values() if report.run is not None else ():
+        where = location(step.error) if step.status == "failed" and step.error else None
+        if where:
+            return f"{where}: {step.error.strip().splitlines()[-1]}"
+    return f"{report.nodeid}: {report.summary}"
+
+
+def _skip_location(report: Any) -> tuple[str, int | None]:
+    from zenrun.tbstyle import relpath
+
+    path, lineno = report.location or (report.nodeid.split("::")[0], None)
+    return relpath(path), lineno
 
 
 @hookimpl
@@ -393,12 +463,14 @@ def zenrun_addoption(parser: Any) -> None:
     parser.getgroup("general").addoption(
         "--tb", dest="tbstyle", default="auto", metavar="STYLE",
         choices=["auto", "long", "short", "line", "native", "no"],
-        help="failure report style: auto/long/short/native (the step's traceback), line (one "
-             "line per failure) or no")
+        help="traceback print mode (auto/long/short/line/native/no): long shows each frame's "
+             "source, short one line per frame, native Python's format; auto is long for the "
+             "first and last frame, short between")
     parser.getgroup("general").addoption(
         "-r", dest="reportchars", default="fE", metavar="CHARS",
         help="outcomes in the short summary: f failed, E error, s skipped, x xfailed, "
-             "X xpassed, p passed, a all but passed, A all, N none (default fE)")
+             "X xpassed, p passed, P passed with output, a all but passed, A all, N none "
+             "(default fE)")
 
 
 @hookimpl

@@ -132,7 +132,7 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
 def test_step_exception_passes_through_the_wrapper_and_is_the_steps(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
-    result = zenrunner.run("-s", "-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")})
+    result = zenrunner.run("-s", "--tb=short", "-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")})
     assert result.ret == 1, result.stdout + result.stderr
     result.fnmatch_lines(["*SAW-FAILURE boom ValueError*", "*step 'boom' failed:*",
                           "*pipeline_demo.py*in boom*", "*ValueError: step exploded*"])

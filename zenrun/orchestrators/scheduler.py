@@ -57,6 +57,7 @@ class _Job:
         self.running = 0
         self.broken: str | None = None
         self.finished = False
+        self.failed = False  # a step failed: counts once towards maxfail
 
 
 class Scheduler:
@@ -66,11 +67,13 @@ class Scheduler:
     started has its final record (``error``: an internal error's traceback).
     """
 
-    def __init__(self, executor: StepExecutor, *, exitfirst: bool = False,
+    def __init__(self, executor: StepExecutor, *, exitfirst: bool = False, maxfail: int = 0,
                  on_finish: Callable[[Any, str | None], None] | None = None,
                  grace: float = 1.0) -> None:
         self.executor = executor
         self.exitfirst = exitfirst
+        self.maxfail = 1 if exitfirst else maxfail  # stop launching after this many failed runs
+        self.failed_runs = 0
         self.on_finish = on_finish
         self.grace = grace
         self.stopped: str | None = None
@@ -166,9 +169,14 @@ class Scheduler:
     def _complete(self, job: _Job, task: StepTask, result: TaskResult) -> None:
         job.execution.complete(task, result)
         self._done(job, task.step_id)
-        if not result.ok and self.exitfirst:
-            self.stop(f"stopping after 1 failure (-x): step {task.step_id} of "
-                      f"{job.execution.run.pipeline_name} failed")
+        if not result.ok and not job.failed:
+            job.failed = True
+            self.failed_runs += 1
+            if self.exitfirst:
+                self.stop(f"stopping after 1 failure (-x): step {task.step_id} of "
+                          f"{job.execution.run.pipeline_name} failed")
+            elif self.maxfail and self.failed_runs >= self.maxfail:
+                self.stop(f"stopping after {self.failed_runs} failures (--maxfail={self.maxfail})")
 
     def _done(self, job: _Job, step_id: str) -> None:
         job.remaining -= 1
@@ -273,11 +281,13 @@ class SchedulingOrchestrator:
         """Run the steps of one started execution."""
         Scheduler(self.executor).run([execution])
 
-    def run_many(self, executions: Iterable[Any], *, exitfirst: bool = False,
+    def run_many(self, executions: Iterable[Any], *, exitfirst: bool = False, maxfail: int = 0,
                  on_finish: Callable[[Any, str | None], None] | None = None) -> Scheduler:
         """Run executions that are not started yet, their steps together; returns the scheduler
-        (``.stopped`` says why it stopped early)."""
-        scheduler = Scheduler(self.executor, exitfirst=exitfirst, on_finish=on_finish)
+        (``.stopped`` says why it stopped early). Launching stops after the first failed run
+        (``exitfirst``) or after ``maxfail`` failed runs."""
+        scheduler = Scheduler(self.executor, exitfirst=exitfirst, maxfail=maxfail,
+                              on_finish=on_finish)
         scheduler.run(executions)
         return scheduler
 

@@ -1,0 +1,144 @@
+"""``--tb`` styles: a step's traceback shown as pytest shows a test's.
+
+A step's error is recorded where the step runs (maybe in a worker process)
+as Python's standard traceback text; the store keeps that text. The styles
+are made from it in the driver: its frames (file, line, function, source
+line) are read back, and ``long`` adds the function's source from the file,
+when the driver can read it.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import textwrap
+from dataclasses import dataclass
+
+_HEADER = "Traceback (most recent call last):"
+_FRAME = re.compile(r'^  File "(?P<path>.*)", line (?P<lineno>\d+), in (?P<name>.*)$')
+_CARETS = re.compile(r"^\s*[\^~]+\s*$")
+_DEF = re.compile(r"^\s*(async\s+)?def\s+(?P<name>\w+)\s*\(")
+_MAX_CONTEXT = 60  # lines searched upwards for the function's ``def``
+
+
+@dataclass
+class Frame:
+    """One entry of a traceback."""
+
+    path: str
+    lineno: int
+    name: str
+    line: str  # the source line as recorded ("" when unknown)
+
+
+def parse(text: str) -> tuple[list[Frame], list[str]] | None:
+    """The frames and exception lines of a standard traceback text; None if ``text`` is not one."""
+    lines = text.rstrip("\n").splitlines()
+    if not lines or lines[0] != _HEADER:
+        return None
+    frames: list[Frame] = []
+    index = 1
+    while index < len(lines):
+        match = _FRAME.match(lines[index])
+        if match is None:
+            break
+        index += 1
+        source = ""
+        while index < len(lines) and lines[index].startswith("    "):
+            if not source and not _CARETS.match(lines[index]):
+                source = lines[index].strip()
+            index += 1
+        frames.append(Frame(match["path"], int(match["lineno"]), match["name"], source))
+    exception = lines[index:]
+    if not frames or not exception:
+        return None
+    return frames, exception
+
+
+def relpath(path: str) -> str:
+    """``path`` relative to the invocation directory, as pytest shows locations."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return path if relative.startswith(os.pardir + os.sep) else relative
+
+
+def location(text: str) -> str | None:
+    """``path:lineno`` of the innermost frame of a traceback text, or None."""
+    parsed = parse(text)
+    if parsed is None:
+        return None
+    frame = parsed[0][-1]
+    return f"{relpath(frame.path)}:{frame.lineno}"
+
+
+def format_traceback(text: str, style: str) -> str:
+    """``text`` (a standard traceback) in ``--tb`` style ``style``; other text unchanged.
+
+    ``long``: each frame's function source up to the failing line, marked
+    ``>``, the exception as ``E`` lines; ``short``: ``path:line: in name``
+    and the source line per frame; ``auto``: long for the first and last
+    frame, short between (as pytest); ``native``: Python's own format.
+    """
+    parsed = parse(text) if style in ("auto", "long", "short") else None
+    if parsed is None:
+        return text
+    frames, exception = parsed
+    typename = exception[0].split(":", 1)[0].rsplit(".", 1)[-1]
+    styles = ["long" if style == "long" or (style == "auto" and index in (0, len(frames) - 1))
+              else "short" for index in range(len(frames))]
+    out: list[str] = []
+    for index, frame in enumerate(frames):
+        last = index == len(frames) - 1
+        if index and (styles[index - 1] == "long" or styles[index] == "long"):
+            out.append("_ " * 40)  # pytest's entry separator
+        if styles[index] == "long":
+            out.append("")
+            out.extend(_long_entry(frame, exception if last else []))
+            out.append("")
+            out.append(f"{relpath(frame.path)}:{frame.lineno}: {typename if last else ''}")
+        else:
+            out.append(f"{relpath(frame.path)}:{frame.lineno}: in {frame.name}")
+            if frame.line:
+                out.append(f"    {frame.line}")
+            if last:
+                out.extend(f"E   {line}" for line in exception)
+    return "\n".join(out) + "\n"
+
+
+def _long_entry(frame: Frame, exception: list[str]) -> list[str]:
+    source = _function_source(frame)
+    if not source:
+        source = [frame.line or "???"]
+    source = textwrap.dedent("\n".join(source)).splitlines()
+    failing = source[-1]
+    lines = [f"    {line}" if line.strip() else "" for line in source[:-1]]
+    lines.append(f">   {failing}")
+    indent = 3 + len(failing) - len(failing.lstrip())
+    lines.extend(f"E{' ' * indent}{line}" for line in exception)
+    return lines
+
+
+def _function_source(frame: Frame) -> list[str]:
+    """The lines of ``frame``'s function (decorators included) up to its failing line."""
+    failing = linecache.getline(frame.path, frame.lineno).rstrip("\n")
+    if not failing.strip() or (frame.line and failing.strip() != frame.line):
+        return []  # not readable here, or changed since the step ran
+    lines = [failing]
+    if frame.name == "<module>":
+        return lines
+    for lineno in range(frame.lineno - 1, max(frame.lineno - _MAX_CONTEXT, 0), -1):
+        line = linecache.getline(frame.path, lineno).rstrip("\n")
+        lines.insert(0, line)
+        match = _DEF.match(line)
+        if match and match["name"] == frame.name:
+            while lineno > 1:  # the decorators belong to the function, as pytest shows it
+                lineno -= 1
+                above = linecache.getline(frame.path, lineno).rstrip("\n")
+                if not above.lstrip().startswith("@"):
+                    break
+                lines.insert(0, above)
+            return lines
+    return [failing]
