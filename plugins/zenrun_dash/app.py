@@ -159,8 +159,9 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
     previewer = Previewer(config)
     sent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # drawing token -> what the browser has
     sent_lock = threading.Lock()
+    # The comparison page's components enter the layout when it is first shown (compare.layout).
     app = dash.Dash("zenrun_dash", title="zenrun lineage", assets_folder=str(ASSETS),
-                    update_title=None)
+                    update_title=None, suppress_callback_exceptions=True)
     app.layout = _layout(refresh_ms)
 
     @app.server.before_request
@@ -382,10 +383,13 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                 "filename": f"{run.name}.json", "type": "application/json", "base64": False}
 
     @app.callback(Output("lineage-page", "style"), Output("compare-page", "style"),
-                  Input("url", "pathname"))
-    def page(path: str | None) -> Any:
+                  Output("compare-page", "children"), Input("url", "pathname"),
+                  State("compare-page", "children"))
+    def page(path: str | None, shown: Any) -> Any:
         comparing = path == "/compare"
-        return {"display": "none" if comparing else "block"}, {"display": "block" if comparing else "none"}
+        children = compare.page_children() if comparing and not shown else no_update
+        return ({"display": "none" if comparing else "block"}, {"display": "block" if comparing else "none"},
+                children)
 
     compare.register(app, source)
     app.clientside_callback(dash.ClientsideFunction("zenrun", "noteLayout"),

@@ -143,8 +143,18 @@ def _text(value: Any) -> str:
 
 
 def layout() -> html.Div:
-    """The comparison page (hidden until the URL's path is ``/compare``)."""
-    return html.Div([
+    """The comparison page (hidden until the URL's path is ``/compare``), empty until first shown.
+
+    Its table and graph are filled in by :func:`page_children` when the page is first shown:
+    rendered on the lineage page, they would make the browser fetch plotly.js and the table's
+    scripts (about 5 MB), and Dash waits for those before it runs the first callbacks.
+    """
+    return html.Div(id="compare-page", style={"display": "none"})
+
+
+def page_children() -> list[Any]:
+    """The comparison page's content."""
+    return [
         html.Div([
             html.Label("Pipeline", htmlFor="compare-pipeline", style={"marginRight": "8px"}),
             dcc.Dropdown(id="compare-pipeline", options=[], value=None, clearable=False,
@@ -164,7 +174,7 @@ def layout() -> html.Div:
         html.P("Select two rows above, or put both run names in the URL (&a=RUN&b=RUN).",
                style={"fontSize": "12px", "color": "#555"}),
         html.Div(id="compare-diff"),
-    ], id="compare-page", style={"display": "none"})
+    ]
 
 
 def register(app: Any, source: RunSource) -> None:
