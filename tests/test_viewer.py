@@ -668,6 +668,11 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     from selenium.webdriver.common.by import By
 
     iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
+    _open(browser, server)  # the lineage page does not load the comparison's table and plotly.js
+    assert not _js(browser, "return performance.getEntriesByType('resource').map(e => e.name)"
+                            ".filter(n => /plotly|async-graph|async-table/.test(n));")
+    browser.find_element(By.ID, "nav-compare").click()  # the link fills the page in
+    _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
     browser.get(f"{server}compare")  # the newest parametrized pipeline
     _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
     assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
