@@ -78,7 +78,7 @@ def test_hpo_both_templates_and_the_best_model(project, monkeypatch):
 
 def test_root_conftest_imports_without_scikit_learn():
     code = ("import sys; sys.modules['sklearn'] = None; sys.path.insert(0, sys.argv[1]); "
-            "import conftest; print(conftest.rf_grid())")
+            "import conftest; print(conftest.rf_grid.__wrapped__())")
     proc = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "n_estimators" in proc.stdout

@@ -7,6 +7,7 @@ pipeline module; the nearest definition wins. Scopes are ``pipeline``
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import sys
@@ -86,11 +87,22 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str | Callable[..., 
             raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n"
                              f"  {where}")
         resolved = scope if callable(scope) else _ALIASES.get(scope, scope)
-        func._zenrun_fixture = {"scope": resolved,  # type: ignore[attr-defined]
-                                "params": list(params) if params is not None else None,
-                                "ids": ids, "name": fixture_name, "autouse": autouse,
-                                "declared_scope": scope}
-        return func
+
+        @functools.wraps(func)
+        def called_directly(*args: Any, **kwargs: Any) -> Any:
+            from zenrun.outcomes import fail
+
+            fail(f'Fixture "{fixture_name}" called directly. Fixtures are not meant to be called '
+                 "directly,\nbut are created automatically when pipelines request them as "
+                 "parameters.", pytrace=False)
+
+        # As pytest: the decorated name is no plain function any more, so calling it is a
+        # clear error instead of a value made outside the fixture's scope and teardown.
+        called_directly._zenrun_fixture = {  # type: ignore[attr-defined]
+            "scope": resolved, "params": list(params) if params is not None else None,
+            "ids": ids, "name": fixture_name, "autouse": autouse, "declared_scope": scope,
+            "func": func}
+        return called_directly
     return decorate(fn) if fn is not None else decorate
 
 
@@ -264,7 +276,7 @@ class FixtureManager:
                 continue
             argnames = [p.name for p in inspect.signature(obj).parameters.values()
                         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-            fixturedef = FixtureDef(info["name"], obj, info["scope"], info["params"], info["ids"],
+            fixturedef = FixtureDef(info["name"], info["func"], info["scope"], info["params"], info["ids"],
                                     baseid, argnames, info.get("autouse", False),
                                     info.get("declared_scope"))
             existing = self.defs.setdefault(fixturedef.name, [])

@@ -2580,8 +2580,6 @@ def test_func(f2, f1, m2, request):
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
 
-@pytest.mark.xfail(strict=True, reason="a zenrun fixture is the function itself: calling it "
-                                       "directly runs it (pytest fails the call)")
 def test_call_fixture_function_error() -> None:
     import zenrun
     from zenrun.outcomes import Failed
