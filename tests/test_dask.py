@@ -186,18 +186,14 @@ ENDLESS_ON_DASK = """
     from zenrun import pipeline, step
 
     @step
-    def quick() -> int:
-        return 1
-
-    @step
-    def endless(x: int) -> int:
-        Path(f"endless-{os.getpid()}.pid").touch()
+    def endless() -> int:
+        Path(f"endless-{os.getpid()}.pid").touch()  # the test waits for the step to run
         while True:
             time.sleep(0.05)
 
     @pipeline
     def forever():
-        endless(quick())
+        endless()
 """
 
 
