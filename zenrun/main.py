@@ -463,6 +463,9 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         if maxfail and failures() >= maxfail:
             session.shouldstop = session.shouldstop or stop_reason()
 
+    warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
+    if warm_up is not None:
+        warm_up()
     for item in session.items:
         if session.shouldstop:
             break

@@ -179,6 +179,15 @@ class ParallelOrchestrator(SchedulingOrchestrator):
     def check(self, composed: Any) -> str | None:
         return None if self.dist == "threads" else unsendable_invocation(composed)
 
+    def warm_up(self) -> None:
+        """Boot what workers are forked from while the driver composes the pipelines."""
+        if self.dist != "threads":
+            from zenrun.config import api_config
+            from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
+
+            config = self.config or api_config()
+            boot_forkserver(Bootstrap.from_driver(str(config.rootpath)))
+
 
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask where the platform has one)."""

@@ -248,6 +248,21 @@ def default_context(preload: list[str] = ()) -> Any:  # type: ignore[assignment]
     return multiprocessing.get_context("spawn")
 
 
+def boot_forkserver(bootstrap: Bootstrap) -> None:
+    """Start the forkserver now, without waiting for it.
+
+    It imports zenrun and the project's libraries in its own process while the
+    driver composes the pipelines, so the first worker forks at once instead of
+    after that boot (~0.3 s). Unused, it costs one idle process for the session.
+    """
+    context = default_context(bootstrap.preload)
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with _main_module_hidden():
+            forkserver.ensure_running()
+
+
 @contextlib.contextmanager
 def _main_module_hidden() -> Any:
     """Start a process without multiprocessing re-running ``__main__`` in it.
