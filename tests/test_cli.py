@@ -489,13 +489,8 @@ def test_console_script_help_stays_light(tmp_path):
     assert "HEAVY [] 0" in proc.stdout, proc.stdout
 
 
-def test_progress_of_steps_on_a_terminal(zenrunner):
+def test_progress_of_steps_on_a_terminal(zenrunner, run_on_a_terminal):
     """On a TTY the current pipeline's step count shows until it finishes; not in logs."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
     zenrunner.makepyfile(pipeline_long="""
         from zenrun import pipeline, step
 
@@ -508,23 +503,8 @@ def test_progress_of_steps_on_a_terminal(zenrunner):
             for i in range(3):
                 tick(i)
     """)
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path, env=zenrunner.env(),
-                            stdout=follower, stderr=follower, stdin=subprocess.DEVNULL)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    proc.wait(60)
-    os.close(leader)
-    output = b"".join(chunks).decode()
-    assert proc.returncode == 0, output
+    returncode, output, _ = run_on_a_terminal()
+    assert returncode == 0, output
     assert re.search(r"\[3/3\] tick_3 \d+\.\ds", output), output  # done/total, step, elapsed
     assert "pipeline_long.py ." in output.replace("\x1b[K", "")
 

@@ -574,40 +574,7 @@ def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
     assert "training depth" not in result.stdout
 
 
-def _run_on_a_terminal(zenrunner, *args):
-    """Run zenrun with a pseudo-terminal as stdout: ``(exit code, output, seconds)``."""
-    import os
-    import pty
-    import subprocess
-    import sys
-    import time
-
-    leader, follower = pty.openpty()
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", *args], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=follower, stderr=follower,
-                            stdin=subprocess.DEVNULL)
-    os.close(follower)
-    chunks = []
-    try:
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        proc.wait(60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(leader)
-    return proc.returncode, b"".join(chunks).decode(), time.perf_counter() - started
-
-
-def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunner):
+def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunner, run_on_a_terminal):
     """On a TTY: running step and elapsed time, a few redraws a second, step prints captured."""
     zenrunner.makepyfile(pipeline_tty="""
         import time
@@ -627,7 +594,7 @@ def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunne
         def tty():
             after(nap())
     """)
-    returncode, output, elapsed = _run_on_a_terminal(zenrunner)
+    returncode, output, elapsed = run_on_a_terminal()
     assert returncode == 0, output
     assert "a print that must not reach the terminal" not in output
     assert re.search(r"\[0/2\] nap 0\.[2-9]s", output), output  # the running step, ticking
@@ -635,7 +602,7 @@ def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunne
     assert 2 <= redraws <= 2 * (4 * elapsed + 4), (redraws, elapsed)  # status + clear per tick
 
 
-def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner):
+def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner, run_on_a_terminal):
     zenrunner.makepyfile(pipeline_naps="""
         import time
         import zenrun
@@ -651,6 +618,6 @@ def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner):
         def naps(x):
             nap(x)
     """)
-    returncode, output, _ = _run_on_a_terminal(zenrunner, "-n", "2")
+    returncode, output, _ = run_on_a_terminal("-n", "2")
     assert returncode == 0, output
     assert re.search(r"\[0/2\] naps\[[12]\]:nap, naps\[[12]\]:nap 0\.[2-9]s", output), output
