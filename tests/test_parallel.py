@@ -335,35 +335,47 @@ def test_workers_end_when_the_driver_is_killed(zenrunner):
     proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
                             env=zenrunner.env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    worker = None
+    worker = factory = None
     try:
         deadline = time.monotonic() + 60
         while not list(zenrunner.path.glob("endless-*.pid")):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         worker = int(next(zenrunner.path.glob("endless-*.pid")).name.split("-")[1].split(".")[0])
+        with open(f"/proc/{worker}/stat") as fh:  # the zygote (or forkserver) it was forked from
+            factory = int(fh.read().rsplit(")", 1)[1].split()[1])
+        assert factory != proc.pid
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(worker, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            raise AssertionError(f"worker {worker} still runs after its driver was killed")
+        for pid, what in ((worker, "worker"), (factory, "zygote")):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if not _process_alive(pid):
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"{what} {pid} still runs after its driver was killed")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        if worker is not None:
-            try:
-                os.kill(worker, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for pid in (worker, factory):
+            if pid is not None and pid != proc.pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
     listed = zenrunner.run("--runs")
     assert listed.ret == 0 and "failed" in listed.stdout, listed.stdout
+
+
+def _process_alive(pid):
+    """Running (a zombie waiting for its reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
 
 
 STEP_CALL = """
@@ -456,3 +468,129 @@ def test_verbose_lines_of_items_running_together_name_their_item(zenrunner):
                                "pair[2]: Step square has started."]
     local = zenrunner.run("-v", "--no-cache")  # one item at a time: its block, no prefixes
     local.fnmatch_lines(["pipeline_pair.py::pair[[]1[]]", "    Creating run for pipeline: pair"])
+
+
+FORKED = """
+    import os
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    def store_files(pid):
+        store = str(Path(".zenrun").resolve())
+        found = []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(store):
+                found.append(target)
+        return sorted(found)
+
+    def process(pid):
+        with open(f"/proc/{pid}/stat") as fh:
+            parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read().decode().replace("\\0", " ").strip()
+        return {"pid": pid, "parent": parent, "cmdline": cmdline, "store_files": store_files(pid)}
+
+    @step(enable_cache=False)
+    def where(i: int) -> dict:
+        me = process(os.getpid())
+        factory = process(me["parent"])
+        return {"worker": me, "factory": factory, "driver": process(factory["parent"])}
+
+    @pipeline
+    def forked():
+        where(1)
+        where(2)
+"""
+
+FORKED_REPORT = """
+    import json
+    from zenrun import get_pipeline
+    run = get_pipeline("forked").last_run
+    print(json.dumps([s.output.read() for s in run.steps.values()]))
+"""
+
+
+def test_workers_fork_from_a_zygote_that_holds_no_store_open(zenrunner):
+    """The zygote is a fork of the driver made before the driver opened its stores."""
+    zenrunner.makepyfile(pipeline_forked=FORKED)
+    zenrunner.run("-n", "2").assert_outcomes(passed=1)
+    seen = json.loads(zenrunner.runpython(FORKED_REPORT).outlines[-1])
+    assert len(seen) == 2 and seen[0]["worker"]["pid"] != seen[1]["worker"]["pid"]
+    for where in seen:
+        assert where["factory"]["pid"] == seen[0]["factory"]["pid"]  # one zygote forks them all
+        # A fork of the driver (the same command line), not a forkserver's fresh interpreter.
+        assert where["factory"]["cmdline"] == where["driver"]["cmdline"]
+        assert "-m zenrun -n 2" in where["driver"]["cmdline"]
+        assert any(f.endswith("metadata.db") for f in where["driver"]["store_files"])
+        assert where["factory"]["store_files"] == [] and where["worker"]["store_files"] == []
+
+
+def test_without_the_zygote_workers_come_from_a_forkserver(zenrunner):
+    zenrunner.makepyfile(pipeline_forked=FORKED)
+    zenrunner.run("-n", "2", env={"ZENRUN_NO_ZYGOTE": "1"}).assert_outcomes(passed=1)
+    seen = json.loads(zenrunner.runpython(FORKED_REPORT).outlines[-1])
+    assert len(seen) == 2
+    for where in seen:
+        assert "forkserver" in where["factory"]["cmdline"]
+        assert where["factory"]["store_files"] == [] and where["worker"]["store_files"] == []
+
+
+THREADED_PLUGIN = """
+    import threading, time
+    # A plugin that runs a thread from the start: forking the driver would not be safe.
+    threading.Thread(target=time.sleep, args=(600,), daemon=True, name="plugin-thread").start()
+"""
+
+
+def test_a_driver_running_threads_is_not_forked(zenrunner):
+    zenrunner.makepyfile(pipeline_forked=FORKED, threaded_plugin=THREADED_PLUGIN)
+    result = zenrunner.run("-n", "2", "-p", "threaded_plugin")
+    result.assert_outcomes(passed=1)
+    seen = json.loads(zenrunner.runpython(FORKED_REPORT).outlines[-1])
+    assert all("forkserver" in where["factory"]["cmdline"] for where in seen)
+
+
+KILLS_ITS_ZYGOTE = """
+    import os, signal
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step(retries=1, enable_cache=False)
+    def orphan() -> int:
+        marker = Path("zygote")
+        if not marker.exists():  # the first attempt kills the process it was forked from
+            marker.write_text(str(os.getppid()))
+            os.kill(os.getppid(), signal.SIGKILL)
+            os._exit(3)
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as fh:
+            return fh.read().decode()  # the retry's worker came from elsewhere
+
+    @step(enable_cache=False)
+    def later(parent: str) -> str:
+        return parent
+
+    @pipeline
+    def lost():
+        later(orphan())
+"""
+
+
+def test_a_killed_zygote_fails_over_to_a_forkserver(zenrunner):
+    zenrunner.makepyfile(pipeline_lost=KILLS_ITS_ZYGOTE)
+    result = zenrunner.run("-n", "2", "-v")
+    result.assert_outcomes(passed=1)
+    result.fnmatch_lines(["*Step orphan*died*retrying in a fresh worker*"])
+    script = """
+        import json
+        from zenrun import get_pipeline
+        run = get_pipeline("lost").last_run
+        print(json.dumps([{i: s.status for i, s in run.steps.items()},
+                          run.steps["later"].output.read()]))
+    """
+    statuses, parent = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert statuses == {"orphan": "completed", "later": "completed"}
+    assert "forkserver" in parent

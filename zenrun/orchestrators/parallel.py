@@ -68,11 +68,12 @@ class ProcessExecutor:
     remote = True
 
     def __init__(self, size: int, artifact_store: Any, materializers: Any,
-                 rootdir: str | None = None) -> None:
+                 rootdir: str | None = None, zygote: Any = None) -> None:
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
         self.rootdir = rootdir
+        self.zygote = zygote
         self._pool: Any = None
 
     @property
@@ -81,7 +82,7 @@ class ProcessExecutor:
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
             self._pool = WorkerPool(self.size, (self.artifact_store, self.materializers),
-                                    bootstrap=Bootstrap.from_driver(self.rootdir))
+                                    bootstrap=Bootstrap.from_driver(self.rootdir), zygote=self.zygote)
         return self._pool
 
     def free_slots(self) -> int:
@@ -174,19 +175,28 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
         return ProcessExecutor(self.workers, config.artifact_store, config.materializers,
-                               str(config.rootpath))
+                               str(config.rootpath), self.zygote)
 
     def check(self, composed: Any) -> str | None:
         return None if self.dist == "threads" else unsendable_invocation(composed)
 
+    @property
+    def zygote(self) -> Any:
+        """The :class:`~zenrun.orchestrators.zygote.Zygote` started while configuring, if any."""
+        return self.config.stash.get(ZYGOTE_KEY) if self.config is not None else None
+
     def warm_up(self) -> None:
-        """Boot what workers are forked from while the driver composes the pipelines."""
+        """Prepare what workers are forked from while the driver composes the pipelines."""
         if self.dist != "threads":
             from zenrun.config import api_config
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
-            boot_forkserver(Bootstrap.from_driver(str(config.rootpath)))
+            bootstrap = Bootstrap.from_driver(str(config.rootpath))
+            if self.zygote is not None:
+                self.zygote.preload(bootstrap)
+            else:
+                boot_forkserver(bootstrap)
 
 
 def usable_cpus() -> int:
@@ -244,10 +254,26 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
     return orchestrator
 
 
-@hookimpl
+#: ``config.stash`` key of the zygote that forks worker processes.
+ZYGOTE_KEY = "parallel.zygote"
+
+
+@hookimpl(tryfirst=True)  # before any plugin opens a store: the zygote must not inherit one
 def zenrun_configure(config: Any) -> None:
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
+    if config.getoption("orchestrator", None) == "parallel" and not config.stash.get("api") \
+            and config.getoption("dist", "processes") != "threads" \
+            and not os.environ.get("ZENRUN_NO_ZYGOTE"):
+        from zenrun.orchestrators.zygote import Zygote
+
+        # What workers run, imported before the fork (the driver needs it later anyway):
+        # the zygote's children then import nothing of zenrun.
+        zygote = Zygote.start(["zenrun.steps", "zenrun.execution", "zenrun.remote",
+                               "zenrun.orchestrators.workers"])
+        if zygote is not None:
+            config.stash[ZYGOTE_KEY] = zygote
+            config.add_cleanup(zygote.close)
 
 
 @hookimpl
