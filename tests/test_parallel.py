@@ -594,3 +594,24 @@ def test_a_killed_zygote_fails_over_to_a_forkserver(zenrunner):
     statuses, parent = json.loads(zenrunner.runpython(script).outlines[-1])
     assert statuses == {"orphan": "completed", "later": "completed"}
     assert "forkserver" in parent
+
+
+def test_zenrun_called_in_a_longer_lived_process_leaves_no_zygote_and_no_frozen_gc(zenrunner):
+    """The zygote is reaped and ``gc.freeze()`` undone when the session ends."""
+    zenrunner.makepyfile(pipeline_forked=FORKED)
+    script = """
+        import gc, json, os
+        from zenrun.main import main
+        before = gc.get_freeze_count()
+        code = main(["-n", "2", "-q"])
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            children = "left"
+        except ChildProcessError:
+            children = "none"
+        print(json.dumps([int(code), before, gc.get_freeze_count(), children]))
+    """
+    code, before, after, children = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert (code, before, after, children) == (0, 0, 0, "none")
+    seen = json.loads(zenrunner.runpython(FORKED_REPORT).outlines[-1])
+    assert all(w["factory"]["cmdline"] == w["driver"]["cmdline"] for w in seen)  # it had a zygote

@@ -294,6 +294,38 @@ def test_sqlite_metadata_store_roundtrip(tmp_path):
     assert again.previous_step("p", "b", None) is None  # failed steps do not explain misses
 
 
+def test_logged_metadata_of_a_cache_hit_reads_no_rows_of_other_reruns(tmp_path):
+    """Every cache hit asks what its producer logged; reruns add a row per hit, which the
+    question must not scan (it made fully cached reruns slower with every rerun)."""
+    path = tmp_path / "metadata.db"
+    store = SqliteMetadataStore(path)
+    for i in range(30):
+        run = PipelineRun(name=f"p-{i}", pipeline_name="p", item_id="x.py::p", enable_cache=True,
+                          orchestrator="local", graph={"a": []})
+        run.started = float(i)
+        store.create_run(run)
+        logged = i == 3  # the run that produced "k": later runs are cache hits of it
+        step = StepRun("a", "load", "completed" if logged else "cached", cache_key="k" * 64,
+                       started=float(i), finished=i + 0.5, upstream=[],
+                       metadata={"accuracy": 0.9} if logged else {})
+        store.record_step(run, step)
+        run.status, run.finished = "completed", i + 1.0
+        store.finish_run(run)
+    assert store.logged_metadata("k" * 64) == {"accuracy": 0.9}
+    assert store.logged_metadata("z" * 64) is None
+    store.close()
+    with sqlite3.connect(path) as db:
+        plan = " ".join(row[-1] for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT metadata FROM steps WHERE cache_key=? AND "
+            "status='completed' AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1", ("k" * 64,)))
+        assert "USING INDEX steps_with_logged_metadata" in plan and "TEMP B-TREE" not in plan, plan
+        # A store made before that index gets it when zenrun opens it.
+        db.execute("DROP INDEX steps_with_logged_metadata")
+    SqliteMetadataStore(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT 1 FROM sqlite_master WHERE name='steps_with_logged_metadata'").fetchone()
+
+
 def test_metadata_store_is_wal(zenrunner):
     zenrunner.makepyfile(pipeline_typed=TYPED)
     zenrunner.run("-q")

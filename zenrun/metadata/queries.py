@@ -29,7 +29,11 @@ class RunQueries:
     _RUN_COLUMNS: str
 
     def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
-        """What the step that produced ``cache_key`` logged, for a cache hit to show it too."""
+        """What the step that produced ``cache_key`` logged, for a cache hit to show it too.
+
+        Answered from a partial index: every cache hit asks, and the steps
+        table holds a row per hit of every rerun, which it must not scan.
+        """
         row = self._db.execute(
             "SELECT metadata FROM steps WHERE cache_key=? AND status='completed' "
             "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1", (cache_key,)).fetchone()

@@ -58,6 +58,8 @@ ADDED_COLUMNS = {
 INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_by_item ON runs (item_id, id);
 CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
+CREATE INDEX IF NOT EXISTS steps_with_logged_metadata ON steps (cache_key, run_id)
+    WHERE status='completed' AND metadata IS NOT NULL;
 """
 STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, cache_key, "
                 "cache_parts, cache_reason, error, upstream, metadata, captured")

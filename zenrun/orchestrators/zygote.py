@@ -20,6 +20,7 @@ the platform is not Linux; the pool then uses the forkserver.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import pickle
@@ -100,6 +101,7 @@ class Zygote:
         self._requests = Connection(os.dup(control.fileno()))
         self._lock = threading.Lock()
         self._gone = False
+        self._unfreeze = False  # gc.freeze() was ours to undo
 
     @classmethod
     def start(cls, modules: Sequence[str] = ()) -> Zygote | None:
@@ -115,11 +117,18 @@ class Zygote:
             except Exception:
                 pass
         ours, theirs = socket.socketpair()
+        # Objects alive now are left alone by later collections, here and in the zygote: a
+        # collection would write to every page they share (measured: a fully cached run of
+        # 1,000 steps took 25 % longer with a zygote forked without this).
+        unfreeze = gc.get_freeze_count() == 0
+        gc.freeze()
         try:
             pid = os.fork()
         except OSError:  # out of processes or memory: the forkserver may still manage
             ours.close()
             theirs.close()
+            if unfreeze:
+                gc.unfreeze()
             return None
         if pid == 0:  # the zygote: never returns into the driver's code
             code = 0
@@ -131,7 +140,9 @@ class Zygote:
             finally:
                 os._exit(code)
         theirs.close()
-        return cls(pid, ours)
+        zygote = cls(pid, ours)
+        zygote._unfreeze = unfreeze
+        return zygote
 
     def _send(self, request: tuple[Any, ...]) -> None:
         if self._gone:
@@ -183,6 +194,9 @@ class Zygote:
             os.waitpid(self.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+        if self._unfreeze:  # zenrun called in a longer-lived process (a test suite)
+            self._unfreeze = False
+            gc.unfreeze()
 
 
 # -- the zygote side --------------------------------------------------------------------
