@@ -68,25 +68,28 @@ class ProcessExecutor:
     remote = True
 
     def __init__(self, size: int, artifact_store: Any, materializers: Any,
-                 rootdir: str | None = None, zygote: Any = None) -> None:
+                 rootdir: str | None = None, zygote: Any = None, bootstrap: Any = None) -> None:
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
         self.rootdir = rootdir
         self.zygote = zygote
+        self.bootstrap = bootstrap
         self._pool: Any = None
 
     @property
     def pool(self) -> Any:
+        """Made at the first step a worker runs: a fully cached run makes none."""
         if self._pool is None:
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
+            bootstrap = self.bootstrap or Bootstrap.from_driver(self.rootdir)
             self._pool = WorkerPool(self.size, (self.artifact_store, self.materializers),
-                                    bootstrap=Bootstrap.from_driver(self.rootdir), zygote=self.zygote)
+                                    bootstrap=bootstrap, zygote=self.zygote)
         return self._pool
 
     def free_slots(self) -> int:
-        return self.pool.free
+        return self.size if self._pool is None else self._pool.free
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         try:
@@ -98,10 +101,13 @@ class ProcessExecutor:
             raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
-        return [(key, value) for key, _ok, value in self.pool.wait(timeout)]
+        if self._pool is None:  # nothing was ever submitted
+            return []
+        return [(key, value) for key, _ok, value in self._pool.wait(timeout)]
 
     def cancel(self, keys: list[Hashable]) -> None:
-        self.pool.terminate(keys)
+        if self._pool is not None:
+            self._pool.terminate(keys)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -167,6 +173,7 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         self.workers = max(1, workers)
         self.config = config
         self.dist = dist
+        self._bootstrap: Any = None  # what warm_up() told the workers' factory
 
     def make_executor(self) -> Any:
         from zenrun.config import api_config
@@ -175,7 +182,7 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
         return ProcessExecutor(self.workers, config.artifact_store, config.materializers,
-                               str(config.rootpath), self.zygote)
+                               str(config.rootpath), self.zygote, self._bootstrap)
 
     def check(self, composed: Any) -> str | None:
         return None if self.dist == "threads" else unsendable_invocation(composed)
@@ -192,11 +199,11 @@ class ParallelOrchestrator(SchedulingOrchestrator):
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
-            bootstrap = Bootstrap.from_driver(str(config.rootpath))
+            self._bootstrap = Bootstrap.from_driver(str(config.rootpath))
             if self.zygote is not None:
-                self.zygote.preload(bootstrap)
+                self.zygote.preload(self._bootstrap)
             else:
-                boot_forkserver(bootstrap)
+                boot_forkserver(self._bootstrap)
 
 
 def usable_cpus() -> int:
