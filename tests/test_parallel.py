@@ -1,6 +1,7 @@
 """The parallel orchestrator (-n N): independent steps run at the same time."""
 
 import json
+import textwrap
 
 BARRIER = """
     import os, time
@@ -615,3 +616,62 @@ def test_zenrun_called_in_a_longer_lived_process_leaves_no_zygote_and_no_frozen_
     assert (code, before, after, children) == (0, 0, 0, "none")
     seen = json.loads(zenrunner.runpython(FORKED_REPORT).outlines[-1])
     assert all(w["factory"]["cmdline"] == w["driver"]["cmdline"] for w in seen)  # it had a zygote
+
+
+RELAYED_PACKAGE = """
+    import os
+    with open(os.environ["RELAY_LOG"], "a") as fh:
+        fh.write(f"relayed_pkg {os.getpid()}\\n")
+"""
+
+RELAY_PIPELINE = """
+    import os, time
+    import relayed_pkg  # an installed package: the zygote imports it at the same time
+    import relay_helper  # a project module: never imported by the zygote
+
+    # Collection waits here until a second process has imported the package: only the
+    # zygote, told while the driver imports it, can have (after collection it is too late).
+    deadline = time.monotonic() + 20
+    while open(os.environ["RELAY_LOG"]).read().count("relayed_pkg") < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the zygote did not import relayed_pkg during collection")
+        time.sleep(0.01)
+
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def parent() -> int:
+        return os.getppid()
+
+    @pipeline
+    def relayed():
+        parent()
+"""
+
+RELAY_HELPER = """
+    import os
+    with open(os.environ["RELAY_LOG"], "a") as fh:
+        fh.write(f"relay_helper {os.getpid()}\\n")
+"""
+
+
+def test_the_zygote_imports_installed_packages_while_the_driver_collects(zenrunner, tmp_path):
+    site = tmp_path / "libs" / "site-packages"
+    (site / "relayed_pkg").mkdir(parents=True)
+    (site / "relayed_pkg" / "__init__.py").write_text(textwrap.dedent(RELAYED_PACKAGE))
+    log = tmp_path / "imports.log"
+    log.write_text("")
+    zenrunner.makepyfile(pipeline_relay=RELAY_PIPELINE, relay_helper=RELAY_HELPER)
+    env = {"RELAY_LOG": str(log), "PYTHONPATH": str(site)}
+    result = zenrunner.run("-n", "2", env=env)
+    result.assert_outcomes(passed=1)
+    script = """
+        from zenrun import get_pipeline
+        print(get_pipeline("relayed").last_run.steps["parent"].output.read())
+    """
+    zygote = int(zenrunner.runpython(script, env=env).outlines[-1])
+    imports = [line.split() for line in log.read_text().splitlines()]
+    assert ["relayed_pkg", str(zygote)] in imports
+    # The project's own module ran in the driver and in the worker, never in the zygote.
+    helper_pids = [pid for name, pid in imports if name == "relay_helper"]
+    assert helper_pids and str(zygote) not in helper_pids

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import gc
 import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import pickle
 import signal
@@ -102,6 +104,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._gone = False
         self._unfreeze = False  # gc.freeze() was ours to undo
+        self._relay: _ImportRelay | None = None
 
     @classmethod
     def start(cls, modules: Sequence[str] = ()) -> Zygote | None:
@@ -142,7 +145,22 @@ class Zygote:
         theirs.close()
         zygote = cls(pid, ours)
         zygote._unfreeze = unfreeze
+        zygote._relay = _ImportRelay(zygote)
+        sys.meta_path.insert(0, zygote._relay)
         return zygote
+
+    def _stop_relay(self) -> None:
+        if self._relay is not None and self._relay in sys.meta_path:
+            sys.meta_path.remove(self._relay)
+        self._relay = None
+
+    def import_libraries(self, names: list[str]) -> None:
+        """Let the zygote import the installed packages ``names`` now (it does not wait)."""
+        with self._lock:
+            try:
+                self._send(("import", names))
+            except ZygoteGone:
+                pass  # spawn() reports it
 
     def _send(self, request: tuple[Any, ...]) -> None:
         if self._gone:
@@ -154,7 +172,11 @@ class Zygote:
             raise ZygoteGone(f"the zygote has ended: {exc}") from None
 
     def preload(self, bootstrap: Any) -> None:
-        """Let the zygote import the project's libraries now (it does not wait for that)."""
+        """Let the zygote import the project's libraries now (it does not wait for that).
+
+        Called once collection is done: the zygote stops following the driver's imports.
+        """
+        self._stop_relay()
         with self._lock:
             try:
                 self._send(("preload", bootstrap))
@@ -187,6 +209,7 @@ class Zygote:
         importing a library for workers that a fully cached run never needed.
         """
         self._gone = True
+        self._stop_relay()
         self._requests.close()
         self._control.close()
         try:
@@ -197,6 +220,37 @@ class Zygote:
         if self._unfreeze:  # zenrun called in a longer-lived process (a test suite)
             self._unfreeze = False
             gc.unfreeze()
+
+
+class _ImportRelay(importlib.abc.MetaPathFinder):
+    """Tells the zygote each installed package the driver starts importing while it collects.
+
+    Both then import it at the same time, on two cores: a project importing
+    scikit-learn would otherwise wait for the zygote to import it again after
+    collection before its first worker could start. Only installed packages
+    are relayed: the zygote never runs the project's own modules.
+    """
+
+    def __init__(self, zygote: Zygote) -> None:
+        self.zygote = zygote
+        self.seen: set[str] = set()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if path is None and name not in self.seen:  # a top-level module, first time
+            self.seen.add(name)
+            if name not in sys.stdlib_module_names and _is_installed_package(name):
+                self.zygote.import_libraries([name])
+        return None  # the import itself goes on as usual
+
+
+def _is_installed_package(name: str) -> bool:
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name)
+    except Exception:
+        return False
+    origin = getattr(spec, "origin", None) or ""
+    parts = origin.split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts
 
 
 # -- the zygote side --------------------------------------------------------------------
@@ -228,6 +282,8 @@ def _serve(control: socket.socket) -> None:
             return
         if request[0] == "preload":
             _preload(request[1])
+        elif request[0] == "import":
+            _import_all(request[1])
         elif request[0] == "fork":
             pid, fds = _fork_worker(request[1], request[2], statuses, zygote_fds)
             try:
@@ -267,7 +323,11 @@ def _reap(statuses: dict[int, int]) -> None:
 def _preload(bootstrap: Any) -> None:
     """Import what every worker will need, once, here."""
     bootstrap.apply()
-    for name in bootstrap.preload:
+    _import_all(bootstrap.preload)
+
+
+def _import_all(names: Sequence[str]) -> None:
+    for name in names:
         try:
             importlib.import_module(name)
         except BaseException:  # the worker that needs it reports the error
