@@ -20,6 +20,7 @@ the platform is not Linux; the pool then uses the forkserver.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import importlib.abc
@@ -327,11 +328,14 @@ def _preload(bootstrap: Any) -> None:
 
 
 def _import_all(names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except BaseException:  # the worker that needs it reports the error
-            pass
+    # Silently: what a package prints or warns on import, the driver printed already.
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            contextlib.redirect_stderr(devnull):
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # the worker that needs it reports the error
+                pass
 
 
 def _fork_worker(bootstrap: Any, shared: bytes, statuses: dict[int, int],
