@@ -190,7 +190,10 @@ def test_quiet_levels(zenrunner):
     quiet.fnmatch_lines(["=*results*="])
     quieter.no_fnmatch_line("*results*")
     assert len(quieter.outlines) < len(quiet.outlines)
-    quieter.assert_outcomes(passed=4)
+    # As pytest: -q ends with the counts on a plain line, -qq with no closing line at all.
+    assert quiet.outlines[-1].startswith("4 passed in "), quiet.outlines[-1]
+    quiet.assert_outcomes(passed=4)
+    assert quieter.stdout.strip() == "...."
 
 
 # ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import errno
 import logging
 import os
@@ -122,6 +123,13 @@ class _StepLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.reporter.log_line(record)
+
+
+def format_session_duration(seconds: float) -> str:
+    """``12.34s``, or ``75.12s (0:01:15)`` from a minute on, as pytest writes it."""
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    return f"{seconds:.2f}s ({datetime.timedelta(seconds=int(seconds))})"
 
 
 class TerminalReporter:
@@ -339,7 +347,7 @@ class TerminalReporter:
         if "P" in chars and tbstyle != "no":
             self._summary_passes()
         summary = self._short_summary(chars)
-        if summary and self.verbosity >= 0:
+        if summary:  # at every verbosity, as pytest's short test summary
             self.tw.sep("=", "short pipeline summary info")
             for line in summary:
                 self.tw.line(line)
@@ -347,7 +355,11 @@ class TerminalReporter:
             self.tw.sep("!", session.shouldstop)
         if session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
-        self.tw.sep("=", self.closing_line(session))
+        # As pytest: the closing line between separators; with -q a plain line; -qq none.
+        if self.verbosity >= 0:
+            self.tw.sep("=", self.closing_line(session))
+        elif self.verbosity == -1:
+            self.tw.line(self.closing_line(session))
         return None
 
     def _short_summary(self, chars: str) -> list[str]:
@@ -416,12 +428,12 @@ class TerminalReporter:
             parts.append(f"{errors} error{'s' if errors != 1 else ''}")
         if session.warnings:
             parts.append(f"{len(session.warnings)} warning{'s' if len(session.warnings) != 1 else ''}")
-        elapsed = time.perf_counter() - self.started
+        elapsed = format_session_duration(time.perf_counter() - self.started)
         if self.config.getoption("collectonly") and not session.collection_errors:
-            return f"{len(session.items)} pipeline{'s' if len(session.items) != 1 else ''} collected in {elapsed:.2f}s"
+            return f"{len(session.items)} pipeline{'s' if len(session.items) != 1 else ''} collected in {elapsed}"
         if session.collection_errors:
-            return f"Interrupted: {', '.join(parts)} during collection in {elapsed:.2f}s"
-        return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed:.2f}s"
+            return f"Interrupted: {', '.join(parts)} during collection in {elapsed}"
+        return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed}"
 
 
 def report_chars(config: Any) -> str:

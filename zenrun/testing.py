@@ -46,6 +46,7 @@ from typing import Any, Sequence
 import pytest
 
 _OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|errors?|warnings?)")
+_CLOSING_DURATION = re.compile(r" in \d+\.\d\ds( \([0-9:]+\))? *=*$")
 
 
 def _fnmatch_lines(lines: Sequence[str], patterns: Sequence[str] | str, report: Any,
@@ -145,9 +146,14 @@ class RunResult:
         (self.stderr if stderr else self.stdout).no_fnmatch_line(pattern)
 
     def parseoutcomes(self) -> dict[str, int]:
-        """Counts from the closing line, e.g. ``{"passed": 3, "failed": 1}``."""
+        """Counts from the closing line, e.g. ``{"passed": 3, "failed": 1}``.
+
+        The closing line is the last one ending in the session's duration
+        (``... in 0.12s``), between separators or, with ``-q``, plain; ``-qq``
+        prints none.
+        """
         for line in reversed(self.outlines):
-            if line.startswith("=") and " in " in line:
+            if _CLOSING_DURATION.search(line):
                 counts = {}
                 for number, word in _OUTCOME.findall(line):
                     word = {"error": "errors", "warning": "warnings"}.get(word, word)
