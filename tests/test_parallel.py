@@ -675,3 +675,50 @@ def test_the_zygote_imports_installed_packages_while_the_driver_collects(zenrunn
     # The project's own module ran in the driver and in the worker, never in the zygote.
     helper_pids = [pid for name, pid in imports if name == "relay_helper"]
     assert helper_pids and str(zygote) not in helper_pids
+
+
+ZYGOTE_KILLED_MID_STEP = """
+    import os, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def waits() -> int:
+        Path("zygote.pid").write_text(str(os.getppid()))
+        deadline = time.monotonic() + 30  # stopped long before, unless the zygote's end is missed
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        return 1
+
+    @pipeline
+    def orphaned():
+        waits()
+"""
+
+
+def test_a_step_running_when_the_zygote_is_killed_fails_naming_it(zenrunner):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    zenrunner.makepyfile(pipeline_orphaned=ZYGOTE_KILLED_MID_STEP)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
+                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        marker = zenrunner.path / "zygote.pid"
+        deadline = time.monotonic() + 60
+        while not marker.exists() or not marker.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        os.kill(int(marker.read_text()), signal.SIGKILL)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, out
+    assert "1 failed" in out.splitlines()[-1], out
+    assert "step 'waits'" in out and "that forked it ended" in out, out

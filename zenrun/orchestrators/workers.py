@@ -48,12 +48,12 @@ DRIVER_CHECK_INTERVAL = 0.5
 class WorkerDied(Exception):
     """The worker process running a task ended without returning its result."""
 
-    def __init__(self, pid: int, exitcode: int | None) -> None:
-        super().__init__(pid, exitcode)
-        self.pid, self.exitcode = pid, exitcode
+    def __init__(self, pid: int, exitcode: int | None, reason: str | None = None) -> None:
+        super().__init__(pid, exitcode, reason)
+        self.pid, self.exitcode, self.reason = pid, exitcode, reason
 
     def __str__(self) -> str:
-        return f"the worker process (pid {self.pid}) died: {describe_exit(self.exitcode)}"
+        return f"the worker process (pid {self.pid}) died: {self.reason or describe_exit(self.exitcode)}"
 
 
 class TaskNotSent(Exception):
@@ -375,7 +375,8 @@ class WorkerPool:
             del self._busy[key]
             if ok is None:
                 worker.process.join(KILL_GRACE)
-                finished.append((key, False, WorkerDied(worker.process.pid, worker.process.exitcode)))
+                finished.append((key, False, WorkerDied(worker.process.pid, worker.process.exitcode,
+                                                        getattr(worker.process, "ended_because", None))))
                 worker.conn.close()
                 continue
             worker.key = None

@@ -54,10 +54,13 @@ class ForkedProcess:
     which is readable from the moment the worker has exited.
     """
 
-    def __init__(self, pid: int, sentinel: int) -> None:
+    def __init__(self, pid: int, sentinel: int, zygote_pid: int) -> None:
         self.pid = pid
         self.sentinel = sentinel
+        self.zygote_pid = zygote_pid
         self.exitcode: int | None = None
+        #: Why it ended when its exit code cannot tell (its zygote ended first).
+        self.ended_because: str | None = None
         self._ended = False
 
     def join(self, timeout: float | None = None) -> None:
@@ -66,13 +69,15 @@ class ForkedProcess:
         data = os.read(self.sentinel, _EXIT.size)
         if len(data) == _EXIT.size:
             self.exitcode = _EXIT.unpack(data)[0]
-        elif _process_alive(self.pid):
-            # The zygote died, not the worker: nobody could report its end any more, so it
-            # ends now (its step is failed, or retried in a worker from elsewhere).
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        else:
+            # The zygote died: nobody can report this worker's end any more, so it ends now
+            # (its step is failed, or retried in a worker from elsewhere).
+            self.ended_because = f"the zygote process (pid {self.zygote_pid}) that forked it ended"
+            if _process_alive(self.pid):
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self._ended = True
         os.close(self.sentinel)
 
@@ -201,7 +206,7 @@ class Zygote:
                 self._gone = True
                 raise ZygoteGone(f"the zygote did not fork a worker: {error}")
         (pid,) = _PID.unpack(message)
-        return ForkedProcess(pid, fds[1]), Connection(fds[0])
+        return ForkedProcess(pid, fds[1], self.pid), Connection(fds[0])
 
     def close(self) -> None:
         """End the zygote and reap it. Its workers are the pool's to stop, first.
