@@ -7,6 +7,7 @@ tasks to a :class:`DaskExecutor`, which submits them to the cluster.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any, Hashable
@@ -102,13 +103,20 @@ def cluster_shape(slots: int | None) -> tuple[int, int]:
 #: process group then reaches the driver only, which cancels the steps and closes the
 #: cluster, instead of every worker printing a KeyboardInterrupt traceback.
 _WORKER_PRELOAD = """
+import logging
 import signal
 import threading
+
+
+def _not_a_cancelled_step(record):
+    # A step cancelled by Ctrl-C or -x: the driver reports it; the worker need not.
+    return "ended with CancelledError" not in record.getMessage()
 
 
 def dask_setup(worker):
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed.worker.state_machine").addFilter(_not_a_cancelled_step)
 """
 
 
@@ -171,5 +179,13 @@ class DaskOrchestrator(SchedulingOrchestrator):
             self._client.close()
             self._client = None
         if self._cluster is not None:
-            self._cluster.close()
+            # A worker still running a cancelled step is killed after the nanny's grace; the
+            # nanny's warning about it would follow zenrun's closing line.
+            nanny_log = logging.getLogger("distributed.nanny")
+            level = nanny_log.level
+            nanny_log.setLevel(logging.ERROR)
+            try:
+                self._cluster.close()
+            finally:
+                nanny_log.setLevel(level)
             self._cluster = None
