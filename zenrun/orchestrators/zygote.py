@@ -276,9 +276,10 @@ def _serve(control: socket.socket) -> None:
     zygote_fds = (control.fileno(), requests.fileno(), wake_r, wake_w)
     while True:
         ready = wait_for([requests, wake_r])
-        if wake_r in ready:
-            while os.read(wake_r, 512) if _readable(wake_r) else b"":
-                pass
+        if wake_r in ready:  # a worker ended (SIGCHLD)
+            with contextlib.suppress(BlockingIOError):
+                while os.read(wake_r, 512):
+                    pass
             _reap(statuses)
         if requests not in ready:
             continue
@@ -306,10 +307,6 @@ def _set_process_name(name: str) -> None:
             comm.write(name)
     except OSError:
         pass
-
-
-def _readable(fd: int) -> bool:
-    return bool(wait_for([fd], 0))
 
 
 def _reap(statuses: dict[int, int]) -> None:
