@@ -436,6 +436,48 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
                          "-* Captured stderr (left) -*", "left err"])
 
 
+FD_OUTPUT = """
+    import ctypes, os, subprocess, sys
+    import zenrun
+    from zenrun import pipeline, step
+
+    @zenrun.fixture
+    def tool():
+        subprocess.run([sys.executable, "-c", "print('fixture subprocess')"], check=True)
+        return 1
+
+    @step(enable_cache=False)
+    def native(x: int) -> int:
+        print("python print")
+        subprocess.run([sys.executable, "-c",
+                        "import sys; print('child out'); print('child err', file=sys.stderr)"],
+                       check=True)
+        ctypes.CDLL(None).printf(b"c printf\\n")
+        os.write(2, b"raw fd 2\\n")
+        return x
+
+    @pipeline
+    def beneath_python(tool):
+        native(tool)
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "parallel"])
+def test_fd_capture_takes_subprocess_and_c_output_of_each_step(zenrunner, args):
+    """pytest's default ``--capture=fd``: output that bypasses ``sys.stdout`` is the step's too."""
+    zenrunner.makepyfile(pipeline_fd=FD_OUTPUT)
+    result = zenrunner.run(*args)
+    result.assert_outcomes(passed=1)
+    for leaked in ("child out", "child err", "c printf", "raw fd 2", "fixture subprocess"):
+        assert leaked not in result.stdout + result.stderr, result.stdout + result.stderr
+    step = read_store(zenrunner.store).get_runs()[-1].steps["native"]
+    assert step.captured["stdout"].splitlines() == ["python print", "child out", "c printf"]
+    assert step.captured["stderr"].splitlines() == ["child err", "raw fd 2"]
+    sys_only = zenrunner.run("--capture=sys", *args)
+    sys_only.assert_outcomes(passed=1)
+    assert "child out" in sys_only.stdout and "python print" not in sys_only.stdout
+
+
 def test_short_summary_of_a_failing_fixture_names_its_error_not_its_output(zenrunner):
     zenrunner.makeconftest("""
         import zenrun

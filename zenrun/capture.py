@@ -8,14 +8,25 @@ log records. Capture starts where the step runs (in a worker process or on a
 Dask worker too) and the text travels back with the task result. Each stream
 keeps its last :data:`MAX_CAPTURE` characters.
 
-``-s`` / ``--capture=no`` turns it off; ``--capture=tee-sys`` captures and
-also writes through; ``--log-cli-level`` streams log records live.
+``--capture=fd`` (the default, as in pytest) also captures what reaches file
+descriptors 1 and 2 while a step runs: output of C extensions and of
+subprocesses. That is process-wide, so it applies where steps run one at a
+time on a process's main thread (the local orchestrator, ``-n`` worker
+processes, fixtures in the driver); steps on threads (``--dist threads``,
+Dask) capture at the ``sys`` level only. The reporter meanwhile writes to a
+copy of the terminal's descriptor, so progress lines are never captured.
+
+``-s`` / ``--capture=no`` turns it off; ``--capture=sys`` captures Python's
+streams only; ``--capture=tee-sys`` captures and also writes through;
+``--log-cli-level`` streams log records live.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -35,6 +46,7 @@ class CaptureSettings:
 
     tee: bool = False  # also write through to the real streams
     log_level: int | None = None  # lowest level of captured records; None: the root logger's
+    fd: bool = False  # also file descriptors 1 and 2, where one step runs at a time
 
 
 class _Buffer:
@@ -112,7 +124,10 @@ class _ThreadStream:
         if before_passthrough is not None:
             before_passthrough()
         try:
-            self._original.write(text)
+            with terminal_stream(self._original) as target:
+                target.write(text)
+                if target is not self._original:
+                    target.flush()
         except BrokenPipeError:  # nobody reads any more: the run goes on
             self._stop()
         except OSError as exc:
@@ -212,10 +227,101 @@ def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
         # Process-wide, as pytest's --log-level; set once (steps on other threads rely on it),
         # in a worker process on its first step.
         root.setLevel(settings.log_level)
+    # Descriptors belong to the process: captured only where steps run one at a time.
+    by_fd = settings.fd and previous is None and not _terminal_copies \
+        and threading.current_thread() is threading.main_thread()
     try:
-        yield capture
+        with _capturing_fds(capture) if by_fd else contextlib.nullcontext():
+            yield capture
     finally:
         _local.capture = previous
+
+
+# -- file-descriptor capture ----------------------------------------------------------------
+
+_fd_lock = threading.RLock()  # redirecting 1 and 2, and writing to the terminal meanwhile
+#: While descriptors 1 and 2 are captured: streams writing to copies of what they were.
+_terminal_copies: dict[int, TextIO] = {}
+#: Bytes of descriptor output kept per stream and step (the tail, as for Python's streams).
+MAX_FD_CAPTURE = 4 * MAX_CAPTURE
+
+
+@contextmanager
+def terminal_stream(stream: Any) -> Iterator[Any]:
+    """Where a write meant for ``stream`` reaches the terminal now: while file descriptors
+    are captured, a copy of its descriptor. Holds the lock, so the capture cannot start or
+    end in the middle of the write."""
+    with _fd_lock:
+        if not _terminal_copies:
+            yield stream
+            return
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # a StringIO, a closed file
+            fd = None
+        yield _terminal_copies.get(fd, stream)
+
+
+def _flush_streams() -> None:
+    for stream in (unwrap(sys.stdout), unwrap(sys.stderr), sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+    try:  # C's stdio buffers: printf output of an extension
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except Exception:
+        pass
+
+
+def _read_tail(file: Any, limit: int = MAX_FD_CAPTURE) -> str:
+    size = file.seek(0, 2)
+    file.seek(max(0, size - limit))
+    text = file.read().decode("utf-8", errors="replace")
+    if size > limit:
+        return f"[... {size - limit} bytes truncated ...]\n{text}"
+    return text
+
+
+@contextmanager
+def _capturing_fds(capture: StepCapture) -> Iterator[None]:
+    """Send what reaches descriptors 1 and 2 to temporary files, then to ``capture``."""
+    import tempfile
+
+    redirected: list[tuple[int, str, int, Any]] = []
+    with _fd_lock:
+        _flush_streams()
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            try:
+                saved = os.dup(fd)
+            except OSError:  # closed, or out of descriptors: Python's streams only
+                continue
+            try:
+                spool = tempfile.TemporaryFile()
+                os.dup2(spool.fileno(), fd)
+            except OSError:
+                os.close(saved)
+                continue
+            _terminal_copies[fd] = open(saved, "w", encoding=getattr(
+                unwrap(sys.stdout), "encoding", None) or "utf-8", errors="replace",
+                closefd=False, buffering=1)
+            redirected.append((fd, name, saved, spool))
+    try:
+        yield
+    finally:
+        with _fd_lock:
+            _flush_streams()
+            for fd, name, saved, spool in redirected:
+                os.dup2(saved, fd)
+                _terminal_copies.pop(fd).close()
+                os.close(saved)
+                text = _read_tail(spool)
+                spool.close()
+                if text:
+                    capture.buffers[name].write(text)
 
 
 def section_title(stream: str, when: str) -> str:
@@ -228,10 +334,11 @@ def section_title(stream: str, when: str) -> str:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("capture", "output of steps and fixtures")
-    group.addoption("--capture", default="sys", metavar="METHOD",
-                    choices=("sys", "fd", "no", "tee-sys"),
-                    help="per-step capture of stdout/stderr/logging: sys (default; fd is the "
-                         "same), no, or tee-sys (capture and show)")
+    group.addoption("--capture", default="fd", metavar="METHOD",
+                    choices=("fd", "sys", "no", "tee-sys"),
+                    help="per-step capture of stdout/stderr/logging: fd (default: also C "
+                         "extensions and subprocesses), sys (Python's streams), no, or "
+                         "tee-sys (capture and show)")
     group.addoption("-s", dest="capture", action="store_const", const="no",
                     help="shortcut for --capture=no")
     group.addoption("--log-level", dest="log_level", default=None, metavar="LEVEL",
@@ -258,12 +365,13 @@ def log_level_option(config: Any, name: str) -> int | None:
 def zenrun_configure(config: Any) -> None:
     if config.stash.get("api"):
         return  # a script or notebook keeps its own streams
-    method = config.getoption("capture", "sys")
+    method = config.getoption("capture", "fd")
     levels = [level for level in (log_level_option(config, "log_level"),
                                   log_level_option(config, "log_cli_level")) if level is not None]
     log_level = min(levels) if levels else None
     if method != "no":
-        config.stash["capture"] = CaptureSettings(tee=method == "tee-sys", log_level=log_level)
+        config.stash["capture"] = CaptureSettings(tee=method == "tee-sys", log_level=log_level,
+                                                  fd=method == "fd")
     root = logging.getLogger()
     old_level = root.level
     if log_level is not None and log_level < root.getEffectiveLevel():

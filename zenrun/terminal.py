@@ -48,11 +48,14 @@ class TerminalWriter:
         self.lock = threading.RLock()  # the progress ticker writes from its own thread
 
     def _emit(self, text: str) -> None:
+        from zenrun.capture import terminal_stream
+
         if self.closed:
             return
         try:
-            self.file.write(text)
-            self.file.flush()
+            with terminal_stream(self.file) as target:  # never into a step's captured output
+                target.write(text)
+                target.flush()
         except (BrokenPipeError, ValueError):  # ValueError: the file was closed
             self._close()
         except OSError as exc:
