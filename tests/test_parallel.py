@@ -722,3 +722,23 @@ def test_a_step_running_when_the_zygote_is_killed_fails_naming_it(zenrunner):
     assert proc.returncode == 1, out
     assert "1 failed" in out.splitlines()[-1], out
     assert "step 'waits'" in out and "that forked it ended" in out, out
+
+
+def test_what_a_module_prints_on_import_is_shown_once_not_by_every_worker(zenrunner):
+    zenrunner.makepyfile(pipeline_loud="""
+        print("loading the module")
+        from zenrun import pipeline, step
+
+        @step(enable_cache=False)
+        def one(i: int) -> int:
+            return i
+
+        @pipeline
+        def loud():
+            one(1)
+            one(2)
+            one(3)
+    """)
+    result = zenrunner.run("-n", "3")
+    result.assert_outcomes(passed=1)
+    assert (result.stdout + result.stderr).count("loading the module") == 1, result.stdout

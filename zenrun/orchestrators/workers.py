@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import io
 import multiprocessing
 import os
 import signal
@@ -210,13 +211,20 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
             payload = conn.recv_bytes()
         except (EOFError, OSError):
             return
+        # Loading a task imports its project modules: what they print on import, the
+        # driver printed once already at collection; each worker would print it again.
+        printed = io.StringIO()
         try:
-            if not shared_args:
-                shared_args.extend(cloudpickle.loads(shared))
-            fn, args = cloudpickle.loads(payload)
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                if not shared_args:
+                    shared_args.extend(cloudpickle.loads(shared))
+                fn, args = cloudpickle.loads(payload)
         except Exception as exc:  # e.g. a project module that does not import here
-            reply = (False, TaskNotSent(f"could not be loaded in the worker process: "
-                                        f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"))
+            output = printed.getvalue().strip()
+            reply = (False, TaskNotSent(
+                "could not be loaded in the worker process: "
+                f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"
+                + (f"\noutput while loading it:\n{output[-4000:]}" if output else "")))
         else:
             try:
                 reply = (True, fn(*shared_args, *args))
