@@ -361,3 +361,30 @@ def test_expression_calls_matcher_with_identifiers():
     seen = []
     Expression("(a or b) and not c").evaluate(lambda ident: seen.append(ident) or True)
     assert seen == ["a", "c"]  # short-circuit, like Python
+
+
+def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collection_error(zenrunner):
+    """As pytest: collection output is captured; a collection error shows what its module printed."""
+    zenrunner.makepyfile(pipeline_fine="""
+        print("fine module loading")
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def fine():
+            one()
+    """, pipeline_broken="""
+        print("broken module loading")
+        raise ValueError("cannot import this")
+    """)
+    result = zenrunner.run()
+    assert result.ret == 2
+    assert "fine module loading" not in result.stdout
+    result.fnmatch_lines(["*ERROR collecting pipeline_broken.py*", "*ValueError: cannot import this",
+                          "-* Captured stdout (collect) -*", "broken module loading"])
+    shown = zenrunner.run("-s", "pipeline_fine.py")
+    shown.assert_outcomes(passed=1)
+    assert "fine module loading" in shown.stdout

@@ -209,11 +209,22 @@ class Session:
                     yield Path(directory) / filename
 
     def _collect_file(self, path: Path) -> list[Item]:
-        load_conftests(self.config, path.parent, self)
-        try:
-            results = self.config.hook.zenrun_collect_file(file_path=path, session=self)
-        except CollectError as exc:
-            self.add_collection_error(path, str(exc))
+        from zenrun.capture import capturing, section_title
+
+        # As pytest: what importing a module prints is captured, and shown only with the
+        # collection error it belongs to.
+        with capturing(self.config.stash.get("capture")) as capture:
+            load_conftests(self.config, path.parent, self)
+            try:
+                results = self.config.hook.zenrun_collect_file(file_path=path, session=self)
+            except CollectError as exc:
+                error: CollectError | None = exc
+            else:
+                error = None
+        if error is not None:
+            sections = [f"{section_title(stream, 'collect')}\n{text.rstrip()}"
+                        for stream, text in (capture.texts() if capture else {}).items()]
+            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
             return []
         self.collected_modules.append(path)
         return [item for items in results for item in items]
