@@ -366,7 +366,9 @@ def test_expression_calls_matcher_with_identifiers():
 def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collection_error(zenrunner):
     """As pytest: collection output is captured; a collection error shows what its module printed."""
     zenrunner.makepyfile(pipeline_fine="""
+        import warnings
         print("fine module loading")
+        warnings.warn("the fine module is old")
         from zenrun import pipeline, step
 
         @step
@@ -385,6 +387,8 @@ def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collectio
     assert "fine module loading" not in result.stdout
     result.fnmatch_lines(["*ERROR collecting pipeline_broken.py*", "*ValueError: cannot import this",
                           "-* Captured stdout (collect) -*", "broken module loading"])
+    result.fnmatch_lines(["*= warnings summary =*",
+                          "pipeline_fine.py:3: UserWarning: the fine module is old"])
     shown = zenrunner.run("-s", "pipeline_fine.py")
     shown.assert_outcomes(passed=1)
     assert "fine module loading" in shown.stdout

@@ -14,6 +14,7 @@ import itertools
 import os
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -212,8 +213,9 @@ class Session:
         from zenrun.capture import capturing, section_title
 
         # As pytest: what importing a module prints is captured, and shown only with the
-        # collection error it belongs to.
-        with capturing(self.config.stash.get("capture")) as capture:
+        # collection error it belongs to; its warnings go to the warnings summary.
+        with capturing(self.config.stash.get("capture")) as capture, \
+                warnings.catch_warnings(record=True) as caught:
             load_conftests(self.config, path.parent, self)
             try:
                 results = self.config.hook.zenrun_collect_file(file_path=path, session=self)
@@ -221,6 +223,9 @@ class Session:
                 error: CollectError | None = exc
             else:
                 error = None
+        for warning in caught:
+            self.warn(f"{self.relpath(Path(warning.filename))}:{warning.lineno}: "
+                      f"{warning.category.__name__}: {warning.message}")
         if error is not None:
             sections = [f"{section_title(stream, 'collect')}\n{text.rstrip()}"
                         for stream, text in (capture.texts() if capture else {}).items()]
