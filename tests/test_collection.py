@@ -392,3 +392,31 @@ def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collectio
     shown = zenrunner.run("-s", "pipeline_fine.py")
     shown.assert_outcomes(passed=1)
     assert "fine module loading" in shown.stdout
+
+
+def test_collection_keeps_the_warning_filters_a_module_sets_and_shows_a_conftests_output(zenrunner):
+    zenrunner.makepyfile(pipeline_quiet="""
+        import warnings
+        warnings.filterwarnings("ignore", message="noisy library warning")
+        from zenrun import pipeline, step
+
+        @step
+        def noisy() -> int:
+            warnings.warn("noisy library warning")
+            return 1
+
+        @pipeline
+        def quiet():
+            noisy()
+    """)
+    result = zenrunner.run("-rA")
+    result.assert_outcomes(passed=1)
+    assert "noisy library warning" not in result.stdout + result.stderr
+    sub = zenrunner.path / "sub"
+    sub.mkdir()
+    (sub / "conftest.py").write_text('print("hint: set DATA_DIR")\nraise RuntimeError("no data")\n')
+    (sub / "pipeline_sub.py").write_text("")
+    broken = zenrunner.run()  # found while collecting, below the rootdir
+    assert broken.ret == 2
+    broken.fnmatch_lines(["*RuntimeError: no data*", "-* Captured stdout (collect) -*",
+                          "hint: set DATA_DIR"])

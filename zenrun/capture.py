@@ -84,6 +84,9 @@ class StepCapture:
     def __init__(self, settings: CaptureSettings) -> None:
         self.settings = settings
         self.buffers = {name: _Buffer() for name in STREAMS}
+        #: While its file descriptors are captured: Python's writes go to the same files,
+        #: so that they stay in order with what C code and subprocesses write.
+        self.fd_writers: dict[str, TextIO] = {}
 
     def texts(self) -> dict[str, str]:
         """The non-empty streams: ``{"stdout": ..., "stderr": ..., "log": ...}``."""
@@ -112,6 +115,10 @@ class _ThreadStream:
     def write(self, text: str) -> int:
         capture = _current()
         if capture is not None:
+            writer = capture.fd_writers.get(self._name)
+            if writer is not None:
+                writer.write(text)
+                return len(text)
             capture.buffers[self._name].write(text)
             if not capture.settings.tee:
                 return len(text)
@@ -220,21 +227,29 @@ def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
         yield None
         return
     install()
+    global _thread_captures
     capture, previous = StepCapture(settings), _current()
     _local.capture = capture
+    on_main_thread = threading.current_thread() is threading.main_thread()
     root = logging.getLogger()
     if settings.log_level is not None and settings.log_level < root.getEffectiveLevel():
         # Process-wide, as pytest's --log-level; set once (steps on other threads rely on it),
         # in a worker process on its first step.
         root.setLevel(settings.log_level)
     # Descriptors belong to the process: captured only where steps run one at a time.
-    by_fd = settings.fd and previous is None and not _terminal_copies \
-        and threading.current_thread() is threading.main_thread()
+    with _install_lock:
+        by_fd = settings.fd and previous is None and on_main_thread and not _terminal_copies \
+            and _thread_captures == 0
+        if not on_main_thread:
+            _thread_captures += 1
     try:
         with _capturing_fds(capture) if by_fd else contextlib.nullcontext():
             yield capture
     finally:
         _local.capture = previous
+        if not on_main_thread:
+            with _install_lock:
+                _thread_captures -= 1
 
 
 # -- file-descriptor capture ----------------------------------------------------------------
@@ -242,15 +257,18 @@ def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
 _fd_lock = threading.RLock()  # redirecting 1 and 2, and writing to the terminal meanwhile
 #: While descriptors 1 and 2 are captured: streams writing to copies of what they were.
 _terminal_copies: dict[int, TextIO] = {}
-#: Bytes of descriptor output kept per stream and step (the tail, as for Python's streams).
-MAX_FD_CAPTURE = 4 * MAX_CAPTURE
+#: Captures running on threads other than the main one: descriptors are then not captured.
+_thread_captures = 0
 
 
 @contextmanager
 def terminal_stream(stream: Any) -> Iterator[Any]:
     """Where a write meant for ``stream`` reaches the terminal now: while file descriptors
-    are captured, a copy of its descriptor. Holds the lock, so the capture cannot start or
-    end in the middle of the write."""
+    are captured, a copy of its descriptor.
+
+    Holds the lock while the caller writes: the capture cannot start or end between
+    choosing the target and writing to it (the text would land in a step's output).
+    """
     with _fd_lock:
         if not _terminal_copies:
             yield stream
@@ -277,18 +295,34 @@ def _flush_streams() -> None:
         pass
 
 
-def _read_tail(file: Any, limit: int = MAX_FD_CAPTURE) -> str:
+def _read_tail(file: Any, limit: int = MAX_CAPTURE) -> tuple[str, int]:
+    """The last ``limit`` bytes of ``file`` as text, and how many bytes came before them."""
     size = file.seek(0, 2)
     file.seek(max(0, size - limit))
-    text = file.read().decode("utf-8", errors="replace")
-    if size > limit:
-        return f"[... {size - limit} bytes truncated ...]\n{text}"
-    return text
+    return file.read().decode("utf-8", errors="replace"), max(0, size - limit)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C arrives after the block, not in the middle of putting descriptors back."""
+    import signal
+
+    try:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 @contextmanager
 def _capturing_fds(capture: StepCapture) -> Iterator[None]:
-    """Send what reaches descriptors 1 and 2 to temporary files, then to ``capture``."""
+    """Send what reaches descriptors 1 and 2, and this thread's Python writes, to temporary
+    files, then to ``capture``."""
+    import io
     import tempfile
 
     redirected: list[tuple[int, str, int, Any]] = []
@@ -301,27 +335,40 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
                 continue
             try:
                 spool = tempfile.TemporaryFile()
-                os.dup2(spool.fileno(), fd)
             except OSError:
                 os.close(saved)
                 continue
-            _terminal_copies[fd] = open(saved, "w", encoding=getattr(
-                unwrap(sys.stdout), "encoding", None) or "utf-8", errors="replace",
-                closefd=False, buffering=1)
+            try:
+                os.dup2(spool.fileno(), fd)
+            except OSError:
+                spool.close()
+                os.close(saved)
+                continue
+            encoding = getattr(unwrap(getattr(sys, name)), "encoding", None) or "utf-8"
+            _terminal_copies[fd] = open(saved, "w", encoding=encoding, errors="replace",
+                                        closefd=False, buffering=1)
+            capture.fd_writers[name] = io.TextIOWrapper(
+                io.FileIO(spool.fileno(), "w", closefd=False), encoding="utf-8",
+                errors="replace", write_through=True)
             redirected.append((fd, name, saved, spool))
     try:
         yield
     finally:
-        with _fd_lock:
-            _flush_streams()
-            for fd, name, saved, spool in redirected:
-                os.dup2(saved, fd)
-                _terminal_copies.pop(fd).close()
-                os.close(saved)
-                text = _read_tail(spool)
-                spool.close()
-                if text:
-                    capture.buffers[name].write(text)
+        with _signals_held():
+            with _fd_lock:
+                _flush_streams()
+                capture.fd_writers.clear()
+                for fd, _name, saved, _spool in redirected:
+                    os.dup2(saved, fd)
+                    _terminal_copies.pop(fd).close()
+                    os.close(saved)
+            for _fd, name, _saved, spool in redirected:
+                try:
+                    text, dropped = _read_tail(spool)
+                finally:
+                    spool.close()
+                capture.buffers[name].dropped += dropped
+                capture.buffers[name].write(text)
 
 
 def section_title(stream: str, when: str) -> str:

@@ -8,6 +8,7 @@ Importing a module never runs a pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import importlib
 import itertools
@@ -18,7 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
@@ -214,8 +215,8 @@ class Session:
 
         # As pytest: what importing a module prints is captured, and shown only with the
         # collection error it belongs to; its warnings go to the warnings summary.
-        with capturing(self.config.stash.get("capture")) as capture, \
-                warnings.catch_warnings(record=True) as caught:
+        errors_before = len(self.collection_errors)
+        with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, path.parent, self)
             try:
                 results = self.config.hook.zenrun_collect_file(file_path=path, session=self)
@@ -223,16 +224,38 @@ class Session:
                 error: CollectError | None = exc
             else:
                 error = None
-        for warning in caught:
-            self.warn(f"{self.relpath(Path(warning.filename))}:{warning.lineno}: "
-                      f"{warning.category.__name__}: {warning.message}")
+        sections = [f"{section_title(stream, 'collect')}\n{text.rstrip()}"
+                    for stream, text in (capture.texts() if capture else {}).items()]
+        if sections and len(self.collection_errors) > errors_before:  # a conftest's error
+            conftest, message = self.collection_errors[errors_before]
+            self.collection_errors[errors_before] = (
+                conftest, "\n\n".join([message.rstrip(), *sections]))
+            sections = []
         if error is not None:
-            sections = [f"{section_title(stream, 'collect')}\n{text.rstrip()}"
-                        for stream, text in (capture.texts() if capture else {}).items()]
             self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
             return []
         self.collected_modules.append(path)
         return [item for items in results for item in items]
+
+
+@contextlib.contextmanager
+def _warnings_recorded(session: Session) -> Iterator[None]:
+    """Warnings shown while the block runs go to the session's warnings summary.
+
+    Only ``warnings.showwarning`` is replaced (``catch_warnings`` would also undo the
+    filters a module sets on import); one the block installed itself is left in place.
+    """
+    def record(message: Any, category: type, filename: str, lineno: int, file: Any = None,
+               line: Any = None) -> None:
+        session.warn(f"{session.relpath(Path(filename))}:{lineno}: {category.__name__}: {message}")
+
+    original = warnings.showwarning
+    warnings.showwarning = record
+    try:
+        yield
+    finally:
+        if warnings.showwarning is record:
+            warnings.showwarning = original
 
 
 # ---------------------------------------------------------------------------

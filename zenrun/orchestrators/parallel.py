@@ -13,11 +13,14 @@ import argparse
 import os
 import queue
 import threading
-from typing import Any, Hashable
+from typing import TYPE_CHECKING, Any, Hashable
 
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
 from zenrun.runner import StepTask, TaskResult, execute_task
+
+if TYPE_CHECKING:
+    from zenrun.orchestrators.zygote import Zygote
 
 
 def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> TaskResult:
@@ -68,24 +71,24 @@ class ProcessExecutor:
     remote = True
 
     def __init__(self, size: int, artifact_store: Any, materializers: Any,
-                 rootdir: str | None = None, zygote: Any = None, bootstrap: Any = None) -> None:
+                 rootdir: str | None = None, zygote: Zygote | None = None) -> None:
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
         self.rootdir = rootdir
         self.zygote = zygote
-        self.bootstrap = bootstrap
         self._pool: Any = None
 
     @property
     def pool(self) -> Any:
-        """Made at the first step a worker runs: a fully cached run makes none."""
+        """Made at the first step a worker runs (a fully cached run makes none), so that
+        workers see the driver as fixtures left it: ``sys.path``, modules, environment."""
         if self._pool is None:
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
-            bootstrap = self.bootstrap or Bootstrap.from_driver(self.rootdir)
             self._pool = WorkerPool(self.size, (self.artifact_store, self.materializers),
-                                    bootstrap=bootstrap, zygote=self.zygote)
+                                    bootstrap=Bootstrap.from_driver(self.rootdir),
+                                    zygote=self.zygote)
         return self._pool
 
     def free_slots(self) -> int:
@@ -173,7 +176,6 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         self.workers = max(1, workers)
         self.config = config
         self.dist = dist
-        self._bootstrap: Any = None  # what warm_up() told the workers' factory
 
     def make_executor(self) -> Any:
         from zenrun.config import api_config
@@ -182,13 +184,13 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
         return ProcessExecutor(self.workers, config.artifact_store, config.materializers,
-                               str(config.rootpath), self.zygote, self._bootstrap)
+                               str(config.rootpath), self.zygote)
 
     def check(self, composed: Any) -> str | None:
         return None if self.dist == "threads" else unsendable_invocation(composed)
 
     @property
-    def zygote(self) -> Any:
+    def zygote(self) -> Zygote | None:
         """The :class:`~zenrun.orchestrators.zygote.Zygote` started while configuring, if any."""
         return self.config.stash.get(ZYGOTE_KEY) if self.config is not None else None
 
@@ -199,11 +201,11 @@ class ParallelOrchestrator(SchedulingOrchestrator):
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
-            self._bootstrap = Bootstrap.from_driver(str(config.rootpath))
+            bootstrap = Bootstrap.from_driver(str(config.rootpath))
             if self.zygote is not None:
-                self.zygote.preload(self._bootstrap)
+                self.zygote.preload(bootstrap)
             else:
-                boot_forkserver(self._bootstrap)
+                boot_forkserver(bootstrap)
 
 
 def usable_cpus() -> int:
@@ -269,8 +271,10 @@ ZYGOTE_KEY = "parallel.zygote"
 def zenrun_configure(config: Any) -> None:
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
+    runs_nothing = any(config.getoption(name, None) for name in (  # no worker will be needed
+        "collectonly", "showfixtures", "runs", "show", "store_check", "store_repair", "gc"))
     if config.getoption("orchestrator", None) == "parallel" and not config.stash.get("api") \
-            and config.getoption("dist", "processes") != "threads" \
+            and config.getoption("dist", "processes") != "threads" and not runs_nothing \
             and not os.environ.get("ZENRUN_NO_ZYGOTE"):
         from zenrun.orchestrators.zygote import Zygote
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
-import io
 import multiprocessing
 import os
 import signal
@@ -39,6 +38,8 @@ from multiprocessing.connection import Connection, wait as wait_for
 from typing import Any, Callable, Hashable
 
 import cloudpickle
+
+from zenrun.capture import CaptureSettings, capturing
 
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
@@ -87,6 +88,9 @@ class Bootstrap:
     preload: list[str] = field(default_factory=list)
     #: The zenrun process the worker serves; made in the driver, so this is its pid.
     driver_pid: int = field(default_factory=os.getpid)
+    #: The driver's environment (conftests and fixtures may have set variables since the
+    #: workers' zygote or forkserver started).
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @classmethod
     def from_driver(cls, rootdir: str | None = None) -> Bootstrap:
@@ -110,6 +114,8 @@ class Bootstrap:
         return cls(list(sys.path), os.getcwd(), modules, own + _packages_used_by(modules))
 
     def apply(self) -> None:
+        """Make this process import and see what the driver does."""
+        apply_environ(self.environ)
         for entry in reversed(self.sys_path):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
@@ -120,6 +126,15 @@ class Bootstrap:
         if self.modules and not any(isinstance(f, _ProjectFinder) and f.modules == self.modules
                                     for f in sys.meta_path):
             sys.meta_path.insert(0, _ProjectFinder(self.modules))
+
+
+def apply_environ(environ: dict[str, str]) -> None:
+    """Make ``os.environ`` equal to ``environ``."""
+    for name in [n for n in os.environ if n not in environ]:
+        del os.environ[name]
+    for name, value in environ.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def _packages_used_by(modules: dict[str, str]) -> list[str]:
@@ -212,15 +227,16 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         except (EOFError, OSError):
             return
         # Loading a task imports its project modules: what they print on import, the
-        # driver printed once already at collection; each worker would print it again.
-        printed = io.StringIO()
+        # driver printed (or captured) at collection already. Captured here, not sent to a
+        # throw-away stream, so that a handler a module makes on import keeps working.
+        printed = None
         try:
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            with capturing(CaptureSettings()) as printed:
                 if not shared_args:
                     shared_args.extend(cloudpickle.loads(shared))
                 fn, args = cloudpickle.loads(payload)
         except Exception as exc:  # e.g. a project module that does not import here
-            output = printed.getvalue().strip()
+            output = "".join(printed.texts().values()).strip() if printed else ""
             reply = (False, TaskNotSent(
                 "could not be loaded in the worker process: "
                 f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"

@@ -36,7 +36,7 @@ import traceback
 from multiprocessing.connection import Connection, wait as wait_for
 from typing import Any, Sequence
 
-from zenrun.orchestrators.workers import _process_alive, _worker_main
+from zenrun.orchestrators.workers import _process_alive, _worker_main, apply_environ
 
 _PID = struct.Struct("q")
 _EXIT = struct.Struct("i")
@@ -49,37 +49,46 @@ class ZygoteGone(Exception):
 class ForkedProcess:
     """A worker forked by the zygote: the parts of ``multiprocessing.Process`` the pool uses.
 
-    It is the zygote's child, not the driver's: its exit status arrives on
-    ``sentinel`` (a pipe the zygote writes once it has reaped the worker),
-    which is readable from the moment the worker has exited.
+    It is the zygote's child, not the driver's. Its ``sentinel`` is a pidfd
+    (Linux 5.3+), readable once the worker has exited whatever becomes of the
+    zygote; its exit status comes through a pipe the zygote writes once it has
+    reaped the worker. Without pidfds that pipe is the sentinel too.
     """
 
-    def __init__(self, pid: int, sentinel: int, zygote_pid: int) -> None:
+    def __init__(self, pid: int, status: int, zygote_pid: int) -> None:
         self.pid = pid
-        self.sentinel = sentinel
         self.zygote_pid = zygote_pid
         self.exitcode: int | None = None
         #: Why it ended when its exit code cannot tell (its zygote ended first).
         self.ended_because: str | None = None
+        self._status = status
         self._ended = False
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # an old kernel, or it is already gone
+            self._pidfd = None
+        self.sentinel = self._pidfd if self._pidfd is not None else status
 
     def join(self, timeout: float | None = None) -> None:
+        """Wait up to ``timeout`` seconds for the worker to end; then ``exitcode`` is set."""
         if self._ended or not wait_for([self.sentinel], timeout):
             return
-        data = os.read(self.sentinel, _EXIT.size)
+        # Ended (or, without a pidfd, the zygote spoke or died). The zygote reaps it at once.
+        data = os.read(self._status, _EXIT.size) if wait_for([self._status], 2.0) else b""
         if len(data) == _EXIT.size:
             self.exitcode = _EXIT.unpack(data)[0]
         else:
-            # The zygote died: nobody can report this worker's end any more, so it ends now
-            # (its step is failed, or retried in a worker from elsewhere).
-            self.ended_because = f"the zygote process (pid {self.zygote_pid}) that forked it ended"
-            if _process_alive(self.pid):
-                try:
+            self.ended_because = (f"its exit status is unknown: the zygote process (pid "
+                                  f"{self.zygote_pid}) that forked it had ended")
+            if self._pidfd is None and _process_alive(self.pid):
+                # Without a pidfd nobody could tell its end any more: it ends now (its step
+                # is failed, or retried in a worker from elsewhere).
+                self.ended_because = f"the zygote process (pid {self.zygote_pid}) that forked it ended"
+                with contextlib.suppress(OSError):
                     os.kill(self.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         self._ended = True
-        os.close(self.sentinel)
+        for fd in {self._status, self.sentinel}:
+            os.close(fd)
 
     def is_alive(self) -> bool:
         self.join(0)
@@ -88,15 +97,18 @@ class ForkedProcess:
     def _signal(self, signum: int) -> None:
         if not self.is_alive():  # reaped: its pid may be another process's by now
             return
-        try:
-            os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):
+            if self._pidfd is not None:  # names this process, never a later one with its pid
+                signal.pidfd_send_signal(self._pidfd, signum)
+            else:
+                os.kill(self.pid, signum)
 
     def terminate(self) -> None:
+        """Ask it to stop (SIGTERM: the step unwinds)."""
         self._signal(signal.SIGTERM)
 
     def kill(self) -> None:
+        """Stop it now (SIGKILL)."""
         self._signal(signal.SIGKILL)
 
 
@@ -108,7 +120,8 @@ class Zygote:
         self._control = control
         self._requests = Connection(os.dup(control.fileno()))
         self._lock = threading.Lock()
-        self._gone = False
+        self._gone = False  # it cannot fork workers any more
+        self._closed = False
         self._unfreeze = False  # gc.freeze() was ours to undo
         self._relay: _ImportRelay | None = None
 
@@ -161,10 +174,12 @@ class Zygote:
         self._relay = None
 
     def import_libraries(self, names: list[str]) -> None:
-        """Let the zygote import the installed packages ``names`` now (it does not wait)."""
+        """Let the zygote import the installed packages ``names`` now (it does not wait),
+        with the driver's environment as it is now (a conftest may have set variables the
+        library reads on import)."""
         with self._lock:
             try:
-                self._send(("import", names))
+                self._send(("import", names, dict(os.environ)))
             except ZygoteGone:
                 pass  # spawn() reports it
 
@@ -190,22 +205,32 @@ class Zygote:
                 pass  # spawn() reports it
 
     def spawn(self, bootstrap: Any, shared: bytes) -> tuple[ForkedProcess, Connection]:
-        """A new worker running ``_worker_main(conn, bootstrap, shared)``; the driver's end of ``conn``."""
+        """A new worker running ``_worker_main(conn, bootstrap, shared)``; the driver's end of ``conn``.
+
+        Raises :class:`ZygoteGone` when workers must come from elsewhere from now on, and
+        ``OSError`` when this one could not be forked (out of processes or descriptors).
+        """
         with self._lock:
             self._send(("fork", bootstrap, shared))
             try:
                 message, fds, _flags, _address = socket.recv_fds(self._control, _PID.size, 2)
-            except OSError as exc:
-                message, fds = b"", []
-                error: str = str(exc)
-            else:
-                error = "it closed its socket"
-            if len(message) != _PID.size or len(fds) != 2:
+            except BaseException as exc:  # a reply may still come: the next one would be off
+                self._gone = True
+                if isinstance(exc, OSError):
+                    raise ZygoteGone(f"the zygote did not answer: {exc}") from None
+                raise
+            for fd in fds:
+                os.set_inheritable(fd, False)
+            (pid,) = _PID.unpack(message) if len(message) == _PID.size else (None,)
+            if pid is None or pid == 0 or (pid > 0 and len(fds) != 2):
                 for fd in fds:
                     os.close(fd)
                 self._gone = True
-                raise ZygoteGone(f"the zygote did not fork a worker: {error}")
-        (pid,) = _PID.unpack(message)
+                why = "it closed its socket" if pid is None else \
+                    "it runs threads now (a library started one)" if pid == 0 else "no descriptors came"
+                raise ZygoteGone(f"the zygote cannot fork workers: {why}")
+            if pid < 0:
+                raise OSError(-pid, f"the zygote could not fork a worker: {os.strerror(-pid)}")
         return ForkedProcess(pid, fds[1], self.pid), Connection(fds[0])
 
     def close(self) -> None:
@@ -214,7 +239,9 @@ class Zygote:
         It holds nothing to save, so it is killed rather than asked: it may be busy
         importing a library for workers that a fully cached run never needed.
         """
-        self._gone = True
+        if self._closed:
+            return
+        self._closed = self._gone = True
         self._stop_relay()
         self._requests.close()
         self._control.close()
@@ -290,9 +317,17 @@ def _serve(control: socket.socket) -> None:
         if request[0] == "preload":
             _preload(request[1])
         elif request[0] == "import":
+            apply_environ(request[2])
             _import_all(request[1])
         elif request[0] == "fork":
-            pid, fds = _fork_worker(request[1], request[2], statuses, zygote_fds)
+            if threading.active_count() > 1:  # a library started one: forking is unsafe now
+                socket.send_fds(control, [_PID.pack(0)], [])
+                continue
+            try:
+                pid, fds = _fork_worker(request[1], request[2], statuses, zygote_fds)
+            except OSError as exc:  # out of processes or descriptors: this worker only
+                socket.send_fds(control, [_PID.pack(-(exc.errno or 1))], [])
+                continue
             try:
                 socket.send_fds(control, [_PID.pack(pid)], fds)
             finally:
@@ -330,33 +365,60 @@ def _preload(bootstrap: Any) -> None:
 
 
 def _import_all(names: Sequence[str]) -> None:
-    # Silently: what a package prints or warns on import, the driver printed already.
-    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
-            contextlib.redirect_stderr(devnull):
+    """Import ``names`` here, silently: what they print or warn on import, the driver
+    printed (or captured) already.
+
+    Silenced at the descriptors, not by swapping ``sys.stdout``: a library that keeps the
+    stream it finds at import (a logging handler, a sink) must keep a working one.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
         for name in names:
             try:
                 importlib.import_module(name)
             except BaseException:  # the worker that needs it reports the error
                 pass
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def _fork_worker(bootstrap: Any, shared: bytes, statuses: dict[int, int],
                  zygote_fds: tuple[int, ...]) -> tuple[int, list[int]]:
+    """Fork a worker; returns its pid and, for the driver, its socket end and status pipe."""
     ours, theirs = socket.socketpair()
-    sentinel_r, sentinel_w = os.pipe()
-    pid = os.fork()
+    status_r, status_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        os.close(status_r)
+        os.close(status_w)
+        raise
     if pid == 0:  # the worker
         code = 0
         try:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            for fd in (*statuses.values(), *zygote_fds, sentinel_r, sentinel_w):
+            for fd in (*statuses.values(), *zygote_fds, status_r, status_w):
                 os.close(fd)
             ours.close()
             _set_process_name("zenrun-worker")
             _worker_main(Connection(theirs.detach()), bootstrap, shared)
         except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
+            code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -368,5 +430,5 @@ def _fork_worker(bootstrap: Any, shared: bytes, statuses: dict[int, int],
                     pass
             os._exit(code)
     theirs.close()
-    statuses[pid] = sentinel_w
-    return pid, [ours.detach(), sentinel_r]
+    statuses[pid] = status_w
+    return pid, [ours.detach(), status_r]
