@@ -815,3 +815,99 @@ def test_workers_see_the_driver_as_conftests_and_fixtures_left_it(zenrunner, tmp
     """
     assert json.loads(zenrunner.runpython(script, env=env).outlines[-1]) == {
         "env": "chosen-in-conftest", "backend": "chosen-in-conftest", "extra": 42}
+
+
+CHILDREN = """
+    import os, subprocess, sys, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def starts_a_program() -> int:
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        Path(f"child-{child.pid}.pid").touch()
+        child.wait()
+        return 1
+
+    @step(enable_cache=False)
+    def forks() -> int:
+        if os.fork() == 0:
+            return 101  # the child forgot os._exit: its value must not become the step's
+        time.sleep(0.5)
+        return 2
+
+    @pipeline
+    def parent():
+        starts_a_program()
+
+    @pipeline
+    def forking():
+        forks()
+"""
+
+
+def test_ctrl_c_stops_the_programs_steps_start_in_workers(zenrunner):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    zenrunner.makepyfile(pipeline_children=CHILDREN)
+    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2", "-k", "parent"],
+                            cwd=zenrunner.path, env=zenrunner.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while not list(zenrunner.path.glob("child-*.pid")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        child = int(next(zenrunner.path.glob("child-*.pid")).name[6:-4])
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole process group
+        out, _ = proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while _process_alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _process_alive(child), "the step's program ignored Ctrl-C and was left behind"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        if child is not None and _process_alive(child):
+            os.kill(child, signal.SIGKILL)
+    assert proc.returncode == 2, out
+
+
+def test_a_forked_child_of_a_step_does_not_answer_for_its_worker(zenrunner):
+    zenrunner.makepyfile(pipeline_children=CHILDREN)
+    zenrunner.run("-n", "2", "-k", "forking").assert_outcomes(passed=1, deselected=1)
+    script = """
+        from zenrun import get_pipeline
+        print(get_pipeline("forking").last_run.steps["forks"].output.read())
+    """
+    assert zenrunner.runpython(script).outlines[-1] == "2"
+
+
+CRASHES = """
+    import ctypes
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def crash() -> int:
+        ctypes.string_at(0)  # a segfault, as a broken C extension would cause
+        return 1
+
+    @pipeline
+    def crashing():
+        crash()
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "1"]], ids=["local", "worker"])
+def test_a_crashing_step_still_shows_where_it_crashed(zenrunner, args):
+    """Descriptor 2 points at the step's captured output while it runs; the crash report
+    goes to the real stderr all the same."""
+    zenrunner.makepyfile(pipeline_crash=CRASHES)
+    result = zenrunner.run(*args)
+    assert result.ret != 0
+    assert "Segmentation fault" in result.stderr and "in crash" in result.stderr, result.stderr

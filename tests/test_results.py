@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 
@@ -666,3 +667,18 @@ def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner, ru
     returncode, output, _ = run_on_a_terminal("-n", "2")
     assert returncode == 0, output
     assert re.search(r"\[0/2\] naps\[[12]\]:nap, naps\[[12]\]:nap 0\.[2-9]s", output), output
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "1"]], ids=["local", "parallel"])
+def test_a_closed_stderr_loses_no_output(zenrunner, args):
+    """``zenrun 2>&-``: descriptor 2 must not be taken by a file zenrun opens (the capture's
+    copy of stdout, the zygote's socket), or the report is written there."""
+    import subprocess
+    import sys
+
+    zenrunner.makepyfile(pipeline_capture=CAPTURE)
+    proc = subprocess.run([sys.executable, "-m", "zenrun", "-k", "loud", *args], cwd=zenrunner.path,
+                          env=zenrunner.env(), stdout=subprocess.PIPE, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(2))
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("=") and "1 passed" in proc.stdout

@@ -152,6 +152,9 @@ class _ThreadStream:
         for line in lines:
             self.write(line)
 
+    def close(self) -> None:
+        """A step closing ``sys.stdout`` closes nothing: the real stream outlives it."""
+
     def flush(self) -> None:
         if _current() is None and not self._closed:
             try:
@@ -425,7 +428,29 @@ def zenrun_configure(config: Any) -> None:
         root.setLevel(log_level)
     install()  # also with -s: passing writes clear the progress line first
     config.add_cleanup(uninstall)
+    if method == "fd":
+        _report_crashes(config)
     config.add_cleanup(lambda: root.setLevel(old_level))
+
+
+def _report_crashes(config: Any) -> None:
+    """A step that crashes zenrun (segfault, abort) gets its Python traceback printed to the
+    real stderr: descriptor 2 may point at the step's captured output, which dies with it."""
+    import faulthandler
+
+    if faulthandler.is_enabled():  # by the user, or by the test runner calling zenrun
+        return
+    try:
+        stderr_copy = os.fdopen(os.dup(2), "w")
+        faulthandler.enable(file=stderr_copy)
+    except (OSError, ValueError, RuntimeError):
+        return
+
+    def disable() -> None:
+        faulthandler.disable()
+        stderr_copy.close()
+
+    config.add_cleanup(disable)
 
 
 def settings(config: Any) -> CaptureSettings | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -607,9 +608,30 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
         config._ensure_unconfigure()
 
 
+def _open_standard_descriptors() -> None:
+    """Descriptors 0-2 closed at start (``zenrun 2>&-``) point at ``/dev/null``: else the
+    first file zenrun opens would take their number, and output meant for the terminal
+    would be written into it."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if getattr(sys, name) is None:
+                setattr(sys, name, open(fd, mode, closefd=False))
+
+
 def console_main() -> int:
     """The ``zenrun`` console script."""
-    code = main()
+    _open_standard_descriptors()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # while starting up or cleaning up: nothing to report
+        print("\n!!! KeyboardInterrupt !!!", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say

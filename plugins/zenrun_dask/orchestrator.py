@@ -113,9 +113,14 @@ def _not_a_cancelled_step(record):
     return "ended with CancelledError" not in record.getMessage()
 
 
+def _ignore(signum, frame):
+    # A handler, not SIG_IGN: programs a step starts must still stop on Ctrl-C.
+    pass
+
+
 def dask_setup(worker):
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, _ignore)
     logging.getLogger("distributed.worker.state_machine").addFilter(_not_a_cancelled_step)
 """
 

@@ -175,18 +175,60 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"terminated by the driver (signal {signum})")
 
 
+def ignore_interrupt(signum: int, frame: Any) -> None:
+    """SIGINT handler of processes whose Ctrl-C is the driver's to handle.
+
+    A handler rather than ``SIG_IGN``: an ignored signal stays ignored in the
+    programs a step starts (``exec`` keeps it), which Ctrl-C could then not stop.
+    """
+
+
+class _NoStdin:
+    """``sys.stdin`` of a worker: its output is captured and nobody would see a prompt."""
+
+    def read(self, *args: Any) -> str:
+        raise OSError("zenrun: reading from stdin in a worker process: a step under -n cannot "
+                      "prompt; run it without -n, and with -s")
+
+    readline = read
+    readlines = read
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> str:
+        return self.read()
+
+    def fileno(self) -> int:
+        import io
+
+        raise io.UnsupportedOperation("zenrun: a worker process's stdin has no descriptor")
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    encoding = "utf-8"
+    closed = False
+
+
 def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
     """The worker loop: receive ``(fn, args)``, send back ``(ok, result | error)``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
+    sys.stdin = _NoStdin()  # type: ignore[assignment]
+    _report_crashes()
     bootstrap.apply()
     threading.Thread(target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True,
                      name="zenrun-driver-watch").start()
     shared_args: list[Any] = []
+    terminated = False
     try:
         _serve(conn, shared, shared_args)
-    except KeyboardInterrupt:  # terminated by the driver, between two tasks
-        pass
+    except KeyboardInterrupt:  # SIGTERM: from the driver, or from anyone else
+        terminated = True
     finally:
         # A store that writes in the background finishes its writes: no temporaries left.
         for value in shared_args:
@@ -194,6 +236,20 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
                 getattr(value, "close", lambda: None)()
             except BaseException:
                 pass
+    if terminated:  # end as killed by SIGTERM, so that the driver reports that, not "exit 0"
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _report_crashes() -> None:
+    """A step that crashes the worker (segfault, abort) prints its Python traceback to the
+    real stderr, not into the step's captured output, which dies with the worker."""
+    import faulthandler
+
+    try:
+        faulthandler.enable(file=os.fdopen(os.dup(2), "w"), all_threads=False)
+    except (OSError, ValueError, RuntimeError):
+        pass
 
 
 def _exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL) -> None:
@@ -221,6 +277,7 @@ def _process_alive(pid: int) -> bool:
 
 
 def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
+    worker_pid = os.getpid()
     while True:
         try:
             payload = conn.recv_bytes()
@@ -231,21 +288,23 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         # throw-away stream, so that a handler a module makes on import keeps working.
         printed = None
         try:
-            with capturing(CaptureSettings()) as printed:
+            with capturing(CaptureSettings(fd=True)) as printed:
                 if not shared_args:
                     shared_args.extend(cloudpickle.loads(shared))
                 fn, args = cloudpickle.loads(payload)
         except Exception as exc:  # e.g. a project module that does not import here
             output = "".join(printed.texts().values()).strip() if printed else ""
             reply = (False, TaskNotSent(
-                "could not be loaded in the worker process: "
-                f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"
-                + (f"\noutput while loading it:\n{output[-4000:]}" if output else "")))
+                (f"output while loading it:\n{output[-4000:]}\n" if output else "")
+                + "could not be loaded in the worker process: "
+                f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"))
         else:
             try:
                 reply = (True, fn(*shared_args, *args))
             except Exception as exc:
                 reply = (False, exc)
+            if os.getpid() != worker_pid:  # a step forked and its child returned: not ours to say
+                os._exit(0)
         try:
             data = cloudpickle.dumps(reply)
         except Exception as exc:

@@ -36,7 +36,9 @@ import traceback
 from multiprocessing.connection import Connection, wait as wait_for
 from typing import Any, Sequence
 
-from zenrun.orchestrators.workers import _process_alive, _worker_main, apply_environ
+from zenrun.orchestrators.workers import (
+    _process_alive, _worker_main, apply_environ, ignore_interrupt,
+)
 
 _PID = struct.Struct("q")
 _EXIT = struct.Struct("i")
@@ -291,7 +293,7 @@ def _is_installed_package(name: str) -> bool:
 
 def _serve(control: socket.socket) -> None:
     """Answer ``preload`` and ``fork`` requests until the driver closes the socket."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     _set_process_name("zenrun-zygote")
     requests = Connection(os.dup(control.fileno()))
     wake_r, wake_w = os.pipe()
