@@ -84,9 +84,22 @@ class StepCapture:
     def __init__(self, settings: CaptureSettings) -> None:
         self.settings = settings
         self.buffers = {name: _Buffer() for name in STREAMS}
-        #: While its file descriptors are captured: Python's writes go to the same files,
-        #: so that they stay in order with what C code and subprocesses write.
+        #: While its file descriptors are captured: Python's writes go to the same files
+        #: (``fd_spools``: stream -> descriptor), so that they stay in order with what C
+        #: code and subprocesses write.
+        self.fd_spools: dict[str, int] = {}
         self.fd_writers: dict[str, TextIO] = {}
+
+    def fd_writer(self, name: str) -> TextIO | None:
+        """The writer into ``name``'s spool while descriptors are captured (made on first use)."""
+        writer = self.fd_writers.get(name)
+        if writer is None and name in self.fd_spools:
+            import io
+
+            writer = self.fd_writers[name] = io.TextIOWrapper(
+                io.FileIO(self.fd_spools[name], "w", closefd=False), encoding="utf-8",
+                errors="replace", write_through=True)
+        return writer
 
     def texts(self) -> dict[str, str]:
         """The non-empty streams: ``{"stdout": ..., "stderr": ..., "log": ...}``."""
@@ -115,7 +128,7 @@ class _ThreadStream:
     def write(self, text: str) -> int:
         capture = _current()
         if capture is not None:
-            writer = capture.fd_writers.get(self._name)
+            writer = capture.fd_writer(self._name) if capture.fd_spools else None
             if writer is not None:
                 writer.write(text)
                 return len(text)
@@ -241,7 +254,7 @@ def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
         root.setLevel(settings.log_level)
     # Descriptors belong to the process: captured only where steps run one at a time.
     with _install_lock:
-        by_fd = settings.fd and previous is None and on_main_thread and not _terminal_copies \
+        by_fd = settings.fd and previous is None and on_main_thread and not _terminal_fds \
             and _thread_captures == 0
         if not on_main_thread:
             _thread_captures += 1
@@ -258,10 +271,16 @@ def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
 # -- file-descriptor capture ----------------------------------------------------------------
 
 _fd_lock = threading.RLock()  # redirecting 1 and 2, and writing to the terminal meanwhile
-#: While descriptors 1 and 2 are captured: streams writing to copies of what they were.
-_terminal_copies: dict[int, TextIO] = {}
+#: While descriptors 1 and 2 are captured: copies of what they were (the terminal).
+_terminal_fds: dict[int, int] = {}
+_terminal_streams: dict[int, TextIO] = {}  # text streams on those copies, made when needed
 #: Captures running on threads other than the main one: descriptors are then not captured.
 _thread_captures = 0
+#: One spool file per descriptor and process, emptied for each capture: a step costs no
+#: file creation.
+_spools: dict[int, Any] = {}
+_spools_pid = 0
+_fflush: Any = None  # C's fflush, looked up once
 
 
 @contextmanager
@@ -273,34 +292,64 @@ def terminal_stream(stream: Any) -> Iterator[Any]:
     choosing the target and writing to it (the text would land in a step's output).
     """
     with _fd_lock:
-        if not _terminal_copies:
+        if not _terminal_fds:
             yield stream
             return
         try:
             fd = stream.fileno()
         except (AttributeError, OSError, ValueError):  # a StringIO, a closed file
             fd = None
-        yield _terminal_copies.get(fd, stream)
+        if fd not in _terminal_fds:
+            yield stream
+            return
+        copy = _terminal_streams.get(fd)
+        if copy is None:
+            copy = _terminal_streams[fd] = open(
+                _terminal_fds[fd], "w", encoding=getattr(stream, "encoding", None) or "utf-8",
+                errors="replace", closefd=False, buffering=1)
+        yield copy
 
 
 def _flush_streams() -> None:
+    global _fflush
     for stream in (unwrap(sys.stdout), unwrap(sys.stderr), sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:
                 stream.flush()
         except Exception:
             pass
-    try:  # C's stdio buffers: printf output of an extension
-        import ctypes
+    if _fflush is None:  # C's stdio buffers: printf output of an extension
+        try:
+            import ctypes
 
-        ctypes.CDLL(None).fflush(None)
-    except Exception:
-        pass
+            _fflush = ctypes.CDLL(None).fflush
+        except Exception:
+            _fflush = False
+    if _fflush:
+        _fflush(None)
+
+
+def _spool(fd: int) -> Any:
+    """This process's spool file for descriptor ``fd``, empty."""
+    global _spools_pid
+    import tempfile
+
+    if _spools_pid != os.getpid():  # forked: the parent's spools are not ours to empty
+        _spools.clear()
+        _spools_pid = os.getpid()
+    spool = _spools.get(fd)
+    if spool is None:
+        spool = _spools[fd] = tempfile.TemporaryFile()
+    spool.seek(0)
+    spool.truncate()
+    return spool
 
 
 def _read_tail(file: Any, limit: int = MAX_CAPTURE) -> tuple[str, int]:
     """The last ``limit`` bytes of ``file`` as text, and how many bytes came before them."""
     size = file.seek(0, 2)
+    if not size:
+        return "", 0
     file.seek(max(0, size - limit))
     return file.read().decode("utf-8", errors="replace"), max(0, size - limit)
 
@@ -323,11 +372,8 @@ def _signals_held() -> Iterator[None]:
 
 @contextmanager
 def _capturing_fds(capture: StepCapture) -> Iterator[None]:
-    """Send what reaches descriptors 1 and 2, and this thread's Python writes, to temporary
+    """Send what reaches descriptors 1 and 2, and this thread's Python writes, to spool
     files, then to ``capture``."""
-    import io
-    import tempfile
-
     redirected: list[tuple[int, str, int, Any]] = []
     with _fd_lock:
         _flush_streams()
@@ -337,22 +383,13 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
             except OSError:  # closed, or out of descriptors: Python's streams only
                 continue
             try:
-                spool = tempfile.TemporaryFile()
-            except OSError:
-                os.close(saved)
-                continue
-            try:
+                spool = _spool(fd)
                 os.dup2(spool.fileno(), fd)
             except OSError:
-                spool.close()
                 os.close(saved)
                 continue
-            encoding = getattr(unwrap(getattr(sys, name)), "encoding", None) or "utf-8"
-            _terminal_copies[fd] = open(saved, "w", encoding=encoding, errors="replace",
-                                        closefd=False, buffering=1)
-            capture.fd_writers[name] = io.TextIOWrapper(
-                io.FileIO(spool.fileno(), "w", closefd=False), encoding="utf-8",
-                errors="replace", write_through=True)
+            _terminal_fds[fd] = saved
+            capture.fd_spools[name] = spool.fileno()
             redirected.append((fd, name, saved, spool))
     try:
         yield
@@ -360,18 +397,22 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
         with _signals_held():
             with _fd_lock:
                 _flush_streams()
+                capture.fd_spools.clear()
+                for writer in capture.fd_writers.values():
+                    writer.close()  # closefd=False: the spool stays open
                 capture.fd_writers.clear()
-                for fd, _name, saved, _spool in redirected:
+                for fd, _name, saved, _spool_file in redirected:
                     os.dup2(saved, fd)
-                    _terminal_copies.pop(fd).close()
+                    copy = _terminal_streams.pop(fd, None)
+                    if copy is not None:
+                        copy.close()  # closefd=False: ``saved`` is closed next
+                    del _terminal_fds[fd]
                     os.close(saved)
             for _fd, name, _saved, spool in redirected:
-                try:
-                    text, dropped = _read_tail(spool)
-                finally:
-                    spool.close()
-                capture.buffers[name].dropped += dropped
-                capture.buffers[name].write(text)
+                text, dropped = _read_tail(spool)
+                if text:
+                    capture.buffers[name].dropped += dropped
+                    capture.buffers[name].write(text)
 
 
 def section_title(stream: str, when: str) -> str:
