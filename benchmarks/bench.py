@@ -200,10 +200,10 @@ def bench_digits() -> dict:
                 raise SystemExit(f"digits ({label}) failed:\n{proc.stdout}\n{proc.stderr}")
             match = re.search(r"passed in ([0-9.]+)s", proc.stdout)
             out[f"{label}_session_s"] = float(match.group(1)) if match else None
-            # the runs table: ... status steps cached duration
-            match = re.search(r"\b(\w+)\s+(\d+)\s+(\d+)\s+([0-9.]+)s\s*$", proc.stdout, re.M)
-            out[f"{label}_run_s"] = float(match.group(4)) if match else None
-            out[f"{label}_cached_steps"] = int(match.group(3)) if match else None
+            # the results table: pipeline  duration  cached(k/n)  metrics
+            match = re.search(r"^pipeline_digits\s+([0-9.]+)s\s+(\d+)/(\d+)", proc.stdout, re.M)
+            out[f"{label}_run_s"] = float(match.group(1)) if match else None
+            out[f"{label}_cached_steps"] = int(match.group(2)) if match else None
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import sklearn.svm, sklearn.datasets, sklearn.model_selection"],
                    check=True)
