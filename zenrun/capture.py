@@ -310,6 +310,15 @@ def terminal_stream(stream: Any) -> Iterator[Any]:
         yield copy
 
 
+def prepare_descriptor_capture() -> None:
+    """Do now what the first descriptor capture of a process would (find C's ``fflush``,
+    the temporary directory): before forking workers, so that each need not."""
+    import tempfile
+
+    tempfile.gettempdir()
+    _flush_streams()
+
+
 def _flush_streams() -> None:
     global _fflush
     for stream in (unwrap(sys.stdout), unwrap(sys.stderr), sys.__stdout__, sys.__stderr__):

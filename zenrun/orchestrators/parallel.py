@@ -280,6 +280,9 @@ def zenrun_configure(config: Any) -> None:
 
         # What workers run, imported before the fork (the driver needs it later anyway):
         # the zygote's children then import nothing of zenrun.
+        from zenrun.capture import prepare_descriptor_capture
+
+        prepare_descriptor_capture()
         zygote = Zygote.start(["zenrun.steps", "zenrun.execution", "zenrun.remote",
                                "zenrun.orchestrators.workers"])
         if zygote is not None:

@@ -97,11 +97,13 @@ class Bootstrap:
         """The driver's path, directory and the project modules it imported (under ``rootdir``)."""
         modules: dict[str, str] = {}
         root = os.path.realpath(rootdir or os.getcwd())
-        skip = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+        skip = tuple({*prefixes, *(os.path.realpath(p) for p in prefixes)})
         zenrun_dir = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
-            if not path or name in ("__main__", "__mp_main__") or not path.endswith(".py"):
+            if not path or name in ("__main__", "__mp_main__") or not path.endswith(".py") \
+                    or "site-packages" in path or path.startswith(skip):  # before realpath: fast
                 continue
             real = os.path.realpath(path)
             if real.startswith(root + os.sep) and not real.startswith(skip) \
@@ -276,6 +278,30 @@ def _process_alive(pid: int) -> bool:
         return True
 
 
+@contextlib.contextmanager
+def _descriptors_silenced() -> Any:
+    """Descriptors 1 and 2 point at ``/dev/null`` in the block (what C code or a subprocess
+    writes while a module is imported; the driver showed it, or captured it, already)."""
+    saved = []
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    try:
+        for fd in (1, 2):
+            with contextlib.suppress(OSError):
+                copy = os.dup(fd)
+                os.dup2(null, fd)
+                saved.append((fd, copy))
+        yield
+    finally:
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(null)
+
+
 def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
     worker_pid = os.getpid()
     while True:
@@ -288,7 +314,7 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         # throw-away stream, so that a handler a module makes on import keeps working.
         printed = None
         try:
-            with capturing(CaptureSettings(fd=True)) as printed:
+            with capturing(CaptureSettings()) as printed, _descriptors_silenced():
                 if not shared_args:
                     shared_args.extend(cloudpickle.loads(shared))
                 fn, args = cloudpickle.loads(payload)
