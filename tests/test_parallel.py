@@ -570,11 +570,10 @@ KILLS_ITS_ZYGOTE = """
             marker.write_text(str(os.getppid()))
             os.kill(os.getppid(), signal.SIGKILL)
             os._exit(3)
-        with open(f"/proc/{os.getppid()}/cmdline", "rb") as fh:
-            return fh.read().decode()  # the retry's worker came from elsewhere
+        return os.getppid()  # the retry's worker: forked ahead, or by a forkserver
 
     @step(enable_cache=False)
-    def later(parent: str) -> str:
+    def later(parent: int) -> int:
         return parent
 
     @pipeline
@@ -585,7 +584,7 @@ KILLS_ITS_ZYGOTE = """
 
 def test_a_killed_zygote_fails_over_to_a_forkserver(zenrunner):
     zenrunner.makepyfile(pipeline_lost=KILLS_ITS_ZYGOTE)
-    result = zenrunner.run("-n", "2", "-v")
+    result = zenrunner.run("-n", "1", "-v")  # one worker, forked ahead: the retry needs another
     result.assert_outcomes(passed=1)
     result.fnmatch_lines(["*Step orphan*died*retrying in a fresh worker*"])
     script = """
@@ -597,7 +596,7 @@ def test_a_killed_zygote_fails_over_to_a_forkserver(zenrunner):
     """
     statuses, parent = json.loads(zenrunner.runpython(script).outlines[-1])
     assert statuses == {"orphan": "completed", "later": "completed"}
-    assert "forkserver" in parent
+    assert parent != int((zenrunner.path / "zygote").read_text())
 
 
 def test_zenrun_called_in_a_longer_lived_process_leaves_no_zygote_and_no_frozen_gc(zenrunner):

@@ -166,6 +166,10 @@ class ThreadExecutor:
         self._running.difference_update(keys)  # abandoned: their results are dropped
 
 
+#: Workers forked ahead of the first step at most (more are forked when needed).
+PREFORK_MAX = 16
+
+
 class ParallelOrchestrator(SchedulingOrchestrator):
     """Runs every step whose upstream steps are done, up to ``workers`` at a time."""
 
@@ -204,6 +208,9 @@ class ParallelOrchestrator(SchedulingOrchestrator):
             bootstrap = Bootstrap.from_driver(str(config.rootpath))
             if self.zygote is not None:
                 self.zygote.preload(bootstrap)
+                # Forked while the pipelines are composed; told what they serve when the
+                # first steps are sent. A fully cached run closes them unused.
+                self.zygote.prefork(min(self.workers, PREFORK_MAX))
             else:
                 boot_forkserver(bootstrap)
 

@@ -27,6 +27,7 @@ import importlib.abc
 import importlib.util
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -216,19 +217,29 @@ class _NoStdin:
     closed = False
 
 
-def _worker_main(conn: Connection, bootstrap: Bootstrap, shared: bytes) -> None:
-    """The worker loop: receive ``(fn, args)``, send back ``(ok, result | error)``."""
+def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None,
+                 shared: bytes | None = None) -> None:
+    """The worker loop: receive ``(fn, args)``, send back ``(ok, result | error)``.
+
+    Without ``bootstrap``, the first message brings ``(bootstrap, shared)``: a worker
+    forked ahead of time is told what it serves only when the pool adopts it.
+    """
     signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
     sys.stdin = _NoStdin()  # type: ignore[assignment]
     _report_crashes()
+    if bootstrap is None:
+        try:
+            bootstrap, shared = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError, KeyboardInterrupt):  # never adopted
+            return
     bootstrap.apply()
     threading.Thread(target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True,
                      name="zenrun-driver-watch").start()
     shared_args: list[Any] = []
     terminated = False
     try:
-        _serve(conn, shared, shared_args)
+        _serve(conn, shared or b"", shared_args)
     except KeyboardInterrupt:  # SIGTERM: from the driver, or from anyone else
         terminated = True
     finally:

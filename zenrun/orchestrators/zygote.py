@@ -124,6 +124,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._gone = False  # it cannot fork workers any more
         self._closed = False
+        self._pending = 0  # fork requests sent whose replies were not read yet
         self._unfreeze = False  # gc.freeze() was ours to undo
         self._relay: _ImportRelay | None = None
 
@@ -206,14 +207,28 @@ class Zygote:
             except ZygoteGone:
                 pass  # spawn() reports it
 
+    def prefork(self, count: int) -> None:
+        """Have ``count`` workers forked now, ahead of the first step (it does not wait):
+        :meth:`spawn` hands them out first."""
+        with self._lock:
+            for _ in range(count):
+                try:
+                    self._send(("fork",))
+                except ZygoteGone:
+                    return  # spawn() reports it
+                self._pending += 1
+
     def spawn(self, bootstrap: Any, shared: bytes) -> tuple[ForkedProcess, Connection]:
-        """A new worker running ``_worker_main(conn, bootstrap, shared)``; the driver's end of ``conn``.
+        """A worker running ``_worker_main`` for ``bootstrap`` and ``shared``; the driver's
+        end of its connection.
 
         Raises :class:`ZygoteGone` when workers must come from elsewhere from now on, and
         ``OSError`` when this one could not be forked (out of processes or descriptors).
         """
         with self._lock:
-            self._send(("fork", bootstrap, shared))
+            if not self._pending:
+                self._send(("fork",))
+                self._pending += 1
             try:
                 message, fds, _flags, _address = socket.recv_fds(self._control, _PID.size, 2)
             except BaseException as exc:  # a reply may still come: the next one would be off
@@ -221,6 +236,7 @@ class Zygote:
                 if isinstance(exc, OSError):
                     raise ZygoteGone(f"the zygote did not answer: {exc}") from None
                 raise
+            self._pending -= 1
             for fd in fds:
                 os.set_inheritable(fd, False)
             (pid,) = _PID.unpack(message) if len(message) == _PID.size else (None,)
@@ -233,7 +249,12 @@ class Zygote:
                 raise ZygoteGone(f"the zygote cannot fork workers: {why}")
             if pid < 0:
                 raise OSError(-pid, f"the zygote could not fork a worker: {os.strerror(-pid)}")
-        return ForkedProcess(pid, fds[1], self.pid), Connection(fds[0])
+        process, conn = ForkedProcess(pid, fds[1], self.pid), Connection(fds[0])
+        try:  # what it serves: its first message
+            conn.send_bytes(pickle.dumps((bootstrap, shared)))
+        except OSError:  # died already: the pool finds out from its sentinel
+            pass
+        return process, conn
 
     def close(self) -> None:
         """End the zygote and reap it. Its workers are the pool's to stop, first.
@@ -326,7 +347,7 @@ def _serve(control: socket.socket) -> None:
                 socket.send_fds(control, [_PID.pack(0)], [])
                 continue
             try:
-                pid, fds = _fork_worker(request[1], request[2], statuses, zygote_fds)
+                pid, fds = _fork_worker(statuses, zygote_fds)
             except OSError as exc:  # out of processes or descriptors: this worker only
                 socket.send_fds(control, [_PID.pack(-(exc.errno or 1))], [])
                 continue
@@ -396,8 +417,7 @@ def _import_all(names: Sequence[str]) -> None:
             os.close(fd)
 
 
-def _fork_worker(bootstrap: Any, shared: bytes, statuses: dict[int, int],
-                 zygote_fds: tuple[int, ...]) -> tuple[int, list[int]]:
+def _fork_worker(statuses: dict[int, int], zygote_fds: tuple[int, ...]) -> tuple[int, list[int]]:
     """Fork a worker; returns its pid and, for the driver, its socket end and status pipe."""
     ours, theirs = socket.socketpair()
     status_r, status_w = os.pipe()
@@ -418,7 +438,7 @@ def _fork_worker(bootstrap: Any, shared: bytes, statuses: dict[int, int],
                 os.close(fd)
             ours.close()
             _set_process_name("zenrun-worker")
-            _worker_main(Connection(theirs.detach()), bootstrap, shared)
+            _worker_main(Connection(theirs.detach()))  # told what it serves by its first message
         except SystemExit as exc:
             code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
         except BaseException:
