@@ -319,7 +319,7 @@ def prepare_descriptor_capture() -> None:
     _flush_streams()
 
 
-def _flush_streams() -> None:
+def _flush_streams(c_buffers: bool = True) -> None:
     global _fflush
     for stream in (unwrap(sys.stdout), unwrap(sys.stderr), sys.__stdout__, sys.__stderr__):
         try:
@@ -327,6 +327,8 @@ def _flush_streams() -> None:
                 stream.flush()
         except Exception:
             pass
+    if not c_buffers:
+        return
     if _fflush is None:  # C's stdio buffers: printf output of an extension
         try:
             import ctypes
@@ -349,8 +351,9 @@ def _spool(fd: int) -> Any:
     spool = _spools.get(fd)
     if spool is None:
         spool = _spools[fd] = tempfile.TemporaryFile()
-    spool.seek(0)
-    spool.truncate()
+    elif spool.seek(0, 2):  # not empty (most steps write nothing: no truncate then)
+        spool.seek(0)
+        spool.truncate()
     return spool
 
 
@@ -385,7 +388,7 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
     files, then to ``capture``."""
     redirected: list[tuple[int, str, int, Any]] = []
     with _fd_lock:
-        _flush_streams()
+        _flush_streams(c_buffers=False)  # zenrun writes nothing through C's stdio
         for fd, name in ((1, "stdout"), (2, "stderr")):
             try:
                 saved = os.dup(fd)
