@@ -121,7 +121,7 @@ class Zygote:
         self.pid = pid
         self._control = control
         self._requests = Connection(os.dup(control.fileno()))
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the import relay may re-enter while a request is sent
         self._gone = False  # it cannot fork workers any more
         self._closed = False
         self._pending = 0  # fork requests sent whose replies were not read yet
