@@ -482,28 +482,33 @@ def zenrun_configure(config: Any) -> None:
     install()  # also with -s: passing writes clear the progress line first
     config.add_cleanup(uninstall)
     if method == "fd":
-        _report_crashes(config)
+        undo = report_crashes_to_stderr()
+        if undo is not None:
+            config.add_cleanup(undo)
     config.add_cleanup(lambda: root.setLevel(old_level))
 
 
-def _report_crashes(config: Any) -> None:
-    """A step that crashes zenrun (segfault, abort) gets its Python traceback printed to the
-    real stderr: descriptor 2 may point at the step's captured output, which dies with it."""
+def report_crashes_to_stderr(replace: bool = False) -> Callable[[], None] | None:
+    """Have a crash (segfault, abort) print its Python traceback to the real stderr, through
+    a copy of descriptor 2: while a step runs, descriptor 2 points at its captured output,
+    which dies with the process. Returns how to undo it, or None when nothing was done
+    (``faulthandler`` already on, by the user or the test runner calling zenrun, and not
+    ``replace``)."""
     import faulthandler
 
-    if faulthandler.is_enabled():  # by the user, or by the test runner calling zenrun
-        return
+    if faulthandler.is_enabled() and not replace:
+        return None
     try:
         stderr_copy = os.fdopen(os.dup(2), "w")
         faulthandler.enable(file=stderr_copy)
     except (OSError, ValueError, RuntimeError):
-        return
+        return None
 
     def disable() -> None:
         faulthandler.disable()
         stderr_copy.close()
 
-    config.add_cleanup(disable)
+    return disable
 
 
 def settings(config: Any) -> CaptureSettings | None:

@@ -40,7 +40,7 @@ from typing import Any, Callable, Hashable
 
 import cloudpickle
 
-from zenrun.capture import CaptureSettings, capturing
+from zenrun.capture import CaptureSettings, capturing, report_crashes_to_stderr
 
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
@@ -227,7 +227,7 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None,
     signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
     sys.stdin = _NoStdin()  # type: ignore[assignment]
-    _report_crashes()
+    report_crashes_to_stderr(replace=True)  # the worker's, whatever it inherited
     if bootstrap is None:
         try:
             bootstrap, shared = pickle.loads(conn.recv_bytes())
@@ -252,17 +252,6 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None,
     if terminated:  # end as killed by SIGTERM, so that the driver reports that, not "exit 0"
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _report_crashes() -> None:
-    """A step that crashes the worker (segfault, abort) prints its Python traceback to the
-    real stderr, not into the step's captured output, which dies with the worker."""
-    import faulthandler
-
-    try:
-        faulthandler.enable(file=os.fdopen(os.dup(2), "w"), all_threads=False)
-    except (OSError, ValueError, RuntimeError):
-        pass
 
 
 def _exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL) -> None:
@@ -290,15 +279,18 @@ def _process_alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def _descriptors_silenced() -> Any:
-    """Descriptors 1 and 2 point at ``/dev/null`` in the block (what C code or a subprocess
-    writes while a module is imported; the driver showed it, or captured it, already)."""
+def descriptors_silenced() -> Any:
+    """Descriptors 1 and 2 point at ``/dev/null`` in the block (what C code, a subprocess
+    or Python writes while a module is imported; the driver showed it, or captured it,
+    already). Silenced at the descriptors, not by swapping ``sys.stdout``: a library that
+    keeps the stream it finds at import (a logging handler, a sink) must keep a working one."""
     saved = []
     try:
         null = os.open(os.devnull, os.O_WRONLY)
     except OSError:
         yield
         return
+    _flush_python_streams()
     try:
         for fd in (1, 2):
             with contextlib.suppress(OSError):
@@ -307,10 +299,17 @@ def _descriptors_silenced() -> Any:
                 saved.append((fd, copy))
         yield
     finally:
+        _flush_python_streams()
         for fd, copy in saved:
             os.dup2(copy, fd)
             os.close(copy)
         os.close(null)
+
+
+def _flush_python_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
 
 
 def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
@@ -325,7 +324,7 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         # throw-away stream, so that a handler a module makes on import keeps working.
         printed = None
         try:
-            with capturing(CaptureSettings()) as printed, _descriptors_silenced():
+            with capturing(CaptureSettings()) as printed, descriptors_silenced():
                 if not shared_args:
                     shared_args.extend(cloudpickle.loads(shared))
                 fn, args = cloudpickle.loads(payload)

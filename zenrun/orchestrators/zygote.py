@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection, wait as wait_for
 from typing import Any, Sequence
 
 from zenrun.orchestrators.workers import (
-    _process_alive, _worker_main, apply_environ, ignore_interrupt,
+    _process_alive, _worker_main, apply_environ, descriptors_silenced, ignore_interrupt,
 )
 
 _PID = struct.Struct("q")
@@ -389,32 +389,13 @@ def _preload(bootstrap: Any) -> None:
 
 def _import_all(names: Sequence[str]) -> None:
     """Import ``names`` here, silently: what they print or warn on import, the driver
-    printed (or captured) already.
-
-    Silenced at the descriptors, not by swapping ``sys.stdout``: a library that keeps the
-    stream it finds at import (a logging handler, a sink) must keep a working one.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
+    printed (or captured) already."""
+    with descriptors_silenced():
         for name in names:
             try:
                 importlib.import_module(name)
             except BaseException:  # the worker that needs it reports the error
                 pass
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
 
 
 def _fork_worker(statuses: dict[int, int], zygote_fds: tuple[int, ...]) -> tuple[int, list[int]]:
