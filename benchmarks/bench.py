@@ -147,8 +147,12 @@ def worker_fanout(n: int) -> dict:
     cached_s = time.perf_counter() - started
     total_value = cold.steps["total"].output.read()
     assert total_value == n * (n - 1) // 2, total_value
-    return {"steps": len(cold.steps), "cold_s": cold_s, "cached_s": cached_s,
-            "cached_hits": sum(s.status == "cached" for s in cached.steps.values())}
+    return {
+        "steps": len(cold.steps),
+        "cold_s": cold_s,
+        "cached_s": cached_s,
+        "cached_hits": sum(s.status == "cached" for s in cached.steps.values()),
+    }
 
 
 WORKERS = {"chain": worker_chain, "fanout": worker_fanout}
@@ -163,7 +167,7 @@ def run_worker(name: str, n: int, repeat: int = 1) -> dict:
     """Run scenario ``name`` ``repeat`` times; each timing is the best, ``*_median`` the median."""
     results = [_run_worker_once(name, n) for _ in range(repeat)]
     best = dict(results[0])
-    for key, value in results[0].items():
+    for key in results[0]:
         if key.endswith("_s"):
             values = sorted(r[key] for r in results)
             best[key] = values[0]
@@ -175,8 +179,13 @@ def run_worker(name: str, n: int, repeat: int = 1) -> dict:
 def _run_worker_once(name: str, n: int) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"zenrun-bench-{name}-") as tmp:
         env = {**os.environ, "ZENRUN_STORE": str(Path(tmp) / "store")}
-        proc = subprocess.run([sys.executable, __file__, "--worker", name, "--steps", str(n)],
-                              cwd=tmp, env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", name, "--steps", str(n)],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"worker {name} failed:\n{proc.stdout}\n{proc.stderr}")
         return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -205,8 +214,9 @@ def bench_digits() -> dict:
             out[f"{label}_run_s"] = float(match.group(1)) if match else None
             out[f"{label}_cached_steps"] = int(match.group(2)) if match else None
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import sklearn.svm, sklearn.datasets, sklearn.model_selection"],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import sklearn.svm, sklearn.datasets, sklearn.model_selection"], check=True
+    )
     out["sklearn_import_s"] = time.perf_counter() - started
     return out
 
@@ -224,12 +234,19 @@ print(dt, ",".join(heavy))
 def bench_imports(repeat: int = 5) -> dict:
     """(e) ``import zenrun`` inside a fresh interpreter, and ``zenrun --help`` wall time."""
     out: dict = {}
-    for label, stmt in (("import", "import zenrun"),
-                        ("import_api", "import zenrun\nfrom zenrun import step, pipeline, StepConfig")):
+    for label, stmt in (
+        ("import", "import zenrun"),
+        ("import_api", "import zenrun\nfrom zenrun import step, pipeline, StepConfig"),
+    ):
         best, heavy = float("inf"), set()
         for _ in range(repeat):
-            proc = subprocess.run([sys.executable, "-c", _IMPORT_PROBE.format(stmt=stmt, heavy=HEAVY)],
-                                  capture_output=True, text=True, cwd=REPO, check=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", _IMPORT_PROBE.format(stmt=stmt, heavy=HEAVY)],
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                check=True,
+            )
             seconds, _, mods = proc.stdout.strip().partition(" ")
             best = min(best, float(seconds))
             heavy |= set(filter(None, mods.split(",")))
@@ -243,10 +260,17 @@ def bench_imports(repeat: int = 5) -> dict:
         best = min(best, time.perf_counter() - started)
     out["help_ms"] = best * 1000
     # Which modules `zenrun --help` imports, from the interpreter's own import log.
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "zenrun", "--help"],
-                          capture_output=True, text=True, cwd=REPO)
-    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
-                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "zenrun", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     out["help_heavy"] = sorted(imported & set(HEAVY))
     best = float("inf")
     for _ in range(repeat):
@@ -265,12 +289,20 @@ def _verdict(value: float, target: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="*", default=["chain", "fanout", "digits", "imports"],
-                        help="chain, fanout, digits, imports (default: all)")
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        default=["chain", "fanout", "digits", "imports"],
+        help="chain, fanout, digits, imports (default: all)",
+    )
     parser.add_argument("--steps", type=int, default=1000, help="chain length / fan-out width")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of the chain and fan-out scenarios; the best is shown (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of the chain and fan-out scenarios; the best is shown (default 3)",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     args = parser.parse_args()
     if args.worker:
@@ -299,48 +331,60 @@ def main() -> None:
         row(f"(a) chain of {c['steps']} steps, cold: total", f"{c['cold_s']:.3f} s", med(c, "cold_s"))
         row("    of which composing the graph", f"{c['compose_s']:.3f} s")
         row("    the step functions themselves", f"{c['step_fn_s'] * 1000:.3f} ms")
-        row("    CPU time of the process (all threads)", f"{c['cold_cpu_s']:.3f} s",
-            med(c, "cold_cpu_s"))
-        row("    framework overhead per step", f"{overhead_ms:.3f} ms",
-            f"<= {t} ms {_verdict(overhead_ms, t)} "
-            + med(c, "cold_s", per_step, "ms"))
+        row("    CPU time of the process (all threads)", f"{c['cold_cpu_s']:.3f} s", med(c, "cold_cpu_s"))
+        row(
+            "    framework overhead per step",
+            f"{overhead_ms:.3f} ms",
+            f"<= {t} ms {_verdict(overhead_ms, t)} " + med(c, "cold_s", per_step, "ms"),
+        )
         t = TARGETS["chain_cached_s"]
-        row(f"(b) chain, fully cached rerun ({c['cached_hits']} hits)", f"{c['cached_s']:.3f} s",
-            f"<= {t} s {_verdict(c['cached_s'], t)} " + med(c, "cached_s"))
+        row(
+            f"(b) chain, fully cached rerun ({c['cached_hits']} hits)",
+            f"{c['cached_s']:.3f} s",
+            f"<= {t} s {_verdict(c['cached_s'], t)} " + med(c, "cached_s"),
+        )
         row("    per step", f"{c['cached_s'] * per_step:.3f} ms")
-        row("    CPU time of the process (all threads)", f"{c['cached_cpu_s']:.3f} s",
-            med(c, "cached_cpu_s"))
+        row("    CPU time of the process (all threads)", f"{c['cached_cpu_s']:.3f} s", med(c, "cached_cpu_s"))
     if "fanout" in args.scenarios:
         f = raw["fanout"] = run_worker("fanout", n, args.repeat)
-        row(f"(c) fan-out {n} + gather ({f['steps']} steps), cold", f"{f['cold_s']:.3f} s",
-            med(f, "cold_s"))
+        row(f"(c) fan-out {n} + gather ({f['steps']} steps), cold", f"{f['cold_s']:.3f} s", med(f, "cold_s"))
         row("    per step", f"{f['cold_s'] / f['steps'] * 1000:.3f} ms")
-        row(f"    fully cached rerun ({f['cached_hits']} hits)", f"{f['cached_s']:.3f} s",
-            med(f, "cached_s"))
+        row(f"    fully cached rerun ({f['cached_hits']} hits)", f"{f['cached_s']:.3f} s", med(f, "cached_s"))
     if "digits" in args.scenarios:
         d = raw["digits"] = bench_digits()
         for label in ("cold", "cached"):
-            row(f"(d) digits via CLI, {label}: wall", f"{d[label + '_s']:.3f} s",
-                f"({d[label + '_cached_steps']} of 3 steps cached; svc_trainer never is)")
+            row(
+                f"(d) digits via CLI, {label}: wall",
+                f"{d[label + '_s']:.3f} s",
+                f"({d[label + '_cached_steps']} of 3 steps cached; svc_trainer never is)",
+            )
             row("    session (collect + run), as zenrun reports", f"{d[label + '_session_s']:.2f} s")
             row("    the run itself (runs table)", f"{d[label + '_run_s']:.2f} s")
         row("    for reference: importing sklearn alone", f"{d['sklearn_import_s']:.3f} s")
     if "imports" in args.scenarios:
         i = raw["imports"] = bench_imports()
         t = TARGETS["import_ms"]
-        row("(e) import zenrun (best of 5)", f"{i['import_ms']:.1f} ms",
-            f"<= {t:.0f} ms {_verdict(i['import_ms'], t)}")
+        row(
+            "(e) import zenrun (best of 5)",
+            f"{i['import_ms']:.1f} ms",
+            f"<= {t:.0f} ms {_verdict(i['import_ms'], t)}",
+        )
         row("    + from zenrun import step, pipeline, StepConfig", f"{i['import_api_ms']:.1f} ms")
         row("(e) zenrun --help wall (best of 5)", f"{i['help_ms']:.1f} ms")
         row("    bare python startup, for reference", f"{i['python_startup_ms']:.1f} ms")
         heavy = sorted(set(i["import_heavy"]) | set(i["import_api_heavy"]) | set(i["help_heavy"]))
-        row("    dash/dask/distributed/sklearn imported", ", ".join(heavy) or "none",
-            "none " + ("ok" if not heavy else "MISSED"))
+        row(
+            "    dash/dask/distributed/sklearn imported",
+            ", ".join(heavy) or "none",
+            "none " + ("ok" if not heavy else "MISSED"),
+        )
 
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
-    print(f"zenrun benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"chain/fan-out: best of {args.repeat})")
+    print(
+        f"zenrun benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"chain/fan-out: best of {args.repeat})"
+    )
     print("-" * (width + vwidth + 24))
     for label, value, target in rows:
         print(f"{label:<{width}}  {value:>{vwidth}}  {target}")

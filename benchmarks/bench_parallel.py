@@ -127,8 +127,13 @@ def calibrate(seconds: float) -> int:
 
 def run_zenrun(project: Path, *args: str) -> dict:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "zenrun", "-q", *args], cwd=project,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zenrun", "-q", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"zenrun {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -137,8 +142,9 @@ def run_zenrun(project: Path, *args: str) -> dict:
 
 
 def recorded(project: Path, runs: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", RUNS, str(runs)], cwd=project,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", RUNS, str(runs)], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out)
 
 
@@ -149,8 +155,7 @@ def project(source: str) -> Path:
     return path
 
 
-def measure(source: str, modes: dict[str, list[str]], items: int = 1,
-            rerun: bool = False) -> dict[str, dict]:
+def measure(source: str, modes: dict[str, list[str]], items: int = 1, rerun: bool = False) -> dict[str, dict]:
     figures = {}
     for name, args in modes.items():
         path = project(source)
@@ -180,7 +185,9 @@ def verdict(name: str, value: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("scenarios", nargs="*", default=["sleep", "cpu", "grid", "trivial"])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
@@ -189,11 +196,16 @@ def main() -> None:
     verdicts = []
 
     if "sleep" in options.scenarios:
-        figures = measure(SLEEP, {"local": [], "-n 8": ["-n", "8"],
-                                  "-n 8 --dist threads": ["-n", "8", "--dist", "threads"],
-                                  "dask -n 8": ["--orchestrator", "dask", "-n", "8"]})
-        show("8 x sleep(1) then a sum (runs: the run's duration; wall includes the cluster start)",
-             figures)
+        figures = measure(
+            SLEEP,
+            {
+                "local": [],
+                "-n 8": ["-n", "8"],
+                "-n 8 --dist threads": ["-n", "8", "--dist", "threads"],
+                "dask -n 8": ["--orchestrator", "dask", "-n", "8"],
+            },
+        )
+        show("8 x sleep(1) then a sum (runs: the run's duration; wall includes the cluster start)", figures)
         verdicts.append(verdict("sleep -n 8", figures["-n 8"]["span"]))
         verdicts.append(verdict("sleep dask", figures["dask -n 8"]["session"]))
         results["sleep"] = figures
@@ -201,30 +213,36 @@ def main() -> None:
     if "cpu" in options.scenarios or "grid" in options.scenarios:
         loops_09, loops_05 = calibrate(0.9), calibrate(0.5)
     if "cpu" in options.scenarios:
-        figures = measure(CPU.format(loops=loops_09), {"local": [], "-n 2": ["-n", "2"],
-                                                       "-n 2 --dist threads": ["-n", "2", "--dist", "threads"]})
+        figures = measure(
+            CPU.format(loops=loops_09),
+            {"local": [], "-n 2": ["-n", "2"], "-n 2 --dist threads": ["-n", "2", "--dist", "threads"]},
+        )
         show("CPU-bound: 4 x ~0.9 s of pure Python", figures)
         verdicts.append(verdict("cpu speed-up -n 2", figures["local"]["span"] / figures["-n 2"]["span"]))
         results["cpu"] = figures
 
     if "grid" in options.scenarios:
         figures = measure(GRID.format(loops=loops_05), {"local": [], "-n 2": ["-n", "2"]}, items=8)
-        show("A parametrized grid: 8 items x ~0.5 s of CPU (runs: first start to last finish)",
-             figures)
+        show("A parametrized grid: 8 items x ~0.5 s of CPU (runs: first start to last finish)", figures)
         verdicts.append(verdict("grid speed-up -n 2", figures["local"]["span"] / figures["-n 2"]["span"]))
         results["grid"] = figures
 
     if "trivial" in options.scenarios:
         n = options.steps
-        figures = measure(TRIVIAL.format(steps=n), {"local": [], "-n 2": ["-n", "2"],
-                                                    "dask -n 2": ["--orchestrator", "dask", "-n", "2"]},
-                          rerun=True)
+        figures = measure(
+            TRIVIAL.format(steps=n),
+            {"local": [], "-n 2": ["-n", "2"], "dask -n 2": ["--orchestrator", "dask", "-n", "2"]},
+            rerun=True,
+        )
         print(f"\n{n:,} trivial independent steps")
         print(f"  {'mode':<12} {'run':>7} {'per step':>10} {'cached rerun':>13}")
         for name, f in figures.items():
             print(f"  {name:<12} {f['span']:7.2f} {1000 * f['span'] / n:8.2f}ms {f['cached_runs']:12.3f}s")
-        verdicts.append(verdict("cached rerun -n 2 / local",
-                                figures["-n 2"]["cached_runs"] / figures["local"]["cached_runs"]))
+        verdicts.append(
+            verdict(
+                "cached rerun -n 2 / local", figures["-n 2"]["cached_runs"] / figures["local"]["cached_runs"]
+            )
+        )
         results["trivial"] = figures
 
     print("\ntargets")

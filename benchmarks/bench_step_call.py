@@ -43,8 +43,12 @@ def timed(project: Path, *args: str) -> float:
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "zenrun", "--no-cache", "-q", *args], cwd=project,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "zenrun", "--no-cache", "-q", *args],
+            cwd=project,
+            check=True,
+            capture_output=True,
+        )
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -58,8 +62,10 @@ def main() -> None:
         plain = timed(project)
         wrapped = timed(project, "-p", "wrapper_plugin")
         print(f"{STEPS} steps, no step-call plugin: {plain:.2f}s")
-        print(f"{STEPS} steps, one wrapper:         {wrapped:.2f}s "
-              f"({(wrapped - plain) / STEPS * 1e6:+.0f} us/step)")
+        print(
+            f"{STEPS} steps, one wrapper:         {wrapped:.2f}s "
+            f"({(wrapped - plain) / STEPS * 1e6:+.0f} us/step)"
+        )
         pooled = timed(project, "-p", "wrapper_plugin", "-n", "2")
         print(f"{STEPS} steps, one wrapper, -n 2:   {pooled:.2f}s")
 

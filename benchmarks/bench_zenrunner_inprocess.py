@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zenrun.testing import ZenrunProject
 
-SOURCE = '''
+SOURCE = """
 import zenrun
 from zenrun import step, pipeline
 
@@ -28,7 +28,7 @@ def add(x: int, y: int) -> int:
 @pipeline
 def small(y):
     add(one(), y)
-'''
+"""
 
 
 def measure(project: ZenrunProject, inprocess: bool, n: int) -> float:

@@ -95,8 +95,13 @@ FAN = """
 
 
 def _zenrun(project: Path, *args: str, **env: str) -> int:
-    return subprocess.run([sys.executable, "-m", "zenrun", *args], cwd=project, env={**os.environ, **env},
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return subprocess.run(
+        [sys.executable, "-m", "zenrun", *args],
+        cwd=project,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ).returncode
 
 
 def _browser():
@@ -105,8 +110,13 @@ def _browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     driver.set_script_timeout(300)
@@ -117,8 +127,12 @@ def _serve(project: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)], cwd=project,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while True:
@@ -128,7 +142,7 @@ def _serve(project: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("the viewer did not start")
+                raise RuntimeError("the viewer did not start") from None
             time.sleep(0.1)
 
 
@@ -169,9 +183,13 @@ def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bo
         try:
             cold = _drawn_ms(driver, url)  # the server reads the run; the browser caches the scripts
             figures = [_drawn_ms(driver, url) for _ in range(repeat)]
-            result = {"steps": steps, "cold_ms": cold, "best_ms": min(figures),
-                      "median_ms": statistics.median(figures),
-                      "nodes": driver.execute_script("return window.cy.nodes().length;")}
+            result = {
+                "steps": steps,
+                "cold_ms": cold,
+                "best_ms": min(figures),
+                "median_ms": statistics.median(figures),
+                "nodes": driver.execute_script("return window.cy.nodes().length;"),
+            }
             if screenshots and not chain and steps == 1000:
                 driver.save_screenshot(str(screenshots / "fanout-1000-collapsed.png"))
             if not chain and steps <= 1000:
@@ -194,9 +212,13 @@ def live_traffic(steps: int, driver) -> dict:
         (project / "pipeline_bench.py").write_text(textwrap.dedent(FAN))
         assert _zenrun(project, "-q", "-k", "chain", FAN_N="2") == 0  # an empty page is not measured
         proc, url = _serve(project)
-        run = subprocess.Popen([sys.executable, "-m", "zenrun", "-q", "-k", "live"], cwd=project,
-                               env={**os.environ, "FAN_N": str(steps)}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "zenrun", "-q", "-k", "live"],
+            cwd=project,
+            env={**os.environ, "FAN_N": str(steps)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             time.sleep(1.0)  # the run is recorded
             driver.get(url)
@@ -222,15 +244,19 @@ def picker(n_runs: int) -> dict:
     """The run picker's queries on a store of ``n_runs`` runs (recorded through the store API)."""
     from zenrun.metadata.records import PipelineRun
     from zenrun.metadata.sqlite import SqliteMetadataStore
-
     from zenrun_dash.source import RunSource
 
     with tempfile.TemporaryDirectory(prefix="zenrun-viewer-runs-") as tmp:
         store = SqliteMetadataStore(Path(tmp) / "metadata.db")
         graph = {f"step_{i}": [f"step_{i - 1}"] if i else [] for i in range(200)}
         for k in range(n_runs):
-            run = PipelineRun(name=f"grid-{k:05d}", pipeline_name="grid", started=time.time(),
-                              item_id=f"pipeline_grid.py::grid[{k}]", graph=graph)
+            run = PipelineRun(
+                name=f"grid-{k:05d}",
+                pipeline_name="grid",
+                started=time.time(),
+                item_id=f"pipeline_grid.py::grid[{k}]",
+                graph=graph,
+            )
             store.create_run(run)
             run.status, run.finished = ("failed" if k % 7 == 0 else "completed"), time.time()
             store.finish_run(run)
@@ -240,10 +266,12 @@ def picker(n_runs: int) -> dict:
 
         source = RunSource(Config())
         figures = {}
-        for label, call in (("newest page", lambda: source.page()),
-                            ("last page", lambda: source.page(offset=n_runs - 50)),
-                            ("search 'grid[123] failed'", lambda: source.page("grid[123] failed")),
-                            ("newest run", source.newest)):
+        for label, call in (
+            ("newest page", lambda: source.page()),
+            ("last page", lambda: source.page(offset=n_runs - 50)),
+            ("search 'grid[123] failed'", lambda: source.page("grid[123] failed")),
+            ("newest run", source.newest),
+        ):
             started = time.perf_counter()
             for _ in range(10):
                 call()
@@ -253,7 +281,9 @@ def picker(n_runs: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, nargs="*", default=[200, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screenshots", type=Path, default=None, help="save 1,000-step screenshots here")
@@ -271,18 +301,24 @@ def main() -> None:
         live = live_traffic(args.live, driver) if args.live else None
     finally:
         driver.quit()
-    print(f"{'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} {'target':>7} "
-          f"{'expand':>8}")
+    print(
+        f"{'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} {'target':>7} "
+        f"{'expand':>8}"
+    )
     for row in rows:
         target = TARGETS_MS.get(row["steps"]) if isinstance(row["steps"], int) else None
         expand = f"{row['expand_ms'] / 1000:.2f} s" if "expand_ms" in row else "-"
-        print(f"{row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
-              f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
-              f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8}")
+        print(
+            f"{row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
+            f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
+            f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8}"
+        )
 
     if live:
-        print(f"live refresh of a running {live['steps']}-step chain: {live['bytes_per_s'] / 1024:.1f} KB/s "
-              f"received over {live['seconds']:.1f} s ({live['requests']} callback responses)")
+        print(
+            f"live refresh of a running {live['steps']}-step chain: {live['bytes_per_s'] / 1024:.1f} KB/s "
+            f"received over {live['seconds']:.1f} s ({live['requests']} callback responses)"
+        )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def svc_trainer(config: SVCTrainerStepConfig, X_train: np.ndarray, y_train: np.n
 
 @pipeline
 def first_pipeline(step_1, step_2):
-    X_train, X_test, y_train, y_test = step_1()
+    X_train, _X_test, y_train, _y_test = step_1()
     step_2(X_train, y_train)
 
 

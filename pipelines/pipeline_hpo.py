@@ -41,8 +41,7 @@ def load_data(dataset: str) -> Output(
 
     loader = {"iris": datasets.load_iris, "breast_cancer": datasets.load_breast_cancer}[dataset]
     X, y = loader(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0,
-                                                        stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     return X_train, X_test, y_train, y_test
 
 
@@ -75,8 +74,9 @@ def compare(results: list) -> dict:
 
 
 @step
-def train_best(best: dict, X_train: np.ndarray, X_test: np.ndarray, y_train: np.ndarray,
-               y_test: np.ndarray) -> float:
+def train_best(
+    best: dict, X_train: np.ndarray, X_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray
+) -> float:
     """Train the best configuration on the training set and score it on the test set."""
     model = RandomForestClassifier(**best, random_state=0)
     model.fit(X_train, y_train)

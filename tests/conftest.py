@@ -7,7 +7,8 @@ import pty
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,14 @@ def run_on_a_terminal(zenrunner: Any) -> Callable[..., tuple[int, str, float]]:
     def run(*args: str) -> tuple[int, str, float]:
         leader, follower = pty.openpty()
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "zenrun", *args], cwd=zenrunner.path,
-                                env=zenrunner.env(), stdout=follower, stderr=follower,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zenrun", *args],
+            cwd=zenrunner.path,
+            env=zenrunner.env(),
+            stdout=follower,
+            stderr=follower,
+            stdin=subprocess.DEVNULL,
+        )
         os.close(follower)
         chunks = []
         try:

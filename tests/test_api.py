@@ -84,8 +84,20 @@ def test_graph_ids_fan_in_and_gather():
 
     composed = search.compose({})
     ids = list(composed.invocations)
-    assert ids == ["loader", "trainer", "evaluate", "trainer_2", "evaluate_2", "trainer_3",
-                   "evaluate_3", "trainer_4", "evaluate_default", "best", "gathered", "named"]
+    assert ids == [
+        "loader",
+        "trainer",
+        "evaluate",
+        "trainer_2",
+        "evaluate_2",
+        "trainer_3",
+        "evaluate_3",
+        "trainer_4",
+        "evaluate_default",
+        "best",
+        "gathered",
+        "named",
+    ]
     assert composed.invocations["trainer_2"].config.gamma == 0.2
     assert composed.invocations["trainer_4"].config == TrainerConfig()
     graph = composed.graph
@@ -94,13 +106,19 @@ def test_graph_ids_fan_in_and_gather():
     assert isinstance(graph, nx.DiGraph)
     assert graph.has_edge("loader", "trainer") and graph.edges["loader", "trainer"]["input"] in ("X", "y")
     assert sorted(graph.predecessors("best")) == ["evaluate", "evaluate_2", "evaluate_3"]
-    assert sorted(graph.predecessors("gathered")) == ["evaluate", "evaluate_2", "evaluate_3",
-                                                       "evaluate_default"]
+    assert sorted(graph.predecessors("gathered")) == [
+        "evaluate",
+        "evaluate_2",
+        "evaluate_3",
+        "evaluate_default",
+    ]
     assert sorted(graph.predecessors("named")) == ["evaluate", "evaluate_3"]
     # gathered outputs are real inputs, in order
     assert composed.invocations["best"].inputs["scores"] == [
-        OutputHandle("evaluate", "output"), OutputHandle("evaluate_2", "output"),
-        OutputHandle("evaluate_3", "output")]
+        OutputHandle("evaluate", "output"),
+        OutputHandle("evaluate_2", "output"),
+        OutputHandle("evaluate_3", "output"),
+    ]
     assert nx.is_directed_acyclic_graph(graph)
 
 
@@ -148,8 +166,9 @@ def test_seed_style_pipeline_with_steps_as_parameters():
     composed = instance.compose()
     assert list(composed.invocations) == ["loader", "trainer"]
     assert composed.invocations["trainer"].config.gamma == 0.5
-    renamed = first_pipeline(step_1=loader().configure(name="load_it"),
-                             step_2=trainer.with_config(C=3.0).configure(name="fit"))
+    renamed = first_pipeline(
+        step_1=loader().configure(name="load_it"), step_2=trainer.with_config(C=3.0).configure(name="fit")
+    )
     composed = renamed.compose()
     assert list(composed.invocations) == ["load_it", "fit"]
     assert composed.invocations["fit"].config == TrainerConfig(C=3.0)
@@ -208,18 +227,20 @@ def test_run_in_a_script(zenrunner):
     result = zenrunner.runpython(textwrap.dedent(SCRIPT))
     assert result.ret == 0, result.stdout + result.stderr
     # the seed's log lines show in the Python API without any option
-    result.fnmatch_lines([
-        "Creating run for pipeline: first_pipeline",
-        "Cache enabled for pipeline first_pipeline",
-        "Using orchestrator local to run pipeline first_pipeline...",
-        "Step load has started.",
-        "Step load has finished in *s.",
-        "Step svc_trainer has started.",
-        "Step svc_trainer has finished in *s.",
-        "Pipeline run first_pipeline-* has finished in *s.",
-        "RESULT first_pipeline-* completed 14.0",
-        "Using cached version of load.",
-    ])
+    result.fnmatch_lines(
+        [
+            "Creating run for pipeline: first_pipeline",
+            "Cache enabled for pipeline first_pipeline",
+            "Using orchestrator local to run pipeline first_pipeline...",
+            "Step load has started.",
+            "Step load has finished in *s.",
+            "Step svc_trainer has started.",
+            "Step svc_trainer has finished in *s.",
+            "Pipeline run first_pipeline-* has finished in *s.",
+            "RESULT first_pipeline-* completed 14.0",
+            "Using cached version of load.",
+        ]
+    )
     assert "STATUSES [('load', 'cached'), ('svc_trainer', 'cached')]" in result.stdout
     assert "SWEEP ['load', 'svc_trainer', 'svc_trainer_2', 'svc_big', 'winner'] 8.4" in result.stdout
     runs = re.search(r"RUNS \[(.*)\]", result.stdout).group(1)
@@ -250,9 +271,12 @@ def test_run_with_config_changes(zenrunner):
     result.fnmatch_lines(["TRAINER cached {'gamma': 0.5} 14.0"])
 
 
-MODULE = SCRIPT.split('if __name__ == "__main__":')[0] + """
+MODULE = (
+    SCRIPT.split('if __name__ == "__main__":')[0]
+    + """
 seed_instance = first_pipeline(step_1=load(), step_2=svc_trainer())
 """
+)
 
 
 def test_instance_collected_instead_of_unresolvable_function(zenrunner):
@@ -274,8 +298,11 @@ def test_fan_in_through_the_cli_is_recorded_as_lineage(zenrunner):
 
     run = read_store(zenrunner.store).get_runs()[-1]
     winner = run.steps["winner"]
-    assert sorted(step for step, _, _ in winner.inputs["scores"]) == ["svc_big", "svc_trainer",
-                                                                      "svc_trainer_2"]
+    assert sorted(step for step, _, _ in winner.inputs["scores"]) == [
+        "svc_big",
+        "svc_trainer",
+        "svc_trainer_2",
+    ]
     assert sorted(winner.upstream) == ["svc_big", "svc_trainer", "svc_trainer_2"]
     assert run.graph["winner"] == winner.upstream
 
@@ -301,7 +328,8 @@ def test_run_outside_a_project_uses_cwd_store(tmp_path):
     import sys
 
     script = tmp_path / "solo.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         from zenrun import step, pipeline
 
         @step
@@ -314,10 +342,12 @@ def test_run_outside_a_project_uses_cwd_store(tmp_path):
 
         if __name__ == "__main__":
             print("STATUS", solo().run().status)
-    """))
+    """)
+    )
     env = {k: v for k, v in __import__("os").environ.items() if k != "ZENRUN_STORE"}
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          env=env)
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert "STATUS completed" in proc.stdout
     assert (tmp_path / ".zenrun" / "metadata.db").exists()

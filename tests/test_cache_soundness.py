@@ -313,44 +313,103 @@ FILES = {
             SCALER(x)
     """,
 }
-STEPS = ["source", "step_src", "dotted", "subconst", "npconst", "dictfn", "wrappedfn", "statfn",
-         "classfn", "methfn", "memofn", "apply_fn", "localimp", "holderfn", "named_inv", "configured", "scaled"]
+STEPS = [
+    "source",
+    "step_src",
+    "dotted",
+    "subconst",
+    "npconst",
+    "dictfn",
+    "wrappedfn",
+    "statfn",
+    "classfn",
+    "methfn",
+    "memofn",
+    "apply_fn",
+    "localimp",
+    "holderfn",
+    "named_inv",
+    "configured",
+    "scaled",
+]
 DOWNSTREAM = {sid: "input x changed" for sid in STEPS if sid != "source"}
 
 # (file, old, new) -> the steps that must miss, with a fragment of their reason
 MUTATIONS = {
-    "step_source": ("zr_flow", "return x + 1", "return x + 2",
-                    {"step_src": "source code changed (zr_flow.step_src)"}),
-    "helper_via_dotted_path": ("zr_utils/features", "x * 2", "x * 5",
-                               {"dotted": "source code changed (zr_utils.features.transform)"}),
-    "submodule_constant": ("zr_helpers/sub", "FACTOR = 3", "FACTOR = 4",
-                           {"subconst": "source code changed (zr_helpers.sub.FACTOR)"}),
-    "numpy_constant": ("zr_helpers/sub", "3.0])", "4.0])",
-                       {"npconst": "source code changed (zr_helpers.sub.WEIGHTS)"}),
-    "dict_of_functions": ("zr_ops", "x * 10", "x * 11",
-                          {"dictfn": "source code changed (zr_ops._scale)"}),
-    "wrapped_helper": ("zr_ops", "x + 100", "x + 101",
-                       {"wrappedfn": "source code changed (zr_ops.base)"}),
+    "step_source": (
+        "zr_flow",
+        "return x + 1",
+        "return x + 2",
+        {"step_src": "source code changed (zr_flow.step_src)"},
+    ),
+    "helper_via_dotted_path": (
+        "zr_utils/features",
+        "x * 2",
+        "x * 5",
+        {"dotted": "source code changed (zr_utils.features.transform)"},
+    ),
+    "submodule_constant": (
+        "zr_helpers/sub",
+        "FACTOR = 3",
+        "FACTOR = 4",
+        {"subconst": "source code changed (zr_helpers.sub.FACTOR)"},
+    ),
+    "numpy_constant": (
+        "zr_helpers/sub",
+        "3.0])",
+        "4.0])",
+        {"npconst": "source code changed (zr_helpers.sub.WEIGHTS)"},
+    ),
+    "dict_of_functions": ("zr_ops", "x * 10", "x * 11", {"dictfn": "source code changed (zr_ops._scale)"}),
+    "wrapped_helper": ("zr_ops", "x + 100", "x + 101", {"wrappedfn": "source code changed (zr_ops.base)"}),
     "staticmethod": ("zr_ops", "x - 1\n", "x - 10\n", {"statfn": "source code changed (zr_ops.inner)"}),
     "classmethod": ("zr_ops", "x - 2\n", "x - 20\n", {"classfn": "source code changed (zr_ops.cinner)"}),
     "method": ("zr_ops", "x - 3\n", "x - 30\n", {"methfn": "source code changed (zr_ops.minner)"}),
     "library_wrapper": ("zr_ops", "x * 7", "x * 8", {"memofn": "source code changed (zr_ops.cbase)"}),
     "literal_function": ("zr_ops", "x * 4", "x * 9", {"apply_fn": "parameter fn changed"}),
-    "import_in_step_body": ("zr_local/impl", "x + 1000", "x + 2000",
-                            {"localimp": "source code changed (zr_local.impl.compute)"}),
-    "function_held_by_an_object": ("zr_ops", "x * 13", "x * 14",
-                                   {"holderfn": "source code changed (zr_ops.held)"}),
-    "closure_value": ("zr_flow", "make_scaler(2)", "make_scaler(3)",
-                      {"scaled": "source code changed (zr_flow.make_scaler.<locals>.scaled.<closure k>)"}),
-    "step_name": ("zr_flow", '@step(name="named")', '@step(name="renamed")',
-                  {"named_inv": "step name changed ('named' -> 'renamed')"}),
-    "config": ("zr_flow", "Cfg(gamma=0.5)", "Cfg(gamma=0.25)",
-               {"configured": "config gamma changed (0.5 -> 0.25)"}),
+    "import_in_step_body": (
+        "zr_local/impl",
+        "x + 1000",
+        "x + 2000",
+        {"localimp": "source code changed (zr_local.impl.compute)"},
+    ),
+    "function_held_by_an_object": (
+        "zr_ops",
+        "x * 13",
+        "x * 14",
+        {"holderfn": "source code changed (zr_ops.held)"},
+    ),
+    "closure_value": (
+        "zr_flow",
+        "make_scaler(2)",
+        "make_scaler(3)",
+        {"scaled": "source code changed (zr_flow.make_scaler.<locals>.scaled.<closure k>)"},
+    ),
+    "step_name": (
+        "zr_flow",
+        '@step(name="named")',
+        '@step(name="renamed")',
+        {"named_inv": "step name changed ('named' -> 'renamed')"},
+    ),
+    "config": (
+        "zr_flow",
+        "Cfg(gamma=0.5)",
+        "Cfg(gamma=0.25)",
+        {"configured": "config gamma changed (0.5 -> 0.25)"},
+    ),
     "literal_param": ("zr_flow", "n=1,", "n=2,", {"configured": "parameter n changed ('1' -> '2')"}),
-    "input": ("zr_flow", "return 4", "return 6",
-              {**DOWNSTREAM, "source": "source code changed (zr_flow.source)"}),
-    "cache_version": ("zr_flow", 'cache_version="1"', 'cache_version="2"',
-                      {"step_src": "cache_version changed ('1' -> '2')"}),
+    "input": (
+        "zr_flow",
+        "return 4",
+        "return 6",
+        {**DOWNSTREAM, "source": "source code changed (zr_flow.source)"},
+    ),
+    "cache_version": (
+        "zr_flow",
+        'cache_version="1"',
+        'cache_version="2"',
+        {"step_src": "cache_version changed ('1' -> '2')"},
+    ),
 }
 
 
@@ -379,8 +438,11 @@ def test_each_kind_of_dependency_edit_misses_with_its_reason(warm, kind):
 
 def test_edits_that_do_not_change_behaviour_keep_every_step_cached(warm):
     warm.edit("zr_flow", "    '''Add one.'''\n", "    '''Add one, documented.'''\n    # why: a comment\n")
-    warm.edit("zr_flow", "    return zr_utils.features.transform(x)",
-              "    return zr_utils.features.transform(  # reformatted\n        x\n    )")
+    warm.edit(
+        "zr_flow",
+        "    return zr_utils.features.transform(x)",
+        "    return zr_utils.features.transform(  # reformatted\n        x\n    )",
+    )
     warm.edit("zr_utils/features", "def transform(x):\n", "def transform(x):\n    '''Doc.'''\n")
     warm.edit("zr_helpers/sub", "FACTOR = 3", "# the scale\nFACTOR = (\n    3\n)")
     warm.edit("zr_ops", "def base(x):\n", "\n\ndef base(x):  # moved down\n")
@@ -437,8 +499,12 @@ def test_factory_steps_in_one_pipeline_are_distinct(zenrunner, monkeypatch):
     result = zenrunner.run("-v")
     assert result.ret == 0, result.stdout + result.stderr
     run = read_store(zenrunner.store).get_runs()[-1]
-    assert outcome(run) == {"times2": "completed", "times3": "completed",
-                            "plain": "completed", "plain_two": "completed"}
+    assert outcome(run) == {
+        "times2": "completed",
+        "times3": "completed",
+        "plain": "completed",
+        "plain_two": "completed",
+    }
     assert [value(run, s) for s in ("times2", "times3", "plain", "plain_two")] == [20, 30, 11, 12]
     parts = {sid: s.cache_parts for sid, s in run.steps.items()}
     assert parts["times2"]["name"] == "times2" and parts["times3"]["name"] == "times3"
@@ -455,7 +521,8 @@ def test_factory_steps_in_one_pipeline_are_distinct(zenrunner, monkeypatch):
 
 
 def test_a_global_without_content_form_makes_the_step_uncacheable(project):
-    project.write(zr_flow="""
+    project.write(
+        zr_flow="""
         import threading
         from zenrun import pipeline, step
 
@@ -483,7 +550,8 @@ def test_a_global_without_content_form_makes_the_step_uncacheable(project):
             guarded()
             free()
             given(threading.Lock())
-    """)
+    """
+    )
     for _ in range(2):
         run = project.run()
         assert outcome(run)["guarded"] == "completed"
@@ -497,7 +565,8 @@ def test_a_global_without_content_form_makes_the_step_uncacheable(project):
 
 
 def test_library_code_and_loggers_do_not_block_caching(project):
-    project.write(zr_flow="""
+    project.write(
+        zr_flow="""
         import logging
         import numpy as np
         from numpy import sum as npsum
@@ -515,14 +584,16 @@ def test_library_code_and_loggers_do_not_block_caching(project):
         @pipeline
         def flow():
             compute()
-    """)
+    """
+    )
     project.run()
     assert outcome(project.run()) == {"compute": "cached"}
 
 
 def test_sibling_project_module_objects_hashed_by_content(project):
     """A project object used by a step: its class is followed and its state hashed."""
-    project.write(zr_model="""
+    project.write(
+        zr_model="""
         class Scaler:
             def __init__(self, k):
                 self.k = k
@@ -532,7 +603,8 @@ def test_sibling_project_module_objects_hashed_by_content(project):
 
 
         SCALER = Scaler(2)
-    """, zr_flow="""
+    """,
+        zr_flow="""
         from zenrun import pipeline, step
         from zr_model import SCALER
 
@@ -545,7 +617,8 @@ def test_sibling_project_module_objects_hashed_by_content(project):
         @pipeline
         def flow():
             scale()
-    """)
+    """,
+    )
     assert value(project.run(), "scale") == 10
     project.edit("zr_model", "Scaler(2)", "Scaler(3)")
     run = project.run()
@@ -585,9 +658,11 @@ def test_changing_module_values_between_runs_in_one_process_misses(project):
     module = project.load()
     assert value(module.flow().run(), "scale") == 36
     assert outcome(module.flow().run()) == {"scale": "cached"}
-    for change, expected in ((lambda: setattr(module, "FACTOR", 3), 54),
-                             (lambda: module.TABLE["a"].append(1), 72),
-                             (lambda: module.WEIGHTS.__setitem__(0, 2), 84)):
+    for change, expected in (
+        (lambda: setattr(module, "FACTOR", 3), 54),
+        (lambda: module.TABLE["a"].append(1), 72),
+        (lambda: module.WEIGHTS.__setitem__(0, 2), 84),
+    ):
         change()
         run = module.flow().run()
         assert outcome(run) == {"scale": "completed"}, run.steps["scale"].cache_reason
@@ -600,8 +675,10 @@ def test_redefining_a_step_in_one_process_misses(project):
     module = project.load()
     module.flow().run()
     namespace = vars(module)
-    exec(compile("@step\ndef scale() -> int:\n    return 7\n", str(project.path / "cell.py"), "exec"),
-         namespace)
+    exec(
+        compile("@step\ndef scale() -> int:\n    return 7\n", str(project.path / "cell.py"), "exec"),
+        namespace,
+    )
     run = module.flow().run()
     assert outcome(run) == {"scale": "completed"} and value(run, "scale") == 7
 
@@ -682,8 +759,9 @@ def test_consumers_see_outputs_as_stored_cold_cached_and_parallel(zenrunner, mon
         result = zenrunner.run(*args)
         assert result.ret == 0, result.stdout + result.stderr
         run = read_store(zenrunner.store).get_runs()[-1]
-        answers.append({sid: value(run, sid) for sid in
-                        ("greedy", "reader", "bump", "array_reader", "lit_a", "lit_b")})
+        answers.append(
+            {sid: value(run, sid) for sid in ("greedy", "reader", "bump", "array_reader", "lit_a", "lit_b")}
+        )
     cold = answers[0]
     assert cold["reader"] == [1, 2, 3] and cold["array_reader"] == [0, 1, 2]
     assert cold["greedy"] == 4 and cold["lit_a"] == cold["lit_b"] == 2
@@ -837,7 +915,8 @@ class Unrelated(Upper):
 def test_materializer_choice_and_version_are_checked_on_a_hit(project):
     from zenrun.config import api_config
 
-    project.write(zr_flow="""
+    project.write(
+        zr_flow="""
         from zenrun import pipeline, step
 
 
@@ -855,7 +934,8 @@ def test_materializer_choice_and_version_are_checked_on_a_hit(project):
         def flow():
             shout()
             count()
-    """)
+    """
+    )
     project.run()
     registry = api_config().materializers
     registry.register(Unrelated())
@@ -864,15 +944,18 @@ def test_materializer_choice_and_version_are_checked_on_a_hit(project):
     registry.register(upper)
     run = project.run()
     assert outcome(run) == {"shout": "completed", "count": "cached"}
-    assert run.steps["shout"].cache_reason == \
-        "cache miss: materializer of output output changed (json -> upper)"
+    assert (
+        run.steps["shout"].cache_reason == "cache miss: materializer of output output changed (json -> upper)"
+    )
     assert run.steps["shout"].output.materializer == "upper"
     assert outcome(project.run()) == {"shout": "cached", "count": "cached"}
     upper.version = "2"
     run = project.run()
     assert outcome(run) == {"shout": "completed", "count": "cached"}
-    assert run.steps["shout"].cache_reason == \
-        "cache miss: materializer upper of output output changed version ('1' -> '2')"
+    assert (
+        run.steps["shout"].cache_reason
+        == "cache miss: materializer upper of output output changed version ('1' -> '2')"
+    )
 
 
 def test_switching_artifact_store_is_an_ordinary_miss(project, caplog):

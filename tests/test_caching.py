@@ -51,8 +51,11 @@ def offset():
 
 
 def write(zenrunner, source=BASE, *, load_value=3, bonus=0, gamma=0.5, helpers=HELPERS, **replace):
-    text = (source.replace("LOAD_VALUE", str(load_value)).replace("BONUS", str(bonus))
-            .replace("GAMMA", str(gamma)))
+    text = (
+        source.replace("LOAD_VALUE", str(load_value))
+        .replace("BONUS", str(bonus))
+        .replace("GAMMA", str(gamma))
+    )
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)
@@ -77,23 +80,33 @@ def warm(zenrunner):
     assert statuses(zenrunner) == ALL_RAN
     result = zenrunner.run("-v")
     assert statuses(zenrunner) == ALL_CACHED
-    result.fnmatch_lines(["*Using cached version of load.*", "*Using cached version of train.*",
-                          "*Using cached version of report.*"])
+    result.fnmatch_lines(
+        [
+            "*Using cached version of load.*",
+            "*Using cached version of train.*",
+            "*Using cached version of report.*",
+        ]
+    )
     return zenrunner
 
 
 def test_step_source_change_misses(warm):
-    write(warm, **{"    return f\"score={score}\"": "    return f\"score: {score}\""})
+    write(warm, **{'    return f"score={score}"': '    return f"score: {score}"'})
     result = warm.run("-v")
     assert statuses(warm) == {"load": "cached", "train": "cached", "report": "completed"}
     result.fnmatch_lines(["*Step report: cache miss: source code changed*"])
 
 
 def test_comment_docstring_and_decorator_formatting_keep_the_cache(warm):
-    write(warm, **{"    '''Train a model.'''\n": "    '''Train a model, now documented at length.'''\n"
-                   "    # a comment that changes nothing\n",
-                   "@step\ndef report": "@step()\ndef report",
-                   "    return f\"score={score}\"": "    return f\"score={score}\"  # same code"})
+    write(
+        warm,
+        **{
+            "    '''Train a model.'''\n": "    '''Train a model, now documented at length.'''\n"
+            "    # a comment that changes nothing\n",
+            "@step\ndef report": "@step()\ndef report",
+            '    return f"score={score}"': '    return f"score={score}"  # same code',
+        },
+    )
     result = warm.run("-v")
     assert result.ret == 0
     assert statuses(warm) == ALL_CACHED
@@ -148,12 +161,14 @@ def test_input_content_change_misses_downstream(warm):
     write(warm, load_value=4)
     result = warm.run("-v")
     assert statuses(warm) == ALL_RAN
-    result.fnmatch_lines(["*Step load: cache miss: source code changed*",
-                          "*Step train: cache miss: input x changed*"])
+    result.fnmatch_lines(
+        ["*Step load: cache miss: source code changed*", "*Step train: cache miss: input x changed*"]
+    )
 
 
 def test_identical_upstream_output_keeps_downstream_cached(zenrunner):
-    zenrunner.makepyfile(pipeline_flow="""
+    zenrunner.makepyfile(
+        pipeline_flow="""
         import numpy as np
         from zenrun import step, pipeline
 
@@ -168,7 +183,8 @@ def test_identical_upstream_output_keeps_downstream_cached(zenrunner):
         @pipeline
         def flow():
             total(load())
-    """)
+    """
+    )
     zenrunner.run()
     assert statuses(zenrunner) == {"load": "completed", "total": "completed"}
     result = zenrunner.run("-v")
@@ -202,9 +218,11 @@ def test_moving_the_store_keeps_keys(warm, tmp_path_factory):
 # overrides
 # ---------------------------------------------------------------------------
 
-OVERRIDE_MESSAGE = ("*Runtime configuration overwriting the pipeline cache settings to "
-                    "enable_cache=False for this pipeline run. The default caching strategy is "
-                    "retained for future pipeline runs.*")
+OVERRIDE_MESSAGE = (
+    "*Runtime configuration overwriting the pipeline cache settings to "
+    "enable_cache=False for this pipeline run. The default caching strategy is "
+    "retained for future pipeline runs.*"
+)
 
 
 def test_step_enable_cache_false(zenrunner):
@@ -253,6 +271,7 @@ def test_no_cache_prints_the_override_message_once_per_run(warm):
 # ---------------------------------------------------------------------------
 # broken artifacts
 # ---------------------------------------------------------------------------
+
 
 def artifact_files(store: Path) -> list[Path]:
     # not dotfiles: temporary files, and the store's id (.zenrun-store-id)
@@ -330,7 +349,9 @@ def test_corrupted_artifact_needed_downstream_reruns_the_producer(warm):
     assert output_path(warm, "load").read_bytes() != bytes(data)
     import hashlib
 
-    assert hashlib.sha256(output_path(warm, "load").read_bytes()).hexdigest() == run.steps["load"].output.digest
+    assert (
+        hashlib.sha256(output_path(warm, "load").read_bytes()).hexdigest() == run.steps["load"].output.digest
+    )
 
 
 def test_corrupted_large_artifact_of_a_fully_cached_run_is_not_loaded(warm):
@@ -349,6 +370,7 @@ def test_corrupted_large_artifact_of_a_fully_cached_run_is_not_loaded(warm):
 # unit tests of the key
 # ---------------------------------------------------------------------------
 
+
 def _module(tmp_path, name, source):
     import importlib.util
 
@@ -366,26 +388,38 @@ def _module(tmp_path, name, source):
 def test_normalized_source_ignores_docstrings_comments_decorators(tmp_path):
     from zenrun.cache import normalized_source
 
-    a = _module(tmp_path, "zr_src_a", '''
+    a = _module(
+        tmp_path,
+        "zr_src_a",
+        '''
         import functools
 
         def f(x):
             """Doc."""
             # comment
             return x + 1
-    ''')
-    b = _module(tmp_path, "zr_src_b", '''
+    ''',
+    )
+    b = _module(
+        tmp_path,
+        "zr_src_b",
+        """
         import functools
 
         @functools.lru_cache
         def f(x):
             return x + 1   # another comment
-    ''')
-    c = _module(tmp_path, "zr_src_c", '''
+    """,
+    )
+    c = _module(
+        tmp_path,
+        "zr_src_c",
+        '''
         def f(x):
             """Doc."""
             return x + 2
-    ''')
+    ''',
+    )
     assert normalized_source(a.f) == normalized_source(b.f.__wrapped__)
     assert normalized_source(a.f) != normalized_source(c.f)
 
@@ -393,28 +427,40 @@ def test_normalized_source_ignores_docstrings_comments_decorators(tmp_path):
 def test_code_fingerprint_follows_project_helpers(tmp_path):
     from zenrun.cache import code_fingerprint
 
-    one = _module(tmp_path, "zr_fp_one", """
+    one = _module(
+        tmp_path,
+        "zr_fp_one",
+        """
         import numpy as np
         def inner(x):
             return x * 2
         def outer(x):
             return inner(x) + np.sum(x)
-    """)
-    two = _module(tmp_path, "zr_fp_two", """
+    """,
+    )
+    two = _module(
+        tmp_path,
+        "zr_fp_two",
+        """
         import numpy as np
         def inner(x):
             return x * 3
         def outer(x):
             return inner(x) + np.sum(x)
-    """)
-    three = _module(tmp_path, "zr_fp_three", """
+    """,
+    )
+    three = _module(
+        tmp_path,
+        "zr_fp_three",
+        """
         import numpy as np
         def inner(x):
             '''same code, documented'''
             return x * 2
         def outer(x):
             return inner(x) + np.sum(x)
-    """)
+    """,
+    )
     assert code_fingerprint(one.outer) != code_fingerprint(two.outer)
     assert len(code_fingerprint(one.outer)) == 64
     # module names differ, so compare structure through the helper only
@@ -424,8 +470,9 @@ def test_code_fingerprint_follows_project_helpers(tmp_path):
 
 
 def test_code_fingerprint_is_stable_and_ignores_third_party():
-    from zenrun.cache import code_fingerprint, _is_project_code
     import numpy as np
+
+    from zenrun.cache import _is_project_code, code_fingerprint
 
     assert not _is_project_code(np.sum)
 
@@ -436,8 +483,8 @@ def test_code_fingerprint_is_stable_and_ignores_third_party():
 
 
 def test_canonical_json():
-    from zenrun.cache import CanonicalJSONError, canonical_json
     from zenrun import StepConfig
+    from zenrun.cache import CanonicalJSONError, canonical_json
 
     assert canonical_json({"b": 1, "a": [1, 2.5, None, True]}) == '{"a":[1,2.5,null,true],"b":1}'
     assert canonical_json({"a": 1, "b": 2}) == canonical_json({"b": 2, "a": 1})
@@ -493,13 +540,16 @@ def test_rerun_producer_is_recorded_once(warm):
     data = bytearray(path.read_bytes())
     data[0] ^= 0xFF
     path.write_bytes(bytes(data))
-    write(warm, **{"    return f\"score={score}\"": "    return f\"score is {score}\""})
+    write(warm, **{'    return f"score={score}"': '    return f"score is {score}"'})
     result = warm.run("-v")
     assert result.ret == 0, result.stdout
     result.fnmatch_lines(["*WARNING*re-running step train*"])
     run = read_store(warm.store).get_runs()[-1]
     assert {k: s.status for k, s in run.steps.items()} == {
-        "load": "cached", "train": "completed", "report": "completed"}
+        "load": "cached",
+        "train": "completed",
+        "report": "completed",
+    }
     assert [src for src, _, _ in run.steps["train"].inputs["x"]] == ["load"]
     assert [src for src, _, _ in run.steps["report"].inputs["score"]] == ["train"]
     assert list(run.steps["train"].outputs) == ["output"]
@@ -507,7 +557,8 @@ def test_rerun_producer_is_recorded_once(warm):
 
 def test_config_with_a_set_field_hits_across_processes(zenrunner):
     """Set order depends on the process's hash seed; the key must not."""
-    zenrunner.makepyfile(pipeline_tags="""
+    zenrunner.makepyfile(
+        pipeline_tags="""
         from zenrun import StepConfig, pipeline, step
 
         class Tags(StepConfig):
@@ -520,19 +571,22 @@ def test_config_with_a_set_field_hits_across_processes(zenrunner):
         @pipeline
         def tagged():
             count()
-    """)
+    """
+    )
     assert zenrunner.run(env={"PYTHONHASHSEED": "1"}).ret == 0
     result = zenrunner.run("-v", env={"PYTHONHASHSEED": "2"})
     result.fnmatch_lines(["*Using cached version of count.*"])
 
 
 def test_module_constant_of_project_code_is_in_the_key(zenrunner):
-    zenrunner.makepyfile(helpers="""
+    zenrunner.makepyfile(
+        helpers="""
         FACTOR = 2
 
         def scale(x):
             return x * FACTOR
-    """, pipeline_const="""
+    """,
+        pipeline_const="""
         import helpers
         from zenrun import pipeline, step
 
@@ -545,14 +599,17 @@ def test_module_constant_of_project_code_is_in_the_key(zenrunner):
         @pipeline
         def const():
             compute()
-    """)
+    """,
+    )
     assert zenrunner.run().ret == 0
-    zenrunner.makepyfile(helpers="""
+    zenrunner.makepyfile(
+        helpers="""
         FACTOR = 3
 
         def scale(x):
             return x * FACTOR
-    """)
+    """
+    )
     result = zenrunner.run("-v")
     result.fnmatch_lines(["*Step compute: cache miss: source code changed*"])
     source = (zenrunner.path / "pipeline_const.py").read_text().replace("OFFSET = 1", "OFFSET = 5")

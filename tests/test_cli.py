@@ -70,21 +70,24 @@ RUN_NAME = re.compile(r"^(?P<pipeline>\w+)-\d{2}_[A-Z][a-z]{2}_\d{2}-\d{2}_\d{2}
 # exit codes
 # ---------------------------------------------------------------------------
 
+
 def test_all_pass_exit_0_and_pytest_like_output(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run()
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "=*zenrun session starts*=",
-        "platform * -- Python *, zenrun-*",
-        f"rootdir: {zenrunner.path}*",
-        "collected 3 pipelines",
-        "pipeline_demo.py ...*[[]100%]",
-        "=*results*=",
-        "pipeline*duration*cached*metrics",
-        "alpha*s*0/2*add=2",
-        "=* 3 passed in *s =*",
-    ])
+    result.fnmatch_lines(
+        [
+            "=*zenrun session starts*=",
+            "platform * -- Python *, zenrun-*",
+            f"rootdir: {zenrunner.path}*",
+            "collected 3 pipelines",
+            "pipeline_demo.py ...*[[]100%]",
+            "=*results*=",
+            "pipeline*duration*cached*metrics",
+            "alpha*s*0/2*add=2",
+            "=* 3 passed in *s =*",
+        ]
+    )
     # without -v, no step lines
     result.no_fnmatch_line("*Step one has started.*")
     result.assert_outcomes(passed=3)
@@ -94,25 +97,27 @@ def test_failure_exit_1_and_failure_section(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES, pipeline_fail=FAILING)
     result = zenrunner.run()
     assert result.ret == 1
-    result.fnmatch_lines([
-        "pipeline_demo.py ...*",
-        "pipeline_fail.py F*",
-        "=*FAILURES*=",
-        "_*pipeline_fail.py::broken*_",
-        "*explode*",
-        "    def explode(x: int) -> int:",  # --tb=auto: the step's source, as pytest's long style
-        '>       raise ValueError(f"kaboom {x}")',
-        "E       ValueError: kaboom 1",
-        "",
-        "pipeline_fail.py:*: ValueError",
-        "=*short pipeline summary info*=",
-        "FAILED pipeline_fail.py::broken - *",
-        "=* 1 failed, 3 passed in *",
-    ])
+    result.fnmatch_lines(
+        [
+            "pipeline_demo.py ...*",
+            "pipeline_fail.py F*",
+            "=*FAILURES*=",
+            "_*pipeline_fail.py::broken*_",
+            "*explode*",
+            "    def explode(x: int) -> int:",  # --tb=auto: the step's source, as pytest's long style
+            '>       raise ValueError(f"kaboom {x}")',
+            "E       ValueError: kaboom 1",
+            "",
+            "pipeline_fail.py:*: ValueError",
+            "=*short pipeline summary info*=",
+            "FAILED pipeline_fail.py::broken - *",
+            "=* 1 failed, 3 passed in *",
+        ]
+    )
     result.assert_outcomes(passed=3, failed=1)
     # the traceback shows the user's frames only
     start = result.stdout.index("FAILURES")
-    section = result.stdout[start:result.stdout.index("short pipeline summary")]
+    section = result.stdout[start : result.stdout.index("short pipeline summary")]
     assert ZENRUN_DIR not in section
     assert "runner.py" not in section and "execution.py" not in section
 
@@ -131,17 +136,18 @@ def test_progress_line_not_broken_by_step_failure(zenrunner):
 
 
 def test_collection_error_exit_2_runs_nothing(zenrunner):
-    zenrunner.makepyfile(pipeline_ok=PIPELINES,
-                         pipeline_bad="import no_such_module_zenrun_xyz\n")
+    zenrunner.makepyfile(pipeline_ok=PIPELINES, pipeline_bad="import no_such_module_zenrun_xyz\n")
     result = zenrunner.run()
     assert result.ret == 2
-    result.fnmatch_lines([
-        "collected 3 pipelines / 1 error",
-        "=*ERRORS*=",
-        "*ERROR collecting pipeline_bad.py*",
-        "*ModuleNotFoundError: No module named 'no_such_module_zenrun_xyz'*",
-        "=*Interrupted: 1 error during collection in *",
-    ])
+    result.fnmatch_lines(
+        [
+            "collected 3 pipelines / 1 error",
+            "=*ERRORS*=",
+            "*ERROR collecting pipeline_bad.py*",
+            "*ModuleNotFoundError: No module named 'no_such_module_zenrun_xyz'*",
+            "=*Interrupted: 1 error during collection in *",
+        ]
+    )
     store = read_store(zenrunner.store)
     assert store.get_runs() == []
 
@@ -160,8 +166,16 @@ def test_all_deselected_exit_5(zenrunner):
     result.assert_outcomes(deselected=3)
 
 
-@pytest.mark.parametrize("args", [["--no-such-option"], ["-k", "alpha and"], ["-k", "(alpha"],
-                                  ["does_not_exist.py"], ["--show", "no-such-run"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--no-such-option"],
+        ["-k", "alpha and"],
+        ["-k", "(alpha"],
+        ["does_not_exist.py"],
+        ["--show", "no-such-run"],
+    ],
+)
 def test_usage_errors_exit_4(zenrunner, args):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     zenrunner.run("-q")
@@ -174,6 +188,7 @@ def test_usage_errors_exit_4(zenrunner, args):
 # ---------------------------------------------------------------------------
 # selection
 # ---------------------------------------------------------------------------
+
 
 def test_paths_and_node_ids(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES, **{"sub/pipeline_other": FAILING})
@@ -201,14 +216,17 @@ def test_unknown_node_id_is_an_error(zenrunner):
     assert read_store(zenrunner.store).get_runs() == []
 
 
-@pytest.mark.parametrize("expr, selected", [
-    ("alpha", ["alpha"]),
-    ("ALPHA", ["alpha"]),
-    ("alpha or beta", ["alpha", "beta"]),
-    ("not alpha", ["beta", "gamma_train"]),
-    ("pipeline_demo and not (beta or gamma)", ["alpha"]),
-    ("a and not gamma", ["alpha", "beta"]),
-])
+@pytest.mark.parametrize(
+    "expr, selected",
+    [
+        ("alpha", ["alpha"]),
+        ("ALPHA", ["alpha"]),
+        ("alpha or beta", ["alpha", "beta"]),
+        ("not alpha", ["beta", "gamma_train"]),
+        ("pipeline_demo and not (beta or gamma)", ["alpha"]),
+        ("a and not gamma", ["alpha", "beta"]),
+    ],
+)
 def test_keyword_expressions(zenrunner, expr, selected):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-k", expr, "--collect-only", "-q")
@@ -229,13 +247,15 @@ def test_collect_only_runs_nothing(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("--collect-only")
     assert result.ret == 0
-    result.fnmatch_lines([
-        "collected 3 pipelines",
-        "pipeline_demo.py::alpha",
-        "pipeline_demo.py::beta",
-        "pipeline_demo.py::gamma_train",
-        "*3 pipelines collected in *",
-    ])
+    result.fnmatch_lines(
+        [
+            "collected 3 pipelines",
+            "pipeline_demo.py::alpha",
+            "pipeline_demo.py::beta",
+            "pipeline_demo.py::gamma_train",
+            "*3 pipelines collected in *",
+        ]
+    )
     assert not (zenrunner.store / "metadata.db").exists() or read_store(zenrunner.store).get_runs() == []
 
 
@@ -254,26 +274,31 @@ def test_exitfirst_stops_after_first_failure(zenrunner):
 # verbosity and log lines
 # ---------------------------------------------------------------------------
 
+
 def test_verbose_prints_the_seed_log_lines(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-v", "-k", "alpha")
-    result.fnmatch_lines([
-        "*Creating run for pipeline: alpha",
-        "*Cache enabled for pipeline alpha",
-        "*Step one has started.",
-        "*Step one has finished in *s.",
-        "*Step add has started.",
-        "*Step add has finished in *s.",
-        "*Pipeline run alpha-* has finished in *s.",
-        "pipeline_demo.py::alpha PASSED*[[]100%]",
-    ])
+    result.fnmatch_lines(
+        [
+            "*Creating run for pipeline: alpha",
+            "*Cache enabled for pipeline alpha",
+            "*Step one has started.",
+            "*Step one has finished in *s.",
+            "*Step add has started.",
+            "*Step add has finished in *s.",
+            "*Pipeline run alpha-* has finished in *s.",
+            "pipeline_demo.py::alpha PASSED*[[]100%]",
+        ]
+    )
     result = zenrunner.run("-v", "-k", "alpha")
-    result.fnmatch_lines([
-        "*Step one has started.",
-        "*Using cached version of one.",
-        "*Step one has finished in *s.",
-        "*Using cached version of add.",
-    ])
+    result.fnmatch_lines(
+        [
+            "*Step one has started.",
+            "*Using cached version of one.",
+            "*Step one has finished in *s.",
+            "*Using cached version of add.",
+        ]
+    )
     names = re.findall(r"Pipeline run (\S+) has finished", result.stdout)
     assert len(names) == 1
     match = RUN_NAME.match(names[0])
@@ -305,6 +330,7 @@ def test_quiet_has_no_header(zenrunner):
 # caching options
 # ---------------------------------------------------------------------------
 
+
 def _statuses(store_path, pipeline):
     run = [r for r in read_store(store_path).get_runs() if r.pipeline_name == pipeline][-1]
     return {sid: s.status for sid, s in run.steps.items()}
@@ -319,9 +345,13 @@ def test_no_cache_and_cache_clear(zenrunner):
 
     result = zenrunner.run("-k", "alpha", "--no-cache", "-v")
     assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
-    result.fnmatch_lines(["*Runtime configuration overwriting the pipeline cache settings to "
-                          "enable_cache=False for this pipeline run. The default caching strategy "
-                          "is retained for future pipeline runs."])
+    result.fnmatch_lines(
+        [
+            "*Runtime configuration overwriting the pipeline cache settings to "
+            "enable_cache=False for this pipeline run. The default caching strategy "
+            "is retained for future pipeline runs."
+        ]
+    )
     # --no-cache does not disable caching for later runs
     zenrunner.run("-k", "alpha")
     assert _statuses(zenrunner.store, "alpha") == {"one": "cached", "add": "cached"}
@@ -335,6 +365,7 @@ def test_no_cache_and_cache_clear(zenrunner):
 # ---------------------------------------------------------------------------
 # store location
 # ---------------------------------------------------------------------------
+
 
 def test_store_option_and_env(zenrunner, tmp_path_factory):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
@@ -373,6 +404,7 @@ def test_default_store_is_in_rootdir_not_cwd(zenrunner):
 # --runs / --show
 # ---------------------------------------------------------------------------
 
+
 def test_runs_and_show(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES, pipeline_fail=FAILING)
     result = zenrunner.run("--runs")
@@ -382,32 +414,51 @@ def test_runs_and_show(zenrunner):
     zenrunner.run("-k", "alpha")
     result = zenrunner.run("--runs")
     assert result.ret == 0
-    result.fnmatch_lines([  # newest first
-        "started*item*status*steps*cached*duration*metrics",
-        "*alpha*completed*2*2*add=2",
-        "*broken*failed*3*0*",
-        "*alpha*completed*2*0*add=2",
-    ])
+    result.fnmatch_lines(
+        [  # newest first
+            "started*item*status*steps*cached*duration*metrics",
+            "*alpha*completed*2*2*add=2",
+            "*broken*failed*3*0*",
+            "*alpha*completed*2*0*add=2",
+        ]
+    )
     result = zenrunner.run("--show", "latest")
     assert result.ret == 0
-    result.fnmatch_lines(["run alpha-* of pipeline alpha: completed*",
-                          "*_ one _*", "status: cached*; cache hit",
-                          "*_ add _*", "status: cached*", "output output: builtins.int, * 2",
-                          f"    {zenrunner.store}*"])
-    broken = [r for r in read_store(zenrunner.store).get_runs() if r.pipeline_name == "broken"][0]
+    result.fnmatch_lines(
+        [
+            "run alpha-* of pipeline alpha: completed*",
+            "*_ one _*",
+            "status: cached*; cache hit",
+            "*_ add _*",
+            "status: cached*",
+            "output output: builtins.int, * 2",
+            f"    {zenrunner.store}*",
+        ]
+    )
+    broken = next(r for r in read_store(zenrunner.store).get_runs() if r.pipeline_name == "broken")
     result = zenrunner.run("--show", broken.name)
     assert result.ret == 0
-    result.fnmatch_lines([f"run {broken.name} of pipeline broken: failed*",
-                          "*_ explode _*", "status: failed*", "*ValueError: kaboom 1*",
-                          "*_ add _*", "status: skipped*"])
+    result.fnmatch_lines(
+        [
+            f"run {broken.name} of pipeline broken: failed*",
+            "*_ explode _*",
+            "status: failed*",
+            "*ValueError: kaboom 1*",
+            "*_ add _*",
+            "status: skipped*",
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------
 # plugins on the command line
 # ---------------------------------------------------------------------------
 
+
 def test_p_loads_a_module_plugin(zenrunner):
-    zenrunner.makepyfile(pipeline_demo=PIPELINES, myplugin="""
+    zenrunner.makepyfile(
+        pipeline_demo=PIPELINES,
+        myplugin="""
         import zenrun
 
         @zenrun.hookimpl
@@ -417,7 +468,8 @@ def test_p_loads_a_module_plugin(zenrunner):
         @zenrun.hookimpl
         def zenrun_step_finish(step_run):
             print(f"MYPLUGIN {step_run.id} {step_run.status}")
-    """)
+    """,
+    )
     result = zenrunner.run("-p", "myplugin", "-k", "alpha")
     assert result.ret == 0, result.stderr
     result.fnmatch_lines(["myplugin says hello", "*MYPLUGIN one completed*", "*MYPLUGIN add completed*"])
@@ -451,25 +503,42 @@ def test_p_no_blocks_builtin_plugins(zenrunner):
 # --help, --version and import cost
 # ---------------------------------------------------------------------------
 
+
 def test_help_lists_options():
     proc = subprocess.run([sys.executable, "-m", "zenrun", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for option in ("-k", "--no-cache", "--cache-clear", "-x", "--collect-only", "--store", "--runs",
-                   "--show", "-p", "-v", "-q"):
+    for option in (
+        "-k",
+        "--no-cache",
+        "--cache-clear",
+        "-x",
+        "--collect-only",
+        "--store",
+        "--runs",
+        "--show",
+        "-p",
+        "-v",
+        "-q",
+    ):
         assert option in proc.stdout
 
 
 HEAVY = ("dash", "dask", "distributed", "sklearn")
 
 
-@pytest.mark.parametrize("code", [
-    "import zenrun",
-    "import sys; from zenrun.main import main; sys.argv = ['zenrun', '--help']; main()",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import zenrun",
+        "import sys; from zenrun.main import main; sys.argv = ['zenrun', '--help']; main()",
+    ],
+)
 def test_import_and_help_stay_light(code, tmp_path):
-    script = (f"{code}\nimport sys\n"
-              f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
-              "print('HEAVY', heavy)\n")
+    script = (
+        f"{code}\nimport sys\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
+        "print('HEAVY', heavy)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout, proc.stdout
@@ -477,13 +546,15 @@ def test_import_and_help_stay_light(code, tmp_path):
 
 def test_console_script_help_stays_light(tmp_path):
     """``zenrun --help`` through the console entry point (plugins autoloaded) imports no heavy package."""
-    script = ("import sys, runpy\nsys.argv = ['zenrun', '--help']\n"
-              "from zenrun.main import console_main\n"
-              "import io, contextlib\n"
-              "with contextlib.redirect_stdout(io.StringIO()):\n"
-              "    code = console_main()\n"
-              f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
-              "print('HEAVY', heavy, code)\n")
+    script = (
+        "import sys, runpy\nsys.argv = ['zenrun', '--help']\n"
+        "from zenrun.main import console_main\n"
+        "import io, contextlib\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = console_main()\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
+        "print('HEAVY', heavy, code)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY [] 0" in proc.stdout, proc.stdout
@@ -491,7 +562,8 @@ def test_console_script_help_stays_light(tmp_path):
 
 def test_progress_of_steps_on_a_terminal(zenrunner, run_on_a_terminal):
     """On a TTY the current pipeline's step count shows until it finishes; not in logs."""
-    zenrunner.makepyfile(pipeline_long="""
+    zenrunner.makepyfile(
+        pipeline_long="""
         from zenrun import pipeline, step
 
         @step
@@ -502,7 +574,8 @@ def test_progress_of_steps_on_a_terminal(zenrunner, run_on_a_terminal):
         def long():
             for i in range(3):
                 tick(i)
-    """)
+    """
+    )
     returncode, output, _ = run_on_a_terminal()
     assert returncode == 0, output
     assert re.search(r"\[3/3\] tick_3 \d+\.\ds", output), output  # done/total, step, elapsed
@@ -513,7 +586,8 @@ def test_progress_of_steps_on_a_terminal(zenrunner, run_on_a_terminal):
 
 
 def test_unknown_item_selector_is_a_usage_error(zenrunner):
-    zenrunner.makepyfile(pipeline_one="""
+    zenrunner.makepyfile(
+        pipeline_one="""
         from zenrun import pipeline, step
 
         @step
@@ -523,7 +597,8 @@ def test_unknown_item_selector_is_a_usage_error(zenrunner):
         @pipeline
         def one():
             a()
-    """)
+    """
+    )
     result = zenrunner.run("pipeline_one.py::nope")
     assert result.ret == 4
     result.fnmatch_lines(["ERROR: not found: pipeline_one.py::nope"], stderr=True)

@@ -34,23 +34,29 @@ def collected(result):
 # files and directories
 # ---------------------------------------------------------------------------
 
+
 def test_recursive_discovery_and_python_files_pattern(zenrunner):
-    zenrunner.makepyfile(**{
-        "pipeline_top": pipeline_module("top"),
-        "a/pipeline_deep": pipeline_module("deep"),
-        "a/b/pipeline_deeper": pipeline_module("deeper"),
-        "a/not_a_pipeline": pipeline_module("ignored"),
-        ".hidden/pipeline_hidden": pipeline_module("hidden"),
-        "build/pipeline_built": pipeline_module("built"),
-        "node_modules/pipeline_nm": pipeline_module("nm"),
-        "myenv/pipeline_env": pipeline_module("env"),
-    })
+    zenrunner.makepyfile(
+        **{
+            "pipeline_top": pipeline_module("top"),
+            "a/pipeline_deep": pipeline_module("deep"),
+            "a/b/pipeline_deeper": pipeline_module("deeper"),
+            "a/not_a_pipeline": pipeline_module("ignored"),
+            ".hidden/pipeline_hidden": pipeline_module("hidden"),
+            "build/pipeline_built": pipeline_module("built"),
+            "node_modules/pipeline_nm": pipeline_module("nm"),
+            "myenv/pipeline_env": pipeline_module("env"),
+        }
+    )
     (zenrunner.path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
     # like pytest 7: a directory's files first, then its subdirectories, each sorted
-    assert collected(result) == ["pipeline_top.py::top", "a/pipeline_deep.py::deep",
-                                 "a/b/pipeline_deeper.py::deeper"]
+    assert collected(result) == [
+        "pipeline_top.py::top",
+        "a/pipeline_deep.py::deep",
+        "a/b/pipeline_deeper.py::deeper",
+    ]
 
 
 def test_python_files_and_pipelinepaths_in_zenrun_toml(zenrunner):
@@ -58,11 +64,13 @@ def test_python_files_and_pipelinepaths_in_zenrun_toml(zenrunner):
         python_files = ["flow_*.py", "pipeline_*.py"]
         pipelinepaths = ["flows"]
     """)
-    zenrunner.makepyfile(**{
-        "flows/flow_a": pipeline_module("a"),
-        "flows/pipeline_b": pipeline_module("b"),
-        "other/flow_c": pipeline_module("c"),
-    })
+    zenrunner.makepyfile(
+        **{
+            "flows/flow_a": pipeline_module("a"),
+            "flows/pipeline_b": pipeline_module("b"),
+            "other/flow_c": pipeline_module("c"),
+        }
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
     assert collected(result) == ["flows/flow_a.py::a", "flows/pipeline_b.py::b"]
@@ -74,7 +82,8 @@ def test_python_files_and_pipelinepaths_in_zenrun_toml(zenrunner):
 def test_tool_zenrun_in_pyproject(zenrunner):
     (zenrunner.path / "zenrun.toml").unlink()
     (zenrunner.path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.zenrun]\npipelinepaths = ["src"]\n')
+        '[project]\nname = "x"\n\n[tool.zenrun]\npipelinepaths = ["src"]\n'
+    )
     zenrunner.makepyfile(**{"src/pipeline_s": pipeline_module("s"), "pipeline_root": pipeline_module("r")})
     result = zenrunner.run("--collect-only")
     assert result.ret == 0, result.stdout
@@ -118,11 +127,13 @@ def test_invalid_toml_is_a_usage_error(zenrunner):
 # importing modules as pytest does
 # ---------------------------------------------------------------------------
 
+
 def test_package_modules_import_each_other_once(zenrunner):
-    zenrunner.makepyfile(**{
-        "pkg/__init__": "",
-        "pkg/shared": "import itertools\nCOUNTER = itertools.count()\nVALUE = next(COUNTER)\n",
-        "pkg/pipeline_one": """
+    zenrunner.makepyfile(
+        **{
+            "pkg/__init__": "",
+            "pkg/shared": "import itertools\nCOUNTER = itertools.count()\nVALUE = next(COUNTER)\n",
+            "pkg/pipeline_one": """
             from zenrun import step, pipeline
             from pkg.shared import COUNTER
             from . import shared
@@ -137,7 +148,7 @@ def test_package_modules_import_each_other_once(zenrunner):
             def first():
                 one()
         """,
-        "pkg/pipeline_two": """
+            "pkg/pipeline_two": """
             from zenrun import step, pipeline
             from pkg.pipeline_one import one, LOADED
             import pkg.pipeline_one
@@ -151,18 +162,22 @@ def test_package_modules_import_each_other_once(zenrunner):
             def second():
                 check()
         """,
-    })
+        }
+    )
     result = zenrunner.run("-v")
     assert result.ret == 0, result.stdout + result.stderr
     # a pipeline function imported into another module is collected only where it is defined
-    assert collected(zenrunner.run("--collect-only", "-q")) == ["pkg/pipeline_one.py::first",
-                                                                "pkg/pipeline_two.py::second"]
+    assert collected(zenrunner.run("--collect-only", "-q")) == [
+        "pkg/pipeline_one.py::first",
+        "pkg/pipeline_two.py::second",
+    ]
 
 
 def test_sibling_modules_importable_as_under_pytest(zenrunner):
-    zenrunner.makepyfile(**{
-        "flows/helpers_local": "FACTOR = 3\n",
-        "flows/pipeline_f": """
+    zenrunner.makepyfile(
+        **{
+            "flows/helpers_local": "FACTOR = 3\n",
+            "flows/pipeline_f": """
             from zenrun import step, pipeline
             from helpers_local import FACTOR
 
@@ -174,14 +189,16 @@ def test_sibling_modules_importable_as_under_pytest(zenrunner):
             def f():
                 one()
         """,
-    })
+        }
+    )
     result = zenrunner.run()
     assert result.ret == 0, result.stdout + result.stderr
 
 
 def test_same_basename_without_packages_is_an_error(zenrunner):
-    zenrunner.makepyfile(**{"a/pipeline_same": pipeline_module("a_pipe"),
-                            "b/pipeline_same": pipeline_module("b_pipe")})
+    zenrunner.makepyfile(
+        **{"a/pipeline_same": pipeline_module("a_pipe"), "b/pipeline_same": pipeline_module("b_pipe")}
+    )
     result = zenrunner.run()
     assert result.ret == 2
     result.fnmatch_lines(["*ERROR collecting b/pipeline_same.py*", "*import file mismatch*"])
@@ -256,8 +273,12 @@ def test_items_and_ids(zenrunner):
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
     assert collected(result) == [
-        "pipeline_items.py::plain", "pipeline_items.py::with_name", "pipeline_items.py::with_default",
-        "pipeline_items.py::needs_fixture", "pipeline_items.py::seed_instance"]
+        "pipeline_items.py::plain",
+        "pipeline_items.py::with_name",
+        "pipeline_items.py::with_default",
+        "pipeline_items.py::needs_fixture",
+        "pipeline_items.py::seed_instance",
+    ]
     result = zenrunner.run()
     assert result.ret == 0, result.stdout + result.stderr
     runs = {r.pipeline_name: r for r in read_store(zenrunner.store).get_runs()}
@@ -280,8 +301,12 @@ def test_missing_fixture_is_an_error_of_that_item_at_setup(zenrunner):
     zenrunner.makepyfile(pipeline_items=ITEMS)
     result = zenrunner.run()
     assert result.ret == 1  # as pytest: an error at setup of that item; the others run
-    result.fnmatch_lines(["*pipeline_items.py::needs_fixture: fixture 'number' not found*",
-                          "*available fixtures:*available_one*"])
+    result.fnmatch_lines(
+        [
+            "*pipeline_items.py::needs_fixture: fixture 'number' not found*",
+            "*available fixtures:*available_one*",
+        ]
+    )
     assert result.parseoutcomes()["errors"] == 1 and result.parseoutcomes()["passed"] >= 1
     assert all(r.pipeline_name != "needs_fixture" for r in read_store(zenrunner.store).get_runs())
 
@@ -298,7 +323,8 @@ def test_step_config_injected_from_fixture_by_parameter_name(zenrunner):
         def config(base):
             return {"n": base + 1}
     """)
-    zenrunner.makepyfile(pipeline_inject="""
+    zenrunner.makepyfile(
+        pipeline_inject="""
         from zenrun import step, pipeline, StepConfig
 
         class Cfg(StepConfig):
@@ -312,7 +338,8 @@ def test_step_config_injected_from_fixture_by_parameter_name(zenrunner):
         def injected():
             emit()
             emit(config=Cfg(n=3))
-    """)
+    """
+    )
     result = zenrunner.run()
     assert result.ret == 0, result.stdout + result.stderr
     run = read_store(zenrunner.store).get_runs()[-1]
@@ -324,34 +351,50 @@ def test_step_config_injected_from_fixture_by_parameter_name(zenrunner):
 # the -k expression parser
 # ---------------------------------------------------------------------------
 
+
 def matcher(*names):
     lowered = [n.lower() for n in names]
     return lambda ident: any(ident.lower() in n for n in lowered)
 
 
-@pytest.mark.parametrize("expr, names, expected", [
-    ("alpha", ["pipeline_a.py::alpha"], True),
-    ("beta", ["pipeline_a.py::alpha"], False),
-    ("not beta", ["pipeline_a.py::alpha"], True),
-    ("alpha and beta", ["alpha"], False),
-    ("alpha or beta", ["beta"], True),
-    ("not alpha or beta", ["alpha"], False),
-    ("not (alpha or beta)", ["gamma"], True),
-    ("alpha and not (beta or gamma)", ["alpha", "gamma"], False),
-    ("a and b or c", ["c"], True),          # and binds tighter than or
-    ("a and (b or c)", ["c"], False),
-    ("not not alpha", ["alpha"], True),
-    ("hpo[iris]", ["p.py::hpo[iris]"], True),
-    ("0.01", ["p.py::train[gamma=0.01]"], True),  # "=" is not an identifier character
-    ("p.py::train", ["p.py::train[x]"], True),
-    ("", ["anything"], False),  # as pytest; the CLI treats an empty -k as "no filter"
-])
+@pytest.mark.parametrize(
+    "expr, names, expected",
+    [
+        ("alpha", ["pipeline_a.py::alpha"], True),
+        ("beta", ["pipeline_a.py::alpha"], False),
+        ("not beta", ["pipeline_a.py::alpha"], True),
+        ("alpha and beta", ["alpha"], False),
+        ("alpha or beta", ["beta"], True),
+        ("not alpha or beta", ["alpha"], False),
+        ("not (alpha or beta)", ["gamma"], True),
+        ("alpha and not (beta or gamma)", ["alpha", "gamma"], False),
+        ("a and b or c", ["c"], True),  # and binds tighter than or
+        ("a and (b or c)", ["c"], False),
+        ("not not alpha", ["alpha"], True),
+        ("hpo[iris]", ["p.py::hpo[iris]"], True),
+        ("0.01", ["p.py::train[gamma=0.01]"], True),  # "=" is not an identifier character
+        ("p.py::train", ["p.py::train[x]"], True),
+        ("", ["anything"], False),  # as pytest; the CLI treats an empty -k as "no filter"
+    ],
+)
 def test_expression_evaluation(expr, names, expected):
     assert Expression(expr).evaluate(matcher(*names)) is expected
 
 
-@pytest.mark.parametrize("expr", ["alpha and", "and alpha", "(alpha", "alpha)", "alpha beta", "not",
-                                  "alpha or or beta", "alpha $ beta", "()"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "alpha and",
+        "and alpha",
+        "(alpha",
+        "alpha)",
+        "alpha beta",
+        "not",
+        "alpha or or beta",
+        "alpha $ beta",
+        "()",
+    ],
+)
 def test_expression_syntax_errors(expr):
     with pytest.raises(UsageError, match="wrong expression"):
         Expression(expr)
@@ -365,7 +408,8 @@ def test_expression_calls_matcher_with_identifiers():
 
 def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collection_error(zenrunner):
     """As pytest: collection output is captured; a collection error shows what its module printed."""
-    zenrunner.makepyfile(pipeline_fine="""
+    zenrunner.makepyfile(
+        pipeline_fine="""
         import warnings
         print("fine module loading")
         warnings.warn("the fine module is old")
@@ -378,24 +422,34 @@ def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collectio
         @pipeline
         def fine():
             one()
-    """, pipeline_broken="""
+    """,
+        pipeline_broken="""
         print("broken module loading")
         raise ValueError("cannot import this")
-    """)
+    """,
+    )
     result = zenrunner.run()
     assert result.ret == 2
     assert "fine module loading" not in result.stdout
-    result.fnmatch_lines(["*ERROR collecting pipeline_broken.py*", "*ValueError: cannot import this",
-                          "-* Captured stdout (collect) -*", "broken module loading"])
-    result.fnmatch_lines(["*= warnings summary =*",
-                          "pipeline_fine.py:3: UserWarning: the fine module is old"])
+    result.fnmatch_lines(
+        [
+            "*ERROR collecting pipeline_broken.py*",
+            "*ValueError: cannot import this",
+            "-* Captured stdout (collect) -*",
+            "broken module loading",
+        ]
+    )
+    result.fnmatch_lines(
+        ["*= warnings summary =*", "pipeline_fine.py:3: UserWarning: the fine module is old"]
+    )
     shown = zenrunner.run("-s", "pipeline_fine.py")
     shown.assert_outcomes(passed=1)
     assert "fine module loading" in shown.stdout
 
 
 def test_collection_keeps_the_warning_filters_a_module_sets_and_shows_a_conftests_output(zenrunner):
-    zenrunner.makepyfile(pipeline_quiet="""
+    zenrunner.makepyfile(
+        pipeline_quiet="""
         import warnings
         warnings.filterwarnings("ignore", message="noisy library warning")
         from zenrun import pipeline, step
@@ -408,7 +462,8 @@ def test_collection_keeps_the_warning_filters_a_module_sets_and_shows_a_conftest
         @pipeline
         def quiet():
             noisy()
-    """)
+    """
+    )
     result = zenrunner.run("-rA")
     result.assert_outcomes(passed=1)
     assert "noisy library warning" not in result.stdout + result.stderr
@@ -418,5 +473,4 @@ def test_collection_keeps_the_warning_filters_a_module_sets_and_shows_a_conftest
     (sub / "pipeline_sub.py").write_text("")
     broken = zenrunner.run()  # found while collecting, below the rootdir
     assert broken.ret == 2
-    broken.fnmatch_lines(["*RuntimeError: no data*", "-* Captured stdout (collect) -*",
-                          "hint: set DATA_DIR"])
+    broken.fnmatch_lines(["*RuntimeError: no data*", "-* Captured stdout (collect) -*", "hint: set DATA_DIR"])

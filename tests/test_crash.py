@@ -41,9 +41,13 @@ def _completed_steps(db):
 
 def test_killed_run_is_marked_failed_and_completed_steps_are_reused(zenrunner):
     zenrunner.makepyfile(pipeline_crashy=CRASHY)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path,
-                            env=zenrunner.env(HANG="1"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(HANG="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = zenrunner.store / "metadata.db"
     deadline = time.monotonic() + 60
     while "prepare" not in _completed_steps(db):
@@ -60,5 +64,5 @@ def test_killed_run_is_marked_failed_and_completed_steps_are_reused(zenrunner):
     with sqlite3.connect(db) as connection:
         statuses = [r[0] for r in connection.execute("SELECT status FROM runs ORDER BY id")]
     assert statuses == ["failed", "completed"]
-    leftovers = [p for p in (zenrunner.store / "artifacts").rglob(".tmp-*")]
+    leftovers = list((zenrunner.store / "artifacts").rglob(".tmp-*"))
     assert leftovers == []

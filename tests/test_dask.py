@@ -22,6 +22,7 @@ def cluster():
     finally:
         local.close()
 
+
 FAN_OUT = """
     import os
     import numpy as np
@@ -74,8 +75,9 @@ REPORT = """
 
 def test_dask_orchestrator_runs_steps_on_workers_and_records_on_driver(zenrunner):
     zenrunner.makepyfile(pipeline_fan=FAN_OUT)
-    result = zenrunner.run("--orchestrator", "dask", "-n", "2", "pipeline_fan.py::fan",
-                           "pipeline_fan.py::fan_again")
+    result = zenrunner.run(
+        "--orchestrator", "dask", "-n", "2", "pipeline_fan.py::fan", "pipeline_fan.py::fan_again"
+    )
     result.assert_outcomes(passed=2)
     assert result.ret == 0
     report = json.loads(zenrunner.runpython(REPORT).outlines[-1])
@@ -94,12 +96,20 @@ def test_dask_orchestrator_runs_steps_on_workers_and_records_on_driver(zenrunner
 
 def test_dask_failure_skips_downstream_and_reports_traceback(zenrunner, cluster):
     zenrunner.makepyfile(pipeline_fan=FAN_OUT)
-    result = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.scheduler_address,
-                           "pipeline_fan.py::failing")
+    result = zenrunner.run(
+        "--orchestrator", "dask", "--dask-address", cluster.scheduler_address, "pipeline_fan.py::failing"
+    )
     assert result.ret == 1
-    result.fnmatch_lines(["*step 'broken' failed:*", "    def broken(x: np.ndarray) -> int:",
-                          '>       raise RuntimeError("worker step failed")',
-                          "E       RuntimeError: worker step failed", "", "pipeline_fan.py:*: RuntimeError"])
+    result.fnmatch_lines(
+        [
+            "*step 'broken' failed:*",
+            "    def broken(x: np.ndarray) -> int:",
+            '>       raise RuntimeError("worker step failed")',
+            "E       RuntimeError: worker step failed",
+            "",
+            "pipeline_fan.py:*: RuntimeError",
+        ]
+    )
 
 
 KILLED = """
@@ -162,14 +172,16 @@ OUTPUTS = """
 def test_example_pipelines_give_identical_results_local_parallel_and_dask(zenrunner, cluster):
     pytest.importorskip("sklearn")
     shutil.copy(REPO / "conftest.py", zenrunner.path / "conftest.py")
-    shutil.copytree(REPO / "pipelines", zenrunner.path / "pipelines",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "pipelines", zenrunner.path / "pipelines", ignore=shutil.ignore_patterns("__pycache__")
+    )
     zenrunner.makeconftest(SMALL_GRID, directory="pipelines")
     select = ("pipelines/", "-k", "iris")  # the grid example; one item keeps it fast
     zenrunner.run(*select).assert_outcomes(passed=1, deselected=2)
     zenrunner.run(*select, "-n", "2", "--no-cache").assert_outcomes(passed=1, deselected=2)
-    zenrunner.run(*select, "--orchestrator", "dask", "--dask-address", cluster.scheduler_address,
-                  "--no-cache").assert_outcomes(passed=1, deselected=2)
+    zenrunner.run(
+        *select, "--orchestrator", "dask", "--dask-address", cluster.scheduler_address, "--no-cache"
+    ).assert_outcomes(passed=1, deselected=2)
     runs = json.loads(zenrunner.runpython(OUTPUTS).outlines[-1])
     for name, recorded in runs.items():
         by_item: dict = {}
@@ -208,10 +220,15 @@ def test_ctrl_c_to_the_process_group_reaches_the_driver_not_the_dask_workers(zen
 
     zenrunner.makepyfile(pipeline_forever=ENDLESS_ON_DASK)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zenrun", "--orchestrator", "dask", "-n", "2"], cwd=zenrunner.path,
-        env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "zenrun", "--orchestrator", "dask", "-n", "2"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(zenrunner.path.glob("endless-*.pid")):

@@ -48,11 +48,14 @@ def grid(cfg):
         report(total)
 
 
-@pytest.mark.parametrize("size, with_report, expected", [
-    (1, False, ["source", "work_0", "combine"]),
-    (3, False, ["source", "work_0", "work_1", "work_2", "combine"]),
-    (2, True, ["source", "work_0", "work_1", "combine", "report"]),
-])
+@pytest.mark.parametrize(
+    "size, with_report, expected",
+    [
+        (1, False, ["source", "work_0", "combine"]),
+        (3, False, ["source", "work_0", "work_1", "work_2", "combine"]),
+        (2, True, ["source", "work_0", "work_1", "combine", "report"]),
+    ],
+)
 def test_loops_and_conditions_size_the_graph(size, with_report, expected):
     composed = grid.compose({"cfg": GridConfig(size=size, with_report=with_report)})
     assert list(composed.invocations) == expected
@@ -61,9 +64,11 @@ def test_loops_and_conditions_size_the_graph(size, with_report, expected):
     assert all(graph.has_edge("source", f"work_{k}") for k in range(size))
     assert graph.number_of_nodes() == len(expected)
     assert composed.invocations["combine"].inputs["values"] == [
-        composed.invocations["combine"].inputs["values"][k] for k in range(size)]
-    assert [h.step_id for h in composed.invocations["combine"].inputs["values"]] == \
-        [f"work_{k}" for k in range(size)]
+        composed.invocations["combine"].inputs["values"][k] for k in range(size)
+    ]
+    assert [h.step_id for h in composed.invocations["combine"].inputs["values"]] == [
+        f"work_{k}" for k in range(size)
+    ]
 
 
 def test_gather_names_and_prefix_select_composed_so_far():
@@ -133,7 +138,7 @@ def test_repeated_calls_get_numbered_ids_and_explicit_ids_are_checked():
 
 # -- gathered outputs through the CLI: cache key and lineage ----------------------------
 
-GATHER_PROJECT = '''
+GATHER_PROJECT = """
 from zenrun import StepConfig, pipeline, step
 import zenrun
 
@@ -159,7 +164,7 @@ def search(n=3):
     for i in range(n):
         score(i, id=f"score_{i}")
     best(zenrun.gather(prefix="score"))
-'''
+"""
 
 
 def events(zenrunner):
@@ -183,8 +188,9 @@ def test_gathered_outputs_are_in_the_cache_key(zenrunner):
     result.fnmatch_lines(["*Step best: cache miss: input scores changed*"])
 
     # Re-running a gathered step that returns the same value keeps the gatherer cached.
-    zenrunner.run("-q", "--set", "score_1.offset=100", "--set", "score_1.enable_cache=false") \
-        .assert_outcomes(passed=1)
+    zenrunner.run("-q", "--set", "score_1.offset=100", "--set", "score_1.enable_cache=false").assert_outcomes(
+        passed=1
+    )
     assert events(zenrunner) == ["score 1"]
 
     runs = read_store(zenrunner.store).get_runs()
@@ -197,7 +203,10 @@ def test_gathered_outputs_are_in_lineage(zenrunner, monkeypatch):
     run = read_store(zenrunner.store).get_runs()[-1]
     best_step = run.steps["best"]
     assert [(producer, output) for producer, output, _ in best_step.inputs["scores"]] == [
-        ("score_0", "output"), ("score_1", "output"), ("score_2", "output")]
+        ("score_0", "output"),
+        ("score_1", "output"),
+        ("score_2", "output"),
+    ]
     assert sorted(best_step.upstream) == ["score_0", "score_1", "score_2"]
     digests = [ref.digest for _, _, ref in best_step.inputs["scores"]]
     assert digests == [run.steps[f"score_{i}"].outputs["output"].digest for i in range(3)]
@@ -208,7 +217,7 @@ def test_gathered_outputs_are_in_lineage(zenrunner, monkeypatch):
 
 # -- the seed's class API ------------------------------------------------------------
 
-CLASS_API = '''
+CLASS_API = """
 from typing import Any
 
 from zenrun import (BaseStepConfig, DynamicPipeline, GatherStepsParameters, Output,
@@ -282,12 +291,12 @@ class Tuning(DynamicPipeline):
             eval_step(train_step(x, y))
         self.compare()
         self.finish()
-'''
+"""
 
 
 def test_dynamic_pipeline_templates_run_as_a_script(zenrunner):
     zenrunner.makepyfile(tuning=CLASS_API)
-    script = textwrap.dedent('''
+    script = textwrap.dedent("""
         from tuning import Tuning, TrainParams, load_data
 
         if __name__ == "__main__":
@@ -305,18 +314,20 @@ def test_dynamic_pipeline_templates_run_as_a_script(zenrunner):
             print("GATHERED", sorted(r2.steps["compare_scores"].inputs))
             print("UPSTREAM", sorted(r2.steps["finish"].upstream))
             print("RUNS", len(small.get_runs()), len(big.get_runs()))
-    ''')
+    """)
     result = zenrunner.runpython(script)
     assert result.ret == 0, result.stdout + result.stderr
     # factor 1: 6 % 7 = 6, factor 2: 12 % 7 = 5, factor 3: 18 % 7 = 4 -> max is factor 1
-    result.fnmatch_lines([
-        "Creating run for pipeline: small_tuning",
-        "*Runtime configuration overwriting the pipeline cache settings*",
-        "RESULT small_tuning 7 completed big_tuning 9 completed 1 1",
-        "GATHERED [[]'__gathered__'[]]",
-        "UPSTREAM [[]'compare_scores'[]]",
-        "RUNS 1 1",
-    ])
+    result.fnmatch_lines(
+        [
+            "Creating run for pipeline: small_tuning",
+            "*Runtime configuration overwriting the pipeline cache settings*",
+            "RESULT small_tuning 7 completed big_tuning 9 completed 1 1",
+            "GATHERED [[]'__gathered__'[]]",
+            "UPSTREAM [[]'compare_scores'[]]",
+            "RUNS 1 1",
+        ]
+    )
     log = (zenrunner.path / "log.txt").read_text().splitlines()
     assert log.count("compare 1:6,2:5") == 1
     assert log.count("compare 1:6,2:5,3:4") == 1
@@ -324,7 +335,8 @@ def test_dynamic_pipeline_templates_run_as_a_script(zenrunner):
 
 def test_module_level_templates_are_collected_as_items(zenrunner):
     zenrunner.makepyfile(tuning=CLASS_API)
-    zenrunner.makepyfile(pipeline_templates='''
+    zenrunner.makepyfile(
+        pipeline_templates="""
 from tuning import Tuning, TrainParams, load_data
 
 small_search = Tuning.as_template_of("small_search")(
@@ -332,7 +344,8 @@ small_search = Tuning.as_template_of("small_search")(
 large_search = Tuning.as_template_of("large_search")(
     load_data(), [TrainParams(factor=f) for f in range(1, 5)])
 _private = Tuning.as_template_of("private_search")(load_data(), [TrainParams()])
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert [line for line in result.outlines if "::" in line] == [
         "pipeline_templates.py::small_search",
@@ -343,9 +356,19 @@ _private = Tuning.as_template_of("private_search")(load_data(), [TrainParams()])
     result.fnmatch_lines(["*Step train_3 has finished*", "*pipeline_templates.py::large_search PASSED*"])
     run = read_store(zenrunner.store).get_runs()[-1]
     assert run.pipeline_name == "large_search"
-    assert list(run.steps) == ["load_data", "train_0", "evaluate_0", "train_1", "evaluate_1",
-                               "train_2", "evaluate_2", "train_3", "evaluate_3",
-                               "compare_scores", "finish"]
+    assert list(run.steps) == [
+        "load_data",
+        "train_0",
+        "evaluate_0",
+        "train_1",
+        "evaluate_1",
+        "train_2",
+        "evaluate_2",
+        "train_3",
+        "evaluate_3",
+        "compare_scores",
+        "finish",
+    ]
     gathered = run.steps["compare_scores"].inputs["__gathered__"]
     assert sorted({producer for producer, _, _ in gathered}) == [f"evaluate_{i}" for i in range(4)]
     # The run config reaches template steps by their configured names.
@@ -353,12 +376,16 @@ _private = Tuning.as_template_of("private_search")(load_data(), [TrainParams()])
     result.assert_outcomes(passed=1, deselected=1)
     assert "compare 1:6,2:5" in (zenrunner.path / "log.txt").read_text()
     assert read_store(zenrunner.store).get_runs()[-1].steps["compare_scores"].config == {
-        "output_steps_prefix": "evaluate_", "output_steps_names": None, "pick": "min"}
+        "output_steps_prefix": "evaluate_",
+        "output_steps_names": None,
+        "pick": "min",
+    }
 
 
 def test_gather_by_names_and_gathered_changes_invalidate(zenrunner):
     zenrunner.makepyfile(tuning=CLASS_API)
-    zenrunner.makepyfile(pipeline_named='''
+    zenrunner.makepyfile(
+        pipeline_named="""
 from tuning import Tuning, TrainParams, CompareScoreParams, compare, load_data
 
 class Named(Tuning):
@@ -367,7 +394,8 @@ class Named(Tuning):
         self.compare.config = CompareScoreParams(output_steps_names=["evaluate_1"])
 
 named = Named.as_template_of("named")(load_data(), [TrainParams(factor=1), TrainParams(factor=2)])
-''')
+"""
+    )
     zenrunner.run("-q").assert_outcomes(passed=1)
     log = (zenrunner.path / "log.txt").read_text().splitlines()
     assert "compare 2:5" in log
@@ -448,14 +476,16 @@ def test_after_makes_an_ordering_edge_and_cycles_are_errors():
 
 def test_templates_pickle_by_name_in_another_process(zenrunner):
     zenrunner.makepyfile(tuning=CLASS_API)
-    zenrunner.makepyfile(templates_mod='''
+    zenrunner.makepyfile(
+        templates_mod="""
 from tuning import Tuning, TrainParams, load_data
 
 # The module rebinds the template's name to an instance: pickle still finds the class.
 iris_random_forest = Tuning.as_template_of("iris_random_forest")(load_data(), [TrainParams()])
 Cancer = Tuning.as_template_of("breast_cancer_random_forest")
-''')
-    dump = zenrunner.runpython('''
+"""
+    )
+    dump = zenrunner.runpython("""
 import pickle, sys
 import cloudpickle
 import templates_mod, tuning
@@ -464,9 +494,9 @@ with open("classes.pkl", "wb") as f:
     pickle.dump([type(templates_mod.iris_random_forest), templates_mod.Cancer, tuning.Tuning], f)
 with open("instance.pkl", "wb") as f:
     cloudpickle.dump(templates_mod.iris_random_forest, f)
-''')
+""")
     assert dump.ret == 0, dump.stderr
-    load = zenrunner.runpython('''
+    load = zenrunner.runpython("""
 import pickle
 
 with open("classes.pkl", "rb") as f:
@@ -476,11 +506,14 @@ print("CLASSES", iris.__module__, iris.__name__, cancer.__name__, tuning.__name_
 with open("instance.pkl", "rb") as f:
     instance = pickle.load(f)
 print("INSTANCE", instance.name, list(instance.compose().invocations))
-''')
+""")
     assert load.ret == 0, load.stderr
-    load.fnmatch_lines([
-        "CLASSES templates_mod iris_random_forest breast_cancer_random_forest Tuning True "
-        "iris_random_forest",
-    ])
-    assert load.outlines[-1] == ("INSTANCE iris_random_forest "
-                                 "['load_data', 'train_0', 'evaluate_0', 'compare_scores', 'finish']")
+    load.fnmatch_lines(
+        [
+            "CLASSES templates_mod iris_random_forest breast_cancer_random_forest Tuning True "
+            "iris_random_forest",
+        ]
+    )
+    assert load.outlines[-1] == (
+        "INSTANCE iris_random_forest ['load_data', 'train_0', 'evaluate_0', 'compare_scores', 'finish']"
+    )

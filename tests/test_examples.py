@@ -26,18 +26,21 @@ def rf_grid():
 @pytest.fixture
 def project(zenrunner):
     shutil.copy(REPO / "conftest.py", zenrunner.path / "conftest.py")
-    shutil.copytree(REPO / "pipelines", zenrunner.path / "pipelines",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "pipelines", zenrunner.path / "pipelines", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return zenrunner
 
 
 def test_hpo_collects_one_item_per_dataset(project):
     result = project.run("pipelines/", "--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "pipelines/pipeline_hpo.py::hpo[[]iris[]]",
-        "pipelines/pipeline_hpo.py::hpo[[]breast_cancer[]]",
-    ])
+    result.fnmatch_lines(
+        [
+            "pipelines/pipeline_hpo.py::hpo[[]iris[]]",
+            "pipelines/pipeline_hpo.py::hpo[[]breast_cancer[]]",
+        ]
+    )
 
 
 def test_hpo_k_iris_runs_exactly_the_iris_template(project):
@@ -49,8 +52,15 @@ def test_hpo_k_iris_runs_exactly_the_iris_template(project):
     runs = read_store(project.store).get_runs()
     assert [r.item_id for r in runs] == ["pipelines/pipeline_hpo.py::hpo[iris]"]
     run = runs[0]
-    assert list(run.steps) == ["load_data", "train_0", "evaluate_0", "train_1", "evaluate_1",
-                               "compare", "train_best"]
+    assert list(run.steps) == [
+        "load_data",
+        "train_0",
+        "evaluate_0",
+        "train_1",
+        "evaluate_1",
+        "compare",
+        "train_best",
+    ]
     assert all(s.status == "completed" for s in run.steps.values())
     assert [p for p, _, _ in run.steps["compare"].inputs["results"]] == ["evaluate_0", "evaluate_1"]
     assert run.steps["train_0"].config["n_estimators"] == 3
@@ -68,7 +78,9 @@ def test_hpo_both_templates_and_the_best_model(project, monkeypatch):
         top = max(s["accuracy"] for s in scores)
         assert {"n_estimators": best["n_estimators"], "max_depth": best["max_depth"]} in [
             {"n_estimators": s["n_estimators"], "max_depth": s["max_depth"]}
-            for s in scores if s["accuracy"] == top]
+            for s in scores
+            if s["accuracy"] == top
+        ]
         assert 0.5 < run.steps["train_best"].output.read() <= 1.0
     # Second run: every step cached.
     project.run("pipelines/", "-k", "hpo", "-q").assert_outcomes(passed=2, deselected=1)
@@ -77,29 +89,33 @@ def test_hpo_both_templates_and_the_best_model(project, monkeypatch):
 
 
 def test_root_conftest_imports_without_scikit_learn():
-    code = ("import sys; sys.modules['sklearn'] = None; sys.path.insert(0, sys.argv[1]); "
-            "import conftest; print(conftest.rf_grid.__wrapped__())")
+    code = (
+        "import sys; sys.modules['sklearn'] = None; sys.path.insert(0, sys.argv[1]); "
+        "import conftest; print(conftest.rf_grid.__wrapped__())"
+    )
     proc = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "n_estimators" in proc.stdout
 
 
 def test_hyperparameter_tuning_script(zenrunner):
-    result = zenrunner.runpython(REPO / "examples" / "hyperparameter_tuning" / "run.py",
-                                 env={"ZENRUN_HPO_SMALL": "1"})
+    result = zenrunner.runpython(
+        REPO / "examples" / "hyperparameter_tuning" / "run.py", env={"ZENRUN_HPO_SMALL": "1"}
+    )
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "Creating run for pipeline: iris_random_forest",
-        "*Runtime configuration overwriting the pipeline cache settings to enable_cache=False*",
-        "Step compare_scores has started.",
-        "  best: *",
-        "Creating run for pipeline: breast_cancer_random_forest",
-        "iris_random_forest: completed, 9 steps, best model accuracy *",
-        "breast_cancer_random_forest: completed, 9 steps, best model accuracy *",
-    ])
+    result.fnmatch_lines(
+        [
+            "Creating run for pipeline: iris_random_forest",
+            "*Runtime configuration overwriting the pipeline cache settings to enable_cache=False*",
+            "Step compare_scores has started.",
+            "  best: *",
+            "Creating run for pipeline: breast_cancer_random_forest",
+            "iris_random_forest: completed, 9 steps, best model accuracy *",
+            "breast_cancer_random_forest: completed, 9 steps, best model accuracy *",
+        ]
+    )
     runs = read_store(zenrunner.store).get_runs()
-    assert sorted(r.pipeline_name for r in runs) == ["breast_cancer_random_forest",
-                                                     "iris_random_forest"]
+    assert sorted(r.pipeline_name for r in runs) == ["breast_cancer_random_forest", "iris_random_forest"]
     for run in runs:
         gathered = run.steps["compare_scores"].inputs["__gathered__"]
         assert sorted({p for p, _, _ in gathered}) == ["evaluate_0", "evaluate_1"]
@@ -110,16 +126,18 @@ def test_hyperparameter_tuning_script(zenrunner):
 def test_seed_caching_script(zenrunner):
     result = zenrunner.runpython(REPO / "examples" / "seed_caching.py")
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "Creating run for pipeline: first_pipeline",
-        "Step digits_data_loader has started.",
-        "Step digits_data_loader has finished in *",
-        "Creating run for pipeline: first_pipeline",
-        "Using cached version of digits_data_loader.",
-        "Creating run for pipeline: first_pipeline",
-        "*Runtime configuration overwriting the pipeline cache settings to enable_cache=False*",
-        "3 runs of first_pipeline recorded; last: first_pipeline-* (completed)",
-    ])
+    result.fnmatch_lines(
+        [
+            "Creating run for pipeline: first_pipeline",
+            "Step digits_data_loader has started.",
+            "Step digits_data_loader has finished in *",
+            "Creating run for pipeline: first_pipeline",
+            "Using cached version of digits_data_loader.",
+            "Creating run for pipeline: first_pipeline",
+            "*Runtime configuration overwriting the pipeline cache settings to enable_cache=False*",
+            "3 runs of first_pipeline recorded; last: first_pipeline-* (completed)",
+        ]
+    )
     runs = read_store(zenrunner.store).get_runs()
     assert [r.steps["digits_data_loader"].status for r in runs] == ["completed", "cached", "completed"]
     assert [r.steps["svc_trainer"].status for r in runs] == ["completed"] * 3

@@ -62,29 +62,38 @@ def test_failing_step_skips_downstream_and_finishes_independent_branch(zenrunner
     zenrunner.makepyfile(pipeline_branches=BRANCHES)
     result = zenrunner.run("-v")
     assert result.ret == 1
-    result.fnmatch_lines([
-        "*Step explode has failed after *",
-        "*Step after_explode was skipped: upstream step explode failed.*",
-        "pipeline_branches.py::branches FAILED*",
-        "pipeline_branches.py::healthy PASSED*",
-        "*ZeroDivisionError: division by zero in explode*",
-        "*1 failed, 1 passed in *",
-    ])
+    result.fnmatch_lines(
+        [
+            "*Step explode has failed after *",
+            "*Step after_explode was skipped: upstream step explode failed.*",
+            "pipeline_branches.py::branches FAILED*",
+            "pipeline_branches.py::healthy PASSED*",
+            "*ZeroDivisionError: division by zero in explode*",
+            "*1 failed, 1 passed in *",
+        ]
+    )
     runs = final_state(zenrunner)
     branches = [r for r in runs if r.pipeline_name == "branches"][-1]
     assert branches.status == "failed"
     assert {k: s.status for k, s in branches.steps.items()} == {
-        "source": "completed", "explode": "failed", "after_explode": "skipped",
-        "side": "completed", "side_more": "completed", "last": "skipped"}
+        "source": "completed",
+        "explode": "failed",
+        "after_explode": "skipped",
+        "side": "completed",
+        "side_more": "completed",
+        "last": "skipped",
+    }
     assert branches.steps["side_more"].output.size > 0
     assert [r.status for r in runs if r.pipeline_name == "healthy"] == ["completed"]
 
 
 def test_failure_section_points_at_the_user_step(zenrunner):
-    zenrunner.makepyfile(helpers_mod="""
+    zenrunner.makepyfile(
+        helpers_mod="""
         def divide(a, b):
             return a / b
-    """, pipeline_deep="""
+    """,
+        pipeline_deep="""
         from zenrun import step, pipeline
         from helpers_mod import divide
 
@@ -95,20 +104,23 @@ def test_failure_section_points_at_the_user_step(zenrunner):
         @pipeline
         def deep():
             compute()
-    """)
+    """,
+    )
     result = zenrunner.run("--tb=native")
     assert result.ret == 1
-    result.fnmatch_lines([
-        "=*FAILURES*=",
-        "*step 'compute' failed*",
-        "Traceback (most recent call last):",
-        '  File "*pipeline_deep.py", line 6, in compute',
-        "    return divide(1, 0)",
-        '  File "*helpers_mod.py", line 2, in divide',
-        "    return a / b",
-        "ZeroDivisionError: division by zero",
-    ])
-    section = result.stdout[result.stdout.index("FAILURES"):]
+    result.fnmatch_lines(
+        [
+            "=*FAILURES*=",
+            "*step 'compute' failed*",
+            "Traceback (most recent call last):",
+            '  File "*pipeline_deep.py", line 6, in compute',
+            "    return divide(1, 0)",
+            '  File "*helpers_mod.py", line 2, in divide',
+            "    return a / b",
+            "ZeroDivisionError: division by zero",
+        ]
+    )
+    section = result.stdout[result.stdout.index("FAILURES") :]
     assert "zenrun/runner.py" not in section and "zenrun/execution.py" not in section
     assert "pluggy" not in section
 
@@ -123,20 +135,25 @@ def test_failed_step_is_not_cached(zenrunner):
     assert last.steps["source"].status == "cached"
 
 
-@pytest.mark.parametrize("body, message", [
-    ("import not_a_module_zz\n", "ModuleNotFoundError: No module named 'not_a_module_zz'"),
-    ("def broken(:\n    pass\n", "SyntaxError*"),
-    ("raise RuntimeError('refusing to import')\n", "RuntimeError: refusing to import"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("import not_a_module_zz\n", "ModuleNotFoundError: No module named 'not_a_module_zz'"),
+        ("def broken(:\n    pass\n", "SyntaxError*"),
+        ("raise RuntimeError('refusing to import')\n", "RuntimeError: refusing to import"),
+    ],
+)
 def test_module_that_does_not_import_is_a_collection_error(zenrunner, body, message):
     zenrunner.makepyfile(pipeline_ok=BRANCHES, pipeline_bad=body)
     result = zenrunner.run()
     assert result.ret == 2
-    result.fnmatch_lines([
-        "*ERROR collecting pipeline_bad.py*",
-        f"*{message}*",
-        "*Interrupted: 1 error during collection*",
-    ])
+    result.fnmatch_lines(
+        [
+            "*ERROR collecting pipeline_bad.py*",
+            f"*{message}*",
+            "*Interrupted: 1 error during collection*",
+        ]
+    )
     assert "Using cached" not in result.stdout
     assert read_store(zenrunner.store).get_runs() == []
 
@@ -151,7 +168,8 @@ def test_conftest_error_is_a_collection_error(zenrunner):
 
 
 def test_importing_a_pipeline_module_runs_nothing(zenrunner):
-    zenrunner.makepyfile(pipeline_guarded="""
+    zenrunner.makepyfile(
+        pipeline_guarded="""
         from zenrun import step, pipeline
 
         @step
@@ -164,7 +182,8 @@ def test_importing_a_pipeline_module_runs_nothing(zenrunner):
 
         if __name__ == "__main__":
             guarded().run()
-    """)
+    """
+    )
     result = zenrunner.run("--collect-only")
     assert result.ret == 0
     assert not (zenrunner.store / "metadata.db").exists() or read_store(zenrunner.store).get_runs() == []
@@ -190,7 +209,9 @@ def invalid_cfg():
 """
 
 
-@pytest.mark.parametrize("config", ['{"gamma": "not-a-number"}', 'trainer.with_config(gamma="not-a-number").config'])
+@pytest.mark.parametrize(
+    "config", ['{"gamma": "not-a-number"}', 'trainer.with_config(gamma="not-a-number").config']
+)
 def test_invalid_config_value_names_pipeline_step_field_value(zenrunner, config):
     zenrunner.makepyfile(pipeline_cfg=INVALID_CONFIG.replace("CONFIG", config))
     result = zenrunner.run()
@@ -227,12 +248,16 @@ def test_unknown_config_field_is_an_error(zenrunner):
     result.assert_outcomes(errors=1)
 
 
-@pytest.mark.parametrize("value, type_name", [
-    ("(i for i in range(3))", "builtins.generator"),
-    ("threading.Lock()", "_thread.lock"),
-])
+@pytest.mark.parametrize(
+    "value, type_name",
+    [
+        ("(i for i in range(3))", "builtins.generator"),
+        ("threading.Lock()", "_thread.lock"),
+    ],
+)
 def test_unserialisable_output_fails_the_step(zenrunner, value, type_name):
-    zenrunner.makepyfile(pipeline_unser=f"""
+    zenrunner.makepyfile(
+        pipeline_unser=f"""
         import threading
         from zenrun import step, pipeline
 
@@ -252,18 +277,23 @@ def test_unserialisable_output_fails_the_step(zenrunner, value, type_name):
         def unser():
             use(make())
             other()
-    """)
+    """
+    )
     result = zenrunner.run()
     assert result.ret == 1
     result.fnmatch_lines([f"*step 'make'*output 'output'*{type_name}*"])
     runs = final_state(zenrunner)
     assert {k: s.status for k, s in runs[-1].steps.items()} == {
-        "make": "failed", "use": "skipped", "other": "completed"}
+        "make": "failed",
+        "use": "skipped",
+        "other": "completed",
+    }
     assert type_name in runs[-1].steps["make"].error
 
 
 def test_wrong_number_of_outputs_fails_the_step(zenrunner):
-    zenrunner.makepyfile(pipeline_outs="""
+    zenrunner.makepyfile(
+        pipeline_outs="""
         from zenrun import step, pipeline, Output
 
         @step
@@ -273,7 +303,8 @@ def test_wrong_number_of_outputs_fails_the_step(zenrunner):
         @pipeline
         def outs():
             a, b = pair()
-    """)
+    """
+    )
     result = zenrunner.run()
     assert result.ret == 1
     result.fnmatch_lines(["*step 'pair' returned 3 values; expected a tuple of 2 outputs (a, b)*"])
@@ -281,7 +312,8 @@ def test_wrong_number_of_outputs_fails_the_step(zenrunner):
 
 
 def test_compose_error_is_reported_as_an_error(zenrunner):
-    zenrunner.makepyfile(pipeline_wiring="""
+    zenrunner.makepyfile(
+        pipeline_wiring="""
         from zenrun import step, pipeline
 
         @step
@@ -299,7 +331,8 @@ def test_compose_error_is_reported_as_an_error(zenrunner):
         @pipeline
         def fine():
             one()
-    """)
+    """
+    )
     result = zenrunner.run()
     assert result.ret == 1
     result.fnmatch_lines(["*pipeline 'wiring', step 'add': unexpected input 'y'*"])
@@ -308,7 +341,8 @@ def test_compose_error_is_reported_as_an_error(zenrunner):
 
 def test_retries(zenrunner):
     counter = zenrunner.path / "attempts.txt"
-    zenrunner.makepyfile(pipeline_retry=f"""
+    zenrunner.makepyfile(
+        pipeline_retry=f"""
         from pathlib import Path
         from zenrun import step, pipeline
 
@@ -324,7 +358,8 @@ def test_retries(zenrunner):
         @pipeline
         def retry():
             flaky()
-    """)
+    """
+    )
     result = zenrunner.run("-v")
     assert result.ret == 0, result.stdout
     assert counter.read_text() == "3"
@@ -332,7 +367,8 @@ def test_retries(zenrunner):
 
 
 def test_sys_exit_in_a_step_fails_that_step_only(zenrunner):
-    zenrunner.makepyfile(pipeline_exit="""
+    zenrunner.makepyfile(
+        pipeline_exit="""
         import sys
         from zenrun import pipeline, step
 
@@ -351,7 +387,8 @@ def test_sys_exit_in_a_step_fails_that_step_only(zenrunner):
         @pipeline
         def other():
             fine()
-    """)
+    """
+    )
     result = zenrunner.run()
     assert result.ret == 1
     result.assert_outcomes(passed=1, failed=1)
@@ -359,7 +396,8 @@ def test_sys_exit_in_a_step_fails_that_step_only(zenrunner):
 
 
 def test_config_field_without_json_form_is_an_error_of_that_pipeline(zenrunner):
-    zenrunner.makepyfile(pipeline_arr="""
+    zenrunner.makepyfile(
+        pipeline_arr="""
         import numpy as np
         from pydantic import ConfigDict
         from zenrun import StepConfig, pipeline, step
@@ -383,18 +421,24 @@ def test_config_field_without_json_form_is_an_error_of_that_pipeline(zenrunner):
         @pipeline
         def unrelated():
             one()
-    """)
+    """
+    )
     result = zenrunner.run()
     assert result.ret == 1
     result.assert_outcomes(passed=1, errors=1)
-    result.fnmatch_lines(["*pipeline 'arrays', step 'weigh': config field 'weights' (numpy.ndarray) has no JSON form*"])
+    result.fnmatch_lines(
+        ["*pipeline 'arrays', step 'weigh': config field 'weights' (numpy.ndarray) has no JSON form*"]
+    )
     result.no_fnmatch_line("*INTERNALERROR*")
 
 
-@pytest.mark.parametrize("scope, body", [
-    ("module", "raise RuntimeError('teardown broke')"),
-    ("session", "sys.exit(3)"),
-])
+@pytest.mark.parametrize(
+    "scope, body",
+    [
+        ("module", "raise RuntimeError('teardown broke')"),
+        ("session", "sys.exit(3)"),
+    ],
+)
 def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
     """As pytest: the pipeline keeps its pass, the teardown adds an error, the session exits 1."""
     zenrunner.makeconftest(f"""
@@ -406,7 +450,8 @@ def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
             yield 1
             {body}
     """)
-    zenrunner.makepyfile(pipeline_td="""
+    zenrunner.makepyfile(
+        pipeline_td="""
         from zenrun import pipeline, step
 
         @step
@@ -420,14 +465,18 @@ def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
         @pipeline
         def second(resource):
             use(resource)
-    """)
+    """
+    )
     result = zenrunner.runzenrun_inprocess()
     assert result.ret == 1, result.stdout
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of pipeline_td.py::second*",
-                                 f"*error in {scope} fixture teardown*",
-                                 "*RuntimeError: teardown broke*" if scope == "module"
-                                 else "*sys.exit(3)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of pipeline_td.py::second*",
+            f"*error in {scope} fixture teardown*",
+            "*RuntimeError: teardown broke*" if scope == "module" else "*sys.exit(3)*",
+        ]
+    )
     assert "warnings summary" not in result.stdout
 
 
@@ -436,12 +485,15 @@ def test_failure_text_tells_steps_blocked_by_a_failure_from_steps_never_started(
     from zenrun.main import failure_text
     from zenrun.metadata.records import PipelineRun, StepRun
 
-    run = PipelineRun(name="r", pipeline_name="p", status="failed",
-                      graph={"a": [], "b": ["a"], "c": ["b"], "d": []})
-    run._steps = {"a": StepRun("a", "a", status="failed", error="ValueError: x\n"),
-                  "b": StepRun("b", "b", status="skipped"),
-                  "c": StepRun("c", "c", status="skipped"),
-                  "d": StepRun("d", "d", status="skipped")}
+    run = PipelineRun(
+        name="r", pipeline_name="p", status="failed", graph={"a": [], "b": ["a"], "c": ["b"], "d": []}
+    )
+    run._steps = {
+        "a": StepRun("a", "a", status="failed", error="ValueError: x\n"),
+        "b": StepRun("b", "b", status="skipped"),
+        "c": StepRun("c", "c", status="skipped"),
+        "d": StepRun("d", "d", status="skipped"),
+    }
     text = failure_text(run)
     assert "skipped because of the failure: b, c" in text
     assert "not started: d" in text

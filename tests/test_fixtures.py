@@ -2,22 +2,22 @@
 
 from pathlib import Path
 
-LOG_HELPERS = '''
+LOG_HELPERS = """
 import zenrun
 
 def log(event):
     with open("log.txt", "a") as f:
         f.write(event + "\\n")
-'''
+"""
 
-STEPS = '''
+STEPS = """
 from zenrun import StepConfig, pipeline, step
 import zenrun
 
 @step
 def emit(value) -> str:
     return repr(value)
-'''
+"""
 
 
 def events(zenrunner):
@@ -26,7 +26,9 @@ def events(zenrunner):
 
 
 def test_scopes_counted_by_side_effects(zenrunner):
-    zenrunner.makeconftest(LOG_HELPERS + '''
+    zenrunner.makeconftest(
+        LOG_HELPERS
+        + """
 @zenrun.fixture(scope="session")
 def sess():
     log("session")
@@ -41,8 +43,11 @@ def mod(request):
 def per(sess, mod):
     log("pipeline")
     return sess + mod
-''')
-    body = STEPS + '''
+"""
+    )
+    body = (
+        STEPS
+        + """
 @pipeline
 def first(per, sess):
     emit(per + sess)
@@ -51,7 +56,8 @@ def first(per, sess):
 @pipeline
 def second(per, mod, n):
     emit(per + mod + str(n))
-'''
+"""
+    )
     zenrunner.makepyfile(pipeline_a=body)
     zenrunner.makepyfile(**{"sub/pipeline_b": body})
     result = zenrunner.run("-q")
@@ -67,25 +73,35 @@ def second(per, mod, n):
 
 
 def test_session_fixture_once_for_many_pipelines(zenrunner):
-    zenrunner.makeconftest(LOG_HELPERS + '''
+    zenrunner.makeconftest(
+        LOG_HELPERS
+        + """
 @zenrun.fixture(scope="session")
 def expensive():
     log("computed")
     return 41
-''')
+"""
+    )
     for index in range(4):
-        zenrunner.makepyfile(**{f"pipeline_m{index}": STEPS + f'''
+        zenrunner.makepyfile(
+            **{
+                f"pipeline_m{index}": STEPS
+                + f"""
 @pipeline
 def p{index}(expensive):
     emit(expensive + 1)
-'''})
+"""
+            }
+        )
     result = zenrunner.run("-q")
     result.assert_outcomes(passed=4)
     assert events(zenrunner) == ["computed"]
 
 
 def test_fixture_params_expand_every_pipeline_using_it(zenrunner):
-    zenrunner.makeconftest(LOG_HELPERS + '''
+    zenrunner.makeconftest(
+        LOG_HELPERS
+        + """
 @zenrun.fixture(params=["iris", "digits"])
 def dataset(request):
     log("dataset " + request.param)
@@ -98,8 +114,11 @@ def seed(request):
 @zenrun.fixture
 def loader(dataset):
     return "load " + dataset
-''')
-    zenrunner.makepyfile(pipeline_fp=STEPS + '''
+"""
+    )
+    zenrunner.makepyfile(
+        pipeline_fp=STEPS
+        + """
 @pipeline
 def direct(dataset):
     emit(dataset)
@@ -115,7 +134,8 @@ def product(dataset, seed):
 @pipeline
 def unrelated():
     emit(0)
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert [line for line in result.outlines if "::" in line] == [
         "pipeline_fp.py::direct[iris]",
@@ -135,7 +155,9 @@ def unrelated():
 
 
 def test_yield_fixture_teardown_after_the_pipeline_even_when_it_failed(zenrunner):
-    zenrunner.makeconftest(LOG_HELPERS + '''
+    zenrunner.makeconftest(
+        LOG_HELPERS
+        + """
 @zenrun.fixture
 def resource(request):
     log("setup " + request.node.name)
@@ -147,8 +169,11 @@ def connection():
     log("connect")
     yield "C"
     log("disconnect")
-''')
-    zenrunner.makepyfile(pipeline_y=LOG_HELPERS + '''
+"""
+    )
+    zenrunner.makepyfile(
+        pipeline_y=LOG_HELPERS
+        + """
 from zenrun import pipeline, step
 
 @step
@@ -168,31 +193,43 @@ def good(resource, connection):
 @pipeline
 def bad(resource, connection):
     explode(resource)
-''')
+"""
+    )
     result = zenrunner.run("-q")
     assert result.ret == 1
     result.assert_outcomes(passed=1, failed=1)
     result.fnmatch_lines(["*RuntimeError: boom*"])
     assert events(zenrunner) == [
-        "connect", "setup good", "step work RC", "teardown good",  # higher scopes first
-        "setup bad", "step explode", "teardown bad",
+        "connect",
+        "setup good",
+        "step work RC",
+        "teardown good",  # higher scopes first
+        "setup bad",
+        "step explode",
+        "teardown bad",
         "disconnect",
     ]
 
 
 def test_yield_fixture_teardown_when_composing_fails(zenrunner):
-    zenrunner.makeconftest(LOG_HELPERS + '''
+    zenrunner.makeconftest(
+        LOG_HELPERS
+        + """
 @zenrun.fixture
 def resource():
     log("setup")
     yield 1
     log("teardown")
-''')
-    zenrunner.makepyfile(pipeline_c=STEPS + '''
+"""
+    )
+    zenrunner.makepyfile(
+        pipeline_c=STEPS
+        + """
 @pipeline
 def broken(resource):
     raise ValueError("bad body")
-''')
+"""
+    )
     result = zenrunner.run("-q")
     result.assert_outcomes(errors=1)
     result.fnmatch_lines(["*ValueError: bad body*"])
@@ -200,33 +237,42 @@ def broken(resource):
 
 
 def test_override_order_module_over_nearer_over_farther_conftest(zenrunner, monkeypatch):
-    fixture = '''
+    fixture = """
 import zenrun
 
 @zenrun.fixture
 def where():
     return "{}"
-'''
+"""
     zenrunner.makeconftest(fixture.format("root"))
     zenrunner.makeconftest(fixture.format("near"), directory="a/b")
-    body = STEPS + '''
+    body = (
+        STEPS
+        + """
 @pipeline
 def which(where):
     emit(where)
-'''
-    zenrunner.makepyfile(**{
-        "a/pipeline_mid": body,                                # only the root conftest applies
-        "a/b/pipeline_near": body,                             # the nearer conftest wins
-        "a/b/pipeline_own": body + fixture.format("module"),   # the module's own wins
-        "c/pipeline_sibling": body,                            # a/b's conftest does not leak here
-    })
+"""
+    )
+    zenrunner.makepyfile(
+        **{
+            "a/pipeline_mid": body,  # only the root conftest applies
+            "a/b/pipeline_near": body,  # the nearer conftest wins
+            "a/b/pipeline_own": body + fixture.format("module"),  # the module's own wins
+            "c/pipeline_sibling": body,  # a/b's conftest does not leak here
+        }
+    )
     zenrunner.run("-q").assert_outcomes(passed=4)
     from zenrun.testing import read_store
 
     monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
     got = {run.item_id: run.steps["emit"].output.read() for run in read_store(zenrunner.store).get_runs()}
-    assert got == {"a/pipeline_mid.py::which": "'root'", "a/b/pipeline_near.py::which": "'near'",
-                   "a/b/pipeline_own.py::which": "'module'", "c/pipeline_sibling.py::which": "'root'"}
+    assert got == {
+        "a/pipeline_mid.py::which": "'root'",
+        "a/b/pipeline_near.py::which": "'near'",
+        "a/b/pipeline_own.py::which": "'module'",
+        "c/pipeline_sibling.py::which": "'root'",
+    }
 
 
 def test_fixtures_option_lists_docstrings_and_locations(zenrunner):
@@ -242,7 +288,9 @@ def database():
 def undocumented():
     return 2
 ''')
-    zenrunner.makepyfile(pipeline_f=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_f=STEPS
+        + '''
 @zenrun.fixture(params=[1, 2])
 def local_one(request):
     """Defined in the module itself."""
@@ -251,13 +299,16 @@ def local_one(request):
 @pipeline
 def uses(database, local_one):
     emit(database)
-''')
+'''
+    )
     result = zenrunner.run("--fixtures")
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "database [[]session scope[]] -- conftest.py:4",
-        "    A shared database connection.",
-    ])
+    result.fnmatch_lines(
+        [
+            "database [[]session scope[]] -- conftest.py:4",
+            "    A shared database connection.",
+        ]
+    )
     result.fnmatch_lines(["local_one* -- pipeline_f.py:*", "    Defined in the module itself."])
     result.fnmatch_lines(["undocumented -- conftest.py:9", "    no docstring available"])
     result.no_fnmatch_line("*PASSED*")  # --fixtures runs nothing
@@ -265,7 +316,7 @@ def uses(database, local_one):
 
 
 def test_fixture_not_found_lists_available_ones(zenrunner):
-    zenrunner.makeconftest('''
+    zenrunner.makeconftest("""
 import zenrun
 
 @zenrun.fixture
@@ -275,30 +326,36 @@ def alpha():
 @zenrun.fixture
 def beta():
     return 2
-''')
-    zenrunner.makepyfile(pipeline_nf=STEPS + '''
+""")
+    zenrunner.makepyfile(
+        pipeline_nf=STEPS
+        + """
 @pipeline
 def needs(alpha, gamma):
     emit(alpha)
-''')
+"""
+    )
     result = zenrunner.run("-q")
     assert result.ret == 1  # an error of that item at setup, as pytest
-    result.fnmatch_lines([
-        "*pipeline_nf.py::needs: fixture 'gamma' not found*",
-        "*available fixtures: alpha, beta*",
-        "*zenrun --fixtures*",
-    ])
+    result.fnmatch_lines(
+        [
+            "*pipeline_nf.py::needs: fixture 'gamma' not found*",
+            "*available fixtures: alpha, beta*",
+            "*zenrun --fixtures*",
+        ]
+    )
 
 
 def test_fixture_injected_into_step_config_parameter(zenrunner, monkeypatch):
-    zenrunner.makeconftest('''
+    zenrunner.makeconftest("""
 import zenrun
 
 @zenrun.fixture
 def trainer_config():
     return {"gamma": 0.5}
-''')
-    zenrunner.makepyfile(pipeline_cfg='''
+""")
+    zenrunner.makepyfile(
+        pipeline_cfg="""
 from zenrun import StepConfig, pipeline, step
 
 class TrainerConfig(StepConfig):
@@ -316,7 +373,8 @@ def from_fixture():
 @pipeline
 def from_code():
     train(trainer_config=TrainerConfig(gamma=2.0))
-''')
+"""
+    )
     result = zenrunner.run("-q")
     result.assert_outcomes(passed=2)
     from zenrun.testing import read_store
@@ -327,7 +385,7 @@ def from_code():
 
 
 def test_fixtures_using_fixtures_and_recursion_error(zenrunner):
-    zenrunner.makeconftest('''
+    zenrunner.makeconftest("""
 import zenrun
 
 @zenrun.fixture
@@ -337,12 +395,15 @@ def a(b):
 @zenrun.fixture
 def b(a):
     return 2
-''')
-    zenrunner.makepyfile(pipeline_r=STEPS + '''
+""")
+    zenrunner.makepyfile(
+        pipeline_r=STEPS
+        + """
 @pipeline
 def loop(a):
     emit(a)
-''')
+"""
+    )
     result = zenrunner.run("-q")
     result.assert_outcomes(errors=1)
     result.fnmatch_lines(["*recursive fixture dependency*a -> b -> a*"])
@@ -357,7 +418,8 @@ def test_fixtures_option_shows_the_visible_definition_unless_verbose(zenrunner):
             """Farther definition."""
             return 1
     ''')
-    zenrunner.makepyfile(pipeline_near='''
+    zenrunner.makepyfile(
+        pipeline_near='''
         import zenrun
         from zenrun import pipeline, step
 
@@ -373,11 +435,13 @@ def test_fixtures_option_shows_the_visible_definition_unless_verbose(zenrunner):
         @pipeline
         def near(threshold):
             use(threshold)
-    ''')
+    '''
+    )
     result = zenrunner.run("--fixtures")
     assert result.ret == 0
     result.fnmatch_lines(["threshold -- pipeline_near.py:*", "    Nearest definition."])
     result.no_fnmatch_line("*Farther definition.*")
     verbose = zenrunner.run("--fixtures", "-v")
-    verbose.fnmatch_lines(["threshold -- conftest.py:*", "    Farther definition.",
-                           "threshold -- pipeline_near.py:*"])
+    verbose.fnmatch_lines(
+        ["threshold -- conftest.py:*", "    Farther definition.", "threshold -- pipeline_near.py:*"]
+    )

@@ -83,9 +83,13 @@ def s3_server(monkeypatch):
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-               "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-               "FSSPEC_S3_ENDPOINT_URL": endpoint}
+        env = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "FSSPEC_S3_ENDPOINT_URL": endpoint,
+        }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         import s3fs
@@ -100,9 +104,10 @@ def s3_server(monkeypatch):
 
 
 def test_s3_store_round_trip(s3_server):
-    store = FsspecArtifactStore(f"s3://{s3_server['bucket']}/artifacts",
-                                {"endpoint_url": s3_server["endpoint"], "key": "testing",
-                                 "secret": "testing"})
+    store = FsspecArtifactStore(
+        f"s3://{s3_server['bucket']}/artifacts",
+        {"endpoint_url": s3_server["endpoint"], "key": "testing", "secret": "testing"},
+    )
     assert store._atomic_put()  # one PUT per artifact: no temporary object to rename
     _round_trip(store)
 
@@ -145,5 +150,6 @@ def test_a_memory_store_is_refused_with_worker_processes(zenrunner):
         refused = zenrunner.run(*args, "--artifact-store", "memory://shared")
         assert refused.ret == 4, args
         assert "memory://shared lives in this process's memory" in refused.stderr
-    zenrunner.run("-n", "2", "--dist", "threads", "--artifact-store", "memory://shared") \
-        .assert_outcomes(passed=1)
+    zenrunner.run("-n", "2", "--dist", "threads", "--artifact-store", "memory://shared").assert_outcomes(
+        passed=1
+    )

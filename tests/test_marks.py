@@ -1,6 +1,6 @@
 """Marks: skip, skipif, custom marks with -m, registered markers, unknown marks."""
 
-STEPS = '''
+STEPS = """
 from zenrun import pipeline, step
 import zenrun
 
@@ -9,7 +9,7 @@ def emit(value) -> str:
     with open("ran.txt", "a") as f:
         f.write(str(value) + "\\n")
     return repr(value)
-'''
+"""
 
 
 def ran(zenrunner):
@@ -18,7 +18,9 @@ def ran(zenrunner):
 
 
 def test_skip_and_skipif(zenrunner):
-    zenrunner.makepyfile(pipeline_skip=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_skip=STEPS
+        + """
 import sys
 
 @zenrun.mark.skip(reason="not today")
@@ -40,7 +42,8 @@ def skipped_if():
 @pipeline
 def not_skipped():
     emit("ran")
-''')
+"""
+    )
     result = zenrunner.run("-v")
     result.assert_outcomes(passed=1, skipped=3)
     assert result.ret == 0
@@ -50,19 +53,24 @@ def not_skipped():
 
 
 def test_skip_reason_is_reported(zenrunner):
-    zenrunner.makepyfile(pipeline_r=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_r=STEPS
+        + """
 @zenrun.mark.skip(reason="waiting for data")
 @pipeline
 def later():
     emit(1)
-''')
+"""
+    )
     result = zenrunner.run("-v")
     result.assert_outcomes(skipped=1)
     result.fnmatch_lines(["*::later SKIPPED (waiting for data)*"])
     assert ran(zenrunner) == []
 
 
-MARKED = STEPS + '''
+MARKED = (
+    STEPS
+    + """
 @zenrun.mark.slow
 @zenrun.mark.gpu
 @pipeline
@@ -82,17 +90,18 @@ def small():
 @pipeline
 def plain():
     emit("plain")
-'''
+"""
+)
 
 
 def test_m_expressions(zenrunner):
-    zenrunner.maketoml('''
+    zenrunner.maketoml("""
 markers = [
     "slow: takes a while",
     "gpu: needs a GPU",
     "fast: quick",
 ]
-''')
+""")
     zenrunner.makepyfile(pipeline_marked=MARKED)
     cases = {
         "slow": ["big", "medium"],
@@ -128,7 +137,8 @@ def test_registered_markers_listed_with_help(zenrunner):
 def test_markers_in_pyproject(zenrunner):
     (zenrunner.path / "zenrun.toml").unlink()
     (zenrunner.path / "pyproject.toml").write_text(
-        '[tool.zenrun]\nmarkers = ["slow: takes a while", "gpu: needs a GPU", "fast: quick"]\n')
+        '[tool.zenrun]\nmarkers = ["slow: takes a while", "gpu: needs a GPU", "fast: quick"]\n'
+    )
     zenrunner.makepyfile(pipeline_marked=MARKED)
     result = zenrunner.run("-q", "--strict-markers", "-m", "fast")
     result.assert_outcomes(passed=1, deselected=3)
@@ -156,7 +166,9 @@ def test_unknown_mark_is_an_error_with_strict_markers(zenrunner):
 
 def test_marks_on_parametrize_values_and_skipif_per_value(zenrunner):
     zenrunner.maketoml('markers = ["big"]')
-    zenrunner.makepyfile(pipeline_pv=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_pv=STEPS
+        + """
 @zenrun.mark.parametrize("n", [
     1,
     zenrun.param(2, marks=zenrun.mark.big),
@@ -165,7 +177,8 @@ def test_marks_on_parametrize_values_and_skipif_per_value(zenrunner):
 @pipeline
 def counted(n):
     emit(n)
-''')
+"""
+    )
     result = zenrunner.run("-q", "-m", "not big", "--strict-markers")
     result.assert_outcomes(passed=1, skipped=1, deselected=1)
     assert ran(zenrunner) == ["1"]

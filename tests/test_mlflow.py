@@ -54,17 +54,17 @@ def test_each_pipeline_run_is_an_mlflow_run_with_nested_steps(zenrunner):
 
     mlflow.set_tracking_uri(uri)
     runs = mlflow.search_runs(experiment_names=["grid"], output_format="list")
-    parents = {r.data.tags["zenrun.run_name"]: r for r in runs
-               if "mlflow.parentRunId" not in r.data.tags}
+    parents = {r.data.tags["zenrun.run_name"]: r for r in runs if "mlflow.parentRunId" not in r.data.tags}
     assert sorted(parents) == sorted(names)
-    for name, lr in zip(names, ["0.1", "0.2"]):
+    for name, lr in zip(names, ["0.1", "0.2"], strict=True):
         parent = parents[name]
         assert parent.info.status == "FINISHED" and parent.info.run_name == name
         assert parent.data.tags["zenrun.status"] == "completed"
         assert parent.data.params == {"lr": lr}
         assert parent.data.metrics["train.accuracy"] == pytest.approx(0.5 + float(lr))
-        children = {r.info.run_name: r for r in runs
-                    if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+        children = {
+            r.info.run_name: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
+        }
         assert sorted(children) == ["load", "train"]  # quiet opted out with settings
         train = children["train"]
         assert train.data.params == {"lr": lr, "layers": "2"}
@@ -74,8 +74,11 @@ def test_each_pipeline_run_is_an_mlflow_run_with_nested_steps(zenrunner):
         assert train.data.tags["zenrun.run_name"] == name
         assert train.data.tags["zenrun.cache_status"] == "miss"
     # the second item's load step is the first one's, from the cache
-    assert [c.data.tags["zenrun.cache_status"] for c in runs
-            if c.info.run_name == "load" and c.data.tags["zenrun.run_name"] == names[1]] == ["hit"]
+    assert [
+        c.data.tags["zenrun.cache_status"]
+        for c in runs
+        if c.info.run_name == "load" and c.data.tags["zenrun.run_name"] == names[1]
+    ] == ["hit"]
     assert parents[names[1]].data.tags["zenrun.cached_steps"] == "1"
 
 
@@ -97,5 +100,6 @@ def test_mlflow_settings_are_validated_by_the_plugin(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID.replace('{"log": False}', '{"lgo": False}'))
     result = zenrunner.run("-k", "0.1")
     assert result.ret == 1, result.stdout + result.stderr
-    result.fnmatch_lines(["*pipeline 'grid', step 'quiet': settings.mlflow.lgo: Extra inputs are "
-                          "not permitted (got False)*"])
+    result.fnmatch_lines(
+        ["*pipeline 'grid', step 'quiet': settings.mlflow.lgo: Extra inputs are not permitted (got False)*"]
+    )

@@ -151,7 +151,7 @@ def test_results_identical_to_local(zenrunner, tmp_path):
     """
     runs = json.loads(zenrunner.runpython(script).outlines[-1])
     by_item: dict = {}
-    for orchestrator, item, steps in runs:
+    for _orchestrator, item, steps in runs:
         steps["meet"][1] = None  # holds a pid and a time
         by_item.setdefault(item, []).append(steps)
     assert len(by_item) == 2
@@ -232,11 +232,19 @@ def test_a_value_that_cannot_reach_a_worker_is_an_error_before_the_run(zenrunner
     result = zenrunner.run("-n", "2", "pipeline_faults.py::unsendable")
     assert result.ret == 1
     result.assert_outcomes(errors=1)
-    result.fnmatch_lines(["*pipeline unsendable: step 'locked': the step function of type "
-                          "zenrun.steps.Step cannot be sent to a worker process*_thread.lock*"])
-    assert "no runs of pipeline 'unsendable'" in zenrunner.runpython(
-        "from zenrun import get_pipeline\ntry:\n    get_pipeline('unsendable')\n"
-        "except KeyError as exc:\n    print(exc)\n").stdout  # refused before the run started
+    result.fnmatch_lines(
+        [
+            "*pipeline unsendable: step 'locked': the step function of type "
+            "zenrun.steps.Step cannot be sent to a worker process*_thread.lock*"
+        ]
+    )
+    assert (
+        "no runs of pipeline 'unsendable'"
+        in zenrunner.runpython(
+            "from zenrun import get_pipeline\ntry:\n    get_pipeline('unsendable')\n"
+            "except KeyError as exc:\n    print(exc)\n"
+        ).stdout
+    )  # refused before the run started
     zenrunner.run("-n", "2", "--dist", "threads", "pipeline_faults.py::unsendable").assert_outcomes(passed=1)
 
 
@@ -282,9 +290,14 @@ def test_one_sigint_stops_a_parallel_run_and_the_store_stays_consistent(zenrunne
     import time
 
     zenrunner.makepyfile(pipeline_forever=ENDLESS)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "2"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(zenrunner.path.glob("endless-*.pid")):
@@ -320,7 +333,7 @@ def test_one_sigint_stops_a_parallel_run_and_the_store_stays_consistent(zenrunne
     assert report["steps"]["quick"] == "completed:"
     assert report["steps"]["endless"].startswith("failed:interrupted")
     assert report["steps"]["after"].startswith("skipped")
-    leftovers = [p for p in (zenrunner.store / "artifacts").rglob(".tmp*")]
+    leftovers = list((zenrunner.store / "artifacts").rglob(".tmp*"))
     assert leftovers == []
     again = zenrunner.run("-n", "2", "-v", env={"ZENRUN_TEST_FINISH": "1"})
     again.assert_outcomes(passed=1)
@@ -336,9 +349,13 @@ def test_workers_end_when_the_driver_is_killed(zenrunner):
     import time
 
     zenrunner.makepyfile(pipeline_forever=ENDLESS)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "2"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     worker = factory = None
     try:
         deadline = time.monotonic() + 60
@@ -404,8 +421,9 @@ def test_step_call_hook_wraps_the_step_in_its_worker_process(zenrunner):
     assert sorted(step for step, _ in calls) == ["double", "double", "meet", "meet"]
     report = _grid_report(zenrunner)
     # The wrapper ran in the very process that ran the step (the pid the step recorded).
-    assert sorted(int(pid) for step, pid in calls if step == "meet") == \
-        sorted(r["meet"]["pid"] for r in report["runs"])
+    assert sorted(int(pid) for step, pid in calls if step == "meet") == sorted(
+        r["meet"]["pid"] for r in report["runs"]
+    )
     assert report["driver"] not in {int(pid) for _, pid in calls}
 
 
@@ -425,7 +443,8 @@ def test_numprocesses_auto_zero_and_bad_values(zenrunner):
 def test_a_step_reading_module_globals_runs_in_workers_with_their_own_import(zenrunner):
     # Workers import the project: a module-level lock is not pickled into each task, and
     # the step sees the module as its worker imported it, not a copy of the driver's globals.
-    zenrunner.makepyfile(pipeline_globals="""
+    zenrunner.makepyfile(
+        pipeline_globals="""
         import os, threading
         from zenrun import pipeline, step
 
@@ -440,19 +459,23 @@ def test_a_step_reading_module_globals_runs_in_workers_with_their_own_import(zen
         @pipeline
         def globals_pipeline():
             guarded()
-    """)
+    """
+    )
     result = zenrunner.run("-n", "2")
     result.assert_outcomes(passed=1)
-    imported_by, ran_in = json.loads(zenrunner.runpython(
-        "import json\nfrom zenrun import get_pipeline\n"
-        "print(json.dumps(get_pipeline('globals_pipeline').last_run.steps['guarded'].output.read()))"
-    ).outlines[-1])
+    imported_by, ran_in = json.loads(
+        zenrunner.runpython(
+            "import json\nfrom zenrun import get_pipeline\n"
+            "print(json.dumps(get_pipeline('globals_pipeline').last_run.steps['guarded'].output.read()))"
+        ).outlines[-1]
+    )
     assert imported_by == ran_in
 
 
 def test_verbose_lines_of_items_running_together_name_their_item(zenrunner):
     # Under -n the -v lines of a grid's items interleave: each says which item it is about.
-    zenrunner.makepyfile(pipeline_pair="""
+    zenrunner.makepyfile(
+        pipeline_pair="""
         import zenrun
         from zenrun import pipeline, step
 
@@ -464,12 +487,12 @@ def test_verbose_lines_of_items_running_together_name_their_item(zenrunner):
         @pipeline
         def pair(x):
             square(x)
-    """)
+    """
+    )
     result = zenrunner.run("-n", "2", "-v")
     result.assert_outcomes(passed=2)
     started = [line.strip() for line in result.outlines if "Step square has started" in line]
-    assert sorted(started) == ["pair[1]: Step square has started.",
-                               "pair[2]: Step square has started."]
+    assert sorted(started) == ["pair[1]: Step square has started.", "pair[2]: Step square has started."]
     local = zenrunner.run("-v", "--no-cache")  # one item at a time: its block, no prefixes
     local.fnmatch_lines(["pipeline_pair.py::pair[[]1[]]", "    Creating run for pipeline: pair"])
 
@@ -713,9 +736,14 @@ def test_workers_outlive_a_killed_zygote(zenrunner):
     import time
 
     zenrunner.makepyfile(pipeline_orphaned=ZYGOTE_KILLED_MID_STEP)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "2"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         marker = zenrunner.path / "zygote.pid"
         deadline = time.monotonic() + 60
@@ -737,7 +765,8 @@ def test_workers_outlive_a_killed_zygote(zenrunner):
 
 
 def test_what_a_module_prints_on_import_is_shown_once_not_by_every_worker(zenrunner):
-    zenrunner.makepyfile(pipeline_loud="""
+    zenrunner.makepyfile(
+        pipeline_loud="""
         print("loading the module")
         from zenrun import pipeline, step
 
@@ -750,7 +779,8 @@ def test_what_a_module_prints_on_import_is_shown_once_not_by_every_worker(zenrun
             one(1)
             one(2)
             one(3)
-    """)
+    """
+    )
     result = zenrunner.run("-n", "3", "-s")  # -s: the driver's collection shows it
     result.assert_outcomes(passed=1)
     assert (result.stdout + result.stderr).count("loading the module") == 1, result.stdout
@@ -813,7 +843,10 @@ def test_workers_see_the_driver_as_conftests_and_fixtures_left_it(zenrunner, tmp
         print(json.dumps(get_pipeline("seeing").last_run.steps["look"].output.read()))
     """
     assert json.loads(zenrunner.runpython(script, env=env).outlines[-1]) == {
-        "env": "chosen-in-conftest", "backend": "chosen-in-conftest", "extra": 42}
+        "env": "chosen-in-conftest",
+        "backend": "chosen-in-conftest",
+        "extra": 42,
+    }
 
 
 CHILDREN = """
@@ -852,9 +885,15 @@ def test_ctrl_c_stops_the_programs_steps_start_in_workers(zenrunner):
     import time
 
     zenrunner.makepyfile(pipeline_children=CHILDREN)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-n", "2", "-k", "parent"],
-                            cwd=zenrunner.path, env=zenrunner.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "2", "-k", "parent"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     child = None
     try:
         deadline = time.monotonic() + 60

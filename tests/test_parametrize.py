@@ -1,14 +1,13 @@
 """Parametrize marks: ids, products, zenrun.param, shadowing, StepConfig ids, -k on ids."""
 
-
-STEPS = '''
+STEPS = """
 from zenrun import StepConfig, pipeline, step
 import zenrun
 
 @step
 def emit(value) -> str:
     return repr(value)
-'''
+"""
 
 
 def collected(result):
@@ -16,7 +15,9 @@ def collected(result):
 
 
 def test_argnames_comma_string_and_list(zenrunner):
-    zenrunner.makepyfile(pipeline_ab=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_ab=STEPS
+        + """
 @zenrun.mark.parametrize("a, b", [(1, "x"), (2, "y")])
 @pipeline
 def as_string(a, b):
@@ -26,7 +27,8 @@ def as_string(a, b):
 @pipeline
 def as_list(a, b):
     emit((a, b))
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stderr
     assert collected(result) == [
@@ -41,13 +43,16 @@ def as_list(a, b):
 def test_stacked_marks_make_the_product_in_pytest_order(zenrunner):
     # As pytest (checked against pytest 8): the id of the mark nearest the
     # function comes first, and the outermost mark varies fastest.
-    zenrunner.makepyfile(pipeline_grid=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_grid=STEPS
+        + """
 @zenrun.mark.parametrize("y", ["a", "b", "c"])
 @zenrun.mark.parametrize("x", [0, 1])
 @pipeline
 def grid(x, y):
     emit((x, y))
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == [
         "pipeline_grid.py::grid[0-a]",
@@ -63,7 +68,9 @@ def grid(x, y):
 
 def test_param_with_id_and_marks(zenrunner):
     zenrunner.maketoml('markers = ["slow: takes long"]')
-    zenrunner.makepyfile(pipeline_p=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_p=STEPS
+        + """
 @zenrun.mark.parametrize("n", [
     1,
     zenrun.param(2, id="two"),
@@ -73,7 +80,8 @@ def test_param_with_id_and_marks(zenrunner):
 @pipeline
 def numbers(n):
     emit(n)
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == [
         "pipeline_p.py::numbers[1]",
@@ -91,7 +99,9 @@ def numbers(n):
 
 
 def test_ids_list_and_callable(zenrunner):
-    zenrunner.makepyfile(pipeline_i=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_i=STEPS
+        + """
 @zenrun.mark.parametrize("n", [10, 20], ids=["ten", "twenty"])
 @pipeline
 def listed(n):
@@ -111,7 +121,8 @@ def opaque(n):
 @pipeline
 def scalars(s):
     emit(s)
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
     assert collected(result) == [
@@ -130,14 +141,16 @@ def scalars(s):
 
 
 def test_parametrized_name_shadows_a_fixture(zenrunner, monkeypatch):
-    zenrunner.makeconftest('''
+    zenrunner.makeconftest("""
 import zenrun
 
 @zenrun.fixture
 def size():
     return "from-fixture"
-''')
-    zenrunner.makepyfile(pipeline_s=STEPS + '''
+""")
+    zenrunner.makepyfile(
+        pipeline_s=STEPS
+        + """
 @zenrun.mark.parametrize("size", ["small", "large"])
 @pipeline
 def shadowed(size):
@@ -146,7 +159,8 @@ def shadowed(size):
 @pipeline
 def unshadowed(size):
     emit(size)
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == [
         "pipeline_s.py::shadowed[small]",
@@ -164,7 +178,8 @@ def unshadowed(size):
 
 
 def test_step_config_values_get_ids_from_non_default_fields(zenrunner):
-    zenrunner.makepyfile(pipeline_cfg='''
+    zenrunner.makepyfile(
+        pipeline_cfg="""
 from zenrun import StepConfig, pipeline, step
 import zenrun
 
@@ -185,7 +200,8 @@ def fit(config: ForestConfig) -> int:
 @pipeline
 def forest(cfg):
     fit(config=cfg)
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == [
         "pipeline_cfg.py::forest[n_estimators=20-max_depth=4]",
@@ -197,13 +213,16 @@ def forest(cfg):
 
 
 def test_k_matches_ids_by_substring(zenrunner):
-    zenrunner.makepyfile(pipeline_hpo=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_hpo=STEPS
+        + """
 @zenrun.mark.parametrize("model", ["forest", "svc"])
 @zenrun.mark.parametrize("dataset", ["iris", "breast_cancer"])
 @pipeline
 def search(dataset, model):
     emit((dataset, model))
-''')
+"""
+    )
     result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == [
         "pipeline_hpo.py::search[iris-forest]",
@@ -225,12 +244,15 @@ def search(dataset, model):
 
 
 def test_select_one_parametrized_item_by_node_id(zenrunner):
-    zenrunner.makepyfile(pipeline_one=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_one=STEPS
+        + """
 @zenrun.mark.parametrize("dataset", ["iris", "breast_cancer"])
 @pipeline
 def hpo(dataset):
     emit(dataset)
-''')
+"""
+    )
     result = zenrunner.run("-v", "pipeline_one.py::hpo[breast_cancer]")
     result.assert_outcomes(passed=1)
     result.fnmatch_lines(["*hpo[[]breast_cancer[]] PASSED*"])
@@ -239,12 +261,15 @@ def hpo(dataset):
 
 
 def test_parametrize_errors(zenrunner):
-    zenrunner.makepyfile(pipeline_bad=STEPS + '''
+    zenrunner.makepyfile(
+        pipeline_bad=STEPS
+        + """
 @zenrun.mark.parametrize("nope", [1])
 @pipeline
 def bad(x=1):
     emit(x)
-''')
+"""
+    )
     result = zenrunner.run("-q")
     assert result.ret == 2
     result.fnmatch_lines(["*In bad: function uses no argument 'nope'*"])

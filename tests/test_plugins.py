@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from importlib.metadata import entry_points
 
 import pluggy
 
 import zenrun
-hookspec_module = __import__("importlib").import_module("zenrun.hookspec")
 from zenrun.config import BUILTIN_PLUGINS, create_config
 from zenrun.testing import read_store
+
+# zenrun.hookspec the module (zenrun.hookspec the attribute is the marker)
+hookspec_module = importlib.import_module("zenrun.hookspec")
 
 PIPELINES = """
 from zenrun import step, pipeline
@@ -33,12 +36,24 @@ def beta():
 """
 
 SPEC_HOOKS = [
-    "zenrun_addoption", "zenrun_configure", "zenrun_unconfigure", "zenrun_collect_file",
-    "zenrun_collection_modifyitems", "zenrun_collection_finish", "zenrun_make_orchestrator",
-    "zenrun_make_artifact_store", "zenrun_make_metadata_store", "zenrun_make_cache",
-    "zenrun_pipeline_run_start", "zenrun_pipeline_run_finish", "zenrun_step_start",
-    "zenrun_step_finish", "zenrun_report_header", "zenrun_terminal_summary",
-    "zenrun_register_materializers", "zenrun_visualize",
+    "zenrun_addoption",
+    "zenrun_configure",
+    "zenrun_unconfigure",
+    "zenrun_collect_file",
+    "zenrun_collection_modifyitems",
+    "zenrun_collection_finish",
+    "zenrun_make_orchestrator",
+    "zenrun_make_artifact_store",
+    "zenrun_make_metadata_store",
+    "zenrun_make_cache",
+    "zenrun_pipeline_run_start",
+    "zenrun_pipeline_run_finish",
+    "zenrun_step_start",
+    "zenrun_step_finish",
+    "zenrun_report_header",
+    "zenrun_terminal_summary",
+    "zenrun_register_materializers",
+    "zenrun_visualize",
 ]
 
 
@@ -47,8 +62,12 @@ def test_hookspecs_exist_with_docstrings():
         function = getattr(hookspec_module, name)
         assert inspect.getdoc(function), name
         assert hasattr(function, "zenrun_spec"), name
-    for name in ("zenrun_make_orchestrator", "zenrun_make_artifact_store",
-                 "zenrun_make_metadata_store", "zenrun_make_cache"):
+    for name in (
+        "zenrun_make_orchestrator",
+        "zenrun_make_artifact_store",
+        "zenrun_make_metadata_store",
+        "zenrun_make_cache",
+    ):
         assert getattr(hookspec_module, name).zenrun_spec["firstresult"], name
     assert isinstance(zenrun.hookimpl, pluggy.HookimplMarker)
     assert isinstance(zenrun.hookspec, pluggy.HookspecMarker)
@@ -82,7 +101,8 @@ def test_blocked_plugin_is_not_registered(tmp_path, monkeypatch):
 
 
 def test_conftest_plugin_with_lifecycle_hooks_and_options(zenrunner):
-    zenrunner.makeconftest("""
+    zenrunner.makeconftest(
+        """
         import zenrun
 
         @zenrun.hookimpl
@@ -121,21 +141,26 @@ def test_conftest_plugin_with_lifecycle_hooks_and_options(zenrunner):
         def zenrun_terminal_summary(terminalreporter, exitstatus, config):
             terminalreporter.tw.sep("-", "my summary")
             terminalreporter.tw.line(f"exit status {exitstatus}")
-    """.replace("zenrun_step_finish.config_shout", "__import__('zenrun').config.api_config().stash.get('shout')"))
+    """.replace(
+            "zenrun_step_finish.config_shout", "__import__('zenrun').config.api_config().stash.get('shout')"
+        )
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-k", "alpha", "--tag", "blue", "-v")
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "tag is blue",
-        "*HOOK start alpha-* running*",
-        "*HOOK step_start one running*",
-        "*HOOK step_finish one completed*",
-        "*HOOK step_start add running*",
-        "*HOOK step_finish add completed*",
-        "*HOOK finish alpha-* completed [[]'add', 'one']*",
-        "*my summary*",
-        "exit status 0",
-    ])
+    result.fnmatch_lines(
+        [
+            "tag is blue",
+            "*HOOK start alpha-* running*",
+            "*HOOK step_start one running*",
+            "*HOOK step_finish one completed*",
+            "*HOOK step_start add running*",
+            "*HOOK step_finish add completed*",
+            "*HOOK finish alpha-* completed [[]'add', 'one']*",
+            "*my summary*",
+            "exit status 0",
+        ]
+    )
     result = zenrunner.run("-k", "alpha", "--shout")
     result.fnmatch_lines(["*HOOK STEP_FINISH ONE CACHED*"])
     # the option shows in --help
@@ -166,14 +191,19 @@ def test_misspelled_hook_is_reported(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run()
     assert result.ret == 2  # a conftest's hook errors are collection errors, as wrong arguments
-    result.fnmatch_lines(["*ERROR collecting conftest.py*",
-                          "*unknown hook 'zenrun_step_finsh' (did you mean 'zenrun_step_finish'?)*"])
+    result.fnmatch_lines(
+        [
+            "*ERROR collecting conftest.py*",
+            "*unknown hook 'zenrun_step_finsh' (did you mean 'zenrun_step_finish'?)*",
+        ]
+    )
     assert "Traceback" not in result.stderr
     assert read_store(zenrunner.store).get_runs() == [] if zenrunner.store.exists() else True
 
 
 def test_zenrun_plugins_list_in_conftest(zenrunner):
-    zenrunner.makepyfile(counting_plugin="""
+    zenrunner.makepyfile(
+        counting_plugin="""
         import zenrun
 
         @zenrun.hookimpl
@@ -183,14 +213,21 @@ def test_zenrun_plugins_list_in_conftest(zenrunner):
         @zenrun.hookimpl
         def zenrun_step_finish(step_run):
             print(f"COUNTING {step_run.pipeline_name}:{step_run.id}")
-    """)
+    """
+    )
     zenrunner.makeconftest('zenrun_plugins = ["counting_plugin"]\n')
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-v")
     assert result.ret == 0, result.stdout + result.stderr
     # reversed by the plugin: beta first
-    result.fnmatch_lines(["*COUNTING beta:one*", "pipeline_demo.py::beta PASSED*",
-                          "*COUNTING alpha:one*", "pipeline_demo.py::alpha PASSED*"])
+    result.fnmatch_lines(
+        [
+            "*COUNTING beta:one*",
+            "pipeline_demo.py::beta PASSED*",
+            "*COUNTING alpha:one*",
+            "pipeline_demo.py::alpha PASSED*",
+        ]
+    )
 
 
 ORCHESTRATOR_PLUGIN = """
@@ -232,8 +269,14 @@ def test_plugin_replaces_the_orchestrator(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("--orchestrator", "reporting", "-k", "alpha")
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines(["*orchestrator: reporting*", "*REPORTING ORCHESTRATOR runs [[]'one', 'add']*",
-                          "*REPORTING executes one*", "*REPORTING executes add*"])
+    result.fnmatch_lines(
+        [
+            "*orchestrator: reporting*",
+            "*REPORTING ORCHESTRATOR runs [[]'one', 'add']*",
+            "*REPORTING executes one*",
+            "*REPORTING executes add*",
+        ]
+    )
     runs = read_store(zenrunner.store).get_runs()
     assert runs[-1].orchestrator == "reporting"
     assert {s.status for s in runs[-1].steps.values()} == {"completed"}
@@ -294,13 +337,16 @@ def test_plugin_registered_from_configure(zenrunner):
 
 
 def test_nested_conftest_plugins_load(zenrunner):
-    zenrunner.makeconftest("""
+    zenrunner.makeconftest(
+        """
         import zenrun
 
         @zenrun.hookimpl
         def zenrun_step_finish(step_run):
             print(f"NESTED {step_run.pipeline_name}")
-    """, directory="sub")
+    """,
+        directory="sub",
+    )
     zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
     result = zenrunner.run("sub", "-k", "beta")
     assert result.ret == 0, result.stdout + result.stderr

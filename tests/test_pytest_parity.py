@@ -2,7 +2,7 @@
 
 import pytest
 
-PRE = '''
+PRE = """
 import sys
 import zenrun
 from zenrun import pipeline, step
@@ -10,7 +10,7 @@ from zenrun import pipeline, step
 @step
 def check(ok: bool, message: str = "") -> None:
     assert ok, message
-'''
+"""
 
 
 def test_autouse_usefixtures_and_module_marks(zenrunner):
@@ -26,7 +26,9 @@ def everywhere():
 def prepared():
     calls.append("used")
 """)
-    zenrunner.makepyfile(pipeline_auto=PRE + """
+    zenrunner.makepyfile(
+        pipeline_auto=PRE
+        + """
 import conftest
 
 zenrunmark = [zenrun.mark.usefixtures("prepared"), zenrun.mark.slow]
@@ -34,7 +36,8 @@ zenrunmark = [zenrun.mark.usefixtures("prepared"), zenrun.mark.slow]
 @pipeline
 def first():
     check(conftest.calls[-2:] == ["auto", "used"], repr(conftest.calls))
-""")
+"""
+    )
     zenrunner.maketoml('markers = ["slow: slow pipelines"]\nstrict_markers = true\n')
     result = zenrunner.runzenrun_inprocess("-m", "slow")
     result.assert_outcomes(passed=1)
@@ -42,7 +45,9 @@ def first():
 
 
 def test_skip_fail_xfail_and_sys_exit_end_only_their_item(zenrunner):
-    zenrunner.makepyfile(pipeline_outcomes=PRE + """
+    zenrunner.makepyfile(
+        pipeline_outcomes=PRE
+        + """
 @zenrun.fixture
 def broken_teardown():
     yield 1
@@ -76,7 +81,8 @@ def raises_other():
 @pipeline
 def ok():
     check(True)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("-rA")
     assert result.ret == 1
     # as pytest: exits_in_teardown passed, its teardown's sys.exit() is one more error
@@ -94,7 +100,9 @@ import zenrun
 def spam():
     return "spam"
 """)
-    zenrunner.makepyfile(pipeline_override=PRE + """
+    zenrunner.makepyfile(
+        pipeline_override=PRE
+        + """
 @zenrun.fixture
 def spam(spam):
     return spam * 2
@@ -114,14 +122,17 @@ def extended(spam, request):
 @pipeline
 def mismatched(wide):
     check(True)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*ScopeMismatch*pipeline scoped fixture 'narrow'*module scoped*"])
 
 
 def test_module_params_regroup_and_tear_down_before_the_next(zenrunner):
-    zenrunner.makepyfile(pipeline_grouped=PRE + """
+    zenrunner.makepyfile(
+        pipeline_grouped=PRE
+        + """
 events = []
 
 @zenrun.fixture(scope="module", params=[1, 2])
@@ -143,42 +154,57 @@ def b(resource):
 @pipeline
 def z_report():
     check(events == ["up1", "a1", "b1", "down1", "up2", "a2", "b2"], repr(events))
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
     result.stdout.fnmatch_lines(["*::a?1?", "*::b?1?", "*::a?2?", "*::b?2?", "*::z_report"])
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=5)
 
 
 def test_maxfail_deselect_and_addopts(zenrunner):
-    zenrunner.makepyfile(pipeline_many=PRE + """
+    zenrunner.makepyfile(
+        pipeline_many=PRE
+        + """
 @zenrun.mark.parametrize("n", [1, 2, 3, 4])
 @pipeline
 def fails(n):
     check(False, str(n))
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("--maxfail=2")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*stopping after 2 failures*"])
-    result = zenrunner.runzenrun_inprocess("--deselect", "pipeline_many.py::fails[1]",
-                                           "--deselect", "pipeline_many.py::fails[2]")
+    result = zenrunner.runzenrun_inprocess(
+        "--deselect", "pipeline_many.py::fails[1]", "--deselect", "pipeline_many.py::fails[2]"
+    )
     result.assert_outcomes(failed=2, deselected=2)
     zenrunner.maketoml('addopts = "-k 3"\n')
     zenrunner.runzenrun_inprocess().assert_outcomes(failed=1, deselected=3)
 
 
-@pytest.mark.parametrize("source, message", [
-    ("@zenrun.fixture\n@zenrun.fixture\ndef twice():\n    return 1\n", "more than once"),
-    ("@zenrun.fixture\nclass Klass:\n    pass\n", "class fixtures not supported"),
-    ("@zenrun.fixture(name='request')\ndef req():\n    return 1\n", "reserved word"),
-    ("@zenrun.mark.slow\n@zenrun.fixture\ndef marked():\n    return 1\n", "no effect"),
-    ("@zenrun.mark.parametrize('x', [1], ids=42)\n@pipeline\ndef p(x):\n    check(True)\n",
-     "ids must be a callable or an iterable"),
-    ("@zenrun.mark.parametrize('x', [1, 2], ids=['a'])\n@pipeline\ndef p(x):\n    check(True)\n",
-     "different number of ids"),
-    ("@zenrun.mark.parametrize('x', [(1, 2)])\n@zenrun.mark.parametrize('x', [3])\n@pipeline\n"
-     "def p(x):\n    check(True)\n", "duplicate parametrization"),
-    ("def __getattr__(name):\n    raise RuntimeError('lazy module')\n", None),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("@zenrun.fixture\n@zenrun.fixture\ndef twice():\n    return 1\n", "more than once"),
+        ("@zenrun.fixture\nclass Klass:\n    pass\n", "class fixtures not supported"),
+        ("@zenrun.fixture(name='request')\ndef req():\n    return 1\n", "reserved word"),
+        ("@zenrun.mark.slow\n@zenrun.fixture\ndef marked():\n    return 1\n", "no effect"),
+        (
+            "@zenrun.mark.parametrize('x', [1], ids=42)\n@pipeline\ndef p(x):\n    check(True)\n",
+            "ids must be a callable or an iterable",
+        ),
+        (
+            "@zenrun.mark.parametrize('x', [1, 2], ids=['a'])\n@pipeline\ndef p(x):\n    check(True)\n",
+            "different number of ids",
+        ),
+        (
+            "@zenrun.mark.parametrize('x', [(1, 2)])\n@zenrun.mark.parametrize('x', [3])\n@pipeline\n"
+            "def p(x):\n    check(True)\n",
+            "duplicate parametrization",
+        ),
+        ("def __getattr__(name):\n    raise RuntimeError('lazy module')\n", None),
+    ],
+)
 def test_misuse_is_a_collection_error_never_internal(zenrunner, source, message):
     zenrunner.makepyfile(pipeline_misuse=PRE + source + "\n@pipeline\ndef fine():\n    check(True)\n")
     result = zenrunner.runzenrun_inprocess()
@@ -191,19 +217,24 @@ def test_misuse_is_a_collection_error_never_internal(zenrunner, source, message)
 
 
 def test_ids_count_iterator_terminates(zenrunner):
-    zenrunner.makepyfile(pipeline_ids=PRE + """
+    zenrunner.makepyfile(
+        pipeline_ids=PRE
+        + """
 import itertools
 
 @zenrun.mark.parametrize("x", [1, 2, 3], ids=itertools.count())
 @pipeline
 def counted(x):
     check(True)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
     result.stdout.fnmatch_lines(["*counted?0?", "*counted?1?", "*counted?2?"])
 
 
-FLAKY = PRE + """
+FLAKY = (
+    PRE
+    + """
 import os
 
 @zenrun.mark.parametrize("n", [1, 2, 3])
@@ -211,6 +242,7 @@ import os
 def item(n):
     check(str(n) not in os.environ.get("BROKEN", ""), f"item {n} broken")
 """
+)
 
 
 def test_last_failed_failed_first_and_stepwise(zenrunner):
@@ -227,22 +259,55 @@ def test_last_failed_failed_first_and_stepwise(zenrunner):
     # Stepwise: stop at the first failure, start from it next time.
     zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "23"}).assert_outcomes(passed=1, failed=1)
     zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "3"}).assert_outcomes(
-        passed=1, failed=1, deselected=1)
+        passed=1, failed=1, deselected=1
+    )
 
 
-@pytest.mark.parametrize("style, present, absent", [
-    ("no", [], ["*FAILURES*", "*Traceback*"]),
-    ("line", ["*FAILURES*", "pipeline_tb.py:*: AssertionError: item 2 broken"],
-     ["*Traceback*", "*assert ok, message*"]),
-    ("short", ["*FAILURES*", "*step 'check' failed:", "pipeline_tb.py:*: in check",
-               "    assert ok, message", "E   AssertionError: item 2 broken"],
-     ["*Traceback*", ">*"]),
-    ("long", ["*step 'check' failed:", "    @step", "    def check(ok: bool, message: str = \"\") -> None:",
-              ">       assert ok, message", "E       AssertionError: item 2 broken", "",
-              "pipeline_tb.py:*: AssertionError"], ["*Traceback*"]),
-    ("native", ["Traceback (most recent call last):", '  File "*pipeline_tb.py", line *, in check',
-                "    assert ok, message", "AssertionError: item 2 broken"], [">*", "E   *"]),
-])
+@pytest.mark.parametrize(
+    "style, present, absent",
+    [
+        ("no", [], ["*FAILURES*", "*Traceback*"]),
+        (
+            "line",
+            ["*FAILURES*", "pipeline_tb.py:*: AssertionError: item 2 broken"],
+            ["*Traceback*", "*assert ok, message*"],
+        ),
+        (
+            "short",
+            [
+                "*FAILURES*",
+                "*step 'check' failed:",
+                "pipeline_tb.py:*: in check",
+                "    assert ok, message",
+                "E   AssertionError: item 2 broken",
+            ],
+            ["*Traceback*", ">*"],
+        ),
+        (
+            "long",
+            [
+                "*step 'check' failed:",
+                "    @step",
+                '    def check(ok: bool, message: str = "") -> None:',
+                ">       assert ok, message",
+                "E       AssertionError: item 2 broken",
+                "",
+                "pipeline_tb.py:*: AssertionError",
+            ],
+            ["*Traceback*"],
+        ),
+        (
+            "native",
+            [
+                "Traceback (most recent call last):",
+                '  File "*pipeline_tb.py", line *, in check',
+                "    assert ok, message",
+                "AssertionError: item 2 broken",
+            ],
+            [">*", "E   *"],
+        ),
+    ],
+)
 def test_tb_styles(zenrunner, style, present, absent):
     zenrunner.makepyfile(pipeline_tb=FLAKY)
     result = zenrunner.runzenrun_inprocess(f"--tb={style}", env={"BROKEN": "2"})
@@ -254,13 +319,16 @@ def test_tb_styles(zenrunner, style, present, absent):
 
 
 def test_tb_auto_is_long_for_first_and_last_frame_short_between(zenrunner):
-    zenrunner.makepyfile(helpers_tb="""
+    zenrunner.makepyfile(
+        helpers_tb="""
 def outer(x):
     return inner(x)
 
 def inner(x):
     return 1 / x
-""", pipeline_deep=PRE + """
+""",
+        pipeline_deep=PRE
+        + """
 from helpers_tb import outer
 
 @step
@@ -271,17 +339,32 @@ def compute(x: int) -> float:
 @pipeline
 def deep():
     compute(0)
-""")
+""",
+    )
     result = zenrunner.runzenrun_inprocess()
-    result.stdout.fnmatch_lines([
-        "*step 'compute' failed:", "    @step", "    def compute(x: int) -> float:", "        y = x",
-        ">       return outer(y)", "", "pipeline_deep.py:*: ", "_ _ _*",
-        "helpers_tb.py:2: in outer", "    return inner(x)", "_ _ _*", "",
-        "    def inner(x):", ">       return 1 / x", "E       ZeroDivisionError: division by zero", "",
-        "helpers_tb.py:5: ZeroDivisionError",
-        "*short pipeline summary info*",
-        "FAILED pipeline_deep.py::deep - step 'compute': ZeroDivisionError: division by zero",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*step 'compute' failed:",
+            "    @step",
+            "    def compute(x: int) -> float:",
+            "        y = x",
+            ">       return outer(y)",
+            "",
+            "pipeline_deep.py:*: ",
+            "_ _ _*",
+            "helpers_tb.py:2: in outer",
+            "    return inner(x)",
+            "_ _ _*",
+            "",
+            "    def inner(x):",
+            ">       return 1 / x",
+            "E       ZeroDivisionError: division by zero",
+            "",
+            "helpers_tb.py:5: ZeroDivisionError",
+            "*short pipeline summary info*",
+            "FAILED pipeline_deep.py::deep - step 'compute': ZeroDivisionError: division by zero",
+        ]
+    )
     long = zenrunner.runzenrun_inprocess("--tb=long", "--no-cache")
     long.stdout.fnmatch_lines(["    def outer(x):", ">       return inner(x)", "", "helpers_tb.py:2: "])
 
@@ -290,7 +373,9 @@ def test_pdb_post_mortem_in_the_failing_step(zenrunner, monkeypatch):
     import io
     import sys
 
-    zenrunner.makepyfile(pipeline_pdb=PRE + """
+    zenrunner.makepyfile(
+        pipeline_pdb=PRE
+        + """
 @step
 def divide(x: int) -> float:
     secret = x * 21
@@ -299,7 +384,8 @@ def divide(x: int) -> float:
 @pipeline
 def broken():
     divide(2)
-""")
+"""
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO("p secret\ncontinue\n"))
     result = zenrunner.runzenrun_inprocess("--pdb")
     result.assert_outcomes(failed=1)
@@ -315,7 +401,9 @@ import zenrun
 def shared():
     '''From the conftest.'''
 """)
-    zenrunner.makepyfile(pipeline_fx=PRE + """
+    zenrunner.makepyfile(
+        pipeline_fx=PRE
+        + """
 @zenrun.fixture
 def local():
     '''From the module.'''
@@ -323,33 +411,48 @@ def local():
 @pipeline
 def uses(shared, local):
     check(True)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("--fixtures")
-    result.stdout.fnmatch_lines(["*-- fixtures defined from conftest --*", "shared -- *",
-                                 "*From the conftest.*",
-                                 "*-- fixtures defined from pipeline_fx --*", "local -- *",
-                                 "*From the module.*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*-- fixtures defined from conftest --*",
+            "shared -- *",
+            "*From the conftest.*",
+            "*-- fixtures defined from pipeline_fx --*",
+            "local -- *",
+            "*From the module.*",
+        ]
+    )
 
 
 def test_module_level_skip(zenrunner):
-    zenrunner.makepyfile(pipeline_skipped=PRE + """
+    zenrunner.makepyfile(
+        pipeline_skipped=PRE
+        + """
 zenrun.skip("needs a GPU", allow_module_level=True)
 
 @pipeline
 def never():
     check(False)
-""")
-    zenrunner.makepyfile(pipeline_runs=PRE + """
+"""
+    )
+    zenrunner.makepyfile(
+        pipeline_runs=PRE
+        + """
 @pipeline
 def runs():
     check(True)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*pipeline_skipped.py: module skipped: needs a GPU*"])
 
 
-SUMMARY = PRE + """
+SUMMARY = (
+    PRE
+    + """
 @zenrun.mark.skip(reason="not today")
 @pipeline
 def skipped_a():
@@ -391,6 +494,7 @@ def passes():
 def fails():
     check(False, "wrong")
 """
+)
 
 
 def test_report_chars_summary_lines_as_pytest(zenrunner):
@@ -400,8 +504,12 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
     at["skipif_mark"] = at["skipped_if"] - 2  # the first decorator, as pytest's location
     result = zenrunner.runzenrun_inprocess("-ra", "--no-cache")
     result.assert_outcomes(passed=1, failed=1, skipped=4, xfailed=1, xpassed=1)
-    summary = result.stdout.lines[result.stdout.lines.index(
-        next(l for l in result.stdout.lines if "short pipeline summary info" in l)) + 1:-1]
+    summary = result.stdout.lines[
+        result.stdout.lines.index(
+            next(line for line in result.stdout.lines if "short pipeline summary info" in line)
+        )
+        + 1 : -1
+    ]
     assert summary == [  # -ra is sxXEf, in that order; skips of one place and reason folded
         "SKIPPED [2] pipeline_sum.py: not today",
         f"SKIPPED [1] pipeline_sum.py:{at['skipif_mark']}: no gpu",
@@ -411,11 +519,21 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
         "FAILED pipeline_sum.py::fails - step 'check': AssertionError: wrong",
     ]
     result = zenrunner.runzenrun_inprocess("-rA", "--no-cache")
-    result.stdout.fnmatch_lines(["*= PASSES =*", "*_ pipeline_sum.py::passes _*", "*Captured stdout*talk*",
-                                 "hello from talk", "*short pipeline summary info*",
-                                 "PASSED pipeline_sum.py::passes", "SKIPPED [[]2[]] *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*= PASSES =*",
+            "*_ pipeline_sum.py::passes _*",
+            "*Captured stdout*talk*",
+            "hello from talk",
+            "*short pipeline summary info*",
+            "PASSED pipeline_sum.py::passes",
+            "SKIPPED [[]2[]] *",
+        ]
+    )
     result = zenrunner.runzenrun_inprocess("-rs")
-    result.stdout.fnmatch_lines(["*short pipeline summary info*", "SKIPPED [[]2[]] pipeline_sum.py: not today"])
+    result.stdout.fnmatch_lines(
+        ["*short pipeline summary info*", "SKIPPED [[]2[]] pipeline_sum.py: not today"]
+    )
     result.stdout.no_fnmatch_line("FAILED *")
     result.stdout.no_fnmatch_line("*= PASSES =*")
     result = zenrunner.runzenrun_inprocess("-rfE")  # pytest's default
@@ -424,17 +542,26 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
         result.stdout.no_fnmatch_line(pattern)
     assert "short pipeline summary info" not in zenrunner.runzenrun_inprocess("-rN").stdout.str()
     result = zenrunner.runzenrun_inprocess("-rxXp")
-    result.stdout.fnmatch_lines(["*short pipeline summary info*", "XFAIL pipeline_sum.py::xfails - known bug",
-                                 "XPASS pipeline_sum.py::xpasses - fixed?", "PASSED pipeline_sum.py::passes"])
+    result.stdout.fnmatch_lines(
+        [
+            "*short pipeline summary info*",
+            "XFAIL pipeline_sum.py::xfails - known bug",
+            "XPASS pipeline_sum.py::xpasses - fixed?",
+            "PASSED pipeline_sum.py::passes",
+        ]
+    )
 
 
 def test_maxfail_stops_launching_in_parallel(zenrunner):
-    zenrunner.makepyfile(pipeline_many=PRE + """
+    zenrunner.makepyfile(
+        pipeline_many=PRE
+        + """
 @zenrun.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
 @pipeline
 def fails(n):
     check(False, str(n))
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("-n", "2", "--maxfail=2")
     assert result.ret == 1
     outcomes = result.parseoutcomes()

@@ -57,6 +57,7 @@ def _runs(store, pipeline):
 # 1. log_metadata
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "parallel"])
 def test_log_metadata_recorded_with_the_step(zenrunner, args):
     zenrunner.makepyfile(pipeline_grid=GRID)
@@ -86,8 +87,7 @@ def test_cache_hit_keeps_logged_metadata(zenrunner):
 
 
 def test_scalar_outputs_of_final_steps_are_metrics(zenrunner):
-    zenrunner.makepyfile(pipeline_grid=GRID.replace(
-        "    zenrun.log_metadata(train_loss=1.0 / depth)\n", ""))
+    zenrunner.makepyfile(pipeline_grid=GRID.replace("    zenrun.log_metadata(train_loss=1.0 / depth)\n", ""))
     assert zenrunner.run("-k", "scalars").ret == 0
     run = _runs(zenrunner.store, "scalars")[-1]
     assert run.metrics == {"flag": True}
@@ -96,7 +96,8 @@ def test_scalar_outputs_of_final_steps_are_metrics(zenrunner):
 
 
 def test_log_metadata_errors_name_the_step(zenrunner):
-    zenrunner.makepyfile(pipeline_bad="""
+    zenrunner.makepyfile(
+        pipeline_bad="""
         import zenrun
         from zenrun import pipeline, step
 
@@ -108,14 +109,17 @@ def test_log_metadata_errors_name_the_step(zenrunner):
         @pipeline
         def broken():
             bad()
-    """, script="""
+    """,
+        script="""
         import zenrun
         zenrun.log_metadata(x=1)
-    """)
+    """,
+    )
     result = zenrunner.run()
     assert result.ret == 1
-    result.fnmatch_lines(["*TypeError: step 'bad': log_metadata(model=...): cannot record a value "
-                          "of type builtins.object*"])
+    result.fnmatch_lines(
+        ["*TypeError: step 'bad': log_metadata(model=...): cannot record a value of type builtins.object*"]
+    )
     outside = zenrunner.runpython(zenrunner.path / "script.py")
     assert "called outside a running step" in outside.stderr
 
@@ -152,30 +156,33 @@ def test_old_store_is_migrated(zenrunner):
     assert _runs(zenrunner.store, "grid")[-1].metrics["accuracy"] == 0.2
     columns = {r[1] for r in sqlite3.connect(db_path).execute("PRAGMA table_info(steps)")}
     assert {"metadata", "captured"} <= columns
-    assert json.loads(sqlite3.connect(db_path).execute(
-        "SELECT params FROM runs WHERE pipeline='grid'").fetchone()[0]) == {"depth": 2}
+    assert json.loads(
+        sqlite3.connect(db_path).execute("SELECT params FROM runs WHERE pipeline='grid'").fetchone()[0]
+    ) == {"depth": 2}
 
 
 # ---------------------------------------------------------------------------
 # 2. the results table
 # ---------------------------------------------------------------------------
 
+
 def test_results_table_one_row_per_item_sorted_with_best_marked(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
     result = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "accuracy")
     assert result.ret == 0
-    result.fnmatch_lines([
-        "=*results*=",
-        "grid * depth*train_loss*accuracy*n_params*duration*cached",
-        "* grid[[]4[]] * 4 * 0.25 * 0.4 * 3 * 0/2",
-        "  grid[[]3[]] * 3 * 0.3333 * 0.3 * 3 * 0/2",
-        "  grid[[]2[]] * 2 * 0.5 * 0.2 * 3 * 0/2",
-        "=* 3 passed*",
-    ])
+    result.fnmatch_lines(
+        [
+            "=*results*=",
+            "grid * depth*train_loss*accuracy*n_params*duration*cached",
+            "* grid[[]4[]] * 4 * 0.25 * 0.4 * 3 * 0/2",
+            "  grid[[]3[]] * 3 * 0.3333 * 0.3 * 3 * 0/2",
+            "  grid[[]2[]] * 2 * 0.5 * 0.2 * 3 * 0/2",
+            "=* 3 passed*",
+        ]
+    )
     lowest = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "train_loss:min")
     lowest.fnmatch_lines(["* grid[[]4[]] *2/2", "  grid[[]3[]] *", "  grid[[]2[]] *"])
-    narrow = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "accuracy",
-                           env={"COLUMNS": "40"})
+    narrow = zenrunner.run("pipeline_grid.py::grid", "--sort-by", "accuracy", env={"COLUMNS": "40"})
     narrow.fnmatch_lines(["grid * accuracy*", "*columns not shown: depth, train_loss, n_params*"])
     assert max(len(line) for line in narrow.outlines if "grid[" in line) <= 40
     bad = zenrunner.run("--sort-by", "accuracy:best")
@@ -201,17 +208,22 @@ def test_quiet_levels(zenrunner):
 # 3. --runs and --show
 # ---------------------------------------------------------------------------
 
+
 def test_runs_newest_first_limited_and_filtered(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
     assert zenrunner.run().ret == 0
     assert zenrunner.run("-k", "grid and 4").ret == 0
     everything = zenrunner.run("--runs")
-    everything.fnmatch_lines([
-        "started*item*status*steps*cached*duration*metrics",
-        "*grid[[]4[]]*completed*2*2*accuracy=0.4*",
-        "*scalars*completed*2*0*",
-        "*grid[[]3[]]*", "*grid[[]4[]]*completed*2*0*", "*grid[[]2[]]*",
-    ])
+    everything.fnmatch_lines(
+        [
+            "started*item*status*steps*cached*duration*metrics",
+            "*grid[[]4[]]*completed*2*2*accuracy=0.4*",
+            "*scalars*completed*2*0*",
+            "*grid[[]3[]]*",
+            "*grid[[]4[]]*completed*2*0*",
+            "*grid[[]2[]]*",
+        ]
+    )
     last = zenrunner.run("--runs", "--last", "2")
     assert sum("completed" in line for line in last.outlines) == 2
     last.fnmatch_lines(["*grid[[]4[]]*", "*scalars*", "(newest 2 runs*"])
@@ -235,14 +247,20 @@ def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
     for ref in ("grid[2]", "pipeline_grid.py::grid[2]", "latest", newest_2.name):
         shown = zenrunner.run("--show", ref)
         assert shown.ret == 0, (ref, shown.stderr)
-        shown.fnmatch_lines([
-            f"run {newest_2.name} of pipeline grid: completed in *",
-            "item: pipeline_grid.py::grid[[]2[]]", "params: depth=2",
-            "metrics: train_loss=0.5, accuracy=0.2, n_params=3",
-            "*_ train _*", "status: cached in *; cache hit", "metadata: train_loss=0.5",
-            "output output: builtins.float, * 0.2", f"    {zenrunner.store}*",
-            "*_ evaluate _*",
-        ])
+        shown.fnmatch_lines(
+            [
+                f"run {newest_2.name} of pipeline grid: completed in *",
+                "item: pipeline_grid.py::grid[[]2[]]",
+                "params: depth=2",
+                "metrics: train_loss=0.5, accuracy=0.2, n_params=3",
+                "*_ train _*",
+                "status: cached in *; cache hit",
+                "metadata: train_loss=0.5",
+                "output output: builtins.float, * 0.2",
+                f"    {zenrunner.store}*",
+                "*_ evaluate _*",
+            ]
+        )
     first = runs[0]
     prefix = zenrunner.run("--show", first.name[:-3])
     assert prefix.ret == 0
@@ -266,6 +284,7 @@ def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
 # ---------------------------------------------------------------------------
 # 4. the Python API
 # ---------------------------------------------------------------------------
+
 
 def test_python_api_items_metrics_table_and_uri(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
@@ -338,19 +357,26 @@ def test_slow_step_lines_without_a_terminal_and_durations(zenrunner):
     zenrunner.makepyfile(pipeline_slow=SLOW)
     result = zenrunner.run("--slow-after", "0.2", "--durations", "2")
     assert result.ret == 0
-    result.fnmatch_lines([
-        "pipeline_slow.py ",
-        "    still running: slow step nap (0.*s)",
-        "pipeline_slow.py .*[[]100%]",
-        "=*slowest 2 durations*=",
-        "0.6*s completed pipeline_slow.py::slow::nap",
-        "0.0*s completed pipeline_slow.py::slow::nap_2",
-        "=* 1 passed*",
-    ])
+    result.fnmatch_lines(
+        [
+            "pipeline_slow.py ",
+            "    still running: slow step nap (0.*s)",
+            "pipeline_slow.py .*[[]100%]",
+            "=*slowest 2 durations*=",
+            "0.6*s completed pipeline_slow.py::slow::nap",
+            "0.0*s completed pipeline_slow.py::slow::nap_2",
+            "=* 1 passed*",
+        ]
+    )
     assert result.stdout.count("still running") == 1  # every minute after: not again
     everything = zenrunner.run("--no-cache", "--durations", "0", "--durations-min", "0.5")
-    everything.fnmatch_lines(["=*slowest durations*=", "0.6*s completed *::nap",
-                              "(3 durations < 0.5s hidden.  Use -vv to show these durations.)"])
+    everything.fnmatch_lines(
+        [
+            "=*slowest durations*=",
+            "0.6*s completed *::nap",
+            "(3 durations < 0.5s hidden.  Use -vv to show these durations.)",
+        ]
+    )
     everything.no_fnmatch_line("*still running*")  # below the default threshold
 
 
@@ -412,29 +438,44 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
     zenrunner.makepyfile(pipeline_capture=CAPTURE)
     result = zenrunner.run(*args)
     assert result.ret == 1
-    result.fnmatch_lines([
-        "pipeline_capture.py *F*",
-        "=*FAILURES*=",
-        "*ValueError: boom",
-        "-* Captured stdout (boom) -*", "about to fail",
-        "-* Captured log (boom) -*", "ERROR    user:pipeline_capture.py:* failing now",
-        "-* Captured stdout (setup) -*", "fixture says hello",
-        "-* Captured stdout (teardown) -*", "fixture says bye",
-    ])
+    result.fnmatch_lines(
+        [
+            "pipeline_capture.py *F*",
+            "=*FAILURES*=",
+            "*ValueError: boom",
+            "-* Captured stdout (boom) -*",
+            "about to fail",
+            "-* Captured log (boom) -*",
+            "ERROR    user:pipeline_capture.py:* failing now",
+            "-* Captured stdout (setup) -*",
+            "fixture says hello",
+            "-* Captured stdout (teardown) -*",
+            "fixture says bye",
+        ]
+    )
     assert "left line" not in result.stdout and "left err" not in result.stderr
     steps = {r.pipeline_name: r for r in read_store(zenrunner.store).get_runs()}
     captured = steps["branches"].steps
     assert captured["left"].captured == {
-        "stdout": "left line 0\nleft line 1\nleft line 2\n", "stderr": "left err\n",
-        "log": captured["left"].captured["log"]}
+        "stdout": "left line 0\nleft line 1\nleft line 2\n",
+        "stderr": "left err\n",
+        "log": captured["left"].captured["log"],
+    }
     assert captured["left"].captured["log"].endswith("left warning\n")
     assert captured["right"].captured == {"stdout": "right line 0\nright line 1\nright line 2\n"}
     chatty = steps["loud"].steps["chatty"].captured["stdout"]
     assert chatty.startswith("[... ") and "characters truncated ...]" in chatty
     assert chatty.endswith("x\nlast words\n") and len(chatty) < 70 * 1024
     shown = zenrunner.run("--show", "branches")
-    shown.fnmatch_lines(["*_ left _*", "-* Captured stdout (left) -*", "left line 0",
-                         "-* Captured stderr (left) -*", "left err"])
+    shown.fnmatch_lines(
+        [
+            "*_ left _*",
+            "-* Captured stdout (left) -*",
+            "left line 0",
+            "-* Captured stderr (left) -*",
+            "left err",
+        ]
+    )
 
 
 FD_OUTPUT = """
@@ -488,7 +529,8 @@ def test_short_summary_of_a_failing_fixture_names_its_error_not_its_output(zenru
             print("fixture setup says hi")
             raise RuntimeError("fixture broke")
     """)
-    zenrunner.makepyfile(pipeline_noisy="""
+    zenrunner.makepyfile(
+        pipeline_noisy="""
         from zenrun import pipeline, step
 
         @step
@@ -498,11 +540,17 @@ def test_short_summary_of_a_failing_fixture_names_its_error_not_its_output(zenru
         @pipeline
         def noisy_pipeline(noisy):
             use(noisy)
-    """)
+    """
+    )
     result = zenrunner.run("-rE")
     assert result.ret == 1
-    result.fnmatch_lines(["-* Captured stdout (setup) -*", "fixture setup says hi",
-                          "ERROR pipeline_noisy.py::noisy_pipeline - *RuntimeError: fixture broke"])
+    result.fnmatch_lines(
+        [
+            "-* Captured stdout (setup) -*",
+            "fixture setup says hi",
+            "ERROR pipeline_noisy.py::noisy_pipeline - *RuntimeError: fixture broke",
+        ]
+    )
 
 
 def test_capture_off_with_s_and_live_logs(zenrunner):
@@ -523,12 +571,14 @@ def test_capture_off_with_s_and_live_logs(zenrunner):
 # 7. a closed stdout, -v blocks
 # ---------------------------------------------------------------------------
 
+
 def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
     """``zenrun -v | head -1``: the run finishes and is recorded completed."""
     import subprocess
     import sys
 
-    zenrunner.makepyfile(pipeline_wait="""
+    zenrunner.makepyfile(
+        pipeline_wait="""
         import time
         from pathlib import Path
         from zenrun import pipeline, step
@@ -552,10 +602,16 @@ def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
             ready = wait_for_reader()
             for i in range(20):
                 after(ready, i)
-    """)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-v"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-v"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         first = proc.stdout.readline()
         assert b"zenrun session starts" in first
@@ -573,9 +629,14 @@ def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
     assert len(run.steps) == 21 and all(s.status == "completed" for s in run.steps.values())
 
     # `zenrun --runs | head -0`: the reader is gone before zenrun writes anything
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--runs"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "--runs"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         proc.stdout.close()
         _, stderr = proc.communicate(timeout=60)
@@ -589,15 +650,17 @@ def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
 def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
     result = zenrunner.run("-v", "--no-cache", "pipeline_grid.py::grid")
-    result.fnmatch_lines([
-        "pipeline_grid.py::grid[[]2[]]",
-        "    Creating run for pipeline: grid",
-        "    Runtime configuration overwriting the pipeline cache settings*",
-        "    Step train has started.",
-        "pipeline_grid.py::grid[[]2[]] PASSED*",
-        "pipeline_grid.py::grid[[]4[]]",
-        "    Creating run for pipeline: grid",
-    ])
+    result.fnmatch_lines(
+        [
+            "pipeline_grid.py::grid[[]2[]]",
+            "    Creating run for pipeline: grid",
+            "    Runtime configuration overwriting the pipeline cache settings*",
+            "    Step train has started.",
+            "pipeline_grid.py::grid[[]2[]] PASSED*",
+            "pipeline_grid.py::grid[[]4[]]",
+            "    Creating run for pipeline: grid",
+        ]
+    )
     assert "Cache enabled" not in result.stdout
     assert "caching disabled" not in result.stdout  # said once per run, by the override
     assert result.stdout.count("Runtime configuration overwriting") == 3
@@ -606,11 +669,13 @@ def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
 def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
     """Worker processes of a Dask cluster: log_metadata and output return with the result."""
     pytest.importorskip("distributed")
-    zenrunner.makepyfile(pipeline_grid=GRID.replace(
-        "    zenrun.log_metadata(train_loss=1.0 / depth)\n",
-        "    zenrun.log_metadata(train_loss=1.0 / depth)\n    print('training depth', depth)\n"))
-    result = zenrunner.run("--orchestrator", "dask", "--dask-workers", "1",
-                           "pipeline_grid.py::grid[3]")
+    zenrunner.makepyfile(
+        pipeline_grid=GRID.replace(
+            "    zenrun.log_metadata(train_loss=1.0 / depth)\n",
+            "    zenrun.log_metadata(train_loss=1.0 / depth)\n    print('training depth', depth)\n",
+        )
+    )
+    result = zenrunner.run("--orchestrator", "dask", "--dask-workers", "1", "pipeline_grid.py::grid[3]")
     assert result.ret == 0, result.stdout + result.stderr
     run = _runs(zenrunner.store, "grid")[-1]
     assert run.orchestrator == "dask"
@@ -622,7 +687,8 @@ def test_metadata_and_capture_travel_back_from_dask_workers(zenrunner):
 
 def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunner, run_on_a_terminal):
     """On a TTY: running step and elapsed time, a few redraws a second, step prints captured."""
-    zenrunner.makepyfile(pipeline_tty="""
+    zenrunner.makepyfile(
+        pipeline_tty="""
         import time
         from zenrun import pipeline, step
 
@@ -639,7 +705,8 @@ def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunne
         @pipeline
         def tty():
             after(nap())
-    """)
+    """
+    )
     returncode, output, elapsed = run_on_a_terminal()
     assert returncode == 0, output
     assert "a print that must not reach the terminal" not in output
@@ -649,7 +716,8 @@ def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunne
 
 
 def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner, run_on_a_terminal):
-    zenrunner.makepyfile(pipeline_naps="""
+    zenrunner.makepyfile(
+        pipeline_naps="""
         import time
         import zenrun
         from zenrun import pipeline, step
@@ -663,7 +731,8 @@ def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner, ru
         @pipeline
         def naps(x):
             nap(x)
-    """)
+    """
+    )
     returncode, output, _ = run_on_a_terminal("-n", "2")
     assert returncode == 0, output
     assert re.search(r"\[0/2\] naps\[[12]\]:nap, naps\[[12]\]:nap 0\.[2-9]s", output), output
@@ -677,8 +746,14 @@ def test_a_closed_stderr_loses_no_output(zenrunner, args):
     import sys
 
     zenrunner.makepyfile(pipeline_capture=CAPTURE)
-    proc = subprocess.run([sys.executable, "-m", "zenrun", "-k", "loud", *args], cwd=zenrunner.path,
-                          env=zenrunner.env(), stdout=subprocess.PIPE, text=True, timeout=120,
-                          preexec_fn=lambda: os.close(2))
+    proc = subprocess.run(
+        [sys.executable, "-m", "zenrun", "-k", "loud", *args],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(2),
+    )
     assert proc.returncode == 0, proc.stdout
     assert proc.stdout.rstrip().splitlines()[-1].startswith("=") and "1 passed" in proc.stdout

@@ -4,7 +4,7 @@ import pytest
 
 from zenrun.testing import read_store
 
-PIPELINES = '''
+PIPELINES = """
 from zenrun import StepConfig, pipeline, step
 import zenrun
 
@@ -25,7 +25,7 @@ def load() -> int:
 def train(trainer_config: TrainerConfig, x: int) -> float:
     log("train")
     return trainer_config.gamma * trainer_config.C * x
-'''
+"""
 
 
 def configs(zenrunner, step="train"):
@@ -45,7 +45,9 @@ def log(zenrunner):
 
 @pytest.fixture
 def project(zenrunner):
-    zenrunner.makepyfile(pipeline_prec=PIPELINES + '''
+    zenrunner.makepyfile(
+        pipeline_prec=PIPELINES
+        + """
 @zenrun.fixture
 def trainer_config():
     return {"gamma": 0.5, "C": 5.0}
@@ -57,32 +59,37 @@ def with_fixture():
 @pipeline
 def with_code():
     train(load(), trainer_config=TrainerConfig(gamma=2.0))
-''')
-    zenrunner.makepyfile(pipeline_plain=PIPELINES + '''
+"""
+    )
+    zenrunner.makepyfile(
+        pipeline_plain=PIPELINES
+        + """
 @pipeline
 def plain():
     train(load())
-''')
+"""
+    )
     return zenrunner
 
 
 def test_precedence_run_config_over_code_over_fixture_over_defaults(project):
     project.run("-q").assert_outcomes(passed=3)
     assert configs(project) == {
-        "pipeline_plain.py::plain": {"gamma": 0.001, "C": 1.0},           # defaults
-        "pipeline_prec.py::with_fixture": {"gamma": 0.5, "C": 5.0},       # fixture
-        "pipeline_prec.py::with_code": {"gamma": 2.0, "C": 1.0},          # code over fixture
+        "pipeline_plain.py::plain": {"gamma": 0.001, "C": 1.0},  # defaults
+        "pipeline_prec.py::with_fixture": {"gamma": 0.5, "C": 5.0},  # fixture
+        "pipeline_prec.py::with_code": {"gamma": 2.0, "C": 1.0},  # code over fixture
     }
     (project.path / "run.yaml").write_text("steps:\n  train:\n    parameters:\n      C: 9\n")
     project.run("-q", "--config", "run.yaml").assert_outcomes(passed=3)
-    assert configs(project) == {                                          # run config over all
+    assert configs(project) == {  # run config over all
         "pipeline_plain.py::plain": {"gamma": 0.001, "C": 9.0},
         "pipeline_prec.py::with_fixture": {"gamma": 0.5, "C": 9.0},
         "pipeline_prec.py::with_code": {"gamma": 2.0, "C": 9.0},
     }
     # --set over the file.
-    project.run("-q", "--config", "run.yaml", "--set", "train.C=7", "--set", "train.gamma=0.25",
-                "-k", "plain").assert_outcomes(passed=1, deselected=2)
+    project.run(
+        "-q", "--config", "run.yaml", "--set", "train.C=7", "--set", "train.gamma=0.25", "-k", "plain"
+    ).assert_outcomes(passed=1, deselected=2)
     assert configs(project)["pipeline_plain.py::plain"] == {"gamma": 0.25, "C": 7.0}
 
 
@@ -96,13 +103,16 @@ def test_seed_yaml_format_enable_cache(project):
     (project.path / "off.yaml").write_text("enable_cache: false\n")
     result = project.run("-v", "-k", "plain", "--config", "off.yaml")
     result.assert_outcomes(passed=1, deselected=2)
-    result.fnmatch_lines(["*Runtime configuration overwriting the pipeline cache settings to "
-                          "enable_cache=False for this pipeline run.*"])
+    result.fnmatch_lines(
+        [
+            "*Runtime configuration overwriting the pipeline cache settings to "
+            "enable_cache=False for this pipeline run.*"
+        ]
+    )
     assert log(project) == ["load", "train"]
 
     # One step, the seed's way: under parameters.
-    (project.path / "seed.yaml").write_text(
-        "steps:\n  load:\n    parameters:\n      enable_cache: false\n")
+    (project.path / "seed.yaml").write_text("steps:\n  load:\n    parameters:\n      enable_cache: false\n")
     project.run("-q", "-k", "plain", "--config", "seed.yaml").assert_outcomes(passed=1, deselected=2)
     assert log(project) == ["load"]  # train's inputs are identical: still cached
 
@@ -113,7 +123,8 @@ def test_seed_yaml_format_enable_cache(project):
 
     # And with --set.
     project.run("-q", "-k", "plain", "--set", "load.enable_cache=false").assert_outcomes(
-        passed=1, deselected=2)
+        passed=1, deselected=2
+    )
     assert log(project) == ["load"]
 
 
@@ -127,18 +138,22 @@ def test_run_config_parameters_change_the_cache_key(project):
 
 def test_yaml_seed_example_file(zenrunner):
     """The seed's config file: run-wide and per-step caching plus step parameters together."""
-    zenrunner.makepyfile(pipeline_seed=PIPELINES + '''
+    zenrunner.makepyfile(
+        pipeline_seed=PIPELINES
+        + """
 @pipeline
 def seed():
     train(load())
-''')
+"""
+    )
     (zenrunner.path / "config.yaml").write_text(
         "enable_cache: true\n"
         "steps:\n"
         "  train:\n"
         "    parameters:\n"
         "      gamma: 0.01\n"
-        "      enable_cache: false\n")
+        "      enable_cache: false\n"
+    )
     zenrunner.run("-q", "--config", "config.yaml").assert_outcomes(passed=1)
     assert log(zenrunner) == ["load", "train"]
     zenrunner.run("-q", "--config", "config.yaml").assert_outcomes(passed=1)
@@ -155,7 +170,9 @@ def test_unknown_step_id_with_one_pipeline_names_it_and_lists_steps(project):
 
 
 def test_step_ids_shared_by_several_pipelines(zenrunner):
-    zenrunner.makepyfile(pipeline_two=PIPELINES + '''
+    zenrunner.makepyfile(
+        pipeline_two=PIPELINES
+        + """
 @step
 def extra(x: int) -> int:
     return x
@@ -169,20 +186,28 @@ def second():
     x = load()
     train(x)
     extra(x, id="only_here")
-''')
+"""
+    )
     # An id only some pipelines have applies to those; the others ignore it.
     result = zenrunner.run("-q", "--set", "only_here.enable_cache=false", "--set", "train.C=2")
     result.assert_outcomes(passed=2)
     assert result.ret == 0
-    assert configs(zenrunner) == {"pipeline_two.py::first": {"gamma": 0.001, "C": 2.0},
-                                  "pipeline_two.py::second": {"gamma": 0.001, "C": 2.0}}
+    assert configs(zenrunner) == {
+        "pipeline_two.py::first": {"gamma": 0.001, "C": 2.0},
+        "pipeline_two.py::second": {"gamma": 0.001, "C": 2.0},
+    }
     # An id no selected pipeline has is a usage error after the session, listing the steps.
     result = zenrunner.run("-q", "--set", "nowhere.C=2")
     assert result.ret == 4
     result.assert_outcomes(passed=2)
-    result.fnmatch_lines(["ERROR: --set: no selected pipeline has step(s) nowhere; steps are:",
-                          "  pipeline_two.py::first: load, train",
-                          "  pipeline_two.py::second: load, train, only_here"], stderr=True)
+    result.fnmatch_lines(
+        [
+            "ERROR: --set: no selected pipeline has step(s) nowhere; steps are:",
+            "  pipeline_two.py::first: load, train",
+            "  pipeline_two.py::second: load, train, only_here",
+        ],
+        stderr=True,
+    )
     # Selecting one pipeline makes the id an error of that pipeline.
     result = zenrunner.run("-q", "-k", "first", "--set", "only_here.enable_cache=false")
     assert result.ret == 1
@@ -192,9 +217,12 @@ def second():
 def test_unknown_field_names_pipeline_step_and_fields(project):
     result = project.run("-k", "plain", "--set", "train.gama=0.1")
     assert result.ret == 1
-    result.fnmatch_lines([
-        "*pipeline 'plain', step 'train': run config sets unknown field(s) gama of TrainerConfig;"
-        " its fields are: gamma, C*"])
+    result.fnmatch_lines(
+        [
+            "*pipeline 'plain', step 'train': run config sets unknown field(s) gama of TrainerConfig;"
+            " its fields are: gamma, C*"
+        ]
+    )
     (project.path / "bad.yaml").write_text("steps:\n  load:\n    parameters:\n      size: 3\n")
     result = project.run("-k", "plain", "--config", "bad.yaml")
     assert result.ret == 1
@@ -204,8 +232,7 @@ def test_unknown_field_names_pipeline_step_and_fields(project):
 def test_invalid_value_names_field_and_value(project):
     result = project.run("-k", "plain", "--set", "train.gamma=fast")
     assert result.ret == 1
-    result.fnmatch_lines(["*pipeline 'plain', step 'train': invalid config*",
-                          "*field 'gamma'*(got 'fast')*"])
+    result.fnmatch_lines(["*pipeline 'plain', step 'train': invalid config*", "*field 'gamma'*(got 'fast')*"])
     assert log(project) == []  # fails before any step runs
 
 
@@ -219,12 +246,15 @@ def test_malformed_yaml_names_file_and_line(project):
     assert log(project) == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ("enable_cach: false\n", "*unknown key(s)*enable_cach*"),
-    ("steps:\n  train:\n    parameter:\n      gamma: 1\n", "*steps.train: expected keys*"),
-    ("enable_cache: maybe\n", "*enable_cache must be true or false*"),
-    ("- a\n- b\n", "*a run config is a mapping*"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("enable_cach: false\n", "*unknown key(s)*enable_cach*"),
+        ("steps:\n  train:\n    parameter:\n      gamma: 1\n", "*steps.train: expected keys*"),
+        ("enable_cache: maybe\n", "*enable_cache must be true or false*"),
+        ("- a\n- b\n", "*a run config is a mapping*"),
+    ],
+)
 def test_structure_errors(zenrunner, text, message):
     zenrunner.makepyfile(pipeline_s=PIPELINES + "\n@pipeline\ndef s():\n    load()\n")
     (zenrunner.path / "c.yaml").write_text(text)
@@ -244,7 +274,8 @@ def test_missing_config_file_and_bad_set_syntax(zenrunner):
 
 
 def test_set_values_are_converted_to_the_field_type(zenrunner):
-    zenrunner.makepyfile(pipeline_types="""
+    zenrunner.makepyfile(
+        pipeline_types="""
         from zenrun import StepConfig, pipeline, step
 
         class Labels(StepConfig):
@@ -262,9 +293,22 @@ def test_set_values_are_converted_to_the_field_type(zenrunner):
         @pipeline
         def types():
             show()
-    """)
-    result = zenrunner.run("--set", "show.label=123", "--set", "show.count=7", "--set", "show.ratio=1e-3",
-                           "--set", "show.flag=yes", "--set", "show.sizes=[1, 2]", "--set", "show.limit=null")
+    """
+    )
+    result = zenrunner.run(
+        "--set",
+        "show.label=123",
+        "--set",
+        "show.count=7",
+        "--set",
+        "show.ratio=1e-3",
+        "--set",
+        "show.flag=yes",
+        "--set",
+        "show.sizes=[1, 2]",
+        "--set",
+        "show.limit=null",
+    )
     assert result.ret == 0, result.stdout
     script = """
         import json
@@ -274,4 +318,10 @@ def test_set_values_are_converted_to_the_field_type(zenrunner):
     import json
 
     assert json.loads(zenrunner.runpython(script).outlines[-1]) == {
-        "label": "123", "count": 7, "ratio": 0.001, "flag": True, "sizes": [1, 2], "limit": None}
+        "label": "123",
+        "count": 7,
+        "ratio": 0.001,
+        "flag": True,
+        "sizes": [1, 2],
+        "limit": None,
+    }

@@ -51,15 +51,14 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
     evil = f"../../../{victim.name}"
     unchecked = os.path.normpath(f"{zenrunner.store / 'artifacts'}/{evil[:2]}/{evil[2:]}")
     assert unchecked == str(victim)
-    [(key, outputs)] = _sql(zenrunner.store / "cache.db",
-                            "SELECT key, outputs FROM cache WHERE outputs LIKE '%list%'")
+    [(key, outputs)] = _sql(
+        zenrunner.store / "cache.db", "SELECT key, outputs FROM cache WHERE outputs LIKE '%list%'"
+    )
     entry = json.loads(outputs)
     entry["output"]["digest"] = evil  # size 3 != 8: the old code removed the "truncated" file
-    _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?",
-         (json.dumps(entry), key))
+    _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?", (json.dumps(entry), key))
     _sql(zenrunner.store / "metadata.db", "UPDATE step_io SET digest=? WHERE step_id='make'", (evil,))
-    _sql(zenrunner.store / "metadata.db", "UPDATE artifacts SET digest=? WHERE type='builtins.list'",
-         (evil,))
+    _sql(zenrunner.store / "metadata.db", "UPDATE artifacts SET digest=? WHERE type='builtins.list'", (evil,))
 
     result = zenrunner.run("-v")  # the tampered cache entry is a miss; the step runs again
     assert result.ret == 0, result.stdout + result.stderr
@@ -67,7 +66,8 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
     result.no_fnmatch_line("*Using cached version of make*")
     assert victim.read_text() == "precious"
 
-    api = zenrunner.runpython(textwrap.dedent("""
+    api = zenrunner.runpython(
+        textwrap.dedent("""
         from zenrun import get_pipeline
         from zenrun.artifacts.store import ArtifactError
         run = get_pipeline("sums").runs[0]
@@ -75,7 +75,8 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
             run.steps["make"].output.read()
         except ArtifactError as exc:
             print("refused:", exc)
-    """))
+    """)
+    )
     assert api.ret == 0, api.stderr
     assert "refused: invalid artifact digest" in api.stdout
     assert victim.read_text() == "precious"
@@ -94,14 +95,14 @@ def test_tampered_digests_never_reach_an_fsspec_or_plugin_store(zenrunner):
     for key, outputs in _sql(zenrunner.store / "cache.db", "SELECT key, outputs FROM cache"):
         entry = json.loads(outputs)
         entry["output"]["digest"] = evil  # the size differs: exists() removed "truncated" objects
-        _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?",
-             (json.dumps(entry), key))
+        _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?", (json.dumps(entry), key))
     _sql(zenrunner.store / "metadata.db", "UPDATE step_io SET digest=?", (evil,))
 
     result = zenrunner.runzenrun_inprocess("-v", "--artifact-store", url)
     assert result.ret == 0, result.stdout + result.stderr
-    result.stdout.fnmatch_lines(["*Step make: cache miss: the cache entry of output output is "
-                                 "damaged (invalid digest)*"])
+    result.stdout.fnmatch_lines(
+        ["*Step make: cache miss: the cache entry of output output is damaged (invalid digest)*"]
+    )
     assert victim.read_text() == "precious"
     from zenrun.artifacts.fsspec_store import FsspecArtifactStore
     from zenrun.artifacts.store import ArtifactError
@@ -166,7 +167,9 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
         "cacheflag": '@step(enable_cache="no")',
     }
     for module, decorator in cases.items():
-        zenrunner.makepyfile(**{f"pipeline_{module}": f"""
+        zenrunner.makepyfile(
+            **{
+                f"pipeline_{module}": f"""
             from zenrun import pipeline, step
 
             {decorator}
@@ -176,12 +179,18 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
             @pipeline
             def p_{module}():
                 work()
-        """})
+        """
+            }
+        )
     result = zenrunner.run()
     assert result.ret == 2, result.stdout + result.stderr
     out = result.stdout
-    for module, field in [("negative", "retries=-1"), ("stringy", "retries='2'"),
-                          ("badname", "name='a b/c'"), ("cacheflag", "enable_cache='no'")]:
+    for module, field in [
+        ("negative", "retries=-1"),
+        ("stringy", "retries='2'"),
+        ("badname", "name='a b/c'"),
+        ("cacheflag", "enable_cache='no'"),
+    ]:
         assert f"pipeline_{module}.py" in out
         assert f"step 'work': {field}" in out, out
 
@@ -211,8 +220,12 @@ def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zen
     check.fnmatch_lines(["*metadata.db: DAMAGED*--store-repair*", "*cache.db: ok*"])
     repair = zenrunner.run("--store-repair")
     assert repair.ret == 0, repair.stdout + repair.stderr
-    repair.fnmatch_lines(["metadata.db was damaged*rebuilt with what could be read*",
-                          "the damaged file is kept as *metadata.db.corrupt-*"])
+    repair.fnmatch_lines(
+        [
+            "metadata.db was damaged*rebuilt with what could be read*",
+            "the damaged file is kept as *metadata.db.corrupt-*",
+        ]
+    )
     assert list(zenrunner.store.glob("metadata.db.corrupt-*"))
     assert zenrunner.run("--store-check").ret == 0
     listed = zenrunner.run("--runs", "-v")  # -v: with run names
@@ -222,8 +235,7 @@ def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zen
 
     db.write_bytes(b"this is not a database" * 100)  # garbage: nothing to keep, still recoverable
     for args in ([], ["--runs"], ["--show", "latest"], ["--cache-clear"]):
-        _usage_error(zenrunner.run(*args), "metadata.db is damaged", "not a database",
-                     "--store-repair")
+        _usage_error(zenrunner.run(*args), "metadata.db is damaged", "not a database", "--store-repair")
     assert zenrunner.run("--store-repair").ret == 0
     assert zenrunner.run("-q").ret == 0
 
@@ -284,11 +296,20 @@ def test_read_only_store_is_listable(zenrunner, read_only_copy):
     show = zenrunner.run("--show", "latest", cwd=read_only)
     assert show.ret == 0, show.stdout + show.stderr
     show.fnmatch_lines(["*make*", "*total*"])
-    api = zenrunner._run([sys.executable, "-c", textwrap.dedent("""
+    api = zenrunner._run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         from zenrun import get_pipeline
         run = get_pipeline("sums").runs[-1]
         print(run.status, run.steps["total"].output.read())
-    """)], 60, None, read_only)
+    """),
+        ],
+        60,
+        None,
+        read_only,
+    )
     assert api.ret == 0, api.stderr
     assert api.stdout.strip() == "completed 6"
     _usage_error(zenrunner.run("-q", cwd=read_only), "read-only")
@@ -327,12 +348,18 @@ def hanging():
 
 def _start_hanging(zenrunner):
     zenrunner.makepyfile(pipeline_hang=HANGING)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-q"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-q"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     db = zenrunner.store / "metadata.db"
     while not (zenrunner.path / "started.txt").exists() or not _sql(
-            db, "SELECT 1 FROM steps WHERE step_id='hang'"):  # committed by the flusher
+        db, "SELECT 1 FROM steps WHERE step_id='hang'"
+    ):  # committed by the flusher
         assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
         time.sleep(0.02)
     return proc
@@ -447,8 +474,13 @@ print("third:", third.status, sorted(s.status for s in third.steps.values()))
 def small_disk(tmp_path_factory):
     """A 4 MB tmpfs (root), else None: the test then limits file sizes instead."""
     target = tmp_path_factory.mktemp("smalldisk")
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
-                                            str(target)], capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(target)], capture_output=True
+        ).returncode
+        != 0
+    ):
         yield None
         return
     try:
@@ -461,13 +493,19 @@ def test_full_disk_fails_the_run_and_the_next_run_commits(zenrunner, small_disk)
     store = (small_disk or zenrunner.path) / "store"
     mode = "tmpfs" if small_disk else "rlimit"
     script = zenrunner.makepyfile(full_disk=FULL_DISK_SCRIPT)
-    result = zenrunner._run([sys.executable, str(script), mode, str(store.parent / "filler")], 120,
-                            {"ZENRUN_STORE": str(store)}, None)
+    result = zenrunner._run(
+        [sys.executable, str(script), mode, str(store.parent / "filler")],
+        120,
+        {"ZENRUN_STORE": str(store)},
+        None,
+    )
     assert result.ret == 0, result.stdout + result.stderr
-    first, second, third = [line for line in result.outlines
-                            if line.startswith(("first:", "second:", "third:"))]
-    assert first.startswith("first: failed | the artifacts or records of this run could not be "
-                            "stored: OSError"), result.stdout
+    first, second, third = [
+        line for line in result.outlines if line.startswith(("first:", "second:", "third:"))
+    ]
+    assert first.startswith(
+        "first: failed | the artifacts or records of this run could not be stored: OSError"
+    ), result.stdout
     assert ("No space left on device" if small_disk else "File too large") in first
     assert second == "second: completed ['completed', 'completed', 'completed', 'completed']"
     assert third == "third: completed ['cached', 'cached', 'cached', 'cached']"
@@ -521,8 +559,9 @@ def _age_artifacts(store, seconds=7200):
 
 
 def _artifact_files(store):
-    return sorted(p.parent.name + p.name for p in (store / "artifacts").glob("??/*")
-                  if not p.name.startswith("."))
+    return sorted(
+        p.parent.name + p.name for p in (store / "artifacts").glob("??/*") if not p.name.startswith(".")
+    )
 
 
 def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
@@ -542,14 +581,16 @@ def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
 
     dry = zenrunner.run("--gc", "--keep", "1", "--dry-run")
     assert dry.ret == 0, dry.stdout + dry.stderr
-    dry.fnmatch_lines(["gc: would remove 2 run(s) (keeping the newest 1 per item), "
-                       "4 artifact(s), *KB"])
+    dry.fnmatch_lines(["gc: would remove 2 run(s) (keeping the newest 1 per item), 4 artifact(s), *KB"])
     assert _artifact_files(store) == before
     assert len(_sql(store / "metadata.db", "SELECT id FROM runs")) == 3
 
     # a run in progress has put an old, unreferenced artifact again but not yet recorded it
-    old_digest = _sql(store / "metadata.db", "SELECT digest FROM step_io s JOIN runs r "
-                      "ON r.id = s.run_id WHERE s.step_id='make' AND s.kind='out' ORDER BY r.id")[0][0]
+    old_digest = _sql(
+        store / "metadata.db",
+        "SELECT digest FROM step_io s JOIN runs r "
+        "ON r.id = s.run_id WHERE s.step_id='make' AND s.kind='out' ORDER BY r.id",
+    )[0][0]
     writer = LocalArtifactStore(store / "artifacts")
     path = store / "artifacts" / old_digest[:2] / old_digest[2:]
     assert writer.put(path.read_bytes())[0] == old_digest

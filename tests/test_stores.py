@@ -73,16 +73,19 @@ def test_artifact_store_many_puts_are_durable(tmp_path):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, name", [
-    (np.arange(6, dtype=np.float32).reshape(2, 3), "npy"),
-    ({"a": [1, 2.5, None, "x"], "b": True}, "json"),
-    (7, "json"),
-    ("text", "json"),
-    ((1, 2), "cloudpickle"),            # a tuple would come back as a list from JSON
-    ({1: "int key"}, "cloudpickle"),
-    (np.array([object()], dtype=object), "cloudpickle"),
-    ({1, 2, 3}, "cloudpickle"),
-])
+@pytest.mark.parametrize(
+    "value, name",
+    [
+        (np.arange(6, dtype=np.float32).reshape(2, 3), "npy"),
+        ({"a": [1, 2.5, None, "x"], "b": True}, "json"),
+        (7, "json"),
+        ("text", "json"),
+        ((1, 2), "cloudpickle"),  # a tuple would come back as a list from JSON
+        ({1: "int key"}, "cloudpickle"),
+        (np.array([object()], dtype=object), "cloudpickle"),
+        ({1, 2, 3}, "cloudpickle"),
+    ],
+)
 def test_materializer_choice_and_roundtrip(value, name):
     registry = MaterializerRegistry()
     materializer = registry.for_value(value)
@@ -102,13 +105,15 @@ def test_npy_has_no_pickle_and_pickle_records_python_version():
     data = registry.get("npy").dumps(np.zeros(3))
     assert data.startswith(b"\x93NUMPY")
     pickled = registry.get("cloudpickle").dumps((1, 2))
-    assert pickled.startswith(f"ZENRUN-CLOUDPICKLE {sys.version_info.major}.{sys.version_info.minor}\n".encode())
+    assert pickled.startswith(
+        f"ZENRUN-CLOUDPICKLE {sys.version_info.major}.{sys.version_info.minor}\n".encode()
+    )
 
 
 def test_pickle_from_another_python_warns(caplog):
     registry = MaterializerRegistry()
     pickled = registry.get("cloudpickle").dumps((1, 2))
-    header, _, body = pickled.partition(b"\n")
+    _, _, body = pickled.partition(b"\n")
     forged = b"ZENRUN-CLOUDPICKLE 2.7\n" + body
     with caplog.at_level("WARNING", logger="zenrun"):
         assert registry.get("cloudpickle").loads(forged) == (1, 2)
@@ -166,7 +171,10 @@ def test_materializers_recorded_per_output(zenrunner):
     run = read_store(zenrunner.store).get_runs()[-1]
     outputs = run.steps["make"].outputs
     assert {n: r.materializer for n, r in outputs.items()} == {
-        "arr": "npy", "meta": "json", "pair": "cloudpickle"}
+        "arr": "npy",
+        "meta": "json",
+        "pair": "cloudpickle",
+    }
     assert outputs["arr"].type_name == "numpy.ndarray"
     assert outputs["pair"].type_name == "builtins.tuple"
     raw = (zenrunner.store / "artifacts" / outputs["arr"].digest[:2] / outputs["arr"].digest[2:]).read_bytes()
@@ -201,11 +209,13 @@ def test_register_materializers_hook_from_conftest(zenrunner):
         def zenrun_register_materializers(registry):
             registry.register(PointMaterializer())
     """)
-    zenrunner.makepyfile(points="""
+    zenrunner.makepyfile(
+        points="""
         class Point:
             def __init__(self, x, y):
                 self.x, self.y = x, y
-    """, pipeline_points="""
+    """,
+        pipeline_points="""
         from zenrun import step, pipeline
         from points import Point
 
@@ -220,7 +230,8 @@ def test_register_materializers_hook_from_conftest(zenrunner):
         @pipeline
         def points():
             norm(make())
-    """.replace("FACTOR", "1"))
+    """.replace("FACTOR", "1"),
+    )
     result = zenrunner.run()
     assert result.ret == 0, result.stdout + result.stderr
     run = read_store(zenrunner.store).get_runs()[-1]
@@ -255,8 +266,14 @@ def test_register_materializers_hook_from_conftest(zenrunner):
 
 def test_sqlite_metadata_store_roundtrip(tmp_path):
     store = SqliteMetadataStore(tmp_path / "metadata.db")
-    run = PipelineRun(name="p-01_Jan_24-00_00_00_000001", pipeline_name="p", item_id="x.py::p",
-                      enable_cache=True, orchestrator="local", graph={"a": [], "b": ["a"]})
+    run = PipelineRun(
+        name="p-01_Jan_24-00_00_00_000001",
+        pipeline_name="p",
+        item_id="x.py::p",
+        enable_cache=True,
+        orchestrator="local",
+        graph={"a": [], "b": ["a"]},
+    )
     run.started = 100.0
     store.create_run(run)
     assert run.id is not None
@@ -264,11 +281,28 @@ def test_sqlite_metadata_store_roundtrip(tmp_path):
     assert SqliteMetadataStore(tmp_path / "metadata.db").get_run(run.name).status == "running"
 
     ref = ArtifactRef("d" * 64, 3, "json", "builtins.int")
-    a = StepRun("a", "load", "completed", config={"gamma": 0.1}, cache_key="k" * 64,
-                cache_parts={"code": "c"}, started=100.0, finished=101.0, outputs={"output": ref},
-                upstream=[])
-    b = StepRun("b", "train", "failed", started=101.0, finished=102.0, error="Traceback...\nValueError",
-                inputs={"x": [("a", "output", ref)]}, upstream=["a"])
+    a = StepRun(
+        "a",
+        "load",
+        "completed",
+        config={"gamma": 0.1},
+        cache_key="k" * 64,
+        cache_parts={"code": "c"},
+        started=100.0,
+        finished=101.0,
+        outputs={"output": ref},
+        upstream=[],
+    )
+    b = StepRun(
+        "b",
+        "train",
+        "failed",
+        started=101.0,
+        finished=102.0,
+        error="Traceback...\nValueError",
+        inputs={"x": [("a", "output", ref)]},
+        upstream=["a"],
+    )
     store.record_step(run, a)
     store.record_step(run, b)
     run.status, run.finished = "failed", 102.0
@@ -300,14 +334,27 @@ def test_logged_metadata_of_a_cache_hit_reads_no_rows_of_other_reruns(tmp_path):
     path = tmp_path / "metadata.db"
     store = SqliteMetadataStore(path)
     for i in range(30):
-        run = PipelineRun(name=f"p-{i}", pipeline_name="p", item_id="x.py::p", enable_cache=True,
-                          orchestrator="local", graph={"a": []})
+        run = PipelineRun(
+            name=f"p-{i}",
+            pipeline_name="p",
+            item_id="x.py::p",
+            enable_cache=True,
+            orchestrator="local",
+            graph={"a": []},
+        )
         run.started = float(i)
         store.create_run(run)
         logged = i == 3  # the run that produced "k": later runs are cache hits of it
-        step = StepRun("a", "load", "completed" if logged else "cached", cache_key="k" * 64,
-                       started=float(i), finished=i + 0.5, upstream=[],
-                       metadata={"accuracy": 0.9} if logged else {})
+        step = StepRun(
+            "a",
+            "load",
+            "completed" if logged else "cached",
+            cache_key="k" * 64,
+            started=float(i),
+            finished=i + 0.5,
+            upstream=[],
+            metadata={"accuracy": 0.9} if logged else {},
+        )
         store.record_step(run, step)
         run.status, run.finished = "completed", i + 1.0
         store.finish_run(run)
@@ -315,9 +362,14 @@ def test_logged_metadata_of_a_cache_hit_reads_no_rows_of_other_reruns(tmp_path):
     assert store.logged_metadata("z" * 64) is None
     store.close()
     with sqlite3.connect(path) as db:
-        plan = " ".join(row[-1] for row in db.execute(
-            "EXPLAIN QUERY PLAN SELECT metadata FROM steps WHERE cache_key=? AND "
-            "status='completed' AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1", ("k" * 64,)))
+        plan = " ".join(
+            row[-1]
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN SELECT metadata FROM steps WHERE cache_key=? AND "
+                "status='completed' AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1",
+                ("k" * 64,),
+            )
+        )
         assert "USING INDEX steps_with_logged_metadata" in plan and "TEMP B-TREE" not in plan, plan
         # A store made before that index gets it when zenrun opens it.
         db.execute("DROP INDEX steps_with_logged_metadata")
@@ -356,11 +408,19 @@ def slow_NAME():
 def test_two_processes_share_a_store(zenrunner):
     zenrunner.makepyfile(pipeline_a=SLOW.replace("NAME", "a"), pipeline_b=SLOW.replace("NAME", "b"))
     env = zenrunner.env()
-    procs = [subprocess.Popen([sys.executable, "-m", "zenrun", name, "-q"], cwd=zenrunner.path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name in ("pipeline_a.py", "pipeline_b.py", "pipeline_a.py")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "zenrun", name, "-q"],
+            cwd=zenrunner.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("pipeline_a.py", "pipeline_b.py", "pipeline_a.py")
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, out + err
     runs = read_store(zenrunner.store).get_runs()
     assert sorted(r.pipeline_name for r in runs) == ["slow_a", "slow_a", "slow_b"]
@@ -373,7 +433,8 @@ def test_two_processes_share_a_store(zenrunner):
 
 def test_statuses_running_then_failed_when_process_dies(zenrunner):
     marker = zenrunner.path / "started.txt"
-    zenrunner.makepyfile(pipeline_hang=f"""
+    zenrunner.makepyfile(
+        pipeline_hang=f"""
         import time
         from pathlib import Path
         from zenrun import step, pipeline
@@ -391,9 +452,15 @@ def test_statuses_running_then_failed_when_process_dies(zenrunner):
         @pipeline
         def hanging():
             hang(first())
-    """)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun", "-q"], cwd=zenrunner.path,
-                            env=zenrunner.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-q"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 60
         while not marker.exists():
@@ -412,7 +479,8 @@ def test_statuses_running_then_failed_when_process_dies(zenrunner):
 
 def test_interrupt_leaves_no_running_run(zenrunner):
     marker = zenrunner.path / "started.txt"
-    zenrunner.makepyfile(pipeline_hang=f"""
+    zenrunner.makepyfile(
+        pipeline_hang=f"""
         import time
         from pathlib import Path
         from zenrun import step, pipeline
@@ -430,9 +498,16 @@ def test_interrupt_leaves_no_running_run(zenrunner):
         @pipeline
         def hanging():
             after(hang())
-    """)
-    proc = subprocess.Popen([sys.executable, "-m", "zenrun"], cwd=zenrunner.path, env=zenrunner.env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while not marker.exists():
         assert time.time() < deadline and proc.poll() is None
@@ -448,7 +523,8 @@ def test_interrupt_leaves_no_running_run(zenrunner):
 
 
 def test_step_statuses_in_the_store(zenrunner):
-    zenrunner.makepyfile(pipeline_mixed="""
+    zenrunner.makepyfile(
+        pipeline_mixed="""
         from zenrun import step, pipeline
 
         @step
@@ -472,13 +548,18 @@ def test_step_statuses_in_the_store(zenrunner):
             x = one()
             fresh(x)
             downstream(explode(x))
-    """)
+    """
+    )
     zenrunner.run()
     zenrunner.run()
     runs = read_store(zenrunner.store).get_runs()
     assert [r.status for r in runs] == ["failed", "failed"]
     assert {k: s.status for k, s in runs[-1].steps.items()} == {
-        "one": "cached", "fresh": "completed", "explode": "failed", "downstream": "skipped"}
+        "one": "cached",
+        "fresh": "completed",
+        "explode": "failed",
+        "downstream": "skipped",
+    }
     assert runs[-1].steps["explode"].error.rstrip().endswith("RuntimeError: no")
     assert runs[-1].steps["downstream"].outputs == {}
 
@@ -514,7 +595,8 @@ _instance = api_pipe()  # underscore: not collected a second time
 def test_post_execution_api(zenrunner):
     zenrunner.makepyfile(pipeline_api=API_PIPELINE)
     assert zenrunner.run("-q").ret == 0
-    result = zenrunner.runpython(textwrap.dedent("""
+    result = zenrunner.runpython(
+        textwrap.dedent("""
         import numpy as np
         import zenrun
         from zenrun import get_pipeline, get_run
@@ -550,7 +632,8 @@ def test_post_execution_api(zenrunner):
         from pipeline_api import _instance as instance
         assert [r.name for r in instance.get_runs()] == [run.name]
         print("API OK")
-    """))
+    """)
+    )
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["API OK"])
 
@@ -575,9 +658,17 @@ def test_api_from_a_subdirectory_finds_the_rootdir_store(zenrunner):
     assert zenrunner.run("-q").ret == 0
     sub = zenrunner.path / "deep" / "er"
     sub.mkdir(parents=True)
-    proc = subprocess.run([sys.executable, "-c",
-                           "from zenrun import get_pipeline; print('RUNS', len(get_pipeline('api_pipe').runs))"],
-                          cwd=sub, env=zenrunner.env(), capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from zenrun import get_pipeline; print('RUNS', len(get_pipeline('api_pipe').runs))",
+        ],
+        cwd=sub,
+        env=zenrunner.env(),
+        capture_output=True,
+        text=True,
+    )
     assert "RUNS 1" in proc.stdout, proc.stderr
 
 
@@ -589,10 +680,12 @@ def test_read_of_corrupted_artifact_fails_loudly(zenrunner):
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
-    result = zenrunner.runpython(textwrap.dedent("""
+    result = zenrunner.runpython(
+        textwrap.dedent("""
         from zenrun import get_pipeline
         get_pipeline("api_pipe").last_run.steps["scale"].output.read()
-    """))
+    """)
+    )
     assert result.ret != 0
     assert "does not match its hash" in result.stderr
 
@@ -618,7 +711,8 @@ def test_failed_artifact_write_fails_the_run_and_commits_nothing_dangling(zenrun
             config.add_cleanup(store.close)
             return store
     """)
-    zenrunner.makepyfile(pipeline_disk="""
+    zenrunner.makepyfile(
+        pipeline_disk="""
         import time
         from zenrun import pipeline, step
 
@@ -634,7 +728,8 @@ def test_failed_artifact_write_fails_the_run_and_commits_nothing_dangling(zenrun
         @pipeline
         def disk():
             total(values())
-    """)
+    """
+    )
     result = zenrunner.run(env={"DISK_FULL": "1"})
     assert result.ret == 1
     result.fnmatch_lines(["*could not be stored: OSError*No space left on device*"])

@@ -142,8 +142,9 @@ def project(tmp_path_factory):
     project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS)
     assert project.run("pipeline_arrays.py", "-q").ret == 0
     assert project.run("pipeline_lineage.py", "-q").ret == 1
-    project.makepyfile(pipeline_lineage=LINEAGE.replace(
-        'raise ValueError("exploded on purpose")', "return 7"))
+    project.makepyfile(
+        pipeline_lineage=LINEAGE.replace('raise ValueError("exploded on purpose")', "return 7")
+    )
     assert project.run("pipeline_lineage.py", "-q").ret == 0  # load and train cached
     assert project.run("pipeline_fan.py", "-q").ret == 0
     assert project.run("pipeline_fan.py", "-q", env={"FAN_FAIL": "7"}).ret == 1
@@ -180,8 +181,13 @@ def server(project, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("viewer-log") / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
-                                cwd=project.path, env=project.env(), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+            cwd=project.path,
+            env=project.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_for(url, proc)
@@ -205,15 +211,24 @@ def browser(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = name
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1300,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1300,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     try:
         driver.downloads = tmp_path_factory.mktemp("downloads")
-        driver.execute_cdp_cmd("Browser.setDownloadBehavior",
-                               {"behavior": "allow", "downloadPath": str(driver.downloads)})
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(driver.downloads)}
+        )
         yield driver
     finally:
         driver.quit()
@@ -251,8 +266,9 @@ def _retype(field, text):
 
 
 def _classes(driver):
-    return _js(driver, "const out = {}; cy.nodes().forEach(n => out[n.id()] = n.classes().join(' '));"
-                       "return out;")
+    return _js(
+        driver, "const out = {}; cy.nodes().forEach(n => out[n.id()] = n.classes().join(' '));return out;"
+    )
 
 
 # -- the elements, without a browser ----------------------------------------------
@@ -297,8 +313,12 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert outputs["data"]["label"] == "work.output ×39"  # the failed member has none
     # Expanded, the server-side layered layout puts every edge left to right.
     assert "step:work_7" in positions
-    backward = [e["data"]["id"] for e in expanded if "source" in e["data"]
-                and positions[e["data"]["source"]]["x"] >= positions[e["data"]["target"]]["x"]]
+    backward = [
+        e["data"]["id"]
+        for e in expanded
+        if "source" in e["data"]
+        and positions[e["data"]["source"]]["x"] >= positions[e["data"]["target"]]["x"]
+    ]
     assert backward == []
 
 
@@ -394,9 +414,13 @@ def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project
 
     log = tmp_path / "viewer.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-host", "0.0.0.0",
-                                 "--view-port", "0"], cwd=project.path, env=project.env(),
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zenrun", "--view", "--view-host", "0.0.0.0", "--view-port", "0"],
+            cwd=project.path,
+            env=project.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while "zenrun viewer on" not in log.read_text():
@@ -433,22 +457,31 @@ THROUGH = """
 
 
 def test_layout_points_every_edge_forward_without_overlapping_labels(server, browser, project):
-    names = [_run(project, "lineage", "failed"), _run(project, "fan", "failed"),
-             *[name for name, pipeline, _, _ in project.runs if pipeline in ("hpo", "pipeline_digits")]]
+    names = [
+        _run(project, "lineage", "failed"),
+        _run(project, "fan", "failed"),
+        *[name for name, pipeline, _, _ in project.runs if pipeline in ("hpo", "pipeline_digits")],
+    ]
     for name in names:
         _open(browser, f"{server}?run={name}")
-        edges, backward = _js(browser, """
+        edges, backward = _js(
+            browser,
+            """
             const back = cy.edges().filter(e => e.source().position('x') >= e.target().position('x'));
-            return [cy.edges().length, back.map(e => e.id())];""")
+            return [cy.edges().length, back.map(e => e.id())];""",
+        )
         assert edges > 3 and backward == [], name
-        overlaps = _js(browser, """
+        overlaps = _js(
+            browser,
+            """
             const boxes = cy.nodes().filter(n => !n.isParent()).map(n => [n.id(), n.boundingBox({includeLabels: true})]);
             const hits = [];
             for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
               const [a, p] = boxes[i], [b, q] = boxes[j];
               if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) hits.push(a + ' / ' + b);
             }
-            return hits;""")
+            return hits;""",
+        )
         assert overlaps == [], name
         through = _js(browser, THROUGH)  # long edges bend around the nodes in between
         assert through == [], name
@@ -467,8 +500,11 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
     laid = _js(browser, "return viewer.laidOut;")
     assert _classes(browser)["step:work_7"].split() == ["step", "failed"]
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:work_7"]
-    position = _js(browser, """const p = cy.$id('step:work_7').renderedPosition();
-                               return [p.x / cy.width(), p.y / cy.height()];""")
+    position = _js(
+        browser,
+        """const p = cy.$id('step:work_7').renderedPosition();
+                               return [p.x / cy.width(), p.y / cy.height()];""",
+    )
     assert 0.45 < position[0] < 0.55 and 0.45 < position[1] < 0.55  # (a scrollbar may move it)
     assert _js(browser, "return cy.$id('step:work_7').parent().id();") == "box:group:work"
     assert _js(browser, "return document.getElementById('minimap').style.display;") == "block"  # 80+ nodes
@@ -489,8 +525,11 @@ def test_search_and_state_filter_highlight_and_centre(server, browser, project):
     assert matches == ["artifact:train:output", "step:train"]
     _retype(browser.find_element(By.ID, "search"), "x")
     _wait(browser, lambda: _js(browser, "return cy.nodes('.match').map(n => n.id());") == ["step:explode"])
-    position = _js(browser, """const p = cy.$id('step:explode').renderedPosition();
-                               return [p.x / cy.width(), p.y / cy.height()];""")
+    position = _js(
+        browser,
+        """const p = cy.$id('step:explode').renderedPosition();
+                               return [p.x / cy.width(), p.y / cy.height()];""",
+    )
     assert 0.3 < position[0] < 0.7 and 0.3 < position[1] < 0.7  # centred on the match
     _retype(browser.find_element(By.ID, "search"), "")
     _wait(browser, lambda: not _js(browser, "return cy.nodes('.match').length;"))
@@ -514,17 +553,23 @@ def test_zoom_controls_lineage_highlight_hidden_artifacts_and_legend(server, bro
     browser.find_element(By.ID, "zoom-out").click()
     _wait(browser, lambda: abs(_js(browser, "return cy.zoom();") - zoom) < 1e-6)
     # One wheel notch zooms a little, within bounds.
-    ratio = _js(browser, """const before = cy.zoom(), box = cy.container().getBoundingClientRect();
+    ratio = _js(
+        browser,
+        """const before = cy.zoom(), box = cy.container().getBoundingClientRect();
         cy.container().querySelector('canvas:last-child').dispatchEvent(new WheelEvent('wheel',
             {deltaY: -120, clientX: box.x + 100, clientY: box.y + 100, bubbles: true}));
-        return cy.zoom() / before;""")
+        return cy.zoom() / before;""",
+    )
     assert 1 < ratio < 1.5
     assert _js(browser, "return [cy.minZoom(), cy.maxZoom()];") == [0.02, 3]
 
     _js(browser, "cy.$id('step:train').emit('tap');")  # its lineage stays, the rest fades
     _wait(browser, lambda: _js(browser, "return cy.$id('step:explode').hasClass('faded');"))
-    assert _js(browser, "return ['step:load', 'artifact:load:labels', 'step:report']"
-                        ".map(i => cy.$id(i).hasClass('lineage'));") == [True, True, True]
+    assert _js(
+        browser,
+        "return ['step:load', 'artifact:load:labels', 'step:report']"
+        ".map(i => cy.$id(i).hasClass('lineage'));",
+    ) == [True, True, True]
 
     browser.find_element(By.CSS_SELECTOR, "#hide-artifacts input").click()
     _relaid(browser, laid)
@@ -534,16 +579,30 @@ def test_zoom_controls_lineage_highlight_hidden_artifacts_and_legend(server, bro
     _wait(browser, lambda: _js(browser, "return cy.nodes('.artifact').length;"))
 
     legend = browser.find_element(By.ID, "legend").text
-    for entry in ("completed", "cached", "running", "slow", "failed", "skipped", "pending",
-                  "artifact", "group", "data", "order"):
+    for entry in (
+        "completed",
+        "cached",
+        "running",
+        "slow",
+        "failed",
+        "skipped",
+        "pending",
+        "artifact",
+        "group",
+        "data",
+        "order",
+    ):
         assert entry in legend
     # Cached and failed differ in more than colour: border pattern and glyph.
-    cached, failed = _js(browser, """
+    cached, failed = _js(
+        browser,
+        """
         const probe = cy.add({data: {id: 'probe', label: '↺ probe'}, classes: 'step cached'});
         const cached = [probe.style('border-style'), probe.style('border-width')];
         probe.remove();
         const n = cy.$id('step:explode');
-        return [cached, [n.style('border-style'), n.style('border-width')]];""")
+        return [cached, [n.style('border-style'), n.style('border-width')]];""",
+    )
     assert cached[0] != failed[0]  # double vs dashed
     assert _js(browser, "return cy.$id('step:explode').data('label');").startswith("✗")
 
@@ -571,8 +630,13 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search"))
     browser.find_element(By.CSS_SELECTOR, "input.dash-dropdown-search").send_keys("lineage")
     option = f".dash-dropdown-option input[value='{failed}']"
-    _wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")) == 2
-          and browser.find_elements(By.CSS_SELECTOR, option))  # searched on the server
+    _wait(
+        browser,
+        lambda: (
+            len(browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")) == 2
+            and browser.find_elements(By.CSS_SELECTOR, option)
+        ),
+    )  # searched on the server
     browser.find_element(By.CSS_SELECTOR, option).find_element(By.XPATH, "./ancestor::label").click()
     _wait(browser, lambda: failed in browser.find_element(By.ID, "run-summary").text)
     _wait(browser, lambda: details().startswith("step explode"))
@@ -588,12 +652,17 @@ def test_export_png_svg_and_json(server, browser, project):
     name = _run(project, "lineage", "completed")
     _open(browser, f"{server}?run={name}")
     for button, filename, check in (
-            ("export-png", f"{name}.png", lambda data: data.startswith(b"\x89PNG")),
-            ("export-svg", f"{name}.svg", lambda data: b"<svg" in data[:500]),
-            ("export-json", f"{name}.json", lambda data: json.loads(data)["steps"]["train"]["status"] == "cached")):
+        ("export-png", f"{name}.png", lambda data: data.startswith(b"\x89PNG")),
+        ("export-svg", f"{name}.svg", lambda data: b"<svg" in data[:500]),
+        (
+            "export-json",
+            f"{name}.json",
+            lambda data: json.loads(data)["steps"]["train"]["status"] == "cached",
+        ),
+    ):
         browser.find_element(By.ID, button).click()
         path = browser.downloads / filename
-        _wait(browser, lambda: path.exists() and path.stat().st_size > 0)
+        _wait(browser, lambda path=path: path.exists() and path.stat().st_size > 0)
         assert check(path.read_bytes()), filename
 
 
@@ -602,8 +671,13 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
 
     project.makepyfile(pipeline_live=LIVE)
     before = {r[0] for r in project.runs}
-    run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_live.py"], cwd=project.path,
-                           env=project.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "pipeline_live.py"],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not ({r[0] for r in _runs(project)} - before):
@@ -613,8 +687,12 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         laid = _open(browser, f"{server}?run={name}")
 
         def state(node):  # without the highlight classes a tap adds
-            return _js(browser, "const n = cy.$id(arguments[0]); return n.length ? "
-                                "n.classes().filter(c => !['lineage', 'faded'].includes(c)).join(' ') : null;", node)
+            return _js(
+                browser,
+                "const n = cy.$id(arguments[0]); return n.length ? "
+                "n.classes().filter(c => !['lineage', 'faded'].includes(c)).join(' ') : null;",
+                node,
+            )
 
         # (running for more than 5 s on a busy machine, it is drawn "slow")
         _wait(browser, lambda: state("step:waits") in ("step running", "step slow"))
@@ -623,8 +701,11 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         _wait(browser, lambda: "s so far" in details())
         first = details()
         _wait(browser, lambda: "s so far" in details() and details() != first)
-        _js(browser, "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$(':selected').unselect();"
-                     "cy.$id('step:first').select();")
+        _js(
+            browser,
+            "cy.zoom(0.77); cy.pan({x: 123, y: 45}); cy.$(':selected').unselect();"
+            "cy.$id('step:first').select();",
+        )
         (project.path / "go").touch()
         _wait(browser, lambda: state("step:waits") == "step completed")
         _wait(browser, lambda: '"state": "completed"' in details())
@@ -642,15 +723,21 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
 def test_a_run_whose_process_died_is_shown_failed(server, browser, project):
     project.makepyfile(pipeline_hang=LIVE.replace('"go"', '"never"').replace("def live", "def hang"))
     before = {r[0] for r in _runs(project)}
-    run = subprocess.Popen([sys.executable, "-m", "zenrun", "pipeline_hang.py"], cwd=project.path,
-                           env=project.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "pipeline_hang.py"],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:  # wait until `waits` is recorded running, then kill the run's process
             with sqlite3.connect(project.store / "metadata.db") as db:
-                row = db.execute("SELECT r.name FROM steps s JOIN runs r ON r.id = s.run_id "
-                                 "WHERE s.step_id='waits' AND s.status='running' AND r.pipeline='hang'"
-                                 ).fetchone()
+                row = db.execute(
+                    "SELECT r.name FROM steps s JOIN runs r ON r.id = s.run_id "
+                    "WHERE s.step_id='waits' AND s.status='running' AND r.pipeline='hang'"
+                ).fetchone()
             db.close()
             if row and row[0] not in before:
                 break
@@ -669,8 +756,11 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
 
     iris, cancer = (name for name, pipeline, _, _ in project.runs if pipeline == "hpo")
     _open(browser, server)  # the lineage page does not load the comparison's table and plotly.js
-    assert not _js(browser, "return performance.getEntriesByType('resource').map(e => e.name)"
-                            ".filter(n => /plotly|async-graph|async-table/.test(n));")
+    assert not _js(
+        browser,
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => /plotly|async-graph|async-table/.test(n));",
+    )
     browser.find_element(By.ID, "nav-compare").click()  # the link fills the page in
     _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
     browser.get(f"{server}compare")  # the newest parametrized pipeline
@@ -687,8 +777,9 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     assert "dataset iris breast_cancer" in diff  # the parameter that differs
     db = sqlite3.connect(project.store / "metadata.db")
     try:
-        steps = db.execute("SELECT count(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.name=?",
-                           (iris,)).fetchone()[0]
+        steps = db.execute(
+            "SELECT count(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.name=?", (iris,)
+        ).fetchone()[0]
     finally:
         db.close()
     # Another data set changes every step's inputs, so every step's cache key.
@@ -705,9 +796,13 @@ def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
     project = ZenrunProject(tmp_path)
     project.makepyfile(pipeline_lineage=LINEAGE)
     port = _free_port()
-    view = subprocess.Popen([sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
-                            cwd=project.path, env=project.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    view = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(f"http://127.0.0.1:{port}/", view)
         browser.get(f"http://127.0.0.1:{port}/")

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-PIPELINE = '''
+PIPELINE = """
 from zenrun import step, pipeline
 
 @step
@@ -20,7 +20,7 @@ def check(x: int) -> None:
 @pipeline
 def demo():
     check(one())
-'''
+"""
 
 
 @pytest.mark.parametrize("inprocess", [False, True], ids=["subprocess", "inprocess"])

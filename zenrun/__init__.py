@@ -62,7 +62,51 @@ _EXPORTS = {
     "step": "zenrun.steps",
 }
 
-__all__ = sorted([*_EXPORTS, "hookimpl", "hookspec"])
+__all__ = [
+    "ArtifactError",
+    "ArtifactStore",
+    "BaseStepConfig",
+    "Cache",
+    "ComposeError",
+    "DynamicPipeline",
+    "Execution",
+    "ExitCode",
+    "GatherStepsParameters",
+    "InputArtifactError",
+    "Materializer",
+    "MaterializerRegistry",
+    "MetadataStore",
+    "Orchestrator",
+    "Output",
+    "OutputParameters",
+    "ProtocolError",
+    "StepConfig",
+    "StepTask",
+    "TaskResult",
+    "UsageError",
+    "execute_task",
+    "fail",
+    "fixture",
+    "gather",
+    "get_item",
+    "get_pipeline",
+    "get_run",
+    "hookimpl",
+    "hookspec",
+    "log_metadata",
+    "main",
+    "mark",
+    "pack_task",
+    "param",
+    "pipeline",
+    "run_packed_task",
+    "run_task",
+    "runs_table",
+    "ship_project_code",
+    "skip",
+    "step",
+    "xfail",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -89,12 +133,25 @@ if TYPE_CHECKING:
     from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
-        ArtifactError, ArtifactStore, Cache, Execution, Materializer, MaterializerRegistry,
-        MetadataStore, Orchestrator, ProtocolError,
+        ArtifactError,
+        ArtifactStore,
+        Cache,
+        Execution,
+        Materializer,
+        MaterializerRegistry,
+        MetadataStore,
+        Orchestrator,
+        ProtocolError,
     )
     from zenrun.remote import (
-        InputArtifactError, StepTask, TaskResult, execute_task, pack_task, run_packed_task,
-        run_task, ship_project_code,
+        InputArtifactError,
+        StepTask,
+        TaskResult,
+        execute_task,
+        pack_task,
+        run_packed_task,
+        run_task,
+        ship_project_code,
     )
     from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

@@ -22,8 +22,7 @@ _PLUGGY_DIR = str(Path(pluggy.__file__).parent)
 
 def plugin_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` with every frame but pluggy's own."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_PLUGGY_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PLUGGY_DIR)]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)

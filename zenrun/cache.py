@@ -41,8 +41,14 @@ class CanonicalJSONError(TypeError):
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces; tuples as lists; anything else is an error."""
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=True, default=_json_default)
+        return json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=True,
+            default=_json_default,
+        )
     except (TypeError, ValueError) as exc:
         raise CanonicalJSONError(str(exc)) from None
 
@@ -155,8 +161,12 @@ def normalized_source(obj: Any) -> str:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
     top = tree.body[0] if tree.body else None
     if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -279,7 +289,7 @@ class CodeFingerprint:
 
 
 class _Node:
-    __slots__ = ("obj", "name", "content", "edges", "edge_digests", "error")
+    __slots__ = ("content", "edge_digests", "edges", "error", "name", "obj")
 
     def __init__(self, obj: Any, name: str) -> None:
         self.obj = obj  # kept alive: the memo is keyed on its id
@@ -393,8 +403,7 @@ class Fingerprinter:
             del self._building[id(obj)]
         return key
 
-    def _edge(self, node: _Node, label: str, obj: Any, name: str,
-              names: frozenset[str] = frozenset()) -> str:
+    def _edge(self, node: _Node, label: str, obj: Any, name: str, names: frozenset[str] = frozenset()) -> str:
         """Link ``node`` to ``obj``; returns ``label`` and the content digest of ``obj``."""
         key = self._node(obj, name, names)
         node.edges.append(key)
@@ -417,8 +426,10 @@ class Fingerprinter:
             edges = [self._edge(node, "<wrapped>", wrapped, name)]
             registry = attrs.get("registry")
             if isinstance(registry, Mapping):  # singledispatch: every implementation
-                edges += [self._edge(node, f"<registry {_qualified(kind)}>", impl, _qualified(impl))
-                          for kind, impl in registry.items()]
+                edges += [
+                    self._edge(node, f"<registry {_qualified(kind)}>", impl, _qualified(impl))
+                    for kind, impl in registry.items()
+                ]
             return f"wrapper {name}:{edges}"
         if inspect.isfunction(obj):
             return self._function(node, obj) if _is_project_code(obj) else f"library {name}"
@@ -428,22 +439,32 @@ class Fingerprinter:
             if not _is_project_code(obj):
                 return f"library {name}"
             # Used as a value: follow every name the code mentions that the module has.
-            edges = [self._edge(node, attr, member, f"{obj.__name__}.{attr}")
-                     for attr in sorted(names)
-                     if (member := _getattr(obj, attr)) is not _MISSING]
+            edges = [
+                self._edge(node, attr, member, f"{obj.__name__}.{attr}")
+                for attr in sorted(names)
+                if (member := _getattr(obj, attr)) is not _MISSING
+            ]
             return f"module {obj.__name__}:{edges}"
         if isinstance(obj, (staticmethod, classmethod)):
             return self._edge(node, "func", obj.__func__, name)
         if isinstance(obj, property):
-            return str([self._edge(node, part, f, f"{name}.{part}")
-                        for part, f in (("get", obj.fget), ("set", obj.fset), ("del", obj.fdel)) if f])
+            return str(
+                [
+                    self._edge(node, part, f, f"{name}.{part}")
+                    for part, f in (("get", obj.fget), ("set", obj.fset), ("del", obj.fdel))
+                    if f
+                ]
+            )
         if inspect.ismethod(obj):
-            return (self._edge(node, "func", obj.__func__, _qualified(obj.__func__))
-                    + self._edge(node, "self", obj.__self__, f"{name}.__self__"))
+            return self._edge(node, "func", obj.__func__, _qualified(obj.__func__)) + self._edge(
+                node, "self", obj.__self__, f"{name}.__self__"
+            )
         if isinstance(obj, functools.partial):
-            return (self._edge(node, "func", obj.func, f"{name}.func")
-                    + self._edge(node, "args", obj.args, f"{name}.args")
-                    + self._edge(node, "kwargs", obj.keywords, f"{name}.keywords"))
+            return (
+                self._edge(node, "func", obj.func, f"{name}.func")
+                + self._edge(node, "args", obj.args, f"{name}.args")
+                + self._edge(node, "kwargs", obj.keywords, f"{name}.keywords")
+            )
         if _is_library_callable(obj):
             return f"library {name}"
         return self._value(node, obj, name)
@@ -454,7 +475,7 @@ class Fingerprinter:
         chains, names = _chains(code)
         scope = fn.__globals__
         cells: dict[str, Any] = {}
-        for var, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        for var, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
             try:
                 cells[var] = cell.cell_contents
             except ValueError:  # not assigned yet
@@ -479,7 +500,7 @@ class Fingerprinter:
                         continue
                 value = _project_module(root)
                 where = root
-            if value is _MISSING or root.startswith("__") and kind == "g":
+            if value is _MISSING or (root.startswith("__") and kind == "g"):
                 continue  # a builtin, or a name that is not defined (an error at call time)
             for attr in attrs:
                 if not (inspect.ismodule(value) and _is_project_code(value)):
@@ -493,13 +514,15 @@ class Fingerprinter:
             parts.append(self._edge(node, ".".join(chain[1:]), value, where, names))
         for var, value in cells.items():
             if var not in module_cells:
-                parts.append(self._edge(node, f"<closure {var}>", value,
-                                        f"{_qualified(fn)}.<closure {var}>", names))
+                parts.append(
+                    self._edge(node, f"<closure {var}>", value, f"{_qualified(fn)}.<closure {var}>", names)
+                )
         if fn.__defaults__:
             parts.append(self._edge(node, "<defaults>", fn.__defaults__, f"{_qualified(fn)}.<defaults>"))
         if fn.__kwdefaults__:
-            parts.append(self._edge(node, "<kwdefaults>", fn.__kwdefaults__,
-                                    f"{_qualified(fn)}.<kwdefaults>"))
+            parts.append(
+                self._edge(node, "<kwdefaults>", fn.__kwdefaults__, f"{_qualified(fn)}.<kwdefaults>")
+            )
         wrapped = fn.__dict__.get("__wrapped__")
         if wrapped is not None:
             parts.append(self._edge(node, "<wrapped>", wrapped, _qualified(wrapped)))
@@ -518,7 +541,7 @@ class Fingerprinter:
                 parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
             elif inspect.isclass(member) and member.__qualname__.startswith(cls.__qualname__ + "."):
                 parts.append(self._edge(node, attr, member, _qualified(member)))
-            elif not attr.startswith("__") and isinstance(member, _IMMUTABLE_SCALARS + (list, dict, tuple)):
+            elif not attr.startswith("__") and isinstance(member, (*_IMMUTABLE_SCALARS, list, dict, tuple)):
                 # Class-level constants may be changed at run time; other
                 # attributes are the class body's, which the source covers.
                 try:
@@ -559,7 +582,8 @@ class Fingerprinter:
                 data = materializer.dumps(value)
         except Exception as exc:
             raise _Unfingerprintable(
-                f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}") from None
+                f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}"
+            ) from None
         # Pickle refers to project functions and classes by name: follow their code.
         code = [self._edge(node, "<uses>", obj, _qualified(obj)) for obj in used]
         return f"value {label}:{prefix}:{code}:{hashlib.sha256(data).hexdigest()}"
@@ -640,8 +664,15 @@ def _qualified(obj: Any) -> str:
 
 def _is_library_callable(obj: Any) -> bool:
     """A named function-like object of a library (``np.sum``, a builtin): not followed."""
-    if isinstance(obj, (types.BuiltinFunctionType, types.MethodDescriptorType,
-                        types.WrapperDescriptorType, types.MethodWrapperType)):
+    if isinstance(
+        obj,
+        (
+            types.BuiltinFunctionType,
+            types.MethodDescriptorType,
+            types.WrapperDescriptorType,
+            types.MethodWrapperType,
+        ),
+    ):
         return True
     module = getattr(obj, "__module__", None)
     if not callable(obj) or not isinstance(module, str) or not hasattr(obj, "__name__"):
@@ -689,9 +720,11 @@ def config_json(config: Any) -> Any:
             try:
                 to_jsonable_python(_sorted_sets(value))
             except (PydanticSerializationError, TypeError, ValueError):
-                raise TypeError(f"config field {name!r} ({type(value).__module__}."
-                                f"{type(value).__qualname__}) has no JSON form; cache keys and "
-                                "records need one (use a list, or a literal input)") from None
+                raise TypeError(
+                    f"config field {name!r} ({type(value).__module__}."
+                    f"{type(value).__qualname__}) has no JSON form; cache keys and "
+                    "records need one (use a list, or a literal input)"
+                ) from None
         raise
 
 
@@ -705,8 +738,15 @@ def _sorted_sets(value: Any) -> Any:
     return value
 
 
-def key_parts(step: Any, config: Any, literals: dict[str, Any], inputs: dict[str, Any], *,
-              fingerprint: CodeFingerprint | None = None, config_data: Any = None) -> dict[str, Any]:
+def key_parts(
+    step: Any,
+    config: Any,
+    literals: dict[str, Any],
+    inputs: dict[str, Any],
+    *,
+    fingerprint: CodeFingerprint | None = None,
+    config_data: Any = None,
+) -> dict[str, Any]:
     """The parts a cache key is made of, kept in the step record to explain misses.
 
     ``fingerprint`` is the step's :class:`CodeFingerprint` for this run (computed
@@ -736,8 +776,12 @@ def cache_key(parts: dict[str, Any]) -> str:
     return sha256(canonical_json({k: v for k, v in parts.items() if k != "deps"}))
 
 
-_PART_NAMES = {"format": "zenrun store format", "step": "step function", "name": "step name",
-               "cache_version": "cache_version"}
+_PART_NAMES = {
+    "format": "zenrun store format",
+    "step": "step function",
+    "name": "step name",
+    "cache_version": "cache_version",
+}
 
 
 def explain_miss(parts: dict[str, Any], previous: dict[str, Any] | None) -> str:
@@ -749,14 +793,16 @@ def explain_miss(parts: dict[str, Any], previous: dict[str, Any] | None) -> str:
         if parts.get(part) != previous.get(part):
             changes.append(f"{label} changed ({previous.get(part)!r} -> {parts.get(part)!r})")
     if parts.get("code") != previous.get("code"):
-        changes.append("source code changed" + _dep_changes(parts.get("deps") or {},
-                                                            previous.get("deps") or {}))
+        changes.append(
+            "source code changed" + _dep_changes(parts.get("deps") or {}, previous.get("deps") or {})
+        )
     if parts.get("outputs") != previous.get("outputs"):
         changes.append("outputs changed")
     changes += _dict_changes("config", parts.get("config") or {}, previous.get("config") or {})
     changes += _dict_changes("parameter", parts.get("params") or {}, previous.get("params") or {})
-    changes += _dict_changes("input", parts.get("inputs") or {}, previous.get("inputs") or {},
-                             show_values=False)
+    changes += _dict_changes(
+        "input", parts.get("inputs") or {}, previous.get("inputs") or {}, show_values=False
+    )
     return ", ".join(changes) or "cache entry was cleared or its artifacts are gone"
 
 
@@ -768,7 +814,9 @@ def _dep_changes(new: dict[str, str], old: dict[str, str], limit: int = 4) -> st
     return f" ({shown})"
 
 
-def _dict_changes(label: str, new: dict[str, Any], old: dict[str, Any], show_values: bool = True) -> list[str]:
+def _dict_changes(
+    label: str, new: dict[str, Any], old: dict[str, Any], show_values: bool = True
+) -> list[str]:
     out = []
     for name in sorted(set(new) | set(old)):
         if new.get(name) != old.get(name):
@@ -882,7 +930,9 @@ class SqliteCache:
 
         logging.getLogger("zenrun").warning(
             "The cache index %s is damaged (%s); rebuilding it empty: steps run again once.",
-            self.path, getattr(exc, "problem", exc))
+            self.path,
+            getattr(exc, "problem", exc),
+        )
         for suffix in ("", "-wal", "-shm"):
             try:
                 os.unlink(f"{self.path}{suffix}")
@@ -954,8 +1004,7 @@ class SqliteCache:
         except Exception as exc:  # an index entry lost is a cache miss later, not an error now
             import logging
 
-            logging.getLogger("zenrun").warning("Could not write the cache index %s: %s",
-                                                self.path, exc)
+            logging.getLogger("zenrun").warning("Could not write the cache index %s: %s", self.path, exc)
         finally:
             self._db.close()
 
@@ -976,8 +1025,9 @@ def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
     except (TypeError, ValueError):
         return None
     if not isinstance(entry, dict) or not all(
-            isinstance(ref, dict) and all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items())
-            for ref in entry.values()):
+        isinstance(ref, dict) and all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items())
+        for ref in entry.values()
+    ):
         return None
     return entry
 

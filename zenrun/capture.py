@@ -29,9 +29,10 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
 from zenrun.hookspec import hookimpl
 
@@ -97,8 +98,11 @@ class StepCapture:
             import io
 
             writer = self.fd_writers[name] = io.TextIOWrapper(
-                io.FileIO(self.fd_spools[name], "w", closefd=False), encoding="utf-8",
-                errors="replace", write_through=True)
+                io.FileIO(self.fd_spools[name], "w", closefd=False),
+                encoding="utf-8",
+                errors="replace",
+                write_through=True,
+            )
         return writer
 
     def texts(self) -> dict[str, str]:
@@ -254,8 +258,13 @@ def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
         root.setLevel(settings.log_level)
     # Descriptors belong to the process: captured only where steps run one at a time.
     with _install_lock:
-        by_fd = settings.fd and previous is None and on_main_thread and not _terminal_fds \
+        by_fd = (
+            settings.fd
+            and previous is None
+            and on_main_thread
+            and not _terminal_fds
             and _thread_captures == 0
+        )
         if not on_main_thread:
             _thread_captures += 1
     try:
@@ -304,9 +313,14 @@ def terminal_stream(stream: Any) -> Iterator[Any]:
             return
         copy = _terminal_streams.get(fd)
         if copy is None:
-            copy = _terminal_streams[fd] = open(
-                _terminal_fds[fd], "w", encoding=getattr(stream, "encoding", None) or "utf-8",
-                errors="replace", closefd=False, buffering=1)
+            copy = _terminal_streams[fd] = open(  # noqa: SIM115 (kept open for the session)
+                _terminal_fds[fd],
+                "w",
+                encoding=getattr(stream, "encoding", None) or "utf-8",
+                errors="replace",
+                closefd=False,
+                buffering=1,
+            )
         yield copy
 
 
@@ -350,7 +364,7 @@ def _spool(fd: int) -> Any:
         _spools_pid = os.getpid()
     spool = _spools.get(fd)
     if spool is None:
-        spool = _spools[fd] = tempfile.TemporaryFile()
+        spool = _spools[fd] = tempfile.TemporaryFile()  # noqa: SIM115 (reused by every step)
     elif spool.seek(0, 2):  # not empty (most steps write nothing: no truncate then)
         spool.seek(0)
         spool.truncate()
@@ -434,21 +448,34 @@ def section_title(stream: str, when: str) -> str:
 
 # -- the plugin: options and the session's settings ---------------------------------------
 
+
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("capture", "output of steps and fixtures")
-    group.addoption("--capture", default="fd", metavar="METHOD",
-                    choices=("fd", "sys", "no", "tee-sys"),
-                    help="per-step capture of stdout/stderr/logging: fd (default: also C "
-                         "extensions and subprocesses), sys (Python's streams), no, or "
-                         "tee-sys (capture and show)")
-    group.addoption("-s", dest="capture", action="store_const", const="no",
-                    help="shortcut for --capture=no")
-    group.addoption("--log-level", dest="log_level", default=None, metavar="LEVEL",
-                    help="lowest level of log records captured in steps (default: the root "
-                         "logger's, WARNING)")
-    group.addoption("--log-cli-level", dest="log_cli_level", default=None, metavar="LEVEL",
-                    help="show log records of this level and above live, as steps log them")
+    group.addoption(
+        "--capture",
+        default="fd",
+        metavar="METHOD",
+        choices=("fd", "sys", "no", "tee-sys"),
+        help="per-step capture of stdout/stderr/logging: fd (default: also C "
+        "extensions and subprocesses), sys (Python's streams), no, or "
+        "tee-sys (capture and show)",
+    )
+    group.addoption("-s", dest="capture", action="store_const", const="no", help="shortcut for --capture=no")
+    group.addoption(
+        "--log-level",
+        dest="log_level",
+        default=None,
+        metavar="LEVEL",
+        help="lowest level of log records captured in steps (default: the root logger's, WARNING)",
+    )
+    group.addoption(
+        "--log-cli-level",
+        dest="log_cli_level",
+        default=None,
+        metavar="LEVEL",
+        help="show log records of this level and above live, as steps log them",
+    )
 
 
 def log_level_option(config: Any, name: str) -> int | None:
@@ -459,8 +486,10 @@ def log_level_option(config: Any, name: str) -> int | None:
         return None
     level = logging.getLevelName(str(text).upper()) if not str(text).isdigit() else int(text)
     if not isinstance(level, int):
-        raise UsageError(f"--{name.replace('_', '-')}: unknown log level {text!r}; use DEBUG, "
-                         "INFO, WARNING, ERROR or CRITICAL")
+        raise UsageError(
+            f"--{name.replace('_', '-')}: unknown log level {text!r}; use DEBUG, "
+            "INFO, WARNING, ERROR or CRITICAL"
+        )
     return level
 
 
@@ -469,12 +498,16 @@ def zenrun_configure(config: Any) -> None:
     if config.stash.get("api"):
         return  # a script or notebook keeps its own streams
     method = config.getoption("capture", "fd")
-    levels = [level for level in (log_level_option(config, "log_level"),
-                                  log_level_option(config, "log_cli_level")) if level is not None]
+    levels = [
+        level
+        for level in (log_level_option(config, "log_level"), log_level_option(config, "log_cli_level"))
+        if level is not None
+    ]
     log_level = min(levels) if levels else None
     if method != "no":
-        config.stash["capture"] = CaptureSettings(tee=method == "tee-sys", log_level=log_level,
-                                                  fd=method == "fd")
+        config.stash["capture"] = CaptureSettings(
+            tee=method == "tee-sys", log_level=log_level, fd=method == "fd"
+        )
     root = logging.getLogger()
     old_level = root.level
     if log_level is not None and log_level < root.getEffectiveLevel():

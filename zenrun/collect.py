@@ -11,23 +11,22 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib
-import itertools
 import os
 import sys
 import traceback
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, module_marks
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 
-NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
-             "__pycache__", "{arch}")
+NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "__pycache__", "{arch}")
 _ZENRUN_DIR = str(Path(__file__).parent)
 
 
@@ -78,8 +77,13 @@ class Item:
         """Add a mark (``zenrun.mark.x`` or a name) to this item."""
         if not isinstance(marker, (str, Mark, MarkDecorator)):
             raise ValueError(f"{marker!r} is not a string or a zenrun.mark.* mark")
-        mark = marker.mark if isinstance(marker, MarkDecorator) else \
-            Mark(marker) if isinstance(marker, str) else marker
+        mark = (
+            marker.mark
+            if isinstance(marker, MarkDecorator)
+            else Mark(marker)
+            if isinstance(marker, str)
+            else marker
+        )
         if append:
             self.marks.append(mark)
         else:
@@ -95,8 +99,11 @@ class Item:
 
 
 def _short_exception(exc: BaseException) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_ZENRUN_DIR) and "importlib" not in f.filename]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(_ZENRUN_DIR) and "importlib" not in f.filename
+    ]
     return "".join([*traceback.format_list(frames), *traceback.format_exception_only(type(exc), exc)])
 
 
@@ -121,7 +128,8 @@ def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
     if module_file != path:
         raise CollectError(
             f"import file mismatch: module {name!r} was imported from {module_file}, which is "
-            f"not {path}; give the files unique basenames or add __init__.py files")
+            f"not {path}; give the files unique basenames or add __init__.py files"
+        )
     return module
 
 
@@ -134,7 +142,9 @@ class Session:
         self.deselected: list[Item] = []
         self.collection_errors: list[tuple[str, str]] = []
         self.warnings: list[str] = []
-        self.fixturemanager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager(config))
+        self.fixturemanager: FixtureManager = config.stash.setdefault(
+            "fixturemanager", FixtureManager(config)
+        )
         self.reports: list[Any] = []
         self.shouldstop: str | None = None
         self.collected_modules: list[Path] = []
@@ -184,13 +194,18 @@ class Session:
                 seen.add(file_path)
                 items = self._collect_file(file_path)
                 if selector:
-                    items = [i for i in items if i.name == selector or
-                             (i.name.startswith(selector + "[") and "[" not in selector)]
+                    items = [
+                        i
+                        for i in items
+                        if i.name == selector or (i.name.startswith(selector + "[") and "[" not in selector)
+                    ]
                     if not items:
                         from zenrun.config import UsageError
 
-                        raise UsageError(f"not found: {arg}\n(no pipeline named {selector!r} in "
-                                         f"{self.relpath(file_path)}; see zenrun --collect-only)")
+                        raise UsageError(
+                            f"not found: {arg}\n(no pipeline named {selector!r} in "
+                            f"{self.relpath(file_path)}; see zenrun --collect-only)"
+                        )
                 self.items.extend(items)
         self.items[:] = reorder_items(self.items)
         self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
@@ -203,9 +218,12 @@ class Session:
             return
         patterns = self.config.getini("python_files")
         for directory, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(d for d in dirnames
-                                 if not any(fnmatch.fnmatch(d, p) for p in NORECURSE)
-                                 and not (Path(directory) / d / "pyvenv.cfg").exists())
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not any(fnmatch.fnmatch(d, p) for p in NORECURSE)
+                and not (Path(directory) / d / "pyvenv.cfg").exists()
+            )
             for filename in sorted(filenames):
                 if any(fnmatch.fnmatch(filename, p) for p in patterns):
                     yield Path(directory) / filename
@@ -224,12 +242,13 @@ class Session:
                 error: CollectError | None = exc
             else:
                 error = None
-        sections = [f"{section_title(stream, 'collect')}\n{text.rstrip()}"
-                    for stream, text in (capture.texts() if capture else {}).items()]
+        sections = [
+            f"{section_title(stream, 'collect')}\n{text.rstrip()}"
+            for stream, text in (capture.texts() if capture else {}).items()
+        ]
         if sections and len(self.collection_errors) > errors_before:  # a conftest's error
             conftest, message = self.collection_errors[errors_before]
-            self.collection_errors[errors_before] = (
-                conftest, "\n\n".join([message.rstrip(), *sections]))
+            self.collection_errors[errors_before] = (conftest, "\n\n".join([message.rstrip(), *sections]))
             sections = []
         if error is not None:
             self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
@@ -245,8 +264,10 @@ def _warnings_recorded(session: Session) -> Iterator[None]:
     Only ``warnings.showwarning`` is replaced (``catch_warnings`` would also undo the
     filters a module sets on import); one the block installed itself is left in place.
     """
-    def record(message: Any, category: type, filename: str, lineno: int, file: Any = None,
-               line: Any = None) -> None:
+
+    def record(
+        message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
         session.warn(f"{session.relpath(Path(filename))}:{lineno}: {category.__name__}: {message}")
 
     original = warnings.showwarning
@@ -268,7 +289,7 @@ def _conftest_dirs(config: Any, directory: Path) -> list[Path]:
     root = config.rootpath
     chain = [directory, *directory.parents]
     if root in chain:
-        chain = chain[:chain.index(root) + 1]
+        chain = chain[: chain.index(root) + 1]
     else:
         chain = [directory]
     return list(reversed(chain))
@@ -329,12 +350,16 @@ def load_initial_conftests(config: Any, paths: list[str]) -> None:
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
-    parser.addini("pipelinepaths", "directories to collect when no path is given", type="paths",
-                  default=[])
-    parser.addini("python_files", "glob patterns of pipeline modules", type="linelist",
-                  default=["pipeline_*.py"])
-    parser.addini("usefixtures", "fixtures every pipeline uses (as zenrun.mark.usefixtures)",
-                  type="linelist", default=[])
+    parser.addini("pipelinepaths", "directories to collect when no path is given", type="paths", default=[])
+    parser.addini(
+        "python_files", "glob patterns of pipeline modules", type="linelist", default=["pipeline_*.py"]
+    )
+    parser.addini(
+        "usefixtures",
+        "fixtures every pipeline uses (as zenrun.mark.usefixtures)",
+        type="linelist",
+        default=[],
+    )
 
 
 @hookimpl(trylast=True)
@@ -351,8 +376,10 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
         if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
             session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
             return []
-        raise CollectError(f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
-                           f"{_short_exception(exc)}") from None
+        raise CollectError(
+            f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
+            f"{_short_exception(exc)}"
+        ) from None
     try:
         session.fixturemanager.parse(module, file_path.resolve())
     except ValueError as exc:  # a dynamic scope returned an unknown scope name
@@ -396,18 +423,35 @@ def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item
     shared_marks = module_marks(vars(module))
     for attr, obj in members:
         if isinstance(obj, Pipeline) and obj.fn.__module__ == module.__name__:
-            items.extend(_function_items(obj, module, path, relpath, session, id(obj) in instanced,
-                                         shared_marks))
+            items.extend(
+                _function_items(obj, module, path, relpath, session, id(obj) in instanced, shared_marks)
+            )
         elif isinstance(obj, Runnable) and not attr.startswith("_"):
             marks = get_marks(obj.pipeline) if isinstance(obj, PipelineInstance) else []
             marks = [m for m in marks if m.name != "parametrize"] + shared_marks
-            unbound = [n for n in getattr(getattr(obj, "pipeline", None), "argnames", [])
-                       if n not in obj.kwargs and n not in obj.pipeline.defaults] \
-                if isinstance(obj, PipelineInstance) else []
+            unbound = (
+                [
+                    n
+                    for n in getattr(getattr(obj, "pipeline", None), "argnames", [])
+                    if n not in obj.kwargs and n not in obj.pipeline.defaults
+                ]
+                if isinstance(obj, PipelineInstance)
+                else []
+            )
             used = [n for m in marks if m.name == "usefixtures" for n in m.args]
             fixturenames, missing = manager.closure([*manager.autouse(path), *used, *unbound], path)
-            items.append(Item(f"{relpath}::{attr}", attr, path, obj, fixturenames=fixturenames,
-                              marks=marks, module=module, missing=missing))
+            items.append(
+                Item(
+                    f"{relpath}::{attr}",
+                    attr,
+                    path,
+                    obj,
+                    fixturenames=fixturenames,
+                    marks=marks,
+                    module=module,
+                    missing=missing,
+                )
+            )
     return items
 
 
@@ -416,15 +460,23 @@ def _generate_tests_hook(session: Session, module: ModuleType, path: Path) -> An
     module itself."""
     pm = session.config.pluginmanager
     loaded = session.config.stash.get("conftests", set())
-    others = [pm.get_plugin(str(c)) for c in loaded
-              if not (path.parent == c.parent or c.parent in path.parents)]
+    others = [
+        pm.get_plugin(str(c)) for c in loaded if not (path.parent == c.parent or c.parent in path.parents)
+    ]
     caller = pm.subset_hook_caller("zenrun_generate_tests", [p for p in others if p is not None])
     own = vars(module).get("zenrun_generate_tests")
     return caller, own if callable(own) else None
 
 
-def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath: str,
-                    session: Session, has_instance: bool, shared_marks: list[Mark]) -> list[Item]:
+def _function_items(
+    pipeline: Pipeline,
+    module: ModuleType,
+    path: Path,
+    relpath: str,
+    session: Session,
+    has_instance: bool,
+    shared_marks: list[Mark],
+) -> list[Item]:
     from zenrun.metafunc import Metafunc
 
     manager = session.fixturemanager
@@ -432,35 +484,43 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
     marks = [*get_marks(pipeline), *shared_marks]
     parametrize_marks = [m for m in marks if m.name == "parametrize"]
     other_marks = [m for m in marks if m.name != "parametrize"]
-    used = [*session.config.getini("usefixtures"),
-            *(n for m in marks if m.name == "usefixtures" for n in m.args)]
+    used = [
+        *session.config.getini("usefixtures"),
+        *(n for m in marks if m.name == "usefixtures" for n in m.args),
+    ]
     for m in marks:
         if m.name == "usefixtures" and not m.args:
-            session.warn(f"usefixtures() in {relpath}::{pipeline.__name__} without arguments "
-                         f"has no effect")
+            session.warn(f"usefixtures() in {relpath}::{pipeline.__name__} without arguments has no effect")
     argnames = [n for n in pipeline.argnames if n not in pipeline.defaults]
     initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
     fixturenames, missing = manager.closure(initial, path)
     base = pipeline.__name__
     code = pipeline.fn.__code__
-    metafunc = Metafunc(pipeline, [*fixturenames, *missing], config, module, f"{relpath}::{base}",
-                        defaults=pipeline.defaults, fixture_defs=lambda n: manager.get(n, path),
-                        location=f"{code.co_filename}:{code.co_firstlineno}")
+    metafunc = Metafunc(
+        pipeline,
+        [*fixturenames, *missing],
+        config,
+        module,
+        f"{relpath}::{base}",
+        defaults=pipeline.defaults,
+        fixture_defs=lambda n: manager.get(n, path),
+        location=f"{code.co_filename}:{code.co_firstlineno}",
+    )
     hook, own_hook = _generate_tests_hook(session, module, path)
     if own_hook is not None:
         own_hook(metafunc)
     marked = {n for m in parametrize_marks for n in _mark_argnames(m)}
     # As pytest's prune_dependency_tree: a directly parametrized name shadows its fixture,
     # so what only that fixture needed brings no parameters.
-    shadowed = {n for m in parametrize_marks for n in _mark_argnames(m)
-                if not _is_indirect(m, n)}
+    shadowed = {n for m in parametrize_marks for n in _mark_argnames(m) if not _is_indirect(m, n)}
     param_names = manager.closure(initial, path, exclude=shadowed)[0] if shadowed else fixturenames
     for name in param_names:
         fixturedef = _params_fixture(manager, name, path)
         already = any(name in call.params for call in metafunc.calls)
         if fixturedef is not None and name not in marked and not already:
-            metafunc.parametrize(name, fixturedef.params, indirect=True, scope=fixturedef.scope,
-                                 ids=fixturedef.ids)
+            metafunc.parametrize(
+                name, fixturedef.params, indirect=True, scope=fixturedef.scope, ids=fixturedef.ids
+            )
     for m in parametrize_marks:
         metafunc.parametrize(*m.args, **m.kwargs, _param_mark=m)
     hook(metafunc=metafunc)
@@ -475,9 +535,22 @@ def _function_items(pipeline: Pipeline, module: ModuleType, path: Path, relpath:
         fixture_params = {n: (call.indices[n], call.params[n]) for n in call.indirect} if call else {}
         scopes = {n: call.scopes[n] for n in call.indirect} if call else {}
         extra = list(call.marks) if call else []
-        items.append(Item(f"{relpath}::{name}", name, path, pipeline, params, fixture_params,
-                          [n for n in fixturenames if n not in params], [*extra, *other_marks],
-                          module=module, param_scopes=scopes, missing=missing, callspec=call))
+        items.append(
+            Item(
+                f"{relpath}::{name}",
+                name,
+                path,
+                pipeline,
+                params,
+                fixture_params,
+                [n for n in fixturenames if n not in params],
+                [*extra, *other_marks],
+                module=module,
+                param_scopes=scopes,
+                missing=missing,
+                callspec=call,
+            )
+        )
     return items
 
 
@@ -523,8 +596,15 @@ def reorder_items(items: list[Item]) -> list[Item]:
         for position, item in enumerate(items):
             where = None if scope == "session" else item.module_path
             call = item.callspec
-            argkeys = dict.fromkeys((name, index, where) for name, index in call.indices.items()
-                                    if call.scopes.get(name) == scope) if call else {}
+            argkeys = (
+                dict.fromkeys(
+                    (name, index, where)
+                    for name, index in call.indices.items()
+                    if call.scopes.get(name) == scope
+                )
+                if call
+                else {}
+            )
             if argkeys:
                 by_item[position] = argkeys
                 for argkey in argkeys:
@@ -545,8 +625,9 @@ def reorder_items(items: list[Item]) -> list[Item]:
                 position = pending.popleft()
                 if position in done or position in no_argkey:
                     continue
-                argkeys = dict.fromkeys(k for k in scoped_argkeys_by_item.get(position, ())
-                                        if k not in ignore)
+                argkeys = dict.fromkeys(
+                    k for k in scoped_argkeys_by_item.get(position, ()) if k not in ignore
+                )
                 if not argkeys:
                     no_argkey[position] = None
                     continue

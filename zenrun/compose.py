@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -116,8 +117,7 @@ class ComposedPipeline:
         import networkx as nx
 
         try:
-            return list(nx.lexicographical_topological_sort(
-                self.graph, key=list(self.invocations).index))
+            return list(nx.lexicographical_topological_sort(self.graph, key=list(self.invocations).index))
         except nx.NetworkXUnfeasible:
             cycle = nx.find_cycle(self.graph)
             raise ComposeError(f"pipeline {self.name!r}: .after() makes a cycle: {cycle}") from None
@@ -126,9 +126,13 @@ class ComposedPipeline:
 class Composer:
     """Records step calls while a pipeline body runs."""
 
-    def __init__(self, pipeline_name: str, *,
-                 run_config: dict[str, dict[str, Any]] | None = None,
-                 fixture_lookup: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        pipeline_name: str,
+        *,
+        run_config: dict[str, dict[str, Any]] | None = None,
+        fixture_lookup: Callable[[str], Any] | None = None,
+    ) -> None:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
         self.run_config = run_config or {}
@@ -174,13 +178,16 @@ class Composer:
         if step.config_param is not None and step.config_param in kwargs:
             code_config = kwargs.pop(step.config_param)
         if len(args) > len(step.input_names):
-            raise ComposeError(f"{where}: takes {len(step.input_names)} inputs "
-                               f"({', '.join(step.input_names) or 'none'}) but got {len(args)}")
-        inputs: dict[str, Any] = dict(zip(step.input_names, args))
+            raise ComposeError(
+                f"{where}: takes {len(step.input_names)} inputs "
+                f"({', '.join(step.input_names) or 'none'}) but got {len(args)}"
+            )
+        inputs: dict[str, Any] = dict(zip(step.input_names, args, strict=False))
         for name, value in kwargs.items():
             if name not in step.input_names:
-                raise ComposeError(f"{where}: unexpected input {name!r}; inputs are "
-                                   f"{', '.join(step.input_names) or 'none'}")
+                raise ComposeError(
+                    f"{where}: unexpected input {name!r}; inputs are {', '.join(step.input_names) or 'none'}"
+                )
             if name in inputs:
                 raise ComposeError(f"{where}: input {name!r} given twice")
             inputs[name] = value
@@ -200,15 +207,15 @@ class Composer:
             config_data = config_json(config)
         except TypeError as exc:
             raise ComposeError(f"{where}: {exc}") from None
-        invocation = Invocation(step_id, step, config, inputs, enable_cache=instance.enable_cache,
-                                config_data=config_data)
+        invocation = Invocation(
+            step_id, step, config, inputs, enable_cache=instance.enable_cache, config_data=config_data
+        )
         run_settings = self.run_config.get(step_id, {})
         if run_settings.get("enable_cache") is not None:
             invocation.enable_cache = bool(run_settings["enable_cache"])
         from zenrun.settings import merge_settings
 
-        invocation.settings = merge_settings(step.settings, instance.settings,
-                                             run_settings.get("settings"))
+        invocation.settings = merge_settings(step.settings, instance.settings, run_settings.get("settings"))
         from zenrun.dynamic import gathered_handles  # gathering is a config feature
 
         gathered = gathered_handles(self, config)
@@ -238,21 +245,27 @@ class Composer:
         elif isinstance(value, OutputHandle):
             self._check_known(where, value)
         elif isinstance(value, tuple) and value and all(isinstance(v, OutputHandle) for v in value):
-            raise ComposeError(f"{where}: input {name!r} got all outputs of step "
-                               f"{value[0].step_id!r}; unpack them and pass one")
+            raise ComposeError(
+                f"{where}: input {name!r} got all outputs of step "
+                f"{value[0].step_id!r}; unpack them and pass one"
+            )
 
     def _check_known(self, where: str, handle: OutputHandle) -> None:
         if handle.step_id not in self.invocations:
             raise ComposeError(f"{where}: output of step {handle.step_id!r} from another pipeline")
 
-    def _resolve_config(self, instance: StepInstance, step_id: str, code_config: Any,
-                        where: str) -> StepConfig | None:
+    def _resolve_config(
+        self, instance: StepInstance, step_id: str, code_config: Any, where: str
+    ) -> StepConfig | None:
         """Run config over code config over a same-named fixture over defaults."""
         from zenrun.steps import StepConfig
 
         step = instance.step
-        overrides = {k: v for k, v in self.run_config.get(step_id, {}).get("parameters", {}).items()
-                     if k != "enable_cache"}
+        overrides = {
+            k: v
+            for k, v in self.run_config.get(step_id, {}).get("parameters", {}).items()
+            if k != "enable_cache"
+        }
         if step.config_class is None:
             if code_config is not None or overrides:
                 raise ComposeError(f"{where}: step {step.name!r} has no StepConfig parameter")
@@ -262,15 +275,17 @@ class Composer:
             raise ComposeError(
                 f"{where}: run config sets unknown field(s) {', '.join(unknown)} of "
                 f"{step.config_class.__name__}; its fields are: "
-                f"{', '.join(step.config_class.model_fields) or 'none'}")
+                f"{', '.join(step.config_class.model_fields) or 'none'}"
+            )
         base = code_config
         if base is None and self.fixture_lookup is not None:
             found = self.fixture_lookup(step.config_param)
             if isinstance(found, (dict, step.config_class)):
                 base = found
         if isinstance(base, StepConfig) and not isinstance(base, step.config_class):
-            raise ComposeError(f"{where}: config is a {type(base).__name__}, "
-                               f"expected {step.config_class.__name__}")
+            raise ComposeError(
+                f"{where}: config is a {type(base).__name__}, expected {step.config_class.__name__}"
+            )
         if isinstance(base, StepConfig) and not overrides:
             return base
         fields = base.model_dump() if isinstance(base, StepConfig) else dict(base or {})
@@ -294,8 +309,10 @@ class Composer:
         if names is not None:
             missing = set(names) - set(self.invocations)
             if missing:
-                raise ComposeError(f"pipeline {self.pipeline_name!r}: gather(names=...) names unknown "
-                                   f"steps {sorted(missing)}; composed so far: {list(self.invocations)}")
+                raise ComposeError(
+                    f"pipeline {self.pipeline_name!r}: gather(names=...) names unknown "
+                    f"steps {sorted(missing)}; composed so far: {list(self.invocations)}"
+                )
         return selected
 
     def finish(self, enable_cache: bool | None = None, item_id: str | None = None) -> ComposedPipeline:
@@ -306,13 +323,16 @@ class Composer:
         elif unknown:
             raise ComposeError(
                 f"pipeline {self.pipeline_name!r}: run config names unknown step(s) "
-                f"{', '.join(sorted(unknown))}; steps are: {', '.join(self.invocations) or 'none'}")
+                f"{', '.join(sorted(unknown))}; steps are: {', '.join(self.invocations) or 'none'}"
+            )
         for instance in self._instances:
             for upstream in instance.upstream:
                 before = self._instance_ids.get(id(upstream))
                 if not before:
-                    raise ComposeError(f"pipeline {self.pipeline_name!r}: step {instance.id!r} runs "
-                                       f"after {upstream.id!r}, which was never called")
+                    raise ComposeError(
+                        f"pipeline {self.pipeline_name!r}: step {instance.id!r} runs "
+                        f"after {upstream.id!r}, which was never called"
+                    )
                 for step_id in self._instance_ids[id(instance)]:
                     self.invocations[step_id].after.update(before)
         if not self.invocations:

@@ -11,7 +11,8 @@ import contextvars
 import copyreg
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,8 +21,7 @@ from zenrun.pipelines import Runnable
 from zenrun.steps import Output, StepConfig, StepInstance
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
+    from typing import Self
 
 
 class GatherStepsParameters(StepConfig):
@@ -54,15 +54,21 @@ class OutputParameters(BaseModel):
     def gather(cls, params: GatherStepsParameters) -> list[Self]:
         values = _gathered_values.get(None)
         if values is None:
-            raise RuntimeError(f"{cls.__name__}.gather() must be called inside a step whose "
-                               "config is a GatherStepsParameters")
+            raise RuntimeError(
+                f"{cls.__name__}.gather() must be called inside a step whose "
+                "config is a GatherStepsParameters"
+            )
         fields = set(cls.model_fields)
-        return [cls(**{k: v for k, v in outputs.items() if k in fields})
-                for step_id, outputs in values.items()
-                if fields <= set(outputs) and _matches(params, step_id)]
+        return [
+            cls(**{k: v for k, v in outputs.items() if k in fields})
+            for step_id, outputs in values.items()
+            if fields <= set(outputs) and _matches(params, step_id)
+        ]
 
 
-_gathered_values: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvars.ContextVar("zenrun_gathered")
+_gathered_values: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvars.ContextVar(
+    "zenrun_gathered"
+)
 
 
 def _matches(params: GatherStepsParameters, step_id: str) -> bool:
@@ -76,8 +82,10 @@ def gathered_handles(composer: Composer, config: Any) -> list[OutputHandle] | No
     if not isinstance(config, GatherStepsParameters):
         return None
     if config.output_steps_prefix is None and config.output_steps_names is None:
-        raise ComposeError(f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
-                           "output_steps_prefix or output_steps_names")
+        raise ComposeError(
+            f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
+            "output_steps_prefix or output_steps_names"
+        )
     handles = []
     for inv in composer.invocations.values():
         if _matches(config, inv.id):
@@ -85,8 +93,9 @@ def gathered_handles(composer: Composer, config: Any) -> list[OutputHandle] | No
     return handles
 
 
-def call_with_gathered(fn: Callable[..., Any], gathered: dict[str, dict[str, Any]],
-                       kwargs: dict[str, Any]) -> Any:
+def call_with_gathered(
+    fn: Callable[..., Any], gathered: dict[str, dict[str, Any]], kwargs: dict[str, Any]
+) -> Any:
     """Call a step function with gathered outputs visible to ``OutputParameters.gather``."""
     token = _gathered_values.set(gathered)
     try:
@@ -135,11 +144,14 @@ class DynamicPipeline(Runnable, metaclass=_DynamicPipelineType):
         self.steps: dict[str, StepInstance] = {}
         for instance in steps:
             if not isinstance(instance, StepInstance):
-                raise TypeError(f"{type(self).__name__}: expected configured step instances, "
-                                f"got {instance!r}")
+                raise TypeError(
+                    f"{type(self).__name__}: expected configured step instances, got {instance!r}"
+                )
             if instance.id in self.steps:
-                raise ComposeError(f"pipeline {self.name!r}: two steps are named {instance.id!r}; "
-                                   "rename one with .configure(name=...)")
+                raise ComposeError(
+                    f"pipeline {self.name!r}: two steps are named {instance.id!r}; "
+                    "rename one with .configure(name=...)"
+                )
             self.steps[instance.id] = instance
         self.kwargs = kwargs
         self.enable_cache = enable_cache
@@ -152,10 +164,14 @@ class DynamicPipeline(Runnable, metaclass=_DynamicPipelineType):
         """Call the steps to wire the graph; override in a subclass."""
         raise NotImplementedError(f"{type(self).__name__} must define connect()")
 
-    def compose(self, params: dict[str, Any] | None = None, *,
-                run_config: dict[str, dict[str, Any]] | None = None,
-                fixture_lookup: Callable[[str], Any] | None = None,
-                item_id: str | None = None) -> ComposedPipeline:
+    def compose(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        run_config: dict[str, dict[str, Any]] | None = None,
+        fixture_lookup: Callable[[str], Any] | None = None,
+        item_id: str | None = None,
+    ) -> ComposedPipeline:
         with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
             self.connect(**self.steps)
         return composer.finish(self.enable_cache, item_id)
@@ -171,8 +187,16 @@ class DynamicPipeline(Runnable, metaclass=_DynamicPipelineType):
         """
         caller = sys._getframe(1).f_globals
         module = caller.get("__name__", cls.__module__)
-        template = type(cls)(name, (cls,), {"pipeline_name": name, "__module__": module,
-                                            "__qualname__": name, "_template_key": (module, name)})
+        template = type(cls)(
+            name,
+            (cls,),
+            {
+                "pipeline_name": name,
+                "__module__": module,
+                "__qualname__": name,
+                "_template_key": (module, name),
+            },
+        )
         _templates[(module, name)] = template
         if name not in caller:
             caller[name] = template

@@ -23,23 +23,44 @@ from typing import Any
 
 from zenrun.artifacts.store import ArtifactError, check_digest
 from zenrun.cache import (
-    CanonicalJSONError, Fingerprinter, canonical_json, cache_key, explain_miss, key_parts,
+    CanonicalJSONError,
+    Fingerprinter,
+    cache_key,
+    canonical_json,
+    explain_miss,
+    key_parts,
     store_identity,
 )
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.config.argparsing import UsageError
 from zenrun.metadata.records import (
-    CACHED, COMPLETED, FAILED, RUNNING, SKIPPED, ArtifactRef, PipelineRun, StepRun, compute_metrics,
+    CACHED,
+    COMPLETED,
+    FAILED,
+    RUNNING,
+    SKIPPED,
+    ArtifactRef,
+    PipelineRun,
+    StepRun,
+    compute_metrics,
 )
 from zenrun.runner import (
-    InputArtifactError, InputSource, StepCallHooks, StepTask, TaskResult, execute_task,
-    load_inputs, private_copy,
+    InputArtifactError,
+    InputSource,
+    StepCallHooks,
+    StepTask,
+    TaskResult,
+    execute_task,
+    load_inputs,
+    private_copy,
 )
 
 logger = logging.getLogger("zenrun")
-OVERRIDE_MESSAGE = ("Runtime configuration overwriting the pipeline cache settings to "
-                    "enable_cache=False for this pipeline run. The default caching strategy "
-                    "is retained for future pipeline runs.")
+OVERRIDE_MESSAGE = (
+    "Runtime configuration overwriting the pipeline cache settings to "
+    "enable_cache=False for this pipeline run. The default caching strategy "
+    "is retained for future pipeline runs."
+)
 FLUSH_INTERVAL = 0.2  # seconds of step records a crash may cost at most
 _last_run_name = ""
 
@@ -59,9 +80,15 @@ def new_run_name(pipeline: str) -> str:
 class PipelineExecution:
     """The state of one run: step statuses, output references and in-memory values."""
 
-    def __init__(self, composed: ComposedPipeline, config: Any, *,
-                 enable_cache: bool | None = None, orchestrator: str = "local",
-                 params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        composed: ComposedPipeline,
+        config: Any,
+        *,
+        enable_cache: bool | None = None,
+        orchestrator: str = "local",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.composed = composed
         self.config = config
         self.hook = config.hook
@@ -73,25 +100,29 @@ class PipelineExecution:
         self.order = composed.order()
         self.invocations = composed.invocations
         self.upstream = {i: sorted(inv.upstream_ids()) for i, inv in self.invocations.items()}
-        self.run = PipelineRun(name=new_run_name(composed.name), pipeline_name=composed.name,
-                               item_id=composed.item_id, orchestrator=orchestrator,
-                               enable_cache=self._pipeline_cache_enabled(), graph=self.upstream,
-                               artifact_store=getattr(self.artifact_store, "url", None),
-                               params=params or {})
+        self.run = PipelineRun(
+            name=new_run_name(composed.name),
+            pipeline_name=composed.name,
+            item_id=composed.item_id,
+            orchestrator=orchestrator,
+            enable_cache=self._pipeline_cache_enabled(),
+            graph=self.upstream,
+            artifact_store=getattr(self.artifact_store, "url", None),
+            params=params or {},
+        )
         self.run._steps = {}
         # Records carry their item: under -n the lines of items running together interleave.
         self.log = logging.LoggerAdapter(logger, {"zenrun_item": composed.item_id})
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
-        self._consumers = {i: 0 for i in self.invocations}
+        self._consumers = dict.fromkeys(self.invocations, 0)
         for step_id in self.invocations:
             for upstream in self.upstream[step_id]:
                 self._consumers[upstream] += 1
         self._flush_lock = threading.Lock()
         self.flush_error: Exception | None = None
         self._stop = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True,
-                                         name="zenrun-flush")
+        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True, name="zenrun-flush")
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
@@ -104,9 +135,15 @@ class PipelineExecution:
         models = settings_models(config)
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
             i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
-            if inv.settings or models else {} for i, inv in self.invocations.items()}
-        impls = [(impl.plugin_name, impl.function)
-                 for impl in self.hook.zenrun_step_call.get_hookimpls() if impl.plugin_name != "runner"]
+            if inv.settings or models
+            else {}
+            for i, inv in self.invocations.items()
+        }
+        impls = [
+            (impl.plugin_name, impl.function)
+            for impl in self.hook.zenrun_step_call.get_hookimpls()
+            if impl.plugin_name != "runner"
+        ]
         self.step_call_hooks = StepCallHooks(self.hook.zenrun_step_call, impls) if impls else None
 
     # -- caching policy --------------------------------------------------------------
@@ -138,8 +175,7 @@ class PipelineExecution:
             state = "disabled" if self.composed.enable_cache is False else "enabled"
             self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
         # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
-        self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator,
-                      run.pipeline_name)
+        self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
@@ -166,8 +202,10 @@ class PipelineExecution:
         self._stop_flusher()
         if self.flush_error is not None:
             run.status = FAILED
-            run.error = (f"the artifacts or records of this run could not be stored: "
-                         f"{type(self.flush_error).__name__}: {self.flush_error}")
+            run.error = (
+                f"the artifacts or records of this run could not be stored: "
+                f"{type(self.flush_error).__name__}: {self.flush_error}"
+            )
         self.metadata_store.finish_run(run)
         if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
             raise self.flush_error
@@ -187,8 +225,12 @@ class PipelineExecution:
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     if self.flush_error is None:
                         self.flush_error = exc
-                        self.log.error("Could not store the artifacts or records of run %s: %s: %s",
-                                     self.run.name, type(exc).__name__, exc)
+                        self.log.error(
+                            "Could not store the artifacts or records of run %s: %s: %s",
+                            self.run.name,
+                            type(exc).__name__,
+                            exc,
+                        )
 
     def _flush_periodically(self) -> None:
         # A thread, so that records are committed while a long step runs.
@@ -219,9 +261,18 @@ class PipelineExecution:
             upstream = self.blocked(step_id)
             reason = f"upstream step {upstream} {self.status(upstream)}" if upstream else "not run"
         now = time.time()
-        step_run = StepRun(step_id, invocation.step.name, SKIPPED, started=now, finished=now,
-                           upstream=self.upstream[step_id], run_name=self.run.name,
-                           pipeline_name=self.run.pipeline_name, error=None, cache_reason=reason)
+        step_run = StepRun(
+            step_id,
+            invocation.step.name,
+            SKIPPED,
+            started=now,
+            finished=now,
+            upstream=self.upstream[step_id],
+            run_name=self.run.name,
+            pipeline_name=self.run.pipeline_name,
+            error=None,
+            cache_reason=reason,
+        )
         self.run.steps[step_id] = step_run
         self.log.info("Step %s was skipped: %s.", step_id, reason)
         self.metadata_store.record_step(self.run, step_run)
@@ -241,7 +292,8 @@ class PipelineExecution:
         literals, canonical, error = {}, {}, None
         for name, value in invocation.inputs.items():
             if isinstance(value, OutputHandle) or (
-                    isinstance(value, list) and value and isinstance(value[0], OutputHandle)):
+                isinstance(value, list) and value and isinstance(value[0], OutputHandle)
+            ):
                 continue
             literals[name] = value
             try:
@@ -260,9 +312,15 @@ class PipelineExecution:
         orchestrators pass ``load=False`` and let the worker load them.
         """
         invocation = self.invocations[step_id]
-        step_run = StepRun(step_id, invocation.step.name, RUNNING, started=time.time(),
-                           upstream=self.upstream[step_id], run_name=self.run.name,
-                           pipeline_name=self.run.pipeline_name)
+        step_run = StepRun(
+            step_id,
+            invocation.step.name,
+            RUNNING,
+            started=time.time(),
+            upstream=self.upstream[step_id],
+            run_name=self.run.name,
+            pipeline_name=self.run.pipeline_name,
+        )
         step_run.config = invocation.config_data
         step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
@@ -272,9 +330,14 @@ class PipelineExecution:
         literals, canonical_literals, uncacheable = self._literals(invocation)
         fingerprint = self.fingerprints.fingerprint(invocation.step.fn)
         uncacheable = fingerprint.error or uncacheable
-        parts = key_parts(invocation.step, invocation.config, canonical_literals,
-                          self._input_digests(invocation), fingerprint=fingerprint,
-                          config_data=invocation.config_data)
+        parts = key_parts(
+            invocation.step,
+            invocation.config,
+            canonical_literals,
+            self._input_digests(invocation),
+            fingerprint=fingerprint,
+            config_data=invocation.config_data,
+        )
         step_run.cache_parts = parts
         # No key when some dependency has no content form: never cached, never recorded.
         step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
@@ -301,9 +364,17 @@ class PipelineExecution:
             literals.pop(name, None)
         # Each step gets literals of its own: mutating one cannot reach another step or run.
         literals = {name: private_copy(value) for name, value in literals.items()}
-        task = StepTask(invocation.step, step_id, self.run.pipeline_name, invocation.config,
-                        literals, wired, step_run=step_run, hooks=self.step_call_hooks,
-                        capture=self.config.stash.get("capture"))
+        task = StepTask(
+            invocation.step,
+            step_id,
+            self.run.pipeline_name,
+            invocation.config,
+            literals,
+            wired,
+            step_run=step_run,
+            hooks=self.step_call_hooks,
+            capture=self.config.stash.get("capture"),
+        )
         if load:
             self.load_inputs(task)
         self.metadata_store.record_step(self.run, step_run)  # visible as running
@@ -347,8 +418,9 @@ class PipelineExecution:
     def _previous_step(self, step_id: str) -> StepRun | None:
         """The last record of ``step_id`` in an earlier run of the same pipeline item."""
         try:
-            return self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id,
-                                                     item_id=self.run.item_id)
+            return self.metadata_store.previous_step(
+                self.run.pipeline_name, step_id, self.run.id, item_id=self.run.item_id
+            )
         except TypeError:  # a metadata store plugin without item_id
             return self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
 
@@ -373,9 +445,12 @@ class PipelineExecution:
         entry = {}
         for name, ref in outputs.items():
             materializer, ahead = ranks.get(ref.materializer, (None, []))
-            entry[name] = {**ref.as_dict(), "store": self.store_id,
-                           "materializer_version": str(getattr(materializer, "version", "")),
-                           "ahead": [f"{m.name}:{m.version}" for m in ahead]}
+            entry[name] = {
+                **ref.as_dict(),
+                "store": self.store_id,
+                "materializer_version": str(getattr(materializer, "version", "")),
+                "ahead": [f"{m.name}:{m.version}" for m in ahead],
+            }
         return entry
 
     def _entry_mismatch(self, key: str, entry: dict[str, dict[str, Any]]) -> str | None:
@@ -402,8 +477,10 @@ class PipelineExecution:
             materializer, ahead = ranks[chosen]
             version = str(materializer.version)
             if output.get("materializer_version") != version:
-                return (f"materializer {chosen} of output {name} changed version "
-                        f"({output.get('materializer_version')!r} -> {version!r})")
+                return (
+                    f"materializer {chosen} of output {name} changed version "
+                    f"({output.get('materializer_version')!r} -> {version!r})"
+                )
             before = set(output.get("ahead") or [])
             new = [m for m in ahead if f"{m.name}:{m.version}" not in before]
             if not new:
@@ -429,14 +506,19 @@ class PipelineExecution:
         if mismatch is not None:
             step_run.cache_reason = f"cache miss: {mismatch}"
             return False
-        refs = {name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"],
-                                  o.get("preview"))
-                for name, o in entry.items()}
+        refs = {
+            name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"], o.get("preview"))
+            for name, o in entry.items()
+        }
         verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
         broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
         if broken:
-            self.log.warning("Cached output %s of step %s is missing or corrupt in the artifact "
-                           "store; running the step again.", ", ".join(broken), step_run.id)
+            self.log.warning(
+                "Cached output %s of step %s is missing or corrupt in the artifact "
+                "store; running the step again.",
+                ", ".join(broken),
+                step_run.id,
+            )
             step_run.cache_reason = "cache miss: cached artifacts are missing or corrupt"
             return False
         step_run.status = CACHED
@@ -475,18 +557,23 @@ class PipelineExecution:
                     self.run.internal_error = f"{who}, running step {task.step_id!r}"
         self._finish_step(step_run, result.outputs, result.finished)
 
-    def _finish_step(self, step_run: StepRun, refs: dict[str, ArtifactRef],
-                     finished: float | None = None) -> None:
+    def _finish_step(
+        self, step_run: StepRun, refs: dict[str, ArtifactRef], finished: float | None = None
+    ) -> None:
         step_id = step_run.id
         step_run.finished = finished or time.time()
         for name, ref in refs.items():
             self.refs[(step_id, name)] = ref
         invocation = self.invocations[step_id]
         for name, value in invocation.inputs.items():
-            handles = [value] if isinstance(value, OutputHandle) else value if (
-                isinstance(value, list) and value and isinstance(value[0], OutputHandle)) else []
-            step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name)))
-                                     for h in handles]
+            handles = (
+                [value]
+                if isinstance(value, OutputHandle)
+                else value
+                if (isinstance(value, list) and value and isinstance(value[0], OutputHandle))
+                else []
+            )
+            step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name))) for h in handles]
         if step_id not in self._released:  # a repaired producer finishes twice
             self._released.add(step_id)
             for upstream in self.upstream[step_id]:  # free values nobody needs any more
@@ -502,15 +589,25 @@ class PipelineExecution:
         self.hook.zenrun_step_finish(step_run=step_run)
 
 
-def run_pipeline(composed: ComposedPipeline, config: Any, *, enable_cache: bool | None = None,
-                 orchestrator: Any = None, params: dict[str, Any] | None = None) -> PipelineRun:
+def run_pipeline(
+    composed: ComposedPipeline,
+    config: Any,
+    *,
+    enable_cache: bool | None = None,
+    orchestrator: Any = None,
+    params: dict[str, Any] | None = None,
+) -> PipelineRun:
     """Run ``composed`` with ``orchestrator`` and return the finished run record."""
     if config.stash.get("api"):
         ensure_api_logging()
     orchestrator = orchestrator or config.make_orchestrator()
-    execution = PipelineExecution(composed, config, enable_cache=enable_cache,
-                                  orchestrator=getattr(orchestrator, "name", type(orchestrator).__name__),
-                                  params=params)
+    execution = PipelineExecution(
+        composed,
+        config,
+        enable_cache=enable_cache,
+        orchestrator=getattr(orchestrator, "name", type(orchestrator).__name__),
+        params=params,
+    )
     execution.start()
     try:
         orchestrator.run(execution)

@@ -11,9 +11,10 @@ import functools
 import inspect
 import itertools
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from zenrun.hookspec import hookimpl
 
@@ -57,9 +58,15 @@ class FixtureDef:
         return len(self.baseid.parts) + (1000 if self.baseid.suffix == ".py" else 0)
 
 
-def fixture(fn: Callable[..., Any] | None = None, *, scope: str | Callable[..., str] = "pipeline",
-            params: Iterable[Any] | None = None, autouse: bool = False, ids: Any = None,
-            name: str | None = None) -> Any:
+def fixture(
+    fn: Callable[..., Any] | None = None,
+    *,
+    scope: str | Callable[..., str] = "pipeline",
+    params: Iterable[Any] | None = None,
+    autouse: bool = False,
+    ids: Any = None,
+    name: str | None = None,
+) -> Any:
     """Declare a fixture: ``@zenrun.fixture`` or
     ``@zenrun.fixture(scope=, params=, autouse=, ids=, name=)``.
 
@@ -75,34 +82,44 @@ def fixture(fn: Callable[..., Any] | None = None, *, scope: str | Callable[..., 
         if isinstance(func, type):
             raise TypeError("class fixtures not supported (maybe in the future)")
         if hasattr(func, "_zenrun_fixture"):
-            raise ValueError(f"@zenrun.fixture is being applied more than once to the same "
-                             f"function {func.__name__!r}")
+            raise ValueError(
+                f"@zenrun.fixture is being applied more than once to the same function {func.__name__!r}"
+            )
         if getattr(func, "zenrun_marks", None):
-            raise TypeError(f"marks applied to fixture {func.__name__!r} have no effect; "
-                            f"put them on the pipeline")
+            raise TypeError(
+                f"marks applied to fixture {func.__name__!r} have no effect; put them on the pipeline"
+            )
         fixture_name = name or func.__name__
         if fixture_name == "request":
             code = getattr(func, "__code__", None)
             where = f"{code.co_filename}:{_def_line(func)}" if code else func.__qualname__
-            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n"
-                             f"  {where}")
+            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n  {where}")
         resolved = scope if callable(scope) else _ALIASES.get(scope, scope)
 
         @functools.wraps(func)
         def called_directly(*args: Any, **kwargs: Any) -> Any:
             from zenrun.outcomes import fail
 
-            fail(f'Fixture "{fixture_name}" called directly. Fixtures are not meant to be called '
-                 "directly,\nbut are created automatically when pipelines request them as "
-                 "parameters.", pytrace=False)
+            fail(
+                f'Fixture "{fixture_name}" called directly. Fixtures are not meant to be called '
+                "directly,\nbut are created automatically when pipelines request them as "
+                "parameters.",
+                pytrace=False,
+            )
 
         # As pytest: the decorated name is no plain function any more, so calling it is a
         # clear error instead of a value made outside the fixture's scope and teardown.
         called_directly._zenrun_fixture = {  # type: ignore[attr-defined]
-            "scope": resolved, "params": list(params) if params is not None else None,
-            "ids": ids, "name": fixture_name, "autouse": autouse, "declared_scope": scope,
-            "func": func}
+            "scope": resolved,
+            "params": list(params) if params is not None else None,
+            "ids": ids,
+            "name": fixture_name,
+            "autouse": autouse,
+            "declared_scope": scope,
+            "func": func,
+        }
         return called_directly
+
     return decorate(fn) if fn is not None else decorate
 
 
@@ -113,8 +130,9 @@ def _check_scope(scope: Any, name: str, func: Any) -> str:
     """``scope`` as one of :data:`SCOPES` (pytest's names are aliases); a ValueError otherwise."""
     if _ALIASES.get(scope, scope) not in SCOPES:
         where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
-        raise ValueError(f"Fixture '{name}' from {where} got an unexpected scope value "
-                         f"'{scope}' (one of {SCOPES})")
+        raise ValueError(
+            f"Fixture '{name}' from {where} got an unexpected scope value '{scope}' (one of {SCOPES})"
+        )
     return _ALIASES.get(scope, scope)
 
 
@@ -133,8 +151,13 @@ class FixtureRequest:
     (the item: ``nodeid``, ``name``, ``marks``, ``keywords``), ``module``,
     ``addfinalizer`` and ``getfixturevalue``."""
 
-    def __init__(self, setup: SetupState, item: Any, fixturedef: FixtureDef | None,
-                 scope_key: tuple[Any, ...] | None = None) -> None:
+    def __init__(
+        self,
+        setup: SetupState,
+        item: Any,
+        fixturedef: FixtureDef | None,
+        scope_key: tuple[Any, ...] | None = None,
+    ) -> None:
         self._setup = setup
         self._fixturedef = fixturedef
         self._scope_key = scope_key
@@ -144,8 +167,11 @@ class FixtureRequest:
         self.scope = setup.scope_of(fixturedef, item) if fixturedef else "pipeline"
         # As pytest: a higher-scoped fixture's request.node is its module or the session.
         self.node = item if self.scope == "pipeline" else setup.scope_node(self.scope, item)
-        self.param = item.fixture_params[fixturedef.name][1] if (
-            fixturedef and fixturedef.name in item.fixture_params) else _MISSING
+        self.param = (
+            item.fixture_params[fixturedef.name][1]
+            if (fixturedef and fixturedef.name in item.fixture_params)
+            else _MISSING
+        )
         if self.param is _MISSING:
             del self.param
 
@@ -185,8 +211,11 @@ class FixtureRequest:
         names = list(self._item.fixturenames)
         manager = self._setup.manager
         wants_request = "request" in getattr(getattr(self._item, "target", None), "argnames", ()) or any(
-            "request" in d.argnames for n in names
-            for d in [manager.get(n, self._item.module_path)] if d is not None)
+            "request" in d.argnames
+            for n in names
+            for d in [manager.get(n, self._item.module_path)]
+            if d is not None
+        )
         return [*names, "request"] if wants_request else names
 
     @property
@@ -264,7 +293,9 @@ class FixtureManager:
             try:
                 fixturedef.scope = _check_scope(
                     fixturedef.scope(fixture_name=fixturedef.name, config=self.config),
-                    fixturedef.name, fixturedef.func)
+                    fixturedef.name,
+                    fixturedef.func,
+                )
             except ValueError:
                 self.defs[fixturedef.name].remove(fixturedef)
                 raise
@@ -274,11 +305,22 @@ class FixtureManager:
             info = _fixture_info(obj)
             if info is None:
                 continue
-            argnames = [p.name for p in inspect.signature(obj).parameters.values()
-                        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-            fixturedef = FixtureDef(info["name"], info["func"], info["scope"], info["params"], info["ids"],
-                                    baseid, argnames, info.get("autouse", False),
-                                    info.get("declared_scope"))
+            argnames = [
+                p.name
+                for p in inspect.signature(obj).parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            ]
+            fixturedef = FixtureDef(
+                info["name"],
+                info["func"],
+                info["scope"],
+                info["params"],
+                info["ids"],
+                baseid,
+                argnames,
+                info.get("autouse", False),
+                info.get("declared_scope"),
+            )
             existing = self.defs.setdefault(fixturedef.name, [])
             existing[:] = [d for d in existing if d.baseid != baseid]
             existing.append(fixturedef)
@@ -289,8 +331,9 @@ class FixtureManager:
 
     def chain(self, name: str, module_path: Path) -> list[FixtureDef]:
         """The definitions of ``name`` visible from ``module_path``, farthest first."""
-        return sorted((d for d in self.defs.get(name, ()) if d.applies_to(module_path)),
-                      key=lambda d: d.depth)
+        return sorted(
+            (d for d in self.defs.get(name, ()) if d.applies_to(module_path)), key=lambda d: d.depth
+        )
 
     def get(self, name: str, module_path: Path) -> FixtureDef | None:
         """The definition of ``name`` that applies to ``module_path`` (nearest wins)."""
@@ -314,8 +357,9 @@ class FixtureManager:
     def available(self, module_path: Path) -> list[str]:
         return sorted(n for n in self.defs if self.get(n, module_path) is not None)
 
-    def closure(self, argnames: list[str], module_path: Path,
-                exclude: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    def closure(
+        self, argnames: list[str], module_path: Path, exclude: Iterable[str] = ()
+    ) -> tuple[list[str], list[str]]:
         """All fixtures needed by ``argnames``, transitively; and the names not found.
         ``exclude``: names given directly (parametrized), whose fixtures are not needed."""
         excluded = set(exclude)
@@ -336,8 +380,9 @@ class FixtureManager:
             needed.append(name)
             while fixturedef is not None:  # an overriding fixture may extend the one it overrides
                 stack.extend(a for a in fixturedef.argnames if a != name)
-                fixturedef = self.resolve(name, module_path, fixturedef) \
-                    if name in fixturedef.argnames else None
+                fixturedef = (
+                    self.resolve(name, module_path, fixturedef) if name in fixturedef.argnames else None
+                )
 
         ranks = ("session", "package", "module", "class", "pipeline")
 
@@ -345,9 +390,9 @@ class FixtureManager:
             fixturedef = None if name in excluded else self.get(name, module_path)
             if fixturedef is None or not isinstance(fixturedef.scope, str):
                 return len(ranks)
-            declared = "pipeline" if fixturedef.declared_scope == "function" \
-                else fixturedef.declared_scope
+            declared = "pipeline" if fixturedef.declared_scope == "function" else fixturedef.declared_scope
             return ranks.index(declared if declared in ranks else fixturedef.scope)
+
         # As pytest: higher-scoped fixtures first, the order of requests within a scope.
         needed.sort(key=scope_rank)
         return needed, missing
@@ -356,12 +401,20 @@ class FixtureManager:
         """The error of an item whose fixture closure names a fixture that does not exist;
         as pytest, it shows the fixture that asked for it."""
         name = item.missing[0]
-        requester = next((d for n in item.fixturenames for d in [self.get(n, item.module_path)]
-                          if d is not None and name in d.argnames), None)
+        requester = next(
+            (
+                d
+                for n in item.fixturenames
+                for d in [self.get(n, item.module_path)]
+                if d is not None and name in d.argnames
+            ),
+            None,
+        )
         return self.lookup_error(name, item.module_path, item.nodeid, requester)
 
-    def lookup_error(self, name: str, module_path: Path, where: str,
-                     requester: FixtureDef | None = None) -> FixtureLookupError:
+    def lookup_error(
+        self, name: str, module_path: Path, where: str, requester: FixtureDef | None = None
+    ) -> FixtureLookupError:
         available = ", ".join(self.available(module_path)) or "(none)"
         source = ""
         if requester is not None:
@@ -369,15 +422,21 @@ class FixtureManager:
                 lines, _ = inspect.getsourcelines(requester.func)
             except (OSError, TypeError):
                 lines = []
-            head = [line.rstrip() for line in itertools.takewhile(
-                lambda line: not line.lstrip().startswith(("def ", "async def ")), lines)]
+            head = [
+                line.rstrip()
+                for line in itertools.takewhile(
+                    lambda line: not line.lstrip().startswith(("def ", "async def ")), lines
+                )
+            ]
             definition = lines[len(head)].rstrip() if len(head) < len(lines) else ""
-            source = f"{requester.location}\n" + "".join(f"  {line}\n" for line in
-                                                         [*head, definition] if line)
+            source = f"{requester.location}\n" + "".join(
+                f"  {line}\n" for line in [*head, definition] if line
+            )
         return FixtureLookupError(
             f"{source}{where}: fixture {name!r} not found\n"
             f"available fixtures: {available}\n"
-            f"use 'zenrun --fixtures [path]' for help on them.")
+            f"use 'zenrun --fixtures [path]' for help on them."
+        )
 
     def show(self, module_paths: list[Path], rootdir: Path, verbose: bool = False) -> Iterator[str]:
         """Lines for ``zenrun --fixtures``: each fixture, where it is defined, and its docstring.
@@ -409,9 +468,18 @@ class FixtureManager:
                 doc = inspect.getdoc(fixturedef.func)
                 module = getattr(fixturedef.func, "__module__", None) or where.stem
                 # pytest's sort key: farthest first, then module, then "path:line" as a string
-                entries.append((fixturedef.depth, module, location, name, [
-                    f"{name}{scope}{params} -- {location}",
-                    "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")]))
+                entries.append(
+                    (
+                        fixturedef.depth,
+                        module,
+                        location,
+                        name,
+                        [
+                            f"{name}{scope}{params} -- {location}",
+                            "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available"),
+                        ],
+                    )
+                )
         # As pytest: one section per defining module, farthest (rootdir conftest) first.
         current = None
         for _, module, _, _, lines in sorted(entries):
@@ -448,9 +516,13 @@ class SetupState:
         key = ("session",) if scope == "session" else ("module", item.module_path)
         nodes = self.__dict__.setdefault("_nodes", {})
         if key not in nodes:
-            nodes[key] = ScopeNode("session") if scope == "session" else ScopeNode(
-                item.module_path.name, module_path=item.module_path,
-                module=getattr(item, "module", None))
+            nodes[key] = (
+                ScopeNode("session")
+                if scope == "session"
+                else ScopeNode(
+                    item.module_path.name, module_path=item.module_path, module=getattr(item, "module", None)
+                )
+            )
         return nodes[key]
 
     def scope_of(self, fixturedef: FixtureDef, item: Any) -> str:
@@ -481,9 +553,13 @@ class SetupState:
                     f"{item.nodeid}: ScopeMismatch: You tried to access the {scope} scoped fixture "
                     f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
                     f"stack:\n{_where(requester, self.config)}\n"
-                    f"Requested fixture:\n{_where(fixturedef, self.config)}")
-        if fixturedef.params is not None and name not in item.fixture_params \
-                and name not in getattr(item, "params", {}):
+                    f"Requested fixture:\n{_where(fixturedef, self.config)}"
+                )
+        if (
+            fixturedef.params is not None
+            and name not in item.fixture_params
+            and name not in getattr(item, "params", {})
+        ):
             raise FixtureLookupError(self._no_param_message(name, fixturedef, item))
         key = (*self._scope_key(scope, item), name, id(fixturedef))
         # As pytest: an instance is reused for an equal parameter value (not index).
@@ -535,10 +611,12 @@ class SetupState:
             frame = frame.f_back
         code = fixturedef.func.__code__
         here = f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}" if frame else "?"
-        return (f"The requested fixture has no parameter defined for test:\n    {item.nodeid}\n\n"
-                f"Requested fixture '{name}' defined in:\n"
-                f"{self._relative(code.co_filename)}:{_def_line(fixturedef.func)}\n\n"
-                f"Requested here:\n{here}")
+        return (
+            f"The requested fixture has no parameter defined for test:\n    {item.nodeid}\n\n"
+            f"Requested fixture '{name}' defined in:\n"
+            f"{self._relative(code.co_filename)}:{_def_line(fixturedef.func)}\n\n"
+            f"Requested here:\n{here}"
+        )
 
     def _relative(self, filename: str) -> str:
         try:
@@ -561,7 +639,7 @@ class SetupState:
         for finalizer in reversed(self._finalizers.pop(key, [])):
             try:
                 finalizer()
-            except BaseException as exc:  # noqa: B036 - sys.exit() in a teardown is its error
+            except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 errors.append(exc)
@@ -587,7 +665,7 @@ class SetupState:
         """Instances under ``prefix`` in creation order (a value is stored once it is made,
         so what it depends on comes before it); finalizer-only keys last."""
         keys = [*self._values, *(k for k in self._finalizers if k not in self._values)]
-        return [k for k in keys if k[:len(prefix)] == prefix]
+        return [k for k in keys if k[: len(prefix)] == prefix]
 
 
 def _same_param(cached: Any, param: Any) -> bool:
@@ -637,12 +715,15 @@ def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
     except StopIteration:
         return
     code = func.__code__
-    raise RuntimeError(f"fixture function has more than one 'yield':\n"
-                       f"  {code.co_filename}:{_def_line(func)}")
+    raise RuntimeError(f"fixture function has more than one 'yield':\n  {code.co_filename}:{_def_line(func)}")
 
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     parser.getgroup("general").addoption(
-        "--fixtures", dest="showfixtures", action="store_true", default=False,
-        help="list the available fixtures, where they are defined and their docstrings")
+        "--fixtures",
+        dest="showfixtures",
+        action="store_true",
+        default=False,
+        help="list the available fixtures, where they are defined and their docstrings",
+    )

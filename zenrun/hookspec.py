@@ -31,7 +31,11 @@ if TYPE_CHECKING:
     from zenrun.metadata.records import PipelineRun, StepRun
     from zenrun.metafunc import Metafunc
     from zenrun.protocols import (
-        ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator,
+        ArtifactStore,
+        Cache,
+        MaterializerRegistry,
+        MetadataStore,
+        Orchestrator,
     )
     from zenrun.runner import StepCall
     from zenrun.terminal import TerminalReporter
@@ -316,8 +320,7 @@ def zenrun_report_header(config: Config) -> list[str] | str | None:
 
 
 @hookspec
-def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int,
-                            config: Config) -> None:
+def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int, config: Config) -> None:
     """Add a section to the terminal summary, before the closing line.
 
     Write with ``terminalreporter.section(title)``, ``.write_line(text)``,

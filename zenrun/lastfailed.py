@@ -47,13 +47,30 @@ def _save(config: Any, data: dict[str, Any]) -> None:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("general")
-    group.addoption("--lf", "--last-failed", dest="last_failed", action="store_true",
-                    default=False, help="rerun only the pipelines that failed last time "
-                                        "(all of them if none failed)")
-    group.addoption("--ff", "--failed-first", dest="failed_first", action="store_true",
-                    default=False, help="run the pipelines that failed last time first")
-    group.addoption("--sw", "--stepwise", dest="stepwise", action="store_true", default=False,
-                    help="stop at the first failure; next time, start from it")
+    group.addoption(
+        "--lf",
+        "--last-failed",
+        dest="last_failed",
+        action="store_true",
+        default=False,
+        help="rerun only the pipelines that failed last time (all of them if none failed)",
+    )
+    group.addoption(
+        "--ff",
+        "--failed-first",
+        dest="failed_first",
+        action="store_true",
+        default=False,
+        help="run the pipelines that failed last time first",
+    )
+    group.addoption(
+        "--sw",
+        "--stepwise",
+        dest="stepwise",
+        action="store_true",
+        default=False,
+        help="stop at the first failure; next time, start from it",
+    )
 
 
 @hookimpl(tryfirst=True)
@@ -74,8 +91,7 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
             config.hook.zenrun_deselected(items=deselected)
         session.lastfailed_note = f"run-last-failure: rerun previous {len(items)} failure(s)"
     elif lf:
-        session.lastfailed_note = ("run-last-failure: no previously failed pipelines, "
-                                   "not deselecting items.")
+        session.lastfailed_note = "run-last-failure: no previously failed pipelines, not deselecting items."
     elif ff:
         items[:] = [i for i in items if was_failed(i)] + [i for i in items if not was_failed(i)]
     if sw and data.get("stepwise"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from zenrun.capture import capturing, section_title
 from zenrun.collect import Item, Session
@@ -14,8 +15,8 @@ from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, StartupError, UsageError, create_config, set_active_config
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.metadata.records import FAILED, PipelineRun
+from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.runner import user_traceback
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
@@ -62,32 +63,80 @@ def zenrun_addoption(parser: Any) -> None:
     general = parser.getgroup("general")
     general.addoption("-h", "--help", action="store_true", default=False, help="show this help and exit")
     general.addoption("--version", action="store_true", default=False, help="show the version and exit")
-    general.addoption("-v", "--verbose", action="count", default=0,
-                      help="more output: every step's lines, and why it hit or missed the cache")
+    general.addoption(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more output: every step's lines, and why it hit or missed the cache",
+    )
     general.addoption("-q", "--quiet", action="count", default=0, help="less output")
-    general.addoption("-x", "--exitfirst", action="store_true", default=False,
-                      help="stop after the first failed pipeline")
-    general.addoption("--pdb", dest="usepdb", action="store_true", default=False,
-                      help="start the Python debugger in a failing step (local orchestrator)")
-    general.addoption("--maxfail", type=int, default=0, metavar="N",
-                      help="stop after N failed pipelines (parallel runs: launch no more steps)")
-    parser.addini("addopts", "extra command-line options, as if given first on the command line "
-                  "(also $ZENRUN_ADDOPTS)", default="")
-    general.addoption("--collect-only", "--co", dest="collectonly", action="store_true", default=False,
-                      help="list the pipelines that would run, run nothing")
-    general.addoption("-p", dest="plugins", action="append", default=[], metavar="NAME",
-                      help="load plugin NAME early; -p no:NAME blocks it")
+    general.addoption(
+        "-x", "--exitfirst", action="store_true", default=False, help="stop after the first failed pipeline"
+    )
+    general.addoption(
+        "--pdb",
+        dest="usepdb",
+        action="store_true",
+        default=False,
+        help="start the Python debugger in a failing step (local orchestrator)",
+    )
+    general.addoption(
+        "--maxfail",
+        type=int,
+        default=0,
+        metavar="N",
+        help="stop after N failed pipelines (parallel runs: launch no more steps)",
+    )
+    parser.addini(
+        "addopts",
+        "extra command-line options, as if given first on the command line (also $ZENRUN_ADDOPTS)",
+        default="",
+    )
+    general.addoption(
+        "--collect-only",
+        "--co",
+        dest="collectonly",
+        action="store_true",
+        default=False,
+        help="list the pipelines that would run, run nothing",
+    )
+    general.addoption(
+        "-p",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="load plugin NAME early; -p no:NAME blocks it",
+    )
     running = parser.getgroup("running")
-    running.addoption("--orchestrator", default=None, metavar="NAME",
-                      help="orchestrator to run steps with: local (default), parallel, dask, ...")
-    running.addoption("--no-cache", dest="no_cache", action="store_true", default=False,
-                      help="run every step; nothing is taken from the cache in this run")
-    running.addoption("--cache-clear", dest="cache_clear", action="store_true", default=False,
-                      help="empty the cache before running")
+    running.addoption(
+        "--orchestrator",
+        default=None,
+        metavar="NAME",
+        help="orchestrator to run steps with: local (default), parallel, dask, ...",
+    )
+    running.addoption(
+        "--no-cache",
+        dest="no_cache",
+        action="store_true",
+        default=False,
+        help="run every step; nothing is taken from the cache in this run",
+    )
+    running.addoption(
+        "--cache-clear",
+        dest="cache_clear",
+        action="store_true",
+        default=False,
+        help="empty the cache before running",
+    )
     store = parser.getgroup("store")
-    store.addoption("--store", default=None, metavar="PATH",
-                    help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; "
-                         "env ZENRUN_STORE)")
+    store.addoption(
+        "--store",
+        default=None,
+        metavar="PATH",
+        help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; env ZENRUN_STORE)",
+    )
 
 
 @hookimpl(trylast=True)
@@ -113,8 +162,7 @@ def wrap_session(config: Any, doit: Any) -> int:
         status = ExitCode.INTERNAL_ERROR
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
-        report_teardown_errors(session, session.items[-1] if session.items else None,
-                               "session", errors)
+        report_teardown_errors(session, session.items[-1] if session.items else None, "session", errors)
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
@@ -130,8 +178,9 @@ def wrap_session(config: Any, doit: Any) -> int:
     return session.exitstatus
 
 
-def report_teardown_errors(session: Session, item: Item | None, scope: str,
-                           errors: list[BaseException]) -> None:
+def report_teardown_errors(
+    session: Session, item: Item | None, scope: str, errors: list[BaseException]
+) -> None:
     """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
     The item that ran last keeps its outcome; the errors (newest first) add an
@@ -139,10 +188,16 @@ def report_teardown_errors(session: Session, item: Item | None, scope: str,
     """
     if not errors:
         return
-    text = "\n".join(f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
-                     user_traceback(exc).rstrip() for exc in reversed(errors))
-    report = ItemReport(item.nodeid if item is not None else "<session>", ERROR, when="teardown",
-                        longrepr=f"error in {scope} fixture teardown:\n{text}")
+    text = "\n".join(
+        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else user_traceback(exc).rstrip()
+        for exc in reversed(errors)
+    )
+    report = ItemReport(
+        item.nodeid if item is not None else "<session>",
+        ERROR,
+        when="teardown",
+        longrepr=f"error in {scope} fixture teardown:\n{text}",
+    )
     session.reports.append(report)
     session.config.hook.zenrun_item_report(report=report)
 
@@ -165,8 +220,10 @@ def _main(config: Any, session: Session) -> int:
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
     if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
-        raise UsageError(f"the store {config.store_path} is read-only: it can be listed "
-                         "(--runs, --show) but runs cannot be recorded; use --store elsewhere")
+        raise UsageError(
+            f"the store {config.store_path} is read-only: it can be listed "
+            "(--runs, --show) but runs cannot be recorded; use --store elsewhere"
+        )
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
@@ -183,8 +240,7 @@ def _main(config: Any, session: Session) -> int:
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
-            report_teardown_errors(session, item, "module",
-                                   session.setup_state.teardown("module", item))
+            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
         if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
             session.shouldstop = "stopping after 1 failure (-x)"
             break
@@ -209,8 +265,10 @@ def _start_debugging(config: Any, orchestrator: Any) -> None:
     from zenrun.runner import set_post_mortem
 
     if hasattr(orchestrator, "run_many"):
-        raise UsageError("--pdb needs an in-process orchestrator (local): the steps of "
-                         f"{getattr(orchestrator, 'name', orchestrator)!r} run elsewhere")
+        raise UsageError(
+            "--pdb needs an in-process orchestrator (local): the steps of "
+            f"{getattr(orchestrator, 'name', orchestrator)!r} run elsewhere"
+        )
 
     def debug(exc: BaseException) -> None:
         print(f"\n>>> entering PDB: {type(exc).__name__}: {exc}", file=sys.stdout)
@@ -281,8 +339,7 @@ def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
 
     from zenrun.runner import _ZENRUN_DIR
 
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_ZENRUN_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_ZENRUN_DIR)]
     return (frames[-1].filename, frames[-1].lineno) if frames else None
 
 
@@ -301,9 +358,13 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
         from zenrun.execution import run_pipeline
 
         try:
-            report.run = run_pipeline(composed, session.config,
-                                      enable_cache=_run_enable_cache(session.config),
-                                      orchestrator=orchestrator, params=item_params(item))
+            report.run = run_pipeline(
+                composed,
+                session.config,
+                enable_cache=_run_enable_cache(session.config),
+                orchestrator=orchestrator,
+                params=item_params(item),
+            )
         except ComposeError as exc:  # e.g. invalid plugin settings: no step ran
             report.outcome, report.longrepr = ERROR, str(exc)
         except UsageError:  # e.g. a damaged store: the session stops, exit 4
@@ -312,8 +373,7 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
             from zenrun.blame import describe_fault
 
             report.outcome, report.internal = ERROR, True
-            report.longrepr = describe_fault(session.config.pluginmanager, exc,
-                                             f"running {item.nodeid}")
+            report.longrepr = describe_fault(session.config.pluginmanager, exc, f"running {item.nodeid}")
     return finish_item(session, item, report, xfail, started)
 
 
@@ -353,14 +413,24 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
             if item.missing:
                 raise session.fixturemanager.missing_error(item)
             direct = _direct_argnames(item)
-            eager = [n for n in [*session.fixturemanager.autouse(item.module_path),
-                                 *config.getini("usefixtures"),
-                                 *(n for m in item.marks if m.name == "usefixtures" for n in m.args)]
-                     if n not in item.params]  # a parametrized name shadows the fixture
+            eager = [
+                n
+                for n in [
+                    *session.fixturemanager.autouse(item.module_path),
+                    *config.getini("usefixtures"),
+                    *(n for m in item.marks if m.name == "usefixtures" for n in m.args),
+                ]
+                if n not in item.params
+            ]  # a parametrized name shadows the fixture
             values = {}
             # As pytest: the whole closure, in its order (higher scopes first), then the rest.
-            for name in dict.fromkeys([*(n for n in item.fixturenames if n not in item.params),
-                                       *eager, *(["request"] if "request" in direct else [])]):
+            for name in dict.fromkeys(
+                [
+                    *(n for n in item.fixturenames if n not in item.params),
+                    *eager,
+                    *(["request"] if "request" in direct else []),
+                ]
+            ):
                 value = setup.getfixturevalue(name, item)
                 if name in direct:
                     values[name] = value
@@ -373,8 +443,9 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
 
             where = "compose"
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            composed = item.compose(values, run_config=steps,
-                                    fixture_lookup=fixture_lookup, item_id=item.nodeid)
+            composed = item.compose(
+                values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
+            )
     except (ComposeError, FixtureLookupError) as exc:
         report.outcome, report.longrepr = ERROR, str(exc)
     except (OutcomeException, SystemExit) as exc:
@@ -391,12 +462,12 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
 
 def captured_sections(when: str, capture: Any) -> list[tuple[str, str]]:
     """``(title, text)`` of what fixtures wrote while ``when`` ran (pytest's report sections)."""
-    return [(section_title(stream, when), text)
-            for stream, text in (capture.texts() if capture else {}).items()]
+    return [
+        (section_title(stream, when), text) for stream, text in (capture.texts() if capture else {}).items()
+    ]
 
 
-def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any,
-                started: float) -> ItemReport:
+def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, started: float) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
     from zenrun.skipping import raised_matches
 
@@ -452,15 +523,17 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
 
     def stop_reason() -> str:
-        return "stopping after 1 failure (-x)" if config.getoption("exitfirst") else \
-            f"stopping after {failures()} failures (--maxfail={maxfail})"
+        return (
+            "stopping after 1 failure (-x)"
+            if config.getoption("exitfirst")
+            else f"stopping after {failures()} failures (--maxfail={maxfail})"
+        )
 
     def end(item: Item, report: ItemReport, xfail: Any, started: float) -> None:
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
-            report_teardown_errors(session, item, "module",
-                                   session.setup_state.teardown("module", item))
+            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
         if maxfail and failures() >= maxfail:
             session.shouldstop = session.shouldstop or stop_reason()
 
@@ -479,8 +552,13 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
             end(item, report, xfail, started)
             continue
         try:
-            execution = PipelineExecution(composed, config, enable_cache=_run_enable_cache(config),
-                                          orchestrator=orchestrator.name, params=item_params(item))
+            execution = PipelineExecution(
+                composed,
+                config,
+                enable_cache=_run_enable_cache(config),
+                orchestrator=orchestrator.name,
+                params=item_params(item),
+            )
         except ComposeError as exc:  # e.g. invalid plugin settings: no step runs
             report.outcome, report.longrepr = ERROR, str(exc)
             end(item, report, xfail, started)
@@ -493,20 +571,30 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         run = execution.run
         if error is not None:
             report.outcome, report.internal = ERROR, True
-            report.longrepr = error if error.startswith("INTERNALERROR") else \
-                f"internal error while running {item.nodeid}:\n{error}"
-        elif run.status == FAILED and run.error is None and all(
-                s.status != FAILED for s in run.steps.values()):  # cut short by -x
-            report.outcome, report.longrepr = SKIPPED, "stopped before it finished " + (
-                "(-x)" if config.getoption("exitfirst") else f"(--maxfail={maxfail})")
+            report.longrepr = (
+                error
+                if error.startswith("INTERNALERROR")
+                else f"internal error while running {item.nodeid}:\n{error}"
+            )
+        elif (
+            run.status == FAILED and run.error is None and all(s.status != FAILED for s in run.steps.values())
+        ):  # cut short by -x
+            report.outcome, report.longrepr = (
+                SKIPPED,
+                "stopped before it finished "
+                + ("(-x)" if config.getoption("exitfirst") else f"(--maxfail={maxfail})"),
+            )
         report.run = run
         end(item, report, xfail, started)
 
     if executions and not session.shouldstop:
         # Items that failed before their run count towards --maxfail too.
-        scheduler = orchestrator.run_many(executions, exitfirst=config.getoption("exitfirst"),
-                                          maxfail=maxfail and maxfail - failures(),
-                                          on_finish=on_finish)
+        scheduler = orchestrator.run_many(
+            executions,
+            exitfirst=config.getoption("exitfirst"),
+            maxfail=maxfail and maxfail - failures(),
+            on_finish=on_finish,
+        )
         if scheduler.stopped and waiting:
             reason = scheduler.stopped if config.getoption("exitfirst") else stop_reason()
             session.shouldstop = f"{reason}; {len(waiting)} pipeline(s) not started"
@@ -565,12 +653,13 @@ def failure_text(run: PipelineRun, style: str = "native") -> str:
     blocked: set[str] = set()
     in_order = [s for s in run.graph if s in skipped] + [s for s in skipped if s not in run.graph]
     for step_id in in_order:
-        if any(u in blocked or (u in run.steps and run.steps[u].status == FAILED)
-               for u in run.graph.get(step_id, [])):
+        if any(
+            u in blocked or (u in run.steps and run.steps[u].status == FAILED)
+            for u in run.graph.get(step_id, [])
+        ):
             blocked.add(step_id)
     if blocked:
-        parts.append("skipped because of the failure: "
-                     + ", ".join(s for s in skipped if s in blocked))
+        parts.append("skipped because of the failure: " + ", ".join(s for s in skipped if s in blocked))
     if len(blocked) < len(skipped):
         parts.append(f"not started: {', '.join(s for s in skipped if s not in blocked)}")
     return "\n\n".join(parts)
@@ -621,7 +710,7 @@ def _open_standard_descriptors() -> None:
                 os.dup2(null, fd)
                 os.close(null)
             if getattr(sys, name) is None:
-                setattr(sys, name, open(fd, mode, closefd=False))
+                setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 (the process's stream)
 
 
 def console_main() -> int:

@@ -36,17 +36,41 @@ _TABLES = ("runs", "steps", "artifacts", "step_io")
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("store")
-    group.addoption("--store-check", dest="store_check", action="store_true", default=False,
-                    help="check the store's databases and artifacts, report, and exit")
-    group.addoption("--store-repair", dest="store_repair", action="store_true", default=False,
-                    help="rebuild damaged store databases, keeping every readable record "
-                         "(the damaged file is kept as <name>.corrupt-<time>), and exit")
-    group.addoption("--gc", action="store_true", default=False,
-                    help="remove artifacts no run record or cache entry refers to, and exit")
-    group.addoption("--keep", type=_count, default=None, metavar="N",
-                    help="with --gc: first delete all but the newest N runs of each pipeline item")
-    group.addoption("--dry-run", dest="dry_run", action="store_true", default=False,
-                    help="with --gc: print what would be removed, remove nothing")
+    group.addoption(
+        "--store-check",
+        dest="store_check",
+        action="store_true",
+        default=False,
+        help="check the store's databases and artifacts, report, and exit",
+    )
+    group.addoption(
+        "--store-repair",
+        dest="store_repair",
+        action="store_true",
+        default=False,
+        help="rebuild damaged store databases, keeping every readable record "
+        "(the damaged file is kept as <name>.corrupt-<time>), and exit",
+    )
+    group.addoption(
+        "--gc",
+        action="store_true",
+        default=False,
+        help="remove artifacts no run record or cache entry refers to, and exit",
+    )
+    group.addoption(
+        "--keep",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="with --gc: first delete all but the newest N runs of each pipeline item",
+    )
+    group.addoption(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        default=False,
+        help="with --gc: print what would be removed, remove nothing",
+    )
 
 
 def _count(text: str) -> int:
@@ -110,23 +134,28 @@ def store_check(store: Path) -> int:
             print(f"  {name}: ok" if (store / name).exists() else f"  {name}: absent")
         else:
             bad = True
-            what = "rebuilt empty on the next run" if name == "cache.db" else \
-                f"zenrun --store {store} --store-repair keeps what can be read"
+            what = (
+                "rebuilt empty on the next run"
+                if name == "cache.db"
+                else f"zenrun --store {store} --store-repair keeps what can be read"
+            )
             print(f"  {name}: DAMAGED ({problem}); {what}")
     if not bad and (store / "metadata.db").exists():
         from zenrun.metadata.sqlite import SqliteMetadataStore
 
         metadata = SqliteMetadataStore(store / "metadata.db", read_only=True)
         try:
-            counts = {t: metadata._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                      for t in ("runs", "steps")}
+            counts = {
+                t: metadata._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("runs", "steps")
+            }
             dead = metadata.dead_runs()
             referenced = _metadata_digests(metadata._db)
         finally:
             metadata.close()
-        print(f"  runs: {counts['runs']}, steps: {counts['steps']}"
-              + (f", {len(dead)} running with a dead owner (marked failed on the next run)"
-                 if dead else ""))
+        print(
+            f"  runs: {counts['runs']}, steps: {counts['steps']}"
+            + (f", {len(dead)} running with a dead owner (marked failed on the next run)" if dead else "")
+        )
         artifacts = LocalArtifactStore(store / "artifacts")
         present = {digest for _, digest in artifacts.iter_files() if digest}
         missing = referenced - present
@@ -139,8 +168,10 @@ def store_repair(store: Path) -> int:
     from zenrun.metadata.sqlite import writable
 
     if not all(writable(store / name) for name in ("metadata.db", "cache.db")):
-        raise UsageError(f"the store {store} is read-only: it cannot be repaired in place; "
-                         "copy it somewhere writable and repair the copy")
+        raise UsageError(
+            f"the store {store} is read-only: it cannot be repaired in place; "
+            "copy it somewhere writable and repair the copy"
+        )
     repaired = False
     cache = store / "cache.db"
     problem = _integrity(cache)
@@ -157,8 +188,10 @@ def store_repair(store: Path) -> int:
             if Path(f"{path}{suffix}").exists():
                 os.replace(f"{path}{suffix}", f"{aside}{suffix}")
         kept = salvage(aside, path)
-        print(f"metadata.db was damaged ({problem}); rebuilt with what could be read: "
-              + ", ".join(f"{n} {table}" for table, n in kept.items()))
+        print(
+            f"metadata.db was damaged ({problem}); rebuilt with what could be read: "
+            + ", ".join(f"{n} {table}" for table, n in kept.items())
+        )
         print(f"the damaged file is kept as {aside}")
         repaired = True
     if not repaired:
@@ -173,7 +206,7 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
     from zenrun.metadata.sqlite import SqliteMetadataStore
 
     SqliteMetadataStore(target).close()  # the schema
-    kept = {table: 0 for table in _TABLES}
+    kept = dict.fromkeys(_TABLES, 0)
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         src.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -191,8 +224,9 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
             common = [c for c in columns if c in have]
             if not common:
                 continue
-            insert = (f"INSERT OR IGNORE INTO {table} ({', '.join(common)}) "
-                      f"VALUES ({', '.join('?' * len(common))})")
+            insert = (
+                f"INSERT OR IGNORE INTO {table} ({', '.join(common)}) VALUES ({', '.join('?' * len(common))})"
+            )
             for row in _readable_rows(src, table, common):
                 kept[table] += dst.execute(insert, row).rowcount
         # records whose run was lost would be orphans nobody can reach
@@ -251,8 +285,11 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
     if getattr(metadata, "read_only", False):  # before the cache, which cannot open there
         raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
     cache = config.cache
-    if not isinstance(artifacts, LocalArtifactStore) or not isinstance(metadata, SqliteMetadataStore) \
-            or not isinstance(cache, SqliteCache):
+    if (
+        not isinstance(artifacts, LocalArtifactStore)
+        or not isinstance(metadata, SqliteMetadataStore)
+        or not isinstance(cache, SqliteCache)
+    ):
         raise UsageError("--gc works on the built-in artifact store, metadata store and cache only")
     verb = "would remove" if dry_run else "removed"
     now = time.time()
@@ -270,9 +307,13 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
         referenced = _metadata_digests(db)
         if dry_run and old_runs:
             marks = ",".join("?" * len(old_runs))
-            referenced = {r[0] for r in db.execute(
-                f"SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL AND run_id NOT IN ({marks})",
-                old_runs)}
+            referenced = {
+                r[0]
+                for r in db.execute(
+                    f"SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL AND run_id NOT IN ({marks})",
+                    old_runs,
+                )
+            }
     cache.flush()
     referenced |= _cache_digests(cache)
 
@@ -291,8 +332,10 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
             freed += stat.st_size
     if not dry_run:
         with metadata._db_lock, metadata._transaction() as tx:
-            tx.execute("DELETE FROM artifacts WHERE digest NOT IN "
-                       "(SELECT digest FROM step_io WHERE digest IS NOT NULL)")
+            tx.execute(
+                "DELETE FROM artifacts WHERE digest NOT IN "
+                "(SELECT digest FROM step_io WHERE digest IS NOT NULL)"
+            )
     runs_text = f"{len(old_runs)} run(s) (keeping the newest {keep} per item), " if keep is not None else ""
     print(f"gc: {verb} {runs_text}{count} artifact(s), {_size(freed)}")
     return ExitCode.OK
@@ -305,7 +348,8 @@ def _old_runs(db: Any, keep: int) -> list[int]:
     seen: dict[str, int] = {}
     old = []
     for run_id, item, status in db.execute(
-            "SELECT id, coalesce(item_id, pipeline), status FROM runs ORDER BY id DESC"):
+        "SELECT id, coalesce(item_id, pipeline), status FROM runs ORDER BY id DESC"
+    ):
         seen[item] = seen.get(item, 0) + 1
         if seen[item] > keep and status != RUNNING:
             old.append(run_id)
@@ -333,4 +377,3 @@ def _size(n: int) -> str:
             return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} bytes"  # pragma: no cover
-

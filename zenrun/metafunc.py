@@ -14,14 +14,14 @@ import enum
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from zenrun.marks import Mark, ParameterSet
 from zenrun.outcomes import Failed
 
-__all__ = ["CallSpec", "IdMaker", "Metafunc", "NOTSET", "ascii_escaped"]
+__all__ = ["NOTSET", "CallSpec", "IdMaker", "Metafunc", "ascii_escaped"]
 
 SCOPES = ("session", "module", "pipeline")
 #: accepted for ``scope=`` as pytest spells it (``class``/``package`` have no node in zenrun).
@@ -68,9 +68,16 @@ def _fail(message: str) -> Failed:
 class IdMaker:
     """The ids of the parameter sets of one ``parametrize`` call, as pytest makes them."""
 
-    def __init__(self, argnames: Sequence[str], parametersets: Sequence[ParameterSet],
-                 idfn: Callable[[Any], Any] | None, ids: Sequence[Any] | None, config: Any,
-                 nodeid: str | None, func_name: str | None) -> None:
+    def __init__(
+        self,
+        argnames: Sequence[str],
+        parametersets: Sequence[ParameterSet],
+        idfn: Callable[[Any], Any] | None,
+        ids: Sequence[Any] | None,
+        config: Any,
+        nodeid: str | None,
+        func_name: str | None,
+    ) -> None:
         self.argnames, self.parametersets = list(argnames), list(parametersets)
         self.idfn, self.ids, self.config = idfn, ids, config
         self.nodeid, self.func_name = nodeid, func_name
@@ -102,12 +109,17 @@ class IdMaker:
             elif self.ids and index < len(self.ids) and self.ids[index] is not None:
                 yield self._required_id(self.ids[index], index)
             else:
-                yield "-".join(self._idval(value, argname, index)
-                               for value, argname in zip(ps.values, self.argnames))
+                yield "-".join(
+                    self._idval(value, argname, index)
+                    for value, argname in zip(ps.values, self.argnames, strict=False)
+                )
 
     def _idval(self, value: Any, argname: str, index: int) -> str:
-        for made in (self._from_function(value, argname, index), self._from_hook(value, argname),
-                     id_from_value(value)):
+        for made in (
+            self._from_function(value, argname, index),
+            self._from_hook(value, argname),
+            id_from_value(value),
+        ):
             if made is not None:
                 return made
         return f"{argname}{index}"
@@ -119,8 +131,10 @@ class IdMaker:
             made = self.idfn(value)
         except Exception as exc:
             where = f"{self.nodeid}: " if self.nodeid else ""
-            raise _fail(f"{where}error raised while trying to determine id of parameter "
-                        f"'{argname}' at position {index}\n{type(exc).__name__}: {exc}") from exc
+            raise _fail(
+                f"{where}error raised while trying to determine id of parameter "
+                f"'{argname}' at position {index}\n{type(exc).__name__}: {exc}"
+            ) from exc
         return None if made is None else id_from_value(made)
 
     def _from_hook(self, value: Any, argname: str) -> str | None:
@@ -135,9 +149,11 @@ class IdMaker:
         if made is not None:
             return made
         where = f"In {self.func_name}: " if self.func_name else ""
-        raise _fail(f"{where}ids contains unsupported value {value!r} (type: {type(value)!r}) at "
-                    f"index {index}. Supported types are: str, bytes, int, float, complex, bool, "
-                    f"enum, regex or anything with a __name__.")
+        raise _fail(
+            f"{where}ids contains unsupported value {value!r} (type: {type(value)!r}) at "
+            f"index {index}. Supported types are: str, bytes, int, float, complex, bool, "
+            f"enum, regex or anything with a __name__."
+        )
 
 
 def id_from_value(value: Any) -> str | None:
@@ -158,8 +174,10 @@ def id_from_value(value: Any) -> str | None:
     if isinstance(value, enum.Enum):
         return str(value)
     if isinstance(value, StepConfig):
-        fields = [f"{k}={id_from_value(v) or type(v).__name__}"
-                  for k, v in value.model_dump(exclude_defaults=True).items()]
+        fields = [
+            f"{k}={id_from_value(v) or type(v).__name__}"
+            for k, v in value.model_dump(exclude_defaults=True).items()
+        ]
         return "-".join(fields) or None
     name = getattr(value, "__name__", None)
     return name if isinstance(name, str) else None
@@ -180,11 +198,25 @@ class CallSpec:
     def id(self) -> str:
         return "-".join(self.idlist)
 
-    def extend(self, argnames: Sequence[str], values: Sequence[Any], param_id: str,
-               marks: Iterable[Mark], scope: str, param_index: int, indirect: set[str]) -> CallSpec:
-        spec = CallSpec(dict(self.params), dict(self.indices), dict(self.scopes),
-                        set(self.indirect), [*self.idlist, param_id], [*self.marks, *marks])
-        for name, value in zip(argnames, values):
+    def extend(
+        self,
+        argnames: Sequence[str],
+        values: Sequence[Any],
+        param_id: str,
+        marks: Iterable[Mark],
+        scope: str,
+        param_index: int,
+        indirect: set[str],
+    ) -> CallSpec:
+        spec = CallSpec(
+            dict(self.params),
+            dict(self.indices),
+            dict(self.scopes),
+            set(self.indirect),
+            [*self.idlist, param_id],
+            [*self.marks, *marks],
+        )
+        for name, value in zip(argnames, values, strict=True):
             spec.params[name] = value
             spec.indices[name] = param_index
             spec.scopes[name] = scope
@@ -201,14 +233,18 @@ def parse_argnames(argnames: Any) -> tuple[list[str], bool]:
         return names, len(names) == 1
     if isinstance(argnames, (list, tuple)) and all(isinstance(n, str) for n in argnames):
         return list(argnames), False
-    raise _fail(f"parametrize argnames must be a comma-separated string or a list/tuple of "
-                f"strings, not {argnames!r}")
+    raise _fail(
+        f"parametrize argnames must be a comma-separated string or a list/tuple of strings, not {argnames!r}"
+    )
 
 
 def empty_parameterset_mark(config: Any, reason: str, func: Any) -> Mark:
     """The mark an empty parameter set gets (``empty_parameter_set_mark`` in [tool.zenrun])."""
-    choice = config.getini("empty_parameter_set_mark") if config is not None and hasattr(
-        config, "getini") else "skip"
+    choice = (
+        config.getini("empty_parameter_set_mark")
+        if config is not None and hasattr(config, "getini")
+        else "skip"
+    )
     choice = choice or "skip"
     if choice == "skip":
         return Mark("skip", (), {"reason": reason})
@@ -220,16 +256,20 @@ def empty_parameterset_mark(config: Any, reason: str, func: Any) -> Mark:
         raise _fail(f"Empty parameter set in {name!r} at line {line + 1}")
     from zenrun.config import UsageError
 
-    raise UsageError(f"empty_parameter_set_mark must be one of skip, xfail, fail_at_collect, "
-                     f"not {choice!r}")
+    raise UsageError(f"empty_parameter_set_mark must be one of skip, xfail, fail_at_collect, not {choice!r}")
 
 
-def parametersets(argnames: list[str], argvalues: Any, force_tuple: bool, func_name: str,
-                  empty_reason: str, empty_mark: Any = None) -> list[ParameterSet]:
+def parametersets(
+    argnames: list[str],
+    argvalues: Any,
+    force_tuple: bool,
+    func_name: str,
+    empty_reason: str,
+    empty_mark: Any = None,
+) -> list[ParameterSet]:
     """Normalize ``argvalues``; an empty one is one set of NOTSET values marked skip."""
     if isinstance(argvalues, (str, bytes)) or not isinstance(argvalues, Iterable):
-        raise _fail(f"In {func_name}: parametrize argvalues must be an iterable of values, "
-                    f"not {argvalues!r}")
+        raise _fail(f"In {func_name}: parametrize argvalues must be an iterable of values, not {argvalues!r}")
     sets = []
     for value in argvalues:
         if isinstance(value, ParameterSet):
@@ -245,7 +285,8 @@ def parametersets(argnames: list[str], argvalues: Any, force_tuple: bool, func_n
             raise _fail(
                 f'{func_name}: in "parametrize" the number of names ({len(argnames)}):\n'
                 f"  {argnames!r}\nmust be equal to the number of values ({len(ps.values)}):\n"
-                f"  {ps.values!r}")
+                f"  {ps.values!r}"
+            )
         sets.append(ps)
     if not sets:
         mark = empty_mark() if empty_mark is not None else Mark("skip", (), {"reason": empty_reason})
@@ -257,10 +298,17 @@ class Metafunc:
     """What ``zenrun_generate_tests(metafunc)`` gets: the function, its fixture names, and
     :meth:`parametrize`. ``definition`` is the pipeline, ``cls`` is always None."""
 
-    def __init__(self, function: Any, fixturenames: list[str], config: Any, module: Any,
-                 nodeid: str, defaults: dict[str, Any] | None = None,
-                 fixture_defs: Callable[[str], Any] | None = None,
-                 location: str = "") -> None:
+    def __init__(
+        self,
+        function: Any,
+        fixturenames: list[str],
+        config: Any,
+        module: Any,
+        nodeid: str,
+        defaults: dict[str, Any] | None = None,
+        fixture_defs: Callable[[str], Any] | None = None,
+        location: str = "",
+    ) -> None:
         self.definition = function
         self.function = getattr(function, "fn", function)
         self.fixturenames = fixturenames
@@ -282,22 +330,36 @@ class Metafunc:
     def _func_name(self) -> str:
         return getattr(self.function, "__name__", str(self.function))
 
-    def parametrize(self, argnames: str | Sequence[str], argvalues: Iterable[Any],
-                    indirect: bool | Sequence[str] = False,
-                    ids: Iterable[Any] | Callable[[Any], Any] | None = None,
-                    scope: str | None = None, *, _param_mark: Mark | None = None) -> None:
+    def parametrize(
+        self,
+        argnames: str | Sequence[str],
+        argvalues: Iterable[Any],
+        indirect: bool | Sequence[str] = False,
+        ids: Iterable[Any] | Callable[[Any], Any] | None = None,
+        scope: str | None = None,
+        *,
+        _param_mark: Mark | None = None,
+    ) -> None:
         """Add new calls, one per value set, as pytest's ``metafunc.parametrize``."""
         func = self._func_name
         names, force_tuple = parse_argnames(argnames)
         reason = f"got empty parameter set {names!r}, function {func} at {self._location}"
-        sets = parametersets(names, argvalues, force_tuple, self.nodeid, reason,
-                             lambda: empty_parameterset_mark(self.config, reason, self.function))
+        sets = parametersets(
+            names,
+            argvalues,
+            force_tuple,
+            self.nodeid,
+            reason,
+            lambda: empty_parameterset_mark(self.config, reason, self.function),
+        )
         if scope is not None and normalize_scope(scope) is None:
-            raise _fail(f"{self.nodeid}: parametrize() call in {func} got an unexpected scope "
-                        f"value {scope!r}")
+            raise _fail(
+                f"{self.nodeid}: parametrize() call in {func} got an unexpected scope value {scope!r}"
+            )
         idfn, id_values = self._resolve_ids(ids, sets, _param_mark)
-        param_ids = IdMaker(names, sets, idfn, id_values, self.config, self.nodeid,
-                            func).make_unique_parameterset_ids()
+        param_ids = IdMaker(
+            names, sets, idfn, id_values, self.config, self.nodeid, func
+        ).make_unique_parameterset_ids()
         indirect_names = self._indirect_names(names, indirect)
         self._validate_names(names, indirect_names)
         if scope is None:
@@ -308,9 +370,10 @@ class Metafunc:
                 self._arg2fixturedefs[name] = None
         new_calls = []
         for spec in self._calls or [CallSpec()]:
-            for index, (param_id, ps) in enumerate(zip(param_ids, sets)):
-                new_calls.append(spec.extend(names, ps.values, param_id, ps.marks, scope, index,
-                                             indirect_names))
+            for index, (param_id, ps) in enumerate(zip(param_ids, sets, strict=True)):
+                new_calls.append(
+                    spec.extend(names, ps.values, param_id, ps.marks, scope, index, indirect_names)
+                )
         self._calls = new_calls
 
     def _indirect_names(self, names: list[str], indirect: Any) -> set[str]:
@@ -319,8 +382,10 @@ class Metafunc:
         if isinstance(indirect, str):
             indirect = [indirect]
         if not isinstance(indirect, Sequence):
-            raise _fail(f"In {self._func_name}: expected Sequence or boolean for indirect, "
-                        f"got {type(indirect).__name__}")
+            raise _fail(
+                f"In {self._func_name}: expected Sequence or boolean for indirect, "
+                f"got {type(indirect).__name__}"
+            )
         for name in indirect:
             if name not in names:
                 raise _fail(f"In {self._func_name}: indirect fixture '{name}' doesn't exist")
@@ -331,22 +396,23 @@ class Metafunc:
         seen_before = {n for call in self._calls[:1] for n in call.params}
         for name in names:
             if name == "request":
-                raise _fail(f"{self.nodeid}: 'request' is a reserved name and cannot be used in "
-                            f"@zenrun.mark.parametrize")
+                raise _fail(
+                    f"{self.nodeid}: 'request' is a reserved name and cannot be used in "
+                    f"@zenrun.mark.parametrize"
+                )
             if name in seen_before or names.count(name) > 1:
                 raise ValueError(f"{self.nodeid}: duplicate parametrization of {name!r}")
             if name in self._defaults:
-                raise _fail(f"In {func}: function already takes an argument '{name}' with a "
-                            f"default value")
+                raise _fail(f"In {func}: function already takes an argument '{name}' with a default value")
             if name not in self.fixturenames:
                 kind = "fixture" if name in indirect else "argument"
                 raise _fail(f"In {func}: function uses no {kind} '{name}'")
 
     def _find_scope(self, names: list[str], indirect: Any) -> str:
         """The narrowest scope of the fixtures when all names are indirect, else pipeline."""
-        all_indirect = indirect is True or (isinstance(indirect, Sequence)
-                                            and not isinstance(indirect, str)
-                                            and set(names) <= set(indirect))
+        all_indirect = indirect is True or (
+            isinstance(indirect, Sequence) and not isinstance(indirect, str) and set(names) <= set(indirect)
+        )
         if not all_indirect:
             return "pipeline"
         scopes = []
@@ -356,8 +422,9 @@ class Metafunc:
                 scopes.append(fixturedef.scope)
         return max(scopes, key=SCOPES.index) if scopes else "pipeline"
 
-    def _resolve_ids(self, ids: Any, sets: list[ParameterSet],
-                     mark: Mark | None = None) -> tuple[Any, list[Any] | None]:
+    def _resolve_ids(
+        self, ids: Any, sets: list[ParameterSet], mark: Mark | None = None
+    ) -> tuple[Any, list[Any] | None]:
         if ids is None:
             return None, None
         if callable(ids):
@@ -377,6 +444,8 @@ class Metafunc:
                     _MARK_IDS[id(ids)] = (ids, values)
             count = len(values)
         if count != len(sets) and count != 0:
-            raise _fail(f"In {self._func_name}: {len(sets)} parameter sets specified, with "
-                        f"different number of ids: {count}")
+            raise _fail(
+                f"In {self._func_name}: {len(sets)} parameter sets specified, with "
+                f"different number of ids: {count}"
+            )
         return None, values

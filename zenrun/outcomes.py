@@ -28,8 +28,9 @@ class OutcomeException(BaseException):
 class Skipped(OutcomeException):
     """Raised by :func:`skip`."""
 
-    def __init__(self, msg: str | None = None, pytrace: bool = True,
-                 allow_module_level: bool = False) -> None:
+    def __init__(
+        self, msg: str | None = None, pytrace: bool = True, allow_module_level: bool = False
+    ) -> None:
         super().__init__(msg, pytrace)
         self.allow_module_level = allow_module_level
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
 
 from zenrun.compose import ComposedPipeline, ComposeError, Composer
 
@@ -17,14 +18,23 @@ class Runnable:
     name: str
     enable_cache: bool | None = None
 
-    def compose(self, params: dict[str, Any] | None = None, *,
-                run_config: dict[str, dict[str, Any]] | None = None,
-                fixture_lookup: Callable[[str], Any] | None = None,
-                item_id: str | None = None) -> ComposedPipeline:
+    def compose(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        run_config: dict[str, dict[str, Any]] | None = None,
+        fixture_lookup: Callable[[str], Any] | None = None,
+        item_id: str | None = None,
+    ) -> ComposedPipeline:
         raise NotImplementedError
 
-    def run(self, enable_cache: bool | None = None, *, config_path: str | None = None,
-            orchestrator: str | None = None) -> PipelineRun:
+    def run(
+        self,
+        enable_cache: bool | None = None,
+        *,
+        config_path: str | None = None,
+        orchestrator: str | None = None,
+    ) -> PipelineRun:
         """Compose and run once; returns the recorded :class:`PipelineRun`.
 
         ``enable_cache=False`` disables caching for this run only.
@@ -39,8 +49,9 @@ class Runnable:
         if run_config and run_config.enable_cache is not None and enable_cache is None:
             enable_cache = run_config.enable_cache
         composed = self.compose(run_config=run_config.steps if run_config else None)
-        return run_pipeline(composed, config, enable_cache=enable_cache,
-                            orchestrator=config.make_orchestrator(orchestrator))
+        return run_pipeline(
+            composed, config, enable_cache=enable_cache, orchestrator=config.make_orchestrator(orchestrator)
+        )
 
     def get_runs(self) -> list[PipelineRun]:
         """Recorded runs of this pipeline, oldest first."""
@@ -52,15 +63,17 @@ class Runnable:
 class Pipeline:
     """A pipeline definition made by ``@pipeline``; call it to get an instance."""
 
-    def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
-                 enable_cache: bool | None = None) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], *, name: str | None = None, enable_cache: bool | None = None
+    ) -> None:
         self.fn = fn
         self.name = name or fn.__name__
         self.enable_cache = enable_cache
         self.signature = inspect.signature(fn)
         self.argnames = list(self.signature.parameters)
-        self.defaults = {n: p.default for n, p in self.signature.parameters.items()
-                         if p.default is not p.empty}
+        self.defaults = {
+            n: p.default for n, p in self.signature.parameters.items() if p.default is not p.empty
+        }
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
@@ -76,10 +89,14 @@ class Pipeline:
             raise TypeError(f"pipeline {self.name!r}: {exc}") from None
         return PipelineInstance(self, dict(bound.arguments))
 
-    def compose(self, params: dict[str, Any], *,
-                run_config: dict[str, dict[str, Any]] | None = None,
-                fixture_lookup: Callable[[str], Any] | None = None,
-                item_id: str | None = None) -> ComposedPipeline:
+    def compose(
+        self,
+        params: dict[str, Any],
+        *,
+        run_config: dict[str, dict[str, Any]] | None = None,
+        fixture_lookup: Callable[[str], Any] | None = None,
+        item_id: str | None = None,
+    ) -> ComposedPipeline:
         """Run the body with ``params``; returns the composed graph."""
         missing = [n for n in self.argnames if n not in params and n not in self.defaults]
         if missing:
@@ -101,12 +118,20 @@ class PipelineInstance(Runnable):
         self.name = pipeline.name
         self.enable_cache = pipeline.enable_cache
 
-    def compose(self, params: dict[str, Any] | None = None, *,
-                run_config: dict[str, dict[str, Any]] | None = None,
-                fixture_lookup: Callable[[str], Any] | None = None,
-                item_id: str | None = None) -> ComposedPipeline:
-        return self.pipeline.compose({**(params or {}), **self.kwargs}, run_config=run_config,
-                                     fixture_lookup=fixture_lookup, item_id=item_id)
+    def compose(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        run_config: dict[str, dict[str, Any]] | None = None,
+        fixture_lookup: Callable[[str], Any] | None = None,
+        item_id: str | None = None,
+    ) -> ComposedPipeline:
+        return self.pipeline.compose(
+            {**(params or {}), **self.kwargs},
+            run_config=run_config,
+            fixture_lookup=fixture_lookup,
+            item_id=item_id,
+        )
 
     def __repr__(self) -> str:
         return f"<pipeline instance {self.name}>"
@@ -115,12 +140,17 @@ class PipelineInstance(Runnable):
 @overload
 def pipeline(fn: Callable[..., Any]) -> Pipeline: ...
 @overload
-def pipeline(*, name: str | None = None, enable_cache: bool | None = None) -> Callable[[Callable[..., Any]], Pipeline]: ...
+def pipeline(
+    *, name: str | None = None, enable_cache: bool | None = None
+) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
-def pipeline(fn: Callable[..., Any] | None = None, *, name: str | None = None,
-             enable_cache: bool | None = None) -> Any:
+def pipeline(
+    fn: Callable[..., Any] | None = None, *, name: str | None = None, enable_cache: bool | None = None
+) -> Any:
     """Make a function a pipeline: ``@pipeline`` or ``@pipeline(enable_cache=False, name=...)``."""
+
     def decorate(func: Callable[..., Any]) -> Pipeline:
         return Pipeline(func, name=name, enable_cache=enable_cache)
+
     return decorate(fn) if fn is not None else decorate

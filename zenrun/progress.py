@@ -103,8 +103,10 @@ class Progress:
             total = sum(r[3] for r in self.runs.values())
             elapsed = now - min(r[1] for r in self.runs.values())
             several = len(self.runs) > 1  # -n: whose step is it? (grid[1]:train, grid[2]:train)
-            running = [f"{self.runs[run][0]}:{step}" if several and run in self.runs else step
-                       for (run, step), _ in sorted(self.running.items(), key=lambda kv: kv[1])]
+            running = [
+                f"{self.runs[run][0]}:{step}" if several and run in self.runs else step
+                for (run, step), _ in sorted(self.running.items(), key=lambda kv: kv[1])
+            ]
             names = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
             return f" [{done}/{total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
 
@@ -124,8 +126,7 @@ class Progress:
                 if elapsed >= self.slow_after and (last is None or now - last >= REPEAT):
                     self.reported[(run_name, step_id)] = now
                     label = self.runs[run_name][0] if run_name in self.runs else run_name
-                    lines.append(f"    still running: {label} step {step_id} "
-                                 f"({fmt_elapsed(elapsed)})")
+                    lines.append(f"    still running: {label} step {step_id} ({fmt_elapsed(elapsed)})")
         return lines
 
     def _tick(self) -> None:
@@ -145,8 +146,7 @@ class LiveLogHandler(logging.Handler):
     def __init__(self, tw: Any, level: int) -> None:
         super().__init__(level)
         self.tw = tw
-        self.setFormatter(logging.Formatter("%(levelname)-8s %(name)s:%(filename)s:%(lineno)d "
-                                            "%(message)s"))
+        self.setFormatter(logging.Formatter("%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -158,9 +158,14 @@ class LiveLogHandler(logging.Handler):
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     parser.getgroup("reporting").addoption(
-        "--slow-after", dest="slow_after", type=float, default=SLOW_AFTER, metavar="SECONDS",
+        "--slow-after",
+        dest="slow_after",
+        type=float,
+        default=SLOW_AFTER,
+        metavar="SECONDS",
         help=f"without a terminal, report a step still running after SECONDS (default "
-             f"{SLOW_AFTER:g}), then every minute")
+        f"{SLOW_AFTER:g}), then every minute",
+    )
 
 
 @hookimpl(trylast=True)

@@ -22,7 +22,8 @@ This module imports nothing from zenrun at run time, so any layer may import it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from zenrun.config import Config
@@ -30,8 +31,16 @@ if TYPE_CHECKING:
     from zenrun.runner import StepTask, TaskResult
 
 __all__ = [
-    "ArtifactError", "ProtocolError", "ArtifactStore", "Cache", "Execution", "Materializer",
-    "MaterializerRegistry", "MetadataStore", "Orchestrator", "missing_members",
+    "ArtifactError",
+    "ArtifactStore",
+    "Cache",
+    "Execution",
+    "Materializer",
+    "MaterializerRegistry",
+    "MetadataStore",
+    "Orchestrator",
+    "ProtocolError",
+    "missing_members",
 ]
 
 
@@ -348,7 +357,7 @@ FACTORY_PROTOCOLS: dict[str, type] = {
 
 def missing_members(obj: Any, protocol: type) -> list[str]:
     """The members of ``protocol`` that ``obj`` lacks (empty when it fits)."""
-    names = [n for n in getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol)]
+    names = list(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
     return sorted(n for n in names if not hasattr(obj, n))
 
 
@@ -358,6 +367,7 @@ def _protocol_attrs(protocol: type) -> set[str]:
     for base in protocol.__mro__[:-1]:
         if base.__name__ in ("Protocol", "Generic"):
             continue
-        attrs.update(n for n in (*base.__dict__, *getattr(base, "__annotations__", {}))
-                     if not n.startswith("_"))
+        attrs.update(
+            n for n in (*base.__dict__, *getattr(base, "__annotations__", {})) if not n.startswith("_")
+        )
     return attrs

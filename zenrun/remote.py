@@ -32,8 +32,16 @@ import threading
 from zenrun.protocols import ArtifactStore, MaterializerRegistry
 from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
 
-__all__ = ["InputArtifactError", "StepTask", "TaskResult", "execute_task", "pack_task",
-           "run_packed_task", "run_task", "ship_project_code"]
+__all__ = [
+    "InputArtifactError",
+    "StepTask",
+    "TaskResult",
+    "execute_task",
+    "pack_task",
+    "run_packed_task",
+    "run_task",
+    "ship_project_code",
+]
 
 _shipped: set[str] = set()
 _lock = threading.Lock()
@@ -67,8 +75,9 @@ def ship_project_code(task: StepTask) -> None:
             _shipped.add(module_name)  # type: ignore[arg-type]
 
 
-def run_task(task: StepTask, artifact_store: ArtifactStore,
-             materializers: MaterializerRegistry) -> TaskResult:
+def run_task(
+    task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry
+) -> TaskResult:
     """Worker side: run ``task`` and make its artifacts durable before returning.
 
     The result carries artifact references, not values (the driver loads
@@ -81,8 +90,7 @@ def run_task(task: StepTask, artifact_store: ArtifactStore,
     return result
 
 
-def pack_task(task: StepTask, artifact_store: ArtifactStore,
-              materializers: MaterializerRegistry) -> bytes:
+def pack_task(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> bytes:
     """``task`` with the store and materializers as bytes for :func:`run_packed_task`.
 
     Ships the project code by value first; use it with executors that pickle

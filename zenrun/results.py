@@ -11,7 +11,8 @@ import datetime
 import json
 import shutil
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from zenrun.capture import section_title
 from zenrun.config import ExitCode, UsageError
@@ -37,26 +38,50 @@ def _non_negative(value: str) -> int:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     reporting = parser.getgroup("reporting")
-    reporting.addoption("--sort-by", dest="sort_by", default=None, metavar="METRIC[:min]",
-                        help="sort the results table by METRIC, best first (highest, or lowest "
-                             "with ':min'), and mark the best row")
-    reporting.addoption("--durations", type=int, default=None, metavar="N",
-                        help="show the N slowest steps (N=0 for all)")
-    reporting.addoption("--durations-min", dest="durations_min", type=float,
-                        default=DURATIONS_MIN, metavar="SECONDS",
-                        help=f"shortest step duration --durations shows (default {DURATIONS_MIN})")
+    reporting.addoption(
+        "--sort-by",
+        dest="sort_by",
+        default=None,
+        metavar="METRIC[:min]",
+        help="sort the results table by METRIC, best first (highest, or lowest "
+        "with ':min'), and mark the best row",
+    )
+    reporting.addoption(
+        "--durations", type=int, default=None, metavar="N", help="show the N slowest steps (N=0 for all)"
+    )
+    reporting.addoption(
+        "--durations-min",
+        dest="durations_min",
+        type=float,
+        default=DURATIONS_MIN,
+        metavar="SECONDS",
+        help=f"shortest step duration --durations shows (default {DURATIONS_MIN})",
+    )
     store = parser.getgroup("store")
-    store.addoption("--runs", action="store_true", default=False,
-                    help="list recorded runs, newest first (-k filters on item ids and "
-                         "pipeline names), and exit")
-    store.addoption("--last", type=_non_negative, default=None, metavar="N",
-                    help="--runs lists the newest N runs (default: a screenful; 0 for all)")
-    store.addoption("--show", default=None, metavar="RUN",
-                    help="show one run's steps, config, metrics and outputs and exit; RUN is a "
-                         "run name, a unique prefix, an item id (its newest run) or 'latest'")
+    store.addoption(
+        "--runs",
+        action="store_true",
+        default=False,
+        help="list recorded runs, newest first (-k filters on item ids and pipeline names), and exit",
+    )
+    store.addoption(
+        "--last",
+        type=_non_negative,
+        default=None,
+        metavar="N",
+        help="--runs lists the newest N runs (default: a screenful; 0 for all)",
+    )
+    store.addoption(
+        "--show",
+        default=None,
+        metavar="RUN",
+        help="show one run's steps, config, metrics and outputs and exit; RUN is a "
+        "run name, a unique prefix, an item id (its newest run) or 'latest'",
+    )
 
 
 # -- formatting ----------------------------------------------------------------------
+
 
 def fmt_value(value: Any, limit: int = MAX_CELL) -> str:
     """A metric or parameter as a short cell: 4 significant digits for floats."""
@@ -68,7 +93,7 @@ def fmt_value(value: Any, limit: int = MAX_CELL) -> str:
         text = str(value)
     else:
         text = json.dumps(value, default=str)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -102,15 +127,18 @@ def run_label(run: PipelineRun) -> str:
 def format_table(rows: list[list[str]], headers: list[str]) -> list[str]:
     """A plain table as tabulate's "simple" format, with cells kept as given (no number parsing,
     leading spaces kept)."""
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return lines
 
 
-def fit_table(rows: list[list[str]], headers: list[str], width: int,
-              droppable: list[int]) -> tuple[list[str], list[str]]:
+def fit_table(
+    rows: list[list[str]], headers: list[str], width: int, droppable: list[int]
+) -> tuple[list[str], list[str]]:
     """A table no wider than ``width``: columns in ``droppable`` go, last first."""
     keep = list(range(len(headers)))
     dropped: list[str] = []
@@ -149,6 +177,7 @@ def sort_runs(runs: list[PipelineRun], sort_by: str) -> tuple[list[PipelineRun],
 
 # -- the results table ------------------------------------------------------------------
 
+
 def results_lines(runs: list[PipelineRun], width: int, sort_by: str | None = None) -> list[str]:
     """One table per pipeline, one row per item: its parameters, metrics, status when not
     all passed, duration and cached/steps."""
@@ -176,25 +205,32 @@ def results_lines(runs: list[PipelineRun], width: int, sort_by: str | None = Non
 def _singles_table(runs: list[PipelineRun], width: int) -> list[str]:
     show_status = any(r.status != COMPLETED for r in runs)
     headers = ["pipeline", *(["status"] if show_status else []), "duration", "cached", "metrics"]
-    rows = [[run_label(r), *([r.status] if show_status else []), fmt_duration(r.duration),
-             _cached_of(r), fmt_pairs(r.metrics, 16)] for r in runs]
-    room = max(10, width - max(len(line) for line in format_table([r[:-1] for r in rows],
-                                                                  headers[:-1])) - 2)
+    rows = [
+        [
+            run_label(r),
+            *([r.status] if show_status else []),
+            fmt_duration(r.duration),
+            _cached_of(r),
+            fmt_pairs(r.metrics, 16),
+        ]
+        for r in runs
+    ]
+    room = max(10, width - max(len(line) for line in format_table([r[:-1] for r in rows], headers[:-1])) - 2)
     for row in rows:
         if len(row[-1]) > room:
-            row[-1] = row[-1][:room - 3] + "..."
+            row[-1] = row[-1][: room - 3] + "..."
     return format_table(rows, headers)
 
 
 def _cached_of(run: PipelineRun) -> str:
     steps = run.n_steps if run.n_steps is not None else len(run.steps)
-    cached = run.n_cached if run.n_cached is not None else sum(
-        1 for s in run.steps.values() if s.status == CACHED)
+    cached = (
+        run.n_cached if run.n_cached is not None else sum(1 for s in run.steps.values() if s.status == CACHED)
+    )
     return f"{cached}/{steps}"
 
 
-def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int,
-                    sort_by: str | None) -> list[str]:
+def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int, sort_by: str | None) -> list[str]:
     best = None
     sort_metric = parse_sort_by(sort_by)[0] if sort_by else None
     if sort_by:
@@ -202,26 +238,42 @@ def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int,
     param_names = _union(r.params for r in runs)
     metric_names = _union(r.metrics for r in runs)
     show_status = any(r.status != COMPLETED for r in runs)
-    headers = [pipeline, *param_names, *metric_names, *(["status"] if show_status else []),
-               "duration", "cached"]
+    headers = [
+        pipeline,
+        *param_names,
+        *metric_names,
+        *(["status"] if show_status else []),
+        "duration",
+        "cached",
+    ]
     rows = []
     for run in runs:
         label = run_label(run)
         if best is not None:
             label = ("* " if run is best else "  ") + label
-        rows.append([label, *(fmt_value(run.params[p]) if p in run.params else "-"
-                              for p in param_names),
-                     *(fmt_value(run.metrics[m]) if m in run.metrics else "-" for m in metric_names),
-                     *([run.status] if show_status else []),
-                     fmt_duration(run.duration), _cached_of(run)])
+        rows.append(
+            [
+                label,
+                *(fmt_value(run.params[p]) if p in run.params else "-" for p in param_names),
+                *(fmt_value(run.metrics[m]) if m in run.metrics else "-" for m in metric_names),
+                *([run.status] if show_status else []),
+                fmt_duration(run.duration),
+                _cached_of(run),
+            ]
+        )
     # Too wide: parameters go first (the item id shows them), then metrics from the last.
     params = list(range(1, 1 + len(param_names)))
-    metrics = [i for i in range(1 + len(param_names), 1 + len(param_names) + len(metric_names))
-               if headers[i] != sort_metric]
+    metrics = [
+        i
+        for i in range(1 + len(param_names), 1 + len(param_names) + len(metric_names))
+        if headers[i] != sort_metric
+    ]
     lines, dropped = fit_table(rows, headers, width, [*metrics, *params])
     if dropped:
-        lines.append(f"({len(dropped)} column{'s' if len(dropped) != 1 else ''} not shown: "
-                     f"{', '.join(dropped)}; see zenrun --show ITEM)")
+        lines.append(
+            f"({len(dropped)} column{'s' if len(dropped) != 1 else ''} not shown: "
+            f"{', '.join(dropped)}; see zenrun --show ITEM)"
+        )
     return lines
 
 
@@ -250,20 +302,23 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
             reporter.tw.line(line)
     durations = config.getoption("durations", None)
     if durations is not None and runs:
-        for line in durations_lines(runs, durations, config.getoption("durations_min", DURATIONS_MIN),
-                                    verbosity):
+        for line in durations_lines(
+            runs, durations, config.getoption("durations_min", DURATIONS_MIN), verbosity
+        ):
             if line.startswith("="):
                 reporter.tw.sep("=", line.strip("= "))
             else:
                 reporter.tw.line(line)
 
 
-def durations_lines(runs: list[PipelineRun], count: int, minimum: float,
-                    verbosity: int) -> list[str]:
+def durations_lines(runs: list[PipelineRun], count: int, minimum: float, verbosity: int) -> list[str]:
     """pytest's ``--durations``: the slowest executed steps, slowest first."""
-    timed = [(s.duration, f"{r.item_id or r.pipeline_name}::{s.id}", s.status)
-             for r in runs for s in r.steps.values()
-             if s.duration is not None and s.status in (COMPLETED, FAILED)]
+    timed = [
+        (s.duration, f"{r.item_id or r.pipeline_name}::{s.id}", s.status)
+        for r in runs
+        for s in r.steps.values()
+        if s.duration is not None and s.status in (COMPLETED, FAILED)
+    ]
     timed.sort(key=lambda t: t[0], reverse=True)
     title = "slowest durations" if count == 0 else f"slowest {count} durations"
     lines = [f"= {title} ="]
@@ -275,12 +330,12 @@ def durations_lines(runs: list[PipelineRun], count: int, minimum: float,
             continue
         lines.append(f"{duration:.2f}s {status:<9} {name}")
     if hidden:
-        lines.append(f"\n({hidden} durations < {minimum:g}s hidden.  Use -vv to show these "
-                     "durations.)")
+        lines.append(f"\n({hidden} durations < {minimum:g}s hidden.  Use -vv to show these durations.)")
     return lines
 
 
 # -- --runs and --show --------------------------------------------------------------------
+
 
 @hookimpl
 def zenrun_cmdline_main(config: Any) -> int | None:
@@ -339,10 +394,18 @@ def runs_listing(config: Any) -> list[str]:
     width = _width()
     rows = []
     for run in runs:
-        started = (datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M")
-                   if run.started else "-")
-        row = [started, run_label(run), run.status, _count(run.n_steps), _count(run.n_cached),
-               fmt_duration(run.duration), fmt_pairs(key_metrics(run.metrics), 12)]
+        started = (
+            datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M") if run.started else "-"
+        )
+        row = [
+            started,
+            run_label(run),
+            run.status,
+            _count(run.n_steps),
+            _count(run.n_cached),
+            fmt_duration(run.duration),
+            fmt_pairs(key_metrics(run.metrics), 12),
+        ]
         if verbose:
             row.insert(2, run.name)
         rows.append(row)
@@ -351,7 +414,7 @@ def runs_listing(config: Any) -> list[str]:
     room = max(10, width - max(len(line) for line in without) - 2)
     for row in rows:
         if len(row[-1]) > room:
-            row[-1] = row[-1][:room - 3] + "..."
+            row[-1] = row[-1][: room - 3] + "..."
     lines = format_table(rows, headers)
     if len(runs) == last:
         lines.append(f"(newest {last} runs; --last N for more, zenrun --show ITEM|RUN for one)")
@@ -371,8 +434,7 @@ def recent_runs(store: Any, limit: int | None, match: Any) -> list[PipelineRun]:
     """Newest first; a plugin's store without the query methods is read whole."""
     if hasattr(store, "recent_runs"):
         return store.recent_runs(limit, match=match)
-    runs = [r for r in reversed(store.get_runs())
-            if match is None or match(r.item_id, r.pipeline_name)]
+    runs = [r for r in reversed(store.get_runs()) if match is None or match(r.item_id, r.pipeline_name)]
     return runs[:limit] if limit else runs
 
 
@@ -380,8 +442,9 @@ def find_run(config: Any, ref: str) -> PipelineRun:
     """The run ``ref`` names (see ``--show``), or a usage error saying what exists."""
     store = config.metadata_store
     if not ref.strip():
-        raise UsageError("--show needs a run name, an item id, a unique run-name prefix or "
-                         "'latest'; see zenrun --runs")
+        raise UsageError(
+            "--show needs a run name, an item id, a unique run-name prefix or 'latest'; see zenrun --runs"
+        )
     try:
         if not hasattr(store, "find_run"):  # a plugin's store: names and "latest" only
             run = store.get_run(ref)
@@ -397,8 +460,10 @@ def show_lines(config: Any) -> list[str]:
     """``--show RUN``: the run, then each step's status, cache reason, config, metadata, outputs."""
     run = find_run(config, config.getoption("show"))
     width = _width()
-    lines = [f"run {run.name} of pipeline {run.pipeline_name}: {run.status}"
-             + (f" in {fmt_duration(run.duration)}" if run.duration is not None else "")]
+    lines = [
+        f"run {run.name} of pipeline {run.pipeline_name}: {run.status}"
+        + (f" in {fmt_duration(run.duration)}" if run.duration is not None else "")
+    ]
     if run.item_id:
         lines.append(f"item: {run.item_id}")
     if run.params:

@@ -45,10 +45,14 @@ class RunConfig:
     source: str = "<run config>"
 
     def merge(self, other: RunConfig) -> RunConfig:
-        steps = {k: {"parameters": dict(v.get("parameters", {})),
-                     **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {}),
-                     **({"settings": v["settings"]} if "settings" in v else {})}
-                 for k, v in self.steps.items()}
+        steps = {
+            k: {
+                "parameters": dict(v.get("parameters", {})),
+                **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {}),
+                **({"settings": v["settings"]} if "settings" in v else {}),
+            }
+            for k, v in self.steps.items()
+        }
         for step_id, settings in other.steps.items():
             target = steps.setdefault(step_id, {"parameters": {}})
             target["parameters"].update(settings.get("parameters", {}))
@@ -87,8 +91,10 @@ def parse_run_config(data: Any, source: str) -> RunConfig:
         where = f"{source}: steps.{step_id}"
         settings = settings or {}
         if not isinstance(settings, dict) or set(settings) - _STEP_KEYS:
-            raise UsageError(f"{where}: expected keys {sorted(_STEP_KEYS)}, got "
-                             f"{sorted(settings) if isinstance(settings, dict) else settings!r}")
+            raise UsageError(
+                f"{where}: expected keys {sorted(_STEP_KEYS)}, got "
+                f"{sorted(settings) if isinstance(settings, dict) else settings!r}"
+            )
         parameters = dict(settings.get("parameters") or {})
         entry: dict[str, Any] = {"parameters": parameters}
         if "enable_cache" in parameters:  # the seed puts it among the parameters
@@ -127,11 +133,13 @@ def _safe_yaml(text: str) -> Any:
             sizes: dict[int, int] = {}
             expanded = _expanded_size(node, sizes)
             if expanded - len(sizes) > MAX_ALIAS_EXPANSION:
-                raise yaml.YAMLError(f"aliases expand to {expanded} nodes, more than the "
-                                     f"{MAX_ALIAS_EXPANSION} allowed beyond the file's own")
+                raise yaml.YAMLError(
+                    f"aliases expand to {expanded} nodes, more than the "
+                    f"{MAX_ALIAS_EXPANSION} allowed beyond the file's own"
+                )
             return node
 
-    return yaml.load(text, Loader=BoundedLoader)  # noqa: S506 - a SafeLoader
+    return yaml.load(text, Loader=BoundedLoader)
 
 
 def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
@@ -165,8 +173,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     try:
         size = path.stat().st_size
         if size > MAX_RUN_CONFIG_BYTES:
-            raise UsageError(f"run config {path} is {size} bytes; at most {MAX_RUN_CONFIG_BYTES} "
-                             "are read")
+            raise UsageError(f"run config {path} is {size} bytes; at most {MAX_RUN_CONFIG_BYTES} are read")
         text = path.read_text()
     except OSError as exc:
         raise UsageError(f"cannot read run config {path}: {exc.strerror}") from None
@@ -213,10 +220,21 @@ def parse_set_options(values: list[str]) -> RunConfig:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("running")
-    group.addoption("--config", dest="run_config_file", default=None, metavar="FILE.yaml",
-                    help="run config: enable_cache and steps.<id>.parameters.<field>")
-    group.addoption("--set", dest="run_config_set", action="append", default=[],
-                    metavar="STEP.FIELD=VALUE", help="set one step config field for this run")
+    group.addoption(
+        "--config",
+        dest="run_config_file",
+        default=None,
+        metavar="FILE.yaml",
+        help="run config: enable_cache and steps.<id>.parameters.<field>",
+    )
+    group.addoption(
+        "--set",
+        dest="run_config_set",
+        action="append",
+        default=[],
+        metavar="STEP.FIELD=VALUE",
+        help="set one step config field for this run",
+    )
 
 
 @hookimpl

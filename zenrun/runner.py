@@ -15,14 +15,16 @@ internal error of that plugin, reported with its frames (``TaskResult.internal``
 from __future__ import annotations
 
 import copy
+import linecache
 import logging
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
@@ -111,8 +113,7 @@ def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Any:
     """A ``zenrun_step_call`` caller for a process without the driver's plugin manager."""
     import types
 
-    key = tuple((name, getattr(f, "__module__", None), getattr(f, "__qualname__", None))
-                for name, f in impls)
+    key = tuple((name, getattr(f, "__module__", None), getattr(f, "__qualname__", None)) for name, f in impls)
     with _worker_lock:
         caller = _worker_callers.get(key)
         if caller is None:
@@ -290,8 +291,9 @@ def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> 
     except ArtifactError as exc:
         raise InputArtifactError(source.producer, str(exc)) from None
     except Exception as exc:
-        raise PluginFault(f"the artifact store {_qualname(artifact_store)} (get)", exc,
-                          type(artifact_store).__module__) from exc
+        raise PluginFault(
+            f"the artifact store {_qualname(artifact_store)} (get)", exc, type(artifact_store).__module__
+        ) from exc
     return _decode(materializers.get(ref.materializer), data)
 
 
@@ -299,8 +301,11 @@ def _decode(materializer: Any, data: bytes) -> Any:
     try:
         return _read_only(materializer.loads(data))
     except Exception as exc:
-        raise PluginFault(f"the materializer {materializer.name!r} ({_qualname(materializer)}, "
-                          "loads)", exc, type(materializer).__module__) from exc
+        raise PluginFault(
+            f"the materializer {materializer.name!r} ({_qualname(materializer)}, loads)",
+            exc,
+            type(materializer).__module__,
+        ) from exc
 
 
 def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None:
@@ -323,11 +328,30 @@ def user_traceback(exc: BaseException) -> str:
         if tb.tb_frame.f_code is zenrun_step_call.__code__:
             start = tb.tb_next  # the frames the runner's call leads to: the step's
         tb = tb.tb_next
-    frames = [f for f in traceback.extract_tb(start)
-              if not f.filename.startswith((_ZENRUN_DIR, _PLUGGY_DIR))]
+    frames = [f for f in _frame_summaries(start) if not f.filename.startswith((_ZENRUN_DIR, _PLUGGY_DIR))]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
+
+
+def _frame_summaries(tb: Any) -> list[traceback.FrameSummary]:
+    """``traceback.extract_tb`` that knows where code pickled by value came from.
+
+    cloudpickle names the code of functions it ships by value
+    ``<dynamic-code>``; their globals keep the module's ``__file__``, which
+    points back at the user's source (readable wherever the file is).
+    """
+    summaries = []
+    for frame, lineno in traceback.walk_tb(tb):
+        code = frame.f_code
+        filename = code.co_filename
+        if filename.startswith("<"):
+            module_file = frame.f_globals.get("__file__")
+            if isinstance(module_file, str) and module_file.endswith(".py"):
+                filename = module_file
+        linecache.checkcache(filename)
+        summaries.append(traceback.FrameSummary(filename, lineno, code.co_name, lookup_line=True))
+    return summaries
 
 
 class StepOutputError(Exception):
@@ -389,13 +413,20 @@ def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
         return {names[0]: returned}
     if not isinstance(returned, (tuple, list)) or len(returned) != len(names):
         got = f"{len(returned)} values" if isinstance(returned, (tuple, list)) else type(returned).__name__
-        raise StepOutputError(f"step {task.step_id!r} returned {got}; expected a tuple of "
-                              f"{len(names)} outputs ({', '.join(names)})")
-    return dict(zip(names, returned))
+        raise StepOutputError(
+            f"step {task.step_id!r} returned {got}; expected a tuple of "
+            f"{len(names)} outputs ({', '.join(names)})"
+        )
+    return dict(zip(names, returned, strict=True))
 
 
-def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
-                materializers: Any, handoffs: dict[str, Any] | None = None) -> dict[str, ArtifactRef]:
+def materialize(
+    task: StepTask,
+    values: dict[str, Any],
+    artifact_store: Any,
+    materializers: Any,
+    handoffs: dict[str, Any] | None = None,
+) -> dict[str, ArtifactRef]:
     """Store ``values``; fills ``handoffs`` with what in-process consumers get (:func:`handoff`)."""
     refs = {}
     for name, value in values.items():
@@ -409,22 +440,29 @@ def materialize(task: StepTask, values: dict[str, Any], artifact_store: Any,
             raise StepOutputError(
                 f"step {task.step_id!r}: output {name!r} of type {type(value).__module__}."
                 f"{type(value).__qualname__} cannot be serialised by the {materializer.name} "
-                f"materializer: {type(exc).__name__}: {exc}") from None
+                f"materializer: {type(exc).__name__}: {exc}"
+            ) from None
         try:
             digest, size = artifact_store.put(data)
         except Exception as exc:
-            raise PluginFault(f"the artifact store {_qualname(artifact_store)} (put)", exc,
-                              type(artifact_store).__module__) from exc
+            raise PluginFault(
+                f"the artifact store {_qualname(artifact_store)} (put)", exc, type(artifact_store).__module__
+            ) from exc
         if handoffs is not None:
             handoffs[name] = handoff(value, materializer, data)
-        refs[name] = ArtifactRef(digest, size, materializer.name,
-                                 f"{type(value).__module__}.{type(value).__qualname__}",
-                                 preview(value))
+        refs[name] = ArtifactRef(
+            digest,
+            size,
+            materializer.name,
+            f"{type(value).__module__}.{type(value).__qualname__}",
+            preview(value),
+        )
     return refs
 
 
-def execute_task(task: StepTask, artifact_store: Any, materializers: Any,
-                 keep_values: bool = True) -> TaskResult:
+def execute_task(
+    task: StepTask, artifact_store: Any, materializers: Any, keep_values: bool = True
+) -> TaskResult:
     """Run ``task``: call the step (with its retries) and store its outputs.
 
     Call it where the step should run (any process, any thread). A failure
@@ -457,8 +495,7 @@ def set_post_mortem(debugger: Any) -> None:
         _POST_MORTEM["debugger"] = debugger
 
 
-def _execute(task: StepTask, artifact_store: Any, materializers: Any,
-             keep_values: bool) -> TaskResult:
+def _execute(task: StepTask, artifact_store: Any, materializers: Any, keep_values: bool) -> TaskResult:
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
@@ -471,26 +508,64 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any,
             except InputArtifactError:
                 raise
             except StepOutputError as exc:
-                return TaskResult(task.step_id, False, started, time.time(), error=str(exc) + "\n",
-                                  metadata=context.metadata)
+                return TaskResult(
+                    task.step_id,
+                    False,
+                    started,
+                    time.time(),
+                    error=str(exc) + "\n",
+                    metadata=context.metadata,
+                )
             except PluginFault as fault:  # not the step's fault: no retry, the plugin's frames
-                return TaskResult(task.step_id, False, started, time.time(),
-                                  error=plugin_traceback(fault.exc), internal=fault.who,
-                                  internal_module=fault.module, metadata=context.metadata)
+                return TaskResult(
+                    task.step_id,
+                    False,
+                    started,
+                    time.time(),
+                    error=plugin_traceback(fault.exc),
+                    internal=fault.who,
+                    internal_module=fault.module,
+                    metadata=context.metadata,
+                )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 exc = raised.exc
                 if "debugger" in _POST_MORTEM and attempt >= attempts:
                     _POST_MORTEM["exception"] = exc
                 if attempt < attempts:
-                    logger.warning("Step %s failed (attempt %d of %d), retrying: %s: %s",
-                                   task.step_id, attempt, attempts, type(exc).__name__, exc)
+                    logger.warning(
+                        "Step %s failed (attempt %d of %d), retrying: %s: %s",
+                        task.step_id,
+                        attempt,
+                        attempts,
+                        type(exc).__name__,
+                        exc,
+                    )
                     continue
-                return TaskResult(task.step_id, False, started, time.time(),
-                                  error=user_traceback(exc), metadata=context.metadata)
+                return TaskResult(
+                    task.step_id,
+                    False,
+                    started,
+                    time.time(),
+                    error=user_traceback(exc),
+                    metadata=context.metadata,
+                )
             except Exception as exc:  # zenrun's own fault
-                return TaskResult(task.step_id, False, started, time.time(),
-                                  error=plugin_traceback(exc), internal="zenrun",
-                                  metadata=context.metadata)
-        return TaskResult(task.step_id, True, started, time.time(), outputs=refs,
-                          values=handoffs or {}, metadata=context.metadata)
+                return TaskResult(
+                    task.step_id,
+                    False,
+                    started,
+                    time.time(),
+                    error=plugin_traceback(exc),
+                    internal="zenrun",
+                    metadata=context.metadata,
+                )
+        return TaskResult(
+            task.step_id,
+            True,
+            started,
+            time.time(),
+            outputs=refs,
+            values=handoffs or {},
+            metadata=context.metadata,
+        )
     raise AssertionError("unreachable")  # pragma: no cover

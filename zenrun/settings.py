@@ -15,7 +15,8 @@ how to observe or host a step, not what it computes.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 Settings = dict[str, dict[str, Any]]
 
@@ -25,13 +26,16 @@ def check_settings(settings: Any, where: str) -> Settings:
     if settings is None:
         return {}
     if not isinstance(settings, Mapping):
-        raise ValueError(f"{where}: settings must map plugin namespaces to mappings, "
-                         f"not {type(settings).__name__}")
+        raise ValueError(
+            f"{where}: settings must map plugin namespaces to mappings, not {type(settings).__name__}"
+        )
     checked: Settings = {}
     for namespace, values in settings.items():
         if not isinstance(namespace, str) or not isinstance(values, Mapping):
-            raise ValueError(f"{where}: settings[{namespace!r}] must be a mapping of keys to "
-                             f"values, not {type(values).__name__}")
+            raise ValueError(
+                f"{where}: settings[{namespace!r}] must be a mapping of keys to "
+                f"values, not {type(values).__name__}"
+            )
         checked[namespace] = dict(values)
     return checked
 
@@ -55,8 +59,10 @@ def settings_models(config: Any) -> dict[str, Any]:
         for result in config.hook.zenrun_step_settings(config=config):
             for namespace, model in (result or {}).items():
                 if namespace in models and models[namespace] is not model:
-                    raise UsageError(f"two plugins own the step settings namespace {namespace!r}: "
-                                     f"{models[namespace].__module__} and {model.__module__}")
+                    raise UsageError(
+                        f"two plugins own the step settings namespace {namespace!r}: "
+                        f"{models[namespace].__module__} and {model.__module__}"
+                    )
                 models[namespace] = model
         config.stash["step_settings_models"] = models
     return models
@@ -76,8 +82,9 @@ def validate_settings(settings: Settings, models: dict[str, Any], where: str) ->
             validated[namespace] = model.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"settings.{namespace}.{'.'.join(map(str, e['loc']))}: {e['msg']} "
-                f"(got {e.get('input')!r})" for e in exc.errors())
+                f"settings.{namespace}.{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
+                for e in exc.errors()
+            )
             from zenrun.compose import ComposeError
 
             raise ComposeError(f"{where}: {problems}") from None

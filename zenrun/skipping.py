@@ -11,8 +11,9 @@ import os
 import platform
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from zenrun.marks import Mark
 from zenrun.outcomes import Failed
@@ -35,25 +36,35 @@ def _evaluate(mark: Mark, condition: Any, namespace: dict[str, Any]) -> tuple[bo
             result = eval(code, dict(namespace))
         except SyntaxError as exc:
             marker = " " * ((exc.offset or 1) - 1) + "^"
-            raise Failed(f"Error evaluating {mark.name!r} condition\n    {condition}\n    {marker}\n"
-                         f"SyntaxError: invalid syntax", pytrace=False) from None
+            raise Failed(
+                f"Error evaluating {mark.name!r} condition\n    {condition}\n    {marker}\n"
+                f"SyntaxError: invalid syntax",
+                pytrace=False,
+            ) from None
         except Exception as exc:
-            raise Failed(f"Error evaluating {mark.name!r} condition\n    {condition}\n"
-                         f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}",
-                         pytrace=False) from None
+            raise Failed(
+                f"Error evaluating {mark.name!r} condition\n    {condition}\n"
+                f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}",
+                pytrace=False,
+            ) from None
     else:
         try:
             result = bool(condition)
         except Exception as exc:
-            raise Failed(f"Error evaluating {mark.name!r} condition as a boolean\n"
-                         f"{type(exc).__name__}: {exc}", pytrace=False) from None
+            raise Failed(
+                f"Error evaluating {mark.name!r} condition as a boolean\n{type(exc).__name__}: {exc}",
+                pytrace=False,
+            ) from None
     reason = mark.kwargs.get("reason")
     if reason is None:
         if isinstance(condition, str):
             reason = "condition: " + condition
         else:
-            raise Failed(f"Error evaluating {mark.name!r}: you need to specify reason=STRING when "
-                         "using booleans as conditions.", pytrace=False)
+            raise Failed(
+                f"Error evaluating {mark.name!r}: you need to specify reason=STRING when "
+                "using booleans as conditions.",
+                pytrace=False,
+            )
     return bool(result), reason
 
 
@@ -113,5 +124,4 @@ def raised_matches(raises: Any, error_text: str) -> bool:
     kinds = raises if isinstance(raises, tuple) else (raises,)
     last = error_text.strip().splitlines()[-1] if error_text.strip() else ""
     name = last.split(":", 1)[0].strip().rsplit(".", 1)[-1]
-    return any(name == k.__name__ or name in {c.__name__ for c in k.__subclasses__()}
-               for k in kinds)
+    return any(name == k.__name__ or name in {c.__name__ for c in k.__subclasses__()} for k in kinds)

@@ -9,9 +9,10 @@ the driver process.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 JSONValue = Any  # None, bool, int, float, str, and lists / str-keyed dicts of them
 
@@ -25,7 +26,8 @@ class StepContext:
 
 
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
-    "zenrun_step_context", default=None)
+    "zenrun_step_context", default=None
+)
 
 
 @contextmanager
@@ -50,14 +52,16 @@ def log_metadata(metadata: Mapping[str, Any] | None = None, /, **values: Any) ->
     """
     context = _current.get()
     if context is None:
-        raise RuntimeError("zenrun.log_metadata() was called outside a running step; "
-                           "call it inside a @step function")
+        raise RuntimeError(
+            "zenrun.log_metadata() was called outside a running step; call it inside a @step function"
+        )
     merged = {**(metadata or {}), **values}
     converted = {}
     for key, value in merged.items():
         if not isinstance(key, str) or not key:
-            raise TypeError(f"step {context.step_id!r}: log_metadata() names must be non-empty "
-                            f"strings, got {key!r}")
+            raise TypeError(
+                f"step {context.step_id!r}: log_metadata() names must be non-empty strings, got {key!r}"
+            )
         converted[key] = to_json_value(value, f"step {context.step_id!r}: log_metadata({key}=...)")
     context.metadata.update(converted)
 
@@ -71,9 +75,9 @@ def to_json_value(value: Any, where: str) -> JSONValue:
     if isinstance(value, float):
         return float(value)
     module = type(value).__module__
-    if module == "numpy" or module.startswith("numpy."):
-        if hasattr(value, "tolist"):  # numpy scalars and arrays
-            return to_json_value(value.tolist(), where)
+    if (module == "numpy" or module.startswith("numpy.")) and hasattr(value, "tolist"):
+        # numpy scalars and arrays
+        return to_json_value(value.tolist(), where)
     if isinstance(value, (list, tuple)):
         return [to_json_value(v, where) for v in value]
     if isinstance(value, Mapping):
@@ -83,8 +87,10 @@ def to_json_value(value: Any, where: str) -> JSONValue:
                 raise TypeError(f"{where}: dict keys must be strings, got {k!r}")
             out[k] = to_json_value(v, where)
         return out
-    raise TypeError(f"{where}: cannot record a value of type {module}.{type(value).__qualname__}; "
-                    "log numbers, strings, booleans, None, or lists/dicts of them")
+    raise TypeError(
+        f"{where}: cannot record a value of type {module}.{type(value).__qualname__}; "
+        "log numbers, strings, booleans, None, or lists/dicts of them"
+    )
 
 
 SCALAR_TYPES = (bool, int, float)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any, Callable, overload
+from collections.abc import Callable
+from typing import Any, overload
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,12 +57,19 @@ class Step:
     function itself.
     """
 
-    def __init__(self, fn: Callable[..., Any], *, name: str | None = None,
-                 enable_cache: bool | None = None, retries: int = 0,
-                 cache_version: str | None = None,
-                 settings: dict[str, dict[str, Any]] | None = None) -> None:
-        _check_settings(fn, name=name, enable_cache=enable_cache, retries=retries,
-                        cache_version=cache_version)
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        retries: int = 0,
+        cache_version: str | None = None,
+        settings: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        _check_settings(
+            fn, name=name, enable_cache=enable_cache, retries=retries, cache_version=cache_version
+        )
         from zenrun.settings import check_settings
 
         self.fn = fn
@@ -119,8 +127,7 @@ class Step:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return StepInstance(self)(*args, **kwargs)
 
-    def with_config(self, config: StepConfig | dict[str, Any] | None = None,
-                    **fields: Any) -> StepInstance:
+    def with_config(self, config: StepConfig | dict[str, Any] | None = None, **fields: Any) -> StepInstance:
         """A configured instance: ``svc_trainer.with_config(gamma=0.01)``."""
         return StepInstance(self).with_config(config, **fields)
 
@@ -181,8 +188,7 @@ class StepInstance:
     def id(self) -> str:
         return self.name or self.step.name
 
-    def with_config(self, config: StepConfig | dict[str, Any] | None = None,
-                    **fields: Any) -> StepInstance:
+    def with_config(self, config: StepConfig | dict[str, Any] | None = None, **fields: Any) -> StepInstance:
         """Set the config (an instance, a dict, or fields); validated at compose time."""
         if config is not None and fields:
             raise TypeError("pass a config object or fields, not both")
@@ -191,8 +197,13 @@ class StepInstance:
         self.config = config if config is not None else dict(fields)
         return self
 
-    def configure(self, *, name: str | None = None, enable_cache: bool | None = None,
-                  settings: dict[str, dict[str, Any]] | None = None) -> StepInstance:
+    def configure(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        settings: dict[str, dict[str, Any]] | None = None,
+    ) -> StepInstance:
         """Rename this invocation (``name=``), set its caching or plugin ``settings``; returns self."""
         _check_settings(self.step.fn, name=name, enable_cache=enable_cache, what=".configure()")
         if settings is not None:
@@ -219,7 +230,8 @@ class StepInstance:
         if composer is not None:
             return composer.add(self, args, kwargs)
         config_only = (not kwargs and len(args) == 1 and isinstance(args[0], (StepConfig, dict))) or (
-            not args and set(kwargs) <= {self.step.config_param, "config"})
+            not args and set(kwargs) <= {self.step.config_param, "config"}
+        )
         if not args and not kwargs:
             return self._copy()
         if config_only and self.step.config_class is not None:
@@ -227,7 +239,8 @@ class StepInstance:
             return self._copy().with_config(config)
         raise TypeError(
             f"step {self.step.name!r} was called with inputs outside a pipeline; "
-            f"call {self.step.name}.entrypoint(...) to run the function directly")
+            f"call {self.step.name}.entrypoint(...) to run the function directly"
+        )
 
     def _copy(self) -> StepInstance:
         clone = StepInstance(self.step)
@@ -244,8 +257,15 @@ class StepDefinitionError(TypeError):
     """A ``@step(...)`` or ``.configure(...)`` argument of the wrong type or value."""
 
 
-def _check_settings(fn: Any, *, name: Any = None, enable_cache: Any = None, retries: Any = 0,
-                    cache_version: Any = None, what: str = "@step()") -> None:
+def _check_settings(
+    fn: Any,
+    *,
+    name: Any = None,
+    enable_cache: Any = None,
+    retries: Any = 0,
+    cache_version: Any = None,
+    what: str = "@step()",
+) -> None:
     """Reject bad decorator arguments where they are written, naming step and field."""
     label = getattr(fn, "__qualname__", repr(fn))
     problems = []
@@ -267,24 +287,43 @@ def _check_settings(fn: Any, *, name: Any = None, enable_cache: Any = None, retr
 @overload
 def step(fn: Callable[..., Any]) -> Step: ...
 @overload
-def step(*, name: str | None = None, enable_cache: bool | None = None, retries: int = 0,
-         cache_version: str | None = None, settings: dict[str, dict[str, Any]] | None = None,
-         ) -> Callable[[Callable[..., Any]], Step]: ...
+def step(
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    retries: int = 0,
+    cache_version: str | None = None,
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[Callable[..., Any]], Step]: ...
 
 
-def step(fn: Callable[..., Any] | None = None, *, name: str | None = None,
-         enable_cache: bool | None = None, retries: int = 0,
-         cache_version: str | None = None, settings: dict[str, dict[str, Any]] | None = None) -> Any:
+def step(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    retries: int = 0,
+    cache_version: str | None = None,
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> Any:
     """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``.
 
     ``settings={"namespace": {...}}`` carries per-step settings for the plugin
     owning that namespace (see :mod:`zenrun.settings`).
     """
     if fn is not None and not callable(fn):
-        raise StepDefinitionError(f"@step({fn!r}): the step's settings are keyword arguments, "
-                                  f"e.g. @step(name={fn!r})")
+        raise StepDefinitionError(
+            f"@step({fn!r}): the step's settings are keyword arguments, e.g. @step(name={fn!r})"
+        )
 
     def decorate(func: Callable[..., Any]) -> Step:
-        return Step(func, name=name, enable_cache=enable_cache, retries=retries,
-                    cache_version=cache_version, settings=settings)
+        return Step(
+            func,
+            name=name,
+            enable_cache=enable_cache,
+            retries=retries,
+            cache_version=cache_version,
+            settings=settings,
+        )
+
     return decorate(fn) if fn is not None else decorate

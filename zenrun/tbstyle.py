@@ -87,8 +87,10 @@ def format_traceback(text: str, style: str) -> str:
         return text
     frames, exception = parsed
     typename = exception[0].split(":", 1)[0].rsplit(".", 1)[-1]
-    styles = ["long" if style == "long" or (style == "auto" and index in (0, len(frames) - 1))
-              else "short" for index in range(len(frames))]
+    styles = [
+        "long" if style == "long" or (style == "auto" and index in (0, len(frames) - 1)) else "short"
+        for index in range(len(frames))
+    ]
     out: list[str] = []
     for index, frame in enumerate(frames):
         last = index == len(frames) - 1

@@ -17,10 +17,15 @@ import pluggy
 
 from zenrun.hookspec import hookimpl
 
-_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x",
-                 "xpassed": "X"}
-_OUTCOME_WORD = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED",
-                 "xfailed": "XFAIL", "xpassed": "XPASS"}
+_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
+_OUTCOME_WORD = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "error": "ERROR",
+    "skipped": "SKIPPED",
+    "xfailed": "XFAIL",
+    "xpassed": "XPASS",
+}
 
 
 def silence_stdout() -> None:
@@ -75,7 +80,7 @@ class TerminalWriter:
             self.clear_status()
             self._emit(text)
             last_newline = text.rfind("\n")
-            self.current_line = text[last_newline + 1:] if last_newline >= 0 else self.current_line + text
+            self.current_line = text[last_newline + 1 :] if last_newline >= 0 else self.current_line + text
             self.column = len(self.current_line)
 
     def status(self, text: str) -> None:
@@ -84,7 +89,7 @@ class TerminalWriter:
             return
         with self.lock:
             room = self.width - self.column - 1
-            self._emit("\r" + self.current_line + text[:max(room, 0)] + "\x1b[K")
+            self._emit("\r" + self.current_line + text[: max(room, 0)] + "\x1b[K")
             self._status = True
 
     def clear_status(self) -> None:
@@ -116,7 +121,7 @@ class TerminalWriter:
                 text += char * (self.width - len(text))
         else:
             text = char * self.width
-        self.line(text[:max(self.width, len(title) + 4)])
+        self.line(text[: max(self.width, len(title) + 4)])
 
 
 class _StepLogHandler(logging.Handler):
@@ -188,18 +193,22 @@ class TerminalReporter:
         self.tw.sep("=", "zenrun session starts")
         from zenrun import __version__
 
-        self.tw.line(f"platform {sys.platform} -- Python {platform.python_version()}, "
-                     f"zenrun-{__version__}, pluggy-{pluggy.__version__}")
+        self.tw.line(
+            f"platform {sys.platform} -- Python {platform.python_version()}, "
+            f"zenrun-{__version__}, pluggy-{pluggy.__version__}"
+        )
         line = f"rootdir: {config.rootpath}"
         if config.inipath:
             line += f", configfile: {config.inipath.name}"
         self.tw.line(line)
         dists = getattr(config.pluginmanager, "plugin_dists", [])
         if dists:  # as pytest: installed plugins and their versions
-            self.tw.line("plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}"
-                                                 for name, dist in dists))
-        self.tw.line(f"store: {config.store_path}, orchestrator: "
-                     f"{config.getoption('orchestrator', None) or 'local'}")
+            self.tw.line(
+                "plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}" for name, dist in dists)
+            )
+        self.tw.line(
+            f"store: {config.store_path}, orchestrator: {config.getoption('orchestrator', None) or 'local'}"
+        )
         if config.getoption("no_cache", False):
             self.tw.line("cache: disabled for this run (--no-cache)")
         for lines in config.hook.zenrun_report_header(config=config):
@@ -226,8 +235,9 @@ class TerminalReporter:
                 self.tw.line(item.nodeid)
         if self.config.getoption("showfixtures"):
             self.tw.line()
-            for line in session.fixturemanager.show(session.collected_modules, self.config.rootpath,
-                                                         verbose=self.verbosity > 0):
+            for line in session.fixturemanager.show(
+                session.collected_modules, self.config.rootpath, verbose=self.verbosity > 0
+            ):
                 self.tw.line(line)
         elif self.verbosity >= 0:
             self.tw.line()
@@ -262,9 +272,7 @@ class TerminalReporter:
             if report.outcome == "skipped" and report.longrepr:  # as pytest -v: the reason
                 word += f" ({report.longrepr})"
             self.tw.line(f"{report.nodeid} {word}".ljust(self.tw.width - 7) + self._percent())
-        elif self.verbosity == 0:
-            self.tw.write(_OUTCOME_CHAR[report.outcome])
-        elif self.verbosity < 0:
+        elif self.verbosity == 0 or self.verbosity < 0:
             self.tw.write(_OUTCOME_CHAR[report.outcome])
 
     def _percent(self) -> str:
@@ -332,8 +340,9 @@ class TerminalReporter:
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
-                title = report.nodeid if report.when == "call" else \
-                    f"ERROR at {report.when} of {report.nodeid}"  # as pytest
+                title = (
+                    report.nodeid if report.when == "call" else f"ERROR at {report.when} of {report.nodeid}"
+                )  # as pytest
                 self.tw.sep("_", title)
                 self.tw.line(report.longrepr.rstrip())
         session.warnings.extend(self.logged_warnings)
@@ -342,8 +351,9 @@ class TerminalReporter:
             for warning in session.warnings:
                 self.tw.line(warning)
         try:
-            self.config.hook.zenrun_terminal_summary(terminalreporter=self, exitstatus=exitstatus,
-                                                     config=self.config)
+            self.config.hook.zenrun_terminal_summary(
+                terminalreporter=self, exitstatus=exitstatus, config=self.config
+            )
         except Exception as exc:  # the closing line still follows
             self._internal_error(session, exc, "running zenrun_terminal_summary")
         chars = report_chars(self.config)
@@ -369,17 +379,20 @@ class TerminalReporter:
         """The short summary's lines, as pytest's: grouped in the order of ``-r`` characters."""
         lines: list[str] = []
         for char in chars:
-            outcome = {"f": "failed", "E": "error", "p": "passed", "x": "xfailed",
-                       "X": "xpassed"}.get(char)
+            outcome = {"f": "failed", "E": "error", "p": "passed", "x": "xfailed", "X": "xpassed"}.get(char)
             if char == "s":
                 lines += self._folded_skips()
             for report in self.reports if outcome else ():
                 if report.outcome != outcome:
                     continue
-                text = report.summary if outcome in ("failed", "error") else \
-                    "" if outcome == "passed" else (report.longrepr.strip().splitlines() or [""])[0]
-                lines.append(f"{_OUTCOME_WORD[outcome]} {report.nodeid}"
-                             + (f" - {text}" if text else ""))
+                text = (
+                    report.summary
+                    if outcome in ("failed", "error")
+                    else ""
+                    if outcome == "passed"
+                    else (report.longrepr.strip().splitlines() or [""])[0]
+                )
+                lines.append(f"{_OUTCOME_WORD[outcome]} {report.nodeid}" + (f" - {text}" if text else ""))
         return lines
 
     def _folded_skips(self) -> list[str]:
@@ -388,11 +401,13 @@ class TerminalReporter:
         for report in self.reports:
             if report.outcome == "skipped":
                 reason = report.longrepr.strip() or "skipped"
-                reason = reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+                reason = reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason
                 key = (*_skip_location(report), reason)
                 folded[key] = folded.get(key, 0) + 1
-        return [f"SKIPPED [{count}] {path}{'' if lineno is None else f':{lineno}'}: {reason}"
-                for (path, lineno, reason), count in folded.items()]
+        return [
+            f"SKIPPED [{count}] {path}{'' if lineno is None else f':{lineno}'}: {reason}"
+            for (path, lineno, reason), count in folded.items()
+        ]
 
     def _summary_passes(self) -> None:
         """``-rP``: the captured output of passed pipelines, as pytest's PASSES section."""
@@ -404,8 +419,11 @@ class TerminalReporter:
                 continue
             sections = [(title, text) for title, text in report.sections if text.strip()]
             for step in report.run.steps.values() if report.run is not None else ():
-                sections += [(section_title(stream, step.id), text)
-                             for stream, text in step.captured.items() if text.strip()]
+                sections += [
+                    (section_title(stream, step.id), text)
+                    for stream, text in step.captured.items()
+                    if text.strip()
+                ]
             if sections:
                 passes.append((report.nodeid, sections))
         if passes:
@@ -476,16 +494,24 @@ def _skip_location(report: Any) -> tuple[str, int | None]:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     parser.getgroup("general").addoption(
-        "--tb", dest="tbstyle", default="auto", metavar="STYLE",
+        "--tb",
+        dest="tbstyle",
+        default="auto",
+        metavar="STYLE",
         choices=["auto", "long", "short", "line", "native", "no"],
         help="traceback print mode (auto/long/short/line/native/no): long shows each frame's "
-             "source, short one line per frame, native Python's format; auto is long for the "
-             "first and last frame, short between")
+        "source, short one line per frame, native Python's format; auto is long for the "
+        "first and last frame, short between",
+    )
     parser.getgroup("general").addoption(
-        "-r", dest="reportchars", default="fE", metavar="CHARS",
+        "-r",
+        dest="reportchars",
+        default="fE",
+        metavar="CHARS",
         help="outcomes in the short summary: f failed, E error, s skipped, x xfailed, "
-             "X xpassed, p passed, P passed with output, a all but passed, A all, N none "
-             "(default fE)")
+        "X xpassed, p passed, P passed with output, a all but passed, A all, N none "
+        "(default fE)",
+    )
 
 
 @hookimpl

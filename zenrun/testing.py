@@ -33,15 +33,16 @@ import fnmatch
 import io
 import logging
 import os
-import shutil
-import warnings
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pytest
 
@@ -49,8 +50,9 @@ _OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|
 _CLOSING_DURATION = re.compile(r" in \d+\.\d\ds( \([0-9:]+\))? *=*$")
 
 
-def _fnmatch_lines(lines: Sequence[str], patterns: Sequence[str] | str, report: Any,
-                   match: Any = fnmatch.fnmatch) -> None:
+def _fnmatch_lines(
+    lines: Sequence[str], patterns: Sequence[str] | str, report: Any, match: Any = fnmatch.fnmatch
+) -> None:
     if isinstance(patterns, str):
         patterns = patterns.splitlines()
     position = 0
@@ -88,8 +90,10 @@ class LineMatcher(str):
 
     def re_match_lines(self, lines2: Sequence[str] | str, *, consecutive: bool = False) -> None:
         """Like :meth:`fnmatch_lines` with regular expressions (``re.match``)."""
+
         def match(line: str, pattern: str) -> bool:
             return re.match(pattern, line) is not None
+
         if consecutive:
             self._consecutive(lines2, match)
         else:
@@ -100,8 +104,10 @@ class LineMatcher(str):
             patterns = patterns.splitlines()
         lines = self.lines
         for start in range(len(lines)):
-            window = lines[start:start + len(patterns)]
-            if len(window) == len(patterns) and all(match(l, p) for l, p in zip(window, patterns)):
+            window = lines[start : start + len(patterns)]
+            if len(window) == len(patterns) and all(
+                match(line, p) for line, p in zip(window, patterns, strict=True)
+            ):
                 return
         pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")
 
@@ -134,8 +140,10 @@ class RunResult:
         return f"<RunResult ret={self.ret} len(stdout)={len(self.stdout)}>"
 
     def _report(self) -> str:
-        return (f"command: {' '.join(map(str, self.args))}\nexit code: {self.ret}\n"
-                f"--- stdout ---\n{self.stdout.str()}\n--- stderr ---\n{self.stderr.str()}")
+        return (
+            f"command: {' '.join(map(str, self.args))}\nexit code: {self.ret}\n"
+            f"--- stdout ---\n{self.stdout.str()}\n--- stderr ---\n{self.stderr.str()}"
+        )
 
     def fnmatch_lines(self, patterns: Sequence[str], *, stderr: bool = False) -> None:
         """Each glob pattern matches a line, in order (later lines for later patterns)."""
@@ -161,13 +169,27 @@ class RunResult:
                 return counts
         pytest.fail(f"no closing line found\n{self._report()}")
 
-    def assert_outcomes(self, passed: int = 0, failed: int = 0, skipped: int = 0,
-                        errors: int = 0, deselected: int = 0, xfailed: int = 0,
-                        xpassed: int = 0) -> None:
+    def assert_outcomes(
+        self,
+        passed: int = 0,
+        failed: int = 0,
+        skipped: int = 0,
+        errors: int = 0,
+        deselected: int = 0,
+        xfailed: int = 0,
+        xpassed: int = 0,
+    ) -> None:
         """The closing line reports exactly these counts."""
         seen = self.parseoutcomes()
-        expected = {"passed": passed, "failed": failed, "skipped": skipped, "errors": errors,
-                    "deselected": deselected, "xfailed": xfailed, "xpassed": xpassed}
+        expected = {
+            "passed": passed,
+            "failed": failed,
+            "skipped": skipped,
+            "errors": errors,
+            "deselected": deselected,
+            "xfailed": xfailed,
+            "xpassed": xpassed,
+        }
         actual = {k: seen.get(k, 0) for k in expected}
         if actual != expected:
             pytest.fail(f"outcomes {actual} != expected {expected}\n{self._report()}")
@@ -218,8 +240,14 @@ class ZenrunProject:
         env.update(extra)
         return env
 
-    def run(self, *args: str, timeout: float = 300, env: dict[str, str] | None = None,
-            cwd: Path | None = None, inprocess: bool = False) -> RunResult:
+    def run(
+        self,
+        *args: str,
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        inprocess: bool = False,
+    ) -> RunResult:
         """Run ``python -m zenrun ARGS`` in the project; returns its :class:`RunResult`.
 
         ``inprocess=True`` runs it in this process instead (see :meth:`runzenrun_inprocess`).
@@ -228,8 +256,13 @@ class ZenrunProject:
             return self.runzenrun_inprocess(*args, env=env, cwd=cwd)
         return self._run([sys.executable, "-m", "zenrun", *map(str, args)], timeout, env, cwd)
 
-    def runzenrun_inprocess(self, *args: str, env: dict[str, str] | None = None,
-                            cwd: Path | None = None, plugins: Sequence[Any] = ()) -> RunResult:
+    def runzenrun_inprocess(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        plugins: Sequence[Any] = (),
+    ) -> RunResult:
         """Call ``zenrun.main(args)`` in this process, isolated, capturing its output.
 
         Project modules are imported afresh and removed afterwards; ``sys.path``,
@@ -244,22 +277,30 @@ class ZenrunProject:
         args = [str(a) for a in args]
         stdout, stderr = _CaptureIO(), _CaptureIO()
         started = time.perf_counter()
-        with _isolated(self.path, cwd or self.path, {**self.env(), **(env or {})}):
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                saved_api = dict(config_module._api_configs)
-                try:
-                    ret = int(main(args, plugins))
-                except SystemExit as exc:
-                    ret = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                    if exc.code is not None and not isinstance(exc.code, int):
-                        print(exc.code, file=sys.stderr)
-                except KeyboardInterrupt:
-                    ret = 2
-                finally:
-                    for key in set(config_module._api_configs) - set(saved_api):
-                        config_module._api_configs.pop(key)._ensure_unconfigure()
-        return RunResult(["zenrun(inprocess)", *args], ret, stdout.getvalue(), stderr.getvalue(),
-                         time.perf_counter() - started)
+        with (
+            _isolated(self.path, cwd or self.path, {**self.env(), **(env or {})}),
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
+            saved_api = dict(config_module._api_configs)
+            try:
+                ret = int(main(args, plugins))
+            except SystemExit as exc:
+                ret = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is not None and not isinstance(exc.code, int):
+                    print(exc.code, file=sys.stderr)
+            except KeyboardInterrupt:
+                ret = 2
+            finally:
+                for key in set(config_module._api_configs) - set(saved_api):
+                    config_module._api_configs.pop(key)._ensure_unconfigure()
+        return RunResult(
+            ["zenrun(inprocess)", *args],
+            ret,
+            stdout.getvalue(),
+            stderr.getvalue(),
+            time.perf_counter() - started,
+        )
 
     def copy_example(self, name: str | os.PathLike[str]) -> Path:
         """Copy an example file or directory (a path, or relative to ``zenrunner_example_dir``)
@@ -277,19 +318,27 @@ class ZenrunProject:
         shutil.copy2(source, target)
         return target
 
-    def runpython(self, script: str | Path, *args: str, timeout: float = 300,
-                  env: dict[str, str] | None = None) -> RunResult:
+    def runpython(
+        self, script: str | Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> RunResult:
         """Run a Python script (a path, or source text written to a file) in the project."""
         path = Path(script) if isinstance(script, Path) else self.makepyfile(_script_=script)
         return self._run([sys.executable, str(path), *args], timeout, env, None)
 
-    def _run(self, command: list[str], timeout: float, env: dict[str, str] | None,
-             cwd: Path | None) -> RunResult:
+    def _run(
+        self, command: list[str], timeout: float, env: dict[str, str] | None, cwd: Path | None
+    ) -> RunResult:
         started = time.perf_counter()
-        proc = subprocess.run(command, cwd=cwd or self.path, env={**self.env(), **(env or {})},
-                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        return RunResult(command, proc.returncode, proc.stdout, proc.stderr,
-                         time.perf_counter() - started)
+        proc = subprocess.run(
+            command,
+            cwd=cwd or self.path,
+            env={**self.env(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        return RunResult(command, proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started)
 
 
 class _CaptureIO(io.StringIO):
@@ -339,9 +388,12 @@ def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Any:
             logger.handlers[:] = handlers
             logger.setLevel(level)
             logger.propagate, logger.disabled = propagate, disabled
-        for name in [n for n, m in sys.modules.items()
-                     if n not in saved_modules and (_project_module(m, roots) or
-                                                    n == "conftest" or n.startswith("conftest."))]:
+        for name in [
+            n
+            for n, m in sys.modules.items()
+            if n not in saved_modules
+            and (_project_module(m, roots) or n == "conftest" or n.startswith("conftest."))
+        ]:
             del sys.modules[name]
         sys.modules.update(saved_modules)
         import importlib
@@ -350,8 +402,11 @@ def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Any:
 
 
 def pytest_addoption(parser: Any) -> None:
-    parser.addini("zenrunner_example_dir", "directory zenrunner.copy_example copies from "
-                  "(relative to the rootdir)", default=None)
+    parser.addini(
+        "zenrunner_example_dir",
+        "directory zenrunner.copy_example copies from (relative to the rootdir)",
+        default=None,
+    )
 
 
 @pytest.fixture

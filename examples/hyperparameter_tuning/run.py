@@ -34,7 +34,6 @@ from zenrun import (
 )
 from zenrun.steps import StepInstance
 
-
 # -- configs and outputs -----------------------------------------------------------
 
 
@@ -89,13 +88,15 @@ def split_data(config: SplitParams, X: np.ndarray, y: np.ndarray) -> Output(
 ):
     """A stratified train / validation split."""
     X_train, X_valid, y_train, y_valid = train_test_split(
-        X, y, test_size=config.test_size, random_state=config.random_state, stratify=y)
+        X, y, test_size=config.test_size, random_state=config.random_state, stratify=y
+    )
     return X_train, X_valid, y_train, y_valid
 
 
 @step
-def train_random_forest(config: RandomForestParams, X_train: np.ndarray,
-                        y_train: np.ndarray) -> ClassifierMixin:
+def train_random_forest(
+    config: RandomForestParams, X_train: np.ndarray, y_train: np.ndarray
+) -> ClassifierMixin:
     """Fit a random forest with one grid entry's hyperparameters."""
     model = RandomForestClassifier(**config.model_dump())
     model.fit(X_train, y_train)
@@ -103,8 +104,9 @@ def train_random_forest(config: RandomForestParams, X_train: np.ndarray,
 
 
 @step
-def evaluate(model: ClassifierMixin, X_valid: np.ndarray,
-             y_valid: np.ndarray) -> EvaluationOutputs.as_output():
+def evaluate(
+    model: ClassifierMixin, X_valid: np.ndarray, y_valid: np.ndarray
+) -> EvaluationOutputs.as_output():
     """Validation accuracy, with the hyperparameters that produced it."""
     params = model.get_params()
     hyperparameters = {"n_estimators": params["n_estimators"], "max_depth": params["max_depth"]}
@@ -126,8 +128,9 @@ def compare_scores(config: CompareScoreParams) -> dict:
 
 
 @step
-def train_and_score_best(best: dict, X_train: np.ndarray, X_valid: np.ndarray,
-                         y_train: np.ndarray, y_valid: np.ndarray) -> float:
+def train_and_score_best(
+    best: dict, X_train: np.ndarray, X_valid: np.ndarray, y_train: np.ndarray, y_valid: np.ndarray
+) -> float:
     """Retrain the best configuration and report its validation accuracy."""
     model = RandomForestClassifier(**best, random_state=0)
     model.fit(X_train, y_train)
@@ -151,26 +154,34 @@ class HyperParameterTuning(DynamicPipeline):
         self.split_steps, self.train_steps, self.evaluate_steps = [], [], []
         for index, hyperparameters in enumerate(hyperparameters_conf_list):
             self.split_steps.append(
-                split_data(split_params or SplitParams()).configure(name=f"split_data_{index}"))
-            self.train_steps.append(
-                train_random_forest(hyperparameters).configure(name=f"train_{index}"))
+                split_data(split_params or SplitParams()).configure(name=f"split_data_{index}")
+            )
+            self.train_steps.append(train_random_forest(hyperparameters).configure(name=f"train_{index}"))
             self.evaluate_steps.append(evaluate().configure(name=f"evaluate_{index}"))
-        self.compare_step = compare_scores(
-            CompareScoreParams(output_steps_prefix="evaluate_")).configure(name="compare_scores")
+        self.compare_step = compare_scores(CompareScoreParams(output_steps_prefix="evaluate_")).configure(
+            name="compare_scores"
+        )
         self.best_step = train_and_score_best().configure(name="train_best_model")
         # The comparison runs once every evaluation is done (it also gathers
         # them as inputs; .after() states the ordering explicitly).
         for evaluate_step in self.evaluate_steps:
             self.compare_step.after(evaluate_step)
         super().__init__(
-            self.load_data_step, *self.split_steps, *self.train_steps, *self.evaluate_steps,
-            self.compare_step, self.best_step, **kwargs)
+            self.load_data_step,
+            *self.split_steps,
+            *self.train_steps,
+            *self.evaluate_steps,
+            self.compare_step,
+            self.best_step,
+            **kwargs,
+        )
 
     def connect(self, **steps: StepInstance) -> None:
         X, y = steps["load_data"]()
         first_split = None
         for split_step, train_step, evaluate_step in zip(
-                self.split_steps, self.train_steps, self.evaluate_steps):
+            self.split_steps, self.train_steps, self.evaluate_steps, strict=True
+        ):
             X_train, X_valid, y_train, y_valid = split_step(X, y)
             first_split = first_split or (X_train, X_valid, y_train, y_valid)
             model = train_step(X_train, y_train)
@@ -183,13 +194,18 @@ class HyperParameterTuning(DynamicPipeline):
 def grid(small: bool) -> tuple[list[RandomForestParams], list[RandomForestParams]]:
     """The two grids: iris gets fewer entries than breast cancer."""
     if small:
-        return ([RandomForestParams(n_estimators=3, max_depth=2),
-                 RandomForestParams(n_estimators=5, max_depth=3)],
-                [RandomForestParams(n_estimators=3, max_depth=2),
-                 RandomForestParams(n_estimators=5, max_depth=4)])
+        return (
+            [
+                RandomForestParams(n_estimators=3, max_depth=2),
+                RandomForestParams(n_estimators=5, max_depth=3),
+            ],
+            [
+                RandomForestParams(n_estimators=3, max_depth=2),
+                RandomForestParams(n_estimators=5, max_depth=4),
+            ],
+        )
     iris_grid = [RandomForestParams(n_estimators=n, max_depth=d) for n in (5, 20) for d in (2, 4)]
-    cancer_grid = [RandomForestParams(n_estimators=n, max_depth=d)
-                   for n in (10, 30, 50) for d in (3, None)]
+    cancer_grid = [RandomForestParams(n_estimators=n, max_depth=d) for n in (10, 30, 50) for d in (3, None)]
     return iris_grid, cancer_grid
 
 
@@ -209,5 +225,4 @@ if __name__ == "__main__":
 
     for run in (iris_run, cancer_run):
         best = run.steps["train_best_model"].output.read()
-        print(f"{run.pipeline_name}: {run.status}, {len(run.steps)} steps, "
-              f"best model accuracy {best:.3f}")
+        print(f"{run.pipeline_name}: {run.status}, {len(run.steps)} steps, best model accuracy {best:.3f}")

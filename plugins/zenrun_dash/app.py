@@ -21,28 +21,62 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash.lineage import (
-    ARTIFACT_COLOUR, STATE_BORDERS, STATE_COLOURS, STATE_GLYPHS, diff_elements, group_label,
-    model_elements, run_record, step_details, step_node_id, step_text_sections, stylesheet,
-)
 from zenrun_dash import compare
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
+from zenrun_dash.lineage import (
+    ARTIFACT_COLOUR,
+    STATE_BORDERS,
+    STATE_COLOURS,
+    STATE_GLYPHS,
+    diff_elements,
+    group_label,
+    model_elements,
+    run_record,
+    step_details,
+    step_node_id,
+    step_text_sections,
+    stylesheet,
+)
 from zenrun_dash.preview import Previewer
 from zenrun_dash.source import PAGE_SIZE, RunSource, item_label, option_label
 
 ASSETS = Path(__file__).parent / "assets"
-LAYOUT = {"name": "dagre", "rankDir": "LR", "nodeSep": 14, "rankSep": 46, "edgeSep": 8,
-          "nodeDimensionsIncludeLabels": True, "fit": True, "padding": 24, "animate": False}
-STATE_FILTER = [{"label": "failed", "value": "failed"}, {"label": "ran", "value": "completed"},
-                {"label": "cached", "value": "cached"}, {"label": "running", "value": "running,slow"},
-                {"label": "skipped", "value": "skipped"}, {"label": "pending", "value": "pending"}]
+LAYOUT = {
+    "name": "dagre",
+    "rankDir": "LR",
+    "nodeSep": 14,
+    "rankSep": 46,
+    "edgeSep": 8,
+    "nodeDimensionsIncludeLabels": True,
+    "fit": True,
+    "padding": 24,
+    "animate": False,
+}
+STATE_FILTER = [
+    {"label": "failed", "value": "failed"},
+    {"label": "ran", "value": "completed"},
+    {"label": "cached", "value": "cached"},
+    {"label": "running", "value": "running,slow"},
+    {"label": "skipped", "value": "skipped"},
+    {"label": "pending", "value": "pending"},
+]
 _BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
 
 
 def _swatch(background: str, border: str, shape: str = "50%") -> html.Span:
-    return html.Span(style={"display": "inline-block", "width": "16px", "height": "16px",
-                                   "borderRadius": shape, "background": background, "border": border,
-                                   "marginRight": "4px", "verticalAlign": "middle", "boxSizing": "border-box"})
+    return html.Span(
+        style={
+            "display": "inline-block",
+            "width": "16px",
+            "height": "16px",
+            "borderRadius": shape,
+            "background": background,
+            "border": border,
+            "marginRight": "4px",
+            "verticalAlign": "middle",
+            "boxSizing": "border-box",
+        }
+    )
 
 
 def _legend() -> html.Div:
@@ -51,13 +85,21 @@ def _legend() -> html.Div:
     for state, colour in STATE_COLOURS.items():
         style, width, border = STATE_BORDERS[state]
         swatch = _swatch(colour, f"{min(width, 4)}px {style} {border}")
-        items.append(html.Span([swatch, f"{STATE_GLYPHS[state]} {state}"], className="legend-item",
-                               style={"marginRight": "12px"}))
+        items.append(
+            html.Span(
+                [swatch, f"{STATE_GLYPHS[state]} {state}"],
+                className="legend-item",
+                style={"marginRight": "12px"},
+            )
+        )
     items += [
-        html.Span([_swatch(ARTIFACT_COLOUR, "1px solid #b36200", "0"), "artifact"],
-                  style={"marginRight": "12px"}),
-        html.Span([_swatch("#dddddd", "2px solid #333", "4px"), "group of steps (click: expand)"],
-                  style={"marginRight": "12px"}),
+        html.Span(
+            [_swatch(ARTIFACT_COLOUR, "1px solid #b36200", "0"), "artifact"], style={"marginRight": "12px"}
+        ),
+        html.Span(
+            [_swatch("#dddddd", "2px solid #333", "4px"), "group of steps (click: expand)"],
+            style={"marginRight": "12px"},
+        ),
         html.Span("⟶ data", style={"marginRight": "12px"}),
         html.Span("⇢ order (step not run yet)", style={"marginRight": "12px"}),
         html.Span([_swatch("#ffd400", "none"), "search match"], style={"marginRight": "12px"}),
@@ -69,7 +111,7 @@ def _query(run: str | None, node: str | None = None) -> str:
     params: dict[str, str] = {"run": run} if run else {}
     if node:
         if node.startswith("step:"):
-            params["step"] = node[len("step:"):]
+            params["step"] = node[len("step:") :]
         else:
             params["node"] = node
     return "?" + urlencode(params) if params else ""
@@ -81,78 +123,158 @@ def _summary(run: Any, model: Any) -> str:
         counts[state] = counts.get(state, 0) + 1
     duration = f" in {run.duration:.2f}s" if run.duration is not None else ""
     item = item_label({"item_id": run.item_id, "pipeline": run.pipeline_name})
-    return (f"{item} · {run.name}: {run.status}{duration} — "
-            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return f"{item} · {run.name}: {run.status}{duration} — " + ", ".join(
+        f"{n} {s}" for s, n in sorted(counts.items())
+    )
 
 
 def _layout(refresh_ms: int) -> html.Div:
     link = {"marginRight": "14px", "fontWeight": "bold"}
-    return html.Div([
-        dcc.Location(id="url", refresh=False),
-        html.Nav([dcc.Link("Lineage", href="/", id="nav-lineage", style=link),
-                  dcc.Link("Compare items", href="/compare", id="nav-compare", style=link)],
-                 style={"marginBottom": "6px"}),
-        html.Div(_lineage_page(), id="lineage-page"),
-        compare.layout(),
-        dcc.Store(id="drawn"), dcc.Store(id="selected"), dcc.Store(id="patch"), dcc.Store(id="details-state"),
-        dcc.Store(id="patch-applied"), dcc.Store(id="zoom-level"), dcc.Store(id="layout-noted"),
-        dcc.Store(id="runs-offset", data=0),
-        dcc.Download(id="download-json"),
-        dcc.Interval(id="refresh", interval=refresh_ms),
-    ], style={"fontFamily": "sans-serif", "margin": "10px"})
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            html.Nav(
+                [
+                    dcc.Link("Lineage", href="/", id="nav-lineage", style=link),
+                    dcc.Link("Compare items", href="/compare", id="nav-compare", style=link),
+                ],
+                style={"marginBottom": "6px"},
+            ),
+            html.Div(_lineage_page(), id="lineage-page"),
+            compare.layout(),
+            dcc.Store(id="drawn"),
+            dcc.Store(id="selected"),
+            dcc.Store(id="patch"),
+            dcc.Store(id="details-state"),
+            dcc.Store(id="patch-applied"),
+            dcc.Store(id="zoom-level"),
+            dcc.Store(id="layout-noted"),
+            dcc.Store(id="runs-offset", data=0),
+            dcc.Download(id="download-json"),
+            dcc.Interval(id="refresh", interval=refresh_ms),
+        ],
+        style={"fontFamily": "sans-serif", "margin": "10px"},
+    )
 
 
 def _lineage_page() -> list[Any]:
     return [
-        html.Div([
-            html.Label("Run", htmlFor="run-picker", style={"marginRight": "8px"}),
-            dcc.Dropdown(id="run-picker", options=[], value=None, clearable=False, searchable=True,
-                         placeholder="type to search runs (pipeline, item, status, name)",
-                         style={"width": "640px", "display": "inline-block", "verticalAlign": "middle"}),
-            html.Button("‹ newer", id="runs-newer", style=_BUTTON),
-            html.Button("older ›", id="runs-older", style=_BUTTON),
-            html.Span(id="runs-page", style={"fontSize": "12px", "color": "#555"}),
-        ], style={"display": "flex", "alignItems": "center", "gap": "4px"}),
+        html.Div(
+            [
+                html.Label("Run", htmlFor="run-picker", style={"marginRight": "8px"}),
+                dcc.Dropdown(
+                    id="run-picker",
+                    options=[],
+                    value=None,
+                    clearable=False,
+                    searchable=True,
+                    placeholder="type to search runs (pipeline, item, status, name)",
+                    style={"width": "640px", "display": "inline-block", "verticalAlign": "middle"},
+                ),
+                html.Button("‹ newer", id="runs-newer", style=_BUTTON),
+                html.Button("older ›", id="runs-older", style=_BUTTON),
+                html.Span(id="runs-page", style={"fontSize": "12px", "color": "#555"}),
+            ],
+            style={"display": "flex", "alignItems": "center", "gap": "4px"},
+        ),
         html.Div(id="run-summary", style={"margin": "6px 0", "fontFamily": "monospace"}),
-        html.Div([
-            dcc.Input(id="search", type="search", placeholder="find a step, function or artifact",
-                      debounce=False, style={"width": "260px", "marginRight": "6px"}),
-            html.Span("show only:", style={"fontSize": "12px", "marginRight": "4px"}),
-            dcc.Checklist(id="state-filter", options=STATE_FILTER, value=[], inline=True,
-                          inputStyle={"marginRight": "3px"}, labelStyle={"marginRight": "8px"},
-                          style={"display": "inline-block", "fontSize": "13px"}),
-            html.Span(id="search-status", style={"margin": "0 10px", "fontSize": "12px"}),
-            dcc.Checklist(id="hide-artifacts", options=[{"label": " hide artifacts", "value": "hide"}],
-                          value=[], inline=True, style={"display": "inline-block", "marginRight": "10px"}),
-            html.Button("+", id="zoom-in", title="zoom in", style=_BUTTON),
-            html.Button("−", id="zoom-out", title="zoom out", style=_BUTTON),
-            html.Button("fit", id="zoom-fit", title="fit the graph", style=_BUTTON),
-            html.Span("export:", style={"margin": "0 4px 0 12px", "fontSize": "12px"}),
-            html.Button("PNG", id="export-png", style=_BUTTON),
-            html.Button("SVG", id="export-svg", style=_BUTTON),
-            html.Button("JSON", id="export-json", style=_BUTTON),
-        ], style={"display": "flex", "alignItems": "center", "flexWrap": "wrap"}),
+        html.Div(
+            [
+                dcc.Input(
+                    id="search",
+                    type="search",
+                    placeholder="find a step, function or artifact",
+                    debounce=False,
+                    style={"width": "260px", "marginRight": "6px"},
+                ),
+                html.Span("show only:", style={"fontSize": "12px", "marginRight": "4px"}),
+                dcc.Checklist(
+                    id="state-filter",
+                    options=STATE_FILTER,
+                    value=[],
+                    inline=True,
+                    inputStyle={"marginRight": "3px"},
+                    labelStyle={"marginRight": "8px"},
+                    style={"display": "inline-block", "fontSize": "13px"},
+                ),
+                html.Span(id="search-status", style={"margin": "0 10px", "fontSize": "12px"}),
+                dcc.Checklist(
+                    id="hide-artifacts",
+                    options=[{"label": " hide artifacts", "value": "hide"}],
+                    value=[],
+                    inline=True,
+                    style={"display": "inline-block", "marginRight": "10px"},
+                ),
+                html.Button("+", id="zoom-in", title="zoom in", style=_BUTTON),
+                html.Button("−", id="zoom-out", title="zoom out", style=_BUTTON),
+                html.Button("fit", id="zoom-fit", title="fit the graph", style=_BUTTON),
+                html.Span("export:", style={"margin": "0 4px 0 12px", "fontSize": "12px"}),
+                html.Button("PNG", id="export-png", style=_BUTTON),
+                html.Button("SVG", id="export-svg", style=_BUTTON),
+                html.Button("JSON", id="export-json", style=_BUTTON),
+            ],
+            style={"display": "flex", "alignItems": "center", "flexWrap": "wrap"},
+        ),
         _legend(),
-        html.Div([
-            cyto.Cytoscape(id="lineage", elements=[], stylesheet=stylesheet(), layout={"name": "preset"},
-                           autoRefreshLayout=False, minZoom=0.02, maxZoom=3, wheelSensitivity=0.2,
-                           boxSelectionEnabled=False,
-                           style={"width": "100%", "height": "560px", "border": "1px solid #ddd"}),
-            html.Div([html.Canvas(width=220, height=140), html.Div(className="viewport", style={
-                "position": "absolute", "border": "2px solid #e53935", "pointerEvents": "none"})],
-                id="minimap", title="overview: click to move there",
-                style={"position": "absolute", "right": "8px", "bottom": "8px", "display": "none",
-                       "background": "#fff", "border": "1px solid #999", "cursor": "pointer",
-                       "lineHeight": 0}),
-        ], style={"position": "relative"}),
-        html.Div("Click a step (circle), a group (rounded box) or an artifact (square).", id="details",
-                 style={"whiteSpace": "pre-wrap", "background": "#f7f7f7", "padding": "8px",
-                        "fontFamily": "monospace", "fontSize": "12px"}),
+        html.Div(
+            [
+                cyto.Cytoscape(
+                    id="lineage",
+                    elements=[],
+                    stylesheet=stylesheet(),
+                    layout={"name": "preset"},
+                    autoRefreshLayout=False,
+                    minZoom=0.02,
+                    maxZoom=3,
+                    wheelSensitivity=0.2,
+                    boxSelectionEnabled=False,
+                    style={"width": "100%", "height": "560px", "border": "1px solid #ddd"},
+                ),
+                html.Div(
+                    [
+                        html.Canvas(width=220, height=140),
+                        html.Div(
+                            className="viewport",
+                            style={
+                                "position": "absolute",
+                                "border": "2px solid #e53935",
+                                "pointerEvents": "none",
+                            },
+                        ),
+                    ],
+                    id="minimap",
+                    title="overview: click to move there",
+                    style={
+                        "position": "absolute",
+                        "right": "8px",
+                        "bottom": "8px",
+                        "display": "none",
+                        "background": "#fff",
+                        "border": "1px solid #999",
+                        "cursor": "pointer",
+                        "lineHeight": 0,
+                    },
+                ),
+            ],
+            style={"position": "relative"},
+        ),
+        html.Div(
+            "Click a step (circle), a group (rounded box) or an artifact (square).",
+            id="details",
+            style={
+                "whiteSpace": "pre-wrap",
+                "background": "#f7f7f7",
+                "padding": "8px",
+                "fontFamily": "monospace",
+                "fontSize": "12px",
+            },
+        ),
     ]
 
 
-def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000,
-             slow_after: float = 5.0) -> dash.Dash:
+def make_app(
+    config: Any, initial_run: str | None = None, refresh_ms: int = 1000, slow_after: float = 5.0
+) -> dash.Dash:
     """Build the viewer for the store of ``config``; ``initial_run`` is shown when the URL names none."""
     cyto.load_extra_layouts()  # dagre, served from the package like every other asset
     source = RunSource(config, slow_after=slow_after)
@@ -160,8 +282,13 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
     sent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # drawing token -> what the browser has
     sent_lock = threading.Lock()
     # The comparison page's components enter the layout when it is first shown (compare.layout).
-    app = dash.Dash("zenrun_dash", title="zenrun lineage", assets_folder=str(ASSETS),
-                    update_title=None, suppress_callback_exceptions=True)
+    app = dash.Dash(
+        "zenrun_dash",
+        title="zenrun lineage",
+        assets_folder=str(ASSETS),
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
     app.layout = _layout(refresh_ms)
 
     @app.server.before_request
@@ -188,15 +315,34 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         page = f"runs {offset + 1}–{offset + len(rows)}, newest first" if rows else "no runs found"
         return options, page
 
-    @app.callback(Output("run-picker", "options"), Output("run-picker", "value"), Output("url", "search"),
-                  Output("selected", "data"), Output("runs-offset", "data"), Output("runs-page", "children"),
-                  Input("url", "search"), Input("run-picker", "value"), Input("lineage", "tapNodeData"),
-                  Input("run-picker", "search_value"), Input("runs-newer", "n_clicks"),
-                  Input("runs-older", "n_clicks"),
-                  State("selected", "data"), State("runs-offset", "data"), State("url", "pathname"))
-    def route(search: str | None, picked: str | None, tapped: dict[str, Any] | None, text: str | None,
-              _newer: Any, _older: Any, selected: str | None, offset: int | None,
-              path: str | None) -> Any:
+    @app.callback(
+        Output("run-picker", "options"),
+        Output("run-picker", "value"),
+        Output("url", "search"),
+        Output("selected", "data"),
+        Output("runs-offset", "data"),
+        Output("runs-page", "children"),
+        Input("url", "search"),
+        Input("run-picker", "value"),
+        Input("lineage", "tapNodeData"),
+        Input("run-picker", "search_value"),
+        Input("runs-newer", "n_clicks"),
+        Input("runs-older", "n_clicks"),
+        State("selected", "data"),
+        State("runs-offset", "data"),
+        State("url", "pathname"),
+    )
+    def route(
+        search: str | None,
+        picked: str | None,
+        tapped: dict[str, Any] | None,
+        text: str | None,
+        _newer: Any,
+        _older: Any,
+        selected: str | None,
+        offset: int | None,
+        path: str | None,
+    ) -> Any:
         """The URL, the run picker (a page of runs) and the selected node, kept in step."""
         fired = [t["prop_id"] for t in ctx.triggered] if ctx.triggered_id else ["url.search"]
         # Picking a run also resets the search text: the pick wins.
@@ -232,11 +378,15 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         return options, run, no_update, node, 0, page
 
     # Its own callback: a tick must not cancel a pending pick or tap in route().
-    @app.callback(Output("run-picker", "options", allow_duplicate=True),
-                  Output("run-picker", "value", allow_duplicate=True),
-                  Output("url", "search", allow_duplicate=True),
-                  Output("runs-page", "children", allow_duplicate=True),
-                  Input("refresh", "n_intervals"), State("run-picker", "value"), prevent_initial_call=True)
+    @app.callback(
+        Output("run-picker", "options", allow_duplicate=True),
+        Output("run-picker", "value", allow_duplicate=True),
+        Output("url", "search", allow_duplicate=True),
+        Output("runs-page", "children", allow_duplicate=True),
+        Input("refresh", "n_intervals"),
+        State("run-picker", "value"),
+        prevent_initial_call=True,
+    )
     def follow_newest(_: Any, picked: str | None) -> Any:
         newest = source.newest() if picked is None else None
         if newest is None:
@@ -244,14 +394,27 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
         options, page = picker_page(None, 0, newest)
         return options, newest, _query(newest), page
 
-    @app.callback(Output("lineage", "elements"), Output("lineage", "layout"),
-                  Output("run-summary", "children"), Output("drawn", "data"),
-                  Output("selected", "data", allow_duplicate=True), Output("refresh", "disabled"),
-                  Input("run-picker", "value"), Input("hide-artifacts", "value"),
-                  Input("lineage", "tapNodeData"), State("drawn", "data"), State("selected", "data"),
-                  prevent_initial_call="initial_duplicate")  # an empty store says so at once
-    def draw(run_name: str | None, hide: list[str], tapped: dict[str, Any] | None,
-             drawn: dict[str, Any] | None, selected: str | None) -> Any:
+    @app.callback(
+        Output("lineage", "elements"),
+        Output("lineage", "layout"),
+        Output("run-summary", "children"),
+        Output("drawn", "data"),
+        Output("selected", "data", allow_duplicate=True),
+        Output("refresh", "disabled"),
+        Input("run-picker", "value"),
+        Input("hide-artifacts", "value"),
+        Input("lineage", "tapNodeData"),
+        State("drawn", "data"),
+        State("selected", "data"),
+        prevent_initial_call="initial_duplicate",
+    )  # an empty store says so at once
+    def draw(
+        run_name: str | None,
+        hide: list[str],
+        tapped: dict[str, Any] | None,
+        drawn: dict[str, Any] | None,
+        selected: str | None,
+    ) -> Any:
         trigger = ctx.triggered_id
         if run_name is None:
             return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False
@@ -275,7 +438,7 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                 focus = step_node_id(member)
         elif trigger == "run-picker" or not same_run:
             if selected and selected.startswith("step:"):
-                group_id = model.group_of.get(selected[len("step:"):])
+                group_id = model.group_of.get(selected[len("step:") :])
                 if group_id:
                     expanded.append(group_id)  # a shared link to a member shows it
                 focus = selected
@@ -296,17 +459,33 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
                     element["position"] = positions[element["data"]["id"]]
                 elif "source" in element["data"]:
                     element["classes"] += " taxi"
-            layout = {"name": "preset", "fit": True, "padding": 24, "zenrunFocus": focus,
-                      "zenrunNonce": token}
+            layout = {
+                "name": "preset",
+                "fit": True,
+                "padding": 24,
+                "zenrunFocus": focus,
+                "zenrunNonce": token,
+            }
         remember(token, elements)
-        state = {"run": run_name, "status": run.status, "token": token, "expanded": expanded,
-                 "hide": bool(hide), "split": layout["name"] == LAYOUT["name"]}
+        state = {
+            "run": run_name,
+            "status": run.status,
+            "token": token,
+            "expanded": expanded,
+            "hide": bool(hide),
+            "split": layout["name"] == LAYOUT["name"],
+        }
         return elements, layout, _summary(run, model), state, new_selected, run.status != "running"
 
-    @app.callback(Output("patch", "data"), Output("run-summary", "children", allow_duplicate=True),
-                  Output("drawn", "data", allow_duplicate=True),
-                  Output("refresh", "disabled", allow_duplicate=True),
-                  Input("refresh", "n_intervals"), State("drawn", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("patch", "data"),
+        Output("run-summary", "children", allow_duplicate=True),
+        Output("drawn", "data", allow_duplicate=True),
+        Output("refresh", "disabled", allow_duplicate=True),
+        Input("refresh", "n_intervals"),
+        State("drawn", "data"),
+        prevent_initial_call=True,
+    )
     def refresh(_: Any, drawn: dict[str, Any] | None) -> Any:
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
@@ -326,9 +505,12 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
             raise PreventUpdate  # nothing to send
         patch["seq"] = uuid.uuid4().hex
         status_changed = run.status != drawn["status"]
-        return (patch if changed else no_update, _summary(run, model),
-                {**drawn, "status": run.status} if status_changed else no_update,
-                run.status != "running")
+        return (
+            patch if changed else no_update,
+            _summary(run, model),
+            {**drawn, "status": run.status} if status_changed else no_update,
+            run.status != "running",
+        )
 
     def describe(node: str | None, run_name: str | None) -> tuple[Any, dict[str, Any] | None]:
         """The detail panel for ``node`` and what it showed (node and state)."""
@@ -341,67 +523,110 @@ def make_app(config: Any, initial_run: str | None = None, refresh_ms: int = 1000
             return _artifact_details(run, model, node, previewer), None
         if node.startswith("group:") and node in model.groups:
             group = model.groups[node]
-            return (f"group {group.name}\n{group_label(group, group.counts(model.states))}\n\n"
-                    + "\n".join(f"{model.states[m]:>10}  {m}" for m in group.members[:200])), None
-        step_id = node[len("step:"):]
+            return (
+                f"group {group.name}\n{group_label(group, group.counts(model.states))}\n\n"
+                + "\n".join(f"{model.states[m]:>10}  {m}" for m in group.members[:200])
+            ), None
+        step_id = node[len("step:") :]
         info = step_details(run, step_id, slow_after=source.slow_after)
         blocks: list[Any] = [html.B(f"step {step_id}"), "\n" + json.dumps(info, indent=2, default=str)]
         for title, text in step_text_sections(run.steps.get(step_id)):
             blocks += [html.B(f"\n\n{title}:\n"), html.Span(text)]
         return blocks, {"node": node, "state": info["state"]}
 
-    @app.callback(Output("details", "children"), Output("details-state", "data"),
-                  Input("selected", "data"), State("run-picker", "value"))
+    @app.callback(
+        Output("details", "children"),
+        Output("details-state", "data"),
+        Input("selected", "data"),
+        State("run-picker", "value"),
+    )
     def details(node: str | None, run_name: str | None) -> Any:
         return describe(node, run_name)
 
     # A separate callback: a tick must not cancel a selection's pending request.
-    @app.callback(Output("details", "children", allow_duplicate=True),
-                  Output("details-state", "data", allow_duplicate=True),
-                  Input("refresh", "n_intervals"), State("selected", "data"),
-                  State("run-picker", "value"), State("details-state", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("details", "children", allow_duplicate=True),
+        Output("details-state", "data", allow_duplicate=True),
+        Input("refresh", "n_intervals"),
+        State("selected", "data"),
+        State("run-picker", "value"),
+        State("details-state", "data"),
+        prevent_initial_call=True,
+    )
     def details_refresh(_: Any, node: str | None, run_name: str | None, shown: dict[str, Any] | None) -> Any:
         live = ("running", "slow", "pending")
         if not node or not shown or shown.get("node") != node or shown.get("state") not in live:
             raise PreventUpdate  # only a running step's details change (and once when it ends)
         return describe(node, run_name)
 
-    @app.callback(Output("lineage", "generateImage"), Input("export-png", "n_clicks"),
-                  Input("export-svg", "n_clicks"), State("run-picker", "value"), prevent_initial_call=True)
+    @app.callback(
+        Output("lineage", "generateImage"),
+        Input("export-png", "n_clicks"),
+        Input("export-svg", "n_clicks"),
+        State("run-picker", "value"),
+        prevent_initial_call=True,
+    )
     def export_image(_png: Any, _svg: Any, run_name: str | None) -> Any:
         kind = "svg" if ctx.triggered_id == "export-svg" else "png"
         options = {"full": True, "bg": "#ffffff"} | ({"scale": 2} if kind == "png" else {})
         return {"type": kind, "action": "download", "filename": run_name or "lineage", "options": options}
 
-    @app.callback(Output("download-json", "data"), Input("export-json", "n_clicks"),
-                  State("run-picker", "value"), prevent_initial_call=True)
+    @app.callback(
+        Output("download-json", "data"),
+        Input("export-json", "n_clicks"),
+        State("run-picker", "value"),
+        prevent_initial_call=True,
+    )
     def export_json(_: Any, run_name: str | None) -> Any:
         run = source.run(run_name)
         if run is None:
             raise PreventUpdate
-        return {"content": json.dumps(run_record(run), indent=2, default=str),
-                "filename": f"{run.name}.json", "type": "application/json", "base64": False}
+        return {
+            "content": json.dumps(run_record(run), indent=2, default=str),
+            "filename": f"{run.name}.json",
+            "type": "application/json",
+            "base64": False,
+        }
 
-    @app.callback(Output("lineage-page", "style"), Output("compare-page", "style"),
-                  Output("compare-page", "children"), Input("url", "pathname"),
-                  State("compare-page", "children"))
+    @app.callback(
+        Output("lineage-page", "style"),
+        Output("compare-page", "style"),
+        Output("compare-page", "children"),
+        Input("url", "pathname"),
+        State("compare-page", "children"),
+    )
     def page(path: str | None, shown: Any) -> Any:
         comparing = path == "/compare"
         children = compare.page_children() if comparing and not shown else no_update
-        return ({"display": "none" if comparing else "block"}, {"display": "block" if comparing else "none"},
-                children)
+        return (
+            {"display": "none" if comparing else "block"},
+            {"display": "block" if comparing else "none"},
+            children,
+        )
 
     compare.register(app, source)
-    app.clientside_callback(dash.ClientsideFunction("zenrun", "noteLayout"),
-                            Output("layout-noted", "data"), Input("lineage", "layout"))
-    app.clientside_callback(dash.ClientsideFunction("zenrun", "patch"),
-                            Output("patch-applied", "data"), Input("patch", "data"))
-    app.clientside_callback(dash.ClientsideFunction("zenrun", "search"),
-                            Output("search-status", "children"), Input("search", "value"),
-                            Input("state-filter", "value"))
-    app.clientside_callback(dash.ClientsideFunction("zenrun", "zoom"), Output("zoom-level", "data"),
-                            Input("zoom-in", "n_clicks"), Input("zoom-out", "n_clicks"),
-                            Input("zoom-fit", "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "noteLayout"),
+        Output("layout-noted", "data"),
+        Input("lineage", "layout"),
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "patch"), Output("patch-applied", "data"), Input("patch", "data")
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "search"),
+        Output("search-status", "children"),
+        Input("search", "value"),
+        Input("state-filter", "value"),
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "zoom"),
+        Output("zoom-level", "data"),
+        Input("zoom-in", "n_clicks"),
+        Input("zoom-out", "n_clicks"),
+        Input("zoom-fit", "n_clicks"),
+        prevent_initial_call=True,
+    )
     return app
 
 
@@ -409,15 +634,28 @@ def _artifact_details(run: Any, model: Any, node: str, previewer: Previewer) -> 
     _, step_id, output = node.split(":", 2)
     if step_id in model.groups:
         group = model.groups[step_id]
-        return f"artifacts {output} of group {group.name} ({len(group.members)} steps): " \
-               "expand the group to inspect one"
+        return (
+            f"artifacts {output} of group {group.name} ({len(group.members)} steps): "
+            "expand the group to inspect one"
+        )
     step = run.steps.get(step_id)
     ref = step.outputs.get(output) if step else None
     if ref is None:
         return f"artifact {step_id}.{output}: not recorded"
     consumers = [c for c, sources in model.inputs.items() if (step_id, output) in sources]
-    info = {"artifact": f"{step_id}.{output}", "type": ref.type_name, "materializer": ref.materializer,
-            "size": f"{ref.size:,} bytes", "digest": ref.digest, "location": previewer.location(ref),
-            "produced by": step_id, "consumed by": consumers}
-    return [html.B(f"artifact {step_id}.{output}"), "\n" + json.dumps(info, indent=2),
-            html.B("\n\npreview:\n"), html.Span(previewer.preview(ref))]
+    info = {
+        "artifact": f"{step_id}.{output}",
+        "type": ref.type_name,
+        "materializer": ref.materializer,
+        "size": f"{ref.size:,} bytes",
+        "digest": ref.digest,
+        "location": previewer.location(ref),
+        "produced by": step_id,
+        "consumed by": consumers,
+    }
+    return [
+        html.B(f"artifact {step_id}.{output}"),
+        "\n" + json.dumps(info, indent=2),
+        html.B("\n\npreview:\n"),
+        html.Span(previewer.preview(ref)),
+    ]

@@ -38,12 +38,16 @@ def grid(source: RunSource, pipeline: str) -> tuple[list[str], list[str], list[d
         metrics += [m for m in run_metrics if m not in metrics]
         label = item_label({"item_id": run.item_id, "pipeline": run.pipeline_name})
         label = label.replace("[", "\\[").replace("]", "\\]")  # markdown link text
-        rows.append({"item": f"[{label}]"
-                             f"(/?{urlencode({'run': run.name})})",
-                     "run": run.name, "status": run.status,
-                     "duration": round(run.duration, 3) if run.duration is not None else None,
-                     **{f"param:{k}": _cell(v) for k, v in run_params.items()},
-                     **{f"metric:{k}": _cell(v) for k, v in run_metrics.items()}})
+        rows.append(
+            {
+                "item": f"[{label}](/?{urlencode({'run': run.name})})",
+                "run": run.name,
+                "status": run.status,
+                "duration": round(run.duration, 3) if run.duration is not None else None,
+                **{f"param:{k}": _cell(v) for k, v in run_params.items()},
+                **{f"metric:{k}": _cell(v) for k, v in run_metrics.items()},
+            }
+        )
     return params, metrics, rows
 
 
@@ -68,19 +72,38 @@ def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None) ->
                 dimensions.append({"label": p, "values": values})
             else:  # categories as positions with their names as ticks
                 names = sorted({str(v) for v in values})
-                dimensions.append({"label": p, "values": [names.index(str(v)) for v in values],
-                                   "tickvals": list(range(len(names))), "ticktext": names})
+                dimensions.append(
+                    {
+                        "label": p,
+                        "values": [names.index(str(v)) for v in values],
+                        "tickvals": list(range(len(names))),
+                        "ticktext": names,
+                    }
+                )
         dimensions.append({"label": metric, "values": y})
-        return go.Figure(go.Parcoords(line={"color": y, "colorscale": "Viridis", "showscale": True},
-                                      dimensions=dimensions),
-                         layout={"title": f"{metric} by {', '.join(params)}", "height": 380})
+        return go.Figure(
+            go.Parcoords(
+                line={"color": y, "colorscale": "Viridis", "showscale": True}, dimensions=dimensions
+            ),
+            layout={"title": f"{metric} by {', '.join(params)}", "height": 380},
+        )
     param = params[0] if params else "item"
     x = [r.get(f"param:{param}") if params else r["run"] for r in rows]
-    return go.Figure(go.Scatter(x=[str(v) if param not in numeric else v for v in x], y=y,
-                                mode="markers", marker={"size": 12},
-                                text=[r["run"] for r in rows]),
-                     layout={"title": f"{metric} by {param}", "xaxis": {"title": param},
-                             "yaxis": {"title": metric}, "height": 380})
+    return go.Figure(
+        go.Scatter(
+            x=[str(v) if param not in numeric else v for v in x],
+            y=y,
+            mode="markers",
+            marker={"size": 12},
+            text=[r["run"] for r in rows],
+        ),
+        layout={
+            "title": f"{metric} by {param}",
+            "xaxis": {"title": param},
+            "yaxis": {"title": metric},
+            "height": 380,
+        },
+    )
 
 
 def run_diff(a: Any, b: Any) -> dict[str, Any]:
@@ -92,20 +115,32 @@ def run_diff(a: Any, b: Any) -> dict[str, Any]:
     steps = []
     for step_id in dict.fromkeys([*a.steps, *b.steps]):
         sa, sb = a.steps.get(step_id), b.steps.get(step_id)
-        row = {"step": step_id,
-               "status": [sa.status if sa else "-", sb.status if sb else "-"],
-               "cache": [sa.cache_reason if sa else None, sb.cache_reason if sb else None],
-               "config": differing((sa and sa.config) or {}, (sb and sb.config) or {}),
-               "metadata": differing((sa and sa.metadata) or {}, (sb and sb.metadata) or {})}
-        row["changed"] = (sa is None or sb is None or sa.cache_key != sb.cache_key
-                          or bool(row["config"]) or bool(row["metadata"]))
+        row = {
+            "step": step_id,
+            "status": [sa.status if sa else "-", sb.status if sb else "-"],
+            "cache": [sa.cache_reason if sa else None, sb.cache_reason if sb else None],
+            "config": differing((sa and sa.config) or {}, (sb and sb.config) or {}),
+            "metadata": differing((sa and sa.metadata) or {}, (sb and sb.metadata) or {}),
+        }
+        row["changed"] = (
+            sa is None
+            or sb is None
+            or sa.cache_key != sb.cache_key
+            or bool(row["config"])
+            or bool(row["metadata"])
+        )
         steps.append(row)
     steps.sort(key=lambda r: not r["changed"])  # changed steps first, otherwise in run order
-    return {"runs": [a.name, b.name], "status": [a.status, b.status],
-            "params": differing(a.params or {}, b.params or {}),
-            "metrics": {k: [(a.metrics or {}).get(k), (b.metrics or {}).get(k)]
-                        for k in dict.fromkeys([*(a.metrics or {}), *(b.metrics or {})])},
-            "steps": steps}
+    return {
+        "runs": [a.name, b.name],
+        "status": [a.status, b.status],
+        "params": differing(a.params or {}, b.params or {}),
+        "metrics": {
+            k: [(a.metrics or {}).get(k), (b.metrics or {}).get(k)]
+            for k in dict.fromkeys([*(a.metrics or {}), *(b.metrics or {})])
+        },
+        "steps": steps,
+    }
 
 
 def _diff_view(diff: dict[str, Any]) -> html.Div:
@@ -114,28 +149,56 @@ def _diff_view(diff: dict[str, Any]) -> html.Div:
 
     def table(title: str, rows: list[tuple[str, Any, Any]], changed: set[str]) -> html.Div:
         cell = {"padding": "2px 10px", "borderBottom": "1px solid #eee"}
-        body = [html.Tr([html.Td(k, style=cell), html.Td(_text(x), style=cell), html.Td(_text(y), style=cell)],
-                        className="changed" if k in changed else "",
-                        style={"background": "#fff3cd"} if k in changed else {}) for k, x, y in rows]
-        return html.Div([html.H4(title, style={"margin": "10px 0 4px"}),
-                         html.Table([html.Thead(head), html.Tbody(body)], className="diff-table",
-                                    style={"borderCollapse": "collapse", "fontSize": "13px"})])
+        body = [
+            html.Tr(
+                [html.Td(k, style=cell), html.Td(_text(x), style=cell), html.Td(_text(y), style=cell)],
+                className="changed" if k in changed else "",
+                style={"background": "#fff3cd"} if k in changed else {},
+            )
+            for k, x, y in rows
+        ]
+        return html.Div(
+            [
+                html.H4(title, style={"margin": "10px 0 4px"}),
+                html.Table(
+                    [html.Thead(head), html.Tbody(body)],
+                    className="diff-table",
+                    style={"borderCollapse": "collapse", "fontSize": "13px"},
+                ),
+            ]
+        )
 
     metrics = diff["metrics"]
     changed_steps = [s for s in diff["steps"] if s["changed"]]
-    step_rows = [(s["step"], f"{s['status'][0]} · {s['cache'][0] or ''}", f"{s['status'][1]} · {s['cache'][1] or ''}")
-                 for s in diff["steps"]]
-    details = [html.Li(f"{s['step']}: config {s['config'] or 'same'}; metadata {s['metadata'] or 'same'}")
-               for s in changed_steps]
-    return html.Div([
-        html.P(f"{len(changed_steps)} of {len(diff['steps'])} steps changed "
-               f"(cache key, config or metadata)", id="diff-summary"),
-        table("parameters", [(k, *v) for k, v in diff["params"].items()] or [("(same)", "", "")],
-              set(diff["params"])),
-        table("metrics", [(k, *v) for k, v in metrics.items()], {k for k, v in metrics.items() if v[0] != v[1]}),
-        table("steps (changed first)", step_rows, {s["step"] for s in changed_steps}),
-        html.Ul(details, style={"fontSize": "12px"}),
-    ], id="diff-view")
+    step_rows = [
+        (s["step"], f"{s['status'][0]} · {s['cache'][0] or ''}", f"{s['status'][1]} · {s['cache'][1] or ''}")
+        for s in diff["steps"]
+    ]
+    details = [
+        html.Li(f"{s['step']}: config {s['config'] or 'same'}; metadata {s['metadata'] or 'same'}")
+        for s in changed_steps
+    ]
+    return html.Div(
+        [
+            html.P(
+                f"{len(changed_steps)} of {len(diff['steps'])} steps changed (cache key, config or metadata)",
+                id="diff-summary",
+            ),
+            table(
+                "parameters",
+                [(k, *v) for k, v in diff["params"].items()] or [("(same)", "", "")],
+                set(diff["params"]),
+            ),
+            table(
+                "metrics",
+                [(k, *v) for k, v in metrics.items()],
+                {k for k, v in metrics.items() if v[0] != v[1]},
+            ),
+            table("steps (changed first)", step_rows, {s["step"] for s in changed_steps}),
+            html.Ul(details, style={"fontSize": "12px"}),
+        ],
+        id="diff-view",
+    )
 
 
 def _text(value: Any) -> str:
@@ -155,24 +218,46 @@ def layout() -> html.Div:
 def page_children() -> list[Any]:
     """The comparison page's content."""
     return [
-        html.Div([
-            html.Label("Pipeline", htmlFor="compare-pipeline", style={"marginRight": "8px"}),
-            dcc.Dropdown(id="compare-pipeline", options=[], value=None, clearable=False,
-                         style={"width": "360px", "display": "inline-block", "verticalAlign": "middle"}),
-            html.Label("metric", htmlFor="compare-metric", style={"margin": "0 8px 0 16px"}),
-            dcc.Dropdown(id="compare-metric", options=[], value=None, clearable=False,
-                         style={"width": "260px", "display": "inline-block", "verticalAlign": "middle"}),
-        ], style={"display": "flex", "alignItems": "center"}),
-        dash_table.DataTable(id="compare-table", columns=[], data=[], sort_action="native",
-                             filter_action="native", row_selectable="multi", selected_rows=[],
-                             page_size=50, markdown_options={"link_target": "_self"},
-                             style_cell={"fontFamily": "monospace", "fontSize": "12px", "padding": "4px"},
-                             style_data_conditional=[{"if": {"filter_query": "{status} = failed"},
-                                                      "color": "#d62728"}]),
+        html.Div(
+            [
+                html.Label("Pipeline", htmlFor="compare-pipeline", style={"marginRight": "8px"}),
+                dcc.Dropdown(
+                    id="compare-pipeline",
+                    options=[],
+                    value=None,
+                    clearable=False,
+                    style={"width": "360px", "display": "inline-block", "verticalAlign": "middle"},
+                ),
+                html.Label("metric", htmlFor="compare-metric", style={"margin": "0 8px 0 16px"}),
+                dcc.Dropdown(
+                    id="compare-metric",
+                    options=[],
+                    value=None,
+                    clearable=False,
+                    style={"width": "260px", "display": "inline-block", "verticalAlign": "middle"},
+                ),
+            ],
+            style={"display": "flex", "alignItems": "center"},
+        ),
+        dash_table.DataTable(
+            id="compare-table",
+            columns=[],
+            data=[],
+            sort_action="native",
+            filter_action="native",
+            row_selectable="multi",
+            selected_rows=[],
+            page_size=50,
+            markdown_options={"link_target": "_self"},
+            style_cell={"fontFamily": "monospace", "fontSize": "12px", "padding": "4px"},
+            style_data_conditional=[{"if": {"filter_query": "{status} = failed"}, "color": "#d62728"}],
+        ),
         dcc.Graph(id="compare-graph", config={"displaylogo": False}),
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
-        html.P("Select two rows above, or put both run names in the URL (&a=RUN&b=RUN).",
-               style={"fontSize": "12px", "color": "#555"}),
+        html.P(
+            "Select two rows above, or put both run names in the URL (&a=RUN&b=RUN).",
+            style={"fontSize": "12px", "color": "#555"},
+        ),
         html.Div(id="compare-diff"),
     ]
 
@@ -180,8 +265,12 @@ def page_children() -> list[Any]:
 def register(app: Any, source: RunSource) -> None:
     """The comparison page's callbacks."""
 
-    @app.callback(Output("compare-pipeline", "options"), Output("compare-pipeline", "value"),
-                  Input("url", "pathname"), State("url", "search"))
+    @app.callback(
+        Output("compare-pipeline", "options"),
+        Output("compare-pipeline", "value"),
+        Input("url", "pathname"),
+        State("url", "search"),
+    )
     def pick_pipeline(path: str | None, search: str | None) -> Any:
         if path != "/compare":
             raise PreventUpdate
@@ -193,39 +282,63 @@ def register(app: Any, source: RunSource) -> None:
             wanted = items[0]["pipeline"] if items else None
         return names, wanted
 
-    @app.callback(Output("compare-table", "columns"), Output("compare-table", "data"),
-                  Output("compare-metric", "options"), Output("compare-metric", "value"),
-                  Output("compare-table", "selected_rows"),
-                  Input("compare-pipeline", "value"), State("url", "search"))
+    @app.callback(
+        Output("compare-table", "columns"),
+        Output("compare-table", "data"),
+        Output("compare-metric", "options"),
+        Output("compare-metric", "value"),
+        Output("compare-table", "selected_rows"),
+        Input("compare-pipeline", "value"),
+        State("url", "search"),
+    )
     def fill(pipeline: str | None, search: str | None) -> Any:
         if not pipeline:
             raise PreventUpdate
         params, metrics, rows = grid(source, pipeline)
-        columns = ([{"name": "item", "id": "item", "presentation": "markdown"},
-                    {"name": "run", "id": "run"}, {"name": "status", "id": "status"},
-                    {"name": "duration (s)", "id": "duration", "type": "numeric"}]
-                   + [{"name": ["parameters", p], "id": f"param:{p}"} for p in params]
-                   + [{"name": ["metrics", m], "id": f"metric:{m}", "type": "numeric"} for m in metrics])
+        columns = (
+            [
+                {"name": "item", "id": "item", "presentation": "markdown"},
+                {"name": "run", "id": "run"},
+                {"name": "status", "id": "status"},
+                {"name": "duration (s)", "id": "duration", "type": "numeric"},
+            ]
+            + [{"name": ["parameters", p], "id": f"param:{p}"} for p in params]
+            + [{"name": ["metrics", m], "id": f"metric:{m}", "type": "numeric"} for m in metrics]
+        )
         for column in columns[:4]:
             column["name"] = ["run", column["name"]]
         query = parse_qs((search or "").lstrip("?"))
         chosen = [(query.get(k) or [None])[0] for k in ("a", "b")]
         selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
         # Chart first the metric that tells the items apart.
-        varying = [m for m in metrics if _numeric(rows, f"metric:{m}")
-                   and len({r.get(f"metric:{m}") for r in rows}) > 1]
+        varying = [
+            m
+            for m in metrics
+            if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
+        ]
         metric = (varying or metrics or [None])[0]
         return columns, rows, metrics, metric, selected
 
-    @app.callback(Output("compare-graph", "figure"), Input("compare-metric", "value"),
-                  Input("compare-table", "data"), State("compare-pipeline", "value"))
+    @app.callback(
+        Output("compare-graph", "figure"),
+        Input("compare-metric", "value"),
+        Input("compare-table", "data"),
+        State("compare-pipeline", "value"),
+    )
     def chart(metric: str | None, rows: list[dict[str, Any]], pipeline: str | None) -> Any:
-        params = [c[len("param:"):] for c in dict.fromkeys(k for r in rows or [] for k in r)
-                  if c.startswith("param:")]
+        params = [
+            c[len("param:") :]
+            for c in dict.fromkeys(k for r in rows or [] for k in r)
+            if c.startswith("param:")
+        ]
         return figure(rows or [], params, metric)
 
-    @app.callback(Output("compare-diff", "children"), Input("compare-table", "selected_rows"),
-                  Input("compare-table", "data"), State("url", "search"))
+    @app.callback(
+        Output("compare-diff", "children"),
+        Input("compare-table", "selected_rows"),
+        Input("compare-table", "data"),
+        State("url", "search"),
+    )
     def diff(selected: list[int] | None, rows: list[dict[str, Any]] | None, search: str | None) -> Any:
         query = parse_qs((search or "").lstrip("?"))
         names = [rows[i]["run"] for i in (selected or [])[:2] if rows and i < len(rows)]

@@ -9,6 +9,7 @@ sweeps, sizes from the labels so that no two labels overlap.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 BROWSER_LAYOUT_MAX = 250
@@ -24,10 +25,13 @@ def _box(data: dict[str, Any]) -> tuple[float, float, float]:
     return width, size + 4 + _LINE_H * len(lines), size
 
 
-def _ranks(elements: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[str]],
-                                                     dict[str, list[str]], dict[str, int]]:
+def _ranks(
+    elements: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, list[str]], dict[str, list[str]], dict[str, int]]:
     """Drawable nodes, predecessors, successors and the column of each node."""
-    nodes = [e["data"] for e in elements if "source" not in e["data"] and e["data"].get("kind") != "group-box"]
+    nodes = [
+        e["data"] for e in elements if "source" not in e["data"] and e["data"].get("kind") != "group-box"
+    ]
     ids = {n["id"] for n in nodes}
     preds: dict[str, list[str]] = {i: [] for i in ids}
     succs: dict[str, list[str]] = {i: [] for i in ids}
@@ -77,11 +81,19 @@ def split_long_edges(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if shared:
                 data["parent"] = shared
             out.append({"data": data, "classes": "bend", "selectable": False, "grabbable": False})
-        for k, (a, b) in enumerate(zip(chain, chain[1:])):
+        for k, (a, b) in enumerate(itertools.pairwise(chain)):
             last = k == len(chain) - 2
-            out.append({"data": {"id": d["id"] if last else f"{d['id']}#{k}", "source": a, "target": b,
-                                 "edge": d["id"]},
-                        "classes": e.get("classes", "") + ("" if last else " hop")})
+            out.append(
+                {
+                    "data": {
+                        "id": d["id"] if last else f"{d['id']}#{k}",
+                        "source": a,
+                        "target": b,
+                        "edge": d["id"],
+                    },
+                    "classes": e.get("classes", "") + ("" if last else " hop"),
+                }
+            )
     return out
 
 
@@ -95,10 +107,12 @@ def layered_positions(elements: list[dict[str, Any]], sweeps: int = 4) -> dict[s
     keys = sorted(columns)
     for sweep in range(sweeps):  # barycenter ordering, alternating directions
         forward = sweep % 2 == 0
-        for r in (keys[1:] if forward else keys[-2::-1]):
+        for r in keys[1:] if forward else keys[-2::-1]:
             near = preds if forward else succs
             col = columns[r]
-            centre = {i: (sum(order[j] for j in near[i]) / len(near[i]) if near[i] else order[i]) for i in col}
+            centre = {
+                i: (sum(order[j] for j in near[i]) / len(near[i]) if near[i] else order[i]) for i in col
+            }
             col.sort(key=lambda i: (centre[i], order[i]))
             for k, i in enumerate(col):
                 order[i] = k

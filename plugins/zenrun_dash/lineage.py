@@ -12,23 +12,31 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 #: Colours by state; the stylesheet and the legend use these.
 STATE_COLOURS = {
     "completed": "#1f77b4",  # blue
-    "cached": "#2ca02c",     # green
-    "running": "#aec7e8",    # light blue: running, not slow yet
-    "slow": "#f2c80f",       # yellow: running for longer than ``slow_after`` seconds
-    "failed": "#d62728",     # red
-    "skipped": "#9e9e9e",    # grey
-    "pending": "#ffffff",    # white: not started yet
+    "cached": "#2ca02c",  # green
+    "running": "#aec7e8",  # light blue: running, not slow yet
+    "slow": "#f2c80f",  # yellow: running for longer than ``slow_after`` seconds
+    "failed": "#d62728",  # red
+    "skipped": "#9e9e9e",  # grey
+    "pending": "#ffffff",  # white: not started yet
 }
 #: What tells states apart without colour: a glyph in the label and a border pattern.
-STATE_GLYPHS = {"completed": "✓", "cached": "↺", "running": "▶", "slow": "◔",
-                "failed": "✗", "skipped": "⊘", "pending": "…"}
+STATE_GLYPHS = {
+    "completed": "✓",
+    "cached": "↺",
+    "running": "▶",
+    "slow": "◔",
+    "failed": "✗",
+    "skipped": "⊘",
+    "pending": "…",
+}
 STATE_BORDERS = {  # (style, width, colour)
     "completed": ("solid", 2, "#333333"),
     "cached": ("double", 7, "#1b5e20"),
@@ -94,13 +102,13 @@ class RunModel:
 
     run_name: str
     status: str
-    steps: list[str]                       # recorded steps, then pending ones
-    functions: dict[str, str]              # step id -> function name
-    states: dict[str, str]                 # step id -> drawn state
-    outputs: dict[str, list[str]]          # step id -> output names (recorded steps)
+    steps: list[str]  # recorded steps, then pending ones
+    functions: dict[str, str]  # step id -> function name
+    states: dict[str, str]  # step id -> drawn state
+    outputs: dict[str, list[str]]  # step id -> output names (recorded steps)
     artifact_types: dict[tuple[str, str], str]
-    inputs: dict[str, list[tuple[str, str]]]   # consumer -> [(producer, output)]
-    order: dict[str, list[str]]            # step -> upstream steps (steps without recorded inputs)
+    inputs: dict[str, list[tuple[str, str]]]  # consumer -> [(producer, output)]
+    order: dict[str, list[str]]  # step -> upstream steps (steps without recorded inputs)
     layers: dict[str, int]
     groups: dict[str, Group] = field(default_factory=dict)
     group_of: dict[str, str] = field(default_factory=dict)
@@ -146,9 +154,13 @@ def build_model(run: Any, slow_after: float = 5.0, now: float | None = None) -> 
             outputs[step_id] = list(record.outputs)
             for output, ref in record.outputs.items():
                 types[(step_id, output)] = ref.type_name
-            wired = list(dict.fromkeys((source_step, source_output)  # a gather has thousands
-                                       for sources in record.inputs.values()
-                                       for source_step, source_output, _ in sources))
+            wired = list(
+                dict.fromkeys(
+                    (source_step, source_output)  # a gather has thousands
+                    for sources in record.inputs.values()
+                    for source_step, source_output, _ in sources
+                )
+            )
             ups.update(source_step for source_step, _ in wired)
             if wired:
                 inputs[step_id] = wired
@@ -160,8 +172,7 @@ def build_model(run: Any, slow_after: float = 5.0, now: float | None = None) -> 
         for up in list(upstream[step_id]):
             upstream.setdefault(up, set())
     layers = _layers(steps, upstream)
-    model = RunModel(run.name, run.status, steps, functions, states, outputs, types, inputs,
-                     order, layers)
+    model = RunModel(run.name, run.status, steps, functions, states, outputs, types, inputs, order, layers)
     _find_groups(model)
     return model
 
@@ -225,12 +236,15 @@ def _artifact_labels(model: RunModel, visible: dict[str, str]) -> dict[tuple[str
     return labels
 
 
-def model_elements(model: RunModel, expanded: Iterable[str] = (),
-                   hide_artifacts: bool = False) -> list[dict[str, Any]]:
+def model_elements(
+    model: RunModel, expanded: Iterable[str] = (), hide_artifacts: bool = False
+) -> list[dict[str, Any]]:
     """Nodes and edges of ``model``, groups not in ``expanded`` drawn collapsed."""
     expanded = set(expanded)
-    visible = {s: (model.group_of[s] if model.group_of.get(s) and model.group_of[s] not in expanded
-                   else s) for s in model.steps}
+    visible = {
+        s: (model.group_of[s] if model.group_of.get(s) and model.group_of[s] not in expanded else s)
+        for s in model.steps
+    }
     nodes: dict[str, dict[str, Any]] = {}
     edges: dict[str, dict[str, Any]] = {}
 
@@ -240,17 +254,23 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
     def edge(source: str, target: str, kind: str = "data") -> None:
         if source != target:
             key = f"{source}->{target}"
-            edges.setdefault(key, {"data": {"id": key, "source": source, "target": target},
-                                   "classes": kind})
+            edges.setdefault(key, {"data": {"id": key, "source": source, "target": target}, "classes": kind})
 
     for group_id in model.groups:
         if group_id in expanded:
             group = model.groups[group_id]
             counts = group.counts(model.states)
-            nodes[f"box:{group_id}"] = {"data": {
-                "id": f"box:{group_id}", "kind": "group-box", "group": group_id,
-                "label": group_label(group, counts).replace("\n", ": ") + "  (click here to collapse)",
-                "states": [], "search": ""}, "classes": "group-box"}
+            nodes[f"box:{group_id}"] = {
+                "data": {
+                    "id": f"box:{group_id}",
+                    "kind": "group-box",
+                    "group": group_id,
+                    "label": group_label(group, counts).replace("\n", ": ") + "  (click here to collapse)",
+                    "states": [],
+                    "search": "",
+                },
+                "classes": "group-box",
+            }
     for step_id in model.steps:
         shown = visible[step_id]
         if shown in model.groups:
@@ -259,20 +279,38 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
                 counts = group.counts(model.states)
                 state = group_state(counts)
                 failed = next((m for m in group.members if model.states[m] == "failed"), None)
-                nodes[shown] = {"data": {
-                    "id": shown, "kind": "group", "label": f"{STATE_GLYPHS[state]} "
-                    + group_label(group, counts), "name": group.name, "state": state,
-                    "states": sorted(counts), "size": len(group.members), "failed": failed,
-                    "search": " ".join(group.members + sorted({model.functions[m] for m in group.members})),
-                }, "classes": f"group {state}"}
+                nodes[shown] = {
+                    "data": {
+                        "id": shown,
+                        "kind": "group",
+                        "label": f"{STATE_GLYPHS[state]} " + group_label(group, counts),
+                        "name": group.name,
+                        "state": state,
+                        "states": sorted(counts),
+                        "size": len(group.members),
+                        "failed": failed,
+                        "search": " ".join(
+                            group.members + sorted({model.functions[m] for m in group.members})
+                        ),
+                    },
+                    "classes": f"group {state}",
+                }
             continue
         state = model.states[step_id]
-        nodes[step_node_id(step_id)] = {"data": {
-            "id": step_node_id(step_id), "kind": "step", "label": f"{STATE_GLYPHS[state]} {step_id}",
-            "name": step_id, "function": model.functions[step_id], "state": state,
-            "states": [state], "search": f"{step_id} {model.functions[step_id]}",
-            "group": model.group_of.get(step_id),
-        }, "classes": f"step {state}"}
+        nodes[step_node_id(step_id)] = {
+            "data": {
+                "id": step_node_id(step_id),
+                "kind": "step",
+                "label": f"{STATE_GLYPHS[state]} {step_id}",
+                "name": step_id,
+                "function": model.functions[step_id],
+                "state": state,
+                "states": [state],
+                "search": f"{step_id} {model.functions[step_id]}",
+                "group": model.group_of.get(step_id),
+            },
+            "classes": f"step {state}",
+        }
         if model.group_of.get(step_id) in expanded:
             nodes[step_node_id(step_id)]["data"]["parent"] = f"box:{model.group_of[step_id]}"
     labels = {} if hide_artifacts else _artifact_labels(model, visible)
@@ -283,17 +321,31 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
                 continue
             art = artifact_node_id(shown, output)
             if art not in nodes:
-                data = {"id": art, "kind": "artifact", "label": labels[(shown, output)],
-                        "name": labels[(shown, output)], "step": step_id, "output": output,
-                        "type": model.artifact_types.get((step_id, output)), "states": [],
-                        "search": f"{labels[(shown, output)]} {output}"}
+                data = {
+                    "id": art,
+                    "kind": "artifact",
+                    "label": labels[(shown, output)],
+                    "name": labels[(shown, output)],
+                    "step": step_id,
+                    "output": output,
+                    "type": model.artifact_types.get((step_id, output)),
+                    "states": [],
+                    "search": f"{labels[(shown, output)]} {output}",
+                }
                 if shown in model.groups:
                     count = sum(output in model.outputs.get(m, ()) for m in model.groups[shown].members)
-                    data.update(kind="artifact-group", step=None, size=count,
-                                label=f"{labels[(shown, output)]} ×{count}")
+                    data.update(
+                        kind="artifact-group",
+                        step=None,
+                        size=count,
+                        label=f"{labels[(shown, output)]} ×{count}",
+                    )
                 if model.group_of.get(shown) in expanded:
                     data["parent"] = f"box:{model.group_of[shown]}"
-                nodes[art] = {"data": data, "classes": "artifact" + (" artifact-group" if shown in model.groups else "")}
+                nodes[art] = {
+                    "data": data,
+                    "classes": "artifact" + (" artifact-group" if shown in model.groups else ""),
+                }
             edge(node_id(shown), art)
     for consumer, sources in model.inputs.items():
         target = node_id(visible[consumer])
@@ -315,8 +367,9 @@ def model_elements(model: RunModel, expanded: Iterable[str] = (),
     return list(nodes.values()) + list(edges.values())
 
 
-def run_elements(run: Any, slow_after: float = 5.0, now: float | None = None,
-                 expanded: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def run_elements(
+    run: Any, slow_after: float = 5.0, now: float | None = None, expanded: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
     """Nodes (steps, artifacts) and edges (step -> artifact -> consumer) of ``run``.
 
     Fan-out groups are drawn collapsed unless their ids are in ``expanded``;
@@ -326,66 +379,138 @@ def run_elements(run: Any, slow_after: float = 5.0, now: float | None = None,
     return model_elements(model, model.groups if expanded is None else expanded)
 
 
-def diff_elements(before: dict[str, tuple[str, str]], elements: list[dict[str, Any]]
-                  ) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+def diff_elements(
+    before: dict[str, tuple[str, str]], elements: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
     """What changed since ``before`` (id -> (classes, label)): updated, added, removed elements."""
     after = {e["data"]["id"]: (e.get("classes", ""), e["data"].get("label", "")) for e in elements}
     data = {e["data"]["id"]: e["data"] for e in elements}
-    update = {i: {"classes": c, "data": {k: data[i].get(k) for k in ("label", "state", "states", "failed")
-                                         if k in data[i]}}
-              for i, (c, label) in after.items() if i in before and tuple(before[i]) != (c, label)}
+    update = {
+        i: {
+            "classes": c,
+            "data": {k: data[i].get(k) for k in ("label", "state", "states", "failed") if k in data[i]},
+        }
+        for i, (c, label) in after.items()
+        if i in before and tuple(before[i]) != (c, label)
+    }
     add = [e for e in elements if e["data"]["id"] not in before]
     add.sort(key=lambda e: "source" in e["data"])  # nodes before the edges that need them
     remove = [i for i in before if i not in after]
     return {"update": update, "add": add, "remove": remove}, after
 
 
-
 def stylesheet() -> list[dict[str, Any]]:
     """The cytoscape stylesheet: state colours, border patterns, highlights."""
     rules: list[dict[str, Any]] = [
-        {"selector": "node", "style": {"label": "data(label)", "font-size": "11px",
-                                       "text-valign": "bottom", "text-margin-y": "3px",
-                                       "text-wrap": "wrap", "text-max-width": "180px",
-                                       "min-zoomed-font-size": 7}},
-        {"selector": ".step", "style": {"shape": "ellipse", "width": 30, "height": 30,
-                                        "background-color": "#ffffff"}},
-        {"selector": ".group", "style": {"shape": "round-rectangle", "width": 64, "height": 34,
-                                         "font-weight": "bold"}},
-        {"selector": ".artifact", "style": {"shape": "rectangle", "width": 16, "height": 16,
-                                            "background-color": ARTIFACT_COLOUR, "font-size": "10px",
-                                            "color": "#6b3e00", "border-width": 1,
-                                            "border-color": "#b36200"}},
-        {"selector": ".artifact-group", "style": {"width": 26, "height": 26, "border-width": 3,
-                                                  "border-style": "double"}},
-        {"selector": ".group-box", "style": {"background-color": "#f4f4f4", "border-style": "dashed",
-                                             "border-width": 1, "border-color": "#888888",
-                                             "text-valign": "top", "text-halign": "center",
-                                             "text-margin-y": "-4px", "text-max-width": "600px",
-                                             "padding": "12px", "font-size": "12px"}},
-        {"selector": "edge", "style": {"curve-style": "bezier", "target-arrow-shape": "triangle",
-                                       "width": 1.5, "line-color": "#9e9e9e",
-                                       "target-arrow-color": "#9e9e9e", "arrow-scale": 0.8}},
+        {
+            "selector": "node",
+            "style": {
+                "label": "data(label)",
+                "font-size": "11px",
+                "text-valign": "bottom",
+                "text-margin-y": "3px",
+                "text-wrap": "wrap",
+                "text-max-width": "180px",
+                "min-zoomed-font-size": 7,
+            },
+        },
+        {
+            "selector": ".step",
+            "style": {"shape": "ellipse", "width": 30, "height": 30, "background-color": "#ffffff"},
+        },
+        {
+            "selector": ".group",
+            "style": {"shape": "round-rectangle", "width": 64, "height": 34, "font-weight": "bold"},
+        },
+        {
+            "selector": ".artifact",
+            "style": {
+                "shape": "rectangle",
+                "width": 16,
+                "height": 16,
+                "background-color": ARTIFACT_COLOUR,
+                "font-size": "10px",
+                "color": "#6b3e00",
+                "border-width": 1,
+                "border-color": "#b36200",
+            },
+        },
+        {
+            "selector": ".artifact-group",
+            "style": {"width": 26, "height": 26, "border-width": 3, "border-style": "double"},
+        },
+        {
+            "selector": ".group-box",
+            "style": {
+                "background-color": "#f4f4f4",
+                "border-style": "dashed",
+                "border-width": 1,
+                "border-color": "#888888",
+                "text-valign": "top",
+                "text-halign": "center",
+                "text-margin-y": "-4px",
+                "text-max-width": "600px",
+                "padding": "12px",
+                "font-size": "12px",
+            },
+        },
+        {
+            "selector": "edge",
+            "style": {
+                "curve-style": "bezier",
+                "target-arrow-shape": "triangle",
+                "width": 1.5,
+                "line-color": "#9e9e9e",
+                "target-arrow-color": "#9e9e9e",
+                "arrow-scale": 0.8,
+            },
+        },
         {"selector": "edge.order", "style": {"line-style": "dashed"}},
         {"selector": ".bend", "style": {"width": 1, "height": 1, "opacity": 0, "events": "no"}},
         {"selector": "edge.hop", "style": {"target-arrow-shape": "none"}},
         # Big (server-laid-out) graphs: right-angled edges turning between columns, never across nodes.
-        {"selector": "edge.taxi", "style": {"curve-style": "taxi", "taxi-direction": "rightward",
-                                            "taxi-turn": "50%", "taxi-turn-min-distance": "8px"}},
+        {
+            "selector": "edge.taxi",
+            "style": {
+                "curve-style": "taxi",
+                "taxi-direction": "rightward",
+                "taxi-turn": "50%",
+                "taxi-turn-min-distance": "8px",
+            },
+        },
         {"selector": ".faded", "style": {"opacity": 0.18}},
         {"selector": ".dimmed", "style": {"opacity": 0.12}},
-        {"selector": "edge.lineage", "style": {"line-color": "#000000", "target-arrow-color": "#000000",
-                                               "width": 2.5}},
-        {"selector": ".match", "style": {"underlay-color": "#ffd400", "underlay-opacity": 0.7,
-                                         "underlay-padding": 8, "underlay-shape": "ellipse"}},
-        {"selector": ":selected", "style": {"overlay-color": "#000000", "overlay-opacity": 0.15,
-                                            "overlay-padding": 6}},
+        {
+            "selector": "edge.lineage",
+            "style": {"line-color": "#000000", "target-arrow-color": "#000000", "width": 2.5},
+        },
+        {
+            "selector": ".match",
+            "style": {
+                "underlay-color": "#ffd400",
+                "underlay-opacity": 0.7,
+                "underlay-padding": 8,
+                "underlay-shape": "ellipse",
+            },
+        },
+        {
+            "selector": ":selected",
+            "style": {"overlay-color": "#000000", "overlay-opacity": 0.15, "overlay-padding": 6},
+        },
     ]
     for state, colour in STATE_COLOURS.items():
         style, width, border = STATE_BORDERS[state]
-        rules.append({"selector": f".step.{state}, .group.{state}",
-                      "style": {"background-color": colour, "border-style": style,
-                                "border-width": width, "border-color": border}})
+        rules.append(
+            {
+                "selector": f".step.{state}, .group.{state}",
+                "style": {
+                    "background-color": colour,
+                    "border-style": style,
+                    "border-width": width,
+                    "border-color": border,
+                },
+            }
+        )
     return rules
 
 
@@ -407,11 +532,20 @@ def step_details(run: Any, step_id: str, slow_after: float = 5.0) -> dict[str, A
     else:
         duration = f"{step.duration:.3f}s" if step.duration is not None else None
     info: dict[str, Any] = {
-        "step": step_id, "function": step.name, "state": state, "started": _when(step.started),
+        "step": step_id,
+        "function": step.name,
+        "state": state,
+        "started": _when(step.started),
         "duration": duration,
-        "cache": {"decision": {"cached": "hit: output reused", "completed": "miss: ran",
-                               "failed": "miss: ran and failed"}.get(step.status, step.status),
-                  "reason": step.cache_reason, "key": step.cache_key},
+        "cache": {
+            "decision": {
+                "cached": "hit: output reused",
+                "completed": "miss: ran",
+                "failed": "miss: ran and failed",
+            }.get(step.status, step.status),
+            "reason": step.cache_reason,
+            "key": step.cache_key,
+        },
         "config": step.config,
         "inputs": {name: [f"{s}.{o}" for s, o, _ in sources] for name, sources in step.inputs.items()},
         "outputs": {name: ref.type_name for name, ref in step.outputs.items()},
@@ -437,17 +571,37 @@ def run_record(run: Any) -> dict[str, Any]:
     """The run and its steps as plain JSON-able data (the viewer's JSON export)."""
     steps = {}
     for step_id, step in run.steps.items():
-        record = {"function": step.name, "status": step.status, "started": step.started,
-                  "finished": step.finished, "duration": step.duration, "config": step.config,
-                  "cache_key": step.cache_key, "cache_reason": step.cache_reason, "error": step.error,
-                  "inputs": {name: [{"step": s, "output": o, "digest": ref.digest if ref else None}
-                                    for s, o, ref in sources] for name, sources in step.inputs.items()},
-                  "outputs": {name: ref.as_dict() for name, ref in step.outputs.items()}}
+        record = {
+            "function": step.name,
+            "status": step.status,
+            "started": step.started,
+            "finished": step.finished,
+            "duration": step.duration,
+            "config": step.config,
+            "cache_key": step.cache_key,
+            "cache_reason": step.cache_reason,
+            "error": step.error,
+            "inputs": {
+                name: [
+                    {"step": s, "output": o, "digest": ref.digest if ref else None} for s, o, ref in sources
+                ]
+                for name, sources in step.inputs.items()
+            },
+            "outputs": {name: ref.as_dict() for name, ref in step.outputs.items()},
+        }
         for name in ("metadata", "captured"):
             if getattr(step, name, None):
                 record[name] = getattr(step, name)
         steps[step_id] = record
-    return {"name": run.name, "pipeline": run.pipeline_name, "item_id": run.item_id,
-            "status": run.status, "started": run.started, "finished": run.finished,
-            "duration": run.duration, "params": getattr(run, "params", None),
-            "graph": run.graph, "steps": steps}
+    return {
+        "name": run.name,
+        "pipeline": run.pipeline_name,
+        "item_id": run.item_id,
+        "status": run.status,
+        "started": run.started,
+        "finished": run.finished,
+        "duration": run.duration,
+        "params": getattr(run, "params", None),
+        "graph": run.graph,
+        "steps": steps,
+    }

@@ -14,13 +14,22 @@ from zenrun import hookimpl
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("viewer", "the Dash lineage viewer (zenrun_dash)")
-    group.addoption("--view", action="store_true", default=False,
-                    help="serve the lineage viewer for the store and exit when stopped")
-    group.addoption("--view-host", default="127.0.0.1", metavar="HOST",
-                    help="address to serve on and the only host name answered (127.0.0.1); "
-                         "0.0.0.0 answers any (no authentication!)")
-    group.addoption("--view-port", type=int, default=8050, metavar="PORT",
-                    help="viewer port (8050; 0 picks a free one)")
+    group.addoption(
+        "--view",
+        action="store_true",
+        default=False,
+        help="serve the lineage viewer for the store and exit when stopped",
+    )
+    group.addoption(
+        "--view-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to serve on and the only host name answered (127.0.0.1); "
+        "0.0.0.0 answers any (no authentication!)",
+    )
+    group.addoption(
+        "--view-port", type=int, default=8050, metavar="PORT", help="viewer port (8050; 0 picks a free one)"
+    )
     group.addoption("--view-run", default=None, metavar="RUN", help="run shown first (default: newest)")
 
 
@@ -38,8 +47,13 @@ def zenrun_cmdline_main(config: Any) -> int | None:
 
     host = config.getoption("view_host")
     try:
-        serve(config, config.getoption("view_run"), host=host, port=port,
-              log_requests=config.getoption("verbose", 0) > 0)
+        serve(
+            config,
+            config.getoption("view_run"),
+            host=host,
+            port=port,
+            log_requests=config.getoption("verbose", 0) > 0,
+        )
     except OSError as exc:  # address in use, unknown host name, no permission
         raise UsageError(f"cannot serve the viewer on {host}:{port}: {exc.strerror or exc}") from None
     return 0
@@ -52,8 +66,10 @@ def _require_dash() -> None:
     except ImportError as exc:
         from zenrun import UsageError
 
-        raise UsageError(f"the viewer needs dash and dash-cytoscape ({exc}); "
-                         "install them with: pip install 'zenrun[viewer]'") from None
+        raise UsageError(
+            f"the viewer needs dash and dash-cytoscape ({exc}); "
+            "install them with: pip install 'zenrun[viewer]'"
+        ) from None
 
 
 @hookimpl

@@ -14,7 +14,8 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 MAX_LOAD_BYTES = 32 * 1024 * 1024
@@ -53,7 +54,9 @@ def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
         text = _array_text(_head_rows(value) if len(shape) else value)
     else:
         try:
-            text = json.dumps(value, indent=2, default=repr) if isinstance(value, (dict, list)) else repr(value)
+            text = (
+                json.dumps(value, indent=2, default=repr) if isinstance(value, (dict, list)) else repr(value)
+            )
         except Exception:  # a failing repr must not break the viewer
             text = f"<{kind}>"
     lines.append(text)
@@ -64,8 +67,9 @@ def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
 class Previewer:
     """Previews artifacts of ``config``'s stores on a worker pool, with a small cache."""
 
-    def __init__(self, config: Any, workers: int = 2, timeout: float = TIMEOUT_S,
-                 cache_size: int = 64) -> None:
+    def __init__(
+        self, config: Any, workers: int = 2, timeout: float = TIMEOUT_S, cache_size: int = 64
+    ) -> None:
         self.config = config
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="zenrun-preview")
@@ -106,8 +110,10 @@ class Previewer:
             if head is not None:
                 return head
         if ref.size > MAX_LOAD_BYTES:
-            return (f"<not loaded: {ref.size / 1e6:.1f} MB is more than the "
-                    f"{MAX_LOAD_BYTES // 1024 // 1024} MB preview limit>")
+            return (
+                f"<not loaded: {ref.size / 1e6:.1f} MB is more than the "
+                f"{MAX_LOAD_BYTES // 1024 // 1024} MB preview limit>"
+            )
         from zenrun.metadata.api import load_artifact
 
         return describe(load_artifact(ref, self.config))

@@ -56,14 +56,28 @@ class RunSource:
             if find is not None:
                 rows = find(text or None, limit=limit, offset=offset)
             else:  # a store plugin without paging: list every run
-                rows = [{"name": r.name, "pipeline": r.pipeline_name, "item_id": r.item_id,
-                         "status": r.status, "started": r.started, "finished": r.finished}
-                        for r in reversed(self.store.get_runs())]
+                rows = [
+                    {
+                        "name": r.name,
+                        "pipeline": r.pipeline_name,
+                        "item_id": r.item_id,
+                        "status": r.status,
+                        "started": r.started,
+                        "finished": r.finished,
+                    }
+                    for r in reversed(self.store.get_runs())
+                ]
                 if text:
                     low = text.lower()
-                    rows = [r for r in rows if any(low in str(r.get(k) or "").lower()
-                                                   for k in ("name", "pipeline", "item_id", "status"))]
-                rows = rows[offset:offset + limit]
+                    rows = [
+                        r
+                        for r in rows
+                        if any(
+                            low in str(r.get(k) or "").lower()
+                            for k in ("name", "pipeline", "item_id", "status")
+                        )
+                    ]
+                rows = rows[offset : offset + limit]
         if any(row["status"] == "running" for row in rows):
             dead = self._dead_runs()
             for row in rows:
@@ -94,7 +108,7 @@ class RunSource:
         with self._lock:
             run = self.store.get_run(name)
             if run is not None:
-                run.steps  # load now, under the lock
+                _ = run.steps  # load now, under the lock
         if run is not None and run.status != "running":
             for step in run.steps.values():
                 if step.status == "running":
@@ -116,7 +130,7 @@ class RunSource:
             for run in self.store.get_runs(pipeline):  # oldest first: later runs replace earlier
                 latest[run.item_id or run.name] = run
             for run in latest.values():
-                run.metrics  # stored with the run; computed (reading steps) for older runs
+                _ = run.metrics  # stored with the run; computed (reading steps) for older runs
         return list(latest.values())
 
     def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ipaddress
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 ANY_ADDRESS = ("", "0.0.0.0", "::")
@@ -57,18 +58,27 @@ def host_guard(wsgi_app: Callable[..., Iterable[bytes]], allowed: set[str] | Non
 
     def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if allowed is not None and environ.get("HTTP_HOST", "").lower() not in allowed:
-            body = (b"zenrun viewer: refused a request for another host name; "
-                    b"open the address the viewer printed, or serve with --view-host NAME\n")
-            start_response("403 Forbidden", [("Content-Type", "text/plain"),
-                                             ("Content-Length", str(len(body)))])
+            body = (
+                b"zenrun viewer: refused a request for another host name; "
+                b"open the address the viewer printed, or serve with --view-host NAME\n"
+            )
+            start_response(
+                "403 Forbidden", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+            )
             return [body]
         return wsgi_app(environ, start_response)
 
     return guarded
 
 
-def serve(config: Any, run_name: str | None = None, host: str = "127.0.0.1", port: int = 8050,
-          block: bool = True, log_requests: bool = False) -> ViewerServer | None:
+def serve(
+    config: Any,
+    run_name: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    block: bool = True,
+    log_requests: bool = False,
+) -> ViewerServer | None:
     """Serve the viewer for ``config``'s store; blocks unless ``block=False``."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -85,8 +95,12 @@ def serve(config: Any, run_name: str | None = None, host: str = "127.0.0.1", por
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{server.server_port}/"
     if not is_loopback(host):
-        print(f"warning: the zenrun viewer on {url} has no authentication: anyone who can reach "
-              "this address can read your runs and artifacts", file=sys.stderr, flush=True)
+        print(
+            f"warning: the zenrun viewer on {url} has no authentication: anyone who can reach "
+            "this address can read your runs and artifacts",
+            file=sys.stderr,
+            flush=True,
+        )
     if block:
         print(f"zenrun viewer on {url} (Ctrl+C to stop)", flush=True)
         try:
@@ -104,8 +118,9 @@ def serve(config: Any, run_name: str | None = None, host: str = "127.0.0.1", por
 class PipelineRunLineageVisualizer:
     """Draws a recorded run's lineage in the browser, at http://127.0.0.1:8050/ by default."""
 
-    def visualize(self, run: Any, *, host: str = "127.0.0.1", port: int = 8050,
-                  block: bool = True) -> ViewerServer | None:
+    def visualize(
+        self, run: Any, *, host: str = "127.0.0.1", port: int = 8050, block: bool = True
+    ) -> ViewerServer | None:
         from zenrun.config import api_config
 
         return serve(api_config(), run.name, host=host, port=port, block=block)

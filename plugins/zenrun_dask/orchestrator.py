@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
 from zenrun.remote import StepTask, run_task, ship_project_code
@@ -49,8 +50,14 @@ class DaskExecutor:
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         ship_project_code(task)  # workers lack the driver's sys.path
         try:
-            future = self.client.submit(run_task, task, self.artifact_store, self.materializers,
-                                        pure=False, key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}")
+            future = self.client.submit(
+                run_task,
+                task,
+                self.artifact_store,
+                self.materializers,
+                pure=False,
+                key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}",
+            )
         except Exception as exc:
             # Shipped by value, a step reading a module-level lock cannot travel: name it.
             from zenrun.orchestrators.parallel import unsendable
@@ -134,8 +141,13 @@ class DaskOrchestrator(SchedulingOrchestrator):
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, n_workers: int | None = None,
-                 config: Any = None, announce: Any = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        n_workers: int | None = None,
+        config: Any = None,
+        announce: Any = None,
+    ) -> None:
         super().__init__()
         self.address = address
         self.n_workers = n_workers
@@ -154,14 +166,19 @@ class DaskOrchestrator(SchedulingOrchestrator):
             else:
                 try:
                     import bokeh  # noqa: F401  (the dashboard needs it)
+
                     dashboard = True
                 except ImportError:
                     dashboard = False
                 processes, threads = cluster_shape(self.n_workers)
                 # A free port: a fixed one (8787) clashes with any other cluster on the host.
-                self._cluster = LocalCluster(n_workers=processes, threads_per_worker=threads,
-                                             processes=True, dashboard_address="127.0.0.1:0",
-                                             preload=[_WORKER_PRELOAD])
+                self._cluster = LocalCluster(
+                    n_workers=processes,
+                    threads_per_worker=threads,
+                    processes=True,
+                    dashboard_address="127.0.0.1:0",
+                    preload=[_WORKER_PRELOAD],
+                )
                 self._client = Client(self._cluster)
                 if dashboard:
                     self.announce(f"dask dashboard: {self._client.dashboard_link}")

@@ -14,10 +14,19 @@ from zenrun import hookimpl
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("dask", "the Dask orchestrator (--orchestrator dask)")
-    group.addoption("--dask-address", default=None, metavar="ADDRESS",
-                    help="scheduler to connect to; default: start a local cluster")
-    group.addoption("--dask-workers", type=int, default=None, metavar="N",
-                    help="workers of the local cluster (default: -n, else one per CPU)")
+    group.addoption(
+        "--dask-address",
+        default=None,
+        metavar="ADDRESS",
+        help="scheduler to connect to; default: start a local cluster",
+    )
+    group.addoption(
+        "--dask-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="workers of the local cluster (default: -n, else one per CPU)",
+    )
 
 
 @hookimpl
@@ -29,11 +38,12 @@ def zenrun_make_orchestrator(config: Any, name: str) -> Any:
     except ImportError as exc:
         from zenrun import UsageError
 
-        raise UsageError(f"the dask orchestrator needs dask.distributed ({exc}); "
-                         "install it with: pip install 'zenrun[dask]'") from None
-    from zenrun_dask.orchestrator import DaskOrchestrator
-
+        raise UsageError(
+            f"the dask orchestrator needs dask.distributed ({exc}); "
+            "install it with: pip install 'zenrun[dask]'"
+        ) from None
     from zenrun.orchestrators.parallel import refuse_process_local_store
+    from zenrun_dask.orchestrator import DaskOrchestrator
 
     address = config.getoption("dask_address", None)
     refuse_process_local_store(config, "--orchestrator dask")
@@ -42,8 +52,11 @@ def zenrun_make_orchestrator(config: Any, name: str) -> Any:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     announce = getattr(reporter, "write_line", None) or (lambda text: print(text, flush=True))
     orchestrator = DaskOrchestrator(
-        address=address, config=config, announce=announce,
-        n_workers=config.getoption("dask_workers", None) or config.getoption("numprocesses", None))
+        address=address,
+        config=config,
+        announce=announce,
+        n_workers=config.getoption("dask_workers", None) or config.getoption("numprocesses", None),
+    )
     config.add_cleanup(orchestrator.close)
     return orchestrator
 
@@ -63,7 +76,8 @@ def _check_shared_store(config: Any, address: str) -> None:
         raise UsageError(
             f"--dask-address {address}: the artifact store {where} is a local path, which the "
             "workers of a remote scheduler cannot share; pass --artifact-store with a URL they "
-            "can reach (for example s3://bucket/prefix)")
+            "can reach (for example s3://bucket/prefix)"
+        )
 
 
 @hookimpl

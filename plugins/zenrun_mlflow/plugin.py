@@ -16,12 +16,24 @@ from zenrun import hookimpl
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("mlflow", "MLflow tracking (plugin zenrun_mlflow)")
-    group.addoption("--mlflow", action="store_true", default=False,
-                    help="log every pipeline run to MLflow (default store: <store>/mlflow.db)")
-    group.addoption("--mlflow-tracking-uri", default=None, metavar="URI",
-                    help="MLflow tracking URI to log to (implies --mlflow)")
-    group.addoption("--mlflow-experiment", default=None, metavar="NAME",
-                    help="MLflow experiment for all runs (default: the pipeline's name)")
+    group.addoption(
+        "--mlflow",
+        action="store_true",
+        default=False,
+        help="log every pipeline run to MLflow (default store: <store>/mlflow.db)",
+    )
+    group.addoption(
+        "--mlflow-tracking-uri",
+        default=None,
+        metavar="URI",
+        help="MLflow tracking URI to log to (implies --mlflow)",
+    )
+    group.addoption(
+        "--mlflow-experiment",
+        default=None,
+        metavar="NAME",
+        help="MLflow experiment for all runs (default: the pipeline's name)",
+    )
 
 
 @hookimpl
@@ -39,12 +51,15 @@ def zenrun_configure(config: Any) -> None:
     try:
         import mlflow  # noqa: F401
     except ImportError as exc:
-        raise zenrun.UsageError(f"--mlflow needs mlflow ({exc}); install it with: "
-                                "pip install 'zenrun[mlflow]'") from None
+        raise zenrun.UsageError(
+            f"--mlflow needs mlflow ({exc}); install it with: pip install 'zenrun[mlflow]'"
+        ) from None
     from zenrun_mlflow.tracker import MlflowTracker
 
-    tracker = MlflowTracker(uri or f"sqlite:///{config.store_path / 'mlflow.db'}",
-                            experiment=config.getoption("mlflow_experiment", None))
+    tracker = MlflowTracker(
+        uri or f"sqlite:///{config.store_path / 'mlflow.db'}",
+        experiment=config.getoption("mlflow_experiment", None),
+    )
     config.pluginmanager.register(tracker, "mlflow-tracker")
 
 

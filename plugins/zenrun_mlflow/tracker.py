@@ -18,8 +18,13 @@ from zenrun import hookimpl
 if TYPE_CHECKING:
     from zenrun.metadata.records import PipelineRun, StepRun
 
-_STATUS = {"completed": "FINISHED", "cached": "FINISHED", "failed": "FAILED",
-           "skipped": "KILLED", "running": "RUNNING"}
+_STATUS = {
+    "completed": "FINISHED",
+    "cached": "FINISHED",
+    "failed": "FAILED",
+    "skipped": "KILLED",
+    "running": "RUNNING",
+}
 _MAX_PARAM = 6000  # MLflow's limit on a param value (characters)
 
 
@@ -38,8 +43,11 @@ def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _metrics(metadata: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in flatten(metadata).items()
-            if isinstance(v, numbers.Real) and not isinstance(v, bool)}
+    return {
+        k: float(v)
+        for k, v in flatten(metadata).items()
+        if isinstance(v, numbers.Real) and not isinstance(v, bool)
+    }
 
 
 class MlflowTracker:
@@ -60,23 +68,28 @@ class MlflowTracker:
             self._experiments[name] = found.experiment_id if found else self.client.create_experiment(name)
         return self._experiments[name]
 
-    def _log(self, run_id: str, params: dict[str, Any], metrics: dict[str, float],
-             timestamp: int) -> None:
+    def _log(self, run_id: str, params: dict[str, Any], metrics: dict[str, float], timestamp: int) -> None:
         from mlflow.entities import Metric, Param
 
         self.client.log_batch(
             run_id,
             params=[Param(k, str(v)[:_MAX_PARAM]) for k, v in params.items()],
-            metrics=[Metric(k, v, timestamp, 0) for k, v in metrics.items()])
+            metrics=[Metric(k, v, timestamp, 0) for k, v in metrics.items()],
+        )
 
     @hookimpl
     def zenrun_pipeline_run_start(self, run: PipelineRun) -> None:
         experiment = self._experiment_id(self.experiment or run.pipeline_name)
-        tags = {"zenrun.run_name": run.name, "zenrun.pipeline": run.pipeline_name,
-                "zenrun.item": run.item_id or "", "zenrun.orchestrator": run.orchestrator or "",
-                "zenrun.cache_enabled": str(run.enable_cache)}
-        created = self.client.create_run(experiment, start_time=_ms(run.started), tags=tags,
-                                         run_name=run.name)
+        tags = {
+            "zenrun.run_name": run.name,
+            "zenrun.pipeline": run.pipeline_name,
+            "zenrun.item": run.item_id or "",
+            "zenrun.orchestrator": run.orchestrator or "",
+            "zenrun.cache_enabled": str(run.enable_cache),
+        }
+        created = self.client.create_run(
+            experiment, start_time=_ms(run.started), tags=tags, run_name=run.name
+        )
         self._parents[run.name] = created.info.run_id
         params = flatten(getattr(run, "params", None) or {})
         if params:
@@ -90,17 +103,22 @@ class MlflowTracker:
         settings = step_run.settings.get("mlflow")
         if settings is not None and not settings.log:
             return
-        tags = {"mlflow.parentRunId": parent, "zenrun.run_name": step_run.run_name or "",
-                "zenrun.step": step_run.id, "zenrun.step_function": step_run.name,
-                "zenrun.status": step_run.status,
-                "zenrun.cache_status": "hit" if step_run.status == "cached" else "miss",
-                "zenrun.cache_reason": step_run.cache_reason or "",
-                "zenrun.cache_key": step_run.cache_key or ""}
+        tags = {
+            "mlflow.parentRunId": parent,
+            "zenrun.run_name": step_run.run_name or "",
+            "zenrun.step": step_run.id,
+            "zenrun.step_function": step_run.name,
+            "zenrun.status": step_run.status,
+            "zenrun.cache_status": "hit" if step_run.status == "cached" else "miss",
+            "zenrun.cache_reason": step_run.cache_reason or "",
+            "zenrun.cache_key": step_run.cache_key or "",
+        }
         if settings is not None:
             tags.update(settings.tags)
         experiment = self.client.get_run(parent).info.experiment_id
-        child = self.client.create_run(experiment, start_time=_ms(step_run.started), tags=tags,
-                                       run_name=step_run.id)
+        child = self.client.create_run(
+            experiment, start_time=_ms(step_run.started), tags=tags, run_name=step_run.id
+        )
         run_id = child.info.run_id
         params = flatten(step_run.config or {}) if settings is None or settings.log_config else {}
         metrics = _metrics(step_run.metadata)
@@ -108,10 +126,12 @@ class MlflowTracker:
             metrics["zenrun.duration_s"] = step_run.duration
         self._log(run_id, params, metrics, _ms(step_run.finished) or 0)
         if metrics:  # the parent carries every step's metrics, to compare pipeline runs
-            self._log(parent, {}, {f"{step_run.id}.{k}": v for k, v in metrics.items()},
-                      _ms(step_run.finished) or 0)
-        self.client.set_terminated(run_id, _STATUS.get(step_run.status, "FINISHED"),
-                                   end_time=_ms(step_run.finished))
+            self._log(
+                parent, {}, {f"{step_run.id}.{k}": v for k, v in metrics.items()}, _ms(step_run.finished) or 0
+            )
+        self.client.set_terminated(
+            run_id, _STATUS.get(step_run.status, "FINISHED"), end_time=_ms(step_run.finished)
+        )
 
     @hookimpl
     def zenrun_pipeline_run_finish(self, run: PipelineRun) -> None:
@@ -120,7 +140,5 @@ class MlflowTracker:
             return
         steps = list(run.steps.values())
         self.client.set_tag(parent, "zenrun.status", run.status)
-        self.client.set_tag(parent, "zenrun.cached_steps",
-                            str(sum(s.status == "cached" for s in steps)))
-        self.client.set_terminated(parent, _STATUS.get(run.status, "FINISHED"),
-                                   end_time=_ms(run.finished))
+        self.client.set_tag(parent, "zenrun.cached_steps", str(sum(s.status == "cached" for s in steps)))
+        self.client.set_terminated(parent, _STATUS.get(run.status, "FINISHED"), end_time=_ms(run.finished))

@@ -10,9 +10,9 @@ import sys
 import zlib
 from pathlib import Path
 
-import zenrun
-
 from test_contract_errors import make_distribution
+
+import zenrun
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
@@ -34,13 +34,21 @@ def parse_docs() -> tuple[dict[str, str], dict[str, str], list[str], list[str]]:
 
 def test_docs_have_one_example_per_plugin_kind():
     files, entry_points, command, _ = parse_docs()
-    assert set(entry_points.values()) == {name.removesuffix(".py") for name in files
-                                          if not name.startswith("pipeline_")}
+    assert set(entry_points.values()) == {
+        name.removesuffix(".py") for name in files if not name.startswith("pipeline_")
+    }
     assert command[0] == "zenrun"
     sources = "\n".join(files.values())
-    for hook in ("zenrun_terminal_summary", "zenrun_register_materializers",
-                 "zenrun_make_artifact_store", "zenrun_make_orchestrator", "zenrun_make_cache",
-                 "zenrun_make_metadata_store", "zenrun_step_call", "zenrun_step_settings"):
+    for hook in (
+        "zenrun_terminal_summary",
+        "zenrun_register_materializers",
+        "zenrun_make_artifact_store",
+        "zenrun_make_orchestrator",
+        "zenrun_make_cache",
+        "zenrun_make_metadata_store",
+        "zenrun_step_call",
+        "zenrun_step_settings",
+    ):
         assert f"def {hook}(" in sources, hook
 
 
@@ -49,8 +57,11 @@ def test_docs_examples_implement_the_protocols(tmp_path, monkeypatch):
     for name, body in files.items():
         (tmp_path / name).write_text(body)
     monkeypatch.syspath_prepend(str(tmp_path))
-    mod = {name.removesuffix(".py"): importlib.import_module(name.removesuffix(".py"))
-           for name in files if not name.startswith("pipeline_")}
+    mod = {
+        name.removesuffix(".py"): importlib.import_module(name.removesuffix(".py"))
+        for name in files
+        if not name.startswith("pipeline_")
+    }
     try:
         assert isinstance(mod["zenrun_zstore"].ZlibArtifactStore(tmp_path / "z"), zenrun.ArtifactStore)
         assert isinstance(mod["zenrun_jsoncache"].JsonCache(tmp_path / "c.json"), zenrun.Cache)
@@ -79,14 +90,16 @@ def test_docs_examples_run_together_as_an_installed_distribution(zenrunner, tmp_
     result.fnmatch_lines([line.replace("...", "*") for line in expected])
 
     records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
-    assert [(r["step"], r["status"]) for r in records] == [("half", "completed"),
-                                                         ("add_third", "completed")]
+    assert [(r["step"], r["status"]) for r in records] == [("half", "completed"), ("add_third", "completed")]
     # the step-call wrapper ran around each step in the worker, its metadata came back
     assert all(r["metadata"]["wall_seconds"] >= 0 for r in records)
     assert "peak_kib" in records[0]["metadata"]
     # the fraction materializer wrote text, the zlib store compressed it
-    stored = {zlib.decompress(p.read_bytes()) for p in (zenrunner.store / "zartifacts").rglob("*")
-              if p.is_file() and not p.name.startswith(".")}  # .zenrun-store-id: see protocols
+    stored = {
+        zlib.decompress(p.read_bytes())
+        for p in (zenrunner.store / "zartifacts").rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }  # .zenrun-store-id: see protocols
     assert {b"1/2", b"5/6"} <= stored
     assert not (zenrunner.store / "artifacts").exists() and not (zenrunner.store / "metadata.db").exists()
     assert json.loads((zenrunner.store / "cache.json").read_text())

@@ -35,8 +35,9 @@ def beta():
 """
 
 
-def make_distribution(root: Path, dist: str, version: str, entry_points: dict[str, str],
-                      modules: dict[str, str]) -> Path:
+def make_distribution(
+    root: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]
+) -> Path:
     """An installed distribution in ``root`` (a dist-info directory and modules), as pip
     would leave it; ``root`` goes on PYTHONPATH."""
     root.mkdir(parents=True, exist_ok=True)
@@ -44,15 +45,21 @@ def make_distribution(root: Path, dist: str, version: str, entry_points: dict[st
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
     (info / "entry_points.txt").write_text(
-        "[zenrun]\n" + "".join(f"{name} = {target}\n" for name, target in entry_points.items()))
+        "[zenrun]\n" + "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    )
     for name, source in modules.items():
         (root / f"{name}.py").write_text(textwrap.dedent(source))
     return root
 
 
 def test_installed_plugin_is_listed_in_the_header(zenrunner, tmp_path):
-    site = make_distribution(tmp_path / "site", "zenrun-hello", "2.3", {"hello": "zenrun_hello"},
-                             {"zenrun_hello": "def zenrun_report_header():\n    return 'HELLO'\n"})
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-hello",
+        "2.3",
+        {"hello": "zenrun_hello"},
+        {"zenrun_hello": "def zenrun_report_header():\n    return 'HELLO'\n"},
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-k", "beta", env={"PYTHONPATH": str(site)})
     assert result.ret == 0, result.stdout + result.stderr
@@ -63,33 +70,53 @@ def test_installed_plugin_is_listed_in_the_header(zenrunner, tmp_path):
 
 
 def test_plugin_that_fails_to_import_is_one_clear_usage_error(zenrunner, tmp_path):
-    site = make_distribution(tmp_path / "site", "zenrun-broken", "1.0", {"broken": "zenrun_broken"},
-                             {"zenrun_broken": "import not_installed_anywhere\n"})
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-broken",
+        "1.0",
+        {"broken": "zenrun_broken"},
+        {"zenrun_broken": "import not_installed_anywhere\n"},
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     env = {"PYTHONPATH": str(site)}
     for args in (["-k", "beta"], ["--help"]):
         result = zenrunner.run(*args, env=env)
         assert result.ret == 4, result.stdout + result.stderr
         assert "Traceback" not in result.stderr
-        result.fnmatch_lines([
-            "ERROR: plugin 'broken' failed to import: ModuleNotFoundError: *not_installed_anywhere*",
-            "*entry point 'broken = zenrun_broken' of distribution zenrun-broken 1.0",
-            "*-p no:broken*ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1*"], stderr=True)
+        result.fnmatch_lines(
+            [
+                "ERROR: plugin 'broken' failed to import: ModuleNotFoundError: *not_installed_anywhere*",
+                "*entry point 'broken = zenrun_broken' of distribution zenrun-broken 1.0",
+                "*-p no:broken*ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1*",
+            ],
+            stderr=True,
+        )
     assert zenrunner.run("-k", "beta", "-p", "no:broken", env=env).ret == 0
     result = zenrunner.run("--help", env={**env, "ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"})
     assert result.ret == 0 and "--dask-address" not in result.stdout
 
 
 def test_hookimpl_with_a_wrong_argument_is_a_usage_error(zenrunner, tmp_path):
-    site = make_distribution(tmp_path / "site", "zenrun-wrong", "0.1", {"wrong": "zenrun_wrong"},
-                             {"zenrun_wrong": "def zenrun_step_finish(step):\n    pass\n"})
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-wrong",
+        "0.1",
+        {"wrong": "zenrun_wrong"},
+        {"zenrun_wrong": "def zenrun_step_finish(step):\n    pass\n"},
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run(env={"PYTHONPATH": str(site)})
     assert result.ret == 4, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    result.fnmatch_lines(["ERROR: plugin 'wrong' (entry point 'wrong = zenrun_wrong' of distribution "
-                          "zenrun-wrong 0.1) is invalid: *zenrun_step_finish*", "*step*",
-                          "*-p no:wrong*"], stderr=True)
+    result.fnmatch_lines(
+        [
+            "ERROR: plugin 'wrong' (entry point 'wrong = zenrun_wrong' of distribution "
+            "zenrun-wrong 0.1) is invalid: *zenrun_step_finish*",
+            "*step*",
+            "*-p no:wrong*",
+        ],
+        stderr=True,
+    )
     # -p NAME of a module: the same kind of error
     zenrunner.makepyfile(misspelled="def zenrun_step_finsh(step_run):\n    pass\n")
     result = zenrunner.run("-p", "misspelled")
@@ -100,8 +127,13 @@ def test_hookimpl_with_a_wrong_argument_is_a_usage_error(zenrunner, tmp_path):
 def test_plugin_fault_at_start_up_is_an_internal_error_of_that_plugin(zenrunner, tmp_path):
     """zenrun_addoption (while the config is built) and zenrun_configure raising: exit 3,
     blamed on the plugin, no bare traceback."""
-    site = make_distribution(tmp_path / "site", "zenrun-early", "0.2", {"early": "zenrun_early"}, {
-        "zenrun_early": """
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-early",
+        "0.2",
+        {"early": "zenrun_early"},
+        {
+            "zenrun_early": """
             import os
 
             def zenrun_addoption(parser):
@@ -111,14 +143,21 @@ def test_plugin_fault_at_start_up_is_an_internal_error_of_that_plugin(zenrunner,
             def zenrun_configure(config):
                 if os.environ.get("EARLY") == "configure":
                     raise RuntimeError("configure bug")
-        """})
+        """
+        },
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     for phase, what in (("addoption", "starting up"), ("configure", "configuring the session")):
         result = zenrunner.run("-k", "beta", env={"PYTHONPATH": str(site), "EARLY": phase})
         assert result.ret == 3, result.stdout + result.stderr
-        result.fnmatch_lines([f"INTERNALERROR> INTERNALERROR in plugin 'early' while {what}:",
-                              "INTERNALERROR> *zenrun_early.py*in zenrun_*",
-                              f"INTERNALERROR> RuntimeError: {phase} bug"], stderr=True)
+        result.fnmatch_lines(
+            [
+                f"INTERNALERROR> INTERNALERROR in plugin 'early' while {what}:",
+                "INTERNALERROR> *zenrun_early.py*in zenrun_*",
+                f"INTERNALERROR> RuntimeError: {phase} bug",
+            ],
+            stderr=True,
+        )
         assert "\nTraceback" not in result.stderr  # every line is an INTERNALERROR> line
 
 
@@ -126,13 +165,16 @@ def test_unknown_orchestrator_lists_the_available_ones_and_help_shows_core_first
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("--orchestrator", "nope")
     assert result.ret == 4
-    result.fnmatch_lines(["ERROR: no orchestrator named 'nope'; available: local, parallel, dask*"],
-                         stderr=True)
+    result.fnmatch_lines(
+        ["ERROR: no orchestrator named 'nope'; available: local, parallel, dask*"], stderr=True
+    )
     help_text = zenrunner.run("--help").stdout
-    groups = [line.rstrip(":") for line in help_text.splitlines()
-              if line.endswith(":") and not line.startswith(" ")]
-    assert groups[:4] == ["general", "selection", "running", "store"] or \
-        groups.index("general") < groups.index("dask")
+    groups = [
+        line.rstrip(":") for line in help_text.splitlines() if line.endswith(":") and not line.startswith(" ")
+    ]
+    assert groups[:4] == ["general", "selection", "running", "store"] or groups.index(
+        "general"
+    ) < groups.index("dask")
     assert groups.index("store") < groups.index("dask") and groups.index("running") < groups.index("viewer")
 
 
@@ -178,15 +220,20 @@ def test_a_broken_store_is_blamed_not_the_step(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-p", "flaky_store")
     assert result.ret == 3, result.stdout + result.stderr
-    result.fnmatch_lines([
-        "*INTERNALERROR in plugin 'flaky_store' (the artifact store flaky_store.FlakyStore (put))*",
-        "*flaky_store.py*in put*", "*OSError: bucket is read-only*"])
+    result.fnmatch_lines(
+        [
+            "*INTERNALERROR in plugin 'flaky_store' (the artifact store flaky_store.FlakyStore (put))*",
+            "*flaky_store.py*in put*",
+            "*OSError: bucket is read-only*",
+        ]
+    )
     result.fnmatch_lines(["ERROR pipeline_demo.py::alpha*", "*1 passed, 1 error*"])
 
 
 def test_a_materializer_failing_to_load_in_the_driver_is_blamed_on_its_plugin(zenrunner):
     """The local orchestrator loads inputs in the driver: the fault is still the plugin's."""
-    zenrunner.makepyfile(odd_materializer="""
+    zenrunner.makepyfile(
+        odd_materializer="""
         import zenrun
 
 
@@ -207,18 +254,24 @@ def test_a_materializer_failing_to_load_in_the_driver_is_blamed_on_its_plugin(ze
         @zenrun.hookimpl
         def zenrun_register_materializers(registry):
             registry.register(OddMaterializer())
-    """)
+    """
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES.replace("add(thirteen())", "add(add(thirteen()))"))
     result = zenrunner.run("-p", "odd_materializer", "-k", "alpha")
     assert result.ret == 3, result.stdout + result.stderr
-    result.stdout.fnmatch_lines([
-        "*INTERNALERROR in plugin 'odd_materializer' (the materializer 'odd' "
-        "(odd_materializer.OddMaterializer, loads)) while running pipeline_demo.py::alpha*",
-        "*odd_materializer.py*in loads*", "*ValueError: cannot read my own bytes"])
+    result.stdout.fnmatch_lines(
+        [
+            "*INTERNALERROR in plugin 'odd_materializer' (the materializer 'odd' "
+            "(odd_materializer.OddMaterializer, loads)) while running pipeline_demo.py::alpha*",
+            "*odd_materializer.py*in loads*",
+            "*ValueError: cannot read my own bytes",
+        ]
+    )
 
 
 def test_orchestrator_and_reporter_faults_are_internal_errors_of_their_plugin(zenrunner):
-    zenrunner.makepyfile(shaky="""
+    zenrunner.makepyfile(
+        shaky="""
         import zenrun
         from zenrun.orchestrators.local import LocalOrchestrator
 
@@ -235,13 +288,19 @@ def test_orchestrator_and_reporter_faults_are_internal_errors_of_their_plugin(ze
         @zenrun.hookimpl
         def zenrun_make_orchestrator(name):
             return Shaky() if name == "shaky" else None
-    """)
+    """
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-p", "shaky", "--orchestrator", "shaky")
     assert result.ret == 3, result.stdout + result.stderr
-    result.fnmatch_lines(["*INTERNALERROR in plugin 'shaky' while running pipeline_demo.py::alpha*",
-                          "*shaky.py*in run*", "*RuntimeError: scheduler lost*",
-                          "*1 passed, 1 error*"])
+    result.fnmatch_lines(
+        [
+            "*INTERNALERROR in plugin 'shaky' while running pipeline_demo.py::alpha*",
+            "*shaky.py*in run*",
+            "*RuntimeError: scheduler lost*",
+            "*1 passed, 1 error*",
+        ]
+    )
 
     zenrunner.makeconftest("""
         def zenrun_step_finish(step_run):
@@ -250,8 +309,13 @@ def test_orchestrator_and_reporter_faults_are_internal_errors_of_their_plugin(ze
     """)
     result = zenrunner.run()
     assert result.ret == 3, result.stdout + result.stderr
-    result.fnmatch_lines(["*INTERNALERROR in plugin *conftest.py* while running pipeline_demo.py::alpha*",
-                          "*conftest.py*in zenrun_step_finish*", "*1 passed, 1 error*"])
+    result.fnmatch_lines(
+        [
+            "*INTERNALERROR in plugin *conftest.py* while running pipeline_demo.py::alpha*",
+            "*conftest.py*in zenrun_step_finish*",
+            "*1 passed, 1 error*",
+        ]
+    )
 
 
 def test_terminal_summary_failure_keeps_the_closing_line(zenrunner):
@@ -264,11 +328,15 @@ def test_terminal_summary_failure_keeps_the_closing_line(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("-k", "beta")
     assert result.ret == 3, result.stdout + result.stderr
-    result.fnmatch_lines(["=*= mine =*=", "MY LINE",
-                          "INTERNALERROR> INTERNALERROR in plugin *conftest.py* while running "
-                          "zenrun_terminal_summary:*",
-                          "INTERNALERROR> *ValueError: summary bug",
-                          "=*= 1 passed, 1 deselected in *s =*="])
+    result.fnmatch_lines(
+        [
+            "=*= mine =*=",
+            "MY LINE",
+            "INTERNALERROR> INTERNALERROR in plugin *conftest.py* while running zenrun_terminal_summary:*",
+            "INTERNALERROR> *ValueError: summary bug",
+            "=*= 1 passed, 1 deselected in *s =*=",
+        ]
+    )
 
 
 def test_a_failing_step_call_wrapper_is_blamed_not_the_step(zenrunner):
@@ -285,5 +353,10 @@ def test_a_failing_step_call_wrapper_is_blamed_not_the_step(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run()
     assert result.ret == 3, result.stdout + result.stderr
-    result.fnmatch_lines(["*INTERNALERROR in the zenrun_step_call hook of plugin *conftest.py*",
-                          "*RuntimeError: tracker offline*", "*1 passed, 1 error*"])
+    result.fnmatch_lines(
+        [
+            "*INTERNALERROR in the zenrun_step_call hook of plugin *conftest.py*",
+            "*RuntimeError: tracker offline*",
+            "*1 passed, 1 error*",
+        ]
+    )

@@ -7,11 +7,11 @@ import ast
 import sys
 from pathlib import Path
 
+from test_contract_errors import PIPELINES
+
 import zenrun
 from zenrun import protocols
 from zenrun.config import create_config
-
-from test_contract_errors import PIPELINES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,9 +94,13 @@ def test_a_factory_object_missing_methods_is_a_usage_error(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     result = zenrunner.run()
     assert result.ret == 4, result.stdout + result.stderr
-    result.fnmatch_lines(["*artifact store made by zenrun_make_artifact_store*HalfStore*"
-                          "not a zenrun.protocols.ArtifactStore: it lacks exists, sync, verify*"],
-                         stderr=True)
+    result.fnmatch_lines(
+        [
+            "*artifact store made by zenrun_make_artifact_store*HalfStore*"
+            "not a zenrun.protocols.ArtifactStore: it lacks exists, sync, verify*"
+        ],
+        stderr=True,
+    )
     assert "Traceback" not in result.stderr
     assert "PASSED" not in result.stdout and " passed" not in result.stdout
 
@@ -108,12 +112,15 @@ def _private_zenrun_imports(path: Path) -> list[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "zenrun":
             parts = node.module.split(".") + [a.name for a in node.names]
             if any(p.startswith("_") and p != "__future__" for p in parts):
-                found.append(f"{path.name}:{node.lineno}: from {node.module} import "
-                             + ", ".join(a.name for a in node.names))
+                found.append(
+                    f"{path.name}:{node.lineno}: from {node.module} import "
+                    + ", ".join(a.name for a in node.names)
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "zenrun" and any(
-                        p.startswith("_") for p in alias.name.split(".")):
+                    p.startswith("_") for p in alias.name.split(".")
+                ):
                     found.append(f"{path.name}:{node.lineno}: import {alias.name}")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             # zenrun.x._private, or execution._private on objects zenrun hands out
@@ -134,15 +141,19 @@ def test_plugins_use_only_public_zenrun_names():
 
 def test_the_lint_catches_private_names(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from zenrun.cache import _is_project_code\nimport zenrun._x\n"
-                   "def f(execution):\n    execution._load_with_repair(1)\n")
+    bad.write_text(
+        "from zenrun.cache import _is_project_code\nimport zenrun._x\n"
+        "def f(execution):\n    execution._load_with_repair(1)\n"
+    )
     assert len(_private_zenrun_imports(bad)) == 3
 
 
 def test_import_zenrun_stays_light():
-    code = ("import sys, zenrun, zenrun.protocols, zenrun.remote, zenrun.hookspec; "
-            "print(sorted(m for m in ('dash', 'dask', 'distributed', 'mlflow', 'pandas', "
-            "'sklearn', 'fsspec') if m in sys.modules))")
+    code = (
+        "import sys, zenrun, zenrun.protocols, zenrun.remote, zenrun.hookspec; "
+        "print(sorted(m for m in ('dash', 'dask', 'distributed', 'mlflow', 'pandas', "
+        "'sklearn', 'fsspec') if m in sys.modules))"
+    )
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -166,7 +177,8 @@ def test_every_hook_is_documented_with_its_result_semantics():
 
 
 def test_a_materializer_missing_members_is_a_usage_error(zenrunner):
-    zenrunner.makepyfile(halfmat="""
+    zenrunner.makepyfile(
+        halfmat="""
         class Half:
             name, version = "half", "1"
 
@@ -175,10 +187,16 @@ def test_a_materializer_missing_members_is_a_usage_error(zenrunner):
 
         def zenrun_register_materializers(registry):
             registry.register(Half())
-    """)
+    """
+    )
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     result = zenrunner.run("-p", "halfmat")
     assert result.ret == 4, result.stdout + result.stderr
-    result.fnmatch_lines(["ERROR: zenrun_register_materializers of plugin 'halfmat': *Half* is not a "
-                          "zenrun.protocols.Materializer: it lacks dumps, loads"], stderr=True)
+    result.fnmatch_lines(
+        [
+            "ERROR: zenrun_register_materializers of plugin 'halfmat': *Half* is not a "
+            "zenrun.protocols.Materializer: it lacks dumps, loads"
+        ],
+        stderr=True,
+    )
     assert "Traceback" not in result.stderr

@@ -116,15 +116,22 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
     # -s: the wrapper's prints are part of the step's captured output otherwise
     result = zenrunner.run("-s", "-k", "alpha", env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines(["*BEFORE one label=from-decorator level=1*", "*AFTER one result=1*",
-                          "*BEFORE add label=none level=0*", "*AFTER add result=2*"])
-    assert [(r[0], r[2], r[3]) for r in _log(zenrunner)] == [("one", "1", "from-decorator"),
-                                                           ("add", "2", "none")]
+    result.fnmatch_lines(
+        [
+            "*BEFORE one label=from-decorator level=1*",
+            "*AFTER one result=1*",
+            "*BEFORE add label=none level=0*",
+            "*AFTER add result=2*",
+        ]
+    )
+    assert [(r[0], r[2], r[3]) for r in _log(zenrunner)] == [
+        ("one", "1", "from-decorator"),
+        ("add", "2", "none"),
+    ]
 
     # the run config overrides a key; the decorator's other keys stay
     zenrunner.makefile(".yaml", run="steps:\n  one:\n    settings:\n      track: {level: 7}\n")
-    result = zenrunner.run("-s", "-k", "alpha", "--no-cache", "--config", "run.yaml",
-                           env={"TRACK_LOG": log})
+    result = zenrunner.run("-s", "-k", "alpha", "--no-cache", "--config", "run.yaml", env={"TRACK_LOG": log})
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*BEFORE one label=from-decorator level=7*"])
 
@@ -132,11 +139,19 @@ def test_step_call_wraps_in_process_with_validated_settings(zenrunner):
 def test_step_exception_passes_through_the_wrapper_and_is_the_steps(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
-    result = zenrunner.run("-s", "--tb=short", "-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")})
+    result = zenrunner.run(
+        "-s", "--tb=short", "-k", "failing", env={"TRACK_LOG": str(zenrunner.path / "t.log")}
+    )
     assert result.ret == 1, result.stdout + result.stderr
-    result.fnmatch_lines(["*SAW-FAILURE boom ValueError*", "*step 'boom' failed:*",
-                          "*pipeline_demo.py*in boom*", "*ValueError: step exploded*"])
-    failure = result.stdout[result.stdout.index("FAILURES"):]
+    result.fnmatch_lines(
+        [
+            "*SAW-FAILURE boom ValueError*",
+            "*step 'boom' failed:*",
+            "*pipeline_demo.py*in boom*",
+            "*ValueError: step exploded*",
+        ]
+    )
+    failure = result.stdout[result.stdout.index("FAILURES") :]
     assert "pluggy" not in failure and "conftest.py" not in failure and "INTERNALERROR" not in failure
 
 
@@ -144,8 +159,9 @@ def test_invalid_settings_fail_before_any_step_runs(zenrunner):
     zenrunner.makeconftest(TRACKER)
     zenrunner.makepyfile(pipeline_demo=PIPELINE)
     zenrunner.makefile(".yaml", run="steps:\n  one:\n    settings:\n      track: {level: high}\n")
-    result = zenrunner.run("-k", "alpha", "--config", "run.yaml",
-                           env={"TRACK_LOG": str(zenrunner.path / "t.log")})
+    result = zenrunner.run(
+        "-k", "alpha", "--config", "run.yaml", env={"TRACK_LOG": str(zenrunner.path / "t.log")}
+    )
     assert result.ret == 1, result.stdout + result.stderr
     result.fnmatch_lines(["*pipeline 'alpha', step 'one': settings.track.level: *integer*'high'*"])
     assert "BEFORE" not in result.stdout
@@ -165,5 +181,6 @@ def test_step_call_runs_in_the_worker_process(zenrunner):
     runs = zenrunner.runpython(
         "import json; from zenrun import get_pipeline\n"
         "run = get_pipeline('alpha').last_run\n"
-        "print(json.dumps({i: s.status for i, s in run.steps.items()}))")
+        "print(json.dumps({i: s.status for i, s in run.steps.items()}))"
+    )
     assert json.loads(runs.outlines[-1]) == {"one": "completed", "add": "completed"}

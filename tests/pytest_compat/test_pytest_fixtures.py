@@ -13,19 +13,21 @@ import json
 
 import pytest
 
-PRE = '''
+PRE = """
 import zenrun
 from zenrun import pipeline, step
 
 @step
 def check(ok: bool, message: str = "") -> None:
     assert ok, message
-'''
+"""
 
 
 class TestFillFixtures:
     def test_funcarg_lookupfails(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def xyzsomething(request):
     return 42
@@ -33,13 +35,16 @@ def xyzsomething(request):
 @pipeline
 def test_func(some):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret != 0
         result.stdout.fnmatch_lines(["*test_func*fixture*some*not found*", "*xyzsomething*"])
 
     def test_detect_recursive_dependency_error(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def fix1(fix2):
     return 1
@@ -51,12 +56,15 @@ def fix2(fix1):
 @pipeline
 def test(fix1):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["*recursive*dependency*fix1*"])
 
     def test_funcarg_basic(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def some(request):
     return request.function.__name__
@@ -68,12 +76,15 @@ def other(request):
 @pipeline
 def test_func(some, other):
     check(some == "test_func" and other == 42, repr((some, other)))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_funcarg_lookup_modulelevel(self, zenrunner) -> None:
         """Without pytest's class part: two module-level pipelines."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def something(request):
     return request.function.__name__
@@ -85,12 +96,14 @@ def test_method(something):
 @pipeline
 def test_func(something):
     check(something == "test_func")
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
     def test_conftest_funcargs_only_available_in_subdir(self, zenrunner) -> None:
         for sub, mine, other in (("sub1", "arg1", "arg2"), ("sub2", "arg2", "arg1")):
-            zenrunner.makeconftest(f"""
+            zenrunner.makeconftest(
+                f"""
 import zenrun
 
 @zenrun.fixture
@@ -100,12 +113,19 @@ def {mine}(request):
     except LookupError:
         return "ok"
     return "visible"
-""", directory=sub)
-            zenrunner.makepyfile(**{f"{sub}/pipeline_in_{sub}": PRE + f"""
+""",
+                directory=sub,
+            )
+            zenrunner.makepyfile(
+                **{
+                    f"{sub}/pipeline_in_{sub}": PRE
+                    + f"""
 @pipeline
 def test_{sub}({mine}):
     check({mine} == "ok", {mine})
-"""})
+"""
+                }
+            )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=2)
 
     def test_extend_fixture_conftest_module(self, zenrunner) -> None:
@@ -116,7 +136,9 @@ import zenrun
 def spam():
     return 'spam'
 """)
-        path = zenrunner.makepyfile(PRE + """
+        path = zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def spam(spam):
     return spam * 2
@@ -124,7 +146,8 @@ def spam(spam):
 @pipeline
 def test_spam(spam):
     check(spam == 'spamspam', spam)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*"])
         zenrunner.runzenrun_inprocess(path.name).stdout.fnmatch_lines(["*1 passed*"])
 
@@ -136,29 +159,39 @@ import zenrun
 def spam():
     return 'spam'
 """)
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture
 def spam(spam):
     return spam * 2
-""", directory="pkg")
-        path = zenrunner.makepyfile(**{"pkg/pipeline_spam": PRE + """
+""",
+            directory="pkg",
+        )
+        path = zenrunner.makepyfile(
+            **{
+                "pkg/pipeline_spam": PRE
+                + """
 @pipeline
 def test_spam(spam):
     check(spam == 'spamspam', spam)
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*"])
         zenrunner.runzenrun_inprocess(str(path)).stdout.fnmatch_lines(["*1 passed*"])
 
     def test_extend_fixture_conftest_plugin(self, zenrunner) -> None:
-        zenrunner.makepyfile(testplugin="""
+        zenrunner.makepyfile(
+            testplugin="""
 import zenrun
 
 @zenrun.fixture
 def foo():
     return 7
-""")
+"""
+        )
         zenrunner.makeconftest("""
 import zenrun
 
@@ -168,11 +201,14 @@ zenrun_plugins = ['testplugin']
 def foo(foo):
     return foo + 7
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @pipeline
 def test_foo(foo):
     check(foo == 14, str(foo))
-""")
+"""
+        )
         assert zenrunner.runzenrun_inprocess("-s").ret == 0
 
     def test_override_parametrized_fixture_conftest_module(self, zenrunner) -> None:
@@ -183,7 +219,9 @@ import zenrun
 def spam(request):
     return request.param
 """)
-        path = zenrunner.makepyfile(PRE + """
+        path = zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def spam():
     return 'spam'
@@ -191,7 +229,8 @@ def spam():
 @pipeline
 def test_spam(spam):
     check(spam == 'spam')
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*"])
         zenrunner.runzenrun_inprocess(path.name).stdout.fnmatch_lines(["*1 passed*"])
 
@@ -203,18 +242,26 @@ import zenrun
 def spam(request):
     return request.param
 """)
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture
 def spam():
     return 'spam'
-""", directory="subdir")
-        path = zenrunner.makepyfile(**{"subdir/pipeline_spam": PRE + """
+""",
+            directory="subdir",
+        )
+        path = zenrunner.makepyfile(
+            **{
+                "subdir/pipeline_spam": PRE
+                + """
 @pipeline
 def test_spam(spam):
     check(spam == "spam")
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*"])
         zenrunner.runzenrun_inprocess(str(path)).stdout.fnmatch_lines(["*1 passed*"])
 
@@ -226,7 +273,9 @@ import zenrun
 def spam():
     return 'spam'
 """)
-        path = zenrunner.makepyfile(PRE + """
+        path = zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(params=[1, 2, 3])
 def spam(request):
     return request.param
@@ -237,13 +286,19 @@ params = {'spam': 1}
 def test_spam(spam):
     check(spam == params['spam'])
     params['spam'] += 1
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*3 passed*"])
         zenrunner.runzenrun_inprocess(path.name).stdout.fnmatch_lines(["*3 passed*"])
 
-    @pytest.mark.parametrize("autouse", [False, True], ids=[
-        "test_override_non_parametrized_fixture_conftest_conftest",
-        "test_override_autouse_fixture_with_parametrized_fixture_conftest_conftest"])
+    @pytest.mark.parametrize(
+        "autouse",
+        [False, True],
+        ids=[
+            "test_override_non_parametrized_fixture_conftest_conftest",
+            "test_override_autouse_fixture_with_parametrized_fixture_conftest_conftest",
+        ],
+    )
     def test_override_with_parametrized_fixture_conftest_conftest(self, zenrunner, autouse) -> None:
         zenrunner.makeconftest(f"""
 import zenrun
@@ -252,21 +307,29 @@ import zenrun
 def spam():
     return 'spam'
 """)
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture(params=[1, 2, 3])
 def spam(request):
     return request.param
-""", directory="subdir")
-        path = zenrunner.makepyfile(**{"subdir/pipeline_spam": PRE + """
+""",
+            directory="subdir",
+        )
+        path = zenrunner.makepyfile(
+            **{
+                "subdir/pipeline_spam": PRE
+                + """
 params = {'spam': 1}
 
 @pipeline
 def test_spam(spam):
     check(spam == params['spam'])
     params['spam'] += 1
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*3 passed*"])
         zenrunner.runzenrun_inprocess(str(path)).stdout.fnmatch_lines(["*3 passed*"])
 
@@ -278,7 +341,9 @@ import zenrun
 def foo(request):
     return request.param
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def foo(foo):
     return foo * 2
@@ -286,7 +351,8 @@ def foo(foo):
 @pipeline
 def test_spam(foo):
     check(foo in (2, 4))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*2 passed*"])
 
     def test_override_parametrize_fixture_and_indirect(self, zenrunner) -> None:
@@ -297,7 +363,9 @@ import zenrun
 def foo(request):
     return request.param
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def foo(foo):
     return foo * 2
@@ -310,7 +378,8 @@ def bar(request):
 @pipeline
 def test_spam(bar, foo):
     check(bar == 4200 and foo in (2, 4))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*2 passed*"])
 
     def test_override_parametrized_fixture_with_new_parametrized_fixture(self, zenrunner) -> None:
@@ -321,7 +390,9 @@ import zenrun
 def foo(request):
     return request.param
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(params=[10, 20])
 def foo(foo, request):
     assert request.param == foo
@@ -330,23 +401,29 @@ def foo(foo, request):
 @pipeline
 def test_spam(foo):
     check(foo in (20, 40))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*2 passed*"])
 
     def test_autouse_fixture_plugin(self, zenrunner) -> None:
-        zenrunner.makepyfile(testplugin="""
+        zenrunner.makepyfile(
+            testplugin="""
 import zenrun
 
 @zenrun.fixture(autouse=True)
 def foo(request):
     request.function.foo = 7
-""")
+"""
+        )
         zenrunner.makeconftest("zenrun_plugins = ['testplugin']")
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @pipeline
 def test_foo(request):
     check(request.function.foo == 7)
-""")
+"""
+        )
         assert zenrunner.runzenrun_inprocess().ret == 0
 
     def test_funcarg_lookup_error(self, zenrunner) -> None:
@@ -365,22 +442,29 @@ def c_fixture(): pass
 @zenrun.fixture
 def d_fixture(): pass
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @pipeline
 def test_lookup_error(unknown):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
-        result.stdout.fnmatch_lines([
-            "*test_lookup_error*fixture 'unknown' not found",
-            "*available fixtures:*a_fixture,*b_fixture,*c_fixture,*d_fixture*",
-            "*use 'zenrun --fixtures *' for help on them.",
-            "*1 error*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "*test_lookup_error*fixture 'unknown' not found",
+                "*available fixtures:*a_fixture,*b_fixture,*c_fixture,*d_fixture*",
+                "*use 'zenrun --fixtures *' for help on them.",
+                "*1 error*",
+            ]
+        )
         result.stdout.no_fnmatch_line("*INTERNAL*")
 
     def test_fixture_excinfo_leak(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 import sys
 
 @zenrun.fixture
@@ -390,13 +474,16 @@ def leak():
 @pipeline
 def test_leak(leak):
     check(sys.exc_info() == (None, None, None))
-""")
+"""
+        )
         assert zenrunner.runzenrun_inprocess().ret == 0
 
 
 class TestRequestBasic:
     def test_request_attributes(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def something(request):
     return request
@@ -408,7 +495,8 @@ def test_func(something):
           and hasattr(req.module, "test_func") and req.cls is None
           and req.function.__name__ == "test_func" and req.config is not None
           and repr(req).find(req.function.__name__) != -1, repr(req))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_getfixturevalue_recursive(self, zenrunner) -> None:
@@ -419,7 +507,9 @@ import zenrun
 def something(request):
     return 1
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def something(request):
     return request.getfixturevalue("something") + 1
@@ -427,11 +517,14 @@ def something(request):
 @pipeline
 def test_func(something):
     check(something == 2)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_getfixturevalue_teardown(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='session')
 def resource():
     r = ['value']
@@ -452,13 +545,16 @@ def test_inner(inner):
 @pipeline
 def test_func(resource):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["* 2 passed in *"])
         result.stdout.no_fnmatch_line("*error*")
 
     def test_getfixturevalue(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def something(request):
     return 1
@@ -479,11 +575,14 @@ def test_func(something, request):
     got = [request.getfixturevalue("something"), request.getfixturevalue("something"),
            request.getfixturevalue("other"), request.getfixturevalue("other")]
     check(missing and got == [1, 1, 2, 2] and something == 1, repr(got))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_request_addfinalizer(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 teardownlist = []
 
 @zenrun.fixture
@@ -497,11 +596,14 @@ def test_func(something):
 @pipeline
 def test_after():
     check(teardownlist == [1], repr(teardownlist))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
     def test_request_addfinalizer_failing_setup(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = [1]
 
 @zenrun.fixture
@@ -516,12 +618,15 @@ def test_fix(myfix):
 @pipeline
 def test_finalizer_ran():
     check(not values)
-""")
+"""
+        )
         # pytest's inline_run counts the setup error of test_fix as "failed"
         zenrunner.runzenrun_inprocess("-s").assert_outcomes(errors=1, passed=1)
 
     def test_request_addfinalizer_partial_setup_failure(self, zenrunner) -> None:
-        path = zenrunner.makepyfile(PRE + """
+        path = zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture
@@ -535,11 +640,14 @@ def test_func(something, missingarg):
 @pipeline
 def test_second():
     check(len(values) == 1)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess(path.name).stdout.fnmatch_lines(["*1 error*"])
 
     def test_request_subrequest_addfinalizer_exceptions(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 def _excepts(where):
@@ -567,24 +675,30 @@ def test_first(something, excepts):
 @pipeline
 def test_second():
     check(values == [3, 2, 1], repr(values))
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["*Error in something fixture*", "*Error in excepts fixture*"])
         result.assert_outcomes(passed=2, errors=1)
 
     def test_request_getmodulepath(self, zenrunner) -> None:
-        path = zenrunner.makepyfile(PRE + """
+        path = zenrunner.makepyfile(
+            PRE
+            + """
 from pathlib import Path
 
 @pipeline
 def test_somefunc(request):
     check(request.path == Path(__file__).resolve())
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess(path.name).assert_outcomes(passed=1)
 
     def test_request_fixturenames(self, zenrunner) -> None:
         """Without pytest's built-in ``tmp_path`` fixtures."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture()
 def arg1():
     pass
@@ -601,28 +715,39 @@ def sarg():
 def test_function(request, farg):
     check(set(request.fixturenames) == {"sarg", "arg1", "request", "farg"},
           repr(request.fixturenames))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_fixtures_sub_subdir_normalize_sep(self, zenrunner) -> None:
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture
 def arg1():
     pass
-""", directory="tests/unit")
-        path = zenrunner.makepyfile(**{"tests/unit/pipeline_module": PRE + """
+""",
+            directory="tests/unit",
+        )
+        path = zenrunner.makepyfile(
+            **{
+                "tests/unit/pipeline_module": PRE
+                + """
 @pipeline
 def test_func(arg1):
     check(True)
-"""})
+"""
+            }
+        )
         result = zenrunner.runzenrun_inprocess(str(path), "--fixtures")
         assert result.ret == 0
         result.stdout.fnmatch_lines(["*fixtures defined*conftest*", "*arg1*"])
 
     def test_newstyle_with_request(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture()
 def arg(request):
     pass
@@ -630,11 +755,14 @@ def arg(request):
 @pipeline
 def test_1(arg):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_setupcontext_no_param(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(params=[1,2])
 def arg(request):
     return request.param
@@ -646,14 +774,17 @@ def mysetup(request, arg):
 @pipeline
 def test_1(arg):
     check(arg in (1,2))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
 
 class TestRequestSessionScoped:
     @pytest.mark.parametrize("name", ["path", "module"])
     def test_session_scoped_unavailable_attributes(self, zenrunner, name) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.fixture(scope="session")
 def session_request(request):
     return request
@@ -666,13 +797,16 @@ def test_it(session_request):
     except AttributeError as exc:
         message = str(exc)
     check(message == "{name} not available in session-scoped context", message)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
 
 class TestRequestMarking:
     def test_applymarker(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def something(request):
     before = "xfail" not in request.node.keywords
@@ -689,12 +823,15 @@ def something(request):
 @pipeline
 def test_func1(something):
     check(something)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret == 0, result.stdout
 
     def test_accesskeywords(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture()
 def keywords(request):
     return request.keywords
@@ -703,7 +840,8 @@ def keywords(request):
 @pipeline
 def test_function(keywords):
     check(bool(keywords["XYZ"]) and "abc" not in keywords)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_accessmarker_dynamic(self, zenrunner) -> None:
@@ -718,7 +856,9 @@ def keywords(request):
 def marking(request):
     request.applymarker(zenrun.mark.XYZ("hello"))
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @pipeline
 def test_fun1(keywords):
     check(keywords["XYZ"] is not None and "abc" not in keywords)
@@ -726,13 +866,16 @@ def test_fun1(keywords):
 @pipeline
 def test_fun2(keywords):
     check(keywords["XYZ"] is not None and "abc" not in keywords)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
 
 class TestFixtureUsages:
     def test_noargfixturedec(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def arg1():
     return 1
@@ -740,11 +883,14 @@ def arg1():
 @pipeline
 def test_func(arg1):
     check(arg1 == 1)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_receives_funcargs(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture()
 def arg1():
     return 1
@@ -760,13 +906,18 @@ def test_add(arg2):
 @pipeline
 def test_all(arg1, arg2):
     check(arg1 == 1 and arg2 == 2)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
-    @pytest.mark.parametrize("args", ["arg2", "arg1, arg2"], ids=[
-        "test_receives_funcargs_scope_mismatch", "test_receives_funcargs_scope_mismatch_issue660"])
+    @pytest.mark.parametrize(
+        "args",
+        ["arg2", "arg1, arg2"],
+        ids=["test_receives_funcargs_scope_mismatch", "test_receives_funcargs_scope_mismatch_issue660"],
+    )
     def test_receives_funcargs_scope_mismatch(self, zenrunner, args) -> None:
-        zenrunner.makepyfile(pipeline_mismatch=f"""import zenrun
+        zenrunner.makepyfile(
+            pipeline_mismatch=f"""import zenrun
 @zenrun.fixture(scope="function")
 def arg1():
     return 1
@@ -780,18 +931,23 @@ from zenrun import pipeline
 @pipeline
 def test_add({args}):
     pass
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
-        result.stdout.fnmatch_lines([
-            "*ScopeMismatch*Requesting fixture stack*",
-            "pipeline_mismatch.py:6:  def arg2(arg1)",
-            "Requested fixture:",
-            "pipeline_mismatch.py:2:  def arg1()",
-            "*1 error*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "*ScopeMismatch*Requesting fixture stack*",
+                "pipeline_mismatch.py:6:  def arg2(arg1)",
+                "Requested fixture:",
+                "pipeline_mismatch.py:2:  def arg1()",
+                "*1 error*",
+            ]
+        )
 
     def test_invalid_scope(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_scope=PRE + """
+        zenrunner.makepyfile(
+            pipeline_scope=PRE
+            + """
 @zenrun.fixture(scope="functions")
 def badscope():
     pass
@@ -799,14 +955,18 @@ def badscope():
 @pipeline
 def test_nothing(badscope):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
-            ["*Fixture 'badscope' from pipeline_scope.py got an unexpected scope value 'functions'*"])
+            ["*Fixture 'badscope' from pipeline_scope.py got an unexpected scope value 'functions'*"]
+        )
 
     @pytest.mark.parametrize("scope", ["function", "session"])
     def test_parameters_without_eq_semantics(self, zenrunner, scope) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 class NoEq1:
     def __eq__(self, _):
         raise RuntimeError
@@ -829,11 +989,14 @@ def test1(no_eq):
 @pipeline
 def test2(no_eq):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*4 passed*"])
 
     def test_funcarg_parametrized_and_used_twice(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(params=[1,2])
@@ -848,12 +1011,15 @@ def arg2(arg1):
 @pipeline
 def test_add(arg1, arg2):
     check(arg2 == arg1 + 1 and len(values) == arg1)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*2 passed*"])
 
     def test_factory_uses_unknown_funcarg_as_dependency_error(self, zenrunner) -> None:
         """pytest also prints the fixtures' source lines; zenrun names the missing one."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture()
 def fail(missing):
     return
@@ -865,25 +1031,31 @@ def call_fail(fail):
 @pipeline
 def test_missing(call_fail):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["*fixture*'missing'*not found*"])
         result.assert_outcomes(errors=1)
 
     def test_factory_setup_as_classes_fails(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 class arg1(object):
     def __init__(self, request):
         self.x = 1
 arg1 = zenrun.fixture()(arg1)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret == 2
         result.stdout.fnmatch_lines(["*ERROR collecting*"])
 
     def test_usefixtures_marker(self, zenrunner) -> None:
         """pytest marks a class; zenrun's equivalent is the module mark."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(scope="class")
@@ -900,19 +1072,24 @@ def test_one():
 @pipeline
 def test_two():
     check(hello == "world" and len(values) == 1)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
     def test_empty_usefixtures_marker(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_empty_use=PRE + """
+        zenrunner.makepyfile(
+            pipeline_empty_use=PRE
+            + """
 @zenrun.mark.usefixtures()
 @pipeline
 def test_one():
     check(1 == 1)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
-            ["*usefixtures() in pipeline_empty_use.py::test_one without arguments has no effect*"])
+            ["*usefixtures() in pipeline_empty_use.py::test_one without arguments has no effect*"]
+        )
 
     def test_usefixtures_ini(self, zenrunner) -> None:
         zenrunner.maketoml('usefixtures = ["myfix"]\n')
@@ -923,7 +1100,9 @@ import zenrun
 def myfix(request):
     request.module.hello = "world"
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @pipeline
 def test_one():
     check(hello == "world")
@@ -931,7 +1110,8 @@ def test_one():
 @pipeline
 def test_two():
     check(hello == "world")
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
     def test_usefixtures_seen_in_showmarkers(self, zenrunner) -> None:
@@ -939,7 +1119,9 @@ def test_two():
         result.stdout.fnmatch_lines(["*usefixtures(fixturename1*fixtures*"])
 
     def test_fixture_parametrized_with_iterator(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 def f():
@@ -969,12 +1151,15 @@ def test_2(arg2):
 @pipeline
 def test_3():
     check(values == [1, 2, 10, 20], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
 
     def test_parameterized_fixture_caching(self, zenrunner) -> None:
         """pytest checks the count in ``teardown_module``; here a last pipeline does."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 from itertools import count
 
 CACHE_MISSES = count(0)
@@ -998,13 +1183,16 @@ def test2(my_fixture):
 @pipeline
 def test_zlast():
     check(next(CACHE_MISSES) == 2)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.no_fnmatch_line("* ERROR at teardown *")
         result.assert_outcomes(passed=5)
 
     def test_fixture_wrapped_looks_liked_wrapped_function(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def fixture_function_def_test_func():
     return 9
@@ -1013,13 +1201,16 @@ fixture_function_def_test_func.__doc__ = "documentation"
 @pipeline
 def test_fixture_has_same_doc():
     check(fixture_function_def_test_func.__doc__ == "documentation")
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
 
 class TestFixtureManagerParseFactories:
     def test_parsefactories_evil_objects_issue214(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 class A(object):
     def __call__(self):
         pass
@@ -1030,41 +1221,59 @@ a = A()
 @pipeline
 def test_hello():
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1, failed=0)
 
     def test_parsefactories_relative_node_ids(self, zenrunner) -> None:
         (zenrunner.path / "runner").mkdir()
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture
 def one():
     return 1
-""", directory="package")
-        zenrunner.makepyfile(**{"package/pipeline_x": PRE + """
+""",
+            directory="package",
+        )
+        zenrunner.makepyfile(
+            **{
+                "package/pipeline_x": PRE
+                + """
 @pipeline
 def test_x(one):
     check(one == 1)
-"""})
-        zenrunner.makeconftest("""
+"""
+            }
+        )
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture
 def one():
     return 2
-""", directory="package/sub")
-        zenrunner.makepyfile(**{"package/sub/pipeline_y": PRE + """
+""",
+            directory="package/sub",
+        )
+        zenrunner.makepyfile(
+            **{
+                "package/sub/pipeline_y": PRE
+                + """
 @pipeline
 def test_x(one):
     check(one == 2)
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
         zenrunner.runzenrun_inprocess("..", cwd=zenrunner.path / "runner").assert_outcomes(passed=2)
 
     def test_package_fixture_complex(self, zenrunner) -> None:
         """``scope="package"`` is zenrun's session scope (one package here)."""
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 values = []
@@ -1080,8 +1289,13 @@ def two():
     values.append("package-auto")
     yield values
     values.pop()
-""", directory="package")
-        zenrunner.makepyfile(**{"package/pipeline_x": PRE + """
+""",
+            directory="package",
+        )
+        zenrunner.makepyfile(
+            **{
+                "package/pipeline_x": PRE
+                + """
 from conftest import values
 
 @pipeline
@@ -1091,13 +1305,17 @@ def test_package_autouse():
 @pipeline
 def test_package(one):
     check(values == ["package-auto", "package"], repr(values))
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
 
 class TestAutouseDiscovery:
     def test_callables_nocode(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 class _call(tuple):
     def __call__(self, *k, **kw):
         pass
@@ -1105,52 +1323,73 @@ class _call(tuple):
         return self
 
 call = _call()
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-s")
         assert result.ret == 5, result.stdout  # nothing collected, no error
         result.stdout.no_fnmatch_line("*error*")
 
     def test_autouse_in_conftests(self, zenrunner) -> None:
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture(autouse=True)
 def hello():
     xxx
-""", directory="a")
-        zenrunner.makepyfile(**{"a/pipeline_something": PRE + """
+""",
+            directory="a",
+        )
+        zenrunner.makepyfile(
+            **{
+                "a/pipeline_something": PRE
+                + """
 @pipeline
 def test_func():
     check(True)
-""", "a1/pipeline_otherthing": PRE + """
+""",
+                "a1/pipeline_otherthing": PRE
+                + """
 @pipeline
 def test_func():
     check(True)
-"""})
+""",
+            }
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*1 passed*1 error*"])
 
 
 class TestAutouseManagement:
     def test_autouse_conftest_mid_directory(self, zenrunner) -> None:
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture(autouse=True)
 def app():
     import sys
     sys._myapp = "hello"
-""", directory="xyz123")
-        zenrunner.makepyfile(**{"xyz123/tests/pipeline_app": PRE + """
+""",
+            directory="xyz123",
+        )
+        zenrunner.makepyfile(
+            **{
+                "xyz123/tests/pipeline_app": PRE
+                + """
 import sys
 
 @pipeline
 def test_app():
     check(sys._myapp == "hello")
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=1)
 
     def test_funcarg_and_setup(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(scope="module")
@@ -1169,11 +1408,14 @@ def test_hello(arg):
 @pipeline
 def test_hello2(arg):
     check(values == [1, 2] and arg == 0, repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
     def test_uses_parametrized_resource(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(params=[1,2])
@@ -1187,11 +1429,14 @@ def something(arg):
 @pipeline
 def test_hello():
     check(values in ([1], [1, 2]), repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=2)
 
     def test_session_parametrized_function(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(scope="session", params=[1,2])
@@ -1210,11 +1455,14 @@ def test_some():
 @pipeline
 def test_result(arg):
     check(len(values) == arg and values[:arg] == [1, 2][:arg], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v", "-s").assert_outcomes(passed=4)
 
     def test_ordering_autouse_before_explicit(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(autouse=True)
@@ -1228,13 +1476,16 @@ def arg1():
 @pipeline
 def test_hello(arg1):
     check(values == [1, 2], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     @pytest.mark.parametrize("param1", ["", "params=[1]"], ids=["p00", "p01"])
     @pytest.mark.parametrize("param2", ["", "params=[1]"], ids=["p10", "p11"])
     def test_ordering_dependencies_torndown_first(self, zenrunner, param1, param2) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 values = []
 
 @zenrun.fixture({param1})
@@ -1254,24 +1505,30 @@ def test_arg(arg2):
 @pipeline
 def test_check():
     check(values == ["new1", "new2", "fin2", "fin1"], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=2)
 
     def test_reordering_catastrophic_performance(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 params = tuple("abcdefghijklmnopqrstuvwxyz")
 
 @zenrun.mark.parametrize(params, [range(len(params))] * 3, scope="module")
 @pipeline
 def test_parametrize(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=3)
 
 
 class TestFixtureMarker:
     def test_parametrize(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(params=["a", "b", "c"])
 def arg(request):
     return request.param
@@ -1286,11 +1543,14 @@ def test_param(arg):
 @pipeline
 def test_result():
     check(values == list("abc"), repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
 
     def test_multiple_parametrization_issue_736(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(params=[1,2,3])
 def foo(request):
     return request.param
@@ -1299,13 +1559,17 @@ def foo(request):
 @pipeline
 def test_issue(foo, foobar):
     check(foo in [1,2,3] and foobar in [4,5,6])
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=9)
 
-    @pytest.mark.parametrize("param_args",
-                             ["'fixt, val'", "'fixt,val'", "['fixt', 'val']", "('fixt', 'val')"])
+    @pytest.mark.parametrize(
+        "param_args", ["'fixt, val'", "'fixt,val'", "['fixt', 'val']", "('fixt', 'val')"]
+    )
     def test_override_parametrized_fixture_issue_979(self, zenrunner, param_args) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.fixture(params=[1, 2])
 def fixt(request):
     return request.param
@@ -1314,14 +1578,18 @@ def fixt(request):
 @pipeline
 def test_foo(fixt, val):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
-    @pytest.mark.parametrize("scope", ["module", "session"],
-                             ids=["test_scope_session", "test_scope_module_uses_session"])
+    @pytest.mark.parametrize(
+        "scope", ["module", "session"], ids=["test_scope_session", "test_scope_module_uses_session"]
+    )
     def test_scope_session(self, zenrunner, scope) -> None:
         """pytest's third test is a method of a class: a third pipeline here."""
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 values = []
 
 @zenrun.fixture(scope={scope!r})
@@ -1340,11 +1608,14 @@ def test_2(arg):
 @pipeline
 def test3(arg):
     check(arg == 1 and len(values) == 1)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=3)
 
     def test_scope_session_exc(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(scope="session")
@@ -1363,11 +1634,14 @@ def test_2(fix):
 @pipeline
 def test_last():
     check(values == [1], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
 
     def test_scope_session_exc_two_fix(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 m = []
 
@@ -1391,23 +1665,31 @@ def test_2(b):
 @pipeline
 def test_last():
     check(values == [1] and m == [], repr((values, m)))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(skipped=2, passed=1)
 
     def test_scope_exc(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_foo=PRE + """
+        zenrunner.makepyfile(
+            pipeline_foo=PRE
+            + """
 @pipeline
 def test_foo(fix):
     check(True)
-""", pipeline_bar=PRE + """
+""",
+            pipeline_bar=PRE
+            + """
 @pipeline
 def test_bar(fix):
     check(True)
-""", pipeline_real=PRE + """
+""",
+            pipeline_real=PRE
+            + """
 @pipeline
 def test_last(req_list):
     check(req_list == [1], repr(req_list))
-""")
+""",
+        )
         zenrunner.makeconftest("""
 import zenrun
 
@@ -1445,7 +1727,9 @@ def created(request):
 def finalized(request):
     return len(finalized_list)
 """)
-        zenrunner.makepyfile(pipeline_mod1=PRE + """
+        zenrunner.makepyfile(
+            pipeline_mod1=PRE
+            + """
 @pipeline
 def test_1(arg, created, finalized):
     check(created == 1 and finalized == 0)
@@ -1453,15 +1737,20 @@ def test_1(arg, created, finalized):
 @pipeline
 def test_2(arg, created, finalized):
     check(created == 1 and finalized == 0)
-""", pipeline_mod2=PRE + """
+""",
+            pipeline_mod2=PRE
+            + """
 @pipeline
 def test_3(arg, created, finalized):
     check(created == 2 and finalized == 1)
-""", pipeline_mode3=PRE + """
+""",
+            pipeline_mode3=PRE
+            + """
 @pipeline
 def test_4(arg, created, finalized):
     check(created == 3 and finalized == 2)
-""")
+""",
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
 
     def test_scope_mismatch_various(self, zenrunner) -> None:
@@ -1472,7 +1761,9 @@ import zenrun
 def arg(request):
     pass
 """)
-        zenrunner.makepyfile(pipeline_mod1=PRE + """
+        zenrunner.makepyfile(
+            pipeline_mod1=PRE
+            + """
 @zenrun.fixture(scope="session")
 def arg(request):
     request.getfixturevalue("arg")
@@ -1480,13 +1771,15 @@ def arg(request):
 @pipeline
 def test_1(arg):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret != 0
         result.stdout.fnmatch_lines(["*ScopeMismatch*You tried*pipeline*session*request*"])
 
     def test_scope_mismatch_already_computed_dynamic(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_it="""import zenrun
+        zenrunner.makepyfile(
+            pipeline_it="""import zenrun
 
 @zenrun.fixture(scope="function")
 def fixfunc(): pass
@@ -1499,15 +1792,18 @@ from zenrun import pipeline
 @pipeline
 def test_it(request, fixfunc):
     request.getfixturevalue("fixmod")
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret == 1
-        result.stdout.fnmatch_lines([
-            "*ScopeMismatch*Requesting fixture stack*",
-            "pipeline_it.py:6:  def fixmod(fixfunc)",
-            "Requested fixture:",
-            "pipeline_it.py:3:  def fixfunc()",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "*ScopeMismatch*Requesting fixture stack*",
+                "pipeline_it.py:6:  def fixmod(fixfunc)",
+                "Requested fixture:",
+                "pipeline_it.py:3:  def fixfunc()",
+            ]
+        )
 
     def test_dynamic_scope(self, zenrunner) -> None:
         zenrunner.makeconftest("""
@@ -1526,7 +1822,9 @@ def dynamic_fixture(calls=[]):
     calls.append("call")
     return len(calls)
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @pipeline
 def test_first(dynamic_fixture):
     check(dynamic_fixture == 1)
@@ -1534,12 +1832,15 @@ def test_first(dynamic_fixture):
 @pipeline
 def test_second(dynamic_fixture):
     check(dynamic_fixture == 2)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
         zenrunner.runzenrun_inprocess("--extend-scope").assert_outcomes(passed=1, failed=1)
 
     def test_dynamic_scope_bad_return(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_dynamic_scope_bad_return=PRE + """
+        zenrunner.makepyfile(
+            pipeline_dynamic_scope_bad_return=PRE
+            + """
 def dynamic_scope(**_):
     return "wrong-scope"
 
@@ -1550,10 +1851,14 @@ def fixture():
 @pipeline
 def test_it(fixture):
     check(True)
-""")
-        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
-            "*Fixture 'fixture' from pipeline_dynamic_scope_bad_return.py "
-            "got an unexpected scope value 'wrong-scope'*"])
+"""
+        )
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(
+            [
+                "*Fixture 'fixture' from pipeline_dynamic_scope_bad_return.py "
+                "got an unexpected scope value 'wrong-scope'*"
+            ]
+        )
 
     def test_register_only_with_mark(self, zenrunner) -> None:
         zenrunner.makeconftest("""
@@ -1563,7 +1868,9 @@ import zenrun
 def arg():
     return 1
 """)
-        zenrunner.makepyfile(pipeline_mod1=PRE + """
+        zenrunner.makepyfile(
+            pipeline_mod1=PRE
+            + """
 @zenrun.fixture()
 def arg(arg):
     return arg + 1
@@ -1571,11 +1878,14 @@ def arg(arg):
 @pipeline
 def test_1(arg):
     check(arg == 2)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_parametrize_and_scope(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module", params=["a", "b", "c"])
 def arg(request):
     return request.param
@@ -1590,7 +1900,8 @@ def test_param(arg):
 @pipeline
 def test_zresult():
     check(sorted(values) == ["a", "b", "c"], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=4)
 
     def test_scope_mismatch(self, zenrunner) -> None:
@@ -1601,7 +1912,9 @@ import zenrun
 def arg(request):
     pass
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="session")
 def arg(arg):
     pass
@@ -1609,11 +1922,14 @@ def arg(arg):
 @pipeline
 def test_mismatch(arg):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*ScopeMismatch*", "*1 error*"])
 
     def test_parametrize_separated_order(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module", params=[1, 2])
 def arg(request):
     return request.param
@@ -1633,7 +1949,8 @@ def test_2(arg):
 @pipeline
 def test_zlast():
     check(values == [1, 1, 2, 2], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
 
     def test_module_parametrized_ordering(self, zenrunner) -> None:
@@ -1648,7 +1965,9 @@ def sarg():
 def marg():
     pass
 """)
-        zenrunner.makepyfile(pipeline_mod1=PRE + """
+        zenrunner.makepyfile(
+            pipeline_mod1=PRE
+            + """
 @pipeline
 def test_func(sarg):
     check(True)
@@ -1656,7 +1975,9 @@ def test_func(sarg):
 @pipeline
 def test_func1(marg):
     check(True)
-""", pipeline_mod2=PRE + """
+""",
+            pipeline_mod2=PRE
+            + """
 @pipeline
 def test_func2(sarg):
     check(True)
@@ -1672,29 +1993,34 @@ def test_func3b(sarg, marg):
 @pipeline
 def test_func4(marg):
     check(True)
-""")
+""",
+        )
         result = zenrunner.runzenrun_inprocess("-v")
-        result.stdout.fnmatch_lines([
-            "pipeline_mod1.py::test_func[[]s1] PASSED*",
-            "pipeline_mod2.py::test_func2[[]s1] PASSED*",
-            "pipeline_mod2.py::test_func3[[]s1-m1] PASSED*",
-            "pipeline_mod2.py::test_func3b[[]s1-m1] PASSED*",
-            "pipeline_mod2.py::test_func3[[]s1-m2] PASSED*",
-            "pipeline_mod2.py::test_func3b[[]s1-m2] PASSED*",
-            "pipeline_mod1.py::test_func[[]s2] PASSED*",
-            "pipeline_mod2.py::test_func2[[]s2] PASSED*",
-            "pipeline_mod2.py::test_func3[[]s2-m1] PASSED*",
-            "pipeline_mod2.py::test_func3b[[]s2-m1] PASSED*",
-            "pipeline_mod2.py::test_func4[[]m1] PASSED*",
-            "pipeline_mod2.py::test_func3[[]s2-m2] PASSED*",
-            "pipeline_mod2.py::test_func3b[[]s2-m2] PASSED*",
-            "pipeline_mod2.py::test_func4[[]m2] PASSED*",
-            "pipeline_mod1.py::test_func1[[]m1] PASSED*",
-            "pipeline_mod1.py::test_func1[[]m2] PASSED*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "pipeline_mod1.py::test_func[[]s1] PASSED*",
+                "pipeline_mod2.py::test_func2[[]s1] PASSED*",
+                "pipeline_mod2.py::test_func3[[]s1-m1] PASSED*",
+                "pipeline_mod2.py::test_func3b[[]s1-m1] PASSED*",
+                "pipeline_mod2.py::test_func3[[]s1-m2] PASSED*",
+                "pipeline_mod2.py::test_func3b[[]s1-m2] PASSED*",
+                "pipeline_mod1.py::test_func[[]s2] PASSED*",
+                "pipeline_mod2.py::test_func2[[]s2] PASSED*",
+                "pipeline_mod2.py::test_func3[[]s2-m1] PASSED*",
+                "pipeline_mod2.py::test_func3b[[]s2-m1] PASSED*",
+                "pipeline_mod2.py::test_func4[[]m1] PASSED*",
+                "pipeline_mod2.py::test_func3[[]s2-m2] PASSED*",
+                "pipeline_mod2.py::test_func3b[[]s2-m2] PASSED*",
+                "pipeline_mod2.py::test_func4[[]m2] PASSED*",
+                "pipeline_mod1.py::test_func1[[]m1] PASSED*",
+                "pipeline_mod1.py::test_func1[[]m2] PASSED*",
+            ]
+        )
 
     def test_parametrize_separated_order_higher_scope_first(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="function", params=[1, 2])
 def arg(request):
     param = request.param
@@ -1738,14 +2064,47 @@ import json
 def dump():
     yield
     Path("values.json").write_text(json.dumps(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=12)
         expected = [
-            "create:1", "test1", "fin:1", "create:2", "test1", "fin:2",
-            "create:mod1", "test2", "create:1", "test3", "fin:1", "create:2", "test3", "fin:2",
-            "create:1", "test4", "fin:1", "create:2", "test4", "fin:2", "fin:mod1",
-            "create:mod2", "test2", "create:1", "test3", "fin:1", "create:2", "test3", "fin:2",
-            "create:1", "test4", "fin:1", "create:2", "test4", "fin:2", "fin:mod2"]
+            "create:1",
+            "test1",
+            "fin:1",
+            "create:2",
+            "test1",
+            "fin:2",
+            "create:mod1",
+            "test2",
+            "create:1",
+            "test3",
+            "fin:1",
+            "create:2",
+            "test3",
+            "fin:2",
+            "create:1",
+            "test4",
+            "fin:1",
+            "create:2",
+            "test4",
+            "fin:2",
+            "fin:mod1",
+            "create:mod2",
+            "test2",
+            "create:1",
+            "test3",
+            "fin:1",
+            "create:2",
+            "test3",
+            "fin:2",
+            "create:1",
+            "test4",
+            "fin:1",
+            "create:2",
+            "test4",
+            "fin:2",
+            "fin:mod2",
+        ]
         assert json.loads((zenrunner.path / "values.json").read_text()) == expected
 
     def test_fixture_finalizer(self, zenrunner) -> None:
@@ -1762,7 +2121,10 @@ def browser(request):
     request.addfinalizer(finalize)
     return {}
 """)
-        zenrunner.makepyfile(**{"subdir/pipeline_overridden_fixture_finalizer": PRE + """
+        zenrunner.makepyfile(
+            **{
+                "subdir/pipeline_overridden_fixture_finalizer": PRE
+                + """
 @zenrun.fixture
 def browser(browser):
     browser['visited'] = True
@@ -1771,11 +2133,15 @@ def browser(browser):
 @pipeline
 def test_browser(browser):
     check(browser['visited'] is True)
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*Finalized*"])
 
     def test_request_is_clean(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(params=[1, 2])
@@ -1789,11 +2155,14 @@ def test_fix(fix):
 @pipeline
 def test_zlast():
     check(values == [1, 2], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").assert_outcomes(passed=3)
 
     def test_parametrize_separated_lifecycle(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 values = []
 
 @zenrun.fixture(scope="module", params=[1, 2])
@@ -1819,7 +2188,8 @@ import json
 def dump():
     yield
     Path("values.json").write_text(json.dumps(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-vs").assert_outcomes(passed=4)
         values = json.loads((zenrunner.path / "values.json").read_text())
         assert values[0] == values[1] == 1
@@ -1828,7 +2198,9 @@ def dump():
         assert values[5] == "fin2"
 
     def test_parametrize_function_scoped_finalizers_called(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="function", params=[1, 2])
 def arg(request):
     x = request.param
@@ -1850,12 +2222,15 @@ def test_2(arg):
 @pipeline
 def test_3():
     check(values == [1, "fin1", 2, "fin2", 1, "fin1", 2, "fin2"], repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=5)
 
     @pytest.mark.parametrize("scope", ["session", "function", "module"])
     def test_finalizer_order_on_parametrization(self, zenrunner, scope) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 values = []
 
 @zenrun.fixture(scope={scope!r}, params=["1"])
@@ -1886,11 +2261,14 @@ def test_baz(base, fix2):
 @pipeline
 def test_other():
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-vs").assert_outcomes(passed=3)
 
     def test_parametrize_setup_function(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module", params=[1, 2])
 def arg(request):
     return request.param
@@ -1921,11 +2299,14 @@ def test_3():
         check(values == ["setup1", 1, 1, "fin1", "setup2", 2, 2], repr(values))
     else:
         check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=6)
 
     def test_fixture_marked_function_not_collected_as_test(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def test_app():
     return 1
@@ -1933,13 +2314,19 @@ def test_app():
 @pipeline
 def test_something(test_app):
     check(test_app == 1)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
-    @pytest.mark.parametrize("body", ["return request.param", "yield request.param"],
-                             ids=["test_params_and_ids", "test_params_and_ids_yieldfixture"])
+    @pytest.mark.parametrize(
+        "body",
+        ["return request.param", "yield request.param"],
+        ids=["test_params_and_ids", "test_params_and_ids_yieldfixture"],
+    )
     def test_params_and_ids(self, zenrunner, body) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.fixture(params=[object(), object()], ids=['alpha', 'beta'])
 def fix(request):
     {body}
@@ -1947,12 +2334,15 @@ def fix(request):
 @pipeline
 def test_foo(fix):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").stdout.fnmatch_lines(["*test_foo*alpha*", "*test_foo*beta*"])
 
     def test_deterministic_fixture_collection(self, zenrunner) -> None:
         """Two subprocess runs with different ``PYTHONHASHSEED`` collect the same order."""
-        zenrunner.makepyfile(pipeline_deterministic=PRE + """
+        zenrunner.makepyfile(
+            pipeline_deterministic=PRE
+            + """
 @zenrun.fixture(scope="module", params=["A", "B", "C"])
 def A(request):
     return request.param
@@ -1964,12 +2354,18 @@ def B(request, A):
 @pipeline
 def test_foo(B):
     check(bool(hash(B)) or True)
-""")
+"""
+        )
         outputs = []
         for seed in ("1", "2"):
             result = zenrunner.run("--collect-only", "-q", env=zenrunner.env(PYTHONHASHSEED=seed))
-            outputs.append([line for line in result.stdout.lines
-                            if line.startswith("pipeline_deterministic.py::test_foo")])
+            outputs.append(
+                [
+                    line
+                    for line in result.stdout.lines
+                    if line.startswith("pipeline_deterministic.py::test_foo")
+                ]
+            )
         assert len(outputs[0]) == 12
         assert outputs[0] == outputs[1]
 
@@ -1978,16 +2374,21 @@ class TestRequestScopeAccess:
     """pytest's ``class`` scope is zenrun's module scope (no classes): ``cls`` is ``None``
     where pytest allows it and an AttributeError where pytest raises."""
 
-    @pytest.mark.parametrize(("scope", "ok", "error"), [
-        ["session", "", "path class function module"],
-        ["module", "module path", "cls function"],
-        ["class", "module path", "function"],
-        ["function", "module path cls function", ""],
-    ])
+    @pytest.mark.parametrize(
+        ("scope", "ok", "error"),
+        [
+            ["session", "", "path class function module"],
+            ["module", "module path", "cls function"],
+            ["class", "module path", "function"],
+            ["function", "module path cls function", ""],
+        ],
+    )
     @pytest.mark.parametrize("how", ["autouse", "funcarg"], ids=["test_setup", "test_funcarg"])
     def test_request_scope_access(self, zenrunner, scope, ok, error, how) -> None:
         autouse = how == "autouse"
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.fixture(scope={scope!r}, autouse={autouse})
 def myscoped(request):
     for x in {ok.split()!r}:
@@ -2004,15 +2405,19 @@ def myscoped(request):
 @pipeline
 def test_func({"" if autouse else "myscoped"}):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
 
 class TestErrors:
-    @pytest.mark.parametrize("autouse", [False, True],
-                             ids=["test_subfactory_missing_funcarg", "test_setupfunc_missing_funcarg"])
+    @pytest.mark.parametrize(
+        "autouse", [False, True], ids=["test_subfactory_missing_funcarg", "test_setupfunc_missing_funcarg"]
+    )
     def test_subfactory_missing_funcarg(self, zenrunner, autouse) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.fixture(autouse={autouse})
 def gen(qwe123):
     return 1
@@ -2020,13 +2425,16 @@ def gen(qwe123):
 @pipeline
 def test_something({"" if autouse else "gen"}):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret != 0
         result.stdout.fnmatch_lines(["*def gen(qwe123):*", "*fixture*qwe123*not found*", "*1 error*"])
 
     def test_issue498_fixture_finalizer_failing(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def fix1(request):
     def f():
@@ -2049,13 +2457,22 @@ def test_2(fix1):
 @pipeline
 def test_3():
     check(values[0] != values[1])
-""")
-        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
-            "*ERROR*teardown*test_1*", "*KeyError*", "*ERROR*teardown*test_2*", "*KeyError*",
-            "*3 pass*2 errors*"])
+"""
+        )
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(
+            [
+                "*ERROR*teardown*test_1*",
+                "*KeyError*",
+                "*ERROR*teardown*test_2*",
+                "*KeyError*",
+                "*3 pass*2 errors*",
+            ]
+        )
 
     def test_cached_exception_doesnt_get_longer(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="session")
 def bad(): 1 / 0
 
@@ -2070,7 +2487,8 @@ def test_2(bad):
 @pipeline
 def test_3(bad):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--tb=native")
         assert result.ret == 1
         result.assert_outcomes(errors=3)
@@ -2092,18 +2510,20 @@ class TestShowFixtures:
 
     def test_show_fixtures_testmodule(self, zenrunner) -> None:
         """Without pytest's built-in ``tmp_path`` line."""
-        path = zenrunner.makepyfile(pipeline_show_fixtures_testmodule='''import zenrun
+        path = zenrunner.makepyfile(
+            pipeline_show_fixtures_testmodule='''import zenrun
 @zenrun.fixture
 def _arg0():
     """ hidden """
 @zenrun.fixture
 def arg1():
     """  hello world """
-''')
+'''
+        )
         result = zenrunner.runzenrun_inprocess("--fixtures", str(path))
-        result.stdout.fnmatch_lines([
-            "*fixtures defined from*", "*arg1 -- pipeline_show_fixtures_testmodule.py:6*",
-            "*hello world*"])
+        result.stdout.fnmatch_lines(
+            ["*fixtures defined from*", "*arg1 -- pipeline_show_fixtures_testmodule.py:6*", "*hello world*"]
+        )
         result.stdout.no_fnmatch_line("*arg0*")
 
     @pytest.mark.parametrize("testmod", [True, False])
@@ -2116,16 +2536,20 @@ def arg1():
     """  hello world """
 ''')
         if testmod:
-            zenrunner.makepyfile(PRE + """
+            zenrunner.makepyfile(
+                PRE
+                + """
 @pipeline
 def test_hello():
     check(True)
-""")
+"""
+            )
         result = zenrunner.runzenrun_inprocess("--fixtures")
         result.stdout.fnmatch_lines(["*fixtures defined from*conftest*", "*arg1*", "*hello world*"])
 
     def test_show_fixtures_trimmed_doc(self, zenrunner) -> None:
-        path = zenrunner.makepyfile(pipeline_show_fixtures_trimmed_doc='''import zenrun
+        path = zenrunner.makepyfile(
+            pipeline_show_fixtures_trimmed_doc='''import zenrun
 @zenrun.fixture
 def arg1():
     """
@@ -2140,43 +2564,59 @@ def arg2():
     line2
 
     """
-''')
+'''
+        )
         result = zenrunner.runzenrun_inprocess("--fixtures", str(path))
-        result.stdout.fnmatch_lines([
-            "* fixtures defined from pipeline_show_fixtures_trimmed_doc *",
-            "arg2 -- pipeline_show_fixtures_trimmed_doc.py:10",
-            "    line1",
-            "    line2",
-            "arg1 -- pipeline_show_fixtures_trimmed_doc.py:3",
-            "    line1",
-            "    line2",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "* fixtures defined from pipeline_show_fixtures_trimmed_doc *",
+                "arg2 -- pipeline_show_fixtures_trimmed_doc.py:10",
+                "    line1",
+                "    line2",
+                "arg1 -- pipeline_show_fixtures_trimmed_doc.py:3",
+                "    line1",
+                "    line2",
+            ]
+        )
 
-    @pytest.mark.parametrize("doc", ['''"""
+    @pytest.mark.parametrize(
+        "doc",
+        [
+            '''"""
     line1
         indented line
-    """''', '''"""line1
+    """''',
+            '''"""line1
     line2
         indented line
-    """'''], ids=["test_show_fixtures_indented_doc",
-                  "test_show_fixtures_indented_doc_first_line_unindented"])
+    """''',
+        ],
+        ids=["test_show_fixtures_indented_doc", "test_show_fixtures_indented_doc_first_line_unindented"],
+    )
     def test_show_fixtures_indented_doc(self, zenrunner, doc) -> None:
-        path = zenrunner.makepyfile(pipeline_show_indented=f'''import zenrun
+        path = zenrunner.makepyfile(
+            pipeline_show_indented=f"""import zenrun
 @zenrun.fixture
 def fixture1():
     {doc}
-''')
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--fixtures", str(path))
-        expected = ["line1", "    indented line"] if "line2" not in doc else [
-            "line1", "line2", "    indented line"]
-        result.stdout.fnmatch_lines([
-            "* fixtures defined from pipeline_show_indented *",
-            "fixture1 -- pipeline_show_indented.py:3",
-            *("    " + line for line in expected),
-        ])
+        expected = (
+            ["line1", "    indented line"] if "line2" not in doc else ["line1", "line2", "    indented line"]
+        )
+        result.stdout.fnmatch_lines(
+            [
+                "* fixtures defined from pipeline_show_indented *",
+                "fixture1 -- pipeline_show_indented.py:3",
+                *("    " + line for line in expected),
+            ]
+        )
 
     def test_show_fixtures_different_files(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_a=PRE + '''
+        zenrunner.makepyfile(
+            pipeline_a=PRE
+            + '''
 @zenrun.fixture
 def fix_a():
     """Fixture A"""
@@ -2185,7 +2625,9 @@ def fix_a():
 @pipeline
 def test_a(fix_a):
     check(True)
-''', pipeline_b=PRE + '''
+''',
+            pipeline_b=PRE
+            + '''
 @zenrun.fixture
 def fix_b():
     """Fixture B"""
@@ -2194,18 +2636,21 @@ def fix_b():
 @pipeline
 def test_b(fix_b):
     check(True)
-''')
+''',
+        )
         line = PRE.count("\n") + 2
         result = zenrunner.runzenrun_inprocess("--fixtures")
-        result.stdout.fnmatch_lines([
-            "* fixtures defined from pipeline_a *",
-            f"fix_a -- pipeline_a.py:{line}",
-            "    Fixture A",
-            "",
-            "* fixtures defined from pipeline_b *",
-            f"fix_b -- pipeline_b.py:{line}",
-            "    Fixture B",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "* fixtures defined from pipeline_a *",
+                f"fix_a -- pipeline_a.py:{line}",
+                "    Fixture A",
+                "",
+                "* fixtures defined from pipeline_b *",
+                f"fix_b -- pipeline_b.py:{line}",
+                "    Fixture B",
+            ]
+        )
 
     def test_show_fixtures_with_same_name(self, zenrunner) -> None:
         zenrunner.makeconftest('''import zenrun
@@ -2214,12 +2659,16 @@ def arg1():
     """Hello World in conftest.py"""
     return "Hello World"
 ''')
-        zenrunner.makepyfile(pipeline_foo=PRE + """
+        zenrunner.makepyfile(
+            pipeline_foo=PRE
+            + """
 @pipeline
 def test_foo(arg1):
     check(arg1 == "Hello World")
-""")
-        zenrunner.makepyfile(pipeline_show_fixtures_with_same_name='''import zenrun
+"""
+        )
+        zenrunner.makepyfile(
+            pipeline_show_fixtures_with_same_name='''import zenrun
 from zenrun import pipeline, step
 @zenrun.fixture
 def arg1():
@@ -2233,22 +2682,26 @@ def check(ok: bool) -> None:
 @pipeline
 def test_bar(arg1):
     check(arg1 == "Hi")
-''')
+'''
+        )
         result = zenrunner.runzenrun_inprocess("--fixtures")
-        result.stdout.fnmatch_lines([
-            "* fixtures defined from conftest *",
-            "arg1 -- conftest.py:3",
-            "    Hello World in conftest.py",
-            "",
-            "* fixtures defined from pipeline_show_fixtures_with_same_name *",
-            "arg1 -- pipeline_show_fixtures_with_same_name.py:4",
-            "    Hi from test module",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "* fixtures defined from conftest *",
+                "arg1 -- conftest.py:3",
+                "    Hello World in conftest.py",
+                "",
+                "* fixtures defined from pipeline_show_fixtures_with_same_name *",
+                "arg1 -- pipeline_show_fixtures_with_same_name.py:4",
+                "    Hi from test module",
+            ]
+        )
 
     def test_fixture_disallow_twice(self) -> None:
         import zenrun
 
         with pytest.raises(ValueError):
+
             @zenrun.fixture
             @zenrun.fixture
             def foo():
@@ -2257,7 +2710,9 @@ def test_bar(arg1):
 
 class TestContextManagerFixtureFuncs:
     def test_simple(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def arg1():
     print("setup")
@@ -2273,12 +2728,16 @@ def test_1(arg1):
 def test_2(arg1):
     print("test2", arg1)
     check(False)
-""")
-        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines([
-            "*setup*", "*test1 1*", "*teardown*", "*setup*", "*test2 1*", "*teardown*"])
+"""
+        )
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
+            ["*setup*", "*test1 1*", "*teardown*", "*setup*", "*test2 1*", "*teardown*"]
+        )
 
     def test_scoped(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module")
 def arg1():
     print("setup")
@@ -2294,12 +2753,16 @@ def test_1(arg1):
 def test_2(arg1):
     print("test2", arg1)
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
-            ["*setup*", "*test1 1*", "*test2 1*", "*teardown*"])
+            ["*setup*", "*test1 1*", "*test2 1*", "*teardown*"]
+        )
 
     def test_setup_exception(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module")
 def arg1():
     zenrun.fail("setup")
@@ -2308,12 +2771,15 @@ def arg1():
 @pipeline
 def test_1(arg1):
     check(True)
-""")
+"""
+        )
         # pytest shows the traceback of pytest.fail(); zenrun shows the message (same decision)
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*failed: setup*", "*1 error*"])
 
     def test_teardown_exception(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module")
 def arg1():
     yield 1
@@ -2322,12 +2788,16 @@ def arg1():
 @pipeline
 def test_1(arg1):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
-            ["*zenrun.fail*teardown*", "*1 passed*1 error*"])
+            ["*zenrun.fail*teardown*", "*1 passed*1 error*"]
+        )
 
     def test_yields_more_than_one(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_yields=PRE + """
+        zenrunner.makepyfile(
+            pipeline_yields=PRE
+            + """
 @zenrun.fixture(scope="module")
 def arg1():
     yield 1
@@ -2336,12 +2806,16 @@ def arg1():
 @pipeline
 def test_1(arg1):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(
-            ["*fixture function*", "*pipeline_yields*:9*"])
+            ["*fixture function*", "*pipeline_yields*:9*"]
+        )
 
     def test_custom_name(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(name='meow')
 def arg1():
     return 'mew'
@@ -2350,13 +2824,15 @@ def arg1():
 def test_1(meow):
     print(meow)
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*mew*"])
 
 
 class TestParameterizedSubRequest:
     def test_call_from_fixture(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_call_from_fixture="""import zenrun
+        zenrunner.makepyfile(
+            pipeline_call_from_fixture="""import zenrun
 from zenrun import pipeline
 
 @zenrun.fixture(params=[0, 1, 2])
@@ -2370,19 +2846,23 @@ def get_named_fixture(request):
 @pipeline
 def test_foo(request, get_named_fixture):
     pass
-""")
-        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
-            "The requested fixture has no parameter defined for test:",
-            "    pipeline_call_from_fixture.py::test_foo",
-            "Requested fixture 'fix_with_param' defined in:",
-            "pipeline_call_from_fixture.py:5",
-            "Requested here:",
-            "pipeline_call_from_fixture.py:10",
-            "*1 error in*",
-        ])
+"""
+        )
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_call_from_fixture.py::test_foo",
+                "Requested fixture 'fix_with_param' defined in:",
+                "pipeline_call_from_fixture.py:5",
+                "Requested here:",
+                "pipeline_call_from_fixture.py:10",
+                "*1 error in*",
+            ]
+        )
 
     def test_call_from_test(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_call_from_test="""import zenrun
+        zenrunner.makepyfile(
+            pipeline_call_from_test="""import zenrun
 from zenrun import pipeline
 
 @zenrun.fixture(params=[0, 1, 2])
@@ -2392,17 +2872,20 @@ def fix_with_param(request):
 @pipeline
 def test_foo(request):
     request.getfixturevalue('fix_with_param')
-""")
-        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
-            "The requested fixture has no parameter defined for test:",
-            "    pipeline_call_from_test.py::test_foo",
-            "Requested fixture 'fix_with_param' defined in:",
-            "pipeline_call_from_test.py:5",
-            "Requested here:",
-            "pipeline_call_from_test.py:10",
-            # the pipeline body is zenrun's composition (setup): an error, not a failure
-            "*1 error*",
-        ])
+"""
+        )
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_call_from_test.py::test_foo",
+                "Requested fixture 'fix_with_param' defined in:",
+                "pipeline_call_from_test.py:5",
+                "Requested here:",
+                "pipeline_call_from_test.py:10",
+                # the pipeline body is zenrun's composition (setup): an error, not a failure
+                "*1 error*",
+            ]
+        )
 
     def test_external_fixture(self, zenrunner) -> None:
         zenrunner.makeconftest("""import zenrun
@@ -2411,28 +2894,34 @@ def test_foo(request):
 def fix_with_param(request):
     return request.param
 """)
-        zenrunner.makepyfile(pipeline_external_fixture="""from zenrun import pipeline
+        zenrunner.makepyfile(
+            pipeline_external_fixture="""from zenrun import pipeline
 @pipeline
 def test_foo(request):
     request.getfixturevalue('fix_with_param')
-""")
-        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
-            "The requested fixture has no parameter defined for test:",
-            "    pipeline_external_fixture.py::test_foo",
-            "",
-            "Requested fixture 'fix_with_param' defined in:",
-            "conftest.py:4",
-            "Requested here:",
-            "pipeline_external_fixture.py:4",
-            # the pipeline body is zenrun's composition (setup): an error, not a failure
-            "*1 error*",
-        ])
+"""
+        )
+        zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_external_fixture.py::test_foo",
+                "",
+                "Requested fixture 'fix_with_param' defined in:",
+                "conftest.py:4",
+                "Requested here:",
+                "pipeline_external_fixture.py:4",
+                # the pipeline body is zenrun's composition (setup): an error, not a failure
+                "*1 error*",
+            ]
+        )
 
 
 class TestScopeOrdering:
     @pytest.mark.parametrize("variant", ["mark", "autouse"])
     def test_func_closure_module_auto(self, zenrunner, variant) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 VARIANT = {variant!r}
 
 @zenrun.fixture(scope='module', autouse=VARIANT == 'autouse')
@@ -2448,12 +2937,15 @@ def f1(): pass
 def test_func(m1, request):
     names = [n for n in request.fixturenames if n != "request"]
     check(names == "m1 f1".split(), repr(names))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_func_closure_with_native_fixtures(self, zenrunner) -> None:
         """``request.fixturenames`` also lists ``request`` (the pipeline asks for it)."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 FIXTURE_ORDER = []
 
 @zenrun.fixture(scope="session")
@@ -2490,15 +2982,20 @@ def test_foo(f1, p1, m1, f2, s1, request):
     check(names == "s1 my_tmp_path_factory p1 m1 f1 f2 my_tmp_path".split(), repr(names))
     check(FIXTURE_ORDER == "s1 my_tmp_path_factory p1 m1 my_tmp_path f1 f2".split(),
           repr(FIXTURE_ORDER))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
-    @pytest.mark.parametrize(("args", "expected"), [
-        ("f1, m1", "m1 f1"), ("f2, f1, m1, s1", "s1 m1 f2 f1")],
-        ids=["test_func_closure_module", "test_func_closure_scopes_reordered"])
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [("f1, m1", "m1 f1"), ("f2, f1, m1, s1", "s1 m1 f2 f1")],
+        ids=["test_func_closure_module", "test_func_closure_scopes_reordered"],
+    )
     def test_func_closure_module(self, zenrunner, args, expected) -> None:
         """``scopes_reordered`` without its class-scoped fixture."""
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.fixture(scope='session')
 def s1(): pass
 
@@ -2515,7 +3012,8 @@ def f2(): pass
 def test_func({args}, request):
     names = [n for n in request.fixturenames if n != "request"]
     check(names == {expected.split()!r}, repr(names))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_func_closure_same_scope_closer_root_first(self, zenrunner) -> None:
@@ -2525,7 +3023,8 @@ import zenrun
 @zenrun.fixture(scope='module', autouse=True)
 def m_conf(): pass
 """)
-        zenrunner.makeconftest("""
+        zenrunner.makeconftest(
+            """
 import zenrun
 
 @zenrun.fixture(scope='package', autouse=True)
@@ -2533,8 +3032,13 @@ def p_sub(): pass
 
 @zenrun.fixture(scope='module', autouse=True)
 def m_sub(): pass
-""", directory="sub")
-        zenrunner.makepyfile(**{"sub/pipeline_func": PRE + """
+""",
+            directory="sub",
+        )
+        zenrunner.makepyfile(
+            **{
+                "sub/pipeline_func": PRE
+                + """
 @zenrun.fixture(scope='module', autouse=True)
 def m_test(): pass
 
@@ -2545,7 +3049,9 @@ def f1(): pass
 def test_func(m_test, f1, request):
     names = [n for n in request.fixturenames if n != "request"]
     check(names == "p_sub m_conf m_sub m_test f1".split(), repr(names))
-"""})
+"""
+            }
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_func_closure_all_scopes_complex(self, zenrunner) -> None:
@@ -2559,7 +3065,9 @@ def s1(): pass
 @zenrun.fixture(scope='package', autouse=True)
 def p1(): pass
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='module', autouse=True)
 def m1(): pass
 
@@ -2576,7 +3084,8 @@ def f2(): pass
 def test_func(f2, f1, m2, request):
     names = [n for n in request.fixturenames if n != "request"]
     check(names == "s1 p1 m1 m2 f2 f1".split(), repr(names))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
 
@@ -2593,29 +3102,38 @@ def test_call_fixture_function_error() -> None:
 
 
 def test_fixture_double_decorator(zenrunner) -> None:
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 @zenrun.fixture
 @zenrun.fixture
 def fixt():
     pass
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*ValueError: @zenrun.fixture is being applied more than once to the same function 'fixt'"])
+        ["*ValueError: @zenrun.fixture is being applied more than once to the same function 'fixt'"]
+    )
 
 
 def test_fixture_class(zenrunner) -> None:
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 @zenrun.fixture
 class A:
     pass
-""")
+"""
+    )
     zenrunner.runzenrun_inprocess().assert_outcomes(errors=1)
 
 
 def test_fixture_param_shadowing(zenrunner) -> None:
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 @zenrun.fixture(params=['a', 'b'])
 def argroot(request):
     return request.param
@@ -2641,7 +3159,8 @@ def arg2(request):
 @pipeline
 def test_indirect(arg2):
     check(arg2 == 2)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess("-v")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*::test_direct[[]1[]]*"])
@@ -2651,7 +3170,8 @@ def test_indirect(arg2):
 
 
 def test_fixture_named_request(zenrunner) -> None:
-    zenrunner.makepyfile(pipeline_fixture_named_request="""import zenrun
+    zenrunner.makepyfile(
+        pipeline_fixture_named_request="""import zenrun
 from zenrun import pipeline
 
 
@@ -2667,15 +3187,20 @@ def request():
 @pipeline
 def test(foo):
     pass
-""")
-    zenrunner.runzenrun_inprocess().stdout.fnmatch_lines([
-        "*'request' is a reserved word for fixtures, use another name:",
-        "  *pipeline_fixture_named_request.py:10",
-    ])
+"""
+    )
+    zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(
+        [
+            "*'request' is a reserved word for fixtures, use another name:",
+            "  *pipeline_fixture_named_request.py:10",
+        ]
+    )
 
 
 def test_indirect_fixture_does_not_break_scope(zenrunner) -> None:
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 instantiated = []
 
 @zenrun.fixture(scope="session")
@@ -2700,13 +3225,16 @@ def test_check_fixture_instantiations():
         ('fixture_1', 'B'), ('fixture_2', 'b1'), ('fixture_2', 'b2'),
         ('fixture_1', 'C'), ('fixture_2', 'c1'), ('fixture_2', 'c2'),
     ], repr(instantiated))
-""")
+"""
+    )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=7)
 
 
 def test_fixture_parametrization_nparray(zenrunner) -> None:
     pytest.importorskip("numpy")
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 from numpy import linspace
 
 @zenrun.fixture(params=linspace(1, 10, 10))
@@ -2716,12 +3244,15 @@ def value(request):
 @pipeline
 def test_bug(value):
     check(bool(value == value))
-""")
+"""
+    )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=10)
 
 
 def test_fixture_arg_ordering(zenrunner) -> None:
-    path = zenrunner.makepyfile(PRE + """
+    path = zenrunner.makepyfile(
+        PRE
+        + """
 suffixes = []
 
 @zenrun.fixture
@@ -2741,12 +3272,15 @@ def fix_combined(fix_1, fix_2, fix_3, fix_4, fix_5): pass
 @pipeline
 def test_suffix(fix_combined):
     check(suffixes == ["fix_1", "fix_2", "fix_3", "fix_4", "fix_5"], repr(suffixes))
-""")
+"""
+    )
     assert zenrunner.runzenrun_inprocess("-vv", str(path)).ret == 0
 
 
 def test_yield_fixture_with_no_value(zenrunner) -> None:
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 @zenrun.fixture(name='custom')
 def empty_yield():
     if False:
@@ -2755,7 +3289,8 @@ def empty_yield():
 @pipeline
 def test_fixt(custom):
     check(True)
-""")
+"""
+    )
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["E*ValueError: custom did not yield a value"])
@@ -2763,7 +3298,9 @@ def test_fixt(custom):
 
 
 def test_scoped_fixture_teardown_order(zenrunner) -> None:
-    zenrunner.makepyfile(PRE + """
+    zenrunner.makepyfile(
+        PRE
+        + """
 last_executed = ""
 
 @zenrun.fixture(scope="module")
@@ -2793,5 +3330,6 @@ def test_fixture_teardown_order(fixture_1, fixture_2):
 @pipeline
 def test_2(fixture_1):
     check(True)
-""")
+"""
+    )
     assert zenrunner.runzenrun_inprocess().ret == 0

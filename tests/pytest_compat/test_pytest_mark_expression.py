@@ -112,9 +112,34 @@ def test_syntax_errors(expr: str, column: int, message: str) -> None:
 
 @pytest.mark.parametrize(
     "ident",
-    (".", "...", ":::", "a:::c", "a+-b", r"\nhe\\l\lo\n\t\rbye", "a/b", "אבגד", "aaאבגדcc",
-     "a[bcd]", "1234", "1234abcd", "1234and", "1234or", "1234not", "notandor", "not_and_or",
-     "not[and]or", "1234+5678", "123.232", "True", "False", "None", "if", "else", "while"),
+    (
+        ".",
+        "...",
+        ":::",
+        "a:::c",
+        "a+-b",
+        r"\nhe\\l\lo\n\t\rbye",
+        "a/b",
+        "אבגד",
+        "aaאבגדcc",
+        "a[bcd]",
+        "1234",
+        "1234abcd",
+        "1234and",
+        "1234or",
+        "1234not",
+        "notandor",
+        "not_and_or",
+        "not[and]or",
+        "1234+5678",
+        "123.232",
+        "True",
+        "False",
+        "None",
+        "if",
+        "else",
+        "while",
+    ),
 )
 def test_valid_idents(ident: str) -> None:
     def matcher(name: str, /, **kwargs) -> bool:
@@ -236,7 +261,8 @@ def test_str_keyword_expressions(expr: str, expected: bool, mark_matcher) -> Non
 
 def test_mark_arguments_select_pipelines(zenrunner) -> None:
     """The same matcher drives ``zenrun -m`` on real pipelines (``-m "gpu(count=2)"``)."""
-    zenrunner.makepyfile(pipeline_gpu='''
+    zenrunner.makepyfile(
+        pipeline_gpu="""
         import zenrun
         from zenrun import pipeline, step
 
@@ -253,7 +279,8 @@ def test_mark_arguments_select_pipelines(zenrunner) -> None:
         @pipeline
         def one():
             s()
-    ''')
+    """
+    )
     result = zenrunner.runzenrun_inprocess("-m", "gpu(count=2)", "--collect-only", "-q")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["pipeline_gpu.py::two"])

@@ -21,14 +21,14 @@ from zenrun.metafunc import NOTSET, IdMaker
 from zenrun.metafunc import Metafunc as _Metafunc
 from zenrun.outcomes import Failed
 
-PRE = '''
+PRE = """
 import zenrun
 from zenrun import pipeline, step
 
 @step
 def check(ok: bool, message: str = "") -> None:
     assert ok, message
-'''
+"""
 
 
 def Metafunc(func, config=None) -> _Metafunc:
@@ -93,9 +93,13 @@ class TestMetafunc:
         metafunc = Metafunc(func)
         metafunc.parametrize("x", [1, 2], ids=gen())
         assert [(x.params, x.id) for x in metafunc._calls] == [({"x": 1}, "0"), ({"x": 2}, "2")]
-        with pytest.raises(Failed, match=(
+        with pytest.raises(
+            Failed,
+            match=(
                 r"In func: ids contains unsupported value Exc\(from_gen\) \(type: <class .*Exc'>\) "
-                r"at index 2. Supported types are: .*")):
+                r"at index 2. Supported types are: .*"
+            ),
+        ):
             metafunc.parametrize("x", [1, 2, 3], ids=gen())
 
     def test_parametrize_bad_scope(self) -> None:
@@ -103,8 +107,11 @@ class TestMetafunc:
             pass
 
         metafunc = Metafunc(func)
-        with pytest.raises(Failed, match=r"parametrize\(\) call in func got an unexpected scope "
-                                         r"value 'doggy'"):
+        with pytest.raises(
+            Failed,
+            match=r"parametrize\(\) call in func got an unexpected scope "
+            r"value 'doggy'",
+        ):
             metafunc.parametrize("x", [1], scope="doggy")
 
     def test_parametrize_request_name(self) -> None:
@@ -112,8 +119,11 @@ class TestMetafunc:
             raise NotImplementedError()
 
         metafunc = Metafunc(func)
-        with pytest.raises(Failed, match=r"'request' is a reserved name and cannot be used in "
-                                         r"@zenrun.mark.parametrize"):
+        with pytest.raises(
+            Failed,
+            match=r"'request' is a reserved name and cannot be used in "
+            r"@zenrun.mark.parametrize",
+        ):
             metafunc.parametrize("request", [1])
 
     def test_parametrize_and_id(self) -> None:
@@ -195,9 +205,11 @@ class TestMetafunc:
             ("ascii", r"ascii"),
             ("ação", r"a\xe7\xe3o"),
             ("josé@blah.com", r"jos\xe9@blah.com"),
-            (r"δοκ.ιμή@παράδειγμα.δοκιμή",
-             r"\u03b4\u03bf\u03ba.\u03b9\u03bc\u03ae@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3"
-             r"\u03bc\u03b1.\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae"),
+            (
+                r"δοκ.ιμή@παράδειγμα.δοκιμή",
+                r"\u03b4\u03bf\u03ba.\u03b9\u03bc\u03ae@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3"
+                r"\u03bc\u03b1.\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae",
+            ),
         ]
         for val, expected in values:
             assert idmaker([], [])._idval(val, "a", 6) == expected
@@ -226,11 +238,13 @@ class TestMetafunc:
         assert idmaker([], [])._idval(NOTSET, "a", 0) == "a0"
 
     def test_idmaker_autoname(self) -> None:
-        result = idmaker(("a", "b"), [zenrun.param("string", 1.0),
-                                      zenrun.param("st-ring", 2.0)]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"), [zenrun.param("string", 1.0), zenrun.param("st-ring", 2.0)]
+        ).make_unique_parameterset_ids()
         assert result == ["string-1.0", "st-ring-2.0"]
-        result = idmaker(("a", "b"), [zenrun.param(object(), 1.0),
-                                      zenrun.param(object(), object())]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"), [zenrun.param(object(), 1.0), zenrun.param(object(), object())]
+        ).make_unique_parameterset_ids()
         assert result == ["a0-1.0", "a1-b1"]
         result = idmaker(("a", "b"), [zenrun.param({}, b"\xc3\xb4")]).make_unique_parameterset_ids()
         assert result == ["a0-\\xc3\\xb4"]
@@ -240,37 +254,58 @@ class TestMetafunc:
         assert result == ["foo"]
 
     def test_idmaker_native_strings(self) -> None:
-        result = idmaker(("a", "b"), [
-            zenrun.param(1.0, -1.1),
-            zenrun.param(2, -202),
-            zenrun.param("three", "three hundred"),
-            zenrun.param(True, False),
-            zenrun.param(None, None),
-            zenrun.param(re.compile("foo"), re.compile("bar")),
-            zenrun.param(str, int),
-            zenrun.param(list("six"), [66, 66]),
-            zenrun.param({7}, set("seven")),
-            zenrun.param(tuple("eight"), (8, -8, 8)),
-            zenrun.param(b"\xc3\xb4", b"name"),
-            zenrun.param(b"\xc3\xb4", "other"),
-            zenrun.param(1.0j, -2.0j),
-        ]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"),
+            [
+                zenrun.param(1.0, -1.1),
+                zenrun.param(2, -202),
+                zenrun.param("three", "three hundred"),
+                zenrun.param(True, False),
+                zenrun.param(None, None),
+                zenrun.param(re.compile("foo"), re.compile("bar")),
+                zenrun.param(str, int),
+                zenrun.param(list("six"), [66, 66]),
+                zenrun.param({7}, set("seven")),
+                zenrun.param(tuple("eight"), (8, -8, 8)),
+                zenrun.param(b"\xc3\xb4", b"name"),
+                zenrun.param(b"\xc3\xb4", "other"),
+                zenrun.param(1.0j, -2.0j),
+            ],
+        ).make_unique_parameterset_ids()
         assert result == [
-            "1.0--1.1", "2--202", "three-three hundred", "True-False", "None-None", "foo-bar",
-            "str-int", "a7-b7", "a8-b8", "a9-b9", "\\xc3\\xb4-name", "\\xc3\\xb4-other",
+            "1.0--1.1",
+            "2--202",
+            "three-three hundred",
+            "True-False",
+            "None-None",
+            "foo-bar",
+            "str-int",
+            "a7-b7",
+            "a8-b8",
+            "a9-b9",
+            "\\xc3\\xb4-name",
+            "\\xc3\\xb4-other",
             "1j-(-0-2j)",
         ]
 
     def test_idmaker_non_printable_characters(self) -> None:
-        result = idmaker(("s", "n"), [
-            zenrun.param("\x00", 1), zenrun.param("\x05", 2), zenrun.param(b"\x00", 3),
-            zenrun.param(b"\x05", 4), zenrun.param("\t", 5), zenrun.param(b"\t", 6),
-        ]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("s", "n"),
+            [
+                zenrun.param("\x00", 1),
+                zenrun.param("\x05", 2),
+                zenrun.param(b"\x00", 3),
+                zenrun.param(b"\x05", 4),
+                zenrun.param("\t", 5),
+                zenrun.param(b"\t", 6),
+            ],
+        ).make_unique_parameterset_ids()
         assert result == ["\\x00-1", "\\x05-2", "\\x00-3", "\\x05-4", "\\t-5", "\\t-6"]
 
     def test_idmaker_manual_ids_must_be_printable(self) -> None:
-        result = idmaker(("s",), [zenrun.param("x00", id="hello \x00"),
-                                  zenrun.param("x05", id="hello \x05")]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("s",), [zenrun.param("x00", id="hello \x00"), zenrun.param("x05", id="hello \x05")]
+        ).make_unique_parameterset_ids()
         assert result == ["hello \\x00", "hello \\x05"]
 
     def test_idmaker_enum(self) -> None:
@@ -284,20 +319,30 @@ class TestMetafunc:
                 return repr(val)
             return None
 
-        result = idmaker(("a", "b"), [
-            zenrun.param(10.0, IndexError()), zenrun.param(20, KeyError()),
-            zenrun.param("three", [1, 2, 3]),
-        ], ids).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"),
+            [
+                zenrun.param(10.0, IndexError()),
+                zenrun.param(20, KeyError()),
+                zenrun.param("three", [1, 2, 3]),
+            ],
+            ids,
+        ).make_unique_parameterset_ids()
         assert result == ["10.0-IndexError()", "20-KeyError()", "three-b2"]
 
     def test_idmaker_idfn_unique_names(self) -> None:
         def ids(val: object) -> str:
             return "a"
 
-        result = idmaker(("a", "b"), [
-            zenrun.param(10.0, IndexError()), zenrun.param(20, KeyError()),
-            zenrun.param("three", [1, 2, 3]),
-        ], ids).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"),
+            [
+                zenrun.param(10.0, IndexError()),
+                zenrun.param(20, KeyError()),
+                zenrun.param("three", [1, 2, 3]),
+            ],
+            ids,
+        ).make_unique_parameterset_ids()
         assert result == ["a-a0", "a-a1", "a-a2"]
 
     def test_idmaker_duplicated_empty_str(self) -> None:
@@ -306,12 +351,15 @@ class TestMetafunc:
 
     def test_idmaker_duplicates_ending_in_digit(self) -> None:
         """(from the issue) ``a1, a1, a10`` -> ``a1_0, a1_1, a10``, never a clash."""
-        result = idmaker(("a",), [zenrun.param(1), zenrun.param(2), zenrun.param(3)],
-                         ids=["a1", "a1", "a10"]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a",), [zenrun.param(1), zenrun.param(2), zenrun.param(3)], ids=["a1", "a1", "a10"]
+        ).make_unique_parameterset_ids()
         assert result == ["a1_0", "a1_1", "a10"]
 
     def test_parametrize_ids_exception(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def ids(arg):
     raise Exception("bad ids")
 
@@ -319,16 +367,21 @@ def ids(arg):
 @pipeline
 def test_foo(arg):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret == 2
-        result.stdout.fnmatch_lines([
-            "*test_foo: error raised while trying to determine id of parameter 'arg' at position 0",
-            "*Exception: bad ids",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "*test_foo: error raised while trying to determine id of parameter 'arg' at position 0",
+                "*Exception: bad ids",
+            ]
+        )
 
     def test_parametrize_ids_returns_non_string(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_ids=PRE + """
+        zenrunner.makepyfile(
+            pipeline_ids=PRE
+            + """
 def ids(d):
     return d
 
@@ -341,29 +394,35 @@ def test(arg):
 @pipeline
 def test_int(arg):
     check(bool(arg))
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
-        result.stdout.fnmatch_lines([
-            "pipeline_ids.py::test?arg0? PASSED*",
-            "pipeline_ids.py::test?arg1? PASSED*",
-            "pipeline_ids.py::test_int?1? PASSED*",
-            "pipeline_ids.py::test_int?2.0? PASSED*",
-            "pipeline_ids.py::test_int?True? PASSED*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "pipeline_ids.py::test?arg0? PASSED*",
+                "pipeline_ids.py::test?arg1? PASSED*",
+                "pipeline_ids.py::test_int?1? PASSED*",
+                "pipeline_ids.py::test_int?2.0? PASSED*",
+                "pipeline_ids.py::test_int?True? PASSED*",
+            ]
+        )
 
     def test_idmaker_with_ids(self) -> None:
-        result = idmaker(("a", "b"), [zenrun.param(1, 2), zenrun.param(3, 4)],
-                         ids=["a", None]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"), [zenrun.param(1, 2), zenrun.param(3, 4)], ids=["a", None]
+        ).make_unique_parameterset_ids()
         assert result == ["a", "3-4"]
 
     def test_idmaker_with_paramset_id(self) -> None:
-        result = idmaker(("a", "b"), [zenrun.param(1, 2, id="me"), zenrun.param(3, 4, id="you")],
-                         ids=["a", None]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a", "b"), [zenrun.param(1, 2, id="me"), zenrun.param(3, 4, id="you")], ids=["a", None]
+        ).make_unique_parameterset_ids()
         assert result == ["me", "you"]
 
     def test_idmaker_with_ids_unique_names(self) -> None:
-        result = idmaker(("a"), list(map(zenrun.param, [1, 2, 3, 4, 5])),
-                         ids=["a", "a", "b", "c", "b"]).make_unique_parameterset_ids()
+        result = idmaker(
+            ("a"), list(map(zenrun.param, [1, 2, 3, 4, 5])), ids=["a", "a", "b", "c", "b"]
+        ).make_unique_parameterset_ids()
         assert result == ["a0", "a1", "b0", "c", "b1"]
 
     def test_parametrize_indirect(self) -> None:
@@ -413,7 +472,9 @@ def test_int(arg):
             metafunc.parametrize("x, y", [("a", "b")], indirect={})
 
     def test_parametrize_indirect_list_functional(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='pipeline')
 def x(request):
     return request.param * 3
@@ -426,7 +487,8 @@ def y(request):
 @pipeline
 def test_simple(x, y):
     check(len(x) == 3 and len(y) == 1, repr((x, y)))
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         result.stdout.fnmatch_lines(["*test_simple*a-b*", "*1 passed*"])
 
@@ -439,17 +501,22 @@ def test_simple(x, y):
             metafunc.parametrize("x, y", [("a", "b")], indirect=["x", "z"])
 
     def test_parametrize_uses_no_fixture_error_indirect_false(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize('x, y', [('a', 'b')], indirect=False)
 @pipeline
 def test_simple(x):
     check(len(x) == 3)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         result.stdout.fnmatch_lines(["*uses no argument 'y'*"])
 
     def test_parametrize_uses_no_fixture_error_indirect_true(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='pipeline')
 def x(request):
     return request.param * 3
@@ -462,12 +529,15 @@ def y(request):
 @pipeline
 def test_simple(x):
     check(len(x) == 3)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         result.stdout.fnmatch_lines(["*uses no fixture 'y'*"])
 
     def test_parametrize_indirect_uses_no_fixture_error_indirect_string(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='pipeline')
 def x(request):
     return request.param * 3
@@ -476,12 +546,15 @@ def x(request):
 @pipeline
 def test_simple(x):
     check(len(x) == 3)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         result.stdout.fnmatch_lines(["*uses no fixture 'y'*"])
 
     def test_parametrize_indirect_uses_no_fixture_error_indirect_list(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='pipeline')
 def x(request):
     return request.param * 3
@@ -490,12 +563,15 @@ def x(request):
 @pipeline
 def test_simple(x):
     check(len(x) == 3)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         result.stdout.fnmatch_lines(["*uses no fixture 'y'*"])
 
     def test_parametrize_argument_not_in_indirect_list(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='pipeline')
 def x(request):
     return request.param * 3
@@ -504,22 +580,28 @@ def x(request):
 @pipeline
 def test_simple(x):
     check(len(x) == 3)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         result.stdout.fnmatch_lines(["*uses no argument 'y'*"])
 
     def test_parametrize_gives_indicative_error_on_function_with_default_argument(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize('x, y', [('a', 'b')])
 @pipeline
 def test_simple(x, y=1):
     check(len(x) == 1)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         result.stdout.fnmatch_lines(["*already takes an argument 'y' with a default value"])
 
     def test_parametrize_functional(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize('x', [1,2], indirect=True)
     metafunc.parametrize('y', [2])
@@ -531,7 +613,8 @@ def x(request):
 @pipeline
 def test_simple(x, y):
     check(x in (10, 20) and y == 2)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         result.stdout.fnmatch_lines(["*test_simple*1-2*", "*test_simple*2-2*", "*2 passed*"])
 
@@ -562,7 +645,9 @@ def test_simple(x, y):
         assert metafunc._calls[1].id == "3-4"
 
     def test_high_scoped_parametrize_reordering(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("arg2", [3, 4])
 @zenrun.mark.parametrize("arg1", [0, 1, 2], scope='module')
 @pipeline
@@ -577,40 +662,58 @@ def test2():
 @pipeline
 def test3(arg1):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
-        result.stdout.re_match_lines([
-            r".*::test1\[0-3\]", r".*::test1\[0-4\]", r".*::test3\[0\]", r".*::test1\[1-3\]",
-            r".*::test1\[1-4\]", r".*::test3\[1\]", r".*::test1\[2-3\]", r".*::test1\[2-4\]",
-            r".*::test3\[2\]", r".*::test2",
-        ])
+        result.stdout.re_match_lines(
+            [
+                r".*::test1\[0-3\]",
+                r".*::test1\[0-4\]",
+                r".*::test3\[0\]",
+                r".*::test1\[1-3\]",
+                r".*::test1\[1-4\]",
+                r".*::test3\[1\]",
+                r".*::test1\[2-3\]",
+                r".*::test1\[2-4\]",
+                r".*::test3\[2\]",
+                r".*::test2",
+            ]
+        )
 
     def test_parametrize_multiple_times(self, zenrunner) -> None:
         """Module-level part (zenrun has no classes): the module mark parametrizes."""
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 zenrunmark = zenrun.mark.parametrize("x", [1,2])
 
 @pipeline
 def test_func(x):
     check(False, str(x))
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret == 1
         result.assert_outcomes(failed=2)
 
     def test_parametrize_CSV(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("x, y,", [(1,2), (2,3)])
 @pipeline
 def test_func(x, y):
     check(x + 1 == y)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
 
 class TestMetafuncFunctional:
     def test_attributes(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 import sys
 
 def zenrun_generate_tests(metafunc):
@@ -624,11 +727,14 @@ def metafunc(request):
 def test_function(metafunc, request):
     check(metafunc.config is request.config and metafunc.module.__name__ == __name__
           and metafunc.function is test_function.fn and metafunc.cls is None)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
 
     def test_two_functions(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize('arg1', [10, 20], ids=['0', '1'])
 
@@ -639,14 +745,23 @@ def test_func1(arg1):
 @pipeline
 def test_func2(arg1):
     check(arg1 in (10, 20))
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
-        result.stdout.fnmatch_lines(["*test_func1*0*PASS*", "*test_func1*1*FAIL*",
-                                     "*test_func2*PASS*", "*test_func2*PASS*",
-                                     "*1 failed, 3 passed*"])
+        result.stdout.fnmatch_lines(
+            [
+                "*test_func1*0*PASS*",
+                "*test_func1*1*FAIL*",
+                "*test_func2*PASS*",
+                "*test_func2*PASS*",
+                "*1 failed, 3 passed*",
+            ]
+        )
 
     def test_parametrize_functional2(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize("arg1", [1,2])
     metafunc.parametrize("arg2", [4,5])
@@ -654,12 +769,15 @@ def zenrun_generate_tests(metafunc):
 @pipeline
 def test_hello(arg1, arg2):
     check(False, repr((arg1, arg2)))
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["*(1, 4)*", "*(1, 5)*", "*(2, 4)*", "*(2, 5)*", "*4 failed*"])
 
     def test_parametrize_and_inner_getfixturevalue(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize("arg1", [1], indirect=True)
     metafunc.parametrize("arg2", [10], indirect=True)
@@ -676,12 +794,15 @@ def arg2(request):
 @pipeline
 def test_func1(arg1, arg2):
     check(arg1 == 11)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         result.stdout.fnmatch_lines(["*test_func1*1*PASS*", "*1 passed*"])
 
     def test_parametrize_on_setup_arg(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     assert "arg1" in metafunc.fixturenames
     metafunc.parametrize("arg1", [1], indirect=True)
@@ -697,51 +818,64 @@ def arg2(request, arg1):
 @pipeline
 def test_func(arg2):
     check(arg2 == 10)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         result.stdout.fnmatch_lines(["*test_func*1*PASS*", "*1 passed*"])
 
     def test_parametrize_with_ids(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize(("a", "b"), [(1,1), (1,2)], ids=["basic", "advanced"])
 
 @pipeline
 def test_function(a, b):
     check(a == b)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         assert result.ret == 1
         result.stdout.fnmatch_lines(["*test_function*basic*PASSED*", "*test_function*advanced*FAILED*"])
 
     def test_parametrize_without_ids(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize(("a", "b"), [(1,object()), (1.3,object())])
 
 @pipeline
 def test_function(a, b):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         result.stdout.fnmatch_lines(["*test_function*1-b0*", "*test_function*1.3-b1*"])
 
     def test_parametrize_with_None_in_ids(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize(("a", "b"), [(1,1), (1,1), (1,2)], ids=["basic", None, "advanced"])
 
 @pipeline
 def test_function(a, b):
     check(a == b)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         assert result.ret == 1
-        result.stdout.fnmatch_lines(["*test_function*basic*PASSED*", "*test_function*1-1*PASSED*",
-                                     "*test_function*advanced*FAILED*"])
+        result.stdout.fnmatch_lines(
+            ["*test_function*basic*PASSED*", "*test_function*1-1*PASSED*", "*test_function*advanced*FAILED*"]
+        )
 
     def test_fixture_parametrized_empty_ids(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module", ids=[], params=[])
 def temp(request):
     return request.param
@@ -749,49 +883,64 @@ def temp(request):
 @pipeline
 def test_temp(temp):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["* 1 skipped *"])
 
     def test_parametrized_empty_ids(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize('temp', [], ids=list())
 @pipeline
 def test_temp(temp):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(["* 1 skipped *"])
 
     def test_parametrized_ids_invalid_type(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("x, expected", [(1, 2), (3, 4), (5, 6)], ids=(None, 2, OSError()))
 @pipeline
 def test_ids_numbers(x, expected):
     check(x * 2 == expected)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
-        result.stdout.fnmatch_lines([
-            "In test_ids_numbers: ids contains unsupported value OSError() (type: <class 'OSError'>) "
-            "at index 2. Supported types are: str, bytes, int, float, complex, bool, enum, regex or "
-            "anything with a __name__."])
+        result.stdout.fnmatch_lines(
+            [
+                "In test_ids_numbers: ids contains unsupported value OSError() (type: <class 'OSError'>) "
+                "at index 2. Supported types are: str, bytes, int, float, complex, bool, enum, regex or "
+                "anything with a __name__."
+            ]
+        )
 
     def test_parametrize_with_identical_ids_get_unique_names(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     metafunc.parametrize(("a", "b"), [(1,1), (1,2)], ids=["a", "a"])
 
 @pipeline
 def test_function(a, b):
     check(a == b)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         assert result.ret == 1
         result.stdout.fnmatch_lines(["*test_function*a0*PASSED*", "*test_function*a1*FAILED*"])
 
     @pytest.mark.parametrize(("scope", "length"), [("module", 2), ("function", 4)])
     def test_parametrize_scope_overrides(self, zenrunner, scope: str, length: int) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 values = []
 
 def zenrun_generate_tests(metafunc):
@@ -814,11 +963,14 @@ def test_world(arg):
 @pipeline
 def test_checklength():
     check(len(values) == {length}, repr(values))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=5)
 
     def test_parametrize_issue323(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='module', params=range(966))
 def foo(request):
     return request.param
@@ -830,14 +982,17 @@ def test_it(foo):
 @pipeline
 def test_it2(foo):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         assert result.ret == 0
         result.stdout.no_fnmatch_line("*INTERNALERROR*")
         result.stderr.no_fnmatch_line("*INTERNALERROR*")
 
     def test_usefixtures_seen_in_generate_tests(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     assert "abc" in metafunc.fixturenames
     metafunc.parametrize("abc", [1])
@@ -846,25 +1001,36 @@ def zenrun_generate_tests(metafunc):
 @pipeline
 def test_function():
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_generate_tests_only_done_in_subdir(self, zenrunner) -> None:
         for sub, name in (("sub1", "test_1"), ("sub2", "test_2")):
-            zenrunner.makeconftest(f"""
+            zenrunner.makeconftest(
+                f"""
 def zenrun_generate_tests(metafunc):
     assert metafunc.function.__name__ == "{name}"
-""", directory=sub)
-            zenrunner.makepyfile(**{f"{sub}/pipeline_in_{sub}": PRE + f"""
+""",
+                directory=sub,
+            )
+            zenrunner.makepyfile(
+                **{
+                    f"{sub}/pipeline_in_{sub}": PRE
+                    + f"""
 @pipeline
 def {name}():
     check(True)
-"""})
+"""
+                }
+            )
         result = zenrunner.runzenrun_inprocess("-v", "sub1", "sub2")
         result.assert_outcomes(passed=2)  # pytest's third run of sub1 needs --keep-duplicates
 
     def test_generate_same_function_names_issue403(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def make_tests():
     @zenrun.mark.parametrize("x", range(2))
     @pipeline
@@ -874,29 +1040,37 @@ def make_tests():
 
 test_x = make_tests()
 test_y = make_tests()
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=4)
 
     def test_parametrize_misspelling(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrise("x", range(2))
 @pipeline
 def test_foo(x):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("--collect-only")
         assert result.ret == 2
-        result.stdout.fnmatch_lines(["*1 error*", "*ERROR collecting*",
-                                     "*Unknown 'parametrise' mark, did you mean 'parametrize'?*"])
+        result.stdout.fnmatch_lines(
+            ["*1 error*", "*ERROR collecting*", "*Unknown 'parametrise' mark, did you mean 'parametrize'?*"]
+        )
 
     @pytest.mark.parametrize("scope", ["class", "package"])
     def test_parametrize_missing_scope_doesnt_crash(self, zenrunner, scope: str) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.mark.parametrize("x", [0], scope="{scope}")
 @pipeline
 def test_it(x):
     check(True)
-""")
+"""
+        )
         assert zenrunner.runzenrun_inprocess().ret == 0
 
     def test_reordering_with_scopeless_and_just_indirect_parametrization(self, zenrunner) -> None:
@@ -908,7 +1082,9 @@ import zenrun
 def fixture1():
     pass
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope="module")
 def fixture0():
     pass
@@ -934,7 +1110,8 @@ def test_1(fixture):
 @pipeline
 def test_2():
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         assert result.ret == 0
         result.stdout.fnmatch_lines(["*test_0*", "*test_1*", "*test_2*"])
@@ -942,7 +1119,9 @@ def test_2():
 
 class TestMetafuncFunctionalAuto:
     def test_parametrize_auto_scope(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='session', autouse=True)
 def fixture():
     return 1
@@ -956,11 +1135,14 @@ def test_1(animal):
 @pipeline
 def test_2(animal):
     check(animal == 'fish')
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["* 3 passed *"])
 
     def test_parametrize_auto_scope_indirect(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='session')
 def echo(request):
     return request.param
@@ -974,11 +1156,14 @@ def test_1(animal, echo):
 @pipeline
 def test_2(animal, echo):
     check(animal == 'fish' and echo in (1, 2, 3))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["* 3 passed *"])
 
     def test_parametrize_auto_scope_override_fixture(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='session', autouse=True)
 def animal():
     return 'fox'
@@ -987,11 +1172,14 @@ def animal():
 @pipeline
 def test_1(animal):
     check(animal in ('dog', 'cat'))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["* 2 passed *"])
 
     def test_parametrize_all_indirects(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture()
 def animal(request):
     return request.param
@@ -1009,11 +1197,14 @@ def test_1(animal, echo):
 @pipeline
 def test_2(animal, echo):
     check(animal == 'fish' and echo in (1, 2, 3))
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["* 3 passed *"])
 
     def test_parametrize_issue634(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture(scope='module')
 def foo(request):
     print('preparing foo-%d' % request.param)
@@ -1037,7 +1228,8 @@ def zenrun_generate_tests(metafunc):
     if test_with:
         params = test_with
     metafunc.parametrize('foo', params, indirect=True)
-""")
+"""
+        )
         output = zenrunner.runzenrun_inprocess("-s").stdout.str()  # as pytest's: runpytest("-s")
         assert output.count("preparing foo-2") == 1
         assert output.count("preparing foo-3") == 1
@@ -1045,7 +1237,9 @@ def zenrun_generate_tests(metafunc):
 
 class TestMarkersWithParametrization:
     def test_simple_mark(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.foo
 @zenrun.mark.parametrize(("n", "expected"), [
     (1, 2),
@@ -1055,7 +1249,8 @@ class TestMarkersWithParametrization:
 @pipeline
 def test_increment(n, expected):
     check(n + 1 == expected)
-""")
+"""
+        )
         for expr, expected in (("foo", 3), ("bar", 1), ("not bar", 2)):
             result = zenrunner.runzenrun_inprocess("-m", expr, "--collect-only", "-q")
             selected = [line for line in result.outlines if line.endswith("]")]
@@ -1064,7 +1259,9 @@ def test_increment(n, expected):
         result.stdout.fnmatch_lines(["*test_increment?1-3?"])
 
     def test_select_based_on_mark(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize(("n", "expected"), [
     (1, 2),
     zenrun.param(2, 3, marks=zenrun.mark.foo),
@@ -1073,16 +1270,29 @@ def test_increment(n, expected):
 @pipeline
 def test_increment(n, expected):
     check(n + 1 == expected)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess("-m", "foo").assert_outcomes(passed=1, deselected=2)
 
-    @pytest.mark.parametrize("xfail_mark", [
-        "zenrun.mark.xfail", 'zenrun.mark.xfail("True")', 'zenrun.mark.xfail(reason="some bug")',
-        'zenrun.mark.xfail("True", reason="some bug")',
-    ], ids=["test_simple_xfail", "test_xfail_with_arg", "test_xfail_with_kwarg",
-            "test_xfail_with_arg_and_kwarg"])
+    @pytest.mark.parametrize(
+        "xfail_mark",
+        [
+            "zenrun.mark.xfail",
+            'zenrun.mark.xfail("True")',
+            'zenrun.mark.xfail(reason="some bug")',
+            'zenrun.mark.xfail("True", reason="some bug")',
+        ],
+        ids=[
+            "test_simple_xfail",
+            "test_xfail_with_arg",
+            "test_xfail_with_kwarg",
+            "test_xfail_with_arg_and_kwarg",
+        ],
+    )
     def test_xfail_variants(self, zenrunner, xfail_mark) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.mark.parametrize(("n", "expected"), [
     (1, 2),
     zenrun.param(1, 3, marks={xfail_mark}),
@@ -1091,12 +1301,15 @@ def test_increment(n, expected):
 @pipeline
 def test_increment(n, expected):
     check(n + 1 == expected)
-""")
+"""
+        )
         # pytest's inline_run counts an xfail as skipped; zenrun's closing line says xfailed
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2, xfailed=1)
 
     def test_simple_xfail_single_argname(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("n", [
     2,
     zenrun.param(3, marks=zenrun.mark.xfail),
@@ -1105,12 +1318,15 @@ def test_increment(n, expected):
 @pipeline
 def test_isEven(n):
     check(n % 2 == 0)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2, xfailed=1)
 
     @pytest.mark.parametrize("strict", [True, False])
     def test_xfail_passing_is_xpass(self, zenrunner, strict: bool) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 m = zenrun.mark.xfail("sys.version_info > (0, 0, 0)", reason="some bug", strict={strict})
 
 @zenrun.mark.parametrize(("n", "expected"), [
@@ -1121,7 +1337,8 @@ m = zenrun.mark.xfail("sys.version_info > (0, 0, 0)", reason="some bug", strict=
 @pipeline
 def test_increment(n, expected):
     check(n + 1 == expected)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         # pytest's inline_run counts an xpass as passed
         if strict:
@@ -1130,7 +1347,9 @@ def test_increment(n, expected):
             result.assert_outcomes(passed=2, xpassed=1)
 
     def test_parametrize_called_in_generate_tests(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 def zenrun_generate_tests(metafunc):
     passingTestData = [(1, 2), (2, 3)]
     failingTestData = [(1, 3), (2, 2)]
@@ -1141,11 +1360,14 @@ def zenrun_generate_tests(metafunc):
 @pipeline
 def test_increment(n, expected):
     check(n + 1 == expected)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2, xfailed=2)
 
     def test_parametrize_ID_generation_string_int_works(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.fixture
 def myfixture():
     return 'example'
@@ -1154,12 +1376,15 @@ def myfixture():
 @pipeline
 def test_limit(limit, myfixture):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
 
     @pytest.mark.parametrize("strict", [True, False])
     def test_parametrize_marked_value(self, zenrunner, strict: bool) -> None:
-        zenrunner.makepyfile(PRE + f"""
+        zenrunner.makepyfile(
+            PRE
+            + f"""
 @zenrun.mark.parametrize(("n", "expected"), [
     zenrun.param(2, 3, marks=zenrun.mark.xfail("sys.version_info > (0, 0, 0)", reason="some bug",
                                                strict={strict})),
@@ -1169,7 +1394,8 @@ def test_limit(limit, myfixture):
 @pipeline
 def test_increment(n, expected):
     check(n + 1 == expected)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess()
         if strict:
             result.assert_outcomes(failed=2)
@@ -1181,12 +1407,15 @@ def test_increment(n, expected):
 def zenrun_make_parametrize_id(config, val):
     return str(val * 2)
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("x", range(2))
 @pipeline
 def test_func(x):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
         result.stdout.fnmatch_lines(["*test_func*0*PASS*", "*test_func*2*PASS*"])
 
@@ -1195,7 +1424,9 @@ def test_func(x):
 def zenrun_make_parametrize_id(config, val, argname):
     return str(val * 2 if argname == 'x' else val * 10)
 """)
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("x", range(2))
 @pipeline
 def test_func_a(x):
@@ -1205,22 +1436,27 @@ def test_func_a(x):
 @pipeline
 def test_func_b(y):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
-        result.stdout.fnmatch_lines(["*test_func_a*0*PASS*", "*test_func_a*2*PASS*",
-                                     "*test_func_b*10*PASS*"])
+        result.stdout.fnmatch_lines(["*test_func_a*0*PASS*", "*test_func_a*2*PASS*", "*test_func_b*10*PASS*"])
 
     def test_parametrize_positional_args(self, zenrunner) -> None:
-        zenrunner.makepyfile(PRE + """
+        zenrunner.makepyfile(
+            PRE
+            + """
 @zenrun.mark.parametrize("a", [1], False)
 @pipeline
 def test_foo(a):
     check(True)
-""")
+"""
+        )
         zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
     def test_parametrize_iterator(self, zenrunner) -> None:
-        zenrunner.makepyfile(pipeline_iterator=PRE + """
+        zenrunner.makepyfile(
+            pipeline_iterator=PRE
+            + """
 import itertools
 
 id_parametrize = zenrun.mark.parametrize(ids=("param%d" % i for i in itertools.count()))
@@ -1239,14 +1475,17 @@ def test2(y):
 @pipeline
 def test_converted_to_str(a, b):
     check(True)
-""")
+"""
+        )
         result = zenrunner.runzenrun_inprocess("-v")
-        result.stdout.fnmatch_lines([
-            "pipeline_iterator.py::test1?param0? PASSED*",
-            "pipeline_iterator.py::test1?param1? PASSED*",
-            "pipeline_iterator.py::test2?param0? PASSED*",
-            "pipeline_iterator.py::test2?param1? PASSED*",
-            "pipeline_iterator.py::test_converted_to_str?0? PASSED*",
-            "pipeline_iterator.py::test_converted_to_str?1? PASSED*",
-            "*= 6 passed in *",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "pipeline_iterator.py::test1?param0? PASSED*",
+                "pipeline_iterator.py::test1?param1? PASSED*",
+                "pipeline_iterator.py::test2?param0? PASSED*",
+                "pipeline_iterator.py::test2?param1? PASSED*",
+                "pipeline_iterator.py::test_converted_to_str?0? PASSED*",
+                "pipeline_iterator.py::test_converted_to_str?1? PASSED*",
+                "*= 6 passed in *",
+            ]
+        )

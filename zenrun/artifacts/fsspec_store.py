@@ -29,8 +29,9 @@ class FsspecArtifactStore:
     renamed into place elsewhere. Every read is checked against the digest.
     """
 
-    def __init__(self, url: str, storage_options: dict[str, Any] | None = None,
-                 verify_on_hit: int = VERIFY_ON_HIT) -> None:
+    def __init__(
+        self, url: str, storage_options: dict[str, Any] | None = None, verify_on_hit: int = VERIFY_ON_HIT
+    ) -> None:
         self.url = url.rstrip("/")
         self.storage_options = dict(storage_options or {})
         self.verify_on_hit = verify_on_hit
@@ -38,8 +39,7 @@ class FsspecArtifactStore:
         self._root = ""
 
     def __getstate__(self) -> dict[str, Any]:  # a live filesystem does not travel
-        return {"url": self.url, "storage_options": self.storage_options,
-                "verify_on_hit": self.verify_on_hit}
+        return {"url": self.url, "storage_options": self.storage_options, "verify_on_hit": self.verify_on_hit}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
@@ -60,7 +60,7 @@ class FsspecArtifactStore:
     def path(self, digest: str) -> str:
         """Where ``digest`` lives on the filesystem (without the protocol)."""
         check_digest(digest)  # digests come from editable databases: never a path outside the store
-        self.fs  # sets _root
+        _ = self.fs  # sets _root
         return f"{self._root}/{digest[:2]}/{digest[2:]}" if self._root else f"{digest[:2]}/{digest[2:]}"
 
     def _atomic_put(self) -> bool:
@@ -137,8 +137,9 @@ class FsspecArtifactStore:
             raise ArtifactError(f"artifact {digest[:12]} is missing from {self.url}") from None
         if hashlib.sha256(data).hexdigest() != digest:
             self._remove(target)  # put() skips stored digests: let the producer write it again
-            raise ArtifactError(f"artifact {digest[:12]} in {self.url} does not match its hash "
-                                "(it was modified or corrupted)")
+            raise ArtifactError(
+                f"artifact {digest[:12]} in {self.url} does not match its hash (it was modified or corrupted)"
+            )
         return data
 
     def _remove(self, target: str) -> None:
@@ -153,8 +154,12 @@ class FsspecArtifactStore:
 
 def configured_url(config: Any) -> str | None:
     """``--artifact-store``, else ``$ZENRUN_ARTIFACT_STORE``, else ``artifact_store`` in the ini."""
-    return (config.getoption("artifact_store", None) or os.environ.get(ENV_VAR)
-            or config.getini("artifact_store") or None)
+    return (
+        config.getoption("artifact_store", None)
+        or os.environ.get(ENV_VAR)
+        or config.getini("artifact_store")
+        or None
+    )
 
 
 def check_url(url: str) -> None:
@@ -164,8 +169,9 @@ def check_url(url: str) -> None:
     try:
         import fsspec
     except ImportError as exc:
-        raise UsageError(f"artifact store {url}: needs fsspec ({exc}); "
-                         "install it with: pip install 'zenrun[fsspec]'") from None
+        raise UsageError(
+            f"artifact store {url}: needs fsspec ({exc}); install it with: pip install 'zenrun[fsspec]'"
+        ) from None
     protocol = fsspec.core.split_protocol(url)[0] or "file"
     try:
         fsspec.get_filesystem_class(protocol)
@@ -182,11 +188,16 @@ def open_artifact_store(url: str, verify_on_hit: int = VERIFY_ON_HIT) -> FsspecA
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     parser.getgroup("store").addoption(
-        "--artifact-store", dest="artifact_store", default=None, metavar="URL",
+        "--artifact-store",
+        dest="artifact_store",
+        default=None,
+        metavar="URL",
         help="keep artifacts at this fsspec URL (s3://bucket/prefix, file:///path, memory://...) "
-             f"instead of <store>/artifacts; env {ENV_VAR}")
-    parser.addini("artifact_store", "fsspec URL of the artifact store (default: <store>/artifacts)",
-                  default=None)
+        f"instead of <store>/artifacts; env {ENV_VAR}",
+    )
+    parser.addini(
+        "artifact_store", "fsspec URL of the artifact store (default: <store>/artifacts)", default=None
+    )
 
 
 @hookimpl

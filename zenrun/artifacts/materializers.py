@@ -88,11 +88,14 @@ class PickleMaterializer:
 
         if data.startswith(self._MAGIC):
             header, _, data = data.partition(b"\n")
-            written_by = header[len(self._MAGIC):].decode()
+            written_by = header[len(self._MAGIC) :].decode()
             here = f"{sys.version_info.major}.{sys.version_info.minor}"
             if written_by != here:
-                logger.warning("artifact was pickled by Python %s and is loaded by Python %s; "
-                               "it may not load correctly", written_by, here)
+                logger.warning(
+                    "artifact was pickled by Python %s and is loaded by Python %s; it may not load correctly",
+                    written_by,
+                    here,
+                )
         return pickle.loads(data)
 
 
@@ -108,8 +111,9 @@ class MaterializerRegistry:
         """Add ``materializer``; it is tried before the built-in ones."""
         if not isinstance(materializer, Materializer):
             missing = ", ".join(missing_members(materializer, Materializer))
-            raise ProtocolError(f"{materializer!r} is not a zenrun.protocols.Materializer: "
-                            f"it lacks {missing}")
+            raise ProtocolError(
+                f"{materializer!r} is not a zenrun.protocols.Materializer: it lacks {missing}"
+            )
         self._custom.append(materializer)
         self._fingerprint = None
 

@@ -21,13 +21,18 @@ from typing import Any
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError  # re-exported: raised by get()
 
-
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
 VERIFY_ON_HIT = 16 << 20
 _WRITE_INLINE = 1 << 20  # larger artifacts are written by put() itself, then fsync'd on the pool
 _POOL_THREADS = 8  # concurrent fsyncs share journal commits: more in flight, more per commit
-_TMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+_TMP_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 _tmp_counter = itertools.count()
 #: A temporary file untouched this long was left by a killed writer (a live one writes to it,
 #: or has renamed it, within seconds); opening the store removes it.
@@ -46,8 +51,10 @@ def check_digest(digest: Any) -> str:
     """
     if _valid(digest):
         return digest
-    raise ArtifactError(f"invalid artifact digest {str(digest)[:80]!r}: not a sha256 hex digest "
-                        "(the store's records were modified or damaged)")
+    raise ArtifactError(
+        f"invalid artifact digest {str(digest)[:80]!r}: not a sha256 hex digest "
+        "(the store's records were modified or damaged)"
+    )
 
 
 def _valid(digest: Any) -> bool:
@@ -229,8 +236,9 @@ class LocalArtifactStore:
         if future is not None:
             exc = future.exception()
             if exc is not None:
-                raise ArtifactError(f"artifact {digest[:12]} could not be written to {self.root}: "
-                                    f"{exc}") from None
+                raise ArtifactError(
+                    f"artifact {digest[:12]} could not be written to {self.root}: {exc}"
+                ) from None
         try:
             data = self.path(digest).read_bytes()
         except FileNotFoundError:
@@ -242,8 +250,10 @@ class LocalArtifactStore:
                 os.unlink(self.path(digest))
             except FileNotFoundError:
                 pass
-            raise ArtifactError(f"artifact {digest[:12]} in {self.root} does not match its hash "
-                                "(it was modified or corrupted)")
+            raise ArtifactError(
+                f"artifact {digest[:12]} in {self.root} does not match its hash "
+                "(it was modified or corrupted)"
+            )
         return data
 
     def iter_files(self) -> Any:
@@ -330,14 +340,18 @@ def _touch(path: str) -> bool:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
-    parser.addini("verify_on_hit", "cache hits re-hash artifacts up to this many bytes "
-                  f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
-                  type="int", default=VERIFY_ON_HIT)
+    parser.addini(
+        "verify_on_hit",
+        "cache hits re-hash artifacts up to this many bytes "
+        f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
+        type="int",
+        default=VERIFY_ON_HIT,
+    )
 
 
 @hookimpl
@@ -345,8 +359,10 @@ def zenrun_configure(config: Any) -> None:
     if config.getini("verify_on_hit") < 0:
         from zenrun.config import UsageError
 
-        raise UsageError(f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
-                         f"not {config.getini('verify_on_hit')!r}")
+        raise UsageError(
+            f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
+            f"not {config.getini('verify_on_hit')!r}"
+        )
 
 
 @hookimpl

@@ -8,16 +8,17 @@ import importlib
 import inspect
 import os
 import sys
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pluggy
 
 from zenrun.config.argparsing import Parser, UsageError
 from zenrun.config.findpaths import determine_rootdir
 
-__all__ = ["Config", "ExitCode", "Parser", "UsageError", "create_config", "api_config"]
+__all__ = ["Config", "ExitCode", "Parser", "UsageError", "api_config", "create_config"]
 
 
 class ExitCode(enum.IntEnum):
@@ -86,12 +87,17 @@ class PluginManager(pluggy.PluginManager):
         intended names), or None."""
         import difflib
 
-        known = [n for n in dir(self.hook) if n.startswith("zenrun_")
-                 and getattr(self.hook, n).spec is not None]
-        unknown = sorted(caller.name for caller in self.get_hookcallers(plugin) or []
-                         if caller.spec is None and not any(  # optionalhook=True: allowed
-                             impl.optionalhook for impl in caller.get_hookimpls()
-                             if impl.plugin is plugin))
+        known = [
+            n for n in dir(self.hook) if n.startswith("zenrun_") and getattr(self.hook, n).spec is not None
+        ]
+        unknown = sorted(
+            caller.name
+            for caller in self.get_hookcallers(plugin) or []
+            if caller.spec is None
+            and not any(  # optionalhook=True: allowed
+                impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is plugin
+            )
+        )
         if not unknown:
             return None
         parts = []
@@ -117,14 +123,18 @@ class PluginManager(pluggy.PluginManager):
             if self.is_blocked(ep.name) or self.get_plugin(ep.name) is not None:
                 continue
             dist = ep.dist
-            where = (f"entry point '{ep.name} = {ep.value}' of distribution "
-                     f"{dist.metadata['name'] if dist else '?'} {dist.version if dist else ''}").rstrip()
+            where = (
+                f"entry point '{ep.name} = {ep.value}' of distribution "
+                f"{dist.metadata['name'] if dist else '?'} {dist.version if dist else ''}"
+            ).rstrip()
             try:
                 plugin = ep.load()
             except Exception as exc:
-                raise UsageError(f"plugin {ep.name!r} failed to import: "
-                                 f"{type(exc).__name__}: {exc}\n  from the {where}\n"
-                                 f"{block_hint(ep.name)}") from None
+                raise UsageError(
+                    f"plugin {ep.name!r} failed to import: "
+                    f"{type(exc).__name__}: {exc}\n  from the {where}\n"
+                    f"{block_hint(ep.name)}"
+                ) from None
             self.register_checked(plugin, ep.name, where)
             self.plugin_dists.append((ep.name, dist))
             loaded += 1
@@ -153,8 +163,9 @@ class PluginManager(pluggy.PluginManager):
         try:
             module = importlib.import_module(name)
         except Exception as exc:
-            raise UsageError(f"plugin {name!r} (-p {name}) could not be imported: "
-                             f"{type(exc).__name__}: {exc}") from None
+            raise UsageError(
+                f"plugin {name!r} (-p {name}) could not be imported: {type(exc).__name__}: {exc}"
+            ) from None
         self.register_checked(module, name, f"-p {name}")
 
     def block(self, name: str) -> None:
@@ -168,8 +179,14 @@ class PluginManager(pluggy.PluginManager):
 class Config:
     """Options, ``[tool.zenrun]`` values, rootdir and the plugin manager of a session."""
 
-    def __init__(self, pluginmanager: PluginManager, args: Sequence[str], rootdir: Path,
-                 inipath: Path | None, ini: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        pluginmanager: PluginManager,
+        args: Sequence[str],
+        rootdir: Path,
+        inipath: Path | None,
+        ini: dict[str, Any],
+    ) -> None:
         self.pluginmanager = pluginmanager
         self.invocation_args = list(args)
         self.rootpath = rootdir
@@ -227,7 +244,9 @@ class Config:
         path = Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
         blocking = next((p for p in (path, *path.parents) if p.exists()), None)
         if blocking is not None and not blocking.is_dir():
-            source = ("--store" if self.getoption("store", None) else "ZENRUN_STORE") if explicit else "the store"
+            source = (
+                ("--store" if self.getoption("store", None) else "ZENRUN_STORE") if explicit else "the store"
+            )
             raise UsageError(f"{source} {path}: {blocking} is a file, not a directory")
         return path
 
@@ -249,7 +268,6 @@ class Config:
     @cached_property
     def materializers(self) -> Any:
         from zenrun.artifacts.materializers import MaterializerRegistry
-
         from zenrun.protocols import ProtocolError
 
         registry = MaterializerRegistry()
@@ -266,9 +284,11 @@ class Config:
         name = name or self.getoption("orchestrator", None) or "local"
         orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
         if orchestrator is None:
-            raise UsageError(f"no orchestrator named {name!r}; available: "
-                             f"{', '.join(self.backend_names('orchestrator')) or 'none'} "
-                             "(is its plugin installed, or blocked with -p no:NAME?)")
+            raise UsageError(
+                f"no orchestrator named {name!r}; available: "
+                f"{', '.join(self.backend_names('orchestrator')) or 'none'} "
+                "(is its plugin installed, or blocked with -p no:NAME?)"
+            )
         return self._check(orchestrator, "zenrun_make_orchestrator", f"orchestrator {name!r}")
 
     def backend_names(self, kind: str) -> list[str]:
@@ -299,14 +319,17 @@ class Config:
             raise UsageError(
                 f"the {what} made by {hookname} in {source} ({kind.__module__}.{kind.__qualname__}) "
                 f"is not a zenrun.protocols.{protocol.__name__}: it lacks "
-                f"{', '.join(missing)}")
+                f"{', '.join(missing)}"
+            )
         return made
 
 
 def block_hint(name: str) -> str:
     """How to run without the plugin ``name``."""
-    return (f"  run without it: zenrun -p no:{name} ..., or set ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1 "
-            "to load no installed plugin (then -p NAME loads the ones you want)")
+    return (
+        f"  run without it: zenrun -p no:{name} ..., or set ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1 "
+        "to load no installed plugin (then -p NAME loads the ones you want)"
+    )
 
 
 def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -325,8 +348,7 @@ def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return load, block
 
 
-def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *,
-                  load_conftests: bool = True) -> Config:
+def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *, load_conftests: bool = True) -> Config:
     """Build a Config: register plugins, load conftests, parse ``args``.
 
     Order follows pytest: built-in plugins, ``-p`` names, entry points,
@@ -354,8 +376,7 @@ class StartupError(Exception):
         self.pluginmanager = pluginmanager
 
 
-def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any],
-                  load_conftests: bool) -> Config:
+def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any], load_conftests: bool) -> Config:
     load, block = _preparse_plugin_args(args)
     for name in block:
         pm.block(name)
@@ -373,8 +394,7 @@ def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any],
 
     config = Config(pm, args, Path.cwd(), None, {})
     pm.register(config, "zenrunconfig")
-    pm.hook.zenrun_addoption.call_historic(
-        kwargs=dict(parser=config.parser, pluginmanager=pm))
+    pm.hook.zenrun_addoption.call_historic(kwargs=dict(parser=config.parser, pluginmanager=pm))
     # The rootdir comes from the path arguments only, not from option values
     # such as ``--store DIR`` or ``-k EXPR`` (as pytest's known-args pass).
     early = config.parser.parse_known(args)

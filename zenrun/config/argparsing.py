@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 
 class UsageError(Exception):
@@ -102,10 +103,18 @@ class Parser:
         self._seen.update(opts)
 
     def _build(self) -> argparse.ArgumentParser:
-        ap = _ArgumentParser(prog="zenrun", usage=self.usage, add_help=False,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
-        ap.add_argument("paths", nargs="*", metavar="path",
-                        help="files or directories to collect; path::name selects one pipeline")
+        ap = _ArgumentParser(
+            prog="zenrun",
+            usage=self.usage,
+            add_help=False,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        ap.add_argument(
+            "paths",
+            nargs="*",
+            metavar="path",
+            help="files or directories to collect; path::name selects one pipeline",
+        )
         # Core groups first, in this order; plugins' groups after them, by name.
         core = {name: index for index, name in enumerate(CORE_GROUPS)}
         groups = sorted(self.groups, key=lambda g: (core.get(g.name, len(core)), g.name))

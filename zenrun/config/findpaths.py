@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from zenrun.config.argparsing import UsageError
 
@@ -46,7 +47,9 @@ def common_ancestor(paths: Sequence[Path]) -> Path:
     return Path(os.path.commonpath([str(p) for p in existing]))
 
 
-def determine_rootdir(args: Sequence[str], cwd: Path | None = None) -> tuple[Path, Path | None, dict[str, Any]]:
+def determine_rootdir(
+    args: Sequence[str], cwd: Path | None = None
+) -> tuple[Path, Path | None, dict[str, Any]]:
     """Return ``(rootdir, configfile or None, zenrun table)``.
 
     Like pytest: from the common ancestor of the path arguments, walk up to

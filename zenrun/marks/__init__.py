@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
 
 BUILTIN_MARKS = {
     "parametrize": "parametrize(argnames, argvalues, indirect=False, ids=None, scope=None): run "
-                   "the pipeline once per value set",
+    "the pipeline once per value set",
     "skip": "skip(reason=None): skip the pipeline",
     "skipif": "skipif(condition, ..., *, reason=...): skip the pipeline if any condition is true "
-              "(a string is evaluated with the module's globals, sys, os, platform, config)",
+    "(a string is evaluated with the module's globals, sys, os, platform, config)",
     "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=False): expect "
-             "the pipeline to fail",
+    "the pipeline to fail",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
 }
 
@@ -75,8 +76,10 @@ class MarkDecorator:
         if len(args) == 1 and not kwargs and _is_markable(args[0]):
             target = args[0]
             if hasattr(target, "_zenrun_fixture"):
-                raise TypeError(f"zenrun.mark.{self.name} cannot be applied to fixture "
-                                f"{target.__name__!r}: marks on fixtures have no effect")
+                raise TypeError(
+                    f"zenrun.mark.{self.name} cannot be applied to fixture "
+                    f"{target.__name__!r}: marks on fixtures have no effect"
+                )
             marks = list(getattr(target, "zenrun_marks", []))
             marks.append(self.mark)
             target.zenrun_marks = marks
@@ -87,8 +90,9 @@ class MarkDecorator:
 def _is_markable(obj: Any) -> bool:
     from zenrun.pipelines import Pipeline
 
-    return isinstance(obj, (Pipeline, type)) or (callable(obj) and hasattr(obj, "__code__")
-                                                  and obj.__name__ != "<lambda>")
+    return isinstance(obj, (Pipeline, type)) or (
+        callable(obj) and hasattr(obj, "__code__") and obj.__name__ != "<lambda>"
+    )
 
 
 class MarkGenerator:
@@ -142,25 +146,48 @@ def module_marks(namespace: dict[str, Any]) -> list[Mark]:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("selection")
-    group.addoption("-k", dest="keyword", default="", metavar="EXPR",
-                    help="only run pipelines whose id, module or marks match EXPR "
-                         "(substrings, with and / or / not)")
-    group.addoption("-m", dest="markexpr", default="", metavar="MARKEXPR",
-                    help="only run pipelines whose marks match MARKEXPR")
-    group.addoption("--deselect", action="append", default=[], metavar="NODEID_PREFIX",
-                    help="deselect the pipelines whose id starts with this prefix (repeatable)")
-    group.addoption("--strict-markers", action="store_true", default=False,
-                    help="an unregistered mark is an error, not a warning")
-    group.addoption("--markers", action="store_true", default=False,
-                    help="list the registered marks and exit")
-    parser.addini("markers", "marks of this project, one 'name: help' per entry", type="linelist",
-                  default=[])
-    parser.addini("strict_markers", "an unregistered mark (in code or in -m) is an error",
-                  type="bool", default=False)
-    parser.addini("empty_parameter_set_mark", "what an empty parametrize makes: skip (default), "
-                  "xfail or fail_at_collect", default="skip")
-    parser.addini("xfail_strict", "default for xfail(strict=...): an unexpected pass fails",
-                  type="bool", default=False)
+    group.addoption(
+        "-k",
+        dest="keyword",
+        default="",
+        metavar="EXPR",
+        help="only run pipelines whose id, module or marks match EXPR (substrings, with and / or / not)",
+    )
+    group.addoption(
+        "-m",
+        dest="markexpr",
+        default="",
+        metavar="MARKEXPR",
+        help="only run pipelines whose marks match MARKEXPR",
+    )
+    group.addoption(
+        "--deselect",
+        action="append",
+        default=[],
+        metavar="NODEID_PREFIX",
+        help="deselect the pipelines whose id starts with this prefix (repeatable)",
+    )
+    group.addoption(
+        "--strict-markers",
+        action="store_true",
+        default=False,
+        help="an unregistered mark is an error, not a warning",
+    )
+    group.addoption(
+        "--markers", action="store_true", default=False, help="list the registered marks and exit"
+    )
+    parser.addini("markers", "marks of this project, one 'name: help' per entry", type="linelist", default=[])
+    parser.addini(
+        "strict_markers", "an unregistered mark (in code or in -m) is an error", type="bool", default=False
+    )
+    parser.addini(
+        "empty_parameter_set_mark",
+        "what an empty parametrize makes: skip (default), xfail or fail_at_collect",
+        default="skip",
+    )
+    parser.addini(
+        "xfail_strict", "default for xfail(strict=...): an unexpected pass fails", type="bool", default=False
+    )
 
 
 @hookimpl
@@ -169,8 +196,10 @@ def zenrun_configure(config: Any) -> None:
     if choice not in ("", None, "skip", "xfail", "fail_at_collect"):
         from zenrun.config import UsageError
 
-        raise UsageError(f"{config.inipath}: empty_parameter_set_mark must be one of skip, xfail, "
-                         f"fail_at_collect, not {choice!r}")
+        raise UsageError(
+            f"{config.inipath}: empty_parameter_set_mark must be one of skip, xfail, "
+            f"fail_at_collect, not {choice!r}"
+        )
 
 
 def registered_markers(config: Any) -> dict[str, str]:
@@ -207,8 +236,17 @@ def keyword_names(item: Any) -> set[str]:
 
 
 #: attributes zenrun itself keeps on pipelines and instances: never keywords
-_OWN_ATTRS = {"zenrun_marks", "fn", "name", "enable_cache", "signature", "argnames", "defaults",
-              "pipeline", "kwargs"}
+_OWN_ATTRS = {
+    "zenrun_marks",
+    "fn",
+    "name",
+    "enable_cache",
+    "signature",
+    "argnames",
+    "defaults",
+    "pipeline",
+    "kwargs",
+}
 
 
 class KeywordMatcher:
@@ -235,8 +273,10 @@ class MarkMatcher:
             self.marks.setdefault(m.name, []).append(m)
 
     def __call__(self, name: str, /, **kwargs: Any) -> bool:
-        return any(all(k in m.kwargs and m.kwargs[k] == v for k, v in kwargs.items())
-                   for m in self.marks.get(name, ()))
+        return any(
+            all(k in m.kwargs and m.kwargs[k] == v for k, v in kwargs.items())
+            for m in self.marks.get(name, ())
+        )
 
 
 def strict_markers(config: Any) -> bool:
@@ -250,8 +290,10 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
     for item in items:
         for m in item.marks:
             if m.name not in known:
-                message = (f"{item.nodeid}: unknown mark zenrun.mark.{m.name}: {m.name!r} not a "
-                           f"registered marker; register it in [tool.zenrun] markers")
+                message = (
+                    f"{item.nodeid}: unknown mark zenrun.mark.{m.name}: {m.name!r} not a "
+                    f"registered marker; register it in [tool.zenrun] markers"
+                )
                 if strict:
                     session.add_collection_error(item.module_path, message)
                 else:
@@ -270,8 +312,10 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
             if unknown:
                 from zenrun.config import UsageError
 
-                raise UsageError(f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
-                                 "Use 'zenrun --markers' to see available markers.")
+                raise UsageError(
+                    f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
+                    "Use 'zenrun --markers' to see available markers."
+                )
         _deselect(config, items, lambda item: mexpr.evaluate(MarkMatcher(item.marks)))
 
 
@@ -282,8 +326,9 @@ def _compile(text: str, option: str) -> Expression:
     try:
         return Expression(text)
     except ExpressionError as exc:
-        raise UsageError(f"Wrong expression passed to '{option}': {text}: at column {exc.offset}: "
-                         f"{exc.msg}") from None
+        raise UsageError(
+            f"Wrong expression passed to '{option}': {text}: at column {exc.offset}: {exc.msg}"
+        ) from None
 
 
 def _deselect(config: Any, items: list[Any], keep: Any) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from zenrun.config.argparsing import UsageError
 
@@ -26,8 +27,15 @@ __all__ = ["Expression", "ExpressionError"]
 
 _IDENT = re.compile(r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+")
 _KEYWORDS = {"and", "or", "not"}
-_NAMES = {"(": "left parenthesis", ")": "right parenthesis", "=": "=", ",": ",",
-          "ident": "identifier", "string": "string literal", "eof": "end of input"}
+_NAMES = {
+    "(": "left parenthesis",
+    ")": "right parenthesis",
+    "=": "=",
+    ",": ",",
+    "ident": "identifier",
+    "string": "string literal",
+    "eof": "end of input",
+}
 
 
 class ExpressionError(SyntaxError, UsageError):
@@ -38,8 +46,10 @@ class ExpressionError(SyntaxError, UsageError):
         self.text_expression = text
 
     def __str__(self) -> str:
-        return f"wrong expression passed to '-k'/'-m': {self.text_expression}: at column " \
-               f"{self.offset}: {self.msg}"
+        return (
+            f"wrong expression passed to '-k'/'-m': {self.text_expression}: at column "
+            f"{self.offset}: {self.msg}"
+        )
 
 
 @dataclass
@@ -62,10 +72,11 @@ def _tokenize(text: str) -> list[_Token]:
             end = text.find(char, pos + 1)
             if end == -1:
                 raise ExpressionError(text, pos + 1, f'closing quote "{char}" is missing')
-            value = text[pos + 1:end]
+            value = text[pos + 1 : end]
             if "\\" in value:
-                raise ExpressionError(text, pos + 1,
-                                      'escaping with "\\\\" not supported in marker expression')
+                raise ExpressionError(
+                    text, pos + 1, 'escaping with "\\\\" not supported in marker expression'
+                )
             tokens.append(_Token("string", value, pos))
             pos = end + 1
         else:
@@ -113,8 +124,9 @@ class Expression:
             self._pos += 1
             return token
         wanted = " OR ".join(_NAMES.get(k, k) for k in kinds)
-        raise ExpressionError(self.text, token.pos + 1,
-                              f"expected {wanted}; got {_NAMES.get(token.kind, token.kind)}")
+        raise ExpressionError(
+            self.text, token.pos + 1, f"expected {wanted}; got {_NAMES.get(token.kind, token.kind)}"
+        )
 
     def _expr(self) -> tuple[Any, ...]:
         node = self._and()
@@ -146,11 +158,11 @@ class Expression:
         while True:
             name = self._expect("ident")
             if not name.value.isidentifier():
-                raise ExpressionError(self.text, name.pos + 1,
-                                      f"not a valid python identifier {name.value}")
+                raise ExpressionError(self.text, name.pos + 1, f"not a valid python identifier {name.value}")
             if keyword.iskeyword(name.value):
-                raise ExpressionError(self.text, name.pos + 1,
-                                      f"unexpected reserved python keyword `{name.value}`")
+                raise ExpressionError(
+                    self.text, name.pos + 1, f"unexpected reserved python keyword `{name.value}`"
+                )
             self._expect("=")
             string = self._accept("string")
             kwargs[name.value] = string.value if string else self._literal(self._expect("ident"))
@@ -164,8 +176,7 @@ class Expression:
             return constants[token.value]
         if re.fullmatch(r"[+-]?\d+", token.value):
             return int(token.value)
-        raise ExpressionError(self.text, token.pos + 1,
-                              f'unexpected character/s "{token.value}"')
+        raise ExpressionError(self.text, token.pos + 1, f'unexpected character/s "{token.value}"')
 
     # -- evaluation ---------------------------------------------------------------
     def evaluate(self, matcher: Callable[..., bool]) -> bool:
@@ -180,6 +191,7 @@ class Expression:
             if kind == "and":
                 return ev(node[1]) and ev(node[2])
             return ev(node[1]) or ev(node[2])
+
         return ev(self.tree)
 
     @property
@@ -193,5 +205,6 @@ class Expression:
             for child in node[1:]:
                 if isinstance(child, tuple):
                     walk(child)
+
         walk(self.tree)
         return found

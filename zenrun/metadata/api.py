@@ -21,8 +21,10 @@ def get_pipeline(name: str) -> PipelineView:
     runs = store.get_runs(name)
     if not runs:
         known = store.pipeline_names()
-        raise KeyError(f"no runs of pipeline {name!r} in {_config().store_path}; "
-                       f"recorded pipelines: {', '.join(known) or 'none'}")
+        raise KeyError(
+            f"no runs of pipeline {name!r} in {_config().store_path}; "
+            f"recorded pipelines: {', '.join(known) or 'none'}"
+        )
     return PipelineView(name, runs)
 
 
@@ -48,8 +50,10 @@ def get_item(item_id: str) -> ItemView:
     resolved = store.resolve_item(item_id)
     if resolved is None:
         known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
-        raise KeyError(f"no runs of item {item_id!r} in {_config().store_path}; "
-                       f"recorded items: {', '.join(known) or 'none'}")
+        raise KeyError(
+            f"no runs of item {item_id!r} in {_config().store_path}; "
+            f"recorded items: {', '.join(known) or 'none'}"
+        )
     return ItemView(resolved, store.item_runs(resolved))
 
 
@@ -61,26 +65,30 @@ class RunsTable(list):
         try:
             import pandas
         except ImportError as exc:
-            raise ImportError(f"RunsTable.to_pandas() needs pandas ({exc}); "
-                              "install it with: pip install pandas") from None
+            raise ImportError(
+                f"RunsTable.to_pandas() needs pandas ({exc}); install it with: pip install pandas"
+            ) from None
         return pandas.DataFrame(list(self))
 
 
 def run_row(run: PipelineRun) -> dict[str, Any]:
     """One flat row of a run: names, status, counts, ``params.X`` and ``metrics.Y``."""
     row: dict[str, Any] = {
-        "run": run.name, "pipeline": run.pipeline_name, "item": run.short_item_id,
+        "run": run.name,
+        "pipeline": run.pipeline_name,
+        "item": run.short_item_id,
         "status": run.status,
         "started": datetime.datetime.fromtimestamp(run.started) if run.started else None,
-        "duration": run.duration, "steps": run.n_steps, "cached": run.n_cached,
+        "duration": run.duration,
+        "steps": run.n_steps,
+        "cached": run.n_cached,
     }
     row.update({f"params.{k}": v for k, v in run.params.items()})
     row.update({f"metrics.{k}": v for k, v in run.metrics.items()})
     return row
 
 
-def runs_table(pipeline: str | None = None, *, item: str | None = None,
-               last: int | None = None) -> RunsTable:
+def runs_table(pipeline: str | None = None, *, item: str | None = None, last: int | None = None) -> RunsTable:
     """A flat table of runs (oldest first) with their parameters and metrics, for notebooks.
 
     ``pipeline`` and ``item`` select; ``last`` keeps the newest N.

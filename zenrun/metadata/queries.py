@@ -8,13 +8,16 @@ thousands of runs. Mixed into :class:`zenrun.metadata.sqlite.SqliteMetadataStore
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from zenrun.metadata.records import PipelineRun
 
 # Everything of a run but its graph: enough for tables, cheap to read in bulk.
-_LIGHT_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
-                  "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached")
+_LIGHT_COLUMNS = (
+    "id, name, pipeline, status, started, finished, item_id, enable_cache, "
+    "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached"
+)
 
 
 class AmbiguousRunError(LookupError):
@@ -36,12 +39,17 @@ class RunQueries:
         """
         row = self._db.execute(
             "SELECT metadata FROM steps WHERE cache_key=? AND status='completed' "
-            "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1", (cache_key,)).fetchone()
+            "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1",
+            (cache_key,),
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def recent_runs(self, limit: int | None = None,
-                    match: Callable[[str | None, str], bool] | None = None,
-                    pipeline: str | None = None) -> list[PipelineRun]:
+    def recent_runs(
+        self,
+        limit: int | None = None,
+        match: Callable[[str | None, str], bool] | None = None,
+        pipeline: str | None = None,
+    ) -> list[PipelineRun]:
         """Runs newest first (records without their graph), at most ``limit`` of them.
 
         ``match(item_id, pipeline_name)`` filters on the raw row, before any
@@ -50,8 +58,7 @@ class RunQueries:
         """
         where, args = ("WHERE pipeline=?", [pipeline]) if pipeline else ("", [])
         found: list[PipelineRun] = []
-        cursor = self._db.execute(f"SELECT {_LIGHT_COLUMNS} FROM runs {where} ORDER BY id DESC",
-                                  args)
+        cursor = self._db.execute(f"SELECT {_LIGHT_COLUMNS} FROM runs {where} ORDER BY id DESC", args)
         while limit is None or len(found) < limit:
             rows = cursor.fetchmany(500)
             if not rows:
@@ -66,11 +73,17 @@ class RunQueries:
 
     def item_ids(self, pipeline: str | None = None) -> list[str]:
         """The item ids of recorded runs (of ``pipeline``), in order of their first run."""
-        where, args = ("WHERE pipeline=? AND item_id IS NOT NULL", [pipeline]) if pipeline else (
-            "WHERE item_id IS NOT NULL", [])
-        return [r[0] for r in self._db.execute(
-            f"SELECT item_id, MIN(id) AS first FROM runs {where} GROUP BY item_id ORDER BY first",
-            args)]
+        where, args = (
+            ("WHERE pipeline=? AND item_id IS NOT NULL", [pipeline])
+            if pipeline
+            else ("WHERE item_id IS NOT NULL", [])
+        )
+        return [
+            r[0]
+            for r in self._db.execute(
+                f"SELECT item_id, MIN(id) AS first FROM runs {where} GROUP BY item_id ORDER BY first", args
+            )
+        ]
 
     def resolve_item(self, item: str) -> str | None:
         """The recorded item id ``item`` names: itself, or ``name[id]`` without its file."""
@@ -85,14 +98,23 @@ class RunQueries:
 
     def item_runs(self, item_id: str) -> list[PipelineRun]:
         """The runs of one item, oldest first."""
-        return [self._run_from_row(r) for r in self._db.execute(
-            f"SELECT {self._RUN_COLUMNS} FROM runs WHERE item_id=? ORDER BY id", (item_id,))]
+        return [
+            self._run_from_row(r)
+            for r in self._db.execute(
+                f"SELECT {self._RUN_COLUMNS} FROM runs WHERE item_id=? ORDER BY id", (item_id,)
+            )
+        ]
 
     def latest_item_runs(self, pipeline: str) -> list[PipelineRun]:
         """The newest run of each item of ``pipeline`` (a grid's current state), by item."""
-        return [self._run_from_row(r) for r in self._db.execute(
-            f"SELECT {self._RUN_COLUMNS} FROM runs WHERE id IN (SELECT MAX(id) FROM runs "
-            "WHERE pipeline=? GROUP BY COALESCE(item_id, '')) ORDER BY item_id", (pipeline,))]
+        return [
+            self._run_from_row(r)
+            for r in self._db.execute(
+                f"SELECT {self._RUN_COLUMNS} FROM runs WHERE id IN (SELECT MAX(id) FROM runs "
+                "WHERE pipeline=? GROUP BY COALESCE(item_id, '')) ORDER BY item_id",
+                (pipeline,),
+            )
+        ]
 
     def find_run(self, ref: str) -> PipelineRun:
         """The run ``ref`` names: ``latest``, a run name, an item id (its newest run) or a
@@ -108,19 +130,26 @@ class RunQueries:
             return self._run_from_row(row)
         item = self.resolve_item(ref)
         if item is not None:
-            row = self._db.execute(f"SELECT {columns} FROM runs WHERE item_id=? ORDER BY id DESC "
-                                   "LIMIT 1", (item,)).fetchone()
+            row = self._db.execute(
+                f"SELECT {columns} FROM runs WHERE item_id=? ORDER BY id DESC LIMIT 1", (item,)
+            ).fetchone()
             return self._run_from_row(row)
-        items = [r[0] for r in self._db.execute(
-            "SELECT DISTINCT item_id FROM runs WHERE pipeline=? AND item_id IS NOT NULL LIMIT 6",
-            (ref,)).fetchall()]
+        items = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT DISTINCT item_id FROM runs WHERE pipeline=? AND item_id IS NOT NULL LIMIT 6", (ref,)
+            ).fetchall()
+        ]
         if len(items) > 1:  # a parametrized pipeline's name: which item is meant?
             names = ", ".join(str(i).rpartition("::")[2] for i in items[:5]) + (
-                ", ..." if len(items) > 5 else "")
+                ", ..." if len(items) > 5 else ""
+            )
             raise AmbiguousRunError(f"{ref!r} is a pipeline with several items: {names}")
         # A prefix: a range over the unique index on name (LIKE would scan the table).
-        rows = self._db.execute(f"SELECT {columns} FROM runs WHERE name >= ? AND name < ? "
-                                "ORDER BY id DESC LIMIT 6", (ref, ref + "\U0010ffff")).fetchall()
+        rows = self._db.execute(
+            f"SELECT {columns} FROM runs WHERE name >= ? AND name < ? ORDER BY id DESC LIMIT 6",
+            (ref, ref + "\U0010ffff"),
+        ).fetchall()
         if len(rows) == 1:
             return self._run_from_row(rows[0])
         if rows:

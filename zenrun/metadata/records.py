@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 RUNNING, COMPLETED, CACHED, FAILED, SKIPPED = "running", "completed", "cached", "failed", "skipped"
 STATUSES = (RUNNING, COMPLETED, CACHED, FAILED, SKIPPED)
-_SCALAR_TYPE_NAMES = {"bool", "int", "float", "bool_", "int8", "int16", "int32", "int64", "uint8",
-                      "uint16", "uint32", "uint64", "float16", "float32", "float64"}
+_SCALAR_TYPE_NAMES = {
+    "bool",
+    "int",
+    "float",
+    "bool_",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+}
 
 
 @dataclass
@@ -34,8 +50,13 @@ class ArtifactRef:
         return self._loader(self)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"digest": self.digest, "size": self.size, "materializer": self.materializer,
-                "type": self.type_name, "preview": self.preview}
+        return {
+            "digest": self.digest,
+            "size": self.size,
+            "materializer": self.materializer,
+            "type": self.type_name,
+            "preview": self.preview,
+        }
 
     @property
     def value(self) -> bool | int | float | None:
@@ -92,8 +113,7 @@ class StepRun:
     def output(self) -> ArtifactRef:
         """The single output of this step."""
         if len(self.outputs) != 1:
-            raise AttributeError(f"step {self.id!r} has outputs {list(self.outputs)}; "
-                                 "use .outputs[name]")
+            raise AttributeError(f"step {self.id!r} has outputs {list(self.outputs)}; use .outputs[name]")
         return next(iter(self.outputs.values()))
 
     def __repr__(self) -> str:
@@ -150,8 +170,9 @@ class PipelineRun:
         try:
             return self.steps[step_id]
         except KeyError:
-            raise KeyError(f"run {self.name!r} has no step {step_id!r}; steps: "
-                           f"{', '.join(self.steps)}") from None
+            raise KeyError(
+                f"run {self.name!r} has no step {step_id!r}; steps: {', '.join(self.steps)}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"<PipelineRun {self.name} {self.status}>"

@@ -16,14 +16,19 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from zenrun.config.argparsing import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
 from zenrun.metadata.records import (
-    FAILED, RUNNING, ArtifactRef, PipelineRun, StepRun,
+    FAILED,
+    RUNNING,
+    ArtifactRef,
+    PipelineRun,
+    StepRun,
 )
 
 SCHEMA = """
@@ -49,8 +54,13 @@ CREATE INDEX IF NOT EXISTS step_io_by_step ON step_io (run_id, step_id);
 
 # Columns added after the first release: ALTER TABLE adds them to older stores.
 ADDED_COLUMNS = {
-    "runs": [("artifact_store", "TEXT"), ("params", "TEXT"), ("metrics", "TEXT"),
-             ("n_steps", "INTEGER"), ("n_cached", "INTEGER")],
+    "runs": [
+        ("artifact_store", "TEXT"),
+        ("params", "TEXT"),
+        ("metrics", "TEXT"),
+        ("n_steps", "INTEGER"),
+        ("n_cached", "INTEGER"),
+    ],
     "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
     "artifacts": [("preview", "TEXT")],
 }
@@ -61,8 +71,10 @@ CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
 CREATE INDEX IF NOT EXISTS steps_with_logged_metadata ON steps (cache_key, run_id)
     WHERE status='completed' AND metadata IS NOT NULL;
 """
-STEP_COLUMNS = ("run_id, step_id, step_name, status, started, finished, config, cache_key, "
-                "cache_parts, cache_reason, error, upstream, metadata, captured")
+STEP_COLUMNS = (
+    "run_id, step_id, step_name, status, started, finished, config, cache_key, "
+    "cache_parts, cache_reason, error, upstream, metadata, captured"
+)
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -78,9 +90,12 @@ def migrate(db: sqlite3.Connection) -> None:
 
 def _missing_columns(db: Any) -> list[tuple[str, str, str]]:
     """``(table, column, type)`` of the :data:`ADDED_COLUMNS` that ``db`` lacks."""
-    return [(table, name, kind) for table, columns in ADDED_COLUMNS.items()
-            for name, kind in columns
-            if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}]
+    return [
+        (table, name, kind)
+        for table, columns in ADDED_COLUMNS.items()
+        for name, kind in columns
+        if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    ]
 
 
 class StoreDamagedError(UsageError):
@@ -94,7 +109,8 @@ class StoreDamagedError(UsageError):
             f"  zenrun --store {self.path.parent} --store-check    reports what can be read\n"
             f"  zenrun --store {self.path.parent} --store-repair   keeps what can be read in a new "
             f"{self.path.name} and moves the damaged file aside as "
-            f"{self.path.name}.corrupt-<time>")
+            f"{self.path.name}.corrupt-<time>"
+        )
 
 
 class StoreReadOnlyError(UsageError):
@@ -107,7 +123,8 @@ def is_damage(exc: BaseException) -> bool:
     if name:
         return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
     return isinstance(exc, sqlite3.DatabaseError) and (
-        "malformed" in str(exc) or "not a database" in str(exc))
+        "malformed" in str(exc) or "not a database" in str(exc)
+    )
 
 
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
@@ -139,8 +156,9 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     uri = "file:" + urllib.parse.quote(str(path.resolve()))
     last: Exception | None = None
     for options in ("mode=ro", "mode=ro&immutable=1"):
-        connection = sqlite3.connect(f"{uri}?{options}", uri=True, timeout=60,
-                                     isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(
+            f"{uri}?{options}", uri=True, timeout=60, isolation_level=None, check_same_thread=False
+        )
         try:
             connection.execute("PRAGMA busy_timeout=60000")
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -189,8 +207,10 @@ class SqliteMetadataStore(RunQueries):
                 self._db.executescript(SCHEMA)
                 migrate(self._db)
             elif _missing_columns(self._db):
-                raise UsageError(f"{self.path} was written by an older zenrun and is read-only "
-                                 "here; open it once with write access to upgrade it")
+                raise UsageError(
+                    f"{self.path} was written by an older zenrun and is read-only "
+                    "here; open it once with write access to upgrade it"
+                )
             self._pending: list[tuple[Any, list[Any], list[Any]]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
@@ -235,8 +255,7 @@ class SqliteMetadataStore(RunQueries):
         Read-only: safe on a read-only store, and cheap (one lock test per running run).
         """
         with self._db_lock:
-            rows = self._db.execute("SELECT name, pid, host FROM runs WHERE status=?",
-                                    (RUNNING,)).fetchall()
+            rows = self._db.execute("SELECT name, pid, host FROM runs WHERE status=?", (RUNNING,)).fetchall()
         return [name for name, pid, host in rows if not self._owner_alive(name, pid, host)]
 
     def fail_dead_runs(self) -> list[str]:
@@ -254,10 +273,14 @@ class SqliteMetadataStore(RunQueries):
                 row = db.execute("SELECT id FROM runs WHERE name=? AND status=?", (name, RUNNING)).fetchone()
                 if row is None:
                     continue
-                db.execute("UPDATE runs SET status=?, finished=coalesce(finished, ?) WHERE id=?",
-                           (FAILED, time.time(), row[0]))
-                db.execute("UPDATE steps SET status=?, error=coalesce(error, ?) WHERE run_id=? "
-                           "AND status=?", (FAILED, error, row[0], RUNNING))
+                db.execute(
+                    "UPDATE runs SET status=?, finished=coalesce(finished, ?) WHERE id=?",
+                    (FAILED, time.time(), row[0]),
+                )
+                db.execute(
+                    "UPDATE steps SET status=?, error=coalesce(error, ?) WHERE run_id=? AND status=?",
+                    (FAILED, error, row[0], RUNNING),
+                )
         for name in dead:
             _remove(self._lock_path(name))
         return dead
@@ -284,8 +307,10 @@ class SqliteMetadataStore(RunQueries):
     # -- writing ------------------------------------------------------------------
     def _transaction(self) -> Any:
         if self.read_only:
-            raise StoreReadOnlyError(f"{self.path} is read-only: runs cannot be recorded in this "
-                                     "store (choose another with --store)")
+            raise StoreReadOnlyError(
+                f"{self.path} is read-only: runs cannot be recorded in this "
+                "store (choose another with --store)"
+            )
         return _Transaction(self._db)
 
     def create_run(self, run: PipelineRun) -> None:
@@ -308,10 +333,21 @@ class SqliteMetadataStore(RunQueries):
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
                 "orchestrator, graph, pid, host, artifact_store, params) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (run.name, run.pipeline_name, run.status, run.started, run.item_id,
-                 None if run.enable_cache is None else int(run.enable_cache), run.orchestrator,
-                 json.dumps(run.graph), os.getpid(), socket.gethostname(), run.artifact_store,
-                 _dumps(run.params, ordered=True)))
+                (
+                    run.name,
+                    run.pipeline_name,
+                    run.status,
+                    run.started,
+                    run.item_id,
+                    None if run.enable_cache is None else int(run.enable_cache),
+                    run.orchestrator,
+                    json.dumps(run.graph),
+                    os.getpid(),
+                    socket.gethostname(),
+                    run.artifact_store,
+                    _dumps(run.params, ordered=True),
+                ),
+            )
             run.id = cursor.lastrowid
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
@@ -321,17 +357,40 @@ class SqliteMetadataStore(RunQueries):
         again when it ends; the later record replaces the earlier one.
         """
         s, run_id = step_run, run.id
-        row = (run_id, s.id, s.name, s.status, s.started, s.finished, _dumps(s.config),
-               s.cache_key, _dumps(s.cache_parts), s.cache_reason, s.error, json.dumps(s.upstream),
-               _dumps(s.metadata or None, ordered=True), _dumps(s.captured or None))
+        row = (
+            run_id,
+            s.id,
+            s.name,
+            s.status,
+            s.started,
+            s.finished,
+            _dumps(s.config),
+            s.cache_key,
+            _dumps(s.cache_parts),
+            s.cache_reason,
+            s.error,
+            json.dumps(s.upstream),
+            _dumps(s.metadata or None, ordered=True),
+            _dumps(s.captured or None),
+        )
         io_rows, artifacts = [], []
         for name, ref in s.outputs.items():
             artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
             io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
         for name, sources in s.inputs.items():
             for position, (source_step, source_output, ref) in enumerate(sources):
-                io_rows.append((run_id, s.id, "in", name, position,
-                                ref.digest if ref else None, source_step, source_output))
+                io_rows.append(
+                    (
+                        run_id,
+                        s.id,
+                        "in",
+                        name,
+                        position,
+                        ref.digest if ref else None,
+                        source_step,
+                        source_output,
+                    )
+                )
         with self._lock:
             self._pending.append((row, io_rows, artifacts))
 
@@ -356,11 +415,15 @@ class SqliteMetadataStore(RunQueries):
             steps.append(row)
             io_rows.extend(io)
         with self._db_lock, self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
-                           "preview) VALUES (?,?,?,?,?)", artifacts)
+            db.executemany(
+                "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
+                "preview) VALUES (?,?,?,?,?)",
+                artifacts,
+            )
             db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
-            db.executemany(f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) "
-                           f"VALUES ({','.join('?' * 14)})", steps)
+            db.executemany(
+                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 14)})", steps
+            )
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
     def finish_run(self, run: PipelineRun) -> None:
@@ -370,42 +433,81 @@ class SqliteMetadataStore(RunQueries):
         finally:
             try:
                 with self._db_lock, self._transaction() as db:
-                    db.execute("UPDATE runs SET status=?, finished=?, metrics=?, n_steps=?, n_cached=? "
-                               "WHERE id=?", (run.status, run.finished, _dumps(run.metrics, ordered=True),
-                                              run.n_steps, run.n_cached, run.id))
+                    db.execute(
+                        "UPDATE runs SET status=?, finished=?, metrics=?, n_steps=?, n_cached=? WHERE id=?",
+                        (
+                            run.status,
+                            run.finished,
+                            _dumps(run.metrics, ordered=True),
+                            run.n_steps,
+                            run.n_cached,
+                            run.id,
+                        ),
+                    )
             finally:
                 self._release_lock(run.name)
 
     # -- reading ------------------------------------------------------------------
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
-        (run_id, name, pipeline, status, started, finished, item_id, enable_cache, orch, graph,
-         artifact_store, params, metrics, n_steps, n_cached) = row
+        (
+            run_id,
+            name,
+            pipeline,
+            status,
+            started,
+            finished,
+            item_id,
+            enable_cache,
+            orch,
+            graph,
+            artifact_store,
+            params,
+            metrics,
+            n_steps,
+            n_cached,
+        ) = row
         if status == RUNNING and not self._owner_alive(name, None, None):
             status = FAILED  # its owner died; a read-only store cannot record it
-        return PipelineRun(name=name, pipeline_name=pipeline, status=status, started=started,
-                           finished=finished, item_id=item_id,
-                           enable_cache=None if enable_cache is None else bool(enable_cache),
-                           orchestrator=orch, graph=json.loads(graph or "{}"), id=run_id,
-                           artifact_store=artifact_store, params=_loads(params) or {},
-                           n_steps=n_steps, n_cached=n_cached, _metrics=_loads(metrics),
-                           _steps_loader=self.load_steps)
+        return PipelineRun(
+            name=name,
+            pipeline_name=pipeline,
+            status=status,
+            started=started,
+            finished=finished,
+            item_id=item_id,
+            enable_cache=None if enable_cache is None else bool(enable_cache),
+            orchestrator=orch,
+            graph=json.loads(graph or "{}"),
+            id=run_id,
+            artifact_store=artifact_store,
+            params=_loads(params) or {},
+            n_steps=n_steps,
+            n_cached=n_cached,
+            _metrics=_loads(metrics),
+            _steps_loader=self.load_steps,
+        )
 
-    _RUN_COLUMNS = ("id, name, pipeline, status, started, finished, item_id, enable_cache, "
-                    "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached")
+    _RUN_COLUMNS = (
+        "id, name, pipeline, status, started, finished, item_id, enable_cache, "
+        "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached"
+    )
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         """Runs, oldest first; of one pipeline when ``pipeline`` is given."""
         if pipeline is None:
             rows = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs ORDER BY id").fetchall()
         else:
-            rows = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE pipeline=? "
-                                    "ORDER BY id", (pipeline,)).fetchall()
+            rows = self._db.execute(
+                f"SELECT {self._RUN_COLUMNS} FROM runs WHERE pipeline=? ORDER BY id", (pipeline,)
+            ).fetchall()
         return [self._run_from_row(r) for r in rows]
 
     def get_run(self, name: str) -> PipelineRun | None:
         """The run called ``name``; ``latest`` is the newest run."""
         if name == "latest":
-            row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            row = self._db.execute(
+                f"SELECT {self._RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
         else:
             row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE name=?", (name,)).fetchone()
         return self._run_from_row(row) if row else None
@@ -422,38 +524,65 @@ class SqliteMetadataStore(RunQueries):
         clauses, args = [], []
         for word in (text or "").split():
             like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
-                                             ("name", "pipeline", "item_id", "status")) + ")")
+            clauses.append(
+                "("
+                + " OR ".join(
+                    f"{column} LIKE ? ESCAPE '\\'" for column in ("name", "pipeline", "item_id", "status")
+                )
+                + ")"
+            )
             args += [like] * 4
         where = "WHERE " + " AND ".join(clauses) if clauses else ""
         rows = self._db.execute(
             f"SELECT name, pipeline, item_id, status, started, finished FROM runs {where} "
-            "ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+            "ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
         keys = ("name", "pipeline", "item_id", "status", "started", "finished")
-        return [dict(zip(keys, row)) for row in rows]
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def pipeline_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT pipeline FROM runs ORDER BY pipeline")]
 
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
-        artifacts = {r[0]: ArtifactRef(*r, store_url=run.artifact_store) for r in self._db.execute(
-            "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
-            "ON io.digest = a.digest WHERE io.run_id=?", (run.id,))}
+        artifacts = {
+            r[0]: ArtifactRef(*r, store_url=run.artifact_store)
+            for r in self._db.execute(
+                "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
+                "ON io.digest = a.digest WHERE io.run_id=?",
+                (run.id,),
+            )
+        }
         steps: dict[str, StepRun] = {}
         for row in self._db.execute(
-                "SELECT step_id, step_name, status, started, finished, config, cache_key, "
-                "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
-                "WHERE run_id=? ORDER BY started, rowid", (run.id,)):
+            "SELECT step_id, step_name, status, started, finished, config, cache_key, "
+            "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
+            "WHERE run_id=? ORDER BY started, rowid",
+            (run.id,),
+        ):
             steps[row[0]] = StepRun(
-                id=row[0], name=row[1], status=row[2], started=row[3], finished=row[4],
-                config=_loads(row[5]), cache_key=row[6], cache_parts=_loads(row[7]),
-                cache_reason=row[8], error=row[9], upstream=json.loads(row[10] or "[]"),
-                metadata=_loads(row[11]) or {}, captured=_loads(row[12]) or {},
-                run_name=run.name, pipeline_name=run.pipeline_name)
-        for step_id, kind, name, position, digest, source_step, source_output in self._db.execute(
-                "SELECT step_id, kind, name, position, digest, source_step, source_output "
-                "FROM step_io WHERE run_id=? ORDER BY rowid", (run.id,)):
+                id=row[0],
+                name=row[1],
+                status=row[2],
+                started=row[3],
+                finished=row[4],
+                config=_loads(row[5]),
+                cache_key=row[6],
+                cache_parts=_loads(row[7]),
+                cache_reason=row[8],
+                error=row[9],
+                upstream=json.loads(row[10] or "[]"),
+                metadata=_loads(row[11]) or {},
+                captured=_loads(row[12]) or {},
+                run_name=run.name,
+                pipeline_name=run.pipeline_name,
+            )
+        for step_id, kind, name, _position, digest, source_step, source_output in self._db.execute(
+            "SELECT step_id, kind, name, position, digest, source_step, source_output "
+            "FROM step_io WHERE run_id=? ORDER BY rowid",
+            (run.id,),
+        ):
             step = steps.get(step_id)
             if step is None:
                 continue
@@ -464,8 +593,9 @@ class SqliteMetadataStore(RunQueries):
                 step.inputs.setdefault(name, []).append((source_step, source_output, ref))
         return steps
 
-    def previous_step(self, pipeline: str, step_id: str, before_run: int | None,
-                      item_id: Any = _ANY_ITEM) -> StepRun | None:
+    def previous_step(
+        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = _ANY_ITEM
+    ) -> StepRun | None:
         """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses).
 
         Given ``item_id``, only runs of that item count (None: runs through the
@@ -474,8 +604,9 @@ class SqliteMetadataStore(RunQueries):
         with self._db_lock:
             return self._previous_step(pipeline, step_id, before_run, item_id)
 
-    def _previous_step(self, pipeline: str, step_id: str, before_run: int | None,
-                       item_id: Any) -> StepRun | None:
+    def _previous_step(
+        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any
+    ) -> StepRun | None:
         # One query per run instead of one per missed step: the steps of the
         # latest earlier run answer most look-ups; no earlier run answers all.
         key = (pipeline, before_run, item_id)
@@ -485,24 +616,33 @@ class SqliteMetadataStore(RunQueries):
             self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
             latest = self._db.execute(
                 "SELECT id FROM runs WHERE pipeline=? AND id<? AND (? OR item_id IS ?) "
-                "ORDER BY id DESC LIMIT 1", (pipeline, before_run, any_item, item)).fetchone()
+                "ORDER BY id DESC LIMIT 1",
+                (pipeline, before_run, any_item, item),
+            ).fetchone()
             if latest is not None:
-                self._previous_steps = {r[0]: r for r in self._db.execute(
-                    "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
-                    "WHERE run_id=? AND status IN ('completed','cached')", (latest[0],))}
+                self._previous_steps = {
+                    r[0]: r
+                    for r in self._db.execute(
+                        "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
+                        "WHERE run_id=? AND status IN ('completed','cached')",
+                        (latest[0],),
+                    )
+                }
         latest_steps = self._previous_steps if self._previous_key == key else {}
         if latest_steps is _NO_EARLIER_RUN:
             return None
-        row = latest_steps.get(step_id) or self._db.execute(
-            "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
-            "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
-            "AND (? OR r.item_id IS ?) AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
-            (pipeline, step_id, before_run if before_run is not None else 1 << 62, any_item,
-             item)).fetchone()
+        row = (
+            latest_steps.get(step_id)
+            or self._db.execute(
+                "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
+                "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
+                "AND (? OR r.item_id IS ?) AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
+                (pipeline, step_id, before_run if before_run is not None else 1 << 62, any_item, item),
+            ).fetchone()
+        )
         if row is None:
             return None
-        return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3],
-                       cache_parts=_loads(row[4]))
+        return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
 
     def close(self) -> None:
         try:

@@ -8,7 +8,8 @@ and run the steps of all the session's runs together with
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class ReadySteps:

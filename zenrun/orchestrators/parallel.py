@@ -13,7 +13,8 @@ import argparse
 import os
 import queue
 import threading
-from typing import TYPE_CHECKING, Any, Hashable
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
 
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
@@ -41,9 +42,11 @@ def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> 
             cloudpickle.dumps(value)
         except Exception as exc:
             kind = type(value)
-            return (f"step {step_id!r}: {what} of type {kind.__module__}.{kind.__qualname__} cannot "
-                    f"be sent to a worker process ({type(exc).__name__}: {exc}); use --dist "
-                    "threads, or make it a fixture value the step can rebuild")
+            return (
+                f"step {step_id!r}: {what} of type {kind.__module__}.{kind.__qualname__} cannot "
+                f"be sent to a worker process ({type(exc).__name__}: {exc}); use --dist "
+                "threads, or make it a fixture value the step can rebuild"
+            )
     return None
 
 
@@ -54,9 +57,12 @@ def unsendable_invocation(composed: Any) -> str | None:
 
     checked: set[int] = set()  # a step called 1,000 times is pickled once
     for step_id, invocation in composed.invocations.items():
-        literals = {n: v for n, v in invocation.inputs.items()
-                    if not isinstance(v, OutputHandle) and not (
-                        isinstance(v, list) and v and isinstance(v[0], OutputHandle))}
+        literals = {
+            n: v
+            for n, v in invocation.inputs.items()
+            if not isinstance(v, OutputHandle)
+            and not (isinstance(v, list) and v and isinstance(v[0], OutputHandle))
+        }
         step = None if id(invocation.step) in checked else invocation.step
         checked.add(id(invocation.step))
         reason = unsendable(step_id, step, invocation.config, literals)
@@ -70,8 +76,14 @@ class ProcessExecutor:
 
     remote = True
 
-    def __init__(self, size: int, artifact_store: Any, materializers: Any,
-                 rootdir: str | None = None, zygote: Zygote | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        artifact_store: Any,
+        materializers: Any,
+        rootdir: str | None = None,
+        zygote: Zygote | None = None,
+    ) -> None:
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
@@ -86,9 +98,12 @@ class ProcessExecutor:
         if self._pool is None:
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
-            self._pool = WorkerPool(self.size, (self.artifact_store, self.materializers),
-                                    bootstrap=Bootstrap.from_driver(self.rootdir),
-                                    zygote=self.zygote)
+            self._pool = WorkerPool(
+                self.size,
+                (self.artifact_store, self.materializers),
+                bootstrap=Bootstrap.from_driver(self.rootdir),
+                zygote=self.zygote,
+            )
         return self._pool
 
     def free_slots(self) -> int:
@@ -98,8 +113,12 @@ class ProcessExecutor:
         try:
             self.pool.submit(key, _run_in_worker, task)
         except Exception as exc:
-            values = {**task.literals, **{n: [s.value for s in v] if isinstance(v, list) else v.value
-                                          for n, v in task.wired.items()}}
+            values = {
+                **task.literals,
+                **{
+                    n: [s.value for s in v] if isinstance(v, list) else v.value for n, v in task.wired.items()
+                },
+            }
             reason = unsendable(task.step_id, task.step, task.config, values)
             raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
 
@@ -146,8 +165,9 @@ class ThreadExecutor:
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         self._running.add(key)
-        threading.Thread(target=self._work, args=(key, task), daemon=True,
-                         name=f"zenrun-step-{task.step_id}").start()
+        threading.Thread(
+            target=self._work, args=(key, task), daemon=True, name=f"zenrun-step-{task.step_id}"
+        ).start()
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
         finished = []
@@ -187,8 +207,9 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         config = self.config or api_config()
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
-        return ProcessExecutor(self.workers, config.artifact_store, config.materializers,
-                               str(config.rootpath), self.zygote)
+        return ProcessExecutor(
+            self.workers, config.artifact_store, config.materializers, str(config.rootpath), self.zygote
+        )
 
     def check(self, composed: Any) -> str | None:
         return None if self.dist == "threads" else unsendable_invocation(composed)
@@ -239,12 +260,22 @@ def _numprocesses(value: str) -> int:
 def zenrun_addoption(parser: Any) -> None:
     group = parser.getgroup("running")
     group.addoption(
-        "-n", "--numprocesses", dest="numprocesses", type=_numprocesses, default=None, metavar="N",
+        "-n",
+        "--numprocesses",
+        dest="numprocesses",
+        type=_numprocesses,
+        default=None,
+        metavar="N",
         help="run up to N steps at once, of all selected pipelines, in worker processes "
-             "('auto': one per CPU; 0: run locally)")
+        "('auto': one per CPU; 0: run locally)",
+    )
     group.addoption(
-        "--dist", dest="dist", choices=("processes", "threads"), default="processes",
-        help="with -n: worker processes (default), or threads for steps that release the GIL")
+        "--dist",
+        dest="dist",
+        choices=("processes", "threads"),
+        default="processes",
+        help="with -n: worker processes (default), or threads for steps that release the GIL",
+    )
 
 
 def refuse_process_local_store(config: Any, what: str) -> None:
@@ -253,9 +284,11 @@ def refuse_process_local_store(config: Any, what: str) -> None:
     if url.startswith("memory:"):
         from zenrun.config import UsageError
 
-        raise UsageError(f"{what}: the artifact store {url} lives in this process's memory, "
-                         "which worker processes cannot share; use --dist threads, or a file:// "
-                         "or object-store URL")
+        raise UsageError(
+            f"{what}: the artifact store {url} lives in this process's memory, "
+            "which worker processes cannot share; use --dist threads, or a file:// "
+            "or object-store URL"
+        )
 
 
 @hookimpl
@@ -264,8 +297,9 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
         return None
     if config.getoption("dist", "processes") != "threads":
         refuse_process_local_store(config, f"-n {config.getoption('numprocesses', None) or 2}")
-    orchestrator = ParallelOrchestrator(config.getoption("numprocesses", None) or 2, config,
-                                        config.getoption("dist", "processes"))
+    orchestrator = ParallelOrchestrator(
+        config.getoption("numprocesses", None) or 2, config, config.getoption("dist", "processes")
+    )
     config.add_cleanup(orchestrator.close)
     return orchestrator
 
@@ -278,20 +312,34 @@ ZYGOTE_KEY = "parallel.zygote"
 def zenrun_configure(config: Any) -> None:
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
-    runs_nothing = any(config.getoption(name, None) for name in (  # no worker will be needed
-        "collectonly", "showfixtures", "runs", "show", "store_check", "store_repair", "gc"))
-    if config.getoption("orchestrator", None) == "parallel" and not config.stash.get("api") \
-            and config.getoption("dist", "processes") != "threads" and not runs_nothing \
-            and not os.environ.get("ZENRUN_NO_ZYGOTE"):
-        from zenrun.orchestrators.zygote import Zygote
-
+    runs_nothing = any(
+        config.getoption(name, None)
+        for name in (  # no worker will be needed
+            "collectonly",
+            "showfixtures",
+            "runs",
+            "show",
+            "store_check",
+            "store_repair",
+            "gc",
+        )
+    )
+    if (
+        config.getoption("orchestrator", None) == "parallel"
+        and not config.stash.get("api")
+        and config.getoption("dist", "processes") != "threads"
+        and not runs_nothing
+        and not os.environ.get("ZENRUN_NO_ZYGOTE")
+    ):
         # What workers run, imported before the fork (the driver needs it later anyway):
         # the zygote's children then import nothing of zenrun.
         from zenrun.capture import prepare_descriptor_capture
+        from zenrun.orchestrators.zygote import Zygote
 
         prepare_descriptor_capture()
-        zygote = Zygote.start(["zenrun.steps", "zenrun.execution", "zenrun.remote",
-                               "zenrun.orchestrators.workers"])
+        zygote = Zygote.start(
+            ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
+        )
         if zygote is not None:
             config.stash[ZYGOTE_KEY] = zygote
             config.add_cleanup(zygote.close)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from typing import Any, Callable, Hashable, Iterable, Protocol, runtime_checkable
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Protocol, runtime_checkable
 
 from zenrun.orchestrators import ReadySteps
 from zenrun.runner import InputArtifactError, StepTask, TaskResult
@@ -67,9 +68,15 @@ class Scheduler:
     started has its final record (``error``: an internal error's traceback).
     """
 
-    def __init__(self, executor: StepExecutor, *, exitfirst: bool = False, maxfail: int = 0,
-                 on_finish: Callable[[Any, str | None], None] | None = None,
-                 grace: float = 1.0) -> None:
+    def __init__(
+        self,
+        executor: StepExecutor,
+        *,
+        exitfirst: bool = False,
+        maxfail: int = 0,
+        on_finish: Callable[[Any, str | None], None] | None = None,
+        grace: float = 1.0,
+    ) -> None:
         self.executor = executor
         self.exitfirst = exitfirst
         self.maxfail = 1 if exitfirst else maxfail  # stop launching after this many failed runs
@@ -142,8 +149,11 @@ class Scheduler:
         except Exception as exc:  # e.g. an input that cannot be sent to a worker process
             del self._running[key]
             job.running -= 1
-            self._complete(job, task, _failure(job, task, f"step {task.step_id!r} could not be sent "
-                                                          f"to a worker: {exc}\n"))
+            self._complete(
+                job,
+                task,
+                _failure(job, task, f"step {task.step_id!r} could not be sent to a worker: {exc}\n"),
+            )
 
     def _collect(self, key: Hashable, outcome: TaskResult | BaseException) -> None:
         job, task = self._running.pop(key)
@@ -159,8 +169,13 @@ class Scheduler:
             execution.load_inputs(task)
             self._submit(job, task)
         elif _worker_died(outcome) and task.attempt <= task.step.retries:
-            logger.warning("Step %s: %s (attempt %d of %d), retrying in a fresh worker.",
-                           task.step_id, outcome, task.attempt, task.step.retries + 1)
+            logger.warning(
+                "Step %s: %s (attempt %d of %d), retrying in a fresh worker.",
+                task.step_id,
+                outcome,
+                task.attempt,
+                task.step.retries + 1,
+            )
             task.attempt += 1
             self._submit(job, task)
         else:
@@ -173,8 +188,10 @@ class Scheduler:
             job.failed = True
             self.failed_runs += 1
             if self.exitfirst:
-                self.stop(f"stopping after 1 failure (-x): step {task.step_id} of "
-                          f"{job.execution.run.pipeline_name} failed")
+                self.stop(
+                    f"stopping after 1 failure (-x): step {task.step_id} of "
+                    f"{job.execution.run.pipeline_name} failed"
+                )
             elif self.maxfail and self.failed_runs >= self.maxfail:
                 self.stop(f"stopping after {self.failed_runs} failures (--maxfail={self.maxfail})")
 
@@ -196,13 +213,15 @@ class Scheduler:
         except Exception as exc:
             from zenrun.blame import describe_fault  # names the plugin at fault
 
-            job.broken = describe_fault(job.execution.config.pluginmanager, exc,
-                                        f"running {job.execution.run.item_id or job.execution.run.name}")
+            job.broken = describe_fault(
+                job.execution.config.pluginmanager,
+                exc,
+                f"running {job.execution.run.item_id or job.execution.run.name}",
+            )
             if job.steps is None:
                 job.steps = ReadySteps(job.execution)
             job.remaining = 0
-            logger.error("internal error in run %s: %s: %s", job.execution.run.name,
-                         type(exc).__name__, exc)
+            logger.error("internal error in run %s: %s: %s", job.execution.run.name, type(exc).__name__, exc)
 
     def _finish(self, job: _Job, stopped: BaseException | None = None) -> None:
         execution = job.execution
@@ -281,13 +300,18 @@ class SchedulingOrchestrator:
         """Run the steps of one started execution."""
         Scheduler(self.executor).run([execution])
 
-    def run_many(self, executions: Iterable[Any], *, exitfirst: bool = False, maxfail: int = 0,
-                 on_finish: Callable[[Any, str | None], None] | None = None) -> Scheduler:
+    def run_many(
+        self,
+        executions: Iterable[Any],
+        *,
+        exitfirst: bool = False,
+        maxfail: int = 0,
+        on_finish: Callable[[Any, str | None], None] | None = None,
+    ) -> Scheduler:
         """Run executions that are not started yet, their steps together; returns the scheduler
         (``.stopped`` says why it stopped early). Launching stops after the first failed run
         (``exitfirst``) or after ``maxfail`` failed runs."""
-        scheduler = Scheduler(self.executor, exitfirst=exitfirst, maxfail=maxfail,
-                              on_finish=on_finish)
+        scheduler = Scheduler(self.executor, exitfirst=exitfirst, maxfail=maxfail, on_finish=on_finish)
         scheduler.run(executions)
         return scheduler
 

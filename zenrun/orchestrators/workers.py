@@ -34,9 +34,11 @@ import threading
 import time
 import traceback
 import types
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait as wait_for
-from typing import Any, Callable, Hashable
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for
+from typing import Any
 
 import cloudpickle
 
@@ -103,17 +105,29 @@ class Bootstrap:
         zenrun_dir = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
-            if not path or name in ("__main__", "__mp_main__") or not path.endswith(".py") \
-                    or "site-packages" in path or path.startswith(skip):  # before realpath: fast
+            if (
+                not path
+                or name in ("__main__", "__mp_main__")
+                or not path.endswith(".py")
+                or "site-packages" in path
+                or path.startswith(skip)
+            ):  # before realpath: fast
                 continue
             real = os.path.realpath(path)
-            if real.startswith(root + os.sep) and not real.startswith(skip) \
-                    and not real.startswith(zenrun_dir + os.sep) and "site-packages" not in real:
+            if (
+                real.startswith(root + os.sep)
+                and not real.startswith(skip)
+                and not real.startswith(zenrun_dir + os.sep)
+                and "site-packages" not in real
+            ):
                 modules[name] = real
         # The forkserver imports what workers will need once, not each worker: zenrun's
         # modules the driver uses (pydantic with them) and the project's libraries.
-        own = sorted(n for n in sys.modules if n.startswith("zenrun.") and n not in (
-            "zenrun.__main__", "zenrun.testing"))
+        own = sorted(
+            n
+            for n in sys.modules
+            if n.startswith("zenrun.") and n not in ("zenrun.__main__", "zenrun.testing")
+        )
         return cls(list(sys.path), os.getcwd(), modules, own + _packages_used_by(modules))
 
     def apply(self) -> None:
@@ -126,8 +140,9 @@ class Bootstrap:
             os.chdir(self.cwd)
         except OSError:
             pass
-        if self.modules and not any(isinstance(f, _ProjectFinder) and f.modules == self.modules
-                                    for f in sys.meta_path):
+        if self.modules and not any(
+            isinstance(f, _ProjectFinder) and f.modules == self.modules for f in sys.meta_path
+        ):
             sys.meta_path.insert(0, _ProjectFinder(self.modules))
 
 
@@ -148,8 +163,13 @@ def _packages_used_by(modules: dict[str, str]) -> list[str]:
         for value in list(vars(module).values()) if module is not None else []:
             owner = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
             top = owner.split(".")[0] if isinstance(owner, str) else None
-            if top and owner not in modules and top not in ("zenrun", "__main__", "builtins") \
-                    and not top.startswith("_") and owner in sys.modules:
+            if (
+                top
+                and owner not in modules
+                and top not in ("zenrun", "__main__", "builtins")
+                and not top.startswith("_")
+                and owner in sys.modules
+            ):
                 packages.add(owner)
     return sorted(packages)
 
@@ -170,7 +190,8 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
             return None
         if os.path.basename(file) == "__init__.py":
             return importlib.util.spec_from_file_location(
-                name, file, submodule_search_locations=[os.path.dirname(file)])
+                name, file, submodule_search_locations=[os.path.dirname(file)]
+            )
         return importlib.util.spec_from_file_location(name, file)
 
 
@@ -190,8 +211,10 @@ class _NoStdin:
     """``sys.stdin`` of a worker: its output is captured and nobody would see a prompt."""
 
     def read(self, *args: Any) -> str:
-        raise OSError("zenrun: reading from stdin in a worker process: a step under -n cannot "
-                      "prompt; run it without -n, and with -s")
+        raise OSError(
+            "zenrun: reading from stdin in a worker process: a step under -n cannot "
+            "prompt; run it without -n, and with -s"
+        )
 
     readline = read
     readlines = read
@@ -217,8 +240,7 @@ class _NoStdin:
     closed = False
 
 
-def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None,
-                 shared: bytes | None = None) -> None:
+def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: bytes | None = None) -> None:
     """The worker loop: receive ``(fn, args)``, send back ``(ok, result | error)``.
 
     Without ``bootstrap``, the first message brings ``(bootstrap, shared)``: a worker
@@ -234,8 +256,9 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None,
         except (EOFError, OSError, KeyboardInterrupt):  # never adopted
             return
     bootstrap.apply()
-    threading.Thread(target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True,
-                     name="zenrun-driver-watch").start()
+    threading.Thread(
+        target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True, name="zenrun-driver-watch"
+    ).start()
     shared_args: list[Any] = []
     terminated = False
     try:
@@ -330,10 +353,14 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
                 fn, args = cloudpickle.loads(payload)
         except Exception as exc:  # e.g. a project module that does not import here
             output = "".join(printed.texts().values()).strip() if printed else ""
-            reply = (False, TaskNotSent(
-                (f"output while loading it:\n{output[-4000:]}\n" if output else "")
-                + "could not be loaded in the worker process: "
-                f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"))
+            reply = (
+                False,
+                TaskNotSent(
+                    (f"output while loading it:\n{output[-4000:]}\n" if output else "")
+                    + "could not be loaded in the worker process: "
+                    f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"
+                ),
+            )
         else:
             try:
                 reply = (True, fn(*shared_args, *args))
@@ -366,8 +393,9 @@ def default_context(preload: list[str] = ()) -> Any:  # type: ignore[assignment]
     """``forkserver`` preloaded with zenrun (and ``preload``) where available, else ``spawn``."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["zenrun.main", "zenrun.orchestrators.workers", "zenrun.remote",
-                                        *preload])
+        context.set_forkserver_preload(
+            ["zenrun.main", "zenrun.orchestrators.workers", "zenrun.remote", *preload]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
@@ -413,8 +441,15 @@ class WorkerPool:
     WorkerDied)`` and is replaced by a fresh one on the next submit.
     """
 
-    def __init__(self, size: int, shared: tuple[Any, ...] = (), *, context: Any = None,
-                 bootstrap: Bootstrap | None = None, zygote: Any = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        shared: tuple[Any, ...] = (),
+        *,
+        context: Any = None,
+        bootstrap: Bootstrap | None = None,
+        zygote: Any = None,
+    ) -> None:
         self.size = max(1, size)
         self._shared = cloudpickle.dumps(tuple(shared))
         self._context = context
@@ -452,8 +487,12 @@ class WorkerPool:
                 self._zygote = None
         self._prepare()
         ours, theirs = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_worker_main, args=(theirs, self._bootstrap, self._shared),
-                                        name="zenrun-worker", daemon=True)
+        process = self._context.Process(
+            target=_worker_main,
+            args=(theirs, self._bootstrap, self._shared),
+            name="zenrun-worker",
+            daemon=True,
+        )
         with _main_module_hidden():
             process.start()
         theirs.close()
@@ -485,8 +524,9 @@ class WorkerPool:
         for worker in {id(waitables[r]): waitables[r] for r in ready}.values():
             key = worker.key
             try:
-                ok, value = cloudpickle.loads(worker.conn.recv_bytes()) if worker.conn.poll() \
-                    else (None, None)
+                ok, value = (
+                    cloudpickle.loads(worker.conn.recv_bytes()) if worker.conn.poll() else (None, None)
+                )
             except (EOFError, OSError):
                 ok, value = None, None
             except Exception as exc:  # a result type the driver cannot import
@@ -494,8 +534,17 @@ class WorkerPool:
             del self._busy[key]
             if ok is None:
                 worker.process.join(KILL_GRACE)
-                finished.append((key, False, WorkerDied(worker.process.pid, worker.process.exitcode,
-                                                        getattr(worker.process, "ended_because", None))))
+                finished.append(
+                    (
+                        key,
+                        False,
+                        WorkerDied(
+                            worker.process.pid,
+                            worker.process.exitcode,
+                            getattr(worker.process, "ended_because", None),
+                        ),
+                    )
+                )
                 worker.conn.close()
                 continue
             worker.key = None

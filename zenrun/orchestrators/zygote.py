@@ -33,11 +33,17 @@ import struct
 import sys
 import threading
 import traceback
-from multiprocessing.connection import Connection, wait as wait_for
-from typing import Any, Sequence
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for
+from typing import Any
 
 from zenrun.orchestrators.workers import (
-    _process_alive, _worker_main, apply_environ, descriptors_silenced, ignore_interrupt,
+    _process_alive,
+    _worker_main,
+    apply_environ,
+    descriptors_silenced,
+    ignore_interrupt,
 )
 
 _PID = struct.Struct("q")
@@ -80,8 +86,10 @@ class ForkedProcess:
         if len(data) == _EXIT.size:
             self.exitcode = _EXIT.unpack(data)[0]
         else:
-            self.ended_because = (f"its exit status is unknown: the zygote process (pid "
-                                  f"{self.zygote_pid}) that forked it had ended")
+            self.ended_because = (
+                f"its exit status is unknown: the zygote process (pid "
+                f"{self.zygote_pid}) that forked it had ended"
+            )
             if self._pidfd is None and _process_alive(self.pid):
                 # Without a pidfd nobody could tell its end any more: it ends now (its step
                 # is failed, or retried in a worker from elsewhere).
@@ -244,8 +252,13 @@ class Zygote:
                 for fd in fds:
                     os.close(fd)
                 self._gone = True
-                why = "it closed its socket" if pid is None else \
-                    "it runs threads now (a library started one)" if pid == 0 else "no descriptors came"
+                why = (
+                    "it closed its socket"
+                    if pid is None
+                    else "it runs threads now (a library started one)"
+                    if pid == 0
+                    else "no descriptors came"
+                )
                 raise ZygoteGone(f"the zygote cannot fork workers: {why}")
             if pid < 0:
                 raise OSError(-pid, f"the zygote could not fork a worker: {os.strerror(-pid)}")
