@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import linecache
 import logging
+import os
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
@@ -188,12 +189,42 @@ class StepCall:
 
 @hookimpl(trylast=True)
 def zenrun_step_call(call: StepCall) -> bool:
+    pid = os.getpid()
     try:
         call.result = call.function(**call.kwargs)
     except BaseException as exc:
+        if os.getpid() != pid:
+            _end_forked_child(exc)
         call.raised = exc  # the step's own exception, as opposed to a wrapper's
         raise
+    if os.getpid() != pid:
+        _end_forked_child(None)
     return True
+
+
+def _end_forked_child(exc: BaseException | None) -> NoReturn:
+    """End a child the step forked (``os.fork``) that returned or raised out of the step.
+
+    The child holds a copy of zenrun: were it to go on, it would report,
+    record and run later steps a second time. It never does: it ends here,
+    with ``sys.exit``'s code, 1 for an exception, 0 for a return.
+    """
+    code = 0
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    elif exc is not None:
+        code = 1
+        try:
+            traceback.print_exception(exc, file=sys.__stderr__)
+        except BaseException:
+            pass
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
 
 
 class StepRaised(Exception):
