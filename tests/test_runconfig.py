@@ -253,6 +253,10 @@ def test_malformed_yaml_names_file_and_line(project):
         ("steps:\n  train:\n    parameter:\n      gamma: 1\n", "*steps.train: expected keys*"),
         ("enable_cache: maybe\n", "*enable_cache must be true or false*"),
         ("- a\n- b\n", "*a run config is a mapping*"),
+        (
+            "steps:\n  load:\n    parameters: [1, 2]\n",
+            "*steps.load.parameters: expected a mapping*got list ?1, 2?",
+        ),
     ],
 )
 def test_structure_errors(zenrunner, text, message):

@@ -95,7 +95,13 @@ def parse_run_config(data: Any, source: str) -> RunConfig:
                 f"{where}: expected keys {sorted(_STEP_KEYS)}, got "
                 f"{sorted(settings) if isinstance(settings, dict) else settings!r}"
             )
-        parameters = dict(settings.get("parameters") or {})
+        raw_parameters = settings.get("parameters") or {}
+        if not isinstance(raw_parameters, dict):
+            raise UsageError(
+                f"{where}.parameters: expected a mapping of config fields to values, "
+                f"got {type(raw_parameters).__name__} {raw_parameters!r:.80}"
+            )
+        parameters = dict(raw_parameters)
         entry: dict[str, Any] = {"parameters": parameters}
         if "enable_cache" in parameters:  # the seed puts it among the parameters
             entry["enable_cache"] = _bool(parameters.pop("enable_cache"), f"{where}.parameters.enable_cache")
