@@ -635,3 +635,30 @@ def test_gc_keeps_what_a_live_run_wrote(zenrunner):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_step_made_of_a_partial_is_a_collection_error_saying_how(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_partial="""
+        import functools
+        from zenrun import pipeline, step
+
+        def scale(x: int, k: int) -> int:
+            return x * k
+
+        triple = step(functools.partial(scale, k=3))
+
+        @pipeline
+        def p_partial():
+            triple(1)
+    """
+    )
+    result = zenrunner.run()
+    assert result.ret == 2, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*pipeline_partial.py*",
+            "*a step must be a function defined with 'def' (got functools.partial)*",
+        ]
+    )
+    assert "INTERNALERROR" not in result.stdout + result.stderr

@@ -317,6 +317,13 @@ def step(
         )
 
     def decorate(func: Callable[..., Any]) -> Step:
+        if not inspect.isfunction(func):
+            # Its code is what the cache fingerprints and what tracebacks point at.
+            kind = f"{type(func).__module__}.{type(func).__qualname__}"
+            raise StepDefinitionError(
+                f"step({func!r:.100}): a step must be a function defined with 'def' (got {kind}); "
+                "define one that calls it, e.g.\n\n    @step\n    def my_step(x):\n        return f(x, k=3)"
+            )
         return Step(
             func,
             name=name,
