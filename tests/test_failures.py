@@ -497,3 +497,29 @@ def test_failure_text_tells_steps_blocked_by_a_failure_from_steps_never_started(
     text = failure_text(run)
     assert "skipped because of the failure: b, c" in text
     assert "not started: d" in text
+
+
+@pytest.mark.parametrize("orchestrator_args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_a_value_returned_by_a_step_annotated_none_is_a_warning(zenrunner, orchestrator_args):
+    zenrunner.makepyfile(
+        pipeline_none="""
+        from zenrun import pipeline, step
+
+        @step
+        def forgets() -> None:
+            return 5
+
+        @pipeline
+        def dropped():
+            forgets()
+    """
+    )
+    result = zenrunner.run(*orchestrator_args)
+    assert result.ret == 0
+    result.fnmatch_lines(
+        [
+            "*warnings summary*",
+            "*step 'forgets' is annotated '-> None' but returned int; the value is dropped*",
+            "*1 passed, 1 warning*",
+        ]
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import os
 import sys
 import threading
 import time
@@ -533,6 +534,9 @@ class PipelineExecution:
     def complete(self, task: StepTask, result: TaskResult) -> None:
         """Record the result of a task returned by :func:`execute_task`."""
         step_run = self.run.steps[task.step_id]
+        if result.pid != os.getpid():  # given in a worker process: the session's summary shows them too
+            for message in result.warnings:
+                logger.warning("%s", message)
         step_run.started = result.started
         step_run.metadata = result.metadata
         step_run.captured = result.captured

@@ -169,6 +169,10 @@ class TaskResult:
     internal_module: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
     captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
+    #: zenrun's own warnings about the step (retries, a dropped return value), and the
+    #: process that gave them: the driver repeats those given in another process
+    warnings: list[str] = field(default_factory=list)
+    pid: int = field(default_factory=os.getpid)
 
 
 @dataclass
@@ -439,6 +443,13 @@ def _wrapper_at_fault(hooks: StepCallHooks | None, exc: BaseException) -> str:
 def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
     names = task.step.output_names
     if not names:
+        if returned is not None:
+            logger.warning(
+                "step %r is annotated '-> None' but returned %s; the value is dropped "
+                "(annotate its return type to keep it)",
+                task.step_id,
+                type(returned).__name__,
+            )
         return {}
     if len(names) == 1:
         return {names[0]: returned}
@@ -505,14 +516,33 @@ def execute_task(
     worker's result travels back without them). Output is captured here,
     where the step runs, and returned with the result.
     """
-    with capturing(task.capture) as capture:
-        result = _execute(task, artifact_store, materializers, keep_values)
+    given = _WarningsOfThisThread()
+    logger.addHandler(given)
+    try:
+        with capturing(task.capture) as capture:
+            result = _execute(task, artifact_store, materializers, keep_values)
+    finally:
+        logger.removeHandler(given)
+    result.warnings = given.messages
     if capture is not None:
         result.captured = capture.texts()
     failure = _POST_MORTEM.pop("exception", None)
     if failure is not None and _POST_MORTEM.get("debugger"):  # --pdb, after capture ended
         _POST_MORTEM["debugger"](failure)
     return result
+
+
+class _WarningsOfThisThread(logging.Handler):
+    """Collects the ``zenrun`` logger's warnings given by the thread running a task."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
 
 
 #: ``--pdb``: {"debugger": callable(exc)} while a session with an in-process orchestrator runs
