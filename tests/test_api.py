@@ -351,3 +351,37 @@ def test_run_outside_a_project_uses_cwd_store(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "STATUS completed" in proc.stdout
     assert (tmp_path / ".zenrun" / "metadata.db").exists()
+
+
+def test_the_api_reads_an_artifact_whose_class_lives_in_a_pipeline_module(zenrunner):
+    zenrunner.makepyfile(
+        **{
+            "pipelines/pipeline_model": """
+            from zenrun import pipeline, step
+
+            class Model:
+                def __init__(self, k):
+                    self.k = k
+
+                def predict(self, x):
+                    return x * self.k
+
+            @step
+            def train() -> Model:
+                return Model(3)
+
+            @pipeline
+            def modelled():
+                train()
+        """
+        }
+    )
+    assert zenrunner.run("pipelines").ret == 0
+    script = """
+        import zenrun
+        model = zenrun.get_pipeline("modelled").last_run.steps["train"].output.read()
+        print("PREDICTED", type(model).__module__, model.predict(5))
+    """
+    result = zenrunner.runpython(textwrap.dedent(script))
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["PREDICTED pipeline_model 15"])

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import importlib
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from zenrun.artifacts.store import check_digest
@@ -130,8 +134,51 @@ def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
 
 
 def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
-    """Load the value of ``ref`` from the artifact store, verifying its hash."""
+    """Load the value of ``ref`` from the artifact store, verifying its hash.
+
+    A value whose class lives in a pipeline module or conftest (``pipeline_x.Model``) is
+    loaded after importing that module from the project the way collection imports it,
+    when the caller has not.
+    """
     config = config or _config()
     check_digest(ref.digest)
     data = _store_for(ref, config).get(ref.digest)
-    return config.materializers.get(ref.materializer).loads(data)
+    materializer = config.materializers.get(ref.materializer)
+    tried: set[str] = set()
+    while True:
+        try:
+            return materializer.loads(data)
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if not missing or missing in tried or not _import_project_module(missing, config):
+                raise
+            tried.add(missing)
+
+
+_NOT_PROJECT_DIRS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
+
+
+def _import_project_module(name: str, config: Any) -> bool:
+    """Import the project's top-level module ``name`` (``name.py`` or a package) found under
+    the rootdir, with its directory first on ``sys.path`` as collection does; False when the
+    project has no such module or more than one."""
+    rootdir = Path(getattr(config, "rootpath", None) or Path.cwd())
+    found: list[Path] = []
+    for visited, (directory, subdirs, files) in enumerate(os.walk(rootdir)):
+        if visited > 20_000:  # not a project directory: give up rather than walk a disk
+            return False
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _NOT_PROJECT_DIRS)
+        here = Path(directory)
+        if f"{name}.py" in files and not (here / "__init__.py").exists():
+            found.append(here)
+        if name in subdirs and (here / name / "__init__.py").exists() and not (here / "__init__.py").exists():
+            found.append(here)
+        if len(found) > 1:
+            return False
+    if len(found) != 1:
+        return False
+    if str(found[0]) not in sys.path:
+        sys.path.insert(0, str(found[0]))
+    importlib.invalidate_caches()
+    importlib.import_module(name)
+    return True
