@@ -745,3 +745,27 @@ def test_failed_artifact_write_fails_the_run_and_commits_nothing_dangling(zenrun
     again = zenrunner.run("-v")
     assert again.ret == 0
     again.no_fnmatch_line("*Using cached version of values*")
+
+
+def test_a_new_store_directory_is_marked_as_pytest_marks_its_cache(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+    """
+    )
+    assert zenrunner.run().ret == 0
+    store = zenrunner.store
+    assert (store / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (store / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert "zenrun --gc" in (store / "README.md").read_text()
+    (store / "README.md").write_text("mine")  # never overwritten
+    assert zenrunner.run().ret == 0
+    assert (store / "README.md").read_text() == "mine"

@@ -127,6 +127,41 @@ def is_damage(exc: BaseException) -> bool:
     )
 
 
+_STORE_README = """\
+# zenrun store directory
+
+This directory holds zenrun's records of pipeline runs, its cache index and the
+artifacts steps produced. Read it with `zenrun --runs`, `zenrun --show ITEM` or the
+Python API (`zenrun.get_pipeline(...)`); tidy it with `zenrun --gc`.
+
+Do not commit this directory to version control.
+"""
+_STORE_GITIGNORE = "# Created by zenrun automatically.\n*\n"
+_CACHEDIR_TAG = """\
+Signature: 8a477f597d28d172789f06886806bc55
+# This file is a cache directory tag created by zenrun.
+# For information about cache directory tags, see:
+#\thttps://bford.info/cachedir/spec.html
+"""
+
+
+def make_store_dir(directory: Path) -> None:
+    """Create a store directory as pytest creates ``.pytest_cache``: with a README, a
+    ``.gitignore`` that ignores everything, and a ``CACHEDIR.TAG`` that backup tools skip."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in (
+        ("README.md", _STORE_README),
+        (".gitignore", _STORE_GITIGNORE),
+        ("CACHEDIR.TAG", _CACHEDIR_TAG),
+    ):
+        target = directory / name
+        if not target.exists():
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError:  # a read-only place: the store still works without them
+                pass
+
+
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """A connection in WAL mode that waits for other zenrun processes instead of failing.
 
@@ -138,7 +173,8 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     try:
         if read_only:
             return _connect_read_only(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            make_store_dir(path.parent)
         connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
