@@ -602,3 +602,28 @@ def test_unknown_item_selector_is_a_usage_error(zenrunner):
     result = zenrunner.run("pipeline_one.py::nope")
     assert result.ret == 4
     result.fnmatch_lines(["ERROR: not found: pipeline_one.py::nope"], stderr=True)
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_a_reader_that_goes_away_ends_zenrun_quietly(zenrunner, option):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", option],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        proc.stdout.close()  # as `zenrun --help | true`: nobody reads
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b"INTERNALERROR" not in err, err.decode()
+    assert b"Traceback" not in err, err.decode()
+    assert proc.returncode == 1

@@ -690,6 +690,8 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except BrokenPipeError:  # the reader of our output went away: console_main ends quietly
+        raise
     except Exception as exc:  # zenrun_configure or a plugin's zenrun_cmdline_main
         _print_internal_error(config, exc, "configuring the session")
         return ExitCode.INTERNAL_ERROR
@@ -718,13 +720,13 @@ def console_main() -> int:
     _open_standard_descriptors()
     try:
         code = main()
+        sys.stdout.flush()
     except KeyboardInterrupt:  # while starting up or cleaning up: nothing to report
         print("\n!!! KeyboardInterrupt !!!", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    try:
-        sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
         from zenrun.terminal import silence_stdout
 
         silence_stdout()
+        return 1  # as Python (and pytest) exit on EPIPE
     return int(code)
