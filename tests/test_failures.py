@@ -523,3 +523,24 @@ def test_a_value_returned_by_a_step_annotated_none_is_a_warning(zenrunner, orche
             "*1 passed, 1 warning*",
         ]
     )
+
+
+def test_an_async_pipeline_is_skipped_saying_why(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_async="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        async def eventually():
+            one()
+    """
+    )
+    result = zenrunner.run("-rs")
+    assert result.ret == 0
+    result.fnmatch_lines(
+        ["SKIPPED [1] pipeline_async.py*async def functions are not natively supported*", "*1 skipped*"]
+    )
