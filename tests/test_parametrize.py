@@ -273,3 +273,44 @@ def bad(x=1):
     result = zenrunner.run("-q")
     assert result.ret == 2
     result.fnmatch_lines(["*In bad: function uses no argument 'nope'*"])
+
+
+def test_a_fixture_may_ask_for_a_parametrized_argument(zenrunner, monkeypatch):
+    """As pytest: a name parametrized on the pipeline is a fixture the conftest's fixtures use."""
+    zenrunner.makeconftest(
+        """
+        import zenrun
+
+        @zenrun.fixture
+        def train_config(model, level):
+            return {"model": model, "level": level}
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_grid="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def train(config: dict) -> str:
+            return f"{config['model']}-{config['level']}"
+
+        @zenrun.mark.parametrize("model", ["rf", "logreg"])
+        @zenrun.mark.parametrize("level", [1, 2, 3])
+        @pipeline
+        def grid(train_config):
+            train(train_config)
+        """
+    )
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout
+    result.assert_outcomes(passed=6)
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))  # where output.read() looks
+    from zenrun.testing import read_store
+
+    produced = {
+        run.short_item_id: run.steps["train"].output.read() for run in read_store(zenrunner.store).get_runs()
+    }
+    assert produced == {
+        f"grid[{level}-{model}]": f"{model}-{level}" for level in (1, 2, 3) for model in ("rf", "logreg")
+    }

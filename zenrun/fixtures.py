@@ -542,6 +542,11 @@ class SetupState:
     def getfixturevalue(self, name: str, item: Any, requester: FixtureDef | None = None) -> Any:
         if name == "request":
             return FixtureRequest(self, item, None)
+        direct = getattr(item, "params", {})
+        if requester is not None and name in direct:
+            # As pytest: a directly parametrized name is a fixture of its own for the item,
+            # shadowing any fixture of that name, so fixtures may ask for it.
+            return direct[name]
         fixturedef = self.manager.resolve(name, item.module_path, requester)
         if fixturedef is None:
             raise self.manager.lookup_error(name, item.module_path, item.nodeid)
