@@ -127,6 +127,14 @@ class PipelineExecution:
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
+        # Made right after the item's fixtures ran: what they set in the environment must
+        # reach its steps in worker processes too, not what the next item's fixtures set.
+        startup = getattr(config, "startup_environ", None)
+        self.environ_changes: dict[str, str | None] | None = None
+        if startup is not None:
+            changes: dict[str, str | None] = {k: v for k, v in os.environ.items() if startup.get(k) != v}
+            changes.update({k: None for k in startup if k not in os.environ})
+            self.environ_changes = changes or None
         # Fingerprints reflect code and values as they are in this run, each function once.
         self.fingerprints = Fingerprinter(self.materializers)
         self._store_id: str | None = None
@@ -375,6 +383,7 @@ class PipelineExecution:
             step_run=step_run,
             hooks=self.step_call_hooks,
             capture=self.config.stash.get("capture"),
+            environ=None if load else self.environ_changes,
         )
         if load:
             self.load_inputs(task)

@@ -146,6 +146,11 @@ class StepTask:
     hooks: StepCallHooks | None = field(default=None, repr=False)
     attempt: int = 1  # > 1 when re-run after its worker process died
     capture: CaptureSettings | None = None  # None: output is not captured
+    #: The environment variables conftests and fixtures set (a value) or removed (None) for
+    #: this step's item, and the process they were taken in: a step run in another process
+    #: sees them for its duration, as the step would in the driver.
+    environ: dict[str, str | None] | None = None
+    origin_pid: int = field(default_factory=os.getpid)
 
 
 @dataclass
@@ -518,11 +523,14 @@ def execute_task(
     """
     given = _WarningsOfThisThread()
     logger.addHandler(given)
+    restore = _apply_item_environ(task) if task.environ and os.getpid() != task.origin_pid else None
     try:
         with capturing(task.capture) as capture:
             result = _execute(task, artifact_store, materializers, keep_values)
     finally:
         logger.removeHandler(given)
+        if restore is not None:
+            _set_environ(restore)
     result.warnings = given.messages
     if capture is not None:
         result.captured = capture.texts()
@@ -530,6 +538,22 @@ def execute_task(
     if failure is not None and _POST_MORTEM.get("debugger"):  # --pdb, after capture ended
         _POST_MORTEM["debugger"](failure)
     return result
+
+
+def _apply_item_environ(task: StepTask) -> dict[str, str | None]:
+    """Give ``os.environ`` the item's changes; returns what undoes them."""
+    changes = task.environ or {}
+    undo = {name: os.environ.get(name) for name in changes}
+    _set_environ(changes)
+    return undo
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        elif os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 class _WarningsOfThisThread(logging.Handler):

@@ -196,6 +196,9 @@ class Config:
         self.option: Any = None
         self._cleanup: list[Any] = []
         self.stash: dict[str, Any] = {}
+        #: The environment before conftests and fixtures changed it: what they change
+        #: travels with each task to worker processes (see ``StepTask.environ``).
+        self.startup_environ = dict(os.environ)
 
     @property
     def hook(self) -> Any:
