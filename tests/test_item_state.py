@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 import pytest
 
 from zenrun.testing import read_store
@@ -40,6 +43,28 @@ def cluster():
         local.close()
 
 
+@contextlib.contextmanager
+def _project_importable_on_dask_workers(cluster, path):
+    """As on a real cluster where workers have the project's code: its modules import there."""
+    from distributed import Client
+
+    def add(p):
+        sys.path.insert(0, p)
+
+    def remove(p):
+        while p in sys.path:
+            sys.path.remove(p)
+
+    with Client(cluster) as client:
+        client.run(add, str(path))
+        add(str(path))  # the scheduler, in this process, unpickles task graphs too
+        try:
+            yield
+        finally:
+            remove(str(path))
+            client.run(remove, str(path))
+
+
 def _values(zenrunner, monkeypatch) -> dict[str, str]:
     monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))  # where output.read() looks
     runs = read_store(zenrunner.store).get_runs()
@@ -61,3 +86,63 @@ def test_environment_set_by_module_fixtures_reaches_each_items_steps(zenrunner, 
     result = zenrunner.run(*args, env={"ZENRUN_TEST_UNSET": "set-at-start"})
     assert result.ret == 0, result.stdout + result.stderr
     assert _values(zenrunner, monkeypatch) == {"p_a": "a:a:unset", "p_b": "b:b:unset", "p_c": "c:c:unset"}
+
+
+GLOBAL_SET_BY_FIXTURE = {
+    "hglob.py": "FACTOR = 2\n",
+    "conftest.py": """
+import zenrun
+import hglob
+
+@zenrun.fixture(scope="session", autouse=True)
+def factor():
+    hglob.FACTOR = 7
+""",
+    "pipeline_scaled.py": """
+import hglob
+from zenrun import pipeline, step
+
+@step
+def scale(x: int) -> int:
+    return x * hglob.FACTOR
+
+@pipeline
+def scaled():
+    scale(10)
+""",
+}
+
+
+@pytest.mark.parametrize("where", ["local", "workers", "dask"])
+def test_a_module_constant_set_by_a_fixture_never_gives_a_value_under_another_key(
+    zenrunner, monkeypatch, where, request
+):
+    for name, source in GLOBAL_SET_BY_FIXTURE.items():
+        (zenrunner.path / name).write_text(source)
+    args = {"local": [], "workers": ["-n", "2"]}.get(where)
+    if args is None:
+        args = [
+            "--orchestrator",
+            "dask",
+            "--dask-address",
+            request.getfixturevalue("cluster").scheduler_address,
+        ]
+        with _project_importable_on_dask_workers(request.getfixturevalue("cluster"), zenrunner.path):
+            result = zenrunner.run(*args)
+    else:
+        result = zenrunner.run(*args)
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    run = read_store(zenrunner.store).get_runs()[-1]
+    step = run.steps["scale"]
+    if step.status == "completed":  # the step saw the fixture's value (the code travelled by value)
+        assert result.ret == 0
+        assert step.output.read() == 70
+    else:  # or it refused to compute under a key made from a value it does not see
+        assert result.ret == 1
+        assert step.status == "failed"
+        assert "reads hglob.FACTOR, whose value in this worker process" in step.error
+        result.fnmatch_lines(["*reads hglob.FACTOR, whose value in this worker process*"])
+    # whatever happened there, a local run never serves a value computed with FACTOR = 2
+    again = zenrunner.run()
+    assert again.ret == 0
+    assert read_store(zenrunner.store).get_runs()[-1].steps["scale"].output.read() == 70

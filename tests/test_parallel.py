@@ -451,10 +451,12 @@ def test_a_step_reading_module_globals_runs_in_workers_with_their_own_import(zen
         LOCK = threading.Lock()
         IMPORTED_BY = os.getpid()
 
-        @step
+        @step(enable_cache=False)
         def guarded() -> list:
             with LOCK:
-                return [IMPORTED_BY, os.getpid()]
+                # read past the cache key: a constant read directly that differs between the
+                # driver and the worker makes the step refuse to run there
+                return [globals()["IMPORTED_BY"], os.getpid()]
 
         @pipeline
         def globals_pipeline():

@@ -25,7 +25,7 @@ import textwrap
 import threading
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -286,10 +286,13 @@ class CodeFingerprint:
     digest: str | None
     deps: dict[str, str]
     error: str | None = None
+    #: The plain values among ``deps`` (numbers, strings, JSON data, arrays): what a worker
+    #: process checks against its own, since their digests do not depend on the process.
+    values: dict[str, str] = field(default_factory=dict)
 
 
 class _Node:
-    __slots__ = ("content", "edge_digests", "edges", "error", "name", "obj")
+    __slots__ = ("content", "edge_digests", "edges", "error", "name", "obj", "plain")
 
     def __init__(self, obj: Any, name: str) -> None:
         self.obj = obj  # kept alive: the memo is keyed on its id
@@ -298,6 +301,7 @@ class _Node:
         self.edges: list[Any] = []
         self.edge_digests: list[str] = []
         self.error: str | None = None
+        self.plain = False  # a value whose digest is the same in every process
 
     def own_digest(self) -> str:
         """Of its own text only: names what changed, not everything that uses it."""
@@ -359,6 +363,7 @@ class Fingerprinter:
         nodes = sorted(reached.values(), key=lambda n: (n.name, n.content))
         errors = [n.error for n in nodes if n.error]
         deps: dict[str, str] = {}
+        values: dict[str, str] = {}
         for node in nodes:
             if node.content.startswith("library "):
                 continue
@@ -368,8 +373,10 @@ class Fingerprinter:
                     break
                 name = f"{node.name}#{suffix}"
             deps[name] = node.own_digest()
+            if node.plain:
+                values[name] = deps[name]
         digest = None if errors else sha256("\n".join(n.content for n in nodes))
-        return CodeFingerprint(digest, deps, errors[0] if errors else None)
+        return CodeFingerprint(digest, deps, errors[0] if errors else None, values)
 
     # -- the graph ------------------------------------------------------------------
     def _node(self, obj: Any, name: str, names: frozenset[str] = frozenset()) -> Any:
@@ -554,15 +561,19 @@ class Fingerprinter:
         kind = type(value)
         label = f"{kind.__module__}.{kind.__qualname__}"
         if kind in _IMMUTABLE_SCALARS:
+            node.plain = True
             return f"value {label}:{value!r}"
         np = sys.modules.get("numpy")
         if np is not None and kind is np.ndarray and value.dtype != object:
             digest = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
             digest.update(np.ascontiguousarray(value).data)
+            node.plain = True
             return f"value {label}:{digest.hexdigest()}"
         if kind in (list, tuple, dict, set, frozenset):
             try:
-                return f"value {label}:{sha256(canonical_json(value))}"
+                content = f"value {label}:{sha256(canonical_json(value))}"
+                node.plain = True
+                return content
             except CanonicalJSONError:  # holds functions, classes or objects: follow each
                 return self._container(node, value, name, label)
         if inspect.isclass(kind) and kind.__module__ != "builtins" and _is_project_code(kind):

@@ -384,6 +384,7 @@ class PipelineExecution:
             hooks=self.step_call_hooks,
             capture=self.config.stash.get("capture"),
             environ=None if load else self.environ_changes,
+            code_values=None if load else (fingerprint.values or None),
         )
         if load:
             self.load_inputs(task)

@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
 from zenrun.blame import _PLUGGY_DIR, plugin_traceback
+from zenrun.cache import Fingerprinter
 from zenrun.capture import CaptureSettings, capturing
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
@@ -151,6 +152,9 @@ class StepTask:
     #: sees them for its duration, as the step would in the driver.
     environ: dict[str, str | None] | None = None
     origin_pid: int = field(default_factory=os.getpid)
+    #: The digests of the plain values the step's code reads (module constants), as its
+    #: cache key saw them in the driver: checked where the step runs in another process.
+    code_values: dict[str, str] | None = None
 
 
 @dataclass
@@ -523,7 +527,11 @@ def execute_task(
     """
     given = _WarningsOfThisThread()
     logger.addHandler(given)
-    restore = _apply_item_environ(task) if task.environ and os.getpid() != task.origin_pid else None
+    elsewhere = os.getpid() != task.origin_pid
+    differing = _values_differing(task, materializers) if elsewhere and task.code_values else None
+    if differing:
+        return TaskResult(task.step_id, False, time.time(), time.time(), error=differing)
+    restore = _apply_item_environ(task) if task.environ and elsewhere else None
     try:
         with capturing(task.capture) as capture:
             result = _execute(task, artifact_store, materializers, keep_values)
@@ -538,6 +546,26 @@ def execute_task(
     if failure is not None and _POST_MORTEM.get("debugger"):  # --pdb, after capture ended
         _POST_MORTEM["debugger"](failure)
     return result
+
+
+def _values_differing(task: StepTask, materializers: Any) -> str | None:
+    """Why the step must not run here: a value its code reads differs from the one its cache
+    key was computed with in the driver (e.g. a module constant a fixture changed there, which
+    a worker process that imported the module afresh does not see); None when all agree."""
+    here = Fingerprinter(materializers).fingerprint(task.step.fn).values
+    names = sorted(n for n, digest in (task.code_values or {}).items() if here.get(n) != digest)
+    if not names:
+        return None
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (
+        f"step {task.step_id!r} reads {listed}, whose value in this worker process (pid "
+        f"{os.getpid()}) differs from the driver's, where its cache key was computed: something "
+        "changed it in the driver after import (a fixture or conftest, e.g. a session fixture "
+        "setting a module constant), and worker processes import the module afresh.\n"
+        "Set the value at import time (from the environment or a file), pass it to the step "
+        "as a config or an input, or run this pipeline in one process (without -n, or with "
+        "--dist threads).\n"
+    )
 
 
 def _apply_item_environ(task: StepTask) -> dict[str, str | None]:
