@@ -509,7 +509,19 @@ class PipelineExecution:
             self.cache.put(key, entry)
         return None
 
-    def _try_cache(self, step_run: StepRun, key: str) -> bool:
+    def take_shared_result(self, task: StepTask, producer: StepRun) -> bool:
+        """Finish the prepared ``task`` from the cache entry a step with the same key (of this
+        or another run: ``producer``) has just made, instead of computing it again; False
+        when that entry cannot serve it (the caller then runs ``task``)."""
+        step_run = self.run.steps[task.step_id]
+        key = step_run.cache_key
+        if key is None or producer.status != COMPLETED or producer.cache_key != key:
+            return False
+        return self._try_cache(step_run, key, producer_metadata=producer.metadata)
+
+    def _try_cache(
+        self, step_run: StepRun, key: str, producer_metadata: dict[str, Any] | None = None
+    ) -> bool:
         entry = self.cache.lookup(key)
         if entry is None:
             return False
@@ -536,7 +548,8 @@ class PipelineExecution:
         step_run.cache_reason = "cache hit"
         step_run.outputs = refs
         logged = getattr(self.metadata_store, "logged_metadata", None)  # optional in a plugin's store
-        step_run.metadata = (logged(key) if logged else None) or {}
+        # A producer that just finished may not be committed yet: its metadata comes along.
+        step_run.metadata = (logged(key) if logged else None) or dict(producer_metadata or {})
         self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True

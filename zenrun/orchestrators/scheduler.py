@@ -86,6 +86,11 @@ class Scheduler:
         self.stopped: str | None = None
         self._running: dict[Hashable, tuple[_Job, StepTask]] = {}
         self._counter = 0
+        # Shared work once: a step whose cache key a running step already has waits for it
+        # and takes its result from the cache (the data step every cell of a grid shares).
+        self._computing: dict[str, int] = {}  # cache key -> id() of the task computing it
+        self._waiting: dict[str, list[tuple[_Job, StepTask]]] = {}
+        self._released: list[tuple[_Job, StepTask]] = []  # to run after all: slots permitting
 
     def stop(self, reason: str) -> None:
         """Launch nothing more; running steps finish."""
@@ -98,6 +103,9 @@ class Scheduler:
         jobs = [_Job(e, owned=e.run.started is None) for e in executions]
         try:
             while True:
+                while self._released and self.executor.free_slots():
+                    job, task = self._released.pop(0)
+                    self._guarded(job, self._start, job, task)
                 if self.stopped is None:
                     for job in jobs:
                         if not self.executor.free_slots():
@@ -137,7 +145,38 @@ class Scheduler:
             if task is None:  # a cache hit
                 self._done(job, step_id)
                 continue
-            self._submit(job, task)
+            self._start(job, task)
+
+    def _start(self, job: _Job, task: StepTask) -> None:
+        """Submit ``task``, or have it wait for the running step that computes its cache key."""
+        key = self._shared_key(job, task)
+        if key is not None and key in self._computing:
+            self._waiting.setdefault(key, []).append((job, task))
+            return
+        if key is not None:
+            self._computing[key] = id(task)
+        self._submit(job, task)
+
+    def _shared_key(self, job: _Job, task: StepTask) -> str | None:
+        step_run = task.step_run
+        key = step_run.cache_key if step_run is not None else None
+        if key is None or not job.execution.step_cache_enabled(task.step_id):
+            return None
+        return str(key)
+
+    def _release(self, task: StepTask, producer: Any) -> None:
+        """The step computing a shared key ended: its waiters take its result or run."""
+        key = next((k for k, t in self._computing.items() if t == id(task)), None)
+        if key is None:
+            return
+        del self._computing[key]
+        for job, waiter in self._waiting.pop(key, []):
+            if job.broken is not None:
+                continue
+            if producer is not None and job.execution.take_shared_result(waiter, producer):
+                self._done(job, waiter.step_id)
+            else:
+                self._released.append((job, waiter))
 
     def _submit(self, job: _Job, task: StepTask) -> None:
         self._counter += 1
@@ -184,6 +223,8 @@ class Scheduler:
     def _complete(self, job: _Job, task: StepTask, result: TaskResult) -> None:
         job.execution.complete(task, result)
         self._done(job, task.step_id)
+        if self._computing:
+            self._release(task, job.execution.run.steps.get(task.step_id) if result.ok else None)
         if not result.ok and not job.failed:
             job.failed = True
             self.failed_runs += 1
