@@ -419,7 +419,7 @@ class Fingerprinter:
 
         if isinstance(obj, Step):
             return self._edge(node, "step", obj.fn, _qualified(obj.fn))
-        attrs = getattr(obj, "__dict__", None)
+        attrs: Any = getattr(obj, "__dict__", None)
         wrapped = attrs.get("__wrapped__") if isinstance(attrs, dict) and callable(obj) else None
         if wrapped is not None and not (inspect.isfunction(obj) and _is_project_code(obj)):
             # A library's wrapper (functools.cache, singledispatch, a JIT) around project code.

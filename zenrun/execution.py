@@ -348,7 +348,9 @@ class PipelineExecution:
             step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
         elif enabled and step_run.cache_reason is None:
             previous = self._previous_step(step_id)
-            step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
+            step_run.cache_reason = "cache miss: " + explain_miss(
+                parts, previous.cache_parts if previous is not None else None
+            )
         elif not enabled:
             step_run.cache_reason = "caching disabled"
         if self.run.enable_cache or step_run.cache_reason != "caching disabled":

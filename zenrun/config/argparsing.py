@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 
 class UsageError(Exception):
@@ -52,7 +52,7 @@ CORE_GROUPS = ("general", "selection", "running", "reporting", "store")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would sys.exit(2); we want 4
+    def error(self, message: str) -> NoReturn:  # argparse would sys.exit(2); we want 4
         raise UsageError(message)
 
 

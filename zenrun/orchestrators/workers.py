@@ -346,6 +346,7 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         # driver printed (or captured) at collection already. Captured here, not sent to a
         # throw-away stream, so that a handler a module makes on import keeps working.
         printed = None
+        reply: tuple[bool, Any]
         try:
             with capturing(CaptureSettings()) as printed, descriptors_silenced():
                 if not shared_args:
