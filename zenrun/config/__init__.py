@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -65,6 +65,7 @@ DEFAULT_PLUGINS = {
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
+_T = TypeVar("_T")
 
 
 class PluginManager(pluggy.PluginManager):
@@ -210,7 +211,7 @@ class Config:
         return self.pluginmanager.hook
 
     # -- options -----------------------------------------------------------
-    def getoption(self, name: str, default: Any = _NOTSET) -> Any:
+    def getoption(self, name: str, default: object = _NOTSET) -> Any:
         """The value of option ``name`` (its dest, or the flag as ``--no-cache``)."""
         dest = name.lstrip("-").replace("-", "_")
         try:
@@ -318,7 +319,7 @@ class Config:
             raise UsageError(f"no plugin provides the {what} ({hookname})")
         return self._check(made, hookname, what)
 
-    def _check(self, made: Any, hookname: str, what: str) -> Any:  # Any: the hook's result, checked
+    def _check(self, made: _T, hookname: str, what: str) -> _T:
         """``made`` if it fits its protocol; else a usage error naming the plugin and
         the missing members (exit 4: the installation is wrong, nothing ran)."""
         from zenrun.protocols import FACTORY_PROTOCOLS, missing_members

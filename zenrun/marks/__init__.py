@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
@@ -23,6 +23,9 @@ BUILTIN_MARKS = {
     "the pipeline to fail",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
 }
+
+#: What a mark decorates: a pipeline, its function or a class (returned as it is).
+_Markable = TypeVar("_Markable", bound=Callable[..., object] | type)
 
 #: Module-level marks: ``zenrunmark = zenrun.mark.x`` or a list; ``pytestmark`` is read too.
 MODULE_MARK_NAMES = ("zenrunmark", "pytestmark")
@@ -78,7 +81,11 @@ class MarkDecorator:
         """A new decorator with these arguments added, even a single callable one."""
         return MarkDecorator(Mark(self.mark.name, self.mark.args + args, {**self.mark.kwargs, **kwargs}))
 
-    def __call__(self, *args: object, **kwargs: object) -> Any:  # Any: the decorated object
+    @overload
+    def __call__(self, arg: _Markable, /) -> _Markable: ...  # type: ignore[overload-overlap]
+    @overload
+    def __call__(self, *args: object, **kwargs: object) -> MarkDecorator: ...
+    def __call__(self, *args: object, **kwargs: object) -> object:
         if len(args) == 1 and not kwargs and _is_markable(args[0]):
             target: Any = args[0]
             if hasattr(target, "_zenrun_fixture"):
