@@ -609,7 +609,7 @@ def _pickle_recording(value: Any, used: list[Any]) -> bytes:
 
     seen: set[int] = set()
 
-    class Recorder(cloudpickle.CloudPickler):
+    class Recorder(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
         def persistent_id(self, obj: Any) -> None:
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
                 seen.add(id(obj))
@@ -948,7 +948,8 @@ class SqliteCache:
         with self._lock:
             pending = self._pending.get(key)
         if pending is not None:
-            return json.loads(pending)
+            entry: dict[str, dict[str, Any]] = json.loads(pending)
+            return entry
         with self._db_lock:
             try:
                 row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()

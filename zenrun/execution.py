@@ -419,12 +419,14 @@ class PipelineExecution:
 
     def _previous_step(self, step_id: str) -> StepRun | None:
         """The last record of ``step_id`` in an earlier run of the same pipeline item."""
+        previous: StepRun | None
         try:
-            return self.metadata_store.previous_step(
+            previous = self.metadata_store.previous_step(
                 self.run.pipeline_name, step_id, self.run.id, item_id=self.run.item_id
             )
         except TypeError:  # a metadata store plugin without item_id
-            return self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+            previous = self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+        return previous
 
     @property
     def store_id(self) -> str:

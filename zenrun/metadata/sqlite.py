@@ -741,7 +741,8 @@ class _GuardedCursor:
         return self._call("fetchone")
 
     def fetchall(self) -> list[Any]:
-        return self._call("fetchall")
+        rows: list[Any] = self._call("fetchall")
+        return rows
 
     def fetchmany(self, size: int) -> list[Any]:
         try:

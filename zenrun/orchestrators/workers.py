@@ -248,7 +248,7 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: b
     """
     signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
-    sys.stdin = _NoStdin()  # type: ignore[assignment]
+    sys.stdin = _NoStdin()
     report_crashes_to_stderr(replace=True)  # the worker's, whatever it inherited
     if bootstrap is None:
         try:
