@@ -250,7 +250,7 @@ def _immutable(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def _is_array(value: Any) -> bool:
+def _is_array(value: object) -> bool:
     np = sys.modules.get("numpy")
     return np is not None and type(value) is np.ndarray
 
