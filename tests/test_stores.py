@@ -638,6 +638,65 @@ def test_post_execution_api(zenrunner):
     result.fnmatch_lines(["API OK"])
 
 
+def test_api_reads_a_store_with_only_the_protocol(tmp_path, monkeypatch):
+    """get_pipeline, get_item and runs_table work on a plugin's store that has only the
+    MetadataStore protocol's reads (they used the SQLite store's queries: AttributeError)."""
+    import types
+
+    import zenrun
+    from zenrun.metadata import api
+
+    sqlite_store = SqliteMetadataStore(tmp_path / "metadata.db")
+    for index, (pipeline_name, item_id) in enumerate(
+        [
+            ("grid", "p.py::grid[1]"),
+            ("grid", "p.py::grid[2]"),
+            ("solo", "q.py::solo"),
+            ("grid", "p.py::grid[1]"),
+        ]
+    ):
+        run = PipelineRun(f"{pipeline_name}-{index}", pipeline_name, item_id=item_id, params={"i": index})
+        run.started = 100.0 + index
+        sqlite_store.create_run(run)
+        run.status, run.finished = "completed", 101.0 + index
+        sqlite_store.finish_run(run)
+
+    class ProtocolOnly:  # a plugin's store: the protocol's reads and nothing more
+        def __init__(self, store):
+            self.get_runs, self.get_run = store.get_runs, store.get_run
+
+    answers = []
+    for store in (sqlite_store, ProtocolOnly(sqlite_store)):
+        config = types.SimpleNamespace(metadata_store=store, store_path=tmp_path)
+        monkeypatch.setattr(api, "_config", lambda config=config: config)
+        with pytest.raises(KeyError) as unknown:
+            zenrun.get_pipeline("nope")
+        with pytest.raises(KeyError) as no_item:
+            zenrun.get_item("grid[9]")
+        answers.append(
+            (
+                [r.name for r in zenrun.get_item("grid[1]").runs],
+                [r.name for r in zenrun.get_item("q.py::solo").runs],
+                [row["run"] for row in zenrun.runs_table()],
+                [row["run"] for row in zenrun.runs_table("grid", last=2)],
+                [row["run"] for row in zenrun.runs_table(item="grid[2]")],
+                str(unknown.value),
+                str(no_item.value),
+            )
+        )
+    assert answers[0] == answers[1]
+    assert answers[0][:5] == (
+        ["grid-0", "grid-3"],
+        ["solo-2"],
+        ["grid-0", "grid-1", "solo-2", "grid-3"],
+        ["grid-1", "grid-3"],
+        ["grid-1"],
+    )
+    assert "recorded pipelines: grid, solo" in answers[0][5]
+    assert "recorded items: grid[1], grid[2], solo" in answers[0][6]
+    sqlite_store.close()
+
+
 def test_api_uses_store_option_env(zenrunner, tmp_path_factory):
     store = tmp_path_factory.mktemp("s") / "store"
     zenrunner.makepyfile(pipeline_api=API_PIPELINE)

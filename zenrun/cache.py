@@ -426,7 +426,7 @@ class Fingerprinter:
 
         if isinstance(obj, Step):
             return self._edge(node, "step", obj.fn, _qualified(obj.fn))
-        attrs = getattr(obj, "__dict__", None)
+        attrs: Any = getattr(obj, "__dict__", None)
         wrapped = attrs.get("__wrapped__") if isinstance(attrs, dict) and callable(obj) else None
         if wrapped is not None and not (inspect.isfunction(obj) and _is_project_code(obj)):
             # A library's wrapper (functools.cache, singledispatch, a JIT) around project code.
@@ -620,7 +620,7 @@ def _pickle_recording(value: Any, used: list[Any]) -> bytes:
 
     seen: set[int] = set()
 
-    class Recorder(cloudpickle.CloudPickler):
+    class Recorder(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
         def persistent_id(self, obj: Any) -> None:
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
                 seen.add(id(obj))
@@ -959,7 +959,8 @@ class SqliteCache:
         with self._lock:
             pending = self._pending.get(key)
         if pending is not None:
-            return json.loads(pending)
+            entry: dict[str, dict[str, Any]] = json.loads(pending)
+            return entry
         with self._db_lock:
             try:
                 row = self._db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()

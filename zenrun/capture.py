@@ -217,9 +217,9 @@ def install() -> None:
     """Put the dispatching proxies in place in this process (idempotent)."""
     with _install_lock:
         if not isinstance(sys.stdout, _ThreadStream):
-            sys.stdout = _ThreadStream("stdout", sys.stdout)  # type: ignore[assignment]
+            sys.stdout = _ThreadStream("stdout", sys.stdout)
         if not isinstance(sys.stderr, _ThreadStream):
-            sys.stderr = _ThreadStream("stderr", sys.stderr)  # type: ignore[assignment]
+            sys.stderr = _ThreadStream("stderr", sys.stderr)
         root = logging.getLogger()
         if _log_handler not in root.handlers:
             root.addHandler(_log_handler)
@@ -234,9 +234,9 @@ def uninstall() -> None:
     """Restore the real streams (the CLI does at the end of the session)."""
     with _install_lock:
         if isinstance(sys.stdout, _ThreadStream):
-            sys.stdout = sys.stdout._original  # type: ignore[assignment]
+            sys.stdout = sys.stdout._original
         if isinstance(sys.stderr, _ThreadStream):
-            sys.stderr = sys.stderr._original  # type: ignore[assignment]
+            sys.stderr = sys.stderr._original
         logging.getLogger().removeHandler(_log_handler)
 
 
@@ -546,4 +546,5 @@ def report_crashes_to_stderr(replace: bool = False) -> Callable[[], None] | None
 
 def settings(config: Any) -> CaptureSettings | None:
     """The capture settings of the session, or None when steps are not captured."""
-    return config.stash.get("capture")
+    capture: CaptureSettings | None = config.stash.get("capture")
+    return capture

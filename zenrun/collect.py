@@ -19,12 +19,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, module_marks
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
+
+if TYPE_CHECKING:
+    from zenrun.compose import ComposedPipeline
+    from zenrun.config import Config
+    from zenrun.fixtures import SetupState
+    from zenrun.main import ItemReport
+    from zenrun.metafunc import CallSpec
 
 NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "__pycache__", "{arch}")
 _ZENRUN_DIR = str(Path(__file__).parent)
@@ -41,7 +48,7 @@ class Item:
     nodeid: str
     name: str
     module_path: Path
-    target: Any  # a Pipeline (function) or a Runnable instance
+    target: Pipeline | Runnable  # a Pipeline (function) or a Runnable instance
     params: dict[str, Any] = field(default_factory=dict)  # from parametrize
     fixture_params: dict[str, tuple[int, Any]] = field(default_factory=dict)
     fixturenames: list[str] = field(default_factory=list)
@@ -49,7 +56,7 @@ class Item:
     module: ModuleType | None = None
     param_scopes: dict[str, str] = field(default_factory=dict)  # parametrize(scope=) per name
     missing: list[str] = field(default_factory=list)  # fixtures not found: an error at setup
-    callspec: Any = None
+    callspec: CallSpec | None = None
     _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -73,7 +80,7 @@ class Item:
     def get_closest_marker(self, name: str) -> Mark | None:
         return next(iter(self.iter_markers(name)), None)
 
-    def add_marker(self, marker: Any, append: bool = True) -> None:
+    def add_marker(self, marker: str | Mark | MarkDecorator, append: bool = True) -> None:
         """Add a mark (``zenrun.mark.x`` or a name) to this item."""
         if not isinstance(marker, (str, Mark, MarkDecorator)):
             raise ValueError(f"{marker!r} is not a string or a zenrun.mark.* mark")
@@ -91,7 +98,7 @@ class Item:
         if self._keywords is not None:
             self._keywords[mark.name] = mark
 
-    def compose(self, values: dict[str, Any], **kwargs: Any) -> Any:
+    def compose(self, values: dict[str, Any], **kwargs: Any) -> ComposedPipeline:
         """Compose the pipeline with fixture values and parameters."""
         accepted = getattr(self.target, "argnames", None)
         params = {k: v for k, v in self.params.items() if accepted is None or k in accepted}
@@ -136,7 +143,12 @@ def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
 class Session:
     """Collects items from the path arguments, then runs them (see :mod:`zenrun.main`)."""
 
-    def __init__(self, config: Any) -> None:
+    # Set by the ``main`` plugin as the session runs (absent before).
+    exitstatus: int
+    setup_state: SetupState
+    run_config_steps: dict[str, Any] | None
+
+    def __init__(self, config: Config) -> None:
         self.config = config
         self.items: list[Item] = []
         self.deselected: list[Item] = []
@@ -145,7 +157,7 @@ class Session:
         self.fixturemanager: FixtureManager = config.stash.setdefault(
             "fixturemanager", FixtureManager(config)
         )
-        self.reports: list[Any] = []
+        self.reports: list[ItemReport] = []
         self.shouldstop: str | None = None
         self.collected_modules: list[Path] = []
         for path, message in config.stash.pop("conftest_errors", []):
@@ -529,7 +541,7 @@ def _function_items(
     if missing and has_instance:
         return []
     items = []
-    for call in metafunc.calls or [None]:
+    for call in metafunc.calls if metafunc.calls else [None]:
         name = f"{base}[{call.id}]" if call is not None else base
         params = {n: v for n, v in call.params.items() if n not in call.indirect} if call else {}
         fixture_params = {n: (call.indices[n], call.params[n]) for n in call.indirect} if call else {}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import networkx as nx
     from pydantic import ValidationError
 
-    from zenrun.steps import StepConfig, StepInstance
+    from zenrun.steps import Step, StepConfig, StepInstance
 
 
 class ComposeError(Exception):
@@ -34,7 +34,7 @@ def current() -> Composer | None:
     return _current.get()
 
 
-def check_step_id(step_id: str) -> str:
+def check_step_id(step_id: object) -> str:
     if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
         raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
     return step_id
@@ -56,7 +56,7 @@ class Invocation:
     """One node of the graph: a step called once, with its inputs and config."""
 
     id: str
-    step: Any
+    step: Step
     config: StepConfig | None
     inputs: dict[str, Any]
     after: set[str] = field(default_factory=set)
@@ -86,15 +86,15 @@ class ComposedPipeline:
     invocations: dict[str, Invocation]
     enable_cache: bool | None = None
     item_id: str | None = None
-    _graph: Any = None
+    _graph: nx.DiGraph[str] | None = None
 
     @property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[str]:
         """The networkx DiGraph: nodes are invocation ids, edges carry input names."""
         if self._graph is None:
             import networkx as nx
 
-            graph = nx.DiGraph(name=self.name)
+            graph: nx.DiGraph[str] = nx.DiGraph(name=self.name)
             for inv in self.invocations.values():
                 graph.add_node(inv.id, step=inv.step.name)
             for inv in self.invocations.values():
@@ -131,7 +131,7 @@ class Composer:
         pipeline_name: str,
         *,
         run_config: dict[str, dict[str, Any]] | None = None,
-        fixture_lookup: Callable[[str], Any] | None = None,
+        fixture_lookup: Callable[[str], object] | None = None,
     ) -> None:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
@@ -145,7 +145,7 @@ class Composer:
         self._token = _current.set(self)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _current.reset(self._token)
 
     # -- adding nodes -------------------------------------------------------
@@ -163,7 +163,9 @@ class Composer:
         self._next_suffix[base] = n
         return candidate
 
-    def add(self, instance: StepInstance, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def add(
+        self, instance: StepInstance, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> OutputHandle | tuple[OutputHandle, ...] | None:
         step = instance.step
         explicit_id = kwargs.pop("id", None)
         if explicit_id is None and instance.name is not None and instance.name not in self.invocations:
@@ -232,7 +234,7 @@ class Composer:
             return handles[0]
         return handles or None
 
-    def _check_input(self, where: str, name: str, value: Any) -> None:
+    def _check_input(self, where: str, name: str, value: object) -> None:
         from zenrun.steps import Step, StepInstance
 
         if isinstance(value, (Step, StepInstance)):
@@ -255,7 +257,11 @@ class Composer:
             raise ComposeError(f"{where}: output of step {handle.step_id!r} from another pipeline")
 
     def _resolve_config(
-        self, instance: StepInstance, step_id: str, code_config: Any, where: str
+        self,
+        instance: StepInstance,
+        step_id: str,
+        code_config: StepConfig | dict[str, Any] | None,
+        where: str,
     ) -> StepConfig | None:
         """Run config over code config over a same-named fixture over defaults."""
         from zenrun.steps import StepConfig
@@ -278,7 +284,7 @@ class Composer:
                 f"{', '.join(step.config_class.model_fields) or 'none'}"
             )
         base = code_config
-        if base is None and self.fixture_lookup is not None:
+        if base is None and self.fixture_lookup is not None and step.config_param is not None:
             found = self.fixture_lookup(step.config_param)
             if isinstance(found, (dict, step.config_class)):
                 base = found
@@ -302,7 +308,7 @@ class Composer:
         """Output handles of the steps composed so far whose ids match."""
         if (prefix is None) == (names is None):
             raise ComposeError("gather() takes exactly one of prefix= or names=")
-        selected = []
+        selected: list[OutputHandle] = []
         for inv in self.invocations.values():
             if (prefix is not None and inv.id.startswith(prefix)) or (names is not None and inv.id in names):
                 selected.extend(OutputHandle(inv.id, out) for out in inv.step.output_names)

@@ -74,10 +74,11 @@ _gathered_values: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvar
 def _matches(params: GatherStepsParameters, step_id: str) -> bool:
     if params.output_steps_names is not None and step_id in params.output_steps_names:
         return True
-    return bool(params.output_steps_prefix) and step_id.startswith(params.output_steps_prefix)
+    prefix = params.output_steps_prefix
+    return bool(prefix and step_id.startswith(prefix))
 
 
-def gathered_handles(composer: Composer, config: Any) -> list[OutputHandle] | None:
+def gathered_handles(composer: Composer, config: StepConfig | None) -> list[OutputHandle] | None:
     """The handles a gathering config selects among the steps composed so far."""
     if not isinstance(config, GatherStepsParameters):
         return None
@@ -86,7 +87,7 @@ def gathered_handles(composer: Composer, config: Any) -> list[OutputHandle] | No
             f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
             "output_steps_prefix or output_steps_names"
         )
-    handles = []
+    handles: list[OutputHandle] = []
     for inv in composer.invocations.values():
         if _matches(config, inv.id):
             handles.extend(OutputHandle(inv.id, name) for name in inv.step.output_names)
@@ -104,14 +105,14 @@ def call_with_gathered(
         _gathered_values.reset(token)
 
 
-_templates: dict[tuple[str, str], type] = {}
+_templates: dict[tuple[str, str], type[DynamicPipeline]] = {}
 
 
 class _DynamicPipelineType(type):
     """The metaclass of DynamicPipeline: pickles templates by (module, name)."""
 
 
-def _template(module: str, name: str) -> type:
+def _template(module: str, name: str) -> type[DynamicPipeline]:
     """The template ``name`` made by ``as_template_of`` in ``module`` (imported if needed)."""
     if (module, name) not in _templates:
         importlib.import_module(module)  # importing the module makes its templates again
@@ -121,7 +122,9 @@ def _template(module: str, name: str) -> type:
         raise LookupError(f"no pipeline template {name!r} is made in module {module!r}") from None
 
 
-def _reduce_pipeline_class(cls: type) -> Any:
+def _reduce_pipeline_class(
+    cls: type[Any],
+) -> tuple[Callable[[str, str], type[DynamicPipeline]], tuple[str, str]] | str:
     # A template is found through the registry, so the module may rebind its
     # name (``iris = HPO.as_template_of("iris")(...)``); other classes by name.
     key = cls.__dict__.get("_template_key")
@@ -169,7 +172,7 @@ class DynamicPipeline(Runnable, metaclass=_DynamicPipelineType):
         params: dict[str, Any] | None = None,
         *,
         run_config: dict[str, dict[str, Any]] | None = None,
-        fixture_lookup: Callable[[str], Any] | None = None,
+        fixture_lookup: Callable[[str], object] | None = None,
         item_id: str | None = None,
     ) -> ComposedPipeline:
         with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
@@ -187,7 +190,8 @@ class DynamicPipeline(Runnable, metaclass=_DynamicPipelineType):
         """
         caller = sys._getframe(1).f_globals
         module = caller.get("__name__", cls.__module__)
-        template = type(cls)(
+        metaclass: Callable[..., type[DynamicPipeline]] = type(cls)
+        template = metaclass(
             name,
             (cls,),
             {

@@ -357,7 +357,9 @@ class PipelineExecution:
             step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
         elif enabled and step_run.cache_reason is None:
             previous = self._previous_step(step_id)
-            step_run.cache_reason = "cache miss: " + explain_miss(parts, previous and previous.cache_parts)
+            step_run.cache_reason = "cache miss: " + explain_miss(
+                parts, previous.cache_parts if previous is not None else None
+            )
         elif not enabled:
             step_run.cache_reason = "caching disabled"
         if self.run.enable_cache or step_run.cache_reason != "caching disabled":
@@ -428,12 +430,14 @@ class PipelineExecution:
 
     def _previous_step(self, step_id: str) -> StepRun | None:
         """The last record of ``step_id`` in an earlier run of the same pipeline item."""
+        previous: StepRun | None
         try:
-            return self.metadata_store.previous_step(
+            previous = self.metadata_store.previous_step(
                 self.run.pipeline_name, step_id, self.run.id, item_id=self.run.item_id
             )
         except TypeError:  # a metadata store plugin without item_id
-            return self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+            previous = self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
+        return previous
 
     @property
     def store_id(self) -> str:

@@ -14,9 +14,20 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from zenrun.hookspec import hookimpl
+
+if TYPE_CHECKING:
+    import collections
+    from types import FrameType, ModuleType, TracebackType
+
+    from zenrun.collect import Item, Session
+    from zenrun.config import Config, Parser
+    from zenrun.marks import Mark, MarkDecorator
+
+#: ``ids=`` of a fixture or ``parametrize``: a list of ids, or a function of a value.
+Ids = Iterable[object] | Callable[[Any], object] | None
 
 SCOPES = ("session", "module", "pipeline")
 _MISSING: Any = object()
@@ -34,13 +45,14 @@ class ScopeMismatch(FixtureLookupError):
 class FixtureDef:
     name: str
     func: Callable[..., Any]
-    scope: str
+    scope: str | Callable[..., str]  # a callable until resolve_dynamic_scopes() calls it
     params: list[Any] | None
-    ids: Any
+    ids: Ids
     baseid: Path  # the directory of a conftest, or the module file itself
     argnames: list[str] = field(default_factory=list)
     autouse: bool = False
-    declared_scope: Any = None  # pytest's name ("package", "class"): ranks between zenrun's scopes
+    #: pytest's name ("package", "class"): ranks between zenrun's scopes; a callable for a dynamic scope
+    declared_scope: str | Callable[..., str] | None = None
 
     @property
     def location(self) -> str:
@@ -58,15 +70,32 @@ class FixtureDef:
         return len(self.baseid.parts) + (1000 if self.baseid.suffix == ".py" else 0)
 
 
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+@overload
+def fixture(fn: _F) -> _F: ...
+@overload
+def fixture(
+    fn: None = None,
+    *,
+    scope: str | Callable[..., str] = "pipeline",
+    params: Iterable[object] | None = None,
+    autouse: bool = False,
+    ids: Ids = None,
+    name: str | None = None,
+) -> Callable[[_F], _F]: ...
+
+
 def fixture(
     fn: Callable[..., Any] | None = None,
     *,
     scope: str | Callable[..., str] = "pipeline",
-    params: Iterable[Any] | None = None,
+    params: Iterable[object] | None = None,
     autouse: bool = False,
-    ids: Any = None,
+    ids: Ids = None,
     name: str | None = None,
-) -> Any:
+) -> Callable[..., Any]:
     """Declare a fixture: ``@zenrun.fixture`` or
     ``@zenrun.fixture(scope=, params=, autouse=, ids=, name=)``.
 
@@ -78,7 +107,7 @@ def fixture(
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         if not callable(scope):  # a dynamic scope is called when the fixture is registered
-            _check_scope(scope, name or getattr(func, "__name__", repr(func)), func)
+            _check_scope(scope, name or str(getattr(func, "__name__", repr(func))), func)
         if isinstance(func, type):
             raise TypeError("class fixtures not supported (maybe in the future)")
         if hasattr(func, "_zenrun_fixture"):
@@ -126,7 +155,7 @@ def fixture(
 _ALIASES = {"function": "pipeline", "class": "module", "package": "session"}
 
 
-def _check_scope(scope: Any, name: str, func: Any) -> str:
+def _check_scope(scope: str, name: str, func: object) -> str:
     """``scope`` as one of :data:`SCOPES` (pytest's names are aliases); a ValueError otherwise."""
     if _ALIASES.get(scope, scope) not in SCOPES:
         where = Path(getattr(getattr(func, "__code__", None), "co_filename", "?")).name
@@ -136,7 +165,7 @@ def _check_scope(scope: Any, name: str, func: Any) -> str:
     return _ALIASES.get(scope, scope)
 
 
-def _fixture_info(obj: Any) -> dict[str, Any] | None:
+def _fixture_info(obj: object) -> dict[str, Any] | None:
     """The ``@fixture`` data of a module attribute; objects whose attribute access raises
     (or returns anything) are not fixtures."""
     try:
@@ -154,7 +183,7 @@ class FixtureRequest:
     def __init__(
         self,
         setup: SetupState,
-        item: Any,
+        item: Item,
         fixturedef: FixtureDef | None,
         scope_key: tuple[Any, ...] | None = None,
     ) -> None:
@@ -166,7 +195,7 @@ class FixtureRequest:
         self.fixturename = fixturedef.name if fixturedef else None
         self.scope = setup.scope_of(fixturedef, item) if fixturedef else "pipeline"
         # As pytest: a higher-scoped fixture's request.node is its module or the session.
-        self.node = item if self.scope == "pipeline" else setup.scope_node(self.scope, item)
+        self.node: Item | ScopeNode = item if self.scope == "pipeline" else setup.scope_node(self.scope, item)
         self.param = (
             item.fixture_params[fixturedef.name][1]
             if (fixturedef and fixturedef.name in item.fixture_params)
@@ -177,16 +206,16 @@ class FixtureRequest:
 
     @property
     def param_index(self) -> int:
-        return self._item.fixture_params.get(self.fixturename, (0,))[0]
+        return self._item.fixture_params.get(self.fixturename, (0,))[0]  # type: ignore[arg-type]
 
     @property
-    def module(self) -> Any:
+    def module(self) -> ModuleType | None:
         if self.scope == "session":
             raise AttributeError("module not available in session-scoped context")
         return getattr(self._item, "module", None)
 
     @property
-    def function(self) -> Any:
+    def function(self) -> Callable[..., Any] | None:
         """The pipeline's function (as pytest's ``request.function``); pipeline scope only."""
         if self.scope != "pipeline":
             raise AttributeError(f"function not available in {self.scope}-scoped context")
@@ -194,7 +223,7 @@ class FixtureRequest:
         return getattr(target, "fn", None)
 
     @property
-    def keywords(self) -> Any:
+    def keywords(self) -> collections.ChainMap[str, Any]:
         """The node's keywords, with those of its module and the session behind them."""
         import collections
 
@@ -219,7 +248,7 @@ class FixtureRequest:
         return [*names, "request"] if wants_request else names
 
     @property
-    def path(self) -> Any:
+    def path(self) -> Path:
         """The pipeline module's path."""
         if self.scope == "session":
             raise AttributeError("path not available in session-scoped context")
@@ -234,7 +263,7 @@ class FixtureRequest:
         return None
 
     @property
-    def session(self) -> Any:
+    def session(self) -> Session | None:
         """The zenrun session (as pytest's ``request.session``)."""
         return self._setup.session
 
@@ -245,12 +274,13 @@ class FixtureRequest:
         """Call ``finalizer`` when this fixture (or, for the pipeline, the item) is torn down."""
         self._setup.add_finalizer(self._scope_key or ("pipeline", self._item.nodeid), finalizer)
 
-    def applymarker(self, marker: Any) -> None:
+    def applymarker(self, marker: str | Mark | MarkDecorator) -> None:
         """Add a mark (e.g. ``zenrun.mark.xfail``) to the node of this request: the item, or
         for a higher-scoped fixture its module or the session (seen by their items' keywords)."""
         if self.node is self._item:
             self._item.add_marker(marker)
             return
+        assert isinstance(self.node, ScopeNode)
         mark = getattr(marker, "mark", marker)
         if not hasattr(mark, "name"):
             raise ValueError(f"{marker!r} is not a zenrun.mark.* mark")
@@ -267,7 +297,7 @@ class ScopeNode:
     name: str
     keywords: dict[str, Any] = field(default_factory=dict)
     module_path: Path | None = None  # the module's file, for a module-scoped fixture
-    module: Any = None
+    module: ModuleType | None = None
 
     @property
     def path(self) -> Path | None:
@@ -277,7 +307,7 @@ class ScopeNode:
 class FixtureManager:
     """All fixture definitions found so far, by name."""
 
-    def __init__(self, config: Any = None) -> None:
+    def __init__(self, config: Config | None = None) -> None:
         self.defs: dict[str, list[FixtureDef]] = {}
         self.config = config
         self.started = False  # set when collection starts: the command line is parsed by then
@@ -290,6 +320,7 @@ class FixtureManager:
         self.started = True
         while self._dynamic:
             fixturedef = self._dynamic.pop(0)
+            assert callable(fixturedef.scope)
             try:
                 fixturedef.scope = _check_scope(
                     fixturedef.scope(fixture_name=fixturedef.name, config=self.config),
@@ -300,7 +331,7 @@ class FixtureManager:
                 self.defs[fixturedef.name].remove(fixturedef)
                 raise
 
-    def parse(self, holder: Any, baseid: Path) -> None:
+    def parse(self, holder: object, baseid: Path) -> None:
         for obj in list(vars(holder).values()):
             info = _fixture_info(obj)
             if info is None:
@@ -397,7 +428,7 @@ class FixtureManager:
         needed.sort(key=scope_rank)
         return needed, missing
 
-    def missing_error(self, item: Any) -> FixtureLookupError:
+    def missing_error(self, item: Item) -> FixtureLookupError:
         """The error of an item whose fixture closure names a fixture that does not exist;
         as pytest, it shows the fixture that asked for it."""
         name = item.missing[0]
@@ -445,7 +476,7 @@ class FixtureManager:
         (then overridden ones too), as pytest does.
         """
         shown: set[tuple[str, Path]] = set()
-        entries: list[tuple[int, str, str, list[str]]] = []
+        entries: list[tuple[int, str, str, str, list[str]]] = []
         for name in sorted(self.defs):
             visible = {id(self.get(name, p)) for p in module_paths}
             for fixturedef in sorted(self.defs[name], key=lambda d: d.depth):
@@ -502,19 +533,19 @@ class SetupState:
     (and what was built on it) is torn down first, as pytest does.
     """
 
-    def __init__(self, config: Any, manager: FixtureManager, session: Any = None) -> None:
+    def __init__(self, config: Config, manager: FixtureManager, session: Session | None = None) -> None:
         self.config = config
         self.session = session
         self.manager = manager
-        self._values: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._values: dict[tuple[Any, ...], tuple[object, Any]] = {}
         self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-        self._computing: list[str] = []
+        self._computing: list[tuple[str, int]] = []
         self.errors: list[BaseException] = []
 
-    def scope_node(self, scope: str, item: Any) -> ScopeNode:
+    def scope_node(self, scope: str, item: Item) -> ScopeNode:
         key = ("session",) if scope == "session" else ("module", item.module_path)
-        nodes = self.__dict__.setdefault("_nodes", {})
+        nodes: dict[tuple[Any, ...], ScopeNode] = self.__dict__.setdefault("_nodes", {})
         if key not in nodes:
             nodes[key] = (
                 ScopeNode("session")
@@ -525,13 +556,15 @@ class SetupState:
             )
         return nodes[key]
 
-    def scope_of(self, fixturedef: FixtureDef, item: Any) -> str:
+    def scope_of(self, fixturedef: FixtureDef, item: Item) -> str:
         """A fixture's scope for ``item``: ``parametrize(..., scope=)`` may widen it."""
-        return getattr(item, "param_scopes", {}).get(fixturedef.name, fixturedef.scope)
+        scope: str = getattr(item, "param_scopes", {}).get(fixturedef.name, fixturedef.scope)
+        return scope
 
-    def _scope_key(self, scope: str, item: Any) -> tuple[Any, ...]:
+    def _scope_key(self, scope: str, item: Item | None) -> tuple[Any, ...]:
         if scope == "session":
             return ("session",)
+        assert item is not None, f"a {scope} scope needs its item"
         if scope == "module":
             return ("module", item.module_path)
         return ("pipeline", item.nodeid)
@@ -539,7 +572,7 @@ class SetupState:
     def add_finalizer(self, key: tuple[Any, ...], finalizer: Callable[[], object]) -> None:
         self._finalizers.setdefault(key, []).append(finalizer)
 
-    def getfixturevalue(self, name: str, item: Any, requester: FixtureDef | None = None) -> Any:
+    def getfixturevalue(self, name: str, item: Item, requester: FixtureDef | None = None) -> Any:
         if name == "request":
             return FixtureRequest(self, item, None)
         direct = getattr(item, "params", {})
@@ -597,7 +630,7 @@ class SetupState:
                     result = next(generator)
                 except StopIteration:
                     raise ValueError(f"{name} did not yield a value") from None
-                self.add_finalizer(key, lambda g=generator, f=fixturedef.func: _finish(g, f))
+                self.add_finalizer(key, functools.partial(_finish, generator, fixturedef.func))
         except BaseException as exc:  # zenrun.skip() / zenrun.fail() derive from BaseException
             if not isinstance(exc, (FixtureLookupError, KeyboardInterrupt, GeneratorExit)):
                 self._values[key] = (param, _SetupError(exc, exc.__traceback__))
@@ -607,10 +640,10 @@ class SetupState:
         self._values[key] = (param, result)
         return result
 
-    def _no_param_message(self, name: str, fixturedef: FixtureDef, item: Any) -> str:
+    def _no_param_message(self, name: str, fixturedef: FixtureDef, item: Item) -> str:
         """pytest's error for a parametrized fixture requested dynamically (its parameters were
         not known at collection), with where it is defined and where it was asked for."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         zenrun_dir = str(Path(__file__).parent)
         while frame is not None and frame.f_code.co_filename.startswith(zenrun_dir):
             frame = frame.f_back
@@ -629,7 +662,7 @@ class SetupState:
         except (ValueError, AttributeError):
             return filename
 
-    def _key_of(self, name: str, item: Any, requester: FixtureDef) -> tuple[Any, ...] | None:
+    def _key_of(self, name: str, item: Item, requester: FixtureDef) -> tuple[Any, ...] | None:
         fixturedef = self.manager.resolve(name, item.module_path, requester)
         if fixturedef is None:
             return None
@@ -651,7 +684,7 @@ class SetupState:
         self._values.pop(key, None)
         return errors
 
-    def teardown(self, scope: str, item: Any | None = None) -> list[BaseException]:
+    def teardown(self, scope: str, item: Item | None = None) -> list[BaseException]:
         """Run the teardowns of ``scope`` (for ``item``'s module or pipeline), newest first."""
         prefix = ("session",) if scope == "session" else self._scope_key(scope, item)
         errors, self.errors = self.errors, []
@@ -660,7 +693,7 @@ class SetupState:
         return errors
 
     def teardown_all(self) -> list[BaseException]:
-        errors = []
+        errors: list[BaseException] = []
         for scope in ("pipeline", "module", "session"):
             for key in reversed(self._ordered_keys((scope,))):
                 errors += self._finish(key)
@@ -673,7 +706,7 @@ class SetupState:
         return [k for k in keys if k[: len(prefix)] == prefix]
 
 
-def _same_param(cached: Any, param: Any) -> bool:
+def _same_param(cached: object, param: object) -> bool:
     if cached is param:
         return True
     try:
@@ -687,7 +720,7 @@ class _SetupError:
     """The cached outcome of a fixture whose setup raised: raised again for later items."""
 
     exc: BaseException
-    traceback: Any
+    traceback: TracebackType | None
 
 
 def _def_line(func: Callable[..., Any]) -> int:
@@ -702,7 +735,7 @@ def _def_line(func: Callable[..., Any]) -> int:
     return start
 
 
-def _where(fixturedef: FixtureDef, config: Any) -> str:
+def _where(fixturedef: FixtureDef, config: Config) -> str:
     """``path:line:  def name(args)`` of a fixture, as pytest shows it."""
     code = fixturedef.func.__code__
     path = Path(code.co_filename)
@@ -724,7 +757,7 @@ def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
 
 
 @hookimpl
-def zenrun_addoption(parser: Any) -> None:
+def zenrun_addoption(parser: Parser) -> None:
     parser.getgroup("general").addoption(
         "--fixtures",
         dest="showfixtures",

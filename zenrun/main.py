@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun.capture import capturing, section_title
 from zenrun.collect import Item, Session
@@ -18,6 +18,15 @@ from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.runner import user_traceback
+
+if TYPE_CHECKING:
+    from zenrun.capture import StepCapture
+    from zenrun.compose import ComposedPipeline
+    from zenrun.config import Config, Parser
+    from zenrun.execution import PipelineExecution
+    from zenrun.orchestrators.scheduler import SchedulingOrchestrator
+    from zenrun.protocols import Orchestrator
+    from zenrun.skipping import Xfail
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 XFAILED, XPASSED = "xfailed", "xpassed"
@@ -59,7 +68,7 @@ class ItemReport:
 
 
 @hookimpl
-def zenrun_addoption(parser: Any) -> None:
+def zenrun_addoption(parser: Parser) -> None:
     general = parser.getgroup("general")
     general.addoption("-h", "--help", action="store_true", default=False, help="show this help and exit")
     general.addoption("--version", action="store_true", default=False, help="show the version and exit")
@@ -140,11 +149,11 @@ def zenrun_addoption(parser: Any) -> None:
 
 
 @hookimpl(trylast=True)
-def zenrun_cmdline_main(config: Any) -> int:
+def zenrun_cmdline_main(config: Config) -> int:
     return wrap_session(config, _main)
 
 
-def wrap_session(config: Any, doit: Any) -> int:
+def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
     session = Session(config)
     token = set_active_config(config)
     status: int = ExitCode.OK
@@ -202,14 +211,14 @@ def report_teardown_errors(
     session.config.hook.zenrun_item_report(report=report)
 
 
-def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
+def _print_internal_error(config: Config | StartupError, exc: BaseException, what: str) -> None:
     from zenrun.blame import describe_fault
 
     text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
     print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
-def _main(config: Any, session: Session) -> int:
+def _main(config: Config, session: Session) -> int:
     session.collect()
     if session.collection_errors:
         return ExitCode.INTERRUPTED
@@ -234,7 +243,7 @@ def _main(config: Any, session: Session) -> int:
     session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
-        run_items_together(session, orchestrator)
+        run_items_together(session, orchestrator)  # type: ignore[arg-type]  # it has run_many
     for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
@@ -258,7 +267,7 @@ def _main(config: Any, session: Session) -> int:
     return ExitCode.OK
 
 
-def _start_debugging(config: Any, orchestrator: Any) -> None:
+def _start_debugging(config: Config, orchestrator: Orchestrator) -> None:
     """``--pdb``: a post-mortem debugger in the failing step (in-process orchestrators only)."""
     import pdb
 
@@ -280,7 +289,7 @@ def _start_debugging(config: Any, orchestrator: Any) -> None:
     config.add_cleanup(lambda: set_post_mortem(None))
 
 
-def _run_config_steps(config: Any, items: list[Item]) -> dict[str, Any] | None:
+def _run_config_steps(config: Config, items: list[Item]) -> dict[str, Any] | None:
     """The run config's step settings as the items get them.
 
     With one item, a plain dict: an id the pipeline lacks is an error of that
@@ -291,16 +300,17 @@ def _run_config_steps(config: Any, items: list[Item]) -> dict[str, Any] | None:
     if run_config is None or not run_config.steps:
         return None
     if len(items) == 1:
-        return run_config.steps
+        steps: dict[str, Any] = run_config.steps
+        return steps
     from zenrun.runconfig import SharedSteps
 
     return SharedSteps(run_config.steps)
 
 
-def _check_run_config_steps(config: Any, session: Session) -> None:
+def _check_run_config_steps(config: Config, session: Session) -> None:
     shared = getattr(session, "run_config_steps", None)
     matched = getattr(shared, "matched", None)
-    if matched is None:
+    if shared is None or matched is None:
         return
     unknown = sorted(set(shared) - matched)
     if not unknown:
@@ -351,7 +361,7 @@ def _defined_at(item: Item) -> tuple[str, int | None]:
     return code.co_filename, code.co_firstlineno
 
 
-def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
+def run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
     report, composed, xfail, started = prepare_item(session, item)
     if composed is not None:
@@ -377,7 +387,9 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     return finish_item(session, item, report, xfail, started)
 
 
-def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, float]:
+def prepare_item(
+    session: Session, item: Item
+) -> tuple[ItemReport, ComposedPipeline | None, Xfail | None, float]:
     """Start ``item``: its skip and xfail marks, fixtures and composed pipeline.
 
     Returns ``(report, composed or None, xfail or None, start time)``; without
@@ -436,7 +448,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
                     values[name] = value
             run_config = config.stash.get("run_config")
 
-            def fixture_lookup(name: str) -> Any:
+            def fixture_lookup(name: str) -> object:
                 if session.fixturemanager.get(name, item.module_path) is None:
                     return None
                 return setup.getfixturevalue(name, item)
@@ -460,14 +472,16 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
     return report, None, xfail, started
 
 
-def captured_sections(when: str, capture: Any) -> list[tuple[str, str]]:
+def captured_sections(when: str, capture: StepCapture | None) -> list[tuple[str, str]]:
     """``(title, text)`` of what fixtures wrote while ``when`` ran (pytest's report sections)."""
     return [
         (section_title(stream, when), text) for stream, text in (capture.texts() if capture else {}).items()
     ]
 
 
-def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, started: float) -> ItemReport:
+def finish_item(
+    session: Session, item: Item, report: ItemReport, xfail: Xfail | None, started: float
+) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
     from zenrun.skipping import raised_matches
 
@@ -492,7 +506,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
     return report
 
 
-def _run_enable_cache(config: Any) -> bool | None:
+def _run_enable_cache(config: Config) -> bool | None:
     """``--no-cache``, else the run config's ``enable_cache``, else None (the pipeline decides)."""
     if config.getoption("no_cache"):
         return False
@@ -500,7 +514,7 @@ def _run_enable_cache(config: Any) -> bool | None:
     return run_config.enable_cache if run_config is not None else None
 
 
-def run_items_together(session: Session, orchestrator: Any) -> None:
+def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -> None:
     """Compose every item in the driver, then run the steps of all of them together.
 
     Fixtures keep their scopes: each is set up once here, in the driver,
@@ -515,8 +529,8 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
 
     config = session.config
     left_in_module = collections.Counter(item.module_path for item in session.items)
-    waiting: dict[int, tuple[Item, ItemReport, Any, float]] = {}
-    executions = []
+    waiting: dict[int, tuple[Item, ItemReport, Xfail | None, float]] = {}
+    executions: list[PipelineExecution] = []
     maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
 
     def failures() -> int:
@@ -529,7 +543,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
             else f"stopping after {failures()} failures (--maxfail={maxfail})"
         )
 
-    def end(item: Item, report: ItemReport, xfail: Any, started: float) -> None:
+    def end(item: Item, report: ItemReport, xfail: Xfail | None, started: float) -> None:
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
@@ -566,7 +580,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         waiting[id(execution)] = (item, report, xfail, started)
         executions.append(execution)
 
-    def on_finish(execution: Any, error: str | None) -> None:
+    def on_finish(execution: PipelineExecution, error: str | None) -> None:
         item, report, xfail, started = waiting.pop(id(execution))
         run = execution.run
         if error is not None:
@@ -600,7 +614,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
             session.shouldstop = f"{reason}; {len(waiting)} pipeline(s) not started"
 
 
-def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
+def _apply_xfail(report: ItemReport, xfail: Xfail, raised_matches: Callable[[Any, str], bool]) -> None:
     if report.outcome == FAILED_OUTCOME:
         errors = [s.error for s in report.run.steps.values() if s.error] if report.run else []
         if all(raised_matches(xfail.raises, e) for e in errors) or not errors:
@@ -632,7 +646,7 @@ def _direct_argnames(item: Item) -> set[str]:
         return set(target.argnames)
     pipeline = getattr(target, "pipeline", None)
     if pipeline is not None:
-        return {n for n in pipeline.argnames if n not in target.kwargs}
+        return {n for n in pipeline.argnames if n not in getattr(target, "kwargs", {})}
     return set()
 
 
@@ -665,7 +679,7 @@ def failure_text(run: PipelineRun, style: str = "native") -> str:
     return "\n\n".join(parts)
 
 
-def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
+def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
     """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code."""
     args = list(sys.argv[1:] if args is None else args)
     try:
@@ -686,7 +700,8 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
             print(f"zenrun {version('zenrun')}")
             return ExitCode.OK
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
-        return config.hook.zenrun_cmdline_main(config=config)
+        code: int = config.hook.zenrun_cmdline_main(config=config)
+        return code
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR

@@ -264,7 +264,7 @@ def _metadata_digests(db: Any) -> set[str]:
 def _cache_digests(cache: Any) -> set[str]:
     import json
 
-    digests = set()
+    digests: set[str] = set()
     for (outputs,) in cache._db.execute("SELECT outputs FROM cache"):
         try:
             digests.update(ref["digest"] for ref in json.loads(outputs).values())

@@ -10,6 +10,7 @@ from zenrun.compose import ComposedPipeline, ComposeError, Composer
 from zenrun.outcomes import skip
 
 if TYPE_CHECKING:
+    from zenrun.marks import Mark
     from zenrun.metadata.records import PipelineRun
 
 
@@ -24,7 +25,7 @@ class Runnable:
         params: dict[str, Any] | None = None,
         *,
         run_config: dict[str, dict[str, Any]] | None = None,
-        fixture_lookup: Callable[[str], Any] | None = None,
+        fixture_lookup: Callable[[str], object] | None = None,
         item_id: str | None = None,
     ) -> ComposedPipeline:
         raise NotImplementedError
@@ -81,7 +82,7 @@ class Pipeline:
         self.__module__ = fn.__module__
         self.__wrapped__ = fn
         # Marks applied below the @pipeline decorator sit on the function.
-        self.zenrun_marks: list[Any] = list(getattr(fn, "zenrun_marks", []))
+        self.zenrun_marks: list[Mark] = list(getattr(fn, "zenrun_marks", []))
 
     def __call__(self, *args: Any, **kwargs: Any) -> PipelineInstance:
         try:
@@ -95,7 +96,7 @@ class Pipeline:
         params: dict[str, Any],
         *,
         run_config: dict[str, dict[str, Any]] | None = None,
-        fixture_lookup: Callable[[str], Any] | None = None,
+        fixture_lookup: Callable[[str], object] | None = None,
         item_id: str | None = None,
     ) -> ComposedPipeline:
         """Run the body with ``params``; returns the composed graph."""
@@ -130,7 +131,7 @@ class PipelineInstance(Runnable):
         params: dict[str, Any] | None = None,
         *,
         run_config: dict[str, dict[str, Any]] | None = None,
-        fixture_lookup: Callable[[str], Any] | None = None,
+        fixture_lookup: Callable[[str], object] | None = None,
         item_id: str | None = None,
     ) -> ComposedPipeline:
         return self.pipeline.compose(
@@ -154,7 +155,7 @@ def pipeline(
 
 def pipeline(
     fn: Callable[..., Any] | None = None, *, name: str | None = None, enable_cache: bool | None = None
-) -> Any:
+) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Make a function a pipeline: ``@pipeline`` or ``@pipeline(enable_cache=False, name=...)``."""
 
     def decorate(func: Callable[..., Any]) -> Pipeline:

@@ -82,7 +82,7 @@ class Materializer(Protocol):
     #: Format version; part of cache keys.
     version: str
 
-    def can_save(self, value: Any) -> bool:
+    def can_save(self, value: object) -> bool:
         """Whether this materializer handles ``value``. Cheap, never raises."""
         ...
 
@@ -106,7 +106,7 @@ class MaterializerRegistry(Protocol):
         """Add ``materializer``; raises :class:`ProtocolError` when it lacks a member."""
         ...
 
-    def for_value(self, value: Any) -> Materializer:
+    def for_value(self, value: object) -> Materializer:
         """The first materializer whose ``can_save(value)`` is true."""
         ...
 
@@ -347,7 +347,7 @@ class Orchestrator(Protocol):
 
 
 #: What a ``zenrun_make_*`` factory hook must return, by hook name.
-FACTORY_PROTOCOLS: dict[str, type] = {
+FACTORY_PROTOCOLS: dict[str, type[Any]] = {
     "zenrun_make_orchestrator": Orchestrator,
     "zenrun_make_artifact_store": ArtifactStore,
     "zenrun_make_metadata_store": MetadataStore,
@@ -355,13 +355,13 @@ FACTORY_PROTOCOLS: dict[str, type] = {
 }
 
 
-def missing_members(obj: Any, protocol: type) -> list[str]:
+def missing_members(obj: object, protocol: type[Any]) -> list[str]:
     """The members of ``protocol`` that ``obj`` lacks (empty when it fits)."""
     names = list(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
     return sorted(n for n in names if not hasattr(obj, n))
 
 
-def _protocol_attrs(protocol: type) -> set[str]:
+def _protocol_attrs(protocol: type[Any]) -> set[str]:
     # Python < 3.12 has no __protocol_attrs__.
     attrs: set[str] = set()
     for base in protocol.__mro__[:-1]:

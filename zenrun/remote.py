@@ -100,7 +100,8 @@ def pack_task(task: StepTask, artifact_store: ArtifactStore, materializers: Mate
     import cloudpickle
 
     ship_project_code(task)
-    return cloudpickle.dumps((task, artifact_store, materializers))
+    payload: bytes = cloudpickle.dumps((task, artifact_store, materializers))
+    return payload
 
 
 def run_packed_task(payload: bytes) -> TaskResult:

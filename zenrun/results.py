@@ -433,7 +433,8 @@ def _count(value: int | None) -> str:
 def recent_runs(store: Any, limit: int | None, match: Any) -> list[PipelineRun]:
     """Newest first; a plugin's store without the query methods is read whole."""
     if hasattr(store, "recent_runs"):
-        return store.recent_runs(limit, match=match)
+        found: list[PipelineRun] = store.recent_runs(limit, match=match)
+        return found
     runs = [r for r in reversed(store.get_runs()) if match is None or match(r.item_id, r.pipeline_name)]
     return runs[:limit] if limit else runs
 
@@ -447,11 +448,12 @@ def find_run(config: Any, ref: str) -> PipelineRun:
         )
     try:
         if not hasattr(store, "find_run"):  # a plugin's store: names and "latest" only
-            run = store.get_run(ref)
+            run: PipelineRun | None = store.get_run(ref)
             if run is None:
                 raise LookupError(f"no run named {ref!r}")
             return run
-        return store.find_run(ref)
+        found: PipelineRun = store.find_run(ref)
+        return found
     except LookupError as exc:
         raise UsageError(f"{exc} in {config.store_path}; see zenrun --runs") from None
 

@@ -28,7 +28,7 @@ _TOP_KEYS = {"enable_cache", "steps"}
 _STEP_KEYS = {"enable_cache", "parameters", "settings"}
 
 
-class SharedSteps(dict):
+class SharedSteps(dict[str, dict[str, Any]]):
     """Step settings applied to several pipelines: an id only needs to exist in one of them."""
 
     def __init__(self, steps: dict[str, dict[str, Any]]) -> None:

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
@@ -37,6 +37,12 @@ from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
 from zenrun.protocols import ArtifactError
 from zenrun.stepcontext import step_context
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from zenrun.protocols import ArtifactStore, Materializer, MaterializerRegistry
+    from zenrun.steps import Step, StepConfig
 
 logger = logging.getLogger("zenrun")
 _ZENRUN_DIR = str(Path(__file__).parent)
@@ -88,7 +94,11 @@ class StepCallHooks:
     plugins are imported on the worker.
     """
 
-    def __init__(self, caller: Any = None, impls: list[tuple[str, Callable[..., Any]]] | None = None) -> None:
+    def __init__(
+        self,
+        caller: Callable[..., Any] | None = None,
+        impls: list[tuple[str, Callable[..., Any]]] | None = None,
+    ) -> None:
         self._caller = caller
         self.impls = list(impls or [])
 
@@ -101,17 +111,17 @@ class StepCallHooks:
     def functions(self) -> list[Callable[..., Any]]:
         return [function for _, function in self.impls]
 
-    def __call__(self, step_run: StepRun | None, call: StepCall) -> Any:
+    def __call__(self, step_run: StepRun | None, call: StepCall) -> object:
         if self._caller is None:
             self._caller = _worker_caller(self.impls)
         return self._caller(step_run=step_run, call=call)
 
 
-_worker_callers: dict[tuple[Any, ...], Any] = {}
+_worker_callers: dict[tuple[Any, ...], Callable[..., Any]] = {}
 _worker_lock = threading.Lock()
 
 
-def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Any:
+def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Callable[..., Any]:
     """A ``zenrun_step_call`` caller for a process without the driver's plugin manager."""
     import types
 
@@ -137,10 +147,10 @@ class StepTask:
     worker); ``hooks`` the plugins' ``zenrun_step_call`` wrappers (None: none).
     """
 
-    step: Any
+    step: Step
     step_id: str
     pipeline_name: str
-    config: Any
+    config: StepConfig | None
     literals: dict[str, Any]
     wired: dict[str, InputSource | list[InputSource]]
     step_run: StepRun | None = field(default=None, repr=False)
@@ -259,7 +269,7 @@ class PluginFault(Exception):
         self.module = module
 
 
-def _qualname(obj: Any) -> str:
+def _qualname(obj: object) -> str:
     kind = type(obj)
     return f"{kind.__module__}.{kind.__qualname__}"
 
@@ -268,7 +278,7 @@ def _qualname(obj: Any) -> str:
 class StoredValue:
     """An output held as its stored bytes: each consumer decodes a copy of its own."""
 
-    materializer: Any
+    materializer: Materializer
     data: bytes = field(repr=False)
 
 
@@ -284,7 +294,7 @@ def _immutable(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def _is_array(value: Any) -> bool:
+def _is_array(value: object) -> bool:
     np = sys.modules.get("numpy")
     return np is not None and type(value) is np.ndarray
 
@@ -297,7 +307,7 @@ def _read_only(value: Any) -> Any:
     return value
 
 
-def handoff(value: Any, materializer: Any, data: bytes) -> Any:
+def handoff(value: Any, materializer: Materializer, data: bytes) -> Any:
     """How an output reaches the consumers in this process: as stored, never shared mutable.
 
     Immutable values are shared; numpy arrays (stored as ``.npy``, which keeps
@@ -323,13 +333,16 @@ def private_copy(value: Any) -> Any:
         return value
 
 
-def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> Any:
+def load_input(
+    source: InputSource, artifact_store: ArtifactStore, materializers: MaterializerRegistry
+) -> Any:
     value = source.value
     if isinstance(value, StoredValue):
         return _decode(value.materializer, value.data)
     if value is not _NOVALUE:
         return value
     ref = source.ref
+    assert ref is not None, f"input {source.producer}.{source.output} has neither a value nor an artifact"
     try:
         data = artifact_store.get(ref.digest)
     except ArtifactError as exc:
@@ -341,7 +354,7 @@ def load_input(source: InputSource, artifact_store: Any, materializers: Any) -> 
     return _decode(materializers.get(ref.materializer), data)
 
 
-def _decode(materializer: Any, data: bytes) -> Any:
+def _decode(materializer: Materializer, data: bytes) -> Any:
     try:
         return _read_only(materializer.loads(data))
     except Exception as exc:
@@ -352,7 +365,7 @@ def _decode(materializer: Any, data: bytes) -> Any:
         ) from exc
 
 
-def load_inputs(task: StepTask, artifact_store: Any, materializers: Any) -> None:
+def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> None:
     """Replace artifact references in ``task.wired`` by their values, in place."""
     for sources in task.wired.values():
         for source in sources if isinstance(sources, list) else [sources]:
@@ -378,7 +391,7 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(lines)
 
 
-def _frame_summaries(tb: Any) -> list[traceback.FrameSummary]:
+def _frame_summaries(tb: TracebackType | None) -> list[traceback.FrameSummary]:
     """``traceback.extract_tb`` that knows where code pickled by value came from.
 
     cloudpickle names the code of functions it ships by value
@@ -402,7 +415,7 @@ class StepOutputError(Exception):
     """A step's return value does not fit its declared outputs or cannot be stored."""
 
 
-def _call(task: StepTask, artifact_store: Any, materializers: Any) -> Any:
+def _call(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> Any:
     step = task.step
     load_inputs(task, artifact_store, materializers)
     kwargs = dict(task.literals)
@@ -474,8 +487,8 @@ def split_outputs(task: StepTask, returned: Any) -> dict[str, Any]:
 def materialize(
     task: StepTask,
     values: dict[str, Any],
-    artifact_store: Any,
-    materializers: Any,
+    artifact_store: ArtifactStore,
+    materializers: MaterializerRegistry,
     handoffs: dict[str, Any] | None = None,
 ) -> dict[str, ArtifactRef]:
     """Store ``values``; fills ``handoffs`` with what in-process consumers get (:func:`handoff`)."""
@@ -512,7 +525,10 @@ def materialize(
 
 
 def execute_task(
-    task: StepTask, artifact_store: Any, materializers: Any, keep_values: bool = True
+    task: StepTask,
+    artifact_store: ArtifactStore,
+    materializers: MaterializerRegistry,
+    keep_values: bool = True,
 ) -> TaskResult:
     """Run ``task``: call the step (with its retries) and store its outputs.
 
@@ -601,14 +617,16 @@ class _WarningsOfThisThread(logging.Handler):
 _POST_MORTEM: dict[str, Any] = {}
 
 
-def set_post_mortem(debugger: Any) -> None:
+def set_post_mortem(debugger: Callable[[BaseException], object] | None) -> None:
     """Call ``debugger(exception)`` when a step raises in this process (None: stop)."""
     _POST_MORTEM.clear()
     if debugger is not None:
         _POST_MORTEM["debugger"] = debugger
 
 
-def _execute(task: StepTask, artifact_store: Any, materializers: Any, keep_values: bool) -> TaskResult:
+def _execute(
+    task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry, keep_values: bool
+) -> TaskResult:
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
@@ -641,17 +659,17 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any, keep_value
                     metadata=context.metadata,
                 )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
-                exc = raised.exc
+                step_exc = raised.exc
                 if "debugger" in _POST_MORTEM and attempt >= attempts:
-                    _POST_MORTEM["exception"] = exc
+                    _POST_MORTEM["exception"] = step_exc
                 if attempt < attempts:
                     logger.warning(
                         "Step %s failed (attempt %d of %d), retrying: %s: %s",
                         task.step_id,
                         attempt,
                         attempts,
-                        type(exc).__name__,
-                        exc,
+                        type(step_exc).__name__,
+                        step_exc,
                     )
                     continue
                 return TaskResult(
@@ -659,7 +677,7 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any, keep_value
                     False,
                     started,
                     time.time(),
-                    error=user_traceback(exc),
+                    error=user_traceback(step_exc),
                     metadata=context.metadata,
                 )
             except Exception as exc:  # zenrun's own fault

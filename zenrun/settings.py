@@ -51,7 +51,7 @@ def merge_settings(*layers: Settings | None) -> Settings:
 
 def settings_models(config: Any) -> dict[str, Any]:
     """Namespace -> pydantic model class, from every ``zenrun_step_settings`` hook."""
-    models = config.stash.get("step_settings_models")
+    models: dict[str, Any] | None = config.stash.get("step_settings_models")
     if models is None:
         from zenrun.config import UsageError
 

@@ -12,9 +12,13 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-JSONValue = Any  # None, bool, int, float, str, and lists / str-keyed dicts of them
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+#: None, bool, int, float, str, and lists / str-keyed dicts of them.
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
 
 @dataclass
@@ -41,7 +45,7 @@ def step_context(step_id: str) -> Iterator[StepContext]:
         _current.reset(token)
 
 
-def log_metadata(metadata: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+def log_metadata(metadata: Mapping[str, object] | None = None, /, **values: object) -> None:
     """Attach values to the running step's record: ``log_metadata(accuracy=0.95, f1=0.9)``.
 
     Values must be JSON-like: numbers, booleans, strings, None, and lists or
@@ -66,7 +70,7 @@ def log_metadata(metadata: Mapping[str, Any] | None = None, /, **values: Any) ->
     context.metadata.update(converted)
 
 
-def to_json_value(value: Any, where: str) -> JSONValue:
+def to_json_value(value: object, where: str) -> JSONValue:
     """``value`` as plain JSON-able Python, or a TypeError naming ``where`` and the type."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -96,7 +100,7 @@ def to_json_value(value: Any, where: str) -> JSONValue:
 SCALAR_TYPES = (bool, int, float)
 
 
-def scalar_value(value: Any) -> bool | int | float | None:
+def scalar_value(value: object) -> bool | int | float | None:
     """The value of a scalar step output (Python or numpy bool/int/float), else None."""
     if isinstance(value, SCALAR_TYPES):
         return value

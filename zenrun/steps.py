@@ -5,11 +5,21 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from pydantic import BaseModel, ConfigDict
 
 from zenrun import compose
+
+if TYPE_CHECKING:
+    from typing import TypedDict, TypeGuard, Unpack
+
+    class ConfigureArgs(TypedDict, total=False):
+        """The keyword arguments of :meth:`StepInstance.configure`."""
+
+        name: str | None
+        enable_cache: bool | None
+        settings: dict[str, dict[str, Any]] | None
 
 
 class StepConfig(BaseModel):
@@ -32,10 +42,10 @@ class Output:
     A tuple returned by the step is mapped onto the names in order.
     """
 
-    def __init__(self, **outputs: Any) -> None:
+    def __init__(self, **outputs: object) -> None:
         if not outputs:
             raise TypeError("Output() needs at least one name=type")
-        self.outputs: dict[str, Any] = dict(outputs)
+        self.outputs: dict[str, object] = dict(outputs)
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={getattr(v, '__name__', v)}" for k, v in self.outputs.items())
@@ -45,7 +55,7 @@ class Output:
 SINGLE_OUTPUT = "output"
 
 
-def _is_config_class(annotation: Any) -> bool:
+def _is_config_class(annotation: object) -> TypeGuard[type[StepConfig]]:
     return inspect.isclass(annotation) and issubclass(annotation, StepConfig)
 
 
@@ -131,14 +141,14 @@ class Step:
         """A configured instance: ``svc_trainer.with_config(gamma=0.01)``."""
         return StepInstance(self).with_config(config, **fields)
 
-    def configure(self, **settings: Any) -> StepInstance:
+    def configure(self, **settings: Unpack[ConfigureArgs]) -> StepInstance:
         """A configured instance with ``name=`` or ``enable_cache=`` set."""
         return StepInstance(self).configure(**settings)
 
     def __repr__(self) -> str:
         return f"<step {self.name}>"
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         # A worker process that imports the project (``-n``) gets the step from its module,
         # with the module's own globals (a lock, a connection, a big constant), instead of a
         # copy of the function and every global it reads pickled into each task. By value
@@ -149,11 +159,11 @@ class Step:
         return object.__reduce_ex__(self, protocol)
 
 
-def _module_attribute(module_name: str, qualname: str) -> Any:
+def _module_attribute(module_name: str, qualname: str) -> object:
     module = sys.modules.get(module_name)
     if module is None or module_name == "__main__" or "<locals>" in qualname:
         return None
-    value: Any = module
+    value: object = module
     for part in qualname.split("."):
         value = getattr(value, part, None)
     return value
@@ -170,7 +180,8 @@ def _step_by_reference(module_name: str, qualname: str) -> Step:
     value: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         value = getattr(value, part)
-    return value
+    step: Step = value
+    return step
 
 
 class StepInstance:
@@ -258,12 +269,12 @@ class StepDefinitionError(TypeError):
 
 
 def _check_settings(
-    fn: Any,
+    fn: object,
     *,
-    name: Any = None,
-    enable_cache: Any = None,
-    retries: Any = 0,
-    cache_version: Any = None,
+    name: object = None,
+    enable_cache: object = None,
+    retries: object = 0,
+    cache_version: object = None,
     what: str = "@step()",
 ) -> None:
     """Reject bad decorator arguments where they are written, naming step and field."""
@@ -305,7 +316,7 @@ def step(
     retries: int = 0,
     cache_version: str | None = None,
     settings: dict[str, dict[str, Any]] | None = None,
-) -> Any:
+) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``.
 
     ``settings={"namespace": {...}}`` carries per-step settings for the plugin

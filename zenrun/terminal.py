@@ -32,8 +32,11 @@ def silence_stdout() -> None:
     """The reader of stdout went away (``| head``, quitting ``less``): send fd 1 to
     /dev/null, so that later writes and the interpreter's final flush do not fail."""
     try:
+        stdout = sys.__stdout__
+        if stdout is None:  # no stdout at all (pythonw): nothing to silence
+            return
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())
+        os.dup2(devnull, stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
@@ -392,7 +395,9 @@ class TerminalReporter:
                     if outcome == "passed"
                     else (report.longrepr.strip().splitlines() or [""])[0]
                 )
-                lines.append(f"{_OUTCOME_WORD[outcome]} {report.nodeid}" + (f" - {text}" if text else ""))
+                lines.append(
+                    f"{_OUTCOME_WORD[report.outcome]} {report.nodeid}" + (f" - {text}" if text else "")
+                )
         return lines
 
     def _folded_skips(self) -> list[str]:

@@ -28,6 +28,7 @@ the Python API's configs) and many times faster; it returns the same
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fnmatch
 import io
@@ -40,18 +41,27 @@ import sys
 import textwrap
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+#: Whether a line matches a pattern (``fnmatch.fnmatch``, or ``re.match`` as a bool).
+Matcher = Callable[[str, str], bool]
 
 _OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|errors?|warnings?)")
 _CLOSING_DURATION = re.compile(r" in \d+\.\d\ds( \([0-9:]+\))? *=*$")
 
 
 def _fnmatch_lines(
-    lines: Sequence[str], patterns: Sequence[str] | str, report: Any, match: Any = fnmatch.fnmatch
+    lines: Sequence[str],
+    patterns: Sequence[str] | str,
+    report: Callable[[], str],
+    match: Matcher = fnmatch.fnmatch,
 ) -> None:
     if isinstance(patterns, str):
         patterns = patterns.splitlines()
@@ -68,30 +78,37 @@ def _fnmatch_lines(
 class LineMatcher(str):
     """Captured output: a ``str`` (``"x" in result.stdout`` works) with pytester's matchers."""
 
-    def __new__(cls, text: str, report: Any = None) -> LineMatcher:
+    # The method ``str`` shadows the builtin in this class body: annotations say ``builtins.str``.
+    _report: Callable[[], builtins.str]
+
+    def __new__(cls, text: str, report: Callable[[], str] | None = None) -> LineMatcher:
         matcher = super().__new__(cls, text)
         matcher._report = report or (lambda: text)
         return matcher
 
     @property
-    def lines(self) -> list[str]:
+    def lines(self) -> list[builtins.str]:
         return self.splitlines()
 
-    def str(self) -> str:
+    def str(self) -> builtins.str:
         """The whole output, as pytester's ``LineMatcher.str()``."""
         return str.__str__(self)
 
-    def fnmatch_lines(self, lines2: Sequence[str] | str, *, consecutive: bool = False) -> None:
+    def fnmatch_lines(
+        self, lines2: Sequence[builtins.str] | builtins.str, *, consecutive: bool = False
+    ) -> None:
         """Each glob pattern matches a line, in order (later lines for later patterns)."""
         if consecutive:
             self._consecutive(lines2, fnmatch.fnmatch)
         else:
             _fnmatch_lines(self.lines, lines2, self._report)
 
-    def re_match_lines(self, lines2: Sequence[str] | str, *, consecutive: bool = False) -> None:
+    def re_match_lines(
+        self, lines2: Sequence[builtins.str] | builtins.str, *, consecutive: bool = False
+    ) -> None:
         """Like :meth:`fnmatch_lines` with regular expressions (``re.match``)."""
 
-        def match(line: str, pattern: str) -> bool:
+        def match(line: builtins.str, pattern: builtins.str) -> bool:
             return re.match(pattern, line) is not None
 
         if consecutive:
@@ -99,7 +116,7 @@ class LineMatcher(str):
         else:
             _fnmatch_lines(self.lines, lines2, self._report, match)
 
-    def _consecutive(self, patterns: Sequence[str] | str, match: Any) -> None:
+    def _consecutive(self, patterns: Sequence[builtins.str] | builtins.str, match: Matcher) -> None:
         if isinstance(patterns, str):
             patterns = patterns.splitlines()
         lines = self.lines
@@ -111,13 +128,13 @@ class LineMatcher(str):
                 return
         pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")
 
-    def no_fnmatch_line(self, pat: str) -> None:
+    def no_fnmatch_line(self, pat: builtins.str) -> None:
         """No line matches the glob ``pat``."""
         for line in self.lines:
             if fnmatch.fnmatch(line, pat):
                 pytest.fail(f"line {line!r} matches {pat!r}\n{self._report()}")
 
-    def no_re_match_line(self, pat: str) -> None:
+    def no_re_match_line(self, pat: builtins.str) -> None:
         """No line matches the regular expression ``pat``."""
         for line in self.lines:
             if re.match(pat, line):
@@ -261,7 +278,7 @@ class ZenrunProject:
         *args: str,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
-        plugins: Sequence[Any] = (),
+        plugins: Sequence[object] = (),
     ) -> RunResult:
         """Call ``zenrun.main(args)`` in this process, isolated, capturing its output.
 
@@ -274,7 +291,7 @@ class ZenrunProject:
         from zenrun import config as config_module
         from zenrun.main import main
 
-        args = [str(a) for a in args]
+        argv = [str(a) for a in args]
         stdout, stderr = _CaptureIO(), _CaptureIO()
         started = time.perf_counter()
         with (
@@ -284,7 +301,7 @@ class ZenrunProject:
         ):
             saved_api = dict(config_module._api_configs)
             try:
-                ret = int(main(args, plugins))
+                ret = int(main(argv, plugins))
             except SystemExit as exc:
                 ret = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
                 if exc.code is not None and not isinstance(exc.code, int):
@@ -295,7 +312,7 @@ class ZenrunProject:
                 for key in set(config_module._api_configs) - set(saved_api):
                     config_module._api_configs.pop(key)._ensure_unconfigure()
         return RunResult(
-            ["zenrun(inprocess)", *args],
+            ["zenrun(inprocess)", *argv],
             ret,
             stdout.getvalue(),
             stderr.getvalue(),
@@ -350,14 +367,14 @@ class _CaptureIO(io.StringIO):
         return False
 
 
-def _project_module(module: Any, roots: tuple[str, ...]) -> bool:
+def _project_module(module: object, roots: tuple[str, ...]) -> bool:
     namespace = getattr(module, "__dict__", {})  # not getattr(): a module __getattr__ may raise
     files = [namespace.get("__file__") or "", *list(namespace.get("__path__") or [])]
     return any(isinstance(f, str) and f.startswith(roots) for f in files if f)
 
 
 @contextlib.contextmanager
-def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Any:
+def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Iterator[None]:
     """Process state an in-process run may change, restored afterwards."""
     roots = tuple({str(project), str(project.resolve())})
     saved_modules = dict(sys.modules)
@@ -401,7 +418,7 @@ def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Any:
         importlib.invalidate_caches()
 
 
-def pytest_addoption(parser: Any) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "zenrunner_example_dir",
         "directory zenrunner.copy_example copies from (relative to the rootdir)",
@@ -410,7 +427,7 @@ def pytest_addoption(parser: Any) -> None:
 
 
 @pytest.fixture
-def zenrunner(tmp_path: Path, request: Any) -> ZenrunProject:
+def zenrunner(tmp_path: Path, request: pytest.FixtureRequest) -> ZenrunProject:
     """A fresh zenrun project in ``tmp_path``; ``.run(*args)`` runs the real CLI there."""
     configured = request.config.getini("zenrunner_example_dir")
     example_dir = request.config.rootpath / configured if configured else request.path.parent
@@ -418,12 +435,12 @@ def zenrunner(tmp_path: Path, request: Any) -> ZenrunProject:
 
 
 @pytest.fixture
-def runzenrun_inprocess(zenrunner: ZenrunProject) -> Any:
+def runzenrun_inprocess(zenrunner: ZenrunProject) -> Callable[..., RunResult]:
     """``runzenrun_inprocess(*args)``: run zenrun in this process in the ``zenrunner`` project."""
     return zenrunner.runzenrun_inprocess
 
 
-def read_store(path: Path) -> Any:
+def read_store(path: Path) -> SqliteMetadataStore:
     """Open the SQLite metadata store of a project (for assertions on records)."""
     from zenrun.metadata.sqlite import SqliteMetadataStore
 

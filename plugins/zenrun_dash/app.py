@@ -286,7 +286,7 @@ def make_app(
         "zenrun_dash",
         title="zenrun lineage",
         assets_folder=str(ASSETS),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None: no "Updating..." title (dash's docs)
         suppress_callback_exceptions=True,
     )
     app.layout = _layout(refresh_ms)
@@ -369,9 +369,9 @@ def make_app(
         if path == "/compare":
             raise PreventUpdate  # the comparison page's query is not a run's
         params = parse_qs((search or "").lstrip("?"))
-        run = (params.get("run") or [None])[0] or initial_run or source.newest()
-        step = (params.get("step") or [None])[0]
-        node = step_node_id(step) if step else (params.get("node") or [None])[0]
+        run = _first(params, "run") or initial_run or source.newest()
+        step = _first(params, "step")
+        node = step_node_id(step) if step else _first(params, "node")
         if run == picked and node == selected:
             return unchanged
         options, page = picker_page(None, 0, run)
@@ -419,12 +419,13 @@ def make_app(
         if run_name is None:
             return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False
         run, model = source.model(run_name)
-        if model is None:
+        if run is None or model is None:
             return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False
         drawn = drawn or {}
         same_run = drawn.get("run") == run_name
         expanded = list(drawn.get("expanded", [])) if same_run else []
-        focus, new_selected = None, no_update
+        focus: str | None = None
+        new_selected: Any = no_update
         if trigger == "lineage":
             if not tapped or tapped.get("kind") not in ("group", "group-box"):
                 raise PreventUpdate
@@ -490,7 +491,7 @@ def make_app(
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
         run, model = source.model(drawn["run"])
-        if model is None:
+        if run is None or model is None:
             raise PreventUpdate
         elements = model_elements(model, drawn["expanded"], drawn["hide"])
         if drawn.get("split"):
@@ -517,7 +518,7 @@ def make_app(
         if not node:
             return "Click a step (circle), a group (rounded box) or an artifact (square).", None
         run, model = source.model(run_name)
-        if model is None:
+        if run is None or model is None:
             raise PreventUpdate
         if node.startswith("artifact:"):
             return _artifact_details(run, model, node, previewer), None
@@ -659,3 +660,9 @@ def _artifact_details(run: Any, model: Any, node: str, previewer: Previewer) -> 
         html.B("\n\npreview:\n"),
         html.Span(previewer.preview(ref)),
     ]
+
+
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    """The first value of ``key`` in a parsed query string, or None."""
+    values = query.get(key)
+    return values[0] if values else None

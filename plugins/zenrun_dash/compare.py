@@ -239,7 +239,7 @@ def page_children() -> list[Any]:
             ],
             style={"display": "flex", "alignItems": "center"},
         ),
-        dash_table.DataTable(
+        dash_table.DataTable(  # type: ignore[attr-defined]  # made at import by dash
             id="compare-table",
             columns=[],
             data=[],
@@ -275,7 +275,7 @@ def register(app: Any, source: RunSource) -> None:
         if path != "/compare":
             raise PreventUpdate
         names = source.pipeline_names()
-        wanted = (parse_qs((search or "").lstrip("?")).get("pipeline") or [None])[0]
+        wanted = _first(parse_qs((search or "").lstrip("?")), "pipeline")
         if wanted not in names:  # default: the newest parametrized pipeline, else the newest
             recent = source.page(limit=200)
             items = [r for r in recent if "[" in (r.get("item_id") or "")] or recent
@@ -295,7 +295,7 @@ def register(app: Any, source: RunSource) -> None:
         if not pipeline:
             raise PreventUpdate
         params, metrics, rows = grid(source, pipeline)
-        columns = (
+        columns: list[dict[str, Any]] = (
             [
                 {"name": "item", "id": "item", "presentation": "markdown"},
                 {"name": "run", "id": "run"},
@@ -308,7 +308,7 @@ def register(app: Any, source: RunSource) -> None:
         for column in columns[:4]:
             column["name"] = ["run", column["name"]]
         query = parse_qs((search or "").lstrip("?"))
-        chosen = [(query.get(k) or [None])[0] for k in ("a", "b")]
+        chosen = [_first(query, k) for k in ("a", "b")]
         selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
         # Chart first the metric that tells the items apart.
         varying = [
@@ -316,7 +316,7 @@ def register(app: Any, source: RunSource) -> None:
             for m in metrics
             if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
         ]
-        metric = (varying or metrics or [None])[0]
+        metric = next(iter(varying or metrics), None)
         return columns, rows, metrics, metric, selected
 
     @app.callback(
@@ -343,10 +343,16 @@ def register(app: Any, source: RunSource) -> None:
         query = parse_qs((search or "").lstrip("?"))
         names = [rows[i]["run"] for i in (selected or [])[:2] if rows and i < len(rows)]
         if len(names) < 2:
-            names = [n for n in ((query.get("a") or [None])[0], (query.get("b") or [None])[0]) if n]
+            names = [n for n in (_first(query, "a"), _first(query, "b")) if n]
         if len(names) < 2:
             return "Select two runs."
         a, b = source.run(names[0]), source.run(names[1])
         if a is None or b is None:
             return f"no run named {names[0] if a is None else names[1]}"
         return _diff_view(run_diff(a, b))
+
+
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    """The first value of ``key`` in a parsed query string, or None."""
+    values = query.get(key)
+    return values[0] if values else None

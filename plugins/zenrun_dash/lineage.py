@@ -321,7 +321,7 @@ def model_elements(
                 continue
             art = artifact_node_id(shown, output)
             if art not in nodes:
-                data = {
+                data: dict[str, Any] = {
                     "id": art,
                     "kind": "artifact",
                     "label": labels[(shown, output)],
@@ -527,6 +527,7 @@ def step_details(run: Any, step_id: str, slow_after: float = 5.0) -> dict[str, A
     if step is None:
         return {"step": step_id, "state": "pending", "upstream": run.graph.get(step_id, [])}
     state = step_state(step, slow_after=slow_after)
+    duration: str | None
     if state in ("running", "slow") and step.started:
         duration = f"{time.time() - step.started:.1f}s so far"
     else:

@@ -156,7 +156,8 @@ class RunSource:
             try:
                 return self._read_model(name or self.newest())
             finally:
-                self._prefetching.pop(name, None)
+                if name is not None:
+                    self._prefetching.pop(name, None)
 
         if name is None or (name not in self._models and name not in self._prefetching):
             future = pool.submit(read)

@@ -132,7 +132,7 @@ class FsspecArtifactStore:
         """The bytes of ``digest``, verified against it."""
         target = self.path(digest)
         try:
-            data = self.fs.cat_file(target)
+            data: bytes = self.fs.cat_file(target)
         except FileNotFoundError:
             raise ArtifactError(f"artifact {digest[:12]} is missing from {self.url}") from None
         if hashlib.sha256(data).hexdigest() != digest:

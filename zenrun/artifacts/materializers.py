@@ -81,7 +81,8 @@ class PickleMaterializer:
         import cloudpickle
 
         header = self._MAGIC + f"{sys.version_info.major}.{sys.version_info.minor}\n".encode()
-        return header + cloudpickle.dumps(value)
+        pickled: bytes = cloudpickle.dumps(value)
+        return header + pickled
 
     def loads(self, data: bytes) -> Any:
         import pickle

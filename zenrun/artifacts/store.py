@@ -16,10 +16,10 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from zenrun.hookspec import hookimpl
-from zenrun.protocols import ArtifactError  # re-exported: raised by get()
+from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
 VERIFY_ON_HIT = 16 << 20
@@ -57,7 +57,7 @@ def check_digest(digest: Any) -> str:
     )
 
 
-def _valid(digest: Any) -> bool:
+def _valid(digest: object) -> TypeGuard[str]:
     return isinstance(digest, str) and len(digest) == 64 and _DIGEST.fullmatch(digest) is not None
 
 

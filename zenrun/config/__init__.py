@@ -8,15 +8,22 @@ import importlib
 import inspect
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from zenrun.config.argparsing import Parser, UsageError
 from zenrun.config.findpaths import determine_rootdir
+
+if TYPE_CHECKING:
+    import argparse
+    import contextvars as _contextvars
+    from importlib.metadata import Distribution
+
+    from zenrun.protocols import ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator
 
 __all__ = ["Config", "ExitCode", "Parser", "UsageError", "api_config", "create_config"]
 
@@ -58,6 +65,7 @@ DEFAULT_PLUGINS = {
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
+_T = TypeVar("_T")
 
 
 class PluginManager(pluggy.PluginManager):
@@ -67,9 +75,9 @@ class PluginManager(pluggy.PluginManager):
         super().__init__("zenrun")
         self.add_hookspecs(importlib.import_module("zenrun.hookspec"))
         #: (entry point name, distribution) of each plugin loaded from an entry point.
-        self.plugin_dists: list[tuple[str, Any]] = []
+        self.plugin_dists: list[tuple[str, Distribution | None]] = []
 
-    def register_checked(self, plugin: Any, name: str, where: str) -> None:
+    def register_checked(self, plugin: object, name: str, where: str) -> None:
         """Register ``plugin``; a hook it implements wrongly (an argument the hook
         lacks, or a hook name zenrun does not have) is a usage error naming ``where``."""
         try:
@@ -82,7 +90,7 @@ class PluginManager(pluggy.PluginManager):
                 self.unregister(plugin)
             raise UsageError(f"plugin {name!r} ({where}) is invalid: {problem}\n{block_hint(name)}")
 
-    def unknown_hooks(self, plugin: Any) -> str | None:
+    def unknown_hooks(self, plugin: object) -> str | None:
         """Why ``plugin`` implements hooks zenrun does not have (with the likely
         intended names), or None."""
         import difflib
@@ -140,7 +148,7 @@ class PluginManager(pluggy.PluginManager):
             loaded += 1
         return loaded
 
-    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
         """Only ``zenrun_*`` attributes are looked at (reading others would evaluate
         properties such as the Config's stores); unmarked ``zenrun_*`` functions
         are hooks too, as unmarked ``pytest_*`` functions are in pytest."""
@@ -148,7 +156,7 @@ class PluginManager(pluggy.PluginManager):
             return None
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and inspect.isroutine(getattr(plugin, name, None)):
-            opts = {}
+            opts = {}  # type: ignore[assignment]  # pluggy fills in the defaults
         return opts
 
     def import_plugin(self, name: str) -> None:
@@ -193,19 +201,20 @@ class Config:
         self.inipath = inipath
         self.ini = ini
         self.parser = Parser()
-        self.option: Any = None
-        self._cleanup: list[Any] = []
+        #: The parsed command line (``getoption`` reads it); set once options are parsed.
+        self.option: argparse.Namespace = None  # type: ignore[assignment]
+        self._cleanup: list[Callable[[], object]] = []
         self.stash: dict[str, Any] = {}
         #: The environment before conftests and fixtures changed it: what they change
         #: travels with each task to worker processes (see ``StepTask.environ``).
         self.startup_environ = dict(os.environ)
 
     @property
-    def hook(self) -> Any:
+    def hook(self) -> pluggy.HookRelay:
         return self.pluginmanager.hook
 
     # -- options -----------------------------------------------------------
-    def getoption(self, name: str, default: Any = _NOTSET) -> Any:
+    def getoption(self, name: str, default: object = _NOTSET) -> Any:
         """The value of option ``name`` (its dest, or the flag as ``--no-cache``)."""
         dest = name.lstrip("-").replace("-", "_")
         try:
@@ -231,7 +240,7 @@ class Config:
         """Append ``line`` to the list value ``name`` (e.g. register a mark in ``markers``)."""
         self.ini[name] = [*(self.getini(name) or []), line]
 
-    def add_cleanup(self, func: Any) -> None:
+    def add_cleanup(self, func: Callable[[], object]) -> None:
         self._cleanup.append(func)
 
     def _ensure_unconfigure(self) -> None:
@@ -254,22 +263,25 @@ class Config:
         return path
 
     @cached_property
-    def artifact_store(self) -> Any:
-        return self._make("zenrun_make_artifact_store", "artifact store")
+    def artifact_store(self) -> ArtifactStore:
+        store: ArtifactStore = self._make("zenrun_make_artifact_store", "artifact store")
+        return store
 
     @cached_property
-    def metadata_store(self) -> Any:
-        return self._make("zenrun_make_metadata_store", "metadata store")
+    def metadata_store(self) -> MetadataStore:
+        store: MetadataStore = self._make("zenrun_make_metadata_store", "metadata store")
+        return store
 
     @cached_property
-    def cache(self) -> Any:
+    def cache(self) -> Cache:
         from zenrun.cache import NullCache
 
         made = self.hook.zenrun_make_cache(config=self)
-        return NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
+        cache: Cache = NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
+        return cache
 
     @cached_property
-    def materializers(self) -> Any:
+    def materializers(self) -> MaterializerRegistry:
         from zenrun.artifacts.materializers import MaterializerRegistry
         from zenrun.protocols import ProtocolError
 
@@ -283,7 +295,7 @@ class Config:
             raise UsageError(f"zenrun_register_materializers of plugin {plugin or '?'!r}: {exc}") from None
         return registry
 
-    def make_orchestrator(self, name: str | None = None) -> Any:
+    def make_orchestrator(self, name: str | None = None) -> Orchestrator:
         name = name or self.getoption("orchestrator", None) or "local"
         orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
         if orchestrator is None:
@@ -292,7 +304,10 @@ class Config:
                 f"{', '.join(self.backend_names('orchestrator')) or 'none'} "
                 "(is its plugin installed, or blocked with -p no:NAME?)"
             )
-        return self._check(orchestrator, "zenrun_make_orchestrator", f"orchestrator {name!r}")
+        checked: Orchestrator = self._check(
+            orchestrator, "zenrun_make_orchestrator", f"orchestrator {name!r}"
+        )
+        return checked
 
     def backend_names(self, kind: str) -> list[str]:
         """The names plugins offer for ``kind`` (``"orchestrator"``, ...), from ``zenrun_backend_names``."""
@@ -307,7 +322,7 @@ class Config:
             raise UsageError(f"no plugin provides the {what} ({hookname})")
         return self._check(made, hookname, what)
 
-    def _check(self, made: Any, hookname: str, what: str) -> Any:
+    def _check(self, made: _T, hookname: str, what: str) -> _T:
         """``made`` if it fits its protocol; else a usage error naming the plugin and
         the missing members (exit 4: the installation is wrong, nothing ran)."""
         from zenrun.protocols import FACTORY_PROTOCOLS, missing_members
@@ -337,7 +352,8 @@ def block_hint(name: str) -> str:
 
 def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     """The names given with ``-p NAME`` / ``-pNAME``, split into load and block."""
-    load, block = [], []
+    load: list[str] = []
+    block: list[str] = []
     iterator = iter(args)
     for arg in iterator:
         name = None
@@ -351,7 +367,9 @@ def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return load, block
 
 
-def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *, load_conftests: bool = True) -> Config:
+def create_config(
+    args: Sequence[str], plugins: Sequence[object] = (), *, load_conftests: bool = True
+) -> Config:
     """Build a Config: register plugins, load conftests, parse ``args``.
 
     Order follows pytest: built-in plugins, ``-p`` names, entry points,
@@ -374,12 +392,14 @@ class StartupError(Exception):
     ``__cause__`` is the plugin's exception.
     """
 
-    def __init__(self, pluginmanager: Any, error: BaseException) -> None:
+    def __init__(self, pluginmanager: PluginManager, error: BaseException) -> None:
         super().__init__(f"a plugin failed while zenrun was starting: {type(error).__name__}: {error}")
         self.pluginmanager = pluginmanager
 
 
-def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any], load_conftests: bool) -> Config:
+def _build_config(
+    pm: PluginManager, args: list[str], plugins: Sequence[object], load_conftests: bool
+) -> Config:
     load, block = _preparse_plugin_args(args)
     for name in block:
         pm.block(name)
@@ -415,7 +435,7 @@ def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any], lo
     return config
 
 
-def _addopts(ini: dict[str, Any], source: Any = "[tool.zenrun]") -> list[str]:
+def _addopts(ini: dict[str, Any], source: object = "[tool.zenrun]") -> list[str]:
     """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS``, as pytest's ``addopts`` and
     ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
     import shlex
@@ -452,7 +472,7 @@ def api_config() -> Config:
 _active_config: contextvars.ContextVar[Config] = contextvars.ContextVar("zenrun_active_config")
 
 
-def set_active_config(config: Config | None) -> Any:
+def set_active_config(config: Config | None) -> _contextvars.Token[Config] | None:
     """Make ``config`` the one the Python API uses while a CLI session runs."""
     if config is None:
         return None

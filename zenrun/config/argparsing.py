@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 
 class UsageError(Exception):
@@ -20,11 +20,11 @@ class IniOption:
     default: Any = None
 
 
-def _is_lines(value: Any) -> bool:
+def _is_lines(value: object) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
-_INI_TYPES: dict[str | None, tuple[Any, str]] = {
+_INI_TYPES: dict[str | None, tuple[Callable[[object], bool], str]] = {
     "bool": (lambda v: isinstance(v, bool), "true or false"),
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
     "linelist": (_is_lines, "a string or a list of strings"),
@@ -52,7 +52,7 @@ CORE_GROUPS = ("general", "selection", "running", "reporting", "store")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would sys.exit(2); we want 4
+    def error(self, message: str) -> NoReturn:  # argparse would sys.exit(2); we want 4
         raise UsageError(message)
 
 
@@ -81,14 +81,14 @@ class Parser:
         """Add an option outside any group, like ``pytest_addoption``."""
         self._anonymous.addoption(*opts, **attrs)
 
-    def addini(self, name: str, help: str, type: str | None = None, default: Any = None) -> None:
+    def addini(self, name: str, help: str, type: str | None = None, default: object = None) -> None:
         """Declare a ``[tool.zenrun]`` key (``type``: None, "bool", "int", "linelist", "paths").
 
         A value of the wrong type in the config file is a usage error naming file and key.
         """
         self.inis[name] = IniOption(name, help, type, default)
 
-    def check_ini(self, ini: dict[str, Any], source: Any) -> None:
+    def check_ini(self, ini: dict[str, Any], source: object) -> None:
         """Raise :class:`UsageError` for a declared key of ``ini`` whose value has the wrong type."""
         for name, value in ini.items():
             declared = self.inis.get(name)

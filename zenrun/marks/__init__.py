@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
+
+if TYPE_CHECKING:
+    from zenrun.collect import Item, Session
+    from zenrun.config import Config, Parser
 
 BUILTIN_MARKS = {
     "parametrize": "parametrize(argnames, argvalues, indirect=False, ids=None, scope=None): run "
@@ -19,6 +23,9 @@ BUILTIN_MARKS = {
     "the pipeline to fail",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
 }
+
+#: What a mark decorates: a pipeline, its function or a class (returned as it is).
+_Markable = TypeVar("_Markable", bound=Callable[..., object] | type)
 
 #: Module-level marks: ``zenrunmark = zenrun.mark.x`` or a list; ``pytestmark`` is read too.
 MODULE_MARK_NAMES = ("zenrunmark", "pytestmark")
@@ -40,7 +47,9 @@ class ParameterSet:
     marks: tuple[Mark, ...] = ()
 
 
-def param(*values: Any, id: str | None = None, marks: Any = ()) -> ParameterSet:
+def param(
+    *values: object, id: str | None = None, marks: MarkDecorator | Mark | Iterable[MarkDecorator | Mark] = ()
+) -> ParameterSet:
     """One parametrize value set with its own id or marks."""
     if isinstance(marks, (MarkDecorator, Mark)):
         marks = (marks,)
@@ -68,13 +77,17 @@ class MarkDecorator:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def with_args(self, *args: Any, **kwargs: Any) -> MarkDecorator:
+    def with_args(self, *args: object, **kwargs: object) -> MarkDecorator:
         """A new decorator with these arguments added, even a single callable one."""
         return MarkDecorator(Mark(self.mark.name, self.mark.args + args, {**self.mark.kwargs, **kwargs}))
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    @overload
+    def __call__(self, arg: _Markable, /) -> _Markable: ...  # type: ignore[overload-overlap]
+    @overload
+    def __call__(self, *args: object, **kwargs: object) -> MarkDecorator: ...
+    def __call__(self, *args: object, **kwargs: object) -> object:
         if len(args) == 1 and not kwargs and _is_markable(args[0]):
-            target = args[0]
+            target: Any = args[0]
             if hasattr(target, "_zenrun_fixture"):
                 raise TypeError(
                     f"zenrun.mark.{self.name} cannot be applied to fixture "
@@ -87,18 +100,18 @@ class MarkDecorator:
         return MarkDecorator(Mark(self.mark.name, self.mark.args + args, {**self.mark.kwargs, **kwargs}))
 
 
-def _is_markable(obj: Any) -> bool:
+def _is_markable(obj: object) -> bool:
     from zenrun.pipelines import Pipeline
 
     return isinstance(obj, (Pipeline, type)) or (
-        callable(obj) and hasattr(obj, "__code__") and obj.__name__ != "<lambda>"
+        callable(obj) and hasattr(obj, "__code__") and getattr(obj, "__name__", None) != "<lambda>"
     )
 
 
 class MarkGenerator:
     """``zenrun.mark``: any attribute is a mark decorator of that name."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("zenrun.mark is not callable; use zenrun.mark.NAME")
 
     def __getattr__(self, name: str) -> MarkDecorator:
@@ -114,7 +127,7 @@ class MarkGenerator:
 mark = MarkGenerator()
 
 
-def get_marks(obj: Any) -> list[Mark]:
+def get_marks(obj: object) -> list[Mark]:
     """The marks on ``obj``, nearest the function first (as they were applied)."""
     return list(getattr(obj, "zenrun_marks", []))
 
@@ -144,7 +157,7 @@ def module_marks(namespace: dict[str, Any]) -> list[Mark]:
 
 
 @hookimpl
-def zenrun_addoption(parser: Any) -> None:
+def zenrun_addoption(parser: Parser) -> None:
     group = parser.getgroup("selection")
     group.addoption(
         "-k",
@@ -191,7 +204,7 @@ def zenrun_addoption(parser: Any) -> None:
 
 
 @hookimpl
-def zenrun_configure(config: Any) -> None:
+def zenrun_configure(config: Config) -> None:
     choice = config.getini("empty_parameter_set_mark")
     if choice not in ("", None, "skip", "xfail", "fail_at_collect"):
         from zenrun.config import UsageError
@@ -202,7 +215,7 @@ def zenrun_configure(config: Any) -> None:
         )
 
 
-def registered_markers(config: Any) -> dict[str, str]:
+def registered_markers(config: Config) -> dict[str, str]:
     markers = dict(BUILTIN_MARKS)
     for line in config.getini("markers"):
         name, _, help_text = line.partition(":")
@@ -211,7 +224,7 @@ def registered_markers(config: Any) -> dict[str, str]:
 
 
 @hookimpl
-def zenrun_cmdline_main(config: Any) -> int | None:
+def zenrun_cmdline_main(config: Config) -> int | None:
     if not config.getoption("markers"):
         return None
     for name, help_text in registered_markers(config).items():
@@ -219,7 +232,7 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     return 0
 
 
-def keyword_names(item: Any) -> set[str]:
+def keyword_names(item: Item) -> set[str]:
     """What ``-k`` matches against, as pytest's: the item's name, its module file's name,
     the directories below the rootdir, the pipeline function's public attributes and
     the mark names."""
@@ -255,7 +268,7 @@ class KeywordMatcher:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = [n.lower() for n in names]
 
-    def __call__(self, subname: str, /, **kwargs: Any) -> bool:
+    def __call__(self, subname: str, /, **kwargs: object) -> bool:
         if kwargs:
             from zenrun.config import UsageError
 
@@ -272,19 +285,19 @@ class MarkMatcher:
         for m in marks:
             self.marks.setdefault(m.name, []).append(m)
 
-    def __call__(self, name: str, /, **kwargs: Any) -> bool:
+    def __call__(self, name: str, /, **kwargs: object) -> bool:
         return any(
             all(k in m.kwargs and m.kwargs[k] == v for k, v in kwargs.items())
             for m in self.marks.get(name, ())
         )
 
 
-def strict_markers(config: Any) -> bool:
+def strict_markers(config: Config) -> bool:
     return bool(config.getoption("strict_markers") or config.getini("strict_markers"))
 
 
 @hookimpl
-def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
+def zenrun_collection_modifyitems(session: Session, config: Config, items: list[Item]) -> None:
     known = registered_markers(config)
     strict = strict_markers(config)
     for item in items:
@@ -331,8 +344,9 @@ def _compile(text: str, option: str) -> Expression:
         ) from None
 
 
-def _deselect(config: Any, items: list[Any], keep: Any) -> None:
-    selected, deselected = [], []
+def _deselect(config: Config, items: list[Item], keep: Callable[[Item], bool]) -> None:
+    selected: list[Item] = []
+    deselected: list[Item] = []
     for item in items:
         (selected if keep(item) else deselected).append(item)
     if deselected:

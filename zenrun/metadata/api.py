@@ -7,13 +7,20 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun.artifacts.store import check_digest
+from zenrun.metadata.queries import store_queries
 from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView
 
+if TYPE_CHECKING:
+    import pandas
 
-def _config() -> Any:
+    from zenrun.config import Config
+    from zenrun.protocols import ArtifactStore
+
+
+def _config() -> Config:
     from zenrun.config import api_config
 
     return api_config()
@@ -24,7 +31,7 @@ def get_pipeline(name: str) -> PipelineView:
     store = _config().metadata_store
     runs = store.get_runs(name)
     if not runs:
-        known = store.pipeline_names()
+        known = store_queries(store).pipeline_names()
         raise KeyError(
             f"no runs of pipeline {name!r} in {_config().store_path}; "
             f"recorded pipelines: {', '.join(known) or 'none'}"
@@ -43,14 +50,15 @@ def get_run(name: str) -> PipelineRun:
             raise KeyError(f"no run named {name!r} in {_config().store_path}")
         return run
     try:
-        return find(name)
+        found: PipelineRun = find(name)
+        return found
     except LookupError as exc:
         raise KeyError(f"{exc} in {_config().store_path}") from None
 
 
 def get_item(item_id: str) -> ItemView:
     """The runs of one item, e.g. ``get_item("hpo[iris]")`` (or its full id with the file)."""
-    store = _config().metadata_store
+    store = store_queries(_config().metadata_store)
     resolved = store.resolve_item(item_id)
     if resolved is None:
         known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
@@ -61,10 +69,10 @@ def get_item(item_id: str) -> ItemView:
     return ItemView(resolved, store.item_runs(resolved))
 
 
-class RunsTable(list):
+class RunsTable(list[dict[str, Any]]):
     """A list of dicts, one per run; ``.to_pandas()`` makes a DataFrame of it."""
 
-    def to_pandas(self) -> Any:
+    def to_pandas(self) -> pandas.DataFrame:
         """The rows as a ``pandas.DataFrame`` (pandas must be installed)."""
         try:
             import pandas
@@ -97,7 +105,7 @@ def runs_table(pipeline: str | None = None, *, item: str | None = None, last: in
 
     ``pipeline`` and ``item`` select; ``last`` keeps the newest N.
     """
-    store = _config().metadata_store
+    store = store_queries(_config().metadata_store)
     match = None
     if item is not None:
         resolved = store.resolve_item(item)
@@ -108,7 +116,7 @@ def runs_table(pipeline: str | None = None, *, item: str | None = None, last: in
     return RunsTable(run_row(run) for run in reversed(runs))
 
 
-def _store_for(ref: ArtifactRef, config: Any) -> Any:
+def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
     """The artifact store ``ref`` was written to: this store's, or the one its run recorded."""
     store = config.artifact_store
     if ref.store_url and ref.store_url != getattr(store, "url", None):
@@ -118,7 +126,7 @@ def _store_for(ref: ArtifactRef, config: Any) -> Any:
     return store
 
 
-def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
+def artifact_uri(ref: ArtifactRef, config: Config | None = None) -> str:
     """Where ``ref`` is stored: the store's ``uri(digest)``, else its path (with the URL's
     protocol for a remote store)."""
     check_digest(ref.digest)  # before any store, a plugin's too, turns it into a path
@@ -126,14 +134,20 @@ def artifact_uri(ref: ArtifactRef, config: Any = None) -> str:
     uri = getattr(store, "uri", None)
     if uri is not None:
         return str(uri(ref.digest))
-    path = str(store.path(ref.digest))
+    path_of = getattr(store, "path", None)
+    if path_of is None:
+        raise AttributeError(
+            f"the artifact store {type(store).__module__}.{type(store).__qualname__} has neither "
+            f"uri(digest) nor path(digest): it cannot tell where artifact {ref.digest} is"
+        )
+    path = str(path_of(ref.digest))
     url = getattr(store, "url", None) or ""
     if "://" in url and "://" not in path and not url.startswith("file://"):
         return f"{url.split('://', 1)[0]}://{path}"
     return path
 
 
-def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
+def load_artifact(ref: ArtifactRef, config: Config | None = None) -> Any:
     """Load the value of ``ref`` from the artifact store, verifying its hash.
 
     A value whose class lives in a pipeline module or conftest (``pipeline_x.Model``) is
@@ -158,7 +172,7 @@ def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
 _NOT_PROJECT_DIRS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
 
 
-def _import_project_module(name: str, config: Any) -> bool:
+def _import_project_module(name: str, config: Config) -> bool:
     """Import the project's top-level module ``name`` (``name.py`` or a package) found under
     the rootdir, with its directory first on ``sys.path`` as collection does; False when the
     project has no such module or more than one."""

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from zenrun.metadata.records import PipelineRun
+
+if TYPE_CHECKING:
+    from zenrun.protocols import MetadataStore
 
 # Everything of a run but its graph: enough for tables, cheap to read in bulk.
 _LIGHT_COLUMNS = (
@@ -156,3 +159,70 @@ class RunQueries:
             names = ", ".join(r[1] for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
             raise AmbiguousRunError(f"{ref!r} matches several runs: {names}")
         raise LookupError(f"no run, item or run-name prefix matches {ref!r}")
+
+
+@runtime_checkable
+class StoreQueries(Protocol):
+    """The read queries the Python API and the reports use beyond the
+    :class:`~zenrun.protocols.MetadataStore` protocol (the SQLite store has them)."""
+
+    def recent_runs(
+        self,
+        limit: int | None = None,
+        match: Callable[[str | None, str], bool] | None = None,
+        pipeline: str | None = None,
+    ) -> list[PipelineRun]: ...
+
+    def item_ids(self, pipeline: str | None = None) -> list[str]: ...
+
+    def resolve_item(self, item: str) -> str | None: ...
+
+    def item_runs(self, item_id: str) -> list[PipelineRun]: ...
+
+    def pipeline_names(self) -> list[str]: ...
+
+
+class ScanQueries:
+    """:class:`StoreQueries` answered by reading every run with ``get_runs()``: for a
+    plugin's store that has only the protocol's reads (slower, same answers)."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+
+    def recent_runs(
+        self,
+        limit: int | None = None,
+        match: Callable[[str | None, str], bool] | None = None,
+        pipeline: str | None = None,
+    ) -> list[PipelineRun]:
+        runs = [
+            r
+            for r in reversed(self.store.get_runs(pipeline))
+            if match is None or match(r.item_id, r.pipeline_name)
+        ]
+        return runs if limit is None else runs[:limit]
+
+    def item_ids(self, pipeline: str | None = None) -> list[str]:
+        return list(dict.fromkeys(r.item_id for r in self.store.get_runs(pipeline) if r.item_id is not None))
+
+    def resolve_item(self, item: str) -> str | None:
+        ids = self.item_ids()
+        if item in ids:
+            return item
+        if "::" in item:
+            return None
+        matches = [i for i in ids if i.rsplit("::", 1)[-1] == item]
+        if len(matches) > 1:
+            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
+        return matches[0] if matches else None
+
+    def item_runs(self, item_id: str) -> list[PipelineRun]:
+        return [r for r in self.store.get_runs() if r.item_id == item_id]
+
+    def pipeline_names(self) -> list[str]:
+        return sorted({r.pipeline_name for r in self.store.get_runs()})
+
+
+def store_queries(store: MetadataStore) -> StoreQueries:
+    """``store`` itself when it answers :class:`StoreQueries`, else a :class:`ScanQueries` of it."""
+    return store if isinstance(store, StoreQueries) else ScanQueries(store)

@@ -77,7 +77,7 @@ class ArtifactRef:
         return artifact_uri(self)
 
 
-def _duration(record: Any) -> float | None:
+def _duration(record: StepRun | PipelineRun) -> float | None:
     if record.started is None or record.finished is None:
         return None
     return record.finished - record.started
@@ -178,7 +178,7 @@ class PipelineRun:
         return f"<PipelineRun {self.name} {self.status}>"
 
 
-def _is_scalar(value: Any) -> bool:
+def _is_scalar(value: object) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 

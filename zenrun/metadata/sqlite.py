@@ -250,7 +250,7 @@ class SqliteMetadataStore(RunQueries):
             self._pending: list[tuple[Any, list[Any], list[Any]]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
-            self._previous_key: tuple[str, int | None] | None = None
+            self._previous_key: tuple[str, int | None, Any] | None = None
             self._previous_steps: Any = None
             if not self.read_only:
                 self.fail_dead_runs()
@@ -409,7 +409,9 @@ class SqliteMetadataStore(RunQueries):
             _dumps(s.metadata or None, ordered=True),
             _dumps(s.captured or None),
         )
-        io_rows, artifacts = [], []
+        io_rows: list[tuple[Any, ...]] = []
+        artifacts: list[tuple[Any, ...]] = []
+        ref: ArtifactRef | None
         for name, ref in s.outputs.items():
             artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
             io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
@@ -583,8 +585,8 @@ class SqliteMetadataStore(RunQueries):
     def load_steps(self, run: PipelineRun) -> dict[str, StepRun]:
         """The steps of ``run`` with their inputs and outputs, in execution order."""
         artifacts = {
-            r[0]: ArtifactRef(*r, store_url=run.artifact_store)
-            for r in self._db.execute(
+            digest: ArtifactRef(digest, size, materializer, type_name, preview, store_url=run.artifact_store)
+            for digest, size, materializer, type_name, preview in self._db.execute(
                 "SELECT a.digest, a.size, a.materializer, a.type, a.preview FROM artifacts a JOIN step_io io "
                 "ON io.digest = a.digest WHERE io.run_id=?",
                 (run.id,),
@@ -775,7 +777,8 @@ class _GuardedCursor:
         return self._call("fetchone")
 
     def fetchall(self) -> list[Any]:
-        return self._call("fetchall")
+        rows: list[Any] = self._call("fetchall")
+        return rows
 
     def fetchmany(self, size: int) -> list[Any]:
         try:

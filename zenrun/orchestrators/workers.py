@@ -248,7 +248,7 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: b
     """
     signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
-    sys.stdin = _NoStdin()  # type: ignore[assignment]
+    sys.stdin = _NoStdin()
     report_crashes_to_stderr(replace=True)  # the worker's, whatever it inherited
     if bootstrap is None:
         try:
@@ -346,6 +346,7 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         # driver printed (or captured) at collection already. Captured here, not sent to a
         # throw-away stream, so that a handler a module makes on import keeps working.
         printed = None
+        reply: tuple[bool, Any]
         try:
             with capturing(CaptureSettings()) as printed, descriptors_silenced():
                 if not shared_args:
