@@ -240,11 +240,26 @@ def test_parse_reads_files_commands_and_exit_codes():
 
 
 def test_every_cli_option_is_documented():
-    """Each option of ``zenrun --help`` appears in the CLI reference."""
+    """Each option and ``[tool.zenrun]`` key of ``zenrun --help`` appears in the CLI reference."""
     reference = (DOCS / "reference" / "cli.md").read_text()
     help_text = subprocess.run(
         [sys.executable, "-m", "zenrun", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    options = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", help_text))
-    missing = sorted(o for o in options if f"`{o}" not in reference)
+    options_text, _, ini_text = help_text.partition("[tool.zenrun] keys")
+    options = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", options_text))
+    keys = set(re.findall(r"^  (\w+) ", ini_text, re.M))
+    assert "pipelinepaths" in keys
+    missing = sorted(name for name in options | keys if f"`{name}" not in reference)
     assert not missing, f"docs/reference/cli.md does not document {missing}"
+
+
+def test_coming_from_pytest_zenrunner_example(zenrunner):
+    """The ``zenrunner`` test shown in coming-from-pytest.md passes as written."""
+    text = (DOCS / "coming-from-pytest.md").read_text()
+    block = next(m["body"] for m in FENCE.finditer(text) if "def test_" in m["body"])
+    namespace: dict = {}
+    exec(compile(block, "coming-from-pytest.md", "exec"), namespace)
+    tests = [fn for name, fn in namespace.items() if name.startswith("test_")]
+    assert tests
+    for test in tests:
+        test(zenrunner)
