@@ -18,7 +18,8 @@ In expected output, ``...`` matches anything, durations (``0.41s``) and
 versions (``3.11.7``) match any, runs of spaces or of ``=``, ``-`` and ``_``
 match any length, and ``/home/you/NAME`` is the project's directory.
 Blocks of other languages (``bash``, ``python`` without a title) are only
-shown. ``docs/plugins.md`` has its own test (``tests/plugin_contract``).
+shown. The pages run are Getting started, the user guide and the "Coming
+from" pages; ``docs/plugins.md`` has its own test (``tests/plugin_contract``).
 """
 
 from __future__ import annotations
@@ -44,15 +45,10 @@ TITLE = re.compile(r'title="(?P<title>[^"]+)"')
 
 
 def executed_pages() -> list[str]:
-    """Pages with something to run (files or console blocks), relative to docs/."""
-    pages = []
-    for path in sorted(DOCS.rglob("*.md")):
-        name = path.relative_to(DOCS).as_posix()
-        if name == "plugins.md":
-            continue
-        if "```console" in path.read_text() or TITLE.search(path.read_text()):
-            pages.append(name)
-    return pages
+    """Getting started, the user guide and the "coming from" pages, relative to docs/."""
+    paths = [DOCS / "getting-started.md", *sorted((DOCS / "guide").glob("*.md"))]
+    paths += sorted(DOCS.glob("coming-from-*.md"))
+    return [path.relative_to(DOCS).as_posix() for path in paths]
 
 
 def parse(text: str) -> list[tuple[str, ...]]:
