@@ -134,8 +134,10 @@ class Scheduler:
                 self._done(job, step_id)
                 continue
             task = execution.prepare(step_id, load=not self.executor.remote)
-            if task is None:  # a cache hit
+            if task is None:  # a cache hit, or failed reading the artifact store
                 self._done(job, step_id)
+                if execution.status(step_id) == "failed":
+                    self._run_failed(job, step_id)
                 continue
             self._submit(job, task)
 
@@ -184,16 +186,21 @@ class Scheduler:
     def _complete(self, job: _Job, task: StepTask, result: TaskResult) -> None:
         job.execution.complete(task, result)
         self._done(job, task.step_id)
-        if not result.ok and not job.failed:
-            job.failed = True
-            self.failed_runs += 1
-            if self.exitfirst:
-                self.stop(
-                    f"stopping after 1 failure (-x): step {task.step_id} of "
-                    f"{job.execution.run.pipeline_name} failed"
-                )
-            elif self.maxfail and self.failed_runs >= self.maxfail:
-                self.stop(f"stopping after {self.failed_runs} failures (--maxfail={self.maxfail})")
+        if not result.ok:
+            self._run_failed(job, task.step_id)
+
+    def _run_failed(self, job: _Job, step_id: str) -> None:
+        """A step of ``job`` failed: the run counts once towards ``-x`` and ``--maxfail``."""
+        if job.failed:
+            return
+        job.failed = True
+        self.failed_runs += 1
+        if self.exitfirst:
+            self.stop(
+                f"stopping after 1 failure (-x): step {step_id} of {job.execution.run.pipeline_name} failed"
+            )
+        elif self.maxfail and self.failed_runs >= self.maxfail:
+            self.stop(f"stopping after {self.failed_runs} failures (--maxfail={self.maxfail})")
 
     def _done(self, job: _Job, step_id: str) -> None:
         job.remaining -= 1

@@ -1,0 +1,370 @@
+"""Faults that must end clearly: bounded in time, one line naming what failed, the run recorded.
+
+Everything runs on loopback: a real S3 API (moto's server) behind a
+fault-injecting proxy, a real ``mlflow server``, a real ``dask scheduler``.
+Each fault is asserted on exit status, messages and store records; the
+timeouts are generous (the machine may be loaded) and never the point.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zenrun.testing import read_store
+
+# -- a fault-injecting TCP proxy ---------------------------------------------------------------
+
+
+class FaultProxy:
+    """A TCP proxy on 127.0.0.1 in front of ``upstream``; :meth:`set_mode` picks the fault.
+
+    ``forward``: pass bytes both ways. ``error``: answer every HTTP request with
+    ``503 Service Unavailable``. ``reset``: reset each connection as it is accepted.
+    ``hang``: accept, read, never answer. ``down``: nothing listens (connections are
+    refused, as when the endpoint was killed); any other mode listens again, on the
+    same port. Changing the mode resets the connections already open, so a client's
+    pooled connection cannot escape the new fault.
+    """
+
+    MODES = ("forward", "error", "reset", "hang", "down")
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.mode = "forward"
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+        self._listen()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def set_mode(self, mode: str) -> None:
+        assert mode in self.MODES, mode
+        with self._lock:
+            self.mode = mode
+            sockets, self._open = self._open, set()
+        for sock in sockets:
+            _reset(sock)
+        if mode == "down":
+            self._unlisten()
+        elif self._listener is None:
+            self._listen()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._unlisten()
+        self.set_mode("hang")  # resets what is still open; the listener stays closed
+        self._unlisten()
+
+    # -- internals
+    def _listen(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR: the same port again
+        listener.settimeout(0.1)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._thread = threading.Thread(target=self._serve, args=(listener,), daemon=True)
+        self._thread.start()
+
+    def _unlisten(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def _serve(self, listener: socket.socket) -> None:
+        while not self._stopping.is_set() and self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed
+                return
+            with self._lock:
+                mode = self.mode
+                self._open.add(client)
+            threading.Thread(target=self._handle, args=(client, mode), daemon=True).start()
+
+    def _handle(self, client: socket.socket, mode: str) -> None:
+        if mode == "reset":
+            _reset(client)
+        elif mode == "hang":
+            try:
+                while not self._stopping.is_set() and client.recv(65536):
+                    pass
+            except OSError:
+                pass
+            client.close()
+        elif mode == "error":
+            try:
+                client.settimeout(10)
+                method = _read_request(client)
+                body = b"<Error><Code>ServiceUnavailable</Code><Message>injected fault</Message></Error>"
+                head = (
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+                )
+                client.sendall(head if method == b"HEAD" else head + body)
+            except OSError:
+                pass
+            client.close()
+        else:
+            self._forward(client)
+
+    def _forward(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(self.upstream, timeout=10)
+        except OSError:
+            _reset(client)
+            return
+        upstream.settimeout(None)
+        with self._lock:
+            self._open.add(upstream)
+
+        def pump(source: socket.socket, target: socket.socket) -> None:
+            try:
+                while data := source.recv(65536):
+                    target.sendall(data)
+            except OSError:
+                pass
+            for sock in (source, target):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        pump(client, upstream)
+
+
+def _read_request(sock: socket.socket) -> bytes:
+    """Read one HTTP request (head and Content-Length body); returns its method."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head.split(b" ", 1)[0]
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a TCP RST (linger 0), as a crashed peer or a middlebox does."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+# -- object storage ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def faulty_s3() -> Iterator[dict[str, Any]]:
+    """moto's S3 server on 127.0.0.1 with a fresh bucket, reached through a :class:`FaultProxy`."""
+    pytest.importorskip("s3fs")
+    server_mod = pytest.importorskip("moto.server")
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    proxy = None
+    try:
+        host, port = server.get_host_and_port()
+        import s3fs
+
+        bucket = f"zenrun-{uuid.uuid4().hex[:8]}"
+        direct = s3fs.S3FileSystem(
+            endpoint_url=f"http://{host}:{port}", key="testing", secret="testing", skip_instance_cache=True
+        )
+        direct.mkdir(bucket)
+        proxy = FaultProxy((host, port))
+        # Only what the README documents: botocore's own environment variables.
+        env = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": proxy.url,
+        }
+        yield {"proxy": proxy, "bucket": bucket, "env": env, "url": f"s3://{bucket}/artifacts"}
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        server.stop()
+
+
+GATED = """
+    import os
+    import time
+    from pathlib import Path
+
+    import numpy as np
+    from zenrun import pipeline, step
+
+
+    @step
+    def make() -> np.ndarray:
+        return np.arange(5)
+
+
+    @step
+    def total(x: np.ndarray) -> int:
+        gate = os.environ.get("FAULT_GATE")
+        if gate:  # the test breaks the store while this step runs, then opens the gate
+            Path(gate + ".waiting").touch()
+            while not Path(gate).exists():
+                time.sleep(0.05)
+        return int(x.sum())
+
+
+    @step
+    def plus_one(t: int) -> int:
+        return t + 1
+
+
+    @pipeline
+    def remote():
+        plus_one(total(make()))
+"""
+
+
+def _run_with_gate(zenrunner: Any, tmp_path: Path, fault: Any, *args: str, env: dict[str, str]) -> Any:
+    """Run zenrun; when step ``total`` is running, call ``fault()`` and let the step return."""
+    gate = tmp_path / f"gate-{uuid.uuid4().hex[:6]}"
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = zenrunner.run(*args, env={**env, "FAULT_GATE": str(gate)}, timeout=240)
+        except BaseException as exc:  # reported by the test thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 240
+        while not Path(f"{gate}.waiting").exists() and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if thread.is_alive():
+            fault()
+    finally:
+        gate.touch()
+        thread.join(300)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _assert_one_clear_line(result: Any, *needles: str) -> str:
+    output = result.stdout + result.stderr
+    assert result.ret == 1, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output, output
+    lines = [line for line in output.splitlines() if line.startswith("FAILED ")]
+    assert len(lines) == 1, output
+    for needle in needles:
+        assert needle in lines[0], output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("fault", "args"),
+    [
+        ("error", ()),
+        ("reset", ("-n", "2")),
+        ("hang", ()),
+        ("down", ("-n", "2", "--dist", "threads")),
+    ],
+)
+def test_s3_fault_fails_the_step_in_bounded_time_and_the_next_run_reuses_what_completed(
+    zenrunner: Any, faulty_s3: dict[str, Any], tmp_path: Path, fault: str, args: tuple[str, ...]
+) -> None:
+    """A store that errors, resets, never answers or is gone: the step fails, with one line."""
+    zenrunner.makepyfile(pipeline_remote=GATED)
+    proxy, env, url = faulty_s3["proxy"], faulty_s3["env"], faulty_s3["url"]
+    base = ("--artifact-store", url, "--artifact-store-timeout", "2", *args)
+
+    # 1. The store breaks while `total` runs: its output cannot be written.
+    broken = _run_with_gate(zenrunner, tmp_path, lambda: proxy.set_mode(fault), *base, env=env)
+    line = _assert_one_clear_line(broken, f"step 'total': artifact store {url}: could not ", url + "/")
+    assert "(timeout 2s, 2 retries)" in line
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.status == "failed"
+    statuses = {i: (s.status, (s.error or "").strip()) for i, s in run.steps.items()}
+    assert statuses["make"] == ("completed", "")
+    assert statuses["total"][0] == "failed" and statuses["total"][1].startswith(f"artifact store {url}")
+    assert len(statuses["total"][1].splitlines()) == 1
+    assert statuses["plus_one"][0] == "skipped"
+
+    # 2. The store is back: what completed is reused, the rest runs.
+    proxy.set_mode("forward")
+    recovered = zenrunner.run(*base, "-v", env=env, timeout=240)
+    assert recovered.ret == 0, recovered.stdout + recovered.stderr
+    recovered.fnmatch_lines(["*Using cached version of make.*"])
+    assert "Using cached version of total" not in recovered.stdout
+
+    # 3. Every step cached, and the store fails at the first lookup: that step fails.
+    proxy.set_mode(fault)
+    cached = zenrunner.run(*base, env=env, timeout=240)
+    _assert_one_clear_line(cached, f"step 'make': artifact store {url}: could not look up {url}/")
+    statuses = {i: s.status for i, s in read_store(zenrunner.store).get_runs()[-1].steps.items()}
+    assert statuses == {"make": "failed", "total": "skipped", "plus_one": "skipped"}
+
+    # 4. Back again: all three from the cache, nothing lost.
+    proxy.set_mode("forward")
+    again = zenrunner.run(*base, env=env, timeout=240)
+    assert again.ret == 0, again.stdout + again.stderr
+    assert read_store(zenrunner.store).get_runs()[-1].n_cached == 3
+
+
+def test_artifact_store_bounds_are_validated_and_shipped_to_workers(zenrunner: Any, tmp_path: Path) -> None:
+    import pickle
+
+    from zenrun.artifacts.fsspec_store import DEFAULT_RETRIES, DEFAULT_TIMEOUT, FsspecArtifactStore
+
+    store = FsspecArtifactStore(
+        "s3://bucket/prefix", {"endpoint_url": "http://127.0.0.1:9"}, timeout=3, retries=0
+    )
+    clone = pickle.loads(pickle.dumps(store))
+    assert (clone.timeout, clone.retries) == (3.0, 0)
+    options = clone._s3_options()
+    assert options["config_kwargs"]["read_timeout"] == 3.0
+    assert options["config_kwargs"]["retries"]["total_max_attempts"] == 1
+    # A user's own botocore config wins over the defaults.
+    mine = FsspecArtifactStore("s3://b/p", {"config_kwargs": {"read_timeout": 99}})
+    assert mine._s3_options()["config_kwargs"]["read_timeout"] == 99
+    assert (mine.timeout, mine.retries) == (DEFAULT_TIMEOUT, DEFAULT_RETRIES)
+
+    zenrunner.makepyfile(pipeline_remote=GATED)
+    url = (tmp_path / "arts").as_uri()
+    bad = zenrunner.run("--artifact-store", url, "--artifact-store-timeout", "0")
+    assert bad.ret == 4 and "--artifact-store-timeout" in bad.stderr, bad.stdout + bad.stderr
+    bad = zenrunner.run("--artifact-store", url, env={"ZENRUN_ARTIFACT_STORE_RETRIES": "-1"})
+    assert bad.ret == 4 and "ZENRUN_ARTIFACT_STORE_RETRIES" in bad.stderr, bad.stdout + bad.stderr
+    zenrunner.maketoml(f'artifact_store = "{url}"\nartifact_store_timeout = "soon"')
+    bad = zenrunner.run()
+    assert bad.ret == 4 and "artifact_store_timeout" in bad.stderr, bad.stdout + bad.stderr
