@@ -368,3 +368,168 @@ def test_artifact_store_bounds_are_validated_and_shipped_to_workers(zenrunner: A
     zenrunner.maketoml(f'artifact_store = "{url}"\nartifact_store_timeout = "soon"')
     bad = zenrunner.run()
     assert bad.ret == 4 and "artifact_store_timeout" in bad.stderr, bad.stdout + bad.stderr
+
+
+# -- MLflow ------------------------------------------------------------------------------------
+
+TRACKED = """
+    import os
+    import time
+    from pathlib import Path
+
+    import zenrun
+    from zenrun import pipeline, step
+
+
+    @step
+    def first() -> int:
+        return 1
+
+
+    @step
+    def slow(x: int) -> int:
+        gate = os.environ.get("FAULT_GATE")
+        if gate:  # the test kills the tracking server while this step runs, then opens the gate
+            Path(gate + ".waiting").touch()
+            while not Path(gate).exists():
+                time.sleep(0.05)
+        zenrun.log_metadata(accuracy=0.75)
+        return x + 1
+
+
+    @step
+    def last(x: int) -> int:
+        return x * 10
+
+
+    @zenrun.mark.parametrize("k", [1, 2])
+    @pipeline
+    def tracked(k):
+        last(slow(first()))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A real ``mlflow server`` on 127.0.0.1 (SQLite backend); its process group killed afterwards."""
+    pytest.importorskip("mlflow")
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = _free_port()
+    db = tmp_path / "server" / "mlflow.db"
+    db.parent.mkdir()
+    command = [
+        sys.executable, "-m", "mlflow", "server",
+        "--backend-store-uri", f"sqlite:///{db}",
+        "--default-artifact-root", (tmp_path / "server" / "artifacts").as_uri(),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    log = open(tmp_path / "server" / "log.txt", "wb")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill() -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(60)
+
+    try:
+        uri = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 240  # a loaded machine takes its time importing mlflow
+        while True:
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        f"mlflow server did not start:\n{(tmp_path / 'server' / 'log.txt').read_text()}"
+                    )
+                time.sleep(0.3)
+        yield {"uri": uri, "kill": kill}
+    finally:
+        kill()
+        log.close()
+
+
+@pytest.mark.parametrize("args", [(), ("-n", "2")], ids=["local", "n2"])
+def test_mlflow_server_killed_mid_run_is_one_warning_and_the_pipelines_pass(
+    zenrunner: Any, mlflow_server: dict[str, Any], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    zenrunner.makepyfile(pipeline_tracked=TRACKED)
+    uri = mlflow_server["uri"]
+    result = _run_with_gate(
+        zenrunner, tmp_path, mlflow_server["kill"], "--mlflow-tracking-uri", uri, *args, "-k", "1", env={}
+    )
+    output = result.stdout + result.stderr
+    assert result.ret == 0, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output, output
+    result.assert_outcomes(passed=1, deselected=1)
+    warnings = [line for line in output.splitlines() if f"MLflow tracking to {uri} failed" in line]
+    assert len(warnings) == 1, output
+    assert "MLflow tracking is off for the rest of this session" in warnings[0]
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.status == "completed"
+    assert {i: s.status for i, s in run.steps.items()} == dict.fromkeys(
+        ("first", "slow", "last"), "completed"
+    )
+
+    # The server is still gone: the next run reuses every step, with the same one warning.
+    again = zenrunner.run("--mlflow-tracking-uri", uri, *args, timeout=240)
+    output = again.stdout + again.stderr
+    assert again.ret == 0 and "INTERNALERROR" not in output, output
+    assert sum(f"MLflow tracking to {uri} failed" in line for line in output.splitlines()) == 1, output
+    runs = read_store(zenrunner.store).get_runs()
+    assert runs[-1].status == runs[-2].status == "completed"
+    cached = next(r for r in runs[-2:] if r.item_id == run.item_id)
+    assert cached.n_cached == 3
+
+
+def test_four_first_uses_of_a_fresh_mlflow_store_at_once(zenrunner: Any) -> None:
+    """The local SQLite store is created once, under a lock: no run is lost, the store stays sound."""
+    pytest.importorskip("mlflow")
+    import subprocess
+    import sys
+
+    zenrunner.makepyfile(pipeline_tracked=TRACKED)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "zenrun", "--mlflow", "--no-cache"],
+            cwd=zenrunner.path,
+            env=zenrunner.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        outputs = [proc.communicate(timeout=300)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for proc, output in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, output
+        assert "INTERNALERROR" not in output and "MLflow tracking" not in output, output
+    # The store works afterwards, and holds every pipeline run of the five sessions.
+    after = zenrunner.run("--mlflow", "--no-cache", timeout=240)
+    assert after.ret == 0 and "MLflow tracking" not in after.stdout, after.stdout + after.stderr
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{zenrunner.store / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("tracked").experiment_id], max_results=1000)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 5 * 2
+    assert all(r.info.status == "FINISHED" for r in parents)
+    assert len(runs) == 5 * 2 * 4  # each parent with its three steps
