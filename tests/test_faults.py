@@ -533,3 +533,146 @@ def test_four_first_uses_of_a_fresh_mlflow_store_at_once(zenrunner: Any) -> None
     assert len(parents) == 5 * 2
     assert all(r.info.status == "FINISHED" for r in parents)
     assert len(runs) == 5 * 2 * 4  # each parent with its three steps
+
+
+# -- Dask --------------------------------------------------------------------------------------
+
+DISTRIBUTED = """
+    import os
+    import time
+    from pathlib import Path
+
+    import zenrun
+    from zenrun import pipeline, step
+
+
+    @step
+    def first() -> int:
+        return 1
+
+
+    @step
+    def slow(x: int, k: int) -> int:
+        gate = os.environ.get("FAULT_GATE")
+        if gate:  # the test kills the scheduler while this step runs, then opens the gate
+            Path(gate + ".waiting").touch()
+            while not Path(gate).exists():
+                time.sleep(0.05)
+        return x + k
+
+
+    @step
+    def last(x: int) -> int:
+        return x * 10
+
+
+    @zenrun.mark.parametrize("k", [1, 2, 3])
+    @pipeline
+    def spread(k):
+        last(slow(first(), k))
+"""
+
+
+class DaskCluster:
+    """``dask scheduler`` and one ``dask worker`` (one thread) as subprocesses on 127.0.0.1."""
+
+    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
+        import subprocess
+        import sys
+
+        self.port = _free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self._logs = [open(log_dir / f"{name}.log", "ab") for name in ("scheduler", "worker")]  # noqa: SIM115
+        common = {"stderr": subprocess.STDOUT, "start_new_session": True, "env": env}
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", str(self.port), "--no-dashboard"],
+            stdout=self._logs[0], **common,
+        )  # fmt: skip
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1",
+             "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            stdout=self._logs[1], **common,
+        )  # fmt: skip
+        from distributed import Client
+
+        with Client(self.address, timeout=240) as client:  # both up: the scheduler and its worker
+            client.wait_for_workers(1, timeout=240)
+
+    def kill_scheduler(self) -> None:
+        import os
+        import signal
+
+        if self.scheduler.poll() is None:
+            os.killpg(self.scheduler.pid, signal.SIGKILL)
+            self.scheduler.wait(60)
+
+    def close(self) -> None:
+        import os
+        import signal
+
+        for proc in (self.scheduler, self.worker):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(60)
+        for log in self._logs:
+            log.close()
+
+
+def test_dask_scheduler_killed_mid_run_fails_the_runs_with_its_address(
+    zenrunner: Any, tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    import os
+
+    zenrunner.makepyfile(pipeline_spread=DISTRIBUTED)
+    gate = tmp_path / "gate"
+    env = {**zenrunner.env(), "FAULT_GATE": str(gate)}
+    cluster = DaskCluster(tmp_path, env)
+    try:
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            outcome["result"] = zenrunner.run(
+                "--orchestrator", "dask", "--dask-address", cluster.address, env=env, timeout=240
+            )
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 240
+        while not Path(f"{gate}.waiting").exists() and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cluster.kill_scheduler()
+        gate.touch()
+        thread.join(300)
+    finally:
+        gate.touch()
+        cluster.close()
+    result = outcome["result"]
+    output = result.stdout + result.stderr
+    lost = f"lost the Dask scheduler at {cluster.address}"
+    assert result.ret == 1, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output, output
+    assert "no pipelines ran" not in output, output
+    assert lost in output, output
+    runs = read_store(zenrunner.store).get_runs()
+    assert runs and all(r.status == "failed" for r in runs), [(r.name, r.status) for r in runs]
+    failed_steps = [s for r in runs for s in r.steps.values() if s.status == "failed"]
+    assert failed_steps and all((s.error or "").strip() == lost for s in failed_steps)
+    assert not [s for r in runs for s in r.steps.values() if s.status == "running"]
+    # Every item is accounted for: a failed report, or counted as not started.
+    reported = result.parseoutcomes().get("failed", 0)
+    not_started = 3 - reported
+    if not_started:
+        assert f"{lost}; {not_started} pipeline(s) not started" in output, output
+
+    # A new scheduler: the next run reuses what completed (first), and runs the rest.
+    os.environ.pop("FAULT_GATE", None)
+    cluster = DaskCluster(tmp_path, zenrunner.env())
+    try:
+        again = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.address, "-v", timeout=240)
+    finally:
+        cluster.close()
+    assert again.ret == 0, again.stdout + again.stderr
+    again.assert_outcomes(passed=3)
+    again.fnmatch_lines(["*Using cached version of first.*"])

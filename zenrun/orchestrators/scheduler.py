@@ -32,6 +32,11 @@ class StepExecutor(Protocol):
 
     ``remote``: tasks run in another process, which loads the inputs from
     the artifact store and returns only references (``keep_values=False``).
+
+    Optional ``broken``: why the executor can run nothing more (it lost its
+    cluster), else None. The :class:`Scheduler` then stops launching and the
+    runs it started fail with that reason; :meth:`wait` should return the
+    running tasks as failed results.
     """
 
     remote: bool
@@ -84,6 +89,8 @@ class Scheduler:
         self.on_finish = on_finish
         self.grace = grace
         self.stopped: str | None = None
+        #: The executor's reason when it broke (say, its cluster is gone), else None.
+        self.broken: str | None = None
         self._running: dict[Hashable, tuple[_Job, StepTask]] = {}
         self._counter = 0
 
@@ -98,6 +105,7 @@ class Scheduler:
         jobs = [_Job(e, owned=e.run.started is None) for e in executions]
         try:
             while True:
+                self._check_executor()
                 if self.stopped is None:
                     for job in jobs:
                         if not self.executor.free_slots():
@@ -115,9 +123,22 @@ class Scheduler:
             self._interrupt(exc, jobs)
             raise
         # Stopped by -x: runs already started end here, failed; the rest never start.
+        self._check_executor()
         for job in jobs:
             if job.steps is not None and not job.finished:
+                run = job.execution.run
+                if self.broken is not None and not any(
+                    self.broken in (s.error or "") for s in run.steps.values()
+                ):
+                    run.error = self.broken  # failed with the executor's reason, said once
                 self._finish(job, StopLaunching(self.stopped or "stopped"))
+
+    def _check_executor(self) -> None:
+        """Stop launching when the executor broke (it lost its cluster)."""
+        broken = getattr(self.executor, "broken", None)
+        if broken and self.broken is None:
+            self.broken = broken
+            self.stopped = broken  # takes precedence over -x: it is why the runs ended
 
     def _launch(self, job: _Job) -> None:
         execution = job.execution
