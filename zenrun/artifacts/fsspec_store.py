@@ -68,9 +68,12 @@ class FsspecArtifactStore:
         self.url = url.rstrip("/")
         self.storage_options = dict(storage_options or {})
         self.verify_on_hit = verify_on_hit
-        env_timeout, env_retries = bounds_from_env()
-        self.timeout = float(timeout if timeout is not None else env_timeout)
-        self.retries = int(retries if retries is not None else env_retries)
+        if timeout is None or retries is None:
+            env_timeout, env_retries = bounds_from_env()
+            timeout = env_timeout if timeout is None else timeout
+            retries = env_retries if retries is None else retries
+        self.timeout = float(timeout)
+        self.retries = int(retries)
         self._fs: Any = None
         self._root = ""
 
@@ -113,7 +116,7 @@ class FsspecArtifactStore:
             "retries": {"total_max_attempts": self.retries + 1, "mode": "standard"},
             **(options.get("config_kwargs") or {}),
         }
-        options["skip_instance_cache"] = True  # ours: its retries are set below
+        options["skip_instance_cache"] = True  # an instance of our own: `fs` sets its retries
         return options
 
     def _call(self, operation: str, target: str, fn: Callable[..., Any], *args: Any) -> Any:
