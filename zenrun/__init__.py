@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # The plugin contract (docs/plugins.md).
     "ArtifactError": "zenrun.protocols",
+    "ArtifactStoreError": "zenrun.protocols",
     "ArtifactStore": "zenrun.protocols",
     "Cache": "zenrun.protocols",
     "Execution": "zenrun.protocols",
@@ -65,6 +66,7 @@ _EXPORTS = {
 __all__ = [
     "ArtifactError",
     "ArtifactStore",
+    "ArtifactStoreError",
     "BaseStepConfig",
     "Cache",
     "ComposeError",
@@ -135,6 +137,7 @@ if TYPE_CHECKING:
     from zenrun.protocols import (
         ArtifactError,
         ArtifactStore,
+        ArtifactStoreError,
         Cache,
         Execution,
         Materializer,

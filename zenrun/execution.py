@@ -45,6 +45,7 @@ from zenrun.metadata.records import (
     StepRun,
     compute_metrics,
 )
+from zenrun.protocols import ArtifactStoreError
 from zenrun.runner import (
     InputArtifactError,
     InputSource,
@@ -316,6 +317,9 @@ class PipelineExecution:
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
 
+        None also when the artifact store could not be read to look the step
+        up or load its inputs: the step is then recorded as failed.
+
         With ``load`` the inputs are loaded here (verifying cached artifacts
         and re-running their producer when one is broken); remote
         orchestrators pass ``load=False`` and let the worker load them.
@@ -351,7 +355,11 @@ class PipelineExecution:
         # No key when some dependency has no content form: never cached, never recorded.
         step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
-        if enabled and key is not None and self._try_cache(step_run, key):
+        try:
+            if enabled and key is not None and self._try_cache(step_run, key):
+                return None
+        except ArtifactStoreError as exc:  # the store is out of reach: this step fails
+            self._store_failed(step_run, exc)
             return None
         if enabled and key is None:
             step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
@@ -389,9 +397,19 @@ class PipelineExecution:
             code_values=None if load else (fingerprint.values or None),
         )
         if load:
-            self.load_inputs(task)
+            try:
+                self.load_inputs(task)
+            except ArtifactStoreError as exc:
+                self._store_failed(step_run, exc)
+                return None
         self.metadata_store.record_step(self.run, step_run)  # visible as running
         return task
+
+    def _store_failed(self, step_run: StepRun, exc: ArtifactStoreError) -> None:
+        """Fail ``step_run`` because the artifact store could not be read: its one-line message."""
+        step_run.status = FAILED
+        step_run.error = f"{exc}\n"
+        self._finish_step(step_run, {})
 
     def _source(self, handle: OutputHandle) -> InputSource:
         key = (handle.step_id, handle.name)

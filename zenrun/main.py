@@ -610,7 +610,8 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
             on_finish=on_finish,
         )
         if scheduler.stopped and waiting:
-            reason = scheduler.stopped if config.getoption("exitfirst") else stop_reason()
+            broken = getattr(scheduler, "broken", None)  # the orchestrator lost its cluster
+            reason = broken or (scheduler.stopped if config.getoption("exitfirst") else stop_reason())
             session.shouldstop = f"{reason}; {len(waiting)} pipeline(s) not started"
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactError",
     "ArtifactStore",
+    "ArtifactStoreError",
     "Cache",
     "Execution",
     "Materializer",
@@ -49,6 +50,18 @@ class ArtifactError(Exception):
 
     :meth:`ArtifactStore.get` raises it; zenrun then treats the cached
     producer of that artifact as a miss and runs it again.
+    """
+
+
+class ArtifactStoreError(Exception):
+    """The artifact store could not carry out an operation: unreachable, timed out, refused.
+
+    Not a statement about the artifact (that is :class:`ArtifactError`): nothing
+    is re-run to recreate it. The step that needed the operation fails with
+    this exception's message, which is one line naming the store's URL and the
+    operation; the run is ``failed`` and what completed stays cached. Any
+    method of an :class:`ArtifactStore` may raise it, after its own bounded
+    retries.
     """
 
 
@@ -149,8 +162,10 @@ class ArtifactStore(Protocol):
         """The bytes stored under ``digest``, verified against it.
 
         Raise :class:`ArtifactError` when the artifact is missing or its
-        content does not match ``digest`` (zenrun then reruns its producer);
-        any other exception is an internal error of the store's plugin.
+        content does not match ``digest`` (zenrun then reruns its producer),
+        :class:`ArtifactStoreError` when the store cannot be read (the step
+        fails with its message); any other exception is an internal error of
+        the store's plugin.
         """
         ...
 

@@ -35,7 +35,7 @@ from zenrun.capture import CaptureSettings, capturing
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
-from zenrun.protocols import ArtifactError
+from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.stepcontext import step_context
 
 if TYPE_CHECKING:
@@ -347,6 +347,8 @@ def load_input(
         data = artifact_store.get(ref.digest)
     except ArtifactError as exc:
         raise InputArtifactError(source.producer, str(exc)) from None
+    except ArtifactStoreError:  # the store is out of reach: this step fails, with its message
+        raise
     except Exception as exc:
         raise PluginFault(
             f"the artifact store {_qualname(artifact_store)} (get)", exc, type(artifact_store).__module__
@@ -508,6 +510,8 @@ def materialize(
             ) from None
         try:
             digest, size = artifact_store.put(data)
+        except ArtifactStoreError:
+            raise
         except Exception as exc:
             raise PluginFault(
                 f"the artifact store {_qualname(artifact_store)} (put)", exc, type(artifact_store).__module__
@@ -638,7 +642,7 @@ def _execute(
                 refs = materialize(task, values, artifact_store, materializers, handoffs)
             except InputArtifactError:
                 raise
-            except StepOutputError as exc:
+            except (StepOutputError, ArtifactStoreError) as exc:  # one line says it all
                 return TaskResult(
                     task.step_id,
                     False,

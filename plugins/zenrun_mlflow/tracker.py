@@ -6,11 +6,25 @@ records, metadata included, come back to the driver before
 ``zenrun_step_finish``. It talks to the tracking store through an
 ``MlflowClient``, never the fluent API's global active run, so interleaved
 runs (``-n``) do not mix.
+
+Tracking is best effort: every call waits a bounded time (MLflow's
+``MLFLOW_HTTP_REQUEST_*`` variables, given the defaults in :data:`HTTP_BOUNDS`
+unless set), and the first failure gives one warning and turns tracking off
+for the rest of the session; the pipelines' own results are never affected.
+A local SQLite store is created (or migrated) by one process at a time,
+under a lock file next to it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import numbers
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenrun import hookimpl
@@ -26,6 +40,111 @@ _STATUS = {
     "running": "RUNNING",
 }
 _MAX_PARAM = 6000  # MLflow's limit on a param value (characters)
+
+logger = logging.getLogger("zenrun")
+
+#: MLflow's HTTP settings while the tracker calls the tracking server, unless set in the
+#: environment: seconds to connect and to wait for an answer, retries, and the backoff
+#: factor (waits of 1 s, 2 s). MLflow's own defaults (120 s, 7 retries, factor 2) wait
+#: minutes for a server that is gone.
+HTTP_BOUNDS = {
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+}
+#: Seconds a process waits for another to finish creating the local SQLite store.
+STORE_LOCK_TIMEOUT = 120.0
+
+_bounds_lock = threading.Lock()
+_bounds_depth = 0
+_bounds_set: list[str] = []
+_tracking_threads: set[int] = set()
+
+
+class _NotFromTracking(logging.Filter):
+    """Drops urllib3's "Retrying ..." lines given while the tracker calls MLflow: its one
+    warning says what failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread not in _tracking_threads
+
+
+_retry_log = logging.getLogger("urllib3.connectionpool")
+_retry_log.addFilter(_NotFromTracking())
+
+
+@contextlib.contextmanager
+def bounded_http() -> Iterator[None]:
+    """:data:`HTTP_BOUNDS` in the environment (where unset) while the block runs."""
+    global _bounds_depth
+    thread = threading.get_ident()
+    with _bounds_lock:
+        if _bounds_depth == 0:
+            for name, value in HTTP_BOUNDS.items():
+                if name not in os.environ:
+                    os.environ[name] = value
+                    _bounds_set.append(name)
+        _bounds_depth += 1
+        _tracking_threads.add(thread)
+    try:
+        yield
+    finally:
+        with _bounds_lock:
+            _tracking_threads.discard(thread)
+            _bounds_depth -= 1
+            if _bounds_depth == 0:
+                while _bounds_set:
+                    os.environ.pop(_bounds_set.pop(), None)
+
+
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI, else None."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    path = tracking_uri[len(prefix) :].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+@contextlib.contextmanager
+def store_lock(tracking_uri: str, timeout: float = STORE_LOCK_TIMEOUT) -> Iterator[None]:
+    """For a local SQLite store: an exclusive ``fcntl`` lock on ``<db>.lock`` while the block runs.
+
+    MLflow creates and migrates a fresh database when a client first opens it;
+    two processes doing so at once break it for good (``_alembic_tmp_experiments
+    already exists``). Other stores: no lock.
+    """
+    path = sqlite_path(tracking_uri)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        fcntl = None  # type: ignore[assignment]
+    if path is None or fcntl is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a+b") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"another process has been creating the MLflow store {path} for {timeout:g}s"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0].strip()}" if lines else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -54,18 +173,53 @@ class MlflowTracker:
     """Registered as ``mlflow-tracker`` when ``--mlflow`` is given."""
 
     def __init__(self, tracking_uri: str, experiment: str | None = None) -> None:
-        from mlflow import MlflowClient
-
         self.tracking_uri = tracking_uri
         self.experiment = experiment
-        self.client = MlflowClient(tracking_uri=tracking_uri)
+        self._client: Any = None
         self._experiments: dict[str, str] = {}
         self._parents: dict[str, str] = {}  # zenrun run name -> MLflow run id
+        #: Why tracking stopped (the first failure), or None while it works.
+        self.failure: str | None = None
+
+    @property
+    def client(self) -> Any:
+        """The ``MlflowClient``, made on first use: a fresh local store is created under a lock."""
+        if self._client is None:
+            from mlflow import MlflowClient
+
+            with store_lock(self.tracking_uri):
+                self._client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    def _best_effort(self, what: str, call: Callable[..., None], *args: Any) -> None:
+        """``call(*args)`` with bounded waits; its failure is a warning and ends tracking."""
+        if self.failure is not None:
+            return
+        try:
+            with bounded_http():
+                call(*args)
+        except Exception as exc:
+            self.failure = f"{what}: {_one_line(exc)}"
+            self._parents.clear()
+            logger.warning(
+                "MLflow tracking to %s failed (%s); MLflow tracking is off for the rest of this "
+                "session, the pipelines' results are not affected",
+                self.tracking_uri,
+                self.failure,
+            )
 
     def _experiment_id(self, name: str) -> str:
         if name not in self._experiments:
             found = self.client.get_experiment_by_name(name)
-            self._experiments[name] = found.experiment_id if found else self.client.create_experiment(name)
+            if found is None:
+                try:
+                    self._experiments[name] = self.client.create_experiment(name)
+                except Exception:  # another process created it first
+                    found = self.client.get_experiment_by_name(name)
+                    if found is None:
+                        raise
+            if found is not None:
+                self._experiments[name] = found.experiment_id
         return self._experiments[name]
 
     def _log(self, run_id: str, params: dict[str, Any], metrics: dict[str, float], timestamp: int) -> None:
@@ -79,6 +233,17 @@ class MlflowTracker:
 
     @hookimpl
     def zenrun_pipeline_run_start(self, run: PipelineRun) -> None:
+        self._best_effort(f"starting the MLflow run of {run.name}", self._run_start, run)
+
+    @hookimpl
+    def zenrun_step_finish(self, step_run: StepRun) -> None:
+        self._best_effort(f"logging step {step_run.id} of {step_run.run_name}", self._step_finish, step_run)
+
+    @hookimpl
+    def zenrun_pipeline_run_finish(self, run: PipelineRun) -> None:
+        self._best_effort(f"ending the MLflow run of {run.name}", self._run_finish, run)
+
+    def _run_start(self, run: PipelineRun) -> None:
         experiment = self._experiment_id(self.experiment or run.pipeline_name)
         tags = {
             "zenrun.run_name": run.name,
@@ -95,8 +260,7 @@ class MlflowTracker:
         if params:
             self._log(created.info.run_id, params, {}, _ms(run.started) or 0)
 
-    @hookimpl
-    def zenrun_step_finish(self, step_run: StepRun) -> None:
+    def _step_finish(self, step_run: StepRun) -> None:
         parent = self._parents.get(step_run.run_name or "")
         if parent is None:
             return
@@ -133,8 +297,7 @@ class MlflowTracker:
             run_id, _STATUS.get(step_run.status, "FINISHED"), end_time=_ms(step_run.finished)
         )
 
-    @hookimpl
-    def zenrun_pipeline_run_finish(self, run: PipelineRun) -> None:
+    def _run_finish(self, run: PipelineRun) -> None:
         parent = self._parents.pop(run.name, None)
         if parent is None:
             return

@@ -32,6 +32,11 @@ class StepExecutor(Protocol):
 
     ``remote``: tasks run in another process, which loads the inputs from
     the artifact store and returns only references (``keep_values=False``).
+
+    Optional ``broken``: why the executor can run nothing more (it lost its
+    cluster), else None. The :class:`Scheduler` then stops launching and the
+    runs it started fail with that reason; :meth:`wait` should return the
+    running tasks as failed results.
     """
 
     remote: bool
@@ -84,6 +89,8 @@ class Scheduler:
         self.on_finish = on_finish
         self.grace = grace
         self.stopped: str | None = None
+        #: The executor's reason when it broke (say, its cluster is gone), else None.
+        self.broken: str | None = None
         self._running: dict[Hashable, tuple[_Job, StepTask]] = {}
         self._counter = 0
         # Shared work once: a step whose cache key a running step already has waits for it
@@ -103,6 +110,7 @@ class Scheduler:
         jobs = [_Job(e, owned=e.run.started is None) for e in executions]
         try:
             while True:
+                self._check_executor()
                 while self._released and self.executor.free_slots():
                     job, task = self._released.pop(0)
                     self._guarded(job, self._start, job, task)
@@ -123,9 +131,22 @@ class Scheduler:
             self._interrupt(exc, jobs)
             raise
         # Stopped by -x: runs already started end here, failed; the rest never start.
+        self._check_executor()
         for job in jobs:
             if job.steps is not None and not job.finished:
+                run = job.execution.run
+                if self.broken is not None and not any(
+                    self.broken in (s.error or "") for s in run.steps.values()
+                ):
+                    run.error = self.broken  # failed with the executor's reason, said once
                 self._finish(job, StopLaunching(self.stopped or "stopped"))
+
+    def _check_executor(self) -> None:
+        """Stop launching when the executor broke (it lost its cluster)."""
+        broken = getattr(self.executor, "broken", None)
+        if broken and self.broken is None:
+            self.broken = broken
+            self.stopped = broken  # takes precedence over -x: it is why the runs ended
 
     def _launch(self, job: _Job) -> None:
         execution = job.execution
@@ -142,8 +163,10 @@ class Scheduler:
                 self._done(job, step_id)
                 continue
             task = execution.prepare(step_id, load=not self.executor.remote)
-            if task is None:  # a cache hit
+            if task is None:  # a cache hit, or failed reading the artifact store
                 self._done(job, step_id)
+                if execution.status(step_id) == "failed":
+                    self._run_failed(job, step_id)
                 continue
             self._start(job, task)
 
@@ -225,16 +248,21 @@ class Scheduler:
         self._done(job, task.step_id)
         if self._computing:
             self._release(task, job.execution.run.steps.get(task.step_id) if result.ok else None)
-        if not result.ok and not job.failed:
-            job.failed = True
-            self.failed_runs += 1
-            if self.exitfirst:
-                self.stop(
-                    f"stopping after 1 failure (-x): step {task.step_id} of "
-                    f"{job.execution.run.pipeline_name} failed"
-                )
-            elif self.maxfail and self.failed_runs >= self.maxfail:
-                self.stop(f"stopping after {self.failed_runs} failures (--maxfail={self.maxfail})")
+        if not result.ok:
+            self._run_failed(job, task.step_id)
+
+    def _run_failed(self, job: _Job, step_id: str) -> None:
+        """A step of ``job`` failed: the run counts once towards ``-x`` and ``--maxfail``."""
+        if job.failed:
+            return
+        job.failed = True
+        self.failed_runs += 1
+        if self.exitfirst:
+            self.stop(
+                f"stopping after 1 failure (-x): step {step_id} of {job.execution.run.pipeline_name} failed"
+            )
+        elif self.maxfail and self.failed_runs >= self.maxfail:
+            self.stop(f"stopping after {self.failed_runs} failures (--maxfail={self.maxfail})")
 
     def _done(self, job: _Job, step_id: str) -> None:
         job.remaining -= 1
