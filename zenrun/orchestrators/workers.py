@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import logging
 import multiprocessing
 import os
 import pickle
@@ -483,8 +484,11 @@ class WorkerPool:
             try:
                 process, conn = self._zygote.spawn(self._bootstrap, self._shared)
                 return _Worker(process, conn)
-            except ZygoteGone:  # killed: the forkserver takes over
+            except ZygoteGone as exc:  # killed, or stopped: the forkserver takes over
                 self._zygote = None
+                logging.getLogger("zenrun").warning(
+                    "Worker processes come from a forkserver from now on: %s.", exc
+                )
         self._prepare()
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(

@@ -1,0 +1,195 @@
+"""Worker processes under faults: a stopped zygote, and steps that start processes themselves."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The child processes of ``pid``, with the name ``ps -o comm`` shows."""
+    out = subprocess.run(
+        ["ps", "-o", "pid=,comm=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
+    return {int(p): name for p, name in (line.split(None, 1) for line in out.splitlines() if line.strip())}
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _wait_until(condition, proc, timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.communicate()[0] if proc.poll() is not None else ""
+            raise AssertionError(f"never happened: {what}\n{out}")
+        time.sleep(0.02)
+
+
+def _find_zygote(proc) -> int:
+    found: list[int] = []
+
+    def seen() -> bool:
+        found[:] = [p for p, name in _children(proc.pid).items() if name.strip() == "zenrun-zygote"]
+        return bool(found)
+
+    _wait_until(seen, proc, what="a zenrun-zygote child of the driver")
+    return found[0]
+
+
+def _release(pid: int | None) -> None:
+    """SIGCONT and SIGKILL a process the test stopped, whatever became of it."""
+    if pid is None:
+        return
+    for signum in (signal.SIGCONT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+STOPPED_BEFORE_THE_FIRST_STEP = """
+    import os, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    # Collection waits here: the test stops the zygote meanwhile, then says go.
+    deadline = time.monotonic() + 60
+    while not Path("go").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("never told to go")
+        time.sleep(0.01)
+
+    @step(enable_cache=False)
+    def first() -> int:
+        return os.getppid()
+
+    @step(enable_cache=False)
+    def second(parent: int) -> list:
+        return [parent, os.getppid()]
+
+    @pipeline
+    def stopped():
+        second(first())
+"""
+
+
+def test_a_stopped_zygote_costs_seconds_then_workers_come_from_the_forkserver(zenrunner):
+    """The driver waits a bounded time for a fork from a SIGSTOPped zygote, then uses the forkserver."""
+    zenrunner.makepyfile(pipeline_stopped=STOPPED_BEFORE_THE_FIRST_STEP)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "2"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    zygote = None
+    try:
+        zygote = _find_zygote(proc)
+        os.kill(zygote, signal.SIGSTOP)
+        _wait_until(lambda: _state(zygote) == "T", proc, what="the zygote stopped")
+        (zenrunner.path / "go").touch()
+        out, _ = proc.communicate(timeout=120)
+        assert _state(zygote) in (None, "Z"), "the stopped zygote outlived its session"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        _release(zygote)
+    assert proc.returncode == 0, out
+    assert "1 passed" in out.splitlines()[-1], out
+    assert f"the zygote process (pid {zygote}) is stopped" in out, out
+    assert "forkserver from now on" in out, out
+    assert "had ended" not in out, out
+    script = """
+        import json
+        from zenrun import get_pipeline
+        run = get_pipeline("stopped").last_run
+        print(json.dumps([run.status, run.steps["second"].output.read()]))
+    """
+    status, parents = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert status == "completed"
+    assert zygote not in parents  # both steps ran in workers of the forkserver
+
+
+DIES_WHILE_THE_ZYGOTE_IS_STOPPED = """
+    import os, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step(retries=1, enable_cache=False)
+    def victim() -> list:
+        marker = Path("victim.pid")
+        if not marker.exists():  # the first attempt waits to be killed by the test
+            marker.write_text(f"{os.getpid()} {os.getppid()}")
+            time.sleep(120)
+            raise TimeoutError("never killed")
+        return [os.getpid(), os.getppid()]
+
+    @step(enable_cache=False)
+    def after(seen: list) -> list:
+        return seen
+
+    @pipeline
+    def retried():
+        after(victim())
+"""
+
+
+def test_a_worker_dying_under_a_stopped_zygote_is_retried_with_true_messages(zenrunner):
+    """The zygote is stopped, then the worker it forked is killed (``retries=1``): the death is
+    reported as it is (the zygote is stopped, not ended), and the retry runs in a forkserver
+    worker instead of waiting for the zygote forever."""
+    zenrunner.makepyfile(pipeline_retried=DIES_WHILE_THE_ZYGOTE_IS_STOPPED)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "1", "-v"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    zygote = worker = None
+    try:
+        marker = zenrunner.path / "victim.pid"
+        _wait_until(lambda: marker.exists() and marker.read_text(), proc, what="the first attempt")
+        worker, parent = map(int, marker.read_text().split())
+        zygote = _find_zygote(proc)
+        assert parent == zygote
+        os.kill(zygote, signal.SIGSTOP)
+        _wait_until(lambda: _state(zygote) == "T", proc, what="the zygote stopped")
+        os.kill(worker, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=120)
+        assert _state(zygote) in (None, "Z"), "the stopped zygote outlived its session"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        _release(zygote)
+        _release(worker)
+    assert proc.returncode == 0, out
+    assert "1 passed" in out.splitlines()[-1], out
+    died = [line for line in out.splitlines() if "retrying in a fresh worker" in line]
+    assert len(died) == 1, out
+    assert f"worker process (pid {worker}) died" in died[0]
+    assert f"the zygote process (pid {zygote}) is stopped" in died[0]
+    assert "had ended" not in out and "still running" not in out, out
+    script = """
+        import json
+        from zenrun import get_pipeline
+        run = get_pipeline("retried").last_run
+        print(json.dumps([{i: s.status for i, s in run.steps.items()}, run.steps["after"].output.read()]))
+    """
+    statuses, (pid, parent) = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert statuses == {"victim": "completed", "after": "completed"}
+    assert pid != worker and parent != zygote
