@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 
 def _children(pid: int) -> dict[int, str]:
     """The child processes of ``pid``, with the name ``ps -o comm`` shows."""
@@ -193,3 +195,101 @@ def test_a_worker_dying_under_a_stopped_zygote_is_retried_with_true_messages(zen
     statuses, (pid, parent) = json.loads(zenrunner.runpython(script).outlines[-1])
     assert statuses == {"victim": "completed", "after": "completed"}
     assert pid != worker and parent != zygote
+
+
+POOL_IN_A_STEP = """
+    import multiprocessing, os
+    from zenrun import pipeline, step
+
+    def square(x):
+        return x * x
+
+    def child_pid(_):
+        return os.getpid()
+
+    @step(enable_cache=False)
+    def pooled() -> dict:
+        with multiprocessing.Pool(2) as pool:
+            squares = pool.map(square, range(6))
+            pids = set(pool.map(child_pid, range(6)))
+        return {
+            "squares": squares,
+            "children_elsewhere": os.getpid() not in pids,
+            "daemon": multiprocessing.current_process().daemon,
+            "start_method": multiprocessing.get_start_method(),
+        }
+
+    @pipeline
+    def pool_in_step():
+        pooled()
+"""
+
+
+@pytest.mark.parametrize("kind", ["zygote", "forkserver", "local"])
+def test_a_multiprocessing_pool_in_a_step_works_on_every_worker_kind(zenrunner, kind):
+    zenrunner.makepyfile(pipeline_pool=POOL_IN_A_STEP)
+    args = [] if kind == "local" else ["-n", "2"]
+    env = {"ZENRUN_NO_ZYGOTE": "1"} if kind == "forkserver" else {}
+    result = zenrunner.run(*args, env=env, timeout=180)
+    assert result.ret == 0, result.stdout
+    result.assert_outcomes(passed=1)
+    script = """
+        import json, multiprocessing
+        from zenrun import get_pipeline
+        run = get_pipeline("pool_in_step").last_run
+        print(json.dumps([run.steps["pooled"].output.read(), multiprocessing.get_start_method()]))
+    """
+    seen, driver_method = json.loads(zenrunner.runpython(script).outlines[-1])
+    assert seen == {
+        "squares": [0, 1, 4, 9, 16, 25],
+        "children_elsewhere": True,
+        "daemon": False,
+        "start_method": driver_method,  # as in the driver, whoever forked the worker
+    }
+
+
+ENDLESS_WITH_POOL = """
+    import multiprocessing, os, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def endless() -> int:
+        with multiprocessing.Pool(1) as pool:  # possible: the worker is not daemonic
+            pool.map(abs, [1])
+        Path(f"endless-{os.getpid()}.pid").touch()
+        time.sleep(300)
+        return 0
+
+    @pipeline
+    def forever():
+        endless()
+"""
+
+
+def test_a_forkserver_worker_that_may_have_children_still_ends_with_its_driver(zenrunner):
+    """Clearing the daemon flag in the worker keeps it from outliving a killed driver."""
+    zenrunner.makepyfile(pipeline_forever=ENDLESS_WITH_POOL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "-n", "2"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(ZENRUN_NO_ZYGOTE="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    worker = None
+    try:
+        _wait_until(lambda: list(zenrunner.path.glob("endless-*.pid")), proc, what="the step")
+        worker = int(next(zenrunner.path.glob("endless-*.pid")).name.split("-")[1].split(".")[0])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while _state(worker) not in (None, "Z", "X"):
+            assert time.monotonic() < deadline, f"worker {worker} still runs after its driver was killed"
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        _release(worker)
