@@ -64,6 +64,10 @@ def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
+def _mb(size: int) -> str:
+    return f"{size // 1024 // 1024} MB"
+
+
 class Previewer:
     """Previews artifacts of ``config``'s stores on a worker pool, with a small cache."""
 
@@ -111,8 +115,7 @@ class Previewer:
                 return head
         if ref.size > MAX_LOAD_BYTES:
             return (
-                f"<not loaded: {ref.size / 1e6:.1f} MB is more than the "
-                f"{MAX_LOAD_BYTES // 1024 // 1024} MB preview limit>"
+                f"<not loaded: {ref.size / 1e6:.1f} MB is more than the {_mb(MAX_LOAD_BYTES)} preview limit>"
             )
         from zenrun.metadata.api import load_artifact
 
@@ -125,11 +128,22 @@ class Previewer:
             return None  # remote: loaded whole below (within the size limit)
         import numpy as np
 
+        note = ""
+        if ref.size <= MAX_LOAD_BYTES:  # what is shown is checked, as a load would be
+            from zenrun.artifacts.store import hash_file
+
+            if hash_file(path) != ref.digest:
+                return (
+                    f"<cannot load: artifact {ref.digest[:12]} does not match its hash "
+                    "(it was modified or corrupted)>"
+                )
+        else:  # hashing it all for five rows would outlast the preview's timeout
+            note = f"\n(head read in place, not checked against its digest: more than {_mb(MAX_LOAD_BYTES)})"
         try:
             array = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             return None
-        return describe(array)
+        return describe(array) + note
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
