@@ -1,4 +1,4 @@
-"""The viewer under hostile values: bounded previews."""
+"""The viewer under hostile values and requests: bounded previews, and 400 for forged inputs."""
 
 from __future__ import annotations
 
@@ -201,3 +201,53 @@ def test_previews_of_shared_reference_values_are_bounded(project, viewer):
     assert previews["held"].startswith("Holder(rows=['yyyy") and len(previews["held"]) <= 2002
     # The loaded list is 80 MB; its JSON text would have been 3 GB.
     assert grown < 600 * MB, f"the viewer grew by {grown // MB} MB"
+
+
+def test_forged_update_requests_of_wrong_types_are_answered_400(project, viewer):
+    url, proc, log = viewer
+    run = _run_name(project)
+    details = _dependency(url, ["selected.data"], "details.children")
+    route = _dependency(
+        url,
+        [
+            "url.search",
+            "run-picker.value",
+            "lineage.tapNodeData",
+            "run-picker.search_value",
+            "runs-newer.n_clicks",
+            "runs-older.n_clicks",
+        ],
+        "run-picker.options",
+    )
+    refresh = _dependency(url, ["refresh.n_intervals"], "patch.data")
+    diff = _dependency(url, ["compare-table.selected_rows", "compare-table.data"], "compare-diff")
+
+    # As the browser sends them: answered.
+    assert _post(url, _body(details, ["step:held", run]))[0] == 200
+    assert _post(url, _body(route, [f"?run={run}", run, None, "", None, None, None, 0, "/"]))[0] in (200, 204)
+
+    forged = {
+        "a dict for the selected node": _body(details, [{"id": "step:held"}, run]),
+        "a list for the run name": _body(details, ["step:held", [run]]),
+        "a list for a number": _body(route, [f"?run={run}", run, None, "", None, None, None, [1, 2], "/"]),
+        "a huge number": _body(route, [f"?run={run}", run, None, "", None, None, None, 2**70, "/"]),
+        "a tapped node without id": _body(
+            route, [None, run, {"kind": "step"}, None, None, None, None, 0, "/"]
+        ),
+        "a drawn graph of wrong shape": _body(refresh, [1, {"status": "running", "run": {"a": 1}}]),
+        "strings for row numbers": _body(diff, [["0", "1"], [{"run": run}], ""]),
+        "an object in a table cell": _body(diff, [[0, 1], [{"run": {"a": 1}}, {"run": run}], ""]),
+    }
+    for what, body in forged.items():
+        status, text = _post(url, body)
+        assert status == 400, f"{what}: {status} {text[:500]}"
+        assert text.startswith("bad request: "), f"{what}: {text[:500]}"
+    status, text = _post(url, forged["a dict for the selected node"])
+    assert "input 'node': expected str or null, got an object" in text, text
+
+    for raw in (b"not json", b"[]", b'{"output": 5}', b'{"output": "nowhere.children", "inputs": []}'):
+        assert _post(url, None, raw)[0] == 400, raw
+    # Still serving, and nothing crashed on the way.
+    assert _post(url, _body(details, ["step:held", run]))[0] == 200
+    assert proc.poll() is None
+    assert "Traceback" not in log.read_text(), log.read_text()
