@@ -70,6 +70,10 @@ STOPPED_BEFORE_THE_FIRST_STEP = """
             raise TimeoutError("never told to go")
         time.sleep(0.01)
 
+    # Installed packages imported now are relayed to the zygote, with the environment (a
+    # large one here): more than its socket holds, which a stopped zygote never reads.
+    import relayed_0, relayed_1, relayed_2, relayed_3, relayed_4, relayed_5, relayed_6, relayed_7
+
     @step(enable_cache=False)
     def first() -> int:
         return os.getppid()
@@ -84,13 +88,18 @@ STOPPED_BEFORE_THE_FIRST_STEP = """
 """
 
 
-def test_a_stopped_zygote_costs_seconds_then_workers_come_from_the_forkserver(zenrunner):
-    """The driver waits a bounded time for a fork from a SIGSTOPped zygote, then uses the forkserver."""
+def test_a_stopped_zygote_costs_seconds_then_workers_come_from_the_forkserver(zenrunner, tmp_path):
+    """The driver waits a bounded time for a SIGSTOPped zygote to take its requests and to
+    fork, then uses the forkserver."""
+    site = tmp_path / "libs" / "site-packages"
+    for index in range(8):
+        (site / f"relayed_{index}").mkdir(parents=True)
+        (site / f"relayed_{index}" / "__init__.py").write_text("")
     zenrunner.makepyfile(pipeline_stopped=STOPPED_BEFORE_THE_FIRST_STEP)
     proc = subprocess.Popen(
         [sys.executable, "-m", "zenrun", "-n", "2"],
         cwd=zenrunner.path,
-        env=zenrunner.env(),
+        env=zenrunner.env(PYTHONPATH=str(site), LARGE="x" * 100_000),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

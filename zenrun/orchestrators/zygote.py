@@ -27,6 +27,7 @@ import importlib.abc
 import importlib.machinery
 import os
 import pickle
+import select
 import signal
 import socket
 import struct
@@ -72,8 +73,9 @@ def _stopped(state: str | None) -> bool:
     return state in ("T", "t")
 
 
-def _wait_for_zygote(zygote_pid: int, ready: Any) -> str | None:
-    """Wait until ``ready`` (a descriptor) is readable; None then, else why it never will be.
+def _wait_for_zygote(zygote_pid: int, ready: Any, write: bool = False) -> str | None:
+    """Wait until ``ready`` (a descriptor) is readable (``write``: writable); None then,
+    else why it never will be.
 
     A zygote seen stopped for :data:`STOPPED_TIMEOUT` seconds, gone, or running without an
     answer for :data:`BUSY_TIMEOUT` seconds is given up on. Stopped is measured from when
@@ -82,7 +84,7 @@ def _wait_for_zygote(zygote_pid: int, ready: Any) -> str | None:
     start = time.monotonic()
     stopped_since: float | None = None
     while True:
-        if wait_for([ready], 0.1):
+        if select.select([], [ready], [], 0.1)[1] if write else wait_for([ready], 0.1):
             return None
         now = time.monotonic()
         state = _process_state(zygote_pid)
@@ -179,9 +181,9 @@ class Zygote:
     def __init__(self, pid: int, control: socket.socket) -> None:
         self.pid = pid
         self._control = control
-        self._requests = Connection(os.dup(control.fileno()))
         self._lock = threading.RLock()  # the import relay may re-enter while a request is sent
         self._gone = False  # it cannot fork workers any more
+        self._gone_why = "the zygote has ended"  # why, said again by later requests
         self._closed = False
         self._pending = 0  # fork requests sent whose replies were not read yet
         self._unfreeze = False  # gc.freeze() was ours to undo
@@ -247,12 +249,27 @@ class Zygote:
 
     def _send(self, request: tuple[Any, ...]) -> None:
         if self._gone:
-            raise ZygoteGone("the zygote has ended")
+            raise ZygoteGone(self._gone_why)
+        payload = pickle.dumps(request)
+        # Framed as Connection.send_bytes does (the zygote reads with recv_bytes), and sent
+        # as the socket takes it: a stopped zygote that reads nothing fills the socket, and
+        # the driver must not wait for it beyond the bounds of _wait_for_zygote.
+        size = len(payload)
+        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+        data = memoryview(header + payload)
         try:
-            self._requests.send_bytes(pickle.dumps(request))
+            while data:
+                why = _wait_for_zygote(self.pid, self._control, write=True)
+                if why is not None:
+                    self._gone, self._gone_why = True, why  # a request may be cut short
+                    raise ZygoteGone(why)
+                try:
+                    data = data[self._control.send(data, socket.MSG_DONTWAIT) :]
+                except BlockingIOError:  # taken by another request meanwhile: wait again
+                    time.sleep(0.005)
         except OSError as exc:
-            self._gone = True
-            raise ZygoteGone(f"the zygote has ended: {exc}") from None
+            self._gone, self._gone_why = True, f"the zygote has ended: {exc}"
+            raise ZygoteGone(self._gone_why) from None
 
     def preload(self, bootstrap: Any) -> None:
         """Let the zygote import the project's libraries now (it does not wait for that).
@@ -290,7 +307,7 @@ class Zygote:
                 self._pending += 1
             why = _wait_for_zygote(self.pid, self._control)
             if why is not None:  # a reply may still come: the next one would be off
-                self._gone = True
+                self._gone, self._gone_why = True, why
                 raise ZygoteGone(why)
             try:
                 message, fds, _flags, _address = socket.recv_fds(self._control, _PID.size, 2)
@@ -334,7 +351,6 @@ class Zygote:
             return
         self._closed = self._gone = True
         self._stop_relay()
-        self._requests.close()
         self._control.close()
         try:
             os.kill(self.pid, signal.SIGKILL)
