@@ -19,6 +19,29 @@ copy of the terminal's descriptor, so progress lines are never captured.
 ``-s`` / ``--capture=no`` turns it off; ``--capture=sys`` captures Python's
 streams only; ``--capture=tee-sys`` captures and also writes through;
 ``--log-cli-level`` streams log records live.
+
+What a step leaves running writes into no later step's capture ("stray output"):
+
+- Python-level writes (``print``, ``sys.stdout.write``, logging) are routed by
+  the thread that makes them, and only a step's own thread is captured: a
+  thread a step starts writes through to the real streams, during its step
+  and after it (with ``sys`` and ``fd`` capture alike).
+- With ``fd`` capture, descriptors 1 and 2 point at spool files while a step
+  runs, and every process the step starts (``subprocess``, ``multiprocessing``,
+  a daemon) inherits them. Each capture therefore gets spool files of its own
+  (in memory: ``memfd_create``; ~15 µs each), never reused: once the step has
+  ended and its spool is read, what its leftover processes write lands in that
+  retired spool, the stray-output sink, which no capture reads. The last
+  :data:`RETIRED_SPOOLS` retired spools are emptied as captures start (at most
+  every second), so a chatty leftover process holds no more memory than it
+  writes in a second or a step while zenrun runs. (One spool reused by every
+  step, as before, put a daemon's output in the captured output of every later
+  step.) Cost: a few tens of µs per captured step (two ``memfd_create``).
+- Not separable: a thread of the process writing to descriptors 1 or 2
+  directly (C code, ``os.write``) after its step ended. Descriptors belong to
+  the process, so while a later step captures them, such writes are that
+  step's; between steps they reach the terminal. A project with such threads
+  runs with ``--capture=sys``.
 """
 
 from __future__ import annotations
@@ -29,6 +52,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -285,10 +309,16 @@ _terminal_fds: dict[int, int] = {}
 _terminal_streams: dict[int, TextIO] = {}  # text streams on those copies, made when needed
 #: Captures running on threads other than the main one: descriptors are then not captured.
 _thread_captures = 0
-#: One spool file per descriptor and process, emptied for each capture: a step costs no
-#: file creation.
-_spools: dict[int, Any] = {}
-_spools_pid = 0
+#: Spools of ended captures that a process the step started may still write to: emptied at
+#: each capture start, at most this many kept (older ones are closed: their writers, if any,
+#: keep them).
+RETIRED_SPOOLS = 16
+#: Seconds between two emptyings of the retired spools (an fstat each: not at every step).
+EMPTY_RETIRED_EVERY = 1.0
+_retired: list[Any] = []
+_retired_pid = 0
+_retired_emptied = 0.0
+_memfd = hasattr(os, "memfd_create")  # else temporary files
 _fflush: Any = None  # C's fflush, looked up once
 
 
@@ -327,9 +357,10 @@ def terminal_stream(stream: Any) -> Iterator[Any]:
 def prepare_descriptor_capture() -> None:
     """Do now what the first descriptor capture of a process would (find C's ``fflush``,
     the temporary directory): before forking workers, so that each need not."""
-    import tempfile
+    if not _memfd:
+        import tempfile
 
-    tempfile.gettempdir()
+        tempfile.gettempdir()
     _flush_streams()
 
 
@@ -354,21 +385,42 @@ def _flush_streams(c_buffers: bool = True) -> None:
         _fflush(None)
 
 
-def _spool(fd: int) -> Any:
-    """This process's spool file for descriptor ``fd``, empty."""
-    global _spools_pid
+def _spool() -> Any:
+    """A new, empty spool file (never one another capture used: see the module's docstring)."""
+    global _memfd
+    if _memfd:
+        try:
+            return open(os.memfd_create("zenrun-capture"), "w+b")
+        except OSError:  # a kernel without memfd (or a seccomp profile refusing it)
+            _memfd = False
     import tempfile
 
-    if _spools_pid != os.getpid():  # forked: the parent's spools are not ours to empty
-        _spools.clear()
-        _spools_pid = os.getpid()
-    spool = _spools.get(fd)
-    if spool is None:
-        spool = _spools[fd] = tempfile.TemporaryFile()  # noqa: SIM115 (reused by every step)
-    elif spool.seek(0, 2):  # not empty (most steps write nothing: no truncate then)
-        spool.seek(0)
-        spool.truncate()
-    return spool
+    return tempfile.TemporaryFile()
+
+
+def _empty_retired() -> None:
+    """Drop what leftover processes wrote into retired spools (at most every
+    :data:`EMPTY_RETIRED_EVERY` seconds)."""
+    global _retired_pid, _retired_emptied
+    if _retired_pid != os.getpid():  # forked: the parent's spools are not ours to empty
+        _retired.clear()
+        _retired_pid = os.getpid()
+    now = time.monotonic()
+    if now - _retired_emptied < EMPTY_RETIRED_EVERY:
+        return
+    _retired_emptied = now
+    for spool in _retired:
+        with contextlib.suppress(OSError, ValueError):
+            if os.fstat(spool.fileno()).st_size:
+                os.ftruncate(spool.fileno(), 0)
+                os.lseek(spool.fileno(), 0, os.SEEK_SET)  # the writers' offset too: shared
+
+
+def _retire(spool: Any) -> None:
+    _retired.append(spool)
+    while len(_retired) > RETIRED_SPOOLS:
+        with contextlib.suppress(OSError):
+            _retired.pop(0).close()
 
 
 def _read_tail(file: Any, limit: int = MAX_CAPTURE) -> tuple[str, int]:
@@ -403,16 +455,20 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
     redirected: list[tuple[int, str, int, Any]] = []
     with _fd_lock:
         _flush_streams(c_buffers=False)  # zenrun writes nothing through C's stdio
+        _empty_retired()
         for fd, name in ((1, "stdout"), (2, "stderr")):
             try:
                 saved = os.dup(fd)
             except OSError:  # closed, or out of descriptors: Python's streams only
                 continue
+            spool = None
             try:
-                spool = _spool(fd)
+                spool = _spool()
                 os.dup2(spool.fileno(), fd)
             except OSError:
                 os.close(saved)
+                if spool is not None:
+                    spool.close()
                 continue
             _terminal_fds[fd] = saved
             capture.fd_spools[name] = spool.fileno()
@@ -439,6 +495,8 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
                 if text:
                     capture.buffers[name].dropped += dropped
                     capture.buffers[name].write(text)
+                with _fd_lock:
+                    _retire(spool)  # processes the step started may write on: stray output
 
 
 def section_title(stream: str, when: str) -> str:

@@ -368,6 +368,8 @@ class PipelineExecution:
             step_run.cache_reason = "cache miss: " + explain_miss(
                 parts, previous.cache_parts if previous is not None else None
             )
+        elif step_id in self._force_miss:
+            step_run.cache_reason = "re-run: its stored output could not be read back"
         elif not enabled:
             step_run.cache_reason = "caching disabled"
         if self.run.enable_cache or step_run.cache_reason != "caching disabled":
@@ -418,24 +420,30 @@ class PipelineExecution:
             source.value = self.values[key]
         return source
 
-    def load_inputs(self, task: StepTask) -> None:
+    def load_inputs(self, task: StepTask, cause: BaseException | None = None) -> None:
         """Load ``task``'s inputs here, re-running the producer of a broken cached artifact.
 
         Orchestrators whose worker raised :class:`InputArtifactError` call
-        this, then run the task in this process.
+        this, then run the task in this process. Passed as ``cause``, the worker's
+        error names what it found (a corrupt artifact: the worker removed it, so a
+        load here would only find it missing) and its producer is re-run at once.
         """
+        broken = cause if isinstance(cause, InputArtifactError) else None
         for _ in range(len(self.invocations) + 1):
-            try:
-                load_inputs(task, self.artifact_store, self.materializers)
-                return
-            except InputArtifactError as exc:
-                self.log.warning("%s; re-running step %s to recreate it.", exc, exc.producer)
-                self._rerun(exc.producer)
-                for sources in task.wired.values():
-                    for source in sources if isinstance(sources, list) else [sources]:
-                        if source.producer == exc.producer:
-                            source.ref = self.refs[(source.producer, source.output)]
-                            source.value = self.values.get((source.producer, source.output), source.value)
+            if broken is None:
+                try:
+                    load_inputs(task, self.artifact_store, self.materializers)
+                    return
+                except InputArtifactError as exc:
+                    broken = exc
+            found, broken = broken, None
+            self.log.warning("%s; re-running step %s to recreate it.", found, found.producer)
+            self._rerun(found.producer)
+            for sources in task.wired.values():
+                for source in sources if isinstance(sources, list) else [sources]:
+                    if source.producer == found.producer:
+                        source.ref = self.refs[(source.producer, source.output)]
+                        source.value = self.values.get((source.producer, source.output), source.value)
 
     def _rerun(self, step_id: str) -> None:
         """Execute a cached step again because its artifact is unusable."""

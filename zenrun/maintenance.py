@@ -18,6 +18,7 @@ Garbage collection is safe while other zenrun processes use the store:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -50,6 +51,14 @@ def zenrun_addoption(parser: Any) -> None:
         default=False,
         help="rebuild damaged store databases, keeping every readable record "
         "(the damaged file is kept as <name>.corrupt-<time>), and exit",
+    )
+    group.addoption(
+        "--verify",
+        dest="verify_content",
+        action="store_true",
+        default=False,
+        help="with --store-check: also hash every stored artifact and report the corrupt "
+        "ones (exit 1); with --store-repair: remove them, so that their steps run again",
     )
     group.addoption(
         "--gc",
@@ -87,10 +96,13 @@ def _count(text: str) -> int:
 def zenrun_cmdline_main(config: Any) -> int | None:
     if (config.getoption("keep") is not None or config.getoption("dry_run")) and not config.getoption("gc"):
         raise UsageError("--keep and --dry-run go with --gc")
+    verify = config.getoption("verify_content", False)
+    if verify and not (config.getoption("store_check") or config.getoption("store_repair")):
+        raise UsageError("--verify goes with --store-check or --store-repair")
     if config.getoption("store_check"):
-        return store_check(config.store_path)
+        return store_check(config.store_path, verify=verify)
     if config.getoption("store_repair"):
-        return store_repair(config.store_path)
+        return store_repair(config.store_path, verify=verify)
     if config.getoption("gc"):
         return gc(config, keep=config.getoption("keep"), dry_run=config.getoption("dry_run"))
     return None
@@ -122,8 +134,14 @@ def _integrity(path: Path) -> str | None:
     return None if problems == ["ok"] else "; ".join(problems[:3])
 
 
-def store_check(store: Path) -> int:
-    """Report on ``store``: database integrity, records, artifacts. Exit 0 when sound, else 1."""
+def store_check(store: Path, verify: bool = False) -> int:
+    """Report on ``store``: database integrity, records, artifacts. Exit 0 when sound, else 1.
+
+    ``verify``: also hash every stored artifact (streamed: constant memory), and name the
+    corrupt ones with the step outputs they were recorded as. Without it, artifacts are
+    counted, not read: a cache hit re-hashes artifacts up to ``verify_on_hit`` bytes, and a
+    larger one is checked only when a step or the Python API loads it.
+    """
     from zenrun.artifacts.store import LocalArtifactStore
 
     print(f"store: {store}")
@@ -159,12 +177,80 @@ def store_check(store: Path) -> int:
         artifacts = LocalArtifactStore(store / "artifacts")
         present = {digest for _, digest in artifacts.iter_files() if digest}
         missing = referenced - present
-        print(f"  artifacts: {len(present)} stored, {len(missing)} recorded but missing")
+        summary = f"  artifacts: {len(present)} stored, {len(missing)} recorded but missing"
+        if not verify:
+            print(f"{summary} (contents not hashed: --verify hashes them)")
+        else:
+            corrupt = _corrupt_artifacts(artifacts)
+            print(f"{summary}, {len(corrupt)} corrupt (contents hashed)")
+            if corrupt:
+                bad = True
+                _report_corrupt(store, corrupt)
+    elif verify and not bad:  # no records to name them by: the files are checked all the same
+        corrupt = _corrupt_artifacts(LocalArtifactStore(store / "artifacts"))
+        print(f"  artifacts: {len(corrupt)} corrupt (contents hashed)")
+        if corrupt:
+            bad = True
+            _report_corrupt(store, corrupt)
     return ExitCode.PIPELINES_FAILED if bad else ExitCode.OK
 
 
-def store_repair(store: Path) -> int:
-    """Rebuild a damaged ``metadata.db`` from its readable rows; drop a damaged ``cache.db``."""
+def _corrupt_artifacts(artifacts: Any) -> dict[str, int]:
+    """``{digest: size}`` of the stored artifacts whose content does not hash to their name."""
+    corrupt = {}
+    for entry, digest in artifacts.iter_files():
+        if digest is None:
+            continue
+        try:
+            if artifacts.check_content(digest) is False:
+                corrupt[digest] = entry.stat(follow_symlinks=False).st_size
+        except OSError as exc:  # unreadable: as good as corrupt, and said so
+            print(f"  artifact {digest[:12]}: cannot be read ({exc})")
+            corrupt[digest] = -1
+    return corrupt
+
+
+def _report_corrupt(store: Path, corrupt: dict[str, int], shown: int = 3) -> None:
+    """One line per corrupt artifact, naming the step outputs recorded with it."""
+    db = None
+    if (store / "metadata.db").exists():
+        from zenrun.metadata.sqlite import SqliteMetadataStore
+
+        db = SqliteMetadataStore(store / "metadata.db", read_only=True)
+    try:
+        for digest, size in sorted(corrupt.items()):
+            uses: dict[tuple[str, str, str], list[str]] = {}  # (pipeline, step, output) -> runs
+            if db is not None:
+                for pipeline, step_id, output, run in db._db.execute(
+                    "SELECT r.pipeline, io.step_id, io.name, r.name FROM step_io io JOIN runs r "
+                    "ON r.id = io.run_id WHERE io.kind = 'out' AND io.digest = ? ORDER BY r.id DESC",
+                    (digest,),
+                ):
+                    uses.setdefault((pipeline, step_id, output), []).append(run)
+            where = "; ".join(
+                f"output {o!r} of step {s} of pipeline {p} (latest run {runs[0]}"
+                + (f", {len(runs)} runs)" if len(runs) > 1 else ")")
+                for (p, s, o), runs in list(uses.items())[:shown]
+            )
+            if len(uses) > shown:
+                where += f"; and {len(uses) - shown} more"
+            print(
+                f"  CORRUPT artifact {digest[:12]} ({_size(size) if size >= 0 else 'unreadable'}): "
+                f"its content does not match its digest; {where or 'recorded by no run'}"
+            )
+    finally:
+        if db is not None:
+            db.close()
+    print(
+        f"  a step that loads a corrupt artifact runs its producer again; zenrun --store {store} "
+        "--store-repair --verify removes them now, so their steps run again on the next run"
+    )
+
+
+def store_repair(store: Path, verify: bool = False) -> int:
+    """Rebuild a damaged ``metadata.db`` from its readable rows; drop a damaged ``cache.db``;
+    with ``verify``, remove the artifacts whose content does not match their digest (the
+    cache hits that need one are then misses: their steps run again)."""
     from zenrun.metadata.sqlite import writable
 
     if not all(writable(store / name) for name in ("metadata.db", "cache.db")):
@@ -194,6 +280,21 @@ def store_repair(store: Path) -> int:
         )
         print(f"the damaged file is kept as {aside}")
         repaired = True
+    if verify:
+        from zenrun.artifacts.store import LocalArtifactStore
+
+        artifacts = LocalArtifactStore(store / "artifacts")
+        corrupt = _corrupt_artifacts(artifacts)
+        for digest in corrupt:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(artifacts.path(digest))
+        if corrupt:
+            print(
+                f"removed {len(corrupt)} corrupt artifact(s) ("
+                + ", ".join(d[:12] for d in sorted(corrupt))
+                + "): the steps that made them run again when next needed"
+            )
+            repaired = True
     if not repaired:
         print(f"store {store}: nothing to repair")
     return ExitCode.OK

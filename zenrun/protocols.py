@@ -326,10 +326,12 @@ class Execution(Protocol):
         """
         ...
 
-    def load_inputs(self, task: StepTask) -> None:
+    def load_inputs(self, task: StepTask, cause: BaseException | None = None) -> None:
         """Load ``task``'s inputs in this process, re-running the producer of a
         broken cached artifact. Call it when a worker raised
-        :class:`~zenrun.remote.InputArtifactError`, then run the task here."""
+        :class:`~zenrun.remote.InputArtifactError` (pass it as ``cause``: its
+        producer is re-run at once, and the warning says what the worker found),
+        then run the task here."""
         ...
 
     def complete(self, task: StepTask, result: TaskResult) -> None:

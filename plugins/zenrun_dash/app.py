@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import parse_qs, urlencode
 
 import dash
@@ -22,6 +22,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from zenrun_dash import compare
+from zenrun_dash.checks import guard
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.lineage import (
     ARTIFACT_COLOUR,
@@ -61,6 +62,32 @@ STATE_FILTER = [
     {"label": "pending", "value": "pending"},
 ]
 _BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
+
+
+class Drawn(TypedDict):
+    """What ``draw`` keeps in the page (``drawn.data``) about the graph it sent."""
+
+    run: str
+    status: str
+    token: str
+    expanded: list[str]
+    hide: bool
+    split: bool
+
+
+class _Node(TypedDict):
+    id: str
+
+
+class Tapped(_Node, total=False):
+    """The data of a tapped graph node (``lineage.tapNodeData``): the fields read here.
+
+    (Its required ``id`` comes from a base class: ``Required[...]`` is not seen in a
+    string annotation before Python 3.13.)"""
+
+    kind: str
+    group: str | None
+    failed: str | None
 
 
 def _swatch(background: str, border: str, shape: str = "50%") -> html.Span:
@@ -290,6 +317,7 @@ def make_app(
         suppress_callback_exceptions=True,
     )
     app.layout = _layout(refresh_ms)
+    guard(app)  # every callback below: a value of the wrong type is a 400, not a 500
 
     @app.server.before_request
     def prefetch() -> None:
@@ -335,7 +363,7 @@ def make_app(
     def route(
         search: str | None,
         picked: str | None,
-        tapped: dict[str, Any] | None,
+        tapped: Tapped | None,
         text: str | None,
         _newer: Any,
         _older: Any,
@@ -410,9 +438,9 @@ def make_app(
     )  # an empty store says so at once
     def draw(
         run_name: str | None,
-        hide: list[str],
-        tapped: dict[str, Any] | None,
-        drawn: dict[str, Any] | None,
+        hide: list[str] | None,
+        tapped: Tapped | None,
+        drawn: Drawn | None,
         selected: str | None,
     ) -> Any:
         trigger = ctx.triggered_id
@@ -421,7 +449,7 @@ def make_app(
         run, model = source.model(run_name)
         if run is None or model is None:
             return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False
-        drawn = drawn or {}
+        drawn = drawn or cast(Drawn, {})
         same_run = drawn.get("run") == run_name
         expanded = list(drawn.get("expanded", [])) if same_run else []
         focus: str | None = None
@@ -429,7 +457,7 @@ def make_app(
         if trigger == "lineage":
             if not tapped or tapped.get("kind") not in ("group", "group-box"):
                 raise PreventUpdate
-            group_id = tapped["group"] if tapped.get("kind") == "group-box" else tapped["id"]
+            group_id = tapped.get("group") if tapped.get("kind") == "group-box" else tapped["id"]
             if group_id in expanded:
                 expanded.remove(group_id)
                 focus = group_id
@@ -487,7 +515,7 @@ def make_app(
         State("drawn", "data"),
         prevent_initial_call=True,
     )
-    def refresh(_: Any, drawn: dict[str, Any] | None) -> Any:
+    def refresh(_: Any, drawn: Drawn | None) -> Any:
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
         run, model = source.model(drawn["run"])

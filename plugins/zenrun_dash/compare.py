@@ -18,6 +18,9 @@ from dash.exceptions import PreventUpdate
 
 from zenrun_dash.source import RunSource, item_label
 
+#: A table cell: what :func:`_cell` makes of a value (and all a table row may hold).
+Cell = str | int | float | bool | None
+
 
 def _cell(value: Any) -> Any:
     """Table cells are scalars: numbers stay numbers (they sort), the rest becomes text."""
@@ -88,14 +91,14 @@ def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None) ->
             layout={"title": f"{metric} by {', '.join(params)}", "height": 380},
         )
     param = params[0] if params else "item"
-    x = [r.get(f"param:{param}") if params else r["run"] for r in rows]
+    x = [r.get(f"param:{param}") if params else r.get("run") for r in rows]
     return go.Figure(
         go.Scatter(
             x=[str(v) if param not in numeric else v for v in x],
             y=y,
             mode="markers",
             marker={"size": 12},
-            text=[r["run"] for r in rows],
+            text=[r.get("run") for r in rows],
         ),
         layout={
             "title": f"{metric} by {param}",
@@ -325,7 +328,7 @@ def register(app: Any, source: RunSource) -> None:
         Input("compare-table", "data"),
         State("compare-pipeline", "value"),
     )
-    def chart(metric: str | None, rows: list[dict[str, Any]], pipeline: str | None) -> Any:
+    def chart(metric: str | None, rows: list[dict[str, Cell]] | None, pipeline: str | None) -> Any:
         params = [
             c[len("param:") :]
             for c in dict.fromkeys(k for r in rows or [] for k in r)
@@ -339,11 +342,12 @@ def register(app: Any, source: RunSource) -> None:
         Input("compare-table", "data"),
         State("url", "search"),
     )
-    def diff(selected: list[int] | None, rows: list[dict[str, Any]] | None, search: str | None) -> Any:
+    def diff(selected: list[int] | None, rows: list[dict[str, Cell]] | None, search: str | None) -> Any:
         query = parse_qs((search or "").lstrip("?"))
-        names = [rows[i]["run"] for i in (selected or [])[:2] if rows and i < len(rows)]
+        picked = [rows[i].get("run") for i in (selected or [])[:2] if rows and -len(rows) <= i < len(rows)]
+        names: list[str] = [n for n in picked if isinstance(n, str)]
         if len(names) < 2:
-            names = [n for n in (_first(query, "a"), _first(query, "b")) if n]
+            names = [n for n in (_first(query, "a"), _first(query, "b")) if isinstance(n, str) and n]
         if len(names) < 2:
             return "Select two runs."
         a, b = source.run(names[0]), source.run(names[1])

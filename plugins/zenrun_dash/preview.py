@@ -9,7 +9,6 @@ mapped and only its head is read; other artifacts larger than
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -20,6 +19,8 @@ from typing import Any
 
 MAX_LOAD_BYTES = 32 * 1024 * 1024
 TEXT_LIMIT = 2000
+#: Values a preview visits at most, whatever the artifact holds.
+MAX_NODES = 20_000
 TIMEOUT_S = 5.0
 
 
@@ -33,35 +34,70 @@ def _head_rows(value: Any, rows: int = 5) -> Any:
 def _array_text(value: Any) -> str:
     numpy = sys.modules.get("numpy")
     if numpy is None:
+        return _bounded(value)
+    # The elements of an object array shown are previewed with a budget too.
+    with numpy.printoptions(
+        threshold=60, edgeitems=3, linewidth=100, formatter={"object": lambda item: _bounded(item, 80)}
+    ):
         return repr(value)
-    with numpy.printoptions(threshold=60, edgeitems=3, linewidth=100):
-        return repr(value)
+
+
+def _bounded(value: Any, limit: int = TEXT_LIMIT) -> str:
+    """A ``repr``-like text of ``value``, bounded whatever it holds (see
+    :func:`zenrun.artifacts.preview.bounded_repr`)."""
+    from zenrun.artifacts.preview import bounded_repr
+
+    text, complete = bounded_repr(
+        value, limit, max_items=50, max_string=limit, max_other=limit, max_nodes=MAX_NODES
+    )
+    return text if complete else text + " …"
 
 
 def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
-    """A short text preview of a loaded value: shape/dtype/head, DataFrame head, scalar, image."""
+    """A short text preview of a loaded value: shape/dtype/head, DataFrame head, scalar, image.
+
+    Bounded in time and memory whatever the value: containers are walked with a budget
+    of :data:`MAX_NODES` values and ``limit`` characters (a 700-byte pickle can hold a
+    list repeating one reference 10**7 times: ``json.dumps`` of it took gigabytes).
+    """
+    from zenrun.artifacts.preview import bounded_repr
+
     lines = []
     shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
     kind = type(value).__module__ + "." + type(value).__qualname__
     if kind.startswith("pandas.") and hasattr(value, "head"):
         lines.append(f"DataFrame shape={tuple(shape)}" if shape is not None else kind)
-        text = value.head(10).to_string(max_cols=12, max_colwidth=30)
+        pandas = sys.modules["pandas"]
+        with pandas.option_context("display.max_seq_items", 10):  # cells holding sequences
+            text = value.head(10).to_string(max_cols=12, max_colwidth=30)
     elif kind.startswith("PIL.") and hasattr(value, "size") and hasattr(value, "mode"):
         text = f"image {value.size[0]}×{value.size[1]} mode={value.mode}"
     elif shape is not None and dtype is not None:
         shown = f", first 5 of {shape[0]} rows" if len(shape) and shape[0] > 5 else ""
         lines.append(f"shape={tuple(shape)} dtype={dtype}{shown}")
         text = _array_text(_head_rows(value) if len(shape) else value)
+    elif isinstance(value, (dict, list)):  # as json.dumps(value, indent=2, default=repr) would
+        text, complete = bounded_repr(
+            value,
+            limit + 1,
+            as_json=True,
+            json_indent=2,
+            max_items=None,
+            max_string=limit,
+            max_other=200,
+            max_nodes=MAX_NODES,
+        )
+        if not complete:
+            text = text[:limit] + " …"
     else:
-        try:
-            text = (
-                json.dumps(value, indent=2, default=repr) if isinstance(value, (dict, list)) else repr(value)
-            )
-        except Exception:  # a failing repr must not break the viewer
-            text = f"<{kind}>"
+        text = _bounded(value, limit)
     lines.append(text)
     text = "\n".join(lines)
-    return text if len(text) <= limit else text[:limit] + " …"
+    return text if len(text) <= limit or text.endswith(" …") else text[:limit] + " …"
+
+
+def _mb(size: int) -> str:
+    return f"{size // 1024 // 1024} MB"
 
 
 class Previewer:
@@ -111,8 +147,7 @@ class Previewer:
                 return head
         if ref.size > MAX_LOAD_BYTES:
             return (
-                f"<not loaded: {ref.size / 1e6:.1f} MB is more than the "
-                f"{MAX_LOAD_BYTES // 1024 // 1024} MB preview limit>"
+                f"<not loaded: {ref.size / 1e6:.1f} MB is more than the {_mb(MAX_LOAD_BYTES)} preview limit>"
             )
         from zenrun.metadata.api import load_artifact
 
@@ -125,11 +160,22 @@ class Previewer:
             return None  # remote: loaded whole below (within the size limit)
         import numpy as np
 
+        note = ""
+        if ref.size <= MAX_LOAD_BYTES:  # what is shown is checked, as a load would be
+            from zenrun.artifacts.store import hash_file
+
+            if hash_file(path) != ref.digest:
+                return (
+                    f"<cannot load: artifact {ref.digest[:12]} does not match its hash "
+                    "(it was modified or corrupted)>"
+                )
+        else:  # hashing it all for five rows would outlast the preview's timeout
+            note = f"\n(head read in place, not checked against its digest: more than {_mb(MAX_LOAD_BYTES)})"
         try:
             array = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             return None
-        return describe(array)
+        return describe(array) + note
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -228,7 +228,7 @@ class Scheduler:
             self._complete(job, task, outcome)
         elif isinstance(outcome, InputArtifactError):
             # A cached input is broken: the driver re-runs its producer, then this step again.
-            execution.load_inputs(task)
+            execution.load_inputs(task, outcome)
             self._submit(job, task)
         elif _worker_died(outcome) and task.attempt <= task.step.retries:
             logger.warning(

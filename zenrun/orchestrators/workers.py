@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import logging
 import multiprocessing
 import os
 import pickle
@@ -94,6 +95,10 @@ class Bootstrap:
     #: The driver's environment (conftests and fixtures may have set variables since the
     #: workers' zygote or forkserver started).
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: The driver's ``multiprocessing`` start method (None: the platform's default).
+    start_method: str | None = field(
+        default_factory=lambda: multiprocessing.get_start_method(allow_none=True)
+    )
 
     @classmethod
     def from_driver(cls, rootdir: str | None = None) -> Bootstrap:
@@ -256,6 +261,7 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: b
         except (EOFError, OSError, KeyboardInterrupt):  # never adopted
             return
     bootstrap.apply()
+    _same_multiprocessing_on_every_worker_kind(bootstrap.start_method)
     threading.Thread(
         target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True, name="zenrun-driver-watch"
     ).start()
@@ -275,6 +281,23 @@ def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: b
     if terminated:  # end as killed by SIGTERM, so that the driver reports that, not "exit 0"
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _same_multiprocessing_on_every_worker_kind(start_method: str | None) -> None:
+    """A step sees the same ``multiprocessing`` in a worker forked by the zygote, by a
+    forkserver or spawned: a process that may have children, the driver's start method.
+
+    A forkserver worker is a daemonic ``multiprocessing.Process`` (the driver's exit ends
+    it), and a daemonic process may not start children: a step's ``multiprocessing.Pool``
+    would fail there ("daemonic processes are not allowed to have children") and work in
+    a zygote's worker. The flag is cleared here, in the worker only: the driver still
+    holds it daemonic, and a worker also ends with its driver (``_exit_with_driver``).
+    A forkserver child also takes ``forkserver`` as its default start method; the
+    driver's is restored so that a step's pool starts its processes as in the driver.
+    """
+    multiprocessing.current_process()._config.pop("daemon", None)  # type: ignore[attr-defined]
+    with contextlib.suppress(ValueError, RuntimeError):
+        multiprocessing.set_start_method(start_method, force=True)
 
 
 def _exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL) -> None:
@@ -484,8 +507,11 @@ class WorkerPool:
             try:
                 process, conn = self._zygote.spawn(self._bootstrap, self._shared)
                 return _Worker(process, conn)
-            except ZygoteGone:  # killed: the forkserver takes over
+            except ZygoteGone as exc:  # killed, or stopped: the forkserver takes over
                 self._zygote = None
+                logging.getLogger("zenrun").warning(
+                    "Worker processes come from a forkserver from now on: %s.", exc
+                )
         self._prepare()
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(

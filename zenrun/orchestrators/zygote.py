@@ -27,11 +27,13 @@ import importlib.abc
 import importlib.machinery
 import os
 import pickle
+import select
 import signal
 import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -48,6 +50,57 @@ from zenrun.orchestrators.workers import (
 
 _PID = struct.Struct("q")
 _EXIT = struct.Struct("i")
+
+#: Seconds the driver waits for a stopped zygote (SIGSTOP, a debugger) to answer a fork
+#: request, or to report a worker's exit status, before it gives up on it: workers then
+#: come from the forkserver.
+STOPPED_TIMEOUT = 3.0
+#: Seconds the driver waits for a zygote that runs but does not answer (busy importing a
+#: large library for the workers, or stuck) before it gives up on it.
+BUSY_TIMEOUT = 60.0
+
+
+def _process_state(pid: int) -> str | None:
+    """The state ``ps`` shows (``R``, ``S``, ``T`` stopped, ``Z``...), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _stopped(state: str | None) -> bool:
+    return state in ("T", "t")
+
+
+def _wait_for_zygote(zygote_pid: int, ready: Any, write: bool = False) -> str | None:
+    """Wait until ``ready`` (a descriptor) is readable (``write``: writable); None then,
+    else why it never will be.
+
+    A zygote seen stopped for :data:`STOPPED_TIMEOUT` seconds, gone, or running without an
+    answer for :data:`BUSY_TIMEOUT` seconds is given up on. Stopped is measured from when
+    it is first seen so (a Ctrl-Z that stopped the driver with it stops neither clock).
+    """
+    start = time.monotonic()
+    stopped_since: float | None = None
+    while True:
+        if select.select([], [ready], [], 0.1)[1] if write else wait_for([ready], 0.1):
+            return None
+        now = time.monotonic()
+        state = _process_state(zygote_pid)
+        if state is None or state in ("Z", "X"):
+            return f"the zygote process (pid {zygote_pid}) has ended"
+        if _stopped(state):
+            stopped_since = now if stopped_since is None else stopped_since
+            if now - stopped_since >= STOPPED_TIMEOUT:
+                return (
+                    f"the zygote process (pid {zygote_pid}) is stopped (SIGSTOP or a "
+                    f"debugger) and has not answered for {now - stopped_since:.0f}s"
+                )
+        else:
+            stopped_since = None
+            if now - start >= BUSY_TIMEOUT:
+                return f"the zygote process (pid {zygote_pid}) has not answered for {now - start:.0f}s"
 
 
 class ZygoteGone(Exception):
@@ -81,15 +134,15 @@ class ForkedProcess:
         """Wait up to ``timeout`` seconds for the worker to end; then ``exitcode`` is set."""
         if self._ended or not wait_for([self.sentinel], timeout):
             return
-        # Ended (or, without a pidfd, the zygote spoke or died). The zygote reaps it at once.
-        data = os.read(self._status, _EXIT.size) if wait_for([self._status], 2.0) else b""
+        # Ended (or, without a pidfd, the zygote spoke or died). The zygote reaps it at once,
+        # unless it is stopped or stuck: then the status is not waited for beyond a bound.
+        why = _wait_for_zygote(self.zygote_pid, self._status)
+        data = os.read(self._status, _EXIT.size) if why is None else b""
         if len(data) == _EXIT.size:
             self.exitcode = _EXIT.unpack(data)[0]
         else:
-            self.ended_because = (
-                f"its exit status is unknown: the zygote process (pid "
-                f"{self.zygote_pid}) that forked it had ended"
-            )
+            why = why or f"the zygote process (pid {self.zygote_pid}) that forked it had ended"
+            self.ended_because = f"its exit status is unknown: {why}"
             if self._pidfd is None and _process_alive(self.pid):
                 # Without a pidfd nobody could tell its end any more: it ends now (its step
                 # is failed, or retried in a worker from elsewhere).
@@ -128,9 +181,9 @@ class Zygote:
     def __init__(self, pid: int, control: socket.socket) -> None:
         self.pid = pid
         self._control = control
-        self._requests = Connection(os.dup(control.fileno()))
         self._lock = threading.RLock()  # the import relay may re-enter while a request is sent
         self._gone = False  # it cannot fork workers any more
+        self._gone_why = "the zygote has ended"  # why, said again by later requests
         self._closed = False
         self._pending = 0  # fork requests sent whose replies were not read yet
         self._unfreeze = False  # gc.freeze() was ours to undo
@@ -196,12 +249,27 @@ class Zygote:
 
     def _send(self, request: tuple[Any, ...]) -> None:
         if self._gone:
-            raise ZygoteGone("the zygote has ended")
+            raise ZygoteGone(self._gone_why)
+        payload = pickle.dumps(request)
+        # Framed as Connection.send_bytes does (the zygote reads with recv_bytes), and sent
+        # as the socket takes it: a stopped zygote that reads nothing fills the socket, and
+        # the driver must not wait for it beyond the bounds of _wait_for_zygote.
+        size = len(payload)
+        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+        data = memoryview(header + payload)
         try:
-            self._requests.send_bytes(pickle.dumps(request))
+            while data:
+                why = _wait_for_zygote(self.pid, self._control, write=True)
+                if why is not None:
+                    self._gone, self._gone_why = True, why  # a request may be cut short
+                    raise ZygoteGone(why)
+                try:
+                    data = data[self._control.send(data, socket.MSG_DONTWAIT) :]
+                except BlockingIOError:  # taken by another request meanwhile: wait again
+                    time.sleep(0.005)
         except OSError as exc:
-            self._gone = True
-            raise ZygoteGone(f"the zygote has ended: {exc}") from None
+            self._gone, self._gone_why = True, f"the zygote has ended: {exc}"
+            raise ZygoteGone(self._gone_why) from None
 
     def preload(self, bootstrap: Any) -> None:
         """Let the zygote import the project's libraries now (it does not wait for that).
@@ -237,6 +305,10 @@ class Zygote:
             if not self._pending:
                 self._send(("fork",))
                 self._pending += 1
+            why = _wait_for_zygote(self.pid, self._control)
+            if why is not None:  # a reply may still come: the next one would be off
+                self._gone, self._gone_why = True, why
+                raise ZygoteGone(why)
             try:
                 message, fds, _flags, _address = socket.recv_fds(self._control, _PID.size, 2)
             except BaseException as exc:  # a reply may still come: the next one would be off
@@ -279,7 +351,6 @@ class Zygote:
             return
         self._closed = self._gone = True
         self._stop_relay()
-        self._requests.close()
         self._control.close()
         try:
             os.kill(self.pid, signal.SIGKILL)

@@ -1,0 +1,94 @@
+"""Output of what a step leaves running (threads, processes) is not a later step's captured output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+
+import pytest
+
+DAEMONS = """
+    import multiprocessing, os, subprocess, sys, threading, time
+    from pathlib import Path
+    from zenrun import pipeline, step
+
+    BEAT = "import os, sys, time\\nfor i in range(200):\\n    print('SUBPROCESS', i, flush=True)\\n" \\
+           "    open('beats-subprocess', 'a').write('.')\\n    time.sleep(0.05)\\n"
+
+    def chatter(kind):
+        for i in range(200):
+            print(kind, i, flush=True)
+            sys.stderr.write(f"{kind} err {i}\\n")
+            open(f"beats-{kind}", "a").write(".")
+            time.sleep(0.05)
+
+    @step(enable_cache=False)
+    def starts() -> int:
+        threading.Thread(target=chatter, args=("THREAD",), daemon=True).start()
+        child = multiprocessing.Process(target=chatter, args=("PROCESS",), daemon=True)
+        child.start()
+        server = subprocess.Popen([sys.executable, "-c", BEAT])
+        Path("pids").write_text(f"{child.pid} {server.pid}")
+        print("starts says hi")
+        return 1
+
+    def beats():
+        return {k: len(Path(f"beats-{k}").read_text()) if Path(f"beats-{k}").exists() else 0
+                for k in ("THREAD", "PROCESS", "subprocess")}
+
+    @step(enable_cache=False)
+    def later(x: int) -> int:
+        # Runs while every leftover writes: each beats at least 5 times meanwhile.
+        before, deadline = beats(), time.monotonic() + 60
+        while any(n < before[k] + 5 for k, n in beats().items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the leftovers stopped writing: {before} {beats()}")
+            time.sleep(0.02)
+        print("later says hi")
+        return x + 1
+
+    @step(enable_cache=False)
+    def last(x: int) -> int:
+        time.sleep(0.3)
+        print("last says hi", file=sys.stderr)
+        return x + 1
+
+    @pipeline
+    def leftovers():
+        last(later(starts()))
+"""
+
+CAPTURED = """
+    import json
+    from zenrun import get_pipeline
+    run = get_pipeline("leftovers").last_run
+    print(json.dumps([run.status, {i: s.captured or {} for i, s in run.steps.items()},
+                      run.steps["last"].output.read()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--capture=fd"], ["--capture=sys"], ["-n", "1", "--capture=fd"]],
+    ids=["fd", "sys", "worker-fd"],
+)
+def test_what_a_step_leaves_running_is_not_captured_by_later_steps(zenrunner, args):
+    zenrunner.makepyfile(pipeline_leftovers=DAEMONS)
+    try:
+        result = zenrunner.run("-q", *args, timeout=180)
+        assert result.ret == 0, result.stdout + result.stderr
+        status, captured, value = json.loads(zenrunner.runpython(CAPTURED).outlines[-1])
+    finally:
+        pids = (zenrunner.path / "pids").read_text().split() if (zenrunner.path / "pids").exists() else []
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+    assert (status, value) == ("completed", 3)
+    assert captured["later"] == {"stdout": "later says hi\n"}
+    assert captured["last"] == {"stderr": "last says hi\n"}
+    # The step that started them keeps what it wrote itself (and, at most, what they wrote
+    # before it ended): never a later step's line.
+    own = captured["starts"]["stdout"].splitlines()
+    assert "starts says hi" in own and not any("says hi" in line for line in own if line != "starts says hi")
