@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
 
 STORE_FORMAT_VERSION = "2"
 
@@ -908,8 +909,6 @@ class SqliteCache:
         self._db = self._open()
 
     def _open(self) -> Any:
-        from zenrun.metadata.sqlite import StoreDamagedError, connect
-
         for attempt in range(2):
             db = None
             try:
@@ -1013,8 +1012,6 @@ _ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
 
 
 def _damaged(exc: BaseException) -> bool:
-    from zenrun.metadata.sqlite import StoreDamagedError, is_damage
-
     return isinstance(exc, StoreDamagedError) or is_damage(exc)
 
 

@@ -21,9 +21,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from zenrun.capture import capturing, section_title
+from zenrun.errors import UsageError
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
-from zenrun.marks import Mark, MarkDecorator, get_marks, module_marks
+from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
+from zenrun.metafunc import Metafunc, parse_argnames
+from zenrun.outcomes import Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 
 NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "__pycache__", "{arch}")
@@ -61,8 +65,6 @@ class Item:
         """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``);
         a fixture may add entries (``request.keywords["x"] = ...``)."""
         if self._keywords is None:
-            from zenrun.marks import keyword_names
-
             self._keywords = dict.fromkeys(keyword_names(self), True)
             self._keywords.update({m.name: m for m in self.marks})
         return self._keywords
@@ -185,8 +187,6 @@ class Session:
             path_text, _, selector = arg.partition("::")
             path = Path(path_text).resolve()
             if not path.exists():
-                from zenrun.config import UsageError
-
                 raise UsageError(f"file or directory not found: {arg}")
             for file_path in self._files(path):
                 if file_path in seen and not selector:
@@ -200,8 +200,6 @@ class Session:
                         if i.name == selector or (i.name.startswith(selector + "[") and "[" not in selector)
                     ]
                     if not items:
-                        from zenrun.config import UsageError
-
                         raise UsageError(
                             f"not found: {arg}\n(no pipeline named {selector!r} in "
                             f"{self.relpath(file_path)}; see zenrun --collect-only)"
@@ -229,8 +227,6 @@ class Session:
                     yield Path(directory) / filename
 
     def _collect_file(self, path: Path) -> list[Item]:
-        from zenrun.capture import capturing, section_title
-
         # As pytest: what importing a module prints is captured, and shown only with the
         # collection error it belongs to; its warnings go to the warnings summary.
         errors_before = len(self.collection_errors)
@@ -371,7 +367,6 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        from zenrun.outcomes import Skipped
 
         if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
             session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
@@ -394,17 +389,12 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
     except CollectError:
         raise
     except Exception as exc:  # parametrize misuse, a raising ids callable, a module __getattr__
-        from zenrun.config import UsageError
-
         if isinstance(exc, UsageError):
             raise
-        from zenrun.outcomes import Failed
 
         detail = str(exc) if isinstance(exc, Failed) and not exc.pytrace else _short_exception(exc)
         raise CollectError(f"error while collecting {session.relpath(path)}:\n{detail}") from None
     except BaseException as exc:
-        from zenrun.outcomes import Failed, Skipped
-
         if isinstance(exc, Failed):
             raise CollectError(f"error while collecting {session.relpath(path)}:\n{exc}") from None
         if isinstance(exc, Skipped):
@@ -477,8 +467,6 @@ def _function_items(
     has_instance: bool,
     shared_marks: list[Mark],
 ) -> list[Item]:
-    from zenrun.metafunc import Metafunc
-
     manager = session.fixturemanager
     config = session.config
     marks = [*get_marks(pipeline), *shared_marks]
@@ -560,8 +548,6 @@ def _is_indirect(m: Mark, name: str) -> bool:
 
 
 def _mark_argnames(m: Mark) -> list[str]:
-    from zenrun.metafunc import parse_argnames
-
     argnames = m.kwargs.get("argnames", m.args[0] if m.args else "")
     try:
         return parse_argnames(argnames)[0]

@@ -13,15 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zenrun.errors import ComposeError
+
 if TYPE_CHECKING:
     import networkx as nx
     from pydantic import ValidationError
 
     from zenrun.steps import StepConfig, StepInstance
-
-
-class ComposeError(Exception):
-    """A pipeline body or a step call is wrong; names the pipeline and step."""
 
 
 _STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.outcomes import fail
 
 SCOPES = ("session", "module", "pipeline")
 _MISSING: Any = object()
@@ -98,8 +99,6 @@ def fixture(
 
         @functools.wraps(func)
         def called_directly(*args: Any, **kwargs: Any) -> Any:
-            from zenrun.outcomes import fail
-
             fail(
                 f'Fixture "{fixture_name}" called directly. Fixtures are not meant to be called '
                 "directly,\nbut are created automatically when pipelines request them as "

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zenrun.capture import capturing, section_title
+from zenrun.blame import describe_fault
+from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, StartupError, UsageError, create_config, set_active_config
@@ -17,7 +18,11 @@ from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
-from zenrun.runner import user_traceback
+from zenrun.runconfig import SharedSteps
+from zenrun.runner import set_post_mortem, user_traceback
+from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
+from zenrun.stepcontext import to_json_value
+from zenrun.tbstyle import format_traceback
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 XFAILED, XPASSED = "xfailed", "xpassed"
@@ -203,8 +208,6 @@ def report_teardown_errors(
 
 
 def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
-    from zenrun.blame import describe_fault
-
     text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
     print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
@@ -262,8 +265,6 @@ def _start_debugging(config: Any, orchestrator: Any) -> None:
     """``--pdb``: a post-mortem debugger in the failing step (in-process orchestrators only)."""
     import pdb
 
-    from zenrun.runner import set_post_mortem
-
     if hasattr(orchestrator, "run_many"):
         raise UsageError(
             "--pdb needs an in-process orchestrator (local): the steps of "
@@ -292,7 +293,6 @@ def _run_config_steps(config: Any, items: list[Item]) -> dict[str, Any] | None:
         return None
     if len(items) == 1:
         return run_config.steps
-    from zenrun.runconfig import SharedSteps
 
     return SharedSteps(run_config.steps)
 
@@ -370,8 +370,6 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
         except UsageError:  # e.g. a damaged store: the session stops, exit 4
             raise
         except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
-            from zenrun.blame import describe_fault
-
             report.outcome, report.internal = ERROR, True
             report.longrepr = describe_fault(session.config.pluginmanager, exc, f"running {item.nodeid}")
     return finish_item(session, item, report, xfail, started)
@@ -383,8 +381,6 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
     Returns ``(report, composed or None, xfail or None, start time)``; without
     a composed pipeline, ``report`` says why (skipped, error).
     """
-    from zenrun.skipping import evaluate_skip, evaluate_xfail
-
     config = session.config
     config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
@@ -469,8 +465,6 @@ def captured_sections(when: str, capture: Any) -> list[tuple[str, str]]:
 
 def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, started: float) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
-    from zenrun.skipping import raised_matches
-
     run = report.run
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
@@ -613,8 +607,6 @@ def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
 
 def item_params(item: Item) -> dict[str, Any]:
     """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
-    from zenrun.stepcontext import to_json_value
-
     values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
     params: dict[str, Any] = {}
     for name, value in values.items():
@@ -638,8 +630,6 @@ def _direct_argnames(item: Item) -> set[str]:
 
 def failure_text(run: PipelineRun, style: str = "native") -> str:
     """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``."""
-    from zenrun.tbstyle import format_traceback
-
     parts = []
     for step in run.steps.values():
         if step.status == FAILED and step.error:
@@ -724,7 +714,5 @@ def console_main() -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
-        from zenrun.terminal import silence_stdout
-
         silence_stdout()
     return int(code)

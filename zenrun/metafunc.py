@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zenrun.errors import UsageError
 from zenrun.marks import Mark, ParameterSet
 from zenrun.outcomes import Failed
 
@@ -254,7 +255,6 @@ def empty_parameterset_mark(config: Any, reason: str, func: Any) -> Mark:
         name = getattr(func, "__name__", str(func))
         line = getattr(getattr(func, "__code__", None), "co_firstlineno", 0)
         raise _fail(f"Empty parameter set in {name!r} at line {line + 1}")
-    from zenrun.config import UsageError
 
     raise UsageError(f"empty_parameter_set_mark must be one of skip, xfail, fail_at_collect, not {choice!r}")
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import sys
 import threading
 
+from zenrun.cache import is_project_code
 from zenrun.protocols import ArtifactStore, MaterializerRegistry
 from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
 
@@ -58,8 +59,6 @@ def ship_project_code(task: StepTask) -> None:
     driver before pickling the task; it is cheap to call again.
     """
     import cloudpickle
-
-    from zenrun.cache import is_project_code
 
     hooks = task.hooks.functions() if task.hooks is not None else []
     for obj in (task.step.fn, type(task.config), *hooks):

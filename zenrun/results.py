@@ -14,9 +14,10 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from zenrun.capture import section_title
-from zenrun.config import ExitCode, UsageError
+from zenrun.capture import section_title, silence_stdout
+from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.marks.expression import Expression
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
 
 MAX_CELL = 32  # characters of one table cell
@@ -357,8 +358,6 @@ def write_lines(lines: list[str]) -> None:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
-        from zenrun.terminal import silence_stdout
-
         silence_stdout()
 
 
@@ -375,8 +374,6 @@ def runs_listing(config: Any) -> list[str]:
     keyword = config.getoption("keyword", "") or ""
     match = None
     if keyword:
-        from zenrun.marks.expression import Expression
-
         expression = Expression(keyword)
 
         def match(item_id: str | None, pipeline: str) -> bool:

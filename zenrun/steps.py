@@ -10,6 +10,7 @@ from typing import Any, overload
 from pydantic import BaseModel, ConfigDict
 
 from zenrun import compose
+from zenrun.settings import check_settings, merge_settings
 
 
 class StepConfig(BaseModel):
@@ -70,7 +71,6 @@ class Step:
         _check_settings(
             fn, name=name, enable_cache=enable_cache, retries=retries, cache_version=cache_version
         )
-        from zenrun.settings import check_settings
 
         self.fn = fn
         self.name = name or fn.__name__
@@ -207,8 +207,6 @@ class StepInstance:
         """Rename this invocation (``name=``), set its caching or plugin ``settings``; returns self."""
         _check_settings(self.step.fn, name=name, enable_cache=enable_cache, what=".configure()")
         if settings is not None:
-            from zenrun.settings import check_settings, merge_settings
-
             try:
                 checked = check_settings(settings, f"configure(settings=...) of {self.step.name}")
             except ValueError as exc:

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from zenrun.artifacts.store import VERIFY_ON_HIT, ArtifactError, check_digest
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 
 #: Filesystems whose single-object write is atomic: readers see all of it or nothing.
@@ -164,8 +165,6 @@ def configured_url(config: Any) -> str | None:
 
 def check_url(url: str) -> None:
     """Raise a UsageError unless fsspec and the filesystem for ``url``'s protocol are installed."""
-    from zenrun.config import UsageError
-
     try:
         import fsspec
     except ImportError as exc:

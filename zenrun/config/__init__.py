@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import enum
 import importlib
 import inspect
 import os
@@ -15,21 +14,15 @@ from typing import Any
 
 import pluggy
 
-from zenrun.config.argparsing import Parser, UsageError
+from zenrun.artifacts.materializers import MaterializerRegistry
+from zenrun.blame import plugin_at_fault
+from zenrun.cache import NullCache
+from zenrun.config.argparsing import Parser
 from zenrun.config.findpaths import determine_rootdir
+from zenrun.errors import ExitCode, UsageError
+from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, missing_members
 
 __all__ = ["Config", "ExitCode", "Parser", "UsageError", "api_config", "create_config"]
-
-
-class ExitCode(enum.IntEnum):
-    """Exit codes, as pytest's."""
-
-    OK = 0
-    PIPELINES_FAILED = 1
-    INTERRUPTED = 2
-    INTERNAL_ERROR = 3
-    USAGE_ERROR = 4
-    NO_PIPELINES_COLLECTED = 5
 
 
 # Registered in this order; ``-p no:NAME`` blocks any but the essential ones.
@@ -260,22 +253,15 @@ class Config:
 
     @cached_property
     def cache(self) -> Any:
-        from zenrun.cache import NullCache
-
         made = self.hook.zenrun_make_cache(config=self)
         return NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
 
     @cached_property
     def materializers(self) -> Any:
-        from zenrun.artifacts.materializers import MaterializerRegistry
-        from zenrun.protocols import ProtocolError
-
         registry = MaterializerRegistry()
         try:
             self.hook.zenrun_register_materializers(registry=registry)
         except ProtocolError as exc:  # a plugin's misfit materializer: nothing ran yet
-            from zenrun.blame import plugin_at_fault
-
             plugin = plugin_at_fault(self.pluginmanager, exc.__traceback__)
             raise UsageError(f"zenrun_register_materializers of plugin {plugin or '?'!r}: {exc}") from None
         return registry
@@ -307,8 +293,6 @@ class Config:
     def _check(self, made: Any, hookname: str, what: str) -> Any:
         """``made`` if it fits its protocol; else a usage error naming the plugin and
         the missing members (exit 4: the installation is wrong, nothing ran)."""
-        from zenrun.protocols import FACTORY_PROTOCOLS, missing_members
-
         protocol = FACTORY_PROTOCOLS[hookname]
         missing = missing_members(made, protocol)
         if missing:

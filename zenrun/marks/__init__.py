@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
-from zenrun.marks.expression import Expression
+from zenrun.marks.expression import Expression, ExpressionError
+from zenrun.outcomes import Failed
 
 BUILTIN_MARKS = {
     "parametrize": "parametrize(argnames, argvalues, indirect=False, ids=None, scope=None): run "
@@ -105,8 +107,6 @@ class MarkGenerator:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in ("parameterize", "parametrise", "parameterise"):
-            from zenrun.outcomes import Failed
-
             raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?", pytrace=False)
         return MarkDecorator(Mark(name))
 
@@ -194,8 +194,6 @@ def zenrun_addoption(parser: Any) -> None:
 def zenrun_configure(config: Any) -> None:
     choice = config.getini("empty_parameter_set_mark")
     if choice not in ("", None, "skip", "xfail", "fail_at_collect"):
-        from zenrun.config import UsageError
-
         raise UsageError(
             f"{config.inipath}: empty_parameter_set_mark must be one of skip, xfail, "
             f"fail_at_collect, not {choice!r}"
@@ -257,8 +255,6 @@ class KeywordMatcher:
 
     def __call__(self, subname: str, /, **kwargs: Any) -> bool:
         if kwargs:
-            from zenrun.config import UsageError
-
             raise UsageError("Keyword expressions do not support call parameters.")
         subname = subname.lower()
         return any(subname in name for name in self.names)
@@ -310,8 +306,6 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
         if strict:
             unknown = sorted({name for name, _ in mexpr.idents} - set(known))
             if unknown:
-                from zenrun.config import UsageError
-
                 raise UsageError(
                     f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
                     "Use 'zenrun --markers' to see available markers."
@@ -320,9 +314,6 @@ def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
 
 
 def _compile(text: str, option: str) -> Expression:
-    from zenrun.config import UsageError
-    from zenrun.marks.expression import ExpressionError
-
     try:
         return Expression(text)
     except ExpressionError as exc:
