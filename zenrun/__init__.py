@@ -37,14 +37,14 @@ _EXPORTS = {
     "ship_project_code": "zenrun.remote",
     # Writing and running pipelines.
     "BaseStepConfig": "zenrun.steps",
-    "ComposeError": "zenrun.compose",
+    "ComposeError": "zenrun.errors",
     "DynamicPipeline": "zenrun.dynamic",
-    "ExitCode": "zenrun.config",
-    "GatherStepsParameters": "zenrun.dynamic",
+    "ExitCode": "zenrun.errors",
+    "GatherStepsParameters": "zenrun.compose",
     "Output": "zenrun.steps",
     "OutputParameters": "zenrun.dynamic",
     "StepConfig": "zenrun.steps",
-    "UsageError": "zenrun.config",
+    "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
     "fail": "zenrun.outcomes",
@@ -123,9 +123,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from zenrun.compose import ComposeError, gather
-    from zenrun.config import ExitCode, UsageError
-    from zenrun.dynamic import DynamicPipeline, GatherStepsParameters, OutputParameters
+    from zenrun.compose import GatherStepsParameters, gather
+    from zenrun.dynamic import DynamicPipeline, OutputParameters
+    from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param

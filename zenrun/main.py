@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zenrun.blame import describe_fault
+from zenrun.blame import ZENRUN_DIR, describe_fault
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
-from zenrun.compose import ComposeError
-from zenrun.config import ExitCode, StartupError, UsageError, create_config, set_active_config
+from zenrun.config import StartupError, create_config, set_active_config
+from zenrun.errors import ComposeError, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import FAILED, PipelineRun
@@ -337,9 +337,7 @@ def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
     """The user's line that raised ``exc`` (zenrun's own frames left out)."""
     import traceback
 
-    from zenrun.runner import _ZENRUN_DIR
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_ZENRUN_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(ZENRUN_DIR)]
     return (frames[-1].filename, frames[-1].lineno) if frames else None
 
 
