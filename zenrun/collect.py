@@ -330,6 +330,11 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         manager.parse(module, folder)
 
 
+@hookimpl
+def zenrun_load_initial_conftests(early_config: Any, args: list[str]) -> None:
+    load_initial_conftests(early_config, args)
+
+
 def load_initial_conftests(config: Any, paths: list[str]) -> None:
     """The conftests above the path arguments, before options are parsed (they may add some)."""
     targets = [t for t in (Path(p.split("::")[0]).resolve() for p in paths) if t.exists()]

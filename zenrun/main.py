@@ -12,7 +12,7 @@ from typing import Any
 from zenrun.blame import ZENRUN_DIR, describe_fault
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
-from zenrun.config import StartupError, create_config, set_active_config
+from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.errors import ComposeError, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
@@ -176,10 +176,7 @@ def wrap_session(config: Any, doit: Any) -> int:
         except Exception as exc:
             _print_internal_error(config, exc, "finishing the session")
             session.exitstatus = ExitCode.INTERNAL_ERROR
-        if token is not None:
-            from zenrun.config import _active_config
-
-            _active_config.reset(token)
+        reset_active_config(token)
     return session.exitstatus
 
 

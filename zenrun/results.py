@@ -18,6 +18,7 @@ from zenrun.capture import section_title, silence_stdout
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
+from zenrun.metadata.api import artifact_uri
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
 
 MAX_CELL = 32  # characters of one table cell
@@ -494,8 +495,6 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
 
 
 def _uri(ref: Any, config: Any) -> str:
-    from zenrun.metadata.api import artifact_uri
-
     try:
         return artifact_uri(ref, config)
     except Exception as exc:  # a store that cannot name locations still lets --show work

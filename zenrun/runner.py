@@ -29,6 +29,7 @@ from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, 
 from zenrun.artifacts.preview import preview
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
 from zenrun.capture import CaptureSettings, capturing
+from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
@@ -114,8 +115,6 @@ def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Any:
     with _worker_lock:
         caller = _worker_callers.get(key)
         if caller is None:
-            from zenrun.config import PluginManager
-
             pm = PluginManager()
             pm.register(sys.modules[__name__], "runner")
             for name, function in impls:

@@ -383,10 +383,8 @@ def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any], lo
     # such as ``--store DIR`` or ``-k EXPR`` (as pytest's known-args pass).
     early = config.parser.parse_known(args)
     config.rootpath, config.inipath, config.ini = determine_rootdir(early.paths)
-    if load_conftests:
-        from zenrun.collect import load_initial_conftests
-
-        load_initial_conftests(config, early.paths)
+    if load_conftests:  # the collect plugin's: it owns conftest files
+        pm.hook.zenrun_load_initial_conftests(early_config=config, parser=config.parser, args=early.paths)
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
     config.parser.check_ini(config.ini, config.inipath)
     try:
@@ -438,3 +436,9 @@ def set_active_config(config: Config | None) -> Any:
     if config is None:
         return None
     return _active_config.set(config)
+
+
+def reset_active_config(token: Any) -> None:
+    """Undo :func:`set_active_config` (``token`` is what it returned; None: nothing to undo)."""
+    if token is not None:
+        _active_config.reset(token)

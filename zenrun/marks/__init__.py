@@ -10,6 +10,7 @@ from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression, ExpressionError
 from zenrun.outcomes import Failed
+from zenrun.pipelines import Pipeline
 
 BUILTIN_MARKS = {
     "parametrize": "parametrize(argnames, argvalues, indirect=False, ids=None, scope=None): run "
@@ -90,8 +91,6 @@ class MarkDecorator:
 
 
 def _is_markable(obj: Any) -> bool:
-    from zenrun.pipelines import Pipeline
-
     return isinstance(obj, (Pipeline, type)) or (
         callable(obj) and hasattr(obj, "__code__") and obj.__name__ != "<lambda>"
     )

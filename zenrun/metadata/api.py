@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from zenrun.artifacts.fsspec_store import open_artifact_store
 from zenrun.artifacts.store import check_digest
-from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView
+from zenrun.config import api_config
+from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView, set_artifact_access
 
 
 def _config() -> Any:
-    from zenrun.config import api_config
-
     return api_config()
 
 
@@ -108,8 +108,6 @@ def _store_for(ref: ArtifactRef, config: Any) -> Any:
     """The artifact store ``ref`` was written to: this store's, or the one its run recorded."""
     store = config.artifact_store
     if ref.store_url and ref.store_url != getattr(store, "url", None):
-        from zenrun.artifacts.fsspec_store import open_artifact_store
-
         store = open_artifact_store(ref.store_url)  # where the run wrote it
     return store
 
@@ -135,3 +133,8 @@ def load_artifact(ref: ArtifactRef, config: Any = None) -> Any:
     check_digest(ref.digest)
     data = _store_for(ref, config).get(ref.digest)
     return config.materializers.get(ref.materializer).loads(data)
+
+
+# ``ref.read()`` and ``ref.uri`` of any record: through this API's config (the active
+# session's, else the current directory's), as the functions above.
+set_artifact_access(load_artifact, artifact_uri)

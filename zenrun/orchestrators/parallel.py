@@ -16,8 +16,11 @@ import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from zenrun.capture import prepare_descriptor_capture
+from zenrun.config import api_config
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
+from zenrun.remote import run_task
 from zenrun.runner import StepTask, TaskResult, execute_task
 
 if TYPE_CHECKING:
@@ -26,7 +29,6 @@ if TYPE_CHECKING:
 
 def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> TaskResult:
     # The pool sends the store and the materializers once per worker, as leading arguments.
-    from zenrun.remote import run_task
 
     return run_task(task, artifact_store, materializers)
 
@@ -202,8 +204,6 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         self.dist = dist
 
     def make_executor(self) -> Any:
-        from zenrun.config import api_config
-
         config = self.config or api_config()
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
@@ -222,7 +222,6 @@ class ParallelOrchestrator(SchedulingOrchestrator):
     def warm_up(self) -> None:
         """Prepare what workers are forked from while the driver composes the pipelines."""
         if self.dist != "threads":
-            from zenrun.config import api_config
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
@@ -333,7 +332,6 @@ def zenrun_configure(config: Any) -> None:
     ):
         # What workers run, imported before the fork (the driver needs it later anyway):
         # the zygote's children then import nothing of zenrun.
-        from zenrun.capture import prepare_descriptor_capture
         from zenrun.orchestrators.zygote import Zygote
 
         prepare_descriptor_capture()
