@@ -35,6 +35,13 @@ _EXPORTS = {
     "run_packed_task": "zenrun.remote",
     "run_task": "zenrun.remote",
     "ship_project_code": "zenrun.remote",
+    # Records, and reading artifacts with a given config (what plugins show or log).
+    "ArtifactRef": "zenrun.metadata.records",
+    "PipelineRun": "zenrun.metadata.records",
+    "StepRun": "zenrun.metadata.records",
+    "api_config": "zenrun.config",
+    "artifact_uri": "zenrun.metadata.api",
+    "load_artifact": "zenrun.metadata.api",
     # Writing and running pipelines.
     "BaseStepConfig": "zenrun.steps",
     "ComposeError": "zenrun.errors",
@@ -64,6 +71,7 @@ _EXPORTS = {
 
 __all__ = [
     "ArtifactError",
+    "ArtifactRef",
     "ArtifactStore",
     "BaseStepConfig",
     "Cache",
@@ -79,11 +87,15 @@ __all__ = [
     "Orchestrator",
     "Output",
     "OutputParameters",
+    "PipelineRun",
     "ProtocolError",
     "StepConfig",
+    "StepRun",
     "StepTask",
     "TaskResult",
     "UsageError",
+    "api_config",
+    "artifact_uri",
     "execute_task",
     "fail",
     "fixture",
@@ -93,6 +105,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "load_artifact",
     "log_metadata",
     "main",
     "mark",
@@ -124,12 +137,14 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from zenrun.compose import GatherStepsParameters, gather
+    from zenrun.config import api_config
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param
-    from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
+    from zenrun.metadata.api import artifact_uri, get_item, get_pipeline, get_run, load_artifact, runs_table
+    from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
     from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (

@@ -79,7 +79,7 @@ class Previewer:
 
     def location(self, ref: Any) -> str:
         """Where the artifact lives: a path for a local store, else the store's URI."""
-        from zenrun.metadata.api import artifact_uri
+        from zenrun import artifact_uri
 
         try:
             return artifact_uri(ref, self.config)
@@ -114,7 +114,7 @@ class Previewer:
                 f"<not loaded: {ref.size / 1e6:.1f} MB is more than the "
                 f"{MAX_LOAD_BYTES // 1024 // 1024} MB preview limit>"
             )
-        from zenrun.metadata.api import load_artifact
+        from zenrun import load_artifact
 
         return describe(load_artifact(ref, self.config))
 
