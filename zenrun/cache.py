@@ -386,6 +386,7 @@ class Fingerprinter:
         return f"{label}->{digest}"
 
     def _build(self, node: _Node, obj: Any, name: str, names: frozenset[str]) -> str:
+        # Here: steps imports pydantic, and this plugin module is loaded at start-up.
         from zenrun.steps import Step
 
         if isinstance(obj, Step):
@@ -653,7 +654,7 @@ def _is_library_callable(obj: Any) -> bool:
 
 
 def _unwrap(obj: Any) -> Any:
-    from zenrun.steps import Step
+    from zenrun.steps import Step  # here: steps imports pydantic (see Fingerprinter._build)
 
     return obj.fn if isinstance(obj, Step) else obj
 

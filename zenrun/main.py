@@ -350,6 +350,8 @@ def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
     report, composed, xfail, started = prepare_item(session, item)
     if composed is not None:
+        # Here: execution imports pydantic (through compose and steps), which `zenrun --help`
+        # and `--collect-only` do not need.
         from zenrun.execution import run_pipeline
 
         try:
@@ -500,7 +502,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
     """
     import collections
 
-    from zenrun.execution import PipelineExecution
+    from zenrun.execution import PipelineExecution  # here: pydantic, see run_item
 
     config = session.config
     left_in_module = collections.Counter(item.module_path for item in session.items)

@@ -162,6 +162,7 @@ def id_from_value(value: Any) -> str | None:
 
     A ``StepConfig`` is named by its non-default fields (``gamma=0.01``).
     """
+    # Here: steps imports pydantic, and collection (`zenrun --help` too) imports this module.
     from zenrun.steps import StepConfig
 
     if isinstance(value, (str, bytes)):

@@ -271,6 +271,8 @@ class ZenrunProject:
         ``SystemExit`` or ``KeyboardInterrupt`` escaping ``main`` becomes the exit code (2 for
         an interrupt), as the subprocess would report it.
         """
+        # Imported here: pytest loads this plugin in every session of an environment with
+        # zenrun installed, and only tests that run zenrun should pay for importing it.
         from zenrun import config as config_module
         from zenrun.main import main
 
@@ -282,7 +284,7 @@ class ZenrunProject:
             contextlib.redirect_stdout(stdout),
             contextlib.redirect_stderr(stderr),
         ):
-            saved_api = dict(config_module._api_configs)
+            saved_api = dict(config_module.api_configs())
             try:
                 ret = int(main(args, plugins))
             except SystemExit as exc:
@@ -292,8 +294,8 @@ class ZenrunProject:
             except KeyboardInterrupt:
                 ret = 2
             finally:
-                for key in set(config_module._api_configs) - set(saved_api):
-                    config_module._api_configs.pop(key)._ensure_unconfigure()
+                for key in set(config_module.api_configs()) - set(saved_api):
+                    config_module.api_configs().pop(key)._ensure_unconfigure()
         return RunResult(
             ["zenrun(inprocess)", *args],
             ret,
@@ -425,6 +427,6 @@ def runzenrun_inprocess(zenrunner: ZenrunProject) -> Any:
 
 def read_store(path: Path) -> Any:
     """Open the SQLite metadata store of a project (for assertions on records)."""
-    from zenrun.metadata.sqlite import SqliteMetadataStore
+    from zenrun.metadata.sqlite import SqliteMetadataStore  # here: see runzenrun_inprocess
 
     return SqliteMetadataStore(Path(path) / "metadata.db")

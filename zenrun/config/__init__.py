@@ -428,6 +428,12 @@ def api_config() -> Config:
     return config
 
 
+def api_configs() -> dict[tuple[str, str], Config]:
+    """The configs :func:`api_config` made, by (directory, ``$ZENRUN_STORE``): tools that run
+    zenrun in-process many times (``zenrun.testing``) drop the ones a run added."""
+    return _api_configs
+
+
 _active_config: contextvars.ContextVar[Config] = contextvars.ContextVar("zenrun_active_config")
 
 
