@@ -26,7 +26,6 @@ from zenrun.errors import UsageError
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
-from zenrun.metafunc import Metafunc, parse_argnames
 from zenrun.outcomes import Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 
@@ -472,6 +471,9 @@ def _function_items(
     has_instance: bool,
     shared_marks: list[Mark],
 ) -> list[Item]:
+    # Here: metafunc costs `zenrun --help` (which collects nothing) ~2 ms of start-up.
+    from zenrun.metafunc import Metafunc
+
     manager = session.fixturemanager
     config = session.config
     marks = [*get_marks(pipeline), *shared_marks]
@@ -553,6 +555,8 @@ def _is_indirect(m: Mark, name: str) -> bool:
 
 
 def _mark_argnames(m: Mark) -> list[str]:
+    from zenrun.metafunc import parse_argnames  # here: start-up, see _function_items
+
     argnames = m.kwargs.get("argnames", m.args[0] if m.args else "")
     try:
         return parse_argnames(argnames)[0]
