@@ -471,7 +471,7 @@ def _function_items(
     has_instance: bool,
     shared_marks: list[Mark],
 ) -> list[Item]:
-    # Here: metafunc costs `zenrun --help` (which collects nothing) ~2 ms of start-up.
+    # Here: metafunc imports pydantic (through steps), which `zenrun --help` does not need.
     from zenrun.metafunc import Metafunc
 
     manager = session.fixturemanager
@@ -555,7 +555,7 @@ def _is_indirect(m: Mark, name: str) -> bool:
 
 
 def _mark_argnames(m: Mark) -> list[str]:
-    from zenrun.metafunc import parse_argnames  # here: start-up, see _function_items
+    from zenrun.metafunc import parse_argnames  # here: pydantic, see _function_items
 
     argnames = m.kwargs.get("argnames", m.args[0] if m.args else "")
     try:

@@ -21,6 +21,7 @@ from typing import Any
 from zenrun.errors import UsageError
 from zenrun.marks import Mark, ParameterSet
 from zenrun.outcomes import Failed
+from zenrun.steps import StepConfig
 
 __all__ = ["NOTSET", "CallSpec", "IdMaker", "Metafunc", "ascii_escaped"]
 
@@ -162,9 +163,6 @@ def id_from_value(value: Any) -> str | None:
 
     A ``StepConfig`` is named by its non-default fields (``gamma=0.01``).
     """
-    # Here: steps imports pydantic, and collection (`zenrun --help` too) imports this module.
-    from zenrun.steps import StepConfig
-
     if isinstance(value, (str, bytes)):
         return ascii_escaped(value)
     if value is None or isinstance(value, (float, int, bool, complex)):
