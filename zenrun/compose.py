@@ -1,8 +1,9 @@
 """Composition: running a pipeline body turns step calls into a networkx DiGraph.
 
 This module holds no execution logic, only the graph: which invocations
-exist, what each receives (upstream outputs or literal values) and its
-resolved config.
+exist, what each receives (upstream outputs or literal values, and the
+outputs a :class:`GatherStepsParameters` config gathers) and its resolved
+config.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""``@step``, ``StepConfig``, ``Output`` and configured step instances."""
+"""``@step``, ``StepConfig``, ``Output`` and configured step instances.
+
+Steps know nothing of graphs: a step called inside a pipeline body hands the
+call to the composer in :data:`composing`, which :mod:`zenrun.compose` sets.
+"""
 
 from __future__ import annotations
 
