@@ -36,16 +36,23 @@ _EXPORTS = {
     "run_packed_task": "zenrun.remote",
     "run_task": "zenrun.remote",
     "ship_project_code": "zenrun.remote",
+    # Records, and reading artifacts with a given config (what plugins show or log).
+    "ArtifactRef": "zenrun.metadata.records",
+    "PipelineRun": "zenrun.metadata.records",
+    "StepRun": "zenrun.metadata.records",
+    "api_config": "zenrun.config",
+    "artifact_uri": "zenrun.metadata.api",
+    "load_artifact": "zenrun.metadata.api",
     # Writing and running pipelines.
     "BaseStepConfig": "zenrun.steps",
-    "ComposeError": "zenrun.compose",
+    "ComposeError": "zenrun.errors",
     "DynamicPipeline": "zenrun.dynamic",
-    "ExitCode": "zenrun.config",
-    "GatherStepsParameters": "zenrun.dynamic",
+    "ExitCode": "zenrun.errors",
+    "GatherStepsParameters": "zenrun.compose",
     "Output": "zenrun.steps",
     "OutputParameters": "zenrun.dynamic",
     "StepConfig": "zenrun.steps",
-    "UsageError": "zenrun.config",
+    "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
     "fail": "zenrun.outcomes",
@@ -65,6 +72,7 @@ _EXPORTS = {
 
 __all__ = [
     "ArtifactError",
+    "ArtifactRef",
     "ArtifactStore",
     "ArtifactStoreError",
     "BaseStepConfig",
@@ -81,11 +89,15 @@ __all__ = [
     "Orchestrator",
     "Output",
     "OutputParameters",
+    "PipelineRun",
     "ProtocolError",
     "StepConfig",
+    "StepRun",
     "StepTask",
     "TaskResult",
     "UsageError",
+    "api_config",
+    "artifact_uri",
     "execute_task",
     "fail",
     "fixture",
@@ -95,6 +107,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "load_artifact",
     "log_metadata",
     "main",
     "mark",
@@ -125,13 +138,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from zenrun.compose import ComposeError, gather
-    from zenrun.config import ExitCode, UsageError
-    from zenrun.dynamic import DynamicPipeline, GatherStepsParameters, OutputParameters
+    from zenrun.compose import GatherStepsParameters, gather
+    from zenrun.config import api_config
+    from zenrun.dynamic import DynamicPipeline, OutputParameters
+    from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param
-    from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
+    from zenrun.metadata.api import artifact_uri, get_item, get_pipeline, get_run, load_artifact, runs_table
+    from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
     from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (

@@ -16,13 +16,25 @@ from typing import Any
 
 import pluggy
 
-_ZENRUN_DIR = str(Path(__file__).parent)
-_PLUGGY_DIR = str(Path(pluggy.__file__).parent)
+#: Where zenrun's and pluggy's own code lives: frames there are left out of user tracebacks.
+ZENRUN_DIR = str(Path(__file__).parent)
+PLUGGY_DIR = str(Path(pluggy.__file__).parent)
+
+
+class PluginFault(Exception):
+    """Plugin code (not the step) raised while a step ran; ``who`` names it,
+    ``module`` is where that code lives (to find its plugin in the driver)."""
+
+    def __init__(self, who: str, exc: BaseException, module: str | None = None) -> None:
+        super().__init__(who)
+        self.who = who
+        self.exc = exc
+        self.module = module
 
 
 def plugin_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` with every frame but pluggy's own."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PLUGGY_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(PLUGGY_DIR)]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
@@ -71,8 +83,6 @@ def plugin_at_fault(pm: Any, tb: TracebackType | None) -> str | None:
 
 def describe_fault(pm: Any, exc: BaseException, what: str) -> str:
     """``INTERNALERROR in plugin 'x' while <what>:`` and the plugin's frames."""
-    from zenrun.runner import PluginFault
-
     if isinstance(exc, PluginFault):  # raised in the driver (inputs loaded there): blame its code
         plugin = plugin_of_module(pm, exc.module) or plugin_at_fault(pm, exc.exc.__traceback__)
         who = f"plugin {plugin!r} ({exc.who})" if plugin else exc.who

@@ -29,40 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
 
 STORE_FORMAT_VERSION = "2"
-
-
-class CanonicalJSONError(TypeError):
-    pass
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces; tuples as lists; anything else is an error."""
-    try:
-        return json.dumps(
-            value,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=True,
-            default=_json_default,
-        )
-    except (TypeError, ValueError) as exc:
-        raise CanonicalJSONError(str(exc)) from None
-
-
-def _json_default(value: Any) -> Any:
-    from pydantic import BaseModel
-
-    if isinstance(value, BaseModel):
-        return {"__model__": type(value).__qualname__, **config_json(value)}
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
 def sha256(text: str) -> str:
@@ -422,6 +393,7 @@ class Fingerprinter:
         return f"{label}->{digest}"
 
     def _build(self, node: _Node, obj: Any, name: str, names: frozenset[str]) -> str:
+        # Here: steps imports pydantic, and this plugin module is loaded at start-up.
         from zenrun.steps import Step
 
         if isinstance(obj, Step):
@@ -693,7 +665,7 @@ def _is_library_callable(obj: Any) -> bool:
 
 
 def _unwrap(obj: Any) -> Any:
-    from zenrun.steps import Step
+    from zenrun.steps import Step  # here: steps imports pydantic (see Fingerprinter._build)
 
     return obj.fn if isinstance(obj, Step) else obj
 
@@ -712,41 +684,6 @@ def code_fingerprint(fn: Any, materializers: Any = None) -> str:
 # ---------------------------------------------------------------------------
 # Keys and explanations
 # ---------------------------------------------------------------------------
-
-
-def config_json(config: Any) -> Any:
-    """A step config as JSON-able data, the same in every process (sets are sorted).
-
-    Raises ``TypeError`` naming the first field that has no JSON form.
-    """
-    if config is None:
-        return None
-    from pydantic_core import PydanticSerializationError, to_jsonable_python
-
-    data = config.model_dump()
-    try:
-        return to_jsonable_python(_sorted_sets(data))
-    except (PydanticSerializationError, TypeError, ValueError):
-        for name, value in data.items():
-            try:
-                to_jsonable_python(_sorted_sets(value))
-            except (PydanticSerializationError, TypeError, ValueError):
-                raise TypeError(
-                    f"config field {name!r} ({type(value).__module__}."
-                    f"{type(value).__qualname__}) has no JSON form; cache keys and "
-                    "records need one (use a list, or a literal input)"
-                ) from None
-        raise
-
-
-def _sorted_sets(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted_sets(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_sorted_sets(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((_sorted_sets(v) for v in value), key=repr)
-    return value
 
 
 def key_parts(
@@ -919,8 +856,6 @@ class SqliteCache:
         self._db = self._open()
 
     def _open(self) -> Any:
-        from zenrun.metadata.sqlite import StoreDamagedError, connect
-
         for attempt in range(2):
             db = None
             try:
@@ -1025,8 +960,6 @@ _ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
 
 
 def _damaged(exc: BaseException) -> bool:
-    from zenrun.metadata.sqlite import StoreDamagedError, is_damage
-
     return isinstance(exc, StoreDamagedError) or is_damage(exc)
 
 

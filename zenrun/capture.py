@@ -58,6 +58,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 
 MAX_CAPTURE = 64 * 1024  # characters kept per stream and step
@@ -184,8 +185,6 @@ class _ThreadStream:
             self._stop()
 
     def _stop(self) -> None:
-        from zenrun.terminal import silence_stdout
-
         self._closed = True
         silence_stdout()
 
@@ -499,6 +498,20 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
                     _retire(spool)  # processes the step started may write on: stray output
 
 
+def silence_stdout() -> None:
+    """The reader of stdout went away (``| head``, quitting ``less``): send fd 1 to
+    /dev/null, so that later writes and the interpreter's final flush do not fail."""
+    try:
+        stdout = sys.__stdout__
+        if stdout is None:  # no stdout at all (pythonw): nothing to silence
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def section_title(stream: str, when: str) -> str:
     """pytest's section header: ``----- Captured stdout (train) -----``."""
     return f"{'-' * 8} Captured {stream} ({when}) {'-' * 8}"
@@ -537,8 +550,6 @@ def zenrun_addoption(parser: Any) -> None:
 
 
 def log_level_option(config: Any, name: str) -> int | None:
-    from zenrun.config import UsageError
-
     text = config.getoption(name, None)
     if text is None:
         return None

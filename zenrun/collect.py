@@ -21,9 +21,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from zenrun.capture import capturing, section_title
+from zenrun.errors import UsageError
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
-from zenrun.marks import Mark, MarkDecorator, get_marks, module_marks
+from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
+from zenrun.outcomes import Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 
 if TYPE_CHECKING:
@@ -68,8 +71,6 @@ class Item:
         """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``);
         a fixture may add entries (``request.keywords["x"] = ...``)."""
         if self._keywords is None:
-            from zenrun.marks import keyword_names
-
             self._keywords = dict.fromkeys(keyword_names(self), True)
             self._keywords.update({m.name: m for m in self.marks})
         return self._keywords
@@ -197,8 +198,6 @@ class Session:
             path_text, _, selector = arg.partition("::")
             path = Path(path_text).resolve()
             if not path.exists():
-                from zenrun.config import UsageError
-
                 raise UsageError(f"file or directory not found: {arg}")
             for file_path in self._files(path):
                 if file_path in seen and not selector:
@@ -212,8 +211,6 @@ class Session:
                         if i.name == selector or (i.name.startswith(selector + "[") and "[" not in selector)
                     ]
                     if not items:
-                        from zenrun.config import UsageError
-
                         raise UsageError(
                             f"not found: {arg}\n(no pipeline named {selector!r} in "
                             f"{self.relpath(file_path)}; see zenrun --collect-only)"
@@ -241,8 +238,6 @@ class Session:
                     yield Path(directory) / filename
 
     def _collect_file(self, path: Path) -> list[Item]:
-        from zenrun.capture import capturing, section_title
-
         # As pytest: what importing a module prints is captured, and shown only with the
         # collection error it belongs to; its warnings go to the warnings summary.
         errors_before = len(self.collection_errors)
@@ -346,6 +341,11 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         manager.parse(module, folder)
 
 
+@hookimpl
+def zenrun_load_initial_conftests(early_config: Any, args: list[str]) -> None:
+    load_initial_conftests(early_config, args)
+
+
 def load_initial_conftests(config: Any, paths: list[str]) -> None:
     """The conftests above the path arguments, before options are parsed (they may add some)."""
     targets = [t for t in (Path(p.split("::")[0]).resolve() for p in paths) if t.exists()]
@@ -383,7 +383,6 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        from zenrun.outcomes import Skipped
 
         if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
             session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
@@ -406,17 +405,12 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
     except CollectError:
         raise
     except Exception as exc:  # parametrize misuse, a raising ids callable, a module __getattr__
-        from zenrun.config import UsageError
-
         if isinstance(exc, UsageError):
             raise
-        from zenrun.outcomes import Failed
 
         detail = str(exc) if isinstance(exc, Failed) and not exc.pytrace else _short_exception(exc)
         raise CollectError(f"error while collecting {session.relpath(path)}:\n{detail}") from None
     except BaseException as exc:
-        from zenrun.outcomes import Failed, Skipped
-
         if isinstance(exc, Failed):
             raise CollectError(f"error while collecting {session.relpath(path)}:\n{exc}") from None
         if isinstance(exc, Skipped):
@@ -489,6 +483,7 @@ def _function_items(
     has_instance: bool,
     shared_marks: list[Mark],
 ) -> list[Item]:
+    # Here: metafunc imports pydantic (through steps), which `zenrun --help` does not need.
     from zenrun.metafunc import Metafunc
 
     manager = session.fixturemanager
@@ -572,7 +567,7 @@ def _is_indirect(m: Mark, name: str) -> bool:
 
 
 def _mark_argnames(m: Mark) -> list[str]:
-    from zenrun.metafunc import parse_argnames
+    from zenrun.metafunc import parse_argnames  # here: pydantic, see _function_items
 
     argnames = m.kwargs.get("argnames", m.args[0] if m.args else "")
     try:

@@ -1,43 +1,36 @@
 """Composition: running a pipeline body turns step calls into a networkx DiGraph.
 
 This module holds no execution logic, only the graph: which invocations
-exist, what each receives (upstream outputs or literal values) and its
-resolved config.
+exist, what each receives (upstream outputs or literal values, and the
+outputs a :class:`GatherStepsParameters` config gathers) and its resolved
+config.
 """
 
 from __future__ import annotations
 
-import contextvars
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from zenrun.canonical import config_json
+from zenrun.errors import ComposeError
+from zenrun.settings import merge_settings
+from zenrun.stepcontext import GATHERED_INPUT
+from zenrun.steps import Step, StepConfig, StepInstance, check_step_id, composing
+
 if TYPE_CHECKING:
     import networkx as nx
-    from pydantic import ValidationError
-
-    from zenrun.steps import Step, StepConfig, StepInstance
 
 
-class ComposeError(Exception):
-    """A pipeline body or a step call is wrong; names the pipeline and step."""
-
-
-_STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
 _MISSING = object()
-_current: contextvars.ContextVar[Composer | None] = contextvars.ContextVar("zenrun_composer", default=None)
 
 
 def current() -> Composer | None:
     """The composer of the pipeline body being run, or None outside one."""
-    return _current.get()
-
-
-def check_step_id(step_id: object) -> str:
-    if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
-        raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
-    return step_id
+    composer: Composer | None = composing.get()
+    return composer
 
 
 @dataclass(frozen=True)
@@ -142,11 +135,11 @@ class Composer:
         self._instances: list[StepInstance] = []
 
     def __enter__(self) -> Composer:
-        self._token = _current.set(self)
+        self._token = composing.set(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _current.reset(self._token)
+        composing.reset(self._token)
 
     # -- adding nodes -------------------------------------------------------
     def _new_id(self, base: str, explicit: str | None) -> str:
@@ -203,7 +196,6 @@ class Composer:
             self._check_input(where, name, value)
 
         config = self._resolve_config(instance, step_id, code_config, where)
-        from zenrun.cache import config_json
 
         try:
             config_data = config_json(config)
@@ -215,15 +207,10 @@ class Composer:
         run_settings = self.run_config.get(step_id, {})
         if run_settings.get("enable_cache") is not None:
             invocation.enable_cache = bool(run_settings["enable_cache"])
-        from zenrun.settings import merge_settings
 
         invocation.settings = merge_settings(step.settings, instance.settings, run_settings.get("settings"))
-        from zenrun.dynamic import gathered_handles  # gathering is a config feature
-
         gathered = gathered_handles(self, config)
         if gathered is not None:
-            from zenrun.runner import GATHERED_INPUT
-
             invocation.inputs[GATHERED_INPUT] = gathered
         self.invocations[step_id] = invocation
         self._instance_ids.setdefault(id(instance), []).append(step_id)
@@ -235,8 +222,6 @@ class Composer:
         return handles or None
 
     def _check_input(self, where: str, name: str, value: object) -> None:
-        from zenrun.steps import Step, StepInstance
-
         if isinstance(value, (Step, StepInstance)):
             raise ComposeError(f"{where}: input {name!r} is a step, not its output; call it first")
         if isinstance(value, list) and any(isinstance(v, OutputHandle) for v in value):
@@ -264,8 +249,6 @@ class Composer:
         where: str,
     ) -> StepConfig | None:
         """Run config over code config over a same-named fixture over defaults."""
-        from zenrun.steps import StepConfig
-
         step = instance.step
         overrides = {
             k: v
@@ -296,8 +279,6 @@ class Composer:
             return base
         fields = base.model_dump() if isinstance(base, StepConfig) else dict(base or {})
         fields.update(overrides)
-        from pydantic import ValidationError  # imported here: `zenrun --help` needs no pydantic
-
         try:
             return step.config_class.model_validate(fields)
         except ValidationError as exc:
@@ -362,3 +343,42 @@ def gather(prefix: str | None = None, names: list[str] | None = None) -> list[Ou
     if composer is None:
         raise ComposeError("zenrun.gather() can only be called inside a pipeline body")
     return composer.gather(prefix=prefix, names=names)
+
+
+# -- gathering ------------------------------------------------------------------------------
+
+
+class GatherStepsParameters(StepConfig):
+    """A step config that gathers the outputs of earlier steps, by id prefix or ids.
+
+    A step whose config is one of these receives those outputs as real
+    inputs (wired in the graph, in its cache key and lineage); inside the
+    step, ``MyOutputs.gather(config)`` returns them.
+    """
+
+    output_steps_prefix: str | None = None
+    output_steps_names: list[str] | None = None
+
+
+def gathers(params: GatherStepsParameters, step_id: str) -> bool:
+    """Whether ``params`` selects the outputs of the step ``step_id``."""
+    if params.output_steps_names is not None and step_id in params.output_steps_names:
+        return True
+    prefix = params.output_steps_prefix
+    return bool(prefix and step_id.startswith(prefix))
+
+
+def gathered_handles(composer: Composer, config: StepConfig | None) -> list[OutputHandle] | None:
+    """The handles a gathering config selects among the steps composed so far."""
+    if not isinstance(config, GatherStepsParameters):
+        return None
+    if config.output_steps_prefix is None and config.output_steps_names is None:
+        raise ComposeError(
+            f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
+            "output_steps_prefix or output_steps_names"
+        )
+    handles: list[OutputHandle] = []
+    for inv in composer.invocations.values():
+        if gathers(config, inv.id):
+            handles.extend(OutputHandle(inv.id, name) for name in inv.step.output_names)
+    return handles

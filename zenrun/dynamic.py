@@ -7,7 +7,6 @@ named subclass so one piece of logic gives many pipelines.
 
 from __future__ import annotations
 
-import contextvars
 import copyreg
 import importlib
 import sys
@@ -16,24 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from zenrun.compose import ComposedPipeline, ComposeError, Composer, OutputHandle
+from zenrun.compose import ComposedPipeline, Composer, GatherStepsParameters, gathers
+from zenrun.errors import ComposeError
 from zenrun.pipelines import Runnable
-from zenrun.steps import Output, StepConfig, StepInstance
+from zenrun.stepcontext import gathered_outputs
+from zenrun.steps import Output, StepInstance
 
 if TYPE_CHECKING:
     from typing import Self
-
-
-class GatherStepsParameters(StepConfig):
-    """A step config that gathers the outputs of earlier steps, by id prefix or ids.
-
-    A step whose config is one of these receives those outputs as real
-    inputs (wired in the graph, in its cache key and lineage); inside the
-    step, ``MyOutputs.gather(config)`` returns them.
-    """
-
-    output_steps_prefix: str | None = None
-    output_steps_names: list[str] | None = None
 
 
 class OutputParameters(BaseModel):
@@ -52,7 +41,7 @@ class OutputParameters(BaseModel):
 
     @classmethod
     def gather(cls, params: GatherStepsParameters) -> list[Self]:
-        values = _gathered_values.get(None)
+        values = gathered_outputs()
         if values is None:
             raise RuntimeError(
                 f"{cls.__name__}.gather() must be called inside a step whose "
@@ -62,47 +51,8 @@ class OutputParameters(BaseModel):
         return [
             cls(**{k: v for k, v in outputs.items() if k in fields})
             for step_id, outputs in values.items()
-            if fields <= set(outputs) and _matches(params, step_id)
+            if fields <= set(outputs) and gathers(params, step_id)
         ]
-
-
-_gathered_values: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvars.ContextVar(
-    "zenrun_gathered"
-)
-
-
-def _matches(params: GatherStepsParameters, step_id: str) -> bool:
-    if params.output_steps_names is not None and step_id in params.output_steps_names:
-        return True
-    prefix = params.output_steps_prefix
-    return bool(prefix and step_id.startswith(prefix))
-
-
-def gathered_handles(composer: Composer, config: StepConfig | None) -> list[OutputHandle] | None:
-    """The handles a gathering config selects among the steps composed so far."""
-    if not isinstance(config, GatherStepsParameters):
-        return None
-    if config.output_steps_prefix is None and config.output_steps_names is None:
-        raise ComposeError(
-            f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
-            "output_steps_prefix or output_steps_names"
-        )
-    handles: list[OutputHandle] = []
-    for inv in composer.invocations.values():
-        if _matches(config, inv.id):
-            handles.extend(OutputHandle(inv.id, name) for name in inv.step.output_names)
-    return handles
-
-
-def call_with_gathered(
-    fn: Callable[..., Any], gathered: dict[str, dict[str, Any]], kwargs: dict[str, Any]
-) -> Any:
-    """Call a step function with gathered outputs visible to ``OutputParameters.gather``."""
-    token = _gathered_values.set(gathered)
-    try:
-        return fn(**kwargs)
-    finally:
-        _gathered_values.reset(token)
 
 
 _templates: dict[tuple[str, str], type[DynamicPipeline]] = {}

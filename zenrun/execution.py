@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from zenrun.artifacts.store import ArtifactError, check_digest
+from zenrun.blame import plugin_of_module
 from zenrun.cache import (
     CanonicalJSONError,
     Fingerprinter,
@@ -33,7 +34,7 @@ from zenrun.cache import (
     store_identity,
 )
 from zenrun.compose import ComposedPipeline, OutputHandle
-from zenrun.config.argparsing import UsageError
+from zenrun.errors import UsageError
 from zenrun.metadata.records import (
     CACHED,
     COMPLETED,
@@ -56,6 +57,7 @@ from zenrun.runner import (
     load_inputs,
     private_copy,
 )
+from zenrun.settings import settings_models, validate_settings
 
 logger = logging.getLogger("zenrun")
 OVERRIDE_MESSAGE = (
@@ -140,7 +142,6 @@ class PipelineExecution:
         self.fingerprints = Fingerprinter(self.materializers)
         self._store_id: str | None = None
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
-        from zenrun.settings import settings_models, validate_settings
 
         models = settings_models(config)
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
@@ -605,8 +606,6 @@ class PipelineExecution:
             step_run.status = FAILED
             step_run.error = result.error
             if result.internal is not None:  # a plugin's fault, not the step's
-                from zenrun.blame import plugin_of_module
-
                 plugin = plugin_of_module(self.config.pluginmanager, result.internal_module)
                 who = f"plugin {plugin!r} ({result.internal})" if plugin else result.internal
                 step_run.error = f"INTERNALERROR in {who}:\n{result.error}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from zenrun.hookspec import hookimpl
+from zenrun.outcomes import fail
 
 if TYPE_CHECKING:
     import collections
@@ -127,8 +128,6 @@ def fixture(
 
         @functools.wraps(func)
         def called_directly(*args: Any, **kwargs: Any) -> Any:
-            from zenrun.outcomes import fail
-
             fail(
                 f'Fixture "{fixture_name}" called directly. Fixtures are not meant to be called '
                 "directly,\nbut are created automatically when pipelines request them as "

@@ -74,6 +74,19 @@ def zenrun_configure(config: Config) -> None:
 
 
 @hookspec
+def zenrun_load_initial_conftests(early_config: Config, parser: Parser, args: list[str]) -> None:
+    """Load the ``conftest.py`` files above the path arguments ``args`` (the
+    current directory's when none exists), as pytest's hook of the same name.
+
+    Called once while the config is built, after ``zenrun_addoption`` and
+    before the command line is parsed, so the options those conftests add are
+    known; ``early_config`` has its rootdir and ``[tool.zenrun]`` values but no
+    parsed options yet. The built-in ``collect`` plugin implements it. Returns
+    nothing.
+    """
+
+
+@hookspec
 def zenrun_unconfigure(config: Config) -> None:
     """Called once at the end of the command (after ``zenrun_sessionfinish``),
     before ``config.add_cleanup`` functions; undo what ``zenrun_configure`` did."""

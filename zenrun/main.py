@@ -9,15 +9,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zenrun.capture import capturing, section_title
+from zenrun.blame import ZENRUN_DIR, describe_fault
+from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
-from zenrun.compose import ComposeError
-from zenrun.config import ExitCode, StartupError, UsageError, create_config, set_active_config
+from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
+from zenrun.errors import ComposeError, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
-from zenrun.runner import user_traceback
+from zenrun.runconfig import SharedSteps
+from zenrun.runner import set_post_mortem, user_traceback
+from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
+from zenrun.stepcontext import to_json_value
+from zenrun.tbstyle import format_traceback
 
 if TYPE_CHECKING:
     from zenrun.capture import StepCapture
@@ -180,10 +185,7 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
         except Exception as exc:
             _print_internal_error(config, exc, "finishing the session")
             session.exitstatus = ExitCode.INTERNAL_ERROR
-        if token is not None:
-            from zenrun.config import _active_config
-
-            _active_config.reset(token)
+        reset_active_config(token)
     return session.exitstatus
 
 
@@ -212,8 +214,6 @@ def report_teardown_errors(
 
 
 def _print_internal_error(config: Config | StartupError, exc: BaseException, what: str) -> None:
-    from zenrun.blame import describe_fault
-
     text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
     print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
@@ -271,8 +271,6 @@ def _start_debugging(config: Config, orchestrator: Orchestrator) -> None:
     """``--pdb``: a post-mortem debugger in the failing step (in-process orchestrators only)."""
     import pdb
 
-    from zenrun.runner import set_post_mortem
-
     if hasattr(orchestrator, "run_many"):
         raise UsageError(
             "--pdb needs an in-process orchestrator (local): the steps of "
@@ -302,7 +300,6 @@ def _run_config_steps(config: Config, items: list[Item]) -> dict[str, Any] | Non
     if len(items) == 1:
         steps: dict[str, Any] = run_config.steps
         return steps
-    from zenrun.runconfig import SharedSteps
 
     return SharedSteps(run_config.steps)
 
@@ -347,9 +344,7 @@ def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
     """The user's line that raised ``exc`` (zenrun's own frames left out)."""
     import traceback
 
-    from zenrun.runner import _ZENRUN_DIR
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_ZENRUN_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(ZENRUN_DIR)]
     return (frames[-1].filename, frames[-1].lineno) if frames else None
 
 
@@ -365,6 +360,8 @@ def run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemRe
     """Set up the item's fixtures, compose its pipeline, run it, tear down."""
     report, composed, xfail, started = prepare_item(session, item)
     if composed is not None:
+        # Here: execution imports pydantic (through compose and steps), which `zenrun --help`
+        # and `--collect-only` do not need.
         from zenrun.execution import run_pipeline
 
         try:
@@ -380,8 +377,6 @@ def run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemRe
         except UsageError:  # e.g. a damaged store: the session stops, exit 4
             raise
         except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
-            from zenrun.blame import describe_fault
-
             report.outcome, report.internal = ERROR, True
             report.longrepr = describe_fault(session.config.pluginmanager, exc, f"running {item.nodeid}")
     return finish_item(session, item, report, xfail, started)
@@ -395,8 +390,6 @@ def prepare_item(
     Returns ``(report, composed or None, xfail or None, start time)``; without
     a composed pipeline, ``report`` says why (skipped, error).
     """
-    from zenrun.skipping import evaluate_skip, evaluate_xfail
-
     config = session.config
     config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
@@ -483,8 +476,6 @@ def finish_item(
     session: Session, item: Item, report: ItemReport, xfail: Xfail | None, started: float
 ) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
-    from zenrun.skipping import raised_matches
-
     run = report.run
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
@@ -525,7 +516,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
     """
     import collections
 
-    from zenrun.execution import PipelineExecution
+    from zenrun.execution import PipelineExecution  # here: pydantic, see run_item
 
     config = session.config
     left_in_module = collections.Counter(item.module_path for item in session.items)
@@ -628,8 +619,6 @@ def _apply_xfail(report: ItemReport, xfail: Xfail, raised_matches: Callable[[Any
 
 def item_params(item: Item) -> dict[str, Any]:
     """What distinguishes the item from its siblings: parametrize and fixture params, as JSON."""
-    from zenrun.stepcontext import to_json_value
-
     values = {**item.params, **{name: value for name, (_, value) in item.fixture_params.items()}}
     params: dict[str, Any] = {}
     for name, value in values.items():
@@ -653,8 +642,6 @@ def _direct_argnames(item: Item) -> set[str]:
 
 def failure_text(run: PipelineRun, style: str = "native") -> str:
     """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``."""
-    from zenrun.tbstyle import format_traceback
-
     parts = []
     for step in run.steps.values():
         if step.status == FAILED and step.error:
@@ -741,8 +728,6 @@ def console_main() -> int:
         print("\n!!! KeyboardInterrupt !!!", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
-        from zenrun.terminal import silence_stdout
-
         silence_stdout()
         return 1  # as Python (and pytest) exit on EPIPE
     return int(code)

@@ -25,8 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zenrun.config import ExitCode, UsageError
+from zenrun.artifacts.store import LocalArtifactStore
+from zenrun.cache import SqliteCache
+from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.records import RUNNING
+from zenrun.metadata.sqlite import SqliteMetadataStore, StoreDamagedError, connect, writable
 
 #: Artifacts modified less than this before the oldest live run started are kept.
 GC_GRACE = 3600.0
@@ -115,8 +119,6 @@ def zenrun_cmdline_main(config: Any) -> int | None:
 
 def _integrity(path: Path) -> str | None:
     """None when ``path`` is a sound SQLite database (or absent), else what is wrong."""
-    from zenrun.metadata.sqlite import StoreDamagedError, connect
-
     if not path.exists():
         return None
     try:  # read-only, with immutable=1 on a read-only mount: a sound store there is no damage
@@ -142,8 +144,6 @@ def store_check(store: Path, verify: bool = False) -> int:
     counted, not read: a cache hit re-hashes artifacts up to ``verify_on_hit`` bytes, and a
     larger one is checked only when a step or the Python API loads it.
     """
-    from zenrun.artifacts.store import LocalArtifactStore
-
     print(f"store: {store}")
     bad = False
     for name in ("metadata.db", "cache.db"):
@@ -159,8 +159,6 @@ def store_check(store: Path, verify: bool = False) -> int:
             )
             print(f"  {name}: DAMAGED ({problem}); {what}")
     if not bad and (store / "metadata.db").exists():
-        from zenrun.metadata.sqlite import SqliteMetadataStore
-
         metadata = SqliteMetadataStore(store / "metadata.db", read_only=True)
         try:
             counts = {
@@ -214,8 +212,6 @@ def _report_corrupt(store: Path, corrupt: dict[str, int], shown: int = 3) -> Non
     """One line per corrupt artifact, naming the step outputs recorded with it."""
     db = None
     if (store / "metadata.db").exists():
-        from zenrun.metadata.sqlite import SqliteMetadataStore
-
         db = SqliteMetadataStore(store / "metadata.db", read_only=True)
     try:
         for digest, size in sorted(corrupt.items()):
@@ -251,8 +247,6 @@ def store_repair(store: Path, verify: bool = False) -> int:
     """Rebuild a damaged ``metadata.db`` from its readable rows; drop a damaged ``cache.db``;
     with ``verify``, remove the artifacts whose content does not match their digest (the
     cache hits that need one are then misses: their steps run again)."""
-    from zenrun.metadata.sqlite import writable
-
     if not all(writable(store / name) for name in ("metadata.db", "cache.db")):
         raise UsageError(
             f"the store {store} is read-only: it cannot be repaired in place; "
@@ -281,8 +275,6 @@ def store_repair(store: Path, verify: bool = False) -> int:
         print(f"the damaged file is kept as {aside}")
         repaired = True
     if verify:
-        from zenrun.artifacts.store import LocalArtifactStore
-
         artifacts = LocalArtifactStore(store / "artifacts")
         corrupt = _corrupt_artifacts(artifacts)
         for digest in corrupt:
@@ -304,8 +296,6 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
     """Copy every readable row of ``source`` (a damaged metadata database) into a new
     store at ``target``; returns rows kept per table. Damaged pages are skipped by
     restarting the scan past the rowid where it broke."""
-    from zenrun.metadata.sqlite import SqliteMetadataStore
-
     SqliteMetadataStore(target).close()  # the schema
     kept = dict.fromkeys(_TABLES, 0)
     try:
@@ -376,11 +366,6 @@ def _cache_digests(cache: Any) -> set[str]:
 
 def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
     """Remove old runs (``keep``) and unreferenced artifacts; print what was (or would be) freed."""
-    from zenrun.artifacts.store import LocalArtifactStore
-    from zenrun.cache import SqliteCache
-    from zenrun.metadata.records import RUNNING
-    from zenrun.metadata.sqlite import SqliteMetadataStore
-
     artifacts = config.artifact_store
     metadata = config.metadata_store
     if getattr(metadata, "read_only", False):  # before the cache, which cannot open there
@@ -444,8 +429,6 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
 
 def _old_runs(db: Any, keep: int) -> list[int]:
     """Ids of finished runs beyond the newest ``keep`` of each pipeline item."""
-    from zenrun.metadata.records import RUNNING
-
     seen: dict[str, int] = {}
     old = []
     for run_id, item, status in db.execute(

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zenrun.errors import UsageError
 from zenrun.marks import Mark, ParameterSet
 from zenrun.outcomes import Failed
+from zenrun.steps import StepConfig
 
 __all__ = ["NOTSET", "CallSpec", "IdMaker", "Metafunc", "ascii_escaped"]
 
@@ -161,8 +163,6 @@ def id_from_value(value: Any) -> str | None:
 
     A ``StepConfig`` is named by its non-default fields (``gamma=0.01``).
     """
-    from zenrun.steps import StepConfig
-
     if isinstance(value, (str, bytes)):
         return ascii_escaped(value)
     if value is None or isinstance(value, (float, int, bool, complex)):
@@ -254,7 +254,6 @@ def empty_parameterset_mark(config: Any, reason: str, func: Any) -> Mark:
         name = getattr(func, "__name__", str(func))
         line = getattr(getattr(func, "__code__", None), "co_firstlineno", 0)
         raise _fail(f"Empty parameter set in {name!r} at line {line + 1}")
-    from zenrun.config import UsageError
 
     raise UsageError(f"empty_parameter_set_mark must be one of skip, xfail, fail_at_collect, not {choice!r}")
 

@@ -6,10 +6,14 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
 
-from zenrun.compose import ComposedPipeline, ComposeError, Composer
+from zenrun.config import api_config
+from zenrun.errors import ComposeError
+from zenrun.metadata.api import get_pipeline
 from zenrun.outcomes import skip
+from zenrun.runconfig import load_run_config
 
 if TYPE_CHECKING:
+    from zenrun.compose import ComposedPipeline
     from zenrun.marks import Mark
     from zenrun.metadata.records import PipelineRun
 
@@ -42,9 +46,9 @@ class Runnable:
         ``enable_cache=False`` disables caching for this run only.
         ``config_path`` is a YAML run config (``steps.<id>.parameters...``).
         """
-        from zenrun.config import api_config
+        # Imported here: running imports pydantic (through compose and steps), which
+        # collecting pipeline modules and `zenrun --help` do not need.
         from zenrun.execution import run_pipeline
-        from zenrun.runconfig import load_run_config
 
         config = api_config()
         run_config = load_run_config(config_path) if config_path else None
@@ -57,8 +61,6 @@ class Runnable:
 
     def get_runs(self) -> list[PipelineRun]:
         """Recorded runs of this pipeline, oldest first."""
-        from zenrun.metadata.api import get_pipeline
-
         return get_pipeline(self.name).runs
 
 
@@ -109,6 +111,8 @@ class Pipeline:
         missing = [n for n in self.argnames if n not in params and n not in self.defaults]
         if missing:
             raise ComposeError(f"pipeline {self.name!r}: no value for parameter(s) {', '.join(missing)}")
+        from zenrun.compose import Composer  # imports pydantic (through steps): not needed to collect
+
         with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
             self.fn(**{**self.defaults, **params})
         return composer.finish(self.enable_cache, item_id)

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from zenrun.capture import log_level_option
 from zenrun.hookspec import hookimpl
 
 TICK = 0.25  # seconds between updates of the progress line
@@ -179,8 +180,6 @@ def zenrun_configure(config: Any) -> None:
     config.add_cleanup(progress.close)
     level_name = config.getoption("log_cli_level", None)
     if level_name:
-        from zenrun.capture import log_level_option
-
         handler = LiveLogHandler(reporter.tw, log_level_option(config, "log_cli_level") or 0)
         root = logging.getLogger()
         root.addHandler(handler)

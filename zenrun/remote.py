@@ -22,25 +22,50 @@ Everything a task holds is picklable with cloudpickle once its project
 modules are shipped by value. Executors that pickle with the standard
 ``pickle`` (``concurrent.futures.ProcessPoolExecutor``) send
 ``pack_task(task, store, materializers)`` bytes to :func:`run_packed_task`.
+
+An orchestrator that runs the steps of all the session's items together
+subclasses :class:`SchedulingOrchestrator` and implements ``make_executor``
+(a :class:`StepExecutor`: slots, submit, wait, cancel), as the ``parallel``
+orchestrator and the Dask plugin do. :func:`unsendable_invocation` (in
+``check``) and :func:`unsendable` name what cannot travel to a worker;
+:func:`refuse_process_local_store` rejects an artifact store workers cannot
+share; :func:`usable_cpus` sizes a local pool. A plugin that shows or checks
+artifacts uses :func:`bounded_repr` (a preview bounded in time and memory,
+whatever the value) and :func:`hash_file` (an artifact file's digest).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+from typing import Any
 
+from zenrun.artifacts.preview import bounded_repr
+from zenrun.artifacts.store import hash_file
+from zenrun.cache import is_project_code
+from zenrun.errors import UsageError
+from zenrun.orchestrators.scheduler import SchedulingOrchestrator, StepExecutor
 from zenrun.protocols import ArtifactStore, MaterializerRegistry
 from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
 
 __all__ = [
     "InputArtifactError",
+    "SchedulingOrchestrator",
+    "StepExecutor",
     "StepTask",
     "TaskResult",
+    "bounded_repr",
     "execute_task",
+    "hash_file",
     "pack_task",
+    "refuse_process_local_store",
     "run_packed_task",
     "run_task",
     "ship_project_code",
+    "unsendable",
+    "unsendable_invocation",
+    "usable_cpus",
 ]
 
 _shipped: set[str] = set()
@@ -58,8 +83,6 @@ def ship_project_code(task: StepTask) -> None:
     driver before pickling the task; it is cheap to call again.
     """
     import cloudpickle
-
-    from zenrun.cache import is_project_code
 
     hooks = task.hooks.functions() if task.hooks is not None else []
     for obj in (task.step.fn, type(task.config), *hooks):
@@ -110,3 +133,67 @@ def run_packed_task(payload: bytes) -> TaskResult:
 
     task, artifact_store, materializers = pickle.loads(payload)
     return run_task(task, artifact_store, materializers)
+
+
+# -- what may travel to a worker ------------------------------------------------------
+
+
+def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> str | None:
+    """Why a step cannot be pickled for a worker process, naming the value and its type; or None."""
+    import cloudpickle
+
+    candidates = [("the step function", step), ("its config", config)]
+    candidates += [(f"input {name!r}", value) for name, value in values.items()]
+    for what, value in candidates:
+        try:
+            cloudpickle.dumps(value)
+        except Exception as exc:
+            kind = type(value)
+            return (
+                f"step {step_id!r}: {what} of type {kind.__module__}.{kind.__qualname__} cannot "
+                f"be sent to a worker process ({type(exc).__name__}: {exc}); use --dist "
+                "threads, or make it a fixture value the step can rebuild"
+            )
+    return None
+
+
+def unsendable_invocation(composed: Any) -> str | None:
+    """Why a step of ``composed`` cannot be sent to a worker process (its function, config or a
+    literal input), or None; checked before the run starts."""
+    # Here, not at the top: compose imports pydantic, which `zenrun --help` does not need
+    # (a composed pipeline has it imported already).
+    from zenrun.compose import OutputHandle
+
+    checked: set[int] = set()  # a step called 1,000 times is pickled once
+    for step_id, invocation in composed.invocations.items():
+        literals = {
+            n: v
+            for n, v in invocation.inputs.items()
+            if not isinstance(v, OutputHandle)
+            and not (isinstance(v, list) and v and isinstance(v[0], OutputHandle))
+        }
+        step = None if id(invocation.step) in checked else invocation.step
+        checked.add(id(invocation.step))
+        reason = unsendable(step_id, step, invocation.config, literals)
+        if reason is not None:
+            return f"pipeline {composed.name}: {reason}"
+    return None
+
+
+def refuse_process_local_store(config: Any, what: str) -> None:
+    """A ``memory://`` artifact store lives in one process: workers could not share it."""
+    url = getattr(config.artifact_store, "url", None) or ""
+    if url.startswith("memory:"):
+        raise UsageError(
+            f"{what}: the artifact store {url} lives in this process's memory, "
+            "which worker processes cannot share; use --dist threads, or a file:// "
+            "or object-store URL"
+        )
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

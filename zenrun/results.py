@@ -14,9 +14,11 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from zenrun.capture import section_title
-from zenrun.config import ExitCode, UsageError
+from zenrun.capture import section_title, silence_stdout
+from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.marks.expression import Expression
+from zenrun.metadata.api import artifact_uri
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
 
 MAX_CELL = 32  # characters of one table cell
@@ -357,8 +359,6 @@ def write_lines(lines: list[str]) -> None:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
-        from zenrun.terminal import silence_stdout
-
         silence_stdout()
 
 
@@ -375,8 +375,6 @@ def runs_listing(config: Any) -> list[str]:
     keyword = config.getoption("keyword", "") or ""
     match = None
     if keyword:
-        from zenrun.marks.expression import Expression
-
         expression = Expression(keyword)
 
         def match(item_id: str | None, pipeline: str) -> bool:
@@ -499,8 +497,6 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
 
 
 def _uri(ref: Any, config: Any) -> str:
-    from zenrun.metadata.api import artifact_uri
-
     try:
         return artifact_uri(ref, config)
     except Exception as exc:  # a store that cannot name locations still lets --show work

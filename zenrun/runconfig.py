@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zenrun.config.argparsing import UsageError
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.settings import check_settings, merge_settings
 
 _TOP_KEYS = {"enable_cache", "steps"}
 _STEP_KEYS = {"enable_cache", "parameters", "settings"}
@@ -59,8 +60,6 @@ class RunConfig:
             if "enable_cache" in settings:
                 target["enable_cache"] = settings["enable_cache"]
             if "settings" in settings:
-                from zenrun.settings import merge_settings
-
                 target["settings"] = merge_settings(target.get("settings"), settings["settings"])
         enable_cache = other.enable_cache if other.enable_cache is not None else self.enable_cache
         return RunConfig(enable_cache, steps, f"{self.source} and {other.source}")
@@ -108,8 +107,6 @@ def parse_run_config(data: Any, source: str) -> RunConfig:
         if settings.get("enable_cache") is not None:
             entry["enable_cache"] = _bool(settings["enable_cache"], f"{where}.enable_cache")
         if settings.get("settings") is not None:  # plugins' settings, validated by their owners
-            from zenrun.settings import check_settings
-
             try:
                 entry["settings"] = check_settings(settings["settings"], f"{where}.settings")
             except ValueError as exc:

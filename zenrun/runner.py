@@ -24,19 +24,19 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
-from zenrun.blame import _PLUGGY_DIR, plugin_traceback
+from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
 from zenrun.cache import Fingerprinter
 from zenrun.capture import CaptureSettings, capturing
+from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
 from zenrun.protocols import ArtifactError, ArtifactStoreError
-from zenrun.stepcontext import step_context
+from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, step_context
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from zenrun.steps import Step, StepConfig
 
 logger = logging.getLogger("zenrun")
-_ZENRUN_DIR = str(Path(__file__).parent)
 
 
 class _NoValue:
@@ -59,7 +58,6 @@ class _NoValue:
 
 
 _NOVALUE: Any = _NoValue()
-GATHERED_INPUT = "__gathered__"
 
 
 class InputArtifactError(Exception):
@@ -129,8 +127,6 @@ def _worker_caller(impls: list[tuple[str, Callable[..., Any]]]) -> Callable[...,
     with _worker_lock:
         caller = _worker_callers.get(key)
         if caller is None:
-            from zenrun.config import PluginManager
-
             pm = PluginManager()
             pm.register(sys.modules[__name__], "runner")
             for name, function in impls:
@@ -258,17 +254,6 @@ class StepRaised(Exception):
         self.exc = exc
 
 
-class PluginFault(Exception):
-    """Plugin code (not the step) raised while a step ran; ``who`` names it,
-    ``module`` is where that code lives (to find its plugin in the driver)."""
-
-    def __init__(self, who: str, exc: BaseException, module: str | None = None) -> None:
-        super().__init__(who)
-        self.who = who
-        self.exc = exc
-        self.module = module
-
-
 def _qualname(obj: object) -> str:
     kind = type(obj)
     return f"{kind.__module__}.{kind.__qualname__}"
@@ -387,7 +372,7 @@ def user_traceback(exc: BaseException) -> str:
         if tb.tb_frame.f_code is zenrun_step_call.__code__:
             start = tb.tb_next  # the frames the runner's call leads to: the step's
         tb = tb.tb_next
-    frames = [f for f in _frame_summaries(start) if not f.filename.startswith((_ZENRUN_DIR, _PLUGGY_DIR))]
+    frames = [f for f in _frame_summaries(start) if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
@@ -434,7 +419,6 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
         kwargs[step.config_param] = task.config
     function = step.fn
     if gathered is not None:
-        from zenrun.dynamic import call_with_gathered
 
         def function(**kwargs: Any) -> Any:
             return call_with_gathered(step.fn, gathered, kwargs)

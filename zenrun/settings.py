@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from zenrun.errors import ComposeError, UsageError
+
 Settings = dict[str, dict[str, Any]]
 
 
@@ -53,8 +55,6 @@ def settings_models(config: Any) -> dict[str, Any]:
     """Namespace -> pydantic model class, from every ``zenrun_step_settings`` hook."""
     models: dict[str, Any] | None = config.stash.get("step_settings_models")
     if models is None:
-        from zenrun.config import UsageError
-
         models = {}
         for result in config.hook.zenrun_step_settings(config=config):
             for namespace, model in (result or {}).items():
@@ -85,7 +85,6 @@ def validate_settings(settings: Settings, models: dict[str, Any], where: str) ->
                 f"settings.{namespace}.{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
                 for e in exc.errors()
             )
-            from zenrun.compose import ComposeError
 
             raise ComposeError(f"{where}: {problems}") from None
     for namespace, model in models.items():  # defaults of owned namespaces are always there

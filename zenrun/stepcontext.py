@@ -9,10 +9,10 @@ the driver process.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -109,3 +109,31 @@ def scalar_value(value: object) -> bool | int | float | None:
         item = value.item()
         return item if isinstance(item, SCALAR_TYPES) else None
     return None
+
+
+# -- what a gathering step receives -------------------------------------------------------
+
+#: The input under which the outputs a gathering config selects reach its step
+#: (wired by :mod:`zenrun.compose`, handed over by :mod:`zenrun.runner`).
+GATHERED_INPUT = "__gathered__"
+
+_gathered_values: contextvars.ContextVar[dict[str, dict[str, Any]]] = contextvars.ContextVar(
+    "zenrun_gathered"
+)
+
+
+def call_with_gathered(
+    fn: Callable[..., Any], gathered: dict[str, dict[str, Any]], kwargs: dict[str, Any]
+) -> Any:
+    """Call a step function with gathered outputs visible to ``OutputParameters.gather``."""
+    token = _gathered_values.set(gathered)
+    try:
+        return fn(**kwargs)
+    finally:
+        _gathered_values.reset(token)
+
+
+def gathered_outputs() -> dict[str, dict[str, Any]] | None:
+    """Step id -> output name -> value, of the outputs the running gathering step received
+    (None outside :func:`call_with_gathered`)."""
+    return _gathered_values.get(None)

@@ -1,15 +1,36 @@
-"""``@step``, ``StepConfig``, ``Output`` and configured step instances."""
+"""``@step``, ``StepConfig``, ``Output`` and configured step instances.
+
+Steps know nothing of graphs: a step called inside a pipeline body hands the
+call to the composer in :data:`composing`, which :mod:`zenrun.compose` sets.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from pydantic import BaseModel, ConfigDict
 
-from zenrun import compose
+from zenrun.errors import ComposeError
+from zenrun.settings import check_settings, merge_settings
+
+#: The composer of the pipeline body running in this context, or None. A
+#: :class:`zenrun.compose.Composer` sets it while the body runs; a step called
+#: then adds a node to its graph instead of refusing to run outside a pipeline.
+composing: contextvars.ContextVar[Any] = contextvars.ContextVar("zenrun_composer", default=None)
+
+_STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
+
+
+def check_step_id(step_id: object) -> str:
+    if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
+        raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
+    return step_id
+
 
 if TYPE_CHECKING:
     from typing import TypedDict, TypeGuard, Unpack
@@ -80,7 +101,6 @@ class Step:
         _check_settings(
             fn, name=name, enable_cache=enable_cache, retries=retries, cache_version=cache_version
         )
-        from zenrun.settings import check_settings
 
         self.fn = fn
         self.name = name or fn.__name__
@@ -218,8 +238,6 @@ class StepInstance:
         """Rename this invocation (``name=``), set its caching or plugin ``settings``; returns self."""
         _check_settings(self.step.fn, name=name, enable_cache=enable_cache, what=".configure()")
         if settings is not None:
-            from zenrun.settings import check_settings, merge_settings
-
             try:
                 checked = check_settings(settings, f"configure(settings=...) of {self.step.name}")
             except ValueError as exc:
@@ -237,7 +255,7 @@ class StepInstance:
         return self
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        composer = compose.current()
+        composer = composing.get()
         if composer is not None:
             return composer.add(self, args, kwargs)
         config_only = (not kwargs and len(args) == 1 and isinstance(args[0], (StepConfig, dict))) or (
@@ -282,8 +300,8 @@ def _check_settings(
     problems = []
     if name is not None:
         try:
-            compose.check_step_id(name)
-        except compose.ComposeError:
+            check_step_id(name)
+        except ComposeError:
             problems.append(f"name={name!r}: a step id holds only letters, digits and _ - . [ ] =")
     if enable_cache is not None and not isinstance(enable_cache, bool):
         problems.append(f"enable_cache={enable_cache!r}: must be True, False or None")

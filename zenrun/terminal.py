@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import errno
 import logging
-import os
 import platform
 import shutil
 import sys
@@ -15,7 +14,11 @@ from typing import Any, TextIO
 
 import pluggy
 
+from zenrun import __version__, capture
+from zenrun.blame import describe_fault
+from zenrun.capture import section_title, silence_stdout, terminal_stream, unwrap
 from zenrun.hookspec import hookimpl
+from zenrun.tbstyle import location, relpath
 
 _OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
 _OUTCOME_WORD = {
@@ -28,24 +31,8 @@ _OUTCOME_WORD = {
 }
 
 
-def silence_stdout() -> None:
-    """The reader of stdout went away (``| head``, quitting ``less``): send fd 1 to
-    /dev/null, so that later writes and the interpreter's final flush do not fail."""
-    try:
-        stdout = sys.__stdout__
-        if stdout is None:  # no stdout at all (pythonw): nothing to silence
-            return
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 class TerminalWriter:
     def __init__(self, file: TextIO | None = None) -> None:
-        from zenrun.capture import unwrap
-
         self.file = unwrap(file or sys.stdout)
         self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
         self.column = 0
@@ -56,8 +43,6 @@ class TerminalWriter:
         self.lock = threading.RLock()  # the progress ticker writes from its own thread
 
     def _emit(self, text: str) -> None:
-        from zenrun.capture import terminal_stream
-
         if self.closed:
             return
         try:
@@ -194,7 +179,6 @@ class TerminalReporter:
             return
         config = self.config
         self.tw.sep("=", "zenrun session starts")
-        from zenrun import __version__
 
         self.tw.line(
             f"platform {sys.platform} -- Python {platform.python_version()}, "
@@ -313,8 +297,6 @@ class TerminalReporter:
         self.tw.sep(sep, title)
 
     def _internal_error(self, session: Any, exc: BaseException, what: str) -> None:
-        from zenrun.blame import describe_fault
-
         self.ensure_newline()
         for line in describe_fault(self.config.pluginmanager, exc, what).rstrip("\n").splitlines():
             self.tw.line(f"INTERNALERROR> {line}")
@@ -416,8 +398,6 @@ class TerminalReporter:
 
     def _summary_passes(self) -> None:
         """``-rP``: the captured output of passed pipelines, as pytest's PASSES section."""
-        from zenrun.capture import section_title
-
         passes = []
         for report in self.reports:
             if report.outcome != "passed":
@@ -480,8 +460,6 @@ def report_chars(config: Any) -> str:
 
 def _line_of(report: Any) -> str:
     """``--tb=line``: ``path:lineno: exception`` of the failing step (as pytest), else the summary."""
-    from zenrun.tbstyle import location
-
     for step in report.run.steps.values() if report.run is not None else ():
         where = location(step.error) if step.status == "failed" and step.error else None
         if where:
@@ -490,8 +468,6 @@ def _line_of(report: Any) -> str:
 
 
 def _skip_location(report: Any) -> tuple[str, int | None]:
-    from zenrun.tbstyle import relpath
-
     path, lineno = report.location or (report.nodeid.split("::")[0], None)
     return relpath(path), lineno
 
@@ -526,7 +502,6 @@ def zenrun_configure(config: Any) -> None:
     reporter = TerminalReporter(config)
     config.pluginmanager.register(reporter, "terminalreporter")
     config.add_cleanup(reporter.close)
-    from zenrun import capture
 
     capture.before_passthrough = reporter.tw.clear_status  # -s: a step's print keeps its line
     config.add_cleanup(lambda: setattr(capture, "before_passthrough", None))

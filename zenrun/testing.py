@@ -288,6 +288,8 @@ class ZenrunProject:
         ``SystemExit`` or ``KeyboardInterrupt`` escaping ``main`` becomes the exit code (2 for
         an interrupt), as the subprocess would report it.
         """
+        # Imported here: pytest loads this plugin in every session of an environment with
+        # zenrun installed, and only tests that run zenrun should pay for importing it.
         from zenrun import config as config_module
         from zenrun.main import main
 
@@ -299,7 +301,7 @@ class ZenrunProject:
             contextlib.redirect_stdout(stdout),
             contextlib.redirect_stderr(stderr),
         ):
-            saved_api = dict(config_module._api_configs)
+            saved_api = dict(config_module.api_configs())
             try:
                 ret = int(main(argv, plugins))
             except SystemExit as exc:
@@ -309,8 +311,8 @@ class ZenrunProject:
             except KeyboardInterrupt:
                 ret = 2
             finally:
-                for key in set(config_module._api_configs) - set(saved_api):
-                    config_module._api_configs.pop(key)._ensure_unconfigure()
+                for key in set(config_module.api_configs()) - set(saved_api):
+                    config_module.api_configs().pop(key)._ensure_unconfigure()
         return RunResult(
             ["zenrun(inprocess)", *argv],
             ret,
@@ -442,6 +444,6 @@ def runzenrun_inprocess(zenrunner: ZenrunProject) -> Callable[..., RunResult]:
 
 def read_store(path: Path) -> SqliteMetadataStore:
     """Open the SQLite metadata store of a project (for assertions on records)."""
-    from zenrun.metadata.sqlite import SqliteMetadataStore
+    from zenrun.metadata.sqlite import SqliteMetadataStore  # here: see runzenrun_inprocess
 
     return SqliteMetadataStore(Path(path) / "metadata.db")

@@ -75,7 +75,7 @@ def _require_dash() -> None:
 @hookimpl
 def zenrun_visualize(run: Any, config: Any) -> bool:
     _require_dash()
-    from zenrun.config import api_config
+    from zenrun import api_config
     from zenrun_dash.visualizer import serve
 
     serve(config or api_config(), run.name)

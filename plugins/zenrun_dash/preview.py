@@ -45,7 +45,7 @@ def _array_text(value: Any) -> str:
 def _bounded(value: Any, limit: int = TEXT_LIMIT) -> str:
     """A ``repr``-like text of ``value``, bounded whatever it holds (see
     :func:`zenrun.artifacts.preview.bounded_repr`)."""
-    from zenrun.artifacts.preview import bounded_repr
+    from zenrun.remote import bounded_repr
 
     text, complete = bounded_repr(
         value, limit, max_items=50, max_string=limit, max_other=limit, max_nodes=MAX_NODES
@@ -60,7 +60,7 @@ def describe(value: Any, limit: int = TEXT_LIMIT) -> str:
     of :data:`MAX_NODES` values and ``limit`` characters (a 700-byte pickle can hold a
     list repeating one reference 10**7 times: ``json.dumps`` of it took gigabytes).
     """
-    from zenrun.artifacts.preview import bounded_repr
+    from zenrun.remote import bounded_repr
 
     lines = []
     shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
@@ -115,7 +115,7 @@ class Previewer:
 
     def location(self, ref: Any) -> str:
         """Where the artifact lives: a path for a local store, else the store's URI."""
-        from zenrun.metadata.api import artifact_uri
+        from zenrun import artifact_uri
 
         try:
             return artifact_uri(ref, self.config)
@@ -149,7 +149,7 @@ class Previewer:
             return (
                 f"<not loaded: {ref.size / 1e6:.1f} MB is more than the {_mb(MAX_LOAD_BYTES)} preview limit>"
             )
-        from zenrun.metadata.api import load_artifact
+        from zenrun import load_artifact
 
         return describe(load_artifact(ref, self.config))
 
@@ -162,7 +162,7 @@ class Previewer:
 
         note = ""
         if ref.size <= MAX_LOAD_BYTES:  # what is shown is checked, as a load would be
-            from zenrun.artifacts.store import hash_file
+            from zenrun.remote import hash_file
 
             if hash_file(path) != ref.digest:
                 return (

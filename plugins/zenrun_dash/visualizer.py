@@ -121,6 +121,6 @@ class PipelineRunLineageVisualizer:
     def visualize(
         self, run: Any, *, host: str = "127.0.0.1", port: int = 8050, block: bool = True
     ) -> ViewerServer | None:
-        from zenrun.config import api_config
+        from zenrun import api_config
 
         return serve(api_config(), run.name, host=host, port=port, block=block)

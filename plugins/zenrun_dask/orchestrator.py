@@ -14,8 +14,17 @@ import uuid
 from collections.abc import Hashable, Iterator
 from typing import Any
 
-from zenrun.orchestrators.scheduler import SchedulingOrchestrator
-from zenrun.remote import StepTask, TaskResult, run_task, ship_project_code
+from zenrun import api_config
+from zenrun.remote import (
+    SchedulingOrchestrator,
+    StepTask,
+    TaskResult,
+    run_task,
+    ship_project_code,
+    unsendable,
+    unsendable_invocation,
+    usable_cpus,
+)
 
 #: Seconds between two looks at how many worker threads the cluster has.
 _SLOTS_REFRESH = 1.0
@@ -116,8 +125,6 @@ class DaskExecutor:
             )
         except Exception as exc:
             # Shipped by value, a step reading a module-level lock cannot travel: name it.
-            from zenrun.orchestrators.parallel import unsendable
-
             reason = unsendable(task.step_id, task.step, task.config, task.literals)
             raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
         self._futures[future] = key
@@ -182,8 +189,6 @@ def cluster_shape(slots: int | None) -> tuple[int, int]:
     and more processes than cores run CPU-bound steps no faster. Extra slots
     are threads, which suit steps that wait (I/O, sleep, a GIL-free library).
     """
-    from zenrun.orchestrators.parallel import usable_cpus
-
     cpus = usable_cpus()
     slots = slots or cpus
     processes = max(1, min(slots, cpus))
@@ -269,16 +274,12 @@ class DaskOrchestrator(SchedulingOrchestrator):
         return self._client
 
     def make_executor(self) -> DaskExecutor:
-        from zenrun.config import api_config
-
         config = self.config or api_config()
         client = self.client
         address = self.address or getattr(self._cluster, "scheduler_address", None)
         return DaskExecutor(client, config.artifact_store, config.materializers, address)
 
     def check(self, composed: Any) -> str | None:
-        from zenrun.orchestrators.parallel import unsendable_invocation
-
         return unsendable_invocation(composed)
 
     def close(self) -> None:

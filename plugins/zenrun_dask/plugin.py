@@ -42,7 +42,7 @@ def zenrun_make_orchestrator(config: Any, name: str) -> Any:
             f"the dask orchestrator needs dask.distributed ({exc}); "
             "install it with: pip install 'zenrun[dask]'"
         ) from None
-    from zenrun.orchestrators.parallel import refuse_process_local_store
+    from zenrun.remote import refuse_process_local_store
     from zenrun_dask.orchestrator import DaskOrchestrator
 
     address = config.getoption("dask_address", None)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun import hookimpl
 
 if TYPE_CHECKING:
-    from zenrun.metadata.records import PipelineRun, StepRun
+    from zenrun import PipelineRun, StepRun
 
 _STATUS = {
     "completed": "FINISHED",

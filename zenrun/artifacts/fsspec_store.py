@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zenrun.artifacts.store import VERIFY_ON_HIT, ArtifactError, check_digest
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactStoreError
 
@@ -269,8 +270,6 @@ def _timeout(value: Any, source: str) -> float:
     except (TypeError, ValueError):
         seconds = -1.0
     if not seconds > 0 or isinstance(value, bool):
-        from zenrun.config import UsageError
-
         raise UsageError(
             f"{source}: the artifact store timeout must be a number of seconds > 0, not {value!r}"
         )
@@ -283,8 +282,6 @@ def _retries(value: Any, source: str) -> int:
     except (TypeError, ValueError):
         count = -1
     if count < 0 or isinstance(value, (bool, float)):
-        from zenrun.config import UsageError
-
         raise UsageError(f"{source}: the artifact store retries must be an integer >= 0, not {value!r}")
     return count
 
@@ -325,8 +322,6 @@ def configured_url(config: Any) -> str | None:
 
 def check_url(url: str) -> None:
     """Raise a UsageError unless fsspec and the filesystem for ``url``'s protocol are installed."""
-    from zenrun.config import UsageError
-
     try:
         import fsspec
     except ImportError as exc:

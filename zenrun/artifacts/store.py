@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
 
@@ -382,8 +383,6 @@ def zenrun_addoption(parser: Any) -> None:
 @hookimpl
 def zenrun_configure(config: Any) -> None:
     if config.getini("verify_on_hit") < 0:
-        from zenrun.config import UsageError
-
         raise UsageError(
             f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
             f"not {config.getini('verify_on_hit')!r}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import enum
 import importlib
 import inspect
 import os
@@ -15,28 +14,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
-from zenrun.config.argparsing import Parser, UsageError
+from zenrun.artifacts.materializers import MaterializerRegistry
+from zenrun.blame import plugin_at_fault
+from zenrun.cache import NullCache
+from zenrun.config.argparsing import Parser
 from zenrun.config.findpaths import determine_rootdir
+from zenrun.errors import ExitCode, UsageError
+from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, missing_members
 
 if TYPE_CHECKING:
     import argparse
     import contextvars as _contextvars
     from importlib.metadata import Distribution
 
-    from zenrun.protocols import ArtifactStore, Cache, MaterializerRegistry, MetadataStore, Orchestrator
+    from zenrun.protocols import ArtifactStore, Cache, MetadataStore, Orchestrator
 
 __all__ = ["Config", "ExitCode", "Parser", "UsageError", "api_config", "create_config"]
-
-
-class ExitCode(enum.IntEnum):
-    """Exit codes, as pytest's."""
-
-    OK = 0
-    PIPELINES_FAILED = 1
-    INTERRUPTED = 2
-    INTERNAL_ERROR = 3
-    USAGE_ERROR = 4
-    NO_PIPELINES_COLLECTED = 5
 
 
 # Registered in this order; ``-p no:NAME`` blocks any but the essential ones.
@@ -274,23 +267,16 @@ class Config:
 
     @cached_property
     def cache(self) -> Cache:
-        from zenrun.cache import NullCache
-
         made = self.hook.zenrun_make_cache(config=self)
         cache: Cache = NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
         return cache
 
     @cached_property
     def materializers(self) -> MaterializerRegistry:
-        from zenrun.artifacts.materializers import MaterializerRegistry
-        from zenrun.protocols import ProtocolError
-
         registry = MaterializerRegistry()
         try:
             self.hook.zenrun_register_materializers(registry=registry)
         except ProtocolError as exc:  # a plugin's misfit materializer: nothing ran yet
-            from zenrun.blame import plugin_at_fault
-
             plugin = plugin_at_fault(self.pluginmanager, exc.__traceback__)
             raise UsageError(f"zenrun_register_materializers of plugin {plugin or '?'!r}: {exc}") from None
         return registry
@@ -325,8 +311,6 @@ class Config:
     def _check(self, made: _T, hookname: str, what: str) -> _T:
         """``made`` if it fits its protocol; else a usage error naming the plugin and
         the missing members (exit 4: the installation is wrong, nothing ran)."""
-        from zenrun.protocols import FACTORY_PROTOCOLS, missing_members
-
         protocol = FACTORY_PROTOCOLS[hookname]
         missing = missing_members(made, protocol)
         if missing:
@@ -422,10 +406,8 @@ def _build_config(
     # such as ``--store DIR`` or ``-k EXPR`` (as pytest's known-args pass).
     early = config.parser.parse_known(args)
     config.rootpath, config.inipath, config.ini = determine_rootdir(early.paths)
-    if load_conftests:
-        from zenrun.collect import load_initial_conftests
-
-        load_initial_conftests(config, early.paths)
+    if load_conftests:  # the collect plugin's: it owns conftest files
+        pm.hook.zenrun_load_initial_conftests(early_config=config, parser=config.parser, args=early.paths)
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
     config.parser.check_ini(config.ini, config.inipath)
     try:
@@ -469,6 +451,12 @@ def api_config() -> Config:
     return config
 
 
+def api_configs() -> dict[tuple[str, str], Config]:
+    """The configs :func:`api_config` made, by (directory, ``$ZENRUN_STORE``): tools that run
+    zenrun in-process many times (``zenrun.testing``) drop the ones a run added."""
+    return _api_configs
+
+
 _active_config: contextvars.ContextVar[Config] = contextvars.ContextVar("zenrun_active_config")
 
 
@@ -477,3 +465,9 @@ def set_active_config(config: Config | None) -> _contextvars.Token[Config] | Non
     if config is None:
         return None
     return _active_config.set(config)
+
+
+def reset_active_config(token: Any) -> None:
+    """Undo :func:`set_active_config` (``token`` is what it returned; None: nothing to undo)."""
+    if token is not None:
+        _active_config.reset(token)

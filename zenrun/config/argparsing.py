@@ -7,9 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-
-class UsageError(Exception):
-    """Bad command-line usage or configuration; exits with code 4."""
+from zenrun.errors import UsageError  # raised here; defined in the leaf module
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zenrun.config.argparsing import UsageError
+from zenrun.errors import UsageError
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -6,8 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
-from zenrun.marks.expression import Expression
+from zenrun.marks.expression import Expression, ExpressionError
+from zenrun.outcomes import Failed
+from zenrun.pipelines import Pipeline
 
 if TYPE_CHECKING:
     from zenrun.collect import Item, Session
@@ -101,8 +104,6 @@ class MarkDecorator:
 
 
 def _is_markable(obj: object) -> bool:
-    from zenrun.pipelines import Pipeline
-
     return isinstance(obj, (Pipeline, type)) or (
         callable(obj) and hasattr(obj, "__code__") and getattr(obj, "__name__", None) != "<lambda>"
     )
@@ -118,8 +119,6 @@ class MarkGenerator:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in ("parameterize", "parametrise", "parameterise"):
-            from zenrun.outcomes import Failed
-
             raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?", pytrace=False)
         return MarkDecorator(Mark(name))
 
@@ -207,8 +206,6 @@ def zenrun_addoption(parser: Parser) -> None:
 def zenrun_configure(config: Config) -> None:
     choice = config.getini("empty_parameter_set_mark")
     if choice not in ("", None, "skip", "xfail", "fail_at_collect"):
-        from zenrun.config import UsageError
-
         raise UsageError(
             f"{config.inipath}: empty_parameter_set_mark must be one of skip, xfail, "
             f"fail_at_collect, not {choice!r}"
@@ -270,8 +267,6 @@ class KeywordMatcher:
 
     def __call__(self, subname: str, /, **kwargs: object) -> bool:
         if kwargs:
-            from zenrun.config import UsageError
-
             raise UsageError("Keyword expressions do not support call parameters.")
         subname = subname.lower()
         return any(subname in name for name in self.names)
@@ -323,8 +318,6 @@ def zenrun_collection_modifyitems(session: Session, config: Config, items: list[
         if strict:
             unknown = sorted({name for name, _ in mexpr.idents} - set(known))
             if unknown:
-                from zenrun.config import UsageError
-
                 raise UsageError(
                     f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
                     "Use 'zenrun --markers' to see available markers."
@@ -333,9 +326,6 @@ def zenrun_collection_modifyitems(session: Session, config: Config, items: list[
 
 
 def _compile(text: str, option: str) -> Expression:
-    from zenrun.config import UsageError
-    from zenrun.marks.expression import ExpressionError
-
     try:
         return Expression(text)
     except ExpressionError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from zenrun.config.argparsing import UsageError
+from zenrun.errors import UsageError
 
 __all__ = ["Expression", "ExpressionError"]
 

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zenrun.artifacts.fsspec_store import open_artifact_store
 from zenrun.artifacts.store import check_digest
+from zenrun.config import api_config
 from zenrun.metadata.queries import store_queries
-from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView
+from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView, set_artifact_access
 
 if TYPE_CHECKING:
     import pandas
@@ -21,8 +23,6 @@ if TYPE_CHECKING:
 
 
 def _config() -> Config:
-    from zenrun.config import api_config
-
     return api_config()
 
 
@@ -120,8 +120,6 @@ def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
     """The artifact store ``ref`` was written to: this store's, or the one its run recorded."""
     store = config.artifact_store
     if ref.store_url and ref.store_url != getattr(store, "url", None):
-        from zenrun.artifacts.fsspec_store import open_artifact_store
-
         store = open_artifact_store(ref.store_url)  # where the run wrote it
     return store
 
@@ -196,3 +194,8 @@ def _import_project_module(name: str, config: Config) -> bool:
     importlib.invalidate_caches()
     importlib.import_module(name)
     return True
+
+
+# ``ref.read()`` and ``ref.uri`` of any record: through this API's config (the active
+# session's, else the current directory's), as the functions above.
+set_artifact_access(load_artifact, artifact_uri)

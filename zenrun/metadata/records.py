@@ -1,4 +1,11 @@
-"""Records of runs, steps and artifacts: what hooks receive and the post-execution API returns."""
+"""Records of runs, steps and artifacts: what hooks receive and the post-execution API returns.
+
+A leaf: every layer imports these records and they import nothing of zenrun.
+Reading an artifact (:meth:`ArtifactRef.read`, :attr:`ArtifactRef.uri`) needs
+a configured session to find the artifact store; the Python API
+(:mod:`zenrun.metadata.api`) provides that through :func:`set_artifact_access`
+when it is imported, which every session does (collection imports it).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +35,23 @@ _SCALAR_TYPE_NAMES = {
 }
 
 
+_access: dict[str, Callable[[ArtifactRef], Any]] = {}
+
+
+def set_artifact_access(load: Callable[[ArtifactRef], Any], uri: Callable[[ArtifactRef], str]) -> None:
+    """How a ref without a loader of its own is read (``load``) and located (``uri``)."""
+    _access.update(load=load, uri=uri)
+
+
+def _artifact_access(what: str) -> Callable[[ArtifactRef], Any]:
+    try:
+        return _access[what]
+    except KeyError:
+        raise RuntimeError(
+            "reading an artifact needs the Python API's session: import zenrun.metadata.api"
+        ) from None
+
+
 @dataclass
 class ArtifactRef:
     """One stored artifact: its content hash, size, materializer and value type."""
@@ -44,9 +68,7 @@ class ArtifactRef:
     def read(self) -> Any:
         """Load the value from the artifact store (verified against its hash)."""
         if self._loader is None:
-            from zenrun.metadata.api import load_artifact
-
-            return load_artifact(self)
+            return _artifact_access("load")(self)
         return self._loader(self)
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,9 +94,7 @@ class ArtifactRef:
     @property
     def uri(self) -> str:
         """Where the artifact is stored: a path or URL of the artifact store."""
-        from zenrun.metadata.api import artifact_uri
-
-        return artifact_uri(self)
+        return str(_artifact_access("uri")(self))
 
 
 def _duration(record: StepRun | PipelineRun) -> float | None:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from zenrun.config.argparsing import UsageError
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
 from zenrun.metadata.records import (

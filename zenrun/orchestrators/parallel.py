@@ -16,8 +16,11 @@ import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from zenrun.capture import prepare_descriptor_capture
+from zenrun.config import api_config
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
+from zenrun.remote import refuse_process_local_store, run_task, unsendable, unsendable_invocation, usable_cpus
 from zenrun.runner import StepTask, TaskResult, execute_task
 
 if TYPE_CHECKING:
@@ -26,49 +29,7 @@ if TYPE_CHECKING:
 
 def _run_in_worker(artifact_store: Any, materializers: Any, task: StepTask) -> TaskResult:
     # The pool sends the store and the materializers once per worker, as leading arguments.
-    from zenrun.remote import run_task
-
     return run_task(task, artifact_store, materializers)
-
-
-def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> str | None:
-    """Why a step cannot be pickled for a worker process, naming the value and its type; or None."""
-    import cloudpickle
-
-    candidates = [("the step function", step), ("its config", config)]
-    candidates += [(f"input {name!r}", value) for name, value in values.items()]
-    for what, value in candidates:
-        try:
-            cloudpickle.dumps(value)
-        except Exception as exc:
-            kind = type(value)
-            return (
-                f"step {step_id!r}: {what} of type {kind.__module__}.{kind.__qualname__} cannot "
-                f"be sent to a worker process ({type(exc).__name__}: {exc}); use --dist "
-                "threads, or make it a fixture value the step can rebuild"
-            )
-    return None
-
-
-def unsendable_invocation(composed: Any) -> str | None:
-    """Why a step of ``composed`` cannot be sent to a worker process (its function, config or a
-    literal input), or None; checked before the run starts."""
-    from zenrun.compose import OutputHandle
-
-    checked: set[int] = set()  # a step called 1,000 times is pickled once
-    for step_id, invocation in composed.invocations.items():
-        literals = {
-            n: v
-            for n, v in invocation.inputs.items()
-            if not isinstance(v, OutputHandle)
-            and not (isinstance(v, list) and v and isinstance(v[0], OutputHandle))
-        }
-        step = None if id(invocation.step) in checked else invocation.step
-        checked.add(id(invocation.step))
-        reason = unsendable(step_id, step, invocation.config, literals)
-        if reason is not None:
-            return f"pipeline {composed.name}: {reason}"
-    return None
 
 
 class ProcessExecutor:
@@ -96,6 +57,7 @@ class ProcessExecutor:
         """Made at the first step a worker runs (a fully cached run makes none), so that
         workers see the driver as fixtures left it: ``sys.path``, modules, environment."""
         if self._pool is None:
+            # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
             self._pool = WorkerPool(
@@ -202,8 +164,6 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         self.dist = dist
 
     def make_executor(self) -> Any:
-        from zenrun.config import api_config
-
         config = self.config or api_config()
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
@@ -222,7 +182,7 @@ class ParallelOrchestrator(SchedulingOrchestrator):
     def warm_up(self) -> None:
         """Prepare what workers are forked from while the driver composes the pipelines."""
         if self.dist != "threads":
-            from zenrun.config import api_config
+            # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
@@ -234,14 +194,6 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                 self.zygote.prefork(min(self.workers, PREFORK_MAX))
             else:
                 boot_forkserver(bootstrap)
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _numprocesses(value: str) -> int:
@@ -276,19 +228,6 @@ def zenrun_addoption(parser: Any) -> None:
         default="processes",
         help="with -n: worker processes (default), or threads for steps that release the GIL",
     )
-
-
-def refuse_process_local_store(config: Any, what: str) -> None:
-    """A ``memory://`` artifact store lives in one process: workers could not share it."""
-    url = getattr(config.artifact_store, "url", None) or ""
-    if url.startswith("memory:"):
-        from zenrun.config import UsageError
-
-        raise UsageError(
-            f"{what}: the artifact store {url} lives in this process's memory, "
-            "which worker processes cannot share; use --dist threads, or a file:// "
-            "or object-store URL"
-        )
 
 
 @hookimpl
@@ -331,12 +270,12 @@ def zenrun_configure(config: Any) -> None:
         and not runs_nothing
         and not os.environ.get("ZENRUN_NO_ZYGOTE")
     ):
-        # What workers run, imported before the fork (the driver needs it later anyway):
-        # the zygote's children then import nothing of zenrun.
-        from zenrun.capture import prepare_descriptor_capture
+        # Here: the zygote imports cloudpickle (its workers' loop), which `zenrun --help` skips.
         from zenrun.orchestrators.zygote import Zygote
 
         prepare_descriptor_capture()
+        # What workers run, imported before the fork (the driver needs it later anyway):
+        # the zygote's children then import nothing of zenrun.
         zygote = Zygote.start(
             ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
         )

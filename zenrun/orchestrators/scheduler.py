@@ -16,6 +16,8 @@ import traceback
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
+from zenrun.blame import describe_fault
+from zenrun.errors import UsageError
 from zenrun.orchestrators import ReadySteps
 from zenrun.runner import InputArtifactError, StepTask, TaskResult
 
@@ -273,15 +275,12 @@ class Scheduler:
         """Call ``fn``; an internal error fails that run only, not the session."""
         if job.broken is not None:
             return
-        from zenrun.config import UsageError
 
         try:
             fn(*args)
         except (KeyboardInterrupt, UsageError):  # the session's, not this run's
             raise
         except Exception as exc:
-            from zenrun.blame import describe_fault  # names the plugin at fault
-
             job.broken = describe_fault(
                 job.execution.config.pluginmanager,
                 exc,

@@ -17,7 +17,9 @@ first (~0.2 s; see the README for the measured start times). Either way a
 worker inherits no threads, locks or open stores of the driver. Each worker
 gets the driver's ``sys.path`` and working directory, and a finder that
 imports the driver's project modules (pipeline modules, conftests, their
-helpers) from the same files under the same names, as collection did.
+helpers) from the same files under the same names, as collection did. What
+a worker runs, and the process helpers the zygote shares, are in
+:mod:`zenrun.orchestrators.workerproto`.
 """
 
 from __future__ import annotations
@@ -28,12 +30,9 @@ import importlib.util
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
 import sys
-import threading
 import time
-import traceback
 import types
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -43,12 +42,11 @@ from typing import Any
 
 import cloudpickle
 
-from zenrun.capture import CaptureSettings, capturing, report_crashes_to_stderr
+from zenrun.orchestrators.workerproto import apply_environ, worker_main
+from zenrun.orchestrators.zygote import ZygoteGone
 
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
-#: Seconds between a worker's checks that its driver process is still there.
-DRIVER_CHECK_INTERVAL = 0.5
 
 
 class WorkerDied(Exception):
@@ -60,10 +58,6 @@ class WorkerDied(Exception):
 
     def __str__(self) -> str:
         return f"the worker process (pid {self.pid}) died: {self.reason or describe_exit(self.exitcode)}"
-
-
-class TaskNotSent(Exception):
-    """A task could not be pickled for a worker process."""
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -78,7 +72,7 @@ def describe_exit(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-# -- the worker side -------------------------------------------------------------------
+# -- what a worker is told (the loop it runs is in workerproto) -------------------------
 
 
 @dataclass
@@ -151,15 +145,6 @@ class Bootstrap:
             sys.meta_path.insert(0, _ProjectFinder(self.modules))
 
 
-def apply_environ(environ: dict[str, str]) -> None:
-    """Make ``os.environ`` equal to ``environ``."""
-    for name in [n for n in os.environ if n not in environ]:
-        del os.environ[name]
-    for name, value in environ.items():
-        if os.environ.get(name) != value:
-            os.environ[name] = value
-
-
 def _packages_used_by(modules: dict[str, str]) -> list[str]:
     """Installed modules the project modules hold in their globals (numpy, sklearn.svm...)."""
     packages: set[str] = set()
@@ -198,208 +183,6 @@ class _ProjectFinder(importlib.abc.MetaPathFinder):
                 name, file, submodule_search_locations=[os.path.dirname(file)]
             )
         return importlib.util.spec_from_file_location(name, file)
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"terminated by the driver (signal {signum})")
-
-
-def ignore_interrupt(signum: int, frame: Any) -> None:
-    """SIGINT handler of processes whose Ctrl-C is the driver's to handle.
-
-    A handler rather than ``SIG_IGN``: an ignored signal stays ignored in the
-    programs a step starts (``exec`` keeps it), which Ctrl-C could then not stop.
-    """
-
-
-class _NoStdin:
-    """``sys.stdin`` of a worker: its output is captured and nobody would see a prompt."""
-
-    def read(self, *args: Any) -> str:
-        raise OSError(
-            "zenrun: reading from stdin in a worker process: a step under -n cannot "
-            "prompt; run it without -n, and with -s"
-        )
-
-    readline = read
-    readlines = read
-
-    def __iter__(self) -> Any:
-        return self
-
-    def __next__(self) -> str:
-        return self.read()
-
-    def fileno(self) -> int:
-        import io
-
-        raise io.UnsupportedOperation("zenrun: a worker process's stdin has no descriptor")
-
-    def isatty(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
-
-    encoding = "utf-8"
-    closed = False
-
-
-def _worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: bytes | None = None) -> None:
-    """The worker loop: receive ``(fn, args)``, send back ``(ok, result | error)``.
-
-    Without ``bootstrap``, the first message brings ``(bootstrap, shared)``: a worker
-    forked ahead of time is told what it serves only when the pool adopts it.
-    """
-    signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
-    signal.signal(signal.SIGTERM, _interrupt)
-    sys.stdin = _NoStdin()
-    report_crashes_to_stderr(replace=True)  # the worker's, whatever it inherited
-    if bootstrap is None:
-        try:
-            bootstrap, shared = pickle.loads(conn.recv_bytes())
-        except (EOFError, OSError, KeyboardInterrupt):  # never adopted
-            return
-    bootstrap.apply()
-    _same_multiprocessing_on_every_worker_kind(bootstrap.start_method)
-    threading.Thread(
-        target=_exit_with_driver, args=(bootstrap.driver_pid,), daemon=True, name="zenrun-driver-watch"
-    ).start()
-    shared_args: list[Any] = []
-    terminated = False
-    try:
-        _serve(conn, shared or b"", shared_args)
-    except KeyboardInterrupt:  # SIGTERM: from the driver, or from anyone else
-        terminated = True
-    finally:
-        # A store that writes in the background finishes its writes: no temporaries left.
-        for value in shared_args:
-            try:
-                getattr(value, "close", lambda: None)()
-            except BaseException:
-                pass
-    if terminated:  # end as killed by SIGTERM, so that the driver reports that, not "exit 0"
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _same_multiprocessing_on_every_worker_kind(start_method: str | None) -> None:
-    """A step sees the same ``multiprocessing`` in a worker forked by the zygote, by a
-    forkserver or spawned: a process that may have children, the driver's start method.
-
-    A forkserver worker is a daemonic ``multiprocessing.Process`` (the driver's exit ends
-    it), and a daemonic process may not start children: a step's ``multiprocessing.Pool``
-    would fail there ("daemonic processes are not allowed to have children") and work in
-    a zygote's worker. The flag is cleared here, in the worker only: the driver still
-    holds it daemonic, and a worker also ends with its driver (``_exit_with_driver``).
-    A forkserver child also takes ``forkserver`` as its default start method; the
-    driver's is restored so that a step's pool starts its processes as in the driver.
-    """
-    multiprocessing.current_process()._config.pop("daemon", None)  # type: ignore[attr-defined]
-    with contextlib.suppress(ValueError, RuntimeError):
-        multiprocessing.set_start_method(start_method, force=True)
-
-
-def _exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL) -> None:
-    """End this worker when the driver is gone (``kill -9``): nobody would read its result,
-    and a training step could otherwise run on for hours. The store stays consistent: the
-    driver's run is found dead by its lock, and stale temporaries are swept."""
-    while True:
-        time.sleep(interval)
-        if not _process_alive(driver_pid):
-            os._exit(70)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed driver not yet reaped by its parent is a zombie: dead all the same
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return True
-
-
-@contextlib.contextmanager
-def descriptors_silenced() -> Any:
-    """Descriptors 1 and 2 point at ``/dev/null`` in the block (what C code, a subprocess
-    or Python writes while a module is imported; the driver showed it, or captured it,
-    already). Silenced at the descriptors, not by swapping ``sys.stdout``: a library that
-    keeps the stream it finds at import (a logging handler, a sink) must keep a working one."""
-    saved = []
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        yield
-        return
-    _flush_python_streams()
-    try:
-        for fd in (1, 2):
-            with contextlib.suppress(OSError):
-                copy = os.dup(fd)
-                os.dup2(null, fd)
-                saved.append((fd, copy))
-        yield
-    finally:
-        _flush_python_streams()
-        for fd, copy in saved:
-            os.dup2(copy, fd)
-            os.close(copy)
-        os.close(null)
-
-
-def _flush_python_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-
-
-def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
-    worker_pid = os.getpid()
-    while True:
-        try:
-            payload = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        # Loading a task imports its project modules: what they print on import, the
-        # driver printed (or captured) at collection already. Captured here, not sent to a
-        # throw-away stream, so that a handler a module makes on import keeps working.
-        printed = None
-        reply: tuple[bool, Any]
-        try:
-            with capturing(CaptureSettings()) as printed, descriptors_silenced():
-                if not shared_args:
-                    shared_args.extend(cloudpickle.loads(shared))
-                fn, args = cloudpickle.loads(payload)
-        except Exception as exc:  # e.g. a project module that does not import here
-            output = "".join(printed.texts().values()).strip() if printed else ""
-            reply = (
-                False,
-                TaskNotSent(
-                    (f"output while loading it:\n{output[-4000:]}\n" if output else "")
-                    + "could not be loaded in the worker process: "
-                    f"{''.join(traceback.format_exception_only(type(exc), exc)).strip()}"
-                ),
-            )
-        else:
-            try:
-                reply = (True, fn(*shared_args, *args))
-            except Exception as exc:
-                reply = (False, exc)
-            if os.getpid() != worker_pid:  # a step forked and its child returned: not ours to say
-                os._exit(0)
-        try:
-            data = cloudpickle.dumps(reply)
-        except Exception as exc:
-            data = cloudpickle.dumps((False, RuntimeError(f"result could not be sent back: {exc}")))
-        try:
-            conn.send_bytes(data)
-        except OSError:
-            return
 
 
 # -- the driver side -------------------------------------------------------------------
@@ -500,8 +283,6 @@ class WorkerPool:
 
     def _start_worker(self) -> _Worker:
         if self._zygote is not None:
-            from zenrun.orchestrators.zygote import ZygoteGone
-
             if self._bootstrap is None:
                 self._bootstrap = Bootstrap.from_driver()
             try:
@@ -515,7 +296,7 @@ class WorkerPool:
         self._prepare()
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(theirs, self._bootstrap, self._shared),
             name="zenrun-worker",
             daemon=True,

@@ -40,12 +40,12 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 from typing import Any
 
-from zenrun.orchestrators.workers import (
-    _process_alive,
-    _worker_main,
+from zenrun.orchestrators.workerproto import (
     apply_environ,
     descriptors_silenced,
     ignore_interrupt,
+    process_alive,
+    worker_main,
 )
 
 _PID = struct.Struct("q")
@@ -143,7 +143,7 @@ class ForkedProcess:
         else:
             why = why or f"the zygote process (pid {self.zygote_pid}) that forked it had ended"
             self.ended_because = f"its exit status is unknown: {why}"
-            if self._pidfd is None and _process_alive(self.pid):
+            if self._pidfd is None and process_alive(self.pid):
                 # Without a pidfd nobody could tell its end any more: it ends now (its step
                 # is failed, or retried in a worker from elsewhere).
                 self.ended_because = f"the zygote process (pid {self.zygote_pid}) that forked it ended"
@@ -295,7 +295,7 @@ class Zygote:
                 self._pending += 1
 
     def spawn(self, bootstrap: Any, shared: bytes) -> tuple[ForkedProcess, Connection]:
-        """A worker running ``_worker_main`` for ``bootstrap`` and ``shared``; the driver's
+        """A worker running ``worker_main`` for ``bootstrap`` and ``shared``; the driver's
         end of its connection.
 
         Raises :class:`ZygoteGone` when workers must come from elsewhere from now on, and
@@ -503,7 +503,7 @@ def _fork_worker(statuses: dict[int, int], zygote_fds: tuple[int, ...]) -> tuple
                 os.close(fd)
             ours.close()
             _set_process_name("zenrun-worker")
-            _worker_main(Connection(theirs.detach()))  # told what it serves by its first message
+            worker_main(Connection(theirs.detach()))  # told what it serves by its first message
         except SystemExit as exc:
             code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
         except BaseException:

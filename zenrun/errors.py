@@ -1,0 +1,35 @@
+"""The errors and exit codes of every layer: a leaf that any module may import.
+
+``UsageError`` (exit 4: the command line, the configuration or the
+installation is wrong, nothing ran) and ``ComposeError`` (a pipeline body or
+a step call is wrong) are raised from the lowest layers up to the CLI, which
+turns them into :class:`ExitCode` values. This module imports nothing, so
+raising them never costs an import or makes a cycle. They are re-exported
+where they were first defined (``zenrun.config``, ``zenrun.compose``) and
+from ``zenrun``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["ComposeError", "ExitCode", "UsageError"]
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes, as pytest's."""
+
+    OK = 0
+    PIPELINES_FAILED = 1
+    INTERRUPTED = 2
+    INTERNAL_ERROR = 3
+    USAGE_ERROR = 4
+    NO_PIPELINES_COLLECTED = 5
+
+
+class UsageError(Exception):
+    """Bad command-line usage or configuration; exits with code 4."""
+
+
+class ComposeError(Exception):
+    """A pipeline body or a step call is wrong; names the pipeline and step."""
