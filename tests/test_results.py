@@ -213,11 +213,11 @@ def test_runs_newest_first_limited_and_filtered(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
     assert zenrunner.run().ret == 0
     assert zenrunner.run("-k", "grid and 4").ret == 0
-    everything = zenrunner.run("--runs")
+    everything = zenrunner.run("--runs", env={"COLUMNS": "120"})
     everything.fnmatch_lines(
         [
-            "started*item*status*steps*cached*duration*metrics",
-            "*grid[[]4[]]*completed*2*2*accuracy=0.4*",
+            "started*item*status*steps*cached*duration*params*metrics",
+            "*grid[[]4[]]*completed*2*2*depth=4*accuracy=0.4*",
             "*scalars*completed*2*0*",
             "*grid[[]3[]]*",
             "*grid[[]4[]]*completed*2*0*",

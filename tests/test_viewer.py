@@ -99,6 +99,44 @@ ARRAYS = """
         make()
 """
 
+FOREST = """
+    import zenrun
+    from zenrun import StepConfig, pipeline, step
+
+    class TrainConfig(StepConfig):
+        model: str = "forest"
+        max_depth: int = 4
+        C: float = 1.0
+        n_estimators: int = 100
+
+    @zenrun.fixture(params=["forest", "svm"])
+    def model(request):
+        return request.param
+
+    @zenrun.fixture(params=[1, 2, 3])
+    def setting(request):
+        return request.param
+
+    @zenrun.fixture
+    def config(model, setting):
+        if model == "forest":
+            return {"model": model, "max_depth": 2 * setting}
+        return {"model": model, "C": 0.1 * setting}
+
+    @step
+    def train(config: TrainConfig) -> float:
+        if config.model == "forest":
+            accuracy = 0.8 + 0.02 * config.max_depth + 0.00001234
+        else:
+            accuracy = 0.85 + config.C / 10
+        zenrun.log_metadata(accuracy=accuracy, fit_seconds=1.0 / (1 + config.max_depth + config.C))
+        return accuracy
+
+    @pipeline
+    def forest(config):
+        train(config=config)
+"""
+
 LIVE = """
     import time
     from pathlib import Path
@@ -137,9 +175,17 @@ def _run(project, pipeline, status=None):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """lineage (failed, then completed), fan (completed, then work_7 failed), hpo and digits."""
+    """forest (a grid, then an override), lineage (failed, then completed), fan (completed,
+    then work_7 failed), hpo and digits."""
     project = ZenrunProject(tmp_path_factory.mktemp("viewer"))
-    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS)
+    project.makepyfile(
+        pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS, pipeline_forest=FOREST
+    )
+    # A grid whose hyperparameters only exist in a fixture-built config; then a one-off override.
+    assert project.run("pipeline_forest.py", "-q").ret == 0
+    assert (
+        project.run("pipeline_forest.py", "-q", "-k", "svm and 1", "--set", "train.n_estimators=10").ret == 0
+    )
     assert project.run("pipeline_arrays.py", "-q").ret == 0
     assert project.run("pipeline_lineage.py", "-q").ret == 1
     project.makepyfile(
@@ -788,6 +834,35 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
     _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
     assert f"?run={iris}" in browser.current_url
+
+
+def _column(driver, column):
+    """The texts of a compare-table column by its id, in the table's order."""
+    return _js(
+        driver,
+        "return [...document.querySelectorAll(`#compare-table td[data-dash-column='${arguments[0]}']`)]"
+        ".map(td => td.innerText.trim());",
+        column,
+    )
+
+
+def test_compare_page_shows_the_params_of_a_fixture_built_config(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server}compare?pipeline=forest")
+    _wait(browser, lambda: "forest[svm-3]" in browser.find_element(By.ID, "compare-table").text)
+    items = _column(browser, "item")
+    assert sorted(items) == sorted(f"forest[{m}-{s}]" for m in ("forest", "svm") for s in (1, 2, 3))
+    depth = dict(zip(items, _column(browser, "param:train.max_depth"), strict=True))
+    c = dict(zip(items, _column(browser, "param:train.C"), strict=True))
+    assert (depth["forest[forest-3]"], depth["forest[svm-2]"]) == ("6", "4")
+    assert (c["forest[forest-3]"], c["forest[svm-2]"]) == ("1", "0.2")
+    assert _column(browser, "param:train.n_estimators")[items.index("forest[svm-1]")] == "10"
+    overrides = dict(zip(items, _column(browser, "overrides"), strict=True))
+    assert overrides["forest[svm-1]"] == "train.n_estimators"
+    assert overrides["forest[forest-1]"] == ""
+    headers = browser.find_element(By.ID, "compare-table").text
+    assert "train.max_depth" in headers and "model" in headers and "setting" in headers
 
 
 def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):

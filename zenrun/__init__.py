@@ -51,6 +51,7 @@ _EXPORTS = {
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -93,6 +94,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "item_params",
     "log_metadata",
     "main",
     "mark",
@@ -129,7 +131,7 @@ if TYPE_CHECKING:
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param
-    from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
+    from zenrun.metadata.api import get_item, get_pipeline, get_run, item_params, runs_table
     from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (

@@ -44,6 +44,7 @@ from zenrun.metadata.records import (
     PipelineRun,
     StepRun,
     compute_metrics,
+    flatten,
 )
 from zenrun.runner import (
     InputArtifactError,
@@ -109,7 +110,14 @@ class PipelineExecution:
             enable_cache=self._pipeline_cache_enabled(),
             graph=self.upstream,
             artifact_store=getattr(self.artifact_store, "url", None),
-            params=params or {},
+            params={**(params or {}), **composed.overrides},
+            config_params={
+                f"{step_id}.{name}": value
+                for step_id, invocation in composed.invocations.items()
+                if isinstance(invocation.config_data, dict)
+                for name, value in flatten(invocation.config_data).items()
+            },
+            overrides=list(composed.overrides),
         )
         self.run._steps = {}
         # Records carry their item: under -n the lines of items running together interleave.

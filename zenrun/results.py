@@ -20,6 +20,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
 
 MAX_CELL = 32  # characters of one table cell
+OVERRIDE_MARK = " (override)"  # after a param value set by --set / --config
 DURATIONS_MIN = 0.005  # seconds, as pytest's --durations-min
 
 
@@ -115,8 +116,27 @@ def fmt_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def fmt_pairs(values: dict[str, Any], limit: int = MAX_CELL) -> str:
-    return ", ".join(f"{k}={fmt_value(v, limit)}" for k, v in values.items())
+def fmt_pairs(values: dict[str, Any], limit: int = MAX_CELL, overrides: Iterable[str] = ()) -> str:
+    """``name=value, ...``; a param the run config set is marked ``(override)``."""
+    marked = set(overrides)
+    return ", ".join(
+        f"{k}={fmt_value(v, limit)}" + (OVERRIDE_MARK if k in marked else "") for k, v in values.items()
+    )
+
+
+def fmt_param(run: PipelineRun, name: str, value: Any, limit: int = MAX_CELL) -> str:
+    """A param cell; one the run config (``--set``/``--config``) set is marked ``(override)``."""
+    return fmt_value(value, limit) + (OVERRIDE_MARK if name in run.overrides else "")
+
+
+def column_names(params: list[str], metrics: list[str]) -> tuple[list[str], list[str]]:
+    """Headers of param and metric columns: a name that is both is told apart as
+    ``params.NAME`` and ``metrics.NAME``."""
+    both = set(params) & set(metrics)
+    return (
+        [f"params.{p}" if p in both else p for p in params],
+        [f"metrics.{m}" if m in both else m for m in metrics],
+    )
 
 
 def run_label(run: PipelineRun) -> str:
@@ -178,22 +198,29 @@ def sort_runs(runs: list[PipelineRun], sort_by: str) -> tuple[list[PipelineRun],
 # -- the results table ------------------------------------------------------------------
 
 
-def results_lines(runs: list[PipelineRun], width: int, sort_by: str | None = None) -> list[str]:
+def results_lines(
+    runs: list[PipelineRun],
+    width: int,
+    sort_by: str | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
     """One table per pipeline, one row per item: its parameters, metrics, status when not
-    all passed, duration and cached/steps."""
+    all passed, duration and cached/steps. ``params`` maps run names to their params
+    (:func:`zenrun.metadata.api.item_params`; default: ``run.params``)."""
+    params = {r.name: r.params for r in runs} | (params or {})
     by_pipeline: dict[str, list[PipelineRun]] = {}
     for run in runs:
         by_pipeline.setdefault(run.pipeline_name, []).append(run)
     lines: list[str] = []
     singles = [r for group in by_pipeline.values() if len(group) == 1 for r in group]
     if singles:  # pipelines with one item share one table, their metrics as name=value
-        lines.extend(_singles_table(singles, width))
+        lines.extend(_singles_table(singles, width, params))
     for pipeline, pipeline_runs in by_pipeline.items():
         if len(pipeline_runs) == 1:
             continue
         if lines:
             lines.append("")
-        lines.extend(_pipeline_table(pipeline, pipeline_runs, width, sort_by))
+        lines.extend(_pipeline_table(pipeline, pipeline_runs, width, sort_by, params))
     if sort_by:
         metric = parse_sort_by(sort_by)[0]
         if not any(metric in r.metrics for r in runs):
@@ -202,24 +229,47 @@ def results_lines(runs: list[PipelineRun], width: int, sort_by: str | None = Non
     return lines
 
 
-def _singles_table(runs: list[PipelineRun], width: int) -> list[str]:
+def _singles_table(runs: list[PipelineRun], width: int, params: dict[str, dict[str, Any]]) -> list[str]:
     show_status = any(r.status != COMPLETED for r in runs)
-    headers = ["pipeline", *(["status"] if show_status else []), "duration", "cached", "metrics"]
+    show_params = any(params[r.name] for r in runs)
+    headers = [
+        "pipeline",
+        *(["status"] if show_status else []),
+        "duration",
+        "cached",
+        *(["params"] if show_params else []),
+        "metrics",
+    ]
     rows = [
         [
             run_label(r),
             *([r.status] if show_status else []),
             fmt_duration(r.duration),
             _cached_of(r),
+            *([fmt_pairs(narrow_first(params[r.name], r.overrides), 16, r.overrides)] if show_params else []),
             fmt_pairs(r.metrics, 16),
         ]
         for r in runs
     ]
-    room = max(10, width - max(len(line) for line in format_table([r[:-1] for r in rows], headers[:-1])) - 2)
-    for row in rows:
-        if len(row[-1]) > room:
-            row[-1] = row[-1][: room - 3] + "..."
+    fixed = 2 if show_params else 1
+    _fit_last_columns(rows, headers, width, fixed)
     return format_table(rows, headers)
+
+
+def _fit_last_columns(rows: list[list[str]], headers: list[str], width: int, count: int) -> None:
+    """Cut the last ``count`` cells of each row so the table fits ``width``; they share
+    what the other columns leave."""
+    without = format_table([r[:-count] for r in rows], headers[:-count])
+    room = max(10 * count, width - max(len(line) for line in without) - 2 * count)
+    for index in range(len(headers) - count, len(headers)):
+        # Each column gets an even share, and what a narrower one leaves goes to the next.
+        left = len(headers) - index
+        share = max(10, room // left)
+        longest = max([len(headers[index]), *(len(r[index]) for r in rows)])
+        for row in rows:
+            if len(row[index]) > share:
+                row[index] = row[index][: share - 3] + "..."
+        room -= min(share, longest)
 
 
 def _cached_of(run: PipelineRun) -> str:
@@ -230,18 +280,25 @@ def _cached_of(run: PipelineRun) -> str:
     return f"{cached}/{steps}"
 
 
-def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int, sort_by: str | None) -> list[str]:
+def _pipeline_table(
+    pipeline: str,
+    runs: list[PipelineRun],
+    width: int,
+    sort_by: str | None,
+    params: dict[str, dict[str, Any]],
+) -> list[str]:
     best = None
     sort_metric = parse_sort_by(sort_by)[0] if sort_by else None
     if sort_by:
         runs, best = sort_runs(runs, sort_by)
-    param_names = _union(r.params for r in runs)
+    param_names = _union(params[r.name] for r in runs)
     metric_names = _union(r.metrics for r in runs)
+    param_headers, metric_headers = column_names(param_names, metric_names)
     show_status = any(r.status != COMPLETED for r in runs)
     headers = [
         pipeline,
-        *param_names,
-        *metric_names,
+        *param_headers,
+        *metric_headers,
         *(["status"] if show_status else []),
         "duration",
         "cached",
@@ -254,21 +311,23 @@ def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int, sort_by:
         rows.append(
             [
                 label,
-                *(fmt_value(run.params[p]) if p in run.params else "-" for p in param_names),
+                *(
+                    fmt_param(run, p, params[run.name][p]) if p in params[run.name] else "-"
+                    for p in param_names
+                ),
                 *(fmt_value(run.metrics[m]) if m in run.metrics else "-" for m in metric_names),
                 *([run.status] if show_status else []),
                 fmt_duration(run.duration),
                 _cached_of(run),
             ]
         )
-    # Too wide: parameters go first (the item id shows them), then metrics from the last.
-    params = list(range(1, 1 + len(param_names)))
-    metrics = [
-        i
-        for i in range(1 + len(param_names), 1 + len(param_names) + len(metric_names))
-        if headers[i] != sort_metric
-    ]
-    lines, dropped = fit_table(rows, headers, width, [*metrics, *params])
+    # Too wide: parametrize and fixture params go first (the item id shows them), then
+    # metrics but the first from the last, then config fields (``train.max_depth``), then
+    # the first metric; never the objective.
+    in_id = [1 + i for i, name in enumerate(param_names) if "." not in name]
+    fields = [1 + i for i, name in enumerate(param_names) if "." in name]
+    metrics = [1 + len(param_names) + i for i, name in enumerate(metric_names) if name != sort_metric]
+    lines, dropped = fit_table(rows, headers, width, [*metrics[:1], *fields, *metrics[1:], *in_id])
     if dropped:
         lines.append(
             f"({len(dropped)} column{'s' if len(dropped) != 1 else ''} not shown: "
@@ -298,7 +357,8 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
     verbosity = getattr(reporter, "verbosity", 0)
     if runs and verbosity >= -1:
         reporter.tw.sep("=", "results")
-        for line in results_lines(runs, reporter.tw.width, config.getoption("sort_by", None)):
+        params = dict(zip((r.name for r in runs), session_params(runs, config), strict=True))
+        for line in results_lines(runs, reporter.tw.width, config.getoption("sort_by", None), params):
             reporter.tw.line(line)
     durations = config.getoption("durations", None)
     if durations is not None and runs:
@@ -309,6 +369,17 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
                 reporter.tw.sep("=", line.strip("= "))
             else:
                 reporter.tw.line(line)
+
+
+def session_params(runs: list[PipelineRun], config: Any) -> list[dict[str, Any]]:
+    """The params of ``runs`` (see :func:`zenrun.metadata.api.item_params`); a store that
+    cannot be read for the comparison leaves each run its own params."""
+    from zenrun.metadata.api import item_params
+
+    try:
+        return item_params(runs, config.metadata_store)
+    except Exception:  # the table still prints what the runs know
+        return [dict(r.params) for r in runs]
 
 
 def durations_lines(runs: list[PipelineRun], count: int, minimum: float, verbosity: int) -> list[str]:
@@ -388,12 +459,13 @@ def runs_listing(config: Any) -> list[str]:
         what = f" matching -k {keyword!r}" if keyword else ""
         return [f"no runs{what} recorded in {config.store_path}"]
     verbose = config.getoption("verbose", 0) > 0
-    headers = ["started", "item", "status", "steps", "cached", "duration", "metrics"]
+    params = session_params(runs, config)
+    headers = ["started", "item", "status", "steps", "cached", "duration", "params", "metrics"]
     if verbose:
         headers.insert(2, "run")
     width = _width()
     rows = []
-    for run in runs:
+    for run, run_params in zip(runs, params, strict=True):
         started = (
             datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M") if run.started else "-"
         )
@@ -404,21 +476,24 @@ def runs_listing(config: Any) -> list[str]:
             _count(run.n_steps),
             _count(run.n_cached),
             fmt_duration(run.duration),
+            fmt_pairs(narrow_first(run_params, run.overrides), 12, run.overrides) or "-",
             fmt_pairs(key_metrics(run.metrics), 12),
         ]
         if verbose:
             row.insert(2, run.name)
         rows.append(row)
-    # The metrics column gets what is left of the width.
-    without = format_table([r[:-1] for r in rows], headers[:-1])
-    room = max(10, width - max(len(line) for line in without) - 2)
-    for row in rows:
-        if len(row[-1]) > room:
-            row[-1] = row[-1][: room - 3] + "..."
+    # The params and metrics columns share what is left of the width.
+    _fit_last_columns(rows, headers, width, 2)
     lines = format_table(rows, headers)
     if len(runs) == last:
         lines.append(f"(newest {last} runs; --last N for more, zenrun --show ITEM|RUN for one)")
     return lines
+
+
+def narrow_first(params: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Overrides, then config fields, then the params the item id already shows: what a
+    narrow column should show."""
+    return dict(sorted(params.items(), key=lambda kv: (kv[0] not in overrides, "." not in kv[0])))
 
 
 def key_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -466,8 +541,9 @@ def show_lines(config: Any) -> list[str]:
     ]
     if run.item_id:
         lines.append(f"item: {run.item_id}")
-    if run.params:
-        lines.append(f"params: {fmt_pairs(run.params, 60)}")
+    params = session_params([run], config)[0]
+    if params:
+        lines.append(f"params: {fmt_pairs(params, 60, run.overrides)}")
     if run.metrics:
         lines.append(f"metrics: {fmt_pairs(run.metrics, 60)}")
     for step in run.steps.values():

@@ -27,12 +27,17 @@ def _cell(value: Any) -> Any:
 
 
 def grid(source: RunSource, pipeline: str) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """Parameter names, metric names and one row per item: its latest run."""
+    """Parameter names, metric names and one row per item: its latest run.
+
+    Params are named as in every report (``train.max_depth`` for a config field
+    that varies across the items); a run's ``overrides`` column lists those the
+    run config set.
+    """
     params: list[str] = []
     metrics: list[str] = []
     rows = []
-    for run in source.latest_per_item(pipeline):
-        run_params = run.params or {}
+    runs = source.latest_per_item(pipeline)
+    for run, run_params in zip(runs, source.params_of(runs), strict=True):
         run_metrics = run.metrics or {}
         params += [p for p in run_params if p not in params]
         metrics += [m for m in run_metrics if m not in metrics]
@@ -44,6 +49,7 @@ def grid(source: RunSource, pipeline: str) -> tuple[list[str], list[str], list[d
                 "run": run.name,
                 "status": run.status,
                 "duration": round(run.duration, 3) if run.duration is not None else None,
+                "overrides": ", ".join(getattr(run, "overrides", None) or []),
                 **{f"param:{k}": _cell(v) for k, v in run_params.items()},
                 **{f"metric:{k}": _cell(v) for k, v in run_metrics.items()},
             }
@@ -106,8 +112,9 @@ def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None) ->
     )
 
 
-def run_diff(a: Any, b: Any) -> dict[str, Any]:
-    """What differs between runs ``a`` and ``b``: parameters, metrics, and each step."""
+def run_diff(a: Any, b: Any, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What differs between runs ``a`` and ``b``: parameters (``params``: theirs as
+    ``zenrun.item_params`` gives them; default ``run.params``), metrics, and each step."""
 
     def differing(x: dict[str, Any], y: dict[str, Any]) -> dict[str, list[Any]]:
         return {k: [x.get(k), y.get(k)] for k in list(dict.fromkeys([*x, *y])) if x.get(k) != y.get(k)}
@@ -134,7 +141,7 @@ def run_diff(a: Any, b: Any) -> dict[str, Any]:
     return {
         "runs": [a.name, b.name],
         "status": [a.status, b.status],
-        "params": differing(a.params or {}, b.params or {}),
+        "params": differing(*(params or [a.params or {}, b.params or {}])),
         "metrics": {
             k: [(a.metrics or {}).get(k), (b.metrics or {}).get(k)]
             for k in dict.fromkeys([*(a.metrics or {}), *(b.metrics or {})])
@@ -295,6 +302,10 @@ def register(app: Any, source: RunSource) -> None:
         if not pipeline:
             raise PreventUpdate
         params, metrics, rows = grid(source, pipeline)
+        # A name that is both a param and a metric is told apart, as in the results table.
+        both = set(params) & set(metrics)
+        param_names = [f"params.{p}" if p in both else p for p in params]
+        metric_names = [f"metrics.{m}" if m in both else m for m in metrics]
         columns = (
             [
                 {"name": "item", "id": "item", "presentation": "markdown"},
@@ -302,11 +313,19 @@ def register(app: Any, source: RunSource) -> None:
                 {"name": "status", "id": "status"},
                 {"name": "duration (s)", "id": "duration", "type": "numeric"},
             ]
-            + [{"name": ["parameters", p], "id": f"param:{p}"} for p in params]
-            + [{"name": ["metrics", m], "id": f"metric:{m}", "type": "numeric"} for m in metrics]
+            + ([{"name": "overrides", "id": "overrides"}] if any(r["overrides"] for r in rows) else [])
+            + [
+                {"name": ["parameters", name], "id": f"param:{p}"}
+                for p, name in zip(params, param_names, strict=True)
+            ]
+            + [
+                {"name": ["metrics", name], "id": f"metric:{m}", "type": "numeric"}
+                for m, name in zip(metrics, metric_names, strict=True)
+            ]
         )
-        for column in columns[:4]:
-            column["name"] = ["run", column["name"]]
+        for column in columns:
+            if isinstance(column["name"], str):
+                column["name"] = ["run", column["name"]]
         query = parse_qs((search or "").lstrip("?"))
         chosen = [(query.get(k) or [None])[0] for k in ("a", "b")]
         selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
@@ -349,4 +368,4 @@ def register(app: Any, source: RunSource) -> None:
         a, b = source.run(names[0]), source.run(names[1])
         if a is None or b is None:
             return f"no run named {names[0] if a is None else names[1]}"
-        return _diff_view(run_diff(a, b))
+        return _diff_view(run_diff(a, b, source.params_of([a, b])))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING, Any
 
+import zenrun
 from zenrun import hookimpl
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ _STATUS = {
     "running": "RUNNING",
 }
 _MAX_PARAM = 6000  # MLflow's limit on a param value (characters)
+_MAX_BATCH = 100  # MLflow's limit on params in one log_batch
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -61,6 +63,7 @@ class MlflowTracker:
         self.client = MlflowClient(tracking_uri=tracking_uri)
         self._experiments: dict[str, str] = {}
         self._parents: dict[str, str] = {}  # zenrun run name -> MLflow run id
+        self._finished: list[tuple[PipelineRun, str]] = []  # for the params known at the end
 
     def _experiment_id(self, name: str) -> str:
         if name not in self._experiments:
@@ -86,6 +89,7 @@ class MlflowTracker:
             "zenrun.item": run.item_id or "",
             "zenrun.orchestrator": run.orchestrator or "",
             "zenrun.cache_enabled": str(run.enable_cache),
+            "zenrun.overrides": ",".join(getattr(run, "overrides", None) or []),
         }
         created = self.client.create_run(
             experiment, start_time=_ms(run.started), tags=tags, run_name=run.name
@@ -142,3 +146,20 @@ class MlflowTracker:
         self.client.set_tag(parent, "zenrun.status", run.status)
         self.client.set_tag(parent, "zenrun.cached_steps", str(sum(s.status == "cached" for s in steps)))
         self.client.set_terminated(parent, _STATUS.get(run.status, "FINISHED"), end_time=_ms(run.finished))
+        self._finished.append((run, parent))
+
+    @hookimpl
+    def zenrun_sessionfinish(self, session: Any) -> None:
+        """Log to each parent run the step-config fields that turned out to vary across its
+        pipeline's items (``train.max_depth``): known once every item has run."""
+        finished, self._finished = self._finished, []
+        if not finished:
+            return
+        runs = [run for run, _ in finished]
+        for (run, parent), params in zip(
+            finished, zenrun.item_params(runs, session.config.metadata_store), strict=True
+        ):
+            extra = {k: v for k, v in flatten(params).items() if k not in flatten(run.params)}
+            for start in range(0, len(extra), _MAX_BATCH):
+                chunk = dict(list(extra.items())[start : start + _MAX_BATCH])
+                self._log(parent, chunk, {}, _ms(run.finished) or 0)

@@ -16,7 +16,7 @@ from zenrun.metadata.records import PipelineRun
 # Everything of a run but its graph: enough for tables, cheap to read in bulk.
 _LIGHT_COLUMNS = (
     "id, name, pipeline, status, started, finished, item_id, enable_cache, "
-    "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached"
+    "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached, config_params, overrides"
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +138,10 @@ class PipelineRun:
     artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
     params: dict[str, Any] = field(default_factory=dict)  # what distinguishes the item
+    #: Every field of every step config, flattened: ``{"train.max_depth": 3}``.
+    config_params: dict[str, Any] = field(default_factory=dict)
+    #: The names in ``params`` set by the run config (``--set`` / ``--config``).
+    overrides: list[str] = field(default_factory=list)
     n_steps: int | None = None
     n_cached: int | None = None
     _metrics: dict[str, Any] | None = field(default=None, repr=False)
@@ -176,6 +180,42 @@ class PipelineRun:
 
     def __repr__(self) -> str:
         return f"<PipelineRun {self.name} {self.status}>"
+
+
+def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    if not isinstance(values, dict) or (not values and prefix):
+        return {prefix: values} if prefix else {}
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+_MISSING = object()
+
+
+def varying_fields(runs: Iterable[PipelineRun]) -> list[str]:
+    """The step-config fields (``train.max_depth``) whose values differ among ``runs``, in
+    the order they first appear; a field some runs lack differs too."""
+    runs = list(runs)
+    names = list(dict.fromkeys(k for r in runs for k in r.config_params))
+    return [
+        name
+        for name in names
+        if len({json.dumps(r.config_params.get(name, _MISSING), sort_keys=True, default=repr) for r in runs})
+        > 1
+    ]
+
+
+def run_params(run: PipelineRun, varying: Iterable[str] = ()) -> dict[str, Any]:
+    """What configures ``run``'s item: its parametrize arguments, fixture parameters and
+    run-config overrides, then those of its step-config fields named in ``varying``."""
+    params = dict(run.params)
+    for name in varying:
+        if name in run.config_params and name not in params:
+            params[name] = run.config_params[name]
+    return params
 
 
 def _is_scalar(value: Any) -> bool:

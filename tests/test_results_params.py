@@ -1,0 +1,171 @@
+"""Which configuration won: params, the objective, ``--json`` and the newest run per item.
+
+The project is a data scientist's grid: two models by three settings whose
+hyperparameters (``max_depth``, ``C``) only exist in the step config a
+conftest fixture builds from them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+CONFTEST = """
+import zenrun
+
+
+@zenrun.fixture(params=["forest", "svm"])
+def model(request):
+    return request.param
+
+
+@zenrun.fixture(params=[1, 2, 3])
+def setting(request):
+    return request.param
+
+
+@zenrun.fixture
+def config(model, setting):
+    if model == "forest":
+        return {"model": model, "max_depth": 2 * setting}
+    return {"model": model, "C": 0.1 * setting}
+"""
+
+GRID = """
+import zenrun
+from zenrun import StepConfig, pipeline, step
+
+
+class TrainConfig(StepConfig):
+    model: str = "forest"
+    max_depth: int = 4
+    C: float = 1.0
+    n_estimators: int = 100
+
+
+@step
+def train(config: TrainConfig) -> float:
+    if config.model == "forest":
+        accuracy = 0.8 + 0.02 * config.max_depth
+    else:
+        accuracy = 0.85 + config.C / 10
+    zenrun.log_metadata(accuracy=accuracy, trees=config.n_estimators)
+    return accuracy
+
+
+@pipeline
+def grid(config):
+    train(config=config)
+"""
+
+LEVELS = """
+import zenrun
+from zenrun import pipeline, step
+
+
+@step
+def measure(level: int) -> None:
+    zenrun.log_metadata(level=level * 10)
+
+
+@zenrun.mark.parametrize("level", [1, 2])
+@pipeline
+def levels(level):
+    measure(level)
+"""
+
+
+def _table(lines, first):
+    """The results table whose header starts with ``first``: a list of {header: cell}."""
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == [first])
+    headers = lines[start].split()
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.strip() or line.startswith(("=", "(")):
+            break
+        cells = line.replace("* ", "*", 1).split()
+        rows.append(dict(zip(headers, cells, strict=False)))
+    return headers, rows
+
+
+@pytest.fixture
+def grid_project(zenrunner):
+    zenrunner.makeconftest(CONFTEST)
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    return zenrunner
+
+
+# ---------------------------------------------------------------------------
+# A. params are everything that configures an item
+# ---------------------------------------------------------------------------
+
+
+def test_results_table_shows_the_fixture_built_config_fields_that_vary(grid_project):
+    result = grid_project.run(env={"COLUMNS": "200"})
+    assert result.ret == 0, result.stdout + result.stderr
+    headers, rows = _table(result.outlines, "grid")
+    # Fixture params, then the config fields that differ across the items; the
+    # field every item shares (n_estimators) is no param.
+    assert headers[:6] == ["grid", "model", "setting", "train.model", "train.max_depth", "train.C"]
+    assert "train.n_estimators" not in headers
+    by_item = {row["grid"]: row for row in rows}
+    assert by_item["grid[forest-3]"]["train.max_depth"] == "6"
+    assert by_item["grid[forest-3]"]["train.C"] == "1"
+    assert by_item["grid[svm-2]"]["train.C"] == "0.2"
+    assert by_item["grid[svm-2]"]["train.max_depth"] == "4"
+    assert by_item["grid[svm-2]"]["model"] == "svm"
+
+
+def test_runs_show_and_runs_table_use_the_same_param_names(grid_project):
+    assert grid_project.run().ret == 0
+    listing = grid_project.run("--runs", "-k", "forest and 3", env={"COLUMNS": "200"})
+    assert listing.ret == 0
+    listing.fnmatch_lines(
+        ["*item*params*metrics", "*grid[[]forest-3[]]*train.model=forest, train.max_depth=6, *"]
+    )
+    assert "train.max_depth=6" in listing.stdout
+    shown = grid_project.run("--show", "grid[forest-3]")
+    shown.fnmatch_lines(["params: model=forest, setting=3, train.model=forest, train.max_depth=6, train.C=1"])
+    result = grid_project.runpython("""
+        import json, zenrun
+        rows = {r["item"]: r for r in zenrun.runs_table("grid")}
+        row = rows["grid[svm-1]"]
+        print("ROW", json.dumps({k: v for k, v in row.items() if k.startswith("params.")}))
+        print("KEYS", "params.train.n_estimators" in row, row["overrides"])
+    """)
+    assert result.ret == 0, result.stderr
+    assert (
+        'ROW {"params.model": "svm", "params.setting": 1, "params.train.model": "svm", '
+        '"params.train.max_depth": 4, "params.train.C": 0.1}' in result.stdout
+    ), result.stdout
+    assert "KEYS False []" in result.stdout
+
+
+def test_a_run_config_override_is_a_param_marked_as_such(grid_project):
+    assert grid_project.run().ret == 0
+    one_off = grid_project.run("-k", "forest and 3", "--set", "train.n_estimators=10", env={"COLUMNS": "200"})
+    assert one_off.ret == 0, one_off.stdout + one_off.stderr
+    _headers, rows = _table(one_off.outlines, "pipeline")  # one item: the table of singles
+    assert rows[0]["pipeline"] == "grid[forest-3]"
+    assert "train.n_estimators=10 (override)" in one_off.stdout
+    shown = grid_project.run("--show", "grid[forest-3]")
+    shown.fnmatch_lines(
+        ["params: model=forest, setting=3, train.n_estimators=10 (override), train.model=forest, *"]
+    )
+    listing = grid_project.run("--runs", "--last", "2", env={"COLUMNS": "250"})
+    assert listing.outlines[2].count("(override)") == 1  # the newest run only
+    assert "(override)" not in listing.outlines[3]
+    result = grid_project.runpython("""
+        import zenrun
+        row = zenrun.runs_table("grid")[-1]
+        print("OVERRIDE", row["item"], row["overrides"], row["params.train.n_estimators"])
+    """)
+    assert "OVERRIDE grid[forest-3] ['train.n_estimators'] 10" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_param_and_a_metric_of_the_same_name_are_told_apart(zenrunner):
+    zenrunner.makepyfile(pipeline_levels=LEVELS)
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr
+    headers, rows = _table(result.outlines, "levels")
+    assert headers[:3] == ["levels", "params.level", "metrics.level"]
+    assert [(r["params.level"], r["metrics.level"]) for r in rows] == [("1", "10"), ("2", "20")]
