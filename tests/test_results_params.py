@@ -169,3 +169,41 @@ def test_a_param_and_a_metric_of_the_same_name_are_told_apart(zenrunner):
     headers, rows = _table(result.outlines, "levels")
     assert headers[:3] == ["levels", "params.level", "metrics.level"]
     assert [(r["params.level"], r["metrics.level"]) for r in rows] == [("1", "10"), ("2", "20")]
+
+
+# ---------------------------------------------------------------------------
+# B. the objective
+# ---------------------------------------------------------------------------
+
+
+def test_objective_from_the_project_sorts_marks_and_rounds(grid_project):
+    grid_project.maketoml('objective = "accuracy"')
+    result = grid_project.run(env={"COLUMNS": "200"})
+    assert result.ret == 0, result.stdout + result.stderr
+    headers, rows = _table(result.outlines, "grid")
+    # The objective is the first metric column; rows best first, the best marked.
+    assert headers[headers.index("train.C") + 1] == "accuracy"
+    assert [r["grid"] for r in rows] == [
+        "*grid[forest-3]",
+        "grid[forest-2]",
+        "grid[svm-3]",
+        "grid[svm-2]",
+        "grid[svm-1]",
+        "grid[forest-1]",
+    ]
+    svm_3 = rows[2]
+    assert (svm_3["train.C"], svm_3["accuracy"]) == ("0.3", "0.88")  # 4 significant digits
+    listing = grid_project.run("--runs", env={"COLUMNS": "200"})
+    assert listing.outlines[2].split()[2:4] == ["*", "grid[forest-3]"]
+    assert "accuracy=0.92, trees=100" in listing.outlines[2]  # the objective first
+    assert "best accuracy first" not in listing.stdout  # every run fits: no note
+    # --sort-by names another objective for one command.
+    lowest = grid_project.run("--runs", "--sort-by", "accuracy:min", env={"COLUMNS": "200"})
+    assert lowest.outlines[2].split()[2:4] == ["*", "grid[forest-1]"]
+
+
+def test_a_bad_objective_is_a_usage_error_naming_where_it_came_from(grid_project):
+    grid_project.maketoml('objective = "accuracy:best"')
+    result = grid_project.run()
+    assert result.ret == 4
+    assert "[tool.zenrun] objective = 'accuracy:best': expected METRIC" in result.stderr

@@ -200,6 +200,7 @@ def project(tmp_path_factory):
             shutil.copy(REPO / ("pipelines" if name != "conftest.py" else "") / name, project.path / name)
         assert project.run("pipeline_hpo.py", "pipeline_digits.py", "-q").ret == 0
     project.runs = _runs(project)
+    project.maketoml('objective = "accuracy"')  # the viewer's compare page defaults to it
     return project
 
 
@@ -836,6 +837,13 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     assert f"?run={iris}" in browser.current_url
 
 
+def _text(driver, element_id):
+    """An element's text read in one step (a re-rendered element is never stale)."""
+    return _js(
+        driver, "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';", element_id
+    )
+
+
 def _column(driver, column):
     """The texts of a compare-table column by its id, in the table's order."""
     return _js(
@@ -863,6 +871,64 @@ def test_compare_page_shows_the_params_of_a_fixture_built_config(server, browser
     assert overrides["forest[forest-1]"] == ""
     headers = browser.find_element(By.ID, "compare-table").text
     assert "train.max_depth" in headers and "model" in headers and "setting" in headers
+
+
+def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filter(server, browser, project):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{server}compare?pipeline=forest")
+    _wait(browser, lambda: browser.find_elements(By.ID, "compare-best-item"))
+    # The objective ([tool.zenrun] objective = "accuracy"), not the first metric that varies.
+    assert _text(browser, "compare-metric") == "accuracy"
+    assert _text(browser, "compare-best-item") == "forest[forest-3]"
+    assert "(objective)" in _text(browser, "compare-best")
+    items = _column(browser, "item")
+    assert items[0] == "forest[forest-3]"  # best first
+    accuracy = dict(zip(items, _column(browser, "metric:accuracy"), strict=True))
+    assert accuracy["forest[forest-3]"] == "0.92"  # 0.92001234 to 4 significant digits
+    assert accuracy["forest[svm-3]"] == "0.88"  # 0.85 + 0.30000000000000004 / 10
+    first_cell = "#compare-table td[data-dash-column='metric:accuracy']"
+    weight = f"return getComputedStyle(document.querySelector(`{first_cell}`)).fontWeight;"
+    _wait(browser, lambda: _js(browser, weight) in ("700", "bold"))  # the best row stands out
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, first_cell)).perform()
+    tooltips = "return [...document.querySelectorAll('.dash-tooltip')].map(e => e.innerText).join(' ');"
+    _wait(browser, lambda: "0.92001234" in _js(browser, tooltips))  # the full value on hover
+    _wait(browser, lambda: "best: forest[forest-3]" in _text(browser, "compare-ranking"))
+    assert "best: forest[forest-3]" in _text(browser, "compare-graph")  # params chart
+    stars = (
+        "return [...document.querySelectorAll('#compare-ranking .scatterlayer .trace')]"
+        ".map(t => t.querySelectorAll('.point').length);"
+    )
+    assert _js(browser, stars) == [6, 1]  # every item, and the winner's star
+    # The charts and the winner follow the table's filter.
+    field = browser.find_element(By.CSS_SELECTOR, "th.dash-filter[data-dash-column='param:model'] input")
+    field.send_keys("svm", Keys.ENTER)
+    _wait(browser, lambda: _text(browser, "compare-best-item") == "forest[svm-3]")
+    _wait(browser, lambda: "best: forest[svm-3]" in _text(browser, "compare-ranking"))
+    assert sorted(_column(browser, "item")) == ["forest[svm-1]", "forest[svm-2]", "forest[svm-3]"]
+    assert _js(browser, stars) == [3, 1]
+    assert "best: forest[svm-3]" in _text(browser, "compare-graph")
+    # The diff of two runs is headed by their item ids.
+    newest = {
+        item.rsplit("::", 1)[-1]: name for name, pipeline, _, item in project.runs if pipeline == "forest"
+    }
+    a, b = newest["forest[forest-1]"], newest["forest[svm-2]"]
+    browser.get(f"{server}compare?pipeline=forest&a={a}&b={b}")
+    _wait(browser, lambda: browser.find_elements(By.ID, "diff-view"))
+    heads = [
+        th.text
+        for th in browser.find_elements(By.CSS_SELECTOR, "#diff-view table")[0].find_elements(
+            By.TAG_NAME, "th"
+        )
+    ]
+    assert heads[1].splitlines() == ["forest[forest-1]", a] and heads[2].splitlines() == ["forest[svm-2]", b]
+    diff = _text(browser, "diff-view")
+    assert "train.max_depth\t2\t4" in diff and "train.C\t1\t0.2" in diff, diff
+    assert "accuracy\t0.84\t0.87" in diff  # 0.8400123400000001 on hover
+    cell = browser.find_elements(By.XPATH, "//div[@id='diff-view']//td[text()='0.84']")
+    assert cell and cell[0].get_attribute("title") == "0.8400123400000001"
 
 
 def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):

@@ -44,8 +44,14 @@ def zenrun_addoption(parser: Any) -> None:
         dest="sort_by",
         default=None,
         metavar="METRIC[:min]",
-        help="sort the results table by METRIC, best first (highest, or lowest "
-        "with ':min'), and mark the best row",
+        help="the objective: sort the results table and --runs by METRIC, best first (highest, "
+        "or lowest with ':min'), and mark the best row (default: [tool.zenrun] objective)",
+    )
+    parser.addini(
+        "objective",
+        "the metric that ranks items (METRIC, highest best, or METRIC:min): the results table, "
+        "--runs and the viewer's compare page sort by it and mark the best; --sort-by overrides it",
+        default=None,
     )
     reporting.addoption(
         "--durations", type=int, default=None, metavar="N", help="show the N slowest steps (N=0 for all)"
@@ -174,11 +180,26 @@ def fit_table(
 
 
 def parse_sort_by(text: str) -> tuple[str, bool]:
-    """``accuracy`` (highest best) or ``loss:min`` (lowest best) -> (metric, lowest_is_best)."""
+    """``accuracy`` (highest best) or ``loss:min`` (lowest best) -> (metric, lowest_is_best).
+
+    ``metrics.accuracy`` names the same metric (the column of a name that is also a param).
+    """
     name, _, direction = text.partition(":")
     if direction not in ("", "min", "max") or not name:
         raise UsageError(f"--sort-by {text!r}: expected METRIC, METRIC:max or METRIC:min")
-    return name, direction == "min"
+    return name.removeprefix("metrics."), direction == "min"
+
+
+def objective(config: Any) -> str | None:
+    """The objective, ``METRIC`` or ``METRIC:min``: ``--sort-by``, else ``[tool.zenrun] objective``."""
+    chosen = config.getoption("sort_by", None)
+    if chosen:
+        return str(chosen)
+    try:
+        chosen = config.getini("objective")
+    except ValueError:  # a config without this plugin's ini keys
+        return None
+    return str(chosen) if chosen else None
 
 
 def sort_runs(runs: list[PipelineRun], sort_by: str) -> tuple[list[PipelineRun], PipelineRun | None]:
@@ -293,6 +314,9 @@ def _pipeline_table(
         runs, best = sort_runs(runs, sort_by)
     param_names = _union(params[r.name] for r in runs)
     metric_names = _union(r.metrics for r in runs)
+    if sort_metric in metric_names:  # the objective is the first metric column
+        metric_names.remove(sort_metric)
+        metric_names.insert(0, sort_metric)
     param_headers, metric_headers = column_names(param_names, metric_names)
     show_status = any(r.status != COMPLETED for r in runs)
     headers = [
@@ -322,12 +346,13 @@ def _pipeline_table(
             ]
         )
     # Too wide: parametrize and fixture params go first (the item id shows them), then
-    # metrics but the first from the last, then config fields (``train.max_depth``), then
-    # the first metric; never the objective.
+    # metrics from the last (but the first one when there is no objective), then config
+    # fields (``train.max_depth``); never the objective.
     in_id = [1 + i for i, name in enumerate(param_names) if "." not in name]
     fields = [1 + i for i, name in enumerate(param_names) if "." in name]
     metrics = [1 + len(param_names) + i for i, name in enumerate(metric_names) if name != sort_metric]
-    lines, dropped = fit_table(rows, headers, width, [*metrics[:1], *fields, *metrics[1:], *in_id])
+    keep_longest = [*fields, *metrics] if sort_metric else [*metrics[:1], *fields, *metrics[1:]]
+    lines, dropped = fit_table(rows, headers, width, [*keep_longest, *in_id])
     if dropped:
         lines.append(
             f"({len(dropped)} column{'s' if len(dropped) != 1 else ''} not shown: "
@@ -345,9 +370,16 @@ def _union(dicts: Iterable[dict[str, Any]]) -> list[str]:
 
 @hookimpl
 def zenrun_configure(config: Any) -> None:
-    sort_by = config.getoption("sort_by", None)
+    sort_by = objective(config)
     if sort_by:
-        parse_sort_by(sort_by)  # a usage error before anything runs
+        try:
+            parse_sort_by(sort_by)  # a usage error before anything runs
+        except UsageError:
+            if config.getoption("sort_by", None):
+                raise
+            raise UsageError(
+                f"[tool.zenrun] objective = {sort_by!r}: expected METRIC, METRIC:max or METRIC:min"
+            ) from None
 
 
 @hookimpl
@@ -358,7 +390,7 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
     if runs and verbosity >= -1:
         reporter.tw.sep("=", "results")
         params = dict(zip((r.name for r in runs), session_params(runs, config), strict=True))
-        for line in results_lines(runs, reporter.tw.width, config.getoption("sort_by", None), params):
+        for line in results_lines(runs, reporter.tw.width, objective(config), params):
             reporter.tw.line(line)
     durations = config.getoption("durations", None)
     if durations is not None and runs:
@@ -459,6 +491,10 @@ def runs_listing(config: Any) -> list[str]:
         what = f" matching -k {keyword!r}" if keyword else ""
         return [f"no runs{what} recorded in {config.store_path}"]
     verbose = config.getoption("verbose", 0) > 0
+    sort_by = objective(config)
+    best = None
+    if sort_by:  # the newest runs, best first
+        runs, best = sort_runs(runs, sort_by)
     params = session_params(runs, config)
     headers = ["started", "item", "status", "steps", "cached", "duration", "params", "metrics"]
     if verbose:
@@ -469,15 +505,18 @@ def runs_listing(config: Any) -> list[str]:
         started = (
             datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M") if run.started else "-"
         )
+        label = run_label(run)
+        if best is not None:
+            label = ("* " if run is best else "  ") + label
         row = [
             started,
-            run_label(run),
+            label,
             run.status,
             _count(run.n_steps),
             _count(run.n_cached),
             fmt_duration(run.duration),
             fmt_pairs(narrow_first(run_params, run.overrides), 12, run.overrides) or "-",
-            fmt_pairs(key_metrics(run.metrics), 12),
+            fmt_pairs(key_metrics(run.metrics, sort_by), 12),
         ]
         if verbose:
             row.insert(2, run.name)
@@ -486,7 +525,8 @@ def runs_listing(config: Any) -> list[str]:
     _fit_last_columns(rows, headers, width, 2)
     lines = format_table(rows, headers)
     if len(runs) == last:
-        lines.append(f"(newest {last} runs; --last N for more, zenrun --show ITEM|RUN for one)")
+        order = f", best {parse_sort_by(sort_by)[0]} first" if sort_by else ""
+        lines.append(f"(newest {last} runs{order}; --last N for more, zenrun --show ITEM|RUN for one)")
     return lines
 
 
@@ -496,9 +536,10 @@ def narrow_first(params: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return dict(sorted(params.items(), key=lambda kv: (kv[0] not in overrides, "." not in kv[0])))
 
 
-def key_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Fractional numbers (scores, losses) first: what a narrow column should show."""
-    return dict(sorted(metrics.items(), key=lambda kv: not isinstance(kv[1], float)))
+def key_metrics(metrics: dict[str, Any], sort_by: str | None = None) -> dict[str, Any]:
+    """The objective, then fractional numbers (scores, losses): what a narrow column should show."""
+    first = parse_sort_by(sort_by)[0] if sort_by else None
+    return dict(sorted(metrics.items(), key=lambda kv: (kv[0] != first, not isinstance(kv[1], float))))
 
 
 def _count(value: int | None) -> str:
