@@ -7,6 +7,8 @@ conftest fixture builds from them.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 CONFTEST = """
@@ -207,3 +209,114 @@ def test_a_bad_objective_is_a_usage_error_naming_where_it_came_from(grid_project
     result = grid_project.run()
     assert result.ret == 4
     assert "[tool.zenrun] objective = 'accuracy:best': expected METRIC" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# C. --json
+# ---------------------------------------------------------------------------
+
+BROKEN = """
+import zenrun
+from zenrun import pipeline, step
+
+
+@step
+def boom() -> int:
+    raise ValueError("no")
+
+
+@pipeline
+def broken():
+    boom()
+
+
+@zenrun.mark.skip(reason="not today")
+@pipeline
+def skipped():
+    boom()
+"""
+
+KEYS = [
+    "item_id",
+    "item",
+    "outcome",
+    "run",
+    "pipeline",
+    "status",
+    "started",
+    "finished",
+    "duration",
+    "n_steps",
+    "n_cached",
+    "params",
+    "overrides",
+    "metrics",
+    "objective",
+    "best",
+]
+
+
+def test_json_results_of_a_session_one_object_per_item(grid_project):
+    grid_project.makepyfile(pipeline_broken=BROKEN)
+    grid_project.maketoml('objective = "accuracy"')
+    result = grid_project.run("--json")
+    assert result.ret == 1
+    records = json.loads(result.stdout)  # stdout is the JSON alone; the report is on stderr
+    assert "passed" in result.stderr and "results" in result.stderr
+    assert all(list(r) == KEYS for r in records)
+    by_item = {r["item"]: r for r in records}
+    assert sorted(by_item) == sorted(
+        ["broken", "skipped", *(f"grid[{m}-{s}]" for m in ("forest", "svm") for s in (1, 2, 3))]
+    )
+    best = by_item["grid[forest-3]"]
+    assert best["item_id"] == "pipeline_grid.py::grid[forest-3]"
+    assert (best["outcome"], best["status"], best["best"]) == ("passed", "completed", True)
+    assert best["params"] == {
+        "model": "forest",
+        "setting": 3,
+        "train.model": "forest",
+        "train.max_depth": 6,
+        "train.C": 1.0,
+    }
+    assert best["metrics"] == {"accuracy": pytest.approx(0.92), "trees": 100}
+    assert best["objective"] == {"metric": "accuracy", "direction": "max"}
+    assert (best["n_steps"], best["n_cached"], best["overrides"]) == (1, 0, [])
+    assert best["finished"] - best["started"] == pytest.approx(best["duration"])
+    svm = by_item["grid[svm-3]"]
+    assert svm["params"]["train.C"] == 0.30000000000000004  # full precision
+    assert [r["item"] for r in records if r["best"]] == ["grid[forest-3]"]
+    broken = by_item["broken"]
+    assert (broken["outcome"], broken["status"], broken["best"]) == ("failed", "failed", False)
+    skipped = by_item["skipped"]
+    assert (skipped["outcome"], skipped["run"], skipped["status"], skipped["params"]) == (
+        "skipped",
+        None,
+        None,
+        {},
+    )
+
+
+def test_json_of_runs_and_show(grid_project):
+    assert grid_project.run().ret == 0
+    assert grid_project.run("-k", "svm and 2", "--set", "train.n_estimators=7").ret == 0
+    runs = json.loads(grid_project.run("--runs", "--json", "--last", "3").stdout)
+    assert [list(r) for r in runs] == [KEYS] * 3
+    assert [r["item"] for r in runs] == ["grid[svm-2]", "grid[svm-3]", "grid[svm-2]"]  # newest first
+    assert runs[0]["overrides"] == ["train.n_estimators"]
+    assert runs[0]["params"]["train.n_estimators"] == 7
+    assert runs[0]["n_cached"] == 0 and runs[0]["outcome"] is None and runs[0]["best"] is None
+    # The field now varies across the grid: every run shows it, only the override is marked.
+    assert runs[1]["params"]["train.n_estimators"] == 100 and runs[1]["overrides"] == []
+    ranked = json.loads(grid_project.run("--runs", "--json", "--sort-by", "accuracy:min").stdout)
+    assert ranked[0]["item"] == "grid[forest-1]" and ranked[0]["best"] is True
+    assert ranked[0]["objective"] == {"metric": "accuracy", "direction": "min"}
+    shown = json.loads(grid_project.run("--show", "grid[svm-2]", "--json").stdout)
+    assert list(shown) == [*KEYS, "steps"]
+    assert shown["run"] == runs[0]["run"]
+    (step,) = shown["steps"]
+    assert (step["id"], step["status"], step["config"]["n_estimators"]) == ("train", "completed", 7)
+    assert step["metadata"] == {"accuracy": pytest.approx(0.87), "trees": 7}
+    assert step["outputs"]["output"]["type"] == "builtins.float"
+    assert step["outputs"]["output"]["uri"].startswith(str(grid_project.store))
+    missing = grid_project.run("--show", "nothing", "--json")
+    assert missing.ret == 4 and missing.stdout == ""

@@ -64,6 +64,14 @@ def zenrun_addoption(parser: Any) -> None:
         metavar="SECONDS",
         help=f"shortest step duration --durations shows (default {DURATIONS_MIN})",
     )
+    reporting.addoption(
+        "--json",
+        dest="json_output",
+        action="store_true",
+        default=False,
+        help="print the results table, --runs or --show as JSON on stdout: one object per "
+        "item or run with stable keys (the session's report goes to stderr)",
+    )
     store = parser.getgroup("store")
     store.addoption(
         "--runs",
@@ -387,6 +395,8 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
     reporter = terminalreporter
     runs = [r.run for r in getattr(reporter, "reports", []) if r.run is not None]
     verbosity = getattr(reporter, "verbosity", 0)
+    if config.getoption("json_output", False):
+        write_lines([json_dumps(session_records(getattr(reporter, "reports", []), config))])
     if runs and verbosity >= -1:
         reporter.tw.sep("=", "results")
         params = dict(zip((r.name for r in runs), session_params(runs, config), strict=True))
@@ -446,7 +456,10 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     if not (config.getoption("runs", False) or config.getoption("show", None) is not None):
         return None
     try:
-        lines = runs_listing(config) if config.getoption("runs") else show_lines(config)
+        if config.getoption("json_output", False):
+            lines = [json_dumps(runs_records(config) if config.getoption("runs") else show_record(config))]
+        else:
+            lines = runs_listing(config) if config.getoption("runs") else show_lines(config)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -469,8 +482,9 @@ def _width() -> int:
     return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 
-def runs_listing(config: Any) -> list[str]:
-    """``--runs``: newest first, at most ``--last`` rows, ``-k`` on item ids and pipeline names."""
+def listed_runs(config: Any) -> tuple[list[PipelineRun], int]:
+    """The runs ``--runs`` lists: newest first, at most ``--last`` (returned too), ``-k`` on
+    item ids and pipeline names."""
     store = config.metadata_store
     last = config.getoption("last", None)
     if last is None:
@@ -486,7 +500,13 @@ def runs_listing(config: Any) -> list[str]:
             names = [n.lower() for n in (item_id, pipeline) if n]
             return expression.evaluate(lambda ident: any(ident.lower() in n for n in names))
 
-    runs = recent_runs(store, last or None, match)
+    return recent_runs(store, last or None, match), last
+
+
+def runs_listing(config: Any) -> list[str]:
+    """``--runs``: newest first, at most ``--last`` rows, ``-k`` on item ids and pipeline names."""
+    runs, last = listed_runs(config)
+    keyword = config.getoption("keyword", "") or ""
     if not runs:
         what = f" matching -k {keyword!r}" if keyword else ""
         return [f"no runs{what} recorded in {config.store_path}"]
@@ -631,3 +651,150 @@ def captured_lines(step: StepRun) -> list[str]:
             lines.append(section_title(stream, step.id))
             lines.extend(text.rstrip("\n").splitlines())
     return lines
+
+
+# -- --json ---------------------------------------------------------------------------------
+
+#: The keys of every ``--json`` object, in this order (``--show`` adds ``steps``).
+JSON_KEYS = (
+    "item_id",
+    "item",
+    "outcome",
+    "run",
+    "pipeline",
+    "status",
+    "started",
+    "finished",
+    "duration",
+    "n_steps",
+    "n_cached",
+    "params",
+    "overrides",
+    "metrics",
+    "objective",
+    "best",
+)
+
+
+def json_dumps(value: Any) -> str:
+    """Strict JSON text: NaN and infinities as null, what has no JSON form as a string."""
+    return json.dumps(_finite(value), indent=2, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_record(
+    run: PipelineRun | None,
+    params: dict[str, Any] | None = None,
+    *,
+    sort_by: str | None = None,
+    best: PipelineRun | None = None,
+    item_id: str | None = None,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """One item or run as a JSON object with the keys of :data:`JSON_KEYS`; numbers at
+    full precision, times as seconds since the epoch."""
+    item_id = item_id or (run.item_id if run is not None else None)
+    record: dict[str, Any] = dict.fromkeys(JSON_KEYS)
+    record.update(
+        item_id=item_id,
+        item=item_id.rsplit("::", 1)[-1] if item_id else (run.pipeline_name if run else None),
+        outcome=outcome,
+        params=params if params is not None else (dict(run.params) if run else {}),
+        overrides=list(run.overrides) if run else [],
+        metrics=dict(run.metrics) if run else {},
+    )
+    if sort_by:
+        metric, lowest = parse_sort_by(sort_by)
+        record["objective"] = {"metric": metric, "direction": "min" if lowest else "max"}
+        record["best"] = run is not None and run is best
+    if run is not None:
+        record.update(
+            run=run.name,
+            pipeline=run.pipeline_name,
+            status=run.status,
+            started=run.started,
+            finished=run.finished,
+            duration=run.duration,
+            n_steps=run.n_steps if run.n_steps is not None else len(run.steps),
+            n_cached=int(_cached_of(run).split("/")[0]),
+        )
+    return record
+
+
+def _best_by_pipeline(runs: list[PipelineRun], sort_by: str | None) -> set[int]:
+    """``id()`` of the best run of each pipeline among ``runs``."""
+    if not sort_by:
+        return set()
+    best = set()
+    for pipeline in dict.fromkeys(r.pipeline_name for r in runs):
+        found = sort_runs([r for r in runs if r.pipeline_name == pipeline], sort_by)[1]
+        if found is not None:
+            best.add(id(found))
+    return best
+
+
+def session_records(reports: list[Any], config: Any) -> list[dict[str, Any]]:
+    """``--json`` of a session: one object per item, in the order they ran (``outcome`` is
+    pytest's: passed, failed, skipped, error, xfailed, xpassed)."""
+    sort_by = objective(config)
+    runs = [r.run for r in reports if r.run is not None]
+    params = dict(zip(map(id, runs), session_params(runs, config), strict=True))
+    best = _best_by_pipeline(runs, sort_by)
+    return [
+        json_record(
+            report.run,
+            params.get(id(report.run)),
+            sort_by=sort_by,
+            best=report.run if id(report.run) in best else None,
+            item_id=report.nodeid,
+            outcome=report.outcome,
+        )
+        for report in reports
+    ]
+
+
+def runs_records(config: Any) -> list[dict[str, Any]]:
+    """``--runs --json``: the runs ``--runs`` lists (best first with an objective)."""
+    runs, _ = listed_runs(config)
+    sort_by = objective(config)
+    best = None
+    if sort_by:
+        runs, best = sort_runs(runs, sort_by)
+    return [
+        json_record(run, params, sort_by=sort_by, best=best)
+        for run, params in zip(runs, session_params(runs, config), strict=True)
+    ]
+
+
+def show_record(config: Any) -> dict[str, Any]:
+    """``--show RUN --json``: the run's object and its ``steps``, in run order."""
+    run = find_run(config, config.getoption("show"))
+    record = json_record(run, session_params([run], config)[0])
+    record["steps"] = [
+        {
+            "id": step.id,
+            "name": step.name,
+            "status": step.status,
+            "duration": step.duration,
+            "cache_reason": step.cache_reason,
+            "cache_key": step.cache_key,
+            "config": step.config,
+            "metadata": step.metadata,
+            "outputs": {
+                name: {**ref.as_dict(), "uri": _uri(ref, config)} for name, ref in step.outputs.items()
+            },
+            "upstream": step.upstream,
+            "error": step.error,
+        }
+        for step in run.steps.values()
+    ]
+    return record
