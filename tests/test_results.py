@@ -173,10 +173,10 @@ def test_results_table_one_row_per_item_sorted_with_best_marked(zenrunner):
     result.fnmatch_lines(
         [
             "=*results*=",
-            "grid * depth*train_loss*accuracy*n_params*duration*cached",
-            "* grid[[]4[]] * 4 * 0.25 * 0.4 * 3 * 0/2",
-            "  grid[[]3[]] * 3 * 0.3333 * 0.3 * 3 * 0/2",
-            "  grid[[]2[]] * 2 * 0.5 * 0.2 * 3 * 0/2",
+            "grid * depth*accuracy*train_loss*n_params*duration*cached",  # the objective first
+            "* grid[[]4[]] * 4 * 0.4 * 0.25 * 3 * 0/2",
+            "  grid[[]3[]] * 3 * 0.3 * 0.3333 * 3 * 0/2",
+            "  grid[[]2[]] * 2 * 0.2 * 0.5 * 3 * 0/2",
             "=* 3 passed*",
         ]
     )
