@@ -320,3 +320,47 @@ def test_json_of_runs_and_show(grid_project):
     assert step["outputs"]["output"]["uri"].startswith(str(grid_project.store))
     missing = grid_project.run("--show", "nothing", "--json")
     assert missing.ret == 4 and missing.stdout == ""
+
+
+# ---------------------------------------------------------------------------
+# D. the newest run of each item, short reprs
+# ---------------------------------------------------------------------------
+
+
+def test_latest_items_runs_table_latest_and_short_reprs(grid_project):
+    assert grid_project.run().ret == 0
+    assert grid_project.run("-k", "forest and 3", "--set", "train.n_estimators=10").ret == 0
+    assert grid_project.run("-k", "svm and 1").ret == 0
+    result = grid_project.runpython("""
+        import zenrun
+
+        pipeline = zenrun.get_pipeline("grid")
+        print("PIPELINE", repr(pipeline))
+        latest = pipeline.latest_items()
+        print("LATEST", len(latest), [r.short_item_id for r in latest])
+        newest = {r.short_item_id: r for r in latest}
+        print("OVERRIDDEN", newest["grid[forest-3]"].name == pipeline.runs[6].name)
+        print("RUN", repr(newest["grid[svm-1]"]).replace(newest["grid[svm-1]"].name, "NAME"))
+        print("ITEM", repr(pipeline.items["grid[forest-3]"]))
+        table = zenrun.runs_table(latest=True)
+        print("TABLE", len(table), [r["item"] for r in table][-2:])
+        print("TREES", {r["item"]: r["params.train.n_estimators"] for r in table}["grid[forest-3]"])
+        print("OVERRIDES", [r["item"] for r in table if r["overrides"]])
+        print("LAST", [r["item"] for r in zenrun.runs_table("grid", latest=True, last=2)])
+        one = zenrun.runs_table(item="grid[svm-1]", latest=True)
+        print("ONE", len(one), one[0]["run"] == newest["grid[svm-1]"].name)
+    """)
+    assert result.ret == 0, result.stderr
+    for line in [
+        "PIPELINE <PipelineView grid: 8 runs, 6 items, last completed>",
+        "LATEST 6 ['grid[forest-1]', 'grid[forest-2]', 'grid[forest-3]', 'grid[svm-1]', 'grid[svm-2]', 'grid[svm-3]']",
+        "OVERRIDDEN True",
+        "RUN <PipelineRun NAME grid[svm-1] completed>",
+        "ITEM <ItemView grid[forest-3]: 2 runs, last completed>",
+        "TABLE 6 ['grid[forest-3]', 'grid[svm-1]']",  # oldest first: the two rerun items last
+        "TREES 10",
+        "OVERRIDES ['grid[forest-3]']",
+        "LAST ['grid[forest-3]', 'grid[svm-1]']",
+        "ONE 1 True",
+    ]:
+        assert line in result.stdout, result.stdout

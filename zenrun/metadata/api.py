@@ -128,12 +128,21 @@ def run_row(run: PipelineRun, params: dict[str, Any] | None = None) -> dict[str,
     return row
 
 
-def runs_table(pipeline: str | None = None, *, item: str | None = None, last: int | None = None) -> RunsTable:
+def runs_table(
+    pipeline: str | None = None, *, item: str | None = None, last: int | None = None, latest: bool = False
+) -> RunsTable:
     """A flat table of runs (oldest first) with their parameters and metrics, for notebooks.
 
-    ``pipeline`` and ``item`` select; ``last`` keeps the newest N.
+    ``pipeline`` and ``item`` select; ``latest=True`` keeps the newest run of each item
+    (a grid's current state); ``last`` keeps the newest N.
     """
     store = _config().metadata_store
+    if latest:
+        runs = _latest_runs(store, pipeline, item)
+        runs = runs[-last:] if last else runs
+        return RunsTable(
+            run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True)
+        )
     match = None
     if item is not None:
         resolved = store.resolve_item(item)
@@ -142,6 +151,25 @@ def runs_table(pipeline: str | None = None, *, item: str | None = None, last: in
         match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
     runs = list(reversed(store.recent_runs(last, match=match, pipeline=pipeline)))
     return RunsTable(run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True))
+
+
+def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[PipelineRun]:
+    """The newest run of each item (of ``pipeline``, or ``item`` alone), oldest first."""
+    if item is not None:
+        resolved = store.resolve_item(item)
+        if resolved is None:
+            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+        runs = store.item_runs(resolved)
+        return runs[-1:]
+    if pipeline is not None:
+        pipelines = [pipeline]
+    else:
+        names = getattr(store, "pipeline_names", None)  # not in the store protocol
+        pipelines = (
+            list(names()) if names is not None else sorted({r.pipeline_name for r in store.get_runs()})
+        )
+    runs = [run for name in pipelines for run in latest_item_runs(store, name)]
+    return sorted(runs, key=lambda r: (r.id is None, r.id or 0, r.started or 0))
 
 
 def _store_for(ref: ArtifactRef, config: Any) -> Any:

@@ -179,7 +179,8 @@ class PipelineRun:
             ) from None
 
     def __repr__(self) -> str:
-        return f"<PipelineRun {self.name} {self.status}>"
+        item = f" {self.short_item_id}" if self.item_id else ""
+        return f"<PipelineRun {self.name}{item} {self.status}>"
 
 
 def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
@@ -265,7 +266,7 @@ class ItemView:
         return self.runs[-1]
 
     def __repr__(self) -> str:
-        return f"<ItemView {self.name} runs={len(self.runs)}>"
+        return f"<ItemView {self.name}: {_count(self.runs, 'run')}{_last_status(self.runs)}>"
 
 
 @dataclass
@@ -289,3 +290,26 @@ class PipelineView:
         if not self.runs:
             raise LookupError(f"pipeline {self.name!r} has no recorded runs")
         return self.runs[-1]
+
+    def latest_items(self) -> list[PipelineRun]:
+        """The newest run of each item, in the order the items first ran: a grid's current
+        state. Runs made from Python without an item count as one item, the pipeline."""
+        latest: dict[str, PipelineRun] = {}
+        for run in self.runs:  # oldest first: a later run of an item replaces the earlier
+            latest[run.item_id or ""] = run
+        return list(latest.values())
+
+    def __repr__(self) -> str:
+        items = len({r.item_id or "" for r in self.runs})
+        return (
+            f"<PipelineView {self.name}: {_count(self.runs, 'run')}, "
+            f"{items} item{'s' if items != 1 else ''}{_last_status(self.runs)}>"
+        )
+
+
+def _count(runs: list[PipelineRun], noun: str) -> str:
+    return f"{len(runs)} {noun}{'s' if len(runs) != 1 else ''}"
+
+
+def _last_status(runs: list[PipelineRun]) -> str:
+    return f", last {runs[-1].status}" if runs else ""
