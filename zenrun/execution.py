@@ -177,14 +177,13 @@ class PipelineExecution:
         run = self.run
         run.started = time.time()
         self.log.info("Creating run for pipeline: %s", run.pipeline_name)
-        # One cache decision per run: the override replaces the pipeline's setting.
-        if self.run_override is False:
-            self.log.info(OVERRIDE_MESSAGE)
-        else:
-            state = "disabled" if self.composed.enable_cache is False else "enabled"
-            self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # As the seed: the pipeline's own setting, the orchestrator, then a run's override.
+        state = "disabled" if self.composed.enable_cache is False else "enabled"
+        self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
         # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
         self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
+        if self.run_override is False:
+            self.log.info(OVERRIDE_MESSAGE)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
