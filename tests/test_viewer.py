@@ -454,6 +454,64 @@ def test_host_header_other_than_the_served_address_is_refused(server):
     assert status("127.0.0.1:1") == 403
 
 
+def test_every_response_is_gzipped(server, project):
+    import gzip
+    import re
+
+    def get(path, packed, data=None):
+        request = urllib.request.Request(
+            server.rstrip("/") + path,
+            data=json.dumps(data).encode() if data is not None else None,
+            headers={
+                "Accept-Encoding": "gzip" if packed else "identity",
+                **({"Content-Type": "application/json"} if data is not None else {}),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read(), response.headers
+
+    page, _ = get("/", False)
+    scripts = re.findall(r'src="(/[^"]+)"', page.decode())
+    assert any("dash_cytoscape" in s for s in scripts) and any("zenrun_viewer.js" in s for s in scripts)
+    callback = {  # the compare page picks its pipeline
+        "output": "..compare-pipeline.options...compare-pipeline.value..",
+        "outputs": [
+            {"id": "compare-pipeline", "property": "options"},
+            {"id": "compare-pipeline", "property": "value"},
+        ],
+        "inputs": [{"id": "url", "property": "pathname", "value": "/compare"}],
+        "changedPropIds": ["url.pathname"],
+        "state": [{"id": "url", "property": "search", "value": "?pipeline=forest"}],
+    }
+    sizes = {}
+    for path, data in [
+        ("/", None),
+        (f"/?run={_run(project, 'fan')}", None),
+        ("/compare", None),
+        ("/_dash-layout", None),
+        ("/_dash-dependencies", None),
+        ("/_dash-update-component", callback),
+        *((script, None) for script in scripts),
+    ]:
+        plain, plain_headers = get(path, False, data)
+        packed, headers = get(path, True, data)
+        assert "Content-Encoding" not in plain_headers, path  # only for clients that ask
+        if len(plain) < 500:
+            continue  # too small to gain
+        assert headers["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in headers["Vary"], path
+        assert int(headers["Content-Length"]) == len(packed) < len(plain), path
+        if path.startswith(("/?", "/compare")) or path == "/":  # a page: its nonces differ
+            assert gzip.decompress(packed).startswith(b"<!DOCTYPE html>"), path
+        else:
+            assert gzip.decompress(packed) == plain, path
+        sizes[path] = (len(plain), len(packed))
+    answer = json.loads(get("/_dash-update-component", False, callback)[0])
+    assert answer["response"]["compare-pipeline"]["value"] == "forest"
+    total = sum(p for p, _ in sizes.values()), sum(g for _, g in sizes.values())
+    assert total[1] * 3 < total[0], total  # scripts and JSON compress at least threefold
+
+
 def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project, tmp_path):
     result = project.run("--view", "--view-port", "70000")
     assert result.ret == 4

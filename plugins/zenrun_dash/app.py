@@ -21,7 +21,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import compare
+from zenrun_dash import compare, compress
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.lineage import (
     ARTIFACT_COLOUR,
@@ -290,6 +290,7 @@ def make_app(
         suppress_callback_exceptions=True,
     )
     app.layout = _layout(refresh_ms)
+    compress.install(app.server)
 
     @app.server.before_request
     def prefetch() -> None:
