@@ -825,6 +825,39 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         run.wait(10)
 
 
+def test_the_run_picker_says_how_a_watched_run_ended(server, browser, project):
+    failing = (
+        LIVE.replace('"go"', '"go_fail"')
+        .replace("return x + 1", "raise ValueError('failed on purpose')")
+        .replace("def live", "def live_fail")
+    )
+    project.makepyfile(pipeline_live_fail=failing)
+    before = {r[0] for r in _runs(project)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "pipeline_live_fail.py"],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ({r[0] for r in _runs(project)} - before):
+            assert time.monotonic() < deadline and run.poll() is None, "the run did not start"
+            time.sleep(0.05)
+        name = ({r[0] for r in _runs(project)} - before).pop()
+        _open(browser, f"{server}?run={name}")
+        _wait(browser, lambda: "▶ running" in _text(browser, "run-picker"))
+        (project.path / "go_fail").touch()
+        _wait(browser, lambda: "✗ failed" in _text(browser, "run-picker"))
+        assert "running" not in _text(browser, "run-picker")
+        assert "failed" in _text(browser, "run-summary")
+        assert run.wait(30) == 1
+    finally:
+        run.kill()
+        run.wait(10)
+
+
 def test_a_run_whose_process_died_is_shown_failed(server, browser, project):
     project.makepyfile(pipeline_hang=LIVE.replace('"go"', '"never"').replace("def live", "def hang"))
     before = {r[0] for r in _runs(project)}

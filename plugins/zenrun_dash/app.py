@@ -483,11 +483,17 @@ def make_app(
         Output("run-summary", "children", allow_duplicate=True),
         Output("drawn", "data", allow_duplicate=True),
         Output("refresh", "disabled", allow_duplicate=True),
+        Output("run-picker", "options", allow_duplicate=True),
         Input("refresh", "n_intervals"),
         State("drawn", "data"),
+        State("run-picker", "search_value"),
+        State("runs-offset", "data"),
+        State("run-picker", "value"),
         prevent_initial_call=True,
     )
-    def refresh(_: Any, drawn: dict[str, Any] | None) -> Any:
+    def refresh(
+        _: Any, drawn: dict[str, Any] | None, text: str | None, offset: int | None, picked: str | None
+    ) -> Any:
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
         run, model = source.model(drawn["run"])
@@ -511,6 +517,8 @@ def make_app(
             _summary(run, model),
             {**drawn, "status": run.status} if status_changed else no_update,
             run.status != "running",
+            # The picker's label of the run says how it ended, not "running".
+            picker_page(text, offset or 0, picked)[0] if status_changed else no_update,
         )
 
     def describe(node: str | None, run_name: str | None) -> tuple[Any, dict[str, Any] | None]:
