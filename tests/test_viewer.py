@@ -620,6 +620,59 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
     assert "step:work_7" not in _classes(browser) and "group:work" in _classes(browser)
 
 
+def _click_node(driver, node):
+    """Click where ``node`` is drawn on the screen, as a user does (not a tap emitted on it)."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    x, y = _js(
+        driver,
+        "const r = cy.container().getBoundingClientRect(), p = cy.$id(arguments[0]).renderedPosition();"
+        "return [Math.round(r.left + p.x), Math.round(r.top + p.y)];",
+        node,
+    )
+    builder = ActionBuilder(driver)
+    builder.pointer_action.move_to_location(x, y)
+    builder.pointer_action.click()
+    builder.perform()
+
+
+def test_the_first_click_after_a_page_load_lands(server, browser, project):
+    run = _run(project, "lineage", "completed")
+    size = browser.get_window_size()
+    browser.set_window_size(1600, 1000)
+    try:
+        for settle in (False, False, True, True):
+            _open(browser, f"{server}?run={run}")
+            if settle:  # what settles after the layout moves and narrows the graph's box
+                _js(
+                    browser,
+                    "const d = document.createElement('div'); d.style.height = '120px';"
+                    "document.body.prepend(d);"
+                    "cy.container().style.width = (cy.container().clientWidth - 400) + 'px';",
+                )
+            _click_node(browser, "step:train")  # at once: the page may still be settling
+            _wait(
+                browser, lambda: _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
+            )
+            _wait(browser, lambda: "train" in _text(browser, "details"))
+            assert "step=train" in browser.current_url
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
+def test_a_step_clicked_inside_an_expanded_group_is_not_faded(server, browser, project):
+    laid = _open(browser, f"{server}?run={_run(project, 'fan', 'failed')}")
+    _js(browser, "cy.$id('group:work').emit('tap');")  # expand
+    _relaid(browser, laid)
+    _js(browser, "cy.$id('step:work_3').emit('tap');")
+    _wait(browser, lambda: _js(browser, "return cy.$id('step:work_3').hasClass('lineage');"))
+    opacity = "return cy.$id(arguments[0]).effectiveOpacity();"
+    assert _js(browser, opacity, "step:work_3") == 1
+    assert _js(browser, opacity, "step:source") == 1  # its upstream
+    assert _js(browser, opacity, "box:group:work") == 1
+    assert _js(browser, opacity, "step:work_5") < 0.5  # a sibling outside its lineage fades
+
+
 def test_search_and_state_filter_highlight_and_centre(server, browser, project):
     from selenium.webdriver.common.by import By
 

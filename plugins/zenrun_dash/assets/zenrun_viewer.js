@@ -51,9 +51,13 @@
   }
 
   function highlight(cy, node) {
+    const lineage = node.predecessors().union(node.successors()).union(node);
     cy.batch(() => {
       cy.elements().removeClass("lineage").addClass("faded");
-      node.predecessors().union(node.successors()).union(node).removeClass("faded").addClass("lineage");
+      lineage.removeClass("faded").addClass("lineage");
+      // A compound node's opacity is its members' too: the box of an expanded group
+      // holding a node of the lineage stays opaque.
+      lineage.ancestors().removeClass("faded");
     });
   }
 
@@ -98,6 +102,10 @@
   }
 
   function afterLayout(cy, options) {
+    // The container may have moved or changed size while the page settled (fonts, the
+    // run picker, scroll bars): measure it again, or the first click misses its node.
+    cy.resize();
+    requestAnimationFrame(() => cy.resize());
     cy.batch(() => cy.elements(".faded, .lineage").removeClass("faded lineage"));
     applySearch(cy, false);
     if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
@@ -107,8 +115,23 @@
     state.laidOut = options && options.zenrunNonce;
   }
 
+  // Cytoscape maps a click through the container's position measured earlier; the page
+  // may have moved the graph since (a panel opening above it): measure again first.
+  function keepPosition(cy) {
+    let last = null;
+    const measure = () => {
+      const r = cy.container().getBoundingClientRect();
+      if (!last || r.left !== last.left || r.top !== last.top || r.width !== last.width || r.height !== last.height) {
+        last = r;
+        cy.resize();
+      }
+    };
+    ["mousedown", "touchstart", "wheel"].forEach(type => cy.container().addEventListener(type, measure, true));
+  }
+
   function attach(cy) {
     cy.scratch("_zenrun", true);
+    keepPosition(cy);
     cy.on("layoutstop", e => afterLayout(cy, e.layout && e.layout.options));
     cy.on("tap", "node", e => highlight(cy, e.target));
     cy.on("tap", e => {
