@@ -673,6 +673,57 @@ def test_a_step_clicked_inside_an_expanded_group_is_not_faded(server, browser, p
     assert _js(browser, opacity, "step:work_5") < 0.5  # a sibling outside its lineage fades
 
 
+def _deuteranope_lab(rgb):
+    """CIELAB of an sRGB colour as a deuteranope sees it (Machado et al. 2009, severity 1)."""
+
+    def linear(c):
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = map(linear, rgb)
+    seen = [
+        min(1.0, max(0.0, v))
+        for v in (
+            0.367322 * r + 0.860646 * g - 0.227968 * b,
+            0.280085 * r + 0.672501 * g + 0.047413 * b,
+            -0.011820 * r + 0.042940 * g + 0.968881 * b,
+        )
+    ]
+    x = (0.4124 * seen[0] + 0.3576 * seen[1] + 0.1805 * seen[2]) / 0.95047
+    y = 0.2126 * seen[0] + 0.7152 * seen[1] + 0.0722 * seen[2]
+    z = (0.0193 * seen[0] + 0.1192 * seen[1] + 0.9505 * seen[2]) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+    return (116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2]))
+
+
+def test_states_differ_for_colour_blind_eyes_and_by_glyph_at_every_zoom(server, browser, project):
+    import math
+    import re
+
+    read = (
+        "const out = {}; cy.nodes('.step').forEach(n => { const s = n.classes().find(c => c !== 'step');"
+        "out[s] = [n.style('background-color'), n.style('background-image')]; }); return out;"
+    )
+    drawn = {}
+    for pipeline in ("lineage", "fan"):  # completed, failed and skipped; cached
+        laid = _open(browser, f"{server}?run={_run(project, pipeline, 'failed')}")
+        if pipeline == "fan":
+            _js(browser, "cy.$id('group:work').emit('tap');")  # expand the group of work steps
+            _relaid(browser, laid)
+        _js(browser, "cy.zoom(0.05);")  # the overview: labels are gone
+        drawn.update(_js(browser, read))
+    assert {"completed", "cached", "failed", "skipped"} <= set(drawn), drawn
+    colours = {s: tuple(int(v) for v in re.findall(r"\d+", c)[:3]) for s, (c, _) in drawn.items()}
+    seen = {s: _deuteranope_lab(c) for s, c in colours.items()}
+    assert math.dist(seen["failed"], seen["cached"]) > 40  # was 7 with red and green
+    assert min(math.dist(seen[a], seen[b]) for a in seen for b in seen if a < b) > 20
+    # Each state has its own glyph inside the node, drawn whatever the zoom.
+    glyphs = {s: image for s, (_, image) in drawn.items()}
+    assert all(g.startswith("data:image/svg+xml") for g in glyphs.values())
+    assert len(set(glyphs.values())) == len(glyphs)
+    assert _js(browser, "return cy.$id('step:work_7').style('label');") != ""  # (labels hide by zoom only)
+
+
 def test_search_and_state_filter_highlight_and_centre(server, browser, project):
     from selenium.webdriver.common.by import By
 

@@ -401,7 +401,7 @@ def page_children() -> list[Any]:
     ]
 
 
-FAILED_ROW = {"if": {"filter_query": "{status} = failed"}, "color": "#d62728"}
+FAILED_ROW = {"if": {"filter_query": "{status} = failed"}, "color": "#d55e00"}
 NUMBER_FORMAT = {"specifier": ".4~g"}  # 4 significant digits; the full value on hover
 
 
