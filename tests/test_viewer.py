@@ -724,6 +724,51 @@ def test_states_differ_for_colour_blind_eyes_and_by_glyph_at_every_zoom(server, 
     assert _js(browser, "return cy.$id('step:work_7').style('label');") != ""  # (labels hide by zoom only)
 
 
+def test_keyboard_tab_arrows_enter_escape_and_slash(server, browser, project):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    run = _run(project, "lineage", "completed")
+    _open(browser, f"{server}?run={run}")
+    selected = "return cy.$(':selected').map(n => n.id());"
+    on_graph = "return document.activeElement === cy.container();"
+
+    def press(*keys):
+        ActionChains(browser).send_keys(*keys).perform()
+
+    for _ in range(40):  # Tab reaches the graph
+        if _js(browser, on_graph):
+            break
+        press(Keys.TAB)
+    assert _js(browser, on_graph)
+    assert _js(browser, "return cy.container().getAttribute('aria-label');").startswith("lineage graph")
+    _js(browser, "cy.$(':selected').unselect();")
+    press(Keys.ARROW_RIGHT)  # nothing selected: the first node upstream of all
+    assert _js(browser, selected) == ["step:load"]
+    press(Keys.ARROW_RIGHT)  # downstream: one of its outputs
+    (first,) = _js(browser, selected)
+    assert first in ("artifact:load:features", "artifact:load:labels")
+    press(Keys.ARROW_DOWN if first.endswith("features") else Keys.ARROW_UP)  # its sibling
+    assert _js(browser, selected) == [
+        "artifact:load:labels" if first.endswith("features") else "artifact:load:features"
+    ]
+    press(Keys.ARROW_LEFT)  # upstream again
+    assert _js(browser, selected) == ["step:load"]
+    press(Keys.ENTER)  # opens the details
+    _wait(browser, lambda: "step load" in _text(browser, "details"))
+    _wait(browser, lambda: "step=load" in browser.current_url)
+    press(Keys.ESCAPE)  # closes them
+    _wait(browser, lambda: _text(browser, "details").startswith("Click a step"))
+    assert _js(browser, selected) == []
+    _wait(browser, lambda: "step=" not in browser.current_url)
+    assert f"run={run}" in browser.current_url
+    press(Keys.TAB)  # away from the graph, then / searches
+    press("/")
+    assert _js(browser, "return document.activeElement.id;") == "search"
+    press("load")
+    _wait(browser, lambda: _text(browser, "search-status") == "1 match")
+
+
 def test_search_and_state_filter_highlight_and_centre(server, browser, project):
     from selenium.webdriver.common.by import By
 
