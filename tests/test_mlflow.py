@@ -60,7 +60,7 @@ def test_each_pipeline_run_is_an_mlflow_run_with_nested_steps(zenrunner):
         parent = parents[name]
         assert parent.info.status == "FINISHED" and parent.info.run_name == name
         assert parent.data.tags["zenrun.status"] == "completed"
-        assert parent.data.params == {"lr": lr}
+        assert parent.data.params == {"lr": lr, "train.lr": lr}  # the config field that varies
         assert parent.data.metrics["train.accuracy"] == pytest.approx(0.5 + float(lr))
         children = {
             r.info.run_name: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
@@ -103,3 +103,53 @@ def test_mlflow_settings_are_validated_by_the_plugin(zenrunner):
     result.fnmatch_lines(
         ["*pipeline 'grid', step 'quiet': settings.mlflow.lgo: Extra inputs are not permitted (got False)*"]
     )
+
+
+FIXTURE_GRID = """
+import zenrun
+from zenrun import StepConfig, pipeline, step
+
+
+class TrainConfig(StepConfig):
+    max_depth: int = 4
+    n_estimators: int = 100
+
+
+@zenrun.fixture(params=[2, 6])
+def config(request):
+    return TrainConfig(max_depth=request.param)
+
+
+@step
+def train(config: TrainConfig) -> float:
+    zenrun.log_metadata(accuracy=0.8 + config.max_depth / 100)
+    return 0.0
+
+
+@pipeline
+def forest(config):
+    train(config=config)
+"""
+
+
+def test_parent_runs_carry_the_config_fields_that_vary_and_the_overrides(zenrunner):
+    import mlflow
+
+    zenrunner.makepyfile(pipeline_forest=FIXTURE_GRID)
+    assert zenrunner.run("--mlflow").ret == 0
+    one_off = zenrunner.run("--mlflow", "-k", "6", "--set", "train.n_estimators=10")
+    assert one_off.ret == 0, one_off.stdout + one_off.stderr
+    mlflow.set_tracking_uri(f"sqlite:///{zenrunner.store / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["forest"], output_format="list")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    by_name = {r.data.tags["zenrun.run_name"]: r for r in parents}
+    names = [r.name for r in read_store(zenrunner.store).get_runs()]
+    params = [by_name[name].data.params for name in names]
+    assert params[0] == {"config": "2", "train.max_depth": "2"}
+    assert params[1] == {"config": "6", "train.max_depth": "6"}
+    assert params[2] == {
+        "config": "6",
+        "train.n_estimators": "10",
+        "train.max_depth": "6",
+    }
+    assert [by_name[n].data.tags["zenrun.overrides"] for n in names] == ["", "", "train.n_estimators"]

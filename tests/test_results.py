@@ -173,10 +173,10 @@ def test_results_table_one_row_per_item_sorted_with_best_marked(zenrunner):
     result.fnmatch_lines(
         [
             "=*results*=",
-            "grid * depth*train_loss*accuracy*n_params*duration*cached",
-            "* grid[[]4[]] * 4 * 0.25 * 0.4 * 3 * 0/2",
-            "  grid[[]3[]] * 3 * 0.3333 * 0.3 * 3 * 0/2",
-            "  grid[[]2[]] * 2 * 0.5 * 0.2 * 3 * 0/2",
+            "grid * depth*accuracy*train_loss*n_params*duration*cached",  # the objective first
+            "* grid[[]4[]] * 4 * 0.4 * 0.25 * 3 * 0/2",
+            "  grid[[]3[]] * 3 * 0.3 * 0.3333 * 3 * 0/2",
+            "  grid[[]2[]] * 2 * 0.2 * 0.5 * 3 * 0/2",
             "=* 3 passed*",
         ]
     )
@@ -213,11 +213,11 @@ def test_runs_newest_first_limited_and_filtered(zenrunner):
     zenrunner.makepyfile(pipeline_grid=GRID)
     assert zenrunner.run().ret == 0
     assert zenrunner.run("-k", "grid and 4").ret == 0
-    everything = zenrunner.run("--runs")
+    everything = zenrunner.run("--runs", env={"COLUMNS": "120"})
     everything.fnmatch_lines(
         [
-            "started*item*status*steps*cached*duration*metrics",
-            "*grid[[]4[]]*completed*2*2*accuracy=0.4*",
+            "started*item*status*steps*cached*duration*params*metrics",
+            "*grid[[]4[]]*completed*2*2*depth=4*accuracy=0.4*",
             "*scalars*completed*2*0*",
             "*grid[[]3[]]*",
             "*grid[[]4[]]*completed*2*0*",
@@ -654,15 +654,16 @@ def test_verbose_item_blocks_start_with_the_item_id(zenrunner):
         [
             "pipeline_grid.py::grid[[]2[]]",
             "    Creating run for pipeline: grid",
-            "    Runtime configuration overwriting the pipeline cache settings*",
+            "    Cache enabled for pipeline grid",  # the pipeline's setting, as the seed
+            "    Using orchestrator local to run pipeline grid...",
+            "    Runtime configuration overwriting the pipeline cache settings*",  # then the run's
             "    Step train has started.",
             "pipeline_grid.py::grid[[]2[]] PASSED*",
             "pipeline_grid.py::grid[[]4[]]",
             "    Creating run for pipeline: grid",
         ]
     )
-    assert "Cache enabled" not in result.stdout
-    assert "caching disabled" not in result.stdout  # said once per run, by the override
+    assert result.stdout.count("Cache enabled for pipeline grid") == 3
     assert result.stdout.count("Runtime configuration overwriting") == 3
 
 

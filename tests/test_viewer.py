@@ -99,6 +99,44 @@ ARRAYS = """
         make()
 """
 
+FOREST = """
+    import zenrun
+    from zenrun import StepConfig, pipeline, step
+
+    class TrainConfig(StepConfig):
+        model: str = "forest"
+        max_depth: int = 4
+        C: float = 1.0
+        n_estimators: int = 100
+
+    @zenrun.fixture(params=["forest", "svm"])
+    def model(request):
+        return request.param
+
+    @zenrun.fixture(params=[1, 2, 3])
+    def setting(request):
+        return request.param
+
+    @zenrun.fixture
+    def config(model, setting):
+        if model == "forest":
+            return {"model": model, "max_depth": 2 * setting}
+        return {"model": model, "C": 0.1 * setting}
+
+    @step
+    def train(config: TrainConfig) -> float:
+        if config.model == "forest":
+            accuracy = 0.8 + 0.02 * config.max_depth + 0.00001234
+        else:
+            accuracy = 0.85 + config.C / 10
+        zenrun.log_metadata(accuracy=accuracy, fit_seconds=1.0 / (1 + config.max_depth + config.C))
+        return accuracy
+
+    @pipeline
+    def forest(config):
+        train(config=config)
+"""
+
 LIVE = """
     import time
     from pathlib import Path
@@ -137,9 +175,17 @@ def _run(project, pipeline, status=None):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """lineage (failed, then completed), fan (completed, then work_7 failed), hpo and digits."""
+    """forest (a grid, then an override), lineage (failed, then completed), fan (completed,
+    then work_7 failed), hpo and digits."""
     project = ZenrunProject(tmp_path_factory.mktemp("viewer"))
-    project.makepyfile(pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS)
+    project.makepyfile(
+        pipeline_lineage=LINEAGE, pipeline_fan=FAN, pipeline_arrays=ARRAYS, pipeline_forest=FOREST
+    )
+    # A grid whose hyperparameters only exist in a fixture-built config; then a one-off override.
+    assert project.run("pipeline_forest.py", "-q").ret == 0
+    assert (
+        project.run("pipeline_forest.py", "-q", "-k", "svm and 1", "--set", "train.n_estimators=10").ret == 0
+    )
     assert project.run("pipeline_arrays.py", "-q").ret == 0
     assert project.run("pipeline_lineage.py", "-q").ret == 1
     project.makepyfile(
@@ -154,6 +200,7 @@ def project(tmp_path_factory):
             shutil.copy(REPO / ("pipelines" if name != "conftest.py" else "") / name, project.path / name)
         assert project.run("pipeline_hpo.py", "pipeline_digits.py", "-q").ret == 0
     project.runs = _runs(project)
+    project.maketoml('objective = "accuracy"')  # the viewer's compare page defaults to it
     return project
 
 
@@ -407,6 +454,64 @@ def test_host_header_other_than_the_served_address_is_refused(server):
     assert status("127.0.0.1:1") == 403
 
 
+def test_every_response_is_gzipped(server, project):
+    import gzip
+    import re
+
+    def get(path, packed, data=None):
+        request = urllib.request.Request(
+            server.rstrip("/") + path,
+            data=json.dumps(data).encode() if data is not None else None,
+            headers={
+                "Accept-Encoding": "gzip" if packed else "identity",
+                **({"Content-Type": "application/json"} if data is not None else {}),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read(), response.headers
+
+    page, _ = get("/", False)
+    scripts = re.findall(r'src="(/[^"]+)"', page.decode())
+    assert any("dash_cytoscape" in s for s in scripts) and any("zenrun_viewer.js" in s for s in scripts)
+    callback = {  # the compare page picks its pipeline
+        "output": "..compare-pipeline.options...compare-pipeline.value..",
+        "outputs": [
+            {"id": "compare-pipeline", "property": "options"},
+            {"id": "compare-pipeline", "property": "value"},
+        ],
+        "inputs": [{"id": "url", "property": "pathname", "value": "/compare"}],
+        "changedPropIds": ["url.pathname"],
+        "state": [{"id": "url", "property": "search", "value": "?pipeline=forest"}],
+    }
+    sizes = {}
+    for path, data in [
+        ("/", None),
+        (f"/?run={_run(project, 'fan')}", None),
+        ("/compare", None),
+        ("/_dash-layout", None),
+        ("/_dash-dependencies", None),
+        ("/_dash-update-component", callback),
+        *((script, None) for script in scripts),
+    ]:
+        plain, plain_headers = get(path, False, data)
+        packed, headers = get(path, True, data)
+        assert "Content-Encoding" not in plain_headers, path  # only for clients that ask
+        if len(plain) < 500:
+            continue  # too small to gain
+        assert headers["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in headers["Vary"], path
+        assert int(headers["Content-Length"]) == len(packed) < len(plain), path
+        if path.startswith(("/?", "/compare")) or path == "/":  # a page: its nonces differ
+            assert gzip.decompress(packed).startswith(b"<!DOCTYPE html>"), path
+        else:
+            assert gzip.decompress(packed) == plain, path
+        sizes[path] = (len(plain), len(packed))
+    answer = json.loads(get("/_dash-update-component", False, callback)[0])
+    assert answer["response"]["compare-pipeline"]["value"] == "forest"
+    total = sum(p for p, _ in sizes.values()), sum(g for _, g in sizes.values())
+    assert total[1] * 3 < total[0], total  # scripts and JSON compress at least threefold
+
+
 def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project, tmp_path):
     result = project.run("--view", "--view-port", "70000")
     assert result.ret == 4
@@ -513,6 +618,155 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
     _js(browser, "cy.$id('box:group:work').emit('tap');")  # collapse again
     _relaid(browser, laid)
     assert "step:work_7" not in _classes(browser) and "group:work" in _classes(browser)
+
+
+def _click_node(driver, node):
+    """Click where ``node`` is drawn on the screen, as a user does (not a tap emitted on it)."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    x, y = _js(
+        driver,
+        "const r = cy.container().getBoundingClientRect(), p = cy.$id(arguments[0]).renderedPosition();"
+        "return [Math.round(r.left + p.x), Math.round(r.top + p.y)];",
+        node,
+    )
+    builder = ActionBuilder(driver)
+    builder.pointer_action.move_to_location(x, y)
+    builder.pointer_action.click()
+    builder.perform()
+
+
+def test_the_first_click_after_a_page_load_lands(server, browser, project):
+    run = _run(project, "lineage", "completed")
+    size = browser.get_window_size()
+    browser.set_window_size(1600, 1000)
+    try:
+        for settle in (False, False, True, True):
+            _open(browser, f"{server}?run={run}")
+            if settle:  # what settles after the layout moves and narrows the graph's box
+                _js(
+                    browser,
+                    "const d = document.createElement('div'); d.style.height = '120px';"
+                    "document.body.prepend(d);"
+                    "cy.container().style.width = (cy.container().clientWidth - 400) + 'px';",
+                )
+            _click_node(browser, "step:train")  # at once: the page may still be settling
+            _wait(
+                browser, lambda: _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
+            )
+            _wait(browser, lambda: "train" in _text(browser, "details"))
+            assert "step=train" in browser.current_url
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
+def test_a_step_clicked_inside_an_expanded_group_is_not_faded(server, browser, project):
+    laid = _open(browser, f"{server}?run={_run(project, 'fan', 'failed')}")
+    _js(browser, "cy.$id('group:work').emit('tap');")  # expand
+    _relaid(browser, laid)
+    _js(browser, "cy.$id('step:work_3').emit('tap');")
+    _wait(browser, lambda: _js(browser, "return cy.$id('step:work_3').hasClass('lineage');"))
+    opacity = "return cy.$id(arguments[0]).effectiveOpacity();"
+    assert _js(browser, opacity, "step:work_3") == 1
+    assert _js(browser, opacity, "step:source") == 1  # its upstream
+    assert _js(browser, opacity, "box:group:work") == 1
+    assert _js(browser, opacity, "step:work_5") < 0.5  # a sibling outside its lineage fades
+
+
+def _deuteranope_lab(rgb):
+    """CIELAB of an sRGB colour as a deuteranope sees it (Machado et al. 2009, severity 1)."""
+
+    def linear(c):
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = map(linear, rgb)
+    seen = [
+        min(1.0, max(0.0, v))
+        for v in (
+            0.367322 * r + 0.860646 * g - 0.227968 * b,
+            0.280085 * r + 0.672501 * g + 0.047413 * b,
+            -0.011820 * r + 0.042940 * g + 0.968881 * b,
+        )
+    ]
+    x = (0.4124 * seen[0] + 0.3576 * seen[1] + 0.1805 * seen[2]) / 0.95047
+    y = 0.2126 * seen[0] + 0.7152 * seen[1] + 0.0722 * seen[2]
+    z = (0.0193 * seen[0] + 0.1192 * seen[1] + 0.9505 * seen[2]) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+    return (116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2]))
+
+
+def test_states_differ_for_colour_blind_eyes_and_by_glyph_at_every_zoom(server, browser, project):
+    import math
+    import re
+
+    read = (
+        "const out = {}; cy.nodes('.step').forEach(n => { const s = n.classes().find(c => c !== 'step');"
+        "out[s] = [n.style('background-color'), n.style('background-image')]; }); return out;"
+    )
+    drawn = {}
+    for pipeline in ("lineage", "fan"):  # completed, failed and skipped; cached
+        laid = _open(browser, f"{server}?run={_run(project, pipeline, 'failed')}")
+        if pipeline == "fan":
+            _js(browser, "cy.$id('group:work').emit('tap');")  # expand the group of work steps
+            _relaid(browser, laid)
+        _js(browser, "cy.zoom(0.05);")  # the overview: labels are gone
+        drawn.update(_js(browser, read))
+    assert {"completed", "cached", "failed", "skipped"} <= set(drawn), drawn
+    colours = {s: tuple(int(v) for v in re.findall(r"\d+", c)[:3]) for s, (c, _) in drawn.items()}
+    seen = {s: _deuteranope_lab(c) for s, c in colours.items()}
+    assert math.dist(seen["failed"], seen["cached"]) > 40  # was 7 with red and green
+    assert min(math.dist(seen[a], seen[b]) for a in seen for b in seen if a < b) > 20
+    # Each state has its own glyph inside the node, drawn whatever the zoom.
+    glyphs = {s: image for s, (_, image) in drawn.items()}
+    assert all(g.startswith("data:image/svg+xml") for g in glyphs.values())
+    assert len(set(glyphs.values())) == len(glyphs)
+    assert _js(browser, "return cy.$id('step:work_7').style('label');") != ""  # (labels hide by zoom only)
+
+
+def test_keyboard_tab_arrows_enter_escape_and_slash(server, browser, project):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    run = _run(project, "lineage", "completed")
+    _open(browser, f"{server}?run={run}")
+    selected = "return cy.$(':selected').map(n => n.id());"
+    on_graph = "return document.activeElement === cy.container();"
+
+    def press(*keys):
+        ActionChains(browser).send_keys(*keys).perform()
+
+    for _ in range(40):  # Tab reaches the graph
+        if _js(browser, on_graph):
+            break
+        press(Keys.TAB)
+    assert _js(browser, on_graph)
+    assert _js(browser, "return cy.container().getAttribute('aria-label');").startswith("lineage graph")
+    _js(browser, "cy.$(':selected').unselect();")
+    press(Keys.ARROW_RIGHT)  # nothing selected: the first node upstream of all
+    assert _js(browser, selected) == ["step:load"]
+    press(Keys.ARROW_RIGHT)  # downstream: one of its outputs
+    (first,) = _js(browser, selected)
+    assert first in ("artifact:load:features", "artifact:load:labels")
+    press(Keys.ARROW_DOWN if first.endswith("features") else Keys.ARROW_UP)  # its sibling
+    assert _js(browser, selected) == [
+        "artifact:load:labels" if first.endswith("features") else "artifact:load:features"
+    ]
+    press(Keys.ARROW_LEFT)  # upstream again
+    assert _js(browser, selected) == ["step:load"]
+    press(Keys.ENTER)  # opens the details
+    _wait(browser, lambda: "step load" in _text(browser, "details"))
+    _wait(browser, lambda: "step=load" in browser.current_url)
+    press(Keys.ESCAPE)  # closes them
+    _wait(browser, lambda: _text(browser, "details").startswith("Click a step"))
+    assert _js(browser, selected) == []
+    _wait(browser, lambda: "step=" not in browser.current_url)
+    assert f"run={run}" in browser.current_url
+    press(Keys.TAB)  # away from the graph, then / searches
+    press("/")
+    assert _js(browser, "return document.activeElement.id;") == "search"
+    press("load")
+    _wait(browser, lambda: _text(browser, "search-status") == "1 match")
 
 
 def test_search_and_state_filter_highlight_and_centre(server, browser, project):
@@ -720,6 +974,39 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         run.wait(10)
 
 
+def test_the_run_picker_says_how_a_watched_run_ended(server, browser, project):
+    failing = (
+        LIVE.replace('"go"', '"go_fail"')
+        .replace("return x + 1", "raise ValueError('failed on purpose')")
+        .replace("def live", "def live_fail")
+    )
+    project.makepyfile(pipeline_live_fail=failing)
+    before = {r[0] for r in _runs(project)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "pipeline_live_fail.py"],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ({r[0] for r in _runs(project)} - before):
+            assert time.monotonic() < deadline and run.poll() is None, "the run did not start"
+            time.sleep(0.05)
+        name = ({r[0] for r in _runs(project)} - before).pop()
+        _open(browser, f"{server}?run={name}")
+        _wait(browser, lambda: "▶ running" in _text(browser, "run-picker"))
+        (project.path / "go_fail").touch()
+        _wait(browser, lambda: "✗ failed" in _text(browser, "run-picker"))
+        assert "running" not in _text(browser, "run-picker")
+        assert "failed" in _text(browser, "run-summary")
+        assert run.wait(30) == 1
+    finally:
+        run.kill()
+        run.wait(10)
+
+
 def test_a_run_whose_process_died_is_shown_failed(server, browser, project):
     project.makepyfile(pipeline_hang=LIVE.replace('"go"', '"never"').replace("def live", "def hang"))
     before = {r[0] for r in _runs(project)}
@@ -788,6 +1075,100 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.find_element(By.LINK_TEXT, "hpo[iris]").click()
     _wait(browser, lambda: iris in browser.find_element(By.ID, "run-summary").text)
     assert f"?run={iris}" in browser.current_url
+
+
+def _text(driver, element_id):
+    """An element's text read in one step (a re-rendered element is never stale)."""
+    return _js(
+        driver, "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';", element_id
+    )
+
+
+def _column(driver, column):
+    """The texts of a compare-table column by its id, in the table's order."""
+    return _js(
+        driver,
+        "return [...document.querySelectorAll(`#compare-table td[data-dash-column='${arguments[0]}']`)]"
+        ".map(td => td.innerText.trim());",
+        column,
+    )
+
+
+def test_compare_page_shows_the_params_of_a_fixture_built_config(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server}compare?pipeline=forest")
+    _wait(browser, lambda: "forest[svm-3]" in browser.find_element(By.ID, "compare-table").text)
+    items = _column(browser, "item")
+    assert sorted(items) == sorted(f"forest[{m}-{s}]" for m in ("forest", "svm") for s in (1, 2, 3))
+    depth = dict(zip(items, _column(browser, "param:train.max_depth"), strict=True))
+    c = dict(zip(items, _column(browser, "param:train.C"), strict=True))
+    assert (depth["forest[forest-3]"], depth["forest[svm-2]"]) == ("6", "4")
+    assert (c["forest[forest-3]"], c["forest[svm-2]"]) == ("1", "0.2")
+    assert _column(browser, "param:train.n_estimators")[items.index("forest[svm-1]")] == "10"
+    overrides = dict(zip(items, _column(browser, "overrides"), strict=True))
+    assert overrides["forest[svm-1]"] == "train.n_estimators"
+    assert overrides["forest[forest-1]"] == ""
+    headers = browser.find_element(By.ID, "compare-table").text
+    assert "train.max_depth" in headers and "model" in headers and "setting" in headers
+
+
+def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filter(server, browser, project):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{server}compare?pipeline=forest")
+    _wait(browser, lambda: browser.find_elements(By.ID, "compare-best-item"))
+    # The objective ([tool.zenrun] objective = "accuracy"), not the first metric that varies.
+    assert _text(browser, "compare-metric") == "accuracy"
+    assert _text(browser, "compare-best-item") == "forest[forest-3]"
+    assert "(objective)" in _text(browser, "compare-best")
+    items = _column(browser, "item")
+    assert items[0] == "forest[forest-3]"  # best first
+    accuracy = dict(zip(items, _column(browser, "metric:accuracy"), strict=True))
+    assert accuracy["forest[forest-3]"] == "0.92"  # 0.92001234 to 4 significant digits
+    assert accuracy["forest[svm-3]"] == "0.88"  # 0.85 + 0.30000000000000004 / 10
+    first_cell = "#compare-table td[data-dash-column='metric:accuracy']"
+    weight = f"return getComputedStyle(document.querySelector(`{first_cell}`)).fontWeight;"
+    _wait(browser, lambda: _js(browser, weight) in ("700", "bold"))  # the best row stands out
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, first_cell)).perform()
+    tooltips = "return [...document.querySelectorAll('.dash-tooltip')].map(e => e.innerText).join(' ');"
+    _wait(browser, lambda: "0.92001234" in _js(browser, tooltips))  # the full value on hover
+    _wait(browser, lambda: "best: forest[forest-3]" in _text(browser, "compare-ranking"))
+    assert "best: forest[forest-3]" in _text(browser, "compare-graph")  # params chart
+    stars = (
+        "return [...document.querySelectorAll('#compare-ranking .scatterlayer .trace')]"
+        ".map(t => t.querySelectorAll('.point').length);"
+    )
+    assert _js(browser, stars) == [6, 1]  # every item, and the winner's star
+    # The charts and the winner follow the table's filter.
+    field = browser.find_element(By.CSS_SELECTOR, "th.dash-filter[data-dash-column='param:model'] input")
+    field.send_keys("svm", Keys.ENTER)
+    _wait(browser, lambda: _text(browser, "compare-best-item") == "forest[svm-3]")
+    _wait(browser, lambda: "best: forest[svm-3]" in _text(browser, "compare-ranking"))
+    assert sorted(_column(browser, "item")) == ["forest[svm-1]", "forest[svm-2]", "forest[svm-3]"]
+    assert _js(browser, stars) == [3, 1]
+    assert "best: forest[svm-3]" in _text(browser, "compare-graph")
+    # The diff of two runs is headed by their item ids.
+    newest = {
+        item.rsplit("::", 1)[-1]: name for name, pipeline, _, item in project.runs if pipeline == "forest"
+    }
+    a, b = newest["forest[forest-1]"], newest["forest[svm-2]"]
+    browser.get(f"{server}compare?pipeline=forest&a={a}&b={b}")
+    _wait(browser, lambda: browser.find_elements(By.ID, "diff-view"))
+    heads = [
+        th.text
+        for th in browser.find_elements(By.CSS_SELECTOR, "#diff-view table")[0].find_elements(
+            By.TAG_NAME, "th"
+        )
+    ]
+    assert heads[1].splitlines() == ["forest[forest-1]", a] and heads[2].splitlines() == ["forest[svm-2]", b]
+    diff = _text(browser, "diff-view")
+    assert "train.max_depth\t2\t4" in diff and "train.C\t1\t0.2" in diff, diff
+    assert "accuracy\t0.84\t0.87" in diff  # 0.8400123400000001 on hover
+    cell = browser.find_elements(By.XPATH, "//div[@id='diff-view']//td[text()='0.84']")
+    assert cell and cell[0].get_attribute("title") == "0.8400123400000001"
 
 
 def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):

@@ -59,6 +59,7 @@ _EXPORTS = {
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -107,6 +108,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "item_params",
     "load_artifact",
     "log_metadata",
     "main",
@@ -145,7 +147,15 @@ if TYPE_CHECKING:
     from zenrun.fixtures import fixture
     from zenrun.main import main
     from zenrun.marks import mark, param
-    from zenrun.metadata.api import artifact_uri, get_item, get_pipeline, get_run, load_artifact, runs_table
+    from zenrun.metadata.api import (
+        artifact_uri,
+        get_item,
+        get_pipeline,
+        get_run,
+        item_params,
+        load_artifact,
+        runs_table,
+    )
     from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
     from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline

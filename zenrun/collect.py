@@ -539,7 +539,10 @@ def _function_items(
     for call in metafunc.calls if metafunc.calls else [None]:
         name = f"{base}[{call.id}]" if call is not None else base
         params = {n: v for n, v in call.params.items() if n not in call.indirect} if call else {}
-        fixture_params = {n: (call.indices[n], call.params[n]) for n in call.indirect} if call else {}
+        # In parametrization order, as the id (``call.indirect`` is a set).
+        fixture_params = (
+            {n: (call.indices[n], v) for n, v in call.params.items() if n in call.indirect} if call else {}
+        )
         scopes = {n: call.scopes[n] for n in call.indirect} if call else {}
         extra = list(call.marks) if call else []
         items.append(

@@ -80,6 +80,8 @@ class ComposedPipeline:
     enable_cache: bool | None = None
     item_id: str | None = None
     _graph: nx.DiGraph[str] | None = None
+    #: Config fields the run config set (``--set`` / ``--config``): ``{"train.lr": 0.1}``.
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def graph(self) -> nx.DiGraph[str]:
@@ -324,7 +326,22 @@ class Composer:
                     self.invocations[step_id].after.update(before)
         if not self.invocations:
             raise ComposeError(f"pipeline {self.pipeline_name!r} calls no step")
-        return ComposedPipeline(self.pipeline_name, self.invocations, enable_cache, item_id)
+        return ComposedPipeline(
+            self.pipeline_name, self.invocations, enable_cache, item_id, overrides=self._overrides()
+        )
+
+    def _overrides(self) -> dict[str, Any]:
+        """``{"step.field": value}`` of the config fields the run config set, as validated."""
+        overrides: dict[str, Any] = {}
+        for step_id, settings in self.run_config.items():
+            invocation = self.invocations.get(step_id)
+            if invocation is None:
+                continue
+            data = invocation.config_data if isinstance(invocation.config_data, dict) else {}
+            for name, value in (settings.get("parameters") or {}).items():
+                if name != "enable_cache":
+                    overrides[f"{step_id}.{name}"] = data.get(name, value)
+        return overrides
 
 
 def format_validation_error(where: str, exc: ValidationError) -> str:

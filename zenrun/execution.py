@@ -45,6 +45,7 @@ from zenrun.metadata.records import (
     PipelineRun,
     StepRun,
     compute_metrics,
+    flatten,
 )
 from zenrun.protocols import ArtifactStoreError
 from zenrun.runner import (
@@ -112,7 +113,14 @@ class PipelineExecution:
             enable_cache=self._pipeline_cache_enabled(),
             graph=self.upstream,
             artifact_store=getattr(self.artifact_store, "url", None),
-            params=params or {},
+            params={**(params or {}), **composed.overrides},
+            config_params={
+                f"{step_id}.{name}": value
+                for step_id, invocation in composed.invocations.items()
+                if isinstance(invocation.config_data, dict)
+                for name, value in flatten(invocation.config_data).items()
+            },
+            overrides=list(composed.overrides),
         )
         self.run._steps = {}
         # Records carry their item: under -n the lines of items running together interleave.
@@ -179,14 +187,13 @@ class PipelineExecution:
         run = self.run
         run.started = time.time()
         self.log.info("Creating run for pipeline: %s", run.pipeline_name)
-        # One cache decision per run: the override replaces the pipeline's setting.
-        if self.run_override is False:
-            self.log.info(OVERRIDE_MESSAGE)
-        else:
-            state = "disabled" if self.composed.enable_cache is False else "enabled"
-            self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
+        # As the seed: the pipeline's own setting, the orchestrator, then a run's override.
+        state = "disabled" if self.composed.enable_cache is False else "enabled"
+        self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
         # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
         self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
+        if self.run_override is False:
+            self.log.info(OVERRIDE_MESSAGE)
         checkpoint = getattr(self.artifact_store, "checkpoint", None)
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())

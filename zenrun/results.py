@@ -22,6 +22,7 @@ from zenrun.metadata.api import artifact_uri
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
 
 MAX_CELL = 32  # characters of one table cell
+OVERRIDE_MARK = " (override)"  # after a param value set by --set / --config
 DURATIONS_MIN = 0.005  # seconds, as pytest's --durations-min
 
 
@@ -45,8 +46,14 @@ def zenrun_addoption(parser: Any) -> None:
         dest="sort_by",
         default=None,
         metavar="METRIC[:min]",
-        help="sort the results table by METRIC, best first (highest, or lowest "
-        "with ':min'), and mark the best row",
+        help="the objective: sort the results table and --runs by METRIC, best first (highest, "
+        "or lowest with ':min'), and mark the best row (default: [tool.zenrun] objective)",
+    )
+    parser.addini(
+        "objective",
+        "the metric that ranks items (METRIC, highest best, or METRIC:min): the results table, "
+        "--runs and the viewer's compare page sort by it and mark the best; --sort-by overrides it",
+        default=None,
     )
     reporting.addoption(
         "--durations", type=int, default=None, metavar="N", help="show the N slowest steps (N=0 for all)"
@@ -58,6 +65,14 @@ def zenrun_addoption(parser: Any) -> None:
         default=DURATIONS_MIN,
         metavar="SECONDS",
         help=f"shortest step duration --durations shows (default {DURATIONS_MIN})",
+    )
+    reporting.addoption(
+        "--json",
+        dest="json_output",
+        action="store_true",
+        default=False,
+        help="print the results table, --runs or --show as JSON on stdout: one object per "
+        "item or run with stable keys (the session's report goes to stderr)",
     )
     store = parser.getgroup("store")
     store.addoption(
@@ -117,8 +132,27 @@ def fmt_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def fmt_pairs(values: dict[str, Any], limit: int = MAX_CELL) -> str:
-    return ", ".join(f"{k}={fmt_value(v, limit)}" for k, v in values.items())
+def fmt_pairs(values: dict[str, Any], limit: int = MAX_CELL, overrides: Iterable[str] = ()) -> str:
+    """``name=value, ...``; a param the run config set is marked ``(override)``."""
+    marked = set(overrides)
+    return ", ".join(
+        f"{k}={fmt_value(v, limit)}" + (OVERRIDE_MARK if k in marked else "") for k, v in values.items()
+    )
+
+
+def fmt_param(run: PipelineRun, name: str, value: Any, limit: int = MAX_CELL) -> str:
+    """A param cell; one the run config (``--set``/``--config``) set is marked ``(override)``."""
+    return fmt_value(value, limit) + (OVERRIDE_MARK if name in run.overrides else "")
+
+
+def column_names(params: list[str], metrics: list[str]) -> tuple[list[str], list[str]]:
+    """Headers of param and metric columns: a name that is both is told apart as
+    ``params.NAME`` and ``metrics.NAME``."""
+    both = set(params) & set(metrics)
+    return (
+        [f"params.{p}" if p in both else p for p in params],
+        [f"metrics.{m}" if m in both else m for m in metrics],
+    )
 
 
 def run_label(run: PipelineRun) -> str:
@@ -156,11 +190,26 @@ def fit_table(
 
 
 def parse_sort_by(text: str) -> tuple[str, bool]:
-    """``accuracy`` (highest best) or ``loss:min`` (lowest best) -> (metric, lowest_is_best)."""
+    """``accuracy`` (highest best) or ``loss:min`` (lowest best) -> (metric, lowest_is_best).
+
+    ``metrics.accuracy`` names the same metric (the column of a name that is also a param).
+    """
     name, _, direction = text.partition(":")
     if direction not in ("", "min", "max") or not name:
         raise UsageError(f"--sort-by {text!r}: expected METRIC, METRIC:max or METRIC:min")
-    return name, direction == "min"
+    return name.removeprefix("metrics."), direction == "min"
+
+
+def objective(config: Any) -> str | None:
+    """The objective, ``METRIC`` or ``METRIC:min``: ``--sort-by``, else ``[tool.zenrun] objective``."""
+    chosen = config.getoption("sort_by", None)
+    if chosen:
+        return str(chosen)
+    try:
+        chosen = config.getini("objective")
+    except ValueError:  # a config without this plugin's ini keys
+        return None
+    return str(chosen) if chosen else None
 
 
 def sort_runs(runs: list[PipelineRun], sort_by: str) -> tuple[list[PipelineRun], PipelineRun | None]:
@@ -180,22 +229,29 @@ def sort_runs(runs: list[PipelineRun], sort_by: str) -> tuple[list[PipelineRun],
 # -- the results table ------------------------------------------------------------------
 
 
-def results_lines(runs: list[PipelineRun], width: int, sort_by: str | None = None) -> list[str]:
+def results_lines(
+    runs: list[PipelineRun],
+    width: int,
+    sort_by: str | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
     """One table per pipeline, one row per item: its parameters, metrics, status when not
-    all passed, duration and cached/steps."""
+    all passed, duration and cached/steps. ``params`` maps run names to their params
+    (:func:`zenrun.metadata.api.item_params`; default: ``run.params``)."""
+    params = {r.name: r.params for r in runs} | (params or {})
     by_pipeline: dict[str, list[PipelineRun]] = {}
     for run in runs:
         by_pipeline.setdefault(run.pipeline_name, []).append(run)
     lines: list[str] = []
     singles = [r for group in by_pipeline.values() if len(group) == 1 for r in group]
     if singles:  # pipelines with one item share one table, their metrics as name=value
-        lines.extend(_singles_table(singles, width))
+        lines.extend(_singles_table(singles, width, params))
     for pipeline, pipeline_runs in by_pipeline.items():
         if len(pipeline_runs) == 1:
             continue
         if lines:
             lines.append("")
-        lines.extend(_pipeline_table(pipeline, pipeline_runs, width, sort_by))
+        lines.extend(_pipeline_table(pipeline, pipeline_runs, width, sort_by, params))
     if sort_by:
         metric = parse_sort_by(sort_by)[0]
         if not any(metric in r.metrics for r in runs):
@@ -204,24 +260,47 @@ def results_lines(runs: list[PipelineRun], width: int, sort_by: str | None = Non
     return lines
 
 
-def _singles_table(runs: list[PipelineRun], width: int) -> list[str]:
+def _singles_table(runs: list[PipelineRun], width: int, params: dict[str, dict[str, Any]]) -> list[str]:
     show_status = any(r.status != COMPLETED for r in runs)
-    headers = ["pipeline", *(["status"] if show_status else []), "duration", "cached", "metrics"]
+    show_params = any(params[r.name] for r in runs)
+    headers = [
+        "pipeline",
+        *(["status"] if show_status else []),
+        "duration",
+        "cached",
+        *(["params"] if show_params else []),
+        "metrics",
+    ]
     rows = [
         [
             run_label(r),
             *([r.status] if show_status else []),
             fmt_duration(r.duration),
             _cached_of(r),
+            *([fmt_pairs(narrow_first(params[r.name], r.overrides), 16, r.overrides)] if show_params else []),
             fmt_pairs(r.metrics, 16),
         ]
         for r in runs
     ]
-    room = max(10, width - max(len(line) for line in format_table([r[:-1] for r in rows], headers[:-1])) - 2)
-    for row in rows:
-        if len(row[-1]) > room:
-            row[-1] = row[-1][: room - 3] + "..."
+    fixed = 2 if show_params else 1
+    _fit_last_columns(rows, headers, width, fixed)
     return format_table(rows, headers)
+
+
+def _fit_last_columns(rows: list[list[str]], headers: list[str], width: int, count: int) -> None:
+    """Cut the last ``count`` cells of each row so the table fits ``width``; they share
+    what the other columns leave."""
+    without = format_table([r[:-count] for r in rows], headers[:-count])
+    room = max(10 * count, width - max(len(line) for line in without) - 2 * count)
+    for index in range(len(headers) - count, len(headers)):
+        # Each column gets an even share, and what a narrower one leaves goes to the next.
+        left = len(headers) - index
+        share = max(10, room // left)
+        longest = max([len(headers[index]), *(len(r[index]) for r in rows)])
+        for row in rows:
+            if len(row[index]) > share:
+                row[index] = row[index][: share - 3] + "..."
+        room -= min(share, longest)
 
 
 def _cached_of(run: PipelineRun) -> str:
@@ -232,18 +311,28 @@ def _cached_of(run: PipelineRun) -> str:
     return f"{cached}/{steps}"
 
 
-def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int, sort_by: str | None) -> list[str]:
+def _pipeline_table(
+    pipeline: str,
+    runs: list[PipelineRun],
+    width: int,
+    sort_by: str | None,
+    params: dict[str, dict[str, Any]],
+) -> list[str]:
     best = None
     sort_metric = parse_sort_by(sort_by)[0] if sort_by else None
     if sort_by:
         runs, best = sort_runs(runs, sort_by)
-    param_names = _union(r.params for r in runs)
+    param_names = _union(params[r.name] for r in runs)
     metric_names = _union(r.metrics for r in runs)
+    if sort_metric in metric_names:  # the objective is the first metric column
+        metric_names.remove(sort_metric)
+        metric_names.insert(0, sort_metric)
+    param_headers, metric_headers = column_names(param_names, metric_names)
     show_status = any(r.status != COMPLETED for r in runs)
     headers = [
         pipeline,
-        *param_names,
-        *metric_names,
+        *param_headers,
+        *metric_headers,
         *(["status"] if show_status else []),
         "duration",
         "cached",
@@ -256,21 +345,24 @@ def _pipeline_table(pipeline: str, runs: list[PipelineRun], width: int, sort_by:
         rows.append(
             [
                 label,
-                *(fmt_value(run.params[p]) if p in run.params else "-" for p in param_names),
+                *(
+                    fmt_param(run, p, params[run.name][p]) if p in params[run.name] else "-"
+                    for p in param_names
+                ),
                 *(fmt_value(run.metrics[m]) if m in run.metrics else "-" for m in metric_names),
                 *([run.status] if show_status else []),
                 fmt_duration(run.duration),
                 _cached_of(run),
             ]
         )
-    # Too wide: parameters go first (the item id shows them), then metrics from the last.
-    params = list(range(1, 1 + len(param_names)))
-    metrics = [
-        i
-        for i in range(1 + len(param_names), 1 + len(param_names) + len(metric_names))
-        if headers[i] != sort_metric
-    ]
-    lines, dropped = fit_table(rows, headers, width, [*metrics, *params])
+    # Too wide: parametrize and fixture params go first (the item id shows them), then
+    # metrics from the last (but the first one when there is no objective), then config
+    # fields (``train.max_depth``); never the objective.
+    in_id = [1 + i for i, name in enumerate(param_names) if "." not in name]
+    fields = [1 + i for i, name in enumerate(param_names) if "." in name]
+    metrics = [1 + len(param_names) + i for i, name in enumerate(metric_names) if name != sort_metric]
+    keep_longest = [*fields, *metrics] if sort_metric else [*metrics[:1], *fields, *metrics[1:]]
+    lines, dropped = fit_table(rows, headers, width, [*keep_longest, *in_id])
     if dropped:
         lines.append(
             f"({len(dropped)} column{'s' if len(dropped) != 1 else ''} not shown: "
@@ -288,9 +380,16 @@ def _union(dicts: Iterable[dict[str, Any]]) -> list[str]:
 
 @hookimpl
 def zenrun_configure(config: Any) -> None:
-    sort_by = config.getoption("sort_by", None)
+    sort_by = objective(config)
     if sort_by:
-        parse_sort_by(sort_by)  # a usage error before anything runs
+        try:
+            parse_sort_by(sort_by)  # a usage error before anything runs
+        except UsageError:
+            if config.getoption("sort_by", None):
+                raise
+            raise UsageError(
+                f"[tool.zenrun] objective = {sort_by!r}: expected METRIC, METRIC:max or METRIC:min"
+            ) from None
 
 
 @hookimpl
@@ -298,9 +397,12 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
     reporter = terminalreporter
     runs = [r.run for r in getattr(reporter, "reports", []) if r.run is not None]
     verbosity = getattr(reporter, "verbosity", 0)
+    if config.getoption("json_output", False):
+        write_lines([json_dumps(session_records(getattr(reporter, "reports", []), config))])
     if runs and verbosity >= -1:
         reporter.tw.sep("=", "results")
-        for line in results_lines(runs, reporter.tw.width, config.getoption("sort_by", None)):
+        params = dict(zip((r.name for r in runs), session_params(runs, config), strict=True))
+        for line in results_lines(runs, reporter.tw.width, objective(config), params):
             reporter.tw.line(line)
     durations = config.getoption("durations", None)
     if durations is not None and runs:
@@ -311,6 +413,17 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
                 reporter.tw.sep("=", line.strip("= "))
             else:
                 reporter.tw.line(line)
+
+
+def session_params(runs: list[PipelineRun], config: Any) -> list[dict[str, Any]]:
+    """The params of ``runs`` (see :func:`zenrun.metadata.api.item_params`); a store that
+    cannot be read for the comparison leaves each run its own params."""
+    from zenrun.metadata.api import item_params
+
+    try:
+        return item_params(runs, config.metadata_store)
+    except Exception:  # the table still prints what the runs know
+        return [dict(r.params) for r in runs]
 
 
 def durations_lines(runs: list[PipelineRun], count: int, minimum: float, verbosity: int) -> list[str]:
@@ -345,7 +458,10 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     if not (config.getoption("runs", False) or config.getoption("show", None) is not None):
         return None
     try:
-        lines = runs_listing(config) if config.getoption("runs") else show_lines(config)
+        if config.getoption("json_output", False):
+            lines = [json_dumps(runs_records(config) if config.getoption("runs") else show_record(config))]
+        else:
+            lines = runs_listing(config) if config.getoption("runs") else show_lines(config)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -366,8 +482,9 @@ def _width() -> int:
     return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 
-def runs_listing(config: Any) -> list[str]:
-    """``--runs``: newest first, at most ``--last`` rows, ``-k`` on item ids and pipeline names."""
+def listed_runs(config: Any) -> tuple[list[PipelineRun], int]:
+    """The runs ``--runs`` lists: newest first, at most ``--last`` (returned too), ``-k`` on
+    item ids and pipeline names."""
     store = config.metadata_store
     last = config.getoption("last", None)
     if last is None:
@@ -381,47 +498,66 @@ def runs_listing(config: Any) -> list[str]:
             names = [n.lower() for n in (item_id, pipeline) if n]
             return expression.evaluate(lambda ident: any(ident.lower() in n for n in names))
 
-    runs = recent_runs(store, last or None, match)
+    return recent_runs(store, last or None, match), last
+
+
+def runs_listing(config: Any) -> list[str]:
+    """``--runs``: newest first, at most ``--last`` rows, ``-k`` on item ids and pipeline names."""
+    runs, last = listed_runs(config)
+    keyword = config.getoption("keyword", "") or ""
     if not runs:
         what = f" matching -k {keyword!r}" if keyword else ""
         return [f"no runs{what} recorded in {config.store_path}"]
     verbose = config.getoption("verbose", 0) > 0
-    headers = ["started", "item", "status", "steps", "cached", "duration", "metrics"]
+    sort_by = objective(config)
+    best = None
+    if sort_by:  # the newest runs, best first
+        runs, best = sort_runs(runs, sort_by)
+    params = session_params(runs, config)
+    headers = ["started", "item", "status", "steps", "cached", "duration", "params", "metrics"]
     if verbose:
         headers.insert(2, "run")
     width = _width()
     rows = []
-    for run in runs:
+    for run, run_params in zip(runs, params, strict=True):
         started = (
             datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M") if run.started else "-"
         )
+        label = run_label(run)
+        if best is not None:
+            label = ("* " if run is best else "  ") + label
         row = [
             started,
-            run_label(run),
+            label,
             run.status,
             _count(run.n_steps),
             _count(run.n_cached),
             fmt_duration(run.duration),
-            fmt_pairs(key_metrics(run.metrics), 12),
+            fmt_pairs(narrow_first(run_params, run.overrides), 12, run.overrides) or "-",
+            fmt_pairs(key_metrics(run.metrics, sort_by), 12),
         ]
         if verbose:
             row.insert(2, run.name)
         rows.append(row)
-    # The metrics column gets what is left of the width.
-    without = format_table([r[:-1] for r in rows], headers[:-1])
-    room = max(10, width - max(len(line) for line in without) - 2)
-    for row in rows:
-        if len(row[-1]) > room:
-            row[-1] = row[-1][: room - 3] + "..."
+    # The params and metrics columns share what is left of the width.
+    _fit_last_columns(rows, headers, width, 2)
     lines = format_table(rows, headers)
     if len(runs) == last:
-        lines.append(f"(newest {last} runs; --last N for more, zenrun --show ITEM|RUN for one)")
+        order = f", best {parse_sort_by(sort_by)[0]} first" if sort_by else ""
+        lines.append(f"(newest {last} runs{order}; --last N for more, zenrun --show ITEM|RUN for one)")
     return lines
 
 
-def key_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Fractional numbers (scores, losses) first: what a narrow column should show."""
-    return dict(sorted(metrics.items(), key=lambda kv: not isinstance(kv[1], float)))
+def narrow_first(params: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Overrides, then config fields, then the params the item id already shows: what a
+    narrow column should show."""
+    return dict(sorted(params.items(), key=lambda kv: (kv[0] not in overrides, "." not in kv[0])))
+
+
+def key_metrics(metrics: dict[str, Any], sort_by: str | None = None) -> dict[str, Any]:
+    """The objective, then fractional numbers (scores, losses): what a narrow column should show."""
+    first = parse_sort_by(sort_by)[0] if sort_by else None
+    return dict(sorted(metrics.items(), key=lambda kv: (kv[0] != first, not isinstance(kv[1], float))))
 
 
 def _count(value: int | None) -> str:
@@ -466,8 +602,9 @@ def show_lines(config: Any) -> list[str]:
     ]
     if run.item_id:
         lines.append(f"item: {run.item_id}")
-    if run.params:
-        lines.append(f"params: {fmt_pairs(run.params, 60)}")
+    params = session_params([run], config)[0]
+    if params:
+        lines.append(f"params: {fmt_pairs(params, 60, run.overrides)}")
     if run.metrics:
         lines.append(f"metrics: {fmt_pairs(run.metrics, 60)}")
     for step in run.steps.values():
@@ -512,3 +649,150 @@ def captured_lines(step: StepRun) -> list[str]:
             lines.append(section_title(stream, step.id))
             lines.extend(text.rstrip("\n").splitlines())
     return lines
+
+
+# -- --json ---------------------------------------------------------------------------------
+
+#: The keys of every ``--json`` object, in this order (``--show`` adds ``steps``).
+JSON_KEYS = (
+    "item_id",
+    "item",
+    "outcome",
+    "run",
+    "pipeline",
+    "status",
+    "started",
+    "finished",
+    "duration",
+    "n_steps",
+    "n_cached",
+    "params",
+    "overrides",
+    "metrics",
+    "objective",
+    "best",
+)
+
+
+def json_dumps(value: Any) -> str:
+    """Strict JSON text: NaN and infinities as null, what has no JSON form as a string."""
+    return json.dumps(_finite(value), indent=2, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_record(
+    run: PipelineRun | None,
+    params: dict[str, Any] | None = None,
+    *,
+    sort_by: str | None = None,
+    best: PipelineRun | None = None,
+    item_id: str | None = None,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """One item or run as a JSON object with the keys of :data:`JSON_KEYS`; numbers at
+    full precision, times as seconds since the epoch."""
+    item_id = item_id or (run.item_id if run is not None else None)
+    record: dict[str, Any] = dict.fromkeys(JSON_KEYS)
+    record.update(
+        item_id=item_id,
+        item=item_id.rsplit("::", 1)[-1] if item_id else (run.pipeline_name if run else None),
+        outcome=outcome,
+        params=params if params is not None else (dict(run.params) if run else {}),
+        overrides=list(run.overrides) if run else [],
+        metrics=dict(run.metrics) if run else {},
+    )
+    if sort_by:
+        metric, lowest = parse_sort_by(sort_by)
+        record["objective"] = {"metric": metric, "direction": "min" if lowest else "max"}
+        record["best"] = run is not None and run is best
+    if run is not None:
+        record.update(
+            run=run.name,
+            pipeline=run.pipeline_name,
+            status=run.status,
+            started=run.started,
+            finished=run.finished,
+            duration=run.duration,
+            n_steps=run.n_steps if run.n_steps is not None else len(run.steps),
+            n_cached=int(_cached_of(run).split("/")[0]),
+        )
+    return record
+
+
+def _best_by_pipeline(runs: list[PipelineRun], sort_by: str | None) -> set[int]:
+    """``id()`` of the best run of each pipeline among ``runs``."""
+    if not sort_by:
+        return set()
+    best = set()
+    for pipeline in dict.fromkeys(r.pipeline_name for r in runs):
+        found = sort_runs([r for r in runs if r.pipeline_name == pipeline], sort_by)[1]
+        if found is not None:
+            best.add(id(found))
+    return best
+
+
+def session_records(reports: list[Any], config: Any) -> list[dict[str, Any]]:
+    """``--json`` of a session: one object per item, in the order they ran (``outcome`` is
+    pytest's: passed, failed, skipped, error, xfailed, xpassed)."""
+    sort_by = objective(config)
+    runs = [r.run for r in reports if r.run is not None]
+    params = dict(zip(map(id, runs), session_params(runs, config), strict=True))
+    best = _best_by_pipeline(runs, sort_by)
+    return [
+        json_record(
+            report.run,
+            params.get(id(report.run)),
+            sort_by=sort_by,
+            best=report.run if id(report.run) in best else None,
+            item_id=report.nodeid,
+            outcome=report.outcome,
+        )
+        for report in reports
+    ]
+
+
+def runs_records(config: Any) -> list[dict[str, Any]]:
+    """``--runs --json``: the runs ``--runs`` lists (best first with an objective)."""
+    runs, _ = listed_runs(config)
+    sort_by = objective(config)
+    best = None
+    if sort_by:
+        runs, best = sort_runs(runs, sort_by)
+    return [
+        json_record(run, params, sort_by=sort_by, best=best)
+        for run, params in zip(runs, session_params(runs, config), strict=True)
+    ]
+
+
+def show_record(config: Any) -> dict[str, Any]:
+    """``--show RUN --json``: the run's object and its ``steps``, in run order."""
+    run = find_run(config, config.getoption("show"))
+    record = json_record(run, session_params([run], config)[0])
+    record["steps"] = [
+        {
+            "id": step.id,
+            "name": step.name,
+            "status": step.status,
+            "duration": step.duration,
+            "cache_reason": step.cache_reason,
+            "cache_key": step.cache_key,
+            "config": step.config,
+            "metadata": step.metadata,
+            "outputs": {
+                name: {**ref.as_dict(), "uri": _uri(ref, config)} for name, ref in step.outputs.items()
+            },
+            "upstream": step.upstream,
+            "error": step.error,
+        }
+        for step in run.steps.values()
+    ]
+    return record

@@ -133,7 +133,8 @@ class TerminalReporter:
 
     def __init__(self, config: Any) -> None:
         self.config = config
-        self.tw = TerminalWriter()
+        # --json: the results are stdout's; the session's report goes to stderr.
+        self.tw = TerminalWriter(sys.stderr if config.getoption("json_output", False) else None)
         self.verbosity = config.getoption("verbose") - config.getoption("quiet")
         self.started = time.perf_counter()
         self.current_module: str | None = None

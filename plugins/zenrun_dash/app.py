@@ -21,7 +21,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import compare
+from zenrun_dash import compare, compress
 from zenrun_dash.checks import guard
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.lineage import (
@@ -318,6 +318,7 @@ def make_app(
     )
     app.layout = _layout(refresh_ms)
     guard(app)  # every callback below: a value of the wrong type is a 400, not a 500
+    compress.install(app.server)
 
     @app.server.before_request
     def prefetch() -> None:
@@ -511,11 +512,17 @@ def make_app(
         Output("run-summary", "children", allow_duplicate=True),
         Output("drawn", "data", allow_duplicate=True),
         Output("refresh", "disabled", allow_duplicate=True),
+        Output("run-picker", "options", allow_duplicate=True),
         Input("refresh", "n_intervals"),
         State("drawn", "data"),
+        State("run-picker", "search_value"),
+        State("runs-offset", "data"),
+        State("run-picker", "value"),
         prevent_initial_call=True,
     )
-    def refresh(_: Any, drawn: Drawn | None) -> Any:
+    def refresh(
+        _: Any, drawn: dict[str, Any] | None, text: str | None, offset: int | None, picked: str | None
+    ) -> Any:
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
         run, model = source.model(drawn["run"])
@@ -539,6 +546,8 @@ def make_app(
             _summary(run, model),
             {**drawn, "status": run.status} if status_changed else no_update,
             run.status != "running",
+            # The picker's label of the run says how it ended, not "running".
+            picker_page(text, offset or 0, picked)[0] if status_changed else no_update,
         )
 
     def describe(node: str | None, run_name: str | None) -> tuple[Any, dict[str, Any] | None]:

@@ -30,23 +30,30 @@ def _cell(value: Any) -> Any:
 
 
 def grid(source: RunSource, pipeline: str) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """Parameter names, metric names and one row per item: its latest run."""
+    """Parameter names, metric names and one row per item: its latest run.
+
+    Params are named as in every report (``train.max_depth`` for a config field
+    that varies across the items); a run's ``overrides`` column lists those the
+    run config set.
+    """
     params: list[str] = []
     metrics: list[str] = []
     rows = []
-    for run in source.latest_per_item(pipeline):
-        run_params = run.params or {}
+    runs = source.latest_per_item(pipeline)
+    for run, run_params in zip(runs, source.params_of(runs), strict=True):
         run_metrics = run.metrics or {}
         params += [p for p in run_params if p not in params]
         metrics += [m for m in run_metrics if m not in metrics]
-        label = item_label({"item_id": run.item_id, "pipeline": run.pipeline_name})
-        label = label.replace("[", "\\[").replace("]", "\\]")  # markdown link text
+        plain = item_label({"item_id": run.item_id, "pipeline": run.pipeline_name})
+        label = plain.replace("[", "\\[").replace("]", "\\]")  # markdown link text
         rows.append(
             {
                 "item": f"[{label}](/?{urlencode({'run': run.name})})",
+                "label": plain,
                 "run": run.name,
                 "status": run.status,
                 "duration": round(run.duration, 3) if run.duration is not None else None,
+                "overrides": ", ".join(getattr(run, "overrides", None) or []),
                 **{f"param:{k}": _cell(v) for k, v in run_params.items()},
                 **{f"metric:{k}": _cell(v) for k, v in run_metrics.items()},
             }
@@ -59,12 +66,53 @@ def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
     return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None) -> Any:
-    """Metric against parameter: a scatter for one parameter, parallel coordinates for several."""
+def objective(config: Any) -> tuple[str, bool] | None:
+    """``(metric, lowest_is_best)`` of ``--sort-by``, else ``[tool.zenrun] objective``, else None."""
+    chosen = config.getoption("sort_by", None) if config is not None else None
+    if not chosen and config is not None:
+        try:
+            chosen = config.getini("objective")
+        except ValueError:  # a config without the results plugin's ini keys
+            chosen = None
+    if not chosen:
+        return None
+    name, _, direction = str(chosen).partition(":")
+    return name.removeprefix("metrics."), direction == "min"
+
+
+def best_row(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> dict[str, Any] | None:
+    """The row with the best numeric value of ``metric`` (highest, or lowest), or None."""
+    scored = [
+        r
+        for r in rows
+        if isinstance(r.get(f"metric:{metric}"), (int, float))
+        and not isinstance(r.get(f"metric:{metric}"), bool)
+        and r[f"metric:{metric}"] == r[f"metric:{metric}"]  # not NaN
+    ]
+    if not scored:
+        return None
+    pick = min if lowest else max
+    return pick(scored, key=lambda r: r[f"metric:{metric}"])
+
+
+def short(value: Any) -> Any:
+    """A number to 4 significant digits for display (full precision stays in the data)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value
+
+
+def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None, lowest: bool = False) -> Any:
+    """Metric against parameter: a scatter for one parameter, parallel coordinates for
+    several; the best row (highest ``metric``, or lowest) is marked with a star."""
     import plotly.graph_objects as go
 
     if not rows or not metric:
         return go.Figure(layout={"title": "no metrics logged (zenrun.log_metadata) in these runs"})
+    best = best_row(rows, metric, lowest)
+    best_text = (
+        f" — best: {_plain_item(best)} ({short(best[f'metric:{metric}'])})" if best is not None else ""
+    )
     y = [r.get(f"metric:{metric}") for r in rows]
     numeric = [p for p in params if _numeric(rows, f"param:{p}")]
     if len(params) >= 2 and _numeric(rows, f"metric:{metric}"):
@@ -88,20 +136,42 @@ def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None) ->
             go.Parcoords(
                 line={"color": y, "colorscale": "Viridis", "showscale": True}, dimensions=dimensions
             ),
-            layout={"title": f"{metric} by {', '.join(params)}", "height": 380},
+            layout={"title": f"{metric} by {', '.join(params)}{best_text}", "height": 380},
         )
     param = params[0] if params else "item"
-    x = [r.get(f"param:{param}") if params else r.get("run") for r in rows]
-    return go.Figure(
+
+    def x_of(row: dict[str, Any]) -> Any:
+        value = row.get(f"param:{param}") if params else _plain_item(row)
+        return value if param in numeric else str(value)
+
+    traces = [
         go.Scatter(
-            x=[str(v) if param not in numeric else v for v in x],
+            x=[x_of(r) for r in rows],
             y=y,
             mode="markers",
             marker={"size": 12},
-            text=[r.get("run") for r in rows],
-        ),
+            text=[_plain_item(r) for r in rows],
+            name=metric,
+            hovertemplate="%{text}<br>%{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
+        )
+    ]
+    if best is not None:
+        traces.append(
+            go.Scatter(
+                x=[x_of(best)],
+                y=[best[f"metric:{metric}"]],
+                mode="markers",
+                marker={"size": 22, "symbol": "star", "color": "#e69f00", "line": {"width": 1}},
+                name=f"best {metric}",
+                text=[_plain_item(best)],
+                hovertemplate="best: %{text}<br>" + metric + " = %{y:.17g}<extra></extra>",
+            )
+        )
+    return go.Figure(
+        traces,
         layout={
-            "title": f"{metric} by {param}",
+            "title": f"{metric} by {param}{best_text}",
+            "showlegend": False,
             "xaxis": {"title": param},
             "yaxis": {"title": metric},
             "height": 380,
@@ -109,8 +179,54 @@ def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None) ->
     )
 
 
-def run_diff(a: Any, b: Any) -> dict[str, Any]:
-    """What differs between runs ``a`` and ``b``: parameters, metrics, and each step."""
+def _plain_item(row: dict[str, Any]) -> str:
+    """The item's label of a table row (its markdown link's text)."""
+    return str(row.get("label") or row.get("run"))
+
+
+def ranking(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> Any:
+    """``metric`` of each item, best first, the winner starred: which configuration won."""
+    import plotly.graph_objects as go
+
+    scored = [r for r in rows if _numeric([r], f"metric:{metric}")]
+    if not scored or not metric:
+        return go.Figure(layout={"height": 60, "title": ""})
+    scored.sort(key=lambda r: r[f"metric:{metric}"], reverse=not lowest)
+    labels = [_plain_item(r) for r in scored]
+    values = [r[f"metric:{metric}"] for r in scored]
+    return go.Figure(
+        [
+            go.Scatter(
+                x=labels,
+                y=values,
+                mode="markers",
+                marker={"size": 10, "color": "#0072b2"},
+                name=metric,
+                hovertemplate="%{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
+            ),
+            go.Scatter(
+                x=labels[:1],
+                y=values[:1],
+                mode="markers+text",
+                marker={"size": 22, "symbol": "star", "color": "#e69f00", "line": {"width": 1}},
+                text=["best"],
+                textposition="top center",
+                name="best",
+                hovertemplate="best: %{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
+            ),
+        ],
+        layout={
+            "title": f"{metric} per item, best first — best: {labels[0]} ({short(values[0])})",
+            "yaxis": {"title": metric, "tickformat": ".4~g"},
+            "showlegend": False,
+            "height": 320,
+        },
+    )
+
+
+def run_diff(a: Any, b: Any, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What differs between runs ``a`` and ``b``: parameters (``params``: theirs as
+    ``zenrun.item_params`` gives them; default ``run.params``), metrics, and each step."""
 
     def differing(x: dict[str, Any], y: dict[str, Any]) -> dict[str, list[Any]]:
         return {k: [x.get(k), y.get(k)] for k in list(dict.fromkeys([*x, *y])) if x.get(k) != y.get(k)}
@@ -136,8 +252,9 @@ def run_diff(a: Any, b: Any) -> dict[str, Any]:
     steps.sort(key=lambda r: not r["changed"])  # changed steps first, otherwise in run order
     return {
         "runs": [a.name, b.name],
+        "items": [a.short_item_id or a.pipeline_name, b.short_item_id or b.pipeline_name],
         "status": [a.status, b.status],
-        "params": differing(a.params or {}, b.params or {}),
+        "params": differing(*(params or [a.params or {}, b.params or {}])),
         "metrics": {
             k: [(a.metrics or {}).get(k), (b.metrics or {}).get(k)]
             for k in dict.fromkeys([*(a.metrics or {}), *(b.metrics or {})])
@@ -147,14 +264,24 @@ def run_diff(a: Any, b: Any) -> dict[str, Any]:
 
 
 def _diff_view(diff: dict[str, Any]) -> html.Div:
-    a, b = diff["runs"]
-    head = html.Tr([html.Th(""), html.Th(a), html.Th(b)])
+    head = html.Tr(
+        [
+            html.Th(""),
+            *(
+                html.Th([item, html.Br(), html.Small(run, style={"fontWeight": "normal", "color": "#666"})])
+                for item, run in zip(diff.get("items") or diff["runs"], diff["runs"], strict=True)
+            ),
+        ]
+    )
 
     def table(title: str, rows: list[tuple[str, Any, Any]], changed: set[str]) -> html.Div:
         cell = {"padding": "2px 10px", "borderBottom": "1px solid #eee"}
         body = [
             html.Tr(
-                [html.Td(k, style=cell), html.Td(_text(x), style=cell), html.Td(_text(y), style=cell)],
+                [
+                    html.Td(k, style=cell),
+                    *(html.Td(_text(v), title=_full(v), style=cell) for v in (x, y)),
+                ],
                 className="changed" if k in changed else "",
                 style={"background": "#fff3cd"} if k in changed else {},
             )
@@ -205,7 +332,14 @@ def _diff_view(diff: dict[str, Any]) -> html.Div:
 
 
 def _text(value: Any) -> str:
+    """A diff cell: numbers to 4 significant digits (the full value is its title)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
     return "" if value is None else value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _full(value: Any) -> str | None:
+    return repr(value) if isinstance(value, float) else None
 
 
 def layout() -> html.Div:
@@ -242,6 +376,7 @@ def page_children() -> list[Any]:
             ],
             style={"display": "flex", "alignItems": "center"},
         ),
+        html.P(id="compare-best", style={"margin": "6px 0", "fontSize": "13px"}),
         dash_table.DataTable(  # type: ignore[attr-defined]  # made at import by dash
             id="compare-table",
             columns=[],
@@ -251,10 +386,14 @@ def page_children() -> list[Any]:
             row_selectable="multi",
             selected_rows=[],
             page_size=50,
+            export_format="csv",  # the data: numbers at full precision
+            tooltip_delay=0,
+            tooltip_duration=None,
             markdown_options={"link_target": "_self"},
             style_cell={"fontFamily": "monospace", "fontSize": "12px", "padding": "4px"},
-            style_data_conditional=[{"if": {"filter_query": "{status} = failed"}, "color": "#d62728"}],
+            style_data_conditional=[FAILED_ROW],
         ),
+        dcc.Graph(id="compare-ranking", config={"displaylogo": False}),
         dcc.Graph(id="compare-graph", config={"displaylogo": False}),
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
         html.P(
@@ -265,8 +404,48 @@ def page_children() -> list[Any]:
     ]
 
 
+FAILED_ROW = {"if": {"filter_query": "{status} = failed"}, "color": "#d55e00"}
+NUMBER_FORMAT = {"specifier": ".4~g"}  # 4 significant digits; the full value on hover
+
+
+def _columns(params: list[str], metrics: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's columns: the run's, its params, its metrics (numbers to 4 digits)."""
+    # A name that is both a param and a metric is told apart, as in the results table.
+    both = set(params) & set(metrics)
+    columns: list[dict[str, Any]] = [
+        {"name": ["run", "item"], "id": "item", "presentation": "markdown"},
+        {"name": ["run", "run"], "id": "run"},
+        {"name": ["run", "status"], "id": "status"},
+        {"name": ["run", "duration (s)"], "id": "duration", "type": "numeric", "format": NUMBER_FORMAT},
+    ]
+    if any(r["overrides"] for r in rows):
+        columns.append({"name": ["run", "overrides"], "id": "overrides"})
+    for group, prefix, names in (("parameters", "param", params), ("metrics", "metric", metrics)):
+        for name in names:
+            column: dict[str, Any] = {
+                "name": [
+                    group,
+                    f"{'params' if prefix == 'param' else 'metrics'}.{name}" if name in both else name,
+                ],
+                "id": f"{prefix}:{name}",
+            }
+            if prefix == "metric" or _numeric(rows, f"{prefix}:{name}"):
+                column.update(type="numeric", format=NUMBER_FORMAT)
+            columns.append(column)
+    return columns
+
+
+def _tooltips(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each fractional number's full value, shown on hover."""
+    return [
+        {k: {"value": repr(v), "type": "text"} for k, v in row.items() if isinstance(v, float)}
+        for row in rows
+    ]
+
+
 def register(app: Any, source: RunSource) -> None:
     """The comparison page's callbacks."""
+    goal = objective(getattr(source, "config", None))
 
     @app.callback(
         Output("compare-pipeline", "options"),
@@ -288,6 +467,7 @@ def register(app: Any, source: RunSource) -> None:
     @app.callback(
         Output("compare-table", "columns"),
         Output("compare-table", "data"),
+        Output("compare-table", "tooltip_data"),
         Output("compare-metric", "options"),
         Output("compare-metric", "value"),
         Output("compare-table", "selected_rows"),
@@ -298,43 +478,74 @@ def register(app: Any, source: RunSource) -> None:
         if not pipeline:
             raise PreventUpdate
         params, metrics, rows = grid(source, pipeline)
-        columns: list[dict[str, Any]] = (
-            [
-                {"name": "item", "id": "item", "presentation": "markdown"},
-                {"name": "run", "id": "run"},
-                {"name": "status", "id": "status"},
-                {"name": "duration (s)", "id": "duration", "type": "numeric"},
-            ]
-            + [{"name": ["parameters", p], "id": f"param:{p}"} for p in params]
-            + [{"name": ["metrics", m], "id": f"metric:{m}", "type": "numeric"} for m in metrics]
-        )
-        for column in columns[:4]:
-            column["name"] = ["run", column["name"]]
         query = parse_qs((search or "").lstrip("?"))
         chosen = [_first(query, k) for k in ("a", "b")]
+        wanted = _first(query, "metric")
+        metric: str | None
+        if wanted in metrics:
+            metric = wanted
+        elif goal is not None and goal[0] in metrics:  # the objective
+            metric = goal[0]
+        else:  # else the first metric that tells the items apart
+            varying = [
+                m
+                for m in metrics
+                if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
+            ]
+            metric = next(iter(varying or metrics), None)
+        # Best first: the table opens sorted by the metric it charts.
+        lowest = goal is not None and goal == (metric, True)
+        rows.sort(
+            key=lambda r: (
+                not isinstance(r.get(f"metric:{metric}"), (int, float)),
+                (1 if lowest else -1) * (r.get(f"metric:{metric}") or 0)
+                if isinstance(r.get(f"metric:{metric}"), (int, float))
+                else 0,
+            )
+        )
         selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
-        # Chart first the metric that tells the items apart.
-        varying = [
-            m
-            for m in metrics
-            if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
-        ]
-        metric = next(iter(varying or metrics), None)
-        return columns, rows, metrics, metric, selected
+        return _columns(params, metrics, rows), rows, _tooltips(rows), metrics, metric, selected
 
     @app.callback(
+        Output("compare-table", "style_data_conditional"),
+        Output("compare-best", "children"),
+        Input("compare-metric", "value"),
+        Input("compare-table", "derived_virtual_data"),
+    )
+    def mark_best(metric: str | None, rows: list[dict[str, Any]] | None) -> Any:
+        lowest = goal is not None and goal == (metric, True)
+        best = best_row(rows or [], metric, lowest)
+        if best is None:
+            return [FAILED_ROW], ""
+        style = {
+            "if": {"filter_query": f'{{run}} = "{best["run"]}"'},
+            "backgroundColor": "#fff2cc",
+            "fontWeight": "bold",
+        }
+        text = [
+            "★ best ",
+            html.B(metric),
+            f" ({'lowest' if lowest else 'highest'}): ",
+            html.B(_plain_item(best), id="compare-best-item"),
+            f" = {short(best[f'metric:{metric}'])}",
+            html.Span(" (objective)" if goal is not None and goal[0] == metric else ""),
+        ]
+        return [FAILED_ROW, style], text
+
+    @app.callback(
+        Output("compare-ranking", "figure"),
         Output("compare-graph", "figure"),
         Input("compare-metric", "value"),
-        Input("compare-table", "data"),
-        State("compare-pipeline", "value"),
+        Input("compare-table", "derived_virtual_data"),
+        State("compare-table", "columns"),
     )
-    def chart(metric: str | None, rows: list[dict[str, Cell]] | None, pipeline: str | None) -> Any:
-        params = [
-            c[len("param:") :]
-            for c in dict.fromkeys(k for r in rows or [] for k in r)
-            if c.startswith("param:")
-        ]
-        return figure(rows or [], params, metric)
+    def chart(
+        metric: str | None, rows: list[dict[str, Any]] | None, columns: list[dict[str, Any]] | None
+    ) -> Any:
+        # The rows the table's filter leaves, in its order.
+        params = [c["id"][len("param:") :] for c in columns or [] if c["id"].startswith("param:")]
+        lowest = goal is not None and goal == (metric, True)
+        return ranking(rows or [], metric, lowest), figure(rows or [], params, metric, lowest)
 
     @app.callback(
         Output("compare-diff", "children"),
@@ -346,14 +557,15 @@ def register(app: Any, source: RunSource) -> None:
         query = parse_qs((search or "").lstrip("?"))
         picked = [rows[i].get("run") for i in (selected or [])[:2] if rows and -len(rows) <= i < len(rows)]
         names: list[str] = [n for n in picked if isinstance(n, str)]
-        if len(names) < 2:
-            names = [n for n in (_first(query, "a"), _first(query, "b")) if isinstance(n, str) and n]
+        asked = [n for n in (_first(query, "a"), _first(query, "b")) if n]
+        if len(names) < 2 or set(names) == set(asked):  # the URL's a and b, in its order
+            names = asked
         if len(names) < 2:
             return "Select two runs."
         a, b = source.run(names[0]), source.run(names[1])
         if a is None or b is None:
             return f"no run named {names[0] if a is None else names[1]}"
-        return _diff_view(run_diff(a, b))
+        return _diff_view(run_diff(a, b, source.params_of([a, b])))
 
 
 def _first(query: dict[str, list[str]], key: str) -> str | None:

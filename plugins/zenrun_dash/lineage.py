@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-#: Colours by state; the stylesheet and the legend use these.
+#: Colours by state; the stylesheet and the legend use these. Okabe and Ito's palette,
+#: told apart under the common colour-vision deficiencies (failed, vermillion, and cached,
+#: bluish green, stay far apart under deuteranopia); each state also has a glyph.
 STATE_COLOURS = {
-    "completed": "#1f77b4",  # blue
-    "cached": "#2ca02c",  # green
-    "running": "#aec7e8",  # light blue: running, not slow yet
-    "slow": "#f2c80f",  # yellow: running for longer than ``slow_after`` seconds
-    "failed": "#d62728",  # red
-    "skipped": "#9e9e9e",  # grey
+    "completed": "#0072b2",  # blue
+    "cached": "#009e73",  # bluish green
+    "running": "#56b4e9",  # sky blue: running, not slow yet
+    "slow": "#f0e442",  # yellow: running for longer than ``slow_after`` seconds
+    "failed": "#d55e00",  # vermillion
+    "skipped": "#bbbbbb",  # grey
     "pending": "#ffffff",  # white: not started yet
 }
 #: What tells states apart without colour: a glyph in the label and a border pattern.
@@ -46,6 +49,29 @@ STATE_BORDERS = {  # (style, width, colour)
     "skipped": ("dotted", 3, "#424242"),
     "pending": ("dotted", 2, "#777777"),
 }
+#: Each state's glyph drawn inside its node as an SVG shape: it scales with the node, so
+#: the state reads without colour at every zoom (labels vanish when zoomed out).
+_ICON_SHAPES = {
+    "completed": '<path d="M5 12.5l4.5 4.5L19 7.5" fill="none" stroke="#fff" stroke-width="3.2"/>',
+    "cached": '<path d="M17.5 8A7 7 0 1 0 19 13" fill="none" stroke="#fff" stroke-width="2.8"/>'
+    '<path d="M19.5 3.5v6h-6z" fill="#fff"/>',
+    "running": '<path d="M8 5.5v13l11-6.5z" fill="#fff"/>',
+    "slow": '<circle cx="12" cy="12" r="7.5" fill="none" stroke="#333" stroke-width="2.2"/>'
+    '<path d="M12 12V4.5A7.5 7.5 0 0 1 19.5 12z" fill="#333"/>',
+    "failed": '<path d="M6 6l12 12M18 6L6 18" stroke="#fff" stroke-width="3.4"/>',
+    "skipped": '<circle cx="12" cy="12" r="7" fill="none" stroke="#333" stroke-width="2.2"/>'
+    '<path d="M7 17L17 7" stroke="#333" stroke-width="2.2"/>',
+    "pending": '<g fill="#555"><circle cx="6" cy="12" r="1.8"/><circle cx="12" cy="12" r="1.8"/>'
+    '<circle cx="18" cy="12" r="1.8"/></g>',
+}
+
+
+def state_icon(state: str) -> str:
+    """The data URI of ``state``'s glyph, an SVG drawn inside step and group nodes."""
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">{_ICON_SHAPES[state]}</svg>'
+    return "data:image/svg+xml;utf8," + urllib.parse.quote(svg)
+
+
 ARTIFACT_COLOUR = "#ff9f43"
 DEFAULT_OUTPUT = "output"  # the name of a step's single, unnamed output
 #: A fan-out of more members than this is drawn as one group node.
@@ -508,6 +534,11 @@ def stylesheet() -> list[dict[str, Any]]:
                     "border-style": style,
                     "border-width": width,
                     "border-color": border,
+                    "background-image": state_icon(state),
+                    "background-fit": "contain",
+                    "background-width": "62%",
+                    "background-height": "62%",
+                    "background-clip": "none",
                 },
             }
         )

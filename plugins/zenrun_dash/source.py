@@ -133,6 +133,13 @@ class RunSource:
                 _ = run.metrics  # stored with the run; computed (reading steps) for older runs
         return list(latest.values())
 
+    def params_of(self, runs: list[Any]) -> list[dict[str, Any]]:
+        """The params of ``runs`` as every report names them (``zenrun.item_params``)."""
+        import zenrun
+
+        with self._lock:
+            return zenrun.item_params(runs, self.store)
+
     def model(self, name: str | None) -> tuple[Any, RunModel] | tuple[None, None]:
         """The run and its drawn model; finished runs are read once."""
         if not name:

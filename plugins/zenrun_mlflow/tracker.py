@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import zenrun
 from zenrun import hookimpl
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ _STATUS = {
     "running": "RUNNING",
 }
 _MAX_PARAM = 6000  # MLflow's limit on a param value (characters)
+_MAX_BATCH = 100  # MLflow's limit on params in one log_batch
 
 logger = logging.getLogger("zenrun")
 
@@ -178,6 +180,7 @@ class MlflowTracker:
         self._client: Any = None
         self._experiments: dict[str, str] = {}
         self._parents: dict[str, str] = {}  # zenrun run name -> MLflow run id
+        self._finished: list[tuple[PipelineRun, str]] = []  # for the params known at the end
         #: Why tracking stopped (the first failure), or None while it works.
         self.failure: str | None = None
 
@@ -251,6 +254,7 @@ class MlflowTracker:
             "zenrun.item": run.item_id or "",
             "zenrun.orchestrator": run.orchestrator or "",
             "zenrun.cache_enabled": str(run.enable_cache),
+            "zenrun.overrides": ",".join(getattr(run, "overrides", None) or []),
         }
         created = self.client.create_run(
             experiment, start_time=_ms(run.started), tags=tags, run_name=run.name
@@ -305,3 +309,22 @@ class MlflowTracker:
         self.client.set_tag(parent, "zenrun.status", run.status)
         self.client.set_tag(parent, "zenrun.cached_steps", str(sum(s.status == "cached" for s in steps)))
         self.client.set_terminated(parent, _STATUS.get(run.status, "FINISHED"), end_time=_ms(run.finished))
+        self._finished.append((run, parent))
+
+    @hookimpl
+    def zenrun_sessionfinish(self, session: Any) -> None:
+        """Log to each parent run the step-config fields that turned out to vary across its
+        pipeline's items (``train.max_depth``): known once every item has run."""
+        finished, self._finished = self._finished, []
+        if finished:
+            self._best_effort("logging the varying config fields", self._log_varying, finished, session)
+
+    def _log_varying(self, finished: list[tuple[PipelineRun, str]], session: Any) -> None:
+        runs = [run for run, _ in finished]
+        for (run, parent), params in zip(
+            finished, zenrun.item_params(runs, session.config.metadata_store), strict=True
+        ):
+            extra = {k: v for k, v in flatten(params).items() if k not in flatten(run.params)}
+            for start in range(0, len(extra), _MAX_BATCH):
+                chunk = dict(list(extra.items())[start : start + _MAX_BATCH])
+                self._log(parent, chunk, {}, _ms(run.finished) or 0)

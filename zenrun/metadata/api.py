@@ -13,7 +13,15 @@ from zenrun.artifacts.fsspec_store import open_artifact_store
 from zenrun.artifacts.store import check_digest
 from zenrun.config import api_config
 from zenrun.metadata.queries import store_queries
-from zenrun.metadata.records import ArtifactRef, ItemView, PipelineRun, PipelineView, set_artifact_access
+from zenrun.metadata.records import (
+    ArtifactRef,
+    ItemView,
+    PipelineRun,
+    PipelineView,
+    run_params,
+    set_artifact_access,
+    varying_fields,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -83,8 +91,36 @@ class RunsTable(list[dict[str, Any]]):
         return pandas.DataFrame(list(self))
 
 
-def run_row(run: PipelineRun) -> dict[str, Any]:
-    """One flat row of a run: names, status, counts, ``params.X`` and ``metrics.Y``."""
+def latest_item_runs(store: Any, pipeline: str) -> list[PipelineRun]:
+    """The newest run of each item of ``pipeline`` (a store without the query is read whole)."""
+    query = getattr(store, "latest_item_runs", None)
+    if query is not None:
+        return list(query(pipeline))
+    latest: dict[str, PipelineRun] = {}
+    for run in store.get_runs(pipeline):  # oldest first: later runs replace earlier ones
+        latest[run.item_id or ""] = run
+    return list(latest.values())
+
+
+def item_params(runs: list[PipelineRun], store: Any = None) -> list[dict[str, Any]]:
+    """The params of each of ``runs``: what configures its item.
+
+    Its parametrize arguments, fixture parameters and run-config overrides
+    (``run.params``), then the step-config fields (``train.max_depth``) whose
+    values differ across its pipeline: among ``runs`` and the newest run of
+    each of the pipeline's items in ``store`` (default: the project's).
+    """
+    store = store if store is not None else _config().metadata_store
+    varying: dict[str, list[str]] = {}
+    for pipeline in dict.fromkeys(r.pipeline_name for r in runs):
+        shown = [r for r in runs if r.pipeline_name == pipeline]
+        varying[pipeline] = varying_fields([*latest_item_runs(store, pipeline), *shown])
+    return [run_params(run, varying[run.pipeline_name]) for run in runs]
+
+
+def run_row(run: PipelineRun, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One flat row of a run: names, status, counts, ``params.X`` (``params``, default
+    ``run.params``), ``overrides`` (the params ``--set``/``--config`` set) and ``metrics.Y``."""
     row: dict[str, Any] = {
         "run": run.name,
         "pipeline": run.pipeline_name,
@@ -94,26 +130,55 @@ def run_row(run: PipelineRun) -> dict[str, Any]:
         "duration": run.duration,
         "steps": run.n_steps,
         "cached": run.n_cached,
+        "overrides": list(run.overrides),
     }
-    row.update({f"params.{k}": v for k, v in run.params.items()})
+    row.update({f"params.{k}": v for k, v in (run.params if params is None else params).items()})
     row.update({f"metrics.{k}": v for k, v in run.metrics.items()})
     return row
 
 
-def runs_table(pipeline: str | None = None, *, item: str | None = None, last: int | None = None) -> RunsTable:
+def runs_table(
+    pipeline: str | None = None, *, item: str | None = None, last: int | None = None, latest: bool = False
+) -> RunsTable:
     """A flat table of runs (oldest first) with their parameters and metrics, for notebooks.
 
-    ``pipeline`` and ``item`` select; ``last`` keeps the newest N.
+    ``pipeline`` and ``item`` select; ``latest=True`` keeps the newest run of each item
+    (a grid's current state); ``last`` keeps the newest N.
     """
     store = store_queries(_config().metadata_store)
+    if latest:
+        runs = _latest_runs(store, pipeline, item)
+        runs = runs[-last:] if last else runs
+        return RunsTable(
+            run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True)
+        )
     match = None
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
             raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
         match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
-    runs = store.recent_runs(last, match=match, pipeline=pipeline)
-    return RunsTable(run_row(run) for run in reversed(runs))
+    runs = list(reversed(store.recent_runs(last, match=match, pipeline=pipeline)))
+    return RunsTable(run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True))
+
+
+def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[PipelineRun]:
+    """The newest run of each item (of ``pipeline``, or ``item`` alone), oldest first."""
+    if item is not None:
+        resolved = store.resolve_item(item)
+        if resolved is None:
+            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+        runs: list[PipelineRun] = store.item_runs(resolved)
+        return runs[-1:]
+    if pipeline is not None:
+        pipelines = [pipeline]
+    else:
+        names = getattr(store, "pipeline_names", None)  # not in the store protocol
+        pipelines = (
+            list(names()) if names is not None else sorted({r.pipeline_name for r in store.get_runs()})
+        )
+    runs = [run for name in pipelines for run in latest_item_runs(store, name)]
+    return sorted(runs, key=lambda r: (r.id is None, r.id or 0, r.started or 0))
 
 
 def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:

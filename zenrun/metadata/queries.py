@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # Everything of a run but its graph: enough for tables, cheap to read in bulk.
 _LIGHT_COLUMNS = (
     "id, name, pipeline, status, started, finished, item_id, enable_cache, "
-    "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached"
+    "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached, config_params, overrides"
 )
 
 
@@ -188,6 +188,9 @@ class ScanQueries:
 
     def __init__(self, store: MetadataStore) -> None:
         self.store = store
+
+    def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
+        return self.store.get_runs(pipeline)
 
     def recent_runs(
         self,

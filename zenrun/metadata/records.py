@@ -10,7 +10,7 @@ when it is imported, which every session does (collection imports it).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,6 +158,10 @@ class PipelineRun:
     artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
     params: dict[str, Any] = field(default_factory=dict)  # what distinguishes the item
+    #: Every field of every step config, flattened: ``{"train.max_depth": 3}``.
+    config_params: dict[str, Any] = field(default_factory=dict)
+    #: The names in ``params`` set by the run config (``--set`` / ``--config``).
+    overrides: list[str] = field(default_factory=list)
     n_steps: int | None = None
     n_cached: int | None = None
     _metrics: dict[str, Any] | None = field(default=None, repr=False)
@@ -195,7 +199,44 @@ class PipelineRun:
             ) from None
 
     def __repr__(self) -> str:
-        return f"<PipelineRun {self.name} {self.status}>"
+        item = f" {self.short_item_id}" if self.item_id else ""
+        return f"<PipelineRun {self.name}{item} {self.status}>"
+
+
+def flatten(values: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    if not isinstance(values, dict) or (not values and prefix):
+        return {prefix: values} if prefix else {}
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+_MISSING = object()
+
+
+def varying_fields(runs: Iterable[PipelineRun]) -> list[str]:
+    """The step-config fields (``train.max_depth``) whose values differ among ``runs``, in
+    the order they first appear; a field some runs lack differs too."""
+    runs = list(runs)
+    names = list(dict.fromkeys(k for r in runs for k in r.config_params))
+    return [
+        name
+        for name in names
+        if len({json.dumps(r.config_params.get(name, _MISSING), sort_keys=True, default=repr) for r in runs})
+        > 1
+    ]
+
+
+def run_params(run: PipelineRun, varying: Iterable[str] = ()) -> dict[str, Any]:
+    """What configures ``run``'s item: its parametrize arguments, fixture parameters and
+    run-config overrides, then those of its step-config fields named in ``varying``."""
+    params = dict(run.params)
+    for name in varying:
+        if name in run.config_params and name not in params:
+            params[name] = run.config_params[name]
+    return params
 
 
 def _is_scalar(value: object) -> bool:
@@ -245,7 +286,7 @@ class ItemView:
         return self.runs[-1]
 
     def __repr__(self) -> str:
-        return f"<ItemView {self.name} runs={len(self.runs)}>"
+        return f"<ItemView {self.name}: {_count(self.runs, 'run')}{_last_status(self.runs)}>"
 
 
 @dataclass
@@ -269,3 +310,26 @@ class PipelineView:
         if not self.runs:
             raise LookupError(f"pipeline {self.name!r} has no recorded runs")
         return self.runs[-1]
+
+    def latest_items(self) -> list[PipelineRun]:
+        """The newest run of each item, in the order the items first ran: a grid's current
+        state. Runs made from Python without an item count as one item, the pipeline."""
+        latest: dict[str, PipelineRun] = {}
+        for run in self.runs:  # oldest first: a later run of an item replaces the earlier
+            latest[run.item_id or ""] = run
+        return list(latest.values())
+
+    def __repr__(self) -> str:
+        items = len({r.item_id or "" for r in self.runs})
+        return (
+            f"<PipelineView {self.name}: {_count(self.runs, 'run')}, "
+            f"{items} item{'s' if items != 1 else ''}{_last_status(self.runs)}>"
+        )
+
+
+def _count(runs: list[PipelineRun], noun: str) -> str:
+    return f"{len(runs)} {noun}{'s' if len(runs) != 1 else ''}"
+
+
+def _last_status(runs: list[PipelineRun]) -> str:
+    return f", last {runs[-1].status}" if runs else ""

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, pipeline TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, item_id TEXT,
     enable_cache INTEGER, orchestrator TEXT, graph TEXT, pid INTEGER, host TEXT,
-    artifact_store TEXT, params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER);
+    artifact_store TEXT, params TEXT, metrics TEXT, n_steps INTEGER, n_cached INTEGER,
+    config_params TEXT, overrides TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
@@ -60,6 +61,8 @@ ADDED_COLUMNS = {
         ("metrics", "TEXT"),
         ("n_steps", "INTEGER"),
         ("n_cached", "INTEGER"),
+        ("config_params", "TEXT"),
+        ("overrides", "TEXT"),
     ],
     "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
     "artifacts": [("preview", "TEXT")],
@@ -367,8 +370,8 @@ class SqliteMetadataStore(RunQueries):
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
-                "orchestrator, graph, pid, host, artifact_store, params) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "orchestrator, graph, pid, host, artifact_store, params, config_params, overrides) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run.name,
                     run.pipeline_name,
@@ -382,6 +385,8 @@ class SqliteMetadataStore(RunQueries):
                     socket.gethostname(),
                     run.artifact_store,
                     _dumps(run.params, ordered=True),
+                    _dumps(run.config_params or None, ordered=True),
+                    _dumps(run.overrides or None),
                 ),
             )
             run.id = cursor.lastrowid
@@ -503,6 +508,8 @@ class SqliteMetadataStore(RunQueries):
             metrics,
             n_steps,
             n_cached,
+            config_params,
+            overrides,
         ) = row
         if status == RUNNING and not self._owner_alive(name, None, None):
             status = FAILED  # its owner died; a read-only store cannot record it
@@ -521,13 +528,15 @@ class SqliteMetadataStore(RunQueries):
             params=_loads(params) or {},
             n_steps=n_steps,
             n_cached=n_cached,
+            config_params=_loads(config_params) or {},
+            overrides=_loads(overrides) or [],
             _metrics=_loads(metrics),
             _steps_loader=self.load_steps,
         )
 
     _RUN_COLUMNS = (
         "id, name, pipeline, status, started, finished, item_id, enable_cache, "
-        "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached"
+        "orchestrator, graph, artifact_store, params, metrics, n_steps, n_cached, config_params, overrides"
     )
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:

@@ -51,9 +51,13 @@
   }
 
   function highlight(cy, node) {
+    const lineage = node.predecessors().union(node.successors()).union(node);
     cy.batch(() => {
       cy.elements().removeClass("lineage").addClass("faded");
-      node.predecessors().union(node.successors()).union(node).removeClass("faded").addClass("lineage");
+      lineage.removeClass("faded").addClass("lineage");
+      // A compound node's opacity is its members' too: the box of an expanded group
+      // holding a node of the lineage stays opaque.
+      lineage.ancestors().removeClass("faded");
     });
   }
 
@@ -98,6 +102,10 @@
   }
 
   function afterLayout(cy, options) {
+    // The container may have moved or changed size while the page settled (fonts, the
+    // run picker, scroll bars): measure it again, or the first click misses its node.
+    cy.resize();
+    requestAnimationFrame(() => cy.resize());
     cy.batch(() => cy.elements(".faded, .lineage").removeClass("faded lineage"));
     applySearch(cy, false);
     if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
@@ -107,8 +115,106 @@
     state.laidOut = options && options.zenrunNonce;
   }
 
+  // Cytoscape maps a click through the container's position measured earlier; the page
+  // may have moved the graph since (a panel opening above it): measure again first.
+  function keepPosition(cy) {
+    let last = null;
+    const measure = () => {
+      const r = cy.container().getBoundingClientRect();
+      if (!last || r.left !== last.left || r.top !== last.top || r.width !== last.width || r.height !== last.height) {
+        last = r;
+        cy.resize();
+      }
+    };
+    ["mousedown", "touchstart", "wheel"].forEach(type => cy.container().addEventListener(type, measure, true));
+  }
+
+  // -- keyboard: Tab reaches the graph, arrows walk its edges, Enter opens, Escape closes --
+  const visible = n => n.visible() && !n.isParent() && !n.hasClass("bend") && !n.hasClass("dimmed");
+
+  // Neighbours across the invisible bend nodes that carry long edges.
+  function across(node, step) {
+    let found = node.cy().collection();
+    let frontier = node;
+    for (let hops = 0; hops < 50 && frontier.length; hops++) {
+      const next = step(frontier);
+      found = found.union(next.filter(visible));
+      frontier = next.filter(n => n.hasClass("bend"));
+    }
+    return found;
+  }
+
+  function nearest(nodes, y) {
+    return nodes.sort((a, b) => Math.abs(a.position("y") - y) - Math.abs(b.position("y") - y))[0];
+  }
+
+  function moveTo(cy, node) {
+    if (!node) { return; }
+    cy.$(":selected").unselect();
+    node.select();
+    const p = node.renderedPosition();
+    if (p.x < 20 || p.y < 20 || p.x > cy.width() - 20 || p.y > cy.height() - 20) { cy.center(node); }
+    state.cursor = node.id();
+  }
+
+  function onKey(cy, ev) {
+    const current = cy.$(":selected").filter(visible)[0] || (state.cursor && cy.$id(state.cursor).filter(visible)[0]);
+    const key = ev.key;
+    if (key === "Escape") {
+      cy.$(":selected").unselect();
+      cy.batch(() => cy.elements(".faded, .lineage").removeClass("faded lineage"));
+      const set = window.dash_clientside && window.dash_clientside.set_props;
+      if (set) {
+        set("selected", {data: null});
+        const run = new URLSearchParams(window.location.search).get("run");
+        set("url", {search: run ? "?run=" + encodeURIComponent(run) : ""});
+      }
+    } else if (key === "Enter" || key === " ") {
+      if (current) { current.emit("tap"); }
+    } else if (key.startsWith("Arrow")) {
+      if (!current) {  // start at the first node upstream of all, top left
+        const roots = cy.nodes().filter(n => visible(n) && !across(n, c => c.incomers("node")).length);
+        moveTo(cy, roots.sort((a, b) => a.position("x") - b.position("x") || a.position("y") - b.position("y"))[0]);
+      } else if (key === "ArrowRight" || key === "ArrowLeft") {
+        const next = across(current, key === "ArrowRight" ? c => c.outgoers("node") : c => c.incomers("node"));
+        moveTo(cy, nearest(next, current.position("y")));
+      } else {  // up and down: the other nodes fed by the same upstream, by height
+        const parents = across(current, c => c.incomers("node"));
+        let siblings = parents.length ? across(parents, c => c.outgoers("node"))
+          : cy.nodes().filter(n => visible(n) && !across(n, c => c.incomers("node")).length);
+        siblings = siblings.filter(n => n.id() !== current.id());
+        const y = current.position("y");
+        const side = siblings.filter(n => key === "ArrowDown" ? n.position("y") > y : n.position("y") < y);
+        moveTo(cy, nearest(side, y));
+      }
+    } else {
+      return;
+    }
+    ev.preventDefault();
+  }
+
+  function keyboard(cy) {
+    const box = cy.container();
+    box.setAttribute("tabindex", "0");
+    box.setAttribute("role", "application");
+    box.setAttribute("aria-label", "lineage graph: arrow keys move between connected nodes, " +
+      "Enter opens a node's details, Escape closes them, / searches");
+    box.addEventListener("keydown", ev => onKey(cy, ev));
+  }
+
+  document.addEventListener("keydown", ev => {
+    const target = ev.target;
+    const typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+    if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      const search = document.getElementById("search");
+      if (search) { ev.preventDefault(); search.focus(); search.select(); }
+    }
+  });
+
   function attach(cy) {
     cy.scratch("_zenrun", true);
+    keepPosition(cy);
+    keyboard(cy);
     cy.on("layoutstop", e => afterLayout(cy, e.layout && e.layout.options));
     cy.on("tap", "node", e => highlight(cy, e.target));
     cy.on("tap", e => {
