@@ -283,13 +283,34 @@ def _singles_table(runs: list[PipelineRun], width: int, params: dict[str, dict[s
         for r in runs
     ]
     fixed = 2 if show_params else 1
-    _fit_last_columns(rows, headers, width, fixed)
-    return format_table(rows, headers)
+    dropped = _fit_last_columns(rows, headers, width, fixed)
+    return format_table(rows, headers) + _not_shown(dropped, "zenrun --show ITEM")
 
 
-def _fit_last_columns(rows: list[list[str]], headers: list[str], width: int, count: int) -> None:
+def _not_shown(columns: list[str], where: str) -> list[str]:
+    """The note under a table that had to leave ``columns`` out to fit the terminal."""
+    if not columns:
+        return []
+    return [f"({', '.join(columns)} not shown in this width: see {where}, or widen the terminal)"]
+
+
+def _fit_last_columns(rows: list[list[str]], headers: list[str], width: int, count: int) -> list[str]:
     """Cut the last ``count`` cells of each row so the table fits ``width``; they share
-    what the other columns leave."""
+    what the other columns leave. The last one (the metrics: what the runs found) is
+    served whole first: a column before it left with too little room to be read is
+    taken out of ``headers`` and ``rows``; returns the names of those taken out."""
+    dropped: list[str] = []
+    while count > 1:
+        without = format_table([r[:-count] for r in rows], headers[:-count])
+        room = width - max(len(line) for line in without) - 2 * count
+        last = max([len(headers[-1]), *(len(r[-1]) for r in rows)])
+        if room - last >= 12 * (count - 1):
+            break
+        index = len(headers) - count  # the first of the shared columns goes
+        dropped.append(headers.pop(index))
+        for row in rows:
+            del row[index]
+        count -= 1
     without = format_table([r[:-count] for r in rows], headers[:-count])
     room = max(10 * count, width - max(len(line) for line in without) - 2 * count)
     for index in range(len(headers) - count, len(headers)):
@@ -301,6 +322,7 @@ def _fit_last_columns(rows: list[list[str]], headers: list[str], width: int, cou
             if len(row[index]) > share:
                 row[index] = row[index][: share - 3] + "..."
         room -= min(share, longest)
+    return dropped
 
 
 def _cached_of(run: PipelineRun) -> str:
@@ -540,8 +562,8 @@ def runs_listing(config: Any) -> list[str]:
             row.insert(2, run.name)
         rows.append(row)
     # The params and metrics columns share what is left of the width.
-    _fit_last_columns(rows, headers, width, 2)
-    lines = format_table(rows, headers)
+    dropped = _fit_last_columns(rows, headers, width, 2)
+    lines = format_table(rows, headers) + _not_shown(dropped, "zenrun --show ITEM|RUN")
     if len(runs) == last:
         order = f", best {parse_sort_by(sort_by)[0]} first" if sort_by else ""
         lines.append(f"(newest {last} runs{order}; --last N for more, zenrun --show ITEM|RUN for one)")
