@@ -234,7 +234,9 @@ def test_forged_update_requests_of_wrong_types_are_answered_400(project, viewer)
         "a tapped node without id": _body(
             route, [None, run, {"kind": "step"}, None, None, None, None, 0, "/"]
         ),
-        "a drawn graph of wrong shape": _body(refresh, [1, {"status": "running", "run": {"a": 1}}]),
+        "a drawn graph of wrong shape": _body(
+            refresh, [1, {"status": "running", "run": {"a": 1}}, None, None, None]
+        ),
         "strings for row numbers": _body(diff, [["0", "1"], [{"run": run}], ""]),
         "an object in a table cell": _body(diff, [[0, 1], [{"run": {"a": 1}}, {"run": run}], ""]),
     }

@@ -520,9 +520,7 @@ def make_app(
         State("run-picker", "value"),
         prevent_initial_call=True,
     )
-    def refresh(
-        _: Any, drawn: dict[str, Any] | None, text: str | None, offset: int | None, picked: str | None
-    ) -> Any:
+    def refresh(_: Any, drawn: Drawn | None, text: str | None, offset: int | None, picked: str | None) -> Any:
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
         run, model = source.model(drawn["run"])
