@@ -52,6 +52,7 @@ _EXPORTS = {
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
+    "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
     "param": "zenrun.marks",
@@ -105,6 +106,7 @@ __all__ = [
     "ship_project_code",
     "skip",
     "step",
+    "track",
     "xfail",
 ]
 
@@ -125,6 +127,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from zenrun.compose import ComposeError, gather
     from zenrun.config import ExitCode, UsageError
+    from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, GatherStepsParameters, OutputParameters
     from zenrun.fixtures import fixture
     from zenrun.main import main

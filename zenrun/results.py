@@ -485,6 +485,9 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
         lines.append(f"config: {fmt_pairs(step.config, 60)}")
     if step.metadata:
         lines.append(f"metadata: {fmt_pairs(step.metadata, 60)}")
+    from zenrun.datacheck import lines as data_lines
+
+    lines.extend(data_lines(step.data_deps))
     for name, ref in step.outputs.items():
         preview = f"  {ref.preview}" if ref.preview else ""
         lines.append(f"output {name}: {ref.type_name}, {fmt_size(ref.size)}{preview}")

@@ -14,6 +14,7 @@ internal error of that plugin, reported with its frames (``TaskResult.internal``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import linecache
 import logging
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun import datadeps
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
 from zenrun.blame import _PLUGGY_DIR, plugin_traceback
@@ -145,6 +147,7 @@ class StepTask:
     hooks: StepCallHooks | None = field(default=None, repr=False)
     attempt: int = 1  # > 1 when re-run after its worker process died
     capture: CaptureSettings | None = None  # None: output is not captured
+    data: datadeps.Tracking | None = None  # what to record of the files it reads (None: nothing)
 
 
 @dataclass
@@ -168,6 +171,8 @@ class TaskResult:
     internal_module: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
     captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
+    #: What the step read (``datadeps.Recorder.finish``): its record, or why it is uncacheable.
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -188,11 +193,17 @@ class StepCall:
 
 @hookimpl(trylast=True)
 def zenrun_step_call(call: StepCall) -> bool:
+    recorder = datadeps.current()  # records what the step function reads, not its wrappers
+    if recorder is not None:
+        recorder.armed = True
     try:
         call.result = call.function(**call.kwargs)
     except BaseException as exc:
         call.raised = exc  # the step's own exception, as opposed to a wrapper's
         raise
+    finally:
+        if recorder is not None:
+            recorder.armed = False
     return True
 
 
@@ -499,9 +510,11 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any, keep_value
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
-        with step_context(task.step_id) as context:
+        recorder = datadeps.recording(task.data)
+        with step_context(task.step_id) as context, recorder or contextlib.nullcontext():
             try:
                 returned = _call(task, artifact_store, materializers)
+                data = recorder.finish() if recorder is not None else None
                 values = split_outputs(task, returned)
                 handoffs: dict[str, Any] | None = {} if keep_values else None
                 refs = materialize(task, values, artifact_store, materializers, handoffs)
@@ -567,5 +580,6 @@ def _execute(task: StepTask, artifact_store: Any, materializers: Any, keep_value
             outputs=refs,
             values=handoffs or {},
             metadata=context.metadata,
+            data=data,
         )
     raise AssertionError("unreachable")  # pragma: no cover
