@@ -31,7 +31,7 @@ from typing import Any
 
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
-from zenrun.sources import canonical_module, function_source, set_rootdir
+from zenrun.sources import canonical_module, class_source, function_source, set_rootdir
 
 STORE_FORMAT_VERSION = "2"
 
@@ -156,7 +156,10 @@ def normalized_source(obj: Any) -> str:
     try:
         # A function's own code, never that of what it wraps; read from its code
         # object's file, not through inspect.getmodule (which walks sys.modules).
-        source = function_source(obj) if inspect.isfunction(obj) else inspect.getsource(obj)
+        if inspect.isfunction(obj):
+            source = function_source(obj)
+        else:
+            source = (class_source(obj) if inspect.isclass(obj) else None) or inspect.getsource(obj)
         if source is None:
             raise OSError("no source")
         tree = ast.parse(textwrap.dedent(source))

@@ -332,7 +332,9 @@ def parse_duration(value: Any) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """``6h``, ``1h30m``, ``2d``, ``45s``: the shortest exact form, to the second."""
+    """``6h``, ``1h30m``, ``2d``, ``45s``, ``1.5s``: to the second (a tenth under 10 s)."""
+    if seconds < 10:
+        return f"{seconds:.1f}".rstrip("0").rstrip(".") + "s"
     seconds = round(seconds)
     parts = []
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):

@@ -17,6 +17,7 @@ Two facts cache keys need, found without walking ``sys.modules``:
 
 from __future__ import annotations
 
+import ast
 import inspect
 import linecache
 import os
@@ -125,3 +126,50 @@ def function_source(fn: types.FunctionType) -> str | None:
         return "".join(inspect.getblock(lines[start:]))
     except (IndexError, SyntaxError):  # pragma: no cover - a file edited under us
         return None
+
+
+#: file -> (the linecache lines parsed, {class qualname: (first line, last line)})
+_class_spans: dict[str, tuple[list[str], dict[str, tuple[int, int]]]] = {}
+
+
+def class_source(cls: type) -> str | None:
+    """The source of class ``cls`` (decorators included), found by its qualified name in
+    its module's file, as ``inspect.getsource`` finds it but without ``inspect.getmodule``;
+    None when it has none (defined in a notebook cell, by ``exec``, in a nested function)."""
+    module = sys.modules.get(cls.__module__)
+    filename = getattr(module, "__file__", None)
+    if not isinstance(filename, str) or "<locals>" in cls.__qualname__:
+        return None
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename, module.__dict__)
+    if not lines:
+        return None
+    known = _class_spans.get(filename)
+    if known is None or known[0] is not lines:
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            return None
+        spans: dict[str, tuple[int, int]] = {}
+        _find_classes(tree, "", spans)
+        with _lock:
+            if len(_class_spans) > _MEMO_LIMIT:
+                _class_spans.clear()
+            _class_spans[filename] = known = (lines, spans)
+    span = known[1].get(cls.__qualname__)
+    if span is None:
+        return None
+    return "".join(lines[span[0] - 1 : span[1]])
+
+
+def _find_classes(node: ast.AST, prefix: str, spans: dict[str, tuple[int, int]]) -> None:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.ClassDef):
+            name = f"{prefix}{child.name}"
+            start = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+            spans.setdefault(name, (start, child.end_lineno or child.lineno))
+            _find_classes(child, f"{name}.", spans)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _find_classes(child, f"{prefix}{child.name}.<locals>.", spans)
+        elif isinstance(child, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            _find_classes(child, prefix, spans)  # a class defined under a condition
