@@ -281,9 +281,8 @@ def test_reads_in_worker_processes_are_recorded_and_checked(zenrunner):
     churn_project(zenrunner)
     run_ok(zenrunner, "-n", "2")
     shown = run_ok(zenrunner, "--show", "latest")
-    shown.stdout.fnmatch_lines(
-        ["data read:", "    data/customers.csv  *", "data read:", "    data/raw/  2 entries  *"]
-    )
+    shown.stdout.fnmatch_lines(["data read:", "    data/customers.csv  *"])  # read in a worker
+    shown.stdout.fnmatch_lines(["data read:", "    data/raw/  2 entries  *"])
     (zenrunner.path / "data" / "customers.csv").write_text(rows(12))
     result = run_ok(zenrunner, "-n", "2", "-v")
     result.stdout.fnmatch_lines(["*Step read_csv: cache miss: data/customers.csv changed*"])

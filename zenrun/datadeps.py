@@ -273,12 +273,32 @@ def hash_file(path: str) -> tuple[Signature, str, bool] | None:
     return result
 
 
-def remembered(path: str, sig: Signature) -> str | None:
-    """The digest this process hashed for ``path`` at ``sig``, if it can be trusted."""
-    known = _digests.get(path)
-    if known is not None and known[0] == sig and not known[2]:
-        return known[1]
-    return None
+#: Above this many files, hashing is spread over threads (the file system calls release the GIL).
+PARALLEL_HASHING = 256
+HASH_THREADS = 4
+
+
+def hash_files(paths: list[str]) -> list[tuple[Signature, str, bool] | OSError | None]:
+    """:func:`hash_file` of each path, in order; an ``OSError`` in place of a file that is gone."""
+
+    def run(chunk: list[str]) -> list[tuple[Signature, str, bool] | OSError | None]:
+        out: list[tuple[Signature, str, bool] | OSError | None] = []
+        for path in chunk:
+            try:
+                out.append(hash_file(path))
+            except OSError as exc:
+                out.append(exc)
+        return out
+
+    threads = min(HASH_THREADS, os.cpu_count() or 1)
+    if len(paths) < PARALLEL_HASHING or threads < 2:
+        return run(paths)
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(paths) // threads)
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ThreadPoolExecutor(len(chunks), thread_name_prefix="zenrun-hash") as pool:
+        return [result for part in pool.map(run, chunks) for result in part]
 
 
 def listing_digest(names: list[str]) -> str:
@@ -561,39 +581,51 @@ class Recorder:
         files: dict[str, dict[str, list[Any]]] = {}
         missing: list[str] = []
         changed: list[str] = []
+        to_hash: list[tuple[str, str, tuple[int, int, int]]] = []
         for path, first in self.files.items():
             name = places.name(path)
             if ignore and ignore(name):
                 continue
+            if first is None:
+                if os.path.lexists(path):
+                    changed.append(f"{name} appeared")
+                else:
+                    missing.append(name)
+                continue
+            folder, _, filename = name.rpartition("/")
+            if not folder and name[:1] == "/":
+                folder = "/"
+            entry = (known_files.get(folder) or {}).get(filename) if known_files else None
+            remembered_ = _digests.get(path)
+            if entry is None and remembered_ is None:  # hashed below: its fstat is the end's stat
+                to_hash.append((path, name, first))
+                continue
             try:
                 st = os.stat(path)
             except OSError:
-                st = None
-            if first is None or st is None:
-                if first is None and st is None:
-                    missing.append(name)
-                elif st is None:
-                    changed.append(f"{name} was deleted")
-                else:
-                    changed.append(f"{name} appeared")
+                changed.append(f"{name} was deleted")
                 continue
             if (st.st_size, st.st_mtime_ns, st.st_ino) != first:
                 changed.append(f"{name} changed")
                 continue
-            sig = signature(st)
-            folder, _, filename = name.rpartition("/")
-            entry = (known_files.get(folder) or {}).get(filename)
+            sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
             if entry is not None and tuple(entry[:4]) == sig and not entry[5]:
-                digest, racy = entry[4], False
+                files.setdefault(folder, {})[filename] = [*sig, entry[4], 0]
+            elif remembered_ is not None and remembered_[0] == sig and not remembered_[2]:
+                files.setdefault(folder, {})[filename] = [*sig, remembered_[1], 0]
             else:
-                digest, racy = remembered(path, sig), False
-                if digest is None:
-                    hashed = hash_file(path)
-                    if hashed is None or hashed[0] != sig:
-                        changed.append(f"{name} changed")
-                        continue
-                    digest, racy = hashed[1], hashed[2]
-            files.setdefault(folder, {})[filename] = [*sig, digest, int(racy)]
+                to_hash.append((path, name, first))
+        for (_, name, first), hashed in zip(to_hash, hash_files([p for p, _, _ in to_hash]), strict=True):
+            if isinstance(hashed, OSError):
+                changed.append(f"{name} was deleted")
+                continue
+            if hashed is None or (hashed[0][0], hashed[0][1], hashed[0][3]) != first:
+                changed.append(f"{name} changed")
+                continue
+            folder, _, filename = name.rpartition("/")
+            if not folder and name[:1] == "/":
+                folder = "/"
+            files.setdefault(folder, {})[filename] = [*hashed[0], hashed[1], int(hashed[2])]
         dirs: dict[str, list[Any]] = {}
         for path, first in self.dirs.items():
             name = places.name(path)
