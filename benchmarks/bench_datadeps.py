@@ -71,7 +71,7 @@ def worker_idle(args: argparse.Namespace) -> dict:
 
     def opens() -> None:
         for _ in range(n):
-            open(path).close()  # noqa: SIM115
+            open(path).close()
 
     def frames() -> None:
         getframe = sys._getframe
@@ -236,7 +236,7 @@ def worker_folder(args: argparse.Namespace) -> dict:
     os.chdir(root)
 
     def step() -> int:
-        return sum(len(open(f"raw/{name}", "rb").read()) for name in os.listdir("raw"))  # noqa: SIM115
+        return sum(len(open(f"raw/{name}", "rb").read()) for name in os.listdir("raw"))
 
     recorder = datadeps.Recorder(datadeps.Tracking(str(root), exclude=(str(root / ".zenrun"),)))
     with recorder:
@@ -264,7 +264,11 @@ def worker_folder(args: argparse.Namespace) -> dict:
 
     times = {"scandir_stat": [], "check": [], "decode_and_check": []}
     for _ in range(args.repeat):  # interleaved: the same load for all three
-        for name, fn in (("scandir_stat", scandir_stat), ("check", check), ("decode_and_check", decode_and_check)):
+        for name, fn in (
+            ("scandir_stat", scandir_stat),
+            ("check", check),
+            ("decode_and_check", decode_and_check),
+        ):
             started = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - started)
@@ -293,7 +297,9 @@ def worker_digits(args: argparse.Namespace) -> dict:
     import inspect
 
     sys.path.insert(0, str(REPO))
-    spec = importlib.util.spec_from_file_location("pipeline_digits", REPO / "pipelines" / "pipeline_digits.py")
+    spec = importlib.util.spec_from_file_location(
+        "pipeline_digits", REPO / "pipelines" / "pipeline_digits.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["pipeline_digits"] = module
     spec.loader.exec_module(module)
@@ -383,7 +389,9 @@ def main() -> None:
         return
 
     raw: dict = {}
-    print(f"zenrun data dependencies  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat})")
+    print(
+        f"zenrun data dependencies  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat})"
+    )
     print("-" * 100)
 
     def row(label: str, value: str, target: str = "") -> None:
@@ -392,8 +400,16 @@ def main() -> None:
     for name in args.scenarios:
         r = raw[name] = run_worker(name, args)
         if name == "idle":
-            row("hook idle: added per open() (of an open+close)", f"{r['open_added_ns']:.0f} ns", f"of {r['open_ns']:.0f} ns")
-            row("hook idle: added per sys._getframe()", f"{r['frame_added_ns']:.0f} ns", f"of {r['frame_ns']:.0f} ns")
+            row(
+                "hook idle: added per open() (of an open+close)",
+                f"{r['open_added_ns']:.0f} ns",
+                f"of {r['open_ns']:.0f} ns",
+            )
+            row(
+                "hook idle: added per sys._getframe()",
+                f"{r['frame_added_ns']:.0f} ns",
+                f"of {r['frame_ns']:.0f} ns",
+            )
         elif name == "empty":
             total = r["worker_us"] + r["driver_us"]
             ok = "ok" if total <= TARGETS["empty_us"] else "OVER"
@@ -437,7 +453,10 @@ def main() -> None:
                 f"digits: fingerprint {r['steps']} steps, {r['modules']} modules loaded",
                 f"{r['fingerprint_s'] * 1e3:.2f} ms",
             )
-            row("    inspect.getsource of the same steps (the route before)", f"{r['getsource_s'] * 1e3:.2f} ms")
+            row(
+                "    inspect.getsource of the same steps (the route before)",
+                f"{r['getsource_s'] * 1e3:.2f} ms",
+            )
         elif name == "chain":
             ok = "ok" if r["cached_s"] <= TARGETS["chain_cached_s"] else "OVER"
             row("1,000-step chain, fully cached rerun", f"{r['cached_s']:.3f} s", f"<= 0.15 s {ok}")

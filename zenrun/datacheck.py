@@ -172,6 +172,8 @@ def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], boo
     """``(changes found, refreshed)``: stops after :data:`REASONS_SHOWN` changes."""
     changes: list[str] = []
     refreshed = False
+    if len(record) <= 2:  # "v" and "at": the step read nothing
+        return changes, refreshed
     for name in record.get("missing") or ():
         if os.path.lexists(places.path(name.rstrip("/") or "/")):
             changes.append(f"{name} now exists")
@@ -267,7 +269,7 @@ def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], boo
 def describe(record: dict[str, Any] | None, limit: int = SHOWN_IN_RECORDS) -> list[dict[str, Any]]:
     """What a step read, one dict per dependency: ``path`` and, as known, ``size``,
     ``digest``, ``files`` (a folder's or a glob's entries), ``missing`` or ``network``."""
-    if not record:
+    if not record or len(record) <= 2:  # "v" and "at" only: nothing read
         return []
     out: list[dict[str, Any]] = []
     for folder, entries in (record.get("files") or {}).items():

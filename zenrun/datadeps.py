@@ -290,8 +290,10 @@ def hash_files(paths: list[str]) -> list[tuple[Signature, str, bool] | OSError |
                 out.append(exc)
         return out
 
+    if len(paths) < PARALLEL_HASHING:
+        return run(paths)
     threads = min(HASH_THREADS, os.cpu_count() or 1)
-    if len(paths) < PARALLEL_HASHING or threads < 2:
+    if threads < 2:
         return run(paths)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -573,6 +575,8 @@ class Recorder:
             return {"record": None, "unsafe": f"zenrun could not record what the step read: {exc}"}
 
     def _finish(self) -> dict[str, Any]:
+        if not (self.files or self.dirs or self.globs or self.urls or self.network):
+            return {"record": {"v": RECORD_VERSION, "at": self.started}, "unsafe": None}
         places = self.places
         ignore = places.ignore
         known = self.tracking.known or {}
