@@ -192,7 +192,7 @@ def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], boo
                 listed_at = time.time_ns()
                 entries = list_dir(path, name, places.ignore)
                 old = rec[5]
-                if entries == old:
+                if entries == old:  # the same names: only its stat is new
                     rec[:5] = [*sig, int(is_racy(sig, listed_at))]
                     refreshed = True
                 else:
@@ -272,16 +272,12 @@ def describe(record: dict[str, Any] | None, limit: int = SHOWN_IN_RECORDS) -> li
     if not record or len(record) <= 2:  # "v" and "at" only: nothing read
         return []
     out: list[dict[str, Any]] = []
-    for folder, entries in (record.get("files") or {}).items():
-        shown = f"{folder.rstrip('/')}/" if folder else ""
-        for name, rec in entries.items():
-            out.append({"path": f"{shown}{name}", "size": rec[0], "digest": rec[4]})
     for name, rec in (record.get("dirs") or {}).items():
         out.append(
             {
                 "path": "./" if name == "." else f"{name.rstrip('/')}/",
                 "files": len(rec[5]),
-                "digest": listing_digest(rec[5]),
+                "digest": rec[6] if len(rec) > 6 else listing_digest(rec[5]),
             }
         )
     for label, (_, _, _, _, matches) in (record.get("globs") or {}).items():
@@ -298,11 +294,23 @@ def describe(record: dict[str, Any] | None, limit: int = SHOWN_IN_RECORDS) -> li
             entries = fp.get("entries") or {}
             item.update(files=len(entries), digest=listing_digest([f"{k}={v}" for k, v in entries.items()]))
         out.append(item)
-    for host in record.get("net") or ():
-        out.append({"path": host, "network": True})
-    out.sort(key=lambda d: (bool(d.get("network")), d["path"]))
-    if len(out) > limit:
-        out = [*out[:limit], {"path": f"... and {len(out) - limit} more", "more": len(out) - limit}]
+    files = record.get("files") or {}
+    total = len(out) + sum(len(entries) for entries in files.values())
+    room = limit - len(out)
+    for folder, entries in files.items():  # a step may have read 100,000: only those shown are made
+        if room <= 0:
+            break
+        shown = f"{folder.rstrip('/')}/" if folder else ""
+        for name, rec in entries.items():
+            out.append({"path": f"{shown}{name}", "size": rec[0], "digest": rec[4]})
+            room -= 1
+            if room <= 0:
+                break
+    out.sort(key=lambda d: d["path"])
+    hidden = total - len(out)
+    out += [{"path": host, "network": True} for host in record.get("net") or ()]
+    if hidden > 0:
+        out.append({"path": f"... and {hidden} more", "more": hidden})
     return out
 
 

@@ -379,6 +379,10 @@ _installed = False
 _install_lock = threading.Lock()
 
 
+_isabs = (lambda path: path[:1] == "/") if os.sep == "/" else os.path.isabs
+_DOT, _DOUBLE = f"{os.sep}.", os.sep * 2
+
+
 def _is_ip(host: str) -> bool:
     return bool(host) and (host.replace(".", "").isdigit() or ":" in host)
 
@@ -438,20 +442,28 @@ class Recorder:
 
     # -- paths -------------------------------------------------------------------------
     def _absolute(self, path: str) -> str:
-        if not os.path.isabs(path):
+        if not _isabs(path):
             if self._cwd is None:
                 self._cwd = os.getcwd()
-            path = os.path.join(self._cwd, path)
-        if f"{os.sep}." in path or os.sep * 2 in path:
+            path = f"{self._cwd}{os.sep}{path}"
+        if _DOT in path or _DOUBLE in path:
             path = os.path.normpath(path)
         return path
 
     def add_file(self, raw: Any) -> None:
+        """Record the file ``raw`` (a path as the step gave it) with its ``stat`` now."""
+        # The audit hook's hot path: every open() the step makes comes here.
         if raw in self._seen:
             return
         self._seen.add(raw)
         path = self._absolute(raw if type(raw) is str else os.fsdecode(os.fspath(raw)))
-        if path in self.files or not self.places.wanted(path):
+        places = self.places
+        if (
+            path in self.files
+            or path.startswith(places.skip)
+            or path.endswith(_CODE_SUFFIXES)
+            or (path.startswith(places.outside) and not path.startswith(places.roots))
+        ):
             return
         try:
             st = os.stat(path)
@@ -586,6 +598,8 @@ class Recorder:
         missing: list[str] = []
         changed: list[str] = []
         to_hash: list[tuple[str, str, tuple[int, int, int]]] = []
+        last_folder, in_folder, known_in_folder = None, {}, {}
+        stat, remembered = os.stat, _digests.get
         for path, first in self.files.items():
             name = places.name(path)
             if ignore and ignore(name):
@@ -599,24 +613,35 @@ class Recorder:
             folder, _, filename = name.rpartition("/")
             if not folder and name[:1] == "/":
                 folder = "/"
-            entry = (known_files.get(folder) or {}).get(filename) if known_files else None
-            remembered_ = _digests.get(path)
-            if entry is None and remembered_ is None:  # hashed below: its fstat is the end's stat
+            if folder != last_folder:
+                last_folder = folder
+                in_folder = files.setdefault(folder, {})
+                known_in_folder = known_files.get(folder) or {}
+            entry = known_in_folder.get(filename)
+            memo = remembered(path)
+            if entry is None and memo is None:  # hashed below: its fstat is the end's stat
                 to_hash.append((path, name, first))
                 continue
             try:
-                st = os.stat(path)
+                st = stat(path)
             except OSError:
                 changed.append(f"{name} was deleted")
                 continue
-            if (st.st_size, st.st_mtime_ns, st.st_ino) != first:
+            size, mtime, ctime, ino = st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+            if size != first[0] or mtime != first[1] or ino != first[2]:
                 changed.append(f"{name} changed")
                 continue
-            sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            if entry is not None and tuple(entry[:4]) == sig and not entry[5]:
-                files.setdefault(folder, {})[filename] = [*sig, entry[4], 0]
-            elif remembered_ is not None and remembered_[0] == sig and not remembered_[2]:
-                files.setdefault(folder, {})[filename] = [*sig, remembered_[1], 0]
+            if (
+                entry is not None
+                and entry[1] == mtime
+                and entry[0] == size
+                and entry[2] == ctime
+                and entry[3] == ino
+                and not entry[5]
+            ):
+                in_folder[filename] = [size, mtime, ctime, ino, entry[4], 0]
+            elif memo is not None and memo[0] == (size, mtime, ctime, ino) and not memo[2]:
+                in_folder[filename] = [size, mtime, ctime, ino, memo[1], 0]
             else:
                 to_hash.append((path, name, first))
         for (_, name, first), hashed in zip(to_hash, hash_files([p for p, _, _ in to_hash]), strict=True):
@@ -630,6 +655,7 @@ class Recorder:
             if not folder and name[:1] == "/":
                 folder = "/"
             files.setdefault(folder, {})[filename] = [*hashed[0], hashed[1], int(hashed[2])]
+        files = {folder: entries for folder, entries in files.items() if entries}
         dirs: dict[str, list[Any]] = {}
         for path, first in self.dirs.items():
             name = places.name(path)
@@ -651,7 +677,7 @@ class Recorder:
                 changed.append(f"{name}/ changed")
                 continue
             sig = signature(st)
-            dirs[name] = [*sig, int(is_racy(sig, listed_at)), entries]
+            dirs[name] = [*sig, int(is_racy(sig, listed_at)), entries, listing_digest(entries)]
         globs: dict[str, list[Any]] = {}
         for kind, base, pattern, recursive in self.globs:
             label, base_name, matches = evaluate_glob(places, kind, base, pattern, recursive)
@@ -724,15 +750,16 @@ def install() -> None:
             _installed = True
 
 
+_NOT_READING = os.O_TRUNC | os.O_APPEND | getattr(os, "O_EXCL", 0)
+
+
 def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
     path, mode, flags = args
-    if isinstance(path, int) or not recorder.auto:
+    if not recorder.auto or isinstance(path, int):
         return
     if flags:
         access = flags & os.O_ACCMODE
-        if access == os.O_WRONLY or (
-            access == os.O_RDWR and flags & (os.O_TRUNC | os.O_APPEND | getattr(os, "O_EXCL", 0))
-        ):
+        if access == os.O_WRONLY or (access == os.O_RDWR and flags & _NOT_READING):
             return
     elif isinstance(mode, str) and "r" not in mode:
         return
