@@ -347,7 +347,9 @@ def worker_digits(args: argparse.Namespace) -> dict:
         for fn in functions:
             assert fingerprinter.fingerprint(fn).digest
 
-    def old_route() -> None:
+    def old_route() -> None:  # as a fresh process pays it: inspect's module maps empty
+        inspect._filesbymodname.clear()
+        inspect.modulesbyfile.clear()
         for fn in functions:
             inspect.getsource(fn.__code__)
 

@@ -116,6 +116,7 @@ def test_editing_a_csv_is_a_miss_naming_it_and_touch_is_a_hit(zenrunner):
     run = last_run(zenrunner)
     [dep] = run.steps["read_csv"].data_deps
     assert dep["path"] == "data/customers.csv" and dep["size"] == csv.stat().st_size
+    assert dep["mtime"] == csv.stat().st_mtime_ns / 1e9
     assert len(dep["digest"]) == 32
     assert run_record(run)["steps"]["read_csv"]["data"] == [dep]
     assert step_details(run, "read_csv")["data read"][0].startswith("data/customers.csv")

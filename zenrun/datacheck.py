@@ -268,7 +268,8 @@ def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], boo
 
 def describe(record: dict[str, Any] | None, limit: int = SHOWN_IN_RECORDS) -> list[dict[str, Any]]:
     """What a step read, one dict per dependency: ``path`` and, as known, ``size``,
-    ``digest``, ``files`` (a folder's or a glob's entries), ``missing`` or ``network``."""
+    ``mtime``, ``digest``, ``files`` (a folder's or a glob's entries), ``missing`` or
+    ``network``."""
     if not record or len(record) <= 2:  # "v" and "at" only: nothing read
         return []
     out: list[dict[str, Any]] = []
@@ -276,6 +277,7 @@ def describe(record: dict[str, Any] | None, limit: int = SHOWN_IN_RECORDS) -> li
         out.append(
             {
                 "path": "./" if name == "." else f"{name.rstrip('/')}/",
+                "mtime": rec[1] / 1e9,
                 "files": len(rec[5]),
                 "digest": rec[6] if len(rec) > 6 else listing_digest(rec[5]),
             }
@@ -302,7 +304,7 @@ def describe(record: dict[str, Any] | None, limit: int = SHOWN_IN_RECORDS) -> li
             break
         shown = f"{folder.rstrip('/')}/" if folder else ""
         for name, rec in entries.items():
-            out.append({"path": f"{shown}{name}", "size": rec[0], "digest": rec[4]})
+            out.append({"path": f"{shown}{name}", "size": rec[0], "mtime": rec[1] / 1e9, "digest": rec[4]})
             room -= 1
             if room <= 0:
                 break

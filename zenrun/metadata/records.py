@@ -112,7 +112,8 @@ class StepRun:
     @property
     def data_deps(self) -> list[dict[str, Any]]:
         """What the step read (files, folders, URLs, hosts): one dict per dependency with
-        ``path`` and, as known, ``size``, ``digest``, ``files``, ``missing``, ``network``."""
+        ``path`` and, as known, ``size``, ``mtime``, ``digest``, ``files``, ``missing``,
+        ``network`` (see ``zenrun.datacheck.describe``)."""
         return list((self.cache_parts or {}).get("data") or [])
 
     @property
