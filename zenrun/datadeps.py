@@ -273,19 +273,27 @@ def hash_file(path: str) -> tuple[Signature, str, bool] | None:
     return result
 
 
-#: Above this many files, hashing is spread over threads (the file system calls release the GIL).
+#: Above this many files, hashing and stat calls are spread over threads (they release the GIL).
 PARALLEL_HASHING = 256
 HASH_THREADS = 4
 
 
 def hash_files(paths: list[str]) -> list[tuple[Signature, str, bool] | OSError | None]:
     """:func:`hash_file` of each path, in order; an ``OSError`` in place of a file that is gone."""
+    return _each(hash_file, paths)
 
-    def run(chunk: list[str]) -> list[tuple[Signature, str, bool] | OSError | None]:
-        out: list[tuple[Signature, str, bool] | OSError | None] = []
+
+def stat_files(paths: list[str]) -> list[os.stat_result | OSError]:
+    """``os.stat`` of each path, in order; an ``OSError`` in place of a file that is gone."""
+    return _each(os.stat, paths)
+
+
+def _each(function: Any, paths: list[str]) -> list[Any]:
+    def run(chunk: list[str]) -> list[Any]:
+        out: list[Any] = []
         for path in chunk:
             try:
-                out.append(hash_file(path))
+                out.append(function(path))
             except OSError as exc:
                 out.append(exc)
         return out
@@ -299,7 +307,7 @@ def hash_files(paths: list[str]) -> list[tuple[Signature, str, bool] | OSError |
 
     size = -(-len(paths) // threads)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with ThreadPoolExecutor(len(chunks), thread_name_prefix="zenrun-hash") as pool:
+    with ThreadPoolExecutor(len(chunks), thread_name_prefix="zenrun-data") as pool:
         return [result for part in pool.map(run, chunks) for result in part]
 
 
@@ -598,8 +606,9 @@ class Recorder:
         missing: list[str] = []
         changed: list[str] = []
         to_hash: list[tuple[str, str, tuple[int, int, int]]] = []
+        to_stat: list[tuple[Any, ...]] = []
         last_folder, in_folder, known_in_folder = None, {}, {}
-        stat, remembered = os.stat, _digests.get
+        remembered = _digests.get
         for path, first in self.files.items():
             name = places.name(path)
             if ignore and ignore(name):
@@ -621,10 +630,12 @@ class Recorder:
             memo = remembered(path)
             if entry is None and memo is None:  # hashed below: its fstat is the end's stat
                 to_hash.append((path, name, first))
-                continue
-            try:
-                st = stat(path)
-            except OSError:
+            else:
+                to_stat.append((path, name, first, in_folder, filename, entry, memo))
+        for (path, name, first, in_folder, filename, entry, memo), st in zip(
+            to_stat, stat_files([item[0] for item in to_stat]), strict=True
+        ):
+            if isinstance(st, OSError):
                 changed.append(f"{name} was deleted")
                 continue
             size, mtime, ctime, ino = st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
