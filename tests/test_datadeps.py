@@ -227,7 +227,8 @@ def test_globs_follow_their_pattern_and_ignores_and_switches(zenrunner):
             with open("data/run.log", "a") as log, open("data/logs/seen.log", "a") as seen:
                 log.write("ran\\n")
                 seen.write("ran\\n")
-            open("data/run.log").read()  # read back: ignored all the same
+            with open("data/run.log") as log:  # read back: ignored all the same
+                log.read()
             return sum(int(Path(p).read_text()) for p in sorted(glob.glob("data/*.csv")))
 
         @step(track_reads=False)
