@@ -741,3 +741,20 @@ def test_fingerprinting_does_not_grow_with_sys_modules(tmp_path, monkeypatch):
     assert after["getmodule"] == 0 and after["getabsfile"] == 0
     assert after["realpath"] <= 4
     assert {k.replace("zr_fp_after", "zr_fp_before") for k in second.deps} == set(first.deps)
+
+
+def test_durations_and_track_outside_a_step():
+    from zenrun.datadeps import format_duration, parse_duration
+
+    assert parse_duration("6h") == 6 * 3600
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration(" 2d ") == 2 * 86400
+    assert parse_duration(90) == 90
+    assert format_duration(5400) == "1h30m" and format_duration(1.25) == "1.2s"
+    for bad in ("6 parsecs", "", "-3h", 0, True, "h"):
+        with pytest.raises(ValueError, match="duration"):
+            parse_duration(bad)
+    import zenrun
+
+    with pytest.raises(RuntimeError, match="outside a running step"):
+        zenrun.track("data/x.csv")
