@@ -222,7 +222,7 @@ Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 #: absolute path -> (signature, digest, racy): hashes this process made or checked
 _digests: dict[str, tuple[Signature, str, bool]] = {}
-_DIGEST_MEMO_LIMIT = 2_000_000
+_DIGEST_MEMO_LIMIT = 300_000
 
 
 def signature(st: os.stat_result) -> Signature:
