@@ -42,7 +42,6 @@ from zenrun.datadeps import (
     signature,
 )
 from zenrun.hookspec import hookimpl
-from zenrun.remotedata import describe_listing_change
 
 #: At most this many changes are looked for (and named) before a lookup misses.
 REASONS_SHOWN = 3
@@ -170,6 +169,8 @@ def ini_expires(config: Any) -> float | None:
 
 def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], bool]:
     """``(changes found, refreshed)``: stops after :data:`REASONS_SHOWN` changes."""
+    from zenrun.remotedata import describe_listing_change
+
     changes: list[str] = []
     refreshed = False
     if len(record) <= 2:  # "v" and "at": the step read nothing

@@ -26,15 +26,10 @@ hashed again.
 from __future__ import annotations
 
 import contextvars
-import fnmatch
-import glob as globmod
-import hashlib
 import os
 import re
 import stat as statmod
 import sys
-import sysconfig
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -85,6 +80,8 @@ class Ignore:
     folder; ``logs/`` and ``logs/**`` ignore the folder and everything in it."""
 
     def __init__(self, patterns: tuple[str, ...] | list[str] = ()) -> None:
+        import fnmatch
+
         full, names = [], []
         for pattern in patterns:
             if pattern.endswith("/"):
@@ -111,6 +108,8 @@ class Ignore:
 
 
 def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
     dirs = {os.path.dirname(os.path.abspath(__file__))}  # zenrun itself
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
         dirs.add(prefix)
@@ -146,6 +145,8 @@ _OUTSIDE_DIRS: tuple[str, ...] | None = None
 def _library_and_outside() -> tuple[tuple[str, ...], tuple[str, ...]]:
     global _LIBRARY_DIRS, _OUTSIDE_DIRS
     if _LIBRARY_DIRS is None or _OUTSIDE_DIRS is None:
+        import tempfile
+
         _LIBRARY_DIRS = _library_dirs()
         temps = {tempfile.gettempdir(), "/tmp", "/var/tmp"}
         _OUTSIDE_DIRS = _prefixes([*temps, *_SYSTEM_DIRS])
@@ -239,6 +240,8 @@ def hash_file(path: str) -> tuple[Signature, str, bool] | None:
 
     Raises ``OSError`` (``FileNotFoundError`` when it does not exist).
     """
+    import hashlib  # here, not at zenrun's start-up: only a step that reads files needs it
+
     hashed_at = time.time_ns()
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -312,6 +315,8 @@ def _each(function: Any, paths: list[str]) -> list[Any]:
 
 
 def listing_digest(names: list[str]) -> str:
+    import hashlib
+
     return hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape")).hexdigest()[:DIGEST_CHARS]
 
 
@@ -543,6 +548,8 @@ class Recorder:
             _current.reset(token)
 
     def _declare(self, text: str, base: str | None) -> None:
+        import glob as globmod
+
         from zenrun import remotedata
 
         if remotedata.is_url(text):
@@ -721,6 +728,8 @@ class Recorder:
 
 def _split_pattern(path: str) -> tuple[str, str]:
     """An absolute glob pattern as (the folder before its first magic part, the rest)."""
+    import glob as globmod
+
     parts = path.split(os.sep)
     for index, part in enumerate(parts):
         if globmod.has_magic(part):
@@ -736,6 +745,8 @@ def evaluate_glob(
     ``base`` is an absolute folder (``""`` for an absolute pattern); the label
     is the pattern as a path under the rootdir where it lies inside it.
     """
+    import glob as globmod
+
     if not base:
         base, pattern = _split_pattern(pattern)
     if kind == "path":
