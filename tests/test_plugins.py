@@ -313,7 +313,7 @@ def test_plugin_provides_the_cache(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     zenrunner.run("-k", "beta")
     result = zenrunner.run("-k", "beta")
-    result.fnmatch_lines(["*LOOKUP *", "*PUT * [[]'output']*"])
+    result.fnmatch_lines(["*LOOKUP *", "*PUT * [[]'@data', 'output']*"])  # what it read, and its output
     assert read_store(zenrunner.store).get_runs()[-1].steps["one"].status == "completed"
     assert not (zenrunner.store / "cache.db").exists()
 

@@ -61,6 +61,7 @@ _EXPORTS = {
     "get_run": "zenrun.metadata.api",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
+    "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
     "param": "zenrun.marks",
@@ -122,6 +123,7 @@ __all__ = [
     "ship_project_code",
     "skip",
     "step",
+    "track",
     "xfail",
 ]
 
@@ -142,6 +144,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from zenrun.compose import GatherStepsParameters, gather
     from zenrun.config import api_config
+    from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture

@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
+from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
+from zenrun.sources import canonical_module, class_source, function_source, set_rootdir
 
 STORE_FORMAT_VERSION = "2"
 
@@ -123,9 +125,15 @@ def is_project_code(obj: Any) -> bool:
 def normalized_source(obj: Any) -> str:
     """The AST of ``obj`` without docstrings, comments, decorators or positions."""
     try:
-        # A function's own code, never that of what it wraps (getsource follows __wrapped__).
-        source = textwrap.dedent(inspect.getsource(obj.__code__ if inspect.isfunction(obj) else obj))
-        tree = ast.parse(source)
+        # A function's own code, never that of what it wraps; read from its code
+        # object's file, not through inspect.getmodule (which walks sys.modules).
+        if inspect.isfunction(obj):
+            source = function_source(obj)
+        else:
+            source = (class_source(obj) if inspect.isclass(obj) else None) or inspect.getsource(obj)
+        if source is None:
+            raise OSError("no source")
+        tree = ast.parse(textwrap.dedent(source))
     except (OSError, TypeError, SyntaxError, IndentationError):
         code = getattr(obj, "__code__", None)
         return _code_text(code) if code is not None else repr(obj)
@@ -303,7 +311,9 @@ class Fingerprinter:
     run: a constant changed between two runs in one process is seen.
     """
 
-    def __init__(self, materializers: Any = None) -> None:
+    def __init__(self, materializers: Any = None, rootdir: Any = None) -> None:
+        if rootdir is not None:  # project modules are named by their path under it
+            set_rootdir(rootdir)
         self._materializers = materializers
         self._nodes: dict[Any, _Node] = {}
         self._building: dict[int, Any] = {}
@@ -419,11 +429,11 @@ class Fingerprinter:
                 return f"library {name}"
             # Used as a value: follow every name the code mentions that the module has.
             edges = [
-                self._edge(node, attr, member, f"{obj.__name__}.{attr}")
+                self._edge(node, attr, member, f"{canonical_module(obj.__name__)}.{attr}")
                 for attr in sorted(names)
                 if (member := _getattr(obj, attr)) is not _MISSING
             ]
-            return f"module {obj.__name__}:{edges}"
+            return f"module {canonical_module(obj.__name__)}:{edges}"
         if isinstance(obj, (staticmethod, classmethod)):
             return self._edge(node, "func", obj.__func__, name)
         if isinstance(obj, property):
@@ -464,7 +474,7 @@ class Fingerprinter:
             kind, root, attrs = chain[0], chain[1], chain[2:]
             if kind == "g":
                 value = scope.get(root, _MISSING)
-                where = f"{fn.__module__}.{root}"
+                where = f"{canonical_module(fn.__module__)}.{root}"
             elif kind == "d":
                 value = cells.get(root, _MISSING)
                 where = f"{_qualified(fn)}.<closure {root}>"
@@ -489,7 +499,7 @@ class Fingerprinter:
                     member = _project_module(f"{value.__name__}.{attr}")
                 if member is _MISSING:
                     break
-                value, where = member, f"{value.__name__}.{attr}"
+                value, where = member, f"{canonical_module(value.__name__)}.{attr}"
             parts.append(self._edge(node, ".".join(chain[1:]), value, where, names))
         for var, value in cells.items():
             if var not in module_cells:
@@ -531,7 +541,7 @@ class Fingerprinter:
 
     def _value(self, node: _Node, value: Any, name: str) -> str:
         kind = type(value)
-        label = f"{kind.__module__}.{kind.__qualname__}"
+        label = f"{canonical_module(kind.__module__)}.{kind.__qualname__}"
         if kind in _IMMUTABLE_SCALARS:
             node.plain = True
             return f"value {label}:{value!r}"
@@ -642,7 +652,10 @@ def _getattr(obj: Any, attr: str) -> Any:
 
 
 def _qualified(obj: Any) -> str:
-    return f"{getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+    """``module.qualname``, the module named by its file under the rootdir (see
+    :func:`zenrun.sources.canonical_module`): the same however it was imported."""
+    module = getattr(obj, "__module__", None)
+    return f"{canonical_module(module) if isinstance(module, str) else module}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 
 
 def _is_library_callable(obj: Any) -> bool:
@@ -707,7 +720,7 @@ def key_parts(
         fingerprint = Fingerprinter().fingerprint(step.fn)
     return {
         "format": STORE_FORMAT_VERSION,
-        "step": f"{step.fn.__module__}.{step.fn.__qualname__}",
+        "step": _qualified(step.fn),
         "name": step.name,
         "code": fingerprint.digest,
         "cache_version": step.cache_version,
@@ -720,8 +733,9 @@ def key_parts(
 
 
 def cache_key(parts: dict[str, Any]) -> str:
-    """sha256 of the key parts (``deps`` only explains ``code``, which covers it)."""
-    return sha256(canonical_json({k: v for k, v in parts.items() if k != "deps"}))
+    """sha256 of the key parts (``deps`` only explains ``code``, which covers it; ``data``
+    is what the step read, checked against the cache entry, not part of its key)."""
+    return sha256(canonical_json({k: v for k, v in parts.items() if k not in ("deps", "data")}))
 
 
 _PART_NAMES = {
@@ -751,6 +765,8 @@ def explain_miss(parts: dict[str, Any], previous: dict[str, Any] | None) -> str:
     changes += _dict_changes(
         "input", parts.get("inputs") or {}, previous.get("inputs") or {}, show_values=False
     )
+    if not changes and previous.get("uncached"):  # see PipelineExecution.complete
+        return f"not cached last time: {previous['uncached']}"
     return ", ".join(changes) or "cache entry was cleared or its artifacts are gone"
 
 
@@ -970,8 +986,9 @@ def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
     except (TypeError, ValueError):
         return None
     if not isinstance(entry, dict) or not all(
-        isinstance(ref, dict) and all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items())
-        for ref in entry.values()
+        isinstance(ref, dict)
+        and (name == DATA_KEY or all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items()))
+        for name, ref in entry.items()
     ):
         return None
     return entry

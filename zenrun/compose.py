@@ -56,6 +56,7 @@ class Invocation:
     enable_cache: bool | None = None
     config_data: Any = None  # the config as JSON, for keys and records
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugins', unvalidated
+    cache_expires: float | None = None  # seconds, from the run config (else the step's)
 
     def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
         """``(input name, position in a list input or None, handle)`` for each wired input."""
@@ -209,6 +210,7 @@ class Composer:
         run_settings = self.run_config.get(step_id, {})
         if run_settings.get("enable_cache") is not None:
             invocation.enable_cache = bool(run_settings["enable_cache"])
+        invocation.cache_expires = run_settings.get("cache_expires")
 
         invocation.settings = merge_settings(step.settings, instance.settings, run_settings.get("settings"))
         gathered = gathered_handles(self, config)

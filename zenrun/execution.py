@@ -34,6 +34,8 @@ from zenrun.cache import (
     store_identity,
 )
 from zenrun.compose import ComposedPipeline, OutputHandle
+from zenrun.datacheck import DataPolicy, describe, network_reason
+from zenrun.datadeps import DATA_KEY
 from zenrun.errors import UsageError
 from zenrun.metadata.records import (
     CACHED,
@@ -147,7 +149,10 @@ class PipelineExecution:
             changes.update({k: None for k in startup if k not in os.environ})
             self.environ_changes = changes or None
         # Fingerprints reflect code and values as they are in this run, each function once.
-        self.fingerprints = Fingerprinter(self.materializers)
+        self.fingerprints = Fingerprinter(self.materializers, rootdir=config.rootpath)
+        # What steps read: checked at lookup, recorded where they run (zenrun.datacheck).
+        self.data = DataPolicy(config, self.artifact_store)
+        self._data_known: dict[str, Any] = {}
         self._store_id: str | None = None
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
 
@@ -405,6 +410,7 @@ class PipelineExecution:
             capture=self.config.stash.get("capture"),
             environ=None if load else self.environ_changes,
             code_values=None if load else (fingerprint.values or None),
+            data=self.data.tracking(invocation, known=self._data_known.pop(step_id, None)),
         )
         if load:
             try:
@@ -514,6 +520,8 @@ class PipelineExecution:
         ranks = self._materializer_ranks()
         refreshed = False
         for name, output in sorted(entry.items()):
+            if name == DATA_KEY:  # what the step read, checked in _try_cache
+                continue
             try:  # a tampered cache.db must not hand any store a path-like digest
                 check_digest(output.get("digest"))
             except ArtifactError:
@@ -567,9 +575,15 @@ class PipelineExecution:
         if mismatch is not None:
             step_run.cache_reason = f"cache miss: {mismatch}"
             return False
+        data = self.data.check(self.invocations[step_run.id], step_run.id, entry)
+        if data.miss is not None:
+            step_run.cache_reason = f"cache miss: {data.miss}"
+            self._data_known[step_run.id] = data.record  # its digests serve the rerun
+            return False
         refs = {
             name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"], o.get("preview"))
             for name, o in entry.items()
+            if name != DATA_KEY
         }
         verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
         broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
@@ -582,8 +596,14 @@ class PipelineExecution:
             )
             step_run.cache_reason = "cache miss: cached artifacts are missing or corrupt"
             return False
+        if data.refreshed:  # unchanged files with a new stat (touch): checked cheaply next time
+            self.cache.put(key, entry)
         step_run.status = CACHED
-        step_run.cache_reason = "cache hit"
+        step_run.cache_reason = network_reason(step_run.id, data.network) if data.network else "cache hit"
+        if step_run.cache_parts is not None:
+            step_run.cache_parts["data"] = describe(data.record)
+        if data.network:
+            self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
         step_run.outputs = refs
         logged = getattr(self.metadata_store, "logged_metadata", None)  # optional in a plugin's store
         # A producer that just finished may not be committed yet: its metadata comes along.
@@ -607,8 +627,17 @@ class PipelineExecution:
             for name, value in result.values.items():
                 if self._consumers[task.step_id]:
                     self.values[(task.step_id, name)] = value
+            if step_run.cache_parts is not None and result.data is not None:
+                step_run.cache_parts["data"] = describe(result.data.get("record"))
             if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
-                self.cache.put(step_run.cache_key, self._cache_entry(result.outputs))
+                entry = self._cache_entry(result.outputs)
+                unsafe = self.data.store(entry, result.data)
+                if unsafe is None:
+                    self.cache.put(step_run.cache_key, entry)
+                else:  # computed from data that moved under it: never served again
+                    self.log.warning("Step %s is not cached: %s.", task.step_id, unsafe)
+                    if step_run.cache_parts is not None:
+                        step_run.cache_parts["uncached"] = unsafe
         else:
             step_run.status = FAILED
             step_run.error = result.error

@@ -358,7 +358,7 @@ def _cache_digests(cache: Any) -> set[str]:
     digests: set[str] = set()
     for (outputs,) in cache._db.execute("SELECT outputs FROM cache"):
         try:
-            digests.update(ref["digest"] for ref in json.loads(outputs).values())
+            digests.update(ref["digest"] for name, ref in json.loads(outputs).items() if name != "@data")
         except (ValueError, TypeError, KeyError, AttributeError):
             continue
     return digests

@@ -251,7 +251,8 @@ class Cache(Protocol):
 
     Made by ``zenrun_make_cache(config)``; driver process only. An entry
     maps each output name to ``{"digest", "size", "materializer", "type"}``
-    (and more keys zenrun adds; store the entry as given).
+    (and more keys zenrun adds; store the entry as given); its ``"@data"``
+    key holds what the step read (``zenrun.datadeps``), not an output.
 
     Optional: ``flush(before_commit=None)``, called every 0.2 s from a
     background thread and at the end of each run, to commit what ``put``

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from zenrun.capture import section_title, silence_stdout
+from zenrun.datacheck import lines as data_lines
+from zenrun.datadeps import format_size as fmt_size
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
-from zenrun.metadata.api import artifact_uri
+from zenrun.metadata.api import artifact_uri, item_params
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
 
 MAX_CELL = 32  # characters of one table cell
@@ -121,15 +123,6 @@ def fmt_duration(seconds: float | None) -> str:
     if seconds >= 60:
         return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
     return f"{seconds:.2f}s"
-
-
-def fmt_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def fmt_pairs(values: dict[str, Any], limit: int = MAX_CELL, overrides: Iterable[str] = ()) -> str:
@@ -440,8 +433,6 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
 def session_params(runs: list[PipelineRun], config: Any) -> list[dict[str, Any]]:
     """The params of ``runs`` (see :func:`zenrun.metadata.api.item_params`); a store that
     cannot be read for the comparison leaves each run its own params."""
-    from zenrun.metadata.api import item_params
-
     try:
         return item_params(runs, config.metadata_store)
     except Exception:  # the table still prints what the runs know
@@ -644,6 +635,7 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
         lines.append(f"config: {fmt_pairs(step.config, 60)}")
     if step.metadata:
         lines.append(f"metadata: {fmt_pairs(step.metadata, 60)}")
+    lines.extend(data_lines(step.data_deps))
     for name, ref in step.outputs.items():
         preview = f"  {ref.preview}" if ref.preview else ""
         lines.append(f"output {name}: {ref.type_name}, {fmt_size(ref.size)}{preview}")

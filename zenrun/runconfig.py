@@ -6,6 +6,7 @@
     steps:
       svc_trainer:               # an invocation id
         enable_cache: false      # or, as in the seed, under parameters:
+        cache_expires: 6h        # how old a cache hit may be
         parameters:
           gamma: 0.01
           enable_cache: true
@@ -21,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun.datadeps import parse_duration
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.settings import check_settings, merge_settings
 
 _TOP_KEYS = {"enable_cache", "steps"}
-_STEP_KEYS = {"enable_cache", "parameters", "settings"}
+_STEP_KEYS = {"enable_cache", "parameters", "settings", "cache_expires"}
 
 
 class SharedSteps(dict[str, dict[str, Any]]):
@@ -51,6 +53,7 @@ class RunConfig:
                 "parameters": dict(v.get("parameters", {})),
                 **({"enable_cache": v["enable_cache"]} if "enable_cache" in v else {}),
                 **({"settings": v["settings"]} if "settings" in v else {}),
+                **({"cache_expires": v["cache_expires"]} if "cache_expires" in v else {}),
             }
             for k, v in self.steps.items()
         }
@@ -59,6 +62,8 @@ class RunConfig:
             target["parameters"].update(settings.get("parameters", {}))
             if "enable_cache" in settings:
                 target["enable_cache"] = settings["enable_cache"]
+            if "cache_expires" in settings:
+                target["cache_expires"] = settings["cache_expires"]
             if "settings" in settings:
                 target["settings"] = merge_settings(target.get("settings"), settings["settings"])
         enable_cache = other.enable_cache if other.enable_cache is not None else self.enable_cache
@@ -106,6 +111,11 @@ def parse_run_config(data: Any, source: str) -> RunConfig:
             entry["enable_cache"] = _bool(parameters.pop("enable_cache"), f"{where}.parameters.enable_cache")
         if settings.get("enable_cache") is not None:
             entry["enable_cache"] = _bool(settings["enable_cache"], f"{where}.enable_cache")
+        if settings.get("cache_expires") is not None:
+            try:
+                entry["cache_expires"] = parse_duration(settings["cache_expires"])
+            except ValueError as exc:
+                raise UsageError(f"{where}.cache_expires={settings['cache_expires']!r}: {exc}") from None
         if settings.get("settings") is not None:  # plugins' settings, validated by their owners
             try:
                 entry["settings"] = check_settings(settings["settings"], f"{where}.settings")

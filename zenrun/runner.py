@@ -14,6 +14,7 @@ internal error of that plugin, reported with its frames (``TaskResult.internal``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import linecache
 import logging
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from zenrun import datadeps
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
@@ -161,6 +163,7 @@ class StepTask:
     #: The digests of the plain values the step's code reads (module constants), as its
     #: cache key saw them in the driver: checked where the step runs in another process.
     code_values: dict[str, str] | None = None
+    data: datadeps.Tracking | None = None  # what to record of the files it reads (None: nothing)
 
 
 @dataclass
@@ -188,6 +191,8 @@ class TaskResult:
     #: process that gave them: the driver repeats those given in another process
     warnings: list[str] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
+    #: What the step read (``datadeps.Recorder.finish``): its record, or why it is uncacheable.
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -209,6 +214,9 @@ class StepCall:
 @hookimpl(trylast=True)
 def zenrun_step_call(call: StepCall) -> bool:
     pid = os.getpid()
+    recorder = datadeps.current()  # records what the step function reads, not its wrappers
+    if recorder is not None:
+        recorder.armed = True
     try:
         call.result = call.function(**call.kwargs)
     except BaseException as exc:
@@ -216,6 +224,9 @@ def zenrun_step_call(call: StepCall) -> bool:
             _end_forked_child(exc)
         call.raised = exc  # the step's own exception, as opposed to a wrapper's
         raise
+    finally:
+        if recorder is not None:
+            recorder.armed = False
     if os.getpid() != pid:
         _end_forked_child(None)
     return True
@@ -618,9 +629,11 @@ def _execute(
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
-        with step_context(task.step_id) as context:
+        recorder = datadeps.recording(task.data)
+        with step_context(task.step_id) as context, recorder or contextlib.nullcontext():
             try:
                 returned = _call(task, artifact_store, materializers)
+                data = recorder.finish() if recorder is not None else None
                 values = split_outputs(task, returned)
                 handoffs: dict[str, Any] | None = {} if keep_values else None
                 refs = materialize(task, values, artifact_store, materializers, handoffs)
@@ -686,5 +699,6 @@ def _execute(
             outputs=refs,
             values=handoffs or {},
             metadata=context.metadata,
+            data=data,
         )
     raise AssertionError("unreachable")  # pragma: no cover

@@ -45,6 +45,11 @@ def step_context(step_id: str) -> Iterator[StepContext]:
         _current.reset(token)
 
 
+def current_step() -> StepContext | None:
+    """The context of the step running in this thread (or task), or None outside one."""
+    return _current.get()
+
+
 def log_metadata(metadata: Mapping[str, object] | None = None, /, **values: object) -> None:
     """Attach values to the running step's record: ``log_metadata(accuracy=0.95, f1=0.9)``.
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from pydantic import BaseModel, ConfigDict
 
+from zenrun.datadeps import parse_duration
 from zenrun.errors import ComposeError
 from zenrun.settings import check_settings, merge_settings
 
@@ -97,10 +98,32 @@ class Step:
         retries: int = 0,
         cache_version: str | None = None,
         settings: dict[str, dict[str, Any]] | None = None,
+        reads: list[str] | tuple[str, ...] | str | None = None,
+        track_reads: bool = True,
+        cache_expires: str | float | None = None,
     ) -> None:
         _check_settings(
             fn, name=name, enable_cache=enable_cache, retries=retries, cache_version=cache_version
         )
+        problems = []
+        reads = [reads] if isinstance(reads, str) else list(reads or [])
+        if not all(isinstance(r, str) and r.strip() for r in reads):
+            problems.append(f"reads={reads!r}: must be a list of paths, glob patterns or URLs")
+        if not isinstance(track_reads, bool):
+            problems.append(f"track_reads={track_reads!r}: must be True or False")
+        expires = None
+        if cache_expires is not None:
+            try:
+                expires = parse_duration(cache_expires)
+            except ValueError as exc:
+                problems.append(f"cache_expires={cache_expires!r}: {exc}")
+        if problems:
+            label = getattr(fn, "__qualname__", repr(fn))
+            raise StepDefinitionError(f"@step() of step {label!r}: " + "; ".join(problems))
+        #: Declared data dependencies; whether the files it opens are followed; the oldest hit.
+        self.reads: tuple[str, ...] = tuple(r.strip() for r in reads)
+        self.track_reads = track_reads
+        self.cache_expires: float | None = expires
 
         self.fn = fn
         self.name = name or fn.__name__
@@ -323,6 +346,9 @@ def step(
     retries: int = 0,
     cache_version: str | None = None,
     settings: dict[str, dict[str, Any]] | None = None,
+    reads: list[str] | tuple[str, ...] | str | None = None,
+    track_reads: bool = True,
+    cache_expires: str | float | None = None,
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
@@ -334,11 +360,18 @@ def step(
     retries: int = 0,
     cache_version: str | None = None,
     settings: dict[str, dict[str, Any]] | None = None,
+    reads: list[str] | tuple[str, ...] | str | None = None,
+    track_reads: bool = True,
+    cache_expires: str | float | None = None,
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a pipeline step: ``@step`` or ``@step(enable_cache=False, ...)``.
 
     ``settings={"namespace": {...}}`` carries per-step settings for the plugin
-    owning that namespace (see :mod:`zenrun.settings`).
+    owning that namespace (see :mod:`zenrun.settings`). The files a step opens
+    and the folders it lists are part of its cache validity; ``reads=[...]``
+    declares what zenrun cannot see (paths and glob patterns under the rootdir,
+    fsspec URLs), ``track_reads=False`` stops following what it opens, and
+    ``cache_expires="6h"`` bounds how old a cache hit may be.
     """
     if fn is not None and not callable(fn):
         raise StepDefinitionError(
@@ -360,6 +393,9 @@ def step(
             retries=retries,
             cache_version=cache_version,
             settings=settings,
+            reads=reads,
+            track_reads=track_reads,
+            cache_expires=cache_expires,
         )
 
     return decorate(fn) if fn is not None else decorate

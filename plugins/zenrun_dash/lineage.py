@@ -584,7 +584,19 @@ def step_details(run: Any, step_id: str, slow_after: float = 5.0) -> dict[str, A
     }
     if getattr(step, "metadata", None):  # zenrun.log_metadata(...)
         info["metadata"] = step.metadata
+    if getattr(step, "data_deps", None):  # the files, folders and URLs it read
+        info["data read"] = [_data_line(dep) for dep in step.data_deps]
     return info
+
+
+def _data_line(dep: dict[str, Any]) -> str:
+    """``data/customers.csv  12 KiB  3f2a9c1b4e5d``: one data dependency, for the panel."""
+    if dep.get("network"):
+        return f"{dep['path']}  (network)"
+    if dep.get("missing"):
+        return f"{dep['path']}  (absent)"
+    size = f"{dep['size']} B" if isinstance(dep.get("size"), int) else f"{dep.get('files', 0)} entries"
+    return f"{dep['path']}  {size}  {str(dep.get('digest') or '')[:12]}".rstrip()
 
 
 def step_text_sections(step: Any) -> list[tuple[str, str]]:
@@ -624,6 +636,8 @@ def run_record(run: Any) -> dict[str, Any]:
         for name in ("metadata", "captured"):
             if getattr(step, name, None):
                 record[name] = getattr(step, name)
+        if getattr(step, "data_deps", None):
+            record["data"] = step.data_deps
         steps[step_id] = record
     return {
         "name": run.name,

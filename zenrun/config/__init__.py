@@ -48,6 +48,7 @@ DEFAULT_PLUGINS = {
     "artifacts": "zenrun.artifacts.store",
     "metadata": "zenrun.metadata.sqlite",
     "cache": "zenrun.cache",
+    "datadeps": "zenrun.datacheck",
     "maintenance": "zenrun.maintenance",
     "terminal": "zenrun.terminal",
     "results": "zenrun.results",

@@ -130,6 +130,13 @@ class StepRun:
     duration = property(_duration, doc="Seconds from start to finish, or None.")
 
     @property
+    def data_deps(self) -> list[dict[str, Any]]:
+        """What the step read (files, folders, URLs, hosts): one dict per dependency with
+        ``path`` and, as known, ``size``, ``mtime``, ``digest``, ``files``, ``missing``,
+        ``network`` (see ``zenrun.datacheck.describe``)."""
+        return list((self.cache_parts or {}).get("data") or [])
+
+    @property
     def output(self) -> ArtifactRef:
         """The single output of this step."""
         if len(self.outputs) != 1:

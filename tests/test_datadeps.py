@@ -1,0 +1,760 @@
+"""Data dependencies (SPEC §10): what a step reads is part of its cache validity.
+
+Real files and folders, real ``-n 2`` workers, a real Dask ``LocalCluster``,
+an fsspec ``memory://`` filesystem, a real S3 API on loopback (moto's server)
+and a loopback socket server.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import shutil
+import socketserver
+import sys
+import textwrap
+import threading
+import time
+import types
+import uuid
+
+import pytest
+
+from zenrun.testing import read_store
+
+CHURN = """
+import os
+from zenrun import pipeline, step
+
+@step
+def read_csv() -> int:
+    with open("data/customers.csv") as f:
+        return len(f.read().splitlines()) - 1
+
+@step
+def count_raw() -> int:
+    return len(os.listdir("data/raw"))
+
+@step
+def report(n_rows: int, n_files: int) -> str:
+    return f"n_rows={n_rows} files={n_files}"
+
+@pipeline
+def churn():
+    report(read_csv(), count_raw())
+"""
+
+
+def rows(n: int) -> str:
+    return "id,spend\n" + "".join(f"{i},{i * 10}\n" for i in range(n))
+
+
+def last_run(zenrunner, pipeline=None):
+    runs = read_store(zenrunner.store).get_runs(pipeline)
+    return runs[-1]
+
+
+def statuses(zenrunner, pipeline=None):
+    return {sid: s.status for sid, s in last_run(zenrunner, pipeline).steps.items()}
+
+
+def value(zenrunner, step_id, pipeline=None):
+    """The value the step produced, as recorded (a scalar, or a short string's preview)."""
+    ref = last_run(zenrunner, pipeline).steps[step_id].output
+    return ref.value if ref.value is not None else ast.literal_eval(ref.preview)
+
+
+def churn_project(zenrunner):
+    (zenrunner.path / "data" / "raw").mkdir(parents=True)
+    (zenrunner.path / "data" / "customers.csv").write_text(rows(400))
+    for name in ("a.json", "b.json"):
+        (zenrunner.path / "data" / "raw" / name).write_text("{}")
+    zenrunner.makepyfile(pipeline_churn=CHURN)
+
+
+def run_ok(zenrunner, *args, **kwargs):
+    result = zenrunner.run(*args, **kwargs)
+    assert result.ret == 0, result.stdout + result.stderr
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Files and folders, in this process and in a subprocess
+# ---------------------------------------------------------------------------
+
+
+def test_editing_a_csv_is_a_miss_naming_it_and_touch_is_a_hit(zenrunner):
+    churn_project(zenrunner)
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "read_csv") == 400
+
+    csv = zenrunner.path / "data" / "customers.csv"
+    stat = csv.stat()
+    os.utime(csv, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))  # touch: same content
+    touched = run_ok(zenrunner, "-v", inprocess=True)
+    touched.stdout.fnmatch_lines(["*Using cached version of read_csv.*"])
+    assert statuses(zenrunner) == {"read_csv": "cached", "count_raw": "cached", "report": "cached"}
+
+    csv.write_text(rows(300))  # the issue's trial: 400 rows cut to 300
+    edited = run_ok(zenrunner, "-v", inprocess=True)
+    edited.stdout.fnmatch_lines(["*Step read_csv: cache miss: data/customers.csv changed*"])
+    assert value(zenrunner, "read_csv") == 300
+    assert value(zenrunner, "report") == "n_rows=300 files=2"
+    assert statuses(zenrunner)["count_raw"] == "cached"
+
+    # Same size, same second: the racy-clean rule hashes it again rather than trusting stat.
+    csv.write_text(rows(300).replace("299,2990", "299,2991"))
+    same_size = run_ok(zenrunner, "-v", inprocess=True)
+    same_size.stdout.fnmatch_lines(["*Step read_csv: cache miss: data/customers.csv changed*"])
+
+    # --show, the viewer's details and its JSON export list the file with size and digest.
+    shown = run_ok(zenrunner, "--show", "latest", inprocess=True)
+    shown.stdout.fnmatch_lines(["data read:", "    data/customers.csv  2.4 KiB  *"])
+    from zenrun_dash.lineage import run_record, step_details
+
+    run = last_run(zenrunner)
+    [dep] = run.steps["read_csv"].data_deps
+    assert dep["path"] == "data/customers.csv" and dep["size"] == csv.stat().st_size
+    assert dep["mtime"] == csv.stat().st_mtime_ns / 1e9
+    assert len(dep["digest"]) == 32
+    assert run_record(run)["steps"]["read_csv"]["data"] == [dep]
+    assert step_details(run, "read_csv")["data read"][0].startswith("data/customers.csv")
+    assert run_record(run)["steps"]["count_raw"]["data"][0]["path"] == "data/raw/"
+
+
+def test_a_deleted_file_is_a_miss(zenrunner):
+    churn_project(zenrunner)
+    run_ok(zenrunner, inprocess=True)
+    (zenrunner.path / "data" / "customers.csv").unlink()
+    result = zenrunner.run("-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step read_csv: cache miss: data/customers.csv no longer exists*"])
+    assert statuses(zenrunner)["read_csv"] == "failed"  # it ran again, and found no file
+
+
+def test_adding_or_removing_a_file_in_a_listed_folder_is_a_miss(zenrunner):
+    churn_project(zenrunner)
+    run_ok(zenrunner, inprocess=True)
+    raw = zenrunner.path / "data" / "raw"
+    (raw / "c.json").write_text("{}")
+    (raw / "d.json").write_text("{}")
+    (raw / "a.json").unlink()
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step count_raw: cache miss: data/raw/ gained 2 files, lost 1*"])
+    assert value(zenrunner, "count_raw") == 3
+    assert statuses(zenrunner)["read_csv"] == "cached"
+    (raw / "c.json").unlink()
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step count_raw: cache miss: data/raw/ lost 1 file*"])
+    assert value(zenrunner, "count_raw") == 2
+
+
+def test_a_retargeted_symlink_is_a_miss(zenrunner):
+    data = zenrunner.path / "data"
+    data.mkdir()
+    (data / "v1.csv").write_text(rows(5))
+    (data / "v2.csv").write_text(rows(7))
+    (data / "current.csv").symlink_to("v1.csv")
+    zenrunner.makepyfile(
+        pipeline_link="""
+        from zenrun import pipeline, step
+
+        @step
+        def load() -> int:
+            with open("data/current.csv") as f:
+                return len(f.readlines()) - 1
+
+        @pipeline
+        def link():
+            load()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "load") == 5
+    (data / "current.csv").unlink()
+    (data / "current.csv").symlink_to("v2.csv")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step load: cache miss: data/current.csv changed*"])
+    assert value(zenrunner, "load") == 7
+
+
+def test_a_file_rewritten_while_the_step_runs_is_not_cached(zenrunner):
+    (zenrunner.path / "counter.txt").write_text("0")
+    zenrunner.makepyfile(
+        pipeline_counter="""
+        from zenrun import pipeline, step
+
+        @step
+        def bump() -> int:
+            with open("counter.txt") as f:
+                n = int(f.read()) + 1
+            with open("counter.txt", "w") as f:
+                f.write(str(n * 100))
+            return n
+
+        @pipeline
+        def counter():
+            bump()
+        """
+    )
+    first = run_ok(zenrunner)
+    assert "WARNING: Step bump is not cached: counter.txt changed while the step ran." in first.stdout
+    assert value(zenrunner, "bump") == 1
+    second = run_ok(zenrunner, "-v")
+    second.stdout.fnmatch_lines(
+        ["*Step bump: cache miss: not cached last time: counter.txt changed while the step ran*"]
+    )
+    assert value(zenrunner, "bump") == 101  # it ran again, on the data as it is now
+
+
+def test_globs_follow_their_pattern_and_ignores_and_switches(zenrunner):
+    data = zenrunner.path / "data"
+    (data / "logs").mkdir(parents=True)
+    (data / "a.csv").write_text("1\n")
+    (data / "b.csv").write_text("2\n")
+    (data / "notes.txt").write_text("x")
+    (data / "extra.txt").write_text("7")
+    zenrunner.maketoml('data_ignore = ["*.log", "data/logs/**"]')
+    zenrunner.makepyfile(
+        pipeline_globs="""
+        import glob
+        from pathlib import Path
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def total() -> int:
+            with open("data/run.log", "a") as log, open("data/logs/seen.log", "a") as seen:
+                log.write("ran\\n")
+                seen.write("ran\\n")
+            with open("data/run.log") as log:  # read back: ignored all the same
+                log.read()
+            return sum(int(Path(p).read_text()) for p in sorted(glob.glob("data/*.csv")))
+
+        @step(track_reads=False)
+        def untracked() -> str:
+            return Path("data/notes.txt").read_text()
+
+        @step
+        def by_subprocess() -> int:
+            import subprocess
+            zenrun.track("data/extra.txt")  # read by a program zenrun cannot follow
+            return int(subprocess.run(["cat", "data/extra.txt"], capture_output=True, text=True).stdout)
+
+        @pipeline
+        def globs():
+            total()
+            untracked()
+            by_subprocess()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "total") == 3
+    (data / "other.txt").write_text("not a csv")
+    (data / "notes.txt").write_text("changed, but not followed")
+    hit = run_ok(zenrunner, "-v", inprocess=True)
+    assert statuses(zenrunner) == {"total": "cached", "untracked": "cached", "by_subprocess": "cached"}
+    hit.stdout.no_fnmatch_line("*cache miss*")
+
+    (data / "c.csv").write_text("4\n")
+    (data / "extra.txt").write_text("8")
+    miss = run_ok(zenrunner, "-v", inprocess=True)
+    miss.stdout.fnmatch_lines(["*Step total: cache miss: data/[*].csv gained 1 file*"])
+    miss.stdout.fnmatch_lines(["*Step by_subprocess: cache miss: data/extra.txt changed*"])
+    assert value(zenrunner, "total") == 7 and value(zenrunner, "by_subprocess") == 8
+    deps = {d["path"] for d in last_run(zenrunner).steps["total"].data_deps}
+    assert deps == {"data/*.csv", "data/a.csv", "data/b.csv", "data/c.csv"}  # no log files
+
+    (data / "a.csv").write_text("10\n")
+    trusted = run_ok(zenrunner, "-v", "--no-data-check", inprocess=True)
+    trusted.stdout.fnmatch_lines(["*Using cached version of total.*"])
+    assert value(zenrunner, "total") == 7
+    again = run_ok(zenrunner, "-v", inprocess=True)
+    again.stdout.fnmatch_lines(["*Step total: cache miss: data/a.csv changed*"])
+    assert value(zenrunner, "total") == 16
+
+
+# ---------------------------------------------------------------------------
+# Where steps run: -n workers, Dask workers
+# ---------------------------------------------------------------------------
+
+
+def test_reads_in_worker_processes_are_recorded_and_checked(zenrunner):
+    churn_project(zenrunner)
+    run_ok(zenrunner, "-n", "2")
+    shown = run_ok(zenrunner, "--show", "latest")
+    shown.stdout.fnmatch_lines(["data read:", "    data/customers.csv  *"])  # read in a worker
+    shown.stdout.fnmatch_lines(["data read:", "    data/raw/  2 entries  *"])
+    (zenrunner.path / "data" / "customers.csv").write_text(rows(12))
+    result = run_ok(zenrunner, "-n", "2", "-v")
+    result.stdout.fnmatch_lines(["*Step read_csv: cache miss: data/customers.csv changed*"])
+    assert value(zenrunner, "report") == "n_rows=12 files=2"
+    assert statuses(zenrunner)["count_raw"] == "cached"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One real LocalCluster for the module; closed afterwards."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    local = LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None)
+    try:
+        yield local
+    finally:
+        local.close()
+
+
+def test_reads_on_dask_workers_are_recorded_and_checked(zenrunner, cluster):
+    (zenrunner.path / "data").mkdir()
+    (zenrunner.path / "data" / "customers.csv").write_text(rows(40))
+    zenrunner.makepyfile(
+        pipeline_remote="""
+        import os
+        from pathlib import Path
+        from zenrun import pipeline, step
+
+        # Dask workers have their own working directory: an absolute path.
+        DATA = Path(__file__).resolve().parent / "data" / "customers.csv"
+
+        @step
+        def read_csv() -> dict:
+            with open(DATA) as f:
+                return {"rows": len(f.readlines()) - 1, "pid": os.getpid()}
+
+        @pipeline
+        def remote():
+            read_csv()
+        """
+    )
+    args = ("--orchestrator", "dask", "--dask-address", cluster.scheduler_address)
+    run_ok(zenrunner, *args)
+    run = last_run(zenrunner)
+    assert [d["path"] for d in run.steps["read_csv"].data_deps] == ["data/customers.csv"]
+    assert run.steps["read_csv"].output.preview  # a dict: no scalar value
+    (zenrunner.path / "data" / "customers.csv").write_text(rows(41))
+    result = run_ok(zenrunner, *args, "-v")
+    result.stdout.fnmatch_lines(["*Step read_csv: cache miss: data/customers.csv changed*"])
+    again = run_ok(zenrunner, *args, "-v")
+    again.stdout.fnmatch_lines(["*Using cached version of read_csv.*"])
+    report = zenrunner.runpython(
+        "from zenrun import get_pipeline\n"
+        "out = get_pipeline('remote').last_run.steps['read_csv'].output.read()\n"
+        "import os; print(out['rows'], out['pid'] != os.getpid())\n"
+    )
+    assert report.stdout.strip().splitlines()[-1] == "41 True", report.stdout + report.stderr
+
+
+# ---------------------------------------------------------------------------
+# Declared URLs: memory:// and S3
+# ---------------------------------------------------------------------------
+
+
+def test_a_declared_memory_url_is_fingerprinted_and_checked(zenrunner):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    root = f"zr-{uuid.uuid4().hex[:8]}"
+    try:
+        fs.pipe(f"/{root}/prices.json", b"[1, 2, 3]")
+        zenrunner.makepyfile(
+            pipeline_mem=f"""
+            import json
+            import fsspec
+            from zenrun import pipeline, step
+
+            @step(reads=["memory://{root}/prices.json"])
+            def prices() -> int:
+                with fsspec.open("memory://{root}/prices.json") as f:
+                    return sum(json.load(f))
+
+            @pipeline
+            def mem():
+                prices()
+            """
+        )
+        run_ok(zenrunner, inprocess=True)
+        assert value(zenrunner, "prices") == 6
+        hit = run_ok(zenrunner, "-v", inprocess=True)
+        hit.stdout.fnmatch_lines(["*Using cached version of prices.*"])
+        fs.pipe(f"/{root}/prices.json", b"[1, 2, 3, 4]")
+        miss = run_ok(zenrunner, "-v", inprocess=True)
+        miss.stdout.fnmatch_lines([f"*Step prices: cache miss: memory://{root}/prices.json changed*"])
+        assert value(zenrunner, "prices") == 10
+        fs.rm(f"/{root}/prices.json")
+        gone = zenrunner.run("-v", inprocess=True)
+        gone.stdout.fnmatch_lines(
+            [f"*Step prices: cache miss: memory://{root}/prices.json no longer exists*"]
+        )
+    finally:
+        if fs.exists(f"/{root}"):
+            fs.rm(f"/{root}", recursive=True)
+
+
+@pytest.fixture
+def s3_server(monkeypatch):
+    """A real S3 API (moto's server) on 127.0.0.1 with a fresh bucket; stopped afterwards."""
+    pytest.importorskip("s3fs")
+    server_mod = pytest.importorskip("moto.server")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        env = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "FSSPEC_S3_ENDPOINT_URL": endpoint,
+        }
+        for name, value_ in env.items():
+            monkeypatch.setenv(name, value_)
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
+        fs = s3fs.S3FileSystem(endpoint_url=endpoint, key="testing", secret="testing")
+        bucket = f"zenrun-{uuid.uuid4().hex[:8]}"
+        fs.mkdir(bucket)
+        yield {"fs": fs, "bucket": bucket}
+    finally:
+        server.stop()
+
+
+def test_a_declared_s3_object_or_prefix_that_changed_is_a_miss(zenrunner, s3_server):
+    fs, bucket = s3_server["fs"], s3_server["bucket"]
+    fs.pipe(f"{bucket}/raw/x.csv", b"a\n1\n")
+    zenrunner.makepyfile(
+        pipeline_s3=f"""
+        from zenrun import pipeline, step
+
+        @step(reads=["s3://{bucket}/raw/x.csv"])
+        def one() -> int:
+            return 1
+
+        @step(reads=["s3://{bucket}/raw/"])
+        def everything() -> int:
+            return 2
+
+        @pipeline
+        def s3():
+            one()
+            everything()
+        """
+    )
+    run_ok(zenrunner, "-n", "2")
+    assert statuses(zenrunner) == {"one": "completed", "everything": "completed"}
+    hit = run_ok(zenrunner, "-v")
+    assert statuses(zenrunner) == {"one": "cached", "everything": "cached"}, hit.stdout
+    fs.pipe(f"{bucket}/raw/x.csv", b"a\n2\n")  # same size, another ETag
+    fs.invalidate_cache()
+    changed = run_ok(zenrunner, "-v")
+    changed.stdout.fnmatch_lines([f"*Step one: cache miss: s3://{bucket}/raw/x.csv changed*"])
+    changed.stdout.fnmatch_lines([f"*Step everything: cache miss: s3://{bucket}/raw/ 1 file changed*"])
+    fs.pipe(f"{bucket}/raw/y.csv", b"b\n")
+    gained = run_ok(zenrunner, "-v")
+    gained.stdout.fnmatch_lines([f"*Step everything: cache miss: s3://{bucket}/raw/ gained 1 file*"])
+    assert statuses(zenrunner) == {"one": "cached", "everything": "completed"}
+    shown = run_ok(zenrunner, "--show", "latest")
+    shown.stdout.fnmatch_lines(
+        [f"    s3://{bucket}/raw/x.csv  4 B  *", f"    s3://{bucket}/raw/  2 entries  *"]
+    )
+
+
+# ---------------------------------------------------------------------------
+# What cannot be fingerprinted: the network, and the age bound
+# ---------------------------------------------------------------------------
+
+
+class _Answer(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(b"42\n")
+
+
+def test_a_step_reading_from_the_network_is_flagged_on_every_hit(zenrunner):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Answer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        zenrunner.makepyfile(
+            pipeline_net=f"""
+            import socket
+            from zenrun import pipeline, step
+
+            @step
+            def fetch() -> int:
+                with socket.create_connection(("localhost", {port}), timeout=10) as s:
+                    return int(s.recv(16))
+
+            @step
+            def double(x: int) -> int:
+                return 2 * x
+
+            @pipeline
+            def net():
+                double(fetch())
+            """
+        )
+        run_ok(zenrunner)
+        assert value(zenrunner, "double") == 84
+        for _ in range(2):
+            hit = run_ok(zenrunner, "-v")
+            hit.stdout.fnmatch_lines(
+                [f"*Step fetch: cached, but step fetch reads from the network (localhost:{port})*"]
+            )
+            assert statuses(zenrunner) == {"fetch": "cached", "double": "cached"}
+        quiet = run_ok(zenrunner)
+        quiet.stdout.fnmatch_lines(
+            [
+                "*= warnings summary =*",
+                f"data: 1 cached step (fetch) read from the network (localhost:{port}) and may be stale*",
+                "*1 passed, 1 warning*",
+            ]
+        )
+        assert quiet.stdout.count("read from the network") == 1
+        shown = run_ok(zenrunner, "--show", "latest")
+        shown.stdout.fnmatch_lines([f"    localhost:{port}  (network: not fingerprinted)"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def test_cache_expires_bounds_the_age_of_a_hit(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_age="""
+        import time
+        from zenrun import pipeline, step
+
+        @step(cache_expires="1s")
+        def fresh() -> float:
+            return time.time()
+
+        @step(cache_expires="6h")
+        def daily() -> float:
+            return time.time()
+
+        @step
+        def configured() -> float:
+            return time.time()
+
+        @pipeline
+        def age():
+            fresh()
+            daily()
+            configured()
+        """
+    )
+    zenrunner.makefile(".yaml", run="steps:\n  configured:\n    cache_expires: 1s\n")
+    run_ok(zenrunner, inprocess=True)
+    first = value(zenrunner, "fresh")
+    time.sleep(1.3)
+    result = run_ok(zenrunner, "-v", "--config", "run.yaml", inprocess=True)
+    result.stdout.fnmatch_lines(
+        ["*Step fresh: cache miss: the cached result is * old, older than cache_expires=1s*"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*Step configured: cache miss: the cached result is *older than cache_expires=1s*"]
+    )
+    assert statuses(zenrunner) == {"fresh": "completed", "daily": "cached", "configured": "completed"}
+    assert value(zenrunner, "fresh") > first
+    # [tool.zenrun] cache_expires is the default of every step
+    zenrunner.maketoml('cache_expires = "1s"')
+    time.sleep(1.3)
+    run_ok(zenrunner, "-v", inprocess=True)
+    assert statuses(zenrunner) == {"fresh": "completed", "daily": "cached", "configured": "completed"}
+
+
+def test_bad_expiry_values_are_usage_errors_naming_where(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_bad="""
+        from zenrun import pipeline, step
+
+        @step(cache_expires="6 parsecs")
+        def work() -> int:
+            return 1
+
+        @pipeline
+        def bad():
+            work()
+        """
+    )
+    result = zenrunner.run(inprocess=True)
+    assert result.ret == 2, result.stdout + result.stderr
+    assert "pipeline_bad.py" in result.stdout
+    assert "step 'work': cache_expires='6 parsecs': expected a duration such as 90s" in result.stdout
+
+    zenrunner.makepyfile(
+        pipeline_bad="""
+        from zenrun import pipeline, step
+
+        @step(reads="data/x.csv", track_reads="yes")
+        def work() -> int:
+            return 1
+
+        @pipeline
+        def bad():
+            work()
+        """
+    )
+    result = zenrunner.run(inprocess=True)
+    assert "step 'work': track_reads='yes': must be True or False" in result.stdout
+
+    zenrunner.makepyfile(
+        pipeline_bad="""
+        from zenrun import pipeline, step
+
+        @step
+        def work() -> int:
+            return 1
+
+        @pipeline
+        def bad():
+            work()
+        """
+    )
+    zenrunner.makefile(".yaml", run="steps:\n  work:\n    cache_expires: soon\n")
+    result = zenrunner.run("--config", "run.yaml", inprocess=True)
+    assert result.ret == 4
+    assert "run.yaml: steps.work.cache_expires='soon': expected a duration" in result.stdout + result.stderr
+    zenrunner.maketoml('cache_expires = "-3h"')
+    result = zenrunner.run(inprocess=True)
+    assert result.ret == 4
+    assert "zenrun.toml: cache_expires='-3h': expected" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------
+# Keys: independent of import name and of where the project lives
+# ---------------------------------------------------------------------------
+
+DIABETES = """
+from zenrun import pipeline, step
+
+def scale(x):
+    return x * 3
+
+@step
+def load() -> int:
+    with open("data/customers.csv") as f:
+        return len(f.readlines())
+
+@step
+def train(n: int) -> int:
+    return scale(n)
+
+@pipeline
+def diabetes():
+    train(load())
+"""
+
+SCRIPT = """
+import sys
+from pipelines.pipeline_diabetes import diabetes
+
+run = diabetes().run()
+print({s: step.status for s, step in run.steps.items()}, sys.modules["pipelines.pipeline_diabetes"].__name__)
+"""
+
+
+def test_one_cache_entry_whatever_the_import_name_and_wherever_the_project(zenrunner, tmp_path_factory):
+    (zenrunner.path / "data").mkdir()
+    (zenrunner.path / "data" / "customers.csv").write_text(rows(9))
+    zenrunner.makepyfile(**{"pipelines/pipeline_diabetes": DIABETES})
+    run_ok(zenrunner, "pipelines")  # the CLI imports it as pipeline_diabetes
+    assert value(zenrunner, "train", "diabetes") == 30
+    script = zenrunner.runpython(SCRIPT)  # a script, as pipelines.pipeline_diabetes
+    assert script.ret == 0, script.stdout + script.stderr
+    assert "{'load': 'cached', 'train': 'cached'} pipelines.pipeline_diabetes" in script.stdout
+
+    moved = tmp_path_factory.mktemp("elsewhere") / "project"
+    shutil.move(str(zenrunner.path), str(moved))
+    try:
+        result = zenrunner.run("-v", "pipelines", cwd=moved)
+        assert result.ret == 0, result.stdout + result.stderr
+        result.stdout.fnmatch_lines(["*Using cached version of load.*", "*Using cached version of train.*"])
+        (moved / "data" / "customers.csv").write_text(rows(10))
+        result = zenrunner.run("-v", "pipelines", cwd=moved)
+        result.stdout.fnmatch_lines(["*Step load: cache miss: data/customers.csv changed*"])
+    finally:
+        shutil.move(str(moved), str(zenrunner.path))
+
+
+def test_fingerprinting_does_not_grow_with_sys_modules(tmp_path, monkeypatch):
+    """2,000 more modules in sys.modules: not one more getmodule, getabsfile or realpath call."""
+    from zenrun.cache import Fingerprinter
+
+    source = textwrap.dedent(
+        """
+        from zenrun import step
+
+        class Scaler:
+            factor = 2
+
+            def apply(self, x):
+                return x * self.factor
+
+        def helper(x):
+            return Scaler().apply(x) + 1
+
+        @step
+        def work(x: int) -> int:
+            return helper(x)
+        """
+    )
+    for name in ("zr_fp_before", "zr_fp_after"):
+        (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    calls = {"getmodule": 0, "getabsfile": 0, "realpath": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(inspect, "getmodule", counting("getmodule", inspect.getmodule))
+    monkeypatch.setattr(inspect, "getabsfile", counting("getabsfile", inspect.getabsfile))
+    monkeypatch.setattr(os.path, "realpath", counting("realpath", os.path.realpath))
+
+    def fingerprint(module_name):
+        __import__(module_name)
+        fingerprinter = Fingerprinter(rootdir=tmp_path)
+        calls.update(dict.fromkeys(calls, 0))
+        result = fingerprinter.fingerprint(sys.modules[module_name].work)
+        assert result.digest is not None, result.error
+        return dict(calls), result
+
+    try:
+        before, first = fingerprint("zr_fp_before")
+        for i in range(2000):
+            dummy = types.ModuleType(f"zr_dummy_{i}")
+            dummy.__file__ = str(tmp_path / "dummies" / f"zr_dummy_{i}.py")
+            monkeypatch.setitem(sys.modules, dummy.__name__, dummy)
+        after, second = fingerprint("zr_fp_after")
+    finally:
+        for name in ("zr_fp_before", "zr_fp_after"):
+            sys.modules.pop(name, None)
+    assert after == before, (before, after)
+    assert after["getmodule"] == 0 and after["getabsfile"] == 0
+    assert after["realpath"] <= 4
+    assert {k.replace("zr_fp_after", "zr_fp_before") for k in second.deps} == set(first.deps)
+
+
+def test_durations_and_track_outside_a_step():
+    from zenrun.datadeps import format_duration, parse_duration
+
+    assert parse_duration("6h") == 6 * 3600
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration(" 2d ") == 2 * 86400
+    assert parse_duration(90) == 90
+    assert format_duration(5400) == "1h30m" and format_duration(1.25) == "1.2s"
+    for bad in ("6 parsecs", "", "-3h", 0, True, "h"):
+        with pytest.raises(ValueError, match="duration"):
+            parse_duration(bad)
+    import zenrun
+
+    with pytest.raises(RuntimeError, match="outside a running step"):
+        zenrun.track("data/x.csv")

@@ -1,0 +1,913 @@
+"""What a step reads: the files it opens, the folders it lists, what it declares.
+
+While a step function runs, one process-wide audit hook (``sys.addaudithook``,
+installed on first use in each process that runs steps: the driver, ``-n``
+workers, Dask workers) sees the ``open`` calls that read, the folders listed
+(``os.listdir``, ``os.scandir``, ``os.walk``), the patterns globbed
+(``glob.glob``, ``Path.glob``) and the network connections made
+(``socket.connect``, ``http.client.connect``) by the step's thread, through
+whatever library makes them. Outside a step the hook returns at its first
+test. What it records is checked at the next cache lookup (``datacheck``).
+
+Never dependencies: the standard library and installed packages, Python
+source and bytecode, zenrun's store and zenrun itself, temporary folders and
+system folders (``/dev``, ``/proc``, ``/sys``, ``/etc``, ``/usr/share``)
+unless the rootdir is inside them, and what ``[tool.zenrun] data_ignore``
+matches. Files a step opens are stat'ed when first opened and again when it
+ends: a file that changed meanwhile makes the result uncacheable.
+
+Each file is recorded with its size, modification and change times, inode
+and a content digest (sha256, 128 bits): on the next lookup the same
+``stat`` means the same content, except for a file modified within
+:data:`RACY_NS` of when it was hashed (git's "racily clean" rule), which is
+hashed again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import stat as statmod
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from zenrun import remotedata
+from zenrun.stepcontext import current_step
+
+#: Where a step's data record lives in its cache entry.
+DATA_KEY = "@data"
+RECORD_VERSION = 1
+#: Timestamp granularity assumed: a file modified this close to when it was
+#: hashed may have changed again within the same tick; it is hashed at every
+#: check until a hash is taken later than that.
+RACY_NS = 2_000_000_000
+DIGEST_CHARS = 32  # sha256, 128 bits
+_CHUNK = 1 << 20
+#: Files the import system and tracebacks read: code, followed by fingerprints.
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyi", ".pyw", ".so", ".pyd")
+_SYSTEM_DIRS = ("/dev", "/proc", "/sys", "/etc", "/usr/share", "/usr/lib", "/usr/lib64", "/run", "/var/run")
+#: How many hashes this process computed (benchmarks and tests read it).
+STATS = {"hashed": 0}
+
+
+# ---------------------------------------------------------------------------
+# Settings travelling with a task
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Tracking:
+    """What to record for one step task; pickled with it to a worker.
+
+    ``reads`` are the step's declared dependencies (patterns under the
+    rootdir, or fsspec URLs); ``exclude`` folders are never dependencies (the
+    store); ``known`` is an earlier record of the step whose digests may be
+    reused for files whose ``stat`` is unchanged.
+    """
+
+    rootdir: str
+    auto: bool = True
+    reads: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    known: dict[str, Any] | None = None
+
+
+class Ignore:
+    """``data_ignore`` patterns: shell-style, matched against the path under the rootdir
+    (absolute outside it); a pattern without ``/`` also matches a file name in any
+    folder; ``logs/`` and ``logs/**`` ignore the folder and everything in it."""
+
+    def __init__(self, patterns: tuple[str, ...] | list[str] = ()) -> None:
+        import fnmatch
+
+        full: list[str] = []
+        names: list[str] = []
+        for pattern in patterns:
+            if pattern.endswith("/"):
+                pattern += "**"
+            if pattern.endswith("/**"):
+                full.append(fnmatch.translate(pattern[:-3]))
+            (full if "/" in pattern else names).append(fnmatch.translate(pattern))
+        self._full = re.compile("|".join(full)).match if full else None
+        self._names = re.compile("|".join(names)).match if names else None
+        self.patterns = tuple(patterns)
+
+    def __call__(self, path: str) -> bool:
+        if self._full is not None and self._full(path):
+            return True
+        return self._names is not None and self._names(path.rpartition("/")[2]) is not None
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+
+# ---------------------------------------------------------------------------
+# Where a path lies
+# ---------------------------------------------------------------------------
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    dirs = {os.path.dirname(os.path.abspath(__file__))}  # zenrun itself
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        dirs.add(prefix)
+    for scheme_vars in (None, {"base": sys.base_prefix, "platbase": sys.base_prefix}):
+        paths = sysconfig.get_paths(vars=scheme_vars)
+        dirs.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    try:
+        import site
+
+        dirs.update(site.getsitepackages())
+        dirs.add(site.getusersitepackages())
+    except Exception:  # pragma: no cover - embedded interpreters
+        pass
+    for entry in sys.path:  # any other site-packages on the path (a --target install)
+        if entry.endswith(("site-packages", "dist-packages")):
+            dirs.add(entry)
+    return _prefixes(d for d in dirs if d)
+
+
+def _prefixes(dirs: Any) -> tuple[str, ...]:
+    """Each folder (and its resolved form) with a trailing separator, for ``startswith``."""
+    out = set()
+    for d in dirs:
+        for form in (os.path.abspath(d), os.path.realpath(d)):
+            out.add(form.rstrip(os.sep) + os.sep)
+    return tuple(sorted(out))
+
+
+_LIBRARY_DIRS: tuple[str, ...] | None = None
+_OUTSIDE_DIRS: tuple[str, ...] | None = None
+
+
+def _library_and_outside() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    global _LIBRARY_DIRS, _OUTSIDE_DIRS
+    if _LIBRARY_DIRS is None or _OUTSIDE_DIRS is None:
+        import tempfile
+
+        _LIBRARY_DIRS = _library_dirs()
+        temps = {tempfile.gettempdir(), "/tmp", "/var/tmp"}
+        _OUTSIDE_DIRS = _prefixes([*temps, *_SYSTEM_DIRS])
+    return _LIBRARY_DIRS, _OUTSIDE_DIRS
+
+
+class Places:
+    """Which absolute paths are dependencies, and their names in records.
+
+    Order: the ``exclude`` folders (the store) and libraries are never
+    dependencies; else anything under the rootdir is one; else anything but
+    temporary and system folders.
+    """
+
+    def __init__(self, rootdir: str, exclude: tuple[str, ...] = (), ignore: Ignore | None = None) -> None:
+        self.rootdir = os.path.abspath(rootdir)
+        self.real_rootdir = os.path.realpath(self.rootdir)
+        libraries, outside = _library_and_outside()
+        self.skip = _prefixes(exclude) + libraries
+        self.roots = tuple({self.rootdir + os.sep, self.real_rootdir + os.sep})
+        self.outside = outside
+        self.ignore = ignore or Ignore()
+
+    def wanted(self, path: str) -> bool:
+        """Whether the absolute, normalized ``path`` may be a dependency (``data_ignore`` aside)."""
+        if path.startswith(self.skip) or path.endswith(_CODE_SUFFIXES):
+            return False
+        if path.startswith(self.roots) or path == self.rootdir:
+            return True
+        return not path.startswith(self.outside)
+
+    def name(self, path: str) -> str:
+        """``path`` relative to the rootdir (``/``-separated) when inside it, else absolute."""
+        for root in self.roots:
+            if path.startswith(root):
+                rel = path[len(root) :]
+                return rel.replace(os.sep, "/") if os.sep != "/" else rel
+        if path == self.rootdir or path == self.real_rootdir:
+            return "."
+        return path
+
+    def path(self, name: str) -> str:
+        """The absolute path a record's ``name`` stands for (under this rootdir)."""
+        if name == ".":
+            return self.rootdir
+        if os.path.isabs(name):
+            return name
+        return (
+            os.path.join(self.rootdir, name.replace("/", os.sep))
+            if os.sep != "/"
+            else f"{self.rootdir}/{name}"
+        )
+
+
+_places: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Places] = {}
+
+
+def places_for(rootdir: str, exclude: tuple[str, ...], ignore: tuple[str, ...]) -> Places:
+    """A :class:`Places` for these settings, made once per process."""
+    key = (rootdir, tuple(exclude), tuple(ignore))
+    places = _places.get(key)
+    if places is None:
+        if len(_places) > 64:
+            _places.clear()
+        places = _places[key] = Places(rootdir, tuple(exclude), Ignore(tuple(ignore)))
+    return places
+
+
+# ---------------------------------------------------------------------------
+# Content digests
+# ---------------------------------------------------------------------------
+
+Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+#: absolute path -> (signature, digest, racy): hashes this process made or checked
+_digests: dict[str, tuple[Signature, str, bool]] = {}
+_DIGEST_MEMO_LIMIT = 300_000
+
+
+def signature(st: os.stat_result) -> Signature:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def is_racy(sig: Signature, hashed_at_ns: int) -> bool:
+    """Modified so close to when it was hashed that the same ``stat`` proves nothing."""
+    return max(sig[1], sig[2]) >= hashed_at_ns - RACY_NS
+
+
+def hash_file(path: str) -> tuple[Signature, str, bool] | None:
+    """``(signature, digest, racy)`` of the file at ``path``; None if it changed while read.
+
+    Raises ``OSError`` (``FileNotFoundError`` when it does not exist).
+    """
+    import hashlib  # here, not at zenrun's start-up: only a step that reads files needs it
+
+    hashed_at = time.time_ns()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        before = os.fstat(fd)
+        digest = hashlib.sha256()
+        size = before.st_size
+        if size < _CHUNK:
+            chunk = os.read(fd, size + 1)
+            digest.update(chunk)
+            more = len(chunk) > size
+        else:
+            more = True
+        if more:
+            buffer = bytearray(_CHUNK)
+            view = memoryview(buffer)
+            while True:
+                count = os.readv(fd, [buffer])
+                if not count:
+                    break
+                digest.update(view[:count])
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    STATS["hashed"] += 1
+    sig = signature(before)
+    if signature(after) != sig:
+        return None
+    result = (sig, digest.hexdigest()[:DIGEST_CHARS], is_racy(sig, hashed_at))
+    if len(_digests) > _DIGEST_MEMO_LIMIT:
+        _digests.clear()
+    _digests[path] = result
+    return result
+
+
+#: Above this many files, hashing and stat calls are spread over threads (they release the GIL).
+PARALLEL_HASHING = 256
+HASH_THREADS = 4
+
+
+def hash_files(paths: list[str]) -> list[tuple[Signature, str, bool] | OSError | None]:
+    """:func:`hash_file` of each path, in order; an ``OSError`` in place of a file that is gone."""
+    return _each(hash_file, paths)
+
+
+def stat_files(paths: list[str]) -> list[os.stat_result | OSError]:
+    """``os.stat`` of each path, in order; an ``OSError`` in place of a file that is gone."""
+    return _each(os.stat, paths)
+
+
+def _each(function: Any, paths: list[str]) -> list[Any]:
+    def run(chunk: list[str]) -> list[Any]:
+        out: list[Any] = []
+        for path in chunk:
+            try:
+                out.append(function(path))
+            except OSError as exc:
+                out.append(exc)
+        return out
+
+    if len(paths) < PARALLEL_HASHING:
+        return run(paths)
+    threads = min(HASH_THREADS, os.cpu_count() or 1)
+    if threads < 2:
+        return run(paths)
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(paths) // threads)
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ThreadPoolExecutor(len(chunks), thread_name_prefix="zenrun-data") as pool:
+        return [result for part in pool.map(run, chunks) for result in part]
+
+
+def listing_digest(names: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape")).hexdigest()[:DIGEST_CHARS]
+
+
+def list_dir(path: str, name: str, ignore: Ignore) -> list[str]:
+    """The sorted entries of the folder ``path`` (recorded as ``name``), ignored ones left out."""
+    entries = os.listdir(path)
+    if ignore:
+        prefix = "" if name == "." else name.rstrip("/") + "/"
+        entries = [e for e in entries if not ignore(prefix + e)]
+    entries.sort()
+    return entries
+
+
+# ---------------------------------------------------------------------------
+# Durations (cache_expires)
+# ---------------------------------------------------------------------------
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds in ``value``: a number of seconds, a ``timedelta``, or ``"90s"``, ``"15m"``,
+    ``"6h"``, ``"2d"``, ``"1w"``, ``"1h30m"``. Raises ``ValueError`` saying what is expected."""
+    import datetime
+
+    expected = "a duration such as 90s, 15m, 6h, 2d, 1w or 1h30m (or a number of seconds)"
+    if isinstance(value, bool):
+        raise ValueError(f"expected {expected}")
+    if isinstance(value, datetime.timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION.findall(text)
+            if not parts or _DURATION.sub("", text).strip():
+                raise ValueError(f"expected {expected}") from None
+            seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
+    else:
+        raise ValueError(f"expected {expected}")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"expected a positive duration, such as 6h ({expected})")
+    return seconds
+
+
+def format_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``3.2 MiB``, ``1.0 GiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def format_duration(seconds: float) -> str:
+    """``6h``, ``1h30m``, ``2d``, ``45s``, ``1.5s``: to the second (a tenth under 10 s)."""
+    if seconds < 10:
+        return f"{seconds:.1f}".rstrip("0").rstrip(".") + "s"
+    seconds = round(seconds)
+    parts = []
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts[:2]) or "0s"
+
+
+# ---------------------------------------------------------------------------
+# The recorder and the audit hook
+# ---------------------------------------------------------------------------
+
+_current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
+    "zenrun_data_recorder", default=None
+)
+#: Recorders running in this process: the hook's first (and, outside steps, only) test.
+_active = 0
+_installed = False
+_install_lock = threading.Lock()
+
+
+_isabs = (lambda path: path[:1] == "/") if os.sep == "/" else os.path.isabs
+_DOT, _DOUBLE = f"{os.sep}.", os.sep * 2
+
+
+def _is_ip(host: str) -> bool:
+    return bool(host) and (host.replace(".", "").isdigit() or ":" in host)
+
+
+class Recorder:
+    """What one step invocation read, in the process and thread where it runs."""
+
+    def __init__(self, tracking: Tracking) -> None:
+        self.tracking = tracking
+        self.places = places_for(tracking.rootdir, tracking.exclude, tracking.ignore)
+        self.auto = tracking.auto
+        #: Only while the step function itself runs: not while zenrun loads its inputs.
+        self.armed = False
+        self.started = time.time()
+        #: absolute path -> (size, mtime_ns, inode) when first opened, or None if missing then
+        self.files: dict[str, tuple[int, int, int] | None] = {}
+        #: absolute folder -> (mtime_ns, inode) when first listed, or None if missing then
+        self.dirs: dict[str, tuple[int, int] | None] = {}
+        self.globs: dict[tuple[str, str, str, bool], None] = {}  # (kind, base, pattern, recursive)
+        self.urls: dict[str, dict[str, Any]] = {}  # url -> fingerprint when first declared
+        self.network: dict[str, None] = {}
+        self._lookups: dict[Any, str] = {}  # port -> the host name last resolved for it
+        self._seen: set[Any] = set()  # raw paths already handled
+        self._cwd: str | None = None
+        self.failure: str | None = None
+        self._token: Any = None
+
+    # -- activation ----------------------------------------------------------------
+    def __enter__(self) -> Recorder:
+        global _active
+        install()
+        self._token = _current.set(self)
+        with _install_lock:
+            _active += 1
+        for declared in self.tracking.reads:
+            try:
+                self.declare(declared, self.places.rootdir)
+            except Exception as exc:
+                self.fail(f"reads={declared!r}", exc)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        global _active
+        if self._token is None:
+            return
+        _current.reset(self._token)
+        self._token = None
+        with _install_lock:
+            _active -= 1
+
+    def fail(self, what: str, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = f"zenrun could not follow what the step read ({what}: {type(exc).__name__}: {exc})"
+
+    # -- paths -------------------------------------------------------------------------
+    def _absolute(self, path: str) -> str:
+        if not _isabs(path):
+            if self._cwd is None:
+                self._cwd = os.getcwd()
+            path = f"{self._cwd}{os.sep}{path}"
+        if _DOT in path or _DOUBLE in path:
+            path = os.path.normpath(path)
+        return path
+
+    def add_file(self, raw: Any) -> None:
+        """Record the file ``raw`` (a path as the step gave it) with its ``stat`` now."""
+        # The audit hook's hot path: every open() the step makes comes here.
+        if raw in self._seen:
+            return
+        self._seen.add(raw)
+        path = self._absolute(raw if type(raw) is str else os.fsdecode(os.fspath(raw)))
+        places = self.places
+        if (
+            path in self.files
+            or path.startswith(places.skip)
+            or path.endswith(_CODE_SUFFIXES)
+            or (path.startswith(places.outside) and not path.startswith(places.roots))
+        ):
+            return
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            self.files[path] = None
+            return
+        if statmod.S_ISREG(st.st_mode):
+            self.files[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def add_dir(self, raw: Any) -> None:
+        key = ("dir", raw)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        path = self._absolute(
+            "." if raw is None else raw if type(raw) is str else os.fsdecode(os.fspath(raw))
+        )
+        if path in self.dirs or not self.places.wanted(path):
+            return
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            self.dirs[path] = None
+            return
+        if statmod.S_ISDIR(st.st_mode):
+            self.dirs[path] = (st.st_mtime_ns, st.st_ino)
+
+    def add_glob(self, kind: str, base: Any, pattern: Any, recursive: bool) -> None:
+        pattern = os.fsdecode(os.fspath(pattern))
+        if os.path.isabs(pattern):
+            base_path = ""
+        else:
+            base_path = self._absolute("." if base is None else os.fsdecode(os.fspath(base)))
+            if not self.places.wanted(base_path):
+                return
+        self.globs[(kind, base_path, pattern, bool(recursive))] = None
+
+    def add_network(self, address: Any) -> None:
+        if isinstance(address, tuple) and len(address) >= 2:
+            host, port = address[0], address[1]
+            if isinstance(host, bytes):
+                host = host.decode("ascii", "replace")
+            host = str(host)
+            if _is_ip(host):
+                host = self._lookups.get(port, host)
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        elif isinstance(address, (str, bytes)):
+            where = f"unix:{os.fsdecode(address)}"
+        else:
+            where = repr(address)
+        self.network[where] = None
+
+    def resolved(self, host: Any, port: Any) -> None:
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if isinstance(host, str) and host and not _is_ip(host):
+            self._lookups[port] = host
+            if isinstance(port, str) and port.isdigit():
+                self._lookups[int(port)] = host
+
+    # -- declared dependencies ---------------------------------------------------------------
+    def declare(self, target: Any, base: str | None = None) -> None:
+        """``reads=[...]`` (relative to the rootdir) or ``zenrun.track(...)`` (relative to
+        the working directory): a path, a folder, a glob pattern or an fsspec URL."""
+        token = _current.set(None)  # what zenrun itself opens and lists is not the step's
+        try:
+            self._declare(os.fsdecode(os.fspath(target)), base)
+        finally:
+            _current.reset(token)
+
+    def _declare(self, text: str, base: str | None) -> None:
+        import glob as globmod
+
+        if remotedata.is_url(text):
+            url = remotedata.normalize(text)
+            if url not in self.urls:
+                self.urls[url] = remotedata.fingerprint(url)
+            return
+        if text.startswith("file://"):
+            text = text[len("file://") :]
+        path = text if os.path.isabs(text) else os.path.join(base or self._cwd_now(), text)
+        if globmod.has_magic(path):
+            base_dir, pattern = _split_pattern(path)
+            self.globs[("glob", base_dir, pattern, True)] = None
+            for match in globmod.glob(pattern, root_dir=base_dir, recursive=True):
+                self._declare_path(os.path.join(base_dir, match))
+        else:
+            self._declare_path(path, folder=text.endswith(("/", os.sep)))
+
+    def _cwd_now(self) -> str:
+        if self._cwd is None:
+            self._cwd = os.getcwd()
+        return self._cwd
+
+    def _declare_path(self, path: str, folder: bool = False) -> None:
+        path = os.path.normpath(path)
+        if folder or os.path.isdir(path):
+            for top, dirnames, filenames in os.walk(path):
+                self.add_dir(top)
+                dirnames.sort()
+                for name in filenames:
+                    self.add_file(os.path.join(top, name))
+            if not os.path.isdir(path):
+                self.add_dir(path)  # recorded as a missing folder
+        else:
+            self.add_file(path)
+
+    # -- the end -------------------------------------------------------------------------
+    def finish(self) -> dict[str, Any]:
+        """Stop recording; ``{"record": ..., "unsafe": reason or None}`` for the task result.
+
+        ``unsafe`` says why the result must not be cached: something the step
+        read changed while it ran, or zenrun could not follow what it read.
+        """
+        self.stop()
+        if self.failure is not None:
+            return {"record": None, "unsafe": self.failure}
+        try:
+            return self._finish()
+        except Exception as exc:  # never a record zenrun is not sure of
+            return {"record": None, "unsafe": f"zenrun could not record what the step read: {exc}"}
+
+    def _finish(self) -> dict[str, Any]:
+        if not (self.files or self.dirs or self.globs or self.urls or self.network):
+            return {"record": {"v": RECORD_VERSION, "at": self.started}, "unsafe": None}
+        places = self.places
+        ignore = places.ignore
+        known = self.tracking.known or {}
+        known_files = known.get("files") or {}
+        record: dict[str, Any] = {"v": RECORD_VERSION, "at": self.started}
+        files: dict[str, dict[str, list[Any]]] = {}
+        missing: list[str] = []
+        changed: list[str] = []
+        to_hash: list[tuple[str, str, tuple[int, int, int]]] = []
+        to_stat: list[tuple[Any, ...]] = []
+        last_folder: str | None = None
+        in_folder: dict[str, Any] = {}
+        known_in_folder: dict[str, Any] = {}
+        remembered = _digests.get
+        for path, first in self.files.items():
+            name = places.name(path)
+            if ignore and ignore(name):
+                continue
+            if first is None:
+                if os.path.lexists(path):
+                    changed.append(f"{name} appeared")
+                else:
+                    missing.append(name)
+                continue
+            folder, _, filename = name.rpartition("/")
+            if not folder and name[:1] == "/":
+                folder = "/"
+            if folder != last_folder:
+                last_folder = folder
+                in_folder = files.setdefault(folder, {})
+                known_in_folder = known_files.get(folder) or {}
+            entry = known_in_folder.get(filename)
+            memo = remembered(path)
+            if entry is None and memo is None:  # hashed below: its fstat is the end's stat
+                to_hash.append((path, name, first))
+            else:
+                to_stat.append((path, name, first, in_folder, filename, entry, memo))
+        for (path, name, first, in_folder, filename, entry, memo), st in zip(
+            to_stat, stat_files([item[0] for item in to_stat]), strict=True
+        ):
+            if isinstance(st, OSError):
+                changed.append(f"{name} was deleted")
+                continue
+            size, mtime, ctime, ino = st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+            if size != first[0] or mtime != first[1] or ino != first[2]:
+                changed.append(f"{name} changed")
+                continue
+            if (
+                entry is not None
+                and entry[1] == mtime
+                and entry[0] == size
+                and entry[2] == ctime
+                and entry[3] == ino
+                and not entry[5]
+            ):
+                in_folder[filename] = [size, mtime, ctime, ino, entry[4], 0]
+            elif memo is not None and memo[0] == (size, mtime, ctime, ino) and not memo[2]:
+                in_folder[filename] = [size, mtime, ctime, ino, memo[1], 0]
+            else:
+                to_hash.append((path, name, first))
+        for (_, name, first), hashed in zip(to_hash, hash_files([p for p, _, _ in to_hash]), strict=True):
+            if isinstance(hashed, OSError):
+                changed.append(f"{name} was deleted")
+                continue
+            if hashed is None or (hashed[0][0], hashed[0][1], hashed[0][3]) != first:
+                changed.append(f"{name} changed")
+                continue
+            folder, _, filename = name.rpartition("/")
+            if not folder and name[:1] == "/":
+                folder = "/"
+            files.setdefault(folder, {})[filename] = [*hashed[0], hashed[1], int(hashed[2])]
+        files = {folder: entries for folder, entries in files.items() if entries}
+        dirs: dict[str, list[Any]] = {}
+        for path, first_listed in self.dirs.items():
+            name = places.name(path)
+            if ignore and ignore(name + "/"):
+                continue
+            listed_at = time.time_ns()
+            dir_st: os.stat_result | None
+            try:
+                dir_st = os.stat(path)
+                entries = list_dir(path, name, ignore)
+            except OSError:
+                dir_st = None
+            if first_listed is None or dir_st is None:
+                if first_listed is None and dir_st is None:
+                    missing.append(name.rstrip("/") + "/")
+                else:
+                    changed.append(f"{name}/ {'was deleted' if dir_st is None else 'appeared'}")
+                continue
+            if (dir_st.st_mtime_ns, dir_st.st_ino) != first_listed:
+                changed.append(f"{name}/ changed")
+                continue
+            sig = signature(dir_st)
+            dirs[name] = [*sig, int(is_racy(sig, listed_at)), entries, listing_digest(entries)]
+        globs: dict[str, list[Any]] = {}
+        for kind, base, pattern, recursive in self.globs:
+            label, base_name, matches = evaluate_glob(places, kind, base, pattern, recursive)
+            if not (ignore and ignore(label)):
+                globs[label] = [kind, base_name, pattern, recursive, matches]
+        urls: dict[str, dict[str, Any]] = {}
+        if self.urls:
+            for url, first_fp in self.urls.items():
+                now = remotedata.fingerprint(url)
+                if now != first_fp:
+                    changed.append(f"{url} changed")
+                urls[url] = now
+        if changed:
+            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            return {"record": None, "unsafe": f"{shown} while the step ran"}
+        for key, value in (
+            ("files", files),
+            ("missing", sorted(missing)),
+            ("dirs", dirs),
+            ("globs", globs),
+            ("urls", urls),
+            ("net", list(self.network)),
+        ):
+            if value:
+                record[key] = value
+        return {"record": record, "unsafe": None}
+
+
+def _split_pattern(path: str) -> tuple[str, str]:
+    """An absolute glob pattern as (the folder before its first magic part, the rest)."""
+    import glob as globmod
+
+    parts = path.split(os.sep)
+    for index, part in enumerate(parts):
+        if globmod.has_magic(part):
+            return os.sep.join(parts[:index]) or os.sep, os.sep.join(parts[index:])
+    return os.path.dirname(path), os.path.basename(path)
+
+
+def evaluate_glob(
+    places: Places, kind: str, base: str, pattern: str, recursive: bool
+) -> tuple[str, str, list[str]]:
+    """``(label, base as recorded, sorted matches)`` of a glob the step made.
+
+    ``base`` is an absolute folder (``""`` for an absolute pattern); the label
+    is the pattern as a path under the rootdir where it lies inside it.
+    """
+    import glob as globmod
+
+    if not base:
+        base, pattern = _split_pattern(pattern)
+    if kind == "path":
+        from pathlib import Path
+
+        root = Path(base)
+        matches = sorted(str(p.relative_to(root)) for p in root.glob(pattern))
+    else:
+        matches = sorted(globmod.glob(pattern, root_dir=base, recursive=recursive))
+    base_name = places.name(base)
+    label = pattern if base_name == "." else f"{base_name.rstrip('/')}/{pattern}"
+    return label, base_name, matches
+
+
+def install() -> None:
+    """Add the audit hook to this process, once (audit hooks cannot be removed)."""
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if not _installed:
+            sys.addaudithook(_audit)
+            _installed = True
+
+
+_NOT_READING = os.O_TRUNC | os.O_APPEND | getattr(os, "O_EXCL", 0)
+
+
+def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    path, mode, flags = args
+    if not recorder.auto or isinstance(path, int):
+        return
+    if flags:
+        access = flags & os.O_ACCMODE
+        if access == os.O_WRONLY or (access == os.O_RDWR and flags & _NOT_READING):
+            return
+    elif isinstance(mode, str) and "r" not in mode:
+        return
+    recorder.add_file(path)
+
+
+#: Listings made by the import system, by glob (recorded as the pattern) and by rmtree.
+_LISTING_CALLERS_SKIPPED = {"_rmtree_safe_fd", "_rmtree_unsafe", "rmtree", "_fill_cache"}
+
+
+def _on_list(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    path = args[0] if args else None
+    if isinstance(path, int) or not recorder.auto:
+        return
+    caller = sys._getframe(2).f_code  # the code that called os.listdir / os.scandir
+    filename = caller.co_filename
+    if (
+        filename.startswith("<frozen")
+        or caller.co_name in _LISTING_CALLERS_SKIPPED
+        or filename.endswith(f"{os.sep}glob.py")
+        or (filename.endswith(f"{os.sep}pathlib.py") and caller.co_name != "iterdir")
+    ):
+        return
+    recorder.add_dir(path)
+
+
+def _on_glob(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    pattern, recursive, root_dir, dir_fd = args[:4]
+    if dir_fd is None and recorder.auto:
+        recorder.add_glob("glob", root_dir, pattern, recursive)
+
+
+def _on_path_glob(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    if recorder.auto:
+        recorder.add_glob("path", args[0], args[1], True)
+
+
+def _on_path_rglob(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    if recorder.auto:
+        recorder.add_glob("path", args[0], f"**/{args[1]}", True)
+
+
+def _on_chdir(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    recorder._cwd = None  # found again at the next relative path, once the chdir is done
+
+
+def _on_connect(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    recorder.add_network(args[1])
+
+
+def _on_http_connect(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    recorder.add_network((args[1], args[2]))
+
+
+def _on_getaddrinfo(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    recorder.resolved(args[0], args[1])
+
+
+_HANDLERS = {
+    "open": _on_open,
+    "os.listdir": _on_list,
+    "os.scandir": _on_list,
+    "glob.glob/2": _on_glob,
+    "pathlib.Path.glob": _on_path_glob,
+    "pathlib.Path.rglob": _on_path_rglob,
+    "os.chdir": _on_chdir,
+    "socket.connect": _on_connect,
+    "http.client.connect": _on_http_connect,
+    "socket.getaddrinfo": _on_getaddrinfo,
+}
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not _active:  # no step running in this process
+        return
+    recorder = _current.get()
+    if recorder is None or not recorder.armed:
+        return
+    handler = _HANDLERS.get(event)
+    if handler is None:
+        return
+    try:
+        handler(recorder, args)
+    except Exception as exc:  # never break the step's own call
+        recorder.fail(event, exc)
+
+
+def recording(tracking: Tracking | None) -> Recorder | None:
+    """A recorder for ``tracking`` (enter it around the step call), or None."""
+    return Recorder(tracking) if tracking is not None else None
+
+
+def current() -> Recorder | None:
+    """The recorder of the step running in this thread, if any."""
+    return _current.get()
+
+
+def track(target: str | os.PathLike[str]) -> None:
+    """Make ``target`` a data dependency of the running step: a file, a folder (everything
+    in it), a glob pattern, or an fsspec URL (``s3://bucket/key``, fingerprinted by its
+    ETag, version or size and time, never downloaded). Relative paths are relative to the
+    working directory, as ``open`` takes them. For what zenrun cannot see by itself:
+    files opened by C code (pyarrow), a subprocess or a database."""
+    recorder = _current.get()
+    if recorder is None:
+        if current_step() is None:
+            raise RuntimeError(
+                "zenrun.track() was called outside a running step; call it inside a @step function"
+            )
+        return  # a step run without tracking (a plugin's executor): nothing to add to
+    if not isinstance(target, (str, os.PathLike)):
+        raise TypeError(f"zenrun.track() takes a path or URL, not {type(target).__name__}")
+    try:
+        recorder.declare(target)
+    except Exception as exc:
+        recorder.fail(f"zenrun.track({target!r})", exc)

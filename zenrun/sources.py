@@ -1,0 +1,175 @@
+"""Where step code lives, independent of how its module was imported.
+
+Two facts cache keys need, found without walking ``sys.modules``:
+
+- :func:`canonical_module`: a project module's name by its file's place
+  under the rootdir. ``pipelines/pipeline_diabetes.py`` is
+  ``pipelines.pipeline_diabetes`` whether a script imported it as that, or
+  ``zenrun`` as ``pipeline_diabetes``, or it runs as ``__main__``; a notebook,
+  the CLI and ``-n`` workers agree, and moving the project directory changes
+  nothing. Modules outside the rootdir (installed packages) keep their
+  import name.
+- :func:`function_source`: a function's source lines, read from its code
+  object's file through ``linecache``. ``inspect.getsource`` asks
+  ``inspect.getmodule``, which for a code object visits every module in
+  ``sys.modules`` (measured: 16 ms a function with scikit-learn imported).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import os
+import re
+import sys
+import threading
+import types
+
+_root: str | None = None
+_real_root: str | None = None
+#: (module name, its file, rootdir) -> canonical name
+_canonical: dict[tuple[str, str | None, str | None], str] = {}
+_lock = threading.Lock()
+_MEMO_LIMIT = 20_000
+#: The line a function's source starts on, as ``inspect.findsource`` finds it.
+_INSTALLED = re.compile(r"[\\/](site|dist)-packages[\\/]")
+_DEF_LINE = re.compile(r"^(\s*def\s)|(\s*async\s+def\s)|(.*(?<!\w)lambda(:|\s))|^(\s*@)")
+
+
+def set_rootdir(path: str | os.PathLike[str] | None) -> None:
+    """Name project modules relative to ``path`` from now on (None: by import name)."""
+    global _root, _real_root
+    if path is None:
+        _root = _real_root = None
+        return
+    root = os.path.abspath(os.fspath(path))
+    if root != _root:
+        _root, _real_root = root, os.path.realpath(root)
+
+
+def rootdir() -> str | None:
+    return _root
+
+
+def canonical_module(name: str | None) -> str:
+    """``name``'s module named by its file's path under the rootdir, or ``name`` itself."""
+    if not name:
+        return str(name)
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None) if module is not None else None
+    if not isinstance(file, str) or _root is None:
+        return name
+    key = (name, file, _root)
+    known = _canonical.get(key)
+    if known is not None:
+        return known
+    relative = _relative(file)
+    canonical = name if relative is None else _dotted(relative)
+    with _lock:
+        if len(_canonical) > _MEMO_LIMIT:
+            _canonical.clear()
+        _canonical[key] = canonical
+    return canonical
+
+
+def _relative(file: str) -> str | None:
+    """``file`` relative to the rootdir, or None outside it (symlinks resolved only if needed)."""
+    assert _root is not None and _real_root is not None
+    path = os.path.abspath(file)
+    if _INSTALLED.search(path):  # a virtualenv inside the project: installed all the same
+        return None
+    for root, candidate in ((_root, path), (_real_root, None)):
+        if candidate is None:
+            candidate = os.path.realpath(path)
+        if candidate.startswith(root + os.sep):
+            return candidate[len(root) + 1 :]
+    return None
+
+
+def _dotted(relative: str) -> str:
+    stem = relative
+    for suffix in (".py", ".pyc", ".pyw"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    parts = [p for p in stem.split(os.sep) if p]
+    if len(parts) > 1 and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def function_source(fn: types.FunctionType) -> str | None:
+    """The source of ``fn``'s own code (never what it wraps), or None when it has none.
+
+    The same block ``inspect.getsource`` returns, without ``inspect.getmodule``:
+    the lines of ``fn.__code__.co_filename`` (``linecache``, which asks the
+    module's loader when the file is not on disk), from the ``def`` or
+    decorator line at ``co_firstlineno``.
+    """
+    code = fn.__code__
+    filename = code.co_filename
+    if not filename:
+        return None
+    if not (filename.startswith("<") and filename.endswith(">")):
+        linecache.checkcache(filename)  # a notebook may have edited the file since
+    globals_ = getattr(fn, "__globals__", None)
+    lines = linecache.getlines(filename, globals_ if isinstance(globals_, dict) else None)
+    if not lines:
+        return None
+    start = code.co_firstlineno - 1
+    if start < 0 or start >= len(lines):
+        return None
+    while start > 0 and not _DEF_LINE.match(lines[start]):
+        start -= 1
+    try:
+        return "".join(inspect.getblock(lines[start:]))
+    except (IndexError, SyntaxError):  # pragma: no cover - a file edited under us
+        return None
+
+
+#: file -> (the linecache lines parsed, {class qualname: (first line, last line)})
+_class_spans: dict[str, tuple[list[str], dict[str, tuple[int, int]]]] = {}
+
+
+def class_source(cls: type) -> str | None:
+    """The source of class ``cls`` (decorators included), found by its qualified name in
+    its module's file, as ``inspect.getsource`` finds it but without ``inspect.getmodule``;
+    None when it has none (defined in a notebook cell, by ``exec``, in a nested function)."""
+    module = sys.modules.get(cls.__module__)
+    filename = getattr(module, "__file__", None)
+    if not isinstance(filename, str) or "<locals>" in cls.__qualname__:
+        return None
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename, module.__dict__)
+    if not lines:
+        return None
+    known = _class_spans.get(filename)
+    if known is None or known[0] is not lines:
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            return None
+        spans: dict[str, tuple[int, int]] = {}
+        _find_classes(tree, "", spans)
+        with _lock:
+            if len(_class_spans) > _MEMO_LIMIT:
+                _class_spans.clear()
+            _class_spans[filename] = known = (lines, spans)
+    span = known[1].get(cls.__qualname__)
+    if span is None:
+        return None
+    return "".join(lines[span[0] - 1 : span[1]])
+
+
+def _find_classes(node: ast.AST, prefix: str, spans: dict[str, tuple[int, int]]) -> None:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.ClassDef):
+            name = f"{prefix}{child.name}"
+            start = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+            spans.setdefault(name, (start, child.end_lineno or child.lineno))
+            _find_classes(child, f"{name}.", spans)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _find_classes(child, f"{prefix}{child.name}.<locals>.", spans)
+        elif isinstance(child, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            _find_classes(child, prefix, spans)  # a class defined under a condition
