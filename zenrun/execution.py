@@ -410,6 +410,7 @@ class PipelineExecution:
             capture=self.config.stash.get("capture"),
             environ=None if load else self.environ_changes,
             code_values=None if load else (fingerprint.values or None),
+            rootdir=None if load else str(self.config.rootpath),
             data=self.data.tracking(invocation, known=self._data_known.pop(step_id, None)),
         )
         if load:

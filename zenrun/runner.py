@@ -163,6 +163,8 @@ class StepTask:
     #: The digests of the plain values the step's code reads (module constants), as its
     #: cache key saw them in the driver: checked where the step runs in another process.
     code_values: dict[str, str] | None = None
+    #: The rootdir project modules are named under in those names (``pkg.mod.CONST``).
+    rootdir: str | None = None
     data: datadeps.Tracking | None = None  # what to record of the files it reads (None: nothing)
 
 
@@ -567,7 +569,7 @@ def _values_differing(task: StepTask, materializers: Any) -> str | None:
     """Why the step must not run here: a value its code reads differs from the one its cache
     key was computed with in the driver (e.g. a module constant a fixture changed there, which
     a worker process that imported the module afresh does not see); None when all agree."""
-    here = Fingerprinter(materializers).fingerprint(task.step.fn).values
+    here = Fingerprinter(materializers, rootdir=task.rootdir).fingerprint(task.step.fn).values
     names = sorted(n for n, digest in (task.code_values or {}).items() if here.get(n) != digest)
     if not names:
         return None

@@ -443,7 +443,10 @@ def runzenrun_inprocess(zenrunner: ZenrunProject) -> Callable[..., RunResult]:
 
 
 def read_store(path: Path) -> SqliteMetadataStore:
-    """Open the SQLite metadata store of a project (for assertions on records)."""
-    from zenrun.metadata.sqlite import SqliteMetadataStore  # here: see runzenrun_inprocess
+    """Open the SQLite metadata store of a project (for assertions on records); the outputs
+    of its records read their values (``.output.read()``) through the Python API."""
+    # here: see runzenrun_inprocess; the Python API registers how records read artifacts
+    import zenrun.metadata.api  # noqa: F401
+    from zenrun.metadata.sqlite import SqliteMetadataStore
 
     return SqliteMetadataStore(Path(path) / "metadata.db")
