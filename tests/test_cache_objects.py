@@ -9,6 +9,7 @@ edit left the old value served as ``cached``.
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -28,11 +29,11 @@ def _values(store, monkeypatch, step_ids):
     }
 
 
-def _run(zenrunner, store=None, **env):
+def _run(zenrunner, store=None, args=(), **env):
     extra = dict(env)
     if store is not None:
         extra["ZENRUN_STORE"] = str(store)
-    result = zenrunner.run("-v", env=zenrunner.env(**extra))
+    result = zenrunner.run("-v", *args, env=zenrunner.env(**extra))
     assert result.ret == 0, result.stdout + result.stderr
     return result
 
@@ -44,9 +45,9 @@ def _edit(zenrunner, name, old, new):
     path.write_text(text.replace(old, new))
 
 
-def _check_against_fresh(zenrunner, tmp_path, monkeypatch, step_ids, expected, **env):
+def _check_against_fresh(zenrunner, tmp_path, monkeypatch, step_ids, expected, args=(), **env):
     """Rerun in the project's store, then in a fresh one: same values, the expected ones."""
-    _run(zenrunner, **env)
+    _run(zenrunner, args=args, **env)
     rerun, _ = _values(zenrunner.store, monkeypatch, step_ids)
     fresh_store = tmp_path / f"fresh-{len(os.listdir(tmp_path))}"
     _run(zenrunner, store=fresh_store, **env)
@@ -81,22 +82,23 @@ def transformed():
 """
 
 
-def test_function_transformer_of_a_project_function(zenrunner, tmp_path, monkeypatch):
+@pytest.mark.parametrize("args", [(), ("-n", "2")], ids=["in-process", "workers"])
+def test_function_transformer_of_a_project_function(zenrunner, tmp_path, monkeypatch, args):
     pytest.importorskip("sklearn")
     zenrunner.makepyfile(pipeline_transformer=FUNCTION_TRANSFORMER)
     zenrunner.makepyfile(zr_fns="def my_fn(x):\n    return x * 2.0\n")
-    _run(zenrunner)
+    _run(zenrunner, args=args)
     values, _ = _values(zenrunner.store, monkeypatch, ["apply"])
     assert values == {"apply": 2.0}
-    _run(zenrunner)
+    _run(zenrunner, args=args)
     assert _last_run(zenrunner.store).steps["apply"].status == "cached"  # unchanged: still a hit
     _edit(zenrunner, "zr_fns", "x * 2.0", "x * 3.0")
-    assert _check_against_fresh(zenrunner, tmp_path, monkeypatch, ["apply"], {"apply": 3.0})
+    assert _check_against_fresh(zenrunner, tmp_path, monkeypatch, ["apply"], {"apply": 3.0}, args=args)
     run = _last_run(zenrunner.store)  # the rerun in the project's store
     assert run.steps["apply"].status == "completed"
     assert "input transformer changed" in run.steps["apply"].cache_reason
     # the producer is a cache hit now: the consumer's key uses what its entry recorded
-    _run(zenrunner)
+    _run(zenrunner, args=args)
     run = _last_run(zenrunner.store)
     assert run.steps["make"].status == "cached" and run.steps["apply"].status == "cached"
     assert run.steps["apply"].output.read() == 3.0
@@ -285,3 +287,49 @@ def test_class_attribute_without_content_form_makes_the_step_uncacheable(zenrunn
         run = _last_run(zenrunner.store)
         assert run.steps["guarded"].status == "completed"
         assert run.steps["guarded"].cache_key is None
+
+
+KINDS = """
+import dataclasses
+import enum
+import functools
+import logging
+import re
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = "b"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int = 1
+
+
+class Misc:
+    PATTERN = re.compile("a+")
+    LOG = logging.getLogger("zr")
+
+    @functools.cached_property
+    def cached(self):
+        return 1
+
+
+def uses_them():
+    return Color.RED, Point(), Misc
+"""
+
+
+def test_common_class_attributes_keep_the_step_cacheable(tmp_path, monkeypatch):
+    from zenrun.cache import Fingerprinter
+
+    (tmp_path / "zr_kinds.py").write_text(KINDS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import zr_kinds
+
+    monkeypatch.delitem(sys.modules, "zr_kinds")
+    found = Fingerprinter().fingerprint(zr_kinds.uses_them)
+    assert found.error is None and found.digest is not None
+    assert Fingerprinter().fingerprint(zr_kinds.uses_them).digest == found.digest
+    assert "zr_kinds.Misc.PATTERN" in found.deps and "zr_kinds.Color.RED" in found.deps

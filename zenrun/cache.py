@@ -338,12 +338,14 @@ class Fingerprinter:
         :func:`pickle_references`), as they are now: what a consumer of it runs."""
         digests, deps, errors = [], {}, []
         for ref in refs:
+            module, _, qualname = ref.partition(":")
+            label = f"{canonical_module(module)}.{qualname}"  # the same however it was imported
             obj = _resolve_reference(ref)
             if obj is _MISSING:
-                digests.append(f"{ref}=missing")
+                digests.append(f"{label}=missing")
                 continue
-            found = self.value_fingerprint(obj, ref.replace(":", "."))
-            digests.append(f"{ref}={found.digest}")
+            found = self.value_fingerprint(obj, label)
+            digests.append(f"{label}={found.digest}")
             deps.update(found.deps)
             if found.error:
                 errors.append(found.error)
@@ -467,6 +469,8 @@ class Fingerprinter:
             return f"module {canonical_module(obj.__name__)}:{edges}"
         if isinstance(obj, (staticmethod, classmethod)):
             return self._edge(node, "func", obj.__func__, name)
+        if isinstance(obj, functools.cached_property):  # its lock has no content form
+            return self._edge(node, "func", obj.func, name)
         if isinstance(obj, property):
             return str(
                 [
