@@ -145,7 +145,8 @@ def test_collection_error_exit_2_runs_nothing(zenrunner):
             "=*ERRORS*=",
             "*ERROR collecting pipeline_bad.py*",
             "*ModuleNotFoundError: No module named 'no_such_module_zenrun_xyz'*",
-            "=*Interrupted: 1 error during collection in *",
+            "!*Interrupted: 1 error during collection*!",
+            "=* 1 error in *",
         ]
     )
     store = read_store(zenrunner.store)

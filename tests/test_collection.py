@@ -51,11 +51,11 @@ def test_recursive_discovery_and_python_files_pattern(zenrunner):
     (zenrunner.path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
-    # like pytest 7: a directory's files first, then its subdirectories, each sorted
+    # like pytest 8: a directory's files and sub-directories sorted together by name
     assert collected(result) == [
-        "pipeline_top.py::top",
-        "a/pipeline_deep.py::deep",
         "a/b/pipeline_deeper.py::deeper",
+        "a/pipeline_deep.py::deep",
+        "pipeline_top.py::top",
     ]
 
 

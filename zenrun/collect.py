@@ -26,7 +26,6 @@ from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, module_marks
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 
-NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "__pycache__", "{arch}")
 _ZENRUN_DIR = str(Path(__file__).parent)
 
 
@@ -107,16 +106,28 @@ def _short_exception(exc: BaseException) -> str:
     return "".join([*traceback.format_list(frames), *traceback.format_exception_only(type(exc), exc)])
 
 
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
-    """Import ``path`` as pytest's prepend mode would; returns the module."""
-    path = path.resolve()
+    """Import ``path`` as pytest's prepend mode would; returns the module.
+
+    The path is not resolved: a symlinked module is imported under the link's
+    name, from the link's directory (as pytest does).
+    """
+    path = Path(os.path.abspath(path))
     base, parts = path.parent, [path.stem]
     while (base / "__init__.py").exists():
         parts.insert(0, base.name)
         base = base.parent
     name = ".".join(parts)
     existing = sys.modules.get(name)
-    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path:
+    existing_file = getattr(existing, "__file__", "") or ""
+    if existing is not None and existing_file and Path(existing_file) == path:
         return existing
     if conftest and existing is not None and len(parts) == 1:
         del sys.modules[name]  # another directory's conftest.py: each has its own module
@@ -124,13 +135,81 @@ def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
         sys.path.insert(0, str(base))
     importlib.invalidate_caches()
     module = importlib.import_module(name)
-    module_file = Path(getattr(module, "__file__", "") or "").resolve()
-    if module_file != path:
+    module_file = getattr(module, "__file__", "") or ""
+    if not _same_file(module_file, path):
         raise CollectError(
             f"import file mismatch: module {name!r} was imported from {module_file}, which is "
             f"not {path}; give the files unique basenames or add __init__.py files"
         )
     return module
+
+
+@dataclass(frozen=True)
+class CollectionArgument:
+    """A path argument: ``path::name[params]`` split (as pytest's)."""
+
+    path: Path
+    parts: tuple[str, ...]
+    parametrization: str | None
+    original_index: int
+    text: str
+
+
+def resolve_collection_argument(invocation_path: Path, arg: str, index: int) -> CollectionArgument:
+    """Split ``arg`` into its path (absolute, symlinks kept) and selection parts; a
+    missing path, or selection parts on a directory, is a usage error."""
+    from zenrun.config import UsageError
+
+    base, squacket, rest = arg.partition("[")
+    strpath, *parts = base.split("::")
+    if squacket and not parts:
+        raise UsageError(f"path cannot contain [] parametrization: {arg}")
+    path = Path(os.path.abspath(invocation_path / strpath))
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name too long for the file system
+        exists = False
+    if not exists:
+        raise UsageError(f"file or directory not found: {arg}")
+    if parts and path.is_dir():
+        raise UsageError(f"directory argument cannot contain :: selection parts: {arg}")
+    return CollectionArgument(path, tuple(parts), f"{squacket}{rest}" if squacket else None, index, arg)
+
+
+def _subsumed_by(arg: CollectionArgument, by: CollectionArgument) -> bool:
+    if by.path != arg.path:
+        return not by.parts and arg.path.is_relative_to(by.path)
+    if len(by.parts) > len(arg.parts) or arg.parts[: len(by.parts)] != by.parts:
+        return False
+    return by.parametrization is None or by.parametrization == arg.parametrization
+
+
+def normalize_collection_arguments(args: list[CollectionArgument]) -> list[CollectionArgument]:
+    """Arguments with duplicates and overlaps removed (the shorter prefix, or the earliest
+    argument, is kept), in their original order."""
+    kept: list[CollectionArgument] = []
+    last = None
+    for arg in sorted(args, key=lambda a: (a.path, a.parts, a.parametrization or "")):
+        if last is None or not _subsumed_by(arg, last):
+            kept.append(arg)
+            last = arg
+    return sorted(kept, key=lambda a: a.original_index)
+
+
+def _in_venv(path: Path) -> bool:
+    try:
+        return (path / "pyvenv.cfg").is_file() or (path / "conda-meta" / "history").is_file()
+    except OSError:
+        return False
+
+
+def fnmatch_ex(pattern: str, path: Path) -> bool:
+    """pytest's ``fnmatch_ex``: a pattern without a separator matches the name, else the
+    path (a relative pattern matches its end)."""
+    name = path.name if os.sep not in pattern else str(path)
+    if os.sep in pattern and not os.path.isabs(pattern):
+        pattern = f"*{os.sep}{pattern}"
+    return fnmatch.fnmatch(name, pattern)
 
 
 class Session:
@@ -146,22 +225,52 @@ class Session:
             "fixturemanager", FixtureManager(config)
         )
         self.reports: list[Any] = []
-        self.shouldstop: str | None = None
+        self.shouldstop: str | None = None  # interrupted (exit 2): "Interrupted: <reason>"
+        self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
         self.collected_modules: list[Path] = []
+        self.startpath = Path.cwd()
+        self._initialpaths: frozenset[Path] = frozenset()
+        self._initialpaths_with_parents: frozenset[Path] = frozenset()
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
 
     def add_collection_error(self, path: Path | str, message: str) -> None:
         self.collection_errors.append((self.relpath(Path(path)), message))
+        maxfail = 1 if self.config.getoption("exitfirst", False) else self.config.getoption("maxfail", 0)
+        if maxfail and len(self.collection_errors) >= maxfail and self.shouldfail is None:
+            self.shouldfail = f"stopping after {len(self.collection_errors)} failures"
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
     def relpath(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.config.rootpath).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """``path`` relative to the rootdir, symlinks kept (as pytest's node ids)."""
+        path = Path(os.path.abspath(path))
+        for candidate in (path, path.resolve()):
+            try:
+                return candidate.relative_to(self.config.rootpath).as_posix()
+            except ValueError:
+                continue
+        return path.as_posix()
+
+    def isinitpath(self, path: Path, *, with_parents: bool = False) -> bool:
+        """Whether ``path`` was given as an argument (or, ``with_parents``, is above one)."""
+        return path in (self._initialpaths_with_parents if with_parents else self._initialpaths)
+
+    def gethookproxy(self, directory: Path) -> Any:
+        """The hooks with only the conftests that apply in ``directory`` (and above)."""
+        pm = self.config.pluginmanager
+        loaded = self.config.stash.get("conftests", set())
+        remove = [
+            plugin
+            for c in loaded
+            if not (c.parent == directory or c.parent in directory.parents)
+            for plugin in [pm.get_plugin(str(c))]
+            if plugin is not None
+        ]
+        if not remove:
+            return self.config.hook
+        return _HookProxy(pm, remove)
 
     # -- collection ---------------------------------------------------------------
     def _arguments(self) -> list[str]:
@@ -174,74 +283,142 @@ class Session:
         return [str(Path.cwd())]
 
     def collect(self) -> list[Item]:
+        from zenrun.config import UsageError
+
         while True:  # each bad dynamic scope is a collection error of its conftest
             try:
                 self.fixturemanager.resolve_dynamic_scopes()
                 break
             except ValueError as exc:
                 self.add_collection_error(self.config.rootpath / "conftest.py", str(exc))
-        seen: set[Path] = set()
-        for arg in self._arguments():
-            path_text, _, selector = arg.partition("::")
-            path = Path(path_text).resolve()
-            if not path.exists():
-                from zenrun.config import UsageError
-
-                raise UsageError(f"file or directory not found: {arg}")
-            for file_path in self._files(path):
-                if file_path in seen and not selector:
+        cwd = Path.cwd()
+        args = [resolve_collection_argument(cwd, a, i) for i, a in enumerate(self._arguments())]
+        if not self.config.getoption("keepduplicates", False):
+            args = normalize_collection_arguments(args)
+        self._initialpaths = frozenset(a.path for a in args)
+        self._initialpaths_with_parents = frozenset(
+            [*self._initialpaths, *(p for a in args for p in a.path.parents)]
+        )
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        if lf is not None:
+            order = lf.sort_paths([a.path for a in args])
+            args = sorted(args, key=lambda a: order.index(a.path))
+        notfound = []
+        failed_files: set[Path] = set()
+        for arg in args:
+            if self.shouldfail:
+                break
+            files = self._walk(arg.path) if arg.path.is_dir() else iter([arg.path])
+            matched = not arg.parts
+            for file_path in files:
+                if self.shouldfail:
+                    break
+                if lf is not None and lf.skip_file(file_path):
                     continue
-                seen.add(file_path)
+                if file_path in failed_files:
+                    continue
                 items = self._collect_file(file_path)
-                if selector:
-                    items = [
-                        i
-                        for i in items
-                        if i.name == selector or (i.name.startswith(selector + "[") and "[" not in selector)
-                    ]
-                    if not items:
-                        from zenrun.config import UsageError
-
-                        raise UsageError(
-                            f"not found: {arg}\n(no pipeline named {selector!r} in "
-                            f"{self.relpath(file_path)}; see zenrun --collect-only)"
-                        )
+                if items is None:
+                    failed_files.add(file_path)
+                    matched = True  # reported as a collection error
+                    continue
+                if lf is not None:
+                    items = lf.filter_items(file_path, items, self.isinitpath(file_path))
+                if arg.parts:
+                    items = [i for i in items if _matches(i, arg)]
+                matched = matched or bool(items)
                 self.items.extend(items)
+            if not matched:
+                notfound.append(arg)
+        if notfound:
+            raise UsageError(
+                "\n".join(
+                    f"not found: {arg.text}\n(no pipeline named {'::'.join(arg.parts)!r} in "
+                    f"{self.relpath(arg.path)}; see zenrun --collect-only)"
+                    for arg in notfound
+                )
+            )
         self.items[:] = reorder_items(self.items)
         self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
         self.config.hook.zenrun_collection_finish(session=self)
         return self.items
 
-    def _files(self, path: Path) -> Iterable[Path]:
-        if path.is_file():
-            yield path
-            return
-        patterns = self.config.getini("python_files")
-        for directory, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not any(fnmatch.fnmatch(d, p) for p in NORECURSE)
-                and not (Path(directory) / d / "pyvenv.cfg").exists()
-            )
-            for filename in sorted(filenames):
-                if any(fnmatch.fnmatch(filename, p) for p in patterns):
-                    yield Path(directory) / filename
+    def _walk(self, directory: Path) -> Iterator[Path]:
+        """The module files under ``directory``, files and directories sorted together by
+        name (as pytest); symlinked directories are followed, broken symlinks left out."""
+        from zenrun.capture import capturing
 
-    def _collect_file(self, path: Path) -> list[Item]:
-        from zenrun.capture import capturing, section_title
+        errors_before = len(self.collection_errors)
+        with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
+            load_conftests(self.config, directory, self)
+        self._attach_output(errors_before, capture)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        paths = [Path(e.path) for e in entries]
+        if lf is not None:
+            paths = lf.sort_paths(paths)
+        hook = self.gethookproxy(directory)
+        patterns = self.config.getini("python_files")
+        for path in paths:
+            try:
+                is_dir, is_file = path.is_dir(), path.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                if not self.isinitpath(path, with_parents=True) and hook.zenrun_ignore_collect(
+                    collection_path=path, config=self.config
+                ):
+                    continue
+                yield from self._walk(path)
+            elif is_file:
+                if not self.isinitpath(path) and hook.zenrun_ignore_collect(
+                    collection_path=path, config=self.config
+                ):
+                    continue
+                if self.isinitpath(path) or any(fnmatch.fnmatch(path.name, p) for p in patterns):
+                    yield path
+
+    def _collect_file(self, path: Path) -> list[Item] | None:
+        """The items of the module ``path``; None when it failed to collect."""
+        from zenrun.capture import capturing
 
         # As pytest: what importing a module prints is captured, and shown only with the
         # collection error it belongs to; its warnings go to the warnings summary.
         errors_before = len(self.collection_errors)
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, path.parent, self)
-            try:
-                results = self.config.hook.zenrun_collect_file(file_path=path, session=self)
-            except CollectError as exc:
-                error: CollectError | None = exc
+            if len(self.collection_errors) > errors_before:  # its conftest failed
+                results: list[Any] = []
+                error: CollectError | None = None
             else:
-                error = None
+                try:
+                    hook = self.gethookproxy(path.parent)
+                    results = hook.zenrun_collect_file(file_path=path, session=self)
+                except CollectError as exc:
+                    error = exc
+                else:
+                    error = None
+        sections = self._attach_output(errors_before, capture)
+        if error is not None:
+            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
+            return None
+        if len(self.collection_errors) > errors_before:
+            return None
+        self.collected_modules.append(path)
+        items = [item for items in results for item in items]
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        if lf is not None:
+            lf.collected(self.relpath(path), items)
+        return items
+
+    def _attach_output(self, errors_before: int, capture: Any) -> list[str]:
+        """What was printed while collecting, as sections; added to the first new
+        collection error if there is one (then none are returned)."""
+        from zenrun.capture import section_title
+
         sections = [
             f"{section_title(stream, 'collect')}\n{text.rstrip()}"
             for stream, text in (capture.texts() if capture else {}).items()
@@ -249,12 +426,31 @@ class Session:
         if sections and len(self.collection_errors) > errors_before:  # a conftest's error
             conftest, message = self.collection_errors[errors_before]
             self.collection_errors[errors_before] = (conftest, "\n\n".join([message.rstrip(), *sections]))
-            sections = []
-        if error is not None:
-            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
             return []
-        self.collected_modules.append(path)
-        return [item for items in results for item in items]
+        return sections
+
+
+class _HookProxy:
+    """``config.hook`` without some conftests (those that do not apply to a path)."""
+
+    def __init__(self, pm: Any, remove: list[Any]) -> None:
+        self._pm = pm
+        self._remove = remove
+
+    def __getattr__(self, name: str) -> Any:
+        caller = self._pm.subset_hook_caller(name, remove_plugins=self._remove)
+        self.__dict__[name] = caller
+        return caller
+
+
+def _matches(item: Item, arg: CollectionArgument) -> bool:
+    """Whether ``item`` is what ``path::name[params]`` selects (all parametrizations
+    of ``name`` when no ``[params]`` are given)."""
+    if len(arg.parts) != 1:
+        return False
+    if arg.parametrization is not None:
+        return item.name == arg.parts[0] + arg.parametrization
+    return item.name.split("[")[0] == arg.parts[0]
 
 
 @contextlib.contextmanager
@@ -284,34 +480,68 @@ def _warnings_recorded(session: Session) -> Iterator[None]:
 # ---------------------------------------------------------------------------
 
 
+class ConftestImportFailure(Exception):
+    """A conftest loaded before the options are parsed failed to import: a usage error
+    (exit 4), shown on stderr as pytest shows it."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        super().__init__(f"{path}: {type(cause).__name__}: {cause}")
+        self.path = path
+        self.cause = cause
+
+    def report(self) -> str:
+        return f"ImportError while loading conftest '{self.path}'.\n{_short_exception(self.cause).rstrip()}"
+
+
+def confcutdir(config: Any) -> Path | None:
+    """``--confcutdir``, else the config file's directory, else the rootdir: conftests
+    in the directories above it are not loaded."""
+    given = config.getoption("confcutdir", None) if config.option is not None else None
+    if given is None:
+        given = config.stash.get("early_confcutdir")
+    if given:
+        return Path(os.path.abspath(given))
+    return config.inipath.parent if config.inipath is not None else config.rootpath
+
+
 def _conftest_dirs(config: Any, directory: Path) -> list[Path]:
-    directory = directory.resolve()
-    root = config.rootpath
-    chain = [directory, *directory.parents]
-    if root in chain:
-        chain = chain[: chain.index(root) + 1]
-    else:
-        chain = [directory]
+    directory = Path(os.path.abspath(directory))
+    cut = confcutdir(config)
+    chain = [d for d in (directory, *directory.parents) if cut is None or d not in cut.parents]
     return list(reversed(chain))
 
 
 def load_conftests(config: Any, directory: Path, session: Session | None = None) -> None:
-    """Import and register the ``conftest.py`` files from the rootdir down to ``directory``."""
+    """Import and register the ``conftest.py`` files from the confcutdir down to ``directory``."""
+    if config.stash.get("noconftest"):
+        return
     loaded: set[Path] = config.stash.setdefault("conftests", set())
     manager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager(config))
     for folder in _conftest_dirs(config, directory):
         path = folder / "conftest.py"
-        if path in loaded or not path.is_file():
+        try:
+            if path in loaded or not path.is_file():
+                continue
+        except OSError:
             continue
         loaded.add(path)
         try:
             module = import_path(path, conftest=True)
         except Exception as exc:
-            message = f"error while importing conftest:\n{_short_exception(exc)}"
+            message = f"ImportError while loading conftest '{path}'.\n{_short_exception(exc)}"
             if session is not None:
                 session.add_collection_error(path, message)
-            else:
+            elif config.stash.get("lenient_conftests"):
                 config.stash.setdefault("conftest_errors", []).append((path, message))
+            else:
+                raise ConftestImportFailure(path, exc) from exc
+            continue
+        except BaseException as exc:  # zenrun.skip(allow_module_level=True) in a conftest
+            from zenrun.outcomes import Skipped
+
+            if not isinstance(exc, Skipped) or session is None:
+                raise
+            session.warn(f"{session.relpath(path)}: skipped: {exc}")
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
@@ -334,13 +564,33 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         manager.parse(module, folder)
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. an option's long value taken for a path
+        return False
+
+
 def load_initial_conftests(config: Any, paths: list[str]) -> None:
-    """The conftests above the path arguments, before options are parsed (they may add some)."""
-    targets = [t for t in (Path(p.split("::")[0]).resolve() for p in paths) if t.exists()]
+    """The conftests above the path arguments (or the ``pipelinepaths`` when none is
+    given), and in their ``test*`` / ``pipeline*`` sub-directories, before the options are
+    parsed (they may add some). A failure is a :class:`ConftestImportFailure`."""
+    cwd = Path.cwd()
+    targets = [t for t in (Path(os.path.abspath(cwd / p.split("::")[0])) for p in paths) if _exists(t)]
+    if not paths:
+        configured = config.ini.get("pipelinepaths") or []
+        if isinstance(configured, str):
+            configured = configured.split()
+        if cwd.resolve() == config.rootpath:
+            targets = [t for t in (config.rootpath / str(p) for p in configured) if _exists(t)]
     # As pytest: when no argument is an existing path (e.g. it is the value of an
     # option a conftest adds, ``--tag blue``), the conftests of the cwd are loaded.
-    for target in targets or [Path.cwd()]:
+    for target in targets or [cwd]:
         load_conftests(config, target if target.is_dir() else target.parent)
+        if target.is_dir():
+            for sub in sorted([*target.glob("test*"), *target.glob("pipeline*")]):
+                if sub.is_dir():
+                    load_conftests(config, sub)
 
 
 # ---------------------------------------------------------------------------
@@ -362,8 +612,51 @@ def zenrun_addoption(parser: Any) -> None:
     )
 
 
+def conftest_pathlist(config: Any, name: str, directory: Path) -> list[Path]:
+    """The paths a conftest variable (``collect_ignore``) names, from the conftests that
+    apply in ``directory``, each relative to its conftest's directory."""
+    result = []
+    for conftest in sorted(config.stash.get("conftests", set())):
+        if not (conftest.parent == directory or conftest.parent in directory.parents):
+            continue
+        module = config.pluginmanager.get_plugin(str(conftest))
+        entries = getattr(module, name, None)
+        if entries is None:
+            continue
+        if isinstance(entries, (str, os.PathLike)):
+            entries = [entries]
+        result.extend(Path(os.path.abspath(conftest.parent / str(entry))) for entry in entries)
+    return result
+
+
+@hookimpl(trylast=True)
+def zenrun_ignore_collect(collection_path: Path, config: Any) -> bool | None:
+    """pytest's rules: ``__pycache__``, ``collect_ignore`` / ``collect_ignore_glob`` of the
+    conftests, ``--ignore`` / ``--ignore-glob``, virtual environments, ``norecursedirs``."""
+    if collection_path.name == "__pycache__":
+        return True
+    cwd = Path.cwd()
+    ignore_paths = conftest_pathlist(config, "collect_ignore", collection_path.parent)
+    ignore_paths += [Path(os.path.abspath(cwd / p)) for p in config.getoption("ignore", None) or []]
+    if collection_path in ignore_paths:
+        return True
+    globs = [str(g) for g in conftest_pathlist(config, "collect_ignore_glob", collection_path.parent)]
+    globs += [os.path.abspath(cwd / g) for g in config.getoption("ignore_glob", None) or []]
+    if any(fnmatch.fnmatch(str(collection_path), g) for g in globs):
+        return True
+    if not config.getoption("collect_in_virtualenv", False) and _in_venv(collection_path):
+        return True
+    if collection_path.is_dir():
+        patterns = config.getini("norecursedirs")
+        if any(fnmatch_ex(pattern, collection_path) for pattern in patterns):
+            return True
+    return None
+
+
 @hookimpl(trylast=True)
 def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
+    if file_path.suffix != ".py":
+        return None
     try:
         module = import_path(file_path)
     except CollectError:
@@ -380,11 +673,12 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
             f"{_short_exception(exc)}"
         ) from None
+    file_path = Path(os.path.abspath(file_path))
     try:
-        session.fixturemanager.parse(module, file_path.resolve())
+        session.fixturemanager.parse(module, file_path)
     except ValueError as exc:  # a dynamic scope returned an unknown scope name
         raise CollectError(f"error while collecting {session.relpath(file_path)}:\n{exc}") from None
-    return module_items(module, file_path.resolve(), session)
+    return module_items(module, file_path, session)
 
 
 def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:

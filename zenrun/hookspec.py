@@ -101,6 +101,17 @@ def zenrun_sessionstart(session: Session) -> None:
     reporter prints the header here)."""
 
 
+@hookspec(firstresult=True)
+def zenrun_ignore_collect(collection_path: Path, config: Config) -> bool | None:
+    """Return True to leave ``collection_path`` (a file or directory) out of
+    collection, False to collect it even if ``--ignore``, ``collect_ignore`` or
+    ``norecursedirs`` would leave it out; None to let others decide.
+
+    firstresult. A conftest's implementation applies to the paths below it
+    (as pytest's ``pytest_ignore_collect``).
+    """
+
+
 @hookspec
 def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     """Return the items of ``file_path``, or None when the file is not yours.
@@ -317,6 +328,21 @@ def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
 @hookspec
 def zenrun_report_header(config: Config) -> list[str] | str | None:
     """Return a line or lines to show in the session header (not with ``-q``)."""
+
+
+@hookspec
+def zenrun_report_collectionfinish(
+    config: Config, start_path: Path, items: list[Item]
+) -> list[str] | str | None:
+    """Return a line or lines to show after the "collected ..." line (not with ``-q``):
+    ``--lf`` and ``--sw`` say here what they rerun or skip."""
+
+
+@hookspec
+def zenrun_markeval_namespace(config: Config) -> dict[str, object]:
+    """Return names available to the string conditions of ``skipif`` / ``xfail``
+    marks (as pytest's ``pytest_markeval_namespace``). A conftest's implementation
+    applies to the pipelines below it; nearer conftests override farther ones."""
 
 
 @hookspec

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zenrun.capture import capturing, section_title
-from zenrun.collect import Item, Session
+from zenrun.collect import ConftestImportFailure, Item, Session
 from zenrun.compose import ComposeError
 from zenrun.config import ExitCode, StartupError, UsageError, create_config, set_active_config
 from zenrun.fixtures import FixtureLookupError, SetupState
@@ -130,6 +130,84 @@ def zenrun_addoption(parser: Any) -> None:
         default=False,
         help="empty the cache before running",
     )
+    collection = parser.getgroup("collection")
+    collection.addoption(
+        "--continue-on-collection-errors",
+        action="store_true",
+        default=False,
+        dest="continue_on_collection_errors",
+        help="run the pipelines that were collected even when collection errors occurred",
+    )
+    collection.addoption(
+        "--keep-duplicates",
+        action="store_true",
+        default=False,
+        dest="keepduplicates",
+        help="keep duplicate paths and node ids given on the command line",
+    )
+    collection.addoption(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="ignore PATH while collecting (may be given several times)",
+    )
+    collection.addoption(
+        "--ignore-glob",
+        action="append",
+        default=[],
+        dest="ignore_glob",
+        metavar="GLOB",
+        help="ignore paths matching the glob pattern (may be given several times)",
+    )
+    collection.addoption(
+        "--confcutdir",
+        default=None,
+        metavar="DIR",
+        help="only load conftest.py files at or below DIR (default: the config file's directory)",
+    )
+    collection.addoption(
+        "--noconftest",
+        action="store_true",
+        default=False,
+        dest="noconftest",
+        help="do not load any conftest.py files",
+    )
+    collection.addoption(
+        "--collect-in-virtualenv",
+        action="store_true",
+        default=False,
+        dest="collect_in_virtualenv",
+        help="collect in a virtual environment's directory too (left out by default)",
+    )
+    collection.addoption(
+        "--rootdir",
+        default=None,
+        metavar="DIR",
+        help="the rootdir: node ids, conftests and the default store are relative to it",
+    )
+    collection.addoption(
+        "-c",
+        "--config-file",
+        dest="inifilename",
+        default=None,
+        metavar="FILE",
+        help="read [tool.zenrun] keys from FILE instead of finding a config file",
+    )
+    collection.addoption(
+        "-o",
+        "--override-ini",
+        dest="override_ini",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a [tool.zenrun] key, e.g. -o xfail_strict=true (may be given several times)",
+    )
+    parser.addini(
+        "norecursedirs",
+        "directory patterns not to recurse into while collecting",
+        type="linelist",
+        default=["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"],
+    )
     store = parser.getgroup("store")
     store.addoption(
         "--store",
@@ -211,13 +289,21 @@ def _print_internal_error(config: Any, exc: BaseException, what: str) -> None:
 
 def _main(config: Any, session: Session) -> int:
     session.collect()
-    if session.collection_errors:
+    if session.shouldfail:  # --maxfail reached by collection errors: as pytest, exit 1
+        return ExitCode.PIPELINES_FAILED
+    if session.collection_errors and not config.getoption("continue_on_collection_errors", False):
+        errors = len(session.collection_errors)
+        session.shouldstop = f"{errors} error{'s' if errors != 1 else ''} during collection"
         return ExitCode.INTERRUPTED
     if config.getoption("showfixtures"):
         return ExitCode.OK
     if config.getoption("collectonly"):
+        if session.collection_errors:
+            return ExitCode.PIPELINES_FAILED
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
+        if session.collection_errors:
+            return ExitCode.PIPELINES_FAILED
         return ExitCode.NO_PIPELINES_COLLECTED
     if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
         raise UsageError(
@@ -241,21 +327,26 @@ def _main(config: Any, session: Session) -> int:
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
             report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
-        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
-            session.shouldstop = "stopping after 1 failure (-x)"
+        maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
+        failures = _failures(session)
+        if maxfail and failures >= maxfail and session.shouldfail is None:
+            session.shouldfail = f"stopping after {failures} failures"
+        if session.shouldfail or session.shouldstop:
             break
-        maxfail = config.getoption("maxfail")
-        failures = sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
-        if maxfail and failures >= maxfail:
-            session.shouldstop = f"stopping after {failures} failures (--maxfail={maxfail})"
-            break
-    if session.shouldstop is None:
+    if session.shouldfail is None and session.shouldstop is None:
         _check_run_config_steps(config, session)
     if any(r.internal for r in session.reports):
         return ExitCode.INTERNAL_ERROR
-    if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
+    if session.shouldstop and not session.shouldfail:  # a plugin (--sw) interrupted the session
+        return ExitCode.INTERRUPTED
+    if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports) or session.collection_errors:
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
+
+
+def _failures(session: Session) -> int:
+    """Failed and errored items, collection errors included (what ``--maxfail`` counts)."""
+    return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports) + len(session.collection_errors)
 
 
 def _start_debugging(config: Any, orchestrator: Any) -> None:
@@ -518,9 +609,12 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
     waiting: dict[int, tuple[Item, ItemReport, Any, float]] = {}
     executions = []
     maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
+    if config.getoption("stepwise", False):  # --sw stops at the first failure (--sw-skip: second)
+        stop = 2 if config.getoption("stepwise_skip", False) else 1
+        maxfail = min(maxfail, stop) if maxfail else stop
 
     def failures() -> int:
-        return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
+        return _failures(session)
 
     def stop_reason() -> str:
         return (
@@ -534,14 +628,14 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
             report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
-        if maxfail and failures() >= maxfail:
-            session.shouldstop = session.shouldstop or stop_reason()
+        if maxfail and failures() >= maxfail and not session.shouldstop:
+            session.shouldfail = session.shouldfail or stop_reason()
 
     warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
     if warm_up is not None:
         warm_up()
     for item in session.items:
-        if session.shouldstop:
+        if session.shouldstop or session.shouldfail:
             break
         report, composed, xfail, started = prepare_item(session, item)
         check = getattr(orchestrator, "check", None)
@@ -587,7 +681,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         report.run = run
         end(item, report, xfail, started)
 
-    if executions and not session.shouldstop:
+    if executions and not (session.shouldstop or session.shouldfail):
         # Items that failed before their run count towards --maxfail too.
         scheduler = orchestrator.run_many(
             executions,
@@ -597,7 +691,10 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         )
         if scheduler.stopped and waiting:
             reason = scheduler.stopped if config.getoption("exitfirst") else stop_reason()
-            session.shouldstop = f"{reason}; {len(waiting)} pipeline(s) not started"
+            if session.shouldstop:  # --sw
+                session.shouldstop += f" ({len(waiting)} pipeline(s) not started)"
+            else:
+                session.shouldfail = f"{reason}; {len(waiting)} pipeline(s) not started"
 
 
 def _apply_xfail(report: ItemReport, xfail: Any, raised_matches: Any) -> None:
@@ -672,6 +769,9 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
         config = create_config(args, plugins)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except ConftestImportFailure as exc:  # as pytest: on stderr, a usage error
+        print(exc.report(), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except StartupError as exc:
         _print_internal_error(exc, exc.__cause__ or exc, "starting up")

@@ -230,6 +230,12 @@ class TerminalReporter:
             if self.deselected:
                 text += f" / {self.deselected} deselected / {self.total} selected"
             self.tw.line(text)
+        lines = self.config.hook.zenrun_report_collectionfinish(
+            config=self.config, start_path=getattr(session, "startpath", None), items=session.items
+        )
+        for line_or_lines in reversed(lines):  # as pytest: earlier plugins' lines first
+            for text in [line_or_lines] if isinstance(line_or_lines, str) else line_or_lines or []:
+                self.tw.line(text)
         if self.config.getoption("collectonly"):
             for item in session.items:
                 self.tw.line(item.nodeid)
@@ -364,10 +370,12 @@ class TerminalReporter:
             self.tw.sep("=", "short pipeline summary info")
             for line in summary:
                 self.tw.line(line)
-        if session.shouldstop and session.shouldstop != "KeyboardInterrupt":
-            self.tw.sep("!", session.shouldstop)
+        if getattr(session, "shouldfail", None):
+            self.tw.sep("!", session.shouldfail)
         if session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
+        elif session.shouldstop:
+            self.tw.sep("!", f"Interrupted: {session.shouldstop}")
         # As pytest: the closing line between separators; with -q a plain line; -qq none.
         if self.verbosity >= 0:
             self.tw.sep("=", self.closing_line(session))
@@ -435,26 +443,54 @@ class TerminalReporter:
                 self.tw.line(text.rstrip())
 
     def closing_line(self, session: Any) -> str:
+        """pytest's summary stats line: counts in pytest's order, then the duration."""
         counts: dict[str, int] = {}
         for report in self.reports:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
-        parts = []
-        for outcome in ("failed", "passed", "skipped", "xfailed", "xpassed"):
-            if counts.get(outcome):
-                parts.append(f"{counts[outcome]} {outcome}")
-        if self.deselected:
-            parts.append(f"{self.deselected} deselected")
-        errors = counts.get("error", 0) + len(session.collection_errors)
-        if errors:
-            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-        if session.warnings:
-            parts.append(f"{len(session.warnings)} warning{'s' if len(session.warnings) != 1 else ''}")
+        counts["deselected"] = self.deselected
+        counts["warnings"] = len(session.warnings)
+        counts["error"] = counts.get("error", 0) + len(session.collection_errors)
         elapsed = format_session_duration(time.perf_counter() - self.started)
-        if self.config.getoption("collectonly") and not session.collection_errors:
-            return f"{len(session.items)} pipeline{'s' if len(session.items) != 1 else ''} collected in {elapsed}"
-        if session.collection_errors:
-            return f"Interrupted: {', '.join(parts)} during collection in {elapsed}"
+        if self.config.getoption("collectonly"):
+            return f"{self._collect_only_stats(session, counts)} in {elapsed}"
+        parts = []
+        for outcome in (
+            "failed",
+            "passed",
+            "skipped",
+            "deselected",
+            "xfailed",
+            "xpassed",
+            "warnings",
+            "error",
+        ):
+            count = counts.get(outcome, 0)
+            if count:
+                parts.append(f"{count} {_plural(count, outcome)}")
         return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed}"
+
+    def _collect_only_stats(self, session: Any, counts: dict[str, int]) -> str:
+        collected = len(session.items) + self.deselected
+        deselected = self.deselected
+        if collected == 0:
+            text = "no pipelines collected"
+        elif deselected == 0:
+            text = f"{collected} {_plural(collected, 'pipeline')} collected"
+        elif collected == deselected:
+            text = f"no pipelines collected ({deselected} deselected)"
+        else:
+            text = f"{collected - deselected}/{collected} pipelines collected ({deselected} deselected)"
+        if counts["error"]:
+            text += f", {counts['error']} {_plural(counts['error'], 'error')}"
+        return text
+
+
+def _plural(count: int, noun: str) -> str:
+    """pytest's ``pluralize``: ``1 error`` / ``2 errors``, ``1 warning`` / ``2 warnings``."""
+    if noun in ("error", "warnings", "pipeline"):
+        noun = noun.rstrip("s")
+        return noun if count == 1 else noun + "s"
+    return noun
 
 
 def report_chars(config: Any) -> str:

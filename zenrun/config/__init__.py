@@ -348,7 +348,13 @@ def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return load, block
 
 
-def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *, load_conftests: bool = True) -> Config:
+def create_config(
+    args: Sequence[str],
+    plugins: Sequence[Any] = (),
+    *,
+    load_conftests: bool = True,
+    strict_conftests: bool = True,
+) -> Config:
     """Build a Config: register plugins, load conftests, parse ``args``.
 
     Order follows pytest: built-in plugins, ``-p`` names, entry points,
@@ -356,9 +362,11 @@ def create_config(args: Sequence[str], plugins: Sequence[Any] = (), *, load_conf
     collected, then ``zenrun_addoption`` and argument parsing.
     """
     pm = PluginManager()
+    from zenrun.collect import ConftestImportFailure
+
     try:
-        return _build_config(pm, list(args), plugins, load_conftests)
-    except UsageError:
+        return _build_config(pm, list(args), plugins, load_conftests, strict_conftests)
+    except (UsageError, ConftestImportFailure):
         raise
     except Exception as exc:  # a plugin's import-time code, zenrun_addoption...: its fault, exit 3
         raise StartupError(pm, exc) from exc
@@ -376,7 +384,13 @@ class StartupError(Exception):
         self.pluginmanager = pluginmanager
 
 
-def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any], load_conftests: bool) -> Config:
+def _build_config(
+    pm: PluginManager,
+    args: list[str],
+    plugins: Sequence[Any],
+    load_conftests: bool,
+    strict_conftests: bool = True,
+) -> Config:
     load, block = _preparse_plugin_args(args)
     for name in block:
         pm.block(name)
@@ -398,18 +412,75 @@ def _build_config(pm: PluginManager, args: list[str], plugins: Sequence[Any], lo
     # The rootdir comes from the path arguments only, not from option values
     # such as ``--store DIR`` or ``-k EXPR`` (as pytest's known-args pass).
     early = config.parser.parse_known(args)
-    config.rootpath, config.inipath, config.ini = determine_rootdir(early.paths)
+    config.rootpath, config.inipath, config.ini = determine_rootdir(
+        early.paths,
+        rootdir_arg=getattr(early, "rootdir", None),
+        inifile=getattr(early, "inifilename", None),
+    )
+    _override_ini(config, getattr(early, "override_ini", None))
+    config.stash["early_confcutdir"] = getattr(early, "confcutdir", None)
+    config.stash["noconftest"] = bool(getattr(early, "noconftest", False))
     if load_conftests:
         from zenrun.collect import load_initial_conftests
 
-        load_initial_conftests(config, early.paths)
+        if not strict_conftests:  # the Python API: a broken conftest is not fatal
+            config.stash["lenient_conftests"] = True
+        with _conftest_output_captured(strict_conftests and getattr(early, "capture", "fd") != "no"):
+            load_initial_conftests(config, early.paths)
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
+    _override_ini(config, getattr(config.option, "override_ini", None))
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
         raise UsageError(str(exc)) from None
     return config
+
+
+def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:
+    """``-o NAME=VALUE``: ``[tool.zenrun]`` values given on the command line win."""
+    for override in overrides or []:
+        name, sep, value = override.partition("=")
+        if not sep:
+            raise UsageError(f"-o/--override-ini expects option=value style (got: {override!r}).")
+        declared = config.parser.inis.get(name)
+        kind = declared.type if declared else None
+        parsed: Any = value
+        if kind == "bool":
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise UsageError(f"-o {name}: {value!r} is not a valid boolean")
+            parsed = lowered in ("true", "1", "yes", "on")
+        elif kind == "int":
+            try:
+                parsed = int(value)
+            except ValueError:
+                raise UsageError(f"-o {name}: {value!r} is not an integer") from None
+        elif kind in ("linelist", "paths"):
+            parsed = value.split()
+        config.ini[name] = parsed
+
+
+class _conftest_output_captured:
+    """What conftests print while they are loaded at start-up is held back, as pytest
+    captures it; shown only when loading fails. (Python-level capture through zenrun's
+    stream proxies: a library that keeps ``sys.stderr`` keeps a proxy of the real one.)"""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        from zenrun.capture import CaptureSettings, capturing
+
+        self._context = capturing(CaptureSettings() if self.enabled else None)
+        self._capture = self._context.__enter__()
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self._context.__exit__(kind, exc, tb)
+        if exc is not None and self._capture is not None:
+            texts = self._capture.texts()
+            sys.stdout.write(texts.get("stdout", ""))
+            sys.stderr.write(texts.get("stderr", ""))
 
 
 def _addopts(ini: dict[str, Any], source: Any = "[tool.zenrun]") -> list[str]:
@@ -439,7 +510,7 @@ def api_config() -> Config:
     key = (os.getcwd(), os.environ.get("ZENRUN_STORE", ""))
     config = _api_configs.get(key)
     if config is None:
-        config = create_config([])  # conftests of the cwd too: their materializers, hooks
+        config = create_config([], strict_conftests=False)  # conftests of the cwd too: materializers, hooks
         config.stash["api"] = True
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         _api_configs[key] = config
