@@ -246,14 +246,26 @@ def test_deselected_in_closing_line(zenrunner):
 
 def test_collect_only_runs_nothing(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
-    result = zenrunner.run("--collect-only")
+    result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0
     result.fnmatch_lines(
         [
-            "collected 3 pipelines",
             "pipeline_demo.py::alpha",
             "pipeline_demo.py::beta",
             "pipeline_demo.py::gamma_train",
+            "3 pipelines collected in *",
+        ]
+    )
+    result = zenrunner.run("--collect-only")  # as pytest: the collection tree
+    result.fnmatch_lines(
+        [
+            "collected 3 pipelines",
+            "",
+            "<Dir *>",
+            "  <Module pipeline_demo.py>",
+            "    <Pipeline alpha>",
+            "    <Pipeline beta>",
+            "    <Pipeline gamma_train>",
             "*3 pipelines collected in *",
         ]
     )

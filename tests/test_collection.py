@@ -85,9 +85,10 @@ def test_tool_zenrun_in_pyproject(zenrunner):
         '[project]\nname = "x"\n\n[tool.zenrun]\npipelinepaths = ["src"]\n'
     )
     zenrunner.makepyfile(**{"src/pipeline_s": pipeline_module("s"), "pipeline_root": pipeline_module("r")})
-    result = zenrunner.run("--collect-only")
+    result = zenrunner.run("--collect-only", "-v")
     assert result.ret == 0, result.stdout
     result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: pyproject.toml"])
+    result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == ["src/pipeline_s.py::s"]
 
 
@@ -95,6 +96,7 @@ def test_rootdir_found_from_a_subdirectory(zenrunner):
     zenrunner.makepyfile(**{"sub/pipeline_s": pipeline_module("s")})
     result = zenrunner.run("--collect-only", cwd=zenrunner.path / "sub")
     result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: zenrun.toml"])
+    result = zenrunner.run("--collect-only", "-q", cwd=zenrunner.path / "sub")
     assert collected(result) == ["sub/pipeline_s.py::s"]
 
 

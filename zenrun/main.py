@@ -208,6 +208,9 @@ def zenrun_addoption(parser: Any) -> None:
         type="linelist",
         default=["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"],
     )
+    parser.addini(
+        "store", "where runs and artifacts are kept, relative to the config file (default: .zenrun)"
+    )
     store = parser.getgroup("store")
     store.addoption(
         "--store",

@@ -237,8 +237,9 @@ class TerminalReporter:
             for text in [line_or_lines] if isinstance(line_or_lines, str) else line_or_lines or []:
                 self.tw.line(text)
         if self.config.getoption("collectonly"):
-            for item in session.items:
-                self.tw.line(item.nodeid)
+            if session.items and self.verbosity > -1:
+                self.tw.line()
+            self._print_collected_items(session.items)
         if self.config.getoption("showfixtures"):
             self.tw.line()
             for line in session.fixturemanager.show(
@@ -247,6 +248,38 @@ class TerminalReporter:
                 self.tw.line(line)
         elif self.verbosity >= 0:
             self.tw.line()
+
+    def _print_collected_items(self, items: list[Any]) -> None:
+        """``--co``: the collection tree as pytest prints it (``<Dir>``, ``<Package>``,
+        ``<Module>``, then ``<Pipeline name>``); with ``-q`` the ids, with ``-qq`` the
+        count per file."""
+        if self.verbosity < -1:
+            counts: dict[str, int] = {}
+            for item in items:
+                path = item.nodeid.split("::", 1)[0]
+                counts[path] = counts.get(path, 0) + 1
+            for name, count in sorted(counts.items()):
+                self.tw.line(f"{name}: {count}")
+            return
+        if self.verbosity < 0:
+            for item in items:
+                self.tw.line(item.nodeid)
+            return
+        stack: list[str] = []
+        for item in items:
+            needed = [*_collector_chain(self.config, item), f"<Pipeline {item.name}>"]
+            while stack and stack != needed[: len(stack)]:
+                stack.pop()
+            for node in needed[len(stack) :]:
+                stack.append(node)
+                self.tw.line(f"{'  ' * (len(stack) - 1)}{node}")
+            if self.verbosity >= 1:
+                doc = getattr(getattr(item.target, "fn", None), "__doc__", None)
+                if doc:
+                    import inspect
+
+                    for line in inspect.cleandoc(doc).splitlines():
+                        self.tw.line(f"{'  ' * len(stack)}{line}")
 
     @hookimpl
     def zenrun_item_start(self, item: Any) -> None:
@@ -483,6 +516,24 @@ class TerminalReporter:
         if counts["error"]:
             text += f", {counts['error']} {_plural(counts['error'], 'error')}"
         return text
+
+
+def _collector_chain(config: Any, item: Any) -> list[str]:
+    """The collectors above ``item`` as pytest names them: ``<Dir rootdir>``, then
+    ``<Dir name>`` or ``<Package name>`` (with ``__init__.py``) down to ``<Module file>``."""
+    from pathlib import Path
+
+    from zenrun.collect import confcutdir
+
+    path = Path(item.module_path)
+    top = confcutdir(config) or config.rootpath
+    directories = [d for d in reversed(path.parents) if d == top or top in d.parents]
+    if not directories:
+        directories = [path.parent]
+    chain = [
+        f"<Package {d.name}>" if (d / "__init__.py").is_file() else f"<Dir {d.name}>" for d in directories
+    ]
+    return [*chain, f"<Module {path.name}>"]
 
 
 def _plural(count: int, noun: str) -> str:

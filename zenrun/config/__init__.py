@@ -239,13 +239,25 @@ class Config:
     # -- backends (made once, through the firstresult factory hooks) --------
     @cached_property
     def store_path(self) -> Path:
-        """``--store``, else ``$ZENRUN_STORE``, else ``.zenrun/`` in the rootdir."""
+        """``--store``, else ``$ZENRUN_STORE``, else ``store`` of ``[tool.zenrun]`` (relative to
+        the config file), else ``.zenrun/`` in the rootdir."""
         explicit = self.getoption("store", None) or os.environ.get("ZENRUN_STORE")
-        path = Path(explicit).resolve() if explicit else self.rootpath / ".zenrun"
+        configured = self.ini.get("store") if not explicit else None
+        if explicit:
+            path = Path(explicit).resolve()
+        elif isinstance(configured, str) and configured:
+            base = self.inipath.parent if self.inipath is not None else self.rootpath
+            path = Path(os.path.abspath(base / os.path.expandvars(os.path.expanduser(configured))))
+        else:
+            path = self.rootpath / ".zenrun"
         blocking = next((p for p in (path, *path.parents) if p.exists()), None)
         if blocking is not None and not blocking.is_dir():
             source = (
-                ("--store" if self.getoption("store", None) else "ZENRUN_STORE") if explicit else "the store"
+                ("--store" if self.getoption("store", None) else "ZENRUN_STORE")
+                if explicit
+                else "store (config file)"
+                if configured
+                else "the store"
             )
             raise UsageError(f"{source} {path}: {blocking} is a file, not a directory")
         return path
@@ -470,13 +482,18 @@ class _conftest_output_captured:
         self.enabled = enabled
 
     def __enter__(self) -> None:
-        from zenrun.capture import CaptureSettings, capturing
+        from zenrun.capture import CaptureSettings, capturing, unwrap
 
+        self._installed_here = unwrap(sys.stdout) is sys.stdout and unwrap(sys.stderr) is sys.stderr
         self._context = capturing(CaptureSettings() if self.enabled else None)
         self._capture = self._context.__enter__()
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        from zenrun.capture import uninstall
+
         self._context.__exit__(kind, exc, tb)
+        if self._installed_here and self._capture is not None:
+            uninstall()  # the capture plugin installs them again when it is configured
         if exc is not None and self._capture is not None:
             texts = self._capture.texts()
             sys.stdout.write(texts.get("stdout", ""))
