@@ -446,9 +446,11 @@ def runs():
     check(True)
 """
     )
-    result = zenrunner.runzenrun_inprocess()
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*pipeline_skipped.py: module skipped: needs a GPU*"])
+    result = zenrunner.runzenrun_inprocess("-rs")
+    result.assert_outcomes(passed=1, skipped=1)  # as pytest: a skipped module counts as skipped
+    result.stdout.fnmatch_lines(
+        ["collected 1 pipeline / 1 skipped", "SKIPPED [[]1[]] pipeline_skipped.py:*: needs a GPU"]
+    )
 
 
 SUMMARY = (
@@ -503,6 +505,7 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
     at = {name: lines.index(f"def {name}():") + 1 for name in ("skipped_if",)}
     at["inside"] = lines.index('    zenrun.skip("no data")') + 1
     at["skipif_mark"] = at["skipped_if"] - 2  # the first decorator, as pytest's location
+    skips = [i + 1 for i, line in enumerate(lines) if line == '@zenrun.mark.skip(reason="not today")']
     result = zenrunner.runzenrun_inprocess("-ra", "--no-cache")
     result.assert_outcomes(passed=1, failed=1, skipped=4, xfailed=1, xpassed=1)
     summary = result.stdout.lines[
@@ -512,7 +515,8 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
         + 1 : -1
     ]
     assert summary == [  # -ra is sxXEf, in that order; skips of one place and reason folded
-        "SKIPPED [2] pipeline_sum.py: not today",
+        f"SKIPPED [1] pipeline_sum.py:{skips[0]}: not today",  # as pytest: a function's own mark
+        f"SKIPPED [1] pipeline_sum.py:{skips[1]}: not today",  # is reported at the function
         f"SKIPPED [1] pipeline_sum.py:{at['skipif_mark']}: no gpu",
         f"SKIPPED [1] pipeline_sum.py:{at['inside']}: no data",
         "XFAIL pipeline_sum.py::xfails - known bug",
@@ -528,12 +532,12 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
             "hello from talk",
             "*short pipeline summary info*",
             "PASSED pipeline_sum.py::passes",
-            "SKIPPED [[]2[]] *",
+            "SKIPPED [[]1[]] *",
         ]
     )
     result = zenrunner.runzenrun_inprocess("-rs")
     result.stdout.fnmatch_lines(
-        ["*short pipeline summary info*", "SKIPPED [[]2[]] pipeline_sum.py: not today"]
+        ["*short pipeline summary info*", f"SKIPPED [[]1[]] pipeline_sum.py:{skips[0]}: not today"]
     )
     result.stdout.no_fnmatch_line("FAILED *")
     result.stdout.no_fnmatch_line("*= PASSES =*")

@@ -47,10 +47,12 @@ _EXPORTS = {
     "UsageError": "zenrun.config",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "exit": "zenrun.outcomes",
     "fail": "zenrun.outcomes",
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "importorskip": "zenrun.outcomes",
     "log_metadata": "zenrun.stepcontext",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -85,6 +87,7 @@ __all__ = [
     "TaskResult",
     "UsageError",
     "execute_task",
+    "exit",
     "fail",
     "fixture",
     "gather",
@@ -93,6 +96,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "importorskip",
     "log_metadata",
     "main",
     "mark",
@@ -130,7 +134,7 @@ if TYPE_CHECKING:
     from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import get_item, get_pipeline, get_run, runs_table
-    from zenrun.outcomes import fail, skip, xfail
+    from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError,

@@ -229,6 +229,7 @@ class Session:
         self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
         self.collected_modules: list[Path] = []
         self.startpath = Path.cwd()
+        self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
         self._initialpaths: frozenset[Path] = frozenset()
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
         for path, message in config.stash.pop("conftest_errors", []):
@@ -242,6 +243,24 @@ class Session:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def add_collect_skip(self, path: Path, exc: BaseException) -> None:
+        """A module skipped while collected (``zenrun.skip(allow_module_level=True)``): a
+        skipped report of its own, as pytest's skipped collect report."""
+        from zenrun.main import SKIPPED, ItemReport, _raised_at
+
+        report = ItemReport(
+            self.relpath(path),
+            SKIPPED,
+            longrepr=getattr(exc, "msg", None) or str(exc) or "skipped",
+            when="collect",
+            location=_raised_at(exc) or (str(path), None),
+        )
+        self.reports.append(report)
+        self.config.hook.zenrun_collectreport(report=report)
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        if lf is not None:
+            lf.collected(report.nodeid, [])
 
     def relpath(self, path: Path) -> str:
         """``path`` relative to the rootdir, symlinks kept (as pytest's node ids)."""
@@ -259,18 +278,7 @@ class Session:
 
     def gethookproxy(self, directory: Path) -> Any:
         """The hooks with only the conftests that apply in ``directory`` (and above)."""
-        pm = self.config.pluginmanager
-        loaded = self.config.stash.get("conftests", set())
-        remove = [
-            plugin
-            for c in loaded
-            if not (c.parent == directory or c.parent in directory.parents)
-            for plugin in [pm.get_plugin(str(c))]
-            if plugin is not None
-        ]
-        if not remove:
-            return self.config.hook
-        return _HookProxy(pm, remove)
+        return hook_for(self.config, directory)
 
     # -- collection ---------------------------------------------------------------
     def _arguments(self) -> list[str]:
@@ -339,8 +347,10 @@ class Session:
                 )
             )
         self.items[:] = reorder_items(self.items)
-        self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
-        self.config.hook.zenrun_collection_finish(session=self)
+        try:
+            self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
+        finally:  # as pytest: reported even when a hook raised
+            self.config.hook.zenrun_collection_finish(session=self)
         return self.items
 
     def _walk(self, directory: Path) -> Iterator[Path]:
@@ -428,6 +438,23 @@ class Session:
             self.collection_errors[errors_before] = (conftest, "\n\n".join([message.rstrip(), *sections]))
             return []
         return sections
+
+
+def hook_for(config: Any, directory: Path) -> Any:
+    """``config.hook`` with only the conftests that apply in ``directory`` (and above), as
+    pytest's ``gethookproxy``: a conftest's hooks apply to the paths below it."""
+    pm = config.pluginmanager
+    loaded = config.stash.get("conftests", set())
+    remove = [
+        plugin
+        for c in loaded
+        if not (c.parent == directory or c.parent in directory.parents)
+        for plugin in [pm.get_plugin(str(c))]
+        if plugin is not None
+    ]
+    if not remove:
+        return config.hook
+    return _HookProxy(pm, remove)
 
 
 class _HookProxy:
@@ -664,11 +691,19 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        from zenrun.outcomes import Skipped
+        from zenrun.outcomes import Exit, Skipped
 
-        if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
-            session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
-            return []
+        if isinstance(exc, Exit):
+            raise
+        if isinstance(exc, Skipped):
+            if exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True): the module is skipped
+                session.add_collect_skip(file_path, exc)
+                return []
+            raise CollectError(
+                "Using zenrun.skip outside of a pipeline will skip the entire module. If that's "
+                "your intention, pass `allow_module_level=True`. If you want to skip a specific "
+                "pipeline, use the @zenrun.mark.skip or @zenrun.mark.skipif decorators."
+            ) from None
         raise CollectError(
             f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
             f"{_short_exception(exc)}"

@@ -242,6 +242,24 @@ def zenrun_item_start(item: Item) -> None:
 
 
 @hookspec
+def zenrun_collectreport(report: ItemReport) -> None:
+    """A module's collection ended in a way worth reporting: ``report.outcome`` is
+    ``"skipped"`` (``zenrun.skip(allow_module_level=True)``), ``report.nodeid`` its path."""
+
+
+@hookspec
+def zenrun_runtest_setup(item: Item) -> None:
+    """Called before ``item``'s fixtures are set up (as pytest's ``pytest_runtest_setup``):
+    raise, or call ``zenrun.skip()`` / ``zenrun.xfail()``, to end the item here."""
+
+
+@hookspec
+def zenrun_runtest_teardown(item: Item) -> None:
+    """Called after ``item``'s pipeline-scoped fixtures are torn down; an exception is
+    an error at teardown of the item."""
+
+
+@hookspec
 def zenrun_item_report(report: ItemReport) -> None:
     """Called with the :class:`zenrun.main.ItemReport` of a finished item
     (``report.nodeid``, ``.outcome``: passed / failed / error / skipped,
@@ -326,8 +344,16 @@ def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
 
 
 @hookspec
-def zenrun_report_header(config: Config) -> list[str] | str | None:
-    """Return a line or lines to show in the session header (not with ``-q``)."""
+def zenrun_report_header(config: Config, start_path: Path) -> list[str] | str | None:
+    """Return a line or lines to show in the session header (not with ``-q``);
+    ``start_path`` is the directory zenrun was started in."""
+
+
+@hookspec
+def zenrun_internalerror(excrepr: str, excinfo: BaseException) -> bool | None:
+    """An internal error: ``excrepr`` is its report (who is at fault and the
+    traceback), ``excinfo`` the exception. Return True when you showed it (the
+    terminal reporter does); may call ``zenrun.exit()`` to choose the exit code."""
 
 
 @hookspec

@@ -37,6 +37,7 @@ class ItemReport:
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
     when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
     location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
+    phase: str = "call"  # where the outcome was decided: "setup" (marks, fixtures), "call", "teardown"
 
     @property
     def summary(self) -> str:
@@ -226,11 +227,17 @@ def zenrun_cmdline_main(config: Any) -> int:
 
 
 def wrap_session(config: Any, doit: Any) -> int:
+    """Run ``doit(config, session)`` between ``zenrun_sessionstart`` and
+    ``zenrun_sessionfinish``, turning what escapes into an exit code as pytest does."""
+    from zenrun.outcomes import Exit
+
     session = Session(config)
     token = set_active_config(config)
     status: int = ExitCode.OK
+    started = False
     try:
         config.hook.zenrun_sessionstart(session=session)
+        started = True
         status = doit(config, session)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
@@ -238,20 +245,38 @@ def wrap_session(config: Any, doit: Any) -> int:
     except KeyboardInterrupt:
         session.shouldstop = "KeyboardInterrupt"
         status = ExitCode.INTERRUPTED
-    except Exception as exc:
-        _print_internal_error(config, exc, "running the session")
+    except Exit as exc:  # zenrun.exit(): the session ends here
+        status = exc.returncode if exc.returncode is not None else ExitCode.INTERRUPTED
+        session.exit_message = f"zenrun.outcomes.Exit: {exc.msg}"
+        if not started:
+            print(f"Exit: {exc.msg}", file=sys.stderr)
+    except BaseException as exc:  # as pytest: anything else is an internal error (SystemExit too)
         status = ExitCode.INTERNAL_ERROR
+        try:
+            notify_exception(config, exc, "running the session")
+        except Exit as exit_exc:  # a zenrun_internalerror hook called zenrun.exit()
+            if exit_exc.returncode is not None:
+                status = exit_exc.returncode
+            print(f"Exit: {exit_exc.msg}", file=sys.stderr)
+        else:
+            if isinstance(exc, SystemExit):
+                print("mainloop: caught unexpected SystemExit!", file=sys.stderr)
     finally:
         errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
         report_teardown_errors(session, session.items[-1] if session.items else None, "session", errors)
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
-        try:  # the terminal reporter writes the summary and closing line even so
-            config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
-        except Exception as exc:
-            _print_internal_error(config, exc, "finishing the session")
-            session.exitstatus = ExitCode.INTERNAL_ERROR
+        if started:  # as pytest: no summary when zenrun_sessionstart failed
+            try:  # the terminal reporter writes the summary and closing line even so
+                config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+            except Exit as exc:
+                if exc.returncode is not None:
+                    session.exitstatus = exc.returncode
+                print(f"Exit: {exc.msg}", file=sys.stderr)
+            except Exception as exc:
+                _print_internal_error(config, exc, "finishing the session")
+                session.exitstatus = ExitCode.INTERNAL_ERROR
         if token is not None:
             from zenrun.config import _active_config
 
@@ -259,8 +284,19 @@ def wrap_session(config: Any, doit: Any) -> int:
     return session.exitstatus
 
 
+def notify_exception(config: Any, exc: BaseException, what: str) -> None:
+    """Report an internal error: through ``zenrun_internalerror`` (the terminal reporter
+    writes it to the terminal), else on stderr."""
+    from zenrun.blame import describe_fault
+
+    text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    handled = config.hook.zenrun_internalerror(excrepr=text, excinfo=exc)
+    if not any(handled):
+        print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
+
+
 def report_teardown_errors(
-    session: Session, item: Item | None, scope: str, errors: list[BaseException]
+    session: Session, item: Item | None, scope: str, errors: list[BaseException], xfail: Any = None
 ) -> None:
     """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
@@ -278,7 +314,10 @@ def report_teardown_errors(
         ERROR,
         when="teardown",
         longrepr=f"error in {scope} fixture teardown:\n{text}",
+        phase="teardown",
     )
+    if xfail is not None and all(xfail.raises is None or isinstance(e, xfail.raises) for e in errors):
+        report.outcome, report.longrepr = XFAILED, xfail.reason  # as pytest: xfail covers teardown
     session.reports.append(report)
     session.config.hook.zenrun_item_report(report=report)
 
@@ -412,11 +451,12 @@ def _check_run_config_steps(config: Any, session: Session) -> None:
     raise UsageError("\n".join(lines))
 
 
-def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> None:
+def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item: Item | None = None) -> None:
     """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
     if isinstance(exc, Skipped):
         report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
-        report.location = _raised_at(exc)
+        # As pytest: a skip while setting up is reported at the item, one in its body where raised.
+        report.location = _item_location(item) if where == "setup" and item is not None else _raised_at(exc)
     elif isinstance(exc, XFailed):
         report.outcome, report.longrepr = XFAILED, exc.msg or ""
     elif isinstance(exc, Failed):
@@ -437,12 +477,23 @@ def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
     return (frames[-1].filename, frames[-1].lineno) if frames else None
 
 
-def _defined_at(item: Item) -> tuple[str, int | None]:
-    """Where ``item``'s skip mark points: its definition; a ``skip`` mark folds per file (as pytest)."""
+def _item_location(item: Item) -> tuple[str, int | None]:
+    """Where ``item`` is defined: its function's first line (decorators included)."""
     code = getattr(getattr(item.target, "fn", None), "__code__", None)
-    if code is None or any(mark.name == "skip" for mark in item.marks):
+    if code is None:
         return str(item.module_path), None
-    return code.co_filename, code.co_firstlineno
+    return str(item.module_path), code.co_firstlineno
+
+
+def _defined_at(item: Item) -> tuple[str, int | None]:
+    """Where ``item``'s skip mark points: its definition; a ``skip`` mark that does not come
+    from the function itself (a module's ``zenrunmark``) folds per file, as pytest folds it."""
+    from zenrun.marks import get_marks
+
+    own = get_marks(item.target) if hasattr(item.target, "fn") else []
+    if any(m.name == "skip" for m in item.marks) and not any(m.name == "skip" for m in own):
+        return str(item.module_path), None
+    return _item_location(item)
 
 
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
@@ -475,23 +526,28 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
     """Start ``item``: its skip and xfail marks, fixtures and composed pipeline.
 
     Returns ``(report, composed or None, xfail or None, start time)``; without
-    a composed pipeline, ``report`` says why (skipped, error).
+    a composed pipeline, ``report`` says why (skipped, error, xfailed).
     """
+    from zenrun.outcomes import Exit
     from zenrun.skipping import evaluate_skip, evaluate_xfail
 
     config = session.config
     config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
-    report = ItemReport(item.nodeid, PASSED)
+    report = ItemReport(item.nodeid, PASSED, phase="setup")
     setup = session.setup_state
     xfail = None
-    try:
+    try:  # as pytest: the marks first, then the zenrun_runtest_setup hooks
         reason = evaluate_skip(item.marks, item, config)
-        xfail = evaluate_xfail(item.marks, item, config)
-    except Failed as exc:
-        reason = None
-        report.outcome, report.longrepr = ERROR, f"{item.nodeid}: {exc.msg}"
-    if report.outcome == ERROR:
+        xfail = evaluate_xfail(item.marks, item, config) if reason is None else None
+    except Exit:
+        raise
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, "setup", item)
+        return report, None, xfail, started
+    except Exception as exc:  # a skip mark misused, a zenrun_markeval_namespace hook
+        report.outcome = ERROR
+        report.longrepr = f"error while setting up {item.nodeid}:\n{user_traceback(exc)}"
         return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
@@ -499,6 +555,20 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
         return report, None, xfail, started
     if xfail is not None and not xfail.run:
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
+        return report, None, xfail, started
+    try:
+        config.hook.zenrun_runtest_setup(item=item)
+    except Exit:
+        raise
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, "setup", item)
+        if report.outcome == ERROR:
+            xfail = _xfail_of_error(item, config, xfail, exc, report)
+        return report, None, xfail, started
+    except Exception as exc:
+        report.outcome = ERROR
+        report.longrepr = f"error while setting up {item.nodeid}:\n{user_traceback(exc)}"
+        xfail = _xfail_of_error(item, config, xfail, exc, report)
         return report, None, xfail, started
     where = "setup"
     capture = config.stash.get("capture")
@@ -536,22 +606,50 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
                 return setup.getfixturevalue(name, item)
 
             where = "compose"
+            report.phase = "call"
+            if xfail is None:  # a fixture may have added one (request.applymarker)
+                xfail = evaluate_xfail(item.marks, item, config)
+                if xfail is not None and not xfail.run:
+                    report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
+                    report.sections += captured_sections("setup", setup_capture)
+                    return report, None, xfail, started
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
             composed = item.compose(
                 values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
             )
+    except Exit:
+        raise
     except (ComposeError, FixtureLookupError) as exc:
         report.outcome, report.longrepr = ERROR, str(exc)
+        xfail = _xfail_of_error(item, config, xfail, exc, report)
     except (OutcomeException, SystemExit) as exc:
-        _outcome_exception(report, exc, where)
+        _outcome_exception(report, exc, where, item)
+        if report.outcome in (ERROR, FAILED_OUTCOME):
+            xfail = _xfail_of_error(item, config, xfail, exc, report)
     except Exception as exc:
         report.outcome = ERROR
         report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
+        xfail = _xfail_of_error(item, config, xfail, exc, report)
     else:
         report.sections += captured_sections("setup", setup_capture)
         return report, composed, xfail, started
     report.sections += captured_sections("setup", setup_capture)
     return report, None, xfail, started
+
+
+def _xfail_of_error(item: Item, config: Any, xfail: Any, exc: BaseException, report: ItemReport) -> Any:
+    """An error while setting up or composing ``item``: xfailed when an xfail mark covers it
+    (as pytest, one added while composing counts; ``raises=`` must match the exception)."""
+    from zenrun.skipping import evaluate_xfail
+
+    if xfail is None and report.phase == "call":
+        try:
+            xfail = evaluate_xfail(item.marks, item, config)
+        except Failed:
+            return None
+    if xfail is not None and (xfail.raises is None or isinstance(exc, xfail.raises)):
+        report.outcome, report.longrepr = XFAILED, xfail.reason
+    return xfail
 
 
 def captured_sections(when: str, capture: Any) -> list[tuple[str, str]]:
@@ -563,7 +661,7 @@ def captured_sections(when: str, capture: Any) -> list[tuple[str, str]]:
 
 def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, started: float) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
-    from zenrun.skipping import raised_matches
+    from zenrun.skipping import evaluate_xfail, raised_matches
 
     run = report.run
     if run is not None and run.status == FAILED and report.outcome == PASSED:
@@ -571,10 +669,19 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
         report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"))
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
-    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
+    if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
+        try:  # as pytest: the pipeline may have added one while it ran (request.node.add_marker)
+            xfail = evaluate_xfail(item.marks, item, session.config)
+        except Failed:
+            xfail = None
+    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED) and report.run is not None:
         _apply_xfail(report, xfail, raised_matches)
     with capturing(session.config.stash.get("capture")) as teardown_capture:
         teardown_errors = session.setup_state.teardown("pipeline", item)
+        try:
+            session.config.hook.zenrun_runtest_teardown(item=item)
+        except Exception as exc:
+            teardown_errors.append(exc)
     report.sections += captured_sections("teardown", teardown_capture)
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
         for title, text in report.sections:
@@ -582,7 +689,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
-    report_teardown_errors(session, item, "pipeline", teardown_errors)
+    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail)
     return report
 
 

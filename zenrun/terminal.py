@@ -185,7 +185,7 @@ class TerminalReporter:
         self.tw.write(f"    {prefix}{record.getMessage()}\n")
 
     # -- session ----------------------------------------------------------------------
-    @hookimpl
+    @hookimpl(trylast=True)  # as pytest: after the conftests' zenrun_sessionstart
     def zenrun_sessionstart(self, session: Any) -> None:
         if self.verbosity < 0:
             return
@@ -211,8 +211,11 @@ class TerminalReporter:
         )
         if config.getoption("no_cache", False):
             self.tw.line("cache: disabled for this run (--no-cache)")
-        for lines in config.hook.zenrun_report_header(config=config):
-            for text in [lines] if isinstance(lines, str) else lines or []:
+        lines = config.hook.zenrun_report_header(
+            config=config, start_path=getattr(session, "startpath", None)
+        )
+        for line_or_lines in reversed(lines):  # as pytest: earlier plugins' lines first
+            for text in [line_or_lines] if isinstance(line_or_lines, str) else line_or_lines or []:
                 self.tw.line(text)
 
     @hookimpl
@@ -225,10 +228,15 @@ class TerminalReporter:
         if self.verbosity >= 0:
             errors = len(session.collection_errors)
             text = f"collected {self.total + self.deselected} pipeline{'s' if self.total + self.deselected != 1 else ''}"
+            skipped = sum(1 for r in self.reports if r.when == "collect" and r.outcome == "skipped")
             if errors:
                 text += f" / {errors} error{'s' if errors != 1 else ''}"
             if self.deselected:
-                text += f" / {self.deselected} deselected / {self.total} selected"
+                text += f" / {self.deselected} deselected"
+            if skipped:
+                text += f" / {skipped} skipped"
+            if self.deselected:
+                text += f" / {self.total} selected"
             self.tw.line(text)
         lines = self.config.hook.zenrun_report_collectionfinish(
             config=self.config, start_path=getattr(session, "startpath", None), items=session.items
@@ -299,6 +307,10 @@ class TerminalReporter:
                 self.tw.write(f"{module} ")
 
     @hookimpl
+    def zenrun_collectreport(self, report: Any) -> None:
+        self.reports.append(report)  # a skipped module: counted, not in the progress line
+
+    @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
         self._item_header = None
         self._items_in_flight = max(0, self._items_in_flight - 1)
@@ -348,6 +360,13 @@ class TerminalReporter:
         """Start a summary section: ``==== title ====``."""
         self.tw.sep(sep, title)
 
+    @hookimpl
+    def zenrun_internalerror(self, excrepr: str) -> bool:
+        self.ensure_newline()
+        for line in excrepr.splitlines():
+            self.tw.line(f"INTERNALERROR> {line}")
+        return True
+
     def _internal_error(self, session: Any, exc: BaseException, what: str) -> None:
         from zenrun.blame import describe_fault
 
@@ -365,13 +384,18 @@ class TerminalReporter:
         self._end_progress_line()
         if self.tw.column:
             self.tw.write("\n")
-        if session.collection_errors:
+        tbstyle = self.config.getoption("tbstyle", "auto")
+        errors = [r for r in self.reports if r.outcome == "error"]
+        failed = [r for r in self.reports if r.outcome == "failed"]
+        if tbstyle != "no" and (session.collection_errors or errors):  # as pytest: errors first
             self.tw.sep("=", "ERRORS")
             for path, message in session.collection_errors:
                 self.tw.sep("_", f"ERROR collecting {path}")
                 self.tw.line(message.rstrip())
-        failed = [r for r in self.reports if r.outcome in ("failed", "error")]
-        tbstyle = self.config.getoption("tbstyle", "auto")
+            for report in errors:
+                phase = "teardown" if getattr(report, "phase", "") == "teardown" else "setup"
+                self.tw.sep("_", f"ERROR at {phase} of {report.nodeid}")
+                self.tw.line(report.longrepr.rstrip())
         if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
             self.tw.sep("=", "FAILURES")
             for report in failed:
@@ -379,10 +403,7 @@ class TerminalReporter:
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
-                title = (
-                    report.nodeid if report.when == "call" else f"ERROR at {report.when} of {report.nodeid}"
-                )  # as pytest
-                self.tw.sep("_", title)
+                self.tw.sep("_", report.nodeid)
                 self.tw.line(report.longrepr.rstrip())
         session.warnings.extend(self.logged_warnings)
         if session.warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
@@ -405,7 +426,9 @@ class TerminalReporter:
                 self.tw.line(line)
         if getattr(session, "shouldfail", None):
             self.tw.sep("!", session.shouldfail)
-        if session.shouldstop == "KeyboardInterrupt":
+        if getattr(session, "exit_message", None):  # zenrun.exit()
+            self.tw.sep("!", session.exit_message)
+        elif session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
         elif session.shouldstop:
             self.tw.sep("!", f"Interrupted: {session.shouldstop}")
@@ -433,7 +456,10 @@ class TerminalReporter:
                     if outcome == "passed"
                     else (report.longrepr.strip().splitlines() or [""])[0]
                 )
-                lines.append(f"{_OUTCOME_WORD[outcome]} {report.nodeid}" + (f" - {text}" if text else ""))
+                where = report.nodeid
+                if outcome == "xfailed" and getattr(report, "phase", "call") in ("setup", "teardown"):
+                    where = f"at {report.phase} of {report.nodeid}"  # as pytest
+                lines.append(f"{_OUTCOME_WORD[outcome]} {where}" + (f" - {text}" if text else ""))
         return lines
 
     def _folded_skips(self) -> list[str]:

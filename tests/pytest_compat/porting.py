@@ -5,8 +5,10 @@
 ``zenrun``, each top-level ``def test*`` becomes a ``@pipeline`` (marks above
 it stay above it), and an ``assert EXPR`` / ``pass`` in its body becomes a
 call of the ``check`` step (``check(EXPR)`` / ``check(True)``), so that the
-assertion runs in a step as a pipeline's work does. ``check``'s failure
-message is the assertion as pytest prints it (``assert EXPR``).
+assertion runs in a step as a pipeline's work does; each body ends with
+``check(True)`` (a pipeline calls at least one step, as a test that does
+nothing else passes). ``check``'s failure message is the assertion as pytest
+prints it (``assert EXPR``).
 """
 
 from __future__ import annotations
@@ -46,25 +48,39 @@ def pipelines(src: str, *, pre: bool = True) -> str:
     src = src.replace("pytest.", "zenrun.")
     out: list[str] = []
     in_test = False
+
+    def end_test() -> None:
+        # A pipeline calls at least one step: a test that does nothing else passes.
+        while out and not out[-1].strip():
+            out.pop()
+        out.append("    check(True)")
+        out.append("")
+
     for line in src.splitlines():
         match = _DEF.match(line)
         if match:
+            if in_test:
+                end_test()
             is_async, name, args, returns, body = match.groups()
             out.append("@pipeline")
             out.append(f"{is_async or ''}def {name}({args}){(' ' + returns) if returns else ''}:")
             if body.strip():
                 out.append(_statement(body, "    "))
+                end_test()
                 in_test = False
             else:
                 in_test = True
             continue
         if in_test and line.strip() and not line.startswith((" ", "\t")):
+            end_test()
             in_test = False
         if in_test and line.strip():
             indent = line[: len(line) - len(line.lstrip())]
             out.append(_statement(line, indent))
         else:
             out.append(line)
+    if in_test:
+        end_test()
     text = "\n".join(out) + "\n"
     return (PRE + "\n" + text) if pre else text
 

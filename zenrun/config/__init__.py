@@ -54,6 +54,7 @@ DEFAULT_PLUGINS = {
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
     "lastfailed": "zenrun.lastfailed",
+    "skipping": "zenrun.skipping",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
