@@ -121,7 +121,7 @@ def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
     """
     path = Path(os.path.abspath(path))
     base, parts = path.parent, [path.stem]
-    while (base / "__init__.py").exists():
+    while (base / "__init__.py").exists() and base.name.isidentifier():  # as pytest's packages
         parts.insert(0, base.name)
         base = base.parent
     name = ".".join(parts)
@@ -442,32 +442,31 @@ class Session:
 
 def hook_for(config: Any, directory: Path) -> Any:
     """``config.hook`` with only the conftests that apply in ``directory`` (and above), as
-    pytest's ``gethookproxy``: a conftest's hooks apply to the paths below it."""
-    pm = config.pluginmanager
-    loaded = config.stash.get("conftests", set())
-    remove = [
-        plugin
-        for c in loaded
-        if not (c.parent == directory or c.parent in directory.parents)
-        for plugin in [pm.get_plugin(str(c))]
-        if plugin is not None
-    ]
-    if not remove:
-        return config.hook
-    return _HookProxy(pm, remove)
+    pytest's ``gethookproxy``: a conftest's hooks apply to the paths below it. Which
+    conftests are left out is decided at each call (more may have been loaded since)."""
+    return _HookProxy(config, directory)
 
 
 class _HookProxy:
-    """``config.hook`` without some conftests (those that do not apply to a path)."""
+    """``config.hook`` without the conftests that do not apply to a directory."""
 
-    def __init__(self, pm: Any, remove: list[Any]) -> None:
-        self._pm = pm
-        self._remove = remove
+    def __init__(self, config: Any, directory: Path) -> None:
+        self._config = config
+        self._directory = directory
 
     def __getattr__(self, name: str) -> Any:
-        caller = self._pm.subset_hook_caller(name, remove_plugins=self._remove)
-        self.__dict__[name] = caller
-        return caller
+        pm = self._config.pluginmanager
+        directory = self._directory
+        remove = [
+            plugin
+            for c in self._config.stash.get("conftests", set())
+            if not (c.parent == directory or c.parent in directory.parents)
+            for plugin in [pm.get_plugin(str(c))]
+            if plugin is not None
+        ]
+        if not remove:
+            return getattr(self._config.hook, name)
+        return pm.subset_hook_caller(name, remove_plugins=remove)
 
 
 def _matches(item: Item, arg: CollectionArgument) -> bool:
@@ -588,7 +587,10 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             plugin_module = config.pluginmanager.get_plugin(plugin)
             if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
                 manager.parse(plugin_module, Path(config.rootpath.anchor))
-        manager.parse(module, folder)
+        # As pytest: a conftest in or above the rootdir serves every item, also items
+        # collected from outside the rootdir.
+        root = config.rootpath
+        manager.parse(module, folder, everywhere=folder == root or folder in root.parents)
 
 
 def _exists(path: Path) -> bool:

@@ -41,6 +41,7 @@ class FixtureDef:
     argnames: list[str] = field(default_factory=list)
     autouse: bool = False
     declared_scope: Any = None  # pytest's name ("package", "class"): ranks between zenrun's scopes
+    everywhere: bool = False  # a conftest in or above the rootdir: seen by every item (as pytest)
 
     @property
     def location(self) -> str:
@@ -48,6 +49,8 @@ class FixtureDef:
         return f"{code.co_filename}:{code.co_firstlineno}"
 
     def applies_to(self, module_path: Path) -> bool:
+        if self.everywhere:
+            return True
         if self.baseid.suffix == ".py":
             return self.baseid == module_path
         return self.baseid == module_path.parent or self.baseid in module_path.parents
@@ -300,7 +303,7 @@ class FixtureManager:
                 self.defs[fixturedef.name].remove(fixturedef)
                 raise
 
-    def parse(self, holder: Any, baseid: Path) -> None:
+    def parse(self, holder: Any, baseid: Path, everywhere: bool = False) -> None:
         for obj in list(vars(holder).values()):
             info = _fixture_info(obj)
             if info is None:
@@ -320,6 +323,7 @@ class FixtureManager:
                 argnames,
                 info.get("autouse", False),
                 info.get("declared_scope"),
+                everywhere,
             )
             existing = self.defs.setdefault(fixturedef.name, [])
             existing[:] = [d for d in existing if d.baseid != baseid]

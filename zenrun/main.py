@@ -889,6 +889,8 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[Any] = ()) -> int:
     try:
         if config.getoption("help"):
             print(config.parser.format_help())
+            for warning in config.stash.get("help_warnings", []):
+                print(f"warning : {warning}")
             return ExitCode.OK
         if config.getoption("version"):
             from importlib.metadata import version

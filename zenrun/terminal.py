@@ -377,8 +377,12 @@ class TerminalReporter:
 
     @hookimpl(wrapper=True)
     def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> Any:
+        from zenrun.outcomes import Exit
+
         try:  # other plugins' sessionfinish first; the summary is written even if one fails
             yield
+        except Exit:  # zenrun.exit() in a zenrun_sessionfinish: as pytest, no summary
+            raise
         except Exception as exc:
             self._internal_error(session, exc, "running zenrun_sessionfinish")
         self._end_progress_line()

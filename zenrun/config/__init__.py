@@ -438,8 +438,20 @@ def _build_config(
 
         if not strict_conftests:  # the Python API: a broken conftest is not fatal
             config.stash["lenient_conftests"] = True
-        with _conftest_output_captured(strict_conftests and getattr(early, "capture", "fd") != "no"):
-            load_initial_conftests(config, early.paths)
+        from zenrun.collect import ConftestImportFailure
+
+        try:
+            with _conftest_output_captured(strict_conftests and getattr(early, "capture", "fd") != "no"):
+                load_initial_conftests(config, early.paths)
+        except ConftestImportFailure as exc:
+            if not (getattr(early, "help", False) or getattr(early, "version", False)):
+                raise
+            # As pytest: -h / --version still work, with a warning at the end.
+            config.stash.setdefault("help_warnings", []).append(
+                f"could not load initial conftests: {exc.path}"
+            )
+    # As pytest: -h shows the help even when a conftest declares a required option.
+    config.parser.ignore_required = bool(getattr(early, "help", False))
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
     _override_ini(config, getattr(config.option, "override_ini", None))
     config.parser.check_ini(config.ini, config.inipath)
