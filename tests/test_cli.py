@@ -102,7 +102,7 @@ def test_failure_exit_1_and_failure_section(zenrunner):
             "pipeline_demo.py ...*",
             "pipeline_fail.py F*",
             "=*FAILURES*=",
-            "_*pipeline_fail.py::broken*_",
+            "_* broken *_",  # as pytest: the section title is the name
             "*explode*",
             "    def explode(x: int) -> int:",  # --tb=auto: the step's source, as pytest's long style
             '>       raise ValueError(f"kaboom {x}")',

@@ -305,7 +305,8 @@ def test_missing_fixture_is_an_error_of_that_item_at_setup(zenrunner):
     assert result.ret == 1  # as pytest: an error at setup of that item; the others run
     result.fnmatch_lines(
         [
-            "*pipeline_items.py::needs_fixture: fixture 'number' not found*",
+            "*ERROR at setup of needs_fixture*",
+            "E       fixture 'number' not found",
             "*available fixtures:*available_one*",
         ]
     )

@@ -482,7 +482,7 @@ def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*ERROR at teardown of pipeline_td.py::second*",
+            "*ERROR at teardown of second*",
             f"*error in {scope} fixture teardown*",
             "*RuntimeError: teardown broke*" if scope == "module" else "*sys.exit(3)*",
         ]

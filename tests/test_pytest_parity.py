@@ -87,7 +87,7 @@ def ok():
     assert result.ret == 1
     # as pytest: exits_in_teardown passed, its teardown's sys.exit() is one more error
     result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1, errors=2)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of *::exits_in_teardown*"])
+    result.stdout.fnmatch_lines(["*ERROR at teardown of exits_in_teardown*"])
     result.stdout.fnmatch_lines(["SKIPPED [[]1[]] pipeline_outcomes.py:*: not today"])  # as pytest
     result.stdout.fnmatch_lines(["*bad input*"])
 
@@ -527,7 +527,7 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
     result.stdout.fnmatch_lines(
         [
             "*= PASSES =*",
-            "*_ pipeline_sum.py::passes _*",
+            "*_ passes _*",
             "*Captured stdout*talk*",
             "hello from talk",
             "*short pipeline summary info*",

@@ -97,13 +97,32 @@ class Item:
         return self.target.compose({**values, **params}, **kwargs)
 
 
-def _short_exception(exc: BaseException) -> str:
+def _short_exception(exc: BaseException, style: str = "short") -> str:
+    """``exc``'s traceback without zenrun's and importlib's frames, as pytest reports a
+    collection error: ``--tb`` style (``short`` for ``auto``: ``path:line: in name`` and
+    the source line per frame, ``E   Error: message``); ``native``: Python's format."""
+    from zenrun.tbstyle import format_traceback
+
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith(_ZENRUN_DIR) and "importlib" not in f.filename
     ]
-    return "".join([*traceback.format_list(frames), *traceback.format_exception_only(type(exc), exc)])
+    native = "".join(
+        [
+            "Traceback (most recent call last):\n",
+            *traceback.format_list(frames),
+            *traceback.format_exception_only(type(exc), exc),
+        ]
+    )
+    if style in ("native", "no", "line") or not frames:
+        return native if frames else "".join(traceback.format_exception_only(type(exc), exc))
+    return format_traceback(native, "long" if style == "long" else "short")
+
+
+def _tbstyle(config: Any) -> str:
+    option = getattr(config, "option", None)
+    return getattr(option, "tbstyle", "auto") or "auto"
 
 
 def _same_file(a: Path | str, b: Path | str) -> bool:
@@ -286,8 +305,14 @@ class Session:
         if args:
             return args
         configured = self.config.getini("pipelinepaths")
-        if configured and Path.cwd().resolve() == self.config.rootpath:
-            return [str(self.config.rootpath / p) for p in configured]
+        if configured and Path.cwd().resolve() == self.config.rootpath.resolve():
+            found = expand_paths(self.config.rootpath, configured)
+            if found:
+                return found
+            self.warn(
+                "No files were found in pipelinepaths; consider removing or adjusting your "
+                "pipelinepaths configuration. Searching recursively from the current directory instead."
+            )
         return [str(Path.cwd())]
 
     def collect(self) -> list[Item]:
@@ -388,8 +413,19 @@ class Session:
                     collection_path=path, config=self.config
                 ):
                     continue
-                if self.isinitpath(path) or any(fnmatch.fnmatch(path.name, p) for p in patterns):
+                # As pytest, every file goes to zenrun_collect_file (a plugin may collect it);
+                # with only zenrun's own implementation, only pipeline modules need to.
+                if (
+                    self.isinitpath(path)
+                    or any(fnmatch.fnmatch(path.name, p) for p in patterns)
+                    or self._other_collectors()
+                ):
                     yield path
+
+    def _other_collectors(self) -> bool:
+        """Whether a plugin besides zenrun's collect module implements zenrun_collect_file."""
+        own = sys.modules[__name__]
+        return any(impl.plugin is not own for impl in self.config.hook.zenrun_collect_file.get_hookimpls())
 
     def _collect_file(self, path: Path) -> list[Item] | None:
         """The items of the module ``path``; None when it failed to collect."""
@@ -554,7 +590,7 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         try:
             module = import_path(path, conftest=True)
         except Exception as exc:
-            message = f"ImportError while loading conftest '{path}'.\n{_short_exception(exc)}"
+            message = _short_exception(exc, _tbstyle(config))
             if session is not None:
                 session.add_collection_error(path, message)
             elif config.stash.get("lenient_conftests"):
@@ -593,6 +629,17 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         manager.parse(module, folder, everywhere=folder == root or folder in root.parents)
 
 
+def expand_paths(root: Path, patterns: list[str]) -> list[str]:
+    """``pipelinepaths`` entries relative to ``root``, globs expanded (as pytest's
+    ``testpaths``)."""
+    import glob
+
+    found: list[str] = []
+    for pattern in patterns:
+        found.extend(sorted(glob.iglob(str(root / str(pattern)), recursive=True)))
+    return found
+
+
 def _exists(path: Path) -> bool:
     try:
         return path.exists()
@@ -610,8 +657,8 @@ def load_initial_conftests(config: Any, paths: list[str]) -> None:
         configured = config.ini.get("pipelinepaths") or []
         if isinstance(configured, str):
             configured = configured.split()
-        if cwd.resolve() == config.rootpath:
-            targets = [t for t in (config.rootpath / str(p) for p in configured) if _exists(t)]
+        if cwd.resolve() == config.rootpath.resolve():
+            targets = [Path(p) for p in expand_paths(config.rootpath, configured)]
     # As pytest: when no argument is an existing path (e.g. it is the value of an
     # option a conftest adds, ``--tag blue``), the conftests of the cwd are loaded.
     for target in targets or [cwd]:
@@ -686,6 +733,9 @@ def zenrun_ignore_collect(collection_path: Path, config: Any) -> bool | None:
 def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     if file_path.suffix != ".py":
         return None
+    patterns = session.config.getini("python_files")
+    if not session.isinitpath(file_path) and not any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
+        return None
     try:
         module = import_path(file_path)
     except CollectError:
@@ -706,10 +756,18 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
                 "your intention, pass `allow_module_level=True`. If you want to skip a specific "
                 "pipeline, use the @zenrun.mark.skip or @zenrun.mark.skipif decorators."
             ) from None
-        raise CollectError(
-            f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
-            f"{_short_exception(exc)}"
-        ) from None
+        from zenrun.outcomes import Failed
+
+        if isinstance(exc, Failed) and not exc.pytrace:  # zenrun.fail(..., pytrace=False): the message
+            raise CollectError(exc.msg or "") from None
+        style = _tbstyle(session.config)
+        if isinstance(exc, ImportError):  # as pytest: the import error with a hint
+            raise CollectError(
+                f"ImportError while importing pipeline module '{file_path}'.\n"
+                "Hint: make sure your pipeline modules/packages have valid Python names.\n"
+                f"Traceback:\n{_short_exception(exc, style)}"
+            ) from None
+        raise CollectError(_short_exception(exc, style)) from None
     file_path = Path(os.path.abspath(file_path))
     try:
         session.fixturemanager.parse(module, file_path)
@@ -731,7 +789,11 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
             raise
         from zenrun.outcomes import Failed
 
-        detail = str(exc) if isinstance(exc, Failed) and not exc.pytrace else _short_exception(exc)
+        detail = (
+            str(exc)
+            if isinstance(exc, Failed) and not exc.pytrace
+            else _short_exception(exc, _tbstyle(session.config))
+        )
         raise CollectError(f"error while collecting {session.relpath(path)}:\n{detail}") from None
     except BaseException as exc:
         from zenrun.outcomes import Failed, Skipped

@@ -50,6 +50,9 @@ class ItemReport:
         for title, _ in self.sections:  # fixture output appended to the failure: not the error
             text = text.split(f"\n{title}\n", 1)[0]
         lines = text.strip().splitlines()
+        marked = [line[1:].strip() for line in lines if line.startswith("E ")]  # pytest's "E   error"
+        if marked:
+            return marked[0]
         if len(lines) > 1:  # the first line names pipeline and step, the last one what is wrong
             return f"{lines[0].rstrip(':')}: {lines[-1].strip()}"
         return lines[0] if lines else ""

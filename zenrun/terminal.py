@@ -398,7 +398,7 @@ class TerminalReporter:
                 self.tw.line(message.rstrip())
             for report in errors:
                 phase = "teardown" if getattr(report, "phase", "") == "teardown" else "setup"
-                self.tw.sep("_", f"ERROR at {phase} of {report.nodeid}")
+                self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}")
                 self.tw.line(report.longrepr.rstrip())
         if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
             self.tw.sep("=", "FAILURES")
@@ -407,7 +407,7 @@ class TerminalReporter:
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
-                self.tw.sep("_", report.nodeid)
+                self.tw.sep("_", _headline(report.nodeid))
                 self.tw.line(report.longrepr.rstrip())
         session.warnings.extend(self.logged_warnings)
         if session.warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
@@ -423,7 +423,7 @@ class TerminalReporter:
         chars = report_chars(self.config)
         if "P" in chars and tbstyle != "no":
             self._summary_passes()
-        summary = self._short_summary(chars)
+        summary = self._short_summary(chars, session)
         if summary:  # at every verbosity, as pytest's short test summary
             self.tw.sep("=", "short pipeline summary info")
             for line in summary:
@@ -443,13 +443,20 @@ class TerminalReporter:
             self.tw.line(self.closing_line(session))
         return None
 
-    def _short_summary(self, chars: str) -> list[str]:
+    def _short_summary(self, chars: str, session: Any = None) -> list[str]:
         """The short summary's lines, as pytest's: grouped in the order of ``-r`` characters."""
         lines: list[str] = []
         for char in chars:
             outcome = {"f": "failed", "E": "error", "p": "passed", "x": "xfailed", "X": "xpassed"}.get(char)
             if char == "s":
                 lines += self._folded_skips()
+            if char == "E" and session is not None:  # collection errors first, as pytest
+                for path, message in session.collection_errors:
+                    marked = [line[1:].strip() for line in message.splitlines() if line.startswith("E ")]
+                    text = (
+                        "" if message.startswith("ImportError while importing") or not marked else marked[0]
+                    )
+                    lines.append(f"ERROR {path}" + (f" - {text}" if text else ""))
             for report in self.reports if outcome else ():
                 if report.outcome != outcome:
                     continue
@@ -500,7 +507,7 @@ class TerminalReporter:
         if passes:
             self.tw.sep("=", "PASSES")
         for nodeid, sections in passes:
-            self.tw.sep("_", nodeid)
+            self.tw.sep("_", _headline(nodeid))
             for title, text in sections:
                 self.tw.line(title)
                 self.tw.line(text.rstrip())
@@ -546,6 +553,12 @@ class TerminalReporter:
         if counts["error"]:
             text += f", {counts['error']} {_plural(counts['error'], 'error')}"
         return text
+
+
+def _headline(nodeid: str) -> str:
+    """A report's section title as pytest's ``head_line``: the item's name, without its
+    module path (``pipeline_x.py::train[a]`` -> ``train[a]``)."""
+    return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
 
 
 def _collector_chain(config: Any, item: Any) -> list[str]:
