@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib
+import inspect
 import os
 import sys
 import traceback
@@ -50,6 +51,7 @@ class Item:
     missing: list[str] = field(default_factory=list)  # fixtures not found: an error at setup
     callspec: Any = None
     _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    collection_id: int = field(default=0, repr=False, compare=False)  # which collection of its file
 
     @property
     def pipeline_name(self) -> str:
@@ -123,6 +125,14 @@ def _short_exception(exc: BaseException, style: str = "short") -> str:
 def _tbstyle(config: Any) -> str:
     option = getattr(config, "option", None)
     return getattr(option, "tbstyle", "auto") or "auto"
+
+
+def _saferepr(value: Any, limit: int = 240) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _same_file(a: Path | str, b: Path | str) -> bool:
@@ -247,7 +257,7 @@ class Session:
         self.shouldstop: str | None = None  # interrupted (exit 2): "Interrupted: <reason>"
         self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
         self.collected_modules: list[Path] = []
-        self.startpath = Path.cwd()
+        self.startpath = getattr(config, "invocation_dir", None) or Path.cwd()
         self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
         self._initialpaths: frozenset[Path] = frozenset()
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
@@ -305,7 +315,7 @@ class Session:
         if args:
             return args
         configured = self.config.getini("pipelinepaths")
-        if configured and Path.cwd().resolve() == self.config.rootpath.resolve():
+        if configured and self.startpath.resolve() == self.config.rootpath.resolve():
             found = expand_paths(self.config.rootpath, configured)
             if found:
                 return found
@@ -313,7 +323,7 @@ class Session:
                 "No files were found in pipelinepaths; consider removing or adjusting your "
                 "pipelinepaths configuration. Searching recursively from the current directory instead."
             )
-        return [str(Path.cwd())]
+        return [str(self.startpath)]
 
     def collect(self) -> list[Item]:
         from zenrun.config import UsageError
@@ -324,7 +334,7 @@ class Session:
                 break
             except ValueError as exc:
                 self.add_collection_error(self.config.rootpath / "conftest.py", str(exc))
-        cwd = Path.cwd()
+        cwd = self.startpath  # arguments are relative to where zenrun started (a conftest may chdir)
         args = [resolve_collection_argument(cwd, a, i) for i, a in enumerate(self._arguments())]
         if not self.config.getoption("keepduplicates", False):
             args = normalize_collection_arguments(args)
@@ -455,6 +465,9 @@ class Session:
             return None
         self.collected_modules.append(path)
         items = [item for items in results for item in items]
+        self._collections = getattr(self, "_collections", 0) + 1
+        for item in items:  # a file given twice (--keep-duplicates) is two modules in --co
+            item.collection_id = self._collections
         lf = self.config.pluginmanager.get_plugin("lfplugin")
         if lf is not None:
             lf.collected(self.relpath(path), items)
@@ -651,7 +664,7 @@ def load_initial_conftests(config: Any, paths: list[str]) -> None:
     """The conftests above the path arguments (or the ``pipelinepaths`` when none is
     given), and in their ``test*`` / ``pipeline*`` sub-directories, before the options are
     parsed (they may add some). A failure is a :class:`ConftestImportFailure`."""
-    cwd = Path.cwd()
+    cwd = getattr(config, "invocation_dir", None) or Path.cwd()
     targets = [t for t in (Path(os.path.abspath(cwd / p.split("::")[0])) for p in paths) if _exists(t)]
     if not paths:
         configured = config.ini.get("pipelinepaths") or []
@@ -701,7 +714,10 @@ def conftest_pathlist(config: Any, name: str, directory: Path) -> list[Path]:
             continue
         if isinstance(entries, (str, os.PathLike)):
             entries = [entries]
-        result.extend(Path(os.path.abspath(conftest.parent / str(entry))) for entry in entries)
+        result.extend(
+            Path(os.path.abspath(conftest.parent / (os.fspath(e) if isinstance(e, os.PathLike) else str(e))))
+            for e in entries
+        )
     return result
 
 
@@ -711,7 +727,7 @@ def zenrun_ignore_collect(collection_path: Path, config: Any) -> bool | None:
     conftests, ``--ignore`` / ``--ignore-glob``, virtual environments, ``norecursedirs``."""
     if collection_path.name == "__pycache__":
         return True
-    cwd = Path.cwd()
+    cwd = getattr(config, "invocation_dir", None) or Path.cwd()
     ignore_paths = conftest_pathlist(config, "collect_ignore", collection_path.parent)
     ignore_paths += [Path(os.path.abspath(cwd / p)) for p in config.getoption("ignore", None) or []]
     if collection_path in ignore_paths:
@@ -741,7 +757,7 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except CollectError:
         raise
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):  # as pytest: they end the session
             raise
         from zenrun.outcomes import Exit, Skipped
 
@@ -807,19 +823,30 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
     return items
 
 
+def _is(obj: Any, kind: type) -> bool:
+    try:
+        return isinstance(obj, kind)
+    except Exception:  # a proxy whose __class__ raises
+        return False
+
+
 def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:
     relpath = session.relpath(path)
     manager = session.fixturemanager
     items: list[Item] = []
     members = list(vars(module).items())
-    instanced = {id(obj.pipeline) for _, obj in members if isinstance(obj, PipelineInstance)}
+    instanced = {id(obj.pipeline) for _, obj in members if _is(obj, PipelineInstance)}
     shared_marks = module_marks(vars(module))
     for attr, obj in members:
-        if isinstance(obj, Pipeline) and obj.fn.__module__ == module.__name__:
+        try:  # as pytest: an object whose __class__ raises (a lazy proxy) is not a pipeline
+            is_pipeline, is_runnable = isinstance(obj, Pipeline), isinstance(obj, Runnable)
+        except Exception:
+            continue
+        if is_pipeline and obj.fn.__module__ == module.__name__:
             items.extend(
                 _function_items(obj, module, path, relpath, session, id(obj) in instanced, shared_marks)
             )
-        elif isinstance(obj, Runnable) and not attr.startswith("_"):
+        elif is_runnable and not attr.startswith("_"):
             marks = get_marks(obj.pipeline) if isinstance(obj, PipelineInstance) else []
             marks = [m for m in marks if m.name != "parametrize"] + shared_marks
             unbound = (
@@ -872,6 +899,10 @@ def _function_items(
 ) -> list[Item]:
     from zenrun.metafunc import Metafunc
 
+    if inspect.isgeneratorfunction(pipeline.fn):
+        raise CollectError(
+            f"'yield' keyword is allowed in fixtures, but not in pipelines ({pipeline.__name__})"
+        )
     manager = session.fixturemanager
     config = session.config
     marks = [*get_marks(pipeline), *shared_marks]

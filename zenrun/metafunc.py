@@ -88,6 +88,21 @@ class IdMaker:
         counts = Counter(resolved)
         if len(counts) == len(resolved):
             return resolved
+        if self._strict_ids():
+            from zenrun.collect import _saferepr
+
+            raise _fail(
+                "Duplicate parametrization IDs detected, but strict_parametrization_ids is set.\n"
+                "\n"
+                f"Pipeline name:  {self.nodeid}\n"
+                f"Parameters:     {', '.join(self.argnames)}\n"
+                f"Parameter sets: {', '.join(_saferepr(list(ps.values)) for ps in self.parametersets)}\n"
+                f"IDs:            {', '.join(resolved)}\n"
+                f"Duplicates:     {', '.join(i for i, n in counts.items() if n > 1)}\n"
+                "\n"
+                "You can fix this problem using `@zenrun.mark.parametrize(..., ids=...)` or "
+                "`zenrun.param(..., id=...)`."
+            )
         taken = set(resolved)
         next_suffix: dict[str, int] = {}
         for index, value in enumerate(resolved):
@@ -101,6 +116,15 @@ class IdMaker:
             taken.add(resolved[index])
             next_suffix[value] = number + 1
         return resolved
+
+    def _strict_ids(self) -> bool:
+        ini = getattr(self.config, "ini", None) or {}
+        for name in ("strict_parametrization_ids", "strict"):
+            if name in ini:
+                value = self.config.getini(name)
+                if value is not None:
+                    return bool(value)
+        return False
 
     def _parameterset_ids(self) -> Iterable[str]:
         for index, ps in enumerate(self.parametersets):

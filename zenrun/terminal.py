@@ -273,13 +273,19 @@ class TerminalReporter:
             for item in items:
                 self.tw.line(item.nodeid)
             return
-        stack: list[str] = []
+        stack: list[tuple[str, int]] = []
         for item in items:
-            needed = [*_collector_chain(self.config, item), f"<Pipeline {item.name}>"]
+            chain = _collector_chain(self.config, item)
+            # The module node is the file's collection (a file collected twice is two nodes).
+            needed = [
+                *((node, 0) for node in chain[:-1]),
+                (chain[-1], getattr(item, "collection_id", 0)),
+                (f"<Pipeline {item.name}>", id(item)),
+            ]
             while stack and stack != needed[: len(stack)]:
                 stack.pop()
-            for node in needed[len(stack) :]:
-                stack.append(node)
+            for node, _ in needed[len(stack) :]:
+                stack.append(needed[len(stack)])
                 self.tw.line(f"{'  ' * (len(stack) - 1)}{node}")
             if self.verbosity >= 1:
                 doc = getattr(getattr(item.target, "fn", None), "__doc__", None)

@@ -190,6 +190,7 @@ class Config:
     ) -> None:
         self.pluginmanager = pluginmanager
         self.invocation_args = list(args)
+        self.invocation_dir = Path.cwd()  # as pytest's invocation_params.dir: cwd at start-up
         self.rootpath = rootdir
         self.inipath = inipath
         self.ini = ini

@@ -284,7 +284,9 @@ class MarkMatcher:
 
 
 def strict_markers(config: Any) -> bool:
-    return bool(config.getoption("strict_markers") or config.getini("strict_markers"))
+    if config.getoption("strict_markers") or config.getini("strict_markers"):
+        return True
+    return "strict_markers" not in config.ini and bool(config.ini.get("strict"))  # `strict = true`
 
 
 @hookimpl
