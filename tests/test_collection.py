@@ -87,7 +87,7 @@ def test_tool_zenrun_in_pyproject(zenrunner):
     zenrunner.makepyfile(**{"src/pipeline_s": pipeline_module("s"), "pipeline_root": pipeline_module("r")})
     result = zenrunner.run("--collect-only", "-v")
     assert result.ret == 0, result.stdout
-    result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: pyproject.toml"])
+    result.fnmatch_lines([f"rootdir: {zenrunner.path}", "configfile: pyproject.toml"])
     result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == ["src/pipeline_s.py::s"]
 
@@ -95,7 +95,7 @@ def test_tool_zenrun_in_pyproject(zenrunner):
 def test_rootdir_found_from_a_subdirectory(zenrunner):
     zenrunner.makepyfile(**{"sub/pipeline_s": pipeline_module("s")})
     result = zenrunner.run("--collect-only", cwd=zenrunner.path / "sub")
-    result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: zenrun.toml"])
+    result.fnmatch_lines([f"rootdir: {zenrunner.path}", "configfile: zenrun.toml"])
     result = zenrunner.run("--collect-only", "-q", cwd=zenrunner.path / "sub")
     assert collected(result) == ["sub/pipeline_s.py::s"]
 

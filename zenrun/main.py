@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -500,7 +501,32 @@ def _defined_at(item: Item) -> tuple[str, int | None]:
 
 
 def run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
-    """Set up the item's fixtures, compose its pipeline, run it, tear down."""
+    """Set up the item's fixtures, compose its pipeline, run it, tear down; warnings given
+    meanwhile go to the warnings summary under the item's id (as pytest)."""
+    with recording_warnings(session, item):
+        return _run_item(session, item, orchestrator)
+
+
+@contextlib.contextmanager
+def recording_warnings(session: Session, item: Item) -> Any:
+    """Record the warnings ``item`` gives (in fixtures, its body, steps run in this process)
+    for the warnings summary, as pytest's ``catch_warnings_for_item``."""
+    import warnings
+
+    from zenrun.terminal import _format_warning
+
+    with warnings.catch_warnings(record=True) as recorded:
+        if not sys.warnoptions:
+            warnings.filterwarnings("always", category=DeprecationWarning)
+            warnings.filterwarnings("always", category=PendingDeprecationWarning)
+        try:
+            yield
+        finally:
+            for message in recorded:
+                session.warn(f"{item.nodeid}\n{_format_warning(message)}")
+
+
+def _run_item(session: Session, item: Item, orchestrator: Any) -> ItemReport:
     report, composed, xfail, started = prepare_item(session, item)
     if composed is not None:
         from zenrun.execution import run_pipeline
@@ -550,7 +576,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
         return report, None, xfail, started
     except Exception as exc:  # a skip mark misused, a zenrun_markeval_namespace hook
         report.outcome = ERROR
-        report.longrepr = f"error while setting up {item.nodeid}:\n{user_traceback(exc)}"
+        report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
         return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
@@ -570,7 +596,7 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
         return report, None, xfail, started
     except Exception as exc:
         report.outcome = ERROR
-        report.longrepr = f"error while setting up {item.nodeid}:\n{user_traceback(exc)}"
+        report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
         xfail = _xfail_of_error(item, config, xfail, exc, report)
         return report, None, xfail, started
     where = "setup"
@@ -631,13 +657,31 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
             xfail = _xfail_of_error(item, config, xfail, exc, report)
     except Exception as exc:
         report.outcome = ERROR
-        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
+        report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(exc, config)}"
         xfail = _xfail_of_error(item, config, xfail, exc, report)
     else:
         report.sections += captured_sections("setup", setup_capture)
         return report, composed, xfail, started
     report.sections += captured_sections("setup", setup_capture)
     return report, None, xfail, started
+
+
+def _error_text(exc: BaseException, config: Any) -> str:
+    """An exception raised setting up or composing an item, in ``--tb`` style (pytest's
+    ``E   Error: message`` lines)."""
+    import traceback
+
+    from zenrun.tbstyle import format_traceback, parse
+
+    text = user_traceback(exc)
+    style = config.getoption("tbstyle", "auto")
+    if style == "native":
+        return text
+    if parse(text) is None:  # no user frame left: the exception alone
+        return "\n".join(
+            f"E   {line}" for line in traceback.format_exception_only(type(exc), exc)[-1:]
+        ).rstrip()
+    return format_traceback(text, style).rstrip()
 
 
 def _xfail_of_error(item: Item, config: Any, xfail: Any, exc: BaseException, report: ItemReport) -> Any:
@@ -669,7 +713,9 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
     run = report.run
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
-        report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"))
+        report.longrepr = failure_text(
+            run, session.config.getoption("tbstyle", "native"), _shown_streams(session.config)
+        )
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -687,8 +733,10 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
             teardown_errors.append(exc)
     report.sections += captured_sections("teardown", teardown_capture)
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
+        shown = _shown_streams(session.config)
         for title, text in report.sections:
-            report.longrepr += f"\n{title}\n{text.rstrip()}"
+            if any(f"Captured {stream}" in title for stream in shown):
+                report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
@@ -750,7 +798,8 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
     for item in session.items:
         if session.shouldstop or session.shouldfail:
             break
-        report, composed, xfail, started = prepare_item(session, item)
+        with recording_warnings(session, item):
+            report, composed, xfail, started = prepare_item(session, item)
         check = getattr(orchestrator, "check", None)
         problem = composed is not None and check is not None and check(composed)
         if problem:
@@ -846,8 +895,15 @@ def _direct_argnames(item: Item) -> set[str]:
     return set()
 
 
-def failure_text(run: PipelineRun, style: str = "native") -> str:
-    """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``."""
+def _shown_streams(config: Any) -> set[str]:
+    """``--show-capture``: the captured streams shown with a failure."""
+    choice = config.getoption("showcapture", "all")
+    return {"stdout", "stderr", "log"} if choice == "all" else set() if choice == "no" else {choice}
+
+
+def failure_text(run: PipelineRun, style: str = "native", shown: set[str] | None = None) -> str:
+    """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``
+    and what they printed (the streams in ``shown``; default all)."""
     from zenrun.tbstyle import format_traceback
 
     parts = []
@@ -855,7 +911,8 @@ def failure_text(run: PipelineRun, style: str = "native") -> str:
         if step.status == FAILED and step.error:
             parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
             for stream, text in step.captured.items():
-                parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+                if shown is None or stream in shown:
+                    parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
