@@ -39,7 +39,7 @@ def test_func(some):
         )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret != 0
-        result.stdout.fnmatch_lines(["*test_func*fixture*some*not found*", "*xyzsomething*"])
+        result.stdout.fnmatch_lines(["*def test_func(some)*", "*fixture*some*not found*", "*xyzsomething*"])
 
     def test_detect_recursive_dependency_error(self, zenrunner) -> None:
         zenrunner.makepyfile(
@@ -453,9 +453,11 @@ def test_lookup_error(unknown):
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
             [
-                "*test_lookup_error*fixture 'unknown' not found",
-                "*available fixtures:*a_fixture,*b_fixture,*c_fixture,*d_fixture*",
-                "*use 'zenrun --fixtures *' for help on them.",
+                "*ERROR at setup of test_lookup_error*",
+                "  def test_lookup_error(unknown):*",
+                "E       fixture 'unknown' not found",
+                ">       available fixtures:*a_fixture,*b_fixture,*c_fixture,*d_fixture*",
+                ">       use 'zenrun --fixtures *' for help on them.",
                 "*1 error*",
             ]
         )
@@ -2494,7 +2496,7 @@ def test_3(bad):
         result.assert_outcomes(errors=3)
         sections: list[list[str]] = []
         for line in result.stdout.lines:
-            if line.startswith("_") and "::test_" in line:
+            if line.startswith("_") and " test_" in line:
                 sections.append([])
             elif line.startswith("=") and sections:
                 break
