@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun.artifacts.materializers import PickleMaterializer
 from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
@@ -332,6 +333,38 @@ class Fingerprinter:
         """The fingerprint of a value and all it references (a literal input that is a function)."""
         return self._collect(self._node(value, name))
 
+    def references_fingerprint(self, refs: Any) -> CodeFingerprint:
+        """The code of the project functions and classes a stored pickle names (see
+        :func:`pickle_references`), as they are now: what a consumer of it runs."""
+        digests, deps, errors = [], {}, []
+        for ref in refs:
+            module, _, qualname = ref.partition(":")
+            label = f"{canonical_module(module)}.{qualname}"  # the same however it was imported
+            obj = _resolve_reference(ref)
+            if obj is _MISSING:
+                digests.append(f"{label}=missing")
+                continue
+            found = self.value_fingerprint(obj, label)
+            digests.append(f"{label}={found.digest}")
+            deps.update(found.deps)
+            if found.error:
+                errors.append(found.error)
+        digest = None if errors else sha256("\n".join(digests))
+        return CodeFingerprint(digest, deps, errors[0] if errors else None)
+
+    def config_fingerprint(self, config_class: Any, config: Any) -> CodeFingerprint:
+        """The code of a step's config class (its methods, project bases, class
+        attributes) and the private attributes of its instance (pydantic ``PrivateAttr``)."""
+        found = self.value_fingerprint(config_class, _qualified(config_class))
+        private = getattr(config, "__pydantic_private__", None)
+        if not private:
+            return found
+        values = self.value_fingerprint(dict(private), f"{_qualified(config_class)}.<private>")
+        digest = (
+            None if found.digest is None or values.digest is None else sha256(found.digest + values.digest)
+        )
+        return CodeFingerprint(digest, {**found.deps, **values.deps}, found.error or values.error)
+
     def _collect(self, root: Any) -> CodeFingerprint:
         reached: dict[Any, _Node] = {}
         stack = [root]
@@ -436,6 +469,8 @@ class Fingerprinter:
             return f"module {canonical_module(obj.__name__)}:{edges}"
         if isinstance(obj, (staticmethod, classmethod)):
             return self._edge(node, "func", obj.__func__, name)
+        if isinstance(obj, functools.cached_property):  # its lock has no content form
+            return self._edge(node, "func", obj.func, name)
         if isinstance(obj, property):
             return str(
                 [
@@ -530,13 +565,15 @@ class Fingerprinter:
                 parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
             elif inspect.isclass(member) and member.__qualname__.startswith(cls.__qualname__ + "."):
                 parts.append(self._edge(node, attr, member, _qualified(member)))
-            elif not attr.startswith("__") and isinstance(member, (*_IMMUTABLE_SCALARS, list, dict, tuple)):
-                # Class-level constants may be changed at run time; other
-                # attributes are the class body's, which the source covers.
+            elif attr.startswith("__") or attr == "_abc_impl":  # Python's and abc's bookkeeping
+                continue
+            else:
+                # Class-level values may be changed at run time, or computed at import
+                # (from the environment, a file): followed by content, as globals are.
                 try:
                     parts.append(f"{attr}={canonical_json(member)}")
                 except CanonicalJSONError:
-                    pass
+                    parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
         return "\n".join(parts)
 
     def _value(self, node: _Node, value: Any, name: str) -> str:
@@ -613,6 +650,79 @@ def _pickle_recording(value: Any, used: list[Any]) -> bytes:
     buffer = io.BytesIO()
     Recorder(buffer).dump(value)
     return buffer.getvalue()
+
+
+_PICKLE_STRINGS = frozenset(
+    {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING", "SHORT_BINSTRING"}
+)
+
+
+def _project_module_names() -> list[str]:
+    return [
+        name
+        for name, module in list(sys.modules.items())
+        if module is not None and getattr(module, "__file__", None) and _is_project_code(module)
+    ]
+
+
+def pickle_references(data: bytes) -> list[str]:
+    """The project functions and classes a pickle refers to by name, as ``module:qualname``.
+
+    Pickle stores a module-level function or class as its module and name: its
+    code is not in the bytes, so an edit to it leaves them identical while the
+    value a consumer gets behaves differently. Read from the bytes (never
+    unpickled); library names are left out.
+    """
+    if data.startswith(PickleMaterializer.MAGIC):  # the header naming the Python version
+        data = data.partition(b"\n")[2]
+    candidates = [m for m in _project_module_names() if m.encode() in data]
+    if not candidates:  # the common case: nothing of the project's is named in it
+        return []
+    import pickletools
+
+    found: set[str] = set()
+    memo: dict[Any, Any] = {}
+    recent: list[Any] = []
+    try:
+        for opcode, arg, _pos in pickletools.genops(data):
+            name = opcode.name
+            if name in _PICKLE_STRINGS:
+                recent.append(arg if isinstance(arg, str) else None)
+            elif name in ("BINGET", "LONG_BINGET", "GET"):
+                recent.append(memo.get(arg))
+            elif name == "MEMOIZE":
+                memo[len(memo)] = recent[-1] if recent else None
+                continue
+            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+                memo[arg] = recent[-1] if recent else None
+                continue
+            elif name == "STACK_GLOBAL" and len(recent) >= 2:
+                module, qualname = recent[-2], recent[-1]
+                if isinstance(module, str) and isinstance(qualname, str):
+                    found.add(f"{module}:{qualname}")
+                recent.append(None)
+            elif name in ("GLOBAL", "INST") and isinstance(arg, str):
+                module, _, qualname = arg.partition(" ")
+                found.add(f"{module}:{qualname}")
+                recent.append(None)
+            else:
+                recent.append(None)
+            del recent[:-2]
+    except Exception:  # not a pickle after all (a plugin's bytes): nothing known to follow
+        return []
+    projects = set(candidates)
+    return sorted(ref for ref in found if ref.partition(":")[0] in projects)
+
+
+def _resolve_reference(ref: str) -> Any:
+    """The object ``module:qualname`` names now, or ``_MISSING``."""
+    module_name, _, qualname = ref.partition(":")
+    value = _project_module(module_name)
+    for attr in qualname.split("."):
+        if value is _MISSING:
+            break
+        value = _getattr(value, attr)
+    return value
 
 
 def _key_label(key: Any) -> str:

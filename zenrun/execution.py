@@ -26,11 +26,13 @@ from zenrun.artifacts.store import ArtifactError, check_digest
 from zenrun.blame import plugin_of_module
 from zenrun.cache import (
     CanonicalJSONError,
+    CodeFingerprint,
     Fingerprinter,
     cache_key,
     canonical_json,
     explain_miss,
     key_parts,
+    sha256,
     store_identity,
 )
 from zenrun.compose import ComposedPipeline, OutputHandle
@@ -301,14 +303,46 @@ class PipelineExecution:
         self.metadata_store.record_step(self.run, step_run)
         self.hook.zenrun_step_finish(step_run=step_run)
 
-    def _input_digests(self, invocation: Any) -> dict[str, Any]:
+    def _input_digests(self, invocation: Any) -> tuple[dict[str, Any], str | None]:
+        """The inputs' content hashes for the key, and why one has none.
+
+        An artifact whose pickle names project functions or classes (a
+        ``FunctionTransformer(my_fn)``, a project model) behaves as their code
+        is now: that code's fingerprint is part of its digest here.
+        """
         digests: dict[str, Any] = {}
+        errors: list[str] = []
+
+        def digest(name: str, handle: OutputHandle) -> str:
+            ref = self.refs[(handle.step_id, handle.name)]
+            if not ref.uses:
+                return ref.digest
+            found = self.fingerprints.references_fingerprint(ref.uses)
+            if found.digest is None:
+                errors.append(f"input {name}: {found.error}")
+            return f"{ref.digest}+code:{found.digest}"
+
         for name, value in invocation.inputs.items():
             if isinstance(value, OutputHandle):
-                digests[name] = self.refs[(value.step_id, value.name)].digest
+                digests[name] = digest(name, value)
             elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
-                digests[name] = [self.refs[(h.step_id, h.name)].digest for h in value]
-        return digests
+                digests[name] = [digest(name, h) for h in value]
+        return digests, errors[0] if errors else None
+
+    def _code_fingerprint(self, invocation: Any) -> CodeFingerprint:
+        """The step's code, with its config class's (methods, bases, private attributes)."""
+        fingerprint = self.fingerprints.fingerprint(invocation.step.fn)
+        config_class = invocation.step.config_class
+        if config_class is None or invocation.config is None:
+            return fingerprint
+        found = self.fingerprints.config_fingerprint(config_class, invocation.config)
+        digest = (
+            None
+            if fingerprint.digest is None or found.digest is None
+            else sha256(f"{fingerprint.digest}+config:{found.digest}")
+        )
+        deps = {**{f"config {k}": v for k, v in found.deps.items()}, **fingerprint.deps}
+        return CodeFingerprint(digest, deps, fingerprint.error or found.error, fingerprint.values)
 
     def _literals(self, invocation: Any) -> tuple[dict[str, Any], dict[str, Any], str | None]:
         """The literal inputs, their canonical form for the key, and why one has none."""
@@ -354,13 +388,14 @@ class PipelineExecution:
         self.hook.zenrun_step_start(step_run=step_run)
 
         literals, canonical_literals, uncacheable = self._literals(invocation)
-        fingerprint = self.fingerprints.fingerprint(invocation.step.fn)
-        uncacheable = fingerprint.error or uncacheable
+        fingerprint = self._code_fingerprint(invocation)
+        input_digests, input_error = self._input_digests(invocation)
+        uncacheable = fingerprint.error or uncacheable or input_error
         parts = key_parts(
             invocation.step,
             invocation.config,
             canonical_literals,
-            self._input_digests(invocation),
+            input_digests,
             fingerprint=fingerprint,
             config_data=invocation.config_data,
         )
@@ -503,6 +538,7 @@ class PipelineExecution:
             materializer, ahead = ranks.get(ref.materializer, (None, []))
             entry[name] = {
                 **ref.as_dict(),
+                **({"uses": list(ref.uses)} if ref.uses else {}),
                 "store": self.store_id,
                 "materializer_version": str(getattr(materializer, "version", "")),
                 "ahead": [f"{m.name}:{m.version}" for m in ahead],
@@ -582,7 +618,9 @@ class PipelineExecution:
             self._data_known[step_run.id] = data.record  # its digests serve the rerun
             return False
         refs = {
-            name: ArtifactRef(o["digest"], o["size"], o["materializer"], o["type"], o.get("preview"))
+            name: ArtifactRef(
+                o["digest"], o["size"], o["materializer"], o["type"], o.get("preview"), uses=_uses(o)
+            )
             for name, o in entry.items()
             if name != DATA_KEY
         }
@@ -680,6 +718,14 @@ class PipelineExecution:
             self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)
         self.hook.zenrun_step_finish(step_run=step_run)
+
+
+def _uses(output: dict[str, Any]) -> tuple[str, ...]:
+    """The project names a cache entry's output recorded."""
+    uses = output.get("uses", [])
+    if isinstance(uses, list) and all(isinstance(u, str) for u in uses):
+        return tuple(uses)
+    return (":damaged",)  # names nothing: the consumers' keys cannot match a sound entry
 
 
 def run_pipeline(

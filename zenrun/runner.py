@@ -31,7 +31,7 @@ from zenrun import datadeps
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
-from zenrun.cache import Fingerprinter
+from zenrun.cache import Fingerprinter, pickle_references
 from zenrun.capture import CaptureSettings, capturing
 from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
@@ -554,6 +554,7 @@ def materialize(
             materializer.name,
             f"{type(value).__module__}.{type(value).__qualname__}",
             preview(value),
+            uses=tuple(pickle_references(data)) if materializer.name == PickleMaterializer.name else (),
         )
     return refs
 

@@ -72,7 +72,7 @@ class PickleMaterializer:
     """The fallback: cloudpickle, with a header naming the Python version."""
 
     name, version = "cloudpickle", "1"
-    _MAGIC = b"ZENRUN-CLOUDPICKLE "
+    MAGIC = _MAGIC = b"ZENRUN-CLOUDPICKLE "
 
     def can_save(self, value: Any) -> bool:
         return True

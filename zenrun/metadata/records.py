@@ -64,6 +64,9 @@ class ArtifactRef:
     _loader: Callable[[ArtifactRef], Any] | None = field(default=None, repr=False, compare=False)
     #: URL of the artifact store it was written to, when not the store's own ``artifacts/``.
     store_url: str | None = field(default=None, repr=False, compare=False)
+    #: The project functions and classes its pickle names (``module:qualname``): their code
+    #: is not in the bytes, so it goes into the cache keys of the steps that consume it.
+    uses: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def read(self) -> Any:
         """Load the value from the artifact store (verified against its hash)."""
