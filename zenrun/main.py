@@ -266,8 +266,7 @@ def wrap_session(config: Any, doit: Any) -> int:
             if isinstance(exc, SystemExit):
                 print("mainloop: caught unexpected SystemExit!", file=sys.stderr)
     finally:
-        errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
-        report_teardown_errors(session, session.items[-1] if session.items else None, "session", errors)
+        errors = teardown_scope(session, session.items[-1] if session.items else None, "session")
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
@@ -299,20 +298,48 @@ def notify_exception(config: Any, exc: BaseException, what: str) -> None:
         print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
+def teardown_scope(session: Session, item: Item | None, scope: str) -> list[BaseException]:
+    """Tear down the ``scope`` (module or session) fixtures after ``item``; what they print
+    is captured and shown with the item's report (``-rP``) and their errors."""
+    if not hasattr(session, "setup_state"):
+        return []
+    with capturing(session.config.stash.get("capture")) as capture:
+        if scope == "session":
+            errors = session.setup_state.teardown_all()
+        else:
+            errors = session.setup_state.teardown(scope, item)
+    sections = captured_sections("teardown", capture)
+    last = next((r for r in reversed(session.reports) if item is not None and r.nodeid == item.nodeid), None)
+    if last is not None:
+        last.sections += sections
+    report_teardown_errors(session, item, scope, errors, sections=sections)
+    return errors
+
+
 def report_teardown_errors(
-    session: Session, item: Item | None, scope: str, errors: list[BaseException], xfail: Any = None
+    session: Session,
+    item: Item | None,
+    scope: str,
+    errors: list[BaseException],
+    xfail: Any = None,
+    sections: list[tuple[str, str]] | None = None,
 ) -> None:
     """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
     The item that ran last keeps its outcome; the errors (newest first) add an
-    ``error`` report ("1 passed, 1 error"), so the session exits 1.
+    ``error`` report ("1 passed, 1 error"), so the session exits 1. What the
+    teardown printed (``sections``) is shown with it.
     """
     if not errors:
         return
     text = "\n".join(
-        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else user_traceback(exc).rstrip()
+        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _error_text(exc, session.config)
         for exc in reversed(errors)
     )
+    shown = _shown_streams(session.config)
+    for title, captured in sections or []:
+        if any(f"Captured {stream}" in title for stream in shown):
+            text += f"\n{title}\n{captured.rstrip()}"
     report = ItemReport(
         item.nodeid if item is not None else "<session>",
         ERROR,
@@ -372,7 +399,7 @@ def _main(config: Any, session: Session) -> int:
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
-            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
+            teardown_scope(session, item, "module")
         maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
         failures = _failures(session)
         if maxfail and failures >= maxfail and session.shouldfail is None:
@@ -731,7 +758,8 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
             session.config.hook.zenrun_runtest_teardown(item=item)
         except Exception as exc:
             teardown_errors.append(exc)
-    report.sections += captured_sections("teardown", teardown_capture)
+    teardown_sections = captured_sections("teardown", teardown_capture)
+    report.sections += teardown_sections
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
         shown = _shown_streams(session.config)
         for title, text in report.sections:
@@ -740,7 +768,7 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
-    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail)
+    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
 
 
@@ -788,7 +816,7 @@ def run_items_together(session: Session, orchestrator: Any) -> None:
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
-            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
+            teardown_scope(session, item, "module")
         if maxfail and failures() >= maxfail and not session.shouldstop:
             session.shouldfail = session.shouldfail or stop_reason()
 
