@@ -612,20 +612,25 @@ def prepare_item(session: Session, item: Item) -> tuple[ItemReport, Any, Any, fl
     if xfail is not None and not xfail.run:
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
         return report, None, xfail, started
+    hook_capture = None
     try:
-        config.hook.zenrun_runtest_setup(item=item)
+        with capturing(config.stash.get("capture")) as hook_capture:  # as a fixture's output
+            config.hook.zenrun_runtest_setup(item=item)
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
         _outcome_exception(report, exc, "setup", item)
         if report.outcome == ERROR:
             xfail = _xfail_of_error(item, config, xfail, exc, report)
+        report.sections += captured_sections("setup", hook_capture)
         return report, None, xfail, started
     except Exception as exc:
         report.outcome = ERROR
         report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
         xfail = _xfail_of_error(item, config, xfail, exc, report)
+        report.sections += captured_sections("setup", hook_capture)
         return report, None, xfail, started
+    report.sections += captured_sections("setup", hook_capture)
     where = "setup"
     capture = config.stash.get("capture")
     try:
@@ -738,11 +743,13 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
     from zenrun.skipping import evaluate_xfail, raised_matches
 
     run = report.run
+    shown = _shown_streams(session.config)
+    setup_shown = [(t, x) for t, x in report.sections if any(f"Captured {s}" in t for s in shown)]
+    setup_in_text = False
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
-        report.longrepr = failure_text(
-            run, session.config.getoption("tbstyle", "native"), _shown_streams(session.config)
-        )
+        report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"), shown, setup_shown)
+        setup_in_text = True
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -761,8 +768,9 @@ def finish_item(session: Session, item: Item, report: ItemReport, xfail: Any, st
     teardown_sections = captured_sections("teardown", teardown_capture)
     report.sections += teardown_sections
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
-        shown = _shown_streams(session.config)
         for title, text in report.sections:
+            if (title, text) in setup_shown and setup_in_text:
+                continue  # already shown, before the steps' output
             if any(f"Captured {stream}" in title for stream in shown):
                 report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
@@ -929,18 +937,27 @@ def _shown_streams(config: Any) -> set[str]:
     return {"stdout", "stderr", "log"} if choice == "all" else set() if choice == "no" else {choice}
 
 
-def failure_text(run: PipelineRun, style: str = "native", shown: set[str] | None = None) -> str:
+def failure_text(
+    run: PipelineRun,
+    style: str = "native",
+    shown: set[str] | None = None,
+    setup_sections: list[tuple[str, str]] | None = None,
+) -> str:
     """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``
-    and what they printed (the streams in ``shown``; default all)."""
+    and what was printed (the streams in ``shown``; default all): while the fixtures were
+    set up (``setup_sections``), then by the failed steps, in that order (as pytest's setup
+    and call sections)."""
     from zenrun.tbstyle import format_traceback
 
     parts = []
+    captured = [f"{title}\n{text.rstrip()}" for title, text in setup_sections or []]
     for step in run.steps.values():
         if step.status == FAILED and step.error:
             parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
             for stream, text in step.captured.items():
                 if shown is None or stream in shown:
-                    parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+                    captured.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+    parts += captured
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
