@@ -1350,6 +1350,23 @@ class TestProgressOutputStyle:
             ]
         )
 
+    def test_times_multiline(self, zenrunner) -> None:
+        write(
+            zenrunner,
+            pipeline_bar="import pytest\n@pytest.mark.parametrize('i', range(30))\ndef test_bar(i): pass\n",
+            pipeline_foo="import pytest\n@pytest.mark.parametrize('i', range(5))\ndef test_foo(i): pass\n",
+        )
+        zenrunner.maketoml('console_output_style = "times"\n')
+        output = zenrunner.runzenrun_inprocess(env={"COLUMNS": "40"})
+        output.stdout.re_match_lines(
+            [
+                r"pipeline_bar.py \.+ \s*\d{1,4}[\.[a-z\ ]{1,2}\d{0,3}\w{1,2}$",
+                r"\.+ \s+ \d{1,4}[\.[a-z\ ]{1,2}\d{0,3}\w{1,2}$",
+                r"pipeline_foo.py \.{5} \s+ \d{1,4}[\.[a-z\ ]{1,2}\d{0,3}\w{1,2}$",
+            ],
+            consecutive=True,
+        )
+
     def test_times_none_collected(self, zenrunner) -> None:
         zenrunner.maketoml('console_output_style = "times"\n')
         output = zenrunner.runzenrun_inprocess()
@@ -1707,3 +1724,29 @@ class TestNodeIDHandling:
                 r".*pipeline_foo.py::test_x\[a::b/\] .*FAILED.*",
             ]
         )
+
+
+def test_raw_skip_reason_skipped() -> None:
+    from types import SimpleNamespace
+
+    from zenrun.terminal import _raw_skip_reason
+
+    report = SimpleNamespace(outcome="skipped", longrepr="Skipped: Just so")
+    assert _raw_skip_reason(report) == "Just so"
+
+
+def test_raw_skip_reason_xfail() -> None:
+    from types import SimpleNamespace
+
+    from zenrun.terminal import _raw_skip_reason
+
+    report = SimpleNamespace(outcome="xfailed", longrepr="reason: To everything there is a season")
+    assert _raw_skip_reason(report) == "To everything there is a season"
+
+
+def test_format_trimmed() -> None:
+    from zenrun.terminal import _format_trimmed
+
+    msg = "unconditional skip"
+    assert _format_trimmed(" ({}) ", msg, len(msg) + 4) == " (unconditional skip) "
+    assert _format_trimmed(" ({}) ", msg, len(msg) + 3) == " (unconditional ...) "
