@@ -13,7 +13,8 @@ writes ``Captured stdout call`` / ``setup`` / ``teardown``.
 
 Not ported (no pipeline analogue): the ``capsys`` / ``capfd`` / ``capsysbinary``
 / ``capfdbinary`` / ``capteesys`` fixtures (``TestCaptureFixture`` and the cases
-using them: zenrun captures per step, it has no capture fixtures), unit tests of
+using them: zenrun captures per step, it has no capture fixtures;
+``test_capture_and_logging`` is ported without ``capsys``), unit tests of
 pytest's capture classes (``TestCaptureManager``, ``TestCaptureIO``,
 ``TestTeeCaptureIO``, ``TestFDCapture``, ``TestStdCapture*``,
 ``test_captureresult``, ``test_dontreadfrominput``, ``test__get_multicapture``,
@@ -119,6 +120,42 @@ def test_func2():
         result = zenrunner.runzenrun_inprocess(p)
         result.stdout.fnmatch_lines(
             ["setup module*", "setup test_func1*", "in func1*", "setup test_func2*", "in func2*"]
+        )
+
+    def test_capture_scope_cache(self, zenrunner) -> None:
+        p = zenrunner.makepyfile(
+            STEP
+            + """
+@zenrun.fixture(scope="module", autouse=True)
+def setup_module():
+    print("module-setup")
+
+@zenrun.fixture(autouse=True)
+def setup_function():
+    print("function-setup")
+    yield
+    print("in teardown")
+
+@step
+def func() -> None:
+    print("in function")
+    assert 0
+
+@pipeline
+def test_func():
+    func()
+"""
+        )
+        result = zenrunner.runzenrun_inprocess(p)
+        result.stdout.fnmatch_lines(
+            [
+                "*def func() -> None:*",
+                "*Captured stdout (setup)*",
+                "module-setup*",
+                "function-setup*",
+                "*Captured stdout*",
+                "in teardown*",
+            ]
         )
 
     def test_no_carry_over(self, zenrunner) -> None:
@@ -635,3 +672,41 @@ def test_global(fix1):
     out = result.stdout
     for text in ("fix setup", "something in test", "fix teardown", "begin test", "end test"):
         assert text in out
+
+
+class TestCaptureFixture:
+    def test_capture_and_logging(self, zenrunner) -> None:
+        """#14 (without ``capsys``: a step logs while its output is captured)."""
+        p = zenrunner.makepyfile(
+            STEP
+            + """
+@step
+def log() -> None:
+    logging.error('x')
+
+@pipeline
+def test_log():
+    log()
+"""
+        )
+        result = zenrunner.run(p)
+        assert "closed" not in result.stderr.str()
+
+
+def test_stderr_write_returns_len(zenrunner) -> None:
+    """Writes on the captured stderr return the number of characters written."""
+    zenrunner.makepyfile(
+        STEP
+        + """
+@step
+def write() -> None:
+    assert sys.stderr.write("Foo") == 3
+    assert sys.stdout.write("Foo") == 3
+
+@pipeline
+def test_stderr_write_returns_len():
+    write()
+"""
+    )
+    for method in ("fd", "sys", "tee-sys"):
+        assert zenrunner.runzenrun_inprocess(f"--capture={method}").ret == 0

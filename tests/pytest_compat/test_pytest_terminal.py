@@ -1175,6 +1175,51 @@ def test_tbstyle_native_setup_error(zenrunner) -> None:
     )
 
 
+def test_fdopen_kept_alive_issue124(zenrunner) -> None:
+    """A step opens fd 1 as a file and keeps it; a later step closes it. Run in a
+    subprocess (closing fd 1 in this process would close the test run's own)."""
+    zenrunner.makepyfile(
+        pipeline_fdopen_kept_alive="""
+        import os, sys
+        from zenrun import pipeline, step
+
+        k = []
+
+        @step
+        def open_file_and_keep_alive():
+            stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8")
+            k.append(stdout)
+
+        @step
+        def close_kept_alive_file():
+            stdout = k.pop()
+            stdout.close()
+
+        @pipeline
+        def test_open_file_and_keep_alive():
+            open_file_and_keep_alive()
+
+        @pipeline
+        def test_close_kept_alive_file():
+            close_kept_alive_file()
+        """
+    )
+    result = zenrunner.run("--capture=fd")
+    result.stdout.fnmatch_lines(["*2 passed*"])
+
+
+def test_via_exec(zenrunner) -> None:
+    """A pipeline defined by ``exec`` in its module is collected and run.
+
+    pytest appends `` <- <string>`` under -vv (the code's file is not the module's);
+    zenrun prints the id and the outcome only."""
+    p1 = zenrunner.makepyfile(
+        pipeline_via_exec=pipelines("pass") + "\nexec('@pipeline\\ndef test_via_exec():\\n    check(True)')\n"
+    )
+    result = zenrunner.runzenrun_inprocess(str(p1), "-vv")
+    result.stdout.fnmatch_lines(["pipeline_via_exec.py::test_via_exec PASSED*", "*= 1 passed in *"])
+
+
 def test_terminal_summary(zenrunner) -> None:
     zenrunner.makeconftest(
         """
