@@ -344,11 +344,12 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert nodes["artifact:train:output"]["data"]["type"] == "builtins.dict"
     assert ("step:load", "artifact:load:labels") in edges
     assert ("artifact:load:labels", "step:train") in edges
-    # report never ran: its inputs are drawn from the recorded graph, as order edges.
-    assert ("artifact:train:output", "step:report") in edges
-    assert ("step:explode", "step:report") in edges  # explode has no output
+    # report was skipped: it read nothing; it runs after train and explode (order edges
+    # from the steps, not from every output they made).
+    assert ("artifact:train:output", "step:report") not in edges
     order = {e["data"]["id"] for e in lineage if e.get("classes") == "order"}
-    assert order == {"artifact:train:output->step:report", "step:explode->step:report"}
+    assert order == {"step:train->step:report", "step:explode->step:report"}
+    assert {s for s, t in edges if t == "step:report"} == {"step:train", "step:explode"}
 
     # 40 steps work_0 … work_39 are one group node with per-state counts.
     group = next(e for e in fan if e["data"]["id"] == "group:work")
@@ -868,14 +869,31 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     _open(browser, f"{server}?run={completed}&step=train")
     details = lambda: browser.find_element(By.ID, "details").text  # noqa: E731
     _wait(browser, lambda: details().startswith("step train"))
-    assert '"state": "cached"' in details() and '"reason"' in details()
-    assert '"rows": 3' in details()  # its metadata
+    # A readable panel: titled sections of label/value rows, not JSON.
+    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#details section h4")]
+    assert titles[:4] == ["Status", "Call", "Inputs and outputs", "Metadata"], titles
+    assert "✓" not in details().splitlines()[0] and "cached" in details().splitlines()[0]
+    status = browser.find_element(By.CSS_SELECTOR, "#details .zr-status").text
+    assert "cache hit: output reused" in status and "reason" in status and '"' not in status
+    assert "train(features=load.features, labels=load.labels)" in details()
+    metadata = browser.find_element(By.CSS_SELECTOR, "#details .zr-metadata").text
+    assert metadata.split() == ["Metadata", "rows", "3"]
+    # The cache key and the output's path each have a copy button.
+    copies = browser.find_elements(By.CSS_SELECTOR, "#details .zr-copy")
+    assert {c.get_attribute("title") for c in copies} == {"copy cache key", "copy path"}
+    # The raw JSON is one click away.
+    raw = browser.find_element(By.CSS_SELECTOR, "#details .zr-raw")
+    assert not raw.is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "#details summary").click()
+    _wait(browser, raw.is_displayed)
+    assert json.loads(raw.text)["cache"]["decision"] == "hit: output reused"
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:train"]
 
     _js(browser, "cy.$id('artifact:load:features').emit('tap');")
-    _wait(browser, lambda: "preview:" in details())
+    _wait(browser, lambda: "Preview" in details())
     assert "builtins.list" in details() and "location" in details()
-    assert json.loads(details().split("preview:")[1]) == [1, 2, 3]
+    preview = browser.find_element(By.CSS_SELECTOR, "#details .zr-preview pre").text
+    assert json.loads(preview) == [1, 2, 3]
     assert "node=artifact" in browser.current_url  # shareable
 
     # Switch runs in the picker: the old node's details are gone; the failure is shown.
@@ -897,7 +915,7 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     assert "exploded on purpose" in details()  # the traceback
     assert f"run={failed}" in browser.current_url
     _open(browser, f"{server}?run={failed}&step=train")  # train ran in this run: its output
-    _wait(browser, lambda: "captured stdout:\ntraining on 3 rows" in details())
+    _wait(browser, lambda: "Captured stdout\ntraining on 3 rows" in details())
 
 
 def test_export_png_svg_and_json(server, browser, project):
@@ -906,7 +924,7 @@ def test_export_png_svg_and_json(server, browser, project):
     name = _run(project, "lineage", "completed")
     _open(browser, f"{server}?run={name}")
     for button, filename, check in (
-        ("export-png", f"{name}.png", lambda data: data.startswith(b"\x89PNG")),
+        ("export-png", f"{name}.png", lambda data: min(_png_size(data)) > 50),
         ("export-svg", f"{name}.svg", lambda data: b"<svg" in data[:500]),
         (
             "export-json",
@@ -918,6 +936,63 @@ def test_export_png_svg_and_json(server, browser, project):
         path = browser.downloads / filename
         _wait(browser, lambda path=path: path.exists() and path.stat().st_size > 0)
         assert check(path.read_bytes()), filename
+
+
+WIDE = """
+    import zenrun
+    from zenrun import pipeline, step
+
+    @step
+    def source() -> int:
+        return 0
+
+    @step
+    def work(x: int, i: int) -> int:
+        return x + i
+
+    @step
+    def total(values: list) -> int:
+        return sum(values)
+
+    @pipeline
+    def wide():
+        value = source()
+        for i in range(1000):
+            work(value, i, id=f"work_{i}")
+        total(zenrun.gather(prefix="work_"))
+"""
+
+
+def _png_size(data):
+    """(width, height) from a PNG's header."""
+    import struct
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def wide_run(project):
+    """A 1,000-step fan-out recorded in the served store (the server reads it live)."""
+    project.makepyfile(pipeline_wide=WIDE)
+    assert project.run("pipeline_wide.py", "-q").ret == 0
+    return [name for name, p, _, _ in _runs(project) if p == "wide"][-1]
+
+
+def test_png_export_of_a_2000_node_graph_is_an_image(server, browser, project, wide_run):
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{server}?run={wide_run}&step=work_500")  # a member: its group is expanded
+    assert _js(browser, "return cy.nodes().filter(n => !n.hasClass('bend')).length;") > 2000
+    for old in browser.downloads.glob(f"{wide_run}*"):
+        old.unlink()
+    browser.find_element(By.ID, "export-png").click()
+    path = browser.downloads / f"{wide_run}.png"
+    _wait(browser, lambda: path.exists() and path.stat().st_size > 0, timeout=120)
+    data = path.read_bytes()
+    width, height = _png_size(data)
+    assert width * height >= 400_000 and min(width, height) >= 50 and max(width, height) <= 16384, (width, height)
+    assert len(data) > 20_000  # drawn nodes, not a blank canvas (a blank one is a few KB)
 
 
 def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):

@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from zenrun_dash import compare, compress
 from zenrun_dash.checks import guard
+from zenrun_dash.details import code_panel, section, step_panel, table
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.lineage import (
     ARTIFACT_COLOUR,
@@ -35,7 +36,6 @@ from zenrun_dash.lineage import (
     run_record,
     step_details,
     step_node_id,
-    step_text_sections,
     stylesheet,
 )
 from zenrun_dash.preview import Previewer
@@ -62,6 +62,7 @@ STATE_FILTER = [
     {"label": "pending", "value": "pending"},
 ]
 _BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
+_CODE_STYLE = {"flex": "1 1 45%", "padding": "8px", "fontSize": "12px", "minWidth": 0, "overflowX": "auto"}
 
 
 class Drawn(TypedDict):
@@ -176,6 +177,7 @@ def _layout(refresh_ms: int) -> html.Div:
             dcc.Store(id="patch-applied"),
             dcc.Store(id="zoom-level"),
             dcc.Store(id="layout-noted"),
+            dcc.Store(id="png-exported"),
             dcc.Store(id="runs-offset", data=0),
             dcc.Download(id="download-json"),
             dcc.Interval(id="refresh", interval=refresh_ms),
@@ -286,15 +288,16 @@ def _lineage_page() -> list[Any]:
             style={"position": "relative"},
         ),
         html.Div(
-            "Click a step (circle), a group (rounded box) or an artifact (square).",
-            id="details",
-            style={
-                "whiteSpace": "pre-wrap",
-                "background": "#f7f7f7",
-                "padding": "8px",
-                "fontFamily": "monospace",
-                "fontSize": "12px",
-            },
+            [
+                html.Div(
+                    "Click a step (circle), a group (rounded box) or an artifact (square).",
+                    id="details",
+                    className="zr-panel",
+                    style={"flex": "1 1 55%", "padding": "8px", "fontSize": "12px", "minWidth": 0},
+                ),
+                html.Div(id="code-panel", className="zr-panel", style={**_CODE_STYLE, "display": "none"}),
+            ],
+            style={"display": "flex", "gap": "8px", "alignItems": "flex-start"},
         ),
     ]
 
@@ -565,10 +568,7 @@ def make_app(
             ), None
         step_id = node[len("step:") :]
         info = step_details(run, step_id, slow_after=source.slow_after)
-        blocks: list[Any] = [html.B(f"step {step_id}"), "\n" + json.dumps(info, indent=2, default=str)]
-        for title, text in step_text_sections(run.steps.get(step_id)):
-            blocks += [html.B(f"\n\n{title}:\n"), html.Span(text)]
-        return blocks, {"node": node, "state": info["state"]}
+        return step_panel(run, step_id, info, previewer), {"node": node, "state": info["state"]}
 
     @app.callback(
         Output("details", "children"),
@@ -578,6 +578,20 @@ def make_app(
     )
     def details(node: str | None, run_name: str | None) -> Any:
         return describe(node, run_name)
+
+    @app.callback(
+        Output("code-panel", "children"),
+        Output("code-panel", "style"),
+        Input("selected", "data"),
+        State("run-picker", "value"),
+    )
+    def code(node: str | None, run_name: str | None) -> Any:
+        if not node or not node.startswith("step:"):
+            return [], {**_CODE_STYLE, "display": "none"}
+        run = source.run(run_name)
+        if run is None:
+            raise PreventUpdate
+        return code_panel(run, node[len("step:") :], Path(str(config.rootpath))), _CODE_STYLE
 
     # A separate callback: a tick must not cancel a selection's pending request.
     @app.callback(
@@ -597,15 +611,13 @@ def make_app(
 
     @app.callback(
         Output("lineage", "generateImage"),
-        Input("export-png", "n_clicks"),
         Input("export-svg", "n_clicks"),
         State("run-picker", "value"),
         prevent_initial_call=True,
     )
-    def export_image(_png: Any, _svg: Any, run_name: str | None) -> Any:
-        kind = "svg" if ctx.triggered_id == "export-svg" else "png"
-        options = {"full": True, "bg": "#ffffff"} | ({"scale": 2} if kind == "png" else {})
-        return {"type": kind, "action": "download", "filename": run_name or "lineage", "options": options}
+    def export_svg(_svg: Any, run_name: str | None) -> Any:
+        options = {"full": True, "bg": "#ffffff"}
+        return {"type": "svg", "action": "download", "filename": run_name or "lineage", "options": options}
 
     @app.callback(
         Output("download-json", "data"),
@@ -645,6 +657,14 @@ def make_app(
         dash.ClientsideFunction("zenrun", "noteLayout"),
         Output("layout-noted", "data"),
         Input("lineage", "layout"),
+    )
+    # PNG in the browser: its scale depends on the drawn graph's size (see exportPng).
+    app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "exportPng"),
+        Output("png-exported", "data"),
+        Input("export-png", "n_clicks"),
+        State("run-picker", "value"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         dash.ClientsideFunction("zenrun", "patch"), Output("patch-applied", "data"), Input("patch", "data")
@@ -689,11 +709,15 @@ def _artifact_details(run: Any, model: Any, node: str, previewer: Previewer) -> 
         "produced by": step_id,
         "consumed by": consumers,
     }
+    rows = [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in info.items() if k != "artifact"]
     return [
         html.B(f"artifact {step_id}.{output}"),
-        "\n" + json.dumps(info, indent=2),
-        html.B("\n\npreview:\n"),
-        html.Span(previewer.preview(ref)),
+        section("Artifact", table(rows, copy={"location", "digest"}), name="artifact"),
+        section("Preview", html.Pre(previewer.preview(ref), className="zr-pre"), name="preview"),
+        html.Details(
+            [html.Summary("raw JSON"), html.Pre(json.dumps(info, indent=2), className="zr-raw")],
+            style={"marginTop": "6px"},
+        ),
     ]
 
 

@@ -386,8 +386,10 @@ def model_elements(
         for up in ups:
             if up not in visible:
                 continue
-            # From the upstream's outputs when it has some: what the step will consume.
-            outputs = [] if hide_artifacts else model.outputs.get(up, [])
+            # A pending step: from the upstream's outputs, what it will consume. A skipped one
+            # read nothing: it runs after its upstream steps, an edge from each step.
+            skipped = model.states[step_id] == "skipped"
+            outputs = [] if hide_artifacts or skipped else model.outputs.get(up, [])
             for source in [artifact_node_id(visible[up], o) for o in outputs] or [node_id(visible[up])]:
                 edge(source, node_id(visible[step_id]), "order")
     return list(nodes.values()) + list(edges.values())

@@ -290,6 +290,24 @@
         if (!state.search && !state.filter.length) { return ""; }
         return n === 1 ? "1 match" : n + " matches";
       },
+      // A canvas has a largest size (Chromium: 16,384 px a side, 268 M pixels); beyond it
+      // cy.png() gives an empty image. Scale 2 for small graphs, down to fit for big ones.
+      exportPng: function (_n, run) {
+        const cy = getCy();
+        if (!cy || !cy.nodes().length) { return window.dash_clientside.no_update; }
+        const bb = cy.elements().boundingBox();
+        const side = 8000, area = 60e6;
+        const scale = Math.min(2, side / Math.max(bb.w, 1), side / Math.max(bb.h, 1),
+          Math.sqrt(area / Math.max(bb.w * bb.h, 1)));
+        const blob = cy.png({output: "blob", full: true, bg: "#ffffff", scale: scale});
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = (run || "lineage") + ".png";
+        document.body.appendChild(link);
+        link.click();
+        setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 10000);
+        return scale;
+      },
       zoom: function () {
         const cy = getCy();
         const trig = (window.dash_clientside.callback_context.triggered || [])[0];
