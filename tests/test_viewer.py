@@ -918,6 +918,33 @@ def test_details_follow_the_url_and_clear_on_a_run_switch(server, browser, proje
     _wait(browser, lambda: "Captured stdout\ntraining on 3 rows" in details())
 
 
+def test_code_panel_shows_source_file_line_and_literal_arguments(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    failed = _run(project, "fan", "failed")
+    _open(browser, f"{server}?run={failed}&step=work_3")
+    _wait(browser, lambda: "work_3" in browser.find_element(By.ID, "details").text)
+    code = lambda: browser.find_element(By.ID, "code-panel").text  # noqa: E731
+    _wait(browser, lambda: "pipeline_fan.py:" in code())
+    line = (
+        (project.path / "pipeline_fan.py").read_text().splitlines().index("def work(x: int, i: int) -> int:")
+    )
+    assert f"pipeline_fan.py:{line}" in code()  # the decorated function's first line
+    assert "def work(x: int, i: int) -> int:" in code() and "return x + i" in code()
+    assert "def boom" not in code()  # only the step's own function
+    # The call as written, with its literal argument: work(value, 3).
+    assert "work(i=3, x=source.output)" in code()
+    assert "work(i=3, x=source.output)" in browser.find_element(By.CSS_SELECTOR, "#details .zr-call").text
+
+    # A skipped step read nothing: it is drawn after its upstream steps, not their outputs.
+    _open(browser, f"{server}?run={_run(project, 'lineage', 'failed')}&step=report")
+    # (An edge spanning columns is drawn through bend points: the last hop keeps its id.)
+    into = _js(browser, "return cy.$id('step:report').incomers('edge').map(e => [e.id(), e.classes()]);")
+    expected = [["step:explode->step:report", ["order"]], ["step:train->step:report", ["order"]]]
+    assert sorted(into) == expected, into
+    _wait(browser, lambda: "def report(model: dict, check: int) -> str:" in code())
+
+
 def test_export_png_svg_and_json(server, browser, project):
     from selenium.webdriver.common.by import By
 
@@ -991,7 +1018,10 @@ def test_png_export_of_a_2000_node_graph_is_an_image(server, browser, project, w
     _wait(browser, lambda: path.exists() and path.stat().st_size > 0, timeout=120)
     data = path.read_bytes()
     width, height = _png_size(data)
-    assert width * height >= 400_000 and min(width, height) >= 50 and max(width, height) <= 16384, (width, height)
+    assert width * height >= 400_000 and min(width, height) >= 50 and max(width, height) <= 16384, (
+        width,
+        height,
+    )
     assert len(data) > 20_000  # drawn nodes, not a blank canvas (a blank one is a few KB)
 
 

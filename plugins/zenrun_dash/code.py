@@ -10,6 +10,7 @@ serves no other file.
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,36 @@ def literal_arguments(step: Any) -> dict[str, Any]:
     """The literal (not wired) arguments the step was called with, as recorded for its key."""
     parts = getattr(step, "cache_parts", None) or {}
     params = parts.get("params")
-    return dict(params) if isinstance(params, dict) else {}
+    if not isinstance(params, dict):
+        return {}
+    return {name: _decoded(value) for name, value in params.items()}
+
+
+class _Opaque(str):
+    """A literal with no JSON form (a function, an object): shown by its fingerprint."""
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
+
+def _decoded(value: Any) -> Any:
+    """A recorded literal: its canonical JSON text, or ``fingerprint:…`` for other objects."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith("fingerprint:"):
+        return _Opaque(f"object {value[len('fingerprint:') :][:12]}")
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def _literal(value: Any) -> str:
     """A recorded (canonical JSON) value as Python source: ``"iris"``, ``3``, ``[1, 2]``."""
+    if isinstance(value, _Opaque):
+        return repr(value)
     if isinstance(value, str):
-        return repr(value).replace("'", '"') if '"' not in value else repr(value)
+        return json.dumps(value, ensure_ascii=False)
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     if isinstance(value, list):

@@ -170,6 +170,9 @@ def code_panel(run: Any, step_id: str, root: Path) -> list[Any]:
     if step is None:
         return [html.B(f"step {step_id}"), html.Div("not run: no recorded call", className="zr-muted")]
     found = step_source(root, qualified_name(step))
+    item_file = (run.item_id or "").split("::", 1)[0]
+    if found is None and item_file.endswith(".py"):  # not run: no key parts; look in the item's file
+        found = step_source(root, item_file[: -len(".py")].replace("/", ".") + "." + step.name)
     call = html.Pre(call_text(step), className="zr-call")
     if found is None:
         where = qualified_name(step) or step.name
