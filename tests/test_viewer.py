@@ -1300,3 +1300,46 @@ def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
     finally:
         view.terminate()
         view.wait(10)
+
+
+def test_view_build_writes_a_static_site_that_opens_from_file_urls(browser, project, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    site = tmp_path / "site"
+    result = project.run("--view-build", str(site))
+    assert result.ret == 0, result.stdout
+    # Each item's latest run, as the run picker labels them.
+    latest = {}
+    for name, _pipeline, status, item in project.runs:
+        latest[item or name] = (name, status)
+    assert f"{len(latest)} runs" in result.stdout
+    browser.get((site / "index.html").as_uri())
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.runs tr[data-run]")
+    shown = {r.get_attribute("data-run"): r.text for r in rows}
+    assert set(shown) == {name for name, _ in latest.values()}
+    for name, status in latest.values():
+        assert status in shown[name]
+    # No server: nothing but the files themselves is loaded.
+    resources = _js(browser, "return performance.getEntriesByType('resource').map(r => r.name);")
+    assert resources == []
+
+    # A run's lineage page: every step drawn in its state, with its details below.
+    failed = _run(project, "fan", "failed")
+    browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{failed}'] a").click()
+    _wait(browser, lambda: browser.current_url.startswith("file://") and "run-" in browser.current_url)
+    steps = browser.find_elements(By.CSS_SELECTOR, "svg.lineage g.node.step")
+    assert len(steps) == 42  # source, work_0 … work_39, total
+    assert "failed" in browser.find_element(By.CSS_SELECTOR, "p.summary").text
+    section = browser.find_element(By.ID, "step:work_7").text
+    assert "failed" in section and "work 7 exploded" in section
+    assert "cache hit" in browser.find_element(By.ID, "step:work_8").text
+
+    # The compare page: the fixture-built params, the objective's best row marked.
+    browser.get((site / "compare-forest.html").as_uri())
+    header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.compare th")]
+    assert "params.train.max_depth" in header and "metrics.accuracy" in header
+    best = browser.find_element(By.CSS_SELECTOR, "tr.best")
+    assert "forest-3" in best.text and "★ best" in best.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "table.compare tr[data-run]")) == 6
+    cell = best.find_elements(By.TAG_NAME, "td")[header.index("metrics.accuracy")]
+    assert cell.text == "0.9200" or cell.text == "0.92", cell.text

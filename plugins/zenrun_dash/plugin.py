@@ -31,10 +31,24 @@ def zenrun_addoption(parser: Any) -> None:
         "--view-port", type=int, default=8050, metavar="PORT", help="viewer port (8050; 0 picks a free one)"
     )
     group.addoption("--view-run", default=None, metavar="RUN", help="run shown first (default: newest)")
+    group.addoption(
+        "--view-build",
+        default=None,
+        metavar="DIR",
+        help="write a static, self-contained site of the runs (lineage and compare pages) into DIR and exit",
+    )
+    group.addoption(
+        "--view-select",
+        default=None,
+        metavar="TEXT",
+        help="with --view-build: the runs the run picker finds for TEXT (default: each item's latest run)",
+    )
 
 
 @hookimpl(tryfirst=True)
 def zenrun_cmdline_main(config: Any) -> int | None:
+    if config.getoption("view_build"):
+        return _build(config)
     if not config.getoption("view"):
         return None
     from zenrun import UsageError
@@ -56,6 +70,26 @@ def zenrun_cmdline_main(config: Any) -> int | None:
         )
     except OSError as exc:  # address in use, unknown host name, no permission
         raise UsageError(f"cannot serve the viewer on {host}:{port}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _build(config: Any) -> int:
+    from pathlib import Path
+
+    from zenrun import UsageError
+
+    _require_dash()
+    from zenrun_dash.static import build
+
+    directory = Path(config.getoption("view_build"))
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--view-build {directory}: exists and is not a directory")
+    written = build(config, directory, config.getoption("view_select"))
+    runs = sum(p.name.startswith("run-") for p in written)
+    print(
+        f"zenrun viewer site: {runs} runs, {len(written)} pages in {directory} (open {written[0]})",
+        flush=True,
+    )
     return 0
 
 
