@@ -1343,3 +1343,48 @@ def test_view_build_writes_a_static_site_that_opens_from_file_urls(browser, proj
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.compare tr[data-run]")) == 6
     cell = best.find_elements(By.TAG_NAME, "td")[header.index("metrics.accuracy")]
     assert cell.text == "0.9200" or cell.text == "0.92", cell.text
+
+
+def test_dark_and_light_themes_follow_the_browser_and_the_toggle(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    def emulate(scheme):
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+        )
+
+    def looks():
+        return _js(
+            browser,
+            "return [getComputedStyle(document.body).backgroundColor, "
+            "cy.nodes('.step')[0].style('color'), viewer.theme];",
+        )
+
+    run = _run(project, "lineage", "completed")
+    try:
+        emulate("dark")
+        _open(browser, f"{server}?run={run}")
+        _js(
+            browser, "localStorage.removeItem('zenrun-theme'); delete document.documentElement.dataset.theme;"
+        )
+        _open(browser, f"{server}?run={run}")
+        _wait(browser, lambda: looks()[2] == "dark")
+        background, label, _ = looks()
+        assert background == "rgb(22, 24, 29)" and label == "rgb(230,230,230)", looks()
+
+        browser.find_element(By.ID, "theme-toggle").click()  # picked: light, kept on reload
+        _wait(browser, lambda: looks()[2] == "light")
+        assert looks()[:2] == ["rgb(255, 255, 255)", "rgb(29,29,29)"]
+        _open(browser, f"{server}?run={run}")
+        _wait(browser, lambda: looks()[2] == "light")
+
+        browser.find_element(By.ID, "theme-toggle").click()
+        _wait(browser, lambda: looks()[2] == "dark")
+        _js(browser, "localStorage.removeItem('zenrun-theme');")
+        emulate("light")  # no pick: the browser's light theme
+        _open(browser, f"{server}?run={run}")
+        _wait(browser, lambda: looks()[2] == "light")
+        assert looks()[0] == "rgb(255, 255, 255)"
+    finally:
+        emulate("")
+        browser.execute_script("try { localStorage.removeItem('zenrun-theme'); } catch (e) {}")

@@ -165,6 +165,12 @@ def _layout(refresh_ms: int) -> html.Div:
                 [
                     dcc.Link("Lineage", href="/", id="nav-lineage", style=link),
                     dcc.Link("Compare items", href="/compare", id="nav-compare", style=link),
+                    html.Button(
+                        "◐ theme",
+                        id="theme-toggle",
+                        title="switch between the light and the dark theme (default: the browser's)",
+                        style={**_BUTTON, "float": "right"},
+                    ),
                 ],
                 style={"marginBottom": "6px"},
             ),

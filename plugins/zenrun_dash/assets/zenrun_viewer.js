@@ -75,7 +75,7 @@
     canvas.width = Math.max(24, Math.ceil(bb.w * scale));
     canvas.height = Math.max(24, Math.ceil(bb.h * scale));
     const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#ffffff";
+    ctx.fillStyle = theme() === "dark" ? "#16181d" : "#ffffff";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     nodes.forEach(n => {
       const p = n.position();
@@ -202,6 +202,34 @@
     box.addEventListener("keydown", ev => onKey(cy, ev));
   }
 
+  // -- themes: the browser's (prefers-color-scheme) unless one was picked with the button --
+  const darkQuery = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  function theme() {
+    const picked = document.documentElement.dataset.theme;
+    return picked || (darkQuery && darkQuery.matches ? "dark" : "light");
+  }
+  function applyTheme() {
+    const cy = getCy();
+    const label = getComputedStyle(document.documentElement).getPropertyValue("--zr-label").trim();
+    if (cy && label) {
+      cy.style().selector("node").style("color", label).selector(".artifact")
+        .style("color", theme() === "dark" ? "#ffc078" : "#6b3e00").update();
+    }
+    state.theme = theme();
+  }
+  try {
+    const saved = window.localStorage.getItem("zenrun-theme");
+    if (saved === "dark" || saved === "light") { document.documentElement.dataset.theme = saved; }
+  } catch (e) { /* storage refused (file://, privacy settings): follow the browser */ }
+  if (darkQuery && darkQuery.addEventListener) { darkQuery.addEventListener("change", applyTheme); }
+  document.addEventListener("click", ev => {
+    if (!ev.target || !ev.target.closest || !ev.target.closest("#theme-toggle")) { return; }
+    const next = theme() === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    try { window.localStorage.setItem("zenrun-theme", next); } catch (e) { /* not kept */ }
+    applyTheme();
+  });
+
   document.addEventListener("keydown", ev => {
     const target = ev.target;
     const typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
@@ -213,6 +241,7 @@
 
   function attach(cy) {
     cy.scratch("_zenrun", true);
+    applyTheme();
     keepPosition(cy);
     keyboard(cy);
     cy.on("layoutstop", e => afterLayout(cy, e.layout && e.layout.options));
