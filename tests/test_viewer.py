@@ -1388,3 +1388,61 @@ def test_dark_and_light_themes_follow_the_browser_and_the_toggle(server, browser
     finally:
         emulate("")
         browser.execute_script("try { localStorage.removeItem('zenrun-theme'); } catch (e) {}")
+
+
+def test_sidebar_tree_lists_modules_pipelines_items_steps_and_filters(server, browser, project):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, f"{server}?run={_run(project, 'lineage', 'completed')}")
+
+    def modules():
+        return [
+            m.get_attribute("data-module")
+            for m in browser.find_elements(By.CSS_SELECTOR, "#tree [data-module]")
+        ]
+
+    def runs():
+        return {
+            d.get_attribute("data-run") for d in browser.find_elements(By.CSS_SELECTOR, "#tree [data-run]")
+        }
+
+    def pick(dropdown, text):
+        browser.find_element(By.ID, dropdown).click()
+        field = _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search"))[
+            0
+        ]
+        field.send_keys(text)
+        field.send_keys(Keys.ENTER)
+        field.send_keys(Keys.ESCAPE)
+
+    _wait(browser, lambda: "pipeline_forest.py" in modules())
+    assert {"pipeline_lineage.py", "pipeline_fan.py", "pipeline_forest.py", "pipeline_hpo.py"} <= set(
+        modules()
+    )
+    # One entry per item, its latest run: forest's six items, the override is svm-1's latest.
+    latest = {}
+    for name, _pipeline, _status, item in _runs(project):
+        latest[item or name] = name
+    assert runs() == set(latest.values())
+    forest = browser.find_element(By.CSS_SELECTOR, "#tree [data-module='pipeline_forest.py']").text
+    assert "forest (6)" in forest
+
+    pick("tree-state", "failed")  # the items with a failed step, and only those steps
+    failed_fan = _run(project, "fan", "failed")
+    _wait(browser, lambda: modules() == ["pipeline_fan.py"])
+    assert runs() == {failed_fan}
+    steps = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#tree .zr-tree-step")]
+    assert steps == ["✗ work_7"]
+    browser.find_element(By.CSS_SELECTOR, "#tree .zr-tree-step").click()  # opens it in the graph
+    _wait(
+        browser, lambda: "step=work_7" in browser.current_url and f"run={failed_fan}" in browser.current_url
+    )
+    _wait(browser, lambda: browser.find_element(By.ID, "details").text.startswith("step work_7"))
+
+    _open(browser, f"{server}?run={_run(project, 'lineage', 'completed')}")
+    _wait(browser, lambda: "pipeline_forest.py" in modules())
+    pick("tree-mark", "sklearn")  # @zenrun.mark.sklearn on hpo and digits
+    _wait(browser, lambda: set(modules()) == {"pipeline_hpo.py", "pipeline_digits.py"})
+    pick("tree-module", "pipeline_digits.py")
+    _wait(browser, lambda: modules() == ["pipeline_digits.py"])

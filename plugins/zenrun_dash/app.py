@@ -21,7 +21,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import compare, compress
+from zenrun_dash import compare, compress, sidebar
 from zenrun_dash.checks import guard
 from zenrun_dash.details import code_panel, section, step_panel, table
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
@@ -174,7 +174,11 @@ def _layout(refresh_ms: int) -> html.Div:
                 ],
                 style={"marginBottom": "6px"},
             ),
-            html.Div(_lineage_page(), id="lineage-page"),
+            html.Div(
+                [sidebar.layout(), html.Div(_lineage_page(), style={"flex": "1 1 auto", "minWidth": 0})],
+                id="lineage-page",
+                style={"display": "flex", "gap": "10px"},
+            ),
             compare.layout(),
             dcc.Store(id="drawn"),
             dcc.Store(id="selected"),
@@ -653,12 +657,13 @@ def make_app(
         comparing = path == "/compare"
         children = compare.page_children() if comparing and not shown else no_update
         return (
-            {"display": "none" if comparing else "block"},
+            {"display": "none"} if comparing else {"display": "flex", "gap": "10px"},
             {"display": "block" if comparing else "none"},
             children,
         )
 
     compare.register(app, source)
+    sidebar.register(app, source, Path(str(config.rootpath)))
     app.clientside_callback(
         dash.ClientsideFunction("zenrun", "noteLayout"),
         Output("layout-noted", "data"),
