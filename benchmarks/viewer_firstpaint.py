@@ -38,7 +38,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-TARGETS_MS = {200: 1000, 1000: 2000, 5000: 5000}
+TARGETS_MS = {200: 1000, 1000: 2000, 5000: 5000, "mixed 200": 1000, "chain 200": 1000}
 
 FAN = """
     import os
@@ -91,6 +91,41 @@ FAN = """
         value = source()
         for _ in range(N - 1):
             value = inc(value)
+
+    @step
+    def combine(a: int, b: int = 0, c: int = 0) -> zenrun.Output(left=int, right=int):
+        return a + b, a + c
+
+    @pipeline
+    def mixed():
+        # N steps in layers of 10, each reading one to three outputs of earlier layers:
+        # no prefix is shared by more than 10 steps of a layer, so nothing collapses.
+        import random
+
+        rng = random.Random(7)
+        made = [source()]
+        pairs = []
+        for k in range(N - 1):
+            layer, j = divmod(k, 10)
+            pool = (pairs[-30:] or [(made[0], made[0])])
+            picks = [rng.choice(pool)[rng.randrange(2)] for _ in range(rng.randint(1, 3))]
+            pairs.append(combine(*picks, id=f"{'abcdefghij'[j]}{'xyz'[layer % 3]}_{layer}"))
+"""
+
+GRID = """
+    import zenrun
+    from zenrun import pipeline, step
+
+    @step
+    def train(k: int) -> float:
+        score = 0.5 + 0.03 * k - 0.002 * k * k
+        zenrun.log_metadata(accuracy=score, fit_seconds=0.1 * k)
+        return score
+
+    @zenrun.mark.parametrize("k", list(range(12)))
+    @pipeline
+    def grid(k):
+        train(k)
 """
 
 
@@ -168,14 +203,66 @@ EXPAND = """
 """
 
 
-def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bool = False) -> dict:
+MOVED = """
+    const nodes = window.cy.nodes().filter(n => !n.isParent() && !n.hasClass('bend'));
+    const out = {};
+    nodes.forEach(n => { out[n.id()] = n.position(); });
+    return out;
+"""
+
+
+def _moved(before: dict, after: dict) -> float:
+    """The largest distance a node drawn before and after an expansion moved."""
+    shared = [k for k in before if k in after]
+    return max(
+        (abs(before[k]["x"] - after[k]["x"]) + abs(before[k]["y"] - after[k]["y"]) for k in shared), default=0
+    )
+
+
+def compare_page(repeat: int, driver) -> dict:
+    """First paint of the compare page of a 12-item grid: its table filled and its chart drawn."""
+    with tempfile.TemporaryDirectory(prefix="zenrun-viewer-compare-") as tmp:
+        project = Path(tmp)
+        (project / "zenrun.toml").write_text('[tool.zenrun]\nobjective = "accuracy"\n')
+        (project / "pipeline_grid.py").write_text(textwrap.dedent(GRID))
+        assert _zenrun(project, "-q") == 0
+        proc, url = _serve(project)
+        try:
+            figures = []
+            for _ in range(repeat + 1):
+                driver.get(url + "compare?pipeline=grid")
+                figures.append(
+                    driver.execute_async_script("""
+                        const done = arguments[arguments.length - 1];
+                        const poll = () => {
+                          const rows = document.querySelectorAll('#compare-table tr td').length;
+                          const chart = document.querySelector('#compare-graph .main-svg');
+                          if (rows && chart && document.querySelector('#compare-best')?.textContent) {
+                            done(performance.now());
+                          } else { requestAnimationFrame(poll); }
+                        };
+                        poll();""")
+                )
+            return {
+                "cold_ms": figures[0],
+                "best_ms": min(figures[1:]),
+                "median_ms": statistics.median(figures[1:]),
+            }
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def measure(
+    steps: int, repeat: int, driver, screenshots: Path | None, chain: bool = False, mixed: bool = False
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="zenrun-viewer-bench-") as tmp:
         project = Path(tmp)
         (project / "zenrun.toml").write_text("")
         (project / "pipeline_bench.py").write_text(textwrap.dedent(FAN))
         env = {"FAN_N": str(steps)}
-        if chain:
-            assert _zenrun(project, "-q", "-k", "chain", **env) == 0
+        if chain or mixed:
+            assert _zenrun(project, "-q", "-k", "chain" if chain else "mixed", **env) == 0
         else:
             assert _zenrun(project, "-q", "-k", "fan", **env) == 0
             assert _zenrun(project, "-q", "-k", "fan", FAN_FAIL="7", **env) == 1
@@ -192,8 +279,10 @@ def measure(steps: int, repeat: int, driver, screenshots: Path | None, chain: bo
             }
             if screenshots and not chain and steps == 1000:
                 driver.save_screenshot(str(screenshots / "fanout-1000-collapsed.png"))
-            if not chain and steps <= 1000:
+            if not chain and not mixed:
+                before = driver.execute_script(MOVED)
                 result["expand_ms"] = driver.execute_async_script(EXPAND)
+                result["moved_px"] = _moved(before, driver.execute_script(MOVED))
                 result["expanded_nodes"] = driver.execute_script("return window.cy.nodes().length;")
                 if screenshots and steps == 1000:
                     time.sleep(0.3)
@@ -298,21 +387,28 @@ def main() -> None:
     try:
         rows = [measure(n, args.repeat, driver, args.screenshots) for n in args.steps]
         rows.append({**measure(200, args.repeat, driver, None, chain=True), "steps": "chain 200"})
+        rows.append({**measure(200, args.repeat, driver, None, mixed=True), "steps": "mixed 200"})
+        grid = compare_page(args.repeat, driver)
         live = live_traffic(args.live, driver) if args.live else None
     finally:
         driver.quit()
     print(
         f"{'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} {'target':>7} "
-        f"{'expand':>8}"
+        f"{'expand':>8} {'moved':>6}"
     )
     for row in rows:
-        target = TARGETS_MS.get(row["steps"]) if isinstance(row["steps"], int) else None
+        target = TARGETS_MS.get(row["steps"])
         expand = f"{row['expand_ms'] / 1000:.2f} s" if "expand_ms" in row else "-"
+        moved = f"{row['moved_px']:.0f}px" if "moved_px" in row else "-"
         print(
             f"{row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
             f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
-            f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8}"
+            f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8} {moved:>6}"
         )
+    print(
+        f"compare page, 12-item grid: first load {grid['cold_ms'] / 1000:.2f} s, then best "
+        f"{grid['best_ms'] / 1000:.2f} s, median {grid['median_ms'] / 1000:.2f} s (target 1 s)"
+    )
 
     if live:
         print(

@@ -595,15 +595,30 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
             browser.save_screenshot(str(Path(os.environ["ZENRUN_SCREENSHOTS"]) / f"{name}.png"))
 
 
+POSITIONS = (
+    "const out = {}; cy.nodes().filter(n => !n.isParent() && !n.hasClass('bend'))"
+    ".forEach(n => { const p = n.position(); out[n.id()] = [Math.round(p.x), Math.round(p.y)]; });"
+    "return out;"
+)
+
+
 def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, browser, project):
     laid = _open(browser, f"{server}?run={_run(project, 'fan', 'failed')}")
     classes = _classes(browser)
     assert classes["group:work"] == "group failed" and "step:work_7" not in classes
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["group:work"]
 
+    before = _js(browser, POSITIONS)
     _js(browser, "cy.$id('group:work').emit('tap');")  # expand: the failure is centred
     _relaid(browser, laid)
     laid = _js(browser, "return viewer.laidOut;")
+    # Laid out in place: the members around the group's place, nothing else moved.
+    after = _js(browser, POSITIONS)
+    kept = set(before) & set(after)
+    assert {"step:source", "step:total"} <= kept
+    assert all(before[n] == after[n] for n in kept), {n: (before[n], after[n]) for n in kept}
+    members = _js(browser, "return cy.$id('box:group:work').children('.step').map(n => n.position());")
+    assert len(members) == 40 and len({(m["x"], m["y"]) for m in members}) == 40  # none on another
     assert _classes(browser)["step:work_7"].split() == ["step", "failed"]
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:work_7"]
     position = _js(
@@ -619,6 +634,9 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
     _js(browser, "cy.$id('box:group:work').emit('tap');")  # collapse again
     _relaid(browser, laid)
     assert "step:work_7" not in _classes(browser) and "group:work" in _classes(browser)
+    again = _js(browser, POSITIONS)
+    assert again["group:work"] == before["group:work"]  # back where it was
+    assert all(again[n] == before[n] for n in kept), {n: (before[n], again[n]) for n in kept}
 
 
 def _click_node(driver, node):
@@ -1067,7 +1085,7 @@ def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, br
         )
         (project.path / "go").touch()
         _wait(browser, lambda: state("step:waits") == "step completed")
-        _wait(browser, lambda: '"state": "completed"' in details())
+        _wait(browser, lambda: details().splitlines()[0].endswith("✓ completed"))
         _wait(browser, lambda: state("artifact:waits:output") is not None)  # its output appears
         assert _js(browser, "return [cy.zoom(), cy.pan()];") == [0.77, {"x": 123, "y": 45}]
         assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:first"]
@@ -1310,7 +1328,7 @@ def test_view_build_writes_a_static_site_that_opens_from_file_urls(browser, proj
     assert result.ret == 0, result.stdout
     # Each item's latest run, as the run picker labels them.
     latest = {}
-    for name, _pipeline, status, item in project.runs:
+    for name, _pipeline, status, item in _runs(project):  # (other tests add runs)
         latest[item or name] = (name, status)
     assert f"{len(latest)} runs" in result.stdout
     browser.get((site / "index.html").as_uri())
@@ -1430,11 +1448,13 @@ def test_sidebar_tree_lists_modules_pipelines_items_steps_and_filters(server, br
 
     pick("tree-state", "failed")  # the items with a failed step, and only those steps
     failed_fan = _run(project, "fan", "failed")
-    _wait(browser, lambda: modules() == ["pipeline_fan.py"])
-    assert runs() == {failed_fan}
-    steps = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#tree .zr-tree-step")]
+    _wait(browser, lambda: "pipeline_forest.py" not in modules())
+    assert "pipeline_fan.py" in modules() and "pipeline_lineage.py" not in modules()  # it passed at last
+    assert failed_fan in runs()
+    fan = browser.find_element(By.CSS_SELECTOR, f"#tree [data-run='{failed_fan}']")
+    steps = [a.text for a in fan.find_elements(By.CSS_SELECTOR, ".zr-tree-step")]
     assert steps == ["✗ work_7"]
-    browser.find_element(By.CSS_SELECTOR, "#tree .zr-tree-step").click()  # opens it in the graph
+    fan.find_element(By.CSS_SELECTOR, ".zr-tree-step").click()  # opens it in the graph
     _wait(
         browser, lambda: "step=work_7" in browser.current_url and f"run={failed_fan}" in browser.current_url
     )

@@ -175,7 +175,8 @@ def _layout(refresh_ms: int) -> html.Div:
                 style={"marginBottom": "6px"},
             ),
             html.Div(
-                [sidebar.layout(), html.Div(_lineage_page(), style={"flex": "1 1 auto", "minWidth": 0})],
+                # The graph first in the tab order, the sidebar first on the screen.
+                [html.Div(_lineage_page(), style={"flex": "1 1 auto", "minWidth": 0}), sidebar.layout()],
                 id="lineage-page",
                 style={"display": "flex", "gap": "10px"},
             ),
@@ -468,6 +469,7 @@ def make_app(
         expanded = list(drawn.get("expanded", [])) if same_run else []
         focus: str | None = None
         new_selected: Any = no_update
+        local: dict[str, Any] | None = None  # a group expanded or collapsed: laid out in place
         if trigger == "lineage":
             if not tapped or tapped.get("kind") not in ("group", "group-box"):
                 raise PreventUpdate
@@ -475,10 +477,12 @@ def make_app(
             if group_id in expanded:
                 expanded.remove(group_id)
                 focus = group_id
+                local = {"zenrunCollapse": group_id}
             elif group_id in model.groups:
                 expanded.append(group_id)
                 member = tapped.get("failed") or model.groups[group_id].members[0]
                 focus = step_node_id(member)
+                local = {"zenrunExpand": group_id}
         elif trigger == "run-picker" or not same_run:
             if selected and selected.startswith("step:"):
                 group_id = model.group_of.get(selected[len("step:") :])
@@ -493,7 +497,12 @@ def make_app(
         elements = model_elements(model, expanded, hide_artifacts=bool(hide))
         token = uuid.uuid4().hex
         layout = {**LAYOUT, "zenrunFocus": focus, "zenrunNonce": token}
-        if sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
+        if local is not None:
+            # Nothing drawn moves: the browser keeps every node where it is and places only
+            # the group's members (or the collapsed group) around the group's place
+            # (assets/zenrun_viewer.js, placeGroup). Long edges are drawn straight.
+            layout = {"name": "preset", "fit": False, "animate": False, **local, **layout_marks(focus, token)}
+        elif sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
             elements = split_long_edges(elements)
         else:
             positions = layered_positions(elements)
@@ -502,13 +511,7 @@ def make_app(
                     element["position"] = positions[element["data"]["id"]]
                 elif "source" in element["data"]:
                     element["classes"] += " taxi"
-            layout = {
-                "name": "preset",
-                "fit": True,
-                "padding": 24,
-                "zenrunFocus": focus,
-                "zenrunNonce": token,
-            }
+            layout = {"name": "preset", "fit": True, "padding": 24, **layout_marks(focus, token)}
         remember(token, elements)
         state = {
             "run": run_name,
@@ -516,7 +519,7 @@ def make_app(
             "token": token,
             "expanded": expanded,
             "hide": bool(hide),
-            "split": layout["name"] == LAYOUT["name"],
+            "split": layout["name"] == LAYOUT["name"],  # bend nodes: a refresh draws them too
         }
         return elements, layout, _summary(run, model), state, new_selected, run.status != "running"
 
@@ -730,6 +733,12 @@ def _artifact_details(run: Any, model: Any, node: str, previewer: Previewer) -> 
             style={"marginTop": "6px"},
         ),
     ]
+
+
+def layout_marks(focus: str | None, token: str) -> dict[str, Any]:
+    """What the browser reads from a layout's options when it stops: the node to focus and
+    the drawing's token (see ``afterLayout`` in assets/zenrun_viewer.js)."""
+    return {"zenrunFocus": focus, "zenrunNonce": token}
 
 
 def _first(query: dict[str, list[str]], key: str) -> str | None:

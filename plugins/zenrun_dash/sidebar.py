@@ -173,6 +173,7 @@ def layout() -> html.Aside:
         id="sidebar",
         style={
             "flex": "0 0 250px",
+            "order": -1,
             "maxHeight": "860px",
             "overflowY": "auto",
             "padding": "6px",

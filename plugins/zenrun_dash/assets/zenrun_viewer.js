@@ -101,7 +101,66 @@
     rect.style.height = Math.max(2, Math.min(canvas.height - top, (ext.y2 - Math.max(ext.y1, bb.y1)) * scale)) + "px";
   }
 
+  // Where each group node and each expanded group's box is: an expanded group's members, or
+  // a collapsed group, are placed there, and nothing else moves.
+  function notePlaces(cy) {
+    const places = state.places = state.places || {};
+    cy.nodes(".group").forEach(n => { places[n.id()] = Object.assign({}, n.position()); });
+    cy.nodes(".group-box").forEach(n => {
+      if (places[n.data("group")]) { return; }  // where it was drawn collapsed: it goes back there
+      const bb = n.boundingBox({includeLabels: false});
+      places[n.data("group")] = {x: (bb.x1 + bb.x2) / 2, y: bb.y1 + 40, top: true};
+    });
+  }
+
+  // Members in a grid (a step, its outputs to its right) below the group's place; moved
+  // below the whole graph when that grid would cover other nodes.
+  function placeGroup(cy, options) {
+    const expand = options.zenrunExpand, collapse = options.zenrunCollapse;
+    const places = state.places || {};
+    cy.batch(() => {
+      if (collapse) {
+        const at = places[collapse] || {x: 0, y: 0};
+        const group = cy.$id(collapse);
+        group.position({x: at.x, y: at.y});
+        group.outgoers("node.artifact").forEach((a, k) => a.position({x: at.x + 70, y: at.y + 30 * k}));
+        return;
+      }
+      const box = cy.$id("box:" + expand);
+      const members = box.children(".step");
+      if (!members.length) { return; }
+      const at = places[expand] || {x: 0, y: 0};
+      const outputs = members.map(m => m.outgoers("node").filter(n => n.parent().same(box)));
+      const rows = Math.max(1, ...outputs.map(o => o.length));
+      const cellW = 150, cellH = Math.max(56, 26 * rows + 20);
+      const cols = Math.max(1, Math.ceil(Math.sqrt(members.length * cellH / cellW)));
+      const width = cols * cellW, height = Math.ceil(members.length / cols) * cellH;
+      let left = at.x - width / 2, top = at.top ? at.y : at.y - cellH / 2;
+      const inside = cy.nodes().filter(n => !n.isParent() && !n.parent().same(box) && (() => {
+        const p = n.position();
+        return p.x > left - 40 && p.x < left + width + 40 && p.y > top - 40 && p.y < top + height + 40;
+      })());
+      if (inside.length) {
+        const bb = cy.nodes().difference(box.union(box.descendants())).boundingBox({includeLabels: true});
+        top = bb.y2 + 80;
+      }
+      members.forEach((m, k) => {
+        const x = left + (k % cols) * cellW + 20, y = top + Math.floor(k / cols) * cellH + 20;
+        m.position({x: x, y: y});
+        outputs[k].forEach((a, j) => a.position({x: x + 60, y: y + 26 * j}));
+      });
+      // Anything else new (outputs drawn for the first time) next to what feeds it.
+      cy.nodes().filter(n => !n.isParent() && n.position("x") === 0 && n.position("y") === 0 &&
+        !n.parent().same(box)).forEach(n => {
+        const from = n.incomers("node")[0];
+        if (from) { n.position({x: from.position("x") + 60, y: from.position("y")}); }
+      });
+    });
+  }
+
   function afterLayout(cy, options) {
+    if (options && (options.zenrunExpand || options.zenrunCollapse)) { placeGroup(cy, options); }
+    notePlaces(cy);
     // The container may have moved or changed size while the page settled (fonts, the
     // run picker, scroll bars): measure it again, or the first click misses its node.
     cy.resize();
