@@ -189,6 +189,8 @@ def _layout(refresh_ms: int) -> html.Div:
             dcc.Store(id="zoom-level"),
             dcc.Store(id="layout-noted"),
             dcc.Store(id="png-exported"),
+            dcc.Store(id="place-group"),
+            dcc.Store(id="group-placed"),
             dcc.Store(id="runs-offset", data=0),
             dcc.Download(id="download-json"),
             dcc.Interval(id="refresh", interval=refresh_ms),
@@ -444,6 +446,7 @@ def make_app(
         Output("drawn", "data"),
         Output("selected", "data", allow_duplicate=True),
         Output("refresh", "disabled"),
+        Output("place-group", "data"),
         Input("run-picker", "value"),
         Input("hide-artifacts", "value"),
         Input("lineage", "tapNodeData"),
@@ -460,10 +463,10 @@ def make_app(
     ) -> Any:
         trigger = ctx.triggered_id
         if run_name is None:
-            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False
+            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False, no_update
         run, model = source.model(run_name)
         if run is None or model is None:
-            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False
+            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False, no_update
         drawn = drawn or cast(Drawn, {})
         same_run = drawn.get("run") == run_name
         expanded = list(drawn.get("expanded", [])) if same_run else []
@@ -497,11 +500,13 @@ def make_app(
         elements = model_elements(model, expanded, hide_artifacts=bool(hide))
         token = uuid.uuid4().hex
         layout = {**LAYOUT, "zenrunFocus": focus, "zenrunNonce": token}
+        place: Any = no_update
         if local is not None:
-            # Nothing drawn moves: the browser keeps every node where it is and places only
-            # the group's members (or the collapsed group) around the group's place
-            # (assets/zenrun_viewer.js, placeGroup). Long edges are drawn straight.
-            layout = {"name": "preset", "fit": False, "animate": False, **local, **layout_marks(focus, token)}
+            # Nothing drawn moves and no layout runs (a preset layout of thousands of nodes
+            # takes seconds): the browser keeps every node where it is and places only the
+            # group's members, or the collapsed group, at the group's place
+            # (assets/zenrun_viewer.js, place). Long edges are drawn straight.
+            place = {**local, **layout_marks(focus, token)}
         elif sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
             elements = split_long_edges(elements)
         else:
@@ -519,9 +524,12 @@ def make_app(
             "token": token,
             "expanded": expanded,
             "hide": bool(hide),
-            "split": layout["name"] == LAYOUT["name"],  # bend nodes: a refresh draws them too
+            "split": local is None
+            and layout["name"] == LAYOUT["name"],  # bend nodes: a refresh draws them too
         }
-        return elements, layout, _summary(run, model), state, new_selected, run.status != "running"
+        if local is not None:
+            layout = no_update
+        return elements, layout, _summary(run, model), state, new_selected, run.status != "running", place
 
     @app.callback(
         Output("patch", "data"),
@@ -671,6 +679,12 @@ def make_app(
         dash.ClientsideFunction("zenrun", "noteLayout"),
         Output("layout-noted", "data"),
         Input("lineage", "layout"),
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "place"),
+        Output("group-placed", "data"),
+        Input("place-group", "data"),
+        prevent_initial_call=True,
     )
     # PNG in the browser: its scale depends on the drawn graph's size (see exportPng).
     app.clientside_callback(

@@ -77,7 +77,7 @@ def split_long_edges(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
         chain = [d["source"]] + [f"bend:{d['id']}:{k}" for k in range(1, span)] + [d["target"]]
         shared = parents[d["source"]] if parents[d["source"]] == parents[d["target"]] else None
         for bend in chain[1:-1]:
-            data = {"id": bend, "kind": "bend", "label": "", "states": [], "search": ""}
+            data = {"id": bend, "kind": "bend", "label": "", "states": "", "search": ""}
             if shared:
                 data["parent"] = shared
             out.append({"data": data, "classes": "bend", "selectable": False, "grabbable": False})

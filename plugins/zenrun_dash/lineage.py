@@ -292,7 +292,7 @@ def model_elements(
                     "kind": "group-box",
                     "group": group_id,
                     "label": group_label(group, counts).replace("\n", ": ") + "  (click here to collapse)",
-                    "states": [],
+                    "states": "",
                     "search": "",
                 },
                 "classes": "group-box",
@@ -312,7 +312,7 @@ def model_elements(
                         "label": f"{STATE_GLYPHS[state]} " + group_label(group, counts),
                         "name": group.name,
                         "state": state,
-                        "states": sorted(counts),
+                        "states": " ".join(sorted(counts)),
                         "size": len(group.members),
                         "failed": failed,
                         "search": " ".join(
@@ -331,7 +331,7 @@ def model_elements(
                 "name": step_id,
                 "function": model.functions[step_id],
                 "state": state,
-                "states": [state],
+                "states": state,
                 "search": f"{step_id} {model.functions[step_id]}",
                 "group": model.group_of.get(step_id),
             },
@@ -355,7 +355,7 @@ def model_elements(
                     "step": step_id,
                     "output": output,
                     "type": model.artifact_types.get((step_id, output)),
-                    "states": [],
+                    "states": "",
                     "search": f"{labels[(shown, output)]} {output}",
                 }
                 if shown in model.groups:

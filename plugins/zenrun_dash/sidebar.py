@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from dash import Input, Output, dcc, html
 
 from zenrun_dash.code import MAX_BYTES
-from zenrun_dash.lineage import STATE_GLYPHS, step_state
+from zenrun_dash.lineage import STATE_GLYPHS
 from zenrun_dash.source import RunSource, item_label
 
 MAX_ITEMS = 300
@@ -76,12 +76,11 @@ def items(source: RunSource, root: Path) -> list[Item]:
             key = (module, function)
             if key not in marks_memo:
                 marks_memo[key] = pipeline_marks(root, module, function)
-            run = source.run(latest.name)
-            if run is None:
+            run, model = source.model(latest.name)  # a finished run's model is read once
+            if run is None or model is None:
                 continue
             label = item_label({"item_id": run.item_id, "pipeline": run.pipeline_name})
-            steps = [(sid, step_state(step, slow_after=source.slow_after)) for sid, step in run.steps.items()]
-            steps += [(sid, "pending") for sid in (run.graph or {}) if sid not in run.steps]
+            steps = [(sid, model.states[sid]) for sid in model.steps]
             found.append(Item(module, pipeline, label, run.name, run.status, marks_memo[key], steps))
     return found
 
@@ -200,7 +199,7 @@ def register(app: Any, source: RunSource, root: Path) -> None:
         Input("tree-module", "value"),
         Input("tree-mark", "value"),
         Input("tree-state", "value"),
-        Input("run-summary", "children"),  # a run drawn or refreshed: the latest runs may differ
+        Input("url", "pathname"),  # (a page load: the runs recorded since are listed)
     )
     def fill(modules: list[str] | None, marks: list[str] | None, states: list[str] | None, _: Any) -> Any:
         found = current()
