@@ -443,12 +443,12 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
             "pipeline_capture.py *F*",
             "=*FAILURES*=",
             "*ValueError: boom",
+            "-* Captured stdout (setup) -*",  # as pytest: setup, then the steps, then teardown
+            "fixture says hello",
             "-* Captured stdout (boom) -*",
             "about to fail",
             "-* Captured log (boom) -*",
             "ERROR    user:pipeline_capture.py:* failing now",
-            "-* Captured stdout (setup) -*",
-            "fixture says hello",
             "-* Captured stdout (teardown) -*",
             "fixture says bye",
         ]

@@ -299,6 +299,10 @@ class Session:
                 return candidate.relative_to(self.config.rootpath).as_posix()
             except ValueError:
                 continue
+        # Outside the rootdir: relative to the directory argument holding it (as pytest).
+        for initial in sorted(self._initialpaths):
+            if initial != path and initial in path.parents:
+                return path.relative_to(initial).as_posix()
         return path.as_posix()
 
     def isinitpath(self, path: Path, *, with_parents: bool = False) -> bool:

@@ -255,8 +255,7 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
             if isinstance(exc, SystemExit):
                 print("mainloop: caught unexpected SystemExit!", file=sys.stderr)
     finally:
-        errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
-        report_teardown_errors(session, session.items[-1] if session.items else None, "session", errors)
+        errors = teardown_scope(session, session.items[-1] if session.items else None, "session")
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
@@ -284,20 +283,48 @@ def notify_exception(config: Any, exc: BaseException, what: str) -> None:
         print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
+def teardown_scope(session: Session, item: Item | None, scope: str) -> list[BaseException]:
+    """Tear down the ``scope`` (module or session) fixtures after ``item``; what they print
+    is captured and shown with the item's report (``-rP``) and their errors."""
+    if not hasattr(session, "setup_state"):
+        return []
+    with capturing(session.config.stash.get("capture")) as capture:
+        if scope == "session":
+            errors = session.setup_state.teardown_all()
+        else:
+            errors = session.setup_state.teardown(scope, item)
+    sections = captured_sections("teardown", capture)
+    last = next((r for r in reversed(session.reports) if item is not None and r.nodeid == item.nodeid), None)
+    if last is not None:
+        last.sections += sections
+    report_teardown_errors(session, item, scope, errors, sections=sections)
+    return errors
+
+
 def report_teardown_errors(
-    session: Session, item: Item | None, scope: str, errors: list[BaseException], xfail: Any = None
+    session: Session,
+    item: Item | None,
+    scope: str,
+    errors: list[BaseException],
+    xfail: Any = None,
+    sections: list[tuple[str, str]] | None = None,
 ) -> None:
     """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
     The item that ran last keeps its outcome; the errors (newest first) add an
-    ``error`` report ("1 passed, 1 error"), so the session exits 1.
+    ``error`` report ("1 passed, 1 error"), so the session exits 1. What the
+    teardown printed (``sections``) is shown with it.
     """
     if not errors:
         return
     text = "\n".join(
-        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else user_traceback(exc).rstrip()
+        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _error_text(exc, session.config)
         for exc in reversed(errors)
     )
+    shown = _shown_streams(session.config)
+    for title, captured in sections or []:
+        if any(f"Captured {stream}" in title for stream in shown):
+            text += f"\n{title}\n{captured.rstrip()}"
     report = ItemReport(
         item.nodeid if item is not None else "<session>",
         ERROR,
@@ -355,7 +382,7 @@ def _main(config: Config, session: Session) -> int:
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
-            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
+            teardown_scope(session, item, "module")
         maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
         failures = _failures(session)
         if maxfail and failures >= maxfail and session.shouldfail is None:
@@ -549,20 +576,25 @@ def prepare_item(
     if xfail is not None and not xfail.run:
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
         return report, None, xfail, started
+    hook_capture = None
     try:
-        config.hook.zenrun_runtest_setup(item=item)
+        with capturing(config.stash.get("capture")) as hook_capture:  # as a fixture's output
+            config.hook.zenrun_runtest_setup(item=item)
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
         _outcome_exception(report, exc, "setup", item)
         if report.outcome == ERROR:
             xfail = _xfail_of_error(item, config, xfail, exc, report)
+        report.sections += captured_sections("setup", hook_capture)
         return report, None, xfail, started
     except Exception as exc:
         report.outcome = ERROR
         report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
         xfail = _xfail_of_error(item, config, xfail, exc, report)
+        report.sections += captured_sections("setup", hook_capture)
         return report, None, xfail, started
+    report.sections += captured_sections("setup", hook_capture)
     where = "setup"
     capture = config.stash.get("capture")
     try:
@@ -671,11 +703,13 @@ def finish_item(
 ) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
     run = report.run
+    shown = _shown_streams(session.config)
+    setup_shown = [(t, x) for t, x in report.sections if any(f"Captured {s}" in t for s in shown)]
+    setup_in_text = False
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
-        report.longrepr = failure_text(
-            run, session.config.getoption("tbstyle", "native"), _shown_streams(session.config)
-        )
+        report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"), shown, setup_shown)
+        setup_in_text = True
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -691,16 +725,18 @@ def finish_item(
             session.config.hook.zenrun_runtest_teardown(item=item)
         except Exception as exc:
             teardown_errors.append(exc)
-    report.sections += captured_sections("teardown", teardown_capture)
+    teardown_sections = captured_sections("teardown", teardown_capture)
+    report.sections += teardown_sections
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
-        shown = _shown_streams(session.config)
         for title, text in report.sections:
+            if (title, text) in setup_shown and setup_in_text:
+                continue  # already shown, before the steps' output
             if any(f"Captured {stream}" in title for stream in shown):
                 report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
-    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail)
+    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
 
 
@@ -746,7 +782,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
-            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
+            teardown_scope(session, item, "module")
         if maxfail and failures() >= maxfail and not session.shouldstop:
             session.shouldfail = session.shouldfail or stop_reason()
 

@@ -72,16 +72,25 @@ def format_warning(w: Any) -> str:
     return text + (f"\n    {source}\n" if source else "\n")
 
 
-def failure_text(run: PipelineRun, style: str = "native", shown: set[str] | None = None) -> str:
+def failure_text(
+    run: PipelineRun,
+    style: str = "native",
+    shown: set[str] | None = None,
+    setup_sections: list[tuple[str, str]] | None = None,
+) -> str:
     """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``
-    and what they printed (the streams in ``shown``; default all)."""
+    and what was printed (the streams in ``shown``; default all): while the fixtures were
+    set up (``setup_sections``), then by the failed steps, in that order (as pytest's setup
+    and call sections)."""
     parts = []
+    captured = [f"{title}\n{text.rstrip()}" for title, text in setup_sections or []]
     for step in run.steps.values():
         if step.status == FAILED and step.error:
             parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
             for stream, text in step.captured.items():
                 if shown is None or stream in shown:
-                    parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+                    captured.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+    parts += captured
     if run.error:
         parts.append(run.error)
     skipped = [s.id for s in run.steps.values() if s.status == "skipped"]

@@ -350,6 +350,11 @@ class TerminalReporter:
             self.tw.write(_OUTCOME_CHAR[report.outcome])
             if self.verbosity < 0 and self.done >= self.total and report.when == "call":
                 self._end_progress_line(force=True)  # as pytest -q: the progress after the last one
+            elif self.progress_style and report.when == "call":
+                # As pytest: a line about to pass the terminal's edge ends with the progress.
+                length = len(f" [{self.total}/{self.total}]") if self.progress_style == "count" else 7
+                if self.tw.column + length + 1 >= self.tw.width:
+                    self.tw.write(self._suffix() + "\n")
 
     def _verbose_line(self, report: Any) -> None:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""

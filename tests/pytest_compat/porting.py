@@ -24,7 +24,7 @@ import zenrun
 from zenrun import pipeline, step
 
 @step
-def check(ok: bool, message: str = "assert False") -> None:
+def check(ok: bool, message: str = "assert False"):
     assert ok, message
 """
 
@@ -36,6 +36,17 @@ def _statement(body: str, indent: str) -> str:
     if body == "pass" or body == "...":
         return f"{indent}check(True)"
     if body.startswith("assert "):
+        import ast
+
+        try:
+            node = ast.parse(body).body[0]
+        except SyntaxError:
+            node = None
+        if isinstance(node, ast.Assert):
+            test = ast.get_source_segment(body, node.test)
+            if node.msg is not None:  # ``assert x, msg``: the message, as Python's
+                return f"{indent}check({test}, {ast.get_source_segment(body, node.msg)})"
+            return f"{indent}check({test}, {('assert ' + test)!r})"
         expr = body[len("assert ") :].strip()
         return f"{indent}check({expr}, {('assert ' + expr)!r})"
     return f"{indent}{body}"

@@ -2917,6 +2917,63 @@ def test_foo(request):
             ]
         )
 
+    def test_non_relative_path(self, zenrunner, monkeypatch) -> None:
+        tests_dir = zenrunner.path / "pipelines"
+        tests_dir.mkdir()
+        fixdir = zenrunner.path / "fixtures"
+        fixdir.mkdir()
+        fixfile = fixdir.joinpath("fix.py")
+        fixfile.write_text(
+            """import zenrun
+
+@zenrun.fixture(params=[0, 1, 2])
+def fix_with_param(request):
+    return request.param
+""",
+            encoding="utf-8",
+        )
+        testfile = tests_dir.joinpath("pipeline_foos.py")
+        testfile.write_text(
+            """from fix import fix_with_param; from zenrun import pipeline
+@pipeline
+def test_foo(request):
+    request.getfixturevalue('fix_with_param')
+""",
+            encoding="utf-8",
+        )
+        (zenrunner.path / "zenrun.toml").unlink()  # no config file: the rootdir is the cwd, as pytester's
+        monkeypatch.syspath_prepend(str(fixdir))
+        result = zenrunner.runzenrun_inprocess(cwd=tests_dir)
+        result.stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_foos.py::test_foo",
+                "",
+                "Requested fixture 'fix_with_param' defined in:",
+                f"{fixfile}:4",
+                "Requested here:",
+                "pipeline_foos.py:4",
+                "*1 error*",  # the pipeline body is zenrun's composition (setup)
+            ]
+        )
+
+        # With non-overlapping rootdir, passing tests_dir.
+        rootdir = zenrunner.path / "rootdir"
+        rootdir.mkdir()
+        result = zenrunner.runzenrun_inprocess("--rootdir", str(rootdir), str(tests_dir), cwd=rootdir)
+        result.stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_foos.py::test_foo",
+                "",
+                "Requested fixture 'fix_with_param' defined in:",
+                f"{fixfile}:4",
+                "Requested here:",
+                f"{testfile}:4",
+                "*1 error*",
+            ]
+        )
+
 
 class TestScopeOrdering:
     @pytest.mark.parametrize("variant", ["mark", "autouse"])
