@@ -49,3 +49,15 @@ def run_on_a_terminal(zenrunner: Any) -> Callable[..., tuple[int, str, float]]:
         return proc.returncode, b"".join(chunks).decode(), time.perf_counter() - started
 
     return run
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One real LocalCluster for the module (starting one costs seconds); closed afterwards."""
+    from distributed import LocalCluster
+
+    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        yield local
+    finally:
+        local.close()

@@ -11,18 +11,6 @@ pytest.importorskip("distributed")
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """One real LocalCluster for the module (starting one costs seconds); closed afterwards."""
-    from distributed import LocalCluster
-
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        yield local
-    finally:
-        local.close()
-
-
 FAN_OUT = """
     import os
     import numpy as np

@@ -31,18 +31,6 @@ def p_{mode}():
 """
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """One real LocalCluster for the module; closed afterwards."""
-    from distributed import LocalCluster
-
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        yield local
-    finally:
-        local.close()
-
-
 @contextlib.contextmanager
 def _project_importable_on_dask_workers(cluster, path):
     """As on a real cluster where workers have the project's code: its modules import there."""

@@ -32,17 +32,6 @@ def grid(k):
 """
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    from distributed import LocalCluster
-
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        yield local
-    finally:
-        local.close()
-
-
 @pytest.mark.parametrize("where", ["workers", "dask"])
 def test_a_step_every_item_shares_runs_once(zenrunner, monkeypatch, where, request):
     zenrunner.makepyfile(pipeline_grid=GRID)
