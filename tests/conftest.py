@@ -7,6 +7,7 @@ import pty
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -61,3 +62,33 @@ def cluster():
         yield local
     finally:
         local.close()
+
+
+@pytest.fixture
+def s3_server(monkeypatch):
+    """A real S3 API (moto's server) on 127.0.0.1 with a fresh bucket; stopped afterwards."""
+    pytest.importorskip("s3fs")
+    server_mod = pytest.importorskip("moto.server")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        env = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "FSSPEC_S3_ENDPOINT_URL": endpoint,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
+        fs = s3fs.S3FileSystem(endpoint_url=endpoint, key="testing", secret="testing")
+        bucket = f"zenrun-{uuid.uuid4().hex[:8]}"
+        fs.mkdir(bucket)
+        yield {"endpoint": endpoint, "bucket": bucket, "env": env, "fs": fs}
+    finally:
+        server.stop()

@@ -390,36 +390,6 @@ def test_a_declared_memory_url_is_fingerprinted_and_checked(zenrunner):
             fs.rm(f"/{root}", recursive=True)
 
 
-@pytest.fixture
-def s3_server(monkeypatch):
-    """A real S3 API (moto's server) on 127.0.0.1 with a fresh bucket; stopped afterwards."""
-    pytest.importorskip("s3fs")
-    server_mod = pytest.importorskip("moto.server")
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        env = {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL": endpoint,
-            "FSSPEC_S3_ENDPOINT_URL": endpoint,
-        }
-        for name, value_ in env.items():
-            monkeypatch.setenv(name, value_)
-        import s3fs
-
-        s3fs.S3FileSystem.clear_instance_cache()
-        fs = s3fs.S3FileSystem(endpoint_url=endpoint, key="testing", secret="testing")
-        bucket = f"zenrun-{uuid.uuid4().hex[:8]}"
-        fs.mkdir(bucket)
-        yield {"fs": fs, "bucket": bucket}
-    finally:
-        server.stop()
-
-
 def test_a_declared_s3_object_or_prefix_that_changed_is_a_miss(zenrunner, s3_server):
     fs, bucket = s3_server["fs"], s3_server["bucket"]
     fs.pipe(f"{bucket}/raw/x.csv", b"a\n1\n")
