@@ -428,12 +428,18 @@ def _retire(spool: Any) -> None:
 
 
 def _read_tail(file: Any, limit: int = MAX_CAPTURE) -> tuple[str, int]:
-    """The last ``limit`` bytes of ``file`` as text, and how many bytes came before them."""
-    size = file.seek(0, 2)
+    """The last ``limit`` bytes of ``file`` as text, and how many bytes came before them.
+
+    Read with ``pread``: the file offset is shared with the processes a step left running,
+    and moving it back to read would make their next write overwrite what the step wrote.
+    """
+    file.flush()
+    fd = file.fileno()
+    size = os.fstat(fd).st_size
     if not size:
         return "", 0
-    file.seek(max(0, size - limit))
-    return file.read().decode("utf-8", errors="replace"), max(0, size - limit)
+    start = max(0, size - limit)
+    return os.pread(fd, size - start, start).decode("utf-8", errors="replace"), start
 
 
 @contextmanager
