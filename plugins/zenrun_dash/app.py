@@ -527,9 +527,16 @@ def make_app(
             "split": local is None
             and layout["name"] == LAYOUT["name"],  # bend nodes: a refresh draws them too
         }
-        if local is not None:
-            layout = no_update
-        return elements, layout, _summary(run, model), state, new_selected, run.status != "running", place
+        sent_layout: Any = no_update if local is not None else layout
+        return (
+            elements,
+            sent_layout,
+            _summary(run, model),
+            state,
+            new_selected,
+            run.status != "running",
+            place,
+        )
 
     @app.callback(
         Output("patch", "data"),

@@ -85,6 +85,11 @@ def items(source: RunSource, root: Path) -> list[Item]:
     return found
 
 
+def _data(**attributes: str) -> dict[str, Any]:
+    """``data-*`` attributes of a component (what the tests and scripts select on)."""
+    return {f"data-{name}": value for name, value in attributes.items()}
+
+
 def _href(run: str, step: str | None = None) -> str:
     return "/?" + urlencode({"run": run, **({"step": step} if step else {})})
 
@@ -127,7 +132,7 @@ def tree(found: list[Item], marks: list[str], modules: list[str], states: list[s
                 html.Ul(listed),
             ],
             open=bool(wanted_states),
-            **{"data-run": item.run},
+            **_data(run=item.run),
         )
         by_module.setdefault(item.module, {}).setdefault(item.pipeline, []).append(node)
     out: list[Any] = []
@@ -142,7 +147,7 @@ def tree(found: list[Item], marks: list[str], modules: list[str], states: list[s
             html.Details(
                 [html.Summary(module, className="zr-tree-module"), *pipelines],
                 open=True,
-                **{"data-module": module},
+                **_data(module=module),
             )
         )
     if not out:
