@@ -1415,16 +1415,17 @@ def test_sidebar_tree_lists_modules_pipelines_items_steps_and_filters(server, br
 
     _open(browser, f"{server}?run={_run(project, 'lineage', 'completed')}")
 
+    # Read in one script: the tree is redrawn as filters change (no stale elements).
     def modules():
-        return [
-            m.get_attribute("data-module")
-            for m in browser.find_elements(By.CSS_SELECTOR, "#tree [data-module]")
-        ]
+        return _js(
+            browser,
+            "return [...document.querySelectorAll('#tree [data-module]')].map(m => m.dataset.module);",
+        )
 
     def runs():
-        return {
-            d.get_attribute("data-run") for d in browser.find_elements(By.CSS_SELECTOR, "#tree [data-run]")
-        }
+        return set(
+            _js(browser, "return [...document.querySelectorAll('#tree [data-run]')].map(m => m.dataset.run);")
+        )
 
     def pick(dropdown, text):
         browser.find_element(By.ID, dropdown).click()
