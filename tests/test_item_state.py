@@ -178,7 +178,7 @@ def _seeded_draws() -> dict[str, list]:
     py, legacy = random.Random(1234), np.random.RandomState(1234)
     first = [py.random(), float(legacy.rand())]
     py, legacy = random.Random(1234), np.random.RandomState(1234)
-    return {"first": first, "second": first + [py.randint(0, 10**9), float(legacy.normal())]}
+    return {"first": first, "second": [*first, py.randint(0, 10**9), float(legacy.normal())]}
 
 
 @pytest.mark.parametrize("where", ["local", "workers", "dask"])
