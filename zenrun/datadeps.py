@@ -75,6 +75,11 @@ class Tracking:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     known: dict[str, Any] | None = None
+    #: Files of ``known`` the cache lookup just found unchanged (absolute paths): opened,
+    #: they are not ``stat``-ed; at the step's end their ``stat`` must still be the recorded
+    #: one, which proves they did not change since they were recorded, hence while the step
+    #: ran; any other ``stat`` makes the result uncacheable.
+    trusted: frozenset[str] = frozenset()
 
 
 class Ignore:
@@ -414,6 +419,8 @@ _install_lock = threading.Lock()
 
 
 _isabs = (lambda path: path[:1] == "/") if os.sep == "/" else os.path.isabs
+#: The first ``stat`` of a trusted file (``Tracking.trusted``): none taken.
+_TRUSTED = (-1, -1, -1)
 _DOT, _DOUBLE = f"{os.sep}.", os.sep * 2
 
 
@@ -443,6 +450,7 @@ class Recorder:
         self._cwd: str | None = None
         self.failure: str | None = None
         self._token: Any = None
+        self._trusted = tracking.trusted
 
     # -- activation ----------------------------------------------------------------
     def __enter__(self) -> Recorder:
@@ -505,6 +513,9 @@ class Recorder:
             or path.endswith(_CODE_SUFFIXES)
             or (path.startswith(places.outside) and not path.startswith(places.roots))
         ):
+            return
+        if path in self._trusted:  # checked at the step's end against its record instead
+            files[path] = _TRUSTED
             return
         try:
             st = os.stat(path)
@@ -665,7 +676,9 @@ class Recorder:
                 last_folder = folder
                 known_in_folder = known_files.get(folder) or {}
             entry = known_in_folder.get(filename)
-            if entry is None and path not in _digests:  # hashed below: its fstat is the end's stat
+            if first is _TRUSTED:
+                to_stat.append((path, name, first, folder, filename, entry))
+            elif entry is None and path not in _digests:  # hashed below: its fstat is the end's stat
                 to_hash.append((path, name, first, folder, filename))
             else:
                 to_stat.append((path, name, first, folder, filename, entry))
@@ -678,10 +691,21 @@ class Recorder:
                 changed.append(f"{name} was deleted")
                 continue
             size, mtime, ino = st.st_size, st.st_mtime_ns, st.st_ino
-            if size != first[0] or mtime != first[1] or ino != first[2]:
+            ctime = st.st_ctime_ns
+            if first is _TRUSTED:  # not stat-ed when opened: its record's stat is the evidence
+                if (
+                    entry is None
+                    or entry[5]
+                    or entry[1] != mtime
+                    or entry[0] != size
+                    or entry[2] != ctime
+                    or entry[3] != ino
+                ):
+                    changed.append(f"{name} changed")
+                    continue
+            elif size != first[0] or mtime != first[1] or ino != first[2]:
                 changed.append(f"{name} changed")
                 continue
-            ctime = st.st_ctime_ns
             if folder != last_folder:
                 last_folder = folder
                 in_folder = files.setdefault(folder, {})

@@ -451,7 +451,7 @@ class PipelineExecution:
             random_states=self.random_states,
             code_values=None if load else (fingerprint.values or None),
             rootdir=None if load else str(self.config.rootpath),
-            data=self.data.tracking(invocation, known=self._data_known.pop(step_id, None)),
+            data=self.data.tracking(invocation, *self._data_known.pop(step_id, (None, frozenset()))),
         )
         if load:
             try:
@@ -620,7 +620,8 @@ class PipelineExecution:
         data = self.data.check(self.invocations[step_run.id], step_run.id, entry)
         if data.miss is not None:
             step_run.cache_reason = f"cache miss: {data.miss}"
-            self._data_known[step_run.id] = data.record  # its digests serve the rerun
+            # its digests serve the rerun; the files found unchanged need no stat when opened
+            self._data_known[step_run.id] = (data.record, data.unchanged)
             return False
         refs = {
             name: ArtifactRef(
