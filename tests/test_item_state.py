@@ -213,3 +213,31 @@ def test_random_generators_seeded_by_a_fixture_give_the_same_values_everywhere(
     assert fresh.ret == 0, fresh.stdout + fresh.stderr
     run = read_store(zenrunner.store).get_runs()[-1]
     assert {name: run.steps[name].output.read() for name in expected} == expected
+
+
+def test_a_new_seed_in_a_fixture_is_a_miss_with_the_values_of_the_new_seed(zenrunner, monkeypatch):
+    """The seeded state is an input of every step: a fixture seeding 4321 instead of 1234
+    is never served what 1234 drew."""
+    for name, source in SEEDED_BY_FIXTURES.items():
+        (zenrunner.path / name).write_text(source)
+    first = zenrunner.run()
+    assert first.ret == 0, first.stdout + first.stderr
+    conftest = zenrunner.path / "conftest.py"
+    conftest.write_text(conftest.read_text().replace("1234", "4321"))
+    again = zenrunner.run("-v")
+    assert again.ret == 0, again.stdout + again.stderr
+    again.fnmatch_lines(["*first*cache miss*state of the random generators*"])
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {run.steps[name].status for name in ("first", "second")} == {"completed"}
+    import random
+
+    import numpy as np
+
+    py, legacy = random.Random(4321), np.random.RandomState(4321)
+    assert run.steps["first"].output.read() == [py.random(), float(legacy.rand())]
+    # and the same seed again is a hit
+    third = zenrunner.run()
+    assert third.ret == 0
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {run.steps[name].status for name in ("first", "second")} == {"cached"}

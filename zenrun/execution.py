@@ -403,6 +403,8 @@ class PipelineExecution:
             fingerprint=fingerprint,
             config_data=invocation.config_data,
         )
+        if self.random_states:  # the generators' state is an input of every step of the item
+            parts["random"] = randomstate.digest(self.random_states)
         step_run.cache_parts = parts
         # No key when some dependency has no content form: never cached, never recorded.
         step_run.cache_key = key = cache_key(parts) if uncacheable is None else None

@@ -18,7 +18,9 @@ seeded the generators are left as they were: each process draws its own.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import pickle
 import random
 import sys
 from typing import Any
@@ -106,3 +108,10 @@ def restore(states: dict[str, Any]) -> None:
             if np_random is None:  # a worker that has not imported numpy yet (a heavy import)
                 np_random = importlib.import_module(NUMPY)
             np_random.set_state(state)
+
+
+def digest(states: dict[str, Any]) -> str:
+    """A short digest of ``states`` for the cache keys of the steps that start from them: a
+    fixture seeding the generators differently must not be served a value drawn from the
+    old seed."""
+    return hashlib.sha256(pickle.dumps(sorted(states.items()), protocol=4)).hexdigest()[:16]
