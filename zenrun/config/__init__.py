@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
+from zenrun import randomstate
 from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.blame import plugin_at_fault
 from zenrun.cache import NullCache
@@ -205,6 +206,9 @@ class Config:
         #: The environment before conftests and fixtures changed it: what they change
         #: travels with each task to worker processes (see ``StepTask.environ``).
         self.startup_environ = dict(os.environ)
+        #: The global random generators' states before conftests and fixtures seeded
+        #: them: what they seed, every step starts from (see ``zenrun.randomstate``).
+        self.startup_random = randomstate.startup()
 
     @property
     def hook(self) -> pluggy.HookRelay:
