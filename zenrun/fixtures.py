@@ -31,6 +31,7 @@ Ids = Iterable[object] | Callable[[Any], object] | None
 
 SCOPES = ("session", "module", "pipeline")
 _MISSING: Any = object()
+MARKS_ON_FIXTURES = "Marks cannot be applied to fixtures.\nPut the marks on the pipelines that use the fixture."
 
 
 class FixtureLookupError(LookupError):
@@ -118,9 +119,7 @@ def fixture(
                 f"@zenrun.fixture is being applied more than once to the same function {func.__name__!r}"
             )
         if getattr(func, "zenrun_marks", None):
-            raise TypeError(
-                f"marks applied to fixture {func.__name__!r} have no effect; put them on the pipeline"
-            )
+            fail(MARKS_ON_FIXTURES, pytrace=False)
         fixture_name = name or func.__name__
         if fixture_name == "request":
             code = getattr(func, "__code__", None)
@@ -144,6 +143,7 @@ def fixture(
             "params": list(params) if params is not None else None,
             "ids": ids,
             "name": fixture_name,
+            "named": name is not None,  # else, as pytest, named after the name it is bound to
             "autouse": autouse,
             "declared_scope": scope,
             "func": func,
@@ -333,9 +333,9 @@ class FixtureManager:
                 raise
 
     def parse(self, holder: object, baseid: Path, everywhere: bool = False) -> None:
-        for obj in list(vars(holder).values()):
+        for attr, obj in list(vars(holder).items()):
             info = _fixture_info(obj)
-            if info is None:
+            if info is None or not isinstance(attr, str):
                 continue
             argnames = [
                 p.name
@@ -343,7 +343,7 @@ class FixtureManager:
                 if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
             ]
             fixturedef = FixtureDef(
-                info["name"],
+                info["name"] if info.get("named") else attr,
                 info["func"],
                 info["scope"],
                 info["params"],
@@ -452,22 +452,22 @@ class FixtureManager:
         where: str,
         requester: FixtureDef | None = None,
         item: Any = None,
+        stack: list[FixtureDef] | None = None,
+        recursive: bool = False,
     ) -> FixtureLookupError:
-        """pytest's report of a missing fixture: the source of the pipeline and of the
-        fixture that asked (``file PATH, line N`` and the lines up to ``def``), then
+        """pytest's report of a missing (or recursive) fixture: the source of the pipeline and
+        of the fixtures that asked (``file PATH, line N`` and the lines up to ``def``), then
         ``E       fixture 'x' not found`` and the available fixtures."""
-        available = ", ".join(self.available(module_path)) or "(none)"
-        stack = [
+        available = ", ".join(self.available(module_path))
+        requesters = stack if stack is not None else [requester] if requester else []
+        funcs = [
             f
-            for f in (
-                getattr(getattr(item, "target", None), "fn", None),
-                requester.func if requester else None,
-            )
+            for f in (getattr(getattr(item, "target", None), "fn", None), *(d.func for d in requesters))
             if f is not None
         ]
         tblines: list[str] = []
         location = where
-        for func in stack:
+        for func in funcs:
             try:
                 lines, lineno = inspect.getsourcelines(func)
                 path = inspect.getsourcefile(func) or "?"
@@ -479,12 +479,16 @@ class FixtureManager:
                 if line.lstrip().startswith(("def ", "async def ")):
                     break
             location = f"{path}:{lineno}"
+        if recursive:
+            first = f"recursive dependency involving fixture {name!r} detected"
+        else:
+            first = f"fixture {name!r} not found"
         text = "\n".join(
             [
                 *tblines,
-                f"E       fixture {name!r} not found",
+                f"E       {first}",
                 f">       available fixtures: {available}",
-                ">       use 'zenrun --fixtures [path]' for help on them.",
+                ">       use 'zenrun --fixtures [testpath]' for help on them.",
                 "",
                 location,
             ]
@@ -562,7 +566,7 @@ class SetupState:
         self._values: dict[tuple[Any, ...], tuple[object, Any]] = {}
         self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-        self._computing: list[tuple[str, int]] = []
+        self._computing: list[tuple[str, FixtureDef]] = []
         self.errors: list[BaseException] = []
 
     def scope_node(self, scope: str, item: Item) -> ScopeNode:
@@ -609,10 +613,12 @@ class SetupState:
         if requester is not None:
             requester_scope = self.scope_of(requester, item)
             if SCOPES.index(scope) > SCOPES.index(requester_scope):
+                # As pytest: the whole stack of fixtures being set up, then the one asked for.
+                stack = [d for _, d in self._computing] or [requester]
                 raise ScopeMismatch(
-                    f"{item.nodeid}: ScopeMismatch: You tried to access the {scope} scoped fixture "
-                    f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
-                    f"stack:\n{_where(requester, self.config)}\n"
+                    f"ScopeMismatch: You tried to access the {scope} scoped fixture "
+                    f"{name} with a {requester_scope} scoped request object. Requesting fixture "
+                    "stack:\n" + "\n".join(_where(d, self.config) for d in stack) + "\n"
                     f"Requested fixture:\n{_where(fixturedef, self.config)}"
                 )
         if (
@@ -631,10 +637,16 @@ class SetupState:
                     raise value.exc.with_traceback(value.traceback)
                 return value
             self.errors += self._finish(key)  # another parameter: the old instance goes first
-        if (name, id(fixturedef)) in self._computing:
-            chain = " -> ".join([*(n for n, _ in self._computing), name])
-            raise FixtureLookupError(f"{item.nodeid}: recursive fixture dependency {chain}")
-        self._computing.append((name, id(fixturedef)))
+        if any(d is fixturedef for _, d in self._computing):
+            raise self.manager.lookup_error(
+                name,
+                item.module_path,
+                item.nodeid,
+                item=item,
+                stack=[d for _, d in self._computing],
+                recursive=True,
+            )
+        self._computing.append((name, fixturedef))
         try:
             kwargs = {}
             for arg in fixturedef.argnames:
@@ -765,8 +777,7 @@ def _where(fixturedef: FixtureDef, config: Config) -> str:
         path = path.relative_to(config.rootpath)
     except ValueError:
         pass
-    args = ", ".join(inspect.signature(fixturedef.func).parameters)
-    return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}({args})"
+    return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}{inspect.signature(fixturedef.func)}"
 
 
 def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:

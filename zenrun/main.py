@@ -196,6 +196,13 @@ def zenrun_addoption(parser: Parser) -> None:
         metavar="NAME=VALUE",
         help="override a [tool.zenrun] key, e.g. -o xfail_strict=true (may be given several times)",
     )
+    collection.addoption(
+        "--strict",
+        dest="strict_mode",
+        action="store_true",
+        default=False,
+        help="enable the strict options (as -o strict=true: strict_markers, strict_xfail, ...)",
+    )
     parser.addini(
         "norecursedirs",
         "directory patterns not to recurse into while collecting",
