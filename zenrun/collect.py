@@ -920,7 +920,7 @@ def _function_items(
                 pipeline,
                 params,
                 fixture_params,
-                [n for n in fixturenames if n not in params],
+                fixturenames,  # as pytest: with the parametrized names and ``request``
                 [*extra, *other_marks],
                 module=module,
                 param_scopes=scopes,

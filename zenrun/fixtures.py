@@ -237,16 +237,9 @@ class FixtureRequest:
 
     @property
     def fixturenames(self) -> list[str]:
-        """The fixtures the item needs (its closure), with ``request`` when something asks."""
-        names = list(self._item.fixturenames)
-        manager = self._setup.manager
-        wants_request = "request" in getattr(getattr(self._item, "target", None), "argnames", ()) or any(
-            "request" in d.argnames
-            for n in names
-            for d in [manager.get(n, self._item.module_path)]
-            if d is not None
-        )
-        return [*names, "request"] if wants_request else names
+        """The fixtures the item needs (its closure, with ``request`` when something asks for it
+        and the parametrized names), as pytest's ``request.fixturenames``."""
+        return list(self._item.fixturenames)
 
     @property
     def path(self) -> Path:
@@ -396,33 +389,46 @@ class FixtureManager:
         """All fixtures needed by ``argnames``, transitively; and the names not found.
         ``exclude``: names given directly (parametrized), whose fixtures are not needed."""
         excluded = set(exclude)
-        needed: list[str] = []
-        missing: list[str] = []
-        stack = list(argnames)
-        while stack:
-            name = stack.pop(0)
-            if name in needed or name in missing or name == "request":
-                continue
-            if name in excluded:
-                needed.append(name)
-                continue
-            fixturedef = self.get(name, module_path)
-            if fixturedef is None:
-                missing.append(name)
-                continue
-            needed.append(name)
-            while fixturedef is not None:  # an overriding fixture may extend the one it overrides
-                stack.extend(a for a in fixturedef.argnames if a != name)
-                fixturedef = (
-                    self.resolve(name, module_path, fixturedef) if name in fixturedef.argnames else None
-                )
+        # As pytest's traverse_fixture_closure: depth first from ``argnames``, each name once,
+        # a fixture that asks for its own name extending the definition it overrides.
+        indices: dict[str, int] = {}
+        order: list[str] = []
 
+        def visit(name: str) -> None:
+            stack = [(name, 0)]
+            while stack:  # an explicit stack: a long chain of fixtures is no RecursionError
+                current, step = stack.pop()
+                if step == 0:
+                    index = indices.get(current)
+                    if index == -1:
+                        continue
+                    if index is None:
+                        order.append(current)
+                        indices[current] = -1
+                    chain = [] if current in excluded or current == "request" else self.chain(
+                        current, module_path
+                    )
+                    index = indices.get(current, -1)
+                    if not chain or -index > len(chain):
+                        continue
+                    indices[current] = index - 1
+                    stack.append((current, index))  # restores the index after the arguments
+                    stack.extend((dep, 0) for dep in reversed(chain[index].argnames))
+                else:
+                    indices[current] = step
+
+        for name in argnames:
+            visit(name)
+        needed = [
+            n for n in order if n == "request" or n in excluded or self.get(n, module_path) is not None
+        ]
+        missing = [n for n in order if n not in needed]
         ranks = ("session", "package", "module", "class", "pipeline")
 
         def scope_rank(name: str) -> int:
             fixturedef = None if name in excluded else self.get(name, module_path)
             if fixturedef is None or not isinstance(fixturedef.scope, str):
-                return len(ranks)
+                return len(ranks) - 1  # as pytest: a parameter (or request) ranks as the item's scope
             declared = "pipeline" if fixturedef.declared_scope == "function" else fixturedef.declared_scope
             return ranks.index(declared if declared in ranks else fixturedef.scope)
 
@@ -607,6 +613,23 @@ class SetupState:
             # shadowing any fixture of that name, so fixtures may ask for it.
             return direct[name]
         fixturedef = self.manager.resolve(name, item.module_path, requester)
+        active = [d for n, d in self._computing if n == name]
+        if active:
+            # As pytest: a name being set up means, further down, the definition it overrides
+            # (``def app(intermediate)`` whose ``intermediate(app)`` asks for the outer ``app``);
+            # past the farthest one, a recursive dependency.
+            chain = self.manager.chain(name, item.module_path)
+            first = min((chain.index(d) for d in active if d in chain), default=0)
+            if first == 0:
+                raise self.manager.lookup_error(
+                    name,
+                    item.module_path,
+                    item.nodeid,
+                    item=item,
+                    stack=[d for _, d in self._computing],
+                    recursive=True,
+                )
+            fixturedef = chain[first - 1]
         if fixturedef is None:
             raise self.manager.lookup_error(name, item.module_path, item.nodeid, requester, item=item)
         scope = self.scope_of(fixturedef, item)
@@ -637,15 +660,6 @@ class SetupState:
                     raise value.exc.with_traceback(value.traceback)
                 return value
             self.errors += self._finish(key)  # another parameter: the old instance goes first
-        if any(d is fixturedef for _, d in self._computing):
-            raise self.manager.lookup_error(
-                name,
-                item.module_path,
-                item.nodeid,
-                item=item,
-                stack=[d for _, d in self._computing],
-                recursive=True,
-            )
         self._computing.append((name, fixturedef))
         try:
             kwargs = {}
