@@ -31,6 +31,7 @@ Ids = Iterable[object] | Callable[[Any], object] | None
 
 SCOPES = ("session", "module", "pipeline")
 _MISSING: Any = object()
+_INSTALLED = Path(__file__).resolve().parent.parent  # the directory holding the zenrun package
 MARKS_ON_FIXTURES = "Marks cannot be applied to fixtures.\nPut the marks on the pipelines that use the fixture."
 
 
@@ -525,6 +526,8 @@ class FixtureManager:
                     where = Path(code.co_filename).relative_to(rootdir)
                 except ValueError:
                     where = Path(code.co_filename)
+                    if _INSTALLED in where.parents:  # built-ins as pytest shows its own: zenrun/x.py
+                        where = where.relative_to(_INSTALLED)
                 location = f"{where.as_posix()}:{_def_line(fixturedef.func)}"
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""

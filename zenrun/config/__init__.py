@@ -57,7 +57,13 @@ DEFAULT_PLUGINS = {
     "capture": "zenrun.capture",
     "lastfailed": "zenrun.lastfailed",
     "skipping": "zenrun.skipping",
+    "tmpdir": "zenrun.tmpdir",
+    "monkeypatch": "zenrun.monkeypatch",
+    "recwarn": "zenrun.recwarn",
+    "logging": "zenrun.logcapture",
 }
+#: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
+FIXTURE_PLUGINS = ("tmpdir", "monkeypatch", "recwarn", "logging")
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
