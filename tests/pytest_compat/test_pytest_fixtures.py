@@ -3640,7 +3640,7 @@ def test_not_the_function_name(make):
     )
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["E       fixture 'make' not found", "*available fixtures: bound, other, renamed"])
+    result.stdout.fnmatch_lines(["E       fixture 'make' not found", "*available fixtures: bound, caplog, monkeypatch, other, recwarn, renamed, tmp_path, tmp_path_factory"])
 
 
 def test_lookup_error_message_as_pytest(zenrunner) -> None:
@@ -3668,7 +3668,7 @@ def test_it(needs):
             "  @zenrun.fixture",
             "  def needs(missing_one):",
             "E       fixture 'missing_one' not found",
-            ">       available fixtures: needs",
+            ">       available fixtures: caplog, monkeypatch, needs, recwarn, tmp_path, tmp_path_factory",
             ">       use 'zenrun --fixtures [testpath]' for help on them.",
             "",
             "*.py:*",
