@@ -188,7 +188,10 @@ def fails(n):
         ("@zenrun.fixture\n@zenrun.fixture\ndef twice():\n    return 1\n", "more than once"),
         ("@zenrun.fixture\nclass Klass:\n    pass\n", "class fixtures not supported"),
         ("@zenrun.fixture(name='request')\ndef req():\n    return 1\n", "reserved word"),
-        ("@zenrun.mark.slow\n@zenrun.fixture\ndef marked():\n    return 1\n", "Marks cannot be applied to fixtures"),
+        (
+            "@zenrun.mark.slow\n@zenrun.fixture\ndef marked():\n    return 1\n",
+            "Marks cannot be applied to fixtures",
+        ),
         (
             "@zenrun.mark.parametrize('x', [1], ids=42)\n@pipeline\ndef p(x):\n    check(True)\n",
             "ids must be a callable or an iterable",

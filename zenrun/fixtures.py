@@ -32,7 +32,9 @@ Ids = Iterable[object] | Callable[[Any], object] | None
 SCOPES = ("session", "module", "pipeline")
 _MISSING: Any = object()
 _INSTALLED = Path(__file__).resolve().parent.parent  # the directory holding the zenrun package
-MARKS_ON_FIXTURES = "Marks cannot be applied to fixtures.\nPut the marks on the pipelines that use the fixture."
+MARKS_ON_FIXTURES = (
+    "Marks cannot be applied to fixtures.\nPut the marks on the pipelines that use the fixture."
+)
 
 
 class FixtureLookupError(LookupError):
@@ -406,8 +408,10 @@ class FixtureManager:
                     if index is None:
                         order.append(current)
                         indices[current] = -1
-                    chain = [] if current in excluded or current == "request" else self.chain(
-                        current, module_path
+                    chain = (
+                        []
+                        if current in excluded or current == "request"
+                        else self.chain(current, module_path)
                     )
                     index = indices.get(current, -1)
                     if not chain or -index > len(chain):
@@ -420,9 +424,7 @@ class FixtureManager:
 
         for name in argnames:
             visit(name)
-        needed = [
-            n for n in order if n == "request" or n in excluded or self.get(n, module_path) is not None
-        ]
+        needed = [n for n in order if n == "request" or n in excluded or self.get(n, module_path) is not None]
         missing = [n for n in order if n not in needed]
         ranks = ("session", "package", "module", "class", "pipeline")
 

@@ -83,7 +83,11 @@ class MonkeyPatch:
             m.undo()
 
     def setattr(
-        self, target: str | object, name: object | str = _NOTSET, value: object = _NOTSET, raising: bool = True
+        self,
+        target: str | object,
+        name: object | str = _NOTSET,
+        value: object = _NOTSET,
+        raising: bool = True,
     ) -> None:
         """``setattr(obj, "name", value)`` or ``setattr("package.module.name", value)``; with
         ``raising`` (default) the attribute must exist."""
@@ -106,14 +110,16 @@ class MonkeyPatch:
         # Avoid class descriptors like staticmethod/classmethod.
         if isinstance(target, type):
             oldval = target.__dict__.get(name, _NOTSET)
+        setattr(target, name, value)  # first: a target that refuses leaves nothing to undo
         self._setattr.append((target, name, oldval))
-        setattr(target, name, value)
 
     def delattr(self, target: object | str, name: str | Any = _NOTSET, raising: bool = True) -> None:
         """Delete an attribute (``delattr(obj, "name")`` or ``delattr("module.name")``)."""
         if name is _NOTSET:
             if not isinstance(target, str):
-                raise TypeError("use delattr(target, name) or delattr(target) with target being a dotted import string")
+                raise TypeError(
+                    "use delattr(target, name) or delattr(target) with target being a dotted import string"
+                )
             name, target = _derive_importpath(target, raising)
         if not hasattr(target, name):
             if raising:
@@ -122,8 +128,8 @@ class MonkeyPatch:
             oldval = getattr(target, name, _NOTSET)
             if isinstance(target, type):
                 oldval = target.__dict__.get(name, _NOTSET)
-            self._setattr.append((target, name, oldval))
             delattr(target, name)
+            self._setattr.append((target, name, oldval))
 
     def setitem(self, dic: MutableMapping[Any, Any], name: object, value: object) -> None:
         """``dic[name] = value``."""
@@ -204,4 +210,3 @@ def monkeypatch() -> Iterator[MonkeyPatch]:
     mpatch = MonkeyPatch()
     yield mpatch
     mpatch.undo()
-

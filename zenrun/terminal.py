@@ -10,12 +10,12 @@ import platform
 import shutil
 import sys
 import threading
-import time
 from typing import Any, TextIO
 
 import pluggy
 
 from zenrun import __version__, capture
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
 from zenrun.capture import section_title, silence_stdout, terminal_stream, unwrap
 from zenrun.collect import confcutdir

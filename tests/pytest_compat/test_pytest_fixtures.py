@@ -3640,7 +3640,12 @@ def test_not_the_function_name(make):
     )
     result = zenrunner.runzenrun_inprocess()
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["E       fixture 'make' not found", "*available fixtures: bound, caplog, monkeypatch, other, recwarn, renamed, tmp_path, tmp_path_factory"])
+    result.stdout.fnmatch_lines(
+        [
+            "E       fixture 'make' not found",
+            "*available fixtures: bound, caplog, monkeypatch, other, recwarn, renamed, tmp_path, tmp_path_factory",
+        ]
+    )
 
 
 def test_lookup_error_message_as_pytest(zenrunner) -> None:

@@ -147,7 +147,13 @@ def test_hello():
 
 @pytest.mark.parametrize(
     "option",
-    ["--strict-markers", "--strict", "strict_markers = true", "strict = true", 'addopts = "--strict-markers"'],
+    [
+        "--strict-markers",
+        "--strict",
+        "strict_markers = true",
+        "strict = true",
+        'addopts = "--strict-markers"',
+    ],
 )
 def test_strict_prohibits_unregistered_markers(zenrunner, option) -> None:
     # pytest's current case: the options, the ini keys and addopts all make it an error.
