@@ -16,10 +16,12 @@ import argparse
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zenrun.errors import UsageError
 from zenrun.fixtures import fixture
 from zenrun.hookspec import hookimpl
 
@@ -44,6 +46,8 @@ class TempPathFactory:
         self._retention_count = retention_count
         self._retention_policy = retention_policy
         self._basetemp: Path | None = None
+        self._root: Path | None = None  # the numbered base directories' parent (no --basetemp)
+        self._item_paths: dict[str, Path] = {}  # each item's tmp_path
 
     @classmethod
     def from_config(cls, config: Config) -> TempPathFactory:
@@ -51,12 +55,15 @@ class TempPathFactory:
         try:
             count = int(raw)
         except (TypeError, ValueError):
-            raise ValueError(f"tmp_path_retention_count must be an integer, got {raw!r}") from None
+            raise UsageError(f"{config.inipath}: tmp_path_retention_count must be an integer, got {raw!r}") from None
         if count < 0:
-            raise ValueError(f"tmp_path_retention_count must be >= 0. Current input: {count}.")
+            raise UsageError(f"tmp_path_retention_count must be >= 0. Current input: {count}.")
         policy = config.getini("tmp_path_retention_policy")
         if policy not in ("all", "failed", "none"):
-            raise ValueError(f"tmp_path_retention_policy must be one of all, failed, none; got {policy!r}")
+            raise UsageError(
+                f"{config.inipath}: config option 'tmp_path_retention_policy' expects one of "
+                f"'all' | 'failed' | 'none', got {policy!r}"
+            )
         return cls(config.getoption("basetemp", None), count, policy)
 
     def _ensure_relative_to_basetemp(self, basename: str) -> str:
@@ -82,7 +89,7 @@ class TempPathFactory:
         if self._given_basetemp is not None:
             basetemp = self._given_basetemp
             if basetemp.exists():
-                shutil.rmtree(basetemp)
+                _rm_rf(basetemp)
             basetemp.mkdir(mode=0o700, parents=True)
             basetemp = basetemp.resolve()
         else:
@@ -90,25 +97,72 @@ class TempPathFactory:
             rootdir = temproot / f"zenrun-of-{_get_user() or 'unknown'}"
             try:
                 rootdir.mkdir(mode=0o700, exist_ok=True)
-            except OSError:
+            except OSError:  # a user name the file system does not take
                 rootdir = temproot / "zenrun-of-unknown"
                 rootdir.mkdir(mode=0o700, exist_ok=True)
+            _check_private(rootdir)
             basetemp = _make_numbered_dir(rootdir, "zenrun-")
             (basetemp / _LOCK).write_text(str(os.getpid()))
-            keep = 0 if self._retention_policy == "none" else self._retention_count
-            _cleanup_numbered_dirs(rootdir, "zenrun-", keep=max(keep, 1), current=basetemp)
+            self._root = rootdir
         self._basetemp = basetemp
         return basetemp
 
-    def finish(self, exitstatus: int) -> None:
-        """At the session's end: drop the lock; the policy ``failed`` removes the base
-        directory of a session that passed."""
+    def finish(self, exitstatus: int, failed: set[str]) -> None:
+        """At the session's end, as pytest: the policy ``failed`` removes the directories of
+        the items that did not fail (``failed``: their node ids), and the base directory of a
+        session that passed; then only the newest ``tmp_path_retention_count`` base
+        directories are kept (none with the policy ``none``)."""
         basetemp = self._basetemp
-        if basetemp is None or self._given_basetemp is not None:
+        if basetemp is None:
+            return
+        if self._retention_policy == "failed":
+            for nodeid, path in self._item_paths.items():
+                if nodeid not in failed:
+                    _rm_rf(path)
+        if self._given_basetemp is not None or self._root is None:
             return
         (basetemp / _LOCK).unlink(missing_ok=True)
-        if self._retention_policy == "none" or (exitstatus == 0 and self._retention_policy == "failed"):
-            shutil.rmtree(basetemp, ignore_errors=True)
+        if exitstatus == 0 and self._retention_policy == "failed":
+            _rm_rf(basetemp)
+        keep = 0 if self._retention_policy == "none" else self._retention_count
+        _cleanup_numbered_dirs(self._root, "zenrun-", keep=keep)
+
+
+def _check_private(rootdir: Path) -> None:
+    """As pytest: the shared per-user directory must be ours, no symbolic link (it could
+    point anywhere), and not readable by others (fixed up if it is)."""
+    uid = getattr(os, "getuid", lambda: None)()
+    if uid is None:
+        return
+    st = rootdir.stat(follow_symlinks=False)
+    if stat.S_ISLNK(st.st_mode):
+        raise OSError(f"The temporary directory {rootdir} is a symbolic link. Fix this and try again.")
+    if st.st_uid != uid:
+        raise OSError(
+            f"The temporary directory {rootdir} is not owned by the current user. Fix this and try again."
+        )
+    if st.st_mode & 0o077:
+        rootdir.chmod(st.st_mode & ~0o077)
+
+
+def _rm_rf(path: Path) -> None:
+    """Remove a tree, also files and directories without write or execute permission."""
+
+    def retry(func: Any, failed: str, *_: Any) -> None:
+        for parent in [Path(failed).parent, Path(failed)]:
+            try:
+                parent.chmod(parent.stat().st_mode | stat.S_IRWXU)
+            except OSError:
+                pass
+        try:
+            func(failed)
+        except OSError:
+            pass
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, onerror=retry)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def _get_user() -> str | None:
@@ -143,15 +197,15 @@ def _make_numbered_dir(root: Path, prefix: str) -> Path:
     raise OSError(f"could not create a numbered directory in {root} with prefix {prefix!r}")
 
 
-def _cleanup_numbered_dirs(root: Path, prefix: str, keep: int, current: Path) -> None:
-    """Remove all but the ``keep`` newest numbered directories; never one another live
-    session holds (its lock names a running process)."""
+def _cleanup_numbered_dirs(root: Path, prefix: str, keep: int) -> None:
+    """Remove all but the ``keep`` newest numbered directories; never one a live session
+    holds (its lock names a running process)."""
     numbered = _numbers(root, prefix)
-    for number in sorted(numbered)[:-keep] if keep else sorted(numbered):
+    newest = sorted(numbered)
+    for number in newest[: max(0, len(newest) - keep)]:
         path = numbered[number]
-        if path == current or _locked(path):
-            continue
-        shutil.rmtree(path, ignore_errors=True)
+        if not _locked(path):
+            _rm_rf(path)
 
 
 def _locked(path: Path) -> bool:
@@ -215,7 +269,7 @@ def zenrun_configure(config: Config) -> None:
 def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
     factory = session.config.stash.get("tmp_path_factory")
     if isinstance(factory, TempPathFactory):
-        factory.finish(int(exitstatus))
+        factory.finish(int(exitstatus), {r.nodeid for r in session.reports if r.outcome in ("failed", "error")})
 
 
 @fixture(scope="session")
@@ -234,4 +288,6 @@ def tmp_path(request: FixtureRequest, tmp_path_factory: TempPathFactory) -> Iter
     base temporary directory. A step given it as an argument always runs (its path is new in
     every session)."""
     name = re.sub(r"[\W]", "_", str(request.node.name))[:30]
-    yield tmp_path_factory.mktemp(name, numbered=True)
+    path = tmp_path_factory.mktemp(name, numbered=True)
+    tmp_path_factory._item_paths[str(getattr(request.node, "nodeid", name))] = path
+    yield path
