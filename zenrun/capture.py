@@ -558,10 +558,14 @@ def zenrun_addoption(parser: Any) -> None:
         metavar="LEVEL",
         help="show log records of this level and above live, as steps log them",
     )
+    parser.addini("log_level", "the default of --log-level (also the level caplog captures at)", default=None)
+    parser.addini("log_cli_level", "the default of --log-cli-level", default=None)
 
 
 def log_level_option(config: Any, name: str) -> int | None:
     text = config.getoption(name, None)
+    if text is None and name in getattr(getattr(config, "parser", None), "inis", {}):
+        text = config.getini(name)  # as pytest: the [tool.zenrun] key of the same name
     if text is None:
         return None
     level = logging.getLevelName(str(text).upper()) if not str(text).isdigit() else int(text)

@@ -8,8 +8,13 @@ import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from zenrun.capture import log_level_option
 from zenrun.fixtures import fixture
+
+if TYPE_CHECKING:
+    from zenrun.fixtures import FixtureRequest
 
 __all__ = ["LogCaptureFixture", "LogCaptureHandler"]
 
@@ -132,14 +137,21 @@ class LogCaptureFixture:
 
 
 @fixture
-def caplog() -> Iterator[LogCaptureFixture]:
+def caplog(request: FixtureRequest) -> Iterator[LogCaptureFixture]:
     """The log records of the pipeline item: ``messages``, ``text``, ``records``,
     ``record_tuples``, ``clear()``, ``set_level(level, logger=None)``, ``at_level(...)``."""
     result = LogCaptureFixture()
     root = logging.getLogger()
+    # As pytest: --log-level / log_level is the level of the capture and of the root logger.
+    level = log_level_option(request.config, "log_level")
+    orig_level = root.level
+    if level is not None:
+        result.handler.setLevel(level)
+        root.setLevel(min(orig_level, level))
     root.addHandler(result.handler)
     try:
         yield result
     finally:
         root.removeHandler(result.handler)
+        root.setLevel(orig_level)
         result._finalize()
