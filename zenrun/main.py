@@ -19,6 +19,7 @@ from zenrun.config import StartupError, create_config, reset_active_config, set_
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
+from zenrun.warnfilters import apply_warning_filters, parse_warning_filter
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
 from zenrun.metadata.records import FAILED
@@ -219,6 +220,37 @@ def zenrun_addoption(parser: Parser) -> None:
         metavar="PATH",
         help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; env ZENRUN_STORE)",
     )
+    general.addoption(
+        "-W",
+        "--pythonwarnings",
+        dest="pythonwarnings",
+        action="append",
+        default=[],
+        metavar="PYTHONWARNINGS",
+        help="set which warnings to report (action:message:category:module:line, as python -W)",
+    )
+    parser.addini(
+        "filterwarnings",
+        "warning filters applied while each pipeline runs, one per line (as python -W, the message "
+        "and module as regular expressions)",
+        type="linelist",
+        default=[],
+    )
+
+
+@hookimpl
+def zenrun_configure(config: Config) -> None:
+    # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
+    for arg in config.getini("filterwarnings"):
+        try:
+            parse_warning_filter(arg, escape=False)
+        except ImportError:
+            pass  # warned about when applied, as pytest
+    for arg in config.getoption("pythonwarnings", None) or []:
+        try:
+            parse_warning_filter(arg, escape=True)
+        except ImportError:
+            pass
 
 
 @hookimpl(trylast=True)
@@ -518,6 +550,12 @@ def recording_warnings(session: Session, item: Item) -> Iterator[None]:
         if not sys.warnoptions:
             warnings.filterwarnings("always", category=DeprecationWarning)
             warnings.filterwarnings("always", category=PendingDeprecationWarning)
+        config = session.config
+        apply_warning_filters(config.getini("filterwarnings"), config.getoption("pythonwarnings", None) or [])
+        # As pytest: in the order of the item's marks (its own, then its module's).
+        for mark in [m for m in item.marks if m.name == "filterwarnings"]:
+            for arg in mark.args:
+                warnings.filterwarnings(*parse_warning_filter(arg, escape=False))
         try:
             yield
         finally:

@@ -26,6 +26,8 @@ BUILTIN_MARKS = {
     "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=strict_xfail): mark "
     "the pipeline as an expected failure if any of the conditions is true",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
+    "filterwarnings": "filterwarnings(warning): add a warning filter to the pipeline (as python -W, "
+    "the message and module as regular expressions)",
 }
 
 #: What a mark decorates: a pipeline, its function or a class (returned as it is).
