@@ -576,6 +576,13 @@ class SetupState:
         self.manager = manager
         self._values: dict[tuple[Any, ...], tuple[object, Any]] = {}
         self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}
+        self.show_setup = bool(
+            config.getoption("setupshow", False)
+            or config.getoption("setuponly", False)
+            or config.getoption("setupplan", False)
+        )
+        self._shown: dict[tuple[Any, ...], str] = {}  # --setup-show: the TEARDOWN line of a key
+        self._deferred: list[str] = []  # the item's TEARDOWN lines, shown after its result
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self._computing: list[tuple[str, FixtureDef]] = []
         self.errors: list[BaseException] = []
@@ -676,7 +683,10 @@ class SetupState:
                 dependency = self._key_of(arg, item, fixturedef)
                 if dependency is not None:
                     self._dependents.setdefault(dependency, []).append(key)
-            result = fixturedef.func(**kwargs)
+            plan = self.config.getoption("setupplan", False)
+            result = None if plan else fixturedef.func(**kwargs)
+            if self.show_setup:
+                self._show_action("SETUP", fixturedef, scope, key, item)
             if inspect.isgenerator(result):
                 generator = result
                 try:
@@ -734,8 +744,65 @@ class SetupState:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 errors.append(exc)
+        shown = self._shown.pop(key, None)
+        if shown is not None:  # after its finalizers, as pytest's fixture_post_finalizer
+            if key[0] == "pipeline":  # after the item's result letter, as pytest shows it
+                self._deferred.append(shown)
+            else:
+                self._write(shown)
         self._values.pop(key, None)
         return errors
+
+    def _show_action(
+        self, msg: str, fixturedef: FixtureDef, scope: str, key: tuple[Any, ...], item: Item
+    ) -> None:
+        """``--setup-show``: pytest's ``SETUP    F name (fixtures used: ...)[param]`` line,
+        indented by scope (session 0, module 4, pipeline 8); its TEARDOWN line is kept for
+        :meth:`_finish`. The scope letter is pytest's (``F`` for zenrun's pipeline scope)."""
+        declared = fixturedef.declared_scope if isinstance(fixturedef.declared_scope, str) else scope
+        pytest_scope = {"pipeline": "function"}.get(declared, declared)
+        order = ("session", "package", "module", "class", "function")
+        indent = " " * 2 * (order.index(pytest_scope) if pytest_scope in order else 4)
+        head = f"{indent}{{msg:<8}} {pytest_scope[0].upper()} {fixturedef.name}"
+        deps = sorted(a for a in fixturedef.argnames if a != "request")
+        used = f" (fixtures used: {', '.join(deps)})" if deps else ""
+        param = ""
+        if fixturedef.name in item.fixture_params:
+            index, value = item.fixture_params[fixturedef.name]
+            # As pytest: the parameter's id when the fixture gives ids, else its value
+            shown = value
+            if callable(fixturedef.ids):
+                shown = fixturedef.ids(value)
+            elif fixturedef.ids is not None:
+                ids = list(fixturedef.ids)
+                shown = ids[index] if 0 <= index < len(ids) else value
+            param = f"[{_saferepr(shown)}]"
+        elif fixturedef.name in getattr(item, "params", {}):
+            param = f"[{_saferepr(item.params[fixturedef.name])}]"
+        self._write(head.format(msg=msg) + used + param)
+        self._shown[key] = head.format(msg="TEARDOWN") + param
+
+    def _write(self, text: str) -> None:
+        if self._deferred:  # lines held for the item's result letter keep their order
+            lines, self._deferred = self._deferred, []
+            for line in lines:
+                self._write(line)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n" + text)
+
+    def flush_shown(self) -> None:
+        """``--setup-show``: the TEARDOWN lines of the item just reported."""
+        lines, self._deferred = self._deferred, []
+        for line in lines:
+            self._write(line)
+
+    def show_item(self, item: Item) -> None:
+        """``--setup-show``: the item's line, with the fixtures it uses (as pytest)."""
+        used = sorted(item.fixturenames)
+        runs = not (self.config.getoption("setuponly", False) or self.config.getoption("setupplan", False))
+        line = " " * 8 + item.nodeid + (f" (fixtures used: {', '.join(used)})" if used else "")
+        self._write(line + (" " if runs else ""))  # the result letter follows, as pytest
 
     def teardown(self, scope: str, item: Item | None = None) -> list[BaseException]:
         """Run the teardowns of ``scope`` (for ``item``'s module or pipeline), newest first."""
@@ -746,10 +813,12 @@ class SetupState:
         return errors
 
     def teardown_all(self) -> list[BaseException]:
+        self.flush_shown()
         errors: list[BaseException] = []
         for scope in ("pipeline", "module", "session"):
             for key in reversed(self._ordered_keys((scope,))):
                 errors += self._finish(key)
+        self.flush_shown()
         return errors
 
     def _ordered_keys(self, prefix: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -788,6 +857,18 @@ def _def_line(func: Callable[..., Any]) -> int:
     return start
 
 
+def _saferepr(value: object, maxsize: int = 42) -> str:
+    """``repr`` cut to ``maxsize`` characters (pytest's ``saferepr``), never raising."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
+    if len(text) > maxsize:
+        half = max(0, (maxsize - 3) // 2)
+        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
+    return text
+
+
 def _where(fixturedef: FixtureDef, config: Config) -> str:
     """``path:line:  def name(args)`` of a fixture, as pytest shows it."""
     code = fixturedef.func.__code__
@@ -810,6 +891,28 @@ def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
 
 @hookimpl
 def zenrun_addoption(parser: Parser) -> None:
+    debugging = parser.getgroup("general")
+    debugging.addoption(
+        "--setup-only",
+        dest="setuponly",
+        action="store_true",
+        default=False,
+        help="only set up fixtures, do not run pipelines (implies --setup-show)",
+    )
+    debugging.addoption(
+        "--setup-show",
+        dest="setupshow",
+        action="store_true",
+        default=False,
+        help="show the setup and teardown of fixtures while running pipelines",
+    )
+    debugging.addoption(
+        "--setup-plan",
+        dest="setupplan",
+        action="store_true",
+        default=False,
+        help="show what fixtures and pipelines would run, without running anything",
+    )
     parser.getgroup("general").addoption(
         "--fixtures",
         dest="showfixtures",

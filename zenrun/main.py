@@ -19,7 +19,6 @@ from zenrun.config import StartupError, create_config, reset_active_config, set_
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.warnfilters import apply_warning_filters, parse_warning_filter
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
 from zenrun.metadata.records import FAILED
@@ -42,6 +41,7 @@ from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.stepcontext import to_json_value
 from zenrun.tbstyle import format_traceback
 from zenrun.tbstyle import parse as parse_traceback
+from zenrun.warnfilters import apply_warning_filters, parse_warning_filter
 
 if TYPE_CHECKING:
     from zenrun.capture import StepCapture
@@ -668,6 +668,13 @@ def prepare_item(
                 value = setup.getfixturevalue(name, item)
                 if name in direct:
                     values[name] = value
+            if setup.show_setup:
+                setup.show_item(item)
+            if config.getoption("setuponly", False) or config.getoption("setupplan", False):
+                # As pytest: fixtures set up (or, with --setup-plan, only shown), nothing run.
+                report.phase = "call"
+                report.sections += captured_sections("setup", setup_capture)
+                return report, None, xfail, started
             run_config = config.stash.get("run_config")
 
             def fixture_lookup(name: str) -> object:
@@ -781,6 +788,7 @@ def finish_item(
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
+    session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
 

@@ -55,7 +55,9 @@ class TempPathFactory:
         try:
             count = int(raw)
         except (TypeError, ValueError):
-            raise UsageError(f"{config.inipath}: tmp_path_retention_count must be an integer, got {raw!r}") from None
+            raise UsageError(
+                f"{config.inipath}: tmp_path_retention_count must be an integer, got {raw!r}"
+            ) from None
         if count < 0:
             raise UsageError(f"tmp_path_retention_count must be >= 0. Current input: {count}.")
         policy = config.getini("tmp_path_retention_policy")
@@ -269,7 +271,9 @@ def zenrun_configure(config: Config) -> None:
 def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
     factory = session.config.stash.get("tmp_path_factory")
     if isinstance(factory, TempPathFactory):
-        factory.finish(int(exitstatus), {r.nodeid for r in session.reports if r.outcome in ("failed", "error")})
+        factory.finish(
+            int(exitstatus), {r.nodeid for r in session.reports if r.outcome in ("failed", "error")}
+        )
 
 
 @fixture(scope="session")

@@ -308,7 +308,9 @@ def test_tmp_path_retention_policy_invalid(zenrunner) -> None:
     result = zenrunner.runzenrun_inprocess()
     assert result.ret == 4
     result.stderr.fnmatch_lines(
-        ["*ERROR: *config option 'tmp_path_retention_policy' expects one of 'all' | 'failed' | 'none', got 'compress'"]
+        [
+            "*ERROR: *config option 'tmp_path_retention_policy' expects one of 'all' | 'failed' | 'none', got 'compress'"
+        ]
     )
 
 

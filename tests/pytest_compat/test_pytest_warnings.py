@@ -310,7 +310,9 @@ def test_foo():
 
     def test_hidden_by_ini(self, zenrunner) -> None:
         self.create_file(zenrunner)
-        zenrunner.maketoml('filterwarnings = ["ignore::DeprecationWarning", "ignore::PendingDeprecationWarning"]')
+        zenrunner.maketoml(
+            'filterwarnings = ["ignore::DeprecationWarning", "ignore::PendingDeprecationWarning"]'
+        )
         result = zenrunner.runzenrun_inprocess()
         assert WARNINGS_SUMMARY_HEADER not in result.stdout.str()
 
@@ -318,7 +320,11 @@ def test_foo():
         self.create_file(zenrunner, mark='@zenrun.mark.filterwarnings("ignore::PendingDeprecationWarning")')
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
-            [f"*== {WARNINGS_SUMMARY_HEADER} ==*", "*DeprecationWarning: composition", "* 1 passed, 1 warning*"]
+            [
+                f"*== {WARNINGS_SUMMARY_HEADER} ==*",
+                "*DeprecationWarning: composition",
+                "* 1 passed, 1 warning*",
+            ]
         )
 
     def test_hidden_by_cmdline(self, zenrunner) -> None:
