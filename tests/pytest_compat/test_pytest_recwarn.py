@@ -105,7 +105,9 @@ class TestSubclassWarningPop:
 
     def test_pop_finds_best_inexact_match(self):
         with WarningsRecorder() as record:
-            self.raise_warnings_from_list([self.ChildOfChildWarning, self.ChildWarning, self.ChildOfChildWarning])
+            self.raise_warnings_from_list(
+                [self.ChildOfChildWarning, self.ChildWarning, self.ChildOfChildWarning]
+            )
         _warn = record.pop(self.ParentWarning)
         assert _warn.category is self.ChildWarning
 
