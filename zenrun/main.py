@@ -555,7 +555,10 @@ def recording_warnings(session: Session, item: Item) -> Iterator[None]:
         # As pytest: in the order of the item's marks (its own, then its module's).
         for mark in [m for m in item.marks if m.name == "filterwarnings"]:
             for arg in mark.args:
-                warnings.filterwarnings(*parse_warning_filter(arg, escape=False))
+                try:
+                    warnings.filterwarnings(*parse_warning_filter(str(arg), escape=False))
+                except UsageError as exc:  # exit 4, naming the pipeline whose mark is wrong
+                    raise UsageError(f"{item.nodeid}: zenrun.mark.filterwarnings: {exc}") from None
         try:
             yield
         finally:

@@ -51,19 +51,20 @@ class TempPathFactory:
 
     @classmethod
     def from_config(cls, config: Config) -> TempPathFactory:
+        where = f"{config.inipath}: " if getattr(config, "inipath", None) else ""
         raw = config.getini("tmp_path_retention_count")
         try:
             count = int(raw)
         except (TypeError, ValueError):
             raise UsageError(
-                f"{config.inipath}: tmp_path_retention_count must be an integer, got {raw!r}"
+                f"{where}tmp_path_retention_count must be an integer, got {raw!r}"
             ) from None
         if count < 0:
             raise UsageError(f"tmp_path_retention_count must be >= 0. Current input: {count}.")
         policy = config.getini("tmp_path_retention_policy")
         if policy not in ("all", "failed", "none"):
             raise UsageError(
-                f"{config.inipath}: config option 'tmp_path_retention_policy' expects one of "
+                f"{where}config option 'tmp_path_retention_policy' expects one of "
                 f"'all' | 'failed' | 'none', got {policy!r}"
             )
         return cls(config.getoption("basetemp", None), count, policy)
