@@ -56,9 +56,7 @@ class TempPathFactory:
         try:
             count = int(raw)
         except (TypeError, ValueError):
-            raise UsageError(
-                f"{where}tmp_path_retention_count must be an integer, got {raw!r}"
-            ) from None
+            raise UsageError(f"{where}tmp_path_retention_count must be an integer, got {raw!r}") from None
         if count < 0:
             raise UsageError(f"tmp_path_retention_count must be >= 0. Current input: {count}.")
         policy = config.getini("tmp_path_retention_policy")
