@@ -21,10 +21,10 @@ that option and the ``data_ignore`` and ``cache_expires`` ini values.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.datadeps import (
     DATA_KEY,
     RECORD_VERSION,
