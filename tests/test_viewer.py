@@ -1282,13 +1282,19 @@ def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filt
     }
     a, b = newest["forest[forest-1]"], newest["forest[svm-2]"]
     browser.get(f"{server}compare?pipeline=forest&a={a}&b={b}")
-    _wait(browser, lambda: browser.find_elements(By.ID, "diff-view"))
-    heads = [
-        th.text
-        for th in browser.find_elements(By.CSS_SELECTOR, "#diff-view table")[0].find_elements(
-            By.TAG_NAME, "th"
-        )
-    ]
+
+    def diff_heads() -> list[str]:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        try:
+            tables = browser.find_elements(By.CSS_SELECTOR, "#diff-view table")
+            return [th.text for th in tables[0].find_elements(By.TAG_NAME, "th")] if tables else []
+        except StaleElementReferenceException:  # re-rendered while read
+            return []
+
+    # the page's callbacks fill the diff in turn: wait until it shows the two runs asked for
+    _wait(browser, lambda: a in "".join(diff_heads()) and b in "".join(diff_heads()))
+    heads = diff_heads()
     assert heads[1].splitlines() == ["forest[forest-1]", a] and heads[2].splitlines() == ["forest[svm-2]", b]
     diff = _text(browser, "diff-view")
     assert "train.max_depth\t2\t4" in diff and "train.C\t1\t0.2" in diff, diff
