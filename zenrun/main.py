@@ -9,12 +9,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zenrun import __version__
 from zenrun.blame import ZENRUN_DIR, describe_fault
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.errors import ComposeError, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
+from zenrun.heap import freeze_heap
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import FAILED, PipelineRun
 from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
@@ -228,6 +230,7 @@ def _main(config: Config, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
+    config.add_cleanup(freeze_heap())  # what collection imported is no garbage (zenrun/heap.py)
     if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
         raise UsageError(
             f"the store {config.store_path} is read-only: it can be listed "
@@ -670,6 +673,9 @@ def failure_text(run: PipelineRun, style: str = "native") -> str:
 def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
     """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code."""
     args = list(sys.argv[1:] if args is None else args)
+    if args == ["--version"]:  # no plugin to load, no option to parse: print it at once
+        print(f"zenrun {__version__}")
+        return ExitCode.OK
     try:
         config = create_config(args, plugins)
     except UsageError as exc:
@@ -683,9 +689,7 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
             print(config.parser.format_help())
             return ExitCode.OK
         if config.getoption("version"):
-            from importlib.metadata import version
-
-            print(f"zenrun {version('zenrun')}")
+            print(f"zenrun {__version__}")
             return ExitCode.OK
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         code: int = config.hook.zenrun_cmdline_main(config=config)
