@@ -156,3 +156,69 @@ def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monke
     assert ("demo", "mod_a:plugin", "1.0") in ours and all(e[1] != "mod_b" for e in ours)
     demo = next(e for e in zenrun_entry_points() if e.name == "demo")
     assert demo.where == "entry point 'demo = mod_a:plugin' of distribution zenrun-demo 1.0"
+
+
+COUNT_CALLS = """
+    import collections, json, logging, sys
+    import zenrun
+    from zenrun import pipeline, step
+
+    logging.getLogger("zenrun").setLevel(logging.WARNING)
+
+    @step
+    def work(i: int) -> int:
+        return i
+
+    @step
+    def total(values: list) -> int:
+        return sum(values)
+
+    def fan_out(n):
+        @pipeline(name=f"fan_{n}")
+        def fan():
+            for i in range(n):
+                work(i, id=f"w-{i}")
+            total(zenrun.gather(prefix="w-"))
+        return fan
+
+    def calls_of(fn):
+        calls = collections.Counter()
+        def profile(frame, event, arg):
+            if event == "call":
+                calls[f"{frame.f_code.co_filename}:{frame.f_code.co_name}"] += 1
+        sys.setprofile(profile)  # this thread's Python calls; the flusher's are periodic, not counted
+        try:
+            result = fn()
+        finally:
+            sys.setprofile(None)
+        return calls, result
+
+    out = {}
+    for kind, sizes in (("compose", (25_000, 100_000)), ("run", (250, 1_000))):
+        for n in sizes:
+            p = fan_out(n)
+            if kind == "run":
+                p().run()  # the first run imports what runs need: not counted
+                calls, run = calls_of(lambda: p().run(enable_cache=False))
+                assert run.status == "completed" and run.steps["total"].output.read() == n * (n - 1) // 2
+            else:
+                calls, composed = calls_of(lambda: p().compose())
+                assert len(composed.invocations) == n + 1
+            out[f"{kind}_{n}"] = calls
+    print(json.dumps(out))
+"""
+
+
+def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
+    """100,000 independent steps and a gather compose, and 1,000 run, with Python calls in
+    proportion to the steps: no function is called more than 4x (plus a constant) as often
+    for 4x the steps, which an O(n^2) lookup (a scan per step) would be."""
+    out = json.loads(zenrunner.runpython(COUNT_CALLS, timeout=900).outlines[-1])
+    for kind, small, large in (("compose", 25_000, 100_000), ("run", 250, 1_000)):
+        few, many = out[f"{kind}_{small}"], out[f"{kind}_{large}"]
+        superlinear = {f: (few.get(f, 0), n) for f, n in many.items() if n > 4.4 * few.get(f, 0) + 50}
+        assert not superlinear, f"{kind}: calls growing faster than the steps: {superlinear}"
+        assert sum(many.values()) <= 4.2 * sum(few.values()), kind
+        # and the work is really per step: the step functions' own code was called n times
+        per_step = [n for f, n in many.items() if f.endswith(":work")]
+        assert per_step == ([large] if kind == "run" else [])
