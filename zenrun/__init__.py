@@ -55,10 +55,12 @@ _EXPORTS = {
     "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "exit": "zenrun.outcomes",
     "fail": "zenrun.outcomes",
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "importorskip": "zenrun.outcomes",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
     "track": "zenrun.datadeps",
@@ -101,6 +103,7 @@ __all__ = [
     "api_config",
     "artifact_uri",
     "execute_task",
+    "exit",
     "fail",
     "fixture",
     "gather",
@@ -109,6 +112,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "importorskip",
     "item_params",
     "load_artifact",
     "log_metadata",
@@ -160,7 +164,7 @@ if TYPE_CHECKING:
         runs_table,
     )
     from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
-    from zenrun.outcomes import fail, skip, xfail
+    from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError,
