@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from zenrun import __version__
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
 from zenrun.capture import capturing, section_title, silence_stdout
@@ -18,6 +19,7 @@ from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
+from zenrun.heap import freeze_heap
 from zenrun.hookspec import hookimpl
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
@@ -400,6 +402,7 @@ def _main(config: Config, session: Session) -> int:
         if session.collection_errors:
             return ExitCode.PIPELINES_FAILED
         return ExitCode.NO_PIPELINES_COLLECTED
+    config.add_cleanup(freeze_heap())  # what collection imported is no garbage (zenrun/heap.py)
     if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
         raise UsageError(
             f"the store {config.store_path} is read-only: it can be listed "
@@ -953,6 +956,9 @@ def _shown_streams(config: Config) -> set[str]:
 def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
     """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code."""
     args = list(sys.argv[1:] if args is None else args)
+    if args == ["--version"]:  # no plugin to load, no option to parse: print it at once
+        print(f"zenrun {__version__}")
+        return ExitCode.OK
     try:
         config = create_config(args, plugins)
     except UsageError as exc:
@@ -971,9 +977,7 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
                 print(f"warning : {warning}")
             return ExitCode.OK
         if config.getoption("version"):
-            from importlib.metadata import version
-
-            print(f"zenrun {version('zenrun')}")
+            print(f"zenrun {__version__}")
             return ExitCode.OK
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         code: int = config.hook.zenrun_cmdline_main(config=config)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from zenrun.config import api_config
 from zenrun.errors import ComposeError
+from zenrun.heap import frozen_heap
 from zenrun.metadata.api import get_pipeline
 from zenrun.outcomes import skip
 from zenrun.runconfig import load_run_config
@@ -46,18 +47,22 @@ class Runnable:
         ``enable_cache=False`` disables caching for this run only.
         ``config_path`` is a YAML run config (``steps.<id>.parameters...``).
         """
-        # Imported here: running imports pydantic (through compose and steps), which
-        # collecting pipeline modules and `zenrun --help` do not need.
-        from zenrun.execution import run_pipeline
+        with frozen_heap():  # the objects alive now are no garbage: out of the collector's passes
+            # Imported here: running imports pydantic (through compose and steps), which
+            # collecting pipeline modules and `zenrun --help` do not need.
+            from zenrun.execution import run_pipeline
 
-        config = api_config()
-        run_config = load_run_config(config_path) if config_path else None
-        if run_config and run_config.enable_cache is not None and enable_cache is None:
-            enable_cache = run_config.enable_cache
-        composed = self.compose(run_config=run_config.steps if run_config else None)
-        return run_pipeline(
-            composed, config, enable_cache=enable_cache, orchestrator=config.make_orchestrator(orchestrator)
-        )
+            config = api_config()
+            run_config = load_run_config(config_path) if config_path else None
+            if run_config and run_config.enable_cache is not None and enable_cache is None:
+                enable_cache = run_config.enable_cache
+            composed = self.compose(run_config=run_config.steps if run_config else None)
+            return run_pipeline(
+                composed,
+                config,
+                enable_cache=enable_cache,
+                orchestrator=config.make_orchestrator(orchestrator),
+            )
 
     def get_runs(self) -> list[PipelineRun]:
         """Recorded runs of this pipeline, oldest first."""

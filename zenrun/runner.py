@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenrun import datadeps, randomstate
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
-from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
+from zenrun.artifacts.materializers import (
+    STREAM_MIN_BYTES,
+    JsonMaterializer,
+    NumpyMaterializer,
+    PickleMaterializer,
+    stream_to_store,
+)
 from zenrun.artifacts.preview import preview
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
@@ -344,8 +350,13 @@ def load_input(
         return value
     ref = source.ref
     assert ref is not None, f"input {source.producer}.{source.output} has neither a value nor an artifact"
+    materializer = materializers.get(ref.materializer)
+    streams = isinstance(materializer, NumpyMaterializer) and ref.size >= STREAM_MIN_BYTES
     try:
-        data = artifact_store.get(ref.digest)
+        if streams and hasattr(artifact_store, "verified_path"):  # read into the array, no bytes copy
+            path = artifact_store.verified_path(ref.digest)
+        else:
+            path, data = None, artifact_store.get(ref.digest)
     except ArtifactError as exc:
         raise InputArtifactError(source.producer, str(exc)) from None
     except ArtifactStoreError:  # the store is out of reach: this step fails, with its message
@@ -354,7 +365,10 @@ def load_input(
         raise PluginFault(
             f"the artifact store {_qualname(artifact_store)} (get)", exc, type(artifact_store).__module__
         ) from exc
-    return _decode(materializers.get(ref.materializer), data)
+    if path is not None and isinstance(materializer, NumpyMaterializer):
+        with open(path, "rb") as file:
+            return _read_only(materializer.load(file))
+    return _decode(materializer, data)
 
 
 def _decode(materializer: Materializer, data: bytes) -> Any:
@@ -533,8 +547,14 @@ def materialize(
             materializer = materializers.for_value(value)
         except Exception as exc:  # a plugin's can_save raised
             raise PluginFault("a materializer's can_save", exc) from exc
+        streamed = isinstance(materializer, NumpyMaterializer) and _is_array(value)  # no copy as bytes
+        data = b""
         try:
-            data = materializer.dumps(value)
+            stored = stream_to_store(artifact_store, materializer, value) if streamed else None
+            if stored is None:
+                data = materializer.dumps(value)
+        except ArtifactStoreError:
+            raise
         except Exception as exc:
             raise StepOutputError(
                 f"step {task.step_id!r}: output {name!r} of type {type(value).__module__}."
@@ -542,7 +562,7 @@ def materialize(
                 f"materializer: {type(exc).__name__}: {exc}"
             ) from None
         try:
-            digest, size = artifact_store.put(data)
+            digest, size = stored if stored is not None else artifact_store.put(data)
         except ArtifactStoreError:
             raise
         except Exception as exc:

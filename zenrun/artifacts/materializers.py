@@ -11,7 +11,7 @@ import io
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, BinaryIO
 
 from zenrun.protocols import Materializer, ProtocolError, missing_members
 
@@ -36,6 +36,18 @@ class NumpyMaterializer:
         import numpy as np
 
         return np.load(io.BytesIO(data), allow_pickle=False)
+
+    # Streamed (large arrays): the same ``.npy`` bytes, written in chunks and read into the
+    # array, never held whole beside it (see stream_to_store / load_from_store).
+    def dump(self, value: Any, file: BinaryIO) -> None:
+        import numpy as np
+
+        np.save(file, value, allow_pickle=False)
+
+    def load(self, file: BinaryIO) -> Any:
+        import numpy as np
+
+        return np.load(file, allow_pickle=False)
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -139,3 +151,29 @@ class MaterializerRegistry:
         if self._fingerprint is None:
             self._fingerprint = ",".join(f"{m.name}:{m.version}" for m in self.all)
         return self._fingerprint
+
+
+#: Outputs at least this large are streamed when their materializer and the store can.
+STREAM_MIN_BYTES = 1 << 20
+
+
+def stream_to_store(store: Any, materializer: Any, value: Any) -> tuple[str, int] | None:
+    """Store ``value`` by streaming its bytes into the artifact store (``(digest, size)``),
+    or None when the materializer (``dump(value, file)``) or the store (``put_file``) cannot
+    stream or the value is small: then the caller stores ``dumps(value)``."""
+    dump, put_file = getattr(materializer, "dump", None), getattr(store, "put_file", None)
+    if dump is None or put_file is None or getattr(value, "nbytes", 0) < STREAM_MIN_BYTES:
+        return None
+    result: tuple[str, int] = put_file(lambda file: dump(value, file))
+    return result
+
+
+def load_from_store(store: Any, materializer: Any, digest: str, size: int) -> Any:
+    """The value of artifact ``digest``: a large one read from the verified file straight into
+    the value when the materializer (``load(file)``) and the store (``verified_path``) can,
+    else ``loads(get(digest))``."""
+    load, verified_path = getattr(materializer, "load", None), getattr(store, "verified_path", None)
+    if load is None or verified_path is None or size < STREAM_MIN_BYTES:
+        return materializer.loads(store.get(digest))
+    with open(verified_path(digest), "rb") as file:
+        return load(file)

@@ -13,6 +13,7 @@ import itertools
 import os
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -40,6 +41,7 @@ _tmp_counter = itertools.count()
 TMP_MAX_AGE = 3600.0
 _SWEEP_EVERY = 600.0  # seconds between two sweeps of one store (a sweep lists every directory)
 _SWEEP_MARKER = ".last-sweep"
+_STREAM_DIR = "tm"  # streamed writes' temporary files (swept as the others: .tmp-*)
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
@@ -111,6 +113,62 @@ class LocalArtifactStore:
         with self._lock:
             self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
         return digest, size
+
+    def put_file(self, write: Callable[[Any], object]) -> tuple[str, int]:
+        """Store what ``write(file)`` writes, hashed as it is written: a large output is never
+        held as bytes beside the value. Returns ``(sha256 hex digest, size)``."""
+        fd, tmp = self._open_tmp(_STREAM_DIR)  # beside the artifacts: renamed, never copied
+        writer = _HashingWriter(fd)
+        try:
+            write(writer)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        digest, size = writer.hexdigest(), writer.size
+        target = self.path(digest)
+        with self._lock:
+            known = digest in self._pending
+        if known or _touch(str(target)):
+            os.close(fd)
+            os.unlink(tmp)
+            return digest, size
+        if digest[:2] not in self._known_dirs:
+            os.makedirs(target.parent, exist_ok=True)
+            self._known_dirs.add(digest[:2])
+        with self._lock:
+            self._failed.pop(digest, None)  # written again: this attempt decides
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
+            self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
+        return digest, size
+
+    def verified_path(self, digest: str) -> str:
+        """The file of ``digest``, its content checked against it by streaming it (as
+        :meth:`get`, without reading it into memory)."""
+        check_digest(digest)
+        future = self._pending.get(digest)
+        if future is not None:
+            exc = future.exception()
+            if exc is not None:
+                raise ArtifactError(
+                    f"artifact {digest[:12]} could not be written to {self.root}: {exc}"
+                ) from None
+        path = str(self.path(digest))
+        try:
+            actual = hash_file(path)
+        except FileNotFoundError:
+            raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
+        if actual != digest:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            raise ArtifactError(
+                f"artifact {digest[:12]} in {self.root} does not match its hash "
+                "(it was modified or corrupted)"
+            )
+        return path
 
     def _open_tmp(self, digest: str) -> tuple[int, str]:
         directory = os.path.join(self._root, digest[:2])
@@ -363,7 +421,29 @@ def _touch(path: str) -> bool:
         return os.path.exists(path)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+class _HashingWriter:
+    """A write-only file over ``fd`` that hashes what goes through it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._hash.update(view)
+        _write_all(self.fd, view)
+        self.size += len(view)
+        return len(view)
+
+    def flush(self) -> None:
+        pass
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

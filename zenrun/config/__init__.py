@@ -20,6 +20,7 @@ from zenrun.blame import plugin_at_fault
 from zenrun.cache import NullCache
 from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
 from zenrun.config.argparsing import Parser
+from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, missing_members
@@ -27,7 +28,6 @@ from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, missing_members
 if TYPE_CHECKING:
     import argparse
     import contextvars as _contextvars
-    from importlib.metadata import Distribution
 
     from zenrun.protocols import ArtifactStore, Cache, MetadataStore, Orchestrator
 
@@ -78,9 +78,9 @@ class PluginManager(pluggy.PluginManager):
         super().__init__("zenrun")
         self.add_hookspecs(importlib.import_module("zenrun.hookspec"))
         #: (entry point name, distribution) of each plugin loaded from an entry point.
-        self.plugin_dists: list[tuple[str, Distribution | None]] = []
+        self.plugin_dists: list[tuple[str, PluginDistribution | None]] = []
 
-    def register_checked(self, plugin: object, name: str, where: str) -> None:
+    def register_checked(self, plugin: object, name: str, where: str | EntryPoint) -> None:
         """Register ``plugin``; a hook it implements wrongly (an argument the hook
         lacks, or a hook name zenrun does not have) is a usage error naming ``where``."""
         try:
@@ -91,6 +91,7 @@ class PluginManager(pluggy.PluginManager):
         if problem:
             if self.is_registered(plugin):
                 self.unregister(plugin)
+            where = where.where if isinstance(where, EntryPoint) else where
             raise UsageError(f"plugin {name!r} ({where}) is invalid: {problem}\n{block_hint(name)}")
 
     def unknown_hooks(self, plugin: object) -> str | None:
@@ -123,31 +124,22 @@ class PluginManager(pluggy.PluginManager):
         A plugin that fails to import is one usage error naming the entry
         point and its distribution, and how to run without it.
         """
-        from importlib.metadata import entry_points
-
         loaded = 0
-        # entry_points() reads only entry_points.txt files (and skips a
-        # distribution found twice on sys.path); metadata only for matches.
-        for ep in entry_points(group="zenrun"):
+        for ep in zenrun_entry_points():
             if name is not None and ep.name != name:
                 continue
             if self.is_blocked(ep.name) or self.get_plugin(ep.name) is not None:
                 continue
-            dist = ep.dist
-            where = (
-                f"entry point '{ep.name} = {ep.value}' of distribution "
-                f"{dist.metadata['name'] if dist else '?'} {dist.version if dist else ''}"
-            ).rstrip()
             try:
                 plugin = ep.load()
             except Exception as exc:
                 raise UsageError(
                     f"plugin {ep.name!r} failed to import: "
-                    f"{type(exc).__name__}: {exc}\n  from the {where}\n"
+                    f"{type(exc).__name__}: {exc}\n  from the {ep.where}\n"
                     f"{block_hint(ep.name)}"
                 ) from None
-            self.register_checked(plugin, ep.name, where)
-            self.plugin_dists.append((ep.name, dist))
+            self.register_checked(plugin, ep.name, ep)
+            self.plugin_dists.append((ep.name, ep.dist))
             loaded += 1
         return loaded
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenrun.artifacts.fsspec_store import open_artifact_store
+from zenrun.artifacts.materializers import NumpyMaterializer, load_from_store
 from zenrun.artifacts.store import check_digest
 from zenrun.config import api_config
 from zenrun.metadata.queries import store_queries
@@ -219,8 +220,11 @@ def load_artifact(ref: ArtifactRef, config: Config | None = None) -> Any:
     """
     config = config or _config()
     check_digest(ref.digest)
-    data = _store_for(ref, config).get(ref.digest)
+    store = _store_for(ref, config)
     materializer = config.materializers.get(ref.materializer)
+    if isinstance(materializer, NumpyMaterializer):  # a large array: read into it, not via bytes
+        return load_from_store(store, materializer, ref.digest, ref.size)
+    data = store.get(ref.digest)
     tried: set[str] = set()
     while True:
         try:

@@ -1,0 +1,226 @@
+"""The mechanisms that keep zenrun's costs near the work's own: large arrays streamed into and
+out of the store (never held twice), the garbage collector's heap frozen while a pipeline runs,
+and entry points read without importlib.metadata. Their speed and memory are measured in
+``benchmarks/``; these tests check what they produce."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import pytest
+
+np = pytest.importorskip("numpy")
+
+STREAMED = """
+    import gc
+    import numpy as np
+    from zenrun import pipeline, step
+
+    @step
+    def produce() -> np.ndarray:
+        return np.arange(400_000, dtype=np.float64).reshape(1000, 400)  # 3.2 MB: streamed
+
+    @step
+    def fortran() -> np.ndarray:
+        return np.asfortranarray(np.arange(300_000, dtype=np.int32).reshape(600, 500))
+
+    @step
+    def consume(x: np.ndarray, y: np.ndarray) -> dict:
+        return {"sum": float(x.sum()), "corner": int(y[599, 499]), "frozen": gc.get_freeze_count() > 0,
+                "writeable": bool(x.flags.writeable)}
+
+    @pipeline
+    def big():
+        consume(produce(), fortran())
+"""
+
+READ_BACK = """
+    import gc, json
+    import numpy as np
+    from zenrun import get_pipeline
+    run = get_pipeline("big").last_run
+    x = run.steps["produce"].output.read()
+    y = run.steps["fortran"].output.read()
+    print(json.dumps({"statuses": {i: s.status for i, s in run.steps.items()},
+                      "consume": run.steps["consume"].output.read(),
+                      "x_equal": bool((x == np.arange(400_000, dtype=np.float64).reshape(1000, 400)).all()),
+                      "y_fortran": bool(y.flags.f_contiguous), "y_corner": int(y[599, 499]),
+                      "digests": [run.steps[s].output.digest for s in ("produce", "fortran")],
+                      "frozen_after": gc.get_freeze_count()}))
+"""
+
+
+def _npy_digest(array) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_large_arrays_are_streamed_as_the_same_npy_bytes(zenrunner, args):
+    """A streamed array is stored as exactly the ``.npy`` bytes ``np.save`` makes (so cache keys
+    and digests are those of the bytes path), read back equal, and leaves no temporary file."""
+    zenrunner.makepyfile(pipeline_big=STREAMED)
+    result = zenrunner.run("-q", *args)
+    assert result.ret == 0, result.stdout + result.stderr
+    out = json.loads(zenrunner.runpython(READ_BACK).outlines[-1])
+    frozen = out["consume"].pop("frozen")
+    assert out["consume"] == {"sum": float(sum(range(400_000))), "corner": 299_999, "writeable": False}
+    assert frozen or args  # in the session's own process the heap is frozen while it runs
+    assert out["x_equal"] and out["y_fortran"] and out["y_corner"] == 299_999
+    x = np.arange(400_000, dtype=np.float64).reshape(1000, 400)
+    y = np.asfortranarray(np.arange(300_000, dtype=np.int32).reshape(600, 500))
+    assert out["digests"] == [_npy_digest(x), _npy_digest(y)]
+    assert out["frozen_after"] == 0  # reading is not running: nothing frozen
+    leftovers = [p for p in (zenrunner.path / ".zenrun" / "artifacts").rglob("*") if ".tmp-" in p.name]
+    assert leftovers == []
+    for digest in out["digests"]:  # stored where the bytes path would put them
+        assert (zenrunner.path / ".zenrun" / "artifacts" / digest[:2] / digest[2:]).stat().st_size > 1 << 20
+
+    rerun = zenrunner.run("-q", *args)
+    assert rerun.ret == 0
+    out = json.loads(zenrunner.runpython(READ_BACK).outlines[-1])
+    assert set(out["statuses"].values()) == {"cached"}
+
+
+def test_a_corrupt_streamed_array_is_refused_when_read(zenrunner):
+    zenrunner.makepyfile(pipeline_big=STREAMED)
+    assert zenrunner.run("-q").ret == 0
+    out = json.loads(zenrunner.runpython(READ_BACK).outlines[-1])
+    path = zenrunner.path / ".zenrun" / "artifacts" / out["digests"][0][:2] / out["digests"][0][2:]
+    path.chmod(0o644)
+    with open(path, "r+b") as fh:
+        fh.seek(2_000_000)
+        byte = fh.read(1)
+        fh.seek(2_000_000)
+        fh.write(bytes([byte[0] ^ 1]))
+    result = zenrunner.runpython(READ_BACK)
+    assert result.ret != 0
+    assert "does not match its hash" in result.stderr
+
+
+def test_the_heap_is_frozen_only_while_a_run_goes_on(zenrunner):
+    """Python API: frozen during the run (nested runs too), given back after it, and a freeze
+    the process made itself is left as it was."""
+    zenrunner.makepyfile(
+        pipeline_gc="""
+        import gc
+        from zenrun import pipeline, step
+
+        @step
+        def frozen() -> int:
+            return gc.get_freeze_count()
+
+        @pipeline
+        def p():
+            frozen()
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import gc, json
+        from pipeline_gc import p
+        during = p().run(enable_cache=False).steps["frozen"].output.read()
+        after = gc.get_freeze_count()
+        gc.freeze()
+        own = gc.get_freeze_count()
+        p().run(enable_cache=False)
+        print(json.dumps([during > 0, after, own > 0, gc.get_freeze_count() > 0]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == [True, 0, True, True]
+
+
+def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monkeypatch):
+    """The ``zenrun`` group of the installed distributions, first distribution of a name on
+    ``sys.path`` winning, names and versions read from the metadata."""
+    import importlib.metadata
+    import sys
+
+    from zenrun.config.entrypoints import zenrun_entry_points
+
+    for root, version, target in (("a", "1.0", "mod_a:plugin"), ("b", "2.0", "mod_b")):
+        info = tmp_path / root / f"zenrun_demo-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: zenrun-demo\nVersion: {version}\n\nbody"
+        )
+        (info / "entry_points.txt").write_text(f"[console_scripts]\nx = y\n\n[zenrun]\ndemo = {target}\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "a"), str(tmp_path / "b"), *sys.path])
+    ours = [(e.name, e.value, e.dist.version) for e in zenrun_entry_points()]
+    theirs = [(e.name, e.value, e.dist.version) for e in importlib.metadata.entry_points(group="zenrun")]
+    assert ours == theirs
+    assert ("demo", "mod_a:plugin", "1.0") in ours and all(e[1] != "mod_b" for e in ours)
+    demo = next(e for e in zenrun_entry_points() if e.name == "demo")
+    assert demo.where == "entry point 'demo = mod_a:plugin' of distribution zenrun-demo 1.0"
+
+
+COUNT_CALLS = """
+    import collections, json, logging, sys
+    import zenrun
+    from zenrun import pipeline, step
+
+    logging.getLogger("zenrun").setLevel(logging.WARNING)
+
+    @step
+    def work(i: int) -> int:
+        return i
+
+    @step
+    def total(values: list) -> int:
+        return sum(values)
+
+    def fan_out(n):
+        @pipeline(name=f"fan_{n}")
+        def fan():
+            for i in range(n):
+                work(i, id=f"w-{i}")
+            total(zenrun.gather(prefix="w-"))
+        return fan
+
+    def calls_of(fn):
+        calls = collections.Counter()
+        def profile(frame, event, arg):
+            # (the gc callback of zenrun/heap.py runs as often as the allocator triggers
+            # collections, which no algorithm of zenrun decides: not counted)
+            if event == "call" and not frame.f_code.co_filename.endswith("heap.py"):
+                calls[f"{frame.f_code.co_filename}:{frame.f_code.co_name}"] += 1
+        sys.setprofile(profile)  # this thread's Python calls; the flusher's are periodic, not counted
+        try:
+            result = fn()
+        finally:
+            sys.setprofile(None)
+        return calls, result
+
+    out = {}
+    for kind, sizes in (("compose", (25_000, 100_000)), ("run", (250, 1_000))):
+        for n in sizes:
+            p = fan_out(n)
+            if kind == "run":
+                p().run()  # the first run imports what runs need: not counted
+                calls, run = calls_of(lambda: p().run(enable_cache=False))
+                assert run.status == "completed" and run.steps["total"].output.read() == n * (n - 1) // 2
+            else:
+                calls, composed = calls_of(lambda: p().compose())
+                assert len(composed.invocations) == n + 1
+            out[f"{kind}_{n}"] = calls
+    print(json.dumps(out))
+"""
+
+
+def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
+    """100,000 independent steps and a gather compose, and 1,000 run, with Python calls in
+    proportion to the steps: no function is called more than 4x (plus a constant) as often
+    for 4x the steps, which an O(n^2) lookup (a scan per step) would be."""
+    out = json.loads(zenrunner.runpython(COUNT_CALLS, timeout=900).outlines[-1])
+    for kind, small, large in (("compose", 25_000, 100_000), ("run", 250, 1_000)):
+        few, many = out[f"{kind}_{small}"], out[f"{kind}_{large}"]
+        superlinear = {f: (few.get(f, 0), n) for f, n in many.items() if n > 4.4 * few.get(f, 0) + 50}
+        assert not superlinear, f"{kind}: calls growing faster than the steps: {superlinear}"
+        assert sum(many.values()) <= 4.2 * sum(few.values()), kind
+        # and the work is really per step: the step functions' own code was called n times
+        per_step = [n for f, n in many.items() if f.endswith(":work")]
+        assert per_step == ([large] if kind == "run" else [])
