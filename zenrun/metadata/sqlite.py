@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from zenrun.metadata.records import (
     PipelineRun,
     StepRun,
 )
+from zenrun.protocols import ANY_ITEM, MetadataStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -235,10 +236,7 @@ def writable(path: Path) -> bool:
     return not path.exists() or os.access(path, os.W_OK)
 
 
-_ANY_ITEM: Any = object()  # previous_step: runs of any item
-
-
-class SqliteMetadataStore(RunQueries):
+class SqliteMetadataStore(RunQueries, MetadataStore):
     """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`.
 
     ``read_only`` (default: when the file or its directory cannot be
@@ -658,7 +656,7 @@ class SqliteMetadataStore(RunQueries):
         return steps
 
     def previous_step(
-        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = _ANY_ITEM
+        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = ANY_ITEM
     ) -> StepRun | None:
         """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses).
 
@@ -674,7 +672,7 @@ class SqliteMetadataStore(RunQueries):
         # One query per run instead of one per missed step: the steps of the
         # latest earlier run answer most look-ups; no earlier run answers all.
         key = (pipeline, before_run, item_id)
-        any_item = item_id is _ANY_ITEM
+        any_item = item_id is ANY_ITEM
         item = None if any_item else item_id
         if before_run is not None and self._previous_key != key:
             self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
@@ -707,6 +705,28 @@ class SqliteMetadataStore(RunQueries):
         if row is None:
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
+
+    # -- maintenance --------------------------------------------------------------
+    def referenced_digests(self) -> set[str]:
+        """Digests of the artifacts recorded steps used or produced."""
+        with self._db_lock:
+            return {
+                r[0] for r in self._db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")
+            }
+
+    def delete_runs(self, names: Sequence[str]) -> None:
+        """Forget the runs ``names`` (not running ones), their steps and unreferenced artifact rows."""
+        with self._db_lock, self._transaction() as db:
+            ids = [
+                row[0]
+                for name in names
+                for row in db.execute("SELECT id FROM runs WHERE name=? AND status!=?", (name, RUNNING))
+            ]
+            for table, column in (("step_io", "run_id"), ("steps", "run_id"), ("runs", "id")):
+                db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
+            db.execute(
+                "DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM step_io WHERE digest IS NOT NULL)"
+            )
 
     def close(self) -> None:
         try:
