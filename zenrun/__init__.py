@@ -64,6 +64,7 @@ _EXPORTS = {
     "get_run": "zenrun.metadata.api",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
+    "log_plugin_metadata": "zenrun.stepcontext",
     "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -118,6 +119,7 @@ __all__ = [
     "item_params",
     "load_artifact",
     "log_metadata",
+    "log_plugin_metadata",
     "main",
     "mark",
     "pack_task",
@@ -192,5 +194,5 @@ if TYPE_CHECKING:
         run_task,
         ship_project_code,
     )
-    from zenrun.stepcontext import log_metadata
+    from zenrun.stepcontext import log_metadata, log_plugin_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

@@ -650,6 +650,7 @@ class PipelineExecution:
                 logger.warning("%s", message)
         step_run.started = result.started
         step_run.metadata = result.metadata
+        step_run.plugin_metadata = result.plugin_metadata
         step_run.captured = result.captured
         if result.ok:
             step_run.status = COMPLETED

@@ -626,6 +626,8 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
         lines.append(f"config: {fmt_pairs(step.config, 60)}")
     if step.metadata:
         lines.append(f"metadata: {fmt_pairs(step.metadata, 60)}")
+    for plugin, values in step.plugin_metadata.items():
+        lines.append(f"metadata of plugin {plugin}: {fmt_pairs(values, 60)}")
     lines.extend(data_lines(step.data_deps))
     for name, ref in step.outputs.items():
         preview = f"  {ref.preview}" if ref.preview else ""

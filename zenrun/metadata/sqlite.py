@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, config TEXT, cache_key TEXT,
     cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT, metadata TEXT, captured TEXT,
-    PRIMARY KEY (run_id, step_id));
+    plugin_metadata TEXT, PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS artifacts (
     digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT,
     preview TEXT);
@@ -65,7 +65,7 @@ ADDED_COLUMNS = {
         ("config_params", "TEXT"),
         ("overrides", "TEXT"),
     ],
-    "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
+    "steps": [("metadata", "TEXT"), ("captured", "TEXT"), ("plugin_metadata", "TEXT")],
     "artifacts": [("preview", "TEXT")],
 }
 # Created after the migration (they may use added columns).
@@ -77,7 +77,7 @@ CREATE INDEX IF NOT EXISTS steps_with_logged_metadata ON steps (cache_key, run_i
 """
 STEP_COLUMNS = (
     "run_id, step_id, step_name, status, started, finished, config, cache_key, "
-    "cache_parts, cache_reason, error, upstream, metadata, captured"
+    "cache_parts, cache_reason, error, upstream, metadata, captured, plugin_metadata"
 )
 
 
@@ -428,6 +428,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             json.dumps(s.upstream),
             _dumps(s.metadata or None, ordered=True),
             _dumps(s.captured or None),
+            _dumps(s.plugin_metadata or None),
         )
         io_rows: list[tuple[Any, ...]] = []
         artifacts: list[tuple[Any, ...]] = []
@@ -480,7 +481,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             )
             db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
             db.executemany(
-                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 14)})", steps
+                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 15)})", steps
             )
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
@@ -619,7 +620,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         steps: dict[str, StepRun] = {}
         for row in self._db.execute(
             "SELECT step_id, step_name, status, started, finished, config, cache_key, "
-            "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
+            "cache_parts, cache_reason, error, upstream, metadata, captured, plugin_metadata FROM steps "
             "WHERE run_id=? ORDER BY started, rowid",
             (run.id,),
         ):
@@ -637,6 +638,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 upstream=json.loads(row[10] or "[]"),
                 metadata=_loads(row[11]) or {},
                 captured=_loads(row[12]) or {},
+                plugin_metadata=_loads(row[13]) or {},
                 run_name=run.name,
                 pipeline_name=run.pipeline_name,
             )
