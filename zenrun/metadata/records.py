@@ -9,6 +9,7 @@ when it is imported, which every session does (collection imports it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -202,6 +203,11 @@ class PipelineRun:
     def short_item_id(self) -> str | None:
         """The item id without its file, e.g. ``hpo[iris]``."""
         return self.item_id.rsplit("::", 1)[-1] if self.item_id else None
+
+    def with_steps(self, steps: dict[str, StepRun]) -> PipelineRun:
+        """A copy of this record whose ``steps`` are ``steps`` (in their order): what a
+        metadata store that keeps records in memory returns from ``get_runs``."""
+        return dataclasses.replace(self, _steps=dict(steps), _steps_loader=None)
 
     def get_step(self, step_id: str) -> StepRun:
         try:
