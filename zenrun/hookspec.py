@@ -251,7 +251,12 @@ def zenrun_register_materializers(registry: MaterializerRegistry) -> None:
 
 @hookspec
 def zenrun_item_start(item: Item) -> None:
-    """Called before an item's fixtures are set up and its pipeline composed."""
+    """Called before an item's fixtures are set up and its pipeline composed.
+
+    ``zenrun.skip(reason)`` here skips the item (``zenrun.fail`` / ``xfail``
+    as in a fixture); any other exception is an error of this item blamed on
+    the plugin that raised it, and the session goes on with the next item.
+    """
 
 
 @hookspec

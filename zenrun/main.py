@@ -391,9 +391,17 @@ def prepare_item(
     a composed pipeline, ``report`` says why (skipped, error).
     """
     config = session.config
-    config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED)
+    try:
+        config.hook.zenrun_item_start(item=item)
+    except (OutcomeException, SystemExit) as exc:  # zenrun.skip() in the hook: this item is skipped
+        _outcome_exception(report, exc, "zenrun_item_start")
+        return report, None, None, started
+    except Exception as exc:  # a plugin's fault: this item errors, the session goes on
+        report.outcome, report.internal = ERROR, True
+        report.longrepr = describe_fault(config.pluginmanager, exc, f"zenrun_item_start of {item.nodeid}")
+        return report, None, None, started
     setup = session.setup_state
     xfail = None
     try:

@@ -137,7 +137,8 @@ class PluginManager(pluggy.PluginManager):
                     f"{type(exc).__name__}: {exc}\n  from the {where}\n"
                     f"{block_hint(ep.name)}"
                 ) from None
-            self.register_checked(plugin, ep.name, where)
+            if not self.is_registered(plugin):  # else: loaded already, with -p MODULE
+                self.register_checked(plugin, ep.name, where)
             self.plugin_dists.append((ep.name, dist))
             loaded += 1
         return loaded
@@ -168,6 +169,8 @@ class PluginManager(pluggy.PluginManager):
             raise UsageError(
                 f"plugin {name!r} (-p {name}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
+        if self.is_registered(module):  # an installed plugin named by its module: loaded already
+            return
         self.register_checked(module, name, f"-p {name}")
 
     def block(self, name: str) -> None:
