@@ -178,3 +178,130 @@ def test_store_check_and_gc_work_on_a_plugins_store(zenrunner, tmp_path):
     damaged = zenrunner.run("--zdir", str(zdir), "--store-check", "--verify", env=env)
     assert damaged.ret == 1, damaged.stdout
     damaged.fnmatch_lines(["  artifacts: 2 recorded, 0 missing, 1 corrupt (contents hashed)"])
+
+
+# A metadata store with only the required members, not subclassing the protocol (written
+# for the earlier, smaller protocol): zenrun gives it the defaults of the rest.
+PICKLE_STORE = """
+import copy
+import itertools
+import pickle
+import threading
+
+import zenrun
+
+
+class PickleMetadataStore:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.pending = []
+        self.runs = pickle.loads(path.read_bytes()) if path.exists() else {}
+
+    def _save(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_bytes(pickle.dumps(self.runs))
+
+    def create_run(self, run):
+        with self.lock:
+            run.id = max((r.id for r in self.runs.values()), default=0) + 1
+            self.runs[run.name] = copy.copy(run).with_steps({})
+            self._save()
+
+    def record_step(self, run, step_run):
+        with self.lock:
+            self.pending.append((run.name, copy.deepcopy(step_run)))
+
+    def flush(self, before_commit=None):
+        with self.lock:
+            pending, self.pending = self.pending, []
+            if not pending:
+                return
+            if before_commit is not None:
+                before_commit()
+            for name, step_run in pending:
+                self.runs[name].steps[step_run.id] = step_run
+            self._save()
+
+    def finish_run(self, run):
+        self.flush()
+        with self.lock:
+            self.runs[run.name] = run.with_steps(self.runs[run.name].steps)
+            self._save()
+
+    def get_runs(self, pipeline=None):
+        with self.lock:
+            runs = sorted(self.runs.values(), key=lambda r: r.id)
+        return [r for r in runs if pipeline is None or r.pipeline_name == pipeline]
+
+    def get_run(self, name):
+        runs = self.get_runs()
+        if name == "latest":
+            return runs[-1] if runs else None
+        return self.runs.get(name)
+
+
+@zenrun.hookimpl(tryfirst=True)
+def zenrun_make_metadata_store(config):
+    return PickleMetadataStore(config.store_path / "runs.pickle")
+"""
+
+GRID = """
+import zenrun
+from zenrun import StepConfig, pipeline, step
+
+
+class TrainConfig(StepConfig):
+    gamma: float = 0.5
+
+
+@step
+def load() -> list:
+    return [1.0, 2.0, 3.0]
+
+
+@step
+def train(data: list, rate: float, config: TrainConfig) -> float:
+    zenrun.log_metadata(accuracy=rate * config.gamma)
+    return sum(data) * rate
+
+
+@pipeline
+@zenrun.mark.parametrize("rate", [0.5, 1.0])
+def grid(rate):
+    train(load(), rate, config=TrainConfig(gamma=0.5))
+"""
+
+
+def test_a_store_with_only_the_required_members_works_everywhere(zenrunner, tmp_path):
+    """--show, cached metrics, miss reasons per item, --runs and the API on a plugin's
+    metadata store that defines only the protocol's required members."""
+    site = make_distribution(tmp_path / "site", "zenrun-pickle", "1.0", {"pickle-store": "zenrun_pickle"}, {})
+    (site / "zenrun_pickle.py").write_text(PICKLE_STORE)
+    env = {"PYTHONPATH": str(site)}
+    grid = zenrunner.makepyfile(pipeline_grid=GRID)
+    first = zenrunner.run("--sort-by", "accuracy", env=env)
+    assert first.ret == 0, first.stdout + first.stderr
+    assert (zenrunner.store / "runs.pickle").exists() and not (zenrunner.store / "metadata.db").exists()
+    second = zenrunner.run("--sort-by", "accuracy", "-v", env=env)
+    assert second.ret == 0, second.stdout + second.stderr
+    # cached steps show the metrics their computing run logged
+    second.fnmatch_lines(["*grid*rate*accuracy*", "*1.0*0.5*", "*0.5*0.25*"])
+    grid.write_text(grid.read_text().replace("TrainConfig(gamma=0.5)", "TrainConfig(gamma=0.25)"))
+    third = zenrunner.run("-v", env=env)
+    assert third.ret == 0
+    third.fnmatch_lines(["*Step train: cache miss: config gamma changed (0.5 -> 0.25)*"])
+    shown = zenrunner.run("--show", "grid[1.0]", env=env)
+    assert shown.ret == 0, shown.stdout + shown.stderr
+    shown.fnmatch_lines(
+        ["item: pipeline_grid.py::grid[1.0]", "metrics: accuracy=0.25", "metadata: accuracy=0.25"]
+    )
+    runs = zenrunner.run("--runs", env=env)
+    assert runs.ret == 0 and runs.stdout.count("grid[") == 6
+    out = zenrunner.runpython(
+        "import zenrun\n"
+        "print('ITEMS', [r.metrics['accuracy'] for r in zenrun.get_item('grid[0.5]').runs])\n"
+        "print('VALUE', zenrun.get_run('grid[1.0]').steps['train'].output.read())",
+        env=env,
+    )
+    out.fnmatch_lines(["ITEMS [0.25, 0.25, 0.125]", "VALUE 6.0"])
