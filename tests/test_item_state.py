@@ -241,3 +241,22 @@ def test_a_new_seed_in_a_fixture_is_a_miss_with_the_values_of_the_new_seed(zenru
     assert third.ret == 0
     run = read_store(zenrunner.store).get_runs()[-1]
     assert {run.steps[name].status for name in ("first", "second")} == {"cached"}
+
+
+def test_generators_only_drawn_from_by_fixtures_keep_the_cache(zenrunner, monkeypatch):
+    """A fixture (or a library at import) drawing from the unseeded generators leaves a new
+    state at every run: that is no seed, and the steps stay hits."""
+    (zenrunner.path / "conftest.py").write_text(
+        SEEDED_BY_FIXTURES["conftest.py"].replace(
+            "    random.seed(1234)\n    np.random.seed(1234)\n",
+            "    random.random()\n    np.random.rand()\n",
+        )
+    )
+    (zenrunner.path / "pipeline_draws.py").write_text(SEEDED_BY_FIXTURES["pipeline_draws.py"])
+    assert "random.random()" in (zenrunner.path / "conftest.py").read_text()
+    for _attempt in range(2):
+        result = zenrunner.run()
+        assert result.ret == 0, result.stdout + result.stderr
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {run.steps[name].status for name in ("first", "second")} == {"cached"}

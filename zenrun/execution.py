@@ -153,7 +153,9 @@ class PipelineExecution:
             self.environ_changes = changes or None
         # Taken at the same moment: the random generators as the item's fixtures seeded them,
         # which each of its steps starts from, wherever it runs (zenrun.randomstate).
-        self.random_states = randomstate.changed(getattr(config, "startup_random", None))
+        startup_random = getattr(config, "startup_random", None)
+        self.random_states = randomstate.changed(startup_random)
+        self.random_digest = randomstate.cache_digest(self.random_states, startup_random)
         # Fingerprints reflect code and values as they are in this run, each function once.
         self.fingerprints = Fingerprinter(self.materializers, rootdir=config.rootpath)
         # What steps read: checked at lookup, recorded where they run (zenrun.datacheck).
@@ -400,8 +402,8 @@ class PipelineExecution:
             fingerprint=fingerprint,
             config_data=invocation.config_data,
         )
-        if self.random_states:  # the generators' state is an input of every step of the item
-            parts["random"] = randomstate.digest(self.random_states)
+        if self.random_digest:  # the seeded generators' state is an input of every step of the item
+            parts["random"] = self.random_digest
         step_run.cache_parts = parts
         # No key when some dependency has no content form: never cached, never recorded.
         step_run.cache_key = key = cache_key(parts) if uncacheable is None else None

@@ -110,8 +110,45 @@ def restore(states: dict[str, Any]) -> None:
             np_random.set_state(state)
 
 
-def digest(states: dict[str, Any]) -> str:
-    """A short digest of ``states`` for the cache keys of the steps that start from them: a
-    fixture seeding the generators differently must not be served a value drawn from the
-    old seed."""
-    return hashlib.sha256(pickle.dumps(sorted(states.items()), protocol=4)).hexdigest()[:16]
+#: How far ahead of the start-up state a drawn-from state is looked for, in 32-bit words:
+#: libraries draw a few at import (rich's style ids), fixtures rarely more.
+_DRAWN_WORDS = 624 * 32
+
+
+def _drawn_from(state: Any, start: Any) -> bool:
+    """Whether ``random``'s ``state`` is ``start`` after some draws (no seed in between):
+    such a state comes from the process's own entropy, so it is no input of a step."""
+    try:
+        index, start_index = state[1][-1], start[1][-1]
+        walker = random.Random()
+        walker.setstate(start)
+    except (TypeError, ValueError, IndexError):
+        return False
+    words = (index - start_index) % 624
+    if words:
+        walker.getrandbits(32 * words)
+    while words <= _DRAWN_WORDS:
+        if walker.getstate()[1] == state[1]:
+            return True
+        walker.getrandbits(32 * 624)
+        words += 624
+    return False
+
+
+def cache_digest(states: dict[str, Any] | None, since: dict[str, Any] | None) -> str | None:
+    """A digest of the generators' ``states`` that a fixture SEEDED, for the cache keys of the
+    steps starting from them: a fixture seeding differently must never be served a value drawn
+    from the old seed. A state only drawn from since start-up (by a library at import, or a
+    fixture drawing unseeded) is the process's own entropy, different at every run: it is
+    carried to the steps but kept out of keys, or no step would ever be a hit."""
+    if not states:
+        return None
+    seeded: list[tuple[str, Any]] = []
+    if RANDOM in states and not (since and RANDOM in since and _drawn_from(states[RANDOM], since[RANDOM])):
+        seeded.append((RANDOM, states[RANDOM]))
+    np_random = _numpy_random()
+    if NUMPY in states and np_random is not None and _numpy_seeded(np_random):
+        seeded.append((NUMPY, states[NUMPY]))
+    if not seeded:
+        return None
+    return hashlib.sha256(pickle.dumps(seeded, protocol=4)).hexdigest()[:16]
