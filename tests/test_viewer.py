@@ -386,8 +386,11 @@ def test_store_pages_runs_newest_first_and_searches(project):
             def __init__(self, store):
                 self.get_runs, self.get_run = store.get_runs, store.get_run
 
-        class Config:
+        from zenrun.protocols import MetadataStore, fill_defaults
+
+        class Config:  # as zenrun makes a plugin's store: the protocol's defaults filled in
             metadata_store = ProtocolOnly(api_config().metadata_store)
+            fill_defaults(metadata_store, MetadataStore)
 
         plain = RunSource(Config())
         same = [r["name"] for r in plain.page(limit=2)] == [r["name"] for r in newest]

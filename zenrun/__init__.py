@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     # The plugin contract (docs/plugins.md).
+    "AmbiguousRunError": "zenrun.protocols",
     "ArtifactError": "zenrun.protocols",
     "ArtifactStoreError": "zenrun.protocols",
     "ArtifactStore": "zenrun.protocols",
@@ -38,6 +39,8 @@ _EXPORTS = {
     "ship_project_code": "zenrun.remote",
     # Records, and reading artifacts with a given config (what plugins show or log).
     "ArtifactRef": "zenrun.metadata.records",
+    "Item": "zenrun.collect",
+    "ItemReport": "zenrun.reports",
     "PipelineRun": "zenrun.metadata.records",
     "StepRun": "zenrun.metadata.records",
     "api_config": "zenrun.config",
@@ -68,6 +71,7 @@ _EXPORTS = {
     "importorskip": "zenrun.outcomes",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
+    "log_plugin_metadata": "zenrun.stepcontext",
     "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -80,6 +84,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AmbiguousRunError",
     "ArtifactError",
     "ArtifactRef",
     "ArtifactStore",
@@ -92,6 +97,8 @@ __all__ = [
     "ExitCode",
     "GatherStepsParameters",
     "InputArtifactError",
+    "Item",
+    "ItemReport",
     "LogCaptureFixture",
     "Materializer",
     "MaterializerRegistry",
@@ -125,6 +132,7 @@ __all__ = [
     "item_params",
     "load_artifact",
     "log_metadata",
+    "log_plugin_metadata",
     "main",
     "mark",
     "pack_task",
@@ -155,6 +163,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from zenrun.collect import Item
     from zenrun.compose import GatherStepsParameters, gather
     from zenrun.config import api_config
     from zenrun.datadeps import track
@@ -178,6 +187,7 @@ if TYPE_CHECKING:
     from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
+        AmbiguousRunError,
         ArtifactError,
         ArtifactStore,
         ArtifactStoreError,
@@ -200,6 +210,7 @@ if TYPE_CHECKING:
         run_task,
         ship_project_code,
     )
-    from zenrun.stepcontext import log_metadata
+    from zenrun.reports import ItemReport
+    from zenrun.stepcontext import log_metadata, log_plugin_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step
     from zenrun.tmpdir import TempPathFactory

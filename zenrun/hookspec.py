@@ -213,6 +213,18 @@ def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
 
 
 @hookspec(firstresult=True)
+def zenrun_open_artifact_store(config: Config, url: str) -> ArtifactStore | None:
+    """Return the artifact store at ``url`` (a run's recorded ``run.artifact_store``), or None.
+
+    The Python API and ``--show`` read a run's artifacts from the store that
+    wrote them when the session's own store lacks them: a plugin whose store
+    has a :attr:`~zenrun.protocols.ArtifactStore.url` reopens it here from
+    that URL. firstresult; fsspec URLs are opened by the built-in fsspec
+    store, which answers last.
+    """
+
+
+@hookspec(firstresult=True)
 def zenrun_make_metadata_store(config: Config) -> MetadataStore | None:
     """Return the session's :class:`~zenrun.protocols.MetadataStore`.
 
@@ -227,9 +239,8 @@ def zenrun_make_cache(config: Config) -> Cache | None:
 
     Called once, lazily. firstresult; when no plugin answers (``-p
     no:cache``) nothing is ever a hit. ``lookup(key)``, ``put(key,
-    outputs)`` and ``clear()`` are required; an optional
-    ``flush(before_commit=None)`` commits buffered entries after calling
-    ``before_commit()`` (the artifact store's ``sync``).
+    outputs)`` and ``clear()`` are required; the other members of the
+    protocol have defaults (subclass :class:`~zenrun.protocols.Cache`).
     """
 
 
@@ -251,7 +262,12 @@ def zenrun_register_materializers(registry: MaterializerRegistry) -> None:
 
 @hookspec
 def zenrun_item_start(item: Item) -> None:
-    """Called before an item's fixtures are set up and its pipeline composed."""
+    """Called before an item's fixtures are set up and its pipeline composed.
+
+    ``zenrun.skip(reason)`` here skips the item (``zenrun.fail`` / ``xfail``
+    as in a fixture); any other exception is an error of this item blamed on
+    the plugin that raised it, and the session goes on with the next item.
+    """
 
 
 @hookspec

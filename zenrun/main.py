@@ -403,7 +403,7 @@ def _main(config: Config, session: Session) -> int:
             return ExitCode.PIPELINES_FAILED
         return ExitCode.NO_PIPELINES_COLLECTED
     config.add_cleanup(freeze_heap())  # what collection imported is no garbage (zenrun/heap.py)
-    if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
+    if config.metadata_store.read_only:  # opened now: errors are usage errors
         raise UsageError(
             f"the store {config.store_path} is read-only: it can be listed "
             "(--runs, --show) but runs cannot be recorded; use --store elsewhere"
@@ -603,9 +603,19 @@ def prepare_item(
     a composed pipeline, ``report`` says why (skipped, error, xfailed).
     """
     config = session.config
-    config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED, phase="setup")
+    try:
+        config.hook.zenrun_item_start(item=item)
+    except Exit:
+        raise
+    except (OutcomeException, SystemExit) as exc:  # zenrun.skip() in the hook: this item is skipped
+        _outcome_exception(report, exc, "zenrun_item_start")
+        return report, None, None, started
+    except Exception as exc:  # a plugin's fault: this item errors, the session goes on
+        report.outcome, report.internal = ERROR, True
+        report.longrepr = describe_fault(config.pluginmanager, exc, f"zenrun_item_start of {item.nodeid}")
+        return report, None, None, started
     setup = session.setup_state
     xfail = None
     try:  # as pytest: the marks first, then the zenrun_runtest_setup hooks

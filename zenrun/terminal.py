@@ -316,7 +316,7 @@ class TerminalReporter:
                     for line in inspect.cleandoc(doc).splitlines():
                         self.tw.line(f"{'  ' * len(stack)}{line}")
 
-    @hookimpl
+    @hookimpl(tryfirst=True)  # before plugins' (which may raise): the counts stay right
     def zenrun_item_start(self, item: Any) -> None:
         self._items_in_flight += 1
         if self._items_in_flight > 1:  # -n runs items together: their lines interleave

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 TRACKER = """
 import os
@@ -184,3 +185,128 @@ def test_step_call_runs_in_the_worker_process(zenrunner):
         "print(json.dumps({i: s.status for i, s in run.steps.items()}))"
     )
     assert json.loads(runs.outlines[-1]) == {"one": "completed", "add": "completed"}
+
+
+PROFILER = """
+import zenrun
+
+
+@zenrun.hookimpl(wrapper=True)
+def zenrun_step_call(step_run, call):
+    result = yield
+    zenrun.log_metadata(accuracy=-1.0, wall=0.25)  # a wrapper: its plugin's, not the user's
+    zenrun.log_plugin_metadata("profiler", calls=1)
+    return result
+"""
+
+METRICS_PIPELINE = """
+import zenrun
+from zenrun import pipeline, step
+
+
+@step
+def train(rate: float) -> int:
+    zenrun.log_metadata(accuracy=rate * 2)
+    return 1
+
+
+@pipeline
+@zenrun.mark.parametrize("rate", [0.1, 0.4])
+def grid(rate):
+    train(rate)
+"""
+
+
+def test_metadata_a_wrapper_logs_is_its_plugins_not_the_users_metrics(zenrunner):
+    zenrunner.makeconftest(PROFILER)
+    zenrunner.makepyfile(pipeline_grid=METRICS_PIPELINE)
+    result = zenrunner.run("--sort-by", "accuracy", "-n", "2")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*grid*rate*accuracy*", "*0.4*0.8*", "*0.1*0.2*"])
+    assert " wall" not in result.stdout and "-1.0" not in result.stdout
+    out = zenrunner.runpython(
+        "import json, zenrun\n"
+        "for run in sorted(zenrun.get_pipeline('grid').runs, key=lambda r: r.params['rate']):\n"
+        "    step = run.steps['train']\n"
+        "    print(json.dumps([run.metrics, step.metadata, step.plugin_metadata]))"
+    )
+    rows = [json.loads(line) for line in out.outlines if line.startswith("[")]
+    assert rows == [
+        [
+            {"accuracy": rate * 2},
+            {"accuracy": rate * 2},
+            {"conftest": {"accuracy": -1.0, "wall": 0.25}, "profiler": {"calls": 1}},
+        ]
+        for rate in (0.1, 0.4)
+    ]
+    shown = zenrunner.run("--show", "grid[0.4]")
+    shown.fnmatch_lines(
+        [
+            "metadata: accuracy=0.8",
+            "metadata of plugin conftest: accuracy=-1, wall=0.25",
+            "metadata of plugin profiler: calls=1",
+        ]
+    )
+
+
+LOCKED_PLUGIN = """
+import threading
+
+import zenrun
+
+LOCK = threading.Lock()  # module state no pickle can carry
+CALLS = []
+
+
+@zenrun.hookimpl(wrapper=True)
+def zenrun_step_call(step_run, call):
+    with LOCK:
+        CALLS.append(step_run.id)
+    zenrun.log_plugin_metadata("locked", calls=len(CALLS))
+    return (yield)
+"""
+
+
+def test_pack_task_imports_an_editable_plugin_on_the_worker(zenrunner, tmp_path):
+    """A plugin installed in editable mode (its files outside site-packages) is imported
+    by the worker, not pickled by value with its module's lock."""
+    from test_contract_errors import make_distribution
+
+    site = make_distribution(tmp_path / "site", "zenrun-locked", "1.0", {"locked": "zenrun_locked"}, {})
+    (next(site.glob("*.dist-info")) / "top_level.txt").write_text("zenrun_locked\n")
+    source = tmp_path / "src"  # where an editable install leaves the code
+    source.mkdir()
+    (source / "zenrun_locked.py").write_text(LOCKED_PLUGIN)
+    zenrunner.makeconftest(POOL.replace("import zenrun\n", "import os\nimport zenrun\n", 1))
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(source)])}
+    result = zenrunner.run("-k", "alpha", "--orchestrator", "pool", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "cannot pickle" not in result.stdout + result.stderr
+    out = zenrunner.runpython(
+        "import json, zenrun\n"
+        "run = zenrun.get_pipeline('alpha').last_run\n"
+        "print(json.dumps({i: [s.output.read(), s.plugin_metadata] for i, s in run.steps.items()}))",
+        env=env,
+    )
+    steps = json.loads(out.outlines[-1])
+    assert steps == {"one": [1, {"locked": {"calls": 1}}], "add": [2, {"locked": {"calls": 2}}]}
+
+
+def test_a_plugin_orchestrators_traceback_shows_the_users_source(zenrunner):
+    zenrunner.makeconftest(POOL.replace("import zenrun\n", "import os\nimport zenrun\n", 1))
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("-k", "failing", "--orchestrator", "pool")
+    assert result.ret == 1, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*step 'boom' failed:*",
+            "    @step",
+            "    def boom(x: int) -> int:",
+            '>       raise ValueError("step exploded")',
+            "E       ValueError: step exploded",
+            "",
+            "pipeline_demo.py:*: ValueError",
+        ]
+    )
+    assert "dynamic-code" not in result.stdout and "???" not in result.stdout

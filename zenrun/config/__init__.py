@@ -23,7 +23,7 @@ from zenrun.config.argparsing import Parser
 from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
-from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, missing_members
+from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 
 if TYPE_CHECKING:
     import argparse
@@ -138,7 +138,8 @@ class PluginManager(pluggy.PluginManager):
                     f"{type(exc).__name__}: {exc}\n  from the {ep.where}\n"
                     f"{block_hint(ep.name)}"
                 ) from None
-            self.register_checked(plugin, ep.name, ep)
+            if not self.is_registered(plugin):  # else: loaded already, with -p MODULE
+                self.register_checked(plugin, ep.name, ep)
             self.plugin_dists.append((ep.name, ep.dist))
             loaded += 1
         return loaded
@@ -169,6 +170,8 @@ class PluginManager(pluggy.PluginManager):
             raise UsageError(
                 f"plugin {name!r} (-p {name}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
+        if self.is_registered(module):  # an installed plugin named by its module: loaded already
+            return
         self.register_checked(module, name, f"-p {name}")
 
     def block(self, name: str) -> None:
@@ -330,6 +333,7 @@ class Config:
         """``made`` if it fits its protocol; else a usage error naming the plugin and
         the missing members (exit 4: the installation is wrong, nothing ran)."""
         protocol = FACTORY_PROTOCOLS[hookname]
+        fill_defaults(made, protocol)
         missing = missing_members(made, protocol)
         if missing:
             kind = type(made)
