@@ -61,6 +61,8 @@ _EXPORTS = {
     "get_run": "zenrun.metadata.api",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
+    "report": "zenrun.search",
+    "get_study": "zenrun.metadata.api",
     "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -107,6 +109,7 @@ __all__ = [
     "get_item",
     "get_pipeline",
     "get_run",
+    "get_study",
     "hookimpl",
     "hookspec",
     "item_params",
@@ -117,9 +120,11 @@ __all__ = [
     "pack_task",
     "param",
     "pipeline",
+    "report",
     "run_packed_task",
     "run_task",
     "runs_table",
+    "search",
     "ship_project_code",
     "skip",
     "step",
@@ -129,6 +134,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "search":  # zenrun.search.float(...): the module of search spaces
+        value = importlib.import_module("zenrun.search")
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'zenrun' has no attribute {name!r}")
@@ -155,6 +164,7 @@ if TYPE_CHECKING:
         get_item,
         get_pipeline,
         get_run,
+        get_study,
         item_params,
         load_artifact,
         runs_table,
@@ -184,5 +194,6 @@ if TYPE_CHECKING:
         run_task,
         ship_project_code,
     )
+    from zenrun.search import report
     from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

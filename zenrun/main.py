@@ -16,7 +16,7 @@ from zenrun.config import StartupError, create_config, reset_active_config, set_
 from zenrun.errors import ComposeError, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.metadata.records import FAILED, PipelineRun
+from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
 from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
 from zenrun.runconfig import SharedSteps
 from zenrun.runner import set_post_mortem, user_traceback
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from zenrun.skipping import Xfail
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+PRUNED_OUTCOME = PRUNED  # a trial its study's pruner stopped: counted apart, not a failure
 XFAILED, XPASSED = "xfailed", "xpassed"
 
 
@@ -480,6 +481,9 @@ def finish_item(
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
         report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"))
+    elif run is not None and run.status == PRUNED and report.outcome == PASSED:
+        report.outcome = PRUNED_OUTCOME
+        report.longrepr = next((s.error or "" for s in run.steps.values() if s.status == PRUNED), "").strip()
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -545,9 +549,9 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
     warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
     if warm_up is not None:
         warm_up()
-    for item in session.items:
-        if session.shouldstop:
-            break
+
+    def start(item: Item) -> PipelineExecution | None:
+        """Prepare ``item`` and make its execution; None when it ended before running."""
         report, composed, xfail, started = prepare_item(session, item)
         check = getattr(orchestrator, "check", None)
         problem = composed is not None and check is not None and check(composed)
@@ -555,7 +559,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
             report.outcome, report.longrepr, composed = ERROR, problem, None
         if composed is None:
             end(item, report, xfail, started)
-            continue
+            return None
         try:
             execution = PipelineExecution(
                 composed,
@@ -567,9 +571,28 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         except ComposeError as exc:  # e.g. invalid plugin settings: no step runs
             report.outcome, report.longrepr = ERROR, str(exc)
             end(item, report, xfail, started)
-            continue
+            return None
         waiting[id(execution)] = (item, report, xfail, started)
-        executions.append(execution)
+        return execution
+
+    for item in session.items:
+        if session.shouldstop:
+            break
+        if item.lazy:  # a study's trial: prepared when a slot is free for it (see feed)
+            continue
+        execution = start(item)
+        if execution is not None:
+            executions.append(execution)
+    lazy = iter([item for item in session.items if item.lazy])
+
+    def feed() -> PipelineExecution | None:
+        for item in lazy:
+            if session.shouldstop:
+                return None
+            execution = start(item)
+            if execution is not None:
+                return execution
+        return None
 
     def on_finish(execution: PipelineExecution, error: str | None) -> None:
         item, report, xfail, started = waiting.pop(id(execution))
@@ -592,13 +615,15 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         report.run = run
         end(item, report, xfail, started)
 
-    if executions and not session.shouldstop:
+    has_lazy = any(item.lazy for item in session.items)
+    if (executions or has_lazy) and not session.shouldstop:
         # Items that failed before their run count towards --maxfail too.
         scheduler = orchestrator.run_many(
             executions,
             exitfirst=config.getoption("exitfirst"),
             maxfail=maxfail and maxfail - failures(),
             on_finish=on_finish,
+            **({"feed": feed} if has_lazy else {}),
         )
         if scheduler.stopped and waiting:
             broken = getattr(scheduler, "broken", None)  # the orchestrator lost its cluster

@@ -27,6 +27,8 @@ class StepContext:
 
     step_id: str
     metadata: dict[str, JSONValue] = field(default_factory=dict)
+    #: The study trial the step belongs to (``zenrun.search.TrialHandle``), for ``zenrun.report``.
+    trial: Any = None
 
 
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
@@ -35,9 +37,9 @@ _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def step_context(step_id: str) -> Iterator[StepContext]:
+def step_context(step_id: str, trial: Any = None) -> Iterator[StepContext]:
     """Make ``step_id`` the running step of this thread while the block runs."""
-    context = StepContext(step_id)
+    context = StepContext(step_id, trial=trial)
     token = _current.set(context)
     try:
         yield context

@@ -20,7 +20,15 @@ from zenrun.capture import section_title, silence_stdout, terminal_stream, unwra
 from zenrun.hookspec import hookimpl
 from zenrun.tbstyle import location, relpath
 
-_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
+_OUTCOME_CHAR = {
+    "passed": ".",
+    "failed": "F",
+    "error": "E",
+    "skipped": "s",
+    "xfailed": "x",
+    "xpassed": "X",
+    "pruned": "p",
+}
 _OUTCOME_WORD = {
     "passed": "PASSED",
     "failed": "FAILED",
@@ -28,6 +36,7 @@ _OUTCOME_WORD = {
     "skipped": "SKIPPED",
     "xfailed": "XFAIL",
     "xpassed": "XPASS",
+    "pruned": "PRUNED",
 }
 
 
@@ -425,7 +434,7 @@ class TerminalReporter:
         for report in self.reports:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
         parts = []
-        for outcome in ("failed", "passed", "skipped", "xfailed", "xpassed"):
+        for outcome in ("failed", "passed", "pruned", "skipped", "xfailed", "xpassed"):
             if counts.get(outcome):
                 parts.append(f"{counts[outcome]} {outcome}")
         if self.deselected:

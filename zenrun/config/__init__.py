@@ -55,6 +55,7 @@ DEFAULT_PLUGINS = {
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
     "lastfailed": "zenrun.lastfailed",
+    "study": "zenrun.study",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 

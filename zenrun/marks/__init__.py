@@ -25,6 +25,8 @@ BUILTIN_MARKS = {
     "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=False): expect "
     "the pipeline to fail",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
+    "search": "search(space, trials=20, metric='accuracy', direction='maximize', sampler='tpe', "
+    "pruner=None, seed=None): run an Optuna study, one item per trial",
 }
 
 #: What a mark decorates: a pipeline, its function or a class (returned as it is).
