@@ -436,6 +436,7 @@ class SearchSession:
         name = config.getoption("show", None)
         if not name or config.getoption("runs", False):
             return None
+        name = str(name).split("::")[-1]  # an item id with its file names the same study
         url = self.storage
         if url.startswith("journal:") and not os.path.exists(url.removeprefix("journal:")):
             return None

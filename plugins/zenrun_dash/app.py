@@ -59,6 +59,7 @@ STATE_FILTER = [
     {"label": "cached", "value": "cached"},
     {"label": "running", "value": "running,slow"},
     {"label": "skipped", "value": "skipped"},
+    {"label": "pruned", "value": "pruned"},
     {"label": "pending", "value": "pending"},
 ]
 _BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
