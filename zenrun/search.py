@@ -13,7 +13,9 @@ store, or ``--search-storage URL``) is shared by all of them.
 from __future__ import annotations
 
 import builtins
+import json
 import math
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -243,14 +245,57 @@ def open_storage(url: str) -> Any:
             if "://" in url and not url.startswith("journal:"):
                 storage = optuna.storages.RDBStorage(url)
             else:
-                from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
-
                 path = Path(url.removeprefix("journal:"))
                 path.parent.mkdir(parents=True, exist_ok=True)
-                backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
-                storage = optuna.storages.JournalStorage(backend)
+                storage = optuna.storages.JournalStorage(_journal_backend(path))
             _storages[url] = storage
         return storage
+
+
+def _journal_backend(path: Path) -> Any:
+    """Optuna's journal file, with a cheaper lock and no fsync per line.
+
+    Optuna fsyncs each appended line and takes its lock by creating a file (an ask with
+    two parameters is five lines: 30 ms on a plain disk). A line written without fsync
+    survives a killed process (it is in the page cache), as the store's SQLite commits
+    do; the lock here is a ``lockf`` record lock on ``PATH.lock``, taken by every process
+    that writes to the journal (the driver, ``-n`` workers, Dask workers on this machine).
+    """
+    import fcntl
+
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.storages.journal._file import BaseJournalFileLock  # the base its locks share
+
+    class Lock(BaseJournalFileLock):
+        """A POSIX record lock (``lockf``): held per process, never inherited by a fork."""
+
+        def __init__(self, lock_path: str) -> None:
+            self.lock_path = lock_path
+            self.fd: builtins.int | None = None
+            self.pid = os.getpid()
+
+        def acquire(self) -> bool:
+            if self.fd is None or self.pid != os.getpid():
+                self.fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                self.pid = os.getpid()
+            fcntl.lockf(self.fd, fcntl.LOCK_EX)
+            return True
+
+        def release(self) -> None:
+            if self.fd is not None:
+                fcntl.lockf(self.fd, fcntl.LOCK_UN)
+
+    class Backend(JournalFileBackend):
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+            self._lock.acquire()
+            try:
+                with open(self._file_path, "ab") as f:
+                    f.write(text.encode("utf-8"))
+            finally:
+                self._lock.release()
+
+    return Backend(str(path), lock_obj=Lock(f"{path}.lock"))
 
 
 def default_storage(store_root: Path) -> str:

@@ -380,7 +380,6 @@ class SearchSession:
         found = self.running.get(run.item_id or "")
         if found is not None:
             self.by_run[run.name] = found[2]
-            found[1].set_user_attr("zenrun_run", run.name)
 
     @hookimpl
     def zenrun_step_start(self, step_run: StepRun) -> None:
