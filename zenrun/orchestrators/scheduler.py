@@ -165,7 +165,8 @@ class Scheduler:
 
     def _may_feed(self, fed: list[_Job]) -> bool:
         free = self.executor.free_slots()
-        return free > 0 and len(fed) < len(self._running) + free
+        busy = [j for j in fed if not j.finished and (j.remaining or j.running or j.steps is None)]
+        return free > 0 and len(busy) < len(self._running) + free
 
     def _check_executor(self) -> None:
         """Stop launching when the executor broke (it lost its cluster)."""
