@@ -390,3 +390,47 @@ def test_a_metric_no_step_logs_stops_the_study_after_its_first_trial(zenrunner):
         ]
     )
     assert len(lines(zenrunner.path / "trains.log")) == 1
+
+
+@pytest.mark.parametrize("where", ["workers", "dask"])
+def test_workers_run_two_trials_at_once(zenrunner, where, request):
+    """Under -n 2 (and on a two-worker Dask cluster) a second trial is sampled and started while the first runs: each trial's
+    step waits (up to a minute) until two trials are inside it."""
+    zenrunner.makepyfile(
+        pipeline_pair="""
+        import os, time
+        import zenrun
+        from zenrun import pipeline, step
+
+        HERE = os.path.dirname(os.path.abspath(__file__))
+
+        @step
+        def meet(x: float) -> float:
+            open(os.path.join(HERE, f"inside-{os.getpid()}-{x}"), "w").close()
+            deadline = time.monotonic() + 60
+            while len([f for f in os.listdir(HERE) if f.startswith("inside-")]) < 2:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no other trial ran at the same time")
+                time.sleep(0.02)
+            zenrun.log_metadata(score=x)
+            return x
+
+        @zenrun.mark.search({"x": zenrun.search.float(0, 1)}, trials=4, metric="score", sampler="random", seed=5)
+        @pipeline
+        def pair(x):
+            meet(x)
+        """
+    )
+    if where == "workers":
+        args = ["-n", "2"]
+    else:
+        args = [
+            "--orchestrator",
+            "dask",
+            "--dask-address",
+            request.getfixturevalue("cluster").scheduler_address,
+        ]
+    result = zenrunner.run(*args)
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=4)
+    assert len({t.params["x"] for t in study(zenrunner.store, "pair").trials}) == 4
