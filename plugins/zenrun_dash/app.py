@@ -21,7 +21,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import compare, compress
+from zenrun_dash import compare, compress, studies
 from zenrun_dash.checks import guard
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.lineage import (
@@ -642,6 +642,7 @@ def make_app(
         )
 
     compare.register(app, source)
+    studies.register(app, source)
     app.clientside_callback(
         dash.ClientsideFunction("zenrun", "noteLayout"),
         Output("layout-noted", "data"),
