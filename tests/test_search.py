@@ -434,3 +434,28 @@ def test_workers_run_two_trials_at_once(zenrunner, where, request):
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=4)
     assert len({t.params["x"] for t in study(zenrunner.store, "pair").trials}) == 4
+
+
+def test_a_storage_that_cannot_be_opened_is_a_usage_error_without_its_password(zenrunner):
+    zenrunner.makepyfile(pipeline_hpo=hpo(2))
+    result = zenrunner.run("--search-storage", "postgresql://bob:secret@127.0.0.1:1/studies")
+    assert result.ret == 4, result.stdout.str() + result.stderr.str()
+    result.fnmatch_lines(
+        ["ERROR: study hpo of pipeline hpo could not be opened in postgresql://bob:***@127.0.0.1:1/studies*"],
+        stderr=True,
+    )
+    assert "secret" not in result.stdout.str() + result.stderr.str()
+    assert not (zenrunner.path / "trains.log").exists()
+
+
+def test_a_study_in_a_storage_url(zenrunner, tmp_path):
+    zenrunner.makepyfile(pipeline_hpo=hpo(3))
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    result = zenrunner.run("--search-storage", url)
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=3)
+    found = optuna.load_study(study_name="hpo", storage=url)
+    assert sorted(t.user_attrs["zenrun_slot"] for t in found.trials) == ["trial-0", "trial-1", "trial-2"]
+    assert not (zenrunner.store / "search" / "studies.journal").exists()
+    result = zenrunner.run("--search-storage", url, "--show", "hpo")
+    result.fnmatch_lines(["study hpo (sqlite:///*studies.db)", "3 complete, 0 pruned, 0 failed*"])

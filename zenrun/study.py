@@ -19,9 +19,11 @@ Optuna is imported only when a study is opened.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import math
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -189,8 +191,19 @@ class Study:
     ran: int = 0
 
     def open(self) -> Any:
-        if self.study is not None:
-            return self.study
+        if self.study is None:
+            try:
+                self.study = self._open()
+            except UsageError:
+                raise
+            except Exception as exc:  # an unreachable storage, a sampler's missing dependency
+                raise UsageError(
+                    f"study {self.name} of pipeline {self.pipeline} could not be opened in "
+                    f"{shown_url(self.storage)}: {type(exc).__name__}: {shown_url(str(exc))}"
+                ) from exc
+        return self.study
+
+    def _open(self) -> Any:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -218,7 +231,7 @@ class Study:
         wanted = [d.upper() for d in self.spec.directions]
         if [d.name for d in study.directions] != wanted:
             raise UsageError(
-                f"study {self.name} in {self.storage} optimises "
+                f"study {self.name} in {shown_url(self.storage)} optimises "
                 f"{', '.join(d.name.lower() for d in study.directions)}, but pipeline {self.pipeline} "
                 f"asks for {', '.join(self.spec.directions)}; --search-restart starts the study afresh"
             )
@@ -234,7 +247,6 @@ class Study:
                 self.again[slot] = dict(trial.params)
                 if trial.state == state.RUNNING:  # its process was killed: it does not count
                     study.tell(trial.number, state=state.FAIL)
-        self.study = study
         return study
 
     def ask(self, slot: str) -> Any:
@@ -292,6 +304,12 @@ class SearchSession:
             spec = parse_mark(marks[0], where)
         except SearchSpaceError as exc:
             raise Failed(str(exc), pytrace=False) from None
+        if importlib.util.find_spec("optuna") is None:
+            raise Failed(
+                f"{where}: @zenrun.mark.search runs an Optuna study, and Optuna is not installed: "
+                'pip install "zenrun[search]"',
+                pytrace=False,
+            )
         argnames = getattr(metafunc.definition, "argnames", [])
         used = [n for n in spec.space if n in metafunc.fixturenames or n in argnames]
         if not used:
@@ -449,9 +467,14 @@ class SearchSession:
         metrics = study.user_attrs.get("zenrun_metrics") or [
             f"value{i}" if len(study.directions) > 1 else "value" for i in range(len(study.directions))
         ]
-        lines = [f"study {name} ({url.removeprefix('journal:')})", *study_lines(study, metrics, _width())]
+        lines = [f"study {name} ({shown_url(url)})", *study_lines(study, metrics, _width())]
         sys.stdout.write("\n".join(lines) + "\n")
         return int(ExitCode.OK)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: a journal's path, a URL without its password."""
+    return re.sub(r"(://[^:/@\s]+):[^@/\s]*@", r"\1:***@", url.removeprefix("journal:"))
 
 
 def _width() -> int:
