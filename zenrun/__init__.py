@@ -55,10 +55,12 @@ _EXPORTS = {
     "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "exit": "zenrun.outcomes",
     "fail": "zenrun.outcomes",
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "importorskip": "zenrun.outcomes",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
     "report": "zenrun.search",
@@ -103,6 +105,7 @@ __all__ = [
     "api_config",
     "artifact_uri",
     "execute_task",
+    "exit",
     "fail",
     "fixture",
     "gather",
@@ -112,6 +115,7 @@ __all__ = [
     "get_study",
     "hookimpl",
     "hookspec",
+    "importorskip",
     "item_params",
     "load_artifact",
     "log_metadata",
@@ -170,7 +174,7 @@ if TYPE_CHECKING:
         runs_table,
     )
     from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
-    from zenrun.outcomes import fail, skip, xfail
+    from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         ArtifactError,

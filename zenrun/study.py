@@ -51,9 +51,9 @@ from zenrun.search import (
 if TYPE_CHECKING:
     from zenrun.collect import Item, Session
     from zenrun.config import Config, Parser
-    from zenrun.main import ItemReport
     from zenrun.metadata.records import PipelineRun, StepRun
     from zenrun.metafunc import Metafunc
+    from zenrun.reports import ItemReport
 
 #: The user attribute of an Optuna trial naming the slot (``trial-3``) it ran for.
 SLOT_ATTR = "zenrun_slot"

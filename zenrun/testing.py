@@ -123,7 +123,7 @@ class LineMatcher(str):
         for start in range(len(lines)):
             window = lines[start : start + len(patterns)]
             if len(window) == len(patterns) and all(
-                match(line, p) for line, p in zip(window, patterns, strict=True)
+                line == p or match(line, p) for line, p in zip(window, patterns, strict=True)
             ):
                 return
         pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")
