@@ -54,6 +54,11 @@ _EXPORTS = {
     "StepConfig": "zenrun.steps",
     "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
+    # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
+    "LogCaptureFixture": "zenrun.logcapture",
+    "MonkeyPatch": "zenrun.monkeypatch",
+    "TempPathFactory": "zenrun.tmpdir",
+    "WarningsRecorder": "zenrun.recwarn",
     "gather": "zenrun.compose",
     "exit": "zenrun.outcomes",
     "fail": "zenrun.outcomes",
@@ -89,9 +94,11 @@ __all__ = [
     "ExitCode",
     "GatherStepsParameters",
     "InputArtifactError",
+    "LogCaptureFixture",
     "Materializer",
     "MaterializerRegistry",
     "MetadataStore",
+    "MonkeyPatch",
     "Orchestrator",
     "Output",
     "OutputParameters",
@@ -101,7 +108,9 @@ __all__ = [
     "StepRun",
     "StepTask",
     "TaskResult",
+    "TempPathFactory",
     "UsageError",
+    "WarningsRecorder",
     "api_config",
     "artifact_uri",
     "execute_task",
@@ -161,6 +170,7 @@ if TYPE_CHECKING:
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
+    from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import (
@@ -174,6 +184,7 @@ if TYPE_CHECKING:
         runs_table,
     )
     from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
+    from zenrun.monkeypatch import MonkeyPatch
     from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
@@ -188,6 +199,7 @@ if TYPE_CHECKING:
         Orchestrator,
         ProtocolError,
     )
+    from zenrun.recwarn import WarningsRecorder
     from zenrun.remote import (
         InputArtifactError,
         StepTask,
@@ -201,3 +213,4 @@ if TYPE_CHECKING:
     from zenrun.search import report
     from zenrun.stepcontext import log_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step
+    from zenrun.tmpdir import TempPathFactory

@@ -21,10 +21,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.store import LocalArtifactStore
 from zenrun.cache import SqliteCache
 from zenrun.errors import ExitCode, UsageError
