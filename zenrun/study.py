@@ -49,7 +49,7 @@ from zenrun.search import (
 )
 
 if TYPE_CHECKING:
-    from zenrun.collect import Item, Session
+    from zenrun.collect import Item
     from zenrun.config import Config, Parser
     from zenrun.metadata.records import PipelineRun, StepRun
     from zenrun.metafunc import Metafunc
@@ -292,7 +292,7 @@ class SearchSession:
         return str(url) if url else default_storage(self.config.store_path)
 
     # -- collection ---------------------------------------------------------------------
-    @hookimpl
+    @hookimpl(trylast=True)  # after other parametrizations: the trial is the id's last part
     def zenrun_generate_tests(self, metafunc: Metafunc) -> None:
         marks = [m for m in get_marks(metafunc.definition) if m.name == "search"]
         if not marks:
@@ -322,33 +322,25 @@ class SearchSession:
         metafunc.parametrize(
             used, [tuple(slot for _ in used) for slot in slots], ids=[f"trial-{s.index}" for s in slots]
         )
+        for call in metafunc.calls:  # hpo[iris-trial-3] -> hpo[iris][trial-3]: a trial of hpo[iris]
+            if len(call.idlist) > 1:
+                call.idlist[:] = ["-".join(call.idlist[:-1]) + "][" + call.idlist[-1]]
         self.specs[metafunc.nodeid] = spec
 
-    @hookimpl(wrapper=True)
-    def zenrun_collect_file(self, file_path: Any, session: Session) -> Any:
-        results = yield
-        for items in results or []:
-            for item in items or []:
-                self._trial_item(item)
-        return results
+    @hookimpl(tryfirst=True)
+    def zenrun_collection_modifyitems(self, items: list[Item]) -> None:
+        for item in items:
+            self._trial_item(item)
 
     def _trial_item(self, item: Item) -> None:
-        """``hpo[iris-trial-3]`` -> ``hpo[iris][trial-3]``, a trial of study ``hpo[iris]``."""
-        call = item.callspec
+        """A trial (``hpo[iris][trial-3]``) of study ``hpo[iris]``: prepared when a worker is free."""
         prefix = item.nodeid[: len(item.nodeid) - len(item.name)]
         spec = self.specs.get(prefix + item.name.split("[", 1)[0])
-        if call is None or spec is None:
-            return
-        slot = next((v for v in call.params.values() if isinstance(v, _Slot)), None)
-        if slot is None:
+        slot = next((v for v in item.params.values() if isinstance(v, _Slot)), None)
+        if spec is None or slot is None or item.nodeid in self.slots:
             return
         slot_id = f"trial-{slot.index}"
-        rest = [part for part in call.idlist if part != slot_id]
-        base = item.name.split("[", 1)[0]
-        study_name = f"{base}[{'-'.join(rest)}]" if rest else base
-        name = f"{study_name}[{slot_id}]"
-        item.nodeid = prefix + name
-        item.name = name
+        study_name = item.name.removesuffix(f"[{slot_id}]")
         item.lazy = True
         for searched in spec.space:
             item.params.setdefault(searched, slot)
