@@ -536,13 +536,14 @@ def test_help_lists_options():
         assert option in proc.stdout
 
 
-HEAVY = ("dash", "dask", "distributed", "sklearn")
+HEAVY = ("dash", "dask", "distributed", "sklearn", "optuna")
 
 
 @pytest.mark.parametrize(
     "code",
     [
         "import zenrun",
+        "import zenrun; zenrun.search.float(1e-4, 1e-1, log=True); zenrun.search.categorical(['a'])",
         "import sys; from zenrun.main import main; sys.argv = ['zenrun', '--help']; main()",
     ],
 )

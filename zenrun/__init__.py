@@ -72,6 +72,8 @@ _EXPORTS = {
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
     "log_plugin_metadata": "zenrun.stepcontext",
+    "report": "zenrun.search",
+    "get_study": "zenrun.metadata.api",
     "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -126,6 +128,7 @@ __all__ = [
     "get_item",
     "get_pipeline",
     "get_run",
+    "get_study",
     "hookimpl",
     "hookspec",
     "importorskip",
@@ -138,9 +141,11 @@ __all__ = [
     "pack_task",
     "param",
     "pipeline",
+    "report",
     "run_packed_task",
     "run_task",
     "runs_table",
+    "search",
     "ship_project_code",
     "skip",
     "step",
@@ -150,6 +155,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "search":  # zenrun.search.float(...): the module of search spaces
+        value = importlib.import_module("zenrun.search")
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'zenrun' has no attribute {name!r}")
@@ -178,6 +187,7 @@ if TYPE_CHECKING:
         get_item,
         get_pipeline,
         get_run,
+        get_study,
         item_params,
         load_artifact,
         runs_table,
@@ -211,6 +221,7 @@ if TYPE_CHECKING:
         ship_project_code,
     )
     from zenrun.reports import ItemReport
+    from zenrun.search import report
     from zenrun.stepcontext import log_metadata, log_plugin_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step
     from zenrun.tmpdir import TempPathFactory

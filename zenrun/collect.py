@@ -61,6 +61,9 @@ class Item:
     param_scopes: dict[str, str] = field(default_factory=dict)  # parametrize(scope=) per name
     missing: list[str] = field(default_factory=list)  # fixtures not found: an error at setup
     callspec: CallSpec | None = None
+    #: Prepared (fixtures, compose) only when a worker is free for it, after the items
+    #: before it finished: a study's trials, sampled from the results so far.
+    lazy: bool = False
     _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     collection_id: int = field(default=0, repr=False, compare=False)  # which collection of its file
 

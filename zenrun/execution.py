@@ -44,6 +44,7 @@ from zenrun.metadata.records import (
     CACHED,
     COMPLETED,
     FAILED,
+    PRUNED,
     RUNNING,
     SKIPPED,
     ArtifactRef,
@@ -225,7 +226,8 @@ class PipelineExecution:
             if step_id not in run.steps:
                 self.skip(step_id, reason="the run was interrupted" if interrupted else None)
         failed = interrupted is not None or any(s.status == FAILED for s in run.steps.values())
-        run.status = FAILED if failed else COMPLETED
+        pruned = any(s.status == PRUNED for s in run.steps.values())
+        run.status = FAILED if failed else PRUNED if pruned else COMPLETED
         run.finished = time.time()
         run.n_steps = len(run.steps)
         run.n_cached = sum(1 for s in run.steps.values() if s.status == CACHED)
@@ -279,7 +281,7 @@ class PipelineExecution:
     def blocked(self, step_id: str) -> str | None:
         """The id of a failed or skipped upstream step, if any."""
         for upstream in self.upstream[step_id]:
-            if self.status(upstream) in (FAILED, SKIPPED):
+            if self.status(upstream) in (FAILED, SKIPPED, PRUNED):
                 return upstream
         return None
 
@@ -679,6 +681,9 @@ class PipelineExecution:
                     self.log.warning("Step %s is not cached: %s.", task.step_id, unsafe)
                     if step_run.cache_parts is not None:
                         step_run.cache_parts["uncached"] = unsafe
+        elif result.pruned:
+            step_run.status = PRUNED
+            step_run.error = result.error
         else:
             step_run.status = FAILED
             step_run.error = result.error
@@ -716,6 +721,8 @@ class PipelineExecution:
                         self.values.pop((upstream, name), None)
         if step_run.status == FAILED:
             self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
+        elif step_run.status == PRUNED:
+            self.log.info("Step %s was pruned after %.3fs.", step_id, step_run.duration)
         else:
             self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)

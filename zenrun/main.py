@@ -23,12 +23,13 @@ from zenrun.heap import freeze_heap
 from zenrun.hookspec import hookimpl
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
-from zenrun.metadata.records import FAILED
+from zenrun.metadata.records import FAILED, PRUNED
 from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed
 from zenrun.reports import (
     ERROR,
     FAILED_OUTCOME,
     PASSED,
+    PRUNED_OUTCOME,
     SKIPPED,
     XFAILED,
     XPASSED,
@@ -778,6 +779,9 @@ def finish_item(
         report.outcome = FAILED_OUTCOME
         report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"), shown, setup_shown)
         setup_in_text = True
+    elif run is not None and run.status == PRUNED and report.outcome == PASSED:
+        report.outcome = PRUNED_OUTCOME
+        report.longrepr = next((s.error or "" for s in run.steps.values() if s.status == PRUNED), "").strip()
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -858,9 +862,9 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
     warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
     if warm_up is not None:
         warm_up()
-    for item in session.items:
-        if session.shouldstop or session.shouldfail:
-            break
+
+    def start(item: Item) -> PipelineExecution | None:
+        """Prepare ``item`` and make its execution; None when it ended before running."""
         with recording_warnings(session, item):
             report, composed, xfail, started = prepare_item(session, item)
         check = getattr(orchestrator, "check", None)
@@ -869,7 +873,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
             report.outcome, report.longrepr, composed = ERROR, problem, None
         if composed is None:
             end(item, report, xfail, started)
-            continue
+            return None
         try:
             execution = PipelineExecution(
                 composed,
@@ -881,9 +885,28 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         except ComposeError as exc:  # e.g. invalid plugin settings: no step runs
             report.outcome, report.longrepr = ERROR, str(exc)
             end(item, report, xfail, started)
-            continue
+            return None
         waiting[id(execution)] = (item, report, xfail, started)
-        executions.append(execution)
+        return execution
+
+    for item in session.items:
+        if session.shouldstop or session.shouldfail:
+            break
+        if item.lazy:  # a study's trial: prepared when a slot is free for it (see feed)
+            continue
+        execution = start(item)
+        if execution is not None:
+            executions.append(execution)
+    lazy = iter([item for item in session.items if item.lazy])
+
+    def feed() -> PipelineExecution | None:
+        for item in lazy:
+            if session.shouldstop or session.shouldfail:
+                return None
+            execution = start(item)
+            if execution is not None:
+                return execution
+        return None
 
     def on_finish(execution: PipelineExecution, error: str | None) -> None:
         item, report, xfail, started = waiting.pop(id(execution))
@@ -906,13 +929,15 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         report.run = run
         end(item, report, xfail, started)
 
-    if executions and not (session.shouldstop or session.shouldfail):
+    has_lazy = any(item.lazy for item in session.items)
+    if (executions or has_lazy) and not (session.shouldstop or session.shouldfail):
         # Items that failed before their run count towards --maxfail too.
         scheduler = orchestrator.run_many(
             executions,
             exitfirst=config.getoption("exitfirst"),
             maxfail=maxfail and maxfail - failures(),
             on_finish=on_finish,
+            **({"feed": feed} if has_lazy else {}),
         )
         if scheduler.stopped and waiting:
             broken = getattr(scheduler, "broken", None)  # the orchestrator lost its cluster

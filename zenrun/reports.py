@@ -13,11 +13,12 @@ from typing import Any
 
 from zenrun.blame import ZENRUN_DIR
 from zenrun.capture import section_title
-from zenrun.metadata.records import FAILED, PipelineRun
+from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
 from zenrun.tbstyle import format_traceback, relpath
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 XFAILED, XPASSED = "xfailed", "xpassed"
+PRUNED_OUTCOME = PRUNED  # a trial its study's pruner stopped: counted apart, not a failure
 
 
 @dataclass

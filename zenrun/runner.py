@@ -44,6 +44,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
 from zenrun.protocols import ArtifactError, ArtifactStoreError
+from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
 
 if TYPE_CHECKING:
@@ -206,6 +207,8 @@ class TaskResult:
     pid: int = field(default_factory=os.getpid)
     #: What the step read (``datadeps.Recorder.finish``): its record, or why it is uncacheable.
     data: dict[str, Any] | None = None
+    #: The step's study pruned its trial (``zenrun.report``): not ``ok``, yet not a failure.
+    pruned: bool = False
 
 
 @dataclass
@@ -506,6 +509,11 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
     return call.result
 
 
+def _is_pruned(exc: BaseException) -> bool:
+    """``zenrun.report`` stopped the trial (or the step raised Optuna's ``TrialPruned``)."""
+    return isinstance(exc, Pruned) or type(exc).__name__ == "TrialPruned"
+
+
 def _wrapper_at_fault(hooks: StepCallHooks | None, exc: BaseException) -> str:
     """The plugin whose ``zenrun_step_call`` wrapper raised ``exc`` (innermost first)."""
     if hooks is None:
@@ -699,7 +707,8 @@ def _execute(
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
         recorder = datadeps.recording(task.data)
-        with step_context(task.step_id) as context, recorder or contextlib.nullcontext():
+        trial = task.step_run.settings.get(TRIAL_SETTING) if task.step_run is not None else None
+        with step_context(task.step_id, trial) as context, recorder or contextlib.nullcontext():
             try:
                 if task.random_states:
                     randomstate.restore(task.random_states)
@@ -734,6 +743,16 @@ def _execute(
                 )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
+                if _is_pruned(step_exc):  # its study's pruner stopped it: no retry, not a failure
+                    return TaskResult(
+                        task.step_id,
+                        False,
+                        started,
+                        time.time(),
+                        error=f"{step_exc}\n",
+                        metadata=context.metadata,
+                        pruned=True,
+                    )
                 if "debugger" in _POST_MORTEM and attempt >= attempts:
                     _POST_MORTEM["exception"] = step_exc
                 if attempt < attempts:

@@ -32,6 +32,8 @@ class StepContext:
     plugins: dict[str, dict[str, JSONValue]] = field(default_factory=dict)
     #: True while the step function itself runs (not the plugins' wrappers around it).
     in_step: bool = False
+    #: The study trial the step belongs to (``zenrun.search.TrialHandle``), for ``zenrun.report``.
+    trial: Any = None
 
 
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
@@ -40,9 +42,9 @@ _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def step_context(step_id: str) -> Iterator[StepContext]:
+def step_context(step_id: str, trial: Any = None) -> Iterator[StepContext]:
     """Make ``step_id`` the running step of this thread while the block runs."""
-    context = StepContext(step_id)
+    context = StepContext(step_id, trial=trial)
     token = _current.set(context)
     try:
         yield context

@@ -26,7 +26,15 @@ from zenrun.reports import failure_text, format_warning
 from zenrun.runner import set_showlocals
 from zenrun.tbstyle import location, relpath
 
-_OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
+_OUTCOME_CHAR = {
+    "passed": ".",
+    "failed": "F",
+    "error": "E",
+    "skipped": "s",
+    "xfailed": "x",
+    "xpassed": "X",
+    "pruned": "p",
+}
 _OUTCOME_WORD = {
     "passed": "PASSED",
     "failed": "FAILED",
@@ -34,6 +42,7 @@ _OUTCOME_WORD = {
     "skipped": "SKIPPED",
     "xfailed": "XFAIL",
     "xpassed": "XPASS",
+    "pruned": "PRUNED",
 }
 
 
@@ -664,6 +673,7 @@ class TerminalReporter:
         for outcome in (
             "failed",
             "passed",
+            "pruned",  # trials their study's pruner stopped: not failures
             "skipped",
             "deselected",
             "xfailed",

@@ -85,7 +85,7 @@ def __getattr__(name: str) -> object:
 #: Whether a line matches a pattern (``fnmatch.fnmatch``, or ``re.match`` as a bool).
 Matcher = Callable[[str, str], bool]
 
-_OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|errors?|warnings?)")
+_OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|pruned|errors?|warnings?)")
 _CLOSING_DURATION = re.compile(r" in \d+\.\d\ds( \([0-9:]+\))? *=*$")
 
 
@@ -227,6 +227,7 @@ class RunResult:
         deselected: int = 0,
         xfailed: int = 0,
         xpassed: int = 0,
+        pruned: int = 0,
     ) -> None:
         """The closing line reports exactly these counts."""
         seen = self.parseoutcomes()
@@ -238,6 +239,7 @@ class RunResult:
             "deselected": deselected,
             "xfailed": xfailed,
             "xpassed": xpassed,
+            "pruned": pruned,
         }
         actual = {k: seen.get(k, 0) for k in expected}
         if actual != expected:

@@ -21,7 +21,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import compare, compress, sidebar
+from zenrun_dash import compare, compress, sidebar, studies
 from zenrun_dash.checks import guard
 from zenrun_dash.details import code_panel, section, step_panel, table
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
@@ -59,6 +59,7 @@ STATE_FILTER = [
     {"label": "cached", "value": "cached"},
     {"label": "running", "value": "running,slow"},
     {"label": "skipped", "value": "skipped"},
+    {"label": "pruned", "value": "pruned"},
     {"label": "pending", "value": "pending"},
 ]
 _BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
@@ -682,6 +683,7 @@ def make_app(
 
     compare.register(app, source)
     sidebar.register(app, source, Path(str(config.rootpath)))
+    studies.register(app, source)
     app.clientside_callback(
         dash.ClientsideFunction("zenrun", "noteLayout"),
         Output("layout-noted", "data"),

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode
 from dash import Input, Output, State, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
+from zenrun_dash import studies
 from zenrun_dash.source import RunSource, item_label
 
 #: A table cell: what :func:`_cell` makes of a value (and all a table row may hold).
@@ -395,6 +396,7 @@ def page_children() -> list[Any]:
         ),
         dcc.Graph(id="compare-ranking", config={"displaylogo": False}),
         dcc.Graph(id="compare-graph", config={"displaylogo": False}),
+        *studies.children(),
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
         html.P(
             "Select two rows above, or put both run names in the URL (&a=RUN&b=RUN).",

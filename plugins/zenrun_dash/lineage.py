@@ -29,6 +29,7 @@ STATE_COLOURS = {
     "failed": "#d55e00",  # vermillion
     "skipped": "#bbbbbb",  # grey
     "pending": "#ffffff",  # white: not started yet
+    "pruned": "#cc79a7",  # reddish purple: a trial its study's pruner stopped
 }
 #: What tells states apart without colour: a glyph in the label and a border pattern.
 STATE_GLYPHS = {
@@ -39,6 +40,7 @@ STATE_GLYPHS = {
     "failed": "✗",
     "skipped": "⊘",
     "pending": "…",
+    "pruned": "✂",
 }
 STATE_BORDERS = {  # (style, width, colour)
     "completed": ("solid", 2, "#333333"),
@@ -48,6 +50,7 @@ STATE_BORDERS = {  # (style, width, colour)
     "failed": ("dashed", 5, "#000000"),
     "skipped": ("dotted", 3, "#424242"),
     "pending": ("dotted", 2, "#777777"),
+    "pruned": ("dashed", 3, "#5b2245"),
 }
 #: Each state's glyph drawn inside its node as an SVG shape: it scales with the node, so
 #: the state reads without colour at every zoom (labels vanish when zoomed out).
@@ -63,6 +66,8 @@ _ICON_SHAPES = {
     '<path d="M7 17L17 7" stroke="#333" stroke-width="2.2"/>',
     "pending": '<g fill="#555"><circle cx="6" cy="12" r="1.8"/><circle cx="12" cy="12" r="1.8"/>'
     '<circle cx="18" cy="12" r="1.8"/></g>',
+    "pruned": '<path d="M4 12h16" stroke="#fff" stroke-width="3.2"/>'
+    '<path d="M16 7l4 5-4 5" fill="none" stroke="#fff" stroke-width="2.6"/>',
 }
 
 
@@ -77,7 +82,7 @@ DEFAULT_OUTPUT = "output"  # the name of a step's single, unnamed output
 #: A fan-out of more members than this is drawn as one group node.
 GROUP_MIN = 12
 #: Severity when one state stands for many (a group): the first present wins.
-_GROUP_PRECEDENCE = ("failed", "slow", "running", "pending", "completed", "cached", "skipped")
+_GROUP_PRECEDENCE = ("failed", "slow", "running", "pending", "pruned", "completed", "cached", "skipped")
 
 _SUFFIX = re.compile(r"^(.*?[A-Za-z_.\-\]\[=])[_\-.]?\d+$")
 

@@ -62,6 +62,7 @@ DEFAULT_PLUGINS = {
     "monkeypatch": "zenrun.monkeypatch",
     "recwarn": "zenrun.recwarn",
     "logging": "zenrun.logcapture",
+    "study": "zenrun.study",
 }
 #: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
 FIXTURE_PLUGINS = ("tmpdir", "monkeypatch", "recwarn", "logging")

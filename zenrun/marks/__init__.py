@@ -28,6 +28,8 @@ BUILTIN_MARKS = {
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
     "filterwarnings": "filterwarnings(warning): add a warning filter to the pipeline (as python -W, "
     "the message and module as regular expressions)",
+    "search": "search(space, trials=20, metric='accuracy', direction='maximize', sampler='tpe', "
+    "pruner=None, seed=None): run an Optuna study, one item per trial",
 }
 
 #: What a mark decorates: a pipeline, its function or a class (returned as it is).

@@ -22,6 +22,7 @@ from zenrun.metadata.records import (
     set_artifact_access,
     varying_fields,
 )
+from zenrun.search import StudyView, default_storage, load_study
 
 if TYPE_CHECKING:
     import pandas
@@ -45,6 +46,12 @@ def get_pipeline(name: str) -> PipelineView:
             f"recorded pipelines: {', '.join(known) or 'none'}"
         )
     return PipelineView(name, runs)
+
+
+def get_study(item: str, storage: str | None = None) -> StudyView:
+    """The study of a searched item (``"hpo[iris]"``): ``best_params``, ``best_value``,
+    ``trials``, ``to_pandas()``. ``storage``: the ``--search-storage`` URL it ran with."""
+    return load_study(item, storage or default_storage(_config().store_path))
 
 
 def get_run(name: str) -> PipelineRun:

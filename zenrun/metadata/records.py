@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RUNNING, COMPLETED, CACHED, FAILED, SKIPPED = "running", "completed", "cached", "failed", "skipped"
+#: A step (and its run) stopped early by its study's pruner (``zenrun.report``): not a failure.
+PRUNED = "pruned"
 STATUSES = (RUNNING, COMPLETED, CACHED, FAILED, SKIPPED)
 _SCALAR_TYPE_NAMES = {
     "bool",

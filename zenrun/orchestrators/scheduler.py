@@ -107,9 +107,15 @@ class Scheduler:
             self.stopped = reason
 
     # -- the loop ---------------------------------------------------------------------
-    def run(self, executions: Iterable[Any]) -> None:
-        """Run ``executions`` (started or not) until every step is done or the run is stopped."""
+    def run(self, executions: Iterable[Any], feed: Callable[[], Any | None] | None = None) -> None:
+        """Run ``executions`` (started or not) until every step is done or the run is stopped.
+
+        ``feed()`` gives one more execution (None: no more), asked only when a slot is
+        free and fewer of its executions are unfinished than there are slots: a study's
+        next trial is sampled when a slot is free for it, after the results so far.
+        """
         jobs = [_Job(e, owned=e.run.started is None) for e in executions]
+        fed: list[_Job] = []
         try:
             while True:
                 self._check_executor()
@@ -121,12 +127,26 @@ class Scheduler:
                         if not self.executor.free_slots():
                             break
                         self._guarded(job, self._launch, job)
+                while feed is not None and self.stopped is None and self._may_feed(fed):
+                    execution = feed()
+                    if execution is None:
+                        feed = None
+                        break
+                    job = _Job(execution, owned=execution.run.started is None)
+                    jobs.append(job)
+                    fed.append(job)
+                    self._guarded(job, self._launch, job)
                 for job in jobs:
                     if job.remaining == 0 and job.running == 0 and job.steps is not None:
                         self._finish(job)
                 jobs = [j for j in jobs if not j.finished]
+                fed = [j for j in fed if not j.finished]
                 if not self._running:
-                    break
+                    if feed is None or self.stopped is not None:
+                        break
+                    if not jobs and not self.executor.free_slots():  # the executor is not ready yet
+                        time.sleep(0.05)
+                    continue
                 for key, outcome in self.executor.wait(None):
                     self._collect(key, outcome)
         except KeyboardInterrupt as exc:
@@ -142,6 +162,11 @@ class Scheduler:
                 ):
                     run.error = self.broken  # failed with the executor's reason, said once
                 self._finish(job, StopLaunching(self.stopped or "stopped"))
+
+    def _may_feed(self, fed: list[_Job]) -> bool:
+        free = self.executor.free_slots()
+        busy = [j for j in fed if not j.finished and (j.remaining or j.running or j.steps is None)]
+        return free > 0 and len(busy) < len(self._running) + free
 
     def _check_executor(self) -> None:
         """Stop launching when the executor broke (it lost its cluster)."""
@@ -250,7 +275,7 @@ class Scheduler:
         self._done(job, task.step_id)
         if self._computing:
             self._release(task, job.execution.run.steps.get(task.step_id) if result.ok else None)
-        if not result.ok:
+        if not result.ok and not result.pruned:  # a pruned trial is not a failure
             self._run_failed(job, task.step_id)
 
     def _run_failed(self, job: _Job, step_id: str) -> None:
@@ -375,12 +400,14 @@ class SchedulingOrchestrator:
         exitfirst: bool = False,
         maxfail: int = 0,
         on_finish: Callable[[Any, str | None], None] | None = None,
+        feed: Callable[[], Any | None] | None = None,
     ) -> Scheduler:
         """Run executions that are not started yet, their steps together; returns the scheduler
         (``.stopped`` says why it stopped early). Launching stops after the first failed run
-        (``exitfirst``) or after ``maxfail`` failed runs."""
+        (``exitfirst``) or after ``maxfail`` failed runs. ``feed()`` gives more executions
+        as slots free up (see :meth:`Scheduler.run`)."""
         scheduler = Scheduler(self.executor, exitfirst=exitfirst, maxfail=maxfail, on_finish=on_finish)
-        scheduler.run(executions)
+        scheduler.run(executions, feed)
         return scheduler
 
     def close(self) -> None:

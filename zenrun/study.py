@@ -1,0 +1,557 @@
+"""Studies: ``@zenrun.mark.search(space, trials=N, ...)`` runs an Optuna study, one item per trial.
+
+A pipeline marked ``search`` is parametrized, as ``parametrize`` would, with
+``trials`` slots: ``hpo[iris][trial-0]``, ``hpo[iris][trial-1]``, ... Their
+values are sampled (Optuna ask) when the item starts, so each trial sees the
+results of those that finished before it, under ``-n`` and Dask too (the
+session prepares a trial only when a worker is free for it). When the item
+ends its objective is told to the study: a value a step logged
+(``zenrun.log_metadata(accuracy=...)``) or the scalar output of a final step,
+named by ``metric=``. ``zenrun.report`` in a step feeds the pruner; a pruned
+trial ends ``pruned``.
+
+The study lives in the store (an Optuna journal file, ``search/studies.journal``,
+which survives a kill: each ask and tell is one appended line), or in
+``--search-storage URL``. A slot whose trial completed or was pruned is not
+run again; a failed or killed one is run again, with the same parameters.
+Optuna is imported only when a study is opened.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import math
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zenrun.errors import ExitCode, UsageError
+from zenrun.hookspec import hookimpl
+from zenrun.marks import Mark, get_marks
+from zenrun.metadata.records import PRUNED
+from zenrun.outcomes import Failed
+from zenrun.search import (
+    PRUNERS,
+    SAMPLERS,
+    TRIAL_SETTING,
+    SearchSpaceError,
+    TrialHandle,
+    check_space,
+    default_storage,
+    grid_values,
+    make_pruner,
+    open_storage,
+    to_optuna,
+)
+
+if TYPE_CHECKING:
+    from zenrun.collect import Item
+    from zenrun.config import Config, Parser
+    from zenrun.metadata.records import PipelineRun, StepRun
+    from zenrun.metafunc import Metafunc
+    from zenrun.reports import ItemReport
+
+#: The user attribute of an Optuna trial naming the slot (``trial-3``) it ran for.
+SLOT_ATTR = "zenrun_slot"
+TOP = 10  # rows of the study table
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """The arguments of one ``@zenrun.mark.search``, checked."""
+
+    space: dict[str, Any]
+    trials: int
+    metrics: list[str]
+    directions: list[str]
+    sampler: Any
+    pruner: Any
+    seed: int | None
+
+
+def _signature(
+    space: Any,
+    trials: int = 20,
+    metric: str | list[str] = "accuracy",
+    direction: str | list[str] = "maximize",
+    sampler: Any = "tpe",
+    pruner: Any = None,
+    seed: int | None = None,
+) -> None:
+    """``@zenrun.mark.search``'s arguments, for binding."""
+
+
+def parse_mark(mark: Mark, where: str) -> SearchSpec:
+    """The checked arguments of ``mark``; a :class:`SearchSpaceError` names ``where`` and the argument."""
+    try:
+        bound = inspect.signature(_signature).bind(*mark.args, **mark.kwargs)
+    except TypeError as exc:
+        raise SearchSpaceError(
+            f"{where}: search({exc}); it takes (space, trials=N, metric=..., direction=..., "
+            "sampler=..., pruner=..., seed=...)"
+        ) from None
+    bound.apply_defaults()
+    args = bound.arguments
+    space = check_space(args["space"], f"{where}: search(space=...)")
+    trials = args["trials"]
+    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
+        raise SearchSpaceError(f"{where}: search(trials={trials!r}) must be a positive integer")
+    metrics = [args["metric"]] if isinstance(args["metric"], str) else list(args["metric"])
+    directions = [args["direction"]] if isinstance(args["direction"], str) else list(args["direction"])
+    if not metrics or not all(isinstance(m, str) and m for m in metrics):
+        raise SearchSpaceError(
+            f"{where}: search(metric={args['metric']!r}) must name a metric or a list of them"
+        )
+    if len(directions) == 1 and len(metrics) > 1:
+        directions = directions * len(metrics)
+    if len(directions) != len(metrics) or any(d not in ("maximize", "minimize") for d in directions):
+        raise SearchSpaceError(
+            f"{where}: search(direction={args['direction']!r}) must be 'maximize' or 'minimize', "
+            f"one per metric ({len(metrics)})"
+        )
+    sampler = args["sampler"]
+    if isinstance(sampler, str) and sampler not in SAMPLERS:
+        raise SearchSpaceError(
+            f"{where}: search(sampler={sampler!r}) is not a sampler; use one of {', '.join(SAMPLERS)} "
+            "or an Optuna sampler object"
+        )
+    if not isinstance(sampler, str) and not hasattr(sampler, "sample_independent"):
+        raise SearchSpaceError(f"{where}: search(sampler={sampler!r}) is not an Optuna sampler")
+    pruner = args["pruner"]
+    if isinstance(pruner, str) and pruner not in PRUNERS:
+        raise SearchSpaceError(
+            f"{where}: search(pruner={pruner!r}) is not a pruner; use one of {', '.join(PRUNERS)}, "
+            "an Optuna pruner object, or None"
+        )
+    if pruner is not None and not isinstance(pruner, str) and not hasattr(pruner, "prune"):
+        raise SearchSpaceError(f"{where}: search(pruner={pruner!r}) is not an Optuna pruner")
+    seed = args["seed"]
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise SearchSpaceError(f"{where}: search(seed={seed!r}) must be an integer or None")
+    if sampler == "grid":
+        size = math.prod(
+            len(grid_values(d, f"{where}: search(space=...), parameter {n!r}")) for n, d in space.items()
+        )
+        trials = min(trials, size)  # a grid has no more trials than points
+    return SearchSpec(space, trials, metrics, directions, sampler, pruner, seed)
+
+
+class _Slot:
+    """The value of a searched parameter before its trial starts (collection, ``--co``)."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"<trial-{self.index}: sampled when it starts>"
+
+
+def make_sampler(spec: SearchSpec, offset: int) -> Any:
+    """The Optuna sampler ``spec`` names; a seed moves on by ``offset`` (the trials already in
+    the study), so a resumed study does not draw its first points again."""
+    import optuna
+
+    sampler = spec.sampler
+    if not isinstance(sampler, str):
+        return sampler
+    seed = None if spec.seed is None else spec.seed + offset
+    samplers = optuna.samplers
+    if sampler == "grid":
+        grid = {n: grid_values(d, n) for n, d in spec.space.items()}
+        return samplers.GridSampler(grid, seed=spec.seed)
+    if sampler == "tpe":
+        return samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    made: Any = {
+        "random": samplers.RandomSampler,
+        "gp": samplers.GPSampler,
+        "cmaes": samplers.CmaEsSampler,
+        "nsga2": samplers.NSGAIISampler,
+        "qmc": samplers.QMCSampler,
+    }[sampler](seed=seed)
+    return made
+
+
+@dataclass
+class Study:
+    """One study of the session: a searched item (``hpo[iris]``) and its Optuna study."""
+
+    name: str
+    pipeline: str
+    spec: SearchSpec
+    storage: str
+    restart: bool = False
+    study: Any = None  # the Optuna study, opened at the first trial
+    done: dict[str, Any] = field(default_factory=dict)  # slot -> completed or pruned FrozenTrial
+    again: dict[str, dict[str, Any]] = field(default_factory=dict)  # slot -> params to run again
+    stopped: str | None = None  # why no more trial starts (a metric no step logs)
+    ran: int = 0
+
+    def open(self) -> Any:
+        if self.study is None:
+            try:
+                self.study = self._open()
+            except UsageError:
+                raise
+            except Exception as exc:  # an unreachable storage, a sampler's missing dependency
+                raise UsageError(
+                    f"study {self.name} of pipeline {self.pipeline} could not be opened in "
+                    f"{shown_url(self.storage)}: {type(exc).__name__}: {shown_url(str(exc))}"
+                ) from exc
+        return self.study
+
+    def _open(self) -> Any:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage = open_storage(self.storage)
+        if self.restart:
+            try:
+                optuna.delete_study(study_name=self.name, storage=storage)
+            except KeyError:
+                pass
+        existing = 0
+        try:
+            summary = optuna.study.get_all_study_summaries(storage)
+            existing = next((s.n_trials for s in summary if s.study_name == self.name), 0)
+        except Exception:
+            existing = 0
+        study = optuna.create_study(
+            study_name=self.name,
+            storage=storage,
+            sampler=make_sampler(self.spec, existing),
+            pruner=make_pruner(self.spec.pruner),
+            directions=self.spec.directions,  # type: ignore[arg-type]  # checked: maximize/minimize
+            load_if_exists=True,
+        )
+        study.set_user_attr("zenrun_metrics", self.spec.metrics)
+        wanted = [d.upper() for d in self.spec.directions]
+        if [d.name for d in study.directions] != wanted:
+            raise UsageError(
+                f"study {self.name} in {shown_url(self.storage)} optimises "
+                f"{', '.join(d.name.lower() for d in study.directions)}, but pipeline {self.pipeline} "
+                f"asks for {', '.join(self.spec.directions)}; --search-restart starts the study afresh"
+            )
+        state = optuna.trial.TrialState
+        for trial in study.get_trials(deepcopy=False):
+            slot = trial.user_attrs.get(SLOT_ATTR)
+            if slot is None:
+                continue
+            if trial.state in (state.COMPLETE, state.PRUNED):
+                self.done[slot] = trial
+                self.again.pop(slot, None)
+            elif slot not in self.done:
+                self.again[slot] = dict(trial.params)
+                if trial.state == state.RUNNING:  # its process was killed: it does not count
+                    study.tell(trial.number, state=state.FAIL)
+        return study
+
+    def ask(self, slot: str) -> Any:
+        """A new trial for ``slot``: the parameters of its failed attempt, or sampled now."""
+        study = self.open()
+        params = self.again.pop(slot, None)
+        if params and set(params) == set(self.spec.space):
+            study.enqueue_trial(params, skip_if_exists=False)
+        trial = study.ask({name: to_optuna(dist) for name, dist in self.spec.space.items()})
+        trial.set_user_attr(SLOT_ATTR, slot)
+        self.ran += 1
+        return trial
+
+    def tell(self, trial: Any, values: list[float] | None, state: str) -> None:
+        import optuna
+
+        states = optuna.trial.TrialState
+        try:
+            if state == "complete":
+                assert values is not None
+                self.study.tell(trial, values if len(values) > 1 else values[0])
+            else:
+                self.study.tell(trial, state=states.PRUNED if state == PRUNED else states.FAIL)
+        except RuntimeError as exc:  # GridSampler calls study.stop() when the grid is done
+            if "optimization loop" not in str(exc) and "inside an objective" not in str(exc):
+                raise
+
+
+class SearchSession:
+    """The session's studies, their trials, and their results (a plugin object)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.studies: dict[str, Study] = {}
+        self.specs: dict[str, SearchSpec] = {}  # pipeline nodeid -> its search
+        self.slots: dict[str, tuple[Study, str]] = {}  # item nodeid -> (study, slot)
+        self.running: dict[str, tuple[Study, Any, TrialHandle]] = {}  # item nodeid -> trial
+        self.by_run: dict[str, TrialHandle] = {}  # run name -> its trial
+
+    @property
+    def storage(self) -> str:
+        url = self.config.getoption("search_storage", None)
+        return str(url) if url else default_storage(self.config.store_path)
+
+    # -- collection ---------------------------------------------------------------------
+    @hookimpl(trylast=True)  # after other parametrizations: the trial is the id's last part
+    def zenrun_generate_tests(self, metafunc: Metafunc) -> None:
+        marks = [m for m in get_marks(metafunc.definition) if m.name == "search"]
+        if not marks:
+            return
+        where = f"pipeline {metafunc.nodeid}"
+        if len(marks) > 1:
+            raise Failed(f"{where}: more than one search mark; a pipeline runs one study", pytrace=False)
+        try:
+            spec = parse_mark(marks[0], where)
+        except SearchSpaceError as exc:
+            raise Failed(str(exc), pytrace=False) from None
+        if importlib.util.find_spec("optuna") is None:
+            raise Failed(
+                f"{where}: @zenrun.mark.search runs an Optuna study, and Optuna is not installed: "
+                'pip install "zenrun[search]"',
+                pytrace=False,
+            )
+        argnames = getattr(metafunc.definition, "argnames", [])
+        used = [n for n in spec.space if n in metafunc.fixturenames or n in argnames]
+        if not used:
+            raise Failed(
+                f"{where}: none of the searched parameters ({', '.join(spec.space)}) is an argument of "
+                "the pipeline or of a fixture it uses",
+                pytrace=False,
+            )
+        slots = [_Slot(i) for i in range(spec.trials)]
+        metafunc.parametrize(
+            used, [tuple(slot for _ in used) for slot in slots], ids=[f"trial-{s.index}" for s in slots]
+        )
+        for call in metafunc.calls:  # hpo[iris-trial-3] -> hpo[iris][trial-3]: a trial of hpo[iris]
+            if len(call.idlist) > 1:
+                call.idlist[:] = ["-".join(call.idlist[:-1]) + "][" + call.idlist[-1]]
+        self.specs[metafunc.nodeid] = spec
+
+    @hookimpl(tryfirst=True)
+    def zenrun_collection_modifyitems(self, items: list[Item]) -> None:
+        for item in items:
+            self._trial_item(item)
+
+    def _trial_item(self, item: Item) -> None:
+        """A trial (``hpo[iris][trial-3]``) of study ``hpo[iris]``: prepared when a worker is free."""
+        prefix = item.nodeid[: len(item.nodeid) - len(item.name)]
+        spec = self.specs.get(prefix + item.name.split("[", 1)[0])
+        slot = next((v for v in item.params.values() if isinstance(v, _Slot)), None)
+        if spec is None or slot is None or item.nodeid in self.slots:
+            return
+        slot_id = f"trial-{slot.index}"
+        study_name = item.name.removesuffix(f"[{slot_id}]")
+        item.lazy = True
+        for searched in spec.space:
+            item.params.setdefault(searched, slot)
+        study = self.studies.get(study_name)
+        if study is None:
+            study = Study(
+                study_name,
+                item.pipeline_name,
+                spec,
+                self.storage,
+                restart=bool(self.config.getoption("search_restart", False)),
+            )
+            self.studies[study_name] = study
+        self.slots[item.nodeid] = (study, slot_id)
+
+    # -- running ------------------------------------------------------------------------
+    @hookimpl(tryfirst=True)
+    def zenrun_item_start(self, item: Item) -> None:
+        found = self.slots.get(item.nodeid)
+        if found is None:
+            return
+        study, slot = found
+        if study.stopped is not None:
+            item.add_marker(Mark("skip", (), {"reason": f"study {study.name} stopped: {study.stopped}"}))
+            return
+        study.open()
+        if slot in study.done:
+            trial = study.done[slot]
+            value = ", ".join(f"{v:.6g}" for v in trial.values or [])
+            what = "pruned" if trial.state.name == "PRUNED" else f"complete ({value})"
+            item.add_marker(
+                Mark(
+                    "skip",
+                    (),
+                    {"reason": f"study {study.name}: {slot} is {what}; --search-restart runs it again"},
+                )
+            )
+            return
+        trial = study.ask(slot)
+        for name in study.spec.space:
+            item.params[name] = trial.params[name]
+        handle = TrialHandle(self.storage, study.name, trial._trial_id, trial.number, study.spec.pruner)
+        self.running[item.nodeid] = (study, trial, handle)
+
+    @hookimpl
+    def zenrun_pipeline_run_start(self, run: PipelineRun) -> None:
+        found = self.running.get(run.item_id or "")
+        if found is not None:
+            self.by_run[run.name] = found[2]
+
+    @hookimpl
+    def zenrun_step_start(self, step_run: StepRun) -> None:
+        handle = self.by_run.get(step_run.run_name or "")
+        if handle is not None:
+            step_run.settings = {**step_run.settings, TRIAL_SETTING: handle}
+
+    @hookimpl(tryfirst=True)
+    def zenrun_item_report(self, report: ItemReport) -> None:
+        found = self.running.pop(report.nodeid, None)
+        if found is None:
+            return
+        study, trial, _ = found
+        run = report.run
+        if run is not None:
+            self.by_run.pop(run.name, None)
+        if report.outcome == PRUNED:
+            study.tell(trial, None, PRUNED)
+            return
+        if report.outcome not in ("passed", "xpassed") or run is None:
+            study.tell(trial, None, "fail")  # its slot runs again next time, with these params
+            study.again[self.slots[report.nodeid][1]] = dict(trial.params)
+            return
+        metrics = run.metrics
+        missing = [m for m in study.spec.metrics if not _is_number(metrics.get(m))]
+        if missing:
+            study.tell(trial, None, "fail")
+            logged = ", ".join(sorted(metrics)) or "none"
+            study.stopped = (
+                f"pipeline {study.pipeline} logs no metric {', '.join(map(repr, missing))} "
+                f"(metrics of this trial: {logged}); log it with zenrun.log_metadata({missing[0]}=...) "
+                "or return it as the scalar output of a final step of that name"
+            )
+            report.outcome = "failed"
+            report.longrepr = f"study {study.name} stopped: {study.stopped}"
+            return
+        study.tell(trial, [float(metrics[m]) for m in study.spec.metrics], "complete")
+
+    # -- results ------------------------------------------------------------------------
+    @hookimpl(trylast=True)  # the session ends with it, after the results table
+    def zenrun_terminal_summary(self, terminalreporter: Any, config: Config) -> None:
+        shown = [s for s in self.studies.values() if s.study is not None]
+        if not shown or getattr(terminalreporter, "verbosity", 0) < -1:
+            return
+        width = getattr(terminalreporter.tw, "width", 100)
+        for study in shown:
+            terminalreporter.tw.sep("=", f"study {study.name}")
+            for line in study_lines(study.study, study.spec.metrics, width):
+                terminalreporter.tw.line(line)
+
+    @hookimpl(tryfirst=True)
+    def zenrun_cmdline_main(self, config: Config) -> int | None:
+        name = config.getoption("show", None)
+        if not name or config.getoption("runs", False):
+            return None
+        name = str(name).split("::")[-1]  # an item id with its file names the same study
+        url = self.storage
+        if url.startswith("journal:") and not os.path.exists(url.removeprefix("journal:")):
+            return None
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage = open_storage(url)
+        if name not in optuna.study.get_all_study_names(storage):
+            return None
+        study = optuna.load_study(study_name=name, storage=storage)
+        metrics = study.user_attrs.get("zenrun_metrics") or [
+            f"value{i}" if len(study.directions) > 1 else "value" for i in range(len(study.directions))
+        ]
+        lines = [f"study {name} ({shown_url(url)})", *study_lines(study, metrics, _width())]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return int(ExitCode.OK)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: a journal's path, a URL without its password."""
+    return re.sub(r"(://[^:/@\s]+):[^@/\s]*@", r"\1:***@", url.removeprefix("journal:"))
+
+
+def _width() -> int:
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def study_lines(study: Any, metrics: list[str], width: int = 100) -> list[str]:
+    """The study's table: the best trials first (the best marked ``*``), then the counts."""
+    import optuna
+
+    state = optuna.trial.TrialState
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == state.COMPLETE]
+    pruned = [t for t in trials if t.state == state.PRUNED]
+    failed = [t for t in trials if t.state == state.FAIL]
+    multi = len(study.directions) > 1
+    if multi:
+        best = {t.number for t in study.best_trials} if complete else set()
+        ordered = sorted(complete, key=lambda t: (t.number not in best, t.number))
+    else:
+        sign = -1 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1
+        ordered = sorted(complete, key=lambda t: (sign * t.value, t.number))
+        best = {ordered[0].number} if ordered else set()
+    names = list(dict.fromkeys(n for t in trials for n in t.params))
+    headers = ["", "trial", "number", *names, *metrics]
+    rows = []
+    for trial in ordered[:TOP]:
+        rows.append(
+            [
+                "*" if trial.number in best else "",
+                str(trial.user_attrs.get(SLOT_ATTR, "")),
+                str(trial.number),
+                *(_fmt(trial.params.get(n, "")) for n in names),
+                *(_fmt(v) for v in trial.values),
+            ]
+        )
+    lines = _table(headers, rows) if rows else ["(no trial completed)"]
+    if len(ordered) > TOP:
+        lines.append(f"({len(ordered) - TOP} more complete trials not shown)")
+    lines.append(
+        f"{len(complete)} complete, {len(pruned)} pruned, {len(failed)} failed; "
+        + ("best (*): Pareto front" if multi else "best (*) first")
+    )
+    return [line[:width] for line in lines]
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    out = [line, "  ".join("-" * w for w in widths)]
+    for row in rows:
+        out.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return out
+
+
+@hookimpl
+def zenrun_addoption(parser: Parser) -> None:
+    group = parser.getgroup("search")
+    group.addoption(
+        "--search-storage",
+        dest="search_storage",
+        default=None,
+        metavar="URL",
+        help="where studies are kept: an Optuna storage URL (sqlite:///..., postgresql://...) or a "
+        "journal file (default: search/studies.journal in the store)",
+    )
+    group.addoption(
+        "--search-restart",
+        dest="search_restart",
+        action="store_true",
+        default=False,
+        help="start the studies of the selected pipelines afresh (their trials so far are forgotten)",
+    )
+
+
+@hookimpl
+def zenrun_configure(config: Config) -> None:
+    config.pluginmanager.register(SearchSession(config), "search-session")
