@@ -41,6 +41,7 @@ _EXPORTS = {
     "PipelineRun": "zenrun.metadata.records",
     "StepRun": "zenrun.metadata.records",
     "api_config": "zenrun.config",
+    "redact_url": "zenrun.config",
     "artifact_uri": "zenrun.metadata.api",
     "load_artifact": "zenrun.metadata.api",
     # Writing and running pipelines.
@@ -117,6 +118,7 @@ __all__ = [
     "pack_task",
     "param",
     "pipeline",
+    "redact_url",
     "run_packed_task",
     "run_task",
     "runs_table",
@@ -143,7 +145,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from zenrun.compose import GatherStepsParameters, gather
-    from zenrun.config import api_config
+    from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError

@@ -1105,7 +1105,9 @@ def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
 
 
 @hookimpl
-def zenrun_make_cache(config: Any) -> SqliteCache:
+def zenrun_make_cache(config: Any) -> SqliteCache | None:
+    if config.store_url is not None:  # a plugin's store keeps its own cache index
+        return None
     cache = SqliteCache(config.store_path / "cache.db")
     config.add_cleanup(cache.close)
     return cache

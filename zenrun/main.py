@@ -148,8 +148,16 @@ def zenrun_addoption(parser: Parser) -> None:
     store.addoption(
         "--store",
         default=None,
-        metavar="PATH",
-        help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; env ZENRUN_STORE)",
+        metavar="PATH_OR_URL",
+        help="where runs and artifacts are kept: a directory or sqlite:///PATH (default: .zenrun/ in "
+        "the rootdir), or a team store URL such as postgresql://user@host/db (plugin zenrun_postgres); "
+        "env ZENRUN_STORE",
+    )
+    parser.addini(
+        "store",
+        "the store: a directory (relative to the rootdir), sqlite:///PATH or postgresql://... "
+        "(default: .zenrun/)",
+        default=None,
     )
 
 
@@ -230,7 +238,7 @@ def _main(config: Config, session: Session) -> int:
         return ExitCode.NO_PIPELINES_COLLECTED
     if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
         raise UsageError(
-            f"the store {config.store_path} is read-only: it can be listed "
+            f"the store {config.store_location} is read-only: it can be listed "
             "(--runs, --show) but runs cannot be recorded; use --store elsewhere"
         )
     if config.getoption("cache_clear"):

@@ -520,7 +520,7 @@ def runs_listing(config: Any) -> list[str]:
     keyword = config.getoption("keyword", "") or ""
     if not runs:
         what = f" matching -k {keyword!r}" if keyword else ""
-        return [f"no runs{what} recorded in {config.store_path}"]
+        return [f"no runs{what} recorded in {config.store_location}"]
     verbose = config.getoption("verbose", 0) > 0
     sort_by = objective(config)
     best = None
@@ -602,7 +602,7 @@ def find_run(config: Any, ref: str) -> PipelineRun:
         found: PipelineRun = store.find_run(ref)
         return found
     except LookupError as exc:
-        raise UsageError(f"{exc} in {config.store_path}; see zenrun --runs") from None
+        raise UsageError(f"{exc} in {config.store_location}; see zenrun --runs") from None
 
 
 def show_lines(config: Any) -> list[str]:

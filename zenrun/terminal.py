@@ -195,7 +195,7 @@ class TerminalReporter:
                 "plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}" for name, dist in dists)
             )
         self.tw.line(
-            f"store: {config.store_path}, orchestrator: {config.getoption('orchestrator', None) or 'local'}"
+            f"store: {config.store_location}, orchestrator: {config.getoption('orchestrator', None) or 'local'}"
         )
         if config.getoption("no_cache", False):
             self.tw.line("cache: disabled for this run (--no-cache)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from zenrun.metadata.records import (
     set_artifact_access,
     varying_fields,
 )
+from zenrun.protocols import ArtifactError
 
 if TYPE_CHECKING:
     import pandas
@@ -41,7 +43,7 @@ def get_pipeline(name: str) -> PipelineView:
     if not runs:
         known = store_queries(store).pipeline_names()
         raise KeyError(
-            f"no runs of pipeline {name!r} in {_config().store_path}; "
+            f"no runs of pipeline {name!r} in {_config().store_location}; "
             f"recorded pipelines: {', '.join(known) or 'none'}"
         )
     return PipelineView(name, runs)
@@ -55,13 +57,13 @@ def get_run(name: str) -> PipelineRun:
     if find is None:  # a plugin's store with names only
         run = store.get_run(name)
         if run is None:
-            raise KeyError(f"no run named {name!r} in {_config().store_path}")
+            raise KeyError(f"no run named {name!r} in {_config().store_location}")
         return run
     try:
         found: PipelineRun = find(name)
         return found
     except LookupError as exc:
-        raise KeyError(f"{exc} in {_config().store_path}") from None
+        raise KeyError(f"{exc} in {_config().store_location}") from None
 
 
 def get_item(item_id: str) -> ItemView:
@@ -71,7 +73,7 @@ def get_item(item_id: str) -> ItemView:
     if resolved is None:
         known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
         raise KeyError(
-            f"no runs of item {item_id!r} in {_config().store_path}; "
+            f"no runs of item {item_id!r} in {_config().store_location}; "
             f"recorded items: {', '.join(known) or 'none'}"
         )
     return ItemView(resolved, store.item_runs(resolved))
@@ -156,7 +158,7 @@ def runs_table(
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
-            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+            raise KeyError(f"no runs of item {item!r} in {_config().store_location}")
         match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
     runs = list(reversed(store.recent_runs(last, match=match, pipeline=pipeline)))
     return RunsTable(run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True))
@@ -167,7 +169,7 @@ def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[Pip
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
-            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+            raise KeyError(f"no runs of item {item!r} in {_config().store_location}")
         runs: list[PipelineRun] = store.item_runs(resolved)
         return runs[-1:]
     if pipeline is not None:
@@ -181,9 +183,26 @@ def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[Pip
     return sorted(runs, key=lambda r: (r.id is None, r.id or 0, r.started or 0))
 
 
+#: ``ArtifactRef.store_url`` of an artifact on one machine's local disk: ``local://HOST/PATH``
+#: (a team store records it for runs that kept their artifacts on the machine that ran them).
+LOCAL_PREFIX = "local://"
+
+
 def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
     """The artifact store ``ref`` was written to: this store's, or the one its run recorded."""
     store = config.artifact_store
+    if ref.store_url and ref.store_url.startswith(LOCAL_PREFIX):  # a machine's own disk (team stores)
+        host, _, path = ref.store_url[len(LOCAL_PREFIX) :].partition("/")
+        if host != socket.gethostname() or not os.path.isdir("/" + path):
+            raise ArtifactError(
+                f"artifact {ref.digest[:12]} is on the local disk of machine {host} (/{path}), "
+                "which this machine cannot read: the run that made it kept its artifacts there. "
+                "Share artifacts with --artifact-store s3://..., or run zenrun --store-push there"
+            )
+        local = getattr(store, "root", None)
+        if local is not None and os.path.realpath(str(local)) == os.path.realpath("/" + path):
+            return store
+        return open_artifact_store("file:///" + path)
     if ref.store_url and ref.store_url != getattr(store, "url", None):
         store = open_artifact_store(ref.store_url)  # where the run wrote it
     return store
