@@ -28,6 +28,8 @@ from zenrun import ArtifactRef, PipelineRun, StepRun
 from zenrun_postgres.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("zenrun.postgres")
+# The pool logs each broken connection it drops; zenrun reports the loss once, itself.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 RUNNING, COMPLETED, CACHED, FAILED = "running", "completed", "cached", "failed"
 DEFAULT_LEASE = 60.0
@@ -46,7 +48,12 @@ STEP_COLUMNS = (
 
 
 class StoreConnectionError(zenrun.UsageError):
-    """The team store cannot be reached or used: a usage error (exit 4) naming the server."""
+    """The team store cannot be opened: a usage error (exit 4) naming the server."""
+
+
+class StoreConnectionLost(ConnectionError):
+    """The connection to the team store was lost while in use (the server restarted or went
+    away): the run in flight fails, what was committed before stays."""
 
 
 def _dumps(value: Any, ordered: bool = False) -> str | None:
@@ -131,13 +138,14 @@ class TeamStore:
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        """A pooled connection; connection failures become :class:`StoreConnectionError`."""
-        psycopg = self._psycopg
+        """A pooled connection; connection failures become :class:`StoreConnectionLost`."""
+        import psycopg_pool
+
         try:
             with self.pool.connection() as db:
                 yield db
-        except psycopg.OperationalError as exc:
-            raise StoreConnectionError(
+        except (self._psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            raise StoreConnectionLost(
                 f"lost the connection to the team store {self.display}: {self._reason(exc)}"
             ) from None
 
@@ -146,9 +154,13 @@ class TeamStore:
         try:
             with self.connection() as db:
                 return list(db.execute(query, args).fetchall())
-        except StoreConnectionError:
+        except StoreConnectionLost:
+            pass
+        try:
             with self.connection() as db:
                 return list(db.execute(query, args).fetchall())
+        except StoreConnectionLost as exc:  # twice: the server is gone, not one connection
+            raise StoreConnectionError(str(exc)) from None
 
     def close(self) -> None:
         self.pool.close()
@@ -375,7 +387,7 @@ class PostgresMetadataStore:
         if not pending:
             return
         if lost & {row[0] for row, _io, _arts in pending}:
-            raise StoreConnectionError(
+            raise StoreConnectionLost(
                 f"lost the connection to the team store {self.url} during the run: its records since "
                 "then are not stored; what was committed before is kept (the next run reuses it)"
             )
@@ -417,7 +429,7 @@ class PostgresMetadataStore:
                     ) as copy:
                         for io_row in io_rows:
                             copy.write_row(io_row)
-        except StoreConnectionError:
+        except StoreConnectionLost:
             with self._lock:
                 self._lost |= {k[0] for k in latest}
             raise
@@ -427,7 +439,7 @@ class PostgresMetadataStore:
         try:
             try:
                 self.flush()
-            except StoreConnectionError as exc:
+            except StoreConnectionLost as exc:
                 run.status = FAILED
                 run.error = run.error or str(exc)
             with self._lock:
