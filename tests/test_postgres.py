@@ -319,3 +319,47 @@ def test_concurrent_writers_lose_and_duplicate_nothing(tmp_path, pg_url):
     assert query(pg_url, "SELECT count(*) FROM cache")[0][0] == 6
     io = query(pg_url, "SELECT run_id, step_id, kind, name, count(*) FROM step_io GROUP BY 1, 2, 3, 4")
     assert {row[-1] for row in io} == {1}
+
+
+VERSIONED = """
+    import teampkg
+    from zenrun import pipeline, step
+
+    @step
+    def compute() -> int:
+        return teampkg.answer()
+
+    @pipeline
+    def versioned():
+        compute()
+"""
+
+
+def _install_fake_dist(where: Path, version: str) -> dict[str, str]:
+    """A distribution ``teampkg`` of ``version`` on PYTHONPATH (same code, other version)."""
+    (where / "teampkg").mkdir(parents=True)
+    (where / "teampkg" / "__init__.py").write_text("def answer():\n    return 42\n")
+    info = where / f"teampkg-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: teampkg\nVersion: {version}\n")
+    (info / "top_level.txt").write_text("teampkg\n")
+    (info / "RECORD").write_text("")
+    return {"PYTHONPATH": str(where)}
+
+
+def test_a_hit_from_other_package_versions_is_a_miss_with_the_reason(tmp_path, pg_url, s3_server):
+    bucket = f"s3://{s3_server['bucket']}/versions"
+    a, b = machine(tmp_path, "a", VERSIONED), machine(tmp_path, "b", VERSIONED)
+    env_a = {**home(a), **_install_fake_dist(tmp_path / "a" / "site", "1.0")}
+    env_b = {**home(b), **_install_fake_dist(tmp_path / "b" / "site", "2.0")}
+    first = a.run("--store", pg_url, "--artifact-store", bucket, env=env_a)
+    assert first.ret == 0, first.stdout + first.stderr
+    second = b.run("--store", pg_url, "--artifact-store", bucket, "-v", env=env_b)
+    assert second.ret == 0, second.stdout + second.stderr
+    assert "computed under teampkg 1.0, this machine has 2.0" in second.stdout, second.stdout
+    # Opting out serves the entry anyway.
+    (b.path / "zenrun.toml").write_text("cache_check_versions = false\n")
+    query(pg_url, "DELETE FROM cache")
+    assert a.run("--store", pg_url, "--artifact-store", bucket, "--cache-clear", env=env_a).ret == 0
+    third = b.run("--store", pg_url, "--artifact-store", bucket, "-v", env=env_b)
+    assert third.ret == 0 and "Using cached version of compute." in third.stdout, third.stdout

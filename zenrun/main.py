@@ -154,6 +154,13 @@ def zenrun_addoption(parser: Parser) -> None:
         "env ZENRUN_STORE",
     )
     parser.addini(
+        "cache_check_versions",
+        "a cache entry computed under other versions of the packages its step uses (or another "
+        "Python, for pickles) is a miss; false serves it anyway (default true)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
         "store",
         "the store: a directory (relative to the rootdir), sqlite:///PATH or postgresql://... "
         "(default: .zenrun/)",
