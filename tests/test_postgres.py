@@ -363,3 +363,32 @@ def test_a_hit_from_other_package_versions_is_a_miss_with_the_reason(tmp_path, p
     assert a.run("--store", pg_url, "--artifact-store", bucket, "--cache-clear", env=env_a).ret == 0
     third = b.run("--store", pg_url, "--artifact-store", bucket, "-v", env=env_b)
     assert third.ret == 0 and "Using cached version of compute." in third.stdout, third.stdout
+
+
+def test_push_and_pull_copy_runs_cache_and_artifacts_idempotently(tmp_path, pg_url, s3_server):
+    bucket = f"s3://{s3_server['bucket']}/pushed"
+    a, b = machine(tmp_path, "a"), machine(tmp_path, "b")
+    offline = a.run(env=home(a))  # the local store, offline
+    assert offline.ret == 0, offline.stdout + offline.stderr
+    push = a.run("--store-push", pg_url, "--artifact-store", bucket, env=home(a))
+    assert push.ret == 0, push.stdout + push.stderr
+    assert "pushed 3 runs (0 already there), 6 cache entries and 6 artifacts" in push.stdout, push.stdout
+    assert PASSWORD not in push.stdout and "postgresql://zenrun:***@" in push.stdout
+    again = a.run("--store-push", pg_url, "--artifact-store", bucket, env=home(a))
+    assert "pushed 0 runs (3 already there)" in again.stdout and "0 artifacts" in again.stdout, again.stdout
+    assert query(pg_url, "SELECT count(*) FROM runs")[0][0] == 3
+    assert {r[0] for r in query(pg_url, "SELECT artifact_store FROM runs")} == {bucket}
+    # B, on the team store and the bucket, hits A's offline work and reads its values.
+    team = b.run("--store", pg_url, "--artifact-store", bucket, "-v", env=home(b))
+    assert team.ret == 0 and team.stdout.count("Using cached version of") == 6, team.stdout + team.stderr
+    read = b.runpython(READ_GRID, env={**home(b), "ZENRUN_STORE": pg_url})
+    assert json.loads(read.stdout.splitlines()[-1])["grid[8]"][1] == 42.0, read.stdout + read.stderr
+    # B pulls the team's history into its own local store, then works offline.
+    pull = b.run("--store-pull", pg_url, env=home(b))
+    assert pull.ret == 0, pull.stdout + pull.stderr
+    assert "pulled 6 runs (0 already there), 6 cache entries and 6 artifacts" in pull.stdout, pull.stdout
+    assert "0 runs (6 already there)" in b.run("--store-pull", pg_url, env=home(b)).stdout
+    local = b.run("-v", env=home(b))
+    assert local.ret == 0 and local.stdout.count("Using cached version of") == 6, local.stdout
+    read = b.runpython(READ_GRID, env=home(b))
+    assert json.loads(read.stdout.splitlines()[-1])["grid[5]"][1] == 15.0, read.stdout + read.stderr

@@ -1153,6 +1153,12 @@ class SqliteCache:
         with self._db_lock:
             self._db.execute("DELETE FROM cache")
 
+    def entries(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+        """Every committed ``(key, entry)`` (``--store-push`` / ``--store-pull`` copy them)."""
+        with self._db_lock:
+            rows = self._db.execute("SELECT key, outputs FROM cache ORDER BY key").fetchall()
+        return [(key, entry) for key, text in rows if (entry := _entry(text)) is not None]
+
     def close(self) -> None:
         try:
             self.flush()

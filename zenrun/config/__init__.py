@@ -51,6 +51,7 @@ DEFAULT_PLUGINS = {
     "cache": "zenrun.cache",
     "datadeps": "zenrun.datacheck",
     "maintenance": "zenrun.maintenance",
+    "storesync": "zenrun.storesync",
     "terminal": "zenrun.terminal",
     "results": "zenrun.results",
     "progress": "zenrun.progress",
