@@ -118,6 +118,11 @@ class TeamStore:
 
     def _migrate(self, db: Any) -> None:
         """Create or migrate the schema (one transaction, under an advisory lock)."""
+        exists = db.execute("SELECT to_regclass('zenrun_schema') IS NOT NULL").fetchone()[0]
+        if exists:  # the common case: one read, no lock
+            row = db.execute("SELECT version FROM zenrun_schema").fetchone()
+            if row is not None and row[0] == SCHEMA_VERSION:
+                return
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(7451239601)")  # zenrun's migration lock
             db.execute("CREATE TABLE IF NOT EXISTS zenrun_schema (version INTEGER NOT NULL)")
@@ -594,16 +599,22 @@ class PostgresMetadataStore:
         item = None if any_item else item_id
         key = (pipeline, before_run, None if any_item else ("item", item))
         if self._previous_key != key:
-            self._previous_key, self._previous_steps = key, {}
-            rows = self.team.read(
-                "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
-                "WHERE s.run_id = (SELECT id FROM runs WHERE pipeline=%s AND id < %s "
-                "AND (%s OR item_id IS NOT DISTINCT FROM %s) ORDER BY id DESC LIMIT 1) "
-                "AND s.status IN ('completed', 'cached')",
+            self._previous_key, self._previous_steps = key, None
+            latest = self.team.read(
+                "SELECT id FROM runs WHERE pipeline=%s AND id < %s "
+                "AND (%s OR item_id IS NOT DISTINCT FROM %s) ORDER BY id DESC LIMIT 1",
                 (pipeline, before_run if before_run is not None else 1 << 62, any_item, item),
             )
-            self._previous_steps = {r[0]: r for r in rows}
-        row = (self._previous_steps or {}).get(step_id)
+            if latest:  # else no earlier run: every step of this run is "no earlier run"
+                rows = self.team.read(
+                    "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
+                    "WHERE run_id = %s AND status IN ('completed', 'cached')",
+                    (latest[0][0],),
+                )
+                self._previous_steps = {r[0]: r for r in rows}
+        if self._previous_steps is None:
+            return None
+        row = self._previous_steps.get(step_id)
         if row is None:
             rows = self.team.read(
                 "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
