@@ -392,3 +392,18 @@ def test_push_and_pull_copy_runs_cache_and_artifacts_idempotently(tmp_path, pg_u
     assert local.ret == 0 and local.stdout.count("Using cached version of") == 6, local.stdout
     read = b.runpython(READ_GRID, env=home(b))
     assert json.loads(read.stdout.splitlines()[-1])["grid[5]"][1] == 15.0, read.stdout + read.stderr
+
+
+def test_a_read_only_role_lists_runs_and_cannot_record(tmp_path, pg_cluster, pg_url):
+    a = machine(tmp_path, "a")
+    assert a.run("--store", pg_url, env=home(a)).ret == 0
+    role = f"viewer_{uuid.uuid4().hex[:8]}"
+    query(pg_url, f"CREATE ROLE {role} LOGIN PASSWORD 'view-Pa55'")
+    query(pg_url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    reader = pg_url.replace(f"zenrun:{PASSWORD}", f"{role}:view-Pa55")
+    listed = a.run("--store", reader, "--runs", env=home(a))
+    assert listed.ret == 0 and listed.stdout.count("completed") == 3, listed.stdout + listed.stderr
+    assert "view-Pa55" not in listed.stdout + listed.stderr
+    refused = a.run("--store", reader, env=home(a))
+    assert refused.ret == 4 and "is read-only" in refused.stderr, refused.stdout + refused.stderr
+    assert query(pg_url, "SELECT count(*) FROM runs")[0][0] == 3

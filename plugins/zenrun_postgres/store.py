@@ -259,7 +259,10 @@ class PostgresMetadataStore:
         self._heartbeat: threading.Thread | None = None
         self._previous_key: Any = None
         self._previous_steps: dict[str, Any] | None = None
-        self.fail_dead_runs()
+        try:
+            self.fail_dead_runs()
+        except team._psycopg.errors.InsufficientPrivilege:
+            self.read_only = True  # a role that may only read: --runs, --show, the viewer
 
     # -- liveness -----------------------------------------------------------------
     def _beat(self) -> None:

@@ -43,8 +43,7 @@ def get_pipeline(name: str) -> PipelineView:
     if not runs:
         known = store_queries(store).pipeline_names()
         raise KeyError(
-            f"no runs of pipeline {name!r} in {_config().store_location}; "
-            f"recorded pipelines: {', '.join(known) or 'none'}"
+            f"no runs of pipeline {name!r} in {_where()}; recorded pipelines: {', '.join(known) or 'none'}"
         )
     return PipelineView(name, runs)
 
@@ -57,13 +56,13 @@ def get_run(name: str) -> PipelineRun:
     if find is None:  # a plugin's store with names only
         run = store.get_run(name)
         if run is None:
-            raise KeyError(f"no run named {name!r} in {_config().store_location}")
+            raise KeyError(f"no run named {name!r} in {_where()}")
         return run
     try:
         found: PipelineRun = find(name)
         return found
     except LookupError as exc:
-        raise KeyError(f"{exc} in {_config().store_location}") from None
+        raise KeyError(f"{exc} in {_where()}") from None
 
 
 def get_item(item_id: str) -> ItemView:
@@ -73,8 +72,7 @@ def get_item(item_id: str) -> ItemView:
     if resolved is None:
         known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
         raise KeyError(
-            f"no runs of item {item_id!r} in {_config().store_location}; "
-            f"recorded items: {', '.join(known) or 'none'}"
+            f"no runs of item {item_id!r} in {_where()}; recorded items: {', '.join(known) or 'none'}"
         )
     return ItemView(resolved, store.item_runs(resolved))
 
@@ -158,7 +156,7 @@ def runs_table(
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
-            raise KeyError(f"no runs of item {item!r} in {_config().store_location}")
+            raise KeyError(f"no runs of item {item!r} in {_where()}")
         match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
     runs = list(reversed(store.recent_runs(last, match=match, pipeline=pipeline)))
     return RunsTable(run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True))
@@ -169,7 +167,7 @@ def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[Pip
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
-            raise KeyError(f"no runs of item {item!r} in {_config().store_location}")
+            raise KeyError(f"no runs of item {item!r} in {_where()}")
         runs: list[PipelineRun] = store.item_runs(resolved)
         return runs[-1:]
     if pipeline is not None:
@@ -181,6 +179,12 @@ def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[Pip
         )
     runs = [run for name in pipelines for run in latest_item_runs(store, name)]
     return sorted(runs, key=lambda r: (r.id is None, r.id or 0, r.started or 0))
+
+
+def _where() -> str:
+    """The store, for messages: its path, or its URL with the password hidden."""
+    config = _config()
+    return str(getattr(config, "store_location", None) or config.store_path)
 
 
 #: ``ArtifactRef.store_url`` of an artifact on one machine's local disk: ``local://HOST/PATH``
