@@ -87,6 +87,8 @@ class TeamStore:
         self.url = url
         self.display = zenrun.redact_url(url)
         self.lease = float(lease)
+        #: cache key -> its producer's logged metadata (JSON), read by a cache lookup.
+        self.logged: dict[str, str | None] = {}
         self._psycopg = psycopg
         try:  # a first connection says clearly what is wrong: password, host, database
             first = psycopg.connect(url, connect_timeout=int(max(1, connect_timeout)), autocommit=True)
@@ -184,9 +186,16 @@ class PostgresCache:
             pending = self._pending.get(key)
         if pending is not None:
             return dict(json.loads(pending))
-        rows = self.team.read("SELECT outputs FROM cache WHERE key=%s", (key,))
+        # One round trip: the entry, and what its producer logged (asked next on a hit).
+        rows = self.team.read(
+            "SELECT c.outputs, (SELECT s.metadata FROM steps s WHERE s.cache_key = c.key AND "
+            "s.status = 'completed' AND s.metadata IS NOT NULL ORDER BY s.run_id DESC LIMIT 1) "
+            "FROM cache c WHERE c.key=%s",
+            (key,),
+        )
         if not rows:
             return None
+        self.team.logged[key] = rows[0][1]
         try:
             entry = json.loads(rows[0][0])
         except ValueError:
@@ -632,6 +641,10 @@ class PostgresMetadataStore:
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
 
     def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
+        """What the step that produced ``cache_key`` logged (read with the cache entry)."""
+        if cache_key in self.team.logged:
+            text = self.team.logged.pop(cache_key)
+            return dict(json.loads(text)) if text else None
         rows = self.team.read(
             "SELECT metadata FROM steps WHERE cache_key=%s AND status='completed' "
             "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1",
