@@ -665,8 +665,12 @@ def test_api_reads_a_store_with_only_the_protocol(tmp_path, monkeypatch):
         def __init__(self, store):
             self.get_runs, self.get_run = store.get_runs, store.get_run
 
+    from zenrun.protocols import MetadataStore, fill_defaults
+
+    protocol_only = ProtocolOnly(sqlite_store)
+    fill_defaults(protocol_only, MetadataStore)  # as zenrun does to what a factory hook returns
     answers = []
-    for store in (sqlite_store, ProtocolOnly(sqlite_store)):
+    for store in (sqlite_store, protocol_only):
         config = types.SimpleNamespace(metadata_store=store, store_path=tmp_path)
         monkeypatch.setattr(api, "_config", lambda config=config: config)
         with pytest.raises(KeyError) as unknown:

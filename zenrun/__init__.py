@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     # The plugin contract (docs/plugins.md).
+    "AmbiguousRunError": "zenrun.protocols",
     "ArtifactError": "zenrun.protocols",
     "ArtifactStoreError": "zenrun.protocols",
     "ArtifactStore": "zenrun.protocols",
@@ -38,6 +39,8 @@ _EXPORTS = {
     "ship_project_code": "zenrun.remote",
     # Records, and reading artifacts with a given config (what plugins show or log).
     "ArtifactRef": "zenrun.metadata.records",
+    "Item": "zenrun.collect",
+    "ItemReport": "zenrun.main",
     "PipelineRun": "zenrun.metadata.records",
     "StepRun": "zenrun.metadata.records",
     "api_config": "zenrun.config",
@@ -62,6 +65,7 @@ _EXPORTS = {
     "get_run": "zenrun.metadata.api",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
+    "log_plugin_metadata": "zenrun.stepcontext",
     "track": "zenrun.datadeps",
     "main": "zenrun.main",
     "mark": "zenrun.marks",
@@ -74,6 +78,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AmbiguousRunError",
     "ArtifactError",
     "ArtifactRef",
     "ArtifactStore",
@@ -86,6 +91,8 @@ __all__ = [
     "ExitCode",
     "GatherStepsParameters",
     "InputArtifactError",
+    "Item",
+    "ItemReport",
     "Materializer",
     "MaterializerRegistry",
     "MetadataStore",
@@ -113,6 +120,7 @@ __all__ = [
     "item_params",
     "load_artifact",
     "log_metadata",
+    "log_plugin_metadata",
     "main",
     "mark",
     "pack_task",
@@ -144,13 +152,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from zenrun.collect import Item
     from zenrun.compose import GatherStepsParameters, gather
     from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
-    from zenrun.main import main
+    from zenrun.main import ItemReport, main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import (
         artifact_uri,
@@ -165,6 +174,7 @@ if TYPE_CHECKING:
     from zenrun.outcomes import fail, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
+        AmbiguousRunError,
         ArtifactError,
         ArtifactStore,
         ArtifactStoreError,
@@ -186,5 +196,5 @@ if TYPE_CHECKING:
         run_task,
         ship_project_code,
     )
-    from zenrun.stepcontext import log_metadata
+    from zenrun.stepcontext import log_metadata, log_plugin_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

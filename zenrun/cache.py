@@ -24,7 +24,7 @@ import sysconfig
 import textwrap
 import threading
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
+from zenrun.protocols import Cache
 from zenrun.sources import canonical_module, class_source, function_source, set_rootdir
 
 STORE_FORMAT_VERSION = "2"
@@ -1033,7 +1034,7 @@ def _local_store_id(root: Path) -> str:
 # ---------------------------------------------------------------------------
 
 
-class NullCache:
+class NullCache(Cache):
     """Used when the cache plugin is blocked (``-p no:cache``): nothing is ever a hit."""
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
@@ -1048,8 +1049,11 @@ class NullCache:
     def clear(self) -> None:
         pass
 
+    def entries(self) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+        return iter(())
 
-class SqliteCache:
+
+class SqliteCache(Cache):
     """Cache key -> output artifacts, in ``<store>/cache.db``; writes are batched.
 
     The index is disposable: a damaged ``cache.db`` is rebuilt empty, with a
@@ -1147,17 +1151,22 @@ class SqliteCache:
                 if self._pending.get(key) == value:
                     del self._pending[key]
 
+    def entries(self) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+        """Every committed and buffered entry (an edited row that is not an entry is left out)."""
+        with self._lock:
+            pending = dict(self._pending)
+        with self._db_lock:
+            rows = self._db.execute("SELECT key, outputs FROM cache").fetchall()
+        for key, text in [*((k, v) for k, v in rows if k not in pending), *pending.items()]:
+            entry = _entry(text)
+            if entry is not None:
+                yield key, entry
+
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
         with self._db_lock:
             self._db.execute("DELETE FROM cache")
-
-    def entries(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-        """Every committed ``(key, entry)`` (``--store-push`` / ``--store-pull`` copy them)."""
-        with self._db_lock:
-            rows = self._db.execute("SELECT key, outputs FROM cache ORDER BY key").fetchall()
-        return [(key, entry) for key, text in rows if (entry := _entry(text)) is not None]
 
     def close(self) -> None:
         try:

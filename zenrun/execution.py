@@ -118,7 +118,7 @@ class PipelineExecution:
             orchestrator=orchestrator,
             enable_cache=self._pipeline_cache_enabled(),
             graph=self.upstream,
-            artifact_store=getattr(self.artifact_store, "url", None),
+            artifact_store=self.artifact_store.url,
             params={**(params or {}), **composed.overrides},
             config_params={
                 f"{step_id}.{name}": value
@@ -205,9 +205,9 @@ class PipelineExecution:
         self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
         if self.run_override is False:
             self.log.info(OVERRIDE_MESSAGE)
-        checkpoint = getattr(self.artifact_store, "checkpoint", None)
+        checkpoint = self.artifact_store.checkpoint()
         if checkpoint is not None:  # a write lost by this run fails this run only
-            self._sync = functools.partial(self.artifact_store.sync, since=checkpoint())
+            self._sync = functools.partial(self.artifact_store.sync, since=checkpoint)  # type: ignore[call-arg]
         self.metadata_store.create_run(run)
         self._flusher.start()
         self.hook.zenrun_pipeline_run_start(run=run)
@@ -244,11 +244,8 @@ class PipelineExecution:
 
     def flush(self) -> None:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
-        cache_flush = getattr(self.cache, "flush", None)  # optional in a plugin's cache
         with self._flush_lock:
-            for flush in (cache_flush, self.metadata_store.flush):
-                if flush is None:
-                    continue
+            for flush in (self.cache.flush, self.metadata_store.flush):
                 try:
                     flush(before_commit=self._sync)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
@@ -510,14 +507,9 @@ class PipelineExecution:
 
     def _previous_step(self, step_id: str) -> StepRun | None:
         """The last record of ``step_id`` in an earlier run of the same pipeline item."""
-        previous: StepRun | None
-        try:
-            previous = self.metadata_store.previous_step(
-                self.run.pipeline_name, step_id, self.run.id, item_id=self.run.item_id
-            )
-        except TypeError:  # a metadata store plugin without item_id
-            previous = self.metadata_store.previous_step(self.run.pipeline_name, step_id, self.run.id)
-        return previous
+        return self.metadata_store.previous_step(
+            self.run.pipeline_name, step_id, self.run.id, item_id=self.run.item_id
+        )
 
     @property
     def store_id(self) -> str:
@@ -655,9 +647,8 @@ class PipelineExecution:
         if data.network:
             self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
         step_run.outputs = refs
-        logged = getattr(self.metadata_store, "logged_metadata", None)  # optional in a plugin's store
         # A producer that just finished may not be committed yet: its metadata comes along.
-        step_run.metadata = (logged(key) if logged else None) or dict(producer_metadata or {})
+        step_run.metadata = self.metadata_store.logged_metadata(key) or dict(producer_metadata or {})
         self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
@@ -670,6 +661,7 @@ class PipelineExecution:
                 logger.warning("%s", message)
         step_run.started = result.started
         step_run.metadata = result.metadata
+        step_run.plugin_metadata = result.plugin_metadata
         step_run.captured = result.captured
         if result.ok:
             step_run.status = COMPLETED

@@ -202,6 +202,18 @@ def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
 
 
 @hookspec(firstresult=True)
+def zenrun_open_artifact_store(config: Config, url: str) -> ArtifactStore | None:
+    """Return the artifact store at ``url`` (a run's recorded ``run.artifact_store``), or None.
+
+    The Python API and ``--show`` read a run's artifacts from the store that
+    wrote them when the session's own store lacks them: a plugin whose store
+    has a :attr:`~zenrun.protocols.ArtifactStore.url` reopens it here from
+    that URL. firstresult; fsspec URLs are opened by the built-in fsspec
+    store, which answers last.
+    """
+
+
+@hookspec(firstresult=True)
 def zenrun_make_metadata_store(config: Config) -> MetadataStore | None:
     """Return the session's :class:`~zenrun.protocols.MetadataStore`.
 
@@ -216,9 +228,8 @@ def zenrun_make_cache(config: Config) -> Cache | None:
 
     Called once, lazily. firstresult; when no plugin answers (``-p
     no:cache``) nothing is ever a hit. ``lookup(key)``, ``put(key,
-    outputs)`` and ``clear()`` are required; an optional
-    ``flush(before_commit=None)`` commits buffered entries after calling
-    ``before_commit()`` (the artifact store's ``sync``).
+    outputs)`` and ``clear()`` are required; the other members of the
+    protocol have defaults (subclass :class:`~zenrun.protocols.Cache`).
     """
 
 

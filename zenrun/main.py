@@ -243,7 +243,7 @@ def _main(config: Config, session: Session) -> int:
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
         return ExitCode.NO_PIPELINES_COLLECTED
-    if getattr(config.metadata_store, "read_only", False):  # opened now: errors are usage errors
+    if config.metadata_store.read_only:  # opened now: errors are usage errors
         raise UsageError(
             f"the store {config.store_location} is read-only: it can be listed "
             "(--runs, --show) but runs cannot be recorded; use --store elsewhere"

@@ -25,12 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zenrun.artifacts.store import LocalArtifactStore
-from zenrun.cache import SqliteCache
+from zenrun.artifacts.fsspec_store import configured_url
+from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
+from zenrun.cache import NullCache, SqliteCache
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
-from zenrun.metadata.records import RUNNING
+from zenrun.metadata.records import RUNNING, PipelineRun
 from zenrun.metadata.sqlite import SqliteMetadataStore, StoreDamagedError, connect, writable
+from zenrun.protocols import ArtifactStore, Cache, MetadataStore
 
 #: Artifacts modified less than this before the oldest live run started are kept.
 GC_GRACE = 3600.0
@@ -104,6 +106,8 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     if verify and not (config.getoption("store_check") or config.getoption("store_repair")):
         raise UsageError("--verify goes with --store-check or --store-repair")
     if config.getoption("store_check"):
+        if _plugin_stores(config):
+            return stores_check(config, verify=verify)
         return store_check(config.store_path, verify=verify)
     if config.getoption("store_repair"):
         return store_repair(config.store_path, verify=verify)
@@ -191,6 +195,89 @@ def store_check(store: Path, verify: bool = False) -> int:
             bad = True
             _report_corrupt(store, corrupt)
     return ExitCode.PIPELINES_FAILED if bad else ExitCode.OK
+
+
+_FACTORIES = ("zenrun_make_metadata_store", "zenrun_make_cache", "zenrun_make_artifact_store")
+
+
+def _plugin_stores(config: Any) -> bool:
+    """Whether the session's stores are not all the built-in ones under ``config.store_path``:
+    ``--store-check`` then checks them through their protocols."""
+    if configured_url(config):
+        return True
+    plugins = [
+        impl
+        for name in _FACTORIES
+        for impl in getattr(config.hook, name).get_hookimpls()
+        if not getattr(impl.plugin, "__name__", "").startswith("zenrun.")
+    ]
+    if not plugins:
+        return False
+    try:
+        made = (config.metadata_store, config.cache, config.artifact_store)
+    except StoreDamagedError:  # the built-in store's file: its own check reports the damage
+        return False
+    return not (
+        isinstance(made[0], SqliteMetadataStore)
+        and isinstance(made[1], SqliteCache | NullCache)
+        and isinstance(made[2], LocalArtifactStore)
+    )
+
+
+def _describe(obj: object) -> str:
+    kind = type(obj)
+    url = getattr(obj, "url", None)
+    return f"{kind.__module__}.{kind.__qualname__}" + (f" ({url})" if isinstance(url, str) and url else "")
+
+
+def stores_check(config: Any, verify: bool = False) -> int:
+    """``--store-check`` through the store protocols (any metadata store, cache and artifact
+    store): records, live and dead runs, recorded artifacts present (hashed with ``verify``)."""
+    metadata: MetadataStore = config.metadata_store
+    cache: Cache = config.cache
+    artifacts: ArtifactStore = config.artifact_store
+    print(f"metadata store: {_describe(metadata)}")
+    print(f"cache: {_describe(cache)}")
+    print(f"artifact store: {_describe(artifacts)}")
+    runs = metadata.get_runs()
+    sizes: dict[str, int] = {}
+    n_steps = 0
+    for run in runs:
+        steps = run.steps
+        n_steps += len(steps)
+        for step in steps.values():
+            sizes.update((ref.digest, ref.size) for ref in step.outputs.values())
+    dead = metadata.dead_runs()
+    print(
+        f"  runs: {len(runs)}, steps: {n_steps}"
+        + (f", {len(dead)} running with a dead owner (marked failed on the next run)" if dead else "")
+    )
+    try:
+        for _key, entry in cache.entries():
+            sizes.update(
+                (ref["digest"], ref.get("size", -1))
+                for name, ref in entry.items()
+                if name != "@data" and isinstance(ref.get("digest"), str)
+            )
+    except NotImplementedError:
+        print("  cache: its entries cannot be listed (not checked)")
+    missing = [d for d in sizes if not artifacts.exists(d)]
+    summary = f"  artifacts: {len(sizes)} recorded, {len(missing)} missing"
+    if not verify:
+        print(f"{summary} (contents not hashed: --verify hashes them)")
+        return ExitCode.OK
+    corrupt = []
+    for digest in sizes:
+        if digest in missing:
+            continue
+        try:
+            artifacts.get(digest)
+        except ArtifactError:
+            corrupt.append(digest)
+    print(f"{summary}, {len(corrupt)} corrupt (contents hashed)")
+    for digest in corrupt[:3]:
+        print(f"  artifact {digest[:12]}: corrupt")
+    return ExitCode.PIPELINES_FAILED if corrupt else ExitCode.OK
 
 
 def _corrupt_artifacts(artifacts: Any) -> dict[str, int]:
@@ -352,107 +439,70 @@ def _metadata_digests(db: Any) -> set[str]:
     return {r[0] for r in db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")}
 
 
-def _cache_digests(cache: Any) -> set[str]:
-    import json
-
-    digests: set[str] = set()
-    for (outputs,) in cache._db.execute("SELECT outputs FROM cache"):
-        try:
-            digests.update(ref["digest"] for name, ref in json.loads(outputs).items() if name != "@data")
-        except (ValueError, TypeError, KeyError, AttributeError):
-            continue
-    return digests
-
-
 def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
-    """Remove old runs (``keep``) and unreferenced artifacts; print what was (or would be) freed."""
-    artifacts = config.artifact_store
-    metadata = config.metadata_store
-    if getattr(metadata, "read_only", False):  # before the cache, which cannot open there
+    """Remove old runs (``keep``) and unreferenced artifacts; print what was (or would be) freed.
+
+    Through the store protocols only, so it works on any metadata store, cache and
+    artifact store; a store that cannot list or remove what gc needs is left as it is,
+    and the summary says why.
+    """
+    metadata: MetadataStore = config.metadata_store
+    if metadata.read_only:  # before the cache, which cannot open there
         raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
-    cache = config.cache
-    if (
-        not isinstance(artifacts, LocalArtifactStore)
-        or not isinstance(metadata, SqliteMetadataStore)
-        or not isinstance(cache, SqliteCache)
-    ):
-        raise UsageError("--gc works on the built-in artifact store, metadata store and cache only")
+    cache: Cache = config.cache
+    artifacts: ArtifactStore = config.artifact_store
     verb = "would remove" if dry_run else "removed"
     now = time.time()
-    db = metadata._db
-    with metadata._db_lock:
-        live = db.execute("SELECT min(started) FROM runs WHERE status=?", (RUNNING,)).fetchone()[0]
+    metadata.fail_dead_runs()
+    runs = metadata.recent_runs()  # newest first
+    live = min((r.started for r in runs if r.status == RUNNING and r.started), default=None)
     cutoff = min(now, live or now) - GC_GRACE
 
-    old_runs = _old_runs(db, keep) if keep is not None else []
+    old_runs = _old_runs(runs, keep) if keep is not None else []
+    notes: list[str] = []
     if old_runs and not dry_run:
-        with metadata._db_lock, metadata._transaction() as tx:
-            for table, column in (("step_io", "run_id"), ("steps", "run_id"), ("runs", "id")):
-                tx.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in old_runs])
-    with metadata._db_lock:
-        referenced = _metadata_digests(db)
-        if dry_run and old_runs:
-            marks = ",".join("?" * len(old_runs))
-            referenced = {
-                r[0]
-                for r in db.execute(
-                    f"SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL AND run_id NOT IN ({marks})",
-                    old_runs,
-                )
-            }
-    cache.flush()
-    referenced |= _cache_digests(cache)
-
-    count = freed = 0
-    for entry, digest in artifacts.iter_files():
-        if digest is None or digest in referenced:
-            continue
         try:
-            stat = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-        if stat.st_mtime >= cutoff:
-            continue
-        if dry_run or _remove_unless_refreshed(entry.path, cutoff):
-            count += 1
-            freed += stat.st_size
-    if not dry_run:
-        with metadata._db_lock, metadata._transaction() as tx:
-            tx.execute(
-                "DELETE FROM artifacts WHERE digest NOT IN "
-                "(SELECT digest FROM step_io WHERE digest IS NOT NULL)"
-            )
+            metadata.delete_runs([r.name for r in old_runs])
+        except NotImplementedError as exc:
+            raise UsageError(f"--gc --keep: the metadata store cannot delete runs ({exc})") from None
+    if dry_run and old_runs:
+        dropped = {r.name for r in old_runs}
+        referenced: set[str] = set()
+        for run in runs:
+            if run.name not in dropped:
+                for step in run.steps.values():
+                    referenced.update(ref.digest for ref in step.outputs.values())
+                    referenced.update(r.digest for sources in step.inputs.values() for *_, r in sources if r)
+    else:
+        referenced = metadata.referenced_digests()
+    cache.flush()
+    count = freed = 0
+    try:
+        referenced |= cache.referenced_digests()
+    except NotImplementedError as exc:
+        notes.append(f"no artifact removed: the cache cannot list the artifacts it needs ({exc})")
+    else:
+        try:
+            count, freed = artifacts.collect(referenced, cutoff, dry_run=dry_run)
+        except NotImplementedError as exc:
+            notes.append(f"no artifact removed: {exc}")
     runs_text = f"{len(old_runs)} run(s) (keeping the newest {keep} per item), " if keep is not None else ""
     print(f"gc: {verb} {runs_text}{count} artifact(s), {_size(freed)}")
+    for note in notes:
+        print(f"gc: {note}")
     return ExitCode.OK
 
 
-def _old_runs(db: Any, keep: int) -> list[int]:
-    """Ids of finished runs beyond the newest ``keep`` of each pipeline item."""
+def _old_runs(runs: list[PipelineRun], keep: int) -> list[PipelineRun]:
+    """The finished runs beyond the newest ``keep`` of each pipeline item (``runs`` newest first)."""
     seen: dict[str, int] = {}
     old = []
-    for run_id, item, status in db.execute(
-        "SELECT id, coalesce(item_id, pipeline), status FROM runs ORDER BY id DESC"
-    ):
+    for run in runs:
+        item = run.item_id or run.pipeline_name
         seen[item] = seen.get(item, 0) + 1
-        if seen[item] > keep and status != RUNNING:
-            old.append(run_id)
+        if seen[item] > keep and run.status != RUNNING:
+            old.append(run)
     return old
-
-
-def _remove_unless_refreshed(path: str, cutoff: float) -> bool:
-    """Rename aside, re-check the mtime, unlink (or put back when a writer refreshed it)."""
-    directory, name = os.path.split(path)
-    aside = os.path.join(directory, f".gc-{name}")
-    try:
-        os.replace(path, aside)
-    except FileNotFoundError:
-        return False
-    if os.stat(aside).st_mtime >= cutoff:  # put again just before the rename: keep it
-        os.replace(aside, path)
-        return False
-    os.unlink(aside)
-    return True
 
 
 def _size(n: int) -> str:

@@ -7,6 +7,14 @@ checks the object a ``zenrun_make_*`` factory returned and names the missing
 methods of one that does not fit (a usage error, exit 4: the plugin is
 mis-wired, nothing ran).
 
+Every member zenrun calls on a store is listed here. The members a store can
+derive from others have default implementations in the protocol class: a
+store that subclasses the protocol (``class MyStore(zenrun.MetadataStore)``)
+inherits them and writes only the core members (marked *required*); it may
+override any default with a faster one. A store that does not subclass its
+protocol gets the defaults it lacks at start-up (:func:`fill_defaults`). ``zenrun.testing`` has conformance
+test classes that check a store against this contract.
+
 Threads and processes, in short:
 
 * The driver (the ``zenrun`` process) owns the :class:`MetadataStore`, the
@@ -22,8 +30,10 @@ This module imports nothing from zenrun at run time, so any layer may import it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from zenrun.config import Config
@@ -31,6 +41,8 @@ if TYPE_CHECKING:
     from zenrun.runner import StepTask, TaskResult
 
 __all__ = [
+    "ANY_ITEM",
+    "AmbiguousRunError",
     "ArtifactError",
     "ArtifactStore",
     "ArtifactStoreError",
@@ -41,7 +53,9 @@ __all__ = [
     "MetadataStore",
     "Orchestrator",
     "ProtocolError",
+    "fill_defaults",
     "missing_members",
+    "required_members",
 ]
 
 
@@ -63,6 +77,27 @@ class ArtifactStoreError(Exception):
     method of an :class:`ArtifactStore` may raise it, after its own bounded
     retries.
     """
+
+
+class AmbiguousRunError(LookupError):
+    """A run reference (a prefix of run names, an item id) matches several runs or items.
+
+    Raised by :meth:`MetadataStore.find_run` and :meth:`MetadataStore.resolve_item`;
+    ``--show`` and the Python API print its message.
+    """
+
+
+class _AnyItem:
+    """``previous_step(..., item_id=ANY_ITEM)``: the runs of any item count."""
+
+    def __repr__(self) -> str:
+        return "ANY_ITEM"
+
+
+#: ``MetadataStore.previous_step(..., item_id=ANY_ITEM)``: runs of any item count.
+ANY_ITEM: Final[Any] = _AnyItem()
+
+_ACTIVE = ("completed", "cached")
 
 
 class ProtocolError(TypeError):
@@ -141,10 +176,9 @@ class ArtifactStore(Protocol):
     reopen resources lazily after unpickling. Every method may be called
     from several threads at once.
 
-    Optional: ``identity`` (a string, or a method returning one) names the
-    store in cache entries, so entries made with another store are misses.
-    Without it, a store with a ``root`` :class:`~pathlib.Path` gets a random
-    id in ``root / ".zenrun-store-id"``; any other is named by its type.
+    Required: :meth:`put`, :meth:`get`, :meth:`exists`, :meth:`verify`,
+    :meth:`sync`. The other members have defaults (inherit them by
+    subclassing this protocol).
     """
 
     def put(self, data: bytes) -> tuple[str, int]:
@@ -189,8 +223,51 @@ class ArtifactStore(Protocol):
         returns; a worker calls it before reporting a task done. Raise when a
         write was lost (e.g. disk full); the records of that write are then
         not committed and the run fails.
+
+        A store whose :meth:`checkpoint` returns a number also accepts
+        ``sync(since=number)``: wait only for the writes made after that
+        checkpoint (each pipeline run syncs its own writes).
         """
         ...
+
+    #: Where the store is, as a URL; recorded with each run (``run.artifact_store``).
+    #: The Python API reads a run's artifacts from the store its run recorded, even
+    #: when its own session is configured with another: it reopens that store through
+    #: the ``zenrun_open_artifact_store`` hook (fsspec URLs zenrun opens itself).
+    #: None (default): nothing is recorded and the API reads the session's store.
+    url: str | None = None
+    #: Names this store in cache entries (an entry made with another store is a miss);
+    #: a string, or a method returning one. None (default): a store with a ``root``
+    #: :class:`~pathlib.Path` gets a random id kept in ``root / ".zenrun-store-id"``,
+    #: any other is named by its type and :attr:`url`.
+    identity: Any = None
+
+    def uri(self, digest: str) -> str:
+        """Where the artifact ``digest`` is (``ArtifactRef.uri``): a path or a URL.
+
+        Called only with a valid digest. Default: ``<url>/<digest>`` when the
+        store has a :attr:`url`; a store without one raises
+        :class:`NotImplementedError` (``ref.uri`` then names the store).
+        """
+        if self.url is None:
+            raise NotImplementedError(f"{type(self).__qualname__} has no url: it cannot locate artifacts")
+        return f"{self.url.rstrip('/')}/{digest}"
+
+    def checkpoint(self) -> int | None:
+        """A marker of the writes so far, for ``sync(since=...)``; None (default): no markers."""
+        return None
+
+    def collect(self, keep: set[str], older_than: float, dry_run: bool = False) -> tuple[int, int]:
+        """Garbage collection (``--gc``): remove the artifacts not in ``keep`` last
+        written before ``older_than`` (a Unix time); return ``(count, bytes)`` removed
+        (or that would be, with ``dry_run``).
+
+        An artifact written (or written again) at or after ``older_than`` must
+        survive: a live run may be about to record it. Default:
+        :class:`NotImplementedError`, and ``--gc`` removes no artifact and says so.
+        """
+        reason = f"{type(self).__qualname__} cannot remove artifacts"
+        raise NotImplementedError(reason)
 
 
 # ---------------------------------------------------------------------------
@@ -200,49 +277,246 @@ class ArtifactStore(Protocol):
 
 @runtime_checkable
 class MetadataStore(Protocol):
-    """Runs and step records, read back by ``--runs``, ``--show``, the Python
-    API and the viewer.
+    """Runs and step records, read back by ``--runs``, ``--show``, ``--gc``, the
+    Python API and the viewer.
 
     Made once per session by ``zenrun_make_metadata_store(config)`` and used
     only in the driver process: from the scheduling thread, and ``flush``
     also from the background flush thread (guard shared state with a lock).
+    A viewer may read from its own threads while a run writes.
+
+    Required: :meth:`create_run`, :meth:`record_step`, :meth:`flush`,
+    :meth:`finish_run`, :meth:`get_runs`, :meth:`get_run`. Every other member
+    has a default built on :meth:`get_runs` (correct, and as slow as reading
+    every run): subclass this protocol to inherit them, and override the
+    queries with indexed ones when the store grows large.
+
+    Liveness: a run whose owner process died stays ``running`` in the
+    records until a store tells it apart (:meth:`dead_runs`); every reader
+    then shows it ``failed``.
     """
 
+    #: True when nothing can be recorded (a read-only file or database user):
+    #: zenrun then refuses to run and ``--gc`` refuses to remove, with a usage error.
+    read_only: bool = False
+
     def create_run(self, run: PipelineRun) -> None:
-        """Persist ``run`` (status ``running``) at once and set ``run.id``
-        to an integer that orders runs by creation."""
+        """*Required.* Persist ``run`` (status ``running``) at once and set ``run.id``
+        to an integer that orders runs by creation, unique in the store (several
+        processes, on several hosts, may create runs at the same time)."""
         ...
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
-        """Note ``step_run`` as it is now; may be buffered until :meth:`flush`.
+        """*Required.* Note ``step_run`` as it is now; may be buffered until :meth:`flush`.
 
         Called when a step starts and again when it finishes (a later
         record of the same ``(run.id, step_run.id)`` replaces an earlier one).
+        Keep what the record holds when called: the object may change after.
         """
         ...
 
     def flush(self, before_commit: Callable[[], None] | None = None) -> None:
-        """Commit buffered records; call ``before_commit()`` (the artifact
+        """*Required.* Commit buffered records; call ``before_commit()`` (the artifact
         store's ``sync``) before writing, and drop the records if it raises."""
         ...
 
     def finish_run(self, run: PipelineRun) -> None:
-        """Flush, then persist ``run.status`` and ``run.finished``."""
+        """*Required.* Flush, then persist ``run.status``, ``run.finished``,
+        ``run.metrics``, ``run.n_steps`` and ``run.n_cached``."""
         ...
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
-        """Recorded runs, oldest first, of ``pipeline`` or of all pipelines.
-        ``run.steps`` of a returned run loads the steps on first access."""
+        """*Required.* Recorded runs, oldest first, of ``pipeline`` or of all pipelines.
+
+        ``run.steps`` of a returned run holds (or loads on first access) its
+        step records with their ``inputs`` and ``outputs``; ``run.artifact_store``
+        is the URL recorded with it.
+        """
         ...
 
     def get_run(self, name: str) -> PipelineRun | None:
-        """The run called ``name`` (``"latest"``: the newest), or None."""
+        """*Required.* The run called ``name`` (``"latest"``: the newest), or None."""
         ...
 
-    def previous_step(self, pipeline: str, step_id: str, before_run: int | None) -> StepRun | None:
+    # -- queries with defaults ---------------------------------------------------
+    def previous_step(
+        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = ANY_ITEM
+    ) -> StepRun | None:
         """The newest completed or cached record of ``step_id`` in ``pipeline``
-        from a run older than ``before_run``; its ``cache_parts`` explain a miss."""
-        ...
+        from a run older than ``before_run`` (any run when None); its
+        ``cache_parts`` explain a cache miss.
+
+        Given ``item_id`` (a string, or None for runs made through the Python
+        API), only runs of that item count: ``hpo[iris]`` is compared with
+        ``hpo[iris]``. :data:`ANY_ITEM`: runs of any item.
+        """
+        for run in reversed(self.get_runs(pipeline)):
+            if before_run is not None and (run.id is None or run.id >= before_run):
+                continue
+            if item_id is not ANY_ITEM and run.item_id != item_id:
+                continue
+            step = run.steps.get(step_id)
+            if step is not None and step.status in _ACTIVE:
+                return step
+        return None
+
+    def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
+        """What the step run that computed ``cache_key`` logged (the newest
+        ``completed`` record with that key and non-empty ``metadata``), or None.
+
+        A cache hit shows the values its computing step logged. Called for
+        every hit: index it in a large store.
+        """
+        for run in reversed(self.get_runs()):
+            for step in run.steps.values():
+                if step.cache_key == cache_key and step.status == "completed" and step.metadata:
+                    return dict(step.metadata)
+        return None
+
+    def recent_runs(
+        self,
+        limit: int | None = None,
+        match: Callable[[str | None, str], bool] | None = None,
+        pipeline: str | None = None,
+    ) -> list[PipelineRun]:
+        """Runs newest first, at most ``limit`` of them (``--runs``, ``runs_table``).
+
+        ``match(item_id, pipeline_name)`` keeps a run when true; ``pipeline``
+        keeps that pipeline's runs. A returned run need not carry its
+        ``graph``; its ``steps`` load on access.
+        """
+        runs = [
+            r for r in reversed(self.get_runs(pipeline)) if match is None or match(r.item_id, r.pipeline_name)
+        ]
+        return runs if limit is None else runs[:limit]
+
+    def find_runs(self, text: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Run summaries newest first, a page of ``limit`` from ``offset`` (the viewer's picker).
+
+        ``text`` keeps runs in which each of its words is part of the name,
+        pipeline, item id or status (case-insensitive). A summary is a dict
+        with ``name``, ``pipeline``, ``item_id``, ``status``, ``started``,
+        ``finished``.
+        """
+        words = (text or "").lower().split()
+        rows = []
+        for r in reversed(self.get_runs()):
+            row = {
+                "name": r.name,
+                "pipeline": r.pipeline_name,
+                "item_id": r.item_id,
+                "status": r.status,
+                "started": r.started,
+                "finished": r.finished,
+            }
+            fields = [str(row[k] or "").lower() for k in ("name", "pipeline", "item_id", "status")]
+            if all(any(w in f for f in fields) for w in words):
+                rows.append(row)
+        return rows[offset : offset + limit]
+
+    def pipeline_names(self) -> list[str]:
+        """The names of the pipelines with recorded runs, sorted."""
+        return sorted({r.pipeline_name for r in self.get_runs()})
+
+    def item_ids(self, pipeline: str | None = None) -> list[str]:
+        """The item ids of recorded runs (of ``pipeline``), in the order of their first run."""
+        return list(dict.fromkeys(r.item_id for r in self.get_runs(pipeline) if r.item_id is not None))
+
+    def resolve_item(self, item: str) -> str | None:
+        """The recorded item id ``item`` names: itself, or the one whose part after
+        ``::`` is ``item`` (``hpo[iris]`` for ``pipeline_hpo.py::hpo[iris]``), or None.
+        Raises :class:`AmbiguousRunError` when several items match."""
+        ids = self.item_ids()
+        if item in ids:
+            return item
+        if "::" in item:
+            return None
+        matches = [i for i in ids if i.rsplit("::", 1)[-1] == item]
+        if len(matches) > 1:
+            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
+        return matches[0] if matches else None
+
+    def item_runs(self, item_id: str) -> list[PipelineRun]:
+        """The runs of the item ``item_id``, oldest first."""
+        return [r for r in self.get_runs() if r.item_id == item_id]
+
+    def latest_item_runs(self, pipeline: str) -> list[PipelineRun]:
+        """The newest run of each item of ``pipeline`` (a grid's current state), by item id."""
+        latest: dict[str, PipelineRun] = {}
+        for run in self.get_runs(pipeline):  # oldest first: later runs replace earlier ones
+            latest[run.item_id or ""] = run
+        return [latest[k] for k in sorted(latest)]
+
+    def find_run(self, ref: str) -> PipelineRun:
+        """The run ``ref`` names (``--show``, ``zenrun.get_run``): ``latest``, a run
+        name, an item id or its short form (that item's newest run), or a unique
+        prefix of a run name.
+
+        Raises :class:`AmbiguousRunError` when it names several runs or items
+        (a parametrized pipeline's name included), :class:`LookupError` when none.
+        """
+        if ref == "latest":
+            run = self.get_run("latest")
+            if run is None:
+                raise LookupError("no runs recorded")
+            return run
+        run = self.get_run(ref)
+        if run is not None:
+            return run
+        item = self.resolve_item(ref)
+        if item is not None:
+            return self.item_runs(item)[-1]
+        items = self.item_ids(ref)
+        if len(items) > 1:  # a parametrized pipeline's name: which item is meant?
+            names = ", ".join(i.rpartition("::")[2] for i in items[:5]) + (", ..." if len(items) > 5 else "")
+            raise AmbiguousRunError(f"{ref!r} is a pipeline with several items: {names}")
+        found = [r for r in reversed(self.get_runs()) if r.name.startswith(ref)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(r.name for r in found[:5]) + (", ..." if len(found) > 5 else "")
+            raise AmbiguousRunError(f"{ref!r} matches several runs: {names}")
+        raise LookupError(f"no run, item or run-name prefix matches {ref!r}")
+
+    # -- liveness and maintenance ---------------------------------------------------
+    def dead_runs(self) -> list[str]:
+        """Names of the runs recorded ``running`` whose owner process has died.
+
+        Must answer for runs of any process on any host sharing the store
+        (a lock, a lease or heartbeat renewed by the owner). Read-only: safe
+        on a read-only store. Default: none (the store cannot tell).
+        """
+        return []
+
+    def fail_dead_runs(self) -> list[str]:
+        """Record the :meth:`dead_runs` ``failed`` (their ``running`` steps too); their names.
+
+        zenrun calls it before ``--gc`` and when a viewer refreshes. Default:
+        nothing recorded, the names of :meth:`dead_runs`.
+        """
+        return self.dead_runs()
+
+    def referenced_digests(self) -> set[str]:
+        """The digests of every artifact a recorded step used or produced (``--gc`` keeps them)."""
+        digests: set[str] = set()
+        for run in self.get_runs():
+            for step in run.steps.values():
+                digests.update(ref.digest for ref in step.outputs.values())
+                digests.update(ref.digest for sources in step.inputs.values() for *_, ref in sources if ref)
+        return digests
+
+    def delete_runs(self, names: Sequence[str]) -> None:
+        """Forget the runs called ``names`` and their step records (``--gc --keep N``).
+
+        zenrun never passes a ``running`` run. Default: :class:`NotImplementedError`
+        (``--gc --keep`` then says the store cannot delete runs).
+        """
+        reason = f"{type(self).__qualname__} cannot delete runs"
+        raise NotImplementedError(reason)
+
+    def close(self) -> None:
+        """Release connections (register it with ``config.add_cleanup``). Default: nothing."""
+        return None
 
 
 @runtime_checkable
@@ -254,23 +528,52 @@ class Cache(Protocol):
     (and more keys zenrun adds; store the entry as given); its ``"@data"``
     key holds what the step read (``zenrun.datadeps``), not an output.
 
-    Optional: ``flush(before_commit=None)``, called every 0.2 s from a
-    background thread and at the end of each run, to commit what ``put``
-    buffered; call ``before_commit()`` (the artifact store's ``sync``)
-    first, and drop the buffered entries if it raises.
+    Required: :meth:`lookup`, :meth:`put`, :meth:`clear`; the other members
+    have defaults (subclass this protocol to inherit them).
     """
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
-        """The entry stored under ``key`` (including unflushed ones), or None."""
+        """*Required.* The entry stored under ``key`` (including unflushed ones), or None."""
         ...
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
-        """Store an entry; may be buffered until :meth:`flush`."""
+        """*Required.* Store an entry; may be buffered until :meth:`flush`. A later
+        entry under the same key replaces the earlier one."""
         ...
 
     def clear(self) -> None:
-        """Forget every entry (``--cache-clear``)."""
+        """*Required.* Forget every entry (``--cache-clear``)."""
         ...
+
+    def flush(self, before_commit: Callable[[], None] | None = None) -> None:
+        """Commit what :meth:`put` buffered; called every 0.2 s from a background
+        thread and at the end of each run. Call ``before_commit()`` (the artifact
+        store's ``sync``) first, and drop the buffered entries if it raises.
+        Default: an unbuffered cache, only ``before_commit()`` is called."""
+        if before_commit is not None:
+            before_commit()
+
+    def entries(self) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+        """Every ``(key, entry)`` stored (for ``--gc`` and copying between stores).
+
+        Default: :class:`NotImplementedError` (``--gc`` then removes no artifact, since
+        it cannot tell which ones the cache needs)."""
+        reason = f"{type(self).__qualname__} cannot list its entries"
+        raise NotImplementedError(reason)
+
+    def referenced_digests(self) -> set[str]:
+        """The digests of the artifacts the entries point at (``--gc`` keeps them).
+        Default: read from :meth:`entries`."""
+        digests: set[str] = set()
+        for _key, entry in self.entries():
+            for name, ref in entry.items():
+                if name != "@data" and isinstance(ref, dict) and isinstance(ref.get("digest"), str):
+                    digests.add(ref["digest"])
+        return digests
+
+    def close(self) -> None:
+        """Release connections (register it with ``config.add_cleanup``). Default: nothing."""
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -373,10 +676,50 @@ FACTORY_PROTOCOLS: dict[str, type[Any]] = {
 }
 
 
+#: The members a store must write itself; the protocol class gives the others defaults.
+_REQUIRED: dict[type[Any], frozenset[str]] = {
+    ArtifactStore: frozenset({"put", "get", "exists", "verify", "sync"}),
+    MetadataStore: frozenset({"create_run", "record_step", "flush", "finish_run", "get_runs", "get_run"}),
+    Cache: frozenset({"lookup", "put", "clear"}),
+}
+
+
+def required_members(protocol: type[Any]) -> frozenset[str]:
+    """The members of ``protocol`` without a default (every member, for the protocols
+    that give none): what a class subclassing ``protocol`` must define."""
+    return _REQUIRED.get(protocol) or frozenset(_members(protocol))
+
+
+def fill_defaults(obj: object, protocol: type[Any]) -> None:
+    """Give ``obj`` the defaults of the members of ``protocol`` it lacks.
+
+    For a store written to an earlier, smaller protocol that does not subclass
+    it: zenrun calls this on what a ``zenrun_make_*`` factory returned, so every
+    member exists afterwards. The defaults go in the instance's ``__dict__``
+    as picklable values (a method as a :func:`functools.partial` of the
+    protocol's function); an object that takes no attributes keeps lacking
+    them and :func:`missing_members` names them.
+    """
+    required = required_members(protocol)
+    for name in missing_members(obj, protocol):
+        if name in required:
+            continue
+        value = inspect.getattr_static(protocol, name)
+        if inspect.isfunction(value):
+            value = functools.partial(value, obj)
+        try:
+            setattr(obj, name, value)
+        except (AttributeError, TypeError):
+            pass
+
+
 def missing_members(obj: object, protocol: type[Any]) -> list[str]:
     """The members of ``protocol`` that ``obj`` lacks (empty when it fits)."""
-    names = list(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
-    return sorted(n for n in names if not hasattr(obj, n))
+    return sorted(n for n in _members(protocol) if not hasattr(obj, n))
+
+
+def _members(protocol: type[Any]) -> list[str]:
+    return list(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
 
 
 def _protocol_attrs(protocol: type[Any]) -> set[str]:

@@ -22,6 +22,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
 from zenrun.metadata.api import artifact_uri, item_params
 from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
+from zenrun.protocols import MetadataStore
 
 MAX_CELL = 32  # characters of one table cell
 OVERRIDE_MARK = " (override)"  # after a param value set by --set / --config
@@ -577,30 +578,20 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def recent_runs(store: Any, limit: int | None, match: Any) -> list[PipelineRun]:
-    """Newest first; a plugin's store without the query methods is read whole."""
-    if hasattr(store, "recent_runs"):
-        found: list[PipelineRun] = store.recent_runs(limit, match=match)
-        return found
-    runs = [r for r in reversed(store.get_runs()) if match is None or match(r.item_id, r.pipeline_name)]
-    return runs[:limit] if limit else runs
+def recent_runs(store: MetadataStore, limit: int | None, match: Any) -> list[PipelineRun]:
+    """Newest first, at most ``limit`` (all when None or 0)."""
+    return store.recent_runs(limit or None, match=match)
 
 
 def find_run(config: Any, ref: str) -> PipelineRun:
     """The run ``ref`` names (see ``--show``), or a usage error saying what exists."""
-    store = config.metadata_store
+    store: MetadataStore = config.metadata_store
     if not ref.strip():
         raise UsageError(
             "--show needs a run name, an item id, a unique run-name prefix or 'latest'; see zenrun --runs"
         )
     try:
-        if not hasattr(store, "find_run"):  # a plugin's store: names and "latest" only
-            run: PipelineRun | None = store.get_run(ref)
-            if run is None:
-                raise LookupError(f"no run named {ref!r}")
-            return run
-        found: PipelineRun = store.find_run(ref)
-        return found
+        return store.find_run(ref)
     except LookupError as exc:
         raise UsageError(f"{exc} in {config.store_location}; see zenrun --runs") from None
 
@@ -635,6 +626,8 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
         lines.append(f"config: {fmt_pairs(step.config, 60)}")
     if step.metadata:
         lines.append(f"metadata: {fmt_pairs(step.metadata, 60)}")
+    for plugin, values in step.plugin_metadata.items():
+        lines.append(f"metadata of plugin {plugin}: {fmt_pairs(values, 60)}")
     lines.extend(data_lines(step.data_deps))
     for name, ref in step.outputs.items():
         preview = f"  {ref.preview}" if ref.preview else ""

@@ -38,7 +38,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import OutcomeException
 from zenrun.protocols import ArtifactError, ArtifactStoreError
-from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, step_context
+from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -188,6 +188,8 @@ class TaskResult:
     internal: str | None = None
     internal_module: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
+    #: What plugins logged, by plugin name (``zenrun.log_plugin_metadata``).
+    plugin_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
     #: zenrun's own warnings about the step (retries, a dropped return value), and the
     #: process that gave them: the driver repeats those given in another process
@@ -219,6 +221,9 @@ def zenrun_step_call(call: StepCall) -> bool:
     recorder = datadeps.current()  # records what the step function reads, not its wrappers
     if recorder is not None:
         recorder.armed = True
+    context = current_step()  # what it logs is the user's; what wrappers log, their plugins'
+    if context is not None:
+        context.in_step = True
     try:
         call.result = call.function(**call.kwargs)
     except BaseException as exc:
@@ -229,6 +234,8 @@ def zenrun_step_call(call: StepCall) -> bool:
     finally:
         if recorder is not None:
             recorder.armed = False
+        if context is not None:
+            context.in_step = False
     if os.getpid() != pid:
         _end_forked_child(None)
     return True
@@ -650,6 +657,7 @@ def _execute(
                     time.time(),
                     error=str(exc) + "\n",
                     metadata=context.metadata,
+                    plugin_metadata=context.plugins,
                 )
             except PluginFault as fault:  # not the step's fault: no retry, the plugin's frames
                 return TaskResult(
@@ -661,6 +669,7 @@ def _execute(
                     internal=fault.who,
                     internal_module=fault.module,
                     metadata=context.metadata,
+                    plugin_metadata=context.plugins,
                 )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
@@ -683,6 +692,7 @@ def _execute(
                     time.time(),
                     error=user_traceback(step_exc),
                     metadata=context.metadata,
+                    plugin_metadata=context.plugins,
                 )
             except Exception as exc:  # zenrun's own fault
                 return TaskResult(
@@ -693,6 +703,7 @@ def _execute(
                     error=plugin_traceback(exc),
                     internal="zenrun",
                     metadata=context.metadata,
+                    plugin_metadata=context.plugins,
                 )
         return TaskResult(
             task.step_id,
@@ -702,6 +713,7 @@ def _execute(
             outputs=refs,
             values=handoffs or {},
             metadata=context.metadata,
+            plugin_metadata=context.plugins,
             data=data,
         )
     raise AssertionError("unreachable")  # pragma: no cover

@@ -9,6 +9,7 @@ the driver process.
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ class StepContext:
 
     step_id: str
     metadata: dict[str, JSONValue] = field(default_factory=dict)
+    #: What plugins logged about the step, by plugin name (``log_plugin_metadata``).
+    plugins: dict[str, dict[str, JSONValue]] = field(default_factory=dict)
+    #: True while the step function itself runs (not the plugins' wrappers around it).
+    in_step: bool = False
 
 
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
@@ -64,15 +69,41 @@ def log_metadata(metadata: Mapping[str, object] | None = None, /, **values: obje
         raise RuntimeError(
             "zenrun.log_metadata() was called outside a running step; call it inside a @step function"
         )
-    merged = {**(metadata or {}), **values}
+    converted = _converted(context, "log_metadata", {**(metadata or {}), **values})
+    if context.in_step:
+        context.metadata.update(converted)
+    else:  # a plugin's zenrun_step_call wrapper: its values, not the user's metrics
+        module = str(sys._getframe(1).f_globals.get("__name__") or "plugin")
+        context.plugins.setdefault(module.split(".")[0], {}).update(converted)
+
+
+def log_plugin_metadata(plugin: str, /, **values: object) -> None:
+    """Attach values to the running step's record under the name ``plugin``.
+
+    For plugins (a ``zenrun_step_call`` wrapper, code a plugin runs in the
+    step): the values are kept apart from what the step logs with
+    :func:`log_metadata`, so they never become the user's metrics. They are
+    recorded with the step as ``step_run.plugin_metadata[plugin]``.
+    ``zenrun.log_metadata`` called from a wrapper (outside the step function)
+    lands there too, under the wrapper's top-level module name.
+    """
+    context = _current.get()
+    if context is None:
+        raise RuntimeError("zenrun.log_plugin_metadata() was called outside a running step")
+    if not isinstance(plugin, str) or not plugin:
+        raise TypeError(f"log_plugin_metadata() needs a plugin name, got {plugin!r}")
+    context.plugins.setdefault(plugin, {}).update(_converted(context, "log_plugin_metadata", values))
+
+
+def _converted(context: StepContext, function: str, values: Mapping[str, object]) -> dict[str, JSONValue]:
     converted = {}
-    for key, value in merged.items():
+    for key, value in values.items():
         if not isinstance(key, str) or not key:
             raise TypeError(
-                f"step {context.step_id!r}: log_metadata() names must be non-empty strings, got {key!r}"
+                f"step {context.step_id!r}: {function}() names must be non-empty strings, got {key!r}"
             )
-        converted[key] = to_json_value(value, f"step {context.step_id!r}: log_metadata({key}=...)")
-    context.metadata.update(converted)
+        converted[key] = to_json_value(value, f"step {context.step_id!r}: {function}({key}=...)")
+    return converted
 
 
 def to_json_value(value: object, where: str) -> JSONValue:

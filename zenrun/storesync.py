@@ -17,10 +17,10 @@ destination's artifact store, so they are hits there.
 from __future__ import annotations
 
 import socket
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from zenrun.artifacts.fsspec_store import open_artifact_store
 from zenrun.artifacts.store import LocalArtifactStore
 from zenrun.cache import store_identity
 from zenrun.config import Config, create_config, redact_url
@@ -64,7 +64,7 @@ def zenrun_cmdline_main(config: Config) -> int | None:
     try:
         if push:
             target = config.getoption("artifact_store", None)
-            destination = open_artifact_store(target) if target else None
+            destination = config.artifact_store if target else None
             copied = copy_store(config, other, destination)
             where = redact_url(push)
         else:
@@ -103,15 +103,25 @@ def _source_artifacts(run: PipelineRun, source: Config, opened: dict[str, Any]) 
             opened[url] = LocalArtifactStore(source.store_path / "artifacts")
         return opened[url]
     if url not in opened:
-        opened[url] = open_artifact_store(url)
+        store = source.hook.zenrun_open_artifact_store(config=source, url=url)
+        if store is None:
+            raise UsageError(f"run {run.name}: no installed plugin opens its artifact store {url}")
+        opened[url] = store
     return opened[url]
+
+
+def _recorded(url: str | None) -> str | None:
+    """A run's artifact store URL as a team store records it: a directory names its machine."""
+    if url and url.startswith("file://"):
+        return f"{LOCAL_PREFIX}{socket.gethostname()}{urllib.parse.unquote(url[len('file://') :])}"
+    return url
 
 
 def _location(store: Any) -> str | None:
     """How a run records ``store``: its URL, or ``local://HOST/PATH`` for a local directory."""
-    url = getattr(store, "url", None)
+    url = str(getattr(store, "url", None) or "")
     if url:
-        return str(url)
+        return _recorded(url)
     root = getattr(store, "root", None)
     if isinstance(store, LocalArtifactStore) or root is not None:
         return f"{LOCAL_PREFIX}{socket.gethostname()}{Path(str(root)).resolve()}"
@@ -173,7 +183,7 @@ def copy_store(source: Config, dest: Config, dest_artifacts: Any | None) -> dict
             graph=run.graph,
             artifact_store=dest_location
             if dest_location and complete
-            else run.artifact_store or _location(src_store),
+            else _recorded(run.artifact_store) or _location(src_store),
             error=run.error,
             params=run.params,
             config_params=run.config_params,

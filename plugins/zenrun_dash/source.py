@@ -49,35 +49,9 @@ class RunSource:
         return self.config.metadata_store
 
     def page(self, text: str | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
-        """Run summaries newest first (see ``SqliteMetadataStore.find_runs``; a store
-        without it, which the ``MetadataStore`` protocol allows, is listed whole)."""
+        """Run summaries newest first (``MetadataStore.find_runs``)."""
         with self._lock:
-            find = getattr(self.store, "find_runs", None)
-            if find is not None:
-                rows = find(text or None, limit=limit, offset=offset)
-            else:  # a store plugin without paging: list every run
-                rows = [
-                    {
-                        "name": r.name,
-                        "pipeline": r.pipeline_name,
-                        "item_id": r.item_id,
-                        "status": r.status,
-                        "started": r.started,
-                        "finished": r.finished,
-                    }
-                    for r in reversed(self.store.get_runs())
-                ]
-                if text:
-                    low = text.lower()
-                    rows = [
-                        r
-                        for r in rows
-                        if any(
-                            low in str(r.get(k) or "").lower()
-                            for k in ("name", "pipeline", "item_id", "status")
-                        )
-                    ]
-                rows = rows[offset : offset + limit]
+            rows = self.store.find_runs(text or None, limit=limit, offset=offset)
         if any(row["status"] == "running" for row in rows):
             dead = self._dead_runs()
             for row in rows:
@@ -91,11 +65,8 @@ class RunSource:
 
     def _dead_runs(self) -> set[str]:
         """Runs recorded ``running`` whose owner died: failed, by the store's liveness rule."""
-        dead_runs = getattr(self.store, "dead_runs", None)
-        if dead_runs is None:
-            return set()
         with self._lock:
-            return set(dead_runs())
+            return set(self.store.dead_runs())
 
     def run(self, name: str | None) -> Any:
         """The run called ``name`` with its steps loaded, or None.
@@ -118,10 +89,7 @@ class RunSource:
 
     def pipeline_names(self) -> list[str]:
         with self._lock:
-            names = getattr(self.store, "pipeline_names", None)  # not in the store protocol
-            if names is not None:
-                return list(names())
-            return sorted({run.pipeline_name for run in self.store.get_runs()})
+            return list(self.store.pipeline_names())
 
     def latest_per_item(self, pipeline: str) -> list[Any]:
         """The newest run of each item of ``pipeline``, with its metrics read."""

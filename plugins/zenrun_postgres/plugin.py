@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import zenrun
@@ -93,8 +95,8 @@ def zenrun_make_metadata_store(config: Any) -> Any:
 
     team = open_team_store(config)
     local = None
-    root = getattr(config.artifact_store, "root", None)
-    if root is not None and getattr(config.artifact_store, "url", None) is None:  # this machine's disk
+    if _on_this_disk(config):
+        root = Path(urllib.parse.unquote(str(config.artifact_store.url)[len("file://") :]))
         local = f"local://{socket.gethostname()}{root}"
     store = PostgresMetadataStore(team, local_artifacts=local)
     config.add_cleanup(store.close)
@@ -112,12 +114,18 @@ def zenrun_make_cache(config: Any) -> Any:
     return cache
 
 
+def _on_this_disk(config: Any) -> bool:
+    """Whether the session's artifacts go to a directory of this machine (``file://``)."""
+    url = str(getattr(config.artifact_store, "url", "") or "")
+    return url.startswith("file://")
+
+
 @hookimpl
 def zenrun_report_header(config: Any) -> str | None:
     url = team_url(config)
     if url is None:
         return None
-    if getattr(config.artifact_store, "url", None) is not None:
+    if not _on_this_disk(config):
         return None
     return (
         "team store: artifacts stay on this machine's disk; teammates can read its records "

@@ -43,6 +43,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE cache (
         key TEXT PRIMARY KEY, outputs TEXT NOT NULL, created DOUBLE PRECISION NOT NULL);
     """,
+    # 2: what plugins logged about a step run, apart from the user's metadata
+    """
+    ALTER TABLE steps ADD COLUMN plugin_metadata TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

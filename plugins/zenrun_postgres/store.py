@@ -25,6 +25,7 @@ from typing import Any
 
 import zenrun
 from zenrun import ArtifactRef, PipelineRun, StepRun
+from zenrun.protocols import ANY_ITEM, AmbiguousRunError, Cache, MetadataStore
 from zenrun_postgres.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("zenrun.postgres")
@@ -33,7 +34,6 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 RUNNING, COMPLETED, CACHED, FAILED = "running", "completed", "cached", "failed"
 DEFAULT_LEASE = 60.0
-_ANY_ITEM: Any = object()
 _NOW = "extract(epoch from clock_timestamp())"
 _RUN_COLUMNS = (
     "id, name, pipeline, status, started, finished, item_id, enable_cache, orchestrator, graph, "
@@ -43,7 +43,7 @@ _RUN_COLUMNS = (
 _LIGHT_COLUMNS = _RUN_COLUMNS.replace("graph", "NULL")
 STEP_COLUMNS = (
     "run_id, step_id, step_name, status, started, finished, config, cache_key, "
-    "cache_parts, cache_reason, error, upstream, metadata, captured"
+    "cache_parts, cache_reason, error, upstream, metadata, captured, plugin_metadata"
 )
 
 
@@ -173,7 +173,7 @@ class TeamStore:
         self.pool.close()
 
 
-class PostgresCache:
+class PostgresCache(Cache):
     """Cache key -> output artifacts, in the team store's ``cache`` table (batched writes)."""
 
     def __init__(self, team: TeamStore) -> None:
@@ -237,10 +237,18 @@ class PostgresCache:
         with self.team.connection() as db:
             db.execute("DELETE FROM cache")
 
-    def entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every ``(key, entry)`` (for --store-push/--store-pull)."""
-        for key, text in self.team.read("SELECT key, outputs FROM cache ORDER BY key"):
-            yield key, json.loads(text)
+    def entries(self) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+        """Every ``(key, entry)``, buffered ones included (``--gc``, --store-push/--store-pull)."""
+        with self._lock:
+            pending = dict(self._pending)
+        rows = self.team.read("SELECT key, outputs FROM cache ORDER BY key")
+        for key, text in [*((k, v) for k, v in rows if k not in pending), *pending.items()]:
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                yield key, entry
 
     def close(self) -> None:
         try:
@@ -249,7 +257,7 @@ class PostgresCache:
             log.warning("Could not write the cache index of %s: %s", self.team.display, exc)
 
 
-class PostgresMetadataStore:
+class PostgresMetadataStore(MetadataStore):
     """Runs, steps, artifacts and lineage of a team store (see the module docstring)."""
 
     read_only = False
@@ -325,8 +333,8 @@ class PostgresMetadataStore:
     # -- writing ------------------------------------------------------------------
     def create_run(self, run: PipelineRun) -> None:
         """Insert ``run`` with a fresh lease, in one round trip; start the heartbeat."""
-        if run.artifact_store is None and self.local_artifacts:
-            run.artifact_store = self.local_artifacts
+        if self.local_artifacts and (run.artifact_store is None or run.artifact_store.startswith("file:")):
+            run.artifact_store = self.local_artifacts  # this machine's disk: say which machine
         rows = self.team.read(
             "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, orchestrator, "
             "graph, host, pid, artifact_store, params, config_params, overrides, lease_until) "
@@ -373,6 +381,7 @@ class PostgresMetadataStore:
             json.dumps(s.upstream),
             _dumps(s.metadata or None, ordered=True),
             _dumps(s.captured or None),
+            _dumps(s.plugin_metadata or None),
         )
         io_rows: list[tuple[Any, ...]] = []
         artifacts: list[tuple[Any, ...]] = []
@@ -432,7 +441,7 @@ class PostgresMetadataStore:
                     cursor.execute(
                         "DELETE FROM step_io WHERE run_id = %s AND step_id = ANY(%s)", (run_id, ids)
                     )
-                placeholders = ",".join(["%s"] * 14)
+                placeholders = ",".join(["%s"] * 15)
                 cursor.executemany(
                     f"INSERT INTO steps ({STEP_COLUMNS}) VALUES ({placeholders}) "
                     "ON CONFLICT (run_id, step_id) DO UPDATE SET "
@@ -563,7 +572,7 @@ class PostgresMetadataStore:
             steps: dict[str, StepRun] = {}
             for row in db.execute(
                 "SELECT step_id, step_name, status, started, finished, config, cache_key, cache_parts, "
-                "cache_reason, error, upstream, metadata, captured FROM steps WHERE run_id=%s "
+                "cache_reason, error, upstream, metadata, captured, plugin_metadata FROM steps WHERE run_id=%s "
                 "ORDER BY started NULLS LAST, seq",
                 (run.id,),
             ):
@@ -584,6 +593,7 @@ class PostgresMetadataStore:
                     upstream=json.loads(row[10] or "[]"),
                     metadata=_loads(row[11]) or {},
                     captured=_loads(row[12]) or {},
+                    plugin_metadata=_loads(row[13]) or {},
                     run_name=run.name,
                     pipeline_name=run.pipeline_name,
                 )
@@ -603,11 +613,11 @@ class PostgresMetadataStore:
         return steps
 
     def previous_step(
-        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = _ANY_ITEM
+        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = ANY_ITEM
     ) -> StepRun | None:
         """The newest completed or cached record of ``step_id`` before ``before_run`` (of
         ``item_id`` when given). The steps of the newest earlier run are read once per run."""
-        any_item = item_id is _ANY_ITEM
+        any_item = item_id is ANY_ITEM
         item = None if any_item else item_id
         key = (pipeline, before_run, None if any_item else ("item", item))
         if self._previous_key != key:
@@ -693,7 +703,7 @@ class PostgresMetadataStore:
             return None
         matches = [i for i in self.item_ids() if i.rsplit("::", 1)[-1] == item]
         if len(matches) > 1:
-            raise LookupError(f"item {item!r} is ambiguous: {', '.join(matches)}")
+            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
         return matches[0] if matches else None
 
     def item_runs(self, item_id: str) -> list[PipelineRun]:
@@ -760,7 +770,7 @@ class PostgresMetadataStore:
         ]
         if len(items) > 1:
             names = ", ".join(str(i).rpartition("::")[2] for i in items[:5])
-            raise LookupError(f"{ref!r} is a pipeline with several items: {names}")
+            raise AmbiguousRunError(f"{ref!r} is a pipeline with several items: {names}")
         rows = self.team.read(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE name >= %s AND name < %s ORDER BY id DESC LIMIT 6",
             (ref, ref + "\U0010ffff"),
@@ -768,8 +778,17 @@ class PostgresMetadataStore:
         if len(rows) == 1:
             return self._run_from_row(rows[0])
         if rows:
-            raise LookupError(f"{ref!r} matches several runs: {', '.join(r[1] for r in rows[:5])}")
+            raise AmbiguousRunError(f"{ref!r} matches several runs: {', '.join(r[1] for r in rows[:5])}")
         raise LookupError(f"no run, item or run-name prefix matches {ref!r}")
+
+    def referenced_digests(self) -> set[str]:
+        """Every digest a recorded step used or produced (``--gc`` keeps them)."""
+        return {r[0] for r in self.team.read("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")}
+
+    def delete_runs(self, names: Any) -> None:
+        """Forget the runs ``names`` (their steps and lineage go with them), one transaction."""
+        with self.team.connection() as db:
+            db.execute("DELETE FROM runs WHERE name = ANY(%s) AND status <> 'running'", (list(names),))
 
     def close(self) -> None:
         self._stop.set()

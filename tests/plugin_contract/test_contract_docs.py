@@ -91,9 +91,11 @@ def test_docs_examples_run_together_as_an_installed_distribution(zenrunner, tmp_
 
     records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
     assert [(r["step"], r["status"]) for r in records] == [("half", "completed"), ("add_third", "completed")]
-    # the step-call wrapper ran around each step in the worker, its metadata came back
-    assert all(r["metadata"]["wall_seconds"] >= 0 for r in records)
-    assert "peak_kib" in records[0]["metadata"]
+    # the step-call wrapper ran around each step in the worker, its metadata came back,
+    # under the plugin's name: not the user's metadata (metrics)
+    assert all(r["plugin_metadata"]["timer"]["wall_seconds"] >= 0 for r in records)
+    assert "peak_kib" in records[0]["plugin_metadata"]["timer"]
+    assert [r["metadata"] for r in records] == [{}, {}]
     # the fraction materializer wrote text, the zlib store compressed it
     stored = {
         zlib.decompress(p.read_bytes())

@@ -184,3 +184,65 @@ def test_step_call_runs_in_the_worker_process(zenrunner):
         "print(json.dumps({i: s.status for i, s in run.steps.items()}))"
     )
     assert json.loads(runs.outlines[-1]) == {"one": "completed", "add": "completed"}
+
+
+PROFILER = """
+import zenrun
+
+
+@zenrun.hookimpl(wrapper=True)
+def zenrun_step_call(step_run, call):
+    result = yield
+    zenrun.log_metadata(accuracy=-1.0, wall=0.25)  # a wrapper: its plugin's, not the user's
+    zenrun.log_plugin_metadata("profiler", calls=1)
+    return result
+"""
+
+METRICS_PIPELINE = """
+import zenrun
+from zenrun import pipeline, step
+
+
+@step
+def train(rate: float) -> int:
+    zenrun.log_metadata(accuracy=rate * 2)
+    return 1
+
+
+@pipeline
+@zenrun.mark.parametrize("rate", [0.1, 0.4])
+def grid(rate):
+    train(rate)
+"""
+
+
+def test_metadata_a_wrapper_logs_is_its_plugins_not_the_users_metrics(zenrunner):
+    zenrunner.makeconftest(PROFILER)
+    zenrunner.makepyfile(pipeline_grid=METRICS_PIPELINE)
+    result = zenrunner.run("--sort-by", "accuracy", "-n", "2")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*grid*rate*accuracy*", "*0.4*0.8*", "*0.1*0.2*"])
+    assert " wall" not in result.stdout and "-1.0" not in result.stdout
+    out = zenrunner.runpython(
+        "import json, zenrun\n"
+        "for run in sorted(zenrun.get_pipeline('grid').runs, key=lambda r: r.params['rate']):\n"
+        "    step = run.steps['train']\n"
+        "    print(json.dumps([run.metrics, step.metadata, step.plugin_metadata]))"
+    )
+    rows = [json.loads(line) for line in out.outlines if line.startswith("[")]
+    assert rows == [
+        [
+            {"accuracy": rate * 2},
+            {"accuracy": rate * 2},
+            {"conftest": {"accuracy": -1.0, "wall": 0.25}, "profiler": {"calls": 1}},
+        ]
+        for rate in (0.1, 0.4)
+    ]
+    shown = zenrunner.run("--show", "grid[0.4]")
+    shown.fnmatch_lines(
+        [
+            "metadata: accuracy=0.8",
+            "metadata of plugin conftest: accuracy=-1, wall=0.25",
+            "metadata of plugin profiler: calls=1",
+        ]
+    )

@@ -24,7 +24,7 @@ from typing import Any
 from zenrun.artifacts.store import VERIFY_ON_HIT, ArtifactError, check_digest
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
-from zenrun.protocols import ArtifactStoreError
+from zenrun.protocols import ArtifactStore, ArtifactStoreError
 
 #: Filesystems whose single-object write is atomic: readers see all of it or nothing.
 ATOMIC_PUT_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
@@ -51,12 +51,14 @@ _IO_PACKAGES = (
 )
 
 
-class FsspecArtifactStore:
+class FsspecArtifactStore(ArtifactStore):
     """Content-addressed artifacts under ``url``: ``<url>/<digest[:2]>/<digest[2:]>``.
 
     Writes are atomic: a single PUT on object stores, a temporary object
     renamed into place elsewhere. Every read is checked against the digest.
     """
+
+    url: str
 
     def __init__(
         self,
@@ -153,6 +155,13 @@ class FsspecArtifactStore:
         check_digest(digest)  # digests come from editable databases: never a path outside the store
         _ = self.fs  # sets _root
         return f"{self._root}/{digest[:2]}/{digest[2:]}" if self._root else f"{digest[:2]}/{digest[2:]}"
+
+    def uri(self, digest: str) -> str:
+        """The artifact's path, with the store's protocol for a remote store (``s3://b/k``)."""
+        path = self.path(digest)
+        if "://" in self.url and "://" not in path and not self.url.startswith("file://"):
+            return f"{self.url.split('://', 1)[0]}://{path}"
+        return path
 
     def _atomic_put(self) -> bool:
         protocols = self.fs.protocol
@@ -397,6 +406,17 @@ def zenrun_configure(config: Any) -> None:
     if url:  # a typo in the URL or a bad bound is a usage error before anything runs
         check_url(url)
         configured_bounds(config)
+
+
+@hookimpl(trylast=True)
+def zenrun_open_artifact_store(config: Any, url: str) -> FsspecArtifactStore | None:
+    """Any URL fsspec can open (``file://``, ``s3://``, ...), with the session's bounds."""
+    try:
+        check_url(url)
+    except UsageError:
+        return None
+    timeout, retries = configured_bounds(config)
+    return open_artifact_store(url, int(config.getini("verify_on_hit")), timeout, retries)
 
 
 @hookimpl(tryfirst=True)

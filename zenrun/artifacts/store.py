@@ -21,6 +21,7 @@ from typing import Any, TypeGuard
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
+from zenrun.protocols import ArtifactStore
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
 VERIFY_ON_HIT = 16 << 20
@@ -62,11 +63,12 @@ def _valid(digest: object) -> TypeGuard[str]:
     return isinstance(digest, str) and len(digest) == 64 and _DIGEST.fullmatch(digest) is not None
 
 
-class LocalArtifactStore:
+class LocalArtifactStore(ArtifactStore):
     """Artifacts as files named by the sha256 of their bytes."""
 
     def __init__(self, root: Path, verify_on_hit: int = VERIFY_ON_HIT) -> None:
         self.root = Path(root)
+        self.url = self.root.absolute().as_uri()
         self.verify_on_hit = verify_on_hit
         self._root = str(self.root)
         self._known_dirs: set[str] = set()
@@ -87,6 +89,10 @@ class LocalArtifactStore:
         """Where ``digest`` is stored; :class:`ArtifactError` if it is not a valid digest."""
         check_digest(digest)
         return self.root / digest[:2] / digest[2:]
+
+    def uri(self, digest: str) -> str:
+        """The artifact's file path."""
+        return str(self.path(digest))
 
     def put(self, data: bytes) -> tuple[str, int]:
         """Store ``data``; returns ``(sha256 hex digest, size)``."""
@@ -283,6 +289,28 @@ class LocalArtifactStore:
                 digest = sub.name + entry.name
                 yield entry, digest if _valid(digest) else None
 
+    def collect(self, keep: set[str], older_than: float, dry_run: bool = False) -> tuple[int, int]:
+        """Remove the artifacts not in ``keep`` whose file is older than ``older_than``.
+
+        A file is renamed aside, its mtime checked again (a ``put`` of the same
+        bytes refreshes it), then removed or put back: a writer racing ``--gc``
+        keeps its artifact.
+        """
+        count = freed = 0
+        for entry, digest in self.iter_files():
+            if digest is None or digest in keep:
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.st_mtime >= older_than:
+                continue
+            if dry_run or _remove_unless_refreshed(entry.path, older_than):
+                count += 1
+                freed += stat.st_size
+        return count, freed
+
     def sweep_temp_files(self, max_age: float = TMP_MAX_AGE) -> int:
         """Remove temporary files (``.tmp-*``, ``.gc-*``) not modified for ``max_age`` seconds:
         left by writers killed mid-write. Returns how many were removed."""
@@ -361,6 +389,21 @@ def _touch(path: str) -> bool:
         return False
     except OSError:  # not ours to touch (read-only): it exists
         return os.path.exists(path)
+
+
+def _remove_unless_refreshed(path: str, cutoff: float) -> bool:
+    """Rename aside, re-check the mtime, unlink (or put back when a writer refreshed it)."""
+    directory, name = os.path.split(path)
+    aside = os.path.join(directory, f".gc-{name}")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return False
+    if os.stat(aside).st_mtime >= cutoff:  # put again just before the rename: keep it
+        os.replace(aside, path)
+        return False
+    os.unlink(aside)
+    return True
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -21,7 +21,7 @@ from zenrun.cache import NullCache
 from zenrun.config.argparsing import Parser
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.errors import ExitCode, UsageError
-from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, missing_members
+from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 
 if TYPE_CHECKING:
     import argparse
@@ -365,6 +365,7 @@ class Config:
         """``made`` if it fits its protocol; else a usage error naming the plugin and
         the missing members (exit 4: the installation is wrong, nothing ran)."""
         protocol = FACTORY_PROTOCOLS[hookname]
+        fill_defaults(made, protocol)
         missing = missing_members(made, protocol)
         if missing:
             kind = type(made)

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zenrun.artifacts.fsspec_store import open_artifact_store
 from zenrun.artifacts.store import check_digest
 from zenrun.config import api_config
-from zenrun.metadata.queries import store_queries
+from zenrun.errors import UsageError
 from zenrun.metadata.records import (
     ArtifactRef,
     ItemView,
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     import pandas
 
     from zenrun.config import Config
-    from zenrun.protocols import ArtifactStore
+    from zenrun.protocols import ArtifactStore, MetadataStore
 
 
 def _config() -> Config:
@@ -41,7 +40,7 @@ def get_pipeline(name: str) -> PipelineView:
     store = _config().metadata_store
     runs = store.get_runs(name)
     if not runs:
-        known = store_queries(store).pipeline_names()
+        known = store.pipeline_names()
         raise KeyError(
             f"no runs of pipeline {name!r} in {_where()}; recorded pipelines: {', '.join(known) or 'none'}"
         )
@@ -52,22 +51,15 @@ def get_run(name: str) -> PipelineRun:
     """The run called ``name``: a run name, ``"latest"``, an item id (its newest run) or a
     unique prefix of a run name, as ``zenrun --show`` accepts."""
     store = _config().metadata_store
-    find = getattr(store, "find_run", None)
-    if find is None:  # a plugin's store with names only
-        run = store.get_run(name)
-        if run is None:
-            raise KeyError(f"no run named {name!r} in {_where()}")
-        return run
     try:
-        found: PipelineRun = find(name)
-        return found
+        return store.find_run(name)
     except LookupError as exc:
         raise KeyError(f"{exc} in {_where()}") from None
 
 
 def get_item(item_id: str) -> ItemView:
     """The runs of one item, e.g. ``get_item("hpo[iris]")`` (or its full id with the file)."""
-    store = store_queries(_config().metadata_store)
+    store = _config().metadata_store
     resolved = store.resolve_item(item_id)
     if resolved is None:
         known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
@@ -91,18 +83,7 @@ class RunsTable(list[dict[str, Any]]):
         return pandas.DataFrame(list(self))
 
 
-def latest_item_runs(store: Any, pipeline: str) -> list[PipelineRun]:
-    """The newest run of each item of ``pipeline`` (a store without the query is read whole)."""
-    query = getattr(store, "latest_item_runs", None)
-    if query is not None:
-        return list(query(pipeline))
-    latest: dict[str, PipelineRun] = {}
-    for run in store.get_runs(pipeline):  # oldest first: later runs replace earlier ones
-        latest[run.item_id or ""] = run
-    return list(latest.values())
-
-
-def item_params(runs: list[PipelineRun], store: Any = None) -> list[dict[str, Any]]:
+def item_params(runs: list[PipelineRun], store: MetadataStore | None = None) -> list[dict[str, Any]]:
     """The params of each of ``runs``: what configures its item.
 
     Its parametrize arguments, fixture parameters and run-config overrides
@@ -114,7 +95,7 @@ def item_params(runs: list[PipelineRun], store: Any = None) -> list[dict[str, An
     varying: dict[str, list[str]] = {}
     for pipeline in dict.fromkeys(r.pipeline_name for r in runs):
         shown = [r for r in runs if r.pipeline_name == pipeline]
-        varying[pipeline] = varying_fields([*latest_item_runs(store, pipeline), *shown])
+        varying[pipeline] = varying_fields([*store.latest_item_runs(pipeline), *shown])
     return [run_params(run, varying[run.pipeline_name]) for run in runs]
 
 
@@ -145,7 +126,7 @@ def runs_table(
     ``pipeline`` and ``item`` select; ``latest=True`` keeps the newest run of each item
     (a grid's current state); ``last`` keeps the newest N.
     """
-    store = store_queries(_config().metadata_store)
+    store = _config().metadata_store
     if latest:
         runs = _latest_runs(store, pipeline, item)
         runs = runs[-last:] if last else runs
@@ -162,7 +143,7 @@ def runs_table(
     return RunsTable(run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True))
 
 
-def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[PipelineRun]:
+def _latest_runs(store: MetadataStore, pipeline: str | None, item: str | None) -> list[PipelineRun]:
     """The newest run of each item (of ``pipeline``, or ``item`` alone), oldest first."""
     if item is not None:
         resolved = store.resolve_item(item)
@@ -173,11 +154,8 @@ def _latest_runs(store: Any, pipeline: str | None, item: str | None) -> list[Pip
     if pipeline is not None:
         pipelines = [pipeline]
     else:
-        names = getattr(store, "pipeline_names", None)  # not in the store protocol
-        pipelines = (
-            list(names()) if names is not None else sorted({r.pipeline_name for r in store.get_runs()})
-        )
-    runs = [run for name in pipelines for run in latest_item_runs(store, name)]
+        pipelines = store.pipeline_names()
+    runs = [run for name in pipelines for run in store.latest_item_runs(name)]
     return sorted(runs, key=lambda r: (r.id is None, r.id or 0, r.started or 0))
 
 
@@ -193,44 +171,41 @@ LOCAL_PREFIX = "local://"
 
 
 def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
-    """The artifact store ``ref`` was written to: this store's, or the one its run recorded."""
+    """The artifact store that holds ``ref``: the session's when it has it (artifacts are
+    content-addressed: any copy is the artifact), else the one its run recorded."""
     store = config.artifact_store
-    if ref.store_url and ref.store_url.startswith(LOCAL_PREFIX):  # a machine's own disk (team stores)
-        host, _, path = ref.store_url[len(LOCAL_PREFIX) :].partition("/")
+    recorded = ref.store_url
+    if not recorded or recorded == store.url or store.exists(ref.digest):
+        return store
+    if recorded.startswith(LOCAL_PREFIX):  # a machine's own disk (team stores)
+        host, _, path = recorded[len(LOCAL_PREFIX) :].partition("/")
         if host != socket.gethostname() or not os.path.isdir("/" + path):
             raise ArtifactError(
                 f"artifact {ref.digest[:12]} is on the local disk of machine {host} (/{path}), "
                 "which this machine cannot read: the run that made it kept its artifacts there. "
                 "Share artifacts with --artifact-store s3://..., or run zenrun --store-push there"
             )
-        local = getattr(store, "root", None)
-        if local is not None and os.path.realpath(str(local)) == os.path.realpath("/" + path):
-            return store
-        return open_artifact_store("file:///" + path)
-    if ref.store_url and ref.store_url != getattr(store, "url", None):
-        store = open_artifact_store(ref.store_url)  # where the run wrote it
-    return store
+        recorded = "file:///" + path
+    opened: ArtifactStore | None = config.hook.zenrun_open_artifact_store(config=config, url=recorded)
+    if opened is None:
+        raise UsageError(
+            f"artifact {ref.digest[:12]} is in the artifact store {recorded} (recorded with its run), "
+            "which no installed plugin opens, and not in this session's store"
+        )
+    return opened
 
 
 def artifact_uri(ref: ArtifactRef, config: Config | None = None) -> str:
-    """Where ``ref`` is stored: the store's ``uri(digest)``, else its path (with the URL's
-    protocol for a remote store)."""
+    """Where ``ref`` is stored: its artifact store's ``uri(digest)``."""
     check_digest(ref.digest)  # before any store, a plugin's too, turns it into a path
     store = _store_for(ref, config or _config())
-    uri = getattr(store, "uri", None)
-    if uri is not None:
-        return str(uri(ref.digest))
-    path_of = getattr(store, "path", None)
-    if path_of is None:
+    try:
+        return store.uri(ref.digest)
+    except NotImplementedError as exc:
         raise AttributeError(
-            f"the artifact store {type(store).__module__}.{type(store).__qualname__} has neither "
-            f"uri(digest) nor path(digest): it cannot tell where artifact {ref.digest} is"
-        )
-    path = str(path_of(ref.digest))
-    url = getattr(store, "url", None) or ""
-    if "://" in url and "://" not in path and not url.startswith("file://"):
-        return f"{url.split('://', 1)[0]}://{path}"
-    return path
+            f"the artifact store {type(store).__module__}.{type(store).__qualname__} cannot tell "
+            f"where artifact {ref.digest} is: {exc}"
+        ) from None
 
 
 def load_artifact(ref: ArtifactRef, config: Config | None = None) -> Any:

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any
 
 from zenrun.metadata.records import PipelineRun
+from zenrun.protocols import AmbiguousRunError
 
-if TYPE_CHECKING:
-    from zenrun.protocols import MetadataStore
+__all__ = ["AmbiguousRunError", "RunQueries"]
 
 # Everything of a run but its graph: enough for tables, cheap to read in bulk.
 _LIGHT_COLUMNS = (
     "id, name, pipeline, status, started, finished, item_id, enable_cache, "
     "orchestrator, NULL, artifact_store, params, metrics, n_steps, n_cached, config_params, overrides"
 )
-
-
-class AmbiguousRunError(LookupError):
-    """A run reference (prefix or item id) matches several runs or items."""
 
 
 class RunQueries:
@@ -159,73 +155,3 @@ class RunQueries:
             names = ", ".join(r[1] for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
             raise AmbiguousRunError(f"{ref!r} matches several runs: {names}")
         raise LookupError(f"no run, item or run-name prefix matches {ref!r}")
-
-
-@runtime_checkable
-class StoreQueries(Protocol):
-    """The read queries the Python API and the reports use beyond the
-    :class:`~zenrun.protocols.MetadataStore` protocol (the SQLite store has them)."""
-
-    def recent_runs(
-        self,
-        limit: int | None = None,
-        match: Callable[[str | None, str], bool] | None = None,
-        pipeline: str | None = None,
-    ) -> list[PipelineRun]: ...
-
-    def item_ids(self, pipeline: str | None = None) -> list[str]: ...
-
-    def resolve_item(self, item: str) -> str | None: ...
-
-    def item_runs(self, item_id: str) -> list[PipelineRun]: ...
-
-    def pipeline_names(self) -> list[str]: ...
-
-
-class ScanQueries:
-    """:class:`StoreQueries` answered by reading every run with ``get_runs()``: for a
-    plugin's store that has only the protocol's reads (slower, same answers)."""
-
-    def __init__(self, store: MetadataStore) -> None:
-        self.store = store
-
-    def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
-        return self.store.get_runs(pipeline)
-
-    def recent_runs(
-        self,
-        limit: int | None = None,
-        match: Callable[[str | None, str], bool] | None = None,
-        pipeline: str | None = None,
-    ) -> list[PipelineRun]:
-        runs = [
-            r
-            for r in reversed(self.store.get_runs(pipeline))
-            if match is None or match(r.item_id, r.pipeline_name)
-        ]
-        return runs if limit is None else runs[:limit]
-
-    def item_ids(self, pipeline: str | None = None) -> list[str]:
-        return list(dict.fromkeys(r.item_id for r in self.store.get_runs(pipeline) if r.item_id is not None))
-
-    def resolve_item(self, item: str) -> str | None:
-        ids = self.item_ids()
-        if item in ids:
-            return item
-        if "::" in item:
-            return None
-        matches = [i for i in ids if i.rsplit("::", 1)[-1] == item]
-        if len(matches) > 1:
-            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
-        return matches[0] if matches else None
-
-    def item_runs(self, item_id: str) -> list[PipelineRun]:
-        return [r for r in self.store.get_runs() if r.item_id == item_id]
-
-    def pipeline_names(self) -> list[str]:
-        return sorted({r.pipeline_name for r in self.store.get_runs()})
-
-
-def store_queries(store: MetadataStore) -> StoreQueries:
-    """``store`` itself when it answers :class:`StoreQueries`, else a :class:`ScanQueries` of it."""
-    return store if isinstance(store, StoreQueries) else ScanQueries(store)

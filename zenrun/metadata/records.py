@@ -127,6 +127,9 @@ class StepRun:
     cache_reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
     captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
+    #: What plugins logged about this step run, by plugin name (``zenrun.log_plugin_metadata``);
+    #: never part of ``metadata`` or the run's metrics.
+    plugin_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Plugin settings by namespace (validated model instances); not stored.
     settings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

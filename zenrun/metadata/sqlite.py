@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from zenrun.metadata.records import (
     PipelineRun,
     StepRun,
 )
+from zenrun.protocols import ANY_ITEM, MetadataStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, step_name TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, config TEXT, cache_key TEXT,
     cache_parts TEXT, cache_reason TEXT, error TEXT, upstream TEXT, metadata TEXT, captured TEXT,
-    PRIMARY KEY (run_id, step_id));
+    plugin_metadata TEXT, PRIMARY KEY (run_id, step_id));
 CREATE TABLE IF NOT EXISTS artifacts (
     digest TEXT PRIMARY KEY, size INTEGER NOT NULL, materializer TEXT NOT NULL, type TEXT,
     preview TEXT);
@@ -64,7 +65,7 @@ ADDED_COLUMNS = {
         ("config_params", "TEXT"),
         ("overrides", "TEXT"),
     ],
-    "steps": [("metadata", "TEXT"), ("captured", "TEXT")],
+    "steps": [("metadata", "TEXT"), ("captured", "TEXT"), ("plugin_metadata", "TEXT")],
     "artifacts": [("preview", "TEXT")],
 }
 # Created after the migration (they may use added columns).
@@ -76,7 +77,7 @@ CREATE INDEX IF NOT EXISTS steps_with_logged_metadata ON steps (cache_key, run_i
 """
 STEP_COLUMNS = (
     "run_id, step_id, step_name, status, started, finished, config, cache_key, "
-    "cache_parts, cache_reason, error, upstream, metadata, captured"
+    "cache_parts, cache_reason, error, upstream, metadata, captured, plugin_metadata"
 )
 
 
@@ -235,10 +236,7 @@ def writable(path: Path) -> bool:
     return not path.exists() or os.access(path, os.W_OK)
 
 
-_ANY_ITEM: Any = object()  # previous_step: runs of any item
-
-
-class SqliteMetadataStore(RunQueries):
+class SqliteMetadataStore(RunQueries, MetadataStore):
     """Records runs and steps; reads them back as :mod:`zenrun.metadata.records`.
 
     ``read_only`` (default: when the file or its directory cannot be
@@ -430,6 +428,7 @@ class SqliteMetadataStore(RunQueries):
             json.dumps(s.upstream),
             _dumps(s.metadata or None, ordered=True),
             _dumps(s.captured or None),
+            _dumps(s.plugin_metadata or None),
         )
         io_rows: list[tuple[Any, ...]] = []
         artifacts: list[tuple[Any, ...]] = []
@@ -482,7 +481,7 @@ class SqliteMetadataStore(RunQueries):
             )
             db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
             db.executemany(
-                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 14)})", steps
+                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 15)})", steps
             )
             db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
 
@@ -621,7 +620,7 @@ class SqliteMetadataStore(RunQueries):
         steps: dict[str, StepRun] = {}
         for row in self._db.execute(
             "SELECT step_id, step_name, status, started, finished, config, cache_key, "
-            "cache_parts, cache_reason, error, upstream, metadata, captured FROM steps "
+            "cache_parts, cache_reason, error, upstream, metadata, captured, plugin_metadata FROM steps "
             "WHERE run_id=? ORDER BY started, rowid",
             (run.id,),
         ):
@@ -639,6 +638,7 @@ class SqliteMetadataStore(RunQueries):
                 upstream=json.loads(row[10] or "[]"),
                 metadata=_loads(row[11]) or {},
                 captured=_loads(row[12]) or {},
+                plugin_metadata=_loads(row[13]) or {},
                 run_name=run.name,
                 pipeline_name=run.pipeline_name,
             )
@@ -658,7 +658,7 @@ class SqliteMetadataStore(RunQueries):
         return steps
 
     def previous_step(
-        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = _ANY_ITEM
+        self, pipeline: str, step_id: str, before_run: int | None, item_id: Any = ANY_ITEM
     ) -> StepRun | None:
         """The latest earlier record of ``step_id`` in ``pipeline`` (to explain cache misses).
 
@@ -674,7 +674,7 @@ class SqliteMetadataStore(RunQueries):
         # One query per run instead of one per missed step: the steps of the
         # latest earlier run answer most look-ups; no earlier run answers all.
         key = (pipeline, before_run, item_id)
-        any_item = item_id is _ANY_ITEM
+        any_item = item_id is ANY_ITEM
         item = None if any_item else item_id
         if before_run is not None and self._previous_key != key:
             self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
@@ -707,6 +707,28 @@ class SqliteMetadataStore(RunQueries):
         if row is None:
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
+
+    # -- maintenance --------------------------------------------------------------
+    def referenced_digests(self) -> set[str]:
+        """Digests of the artifacts recorded steps used or produced."""
+        with self._db_lock:
+            return {
+                r[0] for r in self._db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")
+            }
+
+    def delete_runs(self, names: Sequence[str]) -> None:
+        """Forget the runs ``names`` (not running ones), their steps and unreferenced artifact rows."""
+        with self._db_lock, self._transaction() as db:
+            ids = [
+                row[0]
+                for name in names
+                for row in db.execute("SELECT id FROM runs WHERE name=? AND status!=?", (name, RUNNING))
+            ]
+            for table, column in (("step_io", "run_id"), ("steps", "run_id"), ("runs", "id")):
+                db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
+            db.execute(
+                "DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM step_io WHERE digest IS NOT NULL)"
+            )
 
     def close(self) -> None:
         try:
