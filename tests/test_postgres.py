@@ -407,3 +407,32 @@ def test_a_read_only_role_lists_runs_and_cannot_record(tmp_path, pg_cluster, pg_
     refused = a.run("--store", reader, env=home(a))
     assert refused.ret == 4 and "is read-only" in refused.stderr, refused.stdout + refused.stderr
     assert query(pg_url, "SELECT count(*) FROM runs")[0][0] == 3
+
+
+def test_gc_on_a_team_store_keeps_a_live_run_of_another_machine(tmp_path, pg_url):
+    a, b = machine(tmp_path, "a", WAITING), machine(tmp_path, "b", WAITING)
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    (flags / "go").touch()
+    assert b.run("--store", pg_url, env={**home(b), "FLAG_DIR": str(flags)}).ret == 0  # a finished run
+    (flags / "go").unlink()
+    (flags / "waiting").unlink()
+    proc = _start(a, "--store", pg_url, env={**home(a), "FLAG_DIR": str(flags)})
+    try:
+        _wait_for(flags / "waiting", proc)
+        gc = b.run("--store", pg_url, "--gc", "--keep", "0", env=home(b))
+        assert gc.ret == 0, gc.stdout + gc.stderr
+        assert "removed 1 run(s)" in gc.stdout, gc.stdout
+        (flags / "go").touch()
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, out
+    rows = query(pg_url, "SELECT status, n_steps FROM runs")
+    assert rows == [("completed", 2)]
+    read = a.runpython(
+        "from zenrun import get_run\nrun = get_run('latest')\nprint(run.steps['second'].output.read())",
+        env={**home(a), "ZENRUN_STORE": pg_url},
+    )
+    assert read.stdout.strip() == "21", read.stdout + read.stderr

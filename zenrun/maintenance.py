@@ -448,7 +448,7 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
     """
     metadata: MetadataStore = config.metadata_store
     if metadata.read_only:  # before the cache, which cannot open there
-        raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
+        raise UsageError(f"the store {config.store_location} is read-only: nothing can be removed")
     cache: Cache = config.cache
     artifacts: ArtifactStore = config.artifact_store
     verb = "would remove" if dry_run else "removed"
