@@ -287,6 +287,10 @@ def test_connection_problems_are_usage_errors_naming_the_server(tmp_path, pg_clu
     unreachable = a.run("--store", f"postgresql://zenrun:{PASSWORD}@127.0.0.1:1/db", env=home(a))
     assert unreachable.ret == 4 and "127.0.0.1:1/db" in unreachable.stderr, unreachable.stderr
     assert PASSWORD not in unreachable.stdout + unreachable.stderr
+    # TLS options reach libpq: this server has no TLS, so requiring it is refused, by name.
+    tls = a.run("--store", pg_url + "?sslmode=require&connect_timeout=20", env=home(a))
+    assert tls.ret == 4 and "SSL" in tls.stderr, tls.stderr
+    assert PASSWORD not in tls.stdout + tls.stderr
     # nothing half-written
     assert query(pg_url, "SELECT count(*) FROM pg_tables WHERE tablename='runs'")[0][0] == 0
 
@@ -436,3 +440,12 @@ def test_gc_on_a_team_store_keeps_a_live_run_of_another_machine(tmp_path, pg_url
         env={**home(a), "ZENRUN_STORE": pg_url},
     )
     assert read.stdout.strip() == "21", read.stdout + read.stderr
+
+
+def test_a_store_url_no_plugin_knows_is_a_usage_error(tmp_path):
+    a = machine(tmp_path, "a")
+    result = a.run("--store", "mysql://bob:hunter2-Pa55@db.example/ml", env=home(a))
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "no plugin keeps a store at mysql://bob:***@db.example/ml" in result.stderr
+    assert "postgresql://" in result.stderr  # the schemes known here
+    assert "hunter2-Pa55" not in result.stdout + result.stderr
