@@ -102,7 +102,7 @@ def test_failure_exit_1_and_failure_section(zenrunner):
             "pipeline_demo.py ...*",
             "pipeline_fail.py F*",
             "=*FAILURES*=",
-            "_*pipeline_fail.py::broken*_",
+            "_* broken *_",  # as pytest: the section title is the name
             "*explode*",
             "    def explode(x: int) -> int:",  # --tb=auto: the step's source, as pytest's long style
             '>       raise ValueError(f"kaboom {x}")',
@@ -145,7 +145,8 @@ def test_collection_error_exit_2_runs_nothing(zenrunner):
             "=*ERRORS*=",
             "*ERROR collecting pipeline_bad.py*",
             "*ModuleNotFoundError: No module named 'no_such_module_zenrun_xyz'*",
-            "=*Interrupted: 1 error during collection in *",
+            "!*Interrupted: 1 error during collection*!",
+            "=* 1 error in *",
         ]
     )
     store = read_store(zenrunner.store)
@@ -245,14 +246,26 @@ def test_deselected_in_closing_line(zenrunner):
 
 def test_collect_only_runs_nothing(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
-    result = zenrunner.run("--collect-only")
+    result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0
     result.fnmatch_lines(
         [
-            "collected 3 pipelines",
             "pipeline_demo.py::alpha",
             "pipeline_demo.py::beta",
             "pipeline_demo.py::gamma_train",
+            "3 pipelines collected in *",
+        ]
+    )
+    result = zenrunner.run("--collect-only")  # as pytest: the collection tree
+    result.fnmatch_lines(
+        [
+            "collected 3 pipelines",
+            "",
+            "<Dir *>",
+            "  <Module pipeline_demo.py>",
+            "    <Pipeline alpha>",
+            "    <Pipeline beta>",
+            "    <Pipeline gamma_train>",
             "*3 pipelines collected in *",
         ]
     )

@@ -51,11 +51,11 @@ def test_recursive_discovery_and_python_files_pattern(zenrunner):
     (zenrunner.path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
     result = zenrunner.run("--collect-only", "-q")
     assert result.ret == 0, result.stdout + result.stderr
-    # like pytest 7: a directory's files first, then its subdirectories, each sorted
+    # like pytest 8: a directory's files and sub-directories sorted together by name
     assert collected(result) == [
-        "pipeline_top.py::top",
-        "a/pipeline_deep.py::deep",
         "a/b/pipeline_deeper.py::deeper",
+        "a/pipeline_deep.py::deep",
+        "pipeline_top.py::top",
     ]
 
 
@@ -85,16 +85,18 @@ def test_tool_zenrun_in_pyproject(zenrunner):
         '[project]\nname = "x"\n\n[tool.zenrun]\npipelinepaths = ["src"]\n'
     )
     zenrunner.makepyfile(**{"src/pipeline_s": pipeline_module("s"), "pipeline_root": pipeline_module("r")})
-    result = zenrunner.run("--collect-only")
+    result = zenrunner.run("--collect-only", "-v")
     assert result.ret == 0, result.stdout
-    result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: pyproject.toml"])
+    result.fnmatch_lines([f"rootdir: {zenrunner.path}", "configfile: pyproject.toml"])
+    result = zenrunner.run("--collect-only", "-q")
     assert collected(result) == ["src/pipeline_s.py::s"]
 
 
 def test_rootdir_found_from_a_subdirectory(zenrunner):
     zenrunner.makepyfile(**{"sub/pipeline_s": pipeline_module("s")})
     result = zenrunner.run("--collect-only", cwd=zenrunner.path / "sub")
-    result.fnmatch_lines([f"rootdir: {zenrunner.path}, configfile: zenrun.toml"])
+    result.fnmatch_lines([f"rootdir: {zenrunner.path}", "configfile: zenrun.toml"])
+    result = zenrunner.run("--collect-only", "-q", cwd=zenrunner.path / "sub")
     assert collected(result) == ["sub/pipeline_s.py::s"]
 
 
@@ -303,7 +305,8 @@ def test_missing_fixture_is_an_error_of_that_item_at_setup(zenrunner):
     assert result.ret == 1  # as pytest: an error at setup of that item; the others run
     result.fnmatch_lines(
         [
-            "*pipeline_items.py::needs_fixture: fixture 'number' not found*",
+            "*ERROR at setup of needs_fixture*",
+            "E       fixture 'number' not found",
             "*available fixtures:*available_one*",
         ]
     )

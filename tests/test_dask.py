@@ -229,7 +229,7 @@ def test_ctrl_c_to_the_process_group_reaches_the_driver_not_the_dask_workers(zen
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     assert proc.returncode == 2, out + err
-    assert "step 'endless': interrupted" in out
+    assert "step 'endless' failed:\ninterrupted" in out
     assert "Traceback" not in err, err
     # Closing the cluster adds no noise after zenrun's closing line.
     assert "ended with CancelledError" not in err and "still alive after" not in err, err

@@ -241,7 +241,7 @@ def test_every_cli_option_is_documented():
     help_text = subprocess.run(
         [sys.executable, "-m", "zenrun", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    options_text, _, ini_text = help_text.partition("[tool.zenrun] keys")
+    options_text, _, ini_text = help_text.partition("\n[tool.zenrun] keys")
     options = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", options_text))
     keys = set(re.findall(r"^  (\w+) ", ini_text, re.M))
     assert "pipelinepaths" in keys

@@ -158,13 +158,23 @@ def test_module_that_does_not_import_is_a_collection_error(zenrunner, body, mess
     assert read_store(zenrunner.store).get_runs() == []
 
 
-def test_conftest_error_is_a_collection_error(zenrunner):
+def test_conftest_error_is_a_usage_error_or_a_collection_error(zenrunner):
+    # As pytest: a conftest loaded at start-up that fails is reported on stderr, exit 4.
     zenrunner.makeconftest("raise ValueError('bad conftest')\n")
     zenrunner.makepyfile(pipeline_ok=BRANCHES)
     result = zenrunner.run()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["ImportError while loading conftest '*conftest.py'.", "*ValueError: bad conftest*"]
+    )
+    assert not (zenrunner.store / "metadata.db").exists()
+    # One found while collecting (below the arguments) is a collection error, exit 2.
+    (zenrunner.path / "conftest.py").unlink()
+    zenrunner.makeconftest("raise ValueError('bad sub conftest')\n", directory="sub")
+    zenrunner.makepyfile(**{"sub/pipeline_sub": BRANCHES})
+    result = zenrunner.run()
     assert result.ret == 2
-    result.fnmatch_lines(["*ERROR collecting conftest.py*", "*ValueError: bad conftest*"])
-    assert read_store(zenrunner.store).get_runs() == []
+    result.fnmatch_lines(["*ERROR collecting sub/conftest.py*", "*ValueError: bad sub conftest*"])
 
 
 def test_importing_a_pipeline_module_runs_nothing(zenrunner):
@@ -472,7 +482,7 @@ def test_module_and_session_teardown_errors_are_errors(zenrunner, scope, body):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*ERROR at teardown of pipeline_td.py::second*",
+            "*ERROR at teardown of second*",
             f"*error in {scope} fixture teardown*",
             "*RuntimeError: teardown broke*" if scope == "module" else "*sys.exit(3)*",
         ]

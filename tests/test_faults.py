@@ -306,6 +306,7 @@ def test_s3_fault_fails_the_step_in_bounded_time_and_the_next_run_reuses_what_co
     """A store that errors, resets, never answers or is gone: the step fails, with one line."""
     zenrunner.makepyfile(pipeline_remote=GATED)
     proxy, env, url = faulty_s3["proxy"], faulty_s3["env"], faulty_s3["url"]
+    env = {**env, "CI": "true"}  # the short summary keeps the whole message (as pytest on CI)
     base = ("--artifact-store", url, "--artifact-store-timeout", "2", *args)
 
     # 1. The store breaks while `total` runs: its output cannot be written.

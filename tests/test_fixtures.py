@@ -339,7 +339,8 @@ def needs(alpha, gamma):
     assert result.ret == 1  # an error of that item at setup, as pytest
     result.fnmatch_lines(
         [
-            "*pipeline_nf.py::needs: fixture 'gamma' not found*",
+            "*def needs(alpha, gamma):",
+            "E       fixture 'gamma' not found",
             "*available fixtures: alpha, beta*",
             "*zenrun --fixtures*",
         ]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pgcluster import PASSWORD, PostgresCluster, find_bindir
 
-from zenrun.testing import ZenrunProject
+from zenrun.testing import CacheTests, MetadataStoreTests, ZenrunProject
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -449,3 +449,58 @@ def test_a_store_url_no_plugin_knows_is_a_usage_error(tmp_path):
     assert "no plugin keeps a store at mysql://bob:***@db.example/ml" in result.stderr
     assert "postgresql://" in result.stderr  # the schemes known here
     assert "hunter2-Pa55" not in result.stdout + result.stderr
+
+
+# -- the store conformance kit, on the PostgreSQL store --------------------------------
+
+
+class _OwnedMetadataStore:
+    """Opens a store with its own pool (as another zenrun process would) and closes both."""
+
+    @staticmethod
+    def open(url: str, lease: float = 1.0):
+        from zenrun_postgres.store import PostgresMetadataStore, TeamStore
+
+        team = TeamStore(url, lease=lease)
+        store = PostgresMetadataStore(team)
+        close = store.close
+
+        def close_both() -> None:
+            try:
+                close()
+            finally:
+                team.close()
+
+        store.close = close_both  # type: ignore[method-assign]
+        return store
+
+    @staticmethod
+    def open_cache(url: str):
+        from zenrun_postgres.store import PostgresCache, TeamStore
+
+        team = TeamStore(url)
+        cache = PostgresCache(team)
+        close = cache.close
+
+        def close_both() -> None:
+            try:
+                close()
+            finally:
+                team.close()
+
+        cache.close = close_both  # type: ignore[method-assign]
+        return cache
+
+
+class TestPostgresMetadataStore(MetadataStoreTests):
+    dead_owner_timeout = 60.0
+
+    @pytest.fixture
+    def open_store(self, pg_url):
+        return lambda: _OwnedMetadataStore.open(pg_url)
+
+
+class TestPostgresCache(CacheTests):
+    @pytest.fixture
+    def open_store(self, pg_url):
+        return lambda: _OwnedMetadataStore.open_cache(pg_url)

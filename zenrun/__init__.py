@@ -40,7 +40,7 @@ _EXPORTS = {
     # Records, and reading artifacts with a given config (what plugins show or log).
     "ArtifactRef": "zenrun.metadata.records",
     "Item": "zenrun.collect",
-    "ItemReport": "zenrun.main",
+    "ItemReport": "zenrun.reports",
     "PipelineRun": "zenrun.metadata.records",
     "StepRun": "zenrun.metadata.records",
     "api_config": "zenrun.config",
@@ -59,10 +59,12 @@ _EXPORTS = {
     "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     "gather": "zenrun.compose",
+    "exit": "zenrun.outcomes",
     "fail": "zenrun.outcomes",
     "get_item": "zenrun.metadata.api",
     "get_pipeline": "zenrun.metadata.api",
     "get_run": "zenrun.metadata.api",
+    "importorskip": "zenrun.outcomes",
     "item_params": "zenrun.metadata.api",
     "log_metadata": "zenrun.stepcontext",
     "log_plugin_metadata": "zenrun.stepcontext",
@@ -109,6 +111,7 @@ __all__ = [
     "api_config",
     "artifact_uri",
     "execute_task",
+    "exit",
     "fail",
     "fixture",
     "gather",
@@ -117,6 +120,7 @@ __all__ = [
     "get_run",
     "hookimpl",
     "hookspec",
+    "importorskip",
     "item_params",
     "load_artifact",
     "log_metadata",
@@ -159,7 +163,7 @@ if TYPE_CHECKING:
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
-    from zenrun.main import ItemReport, main
+    from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import (
         artifact_uri,
@@ -171,7 +175,7 @@ if TYPE_CHECKING:
         runs_table,
     )
     from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
-    from zenrun.outcomes import fail, skip, xfail
+    from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
         AmbiguousRunError,
@@ -196,5 +200,6 @@ if TYPE_CHECKING:
         run_task,
         ship_project_code,
     )
+    from zenrun.reports import ItemReport
     from zenrun.stepcontext import log_metadata, log_plugin_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step

@@ -205,6 +205,11 @@ class _ThreadStream:
     def isatty(self) -> bool:
         return False if _current() is not None else self._original.isatty()
 
+    @property
+    def errors(self) -> str:
+        """The error handler of the stream (a text buffer standing in for it has none)."""
+        return getattr(self._original, "errors", None) or "strict"
+
     def __getattr__(self, name: str) -> Any:  # encoding, fileno, buffer, ...
         return getattr(self._original, name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib
+import inspect
 import os
 import sys
 import traceback
@@ -22,21 +23,21 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from zenrun.capture import capturing, section_title
-from zenrun.errors import UsageError
+from zenrun.config import hook_for
+from zenrun.errors import ConftestImportFailure, UsageError
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
-from zenrun.outcomes import Failed, Skipped
+from zenrun.outcomes import Exit, Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
+from zenrun.reports import SKIPPED, ItemReport, raised_at
+from zenrun.tbstyle import format_traceback
 
 if TYPE_CHECKING:
     from zenrun.compose import ComposedPipeline
     from zenrun.config import Config
     from zenrun.fixtures import SetupState
-    from zenrun.main import ItemReport
     from zenrun.metafunc import CallSpec
-
-NORECURSE = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "__pycache__", "{arch}")
 _ZENRUN_DIR = str(Path(__file__).parent)
 
 
@@ -61,6 +62,7 @@ class Item:
     missing: list[str] = field(default_factory=list)  # fixtures not found: an error at setup
     callspec: CallSpec | None = None
     _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    collection_id: int = field(default=0, repr=False, compare=False)  # which collection of its file
 
     @property
     def pipeline_name(self) -> str:
@@ -106,25 +108,54 @@ class Item:
         return self.target.compose({**values, **params}, **kwargs)
 
 
-def _short_exception(exc: BaseException) -> str:
+def _short_exception(exc: BaseException, style: str = "short") -> str:
+    """``exc``'s traceback without zenrun's and importlib's frames, as pytest reports a
+    collection error: ``--tb`` style (``short`` for ``auto``: ``path:line: in name`` and
+    the source line per frame, ``E   Error: message``); ``native``: Python's format."""
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith(_ZENRUN_DIR) and "importlib" not in f.filename
     ]
-    return "".join([*traceback.format_list(frames), *traceback.format_exception_only(type(exc), exc)])
+    native = "".join(
+        [
+            "Traceback (most recent call last):\n",
+            *traceback.format_list(frames),
+            *traceback.format_exception_only(type(exc), exc),
+        ]
+    )
+    if style in ("native", "no", "line") or not frames:
+        return native if frames else "".join(traceback.format_exception_only(type(exc), exc))
+    return format_traceback(native, "long" if style == "long" else "short")
+
+
+def _tbstyle(config: Any) -> str:
+    option = getattr(config, "option", None)
+    return getattr(option, "tbstyle", "auto") or "auto"
+
+
+def _same_file(a: Path | str, b: Path | str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
-    """Import ``path`` as pytest's prepend mode would; returns the module."""
-    path = path.resolve()
+    """Import ``path`` as pytest's prepend mode would; returns the module.
+
+    The path is not resolved: a symlinked module is imported under the link's
+    name, from the link's directory (as pytest does).
+    """
+    path = Path(os.path.abspath(path))
     base, parts = path.parent, [path.stem]
-    while (base / "__init__.py").exists():
+    while (base / "__init__.py").exists() and base.name.isidentifier():  # as pytest's packages
         parts.insert(0, base.name)
         base = base.parent
     name = ".".join(parts)
     existing = sys.modules.get(name)
-    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path:
+    existing_file = getattr(existing, "__file__", "") or ""
+    if existing is not None and existing_file and Path(existing_file) == path:
         return existing
     if conftest and existing is not None and len(parts) == 1:
         del sys.modules[name]  # another directory's conftest.py: each has its own module
@@ -132,13 +163,79 @@ def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
         sys.path.insert(0, str(base))
     importlib.invalidate_caches()
     module = importlib.import_module(name)
-    module_file = Path(getattr(module, "__file__", "") or "").resolve()
-    if module_file != path:
+    module_file = getattr(module, "__file__", "") or ""
+    if not _same_file(module_file, path):
         raise CollectError(
             f"import file mismatch: module {name!r} was imported from {module_file}, which is "
             f"not {path}; give the files unique basenames or add __init__.py files"
         )
     return module
+
+
+@dataclass(frozen=True)
+class CollectionArgument:
+    """A path argument: ``path::name[params]`` split (as pytest's)."""
+
+    path: Path
+    parts: tuple[str, ...]
+    parametrization: str | None
+    original_index: int
+    text: str
+
+
+def resolve_collection_argument(invocation_path: Path, arg: str, index: int) -> CollectionArgument:
+    """Split ``arg`` into its path (absolute, symlinks kept) and selection parts; a
+    missing path, or selection parts on a directory, is a usage error."""
+    base, squacket, rest = arg.partition("[")
+    strpath, *parts = base.split("::")
+    if squacket and not parts:
+        raise UsageError(f"path cannot contain [] parametrization: {arg}")
+    path = Path(os.path.abspath(invocation_path / strpath))
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name too long for the file system
+        exists = False
+    if not exists:
+        raise UsageError(f"file or directory not found: {arg}")
+    if parts and path.is_dir():
+        raise UsageError(f"directory argument cannot contain :: selection parts: {arg}")
+    return CollectionArgument(path, tuple(parts), f"{squacket}{rest}" if squacket else None, index, arg)
+
+
+def _subsumed_by(arg: CollectionArgument, by: CollectionArgument) -> bool:
+    if by.path != arg.path:
+        return not by.parts and arg.path.is_relative_to(by.path)
+    if len(by.parts) > len(arg.parts) or arg.parts[: len(by.parts)] != by.parts:
+        return False
+    return by.parametrization is None or by.parametrization == arg.parametrization
+
+
+def normalize_collection_arguments(args: list[CollectionArgument]) -> list[CollectionArgument]:
+    """Arguments with duplicates and overlaps removed (the shorter prefix, or the earliest
+    argument, is kept), in their original order."""
+    kept: list[CollectionArgument] = []
+    last = None
+    for arg in sorted(args, key=lambda a: (a.path, a.parts, a.parametrization or "")):
+        if last is None or not _subsumed_by(arg, last):
+            kept.append(arg)
+            last = arg
+    return sorted(kept, key=lambda a: a.original_index)
+
+
+def _in_venv(path: Path) -> bool:
+    try:
+        return (path / "pyvenv.cfg").is_file() or (path / "conda-meta" / "history").is_file()
+    except OSError:
+        return False
+
+
+def fnmatch_ex(pattern: str, path: Path) -> bool:
+    """pytest's ``fnmatch_ex``: a pattern without a separator matches the name, else the
+    path (a relative pattern matches its end)."""
+    name = path.name if os.sep not in pattern else str(path)
+    if os.sep in pattern and not os.path.isabs(pattern):
+        pattern = f"*{os.sep}{pattern}"
+    return fnmatch.fnmatch(name, pattern)
 
 
 class Session:
@@ -159,22 +256,62 @@ class Session:
             "fixturemanager", FixtureManager(config)
         )
         self.reports: list[ItemReport] = []
-        self.shouldstop: str | None = None
+        self.shouldstop: str | None = None  # interrupted (exit 2): "Interrupted: <reason>"
+        self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
         self.collected_modules: list[Path] = []
+        self.startpath = getattr(config, "invocation_dir", None) or Path.cwd()
+        self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
+        self._initialpaths: frozenset[Path] = frozenset()
+        self._initialpaths_with_parents: frozenset[Path] = frozenset()
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
 
     def add_collection_error(self, path: Path | str, message: str) -> None:
         self.collection_errors.append((self.relpath(Path(path)), message))
+        maxfail = 1 if self.config.getoption("exitfirst", False) else self.config.getoption("maxfail", 0)
+        if maxfail and len(self.collection_errors) >= maxfail and self.shouldfail is None:
+            self.shouldfail = f"stopping after {len(self.collection_errors)} failures"
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
+    def add_collect_skip(self, path: Path, exc: BaseException) -> None:
+        """A module skipped while collected (``zenrun.skip(allow_module_level=True)``): a
+        skipped report of its own, as pytest's skipped collect report."""
+        report = ItemReport(
+            self.relpath(path),
+            SKIPPED,
+            longrepr=getattr(exc, "msg", None) or str(exc) or "skipped",
+            when="collect",
+            location=raised_at(exc) or (str(path), None),
+        )
+        self.reports.append(report)
+        self.config.hook.zenrun_collectreport(report=report)
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        if lf is not None:
+            lf.collected(report.nodeid, [])
+
     def relpath(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.config.rootpath).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """``path`` relative to the rootdir, symlinks kept (as pytest's node ids)."""
+        path = Path(os.path.abspath(path))
+        for candidate in (path, path.resolve()):
+            try:
+                return candidate.relative_to(self.config.rootpath).as_posix()
+            except ValueError:
+                continue
+        # Outside the rootdir: relative to the directory argument holding it (as pytest).
+        for initial in sorted(self._initialpaths):
+            if initial != path and initial in path.parents:
+                return path.relative_to(initial).as_posix()
+        return path.as_posix()
+
+    def isinitpath(self, path: Path, *, with_parents: bool = False) -> bool:
+        """Whether ``path`` was given as an argument (or, ``with_parents``, is above one)."""
+        return path in (self._initialpaths_with_parents if with_parents else self._initialpaths)
+
+    def gethookproxy(self, directory: Path) -> Any:
+        """The hooks with only the conftests that apply in ``directory`` (and above)."""
+        return hook_for(self.config, directory)
 
     # -- collection ---------------------------------------------------------------
     def _arguments(self) -> list[str]:
@@ -182,9 +319,15 @@ class Session:
         if args:
             return args
         configured = self.config.getini("pipelinepaths")
-        if configured and Path.cwd().resolve() == self.config.rootpath:
-            return [str(self.config.rootpath / p) for p in configured]
-        return [str(Path.cwd())]
+        if configured and self.startpath.resolve() == self.config.rootpath.resolve():
+            found = expand_paths(self.config.rootpath, configured)
+            if found:
+                return found
+            self.warn(
+                "No files were found in pipelinepaths; consider removing or adjusting your "
+                "pipelinepaths configuration. Searching recursively from the current directory instead."
+            )
+        return [str(self.startpath)]
 
     def collect(self) -> list[Item]:
         while True:  # each bad dynamic scope is a collection error of its conftest
@@ -193,62 +336,144 @@ class Session:
                 break
             except ValueError as exc:
                 self.add_collection_error(self.config.rootpath / "conftest.py", str(exc))
-        seen: set[Path] = set()
-        for arg in self._arguments():
-            path_text, _, selector = arg.partition("::")
-            path = Path(path_text).resolve()
-            if not path.exists():
-                raise UsageError(f"file or directory not found: {arg}")
-            for file_path in self._files(path):
-                if file_path in seen and not selector:
+        cwd = self.startpath  # arguments are relative to where zenrun started (a conftest may chdir)
+        args = [resolve_collection_argument(cwd, a, i) for i, a in enumerate(self._arguments())]
+        if not self.config.getoption("keepduplicates", False):
+            args = normalize_collection_arguments(args)
+        self._initialpaths = frozenset(a.path for a in args)
+        self._initialpaths_with_parents = frozenset(
+            [*self._initialpaths, *(p for a in args for p in a.path.parents)]
+        )
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        if lf is not None:
+            order = lf.sort_paths([a.path for a in args])
+            args = sorted(args, key=lambda a: order.index(a.path))
+        notfound = []
+        failed_files: set[Path] = set()
+        for arg in args:
+            if self.shouldfail:
+                break
+            files = self._walk(arg.path) if arg.path.is_dir() else iter([arg.path])
+            matched = not arg.parts
+            for file_path in files:
+                if self.shouldfail:
+                    break
+                if lf is not None and lf.skip_file(file_path):
                     continue
-                seen.add(file_path)
+                if file_path in failed_files:
+                    continue
                 items = self._collect_file(file_path)
-                if selector:
-                    items = [
-                        i
-                        for i in items
-                        if i.name == selector or (i.name.startswith(selector + "[") and "[" not in selector)
-                    ]
-                    if not items:
-                        raise UsageError(
-                            f"not found: {arg}\n(no pipeline named {selector!r} in "
-                            f"{self.relpath(file_path)}; see zenrun --collect-only)"
-                        )
+                if items is None:
+                    failed_files.add(file_path)
+                    matched = True  # reported as a collection error
+                    continue
+                if lf is not None:
+                    items = lf.filter_items(file_path, items, self.isinitpath(file_path))
+                if arg.parts:
+                    items = [i for i in items if _matches(i, arg)]
+                matched = matched or bool(items)
                 self.items.extend(items)
+            if not matched:
+                notfound.append(arg)
+        if notfound:
+            raise UsageError(
+                "\n".join(
+                    f"not found: {arg.text}\n(no pipeline named {'::'.join(arg.parts)!r} in "
+                    f"{self.relpath(arg.path)}; see zenrun --collect-only)"
+                    for arg in notfound
+                )
+            )
         self.items[:] = reorder_items(self.items)
-        self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
-        self.config.hook.zenrun_collection_finish(session=self)
+        try:
+            self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
+        finally:  # as pytest: reported even when a hook raised
+            self.config.hook.zenrun_collection_finish(session=self)
         return self.items
 
-    def _files(self, path: Path) -> Iterable[Path]:
-        if path.is_file():
-            yield path
+    def _walk(self, directory: Path) -> Iterator[Path]:
+        """The module files under ``directory``, files and directories sorted together by
+        name (as pytest); symlinked directories are followed, broken symlinks left out."""
+        errors_before = len(self.collection_errors)
+        with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
+            load_conftests(self.config, directory, self)
+        self._attach_output(errors_before, capture)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
             return
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        paths = [Path(e.path) for e in entries]
+        if lf is not None:
+            paths = lf.sort_paths(paths)
+        hook = self.gethookproxy(directory)
         patterns = self.config.getini("python_files")
-        for directory, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not any(fnmatch.fnmatch(d, p) for p in NORECURSE)
-                and not (Path(directory) / d / "pyvenv.cfg").exists()
-            )
-            for filename in sorted(filenames):
-                if any(fnmatch.fnmatch(filename, p) for p in patterns):
-                    yield Path(directory) / filename
+        for path in paths:
+            try:
+                is_dir, is_file = path.is_dir(), path.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                if not self.isinitpath(path, with_parents=True) and hook.zenrun_ignore_collect(
+                    collection_path=path, config=self.config
+                ):
+                    continue
+                yield from self._walk(path)
+            elif is_file:
+                if not self.isinitpath(path) and hook.zenrun_ignore_collect(
+                    collection_path=path, config=self.config
+                ):
+                    continue
+                # As pytest, every file goes to zenrun_collect_file (a plugin may collect it);
+                # with only zenrun's own implementation, only pipeline modules need to.
+                if (
+                    self.isinitpath(path)
+                    or any(fnmatch.fnmatch(path.name, p) for p in patterns)
+                    or self._other_collectors()
+                ):
+                    yield path
 
-    def _collect_file(self, path: Path) -> list[Item]:
+    def _other_collectors(self) -> bool:
+        """Whether a plugin besides zenrun's collect module implements zenrun_collect_file."""
+        own = sys.modules[__name__]
+        return any(impl.plugin is not own for impl in self.config.hook.zenrun_collect_file.get_hookimpls())
+
+    def _collect_file(self, path: Path) -> list[Item] | None:
+        """The items of the module ``path``; None when it failed to collect."""
         # As pytest: what importing a module prints is captured, and shown only with the
         # collection error it belongs to; its warnings go to the warnings summary.
         errors_before = len(self.collection_errors)
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, path.parent, self)
-            try:
-                results = self.config.hook.zenrun_collect_file(file_path=path, session=self)
-            except CollectError as exc:
-                error: CollectError | None = exc
+            if len(self.collection_errors) > errors_before:  # its conftest failed
+                results: list[Any] = []
+                error: CollectError | None = None
             else:
-                error = None
+                try:
+                    hook = self.gethookproxy(path.parent)
+                    results = hook.zenrun_collect_file(file_path=path, session=self)
+                except CollectError as exc:
+                    error = exc
+                else:
+                    error = None
+        sections = self._attach_output(errors_before, capture)
+        if error is not None:
+            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
+            return None
+        if len(self.collection_errors) > errors_before:
+            return None
+        self.collected_modules.append(path)
+        items = [item for items in results for item in items]
+        self._collections = getattr(self, "_collections", 0) + 1
+        for item in items:  # a file given twice (--keep-duplicates) is two modules in --co
+            item.collection_id = self._collections
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        if lf is not None:
+            lf.collected(self.relpath(path), items)
+        return items
+
+    def _attach_output(self, errors_before: int, capture: Any) -> list[str]:
+        """What was printed while collecting, as sections; added to the first new
+        collection error if there is one (then none are returned)."""
         sections = [
             f"{section_title(stream, 'collect')}\n{text.rstrip()}"
             for stream, text in (capture.texts() if capture else {}).items()
@@ -256,12 +481,18 @@ class Session:
         if sections and len(self.collection_errors) > errors_before:  # a conftest's error
             conftest, message = self.collection_errors[errors_before]
             self.collection_errors[errors_before] = (conftest, "\n\n".join([message.rstrip(), *sections]))
-            sections = []
-        if error is not None:
-            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
             return []
-        self.collected_modules.append(path)
-        return [item for items in results for item in items]
+        return sections
+
+
+def _matches(item: Item, arg: CollectionArgument) -> bool:
+    """Whether ``item`` is what ``path::name[params]`` selects (all parametrizations
+    of ``name`` when no ``[params]`` are given)."""
+    if len(arg.parts) != 1:
+        return False
+    if arg.parametrization is not None:
+        return item.name == arg.parts[0] + arg.parametrization
+    return item.name.split("[")[0] == arg.parts[0]
 
 
 @contextlib.contextmanager
@@ -291,34 +522,53 @@ def _warnings_recorded(session: Session) -> Iterator[None]:
 # ---------------------------------------------------------------------------
 
 
+def confcutdir(config: Any) -> Path | None:
+    """``--confcutdir``, else the config file's directory, else the rootdir: conftests
+    in the directories above it are not loaded."""
+    given = config.getoption("confcutdir", None) if config.option is not None else None
+    if given is None:
+        given = config.stash.get("early_confcutdir")
+    if given:
+        return Path(os.path.abspath(given))
+    return config.inipath.parent if config.inipath is not None else config.rootpath
+
+
 def _conftest_dirs(config: Any, directory: Path) -> list[Path]:
-    directory = directory.resolve()
-    root = config.rootpath
-    chain = [directory, *directory.parents]
-    if root in chain:
-        chain = chain[: chain.index(root) + 1]
-    else:
-        chain = [directory]
+    directory = Path(os.path.abspath(directory))
+    cut = confcutdir(config)
+    chain = [d for d in (directory, *directory.parents) if cut is None or d not in cut.parents]
     return list(reversed(chain))
 
 
 def load_conftests(config: Any, directory: Path, session: Session | None = None) -> None:
-    """Import and register the ``conftest.py`` files from the rootdir down to ``directory``."""
+    """Import and register the ``conftest.py`` files from the confcutdir down to ``directory``."""
+    if config.stash.get("noconftest"):
+        return
     loaded: set[Path] = config.stash.setdefault("conftests", set())
     manager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager(config))
     for folder in _conftest_dirs(config, directory):
         path = folder / "conftest.py"
-        if path in loaded or not path.is_file():
+        try:
+            if path in loaded or not path.is_file():
+                continue
+        except OSError:
             continue
         loaded.add(path)
         try:
             module = import_path(path, conftest=True)
         except Exception as exc:
-            message = f"error while importing conftest:\n{_short_exception(exc)}"
+            message = _short_exception(exc, _tbstyle(config))
             if session is not None:
                 session.add_collection_error(path, message)
-            else:
+            elif config.stash.get("lenient_conftests"):
                 config.stash.setdefault("conftest_errors", []).append((path, message))
+            else:
+                raise ConftestImportFailure(path, exc, _short_exception(exc)) from exc
+            continue
+        except BaseException as exc:  # zenrun.skip(allow_module_level=True) in a conftest
+            if not isinstance(exc, Skipped) or session is None:
+                raise
+            session.warn(f"{session.relpath(path)}: skipped: {exc}")
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
@@ -338,7 +588,28 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             plugin_module = config.pluginmanager.get_plugin(plugin)
             if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
                 manager.parse(plugin_module, Path(config.rootpath.anchor))
-        manager.parse(module, folder)
+        # As pytest: a conftest in or above the rootdir serves every item, also items
+        # collected from outside the rootdir.
+        root = config.rootpath
+        manager.parse(module, folder, everywhere=folder == root or folder in root.parents)
+
+
+def expand_paths(root: Path, patterns: list[str]) -> list[str]:
+    """``pipelinepaths`` entries relative to ``root``, globs expanded (as pytest's
+    ``testpaths``)."""
+    import glob
+
+    found: list[str] = []
+    for pattern in patterns:
+        found.extend(sorted(glob.iglob(str(root / str(pattern)), recursive=True)))
+    return found
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. an option's long value taken for a path
+        return False
 
 
 @hookimpl
@@ -347,12 +618,25 @@ def zenrun_load_initial_conftests(early_config: Any, args: list[str]) -> None:
 
 
 def load_initial_conftests(config: Any, paths: list[str]) -> None:
-    """The conftests above the path arguments, before options are parsed (they may add some)."""
-    targets = [t for t in (Path(p.split("::")[0]).resolve() for p in paths) if t.exists()]
+    """The conftests above the path arguments (or the ``pipelinepaths`` when none is
+    given), and in their ``test*`` / ``pipeline*`` sub-directories, before the options are
+    parsed (they may add some). A failure is a :class:`ConftestImportFailure`."""
+    cwd = getattr(config, "invocation_dir", None) or Path.cwd()
+    targets = [t for t in (Path(os.path.abspath(cwd / p.split("::")[0])) for p in paths) if _exists(t)]
+    if not paths:
+        configured = config.ini.get("pipelinepaths") or []
+        if isinstance(configured, str):
+            configured = configured.split()
+        if cwd.resolve() == config.rootpath.resolve():
+            targets = [Path(p) for p in expand_paths(config.rootpath, configured)]
     # As pytest: when no argument is an existing path (e.g. it is the value of an
     # option a conftest adds, ``--tag blue``), the conftests of the cwd are loaded.
-    for target in targets or [Path.cwd()]:
+    for target in targets or [cwd]:
         load_conftests(config, target if target.is_dir() else target.parent)
+        if target.is_dir():
+            for sub in sorted([*target.glob("test*"), *target.glob("pipeline*")]):
+                if sub.is_dir():
+                    load_conftests(config, sub)
 
 
 # ---------------------------------------------------------------------------
@@ -374,28 +658,92 @@ def zenrun_addoption(parser: Any) -> None:
     )
 
 
+def conftest_pathlist(config: Any, name: str, directory: Path) -> list[Path]:
+    """The paths a conftest variable (``collect_ignore``) names, from the conftests that
+    apply in ``directory``, each relative to its conftest's directory."""
+    result: list[Path] = []
+    for conftest in sorted(config.stash.get("conftests", set())):
+        if not (conftest.parent == directory or conftest.parent in directory.parents):
+            continue
+        module = config.pluginmanager.get_plugin(str(conftest))
+        entries = getattr(module, name, None)
+        if entries is None:
+            continue
+        if isinstance(entries, (str, os.PathLike)):
+            entries = [entries]
+        result.extend(
+            Path(os.path.abspath(conftest.parent / (os.fspath(e) if isinstance(e, os.PathLike) else str(e))))
+            for e in entries
+        )
+    return result
+
+
+@hookimpl(trylast=True)
+def zenrun_ignore_collect(collection_path: Path, config: Any) -> bool | None:
+    """pytest's rules: ``__pycache__``, ``collect_ignore`` / ``collect_ignore_glob`` of the
+    conftests, ``--ignore`` / ``--ignore-glob``, virtual environments, ``norecursedirs``."""
+    if collection_path.name == "__pycache__":
+        return True
+    cwd = getattr(config, "invocation_dir", None) or Path.cwd()
+    ignore_paths = conftest_pathlist(config, "collect_ignore", collection_path.parent)
+    ignore_paths += [Path(os.path.abspath(cwd / p)) for p in config.getoption("ignore", None) or []]
+    if collection_path in ignore_paths:
+        return True
+    globs = [str(g) for g in conftest_pathlist(config, "collect_ignore_glob", collection_path.parent)]
+    globs += [os.path.abspath(cwd / g) for g in config.getoption("ignore_glob", None) or []]
+    if any(fnmatch.fnmatch(str(collection_path), g) for g in globs):
+        return True
+    if not config.getoption("collect_in_virtualenv", False) and _in_venv(collection_path):
+        return True
+    if collection_path.is_dir():
+        patterns = config.getini("norecursedirs")
+        if any(fnmatch_ex(pattern, collection_path) for pattern in patterns):
+            return True
+    return None
+
+
 @hookimpl(trylast=True)
 def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
+    if file_path.suffix != ".py":
+        return None
+    patterns = session.config.getini("python_files")
+    if not session.isinitpath(file_path) and not any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
+        return None
     try:
         module = import_path(file_path)
     except CollectError:
         raise
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):  # as pytest: they end the session
             raise
 
-        if isinstance(exc, Skipped) and exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True)
-            session.warn(f"{session.relpath(file_path)}: module skipped: {exc.msg}")
-            return []
-        raise CollectError(
-            f"ImportError while importing pipeline module {session.relpath(file_path)}:\n"
-            f"{_short_exception(exc)}"
-        ) from None
+        if isinstance(exc, Exit):
+            raise
+        if isinstance(exc, Skipped):
+            if exc.allow_module_level:  # zenrun.skip(..., allow_module_level=True): the module is skipped
+                session.add_collect_skip(file_path, exc)
+                return []
+            raise CollectError(
+                "Using zenrun.skip outside of a pipeline will skip the entire module. If that's "
+                "your intention, pass `allow_module_level=True`. If you want to skip a specific "
+                "pipeline, use the @zenrun.mark.skip or @zenrun.mark.skipif decorators."
+            ) from None
+        if isinstance(exc, Failed) and not exc.pytrace:  # zenrun.fail(..., pytrace=False): the message
+            raise CollectError(exc.msg or "") from None
+        style = _tbstyle(session.config)
+        if isinstance(exc, ImportError):  # as pytest: the import error with a hint
+            raise CollectError(
+                f"ImportError while importing pipeline module '{file_path}'.\n"
+                "Hint: make sure your pipeline modules/packages have valid Python names.\n"
+                f"Traceback:\n{_short_exception(exc, style)}"
+            ) from None
+        raise CollectError(_short_exception(exc, style)) from None
+    file_path = Path(os.path.abspath(file_path))
     try:
-        session.fixturemanager.parse(module, file_path.resolve())
+        session.fixturemanager.parse(module, file_path)
     except ValueError as exc:  # a dynamic scope returned an unknown scope name
         raise CollectError(f"error while collecting {session.relpath(file_path)}:\n{exc}") from None
-    return module_items(module, file_path.resolve(), session)
+    return module_items(module, file_path, session)
 
 
 def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:
@@ -408,7 +756,11 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
         if isinstance(exc, UsageError):
             raise
 
-        detail = str(exc) if isinstance(exc, Failed) and not exc.pytrace else _short_exception(exc)
+        detail = (
+            str(exc)
+            if isinstance(exc, Failed) and not exc.pytrace
+            else _short_exception(exc, _tbstyle(session.config))
+        )
         raise CollectError(f"error while collecting {session.relpath(path)}:\n{detail}") from None
     except BaseException as exc:
         if isinstance(exc, Failed):
@@ -420,19 +772,30 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
     return items
 
 
+def _is(obj: Any, kind: type) -> bool:
+    try:
+        return isinstance(obj, kind)
+    except Exception:  # a proxy whose __class__ raises
+        return False
+
+
 def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:
     relpath = session.relpath(path)
     manager = session.fixturemanager
     items: list[Item] = []
     members = list(vars(module).items())
-    instanced = {id(obj.pipeline) for _, obj in members if isinstance(obj, PipelineInstance)}
+    instanced = {id(obj.pipeline) for _, obj in members if _is(obj, PipelineInstance)}
     shared_marks = module_marks(vars(module))
     for attr, obj in members:
-        if isinstance(obj, Pipeline) and obj.fn.__module__ == module.__name__:
+        try:  # as pytest: an object whose __class__ raises (a lazy proxy) is not a pipeline
+            is_pipeline, is_runnable = isinstance(obj, Pipeline), isinstance(obj, Runnable)
+        except Exception:
+            continue
+        if is_pipeline and obj.fn.__module__ == module.__name__:
             items.extend(
                 _function_items(obj, module, path, relpath, session, id(obj) in instanced, shared_marks)
             )
-        elif isinstance(obj, Runnable) and not attr.startswith("_"):
+        elif is_runnable and not attr.startswith("_"):
             marks = get_marks(obj.pipeline) if isinstance(obj, PipelineInstance) else []
             marks = [m for m in marks if m.name != "parametrize"] + shared_marks
             unbound = (
@@ -486,6 +849,10 @@ def _function_items(
     # Here: metafunc imports pydantic (through steps), which `zenrun --help` does not need.
     from zenrun.metafunc import Metafunc
 
+    if inspect.isgeneratorfunction(pipeline.fn):
+        raise CollectError(
+            f"'yield' keyword is allowed in fixtures, but not in pipelines ({pipeline.__name__})"
+        )
     manager = session.fixturemanager
     config = session.config
     marks = [*get_marks(pipeline), *shared_marks]

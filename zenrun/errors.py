@@ -12,8 +12,9 @@ from ``zenrun``.
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
-__all__ = ["ComposeError", "ExitCode", "UsageError"]
+__all__ = ["ComposeError", "ConftestImportFailure", "ExitCode", "UsageError"]
 
 
 class ExitCode(enum.IntEnum):
@@ -33,3 +34,18 @@ class UsageError(Exception):
 
 class ComposeError(Exception):
     """A pipeline body or a step call is wrong; names the pipeline and step."""
+
+
+class ConftestImportFailure(Exception):
+    """A conftest loaded before the options are parsed failed to import: a usage error
+    (exit 4), shown on stderr as pytest shows it. ``details`` is the failure as shown
+    (its short traceback)."""
+
+    def __init__(self, path: Path, cause: BaseException, details: str = "") -> None:
+        super().__init__(f"{path}: {type(cause).__name__}: {cause}")
+        self.path = path
+        self.cause = cause
+        self.details = details or f"{type(cause).__name__}: {cause}"
+
+    def report(self) -> str:
+        return f"ImportError while loading conftest '{self.path}'.\n{self.details.rstrip()}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ class FixtureDef:
     autouse: bool = False
     #: pytest's name ("package", "class"): ranks between zenrun's scopes; a callable for a dynamic scope
     declared_scope: str | Callable[..., str] | None = None
+    everywhere: bool = False  # a conftest in or above the rootdir: seen by every item (as pytest)
 
     @property
     def location(self) -> str:
@@ -61,6 +61,8 @@ class FixtureDef:
         return f"{code.co_filename}:{code.co_firstlineno}"
 
     def applies_to(self, module_path: Path) -> bool:
+        if self.everywhere:
+            return True
         if self.baseid.suffix == ".py":
             return self.baseid == module_path
         return self.baseid == module_path.parent or self.baseid in module_path.parents
@@ -123,7 +125,7 @@ def fixture(
         if fixture_name == "request":
             code = getattr(func, "__code__", None)
             where = f"{code.co_filename}:{_def_line(func)}" if code else func.__qualname__
-            raise ValueError(f"'request' is a reserved word for fixtures, use another name:\n  {where}")
+            fail(f"'request' is a reserved word for fixtures, use another name:\n  {where}", pytrace=False)
         resolved = scope if callable(scope) else _ALIASES.get(scope, scope)
 
         @functools.wraps(func)
@@ -330,7 +332,7 @@ class FixtureManager:
                 self.defs[fixturedef.name].remove(fixturedef)
                 raise
 
-    def parse(self, holder: object, baseid: Path) -> None:
+    def parse(self, holder: object, baseid: Path, everywhere: bool = False) -> None:
         for obj in list(vars(holder).values()):
             info = _fixture_info(obj)
             if info is None:
@@ -350,6 +352,7 @@ class FixtureManager:
                 argnames,
                 info.get("autouse", False),
                 info.get("declared_scope"),
+                everywhere,
             )
             existing = self.defs.setdefault(fixturedef.name, [])
             existing[:] = [d for d in existing if d.baseid != baseid]
@@ -440,33 +443,53 @@ class FixtureManager:
             ),
             None,
         )
-        return self.lookup_error(name, item.module_path, item.nodeid, requester)
+        return self.lookup_error(name, item.module_path, item.nodeid, requester, item=item)
 
     def lookup_error(
-        self, name: str, module_path: Path, where: str, requester: FixtureDef | None = None
+        self,
+        name: str,
+        module_path: Path,
+        where: str,
+        requester: FixtureDef | None = None,
+        item: Any = None,
     ) -> FixtureLookupError:
+        """pytest's report of a missing fixture: the source of the pipeline and of the
+        fixture that asked (``file PATH, line N`` and the lines up to ``def``), then
+        ``E       fixture 'x' not found`` and the available fixtures."""
         available = ", ".join(self.available(module_path)) or "(none)"
-        source = ""
-        if requester is not None:
-            try:
-                lines, _ = inspect.getsourcelines(requester.func)
-            except (OSError, TypeError):
-                lines = []
-            head = [
-                line.rstrip()
-                for line in itertools.takewhile(
-                    lambda line: not line.lstrip().startswith(("def ", "async def ")), lines
-                )
-            ]
-            definition = lines[len(head)].rstrip() if len(head) < len(lines) else ""
-            source = f"{requester.location}\n" + "".join(
-                f"  {line}\n" for line in [*head, definition] if line
+        stack = [
+            f
+            for f in (
+                getattr(getattr(item, "target", None), "fn", None),
+                requester.func if requester else None,
             )
-        return FixtureLookupError(
-            f"{source}{where}: fixture {name!r} not found\n"
-            f"available fixtures: {available}\n"
-            f"use 'zenrun --fixtures [path]' for help on them."
+            if f is not None
+        ]
+        tblines: list[str] = []
+        location = where
+        for func in stack:
+            try:
+                lines, lineno = inspect.getsourcelines(func)
+                path = inspect.getsourcefile(func) or "?"
+            except (OSError, TypeError):
+                continue
+            tblines.append(f"file {path}, line {lineno}")
+            for line in lines:
+                tblines.append("  " + line.rstrip())
+                if line.lstrip().startswith(("def ", "async def ")):
+                    break
+            location = f"{path}:{lineno}"
+        text = "\n".join(
+            [
+                *tblines,
+                f"E       fixture {name!r} not found",
+                f">       available fixtures: {available}",
+                ">       use 'zenrun --fixtures [path]' for help on them.",
+                "",
+                location,
+            ]
         )
+        return FixtureLookupError(text)
 
     def show(self, module_paths: list[Path], rootdir: Path, verbose: bool = False) -> Iterator[str]:
         """Lines for ``zenrun --fixtures``: each fixture, where it is defined, and its docstring.
@@ -581,7 +604,7 @@ class SetupState:
             return direct[name]
         fixturedef = self.manager.resolve(name, item.module_path, requester)
         if fixturedef is None:
-            raise self.manager.lookup_error(name, item.module_path, item.nodeid)
+            raise self.manager.lookup_error(name, item.module_path, item.nodeid, requester, item=item)
         scope = self.scope_of(fixturedef, item)
         if requester is not None:
             requester_scope = self.scope_of(requester, item)

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
     from zenrun.collect import Item, Session
     from zenrun.config import Config, Parser
-    from zenrun.main import ItemReport
     from zenrun.metadata.records import PipelineRun, StepRun
     from zenrun.metafunc import Metafunc
     from zenrun.protocols import (
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
         MetadataStore,
         Orchestrator,
     )
+    from zenrun.reports import ItemReport
     from zenrun.runner import StepCall
     from zenrun.terminal import TerminalReporter
 
@@ -112,6 +112,17 @@ def zenrun_cmdline_main(config: Config) -> int | None:
 def zenrun_sessionstart(session: Session) -> None:
     """Called after the Session is created, before collection (the terminal
     reporter prints the header here)."""
+
+
+@hookspec(firstresult=True)
+def zenrun_ignore_collect(collection_path: Path, config: Config) -> bool | None:
+    """Return True to leave ``collection_path`` (a file or directory) out of
+    collection, False to collect it even if ``--ignore``, ``collect_ignore`` or
+    ``norecursedirs`` would leave it out; None to let others decide.
+
+    firstresult. A conftest's implementation applies to the paths below it
+    (as pytest's ``pytest_ignore_collect``).
+    """
 
 
 @hookspec
@@ -251,7 +262,30 @@ def zenrun_register_materializers(registry: MaterializerRegistry) -> None:
 
 @hookspec
 def zenrun_item_start(item: Item) -> None:
-    """Called before an item's fixtures are set up and its pipeline composed."""
+    """Called before an item's fixtures are set up and its pipeline composed.
+
+    ``zenrun.skip(reason)`` here skips the item (``zenrun.fail`` / ``xfail``
+    as in a fixture); any other exception is an error of this item blamed on
+    the plugin that raised it, and the session goes on with the next item.
+    """
+
+
+@hookspec
+def zenrun_collectreport(report: ItemReport) -> None:
+    """A module's collection ended in a way worth reporting: ``report.outcome`` is
+    ``"skipped"`` (``zenrun.skip(allow_module_level=True)``), ``report.nodeid`` its path."""
+
+
+@hookspec
+def zenrun_runtest_setup(item: Item) -> None:
+    """Called before ``item``'s fixtures are set up (as pytest's ``pytest_runtest_setup``):
+    raise, or call ``zenrun.skip()`` / ``zenrun.xfail()``, to end the item here."""
+
+
+@hookspec
+def zenrun_runtest_teardown(item: Item) -> None:
+    """Called after ``item``'s pipeline-scoped fixtures are torn down; an exception is
+    an error at teardown of the item."""
 
 
 @hookspec
@@ -339,8 +373,32 @@ def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
 
 
 @hookspec
-def zenrun_report_header(config: Config) -> list[str] | str | None:
-    """Return a line or lines to show in the session header (not with ``-q``)."""
+def zenrun_report_header(config: Config, start_path: Path) -> list[str] | str | None:
+    """Return a line or lines to show in the session header (not with ``-q``);
+    ``start_path`` is the directory zenrun was started in."""
+
+
+@hookspec
+def zenrun_internalerror(excrepr: str, excinfo: BaseException) -> bool | None:
+    """An internal error: ``excrepr`` is its report (who is at fault and the
+    traceback), ``excinfo`` the exception. Return True when you showed it (the
+    terminal reporter does); may call ``zenrun.exit()`` to choose the exit code."""
+
+
+@hookspec
+def zenrun_report_collectionfinish(
+    config: Config, start_path: Path, items: list[Item]
+) -> list[str] | str | None:
+    """Return a line or lines to show after the "collected ..." line (not with ``-q``):
+    ``--lf`` and ``--sw`` say here what they rerun or skip."""
+
+
+@hookspec
+def zenrun_markeval_namespace(config: Config) -> dict[str, object]:
+    """Return names available to the string conditions of ``skipif`` / ``xfail``
+    marks (as pytest's ``pytest_markeval_namespace``). A conftest's implementation
+    applies to the pipelines below it; nearer conftests override farther ones."""
+    raise NotImplementedError  # a specification: the implementations answer
 
 
 @hookspec

@@ -1,47 +1,86 @@
-"""``--lf`` / ``--ff`` / ``--sw``: rerun what failed last time, as pytest's cache plugin.
+"""``--lf`` / ``--ff`` / ``--nf`` / ``--sw``: rerun what failed, as pytest's cacheprovider
+and stepwise plugins.
 
-The ids of the items that failed (or errored, or whose module failed to
-collect) are kept in ``lastfailed.json`` in the store, next to the runs; an
-item that passes later is removed. ``--sw`` (stepwise) stops at the first
-failure and, next time, starts from it.
+What they remember is kept as JSON values in the store, under ``v/`` as pytest
+keeps them under ``.pytest_cache/v/``: ``v/cache/lastfailed`` (the ids of the
+items that failed or errored, and of the modules that failed to collect; an
+item that passes later is removed), ``v/cache/nodeids`` (every item id seen,
+for ``--nf``) and ``v/cache/stepwise`` (where ``--sw`` continues).
+``--cache-clear`` forgets them with the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
+from collections.abc import Generator, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from zenrun.hookspec import hookimpl
+from zenrun.metadata.sqlite import make_store_dir
 
-_FILE = "lastfailed.json"
-
-
-def _path(config: Any) -> Path:
-    return Path(config.store_path) / _FILE
-
-
-def load(config: Any) -> dict[str, Any]:
-    """The recorded state: ``{"lastfailed": {nodeid: True}, "stepwise": nodeid or None}``."""
-    try:
-        data = json.loads(_path(config).read_text())
-    except (OSError, ValueError):
-        return {"lastfailed": {}, "stepwise": None}
-    if not isinstance(data, dict) or not isinstance(data.get("lastfailed"), dict):
-        return {"lastfailed": {}, "stepwise": None}
-    return data
+LASTFAILED = "cache/lastfailed"
+NODEIDS = "cache/nodeids"
+STEPWISE = "cache/stepwise"
 
 
-def _save(config: Any, data: dict[str, Any]) -> None:
-    path = _path(config)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-        os.replace(tmp, path)  # atomic: a crash leaves the old file
-    except OSError:  # a read-only store: nothing to remember, as pytest's cache
-        pass
+class Values:
+    """JSON values by ``/``-separated key in ``<store>/v/`` (pytest's ``config.cache.get/set``)."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.store_path = Path(store_path)
+        self._dir = self.store_path / "v"
+
+    def _path(self, key: str) -> Path:
+        path = (self._dir / key).resolve()
+        if not path.is_relative_to(self._dir.resolve()):
+            raise ValueError(f"value key {key!r} leaves the store")
+        return path
+
+    def get(self, key: str, default: Any) -> Any:
+        """The value stored under ``key``, or ``default`` (also when it cannot be read)."""
+        try:
+            with self._path(key).open(encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            return default
+
+    def set(self, key: str, value: Any) -> None:
+        """Store ``value`` (JSON) under ``key``; a store that cannot be written is left alone."""
+        path = self._path(key)
+        try:
+            if not self.store_path.is_dir():
+                make_store_dir(self.store_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(value, indent=2), encoding="utf-8")
+            os.replace(tmp, path)  # atomic: a crash leaves the old value
+        except OSError:  # a read-only store: nothing to remember, as pytest's cache
+            pass
+
+    def keys(self) -> list[str]:
+        if not self._dir.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self._dir).as_posix()
+            for p in self._dir.rglob("*")
+            if p.is_file() and not p.name.endswith(".tmp")
+        )
+
+    def clear(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def values(config: Any) -> Values:
+    """The store's values of ``config`` (made once per session)."""
+    made = config.stash.get("values")
+    if made is None:
+        made = config.stash["values"] = Values(config.store_path)
+    return made
 
 
 @hookimpl
@@ -53,7 +92,8 @@ def zenrun_addoption(parser: Any) -> None:
         dest="last_failed",
         action="store_true",
         default=False,
-        help="rerun only the pipelines that failed last time (all of them if none failed)",
+        help="rerun only the pipelines that failed at the last run (or all if none failed); "
+        "modules without recorded failures are not collected",
     )
     group.addoption(
         "--ff",
@@ -61,7 +101,31 @@ def zenrun_addoption(parser: Any) -> None:
         dest="failed_first",
         action="store_true",
         default=False,
-        help="run the pipelines that failed last time first",
+        help="run all pipelines, the ones that failed at the last run first",
+    )
+    group.addoption(
+        "--nf",
+        "--new-first",
+        dest="newfirst",
+        action="store_true",
+        default=False,
+        help="run pipelines from new files first, then the rest sorted by file mtime",
+    )
+    group.addoption(
+        "--lfnf",
+        "--last-failed-no-failures",
+        dest="last_failed_no_failures",
+        choices=("all", "none"),
+        default="all",
+        help="with --lf, what to run when no failure is known: all (default) or none",
+    )
+    group.addoption(
+        "--cache-show",
+        dest="cacheshow",
+        action="append",
+        nargs="?",
+        metavar="GLOB",
+        help="show the values kept in the store (--lf, --sw, ...) and exit; optional glob (default *)",
     )
     group.addoption(
         "--sw",
@@ -69,70 +133,330 @@ def zenrun_addoption(parser: Any) -> None:
         dest="stepwise",
         action="store_true",
         default=False,
-        help="stop at the first failure; next time, start from it",
+        help="exit on a pipeline failure and continue from the last failing pipeline next time",
+    )
+    group.addoption(
+        "--sw-skip",
+        "--stepwise-skip",
+        dest="stepwise_skip",
+        action="store_true",
+        default=False,
+        help="ignore the first failing pipeline but stop on the next failing one. "
+        "Implicitly enables --stepwise.",
+    )
+    group.addoption(
+        "--sw-reset",
+        "--stepwise-reset",
+        dest="stepwise_reset",
+        action="store_true",
+        default=False,
+        help="reset the stepwise state, restarting the stepwise workflow. Implicitly enables --stepwise.",
     )
 
 
 @hookimpl(tryfirst=True)
-def zenrun_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
-    lf, ff, sw = (config.getoption(n, False) for n in ("last_failed", "failed_first", "stepwise"))
-    if not (lf or ff or sw):
-        return
-    data = load(config)
-    failed = data["lastfailed"]
-
-    def was_failed(item: Any) -> bool:
-        return item.nodeid in failed or item.nodeid.split("::")[0] in failed
-
-    if lf and any(was_failed(i) for i in items):
-        deselected = [i for i in items if not was_failed(i)]
-        items[:] = [i for i in items if was_failed(i)]
-        if deselected:
-            config.hook.zenrun_deselected(items=deselected)
-        session.lastfailed_note = f"run-last-failure: rerun previous {len(items)} failure(s)"
-    elif lf:
-        session.lastfailed_note = "run-last-failure: no previously failed pipelines, not deselecting items."
-    elif ff:
-        items[:] = [i for i in items if was_failed(i)] + [i for i in items if not was_failed(i)]
-    if sw and data.get("stepwise"):
-        ids = [i.nodeid for i in items]
-        if data["stepwise"] in ids:
-            start = ids.index(data["stepwise"])
-            if start:
-                config.hook.zenrun_deselected(items=items[:start])
-                items[:] = items[start:]
-
-
-@hookimpl
 def zenrun_configure(config: Any) -> None:
+    if config.stash.get("api"):
+        return
+    option = config.option
+    if config.getoption("cache_clear", False):
+        values(config).clear()
+    if getattr(option, "stepwise_skip", False) or getattr(option, "stepwise_reset", False):
+        option.stepwise = True
+    config.pluginmanager.register(LFPlugin(config), "lfplugin")
+    config.pluginmanager.register(NFPlugin(config), "nfplugin")
     if config.getoption("stepwise", False):
-        config.option.exitfirst = True  # stepwise stops at the first failure
+        config.pluginmanager.register(StepwisePlugin(config), "stepwiseplugin")
 
 
-@hookimpl
-def zenrun_sessionfinish(session: Any, exitstatus: int) -> None:
-    config = session.config
-    if config.getoption("collectonly", False) or config.stash.get("api"):
-        return
-    reports = getattr(session, "reports", [])
-    errors = getattr(session, "collection_errors", [])
-    if not reports and not errors:
-        return
-    data = load(config)
-    failed = data["lastfailed"]
-    for path, _ in errors:
-        failed[path] = True
-    for report in reports:
+def cacheshow(config: Any, session: Any) -> int:
+    """``--cache-show [GLOB]``: the values kept in the store."""
+    import fnmatch
+    from pprint import pformat
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    store = values(config)
+    write(f"cachedir: {store.store_path}")
+    keys = store.keys()
+    if not keys:
+        write("cache is empty")
+        return 0
+    glob = config.getoption("cacheshow")[0] or "*"
+    if reporter is not None:
+        reporter.write_sep("-", f"cache values for {glob!r}")
+    dummy = object()
+    for key in keys:
+        if not fnmatch.fnmatch(key, glob):
+            continue
+        value = store.get(key, dummy)
+        if value is dummy:
+            write(f"{key} contains unreadable content, will be ignored")
+            continue
+        write(f"{key} contains:")
+        for line in pformat(value).splitlines():
+            write("  " + line)
+    return 0
+
+
+def _writes_state(config: Any) -> bool:
+    return not (config.getoption("cacheshow", None) or config.stash.get("api"))
+
+
+class LFPlugin:
+    """``--lf`` / ``--ff``; records failures in every session."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.active = bool(config.getoption("last_failed", False) or config.getoption("failed_first", False))
+        stored = values(config).get(LASTFAILED, {})
+        self.lastfailed: dict[str, bool] = stored if isinstance(stored, dict) else {}
+        self._report_status: str | None = None
+        self._skipped_files = 0  # files --lf did not collect
+        self._collected_at_least_one_failure = False
+        self._last_failed_paths: set[Path] = (
+            self.get_last_failed_paths() if config.getoption("last_failed", False) else set()
+        )
+
+    def get_last_failed_paths(self) -> set[Path]:
+        """The paths of the recorded failures and their parents (existing ones)."""
+        rootpath = self.config.rootpath
+        result: set[Path] = set()
+        for nodeid in self.lastfailed:
+            path = rootpath / nodeid.split("::")[0]
+            result.add(path)
+            result.update(path.parents)
+        return {p for p in result if p.exists()}
+
+    # -- called by the session while it collects (--lf) ----------------------------------
+    def sort_paths(self, paths: list[Path]) -> list[Path]:
+        """Paths holding recorded failures first (stable)."""
+        if not self._last_failed_paths:
+            return paths
+        return sorted(paths, key=lambda p: p not in self._last_failed_paths)
+
+    def skip_file(self, path: Path) -> bool:
+        """Whether ``--lf`` leaves the module ``path`` out: once a recorded failure was
+        collected, modules without any are not imported."""
+        if self._collected_at_least_one_failure and path not in self._last_failed_paths:
+            self._skipped_files += 1
+            return True
+        return False
+
+    def filter_items(self, path: Path, items: list[Any], initial: bool) -> list[Any]:
+        """A module's items: only its recorded failures (all of them when the module
+        was given as an argument, or none of its items is recorded)."""
+        if path not in self._last_failed_paths:
+            return items
+        if not self._collected_at_least_one_failure:
+            if not any(i.nodeid in self.lastfailed for i in items):
+                return items
+            self._collected_at_least_one_failure = True
+        return [i for i in items if i.nodeid in self.lastfailed or initial]
+
+    def collected(self, relpath: str, items: list[Any]) -> None:
+        """A module collected: if it had failed to collect, its items count as failed."""
+        if relpath in self.lastfailed:
+            self.lastfailed.pop(relpath)
+            self.lastfailed.update((item.nodeid, True) for item in items)
+
+    # -- hooks ---------------------------------------------------------------------------
+    @hookimpl
+    def zenrun_report_collectionfinish(self) -> str | None:
+        if self.active and self._verbosity() >= 0 and self._report_status:
+            return f"run-last-failure: {self._report_status}"
+        return None
+
+    def _verbosity(self) -> int:
+        return self.config.getoption("verbose", 0) - self.config.getoption("quiet", 0)
+
+    @hookimpl
+    def zenrun_item_report(self, report: Any) -> None:
         if report.outcome in ("failed", "error"):
-            failed[report.nodeid] = True
-        elif report.outcome in ("passed", "xfailed", "xpassed", "skipped"):
-            failed.pop(report.nodeid, None)
-    collected = {str(p) for p, _ in errors}
-    for module in getattr(session, "collected_modules", []):
-        relative = session.relpath(module)
-        if relative not in collected:
-            failed.pop(relative, None)  # the module collects again
-    if config.getoption("stepwise", False):
-        failing = [r.nodeid for r in reports if r.outcome in ("failed", "error")]
-        data["stepwise"] = failing[0] if failing else None
-    _save(config, data)
+            self.lastfailed[report.nodeid] = True
+        elif report.when == "call":
+            self.lastfailed.pop(report.nodeid, None)
+
+    @hookimpl(wrapper=True, tryfirst=True)
+    def zenrun_collection_modifyitems(
+        self, session: Any, config: Any, items: list[Any]
+    ) -> Generator[None, None, None]:
+        result = yield
+        for path, _ in session.collection_errors:
+            self.lastfailed[path] = True
+        if not self.active:
+            return result
+        if self.lastfailed:
+            previously_failed = [i for i in items if i.nodeid in self.lastfailed]
+            previously_passed = [i for i in items if i.nodeid not in self.lastfailed]
+            if not previously_failed:  # a subset was selected: its failures are elsewhere
+                self._report_status = f"{len(self.lastfailed)} known failures not in selected pipelines"
+            else:
+                if config.getoption("last_failed", False):
+                    items[:] = previously_failed
+                    config.hook.zenrun_deselected(items=previously_passed)
+                else:  # --ff
+                    items[:] = previously_failed + previously_passed
+                count = len(previously_failed)
+                noun = "failure" if count == 1 else "failures"
+                suffix = " first" if config.getoption("failed_first", False) else ""
+                self._report_status = f"rerun previous {count} {noun}{suffix}"
+            if self._skipped_files > 0:
+                files = "file" if self._skipped_files == 1 else "files"
+                self._report_status += f" (skipped {self._skipped_files} {files})"
+        else:
+            self._report_status = "no previously failed pipelines, "
+            if config.getoption("last_failed_no_failures", "all") == "none":
+                self._report_status += "deselecting all items."
+                config.hook.zenrun_deselected(items=items[:])
+                items[:] = []
+            else:
+                self._report_status += "not deselecting items."
+        return result
+
+    @hookimpl
+    def zenrun_sessionfinish(self, session: Any) -> None:
+        if not _writes_state(self.config):
+            return
+        store = values(self.config)
+        if store.get(LASTFAILED, {}) != self.lastfailed:
+            store.set(LASTFAILED, self.lastfailed)
+
+
+class NFPlugin:
+    """``--nf``: pipelines of new files first, then the rest by file mtime (newest first)."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.active = bool(config.getoption("newfirst", False))
+        stored = values(config).get(NODEIDS, [])
+        self.cached_nodeids: set[str] = set(stored) if isinstance(stored, list) else set()
+
+    @hookimpl(wrapper=True, tryfirst=True)
+    def zenrun_collection_modifyitems(self, items: list[Any]) -> Generator[None, None, None]:
+        result = yield
+        if self.active:
+            new_items = {i.nodeid: i for i in items if i.nodeid not in self.cached_nodeids}
+            other_items = {i.nodeid: i for i in items if i.nodeid in self.cached_nodeids}
+            items[:] = self._by_mtime(new_items.values()) + self._by_mtime(other_items.values())
+            self.cached_nodeids.update(new_items)
+        else:
+            self.cached_nodeids.update(i.nodeid for i in items)
+        return result
+
+    @staticmethod
+    def _by_mtime(items: Iterable[Any]) -> list[Any]:
+        return sorted(items, key=lambda i: i.module_path.stat().st_mtime, reverse=True)
+
+    @hookimpl
+    def zenrun_sessionfinish(self) -> None:
+        if not _writes_state(self.config) or self.config.getoption("collectonly", False):
+            return
+        values(self.config).set(NODEIDS, sorted(self.cached_nodeids))
+
+
+@dataclasses.dataclass
+class StepwiseCacheInfo:
+    last_failed: str | None  # the id of the pipeline that failed last
+    last_test_count: int | None  # how many were selected: a change makes the state stale
+    last_cache_date_str: str
+
+    @property
+    def last_cache_date(self) -> datetime:
+        return datetime.fromisoformat(self.last_cache_date_str)
+
+    @classmethod
+    def empty(cls) -> StepwiseCacheInfo:
+        return cls(None, None, datetime.now().isoformat())
+
+
+class StepwisePlugin:
+    """``--sw``: stop at the first failure (the session is interrupted); next time,
+    start from it."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.session: Any = None
+        self.report_status: list[str] = []
+        self.skip: bool = config.getoption("stepwise_skip", False)
+        self.reset: bool = config.getoption("stepwise_reset", False)
+        self.cached_info = self._load_cached_info()
+
+    def _load_cached_info(self) -> StepwiseCacheInfo:
+        cached = values(self.config).get(STEPWISE, None)
+        if cached:
+            try:
+                return StepwiseCacheInfo(
+                    cached["last_failed"], cached["last_test_count"], cached["last_cache_date_str"]
+                )
+            except (KeyError, TypeError) as exc:
+                self.report_status.append(f"error reading cache, discarding ({type(exc).__name__}: {exc})")
+        return StepwiseCacheInfo.empty()
+
+    @hookimpl
+    def zenrun_sessionstart(self, session: Any) -> None:
+        self.session = session
+
+    @hookimpl
+    def zenrun_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        last_test_count = self.cached_info.last_test_count
+        self.cached_info.last_test_count = len(items)
+        if self.reset:
+            self.report_status.append("resetting state, not skipping.")
+            self.cached_info.last_failed = None
+            return
+        if not self.cached_info.last_failed:
+            self.report_status.append("no previously failed pipelines, not skipping.")
+            return
+        if last_test_count is not None and last_test_count != len(items):
+            self.report_status.append(
+                f"pipeline count changed, not skipping (now {len(items)} pipelines, "
+                f"previously {last_test_count})."
+            )
+            self.cached_info.last_failed = None
+            return
+        ids = [item.nodeid for item in items]
+        if self.cached_info.last_failed not in ids:
+            self.report_status.append("previously failed pipeline not found, not skipping.")
+            return
+        failed_index = ids.index(self.cached_info.last_failed)
+        age = datetime.now() - self.cached_info.last_cache_date
+        age = timedelta(seconds=int(age.total_seconds()))
+        self.report_status.append(
+            f"skipping {failed_index} already passed items (cache from {age} ago, use --sw-reset to discard)."
+        )
+        deselected = items[:failed_index]
+        del items[:failed_index]
+        config.hook.zenrun_deselected(items=deselected)
+
+    @hookimpl
+    def zenrun_item_report(self, report: Any) -> None:
+        if report.outcome in ("failed", "error"):
+            if self.skip:  # --sw-skip: the first failure is let through
+                if report.nodeid == self.cached_info.last_failed:
+                    self.cached_info.last_failed = None
+                self.skip = False
+            else:
+                self.cached_info.last_failed = report.nodeid
+                if self.session is not None:
+                    self.session.shouldstop = "Pipeline failed, continuing from this pipeline next run."
+        elif (
+            report.when == "call"
+            and report.outcome != "skipped"
+            and report.nodeid == self.cached_info.last_failed
+        ):
+            self.cached_info.last_failed = None
+
+    @hookimpl
+    def zenrun_report_collectionfinish(self) -> list[str] | None:
+        verbosity = self.config.getoption("verbose", 0) - self.config.getoption("quiet", 0)
+        if verbosity >= 0 and self.report_status:
+            return [f"stepwise: {line}" for line in self.report_status]
+        return None
+
+    @hookimpl
+    def zenrun_sessionfinish(self) -> None:
+        if not _writes_state(self.config):
+            return
+        self.cached_info.last_cache_date_str = datetime.now().isoformat()
+        values(self.config).set(STEPWISE, dataclasses.asdict(self.cached_info))

@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from zenrun.blame import ZENRUN_DIR, describe_fault
+from zenrun.blame import describe_fault
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
-from zenrun.errors import ComposeError, ExitCode, UsageError
+from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.hookspec import hookimpl
-from zenrun.metadata.records import FAILED, PipelineRun
-from zenrun.outcomes import Failed, OutcomeException, Skipped, XFailed
+from zenrun.lastfailed import cacheshow
+from zenrun.marks import get_marks
+from zenrun.metadata.records import FAILED
+from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed
+from zenrun.reports import (
+    ERROR,
+    FAILED_OUTCOME,
+    PASSED,
+    SKIPPED,
+    XFAILED,
+    XPASSED,
+    ItemReport,
+    failure_text,
+    format_warning,
+    raised_at,
+)
 from zenrun.runconfig import SharedSteps
 from zenrun.runner import set_post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.stepcontext import to_json_value
 from zenrun.tbstyle import format_traceback
+from zenrun.tbstyle import parse as parse_traceback
 
 if TYPE_CHECKING:
     from zenrun.capture import StepCapture
@@ -32,44 +50,6 @@ if TYPE_CHECKING:
     from zenrun.orchestrators.scheduler import SchedulingOrchestrator
     from zenrun.protocols import Orchestrator
     from zenrun.skipping import Xfail
-
-PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
-XFAILED, XPASSED = "xfailed", "xpassed"
-
-
-@dataclass
-class ItemReport:
-    """The outcome of one item: passed, failed (a step failed), error (before running) or skipped."""
-
-    nodeid: str
-    outcome: str
-    duration: float = 0.0
-    run: PipelineRun | None = None
-    longrepr: str = ""
-    keywords: dict[str, Any] = field(default_factory=dict)
-    internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
-    sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
-    when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
-    location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
-
-    @property
-    def summary(self) -> str:
-        """One line for the short summary: the failed step and its error, or the error."""
-        if self.run is not None:
-            for step in self.run.steps.values():
-                if step.status == FAILED and step.error:
-                    return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
-        text = self.longrepr
-        for title, _ in self.sections:  # fixture output appended to the failure: not the error
-            text = text.split(f"\n{title}\n", 1)[0]
-        lines = text.strip().splitlines()
-        if len(lines) > 1:  # the first line names pipeline and step, the last one what is wrong
-            return f"{lines[0].rstrip(':')}: {lines[-1].strip()}"
-        return lines[0] if lines else ""
-
-    @property
-    def passed(self) -> bool:
-        return self.outcome == PASSED
 
 
 @hookimpl
@@ -144,6 +124,84 @@ def zenrun_addoption(parser: Parser) -> None:
         default=False,
         help="empty the cache before running",
     )
+    collection = parser.getgroup("collection")
+    collection.addoption(
+        "--continue-on-collection-errors",
+        action="store_true",
+        default=False,
+        dest="continue_on_collection_errors",
+        help="run the pipelines that were collected even when collection errors occurred",
+    )
+    collection.addoption(
+        "--keep-duplicates",
+        action="store_true",
+        default=False,
+        dest="keepduplicates",
+        help="keep duplicate paths and node ids given on the command line",
+    )
+    collection.addoption(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="ignore PATH while collecting (may be given several times)",
+    )
+    collection.addoption(
+        "--ignore-glob",
+        action="append",
+        default=[],
+        dest="ignore_glob",
+        metavar="GLOB",
+        help="ignore paths matching the glob pattern (may be given several times)",
+    )
+    collection.addoption(
+        "--confcutdir",
+        default=None,
+        metavar="DIR",
+        help="only load conftest.py files at or below DIR (default: the config file's directory)",
+    )
+    collection.addoption(
+        "--noconftest",
+        action="store_true",
+        default=False,
+        dest="noconftest",
+        help="do not load any conftest.py files",
+    )
+    collection.addoption(
+        "--collect-in-virtualenv",
+        action="store_true",
+        default=False,
+        dest="collect_in_virtualenv",
+        help="collect in a virtual environment's directory too (left out by default)",
+    )
+    collection.addoption(
+        "--rootdir",
+        default=None,
+        metavar="DIR",
+        help="the rootdir: node ids, conftests and the default store are relative to it",
+    )
+    collection.addoption(
+        "-c",
+        "--config-file",
+        dest="inifilename",
+        default=None,
+        metavar="FILE",
+        help="read [tool.zenrun] keys from FILE instead of finding a config file",
+    )
+    collection.addoption(
+        "-o",
+        "--override-ini",
+        dest="override_ini",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a [tool.zenrun] key, e.g. -o xfail_strict=true (may be given several times)",
+    )
+    parser.addini(
+        "norecursedirs",
+        "directory patterns not to recurse into while collecting",
+        type="linelist",
+        default=["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"],
+    )
     store = parser.getgroup("store")
     store.addoption(
         "--store",
@@ -162,23 +220,29 @@ def zenrun_addoption(parser: Parser) -> None:
     )
     parser.addini(
         "store",
-        "the store: a directory (relative to the rootdir), sqlite:///PATH or postgresql://... "
-        "(default: .zenrun/)",
+        "where runs and artifacts are kept: a directory (relative to the config file), "
+        "sqlite:///PATH or a team store postgresql://... (default: .zenrun)",
         default=None,
     )
 
 
 @hookimpl(trylast=True)
 def zenrun_cmdline_main(config: Config) -> int:
+    if config.getoption("cacheshow", None) and not config.getoption("help", False):
+        return wrap_session(config, cacheshow)  # --cache-show: what the store holds
     return wrap_session(config, _main)
 
 
 def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
+    """Run ``doit(config, session)`` between ``zenrun_sessionstart`` and
+    ``zenrun_sessionfinish``, turning what escapes into an exit code as pytest does."""
     session = Session(config)
     token = set_active_config(config)
     status: int = ExitCode.OK
+    started = False
     try:
         config.hook.zenrun_sessionstart(session=session)
+        started = True
         status = doit(config, session)
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
@@ -186,44 +250,102 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
     except KeyboardInterrupt:
         session.shouldstop = "KeyboardInterrupt"
         status = ExitCode.INTERRUPTED
-    except Exception as exc:
-        _print_internal_error(config, exc, "running the session")
+    except Exit as exc:  # zenrun.exit(): the session ends here
+        status = exc.returncode if exc.returncode is not None else ExitCode.INTERRUPTED
+        session.exit_message = f"zenrun.outcomes.Exit: {exc.msg}"
+        if not started:
+            print(f"Exit: {exc.msg}", file=sys.stderr)
+    except BaseException as exc:  # as pytest: anything else is an internal error (SystemExit too)
         status = ExitCode.INTERNAL_ERROR
+        try:
+            notify_exception(config, exc, "running the session")
+        except Exit as exit_exc:  # a zenrun_internalerror hook called zenrun.exit()
+            if exit_exc.returncode is not None:
+                status = exit_exc.returncode
+            print(f"Exit: {exit_exc.msg}", file=sys.stderr)
+        else:
+            if isinstance(exc, SystemExit):
+                print("mainloop: caught unexpected SystemExit!", file=sys.stderr)
     finally:
-        errors = session.setup_state.teardown_all() if hasattr(session, "setup_state") else []
-        report_teardown_errors(session, session.items[-1] if session.items else None, "session", errors)
+        errors = teardown_scope(session, session.items[-1] if session.items else None, "session")
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
-        try:  # the terminal reporter writes the summary and closing line even so
-            config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
-        except Exception as exc:
-            _print_internal_error(config, exc, "finishing the session")
-            session.exitstatus = ExitCode.INTERNAL_ERROR
-        reset_active_config(token)
+        if started:  # as pytest: no summary when zenrun_sessionstart failed
+            try:  # the terminal reporter writes the summary and closing line even so
+                config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
+            except Exit as exc:
+                if exc.returncode is not None:
+                    session.exitstatus = exc.returncode
+                print(f"Exit: {exc.msg}", file=sys.stderr)
+            except Exception as exc:
+                _print_internal_error(config, exc, "finishing the session")
+                session.exitstatus = ExitCode.INTERNAL_ERROR
+        if token is not None:
+            reset_active_config(token)
     return session.exitstatus
 
 
+def notify_exception(config: Any, exc: BaseException, what: str) -> None:
+    """Report an internal error: through ``zenrun_internalerror`` (the terminal reporter
+    writes it to the terminal), else on stderr."""
+    text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    handled = config.hook.zenrun_internalerror(excrepr=text, excinfo=exc)
+    if not any(handled):
+        print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
+
+
+def teardown_scope(session: Session, item: Item | None, scope: str) -> list[BaseException]:
+    """Tear down the ``scope`` (module or session) fixtures after ``item``; what they print
+    is captured and shown with the item's report (``-rP``) and their errors."""
+    if not hasattr(session, "setup_state"):
+        return []
+    with capturing(session.config.stash.get("capture")) as capture:
+        if scope == "session":
+            errors = session.setup_state.teardown_all()
+        else:
+            errors = session.setup_state.teardown(scope, item)
+    sections = captured_sections("teardown", capture)
+    last = next((r for r in reversed(session.reports) if item is not None and r.nodeid == item.nodeid), None)
+    if last is not None:
+        last.sections += sections
+    report_teardown_errors(session, item, scope, errors, sections=sections)
+    return errors
+
+
 def report_teardown_errors(
-    session: Session, item: Item | None, scope: str, errors: list[BaseException]
+    session: Session,
+    item: Item | None,
+    scope: str,
+    errors: list[BaseException],
+    xfail: Any = None,
+    sections: list[tuple[str, str]] | None = None,
 ) -> None:
     """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
     The item that ran last keeps its outcome; the errors (newest first) add an
-    ``error`` report ("1 passed, 1 error"), so the session exits 1.
+    ``error`` report ("1 passed, 1 error"), so the session exits 1. What the
+    teardown printed (``sections``) is shown with it.
     """
     if not errors:
         return
     text = "\n".join(
-        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else user_traceback(exc).rstrip()
+        f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _error_text(exc, session.config)
         for exc in reversed(errors)
     )
+    shown = _shown_streams(session.config)
+    for title, captured in sections or []:
+        if any(f"Captured {stream}" in title for stream in shown):
+            text += f"\n{title}\n{captured.rstrip()}"
     report = ItemReport(
         item.nodeid if item is not None else "<session>",
         ERROR,
         when="teardown",
         longrepr=f"error in {scope} fixture teardown:\n{text}",
+        phase="teardown",
     )
+    if xfail is not None and all(xfail.raises is None or isinstance(e, xfail.raises) for e in errors):
+        report.outcome, report.longrepr = XFAILED, xfail.reason  # as pytest: xfail covers teardown
     session.reports.append(report)
     session.config.hook.zenrun_item_report(report=report)
 
@@ -235,13 +357,21 @@ def _print_internal_error(config: Config | StartupError, exc: BaseException, wha
 
 def _main(config: Config, session: Session) -> int:
     session.collect()
-    if session.collection_errors:
+    if session.shouldfail:  # --maxfail reached by collection errors: as pytest, exit 1
+        return ExitCode.PIPELINES_FAILED
+    if session.collection_errors and not config.getoption("continue_on_collection_errors", False):
+        errors = len(session.collection_errors)
+        session.shouldstop = f"{errors} error{'s' if errors != 1 else ''} during collection"
         return ExitCode.INTERRUPTED
     if config.getoption("showfixtures"):
         return ExitCode.OK
     if config.getoption("collectonly"):
+        if session.collection_errors:
+            return ExitCode.PIPELINES_FAILED
         return ExitCode.OK if session.items else ExitCode.NO_PIPELINES_COLLECTED
     if not session.items:
+        if session.collection_errors:
+            return ExitCode.PIPELINES_FAILED
         return ExitCode.NO_PIPELINES_COLLECTED
     if config.metadata_store.read_only:  # opened now: errors are usage errors
         raise UsageError(
@@ -264,22 +394,27 @@ def _main(config: Config, session: Session) -> int:
         session.reports.append(report)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
-            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
-        if config.getoption("exitfirst") and report.outcome in (FAILED_OUTCOME, ERROR):
-            session.shouldstop = "stopping after 1 failure (-x)"
+            teardown_scope(session, item, "module")
+        maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
+        failures = _failures(session)
+        if maxfail and failures >= maxfail and session.shouldfail is None:
+            session.shouldfail = f"stopping after {failures} failures"
+        if session.shouldfail or session.shouldstop:
             break
-        maxfail = config.getoption("maxfail")
-        failures = sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
-        if maxfail and failures >= maxfail:
-            session.shouldstop = f"stopping after {failures} failures (--maxfail={maxfail})"
-            break
-    if session.shouldstop is None:
+    if session.shouldfail is None and session.shouldstop is None:
         _check_run_config_steps(config, session)
     if any(r.internal for r in session.reports):
         return ExitCode.INTERNAL_ERROR
-    if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports):
+    if session.shouldstop and not session.shouldfail:  # a plugin (--sw) interrupted the session
+        return ExitCode.INTERRUPTED
+    if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports) or session.collection_errors:
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
+
+
+def _failures(session: Session) -> int:
+    """Failed and errored items, collection errors included (what ``--maxfail`` counts)."""
+    return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports) + len(session.collection_errors)
 
 
 def _start_debugging(config: Config, orchestrator: Orchestrator) -> None:
@@ -340,11 +475,12 @@ def _check_run_config_steps(config: Config, session: Session) -> None:
     raise UsageError("\n".join(lines))
 
 
-def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> None:
+def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item: Item | None = None) -> None:
     """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
     if isinstance(exc, Skipped):
         report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
-        report.location = _raised_at(exc)
+        # As pytest: a skip while setting up is reported at the item, one in its body where raised.
+        report.location = _item_location(item) if where == "setup" and item is not None else raised_at(exc)
     elif isinstance(exc, XFailed):
         report.outcome, report.longrepr = XFAILED, exc.msg or ""
     elif isinstance(exc, Failed):
@@ -355,24 +491,46 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str) -> No
         report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
 
 
-def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
-    """The user's line that raised ``exc`` (zenrun's own frames left out)."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(ZENRUN_DIR)]
-    return (frames[-1].filename, frames[-1].lineno) if frames else None
+def _item_location(item: Item) -> tuple[str, int | None]:
+    """Where ``item`` is defined: its function's first line (decorators included)."""
+    code = getattr(getattr(item.target, "fn", None), "__code__", None)
+    if code is None:
+        return str(item.module_path), None
+    return str(item.module_path), code.co_firstlineno
 
 
 def _defined_at(item: Item) -> tuple[str, int | None]:
-    """Where ``item``'s skip mark points: its definition; a ``skip`` mark folds per file (as pytest)."""
-    code = getattr(getattr(item.target, "fn", None), "__code__", None)
-    if code is None or any(mark.name == "skip" for mark in item.marks):
+    """Where ``item``'s skip mark points: its definition; a ``skip`` mark that does not come
+    from the function itself (a module's ``zenrunmark``) folds per file, as pytest folds it."""
+    own = get_marks(item.target) if hasattr(item.target, "fn") else []
+    if any(m.name == "skip" for m in item.marks) and not any(m.name == "skip" for m in own):
         return str(item.module_path), None
-    return code.co_filename, code.co_firstlineno
+    return _item_location(item)
 
 
 def run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemReport:
-    """Set up the item's fixtures, compose its pipeline, run it, tear down."""
+    """Set up the item's fixtures, compose its pipeline, run it, tear down; warnings given
+    meanwhile go to the warnings summary under the item's id (as pytest)."""
+    with recording_warnings(session, item):
+        return _run_item(session, item, orchestrator)
+
+
+@contextlib.contextmanager
+def recording_warnings(session: Session, item: Item) -> Iterator[None]:
+    """Record the warnings ``item`` gives (in fixtures, its body, steps run in this process)
+    for the warnings summary, as pytest's ``catch_warnings_for_item``."""
+    with warnings.catch_warnings(record=True) as recorded:
+        if not sys.warnoptions:
+            warnings.filterwarnings("always", category=DeprecationWarning)
+            warnings.filterwarnings("always", category=PendingDeprecationWarning)
+        try:
+            yield
+        finally:
+            for message in recorded:
+                session.warn(f"{item.nodeid}\n{format_warning(message)}")
+
+
+def _run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemReport:
     report, composed, xfail, started = prepare_item(session, item)
     if composed is not None:
         # Here: execution imports pydantic (through compose and steps), which `zenrun --help`
@@ -403,21 +561,35 @@ def prepare_item(
     """Start ``item``: its skip and xfail marks, fixtures and composed pipeline.
 
     Returns ``(report, composed or None, xfail or None, start time)``; without
-    a composed pipeline, ``report`` says why (skipped, error).
+    a composed pipeline, ``report`` says why (skipped, error, xfailed).
     """
     config = session.config
-    config.hook.zenrun_item_start(item=item)
     started = time.perf_counter()
-    report = ItemReport(item.nodeid, PASSED)
+    report = ItemReport(item.nodeid, PASSED, phase="setup")
+    try:
+        config.hook.zenrun_item_start(item=item)
+    except Exit:
+        raise
+    except (OutcomeException, SystemExit) as exc:  # zenrun.skip() in the hook: this item is skipped
+        _outcome_exception(report, exc, "zenrun_item_start")
+        return report, None, None, started
+    except Exception as exc:  # a plugin's fault: this item errors, the session goes on
+        report.outcome, report.internal = ERROR, True
+        report.longrepr = describe_fault(config.pluginmanager, exc, f"zenrun_item_start of {item.nodeid}")
+        return report, None, None, started
     setup = session.setup_state
     xfail = None
-    try:
+    try:  # as pytest: the marks first, then the zenrun_runtest_setup hooks
         reason = evaluate_skip(item.marks, item, config)
-        xfail = evaluate_xfail(item.marks, item, config)
-    except Failed as exc:
-        reason = None
-        report.outcome, report.longrepr = ERROR, f"{item.nodeid}: {exc.msg}"
-    if report.outcome == ERROR:
+        xfail = evaluate_xfail(item.marks, item, config) if reason is None else None
+    except Exit:
+        raise
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, "setup", item)
+        return report, None, xfail, started
+    except Exception as exc:  # a skip mark misused, a zenrun_markeval_namespace hook
+        report.outcome = ERROR
+        report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
         return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
@@ -426,6 +598,25 @@ def prepare_item(
     if xfail is not None and not xfail.run:
         report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
         return report, None, xfail, started
+    hook_capture = None
+    try:
+        with capturing(config.stash.get("capture")) as hook_capture:  # as a fixture's output
+            config.hook.zenrun_runtest_setup(item=item)
+    except Exit:
+        raise
+    except (OutcomeException, SystemExit) as exc:
+        _outcome_exception(report, exc, "setup", item)
+        if report.outcome == ERROR:
+            xfail = _xfail_of_error(item, config, xfail, exc, report)
+        report.sections += captured_sections("setup", hook_capture)
+        return report, None, xfail, started
+    except Exception as exc:
+        report.outcome = ERROR
+        report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
+        xfail = _xfail_of_error(item, config, xfail, exc, report)
+        report.sections += captured_sections("setup", hook_capture)
+        return report, None, xfail, started
+    report.sections += captured_sections("setup", hook_capture)
     where = "setup"
     capture = config.stash.get("capture")
     try:
@@ -462,22 +653,64 @@ def prepare_item(
                 return setup.getfixturevalue(name, item)
 
             where = "compose"
+            report.phase = "call"
+            if xfail is None:  # a fixture may have added one (request.applymarker)
+                xfail = evaluate_xfail(item.marks, item, config)
+                if xfail is not None and not xfail.run:
+                    report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
+                    report.sections += captured_sections("setup", setup_capture)
+                    return report, None, xfail, started
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
             composed = item.compose(
                 values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
             )
+    except Exit:
+        raise
     except (ComposeError, FixtureLookupError) as exc:
         report.outcome, report.longrepr = ERROR, str(exc)
+        xfail = _xfail_of_error(item, config, xfail, exc, report)
     except (OutcomeException, SystemExit) as exc:
-        _outcome_exception(report, exc, where)
+        _outcome_exception(report, exc, where, item)
+        if report.outcome in (ERROR, FAILED_OUTCOME):
+            xfail = _xfail_of_error(item, config, xfail, exc, report)
     except Exception as exc:
         report.outcome = ERROR
-        report.longrepr = f"error while composing {item.nodeid}:\n{user_traceback(exc)}"
+        report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(exc, config)}"
+        xfail = _xfail_of_error(item, config, xfail, exc, report)
     else:
         report.sections += captured_sections("setup", setup_capture)
         return report, composed, xfail, started
     report.sections += captured_sections("setup", setup_capture)
     return report, None, xfail, started
+
+
+def _error_text(exc: BaseException, config: Config) -> str:
+    """An exception raised setting up or composing an item, in ``--tb`` style (pytest's
+    ``E   Error: message`` lines)."""
+    text = user_traceback(exc)
+    style = config.getoption("tbstyle", "auto")
+    if style == "native":
+        return text
+    if parse_traceback(text) is None:  # no user frame left: the exception alone
+        return "\n".join(
+            f"E   {line}" for line in traceback.format_exception_only(type(exc), exc)[-1:]
+        ).rstrip()
+    return format_traceback(text, style).rstrip()
+
+
+def _xfail_of_error(
+    item: Item, config: Config, xfail: Xfail | None, exc: BaseException, report: ItemReport
+) -> Xfail | None:
+    """An error while setting up or composing ``item``: xfailed when an xfail mark covers it
+    (as pytest, one added while composing counts; ``raises=`` must match the exception)."""
+    if xfail is None and report.phase == "call":
+        try:
+            xfail = evaluate_xfail(item.marks, item, config)
+        except Failed:
+            return None
+    if xfail is not None and (xfail.raises is None or isinstance(exc, xfail.raises)):
+        report.outcome, report.longrepr = XFAILED, xfail.reason
+    return xfail
 
 
 def captured_sections(when: str, capture: StepCapture | None) -> list[tuple[str, str]]:
@@ -492,23 +725,40 @@ def finish_item(
 ) -> ItemReport:
     """The outcome of ``report.run``, the xfail mark, pipeline fixture teardown; report it."""
     run = report.run
+    shown = _shown_streams(session.config)
+    setup_shown = [(t, x) for t, x in report.sections if any(f"Captured {s}" in t for s in shown)]
+    setup_in_text = False
     if run is not None and run.status == FAILED and report.outcome == PASSED:
         report.outcome = FAILED_OUTCOME
-        report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"))
+        report.longrepr = failure_text(run, session.config.getoption("tbstyle", "native"), shown, setup_shown)
+        setup_in_text = True
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
-    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED):
+    if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
+        try:  # as pytest: the pipeline may have added one while it ran (request.node.add_marker)
+            xfail = evaluate_xfail(item.marks, item, session.config)
+        except Failed:
+            xfail = None
+    if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED) and report.run is not None:
         _apply_xfail(report, xfail, raised_matches)
     with capturing(session.config.stash.get("capture")) as teardown_capture:
         teardown_errors = session.setup_state.teardown("pipeline", item)
-    report.sections += captured_sections("teardown", teardown_capture)
+        try:
+            session.config.hook.zenrun_runtest_teardown(item=item)
+        except Exception as exc:
+            teardown_errors.append(exc)
+    teardown_sections = captured_sections("teardown", teardown_capture)
+    report.sections += teardown_sections
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
         for title, text in report.sections:
-            report.longrepr += f"\n{title}\n{text.rstrip()}"
+            if (title, text) in setup_shown and setup_in_text:
+                continue  # already shown, before the steps' output
+            if any(f"Captured {stream}" in title for stream in shown):
+                report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
-    report_teardown_errors(session, item, "pipeline", teardown_errors)
+    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
 
 
@@ -529,8 +779,6 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
     after N failed items; runs already started end failed, items not started
     are not reported (as pytest -x).
     """
-    import collections
-
     from zenrun.execution import PipelineExecution  # here: pydantic, see run_item
 
     config = session.config
@@ -538,9 +786,12 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
     waiting: dict[int, tuple[Item, ItemReport, Xfail | None, float]] = {}
     executions: list[PipelineExecution] = []
     maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
+    if config.getoption("stepwise", False):  # --sw stops at the first failure (--sw-skip: second)
+        stop = 2 if config.getoption("stepwise_skip", False) else 1
+        maxfail = min(maxfail, stop) if maxfail else stop
 
     def failures() -> int:
-        return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports)
+        return _failures(session)
 
     def stop_reason() -> str:
         return (
@@ -553,17 +804,18 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         session.reports.append(finish_item(session, item, report, xfail, started))
         left_in_module[item.module_path] -= 1
         if left_in_module[item.module_path] == 0:
-            report_teardown_errors(session, item, "module", session.setup_state.teardown("module", item))
-        if maxfail and failures() >= maxfail:
-            session.shouldstop = session.shouldstop or stop_reason()
+            teardown_scope(session, item, "module")
+        if maxfail and failures() >= maxfail and not session.shouldstop:
+            session.shouldfail = session.shouldfail or stop_reason()
 
     warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
     if warm_up is not None:
         warm_up()
     for item in session.items:
-        if session.shouldstop:
+        if session.shouldstop or session.shouldfail:
             break
-        report, composed, xfail, started = prepare_item(session, item)
+        with recording_warnings(session, item):
+            report, composed, xfail, started = prepare_item(session, item)
         check = getattr(orchestrator, "check", None)
         problem = composed is not None and check is not None and check(composed)
         if problem:
@@ -607,7 +859,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         report.run = run
         end(item, report, xfail, started)
 
-    if executions and not session.shouldstop:
+    if executions and not (session.shouldstop or session.shouldfail):
         # Items that failed before their run count towards --maxfail too.
         scheduler = orchestrator.run_many(
             executions,
@@ -618,7 +870,10 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         if scheduler.stopped and waiting:
             broken = getattr(scheduler, "broken", None)  # the orchestrator lost its cluster
             reason = broken or (scheduler.stopped if config.getoption("exitfirst") else stop_reason())
-            session.shouldstop = f"{reason}; {len(waiting)} pipeline(s) not started"
+            if session.shouldstop:  # --sw
+                session.shouldstop += f" ({len(waiting)} pipeline(s) not started)"
+            else:
+                session.shouldfail = f"{reason}; {len(waiting)} pipeline(s) not started"
 
 
 def _apply_xfail(report: ItemReport, xfail: Xfail, raised_matches: Callable[[Any, str], bool]) -> None:
@@ -655,31 +910,10 @@ def _direct_argnames(item: Item) -> set[str]:
     return set()
 
 
-def failure_text(run: PipelineRun, style: str = "native") -> str:
-    """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``."""
-    parts = []
-    for step in run.steps.values():
-        if step.status == FAILED and step.error:
-            parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
-            for stream, text in step.captured.items():
-                parts.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
-    if run.error:
-        parts.append(run.error)
-    skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
-    # Downstream of a failure, or never launched (Ctrl-C, -x) though nothing upstream failed.
-    blocked: set[str] = set()
-    in_order = [s for s in run.graph if s in skipped] + [s for s in skipped if s not in run.graph]
-    for step_id in in_order:
-        if any(
-            u in blocked or (u in run.steps and run.steps[u].status == FAILED)
-            for u in run.graph.get(step_id, [])
-        ):
-            blocked.add(step_id)
-    if blocked:
-        parts.append("skipped because of the failure: " + ", ".join(s for s in skipped if s in blocked))
-    if len(blocked) < len(skipped):
-        parts.append(f"not started: {', '.join(s for s in skipped if s not in blocked)}")
-    return "\n\n".join(parts)
+def _shown_streams(config: Config) -> set[str]:
+    """``--show-capture``: the captured streams shown with a failure."""
+    choice = config.getoption("showcapture", "all")
+    return {"stdout", "stderr", "log"} if choice == "all" else set() if choice == "no" else {choice}
 
 
 def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
@@ -690,12 +924,17 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except ConftestImportFailure as exc:  # as pytest: on stderr, a usage error
+        print(exc.report(), file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     except StartupError as exc:
         _print_internal_error(exc, exc.__cause__ or exc, "starting up")
         return ExitCode.INTERNAL_ERROR
     try:
         if config.getoption("help"):
             print(config.parser.format_help())
+            for warning in config.stash.get("help_warnings", []):
+                print(f"warning : {warning}")
             return ExitCode.OK
         if config.getoption("version"):
             from importlib.metadata import version

@@ -22,6 +22,7 @@ from zenrun.errors import UsageError
 from zenrun.marks import Mark, ParameterSet
 from zenrun.outcomes import Failed
 from zenrun.steps import StepConfig
+from zenrun.tbstyle import saferepr
 
 __all__ = ["NOTSET", "CallSpec", "IdMaker", "Metafunc", "ascii_escaped"]
 
@@ -90,6 +91,19 @@ class IdMaker:
         counts = Counter(resolved)
         if len(counts) == len(resolved):
             return resolved
+        if self._strict_ids():
+            raise _fail(
+                "Duplicate parametrization IDs detected, but strict_parametrization_ids is set.\n"
+                "\n"
+                f"Pipeline name:  {self.nodeid}\n"
+                f"Parameters:     {', '.join(self.argnames)}\n"
+                f"Parameter sets: {', '.join(saferepr(list(ps.values)) for ps in self.parametersets)}\n"
+                f"IDs:            {', '.join(resolved)}\n"
+                f"Duplicates:     {', '.join(i for i, n in counts.items() if n > 1)}\n"
+                "\n"
+                "You can fix this problem using `@zenrun.mark.parametrize(..., ids=...)` or "
+                "`zenrun.param(..., id=...)`."
+            )
         taken = set(resolved)
         next_suffix: dict[str, int] = {}
         for index, value in enumerate(resolved):
@@ -103,6 +117,15 @@ class IdMaker:
             taken.add(resolved[index])
             next_suffix[value] = number + 1
         return resolved
+
+    def _strict_ids(self) -> bool:
+        ini = getattr(self.config, "ini", None) or {}
+        for name in ("strict_parametrization_ids", "strict"):
+            if name in ini:
+                value = self.config.getini(name)
+                if value is not None:
+                    return bool(value)
+        return False
 
     def _parameterset_ids(self) -> Iterable[str]:
         for index, ps in enumerate(self.parametersets):

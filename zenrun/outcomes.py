@@ -8,9 +8,20 @@ that step.
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
-__all__ = ["Failed", "OutcomeException", "Skipped", "XFailed", "fail", "skip", "xfail"]
+__all__ = [
+    "Exit",
+    "Failed",
+    "OutcomeException",
+    "Skipped",
+    "XFailed",
+    "exit",
+    "fail",
+    "importorskip",
+    "skip",
+    "xfail",
+]
 
 
 class OutcomeException(BaseException):
@@ -43,6 +54,24 @@ class XFailed(Failed):
     """Raised by :func:`xfail`: the item is an expected failure."""
 
 
+class Exit(Exception):
+    """Raised by :func:`exit`: the session ends (as pytest's ``pytest.exit.Exception``)."""
+
+    def __init__(self, msg: str = "unknown reason", returncode: int | None = None) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.returncode = returncode
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+def exit(reason: str = "", returncode: int | None = None) -> NoReturn:
+    """End the whole session now: from a pipeline body, a fixture, a module being
+    collected or a hook. Exit code ``returncode``, or 2 (interrupted)."""
+    raise Exit(reason, returncode)
+
+
 def skip(reason: str = "", *, allow_module_level: bool = False) -> NoReturn:
     """Skip the current pipeline item (or, with ``allow_module_level``, the whole module)."""
     raise Skipped(reason, allow_module_level=allow_module_level)
@@ -56,3 +85,43 @@ def fail(reason: str = "", pytrace: bool = True) -> NoReturn:
 def xfail(reason: str = "") -> NoReturn:
     """Mark the current pipeline item as an expected failure and stop it."""
     raise XFailed(reason)
+
+
+def importorskip(modname: str, minversion: str | None = None, reason: str | None = None) -> Any:
+    """Import and return the module ``modname``; skip the pipeline (or, at module level,
+    the module) if it cannot be imported or is older than ``minversion``."""
+    import sys
+    import warnings
+
+    compile(modname, "", "eval")  # a bad name is a SyntaxError, not a skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            __import__(modname)
+        except ImportError as exc:
+            if reason is None:
+                reason = f"could not import {modname!r}: {exc}"
+            raise Skipped(reason, allow_module_level=True) from None
+    module = sys.modules[modname]
+    if minversion is None:
+        return module
+    version = getattr(module, "__version__", None)
+    try:
+        from packaging.version import Version
+
+        too_old = version is None or Version(version) < Version(minversion)
+    except Exception:
+        too_old = version is None or str(version) < str(minversion)
+    if too_old:
+        raise Skipped(
+            f"module {modname!r} has __version__ {version!r}, required is: {minversion!r}",
+            allow_module_level=True,
+        )
+    return module
+
+
+# As pytest: ``zenrun.skip.Exception`` and friends name the exception each raises.
+skip.Exception = Skipped  # type: ignore[attr-defined]
+fail.Exception = Failed  # type: ignore[attr-defined]
+xfail.Exception = XFailed  # type: ignore[attr-defined]
+exit.Exception = Exit  # type: ignore[attr-defined]

@@ -79,7 +79,8 @@ def ship_project_code(task: StepTask) -> None:
     conftest files), so the modules of the step function, of its config
     class and of the ``zenrun_step_call`` hooks the task carries are
     registered with :func:`cloudpickle.register_pickle_by_value`. Modules of
-    installed packages are left alone: workers import those. Call it in the
+    installed distributions (editable installs included) are left alone:
+    workers import those. Call it in the
     driver before pickling the task; it is cheap to call again.
     """
     import cloudpickle
@@ -93,9 +94,27 @@ def ship_project_code(task: StepTask) -> None:
         with _lock:
             if module_name in _shipped:
                 continue
-            if is_project_code(module):
+            if is_project_code(module) and not _installed(module_name):  # type: ignore[arg-type]
                 cloudpickle.register_pickle_by_value(module)
             _shipped.add(module_name)  # type: ignore[arg-type]
+
+
+_distributions: dict[str, list[str]] | None = None
+
+
+def _installed(module_name: str) -> bool:
+    """Whether ``module_name`` belongs to an installed distribution (an editable install
+    too, whose files live outside site-packages): workers import it by name, and its
+    module state (locks, clients) must not be pickled by value."""
+    global _distributions
+    if _distributions is None:
+        import importlib.metadata
+
+        try:
+            _distributions = dict(importlib.metadata.packages_distributions())
+        except Exception:  # a broken dist-info elsewhere: ship by value, as before
+            _distributions = {}
+    return module_name.split(".")[0] in _distributions
 
 
 def run_task(

@@ -392,13 +392,39 @@ def user_traceback(exc: BaseException) -> str:
         if tb.tb_frame.f_code is zenrun_step_call.__code__:
             start = tb.tb_next  # the frames the runner's call leads to: the step's
         tb = tb.tb_next
-    frames = [f for f in _frame_summaries(start) if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    frames = [
+        f
+        for f in _frame_summaries(start, with_locals=bool(_SHOWLOCALS))
+        if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()]
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
 
 
-def _frame_summaries(tb: TracebackType | None) -> list[traceback.FrameSummary]:
+#: ``-l`` / ``--showlocals``: tracebacks of steps run in this process list each frame's locals
+_SHOWLOCALS: dict[str, bool] = {}
+
+
+def set_showlocals(flag: bool) -> None:
+    """List the local variables of each frame in the tracebacks of steps run here."""
+    _SHOWLOCALS.clear()
+    if flag:
+        _SHOWLOCALS["on"] = True
+
+
+def _saferepr(value: Any, maxsize: int = 240) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
+    if len(text) > maxsize:
+        half = (maxsize - 3) // 2
+        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
+    return text
+
+
+def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> list[traceback.FrameSummary]:
     """``traceback.extract_tb`` that knows where code pickled by value came from.
 
     cloudpickle names the code of functions it ships by value
@@ -414,7 +440,14 @@ def _frame_summaries(tb: TracebackType | None) -> list[traceback.FrameSummary]:
             if isinstance(module_file, str) and module_file.endswith(".py"):
                 filename = module_file
         linecache.checkcache(filename)
-        summaries.append(traceback.FrameSummary(filename, lineno, code.co_name, lookup_line=True))
+        local_values = (
+            {k: _saferepr(v) for k, v in frame.f_locals.items() if not k.startswith("__")}
+            if with_locals
+            else None
+        )
+        summary = traceback.FrameSummary(filename, lineno, code.co_name, lookup_line=True)
+        summary.locals = local_values  # already repr'd (truncated, as pytest's saferepr)
+        summaries.append(summary)
     return summaries
 
 

@@ -15,6 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import zenrun
+from zenrun import outcomes
+from zenrun.config import hook_for
+from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark
 from zenrun.outcomes import Failed
 
@@ -35,7 +39,7 @@ def _evaluate(mark: Mark, condition: Any, namespace: dict[str, Any]) -> tuple[bo
             code = compile(condition, f"<{mark.name} condition>", "eval")
             result = eval(code, dict(namespace))
         except SyntaxError as exc:
-            marker = " " * ((exc.offset or 1) - 1) + "^"
+            marker = " " * (exc.offset or 0) + "^"  # as pytest
             raise Failed(
                 f"Error evaluating {mark.name!r} condition\n    {condition}\n    {marker}\n"
                 f"SyntaxError: invalid syntax",
@@ -75,37 +79,76 @@ def _conditions(mark: Mark) -> tuple[Any, ...]:
 
 
 def namespace(item: Any, config: Any) -> dict[str, Any]:
+    """What a string condition sees, as pytest: ``os``, ``sys``, ``platform``, ``config``,
+    then the ``zenrun_markeval_namespace`` dicts (nearer conftests win), then the
+    pipeline module's globals."""
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    space: dict[str, Any] = {"os": os, "sys": sys, "platform": platform, "config": config}
+    module_path = getattr(item, "module_path", None)
+    if module_path is not None:
+        hook = hook_for(config, Path(module_path).parent)
+    else:
+        hook = config.hook
+    for dictionary in reversed(hook.zenrun_markeval_namespace(config=config)):
+        if not isinstance(dictionary, Mapping):
+            raise ValueError(f"zenrun_markeval_namespace() needs to return a dict, got {dictionary!r}")
+        space.update(dictionary)
     module = getattr(item, "module", None)
-    space = dict(vars(module)) if module is not None else {}
-    space.update(os=os, sys=sys, platform=platform, config=config)
+    if module is not None:
+        space.update(vars(module))
     return space
 
 
 def evaluate_skip(marks: Iterable[Mark], item: Any, config: Any) -> str | None:
-    """The skip reason of the first applicable ``skip`` / ``skipif`` mark, else None."""
+    """The skip reason of the first applicable ``skipif`` mark, then ``skip`` mark (as
+    pytest evaluates them), else None."""
+    marks = list(marks)
+    for mark in marks:
+        if mark.name != "skipif":
+            continue
+        conditions = _conditions(mark)
+        if not conditions:
+            return str(mark.kwargs.get("reason", ""))
+        for condition in conditions:
+            hit, reason = _evaluate(mark, condition, namespace(item, config))
+            if hit:
+                return reason
     for mark in marks:
         if mark.name == "skip":
-            if "reason" in mark.kwargs:
-                return str(mark.kwargs["reason"])
-            return str(mark.args[0]) if mark.args else "unconditional skip"
-        if mark.name == "skipif":
-            conditions = _conditions(mark)
-            if not conditions:
-                return str(mark.kwargs.get("reason", ""))
-            for condition in conditions:
-                hit, reason = _evaluate(mark, condition, namespace(item, config))
-                if hit:
-                    return reason
+            try:
+                return _skip_reason(*mark.args, **mark.kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{exc} - maybe you meant zenrun.mark.skipif?") from None
     return None
 
 
+def _skip_reason(reason: str = "unconditional skip") -> str:
+    return str(reason)
+
+
+def _strict_default(config: Any) -> bool:
+    """``strict_xfail`` (or its older name ``xfail_strict``), else ``strict``."""
+    for name in ("strict_xfail", "xfail_strict", "strict"):
+        if name in config.ini:
+            value = config.getini(name)
+            if value is not None:
+                return bool(value)
+    return False
+
+
 def evaluate_xfail(marks: Iterable[Mark], item: Any, config: Any) -> Xfail | None:
-    """The first applicable ``xfail`` mark, else None."""
+    """The first applicable ``xfail`` mark, else None (always None with ``--runxfail``)."""
+    if config.getoption("runxfail", False):
+        return None
     for mark in marks:
         if mark.name != "xfail":
             continue
         run = mark.kwargs.get("run", True)
-        strict = mark.kwargs.get("strict", bool(config.getini("xfail_strict")))
+        strict = mark.kwargs.get("strict")
+        if strict is None:
+            strict = _strict_default(config)
         raises = mark.kwargs.get("raises")
         conditions = _conditions(mark)
         if not conditions:
@@ -125,3 +168,42 @@ def raised_matches(raises: Any, error_text: str) -> bool:
     last = error_text.strip().splitlines()[-1] if error_text.strip() else ""
     name = last.split(":", 1)[0].strip().rsplit(".", 1)[-1]
     return any(name == k.__name__ or name in {c.__name__ for c in k.__subclasses__()} for k in kinds)
+
+
+@hookimpl
+def zenrun_addoption(parser: Any) -> None:
+    parser.getgroup("general").addoption(
+        "--runxfail",
+        action="store_true",
+        dest="runxfail",
+        default=False,
+        help="report the results of xfail pipelines as if they were not marked",
+    )
+    parser.addini(
+        "strict_xfail",
+        "default for xfail(strict=...): an unexpected pass fails (also: xfail_strict)",
+        type="bool",
+        default=None,
+    )
+    parser.addini(
+        "strict", "enable the strict options (strict_xfail, strict_markers)", type="bool", default=None
+    )
+
+
+@hookimpl
+def zenrun_configure(config: Any) -> None:
+    if config.getoption("runxfail", False):  # as pytest: zenrun.xfail() does nothing
+        old = outcomes.xfail
+
+        def nop(*args: Any, **kwargs: Any) -> None:
+            pass
+
+        nop.Exception = outcomes.XFailed  # type: ignore[attr-defined]
+        outcomes.xfail = nop  # type: ignore[assignment,unused-ignore]
+        zenrun.xfail = nop  # type: ignore[attr-defined,assignment,unused-ignore]
+
+        def restore() -> None:
+            outcomes.xfail = old  # type: ignore[assignment]
+            zenrun.xfail = old  # type: ignore[attr-defined]
+
+        config.add_cleanup(restore)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 _HEADER = "Traceback (most recent call last):"
 _FRAME = re.compile(r'^  File "(?P<path>.*)", line (?P<lineno>\d+), in (?P<name>.*)$')
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
+_LOCAL = re.compile(r"^    (?P<name>[A-Za-z_]\w*) = (?P<value>.*)$")
 _DEF = re.compile(r"^\s*(async\s+)?def\s+(?P<name>\w+)\s*\(")
 _MAX_CONTEXT = 60  # lines searched upwards for the function's ``def``
 
@@ -30,6 +31,7 @@ class Frame:
     lineno: int
     name: str
     line: str  # the source line as recorded ("" when unknown)
+    locals: list[tuple[str, str]] | None = None  # (name, repr) with -l / --showlocals
 
 
 def parse(text: str) -> tuple[list[Frame], list[str]] | None:
@@ -45,11 +47,15 @@ def parse(text: str) -> tuple[list[Frame], list[str]] | None:
             break
         index += 1
         source = ""
+        local_values: list[tuple[str, str]] = []
         while index < len(lines) and lines[index].startswith("    "):
-            if not source and not _CARETS.match(lines[index]):
+            local = _LOCAL.match(lines[index]) if source else None
+            if local is not None:  # Python's format of a frame's locals: "    name = value"
+                local_values.append((local["name"], local["value"]))
+            elif not source and not _CARETS.match(lines[index]):
                 source = lines[index].strip()
             index += 1
-        frames.append(Frame(match["path"], int(match["lineno"]), match["name"], source))
+        frames.append(Frame(match["path"], int(match["lineno"]), match["name"], source, local_values or None))
     exception = lines[index:]
     if not frames or not exception:
         return None
@@ -99,6 +105,9 @@ def format_traceback(text: str, style: str) -> str:
         if styles[index] == "long":
             out.append("")
             out.extend(_long_entry(frame, exception if last else []))
+            if frame.locals:  # as pytest's long style with -l
+                out.append("")
+                out.extend(_locals_lines(frame.locals, ""))
             out.append("")
             out.append(f"{relpath(frame.path)}:{frame.lineno}: {typename if last else ''}")
         else:
@@ -107,7 +116,17 @@ def format_traceback(text: str, style: str) -> str:
                 out.append(f"    {frame.line}")
             if last:
                 out.extend(f"E   {line}" for line in exception)
+            if frame.locals:  # as pytest's short style with -l
+                out.extend(_locals_lines(frame.locals, "        "))
     return "\n".join(out) + "\n"
+
+
+def _locals_lines(values: list[tuple[str, str]], indent: str) -> list[str]:
+    """pytest's locals: ``name       = value`` (names padded to 10)."""
+    return [
+        f"{indent}{name:<10} = {value}" if len(name) < 10 else f"{indent}{name} = {value}"
+        for name, value in values
+    ]
 
 
 def _long_entry(frame: Frame, exception: list[str]) -> list[str]:
@@ -144,3 +163,12 @@ def _function_source(frame: Frame) -> list[str]:
                 lines.insert(0, above)
             return lines
     return [failing]
+
+
+def saferepr(value: object, limit: int = 240) -> str:
+    """``repr(value)`` cut to ``limit`` characters, and never raising (as pytest's saferepr)."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import errno
 import logging
+import os
 import platform
 import shutil
 import sys
@@ -17,7 +18,12 @@ import pluggy
 from zenrun import __version__, capture
 from zenrun.blame import describe_fault
 from zenrun.capture import section_title, silence_stdout, terminal_stream, unwrap
+from zenrun.collect import confcutdir
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.outcomes import Exit
+from zenrun.reports import failure_text, format_warning
+from zenrun.runner import set_showlocals
 from zenrun.tbstyle import location, relpath
 
 _OUTCOME_CHAR = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
@@ -145,6 +151,10 @@ class TerminalReporter:
         self._item_header: str | None = None  # -v: an item's block starts with its id
         self.deselected = 0
         self.logged_warnings: list[str] = []
+        self.progress_style = _progress_style(config)
+        self._unreported_duration = 0.0  # console_output_style=times: the current module's
+        self.no_summary = bool(config.getoption("no_summary", False))
+        self.no_header = bool(config.getoption("no_header", False))
         self.handler = _StepLogHandler(self)
         logger = logging.getLogger("zenrun")
         self._old_logger = (logger.level, logger.propagate)
@@ -174,34 +184,58 @@ class TerminalReporter:
         self.tw.write(f"    {prefix}{record.getMessage()}\n")
 
     # -- session ----------------------------------------------------------------------
-    @hookimpl
+    @hookimpl(trylast=True)  # as pytest: after the conftests' zenrun_sessionstart
     def zenrun_sessionstart(self, session: Any) -> None:
         if self.verbosity < 0:
             return
         config = self.config
         self.tw.sep("=", "zenrun session starts")
+        if self.no_header:
+            return
 
-        self.tw.line(
+        line = (
             f"platform {sys.platform} -- Python {platform.python_version()}, "
             f"zenrun-{__version__}, pluggy-{pluggy.__version__}"
         )
-        line = f"rootdir: {config.rootpath}"
-        if config.inipath:
-            line += f", configfile: {config.inipath.name}"
+        if self.verbosity > 0:
+            line += f" -- {sys.executable}"
         self.tw.line(line)
+        for text in self._own_header_lines(session):
+            self.tw.line(text)
+        lines = config.hook.zenrun_report_header(
+            config=config, start_path=getattr(session, "startpath", None)
+        )
+        for line_or_lines in reversed(lines):  # as pytest: earlier plugins' lines first
+            for text in [line_or_lines] if isinstance(line_or_lines, str) else line_or_lines or []:
+                self.tw.line(text)
+
+    def _own_header_lines(self, session: Any) -> list[str]:
+        """``rootdir:``, ``configfile:``, ``pipelinepaths:`` (when they are what runs), the
+        installed plugins, then zenrun's store and orchestrator."""
+        config = self.config
+        lines = [f"rootdir: {config.rootpath}"]
+        if config.inipath:
+            try:
+                configfile = config.inipath.relative_to(config.rootpath).as_posix()
+            except ValueError:
+                configfile = str(config.inipath)
+            lines.append(f"configfile: {configfile}")
+        configured = config.getini("pipelinepaths") if "pipelinepaths" in config.ini else []
+        start = getattr(session, "startpath", None)
+        at_root = start is not None and start.resolve() == config.rootpath.resolve()
+        if configured and not config.getoption("paths") and at_root:
+            lines.append("pipelinepaths: " + ", ".join(str(p) for p in configured))
         dists = getattr(config.pluginmanager, "plugin_dists", [])
         if dists:  # as pytest: installed plugins and their versions
-            self.tw.line(
+            lines.append(
                 "plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}" for name, dist in dists)
             )
-        self.tw.line(
+        lines.append(
             f"store: {config.store_location}, orchestrator: {config.getoption('orchestrator', None) or 'local'}"
         )
         if config.getoption("no_cache", False):
-            self.tw.line("cache: disabled for this run (--no-cache)")
-        for lines in config.hook.zenrun_report_header(config=config):
-            for text in [lines] if isinstance(lines, str) else lines or []:
-                self.tw.line(text)
+            lines.append("cache: disabled for this run (--no-cache)")
+        return lines
 
     @hookimpl
     def zenrun_deselected(self, items: list[Any]) -> None:
@@ -213,14 +247,26 @@ class TerminalReporter:
         if self.verbosity >= 0:
             errors = len(session.collection_errors)
             text = f"collected {self.total + self.deselected} pipeline{'s' if self.total + self.deselected != 1 else ''}"
+            skipped = sum(1 for r in self.reports if r.when == "collect" and r.outcome == "skipped")
             if errors:
                 text += f" / {errors} error{'s' if errors != 1 else ''}"
             if self.deselected:
-                text += f" / {self.deselected} deselected / {self.total} selected"
+                text += f" / {self.deselected} deselected"
+            if skipped:
+                text += f" / {skipped} skipped"
+            if self.deselected:
+                text += f" / {self.total} selected"
             self.tw.line(text)
+        lines = self.config.hook.zenrun_report_collectionfinish(
+            config=self.config, start_path=getattr(session, "startpath", None), items=session.items
+        )
+        for line_or_lines in reversed(lines):  # as pytest: earlier plugins' lines first
+            for text in [line_or_lines] if isinstance(line_or_lines, str) else line_or_lines or []:
+                self.tw.line(text)
         if self.config.getoption("collectonly"):
-            for item in session.items:
-                self.tw.line(item.nodeid)
+            if session.items and self.verbosity > -1:
+                self.tw.line()
+            self._print_collected_items(session.items)
         if self.config.getoption("showfixtures"):
             self.tw.line()
             for line in session.fixturemanager.show(
@@ -230,7 +276,45 @@ class TerminalReporter:
         elif self.verbosity >= 0:
             self.tw.line()
 
-    @hookimpl
+    def _print_collected_items(self, items: list[Any]) -> None:
+        """``--co``: the collection tree as pytest prints it (``<Dir>``, ``<Package>``,
+        ``<Module>``, then ``<Pipeline name>``); with ``-q`` the ids, with ``-qq`` the
+        count per file."""
+        if self.verbosity < -1:
+            counts: dict[str, int] = {}
+            for item in items:
+                path = item.nodeid.split("::", 1)[0]
+                counts[path] = counts.get(path, 0) + 1
+            for name, count in sorted(counts.items()):
+                self.tw.line(f"{name}: {count}")
+            return
+        if self.verbosity < 0:
+            for item in items:
+                self.tw.line(item.nodeid)
+            return
+        stack: list[tuple[str, int]] = []
+        for item in items:
+            chain = _collector_chain(self.config, item)
+            # The module node is the file's collection (a file collected twice is two nodes).
+            needed = [
+                *((node, 0) for node in chain[:-1]),
+                (chain[-1], getattr(item, "collection_id", 0)),
+                (f"<Pipeline {item.name}>", id(item)),
+            ]
+            while stack and stack != needed[: len(stack)]:
+                stack.pop()
+            for node, _ in needed[len(stack) :]:
+                stack.append(needed[len(stack)])
+                self.tw.line(f"{'  ' * (len(stack) - 1)}{node}")
+            if self.verbosity >= 1:
+                doc = getattr(getattr(item.target, "fn", None), "__doc__", None)
+                if doc:
+                    import inspect
+
+                    for line in inspect.cleandoc(doc).splitlines():
+                        self.tw.line(f"{'  ' * len(stack)}{line}")
+
+    @hookimpl(tryfirst=True)  # before plugins' (which may raise): the counts stay right
     def zenrun_item_start(self, item: Any) -> None:
         self._items_in_flight += 1
         if self._items_in_flight > 1:  # -n runs items together: their lines interleave
@@ -248,6 +332,10 @@ class TerminalReporter:
                 self.tw.write(f"{module} ")
 
     @hookimpl
+    def zenrun_collectreport(self, report: Any) -> None:
+        self.reports.append(report)  # a skipped module: counted, not in the progress line
+
+    @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
         self._item_header = None
         self._items_in_flight = max(0, self._items_in_flight - 1)
@@ -255,21 +343,59 @@ class TerminalReporter:
         self.reports.append(report)
         if report.when == "call":  # a teardown error adds an E, not an item
             self.done += 1
+        self._unreported_duration += getattr(report, "duration", 0.0) or 0.0
         if self.verbosity > 0:
-            word = _OUTCOME_WORD[report.outcome]
-            if report.outcome == "skipped" and report.longrepr:  # as pytest -v: the reason
-                word += f" ({report.longrepr})"
-            self.tw.line(f"{report.nodeid} {word}".ljust(self.tw.width - 7) + self._percent())
-        elif self.verbosity == 0 or self.verbosity < 0:
+            self._verbose_line(report)
+        else:
             self.tw.write(_OUTCOME_CHAR[report.outcome])
+            if self.verbosity < 0 and self.done >= self.total and report.when == "call":
+                self._end_progress_line(force=True)  # as pytest -q: the progress after the last one
+            elif self.progress_style and report.when == "call":
+                # As pytest: a line about to pass the terminal's edge ends with the progress.
+                length = len(f" [{self.total}/{self.total}]") if self.progress_style == "count" else 7
+                if self.tw.column + length + 1 >= self.tw.width:
+                    self.tw.write(self._suffix() + "\n")
+
+    def _verbose_line(self, report: Any) -> None:
+        """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""
+        line = f"{report.nodeid} {_OUTCOME_WORD[report.outcome]}"
+        if report.outcome in ("skipped", "xfailed", "xpassed"):
+            reason = _raw_skip_reason(report)
+            if self.verbosity < 2:
+                available = self.tw.width - len(line) - len(" [100%]") - 1
+                formatted = _format_trimmed(" ({})", reason, available)
+            else:
+                formatted = f" ({reason})"
+            if reason and formatted is not None:
+                line += formatted
+        if self.verbosity >= 2 and len(line) > self.tw.width - 8:  # as pytest's wrap_write
+            import textwrap
+
+            *head, line = textwrap.wrap(line, self.tw.width - 8) or [line]
+            for text in head:
+                self.tw.line(text)
+        self.tw.write(("\n" if self.tw.column else "") + line)
+        self._end_progress_line(force=True)
+
+    def _suffix(self) -> str:
+        """The progress after a module's results: `` [ 50%]``, `` [10/20]`` or its duration."""
+        if self.progress_style == "progress":
+            return f" [{100 * self.done // max(self.total, 1):3d}%]"
+        if self.progress_style == "count":
+            return f" [{self.done:{len(str(self.total))}d}/{self.total}]"
+        if self.progress_style == "times":
+            duration, self._unreported_duration = self._unreported_duration, 0.0
+            return format_node_duration(duration)
+        return ""
 
     def _percent(self) -> str:
-        return f"[{100 * self.done // max(self.total, 1):3d}%]"
+        return self._suffix().lstrip()
 
-    def _end_progress_line(self) -> None:
-        if self.tw.column and self.verbosity == 0 and self.current_module:
-            pad = self.tw.width - self.tw.column - 7
-            self.tw.write(" " * max(pad, 1) + self._percent() + "\n")
+    def _end_progress_line(self, force: bool = False) -> None:
+        if self.tw.column and (force or (self.verbosity == 0 and self.current_module)):
+            fill = self.tw.width - self.tw.column - 1
+            suffix = self._suffix()
+            self.tw.write((suffix.rjust(fill) if suffix else "") + "\n")
 
     # -- the write API for plugins (as pytest's TerminalReporter) ----------------------
     def write(self, content: str, **markup: bool) -> None:
@@ -297,6 +423,13 @@ class TerminalReporter:
         """Start a summary section: ``==== title ====``."""
         self.tw.sep(sep, title)
 
+    @hookimpl
+    def zenrun_internalerror(self, excrepr: str) -> bool:
+        self.ensure_newline()
+        for line in excrepr.splitlines():
+            self.tw.line(f"INTERNALERROR> {line}")
+        return True
+
     def _internal_error(self, session: Any, exc: BaseException, what: str) -> None:
         self.ensure_newline()
         for line in describe_fault(self.config.pluginmanager, exc, what).rstrip("\n").splitlines():
@@ -307,53 +440,55 @@ class TerminalReporter:
     def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> Any:
         try:  # other plugins' sessionfinish first; the summary is written even if one fails
             yield
+        except Exit:  # zenrun.exit() in a zenrun_sessionfinish: as pytest, no summary
+            raise
         except Exception as exc:
             self._internal_error(session, exc, "running zenrun_sessionfinish")
         self._end_progress_line()
         if self.tw.column:
             self.tw.write("\n")
-        if session.collection_errors:
-            self.tw.sep("=", "ERRORS")
-            for path, message in session.collection_errors:
-                self.tw.sep("_", f"ERROR collecting {path}")
-                self.tw.line(message.rstrip())
-        failed = [r for r in self.reports if r.outcome in ("failed", "error")]
         tbstyle = self.config.getoption("tbstyle", "auto")
-        if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
-            self.tw.sep("=", "FAILURES")
-            for report in failed:
-                self.tw.line(_line_of(report))
-        elif failed and tbstyle != "no":
-            self.tw.sep("=", "FAILURES")
-            for report in failed:
-                title = (
-                    report.nodeid if report.when == "call" else f"ERROR at {report.when} of {report.nodeid}"
-                )  # as pytest
-                self.tw.sep("_", title)
-                self.tw.line(report.longrepr.rstrip())
-        session.warnings.extend(self.logged_warnings)
-        if session.warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
-            self.tw.sep("=", "warnings summary")
-            for warning in session.warnings:
-                self.tw.line(warning)
-        try:
-            self.config.hook.zenrun_terminal_summary(
-                terminalreporter=self, exitstatus=exitstatus, config=self.config
-            )
-        except Exception as exc:  # the closing line still follows
-            self._internal_error(session, exc, "running zenrun_terminal_summary")
         chars = report_chars(self.config)
-        if "P" in chars and tbstyle != "no":
-            self._summary_passes()
-        summary = self._short_summary(chars)
-        if summary:  # at every verbosity, as pytest's short test summary
-            self.tw.sep("=", "short pipeline summary info")
-            for line in summary:
-                self.tw.line(line)
-        if session.shouldstop and session.shouldstop != "KeyboardInterrupt":
-            self.tw.sep("!", session.shouldstop)
-        if session.shouldstop == "KeyboardInterrupt":
+        session.warnings.extend(self.logged_warnings)
+        if not self.no_summary:  # --no-summary: zenrun's own sections left out, plugins' kept
+            self._summary_errors_and_failures(session, tbstyle)
+            if self.config.getoption("xfail_tb", False) and tbstyle != "no":
+                self._summary_xfailures(tbstyle)
+            self._summary_warnings(session.warnings)
+            if "P" in chars and tbstyle != "no":
+                self._summary_passes()
+            if "X" in chars and tbstyle != "no":
+                self._summary_passes("xpassed", "XPASSES")
+        import warnings as _warnings
+
+        with _warnings.catch_warnings(record=True) as late:  # as pytest's "(final)" warnings
+            _warnings.simplefilter("default")
+            try:
+                self.config.hook.zenrun_terminal_summary(
+                    terminalreporter=self, exitstatus=exitstatus, config=self.config
+                )
+            except Exception as exc:  # the closing line still follows
+                self._internal_error(session, exc, "running zenrun_terminal_summary")
+        final = [format_warning(w) for w in late]
+        session.warnings.extend(final)
+        if not self.no_summary:
+            summary = self._short_summary(chars, session)
+            if summary:  # at every verbosity, as pytest's short test summary
+                self.tw.sep("=", "short pipeline summary info")
+                for line in summary:
+                    self.tw.line(line)
+            self._summary_warnings(final, title="warnings summary (final)")
+        if getattr(session, "shouldfail", None):
+            self.tw.sep("!", session.shouldfail)
+        if getattr(session, "exit_message", None):  # zenrun.exit()
+            self.tw.sep("!", session.exit_message)
+        elif session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
+            self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
+        elif session.shouldstop and exitstatus == 2:  # the session was interrupted
+            self.tw.sep("!", f"Interrupted: {session.shouldstop}")
+        elif session.shouldstop:
+            self.tw.sep("!", str(session.shouldstop))
         # As pytest: the closing line between separators; with -q a plain line; -qq none.
         if self.verbosity >= 0:
             self.tw.sep("=", self.closing_line(session))
@@ -361,13 +496,68 @@ class TerminalReporter:
             self.tw.line(self.closing_line(session))
         return None
 
-    def _short_summary(self, chars: str) -> list[str]:
+    def _summary_errors_and_failures(self, session: Any, tbstyle: str) -> None:
+        errors = [r for r in self.reports if r.outcome == "error"]
+        failed = [r for r in self.reports if r.outcome == "failed"]
+        if tbstyle != "no" and (session.collection_errors or errors):  # as pytest: errors first
+            self.tw.sep("=", "ERRORS")
+            for path, message in session.collection_errors:
+                self.tw.sep("_", f"ERROR collecting {path}")
+                self.tw.line(message.rstrip())
+            for report in errors:
+                phase = "teardown" if getattr(report, "phase", "") == "teardown" else "setup"
+                self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}")
+                self.tw.line(report.longrepr.rstrip())
+        if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
+            self.tw.sep("=", "FAILURES")
+            for report in failed:
+                self.tw.line(_line_of(report))
+                for title, text in _captured_of(report, self.config):  # as pytest: --tb=line keeps them
+                    self.tw.sep("-", title.strip("- "))
+                    self.tw.line(text.rstrip())
+        elif failed and tbstyle != "no":
+            self.tw.sep("=", "FAILURES")
+            for report in failed:
+                self.tw.sep("_", _headline(report.nodeid))
+                self.tw.line(report.longrepr.rstrip())
+
+    def _summary_xfailures(self, tbstyle: str) -> None:
+        """``--xfail-tb``: the tracebacks of xfailed pipelines, as pytest's XFAILURES."""
+        xfailed = [r for r in self.reports if r.outcome == "xfailed" and r.run is not None]
+        if not xfailed:
+            return
+        self.tw.sep("=", "XFAILURES")
+        for report in xfailed:
+            if tbstyle == "line":
+                self.tw.line(_line_of(report))
+                continue
+            self.tw.sep("_", _headline(report.nodeid))
+            self.tw.line(failure_text(report.run, tbstyle).rstrip())
+
+    def _summary_warnings(self, warnings: list[str], title: str = "warnings summary") -> None:
+        if warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
+            self.tw.sep("=", title)
+            for warning in warnings:
+                self.tw.line(warning)
+
+    def _short_summary(self, chars: str, session: Any = None) -> list[str]:
         """The short summary's lines, as pytest's: grouped in the order of ``-r`` characters."""
         lines: list[str] = []
         for char in chars:
             outcome = {"f": "failed", "E": "error", "p": "passed", "x": "xfailed", "X": "xpassed"}.get(char)
             if char == "s":
                 lines += self._folded_skips()
+            if char == "E" and session is not None:  # collection errors first, as pytest
+                for path, message in session.collection_errors:
+                    marked = [line[1:].strip() for line in message.splitlines() if line.startswith("E ")]
+                    text = (
+                        ""
+                        if message.startswith("ImportError while importing")
+                        or not marked
+                        or marked[0].startswith("SyntaxError")
+                        else marked[0]
+                    )
+                    lines.append(f"ERROR {path}" + (f" - {text}" if text else ""))
             for report in self.reports if outcome else ():
                 if report.outcome != outcome:
                     continue
@@ -378,13 +568,48 @@ class TerminalReporter:
                     if outcome == "passed"
                     else (report.longrepr.strip().splitlines() or [""])[0]
                 )
-                lines.append(
-                    f"{_OUTCOME_WORD[report.outcome]} {report.nodeid}" + (f" - {text}" if text else "")
-                )
+                where = report.nodeid
+                if outcome == "xfailed" and getattr(report, "phase", "call") in ("setup", "teardown"):
+                    where = f"at {report.phase} of {report.nodeid}"  # as pytest
+                line = f"{_OUTCOME_WORD[report.outcome]} {where}"
+                if text and outcome in ("failed", "error"):
+                    line += self._crash_message(line, text)
+                elif text:
+                    line += f" - {text}"
+                lines.append(line)
         return lines
 
+    def _crash_message(self, line: str, message: str) -> str:
+        """`` - message`` after a failure's summary line: whole on CI (``$CI``) or with -vv,
+        else its first line, cut to the terminal's width (as pytest; the failed step's name
+        is left out first). ``AssertionError:`` is left out, as pytest does."""
+        import re
+
+        message = re.sub(r"(^|: )AssertionError: ", r"\1", message, count=1)
+        if (os.environ.get("CI") or os.environ.get("BUILD_NUMBER") or self.verbosity >= 2) and not (
+            self.config.getoption("force_short_summary", False)
+        ):
+            return f" - {message}"
+        available = self.tw.width - len(line)
+        first = message.split("\n", 1)[0]
+        if len(" - ") + len(first) > available:
+            first = re.sub(r"^step '[^']*': ", "", first)
+        return _format_trimmed(" - {}", first, available) or ""
+
+    def hasopt(self, char: str) -> bool:
+        """Whether ``-r`` asks for ``char`` (``skipped`` and ``xfailed`` spelled out too)."""
+        char = {"xfailed": "x", "skipped": "s"}.get(char, char)
+        return char in report_chars(self.config)
+
     def _folded_skips(self) -> list[str]:
-        """``SKIPPED [N] path:lineno: reason``: skips of one place and reason folded, as pytest."""
+        """``SKIPPED [N] path:lineno: reason``: skips of one place and reason folded, as pytest
+        (``--no-fold-skipped``: one ``SKIPPED id - Skipped: reason`` line each)."""
+        if not self.config.getoption("fold_skipped", True):
+            return [
+                f"SKIPPED {r.nodeid} - Skipped: {(r.longrepr or '').strip().removeprefix('Skipped: ')}"
+                for r in self.reports
+                if r.outcome == "skipped"
+            ]
         folded: dict[tuple[str, int | None, str], int] = {}
         for report in self.reports:
             if report.outcome == "skipped":
@@ -397,11 +622,12 @@ class TerminalReporter:
             for (path, lineno, reason), count in folded.items()
         ]
 
-    def _summary_passes(self) -> None:
-        """``-rP``: the captured output of passed pipelines, as pytest's PASSES section."""
+    def _summary_passes(self, outcome: str = "passed", title: str = "PASSES") -> None:
+        """``-rP``: the captured output of passed pipelines, as pytest's PASSES section
+        (``-rX``: of xpassed ones, XPASSES)."""
         passes = []
         for report in self.reports:
-            if report.outcome != "passed":
+            if report.outcome != outcome:
                 continue
             sections = [(title, text) for title, text in report.sections if text.strip()]
             for step in report.run.steps.values() if report.run is not None else ():
@@ -413,34 +639,167 @@ class TerminalReporter:
             if sections:
                 passes.append((report.nodeid, sections))
         if passes:
-            self.tw.sep("=", "PASSES")
+            self.tw.sep("=", title)
         for nodeid, sections in passes:
-            self.tw.sep("_", nodeid)
+            self.tw.sep("_", _headline(nodeid))
             for title, text in sections:
                 self.tw.line(title)
                 self.tw.line(text.rstrip())
 
     def closing_line(self, session: Any) -> str:
+        """pytest's summary stats line: counts in pytest's order, then the duration."""
         counts: dict[str, int] = {}
         for report in self.reports:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
-        parts = []
-        for outcome in ("failed", "passed", "skipped", "xfailed", "xpassed"):
-            if counts.get(outcome):
-                parts.append(f"{counts[outcome]} {outcome}")
-        if self.deselected:
-            parts.append(f"{self.deselected} deselected")
-        errors = counts.get("error", 0) + len(session.collection_errors)
-        if errors:
-            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-        if session.warnings:
-            parts.append(f"{len(session.warnings)} warning{'s' if len(session.warnings) != 1 else ''}")
+        counts["deselected"] = self.deselected
+        counts["warnings"] = len(session.warnings)
+        counts["error"] = counts.get("error", 0) + len(session.collection_errors)
         elapsed = format_session_duration(time.perf_counter() - self.started)
-        if self.config.getoption("collectonly") and not session.collection_errors:
-            return f"{len(session.items)} pipeline{'s' if len(session.items) != 1 else ''} collected in {elapsed}"
-        if session.collection_errors:
-            return f"Interrupted: {', '.join(parts)} during collection in {elapsed}"
+        if self.config.getoption("collectonly"):
+            return f"{self._collect_only_stats(session, counts)} in {elapsed}"
+        parts = []
+        for outcome in (
+            "failed",
+            "passed",
+            "skipped",
+            "deselected",
+            "xfailed",
+            "xpassed",
+            "warnings",
+            "error",
+        ):
+            count = counts.get(outcome, 0)
+            if count:
+                parts.append(f"{count} {_plural(count, outcome)}")
         return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed}"
+
+    def _collect_only_stats(self, session: Any, counts: dict[str, int]) -> str:
+        collected = len(session.items) + self.deselected
+        deselected = self.deselected
+        if collected == 0:
+            text = "no pipelines collected"
+        elif deselected == 0:
+            text = f"{collected} {_plural(collected, 'pipeline')} collected"
+        elif collected == deselected:
+            text = f"no pipelines collected ({deselected} deselected)"
+        else:
+            text = f"{collected - deselected}/{collected} pipelines collected ({deselected} deselected)"
+        if counts["error"]:
+            text += f", {counts['error']} {_plural(counts['error'], 'error')}"
+        return text
+
+
+def _headline(nodeid: str) -> str:
+    """A report's section title as pytest's ``head_line``: the item's name, without its
+    module path (``pipeline_x.py::train[a]`` -> ``train[a]``)."""
+    return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
+
+
+def _collector_chain(config: Any, item: Any) -> list[str]:
+    """The collectors above ``item`` as pytest names them: ``<Dir rootdir>``, then
+    ``<Dir name>`` or ``<Package name>`` (with ``__init__.py``) down to ``<Module file>``."""
+    from pathlib import Path
+
+    path = Path(item.module_path)
+    top = confcutdir(config) or config.rootpath
+    directories = [d for d in reversed(path.parents) if d == top or top in d.parents]
+    if not directories:
+        directories = [path.parent]
+    chain = [
+        f"<Package {d.name}>" if (d / "__init__.py").is_file() else f"<Dir {d.name}>" for d in directories
+    ]
+    return [*chain, f"<Module {path.name}>"]
+
+
+CONSOLE_OUTPUT_STYLES = ("classic", "progress", "count", "times", "progress-even-when-capture-no")
+
+
+def _progress_style(config: Any) -> str | None:
+    """What follows a module's results: pytest's ``console_output_style`` (no progress
+    with ``-s``, unless ``progress-even-when-capture-no``)."""
+    style = config.getini("console_output_style") or "progress"
+    if config.getoption("capture", "fd") == "no" and style != "progress-even-when-capture-no":
+        return None
+    return {"progress": "progress", "progress-even-when-capture-no": "progress", "count": "count"}.get(
+        style, "times" if style == "times" else None
+    )
+
+
+def format_node_duration(seconds: float) -> str:
+    """A duration in the progress (``console_output_style = times``), as pytest writes it."""
+    if seconds < 0.00001:
+        return f" {seconds * 1000000:.3f}us"
+    if seconds < 0.0001:
+        return f" {seconds * 1000000:.2f}us"
+    if seconds < 0.001:
+        return f" {seconds * 1000000:.1f}us"
+    if seconds < 0.01:
+        return f" {seconds * 1000:.3f}ms"
+    if seconds < 0.1:
+        return f" {seconds * 1000:.2f}ms"
+    if seconds < 1:
+        return f" {seconds * 1000:.1f}ms"
+    if seconds < 60:
+        return f" {seconds:.3f}s"
+    if seconds < 3600:
+        return f" {seconds // 60:.0f}m {seconds % 60:.0f}s"
+    return f" {seconds // 3600:.0f}h {(seconds % 3600) // 60:.0f}m"
+
+
+def _raw_skip_reason(report: Any) -> str:
+    """The reason shown after ``SKIPPED`` / ``XFAIL`` / ``XPASS`` with ``-v``."""
+    reason = (report.longrepr or "").strip()
+    if report.outcome == "skipped":
+        reason = reason.removeprefix("Skipped: ")
+        if reason in ("Skipped", "skipped"):
+            reason = ""
+    return reason.removeprefix("reason: ")
+
+
+def _format_trimmed(format: str, msg: str, available_width: int) -> str | None:
+    """``format`` with ``msg``, ellipsized to fit ``available_width``; None if not even the
+    ellipsis fits (pytest's ``_format_trimmed``)."""
+    msg = msg.split("\n", 1)[0]
+    ellipsis = "..."
+    format_width = len(format.format(""))
+    if format_width + len(ellipsis) > available_width:
+        return None
+    if format_width + len(msg) > available_width:
+        available_width -= len(ellipsis)
+        msg = msg[: max(available_width - format_width, 0)] + ellipsis
+    return format.format(msg)
+
+
+def _captured_of(report: Any, config: Any) -> list[tuple[str, str]]:
+    """The captured output sections of a failed report (its steps' and fixtures')."""
+    shown = show_capture(config)
+    sections = [(t, x) for t, x in report.sections if _stream_of(t) in shown and x.strip()]
+    for step in report.run.steps.values() if report.run is not None else ():
+        if step.status == "failed":
+            sections += [
+                (section_title(stream, step.id), text)
+                for stream, text in step.captured.items()
+                if stream in shown and text.strip()
+            ]
+    return sections
+
+
+def _stream_of(title: str) -> str:
+    return next((s for s in ("stdout", "stderr", "log") if f"Captured {s}" in title), "")
+
+
+def show_capture(config: Any) -> set[str]:
+    """The streams ``--show-capture`` shows with a failure: stdout, stderr and log by default."""
+    choice = config.getoption("showcapture", "all") if config is not None else "all"
+    return {"stdout", "stderr", "log"} if choice == "all" else set() if choice == "no" else {choice}
+
+
+def _plural(count: int, noun: str) -> str:
+    """pytest's ``pluralize``: ``1 error`` / ``2 errors``, ``1 warning`` / ``2 warnings``."""
+    if noun in ("error", "warnings", "pipeline"):
+        noun = noun.rstrip("s")
+        return noun if count == 1 else noun + "s"
+    return noun
 
 
 def report_chars(config: Any) -> str:
@@ -475,6 +834,64 @@ def _skip_location(report: Any) -> tuple[str, int | None]:
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
+    reporting = parser.getgroup("reporting")
+    reporting.addoption(
+        "--no-summary", dest="no_summary", action="store_true", default=False, help="disable the summary"
+    )
+    reporting.addoption(
+        "--no-header", dest="no_header", action="store_true", default=False, help="disable the header"
+    )
+    reporting.addoption(
+        "-l",
+        "--showlocals",
+        dest="showlocals",
+        action="store_true",
+        default=False,
+        help="show local variables in tracebacks (of steps run in this process)",
+    )
+    reporting.addoption(
+        "--no-showlocals",
+        dest="showlocals",
+        action="store_false",
+        help="hide local variables in tracebacks (negates --showlocals passed through addopts)",
+    )
+    reporting.addoption(
+        "--show-capture",
+        dest="showcapture",
+        choices=["no", "stdout", "stderr", "log", "all"],
+        default="all",
+        help="captured output shown with a failure: stdout, stderr, log, all (default) or no",
+    )
+    reporting.addoption(
+        "--no-fold-skipped",
+        dest="fold_skipped",
+        action="store_false",
+        default=True,
+        help="do not fold skipped pipelines in the short summary",
+    )
+    reporting.addoption(
+        "--force-short-summary",
+        dest="force_short_summary",
+        action="store_true",
+        default=False,
+        help="cut failure messages in the short summary even with -vv or on CI",
+    )
+    reporting.addoption(
+        "--xfail-tb",
+        dest="xfail_tb",
+        action="store_true",
+        default=False,
+        help="show the tracebacks of xfailed pipelines (XFAILURES)",
+    )
+    reporting.addoption(
+        "--verbosity", dest="verbosity", type=int, default=0, metavar="N", help="set verbosity (default 0)"
+    )
+    parser.addini(
+        "console_output_style",
+        "progress after each module's results: classic, progress (default), count, times, "
+        "progress-even-when-capture-no",
+        default="progress",
+    )
     parser.getgroup("general").addoption(
         "--tb",
         dest="tbstyle",
@@ -496,10 +913,23 @@ def zenrun_addoption(parser: Any) -> None:
     )
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def zenrun_configure(config: Any) -> None:
     if config.stash.get("api"):
         return
+    style = config.getini("console_output_style")
+    if style not in CONSOLE_OUTPUT_STYLES:
+        raise UsageError(
+            "config option 'console_output_style' expects one of "
+            + " | ".join(repr(s) for s in CONSOLE_OUTPUT_STYLES)
+            + f", got {style!r}"
+        )
+    if config.getoption("verbosity", 0):  # --verbosity=N: as -v / -q given N times
+        config.option.verbose = max(config.getoption("verbosity"), 0)
+        config.option.quiet = max(-config.getoption("verbosity"), 0)
+    if config.getoption("showlocals", False):
+        set_showlocals(True)
+        config.add_cleanup(lambda: set_showlocals(False))
     reporter = TerminalReporter(config)
     config.pluginmanager.register(reporter, "terminalreporter")
     config.add_cleanup(reporter.close)

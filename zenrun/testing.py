@@ -17,6 +17,10 @@ Installed with zenrun (entry point ``pytest11``), it provides the
         result.assert_outcomes(passed=1)
         result.fnmatch_lines(["*Step one has started.*"])
 
+Store plugins are checked with the conformance kit: subclass
+:class:`MetadataStoreTests`, :class:`CacheTests` or :class:`ArtifactStoreTests`
+(see :mod:`zenrun.conformance`).
+
 Each ``run`` is a real ``python -m zenrun`` subprocess in a fresh project
 directory with its own ``.zenrun/`` store. ``run(..., inprocess=True)`` (or
 ``runzenrun_inprocess``) calls ``zenrun.main`` in the test's own process
@@ -48,7 +52,35 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from zenrun.conformance import ArtifactStoreTests, CacheTests, MetadataStoreTests, make_run, make_step
     from zenrun.metadata.sqlite import SqliteMetadataStore
+
+__all__ = [
+    "ArtifactStoreTests",
+    "CacheTests",
+    "LineMatcher",
+    "MetadataStoreTests",
+    "RunResult",
+    "ZenrunProject",
+    "make_run",
+    "make_step",
+    "read_store",
+    "runzenrun_inprocess",
+    "zenrunner",
+]
+
+#: The store conformance kit (:mod:`zenrun.conformance`), imported on first use.
+_CONFORMANCE = ("ArtifactStoreTests", "CacheTests", "MetadataStoreTests", "make_run", "make_step")
+
+
+def __getattr__(name: str) -> object:
+    if name in _CONFORMANCE:
+        # deferred: only store authors' tests use the kit; the pytest plugin stays light
+        import zenrun.conformance
+
+        return getattr(zenrun.conformance, name)
+    raise AttributeError(f"module 'zenrun.testing' has no attribute {name!r}")
+
 
 #: Whether a line matches a pattern (``fnmatch.fnmatch``, or ``re.match`` as a bool).
 Matcher = Callable[[str, str], bool]
@@ -123,7 +155,7 @@ class LineMatcher(str):
         for start in range(len(lines)):
             window = lines[start : start + len(patterns)]
             if len(window) == len(patterns) and all(
-                match(line, p) for line, p in zip(window, patterns, strict=True)
+                line == p or match(line, p) for line, p in zip(window, patterns, strict=True)
             ):
                 return
         pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")

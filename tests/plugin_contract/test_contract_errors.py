@@ -360,3 +360,83 @@ def test_a_failing_step_call_wrapper_is_blamed_not_the_step(zenrunner):
             "*1 passed, 1 error*",
         ]
     )
+
+
+ITEM_START_PIPELINES = """
+from zenrun import pipeline, step
+
+
+@step
+def one() -> int:
+    return 1
+
+
+@step
+def add(x: int) -> int:
+    return x + 41
+
+
+@pipeline
+def skipped_one():
+    one()
+
+
+@pipeline
+def broken_one():
+    one()
+
+
+@pipeline
+def fine():
+    add(one())
+"""
+
+ITEM_START_HOOK = """
+import zenrun
+
+
+@zenrun.hookimpl
+def zenrun_item_start(item):
+    if item.name == "skipped_one":
+        zenrun.skip("not on this machine")
+    if item.name == "broken_one":
+        raise RuntimeError("the hook broke")
+"""
+
+
+def test_skip_or_an_exception_in_zenrun_item_start_ends_that_item_only(zenrunner):
+    zenrunner.makeconftest(ITEM_START_HOOK)
+    zenrunner.makepyfile(pipeline_demo=ITEM_START_PIPELINES)
+    for args in ([], ["-n", "2"]):
+        result = zenrunner.run("-rs", *args)
+        assert result.ret == 3, result.stdout + result.stderr  # an internal error of a plugin
+        result.assert_outcomes(passed=1, skipped=1, errors=1)
+        result.fnmatch_lines(
+            [
+                "*INTERNALERROR in plugin *conftest.py* while zenrun_item_start of pipeline_demo.py::broken_one*",
+                "*RuntimeError: the hook broke*",
+            ]
+        )
+        result.fnmatch_lines(["SKIPPED * conftest.py:*: not on this machine"])
+        assert "INTERNALERROR>" not in result.stdout + result.stderr
+    out = zenrunner.runpython(
+        "import zenrun; print('VALUE', zenrun.get_pipeline('fine').last_run.steps['add'].output.read())"
+    )
+    out.fnmatch_lines(["VALUE 42"])
+
+
+def test_p_names_the_module_of_an_installed_plugin(zenrunner, tmp_path):
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-hello",
+        "2.3",
+        {"hello": "zenrun_hello"},
+        {"zenrun_hello": "def zenrun_report_header():\n    return 'HELLO'\n"},
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    for args in (["-p", "zenrun_hello"], ["-p", "zenrun_dash.plugin"]):
+        result = zenrunner.run("-k", "beta", *args, env={"PYTHONPATH": str(site)})
+        assert result.ret == 0, result.stdout + result.stderr
+        assert "INTERNALERROR" not in result.stdout + result.stderr
+        assert result.stdout.count("HELLO") == 1  # registered once
+        result.fnmatch_lines(["plugins: *hello-2.3*", "*1 passed*"])

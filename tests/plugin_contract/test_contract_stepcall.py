@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 TRACKER = """
 import os
@@ -246,3 +247,66 @@ def test_metadata_a_wrapper_logs_is_its_plugins_not_the_users_metrics(zenrunner)
             "metadata of plugin profiler: calls=1",
         ]
     )
+
+
+LOCKED_PLUGIN = """
+import threading
+
+import zenrun
+
+LOCK = threading.Lock()  # module state no pickle can carry
+CALLS = []
+
+
+@zenrun.hookimpl(wrapper=True)
+def zenrun_step_call(step_run, call):
+    with LOCK:
+        CALLS.append(step_run.id)
+    zenrun.log_plugin_metadata("locked", calls=len(CALLS))
+    return (yield)
+"""
+
+
+def test_pack_task_imports_an_editable_plugin_on_the_worker(zenrunner, tmp_path):
+    """A plugin installed in editable mode (its files outside site-packages) is imported
+    by the worker, not pickled by value with its module's lock."""
+    from test_contract_errors import make_distribution
+
+    site = make_distribution(tmp_path / "site", "zenrun-locked", "1.0", {"locked": "zenrun_locked"}, {})
+    (next(site.glob("*.dist-info")) / "top_level.txt").write_text("zenrun_locked\n")
+    source = tmp_path / "src"  # where an editable install leaves the code
+    source.mkdir()
+    (source / "zenrun_locked.py").write_text(LOCKED_PLUGIN)
+    zenrunner.makeconftest(POOL.replace("import zenrun\n", "import os\nimport zenrun\n", 1))
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(source)])}
+    result = zenrunner.run("-k", "alpha", "--orchestrator", "pool", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "cannot pickle" not in result.stdout + result.stderr
+    out = zenrunner.runpython(
+        "import json, zenrun\n"
+        "run = zenrun.get_pipeline('alpha').last_run\n"
+        "print(json.dumps({i: [s.output.read(), s.plugin_metadata] for i, s in run.steps.items()}))",
+        env=env,
+    )
+    steps = json.loads(out.outlines[-1])
+    assert steps == {"one": [1, {"locked": {"calls": 1}}], "add": [2, {"locked": {"calls": 2}}]}
+
+
+def test_a_plugin_orchestrators_traceback_shows_the_users_source(zenrunner):
+    zenrunner.makeconftest(POOL.replace("import zenrun\n", "import os\nimport zenrun\n", 1))
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("-k", "failing", "--orchestrator", "pool")
+    assert result.ret == 1, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*step 'boom' failed:*",
+            "    @step",
+            "    def boom(x: int) -> int:",
+            '>       raise ValueError("step exploded")',
+            "E       ValueError: step exploded",
+            "",
+            "pipeline_demo.py:*: ValueError",
+        ]
+    )
+    assert "dynamic-code" not in result.stdout and "???" not in result.stdout

@@ -39,7 +39,7 @@ def test_func(some):
         )
         result = zenrunner.runzenrun_inprocess()
         assert result.ret != 0
-        result.stdout.fnmatch_lines(["*test_func*fixture*some*not found*", "*xyzsomething*"])
+        result.stdout.fnmatch_lines(["*def test_func(some)*", "*fixture*some*not found*", "*xyzsomething*"])
 
     def test_detect_recursive_dependency_error(self, zenrunner) -> None:
         zenrunner.makepyfile(
@@ -453,9 +453,11 @@ def test_lookup_error(unknown):
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
             [
-                "*test_lookup_error*fixture 'unknown' not found",
-                "*available fixtures:*a_fixture,*b_fixture,*c_fixture,*d_fixture*",
-                "*use 'zenrun --fixtures *' for help on them.",
+                "*ERROR at setup of test_lookup_error*",
+                "  def test_lookup_error(unknown):*",
+                "E       fixture 'unknown' not found",
+                ">       available fixtures:*a_fixture,*b_fixture,*c_fixture,*d_fixture*",
+                ">       use 'zenrun --fixtures *' for help on them.",
                 "*1 error*",
             ]
         )
@@ -2494,7 +2496,7 @@ def test_3(bad):
         result.assert_outcomes(errors=3)
         sections: list[list[str]] = []
         for line in result.stdout.lines:
-            if line.startswith("_") and "::test_" in line:
+            if line.startswith("_") and " test_" in line:
                 sections.append([])
             elif line.startswith("=") and sections:
                 break
@@ -2911,6 +2913,63 @@ def test_foo(request):
                 "Requested here:",
                 "pipeline_external_fixture.py:4",
                 # the pipeline body is zenrun's composition (setup): an error, not a failure
+                "*1 error*",
+            ]
+        )
+
+    def test_non_relative_path(self, zenrunner, monkeypatch) -> None:
+        tests_dir = zenrunner.path / "pipelines"
+        tests_dir.mkdir()
+        fixdir = zenrunner.path / "fixtures"
+        fixdir.mkdir()
+        fixfile = fixdir.joinpath("fix.py")
+        fixfile.write_text(
+            """import zenrun
+
+@zenrun.fixture(params=[0, 1, 2])
+def fix_with_param(request):
+    return request.param
+""",
+            encoding="utf-8",
+        )
+        testfile = tests_dir.joinpath("pipeline_foos.py")
+        testfile.write_text(
+            """from fix import fix_with_param; from zenrun import pipeline
+@pipeline
+def test_foo(request):
+    request.getfixturevalue('fix_with_param')
+""",
+            encoding="utf-8",
+        )
+        (zenrunner.path / "zenrun.toml").unlink()  # no config file: the rootdir is the cwd, as pytester's
+        monkeypatch.syspath_prepend(str(fixdir))
+        result = zenrunner.runzenrun_inprocess(cwd=tests_dir)
+        result.stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_foos.py::test_foo",
+                "",
+                "Requested fixture 'fix_with_param' defined in:",
+                f"{fixfile}:4",
+                "Requested here:",
+                "pipeline_foos.py:4",
+                "*1 error*",  # the pipeline body is zenrun's composition (setup)
+            ]
+        )
+
+        # With non-overlapping rootdir, passing tests_dir.
+        rootdir = zenrunner.path / "rootdir"
+        rootdir.mkdir()
+        result = zenrunner.runzenrun_inprocess("--rootdir", str(rootdir), str(tests_dir), cwd=rootdir)
+        result.stdout.fnmatch_lines(
+            [
+                "The requested fixture has no parameter defined for test:",
+                "    pipeline_foos.py::test_foo",
+                "",
+                "Requested fixture 'fix_with_param' defined in:",
+                f"{fixfile}:4",
+                "Requested here:",
+                f"{testfile}:4",
                 "*1 error*",
             ]
         )

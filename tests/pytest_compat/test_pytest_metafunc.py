@@ -1024,8 +1024,8 @@ def {name}():
 """
                 }
             )
-        result = zenrunner.runzenrun_inprocess("-v", "sub1", "sub2")
-        result.assert_outcomes(passed=2)  # pytest's third run of sub1 needs --keep-duplicates
+        result = zenrunner.runzenrun_inprocess("--keep-duplicates", "-v", "-s", "sub1", "sub2", "sub1")
+        result.assert_outcomes(passed=3)
 
     def test_generate_same_function_names_issue403(self, zenrunner) -> None:
         zenrunner.makepyfile(

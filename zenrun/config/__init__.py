@@ -18,9 +18,10 @@ import pluggy
 from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.blame import plugin_at_fault
 from zenrun.cache import NullCache
+from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
 from zenrun.config.argparsing import Parser
 from zenrun.config.findpaths import determine_rootdir
-from zenrun.errors import ExitCode, UsageError
+from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ DEFAULT_PLUGINS = {
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
     "lastfailed": "zenrun.lastfailed",
+    "skipping": "zenrun.skipping",
 }
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
@@ -139,7 +141,8 @@ class PluginManager(pluggy.PluginManager):
                     f"{type(exc).__name__}: {exc}\n  from the {where}\n"
                     f"{block_hint(ep.name)}"
                 ) from None
-            self.register_checked(plugin, ep.name, where)
+            if not self.is_registered(plugin):  # else: loaded already, with -p MODULE
+                self.register_checked(plugin, ep.name, where)
             self.plugin_dists.append((ep.name, dist))
             loaded += 1
         return loaded
@@ -170,6 +173,8 @@ class PluginManager(pluggy.PluginManager):
             raise UsageError(
                 f"plugin {name!r} (-p {name}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
+        if self.is_registered(module):  # an installed plugin named by its module: loaded already
+            return
         self.register_checked(module, name, f"-p {name}")
 
     def block(self, name: str) -> None:
@@ -193,6 +198,7 @@ class Config:
     ) -> None:
         self.pluginmanager = pluginmanager
         self.invocation_args = list(args)
+        self.invocation_dir = Path.cwd()  # as pytest's invocation_params.dir: cwd at start-up
         self.rootpath = rootdir
         self.inipath = inipath
         self.ini = ini
@@ -255,11 +261,12 @@ class Config:
         if env:
             return env, "ZENRUN_STORE"
         ini = self.ini.get("store") if isinstance(self.ini, dict) else None
-        if ini:
-            text = str(ini)
-            if "://" not in text and not Path(text).is_absolute():
-                text = str(self.rootpath / text)
-            return text, "[tool.zenrun] store"
+        if isinstance(ini, str) and ini:
+            text = os.path.expandvars(os.path.expanduser(ini))
+            if "://" not in text:  # a directory, relative to the config file
+                base = self.inipath.parent if self.inipath is not None else self.rootpath
+                text = os.path.abspath(base / text)
+            return text, "store (config file)"
         return None, "the store"
 
     @cached_property
@@ -420,7 +427,11 @@ def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def create_config(
-    args: Sequence[str], plugins: Sequence[object] = (), *, load_conftests: bool = True
+    args: Sequence[str],
+    plugins: Sequence[object] = (),
+    *,
+    load_conftests: bool = True,
+    strict_conftests: bool = True,
 ) -> Config:
     """Build a Config: register plugins, load conftests, parse ``args``.
 
@@ -430,8 +441,8 @@ def create_config(
     """
     pm = PluginManager()
     try:
-        return _build_config(pm, list(args), plugins, load_conftests)
-    except UsageError:
+        return _build_config(pm, list(args), plugins, load_conftests, strict_conftests)
+    except (UsageError, ConftestImportFailure):
         raise
     except Exception as exc:  # a plugin's import-time code, zenrun_addoption...: its fault, exit 3
         raise StartupError(pm, exc) from exc
@@ -450,7 +461,11 @@ class StartupError(Exception):
 
 
 def _build_config(
-    pm: PluginManager, args: list[str], plugins: Sequence[object], load_conftests: bool
+    pm: PluginManager,
+    args: list[str],
+    plugins: Sequence[object],
+    load_conftests: bool,
+    strict_conftests: bool = True,
 ) -> Config:
     load, block = _preparse_plugin_args(args)
     for name in block:
@@ -473,16 +488,86 @@ def _build_config(
     # The rootdir comes from the path arguments only, not from option values
     # such as ``--store DIR`` or ``-k EXPR`` (as pytest's known-args pass).
     early = config.parser.parse_known(args)
-    config.rootpath, config.inipath, config.ini = determine_rootdir(early.paths)
+    config.rootpath, config.inipath, config.ini = determine_rootdir(
+        early.paths,
+        rootdir_arg=getattr(early, "rootdir", None),
+        inifile=getattr(early, "inifilename", None),
+    )
+    _override_ini(config, getattr(early, "override_ini", None))
+    config.stash["early_confcutdir"] = getattr(early, "confcutdir", None)
+    config.stash["noconftest"] = bool(getattr(early, "noconftest", False))
     if load_conftests:  # the collect plugin's: it owns conftest files
-        pm.hook.zenrun_load_initial_conftests(early_config=config, parser=config.parser, args=early.paths)
+        if not strict_conftests:  # the Python API: a broken conftest is not fatal
+            config.stash["lenient_conftests"] = True
+        try:
+            with _conftest_output_captured(strict_conftests and getattr(early, "capture", "fd") != "no"):
+                pm.hook.zenrun_load_initial_conftests(
+                    early_config=config, parser=config.parser, args=early.paths
+                )
+        except ConftestImportFailure as exc:
+            if not (getattr(early, "help", False) or getattr(early, "version", False)):
+                raise
+            # As pytest: -h / --version still work, with a warning at the end.
+            config.stash.setdefault("help_warnings", []).append(
+                f"could not load initial conftests: {exc.path}"
+            )
+    # As pytest: -h shows the help even when a conftest declares a required option.
+    config.parser.ignore_required = bool(getattr(early, "help", False))
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
+    _override_ini(config, getattr(config.option, "override_ini", None))
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
         raise UsageError(str(exc)) from None
     return config
+
+
+def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:
+    """``-o NAME=VALUE``: ``[tool.zenrun]`` values given on the command line win."""
+    for override in overrides or []:
+        name, sep, value = override.partition("=")
+        if not sep:
+            raise UsageError(f"-o/--override-ini expects option=value style (got: {override!r}).")
+        declared = config.parser.inis.get(name)
+        kind = declared.type if declared else None
+        parsed: Any = value
+        if kind == "bool":
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise UsageError(f"-o {name}: {value!r} is not a valid boolean")
+            parsed = lowered in ("true", "1", "yes", "on")
+        elif kind == "int":
+            try:
+                parsed = int(value)
+            except ValueError:
+                raise UsageError(f"-o {name}: {value!r} is not an integer") from None
+        elif kind in ("linelist", "paths"):
+            parsed = value.split()
+        config.ini[name] = parsed
+
+
+class _conftest_output_captured:
+    """What conftests print while they are loaded at start-up is held back, as pytest
+    captures it; shown only when loading fails. (Python-level capture through zenrun's
+    stream proxies: a library that keeps ``sys.stderr`` keeps a proxy of the real one.)"""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        self._installed_here = unwrap(sys.stdout) is sys.stdout and unwrap(sys.stderr) is sys.stderr
+        self._context = capturing(CaptureSettings() if self.enabled else None)
+        self._capture = self._context.__enter__()
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self._context.__exit__(kind, exc, tb)
+        if self._installed_here and self._capture is not None:
+            uninstall()  # the capture plugin installs them again when it is configured
+        if exc is not None and self._capture is not None:
+            texts = self._capture.texts()
+            sys.stdout.write(texts.get("stdout", ""))
+            sys.stderr.write(texts.get("stderr", ""))
 
 
 def _addopts(ini: dict[str, Any], source: object = "[tool.zenrun]") -> list[str]:
@@ -512,7 +597,7 @@ def api_config() -> Config:
     key = (os.getcwd(), os.environ.get("ZENRUN_STORE", ""))
     config = _api_configs.get(key)
     if config is None:
-        config = create_config([])  # conftests of the cwd too: their materializers, hooks
+        config = create_config([], strict_conftests=False)  # conftests of the cwd too: materializers, hooks
         config.stash["api"] = True
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         _api_configs[key] = config
@@ -539,3 +624,32 @@ def reset_active_config(token: Any) -> None:
     """Undo :func:`set_active_config` (``token`` is what it returned; None: nothing to undo)."""
     if token is not None:
         _active_config.reset(token)
+
+
+def hook_for(config: Any, directory: Path) -> Any:
+    """``config.hook`` with only the conftests that apply in ``directory`` (and above), as
+    pytest's ``gethookproxy``: a conftest's hooks apply to the paths below it. Which
+    conftests are left out is decided at each call (more may have been loaded since)."""
+    return HookProxy(config, directory)
+
+
+class HookProxy:
+    """``config.hook`` without the conftests that do not apply to a directory."""
+
+    def __init__(self, config: Any, directory: Path) -> None:
+        self._config = config
+        self._directory = directory
+
+    def __getattr__(self, name: str) -> Any:
+        pm = self._config.pluginmanager
+        directory = self._directory
+        remove = [
+            plugin
+            for c in self._config.stash.get("conftests", set())
+            if not (c.parent == directory or c.parent in directory.parents)
+            for plugin in [pm.get_plugin(str(c))]
+            if plugin is not None
+        ]
+        if not remove:
+            return getattr(self._config.hook, name)
+        return pm.subset_hook_caller(name, remove_plugins=remove)

@@ -62,6 +62,7 @@ class Parser:
     groups: list[OptionGroup] = field(default_factory=list)
     inis: dict[str, IniOption] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
+    ignore_required: bool = False  # -h: options declared required=True are not enforced
 
     def __post_init__(self) -> None:
         self._anonymous = OptionGroup("custom options", "", self)
@@ -121,6 +122,8 @@ class Parser:
                 continue
             ag = ap.add_argument_group(group.name, group.description or None)
             for opts, attrs in group.options:
+                if self.ignore_required and attrs.get("required"):
+                    attrs = {**attrs, "required": False}
                 ag.add_argument(*opts, **attrs)
         return ap
 

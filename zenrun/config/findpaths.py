@@ -40,6 +40,20 @@ def _table(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system: not a path
+        return False
+
+
+def _rootdir_arg(cwd: Path, value: str) -> Path:
+    path = Path(os.path.abspath(cwd / os.path.expandvars(value)))
+    if not path.is_dir():
+        raise UsageError(f"Directory '{path}' not found. Check your '--rootdir' option.")
+    return path
+
+
 def common_ancestor(paths: Sequence[Path]) -> Path:
     existing = [p if p.is_dir() else p.parent for p in paths if p.exists()]
     if not existing:
@@ -48,7 +62,10 @@ def common_ancestor(paths: Sequence[Path]) -> Path:
 
 
 def determine_rootdir(
-    args: Sequence[str], cwd: Path | None = None
+    args: Sequence[str],
+    cwd: Path | None = None,
+    rootdir_arg: str | None = None,
+    inifile: str | None = None,
 ) -> tuple[Path, Path | None, dict[str, Any]]:
     """Return ``(rootdir, configfile or None, zenrun table)``.
 
@@ -58,8 +75,26 @@ def determine_rootdir(
     ``setup.py`` or ``.git``; failing that, the common ancestor.
     """
     cwd = cwd or Path.cwd()
-    paths = [(cwd / a.split("::")[0]).resolve() for a in args if not a.startswith("-")]
-    ancestor = common_ancestor(paths) if any(p.exists() for p in paths) else cwd.resolve()
+    paths = [Path(os.path.abspath(cwd / a.split("::")[0])) for a in args if not a.startswith("-")]
+    paths = [p for p in paths if _exists(p)]
+    ancestor = common_ancestor(paths) if paths else cwd.resolve()
+    if inifile:  # -c FILE: that file's table, whatever it holds
+        path = Path(os.path.abspath(cwd / inifile))
+        if not path.is_file():
+            raise UsageError(f"could not load config file {inifile}: not found")
+        table = load_config_file(path)
+        rootdir = _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else path.parent
+        return rootdir, path, table or {}
+    if rootdir_arg:  # --rootdir: the rootdir; the config file is still looked for
+        rootdir = _rootdir_arg(cwd, rootdir_arg)
+        for directory in [ancestor, *ancestor.parents]:
+            for name in ("zenrun.toml", "pyproject.toml"):
+                candidate = directory / name
+                if candidate.is_file():
+                    table = load_config_file(candidate)
+                    if table is not None:
+                        return rootdir, candidate, table
+        return rootdir, None, {}
     for directory in [ancestor, *ancestor.parents]:
         for name in ("zenrun.toml", "pyproject.toml"):
             candidate = directory / name

@@ -22,8 +22,8 @@ BUILTIN_MARKS = {
     "skip": "skip(reason=None): skip the pipeline",
     "skipif": "skipif(condition, ..., *, reason=...): skip the pipeline if any condition is true "
     "(a string is evaluated with the module's globals, sys, os, platform, config)",
-    "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=False): expect "
-    "the pipeline to fail",
+    "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=strict_xfail): mark "
+    "the pipeline as an expected failure if any of the conditions is true",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
 }
 
@@ -225,7 +225,11 @@ def zenrun_cmdline_main(config: Config) -> int | None:
     if not config.getoption("markers"):
         return None
     for name, help_text in registered_markers(config).items():
-        print(f"@zenrun.mark.{name}: {help_text}")
+        signature, sep, rest = help_text.partition("): ")
+        if sep and signature.startswith(f"{name}("):  # as pytest: @zenrun.mark.name(args): help
+            print(f"@zenrun.mark.{signature}): {rest}")
+        else:
+            print(f"@zenrun.mark.{name}: {help_text}")
     return 0
 
 
@@ -288,7 +292,9 @@ class MarkMatcher:
 
 
 def strict_markers(config: Config) -> bool:
-    return bool(config.getoption("strict_markers") or config.getini("strict_markers"))
+    if config.getoption("strict_markers") or config.getini("strict_markers"):
+        return True
+    return "strict_markers" not in config.ini and bool(config.ini.get("strict"))  # `strict = true`
 
 
 @hookimpl

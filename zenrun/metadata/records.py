@@ -9,6 +9,7 @@ when it is imported, which every session does (collection imports it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class ArtifactRef:
     type_name: str
     preview: str | None = None  # a short text; JSON of the value for scalar outputs
     _loader: Callable[[ArtifactRef], Any] | None = field(default=None, repr=False, compare=False)
-    #: URL of the artifact store it was written to, when not the store's own ``artifacts/``.
+    #: URL of the artifact store it was written to (its run's ``artifact_store``), if known.
     store_url: str | None = field(default=None, repr=False, compare=False)
     #: The project functions and classes its pickle names (``module:qualname``): their code
     #: is not in the bytes, so it goes into the cache keys of the steps that consume it.
@@ -167,7 +168,7 @@ class PipelineRun:
     orchestrator: str | None = None
     graph: dict[str, list[str]] = field(default_factory=dict)
     id: int | None = None
-    #: URL of the artifact store (``--artifact-store``); None: the store's own ``artifacts/``.
+    #: URL of the artifact store the run wrote to (its ``url``); None: a store without one.
     artifact_store: str | None = None
     error: str | None = None  # why the run failed when no step did (not stored)
     params: dict[str, Any] = field(default_factory=dict)  # what distinguishes the item
@@ -202,6 +203,11 @@ class PipelineRun:
     def short_item_id(self) -> str | None:
         """The item id without its file, e.g. ``hpo[iris]``."""
         return self.item_id.rsplit("::", 1)[-1] if self.item_id else None
+
+    def with_steps(self, steps: dict[str, StepRun]) -> PipelineRun:
+        """A copy of this record whose ``steps`` are ``steps`` (in their order): what a
+        metadata store that keeps records in memory returns from ``get_runs``."""
+        return dataclasses.replace(self, _steps=dict(steps), _steps_loader=None)
 
     def get_step(self, step_id: str) -> StepRun:
         try:

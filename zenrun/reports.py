@@ -1,0 +1,110 @@
+"""What an item's outcome is, as the reporters see it: :class:`ItemReport` and the outcome words.
+
+A leaf below collection and the session, so that both make reports (collection makes
+the report of a module skipped while it is imported).
+"""
+
+from __future__ import annotations
+
+import linecache
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from zenrun.blame import ZENRUN_DIR
+from zenrun.capture import section_title
+from zenrun.metadata.records import FAILED, PipelineRun
+from zenrun.tbstyle import format_traceback, relpath
+
+PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+XFAILED, XPASSED = "xfailed", "xpassed"
+
+
+@dataclass
+class ItemReport:
+    """The outcome of one item: passed, failed (a step failed), error (before running) or skipped."""
+
+    nodeid: str
+    outcome: str
+    duration: float = 0.0
+    run: PipelineRun | None = None
+    longrepr: str = ""
+    keywords: dict[str, Any] = field(default_factory=dict)
+    internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
+    sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
+    when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
+    location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
+    phase: str = "call"  # where the outcome was decided: "setup" (marks, fixtures), "call", "teardown"
+
+    @property
+    def summary(self) -> str:
+        """One line for the short summary: the failed step and its error, or the error."""
+        if self.run is not None:
+            for step in self.run.steps.values():
+                if step.status == FAILED and step.error:
+                    return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
+        text = self.longrepr
+        for title, _ in self.sections:  # fixture output appended to the failure: not the error
+            text = text.split(f"\n{title}\n", 1)[0]
+        lines = text.strip().splitlines()
+        marked = [line[1:].strip() for line in lines if line.startswith("E ")]  # pytest's "E   error"
+        if marked:
+            return marked[0]
+        if len(lines) > 1:  # the first line names pipeline and step, the last one what is wrong
+            return f"{lines[0].rstrip(':')}: {lines[-1].strip()}"
+        return lines[0] if lines else ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASSED
+
+
+def raised_at(exc: BaseException) -> tuple[str, int | None] | None:
+    """The user's line that raised ``exc`` (zenrun's own frames left out)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(ZENRUN_DIR)]
+    return (frames[-1].filename, frames[-1].lineno) if frames else None
+
+
+def format_warning(w: Any) -> str:
+    """A warning for the summary: ``path:line: Category: message`` and its source line."""
+    text = f"  {relpath(str(w.filename))}:{w.lineno}: {w.category.__name__}: {w.message}"
+    source = linecache.getline(str(w.filename), w.lineno).strip()
+    return text + (f"\n    {source}\n" if source else "\n")
+
+
+def failure_text(
+    run: PipelineRun,
+    style: str = "native",
+    shown: set[str] | None = None,
+    setup_sections: list[tuple[str, str]] | None = None,
+) -> str:
+    """The failure report of ``run``: its failed steps' tracebacks in ``--tb`` style ``style``
+    and what was printed (the streams in ``shown``; default all): while the fixtures were
+    set up (``setup_sections``), then by the failed steps, in that order (as pytest's setup
+    and call sections)."""
+    parts = []
+    captured = [f"{title}\n{text.rstrip()}" for title, text in setup_sections or []]
+    for step in run.steps.values():
+        if step.status == FAILED and step.error:
+            parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
+            for stream, text in step.captured.items():
+                if shown is None or stream in shown:
+                    captured.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+    parts += captured
+    if run.error:
+        parts.append(run.error)
+    skipped = [s.id for s in run.steps.values() if s.status == "skipped"]
+    # Downstream of a failure, or never launched (Ctrl-C, -x) though nothing upstream failed.
+    blocked: set[str] = set()
+    in_order = [s for s in run.graph if s in skipped] + [s for s in skipped if s not in run.graph]
+    for step_id in in_order:
+        if any(
+            u in blocked or (u in run.steps and run.steps[u].status == FAILED)
+            for u in run.graph.get(step_id, [])
+        ):
+            blocked.add(step_id)
+    if blocked:
+        parts.append("skipped because of the failure: " + ", ".join(s for s in skipped if s in blocked))
+    if len(blocked) < len(skipped):
+        parts.append(f"not started: {', '.join(s for s in skipped if s not in blocked)}")
+    return "\n\n".join(parts)
