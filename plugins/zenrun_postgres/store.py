@@ -89,6 +89,10 @@ class TeamStore:
         self.lease = float(lease)
         #: cache key -> its producer's logged metadata (JSON), read by a cache lookup.
         self.logged: dict[str, str | None] = {}
+        #: cache key -> (entry JSON, logged metadata JSON): the entries of the steps of the
+        #: previous run of the item a run starts, read with it, so a rerun's hits cost no
+        #: round trip each (a stale one is harmless: its artifacts are verified on use).
+        self.prefetched: dict[str, tuple[str, str | None]] = {}
         self._psycopg = psycopg
         try:  # a first connection says clearly what is wrong: password, host, database
             first = psycopg.connect(url, connect_timeout=int(max(1, connect_timeout)), autocommit=True)
@@ -186,6 +190,14 @@ class PostgresCache(Cache):
             pending = self._pending.get(key)
         if pending is not None:
             return dict(json.loads(pending))
+        prefetched = self.team.prefetched.pop(key, None)
+        if prefetched is not None:
+            self.team.logged[key] = prefetched[1]
+            try:
+                entry = json.loads(prefetched[0])
+            except ValueError:
+                return None
+            return entry if isinstance(entry, dict) else None
         # One round trip: the entry, and what its producer logged (asked next on a hit).
         rows = self.team.read(
             "SELECT c.outputs, (SELECT s.metadata FROM steps s WHERE s.cache_key = c.key AND "
@@ -234,6 +246,8 @@ class PostgresCache(Cache):
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
+        self.team.prefetched.clear()
+        self.team.logged.clear()
         with self.team.connection() as db:
             db.execute("DELETE FROM cache")
 
@@ -358,11 +372,23 @@ class PostgresMetadataStore(MetadataStore):
             ),
         )
         run.id = rows[0][0]
+        self._prefetch(run)
         with self._lock:
             self._live.add(run.id)
             if self._heartbeat is None:
                 self._heartbeat = threading.Thread(target=self._beat, daemon=True, name="zenrun-lease")
                 self._heartbeat.start()
+
+    def _prefetch(self, run: PipelineRun) -> None:
+        """Read the cache entries of the steps of the item's previous run (one query)."""
+        rows = self.team.read(
+            "SELECT c.key, c.outputs, (SELECT m.metadata FROM steps m WHERE m.cache_key = c.key AND "
+            "m.status = 'completed' AND m.metadata IS NOT NULL ORDER BY m.run_id DESC LIMIT 1) "
+            "FROM cache c WHERE c.key IN (SELECT s.cache_key FROM steps s WHERE s.run_id = "
+            "(SELECT max(id) FROM runs WHERE pipeline = %s AND item_id IS NOT DISTINCT FROM %s AND id < %s))",
+            (run.pipeline_name, run.item_id, run.id),
+        )
+        self.team.prefetched = {key: (outputs, logged) for key, outputs, logged in rows}
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
         s, run_id = step_run, run.id
