@@ -410,6 +410,10 @@ def test_a_read_only_role_lists_runs_and_cannot_record(tmp_path, pg_cluster, pg_
     assert "view-Pa55" not in listed.stdout + listed.stderr
     refused = a.run("--store", reader, env=home(a))
     assert refused.ret == 4 and "is read-only" in refused.stderr, refused.stdout + refused.stderr
+    # Read-only transactions asked for in the URL (libpq options pass through).
+    session = pg_url + "?options=-c%20default_transaction_read_only%3Don"
+    assert a.run("--store", session, "--runs", env=home(a)).stdout.count("completed") == 3
+    assert a.run("--store", session, env=home(a)).ret == 4
     assert query(pg_url, "SELECT count(*) FROM runs")[0][0] == 3
 
 

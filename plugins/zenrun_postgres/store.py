@@ -292,7 +292,7 @@ class PostgresMetadataStore(MetadataStore):
         self._previous_steps: dict[str, Any] | None = None
         try:
             self.fail_dead_runs()
-        except team._psycopg.errors.InsufficientPrivilege:
+        except (team._psycopg.errors.InsufficientPrivilege, team._psycopg.errors.ReadOnlySqlTransaction):
             self.read_only = True  # a role that may only read: --runs, --show, the viewer
 
     # -- liveness -----------------------------------------------------------------
