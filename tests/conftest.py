@@ -14,6 +14,15 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _not_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite runs the same on a developer's machine and under CI: zenrun, like pytest,
+    prints whole short-summary messages when ``$CI`` or ``$BUILD_NUMBER`` is set, so a test
+    that wants that sets it itself."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+
+
 @pytest.fixture
 def run_on_a_terminal(zenrunner: Any) -> Callable[..., tuple[int, str, float]]:
     """``run_on_a_terminal(*args)``: zenrun with a pseudo-terminal as stdout and stderr,

@@ -207,6 +207,51 @@ def test_a_file_rewritten_while_the_step_runs_is_not_cached(zenrunner):
     assert value(zenrunner, "bump") == 101  # it ran again, on the data as it is now
 
 
+def test_a_file_found_unchanged_at_lookup_and_rewritten_by_the_rerun_is_not_cached(zenrunner):
+    # A rerun after a data change does not stat, when opened, the files the lookup found
+    # unchanged: their stat at the step's end must still be the recorded one.
+    (zenrunner.path / "a.txt").write_text("1")
+    (zenrunner.path / "b.txt").write_text("10")
+    zenrunner.makepyfile(
+        pipeline_ab="""
+        from zenrun import pipeline, step
+
+        @step
+        def add() -> int:
+            a = int(open("a.txt").read())
+            b = int(open("b.txt").read())
+            if a == 2 and b == 10:
+                with open("b.txt", "w") as f:
+                    f.write("99")
+            return a + b
+
+        @pipeline
+        def ab():
+            add()
+        """
+    )
+    time.sleep(datadeps_racy_s() + 0.2)  # older than the timestamp granularity when first hashed
+    run_ok(zenrunner)
+    assert value(zenrunner, "add") == 11
+    (zenrunner.path / "a.txt").write_text("2")
+    rerun = run_ok(zenrunner, "-v")
+    rerun.stdout.fnmatch_lines(["*Step add: cache miss: a.txt changed*"])
+    assert "WARNING: Step add is not cached: b.txt changed while the step ran." in rerun.stdout
+    assert value(zenrunner, "add") == 12
+    again = run_ok(zenrunner, "-v")  # looked up against the first run's entry: both differ
+    again.stdout.fnmatch_lines(["*Step add: cache miss: a.txt changed, b.txt changed*"])
+    assert value(zenrunner, "add") == 101
+    assert statuses(zenrunner) == {"add": "completed"}
+    run_ok(zenrunner)
+    assert statuses(zenrunner) == {"add": "cached"} and value(zenrunner, "add") == 101
+
+
+def datadeps_racy_s() -> float:
+    from zenrun import datadeps
+
+    return datadeps.RACY_NS / 1e9
+
+
 def test_globs_follow_their_pattern_and_ignores_and_switches(zenrunner):
     data = zenrunner.path / "data"
     (data / "logs").mkdir(parents=True)

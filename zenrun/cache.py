@@ -854,6 +854,7 @@ _PART_NAMES = {
     "step": "step function",
     "name": "step name",
     "cache_version": "cache_version",
+    "random": "state of the random generators seeded by fixtures",
 }
 
 

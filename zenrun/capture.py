@@ -52,12 +52,12 @@ import logging
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 
@@ -558,10 +558,14 @@ def zenrun_addoption(parser: Any) -> None:
         metavar="LEVEL",
         help="show log records of this level and above live, as steps log them",
     )
+    parser.addini("log_level", "the default of --log-level (also the level caplog captures at)", default=None)
+    parser.addini("log_cli_level", "the default of --log-cli-level", default=None)
 
 
 def log_level_option(config: Any, name: str) -> int | None:
     text = config.getoption(name, None)
+    if text is None and name in getattr(getattr(config, "parser", None), "inis", {}):
+        text = config.getini(name)  # as pytest: the [tool.zenrun] key of the same name
     if text is None:
         return None
     level = logging.getLevelName(str(text).upper()) if not str(text).isdigit() else int(text)

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from zenrun.capture import capturing, section_title
-from zenrun.config import hook_for
+from zenrun.config import FIXTURE_PLUGINS, hook_for
 from zenrun.errors import ConftestImportFailure, UsageError
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
@@ -252,9 +252,7 @@ class Session:
         self.deselected: list[Item] = []
         self.collection_errors: list[tuple[str, str]] = []
         self.warnings: list[str] = []
-        self.fixturemanager: FixtureManager = config.stash.setdefault(
-            "fixturemanager", FixtureManager(config)
-        )
+        self.fixturemanager: FixtureManager = fixture_manager(config)
         self.reports: list[ItemReport] = []
         self.shouldstop: str | None = None  # interrupted (exit 2): "Interrupted: <reason>"
         self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
@@ -540,12 +538,25 @@ def _conftest_dirs(config: Any, directory: Path) -> list[Path]:
     return list(reversed(chain))
 
 
+def fixture_manager(config: Any) -> FixtureManager:
+    """The config's fixture manager, made on first use with the built-in fixtures (of the
+    plugins in ``FIXTURE_PLUGINS`` not blocked with ``-p no:NAME``) below every conftest."""
+    manager = config.stash.get("fixturemanager")
+    if manager is None:
+        manager = config.stash["fixturemanager"] = FixtureManager(config)
+        for name in FIXTURE_PLUGINS:
+            plugin = config.pluginmanager.get_plugin(name)
+            if plugin is not None:
+                manager.parse(plugin, Path(config.rootpath.anchor), everywhere=True)
+    return manager  # type: ignore[no-any-return]
+
+
 def load_conftests(config: Any, directory: Path, session: Session | None = None) -> None:
     """Import and register the ``conftest.py`` files from the confcutdir down to ``directory``."""
     if config.stash.get("noconftest"):
         return
     loaded: set[Path] = config.stash.setdefault("conftests", set())
-    manager: FixtureManager = config.stash.setdefault("fixturemanager", FixtureManager(config))
+    manager = fixture_manager(config)
     for folder in _conftest_dirs(config, directory):
         path = folder / "conftest.py"
         try:
@@ -920,7 +931,7 @@ def _function_items(
                 pipeline,
                 params,
                 fixture_params,
-                [n for n in fixturenames if n not in params],
+                fixturenames,  # as pytest: with the parametrized names and ``request``
                 [*extra, *other_marks],
                 module=module,
                 param_scopes=scopes,

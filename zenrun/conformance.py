@@ -29,12 +29,12 @@ import multiprocessing
 import os
 import pickle
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
 from zenrun.protocols import (
     ANY_ITEM,

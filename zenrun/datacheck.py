@@ -21,10 +21,10 @@ that option and the ``data_ignore`` and ``cache_expires`` ini values.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.datadeps import (
     DATA_KEY,
     RECORD_VERSION,
@@ -59,6 +59,9 @@ class Verdict:
     refreshed: bool = False  # the record was updated (new stat of unchanged files): put it back
     network: list[str] = field(default_factory=list)  # hosts the step read from
     record: dict[str, Any] | None = None
+    #: On a miss: the files (absolute paths) found unchanged since the record, whose first
+    #: ``open`` in the rerun needs no ``stat`` (``Tracking.trusted``).
+    unchanged: frozenset[str] = frozenset()
 
 
 class DataPolicy:
@@ -76,7 +79,9 @@ class DataPolicy:
         self.exclude = tuple(exclude)
         self.places = Places(self.rootdir, self.exclude, Ignore(self.ignore))
 
-    def tracking(self, invocation: Any, known: dict[str, Any] | None = None) -> Tracking:
+    def tracking(
+        self, invocation: Any, known: dict[str, Any] | None = None, trusted: frozenset[str] = frozenset()
+    ) -> Tracking:
         step = invocation.step
         return Tracking(
             self.rootdir,
@@ -85,6 +90,7 @@ class DataPolicy:
             self.ignore,
             self.exclude,
             known,
+            trusted if known is not None else frozenset(),
         )
 
     def expires(self, invocation: Any) -> float | None:
@@ -115,16 +121,18 @@ class DataPolicy:
         network = [str(h) for h in record.get("net") or ()]
         if self.trust:
             return Verdict(network=network, record=record)
+        unchanged: set[str] = set()
         try:
-            changes, refreshed = check_record(record, self.places)
+            changes, refreshed = check_record(record, self.places, unchanged)
         except Exception as exc:  # never a hit zenrun is not sure of
             changes, refreshed = (
                 [f"what the step read could not be checked ({type(exc).__name__}: {exc})"],
                 False,
             )
+            unchanged.clear()
         if changes:
             more = ", ..." if len(changes) >= REASONS_SHOWN else ""
-            return Verdict(", ".join(changes) + more, record=record)
+            return Verdict(", ".join(changes) + more, record=record, unchanged=frozenset(unchanged))
         return Verdict(refreshed=refreshed, network=network, record=record)
 
     def store(self, entry: dict[str, Any], data: dict[str, Any] | None) -> str | None:
@@ -169,8 +177,15 @@ def ini_expires(config: Any) -> float | None:
 # ---------------------------------------------------------------------------
 
 
-def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], bool]:
-    """``(changes found, refreshed)``: stops after :data:`REASONS_SHOWN` changes."""
+def check_record(
+    record: dict[str, Any], places: Places, unchanged: set[str] | None = None
+) -> tuple[list[str], bool]:
+    """``(changes found, refreshed)``: stops after :data:`REASONS_SHOWN` changes.
+
+    ``unchanged`` receives the absolute paths of the files checked whose ``stat`` is the
+    recorded one (and not racily clean): a rerun trusts them (``Tracking.trusted``).
+    """
+    keep = unchanged.add if unchanged is not None else None
     changes: list[str] = []
     refreshed = False
     if len(record) <= 2:  # "v" and "at": the step read nothing
@@ -229,6 +244,8 @@ def check_record(record: dict[str, Any], places: Places) -> tuple[list[str], boo
                     and st.st_ino == rec[3]
                     and not rec[5]
                 ):
+                    if keep is not None:
+                        keep(path)
                     continue
                 if st.st_size != rec[0]:
                     changes.append(f"{shown}{name} changed")

@@ -31,11 +31,11 @@ import re
 import stat as statmod
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from zenrun import remotedata
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.stepcontext import current_step
 
 #: Where a step's data record lives in its cache entry.
@@ -75,6 +75,11 @@ class Tracking:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     known: dict[str, Any] | None = None
+    #: Files of ``known`` the cache lookup just found unchanged (absolute paths): opened,
+    #: they are not ``stat``-ed; at the step's end their ``stat`` must still be the recorded
+    #: one, which proves they did not change since they were recorded, hence while the step
+    #: ran; any other ``stat`` makes the result uncacheable.
+    trusted: frozenset[str] = frozenset()
 
 
 class Ignore:
@@ -171,6 +176,7 @@ class Places:
         libraries, outside = _library_and_outside()
         self.skip = _prefixes(exclude) + libraries
         self.roots = tuple({self.rootdir + os.sep, self.real_rootdir + os.sep})
+        self.root_prefix = self.rootdir + os.sep
         self.outside = outside
         self.ignore = ignore or Ignore()
 
@@ -280,42 +286,48 @@ def hash_file(path: str) -> tuple[Signature, str, bool] | None:
     return result
 
 
-#: Above this many files, hashing and stat calls are spread over threads (they release the GIL).
-PARALLEL_HASHING = 256
+#: Hashing is spread over threads (reading and sha256 release the GIL) when there is this
+#: much to read: for small files the threads' contention for the GIL costs more than it saves.
+PARALLEL_HASHING_BYTES = 32 << 20
 HASH_THREADS = 4
 
 
-def hash_files(paths: list[str]) -> list[tuple[Signature, str, bool] | OSError | None]:
-    """:func:`hash_file` of each path, in order; an ``OSError`` in place of a file that is gone."""
-    return _each(hash_file, paths)
+def hash_files(paths: list[str], total_bytes: int = 0) -> list[tuple[Signature, str, bool] | OSError | None]:
+    """:func:`hash_file` of each path, in order; an ``OSError`` in place of a file that is gone.
 
-
-def stat_files(paths: list[str]) -> list[os.stat_result | OSError]:
-    """``os.stat`` of each path, in order; an ``OSError`` in place of a file that is gone."""
-    return _each(os.stat, paths)
-
-
-def _each(function: Any, paths: list[str]) -> list[Any]:
-    def run(chunk: list[str]) -> list[Any]:
-        out: list[Any] = []
-        for path in chunk:
-            try:
-                out.append(function(path))
-            except OSError as exc:
-                out.append(exc)
-        return out
-
-    if len(paths) < PARALLEL_HASHING:
-        return run(paths)
-    threads = min(HASH_THREADS, os.cpu_count() or 1)
+    ``total_bytes`` (what the files are expected to weigh) decides whether threads help.
+    """
+    if total_bytes < PARALLEL_HASHING_BYTES or len(paths) < 2:
+        return _each(hash_file, paths)
+    threads = min(HASH_THREADS, os.cpu_count() or 1, len(paths))
     if threads < 2:
-        return run(paths)
+        return _each(hash_file, paths)
     from concurrent.futures import ThreadPoolExecutor
 
     size = -(-len(paths) // threads)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     with ThreadPoolExecutor(len(chunks), thread_name_prefix="zenrun-data") as pool:
-        return [result for part in pool.map(run, chunks) for result in part]
+        return [result for part in pool.map(_each, [hash_file] * len(chunks), chunks) for result in part]
+
+
+def stat_files(paths: list[str]) -> list[os.stat_result | OSError]:
+    """``os.stat`` of each path, in order; an ``OSError`` in place of a file that is gone.
+
+    In one thread: a ``stat`` holds the GIL for a third of its time, and threads
+    contending for it made 10,000 of them slower, not faster (2 CPUs).
+    """
+    return _each(os.stat, paths)
+
+
+def _each(function: Any, paths: list[str]) -> list[Any]:
+    out: list[Any] = []
+    append = out.append
+    for path in paths:
+        try:
+            append(function(path))
+        except OSError as exc:
+            append(exc)
+    return out
 
 
 def listing_digest(names: list[str]) -> str:
@@ -407,6 +419,8 @@ _install_lock = threading.Lock()
 
 
 _isabs = (lambda path: path[:1] == "/") if os.sep == "/" else os.path.isabs
+#: The first ``stat`` of a trusted file (``Tracking.trusted``): none taken.
+_TRUSTED = (-1, -1, -1)
 _DOT, _DOUBLE = f"{os.sep}.", os.sep * 2
 
 
@@ -436,6 +450,7 @@ class Recorder:
         self._cwd: str | None = None
         self.failure: str | None = None
         self._token: Any = None
+        self._trusted = tracking.trusted
 
     # -- activation ----------------------------------------------------------------
     def __enter__(self) -> Recorder:
@@ -478,27 +493,37 @@ class Recorder:
         return path
 
     def add_file(self, raw: Any) -> None:
-        """Record the file ``raw`` (a path as the step gave it) with its ``stat`` now."""
-        # The audit hook's hot path: every open() the step makes comes here.
-        if raw in self._seen:
-            return
+        """Record the file ``raw`` (a path as the step gave it) with its ``stat`` now.
+
+        The audit hook's hot path: the first ``open`` of each path in a step comes here.
+        The ``stat``, taken before the file is opened, is the evidence that what the step
+        read is what the record says: the end of the step compares it with another.
+        """
         self._seen.add(raw)
-        path = self._absolute(raw if type(raw) is str else os.fsdecode(os.fspath(raw)))
+        path = raw if type(raw) is str else os.fsdecode(os.fspath(raw))
+        if not _isabs(path):
+            path = f"{self._cwd or self._cwd_now()}{os.sep}{path}"
+        if _DOT in path or _DOUBLE in path:
+            path = os.path.normpath(path)
+        files = self.files
         places = self.places
         if (
-            path in self.files
+            path in files
             or path.startswith(places.skip)
             or path.endswith(_CODE_SUFFIXES)
             or (path.startswith(places.outside) and not path.startswith(places.roots))
         ):
             return
+        if path in self._trusted:  # checked at the step's end against its record instead
+            files[path] = _TRUSTED
+            return
         try:
             st = os.stat(path)
         except (OSError, ValueError):
-            self.files[path] = None
+            files[path] = None
             return
-        if statmod.S_ISREG(st.st_mode):
-            self.files[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if st.st_mode & 0o170000 == 0o100000:  # a regular file (stat.S_ISREG, without the call)
+            files[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
 
     def add_dir(self, raw: Any) -> None:
         key = ("dir", raw)
@@ -624,15 +649,19 @@ class Recorder:
         files: dict[str, dict[str, list[Any]]] = {}
         missing: list[str] = []
         changed: list[str] = []
-        to_hash: list[tuple[str, str, tuple[int, int, int]]] = []
-        to_stat: list[tuple[Any, ...]] = []
+        # One pass in the order the step opened them (files of a folder together), then
+        # one ``stat`` each, or a hash whose ``fstat`` is that stat for files never seen.
+        to_hash: list[tuple[str, str, tuple[int, int, int], str, str]] = []
+        to_stat: list[tuple[str, str, tuple[int, int, int], str, str, Any]] = []
         last_folder: str | None = None
-        in_folder: dict[str, Any] = {}
         known_in_folder: dict[str, Any] = {}
         remembered = _digests.get
+        root = places.root_prefix
+        cut = len(root)
+        ignoring = bool(ignore)
         for path, first in self.files.items():
-            name = places.name(path)
-            if ignore and ignore(name):
+            name = path[cut:] if path.startswith(root) else places.name(path)
+            if ignoring and ignore(name):
                 continue
             if first is None:
                 if os.path.lexists(path):
@@ -645,24 +674,41 @@ class Recorder:
                 folder = "/"
             if folder != last_folder:
                 last_folder = folder
-                in_folder = files.setdefault(folder, {})
                 known_in_folder = known_files.get(folder) or {}
             entry = known_in_folder.get(filename)
-            memo = remembered(path)
-            if entry is None and memo is None:  # hashed below: its fstat is the end's stat
-                to_hash.append((path, name, first))
+            if first is _TRUSTED:
+                to_stat.append((path, name, first, folder, filename, entry))
+            elif entry is None and path not in _digests:  # hashed below: its fstat is the end's stat
+                to_hash.append((path, name, first, folder, filename))
             else:
-                to_stat.append((path, name, first, in_folder, filename, entry, memo))
-        for (path, name, first, in_folder, filename, entry, memo), st in zip(
+                to_stat.append((path, name, first, folder, filename, entry))
+        in_folder: dict[str, list[Any]] = {}
+        last_folder = None
+        for (path, name, first, folder, filename, entry), st in zip(
             to_stat, stat_files([item[0] for item in to_stat]), strict=True
         ):
-            if isinstance(st, OSError):
+            if type(st) is not os.stat_result:
                 changed.append(f"{name} was deleted")
                 continue
-            size, mtime, ctime, ino = st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
-            if size != first[0] or mtime != first[1] or ino != first[2]:
+            size, mtime, ino = st.st_size, st.st_mtime_ns, st.st_ino
+            ctime = st.st_ctime_ns
+            if first is _TRUSTED:  # not stat-ed when opened: its record's stat is the evidence
+                if (
+                    entry is None
+                    or entry[5]
+                    or entry[1] != mtime
+                    or entry[0] != size
+                    or entry[2] != ctime
+                    or entry[3] != ino
+                ):
+                    changed.append(f"{name} changed")
+                    continue
+            elif size != first[0] or mtime != first[1] or ino != first[2]:
                 changed.append(f"{name} changed")
                 continue
+            if folder != last_folder:
+                last_folder = folder
+                in_folder = files.setdefault(folder, {})
             if (
                 entry is not None
                 and entry[1] == mtime
@@ -672,20 +718,23 @@ class Recorder:
                 and not entry[5]
             ):
                 in_folder[filename] = [size, mtime, ctime, ino, entry[4], 0]
-            elif memo is not None and memo[0] == (size, mtime, ctime, ino) and not memo[2]:
+                continue
+            memo = remembered(path)
+            if memo is not None and memo[0] == (size, mtime, ctime, ino) and not memo[2]:
                 in_folder[filename] = [size, mtime, ctime, ino, memo[1], 0]
             else:
-                to_hash.append((path, name, first))
-        for (_, name, first), hashed in zip(to_hash, hash_files([p for p, _, _ in to_hash]), strict=True):
+                to_hash.append((path, name, first, folder, filename))
+        for (_, name, first, folder, filename), hashed in zip(
+            to_hash,
+            hash_files([item[0] for item in to_hash], sum(item[2][0] for item in to_hash)),
+            strict=True,
+        ):
             if isinstance(hashed, OSError):
                 changed.append(f"{name} was deleted")
                 continue
             if hashed is None or (hashed[0][0], hashed[0][1], hashed[0][3]) != first:
                 changed.append(f"{name} changed")
                 continue
-            folder, _, filename = name.rpartition("/")
-            if not folder and name[:1] == "/":
-                folder = "/"
             files.setdefault(folder, {})[filename] = [*hashed[0], hashed[1], int(hashed[2])]
         files = {folder: entries for folder, entries in files.items() if entries}
         dirs: dict[str, list[Any]] = {}
@@ -873,11 +922,15 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     recorder = _current.get()
     if recorder is None or not recorder.armed:
         return
-    handler = _HANDLERS.get(event)
-    if handler is None:
-        return
     try:
-        handler(recorder, args)
+        if event == "open":  # the hot path, inlined: a file already seen costs one set lookup
+            if args[0] in recorder._seen:
+                return
+            _on_open(recorder, args)
+            return
+        handler = _HANDLERS.get(event)
+        if handler is not None:
+            handler(recorder, args)
     except Exception as exc:  # never break the step's own call
         recorder.fail(event, exc)
 

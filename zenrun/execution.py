@@ -19,9 +19,10 @@ import logging
 import os
 import sys
 import threading
-import time
 from typing import Any
 
+from zenrun import randomstate
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.store import ArtifactError, check_digest
 from zenrun.blame import plugin_of_module
 from zenrun.cache import (
@@ -152,6 +153,9 @@ class PipelineExecution:
             changes: dict[str, str | None] = {k: v for k, v in os.environ.items() if startup.get(k) != v}
             changes.update({k: None for k in startup if k not in os.environ})
             self.environ_changes = changes or None
+        # Taken at the same moment: the random generators as the item's fixtures seeded them,
+        # which each of its steps starts from, wherever it runs (zenrun.randomstate).
+        self.random_states = randomstate.changed(getattr(config, "startup_random", None))
         # Fingerprints reflect code and values as they are in this run, each function once.
         self.fingerprints = Fingerprinter(self.materializers, rootdir=config.rootpath)
         # What steps read: checked at lookup, recorded where they run (zenrun.datacheck).
@@ -400,6 +404,8 @@ class PipelineExecution:
             fingerprint=fingerprint,
             config_data=invocation.config_data,
         )
+        if self.random_states:  # the generators' state is an input of every step of the item
+            parts["random"] = randomstate.digest(self.random_states)
         step_run.cache_parts = parts
         # No key when some dependency has no content form: never cached, never recorded.
         step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
@@ -445,9 +451,10 @@ class PipelineExecution:
             hooks=self.step_call_hooks,
             capture=self.config.stash.get("capture"),
             environ=None if load else self.environ_changes,
+            random_states=self.random_states,
             code_values=None if load else (fingerprint.values or None),
             rootdir=None if load else str(self.config.rootpath),
-            data=self.data.tracking(invocation, known=self._data_known.pop(step_id, None)),
+            data=self.data.tracking(invocation, *self._data_known.pop(step_id, (None, frozenset()))),
         )
         if load:
             try:
@@ -618,7 +625,8 @@ class PipelineExecution:
         data = self.data.check(self.invocations[step_run.id], step_run.id, entry)
         if data.miss is not None:
             step_run.cache_reason = f"cache miss: {data.miss}"
-            self._data_known[step_run.id] = data.record  # its digests serve the rerun
+            # its digests serve the rerun; the files found unchanged need no stat when opened
+            self._data_known[step_run.id] = (data.record, data.unchanged)
             return False
         refs = {
             name: ArtifactRef(

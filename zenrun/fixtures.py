@@ -31,6 +31,10 @@ Ids = Iterable[object] | Callable[[Any], object] | None
 
 SCOPES = ("session", "module", "pipeline")
 _MISSING: Any = object()
+_INSTALLED = Path(__file__).resolve().parent.parent  # the directory holding the zenrun package
+MARKS_ON_FIXTURES = (
+    "Marks cannot be applied to fixtures.\nPut the marks on the pipelines that use the fixture."
+)
 
 
 class FixtureLookupError(LookupError):
@@ -118,9 +122,7 @@ def fixture(
                 f"@zenrun.fixture is being applied more than once to the same function {func.__name__!r}"
             )
         if getattr(func, "zenrun_marks", None):
-            raise TypeError(
-                f"marks applied to fixture {func.__name__!r} have no effect; put them on the pipeline"
-            )
+            fail(MARKS_ON_FIXTURES, pytrace=False)
         fixture_name = name or func.__name__
         if fixture_name == "request":
             code = getattr(func, "__code__", None)
@@ -144,6 +146,7 @@ def fixture(
             "params": list(params) if params is not None else None,
             "ids": ids,
             "name": fixture_name,
+            "named": name is not None,  # else, as pytest, named after the name it is bound to
             "autouse": autouse,
             "declared_scope": scope,
             "func": func,
@@ -237,16 +240,9 @@ class FixtureRequest:
 
     @property
     def fixturenames(self) -> list[str]:
-        """The fixtures the item needs (its closure), with ``request`` when something asks."""
-        names = list(self._item.fixturenames)
-        manager = self._setup.manager
-        wants_request = "request" in getattr(getattr(self._item, "target", None), "argnames", ()) or any(
-            "request" in d.argnames
-            for n in names
-            for d in [manager.get(n, self._item.module_path)]
-            if d is not None
-        )
-        return [*names, "request"] if wants_request else names
+        """The fixtures the item needs (its closure, with ``request`` when something asks for it
+        and the parametrized names), as pytest's ``request.fixturenames``."""
+        return list(self._item.fixturenames)
 
     @property
     def path(self) -> Path:
@@ -333,9 +329,9 @@ class FixtureManager:
                 raise
 
     def parse(self, holder: object, baseid: Path, everywhere: bool = False) -> None:
-        for obj in list(vars(holder).values()):
+        for attr, obj in list(vars(holder).items()):
             info = _fixture_info(obj)
-            if info is None:
+            if info is None or not isinstance(attr, str):
                 continue
             argnames = [
                 p.name
@@ -343,7 +339,7 @@ class FixtureManager:
                 if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
             ]
             fixturedef = FixtureDef(
-                info["name"],
+                info["name"] if info.get("named") else attr,
                 info["func"],
                 info["scope"],
                 info["params"],
@@ -396,33 +392,46 @@ class FixtureManager:
         """All fixtures needed by ``argnames``, transitively; and the names not found.
         ``exclude``: names given directly (parametrized), whose fixtures are not needed."""
         excluded = set(exclude)
-        needed: list[str] = []
-        missing: list[str] = []
-        stack = list(argnames)
-        while stack:
-            name = stack.pop(0)
-            if name in needed or name in missing or name == "request":
-                continue
-            if name in excluded:
-                needed.append(name)
-                continue
-            fixturedef = self.get(name, module_path)
-            if fixturedef is None:
-                missing.append(name)
-                continue
-            needed.append(name)
-            while fixturedef is not None:  # an overriding fixture may extend the one it overrides
-                stack.extend(a for a in fixturedef.argnames if a != name)
-                fixturedef = (
-                    self.resolve(name, module_path, fixturedef) if name in fixturedef.argnames else None
-                )
+        # As pytest's traverse_fixture_closure: depth first from ``argnames``, each name once,
+        # a fixture that asks for its own name extending the definition it overrides.
+        indices: dict[str, int] = {}
+        order: list[str] = []
 
+        def visit(name: str) -> None:
+            stack = [(name, 0)]
+            while stack:  # an explicit stack: a long chain of fixtures is no RecursionError
+                current, step = stack.pop()
+                if step == 0:
+                    index = indices.get(current)
+                    if index == -1:
+                        continue
+                    if index is None:
+                        order.append(current)
+                        indices[current] = -1
+                    chain = (
+                        []
+                        if current in excluded or current == "request"
+                        else self.chain(current, module_path)
+                    )
+                    index = indices.get(current, -1)
+                    if not chain or -index > len(chain):
+                        continue
+                    indices[current] = index - 1
+                    stack.append((current, index))  # restores the index after the arguments
+                    stack.extend((dep, 0) for dep in reversed(chain[index].argnames))
+                else:
+                    indices[current] = step
+
+        for name in argnames:
+            visit(name)
+        needed = [n for n in order if n == "request" or n in excluded or self.get(n, module_path) is not None]
+        missing = [n for n in order if n not in needed]
         ranks = ("session", "package", "module", "class", "pipeline")
 
         def scope_rank(name: str) -> int:
             fixturedef = None if name in excluded else self.get(name, module_path)
             if fixturedef is None or not isinstance(fixturedef.scope, str):
-                return len(ranks)
+                return len(ranks) - 1  # as pytest: a parameter (or request) ranks as the item's scope
             declared = "pipeline" if fixturedef.declared_scope == "function" else fixturedef.declared_scope
             return ranks.index(declared if declared in ranks else fixturedef.scope)
 
@@ -452,22 +461,22 @@ class FixtureManager:
         where: str,
         requester: FixtureDef | None = None,
         item: Any = None,
+        stack: list[FixtureDef] | None = None,
+        recursive: bool = False,
     ) -> FixtureLookupError:
-        """pytest's report of a missing fixture: the source of the pipeline and of the
-        fixture that asked (``file PATH, line N`` and the lines up to ``def``), then
+        """pytest's report of a missing (or recursive) fixture: the source of the pipeline and
+        of the fixtures that asked (``file PATH, line N`` and the lines up to ``def``), then
         ``E       fixture 'x' not found`` and the available fixtures."""
-        available = ", ".join(self.available(module_path)) or "(none)"
-        stack = [
+        available = ", ".join(self.available(module_path))
+        requesters = stack if stack is not None else [requester] if requester else []
+        funcs = [
             f
-            for f in (
-                getattr(getattr(item, "target", None), "fn", None),
-                requester.func if requester else None,
-            )
+            for f in (getattr(getattr(item, "target", None), "fn", None), *(d.func for d in requesters))
             if f is not None
         ]
         tblines: list[str] = []
         location = where
-        for func in stack:
+        for func in funcs:
             try:
                 lines, lineno = inspect.getsourcelines(func)
                 path = inspect.getsourcefile(func) or "?"
@@ -479,12 +488,16 @@ class FixtureManager:
                 if line.lstrip().startswith(("def ", "async def ")):
                     break
             location = f"{path}:{lineno}"
+        if recursive:
+            first = f"recursive dependency involving fixture {name!r} detected"
+        else:
+            first = f"fixture {name!r} not found"
         text = "\n".join(
             [
                 *tblines,
-                f"E       fixture {name!r} not found",
+                f"E       {first}",
                 f">       available fixtures: {available}",
-                ">       use 'zenrun --fixtures [path]' for help on them.",
+                ">       use 'zenrun --fixtures [testpath]' for help on them.",
                 "",
                 location,
             ]
@@ -515,6 +528,8 @@ class FixtureManager:
                     where = Path(code.co_filename).relative_to(rootdir)
                 except ValueError:
                     where = Path(code.co_filename)
+                    if _INSTALLED in where.parents:  # built-ins as pytest shows its own: zenrun/x.py
+                        where = where.relative_to(_INSTALLED)
                 location = f"{where.as_posix()}:{_def_line(fixturedef.func)}"
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
@@ -561,8 +576,15 @@ class SetupState:
         self.manager = manager
         self._values: dict[tuple[Any, ...], tuple[object, Any]] = {}
         self._finalizers: dict[tuple[Any, ...], list[Callable[[], object]]] = {}
+        self.show_setup = bool(
+            config.getoption("setupshow", False)
+            or config.getoption("setuponly", False)
+            or config.getoption("setupplan", False)
+        )
+        self._shown: dict[tuple[Any, ...], str] = {}  # --setup-show: the TEARDOWN line of a key
+        self._deferred: list[str] = []  # the item's TEARDOWN lines, shown after its result
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-        self._computing: list[tuple[str, int]] = []
+        self._computing: list[tuple[str, FixtureDef]] = []
         self.errors: list[BaseException] = []
 
     def scope_node(self, scope: str, item: Item) -> ScopeNode:
@@ -603,16 +625,35 @@ class SetupState:
             # shadowing any fixture of that name, so fixtures may ask for it.
             return direct[name]
         fixturedef = self.manager.resolve(name, item.module_path, requester)
+        active = [d for n, d in self._computing if n == name]
+        if active:
+            # As pytest: a name being set up means, further down, the definition it overrides
+            # (``def app(intermediate)`` whose ``intermediate(app)`` asks for the outer ``app``);
+            # past the farthest one, a recursive dependency.
+            chain = self.manager.chain(name, item.module_path)
+            first = min((chain.index(d) for d in active if d in chain), default=0)
+            if first == 0:
+                raise self.manager.lookup_error(
+                    name,
+                    item.module_path,
+                    item.nodeid,
+                    item=item,
+                    stack=[d for _, d in self._computing],
+                    recursive=True,
+                )
+            fixturedef = chain[first - 1]
         if fixturedef is None:
             raise self.manager.lookup_error(name, item.module_path, item.nodeid, requester, item=item)
         scope = self.scope_of(fixturedef, item)
         if requester is not None:
             requester_scope = self.scope_of(requester, item)
             if SCOPES.index(scope) > SCOPES.index(requester_scope):
+                # As pytest: the whole stack of fixtures being set up, then the one asked for.
+                stack = [d for _, d in self._computing] or [requester]
                 raise ScopeMismatch(
-                    f"{item.nodeid}: ScopeMismatch: You tried to access the {scope} scoped fixture "
-                    f"{name!r} with a {requester_scope} scoped request object. Requesting fixture "
-                    f"stack:\n{_where(requester, self.config)}\n"
+                    f"ScopeMismatch: You tried to access the {scope} scoped fixture "
+                    f"{name} with a {requester_scope} scoped request object. Requesting fixture "
+                    "stack:\n" + "\n".join(_where(d, self.config) for d in stack) + "\n"
                     f"Requested fixture:\n{_where(fixturedef, self.config)}"
                 )
         if (
@@ -631,10 +672,7 @@ class SetupState:
                     raise value.exc.with_traceback(value.traceback)
                 return value
             self.errors += self._finish(key)  # another parameter: the old instance goes first
-        if (name, id(fixturedef)) in self._computing:
-            chain = " -> ".join([*(n for n, _ in self._computing), name])
-            raise FixtureLookupError(f"{item.nodeid}: recursive fixture dependency {chain}")
-        self._computing.append((name, id(fixturedef)))
+        self._computing.append((name, fixturedef))
         try:
             kwargs = {}
             for arg in fixturedef.argnames:
@@ -645,7 +683,10 @@ class SetupState:
                 dependency = self._key_of(arg, item, fixturedef)
                 if dependency is not None:
                     self._dependents.setdefault(dependency, []).append(key)
-            result = fixturedef.func(**kwargs)
+            plan = self.config.getoption("setupplan", False)
+            result = None if plan else fixturedef.func(**kwargs)
+            if self.show_setup:
+                self._show_action("SETUP", fixturedef, scope, key, item)
             if inspect.isgenerator(result):
                 generator = result
                 try:
@@ -703,8 +744,65 @@ class SetupState:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 errors.append(exc)
+        shown = self._shown.pop(key, None)
+        if shown is not None:  # after its finalizers, as pytest's fixture_post_finalizer
+            if key[0] == "pipeline":  # after the item's result letter, as pytest shows it
+                self._deferred.append(shown)
+            else:
+                self._write(shown)
         self._values.pop(key, None)
         return errors
+
+    def _show_action(
+        self, msg: str, fixturedef: FixtureDef, scope: str, key: tuple[Any, ...], item: Item
+    ) -> None:
+        """``--setup-show``: pytest's ``SETUP    F name (fixtures used: ...)[param]`` line,
+        indented by scope (session 0, module 4, pipeline 8); its TEARDOWN line is kept for
+        :meth:`_finish`. The scope letter is pytest's (``F`` for zenrun's pipeline scope)."""
+        declared = fixturedef.declared_scope if isinstance(fixturedef.declared_scope, str) else scope
+        pytest_scope = {"pipeline": "function"}.get(declared, declared)
+        order = ("session", "package", "module", "class", "function")
+        indent = " " * 2 * (order.index(pytest_scope) if pytest_scope in order else 4)
+        head = f"{indent}{{msg:<8}} {pytest_scope[0].upper()} {fixturedef.name}"
+        deps = sorted(a for a in fixturedef.argnames if a != "request")
+        used = f" (fixtures used: {', '.join(deps)})" if deps else ""
+        param = ""
+        if fixturedef.name in item.fixture_params:
+            index, value = item.fixture_params[fixturedef.name]
+            # As pytest: the parameter's id when the fixture gives ids, else its value
+            shown = value
+            if callable(fixturedef.ids):
+                shown = fixturedef.ids(value)
+            elif fixturedef.ids is not None:
+                ids = list(fixturedef.ids)
+                shown = ids[index] if 0 <= index < len(ids) else value
+            param = f"[{_saferepr(shown)}]"
+        elif fixturedef.name in getattr(item, "params", {}):
+            param = f"[{_saferepr(item.params[fixturedef.name])}]"
+        self._write(head.format(msg=msg) + used + param)
+        self._shown[key] = head.format(msg="TEARDOWN") + param
+
+    def _write(self, text: str) -> None:
+        if self._deferred:  # lines held for the item's result letter keep their order
+            lines, self._deferred = self._deferred, []
+            for line in lines:
+                self._write(line)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n" + text)
+
+    def flush_shown(self) -> None:
+        """``--setup-show``: the TEARDOWN lines of the item just reported."""
+        lines, self._deferred = self._deferred, []
+        for line in lines:
+            self._write(line)
+
+    def show_item(self, item: Item) -> None:
+        """``--setup-show``: the item's line, with the fixtures it uses (as pytest)."""
+        used = sorted(item.fixturenames)
+        runs = not (self.config.getoption("setuponly", False) or self.config.getoption("setupplan", False))
+        line = " " * 8 + item.nodeid + (f" (fixtures used: {', '.join(used)})" if used else "")
+        self._write(line + (" " if runs else ""))  # the result letter follows, as pytest
 
     def teardown(self, scope: str, item: Item | None = None) -> list[BaseException]:
         """Run the teardowns of ``scope`` (for ``item``'s module or pipeline), newest first."""
@@ -715,10 +813,12 @@ class SetupState:
         return errors
 
     def teardown_all(self) -> list[BaseException]:
+        self.flush_shown()
         errors: list[BaseException] = []
         for scope in ("pipeline", "module", "session"):
             for key in reversed(self._ordered_keys((scope,))):
                 errors += self._finish(key)
+        self.flush_shown()
         return errors
 
     def _ordered_keys(self, prefix: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -757,6 +857,18 @@ def _def_line(func: Callable[..., Any]) -> int:
     return start
 
 
+def _saferepr(value: object, maxsize: int = 42) -> str:
+    """``repr`` cut to ``maxsize`` characters (pytest's ``saferepr``), never raising."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
+    if len(text) > maxsize:
+        half = max(0, (maxsize - 3) // 2)
+        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
+    return text
+
+
 def _where(fixturedef: FixtureDef, config: Config) -> str:
     """``path:line:  def name(args)`` of a fixture, as pytest shows it."""
     code = fixturedef.func.__code__
@@ -765,8 +877,7 @@ def _where(fixturedef: FixtureDef, config: Config) -> str:
         path = path.relative_to(config.rootpath)
     except ValueError:
         pass
-    args = ", ".join(inspect.signature(fixturedef.func).parameters)
-    return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}({args})"
+    return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}{inspect.signature(fixturedef.func)}"
 
 
 def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
@@ -780,6 +891,28 @@ def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:
 
 @hookimpl
 def zenrun_addoption(parser: Parser) -> None:
+    debugging = parser.getgroup("general")
+    debugging.addoption(
+        "--setup-only",
+        dest="setuponly",
+        action="store_true",
+        default=False,
+        help="only set up fixtures, do not run pipelines (implies --setup-show)",
+    )
+    debugging.addoption(
+        "--setup-show",
+        dest="setupshow",
+        action="store_true",
+        default=False,
+        help="show the setup and teardown of fixtures while running pipelines",
+    )
+    debugging.addoption(
+        "--setup-plan",
+        dest="setupplan",
+        action="store_true",
+        default=False,
+        help="show what fixtures and pipelines would run, without running anything",
+    )
     parser.getgroup("general").addoption(
         "--fixtures",
         dest="showfixtures",

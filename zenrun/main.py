@@ -6,12 +6,12 @@ import collections
 import contextlib
 import os
 import sys
-import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
@@ -41,6 +41,7 @@ from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.stepcontext import to_json_value
 from zenrun.tbstyle import format_traceback
 from zenrun.tbstyle import parse as parse_traceback
+from zenrun.warnfilters import apply_warning_filters, parse_warning_filter
 
 if TYPE_CHECKING:
     from zenrun.capture import StepCapture
@@ -196,6 +197,13 @@ def zenrun_addoption(parser: Parser) -> None:
         metavar="NAME=VALUE",
         help="override a [tool.zenrun] key, e.g. -o xfail_strict=true (may be given several times)",
     )
+    collection.addoption(
+        "--strict",
+        dest="strict_mode",
+        action="store_true",
+        default=False,
+        help="enable the strict options (as -o strict=true: strict_markers, strict_xfail, ...)",
+    )
     parser.addini(
         "norecursedirs",
         "directory patterns not to recurse into while collecting",
@@ -224,6 +232,37 @@ def zenrun_addoption(parser: Parser) -> None:
         "sqlite:///PATH or a team store postgresql://... (default: .zenrun)",
         default=None,
     )
+    general.addoption(
+        "-W",
+        "--pythonwarnings",
+        dest="pythonwarnings",
+        action="append",
+        default=[],
+        metavar="PYTHONWARNINGS",
+        help="set which warnings to report (action:message:category:module:line, as python -W)",
+    )
+    parser.addini(
+        "filterwarnings",
+        "warning filters applied while each pipeline runs, one per line (as python -W, the message "
+        "and module as regular expressions)",
+        type="linelist",
+        default=[],
+    )
+
+
+@hookimpl
+def zenrun_configure(config: Config) -> None:
+    # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
+    for arg in config.getini("filterwarnings"):
+        try:
+            parse_warning_filter(arg, escape=False)
+        except ImportError:
+            pass  # warned about when applied, as pytest
+    for arg in config.getoption("pythonwarnings", None) or []:
+        try:
+            parse_warning_filter(arg, escape=True)
+        except ImportError:
+            pass
 
 
 @hookimpl(trylast=True)
@@ -523,6 +562,15 @@ def recording_warnings(session: Session, item: Item) -> Iterator[None]:
         if not sys.warnoptions:
             warnings.filterwarnings("always", category=DeprecationWarning)
             warnings.filterwarnings("always", category=PendingDeprecationWarning)
+        config = session.config
+        apply_warning_filters(config.getini("filterwarnings"), config.getoption("pythonwarnings", None) or [])
+        # As pytest: in the order of the item's marks (its own, then its module's).
+        for mark in [m for m in item.marks if m.name == "filterwarnings"]:
+            for arg in mark.args:
+                try:
+                    warnings.filterwarnings(*parse_warning_filter(str(arg), escape=False))
+                except UsageError as exc:  # exit 4, naming the pipeline whose mark is wrong
+                    raise UsageError(f"{item.nodeid}: zenrun.mark.filterwarnings: {exc}") from None
         try:
             yield
         finally:
@@ -645,6 +693,13 @@ def prepare_item(
                 value = setup.getfixturevalue(name, item)
                 if name in direct:
                     values[name] = value
+            if setup.show_setup:
+                setup.show_item(item)
+            if config.getoption("setuponly", False) or config.getoption("setupplan", False):
+                # As pytest: fixtures set up (or, with --setup-plan, only shown), nothing run.
+                report.phase = "call"
+                report.sections += captured_sections("setup", setup_capture)
+                return report, None, xfail, started
             run_config = config.stash.get("run_config")
 
             def fixture_lookup(name: str) -> object:
@@ -758,6 +813,7 @@ def finish_item(
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     session.config.hook.zenrun_item_report(report=report)
+    session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
 

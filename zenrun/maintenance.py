@@ -21,10 +21,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.fsspec_store import configured_url
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
 from zenrun.cache import NullCache, SqliteCache

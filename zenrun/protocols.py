@@ -235,6 +235,7 @@ class ArtifactStore(Protocol):
     #: when its own session is configured with another: it reopens that store through
     #: the ``zenrun_open_artifact_store`` hook (fsspec URLs zenrun opens itself).
     #: None (default): nothing is recorded and the API reads the session's store.
+    #: Shown by ``--store-check`` and ``--show``: never put a password in it.
     url: str | None = None
     #: Names this store in cache entries (an entry made with another store is a miss);
     #: a string, or a method returning one. None (default): a store with a ``root``

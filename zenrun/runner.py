@@ -21,13 +21,13 @@ import logging
 import os
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from zenrun import datadeps
+from zenrun import datadeps, randomstate
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.materializers import JsonMaterializer, NumpyMaterializer, PickleMaterializer
 from zenrun.artifacts.preview import preview
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
@@ -166,6 +166,9 @@ class StepTask:
     #: The rootdir project modules are named under in those names (``pkg.mod.CONST``).
     rootdir: str | None = None
     data: datadeps.Tracking | None = None  # what to record of the files it reads (None: nothing)
+    #: The global random generators as the item's conftests and fixtures seeded them (None:
+    #: they seeded none): each attempt of the step starts from them, in any process.
+    random_states: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -590,6 +593,7 @@ def execute_task(
     if differing:
         return TaskResult(task.step_id, False, time.time(), time.time(), error=differing)
     restore = _apply_item_environ(task) if task.environ and elsewhere else None
+    generators = randomstate.current(task.random_states) if task.random_states else None
     try:
         with capturing(task.capture) as capture:
             result = _execute(task, artifact_store, materializers, keep_values)
@@ -597,6 +601,8 @@ def execute_task(
         logger.removeHandler(given)
         if restore is not None:
             _set_environ(restore)
+        if generators is not None:  # the steps after it start from the item's state too
+            randomstate.restore(generators)
     result.warnings = given.messages
     if capture is not None:
         result.captured = capture.texts()
@@ -675,6 +681,8 @@ def _execute(
         recorder = datadeps.recording(task.data)
         with step_context(task.step_id) as context, recorder or contextlib.nullcontext():
             try:
+                if task.random_states:
+                    randomstate.restore(task.random_states)
                 returned = _call(task, artifact_store, materializers)
                 data = recorder.finish() if recorder is not None else None
                 values = split_outputs(task, returned)

@@ -10,12 +10,12 @@ import platform
 import shutil
 import sys
 import threading
-import time
 from typing import Any, TextIO
 
 import pluggy
 
 from zenrun import __version__, capture
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
 from zenrun.capture import section_title, silence_stdout, terminal_stream, unwrap
 from zenrun.collect import confcutdir
@@ -152,6 +152,8 @@ class TerminalReporter:
         self.deselected = 0
         self.logged_warnings: list[str] = []
         self.progress_style = _progress_style(config)
+        # --setup-only / --setup-plan: nothing ran, so a passed item has no letter (as pytest)
+        self._setup_only = bool(config.getoption("setuponly", False) or config.getoption("setupplan", False))
         self._unreported_duration = 0.0  # console_output_style=times: the current module's
         self.no_summary = bool(config.getoption("no_summary", False))
         self.no_header = bool(config.getoption("no_header", False))
@@ -347,7 +349,8 @@ class TerminalReporter:
         if self.verbosity > 0:
             self._verbose_line(report)
         else:
-            self.tw.write(_OUTCOME_CHAR[report.outcome])
+            if not (self._setup_only and report.outcome == "passed"):
+                self.tw.write(_OUTCOME_CHAR[report.outcome])
             if self.verbosity < 0 and self.done >= self.total and report.when == "call":
                 self._end_progress_line(force=True)  # as pytest -q: the progress after the last one
             elif self.progress_style and report.when == "call":
@@ -720,6 +723,8 @@ def _progress_style(config: Any) -> str | None:
     style = config.getini("console_output_style") or "progress"
     if config.getoption("capture", "fd") == "no" and style != "progress-even-when-capture-no":
         return None
+    if any(config.getoption(name, False) for name in ("setupshow", "setuponly", "setupplan")):
+        return None  # as pytest: no progress among the fixtures' SETUP / TEARDOWN lines
     return {"progress": "progress", "progress-even-when-capture-no": "progress", "count": "count"}.get(
         style, "times" if style == "times" else None
     )

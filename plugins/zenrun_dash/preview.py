@@ -156,7 +156,7 @@ class Previewer:
     def _npy_head(self, ref: Any) -> str | None:
         """Shape, dtype and first rows of a ``.npy`` artifact, memory mapped: O(head) reads."""
         path = self.location(ref)
-        if ref.store_url or not os.path.isfile(path):
+        if not os.path.isfile(path):
             return None  # remote: loaded whole below (within the size limit)
         import numpy as np
 

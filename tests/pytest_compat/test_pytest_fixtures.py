@@ -3038,8 +3038,9 @@ def f2():
 @pipeline
 def test_foo(f1, p1, m1, f2, s1, request):
     names = [n for n in request.fixturenames if n != "request"]
-    check(names == "s1 my_tmp_path_factory p1 m1 f1 f2 my_tmp_path".split(), repr(names))
-    check(FIXTURE_ORDER == "s1 my_tmp_path_factory p1 m1 my_tmp_path f1 f2".split(),
+    # pytest's current (depth-first) closure order
+    check(names == "my_tmp_path_factory s1 p1 m1 f1 my_tmp_path f2".split(), repr(names))
+    check(FIXTURE_ORDER == "my_tmp_path_factory s1 p1 m1 my_tmp_path f1 f2".split(),
           repr(FIXTURE_ORDER))
 """
         )
@@ -3392,3 +3393,289 @@ def test_2(fixture_1):
 """
     )
     assert zenrunner.runzenrun_inprocess().ret == 0
+
+
+# Cases pytest added after the port above (pytest's main, 2026), test classes folded into the module
+# (the class-level override becomes a conftest in a sub-directory one level nearer).
+
+
+def _closure_layout(zenrunner, conftest: str, module_fixture: str, test: str) -> None:
+    zenrunner.makeconftest("import zenrun\n" + conftest)
+    sub = zenrunner.path / "sub"
+    sub.mkdir()
+    (sub / "conftest.py").write_text("import zenrun\n" + module_fixture)
+    (sub / "pipeline_closure.py").write_text(PRE + test)
+
+
+def test_fixture_closure_with_overrides(zenrunner) -> None:
+    _closure_layout(
+        zenrunner,
+        "@zenrun.fixture\ndef db(): pass\n\n@zenrun.fixture\ndef app(db): pass\n",
+        "@zenrun.fixture\ndef app(app): pass\n",
+        """
+@zenrun.fixture
+def app(app): pass
+
+@pipeline
+def test_something(request, app):
+    check('db' in request.fixturenames)
+    check('db' in request.node.fixturenames)
+    check(set(request.fixturenames) == set(request.node.fixturenames))
+""",
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_closure_with_overrides_and_intermediary(zenrunner) -> None:
+    _closure_layout(
+        zenrunner,
+        "@zenrun.fixture\ndef db(): pass\n\n@zenrun.fixture\ndef app(db): pass\n\n"
+        "@zenrun.fixture\ndef intermediate(app): pass\n",
+        "@zenrun.fixture\ndef app(intermediate): pass\n",
+        """
+@zenrun.fixture
+def app(app): pass
+
+@pipeline
+def test_something(request, app):
+    check('db' in request.fixturenames)
+    check('db' in request.node.fixturenames)
+    check(set(request.fixturenames) == set(request.node.fixturenames))
+""",
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_closure_with_overrides_and_parametrization(zenrunner) -> None:
+    _closure_layout(
+        zenrunner,
+        "@zenrun.fixture\ndef db(): pass\n\n@zenrun.fixture\ndef app(db): pass\n",
+        "@zenrun.fixture\ndef app(app): pass\n",
+        """
+@zenrun.fixture
+def app(app): pass
+
+@zenrun.mark.parametrize("a", [1])
+@pipeline
+def test_something(request, app, a):
+    check('db' in request.fixturenames)
+    check('db' in request.node.fixturenames)
+    check(set(request.fixturenames) == set(request.node.fixturenames))
+""",
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_closure_with_broken_override_chain(zenrunner) -> None:
+    _closure_layout(
+        zenrunner,
+        "@zenrun.fixture\ndef db(): pass\n\n@zenrun.fixture\ndef app(db): pass\n",
+        "@zenrun.fixture\ndef app(): pass\n",
+        """
+@zenrun.fixture
+def app(app): pass
+
+@pipeline
+def test_something(request, app):
+    check('db' not in request.fixturenames)
+    check('db' not in request.node.fixturenames)
+    check(set(request.fixturenames) == set(request.node.fixturenames))
+""",
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_closure_handles_circular_dependencies(zenrunner) -> None:
+    # pytest checks the closure of the collected item; here its error at setup names the loop.
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.fixture
+def fix_a(fix_b): pass
+
+@zenrun.fixture
+def fix_b(fix_a): pass
+
+@zenrun.fixture
+def fix_x(fix_y): pass
+
+@zenrun.fixture
+def fix_y(fix_z): pass
+
+@zenrun.fixture
+def fix_z(fix_x): pass
+
+@pipeline
+def test_circular_deps(fix_a, fix_x):
+    check(True)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["E       recursive dependency involving fixture 'fix_a' detected"])
+
+
+def test_fixture_closure_handles_diamond_dependencies(zenrunner) -> None:
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.fixture
+def db(): pass
+
+@zenrun.fixture
+def user(db): pass
+
+@zenrun.fixture
+def session(db): pass
+
+@zenrun.fixture
+def app(user, session): pass
+
+@pipeline
+def test_diamond_deps(request, app):
+    check(set(request.node.fixturenames) == {"request", "app", "user", "db", "session"})
+    check(set(request.fixturenames) == {"request", "app", "user", "db", "session"})
+"""
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_closure_with_complex_override_and_shared_deps(zenrunner) -> None:
+    _closure_layout(
+        zenrunner,
+        "@zenrun.fixture\ndef db(): pass\n\n@zenrun.fixture\ndef cache(): pass\n\n"
+        "@zenrun.fixture\ndef settings(): pass\n\n@zenrun.fixture\ndef app(db, cache, settings): pass\n",
+        "@zenrun.fixture\ndef app(app, cache, settings): pass\n",
+        """
+@zenrun.fixture
+def app(app, cache): pass
+
+@pipeline
+def test_shared_deps(request, app):
+    check(sorted(request.node.fixturenames) == sorted(["request", "app", "db", "cache", "settings"]))
+""",
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_closure_with_parametrize_ignore(zenrunner) -> None:
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.fixture
+def fix1(fix2): pass
+
+@zenrun.fixture
+def fix2(fix3): pass
+
+@zenrun.fixture
+def fix3(): pass
+
+@zenrun.mark.parametrize('fix2', ['2'])
+@pipeline
+def test_it(request, fix1):
+    check(sorted(request.node.fixturenames) == ["fix1", "fix2", "request"], str(request.node.fixturenames))
+    check(sorted(request.fixturenames) == ["fix1", "fix2", "request"], str(request.fixturenames))
+"""
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_overridden_fixture_depends_on_parametrized(zenrunner) -> None:
+    zenrunner.makeconftest(
+        """
+import zenrun
+
+@zenrun.fixture(params=["foo"])
+def fixture_foo(request):
+    yield request.param
+
+@zenrun.fixture
+def fixture_bar(fixture_foo):
+    yield fixture_foo
+"""
+    )
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.fixture
+def fixture_bar(fixture_bar):
+    yield fixture_bar
+
+@pipeline
+def test_foobar(fixture_bar):
+    check(fixture_bar == "foo")
+"""
+    )
+    zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
+
+
+def test_fixture_named_after_the_name_it_is_bound_to(zenrunner) -> None:
+    # pytest's ``arg1 = pytest.fixture()(arg1)`` (test_funcarg_parametrized_and_used_twice) and a
+    # fixture bound to another name: the name it is bound to (or ``name=``) is the fixture's name.
+    zenrunner.makepyfile(
+        PRE
+        + """
+def make():
+    return 3
+
+bound = zenrun.fixture(make)
+
+def other():
+    return 4
+other = zenrun.fixture(scope="module")(other)
+
+@zenrun.fixture(name="renamed")
+def original():
+    return 5
+
+@pipeline
+def test_names(bound, other, renamed):
+    check((bound, other, renamed) == (3, 4, 5))
+
+@pipeline
+def test_not_the_function_name(make):
+    check(True)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E       fixture 'make' not found",
+            "*available fixtures: bound, caplog, monkeypatch, other, recwarn, renamed, tmp_path, tmp_path_factory",
+        ]
+    )
+
+
+def test_lookup_error_message_as_pytest(zenrunner) -> None:
+    # The requesting sources, then pytest's three lines, then the location.
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.fixture
+def needs(missing_one):
+    return 1
+
+@pipeline
+def test_it(needs):
+    check(True)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "file *.py, line *",
+            "  @pipeline",
+            "  def test_it(needs):",
+            "file *.py, line *",
+            "  @zenrun.fixture",
+            "  def needs(missing_one):",
+            "E       fixture 'missing_one' not found",
+            ">       available fixtures: caplog, monkeypatch, needs, recwarn, tmp_path, tmp_path_factory",
+            ">       use 'zenrun --fixtures [testpath]' for help on them.",
+            "",
+            "*.py:*",
+        ]
+    )

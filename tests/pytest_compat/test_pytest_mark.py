@@ -145,7 +145,18 @@ def test_hello():
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
 
 
-def test_strict_prohibits_unregistered_markers(zenrunner) -> None:
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--strict-markers",
+        "--strict",
+        "strict_markers = true",
+        "strict = true",
+        'addopts = "--strict-markers"',
+    ],
+)
+def test_strict_prohibits_unregistered_markers(zenrunner, option) -> None:
+    # pytest's current case: the options, the ini keys and addopts all make it an error.
     zenrunner.makepyfile(
         PRE
         + """
@@ -155,9 +166,29 @@ def test_hello():
     check(True)
 """
     )
-    result = zenrunner.runzenrun_inprocess("--strict-markers")
+    if option.startswith("-"):
+        result = zenrunner.runzenrun_inprocess(option)
+    else:
+        zenrunner.maketoml(option)
+        result = zenrunner.runzenrun_inprocess()
     assert result.ret != 0
-    result.stdout.fnmatch_lines(["*unregisteredmark*not*registered*"])
+    result.stdout.fnmatch_lines(["'unregisteredmark' not found in `markers` configuration option"])
+
+
+def test_unregistered_marker_warns_without_strict(zenrunner) -> None:
+    # pytest's PytestUnknownMarkWarning: the item runs, a warning names the mark.
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.mark.unregisteredmark
+@pipeline
+def test_hello():
+    check(True)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*Unknown zenrun.mark.unregisteredmark - is this a typo?*", "*1 passed*"])
 
 
 @pytest.mark.parametrize(
@@ -642,3 +673,56 @@ def test_zenrun_param_id_requires_string() -> None:
 @pytest.mark.parametrize("s", (None, "hello world"))
 def test_zenrun_param_id_allows_none_or_string(s) -> None:
     assert zenrun.param(id=s)
+
+
+def test_fixture_disallow_on_marked_functions() -> None:
+    """Test that applying @zenrun.fixture to a marked function errors (#3364)."""
+    with pytest.raises(zenrun.fail.Exception, match=r"Marks cannot be applied to fixtures"):
+
+        @zenrun.fixture
+        @zenrun.mark.parametrize("example", ["hello"])
+        @zenrun.mark.usefixtures("tmp_path")
+        def foo():
+            raise NotImplementedError()
+
+
+def test_fixture_disallow_marks_on_fixtures() -> None:
+    """Test that applying a mark to a fixture errors (#3364)."""
+    with pytest.raises(zenrun.fail.Exception, match=r"Marks cannot be applied to fixtures"):
+
+        @zenrun.mark.parametrize("example", ["hello"])
+        @zenrun.mark.usefixtures("tmp_path")
+        @zenrun.fixture
+        def foo():
+            raise NotImplementedError()
+
+
+def test_fixture_disallowed_between_marks() -> None:
+    """Test that applying a mark to a fixture errors (#3364)."""
+    with pytest.raises(zenrun.fail.Exception, match=r"Marks cannot be applied to fixtures"):
+
+        @zenrun.mark.parametrize("example", ["hello"])
+        @zenrun.fixture
+        @zenrun.mark.usefixtures("tmp_path")
+        def foo():
+            raise NotImplementedError()
+
+
+def test_marked_fixture_is_a_collection_error(zenrunner) -> None:
+    # In a pipeline module the same error is a collection error naming the module (exit 2).
+    zenrunner.makepyfile(
+        PRE
+        + """
+@zenrun.mark.slow
+@zenrun.fixture
+def marked():
+    return 1
+
+@pipeline
+def test_it(marked):
+    check(True)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*ERROR collecting*", "*Marks cannot be applied to fixtures*"])

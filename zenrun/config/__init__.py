@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
+from zenrun import randomstate
 from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.blame import plugin_at_fault
 from zenrun.cache import NullCache
@@ -59,7 +60,13 @@ DEFAULT_PLUGINS = {
     "capture": "zenrun.capture",
     "lastfailed": "zenrun.lastfailed",
     "skipping": "zenrun.skipping",
+    "tmpdir": "zenrun.tmpdir",
+    "monkeypatch": "zenrun.monkeypatch",
+    "recwarn": "zenrun.recwarn",
+    "logging": "zenrun.logcapture",
 }
+#: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
+FIXTURE_PLUGINS = ("tmpdir", "monkeypatch", "recwarn", "logging")
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
@@ -210,6 +217,9 @@ class Config:
         #: The environment before conftests and fixtures changed it: what they change
         #: travels with each task to worker processes (see ``StepTask.environ``).
         self.startup_environ = dict(os.environ)
+        #: The global random generators' states before conftests and fixtures seeded
+        #: them: what they seed, every step starts from (see ``zenrun.randomstate``).
+        self.startup_random = randomstate.startup()
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -493,7 +503,7 @@ def _build_config(
         rootdir_arg=getattr(early, "rootdir", None),
         inifile=getattr(early, "inifilename", None),
     )
-    _override_ini(config, getattr(early, "override_ini", None))
+    _override_ini(config, _overrides(early))
     config.stash["early_confcutdir"] = getattr(early, "confcutdir", None)
     config.stash["noconftest"] = bool(getattr(early, "noconftest", False))
     if load_conftests:  # the collect plugin's: it owns conftest files
@@ -514,13 +524,19 @@ def _build_config(
     # As pytest: -h shows the help even when a conftest declares a required option.
     config.parser.ignore_required = bool(getattr(early, "help", False))
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
-    _override_ini(config, getattr(config.option, "override_ini", None))
+    _override_ini(config, _overrides(config.option))
     config.parser.check_ini(config.ini, config.inipath)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
         raise UsageError(str(exc)) from None
     return config
+
+
+def _overrides(options: Any) -> list[str]:
+    """The ``-o`` values, and ``strict=true`` for ``--strict`` (as pytest)."""
+    strict = ["strict=true"] if getattr(options, "strict_mode", False) else []
+    return [*strict, *(getattr(options, "override_ini", None) or [])]
 
 
 def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression, ExpressionError
-from zenrun.outcomes import Failed
+from zenrun.outcomes import Failed, fail
 from zenrun.pipelines import Pipeline
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ BUILTIN_MARKS = {
     "xfail": "xfail(condition, ..., *, reason=..., run=True, raises=None, strict=strict_xfail): mark "
     "the pipeline as an expected failure if any of the conditions is true",
     "usefixtures": "usefixtures(fixturename1, ...): the pipeline needs these fixtures set up",
+    "filterwarnings": "filterwarnings(warning): add a warning filter to the pipeline (as python -W, "
+    "the message and module as regular expressions)",
 }
 
 #: What a mark decorates: a pipeline, its function or a class (returned as it is).
@@ -92,9 +95,11 @@ class MarkDecorator:
         if len(args) == 1 and not kwargs and _is_markable(args[0]):
             target: Any = args[0]
             if hasattr(target, "_zenrun_fixture"):
-                raise TypeError(
-                    f"zenrun.mark.{self.name} cannot be applied to fixture "
-                    f"{target.__name__!r}: marks on fixtures have no effect"
+                # As pytest; the message is fixtures.MARKS_ON_FIXTURES (marks sits below fixtures)
+                fail(
+                    "Marks cannot be applied to fixtures.\n"
+                    "Put the marks on the pipelines that use the fixture.",
+                    pytrace=False,
                 )
             marks = list(getattr(target, "zenrun_marks", []))
             marks.append(self.mark)
@@ -301,17 +306,23 @@ def strict_markers(config: Config) -> bool:
 def zenrun_collection_modifyitems(session: Session, config: Config, items: list[Item]) -> None:
     known = registered_markers(config)
     strict = strict_markers(config)
+    failed_modules: set[Path] = set()
     for item in items:
         for m in item.marks:
             if m.name not in known:
-                message = (
-                    f"{item.nodeid}: unknown mark zenrun.mark.{m.name}: {m.name!r} not a "
-                    f"registered marker; register it in [tool.zenrun] markers"
-                )
-                if strict:
-                    session.add_collection_error(item.module_path, message)
+                if strict:  # pytest's message, a collection error of the module (its first only)
+                    if item.module_path in failed_modules:
+                        continue
+                    failed_modules.add(item.module_path)
+                    session.add_collection_error(
+                        item.module_path, f"{m.name!r} not found in `markers` configuration option"
+                    )
                 else:
-                    session.warn(message)
+                    session.warn(
+                        f"{item.nodeid}: Unknown zenrun.mark.{m.name} - is this a typo?  You can "
+                        "register custom marks to avoid this warning (the `markers` key of "
+                        "[tool.zenrun]; see 'zenrun --markers')"
+                    )
     prefixes = tuple(config.getoption("deselect"))
     if prefixes:
         _deselect(config, items, lambda item: not item.nodeid.startswith(prefixes))

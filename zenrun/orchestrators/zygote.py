@@ -33,13 +33,13 @@ import socket
 import struct
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 from typing import Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.orchestrators.workerproto import (
     apply_environ,
     descriptors_silenced,
