@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -77,6 +78,20 @@ def _scrub(text: str, url: str) -> str:
     return text
 
 
+#: The pool's own generator: psycopg_pool's jitter would draw from the global ``random``,
+#: whose state zenrun hands to steps (a fixture's seed), changing their cache keys.
+_POOL_RANDOM = random.Random()
+
+
+def _pool_class(psycopg_pool: Any) -> Any:
+    class Pool(psycopg_pool.ConnectionPool):  # type: ignore[misc,name-defined]
+        @staticmethod
+        def _jitter(value: float, min_pc: float, max_pc: float) -> float:
+            return value * (1.0 + ((max_pc - min_pc) * _POOL_RANDOM.random()) + min_pc)
+
+    return Pool
+
+
 class TeamStore:
     """The connection pool of one team store URL, shared by its metadata store and cache."""
 
@@ -108,7 +123,7 @@ class TeamStore:
             self._migrate(first)
         finally:
             first.close()
-        self.pool = psycopg_pool.ConnectionPool(
+        self.pool = _pool_class(psycopg_pool)(
             url,
             min_size=1,
             max_size=4,
