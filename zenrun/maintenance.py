@@ -214,7 +214,10 @@ def _plugin_stores(config: Any) -> bool:
     if not plugins:
         return False
     try:
-        made = (config.metadata_store, config.cache, config.artifact_store)
+        metadata = config.metadata_store
+        if isinstance(metadata, SqliteMetadataStore) and metadata.read_only:
+            return False  # the built-in store on a read-only mount: its own check reads it
+        made = (metadata, config.cache, config.artifact_store)
     except StoreDamagedError:  # the built-in store's file: its own check reports the damage
         return False
     return not (
