@@ -44,6 +44,7 @@ _EXPORTS = {
     "PipelineRun": "zenrun.metadata.records",
     "StepRun": "zenrun.metadata.records",
     "api_config": "zenrun.config",
+    "redact_url": "zenrun.config",
     "artifact_uri": "zenrun.metadata.api",
     "load_artifact": "zenrun.metadata.api",
     # Writing and running pipelines.
@@ -141,6 +142,7 @@ __all__ = [
     "pack_task",
     "param",
     "pipeline",
+    "redact_url",
     "report",
     "run_packed_task",
     "run_task",
@@ -174,7 +176,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from zenrun.collect import Item
     from zenrun.compose import GatherStepsParameters, gather
-    from zenrun.config import api_config
+    from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import ComposeError, ExitCode, UsageError

@@ -903,6 +903,88 @@ def _dict_changes(
     return out
 
 
+# ---------------------------------------------------------------------------
+# The environment an entry was computed in (shared caches: other machines)
+# ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions_by_module() -> Mapping[str, list[str]]:
+    import importlib.metadata
+
+    return importlib.metadata.packages_distributions()
+
+
+@functools.lru_cache(maxsize=512)
+def distribution_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or None."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _module_roots(fn: Any) -> set[str]:
+    """Top-level modules of the libraries the step function names (``np.mean``, ``SVC``)."""
+    fn = _unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    namespace = getattr(fn, "__globals__", None)
+    if code is None or namespace is None:
+        return set()
+    roots = set()
+    for name in _code_names(code):
+        value = namespace.get(name)
+        if value is None:
+            continue
+        module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        if isinstance(module, str) and module:
+            roots.add(module.split(".", 1)[0])
+    return roots
+
+
+def environment(fn: Any, type_names: list[str]) -> dict[str, Any]:
+    """The Python version and the versions of the packages that matter to a step's result:
+    those of its outputs' types and of the libraries its function names. Recorded with each
+    cache entry; another machine with other versions gets a miss saying which differ."""
+    roots = _module_roots(fn) | {t.split(".", 1)[0] for t in type_names if "." in t}
+    roots -= {"builtins", "zenrun", "__main__"} | set(sys.stdlib_module_names)
+    packages: dict[str, str] = {}
+    by_module = _distributions_by_module()
+    for root in sorted(roots):
+        for dist in by_module.get(root, []):
+            version = distribution_version(dist)
+            if version is not None:
+                packages[dist] = version
+    return {"python": ".".join(map(str, sys.version_info[:2])), "packages": packages}
+
+
+def environment_mismatch(recorded: Any, materializer: str) -> str | None:
+    """Why an entry computed in the ``recorded`` environment is not served here, or None.
+
+    A package of another version is a miss; so is another Python version for a pickled
+    output (its bytes depend on the interpreter)."""
+    if not isinstance(recorded, dict):
+        return None
+    for dist, version in sorted((recorded.get("packages") or {}).items()):
+        here = distribution_version(dist)
+        if here != version:
+            return f"computed under {dist} {version}, this machine has {here or 'none'}"
+    python = ".".join(map(str, sys.version_info[:2]))
+    if materializer == PickleMaterializer.name and recorded.get("python") not in (None, python):
+        return f"pickled under Python {recorded.get('python')}, this machine runs Python {python}"
+    return None
+
+
 STORE_ID_FILE = ".zenrun-store-id"
 
 
@@ -1121,7 +1203,9 @@ def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
 
 
 @hookimpl
-def zenrun_make_cache(config: Any) -> SqliteCache:
+def zenrun_make_cache(config: Any) -> SqliteCache | None:
+    if config.store_url is not None:  # a plugin's store keeps its own cache index
+        return None
     cache = SqliteCache(config.store_path / "cache.db")
     config.add_cleanup(cache.close)
     return cache

@@ -31,6 +31,8 @@ from zenrun.cache import (
     Fingerprinter,
     cache_key,
     canonical_json,
+    environment,
+    environment_mismatch,
     explain_miss,
     key_parts,
     sha256,
@@ -163,6 +165,8 @@ class PipelineExecution:
         self.data = DataPolicy(config, self.artifact_store)
         self._data_known: dict[str, Any] = {}
         self._store_id: str | None = None
+        #: A cache entry computed under other package versions is a miss (``cache_check_versions``).
+        self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
 
         models = settings_models(config)
@@ -533,9 +537,11 @@ class PipelineExecution:
                 self._ranks.setdefault(materializer.name, (materializer, ordered[:index]))
         return self._ranks
 
-    def _cache_entry(self, outputs: dict[str, ArtifactRef]) -> dict[str, dict[str, Any]]:
-        """What the cache records for ``outputs``: refs, materializer versions, store id."""
+    def _cache_entry(self, outputs: dict[str, ArtifactRef], fn: Any = None) -> dict[str, dict[str, Any]]:
+        """What the cache records for ``outputs``: refs, materializer versions, store id, and
+        the Python and package versions they were computed with (``fn``: the step function)."""
         ranks = self._materializer_ranks()
+        env = environment(fn, [ref.type_name for ref in outputs.values()])
         entry = {}
         for name, ref in outputs.items():
             materializer, ahead = ranks.get(ref.materializer, (None, []))
@@ -545,6 +551,7 @@ class PipelineExecution:
                 "store": self.store_id,
                 "materializer_version": str(getattr(materializer, "version", "")),
                 "ahead": [f"{m.name}:{m.version}" for m in ahead],
+                "env": env,
             }
         return entry
 
@@ -568,6 +575,10 @@ class PipelineExecution:
                 return f"the cache entry of output {name} is damaged (invalid digest)"
             if output.get("store") != self.store_id:
                 return "the cached outputs are in another artifact store"
+            if self.check_versions:
+                other = environment_mismatch(output.get("env"), str(output.get("materializer")))
+                if other is not None:
+                    return other
             chosen = output.get("materializer")
             if chosen not in ranks:
                 return f"materializer {chosen!r} of output {name} is not registered"
@@ -673,7 +684,7 @@ class PipelineExecution:
             if step_run.cache_parts is not None and result.data is not None:
                 step_run.cache_parts["data"] = describe(result.data.get("record"))
             if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
-                entry = self._cache_entry(result.outputs)
+                entry = self._cache_entry(result.outputs, self.invocations[task.step_id].step.fn)
                 unsafe = self.data.store(entry, result.data)
                 if unsafe is None:
                     self.cache.put(step_run.cache_key, entry)
@@ -775,3 +786,16 @@ def ensure_api_logging() -> None:
         logger.propagate = False
     elif logger.level == logging.NOTSET:  # the user's handlers get the step lines
         logger.setLevel(logging.INFO)
+
+
+def _ini_flag(config: Any, name: str, default: bool) -> bool:
+    """A boolean ``[tool.zenrun]`` value (``true``/``false`` strings too)."""
+    try:
+        value = config.getini(name)
+    except (ValueError, AttributeError):
+        return default
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off")
+    return bool(value)

@@ -192,10 +192,12 @@ def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
 
 @hookspec
 def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
-    """Return the names your factory answers to for ``kind`` (``"orchestrator"``).
+    """Return the names your factory answers to for ``kind``: ``"orchestrator"``, or
+    ``"store"`` for the URL schemes of the stores you make (``["postgresql"]``).
 
     Used to list the available choices in ``--help`` and in the error for an
-    unknown name (``--orchestrator nope``). Return None for other kinds.
+    unknown name (``--orchestrator nope``, ``--store mysql://...``). Return None
+    for other kinds.
     """
 
 
@@ -229,7 +231,15 @@ def zenrun_make_metadata_store(config: Config) -> MetadataStore | None:
     """Return the session's :class:`~zenrun.protocols.MetadataStore`.
 
     Called once, lazily (the first run, or ``--runs`` / ``--show`` / the
-    Python API). firstresult; the built-in SQLite store answers last.
+    Python API). firstresult; the built-in SQLite store answers last, and only
+    when ``config.store_url`` is None (a path or ``sqlite:///``).
+
+    A store chosen by URL (``--store scheme://...``, ``ZENRUN_STORE``,
+    ``[tool.zenrun] store``): answer when ``config.store_url`` has your scheme
+    (and make the cache in :func:`zenrun_make_cache` likewise), list the scheme
+    in :func:`zenrun_backend_names` for ``kind="store"``, and show the URL only
+    through ``zenrun.redact_url`` (it may hold a password). A URL no plugin
+    answers is a usage error naming the schemes known.
     """
 
 

@@ -213,15 +213,27 @@ def zenrun_addoption(parser: Parser) -> None:
         type="linelist",
         default=["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"],
     )
-    parser.addini(
-        "store", "where runs and artifacts are kept, relative to the config file (default: .zenrun)"
-    )
     store = parser.getgroup("store")
     store.addoption(
         "--store",
         default=None,
-        metavar="PATH",
-        help="where runs and artifacts are kept (default: .zenrun/ in the rootdir; env ZENRUN_STORE)",
+        metavar="PATH_OR_URL",
+        help="where runs and artifacts are kept: a directory or sqlite:///PATH (default: .zenrun/ in "
+        "the rootdir), or a team store URL such as postgresql://user@host/db (plugin zenrun_postgres); "
+        "env ZENRUN_STORE",
+    )
+    parser.addini(
+        "cache_check_versions",
+        "a cache entry computed under other versions of the packages its step uses (or another "
+        "Python, for pickles) is a miss; false serves it anyway (default true)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
+        "store",
+        "where runs and artifacts are kept: a directory (relative to the config file), "
+        "sqlite:///PATH or a team store postgresql://... (default: .zenrun)",
+        default=None,
     )
     general.addoption(
         "-W",
@@ -406,7 +418,7 @@ def _main(config: Config, session: Session) -> int:
     config.add_cleanup(freeze_heap())  # what collection imported is no garbage (zenrun/heap.py)
     if config.metadata_store.read_only:  # opened now: errors are usage errors
         raise UsageError(
-            f"the store {config.store_path} is read-only: it can be listed "
+            f"the store {config.store_location} is read-only: it can be listed "
             "(--runs, --show) but runs cannot be recorded; use --store elsewhere"
         )
     if config.getoption("cache_clear"):

@@ -214,7 +214,10 @@ def _plugin_stores(config: Any) -> bool:
     if not plugins:
         return False
     try:
-        made = (config.metadata_store, config.cache, config.artifact_store)
+        metadata = config.metadata_store
+        if isinstance(metadata, SqliteMetadataStore) and metadata.read_only:
+            return False  # the built-in store on a read-only mount: its own check reads it
+        made = (metadata, config.cache, config.artifact_store)
     except StoreDamagedError:  # the built-in store's file: its own check reports the damage
         return False
     return not (
@@ -448,7 +451,7 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
     """
     metadata: MetadataStore = config.metadata_store
     if metadata.read_only:  # before the cache, which cannot open there
-        raise UsageError(f"the store {config.store_path} is read-only: nothing can be removed")
+        raise UsageError(f"the store {config.store_location} is read-only: nothing can be removed")
     cache: Cache = config.cache
     artifacts: ArtifactStore = config.artifact_store
     verb = "would remove" if dry_run else "removed"

@@ -521,7 +521,7 @@ def runs_listing(config: Any) -> list[str]:
     keyword = config.getoption("keyword", "") or ""
     if not runs:
         what = f" matching -k {keyword!r}" if keyword else ""
-        return [f"no runs{what} recorded in {config.store_path}"]
+        return [f"no runs{what} recorded in {config.store_location}"]
     verbose = config.getoption("verbose", 0) > 0
     sort_by = objective(config)
     best = None
@@ -593,7 +593,7 @@ def find_run(config: Any, ref: str) -> PipelineRun:
     try:
         return store.find_run(ref)
     except LookupError as exc:
-        raise UsageError(f"{exc} in {config.store_path}; see zenrun --runs") from None
+        raise UsageError(f"{exc} in {config.store_location}; see zenrun --runs") from None
 
 
 def show_lines(config: Any) -> list[str]:

@@ -242,7 +242,7 @@ class TerminalReporter:
                 "plugins: " + ", ".join(f"{name}-{dist.version if dist else '?'}" for name, dist in dists)
             )
         lines.append(
-            f"store: {config.store_path}, orchestrator: {config.getoption('orchestrator', None) or 'local'}"
+            f"store: {config.store_location}, orchestrator: {config.getoption('orchestrator', None) or 'local'}"
         )
         if config.getoption("no_cache", False):
             lines.append("cache: disabled for this run (--no-cache)")

@@ -6,6 +6,7 @@ import contextvars
 import importlib
 import inspect
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -52,6 +53,7 @@ DEFAULT_PLUGINS = {
     "cache": "zenrun.cache",
     "datadeps": "zenrun.datacheck",
     "maintenance": "zenrun.maintenance",
+    "storesync": "zenrun.storesync",
     "terminal": "zenrun.terminal",
     "results": "zenrun.results",
     "progress": "zenrun.progress",
@@ -252,28 +254,59 @@ class Config:
             self._cleanup.pop()()
 
     # -- backends (made once, through the firstresult factory hooks) --------
+    def _store_setting(self) -> tuple[str | None, str]:
+        """The configured store and where it came from: ``--store``, ``ZENRUN_STORE`` or
+        ``[tool.zenrun] store`` (a relative path there is relative to the rootdir)."""
+        option = self.getoption("store", None)
+        if option:
+            return str(option), "--store"
+        env = os.environ.get("ZENRUN_STORE")
+        if env:
+            return env, "ZENRUN_STORE"
+        ini = self.ini.get("store") if isinstance(self.ini, dict) else None
+        if isinstance(ini, str) and ini:
+            text = os.path.expandvars(os.path.expanduser(ini))
+            if "://" not in text:  # a directory, relative to the config file
+                base = self.inipath.parent if self.inipath is not None else self.rootpath
+                text = os.path.abspath(base / text)
+            return text, "store (config file)"
+        return None, "the store"
+
+    @cached_property
+    def store_url(self) -> str | None:
+        """The URL of a store kept by a plugin (``postgresql://...``), or None for the
+        embedded SQLite store (a path or ``sqlite:///path``, the default).
+
+        A plugin's ``zenrun_make_metadata_store`` and ``zenrun_make_cache`` answer
+        for the URL schemes it knows (``zenrun_backend_names(kind="store")`` lists
+        them); the URL may hold a password: show it only through :func:`redact_url`.
+        """
+        setting, _source = self._store_setting()
+        if setting is None or "://" not in setting or setting.startswith(("sqlite://", "file://")):
+            return None
+        return setting
+
+    @property
+    def store_location(self) -> str:
+        """The store for messages and the header: its path, or its URL with the password hidden."""
+        return redact_url(self.store_url) if self.store_url else str(self.store_path)
+
     @cached_property
     def store_path(self) -> Path:
-        """``--store``, else ``$ZENRUN_STORE``, else ``store`` of ``[tool.zenrun]`` (relative to
-        the config file), else ``.zenrun/`` in the rootdir."""
-        explicit = self.getoption("store", None) or os.environ.get("ZENRUN_STORE")
-        configured = self.ini.get("store") if not explicit else None
-        if explicit:
-            path = Path(explicit).resolve()
-        elif isinstance(configured, str) and configured:
-            base = self.inipath.parent if self.inipath is not None else self.rootpath
-            path = Path(os.path.abspath(base / os.path.expandvars(os.path.expanduser(configured))))
-        else:
-            path = self.rootpath / ".zenrun"
+        """``--store``, else ``$ZENRUN_STORE``, else ``[tool.zenrun] store``, else ``.zenrun/``
+        in the rootdir. With a plugin's store (:attr:`store_url`), the local directory for
+        what stays on this machine (``.zenrun/`` in the rootdir)."""
+        setting, source = self._store_setting()
+        if setting is not None and self.store_url is None:
+            for prefix in ("sqlite://", "file://"):  # sqlite:///abs/path -> /abs/path
+                if setting.startswith(prefix):
+                    setting = setting[len(prefix) :] or "."
+                    break
+            if setting.endswith(".db"):  # sqlite:///path/metadata.db names the database file
+                setting = str(Path(setting).parent)
+        path = Path(setting).resolve() if setting and self.store_url is None else self.rootpath / ".zenrun"
         blocking = next((p for p in (path, *path.parents) if p.exists()), None)
         if blocking is not None and not blocking.is_dir():
-            source = (
-                ("--store" if self.getoption("store", None) else "ZENRUN_STORE")
-                if explicit
-                else "store (config file)"
-                if configured
-                else "the store"
-            )
             raise UsageError(f"{source} {path}: {blocking} is a file, not a directory")
         return path
 
@@ -326,6 +359,14 @@ class Config:
 
     def _make(self, hookname: str, what: str) -> Any:
         made = getattr(self.hook, hookname)(config=self)
+        if made is None and self.store_url is not None and hookname == "zenrun_make_metadata_store":
+            scheme = self.store_url.split("://", 1)[0]
+            known = ", ".join(f"{name}://" for name in self.backend_names("store")) or "none"
+            hint = " (pip install 'zenrun[postgres]')" if scheme.startswith("postgres") else ""
+            raise UsageError(
+                f"no plugin keeps a store at {redact_url(self.store_url)}: no store plugin "
+                f"knows {scheme}://{hint}; store URLs known here: {known}"
+            )
         if made is None:
             raise UsageError(f"no plugin provides the {what} ({hookname})")
         return self._check(made, hookname, what)
@@ -347,6 +388,20 @@ class Config:
                 f"{', '.join(missing)}"
             )
         return made
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (in the authority or a ``password=`` parameter) replaced
+    by ``***``: what zenrun shows, logs or records of a store URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
+    tail = re.sub(r"(?i)(^|[?&])(password|sslpassword)=[^&]*", r"\1\2=***", tail)
+    return f"{scheme}://{authority}{slash}{tail}"
 
 
 def block_hint(name: str) -> str:

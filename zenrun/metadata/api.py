@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from zenrun.metadata.records import (
     set_artifact_access,
     varying_fields,
 )
+from zenrun.protocols import ArtifactError
 from zenrun.search import StudyView, default_storage, load_study
 
 if TYPE_CHECKING:
@@ -42,8 +44,7 @@ def get_pipeline(name: str) -> PipelineView:
     if not runs:
         known = store.pipeline_names()
         raise KeyError(
-            f"no runs of pipeline {name!r} in {_config().store_path}; "
-            f"recorded pipelines: {', '.join(known) or 'none'}"
+            f"no runs of pipeline {name!r} in {_where()}; recorded pipelines: {', '.join(known) or 'none'}"
         )
     return PipelineView(name, runs)
 
@@ -61,7 +62,7 @@ def get_run(name: str) -> PipelineRun:
     try:
         return store.find_run(name)
     except LookupError as exc:
-        raise KeyError(f"{exc} in {_config().store_path}") from None
+        raise KeyError(f"{exc} in {_where()}") from None
 
 
 def get_item(item_id: str) -> ItemView:
@@ -71,8 +72,7 @@ def get_item(item_id: str) -> ItemView:
     if resolved is None:
         known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
         raise KeyError(
-            f"no runs of item {item_id!r} in {_config().store_path}; "
-            f"recorded items: {', '.join(known) or 'none'}"
+            f"no runs of item {item_id!r} in {_where()}; recorded items: {', '.join(known) or 'none'}"
         )
     return ItemView(resolved, store.item_runs(resolved))
 
@@ -145,7 +145,7 @@ def runs_table(
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
-            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+            raise KeyError(f"no runs of item {item!r} in {_where()}")
         match = lambda item_id, _pipeline: item_id == resolved  # noqa: E731
     runs = list(reversed(store.recent_runs(last, match=match, pipeline=pipeline)))
     return RunsTable(run_row(run, params) for run, params in zip(runs, item_params(runs, store), strict=True))
@@ -156,7 +156,7 @@ def _latest_runs(store: MetadataStore, pipeline: str | None, item: str | None) -
     if item is not None:
         resolved = store.resolve_item(item)
         if resolved is None:
-            raise KeyError(f"no runs of item {item!r} in {_config().store_path}")
+            raise KeyError(f"no runs of item {item!r} in {_where()}")
         runs: list[PipelineRun] = store.item_runs(resolved)
         return runs[-1:]
     if pipeline is not None:
@@ -167,6 +167,17 @@ def _latest_runs(store: MetadataStore, pipeline: str | None, item: str | None) -
     return sorted(runs, key=lambda r: (r.id is None, r.id or 0, r.started or 0))
 
 
+def _where() -> str:
+    """The store, for messages: its path, or its URL with the password hidden."""
+    config = _config()
+    return str(getattr(config, "store_location", None) or config.store_path)
+
+
+#: ``ArtifactRef.store_url`` of an artifact on one machine's local disk: ``local://HOST/PATH``
+#: (a team store records it for runs that kept their artifacts on the machine that ran them).
+LOCAL_PREFIX = "local://"
+
+
 def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
     """The artifact store that holds ``ref``: the session's when it has it (artifacts are
     content-addressed: any copy is the artifact), else the one its run recorded."""
@@ -174,6 +185,15 @@ def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
     recorded = ref.store_url
     if not recorded or recorded == store.url or store.exists(ref.digest):
         return store
+    if recorded.startswith(LOCAL_PREFIX):  # a machine's own disk (team stores)
+        host, _, path = recorded[len(LOCAL_PREFIX) :].partition("/")
+        if host != socket.gethostname() or not os.path.isdir("/" + path):
+            raise ArtifactError(
+                f"artifact {ref.digest[:12]} is on the local disk of machine {host} (/{path}), "
+                "which this machine cannot read: the run that made it kept its artifacts there. "
+                "Share artifacts with --artifact-store s3://..., or run zenrun --store-push there"
+            )
+        recorded = "file:///" + path
     opened: ArtifactStore | None = config.hook.zenrun_open_artifact_store(config=config, url=recorded)
     if opened is None:
         raise UsageError(

@@ -872,7 +872,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 @hookimpl
-def zenrun_make_metadata_store(config: Any) -> SqliteMetadataStore:
+def zenrun_make_metadata_store(config: Any) -> SqliteMetadataStore | None:
+    if config.store_url is not None:  # a plugin's store (postgresql://...)
+        return None
     store = SqliteMetadataStore(config.store_path / "metadata.db")
     config.add_cleanup(store.close)
     return store

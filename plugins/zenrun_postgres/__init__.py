@@ -1,0 +1,1 @@
+"""zenrun_postgres: a team store on PostgreSQL (``--store postgresql://...``)."""
