@@ -620,7 +620,7 @@ def prepare_item(
     report = ItemReport(item.nodeid, PASSED, phase="setup")
     try:
         config.hook.zenrun_item_start(item=item)
-    except Exit:
+    except (Exit, UsageError):  # a usage error stops the session (exit 4), as everywhere
         raise
     except (OutcomeException, SystemExit) as exc:  # zenrun.skip() in the hook: this item is skipped
         _outcome_exception(report, exc, "zenrun_item_start")
