@@ -1479,3 +1479,60 @@ def test_sidebar_tree_lists_modules_pipelines_items_steps_and_filters(server, br
     _wait(browser, lambda: set(modules()) == {"pipeline_hpo.py", "pipeline_digits.py"})
     pick("tree-module", "pipeline_digits.py")
     _wait(browser, lambda: modules() == ["pipeline_digits.py"])
+
+
+def test_the_viewer_serves_a_team_store_read_only(browser, tmp_path):
+    """Runs recorded into a PostgreSQL team store are listed and drawn; the viewer, on a
+    read-only connection, writes nothing (every table reads the same afterwards)."""
+    psycopg = pytest.importorskip("psycopg")
+    from pgcluster import PASSWORD, PostgresCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
+    cluster = PostgresCluster(bindir)
+    view = None
+    tables = ("runs", "steps", "artifacts", "step_io", "cache", "zenrun_schema")
+
+    def snapshot(url):
+        with psycopg.connect(url, autocommit=True) as db:
+            return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+
+    try:
+        cluster.start()
+        url = cluster.createdb("viewer")
+        project = ZenrunProject(tmp_path)
+        project.makepyfile(pipeline_lineage=LINEAGE)
+        assert project.run("--store", url, "-q").ret == 1  # explode fails, load and train complete
+        assert project.run("--store", url, "-q").ret == 1  # load and train cached
+        before = snapshot(url)
+        assert len(before["runs"]) == 2 and len(before["cache"]) == 2
+        port = _free_port()
+        read_only = f"{url}?options=-c%20default_transaction_read_only%3Don"
+        view = subprocess.Popen(
+            [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port), "--store", read_only],
+            cwd=project.path,
+            env=project.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        served = f"http://127.0.0.1:{port}/"
+        _wait_for(served, view)
+        with psycopg.connect(url, autocommit=True) as db:
+            newest, oldest = [r[0] for r in db.execute("SELECT name FROM runs ORDER BY id DESC")]
+        _open(browser, served)
+        assert newest in browser.current_url  # the newest run is drawn first
+        assert _js(browser, "return cy.$id('step:train').length;") == 1
+        assert _js(browser, "return cy.$id('step:explode').data('label');").startswith("✗")
+        summary = _js(browser, "return document.getElementById('run-summary').innerText;")
+        assert "failed" in summary, summary
+        _open(browser, f"{served}?run={oldest}")  # an older run of the store, by name
+        assert oldest in _js(browser, "return document.getElementById('run-summary').innerText;")
+        assert _js(browser, "return cy.$id('step:load').length;") == 1
+        assert PASSWORD not in browser.page_source
+        assert snapshot(url) == before
+    finally:
+        if view is not None:
+            view.terminate()
+            view.wait(10)
+        cluster.stop()

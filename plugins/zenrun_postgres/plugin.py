@@ -8,6 +8,7 @@ then, so installing it does not slow down other runs.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import urllib.parse
@@ -67,18 +68,16 @@ def _lease(config: Any) -> float:
 
 
 def open_team_store(config: Any) -> Any:
-    """The session's :class:`~zenrun_postgres.store.TeamStore` (one pool, made once)."""
+    """The session's :class:`~zenrun_postgres.store.TeamStore` (made once)."""
     team = config.stash.get(_STASH)
     if team is None:
         url = team_url(config)
-        try:
-            import psycopg  # noqa: F401
-            import psycopg_pool  # noqa: F401
-        except ImportError as exc:
+        missing = [name for name in ("psycopg", "psycopg_pool") if importlib.util.find_spec(name) is None]
+        if missing:  # the pool is imported only when a run starts: look for it without importing
             raise zenrun.UsageError(
-                f"the team store {zenrun.redact_url(url or '')} needs psycopg ({exc}); "
-                "install it with: pip install 'zenrun[postgres]'"
-            ) from None
+                f"the team store {zenrun.redact_url(url or '')} needs {' and '.join(missing)} "
+                "(not installed); install it with: pip install 'zenrun[postgres]'"
+            )
         from zenrun_postgres.store import TeamStore
 
         team = TeamStore(str(url), lease=_lease(config))

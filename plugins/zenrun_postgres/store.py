@@ -1,7 +1,8 @@
 """The metadata store and cache index of a team store, in PostgreSQL.
 
-One connection pool per session serves the metadata store, the cache and the
-liveness heartbeat. Step records and cache entries are buffered and written
+One connection serves a one-shot command (``--runs``, ``--show``, the viewer);
+a session that starts a run opens a connection pool, shared by the metadata
+store, the cache and the liveness heartbeat. Step records and cache entries are buffered and written
 in one transaction per flush (every 0.2 s and at the end of a run), so a
 step costs no round trip on the hot path; a cache hit costs two reads.
 
@@ -93,15 +94,15 @@ def _pool_class(psycopg_pool: Any) -> Any:
 
 
 class TeamStore:
-    """The connection pool of one team store URL, shared by its metadata store and cache."""
+    """The connections to one team store URL, shared by its metadata store and cache."""
 
     def __init__(self, url: str, lease: float = DEFAULT_LEASE, connect_timeout: float = 10.0) -> None:
         import psycopg
-        import psycopg_pool
 
         self.url = url
         self.display = zenrun.redact_url(url)
         self.lease = float(lease)
+        self.connect_timeout = int(max(1, connect_timeout))
         #: cache key -> its producer's logged metadata (JSON), read by a cache lookup.
         self.logged: dict[str, str | None] = {}
         #: cache key -> (entry JSON, logged metadata JSON): the entries of the steps of the
@@ -109,8 +110,13 @@ class TeamStore:
         #: round trip each (a stale one is harmless: its artifacts are verified on use).
         self.prefetched: dict[str, tuple[str, str | None]] = {}
         self._psycopg = psycopg
+        #: One connection serves a one-shot command (``--runs``, ``--show``, the viewer's
+        #: reads); the pool is opened only when a run starts (:meth:`open_pool`).
+        self.pool: Any = None
+        self._single: Any = None
+        self._single_lock = threading.RLock()
         try:  # a first connection says clearly what is wrong: password, host, database
-            first = psycopg.connect(url, connect_timeout=int(max(1, connect_timeout)), autocommit=True)
+            first = psycopg.connect(url, connect_timeout=self.connect_timeout, autocommit=True)
         except psycopg.Error as exc:
             raise StoreConnectionError(
                 f"cannot open the team store {self.display}: {self._reason(exc)}"
@@ -121,17 +127,27 @@ class TeamStore:
             ) from None
         try:
             self._migrate(first)
-        finally:
+        except BaseException:
             first.close()
-        self.pool = _pool_class(psycopg_pool)(
-            url,
-            min_size=1,
-            max_size=4,
-            kwargs={"autocommit": True, "connect_timeout": int(max(1, connect_timeout))},
-            timeout=max(30.0, connect_timeout),
-            open=True,
-            name="zenrun-team-store",
-        )
+            raise
+        self._single = first
+
+    def open_pool(self) -> None:
+        """Open the connection pool (a run's writes, its heartbeat and its reads share it)."""
+        with self._single_lock:
+            if self.pool is not None:
+                return
+            import psycopg_pool
+
+            self.pool = _pool_class(psycopg_pool)(
+                self.url,
+                min_size=1,
+                max_size=4,
+                kwargs={"autocommit": True, "connect_timeout": self.connect_timeout},
+                timeout=max(30.0, self.connect_timeout),
+                open=True,
+                name="zenrun-team-store",
+            )
 
     def _reason(self, exc: BaseException) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
@@ -139,11 +155,12 @@ class TeamStore:
 
     def _migrate(self, db: Any) -> None:
         """Create or migrate the schema (one transaction, under an advisory lock)."""
-        exists = db.execute("SELECT to_regclass('zenrun_schema') IS NOT NULL").fetchone()[0]
-        if exists:  # the common case: one read, no lock
+        try:  # the common case: one round trip, no lock
             row = db.execute("SELECT version FROM zenrun_schema").fetchone()
             if row is not None and row[0] == SCHEMA_VERSION:
                 return
+        except self._psycopg.errors.UndefinedTable:
+            pass  # a new database: create the schema below
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(7451239601)")  # zenrun's migration lock
             db.execute("CREATE TABLE IF NOT EXISTS zenrun_schema (version INTEGER NOT NULL)")
@@ -165,6 +182,23 @@ class TeamStore:
     @contextmanager
     def connection(self) -> Iterator[Any]:
         """A pooled connection; connection failures become :class:`StoreConnectionLost`."""
+        if self.pool is None:
+            with self._single_lock:
+                if self.pool is None:
+                    try:
+                        if self._single is None or self._single.closed:
+                            self._single = self._psycopg.connect(
+                                self.url, connect_timeout=self.connect_timeout, autocommit=True
+                            )
+                        yield self._single
+                    except self._psycopg.OperationalError as exc:
+                        if self._single is not None:
+                            self._single.close()  # a fresh one next time
+                            self._single = None
+                        raise StoreConnectionLost(
+                            f"lost the connection to the team store {self.display}: {self._reason(exc)}"
+                        ) from None
+                    return
         import psycopg_pool
 
         try:
@@ -189,7 +223,12 @@ class TeamStore:
             raise StoreConnectionError(str(exc)) from None
 
     def close(self) -> None:
-        self.pool.close()
+        with self._single_lock:
+            if self._single is not None:
+                self._single.close()
+                self._single = None
+        if self.pool is not None:
+            self.pool.close()
 
 
 class PostgresCache(Cache):
@@ -289,8 +328,6 @@ class PostgresCache(Cache):
 class PostgresMetadataStore(MetadataStore):
     """Runs, steps, artifacts and lineage of a team store (see the module docstring)."""
 
-    read_only = False
-
     def __init__(self, team: TeamStore, local_artifacts: str | None = None) -> None:
         self.team = team
         self.url = team.display
@@ -305,10 +342,28 @@ class PostgresMetadataStore(MetadataStore):
         self._heartbeat: threading.Thread | None = None
         self._previous_key: Any = None
         self._previous_steps: dict[str, Any] | None = None
-        try:
-            self.fail_dead_runs()
-        except (team._psycopg.errors.InsufficientPrivilege, team._psycopg.errors.ReadOnlySqlTransaction):
-            self.read_only = True  # a role that may only read: --runs, --show, the viewer
+        self._read_only: bool | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this role may only read (``--runs``, ``--show``, the viewer still work).
+
+        Asked on first use, by failing the runs whose owner died (the next writer's duty),
+        so a command that only lists runs writes nothing and costs no extra round trip."""
+        if self._read_only is None:
+            try:
+                self.fail_dead_runs()
+                self._read_only = False
+            except (
+                self.team._psycopg.errors.InsufficientPrivilege,
+                self.team._psycopg.errors.ReadOnlySqlTransaction,
+            ):
+                self._read_only = True
+        return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = value
 
     # -- liveness -----------------------------------------------------------------
     def _beat(self) -> None:
@@ -362,6 +417,9 @@ class PostgresMetadataStore(MetadataStore):
     # -- writing ------------------------------------------------------------------
     def create_run(self, run: PipelineRun) -> None:
         """Insert ``run`` with a fresh lease, in one round trip; start the heartbeat."""
+        self.team.open_pool()
+        if self._read_only is None:
+            _ = self.read_only  # the first run of the session fails the runs whose owner died
         if self.local_artifacts and (run.artifact_store is None or run.artifact_store.startswith("file:")):
             run.artifact_store = self.local_artifacts  # this machine's disk: say which machine
         rows = self.team.read(
