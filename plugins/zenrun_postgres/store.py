@@ -148,6 +148,9 @@ class TeamStore:
                 open=True,
                 name="zenrun-team-store",
             )
+            if self._single is not None:  # the pool serves everything from now on
+                self._single.close()
+                self._single = None
 
     def _reason(self, exc: BaseException) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
