@@ -181,12 +181,15 @@ COUNT_CALLS = """
             total(zenrun.gather(prefix="w-"))
         return fan
 
+    UNTIMED = ("heap.py", "threading.py", "queue.py")
+
     def calls_of(fn):
         calls = collections.Counter()
         def profile(frame, event, arg):
             # (the gc callback of zenrun/heap.py runs as often as the allocator triggers
-            # collections, which no algorithm of zenrun decides: not counted)
-            if event == "call" and not frame.f_code.co_filename.endswith("heap.py"):
+            # collections, and a wait on a lock or queue loops as often as the machine's
+            # load makes it: no algorithm of zenrun decides either, so they are not counted)
+            if event == "call" and not frame.f_code.co_filename.endswith(UNTIMED):
                 calls[f"{frame.f_code.co_filename}:{frame.f_code.co_name}"] += 1
         sys.setprofile(profile)  # this thread's Python calls; the flusher's are periodic, not counted
         try:
