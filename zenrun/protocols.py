@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "Orchestrator",
     "ProtocolError",
     "fill_defaults",
+    "item_named",
     "missing_members",
     "required_members",
 ]
@@ -85,6 +86,19 @@ class AmbiguousRunError(LookupError):
     Raised by :meth:`MetadataStore.find_run` and :meth:`MetadataStore.resolve_item`;
     ``--show`` and the Python API print its message.
     """
+
+
+def item_named(name: str, item_ids: Iterable[str]) -> str | None:
+    """The one of ``item_ids`` whose part after ``::`` is ``name`` (``hpo[iris]`` names
+    ``pipeline_hpo.py::hpo[iris]``), or None; a ``name`` with ``::`` is a whole id and names
+    none of them. Raises :class:`AmbiguousRunError` when several match. For stores'
+    ``resolve_item`` once the exact id was not found."""
+    if "::" in name:
+        return None
+    matches = [i for i in item_ids if i.rsplit("::", 1)[-1] == name]
+    if len(matches) > 1:
+        raise AmbiguousRunError(f"item {name!r} is ambiguous: {', '.join(matches)}")
+    return matches[0] if matches else None
 
 
 class _AnyItem:
@@ -428,14 +442,7 @@ class MetadataStore(Protocol):
         ``::`` is ``item`` (``hpo[iris]`` for ``pipeline_hpo.py::hpo[iris]``), or None.
         Raises :class:`AmbiguousRunError` when several items match."""
         ids = self.item_ids()
-        if item in ids:
-            return item
-        if "::" in item:
-            return None
-        matches = [i for i in ids if i.rsplit("::", 1)[-1] == item]
-        if len(matches) > 1:
-            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
-        return matches[0] if matches else None
+        return item if item in ids else item_named(item, ids)
 
     def item_runs(self, item_id: str) -> list[PipelineRun]:
         """The runs of the item ``item_id``, oldest first."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import zenrun
 from zenrun import ArtifactRef, PipelineRun, StepRun
-from zenrun.protocols import ANY_ITEM, AmbiguousRunError, Cache, MetadataStore
+from zenrun.protocols import ANY_ITEM, AmbiguousRunError, Cache, MetadataStore, item_named
 from zenrun_postgres.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("zenrun.postgres")
@@ -801,12 +801,7 @@ class PostgresMetadataStore(MetadataStore):
     def resolve_item(self, item: str) -> str | None:
         if self.team.read("SELECT 1 FROM runs WHERE item_id=%s LIMIT 1", (item,)):
             return item
-        if "::" in item:
-            return None
-        matches = [i for i in self.item_ids() if i.rsplit("::", 1)[-1] == item]
-        if len(matches) > 1:
-            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
-        return matches[0] if matches else None
+        return item_named(item, self.item_ids())
 
     def item_runs(self, item_id: str) -> list[PipelineRun]:
         return [

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zenrun.metadata.records import PipelineRun
-from zenrun.protocols import AmbiguousRunError
+from zenrun.protocols import AmbiguousRunError, item_named
 
 __all__ = ["AmbiguousRunError", "RunQueries"]
 
@@ -88,12 +88,7 @@ class RunQueries:
         """The recorded item id ``item`` names: itself, or ``name[id]`` without its file."""
         if self._db.execute("SELECT 1 FROM runs WHERE item_id=? LIMIT 1", (item,)).fetchone():
             return item
-        if "::" in item:
-            return None
-        matches = [i for i in self.item_ids() if i.rsplit("::", 1)[-1] == item]
-        if len(matches) > 1:
-            raise AmbiguousRunError(f"item {item!r} is ambiguous: {', '.join(matches)}")
-        return matches[0] if matches else None
+        return item_named(item, self.item_ids())
 
     def item_runs(self, item_id: str) -> list[PipelineRun]:
         """The runs of one item, oldest first."""
