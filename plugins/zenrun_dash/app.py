@@ -192,6 +192,7 @@ def _layout(refresh_ms: int) -> html.Div:
             dcc.Store(id="png-exported"),
             dcc.Store(id="place-group"),
             dcc.Store(id="group-placed"),
+            dcc.Store(id="graph-drawn"),  # set once the first graph is painted (zenrun_viewer.js)
             dcc.Store(id="runs-offset", data=0),
             dcc.Download(id="download-json"),
             dcc.Interval(id="refresh", interval=refresh_ms),
@@ -448,6 +449,7 @@ def make_app(
         Output("selected", "data", allow_duplicate=True),
         Output("refresh", "disabled"),
         Output("place-group", "data"),
+        Output("graph-drawn", "data"),
         Input("run-picker", "value"),
         Input("hide-artifacts", "value"),
         Input("lineage", "tapNodeData"),
@@ -464,10 +466,12 @@ def make_app(
     ) -> Any:
         trigger = ctx.triggered_id
         if run_name is None:
-            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False, no_update
+            # (The page's first call, before route() picks a run: the tree waits for the graph.)
+            empty: Any = 0 if source.newest() is None else no_update
+            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False, no_update, empty
         run, model = source.model(run_name)
         if run is None or model is None:
-            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False, no_update
+            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False, no_update, 0
         drawn = drawn or cast(Drawn, {})
         same_run = drawn.get("run") == run_name
         expanded = list(drawn.get("expanded", [])) if same_run else []
@@ -537,6 +541,7 @@ def make_app(
             new_selected,
             run.status != "running",
             place,
+            no_update,
         )
 
     @app.callback(
