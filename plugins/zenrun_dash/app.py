@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, TypedDict, cast
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import dash
 import dash_cytoscape as cyto
@@ -157,7 +157,9 @@ def _summary(run: Any, model: Any) -> str:
     )
 
 
-def _layout(refresh_ms: int) -> html.Div:
+def _layout(refresh_ms: int, comparing: bool = False) -> html.Div:
+    """The page; ``comparing``: the page was asked for at ``/compare``, whose content comes with it
+    (no round trip to fetch it before its own callbacks can start)."""
     link = {"marginRight": "14px", "fontWeight": "bold"}
     return html.Div(
         [
@@ -179,14 +181,13 @@ def _layout(refresh_ms: int) -> html.Div:
                 # The graph first in the tab order, the sidebar first on the screen.
                 [html.Div(_lineage_page(), style={"flex": "1 1 auto", "minWidth": 0}), sidebar.layout()],
                 id="lineage-page",
-                style={"display": "flex", "gap": "10px"},
+                style={"display": "none"} if comparing else {"display": "flex", "gap": "10px"},
             ),
-            compare.layout(),
+            compare.layout(comparing),
             dcc.Store(id="drawn"),
             dcc.Store(id="selected"),
             dcc.Store(id="patch"),
             dcc.Store(id="details-state"),
-            dcc.Store(id="patch-applied"),
             dcc.Store(id="zoom-level"),
             dcc.Store(id="layout-noted"),
             dcc.Store(id="png-exported"),
@@ -334,7 +335,14 @@ def make_app(
         update_title=None,  # type: ignore[arg-type]  # None: no "Updating..." title (dash's docs)
         suppress_callback_exceptions=True,
     )
-    app.layout = _layout(refresh_ms)
+    def page_layout() -> html.Div:
+        # Dash asks for the layout (``/_dash-layout``) from the page: its address is the referrer.
+        from flask import has_request_context, request
+
+        referrer = request.referrer if has_request_context() else None
+        return _layout(refresh_ms, comparing=bool(referrer) and urlparse(referrer).path == "/compare")
+
+    app.layout = page_layout
     guard(app)  # every callback below: a value of the wrong type is a 400, not a 500
     compress.install(app.server)
 
@@ -506,12 +514,23 @@ def make_app(
         token = uuid.uuid4().hex
         layout = {**LAYOUT, "zenrunFocus": focus, "zenrunNonce": token}
         place: Any = no_update
+        partial = False  # only the change is sent (in ``place``), not the elements
         if local is not None:
             # Nothing drawn moves and no layout runs (a preset layout of thousands of nodes
             # takes seconds): the browser keeps every node where it is and places only the
             # group's members, or the collapsed group, at the group's place
             # (assets/zenrun_viewer.js, place). Long edges are drawn straight.
             place = {**local, **layout_marks(focus, token)}
+            with sent_lock:
+                before = sent.get(drawn.get("token", ""))
+            # (A drawing with bend nodes sends everything: its edges' ends change, not their ids.)
+            if before is not None and not drawn.get("split"):
+                # Only what changed goes to the browser (the group's members, or the group):
+                # it adds them, placed, to the elements it has (``placeElements``), so the
+                # graph component neither receives nor compares the whole list again.
+                change, _ = diff_elements(before, elements)
+                place.update(change)
+                partial = True
         elif sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
             elements = split_long_edges(elements)
         else:
@@ -534,7 +553,7 @@ def make_app(
         }
         sent_layout: Any = no_update if local is not None else layout
         return (
-            elements,
+            no_update if partial else elements,
             sent_layout,
             _summary(run, model),
             state,
@@ -695,6 +714,13 @@ def make_app(
         Input("lineage", "layout"),
     )
     app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "placeElements"),
+        Output("lineage", "elements", allow_duplicate=True),
+        Input("place-group", "data"),
+        State("lineage", "elements"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         dash.ClientsideFunction("zenrun", "place"),
         Output("group-placed", "data"),
         Input("place-group", "data"),
@@ -709,7 +735,11 @@ def make_app(
         prevent_initial_call=True,
     )
     app.clientside_callback(
-        dash.ClientsideFunction("zenrun", "patch"), Output("patch-applied", "data"), Input("patch", "data")
+        dash.ClientsideFunction("zenrun", "patch"),
+        Output("lineage", "elements", allow_duplicate=True),
+        Input("patch", "data"),
+        State("lineage", "elements"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         dash.ClientsideFunction("zenrun", "search"),
