@@ -335,6 +335,7 @@ def make_app(
         update_title=None,  # type: ignore[arg-type]  # None: no "Updating..." title (dash's docs)
         suppress_callback_exceptions=True,
     )
+
     def page_layout() -> html.Div:
         # Dash asks for the layout (``/_dash-layout``) from the page: its address is the referrer.
         from flask import has_request_context, request
