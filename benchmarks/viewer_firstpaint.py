@@ -3,6 +3,8 @@
     python benchmarks/viewer_firstpaint.py                  # 200, 1,000 and 5,000 steps
     python benchmarks/viewer_firstpaint.py --steps 1000 --repeat 5
     python benchmarks/viewer_firstpaint.py --screenshots screenshots/
+    python benchmarks/viewer_firstpaint.py --only mixed fan compare --steps 1000 --against /tmp/main
+        # /tmp/main: another tree, e.g. `git archive main | tar -x -C /tmp/main`
 
 Each size is a fan-out recorded twice in a fresh store (one source, N-2
 ``work_i`` steps gathered by one ``total``; the second run fails ``work_7``,
@@ -17,7 +19,8 @@ collapse: all 400 nodes are laid out by dagre in the browser. The ``mixed``
 figure is a 200-step DAG in layers of 10 whose steps read one to three
 outputs of the layers before (two outputs each, ~600 nodes, nothing collapses).
 *expand* is the time from a click on the group (998 or 4,998 members) to the
-expanded graph drawn; *moved* is how far (x + y, in graph pixels) the node
+frame that draws the expanded graph, its members placed and the failed one centred
+(a second after the page was drawn; median and best of ``--repeat``); *moved* is how far (x + y, in graph pixels) the node
 that moved most among those drawn before and after moved: 0 when only the
 group's members were laid out. The compare figure is the first paint of the
 compare page of a 12-item grid (its table, best row and chart drawn).
@@ -26,6 +29,11 @@ The run picker's figures are its store queries on 3,000 recorded runs
 figure is what the page receives per second (callback responses, headers
 included) while it shows a running 500-step chain (``--live``), each step
 taking 20 ms.
+``--against DIR`` starts a second viewer from the source tree DIR (its modules
+first on ``PYTHONPATH``) on the same store and loads both in turn, so that a busy
+moment of the machine slows both: report ratios. *cytoscape.js alone* is the floor
+under every figure: a new Cytoscape graph of the elements the page drew (positions,
+stylesheet and viewport included), created in the same page and painted, no Dash.
 Targets: 1 s at 200 steps (fan-out, chain and mixed) and for the compare page,
 2 s at 1,000, 5 s at 5,000; expanding a group of 1,000 in 0.5 s, nothing else moving.
 """
@@ -343,6 +351,7 @@ def measure(
                         floor.append(driver.execute_async_script(FLOOR)[0])
                     if chain or mixed:
                         continue
+                    time.sleep(1.0)  # what follows the first paint (the sidebar tree) is done
                     before = driver.execute_script(MOVED)
                     expand[side].append(tuple(driver.execute_async_script(EXPAND)))
                     if side == "this":
