@@ -761,6 +761,18 @@ def zenrun_configure(config: Any) -> None:
         )
 
 
+@hookimpl(tryfirst=True)
+def zenrun_open_artifact_store(config: Any, url: str) -> LocalArtifactStore | None:
+    """A ``file://`` URL of a local store with an inline pack: read by this store, which looks
+    in the pack as well as in the files (any other URL: the fsspec store)."""
+    if not url.startswith("file://"):
+        return None
+    path = urllib.parse.unquote(urllib.parse.urlparse(url).path)
+    if not os.path.exists(os.path.join(path, INLINE_DB)):
+        return None
+    return LocalArtifactStore(Path(path), int(config.getini("verify_on_hit")))
+
+
 @hookimpl
 def zenrun_make_artifact_store(config: Any) -> LocalArtifactStore:
     store = LocalArtifactStore(
