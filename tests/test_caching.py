@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from store_files import artifact_bytes, unpack
 
 from zenrun.testing import read_store

@@ -13,7 +13,6 @@ import textwrap
 import time
 
 import pytest
-
 from store_files import age_artifacts, artifact_bytes, artifact_digests
 
 from zenrun.artifacts.store import INLINE_MAX

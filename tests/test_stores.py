@@ -12,13 +12,12 @@ import time
 
 import numpy as np
 import pytest
+from store_files import artifact_bytes, damage
 
 from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
 from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
 from zenrun.metadata.sqlite import SqliteMetadataStore
-from store_files import artifact_bytes, damage
-
 from zenrun.testing import read_store
 
 # ---------------------------------------------------------------------------
