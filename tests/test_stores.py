@@ -890,3 +890,42 @@ def test_a_new_store_directory_is_marked_as_pytest_marks_its_cache(zenrunner):
     (store / "README.md").write_text("mine")  # never overwritten
     assert zenrunner.run().ret == 0
     assert (store / "README.md").read_text() == "mine"
+
+
+def test_store_check_and_repair_verify_find_a_damaged_inline_artifact(zenrunner):
+    """A small output is a row of the inline pack: --store-check --verify reports it damaged,
+    --store-repair --verify removes it, and the next run computes it again."""
+    zenrunner.makepyfile(
+        pipeline_small="""
+        from zenrun import pipeline, step
+
+        @step
+        def make() -> list:
+            return [1, 2, 3]
+
+        @step(enable_cache=False)
+        def total(values: list) -> int:
+            return sum(values)
+
+        @pipeline
+        def small():
+            total(make())
+    """
+    )
+    assert zenrunner.run("-q").ret == 0
+    digest = read_store(zenrunner.store).get_runs()[-1].steps["make"].output.digest
+    assert not (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).exists()  # a row, not a file
+    assert artifact_bytes(zenrunner.store, digest) == b"[1,2,3]"
+    damage(zenrunner.store, digest)
+    check = zenrunner.run("--store-check", "--verify")
+    assert check.ret == 1, check.stdout
+    check.fnmatch_lines(["*artifacts: 2 stored, 0 recorded but missing, 1 corrupt (contents hashed)"])
+    repair = zenrunner.run("--store-repair", "--verify")
+    assert repair.ret == 0, repair.stdout
+    repair.fnmatch_lines([f"removed 1 corrupt artifact(s) ({digest[:12]})*"])
+    rerun = zenrunner.run("-v")
+    assert rerun.ret == 0
+    rerun.fnmatch_lines(["*Step make: cache miss*"])
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["make"].status == "completed" and run.steps["total"].output.read() == 6
+    assert artifact_bytes(zenrunner.store, digest) == b"[1,2,3]"
