@@ -34,6 +34,8 @@ _SLOTS_REFRESH = 1.0
 _LOOKAHEAD = 0.05
 #: Tasks submitted per worker thread at most.
 _MAX_DEPTH = 32
+#: Times a step is sent again when its worker is lost before its outputs were durable.
+_RESENT = 3
 #: Seconds between two looks at the connection while waiting for finished tasks.
 _POLL = 1.0
 #: Loggers of dask.distributed that report, with tracebacks, a client's lost connection and
@@ -102,6 +104,7 @@ class DaskExecutor:
         self._tasks: dict[Hashable, StepTask] = {}
         self._unsent: list[tuple[Hashable, StepTask]] = []  # submitted, not yet sent to the cluster
         self._futures: dict[Any, Hashable] = {}
+        self._lost: dict[Hashable, int] = {}  # times a task's worker was lost after it ran
         self._refused: list[tuple[Hashable, Any]] = []  # could not be sent: wait() returns them
         #: Futures that finished (in any state), put by their done callbacks (the client's thread).
         self._finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -265,14 +268,26 @@ class DaskExecutor:
         finished: list[tuple[Hashable, Any]] = []
         for future, (address, result, durable) in zip(ok, returned, strict=True):
             outcome = {} if durable else settled.get(address, {})
-            key = self._pop(future)
             if isinstance(outcome, BaseException):
-                outcome = WorkerDied(
-                    f"the Dask worker {address} was lost before the outputs of step "
-                    f"{result.step_id!r} were durable ({type(outcome).__name__}: {outcome})"
+                # The worker is gone, and maybe the outputs it was writing: run the step again.
+                key = self._futures.pop(future)
+                task = self._tasks[key]
+                self._lost[key] = self._lost.get(key, 0) + 1
+                if self._lost[key] <= _RESENT:
+                    self._unsent.append((key, task))
+                    continue
+                self._tasks.pop(key, None)
+                finished.append(
+                    (
+                        key,
+                        WorkerDied(
+                            f"the Dask worker {address} was lost before the outputs of step "
+                            f"{result.step_id!r} were durable ({type(outcome).__name__}: {outcome})"
+                        ),
+                    )
                 )
-                finished.append((key, outcome))
                 continue
+            key = self._pop(future)
             lost = {
                 name: outcome[ref.digest] for name, ref in result.outputs.items() if ref.digest in outcome
             }
@@ -312,6 +327,7 @@ class DaskExecutor:
     def _pop(self, future: Any) -> Hashable:
         key = self._futures.pop(future)
         self._tasks.pop(key, None)
+        self._lost.pop(key, None)
         return key
 
     def _fail_running(self) -> list[tuple[Hashable, Any]]:
@@ -325,6 +341,7 @@ class DaskExecutor:
         self._futures.clear()
         self._unsent.clear()
         self._refused.clear()
+        self._lost.clear()
         return failed
 
     def cancel(self, keys: list[Hashable]) -> None:

@@ -24,6 +24,8 @@ from zenrun.remote import StepTask, TaskResult, execute_task
 _MAX_STORES = 16
 _stores: collections.OrderedDict[bytes, Any] = collections.OrderedDict()
 _lock = threading.Lock()
+#: The last failed write of each store (a sync raises it once; the steps it lost name it).
+_write_errors: dict[bytes, str] = {}
 
 
 def worker_store(blob: bytes) -> Any:
@@ -58,7 +60,12 @@ def run_step(
     store = worker_store(store_blob)
     result = execute_task(task, store, materializers, keep_values=False)
     if durable:
-        store.sync()
+        try:
+            store.sync()
+        except Exception as exc:  # maybe the write of an earlier step's output: settle() tells it
+            _write_errors[store_blob] = f"{type(exc).__name__}: {exc}"
+            if not all(store.exists(ref.digest) for ref in result.outputs.values()):
+                raise
     return get_worker().address, result, durable
 
 
@@ -75,9 +82,11 @@ async def settle(store_blob: bytes, digests: dict[str, list[str]], dask_worker: 
 
 def _settle(store_blob: bytes, digests: list[str]) -> dict[str, str]:
     store = worker_store(store_blob)
-    error = None
     try:
         store.sync()
     except Exception as exc:  # a failed write (a full disk): which artifacts, exists() says
-        error = f"{type(exc).__name__}: {exc}"
-    return {d: error or "missing from the artifact store" for d in digests if not store.exists(d)}
+        # A sync raises a failure once: an earlier call (another batch) may have seen it.
+        _write_errors[store_blob] = f"{type(exc).__name__}: {exc}"
+    missing = [d for d in digests if not store.exists(d)]
+    error = _write_errors.get(store_blob, "missing from the artifact store")
+    return dict.fromkeys(missing, error)
