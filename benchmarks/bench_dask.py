@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import os
 import pickle
@@ -43,6 +44,10 @@ PIPELINES = """
     def independent():
         for i in range({steps}):
             tiny(i)
+
+    @pipeline
+    def warm():
+        total([tiny(i) for i in range(20)])
 
     @pipeline
     def chain():
@@ -136,11 +141,13 @@ def dask_map(client, n: int, root: str | None) -> float:
 # -- zenrun ---------------------------------------------------------------------------
 
 
-def zenrun_run(module, name: str, address: str, expect: int | None = None) -> float:
+def zenrun_run(module, name: str, address: str, expect: int | None = None, orchestrator_class=None) -> float:
     """One cold run of pipeline ``name`` (a fresh store) on the cluster at ``address``."""
     from zenrun import api_config
     from zenrun.execution import run_pipeline
     from zenrun_dask.orchestrator import DaskOrchestrator
+
+    DaskOrchestrator = orchestrator_class or DaskOrchestrator
 
     os.environ["ZENRUN_STORE"] = tempfile.mkdtemp(prefix="zenrun-bench-dask-store-")
     config = api_config()
@@ -205,11 +212,18 @@ def summary(times: list[float], n: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("scenarios", nargs="*", default=["independent", "chain", "fanout", "shared"])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--before",
+        metavar="FILE",
+        help="another version of plugins/zenrun_dask/orchestrator.py (git show REV:PATH > FILE), measured too",
+    )
     options = parser.parse_args()
     n = options.steps
 
@@ -232,8 +246,18 @@ def main() -> None:
     client = Client(cluster)
     address = cluster.scheduler_address
     try:
-        print(f"one LocalCluster: {options.workers} worker processes x 1 thread; {n:,} steps; load {os.getloadavg()[0]:.1f}")
+        print(
+            f"one LocalCluster: {options.workers} worker processes x 1 thread; {n:,} steps; load {os.getloadavg()[0]:.1f}"
+        )
+        before = None
+        if options.before:
+            spec = importlib.util.spec_from_file_location("zenrun_dask_before", options.before)
+            before_module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(before_module)
+            before = before_module.DaskOrchestrator
         client.submit(tiny, 0, pure=False).result()  # warm the workers
+        for variant in (None, before) if before is not None else (None,):  # imports, first compose
+            zenrun_run(module, "warm", address, orchestrator_class=variant)
         figures: dict[str, dict[str, list[float]]] = {}
         scenarios = {
             "independent": {
@@ -241,19 +265,30 @@ def main() -> None:
                 "client.submit, persisted": lambda: dask_independent(client, n, root, tiny_persisted),
                 "client.submit, persisted+fsync": lambda: dask_independent(client, n, root, tiny_fsynced),
                 "zenrun dask": lambda: zenrun_run(module, "independent", address),
+                "zenrun dask, --before": lambda: zenrun_run(
+                    module, "independent", address, orchestrator_class=before
+                ),
             },
             "chain": {
                 "client.submit chain": lambda: dask_chain(client, n, None),
                 "zenrun dask": lambda: zenrun_run(module, "chain", address),
+                "zenrun dask, --before": lambda: zenrun_run(
+                    module, "chain", address, orchestrator_class=before
+                ),
             },
             "fanout": {
                 "client.map + gather": lambda: dask_map(client, n, None),
                 "zenrun dask": lambda: zenrun_run(module, "fanout", address, expect=n * (n + 1) // 2),
+                "zenrun dask, --before": lambda: zenrun_run(
+                    module, "fanout", address, expect=n * (n + 1) // 2, orchestrator_class=before
+                ),
             },
         }
         for scenario, modes in scenarios.items():
             if scenario not in options.scenarios:
                 continue
+            if before is None:
+                modes = {name: measure for name, measure in modes.items() if "--before" not in name}
             figures[scenario] = {name: [] for name in modes}
             cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in modes}
             for _ in range(options.rounds):
