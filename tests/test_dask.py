@@ -302,29 +302,29 @@ TOO_LARGE = """
 """
 
 
-def _limit_file_size(limit: int | None) -> None:
-    """Run in a worker's event loop (its main thread): files may not grow past ``limit``."""
-    import resource
-    import signal
-
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, not the process
-    hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit if limit is not None else hard, hard))
-
-
 def test_an_output_a_worker_cannot_write_fails_its_step_and_the_next_run_stores_it(zenrunner):
     from distributed import Client, LocalCluster
+
+    def limit_file_size(limit: int | None) -> None:
+        """In a worker's event loop (its main thread): files may not grow past ``limit``. A local
+        function: pickled by value, whatever the worker can import."""
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, not the process
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit if limit is not None else hard, hard))
 
     zenrunner.makepyfile(pipeline_grows=TOO_LARGE)
     local = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         with Client(local) as client:
-            client.run(_limit_file_size, 500_000)
+            client.run(limit_file_size, 500_000)
             args = ("--orchestrator", "dask", "--dask-address", local.scheduler_address)
             result = zenrunner.run(*args)
             assert result.ret == 1, result.stdout + result.stderr
             result.fnmatch_lines(["*step 'large' failed*", "*File too large*"])
-            client.run(_limit_file_size, None)
+            client.run(limit_file_size, None)
             again = zenrunner.run(*args, "-v")
     finally:
         local.close()
