@@ -221,8 +221,10 @@ EXPAND = """
       if (window.zenrunViewer.laidOut !== before) {
         clearInterval(poll);
         const placed = performance.now() - started;  // the members placed, the view centred
+        const v = window.zenrunViewer;
         // ... and the frame that draws them.
-        requestAnimationFrame(() => setTimeout(() => done([placed, performance.now() - started]), 0));
+        requestAnimationFrame(() => setTimeout(() => done([placed, performance.now() - started,
+          v.changeAt - started, v.changedAt - started, v.drawnAt - v.afterLayoutMs - started]), 0));
       }
     }, 5);
 """
@@ -375,6 +377,13 @@ def measure(
                         expand_ms=statistics.median(painted),
                         expand_best_ms=min(painted),
                         expand_placed_ms=statistics.median(placed),
+                        # where the time goes (medians, ms since the click): the server's
+                        # answer, placing it, the graph component and cytoscape adding it
+                        expand_phases=[
+                            round(statistics.median(e[k] for e in expand[side]))
+                            for k in range(2, 5)
+                            if all(len(e) > k and e[k] is not None for e in expand[side])
+                        ],
                         moved_px=moved[side],
                     )
             return results
@@ -530,6 +539,14 @@ def main() -> None:
                 f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
                 f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8} {best:>7} {moved:>6}"
             )
+    for sides in rows:
+        for side, row in sides.items():
+            if len(row.get("expand_phases", [])) == 3:
+                answer, placed, added = row["expand_phases"]
+                print(
+                    f"{side:>8} {row['steps']:>10} expand: the server's change in {answer} ms, placed by "
+                    f"{placed} ms, added by the graph component and cytoscape by {added} ms"
+                )
     for side, figures in (grid or {}).items():
         print(
             f"{side:>8} compare page, 12-item grid: first load {figures['cold_ms'] / 1000:.2f} s, then best "

@@ -327,14 +327,16 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     script = """
         import json
         from zenrun import get_pipeline
-        from zenrun_dash.lineage import run_elements
+        from zenrun_dash.lineage import build_model, model_elements, run_elements
         from zenrun_dash.layout import layered_positions
         lineage = run_elements(get_pipeline("lineage").runs[0])
         fan = run_elements(get_pipeline("fan").last_run, expanded=[])
         expanded = run_elements(get_pipeline("fan").last_run)
-        print(json.dumps([lineage, fan, layered_positions(expanded), expanded]))
+        # a big group (over ``crowd`` members): its steps without their outputs
+        crowded = model_elements(build_model(get_pipeline("fan").last_run), ["group:work"], crowd=10)
+        print(json.dumps([lineage, fan, layered_positions(expanded), expanded, crowded]))
     """
-    lineage, fan, positions, expanded = json.loads(project.runpython(script).outlines[-1])
+    lineage, fan, positions, expanded, crowded = json.loads(project.runpython(script).outlines[-1])
     nodes = {e["data"]["id"]: e for e in lineage if "source" not in e["data"]}
     edges = {(e["data"]["source"], e["data"]["target"]) for e in lineage if "source" in e["data"]}
     assert nodes["step:load"]["classes"] == "step completed"
@@ -370,6 +372,19 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
         and positions[e["data"]["source"]]["x"] >= positions[e["data"]["target"]]["x"]
     ]
     assert backward == []
+    # A big expanded group: every member drawn, none of their outputs; each member's edges
+    # go straight to what read its output, drawn straight (class crowd); the rest unchanged.
+    ids = {e["data"]["id"]: e for e in crowded}
+    assert {i for i in ids if i.startswith("step:work_") and "->" not in i} == {
+        f"step:work_{i}" for i in range(40)
+    }
+    assert not any(i.startswith("artifact:work_") for i in ids)
+    assert "artifact:source:output" in ids and "artifact:step:source:output" not in ids
+    into_total = {e["data"]["source"] for e in crowded if e["data"].get("target") == "step:total"}
+    assert into_total == {f"step:work_{i}" for i in range(40)}  # (total, skipped, runs after each)
+    assert all("crowd" in ids[f"step:work_{i}->step:total"]["classes"] for i in range(40))
+    assert "crowd" not in ids["step:source->artifact:source:output"]["classes"]
+    assert "outputs: in each step's details" in ids["box:group:work"]["data"]["label"]
 
 
 def test_store_pages_runs_newest_first_and_searches(project):
@@ -585,7 +600,7 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
         overlaps = _js(
             browser,
             """
-            const boxes = cy.nodes().filter(n => !n.isParent()).map(n => [n.id(), n.boundingBox({includeLabels: true})]);
+            const boxes = cy.nodes().filter(n => !n.hasClass('group-box')).map(n => [n.id(), n.boundingBox({includeLabels: true})]);
             const hits = [];
             for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
               const [a, p] = boxes[i], [b, q] = boxes[j];
@@ -601,7 +616,7 @@ def test_layout_points_every_edge_forward_without_overlapping_labels(server, bro
 
 
 POSITIONS = (
-    "const out = {}; cy.nodes().filter(n => !n.isParent() && !n.hasClass('bend'))"
+    "const out = {}; cy.nodes().filter(n => !n.hasClass('group-box') && !n.hasClass('bend'))"
     ".forEach(n => { const p = n.position(); out[n.id()] = [Math.round(p.x), Math.round(p.y)]; });"
     "return out;"
 )
@@ -622,8 +637,20 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
     kept = set(before) & set(after)
     assert {"step:source", "step:total"} <= kept
     assert all(before[n] == after[n] for n in kept), {n: (before[n], after[n]) for n in kept}
-    members = _js(browser, "return cy.$id('box:group:work').children('.step').map(n => n.position());")
+    members = _js(browser, "return cy.nodes('.step[box = \"box:group:work\"]').map(n => n.position());")
     assert len(members) == 40 and len({(m["x"], m["y"]) for m in members}) == 40  # none on another
+    # The group's box is drawn around all its members (and its members' outputs), under them.
+    outside = _js(
+        browser,
+        """const b = cy.$id('box:group:work').boundingBox({includeLabels: false});
+        return cy.nodes('[box = "box:group:work"]').filter(n => {
+          const p = n.position(); return p.x < b.x1 || p.x > b.x2 || p.y < b.y1 || p.y > b.y2;
+        }).map(n => n.id());""",
+    )
+    assert outside == []
+    assert (
+        _js(browser, "return cy.nodes('[box = \"box:group:work\"]').length;") == 40 + 39
+    )  # steps, outputs (none of the failed one)
     assert _classes(browser)["step:work_7"].split() == ["step", "failed"]
     assert _js(browser, "return cy.$(':selected').map(n => n.id());") == ["step:work_7"]
     position = _js(
@@ -632,13 +659,14 @@ def test_failed_run_centres_its_failure_and_groups_expand_and_collapse(server, b
                                return [p.x / cy.width(), p.y / cy.height()];""",
     )
     assert 0.45 < position[0] < 0.55 and 0.45 < position[1] < 0.55  # (a scrollbar may move it)
-    assert _js(browser, "return cy.$id('step:work_7').parent().id();") == "box:group:work"
+    assert _js(browser, "return cy.$id('step:work_7').data('box');") == "box:group:work"
     assert _js(browser, "return document.getElementById('minimap').style.display;") == "block"  # 80+ nodes
     assert _js(browser, "return cy.zoom();") >= 1  # big enough to see it
 
     _js(browser, "cy.$id('box:group:work').emit('tap');")  # collapse again
     _relaid(browser, laid)
     assert "step:work_7" not in _classes(browser) and "group:work" in _classes(browser)
+    assert _js(browser, "return cy.nodes('[box]').length + cy.$('.group-box').length;") == 0
     again = _js(browser, POSITIONS)
     assert again["group:work"] == before["group:work"]  # back where it was
     assert all(again[n] == before[n] for n in kept), {n: (before[n], again[n]) for n in kept}

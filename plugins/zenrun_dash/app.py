@@ -136,6 +136,22 @@ def _legend() -> html.Div:
     return html.Div(items, id="legend", style={"fontSize": "12px", "margin": "6px 0"})
 
 
+def _straight_edges(before: dict[str, Any], elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``elements`` to follow a drawing whose long edges bent through bend nodes.
+
+    The bend nodes go, and with them the bent edges, whose last hop has the id of
+    the edge it bends: those edges come back straight under a new id (an edge's ends
+    cannot change in place), so that only the change is sent.
+    """
+    bent = {i[len("bend:") : i.rindex(":")] for i in before if i.startswith("bend:")}
+    return [
+        {**e, "data": {**e["data"], "id": e["data"]["id"] + "~"}}
+        if "source" in e["data"] and e["data"]["id"] in bent
+        else e
+        for e in elements
+    ]
+
+
 def _query(run: str | None, node: str | None = None) -> str:
     params: dict[str, str] = {"run": run} if run else {}
     if node:
@@ -524,8 +540,9 @@ def make_app(
             place = {**local, **layout_marks(focus, token)}
             with sent_lock:
                 before = sent.get(drawn.get("token", ""))
-            # (A drawing with bend nodes sends everything: its edges' ends change, not their ids.)
-            if before is not None and not drawn.get("split"):
+            if before is not None:
+                if drawn.get("split"):
+                    elements = _straight_edges(before, elements)
                 # Only what changed goes to the browser (the group's members, or the group):
                 # it adds them, placed, to the elements it has (``placeElements``), so the
                 # graph component neither receives nor compares the whole list again.
@@ -549,8 +566,8 @@ def make_app(
             "token": token,
             "expanded": expanded,
             "hide": bool(hide),
-            "split": local is None
-            and layout["name"] == LAYOUT["name"],  # bend nodes: a refresh draws them too
+            # bend nodes: a refresh draws them too
+            "split": local is None and any(e["data"].get("kind") == "bend" for e in elements),
         }
         sent_layout: Any = no_update if local is not None else layout
         return (
