@@ -372,8 +372,8 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
         and positions[e["data"]["source"]]["x"] >= positions[e["data"]["target"]]["x"]
     ]
     assert backward == []
-    # A big expanded group: every member drawn, none of their outputs; each member's edges
-    # go straight to what read its output, drawn straight (class crowd); the rest unchanged.
+    # A big expanded group: every member drawn, none of their outputs; what they read and
+    # what reads them is linked once to the group's box; the rest unchanged.
     ids = {e["data"]["id"]: e for e in crowded}
     assert {i for i in ids if i.startswith("step:work_") and "->" not in i} == {
         f"step:work_{i}" for i in range(40)
@@ -381,9 +381,15 @@ def test_run_elements_draw_steps_artifacts_groups_and_lineage(project):
     assert not any(i.startswith("artifact:work_") for i in ids)
     assert "artifact:source:output" in ids and "artifact:step:source:output" not in ids
     into_total = {e["data"]["source"] for e in crowded if e["data"].get("target") == "step:total"}
-    assert into_total == {f"step:work_{i}" for i in range(40)}  # (total, skipped, runs after each)
-    assert all("crowd" in ids[f"step:work_{i}->step:total"]["classes"] for i in range(40))
-    assert "crowd" not in ids["step:source->artifact:source:output"]["classes"]
+    assert into_total == {"box:group:work"}  # (total, skipped, runs after each member)
+    assert ids["box:group:work->step:total"]["classes"] == "order"
+    members = {"step:work_" + str(i) for i in range(40)}
+    touching = {
+        e["data"]["id"] for e in crowded if {e["data"].get("source"), e["data"].get("target")} & members
+    }
+    assert touching == set()
+    assert ids["artifact:source:output->box:group:work"]["classes"] == "data"
+    assert "step:source->artifact:source:output" in ids
     assert "outputs: in each step's details" in ids["box:group:work"]["data"]["label"]
 
 

@@ -80,8 +80,8 @@ def state_icon(state: str) -> str:
 ARTIFACT_COLOUR = "#ff9f43"
 DEFAULT_OUTPUT = "output"  # the name of a step's single, unnamed output
 #: An expanded group of more members than this draws its steps without their outputs
-#: (listed in each step's details), and their edges as straight lines: a third of the
-#: elements, drawn in a fraction of the time.
+#: (listed in each step's details), their edges to the rest of the graph as one edge
+#: from or to the group's box: a third of the elements, drawn in a fraction of the time.
 CROWD = 200
 #: A fan-out of more members than this is drawn as one group node.
 GROUP_MIN = 12
@@ -277,7 +277,8 @@ def model_elements(
     """Nodes and edges of ``model``, groups not in ``expanded`` drawn collapsed.
 
     The members of an expanded group of more than ``crowd`` steps are drawn without
-    their outputs, their edges straight (class ``crowd``).
+    their outputs; what they read and what reads them is linked to the group's box,
+    once, not to each member (edges between members are drawn straight: class ``crowd``).
     """
     expanded = set(expanded)
     crowded = {
@@ -286,7 +287,7 @@ def model_elements(
         if g in model.groups and len(model.groups[g].members) > crowd
         for m in model.groups[g].members
     }
-    crowd_nodes = {step_node_id(m) for m in crowded}
+    crowd_box = {step_node_id(m): f"box:{model.group_of[m]}" for m in crowded}
     visible = {
         s: (model.group_of[s] if model.group_of.get(s) and model.group_of[s] not in expanded else s)
         for s in model.steps
@@ -300,8 +301,12 @@ def model_elements(
     def edge(source: str, target: str, kind: str = "data") -> None:
         if source != target:
             key = f"{source}->{target}"
-            if source in crowd_nodes or target in crowd_nodes:
+            if source in crowd_box and target in crowd_box:
                 kind += " crowd"
+            elif source in crowd_box or target in crowd_box:
+                # to or from the group's box, once, for all its members
+                source, target = crowd_box.get(source, source), crowd_box.get(target, target)
+                key = f"{source}->{target}"
             edges.setdefault(key, {"data": {"id": key, "source": source, "target": target}, "classes": kind})
 
     for group_id in model.groups:
@@ -527,7 +532,7 @@ def stylesheet() -> list[dict[str, Any]]:
             },
         },
         {"selector": "edge.order", "style": {"line-style": "dashed"}},
-        # Edges of a big expanded group: straight, no arrow (they all run left to right).
+        # Edges between members of a big expanded group: straight, no arrow.
         {"selector": "edge.crowd", "style": {"curve-style": "haystack", "haystack-radius": 0}},
         {"selector": ".bend", "style": {"width": 1, "height": 1, "opacity": 0, "events": "no"}},
         {"selector": "edge.hop", "style": {"target-arrow-shape": "none"}},

@@ -54,7 +54,10 @@
   }
 
   function highlight(cy, node) {
-    const lineage = node.predecessors().union(node.successors()).union(node);
+    let lineage = node.predecessors().union(node.successors()).union(node);
+    // A member of a big group: its group's box stands for it in the graph (see lineage.py).
+    const box = node.data("box") ? cy.$id(node.data("box")) : cy.collection();
+    if (box.connectedEdges().length) { lineage = lineage.union(box.predecessors()).union(box.successors()).union(box); }
     cy.batch(() => {
       cy.elements().removeClass("lineage").addClass("faded");
       lineage.removeClass("faded").addClass("lineage");
