@@ -1064,11 +1064,11 @@ def wide_run(project):
     return [name for name, p, _, _ in project.runs if p == "wide"][-1]
 
 
-def test_png_export_of_a_2000_node_graph_is_an_image(server, browser, project, wide_run):
+def test_png_export_of_a_1000_step_graph_is_an_image(server, browser, project, wide_run):
     from selenium.webdriver.common.by import By
 
     _open(browser, f"{server}?run={wide_run}&step=work_500")  # a member: its group is expanded
-    assert _js(browser, "return cy.nodes().filter(n => !n.hasClass('bend')).length;") > 2000
+    assert _js(browser, "return cy.nodes().filter(n => !n.hasClass('bend')).length;") > 1000
     for old in browser.downloads.glob(f"{wide_run}*"):
         old.unlink()
     browser.find_element(By.ID, "export-png").click()

@@ -27,6 +27,7 @@ from zenrun_dash.details import code_panel, section, step_panel, table
 from zenrun_dash.layout import BROWSER_LAYOUT_MAX, layered_positions, split_long_edges
 from zenrun_dash.lineage import (
     ARTIFACT_COLOUR,
+    CROWD,
     STATE_BORDERS,
     STATE_COLOURS,
     STATE_GLYPHS,
@@ -549,7 +550,9 @@ def make_app(
                 change, _ = diff_elements(before, elements)
                 place.update(change)
                 partial = True
-        elif sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
+        elif sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX and not any(
+            len(model.groups[g].members) > CROWD for g in expanded if g in model.groups
+        ):  # (dagre would not see a big group's members through their box's edges)
             elements = split_long_edges(elements)
         else:
             positions = layered_positions(elements)

@@ -35,11 +35,20 @@ def _ranks(
     ids = {n["id"] for n in nodes}
     preds: dict[str, list[str]] = {i: [] for i in ids}
     succs: dict[str, list[str]] = {i: [] for i in ids}
+    # An edge to or from a big group's box stands for one to or from each of its members.
+    members: dict[str, list[str]] = {}
+    for n in nodes:
+        if n.get("box"):
+            members.setdefault(n["box"], []).append(n["id"])
     for e in elements:
         d = e["data"]
-        if "source" in d and d["source"] in ids and d["target"] in ids:
-            preds[d["target"]].append(d["source"])
-            succs[d["source"]].append(d["target"])
+        if "source" not in d:
+            continue
+        for source in members.get(d["source"], [d["source"]]):
+            for target in members.get(d["target"], [d["target"]]):
+                if source in ids and target in ids:
+                    preds[target].append(source)
+                    succs[source].append(target)
     rank: dict[str, int] = {}
     indegree = {i: len(preds[i]) for i in ids}
     is_artifact = {n["id"]: n.get("kind", "").startswith("artifact") for n in nodes}
