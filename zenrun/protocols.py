@@ -359,7 +359,8 @@ class MetadataStore(Protocol):
     ) -> StepRun | None:
         """The newest completed or cached record of ``step_id`` in ``pipeline``
         from a run older than ``before_run`` (any run when None); its
-        ``cache_parts`` explain a cache miss.
+        ``cache_parts`` explain a cache miss, its ``started`` and ``finished``
+        tell ``-n`` how long the step took.
 
         Given ``item_id`` (a string, or None for runs made through the Python
         API), only runs of that item count: ``hpo[iris]`` is compared with

@@ -44,13 +44,27 @@ class ProcessExecutor:
         materializers: Any,
         rootdir: str | None = None,
         zygote: Zygote | None = None,
+        driver_budget: float = 0.0,
     ) -> None:
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
         self.rootdir = rootdir
         self.zygote = zygote
+        #: Seconds of steps known to be quick the driver may run before starting workers
+        #: (see :meth:`Scheduler._here <zenrun.orchestrators.scheduler.Scheduler._here>`);
+        #: 0: every step runs in a worker.
+        self.driver_budget = driver_budget
         self._pool: Any = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a worker was started (or is being started) in this session."""
+        return self._pool is not None
+
+    def run_here(self, task: StepTask) -> TaskResult:
+        """Run ``task`` in the driver, as a worker would: outputs written, references returned."""
+        return run_task(task, self.artifact_store, self.materializers)
 
     @property
     def pool(self) -> Any:
@@ -60,10 +74,14 @@ class ProcessExecutor:
             # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
+            bootstrap = Bootstrap.from_driver(self.rootdir)
+            if self.zygote is not None and self.driver_budget:  # not warmed up: see warm_up
+                self.zygote.preload(bootstrap)
+                self.zygote.prefork(min(self.size, PREFORK_MAX))
             self._pool = WorkerPool(
                 self.size,
                 (self.artifact_store, self.materializers),
-                bootstrap=Bootstrap.from_driver(self.rootdir),
+                bootstrap=bootstrap,
                 zygote=self.zygote,
             )
         return self._pool
@@ -157,18 +175,26 @@ class ParallelOrchestrator(SchedulingOrchestrator):
 
     name = "parallel"
 
-    def __init__(self, workers: int, config: Any = None, dist: str = "processes") -> None:
+    def __init__(
+        self, workers: int, config: Any = None, dist: str = "processes", driver_budget: float = 0.0
+    ) -> None:
         super().__init__()
         self.workers = max(1, workers)
         self.config = config
         self.dist = dist
+        self.driver_budget = driver_budget
 
     def make_executor(self) -> Any:
         config = self.config or api_config()
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
         return ProcessExecutor(
-            self.workers, config.artifact_store, config.materializers, str(config.rootpath), self.zygote
+            self.workers,
+            config.artifact_store,
+            config.materializers,
+            str(config.rootpath),
+            self.zygote,
+            self.driver_budget,
         )
 
     def check(self, composed: Any) -> str | None:
@@ -180,12 +206,20 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         return self.config.stash.get(ZYGOTE_KEY) if self.config is not None else None
 
     def warm_up(self) -> None:
-        """Prepare what workers are forked from while the driver composes the pipelines."""
+        """Prepare what workers are forked from while the driver composes the pipelines.
+
+        With a driver budget the zygote waits instead: it imports the project's libraries
+        and forks workers when the first step goes to a worker, so that a run whose steps
+        all run in the driver (or are cached) does not import them twice.
+        """
         if self.dist != "threads":
             # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
+            if self.zygote is not None and self.driver_budget:
+                self.zygote.stop_following()
+                return
             bootstrap = Bootstrap.from_driver(str(config.rootpath))
             if self.zygote is not None:
                 self.zygote.preload(bootstrap)
@@ -194,6 +228,21 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                 self.zygote.prefork(min(self.workers, PREFORK_MAX))
             else:
                 boot_forkserver(bootstrap)
+
+
+#: Default of ``--driver-budget``: about what starting workers costs (a fork, and the
+#: project's libraries imported again: scikit-learn takes ~1 s of CPU).
+DRIVER_BUDGET = 1.0
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number of seconds, not {value!r}") from None
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"expects a number of seconds >= 0, not {value}")
+    return number
 
 
 def _numprocesses(value: str) -> int:
@@ -222,6 +271,16 @@ def zenrun_addoption(parser: Any) -> None:
         "('auto': one per CPU; 0: run locally)",
     )
     group.addoption(
+        "--driver-budget",
+        dest="driver_budget",
+        type=_seconds,
+        default=DRIVER_BUDGET,
+        metavar="SECONDS",
+        help="with -n: steps the store has seen finish quickly run in the driver, up to this "
+        "many seconds of them before the first worker starts (0: every step in a worker; "
+        f"default {DRIVER_BUDGET:g})",
+    )
+    group.addoption(
         "--dist",
         dest="dist",
         choices=("processes", "threads"),
@@ -237,7 +296,10 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
     if config.getoption("dist", "processes") != "threads":
         refuse_process_local_store(config, f"-n {config.getoption('numprocesses', None) or 2}")
     orchestrator = ParallelOrchestrator(
-        config.getoption("numprocesses", None) or 2, config, config.getoption("dist", "processes")
+        config.getoption("numprocesses", None) or 2,
+        config,
+        config.getoption("dist", "processes"),
+        config.getoption("driver_budget", DRIVER_BUDGET),
     )
     config.add_cleanup(orchestrator.close)
     return orchestrator
@@ -280,6 +342,8 @@ def zenrun_configure(config: Any) -> None:
             ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
         )
         if zygote is not None:
+            if config.getoption("driver_budget", DRIVER_BUDGET):  # see warm_up
+                zygote.deferred = []
             config.stash[ZYGOTE_KEY] = zygote
             config.add_cleanup(zygote.close)
 

@@ -19,6 +19,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.blame import describe_fault
 from zenrun.errors import UsageError
 from zenrun.orchestrators import ReadySteps
+from zenrun.protocols import ANY_ITEM
 from zenrun.runner import InputArtifactError, StepTask, TaskResult
 
 logger = logging.getLogger("zenrun")
@@ -54,6 +55,11 @@ class StepExecutor(Protocol):
 
     def cancel(self, keys: list[Hashable]) -> None:
         """Stop the running tasks ``keys`` now (after Ctrl-C and its grace period)."""
+
+
+#: A step the store has seen finish in less than this many seconds always runs in the
+#: driver: sending it to a worker and back would cost more than running it.
+QUICK_STEP = 0.005
 
 
 class _Job:
@@ -100,6 +106,10 @@ class Scheduler:
         self._computing: dict[str, int] = {}  # cache key -> id() of the task computing it
         self._waiting: dict[str, list[tuple[_Job, StepTask]]] = {}
         self._released: list[tuple[_Job, StepTask]] = []  # to run after all: slots permitting
+        # Quick steps in the driver (see _here): seconds a step took, by (pipeline, step
+        # name, code digest), as recorded in the store or seen in this session.
+        self._took: dict[tuple[Any, ...], float | None] = {}
+        self._spent_here = 0.0  # seconds of steps run in the driver before any worker started
 
     def stop(self, reason: str) -> None:
         """Launch nothing more; running steps finish."""
@@ -229,6 +239,9 @@ class Scheduler:
                 self._released.append((job, waiter))
 
     def _submit(self, job: _Job, task: StepTask) -> None:
+        if self._here(job, task):
+            self._run_here(job, task)
+            return
         self._counter += 1
         key = (self._counter, task.step_id)
         self._running[key] = (job, task)
@@ -244,9 +257,79 @@ class Scheduler:
                 _failure(job, task, f"step {task.step_id!r} could not be sent to a worker: {exc}\n"),
             )
 
+    # -- quick steps in the driver --------------------------------------------------
+    def _here(self, job: _Job, task: StepTask) -> bool:
+        """Whether the driver runs ``task`` itself rather than a worker (executors with a
+        ``driver_budget``: worker processes).
+
+        Only steps whose duration is known (the newest completed record of the same step
+        with the same code, in any item of the pipeline, or a run of it in this session):
+        a step never seen goes to a worker. Steps known to take under :data:`QUICK_STEP`
+        always run here; until the first worker is started, so do the others known to
+        take, all together, less than ``driver_budget`` seconds: starting workers (a fork,
+        the project's libraries imported) costs about that, and a run that needs nothing
+        else never pays it.
+        """
+        budget = getattr(self.executor, "driver_budget", 0.0)
+        if not budget or task.attempt > 1:
+            return False
+        took = self._expected(job, task)
+        if took is None:
+            return False
+        if took <= QUICK_STEP:
+            return True
+        if getattr(self.executor, "started", True) or self._spent_here + took > budget:
+            return False
+        self._spent_here += took
+        return True
+
+    def _duration_key(self, job: _Job, task: StepTask) -> tuple[Any, ...] | None:
+        step_run = task.step_run
+        code = (step_run.cache_parts or {}).get("code") if step_run is not None else None
+        if step_run is None or code is None:
+            return None
+        return (job.execution.run.pipeline_name, step_run.name, code)
+
+    def _expected(self, job: _Job, task: StepTask) -> float | None:
+        """Seconds ``task`` is expected to take, or None when the store has not seen it."""
+        key = self._duration_key(job, task)
+        if key is None:
+            return None
+        if key not in self._took:
+            run = job.execution.run
+            previous = job.execution.metadata_store.previous_step(
+                run.pipeline_name, task.step_id, run.id, item_id=ANY_ITEM
+            )
+            known = (
+                previous is not None
+                and previous.status == "completed"
+                and (previous.cache_parts or {}).get("code") == key[2]
+                and previous.duration is not None
+            )
+            self._took[key] = previous.duration if known else None  # type: ignore[union-attr]
+        return self._took[key]
+
+    def _run_here(self, job: _Job, task: StepTask) -> None:
+        outcome: TaskResult | BaseException
+        try:
+            outcome = self.executor.run_here(task)  # type: ignore[attr-defined]
+        except Exception as exc:  # InputArtifactError: its producer is run again
+            outcome = exc
+        self._learn(job, task, outcome)
+        self._outcome(job, task, outcome)
+
+    def _learn(self, job: _Job, task: StepTask, outcome: TaskResult | BaseException) -> None:
+        """Remember how long a step took (for the next items of a grid in this session)."""
+        budget: float = getattr(self.executor, "driver_budget", 0.0)
+        if budget and isinstance(outcome, TaskResult) and outcome.ok:
+            key = self._duration_key(job, task)
+            if key is not None:
+                self._took[key] = outcome.finished - outcome.started
+
     def _collect(self, key: Hashable, outcome: TaskResult | BaseException) -> None:
         job, task = self._running.pop(key)
         job.running -= 1
+        self._learn(job, task, outcome)
         self._guarded(job, self._outcome, job, task, outcome)
 
     def _outcome(self, job: _Job, task: StepTask, outcome: TaskResult | BaseException) -> None:
