@@ -75,7 +75,7 @@ class ProcessExecutor:
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
             bootstrap = Bootstrap.from_driver(self.rootdir)
-            if self.zygote is not None and self.driver_budget:  # not warmed up: see warm_up
+            if self.zygote is not None and self.zygote.deferred is not None:  # see warm_up
                 self.zygote.preload(bootstrap)
                 self.zygote.prefork(min(self.size, PREFORK_MAX))
             self._pool = WorkerPool(
@@ -208,16 +208,17 @@ class ParallelOrchestrator(SchedulingOrchestrator):
     def warm_up(self) -> None:
         """Prepare what workers are forked from while the driver composes the pipelines.
 
-        With a driver budget the zygote waits instead: it imports the project's libraries
-        and forks workers when the first step goes to a worker, so that a run whose steps
-        all run in the driver (or are cached) does not import them twice.
+        With a driver budget and a store that has seen runs, the zygote waits instead: it
+        imports the project's libraries and forks workers when the first step goes to a
+        worker, so that a run whose steps all run in the driver (or are cached) does not
+        import them twice.
         """
         if self.dist != "threads":
             # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
-            if self.zygote is not None and self.driver_budget:
+            if self.zygote is not None and self.zygote.deferred is not None:
                 self.zygote.stop_following()
                 return
             bootstrap = Bootstrap.from_driver(str(config.rootpath))
@@ -342,10 +343,22 @@ def zenrun_configure(config: Any) -> None:
             ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
         )
         if zygote is not None:
-            if config.getoption("driver_budget", DRIVER_BUDGET):  # see warm_up
-                zygote.deferred = []
+            if config.getoption("driver_budget", DRIVER_BUDGET) and _store_has_runs(config):
+                zygote.deferred = []  # see warm_up
             config.stash[ZYGOTE_KEY] = zygote
             config.add_cleanup(zygote.close)
+
+
+def _store_has_runs(config: Any) -> bool:
+    """Whether the store may know how long steps take, checked before it is opened: a
+    first run's steps all go to workers, which the zygote then prepares while the driver
+    collects. A plugin's store (a team's) is taken to have runs."""
+    if config.store_url is not None:
+        return True
+    try:
+        return bool((config.store_path / "metadata.db").exists())  # the SQLite store's file
+    except Exception:  # a store setting the run reports as a usage error
+        return False
 
 
 @hookimpl
