@@ -73,7 +73,7 @@ def test_a_step_seen_finishing_quickly_runs_in_the_driver(zenrunner, tmp_path):
     # --driver-budget 0: every step in a worker again.
     pid, value, imports = _session(zenrunner, log, env, "--driver-budget", "0")
     assert value == 42
-    driver = [p for name, p in imports if name == "project"][0]
+    driver = next(p for name, p in imports if name == "project")
     assert str(pid) != driver
 
 
@@ -83,7 +83,7 @@ def test_a_step_known_to_take_longer_than_the_budget_goes_to_a_worker(zenrunner,
     for _ in range(2):  # the second session knows the step takes 0.3 s, over the budget
         pid, value, imports = _session(zenrunner, log, env, "--driver-budget", "0.1")
         assert value == 42
-        driver = [p for name, p in imports if name == "project"][0]
+        driver = next(p for name, p in imports if name == "project")
         assert str(pid) != driver
     # Within the budget, it runs in the driver.
     pid, value, imports = _session(zenrunner, log, env, "--driver-budget", "5")

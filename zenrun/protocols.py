@@ -359,8 +359,7 @@ class MetadataStore(Protocol):
     ) -> StepRun | None:
         """The newest completed or cached record of ``step_id`` in ``pipeline``
         from a run older than ``before_run`` (any run when None); its
-        ``cache_parts`` explain a cache miss, its ``started`` and ``finished``
-        tell ``-n`` how long the step took.
+        ``cache_parts`` explain a cache miss.
 
         Given ``item_id`` (a string, or None for runs made through the Python
         API), only runs of that item count: ``hpo[iris]`` is compared with
@@ -373,6 +372,16 @@ class MetadataStore(Protocol):
                 continue
             step = run.steps.get(step_id)
             if step is not None and step.status in _ACTIVE:
+                return step
+        return None
+
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest ``completed`` record of ``step_id`` in ``pipeline`` (any item), with
+        its ``started``, ``finished`` and ``cache_parts``, or None: how long the step took
+        when it last ran (``-n`` runs steps known to be quick in the driver)."""
+        for run in reversed(self.get_runs(pipeline)):
+            step = run.steps.get(step_id)
+            if step is not None and step.status == "completed":
                 return step
         return None
 

@@ -731,8 +731,8 @@ class PostgresMetadataStore(MetadataStore):
             )
             if latest:  # else no earlier run: every step of this run is "no earlier run"
                 rows = self.team.read(
-                    "SELECT step_id, step_name, status, cache_key, cache_parts, started, finished "
-                    "FROM steps WHERE run_id = %s AND status IN ('completed', 'cached')",
+                    "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
+                    "WHERE run_id = %s AND status IN ('completed', 'cached')",
                     (latest[0][0],),
                 )
                 self._previous_steps = {r[0]: r for r in rows}
@@ -741,8 +741,7 @@ class PostgresMetadataStore(MetadataStore):
         row = self._previous_steps.get(step_id)
         if row is None:
             rows = self.team.read(
-                "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts, s.started, "
-                "s.finished FROM steps s "
+                "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
                 "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=%s AND s.step_id=%s AND r.id < %s "
                 "AND (%s OR r.item_id IS NOT DISTINCT FROM %s) AND s.status IN ('completed', 'cached') "
                 "ORDER BY r.id DESC LIMIT 1",
@@ -751,14 +750,27 @@ class PostgresMetadataStore(MetadataStore):
             row = rows[0] if rows else None
         if row is None:
             return None
+        return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
+
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest completed record of ``step_id`` in ``pipeline`` (its times and key parts)."""
+        rows = self.team.read(
+            "SELECT s.step_id, s.step_name, s.cache_key, s.cache_parts, s.started, s.finished "
+            "FROM runs r JOIN steps s ON s.run_id = r.id WHERE r.pipeline=%s AND s.step_id=%s "
+            "AND s.status = 'completed' ORDER BY r.id DESC LIMIT 1",
+            (pipeline, step_id),
+        )
+        if not rows:
+            return None
+        row = rows[0]
         return StepRun(
             id=row[0],
             name=row[1],
-            status=row[2],
-            cache_key=row[3],
-            cache_parts=_loads(row[4]),
-            started=row[5],
-            finished=row[6],
+            status="completed",
+            cache_key=row[2],
+            cache_parts=_loads(row[3]),
+            started=row[4],
+            finished=row[5],
         )
 
     def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:

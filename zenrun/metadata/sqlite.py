@@ -687,8 +687,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 self._previous_steps = {
                     r[0]: r
                     for r in self._db.execute(
-                        "SELECT step_id, step_name, status, cache_key, cache_parts, started, finished "
-                        "FROM steps "
+                        "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
                         "WHERE run_id=? AND status IN ('completed','cached')",
                         (latest[0],),
                     )
@@ -699,8 +698,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         row = (
             latest_steps.get(step_id)
             or self._db.execute(
-                "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts, s.started, "
-                "s.finished FROM steps s "
+                "SELECT s.step_id, s.step_name, s.status, s.cache_key, s.cache_parts FROM steps s "
                 "JOIN runs r ON r.id = s.run_id WHERE r.pipeline=? AND s.step_id=? AND r.id<? "
                 "AND (? OR r.item_id IS ?) AND s.status IN ('completed','cached') ORDER BY r.id DESC LIMIT 1",
                 (pipeline, step_id, before_run if before_run is not None else 1 << 62, any_item, item),
@@ -708,14 +706,27 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         )
         if row is None:
             return None
+        return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
+
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest completed record of ``step_id`` in ``pipeline`` (its times and key parts)."""
+        with self._db_lock:
+            row = self._db.execute(
+                "SELECT s.step_id, s.step_name, s.cache_key, s.cache_parts, s.started, s.finished "
+                "FROM runs r JOIN steps s ON s.run_id = r.id WHERE r.pipeline=? AND s.step_id=? "
+                "AND s.status='completed' ORDER BY r.id DESC LIMIT 1",
+                (pipeline, step_id),
+            ).fetchone()
+        if row is None:
+            return None
         return StepRun(
             id=row[0],
             name=row[1],
-            status=row[2],
-            cache_key=row[3],
-            cache_parts=_loads(row[4]),
-            started=row[5],
-            finished=row[6],
+            status="completed",
+            cache_key=row[2],
+            cache_parts=_loads(row[3]),
+            started=row[4],
+            finished=row[5],
         )
 
     # -- maintenance --------------------------------------------------------------

@@ -19,7 +19,6 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.blame import describe_fault
 from zenrun.errors import UsageError
 from zenrun.orchestrators import ReadySteps
-from zenrun.protocols import ANY_ITEM
 from zenrun.runner import InputArtifactError, StepTask, TaskResult
 
 logger = logging.getLogger("zenrun")
@@ -296,13 +295,11 @@ class Scheduler:
         if key is None:
             return None
         if key not in self._took:
-            run = job.execution.run
-            previous = job.execution.metadata_store.previous_step(
-                run.pipeline_name, task.step_id, run.id, item_id=ANY_ITEM
-            )
+            store = job.execution.metadata_store
+            last_computed = getattr(store, "last_computed", None)  # a protocol default
+            previous = last_computed(key[0], task.step_id) if last_computed is not None else None
             known = (
                 previous is not None
-                and previous.status == "completed"
                 and (previous.cache_parts or {}).get("code") == key[2]
                 and previous.duration is not None
             )
