@@ -95,3 +95,46 @@ def test_the_driver_budget_must_be_a_number_of_seconds(zenrunner):
     result = zenrunner.run("-n", "2", "--driver-budget", "soon")
     assert result.ret != 0
     assert "--driver-budget: expects a number of seconds, not 'soon'" in result.stderr
+
+
+GRID = """
+    import os, time
+    import zenrun
+    from zenrun import pipeline, step
+
+    with open(os.environ["IMPORT_LOG"], "a") as fh:
+        fh.write(f"project {os.getpid()}\\n")
+
+    @step(enable_cache=False)
+    def cell(c: int) -> list:
+        time.sleep(0.3)
+        return [os.getpid(), c * c]
+
+    @zenrun.mark.parametrize("c", [1, 2, 3, 4])
+    @pipeline
+    def grid(c):
+        cell(c)
+"""
+
+GRID_READ = """
+    import json
+    from zenrun.testing import read_store
+    runs = read_store(".zenrun").get_runs()[-4:]
+    print(json.dumps([r.steps["cell"].output.read() for r in runs]))
+"""
+
+
+def test_the_cells_of_a_grid_of_known_steps_still_go_to_workers(zenrunner, tmp_path):
+    """Two 0.3 s cells ready at once: over half the budget, so workers run them."""
+    log = tmp_path / "imports.log"
+    log.write_text("")
+    env = {"IMPORT_LOG": str(log)}
+    zenrunner.makepyfile(pipeline_grid=GRID)
+    for _ in range(2):  # the second session knows the cells take 0.3 s each
+        before = len(log.read_text().splitlines())
+        result = zenrunner.run("-n", "2", env=env)
+        assert result.ret == 0, result.stdout + result.stderr
+        driver = log.read_text().splitlines()[before].split()[1]
+        cells = json.loads(zenrunner.runpython(GRID_READ, env=env).outlines[-1])
+        assert sorted(v for _, v in cells) == [1, 4, 9, 16]
+        assert driver not in {str(pid) for pid, _ in cells}
