@@ -125,14 +125,14 @@ GRID_READ = """
 
 
 def test_the_cells_of_a_grid_of_known_steps_still_go_to_workers(zenrunner, tmp_path):
-    """Two 0.3 s cells ready at once: over half the budget, so workers run them."""
+    """Two 0.3 s cells ready at once: over half the budget (1 s), so workers run them."""
     log = tmp_path / "imports.log"
     log.write_text("")
     env = {"IMPORT_LOG": str(log)}
     zenrunner.makepyfile(pipeline_grid=GRID)
     for _ in range(2):  # the second session knows the cells take 0.3 s each
         before = len(log.read_text().splitlines())
-        result = zenrunner.run("-n", "2", env=env)
+        result = zenrunner.run("-n", "2", "--driver-budget", "1", env=env)
         assert result.ret == 0, result.stdout + result.stderr
         driver = log.read_text().splitlines()[before].split()[1]
         cells = json.loads(zenrunner.runpython(GRID_READ, env=env).outlines[-1])

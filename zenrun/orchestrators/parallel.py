@@ -16,6 +16,7 @@ import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.capture import prepare_descriptor_capture
 from zenrun.config import api_config
 from zenrun.hookspec import hookimpl
@@ -166,6 +167,15 @@ class ThreadExecutor:
         self._running.difference_update(keys)  # abandoned: their results are dropped
 
 
+#: ``--driver-budget`` where ``auto`` cannot be measured (the Python API): about what
+#: starting workers costs (a fork, and the project's libraries imported again:
+#: scikit-learn takes ~1 s of CPU).
+DRIVER_BUDGET = 1.0
+#: ``--driver-budget auto`` is at least this.
+MIN_DRIVER_BUDGET = 0.1
+#: ``config.stash`` key of when the parallel plugin was configured (``time.monotonic()``).
+CONFIGURED_KEY = "parallel.configured"
+
 #: Workers forked ahead of the first step at most (more are forked when needed).
 PREFORK_MAX = 16
 
@@ -176,12 +186,17 @@ class ParallelOrchestrator(SchedulingOrchestrator):
     name = "parallel"
 
     def __init__(
-        self, workers: int, config: Any = None, dist: str = "processes", driver_budget: float = 0.0
+        self,
+        workers: int,
+        config: Any = None,
+        dist: str = "processes",
+        driver_budget: float | None = DRIVER_BUDGET,
     ) -> None:
         super().__init__()
         self.workers = max(1, workers)
         self.config = config
         self.dist = dist
+        #: ``--driver-budget`` (see the scheduler); None: ``auto``, what collection took.
         self.driver_budget = driver_budget
 
     def make_executor(self) -> Any:
@@ -194,7 +209,7 @@ class ParallelOrchestrator(SchedulingOrchestrator):
             config.materializers,
             str(config.rootpath),
             self.zygote,
-            self.driver_budget,
+            DRIVER_BUDGET if self.driver_budget is None else self.driver_budget,
         )
 
     def check(self, composed: Any) -> str | None:
@@ -218,6 +233,11 @@ class ParallelOrchestrator(SchedulingOrchestrator):
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
+            started = config.stash.get(CONFIGURED_KEY) if self.config is not None else None
+            if self.driver_budget is None and started is not None:
+                # auto: starting workers costs about what collection did (the zygote imports
+                # the libraries collection imported), whatever the machine's load
+                self.driver_budget = max(MIN_DRIVER_BUDGET, time.monotonic() - started)
             if self.zygote is not None and self.zygote.deferred is not None:
                 self.zygote.stop_following()
                 return
@@ -231,12 +251,9 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                 boot_forkserver(bootstrap)
 
 
-#: Default of ``--driver-budget``: about what starting workers costs (a fork, and the
-#: project's libraries imported again: scikit-learn takes ~1 s of CPU).
-DRIVER_BUDGET = 1.0
-
-
-def _seconds(value: str) -> float:
+def _seconds(value: str) -> float | None:
+    if value == "auto":
+        return None
     try:
         number = float(value)
     except ValueError:
@@ -275,11 +292,11 @@ def zenrun_addoption(parser: Any) -> None:
         "--driver-budget",
         dest="driver_budget",
         type=_seconds,
-        default=DRIVER_BUDGET,
+        default=None,
         metavar="SECONDS",
         help="with -n: steps the store has seen finish quickly run in the driver, up to this "
         "many seconds of them before the first worker starts (0: every step in a worker; "
-        f"default {DRIVER_BUDGET:g})",
+        "default auto: as long as collecting took)",
     )
     group.addoption(
         "--dist",
@@ -300,7 +317,7 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
         config.getoption("numprocesses", None) or 2,
         config,
         config.getoption("dist", "processes"),
-        config.getoption("driver_budget", DRIVER_BUDGET),
+        config.getoption("driver_budget", None),
     )
     config.add_cleanup(orchestrator.close)
     return orchestrator
@@ -312,6 +329,7 @@ ZYGOTE_KEY = "parallel.zygote"
 
 @hookimpl(tryfirst=True)  # before any plugin opens a store: the zygote must not inherit one
 def zenrun_configure(config: Any) -> None:
+    config.stash[CONFIGURED_KEY] = time.monotonic()
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
     runs_nothing = any(
@@ -343,7 +361,7 @@ def zenrun_configure(config: Any) -> None:
             ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
         )
         if zygote is not None:
-            if config.getoption("driver_budget", DRIVER_BUDGET) and _store_has_runs(config):
+            if config.getoption("driver_budget", None) != 0 and _store_has_runs(config):
                 zygote.deferred = []  # see warm_up
             config.stash[ZYGOTE_KEY] = zygote
             config.add_cleanup(zygote.close)
