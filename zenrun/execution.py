@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from zenrun import randomstate
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
@@ -76,6 +76,19 @@ OVERRIDE_MESSAGE = (
 )
 FLUSH_INTERVAL = 0.2  # seconds of step records a crash may cost at most
 _last_run_name = ""
+#: Most steps looked up in one batch, and steps whose inputs are not known yet passed over
+#: looking for them (see ``PipelineExecution._prefetch``).
+PREFETCH_MAX = 1024
+PREFETCH_BLOCKED = 32
+_UNKNOWN: Any = object()
+
+
+class _StepKey(NamedTuple):
+    literals: dict[str, Any]
+    fingerprint: CodeFingerprint
+    parts: dict[str, Any]
+    key: str | None
+    uncacheable: str | None
 
 
 def new_run_name(pipeline: str) -> str:
@@ -168,6 +181,12 @@ class PipelineExecution:
         #: A cache entry computed under other package versions is a miss (``cache_check_versions``).
         self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
+        # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
+        self._keys: dict[str, _StepKey] = {}
+        self._hits: dict[str, dict[str, dict[str, Any]]] = {}
+        self._hit_metadata: dict[str, dict[str, Any] | None] = {}
+        self._window = 1
+        self._position: dict[str, int] | None = None
 
         models = settings_models(config)
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
@@ -370,6 +389,67 @@ class PipelineExecution:
                 error = error or found.error
         return literals, canonical, error
 
+    def _step_key(self, invocation: Any) -> _StepKey:
+        """The step's literal inputs, code fingerprint, key parts and cache key (None, with
+        why, when some dependency has no content form: never cached, never recorded)."""
+        literals, canonical_literals, uncacheable = self._literals(invocation)
+        fingerprint = self._code_fingerprint(invocation)
+        input_digests, input_error = self._input_digests(invocation)
+        uncacheable = fingerprint.error or uncacheable or input_error
+        parts = key_parts(
+            invocation.step,
+            invocation.config,
+            canonical_literals,
+            input_digests,
+            fingerprint=fingerprint,
+            config_data=invocation.config_data,
+        )
+        if self.random_digest:  # the seeded generators' state is an input of every step of the item
+            parts["random"] = self.random_digest
+        key = cache_key(parts) if uncacheable is None else None
+        return _StepKey(literals, fingerprint, parts, key, uncacheable)
+
+    def _prefetch(self, step_id: str) -> None:
+        """Look ``step_id`` up together with the next steps whose inputs are known, while
+        lookups keep hitting: a rerun asks the cache and the metadata store once per batch,
+        not once per step. The batch doubles with each hit and is one step (a plain
+        lookup) after a miss, so a cold run asks once per step as before. Only hits are
+        kept: a step found missing is looked up again when it starts."""
+        if self._window <= 1:
+            return
+        if self._position is None:
+            self._position = {sid: index for index, sid in enumerate(self.order)}
+        order, steps, done = self.order, self.run.steps, (COMPLETED, CACHED)
+        status = steps.get
+        batch = [step_id]
+        blocked = 0  # steps passed over because an input is not known yet: bounded, not O(n) each
+        index = self._position.get(step_id, len(order)) + 1
+        while len(batch) < self._window and blocked < PREFETCH_BLOCKED and index < len(order):
+            candidate = order[index]
+            index += 1
+            if candidate in steps or candidate in self._keys or candidate in self._force_miss:
+                continue
+            if all((s := status(u)) is not None and s.status in done for u in self.upstream[candidate]):
+                if self.step_cache_enabled(candidate):
+                    batch.append(candidate)
+            else:
+                blocked += 1
+        keyed = {sid: self._step_key(self.invocations[sid]) for sid in batch}
+        self._keys.update(keyed)
+        keys = [k.key for k in keyed.values() if k.key is not None]
+        found = self.cache.lookup_many(keys) if keys else {}
+        self._hits.update(found)
+        metadata = self.metadata_store.logged_metadata_many(list(found)) if found else {}
+        self._hit_metadata.update({key: metadata.get(key) for key in found})
+
+    def _lookup(self, key: str) -> tuple[dict[str, dict[str, Any]] | None, Any]:
+        """The cache entry of ``key`` (prefetched, else looked up now) and, when known,
+        what its computing step logged (``_UNKNOWN``: ask the metadata store)."""
+        entry = self._hits.pop(key, None)
+        if entry is None:
+            return self.cache.lookup(key), _UNKNOWN
+        return entry, self._hit_metadata.pop(key, None)
+
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
 
@@ -396,24 +476,14 @@ class PipelineExecution:
         self.log.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
-        literals, canonical_literals, uncacheable = self._literals(invocation)
-        fingerprint = self._code_fingerprint(invocation)
-        input_digests, input_error = self._input_digests(invocation)
-        uncacheable = fingerprint.error or uncacheable or input_error
-        parts = key_parts(
-            invocation.step,
-            invocation.config,
-            canonical_literals,
-            input_digests,
-            fingerprint=fingerprint,
-            config_data=invocation.config_data,
-        )
-        if self.random_digest:  # the seeded generators' state is an input of every step of the item
-            parts["random"] = self.random_digest
-        step_run.cache_parts = parts
-        # No key when some dependency has no content form: never cached, never recorded.
-        step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
+        if enabled and step_id not in self._keys:
+            self._prefetch(step_id)
+        literals, fingerprint, parts, key, uncacheable = self._keys.pop(step_id, None) or self._step_key(
+            invocation
+        )
+        step_run.cache_parts = parts
+        step_run.cache_key = key
         try:
             if enabled and key is not None and self._try_cache(step_run, key):
                 return None
@@ -619,7 +689,8 @@ class PipelineExecution:
     def _try_cache(
         self, step_run: StepRun, key: str, producer_metadata: dict[str, Any] | None = None
     ) -> bool:
-        entry = self.cache.lookup(key)
+        entry, logged = self._lookup(key)
+        window, self._window = self._window, 1  # until this is a hit: one lookup per step after a miss
         if entry is None:
             return False
         mismatch = self._entry_mismatch(key, entry)
@@ -660,7 +731,10 @@ class PipelineExecution:
             self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
         step_run.outputs = refs
         # A producer that just finished may not be committed yet: its metadata comes along.
-        step_run.metadata = self.metadata_store.logged_metadata(key) or dict(producer_metadata or {})
+        if logged is _UNKNOWN:
+            logged = self.metadata_store.logged_metadata(key)
+        step_run.metadata = logged or dict(producer_metadata or {})
+        self._window = min(window * 2, PREFETCH_MAX)
         self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
@@ -723,7 +797,11 @@ class PipelineExecution:
                 else []
             )
             step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name))) for h in handles]
-        if step_id not in self._released:  # a repaired producer finishes twice
+        if step_id in self._released:  # a repaired producer: keys computed from its old output go
+            self._keys.clear()
+            self._hits.clear()
+            self._hit_metadata.clear()
+        else:  # a repaired producer finishes twice
             self._released.add(step_id)
             for upstream in self.upstream[step_id]:  # free values nobody needs any more
                 self._consumers[upstream] -= 1
