@@ -280,18 +280,17 @@ class LocalArtifactStore(ArtifactStore):
 
         A corrupt file is removed. Larger artifacts are verified when loaded.
         """
-        if not self.exists(digest, size):
-            return False
-        if size > self.verify_on_hit or digest in self._pending:
-            return True
+        if size > self.verify_on_hit or not _valid(digest) or digest in self._failed or digest in self._pending:
+            return self.exists(digest, size)
         path = f"{self._root}/{digest[:2]}/{digest[2:]}"
-        try:
+        try:  # one open, no separate stat: a rerun verifies every small output it reuses
             with open(path, "rb") as fh:
-                ok = hashlib.sha256(fh.read()).hexdigest() == digest
-        except FileNotFoundError:
+                data = fh.read(size + 1)
+        except (FileNotFoundError, NotADirectoryError):
             return False
+        ok = len(data) == size and hashlib.sha256(data).hexdigest() == digest
         if not ok:
-            _remove(path)
+            _remove(path)  # truncated or corrupt: put() would otherwise keep skipping it
         return ok
 
     def check_content(self, digest: str) -> bool | None:
