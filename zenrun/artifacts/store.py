@@ -280,14 +280,19 @@ class LocalArtifactStore(ArtifactStore):
 
         A corrupt file is removed. Larger artifacts are verified when loaded.
         """
-        if size > self.verify_on_hit or not _valid(digest) or digest in self._failed or digest in self._pending:
+        if not _valid(digest) or digest in self._pending or digest in self._failed:
+            return self.exists(digest, size)
+        if not 0 <= size <= self.verify_on_hit:
             return self.exists(digest, size)
         path = f"{self._root}/{digest[:2]}/{digest[2:]}"
-        try:  # one open, no separate stat: a rerun verifies every small output it reuses
-            with open(path, "rb") as fh:
-                data = fh.read(size + 1)
+        try:  # one open, no stat nor file object: a rerun verifies every small output it reuses
+            fd = os.open(path, os.O_RDONLY)
         except (FileNotFoundError, NotADirectoryError):
             return False
+        try:
+            data = _read_at_most(fd, size + 1)
+        finally:
+            os.close(fd)
         ok = len(data) == size and hashlib.sha256(data).hexdigest() == digest
         if not ok:
             _remove(path)  # truncated or corrupt: put() would otherwise keep skipping it
@@ -423,6 +428,17 @@ def hash_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
             if not n:
                 return sha.hexdigest()
             sha.update(view[:n])
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the open file ``fd`` (fewer only at its end)."""
+    data = os.read(fd, limit)
+    if len(data) == limit or not data:
+        return data
+    chunks = [data]
+    while (left := limit - sum(map(len, chunks))) > 0 and (chunk := os.read(fd, left)):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _remove(path: str) -> None:
