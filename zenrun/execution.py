@@ -181,6 +181,7 @@ class PipelineExecution:
         #: A cache entry computed under other package versions is a miss (``cache_check_versions``).
         self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
+        self._ahead_tags: dict[str, list[str]] = {}  # name:version of those ahead of each materializer
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -659,8 +660,14 @@ class PipelineExecution:
                     f"materializer {chosen} of output {name} changed version "
                     f"({output.get('materializer_version')!r} -> {version!r})"
                 )
-            before = set(output.get("ahead") or [])
-            new = [m for m in ahead if f"{m.name}:{m.version}" not in before]
+            recorded = output.get("ahead")
+            tags = self._ahead_tags.get(chosen)
+            if tags is None:
+                tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
+            if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
+                continue
+            before = set(recorded or [])
+            new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
                 continue
             try:
