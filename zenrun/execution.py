@@ -190,10 +190,12 @@ class PipelineExecution:
         self._position: dict[str, int] | None = None
 
         models = settings_models(config)
+        # The defaults of the models, validated once: the steps setting nothing share them.
+        defaults = validate_settings({}, models, f"pipeline {composed.name!r}") if models else {}
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
             i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
-            if inv.settings or models
-            else {}
+            if inv.settings
+            else dict(defaults)
             for i, inv in self.invocations.items()
         }
         impls = [
