@@ -482,9 +482,8 @@ class PipelineExecution:
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
         if enabled and step_id not in self._keys:
             self._prefetch(step_id)
-        literals, fingerprint, parts, key, uncacheable = self._keys.pop(step_id, None) or self._step_key(
-            invocation
-        )
+        keyed = self._keys.pop(step_id, None)
+        literals, fingerprint, parts, key, uncacheable = keyed or self._step_key(invocation)
         step_run.cache_parts = parts
         step_run.cache_key = key
         try:
