@@ -445,6 +445,14 @@ class PipelineExecution:
         metadata = self.metadata_store.logged_metadata_many(list(found)) if found else {}
         self._hit_metadata.update({key: metadata.get(key) for key in found})
 
+    def _forget_prefetched(self) -> None:
+        """Drop the keys computed ahead: a step runs, which may change what they depend on
+        (a module constant its code sets), so each is computed again when its step starts."""
+        if self._keys or self._hits:
+            self._keys.clear()
+            self._hits.clear()
+            self._hit_metadata.clear()
+
     def _lookup(self, key: str) -> tuple[dict[str, dict[str, Any]] | None, Any]:
         """The cache entry of ``key`` (prefetched, else looked up now) and, when known,
         what its computing step logged (``_UNKNOWN``: ask the metadata store)."""
@@ -505,6 +513,7 @@ class PipelineExecution:
             step_run.cache_reason = "caching disabled"
         if self.run.enable_cache or step_run.cache_reason != "caching disabled":
             self.log.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
+        self._forget_prefetched()  # this step runs: the keys computed ahead were computed before it
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -806,9 +815,7 @@ class PipelineExecution:
             )
             step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name))) for h in handles]
         if step_id in self._released:  # a repaired producer: keys computed from its old output go
-            self._keys.clear()
-            self._hits.clear()
-            self._hit_metadata.clear()
+            self._forget_prefetched()
         else:  # a repaired producer finishes twice
             self._released.add(step_id)
             for upstream in self.upstream[step_id]:  # free values nobody needs any more
