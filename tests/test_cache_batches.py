@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from store_files import artifact_bytes, damage, unpack
+
 FAN = """
     import json, sys
     import zenrun
@@ -80,19 +83,24 @@ def test_a_rerun_in_batches_hits_misses_and_shows_logged_metadata_as_step_by_ste
     assert changed["total"] == sum(_expected(5, 40).values())
 
 
-def test_a_batch_of_hits_with_a_missing_artifact_in_it_reruns_that_step_only(zenrunner):
+@pytest.mark.parametrize("how", ["corrupt in the pack", "missing file"])
+def test_a_batch_of_hits_with_a_broken_artifact_in_it_reruns_that_step_only(zenrunner, how):
     _run(zenrunner)
-    store = zenrunner.path / ".zenrun" / "artifacts"
-    # the output of w-31 (310, no other step's, pickled or JSON: whichever file holds it) is removed
+    store = zenrunner.path / ".zenrun"
     script = """
         from zenrun import get_pipeline
         print(get_pipeline("fan").last_run.steps["w-31"].output.digest)
     """
-    digest = zenrunner.runpython(script).outlines[-1]
-    (store / digest[:2] / digest[2:]).unlink()
+    digest = zenrunner.runpython(script).outlines[-1]  # 310: no other step's output
+    if how == "missing file":
+        unpack(store)  # every artifact a file of its own: remove that one
+        (store / "artifacts" / digest[:2] / digest[2:]).unlink()
+    else:
+        damage(store, digest)
     again = _run(zenrunner)
     assert {i for i, s in again["statuses"].items() if s != "cached"} == {"w-31"}
     assert again["statuses"]["w-31"] == "completed"
     assert again["reasons"]["w-31"] == "cache miss: cached artifacts are missing or corrupt"
     assert again["doubled"] == _expected() and again["total"] == sum(_expected().values())
-    assert (store / digest[:2] / digest[2:]).exists()
+    assert artifact_bytes(store, digest)  # stored again, whole
+    assert _run(zenrunner)["statuses"]["w-31"] == "cached"

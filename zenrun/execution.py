@@ -186,6 +186,7 @@ class PipelineExecution:
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
         self._hit_metadata: dict[str, dict[str, Any] | None] = {}
+        self._verified: dict[str, bool] = {}  # the hits' artifacts checked in the same batch
         self._window = 1
         self._position: dict[str, int] | None = None
 
@@ -444,14 +445,19 @@ class PipelineExecution:
         self._hits.update(found)
         metadata = self.metadata_store.logged_metadata_many(list(found)) if found else {}
         self._hit_metadata.update({key: metadata.get(key) for key in found})
+        verify_many = getattr(self.artifact_store, "verify_many", None)
+        if verify_many is not None and found:  # a local store's inline pack: one query per batch
+            refs = [(o["digest"], o["size"]) for e in found.values() for n, o in e.items() if n != DATA_KEY]
+            self._verified = verify_many(refs)
 
     def _forget_prefetched(self) -> None:
         """Drop the keys computed ahead: a step runs, which may change what they depend on
         (a module constant its code sets), so each is computed again when its step starts."""
-        if self._keys or self._hits:
+        if self._keys or self._hits or self._verified:
             self._keys.clear()
             self._hits.clear()
             self._hit_metadata.clear()
+            self._verified.clear()
 
     def _lookup(self, key: str) -> tuple[dict[str, dict[str, Any]] | None, Any]:
         """The cache entry of ``key`` (prefetched, else looked up now) and, when known,
@@ -728,7 +734,11 @@ class PipelineExecution:
             if name != DATA_KEY
         }
         verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
-        broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
+        broken = [
+            name
+            for name, ref in refs.items()
+            if not (self._verified.get(ref.digest) or verify(ref.digest, ref.size))
+        ]
         if broken:
             self.log.warning(
                 "Cached output %s of step %s is missing or corrupt in the artifact "
