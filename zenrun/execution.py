@@ -93,35 +93,42 @@ class _Flusher:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()  # guards _runs and _thread
-        self._busy = threading.Lock()  # held while a pass flushes
-        self._runs: dict[int, PipelineExecution] = {}
+        # Each run with a lock held while the thread flushes it: removing a run waits for
+        # that flush only, not for the other runs' (``--dist threads`` runs several).
+        self._runs: dict[int, tuple[PipelineExecution, threading.Lock]] = {}
         self._thread: threading.Thread | None = None
         self._tick = threading.Event()  # never set: its wait is the interval
 
     def add(self, execution: PipelineExecution) -> None:
         with self._lock:
-            self._runs[id(execution)] = execution
+            self._runs[id(execution)] = (execution, threading.Lock())
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, daemon=True, name="zenrun-flush")
                 self._thread.start()
 
     def remove(self, execution: PipelineExecution) -> None:
-        """After this, the thread does not flush ``execution`` (a pass under way ends first)."""
-        with self._busy, self._lock:
-            self._runs.pop(id(execution), None)
+        """After this, the thread does not flush ``execution`` (a flush of it under way ends first)."""
+        with self._lock:
+            found = self._runs.pop(id(execution), None)
+        if found is not None:
+            with found[1]:
+                pass
 
     def _loop(self) -> None:
         idle = False
         while True:
             self._tick.wait(FLUSH_INTERVAL)
-            with self._busy:
-                with self._lock:
-                    runs = list(self._runs.values())
-                    if not runs and idle:  # a whole interval without a run: end
-                        self._thread = None
-                        return
-                    idle = not runs
-                for execution in runs:
+            with self._lock:
+                runs = list(self._runs.items())
+                if not runs and idle:  # a whole interval without a run: end
+                    self._thread = None
+                    return
+                idle = not runs
+            for key, (execution, busy) in runs:
+                with busy:
+                    with self._lock:
+                        if self._runs.get(key, (None,))[0] is not execution:  # finished meanwhile
+                            continue
                     execution.flush()
 
 
