@@ -115,13 +115,21 @@ class _Flusher:
                 pass
 
     def _loop(self) -> None:
+        try:
+            self._flush_periodically()
+        finally:  # ended, or died of an error a flush does not catch: the next run starts one
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _flush_periodically(self) -> None:
         idle = False
         while True:
             self._tick.wait(FLUSH_INTERVAL)
             with self._lock:
                 runs = list(self._runs.items())
-                if not runs and idle:  # a whole interval without a run: end
-                    self._thread = None
+                if not runs and idle:  # a whole interval without a run: end (under the lock,
+                    self._thread = None  # so that a run added now starts the next thread)
                     return
                 idle = not runs
             for key, (execution, busy) in runs:
