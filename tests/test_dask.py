@@ -234,3 +234,108 @@ def test_ctrl_c_to_the_process_group_reaches_the_driver_not_the_dask_workers(zen
     # Closing the cluster adds no noise after zenrun's closing line.
     assert "ended with CancelledError" not in err and "still alive after" not in err, err
     assert out.rstrip().splitlines()[-1].startswith("="), out
+
+
+MANY = """
+    from zenrun import pipeline, step
+
+    @step
+    def tiny(i: int) -> int:
+        return i * i
+
+    @step
+    def total(values: list) -> int:
+        return sum(values)
+
+    @pipeline
+    def many():
+        total([tiny(i) for i in range(300)])
+"""
+
+CHECK_MANY = """
+    import json, os
+    from zenrun import get_pipeline
+    from zenrun.testing import read_store
+    run = get_pipeline("many").last_run
+    outputs = [s.output for s in run.steps.values()]
+    print(json.dumps({"status": run.status, "total": run.steps["total"].output.read(),
+                      "squares": sorted(s.output.read() for i, s in run.steps.items() if i != "total"),
+                      "files": all(os.path.exists(o.uri) for o in outputs)}))
+"""
+
+
+def test_many_short_steps_on_dask_record_every_output_in_place(zenrunner, cluster):
+    # Short steps are queued ahead on the workers and their outputs made durable by batch:
+    # every step recorded still points at an artifact in the store, with its value.
+    zenrunner.makepyfile(pipeline_many=MANY)
+    result = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.scheduler_address)
+    assert result.ret == 0, result.stdout + result.stderr
+    report = json.loads(zenrunner.runpython(CHECK_MANY).outlines[-1])
+    assert report == {
+        "status": "completed",
+        "total": sum(i * i for i in range(300)),
+        "squares": [i * i for i in range(300)],
+        "files": True,
+    }
+
+
+TOO_LARGE = """
+    from zenrun import pipeline, step
+
+    @step
+    def tiny(i: int) -> int:
+        return i + 1
+
+    @step
+    def large() -> bytes:
+        return b"x" * 600_000
+
+    @step
+    def size(data: bytes) -> int:
+        return len(data)
+
+    @pipeline
+    def grows():
+        for i in range(60):
+            tiny(i)
+        size(large())
+"""
+
+
+def test_an_output_a_worker_cannot_write_fails_its_step_and_the_next_run_stores_it(zenrunner):
+    from distributed import Client, LocalCluster
+
+    def limit_file_size(limit: int | None) -> None:
+        """In a worker's event loop (its main thread): files may not grow past ``limit``. A local
+        function: pickled by value, whatever the worker can import."""
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, not the process
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit if limit is not None else hard, hard))
+
+    zenrunner.makepyfile(pipeline_grows=TOO_LARGE)
+    local = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(local) as client:
+            client.run(limit_file_size, 500_000)
+            args = ("--orchestrator", "dask", "--dask-address", local.scheduler_address)
+            result = zenrunner.run(*args)
+            assert result.ret == 1, result.stdout + result.stderr
+            result.fnmatch_lines(["*step 'large' failed*", "*File too large*"])
+            client.run(limit_file_size, None)
+            again = zenrunner.run(*args, "-v")
+    finally:
+        local.close()
+    assert again.ret == 0, again.stdout + again.stderr
+    script = """
+        from zenrun import get_pipeline
+        runs = get_pipeline("grows").runs
+        first, second = runs[-2], runs[-1]
+        print(first.steps["large"].status, first.steps["large"].outputs, first.steps["size"].status)
+        print(sorted({s.status for i, s in second.steps.items() if i.startswith("tiny")}))
+        print(second.steps["large"].status, second.steps["size"].output.read())
+    """
+    lines = zenrunner.runpython(script).outlines[-3:]
+    assert lines == ["failed {} skipped", "['cached']", "completed 600000"]

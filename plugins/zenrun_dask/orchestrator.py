@@ -8,7 +8,9 @@ tasks to a :class:`DaskExecutor`, which submits them to the cluster.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import queue
 import time
 import uuid
 from collections.abc import Hashable, Iterator
@@ -19,15 +21,23 @@ from zenrun.remote import (
     SchedulingOrchestrator,
     StepTask,
     TaskResult,
-    run_task,
     ship_project_code,
     unsendable,
     unsendable_invocation,
     usable_cpus,
 )
+from zenrun_dask.worker import run_step, settle
 
 #: Seconds between two looks at how many worker threads the cluster has.
 _SLOTS_REFRESH = 1.0
+#: Seconds of work queued per worker thread while steps are short (see DaskExecutor.depth).
+_LOOKAHEAD = 0.05
+#: Tasks submitted per worker thread at most.
+_MAX_DEPTH = 32
+#: Times a step is sent again when its worker is lost before its outputs were durable.
+_RESENT = 3
+#: Seconds between two looks at the connection while waiting for finished tasks.
+_POLL = 1.0
 #: Loggers of dask.distributed that report, with tracebacks, a client's lost connection and
 #: its cancelled reconnection: zenrun says it once ("lost the Dask scheduler at ...").
 _CONNECTION_LOGGERS = ("distributed.client", "distributed.utils", "distributed.core", "distributed.comm")
@@ -57,8 +67,22 @@ def _connection_lost(exc: BaseException) -> bool:
     )
 
 
+class WorkerDied(RuntimeError):
+    """The worker that ran a step was lost before its outputs were durable (retried as a
+    worker that died mid-step: the scheduler knows this name)."""
+
+
 class DaskExecutor:
-    """Runs step tasks on a ``distributed.Client``; one task per worker thread at a time.
+    """Runs step tasks on a ``distributed.Client``.
+
+    One task per worker thread while the steps' durations are unknown or
+    long; while they are short, a few more per thread wait in the cluster's
+    queue, so that a worker finishing a step starts the next one at once
+    instead of waiting for a round trip through the driver (see
+    :meth:`depth`). The tasks the scheduler hands over together are
+    submitted together (one ``client.map``); finished ones are collected in
+    batches: one ``gather`` for their results, then one :func:`settle` per
+    worker that makes their outputs durable before they are recorded.
 
     A worker that dies mid-step is replaced by the cluster (its nanny) and
     the scheduler runs the task again on another worker (up to the
@@ -74,10 +98,20 @@ class DaskExecutor:
         self.artifact_store = artifact_store
         self.materializers = materializers
         self.address = address or getattr(getattr(client, "scheduler", None), "address", None) or "?"
+        self._store_blob: bytes | None = None
+        self._durable = True  # whether the tasks being sent make their outputs durable themselves
+        #: Every task submitted and not yet returned by wait(), by key.
+        self._tasks: dict[Hashable, StepTask] = {}
+        self._unsent: list[tuple[Hashable, StepTask]] = []  # submitted, not yet sent to the cluster
         self._futures: dict[Any, Hashable] = {}
-        self._tasks: dict[Any, StepTask] = {}
-        self._slots = 0
-        self._slots_checked = 0.0
+        self._lost: dict[Hashable, int] = {}  # times a task's worker was lost after it ran
+        self._refused: list[tuple[Hashable, Any]] = []  # could not be sent: wait() returns them
+        #: Futures that finished (in any state), put by their done callbacks (the client's thread).
+        self._finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads = 0
+        self._threads_checked = 0.0
+        #: Seconds a recently finished step took on its worker (a moving average), or None.
+        self._duration: float | None = None
         #: Why nothing more can run here (the scheduler is gone), or None.
         self.broken: str | None = None
 
@@ -93,93 +127,241 @@ class DaskExecutor:
             self._lose_scheduler()  # closed, or reconnecting after losing it: its tasks are gone
         return self.broken is None
 
+    def depth(self) -> int:
+        """Tasks submitted per worker thread: 1, or more while the recent steps were short.
+
+        A step is prepared (and says it started) when it is submitted; the
+        steps queued behind a running one start within :data:`_LOOKAHEAD`
+        seconds of work, so the line is early by no more than about that,
+        and the start recorded is the worker's.
+        """
+        if self._duration is None:
+            return 1
+        return max(1, min(_MAX_DEPTH, int(_LOOKAHEAD / max(self._duration, 1e-6))))
+
     def free_slots(self) -> int:
         if not self._connected():
             return 0
         now = time.monotonic()
-        if not self._slots or now - self._slots_checked > _SLOTS_REFRESH:
-            # One task per worker thread: a step is prepared (and says it started) only when
-            # a thread is free for it, never while it waits in the cluster's queue.
+        if not self._threads or now - self._threads_checked > _SLOTS_REFRESH:
             try:
-                self._slots = max(1, sum(self.client.nthreads().values()))
+                self._threads = max(1, sum(self.client.nthreads().values()))
             except Exception as exc:
                 if not _connection_lost(exc):
                     raise
                 self._lose_scheduler()
                 return 0
-            self._slots_checked = now
-        return self._slots - len(self._futures)
+            self._threads_checked = now
+        return max(0, self._threads * self.depth() - len(self._tasks))
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         if not self._connected():
             raise RuntimeError(self.broken)
         ship_project_code(task)  # workers lack the driver's sys.path
+        self._tasks[key] = task
+        self._unsent.append((key, task))  # sent with the others the scheduler hands over now
+
+    def _send(self) -> None:
+        """Send the tasks submitted since the last call, in one graph."""
+        if not self._unsent:
+            return
+        unsent, self._unsent = self._unsent, []
+        if self._store_blob is None:
+            import cloudpickle
+
+            self._store_blob = cloudpickle.dumps(self.artifact_store)
+        names = [f"zenrun-{task.step_id}-{uuid.uuid4().hex}" for _, task in unsent]
+        tasks = [task for _, task in unsent]
+        # With a task per thread or fewer the driver waits for each step: the worker makes its
+        # outputs durable before it returns, saving the round trip of settle(). With more, the
+        # workers run the next step meanwhile and settle() makes a batch durable at once.
+        self._durable = len(self._tasks) <= self._threads
         try:
-            future = self.client.submit(
-                run_task,
-                task,
-                self.artifact_store,
-                self.materializers,
+            futures = self.client.map(
+                run_step,
+                tasks,
+                [self._store_blob] * len(tasks),
+                [self.materializers] * len(tasks),
+                [self._durable] * len(tasks),
+                key=names,
                 pure=False,
-                key=f"zenrun-{task.step_id}-{uuid.uuid4().hex}",
             )
         except Exception as exc:
+            if _connection_lost(exc):
+                raise
+            futures = [
+                self._send_one(key, task, name) for (key, task), name in zip(unsent, names, strict=True)
+            ]
+        for (key, _), future in zip(unsent, futures, strict=True):
+            if future is not None:
+                self._futures[future] = key
+                future.add_done_callback(self._finished.put)
+
+    def _send_one(self, key: Hashable, task: StepTask, name: str) -> Any:
+        """Send one task; a task that cannot be pickled is refused, naming what cannot travel."""
+        try:
+            return self.client.submit(
+                run_step, task, self._store_blob, self.materializers, pure=False, key=name
+            )
+        except Exception as exc:
+            if _connection_lost(exc):
+                raise
             # Shipped by value, a step reading a module-level lock cannot travel: name it.
             reason = unsendable(task.step_id, task.step, task.config, task.literals)
-            raise RuntimeError(reason or f"{type(exc).__name__}: {exc}") from None
-        self._futures[future] = key
-        self._tasks[future] = task
+            error = f"step {task.step_id!r} could not be sent to a worker: {reason or f'{type(exc).__name__}: {exc}'}\n"
+            now = time.time()
+            self._refused.append((key, TaskResult(task.step_id, False, now, now, error=error)))
+            return None
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
-        from distributed import wait
-
-        if not self._futures:
+        if not self._tasks:
             return []
         if not self._connected():
             return self._fail_running()
         try:
-            done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return []
+            self._send()
         except Exception as exc:
             if not _connection_lost(exc):
-                if type(exc).__name__ != "FuturesCancelledError":
-                    raise
-                done = {f for f in self._futures if f.status == "cancelled"}  # say which ones
-                return [(self._pop(f), RuntimeError(f"the cluster cancelled the step: {exc}")) for f in done]
+                raise
             self._lose_scheduler()
             return self._fail_running()
-        finished = []
-        for future in done:
+        if self._refused:
+            refused, self._refused = self._refused, []
+            return [(key, result) for key, result in refused if self._tasks.pop(key, None) is not None]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done: list[Any] = []
+        while not done:
+            if not self._connected():
+                return self._fail_running()
+            left = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+            if left <= 0:
+                return []
+            try:
+                first = self._finished.get(timeout=left)
+            except queue.Empty:
+                continue
+            done = [first]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    done.append(self._finished.get_nowait())
+            done = [f for f in done if f in self._futures]  # not one cancelled meanwhile
+        try:
+            return self._collect(done)
+        except Exception as exc:
+            if not _connection_lost(exc):
+                raise
+            self._lose_scheduler()
+            return self._fail_running()
+
+    def _collect(self, done: list[Any]) -> list[tuple[Hashable, Any]]:
+        """The outcomes of the finished futures ``done``; their outputs durable first."""
+        ok = [f for f in done if f.status == "finished"]
+        returned = self.client.gather(ok) if ok else []
+        by_worker: dict[str, list[str]] = {}
+        for address, result, durable in returned:
+            for ref in [] if durable else result.outputs.values():
+                by_worker.setdefault(address, []).append(ref.digest)
+            if result.finished >= result.started:
+                took = result.finished - result.started
+                self._duration = took if self._duration is None else 0.8 * self._duration + 0.2 * took
+        settled = self._settle(by_worker) if by_worker else {}
+        finished: list[tuple[Hashable, Any]] = []
+        for future, (address, result, durable) in zip(ok, returned, strict=True):
+            outcome = {} if durable else settled.get(address, {})
+            if isinstance(outcome, BaseException):
+                # The worker is gone, and maybe the outputs it was writing: run the step again.
+                key = self._futures.pop(future)
+                task = self._tasks[key]
+                self._lost[key] = self._lost.get(key, 0) + 1
+                if self._lost[key] <= _RESENT:
+                    self._unsent.append((key, task))
+                    continue
+                self._tasks.pop(key, None)
+                finished.append(
+                    (
+                        key,
+                        WorkerDied(
+                            f"the Dask worker {address} was lost before the outputs of step "
+                            f"{result.step_id!r} were durable ({type(outcome).__name__}: {outcome})"
+                        ),
+                    )
+                )
+                continue
             key = self._pop(future)
+            lost = {
+                name: outcome[ref.digest] for name, ref in result.outputs.items() if ref.digest in outcome
+            }
+            if lost:
+                name, reason = next(iter(lost.items()))
+                result = dataclasses.replace(
+                    result,
+                    ok=False,
+                    outputs={},
+                    error=f"step {result.step_id!r}: output {name!r} could not be stored by worker "
+                    f"{address}: {reason}\n",
+                )
+            finished.append((key, result))
+        for future in done:
             if future.status == "finished":
-                finished.append((key, future.result()))
-            else:
-                finished.append((key, future.exception()))
+                continue
+            if future.status == "cancelled":
+                reason = _cancel_reason(future)
+                if "scheduler-connection-lost" in reason or not self._connected():
+                    self._lose_scheduler()
+                    return finished + self._fail_running()
+                finished.append(
+                    (self._pop(future), RuntimeError(f"the cluster cancelled the step: {reason}"))
+                )
+                continue
+            error = future.exception()
+            finished.append((self._pop(future), error))
         return finished
 
+    def _settle(self, by_worker: dict[str, list[str]]) -> dict[str, Any]:
+        """:func:`settle` on each worker of ``by_worker``: its lost artifacts, or its error."""
+        answers: dict[str, Any] = self.client.run(
+            settle, self._store_blob, by_worker, workers=list(by_worker), on_error="return"
+        )
+        return {address: answers.get(address, KeyError(address)) for address in by_worker}
+
     def _pop(self, future: Any) -> Hashable:
-        self._tasks.pop(future, None)
-        return self._futures.pop(future)
+        key = self._futures.pop(future)
+        self._tasks.pop(key, None)
+        self._lost.pop(key, None)
+        return key
 
     def _fail_running(self) -> list[tuple[Hashable, Any]]:
         """Every running task, failed with :attr:`broken`: their results cannot come back."""
         now = time.time()
         failed = []
-        for future in list(self._futures):
-            task = self._tasks.get(future)
-            key = self._pop(future)
+        for key, task in self._tasks.items():
             started = getattr(getattr(task, "step_run", None), "started", None) or now
-            step_id = task.step_id if task is not None else str(key)
-            failed.append((key, TaskResult(step_id, False, started, now, error=f"{self.broken}\n")))
+            failed.append((key, TaskResult(task.step_id, False, started, now, error=f"{self.broken}\n")))
+        self._tasks.clear()
+        self._futures.clear()
+        self._unsent.clear()
+        self._refused.clear()
+        self._lost.clear()
         return failed
 
     def cancel(self, keys: list[Hashable]) -> None:
+        self._unsent = [(k, t) for k, t in self._unsent if k not in keys]
         futures = [f for f, k in self._futures.items() if k in keys]
         for future in futures:
             self._pop(future)
-        if self._connected():
+        for key in keys:
+            self._tasks.pop(key, None)
+        if self._connected() and futures:
             self.client.cancel(futures, force=True)
+
+
+def _cancel_reason(future: Any) -> str:
+    """Why the cluster cancelled ``future``, as far as it says."""
+    try:
+        future.result(timeout=10)  # cancelled: raises at once, without asking the scheduler
+    except Exception as exc:
+        return str(exc) or type(exc).__name__
+    return "cancelled"
 
 
 def cluster_shape(slots: int | None) -> tuple[int, int]:
