@@ -5,11 +5,13 @@ stores (a local folder and the loopback S3 server)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from store_files import damage
 
 from zenrun.artifacts.fsspec_store import FsspecArtifactStore
-from zenrun.artifacts.store import LocalArtifactStore
+from zenrun.artifacts.store import INLINE_MAX, LocalArtifactStore
 from zenrun.cache import SqliteCache
 from zenrun.metadata.sqlite import SqliteMetadataStore
 from zenrun.testing import ArtifactStoreTests, CacheTests, MetadataStoreTests
@@ -36,6 +38,17 @@ class TestLocalArtifactStore(ArtifactStoreTests):
         path = store.path(digest)
         os.chmod(path, 0o644)
         path.write_bytes(b"tampered")
+
+
+class TestLocalArtifactStoreInline(ArtifactStoreTests):
+    """Small artifacts kept as rows of the inline pack, as a configured store keeps them."""
+
+    @pytest.fixture
+    def open_store(self, tmp_path):
+        return lambda: LocalArtifactStore(tmp_path / "artifacts", inline_max=INLINE_MAX)
+
+    def corrupt(self, store, digest):
+        damage(Path(store.root).parent, digest)
 
 
 class TestFsspecArtifactStoreOnAFolder(ArtifactStoreTests):

@@ -13,7 +13,9 @@ import textwrap
 import time
 
 import pytest
+from store_files import age_artifacts, artifact_bytes, artifact_digests
 
+from zenrun.artifacts.store import INLINE_MAX
 from zenrun.testing import read_store
 
 PIPELINE = """
@@ -559,15 +561,11 @@ def versioned():
 
 
 def _age_artifacts(store, seconds=7200):
-    then = time.time() - seconds
-    for path in (store / "artifacts").glob("??/*"):
-        os.utime(path, (then, then))
+    age_artifacts(store, seconds)
 
 
 def _artifact_files(store):
-    return sorted(
-        p.parent.name + p.name for p in (store / "artifacts").glob("??/*") if not p.name.startswith(".")
-    )
+    return artifact_digests(store)
 
 
 def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
@@ -597,15 +595,14 @@ def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
         "SELECT digest FROM step_io s JOIN runs r "
         "ON r.id = s.run_id WHERE s.step_id='make' AND s.kind='out' ORDER BY r.id",
     )[0][0]
-    writer = LocalArtifactStore(store / "artifacts")
-    path = store / "artifacts" / old_digest[:2] / old_digest[2:]
-    assert writer.put(path.read_bytes())[0] == old_digest
+    writer = LocalArtifactStore(store / "artifacts", inline_max=INLINE_MAX)
+    assert writer.put(artifact_bytes(store, old_digest))[0] == old_digest
     writer.close()
 
     done = zenrunner.run("--gc", "--keep", "1")
     assert done.ret == 0, done.stdout + done.stderr
     done.fnmatch_lines(["gc: removed 2 run(s) (keeping the newest 1 per item), 3 artifact(s), *"])
-    assert path.exists()
+    assert old_digest in _artifact_files(store)
     assert len(_artifact_files(store)) == 3
     assert len(_sql(store / "metadata.db", "SELECT id FROM runs")) == 1
     assert _sql(store / "metadata.db", "SELECT count(*) FROM steps")[0][0] == 2

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from store_files import artifact_bytes, damage
 
 from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
@@ -177,7 +178,7 @@ def test_materializers_recorded_per_output(zenrunner):
     }
     assert outputs["arr"].type_name == "numpy.ndarray"
     assert outputs["pair"].type_name == "builtins.tuple"
-    raw = (zenrunner.store / "artifacts" / outputs["arr"].digest[:2] / outputs["arr"].digest[2:]).read_bytes()
+    raw = artifact_bytes(zenrunner.store, outputs["arr"].digest)
     assert raw.startswith(b"\x93NUMPY")
     assert hashlib.sha256(raw).hexdigest() == outputs["arr"].digest
     assert outputs["arr"].size == len(raw)
@@ -237,8 +238,7 @@ def test_register_materializers_hook_from_conftest(zenrunner):
     run = read_store(zenrunner.store).get_runs()[-1]
     ref = run.steps["make"].output
     assert ref.materializer == "point"
-    path = zenrunner.store / "artifacts" / ref.digest[:2] / ref.digest[2:]
-    assert path.read_bytes() == b"POINT 3 4"
+    assert artifact_bytes(zenrunner.store, ref.digest) == b"POINT 3 4"
     # norm changes; make is cached and its output is loaded by the custom materializer
     source = (zenrunner.path / "pipeline_points.py").read_text().replace("* 1", "* 2")
     (zenrunner.path / "pipeline_points.py").write_text(source)
@@ -249,7 +249,7 @@ def test_register_materializers_hook_from_conftest(zenrunner):
     assert run.steps["norm"].status == "completed"
     assert run.steps["norm"].output.materializer == "json"
     digest = run.steps["norm"].output.digest
-    assert (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).read_bytes() == b"10.0"
+    assert artifact_bytes(zenrunner.store, digest) == b"10.0"
     # The Python API loads the project's conftests too, so it reads the custom artifact.
     script = """
         from zenrun import get_pipeline
@@ -739,10 +739,7 @@ def test_read_of_corrupted_artifact_fails_loudly(zenrunner):
     zenrunner.makepyfile(pipeline_api=API_PIPELINE)
     zenrunner.run("-q")
     ref = read_store(zenrunner.store).get_runs()[-1].steps["scale"].output
-    path = zenrunner.store / "artifacts" / ref.digest[:2] / ref.digest[2:]
-    data = bytearray(path.read_bytes())
-    data[-1] ^= 0xFF
-    path.write_bytes(bytes(data))
+    damage(zenrunner.store, ref.digest)  # an inline artifact (small): its row is damaged
     result = zenrunner.runpython(
         textwrap.dedent("""
         from zenrun import get_pipeline
@@ -810,6 +807,67 @@ def test_failed_artifact_write_fails_the_run_and_commits_nothing_dangling(zenrun
     again.no_fnmatch_line("*Using cached version of values*")
 
 
+def test_failed_inline_pack_commit_fails_the_run_and_commits_nothing_dangling(zenrunner):
+    """The same for small artifacts, kept in the inline pack: its commit fails (a full
+    disk) and no record or cache entry points at what it held."""
+    zenrunner.makeconftest("""
+        import errno, os
+        import zenrun
+        from zenrun.artifacts.store import LocalArtifactStore
+
+        class FullDisk(LocalArtifactStore):
+            def _commit_inline(self):
+                if os.environ.get("DISK_FULL") and any(d == b"[1,2,3]" for d in self._inline.values()):
+                    with self._lock:
+                        for digest in list(self._inline):
+                            self._failed[digest] = (self._epoch, OSError(errno.ENOSPC, "No space left on device (simulated)"))
+                            del self._inline[digest]
+                    raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+                return super()._commit_inline()
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_artifact_store(config):
+            store = FullDisk(config.store_path / "artifacts", inline_max=1 << 16)
+            config.add_cleanup(store.close)
+            return store
+    """)
+    zenrunner.makepyfile(
+        pipeline_disk="""
+        from zenrun import pipeline, step
+
+        @step
+        def values() -> list:
+            return [1, 2, 3]
+
+        @step
+        def total(v: list) -> int:
+            return sum(v)
+
+        @pipeline
+        def disk():
+            total(values())
+    """
+    )
+    result = zenrunner.run(env={"DISK_FULL": "1"})
+    assert result.ret == 1
+    result.fnmatch_lines(["*could not be stored: OSError*No space left on device*"])
+    import sqlite3
+
+    with sqlite3.connect(zenrunner.store / "cache.db") as db:
+        assert db.execute("SELECT count(*) FROM cache").fetchone()[0] == 0
+    with sqlite3.connect(zenrunner.store / "metadata.db") as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+        digests = [r[0] for r in db.execute("SELECT digest FROM step_io WHERE kind='out'")]
+    store = LocalArtifactStore(zenrunner.store / "artifacts")
+    for digest in digests:  # whatever was recorded exists
+        assert store.exists(digest)
+    again = zenrunner.run("-v")
+    assert again.ret == 0
+    again.no_fnmatch_line("*Using cached version of values*")
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["total"].output.read() == 6
+
+
 def test_a_new_store_directory_is_marked_as_pytest_marks_its_cache(zenrunner):
     zenrunner.makepyfile(
         pipeline_one="""
@@ -832,3 +890,42 @@ def test_a_new_store_directory_is_marked_as_pytest_marks_its_cache(zenrunner):
     (store / "README.md").write_text("mine")  # never overwritten
     assert zenrunner.run().ret == 0
     assert (store / "README.md").read_text() == "mine"
+
+
+def test_store_check_and_repair_verify_find_a_damaged_inline_artifact(zenrunner):
+    """A small output is a row of the inline pack: --store-check --verify reports it damaged,
+    --store-repair --verify removes it, and the next run computes it again."""
+    zenrunner.makepyfile(
+        pipeline_small="""
+        from zenrun import pipeline, step
+
+        @step
+        def make() -> list:
+            return [1, 2, 3]
+
+        @step(enable_cache=False)
+        def total(values: list) -> int:
+            return sum(values)
+
+        @pipeline
+        def small():
+            total(make())
+    """
+    )
+    assert zenrunner.run("-q").ret == 0
+    digest = read_store(zenrunner.store).get_runs()[-1].steps["make"].output.digest
+    assert not (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).exists()  # a row, not a file
+    assert artifact_bytes(zenrunner.store, digest) == b"[1,2,3]"
+    damage(zenrunner.store, digest)
+    check = zenrunner.run("--store-check", "--verify")
+    assert check.ret == 1, check.stdout
+    check.fnmatch_lines(["*artifacts: 2 stored, 0 recorded but missing, 1 corrupt (contents hashed)"])
+    repair = zenrunner.run("--store-repair", "--verify")
+    assert repair.ret == 0, repair.stdout
+    repair.fnmatch_lines([f"removed 1 corrupt artifact(s) ({digest[:12]})*"])
+    rerun = zenrunner.run("-v")
+    assert rerun.ret == 0
+    rerun.fnmatch_lines(["*Step make: cache miss*"])
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["make"].status == "completed" and run.steps["total"].output.read() == 6
+    assert artifact_bytes(zenrunner.store, digest) == b"[1,2,3]"

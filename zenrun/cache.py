@@ -959,6 +959,8 @@ def environment(fn: Any, type_names: list[str]) -> dict[str, Any]:
     roots = _module_roots(fn) | {t.split(".", 1)[0] for t in type_names if "." in t}
     roots -= {"builtins", "zenrun", "__main__"} | set(sys.stdlib_module_names)
     packages: dict[str, str] = {}
+    if not roots:  # builtins only: the scan of every installed distribution is not needed
+        return {"python": ".".join(map(str, sys.version_info[:2])), "packages": packages}
     by_module = _distributions_by_module()
     for root in sorted(roots):
         for dist in by_module.get(root, []):

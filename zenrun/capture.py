@@ -50,6 +50,7 @@ import contextlib
 import errno
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -324,6 +325,7 @@ _retired_pid = 0
 _retired_emptied = 0.0
 _memfd = hasattr(os, "memfd_create")  # else temporary files
 _fflush: Any = None  # C's fflush, looked up once
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextmanager
@@ -389,17 +391,20 @@ def _flush_streams(c_buffers: bool = True) -> None:
         _fflush(None)
 
 
-def _spool() -> Any:
-    """A new, empty spool file (never one another capture used: see the module's docstring)."""
+def _spool() -> int:
+    """A new, empty spool file's descriptor (never one another capture used: see the module's
+    docstring). A bare descriptor: a Python file object around it costs more than the step."""
     global _memfd
     if _memfd:
         try:
-            return open(os.memfd_create("zenrun-capture"), "w+b")
+            return os.memfd_create("zenrun-capture", getattr(os, "MFD_CLOEXEC", 0))
         except OSError:  # a kernel without memfd (or a seccomp profile refusing it)
             _memfd = False
     import tempfile
 
-    return tempfile.TemporaryFile()
+    fd, path = tempfile.mkstemp(prefix="zenrun-capture-")
+    os.unlink(path)
+    return fd
 
 
 def _empty_retired() -> None:
@@ -415,26 +420,24 @@ def _empty_retired() -> None:
     _retired_emptied = now
     for spool in _retired:
         with contextlib.suppress(OSError, ValueError):
-            if os.fstat(spool.fileno()).st_size:
-                os.ftruncate(spool.fileno(), 0)
-                os.lseek(spool.fileno(), 0, os.SEEK_SET)  # the writers' offset too: shared
+            if os.fstat(spool).st_size:
+                os.ftruncate(spool, 0)
+                os.lseek(spool, 0, os.SEEK_SET)  # the writers' offset too: shared
 
 
-def _retire(spool: Any) -> None:
+def _retire(spool: int) -> None:
     _retired.append(spool)
     while len(_retired) > RETIRED_SPOOLS:
         with contextlib.suppress(OSError):
-            _retired.pop(0).close()
+            os.close(_retired.pop(0))
 
 
-def _read_tail(file: Any, limit: int = MAX_CAPTURE) -> tuple[str, int]:
-    """The last ``limit`` bytes of ``file`` as text, and how many bytes came before them.
+def _read_tail(fd: int, limit: int = MAX_CAPTURE) -> tuple[str, int]:
+    """The last ``limit`` bytes of spool ``fd`` as text, and how many bytes came before them.
 
     Read with ``pread``: the file offset is shared with the processes a step left running,
     and moving it back to read would make their next write overwrite what the step wrote.
     """
-    file.flush()
-    fd = file.fileno()
     size = os.fstat(fd).st_size
     if not size:
         return "", 0
@@ -445,10 +448,8 @@ def _read_tail(file: Any, limit: int = MAX_CAPTURE) -> tuple[str, int]:
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Ctrl-C arrives after the block, not in the middle of putting descriptors back."""
-    import signal
-
     try:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
     except (AttributeError, OSError, ValueError):
         yield
         return
@@ -462,7 +463,7 @@ def _signals_held() -> Iterator[None]:
 def _capturing_fds(capture: StepCapture) -> Iterator[None]:
     """Send what reaches descriptors 1 and 2, and this thread's Python writes, to spool
     files, then to ``capture``."""
-    redirected: list[tuple[int, str, int, Any]] = []
+    redirected: list[tuple[int, str, int, int]] = []
     with _fd_lock:
         _flush_streams(c_buffers=False)  # zenrun writes nothing through C's stdio
         _empty_retired()
@@ -474,14 +475,14 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
             spool = None
             try:
                 spool = _spool()
-                os.dup2(spool.fileno(), fd)
+                os.dup2(spool, fd)  # without O_CLOEXEC: processes the step starts inherit it
             except OSError:
                 os.close(saved)
                 if spool is not None:
-                    spool.close()
+                    os.close(spool)
                 continue
             _terminal_fds[fd] = saved
-            capture.fd_spools[name] = spool.fileno()
+            capture.fd_spools[name] = spool
             redirected.append((fd, name, saved, spool))
     try:
         yield

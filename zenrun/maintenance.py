@@ -18,7 +18,6 @@ Garbage collection is safe while other zenrun processes use the store:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -177,7 +176,7 @@ def store_check(store: Path, verify: bool = False) -> int:
             + (f", {len(dead)} running with a dead owner (marked failed on the next run)" if dead else "")
         )
         artifacts = LocalArtifactStore(store / "artifacts")
-        present = {digest for _, digest in artifacts.iter_files() if digest}
+        present = {digest for digest, _ in artifacts.iter_digests()}
         missing = referenced - present
         summary = f"  artifacts: {len(present)} stored, {len(missing)} recorded but missing"
         if not verify:
@@ -286,12 +285,10 @@ def stores_check(config: Any, verify: bool = False) -> int:
 def _corrupt_artifacts(artifacts: Any) -> dict[str, int]:
     """``{digest: size}`` of the stored artifacts whose content does not hash to their name."""
     corrupt = {}
-    for entry, digest in artifacts.iter_files():
-        if digest is None:
-            continue
+    for digest, size in artifacts.iter_digests():
         try:
             if artifacts.check_content(digest) is False:
-                corrupt[digest] = entry.stat(follow_symlinks=False).st_size
+                corrupt[digest] = size
         except OSError as exc:  # unreadable: as good as corrupt, and said so
             print(f"  artifact {digest[:12]}: cannot be read ({exc})")
             corrupt[digest] = -1
@@ -368,8 +365,7 @@ def store_repair(store: Path, verify: bool = False) -> int:
         artifacts = LocalArtifactStore(store / "artifacts")
         corrupt = _corrupt_artifacts(artifacts)
         for digest in corrupt:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(artifacts.path(digest))
+            artifacts.discard(digest)
         if corrupt:
             print(
                 f"removed {len(corrupt)} corrupt artifact(s) ("

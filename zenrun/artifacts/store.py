@@ -4,15 +4,25 @@ A write goes to a temporary file that is fsync'd and renamed into place, so
 a reader never sees half an artifact. The fsync and rename run on a small
 thread pool so that a step does not wait for the disk; ``sync()`` waits for
 them, and the metadata store commits only after it.
+
+Small artifacts (up to ``inline_max`` bytes, the ``inline_artifacts`` ini key)
+are not files: they are held in memory until ``sync()``, which writes all of
+them in one durable SQLite transaction (``<store>/artifacts/inline.db``)
+before the records pointing at them commit. Creating a file costs more than
+a small step; a batch of rows costs one commit. Readers look in both places.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import logging
 import os
 import re
+import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -44,6 +54,10 @@ _SWEEP_EVERY = 600.0  # seconds between two sweeps of one store (a sweep lists e
 _SWEEP_MARKER = ".last-sweep"
 _STREAM_DIR = "tm"  # streamed writes' temporary files (swept as the others: .tmp-*)
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+#: Artifacts up to this size go to the inline pack by default (``inline_artifacts``).
+INLINE_MAX = 64 << 10
+INLINE_DB = "inline.db"
+_INLINE_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, data BLOB NOT NULL, stored REAL)"
 
 
 def check_digest(digest: Any) -> str:
@@ -68,10 +82,15 @@ def _valid(digest: object) -> TypeGuard[str]:
 class LocalArtifactStore(ArtifactStore):
     """Artifacts as files named by the sha256 of their bytes."""
 
-    def __init__(self, root: Path, verify_on_hit: int = VERIFY_ON_HIT) -> None:
+    def __init__(self, root: Path, verify_on_hit: int = VERIFY_ON_HIT, inline_max: int = 0) -> None:
         self.root = Path(root)
         self.url = self.root.absolute().as_uri()
         self.verify_on_hit = verify_on_hit
+        #: Artifacts up to this many bytes are written to the inline pack (0: every one is a file).
+        self.inline_max = inline_max
+        self._inline: dict[str, bytes] = {}  # put, not yet committed to the pack by sync()
+        self._inline_db: sqlite3.Connection | None = None
+        self._inline_lock = threading.Lock()
         self._root = str(self.root)
         self._known_dirs: set[str] = set()
         self._pending: dict[str, Future[None]] = {}
@@ -82,10 +101,129 @@ class LocalArtifactStore(ArtifactStore):
         self._pool: ThreadPoolExecutor | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # shipped to workers: no threads
-        return {"root": self.root, "verify_on_hit": self.verify_on_hit}
+        return {"root": self.root, "verify_on_hit": self.verify_on_hit, "inline_max": self.inline_max}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["root"], state["verify_on_hit"])  # type: ignore[misc]
+        self.__init__(state["root"], state["verify_on_hit"], state.get("inline_max", 0))  # type: ignore[misc]
+
+    # -- the inline pack ------------------------------------------------------------
+    def _pack(self, create: bool = False) -> sqlite3.Connection | None:
+        """The inline pack's connection (under ``_inline_lock``); None when there is none yet
+        and ``create`` is false. A damaged pack is set aside: its artifacts are missing (their
+        steps run again), never wrong."""
+        if self._inline_db is not None:
+            return self._inline_db
+        path = os.path.join(self._root, INLINE_DB)
+        if not create and not os.path.exists(path):
+            return None
+        if create:
+            os.makedirs(self._root, exist_ok=True)
+        try:
+            self._inline_db = _open_pack(path)
+        except sqlite3.OperationalError:
+            if create:
+                raise
+            # A read-only store: read the pack as it is.
+            self._inline_db = sqlite3.connect(
+                f"file:{urllib.parse.quote(path)}?immutable=1", uri=True, check_same_thread=False
+            )
+        except sqlite3.DatabaseError as exc:
+            if not isinstance(exc, sqlite3.OperationalError) or "not a database" in str(exc):
+                aside = f"{path}.damaged-{os.getpid()}"
+                logging.getLogger("zenrun").warning(
+                    "The inline artifact pack %s is damaged (%s); set aside as %s: "
+                    "the steps whose outputs it held run again.",
+                    path,
+                    exc,
+                    aside,
+                )
+                os.replace(path, aside)
+                for suffix in ("-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path + suffix)
+                self._inline_db = _open_pack(path)
+            else:
+                raise
+        return self._inline_db
+
+    def _inline_read(self, digest: str) -> bytes | None:
+        """The bytes of ``digest`` in the inline pack (pending or committed), or None."""
+        data = self._inline.get(digest)
+        if data is not None:
+            return data
+        with self._inline_lock:
+            db = self._pack()
+            if db is None:
+                return None
+            row = db.execute("SELECT data FROM blobs WHERE digest=?", (digest,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _inline_size(self, digest: str) -> int | None:
+        data = self._inline.get(digest)
+        if data is not None:
+            return len(data)
+        with self._inline_lock:
+            db = self._pack()
+            if db is None:
+                return None
+            row = db.execute("SELECT length(data) FROM blobs WHERE digest=?", (digest,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _inline_remove(self, digest: str) -> bool:
+        with self._inline_lock:
+            db = self._pack()
+            if db is None:
+                return False
+            try:
+                return db.execute("DELETE FROM blobs WHERE digest=?", (digest,)).rowcount > 0
+            except sqlite3.OperationalError:  # a read-only store: reported elsewhere
+                return False
+
+    def _commit_inline(self) -> None:
+        """Write the pending inline artifacts in one durable transaction."""
+        with self._lock:
+            pending = dict(self._inline)
+        if not pending:
+            return
+        now = time.time()
+        try:
+            with self._inline_lock:
+                db = self._pack(create=True)
+                assert db is not None
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany(
+                        "INSERT INTO blobs VALUES (?,?,?) ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
+                        [(digest, data, now) for digest, data in pending.items()],
+                    )
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+        except BaseException as exc:
+            with self._lock:
+                for digest in pending:
+                    if self._inline.get(digest) is pending[digest]:
+                        del self._inline[digest]
+                        self._failed[digest] = (self._epoch, exc)
+            raise
+        with self._lock:
+            for digest, data in pending.items():
+                if self._inline.get(digest) is data:
+                    del self._inline[digest]
+
+    def _spill(self, digest: str) -> bool:
+        """Give an inline artifact its file too (for readers that need a path); False when it
+        is not in the pack."""
+        data = self._inline_read(digest)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            return False
+        target = os.path.join(self._root, digest[:2], digest[2:])
+        if not os.path.exists(target):
+            fd, tmp = self._write_tmp(digest, data)
+            self._commit(fd, tmp, target)
+        return True
 
     def path(self, digest: str) -> Path:
         """Where ``digest`` is stored; :class:`ArtifactError` if it is not a valid digest."""
@@ -93,17 +231,24 @@ class LocalArtifactStore(ArtifactStore):
         return self.root / digest[:2] / digest[2:]
 
     def uri(self, digest: str) -> str:
-        """The artifact's file path."""
-        return str(self.path(digest))
+        """The artifact's file path (an inline artifact is given its file first)."""
+        path = self.path(digest)
+        if not path.exists():
+            with contextlib.suppress(OSError):  # a read-only store: the path all the same
+                self._spill(digest)
+        return str(path)
 
     def put(self, data: bytes) -> tuple[str, int]:
         """Store ``data``; returns ``(sha256 hex digest, size)``."""
         digest = hashlib.sha256(data).hexdigest()
         size = len(data)
         with self._lock:
-            if digest in self._pending:
+            if digest in self._pending or digest in self._inline:
                 return digest, size
             self._failed.pop(digest, None)  # written again: this attempt decides
+            if size <= self.inline_max:  # committed by sync(), with the others of its batch
+                self._inline[digest] = data if isinstance(data, bytes) else bytes(data)
+                return digest, size
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
             if size < _WRITE_INLINE:
@@ -161,6 +306,8 @@ class LocalArtifactStore(ArtifactStore):
                     f"artifact {digest[:12]} could not be written to {self.root}: {exc}"
                 ) from None
         path = str(self.path(digest))
+        if not os.path.exists(path):
+            self._spill(digest)
         try:
             actual = hash_file(path)
         except FileNotFoundError:
@@ -237,12 +384,13 @@ class LocalArtifactStore(ArtifactStore):
         :meth:`exists` denies until it is written again. Without ``since``, a
         failure is raised by the call that sees it.
         """
+        inline_failed = self._commit_inline_or_note()
         with self._lock:
             pending = list(self._pending.items())
         # Entries stay in ``_pending`` until written, so that exists() and
         # get() on another thread never miss an artifact still in flight.
         outcomes = [(digest, future, future.exception()) for digest, future in pending]
-        failed = None
+        failed = inline_failed
         with self._lock:
             for digest, future, exc in outcomes:
                 if self._pending.get(digest) is not future:
@@ -256,6 +404,14 @@ class LocalArtifactStore(ArtifactStore):
         if failed is not None:
             raise failed
 
+    def _commit_inline_or_note(self) -> BaseException | None:
+        """:meth:`_commit_inline`; its failure (noted in ``_failed``) is returned."""
+        try:
+            self._commit_inline()
+        except Exception as exc:  # raised by sync(), with the file writes' failures
+            return exc
+        return None
+
     def exists(self, digest: str, size: int | None = None) -> bool:
         """Whether ``digest`` is stored (with ``size`` bytes); a file of another size is removed.
 
@@ -263,13 +419,19 @@ class LocalArtifactStore(ArtifactStore):
         """
         if not _valid(digest) or digest in self._failed:
             return False
-        if digest in self._pending:
+        if digest in self._pending or digest in self._inline:
             return True
         path = f"{self._root}/{digest[:2]}/{digest[2:]}"  # a string path: once per cache hit
         try:
             stat = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
-            return False
+            found = self._inline_size(digest)
+            if found is None:
+                return False
+            if size is not None and found != size:
+                self._inline_remove(digest)
+                return False
+            return True
         if size is not None and stat.st_size != size:
             _remove(path)  # truncated: put() would otherwise keep skipping it
             return False
@@ -282,14 +444,20 @@ class LocalArtifactStore(ArtifactStore):
         """
         if not self.exists(digest, size):
             return False
-        if size > self.verify_on_hit or digest in self._pending:
+        if size > self.verify_on_hit or digest in self._pending or digest in self._inline:
             return True
         path = f"{self._root}/{digest[:2]}/{digest[2:]}"
         try:
             with open(path, "rb") as fh:
                 ok = hashlib.sha256(fh.read()).hexdigest() == digest
         except FileNotFoundError:
-            return False
+            data = self._inline_read(digest)
+            if data is None:
+                return False
+            ok = hashlib.sha256(data).hexdigest() == digest
+            if not ok:
+                self._inline_remove(digest)
+            return ok
         if not ok:
             _remove(path)
         return ok
@@ -303,7 +471,8 @@ class LocalArtifactStore(ArtifactStore):
         try:
             return hash_file(self.path(digest)) == digest
         except (FileNotFoundError, NotADirectoryError):
-            return None
+            data = self._inline_read(digest)
+            return None if data is None else hashlib.sha256(data).hexdigest() == digest
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it (whatever its size: ``verify_on_hit``
@@ -316,17 +485,24 @@ class LocalArtifactStore(ArtifactStore):
                 raise ArtifactError(
                     f"artifact {digest[:12]} could not be written to {self.root}: {exc}"
                 ) from None
+        inline = False
         try:
             data = self.path(digest).read_bytes()
         except FileNotFoundError:
-            raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
+            found = self._inline_read(digest)
+            if found is None:
+                raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
+            data, inline = found, True
         if hashlib.sha256(data).hexdigest() != digest:
-            # Drop the bad file: put() skips digests that exist, so the
+            # Drop the bad copy: put() skips digests that exist, so the
             # producer's rerun could not otherwise write it again.
-            try:
-                os.unlink(self.path(digest))
-            except FileNotFoundError:
-                pass
+            if inline:
+                self._inline_remove(digest)
+            else:
+                try:
+                    os.unlink(self.path(digest))
+                except FileNotFoundError:
+                    pass
             raise ArtifactError(
                 f"artifact {digest[:12]} in {self.root} does not match its hash "
                 "(it was modified or corrupted)"
@@ -346,6 +522,26 @@ class LocalArtifactStore(ArtifactStore):
             for entry in os.scandir(sub.path):
                 digest = sub.name + entry.name
                 yield entry, digest if _valid(digest) else None
+
+    def iter_digests(self) -> Any:
+        """``(digest, size)`` of every stored artifact, files and inline pack alike."""
+        for entry, digest in self.iter_files():
+            if digest is not None:
+                try:
+                    yield digest, entry.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:
+                    continue
+        with self._inline_lock:
+            db = self._pack()
+            rows = [] if db is None else db.execute("SELECT digest, length(data) FROM blobs").fetchall()
+        for digest, size in rows:
+            if _valid(digest):
+                yield digest, int(size)
+
+    def discard(self, digest: str) -> None:
+        """Remove ``digest`` wherever it is stored (a corrupt artifact: its step runs again)."""
+        _remove(str(self.path(digest)))
+        self._inline_remove(digest)
 
     def collect(self, keep: set[str], older_than: float, dry_run: bool = False) -> tuple[int, int]:
         """Remove the artifacts not in ``keep`` whose file is older than ``older_than``.
@@ -367,6 +563,25 @@ class LocalArtifactStore(ArtifactStore):
             if dry_run or _remove_unless_refreshed(entry.path, older_than):
                 count += 1
                 freed += stat.st_size
+        # Inline artifacts: a put of the same bytes refreshes ``stored`` in its own
+        # transaction, so the conditional DELETE never removes one put meanwhile.
+        with self._inline_lock:
+            db = self._pack()
+            if db is not None:
+                rows = db.execute(
+                    "SELECT digest, length(data) FROM blobs WHERE stored < ?", (older_than,)
+                ).fetchall()
+                for digest, size in rows:
+                    if digest in keep:
+                        continue
+                    if dry_run or (
+                        db.execute(
+                            "DELETE FROM blobs WHERE digest=? AND stored < ?", (digest, older_than)
+                        ).rowcount
+                        > 0
+                    ):
+                        count += 1
+                        freed += int(size)
         return count, freed
 
     def sweep_temp_files(self, max_age: float = TMP_MAX_AGE) -> int:
@@ -407,10 +622,32 @@ class LocalArtifactStore(ArtifactStore):
         self.sweep_temp_files()
 
     def close(self) -> None:
-        self.sync()
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        try:
+            self.sync()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+            with self._inline_lock:
+                if self._inline_db is not None:
+                    self._inline_db.close()
+                    self._inline_db = None
+
+
+def _open_pack(path: str) -> sqlite3.Connection:
+    """The inline pack at ``path``: WAL, each commit durable (synchronous=FULL) since records
+    that point at its artifacts commit right after it."""
+    db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA busy_timeout=60000")
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(_INLINE_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def hash_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -495,6 +732,13 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     parser.addini(
+        "inline_artifacts",
+        "artifacts up to this many bytes are stored together in one SQLite file per store, "
+        f"committed once per batch of steps, instead of a file each (default {INLINE_MAX}; 0: files only)",
+        type="int",
+        default=INLINE_MAX,
+    )
+    parser.addini(
         "verify_on_hit",
         "cache hits re-hash artifacts up to this many bytes "
         f"(default {VERIFY_ON_HIT}); larger ones are verified when loaded",
@@ -505,6 +749,11 @@ def zenrun_addoption(parser: Any) -> None:
 
 @hookimpl
 def zenrun_configure(config: Any) -> None:
+    if config.getini("inline_artifacts") < 0:
+        raise UsageError(
+            f"{config.inipath}: inline_artifacts must be a size in bytes >= 0, "
+            f"not {config.getini('inline_artifacts')!r}"
+        )
     if config.getini("verify_on_hit") < 0:
         raise UsageError(
             f"{config.inipath}: verify_on_hit must be a size in bytes >= 0, "
@@ -512,9 +761,25 @@ def zenrun_configure(config: Any) -> None:
         )
 
 
+@hookimpl(tryfirst=True)
+def zenrun_open_artifact_store(config: Any, url: str) -> LocalArtifactStore | None:
+    """A ``file://`` URL of a local store with an inline pack: read by this store, which looks
+    in the pack as well as in the files (any other URL: the fsspec store)."""
+    if not url.startswith("file://"):
+        return None
+    path = urllib.parse.unquote(urllib.parse.urlparse(url).path)
+    if not os.path.exists(os.path.join(path, INLINE_DB)):
+        return None
+    return LocalArtifactStore(Path(path), int(config.getini("verify_on_hit")))
+
+
 @hookimpl
 def zenrun_make_artifact_store(config: Any) -> LocalArtifactStore:
-    store = LocalArtifactStore(config.store_path / "artifacts", int(config.getini("verify_on_hit")))
+    store = LocalArtifactStore(
+        config.store_path / "artifacts",
+        int(config.getini("verify_on_hit")),
+        inline_max=int(config.getini("inline_artifacts")),
+    )
     store.maybe_sweep()
     config.add_cleanup(store.close)
     return store

@@ -265,7 +265,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                     f"{self.path} was written by an older zenrun and is read-only "
                     "here; open it once with write access to upgrade it"
                 )
-            self._pending: list[tuple[Any, list[Any], list[Any]]] = []
+            self._pending: list[tuple[Any, list[Any] | None, list[Any] | None]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
             self._previous_key: tuple[str, int | None, Any] | None = None
@@ -410,46 +410,16 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         """Buffer a step's record, as it is now, until the next :meth:`flush`.
 
         A step is recorded when it starts running (so a viewer sees it) and
-        again when it ends; the later record replaces the earlier one.
+        again when it ends; the later record replaces the earlier one. The
+        running record is kept as it is (its containers copied) and turned
+        into rows only by a flush that has no later record of the step: in a
+        batch of fast steps, never.
         """
-        s, run_id = step_run, run.id
-        row = (
-            run_id,
-            s.id,
-            s.name,
-            s.status,
-            s.started,
-            s.finished,
-            _dumps(s.config),
-            s.cache_key,
-            _dumps(s.cache_parts),
-            s.cache_reason,
-            s.error,
-            json.dumps(s.upstream),
-            _dumps(s.metadata or None, ordered=True),
-            _dumps(s.captured or None),
-            _dumps(s.plugin_metadata or None),
-        )
-        io_rows: list[tuple[Any, ...]] = []
-        artifacts: list[tuple[Any, ...]] = []
-        ref: ArtifactRef | None
-        for name, ref in s.outputs.items():
-            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
-            io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
-        for name, sources in s.inputs.items():
-            for position, (source_step, source_output, ref) in enumerate(sources):
-                io_rows.append(
-                    (
-                        run_id,
-                        s.id,
-                        "in",
-                        name,
-                        position,
-                        ref.digest if ref else None,
-                        source_step,
-                        source_output,
-                    )
-                )
+        if step_run.status == RUNNING:
+            with self._lock:
+                self._pending.append((_snapshot(run.id, step_run), None, None))
+            return
+        row, io_rows, artifacts = _step_rows(run.id, step_run)
         with self._lock:
             self._pending.append((row, io_rows, artifacts))
 
@@ -466,13 +436,15 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         if before_commit is not None:
             before_commit()
         steps, io_rows, artifacts = [], [], []
-        latest = {}  # a later record of a step (same run and id) replaces an earlier one
-        for row, io, arts in pending:
-            latest[(row[0], row[1])] = (row, io)
-            artifacts.extend(arts)
-        for row, io in latest.values():
+        latest: dict[tuple[Any, str], Any] = {}  # a later record of a step replaces an earlier one
+        for entry in pending:
+            latest[(entry[0][0], entry[0][1])] = entry
+        for row, io, arts in latest.values():
+            if io is None:  # a running step's snapshot
+                row, io, arts = _step_rows(row[0], row[2])
             steps.append(row)
             io_rows.extend(io)
+            artifacts.extend(arts)
         with self._db_lock, self._transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
@@ -850,9 +822,64 @@ def _remove(path: Path) -> None:
         pass
 
 
+_SORTED = json.JSONEncoder(sort_keys=True, default=str).encode  # made once: json.dumps with
+_ORDERED = json.JSONEncoder(default=str).encode  # arguments makes an encoder per call
+
+
 def _dumps(value: Any, ordered: bool = False) -> str | None:
     """JSON text; keys sorted unless their order means something (metrics: logging order)."""
-    return None if value is None else json.dumps(value, sort_keys=not ordered, default=str)
+    return None if value is None else (_ORDERED if ordered else _SORTED)(value)
+
+
+def _snapshot(run_id: Any, s: StepRun) -> tuple[Any, str, StepRun]:
+    """``(run id, step id, a copy of the record)``: its containers copied, so that the step
+    changing them later cannot change (or break) what a flush on another thread writes."""
+    copy = object.__new__(type(s))  # dataclasses.replace runs __init__: 4x the cost
+    copy.__dict__.update(s.__dict__)
+    copy.config = dict(s.config) if s.config is not None else None
+    copy.cache_parts = dict(s.cache_parts) if s.cache_parts is not None else None
+    copy.outputs = dict(s.outputs)
+    copy.inputs = {name: list(sources) for name, sources in s.inputs.items()}
+    copy.upstream = list(s.upstream)
+    copy.metadata = dict(s.metadata)
+    copy.captured = dict(s.captured)
+    copy.plugin_metadata = dict(s.plugin_metadata)
+    return (run_id, s.id, copy)
+
+
+def _step_rows(
+    run_id: Any, s: StepRun
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ``steps`` row, ``step_io`` rows and ``artifacts`` rows of ``s``."""
+    row = (
+        run_id,
+        s.id,
+        s.name,
+        s.status,
+        s.started,
+        s.finished,
+        _dumps(s.config),
+        s.cache_key,
+        _dumps(s.cache_parts),
+        s.cache_reason,
+        s.error,
+        json.dumps(s.upstream),
+        _dumps(s.metadata or None, ordered=True),
+        _dumps(s.captured or None),
+        _dumps(s.plugin_metadata or None),
+    )
+    io_rows: list[tuple[Any, ...]] = []
+    artifacts: list[tuple[Any, ...]] = []
+    ref: ArtifactRef | None
+    for name, ref in s.outputs.items():
+        artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
+        io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
+    for name, sources in s.inputs.items():
+        for position, (source_step, source_output, ref) in enumerate(sources):
+            io_rows.append(
+                (run_id, s.id, "in", name, position, ref.digest if ref else None, source_step, source_output)
+            )
+    return row, io_rows, artifacts
 
 
 def _loads(text: str | None) -> Any:
