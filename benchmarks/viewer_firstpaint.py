@@ -3,6 +3,8 @@
     python benchmarks/viewer_firstpaint.py                  # 200, 1,000 and 5,000 steps
     python benchmarks/viewer_firstpaint.py --steps 1000 --repeat 5
     python benchmarks/viewer_firstpaint.py --screenshots screenshots/
+    python benchmarks/viewer_firstpaint.py --only mixed fan compare --steps 1000 --against /tmp/main
+        # /tmp/main: another tree, e.g. `git archive main | tar -x -C /tmp/main`
 
 Each size is a fan-out recorded twice in a fresh store (one source, N-2
 ``work_i`` steps gathered by one ``total``; the second run fails ``work_7``,
@@ -17,7 +19,8 @@ collapse: all 400 nodes are laid out by dagre in the browser. The ``mixed``
 figure is a 200-step DAG in layers of 10 whose steps read one to three
 outputs of the layers before (two outputs each, ~600 nodes, nothing collapses).
 *expand* is the time from a click on the group (998 or 4,998 members) to the
-expanded graph drawn; *moved* is how far (x + y, in graph pixels) the node
+frame that draws the expanded graph, its members placed and the failed one centred
+(a second after the page was drawn; median and best of ``--repeat``); *moved* is how far (x + y, in graph pixels) the node
 that moved most among those drawn before and after moved: 0 when only the
 group's members were laid out. The compare figure is the first paint of the
 compare page of a 12-item grid (its table, best row and chart drawn).
@@ -26,6 +29,11 @@ The run picker's figures are its store queries on 3,000 recorded runs
 figure is what the page receives per second (callback responses, headers
 included) while it shows a running 500-step chain (``--live``), each step
 taking 20 ms.
+``--against DIR`` starts a second viewer from the source tree DIR (its modules
+first on ``PYTHONPATH``) on the same store and loads both in turn, so that a busy
+moment of the machine slows both: report ratios. *cytoscape.js alone* is the floor
+under every figure: a new Cytoscape graph of the elements the page drew (positions,
+stylesheet and viewport included), created in the same page and painted, no Dash.
 Targets: 1 s at 200 steps (fan-out, chain and mixed) and for the compare page,
 2 s at 1,000, 5 s at 5,000; expanding a group of 1,000 in 0.5 s, nothing else moving.
 """
@@ -165,13 +173,18 @@ def _browser():
     return driver
 
 
-def _serve(project: Path) -> tuple[subprocess.Popen, str]:
+def _serve(project: Path, checkout: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A viewer on ``project``'s store, of this tree or of ``checkout`` (another tree's source)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    env = dict(os.environ)
+    if checkout is not None:  # its modules first on the path: they shadow this editable install's
+        env["PYTHONPATH"] = os.pathsep.join([str(checkout), str(checkout / "plugins")])
     proc = subprocess.Popen(
         [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
         cwd=project,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -205,8 +218,35 @@ EXPAND = """
     const before = window.zenrunViewer.laidOut, started = performance.now();
     window.cy.$id('group:work').emit('tap');
     const poll = setInterval(() => {
-      if (window.zenrunViewer.laidOut !== before) { clearInterval(poll); done(performance.now() - started); }
+      if (window.zenrunViewer.laidOut !== before) {
+        clearInterval(poll);
+        const placed = performance.now() - started;  // the members placed, the view centred
+        // ... and the frame that draws them.
+        requestAnimationFrame(() => setTimeout(() => done([placed, performance.now() - started]), 0));
+      }
     }, 5);
+"""
+
+
+FLOOR = """
+    // Cytoscape.js alone, no Dash: a new graph of the drawn elements (positions included) in a
+    // container of the same size, the same stylesheet, preset positions: created, then painted.
+    const done = arguments[arguments.length - 1];
+    const cy = window.cy, box = document.createElement('div');
+    box.style.width = cy.width() + 'px'; box.style.height = cy.height() + 'px';
+    document.body.appendChild(box);
+    const elements = cy.elements().jsons(), style = cy.style().json();
+    const zoom = cy.zoom(), pan = cy.pan();
+    setTimeout(() => {
+      const started = performance.now();
+      const fresh = new cy.constructor({container: box, elements: elements, style: style,
+        layout: {name: 'preset'}, zoom: zoom, pan: pan});
+      requestAnimationFrame(() => setTimeout(() => {
+        const ms = performance.now() - started;
+        fresh.destroy(); box.remove();
+        done([ms, elements.length]);
+      }, 0));
+    }, 200);
 """
 
 
@@ -226,43 +266,62 @@ def _moved(before: dict, after: dict) -> float:
     )
 
 
-def compare_page(repeat: int, driver) -> dict:
+def _sides(against: Path | None) -> list[tuple[str, Path | None]]:
+    return [("this", None)] + ([("against", against)] if against else [])
+
+
+def _figures(values: list[float]) -> dict:
+    return {"best_ms": min(values), "median_ms": statistics.median(values)}
+
+
+COMPARE_DRAWN = """
+    const done = arguments[arguments.length - 1];
+    const poll = () => {
+      const rows = document.querySelectorAll('#compare-table tr td').length;
+      const chart = document.querySelector('#compare-graph .main-svg');
+      if (rows && chart && document.querySelector('#compare-best')?.textContent) {
+        done(performance.now());
+      } else { requestAnimationFrame(poll); }
+    };
+    poll();"""
+
+
+def compare_page(repeat: int, driver, against: Path | None = None) -> dict:
     """First paint of the compare page of a 12-item grid: its table filled and its chart drawn."""
     with tempfile.TemporaryDirectory(prefix="zenrun-viewer-compare-") as tmp:
         project = Path(tmp)
         (project / "zenrun.toml").write_text('[tool.zenrun]\nobjective = "accuracy"\n')
         (project / "pipeline_grid.py").write_text(textwrap.dedent(GRID))
         assert _zenrun(project, "-q") == 0
-        proc, url = _serve(project)
+        servers = {side: _serve(project, checkout) for side, checkout in _sides(against)}
         try:
-            figures = []
-            for _ in range(repeat + 1):
-                driver.get(url + "compare?pipeline=grid")
-                figures.append(
-                    driver.execute_async_script("""
-                        const done = arguments[arguments.length - 1];
-                        const poll = () => {
-                          const rows = document.querySelectorAll('#compare-table tr td').length;
-                          const chart = document.querySelector('#compare-graph .main-svg');
-                          if (rows && chart && document.querySelector('#compare-best')?.textContent) {
-                            done(performance.now());
-                          } else { requestAnimationFrame(poll); }
-                        };
-                        poll();""")
-                )
-            return {
-                "cold_ms": figures[0],
-                "best_ms": min(figures[1:]),
-                "median_ms": statistics.median(figures[1:]),
-            }
+            figures: dict[str, list[float]] = {side: [] for side in servers}
+            cold = {}
+            for k in range(repeat + 1):  # interleaved: a busy moment slows both
+                for side, (_, url) in servers.items():
+                    driver.get(url + "compare?pipeline=grid")
+                    ms = driver.execute_async_script(COMPARE_DRAWN)
+                    if k == 0:
+                        cold[side] = ms
+                    else:
+                        figures[side].append(ms)
+            return {side: {"cold_ms": cold[side], **_figures(figures[side])} for side in servers}
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(10)
 
 
 def measure(
-    steps: int, repeat: int, driver, screenshots: Path | None, chain: bool = False, mixed: bool = False
+    steps: int,
+    repeat: int,
+    driver,
+    screenshots: Path | None,
+    chain: bool = False,
+    mixed: bool = False,
+    against: Path | None = None,
 ) -> dict:
+    """First paint (and, for a fan-out, expanding its group) by each side, interleaved."""
     with tempfile.TemporaryDirectory(prefix="zenrun-viewer-bench-") as tmp:
         project = Path(tmp)
         (project / "zenrun.toml").write_text("")
@@ -273,31 +332,56 @@ def measure(
         else:
             assert _zenrun(project, "-q", "-k", "fan", **env) == 0
             assert _zenrun(project, "-q", "-k", "fan", FAN_FAIL="7", **env) == 1
-        proc, url = _serve(project)
+        servers = {side: _serve(project, checkout) for side, checkout in _sides(against)}
         try:
-            cold = _drawn_ms(driver, url)  # the server reads the run; the browser caches the scripts
-            figures = [_drawn_ms(driver, url) for _ in range(repeat)]
-            result = {
-                "steps": steps,
-                "cold_ms": cold,
-                "best_ms": min(figures),
-                "median_ms": statistics.median(figures),
-                "nodes": driver.execute_script("return window.cy.nodes().length;"),
-            }
-            if screenshots and not chain and steps == 1000:
-                driver.save_screenshot(str(screenshots / "fanout-1000-collapsed.png"))
-            if not chain and not mixed:
-                before = driver.execute_script(MOVED)
-                result["expand_ms"] = driver.execute_async_script(EXPAND)
-                result["moved_px"] = _moved(before, driver.execute_script(MOVED))
-                result["expanded_nodes"] = driver.execute_script("return window.cy.nodes().length;")
-                if screenshots and steps == 1000:
-                    time.sleep(0.3)
-                    driver.save_screenshot(str(screenshots / "fanout-1000-expanded.png"))
-            return result
+            results: dict[str, dict] = {}
+            drawn: dict[str, list[float]] = {side: [] for side in servers}
+            expand: dict[str, list[tuple[float, float]]] = {side: [] for side in servers}
+            moved: dict[str, float] = dict.fromkeys(servers, 0.0)
+            floor: list[float] = []  # cytoscape.js alone painting what the page drew
+            floor_expanded: list[float] = []
+            for side, (_, url) in servers.items():
+                # The server reads the run; the browser caches the scripts.
+                results[side] = {"steps": steps, "cold_ms": _drawn_ms(driver, url)}
+            for _ in range(repeat):
+                for side, (_, url) in servers.items():
+                    drawn[side].append(_drawn_ms(driver, url))
+                    results[side]["nodes"] = driver.execute_script("return window.cy.nodes().length;")
+                    if side == "this":
+                        floor.append(driver.execute_async_script(FLOOR)[0])
+                    if chain or mixed:
+                        continue
+                    time.sleep(1.0)  # what follows the first paint (the sidebar tree) is done
+                    before = driver.execute_script(MOVED)
+                    expand[side].append(tuple(driver.execute_async_script(EXPAND)))
+                    if side == "this":
+                        floor_expanded.append(driver.execute_async_script(FLOOR)[0])
+                    moved[side] = max(moved[side], _moved(before, driver.execute_script(MOVED)))
+                    results[side]["expanded_nodes"] = driver.execute_script(
+                        "return window.cy.nodes().length;"
+                    )
+                    if screenshots and side == "this" and steps == 1000:
+                        time.sleep(0.3)
+                        driver.save_screenshot(str(screenshots / "fanout-1000-expanded.png"))
+            results["this"]["floor_ms"] = statistics.median(floor)
+            if floor_expanded:
+                results["this"]["floor_expanded_ms"] = statistics.median(floor_expanded)
+            for side in servers:
+                results[side].update(_figures(drawn[side]))
+                if expand[side]:
+                    placed = [e[0] for e in expand[side]]
+                    painted = [e[1] for e in expand[side]]
+                    results[side].update(
+                        expand_ms=statistics.median(painted),
+                        expand_best_ms=min(painted),
+                        expand_placed_ms=statistics.median(placed),
+                        moved_px=moved[side],
+                    )
+            return results
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(10)
 
 
 def live_traffic(steps: int, driver) -> dict:
@@ -385,38 +469,83 @@ def main() -> None:
     parser.add_argument("--screenshots", type=Path, default=None, help="save 1,000-step screenshots here")
     parser.add_argument("--runs", type=int, default=3000, help="runs in the store of the picker figures")
     parser.add_argument("--live", type=int, default=500, help="steps of the running chain (0: skip)")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="another source tree (e.g. `git archive main | tar -x -C DIR`) measured interleaved with this one",
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="fan, chain, mixed, compare (default: all)")
     args = parser.parse_args()
-    for label, ms in picker(args.runs).items():
-        print(f"run picker, {args.runs:,} runs of 200 steps: {label}: {ms:.1f} ms")
+    only = set(args.only or ["fan", "chain", "mixed", "compare", "picker"])
+    if "picker" in only:
+        for label, ms in picker(args.runs).items():
+            print(f"run picker, {args.runs:,} runs of 200 steps: {label}: {ms:.1f} ms")
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     driver = _browser()
+    rows: list[dict] = []
+    grid = None
+    live = None
     try:
-        rows = [measure(n, args.repeat, driver, args.screenshots) for n in args.steps]
-        rows.append({**measure(200, args.repeat, driver, None, chain=True), "steps": "chain 200"})
-        rows.append({**measure(200, args.repeat, driver, None, mixed=True), "steps": "mixed 200"})
-        grid = compare_page(args.repeat, driver)
-        live = live_traffic(args.live, driver) if args.live else None
+        if "fan" in only:
+            rows += [
+                measure(n, args.repeat, driver, args.screenshots, against=args.against) for n in args.steps
+            ]
+        if "chain" in only:
+            rows.append(
+                {
+                    side: {**r, "steps": "chain 200"}
+                    for side, r in measure(
+                        200, args.repeat, driver, None, chain=True, against=args.against
+                    ).items()
+                }
+            )
+        if "mixed" in only:
+            rows.append(
+                {
+                    side: {**r, "steps": "mixed 200"}
+                    for side, r in measure(
+                        200, args.repeat, driver, None, mixed=True, against=args.against
+                    ).items()
+                }
+            )
+        if "compare" in only:
+            grid = compare_page(args.repeat, driver, args.against)
+        live = live_traffic(args.live, driver) if args.live and "fan" in only else None
     finally:
         driver.quit()
     print(
-        f"{'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} {'target':>7} "
-        f"{'expand':>8} {'moved':>6}"
+        f"{'side':>8} {'steps':>10} {'nodes':>6} {'first load':>11} {'then best':>10} {'median':>8} "
+        f"{'target':>7} {'expand':>8} {'best':>7} {'moved':>6}"
     )
-    for row in rows:
-        target = TARGETS_MS.get(row["steps"])
-        expand = f"{row['expand_ms'] / 1000:.2f} s" if "expand_ms" in row else "-"
-        moved = f"{row['moved_px']:.0f}px" if "moved_px" in row else "-"
+    for sides in rows:
+        for side, row in sides.items():
+            target = TARGETS_MS.get(row["steps"])
+            expand = f"{row['expand_ms'] / 1000:.2f} s" if "expand_ms" in row else "-"
+            best = f"{row['expand_best_ms'] / 1000:.2f} s" if "expand_best_ms" in row else "-"
+            moved = f"{row['moved_px']:.0f}px" if "moved_px" in row else "-"
+            print(
+                f"{side:>8} {row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
+                f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
+                f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8} {best:>7} {moved:>6}"
+            )
+    for side, figures in (grid or {}).items():
         print(
-            f"{row['steps']:>10} {row['nodes']:>6} {row['cold_ms'] / 1000:>9.2f} s "
-            f"{row['best_ms'] / 1000:>8.2f} s {row['median_ms'] / 1000:>6.2f} s "
-            f"{(f'{target / 1000:.0f} s' if target else '-'):>7} {expand:>8} {moved:>6}"
+            f"{side:>8} compare page, 12-item grid: first load {figures['cold_ms'] / 1000:.2f} s, then best "
+            f"{figures['best_ms'] / 1000:.2f} s, median {figures['median_ms'] / 1000:.2f} s (target 1 s)"
         )
-    print(
-        f"compare page, 12-item grid: first load {grid['cold_ms'] / 1000:.2f} s, then best "
-        f"{grid['best_ms'] / 1000:.2f} s, median {grid['median_ms'] / 1000:.2f} s (target 1 s)"
-    )
-
+    for sides in rows:
+        row = sides["this"]
+        expanded = (
+            f", expanded ({row['expanded_nodes']:,} nodes) {row['floor_expanded_ms'] / 1000:.2f} s"
+            if "floor_expanded_ms" in row
+            else ""
+        )
+        print(
+            f"cytoscape.js alone (no Dash), {row['steps']} steps, creating and painting the same elements: "
+            f"{row['floor_ms'] / 1000:.2f} s{expanded}"
+        )
     if live:
         print(
             f"live refresh of a running {live['steps']}-step chain: {live['bytes_per_s'] / 1024:.1f} KB/s "

@@ -91,6 +91,71 @@ class _StepKey(NamedTuple):
     uncacheable: str | None
 
 
+class _Flusher:
+    """One thread per process commits the records of every running pipeline each
+    ``FLUSH_INTERVAL``, so that records are committed while a long step runs.
+
+    A thread of its own per run cost each item a thread start and a join (two waits for
+    the scheduler: milliseconds on a busy machine). This one outlives a run by one idle
+    interval, so the next item of a session finds it running, then ends.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # no thread, no held lock in a child
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()  # guards _runs and _thread
+        # Each run with a lock held while the thread flushes it: removing a run waits for
+        # that flush only, not for the other runs' (``--dist threads`` runs several).
+        self._runs: dict[int, tuple[PipelineExecution, threading.Lock]] = {}
+        self._thread: threading.Thread | None = None
+        self._tick = threading.Event()  # never set: its wait is the interval
+
+    def add(self, execution: PipelineExecution) -> None:
+        with self._lock:
+            self._runs[id(execution)] = (execution, threading.Lock())
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True, name="zenrun-flush")
+                self._thread.start()
+
+    def remove(self, execution: PipelineExecution) -> None:
+        """After this, the thread does not flush ``execution`` (a flush of it under way ends first)."""
+        with self._lock:
+            found = self._runs.pop(id(execution), None)
+        if found is not None:
+            with found[1]:
+                pass
+
+    def _loop(self) -> None:
+        try:
+            self._flush_periodically()
+        finally:  # ended, or died of an error a flush does not catch: the next run starts one
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _flush_periodically(self) -> None:
+        idle = False
+        while True:
+            self._tick.wait(FLUSH_INTERVAL)
+            with self._lock:
+                runs = list(self._runs.items())
+                if not runs and idle:  # a whole interval without a run: end (under the lock,
+                    self._thread = None  # so that a run added now starts the next thread)
+                    return
+                idle = not runs
+            for key, (execution, busy) in runs:
+                with busy:
+                    with self._lock:
+                        if self._runs.get(key, (None,))[0] is not execution:  # finished meanwhile
+                            continue
+                    execution.flush()
+
+
+_flusher = _Flusher()
+
+
 def new_run_name(pipeline: str) -> str:
     """``<pipeline>-%d_%b_%y-%H_%M_%S_%f``, unique within this process."""
     global _last_run_name
@@ -154,8 +219,6 @@ class PipelineExecution:
                 self._consumers[upstream] += 1
         self._flush_lock = threading.Lock()
         self.flush_error: Exception | None = None
-        self._stop = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True, name="zenrun-flush")
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
@@ -239,7 +302,7 @@ class PipelineExecution:
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint)  # type: ignore[call-arg]
         self.metadata_store.create_run(run)
-        self._flusher.start()
+        _flusher.add(self)
         self.hook.zenrun_pipeline_run_start(run=run)
 
     def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
@@ -289,15 +352,8 @@ class PipelineExecution:
                             exc,
                         )
 
-    def _flush_periodically(self) -> None:
-        # A thread, so that records are committed while a long step runs.
-        while not self._stop.wait(FLUSH_INTERVAL):
-            self.flush()
-
     def _stop_flusher(self) -> None:
-        self._stop.set()
-        if self._flusher.is_alive():
-            self._flusher.join()
+        _flusher.remove(self)
         self.flush()
 
     # -- per step ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, TypedDict, cast
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import dash
 import dash_cytoscape as cyto
@@ -157,7 +157,9 @@ def _summary(run: Any, model: Any) -> str:
     )
 
 
-def _layout(refresh_ms: int) -> html.Div:
+def _layout(refresh_ms: int, comparing: bool = False) -> html.Div:
+    """The page; ``comparing``: the page was asked for at ``/compare``, whose content comes with it
+    (no round trip to fetch it before its own callbacks can start)."""
     link = {"marginRight": "14px", "fontWeight": "bold"}
     return html.Div(
         [
@@ -179,19 +181,19 @@ def _layout(refresh_ms: int) -> html.Div:
                 # The graph first in the tab order, the sidebar first on the screen.
                 [html.Div(_lineage_page(), style={"flex": "1 1 auto", "minWidth": 0}), sidebar.layout()],
                 id="lineage-page",
-                style={"display": "flex", "gap": "10px"},
+                style={"display": "none"} if comparing else {"display": "flex", "gap": "10px"},
             ),
-            compare.layout(),
+            compare.layout(comparing),
             dcc.Store(id="drawn"),
             dcc.Store(id="selected"),
             dcc.Store(id="patch"),
             dcc.Store(id="details-state"),
-            dcc.Store(id="patch-applied"),
             dcc.Store(id="zoom-level"),
             dcc.Store(id="layout-noted"),
             dcc.Store(id="png-exported"),
             dcc.Store(id="place-group"),
             dcc.Store(id="group-placed"),
+            dcc.Store(id="graph-drawn"),  # set once the first graph is painted (zenrun_viewer.js)
             dcc.Store(id="runs-offset", data=0),
             dcc.Download(id="download-json"),
             dcc.Interval(id="refresh", interval=refresh_ms),
@@ -333,7 +335,15 @@ def make_app(
         update_title=None,  # type: ignore[arg-type]  # None: no "Updating..." title (dash's docs)
         suppress_callback_exceptions=True,
     )
-    app.layout = _layout(refresh_ms)
+
+    def page_layout() -> html.Div:
+        # Dash asks for the layout (``/_dash-layout``) from the page: its address is the referrer.
+        from flask import has_request_context, request
+
+        referrer = request.referrer if has_request_context() else None
+        return _layout(refresh_ms, comparing=bool(referrer) and urlparse(referrer).path == "/compare")
+
+    app.layout = page_layout
     guard(app)  # every callback below: a value of the wrong type is a 400, not a 500
     compress.install(app.server)
 
@@ -448,6 +458,7 @@ def make_app(
         Output("selected", "data", allow_duplicate=True),
         Output("refresh", "disabled"),
         Output("place-group", "data"),
+        Output("graph-drawn", "data"),
         Input("run-picker", "value"),
         Input("hide-artifacts", "value"),
         Input("lineage", "tapNodeData"),
@@ -464,10 +475,12 @@ def make_app(
     ) -> Any:
         trigger = ctx.triggered_id
         if run_name is None:
-            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False, no_update
+            # (The page's first call, before route() picks a run: the tree waits for the graph.)
+            empty: Any = 0 if source.newest() is None else no_update
+            return [], {"name": "preset"}, "no runs recorded yet", None, no_update, False, no_update, empty
         run, model = source.model(run_name)
         if run is None or model is None:
-            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False, no_update
+            return [], {"name": "preset"}, f"no run named {run_name}", None, no_update, False, no_update, 0
         drawn = drawn or cast(Drawn, {})
         same_run = drawn.get("run") == run_name
         expanded = list(drawn.get("expanded", [])) if same_run else []
@@ -502,12 +515,23 @@ def make_app(
         token = uuid.uuid4().hex
         layout = {**LAYOUT, "zenrunFocus": focus, "zenrunNonce": token}
         place: Any = no_update
+        partial = False  # only the change is sent (in ``place``), not the elements
         if local is not None:
             # Nothing drawn moves and no layout runs (a preset layout of thousands of nodes
             # takes seconds): the browser keeps every node where it is and places only the
             # group's members, or the collapsed group, at the group's place
             # (assets/zenrun_viewer.js, place). Long edges are drawn straight.
             place = {**local, **layout_marks(focus, token)}
+            with sent_lock:
+                before = sent.get(drawn.get("token", ""))
+            # (A drawing with bend nodes sends everything: its edges' ends change, not their ids.)
+            if before is not None and not drawn.get("split"):
+                # Only what changed goes to the browser (the group's members, or the group):
+                # it adds them, placed, to the elements it has (``placeElements``), so the
+                # graph component neither receives nor compares the whole list again.
+                change, _ = diff_elements(before, elements)
+                place.update(change)
+                partial = True
         elif sum("source" not in e["data"] for e in elements) <= BROWSER_LAYOUT_MAX:
             elements = split_long_edges(elements)
         else:
@@ -530,13 +554,14 @@ def make_app(
         }
         sent_layout: Any = no_update if local is not None else layout
         return (
-            elements,
+            no_update if partial else elements,
             sent_layout,
             _summary(run, model),
             state,
             new_selected,
             run.status != "running",
             place,
+            no_update,
         )
 
     @app.callback(
@@ -690,6 +715,13 @@ def make_app(
         Input("lineage", "layout"),
     )
     app.clientside_callback(
+        dash.ClientsideFunction("zenrun", "placeElements"),
+        Output("lineage", "elements", allow_duplicate=True),
+        Input("place-group", "data"),
+        State("lineage", "elements"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         dash.ClientsideFunction("zenrun", "place"),
         Output("group-placed", "data"),
         Input("place-group", "data"),
@@ -704,7 +736,11 @@ def make_app(
         prevent_initial_call=True,
     )
     app.clientside_callback(
-        dash.ClientsideFunction("zenrun", "patch"), Output("patch-applied", "data"), Input("patch", "data")
+        dash.ClientsideFunction("zenrun", "patch"),
+        Output("lineage", "elements", allow_duplicate=True),
+        Input("patch", "data"),
+        State("lineage", "elements"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         dash.ClientsideFunction("zenrun", "search"),

@@ -343,13 +343,15 @@ def _full(value: Any) -> str | None:
     return repr(value) if isinstance(value, float) else None
 
 
-def layout() -> html.Div:
-    """The comparison page (hidden until the URL's path is ``/compare``), empty until first shown.
+def layout(shown: bool = False) -> html.Div:
+    """The comparison page: hidden and empty unless the page was asked for at ``/compare``.
 
     Its table and graph are filled in by :func:`page_children` when the page is first shown:
     rendered on the lineage page, they would make the browser fetch plotly.js and the table's
     scripts (about 5 MB), and Dash waits for those before it runs the first callbacks.
     """
+    if shown:
+        return html.Div(page_children(), id="compare-page", style={"display": "block"})
     return html.Div(id="compare-page", style={"display": "none"})
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from dash import Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
 
 from zenrun_dash.code import MAX_BYTES
 from zenrun_dash.lineage import STATE_GLYPHS
@@ -205,8 +206,15 @@ def register(app: Any, source: RunSource, root: Path) -> None:
         Input("tree-mark", "value"),
         Input("tree-state", "value"),
         Input("url", "pathname"),  # (a page load: the runs recorded since are listed)
+        Input("graph-drawn", "data"),
     )
-    def fill(modules: list[str] | None, marks: list[str] | None, states: list[str] | None, _: Any) -> Any:
+    def fill(
+        modules: list[str] | None, marks: list[str] | None, states: list[str] | None, path: Any, drawn: Any
+    ) -> Any:
+        if drawn is None:
+            # After the graph: the browser renders the tree (a long task with many items) only
+            # once the graph is painted (``graph-drawn``, set by assets/zenrun_viewer.js).
+            raise PreventUpdate
         found = current()
         module_names = sorted({i.module for i in found})
         mark_names = sorted({m for i in found for m in i.marks})

@@ -163,9 +163,71 @@
     });
   }
 
+  // Where the new elements of an expansion or a collapse go, computed before they are added
+  // (placeGroup's rules, on their JSON): nothing is moved once drawn, nothing else moves.
+  function newPositions(cy, data) {
+    const places = state.places || {};
+    const pos = {};
+    const nodes = data.add.filter(e => !("source" in e.data));
+    const edges = data.add.filter(e => "source" in e.data);
+    const isNew = new Set(nodes.map(n => n.data.id));
+    const removed = new Set(data.remove);
+    const at0 = places[data.zenrunExpand || data.zenrunCollapse] || {x: 0, y: 0};
+    if (data.zenrunCollapse) {
+      pos[data.zenrunCollapse] = {x: at0.x, y: at0.y};
+      let k = 0;
+      edges.forEach(e => {
+        const t = e.data.target;
+        if (e.data.source === data.zenrunCollapse && isNew.has(t) && !pos[t]) {
+          pos[t] = {x: at0.x + 70, y: at0.y + 30 * k++};
+        }
+      });
+    } else {
+      const boxId = "box:" + data.zenrunExpand;
+      const inBox = new Set(nodes.filter(n => n.data.parent === boxId).map(n => n.data.id));
+      const members = nodes.filter(n => n.data.parent === boxId && n.data.kind === "step").map(n => n.data.id);
+      const memberSet = new Set(members);
+      const outs = {};
+      edges.forEach(e => {
+        const d = e.data;
+        if (memberSet.has(d.source) && inBox.has(d.target) && !memberSet.has(d.target)) {
+          (outs[d.source] = outs[d.source] || []).push(d.target);
+        }
+      });
+      const rows = Math.max(1, ...members.map(m => (outs[m] || []).length));
+      const cellW = 150, cellH = Math.max(56, 26 * rows + 20);
+      const cols = Math.max(1, Math.ceil(Math.sqrt(members.length * cellH / cellW)));
+      const width = cols * cellW, height = Math.ceil(members.length / cols) * cellH;
+      const left = at0.x - width / 2;
+      let top = at0.top ? at0.y : at0.y - cellH / 2;
+      const others = cy.nodes().filter(n => !n.isParent() && !removed.has(n.id()));
+      const inside = others.some(n => {
+        const p = n.position();
+        return p.x > left - 40 && p.x < left + width + 40 && p.y > top - 40 && p.y < top + height + 40;
+      });
+      if (inside) { top = others.boundingBox({includeLabels: true}).y2 + 80; }
+      members.forEach((m, k) => {
+        const x = left + (k % cols) * cellW + 20, y = top + Math.floor(k / cols) * cellH + 20;
+        pos[m] = {x: x, y: y};
+        (outs[m] || []).forEach((a, j) => { pos[a] = {x: x + 60, y: y + 26 * j}; });
+      });
+    }
+    // Anything else new (outputs drawn for the first time) next to what feeds it.
+    nodes.forEach(n => {
+      const id = n.data.id;
+      if (pos[id] || n.data.kind === "group-box") { return; }
+      const from = edges.find(e => e.data.target === id);
+      const p = from && (pos[from.data.source] || (cy.$id(from.data.source).length && cy.$id(from.data.source).position()));
+      pos[id] = p ? {x: p.x + 60, y: p.y} : {x: at0.x, y: at0.y};
+    });
+    return pos;
+  }
+
   function afterLayout(cy, options) {
     const t0 = performance.now();
-    if (options && (options.zenrunExpand || options.zenrunCollapse)) { placeGroup(cy, options); }
+    if (options && (options.zenrunExpand || options.zenrunCollapse) && state.placed !== options.zenrunNonce) {
+      placeGroup(cy, options);
+    }
     notePlaces(cy);
     // The container may have moved or changed size while the page settled (fonts, the
     // run picker, scroll bars): measure it again, or the first click misses its node.
@@ -179,6 +241,12 @@
     state.afterLayoutMs = performance.now() - t0;  // the benchmark reads these
     state.drawnAt = performance.now();  // since navigation start
     state.laidOut = options && options.zenrunNonce;
+    // The frame that paints the graph, then what waited for it (the sidebar tree).
+    requestAnimationFrame(() => setTimeout(() => {
+      state.paintedAt = performance.now();  // (the benchmark reads it)
+      const set = window.dash_clientside && window.dash_clientside.set_props;
+      if (!state.treeAsked && set) { state.treeAsked = true; set("graph-drawn", {data: Date.now()}); }
+    }, 0));
   }
 
   // Cytoscape maps a click through the container's position measured earlier; the page
@@ -307,6 +375,10 @@
 
   function attach(cy) {
     cy.scratch("_zenrun", true);
+    // dash-cytoscape sends every element back to Dash after each add or remove (a JSON copy
+    // of the whole graph, compared again with the list it has: seconds on thousands): the
+    // elements here only change through the component's own list (see ``changed``).
+    cy.removeListener("add remove dragfree");
     applyTheme();
     keepPosition(cy);
     keyboard(cy);
@@ -343,27 +415,39 @@
     if (cy && !cy.scratch("_zenrun")) { attach(cy); }
   }, 20);
 
-  function applyPatch(cy, patch) {
-    cy.batch(() => {
-      (patch.remove || []).forEach(id => cy.$id(id).remove());
-      Object.entries(patch.update || {}).forEach(([id, change]) => {
-        const node = cy.$id(id);
-        if (!node.length) { return; }
-        const keep = TRANSIENT.filter(c => node.hasClass(c));
-        node.classes(change.classes.split(" ").concat(keep));
-        node.data(change.data);
-      });
-      const added = cy.add(patch.add || []);
-      // New nodes (outputs of steps that just finished) go next to their producer.
-      added.nodes().forEach(node => {
-        const source = node.incomers("node");
-        if (source.length) {
-          const p = source[0].position();
-          node.position({x: p.x + 70, y: p.y + 20 * (node.indegree() + source[0].outdegree())});
-        }
-      });
+  // The elements the graph component has, changed: less the removed, updated (keeping the
+  // transient classes drawn on them), plus the added at ``positions``. Returned as the
+  // component's new elements, it adds and removes only those, in one batch, and its list stays
+  // what the graph holds (a later drawing is compared with it).
+  function changed(cy, current, change, positions) {
+    const removed = new Set(change.remove || []);
+    const update = change.update || {};
+    const kept = (current || []).filter(e => !removed.has(e.data.id)).map(e => {
+      const upd = update[e.data.id];
+      if (!upd) { return e; }
+      const node = cy.$id(e.data.id);
+      const keep = TRANSIENT.filter(c => node.length && node.hasClass(c));
+      return Object.assign({}, e, {data: Object.assign({}, e.data, upd.data),
+        classes: [upd.classes].concat(keep).join(" ")});
     });
-    if (state.search || (state.filter || []).length) { applySearch(cy, false); }
+    const added = (change.add || []).map(e => positions[e.data.id]
+      ? Object.assign({}, e, {position: positions[e.data.id]}) : e);
+    return kept.concat(added);
+  }
+
+  // New nodes of a live refresh (outputs of steps that just finished) go next to their producer.
+  function patchPositions(cy, patch) {
+    const pos = {}, fanout = {};
+    const edges = (patch.add || []).filter(e => "source" in e.data);
+    (patch.add || []).filter(e => !("source" in e.data)).forEach(n => {
+      const from = edges.find(e => e.data.target === n.data.id);
+      const source = from && cy.$id(from.data.source);
+      if (source && source.length) {
+        const p = source.position(), k = fanout[from.data.source] = (fanout[from.data.source] || 0) + 1;
+        pos[n.data.id] = {x: p.x + 70, y: p.y + 20 * (k + source.outdegree())};
+      }
+    });
+    return pos;
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -386,10 +470,23 @@
         run();
         return data.zenrunNonce;
       },
-      patch: function (patch) {
+      // An expansion or a collapse sent as a change (see draw in app.py): the elements the
+      // graph component has, less the removed, plus the added, placed. The component then
+      // adds and removes only those, in one batch.
+      placeElements: function (data, current) {
         const cy = getCy();
-        if (cy && patch) { applyPatch(cy, patch); }
-        return patch ? patch.seq : window.dash_clientside.no_update;
+        if (!data || !data.add || !cy) { return window.dash_clientside.no_update; }
+        state.placed = data.zenrunNonce;
+        return changed(cy, current, data, newPositions(cy, data));
+      },
+      patch: function (patch, current) {
+        const cy = getCy();
+        if (!cy || !patch) { return window.dash_clientside.no_update; }
+        const elements = changed(cy, current, patch, patchPositions(cy, patch));
+        if (state.search || (state.filter || []).length) {
+          requestAnimationFrame(() => applySearch(cy, false));  // once the component has them
+        }
+        return elements;
       },
       search: function (text, filter) {
         state.search = text || "";
