@@ -451,6 +451,8 @@ class MetadataStoreTests:
         _record(store, s=make_step("s", cache_key="other", metadata={"accuracy": 0.9}))
         assert store.logged_metadata("key") == {"accuracy": 0.5}
         assert store.logged_metadata("never") is None
+        found = store.logged_metadata_many(["key", "never", "other", "key"])
+        assert found == {"key": {"accuracy": 0.5}, "other": {"accuracy": 0.9}}
 
     # -- concurrent writers ------------------------------------------------------------
     def test_concurrent_threads_lose_nothing(self, open_store: Callable[[], MetadataStore]) -> None:
@@ -605,6 +607,14 @@ class CacheTests:
             assert other.lookup("other") is None
         finally:
             _close(other)
+
+    def test_a_batch_lookup_finds_what_lookups_find(self, cache: Cache) -> None:
+        cache.put("flushed", _entry(b"1"))
+        cache.flush()
+        cache.put("buffered", _entry(b"2"))
+        found = cache.lookup_many(["flushed", "never", "buffered", "flushed"])
+        assert found == {"flushed": _entry(b"1"), "buffered": _entry(b"2")}
+        assert cache.lookup_many([]) == {}
 
     def test_a_later_entry_replaces_the_earlier(self, cache: Cache, open_store: Callable[[], Cache]) -> None:
         cache.put("key", _entry(b"1"))
