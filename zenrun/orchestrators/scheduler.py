@@ -152,10 +152,12 @@ class Scheduler:
                     jobs.append(job)
                     fed.append(job)
                     self._guarded(job, self._launch, job)
+                    if job.remaining == 0 and job.running == 0:  # all cached, or run in the driver
+                        self._finish(job)  # before the next is fed: a study samples after its result
                 if self._maybe_here and self._settle_here():
                     continue  # ran in the driver: launch what they made ready
                 for job in jobs:
-                    if job.remaining == 0 and job.running == 0 and job.steps is not None:
+                    if job.remaining == 0 and job.running == 0 and job.steps is not None and not job.finished:
                         self._finish(job)
                 jobs = [j for j in jobs if not j.finished]
                 fed = [j for j in fed if not j.finished]
