@@ -9,19 +9,27 @@ temporary project with its own store, timed from the outside (wall). See
 ``benchmarks/README.md`` for what each scenario means.
 
 * overhead: 200 trials of one step returning a function of two parameters.
-  zenrun's cost per trial is (wall of the study - wall of a 1-trial study) /
-  (trials - 1), so the process start and the collection are left out; plain
-  Optuna is ``study.optimize`` with the same seeded sampler, in memory. The
-  same step parametrized over 200 values (no search) gives zenrun's own cost
-  per item, which a trial pays too. Best of ``--repeat`` runs each.
+  zenrun's cost per trial is the slope (wall of the study - wall of a 1-trial
+  study) / (trials - 1), so the process start, the imports, the collection and
+  the closing table are left out; plain Optuna is ``study.optimize`` with the
+  same seeded sampler, in memory, in this process (after one warm-up study:
+  its lazy imports are not counted). The same step parametrized over 200
+  values (no search) gives zenrun's own cost per item, which a trial pays too.
+  Each of the ``--repeat`` rounds runs the five measurements one after the
+  other, so that the machine's load weighs on them alike; the figures are the
+  median and the best of the rounds, with the CPU time (user + system) of the
+  zenrun processes next to their wall time.
 * shared: 32 trials where a 1 s data step feeds a 0.2 s train step, local
   and ``-n 2``; the data step's run count is read from the store. The
   speed-up is that of the study itself (first trial's start to last trial's
   end, from the store); the wall figures add the interpreter, imports,
   collection and the workers' start. The data step runs alone first, so the
   best -n 2 can do is (1 + 6.4) / (1 + 3.2) = 1.76.
-* prune: a train step reporting 20 intermediate values (20 ms each), median
-  pruner vs none; the best trial of each.
+* prune: 40 trials of a train step of 20 epochs (20 ms of work each, then
+  ``zenrun.report`` of the epoch's loss), median pruner vs none. The sampler
+  is seeded random search, so both studies evaluate the same 40 learning
+  rates and the same best trial; ``prune-tpe`` runs the same with TPE, whose
+  trials depend on what was pruned.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +50,7 @@ from pathlib import Path
 TARGETS = {
     "overhead per trial vs optuna (ms)": ("<=", 5.0),
     "shared: speed-up -n 2": (">=", 1.7),
-    "prune: time pruned / unpruned": ("<=", 0.5),
+    "prune (random): time pruned / unpruned": ("<=", 0.5),
 }
 
 TRIVIAL = """
@@ -121,7 +131,7 @@ PRUNE = """
 
     @zenrun.mark.search(
         {{"lr": zenrun.search.float(0.0, 1.0)}}, trials=40, metric="loss", direction="minimize",
-        sampler="tpe", seed=1, pruner={pruner},
+        sampler="{sampler}", seed=1, pruner={pruner},
     )
     @pipeline
     def prune(lr):
@@ -129,10 +139,12 @@ PRUNE = """
 """
 
 
-def zenrun(source: str, *args: str) -> tuple[float, Path, str]:
+def zenrun(source: str, *args: str) -> tuple[float, Path, str, float]:
+    """Wall time, store, output and CPU time (user + system) of one ``zenrun -q`` process."""
     project = Path(tempfile.mkdtemp(prefix="bench-search-"))
     (project / "pipeline_bench.py").write_text(textwrap.dedent(source))
     store = project / ".store"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(
         [
@@ -153,9 +165,11 @@ def zenrun(source: str, *args: str) -> tuple[float, Path, str]:
         text=True,
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode != 0:
         raise SystemExit(f"zenrun failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return wall, store, proc.stdout
+    return wall, store, proc.stdout, cpu
 
 
 def step_runs(store: Path, step: str) -> int:
@@ -165,11 +179,7 @@ def step_runs(store: Path, step: str) -> int:
         ).fetchone()[0]
 
 
-def best_wall(source: str, repeat: int) -> float:
-    return min(zenrun(source)[0] for _ in range(repeat))
-
-
-def overhead(trials: int, sampler: str, repeat: int = 3) -> dict[str, float]:
+def overhead(trials: int, sampler: str, repeat: int = 5) -> dict[str, float]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -179,34 +189,54 @@ def overhead(trials: int, sampler: str, repeat: int = 3) -> dict[str, float]:
         y = trial.suggest_float("y", -10, 10)
         return -((x - 2) ** 2) - (y + 1) ** 2
 
-    # The sampler zenrun makes for sampler="tpe" / "random" (multivariate TPE, constant liar).
-    made = (
-        optuna.samplers.TPESampler(seed=1, multivariate=True, constant_liar=True)
-        if sampler == "tpe"
-        else optuna.samplers.RandomSampler(seed=1)
-    )
-    plain = float("inf")
-    for _ in range(repeat):
+    def plain() -> tuple[float, float]:
+        # The sampler zenrun makes for sampler="tpe" / "random" (multivariate TPE, constant liar).
+        made = (
+            optuna.samplers.TPESampler(seed=1, multivariate=True, constant_liar=True)
+            if sampler == "tpe"
+            else optuna.samplers.RandomSampler(seed=1)
+        )
         study = optuna.create_study(direction="maximize", sampler=made)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         study.optimize(objective, n_trials=trials)
-        plain = min(plain, time.perf_counter() - started)
-    one = best_wall(TRIVIAL.format(trials=1, sampler=sampler), repeat)
-    many = best_wall(TRIVIAL.format(trials=trials, sampler=sampler), repeat)
-    per_trial = (many - one) / (trials - 1) * 1000
-    per_plain = plain / trials * 1000
-    grid_one = best_wall(GRID.format(trials=1), repeat)
-    grid_many = best_wall(GRID.format(trials=trials), repeat)
-    per_item = (grid_many - grid_one) / (trials - 1) * 1000
-    return {
-        f"zenrun parametrize, {trials} items, no search: ms per item": per_item,
-        "search's own cost per trial, over an item's (ms)": per_trial - per_item,
-        f"optuna study.optimize, {sampler}, in memory: ms per trial": per_plain,
-        f"zenrun study, {sampler}: ms per trial": per_trial,
-        "overhead per trial vs optuna (ms)": per_trial - per_plain,
-        f"zenrun wall, {trials} trials (s)": many,
-        "zenrun wall, 1 trial (s)": one,
-    }
+        return (time.perf_counter() - started) / trials * 1000, (time.process_time() - cpu) / trials * 1000
+
+    plain()  # warm-up: Optuna's and NumPy's lazy imports are not a trial's cost
+    rounds: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        rounds.setdefault(key, []).append(value)
+
+    for _ in range(repeat):
+        wall_plain, cpu_plain = plain()
+        one = zenrun(TRIVIAL.format(trials=1, sampler=sampler))
+        many = zenrun(TRIVIAL.format(trials=trials, sampler=sampler))
+        grid_one = zenrun(GRID.format(trials=1))
+        grid_many = zenrun(GRID.format(trials=trials))
+        per_trial = (many[0] - one[0]) / (trials - 1) * 1000
+        cpu_trial = (many[3] - one[3]) / (trials - 1) * 1000
+        per_item = (grid_many[0] - grid_one[0]) / (trials - 1) * 1000
+        add(f"optuna study.optimize, {sampler}, in memory: ms per trial", wall_plain)
+        add(f"zenrun study, {sampler}: ms per trial", per_trial)
+        add("overhead per trial vs optuna (ms)", per_trial - wall_plain)
+        add(f"zenrun parametrize, {trials} items, no search: ms per item", per_item)
+        add("search's own cost per trial, over an item's (ms)", per_trial - per_item)
+        add("CPU: optuna ms per trial", cpu_plain)
+        add("CPU: zenrun study ms per trial", cpu_trial)
+        add("CPU: overhead per trial vs optuna (ms)", cpu_trial - cpu_plain)
+        add("CPU: zenrun parametrize ms per item", (grid_many[3] - grid_one[3]) / (trials - 1) * 1000)
+        add(f"zenrun wall, {trials} trials (s)", many[0])
+        add("zenrun wall, 1 trial (s)", one[0])
+    return _median_and_best(rounds, repeat)
+
+
+def _median_and_best(rounds: dict[str, list[float]], repeat: int) -> dict[str, float]:
+    """Each figure's median over the rounds (the target applies to it), then its best round."""
+    figures: dict[str, float] = {}
+    for key, values in rounds.items():
+        figures[key] = statistics.median(values)
+        figures[f"{key} [best of {repeat}]"] = min(values)
+    return figures
 
 
 def study_span(store: Path) -> float:
@@ -217,8 +247,8 @@ def study_span(store: Path) -> float:
 
 
 def shared() -> dict[str, float]:
-    local, store_local, _ = zenrun(SHARED)
-    parallel, store_n2, _ = zenrun(SHARED, "-n", "2")
+    local, store_local, _, _ = zenrun(SHARED)
+    parallel, store_n2, _, _ = zenrun(SHARED, "-n", "2")
     return {
         "shared: local wall (s)": local,
         "shared: -n 2 wall (s)": parallel,
@@ -236,30 +266,47 @@ def best(stdout: str) -> str:
     return re.sub(r"\s+", " ", row)
 
 
-def prune() -> dict[str, float | str]:
-    unpruned, store_u, out_u = zenrun(PRUNE.format(pruner="None"))
-    pruned, store, out_p = zenrun(PRUNE.format(pruner="'median'"))
+def trial_times(store: Path, status: str) -> float:
+    """Mean duration (ms) of the trials that ended ``status``, from the runs table."""
     with sqlite3.connect(store / "metadata.db") as db:
-        count = db.execute("SELECT count(*) FROM runs WHERE status='pruned'").fetchone()[0]
-    return {
-        "prune: unpruned wall (s)": unpruned,
-        "prune: median-pruned wall (s)": pruned,
-        "prune: wall pruned / unpruned": pruned / unpruned,
-        "prune: unpruned study, first start to last finish (s)": study_span(store_u),
-        "prune: pruned study, first start to last finish (s)": study_span(store),
-        "prune: time pruned / unpruned": study_span(store) / study_span(store_u),
-        "prune: trials pruned (of 40)": count,
-        "prune: best unpruned": best(out_u),
-        "prune: best pruned": best(out_p),
-    }
+        mean = db.execute("SELECT avg(finished - started) FROM runs WHERE status=?", (status,)).fetchone()[0]
+    return float(mean or 0.0) * 1000
+
+
+def prune(sampler: str, repeat: int) -> dict[str, float | str]:
+    """The same study with and without the median pruner, ``repeat`` rounds, interleaved."""
+    name = f"prune ({sampler})"
+    rounds: dict[str, list[float]] = {}
+    shown: dict[str, str] = {}
+    for _ in range(repeat):
+        unpruned, store_u, out_u, _ = zenrun(PRUNE.format(pruner="None", sampler=sampler))
+        pruned, store, out_p, _ = zenrun(PRUNE.format(pruner="'median'", sampler=sampler))
+        with sqlite3.connect(store / "metadata.db") as db:
+            count = db.execute("SELECT count(*) FROM runs WHERE status='pruned'").fetchone()[0]
+        for key, value in {
+            f"{name}: unpruned wall (s)": unpruned,
+            f"{name}: median-pruned wall (s)": pruned,
+            f"{name}: wall pruned / unpruned": pruned / unpruned,
+            f"{name}: unpruned study, first start to last finish (s)": study_span(store_u),
+            f"{name}: pruned study, first start to last finish (s)": study_span(store),
+            f"{name}: time pruned / unpruned": study_span(store) / study_span(store_u),
+            f"{name}: a completed trial (ms)": trial_times(store_u, "completed"),
+            f"{name}: a pruned trial (ms)": trial_times(store, "pruned"),
+            f"{name}: trials pruned (of 40)": float(count),
+        }.items():
+            rounds.setdefault(key, []).append(value)
+        shown[f"{name}: best unpruned"] = best(out_u)
+        shown[f"{name}: best pruned"] = best(out_p)
+    return {**_median_and_best(rounds, repeat), **shown}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenarios", nargs="*", default=["overhead", "shared", "prune"])
+    parser.add_argument("scenarios", nargs="*", default=["overhead", "shared", "prune", "prune-tpe"])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--sampler", default="tpe", choices=["tpe", "random"])
-    parser.add_argument("--repeat", type=int, default=3, help="overhead: best of N runs of each")
+    parser.add_argument("--repeat", type=int, default=5, help="overhead: rounds (median and best)")
+    parser.add_argument("--prune-repeat", type=int, default=1, help="prune: rounds (median and best)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures: dict[str, float | str] = {}
@@ -269,9 +316,11 @@ def main() -> None:
         elif name == "shared":
             figures.update(shared())
         elif name == "prune":
-            figures.update(prune())
+            figures.update(prune("random", args.prune_repeat))
+        elif name == "prune-tpe":
+            figures.update(prune("tpe", args.prune_repeat))
         else:
-            raise SystemExit(f"unknown scenario {name!r}: overhead, shared, prune")
+            raise SystemExit(f"unknown scenario {name!r}: overhead, shared, prune, prune-tpe")
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -1,5 +1,6 @@
 """A zenrun process killed mid-run leaves a consistent store; the next run reuses what completed."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -66,3 +67,75 @@ def test_killed_run_is_marked_failed_and_completed_steps_are_reused(zenrunner):
     assert statuses == ["failed", "completed"]
     leftovers = list((zenrunner.store / "artifacts").rglob(".tmp-*"))
     assert leftovers == []
+
+
+SEQUENCE = """
+    import os, time
+    import zenrun
+    from zenrun import pipeline, step
+
+    @zenrun.fixture
+    def pause():
+        time.sleep(0.6)  # longer than two flush intervals: the flush thread of the runs before ends
+        return None
+
+    @step
+    def prepare(n: int) -> list:
+        with open(f"prepare-{n}.count", "a") as fh:
+            fh.write("x")
+        return [n, n + 1]
+
+    @step
+    def slow(values: list) -> int:
+        if os.environ.get("HANG") and values[0] == 2:
+            time.sleep(120)
+        return sum(values)
+
+    @zenrun.mark.parametrize("n", [0, 1, 2])
+    @pipeline
+    def sequence(n, pause):
+        slow(prepare(n))
+"""
+
+
+def test_records_of_later_runs_of_a_session_are_committed_while_they_run(zenrunner):
+    """The process's flush thread serves each run of the session, also one that starts after
+    the thread ended for want of a run: a step completed in the third item is in the store
+    while that item still runs, and a kill then costs only the step that was running."""
+    zenrunner.makepyfile(pipeline_sequence=SEQUENCE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun"],
+        cwd=zenrunner.path,
+        env=zenrunner.env(HANG="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db = zenrunner.store / "metadata.db"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(sqlite3.OperationalError):
+                if db.exists():
+                    with sqlite3.connect(db) as connection:
+                        done = connection.execute(
+                            "SELECT count(*) FROM steps WHERE step_id='prepare' AND status='completed'"
+                        ).fetchone()[0]
+                    if done == 3:
+                        break
+            assert time.monotonic() < deadline, "the third item's completed step was never committed"
+            assert proc.poll() is None, "zenrun ended before it was killed"
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    with sqlite3.connect(db) as connection:
+        statuses = [r[0] for r in connection.execute("SELECT status FROM runs ORDER BY id")]
+    assert statuses[:2] == ["completed", "completed"]
+    result = zenrunner.run("-v", "-k", "2")
+    result.assert_outcomes(passed=1, deselected=2)
+    result.fnmatch_lines(["*Using cached version of prepare.*"])
+    assert (zenrunner.path / "prepare-2.count").read_text() == "x"
+    with sqlite3.connect(db) as connection:
+        row = connection.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    assert row[0] == "completed"

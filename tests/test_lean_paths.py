@@ -198,11 +198,33 @@ COUNT_CALLS = """
             sys.setprofile(None)
         return calls, result
 
+    def queries_of(fn):
+        # SQL statements this thread sends (the flusher's commits are periodic, not counted)
+        queries = collections.Counter()
+        def profile(frame, event, arg):
+            if event == "c_call" and getattr(arg, "__qualname__", "") in SQL_CALLS:
+                queries[arg.__qualname__] += 1
+        sys.setprofile(profile)
+        try:
+            result = fn()
+        finally:
+            sys.setprofile(None)
+        return queries, result
+
+    SQL_CALLS = ("Connection.execute", "Connection.executemany", "Cursor.execute", "Cursor.executemany")
+
     out = {}
-    for kind, sizes in (("compose", (25_000, 100_000)), ("run", (250, 1_000))):
+    for kind, sizes in (("compose", (25_000, 100_000)), ("run", (250, 1_000)), ("cached", (250, 1_000))):
         for n in sizes:
             p = fan_out(n)
-            if kind == "run":
+            if kind == "cached":
+                p().run()  # cold: every step computed and stored
+                calls, run = calls_of(lambda: p().run())
+                assert run.n_cached == n + 1 and run.steps["total"].output.read() == n * (n - 1) // 2
+                queries, again = queries_of(lambda: p().run())
+                assert again.n_cached == n + 1
+                out[f"queries_{n}"] = queries
+            elif kind == "run":
                 p().run()  # the first run imports what runs need: not counted
                 calls, run = calls_of(lambda: p().run(enable_cache=False))
                 assert run.status == "completed" and run.steps["total"].output.read() == n * (n - 1) // 2
@@ -215,11 +237,12 @@ COUNT_CALLS = """
 
 
 def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
-    """100,000 independent steps and a gather compose, and 1,000 run, with Python calls in
-    proportion to the steps: no function is called more than 4x (plus a constant) as often
-    for 4x the steps, which an O(n^2) lookup (a scan per step) would be."""
+    """100,000 independent steps and a gather compose, and 1,000 run cold and cached, with
+    Python calls in proportion to the steps: no function is called more than 4x (plus a
+    constant) as often for 4x the steps, which an O(n^2) lookup (a scan per step) would be;
+    and a cached rerun sends SQLite a few queries per batch of hits, not one per step."""
     out = json.loads(zenrunner.runpython(COUNT_CALLS, timeout=900).outlines[-1])
-    for kind, small, large in (("compose", 25_000, 100_000), ("run", 250, 1_000)):
+    for kind, small, large in (("compose", 25_000, 100_000), ("run", 250, 1_000), ("cached", 250, 1_000)):
         few, many = out[f"{kind}_{small}"], out[f"{kind}_{large}"]
         superlinear = {f: (few.get(f, 0), n) for f, n in many.items() if n > 4.4 * few.get(f, 0) + 50}
         assert not superlinear, f"{kind}: calls growing faster than the steps: {superlinear}"
@@ -227,3 +250,8 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
         # and the work is really per step: the step functions' own code was called n times
         per_step = [n for f, n in many.items() if f.endswith(":work")]
         assert per_step == ([large] if kind == "run" else [])
+    # A fully cached rerun asks SQLite a number of queries that grows with the logarithm of
+    # its steps (lookups in batches that double while they hit), not one or two per step.
+    few, many = sum(out["queries_250"].values()), sum(out["queries_1000"].values())
+    assert many < 100, out["queries_1000"]
+    assert many <= few + 12, (out["queries_250"], out["queries_1000"])

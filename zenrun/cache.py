@@ -24,7 +24,7 @@ import sysconfig
 import textwrap
 import threading
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1121,6 +1121,33 @@ class SqliteCache(Cache):
                 return None
         return _entry(row[0]) if row else None
 
+    def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """:meth:`lookup` of each of ``keys``, in one query per :data:`LOOKUP_CHUNK` keys."""
+        wanted = list(dict.fromkeys(keys))
+        with self._lock:
+            pending = {key: self._pending[key] for key in wanted if key in self._pending}
+        rows: list[tuple[str, Any]] = []
+        asked = [key for key in wanted if key not in pending]
+        with self._db_lock:
+            try:
+                for start in range(0, len(asked), LOOKUP_CHUNK):
+                    chunk = asked[start : start + LOOKUP_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    rows += self._db.execute(
+                        f"SELECT key, outputs FROM cache WHERE key IN ({marks})", chunk
+                    ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if not _damaged(exc):
+                    raise
+                self._rebuild(exc)
+                rows = []
+        found = {}
+        for key, text in [*rows, *pending.items()]:
+            entry = _entry(text)
+            if entry is not None:
+                found[key] = entry
+        return found
+
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
         with self._lock:
             self._pending[key] = json.dumps(outputs)
@@ -1181,6 +1208,9 @@ class SqliteCache(Cache):
         finally:
             self._db.close()
 
+
+#: Keys per query of :meth:`SqliteCache.lookup_many` (below SQLite's oldest variable limit, 999).
+LOOKUP_CHUNK = 900
 
 _ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
 

@@ -68,8 +68,13 @@ class Invocation:
                     yield name, position, handle
 
     def upstream_ids(self) -> set[str]:
-        ids = {h.step_id for _, _, h in self.upstream_handles()}
-        return ids | self.after
+        ids = set(self.after)  # as upstream_handles() finds them, without a generator per input
+        for value in self.inputs.values():
+            if isinstance(value, OutputHandle):
+                ids.add(value.step_id)
+            elif isinstance(value, list) and value and all(isinstance(v, OutputHandle) for v in value):
+                ids.update(h.step_id for h in value)
+        return ids
 
 
 @dataclass

@@ -433,12 +433,26 @@ class MetadataStoreTests:
         assert store.previous_step("p", "other", current.id, item_id="f.py::p[a]") is None
         assert store.previous_step("p", "s", current.id, item_id=None) is None  # API runs only
 
+    def test_last_computed_is_the_newest_completed_record(self, store: MetadataStore) -> None:
+        assert store.last_computed("p", "s") is None
+        parts = {"code": "c1"}
+        _record(store, "p", "f.py::p[a]", s=make_step("s", started=10.0, finished=10.5, cache_parts=parts))
+        _record(store, "p", "f.py::p[b]", s=make_step("s", status="cached", started=20.0, finished=20.0))
+        _record(store, "p", "f.py::p[a]", s=make_step("s", status="failed", started=30.0, finished=30.1))
+        _record(store, "q", "f.py::q", s=make_step("s", started=40.0, finished=49.0))
+        last = store.last_computed("p", "s")
+        assert last is not None and last.status == "completed" and last.cache_parts == parts
+        assert (last.started, last.finished) == (10.0, 10.5)
+        assert store.last_computed("p", "other") is None
+
     def test_logged_metadata_of_the_computing_step(self, store: MetadataStore) -> None:
         _record(store, s=make_step("s", cache_key="key", metadata={"accuracy": 0.5}))
         _record(store, s=make_step("s", status="cached", cache_key="key", metadata={"accuracy": 0.5}))
         _record(store, s=make_step("s", cache_key="other", metadata={"accuracy": 0.9}))
         assert store.logged_metadata("key") == {"accuracy": 0.5}
         assert store.logged_metadata("never") is None
+        found = store.logged_metadata_many(["key", "never", "other", "key"])
+        assert found == {"key": {"accuracy": 0.5}, "other": {"accuracy": 0.9}}
 
     # -- concurrent writers ------------------------------------------------------------
     def test_concurrent_threads_lose_nothing(self, open_store: Callable[[], MetadataStore]) -> None:
@@ -593,6 +607,14 @@ class CacheTests:
             assert other.lookup("other") is None
         finally:
             _close(other)
+
+    def test_a_batch_lookup_finds_what_lookups_find(self, cache: Cache) -> None:
+        cache.put("flushed", _entry(b"1"))
+        cache.flush()
+        cache.put("buffered", _entry(b"2"))
+        found = cache.lookup_many(["flushed", "never", "buffered", "flushed"])
+        assert found == {"flushed": _entry(b"1"), "buffered": _entry(b"2")}
+        assert cache.lookup_many([]) == {}
 
     def test_a_later_entry_replaces_the_earlier(self, cache: Cache, open_store: Callable[[], Cache]) -> None:
         cache.put("key", _entry(b"1"))

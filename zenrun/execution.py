@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from zenrun import randomstate
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
@@ -76,6 +76,84 @@ OVERRIDE_MESSAGE = (
 )
 FLUSH_INTERVAL = 0.2  # seconds of step records a crash may cost at most
 _last_run_name = ""
+#: Most steps looked up in one batch, and steps whose inputs are not known yet passed over
+#: looking for them (see ``PipelineExecution._prefetch``).
+PREFETCH_MAX = 1024
+PREFETCH_BLOCKED = 32
+_UNKNOWN: Any = object()
+
+
+class _StepKey(NamedTuple):
+    literals: dict[str, Any]
+    fingerprint: CodeFingerprint
+    parts: dict[str, Any]
+    key: str | None
+    uncacheable: str | None
+
+
+class _Flusher:
+    """One thread per process commits the records of every running pipeline each
+    ``FLUSH_INTERVAL``, so that records are committed while a long step runs.
+
+    A thread of its own per run cost each item a thread start and a join (two waits for
+    the scheduler: milliseconds on a busy machine). This one outlives a run by one idle
+    interval, so the next item of a session finds it running, then ends.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # no thread, no held lock in a child
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()  # guards _runs and _thread
+        # Each run with a lock held while the thread flushes it: removing a run waits for
+        # that flush only, not for the other runs' (``--dist threads`` runs several).
+        self._runs: dict[int, tuple[PipelineExecution, threading.Lock]] = {}
+        self._thread: threading.Thread | None = None
+        self._tick = threading.Event()  # never set: its wait is the interval
+
+    def add(self, execution: PipelineExecution) -> None:
+        with self._lock:
+            self._runs[id(execution)] = (execution, threading.Lock())
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True, name="zenrun-flush")
+                self._thread.start()
+
+    def remove(self, execution: PipelineExecution) -> None:
+        """After this, the thread does not flush ``execution`` (a flush of it under way ends first)."""
+        with self._lock:
+            found = self._runs.pop(id(execution), None)
+        if found is not None:
+            with found[1]:
+                pass
+
+    def _loop(self) -> None:
+        try:
+            self._flush_periodically()
+        finally:  # ended, or died of an error a flush does not catch: the next run starts one
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _flush_periodically(self) -> None:
+        idle = False
+        while True:
+            self._tick.wait(FLUSH_INTERVAL)
+            with self._lock:
+                runs = list(self._runs.items())
+                if not runs and idle:  # a whole interval without a run: end (under the lock,
+                    self._thread = None  # so that a run added now starts the next thread)
+                    return
+                idle = not runs
+            for key, (execution, busy) in runs:
+                with busy:
+                    with self._lock:
+                        if self._runs.get(key, (None,))[0] is not execution:  # finished meanwhile
+                            continue
+                    execution.flush()
+
+
+_flusher = _Flusher()
 
 
 def new_run_name(pipeline: str) -> str:
@@ -141,8 +219,6 @@ class PipelineExecution:
                 self._consumers[upstream] += 1
         self._flush_lock = threading.Lock()
         self.flush_error: Exception | None = None
-        self._stop = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_periodically, daemon=True, name="zenrun-flush")
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
@@ -168,12 +244,22 @@ class PipelineExecution:
         #: A cache entry computed under other package versions is a miss (``cache_check_versions``).
         self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
+        self._ahead_tags: dict[str, list[str]] = {}  # name:version of those ahead of each materializer
+        # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
+        self._keys: dict[str, _StepKey] = {}
+        self._hits: dict[str, dict[str, dict[str, Any]]] = {}
+        self._hit_metadata: dict[str, dict[str, Any] | None] = {}
+        self._verified: dict[str, bool] = {}  # the hits' artifacts checked in the same batch
+        self._window = 1
+        self._position: dict[str, int] | None = None
 
         models = settings_models(config)
+        # The defaults of the models, validated once: the steps setting nothing share them.
+        defaults = validate_settings({}, models, f"pipeline {composed.name!r}") if models else {}
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
             i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
-            if inv.settings or models
-            else {}
+            if inv.settings
+            else dict(defaults)
             for i, inv in self.invocations.items()
         }
         impls = [
@@ -216,7 +302,7 @@ class PipelineExecution:
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint)  # type: ignore[call-arg]
         self.metadata_store.create_run(run)
-        self._flusher.start()
+        _flusher.add(self)
         self.hook.zenrun_pipeline_run_start(run=run)
 
     def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
@@ -266,15 +352,8 @@ class PipelineExecution:
                             exc,
                         )
 
-    def _flush_periodically(self) -> None:
-        # A thread, so that records are committed while a long step runs.
-        while not self._stop.wait(FLUSH_INTERVAL):
-            self.flush()
-
     def _stop_flusher(self) -> None:
-        self._stop.set()
-        if self._flusher.is_alive():
-            self._flusher.join()
+        _flusher.remove(self)
         self.flush()
 
     # -- per step ---------------------------------------------------------------------
@@ -370,6 +449,80 @@ class PipelineExecution:
                 error = error or found.error
         return literals, canonical, error
 
+    def _step_key(self, invocation: Any) -> _StepKey:
+        """The step's literal inputs, code fingerprint, key parts and cache key (None, with
+        why, when some dependency has no content form: never cached, never recorded)."""
+        literals, canonical_literals, uncacheable = self._literals(invocation)
+        fingerprint = self._code_fingerprint(invocation)
+        input_digests, input_error = self._input_digests(invocation)
+        uncacheable = fingerprint.error or uncacheable or input_error
+        parts = key_parts(
+            invocation.step,
+            invocation.config,
+            canonical_literals,
+            input_digests,
+            fingerprint=fingerprint,
+            config_data=invocation.config_data,
+        )
+        if self.random_digest:  # the seeded generators' state is an input of every step of the item
+            parts["random"] = self.random_digest
+        key = cache_key(parts) if uncacheable is None else None
+        return _StepKey(literals, fingerprint, parts, key, uncacheable)
+
+    def _prefetch(self, step_id: str) -> None:
+        """Look ``step_id`` up together with the next steps whose inputs are known, while
+        lookups keep hitting: a rerun asks the cache and the metadata store once per batch,
+        not once per step. The batch doubles with each hit and is one step (a plain
+        lookup) after a miss, so a cold run asks once per step as before. Only hits are
+        kept: a step found missing is looked up again when it starts."""
+        if self._window <= 1:
+            return
+        if self._position is None:
+            self._position = {sid: index for index, sid in enumerate(self.order)}
+        order, steps, done = self.order, self.run.steps, (COMPLETED, CACHED)
+        status = steps.get
+        batch = [step_id]
+        blocked = 0  # steps passed over because an input is not known yet: bounded, not O(n) each
+        index = self._position.get(step_id, len(order)) + 1
+        while len(batch) < self._window and blocked < PREFETCH_BLOCKED and index < len(order):
+            candidate = order[index]
+            index += 1
+            if candidate in steps or candidate in self._keys or candidate in self._force_miss:
+                continue
+            if all((s := status(u)) is not None and s.status in done for u in self.upstream[candidate]):
+                if self.step_cache_enabled(candidate):
+                    batch.append(candidate)
+            else:
+                blocked += 1
+        keyed = {sid: self._step_key(self.invocations[sid]) for sid in batch}
+        self._keys.update(keyed)
+        keys = [k.key for k in keyed.values() if k.key is not None]
+        found = self.cache.lookup_many(keys) if keys else {}
+        self._hits.update(found)
+        metadata = self.metadata_store.logged_metadata_many(list(found)) if found else {}
+        self._hit_metadata.update({key: metadata.get(key) for key in found})
+        verify_many = getattr(self.artifact_store, "verify_many", None)
+        if verify_many is not None and found:  # a local store's inline pack: one query per batch
+            refs = [(o["digest"], o["size"]) for e in found.values() for n, o in e.items() if n != DATA_KEY]
+            self._verified = verify_many(refs)
+
+    def _forget_prefetched(self) -> None:
+        """Drop the keys computed ahead: a step runs, which may change what they depend on
+        (a module constant its code sets), so each is computed again when its step starts."""
+        if self._keys or self._hits or self._verified:
+            self._keys.clear()
+            self._hits.clear()
+            self._hit_metadata.clear()
+            self._verified.clear()
+
+    def _lookup(self, key: str) -> tuple[dict[str, dict[str, Any]] | None, Any]:
+        """The cache entry of ``key`` (prefetched, else looked up now) and, when known,
+        what its computing step logged (``_UNKNOWN``: ask the metadata store)."""
+        entry = self._hits.pop(key, None)
+        if entry is None:
+            return self.cache.lookup(key), _UNKNOWN
+        return entry, self._hit_metadata.pop(key, None)
+
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
 
@@ -396,24 +549,13 @@ class PipelineExecution:
         self.log.info("Step %s has started.", step_id)
         self.hook.zenrun_step_start(step_run=step_run)
 
-        literals, canonical_literals, uncacheable = self._literals(invocation)
-        fingerprint = self._code_fingerprint(invocation)
-        input_digests, input_error = self._input_digests(invocation)
-        uncacheable = fingerprint.error or uncacheable or input_error
-        parts = key_parts(
-            invocation.step,
-            invocation.config,
-            canonical_literals,
-            input_digests,
-            fingerprint=fingerprint,
-            config_data=invocation.config_data,
-        )
-        if self.random_digest:  # the seeded generators' state is an input of every step of the item
-            parts["random"] = self.random_digest
-        step_run.cache_parts = parts
-        # No key when some dependency has no content form: never cached, never recorded.
-        step_run.cache_key = key = cache_key(parts) if uncacheable is None else None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
+        if enabled and step_id not in self._keys:
+            self._prefetch(step_id)
+        keyed = self._keys.pop(step_id, None)
+        literals, fingerprint, parts, key, uncacheable = keyed or self._step_key(invocation)
+        step_run.cache_parts = parts
+        step_run.cache_key = key
         try:
             if enabled and key is not None and self._try_cache(step_run, key):
                 return None
@@ -433,6 +575,7 @@ class PipelineExecution:
             step_run.cache_reason = "caching disabled"
         if self.run.enable_cache or step_run.cache_reason != "caching disabled":
             self.log.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
+        self._forget_prefetched()  # this step runs: the keys computed ahead were computed before it
 
         wired: dict[str, Any] = {}
         for name, value in invocation.inputs.items():
@@ -589,8 +732,14 @@ class PipelineExecution:
                     f"materializer {chosen} of output {name} changed version "
                     f"({output.get('materializer_version')!r} -> {version!r})"
                 )
-            before = set(output.get("ahead") or [])
-            new = [m for m in ahead if f"{m.name}:{m.version}" not in before]
+            recorded = output.get("ahead")
+            tags = self._ahead_tags.get(chosen)
+            if tags is None:
+                tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
+            if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
+                continue
+            before = set(recorded or [])
+            new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
                 continue
             try:
@@ -619,7 +768,8 @@ class PipelineExecution:
     def _try_cache(
         self, step_run: StepRun, key: str, producer_metadata: dict[str, Any] | None = None
     ) -> bool:
-        entry = self.cache.lookup(key)
+        entry, logged = self._lookup(key)
+        window, self._window = self._window, 1  # until this is a hit: one lookup per step after a miss
         if entry is None:
             return False
         mismatch = self._entry_mismatch(key, entry)
@@ -640,7 +790,11 @@ class PipelineExecution:
             if name != DATA_KEY
         }
         verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
-        broken = [name for name, ref in refs.items() if not verify(ref.digest, ref.size)]
+        broken = [
+            name
+            for name, ref in refs.items()
+            if not (self._verified.get(ref.digest) or verify(ref.digest, ref.size))
+        ]
         if broken:
             self.log.warning(
                 "Cached output %s of step %s is missing or corrupt in the artifact "
@@ -660,7 +814,10 @@ class PipelineExecution:
             self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
         step_run.outputs = refs
         # A producer that just finished may not be committed yet: its metadata comes along.
-        step_run.metadata = self.metadata_store.logged_metadata(key) or dict(producer_metadata or {})
+        if logged is _UNKNOWN:
+            logged = self.metadata_store.logged_metadata(key)
+        step_run.metadata = logged or dict(producer_metadata or {})
+        self._window = min(window * 2, PREFETCH_MAX)
         self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
@@ -723,7 +880,9 @@ class PipelineExecution:
                 else []
             )
             step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name))) for h in handles]
-        if step_id not in self._released:  # a repaired producer finishes twice
+        if step_id in self._released:  # a repaired producer: keys computed from its old output go
+            self._forget_prefetched()
+        else:  # a repaired producer finishes twice
             self._released.add(step_id)
             for upstream in self.upstream[step_id]:  # free values nobody needs any more
                 self._consumers[upstream] -= 1

@@ -365,8 +365,9 @@ def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel]] | None:
     and the run config's ``steps.<id>.settings.ns.<key>`` are validated with
     the model before a run starts (an error names pipeline, step, field and
     value) and hooks see the model instance in ``step_run.settings["ns"]``
-    (defaults when a step sets nothing, if the model allows it). Called once
-    per session. Two plugins owning one namespace is a usage error.
+    (defaults when a step sets nothing, if the model allows it: one instance
+    that the steps of a run setting nothing share, so read it, never change
+    it). Called once per session. Two plugins owning one namespace is a usage error.
     """
 
 

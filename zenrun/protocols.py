@@ -375,6 +375,16 @@ class MetadataStore(Protocol):
                 return step
         return None
 
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest ``completed`` record of ``step_id`` in ``pipeline`` (any item), with
+        its ``started``, ``finished`` and ``cache_parts``, or None: how long the step took
+        when it last ran (``-n`` runs steps known to be quick in the driver)."""
+        for run in reversed(self.get_runs(pipeline)):
+            step = run.steps.get(step_id)
+            if step is not None and step.status == "completed":
+                return step
+        return None
+
     def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
         """What the step run that computed ``cache_key`` logged (the newest
         ``completed`` record with that key and non-empty ``metadata``), or None.
@@ -387,6 +397,19 @@ class MetadataStore(Protocol):
                 if step.cache_key == cache_key and step.status == "completed" and step.metadata:
                     return dict(step.metadata)
         return None
+
+    def logged_metadata_many(self, cache_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """:meth:`logged_metadata` of each of ``cache_keys``, for those that have some.
+
+        A rerun asks it for a batch of cache hits at once. Default: one
+        :meth:`logged_metadata` call per key; a store answers it in one query.
+        """
+        found = {}
+        for key in dict.fromkeys(cache_keys):
+            metadata = self.logged_metadata(key)
+            if metadata:
+                found[key] = metadata
+        return found
 
     def recent_runs(
         self,
@@ -543,6 +566,17 @@ class Cache(Protocol):
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
         """*Required.* The entry stored under ``key`` (including unflushed ones), or None."""
         ...
+
+    def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """The entries stored under those of ``keys`` that have one (unflushed ones
+        included), as :meth:`lookup` finds them. A rerun looks its cache hits up in
+        batches. Default: one :meth:`lookup` per key; a store answers it in one query."""
+        found = {}
+        for key in dict.fromkeys(keys):
+            entry = self.lookup(key)
+            if entry is not None:
+                found[key] = entry
+        return found
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
         """*Required.* Store an entry; may be buffered until :meth:`flush`. A later

@@ -17,7 +17,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,6 +286,18 @@ def _journal_backend(path: Path) -> Any:
                 fcntl.lockf(self.fd, fcntl.LOCK_UN)
 
     class Backend(JournalFileBackend):
+        def read_logs(self, log_number_from: builtins.int) -> Generator[dict[str, Any], None, None]:
+            # Optuna reads the journal before every storage call: without a new line since
+            # the last read (the file ends where that line would start), skip opening it.
+            offset = self._log_number_offset.get(log_number_from)
+            if offset is not None:
+                try:
+                    if os.stat(self._file_path).st_size == offset:
+                        return
+                except OSError:
+                    pass
+            yield from super().read_logs(log_number_from)
+
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
             self._lock.acquire()

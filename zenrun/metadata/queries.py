@@ -8,7 +8,7 @@ thousands of runs. Mixed into :class:`zenrun.metadata.sqlite.SqliteMetadataStore
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zenrun.metadata.records import PipelineRun
@@ -42,6 +42,24 @@ class RunQueries:
             (cache_key,),
         ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def logged_metadata_many(self, cache_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """:meth:`logged_metadata` of a batch of cache hits, one query per 900 keys."""
+        wanted = list(dict.fromkeys(cache_keys))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(  # oldest first: the newest record of a key is kept
+                f"SELECT cache_key, metadata FROM steps WHERE cache_key IN ({marks}) "
+                "AND status='completed' AND metadata IS NOT NULL ORDER BY run_id",
+                chunk,
+            ).fetchall()
+            for key, text in rows:
+                metadata = json.loads(text)
+                if metadata:
+                    found[key] = metadata
+        return found
 
     def recent_runs(
         self,
