@@ -1083,6 +1083,52 @@ def test_png_export_of_a_1000_step_graph_is_an_image(server, browser, project, w
     assert len(data) > 20_000  # drawn nodes, not a blank canvas (a blank one is a few KB)
 
 
+def test_a_big_group_expands_in_a_box_linked_once_and_collapses(server, browser, project, wide_run):
+    laid = _open(browser, f"{server}?run={wide_run}")
+    before = _js(browser, POSITIONS)
+    assert "group:work" in before and "step:work_500" not in before
+    _js(browser, "cy.$id('group:work').emit('tap');")  # expand its 1,000 members
+    _relaid(browser, laid)
+    laid = _js(browser, "return viewer.laidOut;")
+    after = _js(browser, POSITIONS)
+    kept = set(before) & set(after)
+    assert {"step:source", "step:total"} <= kept
+    assert all(before[n] == after[n] for n in kept), {n: (before[n], after[n]) for n in kept}
+    members = {n: p for n, p in after.items() if n.startswith("step:work_")}
+    assert len(members) == 1000 and len({tuple(p) for p in members.values()}) == 1000
+    # No member's output is drawn; what they read and what reads them is linked to the box.
+    assert not [n for n in after if n.startswith("artifact:work_")]
+    box = "box:group:work"
+    assert _js(browser, "return cy.$id(arguments[0]).incomers('node').map(n => n.id());", box) == [
+        "artifact:source:output"
+    ]
+    assert _js(browser, "return cy.$id(arguments[0]).outgoers('node').map(n => n.id());", box) == [
+        "step:total"
+    ]
+    assert _js(browser, "return cy.nodes('.step[box]').connectedEdges().length;") == 0
+    outside = _js(
+        browser,
+        """const b = cy.$id(arguments[0]).boundingBox({includeLabels: false});
+        return cy.nodes('.step[box]').filter(n => {
+          const p = n.position(); return p.x < b.x1 || p.x > b.x2 || p.y < b.y1 || p.y > b.y2;
+        }).length;""",
+        box,
+    )
+    assert outside == 0
+    # A member's lineage goes through its box: the source and the gather stay opaque.
+    _js(browser, "cy.$id('step:work_500').emit('tap');")
+    _wait(browser, lambda: _js(browser, "return cy.$id('step:work_500').hasClass('lineage');"))
+    opacity = "return cy.$id(arguments[0]).effectiveOpacity();"
+    assert [_js(browser, opacity, n) for n in ("step:source", "step:total", box)] == [1, 1, 1]
+
+    _js(browser, "cy.$id(arguments[0]).emit('tap');", box)  # collapse again
+    _relaid(browser, laid)
+    again = _js(browser, POSITIONS)
+    assert set(again) == set(before) and again["group:work"] == before["group:work"]  # back where it was
+    assert all(again[n] == before[n] for n in kept), {n: (before[n], again[n]) for n in kept}
+    assert _js(browser, "return cy.nodes('[box]').length + cy.$('.group-box').length;") == 0
+
+
 def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):
     from selenium.webdriver.common.by import By
 
