@@ -67,6 +67,7 @@ from zenrun.runner import (
     private_copy,
 )
 from zenrun.settings import settings_models, validate_settings
+from zenrun.threads import background_thread
 
 logger = logging.getLogger("zenrun")
 OVERRIDE_MESSAGE = (
@@ -116,7 +117,7 @@ class _Flusher:
         with self._lock:
             self._runs[id(execution)] = (execution, threading.Lock())
             if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, daemon=True, name="zenrun-flush")
+                self._thread = background_thread(self._loop, name="zenrun-flush")
                 self._thread.start()
 
     def remove(self, execution: PipelineExecution) -> None:

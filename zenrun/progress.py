@@ -16,6 +16,7 @@ from typing import Any
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.capture import log_level_option
 from zenrun.hookspec import hookimpl
+from zenrun.threads import background_thread
 
 TICK = 0.25  # seconds between updates of the progress line
 REPEAT = 60.0  # seconds between two "still running" lines of one step
@@ -48,7 +49,7 @@ class Progress:
         self.stop = threading.Event()
         # The line updated in place needs a terminal and the plain (not -v, not -q) output.
         self.in_place = self.tw.isatty and reporter.verbosity == 0
-        self.thread = threading.Thread(target=self._tick, name="zenrun-progress", daemon=True)
+        self.thread = background_thread(self._tick, name="zenrun-progress")
 
     def start(self) -> None:
         if self.reporter.verbosity >= 0:

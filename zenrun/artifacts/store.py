@@ -33,6 +33,8 @@ from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
 from zenrun.protocols import ArtifactStore
+from zenrun.sqlitewal import enable_wal, is_busy
+from zenrun.threads import leave_signals_to_the_main_thread
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
 VERIFY_ON_HIT = 16 << 20
@@ -120,8 +122,8 @@ class LocalArtifactStore(ArtifactStore):
             os.makedirs(self._root, exist_ok=True)
         try:
             self._inline_db = _open_pack(path)
-        except sqlite3.OperationalError:
-            if create:
+        except sqlite3.OperationalError as exc:
+            if create or is_busy(exc):
                 raise
             # A read-only store: read the pack as it is.
             self._inline_db = sqlite3.connect(
@@ -250,7 +252,11 @@ class LocalArtifactStore(ArtifactStore):
                 self._inline[digest] = data if isinstance(data, bytes) else bytes(data)
                 return digest, size
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
+                self._pool = ThreadPoolExecutor(
+                    _POOL_THREADS,
+                    thread_name_prefix="zenrun-fsync",
+                    initializer=leave_signals_to_the_main_thread,
+                )
             if size < _WRITE_INLINE:
                 # Small artifacts are written entirely on the pool: creating a
                 # file waits for the journal while other threads fsync, and the
@@ -290,7 +296,11 @@ class LocalArtifactStore(ArtifactStore):
         with self._lock:
             self._failed.pop(digest, None)  # written again: this attempt decides
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="zenrun-fsync")
+                self._pool = ThreadPoolExecutor(
+                    _POOL_THREADS,
+                    thread_name_prefix="zenrun-fsync",
+                    initializer=leave_signals_to_the_main_thread,
+                )
             self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
         return digest, size
 
@@ -676,8 +686,7 @@ def _open_pack(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
     try:
         db.execute("PRAGMA busy_timeout=60000")
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(db)  # a worker may be creating the pack at this moment
         db.execute("PRAGMA synchronous=FULL")
         db.execute(_INLINE_SCHEMA)
     except BaseException:

@@ -31,6 +31,7 @@ from zenrun.metadata.records import (
     StepRun,
 )
 from zenrun.protocols import ANY_ITEM, MetadataStore
+from zenrun.sqlitewal import enable_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -180,7 +181,7 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         if not path.parent.exists():
             make_store_dir(path.parent)
         connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        _enable_wal(connection)
+        enable_wal(connection)
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA busy_timeout=60000")
         return connection
@@ -188,23 +189,6 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         if is_damage(exc):
             raise StoreDamagedError(path, str(exc)) from None
         raise
-
-
-def _enable_wal(connection: sqlite3.Connection, wait: float = 60.0) -> None:
-    """Switch to WAL mode. Two processes opening a new database at once can get "database
-    is locked" from this switch without SQLite's busy handler waiting (it needs the file
-    to itself for a moment): it is retried, within the same bound as other waits."""
-    deadline = time.monotonic() + wait
-    delay = 0.005
-    while True:
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

@@ -23,6 +23,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
 from zenrun.remote import refuse_process_local_store, run_task, unsendable, unsendable_invocation, usable_cpus
 from zenrun.runner import StepTask, TaskResult, execute_task
+from zenrun.threads import SIGNAL_CHECK_INTERVAL
 
 if TYPE_CHECKING:
     from zenrun.orchestrators.zygote import Zygote
@@ -152,8 +153,16 @@ class ThreadExecutor:
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
         finished = []
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            finished.append(self._results.get(timeout=timeout))
+            while True:  # in slices: a Ctrl-C another thread took is seen at the end of one
+                left = SIGNAL_CHECK_INTERVAL if deadline is None else deadline - time.monotonic()
+                try:
+                    finished.append(self._results.get(timeout=max(0.0, min(left, SIGNAL_CHECK_INTERVAL))))
+                    break
+                except queue.Empty:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
             while True:
                 finished.append(self._results.get_nowait())
         except queue.Empty:

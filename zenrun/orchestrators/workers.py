@@ -44,6 +44,7 @@ import cloudpickle
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.orchestrators.workerproto import apply_environ, worker_main
 from zenrun.orchestrators.zygote import ZygoteGone
+from zenrun.threads import SIGNAL_CHECK_INTERVAL
 
 #: Seconds a terminated worker gets to unwind before it is killed.
 KILL_GRACE = 2.0
@@ -327,7 +328,7 @@ class WorkerPool:
         for worker in self._busy.values():
             waitables[worker.conn] = worker
             waitables[worker.process.sentinel] = worker
-        ready = wait_for(list(waitables), timeout)
+        ready = _wait_noticing_signals(list(waitables), timeout)
         finished: list[tuple[Hashable, bool, Any]] = []
         for worker in {id(waitables[r]): waitables[r] for r in ready}.values():
             key = worker.key
@@ -387,3 +388,15 @@ class WorkerPool:
                 worker.process.kill()
                 worker.process.join()
         self._idle.clear()
+
+
+def _wait_noticing_signals(waitables: list[Any], timeout: float | None) -> list[Any]:
+    """``multiprocessing.connection.wait``, in slices: a Ctrl-C the kernel gave to another
+    thread (a library's BLAS or OpenMP threads block no signal) only sets Python's flag, which
+    the main thread sees when it next runs Python code, at the end of a slice."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = SIGNAL_CHECK_INTERVAL if deadline is None else deadline - time.monotonic()
+        ready = wait_for(waitables, max(0.0, min(left, SIGNAL_CHECK_INTERVAL)))
+        if ready or (deadline is not None and time.monotonic() >= deadline):
+            return ready

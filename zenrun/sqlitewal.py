@@ -1,0 +1,34 @@
+"""Opening a SQLite file that other zenrun processes may be creating at the same moment.
+
+The metadata store and the local artifact store's pack both keep SQLite files in WAL mode;
+their first use races between the workers of ``-n`` and concurrent sessions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+
+
+def enable_wal(connection: sqlite3.Connection, wait: float = 60.0) -> None:
+    """Switch to WAL mode. Two processes opening a new database at once can get "database
+    is locked" from this switch without SQLite's busy handler waiting (it needs the file
+    to itself for a moment): it is retried, within the same bound as other waits."""
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` says another connection holds the file for now (worth waiting for)."""
+    return "locked" in str(exc) or "busy" in str(exc)
