@@ -3,6 +3,7 @@
     python benchmarks/bench_parallel.py                  # every scenario
     python benchmarks/bench_parallel.py sleep cpu        # some: sleep, cpu, grid, trivial
     python benchmarks/bench_parallel.py --steps 200      # fewer trivial steps
+    python benchmarks/bench_parallel.py project shared   # the example project; a shared data step
 
 Each measurement is a real ``python -m zenrun`` process in a fresh temporary
 project with its own store. *session* is the time zenrun prints in its
@@ -15,7 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +34,14 @@ TARGETS = {  # issue 8
     "cpu speed-up -n 2": (">=", 1.7),
     "grid speed-up -n 2": (">=", 1.7),
     "cached rerun -n 2 / local": ("<=", 1.2),
+    # issue 22
+    "project cold -n 2 / local": ("<=", 1.1),
+    "project cached -n 2 / local": ("<=", 1.1),
+    "project no-cache -n 2 / local": ("<=", 1.1),
+    "shared step runs -n 2": ("<=", 1),
 }
+
+REPO = Path(__file__).resolve().parent.parent
 
 SLEEP = """
     import time
@@ -105,6 +117,31 @@ TRIVIAL = """
             tiny(i)
 """
 
+SHARED = """
+    import os, time
+    import zenrun
+    from zenrun import pipeline, step
+
+    LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "loads.log")
+
+    @step
+    def load() -> list:
+        with open(LOG, "a") as f:
+            f.write(f"{{os.getpid()}}\\n")
+        time.sleep(1)
+        return list(range(1000))
+
+    @step(enable_cache=False)
+    def train(data: list, c: int) -> int:
+        time.sleep(0.1)
+        return sum(data) * c
+
+    @zenrun.mark.parametrize("c", list(range(8)))
+    @pipeline
+    def shared(c):
+        train(load(), c)
+"""
+
 RUNS = """
 import json, sys
 from zenrun.metadata.sqlite import SqliteMetadataStore
@@ -139,6 +176,57 @@ def run_zenrun(project: Path, *args: str) -> dict:
         raise SystemExit(f"zenrun {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     session = float(re.findall(r" in ([0-9.]+)s", proc.stdout)[-1])
     return {"wall": wall, "session": session}
+
+
+def example_project() -> Path:
+    """A copy of the repository's example project (``pipelines/``, ``conftest.py``)."""
+    path = Path(tempfile.mkdtemp(prefix="zenrun-bench-project-"))
+    shutil.copytree(REPO / "pipelines", path / "pipelines")
+    shutil.copy(REPO / "conftest.py", path / "conftest.py")
+    (path / "pyproject.toml").write_text(
+        '[tool.zenrun]\npipelinepaths = ["pipelines"]\npython_files = ["pipeline_*.py"]\n'
+        'markers = ["slow: slow", "sklearn: needs scikit-learn"]\n'
+    )
+    return path
+
+
+def timed(project: Path, *args: str) -> tuple[float, float]:
+    """Wall and CPU seconds (the process and its children: zygote, workers) of one session."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = run_zenrun(project, *args)["wall"]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def measure_project(repeats: int) -> dict[str, dict[str, list[float]]]:
+    """The example project, local and -n 2 interleaved: cold (a fresh store), cached (the
+    same command again) and no-cache (every step runs, the store has seen them), each
+    ``repeats`` times."""
+    modes = {"local": [], "-n 2": ["-n", "2"]}
+    figures: dict[str, dict[str, list[float]]] = {}
+    path = example_project()
+    for _ in range(repeats):
+        for mode, args in modes.items():
+            shutil.rmtree(path / ".zenrun", ignore_errors=True)
+            for phase, extra in (("cold", []), ("cached", []), ("no-cache", ["--no-cache"])):
+                wall, cpu = timed(path, "pipelines/", *args, *extra)
+                entry = figures.setdefault(f"{phase} {mode}", {"wall": [], "cpu": []})
+                entry["wall"].append(wall)
+                entry["cpu"].append(cpu)
+    return figures
+
+
+def measure_shared() -> dict[str, dict]:
+    """8 cells sharing a 1 s data step: how many times it ran, local and under -n 2."""
+    figures = {}
+    for name, args in {"local": [], "-n 2": ["-n", "2"]}.items():
+        path = project(SHARED)
+        first = run_zenrun(path, *args)
+        first.update(recorded(path, 8))
+        first["load runs"] = len((path / "loads.log").read_text().split())
+        figures[name] = first
+    return figures
 
 
 def recorded(project: Path, runs: int) -> dict:
@@ -190,6 +278,7 @@ def main() -> None:
     )
     parser.add_argument("scenarios", nargs="*", default=["sleep", "cpu", "grid", "trivial"])
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5, help="project: sessions per figure")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     options = parser.parse_args()
     results: dict[str, dict] = {}
@@ -245,7 +334,34 @@ def main() -> None:
         )
         results["trivial"] = figures
 
-    print("\ntargets")
+    if "project" in options.scenarios:
+        project_figures = measure_project(options.repeats)
+        print(
+            f"\nThe example project (pipelines/: digits, hpo[iris], hpo[breast_cancer]), {options.repeats}x"
+        )
+        print(f"  {'session':<18} {'wall median':>12} {'best':>7} {'cpu median':>11}")
+        for name, f in project_figures.items():
+            print(
+                f"  {name:<18} {statistics.median(f['wall']):11.2f}s {min(f['wall']):6.2f}s "
+                f"{statistics.median(f['cpu']):10.2f}s"
+            )
+        for phase in ("cold", "cached", "no-cache"):
+            ratio = statistics.median(project_figures[f"{phase} -n 2"]["wall"]) / statistics.median(
+                project_figures[f"{phase} local"]["wall"]
+            )
+            verdicts.append(verdict(f"project {phase} -n 2 / local", ratio))
+        results["project"] = project_figures
+
+    if "shared" in options.scenarios:
+        figures = measure_shared()
+        print("\n8 cells sharing a 1 s data step (then 0.1 s each): how many times the data step ran")
+        print(f"  {'mode':<22} {'wall':>7} {'session':>8} {'runs':>7} {'load ran':>9}")
+        for name, f in figures.items():
+            print(f"  {name:<22} {f['wall']:7.2f} {f['session']:8.2f} {f['span']:7.2f} {f['load runs']:9d}")
+        verdicts.append(verdict("shared step runs -n 2", figures["-n 2"]["load runs"]))
+        results["shared"] = figures
+
+    print(f"\ntargets (load average {os.getloadavg()[0]:.1f})")
     print("\n".join(verdicts))
     if options.json:
         print(json.dumps(results, indent=2))

@@ -682,6 +682,7 @@ RELAY_HELPER = """
 
 
 def test_the_zygote_imports_installed_packages_while_the_driver_collects(zenrunner, tmp_path):
+    """With --driver-budget 0 every step goes to a worker: the zygote gets ready at once."""
     site = tmp_path / "libs" / "site-packages"
     (site / "relayed_pkg").mkdir(parents=True)
     (site / "relayed_pkg" / "__init__.py").write_text(textwrap.dedent(RELAYED_PACKAGE))
@@ -689,7 +690,7 @@ def test_the_zygote_imports_installed_packages_while_the_driver_collects(zenrunn
     log.write_text("")
     zenrunner.makepyfile(pipeline_relay=RELAY_PIPELINE, relay_helper=RELAY_HELPER)
     env = {"RELAY_LOG": str(log), "PYTHONPATH": str(site)}
-    result = zenrunner.run("-n", "2", env=env)
+    result = zenrunner.run("-n", "2", "--driver-budget", "0", env=env)
     result.assert_outcomes(passed=1)
     script = """
         from zenrun import get_pipeline

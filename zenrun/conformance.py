@@ -433,6 +433,18 @@ class MetadataStoreTests:
         assert store.previous_step("p", "other", current.id, item_id="f.py::p[a]") is None
         assert store.previous_step("p", "s", current.id, item_id=None) is None  # API runs only
 
+    def test_last_computed_is_the_newest_completed_record(self, store: MetadataStore) -> None:
+        assert store.last_computed("p", "s") is None
+        parts = {"code": "c1"}
+        _record(store, "p", "f.py::p[a]", s=make_step("s", started=10.0, finished=10.5, cache_parts=parts))
+        _record(store, "p", "f.py::p[b]", s=make_step("s", status="cached", started=20.0, finished=20.0))
+        _record(store, "p", "f.py::p[a]", s=make_step("s", status="failed", started=30.0, finished=30.1))
+        _record(store, "q", "f.py::q", s=make_step("s", started=40.0, finished=49.0))
+        last = store.last_computed("p", "s")
+        assert last is not None and last.status == "completed" and last.cache_parts == parts
+        assert (last.started, last.finished) == (10.0, 10.5)
+        assert store.last_computed("p", "other") is None
+
     def test_logged_metadata_of_the_computing_step(self, store: MetadataStore) -> None:
         _record(store, s=make_step("s", cache_key="key", metadata={"accuracy": 0.5}))
         _record(store, s=make_step("s", status="cached", cache_key="key", metadata={"accuracy": 0.5}))

@@ -375,6 +375,16 @@ class MetadataStore(Protocol):
                 return step
         return None
 
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest ``completed`` record of ``step_id`` in ``pipeline`` (any item), with
+        its ``started``, ``finished`` and ``cache_parts``, or None: how long the step took
+        when it last ran (``-n`` runs steps known to be quick in the driver)."""
+        for run in reversed(self.get_runs(pipeline)):
+            step = run.steps.get(step_id)
+            if step is not None and step.status == "completed":
+                return step
+        return None
+
     def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
         """What the step run that computed ``cache_key`` logged (the newest
         ``completed`` record with that key and non-empty ``metadata``), or None.

@@ -752,6 +752,27 @@ class PostgresMetadataStore(MetadataStore):
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
 
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest completed record of ``step_id`` in ``pipeline`` (its times and key parts)."""
+        rows = self.team.read(
+            "SELECT s.step_id, s.step_name, s.cache_key, s.cache_parts, s.started, s.finished "
+            "FROM runs r JOIN steps s ON s.run_id = r.id WHERE r.pipeline=%s AND s.step_id=%s "
+            "AND s.status = 'completed' ORDER BY r.id DESC LIMIT 1",
+            (pipeline, step_id),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return StepRun(
+            id=row[0],
+            name=row[1],
+            status="completed",
+            cache_key=row[2],
+            cache_parts=_loads(row[3]),
+            started=row[4],
+            finished=row[5],
+        )
+
     def logged_metadata(self, cache_key: str) -> dict[str, Any] | None:
         """What the step that produced ``cache_key`` logged (read with the cache entry)."""
         if cache_key in self.team.logged:

@@ -680,6 +680,27 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             return None
         return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
 
+    def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
+        """The newest completed record of ``step_id`` in ``pipeline`` (its times and key parts)."""
+        with self._db_lock:
+            row = self._db.execute(
+                "SELECT s.step_id, s.step_name, s.cache_key, s.cache_parts, s.started, s.finished "
+                "FROM runs r JOIN steps s ON s.run_id = r.id WHERE r.pipeline=? AND s.step_id=? "
+                "AND s.status='completed' ORDER BY r.id DESC LIMIT 1",
+                (pipeline, step_id),
+            ).fetchone()
+        if row is None:
+            return None
+        return StepRun(
+            id=row[0],
+            name=row[1],
+            status="completed",
+            cache_key=row[2],
+            cache_parts=_loads(row[3]),
+            started=row[4],
+            finished=row[5],
+        )
+
     # -- maintenance --------------------------------------------------------------
     def referenced_digests(self) -> set[str]:
         """Digests of the artifacts recorded steps used or produced."""

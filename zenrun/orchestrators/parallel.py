@@ -16,6 +16,7 @@ import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.capture import prepare_descriptor_capture
 from zenrun.config import api_config
 from zenrun.hookspec import hookimpl
@@ -44,13 +45,27 @@ class ProcessExecutor:
         materializers: Any,
         rootdir: str | None = None,
         zygote: Zygote | None = None,
+        driver_budget: float = 0.0,
     ) -> None:
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
         self.rootdir = rootdir
         self.zygote = zygote
+        #: Seconds of steps known to be quick the driver may run before starting workers
+        #: (see :meth:`Scheduler._here <zenrun.orchestrators.scheduler.Scheduler._here>`);
+        #: 0: every step runs in a worker.
+        self.driver_budget = driver_budget
         self._pool: Any = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a worker was started (or is being started) in this session."""
+        return self._pool is not None
+
+    def run_here(self, task: StepTask) -> TaskResult:
+        """Run ``task`` in the driver, as a worker would: outputs written, references returned."""
+        return run_task(task, self.artifact_store, self.materializers)
 
     @property
     def pool(self) -> Any:
@@ -60,10 +75,14 @@ class ProcessExecutor:
             # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, WorkerPool
 
+            bootstrap = Bootstrap.from_driver(self.rootdir)
+            if self.zygote is not None and self.zygote.deferred is not None:  # see warm_up
+                self.zygote.preload(bootstrap)
+                self.zygote.prefork(min(self.size, PREFORK_MAX))
             self._pool = WorkerPool(
                 self.size,
                 (self.artifact_store, self.materializers),
-                bootstrap=Bootstrap.from_driver(self.rootdir),
+                bootstrap=bootstrap,
                 zygote=self.zygote,
             )
         return self._pool
@@ -148,6 +167,15 @@ class ThreadExecutor:
         self._running.difference_update(keys)  # abandoned: their results are dropped
 
 
+#: ``--driver-budget`` where ``auto`` cannot be measured (the Python API): about what
+#: starting workers costs (a fork, and the project's libraries imported again:
+#: scikit-learn takes ~1 s of CPU).
+DRIVER_BUDGET = 1.0
+#: ``--driver-budget auto`` is at least this.
+MIN_DRIVER_BUDGET = 0.1
+#: ``config.stash`` key of when the parallel plugin was configured (``time.monotonic()``).
+CONFIGURED_KEY = "parallel.configured"
+
 #: Workers forked ahead of the first step at most (more are forked when needed).
 PREFORK_MAX = 16
 
@@ -157,18 +185,31 @@ class ParallelOrchestrator(SchedulingOrchestrator):
 
     name = "parallel"
 
-    def __init__(self, workers: int, config: Any = None, dist: str = "processes") -> None:
+    def __init__(
+        self,
+        workers: int,
+        config: Any = None,
+        dist: str = "processes",
+        driver_budget: float | None = DRIVER_BUDGET,
+    ) -> None:
         super().__init__()
         self.workers = max(1, workers)
         self.config = config
         self.dist = dist
+        #: ``--driver-budget`` (see the scheduler); None: ``auto``, what collection took.
+        self.driver_budget = driver_budget
 
     def make_executor(self) -> Any:
         config = self.config or api_config()
         if self.dist == "threads":
             return ThreadExecutor(self.workers, config.artifact_store, config.materializers)
         return ProcessExecutor(
-            self.workers, config.artifact_store, config.materializers, str(config.rootpath), self.zygote
+            self.workers,
+            config.artifact_store,
+            config.materializers,
+            str(config.rootpath),
+            self.zygote,
+            DRIVER_BUDGET if self.driver_budget is None else self.driver_budget,
         )
 
     def check(self, composed: Any) -> str | None:
@@ -180,12 +221,26 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         return self.config.stash.get(ZYGOTE_KEY) if self.config is not None else None
 
     def warm_up(self) -> None:
-        """Prepare what workers are forked from while the driver composes the pipelines."""
+        """Prepare what workers are forked from while the driver composes the pipelines.
+
+        With a driver budget and a store that has seen runs, the zygote waits instead: it
+        imports the project's libraries and forks workers when the first step goes to a
+        worker, so that a run whose steps all run in the driver (or are cached) does not
+        import them twice.
+        """
         if self.dist != "threads":
             # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
             from zenrun.orchestrators.workers import Bootstrap, boot_forkserver
 
             config = self.config or api_config()
+            started = config.stash.get(CONFIGURED_KEY) if self.config is not None else None
+            if self.driver_budget is None and started is not None:
+                # auto: starting workers costs about what collection did (the zygote imports
+                # the libraries collection imported), whatever the machine's load
+                self.driver_budget = max(MIN_DRIVER_BUDGET, time.monotonic() - started)
+            if self.zygote is not None and self.zygote.deferred is not None:
+                self.zygote.stop_following()
+                return
             bootstrap = Bootstrap.from_driver(str(config.rootpath))
             if self.zygote is not None:
                 self.zygote.preload(bootstrap)
@@ -194,6 +249,18 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                 self.zygote.prefork(min(self.workers, PREFORK_MAX))
             else:
                 boot_forkserver(bootstrap)
+
+
+def _seconds(value: str) -> float | None:
+    if value == "auto":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number of seconds, not {value!r}") from None
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"expects a number of seconds >= 0, not {value}")
+    return number
 
 
 def _numprocesses(value: str) -> int:
@@ -222,6 +289,16 @@ def zenrun_addoption(parser: Any) -> None:
         "('auto': one per CPU; 0: run locally)",
     )
     group.addoption(
+        "--driver-budget",
+        dest="driver_budget",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="with -n: steps the store has seen finish quickly run in the driver, up to this "
+        "many seconds of them before the first worker starts (0: every step in a worker; "
+        "default auto: as long as collecting took)",
+    )
+    group.addoption(
         "--dist",
         dest="dist",
         choices=("processes", "threads"),
@@ -237,7 +314,10 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
     if config.getoption("dist", "processes") != "threads":
         refuse_process_local_store(config, f"-n {config.getoption('numprocesses', None) or 2}")
     orchestrator = ParallelOrchestrator(
-        config.getoption("numprocesses", None) or 2, config, config.getoption("dist", "processes")
+        config.getoption("numprocesses", None) or 2,
+        config,
+        config.getoption("dist", "processes"),
+        config.getoption("driver_budget", None),
     )
     config.add_cleanup(orchestrator.close)
     return orchestrator
@@ -249,6 +329,7 @@ ZYGOTE_KEY = "parallel.zygote"
 
 @hookimpl(tryfirst=True)  # before any plugin opens a store: the zygote must not inherit one
 def zenrun_configure(config: Any) -> None:
+    config.stash[CONFIGURED_KEY] = time.monotonic()
     if config.getoption("numprocesses", None) and not config.getoption("orchestrator", None):
         config.option.orchestrator = "parallel"
     runs_nothing = any(
@@ -280,8 +361,22 @@ def zenrun_configure(config: Any) -> None:
             ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
         )
         if zygote is not None:
+            if config.getoption("driver_budget", None) != 0 and _store_has_runs(config):
+                zygote.deferred = []  # see warm_up
             config.stash[ZYGOTE_KEY] = zygote
             config.add_cleanup(zygote.close)
+
+
+def _store_has_runs(config: Any) -> bool:
+    """Whether the store may know how long steps take, checked before it is opened: a
+    first run's steps all go to workers, which the zygote then prepares while the driver
+    collects. A plugin's store (a team's) is taken to have runs."""
+    if config.store_url is not None:
+        return True
+    try:
+        return bool((config.store_path / "metadata.db").exists())  # the SQLite store's file
+    except Exception:  # a store setting the run reports as a usage error
+        return False
 
 
 @hookimpl

@@ -56,6 +56,11 @@ class StepExecutor(Protocol):
         """Stop the running tasks ``keys`` now (after Ctrl-C and its grace period)."""
 
 
+#: A step the store has seen finish in less than this many seconds always runs in the
+#: driver: sending it to a worker and back would cost more than running it.
+QUICK_STEP = 0.005
+
+
 class _Job:
     def __init__(self, execution: Any, owned: bool) -> None:
         self.execution = execution
@@ -100,6 +105,14 @@ class Scheduler:
         self._computing: dict[str, int] = {}  # cache key -> id() of the task computing it
         self._waiting: dict[str, list[tuple[_Job, StepTask]]] = {}
         self._released: list[tuple[_Job, StepTask]] = []  # to run after all: slots permitting
+        # Quick steps in the driver (see _here): seconds a step took, by (pipeline, step
+        # name, code digest), as recorded in the store or seen in this session.
+        self._took: dict[tuple[Any, ...], float | None] = {}
+        self._spent_here = 0.0  # seconds of steps run in the driver before any worker started
+        # Known steps that may run in the driver before any worker starts, with their
+        # expected seconds: decided together once the launching round has seen them all.
+        self._maybe_here: list[tuple[_Job, StepTask, float]] = []
+        self._to_send: list[tuple[_Job, StepTask]] = []  # prepared, sent when a slot is free
 
     def stop(self, reason: str) -> None:
         """Launch nothing more; running steps finish."""
@@ -119,12 +132,15 @@ class Scheduler:
         try:
             while True:
                 self._check_executor()
-                while self._released and self.executor.free_slots():
+                while self._to_send and self.executor.free_slots():  # their slots were held
+                    job, task = self._to_send.pop(0)
+                    self._guarded(job, self._send, job, task)
+                while self._released and self._free():
                     job, task = self._released.pop(0)
                     self._guarded(job, self._start, job, task)
                 if self.stopped is None:
                     for job in jobs:
-                        if not self.executor.free_slots():
+                        if not self._free():
                             break
                         self._guarded(job, self._launch, job)
                 while feed is not None and self.stopped is None and self._may_feed(fed):
@@ -136,8 +152,12 @@ class Scheduler:
                     jobs.append(job)
                     fed.append(job)
                     self._guarded(job, self._launch, job)
+                    if job.remaining == 0 and job.running == 0:  # all cached, or run in the driver
+                        self._finish(job)  # before the next is fed: a study samples after its result
+                if self._maybe_here and self._settle_here():
+                    continue  # ran in the driver: launch what they made ready
                 for job in jobs:
-                    if job.remaining == 0 and job.running == 0 and job.steps is not None:
+                    if job.remaining == 0 and job.running == 0 and job.steps is not None and not job.finished:
                         self._finish(job)
                 jobs = [j for j in jobs if not j.finished]
                 fed = [j for j in fed if not j.finished]
@@ -163,8 +183,12 @@ class Scheduler:
                     run.error = self.broken  # failed with the executor's reason, said once
                 self._finish(job, StopLaunching(self.stopped or "stopped"))
 
+    def _free(self) -> int:
+        """Slots free for one more task: the executor's, less the tasks held in the driver."""
+        return self.executor.free_slots() - len(self._maybe_here) - len(self._to_send)
+
     def _may_feed(self, fed: list[_Job]) -> bool:
-        free = self.executor.free_slots()
+        free = self._free()
         busy = [j for j in fed if not j.finished and (j.remaining or j.running or j.steps is None)]
         return free > 0 and len(busy) < len(self._running) + free
 
@@ -181,7 +205,7 @@ class Scheduler:
             if job.owned:
                 execution.start()
             job.steps = ReadySteps(execution)
-        while self.stopped is None and self.executor.free_slots():
+        while self.stopped is None and self._free():
             step_id = job.steps.pop()
             if step_id is None:
                 return
@@ -229,6 +253,16 @@ class Scheduler:
                 self._released.append((job, waiter))
 
     def _submit(self, job: _Job, task: StepTask) -> None:
+        here = self._here(job, task)
+        if here is True:
+            self._run_here(job, task)
+            return
+        if here is not False:  # expected seconds: decided with the round's others
+            self._maybe_here.append((job, task, here))
+            return
+        self._send(job, task)
+
+    def _send(self, job: _Job, task: StepTask) -> None:
         self._counter += 1
         key = (self._counter, task.step_id)
         self._running[key] = (job, task)
@@ -244,9 +278,97 @@ class Scheduler:
                 _failure(job, task, f"step {task.step_id!r} could not be sent to a worker: {exc}\n"),
             )
 
+    # -- quick steps in the driver --------------------------------------------------
+    def _here(self, job: _Job, task: StepTask) -> bool | float:
+        """Whether the driver runs ``task`` itself rather than a worker (executors with a
+        ``driver_budget``: worker processes); a float: maybe, it is expected to take that
+        many seconds (see :meth:`_settle_here`).
+
+        Only steps whose duration is known (the newest completed record of the same step
+        with the same code, in any item of the pipeline, or a run of it in this session):
+        a step never seen goes to a worker. Steps known to take under :data:`QUICK_STEP`
+        always run here; until the first worker is started, so may the others.
+        """
+        budget = getattr(self.executor, "driver_budget", 0.0)
+        if not budget or task.attempt > 1:
+            return False
+        took = self._expected(job, task)
+        if took is None:
+            return False
+        if took <= QUICK_STEP:
+            return True
+        if getattr(self.executor, "started", True) or self._spent_here + took > budget:
+            return False
+        return took
+
+    def _settle_here(self) -> bool:
+        """Run the round's known steps in the driver when, all together with those it ran
+        before, they are expected to take less than ``driver_budget`` seconds: starting
+        workers (a fork, the project's libraries imported again) costs about that, and a
+        run that needs nothing else never pays it. Else (a wide round of longer steps:
+        the cells of a grid) they go to workers: several steps ready together may take
+        only half the budget. True when some ran here."""
+        batch, self._maybe_here = self._maybe_here, []
+        budget: float = getattr(self.executor, "driver_budget", 0.0)
+        total = sum(took for _, _, took in batch)
+        here = (
+            not getattr(self.executor, "started", True)
+            and self._spent_here + total <= budget
+            and (len(batch) == 1 or total <= budget / 2)
+        )
+        if here:
+            self._spent_here += total
+            for job, task, _ in batch:
+                self._guarded(job, self._run_here, job, task)
+        else:
+            self._to_send.extend((job, task) for job, task, _ in batch)
+        return True
+
+    def _duration_key(self, job: _Job, task: StepTask) -> tuple[Any, ...] | None:
+        step_run = task.step_run
+        code = (step_run.cache_parts or {}).get("code") if step_run is not None else None
+        if step_run is None or code is None:
+            return None
+        return (job.execution.run.pipeline_name, step_run.name, code)
+
+    def _expected(self, job: _Job, task: StepTask) -> float | None:
+        """Seconds ``task`` is expected to take, or None when the store has not seen it."""
+        key = self._duration_key(job, task)
+        if key is None:
+            return None
+        if key not in self._took:
+            store = job.execution.metadata_store
+            last_computed = getattr(store, "last_computed", None)  # a protocol default
+            previous = last_computed(key[0], task.step_id) if last_computed is not None else None
+            known = (
+                previous is not None
+                and (previous.cache_parts or {}).get("code") == key[2]
+                and previous.duration is not None
+            )
+            self._took[key] = previous.duration if known else None  # type: ignore[union-attr]
+        return self._took[key]
+
+    def _run_here(self, job: _Job, task: StepTask) -> None:
+        outcome: TaskResult | BaseException
+        try:
+            outcome = self.executor.run_here(task)  # type: ignore[attr-defined]
+        except Exception as exc:  # InputArtifactError: its producer is run again
+            outcome = exc
+        self._learn(job, task, outcome)
+        self._outcome(job, task, outcome)
+
+    def _learn(self, job: _Job, task: StepTask, outcome: TaskResult | BaseException) -> None:
+        """Remember how long a step took (for the next items of a grid in this session)."""
+        budget: float = getattr(self.executor, "driver_budget", 0.0)
+        if budget and isinstance(outcome, TaskResult) and outcome.ok:
+            key = self._duration_key(job, task)
+            if key is not None:
+                self._took[key] = outcome.finished - outcome.started
+
     def _collect(self, key: Hashable, outcome: TaskResult | BaseException) -> None:
         job, task = self._running.pop(key)
         job.running -= 1
+        self._learn(job, task, outcome)
         self._guarded(job, self._outcome, job, task, outcome)
 
     def _outcome(self, job: _Job, task: StepTask, outcome: TaskResult | BaseException) -> None:

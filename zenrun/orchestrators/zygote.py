@@ -188,6 +188,9 @@ class Zygote:
         self._pending = 0  # fork requests sent whose replies were not read yet
         self._unfreeze = False  # gc.freeze() was ours to undo
         self._relay: _ImportRelay | None = None
+        #: Libraries the driver imported, kept for :meth:`preload` instead of being imported
+        #: at once (None: imported at once, while the driver collects).
+        self.deferred: list[str] | None = None
 
     @classmethod
     def start(cls, modules: Sequence[str] = ()) -> Zygote | None:
@@ -232,6 +235,10 @@ class Zygote:
         sys.meta_path.insert(0, zygote._relay)
         return zygote
 
+    def stop_following(self) -> None:
+        """Collection is done: the zygote stops following the driver's imports."""
+        self._stop_relay()
+
     def _stop_relay(self) -> None:
         if self._relay is not None and self._relay in sys.meta_path:
             sys.meta_path.remove(self._relay)
@@ -241,6 +248,9 @@ class Zygote:
         """Let the zygote import the installed packages ``names`` now (it does not wait),
         with the driver's environment as it is now (a conftest may have set variables the
         library reads on import)."""
+        if self.deferred is not None:
+            self.deferred.extend(n for n in names if n not in self.deferred)
+            return
         with self._lock:
             try:
                 self._send(("import", names, dict(os.environ)))
@@ -277,6 +287,9 @@ class Zygote:
         Called once collection is done: the zygote stops following the driver's imports.
         """
         self._stop_relay()
+        deferred, self.deferred = self.deferred, None
+        if deferred:
+            self.import_libraries(deferred)
         with self._lock:
             try:
                 self._send(("preload", bootstrap))
