@@ -168,6 +168,71 @@ def test_conftest_plugin_with_lifecycle_hooks_and_options(zenrunner):
     result.fnmatch_lines(["*--shout*shout step names*"])
 
 
+def test_step_hooks_keep_pluggy_order_and_wrappers(zenrunner):
+    """The per-step hooks are called without pluggy's machinery when no implementation wraps
+    them: still every implementation, in pluggy's order (tryfirst first, then the latest
+    registered), with or without the ``step_run`` argument; a wrapper still wraps them all."""
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_step_start(step_run):
+            print(f"FIRST start {step_run.id} {step_run.status}")
+
+        @zenrun.hookimpl
+        def zenrun_step_finish():
+            print("NOARGS finish")
+
+        class Late:
+            @zenrun.hookimpl
+            def zenrun_step_finish(self, step_run):
+                print(f"LATE finish {step_run.id} {step_run.status}")
+
+        class Wrapper:
+            @zenrun.hookimpl(wrapper=True)
+            def zenrun_step_start(self, step_run):
+                print(f"WRAP before {step_run.id}")
+                result = yield
+                print(f"WRAP after {step_run.id}")
+                return result
+
+        @zenrun.hookimpl
+        def zenrun_configure(config):
+            config.pluginmanager.register(Late(), "late")
+            if config.getoption("verbose") > 0:
+                config.pluginmanager.register(Wrapper(), "wrapper")
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-k", "alpha", "-s")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*FIRST start one running*",
+            "*LATE finish one completed*",
+            "*NOARGS finish*",
+            "*FIRST start add running*",
+            "*LATE finish add completed*",
+            "*NOARGS finish*",
+        ]
+    )
+    assert "WRAP" not in result.stdout
+    result = zenrunner.run("-k", "alpha", "-s", "-v")  # cached, and with a wrapper
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*WRAP before one*",
+            "*FIRST start one running*",
+            "*WRAP after one*",
+            "*LATE finish one cached*",
+            "*NOARGS finish*",
+            "*WRAP before add*",
+            "*FIRST start add running*",
+            "*WRAP after add*",
+            "*LATE finish add cached*",
+        ]
+    )
+
+
 def test_unmarked_hook_functions_in_conftest(zenrunner):
     """As ``pytest_*`` functions in a conftest, ``zenrun_*`` functions are hooks without the marker."""
     zenrunner.makeconftest("""
