@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -929,3 +931,74 @@ def test_store_check_and_repair_verify_find_a_damaged_inline_artifact(zenrunner)
     run = read_store(zenrunner.store).get_runs()[-1]
     assert run.steps["make"].status == "completed" and run.steps["total"].output.read() == 6
     assert artifact_bytes(zenrunner.store, digest) == b"[1,2,3]"
+
+
+MANY_SMALL = """
+from zenrun import pipeline, step
+
+@step
+def sq(i: int) -> int:
+    return i * i
+
+@step
+def total(values: list) -> int:
+    return sum(values)
+
+@step
+def pair(a: int, b: int) -> list:
+    return [a, b]
+
+@pipeline
+def many():
+    for k in range(5):
+        total(pair(sq(2 * k), sq(2 * k + 1)))
+"""
+
+
+def _totals(zenrunner):
+    """The totals of the last run, read through the Python API in a process of its own (an
+    open reader in this process would hold the pack while the test damages it)."""
+    result = zenrunner.runpython(
+        "from zenrun import get_pipeline\n"
+        "run = get_pipeline('many').runs[-1]\n"
+        "print(sorted(s.output.read() for n, s in run.steps.items() if n.startswith('total')))\n"
+    )
+    assert result.ret == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("damage_kind", ["directory", "half", "empty", "deleted"])
+def test_a_damaged_inline_pack_is_a_warned_miss_and_the_steps_run_again(zenrunner, damage_kind):
+    """The inline pack made a directory, truncated to half or to nothing, or deleted: the
+    next run warns (naming the file when it is there but unusable), runs the steps again
+    with the right values, and the run after it is all hits."""
+    zenrunner.makepyfile(pipeline_many=MANY_SMALL)
+    first = zenrunner.run("-q")
+    assert first.ret == 0, first.stdout + first.stderr
+    expected = sorted((2 * k) ** 2 + (2 * k + 1) ** 2 for k in range(5))
+    assert _totals(zenrunner) == expected
+    pack = zenrunner.store / "artifacts" / "inline.db"
+    assert pack.stat().st_size > 0
+    if damage_kind == "directory":
+        pack.unlink()
+        pack.mkdir()
+        (pack / "inside").write_text("x")
+    elif damage_kind == "half":
+        os.truncate(pack, pack.stat().st_size // 2)
+    elif damage_kind == "empty":
+        os.truncate(pack, 0)
+    else:
+        pack.unlink()
+    rerun = zenrunner.run("-v")
+    assert rerun.ret == 0, rerun.stdout + rerun.stderr
+    assert "INTERNALERROR" not in rerun.stdout + rerun.stderr
+    rerun.fnmatch_lines(["*Cached output output of step sq is missing or corrupt*"])
+    if damage_kind in ("directory", "half"):
+        rerun.fnmatch_lines([f"*The inline artifact pack {pack} is damaged*set aside as*"])
+    assert _totals(zenrunner) == expected
+    again = zenrunner.run("-v")
+    assert again.ret == 0
+    assert again.stdout.count("Using cached version of") == 20, again.stdout
+    assert _totals(zenrunner) == expected
+    check = zenrunner.run("--store-check")
+    assert check.ret == 0, check.stdout

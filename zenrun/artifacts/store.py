@@ -93,6 +93,7 @@ class LocalArtifactStore(ArtifactStore):
         self._inline: dict[str, bytes] = {}  # put, not yet committed to the pack by sync()
         self._inline_db: sqlite3.Connection | None = None
         self._inline_lock = threading.Lock()
+        self._pack_unreadable = False  # warned once: read as if there were no pack
         self._root = str(self.root)
         self._known_dirs: set[str] = set()
         self._pending: dict[str, Future[None]] = {}
@@ -116,37 +117,67 @@ class LocalArtifactStore(ArtifactStore):
         if self._inline_db is not None:
             return self._inline_db
         path = os.path.join(self._root, INLINE_DB)
-        if not create and not os.path.exists(path):
+        if not create and (self._pack_unreadable or not os.path.lexists(path)):
             return None
         if create:
             os.makedirs(self._root, exist_ok=True)
+        damaged = os.path.lexists(path) and not os.path.isfile(path)  # a directory, a dangling link
+        if damaged and not self._set_aside(path, "not a regular file") and not create:
+            return None
         try:
             self._inline_db = _open_pack(path)
         except sqlite3.OperationalError as exc:
-            if create or is_busy(exc):
+            if is_busy(exc):
                 raise
+            if create:
+                raise ArtifactError(f"cannot write the inline artifact pack {path}: {exc}") from None
             # A read-only store: read the pack as it is.
-            self._inline_db = sqlite3.connect(
-                f"file:{urllib.parse.quote(path)}?immutable=1", uri=True, check_same_thread=False
-            )
-        except sqlite3.DatabaseError as exc:
-            if not isinstance(exc, sqlite3.OperationalError) or "not a database" in str(exc):
-                aside = f"{path}.damaged-{os.getpid()}"
+            try:
+                self._inline_db = _immutable(path)
+            except sqlite3.DatabaseError as again:
+                self._pack_unreadable = True
                 logging.getLogger("zenrun").warning(
-                    "The inline artifact pack %s is damaged (%s); set aside as %s: "
-                    "the steps whose outputs it held run again.",
+                    "The inline artifact pack %s cannot be read (%s): "
+                    "the steps whose outputs it holds run again.",
                     path,
-                    exc,
-                    aside,
+                    again,
                 )
-                os.replace(path, aside)
-                for suffix in ("-wal", "-shm"):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(path + suffix)
+                return None
+        except sqlite3.DatabaseError as exc:
+            if self._set_aside(path, str(exc)) or create:
                 self._inline_db = _open_pack(path)
             else:
-                raise
+                return None
         return self._inline_db
+
+    def _set_aside(self, path: str, why: str) -> bool:
+        """Move the damaged pack at ``path`` aside (with a warning naming it): its artifacts are
+        missing, their steps run again. False when it cannot be moved (a read-only store)."""
+        aside = f"{path}.damaged-{os.getpid()}"
+        log = logging.getLogger("zenrun")
+        try:
+            os.replace(path, aside)
+        except OSError as exc:
+            self._pack_unreadable = True
+            log.warning(
+                "The inline artifact pack %s is damaged (%s) and cannot be set aside (%s): "
+                "the steps whose outputs it holds run again.",
+                path,
+                why,
+                exc.strerror or exc,
+            )
+            return False
+        log.warning(
+            "The inline artifact pack %s is damaged (%s); set aside as %s: "
+            "the steps whose outputs it held run again.",
+            path,
+            why,
+            aside,
+        )
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+                os.unlink(path + suffix)
+        return True
 
     def _inline_read(self, digest: str) -> bytes | None:
         """The bytes of ``digest`` in the inline pack (pending or committed), or None."""
@@ -689,6 +720,17 @@ def _open_pack(path: str) -> sqlite3.Connection:
         enable_wal(db)  # a worker may be creating the pack at this moment
         db.execute("PRAGMA synchronous=FULL")
         db.execute(_INLINE_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _immutable(path: str) -> sqlite3.Connection:
+    """The pack at ``path`` read as it is, without a lock or a journal (a read-only store)."""
+    db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?immutable=1", uri=True, check_same_thread=False)
+    try:
+        db.execute("SELECT 1 FROM blobs LIMIT 1").fetchall()  # an unreadable file fails here, not later
     except BaseException:
         db.close()
         raise
