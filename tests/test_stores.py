@@ -1002,3 +1002,40 @@ def test_a_damaged_inline_pack_is_a_warned_miss_and_the_steps_run_again(zenrunne
     assert _totals(zenrunner) == expected
     check = zenrunner.run("--store-check")
     assert check.ret == 0, check.stdout
+
+
+def test_the_uri_of_a_packed_artifact_is_a_file_even_when_the_store_cannot_take_it(zenrunner):
+    """``.uri`` of an inline artifact is a file a user can open: in the store when it can
+    be written there, else in a private temporary directory (here a stray file sits where
+    the artifact's directory would go, as in a read-only store)."""
+    zenrunner.makepyfile(pipeline_many=MANY_SMALL)
+    first = zenrunner.run("-q")
+    assert first.ret == 0, first.stdout + first.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    digests = {name: s.output.digest for name, s in run.steps.items()}
+    blocked = digests["pair_3"]
+    shard = zenrunner.store / "artifacts" / blocked[:2]
+    assert not shard.exists()  # a row of the pack, not a file
+    shard.write_text("not a directory")
+    script = textwrap.dedent("""
+        import json
+        from zenrun import get_pipeline
+        run = get_pipeline("many").runs[-1]
+        out = {}
+        for name in ("pair_3", "pair"):
+            output = run.steps[name].output
+            with open(output.uri, "rb") as fh:
+                out[name] = [output.uri, fh.read().decode(), output.read()]
+        print(json.dumps(out))
+    """)
+    result = zenrunner.runpython(script)
+    assert result.ret == 0, result.stdout + result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["pair_3"][1:] == ["[16,25]", [16, 25]]
+    assert seen["pair"][1:] == ["[0,1]", [0, 1]]
+    assert not seen["pair_3"][0].startswith(str(zenrunner.store))
+    assert seen["pair"][0] == str(zenrunner.store / "artifacts" / digests["pair"][:2] / digests["pair"][2:])
+    assert zenrunner.runpython(script).stdout == result.stdout  # the file is reused as it is
+    again = zenrunner.run("-v")  # the stray file does not hide the pack's rows from a rerun
+    assert again.ret == 0, again.stdout + again.stderr
+    assert again.stdout.count("Using cached version of") == 20, again.stdout

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import sqlite3
+import tempfile
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -264,11 +265,20 @@ class LocalArtifactStore(ArtifactStore):
         return self.root / digest[:2] / digest[2:]
 
     def uri(self, digest: str) -> str:
-        """The artifact's file path (an inline artifact is given its file first)."""
+        """The artifact's file path (an inline artifact is given its file first). When the
+        store cannot take that file (read-only, a stray file where its directory goes), the
+        file is written to a private directory of the temporary directory instead: the path
+        returned is always one a user can open."""
         path = self.path(digest)
-        if not path.exists():
-            with contextlib.suppress(OSError):  # a read-only store: the path all the same
-                self._spill(digest)
+        if path.exists():
+            return str(path)
+        try:
+            self._spill(digest)
+        except OSError:
+            data = self._inline_read(digest)
+            if data is None or hashlib.sha256(data).hexdigest() != digest:
+                return str(path)  # not stored: the path it would have
+            return _spill_outside(digest, data)
         return str(path)
 
     def put(self, data: bytes) -> tuple[str, int]:
@@ -348,10 +358,10 @@ class LocalArtifactStore(ArtifactStore):
                 ) from None
         path = str(self.path(digest))
         if not os.path.exists(path):
-            self._spill(digest)
+            path = self.uri(digest)
         try:
             actual = hash_file(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
         if actual != digest:
             try:
@@ -491,7 +501,7 @@ class LocalArtifactStore(ArtifactStore):
         try:
             with open(path, "rb") as fh:
                 ok = hashlib.sha256(fh.read()).hexdigest() == digest
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             data = self._inline_read(digest)
             if data is None:
                 return False
@@ -565,7 +575,7 @@ class LocalArtifactStore(ArtifactStore):
         inline = False
         try:
             data = self.path(digest).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # a stray file where its directory goes
             found = self._inline_read(digest)
             if found is None:
                 raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
@@ -724,6 +734,19 @@ def _open_pack(path: str) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _spill_outside(digest: str, data: bytes) -> str:
+    """``data`` as the file ``<tmp>/zenrun-<uid>-artifacts/<digest>`` (written once, atomically)."""
+    directory = os.path.join(tempfile.gettempdir(), f"zenrun-{getattr(os, 'getuid', lambda: 0)()}-artifacts")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    target = os.path.join(directory, digest)
+    if not os.path.isfile(target) or hash_file(target) != digest:
+        tmp = f"{target}.tmp-{os.getpid()}-{next(_tmp_counter)}"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    return target
 
 
 def _immutable(path: str) -> sqlite3.Connection:
