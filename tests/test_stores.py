@@ -1039,3 +1039,37 @@ def test_the_uri_of_a_packed_artifact_is_a_file_even_when_the_store_cannot_take_
     again = zenrunner.run("-v")  # the stray file does not hide the pack's rows from a rerun
     assert again.ret == 0, again.stdout + again.stderr
     assert again.stdout.count("Using cached version of") == 20, again.stdout
+
+
+def test_a_damaged_row_of_the_inline_pack_is_named_removed_and_computed_again(zenrunner):
+    """A row whose bytes no longer match its digest: the rerun warns naming the pack and
+    the artifact, runs its step again with the right value, and the next run is all hits."""
+    zenrunner.makepyfile(pipeline_many=MANY_SMALL)
+    first = zenrunner.run("-q")
+    assert first.ret == 0, first.stdout + first.stderr
+    digest = read_store(zenrunner.store).get_runs()[-1].steps["pair_2"].output.digest
+    pack = zenrunner.store / "artifacts" / "inline.db"
+    with sqlite3.connect(pack) as db:
+        [(data,)] = db.execute("SELECT data FROM blobs WHERE digest=?", (digest,)).fetchall()
+        assert bytes(data) == b"[4,9]"
+        db.execute("UPDATE blobs SET data=? WHERE digest=?", (b"[4,8]", digest))
+    db.close()
+    rerun = zenrunner.run("-v")
+    assert rerun.ret == 0, rerun.stdout + rerun.stderr
+    rerun.fnmatch_lines(
+        [
+            f"*Artifact {digest[:12]} in the inline artifact pack {pack} is damaged*runs again*",
+            "*Cached output output of step pair_2 is missing or corrupt*",
+        ]
+    )
+    assert rerun.stdout.count("Using cached version of") == 19, rerun.stdout
+    expected = sorted((2 * k) ** 2 + (2 * k + 1) ** 2 for k in range(5))
+    assert _totals(zenrunner) == expected
+    pair = zenrunner.runpython(
+        "from zenrun import get_pipeline\nprint(get_pipeline('many').runs[-1].steps['pair_2'].output.read())\n"
+    )
+    assert pair.stdout.strip() == "[4, 9]", pair.stdout + pair.stderr
+    again = zenrunner.run("-v")
+    assert again.ret == 0
+    assert again.stdout.count("Using cached version of") == 20, again.stdout
+    assert zenrunner.run("--store-check", "--verify").ret == 0

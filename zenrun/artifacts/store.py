@@ -213,6 +213,18 @@ class LocalArtifactStore(ArtifactStore):
             except sqlite3.OperationalError:  # a read-only store: reported elsewhere
                 return False
 
+    def _drop_corrupt_row(self, digest: str, why: str) -> None:
+        """Remove a damaged row of the pack (put() skips digests that exist, so the producer's
+        rerun could not otherwise write it again), with a warning naming the pack."""
+        logging.getLogger("zenrun").warning(
+            "Artifact %s in the inline artifact pack %s is damaged (%s): removed; "
+            "the step that made it runs again.",
+            digest[:12],
+            os.path.join(self._root, INLINE_DB),
+            why,
+        )
+        self._inline_remove(digest)
+
     def _commit_inline(self) -> None:
         """Write the pending inline artifacts in one durable transaction."""
         with self._lock:
@@ -480,7 +492,7 @@ class LocalArtifactStore(ArtifactStore):
             if found is None:
                 return False
             if size is not None and found != size:
-                self._inline_remove(digest)
+                self._drop_corrupt_row(digest, f"{found} bytes, not {size}")
                 return False
             return True
         if size is not None and stat.st_size != size:
@@ -507,7 +519,7 @@ class LocalArtifactStore(ArtifactStore):
                 return False
             ok = hashlib.sha256(data).hexdigest() == digest
             if not ok:
-                self._inline_remove(digest)
+                self._drop_corrupt_row(digest, "its bytes do not match its hash")
             return ok
         if not ok:
             _remove(path)
@@ -542,7 +554,7 @@ class LocalArtifactStore(ArtifactStore):
         for digest, data in rows:
             ok = len(data) == packed[digest] and hashlib.sha256(data).hexdigest() == digest
             if not ok:
-                self._inline_remove(digest)
+                self._drop_corrupt_row(digest, "its bytes do not match its hash")
             found[digest] = ok
         for digest, size in packed.items():  # not in the pack: a file, or missing
             if digest not in found:
@@ -584,7 +596,7 @@ class LocalArtifactStore(ArtifactStore):
             # Drop the bad copy: put() skips digests that exist, so the
             # producer's rerun could not otherwise write it again.
             if inline:
-                self._inline_remove(digest)
+                self._drop_corrupt_row(digest, "its bytes do not match its hash")
             else:
                 try:
                     os.unlink(self.path(digest))
