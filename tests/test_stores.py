@@ -1073,3 +1073,45 @@ def test_a_damaged_row_of_the_inline_pack_is_named_removed_and_computed_again(ze
     assert again.ret == 0
     assert again.stdout.count("Using cached version of") == 20, again.stdout
     assert zenrunner.run("--store-check", "--verify").ret == 0
+
+
+def test_an_emptied_inline_pack_another_process_holds_open_is_set_aside(zenrunner):
+    """The pack truncated to 0 bytes while a reader (a notebook on the Python API) still
+    has it open in WAL mode can never be switched to WAL again: the next run sets it aside
+    with a warning naming it, instead of failing with "database is locked" after a minute."""
+    zenrunner.makepyfile(pipeline_many=MANY_SMALL)
+    first = zenrunner.run("-q")
+    assert first.ret == 0, first.stdout + first.stderr
+    reader_script = zenrunner.makepyfile(
+        _reader_=textwrap.dedent("""
+            import sys
+            from zenrun import get_pipeline
+            print(get_pipeline("many").runs[-1].steps["pair_2"].output.read(), flush=True)
+            sys.stdin.read()  # holds the pack open until the test closes stdin
+        """)
+    )
+    reader = subprocess.Popen(
+        [sys.executable, str(reader_script)],
+        cwd=zenrunner.path,
+        env=zenrunner.env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None
+        assert reader.stdout.readline().strip() == "[4, 9]"
+        pack = zenrunner.store / "artifacts" / "inline.db"
+        os.truncate(pack, 0)
+        rerun = zenrunner.run("-v")
+        assert rerun.ret == 0, rerun.stdout + rerun.stderr
+        rerun.fnmatch_lines([f"*The inline artifact pack {pack} is damaged (0 bytes*set aside as*"])
+        rerun.no_fnmatch_line("*INTERNALERROR*")
+    finally:
+        reader.kill()
+        reader.communicate()
+    expected = sorted((2 * k) ** 2 + (2 * k + 1) ** 2 for k in range(5))
+    assert _totals(zenrunner) == expected
+    again = zenrunner.run("-v")
+    assert again.ret == 0
+    assert again.stdout.count("Using cached version of") == 20, again.stdout

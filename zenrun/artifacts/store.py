@@ -60,6 +60,8 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 #: Artifacts up to this size go to the inline pack by default (``inline_artifacts``).
 INLINE_MAX = 64 << 10
 INLINE_DB = "inline.db"
+#: How long an empty pack may resist the switch to WAL before it is taken for damage.
+_EMPTY_PACK_WAIT = 10.0
 _INLINE_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, data BLOB NOT NULL, stored REAL)"
 
 
@@ -125,11 +127,22 @@ class LocalArtifactStore(ArtifactStore):
         damaged = os.path.lexists(path) and not os.path.isfile(path)  # a directory, a dangling link
         if damaged and not self._set_aside(path, "not a regular file") and not create:
             return None
+        empty = _size(path) == 0
         try:
-            self._inline_db = _open_pack(path)
+            self._inline_db = _open_pack(path, _EMPTY_PACK_WAIT if empty else 60.0)
         except sqlite3.OperationalError as exc:
             if is_busy(exc):
-                raise
+                # A pack emptied (truncated) under a process that still has it open in WAL
+                # mode: it can never be switched to WAL again. A new pack is switched within
+                # milliseconds by its creator, so one still empty after the wait is damage.
+                if not (empty and _size(path) == 0):
+                    raise
+                if self._set_aside(path, "0 bytes, held open by another process"):
+                    self._inline_db = _open_pack(path)
+                    return self._inline_db
+                if create:
+                    raise ArtifactError(f"cannot write the inline artifact pack {path}: {exc}") from None
+                return None
             if create:
                 raise ArtifactError(f"cannot write the inline artifact pack {path}: {exc}") from None
             # A read-only store: read the pack as it is.
@@ -733,19 +746,27 @@ class LocalArtifactStore(ArtifactStore):
                     self._inline_db = None
 
 
-def _open_pack(path: str) -> sqlite3.Connection:
+def _open_pack(path: str, wal_wait: float = 60.0) -> sqlite3.Connection:
     """The inline pack at ``path``: WAL, each commit durable (synchronous=FULL) since records
     that point at its artifacts commit right after it."""
     db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
     try:
+        db.execute(f"PRAGMA busy_timeout={int(min(wal_wait, 60.0) * 1000)}")
+        enable_wal(db, wal_wait)  # a worker may be creating the pack at this moment
         db.execute("PRAGMA busy_timeout=60000")
-        enable_wal(db)  # a worker may be creating the pack at this moment
         db.execute("PRAGMA synchronous=FULL")
         db.execute(_INLINE_SCHEMA)
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
 
 
 def _spill_outside(digest: str, data: bytes) -> str:
