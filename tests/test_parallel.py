@@ -646,28 +646,21 @@ def test_zenrun_called_in_a_longer_lived_process_leaves_no_zygote_and_no_frozen_
 
 RELAYED_PACKAGE = """
     import os
+    IMPORTED_BY = os.getpid()
     with open(os.environ["RELAY_LOG"], "a") as fh:
         fh.write(f"relayed_pkg {os.getpid()}\\n")
 """
 
 RELAY_PIPELINE = """
-    import os, time
-    import relayed_pkg  # an installed package: the zygote imports it at the same time
+    import os
+    import relayed_pkg  # an installed package: imported once, by the driver
     import relay_helper  # a project module: never imported by the zygote
-
-    # Collection waits here until a second process has imported the package: only the
-    # zygote, told while the driver imports it, can have (after collection it is too late).
-    deadline = time.monotonic() + 240  # generous: the zygote imports slowly on a loaded machine
-    while open(os.environ["RELAY_LOG"]).read().count("relayed_pkg") < 2:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the zygote did not import relayed_pkg during collection")
-        time.sleep(0.01)
 
     from zenrun import pipeline, step
 
     @step(enable_cache=False)
-    def parent() -> int:
-        return os.getppid()
+    def parent() -> list:
+        return [os.getppid(), relayed_pkg.IMPORTED_BY]
 
     @pipeline
     def relayed():
@@ -681,8 +674,10 @@ RELAY_HELPER = """
 """
 
 
-def test_the_zygote_imports_installed_packages_while_the_driver_collects(zenrunner, tmp_path):
-    """With --driver-budget 0 every step goes to a worker: the zygote gets ready at once."""
+def test_the_zygote_is_forked_after_collection_with_its_libraries(zenrunner, tmp_path):
+    """With --driver-budget 0 every step goes to a worker: the zygote is forked once the
+    driver has collected, and its workers have the installed packages without importing
+    them again; the project's own modules they import themselves."""
     site = tmp_path / "libs" / "site-packages"
     (site / "relayed_pkg").mkdir(parents=True)
     (site / "relayed_pkg" / "__init__.py").write_text(textwrap.dedent(RELAYED_PACKAGE))
@@ -694,14 +689,16 @@ def test_the_zygote_imports_installed_packages_while_the_driver_collects(zenrunn
     result.assert_outcomes(passed=1)
     script = """
         from zenrun import get_pipeline
-        print(get_pipeline("relayed").last_run.steps["parent"].output.read())
+        print(*get_pipeline("relayed").last_run.steps["parent"].output.read())
     """
-    zygote = int(zenrunner.runpython(script, env=env).outlines[-1])
+    zygote, imported_by = map(int, zenrunner.runpython(script, env=env).outlines[-1].split())
     imports = [line.split() for line in log.read_text().splitlines()]
-    assert ["relayed_pkg", str(zygote)] in imports
+    assert imports.count(["relayed_pkg", str(imported_by)]) == 1
+    assert [name for name, _ in imports].count("relayed_pkg") == 1  # not again in the zygote
+    assert imported_by != zygote
     # The project's own module ran in the driver and in the worker, never in the zygote.
     helper_pids = [pid for name, pid in imports if name == "relay_helper"]
-    assert helper_pids and str(zygote) not in helper_pids
+    assert len(helper_pids) == 2 and str(imported_by) in helper_pids and str(zygote) not in helper_pids
 
 
 ZYGOTE_KILLED_MID_STEP = """

@@ -59,9 +59,13 @@ def _release(pid: int | None) -> None:
 
 
 STOPPED_BEFORE_THE_FIRST_STEP = """
-    import os, time
+    import os, threading, time
     from pathlib import Path
     from zenrun import pipeline, step
+
+    # A thread runs in the driver (as a fixture's might): the zygote forked at start-up
+    # serves the workers, not one forked after collection.
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 
     # Collection waits here: the test stops the zygote meanwhile, then says go.
     deadline = time.monotonic() + 60

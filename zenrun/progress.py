@@ -50,9 +50,16 @@ class Progress:
         # The line updated in place needs a terminal and the plain (not -v, not -q) output.
         self.in_place = self.tw.isatty and reporter.verbosity == 0
         self.thread = background_thread(self._tick, name="zenrun-progress")
+        self.wanted = False
 
     def start(self) -> None:
-        if self.reporter.verbosity >= 0:
+        """Show the running steps from the first run on (before it, the driver runs no other
+        thread: ``-n`` may fork its worker's parent then)."""
+        self.wanted = self.reporter.verbosity >= 0
+
+    def _start_thread(self) -> None:
+        if self.wanted and not self.thread.is_alive() and not self.stop.is_set():
+            self.wanted = False
             self.thread.start()
 
     def close(self) -> None:
@@ -63,6 +70,7 @@ class Progress:
     # -- hooks ------------------------------------------------------------------------------
     @hookimpl
     def zenrun_pipeline_run_start(self, run: Any) -> None:
+        self._start_thread()
         label = run.item_id.rsplit("::", 1)[-1] if run.item_id else run.pipeline_name
         with self.lock:
             self.runs[run.name] = [label, time.monotonic(), 0, len(run.graph)]

@@ -235,7 +235,8 @@ class ParallelOrchestrator(SchedulingOrchestrator):
         With a driver budget and a store that has seen runs, the zygote waits instead: it
         imports the project's libraries and forks workers when the first step goes to a
         worker, so that a run whose steps all run in the driver (or are cached) does not
-        import them twice.
+        import them twice. Else (every step goes to a worker) the zygote is forked again
+        now, with the libraries collection imported (see :meth:`_refork`).
         """
         if self.dist != "threads":
             # Here: the pool imports cloudpickle, which `zenrun --help` and local runs skip.
@@ -247,7 +248,9 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                 # auto: starting workers costs about what collection did (the zygote imports
                 # the libraries collection imported), whatever the machine's load
                 self.driver_budget = max(MIN_DRIVER_BUDGET, time.monotonic() - started)
-            if self.zygote is not None and self.zygote.deferred is not None:
+            if self.zygote is not None and self.config.stash.get(REFORK_KEY):
+                self._refork()
+            elif self.zygote is not None and self.zygote.deferred is not None:
                 self.zygote.stop_following()
                 return
             bootstrap = Bootstrap.from_driver(str(config.rootpath))
@@ -258,6 +261,22 @@ class ParallelOrchestrator(SchedulingOrchestrator):
                 self.zygote.prefork(min(self.workers, PREFORK_MAX))
             else:
                 boot_forkserver(bootstrap)
+
+    def _refork(self) -> None:
+        """Replace the zygote forked while configuring by one forked now, which has every
+        library collection imported (the first has imported none of them): its workers
+        import nothing again. Only while the driver runs no other thread (a fixture may
+        have started one): else the first zygote imports them now."""
+        assert self.config is not None
+        early = self.config.stash[ZYGOTE_KEY]
+        if threading.active_count() > 1:
+            return
+        early.close()
+        late = type(early).start(late=str(self.config.rootpath))
+        if late is None:  # out of processes: the forkserver may still manage
+            del self.config.stash[ZYGOTE_KEY]
+        else:
+            self.config.stash[ZYGOTE_KEY] = late
 
 
 def _seconds(value: str) -> float | None:
@@ -334,6 +353,8 @@ def zenrun_make_orchestrator(config: Any, name: str) -> ParallelOrchestrator | N
 
 #: ``config.stash`` key of the zygote that forks worker processes.
 ZYGOTE_KEY = "parallel.zygote"
+#: ``config.stash`` key: the zygote is forked again after collection (see warm_up).
+REFORK_KEY = "parallel.refork"
 
 
 @hookimpl(tryfirst=True)  # before any plugin opens a store: the zygote must not inherit one
@@ -370,10 +391,20 @@ def zenrun_configure(config: Any) -> None:
             ["zenrun.steps", "zenrun.execution", "zenrun.remote", "zenrun.orchestrators.workers"]
         )
         if zygote is not None:
-            if config.getoption("driver_budget", None) != 0 and _store_has_runs(config):
-                zygote.deferred = []  # see warm_up
+            # Its imports wait (see warm_up): with a driver budget and a store that has seen
+            # runs, for the first step a worker runs; else (every step will go to a worker)
+            # the zygote is forked again once collection has imported them.
+            zygote.deferred = []
+            if config.getoption("driver_budget", None) == 0 or not _store_has_runs(config):
+                config.stash[REFORK_KEY] = True
             config.stash[ZYGOTE_KEY] = zygote
-            config.add_cleanup(zygote.close)
+            config.add_cleanup(lambda: _close_zygote(config))
+
+
+def _close_zygote(config: Any) -> None:
+    zygote = config.stash.get(ZYGOTE_KEY)
+    if zygote is not None:
+        zygote.close()
 
 
 def _store_has_runs(config: Any) -> bool:

@@ -15,7 +15,11 @@ it forks nothing, imports nothing and opens nothing until asked to:
 Forking the driver is only safe while it runs no other thread and holds no
 open store: :meth:`Zygote.start` is called while configuring, before any
 store is opened, and declines (returns None) when another thread runs or
-the platform is not Linux; the pool then uses the forkserver.
+the platform is not Linux; the pool then uses the forkserver. When every
+step will go to a worker (a store's first run), the driver forks a second
+zygote after collection if it still runs no other thread (``late``): that
+one has the project's libraries imported already, and the driver's open
+files blinded (see :func:`_blind_inherited`).
 """
 
 from __future__ import annotations
@@ -193,9 +197,17 @@ class Zygote:
         self.deferred: list[str] | None = None
 
     @classmethod
-    def start(cls, modules: Sequence[str] = ()) -> Zygote | None:
+    def start(cls, modules: Sequence[str] = (), late: str | None = None) -> Zygote | None:
         """Import ``modules`` and fork the zygote from this process now; None where that is
-        not safe here."""
+        not safe here.
+
+        ``late`` (the project's root directory): forked after collection, with every library
+        the pipelines import already imported (its workers import none again). The
+        project's own modules are forgotten there (workers import them, as they would
+        from a zygote forked earlier), and the driver's open files (its stores, its
+        capture files) are pointed at ``/dev/null``, so that nothing it or its workers do
+        can touch them.
+        """
         if not sys.platform.startswith("linux") or threading.active_count() > 1:
             return None
         for name in modules:
@@ -223,6 +235,9 @@ class Zygote:
             code = 0
             try:
                 ours.close()
+                if late is not None:
+                    _blind_inherited(theirs.fileno())
+                    _forget_modules_under(late)
                 _serve(theirs)
             except BaseException:
                 code = 1
@@ -453,6 +468,37 @@ def _serve(control: socket.socket) -> None:
             finally:
                 for fd in fds:
                     os.close(fd)
+
+
+def _blind_inherited(keep: int) -> None:
+    """Point every descriptor but the standard streams and ``keep`` at ``/dev/null``: the
+    numbers stay taken (an object of the driver's closing its own later closes that, not
+    a file opened here since), and the files behind them (a store's database, its locks)
+    are released here."""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = []
+    for fd in fds:
+        if fd > 2 and fd not in (keep, null):
+            with contextlib.suppress(OSError):
+                os.dup2(null, fd, inheritable=False)
+    os.close(null)
+
+
+def _forget_modules_under(root: str) -> None:
+    """Drop the modules loaded from ``root`` (the project's) from ``sys.modules``; installed
+    packages stay, a virtualenv inside the project's directory included."""
+    prefix = os.path.join(os.path.realpath(root), "")
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or ()), None)
+        if not isinstance(where, str):
+            continue
+        path = os.path.realpath(where)
+        parts = path.split(os.sep)
+        if path.startswith(prefix) and "site-packages" not in parts and "dist-packages" not in parts:
+            del sys.modules[name]
 
 
 def _set_process_name(name: str) -> None:
