@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the zenrun processes the tests start, however the suite was started.
+
+    A shell starts a background command (``cmd &`` in a script, ``nohup``) with SIGINT
+    ignored, every process inherits that, and Python installs no KeyboardInterrupt handler
+    where SIGINT was ignored at start-up: the tests that press Ctrl-C would see a zenrun that
+    rightly ignores it. A handler of our own is reset to the default in the processes we start.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
