@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
@@ -86,6 +87,54 @@ class AmbiguousRunError(LookupError):
     Raised by :meth:`MetadataStore.find_run` and :meth:`MetadataStore.resolve_item`;
     ``--show`` and the Python API print its message.
     """
+
+
+def step_record_rows(
+    run_id: Any, step_run: StepRun, dumps: Callable[..., str | None]
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows a SQL metadata store writes for ``step_run`` of run ``run_id``: its ``steps``
+    row, its ``step_io`` rows (outputs, then inputs by position) and its ``artifacts`` rows,
+    in the column order of zenrun's schema (SQLite and the PostgreSQL plugin share it).
+    ``dumps(value, ordered=False)`` is the store's JSON encoder (None for None); logged
+    metadata keeps its logging order (``ordered=True``)."""
+    s = step_run
+    row = (
+        run_id,
+        s.id,
+        s.name,
+        s.status,
+        s.started,
+        s.finished,
+        dumps(s.config),
+        s.cache_key,
+        dumps(s.cache_parts),
+        s.cache_reason,
+        s.error,
+        json.dumps(s.upstream),
+        dumps(s.metadata or None, ordered=True),
+        dumps(s.captured or None),
+        dumps(s.plugin_metadata or None),
+    )
+    io_rows: list[tuple[Any, ...]] = []
+    artifacts: list[tuple[Any, ...]] = []
+    for name, ref in s.outputs.items():
+        artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
+        io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
+    for name, sources in s.inputs.items():
+        for position, (source_step, source_output, source) in enumerate(sources):
+            io_rows.append(
+                (
+                    run_id,
+                    s.id,
+                    "in",
+                    name,
+                    position,
+                    source.digest if source else None,
+                    source_step,
+                    source_output,
+                )
+            )
+    return row, io_rows, artifacts
 
 
 def item_named(name: str, item_ids: Iterable[str]) -> str | None:

@@ -27,7 +27,14 @@ from typing import Any
 
 import zenrun
 from zenrun import ArtifactRef, PipelineRun, StepRun
-from zenrun.protocols import ANY_ITEM, AmbiguousRunError, Cache, MetadataStore, item_named
+from zenrun.protocols import (
+    ANY_ITEM,
+    AmbiguousRunError,
+    Cache,
+    MetadataStore,
+    item_named,
+    step_record_rows,
+)
 from zenrun_postgres.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("zenrun.postgres")
@@ -467,43 +474,7 @@ class PostgresMetadataStore(MetadataStore):
         self.team.prefetched = {key: (outputs, logged) for key, outputs, logged in rows}
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
-        s, run_id = step_run, run.id
-        row = (
-            run_id,
-            s.id,
-            s.name,
-            s.status,
-            s.started,
-            s.finished,
-            _dumps(s.config),
-            s.cache_key,
-            _dumps(s.cache_parts),
-            s.cache_reason,
-            s.error,
-            json.dumps(s.upstream),
-            _dumps(s.metadata or None, ordered=True),
-            _dumps(s.captured or None),
-            _dumps(s.plugin_metadata or None),
-        )
-        io_rows: list[tuple[Any, ...]] = []
-        artifacts: list[tuple[Any, ...]] = []
-        for name, ref in s.outputs.items():
-            artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
-            io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
-        for name, sources in s.inputs.items():
-            for position, (source_step, source_output, source) in enumerate(sources):
-                io_rows.append(
-                    (
-                        run_id,
-                        s.id,
-                        "in",
-                        name,
-                        position,
-                        source.digest if source else None,
-                        source_step,
-                        source_output,
-                    )
-                )
+        row, io_rows, artifacts = step_record_rows(run.id, step_run, _dumps)
         with self._lock:
             self._pending.append((row, io_rows, artifacts))
 

@@ -30,7 +30,7 @@ from zenrun.metadata.records import (
     PipelineRun,
     StepRun,
 )
-from zenrun.protocols import ANY_ITEM, MetadataStore
+from zenrun.protocols import ANY_ITEM, MetadataStore, step_record_rows
 from zenrun.sqlitewal import enable_wal
 
 SCHEMA = """
@@ -403,7 +403,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             with self._lock:
                 self._pending.append((_snapshot(run.id, step_run), None, None))
             return
-        row, io_rows, artifacts = _step_rows(run.id, step_run)
+        row, io_rows, artifacts = step_record_rows(run.id, step_run, _dumps)
         with self._lock:
             self._pending.append((row, io_rows, artifacts))
 
@@ -425,7 +425,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             latest[(entry[0][0], entry[0][1])] = entry
         for row, io, arts in latest.values():
             if io is None:  # a running step's snapshot
-                row, io, arts = _step_rows(row[0], row[2])
+                row, io, arts = step_record_rows(row[0], row[2], _dumps)
             steps.append(row)
             io_rows.extend(io)
             artifacts.extend(arts)
@@ -850,41 +850,6 @@ def _snapshot(run_id: Any, s: StepRun) -> tuple[Any, str, StepRun]:
     copy.captured = dict(s.captured)
     copy.plugin_metadata = dict(s.plugin_metadata)
     return (run_id, s.id, copy)
-
-
-def _step_rows(
-    run_id: Any, s: StepRun
-) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ``steps`` row, ``step_io`` rows and ``artifacts`` rows of ``s``."""
-    row = (
-        run_id,
-        s.id,
-        s.name,
-        s.status,
-        s.started,
-        s.finished,
-        _dumps(s.config),
-        s.cache_key,
-        _dumps(s.cache_parts),
-        s.cache_reason,
-        s.error,
-        json.dumps(s.upstream),
-        _dumps(s.metadata or None, ordered=True),
-        _dumps(s.captured or None),
-        _dumps(s.plugin_metadata or None),
-    )
-    io_rows: list[tuple[Any, ...]] = []
-    artifacts: list[tuple[Any, ...]] = []
-    ref: ArtifactRef | None
-    for name, ref in s.outputs.items():
-        artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
-        io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
-    for name, sources in s.inputs.items():
-        for position, (source_step, source_output, ref) in enumerate(sources):
-            io_rows.append(
-                (run_id, s.id, "in", name, position, ref.digest if ref else None, source_step, source_output)
-            )
-    return row, io_rows, artifacts
 
 
 def _loads(text: str | None) -> Any:
