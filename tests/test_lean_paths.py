@@ -134,6 +134,42 @@ def test_the_heap_is_frozen_only_while_a_run_goes_on(zenrunner):
     assert json.loads(out.outlines[-1]) == [True, 0, True, True]
 
 
+COLLECTED = """
+    import gc
+    from zenrun import pipeline, step
+
+    ENABLED_AT_IMPORT = gc.isenabled()
+    MADE_AT_IMPORT = [{"made": "at import"}]
+
+    @step
+    def observe() -> dict:
+        return {"enabled_at_import": ENABLED_AT_IMPORT, "enabled_now": gc.isenabled(),
+                "import_frozen": not any(o is MADE_AT_IMPORT for o in gc.get_objects())}
+
+    @pipeline
+    def p():
+        observe()
+"""
+
+
+@pytest.mark.parametrize("inprocess", [False, True], ids=["command", "inprocess"])
+def test_the_collector_pauses_while_pipeline_modules_are_imported(zenrunner, inprocess):
+    """``zenrun``: no collection while the pipeline modules are imported, what they made frozen
+    with the heap while the pipelines run, the collector on again in the steps; an in-process
+    session gives the process its collector back as it was."""
+    import gc
+
+    zenrunner.makepyfile(pipeline_collected=COLLECTED)
+    result = zenrunner.run("-q", inprocess=inprocess)
+    assert result.ret == 0, result.stdout + result.stderr
+    if inprocess:
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+    out = zenrunner.runpython(
+        "from zenrun import get_pipeline\nprint(get_pipeline('p').last_run.steps['observe'].output.read())\n"
+    )
+    assert out.outlines[-1] == str({"enabled_at_import": False, "enabled_now": True, "import_frozen": True})
+
+
 def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monkeypatch):
     """The ``zenrun`` group of the installed distributions, first distribution of a name on
     ``sys.path`` winning, names and versions read from the metadata."""
