@@ -85,7 +85,8 @@ def frozen_heap() -> Iterator[None]:
 def paused_collector() -> Iterator[None]:
     """No automatic collection during the ``with`` block (importing modules); the
     collector is enabled again after it, unless it was disabled already. Inside a
-    :func:`freeze_heap`, what the block created is frozen too: else the first pass
+    :func:`freeze_heap`, what the block created is frozen too (with the rest of the
+    heap, also when its freeze is not ours: the ``-n`` zygote's): else the first pass
     after it would walk all of it, the garbage being only a few objects."""
     enabled = gc.isenabled()
     gc.disable()
@@ -93,7 +94,7 @@ def paused_collector() -> Iterator[None]:
         yield
     finally:
         with _lock:
-            if _depth and _owned:
+            if _depth and gc.get_freeze_count():
                 gc.freeze()
         if enabled:
             gc.enable()
