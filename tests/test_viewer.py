@@ -1267,8 +1267,10 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     table = browser.find_element(By.ID, "compare-table").text
     assert "hpo[iris]" in table and "hpo[breast_cancer]" in table and "accuracy" in table
     assert browser.find_element(By.ID, "lineage-page").get_attribute("style") == "display: none;"
-    _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#compare-graph .js-plotly-plot"))
+    _wait(browser, lambda: _chart(browser, "compare-graph", "return !!doc.querySelector('svg');"))
     assert "accuracy by dataset" in browser.find_element(By.ID, "compare-graph").text
+    # One point per dataset against its name: the scatter of the one parameter.
+    assert sorted(_chart(browser, "compare-graph", _ITEMS)) == ["hpo[breast_cancer]", "hpo[iris]"]
     diff = browser.find_element(By.ID, "diff-view").text
     assert "dataset iris breast_cancer" in diff  # the parameter that differs
     db = sqlite3.connect(project.store / "metadata.db")
@@ -1291,6 +1293,29 @@ def _text(driver, element_id):
     return _js(
         driver, "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';", element_id
     )
+
+
+def _chart(driver, element_id, body):
+    """``body`` run on the document of a compare chart's frame (``doc``; null until drawn)."""
+    return _js(
+        driver,
+        "const frame = document.querySelector(`#${arguments[0]} iframe`);"
+        "const doc = frame && frame.contentDocument;"
+        "if (!doc || !doc.querySelector('svg')) { return null; }"
+        f"{body}",
+        element_id,
+    )
+
+
+#: A chart's items (each point or line drawn), by their labels.
+_ITEMS = "return [...doc.querySelectorAll('g.item')].map(g => g.dataset.item);"
+#: Each item's tooltip (its <title>), by label.
+_TOOLTIPS = (
+    "return Object.fromEntries([...doc.querySelectorAll('g.item')]"
+    ".map(g => [g.dataset.item, g.querySelector('title').textContent]));"
+)
+#: How many points, and how many stars, a chart draws.
+_MARKS = "return [doc.querySelectorAll('g.item').length, doc.querySelectorAll('.best-item .best').length];"
 
 
 def _column(driver, column):
@@ -1346,19 +1371,47 @@ def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filt
     _wait(browser, lambda: "0.92001234" in _js(browser, tooltips))  # the full value on hover
     _wait(browser, lambda: "best: forest[forest-3]" in _text(browser, "compare-ranking"))
     assert "best: forest[forest-3]" in _text(browser, "compare-graph")  # params chart
-    stars = (
-        "return [...document.querySelectorAll('#compare-ranking .scatterlayer .trace')]"
-        ".map(t => t.querySelectorAll('.point').length);"
+    _wait(browser, lambda: _chart(browser, "compare-ranking", _MARKS) == [6, 1])  # every item, one star
+    ranked = _chart(browser, "compare-ranking", _ITEMS)
+    assert ranked == items  # best first, as the table
+    # Labels to 4 significant digits, the full value on hover (the item's tooltip).
+    labels = "return [...doc.querySelectorAll('.best-item text')].map(t => t.textContent);"
+    assert _chart(browser, "compare-ranking", labels) == ["forest[forest-3]", "0.92 ★ best"]
+    tips = _chart(browser, "compare-ranking", _TOOLTIPS)
+    assert tips["forest[forest-3]"].splitlines() == [
+        "best: forest[forest-3]",
+        f"accuracy = {0.8 + 0.02 * 6 + 0.00001234!r}",
+    ]
+    # The params chart: parallel coordinates, a line per item, the winner's starred.
+    assert _chart(browser, "compare-graph", _MARKS) == [6, 1]
+    lines = _chart(browser, "compare-graph", _TOOLTIPS)
+    assert "train.max_depth = 6" in lines["forest[forest-3]"] and lines["forest[forest-3]"].startswith(
+        "best:"
     )
-    assert _js(browser, stars) == [6, 1]  # every item, and the winner's star
+    assert "train.C = 0.2" in lines["forest[svm-2]"]
+    axes = _chart(
+        browser,
+        "compare-graph",
+        "return [...doc.querySelectorAll('text[font-weight=bold]')].map(t => t.textContent);",
+    )
+    assert axes[-1] == "accuracy" and "train.max_depth" in axes and "model" in axes
     # The charts and the winner follow the table's filter.
     field = browser.find_element(By.CSS_SELECTOR, "th.dash-filter[data-dash-column='param:model'] input")
     field.send_keys("svm", Keys.ENTER)
     _wait(browser, lambda: _text(browser, "compare-best-item") == "forest[svm-3]")
     _wait(browser, lambda: "best: forest[svm-3]" in _text(browser, "compare-ranking"))
     assert sorted(_column(browser, "item")) == ["forest[svm-1]", "forest[svm-2]", "forest[svm-3]"]
-    assert _js(browser, stars) == [3, 1]
+    _wait(browser, lambda: _chart(browser, "compare-ranking", _MARKS) == [3, 1])
+    assert _chart(browser, "compare-ranking", _ITEMS)[0] == "forest[svm-3]"
     assert "best: forest[svm-3]" in _text(browser, "compare-graph")
+    _wait(
+        browser,
+        lambda: sorted(_chart(browser, "compare-graph", _ITEMS) or []) == sorted(_column(browser, "item")),
+    )
+    assert (
+        _chart(browser, "compare-graph", "return doc.querySelector('.best-item').dataset.item;")
+        == "forest[svm-3]"
+    )
     # The diff of two runs is headed by their item ids.
     newest = {
         item.rsplit("::", 1)[-1]: name for name, pipeline, _, item in project.runs if pipeline == "forest"
@@ -1384,6 +1437,42 @@ def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filt
     assert "accuracy\t0.84\t0.87" in diff  # 0.8400123400000001 on hover
     cell = browser.find_elements(By.XPATH, "//div[@id='diff-view']//td[text()='0.84']")
     assert cell and cell[0].get_attribute("title") == "0.8400123400000001"
+
+
+def test_compare_page_loads_no_plotly_and_its_charts_follow_the_theme(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    drawn = "return doc.querySelectorAll('g.item').length;"
+    try:
+        browser.get(f"{server}compare?pipeline=forest")  # the page itself, loaded afresh
+        _wait(
+            browser,
+            lambda: _chart(browser, "compare-ranking", drawn) and _chart(browser, "compare-graph", drawn),
+        )
+        resources = _js(browser, "return performance.getEntriesByType('resource').map(e => e.name);")
+        assert any("dash_table" in r or "async-table" in r for r in resources), resources  # what it did load
+        assert [r for r in resources if "plotly" in r.lower() or "async-graph" in r] == []
+        assert _js(browser, "return typeof window.Plotly;") == "undefined"
+
+        # The charts' colours follow the viewer's theme, picked with its button.
+        looks = (
+            "return [getComputedStyle(doc.body).backgroundColor, "
+            "getComputedStyle(doc.querySelector('svg text:not(.zc-muted)')).fill, doc.documentElement.dataset.theme || ''];"
+        )
+        dark, light = ["rgb(22, 24, 29)", "rgb(230, 230, 230)"], ["rgb(255, 255, 255)", "rgb(29, 29, 29)"]
+        before = _chart(browser, "compare-ranking", looks)[:2]
+        assert before in (dark, light), before
+        browser.find_element(By.ID, "theme-toggle").click()
+        after = light if before == dark else dark
+        for chart in ("compare-ranking", "compare-graph"):
+            _wait(browser, lambda chart=chart: _chart(browser, chart, looks)[:2] == after)
+        browser.find_element(By.ID, "theme-toggle").click()
+        _wait(browser, lambda: _chart(browser, "compare-ranking", looks)[:2] == before)
+    finally:
+        browser.execute_script(
+            "try { localStorage.removeItem('zenrun-theme'); } catch (e) {}"
+            "delete document.documentElement.dataset.theme;"
+        )
 
 
 def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):

@@ -1,8 +1,9 @@
 """The comparison page (``/compare?pipeline=NAME``): a parametrized pipeline's items side by side.
 
 A sortable table of each item's latest run with its parameters and metrics,
-a chart of a metric against the parameters (a parallel-coordinates chart when
-there are several), links to each run's lineage, and a side-by-side diff of
+a ranking of the items by a metric and a chart of the metric against the
+parameters (parallel coordinates when there are several), drawn as SVG by
+:mod:`zenrun_dash.charts` (no plotly.js: the page paints sooner), links to each run's lineage, and a side-by-side diff of
 two runs (``&a=RUN&b=RUN``): parameters, metrics, and per step its status,
 cache decision, config and metadata, changed steps first.
 """
@@ -16,7 +17,8 @@ from urllib.parse import parse_qs, urlencode
 from dash import Input, Output, State, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import studies
+from zenrun_dash import charts, studies
+from zenrun_dash.charts import Chart
 from zenrun_dash.source import RunSource, item_label
 
 #: A table cell: what :func:`_cell` makes of a value (and all a table row may hold).
@@ -103,81 +105,12 @@ def short(value: Any) -> Any:
     return value
 
 
-def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None, lowest: bool = False) -> Any:
+def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None, lowest: bool = False) -> Chart:
     """Metric against parameter: a scatter for one parameter, parallel coordinates for
     several; the best row (highest ``metric``, or lowest) is marked with a star."""
-    import plotly.graph_objects as go
-
     if not rows or not metric:
-        return go.Figure(layout={"title": "no metrics logged (zenrun.log_metadata) in these runs"})
-    best = best_row(rows, metric, lowest)
-    best_text = (
-        f" — best: {_plain_item(best)} ({short(best[f'metric:{metric}'])})" if best is not None else ""
-    )
-    y = [r.get(f"metric:{metric}") for r in rows]
-    numeric = [p for p in params if _numeric(rows, f"param:{p}")]
-    if len(params) >= 2 and _numeric(rows, f"metric:{metric}"):
-        dimensions = []
-        for p in params:
-            values = [r.get(f"param:{p}") for r in rows]
-            if p in numeric:
-                dimensions.append({"label": p, "values": values})
-            else:  # categories as positions with their names as ticks
-                names = sorted({str(v) for v in values})
-                dimensions.append(
-                    {
-                        "label": p,
-                        "values": [names.index(str(v)) for v in values],
-                        "tickvals": list(range(len(names))),
-                        "ticktext": names,
-                    }
-                )
-        dimensions.append({"label": metric, "values": y})
-        return go.Figure(
-            go.Parcoords(
-                line={"color": y, "colorscale": "Viridis", "showscale": True}, dimensions=dimensions
-            ),
-            layout={"title": f"{metric} by {', '.join(params)}{best_text}", "height": 380},
-        )
-    param = params[0] if params else "item"
-
-    def x_of(row: dict[str, Any]) -> Any:
-        value = row.get(f"param:{param}") if params else _plain_item(row)
-        return value if param in numeric else str(value)
-
-    traces = [
-        go.Scatter(
-            x=[x_of(r) for r in rows],
-            y=y,
-            mode="markers",
-            marker={"size": 12},
-            text=[_plain_item(r) for r in rows],
-            name=metric,
-            hovertemplate="%{text}<br>%{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
-        )
-    ]
-    if best is not None:
-        traces.append(
-            go.Scatter(
-                x=[x_of(best)],
-                y=[best[f"metric:{metric}"]],
-                mode="markers",
-                marker={"size": 22, "symbol": "star", "color": "#e69f00", "line": {"width": 1}},
-                name=f"best {metric}",
-                text=[_plain_item(best)],
-                hovertemplate="best: %{text}<br>" + metric + " = %{y:.17g}<extra></extra>",
-            )
-        )
-    return go.Figure(
-        traces,
-        layout={
-            "title": f"{metric} by {param}{best_text}",
-            "showlegend": False,
-            "xaxis": {"title": param},
-            "yaxis": {"title": metric},
-            "height": 380,
-        },
-    )
+        return Chart("no metrics logged (zenrun.log_metadata) in these runs", "", 0)
+    return charts.by_params(rows, [_plain_item(r) for r in rows], params, metric, lowest)
 
 
 def _plain_item(row: dict[str, Any]) -> str:
@@ -185,44 +118,28 @@ def _plain_item(row: dict[str, Any]) -> str:
     return str(row.get("label") or row.get("run"))
 
 
-def ranking(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> Any:
+def ranking(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> Chart:
     """``metric`` of each item, best first, the winner starred: which configuration won."""
-    import plotly.graph_objects as go
+    if not rows or not metric:
+        return Chart("", "", 0)
+    return charts.ranking(rows, [_plain_item(r) for r in rows], metric, lowest)
 
-    scored = [r for r in rows if _numeric([r], f"metric:{metric}")]
-    if not scored or not metric:
-        return go.Figure(layout={"height": 60, "title": ""})
-    scored.sort(key=lambda r: r[f"metric:{metric}"], reverse=not lowest)
-    labels = [_plain_item(r) for r in scored]
-    values = [r[f"metric:{metric}"] for r in scored]
-    return go.Figure(
-        [
-            go.Scatter(
-                x=labels,
-                y=values,
-                mode="markers",
-                marker={"size": 10, "color": "#0072b2"},
-                name=metric,
-                hovertemplate="%{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
-            ),
-            go.Scatter(
-                x=labels[:1],
-                y=values[:1],
-                mode="markers+text",
-                marker={"size": 22, "symbol": "star", "color": "#e69f00", "line": {"width": 1}},
-                text=["best"],
-                textposition="top center",
-                name="best",
-                hovertemplate="best: %{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
-            ),
-        ],
-        layout={
-            "title": f"{metric} per item, best first — best: {labels[0]} ({short(values[0])})",
-            "yaxis": {"title": metric, "tickformat": ".4~g"},
-            "showlegend": False,
-            "height": 320,
-        },
+
+def chart_view(chart: Chart) -> list[Any]:
+    """A chart on the page: its title, then the drawing in a frame of its own (its points'
+    tooltips give the full values; it follows the viewer's theme)."""
+    title = html.Div(
+        chart.title, className="zr-chart-title", style={"fontSize": "14px", "margin": "10px 0 2px"}
     )
+    if not chart.svg:
+        return [title]
+    frame = html.Iframe(
+        srcDoc=charts.document(chart),
+        title=chart.title,
+        className="zr-chart",
+        style={"width": "100%", "height": f"{chart.height + 4}px", "border": "0", "display": "block"},
+    )
+    return [title, frame]
 
 
 def run_diff(a: Any, b: Any, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -347,8 +264,8 @@ def layout(shown: bool = False) -> html.Div:
     """The comparison page: hidden and empty unless the page was asked for at ``/compare``.
 
     Its table and graph are filled in by :func:`page_children` when the page is first shown:
-    rendered on the lineage page, they would make the browser fetch plotly.js and the table's
-    scripts (about 5 MB), and Dash waits for those before it runs the first callbacks.
+    rendered on the lineage page, they would make the browser fetch the table's scripts,
+    and Dash waits for those before it runs the first callbacks.
     """
     if shown:
         return html.Div(page_children(), id="compare-page", style={"display": "block"})
@@ -396,8 +313,8 @@ def page_children() -> list[Any]:
             style_cell={"fontFamily": "monospace", "fontSize": "12px", "padding": "4px"},
             style_data_conditional=[FAILED_ROW],
         ),
-        dcc.Graph(id="compare-ranking", config={"displaylogo": False}),
-        dcc.Graph(id="compare-graph", config={"displaylogo": False}),
+        html.Div(id="compare-ranking"),
+        html.Div(id="compare-graph"),
         *studies.children(),
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
         html.P(
@@ -537,8 +454,8 @@ def register(app: Any, source: RunSource) -> None:
         return [FAILED_ROW, style], text
 
     @app.callback(
-        Output("compare-ranking", "figure"),
-        Output("compare-graph", "figure"),
+        Output("compare-ranking", "children"),
+        Output("compare-graph", "children"),
         Input("compare-metric", "value"),
         Input("compare-table", "derived_virtual_data"),
         State("compare-table", "columns"),
@@ -549,7 +466,10 @@ def register(app: Any, source: RunSource) -> None:
         # The rows the table's filter leaves, in its order.
         params = [c["id"][len("param:") :] for c in columns or [] if c["id"].startswith("param:")]
         lowest = goal is not None and goal == (metric, True)
-        return ranking(rows or [], metric, lowest), figure(rows or [], params, metric, lowest)
+        return (
+            chart_view(ranking(rows or [], metric, lowest)),
+            chart_view(figure(rows or [], params, metric, lowest)),
+        )
 
     @app.callback(
         Output("compare-diff", "children"),
