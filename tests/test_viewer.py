@@ -1542,6 +1542,16 @@ def test_view_build_writes_a_static_site_that_opens_from_file_urls(browser, proj
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.compare tr[data-run]")) == 6
     cell = best.find_elements(By.TAG_NAME, "td")[header.index("metrics.accuracy")]
     assert cell.text == "0.9200" or cell.text == "0.92", cell.text
+    # The viewer's charts, inline: the ranking best first, a line per item, the winner starred.
+    ranking, params = browser.find_elements(By.CSS_SELECTOR, "svg.zc")
+    items = "return [...arguments[0].querySelectorAll('g.item')].map(g => g.dataset.item);"
+    ranked = _js(browser, items, ranking)
+    assert len(ranked) == 6 and ranked[0] == "forest[forest-3]"
+    assert sorted(_js(browser, items, params)) == sorted(ranked)
+    tip = "return arguments[0].querySelector('.best-item title').textContent;"
+    assert _js(browser, tip, ranking) == f"best: forest[forest-3]\naccuracy = {0.8 + 0.02 * 6 + 0.00001234!r}"
+    assert "best: forest[forest-3]" in browser.find_element(By.CSS_SELECTOR, "h3.chart").text
+    assert _js(browser, "return performance.getEntriesByType('resource').length;") == 0
 
 
 def test_dark_and_light_themes_follow_the_browser_and_the_toggle(server, browser, project):
