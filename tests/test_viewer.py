@@ -1129,6 +1129,52 @@ def test_a_big_group_expands_in_a_box_linked_once_and_collapses(server, browser,
     assert _js(browser, "return cy.nodes('[box]').length + cy.$('.group-box').length;") == 0
 
 
+def test_arrow_keys_walk_the_members_of_an_expanded_big_group(server, browser, project, wide_run):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, f"{server}?run={wide_run}&step=work_500")  # a member: its group is expanded
+    _wait(browser, lambda: _js(browser, "return cy.nodes('.step[box]').length;") == 1000)
+    # The members in the box's reading order (rows of its grid, left to right), and where each is.
+    members = _js(
+        browser,
+        "return cy.nodes('.step[box]').sort((a, b) => a.position('y') - b.position('y')"
+        " || a.position('x') - b.position('x')).map(n => [n.id(), n.position('x'), n.position('y')]);",
+    )
+    order = [m[0] for m in members]
+    at = {m[0]: (m[1], m[2]) for m in members}
+    selected = "return cy.$(':selected').map(n => n.id());"
+
+    def start(node):
+        _js(
+            browser,
+            "cy.$(':selected').unselect(); cy.$id(arguments[0]).select(); cy.container().focus();",
+            node,
+        )
+
+    def press(key):
+        ActionChains(browser).send_keys(key).perform()
+        return _js(browser, selected)
+
+    k = order.index("step:work_500")
+    start("step:work_500")
+    assert press(Keys.ARROW_RIGHT) == [order[k + 1]]  # the next member
+    assert press(Keys.ARROW_LEFT) == ["step:work_500"]
+    assert press(Keys.ARROW_LEFT) == [order[k - 1]]  # the previous one
+    start("step:work_500")
+    (below,) = press(Keys.ARROW_DOWN)  # the member under it: the next row, the same column
+    x, y = at["step:work_500"]
+    assert at[below][0] == x and at[below][1] == min(p[1] for p in at.values() if p[1] > y)
+    assert press(Keys.ARROW_UP) == ["step:work_500"]
+    # Past the ends: what the group reads, what reads it; and back in from them.
+    start(order[0])
+    assert press(Keys.ARROW_LEFT) == ["artifact:source:output"]
+    assert press(Keys.ARROW_RIGHT) == [order[0]]
+    start(order[-1])
+    assert press(Keys.ARROW_RIGHT) == ["step:total"]
+    assert press(Keys.ARROW_LEFT) == [order[-1]]
+
+
 def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):
     from selenium.webdriver.common.by import By
 
