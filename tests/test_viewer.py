@@ -1512,6 +1512,14 @@ def test_compare_page_loads_no_plotly_and_its_charts_follow_the_theme(server, br
         after = light if before == dark else dark
         for chart in ("compare-ranking", "compare-graph"):
             _wait(browser, lambda chart=chart: _chart(browser, chart, looks)[:2] == after)
+        # So do the table's cells, its best row (first) marked in the theme's own colour.
+        cells = _js(
+            browser,
+            "return [...document.querySelectorAll(\"#compare-table td[data-dash-column='run']\")]"
+            ".map(td => [getComputedStyle(td).backgroundColor, getComputedStyle(td).color]);",
+        )
+        best = "rgb(77, 67, 0)" if after == dark else "rgb(255, 242, 204)"
+        assert cells[0][0] == best and cells[-1] == after, cells
         browser.find_element(By.ID, "theme-toggle").click()
         _wait(browser, lambda: _chart(browser, "compare-ranking", looks)[:2] == before)
     finally:

@@ -3,9 +3,10 @@
 A sortable table of each item's latest run with its parameters and metrics,
 a ranking of the items by a metric and a chart of the metric against the
 parameters (parallel coordinates when there are several), drawn as SVG by
-:mod:`zenrun_dash.charts` (no plotly.js: the page paints sooner), links to each run's lineage, and a side-by-side diff of
-two runs (``&a=RUN&b=RUN``): parameters, metrics, and per step its status,
-cache decision, config and metadata, changed steps first.
+:mod:`zenrun_dash.charts` (no plotly.js: the page paints sooner), links to
+each run's lineage, and a side-by-side diff of two runs (``&a=RUN&b=RUN``):
+parameters, metrics, and per step its status, cache decision, config and
+metadata, changed steps first.
 """
 
 from __future__ import annotations
@@ -186,14 +187,20 @@ def _diff_view(diff: dict[str, Any]) -> html.Div:
         [
             html.Th(""),
             *(
-                html.Th([item, html.Br(), html.Small(run, style={"fontWeight": "normal", "color": "#666"})])
+                html.Th(
+                    [
+                        item,
+                        html.Br(),
+                        html.Small(run, style={"fontWeight": "normal", "color": "var(--zr-muted)"}),
+                    ]
+                )
                 for item, run in zip(diff.get("items") or diff["runs"], diff["runs"], strict=True)
             ),
         ]
     )
 
     def table(title: str, rows: list[tuple[str, Any, Any]], changed: set[str]) -> html.Div:
-        cell = {"padding": "2px 10px", "borderBottom": "1px solid #eee"}
+        cell = {"padding": "2px 10px", "borderBottom": "1px solid var(--zr-border)"}
         body = [
             html.Tr(
                 [
@@ -201,7 +208,7 @@ def _diff_view(diff: dict[str, Any]) -> html.Div:
                     *(html.Td(_text(v), title=_full(v), style=cell) for v in (x, y)),
                 ],
                 className="changed" if k in changed else "",
-                style={"background": "#fff3cd"} if k in changed else {},
+                style={"background": "var(--zr-best)"} if k in changed else {},
             )
             for k, x, y in rows
         ]
@@ -310,7 +317,18 @@ def page_children() -> list[Any]:
             tooltip_delay=0,
             tooltip_duration=None,
             markdown_options={"link_target": "_self"},
-            style_cell={"fontFamily": "monospace", "fontSize": "12px", "padding": "4px"},
+            # The viewer's theme (its CSS variables), light or dark.
+            style_cell={
+                "fontFamily": "monospace",
+                "fontSize": "12px",
+                "padding": "4px",
+                "backgroundColor": "var(--zr-bg)",
+                "color": "var(--zr-fg)",
+                "borderColor": "var(--zr-border)",
+            },
+            style_header={"backgroundColor": "var(--zr-panel)"},
+            style_filter={"backgroundColor": "var(--zr-bg)"},
+            css=[{"selector": "table", "rule": "--text-color: var(--zr-fg); --hover: var(--zr-panel);"}],
             style_data_conditional=[FAILED_ROW],
         ),
         html.Div(id="compare-ranking"),
@@ -319,7 +337,7 @@ def page_children() -> list[Any]:
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
         html.P(
             "Select two rows above, or put both run names in the URL (&a=RUN&b=RUN).",
-            style={"fontSize": "12px", "color": "#555"},
+            style={"fontSize": "12px", "color": "var(--zr-muted)"},
         ),
         html.Div(id="compare-diff"),
     ]
@@ -440,7 +458,7 @@ def register(app: Any, source: RunSource) -> None:
             return [FAILED_ROW], ""
         style = {
             "if": {"filter_query": f'{{run}} = "{best["run"]}"'},
-            "backgroundColor": "#fff2cc",
+            "backgroundColor": "var(--zr-best)",
             "fontWeight": "bold",
         }
         text = [
