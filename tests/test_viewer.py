@@ -1308,6 +1308,14 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.get(f"{server}compare")  # the newest parametrized pipeline
     _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
     assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
+    # Another pipeline, then another metric, picked in the menus: the table and charts follow.
+    _choose(browser, "compare-pipeline", "forest")
+    _wait(browser, lambda: "forest[svm-3]" in browser.find_element(By.ID, "compare-table").text)
+    _wait(browser, lambda: "best: forest[forest-3]" in _text(browser, "compare-ranking"))
+    _choose(browser, "compare-metric", "fit_seconds")
+    _wait(browser, lambda: _text(browser, "compare-ranking").startswith("fit_seconds per item"))
+    assert _text(browser, "compare-graph").startswith("fit_seconds by ")
+    assert _text(browser, "compare-best-item") == _chart(browser, "compare-ranking", _ITEMS)[0]
     browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
     _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
     table = browser.find_element(By.ID, "compare-table").text
@@ -1339,6 +1347,17 @@ def _text(driver, element_id):
     return _js(
         driver, "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';", element_id
     )
+
+
+def _choose(driver, dropdown, text):
+    """Pick ``text`` in the menu ``dropdown`` as a user does: open it, type, Enter."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.find_element(By.ID, dropdown).click()
+    field = _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search"))[0]
+    field.send_keys(text)
+    field.send_keys(Keys.ENTER)  # (closes the menu)
 
 
 def _chart(driver, element_id, body):

@@ -267,51 +267,59 @@ def _full(value: Any) -> str | None:
     return repr(value) if isinstance(value, float) else None
 
 
-def layout(shown: bool = False) -> html.Div:
+def layout(shown: bool = False, first: dict[str, dict[str, Any]] | None = None) -> html.Div:
     """The comparison page: hidden and empty unless the page was asked for at ``/compare``.
 
     Its table and graph are filled in by :func:`page_children` when the page is first shown:
     rendered on the lineage page, they would make the browser fetch the table's scripts,
-    and Dash waits for those before it runs the first callbacks.
+    and Dash waits for those before it runs the first callbacks. ``first``: the content
+    (:func:`first_view`) it opens with.
     """
     if shown:
-        return html.Div(page_children(), id="compare-page", style={"display": "block"})
+        return html.Div(page_children(first), id="compare-page", style={"display": "block"})
     return html.Div(id="compare-page", style={"display": "none"})
 
 
-def page_children() -> list[Any]:
-    """The comparison page's content."""
+def page_children(first: dict[str, dict[str, Any]] | None = None) -> list[Any]:
+    """The comparison page's content; ``first``: each component's first properties (by id),
+    as :func:`first_view` computes them, so the page is drawn before its callbacks answer
+    (they compute the same)."""
+    first = first or {}
     return [
         html.Div(
             [
                 html.Label("Pipeline", htmlFor="compare-pipeline", style={"marginRight": "8px"}),
                 dcc.Dropdown(
                     id="compare-pipeline",
-                    options=[],
-                    value=None,
+                    **{"options": [], "value": None, **first.get("compare-pipeline", {})},
                     clearable=False,
                     style={"width": "360px", "display": "inline-block", "verticalAlign": "middle"},
                 ),
                 html.Label("metric", htmlFor="compare-metric", style={"margin": "0 8px 0 16px"}),
                 dcc.Dropdown(
                     id="compare-metric",
-                    options=[],
-                    value=None,
+                    **{"options": [], "value": None, **first.get("compare-metric", {})},
                     clearable=False,
                     style={"width": "260px", "display": "inline-block", "verticalAlign": "middle"},
                 ),
             ],
             style={"display": "flex", "alignItems": "center"},
         ),
-        html.P(id="compare-best", style={"margin": "6px 0", "fontSize": "13px"}),
+        html.P(
+            id="compare-best", style={"margin": "6px 0", "fontSize": "13px"}, **first.get("compare-best", {})
+        ),
         dash_table.DataTable(  # type: ignore[attr-defined]  # made at import by dash
             id="compare-table",
-            columns=[],
-            data=[],
+            **{
+                "columns": [],
+                "data": [],
+                "selected_rows": [],
+                "style_data_conditional": [FAILED_ROW],
+                **first.get("compare-table", {}),
+            },
             sort_action="native",
             filter_action="native",
             row_selectable="multi",
-            selected_rows=[],
             page_size=50,
             export_format="csv",  # the data: numbers at full precision
             tooltip_delay=0,
@@ -329,10 +337,9 @@ def page_children() -> list[Any]:
             style_header={"backgroundColor": "var(--zr-panel)"},
             style_filter={"backgroundColor": "var(--zr-bg)"},
             css=[{"selector": "table", "rule": "--text-color: var(--zr-fg); --hover: var(--zr-panel);"}],
-            style_data_conditional=[FAILED_ROW],
         ),
-        html.Div(id="compare-ranking"),
-        html.Div(id="compare-graph"),
+        html.Div(id="compare-ranking", **first.get("compare-ranking", {})),
+        html.Div(id="compare-graph", **first.get("compare-graph", {})),
         *studies.children(),
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
         html.P(
@@ -382,6 +389,113 @@ def _tooltips(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+Goal = tuple[str, bool] | None
+
+
+def pick_pipeline(source: RunSource, search: str | None) -> tuple[list[str], str | None]:
+    """The pipelines, and the one the URL names (default: the newest parametrized one)."""
+    names = source.pipeline_names()
+    wanted = _first(parse_qs((search or "").lstrip("?")), "pipeline")
+    if wanted not in names:  # default: the newest parametrized pipeline, else the newest
+        recent = source.page(limit=200)
+        items = [r for r in recent if "[" in (r.get("item_id") or "")] or recent
+        wanted = items[0]["pipeline"] if items else None
+    return names, wanted
+
+
+def fill(source: RunSource, goal: Goal, pipeline: str, search: str | None) -> tuple[Any, ...]:
+    """The table of ``pipeline`` (columns, rows best first, tooltips), the metrics, the one
+    charted (the URL's, else the objective, else the first that tells the items apart) and
+    the rows of the URL's two runs (``a``, ``b``)."""
+    params, metrics, rows = grid(source, pipeline)
+    query = parse_qs((search or "").lstrip("?"))
+    chosen = [_first(query, k) for k in ("a", "b")]
+    wanted = _first(query, "metric")
+    metric: str | None
+    if wanted in metrics:
+        metric = wanted
+    elif goal is not None and goal[0] in metrics:  # the objective
+        metric = goal[0]
+    else:  # else the first metric that tells the items apart
+        varying = [
+            m
+            for m in metrics
+            if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
+        ]
+        metric = next(iter(varying or metrics), None)
+    # Best first: the table opens sorted by the metric it charts.
+    lowest = goal is not None and goal == (metric, True)
+    rows.sort(
+        key=lambda r: (
+            not isinstance(r.get(f"metric:{metric}"), (int, float)),
+            (1 if lowest else -1) * (r.get(f"metric:{metric}") or 0)
+            if isinstance(r.get(f"metric:{metric}"), (int, float))
+            else 0,
+        )
+    )
+    selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
+    return _columns(params, metrics, rows), rows, _tooltips(rows), metrics, metric, selected
+
+
+def mark_best(goal: Goal, metric: str | None, rows: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+    """The table's row styles (the best row marked) and the line naming the best item."""
+    lowest = goal is not None and goal == (metric, True)
+    best = best_row(rows or [], metric, lowest)
+    if best is None:
+        return [FAILED_ROW], ""
+    style = {
+        "if": {"filter_query": f'{{run}} = "{best["run"]}"'},
+        "backgroundColor": "var(--zr-best)",
+        "fontWeight": "bold",
+    }
+    text = [
+        "★ best ",
+        html.B(metric),
+        f" ({'lowest' if lowest else 'highest'}): ",
+        html.B(_plain_item(best), id="compare-best-item"),
+        f" = {short(best[f'metric:{metric}'])}",
+        html.Span(" (objective)" if goal is not None and goal[0] == metric else ""),
+    ]
+    return [FAILED_ROW, style], text
+
+
+def draw(
+    goal: Goal, metric: str | None, rows: list[dict[str, Any]] | None, columns: list[dict[str, Any]] | None
+) -> tuple[list[Any], list[Any]]:
+    """The ranking and the chart of ``metric`` against the params, of the table's ``rows``."""
+    params = [c["id"][len("param:") :] for c in columns or [] if c["id"].startswith("param:")]
+    lowest = goal is not None and goal == (metric, True)
+    return (
+        chart_view(ranking(rows or [], metric, lowest)),
+        chart_view(figure(rows or [], params, metric, lowest)),
+    )
+
+
+def first_view(source: RunSource, search: str | None) -> dict[str, dict[str, Any]]:
+    """What the page's callbacks show first for the address's query ``search``, by component
+    id: the page opens drawn (its callbacks then answer the same)."""
+    goal = objective(getattr(source, "config", None))
+    names, pipeline = pick_pipeline(source, search)
+    first: dict[str, dict[str, Any]] = {"compare-pipeline": {"options": names, "value": pipeline}}
+    if not pipeline:
+        return first
+    columns, rows, tooltips, metrics, metric, selected = fill(source, goal, pipeline, search)
+    styles, best = mark_best(goal, metric, rows)
+    ranked, charted = draw(goal, metric, rows, columns)
+    first["compare-table"] = {
+        "columns": columns,
+        "data": rows,
+        "tooltip_data": tooltips,
+        "selected_rows": selected,
+        "style_data_conditional": styles,
+    }
+    first["compare-metric"] = {"options": metrics, "value": metric}
+    first["compare-best"] = {"children": best}
+    first["compare-ranking"] = {"children": ranked}
+    first["compare-graph"] = {"children": charted}
+    return first
+
+
 def register(app: Any, source: RunSource) -> None:
     """The comparison page's callbacks."""
     goal = objective(getattr(source, "config", None))
@@ -391,17 +505,12 @@ def register(app: Any, source: RunSource) -> None:
         Output("compare-pipeline", "value"),
         Input("url", "pathname"),
         State("url", "search"),
+        prevent_initial_call=True,  # the page comes filled in (first_view), then follows the address
     )
-    def pick_pipeline(path: str | None, search: str | None) -> Any:
+    def pick(path: str | None, search: str | None) -> Any:
         if path != "/compare":
             raise PreventUpdate
-        names = source.pipeline_names()
-        wanted = _first(parse_qs((search or "").lstrip("?")), "pipeline")
-        if wanted not in names:  # default: the newest parametrized pipeline, else the newest
-            recent = source.page(limit=200)
-            items = [r for r in recent if "[" in (r.get("item_id") or "")] or recent
-            wanted = items[0]["pipeline"] if items else None
-        return names, wanted
+        return pick_pipeline(source, search)
 
     @app.callback(
         Output("compare-table", "columns"),
@@ -412,38 +521,12 @@ def register(app: Any, source: RunSource) -> None:
         Output("compare-table", "selected_rows"),
         Input("compare-pipeline", "value"),
         State("url", "search"),
+        prevent_initial_call=True,
     )
-    def fill(pipeline: str | None, search: str | None) -> Any:
+    def table(pipeline: str | None, search: str | None) -> Any:
         if not pipeline:
             raise PreventUpdate
-        params, metrics, rows = grid(source, pipeline)
-        query = parse_qs((search or "").lstrip("?"))
-        chosen = [_first(query, k) for k in ("a", "b")]
-        wanted = _first(query, "metric")
-        metric: str | None
-        if wanted in metrics:
-            metric = wanted
-        elif goal is not None and goal[0] in metrics:  # the objective
-            metric = goal[0]
-        else:  # else the first metric that tells the items apart
-            varying = [
-                m
-                for m in metrics
-                if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
-            ]
-            metric = next(iter(varying or metrics), None)
-        # Best first: the table opens sorted by the metric it charts.
-        lowest = goal is not None and goal == (metric, True)
-        rows.sort(
-            key=lambda r: (
-                not isinstance(r.get(f"metric:{metric}"), (int, float)),
-                (1 if lowest else -1) * (r.get(f"metric:{metric}") or 0)
-                if isinstance(r.get(f"metric:{metric}"), (int, float))
-                else 0,
-            )
-        )
-        selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
-        return _columns(params, metrics, rows), rows, _tooltips(rows), metrics, metric, selected
+        return fill(source, goal, pipeline, search)
 
     @app.callback(
         Output("compare-table", "style_data_conditional"),
@@ -451,25 +534,8 @@ def register(app: Any, source: RunSource) -> None:
         Input("compare-metric", "value"),
         Input("compare-table", "derived_virtual_data"),
     )
-    def mark_best(metric: str | None, rows: list[dict[str, Any]] | None) -> Any:
-        lowest = goal is not None and goal == (metric, True)
-        best = best_row(rows or [], metric, lowest)
-        if best is None:
-            return [FAILED_ROW], ""
-        style = {
-            "if": {"filter_query": f'{{run}} = "{best["run"]}"'},
-            "backgroundColor": "var(--zr-best)",
-            "fontWeight": "bold",
-        }
-        text = [
-            "★ best ",
-            html.B(metric),
-            f" ({'lowest' if lowest else 'highest'}): ",
-            html.B(_plain_item(best), id="compare-best-item"),
-            f" = {short(best[f'metric:{metric}'])}",
-            html.Span(" (objective)" if goal is not None and goal[0] == metric else ""),
-        ]
-        return [FAILED_ROW, style], text
+    def best(metric: str | None, rows: list[dict[str, Any]] | None) -> Any:
+        return mark_best(goal, metric, rows)
 
     @app.callback(
         Output("compare-ranking", "children"),
@@ -482,12 +548,7 @@ def register(app: Any, source: RunSource) -> None:
         metric: str | None, rows: list[dict[str, Any]] | None, columns: list[dict[str, Any]] | None
     ) -> Any:
         # The rows the table's filter leaves, in its order.
-        params = [c["id"][len("param:") :] for c in columns or [] if c["id"].startswith("param:")]
-        lowest = goal is not None and goal == (metric, True)
-        return (
-            chart_view(ranking(rows or [], metric, lowest)),
-            chart_view(figure(rows or [], params, metric, lowest)),
-        )
+        return draw(goal, metric, rows, columns)
 
     @app.callback(
         Output("compare-diff", "children"),
