@@ -171,6 +171,7 @@ class Step:
         else:
             self.output_types = {SINGLE_OUTPUT: returns}
         self.output_names = list(self.output_types)
+        self.input_set = frozenset(self.input_names)  # what a call's keywords are checked against
 
     # -- calling -------------------------------------------------------------
     def entrypoint(self, *args: Any, **kwargs: Any) -> Any:
@@ -178,6 +179,9 @@ class Step:
         return self.fn(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        composer = composing.get()
+        if composer is not None:  # in a pipeline body: a node, with no instance made for it
+            return composer.add_call(self, None, args, kwargs)
         return StepInstance(self)(*args, **kwargs)
 
     def with_config(self, config: StepConfig | dict[str, Any] | None = None, **fields: Any) -> StepInstance:
@@ -280,7 +284,7 @@ class StepInstance:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         composer = composing.get()
         if composer is not None:
-            return composer.add(self, args, kwargs)
+            return composer.add_call(self.step, self, args, kwargs)
         config_only = (not kwargs and len(args) == 1 and isinstance(args[0], (StepConfig, dict))) or (
             not args and set(kwargs) <= {self.step.config_param, "config"}
         )
