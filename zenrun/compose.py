@@ -18,7 +18,7 @@ from zenrun.canonical import config_json
 from zenrun.errors import ComposeError
 from zenrun.settings import merge_settings
 from zenrun.stepcontext import GATHERED_INPUT
-from zenrun.steps import Step, StepConfig, StepInstance, check_step_id, composing
+from zenrun.steps import STEP_ID, Step, StepConfig, StepInstance, check_step_id, composing
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -53,8 +53,8 @@ class OutputHandle:
         raise TypeError(f"step {self.step_id!r} has a single output; it cannot be unpacked")
 
 
-_set_step_id = OutputHandle.step_id.__set__  # type: ignore[attr-defined]
-_set_name = OutputHandle.name.__set__  # type: ignore[attr-defined]
+_set_step_id = OutputHandle.__dict__["step_id"].__set__  # the slots' own setters
+_set_name = OutputHandle.__dict__["name"].__set__
 
 
 @dataclass
@@ -191,10 +191,21 @@ class Composer:
         (no config, name or settings of its own, nothing to run after), the common case,
         which allocates no instance."""
         explicit_id = kwargs.pop("id", None) if kwargs else None
-        if explicit_id is None and instance is not None:
-            if instance.name is not None and instance.name not in self.invocations:
-                explicit_id = instance.name
-        step_id = self._new_id(step.name if instance is None else instance.id, explicit_id)
+        if (
+            explicit_id is None
+            and instance is not None
+            and instance.name is not None
+            and instance.name not in self.invocations
+        ):
+            explicit_id = instance.name
+        if (
+            type(explicit_id) is str
+            and explicit_id not in self.invocations
+            and STEP_ID.fullmatch(explicit_id)
+        ):
+            step_id: str = explicit_id  # a valid new id: what _new_id() returns, without the call
+        else:
+            step_id = self._new_id(step.name if instance is None else instance.id, explicit_id)
         run_settings = self.run_config.get(step_id) if self.run_config else None
         if run_settings is not None:
             matched = getattr(self.run_config, "matched", None)
@@ -204,7 +215,9 @@ class Composer:
         code_config = None if instance is None else instance.config
         input_names = step.input_names
         if not kwargs and len(args) == len(input_names):  # all inputs by position: nothing to check
-            inputs: dict[str, Any] = dict(zip(input_names, args, strict=True))
+            inputs: dict[str, Any] = (
+                {input_names[0]: args[0]} if len(args) == 1 else dict(zip(input_names, args, strict=False))
+            )
         else:
             if step.config_param is not None and step.config_param in kwargs:
                 code_config = kwargs.pop(step.config_param)
@@ -230,7 +243,10 @@ class Composer:
         enable_cache = None if instance is None else instance.enable_cache
         cache_expires = None
         if run_settings is None:
-            settings = merge_settings(step.settings, instance.settings) if instance else _copy(step.settings)
+            if instance is not None:
+                settings = merge_settings(step.settings, instance.settings)
+            else:  # the step's own, each namespace copied as merging copies it
+                settings = {ns: dict(values) for ns, values in step.settings.items()} if step.settings else {}
         else:
             if run_settings.get("enable_cache") is not None:
                 enable_cache = bool(run_settings["enable_cache"])
@@ -258,7 +274,9 @@ class Composer:
     def _where(self, step_id: str) -> str:
         return f"pipeline {self.pipeline_name!r}, step {step_id!r}"
 
-    def _bind(self, step: Step, step_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _bind(
+        self, step: Step, step_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
         """The inputs of a call given by keyword too, or missing some: defaults filled in."""
         input_names = step.input_names
         if len(args) > len(input_names):
@@ -421,11 +439,6 @@ class Composer:
                 if name != "enable_cache":
                     overrides[f"{step_id}.{name}"] = data.get(name, value)
         return overrides
-
-
-def _copy(settings: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """A step's own settings for one invocation, its namespaces copied (as merging copies them)."""
-    return {namespace: dict(values) for namespace, values in settings.items()} if settings else {}
 
 
 def format_validation_error(where: str, exc: ValidationError) -> str:

@@ -24,11 +24,12 @@ from zenrun.settings import check_settings, merge_settings
 #: then adds a node to its graph instead of refusing to run outside a pipeline.
 composing: contextvars.ContextVar[Any] = contextvars.ContextVar("zenrun_composer", default=None)
 
-_STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
+#: What a step id may hold.
+STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
 
 
 def check_step_id(step_id: object) -> str:
-    if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
+    if not isinstance(step_id, str) or not STEP_ID.fullmatch(step_id):
         raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
     return step_id
 
