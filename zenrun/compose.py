@@ -333,16 +333,17 @@ class Composer:
         where: str,
     ) -> StepConfig | None:
         """Run config over code config over a same-named fixture over defaults."""
-        overrides = {
-            k: v
-            for k, v in self.run_config.get(step_id, {}).get("parameters", {}).items()
-            if k != "enable_cache"
-        }
+        run_step = self.run_config.get(step_id) if self.run_config else None
+        overrides = (
+            {k: v for k, v in run_step.get("parameters", {}).items() if k != "enable_cache"}
+            if run_step
+            else {}
+        )
         if step.config_class is None:
             if code_config is not None or overrides:
                 raise ComposeError(f"{where}: step {step.name!r} has no StepConfig parameter")
             return None
-        unknown = sorted(set(overrides) - set(step.config_class.model_fields))
+        unknown = sorted(set(overrides) - set(step.config_class.model_fields)) if overrides else None
         if unknown and step.config_class.model_config.get("extra") != "allow":
             raise ComposeError(
                 f"{where}: run config sets unknown field(s) {', '.join(unknown)} of "
