@@ -83,10 +83,12 @@ class Invocation:
     def upstream_ids(self) -> set[str]:
         ids = set(self.after)  # as upstream_handles() finds them, without a generator per input
         for value in self.inputs.values():
+            if type(value) in _LITERALS:
+                continue
             if isinstance(value, OutputHandle):
                 ids.add(value.step_id)
             elif isinstance(value, list) and value and all(isinstance(v, OutputHandle) for v in value):
-                ids.update(h.step_id for h in value)
+                ids.update([h.step_id for h in value])
         return ids
 
 
