@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import logging
 import os
 import signal
@@ -395,15 +396,22 @@ def _spool() -> int:
     """A new, empty spool file's descriptor (never one another capture used: see the module's
     docstring). A bare descriptor: a Python file object around it costs more than the step."""
     global _memfd
+    fd = -1
     if _memfd:
         try:
-            return os.memfd_create("zenrun-capture", getattr(os, "MFD_CLOEXEC", 0))
+            fd = os.memfd_create("zenrun-capture", getattr(os, "MFD_CLOEXEC", 0))
         except OSError:  # a kernel without memfd (or a seccomp profile refusing it)
             _memfd = False
-    import tempfile
+    if fd < 0:
+        import tempfile
 
-    fd, path = tempfile.mkstemp(prefix="zenrun-capture-")
-    os.unlink(path)
+        fd, path = tempfile.mkstemp(prefix="zenrun-capture-")
+        os.unlink(path)
+    # Appending: the step and the processes it starts share the file's offset, and the
+    # kernel does not serialize a memfd's offset between processes: two writers at once
+    # write at the same offset, the later one over the other's text. With O_APPEND each
+    # write goes to the end, under the file's lock.
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
     return fd
 
 
@@ -421,8 +429,7 @@ def _empty_retired() -> None:
     for spool in _retired:
         with contextlib.suppress(OSError, ValueError):
             if os.fstat(spool).st_size:
-                os.ftruncate(spool, 0)
-                os.lseek(spool, 0, os.SEEK_SET)  # the writers' offset too: shared
+                os.ftruncate(spool, 0)  # appending writers go on at the new end
 
 
 def _retire(spool: int) -> None:
