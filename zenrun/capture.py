@@ -368,6 +368,8 @@ _retired: list[tuple[int, int]] = []  # (descriptor, inode number)
 _reusable: dict[str, tuple[int, int]] = {}
 _reusable_pid = 0
 _pid = os.getpid()  # this process's id, kept up to date at forks (a syscall saved at each step)
+_mark: bytes | None = None  # the last pid when the last capture of process _mark_pid ended
+_mark_pid = 0
 _loadavg = -2  # the descriptor of /proc/loadavg (-2: not opened yet, -1: unavailable)
 #: ``signal.pthread_sigmask`` without the conversion of its result to enums (at every step)
 _sigmask: Callable[[int, Any], Any] = getattr(sys.modules.get("_signal"), "pthread_sigmask", None) or (
@@ -572,7 +574,10 @@ def _redirect_fds(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]
     with _fd_lock:
         _flush_streams(c_buffers=False)  # zenrun writes nothing through C's stdio
         _empty_retired()
-        last_pid = _last_pid()  # before the spools can be inherited
+        # The last pid before the spools can be inherited: as read when the last capture
+        # ended (a process created since then makes the spools retire, needlessly but
+        # safely), or now.
+        last_pid = _mark if _mark_pid == _pid and _mark is not None else _last_pid()
         for fd, name in ((1, "stdout"), (2, "stderr")):
             try:
                 saved = os.dup(fd)
@@ -618,7 +623,9 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
                     copy.close()  # closefd=False: ``saved`` is closed next
                 del _terminal_fds[fd]
                 os.close(saved)
-        clean = last_pid is not None and _last_pid() == last_pid and _reusable_pid == _pid
+        global _mark, _mark_pid
+        _mark, _mark_pid = _last_pid(), _pid
+        clean = last_pid is not None and _mark == last_pid and _reusable_pid == _pid
         for _fd, name, _saved, spool in redirected:
             size = _ours(spool)
             if size is None:  # the step closed it: nothing to read, not ours to keep
