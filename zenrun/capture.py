@@ -510,9 +510,12 @@ def _last_pid() -> bytes | None:
     if _loadavg < 0:
         return None
     try:
-        return os.pread(_loadavg, 128, 0).rsplit(None, 1)[-1]
-    except (OSError, IndexError):
+        fields = os.pread(_loadavg, 128, 0).split()
+    except OSError:
         return None
+    # Still /proc/loadavg ("0.52 0.58 0.59 2/345 12345"), not another file that a step
+    # which closed descriptors it did not open was given under that number.
+    return fields[4] if len(fields) == 5 and b"/" in fields[3] else None
 
 
 def _take_spool(name: str) -> tuple[int, int]:
