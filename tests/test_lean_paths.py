@@ -181,6 +181,18 @@ COUNT_CALLS = """
             total(zenrun.gather(prefix="w-"))
         return fan
 
+    def fan_configured(n):
+        # configured instances (their own path through the composer), an .after() edge
+        # (a topological sort) and a gather by names
+        @pipeline(name=f"configured_{n}")
+        def fan():
+            first = work.configure(name="first")
+            first(-1)
+            for i in range(n):
+                work.configure(enable_cache=True)(i, id=f"w-{i}")
+            total.configure(name="all").after(first)(zenrun.gather(names=[f"w-{i}" for i in range(n)]))
+        return fan
+
     UNTIMED = ("heap.py", "threading.py", "queue.py")
 
     def calls_of(fn):
@@ -214,10 +226,21 @@ COUNT_CALLS = """
     SQL_CALLS = ("Connection.execute", "Connection.executemany", "Cursor.execute", "Cursor.executemany")
 
     out = {}
-    for kind, sizes in (("compose", (25_000, 100_000)), ("run", (250, 1_000)), ("cached", (250, 1_000))):
+    KINDS = (
+        ("compose", (25_000, 100_000)),
+        ("configured", (5_000, 20_000)),
+        ("run", (250, 1_000)),
+        ("cached", (250, 1_000)),
+    )
+    for kind, sizes in KINDS:
         for n in sizes:
-            p = fan_out(n)
-            if kind == "cached":
+            p = fan_configured(n) if kind == "configured" else fan_out(n)
+            if kind == "configured":
+                calls, (composed, order) = calls_of(lambda: (c := p().compose(), c.order()))
+                assert len(composed.invocations) == n + 2 and order[0] == "first" and order[-1] == "all"
+                assert composed.invocations["all"].after == {"first"}
+                assert len(composed.invocations["all"].inputs["values"]) == n
+            elif kind == "cached":
                 p().run()  # cold: every step computed and stored
                 calls, run = calls_of(lambda: p().run())
                 assert run.n_cached == n + 1 and run.steps["total"].output.read() == n * (n - 1) // 2
@@ -237,12 +260,18 @@ COUNT_CALLS = """
 
 
 def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
-    """100,000 independent steps and a gather compose, and 1,000 run cold and cached, with
+    """100,000 independent steps and a gather compose (20,000 configured instances, with an
+    .after() edge and a gather by names), and 1,000 run cold and cached, with
     Python calls in proportion to the steps: no function is called more than 4x (plus a
     constant) as often for 4x the steps, which an O(n^2) lookup (a scan per step) would be;
     and a cached rerun sends SQLite a few queries per batch of hits, not one per step."""
     out = json.loads(zenrunner.runpython(COUNT_CALLS, timeout=900).outlines[-1])
-    for kind, small, large in (("compose", 25_000, 100_000), ("run", 250, 1_000), ("cached", 250, 1_000)):
+    for kind, small, large in (
+        ("compose", 25_000, 100_000),
+        ("configured", 5_000, 20_000),
+        ("run", 250, 1_000),
+        ("cached", 250, 1_000),
+    ):
         few, many = out[f"{kind}_{small}"], out[f"{kind}_{large}"]
         superlinear = {f: (few.get(f, 0), n) for f, n in many.items() if n > 4.4 * few.get(f, 0) + 50}
         assert not superlinear, f"{kind}: calls growing faster than the steps: {superlinear}"
