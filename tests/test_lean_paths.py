@@ -320,3 +320,36 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
     few, many = sum(out["queries_250"].values()), sum(out["queries_1000"].values())
     assert many < 100, out["queries_1000"]
     assert many <= few + 12, (out["queries_250"], out["queries_1000"])
+
+
+def test_the_youngest_generation_is_collected_less_often_while_a_run_goes_on(zenrunner):
+    """Python API: gen-0 threshold raised during the run, given back after it; a threshold
+    the process set itself is kept."""
+    zenrunner.makepyfile(
+        pipeline_gcthreshold="""
+        import gc
+        from zenrun import pipeline, step
+
+        @step
+        def threshold() -> int:
+            return gc.get_threshold()[0]
+
+        @pipeline
+        def p():
+            threshold()
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import gc, json
+        from pipeline_gcthreshold import p
+        before = gc.get_threshold()
+        during = p().run(enable_cache=False).steps["threshold"].output.read()
+        after = gc.get_threshold()
+        gc.set_threshold(1234, 11, 12)
+        own = p().run(enable_cache=False).steps["threshold"].output.read()
+        print(json.dumps([before[0], during, after == before, own, gc.get_threshold()]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == [700, 7000, True, 1234, [1234, 11, 12]]
