@@ -170,6 +170,38 @@ def test_the_collector_pauses_while_pipeline_modules_are_imported(zenrunner, inp
     assert out.outlines[-1] == str({"enabled_at_import": False, "enabled_now": True, "import_frozen": True})
 
 
+def test_the_collector_pauses_while_zenrun_imports_its_modules(zenrunner):
+    """Python API: ``from zenrun import ...`` imports zenrun's modules (and pydantic) with the
+    collector paused (no collection of any generation meanwhile, where Python's thresholds make
+    dozens), and gives it back as it was: on again, or still off when the script turned it
+    off; what the import made is not frozen."""
+    out = zenrunner.runpython(
+        """
+        import gc, json, sys
+        collections = []  # while zenrun.steps imports (pydantic with it): before `step` is defined
+
+        def importing(phase, info):
+            module = sys.modules.get("zenrun.steps")
+            if phase == "stop" and module is not None and not hasattr(module, "step"):
+                collections.append(info["generation"])
+
+        gc.callbacks.append(importing)
+        import zenrun
+        from zenrun import pipeline, step
+        first = {"collections": len(collections), "enabled": gc.isenabled(),
+                 "frozen": gc.get_freeze_count(), "steps": "zenrun.steps" in sys.modules,
+                 "pydantic": "pydantic" in sys.modules}
+        gc.disable()
+        from zenrun import get_pipeline, Output
+        print(json.dumps([first, gc.isenabled(), "zenrun.metadata.api" in sys.modules]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    first, enabled_when_off, api = json.loads(out.outlines[-1])
+    assert first == {"collections": 0, "enabled": True, "frozen": 0, "steps": True, "pydantic": True}
+    assert (enabled_when_off, api) == (False, True)
+
+
 def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monkeypatch):
     """The ``zenrun`` group of the installed distributions, first distribution of a name on
     ``sys.path`` winning, names and versions read from the metadata."""

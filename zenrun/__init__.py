@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 # The markers share their name with the module that defines them, so they are
 # bound eagerly: a lazy lookup would find the submodule once it is imported.
+from zenrun.heap import paused_collector
 from zenrun.hookspec import hookimpl, hookspec
 
 __version__ = "0.1.0"
@@ -156,15 +157,23 @@ __all__ = [
 ]
 
 
+def _import(module: str) -> Any:
+    # Importing zenrun's modules (and pydantic with them) creates tens of thousands of
+    # objects and no garbage; in a process that imported scikit-learn or pandas first,
+    # the collector would walk that whole heap once or twice meanwhile (zenrun/heap.py).
+    with paused_collector():
+        return importlib.import_module(module)
+
+
 def __getattr__(name: str) -> Any:
     if name == "search":  # zenrun.search.float(...): the module of search spaces
-        value = importlib.import_module("zenrun.search")
+        value = _import("zenrun.search")
         globals()[name] = value
         return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'zenrun' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_import(module), name)
     globals()[name] = value
     return value
 
