@@ -125,7 +125,7 @@ def paused_collector() -> Iterator[None]:
         yield
     finally:
         with _lock:
-            if _depth and gc.get_freeze_count():
+            if _depth:  # not gc.get_freeze_count(): it walks the frozen heap (~10 ms with sklearn)
                 gc.freeze()
         if enabled:
             gc.enable()
