@@ -849,6 +849,58 @@ def cache_key(parts: dict[str, Any]) -> str:
     return sha256(canonical_json({k: v for k, v in parts.items() if k not in ("deps", "data")}))
 
 
+class KeyTemplate:
+    """:func:`cache_key` of the key parts of many steps of one step function, which differ
+    only in their config, literal parameters and inputs: the canonical text of the rest is
+    made once, and each key encodes only those three.
+
+    Made from one step's ``parts`` with :meth:`make`, which returns None when the text it
+    would give differs from :func:`cache_key`'s (a part whose text is not that of its
+    encoding alone): the caller then uses :func:`cache_key`.
+    """
+
+    __slots__ = ("_pieces",)
+
+    #: The parts that vary between steps of one function, in the order of their key text.
+    HOLES = ("config", "inputs", "params")
+
+    def __init__(self, pieces: tuple[str, str, str, str]) -> None:
+        self._pieces = pieces
+
+    @classmethod
+    def make(cls, parts: dict[str, Any]) -> KeyTemplate | None:
+        fixed = {k: v for k, v in parts.items() if k not in ("deps", "data")}
+        if not all(hole in fixed for hole in cls.HOLES):
+            return None
+        marks = {hole: f"\x00{hole}\x00" for hole in cls.HOLES}
+        try:
+            text = canonical_json({**fixed, **marks})
+        except CanonicalJSONError:
+            return None
+        pieces = []
+        for hole in cls.HOLES:
+            mark = canonical_json(marks[hole])
+            if text.count(mark) != 1:  # another part holds the marker's text: no template
+                return None
+            head, text = text.split(mark)
+            pieces.append(head)
+        template = cls((pieces[0], pieces[1], pieces[2], text))
+        return template if template.key(parts) == cache_key(parts) else None
+
+    def key(self, parts: dict[str, Any]) -> str:
+        """The cache key of ``parts``, whose parts but the holes are those it was made from."""
+        a, b, c, d = self._pieces
+        return sha256(
+            a
+            + canonical_json(parts["config"])
+            + b
+            + canonical_json(parts["inputs"])
+            + c
+            + canonical_json(parts["params"])
+            + d
+        )
+
+
 _PART_NAMES = {
     "format": "zenrun store format",
     "step": "step function",

@@ -30,6 +30,7 @@ from zenrun.cache import (
     CanonicalJSONError,
     CodeFingerprint,
     Fingerprinter,
+    KeyTemplate,
     cache_key,
     canonical_json,
     environment,
@@ -247,6 +248,11 @@ class PipelineExecution:
         self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
         self._ahead_tags: dict[str, list[str]] = {}  # name:version of those ahead of each materializer
+        # What an output of a cache entry records of where and how it was stored, for each
+        # combination found fit to serve this run: the outputs of one step function share one.
+        self._fit_outputs: set[tuple[Any, ...]] = set()
+        # The key text of each step function's steps around what differs between them (see _step_key).
+        self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -473,8 +479,19 @@ class PipelineExecution:
         )
         if self.random_digest:  # the seeded generators' state is an input of every step of the item
             parts["random"] = self.random_digest
-        key = cache_key(parts) if uncacheable is None else None
+        key = self._key(invocation.step, parts) if uncacheable is None else None
         return _StepKey(literals, fingerprint, parts, key, uncacheable)
+
+    def _key(self, step: Any, parts: dict[str, Any]) -> str:
+        """:func:`cache_key` of ``parts``: of the text of the parts that the steps of one step
+        function share (all but config, literals and inputs), made once per run."""
+        shared = (step, step.fn, step.name, step.cache_version, tuple(step.output_names), parts["code"])
+        known = self._key_templates.get(id(step))
+        if known is None or known[0] != shared:
+            template = KeyTemplate.make(parts)
+            known = self._key_templates[id(step)] = (shared, template)
+        template = known[1]
+        return cache_key(parts) if template is None else template.key(parts)
 
     def _prefetch(self, step_id: str) -> None:
         """Look ``step_id`` up together with the next steps whose inputs are known, while
@@ -724,6 +741,9 @@ class PipelineExecution:
                 check_digest(output.get("digest"))
             except ArtifactError:
                 return f"the cache entry of output {name} is damaged (invalid digest)"
+            fit = _storage_signature(output)
+            if fit is not None and fit in self._fit_outputs:  # checked below for an earlier entry
+                continue
             if output.get("store") != self.store_id:
                 return "the cached outputs are in another artifact store"
             if self.check_versions:
@@ -745,10 +765,14 @@ class PipelineExecution:
             if tags is None:
                 tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
             if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
+                if fit is not None:
+                    self._fit_outputs.add(fit)
                 continue
             before = set(recorded or [])
             new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
+                if fit is not None:
+                    self._fit_outputs.add(fit)
                 continue
             try:
                 value = materializer.loads(self.artifact_store.get(output["digest"]))
@@ -927,6 +951,29 @@ def _implemented(hook: Any) -> Callable[..., Any] | None:
                 function()
 
     return call
+
+
+def _storage_signature(output: dict[str, Any]) -> tuple[Any, ...] | None:
+    """All that :meth:`PipelineExecution._entry_mismatch` checks of a cache entry's output
+    but its digest, hashable (None: a value in it is not, so it is checked in full)."""
+    env = output.get("env")
+    packages = env.get("packages") if isinstance(env, dict) else None
+    ahead = output.get("ahead")
+    signature = (
+        output.get("store"),
+        output.get("materializer"),
+        output.get("materializer_version"),
+        tuple(ahead) if isinstance(ahead, list) else ahead,
+        type(env),
+        env.get("python") if isinstance(env, dict) else env,
+        type(packages),
+        tuple(packages.items()) if isinstance(packages, dict) else packages,
+    )
+    try:
+        hash(signature)
+    except TypeError:
+        return None
+    return signature
 
 
 def _uses(output: dict[str, Any]) -> tuple[str, ...]:

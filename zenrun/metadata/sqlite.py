@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.canonical import reusable_encode
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
@@ -69,10 +70,13 @@ ADDED_COLUMNS = {
     "steps": [("metadata", "TEXT"), ("captured", "TEXT"), ("plugin_metadata", "TEXT")],
     "artifacts": [("preview", "TEXT")],
 }
-# Created after the migration (they may use added columns).
+# Created after the migration (they may use added columns). Steps are found by cache key only
+# for what their computing step logged, which the partial index answers; an index of every
+# step's (random) key made each flush of a long rerun rewrite pages all over it (a commit
+# of N steps cost O(N + steps recorded so far)): earlier stores lose it.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_by_item ON runs (item_id, id);
-CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
+DROP INDEX IF EXISTS steps_by_cache_key;
 CREATE INDEX IF NOT EXISTS steps_with_logged_metadata ON steps (cache_key, run_id)
     WHERE status='completed' AND metadata IS NOT NULL;
 """
@@ -827,8 +831,9 @@ def _remove(path: Path) -> None:
         pass
 
 
-_SORTED = json.JSONEncoder(sort_keys=True, default=str).encode  # made once: json.dumps with
-_ORDERED = json.JSONEncoder(default=str).encode  # arguments makes an encoder per call
+# Made once: json.dumps makes an encoder per call, which costs more than a step's record.
+_SORTED = reusable_encode(json.JSONEncoder(sort_keys=True, default=str))
+_ORDERED = reusable_encode(json.JSONEncoder(default=str))
 
 
 def _dumps(value: Any, ordered: bool = False) -> str | None:
