@@ -322,6 +322,9 @@ class Fingerprinter:
         self._steps: dict[int, tuple[Any, CodeFingerprint]] = {}
 
     def fingerprint(self, fn: Any) -> CodeFingerprint:
+        known = self._steps.get(id(fn))
+        if known is not None and known[0] is fn:  # a step function: memoized as it is given
+            return known[1]
         fn = _unwrap(fn)
         known = self._steps.get(id(fn))
         if known is not None:
@@ -769,6 +772,11 @@ def _qualified(obj: Any) -> str:
     return f"{canonical_module(module) if isinstance(module, str) else module}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 
 
+def qualified_name(obj: Any) -> str:
+    """``module.qualname`` of a step function as its cache keys name it (see ``_qualified``)."""
+    return _qualified(obj)
+
+
 def _is_library_callable(obj: Any) -> bool:
     """A named function-like object of a library (``np.sum``, a builtin): not followed."""
     if isinstance(
@@ -818,12 +826,14 @@ def key_parts(
     *,
     fingerprint: CodeFingerprint | None = None,
     config_data: Any = None,
+    qualified: str | None = None,
 ) -> dict[str, Any]:
     """The parts a cache key is made of, kept in the step record to explain misses.
 
     ``fingerprint`` is the step's :class:`CodeFingerprint` for this run (computed
     here when not given); ``config_data`` is ``config_json(config)`` when the
-    caller has it already. The materializers are not a part: which one stores
+    caller has it already; ``qualified`` the step function's qualified name (its
+    ``module.qualname``) likewise. The materializers are not a part: which one stores
     an output is known only once the step has run, so a cache hit checks the
     entry's materializers instead (see ``PipelineExecution``).
     """
@@ -831,7 +841,7 @@ def key_parts(
         fingerprint = Fingerprinter().fingerprint(step.fn)
     return {
         "format": STORE_FORMAT_VERSION,
-        "step": _qualified(step.fn),
+        "step": qualified if qualified is not None else _qualified(step.fn),
         "name": step.name,
         "code": fingerprint.digest,
         "cache_version": step.cache_version,
@@ -1264,7 +1274,7 @@ class SqliteCache(Cache):
 #: Keys per query of :meth:`SqliteCache.lookup_many` (below SQLite's oldest variable limit, 999).
 LOOKUP_CHUNK = 900
 
-_ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
+_ENTRY_FIELDS = (("digest", str), ("size", int), ("materializer", str), ("type", str))
 
 
 def _damaged(exc: BaseException) -> bool:
@@ -1277,12 +1287,15 @@ def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
         entry = json.loads(text)
     except (TypeError, ValueError):
         return None
-    if not isinstance(entry, dict) or not all(
-        isinstance(ref, dict)
-        and (name == DATA_KEY or all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items()))
-        for name, ref in entry.items()
-    ):
+    if not isinstance(entry, dict):
         return None
+    for name, ref in entry.items():  # loops, not all(): every hit of a rerun comes through here
+        if not isinstance(ref, dict):
+            return None
+        if name != DATA_KEY:
+            for field_name, kind in _ENTRY_FIELDS:
+                if not isinstance(ref.get(field_name), kind):
+                    return None
     return entry
 
 

@@ -37,6 +37,7 @@ from zenrun.cache import (
     environment_mismatch,
     explain_miss,
     key_parts,
+    qualified_name,
     sha256,
     store_identity,
 )
@@ -214,6 +215,9 @@ class PipelineExecution:
         self.run._steps = {}
         # Records carry their item: under -n the lines of items running together interleave.
         self.log = logging.LoggerAdapter(logger, {"zenrun_item": composed.item_id})
+        #: Whether the per-step lines are logged: asked again at each batch of lookups and
+        #: after each step that ran (its code may configure logging), not for each line.
+        self._info = self.log.isEnabledFor(logging.INFO)
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
         self._consumers = dict.fromkeys(self.invocations, 0)
@@ -253,6 +257,7 @@ class PipelineExecution:
         self._fit_outputs: set[tuple[Any, ...]] = set()
         # The key text of each step function's steps around what differs between them (see _step_key).
         self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
+        self._qualified_names: dict[int, tuple[Any, str]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -301,6 +306,7 @@ class PipelineExecution:
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         run = self.run
+        self._info = self.log.isEnabledFor(logging.INFO)
         run.started = time.time()
         self.log.info("Creating run for pipeline: %s", run.pipeline_name)
         # As the seed: the pipeline's own setting, the orchestrator, then a run's override.
@@ -476,11 +482,19 @@ class PipelineExecution:
             input_digests,
             fingerprint=fingerprint,
             config_data=invocation.config_data,
+            qualified=self._qualified_name(invocation.step.fn),
         )
         if self.random_digest:  # the seeded generators' state is an input of every step of the item
             parts["random"] = self.random_digest
         key = self._key(invocation.step, parts) if uncacheable is None else None
         return _StepKey(literals, fingerprint, parts, key, uncacheable)
+
+    def _qualified_name(self, fn: Any) -> str:
+        """The step function's part ``step`` of its keys, once per function and run."""
+        known = self._qualified_names.get(id(fn))
+        if known is None or known[0] is not fn:
+            known = self._qualified_names[id(fn)] = (fn, qualified_name(fn))
+        return known[1]
 
     def _key(self, step: Any, parts: dict[str, Any]) -> str:
         """:func:`cache_key` of ``parts``: of the text of the parts that the steps of one step
@@ -499,6 +513,7 @@ class PipelineExecution:
         not once per step. The batch doubles with each hit and is one step (a plain
         lookup) after a miss, so a cold run asks once per step as before. Only hits are
         kept: a step found missing is looked up again when it starts."""
+        self._info = self.log.isEnabledFor(logging.INFO)
         if self._window <= 1:
             return
         if self._position is None:
@@ -570,7 +585,8 @@ class PipelineExecution:
         step_run.config = invocation.config_data
         step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
-        self.log.info("Step %s has started.", step_id)
+        if self._info:
+            self.log.info("Step %s has started.", step_id)
         if self._step_start_hook is not None:
             self._step_start_hook(step_run=step_run)
 
@@ -732,6 +748,15 @@ class PipelineExecution:
         ahead of it is new, the stored value is loaded once to ask whether it
         would claim it.
         """
+        fit = self._fit_outputs
+        try:
+            if all(
+                name == DATA_KEY or (_storage_signature(output) in fit and check_digest(output.get("digest")))
+                for name, output in entry.items()
+            ):  # every output stored as one an earlier entry found fit was
+                return None
+        except ArtifactError:
+            pass  # said below
         ranks = self._materializer_ranks()
         refreshed = False
         for name, output in sorted(entry.items()):
@@ -741,9 +766,7 @@ class PipelineExecution:
                 check_digest(output.get("digest"))
             except ArtifactError:
                 return f"the cache entry of output {name} is damaged (invalid digest)"
-            fit = _storage_signature(output)
-            if fit is not None and fit in self._fit_outputs:  # checked below for an earlier entry
-                continue
+            signature = _storage_signature(output)
             if output.get("store") != self.store_id:
                 return "the cached outputs are in another artifact store"
             if self.check_versions:
@@ -765,14 +788,14 @@ class PipelineExecution:
             if tags is None:
                 tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
             if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
-                if fit is not None:
-                    self._fit_outputs.add(fit)
+                if signature is not None:
+                    fit.add(signature)
                 continue
             before = set(recorded or [])
             new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
-                if fit is not None:
-                    self._fit_outputs.add(fit)
+                if signature is not None:
+                    fit.add(signature)
                 continue
             try:
                 value = materializer.loads(self.artifact_store.get(output["digest"]))
@@ -850,13 +873,15 @@ class PipelineExecution:
             logged = self.metadata_store.logged_metadata(key)
         step_run.metadata = logged or dict(producer_metadata or {})
         self._window = min(window * 2, PREFETCH_MAX)
-        self.log.info("Using cached version of %s.", step_run.id)
+        if self._info:
+            self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
 
     def complete(self, task: StepTask, result: TaskResult) -> None:
         """Record the result of a task returned by :func:`execute_task`."""
         step_run = self.run.steps[task.step_id]
+        self._info = self.log.isEnabledFor(logging.INFO)
         if result.pid != os.getpid():  # given in a worker process: the session's summary shows them too
             for message in result.warnings:
                 logger.warning("%s", message)
@@ -921,7 +946,9 @@ class PipelineExecution:
                 if self._consumers[upstream] == 0:
                     for name in self.invocations[upstream].step.output_names:
                         self.values.pop((upstream, name), None)
-        if step_run.status == FAILED:
+        if not self._info:
+            pass
+        elif step_run.status == FAILED:
             self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
         elif step_run.status == PRUNED:
             self.log.info("Step %s was pruned after %.3fs.", step_id, step_run.duration)
