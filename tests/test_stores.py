@@ -404,7 +404,9 @@ def test_step_records_are_appended_without_an_index_of_every_cache_key(tmp_path)
     with sqlite3.connect(path) as db:
         indexes = {
             row[0]: row[1]
-            for row in db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='steps'")
+            for row in db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='steps'"
+            )
         }
         plan = " ".join(
             row[-1]
