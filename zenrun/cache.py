@@ -1281,10 +1281,18 @@ def _damaged(exc: BaseException) -> bool:
     return isinstance(exc, StoreDamagedError) or is_damage(exc)
 
 
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in its __init__
+
+
 def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
     """A stored cache entry, or None (a miss) when the row is not one: it may have been edited."""
     try:
-        entry = json.loads(text)
+        try:  # the decoder's scanner as json.loads calls it, without its passes over whitespace
+            entry, end = _scan(text, 0)
+        except (TypeError, ValueError, StopIteration):
+            end = -1
+        if end != len(text):  # not a JSON value alone, as written: json.loads says what it is
+            entry = json.loads(text)
     except (TypeError, ValueError):
         return None
     if not isinstance(entry, dict):

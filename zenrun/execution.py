@@ -265,6 +265,7 @@ class PipelineExecution:
         self._verified: dict[str, bool] = {}  # the hits' artifacts checked in the same batch
         self._window = 1
         self._position: dict[str, int] | None = None
+        self._upstream_done: dict[str, int] = {}  # how many of a step's upstream steps were seen done
 
         models = settings_models(config)
         # The defaults of the models, validated once: the steps setting nothing share them.
@@ -419,6 +420,21 @@ class PipelineExecution:
         """
         digests: dict[str, Any] = {}
         errors: list[str] = []
+        refs = self.refs
+        for name, value in invocation.inputs.items():  # inputs of plain artifacts: the usual case
+            if isinstance(value, OutputHandle):
+                ref = refs[(value.step_id, value.name)]
+                if ref.uses:
+                    break
+                digests[name] = ref.digest
+            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                found = [refs[(h.step_id, h.name)] for h in value]
+                if any(ref.uses for ref in found):
+                    break
+                digests[name] = [ref.digest for ref in found]
+        else:
+            return digests, None
+        digests.clear()
 
         def digest(name: str, handle: OutputHandle) -> str:
             ref = self.refs[(handle.step_id, handle.name)]
@@ -528,10 +544,17 @@ class PipelineExecution:
             index += 1
             if candidate in steps or candidate in self._keys or candidate in self._force_miss:
                 continue
-            if all((s := status(u)) is not None and s.status in done for u in self.upstream[candidate]):
+            # Its upstream steps finished, from where the last look stopped: a step finished
+            # stays so, and a gather of n steps passed over n / PREFETCH_MAX times is not
+            # checked from its first input each time (O(n^2) in all).
+            upstream, seen = self.upstream[candidate], self._upstream_done.get(candidate, 0)
+            while seen < len(upstream) and (s := status(upstream[seen])) is not None and s.status in done:
+                seen += 1
+            if seen == len(upstream):
                 if self.step_cache_enabled(candidate):
                     batch.append(candidate)
             else:
+                self._upstream_done[candidate] = seen
                 blocked += 1
         keyed = {sid: self._step_key(self.invocations[sid]) for sid in batch}
         self._keys.update(keyed)

@@ -433,17 +433,26 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             steps.append(row)
             io_rows.extend(io)
             artifacts.extend(arts)
+        by_run: dict[Any, list[str]] = {}
+        for run_id, step_id in latest:
+            by_run.setdefault(run_id, []).append(step_id)
         with self._db_lock, self._transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
-                "preview) VALUES (?,?,?,?,?)",
+            _insert_many(
+                db,
+                "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, preview)",
                 artifacts,
+                5,
             )
-            db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
-            db.executemany(
-                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 15)})", steps
-            )
-            db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
+            per = max(1, min(_ROWS_PER_STATEMENT, db.max_variables - 1))
+            for run_id, step_ids in by_run.items():
+                for start in range(0, len(step_ids), per):
+                    chunk = step_ids[start : start + per]
+                    db.execute(
+                        f"DELETE FROM step_io WHERE run_id=? AND step_id IN ({','.join('?' * len(chunk))})",
+                        [run_id, *chunk],
+                    )
+            _insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15)
+            _insert_many(db, "INSERT INTO step_io", io_rows, 8)
 
     def finish_run(self, run: PipelineRun) -> None:
         """Flush the run's steps and store its final status, in one transaction."""
@@ -759,6 +768,8 @@ class _Guarded:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._connection = connection
         self._path = path
+        #: Most ``?`` in one statement (999 in SQLite before 3.32, 32766 since).
+        self.max_variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     @property
     def in_transaction(self) -> bool:
@@ -822,6 +833,22 @@ class _GuardedCursor:
 
     def __iter__(self) -> Any:
         return iter(self.fetchall())
+
+
+#: Most rows written by one statement of a flush.
+_ROWS_PER_STATEMENT = 2048
+
+
+def _insert_many(db: Any, head: str, rows: list[tuple[Any, ...]], width: int) -> None:
+    """``db.executemany(f"{head} VALUES (?, ...)", rows)``, many rows per statement (as
+    many as the connection's variables allow): SQLite runs each statement with the GIL
+    released, so one per row made the flush thread and the thread scheduling steps hand
+    the GIL to each other for every row."""
+    mark = f"({','.join('?' * width)})"
+    per = max(1, min(_ROWS_PER_STATEMENT, db.max_variables // width))
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        db.execute(f"{head} VALUES {','.join([mark] * len(chunk))}", [v for row in chunk for v in row])
 
 
 def _remove(path: Path) -> None:
