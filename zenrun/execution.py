@@ -265,7 +265,6 @@ class PipelineExecution:
         self._verified: dict[str, bool] = {}  # the hits' artifacts checked in the same batch
         self._window = 1
         self._position: dict[str, int] | None = None
-        self._upstream_done: dict[str, int] = {}  # how many of a step's upstream steps were seen done
 
         models = settings_models(config)
         # The defaults of the models, validated once: the steps setting nothing share them.
@@ -544,17 +543,10 @@ class PipelineExecution:
             index += 1
             if candidate in steps or candidate in self._keys or candidate in self._force_miss:
                 continue
-            # Its upstream steps finished, from where the last look stopped: a step finished
-            # stays so, and a gather of n steps passed over n / PREFETCH_MAX times is not
-            # checked from its first input each time (O(n^2) in all).
-            upstream, seen = self.upstream[candidate], self._upstream_done.get(candidate, 0)
-            while seen < len(upstream) and (s := status(upstream[seen])) is not None and s.status in done:
-                seen += 1
-            if seen == len(upstream):
+            if all((s := status(u)) is not None and s.status in done for u in self.upstream[candidate]):
                 if self.step_cache_enabled(candidate):
                     batch.append(candidate)
             else:
-                self._upstream_done[candidate] = seen
                 blocked += 1
         keyed = {sid: self._step_key(self.invocations[sid]) for sid in batch}
         self._keys.update(keyed)
