@@ -443,13 +443,12 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 artifacts,
                 5,
             )
-            per = max(1, min(_ROWS_PER_STATEMENT, db.max_variables - 1))
+            most = min(_ROWS_PER_STATEMENT, db.max_variables - 1)
             for run_id, step_ids in by_run.items():
-                for start in range(0, len(step_ids), per):
-                    chunk = step_ids[start : start + per]
+                for start, size in _chunks(len(step_ids), most):
                     db.execute(
-                        f"DELETE FROM step_io WHERE run_id=? AND step_id IN ({','.join('?' * len(chunk))})",
-                        [run_id, *chunk],
+                        f"DELETE FROM step_io WHERE run_id=? AND step_id IN ({','.join('?' * size)})",
+                        [run_id, *step_ids[start : start + size]],
                     )
             _insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15)
             _insert_many(db, "INSERT INTO step_io", io_rows, 8)
@@ -836,7 +835,21 @@ class _GuardedCursor:
 
 
 #: Most rows written by one statement of a flush.
-_ROWS_PER_STATEMENT = 2048
+_ROWS_PER_STATEMENT = 256
+
+
+def _chunks(count: int, most: int) -> list[tuple[int, int]]:
+    """``(start, size)`` of the statements writing ``count`` rows: ``most`` rows each, the
+    rest in powers of two, so that a few statement texts serve every flush (SQLite keeps
+    each text compiled, and a statement of many rows is a big program)."""
+    chunks, start = [], 0
+    size = 1 << (max(1, most).bit_length() - 1)
+    while start < count:
+        while size > count - start:
+            size >>= 1
+        chunks.append((start, size))
+        start += size
+    return chunks
 
 
 def _insert_many(db: Any, head: str, rows: list[tuple[Any, ...]], width: int) -> None:
@@ -845,10 +858,9 @@ def _insert_many(db: Any, head: str, rows: list[tuple[Any, ...]], width: int) ->
     released, so one per row made the flush thread and the thread scheduling steps hand
     the GIL to each other for every row."""
     mark = f"({','.join('?' * width)})"
-    per = max(1, min(_ROWS_PER_STATEMENT, db.max_variables // width))
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        db.execute(f"{head} VALUES {','.join([mark] * len(chunk))}", [v for row in chunk for v in row])
+    for start, size in _chunks(len(rows), min(_ROWS_PER_STATEMENT, db.max_variables // width)):
+        chunk = rows[start : start + size]
+        db.execute(f"{head} VALUES {','.join([mark] * size)}", [v for row in chunk for v in row])
 
 
 def _remove(path: Path) -> None:
