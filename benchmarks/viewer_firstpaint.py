@@ -280,7 +280,10 @@ COMPARE_DRAWN = """
     const done = arguments[arguments.length - 1];
     const poll = () => {
       const rows = document.querySelectorAll('#compare-table tr td').length;
-      const chart = document.querySelector('#compare-graph .main-svg');
+      // plotly's drawing (before), or the SVG in the chart's frame
+      const frame = document.querySelector('#compare-graph iframe');
+      const chart = document.querySelector('#compare-graph .main-svg')
+        || (frame && frame.contentDocument && frame.contentDocument.querySelector('svg'));
       if (rows && chart && document.querySelector('#compare-best')?.textContent) {
         done(performance.now());
       } else { requestAnimationFrame(poll); }

@@ -110,6 +110,17 @@ def test_gather_errors():
     with pytest.raises(ComposeError, match="only be called inside a pipeline body"):
         zenrun.gather(prefix="x")
 
+    @pipeline
+    def one_name():
+        source()
+        combine(zenrun.gather(names="source"))
+
+    with pytest.raises(
+        ComposeError,
+        match=r"'one_name': gather\(names=...\) takes a list of step ids, not the string 'source'",
+    ):
+        one_name.compose({})
+
 
 def test_repeated_calls_get_numbered_ids_and_explicit_ids_are_checked():
     @pipeline

@@ -181,6 +181,18 @@ COUNT_CALLS = """
             total(zenrun.gather(prefix="w-"))
         return fan
 
+    def fan_configured(n):
+        # configured instances (their own path through the composer), an .after() edge
+        # (a topological sort) and a gather by names
+        @pipeline(name=f"configured_{n}")
+        def fan():
+            first = work.configure(name="first")
+            first(-1)
+            for i in range(n):
+                work.configure(enable_cache=True)(i, id=f"w-{i}")
+            total.configure(name="all").after(first)(zenrun.gather(names=[f"w-{i}" for i in range(n)]))
+        return fan
+
     UNTIMED = ("heap.py", "threading.py", "queue.py")
 
     def calls_of(fn):
@@ -214,15 +226,22 @@ COUNT_CALLS = """
     SQL_CALLS = ("Connection.execute", "Connection.executemany", "Cursor.execute", "Cursor.executemany")
 
     out = {}
-    for kind, sizes in (
+    KINDS = (
         ("compose", (25_000, 100_000)),
+        ("configured", (5_000, 20_000)),
         ("run", (250, 1_000)),
         ("cached", (250, 1_000)),
         ("batches", (2_500, 10_000)),
-    ):
+    )
+    for kind, sizes in KINDS:
         for n in sizes:
-            p = fan_out(n)
-            if kind == "batches":  # hits looked up in many batches of PREFETCH_MAX steps
+            p = fan_configured(n) if kind == "configured" else fan_out(n)
+            if kind == "configured":
+                calls, (composed, order) = calls_of(lambda: (c := p().compose(), c.order()))
+                assert len(composed.invocations) == n + 2 and order[0] == "first" and order[-1] == "all"
+                assert composed.invocations["all"].after == {"first"}
+                assert len(composed.invocations["all"].inputs["values"]) == n
+            elif kind == "batches":  # hits looked up in many batches of PREFETCH_MAX steps
                 p().run()
                 calls, run = calls_of(lambda: p().run())
                 assert run.n_cached == n + 1 and run.steps["total"].output.read() == n * (n - 1) // 2
@@ -246,15 +265,16 @@ COUNT_CALLS = """
 
 
 def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
-    """100,000 independent steps and a gather compose, 1,000 run cold and cached, and
-    10,000 cached (in batches of the most hits looked up at once), with Python calls in
-    proportion to the steps: no function is called more than 4x (plus a constant) as often
-    for 4x the steps, which an O(n^2) lookup (a scan per step, or per batch over the steps
-    before it) would be; and a cached rerun sends SQLite a few queries per batch of hits,
-    not one per step."""
+    """100,000 independent steps and a gather compose (20,000 configured instances, with an
+    .after() edge and a gather by names), 1,000 run cold and cached, and 10,000 cached (in
+    batches of the most hits looked up at once), with Python calls in proportion to the
+    steps: no function is called more than 4x (plus a constant) as often for 4x the steps,
+    which an O(n^2) lookup (a scan per step, or per batch over the steps before it) would
+    be; and a cached rerun sends SQLite a few queries per batch of hits, not one per step."""
     out = json.loads(zenrunner.runpython(COUNT_CALLS, timeout=900).outlines[-1])
     for kind, small, large in (
         ("compose", 25_000, 100_000),
+        ("configured", 5_000, 20_000),
         ("run", 250, 1_000),
         ("cached", 250, 1_000),
         ("batches", 2_500, 10_000),

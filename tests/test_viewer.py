@@ -1129,6 +1129,52 @@ def test_a_big_group_expands_in_a_box_linked_once_and_collapses(server, browser,
     assert _js(browser, "return cy.nodes('[box]').length + cy.$('.group-box').length;") == 0
 
 
+def test_arrow_keys_walk_the_members_of_an_expanded_big_group(server, browser, project, wide_run):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, f"{server}?run={wide_run}&step=work_500")  # a member: its group is expanded
+    _wait(browser, lambda: _js(browser, "return cy.nodes('.step[box]').length;") == 1000)
+    # The members in the box's reading order (rows of its grid, left to right), and where each is.
+    members = _js(
+        browser,
+        "return cy.nodes('.step[box]').sort((a, b) => a.position('y') - b.position('y')"
+        " || a.position('x') - b.position('x')).map(n => [n.id(), n.position('x'), n.position('y')]);",
+    )
+    order = [m[0] for m in members]
+    at = {m[0]: (m[1], m[2]) for m in members}
+    selected = "return cy.$(':selected').map(n => n.id());"
+
+    def start(node):
+        _js(
+            browser,
+            "cy.$(':selected').unselect(); cy.$id(arguments[0]).select(); cy.container().focus();",
+            node,
+        )
+
+    def press(key):
+        ActionChains(browser).send_keys(key).perform()
+        return _js(browser, selected)
+
+    k = order.index("step:work_500")
+    start("step:work_500")
+    assert press(Keys.ARROW_RIGHT) == [order[k + 1]]  # the next member
+    assert press(Keys.ARROW_LEFT) == ["step:work_500"]
+    assert press(Keys.ARROW_LEFT) == [order[k - 1]]  # the previous one
+    start("step:work_500")
+    (below,) = press(Keys.ARROW_DOWN)  # the member under it: the next row, the same column
+    x, y = at["step:work_500"]
+    assert at[below][0] == x and at[below][1] == min(p[1] for p in at.values() if p[1] > y)
+    assert press(Keys.ARROW_UP) == ["step:work_500"]
+    # Past the ends: what the group reads, what reads it; and back in from them.
+    start(order[0])
+    assert press(Keys.ARROW_LEFT) == ["artifact:source:output"]
+    assert press(Keys.ARROW_RIGHT) == [order[0]]
+    start(order[-1])
+    assert press(Keys.ARROW_RIGHT) == ["step:total"]
+    assert press(Keys.ARROW_LEFT) == [order[-1]]
+
+
 def test_live_refresh_patches_states_and_keeps_zoom_pan_and_selection(server, browser, project):
     from selenium.webdriver.common.by import By
 
@@ -1262,13 +1308,23 @@ def test_compare_page_lists_items_charts_a_metric_and_diffs_two_runs(server, bro
     browser.get(f"{server}compare")  # the newest parametrized pipeline
     _wait(browser, lambda: "hpo[breast_cancer]" in browser.find_element(By.ID, "compare-table").text)
     assert browser.find_element(By.ID, "compare-pipeline").text == "hpo"
+    # Another pipeline, then another metric, picked in the menus: the table and charts follow.
+    _choose(browser, "compare-pipeline", "forest")
+    _wait(browser, lambda: "forest[svm-3]" in browser.find_element(By.ID, "compare-table").text)
+    _wait(browser, lambda: "best: forest[forest-3]" in _text(browser, "compare-ranking"))
+    _choose(browser, "compare-metric", "fit_seconds")
+    _wait(browser, lambda: _text(browser, "compare-ranking").startswith("fit_seconds per item"))
+    assert _text(browser, "compare-graph").startswith("fit_seconds by ")
+    assert _text(browser, "compare-best-item") == _chart(browser, "compare-ranking", _ITEMS)[0]
     browser.get(f"{server}compare?pipeline=hpo&a={iris}&b={cancer}")
     _wait(browser, lambda: "steps changed" in browser.find_element(By.ID, "compare-page").text)
     table = browser.find_element(By.ID, "compare-table").text
     assert "hpo[iris]" in table and "hpo[breast_cancer]" in table and "accuracy" in table
     assert browser.find_element(By.ID, "lineage-page").get_attribute("style") == "display: none;"
-    _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#compare-graph .js-plotly-plot"))
+    _wait(browser, lambda: _chart(browser, "compare-graph", "return !!doc.querySelector('svg');"))
     assert "accuracy by dataset" in browser.find_element(By.ID, "compare-graph").text
+    # One point per dataset against its name: the scatter of the one parameter.
+    assert sorted(_chart(browser, "compare-graph", _ITEMS)) == ["hpo[breast_cancer]", "hpo[iris]"]
     diff = browser.find_element(By.ID, "diff-view").text
     assert "dataset iris breast_cancer" in diff  # the parameter that differs
     db = sqlite3.connect(project.store / "metadata.db")
@@ -1291,6 +1347,40 @@ def _text(driver, element_id):
     return _js(
         driver, "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';", element_id
     )
+
+
+def _choose(driver, dropdown, text):
+    """Pick ``text`` in the menu ``dropdown`` as a user does: open it, type, Enter."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.find_element(By.ID, dropdown).click()
+    field = _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search"))[0]
+    field.send_keys(text)
+    field.send_keys(Keys.ENTER)  # (closes the menu)
+
+
+def _chart(driver, element_id, body):
+    """``body`` run on the document of a compare chart's frame (``doc``; null until drawn)."""
+    return _js(
+        driver,
+        "const frame = document.querySelector(`#${arguments[0]} iframe`);"
+        "const doc = frame && frame.contentDocument;"
+        "if (!doc || !doc.querySelector('svg')) { return null; }"
+        f"{body}",
+        element_id,
+    )
+
+
+#: A chart's items (each point or line drawn), by their labels.
+_ITEMS = "return [...doc.querySelectorAll('g.item')].map(g => g.dataset.item);"
+#: Each item's tooltip (its <title>), by label.
+_TOOLTIPS = (
+    "return Object.fromEntries([...doc.querySelectorAll('g.item')]"
+    ".map(g => [g.dataset.item, g.querySelector('title').textContent]));"
+)
+#: How many points, and how many stars, a chart draws.
+_MARKS = "return [doc.querySelectorAll('g.item').length, doc.querySelectorAll('.best-item .best').length];"
 
 
 def _column(driver, column):
@@ -1346,19 +1436,47 @@ def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filt
     _wait(browser, lambda: "0.92001234" in _js(browser, tooltips))  # the full value on hover
     _wait(browser, lambda: "best: forest[forest-3]" in _text(browser, "compare-ranking"))
     assert "best: forest[forest-3]" in _text(browser, "compare-graph")  # params chart
-    stars = (
-        "return [...document.querySelectorAll('#compare-ranking .scatterlayer .trace')]"
-        ".map(t => t.querySelectorAll('.point').length);"
+    _wait(browser, lambda: _chart(browser, "compare-ranking", _MARKS) == [6, 1])  # every item, one star
+    ranked = _chart(browser, "compare-ranking", _ITEMS)
+    assert ranked == items  # best first, as the table
+    # Labels to 4 significant digits, the full value on hover (the item's tooltip).
+    labels = "return [...doc.querySelectorAll('.best-item text')].map(t => t.textContent);"
+    assert _chart(browser, "compare-ranking", labels) == ["forest[forest-3]", "0.92 ★ best"]
+    tips = _chart(browser, "compare-ranking", _TOOLTIPS)
+    assert tips["forest[forest-3]"].splitlines() == [
+        "best: forest[forest-3]",
+        f"accuracy = {0.8 + 0.02 * 6 + 0.00001234!r}",
+    ]
+    # The params chart: parallel coordinates, a line per item, the winner's starred.
+    assert _chart(browser, "compare-graph", _MARKS) == [6, 1]
+    lines = _chart(browser, "compare-graph", _TOOLTIPS)
+    assert "train.max_depth = 6" in lines["forest[forest-3]"] and lines["forest[forest-3]"].startswith(
+        "best:"
     )
-    assert _js(browser, stars) == [6, 1]  # every item, and the winner's star
+    assert "train.C = 0.2" in lines["forest[svm-2]"]
+    axes = _chart(
+        browser,
+        "compare-graph",
+        "return [...doc.querySelectorAll('text[font-weight=bold]')].map(t => t.textContent);",
+    )
+    assert axes[-1] == "accuracy" and "train.max_depth" in axes and "model" in axes
     # The charts and the winner follow the table's filter.
     field = browser.find_element(By.CSS_SELECTOR, "th.dash-filter[data-dash-column='param:model'] input")
     field.send_keys("svm", Keys.ENTER)
     _wait(browser, lambda: _text(browser, "compare-best-item") == "forest[svm-3]")
     _wait(browser, lambda: "best: forest[svm-3]" in _text(browser, "compare-ranking"))
     assert sorted(_column(browser, "item")) == ["forest[svm-1]", "forest[svm-2]", "forest[svm-3]"]
-    assert _js(browser, stars) == [3, 1]
+    _wait(browser, lambda: _chart(browser, "compare-ranking", _MARKS) == [3, 1])
+    assert _chart(browser, "compare-ranking", _ITEMS)[0] == "forest[svm-3]"
     assert "best: forest[svm-3]" in _text(browser, "compare-graph")
+    _wait(
+        browser,
+        lambda: sorted(_chart(browser, "compare-graph", _ITEMS) or []) == sorted(_column(browser, "item")),
+    )
+    assert (
+        _chart(browser, "compare-graph", "return doc.querySelector('.best-item').dataset.item;")
+        == "forest[svm-3]"
+    )
     # The diff of two runs is headed by their item ids.
     newest = {
         item.rsplit("::", 1)[-1]: name for name, pipeline, _, item in project.runs if pipeline == "forest"
@@ -1384,6 +1502,50 @@ def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filt
     assert "accuracy\t0.84\t0.87" in diff  # 0.8400123400000001 on hover
     cell = browser.find_elements(By.XPATH, "//div[@id='diff-view']//td[text()='0.84']")
     assert cell and cell[0].get_attribute("title") == "0.8400123400000001"
+
+
+def test_compare_page_loads_no_plotly_and_its_charts_follow_the_theme(server, browser, project):
+    from selenium.webdriver.common.by import By
+
+    drawn = "return doc.querySelectorAll('g.item').length;"
+    try:
+        browser.get(f"{server}compare?pipeline=forest")  # the page itself, loaded afresh
+        _wait(
+            browser,
+            lambda: _chart(browser, "compare-ranking", drawn) and _chart(browser, "compare-graph", drawn),
+        )
+        resources = _js(browser, "return performance.getEntriesByType('resource').map(e => e.name);")
+        assert any("dash_table" in r or "async-table" in r for r in resources), resources  # what it did load
+        assert [r for r in resources if "plotly" in r.lower() or "async-graph" in r] == []
+        assert _js(browser, "return typeof window.Plotly;") == "undefined"
+
+        # The charts' colours follow the viewer's theme, picked with its button.
+        looks = (
+            "return [getComputedStyle(doc.body).backgroundColor, "
+            "getComputedStyle(doc.querySelector('svg text:not(.zc-muted)')).fill, doc.documentElement.dataset.theme || ''];"
+        )
+        dark, light = ["rgb(22, 24, 29)", "rgb(230, 230, 230)"], ["rgb(255, 255, 255)", "rgb(29, 29, 29)"]
+        before = _chart(browser, "compare-ranking", looks)[:2]
+        assert before in (dark, light), before
+        browser.find_element(By.ID, "theme-toggle").click()
+        after = light if before == dark else dark
+        for chart in ("compare-ranking", "compare-graph"):
+            _wait(browser, lambda chart=chart: _chart(browser, chart, looks)[:2] == after)
+        # So do the table's cells, its best row (first) marked in the theme's own colour.
+        cells = _js(
+            browser,
+            "return [...document.querySelectorAll(\"#compare-table td[data-dash-column='run']\")]"
+            ".map(td => [getComputedStyle(td).backgroundColor, getComputedStyle(td).color]);",
+        )
+        best = "rgb(77, 67, 0)" if after == dark else "rgb(255, 242, 204)"
+        assert cells[0][0] == best and cells[-1] == after, cells
+        browser.find_element(By.ID, "theme-toggle").click()
+        _wait(browser, lambda: _chart(browser, "compare-ranking", looks)[:2] == before)
+    finally:
+        browser.execute_script(
+            "try { localStorage.removeItem('zenrun-theme'); } catch (e) {}"
+            "delete document.documentElement.dataset.theme;"
+        )
 
 
 def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
@@ -1453,6 +1615,16 @@ def test_view_build_writes_a_static_site_that_opens_from_file_urls(browser, proj
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.compare tr[data-run]")) == 6
     cell = best.find_elements(By.TAG_NAME, "td")[header.index("metrics.accuracy")]
     assert cell.text == "0.9200" or cell.text == "0.92", cell.text
+    # The viewer's charts, inline: the ranking best first, a line per item, the winner starred.
+    ranking, params = browser.find_elements(By.CSS_SELECTOR, "svg.zc")
+    items = "return [...arguments[0].querySelectorAll('g.item')].map(g => g.dataset.item);"
+    ranked = _js(browser, items, ranking)
+    assert len(ranked) == 6 and ranked[0] == "forest[forest-3]"
+    assert sorted(_js(browser, items, params)) == sorted(ranked)
+    tip = "return arguments[0].querySelector('.best-item title').textContent;"
+    assert _js(browser, tip, ranking) == f"best: forest[forest-3]\naccuracy = {0.8 + 0.02 * 6 + 0.00001234!r}"
+    assert "best: forest[forest-3]" in browser.find_element(By.CSS_SELECTOR, "h3.chart").text
+    assert _js(browser, "return performance.getEntriesByType('resource').length;") == 0
 
 
 def test_dark_and_light_themes_follow_the_browser_and_the_toggle(server, browser, project):

@@ -18,13 +18,16 @@ from zenrun.canonical import config_json
 from zenrun.errors import ComposeError
 from zenrun.settings import merge_settings
 from zenrun.stepcontext import GATHERED_INPUT
-from zenrun.steps import Step, StepConfig, StepInstance, check_step_id, composing
+from zenrun.steps import STEP_ID, Step, StepConfig, StepInstance, check_step_id, composing
 
 if TYPE_CHECKING:
     import networkx as nx
 
 
 _MISSING = object()
+_NO_AFTER: frozenset[str] = frozenset()
+#: Input values that are never a step output nor hold one: no check needed.
+_LITERALS = frozenset({int, float, str, bool, bytes, complex, type(None)})
 
 
 def current() -> Composer | None:
@@ -33,15 +36,25 @@ def current() -> Composer | None:
     return composer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, init=False)
 class OutputHandle:
     """A reference to one output of one invocation, valid inside its pipeline."""
 
     step_id: str
     name: str
 
+    def __init__(self, step_id: str, name: str) -> None:
+        # A frozen dataclass's own __init__ goes through object.__setattr__: the slots'
+        # setters take half the time, and a pipeline makes one or two handles per step.
+        _set_step_id(self, step_id)
+        _set_name(self, name)
+
     def __iter__(self) -> Iterator[Any]:
         raise TypeError(f"step {self.step_id!r} has a single output; it cannot be unpacked")
+
+
+_set_step_id = OutputHandle.__dict__["step_id"].__set__  # the slots' own setters
+_set_name = OutputHandle.__dict__["name"].__set__
 
 
 @dataclass
@@ -52,7 +65,7 @@ class Invocation:
     step: Step
     config: StepConfig | None
     inputs: dict[str, Any]
-    after: set[str] = field(default_factory=set)
+    after: frozenset[str] = frozenset()  # ids of the steps it runs after (``.after()``), no data
     enable_cache: bool | None = None
     config_data: Any = None  # the config as JSON, for keys and records
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugins', unvalidated
@@ -70,10 +83,12 @@ class Invocation:
     def upstream_ids(self) -> set[str]:
         ids = set(self.after)  # as upstream_handles() finds them, without a generator per input
         for value in self.inputs.values():
+            if type(value) in _LITERALS:
+                continue
             if isinstance(value, OutputHandle):
                 ids.add(value.step_id)
             elif isinstance(value, list) and value and all(isinstance(v, OutputHandle) for v in value):
-                ids.update(h.step_id for h in value)
+                ids.update([h.step_id for h in value])
         return ids
 
 
@@ -117,8 +132,9 @@ class ComposedPipeline:
             return list(self.invocations)
         import networkx as nx
 
+        position = {step_id: i for i, step_id in enumerate(self.invocations)}
         try:
-            return list(nx.lexicographical_topological_sort(self.graph, key=list(self.invocations).index))
+            return list(nx.lexicographical_topological_sort(self.graph, key=position.__getitem__))
         except nx.NetworkXUnfeasible:
             cycle = nx.find_cycle(self.graph)
             raise ComposeError(f"pipeline {self.name!r}: .after() makes a cycle: {cycle}") from None
@@ -167,68 +183,127 @@ class Composer:
     def add(
         self, instance: StepInstance, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> OutputHandle | tuple[OutputHandle, ...] | None:
-        step = instance.step
-        explicit_id = kwargs.pop("id", None)
-        if explicit_id is None and instance.name is not None and instance.name not in self.invocations:
-            explicit_id = instance.name
-        step_id = self._new_id(instance.id, explicit_id)
-        where = f"pipeline {self.pipeline_name!r}, step {step_id!r}"
-        matched = getattr(self.run_config, "matched", None)
-        if matched is not None and step_id in self.run_config:  # it exists, even if it fails below
-            matched.add(step_id)
+        """Add a call of a configured instance (its name, config, settings, ``.after()``)."""
+        return self.add_call(instance.step, instance, args, kwargs)
 
-        code_config = instance.config
-        if step.config_param is not None and step.config_param in kwargs:
-            code_config = kwargs.pop(step.config_param)
-        if len(args) > len(step.input_names):
-            raise ComposeError(
-                f"{where}: takes {len(step.input_names)} inputs "
-                f"({', '.join(step.input_names) or 'none'}) but got {len(args)}"
+    def add_call(
+        self, step: Step, instance: StepInstance | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> OutputHandle | tuple[OutputHandle, ...] | None:
+        """Add a call of ``step``: ``instance`` None is the step called as it was decorated
+        (no config, name or settings of its own, nothing to run after), the common case,
+        which allocates no instance."""
+        explicit_id = kwargs.pop("id", None) if kwargs else None
+        if (
+            explicit_id is None
+            and instance is not None
+            and instance.name is not None
+            and instance.name not in self.invocations
+        ):
+            explicit_id = instance.name
+        if (
+            type(explicit_id) is str
+            and explicit_id not in self.invocations
+            and STEP_ID.fullmatch(explicit_id)
+        ):
+            step_id: str = explicit_id  # a valid new id: what _new_id() returns, without the call
+        else:
+            step_id = self._new_id(step.name if instance is None else instance.id, explicit_id)
+        run_settings = self.run_config.get(step_id) if self.run_config else None
+        if run_settings is not None:
+            matched = getattr(self.run_config, "matched", None)
+            if matched is not None:  # it exists, even if it fails below
+                matched.add(step_id)
+
+        code_config = None if instance is None else instance.config
+        input_names = step.input_names
+        if not kwargs and len(args) == len(input_names):  # all inputs by position: nothing to check
+            inputs: dict[str, Any] = (
+                {input_names[0]: args[0]} if len(args) == 1 else dict(zip(input_names, args, strict=False))
             )
-        inputs: dict[str, Any] = dict(zip(step.input_names, args, strict=False))
+        else:
+            if step.config_param is not None and step.config_param in kwargs:
+                code_config = kwargs.pop(step.config_param)
+            inputs = self._bind(step, step_id, args, kwargs)
+        for name, value in inputs.items():
+            kind = type(value)
+            if kind is OutputHandle:
+                if value.step_id not in self.invocations:
+                    self._check_input(self._where(step_id), name, value)
+            elif kind not in _LITERALS:
+                self._check_input(self._where(step_id), name, value)
+
+        if step.config_class is None and code_config is None and run_settings is None:
+            config = config_data = None  # no config: nothing to resolve or to serialise
+        else:
+            where = self._where(step_id)
+            config = self._resolve_config(step, step_id, code_config, where)
+            try:
+                config_data = config_json(config)
+            except TypeError as exc:
+                raise ComposeError(f"{where}: {exc}") from None
+
+        enable_cache = None if instance is None else instance.enable_cache
+        cache_expires = None
+        if run_settings is None:
+            if instance is not None:
+                settings = merge_settings(step.settings, instance.settings)
+            else:  # the step's own, each namespace copied as merging copies it
+                settings = {ns: dict(values) for ns, values in step.settings.items()} if step.settings else {}
+        else:
+            if run_settings.get("enable_cache") is not None:
+                enable_cache = bool(run_settings["enable_cache"])
+            cache_expires = run_settings.get("cache_expires")
+            settings = merge_settings(
+                step.settings, instance.settings if instance else None, run_settings.get("settings")
+            )
+        invocation = Invocation(
+            step_id, step, config, inputs, _NO_AFTER, enable_cache, config_data, settings, cache_expires
+        )
+        if config is not None:
+            gathered = gathered_handles(self, config)
+            if gathered is not None:
+                inputs[GATHERED_INPUT] = gathered
+        self.invocations[step_id] = invocation
+        if instance is not None:
+            self._instance_ids.setdefault(id(instance), []).append(step_id)
+            self._instances.append(instance)
+
+        outputs = step.output_names
+        if len(outputs) == 1:
+            return OutputHandle(step_id, outputs[0])
+        return tuple(OutputHandle(step_id, name) for name in outputs) or None
+
+    def _where(self, step_id: str) -> str:
+        return f"pipeline {self.pipeline_name!r}, step {step_id!r}"
+
+    def _bind(
+        self, step: Step, step_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The inputs of a call given by keyword too, or missing some: defaults filled in."""
+        input_names = step.input_names
+        if len(args) > len(input_names):
+            raise ComposeError(
+                f"{self._where(step_id)}: takes {len(input_names)} inputs "
+                f"({', '.join(input_names) or 'none'}) but got {len(args)}"
+            )
+        inputs: dict[str, Any] = dict(zip(input_names, args, strict=False))
         for name, value in kwargs.items():
-            if name not in step.input_names:
+            if name not in step.input_set:
                 raise ComposeError(
-                    f"{where}: unexpected input {name!r}; inputs are {', '.join(step.input_names) or 'none'}"
+                    f"{self._where(step_id)}: unexpected input {name!r}; "
+                    f"inputs are {', '.join(input_names) or 'none'}"
                 )
             if name in inputs:
-                raise ComposeError(f"{where}: input {name!r} given twice")
+                raise ComposeError(f"{self._where(step_id)}: input {name!r} given twice")
             inputs[name] = value
-        for name in step.input_names:
-            if name not in inputs:
-                if name in step.defaults:
-                    inputs[name] = step.defaults[name]
-                else:
-                    raise ComposeError(f"{where}: missing input {name!r}")
-        for name, value in inputs.items():
-            self._check_input(where, name, value)
-
-        config = self._resolve_config(instance, step_id, code_config, where)
-
-        try:
-            config_data = config_json(config)
-        except TypeError as exc:
-            raise ComposeError(f"{where}: {exc}") from None
-        invocation = Invocation(
-            step_id, step, config, inputs, enable_cache=instance.enable_cache, config_data=config_data
-        )
-        run_settings = self.run_config.get(step_id, {})
-        if run_settings.get("enable_cache") is not None:
-            invocation.enable_cache = bool(run_settings["enable_cache"])
-        invocation.cache_expires = run_settings.get("cache_expires")
-
-        invocation.settings = merge_settings(step.settings, instance.settings, run_settings.get("settings"))
-        gathered = gathered_handles(self, config)
-        if gathered is not None:
-            invocation.inputs[GATHERED_INPUT] = gathered
-        self.invocations[step_id] = invocation
-        self._instance_ids.setdefault(id(instance), []).append(step_id)
-        self._instances.append(instance)
-
-        handles = tuple(OutputHandle(step_id, name) for name in step.output_names)
-        if len(handles) == 1:
-            return handles[0]
-        return handles or None
+        if len(inputs) < len(input_names):
+            for name in input_names:
+                if name not in inputs:
+                    if name in step.defaults:
+                        inputs[name] = step.defaults[name]
+                    else:
+                        raise ComposeError(f"{self._where(step_id)}: missing input {name!r}")
+        return inputs
 
     def _check_input(self, where: str, name: str, value: object) -> None:
         if isinstance(value, (Step, StepInstance)):
@@ -236,8 +311,10 @@ class Composer:
         if isinstance(value, list) and any(isinstance(v, OutputHandle) for v in value):
             if not all(isinstance(v, OutputHandle) for v in value):
                 raise ComposeError(f"{where}: input {name!r} mixes step outputs and literal values")
+            invocations = self.invocations
             for handle in value:
-                self._check_known(where, handle)
+                if handle.step_id not in invocations:
+                    self._check_known(where, handle)
         elif isinstance(value, OutputHandle):
             self._check_known(where, value)
         elif isinstance(value, tuple) and value and all(isinstance(v, OutputHandle) for v in value):
@@ -252,23 +329,23 @@ class Composer:
 
     def _resolve_config(
         self,
-        instance: StepInstance,
+        step: Step,
         step_id: str,
         code_config: StepConfig | dict[str, Any] | None,
         where: str,
     ) -> StepConfig | None:
         """Run config over code config over a same-named fixture over defaults."""
-        step = instance.step
-        overrides = {
-            k: v
-            for k, v in self.run_config.get(step_id, {}).get("parameters", {}).items()
-            if k != "enable_cache"
-        }
+        run_step = self.run_config.get(step_id) if self.run_config else None
+        overrides = (
+            {k: v for k, v in run_step.get("parameters", {}).items() if k != "enable_cache"}
+            if run_step
+            else {}
+        )
         if step.config_class is None:
             if code_config is not None or overrides:
                 raise ComposeError(f"{where}: step {step.name!r} has no StepConfig parameter")
             return None
-        unknown = sorted(set(overrides) - set(step.config_class.model_fields))
+        unknown = sorted(set(overrides) - set(step.config_class.model_fields)) if overrides else None
         if unknown and step.config_class.model_config.get("extra") != "allow":
             raise ComposeError(
                 f"{where}: run config sets unknown field(s) {', '.join(unknown)} of "
@@ -298,24 +375,39 @@ class Composer:
         """Output handles of the steps composed so far whose ids match."""
         if (prefix is None) == (names is None):
             raise ComposeError("gather() takes exactly one of prefix= or names=")
-        selected: list[OutputHandle] = []
-        for inv in self.invocations.values():
-            if (prefix is not None and inv.id.startswith(prefix)) or (names is not None and inv.id in names):
-                selected.extend(OutputHandle(inv.id, out) for out in inv.step.output_names)
-        if names is not None:
-            missing = set(names) - set(self.invocations)
-            if missing:
-                raise ComposeError(
-                    f"pipeline {self.pipeline_name!r}: gather(names=...) names unknown "
-                    f"steps {sorted(missing)}; composed so far: {list(self.invocations)}"
-                )
-        return selected
+        if prefix is not None:
+            return self.handles_of([i for i in self.invocations if i.startswith(prefix)])
+        if isinstance(names, str):
+            raise ComposeError(
+                f"pipeline {self.pipeline_name!r}: gather(names=...) takes a list of step ids, "
+                f"not the string {names!r}"
+            )
+        wanted = set(names or ())
+        missing = wanted.difference(self.invocations)
+        if missing:
+            raise ComposeError(
+                f"pipeline {self.pipeline_name!r}: gather(names=...) names unknown "
+                f"steps {sorted(missing)}; composed so far: {list(self.invocations)}"
+            )
+        return self.handles_of([i for i in self.invocations if i in wanted])
+
+    def handles_of(self, step_ids: list[str]) -> list[OutputHandle]:
+        """The output handles of these composed steps, in their order."""
+        handles: list[OutputHandle] = []
+        invocations = self.invocations
+        for step_id in step_ids:
+            outputs = invocations[step_id].step.output_names
+            if len(outputs) == 1:
+                handles.append(OutputHandle(step_id, outputs[0]))
+            else:
+                handles.extend([OutputHandle(step_id, name) for name in outputs])
+        return handles
 
     def finish(self, enable_cache: bool | None = None, item_id: str | None = None) -> ComposedPipeline:
-        unknown = set(self.run_config) - set(self.invocations)
+        unknown = {step_id for step_id in self.run_config if step_id not in self.invocations}
         matched = getattr(self.run_config, "matched", None)
         if matched is not None:  # shared by several pipelines: checked once all are composed
-            matched.update(set(self.run_config) & set(self.invocations))
+            matched.update(step_id for step_id in self.run_config if step_id in self.invocations)
         elif unknown:
             raise ComposeError(
                 f"pipeline {self.pipeline_name!r}: run config names unknown step(s) "
@@ -330,7 +422,8 @@ class Composer:
                         f"after {upstream.id!r}, which was never called"
                     )
                 for step_id in self._instance_ids[id(instance)]:
-                    self.invocations[step_id].after.update(before)
+                    invocation = self.invocations[step_id]
+                    invocation.after = invocation.after.union(before)
         if not self.invocations:
             raise ComposeError(f"pipeline {self.pipeline_name!r} calls no step")
         return ComposedPipeline(
@@ -401,8 +494,8 @@ def gathered_handles(composer: Composer, config: StepConfig | None) -> list[Outp
             f"pipeline {composer.pipeline_name!r}: {type(config).__name__} needs "
             "output_steps_prefix or output_steps_names"
         )
-    handles: list[OutputHandle] = []
-    for inv in composer.invocations.values():
-        if gathers(config, inv.id):
-            handles.extend(OutputHandle(inv.id, name) for name in inv.step.output_names)
-    return handles
+    prefix = config.output_steps_prefix
+    wanted = set(config.output_steps_names or ())  # as gathers() selects, without a scan per id
+    return composer.handles_of(
+        [i for i in composer.invocations if i in wanted or (prefix and i.startswith(prefix))]
+    )

@@ -24,11 +24,12 @@ from zenrun.settings import check_settings, merge_settings
 #: then adds a node to its graph instead of refusing to run outside a pipeline.
 composing: contextvars.ContextVar[Any] = contextvars.ContextVar("zenrun_composer", default=None)
 
-_STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
+#: What a step id may hold.
+STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
 
 
 def check_step_id(step_id: object) -> str:
-    if not isinstance(step_id, str) or not _STEP_ID.fullmatch(step_id):
+    if not isinstance(step_id, str) or not STEP_ID.fullmatch(step_id):
         raise ComposeError(f"invalid step id {step_id!r}: use letters, digits and _ - . [ ] =")
     return step_id
 
@@ -171,6 +172,7 @@ class Step:
         else:
             self.output_types = {SINGLE_OUTPUT: returns}
         self.output_names = list(self.output_types)
+        self.input_set = frozenset(self.input_names)  # what a call's keywords are checked against
 
     # -- calling -------------------------------------------------------------
     def entrypoint(self, *args: Any, **kwargs: Any) -> Any:
@@ -178,6 +180,9 @@ class Step:
         return self.fn(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        composer = composing.get()
+        if composer is not None:  # in a pipeline body: a node, with no instance made for it
+            return composer.add_call(self, None, args, kwargs)
         return StepInstance(self)(*args, **kwargs)
 
     def with_config(self, config: StepConfig | dict[str, Any] | None = None, **fields: Any) -> StepInstance:
@@ -280,7 +285,7 @@ class StepInstance:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         composer = composing.get()
         if composer is not None:
-            return composer.add(self, args, kwargs)
+            return composer.add_call(self.step, self, args, kwargs)
         config_only = (not kwargs and len(args) == 1 and isinstance(args[0], (StepConfig, dict))) or (
             not args and set(kwargs) <= {self.step.config_param, "config"}
         )

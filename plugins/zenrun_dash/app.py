@@ -174,9 +174,9 @@ def _summary(run: Any, model: Any) -> str:
     )
 
 
-def _layout(refresh_ms: int, comparing: bool = False) -> html.Div:
-    """The page; ``comparing``: the page was asked for at ``/compare``, whose content comes with it
-    (no round trip to fetch it before its own callbacks can start)."""
+def _layout(refresh_ms: int, comparing: dict[str, dict[str, Any]] | None = None) -> html.Div:
+    """The page; ``comparing``: the page was asked for at ``/compare``, whose content comes with it,
+    drawn (:func:`compare.first_view`: no round trips before it shows)."""
     link = {"marginRight": "14px", "fontWeight": "bold"}
     return html.Div(
         [
@@ -198,9 +198,9 @@ def _layout(refresh_ms: int, comparing: bool = False) -> html.Div:
                 # The graph first in the tab order, the sidebar first on the screen.
                 [html.Div(_lineage_page(), style={"flex": "1 1 auto", "minWidth": 0}), sidebar.layout()],
                 id="lineage-page",
-                style={"display": "none"} if comparing else {"display": "flex", "gap": "10px"},
+                style={"display": "none"} if comparing is not None else {"display": "flex", "gap": "10px"},
             ),
-            compare.layout(comparing),
+            compare.layout(comparing is not None, comparing),
             dcc.Store(id="drawn"),
             dcc.Store(id="selected"),
             dcc.Store(id="patch"),
@@ -357,8 +357,9 @@ def make_app(
         # Dash asks for the layout (``/_dash-layout``) from the page: its address is the referrer.
         from flask import has_request_context, request
 
-        referrer = request.referrer if has_request_context() else None
-        return _layout(refresh_ms, comparing=bool(referrer) and urlparse(referrer).path == "/compare")
+        referrer = urlparse((request.referrer if has_request_context() else None) or "")
+        first = compare.first_view(source, referrer.query) if referrer.path == "/compare" else None
+        return _layout(refresh_ms, comparing=first)
 
     app.layout = page_layout
     guard(app)  # every callback below: a value of the wrong type is a 400, not a 500
@@ -716,10 +717,15 @@ def make_app(
         Output("compare-page", "children"),
         Input("url", "pathname"),
         State("compare-page", "children"),
+        State("url", "search"),
     )
-    def page(path: str | None, shown: Any) -> Any:
+    def page(path: str | None, shown: Any, search: str | None) -> Any:
         comparing = path == "/compare"
-        children = compare.page_children() if comparing and not shown else no_update
+        children = (
+            compare.page_children(compare.first_view(source, search))
+            if comparing and not shown
+            else no_update
+        )
         return (
             {"display": "none"} if comparing else {"display": "flex", "gap": "10px"},
             {"display": "block" if comparing else "none"},

@@ -1,10 +1,12 @@
 """The comparison page (``/compare?pipeline=NAME``): a parametrized pipeline's items side by side.
 
 A sortable table of each item's latest run with its parameters and metrics,
-a chart of a metric against the parameters (a parallel-coordinates chart when
-there are several), links to each run's lineage, and a side-by-side diff of
-two runs (``&a=RUN&b=RUN``): parameters, metrics, and per step its status,
-cache decision, config and metadata, changed steps first.
+a ranking of the items by a metric and a chart of the metric against the
+parameters (parallel coordinates when there are several), drawn as SVG by
+:mod:`zenrun_dash.charts` (no plotly.js: the page paints sooner), links to
+each run's lineage, and a side-by-side diff of two runs (``&a=RUN&b=RUN``):
+parameters, metrics, and per step its status, cache decision, config and
+metadata, changed steps first.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from urllib.parse import parse_qs, urlencode
 from dash import Input, Output, State, dash_table, dcc, html
 from dash.exceptions import PreventUpdate
 
-from zenrun_dash import studies
+from zenrun_dash import charts, studies
+from zenrun_dash.charts import Chart
 from zenrun_dash.source import RunSource, item_label
 
 #: A table cell: what :func:`_cell` makes of a value (and all a table row may hold).
@@ -103,81 +106,12 @@ def short(value: Any) -> Any:
     return value
 
 
-def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None, lowest: bool = False) -> Any:
+def figure(rows: list[dict[str, Any]], params: list[str], metric: str | None, lowest: bool = False) -> Chart:
     """Metric against parameter: a scatter for one parameter, parallel coordinates for
     several; the best row (highest ``metric``, or lowest) is marked with a star."""
-    import plotly.graph_objects as go
-
     if not rows or not metric:
-        return go.Figure(layout={"title": "no metrics logged (zenrun.log_metadata) in these runs"})
-    best = best_row(rows, metric, lowest)
-    best_text = (
-        f" — best: {_plain_item(best)} ({short(best[f'metric:{metric}'])})" if best is not None else ""
-    )
-    y = [r.get(f"metric:{metric}") for r in rows]
-    numeric = [p for p in params if _numeric(rows, f"param:{p}")]
-    if len(params) >= 2 and _numeric(rows, f"metric:{metric}"):
-        dimensions = []
-        for p in params:
-            values = [r.get(f"param:{p}") for r in rows]
-            if p in numeric:
-                dimensions.append({"label": p, "values": values})
-            else:  # categories as positions with their names as ticks
-                names = sorted({str(v) for v in values})
-                dimensions.append(
-                    {
-                        "label": p,
-                        "values": [names.index(str(v)) for v in values],
-                        "tickvals": list(range(len(names))),
-                        "ticktext": names,
-                    }
-                )
-        dimensions.append({"label": metric, "values": y})
-        return go.Figure(
-            go.Parcoords(
-                line={"color": y, "colorscale": "Viridis", "showscale": True}, dimensions=dimensions
-            ),
-            layout={"title": f"{metric} by {', '.join(params)}{best_text}", "height": 380},
-        )
-    param = params[0] if params else "item"
-
-    def x_of(row: dict[str, Any]) -> Any:
-        value = row.get(f"param:{param}") if params else _plain_item(row)
-        return value if param in numeric else str(value)
-
-    traces = [
-        go.Scatter(
-            x=[x_of(r) for r in rows],
-            y=y,
-            mode="markers",
-            marker={"size": 12},
-            text=[_plain_item(r) for r in rows],
-            name=metric,
-            hovertemplate="%{text}<br>%{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
-        )
-    ]
-    if best is not None:
-        traces.append(
-            go.Scatter(
-                x=[x_of(best)],
-                y=[best[f"metric:{metric}"]],
-                mode="markers",
-                marker={"size": 22, "symbol": "star", "color": "#e69f00", "line": {"width": 1}},
-                name=f"best {metric}",
-                text=[_plain_item(best)],
-                hovertemplate="best: %{text}<br>" + metric + " = %{y:.17g}<extra></extra>",
-            )
-        )
-    return go.Figure(
-        traces,
-        layout={
-            "title": f"{metric} by {param}{best_text}",
-            "showlegend": False,
-            "xaxis": {"title": param},
-            "yaxis": {"title": metric},
-            "height": 380,
-        },
-    )
+        return Chart("no metrics logged (zenrun.log_metadata) in these runs", "", 0)
+    return charts.by_params(rows, [_plain_item(r) for r in rows], params, metric, lowest)
 
 
 def _plain_item(row: dict[str, Any]) -> str:
@@ -185,44 +119,28 @@ def _plain_item(row: dict[str, Any]) -> str:
     return str(row.get("label") or row.get("run"))
 
 
-def ranking(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> Any:
+def ranking(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> Chart:
     """``metric`` of each item, best first, the winner starred: which configuration won."""
-    import plotly.graph_objects as go
+    if not rows or not metric:
+        return Chart("", "", 0)
+    return charts.ranking(rows, [_plain_item(r) for r in rows], metric, lowest)
 
-    scored = [r for r in rows if _numeric([r], f"metric:{metric}")]
-    if not scored or not metric:
-        return go.Figure(layout={"height": 60, "title": ""})
-    scored.sort(key=lambda r: r[f"metric:{metric}"], reverse=not lowest)
-    labels = [_plain_item(r) for r in scored]
-    values = [r[f"metric:{metric}"] for r in scored]
-    return go.Figure(
-        [
-            go.Scatter(
-                x=labels,
-                y=values,
-                mode="markers",
-                marker={"size": 10, "color": "#0072b2"},
-                name=metric,
-                hovertemplate="%{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
-            ),
-            go.Scatter(
-                x=labels[:1],
-                y=values[:1],
-                mode="markers+text",
-                marker={"size": 22, "symbol": "star", "color": "#e69f00", "line": {"width": 1}},
-                text=["best"],
-                textposition="top center",
-                name="best",
-                hovertemplate="best: %{x}<br>" + metric + " = %{y:.17g}<extra></extra>",
-            ),
-        ],
-        layout={
-            "title": f"{metric} per item, best first — best: {labels[0]} ({short(values[0])})",
-            "yaxis": {"title": metric, "tickformat": ".4~g"},
-            "showlegend": False,
-            "height": 320,
-        },
+
+def chart_view(chart: Chart) -> list[Any]:
+    """A chart on the page: its title, then the drawing in a frame of its own (its points'
+    tooltips give the full values; it follows the viewer's theme)."""
+    title = html.Div(
+        chart.title, className="zr-chart-title", style={"fontSize": "14px", "margin": "10px 0 2px"}
     )
+    if not chart.svg:
+        return [title]
+    frame = html.Iframe(
+        srcDoc=charts.document(chart),
+        title=chart.title,
+        className="zr-chart",
+        style={"width": "100%", "height": f"{chart.height + 4}px", "border": "0", "display": "block"},
+    )
+    return [title, frame]
 
 
 def run_diff(a: Any, b: Any, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -269,14 +187,20 @@ def _diff_view(diff: dict[str, Any]) -> html.Div:
         [
             html.Th(""),
             *(
-                html.Th([item, html.Br(), html.Small(run, style={"fontWeight": "normal", "color": "#666"})])
+                html.Th(
+                    [
+                        item,
+                        html.Br(),
+                        html.Small(run, style={"fontWeight": "normal", "color": "var(--zr-muted)"}),
+                    ]
+                )
                 for item, run in zip(diff.get("items") or diff["runs"], diff["runs"], strict=True)
             ),
         ]
     )
 
     def table(title: str, rows: list[tuple[str, Any, Any]], changed: set[str]) -> html.Div:
-        cell = {"padding": "2px 10px", "borderBottom": "1px solid #eee"}
+        cell = {"padding": "2px 10px", "borderBottom": "1px solid var(--zr-border)"}
         body = [
             html.Tr(
                 [
@@ -284,7 +208,7 @@ def _diff_view(diff: dict[str, Any]) -> html.Div:
                     *(html.Td(_text(v), title=_full(v), style=cell) for v in (x, y)),
                 ],
                 className="changed" if k in changed else "",
-                style={"background": "#fff3cd"} if k in changed else {},
+                style={"background": "var(--zr-best)"} if k in changed else {},
             )
             for k, x, y in rows
         ]
@@ -343,66 +267,84 @@ def _full(value: Any) -> str | None:
     return repr(value) if isinstance(value, float) else None
 
 
-def layout(shown: bool = False) -> html.Div:
+def layout(shown: bool = False, first: dict[str, dict[str, Any]] | None = None) -> html.Div:
     """The comparison page: hidden and empty unless the page was asked for at ``/compare``.
 
     Its table and graph are filled in by :func:`page_children` when the page is first shown:
-    rendered on the lineage page, they would make the browser fetch plotly.js and the table's
-    scripts (about 5 MB), and Dash waits for those before it runs the first callbacks.
+    rendered on the lineage page, they would make the browser fetch the table's scripts,
+    and Dash waits for those before it runs the first callbacks. ``first``: the content
+    (:func:`first_view`) it opens with.
     """
     if shown:
-        return html.Div(page_children(), id="compare-page", style={"display": "block"})
+        return html.Div(page_children(first), id="compare-page", style={"display": "block"})
     return html.Div(id="compare-page", style={"display": "none"})
 
 
-def page_children() -> list[Any]:
-    """The comparison page's content."""
+def page_children(first: dict[str, dict[str, Any]] | None = None) -> list[Any]:
+    """The comparison page's content; ``first``: each component's first properties (by id),
+    as :func:`first_view` computes them, so the page is drawn before its callbacks answer
+    (they compute the same)."""
+    first = first or {}
     return [
         html.Div(
             [
                 html.Label("Pipeline", htmlFor="compare-pipeline", style={"marginRight": "8px"}),
                 dcc.Dropdown(
                     id="compare-pipeline",
-                    options=[],
-                    value=None,
+                    **{"options": [], "value": None, **first.get("compare-pipeline", {})},
                     clearable=False,
                     style={"width": "360px", "display": "inline-block", "verticalAlign": "middle"},
                 ),
                 html.Label("metric", htmlFor="compare-metric", style={"margin": "0 8px 0 16px"}),
                 dcc.Dropdown(
                     id="compare-metric",
-                    options=[],
-                    value=None,
+                    **{"options": [], "value": None, **first.get("compare-metric", {})},
                     clearable=False,
                     style={"width": "260px", "display": "inline-block", "verticalAlign": "middle"},
                 ),
             ],
             style={"display": "flex", "alignItems": "center"},
         ),
-        html.P(id="compare-best", style={"margin": "6px 0", "fontSize": "13px"}),
+        html.P(
+            id="compare-best", style={"margin": "6px 0", "fontSize": "13px"}, **first.get("compare-best", {})
+        ),
         dash_table.DataTable(  # type: ignore[attr-defined]  # made at import by dash
             id="compare-table",
-            columns=[],
-            data=[],
+            **{
+                "columns": [],
+                "data": [],
+                "selected_rows": [],
+                "style_data_conditional": [FAILED_ROW],
+                **first.get("compare-table", {}),
+            },
             sort_action="native",
             filter_action="native",
             row_selectable="multi",
-            selected_rows=[],
             page_size=50,
             export_format="csv",  # the data: numbers at full precision
             tooltip_delay=0,
             tooltip_duration=None,
             markdown_options={"link_target": "_self"},
-            style_cell={"fontFamily": "monospace", "fontSize": "12px", "padding": "4px"},
-            style_data_conditional=[FAILED_ROW],
+            # The viewer's theme (its CSS variables), light or dark.
+            style_cell={
+                "fontFamily": "monospace",
+                "fontSize": "12px",
+                "padding": "4px",
+                "backgroundColor": "var(--zr-bg)",
+                "color": "var(--zr-fg)",
+                "borderColor": "var(--zr-border)",
+            },
+            style_header={"backgroundColor": "var(--zr-panel)"},
+            style_filter={"backgroundColor": "var(--zr-bg)"},
+            css=[{"selector": "table", "rule": "--text-color: var(--zr-fg); --hover: var(--zr-panel);"}],
         ),
-        dcc.Graph(id="compare-ranking", config={"displaylogo": False}),
-        dcc.Graph(id="compare-graph", config={"displaylogo": False}),
+        html.Div(id="compare-ranking", **first.get("compare-ranking", {})),
+        html.Div(id="compare-graph", **first.get("compare-graph", {})),
         *studies.children(),
         html.H3("Diff of two runs", style={"margin": "8px 0 4px"}),
         html.P(
             "Select two rows above, or put both run names in the URL (&a=RUN&b=RUN).",
-            style={"fontSize": "12px", "color": "#555"},
+            style={"fontSize": "12px", "color": "var(--zr-muted)"},
         ),
         html.Div(id="compare-diff"),
     ]
@@ -447,6 +389,113 @@ def _tooltips(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+Goal = tuple[str, bool] | None
+
+
+def pick_pipeline(source: RunSource, search: str | None) -> tuple[list[str], str | None]:
+    """The pipelines, and the one the URL names (default: the newest parametrized one)."""
+    names = source.pipeline_names()
+    wanted = _first(parse_qs((search or "").lstrip("?")), "pipeline")
+    if wanted not in names:  # default: the newest parametrized pipeline, else the newest
+        recent = source.page(limit=200)
+        items = [r for r in recent if "[" in (r.get("item_id") or "")] or recent
+        wanted = items[0]["pipeline"] if items else None
+    return names, wanted
+
+
+def fill(source: RunSource, goal: Goal, pipeline: str, search: str | None) -> tuple[Any, ...]:
+    """The table of ``pipeline`` (columns, rows best first, tooltips), the metrics, the one
+    charted (the URL's, else the objective, else the first that tells the items apart) and
+    the rows of the URL's two runs (``a``, ``b``)."""
+    params, metrics, rows = grid(source, pipeline)
+    query = parse_qs((search or "").lstrip("?"))
+    chosen = [_first(query, k) for k in ("a", "b")]
+    wanted = _first(query, "metric")
+    metric: str | None
+    if wanted in metrics:
+        metric = wanted
+    elif goal is not None and goal[0] in metrics:  # the objective
+        metric = goal[0]
+    else:  # else the first metric that tells the items apart
+        varying = [
+            m
+            for m in metrics
+            if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
+        ]
+        metric = next(iter(varying or metrics), None)
+    # Best first: the table opens sorted by the metric it charts.
+    lowest = goal is not None and goal == (metric, True)
+    rows.sort(
+        key=lambda r: (
+            not isinstance(r.get(f"metric:{metric}"), (int, float)),
+            (1 if lowest else -1) * (r.get(f"metric:{metric}") or 0)
+            if isinstance(r.get(f"metric:{metric}"), (int, float))
+            else 0,
+        )
+    )
+    selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
+    return _columns(params, metrics, rows), rows, _tooltips(rows), metrics, metric, selected
+
+
+def mark_best(goal: Goal, metric: str | None, rows: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+    """The table's row styles (the best row marked) and the line naming the best item."""
+    lowest = goal is not None and goal == (metric, True)
+    best = best_row(rows or [], metric, lowest)
+    if best is None:
+        return [FAILED_ROW], ""
+    style = {
+        "if": {"filter_query": f'{{run}} = "{best["run"]}"'},
+        "backgroundColor": "var(--zr-best)",
+        "fontWeight": "bold",
+    }
+    text = [
+        "★ best ",
+        html.B(metric),
+        f" ({'lowest' if lowest else 'highest'}): ",
+        html.B(_plain_item(best), id="compare-best-item"),
+        f" = {short(best[f'metric:{metric}'])}",
+        html.Span(" (objective)" if goal is not None and goal[0] == metric else ""),
+    ]
+    return [FAILED_ROW, style], text
+
+
+def draw(
+    goal: Goal, metric: str | None, rows: list[dict[str, Any]] | None, columns: list[dict[str, Any]] | None
+) -> tuple[list[Any], list[Any]]:
+    """The ranking and the chart of ``metric`` against the params, of the table's ``rows``."""
+    params = [c["id"][len("param:") :] for c in columns or [] if c["id"].startswith("param:")]
+    lowest = goal is not None and goal == (metric, True)
+    return (
+        chart_view(ranking(rows or [], metric, lowest)),
+        chart_view(figure(rows or [], params, metric, lowest)),
+    )
+
+
+def first_view(source: RunSource, search: str | None) -> dict[str, dict[str, Any]]:
+    """What the page's callbacks show first for the address's query ``search``, by component
+    id: the page opens drawn (its callbacks then answer the same)."""
+    goal = objective(getattr(source, "config", None))
+    names, pipeline = pick_pipeline(source, search)
+    first: dict[str, dict[str, Any]] = {"compare-pipeline": {"options": names, "value": pipeline}}
+    if not pipeline:
+        return first
+    columns, rows, tooltips, metrics, metric, selected = fill(source, goal, pipeline, search)
+    styles, best = mark_best(goal, metric, rows)
+    ranked, charted = draw(goal, metric, rows, columns)
+    first["compare-table"] = {
+        "columns": columns,
+        "data": rows,
+        "tooltip_data": tooltips,
+        "selected_rows": selected,
+        "style_data_conditional": styles,
+    }
+    first["compare-metric"] = {"options": metrics, "value": metric}
+    first["compare-best"] = {"children": best}
+    first["compare-ranking"] = {"children": ranked}
+    first["compare-graph"] = {"children": charted}
+    return first
+
+
 def register(app: Any, source: RunSource) -> None:
     """The comparison page's callbacks."""
     goal = objective(getattr(source, "config", None))
@@ -456,17 +505,12 @@ def register(app: Any, source: RunSource) -> None:
         Output("compare-pipeline", "value"),
         Input("url", "pathname"),
         State("url", "search"),
+        prevent_initial_call=True,  # the page comes filled in (first_view), then follows the address
     )
-    def pick_pipeline(path: str | None, search: str | None) -> Any:
+    def pick(path: str | None, search: str | None) -> Any:
         if path != "/compare":
             raise PreventUpdate
-        names = source.pipeline_names()
-        wanted = _first(parse_qs((search or "").lstrip("?")), "pipeline")
-        if wanted not in names:  # default: the newest parametrized pipeline, else the newest
-            recent = source.page(limit=200)
-            items = [r for r in recent if "[" in (r.get("item_id") or "")] or recent
-            wanted = items[0]["pipeline"] if items else None
-        return names, wanted
+        return pick_pipeline(source, search)
 
     @app.callback(
         Output("compare-table", "columns"),
@@ -477,38 +521,12 @@ def register(app: Any, source: RunSource) -> None:
         Output("compare-table", "selected_rows"),
         Input("compare-pipeline", "value"),
         State("url", "search"),
+        prevent_initial_call=True,
     )
-    def fill(pipeline: str | None, search: str | None) -> Any:
+    def table(pipeline: str | None, search: str | None) -> Any:
         if not pipeline:
             raise PreventUpdate
-        params, metrics, rows = grid(source, pipeline)
-        query = parse_qs((search or "").lstrip("?"))
-        chosen = [_first(query, k) for k in ("a", "b")]
-        wanted = _first(query, "metric")
-        metric: str | None
-        if wanted in metrics:
-            metric = wanted
-        elif goal is not None and goal[0] in metrics:  # the objective
-            metric = goal[0]
-        else:  # else the first metric that tells the items apart
-            varying = [
-                m
-                for m in metrics
-                if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
-            ]
-            metric = next(iter(varying or metrics), None)
-        # Best first: the table opens sorted by the metric it charts.
-        lowest = goal is not None and goal == (metric, True)
-        rows.sort(
-            key=lambda r: (
-                not isinstance(r.get(f"metric:{metric}"), (int, float)),
-                (1 if lowest else -1) * (r.get(f"metric:{metric}") or 0)
-                if isinstance(r.get(f"metric:{metric}"), (int, float))
-                else 0,
-            )
-        )
-        selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
-        return _columns(params, metrics, rows), rows, _tooltips(rows), metrics, metric, selected
+        return fill(source, goal, pipeline, search)
 
     @app.callback(
         Output("compare-table", "style_data_conditional"),
@@ -516,29 +534,12 @@ def register(app: Any, source: RunSource) -> None:
         Input("compare-metric", "value"),
         Input("compare-table", "derived_virtual_data"),
     )
-    def mark_best(metric: str | None, rows: list[dict[str, Any]] | None) -> Any:
-        lowest = goal is not None and goal == (metric, True)
-        best = best_row(rows or [], metric, lowest)
-        if best is None:
-            return [FAILED_ROW], ""
-        style = {
-            "if": {"filter_query": f'{{run}} = "{best["run"]}"'},
-            "backgroundColor": "#fff2cc",
-            "fontWeight": "bold",
-        }
-        text = [
-            "★ best ",
-            html.B(metric),
-            f" ({'lowest' if lowest else 'highest'}): ",
-            html.B(_plain_item(best), id="compare-best-item"),
-            f" = {short(best[f'metric:{metric}'])}",
-            html.Span(" (objective)" if goal is not None and goal[0] == metric else ""),
-        ]
-        return [FAILED_ROW, style], text
+    def best(metric: str | None, rows: list[dict[str, Any]] | None) -> Any:
+        return mark_best(goal, metric, rows)
 
     @app.callback(
-        Output("compare-ranking", "figure"),
-        Output("compare-graph", "figure"),
+        Output("compare-ranking", "children"),
+        Output("compare-graph", "children"),
         Input("compare-metric", "value"),
         Input("compare-table", "derived_virtual_data"),
         State("compare-table", "columns"),
@@ -547,9 +548,7 @@ def register(app: Any, source: RunSource) -> None:
         metric: str | None, rows: list[dict[str, Any]] | None, columns: list[dict[str, Any]] | None
     ) -> Any:
         # The rows the table's filter leaves, in its order.
-        params = [c["id"][len("param:") :] for c in columns or [] if c["id"].startswith("param:")]
-        lowest = goal is not None and goal == (metric, True)
-        return ranking(rows or [], metric, lowest), figure(rows or [], params, metric, lowest)
+        return draw(goal, metric, rows, columns)
 
     @app.callback(
         Output("compare-diff", "children"),

@@ -4,7 +4,8 @@ Plain HTML files with inline CSS and SVG, no script and no server: they open
 from ``file://`` and can be published as a CI artifact. ``index.html`` lists
 the runs; each run has a lineage page (its graph laid out here, as the viewer
 does for big graphs, with every step's details below it) and each pipeline a
-compare page (its items' params and metrics, the objective's best row marked).
+compare page (its items' params and metrics, the objective's best row marked,
+the viewer's charts of them).
 Every text is escaped.
 """
 
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from zenrun_dash import charts
 from zenrun_dash.details import formatted
 from zenrun_dash.layout import layered_positions
 from zenrun_dash.lineage import (
@@ -157,7 +159,8 @@ def run_page(run: Any) -> str:
 
 
 def compare_page(source: RunSource, pipeline: str) -> str:
-    """A pipeline's items side by side: params, metrics, the objective's best row marked."""
+    """A pipeline's items side by side: params, metrics, the objective's best row marked, and
+    the viewer's charts (the ranking by the metric, the metric against the params)."""
     # Deferred: the compare module builds Dash components (dash is imported only when needed).
     from zenrun_dash.compare import best_row, grid, objective
 
@@ -186,6 +189,14 @@ def compare_page(source: RunSource, pipeline: str) -> str:
             cells.append(f"<td{title}>{html.escape(text)}</td>")
         out.append(f"<tr{cls} data-run='{html.escape(row['run'])}'>" + "".join(cells) + "</tr>")
     out.append("</table>")
+    if metric:  # the viewer's charts, inline: the same drawing, tooltips and themes
+        labels = [str(row["label"]) for row in rows]
+        for chart in (
+            charts.ranking(rows, labels, metric, lowest),
+            charts.by_params(rows, labels, params, metric, lowest),
+        ):
+            out.append(f"<h3 class='chart'>{html.escape(chart.title)}</h3>{chart.svg}")
+        out.append(f"<style>{charts.STYLE}</style>")
     objective_text = f"objective: {metric} ({'lowest' if lowest else 'highest'} is best)" if metric else ""
     body = (
         "<p><a href='index.html'>all runs</a></p>"

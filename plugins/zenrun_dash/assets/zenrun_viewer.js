@@ -305,6 +305,35 @@
     return nodes.sort((a, b) => Math.abs(a.position("y") - y) - Math.abs(b.position("y") - y))[0];
   }
 
+  // A member of an expanded big group, drawn without edges (its box has them, see lineage.py).
+  const boxed = n => Boolean(n.data("box")) && !n.connectedEdges().length;
+
+  // A big group's members in reading order: by row of its grid, then left to right.
+  function groupOrder(cy, box) {
+    return cy.nodes().filter(n => n.data("box") === box.id() && boxed(n) && visible(n))
+      .sort((a, b) => a.position("y") - b.position("y") || a.position("x") - b.position("x"));
+  }
+
+  // Arrows inside a big group: left and right to the previous and next member (past the ends:
+  // what the group reads, what reads it), up and down to the member above or below.
+  function inGroup(cy, current, key) {
+    const box = cy.$id(current.data("box"));
+    const members = groupOrder(cy, box);
+    const k = members.toArray().findIndex(n => n.same(current));
+    const {x, y} = current.position();
+    if (key === "ArrowRight" || key === "ArrowLeft") {
+      const right = key === "ArrowRight";
+      const next = members[right ? k + 1 : k - 1];
+      if (next) { return next; }
+      return nearest(across(box, right ? c => c.outgoers("node") : c => c.incomers("node")), y);
+    }
+    const side = members.filter(n => key === "ArrowDown" ? n.position("y") > y : n.position("y") < y);
+    if (!side.length) { return null; }
+    const row = nearest(side, y).position("y");
+    return side.filter(n => n.position("y") === row)
+      .sort((a, b) => Math.abs(a.position("x") - x) - Math.abs(b.position("x") - x))[0];
+  }
+
   function moveTo(cy, node) {
     if (!node) { return; }
     cy.$(":selected").unselect();
@@ -332,8 +361,16 @@
       if (!current) {  // start at the first node upstream of all, top left
         const roots = cy.nodes().filter(n => visible(n) && !across(n, c => c.incomers("node")).length);
         moveTo(cy, roots.sort((a, b) => a.position("x") - b.position("x") || a.position("y") - b.position("y"))[0]);
+      } else if (boxed(current)) {
+        moveTo(cy, inGroup(cy, current, key));
       } else if (key === "ArrowRight" || key === "ArrowLeft") {
-        const next = across(current, key === "ArrowRight" ? c => c.outgoers("node") : c => c.incomers("node"));
+        const right = key === "ArrowRight";
+        let next = across(current, right ? c => c.outgoers("node") : c => c.incomers("node"));
+        // An expanded big group's box: into its first member (from upstream) or its last.
+        (right ? current.outgoers("node") : current.incomers("node")).filter(".group-box").forEach(box => {
+          const members = groupOrder(cy, box);
+          if (members.length) { next = next.union(members[right ? 0 : members.length - 1]); }
+        });
         moveTo(cy, nearest(next, current.position("y")));
       } else {  // up and down: the other nodes fed by the same upstream, by height
         const parents = across(current, c => c.incomers("node"));
@@ -354,7 +391,8 @@
     const box = cy.container();
     box.setAttribute("tabindex", "0");
     box.setAttribute("role", "application");
-    box.setAttribute("aria-label", "lineage graph: arrow keys move between connected nodes, " +
+    box.setAttribute("aria-label", "lineage graph: arrow keys move between connected nodes " +
+      "(and between the members of an expanded group), " +
       "Enter opens a node's details, Escape closes them, / searches");
     box.addEventListener("keydown", ev => onKey(cy, ev));
   }
