@@ -9,6 +9,7 @@ record pointing at a missing artifact, and the next run reuses the rest.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import socket
@@ -860,7 +861,7 @@ def _insert_many(db: Any, head: str, rows: list[tuple[Any, ...]], width: int) ->
     mark = f"({','.join('?' * width)})"
     for start, size in _chunks(len(rows), min(_ROWS_PER_STATEMENT, db.max_variables // width)):
         chunk = rows[start : start + size]
-        db.execute(f"{head} VALUES {','.join([mark] * size)}", [v for row in chunk for v in row])
+        db.execute(f"{head} VALUES {','.join([mark] * size)}", list(itertools.chain.from_iterable(chunk)))
 
 
 def _remove(path: Path) -> None:
