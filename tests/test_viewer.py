@@ -1787,3 +1787,79 @@ def test_the_viewer_serves_a_team_store_read_only(browser, tmp_path):
             view.terminate()
             view.wait(10)
         cluster.stop()
+
+
+HOSTILE = """
+    import zenrun
+    from zenrun import pipeline, step
+
+    EVIL = "<img src=x onerror='window.parent.zrXss=1'><script>window.zrXss=1</script>\\"&amp;é✓"
+    VALUES = {EVIL: 1.7e308, "b&'\\"": 0.5, "nan": float("nan"), "inf": float("inf"), "none": None,
+              "bool": True, "text": "text", "low": -1.7e308, "huge": 10**400, "tiny": 5e-324}
+
+    @zenrun.fixture(params=list(VALUES))
+    def which(request):
+        return request.param
+
+    @step
+    def score(which: str) -> float:
+        zenrun.log_metadata(**{EVIL: VALUES[which]})
+        return 1.0
+
+    @pipeline
+    def evil(which):
+        score(which)
+"""
+
+
+def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static_site(browser, tmp_path):
+    """Markup in item ids and metric names is text; values at the float's limits, NaN, inf,
+    None, bools, text and ints beyond a float are drawn or left out, never a crash."""
+    from selenium.webdriver.common.by import By
+
+    (tmp_path / "project").mkdir()
+    project = ZenrunProject(tmp_path / "project")
+    project.makepyfile(pipeline_evil=HOSTILE)
+    assert project.run("-q").ret == 0
+    site = tmp_path / "site"
+    result = project.run("--view-build", str(site))
+    assert result.ret == 0, result.stdout + result.stderr
+    # The finite values, best (highest) first: 1.7e308, 0.5, 5e-324, -1.7e308.
+    expected = ["evil[<img src=x", "evil[b&'\"]", "evil[tiny]", "evil[low]"]
+
+    def check(items):
+        assert len(items) == 4 and [i[: len(e)] for i, e in zip(items, expected, strict=True)] == expected
+
+    browser.get((site / "compare-evil.html").as_uri())
+    ranking, params = browser.find_elements(By.CSS_SELECTOR, "svg.zc")
+    items = "return [...arguments[0].querySelectorAll('g.item')].map(g => g.dataset.item);"
+    check(_js(browser, items, ranking))
+    assert len(_js(browser, items, params)) == 4
+    assert "left out" in browser.find_element(By.CSS_SELECTOR, "h3.chart:nth-of-type(2)").text
+    assert _js(browser, "return window.zrXss;") is None
+    assert not browser.find_elements(By.CSS_SELECTOR, "img, table script, svg script")
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        served = f"http://127.0.0.1:{port}/"
+        _wait_for(served, proc)
+        browser.get(f"{served}compare?pipeline=evil")
+        _wait(browser, lambda: _chart(browser, "compare-ranking", _ITEMS))
+        check(_chart(browser, "compare-ranking", _ITEMS))
+        assert _chart(browser, "compare-ranking", _MARKS) == [4, 1]
+        _wait(browser, lambda: _chart(browser, "compare-graph", _ITEMS))
+        assert len(_chart(browser, "compare-graph", _ITEMS)) == 4
+        assert "6 without a numeric" in _text(browser, "compare-graph")
+        assert _text(browser, "compare-best-item").startswith("evil[<img src=x onerror=")
+        frames = "return [...document.querySelectorAll('iframe')].map(f => f.contentWindow.zrXss);"
+        assert _js(browser, "return window.zrXss;") is None and _js(browser, frames) == [None, None]
+    finally:
+        proc.terminate()
+        proc.wait(10)
