@@ -385,3 +385,60 @@ def test_the_api_reads_an_artifact_whose_class_lives_in_a_pipeline_module(zenrun
     result = zenrunner.runpython(textwrap.dedent(script))
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["PREDICTED pipeline_model 15"])
+
+
+def test_a_step_output_held_in_a_container_literal_is_refused(zenrunner):
+    """Inside a dict, a set, a tuple with literals or a list of lists, a step output would
+    reach the step as its handle, not its value: refused where it is written."""
+    zenrunner.makepyfile(
+        pipeline_nested="""
+        from zenrun import pipeline, step
+
+        @step
+        def make() -> int:
+            return 7
+
+        @step
+        def show(x) -> str:
+            return repr(x)
+
+        @pipeline
+        def in_dict():
+            show({"k": make()})
+
+        @pipeline
+        def in_set():
+            show({make()})
+
+        @pipeline
+        def in_tuple():
+            show((make(), 1))
+
+        @pipeline
+        def in_nested_list():
+            show(x=[[make()]])
+
+        @pipeline
+        def flat_list():
+            show([make(), make()])
+        """
+    )
+    result = zenrunner.run("-q", "-rA")
+    assert result.ret == 1, result.stdout
+    for pipeline_name, container in [
+        ("in_dict", "dict"),
+        ("in_set", "set"),
+        ("in_tuple", "tuple"),
+        ("in_nested_list", "list"),
+    ]:
+        result.fnmatch_lines(
+            [
+                f"pipeline '{pipeline_name}', step 'show': input 'x' holds the output of step 'make' "
+                f"inside a {container}; pass step outputs as inputs themselves, or several as a flat list"
+            ]
+        )
+    result.fnmatch_lines(["*4 error*"])
+    from zenrun.testing import read_store
+
+    (run,) = read_store(zenrunner.store).get_runs()
+    assert run.pipeline_name == "flat_list" and run.steps["show"].output.read() == "[7, 7]"
