@@ -1836,6 +1836,8 @@ def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static
     check(_js(browser, items, ranking))
     assert len(_js(browser, items, params)) == 4
     assert "left out" in browser.find_element(By.CSS_SELECTOR, "h3.chart:nth-of-type(2)").text
+    # The table marks the charts' best: the best finite number (not inf, nor an int beyond a float).
+    assert browser.find_element(By.CSS_SELECTOR, "tr.best").text.startswith("evil[<img src=x")
     assert _js(browser, "return window.zrXss;") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "img, table script, svg script")
 
@@ -1853,6 +1855,7 @@ def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static
         browser.get(f"{served}compare?pipeline=evil")
         _wait(browser, lambda: _chart(browser, "compare-ranking", _ITEMS))
         check(_chart(browser, "compare-ranking", _ITEMS))
+        check(_column(browser, "item")[:4])  # the table best first, as the ranking (NaN, inf: last)
         assert _chart(browser, "compare-ranking", _MARKS) == [4, 1]
         _wait(browser, lambda: _chart(browser, "compare-graph", _ITEMS))
         assert len(_chart(browser, "compare-graph", _ITEMS)) == 4
