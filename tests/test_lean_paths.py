@@ -134,6 +134,42 @@ def test_the_heap_is_frozen_only_while_a_run_goes_on(zenrunner):
     assert json.loads(out.outlines[-1]) == [True, 0, True, True]
 
 
+COLLECTED = """
+    import gc
+    from zenrun import pipeline, step
+
+    ENABLED_AT_IMPORT = gc.isenabled()
+    MADE_AT_IMPORT = [{"made": "at import"}]
+
+    @step
+    def observe() -> dict:
+        return {"enabled_at_import": ENABLED_AT_IMPORT, "enabled_now": gc.isenabled(),
+                "import_frozen": not any(o is MADE_AT_IMPORT for o in gc.get_objects())}
+
+    @pipeline
+    def p():
+        observe()
+"""
+
+
+@pytest.mark.parametrize("inprocess", [False, True], ids=["command", "inprocess"])
+def test_the_collector_pauses_while_pipeline_modules_are_imported(zenrunner, inprocess):
+    """``zenrun``: no collection while the pipeline modules are imported, what they made frozen
+    with the heap while the pipelines run, the collector on again in the steps; an in-process
+    session gives the process its collector back as it was."""
+    import gc
+
+    zenrunner.makepyfile(pipeline_collected=COLLECTED)
+    result = zenrunner.run("-q", inprocess=inprocess)
+    assert result.ret == 0, result.stdout + result.stderr
+    if inprocess:
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+    out = zenrunner.runpython(
+        "from zenrun import get_pipeline\nprint(get_pipeline('p').last_run.steps['observe'].output.read())\n"
+    )
+    assert out.outlines[-1] == str({"enabled_at_import": False, "enabled_now": True, "import_frozen": True})
+
+
 def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monkeypatch):
     """The ``zenrun`` group of the installed distributions, first distribution of a name on
     ``sys.path`` winning, names and versions read from the metadata."""
@@ -284,3 +320,36 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
     few, many = sum(out["queries_250"].values()), sum(out["queries_1000"].values())
     assert many < 100, out["queries_1000"]
     assert many <= few + 12, (out["queries_250"], out["queries_1000"])
+
+
+def test_the_youngest_generation_is_collected_less_often_while_a_run_goes_on(zenrunner):
+    """Python API: gen-0 threshold raised during the run, given back after it; a threshold
+    the process set itself is kept."""
+    zenrunner.makepyfile(
+        pipeline_gcthreshold="""
+        import gc
+        from zenrun import pipeline, step
+
+        @step
+        def threshold() -> int:
+            return gc.get_threshold()[0]
+
+        @pipeline
+        def p():
+            threshold()
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import gc, json
+        from pipeline_gcthreshold import p
+        before = gc.get_threshold()
+        during = p().run(enable_cache=False).steps["threshold"].output.read()
+        after = gc.get_threshold()
+        gc.set_threshold(1234, 11, 12)
+        own = p().run(enable_cache=False).steps["threshold"].output.read()
+        print(json.dumps([before[0], during, after == before, own, gc.get_threshold()]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == [700, 7000, True, 1234, [1234, 11, 12]]

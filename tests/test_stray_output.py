@@ -103,3 +103,91 @@ def test_what_a_step_leaves_running_is_not_captured_by_later_steps(zenrunner, ar
     # before it ended): never a later step's line.
     own = captured["starts"]["stdout"].splitlines()
     assert "starts says hi" in own and not any("says hi" in line for line in own if line != "starts says hi")
+
+
+RACING = """
+    import os
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def racing() -> int:
+        # A child writes to the step's descriptor 1 while the step does: both share the
+        # capture file, and no line of either may be lost or written over by the other's.
+        pid = os.fork()
+        if pid == 0:
+            for i in range(2000):
+                os.write(1, b"child %04d\\n" % i)
+            os._exit(0)
+        for i in range(2000):
+            os.write(1, b"step  %04d\\n" % i)
+        os.waitpid(pid, 0)
+        return 1
+
+    @pipeline
+    def race():
+        racing()
+"""
+
+RACING_CAPTURED = """
+    import json
+    from zenrun import get_pipeline
+    run = get_pipeline("race").last_run
+    print(json.dumps([run.status, run.steps["racing"].captured["stdout"]]))
+"""
+
+
+@pytest.mark.parametrize("args", [["--capture=fd"], ["-n", "1", "--capture=fd"]], ids=["fd", "worker-fd"])
+def test_a_step_and_a_process_it_started_writing_at_once_lose_no_line(zenrunner, args):
+    zenrunner.makepyfile(pipeline_race=RACING)
+    result = zenrunner.run("-q", *args, timeout=300)
+    assert result.ret == 0, result.stdout + result.stderr
+    status, stdout = json.loads(zenrunner.runpython(RACING_CAPTURED).outlines[-1])
+    assert status == "completed"
+    lines = stdout.splitlines()
+    assert sorted(lines) == sorted(
+        [f"child {i:04d}" for i in range(2000)] + [f"step  {i:04d}" for i in range(2000)]
+    )
+    assert [line for line in lines if line.startswith("step")] == [f"step  {i:04d}" for i in range(2000)]
+
+
+SUCCESSIVE = """
+    import os, sys
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def speak(x: int) -> int:
+        print(f"python {x}")
+        os.write(1, f"fd {x}\\n".encode())
+        if x % 2:
+            os.write(2, f"err {x}\\n".encode())
+        return x + 1
+
+    @pipeline
+    def chatty():
+        value = 0
+        for _ in range(6):
+            value = speak(value)
+"""
+
+SUCCESSIVE_CAPTURED = """
+    import json
+    from zenrun import get_pipeline
+    run = get_pipeline("chatty").last_run
+    print(json.dumps([run.status, {i: s.captured or {} for i, s in run.steps.items()}]))
+"""
+
+
+def test_successive_steps_capture_only_their_own_output(zenrunner):
+    # Steps that start no process write into the spools of the step before them, emptied.
+    zenrunner.makepyfile(pipeline_chatty=SUCCESSIVE)
+    result = zenrunner.run("-q", "--capture=fd")
+    assert result.ret == 0, result.stdout + result.stderr
+    status, captured = json.loads(zenrunner.runpython(SUCCESSIVE_CAPTURED).outlines[-1])
+    assert status == "completed"
+    ids = ["speak", *(f"speak_{i}" for i in range(2, 7))]
+    assert sorted(captured) == ids
+    for i in range(6):
+        expected = {"stdout": f"python {i}\nfd {i}\n"}
+        if i % 2:
+            expected["stderr"] = f"err {i}\n"
+        assert captured[ids[i]] == expected

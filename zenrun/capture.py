@@ -28,15 +28,22 @@ What a step leaves running writes into no later step's capture ("stray output"):
   and after it (with ``sys`` and ``fd`` capture alike).
 - With ``fd`` capture, descriptors 1 and 2 point at spool files while a step
   runs, and every process the step starts (``subprocess``, ``multiprocessing``,
-  a daemon) inherits them. Each capture therefore gets spool files of its own
-  (in memory: ``memfd_create``; ~15 µs each), never reused: once the step has
-  ended and its spool is read, what its leftover processes write lands in that
-  retired spool, the stray-output sink, which no capture reads. The last
+  a daemon) inherits them. A step during which a process was created (any
+  process: the last process id the system gave out, read from
+  ``/proc/loadavg``, changed) therefore hands its spools over to the stray-output
+  sink, and the next capture gets new ones (in memory: ``memfd_create``): once
+  the step has ended and its spool is read, what its leftover processes write
+  lands in that retired spool, which no capture reads. The last
   :data:`RETIRED_SPOOLS` retired spools are emptied as captures start (at most
   every second), so a chatty leftover process holds no more memory than it
-  writes in a second or a step while zenrun runs. (One spool reused by every
-  step, as before, put a daemon's output in the captured output of every later
-  step.) Cost: a few tens of µs per captured step (two ``memfd_create``).
+  writes in a second or a step while zenrun runs. The spools of a step that
+  created no process (most) are emptied and written into by the next capture:
+  no process can hold them. (One spool reused by every step whatever it did, as
+  before, put a daemon's output in the captured output of every later step.)
+  Cost: ~20 µs per captured step, a few more when it started a process.
+  Spools are opened for appending: a step and the processes it started share the
+  file's offset, which the kernel does not serialize between processes for a memfd,
+  so two writers at once would write at the same offset, one over the other.
 - Not separable: a thread of the process writing to descriptors 1 or 2
   directly (C code, ``os.write``) after its step ended. Descriptors belong to
   the process, so while a later step captures them, such writes are that
@@ -48,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import logging
 import os
 import signal
@@ -244,12 +252,18 @@ _log_handler = _LogHandler()
 
 def install() -> None:
     """Put the dispatching proxies in place in this process (idempotent)."""
+    root = logging.getLogger()
+    if (
+        type(sys.stdout) is _ThreadStream
+        and type(sys.stderr) is _ThreadStream
+        and _log_handler in root.handlers
+    ):
+        return  # as at every step: no lock to take
     with _install_lock:
         if not isinstance(sys.stdout, _ThreadStream):
             sys.stdout = _ThreadStream("stdout", sys.stdout)
         if not isinstance(sys.stderr, _ThreadStream):
             sys.stderr = _ThreadStream("stderr", sys.stderr)
-        root = logging.getLogger()
         if _log_handler not in root.handlers:
             root.addHandler(_log_handler)
 
@@ -269,39 +283,67 @@ def uninstall() -> None:
         logging.getLogger().removeHandler(_log_handler)
 
 
-@contextmanager
-def capturing(settings: CaptureSettings | None) -> Iterator[StepCapture | None]:
-    """Capture this thread's output while the block runs; ``None`` settings: no capture."""
-    if settings is None:
-        yield None
-        return
-    install()
-    global _thread_captures
-    capture, previous = StepCapture(settings), _current()
-    _local.capture = capture
-    on_main_thread = threading.current_thread() is threading.main_thread()
-    root = logging.getLogger()
-    if settings.log_level is not None and settings.log_level < root.getEffectiveLevel():
-        # Process-wide, as pytest's --log-level; set once (steps on other threads rely on it),
-        # in a worker process on its first step.
-        root.setLevel(settings.log_level)
-    # Descriptors belong to the process: captured only where steps run one at a time.
-    with _install_lock:
-        by_fd = (
-            settings.fd
-            and previous is None
-            and on_main_thread
-            and not _terminal_fds
-            and _thread_captures == 0
-        )
-        if not on_main_thread:
-            _thread_captures += 1
-    try:
-        with _capturing_fds(capture) if by_fd else contextlib.nullcontext():
-            yield capture
-    finally:
-        _local.capture = previous
-        if not on_main_thread:
+class capturing:
+    """Capture this thread's output while the block runs; ``None`` settings: no capture.
+
+    A class, not a generator: it is entered around every step, and a generator-based
+    context manager (and its nested ones) costs more than the rest of the capture.
+    """
+
+    __slots__ = ("capture", "on_main_thread", "previous", "redirected", "settings")
+
+    def __init__(self, settings: CaptureSettings | None) -> None:
+        self.settings = settings
+        self.redirected: tuple[bytes | None, list[_Redirected]] | None = None
+
+    def __enter__(self) -> StepCapture | None:
+        settings = self.settings
+        if settings is None:
+            return None
+        install()
+        global _thread_captures
+        capture, previous = StepCapture(settings), _current()
+        self.capture, self.previous = capture, previous
+        _local.capture = capture
+        on_main_thread = self.on_main_thread = threading.get_ident() == threading.main_thread().ident
+        if settings.log_level is not None:
+            root = logging.getLogger()
+            if settings.log_level < root.getEffectiveLevel():
+                # Process-wide, as pytest's --log-level; set once (steps on other threads
+                # rely on it), in a worker process on its first step.
+                root.setLevel(settings.log_level)
+        # Descriptors belong to the process: captured only where steps run one at a time.
+        with _install_lock:
+            by_fd = (
+                settings.fd
+                and previous is None
+                and on_main_thread
+                and not _terminal_fds
+                and _thread_captures == 0
+            )
+            if not on_main_thread:
+                _thread_captures += 1
+        if by_fd:
+            try:
+                self.redirected = _redirect_fds(capture)
+            except BaseException:
+                self._leave()
+                raise
+        return capture
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.settings is None:
+            return
+        try:
+            if self.redirected is not None:
+                _restore_fds(self.capture, *self.redirected)
+        finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        global _thread_captures
+        _local.capture = self.previous
+        if not self.on_main_thread:
             with _install_lock:
                 _thread_captures -= 1
 
@@ -320,7 +362,19 @@ _thread_captures = 0
 RETIRED_SPOOLS = 16
 #: Seconds between two emptyings of the retired spools (an fstat each: not at every step).
 EMPTY_RETIRED_EVERY = 1.0
-_retired: list[Any] = []
+_retired: list[tuple[int, int]] = []  # (descriptor, inode number)
+#: Spools of the last capture that no process can hold (none was created while it ran),
+#: by stream: the next capture of this process writes into them again.
+_reusable: dict[str, tuple[int, int]] = {}
+_reusable_pid = 0
+_pid = os.getpid()  # this process's id, kept up to date at forks (a syscall saved at each step)
+_mark: bytes | None = None  # the last pid when the last capture of process _mark_pid ended
+_mark_pid = 0
+_loadavg = -2  # the descriptor of /proc/loadavg (-2: not opened yet, -1: unavailable)
+#: ``signal.pthread_sigmask`` without the conversion of its result to enums (at every step)
+_sigmask: Callable[[int, Any], Any] = getattr(sys.modules.get("_signal"), "pthread_sigmask", None) or (
+    signal.pthread_sigmask
+)
 _retired_pid = 0
 _retired_emptied = 0.0
 _memfd = hasattr(os, "memfd_create")  # else temporary files
@@ -372,7 +426,13 @@ def prepare_descriptor_capture() -> None:
 
 def _flush_streams(c_buffers: bool = True) -> None:
     global _fflush
-    for stream in (unwrap(sys.stdout), unwrap(sys.stderr), sys.__stdout__, sys.__stderr__):
+    out, err = unwrap(sys.stdout), unwrap(sys.stderr)
+    streams = (
+        (out, err)
+        if out is sys.__stdout__ and err is sys.__stderr__
+        else (out, err, sys.__stdout__, sys.__stderr__)
+    )
+    for stream in streams:
         try:
             if stream is not None:
                 stream.flush()
@@ -391,82 +451,136 @@ def _flush_streams(c_buffers: bool = True) -> None:
         _fflush(None)
 
 
-def _spool() -> int:
-    """A new, empty spool file's descriptor (never one another capture used: see the module's
-    docstring). A bare descriptor: a Python file object around it costs more than the step."""
+def _spool() -> tuple[int, int]:
+    """A new, empty spool file: its descriptor and inode number (never one another capture
+    used: see the module's docstring). A bare descriptor: a Python file object around it
+    costs more than the step."""
     global _memfd
+    fd = -1
     if _memfd:
         try:
-            return os.memfd_create("zenrun-capture", getattr(os, "MFD_CLOEXEC", 0))
+            fd = os.memfd_create("zenrun-capture", getattr(os, "MFD_CLOEXEC", 0))
         except OSError:  # a kernel without memfd (or a seccomp profile refusing it)
             _memfd = False
-    import tempfile
+    if fd < 0:
+        import tempfile
 
-    fd, path = tempfile.mkstemp(prefix="zenrun-capture-")
-    os.unlink(path)
-    return fd
+        fd, path = tempfile.mkstemp(prefix="zenrun-capture-")
+        os.unlink(path)
+    try:
+        # Appending: the step and the processes it starts share the file's offset, and the
+        # kernel does not serialize a memfd's offset between processes: two writers at once
+        # write at the same offset, the later one over the other's text. With O_APPEND each
+        # write goes to the end, under the file's lock.
+        fcntl.fcntl(fd, fcntl.F_SETFL, os.O_APPEND)  # a new file: no other status flag set
+        return fd, os.fstat(fd).st_ino
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def _ours(spool: tuple[int, int]) -> int | None:
+    """The size of ``spool`` if its descriptor is still that spool (a step may close a
+    descriptor it did not open, and the number be given to another file), else None."""
+    try:
+        stat = os.fstat(spool[0])
+    except OSError:
+        return None
+    return stat.st_size if stat.st_ino == spool[1] else None
+
+
+def _last_pid() -> bytes | None:
+    """The last process (or thread) id the system gave out, or None when unknown: a spool
+    is kept for the next capture only when no process was created meanwhile, as one could
+    hold it (and write on into the next step's output)."""
+    global _loadavg
+    if _loadavg == -2:
+        try:
+            _loadavg = os.open("/proc/loadavg", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            _loadavg = -1
+    if _loadavg < 0:
+        return None
+    try:
+        fields = os.pread(_loadavg, 128, 0).split()
+    except OSError:
+        return None
+    # Still /proc/loadavg ("0.52 0.58 0.59 2/345 12345"), not another file that a step
+    # which closed descriptors it did not open was given under that number.
+    return fields[4] if len(fields) == 5 and b"/" in fields[3] else None
+
+
+def _take_spool(name: str) -> tuple[int, int]:
+    """The spool the last capture of this process left clean for ``name``, or a new one."""
+    global _reusable_pid
+    if _reusable_pid != _pid:  # forked: the parent's are not ours to use
+        for spool in _reusable.values():
+            if _ours(spool) is not None:
+                os.close(spool[0])
+        _reusable.clear()
+        _reusable_pid = _pid
+    return _reusable.pop(name, None) or _spool()
 
 
 def _empty_retired() -> None:
     """Drop what leftover processes wrote into retired spools (at most every
     :data:`EMPTY_RETIRED_EVERY` seconds)."""
     global _retired_pid, _retired_emptied
-    if _retired_pid != os.getpid():  # forked: the parent's spools are not ours to empty
+    if _retired_pid != _pid:  # forked: the parent's spools are not ours to empty
         _retired.clear()
-        _retired_pid = os.getpid()
+        _retired_pid = _pid
     now = time.monotonic()
     if now - _retired_emptied < EMPTY_RETIRED_EVERY:
         return
     _retired_emptied = now
     for spool in _retired:
         with contextlib.suppress(OSError, ValueError):
-            if os.fstat(spool).st_size:
-                os.ftruncate(spool, 0)
-                os.lseek(spool, 0, os.SEEK_SET)  # the writers' offset too: shared
+            if _ours(spool):
+                os.ftruncate(spool[0], 0)  # appending writers go on at the new end
 
 
-def _retire(spool: int) -> None:
+def _retire(spool: tuple[int, int]) -> None:
     _retired.append(spool)
     while len(_retired) > RETIRED_SPOOLS:
-        with contextlib.suppress(OSError):
-            os.close(_retired.pop(0))
+        oldest = _retired.pop(0)
+        if _ours(oldest) is not None:
+            with contextlib.suppress(OSError):
+                os.close(oldest[0])
 
 
-def _read_tail(fd: int, limit: int = MAX_CAPTURE) -> tuple[str, int]:
-    """The last ``limit`` bytes of spool ``fd`` as text, and how many bytes came before them.
+def _read_tail(fd: int, size: int, limit: int = MAX_CAPTURE) -> tuple[str, int]:
+    """The last ``limit`` bytes of spool ``fd`` (``size`` bytes long) as text, and how many
+    bytes came before them.
 
     Read with ``pread``: the file offset is shared with the processes a step left running,
     and moving it back to read would make their next write overwrite what the step wrote.
     """
-    size = os.fstat(fd).st_size
-    if not size:
-        return "", 0
     start = max(0, size - limit)
     return os.pread(fd, size - start, start).decode("utf-8", errors="replace"), start
 
 
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C arrives after the block, not in the middle of putting descriptors back."""
-    try:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+_Redirected = tuple[int, str, int, tuple[int, int]]  # descriptor, stream, its copy, spool
 
 
-@contextmanager
-def _capturing_fds(capture: StepCapture) -> Iterator[None]:
-    """Send what reaches descriptors 1 and 2, and this thread's Python writes, to spool
-    files, then to ``capture``."""
-    redirected: list[tuple[int, str, int, int]] = []
+def _redirect_fds(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]]:
+    """Point descriptors 1 and 2 at spool files, and this thread's Python writes too
+    (``capture.fd_spools``); returns what :func:`_restore_fds` puts back."""
+    redirected: list[_Redirected] = []
     with _fd_lock:
         _flush_streams(c_buffers=False)  # zenrun writes nothing through C's stdio
         _empty_retired()
+        # The last pid before the spools can be inherited: as read when the last capture
+        # ended (a process created since then makes the spools retire, needlessly but
+        # safely), or now.
+        last_pid = _mark if _mark_pid == _pid and _mark is not None else _last_pid()
         for fd, name in ((1, "stdout"), (2, "stderr")):
             try:
                 saved = os.dup(fd)
@@ -474,40 +588,65 @@ def _capturing_fds(capture: StepCapture) -> Iterator[None]:
                 continue
             spool = None
             try:
-                spool = _spool()
-                os.dup2(spool, fd)  # without O_CLOEXEC: processes the step starts inherit it
+                spool = _take_spool(name)
+                os.dup2(spool[0], fd)  # without O_CLOEXEC: processes the step starts inherit it
             except OSError:
                 os.close(saved)
                 if spool is not None:
-                    os.close(spool)
+                    os.close(spool[0])
                 continue
             _terminal_fds[fd] = saved
-            capture.fd_spools[name] = spool
+            capture.fd_spools[name] = spool[0]
             redirected.append((fd, name, saved, spool))
+    return last_pid, redirected
+
+
+def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Redirected]) -> None:
+    """Put descriptors 1 and 2 back, and move what the spools received to ``capture``.
+
+    A spool is kept for the next capture (emptied) when no process was created while the
+    step ran; otherwise it is retired: one of them may hold it and write on.
+    """
+    try:  # Ctrl-C arrives after this, not in the middle of putting descriptors back
+        held = _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    except (AttributeError, OSError, ValueError):
+        held = None
     try:
-        yield
-    finally:
-        with _signals_held():
-            with _fd_lock:
-                _flush_streams()
-                capture.fd_spools.clear()
+        with _fd_lock:
+            _flush_streams()
+            capture.fd_spools.clear()
+            if capture.fd_writers:
                 for writer in capture.fd_writers.values():
                     writer.close()  # closefd=False: the spool stays open
                 capture.fd_writers.clear()
-                for fd, _name, saved, _spool_file in redirected:
-                    os.dup2(saved, fd)
-                    copy = _terminal_streams.pop(fd, None)
-                    if copy is not None:
-                        copy.close()  # closefd=False: ``saved`` is closed next
-                    del _terminal_fds[fd]
-                    os.close(saved)
-            for _fd, name, _saved, spool in redirected:
-                text, dropped = _read_tail(spool)
-                if text:
-                    capture.buffers[name].dropped += dropped
-                    capture.buffers[name].write(text)
-                with _fd_lock:
+            for fd, _name, saved, _spool in redirected:
+                os.dup2(saved, fd)
+                copy = _terminal_streams.pop(fd, None)
+                if copy is not None:
+                    copy.close()  # closefd=False: ``saved`` is closed next
+                del _terminal_fds[fd]
+                os.close(saved)
+        global _mark, _mark_pid
+        _mark, _mark_pid = _last_pid(), _pid
+        clean = last_pid is not None and _mark == last_pid and _reusable_pid == _pid
+        for _fd, name, _saved, spool in redirected:
+            size = _ours(spool)
+            if size is None:  # the step closed it: nothing to read, not ours to keep
+                continue
+            if size:
+                text, dropped = _read_tail(spool[0], size)
+                capture.buffers[name].dropped += dropped
+                capture.buffers[name].write(text)
+            with _fd_lock:
+                if clean and name not in _reusable:
+                    if size:
+                        os.ftruncate(spool[0], 0)
+                    _reusable[name] = spool
+                else:
                     _retire(spool)  # processes the step started may write on: stray output
+    finally:
+        if held is not None:
+            _sigmask(signal.SIG_SETMASK, held)
 
 
 def silence_stdout() -> None:

@@ -19,7 +19,7 @@ from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
-from zenrun.heap import freeze_heap
+from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector
 from zenrun.hookspec import hookimpl
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
@@ -398,7 +398,9 @@ def _print_internal_error(config: Config | StartupError, exc: BaseException, wha
 
 
 def _main(config: Config, session: Session) -> int:
-    session.collect()
+    config.add_cleanup(freeze_heap())  # zenrun's and the plugins' modules are no garbage (zenrun/heap.py)
+    with paused_collector():  # nor what importing the pipeline modules creates: frozen after it
+        session.collect()
     if session.shouldfail:  # --maxfail reached by collection errors: as pytest, exit 1
         return ExitCode.PIPELINES_FAILED
     if session.collection_errors and not config.getoption("continue_on_collection_errors", False):
@@ -415,7 +417,6 @@ def _main(config: Config, session: Session) -> int:
         if session.collection_errors:
             return ExitCode.PIPELINES_FAILED
         return ExitCode.NO_PIPELINES_COLLECTED
-    config.add_cleanup(freeze_heap())  # what collection imported is no garbage (zenrun/heap.py)
     if config.metadata_store.read_only:  # opened now: errors are usage errors
         raise UsageError(
             f"the store {config.store_location} is read-only: it can be listed "
@@ -1063,6 +1064,7 @@ def console_main() -> int:
     try:
         code = main()
         sys.stdout.flush()
+        freeze_for_exit()  # the process ends here: no last collection over the heap (zenrun/heap.py)
     except KeyboardInterrupt:  # while starting up or cleaning up: nothing to report
         print("\n!!! KeyboardInterrupt !!!", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)

@@ -614,8 +614,7 @@ def execute_task(
     worker's result travels back without them). Output is captured here,
     where the step runs, and returned with the result.
     """
-    given = _WarningsOfThisThread()
-    logger.addHandler(given)
+    given = _warnings_given.collect()
     elsewhere = os.getpid() != task.origin_pid
     differing = _values_differing(task, materializers) if elsewhere and task.code_values else None
     if differing:
@@ -626,12 +625,12 @@ def execute_task(
         with capturing(task.capture) as capture:
             result = _execute(task, artifact_store, materializers, keep_values)
     finally:
-        logger.removeHandler(given)
+        _warnings_given.stop(given)
         if restore is not None:
             _set_environ(restore)
         if generators is not None:  # the steps after it start from the item's state too
             randomstate.restore(generators)
-    result.warnings = given.messages
+    result.warnings = given
     if capture is not None:
         result.captured = capture.texts()
     failure = _POST_MORTEM.pop("exception", None)
@@ -677,16 +676,41 @@ def _set_environ(values: dict[str, str | None]) -> None:
 
 
 class _WarningsOfThisThread(logging.Handler):
-    """Collects the ``zenrun`` logger's warnings given by the thread running a task."""
+    """On the ``zenrun`` logger: collects the warnings given by a thread while it runs a
+    task (each task running on it, when one runs another). One handler for all tasks: a
+    handler per task costs a lock and two walks of the logger's handlers at every step."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.messages: list[str] = []
+        self.local = threading.local()  # .lists: the messages of the tasks running on it
+
+    def collect(self) -> list[str]:
+        """Collect this thread's warnings into the list returned, until :meth:`stop`."""
+        if self not in logger.handlers:  # installed once; again if something removed it
+            logger.addHandler(self)
+        lists: list[list[str]] | None = getattr(self.local, "lists", None)
+        if lists is None:
+            lists = self.local.lists = []
+        messages: list[str] = []
+        lists.append(messages)
+        return messages
+
+    def stop(self, messages: list[str]) -> None:
+        lists = self.local.lists
+        for i in range(len(lists) - 1, -1, -1):  # the last, unless tasks ended out of order
+            if lists[i] is messages:
+                del lists[i]
+                return
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.messages.append(record.getMessage())
+        lists = getattr(self.local, "lists", None)
+        if lists:
+            message = record.getMessage()
+            for messages in lists:
+                messages.append(message)
+
+
+_warnings_given = _WarningsOfThisThread()
 
 
 #: ``--pdb``: {"debugger": callable(exc)} while a session with an in-process orchestrator runs

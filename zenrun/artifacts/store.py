@@ -105,6 +105,7 @@ class LocalArtifactStore(ArtifactStore):
         self._epoch = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._pack_opening = False  # the pack is being opened on the pool (see put())
 
     def __getstate__(self) -> dict[str, Any]:  # shipped to workers: no threads
         return {"root": self.root, "verify_on_hit": self.verify_on_hit, "inline_max": self.inline_max}
@@ -316,13 +317,14 @@ class LocalArtifactStore(ArtifactStore):
             self._failed.pop(digest, None)  # written again: this attempt decides
             if size <= self.inline_max:  # committed by sync(), with the others of its batch
                 self._inline[digest] = data if isinstance(data, bytes) else bytes(data)
+                if self._inline_db is None and not self._pack_opening:
+                    # Open (or create: a WAL switch and a table, each synced) the pack on
+                    # the pool while the steps run, not in the first sync() after them.
+                    self._pack_opening = True
+                    self._start_pool().submit(self._open_pack_ahead)
                 return digest, size
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    _POOL_THREADS,
-                    thread_name_prefix="zenrun-fsync",
-                    initializer=leave_signals_to_the_main_thread,
-                )
+            self._start_pool()
+            assert self._pool is not None
             if size < _WRITE_INLINE:
                 # Small artifacts are written entirely on the pool: creating a
                 # file waits for the journal while other threads fsync, and the
@@ -336,6 +338,22 @@ class LocalArtifactStore(ArtifactStore):
         with self._lock:
             self._pending[digest] = self._pool.submit(self._commit, fd, tmp, str(target))
         return digest, size
+
+    def _start_pool(self) -> ThreadPoolExecutor:
+        """The threads that write and fsync artifacts (under ``_lock``), made on first use."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                _POOL_THREADS,
+                thread_name_prefix="zenrun-fsync",
+                initializer=leave_signals_to_the_main_thread,
+            )
+        return self._pool
+
+    def _open_pack_ahead(self) -> None:
+        """On the pool: open the inline pack before the first commit needs it. A failure is
+        left to that commit (which opens it again and reports it)."""
+        with contextlib.suppress(Exception), self._inline_lock:
+            self._pack(create=True)
 
     def put_file(self, write: Callable[[Any], object]) -> tuple[str, int]:
         """Store what ``write(file)`` writes, hashed as it is written: a large output is never
