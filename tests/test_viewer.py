@@ -1795,7 +1795,7 @@ HOSTILE = """
 
     EVIL = "<img src=x onerror='window.parent.zrXss=1'><script>window.zrXss=1</script>\\"&amp;é✓"
     VALUES = {EVIL: 1.7e308, "b&'\\"": 0.5, "nan": float("nan"), "inf": float("inf"), "none": None,
-              "bool": True, "text": "text", "low": -1.7e308, "huge": 10**400, "tiny": 5e-324}
+              "bool": True, "text": "text", "low": -1.7e308, "huge": 10**400, "tiny": 5e-324, "silent": "logs nothing"}
 
     @zenrun.fixture(params=list(VALUES))
     def which(request):
@@ -1803,6 +1803,8 @@ HOSTILE = """
 
     @step
     def score(which: str) -> float:
+        if which == "silent":  # a run without the metric
+            raise ValueError("failed before logging")
         zenrun.log_metadata(**{EVIL: VALUES[which]})
         return 1.0
 
@@ -1814,13 +1816,14 @@ HOSTILE = """
 
 def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static_site(browser, tmp_path):
     """Markup in item ids and metric names is text; values at the float's limits, NaN, inf,
-    None, bools, text and ints beyond a float are drawn or left out, never a crash."""
+    None, bools, text, ints beyond a float and a run without the metric are drawn or left
+    out, never a crash."""
     from selenium.webdriver.common.by import By
 
     (tmp_path / "project").mkdir()
     project = ZenrunProject(tmp_path / "project")
     project.makepyfile(pipeline_evil=HOSTILE)
-    assert project.run("-q").ret == 0
+    assert project.run("-q").ret == 1  # evil[silent] failed
     site = tmp_path / "site"
     result = project.run("--view-build", str(site))
     assert result.ret == 0, result.stdout + result.stderr
@@ -1859,7 +1862,7 @@ def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static
         assert _chart(browser, "compare-ranking", _MARKS) == [4, 1]
         _wait(browser, lambda: _chart(browser, "compare-graph", _ITEMS))
         assert len(_chart(browser, "compare-graph", _ITEMS)) == 4
-        assert "6 without a numeric" in _text(browser, "compare-graph")
+        assert "7 without a numeric" in _text(browser, "compare-graph")
         assert _text(browser, "compare-best-item").startswith("evil[<img src=x onerror=")
         frames = "return [...document.querySelectorAll('iframe')].map(f => f.contentWindow.zrXss);"
         assert _js(browser, "return window.zrXss;") is None and _js(browser, frames) == [None, None]
