@@ -267,6 +267,7 @@ COUNT_CALLS = """
         ("configured", (5_000, 20_000)),
         ("run", (250, 1_000)),
         ("cached", (250, 1_000)),
+        ("batches", (2_500, 10_000)),
     )
     for kind, sizes in KINDS:
         for n in sizes:
@@ -276,6 +277,10 @@ COUNT_CALLS = """
                 assert len(composed.invocations) == n + 2 and order[0] == "first" and order[-1] == "all"
                 assert composed.invocations["all"].after == {"first"}
                 assert len(composed.invocations["all"].inputs["values"]) == n
+            elif kind == "batches":  # hits looked up in many batches of PREFETCH_MAX steps
+                p().run()
+                calls, run = calls_of(lambda: p().run())
+                assert run.n_cached == n + 1 and run.steps["total"].output.read() == n * (n - 1) // 2
             elif kind == "cached":
                 p().run()  # cold: every step computed and stored
                 calls, run = calls_of(lambda: p().run())
@@ -297,16 +302,18 @@ COUNT_CALLS = """
 
 def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
     """100,000 independent steps and a gather compose (20,000 configured instances, with an
-    .after() edge and a gather by names), and 1,000 run cold and cached, with
-    Python calls in proportion to the steps: no function is called more than 4x (plus a
-    constant) as often for 4x the steps, which an O(n^2) lookup (a scan per step) would be;
-    and a cached rerun sends SQLite a few queries per batch of hits, not one per step."""
+    .after() edge and a gather by names), 1,000 run cold and cached, and 10,000 cached (in
+    batches of the most hits looked up at once), with Python calls in proportion to the
+    steps: no function is called more than 4x (plus a constant) as often for 4x the steps,
+    which an O(n^2) lookup (a scan per step, or per batch over the steps before it) would
+    be; and a cached rerun sends SQLite a few queries per batch of hits, not one per step."""
     out = json.loads(zenrunner.runpython(COUNT_CALLS, timeout=900).outlines[-1])
     for kind, small, large in (
         ("compose", 25_000, 100_000),
         ("configured", 5_000, 20_000),
         ("run", 250, 1_000),
         ("cached", 250, 1_000),
+        ("batches", 2_500, 10_000),
     ):
         few, many = out[f"{kind}_{small}"], out[f"{kind}_{large}"]
         superlinear = {f: (few.get(f, 0), n) for f, n in many.items() if n > 4.4 * few.get(f, 0) + 50}
@@ -315,6 +322,9 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
         # and the work is really per step: the step functions' own code was called n times
         per_step = [n for f, n in many.items() if f.endswith(":work")]
         assert per_step == ([large] if kind == "run" else [])
+    # the 10,000 hits were looked up in batches, not all at once
+    batches = [n for f, n in out["batches_10000"].items() if f.endswith(":_prefetch")]
+    assert batches and batches[0] >= 10_000 // 1024, out["batches_10000"]
     # A fully cached rerun asks SQLite a number of queries that grows with the logarithm of
     # its steps (lookups in batches that double while they hit), not one or two per step.
     few, many = sum(out["queries_250"].values()), sum(out["queries_1000"].values())

@@ -19,7 +19,7 @@ from store_files import artifact_bytes, damage
 from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
 from zenrun.metadata.records import ArtifactRef, PipelineRun, StepRun
-from zenrun.metadata.sqlite import SqliteMetadataStore
+from zenrun.metadata.sqlite import SCHEMA, SqliteMetadataStore
 from zenrun.testing import read_store
 
 # ---------------------------------------------------------------------------
@@ -378,6 +378,48 @@ def test_logged_metadata_of_a_cache_hit_reads_no_rows_of_other_reruns(tmp_path):
     SqliteMetadataStore(path).close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name='steps_with_logged_metadata'").fetchone()
+
+
+def test_step_records_are_appended_without_an_index_of_every_cache_key(tmp_path):
+    """A rerun records a step per hit: the steps table's indexes grow at their end (run id)
+    or hold only the steps that logged metadata, so each flush writes pages in proportion
+    to its batch, not to every step recorded before (an index of all cache keys, random
+    strings, made each flush of a long rerun rewrite pages all over it). The batched
+    question of what hits' producers logged reads that partial index, not the steps."""
+    path = tmp_path / "metadata.db"
+    with sqlite3.connect(path) as db:  # a store of an earlier zenrun, with that index
+        db.executescript(SCHEMA)
+        db.execute("CREATE INDEX steps_by_cache_key ON steps (cache_key)")
+    store = SqliteMetadataStore(path)
+    run = PipelineRun(name="p-1", pipeline_name="p", item_id="x.py::p", graph={"a": [], "b": []})
+    store.create_run(run)
+    for step_id, logged in (("a", {"accuracy": 0.5}), ("b", {})):
+        step = StepRun(step_id, step_id, "completed", cache_key=step_id * 64, started=1.0, finished=2.0)
+        step.metadata = logged
+        store.record_step(run, step)
+    run.status, run.finished = "completed", 3.0
+    store.finish_run(run)
+    assert store.logged_metadata_many(["a" * 64, "b" * 64, "c" * 64]) == {"a" * 64: {"accuracy": 0.5}}
+    store.close()
+    with sqlite3.connect(path) as db:
+        indexes = {
+            row[0]: row[1]
+            for row in db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='steps'"
+            )
+        }
+        plan = " ".join(
+            row[-1]
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN SELECT cache_key, metadata FROM steps WHERE cache_key IN (?, ?) "
+                "AND status='completed' AND metadata IS NOT NULL ORDER BY run_id",
+                ("a" * 64, "b" * 64),
+            )
+        )
+    assert "steps_by_cache_key" not in indexes, indexes
+    for name, sql in indexes.items():  # the primary key's (run_id first), or a partial one
+        assert sql is None or "WHERE" in sql, (name, sql)
+    assert "USING INDEX steps_with_logged_metadata" in plan, plan
 
 
 def test_metadata_store_is_wal(zenrunner):

@@ -322,6 +322,9 @@ class Fingerprinter:
         self._steps: dict[int, tuple[Any, CodeFingerprint]] = {}
 
     def fingerprint(self, fn: Any) -> CodeFingerprint:
+        known = self._steps.get(id(fn))
+        if known is not None and known[0] is fn:  # a step function: memoized as it is given
+            return known[1]
         fn = _unwrap(fn)
         known = self._steps.get(id(fn))
         if known is not None:
@@ -769,6 +772,11 @@ def _qualified(obj: Any) -> str:
     return f"{canonical_module(module) if isinstance(module, str) else module}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 
 
+def qualified_name(obj: Any) -> str:
+    """``module.qualname`` of a step function as its cache keys name it (see ``_qualified``)."""
+    return _qualified(obj)
+
+
 def _is_library_callable(obj: Any) -> bool:
     """A named function-like object of a library (``np.sum``, a builtin): not followed."""
     if isinstance(
@@ -818,12 +826,14 @@ def key_parts(
     *,
     fingerprint: CodeFingerprint | None = None,
     config_data: Any = None,
+    qualified: str | None = None,
 ) -> dict[str, Any]:
     """The parts a cache key is made of, kept in the step record to explain misses.
 
     ``fingerprint`` is the step's :class:`CodeFingerprint` for this run (computed
     here when not given); ``config_data`` is ``config_json(config)`` when the
-    caller has it already. The materializers are not a part: which one stores
+    caller has it already; ``qualified`` the step function's qualified name (its
+    ``module.qualname``) likewise. The materializers are not a part: which one stores
     an output is known only once the step has run, so a cache hit checks the
     entry's materializers instead (see ``PipelineExecution``).
     """
@@ -831,7 +841,7 @@ def key_parts(
         fingerprint = Fingerprinter().fingerprint(step.fn)
     return {
         "format": STORE_FORMAT_VERSION,
-        "step": _qualified(step.fn),
+        "step": qualified if qualified is not None else _qualified(step.fn),
         "name": step.name,
         "code": fingerprint.digest,
         "cache_version": step.cache_version,
@@ -847,6 +857,58 @@ def cache_key(parts: dict[str, Any]) -> str:
     """sha256 of the key parts (``deps`` only explains ``code``, which covers it; ``data``
     is what the step read, checked against the cache entry, not part of its key)."""
     return sha256(canonical_json({k: v for k, v in parts.items() if k not in ("deps", "data")}))
+
+
+class KeyTemplate:
+    """:func:`cache_key` of the key parts of many steps of one step function, which differ
+    only in their config, literal parameters and inputs: the canonical text of the rest is
+    made once, and each key encodes only those three.
+
+    Made from one step's ``parts`` with :meth:`make`, which returns None when the text it
+    would give differs from :func:`cache_key`'s (a part whose text is not that of its
+    encoding alone): the caller then uses :func:`cache_key`.
+    """
+
+    __slots__ = ("_pieces",)
+
+    #: The parts that vary between steps of one function, in the order of their key text.
+    HOLES = ("config", "inputs", "params")
+
+    def __init__(self, pieces: tuple[str, str, str, str]) -> None:
+        self._pieces = pieces
+
+    @classmethod
+    def make(cls, parts: dict[str, Any]) -> KeyTemplate | None:
+        fixed = {k: v for k, v in parts.items() if k not in ("deps", "data")}
+        if not all(hole in fixed for hole in cls.HOLES):
+            return None
+        marks = {hole: f"\x00{hole}\x00" for hole in cls.HOLES}
+        try:
+            text = canonical_json({**fixed, **marks})
+        except CanonicalJSONError:
+            return None
+        pieces = []
+        for hole in cls.HOLES:
+            mark = canonical_json(marks[hole])
+            if text.count(mark) != 1:  # another part holds the marker's text: no template
+                return None
+            head, text = text.split(mark)
+            pieces.append(head)
+        template = cls((pieces[0], pieces[1], pieces[2], text))
+        return template if template.key(parts) == cache_key(parts) else None
+
+    def key(self, parts: dict[str, Any]) -> str:
+        """The cache key of ``parts``, whose parts but the holes are those it was made from."""
+        a, b, c, d = self._pieces
+        return sha256(
+            a
+            + canonical_json(parts["config"])
+            + b
+            + canonical_json(parts["inputs"])
+            + c
+            + canonical_json(parts["params"])
+            + d
+        )
 
 
 _PART_NAMES = {
@@ -1212,25 +1274,36 @@ class SqliteCache(Cache):
 #: Keys per query of :meth:`SqliteCache.lookup_many` (below SQLite's oldest variable limit, 999).
 LOOKUP_CHUNK = 900
 
-_ENTRY_FIELDS = {"digest": str, "size": int, "materializer": str, "type": str}
+_ENTRY_FIELDS = (("digest", str), ("size", int), ("materializer", str), ("type", str))
 
 
 def _damaged(exc: BaseException) -> bool:
     return isinstance(exc, StoreDamagedError) or is_damage(exc)
 
 
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in its __init__
+
+
 def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
     """A stored cache entry, or None (a miss) when the row is not one: it may have been edited."""
     try:
-        entry = json.loads(text)
+        try:  # the decoder's scanner as json.loads calls it, without its passes over whitespace
+            entry, end = _scan(text, 0)
+        except (TypeError, ValueError, StopIteration):
+            end = -1
+        if end != len(text):  # not a JSON value alone, as written: json.loads says what it is
+            entry = json.loads(text)
     except (TypeError, ValueError):
         return None
-    if not isinstance(entry, dict) or not all(
-        isinstance(ref, dict)
-        and (name == DATA_KEY or all(isinstance(ref.get(f), t) for f, t in _ENTRY_FIELDS.items()))
-        for name, ref in entry.items()
-    ):
+    if not isinstance(entry, dict):
         return None
+    for name, ref in entry.items():  # loops, not all(): every hit of a rerun comes through here
+        if not isinstance(ref, dict):
+            return None
+        if name != DATA_KEY:
+            for field_name, kind in _ENTRY_FIELDS:
+                if not isinstance(ref.get(field_name), kind):
+                    return None
     return entry
 
 

@@ -11,6 +11,12 @@ a config is converted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring,
+    encode_basestring_ascii,
+)
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +28,42 @@ class CanonicalJSONError(TypeError):
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces; tuples as lists; anything else is an error."""
     try:
-        return _ENCODER.encode(value)
+        return _encode(value)
     except (TypeError, ValueError) as exc:
         raise CanonicalJSONError(str(exc)) from None
+
+
+def reusable_encode(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, the same text, at a fraction of its cost for small values.
+
+    ``JSONEncoder.encode`` makes a new C encoder for every call, which costs more
+    than encoding a step's key parts: this makes it once. It does not track the
+    containers being encoded, so a value that contains itself ends in a
+    ``RecursionError``: that value is encoded again by ``encoder``, which raises its
+    own error for it (``ValueError: Circular reference detected``), as before.
+    """
+    if c_make_encoder is None or encoder.indent is not None:  # pragma: no cover - pure-Python json
+        return encoder.encode
+    iterencode = c_make_encoder(
+        None,  # no markers: see above
+        encoder.default,
+        encode_basestring_ascii if encoder.ensure_ascii else encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    fallback = encoder.encode
+
+    def encode(value: Any) -> str:
+        try:
+            return "".join(iterencode(value, 0))
+        except RecursionError:
+            return fallback(value)
+
+    return encode
 
 
 def _json_default(value: Any) -> Any:
@@ -44,6 +83,7 @@ def _json_default(value: Any) -> Any:
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True, default=_json_default
 )
+_encode = reusable_encode(_ENCODER)
 
 
 def config_json(config: Any) -> Any:

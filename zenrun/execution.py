@@ -30,12 +30,14 @@ from zenrun.cache import (
     CanonicalJSONError,
     CodeFingerprint,
     Fingerprinter,
+    KeyTemplate,
     cache_key,
     canonical_json,
     environment,
     environment_mismatch,
     explain_miss,
     key_parts,
+    qualified_name,
     sha256,
     store_identity,
 )
@@ -213,6 +215,9 @@ class PipelineExecution:
         self.run._steps = {}
         # Records carry their item: under -n the lines of items running together interleave.
         self.log = logging.LoggerAdapter(logger, {"zenrun_item": composed.item_id})
+        #: Whether the per-step lines are logged: asked again at each batch of lookups and
+        #: after each step that ran (its code may configure logging), not for each line.
+        self._info = self.log.isEnabledFor(logging.INFO)
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
         self._consumers = dict.fromkeys(self.invocations, 0)
@@ -247,6 +252,12 @@ class PipelineExecution:
         self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
         self._ahead_tags: dict[str, list[str]] = {}  # name:version of those ahead of each materializer
+        # What an output of a cache entry records of where and how it was stored, for each
+        # combination found fit to serve this run: the outputs of one step function share one.
+        self._fit_outputs: set[tuple[Any, ...]] = set()
+        # The key text of each step function's steps around what differs between them (see _step_key).
+        self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
+        self._qualified_names: dict[int, tuple[Any, str]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -295,6 +306,7 @@ class PipelineExecution:
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         run = self.run
+        self._info = self.log.isEnabledFor(logging.INFO)
         run.started = time.time()
         self.log.info("Creating run for pipeline: %s", run.pipeline_name)
         # As the seed: the pipeline's own setting, the orchestrator, then a run's override.
@@ -407,6 +419,21 @@ class PipelineExecution:
         """
         digests: dict[str, Any] = {}
         errors: list[str] = []
+        refs = self.refs
+        for name, value in invocation.inputs.items():  # inputs of plain artifacts: the usual case
+            if isinstance(value, OutputHandle):
+                ref = refs[(value.step_id, value.name)]
+                if ref.uses:
+                    break
+                digests[name] = ref.digest
+            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                found = [refs[(h.step_id, h.name)] for h in value]
+                if any(ref.uses for ref in found):
+                    break
+                digests[name] = [ref.digest for ref in found]
+        else:
+            return digests, None
+        digests.clear()
 
         def digest(name: str, handle: OutputHandle) -> str:
             ref = self.refs[(handle.step_id, handle.name)]
@@ -470,11 +497,30 @@ class PipelineExecution:
             input_digests,
             fingerprint=fingerprint,
             config_data=invocation.config_data,
+            qualified=self._qualified_name(invocation.step.fn),
         )
         if self.random_digest:  # the seeded generators' state is an input of every step of the item
             parts["random"] = self.random_digest
-        key = cache_key(parts) if uncacheable is None else None
+        key = self._key(invocation.step, parts) if uncacheable is None else None
         return _StepKey(literals, fingerprint, parts, key, uncacheable)
+
+    def _qualified_name(self, fn: Any) -> str:
+        """The step function's part ``step`` of its keys, once per function and run."""
+        known = self._qualified_names.get(id(fn))
+        if known is None or known[0] is not fn:
+            known = self._qualified_names[id(fn)] = (fn, qualified_name(fn))
+        return known[1]
+
+    def _key(self, step: Any, parts: dict[str, Any]) -> str:
+        """:func:`cache_key` of ``parts``: of the text of the parts that the steps of one step
+        function share (all but config, literals and inputs), made once per run."""
+        shared = (step, step.fn, step.name, step.cache_version, tuple(step.output_names), parts["code"])
+        known = self._key_templates.get(id(step))
+        if known is None or known[0] != shared:
+            template = KeyTemplate.make(parts)
+            known = self._key_templates[id(step)] = (shared, template)
+        template = known[1]
+        return cache_key(parts) if template is None else template.key(parts)
 
     def _prefetch(self, step_id: str) -> None:
         """Look ``step_id`` up together with the next steps whose inputs are known, while
@@ -482,6 +528,7 @@ class PipelineExecution:
         not once per step. The batch doubles with each hit and is one step (a plain
         lookup) after a miss, so a cold run asks once per step as before. Only hits are
         kept: a step found missing is looked up again when it starts."""
+        self._info = self.log.isEnabledFor(logging.INFO)
         if self._window <= 1:
             return
         if self._position is None:
@@ -553,7 +600,8 @@ class PipelineExecution:
         step_run.config = invocation.config_data
         step_run.settings = self.step_settings[step_id]
         self.run.steps[step_id] = step_run
-        self.log.info("Step %s has started.", step_id)
+        if self._info:
+            self.log.info("Step %s has started.", step_id)
         if self._step_start_hook is not None:
             self._step_start_hook(step_run=step_run)
 
@@ -715,6 +763,15 @@ class PipelineExecution:
         ahead of it is new, the stored value is loaded once to ask whether it
         would claim it.
         """
+        fit = self._fit_outputs
+        try:
+            if all(
+                name == DATA_KEY or (_storage_signature(output) in fit and check_digest(output.get("digest")))
+                for name, output in entry.items()
+            ):  # every output stored as one an earlier entry found fit was
+                return None
+        except ArtifactError:
+            pass  # said below
         ranks = self._materializer_ranks()
         refreshed = False
         for name, output in sorted(entry.items()):
@@ -724,6 +781,7 @@ class PipelineExecution:
                 check_digest(output.get("digest"))
             except ArtifactError:
                 return f"the cache entry of output {name} is damaged (invalid digest)"
+            signature = _storage_signature(output)
             if output.get("store") != self.store_id:
                 return "the cached outputs are in another artifact store"
             if self.check_versions:
@@ -745,10 +803,14 @@ class PipelineExecution:
             if tags is None:
                 tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
             if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
+                if signature is not None:
+                    fit.add(signature)
                 continue
             before = set(recorded or [])
             new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
+                if signature is not None:
+                    fit.add(signature)
                 continue
             try:
                 value = materializer.loads(self.artifact_store.get(output["digest"]))
@@ -826,13 +888,15 @@ class PipelineExecution:
             logged = self.metadata_store.logged_metadata(key)
         step_run.metadata = logged or dict(producer_metadata or {})
         self._window = min(window * 2, PREFETCH_MAX)
-        self.log.info("Using cached version of %s.", step_run.id)
+        if self._info:
+            self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs)
         return True
 
     def complete(self, task: StepTask, result: TaskResult) -> None:
         """Record the result of a task returned by :func:`execute_task`."""
         step_run = self.run.steps[task.step_id]
+        self._info = self.log.isEnabledFor(logging.INFO)
         if result.pid != os.getpid():  # given in a worker process: the session's summary shows them too
             for message in result.warnings:
                 logger.warning("%s", message)
@@ -897,7 +961,9 @@ class PipelineExecution:
                 if self._consumers[upstream] == 0:
                     for name in self.invocations[upstream].step.output_names:
                         self.values.pop((upstream, name), None)
-        if step_run.status == FAILED:
+        if not self._info:
+            pass
+        elif step_run.status == FAILED:
             self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
         elif step_run.status == PRUNED:
             self.log.info("Step %s was pruned after %.3fs.", step_id, step_run.duration)
@@ -927,6 +993,29 @@ def _implemented(hook: Any) -> Callable[..., Any] | None:
                 function()
 
     return call
+
+
+def _storage_signature(output: dict[str, Any]) -> tuple[Any, ...] | None:
+    """All that :meth:`PipelineExecution._entry_mismatch` checks of a cache entry's output
+    but its digest, hashable (None: a value in it is not, so it is checked in full)."""
+    env = output.get("env")
+    packages = env.get("packages") if isinstance(env, dict) else None
+    ahead = output.get("ahead")
+    signature = (
+        output.get("store"),
+        output.get("materializer"),
+        output.get("materializer_version"),
+        tuple(ahead) if isinstance(ahead, list) else ahead,
+        type(env),
+        env.get("python") if isinstance(env, dict) else env,
+        type(packages),
+        tuple(packages.items()) if isinstance(packages, dict) else packages,
+    )
+    try:
+        hash(signature)
+    except TypeError:
+        return None
+    return signature
 
 
 def _uses(output: dict[str, Any]) -> tuple[str, ...]:

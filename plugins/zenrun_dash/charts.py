@@ -180,7 +180,9 @@ def _text_width(text: str) -> float:
 def ranking(rows: list[dict[str, Any]], labels: list[str], metric: str, lowest: bool = False) -> Chart:
     """``metric`` of each row (labelled ``labels``), best first as a dot per item, the winner
     starred. Rows without a finite numeric value are left out."""
-    scored = [(label, row.get(f"metric:{metric}")) for row, label in zip(rows, labels, strict=True)]
+    scored: list[tuple[str, Any]] = [
+        (label, row.get(f"metric:{metric}")) for row, label in zip(rows, labels, strict=True)
+    ]
     scored = [(label, v) for label, v in scored if number(v)]
     if not scored:
         return Chart(f"no numeric {metric} to rank", "", 0)

@@ -9,6 +9,7 @@ record pointing at a missing artifact, and the next run reuses the rest.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.canonical import reusable_encode
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
@@ -69,10 +71,13 @@ ADDED_COLUMNS = {
     "steps": [("metadata", "TEXT"), ("captured", "TEXT"), ("plugin_metadata", "TEXT")],
     "artifacts": [("preview", "TEXT")],
 }
-# Created after the migration (they may use added columns).
+# Created after the migration (they may use added columns). Steps are found by cache key only
+# for what their computing step logged, which the partial index answers; an index of every
+# step's (random) key made each flush of a long rerun rewrite pages all over it (a commit
+# of N steps cost O(N + steps recorded so far)): earlier stores lose it.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_by_item ON runs (item_id, id);
-CREATE INDEX IF NOT EXISTS steps_by_cache_key ON steps (cache_key);
+DROP INDEX IF EXISTS steps_by_cache_key;
 CREATE INDEX IF NOT EXISTS steps_with_logged_metadata ON steps (cache_key, run_id)
     WHERE status='completed' AND metadata IS NOT NULL;
 """
@@ -429,17 +434,25 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             steps.append(row)
             io_rows.extend(io)
             artifacts.extend(arts)
+        by_run: dict[Any, list[str]] = {}
+        for run_id, step_id in latest:
+            by_run.setdefault(run_id, []).append(step_id)
         with self._db_lock, self._transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, "
-                "preview) VALUES (?,?,?,?,?)",
+            _insert_many(
+                db,
+                "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, preview)",
                 artifacts,
+                5,
             )
-            db.executemany("DELETE FROM step_io WHERE run_id=? AND step_id=?", list(latest))
-            db.executemany(
-                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) VALUES ({','.join('?' * 15)})", steps
-            )
-            db.executemany("INSERT INTO step_io VALUES (?,?,?,?,?,?,?,?)", io_rows)
+            most = min(_ROWS_PER_STATEMENT, db.max_variables - 1)
+            for run_id, step_ids in by_run.items():
+                for start, size in _chunks(len(step_ids), most):
+                    db.execute(
+                        f"DELETE FROM step_io WHERE run_id=? AND step_id IN ({','.join('?' * size)})",
+                        [run_id, *step_ids[start : start + size]],
+                    )
+            _insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15)
+            _insert_many(db, "INSERT INTO step_io", io_rows, 8)
 
     def finish_run(self, run: PipelineRun) -> None:
         """Flush the run's steps and store its final status, in one transaction."""
@@ -755,6 +768,8 @@ class _Guarded:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._connection = connection
         self._path = path
+        #: Most ``?`` in one statement (999 in SQLite before 3.32, 32766 since).
+        self.max_variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     @property
     def in_transaction(self) -> bool:
@@ -820,6 +835,35 @@ class _GuardedCursor:
         return iter(self.fetchall())
 
 
+#: Most rows written by one statement of a flush.
+_ROWS_PER_STATEMENT = 256
+
+
+def _chunks(count: int, most: int) -> list[tuple[int, int]]:
+    """``(start, size)`` of the statements writing ``count`` rows: ``most`` rows each, the
+    rest in powers of two, so that a few statement texts serve every flush (SQLite keeps
+    each text compiled, and a statement of many rows is a big program)."""
+    chunks, start = [], 0
+    size = 1 << (max(1, most).bit_length() - 1)
+    while start < count:
+        while size > count - start:
+            size >>= 1
+        chunks.append((start, size))
+        start += size
+    return chunks
+
+
+def _insert_many(db: Any, head: str, rows: list[tuple[Any, ...]], width: int) -> None:
+    """``db.executemany(f"{head} VALUES (?, ...)", rows)``, many rows per statement (as
+    many as the connection's variables allow): SQLite runs each statement with the GIL
+    released, so one per row made the flush thread and the thread scheduling steps hand
+    the GIL to each other for every row."""
+    mark = f"({','.join('?' * width)})"
+    for start, size in _chunks(len(rows), min(_ROWS_PER_STATEMENT, db.max_variables // width)):
+        chunk = rows[start : start + size]
+        db.execute(f"{head} VALUES {','.join([mark] * size)}", list(itertools.chain.from_iterable(chunk)))
+
+
 def _remove(path: Path) -> None:
     try:
         os.unlink(path)
@@ -827,8 +871,9 @@ def _remove(path: Path) -> None:
         pass
 
 
-_SORTED = json.JSONEncoder(sort_keys=True, default=str).encode  # made once: json.dumps with
-_ORDERED = json.JSONEncoder(default=str).encode  # arguments makes an encoder per call
+# Made once: json.dumps makes an encoder per call, which costs more than a step's record.
+_SORTED = reusable_encode(json.JSONEncoder(sort_keys=True, default=str))
+_ORDERED = reusable_encode(json.JSONEncoder(default=str))
 
 
 def _dumps(value: Any, ordered: bool = False) -> str | None:
