@@ -385,3 +385,110 @@ def test_the_api_reads_an_artifact_whose_class_lives_in_a_pipeline_module(zenrun
     result = zenrunner.runpython(textwrap.dedent(script))
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["PREDICTED pipeline_model 15"])
+
+
+def test_a_step_output_held_in_a_container_literal_is_refused(zenrunner):
+    """Inside a dict, a set, a tuple with literals or a list of lists, a step output would
+    reach the step as its handle, not its value: refused where it is written."""
+    zenrunner.makepyfile(
+        pipeline_nested="""
+        from zenrun import pipeline, step
+
+        @step
+        def make() -> int:
+            return 7
+
+        @step
+        def show(x) -> str:
+            return repr(x)
+
+        @pipeline
+        def in_dict():
+            show({"k": make()})
+
+        @pipeline
+        def in_set():
+            show({make()})
+
+        @pipeline
+        def in_tuple():
+            show((make(), 1))
+
+        @pipeline
+        def in_nested_list():
+            show(x=[[make()]])
+
+        @pipeline
+        def flat_list():
+            show([make(), make()])
+        """
+    )
+    result = zenrunner.run("-q", "-rA")
+    assert result.ret == 1, result.stdout
+    for pipeline_name, container in [
+        ("in_dict", "dict"),
+        ("in_set", "set"),
+        ("in_tuple", "tuple"),
+        ("in_nested_list", "list"),
+    ]:
+        result.fnmatch_lines(
+            [
+                f"pipeline '{pipeline_name}', step 'show': input 'x' holds the output of step 'make' "
+                f"inside a {container}; pass step outputs as inputs themselves, or several as a flat list"
+            ]
+        )
+    result.fnmatch_lines(["*4 error*"])
+    from zenrun.testing import read_store
+
+    (run,) = read_store(zenrunner.store).get_runs()
+    assert run.pipeline_name == "flat_list" and run.steps["show"].output.read() == "[7, 7]"
+
+
+def test_after_of_a_step_or_an_output_names_what_it_takes(zenrunner):
+    """``.after()`` orders after a called step instance; a step or a step's output is refused
+    with the pipeline and step named (it was an AttributeError on ``.id``)."""
+    zenrunner.makepyfile(
+        pipeline_after="""
+        from zenrun import pipeline, step
+
+        @step
+        def first() -> int:
+            return 1
+
+        @step
+        def second() -> int:
+            return 2
+
+        @pipeline
+        def after_a_step():
+            first()
+            second.configure(name="then").after(first)()
+
+        @pipeline
+        def after_an_output():
+            value = first()
+            second.configure(name="then").after(value)()
+
+        @pipeline
+        def after_an_instance():
+            one = first.configure(name="one")
+            one()
+            second.configure(name="then").after(one)()
+        """
+    )
+    result = zenrunner.run("-q", "-rA")
+    assert result.ret == 1, result.stdout
+    for pipeline_name, got in [("after_a_step", "<step first>"), ("after_an_output", "OutputHandle(*)")]:
+        result.fnmatch_lines(
+            [
+                f"pipeline '{pipeline_name}', step 'then': .after() takes a step instance that the "
+                f"pipeline calls, e.g. first = step.configure(name='first'); first(); then .after(first); "
+                f"got {got}"
+            ]
+        )
+    result.no_fnmatch_line("*AttributeError*")
+    from zenrun.testing import read_store
+
+    (run,) = read_store(zenrunner.store).get_runs()
+    assert run.pipeline_name == "after_an_instance" and run.graph["then"] == ["one"]
+    assert run.steps["then"].output.read() == 2

@@ -8,7 +8,7 @@ config.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -322,6 +322,14 @@ class Composer:
                 f"{where}: input {name!r} got all outputs of step "
                 f"{value[0].step_id!r}; unpack them and pass one"
             )
+        else:
+            nested = _nested_handle(value)
+            if nested is not None:
+                handle, container = nested
+                raise ComposeError(
+                    f"{where}: input {name!r} holds the output of step {handle.step_id!r} inside a "
+                    f"{container}; pass step outputs as inputs themselves, or several as a flat list"
+                )
 
     def _check_known(self, where: str, handle: OutputHandle) -> None:
         if handle.step_id not in self.invocations:
@@ -442,6 +450,29 @@ class Composer:
                 if name != "enable_cache":
                     overrides[f"{step_id}.{name}"] = data.get(name, value)
         return overrides
+
+
+def _nested_handle(value: object) -> tuple[OutputHandle, str] | None:
+    """A step output held in a container literal (a dict, a set, a tuple, a list of lists),
+    where it would reach the step as a handle instead of the value: it and its container."""
+    stack, seen = [value], set()
+    while stack:
+        container = stack.pop()
+        if id(container) in seen:
+            continue
+        seen.add(id(container))
+        if isinstance(container, dict):
+            items: Iterable[object] = [*container, *container.values()]
+        elif isinstance(container, (list, tuple, set, frozenset)):
+            items = container
+        else:
+            continue
+        for item in items:
+            if isinstance(item, OutputHandle):
+                return item, type(container).__name__
+            if type(item) not in _LITERALS:
+                stack.append(item)
+    return None
 
 
 def format_validation_error(where: str, exc: ValidationError) -> str:

@@ -279,6 +279,13 @@ class StepInstance:
 
     def after(self, other: StepInstance) -> StepInstance:
         """Run this step after ``other`` (an ordering edge, no data)."""
+        if not isinstance(other, StepInstance):
+            composer = composing.get()
+            where = f"pipeline {composer.pipeline_name!r}, " if composer is not None else ""
+            raise ComposeError(
+                f"{where}step {self.id!r}: .after() takes a step instance that the pipeline calls, "
+                f"e.g. first = step.configure(name='first'); first(); then .after(first); got {other!r}"
+            )
         self.upstream.append(other)
         return self
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,13 @@ def full(value: Any) -> str:
 
 
 def number(value: Any) -> bool:
-    """A finite int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (not a bool; an int beyond a float's range is not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int of more than 308 digits
+        return False
 
 
 def document(chart: Chart) -> str:
@@ -101,14 +107,23 @@ def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
+    if raw == math.inf:  # the width overflows between values near the float's limits
+        raw = hi / count - lo / count
+    if not 0 < raw < math.inf:  # the range of subnormal numbers
+        return [lo]
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    if magnitude == 0:
+        return [lo]
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     first = math.ceil(lo / step - 1e-9) * step
-    ticks = []
-    k = 0
-    while first + k * step <= hi + step * 1e-9:
-        ticks.append(round(first + k * step, 12))
-        k += 1
+    limit = min(hi + step * 1e-9, sys.float_info.max)  # (near the float's limit it would be inf)
+    ticks: list[float] = []
+    for k in range(2 * count + 2):  # about count of them, whatever the rounding of large values
+        tick = first + k * step
+        if not tick <= limit:
+            break
+        if not ticks or round(tick, 12) != ticks[-1]:
+            ticks.append(round(tick, 12))
     return ticks
 
 
@@ -117,14 +132,19 @@ def _span(values: list[float]) -> tuple[float, float]:
     lo, hi = min(values), max(values)
     if hi == lo:
         pad = abs(lo) * 0.05 or 0.5
-        return lo - pad, hi + pad
-    pad = (hi - lo) * 0.06
-    return lo - pad, hi + pad
+    else:
+        pad = (hi / 2 - lo / 2) * 0.12  # (hi - lo) * 0.06, which may overflow
+    return max(lo - pad, -sys.float_info.max), min(hi + pad, sys.float_info.max)
 
 
 def _scale(lo: float, hi: float, start: float, end: float) -> Any:
     """The linear map of ``[lo, hi]`` onto ``[start, end]`` (pixels)."""
-    return lambda v: start + (v - lo) / (hi - lo) * (end - start) if hi != lo else (start + end) / 2
+    if not hi > lo:
+        return lambda v: (start + end) / 2
+    if hi - lo < math.inf:
+        return lambda v: start + (v - lo) / (hi - lo) * (end - start)
+    half = hi / 2 - lo / 2  # the width overflows: both halved
+    return lambda v: start + (v / 2 - lo / 2) / half * (end - start)
 
 
 def _star(x: float, y: float, radius: float = 10) -> str:
@@ -160,7 +180,9 @@ def _text_width(text: str) -> float:
 def ranking(rows: list[dict[str, Any]], labels: list[str], metric: str, lowest: bool = False) -> Chart:
     """``metric`` of each row (labelled ``labels``), best first as a dot per item, the winner
     starred. Rows without a finite numeric value are left out."""
-    scored = [(label, row[f"metric:{metric}"]) for row, label in zip(rows, labels, strict=True)]
+    scored: list[tuple[str, Any]] = [
+        (label, row.get(f"metric:{metric}")) for row, label in zip(rows, labels, strict=True)
+    ]
     scored = [(label, v) for label, v in scored if number(v)]
     if not scored:
         return Chart(f"no numeric {metric} to rank", "", 0)
@@ -328,12 +350,12 @@ def _parallel(
                 f"{_esc(label)}</text>"
             )
     values = axes[-1][2]
-    vlo, vhi = min(values), max(values)
+    shade = _scale(min(values), max(values), 0.0, 1.0)  # 0.5 for all-equal values
     order = [k for k in range(len(kept)) if k != best] + [best]  # the winner on top
     for k in order:
         row, label = kept[k]
         points = " ".join(f"{ax:.1f},{y(positions[k]):.1f}" for ax, y, positions in axes)
-        colour = _colour((values[k] - vlo) / (vhi - vlo) if vhi > vlo else 0.5)
+        colour = _colour(shade(values[k]))
         lines = "".join(
             f"\n{_esc(n)} = {_esc(full(row.get(dim)))}" for dim, n in zip(dims, names, strict=True)
         )

@@ -86,13 +86,7 @@ def objective(config: Any) -> tuple[str, bool] | None:
 
 def best_row(rows: list[dict[str, Any]], metric: str | None, lowest: bool = False) -> dict[str, Any] | None:
     """The row with the best numeric value of ``metric`` (highest, or lowest), or None."""
-    scored = [
-        r
-        for r in rows
-        if isinstance(r.get(f"metric:{metric}"), (int, float))
-        and not isinstance(r.get(f"metric:{metric}"), bool)
-        and r[f"metric:{metric}"] == r[f"metric:{metric}"]  # not NaN
-    ]
+    scored = [r for r in rows if charts.number(r.get(f"metric:{metric}"))]  # as the charts rank them
     if not scored:
         return None
     pick = min if lowest else max
@@ -423,14 +417,14 @@ def fill(source: RunSource, goal: Goal, pipeline: str, search: str | None) -> tu
             if _numeric(rows, f"metric:{m}") and len({r.get(f"metric:{m}") for r in rows}) > 1
         ]
         metric = next(iter(varying or metrics), None)
-    # Best first: the table opens sorted by the metric it charts.
+    # Best first: the table opens sorted by the metric it charts, as its ranking (the rows
+    # without a finite number last: a NaN would break the order of the others).
     lowest = goal is not None and goal == (metric, True)
     rows.sort(
         key=lambda r: (
-            not isinstance(r.get(f"metric:{metric}"), (int, float)),
-            (1 if lowest else -1) * (r.get(f"metric:{metric}") or 0)
-            if isinstance(r.get(f"metric:{metric}"), (int, float))
-            else 0,
+            (False, (1 if lowest else -1) * r[f"metric:{metric}"])
+            if charts.number(r.get(f"metric:{metric}"))
+            else (True, 0)
         )
     )
     selected = [i for i, r in enumerate(rows) if r["run"] in chosen]
