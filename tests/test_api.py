@@ -492,3 +492,46 @@ def test_after_of_a_step_or_an_output_names_what_it_takes(zenrunner):
     (run,) = read_store(zenrunner.store).get_runs()
     assert run.pipeline_name == "after_an_instance" and run.graph["then"] == ["one"]
     assert run.steps["then"].output.read() == 2
+
+
+def test_a_step_output_kept_from_another_pipeline_is_refused_even_when_the_id_exists_here(zenrunner):
+    """A handle a pipeline body kept (in a module global) names a step of *that* composition:
+    wired into another pipeline that has a step of the same id, it would silently read the
+    other step's value. Refused, naming pipeline, step and the handle's step."""
+    zenrunner.makepyfile(
+        pipeline_kept="""
+        from zenrun import pipeline, step
+
+        kept = []
+
+        @step
+        def make(value: int) -> int:
+            return value
+
+        @step
+        def show(x: int) -> int:
+            return x
+
+        @pipeline
+        def a_first():
+            kept.append(make(1))
+
+        @pipeline
+        def b_second():
+            make(2)
+            show(kept[0])
+
+        @pipeline
+        def c_list():
+            make(3)
+            show.configure(name="many")(x=[kept[0]])
+        """
+    )
+    result = zenrunner.run("-q", "-rA")
+    assert result.ret == 1, result.stdout
+    result.fnmatch_lines(["*pipeline 'b_second', step 'show': output of step 'make' from another pipeline*"])
+    result.fnmatch_lines(["*pipeline 'c_list', step 'many': output of step 'make' from another pipeline*"])
+    from zenrun.testing import read_store
+
+    (run,) = read_store(zenrunner.store).get_runs()
+    assert run.pipeline_name == "a_first" and run.steps["make"].output.read() == 1

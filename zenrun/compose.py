@@ -8,6 +8,7 @@ config.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,12 +43,16 @@ class OutputHandle:
 
     step_id: str
     name: str
+    #: Which composition made it (:attr:`Composer.handle_owner`): a handle kept from another
+    #: pipeline's body must not be wired to this pipeline's step of the same id.
+    owner: int = field(default=0, compare=False, repr=False)
 
-    def __init__(self, step_id: str, name: str) -> None:
+    def __init__(self, step_id: str, name: str, owner: int = 0) -> None:
         # A frozen dataclass's own __init__ goes through object.__setattr__: the slots'
         # setters take half the time, and a pipeline makes one or two handles per step.
         _set_step_id(self, step_id)
         _set_name(self, name)
+        _set_owner(self, owner)
 
     def __iter__(self) -> Iterator[Any]:
         raise TypeError(f"step {self.step_id!r} has a single output; it cannot be unpacked")
@@ -55,6 +60,8 @@ class OutputHandle:
 
 _set_step_id = OutputHandle.__dict__["step_id"].__set__  # the slots' own setters
 _set_name = OutputHandle.__dict__["name"].__set__
+_set_owner = OutputHandle.__dict__["owner"].__set__
+_compositions = itertools.count(1)
 
 
 @dataclass
@@ -151,6 +158,7 @@ class Composer:
         fixture_lookup: Callable[[str], object] | None = None,
     ) -> None:
         self.pipeline_name = pipeline_name
+        self.handle_owner = next(_compositions)  # stamped on the handles this body makes
         self.invocations: dict[str, Invocation] = {}
         self.run_config = run_config or {}
         self.fixture_lookup = fixture_lookup
@@ -227,7 +235,7 @@ class Composer:
         for name, value in inputs.items():
             kind = type(value)
             if kind is OutputHandle:
-                if value.step_id not in self.invocations:
+                if value.owner != self.handle_owner or value.step_id not in self.invocations:
                     self._check_input(self._where(step_id), name, value)
             elif kind not in _LITERALS:
                 self._check_input(self._where(step_id), name, value)
@@ -270,8 +278,9 @@ class Composer:
 
         outputs = step.output_names
         if len(outputs) == 1:
-            return OutputHandle(step_id, outputs[0])
-        return tuple(OutputHandle(step_id, name) for name in outputs) or None
+            return OutputHandle(step_id, outputs[0], self.handle_owner)
+        owner = self.handle_owner
+        return tuple(OutputHandle(step_id, name, owner) for name in outputs) or None
 
     def _where(self, step_id: str) -> str:
         return f"pipeline {self.pipeline_name!r}, step {step_id!r}"
@@ -313,7 +322,7 @@ class Composer:
                 raise ComposeError(f"{where}: input {name!r} mixes step outputs and literal values")
             invocations = self.invocations
             for handle in value:
-                if handle.step_id not in invocations:
+                if handle.owner != self.handle_owner or handle.step_id not in invocations:
                     self._check_known(where, handle)
         elif isinstance(value, OutputHandle):
             self._check_known(where, value)
@@ -332,7 +341,7 @@ class Composer:
                 )
 
     def _check_known(self, where: str, handle: OutputHandle) -> None:
-        if handle.step_id not in self.invocations:
+        if handle.owner != self.handle_owner or handle.step_id not in self.invocations:
             raise ComposeError(f"{where}: output of step {handle.step_id!r} from another pipeline")
 
     def _resolve_config(
@@ -402,13 +411,13 @@ class Composer:
     def handles_of(self, step_ids: list[str]) -> list[OutputHandle]:
         """The output handles of these composed steps, in their order."""
         handles: list[OutputHandle] = []
-        invocations = self.invocations
+        invocations, owner = self.invocations, self.handle_owner
         for step_id in step_ids:
             outputs = invocations[step_id].step.output_names
             if len(outputs) == 1:
-                handles.append(OutputHandle(step_id, outputs[0]))
+                handles.append(OutputHandle(step_id, outputs[0], owner))
             else:
-                handles.extend([OutputHandle(step_id, name) for name in outputs])
+                handles.extend([OutputHandle(step_id, name, owner) for name in outputs])
         return handles
 
     def finish(self, enable_cache: bool | None = None, item_id: str | None = None) -> ComposedPipeline:
