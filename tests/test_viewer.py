@@ -212,6 +212,17 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _view(project, port):
+    """A ``zenrun --view`` server on ``project``'s store (stop it in a ``finally``)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
+        cwd=project.path,
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def _wait_for(url, proc, timeout=60):
     deadline = time.monotonic() + timeout
     while True:
@@ -1558,13 +1569,7 @@ def test_an_empty_store_follows_the_first_run_recorded(browser, tmp_path):
     project = ZenrunProject(tmp_path)
     project.makepyfile(pipeline_lineage=LINEAGE)
     port = _free_port()
-    view = subprocess.Popen(
-        [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
-        cwd=project.path,
-        env=project.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    view = _view(project, port)
     try:
         _wait_for(f"http://127.0.0.1:{port}/", view)
         browser.get(f"http://127.0.0.1:{port}/")
@@ -1849,13 +1854,7 @@ def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static
     assert not browser.find_elements(By.CSS_SELECTOR, "img, table script, svg script")
 
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zenrun", "--view", "--view-port", str(port)],
-        cwd=project.path,
-        env=project.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _view(project, port)
     try:
         served = f"http://127.0.0.1:{port}/"
         _wait_for(served, proc)
