@@ -1369,10 +1369,15 @@ def _choose(driver, dropdown, text):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    search = "input.dash-dropdown-search"
+    # The menu of the last pick closes (its search field leaves the page) before this one opens:
+    # else the field found could be that one's, on a busy machine.
+    _wait(driver, lambda: not driver.find_elements(By.CSS_SELECTOR, search))
     driver.find_element(By.ID, dropdown).click()
-    field = _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search"))[0]
+    field = _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, search))[0]
     field.send_keys(text)
     field.send_keys(Keys.ENTER)  # (closes the menu)
+    _wait(driver, lambda: text in driver.find_element(By.ID, dropdown).text)
 
 
 def _chart(driver, element_id, body):
