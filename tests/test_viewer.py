@@ -1366,6 +1366,7 @@ def _text(driver, element_id):
 
 def _choose(driver, dropdown, text):
     """Pick ``text`` in the menu ``dropdown`` as a user does: open it, type, Enter."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -1376,6 +1377,15 @@ def _choose(driver, dropdown, text):
     driver.find_element(By.ID, dropdown).click()
     field = _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, search))[0]
     field.send_keys(text)
+
+    def filtered() -> bool:  # Enter picks the first option shown: once the typing filtered them
+        try:
+            shown = [o.text.strip() for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")]
+        except StaleElementReferenceException:
+            return False
+        return bool(shown) and shown[0] == text and all(text in option for option in shown)
+
+    _wait(driver, filtered)
     field.send_keys(Keys.ENTER)  # (closes the menu)
     _wait(driver, lambda: text in driver.find_element(By.ID, dropdown).text)
 
