@@ -1366,9 +1366,10 @@ def _text(driver, element_id):
 
 def _choose(driver, dropdown, text):
     """Pick ``text`` in the menu ``dropdown`` as a user does: open it, type, Enter."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.wait import WebDriverWait
 
     search = "input.dash-dropdown-search"
     # The menu of the last pick closes (its search field leaves the page) before this one opens:
@@ -1378,15 +1379,19 @@ def _choose(driver, dropdown, text):
     field = _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, search))[0]
     field.send_keys(text)
 
-    def filtered() -> bool:  # Enter picks the first option shown: once the typing filtered them
+    def option():  # the option reading ``text``, once the typing has filtered the menu
         try:
-            shown = [o.text.strip() for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")]
+            for element in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"):
+                if element.text.strip() == text:
+                    return element
         except StaleElementReferenceException:
-            return False
-        return bool(shown) and shown[0] == text and all(text in option for option in shown)
+            pass
+        return None
 
-    _wait(driver, filtered)
-    field.send_keys(Keys.ENTER)  # (closes the menu)
+    try:
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(lambda d: option()).click()  # closes it
+    except (StaleElementReferenceException, TimeoutException):
+        field.send_keys(Keys.ENTER)  # picks the first option shown
     _wait(driver, lambda: text in driver.find_element(By.ID, dropdown).text)
 
 
