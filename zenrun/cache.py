@@ -329,7 +329,7 @@ class Fingerprinter:
         known = self._steps.get(id(fn))
         if known is not None:
             return known[1]
-        result = self._collect(self._node(fn, _qualified(fn)))
+        result = self._collect(self._node(fn, qualified_name(fn)))
         self._steps[id(fn)] = (fn, result)
         return result
 
@@ -359,11 +359,11 @@ class Fingerprinter:
     def config_fingerprint(self, config_class: Any, config: Any) -> CodeFingerprint:
         """The code of a step's config class (its methods, project bases, class
         attributes) and the private attributes of its instance (pydantic ``PrivateAttr``)."""
-        found = self.value_fingerprint(config_class, _qualified(config_class))
+        found = self.value_fingerprint(config_class, qualified_name(config_class))
         private = getattr(config, "__pydantic_private__", None)
         if not private:
             return found
-        values = self.value_fingerprint(dict(private), f"{_qualified(config_class)}.<private>")
+        values = self.value_fingerprint(dict(private), f"{qualified_name(config_class)}.<private>")
         digest = (
             None if found.digest is None or values.digest is None else sha256(found.digest + values.digest)
         )
@@ -405,7 +405,7 @@ class Fingerprinter:
         # route reached them; a value by its route (``2`` may be ``k`` and ``N``).
         key: Any
         if inspect.isfunction(obj) or inspect.isclass(obj):
-            key, name = id(obj), _qualified(obj)
+            key, name = id(obj), qualified_name(obj)
         elif inspect.ismodule(obj):
             key = (id(obj), names)
         else:
@@ -444,7 +444,7 @@ class Fingerprinter:
         from zenrun.steps import Step
 
         if isinstance(obj, Step):
-            return self._edge(node, "step", obj.fn, _qualified(obj.fn))
+            return self._edge(node, "step", obj.fn, qualified_name(obj.fn))
         attrs: Any = getattr(obj, "__dict__", None)
         wrapped = attrs.get("__wrapped__") if isinstance(attrs, dict) and callable(obj) else None
         if wrapped is not None and not (inspect.isfunction(obj) and _is_project_code(obj)):
@@ -453,7 +453,7 @@ class Fingerprinter:
             registry = attrs.get("registry")
             if isinstance(registry, Mapping):  # singledispatch: every implementation
                 edges += [
-                    self._edge(node, f"<registry {_qualified(kind)}>", impl, _qualified(impl))
+                    self._edge(node, f"<registry {qualified_name(kind)}>", impl, qualified_name(impl))
                     for kind, impl in registry.items()
                 ]
             return f"wrapper {name}:{edges}"
@@ -484,7 +484,7 @@ class Fingerprinter:
                 ]
             )
         if inspect.ismethod(obj):
-            return self._edge(node, "func", obj.__func__, _qualified(obj.__func__)) + self._edge(
+            return self._edge(node, "func", obj.__func__, qualified_name(obj.__func__)) + self._edge(
                 node, "self", obj.__self__, f"{name}.__self__"
             )
         if isinstance(obj, functools.partial):
@@ -499,7 +499,7 @@ class Fingerprinter:
 
     def _function(self, node: _Node, fn: types.FunctionType) -> str:
         code = fn.__code__
-        parts = [f"function {_qualified(fn)}:{_source_digest(fn)}"]
+        parts = [f"function {qualified_name(fn)}:{_source_digest(fn)}"]
         chains, names = _chains(code)
         scope = fn.__globals__
         cells: dict[str, Any] = {}
@@ -516,7 +516,7 @@ class Fingerprinter:
                 where = f"{canonical_module(fn.__module__)}.{root}"
             elif kind == "d":
                 value = cells.get(root, _MISSING)
-                where = f"{_qualified(fn)}.<closure {root}>"
+                where = f"{qualified_name(fn)}.<closure {root}>"
                 if not inspect.ismodule(value):
                     continue  # followed as a closure cell below
                 module_cells.add(root)
@@ -543,32 +543,34 @@ class Fingerprinter:
         for var, value in cells.items():
             if var not in module_cells:
                 parts.append(
-                    self._edge(node, f"<closure {var}>", value, f"{_qualified(fn)}.<closure {var}>", names)
+                    self._edge(
+                        node, f"<closure {var}>", value, f"{qualified_name(fn)}.<closure {var}>", names
+                    )
                 )
         if fn.__defaults__:
-            parts.append(self._edge(node, "<defaults>", fn.__defaults__, f"{_qualified(fn)}.<defaults>"))
+            parts.append(self._edge(node, "<defaults>", fn.__defaults__, f"{qualified_name(fn)}.<defaults>"))
         if fn.__kwdefaults__:
             parts.append(
-                self._edge(node, "<kwdefaults>", fn.__kwdefaults__, f"{_qualified(fn)}.<kwdefaults>")
+                self._edge(node, "<kwdefaults>", fn.__kwdefaults__, f"{qualified_name(fn)}.<kwdefaults>")
             )
         wrapped = fn.__dict__.get("__wrapped__")
         if wrapped is not None:
-            parts.append(self._edge(node, "<wrapped>", wrapped, _qualified(wrapped)))
+            parts.append(self._edge(node, "<wrapped>", wrapped, qualified_name(wrapped)))
         return "\n".join(parts)
 
     def _class(self, node: _Node, cls: type) -> str:
-        qualified = _qualified(cls)
+        qualified = qualified_name(cls)
         parts = [f"class {qualified}:{_source_digest(cls)}"]
         for base in cls.__bases__:
             if base is not object:
-                parts.append(self._edge(node, "<base>", base, _qualified(base)))
+                parts.append(self._edge(node, "<base>", base, qualified_name(base)))
         for attr, member in sorted(vars(cls).items()):
             if isinstance(member, (staticmethod, classmethod)):
                 member = member.__func__
             if inspect.isfunction(member) or isinstance(member, property):
                 parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
             elif inspect.isclass(member) and member.__qualname__.startswith(cls.__qualname__ + "."):
-                parts.append(self._edge(node, attr, member, _qualified(member)))
+                parts.append(self._edge(node, attr, member, qualified_name(member)))
             elif attr.startswith("__") or attr == "_abc_impl":  # Python's and abc's bookkeeping
                 continue
             else:
@@ -600,7 +602,7 @@ class Fingerprinter:
             except CanonicalJSONError:  # holds functions, classes or objects: follow each
                 return self._container(node, value, name, label)
         if inspect.isclass(kind) and kind.__module__ != "builtins" and _is_project_code(kind):
-            prefix = self._edge(node, "<class>", kind, _qualified(kind))  # pickled by reference
+            prefix = self._edge(node, "<class>", kind, qualified_name(kind))  # pickled by reference
         else:
             prefix = ""
         try:
@@ -619,7 +621,7 @@ class Fingerprinter:
                 f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}"
             ) from None
         # Pickle refers to project functions and classes by name: follow their code.
-        code = [self._edge(node, "<uses>", obj, _qualified(obj)) for obj in used]
+        code = [self._edge(node, "<uses>", obj, qualified_name(obj)) for obj in used]
         return f"value {label}:{prefix}:{code}:{hashlib.sha256(data).hexdigest()}"
 
     def _container(self, node: _Node, value: Any, name: str, label: str) -> str:
@@ -765,16 +767,11 @@ def _getattr(obj: Any, attr: str) -> Any:
         return _MISSING
 
 
-def _qualified(obj: Any) -> str:
+def qualified_name(obj: Any) -> str:
     """``module.qualname``, the module named by its file under the rootdir (see
     :func:`zenrun.sources.canonical_module`): the same however it was imported."""
     module = getattr(obj, "__module__", None)
     return f"{canonical_module(module) if isinstance(module, str) else module}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
-
-
-def qualified_name(obj: Any) -> str:
-    """``module.qualname`` of a step function as its cache keys name it (see ``_qualified``)."""
-    return _qualified(obj)
 
 
 def _is_library_callable(obj: Any) -> bool:
@@ -841,7 +838,7 @@ def key_parts(
         fingerprint = Fingerprinter().fingerprint(step.fn)
     return {
         "format": STORE_FORMAT_VERSION,
-        "step": qualified if qualified is not None else _qualified(step.fn),
+        "step": qualified if qualified is not None else qualified_name(step.fn),
         "name": step.name,
         "code": fingerprint.digest,
         "cache_version": step.cache_version,

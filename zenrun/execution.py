@@ -961,14 +961,13 @@ class PipelineExecution:
                 if self._consumers[upstream] == 0:
                     for name in self.invocations[upstream].step.output_names:
                         self.values.pop((upstream, name), None)
-        if not self._info:
-            pass
-        elif step_run.status == FAILED:
-            self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
-        elif step_run.status == PRUNED:
-            self.log.info("Step %s was pruned after %.3fs.", step_id, step_run.duration)
-        else:
-            self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
+        if self._info:
+            if step_run.status == FAILED:
+                self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
+            elif step_run.status == PRUNED:
+                self.log.info("Step %s was pruned after %.3fs.", step_id, step_run.duration)
+            else:
+                self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)
         if self._step_finish_hook is not None:
             self._step_finish_hook(step_run=step_run)
