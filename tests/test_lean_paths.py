@@ -134,6 +134,79 @@ def test_the_heap_is_frozen_only_while_a_run_goes_on(zenrunner):
     assert json.loads(out.outlines[-1]) == [True, 0, True, True]
 
 
+def test_a_cached_rerun_freezes_what_survives_young_collections_and_step_garbage_is_freed(zenrunner):
+    """While only zenrun's bookkeeping runs (a fully cached rerun), what survives even a young
+    collection is frozen (walked once, not once per generation); once a step's function ran,
+    the older generations may hold its garbage: nothing is frozen until a full collection
+    has freed it, so a cycle a step dropped is collected during the run, not at its end."""
+    zenrunner.makepyfile(
+        pipeline_gcfreeze="""
+        import gc, weakref
+        from zenrun import pipeline, step
+
+        HELD = {}
+        FREED = []
+
+        class Node:
+            pass
+
+        @step
+        def make(i: int) -> int:
+            node = Node()
+            node.me = node  # a cycle: only the collector frees it
+            weakref.finalize(node, FREED.append, i)
+            gc.collect(1)  # now in the oldest generation, alive
+            HELD["node"] = node
+            return i
+
+        @step
+        def drop(i: int) -> int:
+            del HELD["node"]  # garbage in the oldest generation from here on
+            keep = [[] for _ in range(30_000)]  # young passes while it is garbage
+            return i + len(keep) * 0
+
+        @step
+        def check(i: int) -> list:
+            gc.collect()
+            return list(FREED)
+
+        @step
+        def work(i: int) -> int:
+            return i
+
+        @pipeline
+        def p(n: int = 600):
+            for i in range(n):
+                work(i, id=f"w-{i}")
+            check(drop(make(7)))
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import gc, json
+        from pipeline_gcfreeze import p
+        freed = p().run().steps["check"].output.read()
+        young = []
+
+        def watch(phase, info):
+            if phase == "stop" and info["generation"] < 2:
+                young.append(gc.get_freeze_count())
+
+        gc.callbacks.insert(0, watch)  # before zenrun's: the count as zenrun's callback leaves it
+        cached = p().run()
+        gc.callbacks.remove(watch)
+        hits = sum(s.status == "cached" for i, s in cached.steps.items() if i.startswith("w-"))
+        print(json.dumps([freed, hits, len(young), len(set(young))]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    freed, n_cached, young_passes, distinct = json.loads(out.outlines[-1])
+    assert freed == [7]  # the step's garbage was collected within the run
+    assert n_cached == 600  # (make and drop read a global that changed: they run again)
+    # each young pass of the cached rerun froze its survivors: the frozen count kept growing
+    assert young_passes >= 2 and distinct >= 2, (young_passes, distinct)
+
+
 COLLECTED = """
     import gc
     from zenrun import pipeline, step

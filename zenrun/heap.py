@@ -47,24 +47,47 @@ RUN_THRESHOLD = 7000
 _thresholds: tuple[int, int, int] | None = None  # to restore, when we raised it
 
 
+#: Whether a step's function may have run in this process since the heap was last frozen
+#: (:func:`step_code_runs`): its garbage may then sit in the older generations.
+_step_code_ran = True
+
+
+def step_code_runs() -> None:
+    """Say that a step's function runs in this process now (see :func:`_after_collection`)."""
+    global _step_code_ran
+    _step_code_ran = True
+
+
 def _after_collection(phase: str, info: dict[str, int]) -> None:
-    """What survived a full collection during a run is the run's own state (its graph, its
-    records): frozen too, so that the next full pass does not walk it again. Without this,
-    a run of 100,000 steps spends seconds walking its own records over and over."""
-    if phase == "stop" and info.get("generation") == 2:
+    """What survived a collection during a run is the run's own state (its graph, its
+    records): frozen, so that later passes do not walk it again. Without this, a run of
+    100,000 steps spends seconds walking its own records over and over.
+
+    After a full collection the heap holds no garbage, so its survivors are frozen. After a
+    younger one, the older generations may still hold garbage the next full pass would free,
+    which freezing would keep until the run ends: they are frozen only when no step's
+    function ran since the last freeze, so that only zenrun's own bookkeeping (looking up
+    and recording cache hits, which frees what it drops at once) made them. A fully cached
+    run then walks each object it keeps once, not three times."""
+    global _step_code_ran
+    if phase != "stop":
+        return
+    if info.get("generation") == 2 or not _step_code_ran:
         gc.freeze()
+        _step_code_ran = False
 
 
 def freeze_heap() -> Callable[[], None]:
     """Freeze the objects alive now; returns the function that ends this freeze (call it
     once). The heap is unfrozen when the outermost freeze ends."""
-    global _depth, _owned
+    global _depth, _owned, _step_code_ran
     with _lock:
         if _depth == 0:
             _owned = gc.get_freeze_count() == 0
             if _owned:
                 gc.callbacks.append(_after_collection)
                 _raise_threshold()
+                _step_code_ran = False  # whatever ran before is frozen just below
         if _owned:
             gc.freeze()  # nested: what the outer run created since is frozen too
         _depth += 1

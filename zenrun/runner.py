@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from zenrun import datadeps, randomstate
+from zenrun import datadeps, heap, randomstate
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.materializers import (
     STREAM_MIN_BYTES,
@@ -614,6 +614,7 @@ def execute_task(
     worker's result travels back without them). Output is captured here,
     where the step runs, and returned with the result.
     """
+    heap.step_code_runs()
     given = _warnings_given.collect()
     elsewhere = os.getpid() != task.origin_pid
     differing = _values_differing(task, materializers) if elsewhere and task.code_values else None
