@@ -254,7 +254,7 @@ class PipelineExecution:
         self._ahead_tags: dict[str, list[str]] = {}  # name:version of those ahead of each materializer
         # What an output of a cache entry records of where and how it was stored, for each
         # combination found fit to serve this run: the outputs of one step function share one.
-        self._fit_outputs: set[tuple[Any, ...]] = set()
+        self._fit_outputs: list[tuple[Any, ...]] = []
         # The key text of each step function's steps around what differs between them (see _step_key).
         self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
         self._qualified_names: dict[int, tuple[Any, str]] = {}
@@ -765,10 +765,10 @@ class PipelineExecution:
         """
         fit = self._fit_outputs
         try:
-            if all(
-                name == DATA_KEY or (_storage_signature(output) in fit and check_digest(output.get("digest")))
-                for name, output in entry.items()
-            ):  # every output stored as one an earlier entry found fit was
+            for name, output in entry.items():  # a loop, not all(): every hit of a rerun comes here
+                if name != DATA_KEY and not (_storage(output) in fit and check_digest(output.get("digest"))):
+                    break
+            else:  # every output stored as one an earlier entry found fit was
                 return None
         except ArtifactError:
             pass  # said below
@@ -781,7 +781,7 @@ class PipelineExecution:
                 check_digest(output.get("digest"))
             except ArtifactError:
                 return f"the cache entry of output {name} is damaged (invalid digest)"
-            signature = _storage_signature(output)
+            signature = _storage(output)
             if output.get("store") != self.store_id:
                 return "the cached outputs are in another artifact store"
             if self.check_versions:
@@ -803,14 +803,12 @@ class PipelineExecution:
             if tags is None:
                 tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
             if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
-                if signature is not None:
-                    fit.add(signature)
+                _note_fit(fit, signature)
                 continue
             before = set(recorded or [])
             new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
-                if signature is not None:
-                    fit.add(signature)
+                _note_fit(fit, signature)
                 continue
             try:
                 value = materializer.loads(self.artifact_store.get(output["digest"]))
@@ -994,27 +992,26 @@ def _implemented(hook: Any) -> Callable[..., Any] | None:
     return call
 
 
-def _storage_signature(output: dict[str, Any]) -> tuple[Any, ...] | None:
+#: The most storage combinations a run remembers as fit (each hit compares with them).
+_FIT_REMEMBERED = 32
+
+
+def _storage(output: dict[str, Any]) -> tuple[Any, ...]:
     """All that :meth:`PipelineExecution._entry_mismatch` checks of a cache entry's output
-    but its digest, hashable (None: a value in it is not, so it is checked in full)."""
-    env = output.get("env")
-    packages = env.get("packages") if isinstance(env, dict) else None
-    ahead = output.get("ahead")
-    signature = (
+    but its digest: an output equal in these to one found fit is fit (compared with ``==``:
+    lists and dicts as they were decoded)."""
+    return (
         output.get("store"),
         output.get("materializer"),
         output.get("materializer_version"),
-        tuple(ahead) if isinstance(ahead, list) else ahead,
-        type(env),
-        env.get("python") if isinstance(env, dict) else env,
-        type(packages),
-        tuple(packages.items()) if isinstance(packages, dict) else packages,
+        output.get("ahead"),
+        output.get("env"),
     )
-    try:
-        hash(signature)
-    except TypeError:
-        return None
-    return signature
+
+
+def _note_fit(fit: list[tuple[Any, ...]], storage: tuple[Any, ...]) -> None:
+    if len(fit) < _FIT_REMEMBERED and storage not in fit:
+        fit.append(storage)
 
 
 def _uses(output: dict[str, Any]) -> tuple[str, ...]:

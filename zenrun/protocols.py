@@ -140,6 +140,8 @@ def step_record_rows(
 
 def _json_list(values: list[Any]) -> str:
     """``json.dumps(values)``: a list of step ids without the cost of an encoder per call."""
+    if not values:
+        return "[]"
     if all(type(v) is str for v in values):
         return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
     return json.dumps(values)
