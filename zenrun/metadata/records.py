@@ -267,7 +267,10 @@ def _is_scalar(value: object) -> bool:
 def compute_metrics(run: PipelineRun) -> dict[str, Any]:
     """See :attr:`PipelineRun.metrics`."""
     steps = run.steps
-    order = [s for s in run.graph if s in steps] + [s for s in steps if s not in run.graph]
+    if steps.keys() == run.graph.keys():  # every step of the graph recorded: the usual case
+        order = list(run.graph)
+    else:
+        order = [s for s in run.graph if s in steps] + [s for s in steps if s not in run.graph]
     metrics: dict[str, Any] = {}
     for step_id in order:
         for key, value in steps[step_id].metadata.items():
