@@ -985,12 +985,15 @@ def distribution_version(name: str) -> str | None:
         return None
 
 
-def _code_names(code: types.CodeType) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _code_names(code: types.CodeType) -> frozenset[str]:
+    """The global names ``code`` and its nested functions read (a code object never changes:
+    computed once per function, not at each of its steps)."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _code_names(const)
-    return names
+    return frozenset(names)
 
 
 def _module_roots(fn: Any) -> set[str]:
@@ -1011,22 +1014,28 @@ def _module_roots(fn: Any) -> set[str]:
     return roots
 
 
+#: Module roots no installed distribution versions (made once: a set of the standard library's
+#: names at every step cost more than the rest of :func:`environment`).
+_NOT_PACKAGES = frozenset({"builtins", "zenrun", "__main__", *sys.stdlib_module_names})
+_PYTHON = ".".join(map(str, sys.version_info[:2]))
+
+
 def environment(fn: Any, type_names: list[str]) -> dict[str, Any]:
     """The Python version and the versions of the packages that matter to a step's result:
     those of its outputs' types and of the libraries its function names. Recorded with each
     cache entry; another machine with other versions gets a miss saying which differ."""
     roots = _module_roots(fn) | {t.split(".", 1)[0] for t in type_names if "." in t}
-    roots -= {"builtins", "zenrun", "__main__"} | set(sys.stdlib_module_names)
+    roots -= _NOT_PACKAGES
     packages: dict[str, str] = {}
     if not roots:  # builtins only: the scan of every installed distribution is not needed
-        return {"python": ".".join(map(str, sys.version_info[:2])), "packages": packages}
+        return {"python": _PYTHON, "packages": packages}
     by_module = _distributions_by_module()
     for root in sorted(roots):
         for dist in by_module.get(root, []):
             version = distribution_version(dist)
             if version is not None:
                 packages[dist] = version
-    return {"python": ".".join(map(str, sys.version_info[:2])), "packages": packages}
+    return {"python": _PYTHON, "packages": packages}
 
 
 def environment_mismatch(recorded: Any, materializer: str) -> str | None:
