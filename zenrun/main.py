@@ -429,6 +429,9 @@ def _main(config: Config, session: Session) -> int:
         _start_debugging(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
+    open_ahead = getattr(config.artifact_store, "open_ahead", None)
+    if open_ahead is not None and getattr(orchestrator, "name", None) == "local":  # steps run here
+        open_ahead()  # the inline pack, opened while the items set up, not during the first steps
     session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
