@@ -24,6 +24,7 @@ import sysconfig
 import textwrap
 import threading
 import types
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1056,6 +1057,9 @@ def environment_mismatch(recorded: Any, materializer: str) -> str | None:
 
 
 STORE_ID_FILE = ".zenrun-store-id"
+#: The id of each open local store (its root, its id): read from its file once per session,
+#: not at each run.
+_local_store_ids: weakref.WeakKeyDictionary[Any, tuple[Path, str]] = weakref.WeakKeyDictionary()
 
 
 def store_identity(artifact_store: Any) -> str:
@@ -1070,7 +1074,14 @@ def store_identity(artifact_store: Any) -> str:
         return str(identity() if callable(identity) else identity)
     root = getattr(artifact_store, "root", None)
     if isinstance(root, Path):
-        return _local_store_id(root)
+        try:
+            known = _local_store_ids.get(artifact_store)
+        except TypeError:  # not weakly referenceable
+            return _local_store_id(root)
+        if known is None or known[0] != root:
+            known = (root, _local_store_id(root))
+            _local_store_ids[artifact_store] = known
+        return known[1]
     kind = type(artifact_store)
     return f"{kind.__module__}.{kind.__qualname__}:{getattr(artifact_store, 'url', root)}"
 

@@ -119,9 +119,17 @@ class _Flusher:
     def add(self, execution: PipelineExecution) -> None:
         with self._lock:
             self._runs[id(execution)] = (execution, threading.Lock())
-            if self._thread is None:
-                self._thread = background_thread(self._loop, name="zenrun-flush")
-                self._thread.start()
+            self._start()
+
+    def start(self) -> None:
+        """Start the thread unless it runs."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:  # under _lock
+        if self._thread is None:
+            self._thread = background_thread(self._loop, name="zenrun-flush")
+            self._thread.start()
 
     def remove(self, execution: PipelineExecution) -> None:
         """After this, the thread does not flush ``execution`` (a flush of it under way ends first)."""
@@ -158,6 +166,14 @@ class _Flusher:
 
 
 _flusher = _Flusher()
+
+
+def start_flusher() -> None:
+    """Start the thread that commits the records of running pipelines now, when runs are
+    about to start in this process (the command does as it opens the stores): else the
+    first run starts it, waiting for the new thread to be scheduled (0.1-0.5 ms). Without a
+    run within an interval or two, it ends, and the next run starts it again."""
+    _flusher.start()
 
 
 def new_run_name(pipeline: str) -> str:
