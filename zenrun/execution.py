@@ -274,6 +274,8 @@ class PipelineExecution:
         # The key text of each step function's steps around what differs between them (see _step_key).
         self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
         self._qualified_names: dict[int, tuple[Any, str]] = {}
+        #: What each step function's cache entries record of the environment (see _cache_entry).
+        self._environments: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -756,7 +758,12 @@ class PipelineExecution:
         """What the cache records for ``outputs``: refs, materializer versions, store id, and
         the Python and package versions they were computed with (``fn``: the step function)."""
         ranks = self._materializer_ranks()
-        env = environment(fn, [ref.type_name for ref in outputs.values()])
+        type_names = tuple(ref.type_name for ref in outputs.values())
+        # Once per step function and output types in a run, as its code's fingerprint is.
+        known = self._environments.get((id(fn), type_names))
+        if known is None or known[0] is not fn:
+            known = self._environments[(id(fn), type_names)] = (fn, environment(fn, list(type_names)))
+        env = known[1]
         entry = {}
         for name, ref in outputs.items():
             materializer, ahead = ranks.get(ref.materializer, (None, []))
