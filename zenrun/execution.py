@@ -65,6 +65,7 @@ from zenrun.runner import (
     StepCallHooks,
     StepTask,
     TaskResult,
+    current_pid,
     execute_task,
     load_inputs,
     private_copy,
@@ -647,7 +648,8 @@ class PipelineExecution:
             step_run.cache_reason = "re-run: its stored output could not be read back"
         elif not enabled:
             step_run.cache_reason = "caching disabled"
-        if self.run.enable_cache or step_run.cache_reason != "caching disabled":
+        if self._info and (self.run.enable_cache or step_run.cache_reason != "caching disabled"):
+            # (a logger that drops INFO drops DEBUG: one call less per step)
             self.log.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
         self._forget_prefetched()  # this step runs: the keys computed ahead were computed before it
 
@@ -920,7 +922,7 @@ class PipelineExecution:
         """Record the result of a task returned by :func:`execute_task`."""
         step_run = self.run.steps[task.step_id]
         self._info = self.log.isEnabledFor(logging.INFO)
-        if result.pid != os.getpid():  # given in a worker process: the session's summary shows them too
+        if result.pid != current_pid():  # given in a worker process: the session's summary shows them too
             for message in result.warnings:
                 logger.warning("%s", message)
         step_run.started = result.started
