@@ -247,7 +247,7 @@ class StepCall:
 
 @hookimpl(trylast=True)
 def zenrun_step_call(call: StepCall) -> bool:
-    pid = os.getpid()
+    pid = _pid  # this process's; whether the step forked a child is asked of the system
     recorder = datadeps.current()  # records what the step function reads, not its wrappers
     if recorder is not None:
         recorder.armed = True
