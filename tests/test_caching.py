@@ -629,3 +629,50 @@ def test_module_constant_of_project_code_is_in_the_key(zenrunner):
         print(get_pipeline("const").last_run.steps["compute"].output.read())
     """
     assert zenrunner.runpython(script).outlines[-1] == "35"
+
+
+ENVIRONMENT_SCRIPT = """
+    import sys
+    import pluggy
+    from zenrun import pipeline, step
+
+    lib = pluggy
+
+    @step
+    def compute(k: int) -> int:
+        return k + len(lib.__name__)
+
+    @pipeline
+    def envflow(k: int = 0):
+        compute(k, id="a")
+        compute(k + 100, id="b")
+
+    if __name__ == "__main__":
+        first = envflow(k=1).run()
+        lib = sys  # the standard library: no distribution to record
+        second = envflow(k=2).run()
+        for run in (first, second):
+            print("KEYS", run.steps["a"].cache_key, run.steps["b"].cache_key, run.steps["a"].output.read())
+"""
+
+
+def test_cache_entries_record_the_environment_of_each_run(zenrunner):
+    """The package versions a cache entry records are found once per step function and run
+    (as its code's fingerprint): every step of a run records them, and the next run looks
+    again (here its function names another library)."""
+    import json
+    import sqlite3
+
+    import pluggy
+
+    result = zenrunner.runpython(textwrap.dedent(ENVIRONMENT_SCRIPT))
+    assert result.ret == 0, result.stdout + result.stderr
+    runs = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("KEYS")]
+    assert [values for *_keys, values in runs] == ["7", "5"]  # len("pluggy") + 1, len("sys") + 2
+    db = sqlite3.connect(zenrunner.store / "cache.db")
+    try:
+        entries = {key: json.loads(outputs) for key, outputs in db.execute("SELECT key, outputs FROM cache")}
+    finally:
+        db.close()
+    packages = [[entries[key]["output"]["env"]["packages"] for key in keys] for *keys, _value in runs]
+    assert packages == [[{"pluggy": pluggy.__version__}] * 2, [{}, {}]]

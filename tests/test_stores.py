@@ -49,6 +49,45 @@ def test_artifact_store_put_get_verify(tmp_path):
     store.close()
 
 
+def test_open_ahead_opens_the_inline_pack_before_any_artifact(tmp_path):
+    """The CLI opens (creates) the inline pack as it opens the stores; a store without one
+    makes none."""
+    from zenrun.artifacts.store import INLINE_DB
+
+    store = LocalArtifactStore(tmp_path / "packed", inline_max=1024)
+    store.open_ahead()
+    store.close()  # waits for the pool
+    assert (tmp_path / "packed" / INLINE_DB).is_file()
+    store = LocalArtifactStore(tmp_path / "packed", inline_max=1024)
+    store.open_ahead()
+    digest, _ = store.put(b"small")
+    store.sync()
+    assert store.get(digest) == b"small" and not store.path(digest).exists()  # in the pack
+    store.close()
+    plain = LocalArtifactStore(tmp_path / "files")
+    plain.open_ahead()
+    digest, _ = plain.put(b"small")
+    plain.close()
+    assert plain.path(digest).read_bytes() == b"small"
+    assert not (tmp_path / "files" / INLINE_DB).exists()
+
+
+def test_the_store_identity_is_read_once_per_open_store(tmp_path):
+    from zenrun.cache import STORE_ID_FILE, store_identity
+
+    store = LocalArtifactStore(tmp_path / "a")
+    first = store_identity(store)
+    assert first == "local:" + (tmp_path / "a" / STORE_ID_FILE).read_text().strip()
+    (tmp_path / "a" / STORE_ID_FILE).write_text("replaced")
+    assert store_identity(store) == first  # this session's store keeps its id
+    assert (
+        store_identity(LocalArtifactStore(tmp_path / "a")) == "local:replaced"
+    )  # a store opened anew reads it
+    store.root = tmp_path / "b"  # another root: its own id
+    second = store_identity(store)
+    assert second.startswith("local:") and second not in (first, "local:replaced")
+
+
 def test_artifact_store_detects_corruption_and_absence(tmp_path):
     store = LocalArtifactStore(tmp_path)
     digest, _ = store.put(b"\x00" * 1000)
@@ -328,6 +367,29 @@ def test_sqlite_metadata_store_roundtrip(tmp_path):
     assert steps["b"].upstream == ["a"]
     assert again.previous_step("p", "a", None).cache_parts == {"code": "c"}
     assert again.previous_step("p", "b", None) is None  # failed steps do not explain misses
+
+
+def test_a_run_is_seen_alive_through_any_path_to_its_store(tmp_path):
+    """The liveness lock this process holds is found whichever path opened the store (a
+    symlink here): testing it would release it (POSIX locks are per process)."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    store = SqliteMetadataStore(tmp_path / "link" / "metadata.db")
+    runs = []
+    for index in range(2):  # the second finds the lock directory's real path resolved
+        run = PipelineRun(name=f"p-01_Jan_24-00_00_00_00000{index}", pipeline_name="p")
+        run.started = 100.0
+        store.create_run(run)
+        runs.append(run)
+    other = SqliteMetadataStore(tmp_path / "real" / "metadata.db")
+    assert other.dead_runs() == [] and store.dead_runs() == []
+    lock = tmp_path / "real" / "runs" / f"{runs[1].name}.lock"
+    assert lock.is_file()
+    for run in runs:
+        run.status, run.finished = "completed", 101.0
+        store.finish_run(run)
+    assert not lock.exists()
+    assert [r.status for r in other.get_runs()] == ["completed", "completed"]
 
 
 def test_logged_metadata_of_a_cache_hit_reads_no_rows_of_other_reruns(tmp_path):
@@ -1157,3 +1219,23 @@ def test_an_emptied_inline_pack_another_process_holds_open_is_set_aside(zenrunne
     again = zenrunner.run("-v")
     assert again.ret == 0
     assert again.stdout.count("Using cached version of") == 20, again.stdout
+
+
+def test_the_flush_thread_started_ahead_of_runs_ends_when_none_comes():
+    """``zenrun`` starts the thread committing the runs' records as it opens the stores; with
+    no run to flush it ends by itself, as after the last run."""
+    import threading
+
+    from zenrun.execution import start_flusher
+
+    def flush_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "zenrun-flush" and t.is_alive()]
+
+    start_flusher()
+    assert len(flush_threads()) == 1
+    start_flusher()  # running: not a second one
+    assert len(flush_threads()) <= 1
+    deadline = time.time() + 120
+    while flush_threads():
+        assert time.time() < deadline, "the idle flush thread did not end"
+        time.sleep(0.05)

@@ -24,6 +24,7 @@ import sysconfig
 import textwrap
 import threading
 import types
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -985,12 +986,15 @@ def distribution_version(name: str) -> str | None:
         return None
 
 
-def _code_names(code: types.CodeType) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _code_names(code: types.CodeType) -> frozenset[str]:
+    """The global names ``code`` and its nested functions read (a code object never changes:
+    computed once per function, not at each of its steps)."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _code_names(const)
-    return names
+    return frozenset(names)
 
 
 def _module_roots(fn: Any) -> set[str]:
@@ -1011,22 +1015,28 @@ def _module_roots(fn: Any) -> set[str]:
     return roots
 
 
+#: Module roots no installed distribution versions (made once: a set of the standard library's
+#: names at every step cost more than the rest of :func:`environment`).
+_NOT_PACKAGES = frozenset({"builtins", "zenrun", "__main__", *sys.stdlib_module_names})
+_PYTHON = ".".join(map(str, sys.version_info[:2]))
+
+
 def environment(fn: Any, type_names: list[str]) -> dict[str, Any]:
     """The Python version and the versions of the packages that matter to a step's result:
     those of its outputs' types and of the libraries its function names. Recorded with each
     cache entry; another machine with other versions gets a miss saying which differ."""
     roots = _module_roots(fn) | {t.split(".", 1)[0] for t in type_names if "." in t}
-    roots -= {"builtins", "zenrun", "__main__"} | set(sys.stdlib_module_names)
+    roots -= _NOT_PACKAGES
     packages: dict[str, str] = {}
     if not roots:  # builtins only: the scan of every installed distribution is not needed
-        return {"python": ".".join(map(str, sys.version_info[:2])), "packages": packages}
+        return {"python": _PYTHON, "packages": packages}
     by_module = _distributions_by_module()
     for root in sorted(roots):
         for dist in by_module.get(root, []):
             version = distribution_version(dist)
             if version is not None:
                 packages[dist] = version
-    return {"python": ".".join(map(str, sys.version_info[:2])), "packages": packages}
+    return {"python": _PYTHON, "packages": packages}
 
 
 def environment_mismatch(recorded: Any, materializer: str) -> str | None:
@@ -1047,6 +1057,9 @@ def environment_mismatch(recorded: Any, materializer: str) -> str | None:
 
 
 STORE_ID_FILE = ".zenrun-store-id"
+#: The id of each open local store (its root, its id): read from its file once per session,
+#: not at each run.
+_local_store_ids: weakref.WeakKeyDictionary[Any, tuple[Path, str]] = weakref.WeakKeyDictionary()
 
 
 def store_identity(artifact_store: Any) -> str:
@@ -1061,7 +1074,14 @@ def store_identity(artifact_store: Any) -> str:
         return str(identity() if callable(identity) else identity)
     root = getattr(artifact_store, "root", None)
     if isinstance(root, Path):
-        return _local_store_id(root)
+        try:
+            known = _local_store_ids.get(artifact_store)
+        except TypeError:  # not weakly referenceable
+            return _local_store_id(root)
+        if known is None or known[0] != root:
+            known = (root, _local_store_id(root))
+            _local_store_ids[artifact_store] = known
+        return known[1]
     kind = type(artifact_store)
     return f"{kind.__module__}.{kind.__qualname__}:{getattr(artifact_store, 'url', root)}"
 

@@ -106,6 +106,8 @@ class _Buffer:
         self.parts, self.size = [text[cut:]], len(text) - cut
 
     def getvalue(self) -> str:
+        if not self.parts:
+            return ""
         self._trim()
         text = "".join(self.parts)
         if self.dropped:
@@ -113,12 +115,21 @@ class _Buffer:
         return text
 
 
+class _Buffers(dict[str, _Buffer]):
+    """The buffers of a capture by stream, each made when first written to (most steps
+    write to none of the three)."""
+
+    def __missing__(self, name: str) -> _Buffer:
+        buffer = self[name] = _Buffer()
+        return buffer
+
+
 class StepCapture:
     """What one step (or fixture block) wrote, by stream."""
 
     def __init__(self, settings: CaptureSettings) -> None:
         self.settings = settings
-        self.buffers = {name: _Buffer() for name in STREAMS}
+        self.buffers = _Buffers()
         #: While its file descriptors are captured: Python's writes go to the same files
         #: (``fd_spools``: stream -> descriptor), so that they stay in order with what C
         #: code and subprocesses write.
@@ -141,7 +152,10 @@ class StepCapture:
 
     def texts(self) -> dict[str, str]:
         """The non-empty streams: ``{"stdout": ..., "stderr": ..., "log": ...}``."""
-        return {name: text for name, buffer in self.buffers.items() if (text := buffer.getvalue())}
+        buffers = self.buffers
+        if not buffers:
+            return {}
+        return {name: text for name in STREAMS if name in buffers and (text := buffers[name].getvalue())}
 
 
 _local = threading.local()  # .capture: the StepCapture of the step running in this thread
@@ -416,7 +430,8 @@ def terminal_stream(stream: Any) -> Iterator[Any]:
 
 def prepare_descriptor_capture() -> None:
     """Do now what the first descriptor capture of a process would (find C's ``fflush``,
-    the temporary directory): before forking workers, so that each need not."""
+    the temporary directory): as a session with descriptor capture starts, and before forking
+    workers, so that each need not."""
     if not _memfd:
         import tempfile
 
@@ -739,6 +754,9 @@ def zenrun_configure(config: Any) -> None:
     install()  # also with -s: passing writes clear the progress line first
     config.add_cleanup(uninstall)
     if method == "fd":
+        # Once per process, as the session starts (C's fflush: importing ctypes, ~1.5 ms),
+        # not in the first step that captures: a run's time is its steps'.
+        prepare_descriptor_capture()
         undo = report_crashes_to_stderr()
         if undo is not None:
             config.add_cleanup(undo)

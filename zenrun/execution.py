@@ -66,6 +66,7 @@ from zenrun.runner import (
     StepCallHooks,
     StepTask,
     TaskResult,
+    current_pid,
     execute_task,
     load_inputs,
     private_copy,
@@ -120,9 +121,17 @@ class _Flusher:
     def add(self, execution: PipelineExecution) -> None:
         with self._lock:
             self._runs[id(execution)] = (execution, threading.Lock())
-            if self._thread is None:
-                self._thread = background_thread(self._loop, name="zenrun-flush")
-                self._thread.start()
+            self._start()
+
+    def start(self) -> None:
+        """Start the thread unless it runs."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:  # under _lock
+        if self._thread is None:
+            self._thread = background_thread(self._loop, name="zenrun-flush")
+            self._thread.start()
 
     def remove(self, execution: PipelineExecution) -> None:
         """After this, the thread does not flush ``execution`` (a flush of it under way ends first)."""
@@ -159,6 +168,14 @@ class _Flusher:
 
 
 _flusher = _Flusher()
+
+
+def start_flusher() -> None:
+    """Start the thread that commits the records of running pipelines now, when runs are
+    about to start in this process (the command does as it opens the stores): else the
+    first run starts it, waiting for the new thread to be scheduled (0.1-0.5 ms). Without a
+    run within an interval or two, it ends, and the next run starts it again."""
+    _flusher.start()
 
 
 def new_run_name(pipeline: str) -> str:
@@ -259,6 +276,8 @@ class PipelineExecution:
         # The key text of each step function's steps around what differs between them (see _step_key).
         self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
         self._qualified_names: dict[int, tuple[Any, str]] = {}
+        #: What each step function's cache entries record of the environment (see _cache_entry).
+        self._environments: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
         self._keys: dict[str, _StepKey] = {}
         self._hits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -640,7 +659,8 @@ class PipelineExecution:
             step_run.cache_reason = "re-run: its stored output could not be read back"
         elif not enabled:
             step_run.cache_reason = "caching disabled"
-        if self.run.enable_cache or step_run.cache_reason != "caching disabled":
+        if self._info and (self.run.enable_cache or step_run.cache_reason != "caching disabled"):
+            # (a logger that drops INFO drops DEBUG: one call less per step)
             self.log.debug("Step %s: %s", step_id, step_run.cache_reason)  # else said once per run
         self._forget_prefetched()  # this step runs: the keys computed ahead were computed before it
 
@@ -751,7 +771,12 @@ class PipelineExecution:
         """What the cache records for ``outputs``: refs, materializer versions, store id, and
         the Python and package versions they were computed with (``fn``: the step function)."""
         ranks = self._materializer_ranks()
-        env = environment(fn, [ref.type_name for ref in outputs.values()])
+        type_names = tuple(ref.type_name for ref in outputs.values())
+        # Once per step function and output types in a run, as its code's fingerprint is.
+        known = self._environments.get((id(fn), type_names))
+        if known is None or known[0] is not fn:
+            known = self._environments[(id(fn), type_names)] = (fn, environment(fn, list(type_names)))
+        env = known[1]
         entry = {}
         for name, ref in outputs.items():
             materializer, ahead = ranks.get(ref.materializer, (None, []))
@@ -906,7 +931,7 @@ class PipelineExecution:
         """Record the result of a task returned by :func:`execute_task`."""
         step_run = self.run.steps[task.step_id]
         self._info = self.log.isEnabledFor(logging.INFO)
-        if result.pid != os.getpid():  # given in a worker process: the session's summary shows them too
+        if result.pid != current_pid():  # given in a worker process: the session's summary shows them too
             for message in result.warnings:
                 logger.warning("%s", message)
         step_run.started = result.started

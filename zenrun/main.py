@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun import __version__
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
+from zenrun.cache import store_identity
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
@@ -429,6 +430,14 @@ def _main(config: Config, session: Session) -> int:
         _start_debugging(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
+    if getattr(orchestrator, "name", None) == "local":  # the steps run here: the store is ready for them
+        open_ahead = getattr(config.artifact_store, "open_ahead", None)
+        if open_ahead is not None:  # a local store
+            open_ahead()  # the inline pack, opened while the items set up, not during the first steps
+            store_identity(config.artifact_store)  # a new store's id is made with it, not in a step
+        from zenrun.execution import start_flusher  # here: pydantic, see _run_item
+
+        start_flusher()  # the thread that commits the runs' records, started before the first run
     session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together

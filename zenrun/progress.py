@@ -183,10 +183,11 @@ def zenrun_configure(config: Any) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
-    progress = Progress(reporter, config.getoption("slow_after", SLOW_AFTER))
-    config.pluginmanager.register(progress, "progress-view")
-    progress.start()
-    config.add_cleanup(progress.close)
+    if reporter.verbosity >= 0:  # -q shows neither the line nor the slow steps: no hook per step
+        progress = Progress(reporter, config.getoption("slow_after", SLOW_AFTER))
+        config.pluginmanager.register(progress, "progress-view")
+        progress.start()
+        config.add_cleanup(progress.close)
     level_name = config.getoption("log_cli_level", None)
     if level_name:
         handler = LiveLogHandler(reporter.tw, log_level_option(config, "log_cli_level") or 0)

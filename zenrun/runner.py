@@ -80,6 +80,24 @@ class InputArtifactError(Exception):
         return str(self.args[1])
 
 
+#: This process's id, kept up to date at forks: read several times per step, and a system
+#: call each (a step's own fork is checked with the system's, in ``zenrun_step_call``).
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def current_pid() -> int:
+    """This process's id (kept up to date at forks: no system call)."""
+    return _pid
+
+
 @dataclass
 class InputSource:
     """Where one input value comes from: a value in memory, or an artifact."""
@@ -166,7 +184,7 @@ class StepTask:
     #: this step's item, and the process they were taken in: a step run in another process
     #: sees them for its duration, as the step would in the driver.
     environ: dict[str, str | None] | None = None
-    origin_pid: int = field(default_factory=os.getpid)
+    origin_pid: int = field(default_factory=lambda: _pid)
     #: The digests of the plain values the step's code reads (module constants), as its
     #: cache key saw them in the driver: checked where the step runs in another process.
     code_values: dict[str, str] | None = None
@@ -204,7 +222,7 @@ class TaskResult:
     #: zenrun's own warnings about the step (retries, a dropped return value), and the
     #: process that gave them: the driver repeats those given in another process
     warnings: list[str] = field(default_factory=list)
-    pid: int = field(default_factory=os.getpid)
+    pid: int = field(default_factory=lambda: _pid)
     #: What the step read (``datadeps.Recorder.finish``): its record, or why it is uncacheable.
     data: dict[str, Any] | None = None
     #: The step's study pruned its trial (``zenrun.report``): not ``ok``, yet not a failure.
@@ -229,7 +247,7 @@ class StepCall:
 
 @hookimpl(trylast=True)
 def zenrun_step_call(call: StepCall) -> bool:
-    pid = os.getpid()
+    pid = _pid  # this process's; whether the step forked a child is asked of the system
     recorder = datadeps.current()  # records what the step function reads, not its wrappers
     if recorder is not None:
         recorder.armed = True
@@ -616,7 +634,7 @@ def execute_task(
     """
     heap.step_code_runs()
     given = _warnings_given.collect()
-    elsewhere = os.getpid() != task.origin_pid
+    elsewhere = _pid != task.origin_pid
     differing = _values_differing(task, materializers) if elsewhere and task.code_values else None
     if differing:
         return TaskResult(task.step_id, False, time.time(), time.time(), error=differing)

@@ -13,6 +13,7 @@ import logging
 import sys
 from typing import Any, BinaryIO
 
+from zenrun.canonical import reusable_encode
 from zenrun.protocols import Materializer, ProtocolError, missing_members
 
 logger = logging.getLogger("zenrun")
@@ -67,6 +68,10 @@ def _is_plain_json(value: Any, depth: int = 0) -> bool:
     return False
 
 
+#: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, its encoder made once.
+_json_text = reusable_encode(json.JSONEncoder(separators=(",", ":"), ensure_ascii=False))
+
+
 class JsonMaterializer:
     name, version = "json", "1"
 
@@ -74,7 +79,7 @@ class JsonMaterializer:
         return _is_plain_json(value)
 
     def dumps(self, value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        return _json_text(value).encode()
 
     def loads(self, data: bytes) -> Any:
         return json.loads(data)

@@ -292,6 +292,8 @@ def preview(value: Any) -> str:
     """JSON for a scalar; shape and dtype for arrays and frames; else a short repr."""
     scalar = scalar_value(value)
     if scalar is not None:
+        if type(scalar) is int:  # json.dumps's text, without making an encoder (every step of a chain)
+            return int.__repr__(scalar)
         try:
             return json.dumps(scalar)
         except ValueError:

@@ -317,11 +317,7 @@ class LocalArtifactStore(ArtifactStore):
             self._failed.pop(digest, None)  # written again: this attempt decides
             if size <= self.inline_max:  # committed by sync(), with the others of its batch
                 self._inline[digest] = data if isinstance(data, bytes) else bytes(data)
-                if self._inline_db is None and not self._pack_opening:
-                    # Open (or create: a WAL switch and a table, each synced) the pack on
-                    # the pool while the steps run, not in the first sync() after them.
-                    self._pack_opening = True
-                    self._start_pool().submit(self._open_pack_ahead)
+                self._open_pack_soon()
                 return digest, size
             self._start_pool()
             assert self._pool is not None
@@ -348,6 +344,22 @@ class LocalArtifactStore(ArtifactStore):
                 initializer=leave_signals_to_the_main_thread,
             )
         return self._pool
+
+    def open_ahead(self) -> None:
+        """Open (or create) the inline pack now, on the pool threads. A session about to run
+        steps in this process calls this as it opens its stores, so that opening the pack
+        overlaps what precedes the first run: opened at the first small artifact instead,
+        its thread contended with the first steps (milliseconds in a new store)."""
+        if self.inline_max > 0:
+            with self._lock:
+                self._open_pack_soon()
+
+    def _open_pack_soon(self) -> None:
+        """(Under ``_lock``.) Open, or create (a WAL switch and a table, each synced), the
+        pack on the pool while steps run, not in the first sync() after them."""
+        if self._inline_db is None and not self._pack_opening:
+            self._pack_opening = True
+            self._start_pool().submit(self._open_pack_ahead)
 
     def _open_pack_ahead(self) -> None:
         """On the pool: open the inline pack before the first commit needs it. A failure is

@@ -8,6 +8,7 @@ record pointing at a missing artifact, and the next run reuses the rest.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import json
@@ -243,12 +244,15 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         self.path = Path(path)
         self.read_only = not writable(self.path) if read_only is None else read_only
         self._lock_dir = self.path.parent / "runs"
+        self._lock_dir_real: str | None = None  # its real path, once this store made a lock in it
         self._db: Any = None
         try:
             self._db = _Guarded(connect(self.path, self.read_only), self.path)
             if not self.read_only:
                 self._db.executescript(SCHEMA)
                 migrate(self._db)
+                with contextlib.suppress(OSError):  # made with the store, not by its first run
+                    self._lock_dir.mkdir(exist_ok=True)
             elif _missing_columns(self._db):
                 raise UsageError(
                     f"{self.path} was written by an older zenrun and is read-only "
@@ -270,10 +274,19 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     def _lock_path(self, run_name: str) -> Path:
         return self._lock_dir / f"{run_name}.lock"
 
+    def _lock_key(self, run_name: str) -> str:
+        """The real path of the run's lock file: the key of ``_HELD_LOCKS``, the same through
+        any path to the store. The directory's is resolved once (a ``realpath`` is a
+        ``lstat`` per component, twice per run)."""
+        real = self._lock_dir_real
+        if real is None:
+            return os.path.realpath(self._lock_path(run_name))
+        return os.path.join(real, f"{run_name}.lock")
+
     def _owner_alive(self, name: str, pid: int | None, host: str | None) -> bool:
         """Whether the process running ``name`` still exists (see the class docstring)."""
         path = self._lock_path(name)
-        key = os.path.realpath(path)
+        key = self._lock_key(name)
         if key in _HELD_LOCKS:  # ours: testing it would release it (POSIX locks are per process)
             return True
         try:
@@ -329,20 +342,26 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         return dead
 
     def _hold_lock(self, run_name: str) -> None:
-        self._lock_dir.mkdir(parents=True, exist_ok=True)
         path = self._lock_path(run_name)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileNotFoundError:  # the store's first run (or its directory was removed)
+            self._lock_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o644)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
+            if self._lock_dir_real is None:
+                self._lock_dir_real = os.path.realpath(self._lock_dir)
         except BaseException:
             os.close(fd)
             raise
-        _HELD_LOCKS[os.path.realpath(path)] = fd
+        _HELD_LOCKS[self._lock_key(run_name)] = fd
 
     def _release_lock(self, run_name: str) -> None:
         path = self._lock_path(run_name)
-        fd = _HELD_LOCKS.pop(os.path.realpath(path), None)
+        fd = _HELD_LOCKS.pop(self._lock_key(run_name), None)
         if fd is not None:
             _remove(path)  # before the lock goes: nobody may take a lock on a finished run
             os.close(fd)
