@@ -632,7 +632,16 @@ def execute_task(
     worker's result travels back without them). Output is captured here,
     where the step runs, and returned with the result.
     """
-    heap.step_code_runs()
+    heap.user_code_starts()
+    try:
+        return _execute_task(task, artifact_store, materializers, keep_values)
+    finally:
+        heap.user_code_ends()
+
+
+def _execute_task(
+    task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry, keep_values: bool
+) -> TaskResult:
     given = _warnings_given.collect()
     elsewhere = _pid != task.origin_pid
     differing = _values_differing(task, materializers) if elsewhere and task.code_values else None
