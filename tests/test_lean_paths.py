@@ -290,6 +290,56 @@ def test_garbage_a_fixture_makes_is_freed_within_the_run(zenrunner):
     assert json.loads((zenrunner.path / "freed.json").read_text()) == ["fixture"]
 
 
+def test_cyclic_values_loaded_for_a_step_are_freed_within_the_run(zenrunner):
+    """The inputs loaded for a step (here a cached producer's, unpickled in the driver before
+    the step starts) are the user's objects: young passes while they load do not freeze them,
+    so their cycles are collected once the step is done, within the run."""
+    zenrunner.makepyfile(
+        pipeline_loaded="""
+        import gc
+        from zenrun import pipeline, step
+
+        FREED = []
+
+        class Node:
+            def __init__(self):
+                self.me = self  # a cycle: only the collector frees it
+
+            def __del__(self):
+                FREED.append(1)
+
+        @step
+        def make() -> list:
+            return [Node() for _ in range(30_000)]  # unpickling them takes several young passes
+
+        @step
+        def count(nodes: list, k: int) -> int:
+            return len(nodes) + k
+
+        @step
+        def check(n: int) -> int:
+            gc.collect()
+            return len(FREED)
+
+        @pipeline
+        def p(k: int = 0):
+            check(count(make(), k))
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import json
+        from pipeline_loaded import p, FREED
+        p(k=0).run()
+        FREED.clear()
+        run = p(k=1).run()  # make is a hit: its list is loaded for count
+        print(json.dumps([run.steps["make"].status, run.steps["check"].output.read()]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == ["cached", 30_000]
+
+
 COLLECTED = """
     import gc
     from zenrun import pipeline, step

@@ -412,10 +412,14 @@ def _decode(materializer: Materializer, data: bytes) -> Any:
 
 def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> None:
     """Replace artifact references in ``task.wired`` by their values, in place."""
-    for sources in task.wired.values():
-        for source in sources if isinstance(sources, list) else [sources]:
-            if source.value is _NOVALUE or isinstance(source.value, StoredValue):
-                source.value = load_input(source, artifact_store, materializers)
+    heap.user_code_starts()  # the values are the user's: not frozen as zenrun's while they load
+    try:
+        for sources in task.wired.values():
+            for source in sources if isinstance(sources, list) else [sources]:
+                if source.value is _NOVALUE or isinstance(source.value, StoredValue):
+                    source.value = load_input(source, artifact_store, materializers)
+    finally:
+        heap.user_code_ends()
 
 
 def user_traceback(exc: BaseException) -> str:
