@@ -103,7 +103,7 @@ def freeze_heap() -> Callable[[], None]:
             if _owned:
                 gc.callbacks.append(_after_collection)
                 _raise_threshold()
-                _step_code_ran = False  # whatever ran before is frozen just below
+                _step_code_ran = _user_code_running > 0  # what ran before is frozen just below
         if _owned:
             gc.freeze()  # nested: what the outer run created since is frozen too
         _depth += 1
