@@ -972,3 +972,79 @@ def test_switching_artifact_store_is_an_ordinary_miss(project, caplog):
     assert run.steps["load"].cache_reason == "cache miss: the cached outputs are in another artifact store"
     assert not [r for r in caplog.records if "missing or corrupt" in r.getMessage()]
     assert outcome(project.run()) == {"load": "cached", "double": "cached"}
+
+
+def test_an_int_too_long_for_its_text_is_an_uncacheable_parameter_not_an_internal_error(zenrunner):
+    """An int literal past Python's digit limit for ``str(int)`` has no canonical text: the step
+    runs, uncacheable, saying which parameter (as for any value without a content form)."""
+    zenrunner.makepyfile(
+        pipeline_big="""
+        from zenrun import pipeline, step
+
+        BIG = 10 ** 5000
+
+        @step
+        def rest(n: int) -> int:
+            return n % 97
+
+        @pipeline
+        def p():
+            rest(BIG)
+        """
+    )
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    (run,) = read_store(zenrunner.store).get_runs()
+    assert run.steps["rest"].output.read() == 10**5000 % 97
+    assert "parameter n could not be fingerprinted" in run.steps["rest"].cache_reason
+
+
+def test_an_int_output_too_long_for_its_text_gets_a_preview_not_an_internal_error(zenrunner):
+    """A materializer that stores any int takes one past the digit limit of ``str(int)``: its
+    record's preview is the number's short form, and the step's value goes downstream."""
+    zenrunner.makeconftest(
+        """
+        import zenrun
+
+        class BigIntMaterializer:
+            name = "bigint"
+            version = "1"
+
+            def can_save(self, value):
+                return type(value) is int
+
+            def dumps(self, value):
+                return value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
+
+            def loads(self, data):
+                return int.from_bytes(data, "big", signed=True)
+
+        @zenrun.hookimpl
+        def zenrun_register_materializers(registry):
+            registry.register(BigIntMaterializer())
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_bigout="""
+        from zenrun import pipeline, step
+
+        @step
+        def big(n: int) -> int:
+            return 10 ** n
+
+        @step
+        def rest(x: int) -> int:
+            return x % 97
+
+        @pipeline
+        def p():
+            rest(big(5000))
+        """
+    )
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    (run,) = read_store(zenrunner.store).get_runs()
+    assert run.steps["rest"].output.preview == str(10**5000 % 97)  # (read back: the conftest's materializer)
+    assert run.steps["big"].output.materializer == "bigint"
+    assert run.steps["big"].output.preview and len(run.steps["big"].output.preview) < 1000

@@ -207,6 +207,139 @@ def test_a_cached_rerun_freezes_what_survives_young_collections_and_step_garbage
     assert young_passes >= 2 and distinct >= 2, (young_passes, distinct)
 
 
+def test_garbage_a_step_makes_after_a_full_collection_in_it_is_still_freed(zenrunner):
+    """A full collection during a step (the step's own ``gc.collect()``, or one its allocations
+    trigger) does not make the rest of that step count as zenrun's bookkeeping: the cycles it
+    drops after it are collected within the run, not frozen by the next young pass."""
+    zenrunner.makepyfile(
+        pipeline_midstep="""
+        import gc, weakref
+        from zenrun import pipeline, step
+
+        FREED = []
+
+        class Node:
+            pass
+
+        @step
+        def churn(i: int) -> list:
+            gc.collect()  # a full pass inside the step
+            node = Node()
+            node.me = node  # a cycle: only the collector frees it
+            weakref.finalize(node, FREED.append, i)
+            gc.collect(0)  # a young pass while it is alive
+            del node  # garbage from here on
+            gc.collect(0)
+            gc.collect()
+            return list(FREED)
+
+        @pipeline
+        def p():
+            churn(5)
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import json
+        from pipeline_midstep import p
+        print(json.dumps(p().run(enable_cache=False).steps["churn"].output.read()))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == [5]
+
+
+def test_garbage_a_fixture_makes_is_freed_within_the_run(zenrunner):
+    """A fixture's code is the user's, as a step's is: a cycle it made and dropped is collected
+    during the session, not frozen by a young pass as if only zenrun had run."""
+    zenrunner.makepyfile(
+        pipeline_fixgc="""
+        import gc, json, weakref
+        import zenrun
+        from zenrun import pipeline, step
+
+        FREED = []
+
+        class Node:
+            pass
+
+        @zenrun.fixture
+        def made():
+            node = Node()
+            node.me = node
+            weakref.finalize(node, FREED.append, "fixture")
+            gc.collect(0)  # a young pass while it is alive
+            del node
+            gc.collect(0)  # and one while it is garbage
+            return 3
+
+        @step
+        def check(n: int) -> int:
+            gc.collect()
+            with open("freed.json", "w") as fh:
+                json.dump(FREED, fh)
+            return n
+
+        @pipeline
+        def p(made):
+            check(made)
+        """
+    )
+    result = zenrunner.run("-q", "--no-cache")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert json.loads((zenrunner.path / "freed.json").read_text()) == ["fixture"]
+
+
+def test_cyclic_values_loaded_for_a_step_are_freed_within_the_run(zenrunner):
+    """The inputs loaded for a step (here a cached producer's, unpickled in the driver before
+    the step starts) are the user's objects: young passes while they load do not freeze them,
+    so their cycles are collected once the step is done, within the run."""
+    zenrunner.makepyfile(
+        pipeline_loaded="""
+        import gc
+        from zenrun import pipeline, step
+
+        FREED = []
+
+        class Node:
+            def __init__(self):
+                self.me = self  # a cycle: only the collector frees it
+
+            def __del__(self):
+                FREED.append(1)
+
+        @step
+        def make() -> list:
+            return [Node() for _ in range(30_000)]  # unpickling them takes several young passes
+
+        @step
+        def count(nodes: list, k: int) -> int:
+            return len(nodes) + k
+
+        @step
+        def check(n: int) -> int:
+            gc.collect()
+            return len(FREED)
+
+        @pipeline
+        def p(k: int = 0):
+            check(count(make(), k))
+        """
+    )
+    out = zenrunner.runpython(
+        """
+        import json
+        from pipeline_loaded import p, FREED
+        p(k=0).run()
+        FREED.clear()
+        run = p(k=1).run()  # make is a hit: its list is loaded for count
+        print(json.dumps([run.steps["make"].status, run.steps["check"].output.read()]))
+        """
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == ["cached", 30_000]
+
+
 COLLECTED = """
     import gc
     from zenrun import pipeline, step

@@ -85,6 +85,24 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
     assert victim.read_text() == "precious"
 
 
+def test_a_cache_entry_nested_too_deep_to_decode_is_a_miss(zenrunner):
+    """An edited cache.db row nested deeper than the decoder recurses is no entry (the step runs
+    again, its value right), not an INTERNALERROR."""
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    [(key, outputs)] = _sql(
+        zenrunner.store / "cache.db", "SELECT key, outputs FROM cache WHERE outputs LIKE '%list%'"
+    )
+    deep = outputs[:-2] + ', "junk": ' + "[" * 5000 + "]" * 5000 + "}}"  # in the output's record
+    assert outputs.endswith("}}")
+    _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?", (deep, key))
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*Step make has started.*", "*Using cached version of total*"])
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["total"].output.read() == 6
+
+
 def test_tampered_digests_never_reach_an_fsspec_or_plugin_store(zenrunner):
     """The fsspec store, and any plugin store, get only valid digests from the databases."""
     pytest.importorskip("fsspec")

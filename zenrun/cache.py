@@ -1310,7 +1310,7 @@ def _entry(text: Any) -> dict[str, dict[str, Any]] | None:
             end = -1
         if end != len(text):  # not a JSON value alone, as written: json.loads says what it is
             entry = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # (nested deeper than the decoder goes)
         return None
     if not isinstance(entry, dict):
         return None

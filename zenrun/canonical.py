@@ -29,16 +29,17 @@ def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces; tuples as lists; anything else is an error."""
     # The encoder's text of the values most literals and key holes are, without a call into
     # it (a third of its cost is the call): exact types only (bool, IntEnum: the encoder).
+    # The same errors too: an int past the digit limit of its text is a ValueError of both.
     kind = type(value)
-    if kind is str:
-        return encode_basestring(value)  # type: ignore[no-any-return]
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if kind is dict and not value:
-        return "{}"
     try:
+        if kind is str:
+            return encode_basestring(value)  # type: ignore[no-any-return]
+        if kind is int:
+            return int.__repr__(value)
+        if value is None:
+            return "null"
+        if kind is dict and not value:
+            return "{}"
         return _encode(value)
     except (TypeError, ValueError) as exc:
         raise CanonicalJSONError(str(exc)) from None

@@ -48,13 +48,28 @@ _thresholds: tuple[int, int, int] | None = None  # to restore, when we raised it
 
 
 #: Whether a step's function may have run in this process since the heap was last frozen
-#: (:func:`step_code_runs`): its garbage may then sit in the older generations.
+#: (:func:`user_code_starts`): its garbage may then sit in the older generations.
 _step_code_ran = True
+#: How many blocks of user code (steps' functions, fixtures) run now, in any thread: while one
+#: does, what it holds or dropped may be in any generation, even after a full pass.
+_user_code_running = 0
+_running_lock = threading.Lock()  # never taken by the collector's callback
 
 
-def step_code_runs() -> None:
-    """Say that a step's function runs in this process now (see :func:`_after_collection`)."""
-    global _step_code_ran
+def user_code_starts() -> None:
+    """Say that user code (a step's function, a fixture) starts to run in this process now;
+    :func:`user_code_ends` when it returns (see :func:`_after_collection`)."""
+    global _step_code_ran, _user_code_running
+    with _running_lock:
+        _user_code_running += 1
+    _step_code_ran = True
+
+
+def user_code_ends() -> None:
+    """The user code :func:`user_code_starts` announced returned."""
+    global _step_code_ran, _user_code_running
+    with _running_lock:
+        _user_code_running -= 1
     _step_code_ran = True
 
 
@@ -65,8 +80,9 @@ def _after_collection(phase: str, info: dict[str, int]) -> None:
 
     After a full collection the heap holds no garbage, so its survivors are frozen. After a
     younger one, the older generations may still hold garbage the next full pass would free,
-    which freezing would keep until the run ends: they are frozen only when no step's
-    function ran since the last freeze, so that only zenrun's own bookkeeping (looking up
+    which freezing would keep until the run ends: they are frozen only when no user code (a
+    step's function, a fixture) ran since the last freeze, nor runs now (in this thread, a
+    full pass inside a step; in another), so that only zenrun's own bookkeeping (looking up
     and recording cache hits, which frees what it drops at once) made them. A fully cached
     run then walks each object it keeps once, not three times."""
     global _step_code_ran
@@ -74,7 +90,7 @@ def _after_collection(phase: str, info: dict[str, int]) -> None:
         return
     if info.get("generation") == 2 or not _step_code_ran:
         gc.freeze()
-        _step_code_ran = False
+        _step_code_ran = _user_code_running > 0
 
 
 def freeze_heap() -> Callable[[], None]:
@@ -87,7 +103,7 @@ def freeze_heap() -> Callable[[], None]:
             if _owned:
                 gc.callbacks.append(_after_collection)
                 _raise_threshold()
-                _step_code_ran = False  # whatever ran before is frozen just below
+                _step_code_ran = _user_code_running > 0  # what ran before is frozen just below
         if _owned:
             gc.freeze()  # nested: what the outer run created since is frozen too
         _depth += 1

@@ -412,10 +412,14 @@ def _decode(materializer: Materializer, data: bytes) -> Any:
 
 def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> None:
     """Replace artifact references in ``task.wired`` by their values, in place."""
-    for sources in task.wired.values():
-        for source in sources if isinstance(sources, list) else [sources]:
-            if source.value is _NOVALUE or isinstance(source.value, StoredValue):
-                source.value = load_input(source, artifact_store, materializers)
+    heap.user_code_starts()  # the values are the user's: not frozen as zenrun's while they load
+    try:
+        for sources in task.wired.values():
+            for source in sources if isinstance(sources, list) else [sources]:
+                if source.value is _NOVALUE or isinstance(source.value, StoredValue):
+                    source.value = load_input(source, artifact_store, materializers)
+    finally:
+        heap.user_code_ends()
 
 
 def user_traceback(exc: BaseException) -> str:
@@ -632,7 +636,16 @@ def execute_task(
     worker's result travels back without them). Output is captured here,
     where the step runs, and returned with the result.
     """
-    heap.step_code_runs()
+    heap.user_code_starts()
+    try:
+        return _execute_task(task, artifact_store, materializers, keep_values)
+    finally:
+        heap.user_code_ends()
+
+
+def _execute_task(
+    task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry, keep_values: bool
+) -> TaskResult:
     given = _warnings_given.collect()
     elsewhere = _pid != task.origin_pid
     differing = _values_differing(task, materializers) if elsewhere and task.code_values else None

@@ -292,9 +292,9 @@ def preview(value: Any) -> str:
     """JSON for a scalar; shape and dtype for arrays and frames; else a short repr."""
     scalar = scalar_value(value)
     if scalar is not None:
-        if type(scalar) is int:  # json.dumps's text, without making an encoder (every step of a chain)
-            return int.__repr__(scalar)
-        try:
+        try:  # (an int past the digit limit of its text: a ValueError of both)
+            if type(scalar) is int:  # json.dumps's text, without making an encoder (every step of a chain)
+                return int.__repr__(scalar)
             return json.dumps(scalar)
         except ValueError:
             return _number_repr(scalar)[:MAX_PREVIEW]
