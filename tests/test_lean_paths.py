@@ -566,8 +566,10 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
     # A fully cached rerun asks SQLite a number of queries that grows with the logarithm of
     # its steps (lookups in batches that double while they hit), not one or two per step.
     few, many = sum(out["queries_250"].values()), sum(out["queries_1000"].values())
+    # (The records left for the run's last flush, written 256 rows a statement and the rest
+    # in powers of two, depend on when the flush thread last ran: up to ~10 statements a table.)
     assert many < 100, out["queries_1000"]
-    assert many <= few + 12, (out["queries_250"], out["queries_1000"])
+    assert many <= few + 40, (out["queries_250"], out["queries_1000"])
 
 
 def test_the_youngest_generation_is_collected_less_often_while_a_run_goes_on(zenrunner):
