@@ -515,6 +515,44 @@ def test_factory_steps_in_one_pipeline_are_distinct(zenrunner, monkeypatch):
     assert [value(run, s) for s in ("times2", "times3", "plain", "plain_two")] == [20, 30, 11, 12]
 
 
+REBOUND = """
+from zenrun import pipeline, step
+
+LIB = 1
+
+@step
+def setup(v: int) -> int:
+    global LIB
+    LIB = v  # a module-level name a later step reads, bound anew
+    return v
+
+@step
+def use(x: int) -> int:
+    return x * LIB
+
+@pipeline
+def rebound():
+    use.configure(name="before")(9)  # fingerprints use's code while LIB is 1
+    s = setup.configure(name="setup")
+    s(100)
+    use.configure(name="after").after(s)(9)
+"""
+
+
+def test_a_module_level_name_a_step_binds_anew_is_seen_by_the_later_steps_keys(zenrunner, monkeypatch):
+    """A step's code read ``LIB`` when the run first keyed it (1); a later step of the same run
+    sets ``LIB = 100``: the next step of that code is keyed with 100, not with the 1 its
+    fingerprint first saw (that key is the first step's: a hit serving 9 for 900)."""
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))  # where output.read() looks
+    zenrunner.makepyfile(pipeline_rebound=REBOUND)
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert [value(run, s) for s in ("before", "after")] == [9, 900]
+    assert outcome(run) == {"before": "completed", "setup": "completed", "after": "completed"}
+    assert run.steps["before"].cache_key != run.steps["after"].cache_key
+
+
 # ---------------------------------------------------------------------------
 # Point 2: what cannot be fingerprinted is never silently dropped
 # ---------------------------------------------------------------------------

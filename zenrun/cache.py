@@ -274,7 +274,7 @@ class CodeFingerprint:
 
 
 class _Node:
-    __slots__ = ("content", "edge_digests", "edges", "error", "name", "obj", "plain")
+    __slots__ = ("bindings", "content", "edge_digests", "edges", "error", "name", "obj", "plain")
 
     def __init__(self, obj: Any, name: str) -> None:
         self.obj = obj  # kept alive: the memo is keyed on its id
@@ -284,6 +284,8 @@ class _Node:
         self.edge_digests: list[str] = []
         self.error: str | None = None
         self.plain = False  # a value whose digest is the same in every process
+        #: The names it read and what they were bound to: ``(namespace, name, value)``.
+        self.bindings: list[tuple[Mapping[str, Any], str, Any]] = []
 
     def own_digest(self) -> str:
         """Of its own text only: names what changed, not everything that uses it."""
@@ -320,18 +322,35 @@ class Fingerprinter:
         self._materializers = materializers
         self._nodes: dict[Any, _Node] = {}
         self._building: dict[int, Any] = {}
-        self._steps: dict[int, tuple[Any, CodeFingerprint]] = {}
+        # Each step function's fingerprint, the bindings it read, and the count of code runs
+        # (:meth:`code_ran`) it was last known good at.
+        self._steps: dict[int, tuple[Any, CodeFingerprint, list[tuple[Any, str, Any]], int]] = {}
+        self._code_runs = 0
+
+    def code_ran(self) -> None:
+        """A step's code ran in this process: it may have rebound a module-level name that the
+        code fingerprinted so far reads (``LIB = 100`` in one step, read by a later one). The
+        next fingerprint of each step function checks the names its code read first."""
+        self._code_runs += 1
 
     def fingerprint(self, fn: Any) -> CodeFingerprint:
         known = self._steps.get(id(fn))
-        if known is not None and known[0] is fn:  # a step function: memoized as it is given
-            return known[1]
-        fn = _unwrap(fn)
-        known = self._steps.get(id(fn))
+        if known is None or known[0] is not fn:  # a step function: memoized as it is given
+            fn = _unwrap(fn)
+            known = self._steps.get(id(fn))
         if known is not None:
-            return known[1]
-        result = self._collect(self._node(fn, qualified_name(fn)))
-        self._steps[id(fn)] = (fn, result)
+            if known[3] == self._code_runs:
+                return known[1]
+            if all(_bound(namespace, name) is value for namespace, name, value in known[2]):
+                self._steps[id(known[0])] = (known[0], known[1], known[2], self._code_runs)
+                return known[1]
+            # A name it reads was bound anew: every fingerprint of this run is taken again
+            # (what else reads it is not known here); never a key made of the old value.
+            self._nodes.clear()
+            self._steps.clear()
+        bindings: list[tuple[Any, str, Any]] = []
+        result = self._collect(self._node(fn, qualified_name(fn)), bindings)
+        self._steps[id(fn)] = (fn, result, bindings, self._code_runs)
         return result
 
     def value_fingerprint(self, value: Any, name: str) -> CodeFingerprint:
@@ -370,7 +389,7 @@ class Fingerprinter:
         )
         return CodeFingerprint(digest, {**found.deps, **values.deps}, found.error or values.error)
 
-    def _collect(self, root: Any) -> CodeFingerprint:
+    def _collect(self, root: Any, bindings: list[tuple[Any, str, Any]] | None = None) -> CodeFingerprint:
         reached: dict[Any, _Node] = {}
         stack = [root]
         while stack:
@@ -379,6 +398,8 @@ class Fingerprinter:
                 continue
             node = reached[node_id] = self._nodes[node_id]
             stack.extend(node.edges)
+            if bindings is not None:
+                bindings.extend(node.bindings)
         nodes = sorted(reached.values(), key=lambda n: (n.name, n.content))
         errors = [n.error for n in nodes if n.error]
         deps: dict[str, str] = {}
@@ -469,7 +490,7 @@ class Fingerprinter:
             edges = [
                 self._edge(node, attr, member, f"{canonical_module(obj.__name__)}.{attr}")
                 for attr in sorted(names)
-                if (member := _getattr(obj, attr)) is not _MISSING
+                if (member := _getattr(obj, attr)) is not _MISSING and _note_binding(node, obj, attr, member)
             ]
             return f"module {canonical_module(obj.__name__)}:{edges}"
         if isinstance(obj, (staticmethod, classmethod)):
@@ -515,6 +536,7 @@ class Fingerprinter:
             if kind == "g":
                 value = scope.get(root, _MISSING)
                 where = f"{canonical_module(fn.__module__)}.{root}"
+                node.bindings.append((scope, root, value))
             elif kind == "d":
                 value = cells.get(root, _MISSING)
                 where = f"{qualified_name(fn)}.<closure {root}>"
@@ -539,6 +561,7 @@ class Fingerprinter:
                     member = _project_module(f"{value.__name__}.{attr}")
                 if member is _MISSING:
                     break
+                _note_binding(node, value, attr, member)
                 value, where = member, f"{canonical_module(value.__name__)}.{attr}"
             parts.append(self._edge(node, ".".join(chain[1:]), value, where, names))
         for var, value in cells.items():
@@ -766,6 +789,20 @@ def _getattr(obj: Any, attr: str) -> Any:
         return getattr(obj, attr, _MISSING)
     except Exception:  # a module __getattr__ that raises something else
         return _MISSING
+
+
+def _bound(namespace: Mapping[str, Any], name: str) -> Any:
+    """What ``name`` is bound to in ``namespace`` now (``_MISSING``: nothing)."""
+    return namespace.get(name, _MISSING)
+
+
+def _note_binding(node: _Node, module: Any, attr: str, member: Any) -> bool:
+    """Note that ``node`` read ``module.attr`` (a module's own attribute: one its
+    ``__getattr__`` makes is not watched); True, for use in a filter."""
+    namespace = getattr(module, "__dict__", None)
+    if isinstance(namespace, dict) and namespace.get(attr, _MISSING) is member:
+        node.bindings.append((namespace, attr, member))
+    return True
 
 
 def qualified_name(obj: Any) -> str:

@@ -934,6 +934,8 @@ class PipelineExecution:
         if result.pid != current_pid():  # given in a worker process: the session's summary shows them too
             for message in result.warnings:
                 logger.warning("%s", message)
+        else:  # it ran here: the module-level names later steps' code reads may be bound anew
+            self.fingerprints.code_ran()
         step_run.started = result.started
         step_run.metadata = result.metadata
         step_run.plugin_metadata = result.plugin_metadata
