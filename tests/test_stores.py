@@ -583,6 +583,50 @@ def test_statuses_running_then_failed_when_process_dies(zenrunner):
     assert "running" not in {s.status for s in run.steps.values()}
 
 
+def test_a_run_named_as_another_process_s_run_of_the_same_microsecond_takes_the_next_name(tmp_path):
+    """Processes starting runs of one pipeline at once can make the same name (its time, to the
+    microsecond): the second takes the next microsecond's name instead of an INTERNALERROR
+    (its run lock was held, or its row's name taken)."""
+    from zenrun.metadata.records import PipelineRun
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    store_path = tmp_path / "metadata.db"
+    name = "tracked-05_Dec_26-14_30_12_999999"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from zenrun.metadata.records import PipelineRun\n"
+            "from zenrun.metadata.sqlite import SqliteMetadataStore\n"
+            f"store = SqliteMetadataStore({str(store_path)!r})\n"
+            f"store.create_run(PipelineRun(name={name!r}, pipeline_name='tracked'))\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.read()\n",  # holds the run's lock until the test is done
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        store = SqliteMetadataStore(store_path)
+        try:
+            mine = PipelineRun(name=name, pipeline_name="tracked")
+            store.create_run(mine)  # the lock is the other process's
+            assert mine.name == "tracked-05_Dec_26-14_30_13_000000"
+            again = PipelineRun(name=name, pipeline_name="tracked")
+            store.create_run(again)  # the name is taken by a row (and the next one too)
+            assert again.name == "tracked-05_Dec_26-14_30_13_000001"
+            names = sorted(r.name for r in store.get_runs())
+            assert names == [name, mine.name, again.name]
+        finally:
+            store.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_interrupt_leaves_no_running_run(zenrunner):
     marker = zenrunner.path / "started.txt"
     zenrunner.makepyfile(

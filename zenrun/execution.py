@@ -51,6 +51,7 @@ from zenrun.metadata.records import (
     COMPLETED,
     FAILED,
     PRUNED,
+    RUN_TIME_FORMAT,
     RUNNING,
     SKIPPED,
     ArtifactRef,
@@ -182,10 +183,10 @@ def new_run_name(pipeline: str) -> str:
     """``<pipeline>-%d_%b_%y-%H_%M_%S_%f``, unique within this process."""
     global _last_run_name
     now = datetime.datetime.now()
-    name = f"{pipeline}-{now.strftime('%d_%b_%y-%H_%M_%S_%f')}"
+    name = f"{pipeline}-{now.strftime(RUN_TIME_FORMAT)}"
     while name <= _last_run_name and name.rsplit("-", 1)[0] == _last_run_name.rsplit("-", 1)[0]:
         now += datetime.timedelta(microseconds=1)
-        name = f"{pipeline}-{now.strftime('%d_%b_%y-%H_%M_%S_%f')}"
+        name = f"{pipeline}-{now.strftime(RUN_TIME_FORMAT)}"
     _last_run_name = name
     return name
 

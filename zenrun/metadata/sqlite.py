@@ -32,6 +32,7 @@ from zenrun.metadata.records import (
     ArtifactRef,
     PipelineRun,
     StepRun,
+    later_run_name,
 )
 from zenrun.protocols import ANY_ITEM, MetadataStore, step_record_rows
 from zenrun.sqlitewal import enable_wal
@@ -382,12 +383,25 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         or a free lock.
         """
         self._transaction()  # a read-only store refuses before a lock file is made
-        self._hold_lock(run.name)
-        try:
-            self._insert_run(run)
-        except BaseException:
-            self._release_lock(run.name)
-            raise
+        for _ in range(_NAME_ATTEMPTS):
+            try:
+                self._hold_lock(run.name)
+            except BlockingIOError:  # another process's run of this name: the same microsecond
+                run.name = later_run_name(run.name)
+                continue
+            try:
+                self._insert_run(run)
+            except sqlite3.IntegrityError as exc:  # (its lock already gone: the name is taken)
+                self._release_lock(run.name)
+                if "runs.name" not in str(exc):
+                    raise
+                run.name = later_run_name(run.name)
+                continue
+            except BaseException:
+                self._release_lock(run.name)
+                raise
+            return
+        raise UsageError(f"{self.path}: no free run name after {run.name!r} ({_NAME_ATTEMPTS} tried)")
 
     def _insert_run(self, run: PipelineRun) -> None:
         with self._db_lock, self._transaction() as db:
@@ -748,6 +762,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
 
 
 _NO_EARLIER_RUN: Any = object()
+#: Names a new run tries, a microsecond apart, when other processes' runs took them.
+_NAME_ATTEMPTS = 1000
 #: Liveness locks this process holds: realpath -> fd (closing any fd of a file drops its lock).
 _HELD_LOCKS: dict[str, int] = {}
 
