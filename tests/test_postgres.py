@@ -508,3 +508,24 @@ class TestPostgresCache(CacheTests):
     @pytest.fixture
     def open_store(self, pg_url):
         return lambda: _OwnedMetadataStore.open_cache(pg_url)
+
+
+def test_a_run_whose_name_another_run_took_takes_the_next_microsecond_s(pg_url):
+    """Machines starting runs of one pipeline in the same microsecond make the same name: the
+    later insert takes the next name instead of failing on the runs' unique name."""
+    from zenrun import PipelineRun
+
+    store = _OwnedMetadataStore.open(pg_url)
+    try:
+        name = f"clash{uuid.uuid4().hex[:8]}-05_Dec_26-14_30_12_999999"
+        first = PipelineRun(name=name, pipeline_name="clash")
+        store.create_run(first)
+        second = PipelineRun(name=name, pipeline_name="clash")
+        store.create_run(second)
+        assert first.name == name
+        assert second.name == name.replace("14_30_12_999999", "14_30_13_000000")
+        assert second.id != first.id
+        found = {r.name for r in store.recent_runs(pipeline="clash")}
+        assert {first.name, second.name} <= found
+    finally:
+        store.close()

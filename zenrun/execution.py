@@ -51,7 +51,6 @@ from zenrun.metadata.records import (
     COMPLETED,
     FAILED,
     PRUNED,
-    RUN_TIME_FORMAT,
     RUNNING,
     SKIPPED,
     ArtifactRef,
@@ -60,7 +59,7 @@ from zenrun.metadata.records import (
     compute_metrics,
     flatten,
 )
-from zenrun.protocols import ArtifactStoreError
+from zenrun.protocols import RUN_TIME_FORMAT, ArtifactStoreError
 from zenrun.runner import (
     InputArtifactError,
     InputSource,

@@ -30,6 +30,7 @@ This module imports nothing from zenrun at run time, so any layer may import it.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import inspect
 import json
@@ -57,6 +58,7 @@ __all__ = [
     "ProtocolError",
     "fill_defaults",
     "item_named",
+    "later_run_name",
     "missing_members",
     "required_members",
 ]
@@ -145,6 +147,22 @@ def _json_list(values: list[Any]) -> str:
     if all(type(v) is str for v in values):
         return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
     return json.dumps(values)
+
+
+#: The time part of a run's name: ``<pipeline>-05_Dec_26-14_30_12_345678``.
+RUN_TIME_FORMAT = "%d_%b_%y-%H_%M_%S_%f"
+
+
+def later_run_name(name: str) -> str:
+    """The name of a run started a microsecond after the run named ``name``: for a store's
+    ``create_run`` when another process's run took that name (processes starting runs of
+    one pipeline in the same microsecond make the same name)."""
+    head, day, clock = [*name.rsplit("-", 2), "", ""][:3]
+    try:
+        moment = datetime.datetime.strptime(f"{day}-{clock}", RUN_TIME_FORMAT)
+    except ValueError:  # not zenrun's form: a suffix makes it another name
+        return f"{name}_1"
+    return f"{head}-{(moment + datetime.timedelta(microseconds=1)).strftime(RUN_TIME_FORMAT)}"
 
 
 def item_named(name: str, item_ids: Iterable[str]) -> str | None:

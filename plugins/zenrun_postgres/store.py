@@ -33,6 +33,7 @@ from zenrun.protocols import (
     Cache,
     MetadataStore,
     item_named,
+    later_run_name,
     step_record_rows,
 )
 from zenrun_postgres.schema import MIGRATIONS, SCHEMA_VERSION
@@ -54,6 +55,10 @@ STEP_COLUMNS = (
     "run_id, step_id, step_name, status, started, finished, config, cache_key, "
     "cache_parts, cache_reason, error, upstream, metadata, captured, plugin_metadata"
 )
+
+
+#: Names a new run tries, a microsecond apart, when other processes' runs took them.
+_NAME_ATTEMPTS = 1000
 
 
 class StoreConnectionError(zenrun.UsageError):
@@ -432,10 +437,30 @@ class PostgresMetadataStore(MetadataStore):
             _ = self.read_only  # the first run of the session fails the runs whose owner died
         if self.local_artifacts and (run.artifact_store is None or run.artifact_store.startswith("file:")):
             run.artifact_store = self.local_artifacts  # this machine's disk: say which machine
-        rows = self.team.read(
+        for _ in range(_NAME_ATTEMPTS):  # a name another run took (the same microsecond): the next
+            rows = self._insert_run(run)
+            if rows:
+                break
+            run.name = later_run_name(run.name)
+        else:
+            raise zenrun.UsageError(
+                f"{self.url}: no free run name after {run.name!r} ({_NAME_ATTEMPTS} tried)"
+            )
+        run.id = rows[0][0]
+        self._prefetch(run)
+        with self._lock:
+            self._live.add(run.id)
+            if self._heartbeat is None:
+                self._heartbeat = threading.Thread(target=self._beat, daemon=True, name="zenrun-lease")
+                self._heartbeat.start()
+
+    def _insert_run(self, run: PipelineRun) -> list[Any]:
+        """Insert ``run``: its id, or no row when its name is taken."""
+        return self.team.read(
             "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, orchestrator, "
             "graph, host, pid, artifact_store, params, config_params, overrides, lease_until) "
-            f"VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, {_NOW} + %s) RETURNING id",
+            f"VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, {_NOW} + %s) "
+            "ON CONFLICT (name) DO NOTHING RETURNING id",
             (
                 run.name,
                 run.pipeline_name,
@@ -454,13 +479,6 @@ class PostgresMetadataStore(MetadataStore):
                 self.team.lease,
             ),
         )
-        run.id = rows[0][0]
-        self._prefetch(run)
-        with self._lock:
-            self._live.add(run.id)
-            if self._heartbeat is None:
-                self._heartbeat = threading.Thread(target=self._beat, daemon=True, name="zenrun-lease")
-                self._heartbeat.start()
 
     def _prefetch(self, run: PipelineRun) -> None:
         """Read the cache entries of the steps of the item's previous run (one query)."""

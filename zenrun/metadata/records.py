@@ -10,7 +10,6 @@ when it is imported, which every session does (collection imports it).
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -358,18 +357,3 @@ def _count(runs: list[PipelineRun], noun: str) -> str:
 
 def _last_status(runs: list[PipelineRun]) -> str:
     return f", last {runs[-1].status}" if runs else ""
-
-
-#: The time part of a run's name: ``<pipeline>-05_Dec_26-14_30_12_345678``.
-RUN_TIME_FORMAT = "%d_%b_%y-%H_%M_%S_%f"
-
-
-def later_run_name(name: str) -> str:
-    """The name of a run started a microsecond after the run named ``name`` (a store gives it
-    to a run whose name another process's run took in the same microsecond)."""
-    head, day, clock = [*name.rsplit("-", 2), "", ""][:3]
-    try:
-        moment = datetime.datetime.strptime(f"{day}-{clock}", RUN_TIME_FORMAT)
-    except ValueError:  # not zenrun's form: a suffix makes it another name
-        return f"{name}_1"
-    return f"{head}-{(moment + datetime.timedelta(microseconds=1)).strftime(RUN_TIME_FORMAT)}"

@@ -32,9 +32,8 @@ from zenrun.metadata.records import (
     ArtifactRef,
     PipelineRun,
     StepRun,
-    later_run_name,
 )
-from zenrun.protocols import ANY_ITEM, MetadataStore, step_record_rows
+from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_record_rows
 from zenrun.sqlitewal import enable_wal
 
 SCHEMA = """
