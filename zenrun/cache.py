@@ -341,7 +341,7 @@ class Fingerprinter:
         if known is not None:
             if known[3] == self._code_runs:
                 return known[1]
-            if all(_bound(namespace, name) is value for namespace, name, value in known[2]):
+            if all(namespace.get(name, _MISSING) is value for namespace, name, value in known[2]):
                 self._steps[id(known[0])] = (known[0], known[1], known[2], self._code_runs)
                 return known[1]
             # A name it reads was bound anew: every fingerprint of this run is taken again
@@ -487,11 +487,12 @@ class Fingerprinter:
             if not _is_project_code(obj):
                 return f"library {name}"
             # Used as a value: follow every name the code mentions that the module has.
-            edges = [
-                self._edge(node, attr, member, f"{canonical_module(obj.__name__)}.{attr}")
-                for attr in sorted(names)
-                if (member := _getattr(obj, attr)) is not _MISSING and _note_binding(node, obj, attr, member)
-            ]
+            edges = []
+            for attr in sorted(names):
+                member = _getattr(obj, attr)
+                if member is not _MISSING:
+                    _note_binding(node, obj, attr, member)
+                    edges.append(self._edge(node, attr, member, f"{canonical_module(obj.__name__)}.{attr}"))
             return f"module {canonical_module(obj.__name__)}:{edges}"
         if isinstance(obj, (staticmethod, classmethod)):
             return self._edge(node, "func", obj.__func__, name)
@@ -791,18 +792,12 @@ def _getattr(obj: Any, attr: str) -> Any:
         return _MISSING
 
 
-def _bound(namespace: Mapping[str, Any], name: str) -> Any:
-    """What ``name`` is bound to in ``namespace`` now (``_MISSING``: nothing)."""
-    return namespace.get(name, _MISSING)
-
-
-def _note_binding(node: _Node, module: Any, attr: str, member: Any) -> bool:
+def _note_binding(node: _Node, module: Any, attr: str, member: Any) -> None:
     """Note that ``node`` read ``module.attr`` (a module's own attribute: one its
-    ``__getattr__`` makes is not watched); True, for use in a filter."""
+    ``__getattr__`` makes is not watched)."""
     namespace = getattr(module, "__dict__", None)
     if isinstance(namespace, dict) and namespace.get(attr, _MISSING) is member:
         node.bindings.append((namespace, attr, member))
-    return True
 
 
 def qualified_name(obj: Any) -> str:

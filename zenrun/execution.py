@@ -59,7 +59,7 @@ from zenrun.metadata.records import (
     compute_metrics,
     flatten,
 )
-from zenrun.protocols import RUN_TIME_FORMAT, ArtifactStoreError
+from zenrun.protocols import RUN_TIME_FORMAT, ArtifactStoreError, later_run_name
 from zenrun.runner import (
     InputArtifactError,
     InputSource,
@@ -181,11 +181,9 @@ def start_flusher() -> None:
 def new_run_name(pipeline: str) -> str:
     """``<pipeline>-%d_%b_%y-%H_%M_%S_%f``, unique within this process."""
     global _last_run_name
-    now = datetime.datetime.now()
-    name = f"{pipeline}-{now.strftime(RUN_TIME_FORMAT)}"
+    name = f"{pipeline}-{datetime.datetime.now().strftime(RUN_TIME_FORMAT)}"
     while name <= _last_run_name and name.rsplit("-", 1)[0] == _last_run_name.rsplit("-", 1)[0]:
-        now += datetime.timedelta(microseconds=1)
-        name = f"{pipeline}-{now.strftime(RUN_TIME_FORMAT)}"
+        name = later_run_name(name)
     _last_run_name = name
     return name
 

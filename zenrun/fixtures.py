@@ -79,7 +79,6 @@ class FixtureDef:
 
 
 _F = TypeVar("_F", bound=Callable[..., object])
-_T = TypeVar("_T")
 
 
 @overload
@@ -686,13 +685,18 @@ class SetupState:
                 if dependency is not None:
                     self._dependents.setdefault(dependency, []).append(key)
             plan = self.config.getoption("setupplan", False)
-            result = None if plan else _user_call(fixturedef.func, **kwargs)
+            if plan:
+                result = None
+            else:
+                with heap.user_code():
+                    result = fixturedef.func(**kwargs)
             if self.show_setup:
                 self._show_action("SETUP", fixturedef, scope, key, item)
             if inspect.isgenerator(result):
                 generator = result
                 try:
-                    result = _user_call(next, generator)
+                    with heap.user_code():
+                        result = next(generator)
                 except StopIteration:
                     raise ValueError(f"{name} did not yield a value") from None
                 self.add_finalizer(key, functools.partial(_finish, generator, fixturedef.func))
@@ -741,7 +745,8 @@ class SetupState:
                 errors += self._finish(dependent)
         for finalizer in reversed(self._finalizers.pop(key, [])):
             try:
-                _user_call(finalizer)
+                with heap.user_code():
+                    finalizer()
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
@@ -880,15 +885,6 @@ def _where(fixturedef: FixtureDef, config: Config) -> str:
     except ValueError:
         pass
     return f"{path.as_posix()}:{code.co_firstlineno}:  def {fixturedef.func.__name__}{inspect.signature(fixturedef.func)}"
-
-
-def _user_call(function: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
-    """Call a fixture's code (the user's: its garbage is not frozen as zenrun's, see heap.py)."""
-    heap.user_code_starts()
-    try:
-        return function(*args, **kwargs)
-    finally:
-        heap.user_code_ends()
 
 
 def _finish(generator: Iterator[Any], func: Callable[..., Any]) -> None:

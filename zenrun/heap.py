@@ -48,7 +48,7 @@ _thresholds: tuple[int, int, int] | None = None  # to restore, when we raised it
 
 
 #: Whether a step's function may have run in this process since the heap was last frozen
-#: (:func:`user_code_starts`): its garbage may then sit in the older generations.
+#: (:class:`user_code`): its garbage may then sit in the older generations.
 _step_code_ran = True
 #: How many blocks of user code (steps' functions, fixtures) run now, in any thread: while one
 #: does, what it holds or dropped may be in any generation, even after a full pass.
@@ -56,21 +56,24 @@ _user_code_running = 0
 _running_lock = threading.Lock()  # never taken by the collector's callback
 
 
-def user_code_starts() -> None:
-    """Say that user code (a step's function, a fixture) starts to run in this process now;
-    :func:`user_code_ends` when it returns (see :func:`_after_collection`)."""
-    global _step_code_ran, _user_code_running
-    with _running_lock:
-        _user_code_running += 1
-    _step_code_ran = True
+class user_code:
+    """``with user_code():`` around user code (a step's function, a fixture, loading a step's
+    inputs) run in this process: what it makes is not frozen as zenrun's own while it runs,
+    nor after it until a full pass (see :func:`_after_collection`). A class, not a generator:
+    entered around every step."""
 
+    __slots__ = ()
 
-def user_code_ends() -> None:
-    """The user code :func:`user_code_starts` announced returned."""
-    global _step_code_ran, _user_code_running
-    with _running_lock:
-        _user_code_running -= 1
-    _step_code_ran = True
+    def __enter__(self) -> None:
+        global _step_code_ran, _user_code_running
+        with _running_lock:
+            _user_code_running += 1
+        _step_code_ran = True  # stays so: a freeze while it runs leaves it set
+
+    def __exit__(self, *exc: object) -> None:
+        global _user_code_running
+        with _running_lock:
+            _user_code_running -= 1
 
 
 def _after_collection(phase: str, info: dict[str, int]) -> None:

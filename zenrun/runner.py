@@ -412,14 +412,11 @@ def _decode(materializer: Materializer, data: bytes) -> Any:
 
 def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> None:
     """Replace artifact references in ``task.wired`` by their values, in place."""
-    heap.user_code_starts()  # the values are the user's: not frozen as zenrun's while they load
-    try:
+    with heap.user_code():  # the values are the user's: not frozen as zenrun's while they load
         for sources in task.wired.values():
             for source in sources if isinstance(sources, list) else [sources]:
                 if source.value is _NOVALUE or isinstance(source.value, StoredValue):
                     source.value = load_input(source, artifact_store, materializers)
-    finally:
-        heap.user_code_ends()
 
 
 def user_traceback(exc: BaseException) -> str:
@@ -636,11 +633,8 @@ def execute_task(
     worker's result travels back without them). Output is captured here,
     where the step runs, and returned with the result.
     """
-    heap.user_code_starts()
-    try:
+    with heap.user_code():
         return _execute_task(task, artifact_store, materializers, keep_values)
-    finally:
-        heap.user_code_ends()
 
 
 def _execute_task(
