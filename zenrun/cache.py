@@ -34,6 +34,7 @@ from zenrun.artifacts.materializers import PickleMaterializer
 from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
+from zenrun.installed import distribution_version, packages_distributions
 from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
 from zenrun.protocols import Cache
 from zenrun.sources import canonical_module, class_source, function_source, set_rootdir
@@ -1000,24 +1001,6 @@ def _dict_changes(
 # ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _distributions_by_module() -> Mapping[str, list[str]]:
-    import importlib.metadata
-
-    return importlib.metadata.packages_distributions()
-
-
-@functools.lru_cache(maxsize=512)
-def distribution_version(name: str) -> str | None:
-    """The installed version of distribution ``name``, or None."""
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 @functools.lru_cache(maxsize=1024)
 def _code_names(code: types.CodeType) -> frozenset[str]:
     """The global names ``code`` and its nested functions read (a code object never changes:
@@ -1062,7 +1045,7 @@ def environment(fn: Any, type_names: list[str]) -> dict[str, Any]:
     packages: dict[str, str] = {}
     if not roots:  # builtins only: the scan of every installed distribution is not needed
         return {"python": _PYTHON, "packages": packages}
-    by_module = _distributions_by_module()
+    by_module = packages_distributions()
     for root in sorted(roots):
         for dist in by_module.get(root, []):
             version = distribution_version(dist)

@@ -45,6 +45,7 @@ from zenrun.artifacts.preview import bounded_repr
 from zenrun.artifacts.store import hash_file
 from zenrun.cache import is_project_code
 from zenrun.errors import UsageError
+from zenrun.installed import packages_distributions
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator, StepExecutor
 from zenrun.protocols import ArtifactStore, MaterializerRegistry
 from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
@@ -108,10 +109,8 @@ def _installed(module_name: str) -> bool:
     module state (locks, clients) must not be pickled by value."""
     global _distributions
     if _distributions is None:
-        import importlib.metadata
-
         try:
-            _distributions = dict(importlib.metadata.packages_distributions())
+            _distributions = dict(packages_distributions())
         except Exception:  # a broken dist-info elsewhere: ship by value, as before
             _distributions = {}
     return module_name.split(".")[0] in _distributions
