@@ -7,6 +7,7 @@ import ast
 import importlib
 import inspect
 import linecache
+import os
 import textwrap
 import types
 
@@ -124,3 +125,31 @@ def test_tricky_blocks_read_as_getblock_reads_them(tmp_path, monkeypatch):
 def test_the_blocks_of_real_modules_read_as_getblock_reads_them(name):
     compared, fast = _compare(importlib.import_module(name))
     assert compared > 20 and fast > compared * 0.9
+
+
+def test_real_path_resolves_as_realpath_with_each_folder_once(tmp_path, monkeypatch):
+    """Linked folders, a linked file, a link changed after its folder was resolved (the
+    file's own link is looked at every time), relative paths, '..' and a trailing slash."""
+    from zenrun.sources import real_path
+
+    (tmp_path / "real" / "pkg").mkdir(parents=True)
+    (tmp_path / "real" / "pkg" / "mod.py").write_text("")
+    (tmp_path / "elsewhere.py").write_text("")
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "pkg" / "alias.py").symlink_to(tmp_path / "elsewhere.py")
+    monkeypatch.chdir(tmp_path / "real")
+    paths = [
+        str(tmp_path / "linked" / "pkg" / "mod.py"),
+        str(tmp_path / "linked" / "pkg" / "alias.py"),
+        str(tmp_path / "linked" / "pkg"),
+        str(tmp_path / "linked" / "pkg") + "/",
+        str(tmp_path / "linked" / "pkg" / ".."),
+        "pkg/mod.py",
+        "mod.py",
+        str(tmp_path / "missing" / "x.py"),
+    ]
+    for path in paths + paths:  # the second time from the folders resolved the first
+        assert real_path(path) == os.path.realpath(path), path
+    (tmp_path / "real" / "pkg" / "alias.py").unlink()
+    (tmp_path / "real" / "pkg" / "alias.py").symlink_to(tmp_path / "real" / "pkg" / "mod.py")
+    assert real_path(paths[1]) == str(tmp_path / "real" / "pkg" / "mod.py")

