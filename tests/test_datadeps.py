@@ -752,7 +752,7 @@ def test_fingerprinting_does_not_grow_with_sys_modules(tmp_path, monkeypatch):
     finally:
         for name in ("zr_fp_before", "zr_fp_after"):
             sys.modules.pop(name, None)
-    assert after == before, (before, after)
+    assert all(after[name] <= before[name] for name in calls), (before, after)  # none grew
     assert after["getmodule"] == 0 and after["getabsfile"] == 0
     assert after["realpath"] <= 4
     assert {k.replace("zr_fp_after", "zr_fp_before") for k in second.deps} == set(first.deps)

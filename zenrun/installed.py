@@ -21,13 +21,15 @@ from pathlib import PurePosixPath
 @functools.lru_cache(maxsize=1)
 def packages_distributions() -> Mapping[str, list[str]]:
     """Each top-level module or package name, with the names of the distributions that
-    install it: :func:`importlib.metadata.packages_distributions`, the same mapping."""
+    install it: :func:`importlib.metadata.packages_distributions`, the same mapping (a
+    distribution whose files cannot be read, for which importlib raises, is left out)."""
     by_module: dict[str, list[str]] = {}
     for dist in importlib.metadata.distributions():
-        roots = (dist.read_text("top_level.txt") or "").split() or _inferred_roots(dist)
-        if not roots:
+        try:
+            roots = (dist.read_text("top_level.txt") or "").split() or _inferred_roots(dist)
+            name = _name(dist) if roots else None
+        except Exception:  # a damaged distribution (importlib raises): it provides nothing known
             continue
-        name = _name(dist)
         for root in roots:
             by_module.setdefault(root, []).append(name)  # type: ignore[arg-type]
     return by_module
@@ -89,4 +91,7 @@ def _name(dist: importlib.metadata.Distribution) -> str | None:
                 if value.strip() and not folded:
                     return value.lstrip(" \t")  # (the e-mail parser keeps trailing blanks)
                 break
-    return dist.metadata["Name"]  # type: ignore[no-any-return]
+    try:
+        return dist.metadata["Name"]  # type: ignore[no-any-return]
+    except KeyError:  # the importlib_metadata backport's distributions raise for a missing field
+        return None
