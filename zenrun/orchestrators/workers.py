@@ -44,6 +44,7 @@ import cloudpickle
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.orchestrators.workerproto import apply_environ, worker_main
 from zenrun.orchestrators.zygote import ZygoteGone
+from zenrun.sources import real_path
 from zenrun.threads import SIGNAL_CHECK_INTERVAL
 
 #: Seconds a terminated worker gets to unwind before it is killed.
@@ -113,7 +114,7 @@ class Bootstrap:
                 or path.startswith(skip)
             ):  # before realpath: fast
                 continue
-            real = os.path.realpath(path)
+            real = real_path(path)
             if (
                 real.startswith(root + os.sep)
                 and not real.startswith(skip)
