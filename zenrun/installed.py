@@ -6,13 +6,15 @@ object and every ``METADATA`` file into an e-mail message: ~0.2 s with two
 hundred distributions installed, paid by the first step of a session whose
 cache entry records package versions (a numpy array, a scikit-learn model).
 :func:`packages_distributions` gives the same mapping from the same files, read
-as text.
+as text, on Python 3.11 (later versions infer a distribution's modules from its
+files differently: there, importlib's answer).
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -28,6 +30,8 @@ def packages_distributions() -> Mapping[str, list[str]]:
     distribution whose files cannot be read, for which importlib raises, is left out)."""
     import importlib.metadata
 
+    if sys.version_info[:2] != (3, 11):  # how modules are inferred from files changed in 3.12, 3.13
+        return importlib.metadata.packages_distributions()
     by_module: dict[str, list[str]] = {}
     for dist in importlib.metadata.distributions():
         try:
