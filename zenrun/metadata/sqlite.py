@@ -34,6 +34,7 @@ from zenrun.metadata.records import (
     StepRun,
 )
 from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_record_rows
+from zenrun.sources import real_path
 from zenrun.sqlitewal import enable_wal
 
 SCHEMA = """
@@ -244,7 +245,6 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         self.path = Path(path)
         self.read_only = not writable(self.path) if read_only is None else read_only
         self._lock_dir = self.path.parent / "runs"
-        self._lock_dir_real: str | None = None  # its real path, once this store made a lock in it
         self._db: Any = None
         try:
             self._db = _Guarded(connect(self.path, self.read_only), self.path)
@@ -276,12 +276,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
 
     def _lock_key(self, run_name: str) -> str:
         """The real path of the run's lock file: the key of ``_HELD_LOCKS``, the same through
-        any path to the store. The directory's is resolved once (a ``realpath`` is a
-        ``lstat`` per component, twice per run)."""
-        real = self._lock_dir_real
-        if real is None:
-            return os.path.realpath(self._lock_path(run_name))
-        return os.path.join(real, f"{run_name}.lock")
+        any path to the store (its folder resolved once: twice per run otherwise)."""
+        return real_path(str(self._lock_path(run_name)))
 
     def _owner_alive(self, name: str, pid: int | None, host: str | None) -> bool:
         """Whether the process running ``name`` still exists (see the class docstring)."""
@@ -352,8 +348,6 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
-            if self._lock_dir_real is None:
-                self._lock_dir_real = os.path.realpath(self._lock_dir)
         except BaseException:
             os.close(fd)
             raise
