@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import sys
+import threading
 
 import pytest
 
@@ -17,11 +18,11 @@ from zenrun import installed
 
 @pytest.fixture
 def fresh_mapping():
-    installed.packages_distributions.cache_clear()
+    installed._forget_index()
     try:
         yield
     finally:
-        installed.packages_distributions.cache_clear()
+        installed._forget_index()
 
 
 def test_the_installed_distributions_map_as_importlib_maps_them(fresh_mapping):
@@ -126,3 +127,28 @@ def test_a_distribution_without_a_name_or_readable_files_is_no_error(tmp_path, m
     found = installed.packages_distributions()
     assert found["headless"] == [None] and found["fine"] == ["fine"]
     assert not any("garbled" in root for root in found)
+
+
+def test_a_caller_waits_for_the_build_in_the_background_rather_than_reading_again(monkeypatch, fresh_mapping):
+    reads: list[str] = []
+    reading, finish = threading.Event(), threading.Event()
+    read = installed._read_index
+
+    def slow_read():
+        reads.append(threading.current_thread().name)
+        reading.set()
+        assert finish.wait(30)
+        return read()
+
+    monkeypatch.setattr(installed, "_read_index", slow_read)
+    installed.build_in_background()
+    assert reading.wait(30)
+    got = []
+    caller = threading.Thread(target=lambda: got.append(installed.packages_distributions()))
+    caller.start()
+    finish.set()
+    caller.join(30)
+    assert reads == ["zenrun-installed-index"]
+    assert got == [installed.packages_distributions()] and "pluggy" in got[0]
+    installed.build_in_background()  # built already: nothing is read again
+    assert reads == ["zenrun-installed-index"]

@@ -948,3 +948,49 @@ def test_a_crashing_step_still_shows_where_it_crashed(zenrunner, args):
     result = zenrunner.run(*args)
     assert result.ret != 0
     assert "Segmentation fault" in result.stderr and "in crash" in result.stderr, result.stderr
+
+
+INDEX_READS = """
+    import threading
+    from pathlib import Path
+    from zenrun import installed
+
+    _read = installed._read_index
+
+    def _noted_read():  # which thread read the installed distributions' files
+        with open(Path(__file__).parent / "index-reads.txt", "a") as out:
+            out.write(threading.current_thread().name + "\\n")
+        return _read()
+
+    installed._read_index = _noted_read
+"""
+
+
+def test_the_driver_reads_the_installed_packages_while_the_first_steps_run_in_workers(zenrunner):
+    # Recording a step's cache entry needs to know which distribution provides each module
+    # its outputs come from. Read on a thread as soon as the first step is sent, not by
+    # the driver when that step returns, while both workers wait for their next steps.
+    zenrunner.makeconftest(INDEX_READS)
+    zenrunner.makepyfile(
+        pipeline_array="""
+        from zenrun import pipeline, step
+
+        @step
+        def make() -> int:
+            return 3
+
+        @step
+        def double(x: int) -> int:
+            return 2 * x
+
+        @pipeline
+        def array():
+            double(make())
+        """
+    )
+    reads = zenrunner.path / "index-reads.txt"
+    zenrunner.run("-n", "2").assert_outcomes(passed=1)  # a fresh store: every step to a worker
+    assert reads.read_text().split() == ["zenrun-installed-index"]  # once, on that thread
+    reads.unlink()
+    zenrunner.run("--no-cache").assert_outcomes(passed=1)
+    assert not reads.exists()  # ints record no package version: nothing read locally

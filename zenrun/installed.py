@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import functools
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -23,11 +24,52 @@ if TYPE_CHECKING:  # imported when first asked: 13 ms, which `zenrun --help` nee
     import importlib.metadata
 
 
-@functools.lru_cache(maxsize=1)
+_index_lock = threading.Lock()
+_index: Mapping[str, list[str]] | None = None
+
+
 def packages_distributions() -> Mapping[str, list[str]]:
     """Each top-level module or package name, with the names of the distributions that
     install it: :func:`importlib.metadata.packages_distributions`, the same mapping (a
-    distribution whose files cannot be read, for which importlib raises, is left out)."""
+    distribution whose files cannot be read, for which importlib raises, is left out).
+    Built once per process; a caller asking while :func:`build_in_background` builds it
+    waits for that build rather than making another."""
+    global _index
+    index = _index
+    if index is None:
+        with _index_lock:
+            index = _index
+            if index is None:
+                index = _index = _read_index()
+    return index
+
+
+def _forget_index() -> None:  # for tests: read the files again at the next call
+    global _index
+    with _index_lock:
+        _index = None
+
+
+def build_in_background() -> None:
+    """Build :func:`packages_distributions`' mapping on a daemon thread, unless built.
+
+    For a driver whose first steps run in worker processes: the first step to finish
+    records the versions of the packages its outputs come from, which needs the mapping
+    (tens of milliseconds of reading files), and would build it while the workers wait
+    for their next steps. Built meanwhile, it is ready by then.
+    """
+    if _index is None:
+        threading.Thread(target=_build_quietly, name="zenrun-installed-index", daemon=True).start()
+
+
+def _build_quietly() -> None:
+    try:
+        packages_distributions()
+    except Exception:  # the step that needs it builds it again, and says what is wrong
+        pass
+
+
+def _read_index() -> Mapping[str, list[str]]:
     import importlib.metadata
 
     if sys.version_info[:2] != (3, 11):  # how modules are inferred from files changed in 3.12, 3.13

@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
 from zenrun.errors import UsageError
+from zenrun.installed import build_in_background
 from zenrun.orchestrators import ReadySteps
 from zenrun.runner import InputArtifactError, StepTask, TaskResult
 
@@ -269,6 +270,10 @@ class Scheduler:
         job.running += 1
         try:
             self.executor.submit(key, task, job.execution)
+            if self.executor.remote and self._counter == 1:
+                # While the first steps run elsewhere, the driver, idle, reads what the first
+                # of them to finish needs to record its cache entry (the installed packages).
+                build_in_background()
         except Exception as exc:  # e.g. an input that cannot be sent to a worker process
             del self._running[key]
             job.running -= 1
