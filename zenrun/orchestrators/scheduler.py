@@ -114,6 +114,7 @@ class Scheduler:
         # expected seconds: decided together once the launching round has seen them all.
         self._maybe_here: list[tuple[_Job, StepTask, float]] = []
         self._to_send: list[tuple[_Job, StepTask]] = []  # prepared, sent when a slot is free
+        self._waited = False  # for results of the executor, once at least
 
     def stop(self, reason: str) -> None:
         """Launch nothing more; running steps finish."""
@@ -168,6 +169,12 @@ class Scheduler:
                     if not jobs and not self.executor.free_slots():  # the executor is not ready yet
                         time.sleep(0.05)
                     continue
+                if self.executor.remote and not self._waited:
+                    # The driver waits for the first time: while those steps run elsewhere, it
+                    # reads what the first to finish needs for its cache entry (the installed
+                    # packages' versions), instead of reading it then with the workers idle.
+                    self._waited = True
+                    build_in_background()
                 for key, outcome in self.executor.wait(None):
                     self._collect(key, outcome)
         except KeyboardInterrupt as exc:
@@ -270,10 +277,6 @@ class Scheduler:
         job.running += 1
         try:
             self.executor.submit(key, task, job.execution)
-            if self.executor.remote and self._counter == 1:
-                # While the first steps run elsewhere, the driver, idle, reads what the first
-                # of them to finish needs to record its cache entry (the installed packages).
-                build_in_background()
         except Exception as exc:  # e.g. an input that cannot be sent to a worker process
             del self._running[key]
             job.running -= 1
