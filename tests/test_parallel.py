@@ -968,8 +968,8 @@ INDEX_READS = """
 
 def test_the_driver_reads_the_installed_packages_while_the_first_steps_run_in_workers(zenrunner):
     # Recording a step's cache entry needs to know which distribution provides each module
-    # its outputs come from. Read on a thread as soon as the first step is sent, not by
-    # the driver when that step returns, while both workers wait for their next steps.
+    # its outputs come from. Read on a thread when the driver first waits for its workers,
+    # not by the driver when the first step returns, while both workers wait for more.
     zenrunner.makeconftest(INDEX_READS)
     zenrunner.makepyfile(
         pipeline_array="""
