@@ -574,6 +574,22 @@ def test_console_script_help_stays_light(tmp_path):
     assert "HEAVY [] 0" in proc.stdout, proc.stdout
 
 
+def test_console_script_help_imports_no_module_only_a_run_needs(tmp_path):
+    """Nor the standard library's modules only a run needs (the host name, the platform's
+    name in the header, random names): each costs 1-2 ms of the 0.1 s ``--help`` may take."""
+    script = (
+        "import sys\nat_start = set(sys.modules)\nsys.argv = ['zenrun', '--help']\n"
+        "from zenrun.main import console_main\n"
+        "import io, contextlib\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = console_main()\n"
+        "print('RUN-ONLY', sorted({'socket', 'platform', 'uuid'} & (set(sys.modules) - at_start)), code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "RUN-ONLY [] 0" in proc.stdout, proc.stdout
+
+
 def test_progress_of_steps_on_a_terminal(zenrunner, run_on_a_terminal):
     """On a TTY the current pipeline's step count shows until it finishes; not in logs."""
     zenrunner.makepyfile(

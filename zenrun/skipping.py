@@ -8,7 +8,6 @@ A string condition is Python evaluated with the pipeline module's globals,
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import traceback
 from collections.abc import Iterable
@@ -82,6 +81,7 @@ def namespace(item: Any, config: Any) -> dict[str, Any]:
     """What a string condition sees, as pytest: ``os``, ``sys``, ``platform``, ``config``,
     then the ``zenrun_markeval_namespace`` dicts (nearer conftests win), then the
     pipeline module's globals."""
+    import platform  # here: 1 ms that `zenrun --help` and runs without a condition skip
     from collections.abc import Mapping
     from pathlib import Path
 

@@ -6,7 +6,6 @@ import datetime
 import errno
 import logging
 import os
-import platform
 import shutil
 import sys
 import threading
@@ -203,6 +202,8 @@ class TerminalReporter:
         self.tw.sep("=", "zenrun session starts")
         if self.no_header:
             return
+
+        import platform  # here: `zenrun --help` and `-q` print no header
 
         line = (
             f"platform {sys.platform} -- Python {platform.python_version()}, "

@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import queue
 import time
-import uuid
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -170,7 +170,7 @@ class DaskExecutor:
             import cloudpickle
 
             self._store_blob = cloudpickle.dumps(self.artifact_store)
-        names = [f"zenrun-{task.step_id}-{uuid.uuid4().hex}" for _, task in unsent]
+        names = [f"zenrun-{task.step_id}-{os.urandom(16).hex()}" for _, task in unsent]
         tasks = [task for _, task in unsent]
         # With a task per thread or fewer the driver waits for each step: the worker makes its
         # outputs durable before it returns, saving the round trip of settle(). With more, the

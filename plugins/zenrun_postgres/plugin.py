@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -90,6 +89,8 @@ def open_team_store(config: Any) -> Any:
 def zenrun_make_metadata_store(config: Any) -> Any:
     if team_url(config) is None:
         return None
+    import socket  # here: 2 ms that `zenrun --help` skips
+
     from zenrun_postgres.store import PostgresMetadataStore
 
     team = open_team_store(config)

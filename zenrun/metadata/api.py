@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,6 +186,8 @@ def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
         return store
     if recorded.startswith(LOCAL_PREFIX):  # a machine's own disk (team stores)
         host, _, path = recorded[len(LOCAL_PREFIX) :].partition("/")
+        import socket  # here: 2 ms that `zenrun --help` skips
+
         if host != socket.gethostname() or not os.path.isdir("/" + path):
             raise ArtifactError(
                 f"artifact {ref.digest[:12]} is on the local disk of machine {host} (/{path}), "
