@@ -26,6 +26,7 @@ from zenrun.config import Config, create_config, redact_url
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import RUNNING, PipelineRun
+from zenrun.metadata.sqlite import hostname
 from zenrun.protocols import ArtifactError
 
 LOCAL_PREFIX = "local://"
@@ -93,7 +94,7 @@ def _source_artifacts(run: PipelineRun, source: Config, opened: dict[str, Any]) 
     url = run.artifact_store
     if url and url.startswith(LOCAL_PREFIX):
         host, _, path = url[len(LOCAL_PREFIX) :].partition("/")
-        if host != _hostname() or not Path("/" + path).is_dir():
+        if host != hostname() or not Path("/" + path).is_dir():
             return None
         url = "file:///" + path
     if not url:  # the source store's own artifacts/ directory
@@ -112,7 +113,7 @@ def _source_artifacts(run: PipelineRun, source: Config, opened: dict[str, Any]) 
 def _recorded(url: str | None) -> str | None:
     """A run's artifact store URL as a team store records it: a directory names its machine."""
     if url and url.startswith("file://"):
-        return f"{LOCAL_PREFIX}{_hostname()}{urllib.parse.unquote(url[len('file://') :])}"
+        return f"{LOCAL_PREFIX}{hostname()}{urllib.parse.unquote(url[len('file://') :])}"
     return url
 
 
@@ -123,7 +124,7 @@ def _location(store: Any) -> str | None:
         return _recorded(url)
     root = getattr(store, "root", None)
     if isinstance(store, LocalArtifactStore) or root is not None:
-        return f"{LOCAL_PREFIX}{_hostname()}{Path(str(root)).resolve()}"
+        return f"{LOCAL_PREFIX}{hostname()}{Path(str(root)).resolve()}"
     return None
 
 
@@ -229,9 +230,3 @@ def _copy_cache(
         dest.cache.put(key, {**entry, **{n: {**o, "store": dst_id} for n, o in outputs.items()}})
         copied += 1
     return copied
-
-
-def _hostname() -> str:
-    import socket  # here: 2 ms that `zenrun --help` skips
-
-    return socket.gethostname()

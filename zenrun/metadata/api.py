@@ -22,6 +22,7 @@ from zenrun.metadata.records import (
     set_artifact_access,
     varying_fields,
 )
+from zenrun.metadata.sqlite import hostname
 from zenrun.protocols import ArtifactError
 from zenrun.search import StudyView, default_storage, load_study
 
@@ -186,9 +187,7 @@ def _store_for(ref: ArtifactRef, config: Config) -> ArtifactStore:
         return store
     if recorded.startswith(LOCAL_PREFIX):  # a machine's own disk (team stores)
         host, _, path = recorded[len(LOCAL_PREFIX) :].partition("/")
-        import socket  # here: 2 ms that `zenrun --help` skips
-
-        if host != socket.gethostname() or not os.path.isdir("/" + path):
+        if host != hostname() or not os.path.isdir("/" + path):
             raise ArtifactError(
                 f"artifact {ref.digest[:12]} is on the local disk of machine {host} (/{path}), "
                 "which this machine cannot read: the run that made it kept its artifacts there. "

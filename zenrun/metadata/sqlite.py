@@ -288,7 +288,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             # A run recorded before runs held locks: only a pid of this host can be checked.
-            return not (pid and host == _hostname() and not _pid_alive(pid))
+            return not (pid and host == hostname() and not _pid_alive(pid))
         except OSError:
             return True  # cannot tell: never fail a run that may be alive
         try:
@@ -346,7 +346,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             fd = os.open(path, flags, 0o644)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.write(fd, f"{_hostname()} {os.getpid()}\n".encode())
+            os.write(fd, f"{hostname()} {os.getpid()}\n".encode())
         except BaseException:
             os.close(fd)
             raise
@@ -411,7 +411,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                     run.orchestrator,
                     json.dumps(run.graph),
                     os.getpid(),
-                    _hostname(),
+                    hostname(),
                     run.artifact_store,
                     _dumps(run.params, ordered=True),
                     _dumps(run.config_params or None, ordered=True),
@@ -928,8 +928,10 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _hostname() -> str:
-    import socket  # here: with selectors and array, 2 ms that `zenrun --help` skips
+def hostname() -> str:
+    """This machine's name as runs record it: the runs' ``host``, the ``local://HOST/...``
+    of artifacts on its own disk (``socket`` imported here: 2 ms that ``--help`` skips)."""
+    import socket
 
     return socket.gethostname()
 
