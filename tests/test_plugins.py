@@ -358,6 +358,51 @@ def test_plugin_replaces_the_orchestrator(zenrunner):
     assert "nope" in result.stderr
 
 
+def test_an_orchestrator_that_returns_before_every_step_ran_fails_the_pipeline(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+        from zenrun.runner import execute_task
+
+        class FirstOnly:
+            name = "firstonly"
+
+            def run(self, execution):
+                first = execution.order[0]
+                task = execution.prepare(first)
+                if task is not None:
+                    execution.complete(
+                        task, execute_task(task, execution.artifact_store, execution.materializers)
+                    )
+
+        @zenrun.hookimpl
+        def zenrun_make_orchestrator(config, name):
+            return FirstOnly() if name == "firstonly" else None
+
+        @zenrun.hookimpl
+        def zenrun_backend_names(kind):
+            return ["firstonly"] if kind == "orchestrator" else None
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    help_text = " ".join(zenrunner.run("--help").stdout.split())
+    assert "orchestrator to run steps with: local (default), parallel, " in help_text
+    assert "firstonly --no-cache" in help_text
+    result = zenrunner.run("--orchestrator", "firstonly", "-k", "alpha")
+    assert result.ret == 3, result.stdout + result.stderr  # the plugin's fault, not the pipeline's
+    result.fnmatch_lines(["*orchestrator 'firstonly' returned without running step(s) add*"])
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.status == "failed"
+    assert run.steps["one"].status == "completed"
+    assert run.steps["add"].status == "skipped"
+    assert "returned without running" in (run.steps["add"].cache_reason or "")
+    # the same through the Python API: a failed run, never a completed one
+    proc = zenrunner.runpython("""
+        import pipeline_demo
+        run = pipeline_demo.alpha().run(orchestrator="firstonly", enable_cache=False)
+        print("STATUS", run.status)
+    """)
+    assert "STATUS failed" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_plugin_provides_the_cache(zenrunner):
     zenrunner.makeconftest("""
         import zenrun

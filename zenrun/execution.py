@@ -350,11 +350,23 @@ class PipelineExecution:
                 step_run.status, step_run.finished = FAILED, time.time()
                 step_run.error = f"interrupted: {type(interrupted or RuntimeError()).__name__}"
                 self.metadata_store.record_step(run, step_run)
-        for step_id in self.order:  # anything not reached (interrupt, -x) is skipped
-            if step_id not in run.steps:
-                self.skip(step_id, reason="the run was interrupted" if interrupted else None)
+        unreached = [step_id for step_id in self.order if step_id not in run.steps]
+        abandoned = None
+        if unreached and interrupted is None:  # the orchestrator returned with steps never started
+            more = f" and {len(unreached) - 5} more" if len(unreached) > 5 else ""
+            abandoned = (
+                f"orchestrator {run.orchestrator!r} returned without running step(s) "
+                f"{', '.join(unreached[:5])}{more}"
+            )
+        for step_id in unreached:  # anything not reached (interrupt, -x) is skipped
+            reason = "the run was interrupted" if interrupted else None
+            self.skip(step_id, reason=f"not run: {abandoned}" if abandoned else reason)
+        if abandoned is not None:  # a plugin's fault: never a pipeline that passes without its steps
+            run.error = f"{abandoned}: its run(execution) must finish every step"
+            if run.internal_error is None:
+                run.internal_error = abandoned
         statuses = collections.Counter([s.status for s in run.steps.values()])
-        failed = interrupted is not None or statuses[FAILED] > 0
+        failed = interrupted is not None or statuses[FAILED] > 0 or abandoned is not None
         run.status = FAILED if failed else PRUNED if statuses[PRUNED] else COMPLETED
         run.finished = time.time()
         run.n_steps = len(run.steps)

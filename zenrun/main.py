@@ -393,6 +393,16 @@ def report_teardown_errors(
     session.config.hook.zenrun_item_report(report=report)
 
 
+def _list_orchestrators(config: Config) -> None:
+    """``--help`` names the orchestrators the loaded plugins offer, not only zenrun's own."""
+    names = [name for name in config.backend_names("orchestrator") if name != "local"]
+    for group in config.parser.groups:
+        for index, (opts, attrs) in enumerate(group.options):
+            if "--orchestrator" in opts:
+                listed = ", ".join(["local (default)", *names])
+                group.options[index] = (opts, {**attrs, "help": f"orchestrator to run steps with: {listed}"})
+
+
 def _print_internal_error(config: Config | StartupError, exc: BaseException, what: str) -> None:
     text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
     print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
@@ -1029,6 +1039,7 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
         return ExitCode.INTERNAL_ERROR
     try:
         if config.getoption("help"):
+            _list_orchestrators(config)
             print(config.parser.format_help())
             for warning in config.stash.get("help_warnings", []):
                 print(f"warning : {warning}")
