@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from zenrun.config import UsageError
@@ -107,14 +109,43 @@ def test_determine_rootdir_unit(tmp_path):
     assert rootdir == tmp_path / "proj"
     assert inipath == tmp_path / "proj" / "pyproject.toml"
     assert ini == {"python_files": ["x_*.py"]}
-    # a pyproject without the table marks the rootdir but is no configfile
+    # a pyproject without the table is the configfile when nothing else is (as pytest 8.1+)
     (tmp_path / "other" / "deep").mkdir(parents=True)
     (tmp_path / "other" / "pyproject.toml").write_text("[project]\nname = 'o'\n")
     rootdir, inipath, ini = determine_rootdir([], cwd=tmp_path / "other" / "deep")
-    assert (rootdir, inipath, ini) == (tmp_path / "other", None, {})
+    assert (rootdir, inipath, ini) == (tmp_path / "other", tmp_path / "other" / "pyproject.toml", {})
     # path::name arguments
     rootdir, _, _ = determine_rootdir(["a/b/pipeline_x.py::p"], cwd=tmp_path / "proj")
     assert rootdir == tmp_path / "proj"
+
+
+def test_without_a_config_file_the_rootdir_is_found_as_pytest_finds_it(tmp_path):
+    bare = tmp_path / "bare"
+    (bare / "d" / "e").mkdir(parents=True)
+    (bare / "d" / "pipeline_b.py").write_text("")
+    # no config file and no setup.py: the common ancestor of the current directory and the paths
+    assert determine_rootdir(["d"], cwd=bare) == (bare, None, {})
+    assert determine_rootdir(["d/pipeline_b.py"], cwd=bare) == (bare, None, {})
+    assert determine_rootdir([], cwd=bare / "d") == (bare / "d", None, {})
+    assert determine_rootdir(["e"], cwd=bare / "d") == (bare / "d", None, {})
+    # a path outside the current directory: nothing in common but /, so the paths' ancestor
+    assert determine_rootdir([str(bare / "d")], cwd=Path("/")) == (bare / "d", None, {})
+    # a version-control directory marks nothing (pytest ignores .git)
+    (bare / ".git").mkdir()
+    assert determine_rootdir(["e"], cwd=bare / "d") == (bare / "d", None, {})
+    # a setup.py above the paths marks the rootdir
+    (bare / "setup.py").write_text("")
+    assert determine_rootdir(["e"], cwd=bare / "d") == (bare, None, {})
+    # a config file below the paths' common ancestor, above one of them, is found too
+    (tmp_path / "two" / "a").mkdir(parents=True)
+    (tmp_path / "two" / "b").mkdir()
+    (tmp_path / "two" / "a" / "zenrun.toml").write_text("python_files = ['p_*.py']\n")
+    found = determine_rootdir(["a", "b"], cwd=tmp_path / "two")
+    assert found == (
+        tmp_path / "two" / "a",
+        tmp_path / "two" / "a" / "zenrun.toml",
+        {"python_files": ["p_*.py"]},
+    )
 
 
 def test_invalid_toml_is_a_usage_error(zenrunner):

@@ -67,12 +67,14 @@ def determine_rootdir(
     rootdir_arg: str | None = None,
     inifile: str | None = None,
 ) -> tuple[Path, Path | None, dict[str, Any]]:
-    """Return ``(rootdir, configfile or None, zenrun table)``.
+    """Return ``(rootdir, configfile or None, zenrun table)``, as pytest finds them.
 
-    Like pytest: from the common ancestor of the path arguments, walk up to
-    the first ``zenrun.toml`` or ``pyproject.toml`` with a ``[tool.zenrun]``
-    table; failing that, the first directory with a ``pyproject.toml``,
-    ``setup.py`` or ``.git``; failing that, the common ancestor.
+    From the common ancestor of the path arguments (the current directory
+    without any), walk up to the first ``zenrun.toml``, or ``pyproject.toml``
+    with a ``[tool.zenrun]`` table; failing that, the first ``pyproject.toml``
+    met on the way; failing that, the first directory with a ``setup.py``;
+    failing that, the same search from each argument; failing that, the
+    common ancestor of the current directory and the arguments.
     """
     cwd = cwd or Path.cwd()
     paths = [Path(os.path.abspath(cwd / a.split("::")[0])) for a in args if not a.startswith("-")]
@@ -85,24 +87,42 @@ def determine_rootdir(
         table = load_config_file(path)
         rootdir = _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else path.parent
         return rootdir, path, table or {}
+    found = _locate_config([ancestor])
     if rootdir_arg:  # --rootdir: the rootdir; the config file is still looked for
         rootdir = _rootdir_arg(cwd, rootdir_arg)
-        for directory in [ancestor, *ancestor.parents]:
+        return (rootdir, found[1], found[2]) if found else (rootdir, None, {})
+    if found:
+        return found
+    for directory in [ancestor, *ancestor.parents]:
+        if (directory / "setup.py").is_file():
+            return directory, None, {}
+    dirs = list(dict.fromkeys(p if p.is_dir() else p.parent for p in paths))
+    if dirs and dirs != [ancestor]:
+        found = _locate_config(dirs)
+        if found:
+            return found
+    rootdir = common_ancestor([cwd.resolve(), ancestor])
+    if rootdir == Path(rootdir.anchor):  # nothing in common but the file system's root
+        rootdir = ancestor
+    return rootdir, None, {}
+
+
+def _locate_config(starts: Sequence[Path]) -> tuple[Path, Path, dict[str, Any]] | None:
+    """The nearest ``zenrun.toml`` or ``pyproject.toml`` with a zenrun table above each of
+    ``starts`` in turn, as ``(its directory, its path, the table)``; else the first
+    ``pyproject.toml`` met, with an empty table; else None."""
+    first_pyproject: Path | None = None
+    for start in starts:
+        for directory in [start, *start.parents]:
             for name in ("zenrun.toml", "pyproject.toml"):
                 candidate = directory / name
-                if candidate.is_file():
-                    table = load_config_file(candidate)
-                    if table is not None:
-                        return rootdir, candidate, table
-        return rootdir, None, {}
-    for directory in [ancestor, *ancestor.parents]:
-        for name in ("zenrun.toml", "pyproject.toml"):
-            candidate = directory / name
-            if candidate.is_file():
+                if not candidate.is_file():
+                    continue
+                if name == "pyproject.toml" and first_pyproject is None:
+                    first_pyproject = candidate
                 table = load_config_file(candidate)
                 if table is not None:
                     return directory, candidate, table
-    for directory in [ancestor, *ancestor.parents]:
-        if any((directory / marker).exists() for marker in ("pyproject.toml", "setup.py", ".git")):
-            return directory, None, {}
-    return ancestor, None, {}
+    if first_pyproject is not None:
+        return first_pyproject.parent, first_pyproject, {}
+    return None
