@@ -339,6 +339,39 @@ def test_quiet_has_no_header(zenrunner):
     result.fnmatch_lines(["*3 passed in *"])
 
 
+@pytest.mark.parametrize(
+    ("args", "verbose"),
+    [((), 0), (("-q",), -1), (("-qq",), -2), (("-v", "-q"), 0), (("-vv",), 2), (("--verbosity=-1",), -1)],
+)
+def test_quiet_lowers_verbose_as_in_pytest(zenrunner, args, verbose):
+    # plugins read config.getoption("verbose") (and get_verbosity()) as pytest's give it
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_configure(config):
+            print("VERBOSE", config.getoption("verbose"), config.get_verbosity())
+    """)
+    zenrunner.makepyfile(
+        pipeline_demo="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def one() -> int:
+            return 1
+
+        @zenrun.mark.skipif("config.getoption('verbose') < 0", reason="quiet")
+        @pipeline
+        def alpha():
+            one()
+        """
+    )
+    result = zenrunner.run("-s", "-rs", *args)
+    assert f"VERBOSE {verbose} {verbose}" in result.stdout, result.stdout
+    assert ("SKIPPED [1] pipeline_demo.py:8: quiet" in result.stdout) is (verbose < 0), result.stdout
+
+
 # ---------------------------------------------------------------------------
 # caching options
 # ---------------------------------------------------------------------------

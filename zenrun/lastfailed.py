@@ -268,7 +268,7 @@ class LFPlugin:
         return None
 
     def _verbosity(self) -> int:
-        return self.config.getoption("verbose", 0) - self.config.getoption("quiet", 0)
+        return int(self.config.get_verbosity())
 
     @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
@@ -449,7 +449,7 @@ class StepwisePlugin:
 
     @hookimpl
     def zenrun_report_collectionfinish(self) -> list[str] | None:
-        verbosity = self.config.getoption("verbose", 0) - self.config.getoption("quiet", 0)
+        verbosity = self.config.get_verbosity()
         if verbosity >= 0 and self.report_status:
             return [f"stepwise: {line}" for line in self.report_status]
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import collections
 import contextlib
 import os
@@ -57,6 +58,18 @@ if TYPE_CHECKING:
     from zenrun.skipping import Xfail
 
 
+class _MoreQuiet(argparse.Action):
+    """``-q``: one more ``quiet`` and one less ``verbose``, as pytest counts them (a plugin's
+    ``config.getoption("verbose")`` is -1 under ``-q``, 0 under ``-v -q``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, default: int = 0, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, getattr(namespace, self.dest, 0) + 1)
+        namespace.verbose = getattr(namespace, "verbose", 0) - 1
+
+
 @hookimpl
 def zenrun_addoption(parser: Parser) -> None:
     general = parser.getgroup("general")
@@ -69,7 +82,7 @@ def zenrun_addoption(parser: Parser) -> None:
         default=0,
         help="more output: every step's lines, and why it hit or missed the cache",
     )
-    general.addoption("-q", "--quiet", action="count", default=0, help="less output")
+    general.addoption("-q", "--quiet", action=_MoreQuiet, default=0, help="less output")
     general.addoption(
         "-x", "--exitfirst", action="store_true", default=False, help="stop after the first failed pipeline"
     )

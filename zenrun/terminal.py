@@ -149,7 +149,7 @@ class TerminalReporter:
         self.config = config
         # --json: the results are stdout's; the session's report goes to stderr.
         self.tw = TerminalWriter(sys.stderr if config.getoption("json_output", False) else None)
-        self.verbosity = config.getoption("verbose") - config.getoption("quiet")
+        self.verbosity = config.get_verbosity()
         self.started = time.perf_counter()
         self.current_module: str | None = None
         self._items_in_flight = 0  # > 1 when -n runs items together
@@ -900,7 +900,7 @@ def zenrun_addoption(parser: Any) -> None:
         help="show the tracebacks of xfailed pipelines (XFAILURES)",
     )
     reporting.addoption(
-        "--verbosity", dest="verbosity", type=int, default=0, metavar="N", help="set verbosity (default 0)"
+        "--verbosity", dest="verbose", type=int, default=0, metavar="N", help="set verbosity (default 0)"
     )
     parser.addini(
         "console_output_style",
@@ -940,9 +940,6 @@ def zenrun_configure(config: Any) -> None:
             + " | ".join(repr(s) for s in CONSOLE_OUTPUT_STYLES)
             + f", got {style!r}"
         )
-    if config.getoption("verbosity", 0):  # --verbosity=N: as -v / -q given N times
-        config.option.verbose = max(config.getoption("verbosity"), 0)
-        config.option.quiet = max(-config.getoption("verbosity"), 0)
     if config.getoption("showlocals", False):
         set_showlocals(True)
         config.add_cleanup(lambda: set_showlocals(False))

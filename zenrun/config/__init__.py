@@ -229,6 +229,11 @@ class Config:
                 return default
             raise ValueError(f"no option named {name!r}") from None
 
+    def get_verbosity(self, verbosity_type: str | None = None) -> int:
+        """The verbosity: ``-v`` adds one, ``-q`` takes one away, ``--verbosity N`` sets it
+        (``verbosity_type`` is accepted for pytest's signature; zenrun has one verbosity)."""
+        return int(self.getoption("verbose", 0))
+
     def getini(self, name: str) -> Any:
         """The ``[tool.zenrun]`` value ``name``, or its declared default."""
         declared = self.parser.inis.get(name)
