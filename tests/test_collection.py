@@ -508,3 +508,60 @@ def test_collection_keeps_the_warning_filters_a_module_sets_and_shows_a_conftest
     broken = zenrunner.run()  # found while collecting, below the rootdir
     assert broken.ret == 2
     broken.fnmatch_lines(["*RuntimeError: no data*", "-* Captured stdout (collect) -*", "hint: set DATA_DIR"])
+
+
+def test_items_offer_pytests_node_api_to_hooks_and_fixtures(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_collection_modifyitems(session, config, items):
+            for item in items:
+                assert item.config is config and item.session is session
+                assert item.ihook is config.hook
+                assert item.path == item.module_path and item.path.name == "pipeline_n.py"
+                assert item.originalname == "p" and item.function.__name__ == "p"
+                assert item.location == ("pipeline_n.py", 7, item.name), item.location
+                assert item.reportinfo()[1] == 7
+                assert [m.name for node, m in item.iter_markers_with_node()] == ["parametrize"]
+                item.stash["seen"] = True
+                if item.name == "p[2]":
+                    item.extra_keyword_matches.add("special")
+
+        @zenrun.fixture
+        def noted(request):
+            node = request.node
+            assert request.instance is None and node.stash["seen"] and node.own_markers
+            node.user_properties.append(("answer", 42))
+            node.add_report_section("call", "notes", "a note for the report")
+            if node.name == "p[3]":
+                request.raiseerror("no noted value for 3")
+            return 1
+
+        @zenrun.hookimpl
+        def zenrun_item_report(report):
+            if report.nodeid.endswith("p[2]"):
+                print("PROPS", report.user_properties, report.sections[-1])
+    """)
+    zenrunner.makepyfile(
+        pipeline_n="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s(x: int) -> int:
+            return x
+
+        @zenrun.mark.parametrize("x", [1, 2, 3])
+        @pipeline
+        def p(x, noted):
+            s(x)
+        """
+    )
+    result = zenrunner.run("-s", "-k", "special")  # extra_keyword_matches: -k selects by them
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*1 passed, 2 deselected*"])
+    assert "PROPS [('answer', 42)] ('Captured notes call', 'a note for the report')" in result.stdout
+    result = zenrunner.run("-k", "p and 3")
+    assert result.ret == 1
+    result.fnmatch_lines(["*no noted value for 3*"])

@@ -182,3 +182,39 @@ def counted(n):
     result = zenrunner.run("-q", "-m", "not big", "--strict-markers")
     result.assert_outcomes(passed=1, skipped=1, deselected=1)
     assert ran(zenrunner) == ["1"]
+
+
+def test_an_items_marks_are_in_pytests_order_with_its_parametrize_mark(zenrunner):
+    # as pytest's node.iter_markers(): the function's marks (parametrize too), the parameter
+    # set's, then the module's
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def names(request):
+            node = request.node
+            print("MARKS", node.name, [m.name for m in node.iter_markers()],
+                  node.get_closest_marker("parametrize").args[0], "parametrize" in node.keywords)
+    """)
+    zenrunner.makepyfile(
+        pipeline_m="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        zenrunmark = [zenrun.mark.modmark("m")]
+
+        @step
+        def s(x: int) -> int:
+            return x
+
+        @zenrun.mark.foo(1, k=2)
+        @zenrun.mark.parametrize("x", [1, zenrun.param(2, marks=zenrun.mark.bar)])
+        @pipeline
+        def p(x, names):
+            s(x)
+        """
+    )
+    result = zenrunner.run("-s", "-q", "-m", "parametrize and modmark")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "MARKS p[1] ['parametrize', 'foo', 'modmark'] x True" in result.stdout
+    assert "MARKS p[2] ['parametrize', 'foo', 'bar', 'modmark'] x True" in result.stdout

@@ -66,10 +66,80 @@ class Item:
     lazy: bool = False
     _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     collection_id: int = field(default=0, repr=False, compare=False)  # which collection of its file
+    #: The session that collected it (``item.session``, ``item.config``).
+    session: Any = field(default=None, repr=False, compare=False)
+    #: ``(name, value)`` pairs a plugin or fixture records for reporting, as in pytest.
+    user_properties: list[tuple[str, object]] = field(default_factory=list, repr=False, compare=False)
+    #: A plugin's storage on this item, as pytest's ``item.stash`` (a dict here).
+    stash: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: More names ``-k`` matches (``item.extra_keyword_matches.add("x")``), as in pytest.
+    extra_keyword_matches: set[str] = field(default_factory=set, repr=False, compare=False)
+    #: ``(when, key, content)`` sections :meth:`add_report_section` adds to its report.
+    _report_sections: list[tuple[str, str, str]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def pipeline_name(self) -> str:
         return self.target.name
+
+    # -- pytest's node API ---------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The pipeline module's file."""
+        return self.module_path
+
+    @property
+    def config(self) -> Config | None:
+        return getattr(self.session, "config", None)
+
+    @property
+    def ihook(self) -> Any:
+        """The plugins' hooks (``item.ihook.zenrun_...``)."""
+        config = self.config
+        return None if config is None else config.hook
+
+    @property
+    def function(self) -> Any:
+        """The pipeline's function (a module-level pipeline instance: the instance)."""
+        return getattr(self.target, "fn", self.target)
+
+    obj = function
+
+    @property
+    def originalname(self) -> str:
+        """The name without its parameter id: ``p`` for ``p[1-a]``."""
+        return self.name.split("[", 1)[0]
+
+    @property
+    def own_markers(self) -> list[Mark]:
+        return self.marks
+
+    @property
+    def location(self) -> tuple[str, int | None, str]:
+        """``(file relative to the rootdir, 0-based line of the definition or None, name)``."""
+        return self.nodeid.split("::", 1)[0], self.reportinfo()[1], self.name
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """``(module path, 0-based line of the pipeline's definition or None, name)``."""
+        code = getattr(getattr(self.target, "fn", None), "__code__", None)
+        return self.module_path, (code.co_firstlineno - 1 if code is not None else None), self.name
+
+    def iter_markers_with_node(self, name: str | None = None) -> Iterator[tuple[Item, Mark]]:
+        return ((self, m) for m in self.iter_markers(name))
+
+    def listextrakeywords(self) -> set[str]:
+        return set(self.extra_keyword_matches)
+
+    def add_report_section(self, when: str, key: str, content: str) -> None:
+        """Add a section (``Captured <key> <when>``) to this item's report, as in pytest."""
+        if content:
+            self._report_sections.append((when, key, content))
+
+    def warn(self, warning: Warning) -> None:
+        """Issue ``warning`` at the pipeline's definition (shown in the warnings summary)."""
+        if not isinstance(warning, Warning):
+            raise ValueError(f"warning must be an instance of Warning or subclass, got {warning!r}")
+        _, line, _ = self.reportinfo()
+        warnings.warn_explicit(warning, category=None, filename=str(self.module_path), lineno=(line or 0) + 1)
 
     @property
     def keywords(self) -> dict[str, Any]:
@@ -833,6 +903,7 @@ def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item
                     marks=marks,
                     module=module,
                     missing=missing,
+                    session=session,
                 )
             )
     return items
@@ -869,9 +940,9 @@ def _function_items(
         )
     manager = session.fixturemanager
     config = session.config
-    marks = [*get_marks(pipeline), *shared_marks]
+    own_marks = get_marks(pipeline)
+    marks = [*own_marks, *shared_marks]
     parametrize_marks = [m for m in marks if m.name == "parametrize"]
-    other_marks = [m for m in marks if m.name != "parametrize"]
     used = [
         *session.config.getini("usefixtures"),
         *(n for m in marks if m.name == "usefixtures" for n in m.args),
@@ -935,11 +1006,14 @@ def _function_items(
                 params,
                 fixture_params,
                 fixturenames,  # as pytest: with the parametrized names and ``request``
-                [*extra, *other_marks],
+                # As pytest's iter_markers: the function's (its parametrize marks too), the
+                # parameter set's, then the module's.
+                [*own_marks, *extra, *shared_marks],
                 module=module,
                 param_scopes=scopes,
                 missing=missing,
                 callspec=call,
+                session=session,
             )
         )
     return items

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from zenrun import heap
 from zenrun.hookspec import hookimpl
@@ -264,6 +264,16 @@ class FixtureRequest:
     def session(self) -> Session | None:
         """The zenrun session (as pytest's ``request.session``)."""
         return self._setup.session
+
+    @property
+    def instance(self) -> None:
+        """``None``: a pipeline is a function, never a method (as pytest's ``request.instance``
+        of a function test)."""
+        return None
+
+    def raiseerror(self, msg: str | None) -> NoReturn:
+        """Raise a :class:`FixtureLookupError` with ``msg``: the fixture cannot serve this item."""
+        raise FixtureLookupError(msg or f"fixture {self.fixturename!r} cannot be set up")
 
     def __repr__(self) -> str:
         return f"<FixtureRequest for {self._item.nodeid!r} ({self.fixturename or 'pipeline'})>"

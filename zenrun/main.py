@@ -844,6 +844,7 @@ def finish_item(
             teardown_errors.append(exc)
     teardown_sections = captured_sections("teardown", teardown_capture)
     report.sections += teardown_sections
+    report.sections += [(f"Captured {key} {when}", text) for when, key, text in item._report_sections]
     if report.outcome in (FAILED_OUTCOME, ERROR):  # fixture output belongs to the failure
         for title, text in report.sections:
             if (title, text) in setup_shown and setup_in_text:
@@ -852,6 +853,7 @@ def finish_item(
                 report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
+    report.user_properties = list(item.user_properties)
     session.config.hook.zenrun_item_report(report=report)
     session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)

@@ -31,6 +31,8 @@ class ItemReport:
     run: PipelineRun | None = None
     longrepr: str = ""
     keywords: dict[str, Any] = field(default_factory=dict)
+    #: The item's ``user_properties`` as it ended, as in pytest's report.
+    user_properties: list[tuple[str, object]] = field(default_factory=list)
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
     when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item

@@ -253,6 +253,7 @@ def keyword_names(item: Item) -> set[str]:
             names.update(n for n in vars(holder) if not n.startswith("_") and n not in _OWN_ATTRS)
     names.update(m.name for m in item.marks)
     names.update(getattr(item, "extra_keywords", ()))
+    names.update(getattr(item, "extra_keyword_matches", ()))
     return names
 
 
