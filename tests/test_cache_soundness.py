@@ -1086,3 +1086,45 @@ def test_an_int_output_too_long_for_its_text_gets_a_preview_not_an_internal_erro
     assert run.steps["rest"].output.preview == str(10**5000 % 97)  # (read back: the conftest's materializer)
     assert run.steps["big"].output.materializer == "bigint"
     assert run.steps["big"].output.preview and len(run.steps["big"].output.preview) < 1000
+
+
+def test_literals_json_spells_alike_are_different_keys(zenrunner):
+    # a tuple and a list, a set, int and str dict keys: each its own computation, never
+    # the output of another
+    zenrunner.makepyfile(
+        pipeline_lit="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def kind(x) -> str:
+            return repr(x)
+
+        @zenrun.mark.parametrize(
+            "v",
+            [(1, 2), [1, 2], {1, 2}, {1: "a"}, {"1": "a"}],
+            ids=["tuple", "list", "set", "intkey", "strkey"],
+        )
+        @pipeline
+        def lit(v):
+            kind(v)
+        """
+    )
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout
+    store = read_store(zenrunner.store)
+    runs = {run.item_id: run for run in store.get_runs()}
+    seen = {
+        item: runs[f"pipeline_lit.py::lit[{item}]"].steps["kind"]
+        for item in ["tuple", "list", "set", "intkey", "strkey"]
+    }
+    assert {item: s.status for item, s in seen.items()} == dict.fromkeys(seen, "completed")
+    assert {item: s.output.read() for item, s in seen.items()} == {
+        "tuple": "(1, 2)",
+        "list": "[1, 2]",
+        "set": "{1, 2}",
+        "intkey": "{1: 'a'}",
+        "strkey": "{'1': 'a'}",
+    }
+    assert zenrunner.run("-q").ret == 0  # and each is its own cache hit
+    assert all(r.steps["kind"].status == "cached" for r in store.get_runs()[-5:])

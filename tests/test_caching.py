@@ -496,8 +496,27 @@ def test_canonical_json():
 
     assert canonical_json({"b": 1, "a": [1, 2.5, None, True]}) == '{"a":[1,2.5,null,true],"b":1}'
     assert canonical_json({"a": 1, "b": 2}) == canonical_json({"b": 2, "a": 1})
-    assert canonical_json((1, 2)) == canonical_json([1, 2])
     assert canonical_json("é") == '"é"'
+    # one text per value: what JSON spells alike is told apart (else a step would be served
+    # the output computed for another value)
+    import collections
+    import enum
+    from pathlib import Path
+
+    class Level(enum.IntEnum):
+        LOW = 1
+
+    distinct = [
+        (1, 2), [1, 2], {1, 2}, frozenset({1, 2}), {1: "a"}, {"1": "a"}, {"__tuple__": [1, 2]},
+        Path("a"), "a", Level.LOW, 1, True, 1.0, [(1, 2)], [[1, 2]], {"x": (1,)}, {"x": [1]},
+        collections.OrderedDict(a=1), {"a": 1}, (), [], {}, None,
+    ]  # fmt: skip
+    texts = [canonical_json(v) for v in distinct]
+    assert len(set(texts)) == len(texts), texts
+    assert canonical_json({2, 1, 3}) == canonical_json({3, 1, 2})  # a set's order is not its own
+    assert canonical_json({2: "b", 1: "a"}) == canonical_json({1: "a", 2: "b"})
+    # plain JSON values keep the text they always had (the keys of earlier runs stay valid)
+    assert canonical_json([1, "a", {"b": None}]) == '[1,"a",{"b":null}]'
 
     class Cfg(StepConfig):
         gamma: float = 0.1

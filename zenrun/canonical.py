@@ -1,8 +1,10 @@
 """Canonical JSON: the one text form of values and step configs that keys and records use.
 
 Cache keys hash it and run records store it, so the same config or literal
-gives the same text in every process and on every run: keys sorted, no
-spaces, tuples as lists, sets sorted, pydantic models by their fields. It
+gives the same text in every process and on every run, and different values
+different texts: keys sorted, no spaces, pydantic models by their fields,
+tuples, sets, dicts with other keys than strings, paths and subclasses of
+builtins tagged (JSON would spell them as lists, dicts and strings). It
 is a leaf: composing a pipeline (which records each step's config) and
 computing cache keys both use it. pydantic is imported only when a model or
 a config is converted.
@@ -17,7 +19,7 @@ from json.encoder import (  # type: ignore[attr-defined]
     encode_basestring,
     encode_basestring_ascii,
 )
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 
@@ -26,7 +28,8 @@ class CanonicalJSONError(TypeError):
 
 
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces; tuples as lists; anything else is an error."""
+    """JSON with sorted keys and no spaces, one text per value: what JSON cannot tell
+    apart is tagged (see :func:`_tagged`); anything without a JSON form is an error."""
     # The encoder's text of the values most literals and key holes are, without a call into
     # it (a third of its cost is the call): exact types only (bool, IntEnum: the encoder).
     # The same errors too: an int past the digit limit of its text is a ValueError of both.
@@ -40,9 +43,59 @@ def canonical_json(value: Any) -> str:
             return "null"
         if kind is dict and not value:
             return "{}"
-        return _encode(value)
-    except (TypeError, ValueError) as exc:
+        return _encode(value if _plain(value) else _tagged(value))
+    except (TypeError, ValueError, RecursionError) as exc:
         raise CanonicalJSONError(str(exc)) from None
+
+
+#: The keys of the objects that stand for what JSON has no form of (see :func:`_tagged`).
+_TAGS = frozenset({"__tuple__", "__set__", "__frozenset__", "__dict__", "__path__", "__type__"})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    """Whether JSON's text of ``value`` is its own: only exact scalars, lists, and dicts with
+    string keys none of which is a tag (the text of such values is as it always was)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is list:
+        return all(map(_plain, value))
+    if kind is dict:
+        return all(type(k) is str and k not in _TAGS and _plain(v) for k, v in value.items())
+    # A model (encoded by its fields) or what has no JSON form (refused by the encoder).
+    return not isinstance(value, (str, int, float, list, tuple, dict, set, frozenset, PurePath))
+
+
+def _tagged(value: Any) -> Any:
+    """``value`` with what JSON would make the same as something else spelled out: a tuple
+    is ``{"__tuple__": [...]}`` (not the list ``[...]``), a set ``{"__set__": [...]}``
+    (sorted), a dict with keys other than strings ``{"__dict__": [[key, value], ...]}`` (not
+    ``{"1": ...}`` for ``{1: ...}``), a path ``{"__path__": [class, text]}`` (not its string),
+    a subclass of a builtin (an enum member, a named tuple) ``{"__type__": [name, value]}``.
+    A dict whose keys include a tag takes the ``__dict__`` form too: one text, one value."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
+        return [_tagged(v) for v in value]
+    if kind is tuple:
+        return {"__tuple__": [_tagged(v) for v in value]}
+    if kind is set or kind is frozenset:
+        items = sorted((_tagged(v) for v in value), key=_encode)
+        return {"__set__" if kind is set else "__frozenset__": items}
+    if kind is dict:
+        if all(type(k) is str and k not in _TAGS for k in value):
+            return {k: _tagged(v) for k, v in value.items()}
+        pairs = sorted(([_tagged(k), _tagged(v)] for k, v in value.items()), key=lambda p: _encode(p[0]))
+        return {"__dict__": pairs}
+    if isinstance(value, PurePath):
+        return {"__path__": [kind.__name__, str(value)]}
+    builtins: tuple[Any, ...] = (bool, int, float, str, tuple, list, dict, frozenset, set)
+    for base in builtins:
+        if isinstance(value, base):  # a subclass: the builtin value, under the class's name
+            return {"__type__": [f"{kind.__module__}.{kind.__qualname__}", _tagged(base(value))]}
+    return value  # a model: encoded by its fields (_json_default)
 
 
 def reusable_encode(encoder: json.JSONEncoder) -> Callable[[Any], str]:
