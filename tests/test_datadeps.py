@@ -773,3 +773,48 @@ def test_durations_and_track_outside_a_step():
 
     with pytest.raises(RuntimeError, match="outside a running step"):
         zenrun.track("data/x.csv")
+
+
+def test_a_file_read_by_a_relative_path_from_another_working_directory_is_a_miss(zenrunner):
+    # "data.txt" names another file when zenrun runs from another directory
+    (zenrunner.path / "sub").mkdir()
+    (zenrunner.path / "data.txt").write_text("ROOT")
+    (zenrunner.path / "sub" / "data.txt").write_text("SUB")
+    zenrunner.makepyfile(
+        pipeline_rel="""
+        from zenrun import pipeline, step
+
+        @step
+        def read_rel() -> str:
+            return open("data.txt").read()
+
+        @step
+        def read_abs(path: str) -> str:
+            return open(path).read()
+
+        @pipeline
+        def rel():
+            read_rel()
+            read_abs(__file__)
+        """
+    )
+
+    def last() -> dict[str, tuple[str, str]]:
+        run = read_store(zenrunner.store).get_runs()[-1]
+        return {s.id: (s.status, s.output.read()) for s in run.steps.values() if s.id == "read_rel"}
+
+    assert zenrunner.run("-q").ret == 0
+    assert last() == {"read_rel": ("completed", "ROOT")}
+    result = zenrunner.run("-v", "..", cwd=zenrunner.path / "sub")
+    assert result.ret == 0, result.stdout
+    assert last() == {"read_rel": ("completed", "SUB")}
+    result.fnmatch_lines(
+        ["*read_rel: cache miss: the step read paths relative to the working directory, which was "
+         "the rootdir and is now sub*"]
+    )  # fmt: skip
+    steps = read_store(zenrunner.store).get_runs()[-1].steps
+    assert steps["read_abs"].status == "cached"  # an absolute path does not depend on it
+    assert zenrunner.run("-q").ret == 0
+    assert last() == {"read_rel": ("completed", "ROOT")}
+    assert zenrunner.run("-q").ret == 0
+    assert last() == {"read_rel": ("cached", "ROOT")}

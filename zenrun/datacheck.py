@@ -120,6 +120,16 @@ class DataPolicy:
                 )
         if len(record) <= 2:  # "v" and "at": the step read nothing (most steps): nothing to check
             return Verdict(record=record)
+        started_in = record.get("cwd")
+        if started_in is not None:  # it named what it read relative to where it started
+            here = self.places.name(os.getcwd())
+            if here != started_in:
+                where = {".": "the rootdir"}
+                return Verdict(
+                    f"the step read paths relative to the working directory, which was "
+                    f"{where.get(started_in, started_in)} and is now {where.get(here, here)}",
+                    record=record,
+                )
         network = [str(h) for h in record.get("net") or ()]
         if self.trust:
             return Verdict(network=network, record=record)

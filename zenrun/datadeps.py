@@ -448,6 +448,10 @@ class Recorder:
         self._lookups: dict[Any, str] = {}  # port -> the host name last resolved for it
         self._seen: set[Any] = set()  # raw paths already handled
         self._cwd: str | None = None
+        #: Whether a path was resolved against the working directory (``open("data.txt")``):
+        #: the record then names the directory the step started in (see ``_finish``).
+        self._relative = False
+        self._first_cwd: str | None = None  # the working directory before the step's first chdir
         self.failure: str | None = None
         self._token: Any = None
         self._trusted = tracking.trusted
@@ -487,6 +491,7 @@ class Recorder:
         if not _isabs(path):
             if self._cwd is None:
                 self._cwd = os.getcwd()
+            self._relative = True
             path = f"{self._cwd}{os.sep}{path}"
         if _DOT in path or _DOUBLE in path:
             path = os.path.normpath(path)
@@ -502,6 +507,7 @@ class Recorder:
         self._seen.add(raw)
         path = raw if type(raw) is str else os.fsdecode(os.fspath(raw))
         if not _isabs(path):
+            self._relative = True
             path = f"{self._cwd or self._cwd_now()}{os.sep}{path}"
         if _DOT in path or _DOUBLE in path:
             path = os.path.normpath(path)
@@ -608,6 +614,7 @@ class Recorder:
     def _cwd_now(self) -> str:
         if self._cwd is None:
             self._cwd = os.getcwd()
+        self._relative = True
         return self._cwd
 
     def _declare_path(self, path: str, folder: bool = False) -> None:
@@ -785,6 +792,8 @@ class Recorder:
         ):
             if value:
                 record[key] = value
+        if self._relative and len(record) > 2:  # a relative path named what it read: from where
+            record["cwd"] = places.name(self._first_cwd or self._cwd or os.getcwd())
         return {"record": record, "unsafe": None}
 
 
@@ -887,6 +896,8 @@ def _on_path_rglob(recorder: Recorder, args: tuple[Any, ...]) -> None:
 
 
 def _on_chdir(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    if recorder._first_cwd is None:  # (the hook runs before the chdir: where the step started)
+        recorder._first_cwd = os.getcwd()
     recorder._cwd = None  # found again at the next relative path, once the chdir is done
 
 
