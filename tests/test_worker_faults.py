@@ -261,6 +261,49 @@ def test_a_multiprocessing_pool_in_a_step_works_on_every_worker_kind(zenrunner, 
     }
 
 
+FORKING_STEP = """
+    import os, signal, time
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def forks() -> list:
+        seen = []
+        pid = os.fork()
+        if pid == 0:  # the child: how it starts, as a multiprocessing pool's worker starts
+            os._exit(0 if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else 3)
+        seen.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        pid = os.fork()
+        if pid == 0:
+            try:
+                time.sleep(30)
+            finally:
+                os._exit(7)
+        os.kill(pid, signal.SIGTERM)  # as pool.terminate(), maybe before the child ran at all
+        seen.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        return seen
+
+    @pipeline
+    def forking():
+        forks()
+"""
+
+
+@pytest.mark.parametrize("kind", ["zygote", "forkserver"])
+def test_a_process_a_step_forks_in_a_worker_starts_with_sigterm_as_default(zenrunner, kind):
+    # A child inheriting the worker's SIGTERM handler lost a SIGTERM sent before it first
+    # ran (CPython clears the signals caught before its at-fork step): pool.terminate() then
+    # waited for ever on a child blocked on a lock the pool holds.
+    zenrunner.makepyfile(pipeline_forking=FORKING_STEP)
+    env = {"ZENRUN_NO_ZYGOTE": "1"} if kind == "forkserver" else {}
+    result = zenrunner.run("-n", "2", env=env, timeout=120)
+    assert result.ret == 0, result.stdout
+    script = """
+        from zenrun import get_pipeline
+        print(get_pipeline("forking").last_run.steps["forks"].output.read())
+    """
+    assert zenrunner.runpython(script).outlines[-1] == f"[0, {-signal.SIGTERM}]"
+
+
 ENDLESS_WITH_POOL = """
     import multiprocessing, os, time
     from pathlib import Path

@@ -48,8 +48,42 @@ def apply_environ(environ: dict[str, str]) -> None:
             os.environ[name] = value
 
 
+#: The worker process whose SIGTERM :func:`_interrupt` turns into a KeyboardInterrupt.
+_worker_pid: int | None = None
+
+
 def _interrupt(signum: int, frame: Any) -> None:
+    if os.getpid() != _worker_pid:  # a process a step forked: ends as SIGTERM ends it by default
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise KeyboardInterrupt(f"terminated by the driver (signal {signum})")
+
+
+_default_while_forking = False
+
+
+def _sigterm_default_while_forking() -> None:
+    """Before a step's code forks (a multiprocessing pool starting its workers): SIGTERM back
+    to its default, so that the child starts with it. A child that inherits a Python handler
+    loses a SIGTERM that comes before its interpreter runs again (CPython clears the signals
+    that arrived meanwhile): ``pool.terminate()`` of a child not yet scheduled then left it
+    waiting for a lock the pool holds, and the step's ``with Pool()`` waited for ever."""
+    global _default_while_forking
+    if (
+        os.getpid() == _worker_pid
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) is _interrupt
+    ):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _default_while_forking = True
+
+
+def _sigterm_handled_again() -> None:
+    global _default_while_forking
+    if _default_while_forking:
+        _default_while_forking = False
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def ignore_interrupt(signum: int, frame: Any) -> None:
@@ -99,8 +133,11 @@ def worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: by
     Without ``bootstrap``, the first message brings ``(bootstrap, shared)``: a worker
     forked ahead of time is told what it serves only when the pool adopts it.
     """
+    global _worker_pid
+    _worker_pid = os.getpid()
     signal.signal(signal.SIGINT, ignore_interrupt)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _interrupt)
+    os.register_at_fork(before=_sigterm_default_while_forking, after_in_parent=_sigterm_handled_again)
     sys.stdin = _NoStdin()
     report_crashes_to_stderr(replace=True)  # the worker's, whatever it inherited
     if bootstrap is None:
