@@ -122,13 +122,19 @@ def test_store_repair_verify_removes_a_corrupt_artifact_and_the_api_refuses_one(
     assert repair.ret == 0, repair.stdout
     repair.fnmatch_lines([f"removed 1 corrupt artifact(s) ({digest[:12]})*"])
     check = zenrunner.run("--store-check", "--verify")
-    assert check.ret == 0, check.stdout
-    check.fnmatch_lines(["*artifacts: 1 stored, 1 recorded but missing, 0 corrupt (contents hashed)"])
+    assert check.ret == 1, check.stdout  # removed: missing until its step runs again
+    check.fnmatch_lines(
+        [
+            "*artifacts: 1 stored, 1 recorded but missing, 0 corrupt (contents hashed)",
+            f"*MISSING artifact {digest[:12]}: output 'output' of step produce of pipeline big*",
+        ]
+    )
     rerun = zenrunner.run("-v")
     assert rerun.ret == 0
     rerun.fnmatch_lines(["*Step produce: cache miss: cached artifacts are missing or corrupt*"])
     status, _, total, digest_again, _, _ = _last(zenrunner)
     assert (status, total, digest_again) == ("completed", EXPECTED, digest)
+    assert zenrunner.run("--store-check", "--verify").ret == 0  # stored again
     usage = zenrunner.run("--verify")
     assert usage.ret == 4 and "--verify goes with --store-check or --store-repair" in usage.stderr
 

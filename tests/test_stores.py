@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -494,6 +495,7 @@ def test_metadata_store_is_wal(zenrunner):
 
 SLOW = """
 import time
+from pathlib import Path
 from zenrun import step, pipeline
 
 @step(enable_cache=False)
@@ -1283,3 +1285,74 @@ def test_the_flush_thread_started_ahead_of_runs_ends_when_none_comes():
     while flush_threads():
         assert time.time() < deadline, "the idle flush thread did not end"
         time.sleep(0.05)
+
+
+CHAIN_OF_SMALL_OUTPUTS = """
+    import zenrun
+    from zenrun import pipeline, step
+
+    @step
+    def make(i: int, k: int) -> list:
+        return [i * k] * 50
+
+    @step
+    def total(xs: list) -> int:
+        return sum(xs)
+
+    @zenrun.mark.parametrize("k", [1, 2, 3, 4])
+    @pipeline
+    def chain(k):
+        for i in range(18):
+            total(make(i, k))
+"""
+
+
+def _overwrite_pages(path: Path, first: int, count: int) -> None:
+    with open(path, "r+b") as fh:
+        fh.seek(first * 4096)
+        fh.write(b"\xa5" * (4096 * count))
+
+
+@pytest.mark.parametrize("reader", ["run", "store-check", "gc"])
+def test_an_inline_pack_with_damaged_pages_is_set_aside_by_whatever_reads_it(zenrunner, reader):
+    # pages garbled inside a pack that opens fine: its queries fail "malformed"
+    zenrunner.makepyfile(pipeline_chain=CHAIN_OF_SMALL_OUTPUTS)
+    assert zenrunner.run("-q").ret == 0
+    pack = zenrunner.store / "artifacts" / "inline.db"
+    assert pack.stat().st_size >= 6 * 4096
+    _overwrite_pages(pack, 2, 3)
+    args = {"run": ["-q"], "store-check": ["--store-check", "--verify"], "gc": ["--gc"]}[reader]
+    first = zenrunner.run(*args)
+    assert "INTERNALERROR" not in first.stdout + first.stderr, first.stdout + first.stderr
+    assert "Traceback" not in first.stdout + first.stderr
+    assert "is damaged (database disk image is malformed); set aside as" in first.stdout + first.stderr
+    assert list(pack.parent.glob("inline.db.damaged-*"))
+    if reader == "run":
+        assert first.ret == 0, first.stdout
+    rerun = zenrunner.run("-q")  # the steps whose outputs it held run again, right
+    assert rerun.ret == 0, rerun.stdout + rerun.stderr
+    runs = read_store(zenrunner.store).get_runs()
+    last = {r.item_id: r for r in runs}
+    for k in (1, 2, 3, 4):
+        steps = last[f"pipeline_chain.py::chain[{k}]"].steps
+        assert [steps[f"total_{i + 1}" if i else "total"].output.read() for i in range(18)] == [
+            i * k * 50 for i in range(18)
+        ]
+    assert zenrunner.run("--store-check", "--verify").ret == 0
+
+
+def test_store_check_names_recorded_artifacts_that_are_missing_and_exits_1(zenrunner):
+    zenrunner.maketoml("inline_artifacts = 0")
+    zenrunner.makepyfile(pipeline_chain=CHAIN_OF_SMALL_OUTPUTS)
+    assert zenrunner.run("-q", "-k", "chain and 1").ret == 0
+    run = read_store(zenrunner.store).get_runs()[-1]
+    digest = run.steps["make"].output.digest
+    (zenrunner.store / "artifacts" / digest[:2] / digest[2:]).unlink()
+    check = zenrunner.run("--store-check")
+    assert check.ret == 1, check.stdout
+    check.fnmatch_lines(
+        [
+            "*recorded but missing*",
+            f"*MISSING artifact {digest[:12]}: output 'output' of step make of pipeline chain*",
+        ]
+    )

@@ -35,9 +35,10 @@ from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
 from zenrun.installed import distribution_version, packages_distributions
-from zenrun.metadata.sqlite import StoreDamagedError, connect, is_damage
+from zenrun.metadata.sqlite import StoreDamagedError, connect
 from zenrun.protocols import Cache
 from zenrun.sources import canonical_module, class_source, function_source, real_path, set_rootdir
+from zenrun.sqlitewal import is_damage
 
 STORE_FORMAT_VERSION = "2"
 

@@ -18,8 +18,12 @@ Garbage collection is safe while other zenrun processes use the store:
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sqlite3
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +108,26 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     verify = config.getoption("verify_content", False)
     if verify and not (config.getoption("store_check") or config.getoption("store_repair")):
         raise UsageError("--verify goes with --store-check or --store-repair")
+    if not any(config.getoption(name) for name in ("store_check", "store_repair", "gc")):
+        return None
+    with _warnings_on_stderr():  # what a store says as it reads (a damaged pack set aside)
+        return _maintain(config, verify)
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log = logging.getLogger("zenrun")
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
+def _maintain(config: Any, verify: bool) -> int | None:
     if config.getoption("store_check"):
         if _plugin_stores(config):
             return stores_check(config, verify=verify)
@@ -168,14 +192,15 @@ def store_check(store: Path, verify: bool = False) -> int:
                 t: metadata._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("runs", "steps")
             }
             dead = metadata.dead_runs()
-            referenced = _metadata_digests(metadata._db)
+            artifacts = LocalArtifactStore(store / "artifacts")
+            # The artifacts of runs that recorded another artifact store are not here to check.
+            referenced = _metadata_digests(metadata._db, artifacts.url)
         finally:
             metadata.close()
         print(
             f"  runs: {counts['runs']}, steps: {counts['steps']}"
             + (f", {len(dead)} running with a dead owner (marked failed on the next run)" if dead else "")
         )
-        artifacts = LocalArtifactStore(store / "artifacts")
         present = {digest for digest, _ in artifacts.iter_digests()}
         missing = referenced - present
         summary = f"  artifacts: {len(present)} stored, {len(missing)} recorded but missing"
@@ -187,6 +212,9 @@ def store_check(store: Path, verify: bool = False) -> int:
             if corrupt:
                 bad = True
                 _report_corrupt(store, corrupt)
+        if missing:  # a rerun recomputes them when a step needs them; reading those runs fails
+            bad = True
+            _report_corrupt(store, dict.fromkeys(missing, -1), what="MISSING")
     elif verify and not bad:  # no records to name them by: the files are checked all the same
         corrupt = _corrupt_artifacts(LocalArtifactStore(store / "artifacts"))
         print(f"  artifacts: {len(corrupt)} corrupt (contents hashed)")
@@ -295,13 +323,15 @@ def _corrupt_artifacts(artifacts: Any) -> dict[str, int]:
     return corrupt
 
 
-def _report_corrupt(store: Path, corrupt: dict[str, int], shown: int = 3) -> None:
-    """One line per corrupt artifact, naming the step outputs recorded with it."""
+def _report_corrupt(store: Path, corrupt: dict[str, int], shown: int = 3, what: str = "CORRUPT") -> None:
+    """One line per corrupt (or missing: ``what``) artifact, naming the step outputs recorded
+    with it; the first ten, then how many more."""
     db = None
     if (store / "metadata.db").exists():
         db = SqliteMetadataStore(store / "metadata.db", read_only=True)
     try:
-        for digest, size in sorted(corrupt.items()):
+        listed = sorted(corrupt.items())
+        for digest, size in listed[:10]:
             uses: dict[tuple[str, str, str], list[str]] = {}  # (pipeline, step, output) -> runs
             if db is not None:
                 for pipeline, step_id, output, run in db._db.execute(
@@ -317,17 +347,28 @@ def _report_corrupt(store: Path, corrupt: dict[str, int], shown: int = 3) -> Non
             )
             if len(uses) > shown:
                 where += f"; and {len(uses) - shown} more"
-            print(
-                f"  CORRUPT artifact {digest[:12]} ({_size(size) if size >= 0 else 'unreadable'}): "
-                f"its content does not match its digest; {where or 'recorded by no run'}"
-            )
+            if what == "CORRUPT":
+                print(
+                    f"  CORRUPT artifact {digest[:12]} ({_size(size) if size >= 0 else 'unreadable'}): "
+                    f"its content does not match its digest; {where or 'recorded by no run'}"
+                )
+            else:
+                print(f"  {what} artifact {digest[:12]}: {where or 'recorded by no run'}")
+        if len(listed) > 10:
+            print(f"  ... and {len(listed) - 10} more {what.lower()} artifact(s)")
     finally:
         if db is not None:
             db.close()
-    print(
-        f"  a step that loads a corrupt artifact runs its producer again; zenrun --store {store} "
-        "--store-repair --verify removes them now, so their steps run again on the next run"
-    )
+    if what == "CORRUPT":
+        print(
+            f"  a step that loads a corrupt artifact runs its producer again; zenrun --store {store} "
+            "--store-repair --verify removes them now, so their steps run again on the next run"
+        )
+    else:
+        print(
+            "  their steps run again when a pipeline needs them (their cache entries miss); "
+            "the outputs of those runs cannot be read back"
+        )
 
 
 def store_repair(store: Path, verify: bool = False) -> int:
@@ -434,8 +475,16 @@ def _readable_rows(src: sqlite3.Connection, table: str, columns: list[str]) -> A
 # ---------------------------------------------------------------------------
 
 
-def _metadata_digests(db: Any) -> set[str]:
-    return {r[0] for r in db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")}
+def _metadata_digests(db: Any, artifact_store: str | None = None) -> set[str]:
+    """The digests the records name; with ``artifact_store`` (a URL), of the runs that recorded
+    that artifact store (or none) only."""
+    if artifact_store is None:
+        return {r[0] for r in db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")}
+    query = (
+        "SELECT DISTINCT io.digest FROM step_io io JOIN runs r ON r.id = io.run_id "
+        "WHERE io.digest IS NOT NULL AND (r.artifact_store IS NULL OR r.artifact_store = ?)"
+    )
+    return {r[0] for r in db.execute(query, (artifact_store,))}
 
 
 def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:

@@ -32,3 +32,13 @@ def enable_wal(connection: sqlite3.Connection, wait: float = 60.0) -> None:
 def is_busy(exc: sqlite3.OperationalError) -> bool:
     """Whether ``exc`` says another connection holds the file for now (worth waiting for)."""
     return "locked" in str(exc) or "busy" in str(exc)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a SQLite error means the file is damaged (not busy, full or read-only)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        "malformed" in str(exc) or "not a database" in str(exc)
+    )

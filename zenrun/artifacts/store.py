@@ -34,7 +34,7 @@ from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
 from zenrun.protocols import ArtifactStore
-from zenrun.sqlitewal import enable_wal, is_busy
+from zenrun.sqlitewal import enable_wal, is_busy, is_damage
 from zenrun.threads import leave_signals_to_the_main_thread
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
@@ -194,6 +194,18 @@ class LocalArtifactStore(ArtifactStore):
                 os.unlink(path + suffix)
         return True
 
+    def _pack_failed(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (raised by a query of the pack, under ``_inline_lock``) says the pack
+        is damaged: then it is closed and set aside, as one found damaged when opened."""
+        if not is_damage(exc):
+            return False
+        db, self._inline_db = self._inline_db, None
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        self._set_aside(os.path.join(self._root, INLINE_DB), str(exc))
+        return True
+
     def _inline_read(self, digest: str) -> bytes | None:
         """The bytes of ``digest`` in the inline pack (pending or committed), or None."""
         data = self._inline.get(digest)
@@ -203,7 +215,12 @@ class LocalArtifactStore(ArtifactStore):
             db = self._pack()
             if db is None:
                 return None
-            row = db.execute("SELECT data FROM blobs WHERE digest=?", (digest,)).fetchone()
+            try:
+                row = db.execute("SELECT data FROM blobs WHERE digest=?", (digest,)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                if not self._pack_failed(exc):
+                    raise
+                return None
         return None if row is None else bytes(row[0])
 
     def _inline_size(self, digest: str) -> int | None:
@@ -214,7 +231,12 @@ class LocalArtifactStore(ArtifactStore):
             db = self._pack()
             if db is None:
                 return None
-            row = db.execute("SELECT length(data) FROM blobs WHERE digest=?", (digest,)).fetchone()
+            try:
+                row = db.execute("SELECT length(data) FROM blobs WHERE digest=?", (digest,)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                if not self._pack_failed(exc):
+                    raise
+                return None
         return None if row is None else int(row[0])
 
     def _inline_remove(self, digest: str) -> bool:
@@ -224,8 +246,10 @@ class LocalArtifactStore(ArtifactStore):
                 return False
             try:
                 return db.execute("DELETE FROM blobs WHERE digest=?", (digest,)).rowcount > 0
-            except sqlite3.OperationalError:  # a read-only store: reported elsewhere
-                return False
+            except sqlite3.DatabaseError as exc:  # a read-only store: reported elsewhere
+                if isinstance(exc, sqlite3.OperationalError) or self._pack_failed(exc):
+                    return False
+                raise
 
     def _drop_corrupt_row(self, digest: str, why: str) -> None:
         """Remove a damaged row of the pack (put() skips digests that exist, so the producer's
@@ -248,19 +272,27 @@ class LocalArtifactStore(ArtifactStore):
         now = time.time()
         try:
             with self._inline_lock:
-                db = self._pack(create=True)
-                assert db is not None
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.executemany(
-                        "INSERT INTO blobs VALUES (?,?,?) ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
-                        [(digest, data, now) for digest, data in pending.items()],
-                    )
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
+                for attempt in (1, 2):  # a pack found damaged is set aside, and a new one made
+                    db = self._pack(create=True)
+                    assert db is not None
+                    try:
+                        db.execute("BEGIN IMMEDIATE")
+                        try:
+                            db.executemany(
+                                "INSERT INTO blobs VALUES (?,?,?) "
+                                "ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
+                                [(digest, data, now) for digest, data in pending.items()],
+                            )
+                            db.execute("COMMIT")
+                        except BaseException:
+                            if db.in_transaction:
+                                with contextlib.suppress(sqlite3.DatabaseError):
+                                    db.execute("ROLLBACK")
+                            raise
+                        break
+                    except sqlite3.DatabaseError as exc:
+                        if attempt == 2 or not self._pack_failed(exc):
+                            raise
         except BaseException as exc:
             with self._lock:
                 for digest in pending:
@@ -588,12 +620,17 @@ class LocalArtifactStore(ArtifactStore):
         rows: list[tuple[str, bytes]] = []
         with self._inline_lock:
             db = self._pack()
-            for start in range(0, len(wanted) if db is not None else 0, 900):
-                chunk = wanted[start : start + 900]
-                marks = ",".join("?" * len(chunk))
-                rows += db.execute(  # type: ignore[union-attr]
-                    f"SELECT digest, data FROM blobs WHERE digest IN ({marks})", chunk
-                ).fetchall()
+            try:
+                for start in range(0, len(wanted) if db is not None else 0, 900):
+                    chunk = wanted[start : start + 900]
+                    marks = ",".join("?" * len(chunk))
+                    rows += db.execute(  # type: ignore[union-attr]
+                        f"SELECT digest, data FROM blobs WHERE digest IN ({marks})", chunk
+                    ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if not self._pack_failed(exc):
+                    raise
+                rows = []  # set aside: those artifacts are missing
         for digest, data in rows:
             ok = len(data) == packed[digest] and hashlib.sha256(data).hexdigest() == digest
             if not ok:
@@ -675,7 +712,12 @@ class LocalArtifactStore(ArtifactStore):
                     continue
         with self._inline_lock:
             db = self._pack()
-            rows = [] if db is None else db.execute("SELECT digest, length(data) FROM blobs").fetchall()
+            try:
+                rows = [] if db is None else db.execute("SELECT digest, length(data) FROM blobs").fetchall()
+            except sqlite3.DatabaseError as exc:
+                if not self._pack_failed(exc):
+                    raise
+                rows = []
         for digest, size in rows:
             if _valid(digest):
                 yield digest, int(size)
@@ -709,10 +751,19 @@ class LocalArtifactStore(ArtifactStore):
         # transaction, so the conditional DELETE never removes one put meanwhile.
         with self._inline_lock:
             db = self._pack()
-            if db is not None:
-                rows = db.execute(
-                    "SELECT digest, length(data) FROM blobs WHERE stored < ?", (older_than,)
-                ).fetchall()
+            try:
+                rows = (
+                    []
+                    if db is None
+                    else db.execute(
+                        "SELECT digest, length(data) FROM blobs WHERE stored < ?", (older_than,)
+                    ).fetchall()
+                )
+            except sqlite3.DatabaseError as exc:
+                if not self._pack_failed(exc):
+                    raise
+                rows = []
+            if db is not None and rows:
                 for digest, size in rows:
                     if digest in keep:
                         continue

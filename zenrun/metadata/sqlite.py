@@ -34,7 +34,7 @@ from zenrun.metadata.records import (
 )
 from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_record_rows
 from zenrun.sources import real_path
-from zenrun.sqlitewal import enable_wal
+from zenrun.sqlitewal import enable_wal, is_damage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -126,16 +126,6 @@ class StoreDamagedError(UsageError):
 
 class StoreReadOnlyError(UsageError):
     """A write to a store that was opened read-only."""
-
-
-def is_damage(exc: BaseException) -> bool:
-    """Whether a SQLite error means the file is damaged (not busy, full or read-only)."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name:
-        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
-    return isinstance(exc, sqlite3.DatabaseError) and (
-        "malformed" in str(exc) or "not a database" in str(exc)
-    )
 
 
 _STORE_README = """\
