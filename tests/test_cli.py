@@ -438,6 +438,27 @@ def test_store_option_and_env(zenrunner, tmp_path_factory):
     assert set(_statuses(env_store, "beta").values()) == {"cached"}
 
 
+def test_sqlite_store_urls_read_as_sqlalchemy_reads_them_and_bad_stores_are_usage_errors(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    # sqlite:///rel is relative to the current directory, sqlite:////abs absolute
+    assert zenrunner.run("-k", "alpha", "--store", "sqlite:///relstore").ret == 0
+    assert [r.pipeline_name for r in read_store(zenrunner.path / "relstore").get_runs()] == ["alpha"]
+    absolute = zenrunner.path / "absstore"
+    assert zenrunner.run("-k", "alpha", env={"ZENRUN_STORE": f"sqlite:///{absolute}"}).ret == 0
+    assert (absolute / "metadata.db").exists()
+    for env, message in [
+        ({"ZENRUN_STORE": "sqlite:///"}, "ZENRUN_STORE sqlite:///: the URL names no path"),
+        ({"ZENRUN_STORE": "/proc/zenrun-store"}, "cannot create the store directory /proc/zenrun-store"),
+    ]:
+        result = zenrunner.run("-k", "alpha", env=env)
+        assert result.ret == 4, result.stdout + result.stderr
+        assert message in result.stderr and "INTERNALERROR" not in result.stdout + result.stderr
+    zenrunner.maketoml("store = 7")
+    result = zenrunner.run("-k", "alpha")
+    assert result.ret == 4
+    assert "zenrun.toml: store must be a directory or a URL, not 7" in result.stderr
+
+
 def test_default_store_is_in_rootdir_not_cwd(zenrunner):
     zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
     result = zenrunner.run("-k", "alpha", cwd=zenrunner.path / "sub")

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.sqlite import make_store_dir
 
@@ -59,7 +60,7 @@ class Values:
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(json.dumps(value, indent=2), encoding="utf-8")
             os.replace(tmp, path)  # atomic: a crash leaves the old value
-        except OSError:  # a read-only store: nothing to remember, as pytest's cache
+        except (OSError, UsageError):  # a read-only store: nothing to remember, as pytest's cache
             pass
 
     def keys(self) -> list[str]:

@@ -269,6 +269,10 @@ class Config:
         if env:
             return env, "ZENRUN_STORE"
         ini = self.ini.get("store") if isinstance(self.ini, dict) else None
+        if ini is not None and not (isinstance(ini, str) and ini):
+            raise UsageError(
+                f"{self.inipath or '[tool.zenrun]'}: store must be a directory or a URL, not {ini!r}"
+            )
         if isinstance(ini, str) and ini:
             text = os.path.expandvars(os.path.expanduser(ini))
             if "://" not in text:  # a directory, relative to the config file
@@ -303,9 +307,13 @@ class Config:
         what stays on this machine (``.zenrun/`` in the rootdir)."""
         setting, source = self._store_setting()
         if setting is not None and self.store_url is None:
-            for prefix in ("sqlite://", "file://"):  # sqlite:///abs/path -> /abs/path
+            # As SQLAlchemy reads them: sqlite:///rel/path is relative (to the current
+            # directory), sqlite:////abs/path absolute; file:///abs/path is absolute.
+            for prefix in ("sqlite:///", "sqlite://", "file://"):
                 if setting.startswith(prefix):
-                    setting = setting[len(prefix) :] or "."
+                    setting = setting[len(prefix) :]
+                    if not setting:
+                        raise UsageError(f"{source} {prefix!s}: the URL names no path (sqlite:///PATH)")
                     break
             if setting.endswith(".db"):  # sqlite:///path/metadata.db names the database file
                 setting = str(Path(setting).parent)

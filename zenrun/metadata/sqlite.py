@@ -148,8 +148,12 @@ Signature: 8a477f597d28d172789f06886806bc55
 
 def make_store_dir(directory: Path) -> None:
     """Create a store directory as pytest creates ``.pytest_cache``: with a README, a
-    ``.gitignore`` that ignores everything, and a ``CACHEDIR.TAG`` that backup tools skip."""
-    directory.mkdir(parents=True, exist_ok=True)
+    ``.gitignore`` that ignores everything, and a ``CACHEDIR.TAG`` that backup tools skip.
+    A directory that cannot be made is a :class:`UsageError` naming it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the store directory {directory}: {exc.strerror or exc}") from None
     for name, text in (
         ("README.md", _STORE_README),
         (".gitignore", _STORE_GITIGNORE),
