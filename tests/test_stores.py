@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -1356,3 +1357,22 @@ def test_store_check_names_recorded_artifacts_that_are_missing_and_exits_1(zenru
             f"*MISSING artifact {digest[:12]}: output 'output' of step make of pipeline chain*",
         ]
     )
+
+
+def test_a_push_to_a_directory_store_copies_the_artifacts_into_it(zenrunner, tmp_path):
+    zenrunner.makepyfile(pipeline_chain=CHAIN_OF_SMALL_OUTPUTS)
+    assert zenrunner.run("-q", "-k", "chain and 1").ret == 0
+    target = tmp_path / "pushed"
+    push = zenrunner.run("--store-push", str(target))
+    assert push.ret == 0, push.stdout + push.stderr
+    push.fnmatch_lines(["pushed 1 runs (0 already there), * cache entries and 36 artifacts to *pushed"])
+    assert "warning" not in push.stdout
+    check = zenrunner.run("--store", str(target), "--store-check", "--verify")
+    assert check.ret == 0, check.stdout
+    check.fnmatch_lines(["*artifacts: 36 stored, 0 recorded but missing, 0 corrupt*"])
+    shutil.rmtree(zenrunner.store)  # the pushed store stands alone: every step a cache hit
+    rerun = zenrunner.run("-q", "-k", "chain and 1", "--store", str(target))
+    assert rerun.ret == 0
+    run = read_store(target).get_runs()[-1]
+    assert {s.status for s in run.steps.values()} == {"cached"}
+    assert run.steps["total_18"].output.read() == 17 * 50

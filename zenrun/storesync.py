@@ -9,8 +9,9 @@ again with the same content, an artifact already there is not copied.
 Artifacts: each run's artifacts are read where that run recorded them (its
 ``artifact_store`` URL, else the source's local ``artifacts/``) and copied to
 the destination's artifact store: the session's ``--artifact-store`` for a
-push (without one, the records keep pointing at this machine's disk), the
-session's artifact store for a pull. Cache entries are rewritten to name the
+push (without one, a directory store's own ``artifacts/``; a team store's
+records keep pointing at this machine's disk, with a warning), the session's
+artifact store for a pull. Cache entries are rewritten to name the
 destination's artifact store, so they are hits there.
 """
 
@@ -64,9 +65,18 @@ def zenrun_cmdline_main(config: Config) -> int | None:
     try:
         if push:
             target = config.getoption("artifact_store", None)
-            destination = config.artifact_store if target else None
+            # A directory (embedded) store keeps the artifacts it records: they go there.
+            destination = (
+                config.artifact_store if target else None if other.store_url else other.artifact_store
+            )
             copied = copy_store(config, other, destination)
             where = redact_url(push)
+            if destination is None and copied["runs"]:
+                copied["warnings"].insert(
+                    0,
+                    "the artifacts were not copied: the runs pushed point at this machine's disk "
+                    "(--artifact-store URL copies them to a shared artifact store)",
+                )
         else:
             copied = copy_store(other, config, config.artifact_store)
             where = config.store_location
