@@ -476,3 +476,21 @@ def test_hook_with_wrong_arguments_is_a_collection_error(zenrunner):
     assert result.ret == 2
     result.fnmatch_lines(["*ERROR collecting conftest.py*", "*zenrun_step_finish*", "*step*"])
     assert "Traceback" not in result.stderr
+
+
+def test_a_collector_plugin_reports_a_file_it_cannot_collect_with_zenrun_fail(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_collect_file(file_path, session):
+            if file_path.suffix == ".yml":
+                zenrun.fail(f"{file_path.name}: no pipeline key")
+            return None
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    (zenrunner.path / "broken.yml").write_text("steps: []\n")
+    result = zenrunner.run()
+    assert result.ret == 2, result.stdout + result.stderr
+    result.fnmatch_lines(["*ERROR collecting broken.yml*", "*broken.yml: no pipeline key*"])
+    assert "INTERNALERROR" not in result.stdout

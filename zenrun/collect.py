@@ -524,6 +524,8 @@ class Session:
                     results = hook.zenrun_collect_file(file_path=path, session=self)
                 except CollectError as exc:
                     error = exc
+                except Failed as exc:  # a plugin's zenrun.fail(message), as in a pytest collector
+                    error = CollectError(f"error while collecting {self.relpath(path)}:\n{exc}")
                 else:
                     error = None
         sections = self._attach_output(errors_before, capture)

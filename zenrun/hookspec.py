@@ -131,9 +131,9 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
 
     Called for every file under the collected paths; the items of all
     implementations are concatenated. The built-in ``collect`` plugin
-    handles files matching ``python_files``. Raise
-    :class:`zenrun.collect.CollectError` for a file that cannot be
-    collected; it is reported as a collection error (exit 2).
+    handles files matching ``python_files``. Call ``zenrun.fail(message)``
+    for a file that cannot be collected: the message is reported as its
+    collection error (exit 2).
     """
 
 
@@ -300,9 +300,9 @@ def zenrun_runtest_teardown(item: Item) -> None:
 
 @hookspec
 def zenrun_item_report(report: ItemReport) -> None:
-    """Called with the :class:`zenrun.main.ItemReport` of a finished item
+    """Called with the :class:`zenrun.ItemReport` of a finished item
     (``report.nodeid``, ``.outcome``: passed / failed / error / skipped,
-    ``.run``: the :class:`~zenrun.metadata.records.PipelineRun` or None)."""
+    ``.run``: the :class:`zenrun.PipelineRun` or None)."""
 
 
 @hookspec
