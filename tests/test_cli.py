@@ -699,3 +699,50 @@ def test_a_reader_that_goes_away_ends_zenrun_quietly(zenrunner, option):
     assert b"INTERNALERROR" not in err, err.decode()
     assert b"Traceback" not in err, err.decode()
     assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("style", ["auto", "no", "line", "native", "short", "long"])
+def test_the_short_summary_names_the_exception_whatever_the_tb_style(zenrunner, style):
+    # as pytest's crash message: "ExceptionType: message", "Failed: message"
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def bad():
+            raise RuntimeError("broken fixture")
+
+        @zenrun.fixture
+        def torn():
+            yield 1
+            raise ValueError("broken teardown")
+    """)
+    zenrunner.makepyfile(
+        pipeline_a="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s() -> int:
+            return 1
+
+        @pipeline
+        def uses_bad(bad):
+            s()
+
+        @pipeline
+        def fails():
+            zenrun.fail("imperative")
+
+        @pipeline
+        def uses_torn(torn):
+            s()
+        """
+    )
+    result = zenrunner.run("-q", f"--tb={style}")
+    assert result.ret == 1
+    summary = [line for line in result.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    assert sorted(summary) == [
+        "ERROR pipeline_a.py::uses_bad - RuntimeError: broken fixture",
+        "ERROR pipeline_a.py::uses_torn - ValueError: broken teardown",
+        "FAILED pipeline_a.py::fails - Failed: imperative",
+    ], result.stdout

@@ -36,6 +36,7 @@ from zenrun.reports import (
     XFAILED,
     XPASSED,
     ItemReport,
+    crash_message,
     failure_text,
     format_warning,
     raised_at,
@@ -399,6 +400,7 @@ def report_teardown_errors(
         when="teardown",
         longrepr=f"error in {scope} fixture teardown:\n{text}",
         phase="teardown",
+        crash=None if isinstance(errors[-1], SystemExit) else crash_message(errors[-1]),
     )
     if xfail is not None and all(xfail.raises is None or isinstance(e, xfail.raises) for e in errors):
         report.outcome, report.longrepr = XFAILED, xfail.reason  # as pytest: xfail covers teardown
@@ -562,6 +564,7 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item:
     elif isinstance(exc, Failed):
         report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
         report.longrepr = f"{where} of {report.nodeid} failed: {exc.msg or ''}"
+        report.crash = f"Failed: {exc.msg or ''}"  # as pytest's summary says it
     else:  # SystemExit: this item only, never the session (issue 6 point 10)
         report.outcome = ERROR
         report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
@@ -675,6 +678,7 @@ def prepare_item(
     except Exception as exc:  # a skip mark misused, a zenrun_markeval_namespace hook
         report.outcome = ERROR
         report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
+        report.crash = crash_message(exc)
         return report, None, xfail, started
     if reason is not None:
         report.outcome, report.longrepr = SKIPPED, reason
@@ -698,6 +702,7 @@ def prepare_item(
     except Exception as exc:
         report.outcome = ERROR
         report.longrepr = f"error while setting up {item.nodeid}:\n{_error_text(exc, config)}"
+        report.crash = crash_message(exc)
         xfail = _xfail_of_error(item, config, xfail, exc, report)
         report.sections += captured_sections("setup", hook_capture)
         return report, None, xfail, started
@@ -768,6 +773,7 @@ def prepare_item(
     except Exception as exc:
         report.outcome = ERROR
         report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(exc, config)}"
+        report.crash = crash_message(exc)
         xfail = _xfail_of_error(item, config, xfail, exc, report)
     else:
         report.sections += captured_sections("setup", setup_capture)

@@ -38,6 +38,9 @@ class ItemReport:
     when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
     location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
     phase: str = "call"  # where the outcome was decided: "setup" (marks, fixtures), "call", "teardown"
+    #: ``Type: message`` of the exception that made the outcome, when one did: the short
+    #: summary's text whatever the ``--tb`` style (as pytest's crash message).
+    crash: str | None = None
 
     @property
     def summary(self) -> str:
@@ -46,6 +49,8 @@ class ItemReport:
             for step in self.run.steps.values():
                 if step.status == FAILED and step.error:
                     return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
+        if self.crash is not None:
+            return self.crash
         text = self.longrepr
         for title, _ in self.sections:  # fixture output appended to the failure: not the error
             text = text.split(f"\n{title}\n", 1)[0]
@@ -111,3 +116,8 @@ def failure_text(
     if len(blocked) < len(skipped):
         parts.append(f"not started: {', '.join(s for s in skipped if s not in blocked)}")
     return "\n\n".join(parts)
+
+
+def crash_message(exc: BaseException) -> str:
+    """``Type: message``, the last line of the exception as Python prints it."""
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
