@@ -314,3 +314,27 @@ def test_a_fixture_may_ask_for_a_parametrized_argument(zenrunner, monkeypatch):
     assert produced == {
         f"grid[{level}-{model}]": f"{model}-{level}" for level in (1, 2, 3) for model in ("rf", "logreg")
     }
+
+
+def test_an_empty_parameter_set_is_skipped_as_pytest_8_reports_it(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_e="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s(a: int) -> int:
+            return a
+
+        @zenrun.mark.parametrize("a,b", [])
+        @pipeline
+        def empty(a, b):
+            s(a)
+        """
+    )
+    collected = zenrunner.run("--co", "-q")
+    collected.fnmatch_lines(["pipeline_e.py::empty[[]NOTSET[]]"])
+    result = zenrunner.run("-rs")
+    assert result.ret == 0
+    # the line of its first decorator, as pytest's getfslineno gives it
+    result.fnmatch_lines(["SKIPPED [[]1[]] pipeline_e.py:8: got empty parameter set for (a, b)"])

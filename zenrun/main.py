@@ -582,6 +582,7 @@ def _defined_at(item: Item) -> tuple[str, int | None]:
     """Where ``item``'s skip mark points: its definition; a ``skip`` mark that does not come
     from the function itself (a module's ``zenrunmark``) folds per file, as pytest folds it."""
     own = get_marks(item.target) if hasattr(item.target, "fn") else []
+    own = [*own, *(item.callspec.marks if item.callspec is not None else ())]  # its parameter set's
     if any(m.name == "skip" for m in item.marks) and not any(m.name == "skip" for m in own):
         return str(item.module_path), None
     return _item_location(item)

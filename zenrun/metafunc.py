@@ -275,8 +275,8 @@ def empty_parameterset_mark(config: Any, reason: str, func: Any) -> Mark:
         return Mark("xfail", (), {"reason": reason, "run": False})
     if choice == "fail_at_collect":
         name = getattr(func, "__name__", str(func))
-        line = getattr(getattr(func, "__code__", None), "co_firstlineno", 0)
-        raise _fail(f"Empty parameter set in {name!r} at line {line + 1}")
+        line = getattr(getattr(func, "__code__", None), "co_firstlineno", 0)  # its first decorator's
+        raise _fail(f"Empty parameter set in {name!r} at line {line}")
 
     raise UsageError(f"empty_parameter_set_mark must be one of skip, xfail, fail_at_collect, not {choice!r}")
 
@@ -312,7 +312,7 @@ def parametersets(
         sets.append(ps)
     if not sets:
         mark = empty_mark() if empty_mark is not None else Mark("skip", (), {"reason": empty_reason})
-        sets.append(ParameterSet((NOTSET,) * len(argnames), None, (mark,)))
+        sets.append(ParameterSet((NOTSET,) * len(argnames), "NOTSET", (mark,)))  # pytest's id
     return sets
 
 
@@ -365,7 +365,7 @@ class Metafunc:
         """Add new calls, one per value set, as pytest's ``metafunc.parametrize``."""
         func = self._func_name
         names, force_tuple = parse_argnames(argnames)
-        reason = f"got empty parameter set {names!r}, function {func} at {self._location}"
+        reason = f"got empty parameter set for ({', '.join(names)})"  # as pytest 8+ words it
         sets = parametersets(
             names,
             argvalues,

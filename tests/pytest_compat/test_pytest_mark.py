@@ -643,7 +643,7 @@ def test(empty):
     )
     result = zenrunner.runzenrun_inprocess()
     result.stdout.fnmatch_lines(
-        ["*ERROR collecting pipeline_empty.py*", "Empty parameter set in 'test' at line 4", "*1 error*"]
+        ["*ERROR collecting pipeline_empty.py*", "Empty parameter set in 'test' at line 3", "*1 error*"]
     )
     assert result.ret == 2
 
