@@ -746,3 +746,32 @@ def test_the_short_summary_names_the_exception_whatever_the_tb_style(zenrunner, 
         "ERROR pipeline_a.py::uses_torn - ValueError: broken teardown",
         "FAILED pipeline_a.py::fails - Failed: imperative",
     ], result.stdout
+
+
+def test_collect_only_quiet_and_a_skip_without_reason_read_as_pytest_prints_them(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_q="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s() -> int:
+            return 1
+
+        @pipeline
+        def skipping():
+            zenrun.skip()
+
+        @pipeline
+        def running():
+            s()
+        """
+    )
+    collected = zenrunner.run("--co", "-q")
+    assert collected.stdout.splitlines()[-3:] == [
+        "pipeline_q.py::running",
+        "",
+        "2 pipelines collected in " + collected.stdout.splitlines()[-1].split(" in ")[-1],
+    ]
+    result = zenrunner.run("-q", "-rs")
+    result.fnmatch_lines(["SKIPPED [[]1[]] pipeline_q.py:10: Skipped"])  # where zenrun.skip() was called

@@ -556,7 +556,7 @@ def _check_run_config_steps(config: Config, session: Session) -> None:
 def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item: Item | None = None) -> None:
     """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
     if isinstance(exc, Skipped):
-        report.outcome, report.longrepr = SKIPPED, exc.msg or "skipped"
+        report.outcome, report.longrepr = SKIPPED, exc.msg or "Skipped"  # pytest's word for no reason
         # As pytest: a skip while setting up is reported at the item, one in its body where raised.
         report.location = _item_location(item) if where == "setup" and item is not None else raised_at(exc)
     elif isinstance(exc, XFailed):

@@ -506,6 +506,8 @@ class TerminalReporter:
         if self.verbosity >= 0:
             self.tw.sep("=", self.closing_line(session))
         elif self.verbosity == -1:
+            if self.config.getoption("collectonly") and session.items:
+                self.tw.line()  # as pytest: a blank line after the ids
             self.tw.line(self.closing_line(session))
         return None
 
