@@ -565,3 +565,43 @@ def test_items_offer_pytests_node_api_to_hooks_and_fixtures(zenrunner):
     result = zenrunner.run("-k", "p and 3")
     assert result.ret == 1
     result.fnmatch_lines(["*no noted value for 3*"])
+
+
+def test_the_short_summary_says_why_a_module_failed_to_collect_as_pytest(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_arity="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s() -> int:
+            return 1
+
+        @zenrun.mark.parametrize("a,b", [(1,)])
+        @pipeline
+        def arity(a, b):
+            s()
+        """,
+        pipeline_marked="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s() -> int:
+            return 1
+
+        @zenrun.mark.unregistered
+        @pipeline
+        def marked():
+            s()
+        """,
+    )
+    result = zenrunner.run("-q", "--strict-markers")
+    assert result.ret == 2
+    result.fnmatch_lines(
+        [
+            'ERROR pipeline_arity.py - Failed: pipeline_arity.py::arity: in "parametrize" the number '
+            "of names (2):",
+            "ERROR pipeline_marked.py - Failed: 'unregistered' not found in `markers` configuration option",
+        ]
+    )

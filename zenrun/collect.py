@@ -42,7 +42,12 @@ _ZENRUN_DIR = str(Path(__file__).parent)
 
 
 class CollectError(Exception):
-    """A file could not be collected; the message says why."""
+    """A file could not be collected; the message says why (``crash``: the short summary's
+    ``Type: message``, when an exception says it shortly, as pytest's)."""
+
+    def __init__(self, message: str, crash: str | None = None) -> None:
+        super().__init__(message)
+        self.crash = crash
 
 
 @dataclass
@@ -324,6 +329,8 @@ class Session:
         self.items: list[Item] = []
         self.deselected: list[Item] = []
         self.collection_errors: list[tuple[str, str]] = []
+        #: The short summary's text of a collection error, by its path (``Failed: ...``).
+        self.collection_crashes: dict[str, str] = {}
         self.warnings: list[str] = []
         self.fixturemanager: FixtureManager = fixture_manager(config)
         self.reports: list[ItemReport] = []
@@ -337,8 +344,11 @@ class Session:
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
 
-    def add_collection_error(self, path: Path | str, message: str) -> None:
-        self.collection_errors.append((self.relpath(Path(path)), message))
+    def add_collection_error(self, path: Path | str, message: str, crash: str | None = None) -> None:
+        relpath = self.relpath(Path(path))
+        self.collection_errors.append((relpath, message))
+        if crash is not None:
+            self.collection_crashes.setdefault(relpath, crash)
         maxfail = 1 if self.config.getoption("exitfirst", False) else self.config.getoption("maxfail", 0)
         if maxfail and len(self.collection_errors) >= maxfail and self.shouldfail is None:
             self.shouldfail = f"stopping after {len(self.collection_errors)} failures"
@@ -525,12 +535,14 @@ class Session:
                 except CollectError as exc:
                     error = exc
                 except Failed as exc:  # a plugin's zenrun.fail(message), as in a pytest collector
-                    error = CollectError(f"error while collecting {self.relpath(path)}:\n{exc}")
+                    error = CollectError(
+                        f"error while collecting {self.relpath(path)}:\n{exc}", _failed_crash(exc)
+                    )
                 else:
                     error = None
         sections = self._attach_output(errors_before, capture)
         if error is not None:
-            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]))
+            self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]), error.crash)
             return None
         if len(self.collection_errors) > errors_before:
             return None
@@ -842,20 +854,29 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
         if isinstance(exc, UsageError):
             raise
 
-        detail = (
-            str(exc)
-            if isinstance(exc, Failed) and not exc.pytrace
-            else _short_exception(exc, _tbstyle(session.config))
-        )
-        raise CollectError(f"error while collecting {session.relpath(path)}:\n{detail}") from None
+        plain = isinstance(exc, Failed) and not exc.pytrace
+        detail = str(exc) if plain else _short_exception(exc, _tbstyle(session.config))
+        raise CollectError(
+            f"error while collecting {session.relpath(path)}:\n{detail}",
+            _failed_crash(exc) if plain else None,
+        ) from None
     except BaseException as exc:
         if isinstance(exc, Failed):
-            raise CollectError(f"error while collecting {session.relpath(path)}:\n{exc}") from None
+            raise CollectError(
+                f"error while collecting {session.relpath(path)}:\n{exc}", _failed_crash(exc)
+            ) from None
         if isinstance(exc, Skipped):
             session.warn(f"{session.relpath(path)}: skipped: {exc}")
             return []
         raise
     return items
+
+
+def _failed_crash(exc: BaseException) -> str:
+    """``Failed: <first line>``: what pytest's short summary says of a collection error raised
+    with ``fail(..., pytrace=False)`` (a parametrize misuse, an unregistered mark)."""
+    lines = str(exc).strip().splitlines()
+    return f"Failed: {lines[0] if lines else ''}"
 
 
 def _is(obj: Any, kind: type) -> bool:

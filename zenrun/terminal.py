@@ -563,10 +563,13 @@ class TerminalReporter:
             if char == "s":
                 lines += self._folded_skips()
             if char == "E" and session is not None:  # collection errors first, as pytest
+                crashes = getattr(session, "collection_crashes", {})
                 for path, message in session.collection_errors:
                     marked = [line[1:].strip() for line in message.splitlines() if line.startswith("E ")]
                     text = (
-                        ""
+                        crashes[path]
+                        if path in crashes
+                        else ""
                         if message.startswith("ImportError while importing")
                         or not marked
                         or marked[0].startswith("SyntaxError")

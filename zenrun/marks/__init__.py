@@ -317,9 +317,8 @@ def zenrun_collection_modifyitems(session: Session, config: Config, items: list[
                     if item.module_path in failed_modules:
                         continue
                     failed_modules.add(item.module_path)
-                    session.add_collection_error(
-                        item.module_path, f"{m.name!r} not found in `markers` configuration option"
-                    )
+                    message = f"{m.name!r} not found in `markers` configuration option"
+                    session.add_collection_error(item.module_path, message, f"Failed: {message}")
                 else:
                     session.warn(
                         f"{item.nodeid}: Unknown zenrun.mark.{m.name} - is this a typo?  You can "
