@@ -769,3 +769,32 @@ def test_a_closed_stderr_loses_no_output(zenrunner, args):
     )
     assert proc.returncode == 0, proc.stdout
     assert proc.stdout.rstrip().splitlines()[-1].startswith("=") and "1 passed" in proc.stdout
+
+
+def test_a_parameter_id_holding_double_colons_names_its_item_everywhere(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_ids="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step
+        def s(v: int) -> int:
+            return v
+
+        @zenrun.mark.parametrize("v", [1, 2], ids=["x::y", "plain"])
+        @pipeline
+        def pids(v):
+            s(v)
+        """
+    )
+    result = zenrunner.run("-q")
+    assert result.ret == 0
+    result.fnmatch_lines(["pids[[]x::y[]] *1*"])
+    shown = zenrunner.run("--show", "pids[x::y]")
+    assert shown.ret == 0, shown.stdout + shown.stderr
+    shown.fnmatch_lines(["item: pipeline_ids.py::pids[[]x::y[]]", "params: v=1"])
+    read = zenrunner.runpython("""
+        from zenrun import get_item
+        print(get_item("pids[x::y]").last_run.steps["s"].output.read())
+    """)
+    assert read.outlines[-1] == "1", read.stdout + read.stderr

@@ -71,7 +71,7 @@ class Progress:
     @hookimpl
     def zenrun_pipeline_run_start(self, run: Any) -> None:
         self._start_thread()
-        label = run.item_id.rsplit("::", 1)[-1] if run.item_id else run.pipeline_name
+        label = run.item_id.split("::", 1)[-1] if run.item_id else run.pipeline_name
         with self.lock:
             self.runs[run.name] = [label, time.monotonic(), 0, len(run.graph)]
 

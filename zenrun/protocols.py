@@ -170,9 +170,10 @@ def item_named(name: str, item_ids: Iterable[str]) -> str | None:
     ``pipeline_hpo.py::hpo[iris]``), or None; a ``name`` with ``::`` is a whole id and names
     none of them. Raises :class:`AmbiguousRunError` when several match. For stores'
     ``resolve_item`` once the exact id was not found."""
-    if "::" in name:
+    if "::" in name.split("[", 1)[0]:  # a module path before it (a "::" in a parameter id is not)
         return None
-    matches = [i for i in item_ids if i.rsplit("::", 1)[-1] == name]
+    # The name is what follows the module's path: a parameter id may hold "::" too.
+    matches = [i for i in item_ids if i.split("::", 1)[-1] == name]
     if len(matches) > 1:
         raise AmbiguousRunError(f"item {name!r} is ambiguous: {', '.join(matches)}")
     return matches[0] if matches else None

@@ -711,7 +711,7 @@ def json_record(
     record: dict[str, Any] = dict.fromkeys(JSON_KEYS)
     record.update(
         item_id=item_id,
-        item=item_id.rsplit("::", 1)[-1] if item_id else (run.pipeline_name if run else None),
+        item=item_id.split("::", 1)[-1] if item_id else (run.pipeline_name if run else None),
         outcome=outcome,
         params=params if params is not None else (dict(run.params) if run else {}),
         overrides=list(run.overrides) if run else [],

@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 def item_label(summary: dict[str, Any]) -> str:
     """``hpo[iris]`` for an item id ``pipeline_hpo.py::hpo[iris]``, else the pipeline name."""
     item = summary.get("item_id")
-    return item.rsplit("::", 1)[-1] if item else summary["pipeline"]
+    return item.split("::", 1)[-1] if item else summary["pipeline"]
 
 
 def option_label(summary: dict[str, Any]) -> str:

@@ -70,7 +70,7 @@ def get_item(item_id: str) -> ItemView:
     store = _config().metadata_store
     resolved = store.resolve_item(item_id)
     if resolved is None:
-        known = [i.rsplit("::", 1)[-1] for i in store.item_ids()]
+        known = [i.split("::", 1)[-1] for i in store.item_ids()]
         raise KeyError(
             f"no runs of item {item_id!r} in {_where()}; recorded items: {', '.join(known) or 'none'}"
         )

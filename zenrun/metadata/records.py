@@ -204,7 +204,7 @@ class PipelineRun:
     @property
     def short_item_id(self) -> str | None:
         """The item id without its file, e.g. ``hpo[iris]``."""
-        return self.item_id.rsplit("::", 1)[-1] if self.item_id else None
+        return self.item_id.split("::", 1)[-1] if self.item_id else None
 
     def with_steps(self, steps: dict[str, StepRun]) -> PipelineRun:
         """A copy of this record whose ``steps`` are ``steps`` (in their order): what a
@@ -301,7 +301,7 @@ class ItemView:
     @property
     def name(self) -> str:
         """The item id without its file, e.g. ``hpo[iris]``."""
-        return self.id.rsplit("::", 1)[-1]
+        return self.id.split("::", 1)[-1]
 
     @property
     def last_run(self) -> PipelineRun:
