@@ -1376,3 +1376,16 @@ def test_a_push_to_a_directory_store_copies_the_artifacts_into_it(zenrunner, tmp
     run = read_store(target).get_runs()[-1]
     assert {s.status for s in run.steps.values()} == {"cached"}
     assert run.steps["total_18"].output.read() == 17 * 50
+
+
+def test_a_deleted_store_identity_file_is_said_and_costs_one_miss(zenrunner):
+    zenrunner.makepyfile(pipeline_chain=CHAIN_OF_SMALL_OUTPUTS)
+    assert zenrunner.run("-q", "-k", "chain and 1").ret == 0
+    (zenrunner.store / "artifacts" / ".zenrun-store-id").unlink()
+    result = zenrunner.run("-q", "-k", "chain and 1")
+    assert result.ret == 0
+    result.fnmatch_lines(["*had artifacts but no .zenrun-store-id (deleted?): it has a new identity*"])
+    again = zenrunner.run("-q", "-k", "chain and 1")
+    assert "identity" not in again.stdout
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert {s.status for s in run.steps.values()} == {"cached"}

@@ -17,7 +17,9 @@ import importlib.util
 import inspect
 import itertools
 import json
+import logging
 import os
+import re
 import sqlite3
 import sys
 import sysconfig
@@ -1101,6 +1103,34 @@ def store_identity(artifact_store: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}:{getattr(artifact_store, 'url', root)}"
 
 
+def _holds_artifacts(root: Path) -> bool:
+    """Whether the local artifact store at ``root`` holds artifacts: a file in one of the
+    two-hex-digit folders, or a row of its inline pack (an empty pack, opened ahead of a
+    session's first run, holds none). Asked only when its id file is missing."""
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                folder = len(entry.name) == 2 and _HEX_PAIR.fullmatch(entry.name) and entry.is_dir()
+                if folder and any(os.scandir(entry.path)):
+                    return True
+    except OSError:
+        return False
+    pack = root / "inline.db"
+    if not pack.is_file():
+        return False
+    try:
+        db = sqlite3.connect(f"{pack.as_uri()}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT 1 FROM blobs LIMIT 1").fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+
+
+_HEX_PAIR = re.compile("[0-9a-f]{2}")
+
+
 def _local_store_id(root: Path) -> str:
     path = root / STORE_ID_FILE
     try:
@@ -1111,16 +1141,25 @@ def _local_store_id(root: Path) -> str:
         return f"local-path:{root.resolve()}"
     import uuid
 
+    held = _holds_artifacts(root)
     try:  # write aside, then link: a concurrent reader never sees a half-written id
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / f"{STORE_ID_FILE}.{os.getpid()}.{threading.get_ident()}"
         tmp.write_text(uuid.uuid4().hex)
         try:
             os.link(tmp, path)
+            made = True
         except FileExistsError:
-            pass
+            made = False
         finally:
             tmp.unlink()
+        if made and held:  # the artifacts stay; the entries naming the lost identity miss
+            logging.getLogger("zenrun").warning(
+                "The artifact store %s had artifacts but no %s (deleted?): it has a new identity, "
+                "and the cache entries made with the old one miss once (their steps run again).",
+                root,
+                STORE_ID_FILE,
+            )
         return "local:" + path.read_text().strip()
     except OSError:  # a read-only store
         return f"local-path:{root.resolve()}"

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 from zenrun import randomstate
@@ -336,6 +337,10 @@ class PipelineExecution:
         self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
         if self.run_override is False:
             self.log.info(OVERRIDE_MESSAGE)
+        if self._store_id is None and isinstance(getattr(self.artifact_store, "root", None), Path):
+            # A local store is named (its id file made) before this run writes to it: an
+            # artifact there without the file means the file was lost (zenrun.cache says so).
+            self._store_id = store_identity(self.artifact_store)
         checkpoint = self.artifact_store.checkpoint()
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint)  # type: ignore[call-arg]

@@ -458,8 +458,8 @@ def _main(config: Config, session: Session) -> int:
     if getattr(orchestrator, "name", None) == "local":  # the steps run here: the store is ready for them
         open_ahead = getattr(config.artifact_store, "open_ahead", None)
         if open_ahead is not None:  # a local store
-            open_ahead()  # the inline pack, opened while the items set up, not during the first steps
             store_identity(config.artifact_store)  # a new store's id is made with it, not in a step
+            open_ahead()  # the inline pack, opened while the items set up, not during the first steps
         from zenrun.execution import start_flusher  # here: pydantic, see _run_item
 
         start_flusher()  # the thread that commits the runs' records, started before the first run

@@ -163,6 +163,8 @@ def copy_store(source: Config, dest: Config, dest_artifacts: Any | None) -> dict
         return True
 
     dest_location = _location(dest_artifacts) if dest_artifacts is not None else None
+    if dest_artifacts is not None:
+        store_identity(dest_artifacts)  # named before anything is copied into it
     for run in src_meta.get_runs():
         if run.status == RUNNING:
             continue  # still being written: the next push takes it
