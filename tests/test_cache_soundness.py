@@ -1128,3 +1128,72 @@ def test_literals_json_spells_alike_are_different_keys(zenrunner):
     }
     assert zenrunner.run("-q").ret == 0  # and each is its own cache hit
     assert all(r.steps["kind"].status == "cached" for r in store.get_runs()[-5:])
+
+
+def test_what_a_configs_json_form_leaves_out_is_part_of_its_key(zenrunner):
+    # Each case's first value computes; its second, the same JSON form, must compute again.
+    zenrunner.makepyfile(
+        pipeline_exact="""
+        import zenrun
+        from typing import Any
+        from pydantic import BaseModel, Field, SecretStr
+        from zenrun import pipeline, step, StepConfig
+
+        class Optim(BaseModel):
+            lr: float = 0.1
+
+        class Adam(Optim):
+            beta: float = 0.9
+
+        class Conf(StepConfig):
+            optim: Optim = Optim()
+            hidden: int = Field(1, exclude=True)
+            secret: SecretStr = SecretStr("a")
+            anything: Any = None
+            table: dict = {}
+
+        @step
+        def describe(config: Conf) -> str:
+            return repr((config.optim, config.hidden, config.secret.get_secret_value(),
+                         config.anything, list(config.table)))
+
+        @step
+        def order(d: dict) -> list:
+            return list(d)
+
+        CASES = {
+            "subclass": [Conf(optim=Adam(beta=0.9)), Conf(optim=Adam(beta=0.5))],
+            "excluded": [Conf(hidden=1), Conf(hidden=2)],
+            "secret": [Conf(secret=SecretStr("a")), Conf(secret=SecretStr("b"))],
+            "anytype": [Conf(anything=(1, 2)), Conf(anything=[1, 2])],
+            "dictorder": [Conf(table={"a": 1, "b": 2}), Conf(table={"b": 2, "a": 1})],
+        }
+
+        @zenrun.mark.parametrize("case", list(CASES))
+        @zenrun.mark.parametrize("which", [0, 1])
+        @pipeline
+        def exact(case, which):
+            describe(config=CASES[case][which])
+
+        @zenrun.mark.parametrize("which", [0, 1])
+        @pipeline
+        def literal(which):
+            order([{"a": 1, "b": 2}, {"b": 2, "a": 1}][which])
+        """
+    )
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    store = read_store(zenrunner.store)
+    runs = {run.item_id.split("::", 1)[1]: run for run in store.get_runs()}
+    for case in ("subclass", "excluded", "secret", "anytype", "dictorder"):
+        first, second = (runs[f"exact[{which}-{case}]"].steps["describe"] for which in (0, 1))
+        assert second.status == "completed", case  # never the value computed for the first
+        assert first.output.read() != second.output.read(), case
+    assert runs["literal[1]"].steps["order"].status == "completed"
+    assert runs["literal[1]"].steps["order"].output.read() == ["b", "a"]
+    assert "beta=0.5" in runs["exact[1-subclass]"].steps["describe"].output.read()
+    # and each is its own cache hit, whatever its form: the digest is the same in every process
+    assert zenrunner.run("-q").ret == 0
+    assert {s.status for run in read_store(zenrunner.store).get_runs()[-12:] for s in run.steps.values()} == {
+        "cached"
+    }

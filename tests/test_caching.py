@@ -517,6 +517,10 @@ def test_canonical_json():
     assert canonical_json({2: "b", 1: "a"}) == canonical_json({1: "a", 2: "b"})
     # plain JSON values keep the text they always had (the keys of earlier runs stay valid)
     assert canonical_json([1, "a", {"b": None}]) == '[1,"a",{"b":null}]'
+    # a user's dict keeps its order (a step may iterate it); zenrun's own dicts are sorted
+    assert canonical_json({"b": 1, "a": 2}, ordered=True) != canonical_json({"a": 2, "b": 1}, ordered=True)
+    assert canonical_json({"a": 2, "b": 1}, ordered=True) == canonical_json({"a": 2, "b": 1})
+    assert canonical_json({"b": 1, "a": 2}) == canonical_json({"a": 2, "b": 1})
 
     class Cfg(StepConfig):
         gamma: float = 0.1

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.artifacts.materializers import PickleMaterializer
-from zenrun.canonical import CanonicalJSONError, canonical_json, config_json
+from zenrun.canonical import CanonicalJSONError, canonical_json, config_json, exactness_digest
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
 from zenrun.installed import distribution_version, packages_distributions
@@ -605,7 +605,7 @@ class Fingerprinter:
                 # Class-level values may be changed at run time, or computed at import
                 # (from the environment, a file): followed by content, as globals are.
                 try:
-                    parts.append(f"{attr}={canonical_json(member)}")
+                    parts.append(f"{attr}={canonical_json(member, ordered=True)}")
                 except CanonicalJSONError:
                     parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
         return "\n".join(parts)
@@ -624,7 +624,7 @@ class Fingerprinter:
             return f"value {label}:{digest.hexdigest()}"
         if kind in (list, tuple, dict, set, frozenset):
             try:
-                content = f"value {label}:{sha256(canonical_json(value))}"
+                content = f"value {label}:{sha256(canonical_json(value, ordered=True))}"
                 node.plain = True
                 return content
             except CanonicalJSONError:  # holds functions, classes or objects: follow each
@@ -634,7 +634,7 @@ class Fingerprinter:
         else:
             prefix = ""
         try:
-            return f"value {label}:{prefix}:{sha256(canonical_json(value))}"
+            return f"value {label}:{prefix}:{sha256(canonical_json(value, ordered=True))}"
         except CanonicalJSONError:
             pass
         used: list[Any] = []
@@ -860,19 +860,23 @@ def key_parts(
     fingerprint: CodeFingerprint | None = None,
     config_data: Any = None,
     qualified: str | None = None,
+    config_exact: str | None = None,
 ) -> dict[str, Any]:
     """The parts a cache key is made of, kept in the step record to explain misses.
 
     ``fingerprint`` is the step's :class:`CodeFingerprint` for this run (computed
     here when not given); ``config_data`` is ``config_json(config)`` when the
     caller has it already; ``qualified`` the step function's qualified name (its
-    ``module.qualname``) likewise. The materializers are not a part: which one stores
+    ``module.qualname``) likewise; ``config_exact`` what the config's JSON form leaves out
+    (:func:`zenrun.canonical.exactness_digest`), a part only when there is some. The materializers are not a part: which one stores
     an output is known only once the step has run, so a cache hit checks the
     entry's materializers instead (see ``PipelineExecution``).
     """
     if fingerprint is None:
         fingerprint = Fingerprinter().fingerprint(step.fn)
-    return {
+    if config_exact is None and config_data is None and config is not None:
+        config_exact = exactness_digest(config)
+    parts = {
         "format": STORE_FORMAT_VERSION,
         "step": qualified if qualified is not None else qualified_name(step.fn),
         "name": step.name,
@@ -884,6 +888,9 @@ def key_parts(
         "outputs": list(step.output_names),
         "deps": fingerprint.deps,
     }
+    if config_exact is not None:
+        parts["config_exact"] = config_exact
+    return parts
 
 
 def cache_key(parts: dict[str, Any]) -> str:
@@ -912,6 +919,8 @@ class KeyTemplate:
 
     @classmethod
     def make(cls, parts: dict[str, Any]) -> KeyTemplate | None:
+        if "config_exact" in parts:  # it varies too: not a template's
+            return None
         fixed = {k: v for k, v in parts.items() if k not in ("deps", "data")}
         if not all(hole in fixed for hole in cls.HOLES):
             return None
@@ -968,6 +977,11 @@ def explain_miss(parts: dict[str, Any], previous: dict[str, Any] | None) -> str:
     if parts.get("outputs") != previous.get("outputs"):
         changes.append("outputs changed")
     changes += _dict_changes("config", parts.get("config") or {}, previous.get("config") or {})
+    if parts.get("config_exact") != previous.get("config_exact"):
+        changes.append(
+            "config changed in what its JSON form does not show (a subclass of a field's type, "
+            "excluded or secret fields, the types of values, the order of a dict's keys)"
+        )
     changes += _dict_changes("parameter", parts.get("params") or {}, previous.get("params") or {})
     changes += _dict_changes(
         "input", parts.get("inputs") or {}, previous.get("inputs") or {}, show_values=False

@@ -27,9 +27,14 @@ class CanonicalJSONError(TypeError):
     pass
 
 
-def canonical_json(value: Any) -> str:
+def canonical_json(value: Any, ordered: bool = False) -> str:
     """JSON with sorted keys and no spaces, one text per value: what JSON cannot tell
-    apart is tagged (see :func:`_tagged`); anything without a JSON form is an error."""
+    apart is tagged (see :func:`_tagged`); anything without a JSON form is an error.
+
+    ``ordered``: a user's value (a literal parameter, a module constant), whose dicts a
+    step may iterate: one whose keys are not in sorted order is tagged with its order
+    (``{"__ordered__": [[key, value], ...]}``). zenrun's own dicts (key parts) are not.
+    """
     # The encoder's text of the values most literals and key holes are, without a call into
     # it (a third of its cost is the call): exact types only (bool, IntEnum: the encoder).
     # The same errors too: an int past the digit limit of its text is a ValueError of both.
@@ -43,58 +48,72 @@ def canonical_json(value: Any) -> str:
             return "null"
         if kind is dict and not value:
             return "{}"
+        if ordered:
+            return _encode(value if _plain(value, True) else _tagged(value, True))
         return _encode(value if _plain(value) else _tagged(value))
     except (TypeError, ValueError, RecursionError) as exc:
         raise CanonicalJSONError(str(exc)) from None
 
 
 #: The keys of the objects that stand for what JSON has no form of (see :func:`_tagged`).
-_TAGS = frozenset({"__tuple__", "__set__", "__frozenset__", "__dict__", "__path__", "__type__"})
+_TAGS = frozenset(
+    {"__tuple__", "__set__", "__frozenset__", "__dict__", "__path__", "__type__", "__ordered__"}
+)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: Any, ordered: bool = False) -> bool:
     """Whether JSON's text of ``value`` is its own: only exact scalars, lists, and dicts with
-    string keys none of which is a tag (the text of such values is as it always was)."""
+    string keys none of which is a tag (the text of such values is as it always was);
+    ``ordered``: and whose keys are in sorted order."""
     kind = type(value)
     if kind in _SCALARS:
         return True
     if kind is list:
-        return all(map(_plain, value))
+        return all(_plain(v, ordered) for v in value)
     if kind is dict:
-        return all(type(k) is str and k not in _TAGS and _plain(v) for k, v in value.items())
+        if ordered and len(value) > 1 and list(value) != sorted(value, key=str):
+            return False
+        return all(type(k) is str and k not in _TAGS and _plain(v, ordered) for k, v in value.items())
     # A model (encoded by its fields) or what has no JSON form (refused by the encoder).
     return not isinstance(value, (str, int, float, list, tuple, dict, set, frozenset, PurePath))
 
 
-def _tagged(value: Any) -> Any:
+def _tagged(value: Any, ordered: bool = False) -> Any:
     """``value`` with what JSON would make the same as something else spelled out: a tuple
     is ``{"__tuple__": [...]}`` (not the list ``[...]``), a set ``{"__set__": [...]}``
     (sorted), a dict with keys other than strings ``{"__dict__": [[key, value], ...]}`` (not
     ``{"1": ...}`` for ``{1: ...}``), a path ``{"__path__": [class, text]}`` (not its string),
     a subclass of a builtin (an enum member, a named tuple) ``{"__type__": [name, value]}``.
-    A dict whose keys include a tag takes the ``__dict__`` form too: one text, one value."""
+    A dict whose keys include a tag takes the ``__dict__`` form too: one text, one value.
+    ``ordered``: a dict whose keys are not in sorted order is ``{"__ordered__": [[key,
+    value], ...]}`` in its own order."""
     kind = type(value)
     if kind in _SCALARS:
         return value
     if kind is list:
-        return [_tagged(v) for v in value]
+        return [_tagged(v, ordered) for v in value]
     if kind is tuple:
-        return {"__tuple__": [_tagged(v) for v in value]}
+        return {"__tuple__": [_tagged(v, ordered) for v in value]}
     if kind is set or kind is frozenset:
-        items = sorted((_tagged(v) for v in value), key=_encode)
+        items = sorted((_tagged(v, ordered) for v in value), key=_encode)
         return {"__set__" if kind is set else "__frozenset__": items}
     if kind is dict:
+        if ordered and len(value) > 1 and list(value) != sorted(value, key=str):
+            return {"__ordered__": [[_tagged(k, ordered), _tagged(v, ordered)] for k, v in value.items()]}
         if all(type(k) is str and k not in _TAGS for k in value):
-            return {k: _tagged(v) for k, v in value.items()}
-        pairs = sorted(([_tagged(k), _tagged(v)] for k, v in value.items()), key=lambda p: _encode(p[0]))
+            return {k: _tagged(v, ordered) for k, v in value.items()}
+        pairs = sorted(
+            ([_tagged(k, ordered), _tagged(v, ordered)] for k, v in value.items()),
+            key=lambda p: _encode(p[0]),
+        )
         return {"__dict__": pairs}
     if isinstance(value, PurePath):
         return {"__path__": [kind.__name__, str(value)]}
     builtins: tuple[Any, ...] = (bool, int, float, str, tuple, list, dict, frozenset, set)
     for base in builtins:
         if isinstance(value, base):  # a subclass: the builtin value, under the class's name
-            return {"__type__": [f"{kind.__module__}.{kind.__qualname__}", _tagged(base(value))]}
+            return {"__type__": [f"{kind.__module__}.{kind.__qualname__}", _tagged(base(value), ordered)]}
     return value  # a model: encoded by its fields (_json_default)
 
 
@@ -135,7 +154,9 @@ def _json_default(value: Any) -> Any:
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):
-        return {"__model__": type(value).__qualname__, **config_json(value)}
+        data = config_json(value)
+        exact = exactness_digest(value, data)
+        return {"__model__": type(value).__qualname__, **data, **({"__exact__": exact} if exact else {})}
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
     if isinstance(value, Path):
@@ -184,3 +205,54 @@ def _sorted_sets(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted((_sorted_sets(v) for v in value), key=repr)
     return value
+
+
+def exactness_digest(model: Any, data: Any = None) -> str | None:
+    """What :func:`config_json` leaves out of ``model``, as a digest; None when it leaves out
+    nothing: its JSON form, read back by the model's class, is the same model.
+
+    The JSON form is what records show, and what keys were made of. It loses a field value
+    of a subclass of its declared type (and the subclass's fields), fields excluded from
+    dumps, secrets, what a field serializer changes, the type of a value in an ``Any`` or
+    union field (a tuple, a path, an enum member), and the order of a dict's keys. A step
+    given such a config was served the output computed for another: this digest, of the
+    exact values, goes into its key.
+    """
+    if data is None:
+        data = config_json(model)
+    exact = _exact(model)
+    try:
+        again = type(model).model_validate(json.loads(canonical_json(data)))
+        if _exact(again) == exact:
+            return None
+    except Exception:  # not read back (a validator that refuses its own output): say so
+        pass
+    import hashlib
+
+    return hashlib.sha256(canonical_json(exact).encode()).hexdigest()
+
+
+def _exact(value: Any) -> Any:
+    """``value`` as tagged JSON-able data that tells apart what Python tells apart: models by
+    their class and every field (excluded, secret or extra), dicts in their order, and the
+    types JSON has no form of."""
+    from pydantic import BaseModel, SecretBytes, SecretStr
+
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if isinstance(value, BaseModel):
+        fields = {name: _exact(getattr(value, name)) for name in type(value).model_fields}
+        extra = {name: _exact(v) for name, v in (value.model_extra or {}).items()}
+        return {"__model__": [f"{kind.__module__}.{kind.__qualname__}", fields, extra]}
+    if isinstance(value, (SecretStr, SecretBytes)):
+        return {"__secret__": [kind.__name__, _exact(value.get_secret_value())]}
+    if kind is list or kind is tuple:
+        return {"__tuple__" if kind is tuple else "__list__": [_exact(v) for v in value]}
+    if kind is dict:
+        return {"__ordered__": [[_exact(k), _exact(v)] for k, v in value.items()]}
+    if kind is set or kind is frozenset:
+        return {"__set__": sorted((_exact(v) for v in value), key=lambda v: canonical_json(v))}
+    if isinstance(value, (bytes, bytearray)):
+        return {"__bytes__": [kind.__name__, bytes(value).hex()]}
+    return {"__type__": [f"{kind.__module__}.{kind.__qualname__}", repr(value)]}

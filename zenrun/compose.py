@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from zenrun.canonical import config_json
+from zenrun.canonical import config_json, exactness_digest
 from zenrun.errors import ComposeError
 from zenrun.settings import merge_settings
 from zenrun.stepcontext import GATHERED_INPUT
@@ -77,6 +77,8 @@ class Invocation:
     config_data: Any = None  # the config as JSON, for keys and records
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugins', unvalidated
     cache_expires: float | None = None  # seconds, from the run config (else the step's)
+    #: What ``config_data`` leaves out of the config, as a digest for its key (None: nothing).
+    config_exact: str | None = None
 
     def upstream_handles(self) -> Iterator[tuple[str, int | None, OutputHandle]]:
         """``(input name, position in a list input or None, handle)`` for each wired input."""
@@ -241,7 +243,7 @@ class Composer:
                 self._check_input(self._where(step_id), name, value)
 
         if step.config_class is None and code_config is None and run_settings is None:
-            config = config_data = None  # no config: nothing to resolve or to serialise
+            config = config_data = config_exact = None  # no config: nothing to resolve or to serialise
         else:
             where = self._where(step_id)
             config = self._resolve_config(step, step_id, code_config, where)
@@ -249,6 +251,7 @@ class Composer:
                 config_data = config_json(config)
             except TypeError as exc:
                 raise ComposeError(f"{where}: {exc}") from None
+            config_exact = exactness_digest(config, config_data) if config is not None else None
 
         enable_cache = None if instance is None else instance.enable_cache
         cache_expires = None
@@ -265,7 +268,16 @@ class Composer:
                 step.settings, instance.settings if instance else None, run_settings.get("settings")
             )
         invocation = Invocation(
-            step_id, step, config, inputs, _NO_AFTER, enable_cache, config_data, settings, cache_expires
+            step_id,
+            step,
+            config,
+            inputs,
+            _NO_AFTER,
+            enable_cache,
+            config_data,
+            settings,
+            cache_expires,
+            config_exact,
         )
         if config is not None:
             gathered = gathered_handles(self, config)

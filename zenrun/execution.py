@@ -513,7 +513,7 @@ class PipelineExecution:
                 continue
             literals[name] = value
             try:
-                canonical[name] = canonical_json(value)
+                canonical[name] = canonical_json(value, ordered=True)
             except CanonicalJSONError:  # by content, functions by their code: as globals are
                 found = self.fingerprints.value_fingerprint(value, f"parameter {name}")
                 canonical[name] = f"fingerprint:{found.digest}"
@@ -534,6 +534,7 @@ class PipelineExecution:
             input_digests,
             fingerprint=fingerprint,
             config_data=invocation.config_data,
+            config_exact=invocation.config_exact,
             qualified=self._qualified_name(invocation.step.fn),
         )
         if self.random_digest:  # the seeded generators' state is an input of every step of the item
@@ -551,6 +552,8 @@ class PipelineExecution:
     def _key(self, step: Any, parts: dict[str, Any]) -> str:
         """:func:`cache_key` of ``parts``: of the text of the parts that the steps of one step
         function share (all but config, literals and inputs), made once per run."""
+        if "config_exact" in parts:  # a config its JSON form does not say whole: the whole key
+            return cache_key(parts)
         shared = (step, step.fn, step.name, step.cache_version, tuple(step.output_names), parts["code"])
         known = self._key_templates.get(id(step))
         if known is None or known[0] != shared:
