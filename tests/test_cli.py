@@ -775,3 +775,34 @@ def test_collect_only_quiet_and_a_skip_without_reason_read_as_pytest_prints_them
     ]
     result = zenrunner.run("-q", "-rs")
     result.fnmatch_lines(["SKIPPED [[]1[]] pipeline_q.py:10: Skipped"])  # where zenrun.skip() was called
+
+
+def test_the_short_summary_of_a_failed_step_is_its_exception_and_first_line_as_pytest(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_m="""
+        from zenrun import step, pipeline
+
+        @step
+        def boom() -> int:
+            raise ValueError("line1\\nline2")
+
+        @step
+        def raising() -> int:
+            raise AssertionError("boom msg")
+
+        @pipeline
+        def multi():
+            boom()
+
+        @pipeline
+        def asserting():
+            raising()
+        """
+    )
+    result = zenrunner.run("-q", "--tb=no")
+    assert result.ret == 1
+    summary = sorted(line for line in result.stdout.splitlines() if line.startswith("FAILED "))
+    assert summary == [
+        "FAILED pipeline_m.py::asserting - step 'raising': AssertionError: boom msg",
+        "FAILED pipeline_m.py::multi - step 'boom': ValueError: line1",
+    ], result.stdout

@@ -524,7 +524,7 @@ def test_report_chars_summary_lines_as_pytest(zenrunner):
         f"SKIPPED [1] pipeline_sum.py:{at['inside']}: no data",
         "XFAIL pipeline_sum.py::xfails - known bug",
         "XPASS pipeline_sum.py::xpasses - fixed?",
-        "FAILED pipeline_sum.py::fails - step 'check': wrong",  # as pytest: no "AssertionError:"
+        "FAILED pipeline_sum.py::fails - step 'check': AssertionError: wrong",  # as pytest
     ]
     result = zenrunner.runzenrun_inprocess("-rA", "--no-cache")
     result.stdout.fnmatch_lines(

@@ -606,6 +606,9 @@ class Fingerprinter:
                 # (from the environment, a file): followed by content, as globals are.
                 try:
                     parts.append(f"{attr}={canonical_json(member, ordered=True)}")
+                    # Its digest now holds a value, which a conftest may set after import: a
+                    # worker that imported the module afresh compares it (see runner).
+                    node.plain = True
                 except CanonicalJSONError:
                     parts.append(self._edge(node, attr, member, f"{qualified}.{attr}"))
         return "\n".join(parts)
@@ -634,7 +637,9 @@ class Fingerprinter:
         else:
             prefix = ""
         try:
-            return f"value {label}:{prefix}:{sha256(canonical_json(value, ordered=True))}"
+            content = f"value {label}:{prefix}:{sha256(canonical_json(value, ordered=True))}"
+            node.plain = True
+            return content
         except CanonicalJSONError:
             pass
         used: list[Any] = []

@@ -48,7 +48,7 @@ class ItemReport:
         if self.run is not None:
             for step in self.run.steps.values():
                 if step.status == FAILED and step.error:
-                    return f"step {step.id!r}: {step.error.strip().splitlines()[-1]}"
+                    return f"step {step.id!r}: {exception_line(step.error)}"
         if self.crash is not None:
             return self.crash
         text = self.longrepr
@@ -121,3 +121,16 @@ def failure_text(
 def crash_message(exc: BaseException) -> str:
     """``Type: message``, the last line of the exception as Python prints it."""
     return "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+
+
+def exception_line(error: str) -> str:
+    """The ``Type: first line of the message`` of a traceback's text (its last exception, as
+    pytest's crash message); a text that is no traceback: its last line."""
+    lines = error.strip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if not starts:
+        return lines[-1] if lines else ""
+    for line in lines[starts[-1] + 1 :]:
+        if line and not line.startswith(" "):  # past the frames (indented): the exception
+            return line
+    return lines[-1]

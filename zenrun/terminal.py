@@ -600,10 +600,13 @@ class TerminalReporter:
     def _crash_message(self, line: str, message: str) -> str:
         """`` - message`` after a failure's summary line: whole on CI (``$CI``) or with -vv,
         else its first line, cut to the terminal's width (as pytest; the failed step's name
-        is left out first). ``AssertionError:`` is left out, as pytest does."""
+        is left out first). ``AssertionError:`` is left out before an ``assert ...``
+        explanation whose ``repr`` quotes it with single quotes, as pytest leaves it out."""
         import re
 
-        message = re.sub(r"(^|: )AssertionError: ", r"\1", message, count=1)
+        found = re.match(r"((?:step '[^']*': )?)AssertionError: (assert .*)$", message, re.S)
+        if found and ("'" not in found.group(2) or '"' in found.group(2)):
+            message = found.group(1) + found.group(2)
         if (os.environ.get("CI") or os.environ.get("BUILD_NUMBER") or self.verbosity >= 2) and not (
             self.config.getoption("force_short_summary", False)
         ):
