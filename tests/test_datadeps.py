@@ -818,3 +818,24 @@ def test_a_file_read_by_a_relative_path_from_another_working_directory_is_a_miss
     assert last() == {"read_rel": ("completed", "ROOT")}
     assert zenrunner.run("-q").ret == 0
     assert last() == {"read_rel": ("cached", "ROOT")}
+
+
+def test_a_project_inside_a_library_folder_still_has_its_files_followed(tmp_path, monkeypatch):
+    # a venv made in the project directory, or /usr holding /usr/src/app: sys.prefix holds the
+    # project, and its data files were never followed
+    import zenrun.datadeps as datadeps
+
+    prefix = tmp_path / "prefix"
+    project = prefix / "src" / "app"
+    site = prefix / "lib" / "python3" / "site-packages"
+    inner_site = project / ".venv" / "lib" / "site-packages"
+    for folder in (project, site, inner_site):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(
+        datadeps, "_LIBRARY_DIRS", datadeps._prefixes([str(prefix), str(site), str(inner_site)])
+    )
+    monkeypatch.setattr(datadeps, "_OUTSIDE_DIRS", datadeps._prefixes([]))
+    places = datadeps.Places(str(project))
+    assert places.wanted(str(project / "data" / "train.csv"))
+    assert not places.wanted(str(site / "pkg" / "table.csv"))  # a library's file
+    assert not places.wanted(str(inner_site / "pkg" / "table.csv"))  # the project's own venv

@@ -174,8 +174,12 @@ class Places:
         self.rootdir = os.path.abspath(rootdir)
         self.real_rootdir = os.path.realpath(self.rootdir)
         libraries, outside = _library_and_outside()
-        self.skip = _prefixes(exclude) + libraries
         self.roots = tuple({self.rootdir + os.sep, self.real_rootdir + os.sep})
+        # A project inside a library folder (a venv made in the project directory, or /usr
+        # holding /usr/src/app): that folder does not hide the project's files, only the
+        # library folders within it (its site-packages) do.
+        libraries = tuple(d for d in libraries if not any(root.startswith(d) for root in self.roots))
+        self.skip = _prefixes(exclude) + libraries
         self.root_prefix = self.rootdir + os.sep
         self.outside = outside
         self.ignore = ignore or Ignore()
