@@ -446,3 +446,29 @@ def test_fixtures_option_shows_the_visible_definition_unless_verbose(zenrunner):
     verbose.fnmatch_lines(
         ["threshold -- conftest.py:*", "    Farther definition.", "threshold -- pipeline_near.py:*"]
     )
+
+
+def test_setup_only_and_setup_plan_run_no_pipeline_and_count_none(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_s="""
+        import zenrun
+        from zenrun import step, pipeline
+
+        @zenrun.fixture
+        def fx():
+            return 1
+
+        @step
+        def s() -> int:
+            return 1
+
+        @pipeline
+        def p(fx):
+            s()
+        """
+    )
+    for option in ("--setup-only", "--setup-plan"):
+        result = zenrunner.run(option, "-rA")
+        assert result.ret == 0, result.stdout
+        result.fnmatch_lines(["*no pipelines ran in *"])  # as pytest: "no tests ran"
+        assert "PASSED" not in result.stdout and "passed" not in result.stdout

@@ -577,7 +577,7 @@ class TerminalReporter:
                     )
                     lines.append(f"ERROR {path}" + (f" - {text}" if text else ""))
             for report in self.reports if outcome else ():
-                if report.outcome != outcome:
+                if report.outcome != outcome or (outcome == "passed" and self._setup_only):
                     continue
                 text = (
                     report.summary
@@ -672,6 +672,8 @@ class TerminalReporter:
         counts: dict[str, int] = {}
         for report in self.reports:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
+        if self._setup_only:  # as pytest: set up, not run; "no pipelines ran"
+            counts.pop("passed", None)
         counts["deselected"] = self.deselected
         counts["warnings"] = len(session.warnings)
         counts["error"] = counts.get("error", 0) + len(session.collection_errors)
