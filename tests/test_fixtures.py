@@ -472,3 +472,35 @@ def test_setup_only_and_setup_plan_run_no_pipeline_and_count_none(zenrunner):
         assert result.ret == 0, result.stdout
         result.fnmatch_lines(["*no pipelines ran in *"])  # as pytest: "no tests ran"
         assert "PASSED" not in result.stdout and "passed" not in result.stdout
+
+
+def test_fixtures_shows_a_docstrings_first_paragraph_unless_verbose(zenrunner):
+    zenrunner.makeconftest('''
+        import zenrun
+
+        @zenrun.fixture
+        def documented():
+            """Doc line one.
+
+            Second paragraph.
+            """
+            return 1
+    ''')
+    zenrunner.makepyfile(
+        pipeline_a="""
+        from zenrun import step, pipeline
+
+        @step
+        def s() -> int:
+            return 1
+
+        @pipeline
+        def p(documented):
+            s()
+        """
+    )
+    short = zenrunner.run("--fixtures")
+    short.fnmatch_lines(["documented -- conftest.py:*", "    Doc line one.", ""])  # as pytest
+    assert "Second paragraph" not in short.stdout
+    verbose = zenrunner.run("--fixtures", "-v")
+    verbose.fnmatch_lines(["documented -- conftest.py:*", "    Doc line one.", "*", "    Second paragraph."])

@@ -545,6 +545,8 @@ class FixtureManager:
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
                 doc = inspect.getdoc(fixturedef.func)
+                if doc and not verbose:  # as pytest: its first paragraph, the whole with -v
+                    doc = doc.split("\n\n", 1)[0]
                 module = getattr(fixturedef.func, "__module__", None) or where.stem
                 # pytest's sort key: farthest first, then module, then "path:line" as a string
                 entries.append(
@@ -556,6 +558,7 @@ class FixtureManager:
                         [
                             f"{name}{scope}{params} -- {location}",
                             "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available"),
+                            "",  # as pytest: a blank line after each
                         ],
                     )
                 )
@@ -563,8 +566,6 @@ class FixtureManager:
         current = None
         for _, module, _, _, lines in sorted(entries):
             if module != current:
-                if current is not None:
-                    yield ""
                 title = f" fixtures defined from {module} "
                 side = max(3, (78 - len(title)) // 2)
                 yield "-" * side + title + "-" * side
