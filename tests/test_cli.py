@@ -806,3 +806,14 @@ def test_the_short_summary_of_a_failed_step_is_its_exception_and_first_line_as_p
         "FAILED pipeline_m.py::asserting - step 'raising': AssertionError: boom msg",
         "FAILED pipeline_m.py::multi - step 'boom': ValueError: line1",
     ], result.stdout
+
+
+def test_a_blank_line_follows_the_progress_and_a_stopped_session_shows_no_percentage(zenrunner):
+    zenrunner.makepyfile(pipeline_demo=PIPELINES, pipeline_fail=FAILING)
+    result = zenrunner.run("--tb=no", "-k", "alpha or broken")
+    lines = result.stdout.splitlines()
+    progress = [i for i, line in enumerate(lines) if line.startswith("pipeline_") and "[" in line]
+    assert lines[progress[-1] + 1] == "", result.stdout  # as pytest, before the summaries
+    stopped = zenrunner.run("--tb=no", "-x")
+    line = next(line for line in stopped.stdout.splitlines() if line.startswith("pipeline_fail.py"))
+    assert "%]" not in line, stopped.stdout  # as pytest: the session stopped, no percentage

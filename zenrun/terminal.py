@@ -457,9 +457,12 @@ class TerminalReporter:
             raise
         except Exception as exc:
             self._internal_error(session, exc, "running zenrun_sessionfinish")
-        self._end_progress_line()
+        if not (session.shouldfail or session.shouldstop):  # as pytest: no percentage once stopped
+            self._end_progress_line()
         if self.tw.column:
             self.tw.write("\n")
+        if self.verbosity >= 0 and self.reports and not self.config.getoption("collectonly"):
+            self.tw.line()  # as pytest: a blank line between the progress and the summaries
         tbstyle = self.config.getoption("tbstyle", "auto")
         chars = report_chars(self.config)
         session.warnings.extend(self.logged_warnings)
