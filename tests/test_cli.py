@@ -817,3 +817,40 @@ def test_a_blank_line_follows_the_progress_and_a_stopped_session_shows_no_percen
     stopped = zenrunner.run("--tb=no", "-x")
     line = next(line for line in stopped.stdout.splitlines() if line.startswith("pipeline_fail.py"))
     assert "%]" not in line, stopped.stdout  # as pytest: the session stopped, no percentage
+
+
+def test_the_warnings_summary_groups_a_warning_given_by_several_pipelines(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_w="""
+        import warnings
+        import zenrun
+        from zenrun import step, pipeline
+
+        @step(enable_cache=False)
+        def s(i: int) -> int:
+            warnings.warn("user warn", UserWarning)
+            return i
+
+        @zenrun.mark.parametrize("i", range(12))
+        @pipeline
+        def many(i):
+            s(i)
+
+        @pipeline
+        def few():
+            s(0)
+        """
+    )
+    result = zenrunner.run("-q", "-k", "few or many[0] or many[1]")
+    text = result.stdout
+    assert text.count("UserWarning: user warn") == 1, text  # as pytest: once, under the ids
+    result.fnmatch_lines(
+        [
+            "pipeline_w.py::many[[]0[]]",
+            "pipeline_w.py::many[[]1[]]",
+            "pipeline_w.py::few",
+            "  *UserWarning: user warn",
+        ]
+    )
+    result = zenrunner.run("-q")
+    result.fnmatch_lines(["pipeline_w.py: 13 warnings", "  *UserWarning: user warn"])  # ten or more: per file

@@ -555,7 +555,7 @@ class TerminalReporter:
     def _summary_warnings(self, warnings: list[str], title: str = "warnings summary") -> None:
         if warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
             self.tw.sep("=", title)
-            for warning in warnings:
+            for warning in _grouped_warnings(warnings):
                 self.tw.line(warning)
 
     def _short_summary(self, chars: str, session: Any = None) -> list[str]:
@@ -962,3 +962,37 @@ def zenrun_configure(config: Any) -> None:
 
     capture.before_passthrough = reporter.tw.clear_status  # -s: a step's print keeps its line
     config.add_cleanup(lambda: setattr(capture, "before_passthrough", None))
+
+
+def _grouped_warnings(warnings: list[str]) -> list[str]:
+    """The warnings summary's entries as pytest groups them: a warning given by several
+    pipelines is shown once, under their ids (fewer than ten), else under a count per file
+    (``pipeline_x.py: 12 warnings``). An entry is ``"<id>\n  <warning>"``; others stay as
+    they are, in their place."""
+    groups: dict[str, list[str]] = {}
+    order: list[tuple[str, str]] = []  # ("group", body) or ("plain", text)
+    for warning in warnings:
+        where, sep, body = warning.partition("\n")
+        if sep and body.startswith("  ") and where and not where.startswith(" "):
+            if body not in groups:
+                groups[body] = []
+                order.append(("group", body))
+            groups[body].append(where)
+        else:
+            order.append(("plain", warning))
+    out = []
+    for kind, text in order:
+        if kind == "plain":
+            out.append(text)
+            continue
+        locations = groups[text]
+        if len(locations) < 10:
+            head = "\n".join(locations)
+        else:
+            counts: dict[str, int] = {}
+            for location in locations:
+                path = location.split("::", 1)[0]
+                counts[path] = counts.get(path, 0) + 1
+            head = "\n".join(f"{path}: {n} warning{'s' if n > 1 else ''}" for path, n in counts.items())
+        out.append(f"{head}\n{text}")
+    return out
