@@ -872,10 +872,11 @@ def key_parts(
     ``fingerprint`` is the step's :class:`CodeFingerprint` for this run (computed
     here when not given); ``config_data`` is ``config_json(config)`` when the
     caller has it already; ``qualified`` the step function's qualified name (its
-    ``module.qualname``) likewise; ``config_exact`` what the config's JSON form leaves out
-    (:func:`zenrun.canonical.exactness_digest`), a part only when there is some. The materializers are not a part: which one stores
-    an output is known only once the step has run, so a cache hit checks the
-    entry's materializers instead (see ``PipelineExecution``).
+    ``module.qualname``) likewise; ``config_exact`` what the config's JSON form leaves
+    out (:func:`zenrun.canonical.exactness_digest`), a part only when there is some.
+    The materializers are not a part: which one stores an output is known only once
+    the step has run, so a cache hit checks the entry's materializers instead (see
+    ``PipelineExecution``).
     """
     if fingerprint is None:
         fingerprint = Fingerprinter().fingerprint(step.fn)
