@@ -254,7 +254,9 @@ def test_last_failed_failed_first_and_stepwise(zenrunner):
     assert "pipeline_lf.py::item[2]" in (zenrunner.store / "v" / "cache" / "lastfailed").read_text()
     result = zenrunner.runzenrun_inprocess("--lf", "-v", env={"BROKEN": "2"})
     result.assert_outcomes(failed=1)  # as pytest: the module's other items are not collected
-    result.stdout.fnmatch_lines(["collected 1 pipeline", "run-last-failure: rerun previous 1 failure"])
+    result.stdout.fnmatch_lines(
+        ["collecting ... collected 1 pipeline", "run-last-failure: rerun previous 1 failure"]
+    )
     result = zenrunner.runzenrun_inprocess("--ff", "-v", "--no-cache", env={"BROKEN": ""})
     result.assert_outcomes(passed=3)
     result.stdout.re_match_lines([r".*item\[2\] PASSED", r".*item\[1\] PASSED", r".*item\[3\] PASSED"])

@@ -268,6 +268,8 @@ class TerminalReporter:
                 text += f" / {skipped} skipped"
             if self.deselected:
                 text += f" / {self.total} selected"
+            if self.verbosity > 0:  # as pytest's -v without a terminal to rewrite the line on
+                text = f"collecting ... {text}"
             self.tw.line(text)
         lines = self.config.hook.zenrun_report_collectionfinish(
             config=self.config, start_path=getattr(session, "startpath", None), items=session.items
