@@ -854,3 +854,16 @@ def test_the_warnings_summary_groups_a_warning_given_by_several_pipelines(zenrun
     )
     result = zenrunner.run("-q")
     result.fnmatch_lines(["pipeline_w.py: 13 warnings", "  *UserWarning: user warn"])  # ten or more: per file
+
+
+def test_the_short_summary_of_a_fixture_error_is_its_exception_and_first_line(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def fx():
+            raise ValueError("fx1\\nfx2")
+    """)
+    zenrunner.makepyfile(pipeline_f=PIPELINES.replace("def alpha():", "def alpha(fx):"))
+    result = zenrunner.run("-q", "--tb=no", "-k", "alpha")
+    result.fnmatch_lines(["ERROR pipeline_f.py::alpha - ValueError: fx1"])

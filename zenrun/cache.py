@@ -19,7 +19,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import sqlite3
 import sys
 import sysconfig
@@ -1114,44 +1113,28 @@ def store_identity(artifact_store: Any) -> str:
         try:
             known = _local_store_ids.get(artifact_store)
         except TypeError:  # not weakly referenceable
-            return _local_store_id(root)
+            return _local_store_id(root, artifact_store)
         if known is None or known[0] != root:
-            known = (root, _local_store_id(root))
+            known = (root, _local_store_id(root, artifact_store))
             _local_store_ids[artifact_store] = known
         return known[1]
     kind = type(artifact_store)
     return f"{kind.__module__}.{kind.__qualname__}:{getattr(artifact_store, 'url', root)}"
 
 
-def _holds_artifacts(root: Path) -> bool:
-    """Whether the local artifact store at ``root`` holds artifacts: a file in one of the
-    two-hex-digit folders, or a row of its inline pack (an empty pack, opened ahead of a
-    session's first run, holds none). Asked only when its id file is missing."""
-    try:
-        with os.scandir(root) as entries:
-            for entry in entries:
-                folder = len(entry.name) == 2 and _HEX_PAIR.fullmatch(entry.name) and entry.is_dir()
-                if folder and any(os.scandir(entry.path)):
-                    return True
-    except OSError:
-        return False
-    pack = root / "inline.db"
-    if not pack.is_file():
+def _holds_artifacts(store: Any) -> bool:
+    """Whether ``store`` holds an artifact (it lists them, as ``--gc`` does); asked only
+    when its id file is missing."""
+    iter_digests = getattr(store, "iter_digests", None)
+    if iter_digests is None:
         return False
     try:
-        db = sqlite3.connect(f"{pack.as_uri()}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT 1 FROM blobs LIMIT 1").fetchone() is not None
-        finally:
-            db.close()
-    except sqlite3.Error:
+        return next(iter(iter_digests()), None) is not None
+    except Exception:  # an unreadable store: said by whatever reads it next
         return False
 
 
-_HEX_PAIR = re.compile("[0-9a-f]{2}")
-
-
-def _local_store_id(root: Path) -> str:
+def _local_store_id(root: Path, store: Any = None) -> str:
     path = root / STORE_ID_FILE
     try:
         return "local:" + path.read_text().strip()
@@ -1161,7 +1144,7 @@ def _local_store_id(root: Path) -> str:
         return f"local-path:{root.resolve()}"
     import uuid
 
-    held = _holds_artifacts(root)
+    held = _holds_artifacts(store)
     try:  # write aside, then link: a concurrent reader never sees a half-written id
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / f"{STORE_ID_FILE}.{os.getpid()}.{threading.get_ident()}"

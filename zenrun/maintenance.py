@@ -211,16 +211,16 @@ def store_check(store: Path, verify: bool = False) -> int:
             print(f"{summary}, {len(corrupt)} corrupt (contents hashed)")
             if corrupt:
                 bad = True
-                _report_corrupt(store, corrupt)
+                _report_artifacts(store, corrupt)
         if missing:  # a rerun recomputes them when a step needs them; reading those runs fails
             bad = True
-            _report_corrupt(store, dict.fromkeys(missing, -1), what="MISSING")
+            _report_artifacts(store, dict.fromkeys(missing, -1), what="MISSING")
     elif verify and not bad:  # no records to name them by: the files are checked all the same
         corrupt = _corrupt_artifacts(LocalArtifactStore(store / "artifacts"))
         print(f"  artifacts: {len(corrupt)} corrupt (contents hashed)")
         if corrupt:
             bad = True
-            _report_corrupt(store, corrupt)
+            _report_artifacts(store, corrupt)
     return ExitCode.PIPELINES_FAILED if bad else ExitCode.OK
 
 
@@ -323,7 +323,7 @@ def _corrupt_artifacts(artifacts: Any) -> dict[str, int]:
     return corrupt
 
 
-def _report_corrupt(store: Path, corrupt: dict[str, int], shown: int = 3, what: str = "CORRUPT") -> None:
+def _report_artifacts(store: Path, corrupt: dict[str, int], shown: int = 3, what: str = "CORRUPT") -> None:
     """One line per corrupt (or missing: ``what``) artifact, naming the step outputs recorded
     with it; the first ten, then how many more."""
     db = None

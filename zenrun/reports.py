@@ -119,8 +119,10 @@ def failure_text(
 
 
 def crash_message(exc: BaseException) -> str:
-    """``Type: message``, the last line of the exception as Python prints it."""
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+    """``Type: first line of the message`` of ``exc``, as :func:`exception_line` reads it
+    from a traceback's text."""
+    only = "".join(traceback.format_exception_only(type(exc), exc))  # a SyntaxError's lines too
+    return exception_line(f"Traceback (most recent call last):\n{only}")
 
 
 def exception_line(error: str) -> str:
