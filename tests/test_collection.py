@@ -474,7 +474,12 @@ def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collectio
         ]
     )
     result.fnmatch_lines(
-        ["*= warnings summary =*", "pipeline_fine.py:3: UserWarning: the fine module is old"]
+        [
+            "*= warnings summary =*",
+            "pipeline_fine.py:3",  # as pytest: where, then the warning and its line
+            "  pipeline_fine.py:3: UserWarning: the fine module is old",
+            "    warnings.warn*",
+        ]
     )
     shown = zenrunner.run("-s", "pipeline_fine.py")
     shown.assert_outcomes(passed=1)

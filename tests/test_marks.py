@@ -155,6 +155,56 @@ def test_unknown_mark_warns(zenrunner):
     result.no_fnmatch_line("*Unknown zenrun.mark.slow *")
 
 
+def test_unknown_mark_is_a_python_warning_where_it_is_used(zenrunner):
+    zenrunner.maketoml('markers = ["slow", "fast"]')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    result = zenrunner.run("-q")
+    written = (zenrunner.path / "pipeline_marked.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(written, 1) if "mark.gpu" in text)
+    result.fnmatch_lines(  # pytest's shape: the place, the warning, the line using the mark
+        [
+            f"pipeline_marked.py:{line}",
+            f"  pipeline_marked.py:{line}: ZenrunUnknownMarkWarning: Unknown zenrun.mark.gpu - is this a typo?*",
+            "    @zenrun.mark.gpu",
+        ]
+    )
+    ignored = zenrunner.run("-q", "-W", "ignore::zenrun.ZenrunUnknownMarkWarning")
+    ignored.assert_outcomes(passed=4)
+    assert "warnings" not in ignored.parseoutcomes()
+    error = zenrunner.run("-q", "-W", "error::zenrun.ZenrunWarning")  # its base class
+    assert error.ret == 2
+    error.fnmatch_lines(
+        ["ERROR pipeline_marked.py - zenrun.ZenrunUnknownMarkWarning: Unknown zenrun.mark.gpu*"]
+    )
+
+
+def test_warning_filters_apply_while_modules_are_imported(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_old="""
+        import warnings
+        warnings.warn("this module is old")
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """
+    )
+    assert zenrunner.run("-q").parseoutcomes().get("warnings") == 1
+    ignored = zenrunner.run("-q", "-W", "ignore:this module")
+    ignored.assert_outcomes(passed=1)
+    assert "warnings" not in ignored.parseoutcomes()
+    error = zenrunner.run("-q", "-W", "error::UserWarning")
+    assert error.ret == 2
+    error.fnmatch_lines(["ERROR pipeline_old.py - UserWarning: this module is old"])
+    zenrunner.maketoml('filterwarnings = ["error:this module"]')
+    assert zenrunner.run("-q").ret == 2
+
+
 def test_unknown_mark_is_an_error_with_strict_markers(zenrunner):
     zenrunner.maketoml('markers = ["slow", "gpu"]')
     zenrunner.makepyfile(pipeline_marked=MARKED)

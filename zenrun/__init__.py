@@ -58,6 +58,8 @@ _EXPORTS = {
     "OutputParameters": "zenrun.dynamic",
     "StepConfig": "zenrun.steps",
     "UsageError": "zenrun.errors",
+    "ZenrunUnknownMarkWarning": "zenrun.errors",
+    "ZenrunWarning": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
     "LogCaptureFixture": "zenrun.logcapture",
@@ -120,6 +122,8 @@ __all__ = [
     "TempPathFactory",
     "UsageError",
     "WarningsRecorder",
+    "ZenrunUnknownMarkWarning",
+    "ZenrunWarning",
     "api_config",
     "artifact_uri",
     "execute_task",
@@ -188,7 +192,7 @@ if TYPE_CHECKING:
     from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, OutputParameters
-    from zenrun.errors import ComposeError, ExitCode, UsageError
+    from zenrun.errors import ComposeError, ExitCode, UsageError, ZenrunUnknownMarkWarning, ZenrunWarning
     from zenrun.fixtures import fixture
     from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main

@@ -30,8 +30,9 @@ from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
 from zenrun.outcomes import Exit, Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
-from zenrun.reports import SKIPPED, ItemReport, raised_at
+from zenrun.reports import SKIPPED, ItemReport, format_warning, raised_at
 from zenrun.tbstyle import format_traceback
+from zenrun.warnfilters import apply_session_filters
 
 if TYPE_CHECKING:
     from zenrun.compose import ComposedPipeline
@@ -466,7 +467,10 @@ class Session:
             )
         self.items[:] = reorder_items(self.items)
         try:
-            self.config.hook.zenrun_collection_modifyitems(session=self, config=self.config, items=self.items)
+            with _warnings_recorded(self):  # as pytest, those of the hooks too (an unknown mark)
+                self.config.hook.zenrun_collection_modifyitems(
+                    session=self, config=self.config, items=self.items
+                )
         finally:  # as pytest: reported even when a hook raised
             self.config.hook.zenrun_collection_finish(session=self)
         return self.items
@@ -582,24 +586,32 @@ def _matches(item: Item, arg: CollectionArgument) -> bool:
 
 @contextlib.contextmanager
 def _warnings_recorded(session: Session) -> Iterator[None]:
-    """Warnings shown while the block runs go to the session's warnings summary.
+    """Warnings shown while the block runs go to the session's warnings summary, through
+    the session's filters (as pytest: ``-W error`` makes one a collection error).
 
-    Only ``warnings.showwarning`` is replaced (``catch_warnings`` would also undo the
-    filters a module sets on import); one the block installed itself is left in place.
+    ``catch_warnings`` is not used: it would also undo the filters a module sets on
+    import. Only ``warnings.showwarning`` is replaced, one the block installed itself is
+    left in place, and the session's filters are taken out again, the modules' kept.
     """
 
     def record(
         message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
     ) -> None:
-        session.warn(f"{session.relpath(Path(filename))}:{lineno}: {category.__name__}: {message}")
+        shown = warnings.WarningMessage(message, category, filename, lineno, file, line)
+        session.warn(f"{session.relpath(Path(filename))}:{lineno}\n{format_warning(shown)}")
 
-    original = warnings.showwarning
+    original, before = warnings.showwarning, list(warnings.filters)
     warnings.showwarning = record
     try:
+        apply_session_filters(session.config)
+        ours = [f for f in warnings.filters if f not in before]
         yield
     finally:
         if warnings.showwarning is record:
             warnings.showwarning = original
+        modules = [f for f in warnings.filters if f not in before and f not in ours]
+        warnings.filters[:] = modules + before
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # as filterwarnings does
 
 
 # ---------------------------------------------------------------------------

@@ -32,6 +32,20 @@ class UsageError(Exception):
     """Bad command-line usage or configuration; exits with code 4."""
 
 
+class ZenrunWarning(UserWarning):
+    """Base class of the warnings zenrun gives (filter them all with
+    ``-W error::zenrun.ZenrunWarning``)."""
+
+    __module__ = "zenrun"  # as it is shown and filtered: zenrun.ZenrunWarning
+
+
+class ZenrunUnknownMarkWarning(ZenrunWarning):
+    """A ``zenrun.mark.NAME`` whose name is not registered (a typo?), given where the
+    mark is used; ``--strict-markers`` makes it an error."""
+
+    __module__ = "zenrun"
+
+
 class ComposeError(Exception):
     """A pipeline body or a step call is wrong; names the pipeline and step."""
 

@@ -47,7 +47,7 @@ from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.stepcontext import to_json_value
 from zenrun.tbstyle import format_traceback
 from zenrun.tbstyle import parse as parse_traceback
-from zenrun.warnfilters import apply_warning_filters, parse_warning_filter
+from zenrun.warnfilters import apply_session_filters, parse_warning_filter
 
 if TYPE_CHECKING:
     from zenrun.capture import StepCapture
@@ -600,11 +600,7 @@ def recording_warnings(session: Session, item: Item) -> Iterator[None]:
     """Record the warnings ``item`` gives (in fixtures, its body, steps run in this process)
     for the warnings summary, as pytest's ``catch_warnings_for_item``."""
     with warnings.catch_warnings(record=True) as recorded:
-        if not sys.warnoptions:
-            warnings.filterwarnings("always", category=DeprecationWarning)
-            warnings.filterwarnings("always", category=PendingDeprecationWarning)
-        config = session.config
-        apply_warning_filters(config.getini("filterwarnings"), config.getoption("pythonwarnings", None) or [])
+        apply_session_filters(session.config)
         # As pytest: in the order of the item's marks (its own, then its module's).
         for mark in [m for m in item.marks if m.name == "filterwarnings"]:
             for arg in mark.args:

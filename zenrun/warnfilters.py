@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import warnings
 from collections.abc import Iterable
 from textwrap import dedent
@@ -12,7 +13,7 @@ from typing import Any
 
 from zenrun.errors import UsageError
 
-__all__ = ["apply_warning_filters", "parse_warning_filter"]
+__all__ = ["apply_session_filters", "apply_warning_filters", "parse_warning_filter"]
 
 
 def parse_warning_filter(arg: str, *, escape: bool) -> tuple[Any, str, type[Warning], str, int]:
@@ -91,6 +92,16 @@ def _resolve_warning_category(category: str) -> type[Warning]:
     if not (isinstance(cat, type) and issubclass(cat, Warning)):
         raise UsageError(f"{cat} is not a Warning subclass")
     return cat
+
+
+def apply_session_filters(config: Any) -> None:
+    """The filters a session's warnings go through, as pytest's ``catch_warnings_for_item``:
+    deprecation warnings always shown (unless ``python -W`` said otherwise), then the
+    ``filterwarnings`` ini value, then ``-W`` options."""
+    if not sys.warnoptions:
+        warnings.filterwarnings("always", category=DeprecationWarning)
+        warnings.filterwarnings("always", category=PendingDeprecationWarning)
+    apply_warning_filters(config.getini("filterwarnings"), config.getoption("pythonwarnings", None) or [])
 
 
 def apply_warning_filters(config_filters: Iterable[str], cmdline_filters: Iterable[str]) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
-from zenrun.errors import UsageError
+from zenrun.errors import UsageError, ZenrunUnknownMarkWarning
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression, ExpressionError
 from zenrun.outcomes import Failed, fail
@@ -117,7 +118,15 @@ def _is_markable(obj: object) -> bool:
 
 
 class MarkGenerator:
-    """``zenrun.mark``: any attribute is a mark decorator of that name."""
+    """``zenrun.mark``: any attribute is a mark decorator of that name.
+
+    During a session, an attribute that names no registered mark gives a
+    :class:`~zenrun.ZenrunUnknownMarkWarning` where it is used (as pytest's
+    ``PytestUnknownMarkWarning``); with ``--strict-markers`` collection reports it instead.
+    """
+
+    _config: Config | None = None  # the session's, set by zenrun_configure
+    _markers: frozenset[str] = frozenset()
 
     def __call__(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("zenrun.mark is not callable; use zenrun.mark.NAME")
@@ -127,6 +136,16 @@ class MarkGenerator:
             raise AttributeError(name)
         if name in ("parameterize", "parametrise", "parameterise"):
             raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?", pytrace=False)
+        config = self._config
+        if config is not None and name not in self._markers:
+            self._markers = frozenset(registered_markers(config))  # a conftest may have added some
+            if name not in self._markers and not strict_markers(config):  # strict: a collection error
+                warnings.warn(
+                    f"Unknown zenrun.mark.{name} - is this a typo?  You can register custom marks to "
+                    "avoid this warning (the `markers` key of [tool.zenrun]; see 'zenrun --markers')",
+                    ZenrunUnknownMarkWarning,
+                    stacklevel=2,
+                )
         return MarkDecorator(Mark(name))
 
 
@@ -211,12 +230,20 @@ def zenrun_addoption(parser: Parser) -> None:
 
 @hookimpl
 def zenrun_configure(config: Config) -> None:
+    config.stash["marks_outer_config"] = mark._config  # a session inside a session (zenrunner)
+    mark._config, mark._markers = config, frozenset()
     choice = config.getini("empty_parameter_set_mark")
     if choice not in ("", None, "skip", "xfail", "fail_at_collect"):
         raise UsageError(
             f"{config.inipath}: empty_parameter_set_mark must be one of skip, xfail, "
             f"fail_at_collect, not {choice!r}"
         )
+
+
+@hookimpl
+def zenrun_unconfigure(config: Config) -> None:
+    if mark._config is config:
+        mark._config, mark._markers = config.stash.get("marks_outer_config"), frozenset()
 
 
 def registered_markers(config: Config) -> dict[str, str]:
@@ -310,21 +337,13 @@ def zenrun_collection_modifyitems(session: Session, config: Config, items: list[
     known = registered_markers(config)
     strict = strict_markers(config)
     failed_modules: set[Path] = set()
-    for item in items:
+    for item in items if strict else ():  # not strict: warned where the mark is used
         for m in item.marks:
-            if m.name not in known:
-                if strict:  # pytest's message, a collection error of the module (its first only)
-                    if item.module_path in failed_modules:
-                        continue
-                    failed_modules.add(item.module_path)
-                    message = f"{m.name!r} not found in `markers` configuration option"
-                    session.add_collection_error(item.module_path, message, f"Failed: {message}")
-                else:
-                    session.warn(
-                        f"{item.nodeid}: Unknown zenrun.mark.{m.name} - is this a typo?  You can "
-                        "register custom marks to avoid this warning (the `markers` key of "
-                        "[tool.zenrun]; see 'zenrun --markers')"
-                    )
+            # pytest's message, a collection error of the module (its first only)
+            if m.name not in known and item.module_path not in failed_modules:
+                failed_modules.add(item.module_path)
+                message = f"{m.name!r} not found in `markers` configuration option"
+                session.add_collection_error(item.module_path, message, f"Failed: {message}")
     prefixes = tuple(config.getoption("deselect"))
     if prefixes:
         _deselect(config, items, lambda item: not item.nodeid.startswith(prefixes))
