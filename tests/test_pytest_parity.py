@@ -580,3 +580,44 @@ def fails(n):
     result.stdout.fnmatch_lines(["*stopping after * failures (--maxfail=2)*pipeline(s) not started*"])
     result = zenrunner.runzenrun_inprocess("-n", "2", "--maxfail=9")
     result.assert_outcomes(failed=6)
+
+
+def test_setup_show_lists_directly_parametrized_names_as_fixtures(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_grid="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def fx():
+            return 1
+
+        @step
+        def one(x: int) -> int:
+            return x
+
+        @zenrun.mark.parametrize("y", ["a"], scope="module")
+        @zenrun.mark.parametrize("x", [10, 20])
+        @pipeline
+        def p(x, fx, y):
+            one(x)
+        """
+    )
+    result = zenrunner.run("--setup-show", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.fnmatch_lines(  # as pytest: each a fixture of its own, in the closure's order
+        [
+            "        SETUP    F x[10]",
+            "        SETUP    F fx",
+            "        pipeline_grid.py::p[10-a] (fixtures used: fx, x, y) .",
+            "        TEARDOWN F fx",
+            "        TEARDOWN F x[10]",
+            "        SETUP    F x[20]",
+            "        SETUP    F fx",
+            "        pipeline_grid.py::p[20-a] (fixtures used: fx, x, y) .",
+            "        TEARDOWN F fx",
+            "        TEARDOWN F x[20]",
+            "    TEARDOWN M y['a']",
+        ]
+    )
+    assert result.stdout.str().count("    SETUP    M y['a']") == 1  # module scope: once for both

@@ -778,10 +778,7 @@ class SetupState:
         indented by scope (session 0, module 4, pipeline 8); its TEARDOWN line is kept for
         :meth:`_finish`. The scope letter is pytest's (``F`` for zenrun's pipeline scope)."""
         declared = fixturedef.declared_scope if isinstance(fixturedef.declared_scope, str) else scope
-        pytest_scope = {"pipeline": "function"}.get(declared, declared)
-        order = ("session", "package", "module", "class", "function")
-        indent = " " * 2 * (order.index(pytest_scope) if pytest_scope in order else 4)
-        head = f"{indent}{{msg:<8}} {pytest_scope[0].upper()} {fixturedef.name}"
+        head = _shown_head(declared, fixturedef.name)
         deps = sorted(a for a in fixturedef.argnames if a != "request")
         used = f" (fixtures used: {', '.join(deps)})" if deps else ""
         param = ""
@@ -798,6 +795,23 @@ class SetupState:
         elif fixturedef.name in getattr(item, "params", {}):
             param = f"[{_saferepr(item.params[fixturedef.name])}]"
         self._write(head.format(msg=msg) + used + param)
+        self._shown[key] = head.format(msg="TEARDOWN") + param
+
+    def show_param(self, name: str, item: Item) -> None:
+        """``--setup-show``: a directly parametrized name, a fixture of its own in pytest
+        (``SETUP    F x[10]``), set up where the item's closure names it and torn down with
+        its scope (``parametrize(..., scope=)``): kept as a value of that scope."""
+        callspec = getattr(item, "callspec", None)
+        scope = (callspec.scopes.get(name) if callspec is not None else None) or "pipeline"
+        key = (*self._scope_key(scope, item), name, "parametrized")
+        value = item.params[name]
+        if key in self._values:
+            if _same_param(self._values[key][0], value):
+                return
+            self.errors += self._finish(key)  # another value: as a fixture's other parameter
+        self._values[key] = (value, value)
+        head, param = _shown_head(scope, name), f"[{_saferepr(value)}]"
+        self._write(head.format(msg="SETUP") + param)
         self._shown[key] = head.format(msg="TEARDOWN") + param
 
     def _write(self, text: str) -> None:
@@ -844,6 +858,15 @@ class SetupState:
         so what it depends on comes before it); finalizer-only keys last."""
         keys = [*self._values, *(k for k in self._finalizers if k not in self._values)]
         return [k for k in keys if k[: len(prefix)] == prefix]
+
+
+def _shown_head(scope: str, name: str) -> str:
+    """The start of a ``--setup-show`` line, ``{msg}`` to fill: indented by scope, with
+    pytest's scope letter (``F`` for zenrun's pipeline scope)."""
+    pytest_scope = {"pipeline": "function"}.get(scope, scope)
+    order = ("session", "package", "module", "class", "function")
+    indent = " " * 2 * (order.index(pytest_scope) if pytest_scope in order else 4)
+    return f"{indent}{{msg:<8}} {pytest_scope[0].upper()} {name}"
 
 
 def _same_param(cached: object, param: object) -> bool:

@@ -724,11 +724,14 @@ def prepare_item(
             # As pytest: the whole closure, in its order (higher scopes first), then the rest.
             for name in dict.fromkeys(
                 [
-                    *(n for n in item.fixturenames if n not in item.params),
+                    *(n for n in item.fixturenames if n not in item.params or setup.show_setup),
                     *eager,
                     *(["request"] if "request" in direct else []),
                 ]
             ):
+                if name in item.params:  # shown only: its value is the item's, not a fixture's
+                    setup.show_param(name, item)
+                    continue
                 value = setup.getfixturevalue(name, item)
                 if name in direct:
                     values[name] = value
