@@ -602,6 +602,7 @@ def _warnings_recorded(session: Session) -> Iterator[None]:
 
     original, before = warnings.showwarning, list(warnings.filters)
     warnings.showwarning = record
+    ours: list[Any] = []
     try:
         apply_session_filters(session.config)
         ours = [f for f in warnings.filters if f not in before]
@@ -610,7 +611,8 @@ def _warnings_recorded(session: Session) -> Iterator[None]:
         if warnings.showwarning is record:
             warnings.showwarning = original
         modules = [f for f in warnings.filters if f not in before and f not in ours]
-        warnings.filters[:] = modules + before
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]  # a list, typed Sequence
+        filters[:] = modules + before
         warnings._filters_mutated()  # type: ignore[attr-defined]  # as filterwarnings does
 
 
