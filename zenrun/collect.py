@@ -28,6 +28,7 @@ from zenrun.errors import ConftestImportFailure, UsageError
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
+from zenrun.marks import mark as mark_generator
 from zenrun.outcomes import Exit, Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, format_warning, raised_at
@@ -169,7 +170,7 @@ class Item:
         mark = (
             marker.mark
             if isinstance(marker, MarkDecorator)
-            else Mark(marker)
+            else getattr(mark_generator, marker).mark  # as pytest: an unknown name warns
             if isinstance(marker, str)
             else marker
         )
