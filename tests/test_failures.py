@@ -125,6 +125,97 @@ def test_failure_section_points_at_the_user_step(zenrunner):
     assert "pluggy" not in section
 
 
+CHAINED = """
+from zenrun import step, pipeline, fixture
+
+def helper():
+    raise KeyError("inner")
+
+@step
+def caused() -> int:
+    try:
+        helper()
+    except KeyError as e:
+        raise RuntimeError("outer") from e
+
+@step
+def handling() -> int:
+    try:
+        {}["x"]
+    except KeyError:
+        raise ValueError("while handling")
+
+@step
+def suppressed() -> int:
+    try:
+        {}["x"]
+    except KeyError:
+        raise ValueError("alone") from None
+
+@pipeline
+def p_caused():
+    caused()
+
+@pipeline
+def p_handling():
+    handling()
+
+@pipeline
+def p_suppressed():
+    suppressed()
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_a_chained_exception_shows_every_exception_of_the_chain(zenrunner, args):
+    zenrunner.makepyfile(pipeline_chained=CHAINED)
+    result = zenrunner.run("--tb=short", "-p", "no:results", *args)
+    result.assert_outcomes(failed=3)
+    result.fnmatch_lines(  # as Python and pytest: the cause first, then what it caused
+        [
+            "*step 'caused' failed:",
+            "pipeline_chained.py:*: in helper",
+            "E   KeyError: 'inner'",
+            "",
+            "The above exception was the direct cause of the following exception:",
+            "",
+            "pipeline_chained.py:*: in caused",
+            '    raise RuntimeError("outer") from e',
+            "E   RuntimeError: outer",
+        ]
+    )
+    result.fnmatch_lines(
+        [
+            "*step 'handling' failed:",
+            "E   KeyError: 'x'",
+            "",
+            "During handling of the above exception, another exception occurred:",
+            "",
+            "pipeline_chained.py:*: in handling",
+            "E   ValueError: while handling",
+        ]
+    )
+    text = result.stdout
+    alone = text[text.index("step 'suppressed' failed") :]
+    assert "KeyError" not in alone.split("short pipeline summary")[0]  # `from None` hides it
+    result.fnmatch_lines(["FAILED pipeline_chained.py::p_caused - step 'caused': RuntimeError: outer"])
+    native = zenrunner.run("--tb=native", "-p", "no:results", *args)
+    native.fnmatch_lines(
+        [
+            "Traceback (most recent call last):",
+            '  File "*pipeline_chained.py", line *, in helper',
+            "KeyError: 'inner'",
+            "",
+            "The above exception was the direct cause of the following exception:",
+            "",
+            "Traceback (most recent call last):",
+            '  File "*pipeline_chained.py", line *, in caused',
+            "RuntimeError: outer",
+        ]
+    )
+    assert "zenrun/runner.py" not in native.stdout
+
+
 def test_failed_step_is_not_cached(zenrunner):
     zenrunner.makepyfile(pipeline_branches=BRANCHES)
     zenrunner.run()

@@ -419,12 +419,42 @@ def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: Ma
                     source.value = load_input(source, artifact_store, materializers)
 
 
+#: What Python writes between the exceptions of a chain (``raise ... from``, or raised
+#: while handling another), before the later one.
+CAUSE_MESSAGE = "The above exception was the direct cause of the following exception:"
+CONTEXT_MESSAGE = "During handling of the above exception, another exception occurred:"
+
+
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` from the step function down, without zenrun's frames.
+    """The traceback of ``exc`` from the step function down, without zenrun's frames, in
+    Python's format: with the exceptions it was chained to (its cause, or the one being
+    handled when it was raised) before it, as Python and pytest show them.
 
     Frames above the step call (zenrun, pluggy, plugins' step-call wrappers)
     are left out: the traceback points at the step.
     """
+    chain: list[tuple[BaseException, str | None]] = []  # each with what links it to the next
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    link: str | None = None
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, CAUSE_MESSAGE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, CONTEXT_MESSAGE
+        else:
+            current = None
+    parts = []
+    for error, message in reversed(chain):
+        parts.append(_one_traceback(error))
+        if message is not None:
+            parts.append(f"\n{message}\n\n")
+    return "".join(parts)
+
+
+def _one_traceback(exc: BaseException) -> str:
     tb = exc.__traceback__
     start = tb
     while tb is not None:
@@ -437,6 +467,8 @@ def user_traceback(exc: BaseException) -> str:
         if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))
     ]
     lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()]
+    if not frames and start is not exc.__traceback__:  # only zenrun's frames: the exception alone
+        lines = []
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
 

@@ -34,8 +34,37 @@ class Frame:
     locals: list[tuple[str, str]] | None = None  # (name, repr) with -l / --showlocals
 
 
+#: Python's lines between the tracebacks of a chain of exceptions (``raise ... from``, or
+#: raised while handling another), and pytest's after them.
+CHAIN_MESSAGES = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
+
+
+def split_chain(text: str) -> list[tuple[str, str | None]]:
+    """The tracebacks of a chained traceback text, first to last, each with the message
+    that links it to the next (None for the last)."""
+    segments: list[tuple[str, str | None]] = []
+    lines = text.split("\n")
+    start = 0
+    for index, line in enumerate(lines):
+        if (
+            line in CHAIN_MESSAGES
+            and 0 < index < len(lines) - 1
+            and lines[index - 1] == ""
+            and lines[index + 1] == ""
+        ):
+            segments.append(("\n".join(lines[start : index - 1]), line))
+            start = index + 2
+    segments.append(("\n".join(lines[start:]), None))
+    return segments
+
+
 def parse(text: str) -> tuple[list[Frame], list[str]] | None:
-    """The frames and exception lines of a standard traceback text; None if ``text`` is not one."""
+    """The frames and exception lines of a standard traceback text (of a chain: its last
+    exception's, where it ended); None if ``text`` is not one."""
+    text = split_chain(text)[-1][0]
     lines = text.rstrip("\n").splitlines()
     if not lines or lines[0] != _HEADER:
         return None
@@ -88,7 +117,24 @@ def format_traceback(text: str, style: str) -> str:
     and the source line per frame; ``auto``: long for the first and last
     frame, short between (as pytest); ``native``: Python's own format.
     """
-    parsed = parse(text) if style in ("auto", "long", "short") else None
+    if style not in ("auto", "long", "short"):
+        return text
+    chain = split_chain(text)
+    if len(chain) > 1:  # as pytest: each exception in the style, Python's message between
+        return "".join(
+            (
+                _format_one(segment, style).rstrip("\n")
+                if index == 0
+                else _format_one(segment, style).strip("\n")
+            )
+            + (f"\n\n{message}\n\n" if message else "\n")
+            for index, (segment, message) in enumerate(chain)
+        )
+    return _format_one(text, style)
+
+
+def _format_one(text: str, style: str) -> str:
+    parsed = parse(text)
     if parsed is None:
         return text
     frames, exception = parsed
