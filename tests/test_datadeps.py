@@ -149,6 +149,45 @@ def test_adding_or_removing_a_file_in_a_listed_folder_is_a_miss(zenrunner):
     assert value(zenrunner, "count_raw") == 2
 
 
+def test_package_metadata_lookups_along_sys_path_are_not_data_reads(zenrunner, monkeypatch):
+    """importlib.metadata lists every sys.path folder (the project's too) and opens the
+    metadata it finds there: a new file in the project is no reason to run such a step
+    again, while a step listing the folder itself still misses."""
+    monkeypatch.syspath_prepend(str(zenrunner.path))  # the project on sys.path, as installed
+    (zenrunner.path / "local_pkg.dist-info").mkdir()  # metadata found in the project folder
+    (zenrunner.path / "local_pkg.dist-info" / "METADATA").write_text("Name: local-pkg\nVersion: 1.0\n")
+    zenrunner.makepyfile(
+        pipeline_meta="""
+        import importlib.metadata, os
+        from zenrun import pipeline, step
+
+        @step
+        def entry_points() -> int:
+            return len(list(importlib.metadata.entry_points(group="zenrun")))
+
+        @step
+        def version() -> str:
+            return importlib.metadata.version("local-pkg")
+
+        @step
+        def listing() -> int:
+            return len(os.listdir("."))
+
+        @pipeline
+        def meta():
+            entry_points()
+            version()
+            listing()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "version") == "1.0"
+    (zenrunner.path / "new_file.txt").write_text("x")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    assert statuses(zenrunner) == {"entry_points": "cached", "version": "cached", "listing": "completed"}
+    result.stdout.fnmatch_lines(["*Step listing: cache miss: ./ gained 1 file*"])
+
+
 def test_a_retargeted_symlink_is_a_miss(zenrunner):
     data = zenrunner.path / "data"
     data.mkdir()

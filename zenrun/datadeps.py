@@ -850,6 +850,23 @@ def install() -> None:
 _NOT_READING = os.O_TRUNC | os.O_APPEND | getattr(os, "O_EXCL", 0)
 
 
+#: Where the package metadata readers live (``importlib.metadata``, its backport): what
+#: they list and open is the installed packages' metadata, found along ``sys.path`` (the
+#: project's folder too), which the environment check covers, not data a step reads.
+_METADATA_READERS = (f"{os.sep}importlib{os.sep}metadata{os.sep}", f"{os.sep}importlib_metadata{os.sep}")
+_METADATA_DEPTH = 8  # frames looked up from the audited call (pathlib, zipfile, csv between)
+
+
+def _by_metadata_reader(frame: Any) -> bool:
+    for _ in range(_METADATA_DEPTH):
+        if frame is None:
+            return False
+        if any(reader in frame.f_code.co_filename for reader in _METADATA_READERS):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
     path, mode, flags = args
     if not recorder.auto or isinstance(path, int):
@@ -859,6 +876,8 @@ def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
         if access == os.O_WRONLY or (access == os.O_RDWR and flags & _NOT_READING):
             return
     elif isinstance(mode, str) and "r" not in mode:
+        return
+    if _by_metadata_reader(sys._getframe(2)):
         return
     recorder.add_file(path)
 
@@ -878,6 +897,7 @@ def _on_list(recorder: Recorder, args: tuple[Any, ...]) -> None:
         or caller.co_name in _LISTING_CALLERS_SKIPPED
         or filename.endswith(f"{os.sep}glob.py")
         or (filename.endswith(f"{os.sep}pathlib.py") and caller.co_name != "iterdir")
+        or _by_metadata_reader(sys._getframe(2))
     ):
         return
     recorder.add_dir(path)
