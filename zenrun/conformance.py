@@ -267,7 +267,7 @@ class MetadataStoreTests:
         store.record_step(run, load)
         store.record_step(run, fit)
         run.status, run.finished, run.n_steps, run.n_cached = "completed", time.time(), 2, 0
-        run._metrics = {"accuracy": 0.75}
+        run.metrics = {"accuracy": 0.75}
         store.finish_run(run)
 
         got = reopen().get_run(run.name)

@@ -376,7 +376,7 @@ class PipelineExecution:
         run.finished = time.time()
         run.n_steps = len(run.steps)
         run.n_cached = statuses[CACHED]
-        run._metrics = compute_metrics(run)
+        run.metrics = compute_metrics(run)
         self._stop_flusher()
         if self.flush_error is not None:
             run.status = FAILED

@@ -202,8 +202,8 @@ def copy_store(source: Config, dest: Config, dest_artifacts: Any | None) -> dict
             overrides=run.overrides,
             n_steps=run.n_steps,
             n_cached=run.n_cached,
-            _metrics=run.metrics,
         )
+        record.metrics = run.metrics
         if dest_artifacts is not None:
             dest_artifacts.sync()
         dst_meta.create_run(record)

@@ -610,7 +610,7 @@ class PostgresMetadataStore(MetadataStore):
         if status == RUNNING and lease_until is not None and lease_until < now:
             status = FAILED  # its owner stopped renewing its lease
             error = error or "the zenrun process running it stopped renewing its lease"
-        return PipelineRun(
+        run = PipelineRun(
             name=name,
             pipeline_name=pipeline,
             status=status,
@@ -628,9 +628,9 @@ class PostgresMetadataStore(MetadataStore):
             n_cached=n_cached,
             config_params=_loads(config_params) or {},
             overrides=_loads(overrides) or [],
-            _metrics=_loads(metrics),
-            _steps_loader=self.load_steps,
         )
+        run.metrics = _loads(metrics)  # None (not recorded yet): computed from its steps
+        return run.with_steps_loader(self.load_steps)
 
     def get_runs(self, pipeline: str | None = None) -> list[PipelineRun]:
         if pipeline is None:

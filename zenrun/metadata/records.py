@@ -201,6 +201,11 @@ class PipelineRun:
             self._metrics = compute_metrics(self)
         return self._metrics
 
+    @metrics.setter
+    def metrics(self, value: dict[str, Any] | None) -> None:
+        """Set as stored (a metadata store reading a run back); None: computed from its steps."""
+        self._metrics = value
+
     @property
     def short_item_id(self) -> str | None:
         """The item id without its file, e.g. ``hpo[iris]``."""
@@ -210,6 +215,12 @@ class PipelineRun:
         """A copy of this record whose ``steps`` are ``steps`` (in their order): what a
         metadata store that keeps records in memory returns from ``get_runs``."""
         return dataclasses.replace(self, _steps=dict(steps), _steps_loader=None)
+
+    def with_steps_loader(self, loader: Callable[[PipelineRun], dict[str, StepRun]]) -> PipelineRun:
+        """This record, its ``steps`` read by ``loader(run)`` when first asked for: what a
+        metadata store returns from ``get_runs`` without reading every run's steps."""
+        self._steps, self._steps_loader = None, loader
+        return self
 
     def get_step(self, step_id: str) -> StepRun:
         try:

@@ -517,7 +517,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         ) = row
         if status == RUNNING and not self._owner_alive(name, None, None):
             status = FAILED  # its owner died; a read-only store cannot record it
-        return PipelineRun(
+        run = PipelineRun(
             name=name,
             pipeline_name=pipeline,
             status=status,
@@ -534,9 +534,9 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             n_cached=n_cached,
             config_params=_loads(config_params) or {},
             overrides=_loads(overrides) or [],
-            _metrics=_loads(metrics),
-            _steps_loader=self.load_steps,
         )
+        run.metrics = _loads(metrics)  # None (not recorded yet): computed from its steps
+        return run.with_steps_loader(self.load_steps)
 
     _RUN_COLUMNS = (
         "id, name, pipeline, status, started, finished, item_id, enable_cache, "
