@@ -645,3 +645,105 @@ def test_an_async_pipeline_is_skipped_saying_why(zenrunner):
     result.fnmatch_lines(
         ["SKIPPED ?1? pipeline_async.py*async def functions are not natively supported*", "*1 skipped*"]
     )
+
+
+OUTCOMES_IN_STEPS = """
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def skipping() -> int:
+    zenrun.skip("no data today")
+
+@step
+def after(x: int) -> int:
+    return x
+
+@step
+def expected() -> int:
+    zenrun.xfail("known bug")
+
+@step
+def quiet() -> int:
+    zenrun.fail("plain message", pytrace=False)
+
+@step
+def fine() -> int:
+    return 1
+
+@pipeline
+def p_skip():
+    after(skipping())
+
+@pipeline
+def p_xfail():
+    expected()
+
+@pipeline
+def p_quiet():
+    quiet()
+
+@pipeline
+def p_fine():
+    fine()
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_skip_xfail_and_fail_in_a_step_are_the_items_outcome_as_in_its_body(zenrunner, args):
+    zenrunner.makepyfile(pipeline_outcomes=OUTCOMES_IN_STEPS)
+    result = zenrunner.run("-rA", "-p", "no:results", *args)
+    result.assert_outcomes(passed=1, skipped=1, xfailed=1, failed=1)
+    line = next(
+        n
+        for n, text in enumerate((zenrunner.path / "pipeline_outcomes.py").read_text().splitlines(), 1)
+        if "zenrun.skip(" in text
+    )
+    result.fnmatch_lines(
+        [
+            f"SKIPPED [1] pipeline_outcomes.py:{line}: no data today",
+            "XFAIL pipeline_outcomes.py::p_xfail - known bug",
+            "FAILED pipeline_outcomes.py::p_quiet - step 'quiet': Failed: plain message",
+        ]
+    )
+    failures = result.stdout[result.stdout.index("= FAILURES =") :]
+    assert "Traceback" not in failures and "raise" not in failures  # pytrace=False: the message alone
+    steps = {s.id: s.status for s in read_store(zenrunner.store).get_runs("p_skip")[-1].steps.values()}
+    assert steps == {"skipping": "skipped", "after": "skipped"}
+    again = zenrunner.run("-p", "no:results", *args)  # a skip is not cached: asked again
+    again.assert_outcomes(passed=1, skipped=1, xfailed=1, failed=1)
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_exit_in_a_step_ends_the_session_with_its_code(zenrunner, args):
+    zenrunner.makepyfile(
+        pipeline_a_exit="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def leave() -> int:
+            zenrun.exit("bye", 99)
+
+        @pipeline
+        def p_exit():
+            leave()
+        """,
+        pipeline_b_later="""
+        from zenrun import pipeline, step
+
+        @step
+        def later() -> int:
+            return 1
+
+        @pipeline
+        def p_later():
+            later()
+        """,
+    )
+    result = zenrunner.run("-p", "no:results", *args)
+    assert result.ret == 99
+    result.fnmatch_lines(["*!!! zenrun.outcomes.Exit: bye !!!*"])
+    assert "p_exit" not in result.stdout.split("Exit: bye")[0].split("collected")[1]  # not reported
+    if not args:  # one at a time: nothing after it runs
+        assert "p_later" not in [r.pipeline_name for r in read_store(zenrunner.store).get_runs()]

@@ -975,12 +975,18 @@ class PipelineExecution:
                     self.log.warning("Step %s is not cached: %s.", task.step_id, unsafe)
                     if step_run.cache_parts is not None:
                         step_run.cache_parts["uncached"] = unsafe
+        elif result.outcome == "skipped":  # zenrun.skip() in the step: it and what follows it
+            step_run.status = SKIPPED
+            step_run.cache_reason = (result.error or "Skipped").strip()
+            self._note_outcome(result)
         elif result.pruned:
             step_run.status = PRUNED
             step_run.error = result.error
         else:
             step_run.status = FAILED
             step_run.error = result.error
+            if result.outcome is not None:  # zenrun.xfail() / exit() in the step
+                self._note_outcome(result)
             if result.internal is not None:  # a plugin's fault, not the step's
                 plugin = plugin_of_module(self.config.pluginmanager, result.internal_module)
                 who = f"plugin {plugin!r} ({result.internal})" if plugin else result.internal
@@ -988,6 +994,18 @@ class PipelineExecution:
                 if self.run.internal_error is None:
                     self.run.internal_error = f"{who}, running step {task.step_id!r}"
         self._finish_step(step_run, result.outputs, result.finished)
+
+    def _note_outcome(self, result: TaskResult) -> None:
+        """A step's ``zenrun.skip`` / ``xfail`` / ``exit``: its item's outcome (the first)."""
+        if self.run.step_outcome is None and result.outcome is not None:
+            message = (result.error or "").strip().partition(": ")[2]
+            self.run.step_outcome = (
+                result.outcome,
+                result.step_id,
+                message,
+                result.returncode,
+                result.raised_at,
+            )
 
     def _finish_step(
         self, step_run: StepRun, refs: dict[str, ArtifactRef], finished: float | None = None

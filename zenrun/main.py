@@ -833,6 +833,16 @@ def finish_item(
     elif run is not None and run.status == PRUNED and report.outcome == PASSED:
         report.outcome = PRUNED_OUTCOME
         report.longrepr = next((s.error or "" for s in run.steps.values() if s.status == PRUNED), "").strip()
+    stopped = run.step_outcome if run is not None else None
+    if stopped is not None and run is not None:  # a step's zenrun.skip / xfail, as its body's
+        kind, _, message, _, where = stopped
+        failed = [s for s in run.steps.values() if s.status == FAILED]
+        if kind == "skipped" and report.outcome == PASSED:
+            report.outcome, report.longrepr = SKIPPED, message or "Skipped"
+            report.location = where
+        elif kind == "xfailed" and report.outcome == FAILED_OUTCOME and len(failed) == 1:
+            report.outcome, report.longrepr = XFAILED, message
+            xfail = None  # imperative: the mark's strictness does not apply (as pytest)
     if run is not None and run.internal_error is not None:  # a plugin failed a step
         report.outcome, report.internal = ERROR, True
     if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
@@ -860,6 +870,9 @@ def finish_item(
     report.duration = time.perf_counter() - started
     report.keywords = dict(item.keywords)
     report.user_properties = list(item.user_properties)
+    if stopped is not None and stopped[0] == "exit":  # a step's zenrun.exit(): as the body's, the
+        session.setup_state.flush_shown()  # session ends here, the item not reported
+        raise Exit(stopped[2], stopped[3])
     session.config.hook.zenrun_item_report(report=report)
     session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)

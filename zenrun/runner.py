@@ -42,7 +42,7 @@ from zenrun.capture import CaptureSettings, capturing
 from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
-from zenrun.outcomes import OutcomeException
+from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
@@ -227,6 +227,13 @@ class TaskResult:
     data: dict[str, Any] | None = None
     #: The step's study pruned its trial (``zenrun.report``): not ``ok``, yet not a failure.
     pruned: bool = False
+    #: The step called ``zenrun.skip`` (``"skipped"``), ``zenrun.xfail`` (``"xfailed"``) or
+    #: ``zenrun.exit`` (``"exit"``): the item's outcome, as if its body had; ``error`` says why.
+    outcome: str | None = None
+    #: ``zenrun.exit(returncode=...)`` of a step: the session's exit code.
+    returncode: int | None = None
+    #: ``(file, line)`` of the user's code that raised the outcome (a skip's, for ``-rs``).
+    raised_at: tuple[str, int | None] | None = None
 
 
 @dataclass
@@ -560,6 +567,32 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
     return call.result
 
 
+def _item_outcome(exc: BaseException) -> str | None:
+    """What a step's ``zenrun.skip`` / ``xfail`` / ``exit`` means for its item, else None."""
+    if isinstance(exc, Skipped):
+        return "skipped"
+    if isinstance(exc, XFailed):
+        return "xfailed"
+    if isinstance(exc, Exit):
+        return "exit"
+    return None
+
+
+def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
+    frames = [
+        f for f in _frame_summaries(exc.__traceback__) if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))
+    ]
+    return (frames[-1].filename, frames[-1].lineno) if frames else None
+
+
+def _outcome_text(exc: BaseException) -> str:
+    """The step's error: its traceback, or, for ``zenrun.fail(pytrace=False)`` and the other
+    outcomes (as pytest shows them), ``Type: message`` alone."""
+    if isinstance(exc, (Skipped, XFailed, Exit)) or (isinstance(exc, Failed) and not exc.pytrace):
+        return f"{type(exc).__name__}: {getattr(exc, 'msg', None) or ''}\n"
+    return user_traceback(exc)
+
+
 def _is_pruned(exc: BaseException) -> bool:
     """``zenrun.report`` stopped the trial (or the step raised Optuna's ``TrialPruned``)."""
     return isinstance(exc, Pruned) or type(exc).__name__ == "TrialPruned"
@@ -825,6 +858,20 @@ def _execute(
                 )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
+                outcome = _item_outcome(step_exc)
+                if outcome is not None:  # zenrun.skip / xfail / exit: the item's, never retried
+                    return TaskResult(
+                        task.step_id,
+                        False,
+                        started,
+                        time.time(),
+                        error=_outcome_text(step_exc),
+                        metadata=context.metadata,
+                        plugin_metadata=context.plugins,
+                        outcome=outcome,
+                        returncode=getattr(step_exc, "returncode", None),
+                        raised_at=_raised_at(step_exc),
+                    )
                 if _is_pruned(step_exc):  # its study's pruner stopped it: no retry, not a failure
                     return TaskResult(
                         task.step_id,
@@ -852,7 +899,7 @@ def _execute(
                     False,
                     started,
                     time.time(),
-                    error=user_traceback(step_exc),
+                    error=_outcome_text(step_exc),
                     metadata=context.metadata,
                     plugin_metadata=context.plugins,
                 )

@@ -182,6 +182,11 @@ class PipelineRun:
     n_cached: int | None = None
     _metrics: dict[str, Any] | None = field(default=None, repr=False)
     internal_error: str | None = field(default=None, repr=False)  # a plugin's fault (not stored)
+    #: A step's ``zenrun.skip`` / ``xfail`` / ``exit``, the first (not stored): ``(outcome,
+    #: step id, message, exit code, (file, line) that raised it)``; the item's outcome.
+    step_outcome: tuple[str, str, str, int | None, tuple[str, int | None] | None] | None = field(
+        default=None, repr=False
+    )
     _steps: dict[str, StepRun] | None = field(default=None, repr=False)
     _steps_loader: Callable[[PipelineRun], dict[str, StepRun]] | None = field(default=None, repr=False)
 
