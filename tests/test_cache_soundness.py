@@ -1197,3 +1197,55 @@ def test_what_a_configs_json_form_leaves_out_is_part_of_its_key(zenrunner):
     assert {s.status for run in read_store(zenrunner.store).get_runs()[-12:] for s in run.steps.values()} == {
         "cached"
     }
+
+
+EDITED_WHILE_RUNNING = """
+import pathlib
+from zenrun import pipeline, step
+
+class Scale:
+    def apply(self, x):
+        return x * 10
+
+@step
+def edit_the_project() -> int:
+    # What a user editing the project while a session runs does: the loaded code stays.
+    path = pathlib.Path(__file__)
+    text = path.read_text().replace("return x + 1\\n", "return x + 2\\n").replace("x * 10\\n", "x * 100\\n")
+    path.write_text(text)
+    return 0
+
+@step
+def add(x: int) -> int:
+    return x + 1
+
+@step
+def scale(x: int) -> int:
+    return Scale().apply(x + 3)
+
+@pipeline
+def edited():
+    x = edit_the_project()
+    add(x)
+    scale(x)
+"""
+
+
+def test_a_file_edited_during_the_session_never_files_the_old_codes_result_under_the_new_source(zenrunner):
+    """The session runs the code it imported; its keys must be that code's, not the file's
+    new text: else the next session (the new code) would be served the old code's results."""
+    zenrunner.makepyfile(pipeline_edited=EDITED_WHILE_RUNNING)
+    first = zenrunner.run("-p", "no:results")
+    first.assert_outcomes(passed=1)
+    run = read_store(zenrunner.store).get_runs("edited")[-1]
+    assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (1, 30)  # the old code ran
+    second = zenrunner.run("-v", "-p", "no:results")  # the new code, from the edited file
+    second.assert_outcomes(passed=1)
+    run = read_store(zenrunner.store).get_runs("edited")[-1]
+    assert run.steps["add"].status == "completed"
+    assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (2, 300)
+    third = zenrunner.run("-p", "no:results")  # nothing edits the file now: all cached
+    third.assert_outcomes(passed=1)
+    run = read_store(zenrunner.store).get_runs("edited")[-1]
+    assert {s.status for s in run.steps.values()} == {"cached"}
+    assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (2, 300)

@@ -17,6 +17,7 @@ import importlib.util
 import inspect
 import itertools
 import json
+import linecache
 import logging
 import os
 import sqlite3
@@ -38,7 +39,14 @@ from zenrun.hookspec import hookimpl
 from zenrun.installed import distribution_version, packages_distributions
 from zenrun.metadata.sqlite import StoreDamagedError, connect
 from zenrun.protocols import Cache
-from zenrun.sources import canonical_module, class_source, function_source, real_path, set_rootdir
+from zenrun.sources import (
+    canonical_module,
+    class_source,
+    function_source,
+    real_path,
+    set_rootdir,
+    source_is_current,
+)
 from zenrun.sqlitewal import is_damage
 
 STORE_FORMAT_VERSION = "2"
@@ -158,6 +166,29 @@ def normalized_source(obj: Any) -> str:
     return ast.dump(tree)
 
 
+def _source_is_current(code: types.CodeType) -> bool:
+    if not code.co_filename.startswith("<"):
+        linecache.checkcache(code.co_filename)  # the file as it is now
+    return source_is_current(code)
+
+
+def _class_codes(cls: type) -> dict[str, types.CodeType]:
+    """The code of the functions a class defines (methods, static and class methods,
+    properties), by name."""
+    codes = {}
+    for name, value in vars(cls).items():
+        functions = (
+            [value.fget, value.fset, value.fdel]
+            if isinstance(value, property)
+            else [getattr(value, "__func__", value)]
+        )
+        for index, function in enumerate(functions):
+            code = getattr(function, "__code__", None)
+            if isinstance(code, types.CodeType):
+                codes[f"{name}#{index}"] = code
+    return codes
+
+
 def _code_text(code: types.CodeType) -> str:
     """A code object's content without positions (for code that has no source)."""
     consts = [_code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
@@ -170,9 +201,12 @@ def _source_digest(obj: Any) -> str:
     entry = _source_memo.get(id(key_obj))
     if entry is not None and entry[0] is key_obj:
         return entry[1]
-    if inspect.isfunction(obj) and obj.__name__ == "<lambda>":
-        # getsource gives the whole line: two lambdas on it would share a source
+    if inspect.isfunction(obj) and (obj.__name__ == "<lambda>" or not _source_is_current(obj.__code__)):
+        # A lambda: getsource gives the whole line, two lambdas on it would share a source.
+        # A file edited since it was imported: its source is not what runs, its code is.
         text = _code_text(obj.__code__)
+    elif inspect.isclass(obj) and not all(_source_is_current(code) for code in _class_codes(obj).values()):
+        text = "class:" + "|".join(f"{name}={_code_text(code)}" for name, code in _class_codes(obj).items())
     else:
         text = normalized_source(obj)
     digest = sha256(text)

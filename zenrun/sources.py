@@ -25,6 +25,7 @@ import re
 import sys
 import threading
 import types
+from typing import Any
 
 _root: str | None = None
 _real_root: str | None = None
@@ -149,6 +150,63 @@ def function_source(fn: types.FunctionType) -> str | None:
         return "".join(inspect.getblock(lines[start:]))
     except (IndexError, SyntaxError):  # pragma: no cover - a file edited under us
         return None
+
+
+#: file -> (the linecache lines compiled, {(qualified name, first line): [code objects]})
+_compiled: dict[str, tuple[list[str], dict[tuple[str, int], list[types.CodeType]]]] = {}
+
+
+def source_is_current(code: types.CodeType, globals_: dict[str, Any] | None = None) -> bool:
+    """Whether the file ``code`` was compiled from still holds its source: what it compiles
+    to now has the same code at the same line. False once the file was edited after the
+    code was loaded (a session that imported it still runs the code as it was): its source
+    is not the code that runs. True for code without a file (``exec``, a notebook cell)."""
+    filename = code.co_filename
+    if not filename or (filename.startswith("<") and filename.endswith(">")):
+        return True
+    lines = linecache.getlines(filename, globals_)
+    if not lines:
+        return True  # no source at all: fingerprinted by its code instead
+    known = _compiled.get(filename)
+    if known is None or known[0] is not lines:
+        index: dict[tuple[str, int], list[types.CodeType]] = {}
+        try:
+            _index_code(compile("".join(lines), filename, "exec", dont_inherit=True), index)
+        except (SyntaxError, ValueError):
+            pass  # an edit under way: nothing in it is the loaded code
+        with _lock:
+            if len(_compiled) > _MEMO_LIMIT:
+                _compiled.clear()
+            _compiled[filename] = known = (lines, index)
+    return any(_same_code(code, other) for other in known[1].get((code.co_qualname, code.co_firstlineno), ()))
+
+
+def _index_code(code: types.CodeType, index: dict[tuple[str, int], list[types.CodeType]]) -> None:
+    index.setdefault((code.co_qualname, code.co_firstlineno), []).append(code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _index_code(const, index)
+
+
+def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
+    """The same instructions, names and constants (nested code alike), at the same lines."""
+    if (
+        a.co_code != b.co_code
+        or a.co_firstlineno != b.co_firstlineno
+        or a.co_names != b.co_names
+        or a.co_varnames != b.co_varnames
+        or a.co_freevars != b.co_freevars
+        or a.co_cellvars != b.co_cellvars
+        or len(a.co_consts) != len(b.co_consts)
+    ):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts, strict=True):
+        if isinstance(x, types.CodeType) or isinstance(y, types.CodeType):
+            if not (isinstance(x, types.CodeType) and isinstance(y, types.CodeType) and _same_code(x, y)):
+                return False
+        elif type(x) is not type(y) or (x != y and x == x):  # (NaN: equal to itself here)
+            return False
+    return True
 
 
 def _block_by_positions(lines: list[str], start: int, code: types.CodeType) -> list[str] | None:
