@@ -867,3 +867,33 @@ def test_the_short_summary_of_a_fixture_error_is_its_exception_and_first_line(ze
     zenrunner.makepyfile(pipeline_f=PIPELINES.replace("def alpha():", "def alpha(fx):"))
     result = zenrunner.run("-q", "--tb=no", "-k", "alpha")
     result.fnmatch_lines(["ERROR pipeline_f.py::alpha - ValueError: fx1"])
+
+
+def test_a_terminal_that_cannot_encode_the_report_gets_it_escaped_whole(zenrunner, monkeypatch):
+    """As pytest: what the output's encoding cannot show is escaped; nothing is cut short."""
+    zenrunner.makepyfile(
+        pipeline_unicode="""
+        from zenrun import pipeline, step
+
+        @step
+        def shout() -> int:
+            print("\\u00e4 \\u263a")
+            assert 0, "\\u00e4 \\u263a fails"
+
+        @pipeline
+        def unicode_pipeline():
+            shout()
+        """
+    )
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    result = zenrunner.run("-p", "no:results")  # a process of its own, its stdout ASCII
+    assert result.ret == 1
+    result.fnmatch_lines(
+        [
+            "E       AssertionError: \\xe4 \\u263a fails",
+            "*Captured stdout (shout)*",
+            "\\xe4 \\u263a",
+            "FAILED pipeline_unicode.py::unicode_pipeline - *AssertionError: \\xe4 \\u263a fails",
+            "*= 1 failed in *",
+        ]
+    )

@@ -878,3 +878,42 @@ def test_a_project_inside_a_library_folder_still_has_its_files_followed(tmp_path
     assert places.wanted(str(project / "data" / "train.csv"))
     assert not places.wanted(str(site / "pkg" / "table.csv"))  # a library's file
     assert not places.wanted(str(inner_site / "pkg" / "table.csv"))  # the project's own venv
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded_and_its_change_is_a_miss(zenrunner):
+    (zenrunner.path / "data").mkdir()
+    name = os.path.join(os.fsencode(zenrunner.path / "data"), b"caf\xe9.csv")
+    with open(name, "wb") as file:
+        file.write(b"1")
+    zenrunner.makepyfile(
+        pipeline_latin="""
+        import os
+        from zenrun import pipeline, step
+
+        @step
+        def read_all() -> int:
+            total = 0
+            for name in os.listdir("data"):
+                with open(os.path.join("data", name), "rb") as file:
+                    total += len(file.read())
+            return total
+
+        @step
+        def name_of_it() -> str:
+            return os.listdir("data")[0]  # a str holding a surrogate
+
+        @pipeline
+        def latin():
+            read_all()
+            name_of_it()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    with open(name, "wb") as file:
+        file.write(b"12")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step read_all: cache miss: data/caf*.csv changed*"])
+    assert value(zenrunner, "read_all") == 2
+    assert statuses(zenrunner) == {"read_all": "completed", "name_of_it": "cached"}
+    run = last_run(zenrunner)
+    assert run.steps["name_of_it"].output.read() == "caf\udce9.csv"  # stored, read back whole

@@ -111,8 +111,8 @@ def step_record_rows(
         dumps(s.config),
         s.cache_key,
         dumps(s.cache_parts),
-        s.cache_reason,
-        s.error,
+        storable_text(s.cache_reason),
+        storable_text(s.error),
         _json_list(s.upstream),
         dumps(s.metadata or None, ordered=True),
         dumps(s.captured or None),
@@ -121,7 +121,7 @@ def step_record_rows(
     io_rows: list[tuple[Any, ...]] = []
     artifacts: list[tuple[Any, ...]] = []
     for name, ref in s.outputs.items():
-        artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, ref.preview))
+        artifacts.append((ref.digest, ref.size, ref.materializer, ref.type_name, storable_text(ref.preview)))
         io_rows.append((run_id, s.id, "out", name, None, ref.digest, None, None))
     for name, sources in s.inputs.items():
         for position, (source_step, source_output, source) in enumerate(sources):
@@ -138,6 +138,19 @@ def step_record_rows(
                 )
             )
     return row, io_rows, artifacts
+
+
+def storable_text(text: str | None) -> str | None:
+    """``text`` as a database stores it: characters UTF-8 cannot encode (the surrogates
+    Python gives a file name that is not UTF-8) and NUL, which PostgreSQL refuses, written
+    as escapes (``\\udce9``, ``\\x00``); other text unchanged."""
+    if text is None or (text.isascii() and "\x00" not in text):
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
 
 
 def _json_list(values: list[Any]) -> str:

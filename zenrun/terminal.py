@@ -61,7 +61,11 @@ class TerminalWriter:
             return
         try:
             with terminal_stream(self.file) as target:  # never into a step's captured output
-                target.write(text)
+                try:
+                    target.write(text)
+                except UnicodeEncodeError:  # as pytest: what the stream cannot encode, escaped
+                    encoding = getattr(target, "encoding", None) or "utf-8"
+                    target.write(text.encode(encoding, "backslashreplace").decode(encoding))
                 target.flush()
         except (BrokenPipeError, ValueError):  # ValueError: the file was closed
             self._close()

@@ -70,6 +70,7 @@ def _is_plain_json(value: Any, depth: int = 0) -> bool:
 
 #: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, its encoder made once.
 _json_text = reusable_encode(json.JSONEncoder(separators=(",", ":"), ensure_ascii=False))
+_json_ascii = reusable_encode(json.JSONEncoder(separators=(",", ":")))
 
 
 class JsonMaterializer:
@@ -79,7 +80,11 @@ class JsonMaterializer:
         return _is_plain_json(value)
 
     def dumps(self, value: Any) -> bytes:
-        return _json_text(value).encode()
+        text = _json_text(value)
+        try:
+            return text.encode()
+        except UnicodeEncodeError:  # a surrogate (a file name that is not UTF-8): escaped
+            return _json_ascii(value).encode()
 
     def loads(self, data: bytes) -> Any:
         return json.loads(data)
