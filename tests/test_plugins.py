@@ -494,3 +494,61 @@ def test_a_collector_plugin_reports_a_file_it_cannot_collect_with_zenrun_fail(ze
     assert result.ret == 2, result.stdout + result.stderr
     result.fnmatch_lines(["*ERROR collecting broken.yml*", "*broken.yml: no pipeline key*"])
     assert "INTERNALERROR" not in result.stdout
+
+
+def test_ini_values_are_read_as_pytest_reads_each_type(zenrunner):
+    """A string is a line per entry for ``linelist``, shell words for ``paths`` and
+    ``args``; bool words are bools; unset list keys are empty lists; a wrong type names
+    the file and key."""
+    zenrunner.makepyfile(
+        conftest="""
+        def zenrun_addoption(parser):
+            parser.addini("lines", "l", type="linelist")
+            parser.addini("words", "a", type="args")
+            parser.addini("dirs", "p", type="paths")
+            parser.addini("unset_lines", "u", type="linelist")
+            parser.addini("flag", "b", type="bool", default=False)
+            parser.addini("label", "s", type="string")
+
+        def zenrun_configure(config):
+            config.stash["seen"] = {
+                name: config.getini(name) for name in ("lines", "words", "dirs", "unset_lines", "flag")
+            }
+
+        def zenrun_sessionfinish(session):
+            print("SEEN", session.config.stash["seen"])
+        """,
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """,
+    )
+    (zenrunner.path / "zenrun.toml").write_text(
+        'lines = """\\n  first line  \\n\\nsecond line\\n"""\n'
+        "words = \"-a 'b c'\"\n"
+        'dirs = "x y"\n'
+        'flag = "yes"\n'
+        'label = "ok"\n'
+    )
+    result = zenrunner.run("-s", "-p", "no:results")
+    assert result.ret == 0, result.stdout
+    assert (
+        "SEEN {'lines': ['first line', 'second line'], 'words': ['-a', 'b c'], 'dirs': ['x', 'y'], "
+        "'unset_lines': [], 'flag': True}"
+    ) in result.stdout
+    overridden = zenrunner.run(
+        "-s", "-p", "no:results", "-o", "lines=one entry with spaces", "-o", "flag=off"
+    )
+    assert "SEEN {'lines': ['one entry with spaces']," in overridden.stdout
+    assert "'flag': False}" in overridden.stdout
+    (zenrunner.path / "zenrun.toml").write_text("label = 3\n")
+    wrong = zenrunner.run("-p", "no:results")
+    assert wrong.ret == 4
+    assert "zenrun.toml: label must be a string, not 3" in wrong.stderr

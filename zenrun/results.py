@@ -56,6 +56,7 @@ def zenrun_addoption(parser: Any) -> None:
         "objective",
         "the metric that ranks items (METRIC, highest best, or METRIC:min): the results table, "
         "--runs and the viewer's compare page sort by it and mark the best; --sort-by overrides it",
+        type="string",
         default=None,
     )
     reporting.addoption(

@@ -925,6 +925,7 @@ def zenrun_addoption(parser: Any) -> None:
         "console_output_style",
         "progress after each module's results: classic, progress (default), count, times, "
         "progress-even-when-capture-no",
+        type="string",
         default="progress",
     )
     parser.getgroup("general").addoption(

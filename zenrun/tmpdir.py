@@ -242,6 +242,7 @@ def zenrun_addoption(parser: Parser) -> None:
     parser.addini(
         "tmp_path_retention_policy",
         "which tmp_path directories to keep: all (default), failed (only of failing sessions), none",
+        type="string",
         default="all",
     )
 

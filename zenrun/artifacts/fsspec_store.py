@@ -385,7 +385,7 @@ def zenrun_addoption(parser: Any) -> None:
         f"error answer (default {DEFAULT_RETRIES}); env {RETRIES_ENV_VAR}",
     )
     parser.addini(
-        "artifact_store", "fsspec URL of the artifact store (default: <store>/artifacts)", default=None
+        "artifact_store", "fsspec URL of the artifact store (default: <store>/artifacts)", type="string"
     )
     parser.addini(
         "artifact_store_timeout",

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -20,7 +21,7 @@ from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.blame import plugin_at_fault
 from zenrun.cache import NullCache
 from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
-from zenrun.config.argparsing import Parser
+from zenrun.config.argparsing import BOOL_WORDS, LIST_TYPES, Parser
 from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
@@ -239,11 +240,19 @@ class Config:
         declared = self.parser.inis.get(name)
         if name in self.ini:
             value = self.ini[name]
-            if declared and declared.type in ("linelist", "paths") and isinstance(value, str):
-                value = value.split()
+            kind = declared.type if declared else None
+            if isinstance(value, str):  # as pytest reads a string of each type
+                if kind == "linelist":  # one entry per line
+                    value = [line.strip() for line in value.split("\n") if line.strip()]
+                elif kind in ("paths", "pathlist", "args"):
+                    value = shlex.split(value)
+                elif kind == "bool":
+                    value = BOOL_WORDS.get(value.strip().lower(), value)
             return value
         if declared is None:
             raise ValueError(f"unknown configuration value {name!r}")
+        if declared.default is None and declared.type in LIST_TYPES:
+            return []
         return declared.default
 
     def addinivalue_line(self, name: str, line: str) -> None:
@@ -556,16 +565,15 @@ def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:
         parsed: Any = value
         if kind == "bool":
             lowered = value.strip().lower()
-            if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            if lowered not in BOOL_WORDS:
                 raise UsageError(f"-o {name}: {value!r} is not a valid boolean")
-            parsed = lowered in ("true", "1", "yes", "on")
+            parsed = BOOL_WORDS[lowered]
         elif kind == "int":
             try:
                 parsed = int(value)
             except ValueError:
                 raise UsageError(f"-o {name}: {value!r} is not an integer") from None
-        elif kind in ("linelist", "paths"):
-            parsed = value.split()
+        # A list's value stays the string: getini reads it as its type's (a line per entry).
         config.ini[name] = parsed
 
 

@@ -22,12 +22,28 @@ def _is_lines(value: object) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
+#: The words a bool value may be written as, as pytest reads them (``xfail_strict = "true"``).
+BOOL_WORDS = {
+    **dict.fromkeys(("y", "yes", "t", "true", "on", "1"), True),
+    **dict.fromkeys(("n", "no", "f", "false", "off", "0"), False),
+}
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOL_WORDS)
+
+
 _INI_TYPES: dict[str | None, tuple[Callable[[object], bool], str]] = {
-    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "bool": (_is_bool, "true or false"),
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "string": (lambda v: isinstance(v, str), "a string"),
     "linelist": (_is_lines, "a string or a list of strings"),
     "paths": (_is_lines, "a string or a list of strings"),
+    "pathlist": (_is_lines, "a string or a list of strings"),
+    "args": (_is_lines, "a string or a list of strings"),
 }
+#: The types whose value is a list (an unset key without a default: ``[]``, as pytest).
+LIST_TYPES = ("linelist", "paths", "pathlist", "args")
 
 
 class OptionGroup:
@@ -81,7 +97,8 @@ class Parser:
         self._anonymous.addoption(*opts, **attrs)
 
     def addini(self, name: str, help: str, type: str | None = None, default: object = None) -> None:
-        """Declare a ``[tool.zenrun]`` key (``type``: None, "bool", "int", "linelist", "paths").
+        """Declare a ``[tool.zenrun]`` key (``type``, as pytest's: None or "string", "bool",
+        "int", "linelist", "paths" / "pathlist", "args").
 
         A value of the wrong type in the config file is a usage error naming file and key.
         """

@@ -221,6 +221,7 @@ def zenrun_addoption(parser: Parser) -> None:
     parser.addini(
         "empty_parameter_set_mark",
         "what an empty parametrize makes: skip (default), xfail or fail_at_collect",
+        type="string",
         default="skip",
     )
     parser.addini(
