@@ -897,3 +897,23 @@ def test_a_terminal_that_cannot_encode_the_report_gets_it_escaped_whole(zenrunne
             "*= 1 failed in *",
         ]
     )
+
+
+def test_paths_may_follow_options(zenrunner):
+    """As pytest: ``zenrun a.py -q b.py`` collects both files."""
+    body = """
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def {name}():
+            one()
+        """
+    zenrunner.makepyfile(pipeline_a=body.format(name="pa"), pipeline_b=body.format(name="pb"))
+    result = zenrunner.run("pipeline_a.py", "-q", "-p", "no:results", "pipeline_b.py")
+    result.assert_outcomes(passed=2)
+    selected = zenrunner.run("pipeline_a.py", "-k", "pb", "pipeline_b.py", inprocess=True)
+    selected.assert_outcomes(passed=1, deselected=1)

@@ -146,11 +146,12 @@ class Parser:
 
     def parse(self, args: Sequence[str]) -> argparse.Namespace:
         """Parse ``args``; unknown options are a :class:`UsageError`."""
-        return self._build().parse_args(list(args))
+        # Intermixed, as pytest: paths may follow options (``zenrun a.py -q b.py``).
+        return self._build().parse_intermixed_args(list(args))
 
     def parse_known(self, args: Sequence[str]) -> argparse.Namespace:
         """Parse what is known so far (before conftest files add options)."""
-        namespace, _ = self._build().parse_known_args(list(args))
+        namespace, _ = self._build().parse_known_intermixed_args(list(args))
         return namespace
 
     def format_help(self) -> str:
