@@ -552,3 +552,38 @@ def test_ini_values_are_read_as_pytest_reads_each_type(zenrunner):
     wrong = zenrunner.run("-p", "no:results")
     assert wrong.ret == 4
     assert "zenrun.toml: label must be a string, not 3" in wrong.stderr
+
+
+def test_p_in_addopts_and_the_environment_loads_and_blocks_plugins(zenrunner, monkeypatch):
+    zenrunner.makepyfile(
+        myplugin="""
+        def zenrun_sessionfinish(session):
+            print("MYPLUGIN WAS HERE")
+        """,
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """,
+    )
+    monkeypatch.syspath_prepend(str(zenrunner.path))
+    plain = zenrunner.run("-s")
+    assert "= results =" in plain.stdout and "MYPLUGIN" not in plain.stdout
+    (zenrunner.path / "zenrun.toml").write_text('addopts = "-p no:results -p myplugin"\n')
+    configured = zenrunner.run("-s")
+    assert configured.ret == 0
+    assert "= results =" not in configured.stdout and "MYPLUGIN WAS HERE" in configured.stdout
+    assert "= results =" in zenrunner.run("-p", "results").stdout  # the command line wins
+    (zenrunner.path / "zenrun.toml").write_text("")
+    monkeypatch.setenv("ZENRUN_ADDOPTS", "-p no:results")
+    assert "= results =" not in zenrunner.run().stdout
+    monkeypatch.setenv("ZENRUN_ADDOPTS", '-k "unclosed')
+    broken = zenrunner.run()
+    assert broken.ret == 4
+    assert "ZENRUN_ADDOPTS: No closing quotation" in broken.stderr

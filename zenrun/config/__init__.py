@@ -492,7 +492,8 @@ def _build_config(
     load_conftests: bool,
     strict_conftests: bool = True,
 ) -> Config:
-    load, block = _preparse_plugin_args(args)
+    # As pytest: -p in $ZENRUN_ADDOPTS counts from the start, as on the command line.
+    load, block = _preparse_plugin_args([*_environ_addopts(), *args])
     for name in block:
         pm.block(name)
     for name in BUILTIN_PLUGINS:
@@ -519,6 +520,15 @@ def _build_config(
         inifile=getattr(early, "inifilename", None),
     )
     _override_ini(config, _overrides(early))
+    # -p in the config file's addopts, known now: its plugins go (unregistered) or come
+    # (their options added) before conftests load and the arguments are parsed.
+    ini_load, ini_block = _preparse_plugin_args(_addopts(config.ini, config.inipath, environ=False))
+    for name in ini_block:
+        if name not in load:  # the command line's -p NAME wins
+            pm.block(name)
+    for name in ini_load:
+        if name not in block:
+            pm.import_plugin(name)
     config.stash["early_confcutdir"] = getattr(early, "confcutdir", None)
     config.stash["noconftest"] = bool(getattr(early, "noconftest", False))
     if load_conftests:  # the collect plugin's: it owns conftest files
@@ -600,16 +610,26 @@ class _conftest_output_captured:
             sys.stderr.write(texts.get("stderr", ""))
 
 
-def _addopts(ini: dict[str, Any], source: object = "[tool.zenrun]") -> list[str]:
-    """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS``, as pytest's ``addopts`` and
-    ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
-    import shlex
-
+def _addopts(ini: dict[str, Any], source: object = "[tool.zenrun]", *, environ: bool = True) -> list[str]:
+    """``addopts`` of ``[tool.zenrun]`` then ``$ZENRUN_ADDOPTS`` (unless not ``environ``), as
+    pytest's ``addopts`` and ``PYTEST_ADDOPTS``: given before the command line's own arguments."""
     value = ini.get("addopts", "")
     if not isinstance(value, (str, list)):
         raise UsageError(f"{source}: addopts must be a string or a list of strings, not {value!r}")
-    opts = shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
-    return [*opts, *shlex.split(os.environ.get("ZENRUN_ADDOPTS", ""))]
+    opts = _split_options(value, f"{source}: addopts") if isinstance(value, str) else [str(v) for v in value]
+    return [*opts, *(_environ_addopts() if environ else [])]
+
+
+def _environ_addopts() -> list[str]:
+    return _split_options(os.environ.get("ZENRUN_ADDOPTS", ""), "ZENRUN_ADDOPTS")
+
+
+def _split_options(text: str, source: str) -> list[str]:
+    """``text`` split as a shell splits it; a usage error naming ``source`` when it cannot be."""
+    try:
+        return shlex.split(text)
+    except ValueError as exc:  # e.g. no closing quotation
+        raise UsageError(f"{source}: {exc}: {text}") from None
 
 
 _api_configs: dict[tuple[str, str], Config] = {}
