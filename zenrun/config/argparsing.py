@@ -147,11 +147,16 @@ class Parser:
     def parse(self, args: Sequence[str]) -> argparse.Namespace:
         """Parse ``args``; unknown options are a :class:`UsageError`."""
         # Intermixed, as pytest: paths may follow options (``zenrun a.py -q b.py``).
-        return self._build().parse_intermixed_args(list(args))
+        head, tail = _split_at_double_dash(args)
+        namespace = self._build().parse_intermixed_args(head)
+        namespace.paths = [*namespace.paths, *tail]
+        return namespace
 
     def parse_known(self, args: Sequence[str]) -> argparse.Namespace:
         """Parse what is known so far (before conftest files add options)."""
-        namespace, _ = self._build().parse_known_intermixed_args(list(args))
+        head, tail = _split_at_double_dash(args)
+        namespace, _ = self._build().parse_known_intermixed_args(head)
+        namespace.paths = [*namespace.paths, *tail]
         return namespace
 
     def format_help(self) -> str:
@@ -162,3 +167,13 @@ class Parser:
                 lines.append(f"  {ini.name:<22} {ini.help}")
             text += "\n".join(lines) + "\n"
         return text
+
+
+def _split_at_double_dash(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``args`` before a ``--`` and the paths after it (argparse's intermixed parsing takes
+    what follows ``--`` for options again)."""
+    args = list(args)
+    if "--" not in args:
+        return args, []
+    index = args.index("--")
+    return args[:index], args[index + 1 :]
