@@ -747,3 +747,38 @@ def test_exit_in_a_step_ends_the_session_with_its_code(zenrunner, args):
     assert "p_exit" not in result.stdout.split("Exit: bye")[0].split("collected")[1]  # not reported
     if not args:  # one at a time: nothing after it runs
         assert "p_later" not in [r.pipeline_name for r in read_store(zenrunner.store).get_runs()]
+
+
+def test_showlocals_survives_a_repr_raising_a_base_exception(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_badrepr="""
+        from zenrun import pipeline, step
+
+        class Stop(BaseException):
+            pass
+
+        class Bad:
+            def __repr__(self):
+                raise Stop()
+
+        @step
+        def fails() -> int:
+            thing = Bad()
+            assert 0
+
+        @step
+        def fine() -> int:
+            return 1
+
+        @pipeline
+        def p_bad():
+            fails()
+
+        @pipeline
+        def p_after():
+            fine()
+        """
+    )
+    result = zenrunner.run("--showlocals", "-p", "no:results")
+    result.assert_outcomes(failed=1, passed=1)  # the next pipeline ran: no internal error
+    result.fnmatch_lines(["*thing*= <[[]Stop raised in repr()] Bad object>"])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 from zenrun import heap
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import fail
+from zenrun.tbstyle import saferepr
 
 if TYPE_CHECKING:
     import collections
@@ -791,9 +792,9 @@ class SetupState:
             elif fixturedef.ids is not None:
                 ids = list(fixturedef.ids)
                 shown = ids[index] if 0 <= index < len(ids) else value
-            param = f"[{_saferepr(shown)}]"
+            param = f"[{saferepr(shown, 42)}]"
         elif fixturedef.name in getattr(item, "params", {}):
-            param = f"[{_saferepr(item.params[fixturedef.name])}]"
+            param = f"[{saferepr(item.params[fixturedef.name], 42)}]"
         self._write(head.format(msg=msg) + used + param)
         self._shown[key] = head.format(msg="TEARDOWN") + param
 
@@ -810,7 +811,7 @@ class SetupState:
                 return
             self.errors += self._finish(key)  # another value: as a fixture's other parameter
         self._values[key] = (value, value)
-        head, param = _shown_head(scope, name), f"[{_saferepr(value)}]"
+        head, param = _shown_head(scope, name), f"[{saferepr(value, 42)}]"
         self._write(head.format(msg="SETUP") + param)
         self._shown[key] = head.format(msg="TEARDOWN") + param
 
@@ -896,18 +897,6 @@ def _def_line(func: Callable[..., Any]) -> int:
         if line.lstrip().startswith(("def ", "async def ")):
             return start + offset
     return start
-
-
-def _saferepr(value: object, maxsize: int = 42) -> str:
-    """``repr`` cut to ``maxsize`` characters (pytest's ``saferepr``), never raising."""
-    try:
-        text = repr(value)
-    except Exception as exc:
-        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
-    if len(text) > maxsize:
-        half = max(0, (maxsize - 3) // 2)
-        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
-    return text
 
 
 def _where(fixturedef: FixtureDef, config: Config) -> str:

@@ -46,6 +46,7 @@ from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
+from zenrun.tbstyle import saferepr
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -491,17 +492,6 @@ def set_showlocals(flag: bool) -> None:
         _SHOWLOCALS["on"] = True
 
 
-def _saferepr(value: Any, maxsize: int = 240) -> str:
-    try:
-        text = repr(value)
-    except Exception as exc:
-        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
-    if len(text) > maxsize:
-        half = (maxsize - 3) // 2
-        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
-    return text
-
-
 def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> list[traceback.FrameSummary]:
     """``traceback.extract_tb`` that knows where code pickled by value came from.
 
@@ -519,7 +509,7 @@ def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> lis
                 filename = module_file
         linecache.checkcache(filename)
         local_values = (
-            {k: _saferepr(v) for k, v in frame.f_locals.items() if not k.startswith("__")}
+            {k: saferepr(v) for k, v in frame.f_locals.items() if not k.startswith("__")}
             if with_locals
             else None
         )

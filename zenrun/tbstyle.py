@@ -211,10 +211,16 @@ def _function_source(frame: Frame) -> list[str]:
     return [failing]
 
 
-def saferepr(value: object, limit: int = 240) -> str:
-    """``repr(value)`` cut to ``limit`` characters, and never raising (as pytest's saferepr)."""
+def saferepr(value: object, maxsize: int = 240) -> str:
+    """``repr(value)`` cut to ``maxsize`` characters in its middle, never raising: a ``repr``
+    that raises anything but an interrupt is named instead (as pytest's ``saferepr``)."""
     try:
         text = repr(value)
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # as pytest: a BaseException of the user's too
         text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) > maxsize:
+        half = max(0, (maxsize - 3) // 2)
+        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
+    return text
