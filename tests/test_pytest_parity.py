@@ -621,3 +621,34 @@ def test_setup_show_lists_directly_parametrized_names_as_fixtures(zenrunner):
         ]
     )
     assert result.stdout.str().count("    SETUP    M y['a']") == 1  # module scope: once for both
+
+
+def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_interrupt="""
+        from zenrun import pipeline, step
+
+        @step
+        def stop() -> int:
+            raise KeyboardInterrupt
+
+        @pipeline
+        def interrupted():
+            stop()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    assert result.ret == 2
+    result.fnmatch_lines(
+        [
+            "*! KeyboardInterrupt !*",
+            "pipeline_interrupt.py:6: KeyboardInterrupt",
+            "(to show a full traceback on KeyboardInterrupt use --full-trace)",
+        ]
+    )
+    full = zenrunner.run("-p", "no:results", "--full-trace")
+    assert full.ret == 2
+    full.fnmatch_lines(
+        ["*! KeyboardInterrupt !*", "Traceback (most recent call last):", "*raise KeyboardInterrupt"]
+    )
+    assert "use --full-trace" not in full.stdout

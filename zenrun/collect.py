@@ -325,6 +325,7 @@ class Session:
     exitstatus: int
     setup_state: SetupState
     run_config_steps: dict[str, Any] | None
+    interrupt: KeyboardInterrupt  # the Ctrl-C that stopped it
 
     def __init__(self, config: Config) -> None:
         self.config = config

@@ -304,8 +304,9 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
     except UsageError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         status = ExitCode.USAGE_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         session.shouldstop = "KeyboardInterrupt"
+        session.interrupt = interrupt  # where it came (the summary's last lines)
         status = ExitCode.INTERRUPTED
     except Exit as exc:  # zenrun.exit(): the session ends here
         status = exc.returncode if exc.returncode is not None else ExitCode.INTERRUPTED

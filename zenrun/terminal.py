@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import threading
+import traceback
 from typing import Any, TextIO
 
 import pluggy
@@ -21,7 +22,7 @@ from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Exit
-from zenrun.reports import failure_text, format_warning
+from zenrun.reports import failure_text, format_warning, raised_at
 from zenrun.runner import set_showlocals
 from zenrun.tbstyle import location, relpath
 
@@ -506,7 +507,14 @@ class TerminalReporter:
             self.tw.sep("!", session.exit_message)
         elif session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt")
-            self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
+            interrupt = getattr(session, "interrupt", None)
+            if interrupt is not None and self.config.getoption("fulltrace", False):
+                self.tw.line("".join(traceback.format_exception(interrupt)).rstrip())
+            else:  # as pytest: where it came, and how to see more
+                where = raised_at(interrupt) if interrupt is not None else None
+                if where is not None:
+                    self.tw.line(f"{relpath(where[0])}:{where[1]}: KeyboardInterrupt")
+                self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
         elif session.shouldstop and exitstatus == 2:  # the session was interrupted
             self.tw.sep("!", f"Interrupted: {session.shouldstop}")
         elif session.shouldstop:
@@ -875,6 +883,14 @@ def zenrun_addoption(parser: Any) -> None:
     )
     reporting.addoption(
         "--no-header", dest="no_header", action="store_true", default=False, help="disable the header"
+    )
+    reporting.addoption(
+        "--full-trace",
+        "--fulltrace",
+        dest="fulltrace",
+        action="store_true",
+        default=False,
+        help="show the whole traceback of a KeyboardInterrupt, zenrun's frames included",
     )
     reporting.addoption(
         "-l",
