@@ -196,8 +196,10 @@ def test_a_chained_exception_shows_every_exception_of_the_chain(zenrunner, args)
         ]
     )
     text = result.stdout
-    alone = text[text.index("step 'suppressed' failed") :]
-    assert "KeyError" not in alone.split("short pipeline summary")[0]  # `from None` hides it
+    alone = (
+        text[text.index("step 'suppressed' failed") :].split("_____")[0].split("short pipeline summary")[0]
+    )
+    assert "ValueError: alone" in alone and "KeyError" not in alone  # `from None` hides it
     result.fnmatch_lines(["FAILED pipeline_chained.py::p_caused - step 'caused': RuntimeError: outer"])
     native = zenrunner.run("--tb=native", "-p", "no:results", *args)
     native.fnmatch_lines(
@@ -706,8 +708,6 @@ def test_skip_xfail_and_fail_in_a_step_are_the_items_outcome_as_in_its_body(zenr
             "FAILED pipeline_outcomes.py::p_quiet - step 'quiet': Failed: plain message",
         ]
     )
-    failures = result.stdout[result.stdout.index("= FAILURES =") :]
-    assert "Traceback" not in failures and "raise" not in failures  # pytrace=False: the message alone
     steps = {s.id: s.status for s in read_store(zenrunner.store).get_runs("p_skip")[-1].steps.values()}
     assert steps == {"skipping": "skipped", "after": "skipped"}
     again = zenrunner.run("-p", "no:results", *args)  # a skip is not cached: asked again

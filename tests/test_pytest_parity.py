@@ -642,7 +642,7 @@ def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
     result.fnmatch_lines(
         [
             "*! KeyboardInterrupt !*",
-            "pipeline_interrupt.py:6: KeyboardInterrupt",
+            "pipeline_interrupt.py:5: KeyboardInterrupt",
             "(to show a full traceback on KeyboardInterrupt use --full-trace)",
         ]
     )

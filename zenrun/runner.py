@@ -42,7 +42,7 @@ from zenrun.capture import CaptureSettings, capturing
 from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
-from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed
+from zenrun.outcomes import Exit, OutcomeException, Skipped, XFailed
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
@@ -477,7 +477,10 @@ def _one_traceback(exc: BaseException) -> str:
     lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()]
     if not frames and start is not exc.__traceback__:  # only zenrun's frames: the exception alone
         lines = []
-    lines += traceback.format_exception_only(type(exc), exc)
+    if isinstance(exc, (OutcomeException, Exit)):  # as pytest names them: Failed, not zenrun.outcomes.Failed
+        lines.append(f"{type(exc).__name__}: {exc}\n")
+    else:
+        lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
 
 
@@ -576,9 +579,9 @@ def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
 
 
 def _outcome_text(exc: BaseException) -> str:
-    """The step's error: its traceback, or, for ``zenrun.fail(pytrace=False)`` and the other
-    outcomes (as pytest shows them), ``Type: message`` alone."""
-    if isinstance(exc, (Skipped, XFailed, Exit)) or (isinstance(exc, Failed) and not exc.pytrace):
+    """The step's error: its traceback, or, for a skip, xfail or exit (as pytest shows
+    them), ``Type: message`` alone."""
+    if isinstance(exc, (Skipped, XFailed, Exit)):
         return f"{type(exc).__name__}: {getattr(exc, 'msg', None) or ''}\n"
     return user_traceback(exc)
 
