@@ -610,3 +610,42 @@ def test_the_short_summary_says_why_a_module_failed_to_collect_as_pytest(zenrunn
             "ERROR pipeline_marked.py - Failed: 'unregistered' not found in `markers` configuration option",
         ]
     )
+
+
+def test_dunder_test_false_hides_a_pipeline_or_a_module(zenrunner):
+    """As pytest's ``__test__ = False``: on a pipeline (or its function), or a module."""
+    zenrunner.makepyfile(
+        pipeline_some="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def hidden():
+            one()
+
+        hidden.__test__ = False
+
+        @pipeline
+        def shown():
+            one()
+        """,
+        pipeline_none="""
+        from zenrun import pipeline, step
+
+        __test__ = False
+
+        @step
+        def two() -> int:
+            return 2
+
+        @pipeline
+        def never():
+            two()
+        """,
+    )
+    result = zenrunner.run("--co", "-q")
+    assert result.stdout.splitlines()[0] == "pipeline_some.py::shown"
+    result.fnmatch_lines(["1 pipeline collected*"])

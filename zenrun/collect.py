@@ -906,12 +906,19 @@ def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item
     relpath = session.relpath(path)
     manager = session.fixturemanager
     items: list[Item] = []
+    if vars(module).get("__test__", True) is False:  # as pytest: a module saying it holds none
+        return items
     members = list(vars(module).items())
     instanced = {id(obj.pipeline) for _, obj in members if _is(obj, PipelineInstance)}
     shared_marks = module_marks(vars(module))
     for attr, obj in members:
         try:  # as pytest: an object whose __class__ raises (a lazy proxy) is not a pipeline
             is_pipeline, is_runnable = isinstance(obj, Pipeline), isinstance(obj, Runnable)
+            if (is_pipeline or is_runnable) and False in (  # as pytest: ``p.__test__ = False``
+                getattr(obj, "__test__", True),
+                getattr(getattr(obj, "fn", None), "__test__", True),  # (or on its function)
+            ):
+                continue
         except Exception:
             continue
         if is_pipeline and obj.fn.__module__ == module.__name__:
