@@ -587,3 +587,58 @@ def test_p_in_addopts_and_the_environment_loads_and_blocks_plugins(zenrunner, mo
     broken = zenrunner.run()
     assert broken.ret == 4
     assert "ZENRUN_ADDOPTS: No closing quotation" in broken.stderr
+
+
+def test_hooks_stopping_or_failing_the_session_as_in_pytest(zenrunner):
+    """zenrun.exit in zenrun_configure; a collector's skip or error; a chdir before the
+    session finishes."""
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """
+    )
+    zenrunner.makeconftest("import zenrun\ndef zenrun_configure(config):\n    zenrun.exit('oh noes')\n")
+    result = zenrunner.run()
+    assert result.ret == 2 and "Exit: oh noes" in result.stderr and "INTERNALERROR" not in result.stderr
+    zenrunner.makeconftest(
+        "import zenrun\n"
+        "def zenrun_collect_file(file_path, session):\n"
+        "    if file_path.name == 'pipeline_one.py':\n"
+        "        zenrun.skip('intentional')\n"
+    )
+    result = zenrunner.run("-rs")
+    assert result.ret == 5
+    result.fnmatch_lines(["*SKIPPED [[]1[]] *intentional*"])
+    zenrunner.makeconftest(
+        "def zenrun_collect_file(file_path, session):\n"
+        "    if file_path.name == 'pipeline_one.py':\n"
+        "        raise ValueError('boom')\n"
+    )
+    result = zenrunner.run()
+    assert result.ret == 2 and "INTERNALERROR" not in result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*ERROR collecting pipeline_one.py*",
+            "E   ValueError: boom",
+            "ERROR pipeline_one.py - ValueError: boom",
+        ]
+    )
+    assert "pluggy/" not in result.stdout  # its frames left out
+    zenrunner.makeconftest(
+        "import os\n"
+        "START = os.getcwd()\n"
+        "def zenrun_sessionstart(session):\n"
+        "    os.chdir('..')\n"
+        "def zenrun_sessionfinish(session):\n"
+        "    assert os.getcwd() == START\n"
+    )
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout + result.stderr

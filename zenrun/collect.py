@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from zenrun.blame import PLUGGY_DIR
 from zenrun.capture import capturing, section_title
 from zenrun.config import FIXTURE_PLUGINS, hook_for
 from zenrun.errors import ConftestImportFailure, UsageError
@@ -31,7 +32,7 @@ from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_m
 from zenrun.marks import mark as mark_generator
 from zenrun.outcomes import Exit, Failed, Skipped
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
-from zenrun.reports import SKIPPED, ItemReport, format_warning, raised_at
+from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.tbstyle import format_traceback
 from zenrun.warnfilters import apply_session_filters
 
@@ -195,7 +196,7 @@ def _short_exception(exc: BaseException, style: str = "short") -> str:
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)
-        if not f.filename.startswith(_ZENRUN_DIR) and "importlib" not in f.filename
+        if not f.filename.startswith((_ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename
     ]
     native = "".join(
         [
@@ -543,6 +544,16 @@ class Session:
                 except Failed as exc:  # a plugin's zenrun.fail(message), as in a pytest collector
                     error = CollectError(
                         f"error while collecting {self.relpath(path)}:\n{exc}", _failed_crash(exc)
+                    )
+                except Skipped as exc:  # as pytest: a collector's skip skips the file
+                    self.add_collect_skip(path, exc)
+                    results, error = [], None
+                except (Exit, KeyboardInterrupt, SystemExit, UsageError):
+                    raise
+                except Exception as exc:  # a collector's error: this file's collection error (as pytest)
+                    error = CollectError(
+                        f"error while collecting {self.relpath(path)}:\n{_short_exception(exc, _tbstyle(self.config))}",
+                        crash_message(exc),
                     )
                 else:
                     error = None

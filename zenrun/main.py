@@ -329,6 +329,10 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
+        try:  # as pytest: the session finishes where it started (a hook or step may chdir)
+            os.chdir(session.startpath)
+        except OSError:
+            pass
         if started:  # as pytest: no summary when zenrun_sessionstart failed
             try:  # the terminal reporter writes the summary and closing line even so
                 config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
@@ -1090,6 +1094,9 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
         return ExitCode.USAGE_ERROR
     except BrokenPipeError:  # the reader of our output went away: console_main ends quietly
         raise
+    except Exit as exc:  # zenrun.exit() in zenrun_configure: as pytest, said on stderr
+        print(f"Exit: {exc.msg}", file=sys.stderr)
+        return exc.returncode if exc.returncode is not None else ExitCode.INTERRUPTED
     except Exception as exc:  # zenrun_configure or a plugin's zenrun_cmdline_main
         _print_internal_error(config, exc, "configuring the session")
         return ExitCode.INTERNAL_ERROR
