@@ -329,3 +329,30 @@ def test_set_values_are_converted_to_the_field_type(zenrunner):
         "sizes": [1, 2],
         "limit": None,
     }
+
+
+def test_pythonpath_and_unknown_config_keys_as_pytest(zenrunner):
+    (zenrunner.path / "sub").mkdir()
+    (zenrunner.path / "sub" / "helper_mod.py").write_text("def seven():\n    return 7\n")
+    zenrunner.makepyfile(
+        pipeline_uses_helper="""
+        from helper_mod import seven
+        from zenrun import pipeline, step
+
+        @step
+        def value() -> int:
+            return seven()
+
+        @pipeline
+        def uses_helper():
+            value()
+        """
+    )
+    zenrunner.maketoml('pythonpath = ["sub"]\npipelinepath = ["typo"]\n')
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(passed=1)
+    assert result.parseoutcomes().get("warnings") == 1
+    result.fnmatch_lines(["*zenrun.toml", "  ZenrunConfigWarning: Unknown config option: pipelinepath"])
+    strict = zenrunner.run("--strict-config")
+    assert strict.ret == 4
+    assert "unknown config option(s): pipelinepath" in strict.stderr

@@ -259,6 +259,19 @@ def zenrun_addoption(parser: Parser) -> None:
         metavar="PYTHONWARNINGS",
         help="set which warnings to report (action:message:category:module:line, as python -W)",
     )
+    general.addoption(
+        "--strict-config",
+        dest="strict_config",
+        action="store_true",
+        default=False,
+        help="an unknown key in [tool.zenrun] is an error (else a warning)",
+    )
+    parser.addini(
+        "pythonpath",
+        "directories put first on sys.path for the session (relative to the config file)",
+        type="paths",
+        default=[],
+    )
     parser.addini(
         "filterwarnings",
         "warning filters applied while each pipeline runs, one per line (as python -W, the message "
@@ -268,8 +281,32 @@ def zenrun_addoption(parser: Parser) -> None:
     )
 
 
+@hookimpl(tryfirst=True)  # before the conftests are imported: they may import from there
+def zenrun_load_initial_conftests(early_config: Config) -> None:
+    """``pythonpath``: directories put first on ``sys.path`` for the session, as pytest's."""
+    base = early_config.inipath.parent if early_config.inipath is not None else early_config.rootpath
+    added = [str(base / path) for path in early_config.getini("pythonpath")]
+    for path in reversed(added):
+        sys.path.insert(0, path)
+
+    def remove() -> None:
+        for path in added:
+            if path in sys.path:
+                sys.path.remove(path)
+
+    early_config.add_cleanup(remove)
+
+
+def unknown_config_keys(config: Config) -> list[str]:
+    """The ``[tool.zenrun]`` keys no plugin declares (a typo, or a plugin not installed)."""
+    return sorted(key for key in config.ini if key not in config.parser.inis)
+
+
 @hookimpl
 def zenrun_configure(config: Config) -> None:
+    unknown = unknown_config_keys(config)
+    if unknown and config.getoption("strict_config", False):  # as pytest's --strict-config
+        raise UsageError(f"{config.inipath}: unknown config option(s): {', '.join(unknown)}")
     # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
     for arg in config.getini("filterwarnings"):
         try:
