@@ -257,7 +257,7 @@ def test_show_accepts_names_items_prefixes_and_latest(zenrunner):
                 "status: cached in *; cache hit",
                 "metadata: train_loss=0.5",
                 "output output: builtins.float, * 0.2",
-                f"    {zenrunner.store}*",
+                f"    *{zenrunner.store}*",
                 "*_ evaluate _*",
             ]
         )
@@ -798,3 +798,29 @@ def test_a_parameter_id_holding_double_colons_names_its_item_everywhere(zenrunne
         print(get_item("pids[x::y]").last_run.steps["s"].output.read())
     """)
     assert read.outlines[-1] == "1", read.stdout + read.stderr
+
+
+def test_show_writes_nothing_into_the_store(zenrunner):
+    """--show reads the store: a small output packed in inline.db is said to be there, not
+    given a file of its own."""
+    zenrunner.makepyfile(
+        pipeline_small="""
+        from zenrun import pipeline, step
+
+        @step
+        def small() -> int:
+            return 3
+
+        @pipeline
+        def tiny():
+            small()
+        """
+    )
+    zenrunner.run().assert_outcomes(passed=1)
+    artifacts = zenrunner.store / "artifacts"
+    before = sorted(p.relative_to(artifacts) for p in artifacts.rglob("[!.]*") if p.is_file())
+    shown = zenrunner.run("--show", "tiny")
+    assert shown.ret == 0
+    shown.fnmatch_lines(["output output: builtins.int, 1 B  3", "    packed in *inline.db*"])
+    after = sorted(p.relative_to(artifacts) for p in artifacts.rglob("[!.]*") if p.is_file())
+    assert after == before

@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from zenrun.capture import section_title, silence_stdout
@@ -633,12 +634,28 @@ def step_lines(step: StepRun, config: Any) -> list[str]:
     for name, ref in step.outputs.items():
         preview = f"  {ref.preview}" if ref.preview else ""
         lines.append(f"output {name}: {ref.type_name}, {fmt_size(ref.size)}{preview}")
-        lines.append(f"    {_uri(ref, config)}")
+        lines.append(f"    {_where(ref, config)}")
     if step.error:
         lines.append("error:")
         lines.extend("    " + line for line in step.error.rstrip().splitlines())
     lines.extend(captured_lines(step))
     return lines
+
+
+def _where(ref: Any, config: Any) -> str:
+    """Where ``--show`` says an output is, writing nothing (it reads the store): a small
+    artifact packed in a local store's ``inline.db`` is not given a file of its own."""
+    store: Any = getattr(config, "artifact_store", None) if config is not None else None
+    path_of = getattr(store, "path", None)
+    inline_max = getattr(store, "inline_max", None)
+    if callable(path_of) and isinstance(inline_max, int) and ref.size <= inline_max:
+        try:
+            path = path_of(ref.digest)
+        except Exception:  # a store that cannot name locations still lets --show work
+            path = None
+        if isinstance(path, Path) and not path.exists():
+            return f"packed in {path.parent.parent / 'inline.db'} (zenrun.artifact_uri gives it a file)"
+    return _uri(ref, config)
 
 
 def _uri(ref: Any, config: Any) -> str:
