@@ -318,9 +318,13 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 row = db.execute("SELECT id FROM runs WHERE name=? AND status=?", (name, RUNNING)).fetchone()
                 if row is None:
                     continue
+                # It ended when last heard of (its latest step record), not when noticed: a
+                # run killed yesterday did not take a day.
                 db.execute(
-                    "UPDATE runs SET status=?, finished=coalesce(finished, ?) WHERE id=?",
-                    (FAILED, time.time(), row[0]),
+                    "UPDATE runs SET status=?, finished=coalesce(finished, (SELECT max(max(coalesce("
+                    "finished, started), coalesce(started, 0))) FROM steps WHERE run_id=?), started, ?) "
+                    "WHERE id=?",
+                    (FAILED, row[0], time.time(), row[0]),
                 )
                 db.execute(
                     "UPDATE steps SET status=?, error=coalesce(error, ?) WHERE run_id=? AND status=?",
