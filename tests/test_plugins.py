@@ -642,3 +642,26 @@ def test_hooks_stopping_or_failing_the_session_as_in_pytest(zenrunner):
     )
     result = zenrunner.run()
     assert result.ret == 0, result.stdout + result.stderr
+
+
+def test_zenrun_plugins_in_a_conftest_may_be_a_string(zenrunner, monkeypatch):
+    zenrunner.makepyfile(
+        plug_one="def zenrun_sessionfinish(session):\n    print('PLUG ONE')\n",
+        plug_two="def zenrun_sessionfinish(session):\n    print('PLUG TWO')\n",
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """,
+    )
+    monkeypatch.syspath_prepend(str(zenrunner.path))
+    zenrunner.makeconftest('zenrun_plugins = "plug_one, plug_two"\n')
+    result = zenrunner.run("-s")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "PLUG ONE" in result.stdout and "PLUG TWO" in result.stdout

@@ -710,7 +710,10 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             else:
                 config.stash.setdefault("conftest_errors", []).append((path, message))
             continue
-        for plugin in getattr(module, "zenrun_plugins", []):
+        named = getattr(module, "zenrun_plugins", [])
+        if isinstance(named, str):  # as pytest: one name, or several separated by commas
+            named = [name.strip() for name in named.split(",") if name.strip()]
+        for plugin in named:
             config.pluginmanager.import_plugin(plugin)
             plugin_module = config.pluginmanager.get_plugin(plugin)
             if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
