@@ -356,3 +356,14 @@ def test_pythonpath_and_unknown_config_keys_as_pytest(zenrunner):
     strict = zenrunner.run("--strict-config")
     assert strict.ret == 4
     assert "unknown config option(s): pipelinepath" in strict.stderr
+
+
+def test_c_reads_the_zenrun_table_of_any_toml_file(zenrunner):
+    (zenrunner.path / "custom.toml").write_text('[tool.zenrun]\nmarkers = ["custom_mark: from custom.toml"]\n')
+    result = zenrunner.run("-c", "custom.toml", "--markers")
+    assert result.ret == 0
+    result.fnmatch_lines(["@zenrun.mark.custom_mark: from custom.toml"])
+    (zenrunner.path / "broken.toml").write_text("[tool.zenrun\n")
+    broken = zenrunner.run("-c", "broken.toml")
+    assert broken.ret == 4
+    assert "broken.toml: invalid TOML" in broken.stderr

@@ -20,8 +20,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_config_file(path: Path) -> dict[str, Any] | None:
-    """The zenrun table of ``path``: all of ``zenrun.toml``, ``[tool.zenrun]`` of pyproject."""
-    if path.name == "zenrun.toml":
+    """The zenrun table of ``path``: all of ``zenrun.toml``, ``[tool.zenrun]`` of pyproject;
+    of another TOML file (``-c custom.toml``), its ``[tool.zenrun]``, else all of it."""
+    if path.name == "zenrun.toml" or (path.suffix == ".toml" and path.name != "pyproject.toml"):
         data = _read_toml(path)
         table = _table(path, data, "tool").get("zenrun", data)
     elif path.name == "pyproject.toml":
