@@ -359,7 +359,9 @@ def test_pythonpath_and_unknown_config_keys_as_pytest(zenrunner):
 
 
 def test_c_reads_the_zenrun_table_of_any_toml_file(zenrunner):
-    (zenrunner.path / "custom.toml").write_text('[tool.zenrun]\nmarkers = ["custom_mark: from custom.toml"]\n')
+    (zenrunner.path / "custom.toml").write_text(
+        '[tool.zenrun]\nmarkers = ["custom_mark: from custom.toml"]\n'
+    )
     result = zenrunner.run("-c", "custom.toml", "--markers")
     assert result.ret == 0
     result.fnmatch_lines(["@zenrun.mark.custom_mark: from custom.toml"])
