@@ -551,8 +551,9 @@ def test_p_no_blocks_builtin_plugins(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     zenrunner.run("-k", "alpha")
     # without the cache plugin nothing is a hit
-    zenrunner.run("-k", "alpha", "-p", "no:cache")
+    uncached = zenrunner.run("-k", "alpha", "-p", "no:cache")
     assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
+    uncached.fnmatch_lines(["WARNING: No installed plugin provides a cache for the store *every step runs*"])
     # without the terminal reporter nothing is printed, the exit code stays
     result = zenrunner.run("-p", "no:terminal")
     assert result.ret == 0

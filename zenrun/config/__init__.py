@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import importlib
 import inspect
+import logging
 import os
 import re
 import shlex
@@ -345,7 +346,15 @@ class Config:
     @cached_property
     def cache(self) -> Cache:
         made = self.hook.zenrun_make_cache(config=self)
-        cache: Cache = NullCache() if made is None else self._check(made, "zenrun_make_cache", "cache")
+        if made is None:  # said once: else every step would just miss, saying the entry is gone
+            logging.getLogger("zenrun").warning(
+                "No installed plugin provides a cache for the store %s: nothing is taken from the "
+                "cache or put in it, every step runs (a store plugin provides one with the "
+                "zenrun_make_cache hook).",
+                self.store_location,
+            )
+            return NullCache()
+        cache: Cache = self._check(made, "zenrun_make_cache", "cache")
         return cache
 
     @cached_property
