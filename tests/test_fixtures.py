@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from zenrun.testing import read_store
+
 LOG_HELPERS = """
 import zenrun
 
@@ -504,3 +506,33 @@ def test_fixtures_shows_a_docstrings_first_paragraph_unless_verbose(zenrunner):
     assert "Second paragraph" not in short.stdout
     verbose = zenrunner.run("--fixtures", "-v")
     verbose.fnmatch_lines(["documented -- conftest.py:*", "    Doc line one.", "*", "    Second paragraph."])
+
+
+def test_arguments_of_mock_patch_decorators_are_not_fixtures(zenrunner):
+    """As pytest: the leading arguments ``@mock.patch`` passes are not looked up."""
+    zenrunner.makepyfile(
+        pipeline_mocked="""
+        import os
+        from unittest import mock
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def suffix():
+            return "!"
+
+        @step
+        def value(text: str) -> str:
+            return text
+
+        @pipeline
+        @mock.patch("os.path.abspath")
+        def mocked(abspath, suffix):
+            abspath.return_value = "/mocked"
+            value(os.path.abspath("x") + suffix)
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(passed=1)
+    run = read_store(zenrunner.store).get_runs("mocked")[-1]
+    assert run.steps["value"].output.read() == "/mocked!"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
 
@@ -69,6 +70,21 @@ class Runnable:
         return get_pipeline(self.name).runs
 
 
+def _mock_patch_args(fn: Callable[..., Any]) -> int:
+    """How many arguments ``@unittest.mock.patch`` decorators (or the ``mock`` package's)
+    add to ``fn``'s calls: pytest's ``num_mock_patch_args``."""
+    patchings = getattr(fn, "patchings", None)
+    if not patchings:
+        return 0
+    sentinels = [getattr(sys.modules.get(name), "DEFAULT", None) for name in ("mock", "unittest.mock")]
+    return sum(
+        1
+        for p in patchings
+        if not getattr(p, "attribute_name", None)
+        and any(getattr(p, "new", None) is s for s in sentinels if s)
+    )
+
+
 class Pipeline:
     """A pipeline definition made by ``@pipeline``; call it to get an instance."""
 
@@ -78,7 +94,10 @@ class Pipeline:
         self.fn = fn
         self.name = name or fn.__name__
         self.enable_cache = enable_cache
-        self.signature = inspect.signature(fn)
+        signature = inspect.signature(fn)
+        # As pytest: the leading arguments unittest.mock's @patch decorators pass are theirs.
+        mocked = _mock_patch_args(fn)
+        self.signature = signature.replace(parameters=list(signature.parameters.values())[mocked:])
         self.argnames = list(self.signature.parameters)
         self.defaults = {
             n: p.default for n, p in self.signature.parameters.items() if p.default is not p.empty
