@@ -87,9 +87,19 @@ def xfail(reason: str = "") -> NoReturn:
     raise XFailed(reason)
 
 
-def importorskip(modname: str, minversion: str | None = None, reason: str | None = None) -> Any:
+def importorskip(
+    modname: str,
+    minversion: str | None = None,
+    reason: str | None = None,
+    *,
+    exc_type: type[ImportError] | None = None,
+) -> Any:
     """Import and return the module ``modname``; skip the pipeline (or, at module level,
-    the module) if it cannot be imported or is older than ``minversion``."""
+    the module) if it is not installed or is older than ``minversion``.
+
+    As pytest 9: a module that is installed but raises ``ImportError`` when imported (a
+    broken dependency) is an error, not a skip; ``exc_type=ImportError`` skips it too.
+    """
     import sys
     import warnings
 
@@ -98,7 +108,7 @@ def importorskip(modname: str, minversion: str | None = None, reason: str | None
         warnings.simplefilter("ignore")
         try:
             __import__(modname)
-        except ImportError as exc:
+        except exc_type or ModuleNotFoundError as exc:
             if reason is None:
                 reason = f"could not import {modname!r}: {exc}"
             raise Skipped(reason, allow_module_level=True) from None

@@ -1466,3 +1466,15 @@ def test_exit_with_reason_works_ok(zenrunner) -> None:
     )
     result = zenrunner.runzenrun_inprocess(p)
     result.stdout.fnmatch_lines("*zenrun.outcomes.Exit: foo*")
+
+
+def test_importorskip_a_broken_module_is_an_error_unless_exc_type_says_skip(tmp_path, monkeypatch) -> None:
+    """pytest 9: installed but raising ImportError on import is an error, not a skip."""
+    import zenrun
+
+    (tmp_path / "broken_dependency_zz.py").write_text("raise ImportError('its own dependency is missing')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ImportError, match="its own dependency is missing"):
+        zenrun.importorskip("broken_dependency_zz")
+    with pytest.raises(zenrun.skip.Exception, match="its own dependency is missing"):
+        zenrun.importorskip("broken_dependency_zz", exc_type=ImportError)
