@@ -104,11 +104,12 @@ def importorskip(
     import warnings
 
     compile(modname, "", "eval")  # a bad name is a SyntaxError, not a skip
+    skipped: type[ImportError] = exc_type or ModuleNotFoundError
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             __import__(modname)
-        except exc_type or ModuleNotFoundError as exc:
+        except skipped as exc:
             if reason is None:
                 reason = f"could not import {modname!r}: {exc}"
             raise Skipped(reason, allow_module_level=True) from None
