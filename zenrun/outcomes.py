@@ -28,6 +28,11 @@ class OutcomeException(BaseException):
     """Base of the outcome exceptions; ``msg`` is what the report shows."""
 
     def __init__(self, msg: str | None = None, pytrace: bool = True) -> None:
+        if msg is not None and not isinstance(msg, str):  # ``@zenrun.skip`` used as a decorator
+            raise TypeError(
+                f"{type(self).__name__} expected string as 'msg' parameter, got "
+                f"'{type(msg).__name__}' instead.\nPerhaps you meant to use a mark?"
+            )
         super().__init__(msg)
         self.msg = msg
         self.pytrace = pytrace

@@ -1478,3 +1478,13 @@ def test_importorskip_a_broken_module_is_an_error_unless_exc_type_says_skip(tmp_
         zenrun.importorskip("broken_dependency_zz")
     with pytest.raises(zenrun.skip.Exception, match="its own dependency is missing"):
         zenrun.importorskip("broken_dependency_zz", exc_type=ImportError)
+
+
+def test_skip_used_as_a_decorator_says_to_use_a_mark() -> None:
+    import zenrun
+
+    with pytest.raises(TypeError, match="Perhaps you meant to use a mark"):
+
+        @zenrun.skip  # type: ignore[arg-type]
+        def forgot_the_mark() -> None:
+            pass
