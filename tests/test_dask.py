@@ -339,3 +339,15 @@ def test_an_output_a_worker_cannot_write_fails_its_step_and_the_next_run_stores_
     """
     lines = zenrunner.runpython(script).outlines[-3:]
     assert lines == ["failed {} skipped", "['cached']", "completed 600000"]
+
+
+def test_an_unreachable_scheduler_is_a_usage_error_in_one_line(zenrunner, monkeypatch):
+    zenrunner.makepyfile(pipeline_fan=FAN_OUT)
+    monkeypatch.setenv("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", "1s")
+    shared = f"file://{zenrunner.path / 'shared-artifacts'}"
+    result = zenrunner.run(
+        "--orchestrator", "dask", "--dask-address", "tcp://127.0.0.1:1", "--artifact-store", shared
+    )
+    assert result.ret == 4
+    assert "--dask-address tcp://127.0.0.1:1: cannot reach the Dask scheduler" in result.stderr
+    assert "INTERNALERROR" not in result.stdout + result.stderr

@@ -16,7 +16,7 @@ import time
 from collections.abc import Hashable, Iterator
 from typing import Any
 
-from zenrun import api_config
+from zenrun import UsageError, api_config
 from zenrun.remote import (
     SchedulingOrchestrator,
     StepTask,
@@ -433,7 +433,12 @@ class DaskOrchestrator(SchedulingOrchestrator):
             from distributed import Client, LocalCluster
 
             if self.address:
-                self._client = Client(self.address)
+                try:
+                    self._client = Client(self.address)
+                except OSError as exc:  # (TimeoutError too) a wrong address: said in one line
+                    raise UsageError(
+                        f"--dask-address {self.address}: cannot reach the Dask scheduler: {exc}"
+                    ) from None
             else:
                 try:
                     import bokeh  # noqa: F401  (the dashboard needs it)
