@@ -686,3 +686,22 @@ def test_a_step_made_of_a_partial_is_a_collection_error_saying_how(zenrunner):
         ]
     )
     assert "INTERNALERROR" not in result.stdout + result.stderr
+
+
+def test_gc_removes_what_a_killed_writer_left_half_written(zenrunner):
+    """kill -9 while an output is written leaves a temporary file; with no run live, --gc
+    removes it once it has been idle for a minute, and says so."""
+    zenrunner.makepyfile(pipeline_versioned=VERSIONED)
+    assert zenrunner.run("-q", env={"V": "1"}).ret == 0
+    artifacts = zenrunner.store / "artifacts"
+    (artifacts / "ab").mkdir(exist_ok=True)
+    idle = artifacts / "ab" / ".tmp-999999-0"
+    fresh = artifacts / "ab" / ".tmp-999999-1"
+    for path in (idle, fresh):
+        path.write_bytes(b"x" * 1000)
+    old = time.time() - 120
+    os.utime(idle, (old, old))
+    result = zenrunner.run("--gc")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["gc: removed 1 temporary file(s) of writers that did not finish"])
+    assert not idle.exists() and fresh.exists()  # one being written now may still be in use

@@ -39,6 +39,8 @@ from zenrun.protocols import ArtifactStore, Cache, MetadataStore
 
 #: Artifacts modified less than this before the oldest live run started are kept.
 GC_GRACE = 3600.0
+#: With no run live, ``--gc`` removes temporary files not written to for this many seconds.
+TMP_IDLE = 60.0
 
 _TABLES = ("runs", "steps", "artifacts", "step_io")
 
@@ -534,6 +536,13 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
             count, freed = artifacts.collect(referenced, cutoff, dry_run=dry_run)
         except NotImplementedError as exc:
             notes.append(f"no artifact removed: {exc}")
+    sweep = getattr(artifacts, "sweep_temp_files", None)
+    if live is None and sweep is not None and not dry_run:
+        # No run is writing: temporary files idle for a minute are those of writers killed
+        # mid-write (a run ended by kill -9 leaves its half-written output behind).
+        swept = sweep(max_age=TMP_IDLE)
+        if swept:
+            notes.append(f"removed {swept} temporary file(s) of writers that did not finish")
     runs_text = f"{len(old_runs)} run(s) (keeping the newest {keep} per item), " if keep is not None else ""
     print(f"gc: {verb} {runs_text}{count} artifact(s), {_size(freed)}")
     for note in notes:
