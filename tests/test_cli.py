@@ -918,3 +918,15 @@ def test_paths_may_follow_options(zenrunner):
     result.assert_outcomes(passed=2)
     selected = zenrunner.run("pipeline_a.py", "-k", "pb", "pipeline_b.py", inprocess=True)
     selected.assert_outcomes(passed=1, deselected=1)
+
+
+def test_option_values_out_of_range_are_usage_errors(zenrunner):
+    zenrunner.makepyfile(pipeline_a=PIPELINES)
+    for args, message in (
+        (["--maxfail", "-1"], "argument --maxfail: expects a number >= 0, not -1"),
+        (["--durations", "-1"], "argument --durations: expects a number >= 0, not -1"),
+        (["--store="], "--store needs a directory or a URL, not an empty value"),
+    ):
+        result = zenrunner.run(*args)
+        assert result.ret == 4, args
+        assert message in result.stderr, (args, result.stderr)

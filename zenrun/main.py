@@ -19,6 +19,7 @@ from zenrun.cache import store_identity
 from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
+from zenrun.config.argparsing import non_negative_int
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector
@@ -96,7 +97,7 @@ def zenrun_addoption(parser: Parser) -> None:
     )
     general.addoption(
         "--maxfail",
-        type=int,
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="stop after N failed pipelines (parallel runs: launch no more steps)",

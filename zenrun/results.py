@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.capture import section_title, silence_stdout
+from zenrun.config.argparsing import non_negative_int
 from zenrun.datacheck import lines as data_lines
 from zenrun.datadeps import format_size as fmt_size
 from zenrun.errors import ExitCode, UsageError
@@ -28,18 +29,6 @@ from zenrun.protocols import MetadataStore
 MAX_CELL = 32  # characters of one table cell
 OVERRIDE_MARK = " (override)"  # after a param value set by --set / --config
 DURATIONS_MIN = 0.005  # seconds, as pytest's --durations-min
-
-
-def _non_negative(value: str) -> int:
-    import argparse
-
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a number, not {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expects a number >= 0 (0 for all), not {number}")
-    return number
 
 
 @hookimpl
@@ -61,7 +50,11 @@ def zenrun_addoption(parser: Any) -> None:
         default=None,
     )
     reporting.addoption(
-        "--durations", type=int, default=None, metavar="N", help="show the N slowest steps (N=0 for all)"
+        "--durations",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="show the N slowest steps (N=0 for all)",
     )
     reporting.addoption(
         "--durations-min",
@@ -88,7 +81,7 @@ def zenrun_addoption(parser: Any) -> None:
     )
     store.addoption(
         "--last",
-        type=_non_negative,
+        type=non_negative_int,
         default=None,
         metavar="N",
         help="--runs lists the newest N runs (default: a screenful; 0 for all)",

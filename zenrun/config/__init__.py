@@ -273,6 +273,8 @@ class Config:
         """The configured store and where it came from: ``--store``, ``ZENRUN_STORE`` or
         ``[tool.zenrun] store`` (a relative path there is relative to the rootdir)."""
         option = self.getoption("store", None)
+        if option == "":  # ``--store=`` (an unset variable in a script): not the default store
+            raise UsageError("--store needs a directory or a URL, not an empty value")
         if option:
             return str(option), "--store"
         env = os.environ.get("ZENRUN_STORE")

@@ -18,6 +18,17 @@ class IniOption:
     default: Any = None
 
 
+def non_negative_int(value: str) -> int:
+    """An option's ``type``: an integer >= 0 (``--maxfail 0``: no limit)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number, not {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expects a number >= 0, not {number}")
+    return number
+
+
 def _is_lines(value: object) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
