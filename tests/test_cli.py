@@ -499,7 +499,7 @@ def test_runs_and_show(zenrunner):
             "*_ add _*",
             "status: cached*",
             "output output: builtins.int, * 2",
-            f"    {zenrunner.store}*",
+            f"    *{zenrunner.store}*",
         ]
     )
     broken = next(r for r in read_store(zenrunner.store).get_runs() if r.pipeline_name == "broken")
