@@ -15,7 +15,8 @@ time it is called (a new connection, as another zenrun process would open)::
             return lambda: MyMetadataStore(tmp_path / "db")
 
 Class attributes say what the store claims (a store that cannot be shared by
-processes, or tell a dead owner, skips those tests): see each class.
+processes, or tell a dead owner, skips those tests): see each class. The kit is a
+set of pytest tests: install pytest (the ``test`` extra) to run it.
 Importable as ``zenrun.testing.MetadataStoreTests`` (and ``CacheTests``,
 ``ArtifactStoreTests``); this module is imported only then, so the
 ``zenrun.testing`` pytest plugin stays light.
@@ -183,15 +184,23 @@ class MetadataStoreTests:
     """The :class:`~zenrun.protocols.MetadataStore` contract: recording, queries, the
     records a cache miss is explained by, concurrent writers, liveness, gc.
 
-    Provide the fixture ``open_store`` (see the module docstring). Claims:
+    Provide the fixture ``open_store`` (see the module docstring). What the store claims,
+    as class attributes a subclass overrides:
+
+    - ``shared_across_processes = True``: several processes may open the store at once
+      (the tests fork writers); False skips those tests.
+    - ``detects_dead_owners = True``: ``dead_runs`` names a run whose owner died; False
+      skips those tests.
+    - ``dead_owner_timeout = 30.0``: seconds a dead owner may take to be detected (a
+      lease's length).
     """
 
-    #: Several processes may open the store at once (the tests fork writers).
     shared_across_processes: bool = True
-    #: :meth:`~zenrun.protocols.MetadataStore.dead_runs` names a run whose owner died.
+    """Several processes may open the store at once (the tests fork writers)."""
     detects_dead_owners: bool = True
-    #: Seconds a dead owner may take to be detected (a lease's length).
+    """:meth:`~zenrun.protocols.MetadataStore.dead_runs` names a run whose owner died."""
     dead_owner_timeout: float = 30.0
+    """Seconds a dead owner may take to be detected (a lease's length)."""
 
     @pytest.fixture
     def open_store(self) -> Callable[[], MetadataStore]:
@@ -567,11 +576,13 @@ class CacheTests:
     """The :class:`~zenrun.protocols.Cache` contract: hits and misses, buffering,
     concurrent writers, what ``--gc`` reads.
 
-    Provide the fixture ``open_store`` returning a function that opens the cache.
+    Provide the fixture ``open_store`` returning a function that opens the cache. Claim
+    (a class attribute): ``shared_across_processes = True``, several processes (each with
+    its own handle) may write at once; False skips those tests.
     """
 
-    #: Several processes (each with its own handle) may write at once.
     shared_across_processes: bool = True
+    """Several processes (each with its own handle) may write at once."""
 
     @pytest.fixture
     def open_store(self) -> Callable[[], Cache]:
@@ -702,11 +713,13 @@ class ArtifactStoreTests:
     verification, pickling to workers, concurrent writers, ``--gc``.
 
     Provide the fixture ``open_store`` returning a function that opens the store.
-    Override :meth:`corrupt` to let the tests damage a stored artifact.
+    Override :meth:`corrupt` to let the tests damage a stored artifact. Claim (a class
+    attribute): ``shared_across_processes = True``; False for a store one process owns
+    (in memory), which is not pickled to workers.
     """
 
-    #: False for a store one process owns (in memory): it is not pickled to workers.
     shared_across_processes: bool = True
+    """False for a store one process owns (in memory): it is not pickled to workers."""
 
     @pytest.fixture
     def open_store(self) -> Callable[[], ArtifactStore]:

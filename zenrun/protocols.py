@@ -230,10 +230,10 @@ class Materializer(Protocol):
     possibly from several threads at once.
     """
 
-    #: Unique name, stored with each artifact so the right loader is found.
     name: str
-    #: Format version; part of cache keys.
+    """Unique name, stored with each artifact so the right loader is found."""
     version: str
+    """Format version; part of cache keys."""
 
     def can_save(self, value: object) -> bool:
         """Whether this materializer handles ``value``. Cheap, never raises."""
@@ -335,18 +335,18 @@ class ArtifactStore(Protocol):
         """
         ...
 
-    #: Where the store is, as a URL; recorded with each run (``run.artifact_store``).
-    #: The Python API reads a run's artifacts from the store its run recorded, even
-    #: when its own session is configured with another: it reopens that store through
-    #: the ``zenrun_open_artifact_store`` hook (fsspec URLs zenrun opens itself).
-    #: None (default): nothing is recorded and the API reads the session's store.
-    #: Shown by ``--store-check`` and ``--show``: never put a password in it.
     url: str | None = None
-    #: Names this store in cache entries (an entry made with another store is a miss);
-    #: a string, or a method returning one. None (default): a store with a ``root``
-    #: :class:`~pathlib.Path` gets a random id kept in ``root / ".zenrun-store-id"``,
-    #: any other is named by its type and :attr:`url`.
+    """Where the store is, as a URL; recorded with each run (``run.artifact_store``). The Python API
+    reads a run's artifacts from the store its run recorded, even when its own session is configured
+    with another: it reopens that store through the ``zenrun_open_artifact_store`` hook (fsspec URLs
+    zenrun opens itself). None (default): nothing is recorded and the API reads the session's store.
+    Shown by ``--store-check`` and ``--show``: never put a password in it.
+    """
     identity: Any = None
+    """Names this store in cache entries (an entry made with another store is a miss); a string, or a
+    method returning one. None (default): a store with a ``root`` :class:`~pathlib.Path` gets a
+    random id kept in ``root / ".zenrun-store-id"``, any other is named by its type and :attr:`url`.
+    """
 
     def uri(self, digest: str) -> str:
         """Where the artifact ``digest`` is (``ArtifactRef.uri``): a path or a URL.
@@ -402,9 +402,10 @@ class MetadataStore(Protocol):
     then shows it ``failed``.
     """
 
-    #: True when nothing can be recorded (a read-only file or database user):
-    #: zenrun then refuses to run and ``--gc`` refuses to remove, with a usage error.
     read_only: bool = False
+    """True when nothing can be recorded (a read-only file or database user): zenrun then refuses to
+    run and ``--gc`` refuses to remove, with a usage error.
+    """
 
     def create_run(self, run: PipelineRun) -> None:
         """*Required.* Persist ``run`` (status ``running``) at once and set ``run.id``
@@ -735,15 +736,18 @@ class Execution(Protocol):
                 execution.complete(task, result)
     """
 
-    #: The run record (``run.name``, ``run.pipeline_name``, ``run.steps``).
     run: PipelineRun
-    #: Step ids in a topological order.
+    """The run record (``run.name``, ``run.pipeline_name``, ``run.steps``)."""
     order: list[str]
-    #: Step id -> the ids of the steps it waits for.
+    """Step ids in a topological order."""
     upstream: dict[str, list[str]]
+    """Step id -> the ids of the steps it waits for."""
     artifact_store: ArtifactStore
+    """Where the steps' outputs go (pass it to ``execute_task``)."""
     materializers: MaterializerRegistry
+    """How values become bytes and back (pass it to ``execute_task``)."""
     config: Config
+    """The session's configuration (``config.getoption``, ``config.getini``)."""
 
     def blocked(self, step_id: str) -> str | None:
         """The id of a failed or skipped upstream step of ``step_id``, or None."""
@@ -785,8 +789,8 @@ class Orchestrator(Protocol):
     ``config.add_cleanup`` to release clusters or pools at session end.
     """
 
-    #: Shown in the header and stored with each run (``run.orchestrator``).
     name: str
+    """Shown in the header and stored with each run (``run.orchestrator``)."""
 
     def run(self, execution: Execution) -> None:
         """Execute every step of ``execution`` (see :class:`Execution`).

@@ -65,11 +65,12 @@ class ArtifactRef:
     type_name: str
     preview: str | None = None  # a short text; JSON of the value for scalar outputs
     _loader: Callable[[ArtifactRef], Any] | None = field(default=None, repr=False, compare=False)
-    #: URL of the artifact store it was written to (its run's ``artifact_store``), if known.
     store_url: str | None = field(default=None, repr=False, compare=False)
-    #: The project functions and classes its pickle names (``module:qualname``): their code
-    #: is not in the bytes, so it goes into the cache keys of the steps that consume it.
+    """URL of the artifact store it was written to (its run's ``artifact_store``), if known."""
     uses: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """The project functions and classes its pickle names (``module:qualname``): their code is not in
+    the bytes, so it goes into the cache keys of the steps that consume it.
+    """
 
     def read(self) -> Any:
         """Load the value from the artifact store (verified against its hash)."""
@@ -130,11 +131,12 @@ class StepRun:
     cache_reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # zenrun.log_metadata(...)
     captured: dict[str, str] = field(default_factory=dict)  # "stdout", "stderr", "log"
-    #: What plugins logged about this step run, by plugin name (``zenrun.log_plugin_metadata``);
-    #: never part of ``metadata`` or the run's metrics.
     plugin_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: Plugin settings by namespace (validated model instances); not stored.
+    """What plugins logged about this step run, by plugin name (``zenrun.log_plugin_metadata``); never
+    part of ``metadata`` or the run's metrics.
+    """
     settings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Plugin settings by namespace (validated model instances); not stored."""
 
     duration = property(_duration, doc="Seconds from start to finish, or None.")
 
@@ -170,14 +172,14 @@ class PipelineRun:
     orchestrator: str | None = None
     graph: dict[str, list[str]] = field(default_factory=dict)
     id: int | None = None
-    #: URL of the artifact store the run wrote to (its ``url``); None: a store without one.
     artifact_store: str | None = None
+    """URL of the artifact store the run wrote to (its ``url``); None: a store without one."""
     error: str | None = None  # why the run failed when no step did (not stored)
     params: dict[str, Any] = field(default_factory=dict)  # what distinguishes the item
-    #: Every field of every step config, flattened: ``{"train.max_depth": 3}``.
     config_params: dict[str, Any] = field(default_factory=dict)
-    #: The names in ``params`` set by the run config (``--set`` / ``--config``).
+    """Every field of every step config, flattened: ``{"train.max_depth": 3}``."""
     overrides: list[str] = field(default_factory=list)
+    """The names in ``params`` set by the run config (``--set`` / ``--config``)."""
     n_steps: int | None = None
     n_cached: int | None = None
     _metrics: dict[str, Any] | None = field(default=None, repr=False)
