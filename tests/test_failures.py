@@ -782,3 +782,42 @@ def test_showlocals_survives_a_repr_raising_a_base_exception(zenrunner):
     result = zenrunner.run("--showlocals", "-p", "no:results")
     result.assert_outcomes(failed=1, passed=1)  # the next pipeline ran: no internal error
     result.fnmatch_lines(["*thing*= <[[]Stop raised in repr()] Bad object>"])
+
+
+def test_a_teardown_error_after_x_is_charged_to_the_pipeline_that_ran_last(zenrunner):
+    """As pytest (#11706): -x stops the session; the module fixture's failing teardown is
+    an error of the last pipeline that ran, not of one never reached."""
+    zenrunner.makepyfile(
+        pipeline_teardown="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def ok() -> int:
+            return 1
+
+        @zenrun.fixture(scope="module")
+        def resource():
+            yield
+            zenrun.fail("This is a failing teardown")
+
+        @pipeline
+        def p_first(resource):
+            zenrun.fail("This is a failing pipeline")
+            ok()
+
+        @pipeline
+        def p_never():
+            ok()
+        """
+    )
+    result = zenrunner.run("-x", "-p", "no:results")
+    assert result.ret == 1
+    result.fnmatch_lines(
+        [
+            "*ERROR at teardown of p_first*",
+            "error in module fixture teardown:",
+            "ERROR pipeline_teardown.py::p_first - Failed: This is a failing teardown",
+        ]
+    )
+    assert "p_never" not in result.stdout

@@ -363,7 +363,11 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
             if isinstance(exc, SystemExit):
                 print("mainloop: caught unexpected SystemExit!", file=sys.stderr)
     finally:
-        errors = teardown_scope(session, session.items[-1] if session.items else None, "session")
+        # Charged to the item that ran last (a session stopped by -x never reached the others);
+        # its module's fixtures first, then the session's, as pytest.
+        last = next((i for i in reversed(session.items) if i.nodeid in _reported(session)), None)
+        errors = teardown_scope(session, last, "module") if last is not None else []
+        errors += teardown_scope(session, last or (session.items[-1] if session.items else None), "session")
         if errors and status == ExitCode.OK:
             status = ExitCode.PIPELINES_FAILED
         session.exitstatus = status
@@ -393,6 +397,10 @@ def notify_exception(config: Any, exc: BaseException, what: str) -> None:
     handled = config.hook.zenrun_internalerror(excrepr=text, excinfo=exc)
     if not any(handled):
         print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
+
+
+def _reported(session: Session) -> set[str]:
+    return {r.nodeid for r in session.reports}
 
 
 def teardown_scope(session: Session, item: Item | None, scope: str) -> list[BaseException]:
