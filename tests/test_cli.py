@@ -930,3 +930,29 @@ def test_option_values_out_of_range_are_usage_errors(zenrunner):
         result = zenrunner.run(*args)
         assert result.ret == 4, args
         assert message in result.stderr, (args, result.stderr)
+
+
+def test_x_and_maxfail_the_later_wins(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_failing="""
+        from zenrun import pipeline, step
+
+        @step
+        def bad() -> int:
+            assert 0
+
+        @pipeline
+        def f1():
+            bad()
+
+        @pipeline
+        def f2():
+            bad()
+
+        @pipeline
+        def f3():
+            bad()
+        """
+    )
+    zenrunner.run("-x", "--maxfail=2", "-p", "no:results").assert_outcomes(failed=2)
+    zenrunner.run("--maxfail=2", "-x", "-p", "no:results").assert_outcomes(failed=1)

@@ -72,6 +72,24 @@ class _MoreQuiet(argparse.Action):
         namespace.verbose = getattr(namespace, "verbose", 0) - 1
 
 
+class _ExitFirst(argparse.Action):
+    """``-x``: ``--maxfail 1``; the later of the two wins, as in pytest (where they share
+    ``maxfail``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        namespace.exitfirst, namespace.maxfail = True, 1
+
+
+class _MaxFail(argparse.Action):
+    """``--maxfail N``: after ``-x``, it wins (``-x --maxfail 2`` stops after two)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        namespace.exitfirst, namespace.maxfail = False, values
+
+
 @hookimpl
 def zenrun_addoption(parser: Parser) -> None:
     general = parser.getgroup("general")
@@ -86,7 +104,7 @@ def zenrun_addoption(parser: Parser) -> None:
     )
     general.addoption("-q", "--quiet", action=_MoreQuiet, default=0, help="less output")
     general.addoption(
-        "-x", "--exitfirst", action="store_true", default=False, help="stop after the first failed pipeline"
+        "-x", "--exitfirst", action=_ExitFirst, help="stop after the first failed pipeline (--maxfail 1)"
     )
     general.addoption(
         "--pdb",
@@ -97,6 +115,7 @@ def zenrun_addoption(parser: Parser) -> None:
     )
     general.addoption(
         "--maxfail",
+        action=_MaxFail,
         type=non_negative_int,
         default=0,
         metavar="N",
