@@ -364,3 +364,24 @@ def test_latest_items_runs_table_latest_and_short_reprs(grid_project):
         "ONE 1 True",
     ]:
         assert line in result.stdout, result.stdout
+
+
+def test_a_parameter_holding_a_newline_keeps_the_table_one_line_per_item(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_text="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def size(text: str) -> int:
+            return len(text)
+
+        @zenrun.mark.parametrize("text", ["a\\nb", "plain"])
+        @pipeline
+        def texts(text):
+            size(text)
+        """
+    )
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=2)
+    result.fnmatch_lines([r"texts[[]a\nb[]] *a\nb *3 *", "texts[[]plain[]] *plain *5 *"])

@@ -108,6 +108,8 @@ def fmt_value(value: Any, limit: int = MAX_CELL) -> str:
         text = str(value)
     else:
         text = json.dumps(value, default=str)
+    if not text.isprintable():  # a newline or tab would break the table's line: escaped
+        text = text.encode("unicode_escape").decode("ascii")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
