@@ -305,3 +305,44 @@ def test_a_store_with_only_the_required_members_works_everywhere(zenrunner, tmp_
         env=env,
     )
     out.fnmatch_lines(["ITEMS [0.25, 0.25, 0.125]", "VALUE 6.0"])
+
+
+def test_a_plugin_claims_an_artifact_store_url_scheme(zenrunner, tmp_path):
+    """--artifact-store with a scheme a plugin names (zenrun_backend_names, kind
+    "artifact_store") goes to that plugin's zenrun_make_artifact_store, not to fsspec."""
+    target = tmp_path / "dir-artifacts"
+    zenrunner.makeconftest(
+        """
+        from pathlib import Path
+        import zenrun
+        from zenrun.artifacts.store import LocalArtifactStore
+
+        def zenrun_backend_names(config, kind):
+            return ["dirstore"] if kind == "artifact_store" else None
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_artifact_store(config):
+            url = config.artifact_store_url
+            if url is None or not url.startswith("dirstore://"):
+                return None
+            store = LocalArtifactStore(Path(url[len("dirstore://"):]))
+            config.add_cleanup(store.close)
+            return store
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """
+    )
+    result = zenrunner.run("--artifact-store", f"dirstore://{target}")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert [p for p in target.rglob("*") if p.is_file() and not p.name.startswith(".")]

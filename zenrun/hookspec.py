@@ -192,8 +192,10 @@ def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
 
 @hookspec
 def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
-    """Return the names your factory answers to for ``kind``: ``"orchestrator"``, or
-    ``"store"`` for the URL schemes of the stores you make (``["postgresql"]``).
+    """Return the names your factory answers to for ``kind``: ``"orchestrator"``,
+    ``"store"`` for the URL schemes of the stores you make (``["postgresql"]``), or
+    ``"artifact_store"`` for the schemes of ``--artifact-store`` URLs your
+    ``zenrun_make_artifact_store`` opens (read the URL from ``config.artifact_store_url``).
 
     Used to list the available choices in ``--help`` and in the error for an
     unknown name (``--orchestrator nope``, ``--store mysql://...``). Return None

@@ -12,9 +12,9 @@ import json
 import shutil
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
+from zenrun.artifacts.store import LocalArtifactStore
 from zenrun.capture import section_title, silence_stdout
 from zenrun.config.argparsing import non_negative_int
 from zenrun.datacheck import lines as data_lines
@@ -641,15 +641,18 @@ def _where(ref: Any, config: Any) -> str:
     """Where ``--show`` says an output is, writing nothing (it reads the store): a small
     artifact packed in a local store's ``inline.db`` is not given a file of its own."""
     store: Any = getattr(config, "artifact_store", None) if config is not None else None
-    path_of = getattr(store, "path", None)
-    inline_max = getattr(store, "inline_max", None)
-    if callable(path_of) and isinstance(inline_max, int) and ref.size <= inline_max:
+    if (
+        isinstance(store, LocalArtifactStore)
+        and type(store).uri is LocalArtifactStore.uri  # zenrun's own layout, not a plugin's
+        and ref.size <= store.inline_max
+        and ref.store_url in (None, store.url)
+    ):
         try:
-            path = path_of(ref.digest)
-        except Exception:  # a store that cannot name locations still lets --show work
-            path = None
-        if isinstance(path, Path) and not path.exists():
-            return f"packed in {path.parent.parent / 'inline.db'} (zenrun.artifact_uri gives it a file)"
+            packed = not store.path(ref.digest).exists()
+        except Exception:  # a damaged digest: said by _uri
+            packed = False
+        if packed:
+            return f"packed in {store.root / 'inline.db'} (zenrun.artifact_uri gives it a file)"
     return _uri(ref, config)
 
 

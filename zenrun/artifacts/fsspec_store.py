@@ -320,13 +320,12 @@ def configured_bounds(config: Any) -> tuple[float, int]:
 
 
 def configured_url(config: Any) -> str | None:
-    """``--artifact-store``, else ``$ZENRUN_ARTIFACT_STORE``, else ``artifact_store`` in the ini."""
-    return (
-        config.getoption("artifact_store", None)
-        or os.environ.get(ENV_VAR)
-        or config.getini("artifact_store")
-        or None
-    )
+    """``config.artifact_store_url`` when zenrun opens it (fsspec), None when it is unset
+    or a plugin claims its scheme (``zenrun_backend_names(kind="artifact_store")``)."""
+    url: str | None = config.artifact_store_url
+    if url is None or config.claimed_artifact_store_url():
+        return None
+    return url
 
 
 def check_url(url: str) -> None:

@@ -308,6 +308,29 @@ class Config:
         return setting
 
     @property
+    def artifact_store_url(self) -> str | None:
+        """Where artifacts go instead of ``<store>/artifacts``: ``--artifact-store``, else
+        ``$ZENRUN_ARTIFACT_STORE``, else ``artifact_store`` of ``[tool.zenrun]``; None when
+        none is set. zenrun opens fsspec URLs; a plugin claims other schemes by naming them
+        in ``zenrun_backend_names(kind="artifact_store")`` and makes the store in
+        ``zenrun_make_artifact_store``."""
+        value = (
+            self.getoption("artifact_store", None)
+            or os.environ.get("ZENRUN_ARTIFACT_STORE")
+            or self.ini.get("artifact_store")
+        )
+        return str(value) if value else None
+
+    def claimed_artifact_store_url(self) -> bool:
+        """Whether a plugin claims :attr:`artifact_store_url`'s scheme (see there)."""
+        url = self.artifact_store_url
+        return (
+            url is not None
+            and "://" in url
+            and url.split("://", 1)[0] in self.backend_names("artifact_store")
+        )
+
+    @property
     def store_location(self) -> str:
         """The store for messages and the header: its path, or its URL with the password hidden."""
         return redact_url(self.store_url) if self.store_url else str(self.store_path)
