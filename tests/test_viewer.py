@@ -1454,6 +1454,9 @@ def test_compare_page_charts_the_objective_marks_the_winner_and_follows_the_filt
 
     browser.get(f"{server}compare?pipeline=forest")
     _wait(browser, lambda: browser.find_elements(By.ID, "compare-best-item"))
+    # The dropdown's value is filled by its own callback: waited for (on a busy machine
+    # it comes after the table).
+    _wait(browser, lambda: _text(browser, "compare-metric"))
     # The objective ([tool.zenrun] objective = "accuracy"), not the first metric that varies.
     assert _text(browser, "compare-metric") == "accuracy"
     assert _text(browser, "compare-best-item") == "forest[forest-3]"
