@@ -1239,6 +1239,7 @@ def test_a_file_edited_during_the_session_never_files_the_old_codes_result_under
     first.assert_outcomes(passed=1)
     run = read_store(zenrunner.store).get_runs("edited")[-1]
     assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (1, 30)  # the old code ran
+    assert "after this session imported it" in run.steps["add"].cache_reason  # so: not cached
     second = zenrunner.run("-v", "-p", "no:results")  # the new code, from the edited file
     second.assert_outcomes(passed=1)
     run = read_store(zenrunner.store).get_runs("edited")[-1]
@@ -1249,3 +1250,54 @@ def test_a_file_edited_during_the_session_never_files_the_old_codes_result_under
     run = read_store(zenrunner.store).get_runs("edited")[-1]
     assert {s.status for s in run.steps.values()} == {"cached"}
     assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (2, 300)
+
+
+def test_a_result_computed_under_python_O_is_not_served_to_a_plain_run(zenrunner):
+    """python -O strips asserts: a check that passed there must run again without it."""
+    zenrunner.makepyfile(
+        pipeline_checked="""
+        from zenrun import pipeline, step
+
+        @step
+        def check() -> int:
+            accuracy = 0.42
+            assert accuracy > 0.9
+            return 1
+
+        @pipeline
+        def checked():
+            check()
+        """
+    )
+    zenrunner.run("-p", "no:results", env={"PYTHONOPTIMIZE": "1"}).assert_outcomes(passed=1)
+    plain = zenrunner.run("-v", "-p", "no:results")
+    plain.assert_outcomes(failed=1)
+    plain.fnmatch_lines(["*Step check: cache miss: python -O (asserts stripped) changed*"])
+
+
+def test_a_lambdas_key_covers_its_argument_kinds(zenrunner):
+    """``lambda *xs`` and ``lambda xs`` compile to the same instructions: not the same key."""
+    zenrunner.makepyfile(
+        pipeline_lambda="""
+        from zenrun import pipeline, step
+
+        count = lambda *xs: len(xs)
+
+        @step
+        def use() -> int:
+            return count([1, 2, 3])
+
+        @pipeline
+        def lam():
+            use()
+        """
+    )
+    zenrunner.run("-p", "no:results").assert_outcomes(passed=1)
+    assert read_store(zenrunner.store).get_runs("lam")[-1].steps["use"].output.value == 1
+    path = zenrunner.path / "pipeline_lambda.py"
+    path.write_text(path.read_text().replace("lambda *xs:", "lambda xs:"))
+    zenrunner.run("-p", "no:results").assert_outcomes(passed=1)
+    run = read_store(zenrunner.store).get_runs("lam")[-1]
+    assert (run.steps["use"].status, run.steps["use"].output.value) == ("completed", 3)
+    zenrunner.run("-p", "no:results").assert_outcomes(passed=1)  # and stable: a hit now
+    assert read_store(zenrunner.store).get_runs("lam")[-1].steps["use"].status == "cached"

@@ -186,6 +186,14 @@ def test_package_metadata_lookups_along_sys_path_are_not_data_reads(zenrunner, m
     result = run_ok(zenrunner, "-v", inprocess=True)
     assert statuses(zenrunner) == {"entry_points": "cached", "version": "cached", "listing": "completed"}
     result.stdout.fnmatch_lines(["*Step listing: cache miss: ./ gained 1 file*"])
+    # What the lookups do depend on: the metadata they read, and which packages are there.
+    (zenrunner.path / "local_pkg.dist-info" / "METADATA").write_text("Name: local-pkg\nVersion: 2.0\n")
+    (zenrunner.path / "other_pkg.dist-info").mkdir()
+    (zenrunner.path / "other_pkg.dist-info" / "METADATA").write_text("Name: other-pkg\nVersion: 1\n")
+    run_ok(zenrunner, inprocess=True)
+    assert statuses(zenrunner)["version"] == "completed"
+    assert statuses(zenrunner)["entry_points"] == "completed"  # a package appeared
+    assert value(zenrunner, "version") == "2.0"
 
 
 def test_a_retargeted_symlink_is_a_miss(zenrunner):

@@ -821,3 +821,32 @@ def test_a_teardown_error_after_x_is_charged_to_the_pipeline_that_ran_last(zenru
         ]
     )
     assert "p_never" not in result.stdout
+
+
+def test_a_frame_of_generated_code_is_not_shown_as_a_line_of_the_module(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_frozen="""
+        import dataclasses
+        from zenrun import pipeline, step
+
+        @dataclasses.dataclass(frozen=True)
+        class Point:
+            x: int
+
+        @step
+        def move() -> int:
+            point = Point(1)
+            point.x = 2
+            return 1
+
+        @pipeline
+        def frozen():
+            move()
+        """
+    )
+    result = zenrunner.run("--tb=short", "-p", "no:results")
+    result.assert_outcomes(failed=1)
+    result.fnmatch_lines(
+        ["pipeline_frozen.py:*: in move", "<string>:*: in __setattr__", "E   *FrozenInstanceError*"]
+    )
+    assert "@dataclasses.dataclass" not in result.stdout.split("FAILURES")[1]

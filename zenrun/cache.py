@@ -172,6 +172,19 @@ def _source_is_current(code: types.CodeType) -> bool:
     return source_is_current(code)
 
 
+def _check_loaded_code(name: str, codes: list[types.CodeType]) -> None:
+    """Raise :class:`_Unfingerprintable` when the file of ``codes`` no longer holds them: it
+    was edited after this session imported it. The session runs the code it imported (a
+    worker process may import the edited file instead): neither is the file's text, so the
+    step is not cached in this session rather than filed under a key that is not its code's."""
+    for code in codes:
+        if not _source_is_current(code):
+            raise _Unfingerprintable(
+                f"{name} was edited in {code.co_filename} after this session imported it "
+                "(the session runs the code as imported): not cached until the next session"
+            )
+
+
 def _class_codes(cls: type) -> dict[str, types.CodeType]:
     """The code of the functions a class defines (methods, static and class methods,
     properties), by name."""
@@ -190,9 +203,23 @@ def _class_codes(cls: type) -> dict[str, types.CodeType]:
 
 
 def _code_text(code: types.CodeType) -> str:
-    """A code object's content without positions (for code that has no source)."""
-    consts = [_code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
-    return f"{code.co_code.hex()}|{consts}|{code.co_names}|{code.co_varnames}|{code.co_freevars}"
+    """A code object's content without positions (for code that has no source): its
+    instructions, constants, names and signature (``*args`` or not)."""
+    consts = [_const_text(c) for c in code.co_consts]
+    signature = (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags)
+    return f"{code.co_code.hex()}|{consts}|{code.co_names}|{code.co_varnames}|{code.co_freevars}|{signature}"
+
+
+def _const_text(value: Any) -> str:
+    """A code constant's text, the same in every process (a frozenset's repr follows string
+    hashing, which differs between processes)."""
+    if isinstance(value, types.CodeType):
+        return _code_text(value)
+    if isinstance(value, frozenset):
+        return "frozenset(" + ",".join(sorted(_const_text(v) for v in value)) + ")"
+    if isinstance(value, tuple):
+        return "(" + ",".join(_const_text(v) for v in value) + ")"
+    return f"{type(value).__name__}:{value!r}"
 
 
 def _source_digest(obj: Any) -> str:
@@ -201,12 +228,9 @@ def _source_digest(obj: Any) -> str:
     entry = _source_memo.get(id(key_obj))
     if entry is not None and entry[0] is key_obj:
         return entry[1]
-    if inspect.isfunction(obj) and (obj.__name__ == "<lambda>" or not _source_is_current(obj.__code__)):
-        # A lambda: getsource gives the whole line, two lambdas on it would share a source.
-        # A file edited since it was imported: its source is not what runs, its code is.
+    if inspect.isfunction(obj) and obj.__name__ == "<lambda>":
+        # getsource gives the whole line: two lambdas on it would share a source
         text = _code_text(obj.__code__)
-    elif inspect.isclass(obj) and not all(_source_is_current(code) for code in _class_codes(obj).values()):
-        text = "class:" + "|".join(f"{name}={_code_text(code)}" for name, code in _class_codes(obj).items())
     else:
         text = normalized_source(obj)
     digest = sha256(text)
@@ -558,6 +582,7 @@ class Fingerprinter:
 
     def _function(self, node: _Node, fn: types.FunctionType) -> str:
         code = fn.__code__
+        _check_loaded_code(qualified_name(fn), [code])
         parts = [f"function {qualified_name(fn)}:{_source_digest(fn)}"]
         chains, names = _chains(code)
         scope = fn.__globals__
@@ -621,6 +646,7 @@ class Fingerprinter:
 
     def _class(self, node: _Node, cls: type) -> str:
         qualified = qualified_name(cls)
+        _check_loaded_code(qualified, list(_class_codes(cls).values()))
         parts = [f"class {qualified}:{_source_digest(cls)}"]
         for base in cls.__bases__:
             if base is not object:
@@ -998,6 +1024,7 @@ _PART_NAMES = {
     "name": "step name",
     "cache_version": "cache_version",
     "random": "state of the random generators seeded by fixtures",
+    "optimize": "python -O (asserts stripped)",
 }
 
 

@@ -389,7 +389,7 @@ def zenrun_addoption(parser: Any) -> None:
     parser.addini(
         "data_ignore",
         "patterns of files that are never data dependencies of steps (e.g. *.log logs/**)",
-        type="linelist",
+        type="args",
         default=[],
     )
     parser.addini(

@@ -850,11 +850,13 @@ def install() -> None:
 _NOT_READING = os.O_TRUNC | os.O_APPEND | getattr(os, "O_EXCL", 0)
 
 
-#: Where the package metadata readers live (``importlib.metadata``, its backport): what
-#: they list and open is the installed packages' metadata, found along ``sys.path`` (the
-#: project's folder too), which the environment check covers, not data a step reads.
+#: Where the package metadata readers live (``importlib.metadata``, its backport). Looking
+#: up packages, they list every folder on ``sys.path`` (the project's too): what such a
+#: lookup depends on is which package metadata folders are there, not every file name.
 _METADATA_READERS = (f"{os.sep}importlib{os.sep}metadata{os.sep}", f"{os.sep}importlib_metadata{os.sep}")
-_METADATA_DEPTH = 8  # frames looked up from the audited call (pathlib, zipfile, csv between)
+_METADATA_DEPTH = 4  # frames looked up from the audited call
+#: What a metadata lookup's listing of a folder depends on: its packages' metadata folders.
+_METADATA_PATTERNS = ("*.dist-info", "*.egg-info")
 
 
 def _by_metadata_reader(frame: Any) -> bool:
@@ -877,9 +879,7 @@ def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
             return
     elif isinstance(mode, str) and "r" not in mode:
         return
-    if _by_metadata_reader(sys._getframe(2)):
-        return
-    recorder.add_file(path)
+    recorder.add_file(path)  # (what importlib.metadata opens too: a project's own package data)
 
 
 #: Listings made by the import system, by glob (recorded as the pattern) and by rmtree.
@@ -897,8 +897,11 @@ def _on_list(recorder: Recorder, args: tuple[Any, ...]) -> None:
         or caller.co_name in _LISTING_CALLERS_SKIPPED
         or filename.endswith(f"{os.sep}glob.py")
         or (filename.endswith(f"{os.sep}pathlib.py") and caller.co_name != "iterdir")
-        or _by_metadata_reader(sys._getframe(2))
     ):
+        return
+    if _by_metadata_reader(sys._getframe(2)):  # a package lookup: the metadata folders only
+        for pattern in _METADATA_PATTERNS:
+            recorder.add_glob("glob", path or ".", pattern, False)
         return
     recorder.add_dir(path)
 

@@ -539,6 +539,8 @@ class PipelineExecution:
         )
         if self.random_digest:  # the seeded generators' state is an input of every step of the item
             parts["random"] = self.random_digest
+        if sys.flags.optimize:  # python -O strips asserts: other code, never the plain run's result
+            parts["optimize"] = sys.flags.optimize
         key = self._key(invocation.step, parts) if uncacheable is None else None
         return _StepKey(literals, fingerprint, parts, key, uncacheable)
 

@@ -245,7 +245,7 @@ def zenrun_addoption(parser: Parser) -> None:
     parser.addini(
         "norecursedirs",
         "directory patterns not to recurse into while collecting",
-        type="linelist",
+        type="args",
         default=["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"],
     )
     store = parser.getgroup("store")

@@ -506,8 +506,8 @@ def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> lis
     for frame, lineno in traceback.walk_tb(tb):
         code = frame.f_code
         filename = code.co_filename
-        if filename.startswith("<"):
-            module_file = frame.f_globals.get("__file__")
+        if filename == "<dynamic-code>":  # cloudpickle's name only: exec'd or generated code
+            module_file = frame.f_globals.get("__file__")  # (a dataclass's __init__) keeps its own
             if isinstance(module_file, str) and module_file.endswith(".py"):
                 filename = module_file
         linecache.checkcache(filename)

@@ -193,6 +193,10 @@ def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
     if (
         a.co_code != b.co_code
         or a.co_firstlineno != b.co_firstlineno
+        or a.co_flags != b.co_flags  # *args, **kwargs, generator, coroutine
+        or a.co_argcount != b.co_argcount
+        or a.co_posonlyargcount != b.co_posonlyargcount
+        or a.co_kwonlyargcount != b.co_kwonlyargcount
         or a.co_names != b.co_names
         or a.co_varnames != b.co_varnames
         or a.co_freevars != b.co_freevars
@@ -204,9 +208,19 @@ def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
         if isinstance(x, types.CodeType) or isinstance(y, types.CodeType):
             if not (isinstance(x, types.CodeType) and isinstance(y, types.CodeType) and _same_code(x, y)):
                 return False
-        elif type(x) is not type(y) or (x != y and x == x):  # (NaN: equal to itself here)
+        elif not _same_constant(x, y):
             return False
     return True
+
+
+def _same_constant(x: object, y: object) -> bool:
+    """Equal constants of one type; by repr, so that 0.0 is not -0.0 and NaN is NaN (a
+    frozenset by content: its repr's order varies)."""
+    if type(x) is not type(y):
+        return False
+    if isinstance(x, frozenset):
+        return x == y
+    return repr(x) == repr(y)
 
 
 def _block_by_positions(lines: list[str], start: int, code: types.CodeType) -> list[str] | None:
