@@ -475,13 +475,35 @@ def _one_traceback(exc: BaseException) -> str:
         if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))
     ]
     lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()]
-    if not frames and start is not exc.__traceback__:  # only zenrun's frames: the exception alone
-        lines = []
+    if exc.__traceback__ is None or (not frames and start is not exc.__traceback__):
+        lines = []  # never raised, or only zenrun's frames: the exception alone (as Python)
     if isinstance(exc, (OutcomeException, Exit)):  # as pytest names them: Failed, not zenrun.outcomes.Failed
         lines.append(f"{type(exc).__name__}: {exc}\n")
     else:
-        lines += traceback.format_exception_only(type(exc), exc)
+        lines += _exception_only(exc)
     return "".join(lines)
+
+
+def _exception_only(exc: BaseException) -> list[str]:
+    """``traceback.format_exception_only(exc)``, without walking the rest of its chain (which
+    that call does for every link: a chain of n exceptions cost n squared)."""
+    if isinstance(exc, SyntaxError):  # its file, line and caret
+        return traceback.format_exception_only(type(exc), exc)
+    kind = type(exc)
+    name = (
+        kind.__qualname__
+        if kind.__module__ in ("builtins", "__main__")
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<exception str() failed>"
+    lines = [f"{name}: {text}\n" if text else f"{name}\n"]
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, (list, tuple)):
+        lines += [f"{note}\n" for note in notes]
+    return lines
 
 
 #: ``-l`` / ``--showlocals``: tracebacks of steps run in this process list each frame's locals
