@@ -649,3 +649,36 @@ def test_dunder_test_false_hides_a_pipeline_or_a_module(zenrunner):
     result = zenrunner.run("--co", "-q")
     assert result.stdout.splitlines()[0] == "pipeline_some.py::shown"
     result.fnmatch_lines(["1 pipeline collected*"])
+
+
+def test_a_decorator_above_pipeline_is_a_warning_not_a_silent_loss(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_wrapped="""
+        import functools
+        from zenrun import pipeline, step
+
+        def logged(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return fn(*args, **kwargs)
+            return wrapper
+
+        @step
+        def one() -> int:
+            return 1
+
+        @logged
+        @pipeline
+        def wrapped():
+            one()
+
+        @pipeline
+        def plain():
+            one()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(passed=1)
+    result.fnmatch_lines(
+        ["pipeline_wrapped.py::wrapped", "  pipeline 'wrapped' is wrapped by a decorator above @pipeline*"]
+    )

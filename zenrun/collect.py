@@ -916,6 +916,22 @@ def _is(obj: Any, kind: type) -> bool:
         return False
 
 
+def _wrapped_pipeline(obj: Any) -> Pipeline | None:
+    """The pipeline a decorator applied above ``@pipeline`` wraps (``__wrapped__``), if any."""
+    seen = 0
+    while seen < 20:
+        try:
+            obj = obj.__dict__.get("__wrapped__") if hasattr(obj, "__dict__") else None
+        except Exception:  # an object whose __dict__ raises (a lazy proxy)
+            return None
+        if obj is None:
+            return None
+        if isinstance(obj, Pipeline):
+            return obj
+        seen += 1
+    return None
+
+
 def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item]:
     relpath = session.relpath(path)
     manager = session.fixturemanager
@@ -935,6 +951,13 @@ def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item
                 continue
         except Exception:
             continue
+        if not (is_pipeline or is_runnable) and callable(obj) and not attr.startswith("_"):
+            inner = _wrapped_pipeline(obj)
+            if inner is not None and inner.fn.__module__ == module.__name__:  # else it vanished unsaid
+                session.warn(
+                    f"{relpath}::{attr}\n  pipeline {inner.name!r} is wrapped by a decorator above "
+                    "@pipeline, so it is not collected: put @pipeline outermost\n"
+                )
         if is_pipeline and obj.fn.__module__ == module.__name__:
             items.extend(
                 _function_items(obj, module, path, relpath, session, id(obj) in instanced, shared_marks)
