@@ -824,3 +824,30 @@ def test_show_writes_nothing_into_the_store(zenrunner):
     shown.fnmatch_lines(["output output: builtins.int, 1 B  3", "    packed in *inline.db*"])
     after = sorted(p.relative_to(artifacts) for p in artifacts.rglob("[!.]*") if p.is_file())
     assert after == before
+
+
+def test_the_captured_log_keeps_log_level_while_live_logs_show_log_cli_level(zenrunner):
+    """As pytest: --log-cli-level=INFO shows INFO live; --log-level=ERROR keeps the failure
+    report's captured log to errors."""
+    zenrunner.makepyfile(
+        pipeline_logging="""
+        import logging
+        from zenrun import pipeline, step
+
+        @step
+        def talk() -> int:
+            log = logging.getLogger("talk")
+            log.info("an info")
+            log.error("an error")
+            assert 0
+
+        @pipeline
+        def talking():
+            talk()
+        """
+    )
+    result = zenrunner.run("-p", "no:results", "--log-cli-level=INFO", "--log-level=ERROR")
+    result.assert_outcomes(failed=1)
+    captured = result.stdout[result.stdout.index("Captured log") :]
+    assert "an error" in captured and "an info" not in captured
+    assert "an info" in result.stdout[: result.stdout.index("FAILURES")]  # shown live

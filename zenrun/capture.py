@@ -737,15 +737,14 @@ def zenrun_configure(config: Any) -> None:
     if config.stash.get("api"):
         return  # a script or notebook keeps its own streams
     method = config.getoption("capture", "fd")
+    captured_level = log_level_option(config, "log_level")
     levels = [
-        level
-        for level in (log_level_option(config, "log_level"), log_level_option(config, "log_cli_level"))
-        if level is not None
+        level for level in (captured_level, log_level_option(config, "log_cli_level")) if level is not None
     ]
-    log_level = min(levels) if levels else None
-    if method != "no":
+    log_level = min(levels) if levels else None  # the root logger lets through what either shows
+    if method != "no":  # as pytest: the captured section keeps --log-level's records only
         config.stash["capture"] = CaptureSettings(
-            tee=method == "tee-sys", log_level=log_level, fd=method == "fd"
+            tee=method == "tee-sys", log_level=captured_level, fd=method == "fd"
         )
     root = logging.getLogger()
     old_level = root.level
