@@ -850,3 +850,67 @@ def test_a_frame_of_generated_code_is_not_shown_as_a_line_of_the_module(zenrunne
         ["pipeline_frozen.py:*: in move", "<string>:*: in __setattr__", "E   *FrozenInstanceError*"]
     )
     assert "@dataclasses.dataclass" not in result.stdout.split("FAILURES")[1]
+
+
+ASSERTS = """
+from zenrun import pipeline, step
+
+class Model:
+    accuracy = 0.42
+
+def calls():
+    calls.count = getattr(calls, "count", 0) + 1
+    return calls.count
+
+@step
+def threshold() -> int:
+    acc = 0.42
+    assert acc > 0.9
+
+@step
+def lists() -> int:
+    assert [1, 2, 3] == [1, 2, 4, 5]
+
+@step
+def dicts() -> int:
+    assert {"a": 1, "b": 2} == {"a": 1, "b": 3, "d": 4}
+
+@step
+def attribute() -> int:
+    model = Model()
+    assert model.accuracy >= 0.5
+
+@step
+def called() -> int:
+    assert calls() == 2  # never called again to explain it
+
+@step
+def with_message() -> int:
+    assert 1 == 2, "my own message"
+
+@pipeline
+def asserts():
+    threshold(); lists(); dicts(); attribute(); called(); with_message()
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_a_failing_assert_says_what_it_compared(zenrunner, args):
+    """As pytest's rewritten asserts: the values compared, and where sequences and dicts differ."""
+    zenrunner.makepyfile(pipeline_asserts=ASSERTS)
+    result = zenrunner.run("-p", "no:results", *args)
+    result.assert_outcomes(failed=1)
+    result.fnmatch_lines(["*step 'threshold' failed:*", "E       AssertionError: assert 0.42 > 0.9"])
+    result.fnmatch_lines(
+        [
+            "E       AssertionError: assert [[]1, 2, 3[]] == [[]1, 2, 4, 5[]]",
+            "E         At index 2 diff: 3 != 4",
+            "E         Right contains one more item: 5",
+        ]
+    )
+    result.fnmatch_lines(["E         Differing items:", "E         {'b': 2} != {'b': 3}"])
+    result.fnmatch_lines(
+        ["E       AssertionError: assert 0.42 >= 0.5", "E         +  where 0.42 = model.accuracy"]
+    )
+    result.fnmatch_lines(["E       AssertionError: assert calls() == 2"])  # the call's text: not made again
+    result.fnmatch_lines(["E       AssertionError: my own message"])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from zenrun import __version__
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import describe_fault
 from zenrun.cache import store_identity
 from zenrun.capture import capturing, section_title, silence_stdout
@@ -855,6 +856,7 @@ def prepare_item(
 def _error_text(exc: BaseException, config: Config) -> str:
     """An exception raised setting up or composing an item, in ``--tb`` style (pytest's
     ``E   Error: message`` lines)."""
+    explain_assertion(exc)  # a failing assert in a fixture or body: what it compared
     text = user_traceback(exc)
     style = config.getoption("tbstyle", "auto")
     if style == "native":

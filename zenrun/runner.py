@@ -36,6 +36,7 @@ from zenrun.artifacts.materializers import (
     stream_to_store,
 )
 from zenrun.artifacts.preview import preview
+from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
 from zenrun.capture import CaptureSettings, capturing
@@ -873,6 +874,7 @@ def _execute(
                 )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
+                explain_assertion(step_exc)  # while its frames are alive: what the assert compared
                 outcome = _item_outcome(step_exc)
                 if outcome is not None:  # zenrun.skip / xfail / exit: the item's, never retried
                     return TaskResult(

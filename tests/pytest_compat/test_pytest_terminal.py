@@ -662,7 +662,7 @@ class TestTerminalFunctional:
             [
                 "pipeline_showlocals_short.py:*",
                 "    assert 0",
-                "E   AssertionError",
+                "E   AssertionError: assert 0",  # pytest: "E   assert 0"
                 "        x          = 3",
                 "        y          = 'xxxx'",
             ]

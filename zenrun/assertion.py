@@ -1,0 +1,211 @@
+"""What a failing ``assert`` compared, as pytest's assertion messages show it.
+
+pytest rewrites ``assert`` statements at import to keep every intermediate
+value. zenrun does not rewrite code (steps run as written, in any process):
+when an ``assert`` without a message fails, the frame it failed in is still
+alive in the exception's traceback, and the operands of its expression are
+evaluated there once more, when that is free of side effects: names,
+attributes, subscripts, constants and arithmetic on them. A call is never
+made again; its text is shown instead.
+
+``explain(exc)`` gives an :class:`AssertionError` without a message the
+explanation as its message: ``assert 0.42 > 0.9``, and for ``==`` of
+sequences, dicts, sets and strings pytest's lines on where they differ.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import linecache
+from types import FrameType, TracebackType
+from typing import Any
+
+from zenrun.tbstyle import saferepr
+
+__all__ = ["explain"]
+
+_OPS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+_SAFE = (
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Constant,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.Tuple,
+    ast.List,
+    ast.Dict,
+    ast.Set,
+    ast.Slice,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+    ast.expr_context,
+)
+_REPR = 240  # characters of a value shown
+_DIFF_LINES = 40  # lines of a full diff shown
+
+
+def explain(exc: BaseException) -> None:
+    """Give ``exc``, an ``AssertionError`` raised by an ``assert`` without a message, the
+    explanation of what it compared; anything else is left as it is."""
+    if type(exc) is not AssertionError or exc.args:
+        return
+    frame, lineno = _failing_frame(exc.__traceback__)
+    if frame is None:
+        return
+    try:
+        node = _assert_at(frame.f_code.co_filename, lineno, frame.f_globals)
+        if node is None or node.msg is not None:
+            return
+        text = _explain(node.test, frame)
+    except Exception:  # never worse than the bare AssertionError
+        return
+    if text:
+        exc.args = (text,)
+
+
+def _failing_frame(tb: TracebackType | None) -> tuple[FrameType | None, int]:
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return (last.tb_frame, last.tb_lineno) if last is not None else (None, 0)
+
+
+def _assert_at(filename: str, lineno: int, globals_: dict[str, Any]) -> ast.Assert | None:
+    """The innermost ``assert`` statement spanning ``lineno`` in ``filename``."""
+    lines = linecache.getlines(filename, globals_)
+    if not lines:
+        return None
+    tree = ast.parse("".join(lines))
+    spanning = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assert) and node.lineno <= lineno <= (node.end_lineno or node.lineno)
+    ]
+    return max(spanning, key=lambda node: node.lineno, default=None)
+
+
+def _safe(node: ast.AST) -> bool:
+    return all(isinstance(n, _SAFE) for n in ast.walk(node))
+
+
+def _value(node: ast.expr, frame: FrameType) -> tuple[bool, Any]:
+    """``(True, value)`` of ``node`` evaluated in ``frame`` when that is safe, else ``(False, None)``."""
+    if not _safe(node):
+        return False, None
+    try:
+        code = compile(ast.Expression(body=node), "<assert>", "eval")
+        return True, eval(code, frame.f_globals, frame.f_locals)
+    except Exception:
+        return False, None
+
+
+def _shown(node: ast.expr, frame: FrameType) -> tuple[str, Any, bool]:
+    """The operand as shown (its value's repr, else its source), the value, whether known."""
+    known, value = _value(node, frame)
+    return (saferepr(value, _REPR) if known else ast.unparse(node)), value, known
+
+
+def _explain(test: ast.expr, frame: FrameType) -> str | None:
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _OPS:
+        left, left_value, left_known = _shown(test.left, frame)
+        right, right_value, right_known = _shown(test.comparators[0], frame)
+        op = test.ops[0]
+        lines = [f"assert {left} {_OPS[type(op)]} {right}"]
+        if isinstance(op, ast.Eq) and left_known and right_known:
+            lines += ["  " + line for line in _differences(left_value, right_value)]
+        lines += _where(test.left, left, frame) + _where(test.comparators[0], right, frame)
+        return "\n".join(lines)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        shown, _, _ = _shown(test.operand, frame)
+        return f"assert not {shown}" + "".join("\n" + w for w in _where(test.operand, shown, frame))
+    shown, _, known = _shown(test, frame)
+    if known:
+        return f"assert {shown}" + "".join("\n" + w for w in _where(test, shown, frame))
+    return f"assert {ast.unparse(test)}"
+
+
+def _where(node: ast.expr, shown: str, frame: FrameType) -> list[str]:
+    """pytest's ``+  where 0.42 = acc``: the value of a name or attribute, and what it is."""
+    if not isinstance(node, (ast.Attribute, ast.Subscript)):  # a name's value says it all
+        return []
+    source = ast.unparse(node)
+    return [f"  +  where {shown} = {source}"] if shown != source else []
+
+
+def _differences(left: Any, right: Any) -> list[str]:
+    """pytest's lines on where two unequal values differ."""
+    if isinstance(left, str) and isinstance(right, str):
+        return _text_diff(left, right)
+    if isinstance(left, dict) and isinstance(right, dict):
+        return _dict_diff(left, right)
+    if isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
+        lines = []
+        if left - right:
+            lines += ["Extra items in the left set:", *(saferepr(v, _REPR) for v in left - right)]
+        if right - left:
+            lines += ["Extra items in the right set:", *(saferepr(v, _REPR) for v in right - left)]
+        return lines
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and type(left) is type(right):
+        return _sequence_diff(left, right)
+    return []
+
+
+def _sequence_diff(left: list[Any] | tuple[Any, ...], right: list[Any] | tuple[Any, ...]) -> list[str]:
+    lines = []
+    for index, (a, b) in enumerate(zip(left, right, strict=False)):
+        if a != b:
+            lines.append(f"At index {index} diff: {saferepr(a, _REPR)} != {saferepr(b, _REPR)}")
+            break
+    extra = len(left) - len(right)
+    if extra:
+        side, longer = ("Left", left) if extra > 0 else ("Right", right)
+        count = abs(extra)
+        first = saferepr(longer[len(longer) - count], _REPR)
+        lines.append(
+            f"{side} contains one more item: {first}"
+            if count == 1
+            else f"{side} contains {count} more items, first extra item: {first}"
+        )
+    return lines
+
+
+def _dict_diff(left: dict[Any, Any], right: dict[Any, Any]) -> list[str]:
+    lines = []
+    same = [k for k in left if k in right and left[k] == right[k]]
+    if same:
+        lines.append(f"Omitting {len(same)} identical items")
+    differing = [k for k in left if k in right and left[k] != right[k]]
+    if differing:
+        lines.append("Differing items:")
+        lines += [f"{saferepr({k: left[k]}, _REPR)} != {saferepr({k: right[k]}, _REPR)}" for k in differing]
+    for side, one, other in (("Left", left, right), ("Right", right, left)):
+        extra = {k: v for k, v in one.items() if k not in other}
+        if extra:
+            items = "item" if len(extra) == 1 else "items"
+            lines += [f"{side} contains {len(extra)} more {items}:", saferepr(extra, _REPR)]
+    return lines
+
+
+def _text_diff(left: str, right: str) -> list[str]:
+    if "\n" not in left and "\n" not in right and len(left) + len(right) < 80:
+        return []  # both shown whole in the assert line
+    diff = list(difflib.ndiff(right.splitlines(), left.splitlines()))
+    lines = ["Full diff:", *diff[:_DIFF_LINES]]
+    if len(diff) > _DIFF_LINES:
+        lines.append(f"... ({len(diff) - _DIFF_LINES} more lines)")
+    return lines
