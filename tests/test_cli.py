@@ -926,6 +926,10 @@ def test_option_values_out_of_range_are_usage_errors(zenrunner):
         (["--maxfail", "-1"], "argument --maxfail: expects a number >= 0, not -1"),
         (["--durations", "-1"], "argument --durations: expects a number >= 0, not -1"),
         (["--store="], "--store needs a directory or a URL, not an empty value"),
+        (
+            ["--confcutdir", "pipeline_a.py"],
+            "argument --confcutdir: must be a directory, given: pipeline_a.py",
+        ),
     ):
         result = zenrunner.run(*args)
         assert result.ret == 4, args

@@ -73,6 +73,13 @@ class _MoreQuiet(argparse.Action):
         namespace.verbose = getattr(namespace, "verbose", 0) - 1
 
 
+def _directory(value: str) -> str:
+    """An option's ``type``: an existing directory (as pytest's ``--confcutdir``)."""
+    if not os.path.isdir(os.path.expanduser(value)):
+        raise argparse.ArgumentTypeError(f"must be a directory, given: {value}")
+    return value
+
+
 class _ExitFirst(argparse.Action):
     """``-x``: ``--maxfail 1``; the later of the two wins, as in pytest (where they share
     ``maxfail``)."""
@@ -197,6 +204,7 @@ def zenrun_addoption(parser: Parser) -> None:
     collection.addoption(
         "--confcutdir",
         default=None,
+        type=_directory,
         metavar="DIR",
         help="only load conftest.py files at or below DIR (default: the config file's directory)",
     )
