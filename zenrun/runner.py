@@ -875,21 +875,8 @@ def _execute(
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
                 explain_assertion(step_exc)  # while its frames are alive: what the assert compared
-                outcome = _item_outcome(step_exc)
-                if outcome is not None:  # zenrun.skip / xfail / exit: the item's, never retried
-                    return TaskResult(
-                        task.step_id,
-                        False,
-                        started,
-                        time.time(),
-                        error=_outcome_text(step_exc),
-                        metadata=context.metadata,
-                        plugin_metadata=context.plugins,
-                        outcome=outcome,
-                        returncode=getattr(step_exc, "returncode", None),
-                        raised_at=_raised_at(step_exc),
-                    )
-                if _is_pruned(step_exc):  # its study's pruner stopped it: no retry, not a failure
+                outcome = _item_outcome(step_exc)  # zenrun.skip / xfail / exit: the item's, never retried
+                if outcome is None and _is_pruned(step_exc):  # its study's pruner stopped it: not a failure
                     return TaskResult(
                         task.step_id,
                         False,
@@ -899,9 +886,9 @@ def _execute(
                         metadata=context.metadata,
                         pruned=True,
                     )
-                if "debugger" in _POST_MORTEM and attempt >= attempts:
+                if outcome is None and "debugger" in _POST_MORTEM and attempt >= attempts:
                     _POST_MORTEM["exception"] = step_exc
-                if attempt < attempts:
+                if outcome is None and attempt < attempts:
                     logger.warning(
                         "Step %s failed (attempt %d of %d), retrying: %s: %s",
                         task.step_id,
@@ -919,6 +906,9 @@ def _execute(
                     error=_outcome_text(step_exc),
                     metadata=context.metadata,
                     plugin_metadata=context.plugins,
+                    outcome=outcome,
+                    returncode=getattr(step_exc, "returncode", None) if outcome else None,
+                    raised_at=_raised_at(step_exc) if outcome else None,
                 )
             except Exception as exc:  # zenrun's own fault
                 return TaskResult(

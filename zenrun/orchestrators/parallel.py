@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.capture import prepare_descriptor_capture
 from zenrun.config import api_config
+from zenrun.config.argparsing import non_negative_int
 from zenrun.hookspec import hookimpl
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator
 from zenrun.remote import refuse_process_local_store, run_task, unsendable, unsendable_invocation, usable_cpus
@@ -294,13 +295,9 @@ def _seconds(value: str) -> float | None:
 def _numprocesses(value: str) -> int:
     if value == "auto":
         return usable_cpus()
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a number or 'auto', not {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expects a number >= 0, not {number}")
-    return number
+    if not value.lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError(f"expects a number or 'auto', not {value!r}")
+    return non_negative_int(value)
 
 
 @hookimpl
