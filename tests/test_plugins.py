@@ -496,6 +496,19 @@ def test_a_collector_plugin_reports_a_file_it_cannot_collect_with_zenrun_fail(ze
     assert "INTERNALERROR" not in result.stdout
 
 
+ONE_STEP = """
+from zenrun import pipeline, step
+
+@step
+def one() -> int:
+    return 1
+
+@pipeline
+def p():
+    one()
+"""
+
+
 def test_ini_values_are_read_as_pytest_reads_each_type(zenrunner):
     """A string is a line per entry for ``linelist``, shell words for ``paths`` and
     ``args``; bool words are bools; unset list keys are empty lists; a wrong type names
@@ -518,17 +531,7 @@ def test_ini_values_are_read_as_pytest_reads_each_type(zenrunner):
         def zenrun_sessionfinish(session):
             print("SEEN", session.config.stash["seen"])
         """,
-        pipeline_one="""
-        from zenrun import pipeline, step
-
-        @step
-        def one() -> int:
-            return 1
-
-        @pipeline
-        def p():
-            one()
-        """,
+        pipeline_one=ONE_STEP,
     )
     (zenrunner.path / "zenrun.toml").write_text(
         'lines = """\\n  first line  \\n\\nsecond line\\n"""\n'
@@ -560,17 +563,7 @@ def test_p_in_addopts_and_the_environment_loads_and_blocks_plugins(zenrunner, mo
         def zenrun_sessionfinish(session):
             print("MYPLUGIN WAS HERE")
         """,
-        pipeline_one="""
-        from zenrun import pipeline, step
-
-        @step
-        def one() -> int:
-            return 1
-
-        @pipeline
-        def p():
-            one()
-        """,
+        pipeline_one=ONE_STEP,
     )
     monkeypatch.syspath_prepend(str(zenrunner.path))
     plain = zenrunner.run("-s")
@@ -648,17 +641,7 @@ def test_zenrun_plugins_in_a_conftest_may_be_a_string(zenrunner, monkeypatch):
     zenrunner.makepyfile(
         plug_one="def zenrun_sessionfinish(session):\n    print('PLUG ONE')\n",
         plug_two="def zenrun_sessionfinish(session):\n    print('PLUG TWO')\n",
-        pipeline_one="""
-        from zenrun import pipeline, step
-
-        @step
-        def one() -> int:
-            return 1
-
-        @pipeline
-        def p():
-            one()
-        """,
+        pipeline_one=ONE_STEP,
     )
     monkeypatch.syspath_prepend(str(zenrunner.path))
     zenrunner.makeconftest('zenrun_plugins = "plug_one, plug_two"\n')
