@@ -1040,6 +1040,8 @@ class PipelineExecution:
                 self.log.info("Step %s has failed after %.3fs.", step_id, step_run.duration)
             elif step_run.status == PRUNED:
                 self.log.info("Step %s was pruned after %.3fs.", step_id, step_run.duration)
+            elif step_run.status == SKIPPED:  # zenrun.skip() in the step
+                self.log.info("Step %s was skipped: %s.", step_id, step_run.cache_reason)
             else:
                 self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)
