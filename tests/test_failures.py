@@ -914,3 +914,14 @@ def test_a_failing_assert_says_what_it_compared(zenrunner, args):
     )
     result.fnmatch_lines(["E       AssertionError: assert calls() == 2"])  # the call's text: not made again
     result.fnmatch_lines(["E       AssertionError: my own message"])
+
+
+def test_tb_line_shows_a_fixture_error_on_one_line(zenrunner):
+    zenrunner.makeconftest(
+        "import zenrun\n@zenrun.fixture\ndef broken():\n    raise LookupError('fixture broke')\n"
+    )
+    zenrunner.makepyfile(pipeline_fx="from zenrun import pipeline\n@pipeline\ndef uses(broken):\n    pass\n")
+    result = zenrunner.run("--tb=line", "-p", "no:results")
+    result.assert_outcomes(errors=1)
+    result.fnmatch_lines(["conftest.py:4: LookupError: fixture broke"])
+    assert "Traceback" not in result.stdout

@@ -851,3 +851,25 @@ def test_the_captured_log_keeps_log_level_while_live_logs_show_log_cli_level(zen
     captured = result.stdout[result.stdout.index("Captured log") :]
     assert "an error" in captured and "an info" not in captured
     assert "an info" in result.stdout[: result.stdout.index("FAILURES")]  # shown live
+
+
+def test_a_logging_call_with_bad_arguments_fails_its_step(zenrunner):
+    """As pytest: a record that cannot be formatted is an error of the step that logged it."""
+    zenrunner.makepyfile(
+        pipeline_badlog="""
+        import logging
+        from zenrun import pipeline, step
+
+        @step
+        def noisy() -> int:
+            logging.warning("oops", "first", 2)
+            return 1
+
+        @pipeline
+        def badlog():
+            noisy()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(failed=1)
+    result.fnmatch_lines(["*TypeError: not all arguments converted during string formatting"])

@@ -258,6 +258,8 @@ class _LogHandler(logging.Handler):
         try:
             capture.buffers["log"].write(self.format(record) + "\n")
         except Exception:
+            if logging.raiseExceptions:  # as pytest's handler: a broken logging call fails the step
+                raise
             self.handleError(record)
 
 
