@@ -188,7 +188,15 @@ class PluginManager(pluggy.PluginManager):
 
 
 class Config:
-    """Options, ``[tool.zenrun]`` values, rootdir and the plugin manager of a session."""
+    """Options, ``[tool.zenrun]`` values, rootdir and the plugin manager of a session.
+
+    What plugins use: :meth:`getoption` and :meth:`getini` (values of the options and
+    keys declared with ``parser.addoption`` / ``parser.addini``), :meth:`add_cleanup`
+    (run when the session ends), ``rootpath`` and ``inipath`` (the rootdir and config
+    file), ``stash`` (a plugin's storage for the session), ``hook`` and
+    ``pluginmanager``, and where the stores are: :attr:`store_path`,
+    :attr:`store_url`, :attr:`store_location`, :attr:`artifact_store_url`.
+    """
 
     def __init__(
         self,
@@ -261,6 +269,7 @@ class Config:
         self.ini[name] = [*(self.getini(name) or []), line]
 
     def add_cleanup(self, func: Callable[[], object]) -> None:
+        """Call ``func`` when the session ends (the last added first): close what you opened."""
         self._cleanup.append(func)
 
     def _ensure_unconfigure(self) -> None:
