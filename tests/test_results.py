@@ -873,3 +873,28 @@ def test_a_logging_call_with_bad_arguments_fails_its_step(zenrunner):
     result = zenrunner.run("-p", "no:results")
     result.assert_outcomes(failed=1)
     result.fnmatch_lines(["*TypeError: not all arguments converted during string formatting"])
+
+
+def test_log_cli_in_the_config_file_shows_records_live(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_live="""
+        import logging
+        from zenrun import pipeline, step
+
+        @step
+        def talk() -> int:
+            logging.getLogger("talk").info("live info record")
+            return 1
+
+        @pipeline
+        def live():
+            talk()
+        """
+    )
+    assert "live info record" not in zenrunner.run("-p", "no:results").stdout
+    zenrunner.maketoml('log_cli_level = "INFO"\n')  # alone, as pytest: no live logs
+    assert "live info record" not in zenrunner.run("-p", "no:results").stdout
+    zenrunner.maketoml('log_cli = true\nlog_cli_level = "INFO"\n')
+    result = zenrunner.run("-p", "no:results", "--no-cache")
+    result.assert_outcomes(passed=1)
+    result.fnmatch_lines(["*INFO *talk:pipeline_live.py:* live info record"])

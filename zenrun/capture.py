@@ -716,7 +716,17 @@ def zenrun_addoption(parser: Any) -> None:
         help="show log records of this level and above live, as steps log them",
     )
     parser.addini("log_level", "the default of --log-level (also the level caplog captures at)", default=None)
-    parser.addini("log_cli_level", "the default of --log-cli-level", default=None)
+    parser.addini(
+        "log_cli_level",
+        "the level of live logs (log_cli = true), the default of --log-cli-level",
+        default=None,
+    )
+    parser.addini(
+        "log_cli",
+        "show log records live as steps log them (at log_cli_level, else log_level), as pytest's",
+        type="bool",
+        default=False,
+    )
 
 
 def log_level_option(config: Any, name: str) -> int | None:

@@ -188,9 +188,13 @@ def zenrun_configure(config: Any) -> None:
         config.pluginmanager.register(progress, "progress-view")
         progress.start()
         config.add_cleanup(progress.close)
-    level_name = config.getoption("log_cli_level", None)
-    if level_name:
-        handler = LiveLogHandler(reporter.tw, log_level_option(config, "log_cli_level") or 0)
+    # As pytest: live logs with --log-cli-level, or log_cli = true in [tool.zenrun] (at its
+    # log_cli_level, else log_level).
+    if config.getoption("log_cli_level", None) is not None or config.getini("log_cli"):
+        level = log_level_option(config, "log_cli_level")
+        if level is None:
+            level = log_level_option(config, "log_level")
+        handler = LiveLogHandler(reporter.tw, level or 0)
         root = logging.getLogger()
         root.addHandler(handler)
         config.add_cleanup(lambda: root.removeHandler(handler))
