@@ -185,20 +185,17 @@ def _check_loaded_code(name: str, codes: list[types.CodeType]) -> None:
             )
 
 
-def _class_codes(cls: type) -> dict[str, types.CodeType]:
+def _class_codes(cls: type) -> list[types.CodeType]:
     """The code of the functions a class defines (methods, static and class methods,
-    properties), by name."""
-    codes = {}
-    for name, value in vars(cls).items():
+    properties)."""
+    codes = []
+    for value in vars(cls).values():
         functions = (
             [value.fget, value.fset, value.fdel]
             if isinstance(value, property)
             else [getattr(value, "__func__", value)]
         )
-        for index, function in enumerate(functions):
-            code = getattr(function, "__code__", None)
-            if isinstance(code, types.CodeType):
-                codes[f"{name}#{index}"] = code
+        codes += [code for f in functions if isinstance(code := getattr(f, "__code__", None), types.CodeType)]
     return codes
 
 
@@ -646,7 +643,7 @@ class Fingerprinter:
 
     def _class(self, node: _Node, cls: type) -> str:
         qualified = qualified_name(cls)
-        _check_loaded_code(qualified, list(_class_codes(cls).values()))
+        _check_loaded_code(qualified, _class_codes(cls))
         parts = [f"class {qualified}:{_source_digest(cls)}"]
         for base in cls.__bases__:
             if base is not object:

@@ -347,7 +347,7 @@ class Session:
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
-        for key in sorted(k for k in config.ini if k not in config.parser.inis):  # as pytest: warned
+        for key in config.unknown_ini_keys():  # as pytest: warned (an error with --strict-config)
             self.warn(f"{config.inipath}\n  ZenrunConfigWarning: Unknown config option: {key}\n")
 
     def add_collection_error(self, path: Path | str, message: str, crash: str | None = None) -> None:

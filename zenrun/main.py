@@ -327,14 +327,9 @@ def zenrun_load_initial_conftests(early_config: Config) -> None:
     early_config.add_cleanup(remove)
 
 
-def unknown_config_keys(config: Config) -> list[str]:
-    """The ``[tool.zenrun]`` keys no plugin declares (a typo, or a plugin not installed)."""
-    return sorted(key for key in config.ini if key not in config.parser.inis)
-
-
 @hookimpl
 def zenrun_configure(config: Config) -> None:
-    unknown = unknown_config_keys(config)
+    unknown = config.unknown_ini_keys()
     if unknown and config.getoption("strict_config", False):  # as pytest's --strict-config
         raise UsageError(f"{config.inipath}: unknown config option(s): {', '.join(unknown)}")
     # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
@@ -394,7 +389,8 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
     finally:
         # Charged to the item that ran last (a session stopped by -x never reached the others);
         # its module's fixtures first, then the session's, as pytest.
-        last = next((i for i in reversed(session.items) if i.nodeid in _reported(session)), None)
+        reported = {r.nodeid for r in session.reports}
+        last = next((i for i in reversed(session.items) if i.nodeid in reported), None)
         errors = teardown_scope(session, last, "module") if last is not None else []
         errors += teardown_scope(session, last or (session.items[-1] if session.items else None), "session")
         if errors and status == ExitCode.OK:
@@ -426,10 +422,6 @@ def notify_exception(config: Any, exc: BaseException, what: str) -> None:
     handled = config.hook.zenrun_internalerror(excrepr=text, excinfo=exc)
     if not any(handled):
         print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
-
-
-def _reported(session: Session) -> set[str]:
-    return {r.nodeid for r in session.reports}
 
 
 def teardown_scope(session: Session, item: Item | None, scope: str) -> list[BaseException]:

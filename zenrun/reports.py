@@ -14,8 +14,7 @@ from typing import Any
 from zenrun.blame import ZENRUN_DIR
 from zenrun.capture import section_title
 from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
-from zenrun.outcomes import Exit, OutcomeException
-from zenrun.tbstyle import format_traceback, relpath
+from zenrun.tbstyle import exception_only, format_traceback, relpath
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 XFAILED, XPASSED = "xfailed", "xpassed"
@@ -122,9 +121,7 @@ def failure_text(
 def crash_message(exc: BaseException) -> str:
     """``Type: first line of the message`` of ``exc``, as :func:`exception_line` reads it
     from a traceback's text."""
-    if isinstance(exc, (OutcomeException, Exit)):  # as pytest names them: Failed, not zenrun.outcomes.Failed
-        return exception_line(f"Traceback (most recent call last):\n{type(exc).__name__}: {exc}")
-    only = "".join(traceback.format_exception_only(type(exc), exc))  # a SyntaxError's lines too
+    only = "".join(exception_only(exc))  # a SyntaxError's lines too
     return exception_line(f"Traceback (most recent call last):\n{only}")
 
 

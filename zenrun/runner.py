@@ -47,7 +47,7 @@ from zenrun.outcomes import Exit, OutcomeException, Skipped, XFailed
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
-from zenrun.tbstyle import saferepr
+from zenrun.tbstyle import CAUSE_MESSAGE, CONTEXT_MESSAGE, exception_only, saferepr
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -428,12 +428,6 @@ def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: Ma
                     source.value = load_input(source, artifact_store, materializers)
 
 
-#: What Python writes between the exceptions of a chain (``raise ... from``, or raised
-#: while handling another), before the later one.
-CAUSE_MESSAGE = "The above exception was the direct cause of the following exception:"
-CONTEXT_MESSAGE = "During handling of the above exception, another exception occurred:"
-
-
 def user_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` from the step function down, without zenrun's frames, in
     Python's format: with the exceptions it was chained to (its cause, or the one being
@@ -478,33 +472,8 @@ def _one_traceback(exc: BaseException) -> str:
     lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()]
     if exc.__traceback__ is None or (not frames and start is not exc.__traceback__):
         lines = []  # never raised, or only zenrun's frames: the exception alone (as Python)
-    if isinstance(exc, (OutcomeException, Exit)):  # as pytest names them: Failed, not zenrun.outcomes.Failed
-        lines.append(f"{type(exc).__name__}: {exc}\n")
-    else:
-        lines += _exception_only(exc)
+    lines += exception_only(exc)
     return "".join(lines)
-
-
-def _exception_only(exc: BaseException) -> list[str]:
-    """``traceback.format_exception_only(exc)``, without walking the rest of its chain (which
-    that call does for every link: a chain of n exceptions cost n squared)."""
-    if isinstance(exc, SyntaxError):  # its file, line and caret
-        return traceback.format_exception_only(type(exc), exc)
-    kind = type(exc)
-    name = (
-        kind.__qualname__
-        if kind.__module__ in ("builtins", "__main__")
-        else f"{kind.__module__}.{kind.__qualname__}"
-    )
-    try:
-        text = str(exc)
-    except Exception:
-        text = "<exception str() failed>"
-    lines = [f"{name}: {text}\n" if text else f"{name}\n"]
-    notes = getattr(exc, "__notes__", None)
-    if isinstance(notes, (list, tuple)):
-        lines += [f"{note}\n" for note in notes]
-    return lines
 
 
 #: ``-l`` / ``--showlocals``: tracebacks of steps run in this process list each frame's locals

@@ -13,6 +13,7 @@ import linecache
 import os
 import re
 import textwrap
+import traceback
 from dataclasses import dataclass
 
 _HEADER = "Traceback (most recent call last):"
@@ -36,10 +37,34 @@ class Frame:
 
 #: Python's lines between the tracebacks of a chain of exceptions (``raise ... from``, or
 #: raised while handling another), and pytest's after them.
-CHAIN_MESSAGES = (
-    "The above exception was the direct cause of the following exception:",
-    "During handling of the above exception, another exception occurred:",
-)
+CAUSE_MESSAGE = "The above exception was the direct cause of the following exception:"
+CONTEXT_MESSAGE = "During handling of the above exception, another exception occurred:"
+CHAIN_MESSAGES = (CAUSE_MESSAGE, CONTEXT_MESSAGE)
+
+
+def exception_only(exc: BaseException) -> list[str]:
+    """``traceback.format_exception_only(exc)``, without walking the rest of its chain (which
+    that call does for every link: a chain of n exceptions cost n squared); zenrun's outcome
+    exceptions named as pytest names its own (``Failed``, not ``zenrun.outcomes.Failed``)."""
+    if isinstance(exc, SyntaxError):  # its file, line and caret
+        return traceback.format_exception_only(type(exc), exc)
+    kind = type(exc)
+    if kind.__module__ == "zenrun.outcomes":
+        return [f"{kind.__qualname__}: {exc}\n"]
+    name = (
+        kind.__qualname__
+        if kind.__module__ in ("builtins", "__main__")
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<exception str() failed>"
+    lines = [f"{name}: {text}\n" if text else f"{name}\n"]
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, (list, tuple)):
+        lines += [f"{note}\n" for note in notes]
+    return lines
 
 
 def split_chain(text: str) -> list[tuple[str, str | None]]:

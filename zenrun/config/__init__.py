@@ -268,6 +268,10 @@ class Config:
         """Append ``line`` to the list value ``name`` (e.g. register a mark in ``markers``)."""
         self.ini[name] = [*(self.getini(name) or []), line]
 
+    def unknown_ini_keys(self) -> list[str]:
+        """The ``[tool.zenrun]`` keys no plugin declares (a typo, or a plugin not installed)."""
+        return sorted(key for key in self.ini if key not in self.parser.inis)
+
     def add_cleanup(self, func: Callable[[], object]) -> None:
         """Call ``func`` when the session ends (the last added first): close what you opened."""
         self._cleanup.append(func)
