@@ -69,9 +69,17 @@ from typing import Any, TextIO
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.logformat import (
+    DEFAULT_LOG_DATE_FORMAT,
+    DEFAULT_LOG_FORMAT,
+    LogFormatter,
+    log_level_option,
+    option_or_ini,
+    session_formatter,
+)
 
 MAX_CAPTURE = 64 * 1024  # characters kept per stream and step
-LOG_FORMAT = "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s"
+LOG_FORMAT = DEFAULT_LOG_FORMAT
 STREAMS = ("stdout", "stderr", "log")
 
 
@@ -82,6 +90,10 @@ class CaptureSettings:
     tee: bool = False  # also write through to the real streams
     log_level: int | None = None  # lowest level of captured records; None: the root logger's
     fd: bool = False  # also file descriptors 1 and 2, where one step runs at a time
+    log_format: str = DEFAULT_LOG_FORMAT  # --log-format
+    log_date_format: str = DEFAULT_LOG_DATE_FORMAT  # --log-date-format
+    log_auto_indent: int = 0  # --log-auto-indent
+    disabled_loggers: tuple[str, ...] = ()  # --log-disable: also where steps run in workers
 
 
 class _Buffer:
@@ -242,21 +254,32 @@ class _LogHandler(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.NOTSET)
-        self.setFormatter(logging.Formatter(LOG_FORMAT))
+        self.setFormatter(LogFormatter(LOG_FORMAT))
+        self._formatters: dict[tuple[str, str, int], logging.Formatter] = {}
+
+    def _formatter(self, settings: CaptureSettings) -> logging.Formatter:
+        shape = (settings.log_format, settings.log_date_format, settings.log_auto_indent)
+        formatter = self._formatters.get(shape)
+        if formatter is None:
+            formatter = self._formatters[shape] = LogFormatter(*shape)
+        return formatter
 
     def emit(self, record: logging.LogRecord) -> None:
         capture = _current()
         if capture is None:
             # Outside steps (or with -s) do what logging does without handlers: warnings
             # and errors to stderr.
-            if record.levelno >= logging.WARNING and logging.getLogger().handlers == [self]:
+            if record.levelno >= logging.WARNING and all(
+                handler is self or isinstance(handler, _LogFileHandler)
+                for handler in logging.getLogger().handlers
+            ):
                 logging.lastResort.handle(record)  # type: ignore[union-attr]
             return
         level = capture.settings.log_level
         if level is not None and record.levelno < level:
             return
         try:
-            capture.buffers["log"].write(self.format(record) + "\n")
+            capture.buffers["log"].write(self._formatter(capture.settings).format(record) + "\n")
         except Exception:
             if logging.raiseExceptions:  # as pytest's handler: a broken logging call fails the step
                 raise
@@ -322,6 +345,8 @@ class capturing:
         self.capture, self.previous = capture, previous
         _local.capture = capture
         on_main_thread = self.on_main_thread = threading.get_ident() == threading.main_thread().ident
+        for name in settings.disabled_loggers:  # (process-wide, as in the driver: a worker's first step)
+            logging.getLogger(name).disabled = True
         if settings.log_level is not None:
             root = logging.getLogger()
             if settings.log_level < root.getEffectiveLevel():
@@ -715,6 +740,86 @@ def zenrun_addoption(parser: Any) -> None:
         metavar="LEVEL",
         help="show log records of this level and above live, as steps log them",
     )
+    group.addoption(
+        "--log-format",
+        dest="log_format",
+        default=None,
+        metavar="FORMAT",
+        help=f"format of captured log records, as logging's (default {DEFAULT_LOG_FORMAT.replace('%', '%%')!r})",
+    )
+    group.addoption(
+        "--log-date-format",
+        dest="log_date_format",
+        default=None,
+        metavar="FORMAT",
+        help="date format of %%(asctime)s in log records, as time.strftime's, also %%f "
+        f"(default {DEFAULT_LOG_DATE_FORMAT.replace('%', '%%')!r})",
+    )
+    group.addoption(
+        "--log-cli-format",
+        dest="log_cli_format",
+        default=None,
+        metavar="FORMAT",
+        help="format of live log records (default: --log-format)",
+    )
+    group.addoption(
+        "--log-cli-date-format",
+        dest="log_cli_date_format",
+        default=None,
+        metavar="FORMAT",
+        help="date format of live log records (default: that of --log-date-format)",
+    )
+    group.addoption(
+        "--log-file",
+        dest="log_file",
+        default=None,
+        metavar="PATH",
+        help="also write the log records of the session to PATH (relative to the current directory)",
+    )
+    group.addoption(
+        "--log-file-level",
+        dest="log_file_level",
+        default=None,
+        metavar="LEVEL",
+        help="lowest level of the records --log-file writes (default: --log-level, else WARNING)",
+    )
+    group.addoption(
+        "--log-file-format",
+        dest="log_file_format",
+        default=None,
+        metavar="FORMAT",
+        help="format of --log-file's records (default: --log-format)",
+    )
+    group.addoption(
+        "--log-file-date-format",
+        dest="log_file_date_format",
+        default=None,
+        metavar="FORMAT",
+        help="date format of --log-file's records (default: --log-date-format)",
+    )
+    group.addoption(
+        "--log-file-mode",
+        dest="log_file_mode",
+        default=None,
+        choices=("w", "a"),
+        help="w: --log-file starts empty each session (default); a: appended to",
+    )
+    group.addoption(
+        "--log-auto-indent",
+        dest="log_auto_indent",
+        default=None,
+        metavar="VALUE",
+        help="indent the continuation lines of multi-line log messages: true/on (under the "
+        "message), false/off (default), or a number of spaces",
+    )
+    group.addoption(
+        "--log-disable",
+        dest="logger_disable",
+        action="append",
+        default=[],
+        metavar="LOGGER",
+        help="disable the logger of this name, and its records (may be given several times)",
+    )
     parser.addini("log_level", "the default of --log-level (also the level caplog captures at)", default=None)
     parser.addini(
         "log_cli_level",
@@ -727,21 +832,19 @@ def zenrun_addoption(parser: Any) -> None:
         type="bool",
         default=False,
     )
-
-
-def log_level_option(config: Any, name: str) -> int | None:
-    text = config.getoption(name, None)
-    if text is None and name in getattr(getattr(config, "parser", None), "inis", {}):
-        text = config.getini(name)  # as pytest: the [tool.zenrun] key of the same name
-    if text is None:
-        return None
-    level = logging.getLevelName(str(text).upper()) if not str(text).isdigit() else int(text)
-    if not isinstance(level, int):
-        raise UsageError(
-            f"--{name.replace('_', '-')}: unknown log level {text!r}; use DEBUG, "
-            "INFO, WARNING, ERROR or CRITICAL"
-        )
-    return level
+    for name in (
+        "log_format",
+        "log_date_format",
+        "log_cli_format",
+        "log_cli_date_format",
+        "log_file",
+        "log_file_level",
+        "log_file_format",
+        "log_file_date_format",
+        "log_file_mode",
+        "log_auto_indent",
+    ):
+        parser.addini(name, f"the default of --{name.replace('_', '-')}", default=None)
 
 
 @hookimpl
@@ -750,18 +853,41 @@ def zenrun_configure(config: Any) -> None:
         return  # a script or notebook keeps its own streams
     method = config.getoption("capture", "fd")
     captured_level = log_level_option(config, "log_level")
+    file_handler = _open_log_file(config)
     levels = [
-        level for level in (captured_level, log_level_option(config, "log_cli_level")) if level is not None
+        level
+        for level in (
+            captured_level,
+            log_level_option(config, "log_cli_level"),
+            None if file_handler is None else file_handler.level or None,
+        )
+        if level is not None
     ]
-    log_level = min(levels) if levels else None  # the root logger lets through what either shows
+    log_level = min(levels) if levels else None  # the root logger lets through what any shows
+    formatter = session_formatter(config)
+    disabled = tuple(config.getoption("logger_disable", None) or ())
     if method != "no":  # as pytest: the captured section keeps --log-level's records only
         config.stash["capture"] = CaptureSettings(
-            tee=method == "tee-sys", log_level=captured_level, fd=method == "fd"
+            tee=method == "tee-sys",
+            log_level=captured_level,
+            fd=method == "fd",
+            log_format=formatter._fmt or DEFAULT_LOG_FORMAT,
+            log_date_format=formatter.datefmt or DEFAULT_LOG_DATE_FORMAT,
+            log_auto_indent=formatter.auto_indent,
+            disabled_loggers=disabled,
         )
     root = logging.getLogger()
     old_level = root.level
     if log_level is not None and log_level < root.getEffectiveLevel():
         root.setLevel(log_level)
+    if file_handler is not None:
+        root.addHandler(file_handler)
+        config.add_cleanup(file_handler.close)
+        config.add_cleanup(lambda: root.removeHandler(file_handler))
+    for name in disabled:
+        logger = logging.getLogger(name)
+        config.add_cleanup(lambda logger=logger, was=logger.disabled: setattr(logger, "disabled", was))
+        logger.disabled = True
     install()  # also with -s: passing writes clear the progress line first
     config.add_cleanup(uninstall)
     if method == "fd":
@@ -772,6 +898,35 @@ def zenrun_configure(config: Any) -> None:
         if undo is not None:
             config.add_cleanup(undo)
     config.add_cleanup(lambda: root.setLevel(old_level))
+
+
+class _LogFileHandler(logging.FileHandler):
+    """``--log-file``: the session's log records, whatever step or fixture logs them."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass  # a bad logging call fails its step through the capture's handler, once
+
+
+def _open_log_file(config: Any) -> _LogFileHandler | None:
+    """The handler writing ``--log-file`` (None without one), at ``--log-file-level``
+    (else ``--log-level``), in ``--log-file-format``; its directory is made if missing."""
+    path = option_or_ini(config, "log_file")
+    if path is None or str(path) == os.devnull:
+        return None
+    mode = option_or_ini(config, "log_file_mode") or "w"
+    if mode not in ("w", "a"):
+        raise UsageError(f"log_file_mode: {mode!r} is not one of 'w' (the default) or 'a'")
+    path = os.path.abspath(str(path))
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handler = _LogFileHandler(path, mode=mode, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--log-file {path}: cannot open it: {exc.strerror or exc}") from None
+    level = log_level_option(config, "log_file_level", "log_level")
+    if level is not None:
+        handler.setLevel(level)
+    handler.setFormatter(session_formatter(config, "file"))
+    return handler
 
 
 def report_crashes_to_stderr(replace: bool = False) -> Callable[[], None] | None:

@@ -10,15 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from zenrun.capture import log_level_option
 from zenrun.fixtures import fixture
+from zenrun.logformat import LogFormatter, log_level_option, session_formatter
 
 if TYPE_CHECKING:
     from zenrun.fixtures import FixtureRequest
 
 __all__ = ["LogCaptureFixture", "LogCaptureHandler"]
-
-_FORMAT = "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s"
 
 
 class LogCaptureHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -27,7 +25,7 @@ class LogCaptureHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__(io.StringIO())
         self.records: list[logging.LogRecord] = []
-        self.setFormatter(logging.Formatter(_FORMAT))
+        self.setFormatter(LogFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
@@ -141,6 +139,7 @@ def caplog(request: FixtureRequest) -> Iterator[LogCaptureFixture]:
     """The log records of the pipeline item: ``messages``, ``text``, ``records``,
     ``record_tuples``, ``clear()``, ``set_level(level, logger=None)``, ``at_level(...)``."""
     result = LogCaptureFixture()
+    result.handler.setFormatter(session_formatter(request.config))
     root = logging.getLogger()
     # As pytest: --log-level / log_level is the level of the capture and of the root logger.
     level = log_level_option(request.config, "log_level")

@@ -14,8 +14,8 @@ import threading
 from typing import Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
-from zenrun.capture import log_level_option
 from zenrun.hookspec import hookimpl
+from zenrun.logformat import LogFormatter, log_level_option, session_formatter
 from zenrun.threads import background_thread
 
 TICK = 0.25  # seconds between updates of the progress line
@@ -153,10 +153,10 @@ class Progress:
 class LiveLogHandler(logging.Handler):
     """``--log-cli-level``: records above the progress line, as they are logged."""
 
-    def __init__(self, tw: Any, level: int) -> None:
+    def __init__(self, tw: Any, level: int, formatter: logging.Formatter | None = None) -> None:
         super().__init__(level)
         self.tw = tw
-        self.setFormatter(logging.Formatter("%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s"))
+        self.setFormatter(formatter or LogFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -191,10 +191,8 @@ def zenrun_configure(config: Any) -> None:
     # As pytest: live logs with --log-cli-level, or log_cli = true in [tool.zenrun] (at its
     # log_cli_level, else log_level).
     if config.getoption("log_cli_level", None) is not None or config.getini("log_cli"):
-        level = log_level_option(config, "log_cli_level")
-        if level is None:
-            level = log_level_option(config, "log_level")
-        handler = LiveLogHandler(reporter.tw, level or 0)
+        level = log_level_option(config, "log_cli_level", "log_level")
+        handler = LiveLogHandler(reporter.tw, level or 0, session_formatter(config, "cli"))
         root = logging.getLogger()
         root.addHandler(handler)
         config.add_cleanup(lambda: root.removeHandler(handler))

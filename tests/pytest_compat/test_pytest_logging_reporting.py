@@ -1,0 +1,432 @@
+"""Port of pytest's ``testing/logging/test_reporting.py`` (pytest-dev/pytest): the logging
+options around the captured log — the log file (``--log-file``, its level, format, date
+format and mode, and their ``[tool.zenrun]`` keys), the formats and date formats of the
+captured and live logs, ``--log-auto-indent`` and ``--log-disable``.
+
+pytest's checks of its ``logging-plugin`` object (``plugin.log_file_handler.level``) are
+checked through what the file holds. Not ported: the live-log section headers (``live log
+setup``...: zenrun shows live records above its progress line), ``set_log_path`` (a pytest
+hook-time API), colored levels.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from porting import pipelines
+
+from zenrun.config import ExitCode
+
+LOGS_TWO_LEVELS = """
+import logging
+def test_log_file():
+    logging.getLogger('catchlog').{low}("This log message won't be shown")
+    logging.getLogger('catchlog').{high}("This log message will be shown")
+    print('PASSED')
+"""
+
+
+def logging_in_a_step(src: str) -> str:
+    """A pipeline module whose pipeline's work is one step logging as the test body does."""
+    lines = [line for line in src.strip("\n").splitlines()]
+    head = [line for line in lines if not line.startswith("    ") and not line.startswith("def ")]
+    body = [line[4:] for line in lines if line.startswith("    ")]
+    name = next(line for line in lines if line.startswith("def ")).split("(")[0][4:]
+    step_body = "\n".join("    " + line for line in body)
+    return (
+        "\n".join(head)
+        + "\nfrom zenrun import pipeline, step\n\n@step\ndef work():\n"
+        + step_body
+        + f"\n\n@pipeline\ndef {name}():\n    work()\n"
+    )
+
+
+def read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_log_file_cli(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_log_file_cli=logging_in_a_step(LOGS_TWO_LEVELS.format(low="info", high="warning"))
+    )
+    log_file = str(zenrunner.path / "pytest.log")
+    result = zenrunner.run("-s", f"--log-file={log_file}", "--log-file-level=WARNING", "--no-cache")
+    assert result.ret == 0, result.stdout
+    assert os.path.isfile(log_file)
+    contents = read(log_file)
+    assert "This log message will be shown" in contents
+    assert "This log message won't be shown" not in contents
+
+
+def test_log_file_mode_cli(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_mode=logging_in_a_step(LOGS_TWO_LEVELS.format(low="info", high="warning")))
+    log_file = str(zenrunner.path / "pytest.log")
+    with open(log_file, mode="w", encoding="utf-8") as handle:
+        handle.write("A custom header\n")
+    result = zenrunner.run("-s", f"--log-file={log_file}", "--log-file-mode=a", "--log-file-level=WARNING")
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "A custom header" in contents
+    assert "This log message will be shown" in contents
+    assert "This log message won't be shown" not in contents
+
+
+def test_log_file_mode_w_truncates(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_mode=logging_in_a_step(LOGS_TWO_LEVELS.format(low="info", high="warning")))
+    log_file = str(zenrunner.path / "pytest.log")
+    with open(log_file, mode="w", encoding="utf-8") as handle:
+        handle.write("A custom header\n")
+    result = zenrunner.run(f"--log-file={log_file}")
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "A custom header" not in contents
+    assert "This log message will be shown" in contents
+
+
+def test_log_file_mode_cli_invalid(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_mode=logging_in_a_step(LOGS_TWO_LEVELS.format(low="info", high="warning")))
+    log_file = str(zenrunner.path / "pytest.log")
+    result = zenrunner.run("-s", f"--log-file={log_file}", "--log-file-mode=b", "--log-file-level=WARNING")
+    assert result.ret == ExitCode.USAGE_ERROR
+
+
+def test_log_file_cli_level(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_level=logging_in_a_step(LOGS_TWO_LEVELS.format(low="debug", high="info")))
+    log_file = str(zenrunner.path / "pytest.log")
+    result = zenrunner.run("-s", f"--log-file={log_file}", "--log-file-level=INFO")
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "This log message will be shown" in contents
+    assert "This log message won't be shown" not in contents
+
+
+def test_log_level_not_changed_by_default(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_root=logging_in_a_step(
+            """
+import logging
+def test_log_file():
+    assert logging.getLogger().level == logging.WARNING
+"""
+        )
+    )
+    result = zenrunner.run("-s")
+    assert result.ret == 0, result.stdout
+    result.stdout.fnmatch_lines(["*1 passed in *"])
+
+
+def test_log_file_ini(zenrunner) -> None:
+    log_file = str(zenrunner.path / "pytest.log")
+    zenrunner.maketoml(f'log_file = "{log_file}"\nlog_file_level = "WARNING"\n')
+    zenrunner.makepyfile(pipeline_ini=logging_in_a_step(LOGS_TWO_LEVELS.format(low="info", high="warning")))
+    result = zenrunner.run("-s")
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "This log message will be shown" in contents
+    assert "This log message won't be shown" not in contents
+
+
+def test_log_file_mode_ini(zenrunner) -> None:
+    log_file = str(zenrunner.path / "pytest.log")
+    zenrunner.maketoml(f'log_file = "{log_file}"\nlog_file_mode = "a"\nlog_file_level = "WARNING"\n')
+    zenrunner.makepyfile(pipeline_ini=logging_in_a_step(LOGS_TWO_LEVELS.format(low="info", high="warning")))
+    with open(log_file, mode="w", encoding="utf-8") as handle:
+        handle.write("A custom header\n")
+    result = zenrunner.run("-s")
+    assert result.ret == ExitCode.OK, result.stdout
+    contents = read(log_file)
+    assert "A custom header" in contents
+    assert "This log message will be shown" in contents
+    assert "This log message won't be shown" not in contents
+
+
+def test_log_file_ini_level(zenrunner) -> None:
+    log_file = str(zenrunner.path / "pytest.log")
+    zenrunner.maketoml(f'log_file = "{log_file}"\nlog_file_level = "INFO"\n')
+    zenrunner.makepyfile(pipeline_ini=logging_in_a_step(LOGS_TWO_LEVELS.format(low="debug", high="info")))
+    result = zenrunner.run("-s")
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "This log message will be shown" in contents
+    assert "This log message won't be shown" not in contents
+
+
+def test_log_file_unicode(zenrunner) -> None:
+    log_file = str(zenrunner.path / "pytest.log")
+    zenrunner.maketoml(f'log_file = "{log_file}"\nlog_file_level = "INFO"\n')
+    zenrunner.makepyfile(
+        pipeline_unicode=logging_in_a_step(
+            """
+import logging
+def test_log_file():
+    logging.getLogger('catchlog').info("Normal message")
+    logging.getLogger('catchlog').info("├")
+    logging.getLogger('catchlog').info("Another normal message")
+"""
+        )
+    )
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "Normal message" in contents
+    assert "├" in contents
+    assert "Another normal message" in contents
+
+
+def test_collection_logging_to_file(zenrunner) -> None:
+    log_file = str(zenrunner.path / "pytest.log")
+    zenrunner.maketoml(f'log_file = "{log_file}"\nlog_file_level = "INFO"\n')
+    zenrunner.makepyfile(
+        pipeline_collection="""
+import logging
+from zenrun import pipeline, step
+
+logging.getLogger().info("Normal message")
+
+@step
+def work():
+    logging.getLogger().debug("debug message in test_simple")
+    logging.getLogger().info("info message in test_simple")
+
+@pipeline
+def test_simple():
+    work()
+"""
+    )
+    result = zenrunner.run()
+    result.stdout.no_fnmatch_line("*--- live log collection ---*")
+    assert result.ret == 0, result.stdout
+    contents = read(log_file)
+    assert "Normal message" in contents
+    assert "debug message in test_simple" not in contents
+    assert "info message in test_simple" in contents
+
+
+def test_log_file_cli_subdirectories_are_successfully_created(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_sub=logging_in_a_step("def test_logger():\n    pass\n"))
+    result = zenrunner.run("--log-file=foo/bar/logf.log")
+    assert "logf.log" in os.listdir(zenrunner.path / "foo" / "bar")
+    assert result.ret == ExitCode.OK, result.stdout
+
+
+def test_disable_loggers(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_disable=pipelines(
+            """
+import logging
+disabled_log = logging.getLogger('disabled')
+test_log = logging.getLogger('test')
+def test_logger_propagation(caplog):
+    with caplog.at_level(logging.DEBUG):
+        disabled_log.warning("no log; no stderr")
+        test_log.debug("Visible text!")
+        assert caplog.record_tuples == [('test', 10, 'Visible text!')]
+"""
+        )
+    )
+    result = zenrunner.run("--log-disable=disabled", "-s")
+    assert result.ret == ExitCode.OK, result.stdout
+    assert "no log; no stderr" not in result.stderr
+
+
+def test_disable_loggers_does_not_propagate(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_disable=pipelines(
+            """
+import logging
+parent_logger = logging.getLogger("parent")
+child_logger = parent_logger.getChild("child")
+def test_logger_propagation_to_parent(caplog):
+    with caplog.at_level(logging.DEBUG):
+        parent_logger.warning("some parent logger message")
+        child_logger.warning("some child logger message")
+        assert len(caplog.record_tuples) == 1
+        assert caplog.record_tuples[0][0] == "parent"
+        assert caplog.record_tuples[0][2] == "some parent logger message"
+"""
+        )
+    )
+    result = zenrunner.run("--log-disable=parent.child", "-s")
+    assert result.ret == ExitCode.OK, result.stdout
+    assert "some child logger message" not in result.stderr
+
+
+def test_log_disabling_works_with_log_cli(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_cli=logging_in_a_step(
+            """
+import logging
+disabled_log = logging.getLogger('disabled')
+test_log = logging.getLogger('test')
+def test_log_cli_works():
+    test_log.info("Visible text!")
+    disabled_log.warning("This string will be suppressed.")
+"""
+        )
+    )
+    result = zenrunner.run("--log-cli-level=DEBUG", "--log-disable=disabled")
+    assert result.ret == ExitCode.OK, result.stdout
+    result.stdout.fnmatch_lines(["INFO     test:pipeline_cli.py:* Visible text!"])
+    assert "This string will be suppressed." not in result.stdout + result.stderr
+
+
+def test_log_disable_applies_in_worker_processes(zenrunner) -> None:
+    """Beyond pytest: with -n the steps log in worker processes, which --log-disable reaches."""
+    zenrunner.makepyfile(
+        pipeline_workers=logging_in_a_step(
+            """
+import logging
+def test_workers():
+    logging.getLogger('disabled').warning("suppressed in the worker")
+    logging.getLogger('shown').warning("kept in the worker")
+    assert False
+"""
+        )
+    )
+    result = zenrunner.run("-n", "2", "--log-disable=disabled", "--no-cache")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["WARNING  shown:pipeline_workers.py:* kept in the worker"])
+    result.stdout.no_fnmatch_line("WARNING  disabled:*")
+
+
+FAILING_WARNING = """
+import logging
+logger = logging.getLogger(__name__)
+def test_foo():
+    logger.warning('text')
+    assert False
+"""
+
+
+def test_without_date_format_log(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_nodate=logging_in_a_step(FAILING_WARNING))
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["WARNING  pipeline_nodate:pipeline_nodate.py:* text"])
+
+
+def test_date_format_log(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_date=logging_in_a_step(FAILING_WARNING))
+    zenrunner.maketoml(
+        'log_format = "%(asctime)s; %(levelname)s; %(message)s"\nlog_date_format = "%Y-%m-%d %H:%M:%S"\n'
+    )
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.stdout.re_match_lines([r"^[0-9-]{10} [0-9:]{8}; WARNING; text"])
+
+
+def test_date_format_percentf_log(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_date=logging_in_a_step(FAILING_WARNING))
+    zenrunner.maketoml(
+        'log_format = "%(asctime)s; %(levelname)s; %(message)s"\nlog_date_format = "%Y-%m-%d %H:%M:%S.%f"\n'
+    )
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.stdout.re_match_lines([r"^[0-9-]{10} [0-9:]{8}.[0-9]{6}; WARNING; text"])
+
+
+def test_date_format_percentf_tz_log(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_date=logging_in_a_step(FAILING_WARNING))
+    zenrunner.maketoml(
+        'log_format = "%(asctime)s; %(levelname)s; %(message)s"\nlog_date_format = "%Y-%m-%d %H:%M:%S.%f%z"\n'
+    )
+    result = zenrunner.run()
+    assert result.ret == 1
+    result.stdout.re_match_lines([r"^[0-9-]{10} [0-9:]{8}.[0-9]{6}[+-][0-9\.]+; WARNING; text"])
+
+
+def test_log_format_applies_in_worker_processes(zenrunner) -> None:
+    """Beyond pytest: the captured log of a step run by a -n worker has the session's format."""
+    zenrunner.makepyfile(pipeline_date=logging_in_a_step(FAILING_WARNING))
+    result = zenrunner.run("-n", "2", "--no-cache", "--log-format=FMT %(levelname)s|%(message)s")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["FMT WARNING|text"])
+
+
+def test_log_file_cli_fallback_options(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_fallback=logging_in_a_step(
+            """
+import logging
+logger = logging.getLogger()
+def test_foo():
+    logger.info('info text going to logger')
+    logger.warning('warning text going to logger')
+    logger.error('error text going to logger')
+    assert 0
+"""
+        )
+    )
+    log_file = str(zenrunner.path / "pytest.log")
+    for log_format, date_format, pattern in [
+        ("%(asctime)s %(message)s", "%H:%M", r"[0-9]{2}:[0-9]{2} error text going to logger\s*"),
+        (
+            "%(asctime)s : %(message)s",
+            "%H:%M:%S",
+            r"[0-9]{2}:[0-9]{2}:[0-9]{2} : error text going to logger\s*",
+        ),
+    ]:
+        result = zenrunner.run(
+            "--log-level=ERROR",
+            f"--log-format={log_format}",
+            f"--log-date-format={date_format}",
+            "--log-file=pytest.log",
+            "--no-cache",
+        )
+        assert result.ret == 1
+        contents = read(log_file)
+        assert re.match(pattern, contents), contents
+        assert "info text going to logger" not in contents
+        assert "warning text going to logger" not in contents
+
+
+def test_log_file_format_and_live_format_of_their_own(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_own=logging_in_a_step(
+            """
+import logging
+def test_foo():
+    logging.getLogger('own').warning('first\\nsecond')
+"""
+        )
+    )
+    result = zenrunner.run(
+        "--log-file=out.log",
+        "--log-file-format=FILE %(name)s %(message)s",
+        "--log-cli-level=WARNING",
+        "--log-cli-format=LIVE %(message)s",
+        "--log-auto-indent=on",
+        "--no-cache",
+    )
+    assert result.ret == 0, result.stdout
+    result.stdout.fnmatch_lines(["LIVE first", "     second"])
+    assert read(str(zenrunner.path / "out.log")) == "FILE own first\n         second\n"
+
+
+def test_log_auto_indent_values(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_indent=logging_in_a_step(
+            """
+import logging
+def test_foo():
+    logging.getLogger('x').warning('first\\nsecond')
+    logging.getLogger('x').warning('a\\nb', extra={"auto_indent": False})
+    assert False
+"""
+        )
+    )
+    result = zenrunner.run("--log-format=%(levelname)s %(message)s", "--log-auto-indent=2", "--no-cache")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["WARNING first", "  second", "WARNING a", "b"])
+
+
+def test_a_bad_log_format_is_a_usage_error_naming_the_option(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_bad=logging_in_a_step("def test_foo():\n    pass\n"))
+    result = zenrunner.run("--log-format=%(nosuchfield)s")
+    assert result.ret == ExitCode.USAGE_ERROR
+    assert "--log-format '%(nosuchfield)s'" in result.stderr
+    result = zenrunner.run("--log-cli-level=INFO", "--log-cli-format=%(message")
+    assert result.ret == ExitCode.USAGE_ERROR
+    assert "--log-cli-format '%(message'" in result.stderr
