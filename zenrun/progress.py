@@ -4,7 +4,7 @@ On a terminal the current item's running steps and elapsed time are shown
 after the progress line and updated in place (four times a second at most).
 Without a terminal (a CI log), a line says when a step has run longer than
 ``--slow-after`` seconds, and again every minute after. ``--log-cli-level``
-streams log records live, above the progress line.
+streams log records live, under a header per phase (as pytest's).
 """
 
 from __future__ import annotations
@@ -151,18 +151,56 @@ class Progress:
 
 
 class LiveLogHandler(logging.Handler):
-    """``--log-cli-level``: records above the progress line, as they are logged."""
+    """``--log-cli-level``: records written as they are logged, under a ``live log <phase>``
+    header per phase of the session and of each pipeline (as pytest's): sessionstart,
+    collection, start, setup (fixtures), call (its steps), teardown, finish, sessionfinish."""
 
-    def __init__(self, tw: Any, level: int, formatter: logging.Formatter | None = None) -> None:
+    def __init__(self, reporter: Any, level: int, formatter: logging.Formatter | None = None) -> None:
         super().__init__(level)
-        self.tw = tw
+        self.reporter = reporter
+        self.phase: str | None = None
         self.setFormatter(formatter or LogFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.tw.interject(self.format(record))
+            text = self.format(record)
+            write = getattr(self.reporter, "write_live_log", None)
+            if write is not None:
+                write(text, self.phase)
+            else:  # a reporter of a plugin's
+                self.reporter.tw.interject(text)
         except Exception:
             self.handleError(record)
+
+    @hookimpl(hookwrapper=True, tryfirst=True)
+    def zenrun_sessionstart(self) -> Any:
+        self.phase = "sessionstart"
+        yield
+        self.phase = "collection"
+
+    @hookimpl(tryfirst=True)
+    def zenrun_item_start(self) -> None:
+        self.phase = "start"
+
+    @hookimpl(tryfirst=True)
+    def zenrun_runtest_setup(self) -> None:
+        self.phase = "setup"
+
+    @hookimpl(tryfirst=True)
+    def zenrun_pipeline_run_start(self) -> None:
+        self.phase = "call"
+
+    @hookimpl(trylast=True)
+    def zenrun_pipeline_run_finish(self) -> None:
+        self.phase = "teardown"
+
+    @hookimpl(trylast=True)
+    def zenrun_item_report(self) -> None:
+        self.phase = "finish"
+
+    @hookimpl(tryfirst=True)
+    def zenrun_sessionfinish(self) -> None:
+        self.phase = "sessionfinish"
 
 
 @hookimpl
@@ -192,7 +230,12 @@ def zenrun_configure(config: Any) -> None:
     # log_cli_level, else log_level).
     if config.getoption("log_cli_level", None) is not None or config.getini("log_cli"):
         level = log_level_option(config, "log_cli_level", "log_level")
-        handler = LiveLogHandler(reporter.tw, level or 0, session_formatter(config, "cli"))
+        handler = LiveLogHandler(reporter, level or 0, session_formatter(config, "cli"))
         root = logging.getLogger()
         root.addHandler(handler)
         config.add_cleanup(lambda: root.removeHandler(handler))
+        config.pluginmanager.register(handler, "live-log")
+        # A line per pipeline where pipelines run one at a time (-n runs them together).
+        parallel = config.getoption("numprocesses", None) not in (None, 0, "0")
+        if hasattr(reporter, "live_log"):
+            reporter.live_log = not parallel and config.getoption("orchestrator", None) in (None, "local")

@@ -162,6 +162,11 @@ class TerminalReporter:
         self.total = 0
         self.reports: list[Any] = []
         self._item_header: str | None = None  # -v: an item's block starts with its id
+        #: Live logs on (``--log-cli-level``, ``log_cli``): as pytest, one line per pipeline
+        #: (``id `` ... ``PASSED [ 50%]``) with its records under ``live log <phase>`` headers.
+        self.live_log = False
+        self._live_phase_shown: str | None = None
+        self._live_item: str | None = None  # the pipeline whose line is open
         self.deselected = 0
         self.logged_warnings: list[str] = []
         self.progress_style = _progress_style(config)
@@ -340,7 +345,34 @@ class TerminalReporter:
             self._item_header = None
             return
         self._item_header = item.nodeid if self.verbosity > 0 else None
+        self._live_phase_shown = None
+        if self.live_log and self.verbosity == 0:  # (-q: the progress line; -v: its own)
+            self._end_progress_line()
+            self.current_module = None
+            with self.tw.lock:
+                if self.tw.column:
+                    self.tw.write("\n")
+                self.tw.write(f"{item.nodeid} ")
+            self._live_item = item.nodeid
+            return
         self._module_header(item.nodeid)
+
+    def write_live_log(self, text: str, phase: str | None) -> None:
+        """Write a live log record: under a ``live log <phase>`` header the first time a
+        phase logs, or above the progress line while -n runs several pipelines."""
+        if self.verbosity < 0 or self._items_in_flight > 1 or (self._items_in_flight and not self.live_log):
+            self.tw.interject(text)  # -q, or -n: above the progress line
+            return
+        with self.tw.lock:
+            if self._item_header:  # -v: the pipeline's id first
+                self.tw.line(self._item_header)
+                self._item_header = None
+            if self.tw.column:
+                self.tw.write("\n")
+            if phase is not None and phase != self._live_phase_shown:
+                self.tw.sep("-", f"live log {phase}")
+                self._live_phase_shown = phase
+            self.tw.write(text + "\n")
 
     def _module_header(self, nodeid: str) -> None:
         module = nodeid.split("::")[0]
@@ -358,13 +390,19 @@ class TerminalReporter:
     def zenrun_item_report(self, report: Any) -> None:
         self._item_header = None
         self._items_in_flight = max(0, self._items_in_flight - 1)
-        self._module_header(report.nodeid)  # items finishing out of order (-n)
+        live_line = self._live_item is not None and self._live_item == report.nodeid
+        self._live_item = None
+        if not live_line:
+            self._module_header(report.nodeid)  # items finishing out of order (-n)
         self.reports.append(report)
         if report.when == "call":  # a teardown error adds an E, not an item
             self.done += 1
         self._unreported_duration += getattr(report, "duration", 0.0) or 0.0
         if self.verbosity > 0:
             self._verbose_line(report)
+        elif live_line:  # after its id, or at the start of a line after its records (as pytest's)
+            self.tw.write(_OUTCOME_WORD[report.outcome])
+            self._end_progress_line(force=True)
         else:
             if not (self._setup_only and report.outcome == "passed"):
                 self.tw.write(_OUTCOME_CHAR[report.outcome])

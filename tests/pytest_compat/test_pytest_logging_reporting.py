@@ -4,9 +4,10 @@ format and mode, and their ``[tool.zenrun]`` keys), the formats and date formats
 captured and live logs, ``--log-auto-indent`` and ``--log-disable``.
 
 pytest's checks of its ``logging-plugin`` object (``plugin.log_file_handler.level``) are
-checked through what the file holds. Not ported: the live-log section headers (``live log
-setup``...: zenrun shows live records above its progress line), ``set_log_path`` (a pytest
-hook-time API), colored levels.
+checked through what the file holds. Live logs: a line per pipeline and a ``live log <phase>``
+header per phase, as pytest's; zenrun reports a pipeline after its teardown, so its
+``PASSED`` comes after the teardown's records (pytest writes it between call and teardown).
+Not ported: ``set_log_path`` (a pytest hook-time API), colored levels.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 from porting import pipelines
 
 from zenrun.config import ExitCode
@@ -430,3 +432,214 @@ def test_a_bad_log_format_is_a_usage_error_naming_the_option(zenrunner) -> None:
     result = zenrunner.run("--log-cli-level=INFO", "--log-cli-format=%(message")
     assert result.ret == ExitCode.USAGE_ERROR
     assert "--log-cli-format '%(message'" in result.stderr
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_log_cli_enabled_disabled(zenrunner, enabled: bool) -> None:
+    msg = "critical message logged by test"
+    zenrunner.makepyfile(
+        pipeline_enabled=logging_in_a_step(f"""
+import logging
+def test_log_cli():
+    logging.critical("{msg}")
+""")
+    )
+    if enabled:
+        zenrunner.maketoml("log_cli = true\n")
+    result = zenrunner.run()
+    if enabled:
+        result.stdout.fnmatch_lines(
+            [
+                "pipeline_enabled.py::test_log_cli ",
+                "*-- live log call --*",
+                "CRITICAL *pipeline_enabled.py* critical message logged by test",
+                "PASSED*",
+            ]
+        )
+    else:
+        assert msg not in result.stdout
+
+
+def test_log_cli_default_level(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_default=logging_in_a_step("""
+import logging
+def test_log_cli():
+    logging.getLogger('catchlog').info("INFO message won't be shown")
+    logging.getLogger('catchlog').warning("WARNING message will be shown")
+""")
+    )
+    zenrunner.maketoml("log_cli = true\n")
+    result = zenrunner.run()
+    result.stdout.fnmatch_lines(
+        ["pipeline_default.py::test_log_cli ", "WARNING*pipeline_default.py* message will be shown*"]
+    )
+    result.stdout.no_fnmatch_line("*INFO message won't be shown*")
+    assert result.ret == 0
+
+
+def test_log_cli_default_level_multiple_tests(zenrunner) -> None:
+    zenrunner.makepyfile(
+        pipeline_multiple=pipelines("""
+import logging
+def test_log_1():
+    logging.warning("log message from test_log_1")
+def test_log_2():
+    logging.warning("log message from test_log_2")
+""")
+    )
+    zenrunner.maketoml("log_cli = true\n")
+    result = zenrunner.run()
+    result.stdout.fnmatch_lines(
+        [
+            "pipeline_multiple.py::test_log_1 ",
+            "*WARNING*log message from test_log_1*",
+            "PASSED *50%*",
+            "pipeline_multiple.py::test_log_2 ",
+            "*WARNING*log message from test_log_2*",
+            "PASSED *100%*",
+            "=* 2 passed in *=",
+        ]
+    )
+
+
+def test_log_cli_default_level_sections(zenrunner) -> None:
+    zenrunner.makeconftest("""
+import logging
+import zenrun
+
+def zenrun_item_start(item):
+    logging.warning('>>>>> START >>>>>')
+
+def zenrun_sessionfinish(session):
+    logging.warning('<<<<< SESSION END <<<<<<<')
+
+@zenrun.fixture
+def fix(request):
+    logging.warning("log message from setup of {}".format(request.node.name))
+    yield
+    logging.warning("log message from teardown of {}".format(request.node.name))
+""")
+    zenrunner.makepyfile(
+        pipeline_sections="""
+import logging
+from zenrun import pipeline, step
+
+@step
+def work(i: int):
+    logging.warning("log message from test_log_%d", i)
+
+@pipeline
+def test_log_1(fix):
+    work(1)
+
+@pipeline
+def test_log_2(fix):
+    work(2)
+"""
+    )
+    zenrunner.maketoml("log_cli = true\n")
+    result = zenrunner.run("--no-cache")
+    result.stdout.fnmatch_lines(
+        [
+            "pipeline_sections.py::test_log_1 ",
+            "*-- live log start --*",
+            "*WARNING* >>>>> START >>>>>*",
+            "*-- live log setup --*",
+            "*WARNING*log message from setup of test_log_1*",
+            "*-- live log call --*",
+            "*WARNING*log message from test_log_1*",
+            "*-- live log teardown --*",
+            "*WARNING*log message from teardown of test_log_1*",
+            "PASSED *50%*",
+            "pipeline_sections.py::test_log_2 ",
+            "*-- live log start --*",
+            "*WARNING* >>>>> START >>>>>*",
+            "*-- live log setup --*",
+            "*WARNING*log message from setup of test_log_2*",
+            "*-- live log call --*",
+            "*WARNING*log message from test_log_2*",
+            "*-- live log teardown --*",
+            "*WARNING*log message from teardown of test_log_2*",
+            "PASSED *100%*",
+            "*-- live log sessionfinish --*",
+            "*WARNING* <<<<< SESSION END <<<<<<<*",
+            "=* 2 passed in *=",
+        ]
+    )
+
+
+LOGS_INFO = """
+import logging
+def test_log_cli():
+    logging.getLogger('catchlog').debug("This log message won't be shown")
+    logging.getLogger('catchlog').info("This log message will be shown")
+    print('PASSED')
+"""
+
+
+def test_log_cli_level(zenrunner) -> None:
+    zenrunner.makepyfile(pipeline_level=logging_in_a_step(LOGS_INFO))
+    zenrunner.maketoml("log_cli = true\n")
+    for option in ("--log-cli-level=INFO", "--log-level=INFO"):
+        result = zenrunner.run("-s", option, "--no-cache")
+        result.stdout.fnmatch_lines(["*pipeline_level.py* This log message will be shown", "PASSED"])
+        result.stdout.no_fnmatch_line("*This log message won't be shown*")
+        assert result.ret == 0
+
+
+def test_log_cli_ini_level(zenrunner) -> None:
+    zenrunner.maketoml('log_cli = true\nlog_cli_level = "INFO"\n')
+    zenrunner.makepyfile(pipeline_ini_level=logging_in_a_step(LOGS_INFO))
+    result = zenrunner.run("-s")
+    result.stdout.fnmatch_lines(["*pipeline_ini_level.py* This log message will be shown", "PASSED"])
+    result.stdout.no_fnmatch_line("*This log message won't be shown*")
+    assert result.ret == 0
+
+
+@pytest.mark.parametrize(
+    "cli_args", ["", "--log-level=WARNING", "--log-file-level=WARNING", "--log-cli-level=WARNING"]
+)
+def test_log_cli_auto_enable(zenrunner, cli_args: str) -> None:
+    zenrunner.makepyfile(
+        pipeline_auto=logging_in_a_step("""
+import logging
+def test_log_1():
+    logging.info("log message from test_log_1 not to be shown")
+    logging.warning("log message from test_log_1")
+""")
+    )
+    zenrunner.maketoml('log_level = "INFO"\nlog_cli_level = "INFO"\n')
+    result = zenrunner.run(*([cli_args] if cli_args else []))
+    if cli_args == "--log-cli-level=WARNING":
+        result.stdout.fnmatch_lines(
+            [
+                "*::test_log_1 ",
+                "*-- live log call --*",
+                "*WARNING*log message from test_log_1*",
+                "PASSED *100%*",
+                "=* 1 passed in *=",
+            ]
+        )
+        assert "INFO" not in result.stdout
+    else:
+        result.stdout.fnmatch_lines(["*pipeline_auto*100%*", "=* 1 passed in *="])
+        assert "INFO" not in result.stdout
+        assert "WARNING" not in result.stdout
+
+
+def test_live_logs_of_parallel_pipelines_stay_above_the_progress_line(zenrunner) -> None:
+    """Beyond pytest: with -n pipelines run together, so their records have no headers."""
+    zenrunner.makepyfile(
+        pipeline_parallel=pipelines("""
+import logging
+def test_log_1():
+    logging.warning("log message from test_log_1")
+def test_log_2():
+    logging.warning("log message from test_log_2")
+""")
+    )
+    result = zenrunner.run("-n", "2", "--driver-budget", "1000", "--log-cli-level=WARNING", "--no-cache")
+    assert result.ret == 0, result.stdout
+    result.stdout.fnmatch_lines(["*log message from test_log_1*"])
+    result.stdout.no_fnmatch_line("*-- live log call --*")
