@@ -39,15 +39,21 @@ def _not_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def run_on_a_terminal(zenrunner: Any) -> Callable[..., tuple[int, str, float]]:
     """``run_on_a_terminal(*args)``: zenrun with a pseudo-terminal as stdout and stderr,
-    returning ``(exit code, output, seconds)``; the process is killed if it outlives the test."""
+    returning ``(exit code, output, seconds)``; the process is killed if it outlives the test.
+    Colours are off (``NO_COLOR``) unless ``colors=True``: the tests read the text."""
 
-    def run(*args: str) -> tuple[int, str, float]:
+    def run(*args: str, colors: bool = False) -> tuple[int, str, float]:
         leader, follower = pty.openpty()
         started = time.perf_counter()
+        env = zenrunner.env()
+        for name in ("NO_COLOR", "PY_COLORS", "FORCE_COLOR"):
+            env.pop(name, None)
+        if not colors:
+            env["NO_COLOR"] = "1"
         proc = subprocess.Popen(
             [sys.executable, "-m", "zenrun", *args],
             cwd=zenrunner.path,
-            env=zenrunner.env(),
+            env=env,
             stdout=follower,
             stderr=follower,
             stdin=subprocess.DEVNULL,

@@ -164,6 +164,7 @@ def _format_one(text: str, style: str) -> str:
         return text
     frames, exception = parsed
     typename = exception[0].split(":", 1)[0].rsplit(".", 1)[-1]
+    exception = _short_assertion(exception)
     styles = [
         "long" if style == "long" or (style == "auto" and index in (0, len(frames) - 1)) else "short"
         for index in range(len(frames))
@@ -190,6 +191,19 @@ def _format_one(text: str, style: str) -> str:
             if frame.locals:  # as pytest's short style with -l
                 out.extend(_locals_lines(frame.locals, "        "))
     return "\n".join(out) + "\n"
+
+
+def _short_assertion(exception: list[str]) -> list[str]:
+    """The ``E`` lines of a failed ``assert`` whose message is its explanation: ``assert 0``,
+    not ``AssertionError: assert 0`` (as pytest's, whose rule is that the error's repr starts
+    with ``AssertionError('assert ``: a message with a single quote and no double quote is
+    written with double quotes, and keeps its prefix)."""
+    head = "AssertionError: "
+    if exception and exception[0].startswith(head + "assert "):
+        message = "\n".join(exception)[len(head) :]
+        if "'" not in message or '"' in message:
+            return [exception[0][len(head) :], *exception[1:]]
+    return exception
 
 
 def _locals_lines(values: list[tuple[str, str]], indent: str) -> list[str]:

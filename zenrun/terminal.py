@@ -6,6 +6,7 @@ import datetime
 import errno
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -46,13 +47,56 @@ _OUTCOME_WORD = {
 }
 
 
+#: ANSI codes of the markup names, as pytest's TerminalWriter spells them.
+_ESCAPES = {
+    "black": 30,
+    "red": 31,
+    "green": 32,
+    "yellow": 33,
+    "blue": 34,
+    "purple": 35,
+    "cyan": 36,
+    "white": 37,
+    "bold": 1,
+    "light": 2,
+    "blink": 5,
+    "invert": 7,
+}
+_ANSI = re.compile(r"\x1b\[[\d;]*m")
+#: The colour of each outcome: its progress letter, its word, its count in the closing line.
+_OUTCOME_COLOR = {"passed": "green", "failed": "red", "error": "red", "warnings": "yellow"}
+
+
+def visible_len(text: str) -> int:
+    """The width of ``text`` on a terminal: its colour codes take none."""
+    return len(_ANSI.sub("", text)) if "\x1b" in text else len(text)
+
+
+def should_color(option: str, isatty: bool) -> bool:
+    """``--color``: yes, no, or auto (a terminal, unless ``NO_COLOR`` is set or ``TERM`` is
+    dumb); ``PY_COLORS=1`` / ``0`` and ``FORCE_COLOR`` win over auto, as in pytest."""
+    if option == "yes":
+        return True
+    if option == "no":
+        return False
+    py_colors = os.environ.get("PY_COLORS")
+    if py_colors in ("0", "1"):
+        return py_colors == "1"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return isatty and os.environ.get("TERM") != "dumb"
+
+
 class TerminalWriter:
-    def __init__(self, file: TextIO | None = None) -> None:
+    def __init__(self, file: TextIO | None = None, color: str = "auto") -> None:
         self.file = unwrap(file or sys.stdout)
         self.width = max(40, shutil.get_terminal_size((80, 24)).columns)
         self.column = 0
         self.current_line = ""
         self.isatty = hasattr(self.file, "isatty") and self.file.isatty()
+        self.hasmarkup = should_color(color, self.isatty)
         self._status = False
         self.closed = False  # the reader went away: write nothing more, keep running
         self.lock = threading.RLock()  # the progress ticker writes from its own thread
@@ -80,15 +124,25 @@ class TerminalWriter:
         if self.file is sys.stdout or self.file is sys.__stdout__:
             silence_stdout()
 
-    def write(self, text: str) -> None:
+    def markup(self, text: str, **markup: bool) -> str:
+        """``text`` in the colours and styles named (``red=True, bold=True``), when the
+        terminal shows them; else as it is."""
+        if not self.hasmarkup or not text:
+            return text
+        codes = "".join(f"\x1b[{_ESCAPES[name]}m" for name, on in markup.items() if on and name in _ESCAPES)
+        return f"{codes}{text}\x1b[0m" if codes else text
+
+    def write(self, text: str, **markup: bool) -> None:
         if not text:
             return
+        if markup:
+            text = self.markup(text, **markup)
         with self.lock:
             self.clear_status()
             self._emit(text)
             last_newline = text.rfind("\n")
             self.current_line = text[last_newline + 1 :] if last_newline >= 0 else self.current_line + text
-            self.column = len(self.current_line)
+            self.column = visible_len(self.current_line)
 
     def status(self, text: str) -> None:
         """On a terminal, show ``text`` after the current line until the next write."""
@@ -115,20 +169,24 @@ class TerminalWriter:
             if current:
                 self.write(current)
 
-    def line(self, text: str = "") -> None:
+    def line(self, text: str = "", **markup: bool) -> None:
         if self.column:
             self.write("\n")
-        self.write(text + "\n")
+        self.write((self.markup(text, **markup) if markup else text) + "\n")
 
-    def sep(self, char: str, title: str = "") -> None:
+    def sep(self, char: str, title: str = "", **markup: bool) -> None:
+        """A full-width line of ``char`` with ``title`` centred (``title`` may hold colours)."""
+        width = visible_len(title)
         if title:
-            side = max(1, (self.width - len(title) - 2) // (2 * len(char)))
+            side = max(1, (self.width - width - 2) // (2 * len(char)))
             text = f"{char * side} {title} {char * side}"
-            if len(text) < self.width:
-                text += char * (self.width - len(text))
+            if width + 2 + 2 * side < self.width:
+                text += char * (self.width - width - 2 - 2 * side)
         else:
             text = char * self.width
-        self.line(text[: max(self.width, len(title) + 4)])
+        if width == len(title):  # (cut only plain text: a code cut in two would colour the rest)
+            text = text[: max(self.width, width + 4)]
+        self.line(text, **markup)
 
 
 class _StepLogHandler(logging.Handler):
@@ -153,7 +211,9 @@ class TerminalReporter:
     def __init__(self, config: Any) -> None:
         self.config = config
         # --json: the results are stdout's; the session's report goes to stderr.
-        self.tw = TerminalWriter(sys.stderr if config.getoption("json_output", False) else None)
+        self.tw = TerminalWriter(
+            sys.stderr if config.getoption("json_output", False) else None, config.getoption("color", "auto")
+        )
         self.verbosity = config.get_verbosity()
         self.started = time.perf_counter()
         self.current_module: str | None = None
@@ -167,6 +227,7 @@ class TerminalReporter:
         self.live_log = False
         self._live_phase_shown: str | None = None
         self._live_item: str | None = None  # the pipeline whose line is open
+        self._session: Any = None
         self.deselected = 0
         self.logged_warnings: list[str] = []
         self.progress_style = _progress_style(config)
@@ -206,10 +267,11 @@ class TerminalReporter:
     # -- session ----------------------------------------------------------------------
     @hookimpl(trylast=True)  # as pytest: after the conftests' zenrun_sessionstart
     def zenrun_sessionstart(self, session: Any) -> None:
+        self._session = session  # its warnings colour the progress
         if self.verbosity < 0:
             return
         config = self.config
-        self.tw.sep("=", "zenrun session starts")
+        self.tw.sep("=", "zenrun session starts", bold=True)
         if self.no_header:
             return
 
@@ -370,7 +432,7 @@ class TerminalReporter:
             if self.tw.column:
                 self.tw.write("\n")
             if phase is not None and phase != self._live_phase_shown:
-                self.tw.sep("-", f"live log {phase}")
+                self.tw.sep("-", f"live log {phase}", bold=True)
                 self._live_phase_shown = phase
             self.tw.write(text + "\n")
 
@@ -401,22 +463,24 @@ class TerminalReporter:
         if self.verbosity > 0:
             self._verbose_line(report)
         elif live_line:  # after its id, or at the start of a line after its records (as pytest's)
-            self.tw.write(_OUTCOME_WORD[report.outcome])
+            self.tw.write(_OUTCOME_WORD[report.outcome], **self._outcome_markup(report.outcome))
             self._end_progress_line(force=True)
         else:
             if not (self._setup_only and report.outcome == "passed"):
-                self.tw.write(_OUTCOME_CHAR[report.outcome])
+                self.tw.write(_OUTCOME_CHAR[report.outcome], **self._outcome_markup(report.outcome))
             if self.verbosity < 0 and self.done >= self.total and report.when == "call":
                 self._end_progress_line(force=True)  # as pytest -q: the progress after the last one
             elif self.progress_style and report.when == "call":
                 # As pytest: a line about to pass the terminal's edge ends with the progress.
                 length = len(f" [{self.total}/{self.total}]") if self.progress_style == "count" else 7
                 if self.tw.column + length + 1 >= self.tw.width:
-                    self.tw.write(self._suffix() + "\n")
+                    self.tw.write(self._suffix(), **{self._main_color(): True})
+                    self.tw.write("\n")
 
     def _verbose_line(self, report: Any) -> None:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""
-        line = f"{report.nodeid} {_OUTCOME_WORD[report.outcome]}"
+        word = _OUTCOME_WORD[report.outcome]
+        line = f"{report.nodeid} {word}"
         if report.outcome in ("skipped", "xfailed", "xpassed"):
             reason = _raw_skip_reason(report)
             if self.verbosity < 2:
@@ -432,8 +496,28 @@ class TerminalReporter:
             *head, line = textwrap.wrap(line, self.tw.width - 8) or [line]
             for text in head:
                 self.tw.line(text)
+        start = f" {line}".find(f" {word}")  # (-vv may have wrapped it onto a line written above)
+        if self.tw.hasmarkup and start >= 0:  # the word in its outcome's colour
+            colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
+            line = line[:start] + colored + line[start + len(word) :]
         self.tw.write(("\n" if self.tw.column else "") + line)
         self._end_progress_line(force=True)
+
+    def _outcome_markup(self, outcome: str) -> dict[str, bool]:
+        return {_OUTCOME_COLOR.get(outcome, "yellow"): True}
+
+    def _main_color(self) -> str:
+        """The session's colour so far, as pytest's: red after a failure or error, yellow
+        with warnings, an xpass or only skips, else green."""
+        outcomes = {report.outcome for report in self.reports}
+        if outcomes & {"failed", "error"}:
+            return "red"
+        warned = self.logged_warnings or getattr(self._session, "warnings", None)
+        if "xpassed" in outcomes or warned or outcomes - {"passed", "skipped", "xfailed"}:
+            return "yellow"
+        if "passed" in outcomes or self.done < self.total:
+            return "green"
+        return "yellow"
 
     def _suffix(self) -> str:
         """The progress after a module's results: `` [ 50%]``, `` [10/20]`` or its duration."""
@@ -453,7 +537,8 @@ class TerminalReporter:
         if self.tw.column and (force or (self.verbosity == 0 and self.current_module)):
             fill = self.tw.width - self.tw.column - 1
             suffix = self._suffix()
-            self.tw.write((suffix.rjust(fill) if suffix else "") + "\n")
+            self.tw.write(suffix.rjust(fill) if suffix else "", **{self._main_color(): True})
+            self.tw.write("\n")
 
     # -- the write API for plugins (as pytest's TerminalReporter) ----------------------
     def write(self, content: str, **markup: bool) -> None:
@@ -535,16 +620,16 @@ class TerminalReporter:
         if not self.no_summary:
             summary = self._short_summary(chars, session)
             if summary:  # at every verbosity, as pytest's short test summary
-                self.tw.sep("=", "short pipeline summary info")
+                self.tw.sep("=", "short pipeline summary info", cyan=True, bold=True)
                 for line in summary:
-                    self.tw.line(line)
+                    self.tw.line(self._colored_summary_word(line))
             self._summary_warnings(final, title="warnings summary (final)")
         if getattr(session, "shouldfail", None):
-            self.tw.sep("!", session.shouldfail)
+            self.tw.sep("!", session.shouldfail, red=True)
         if getattr(session, "exit_message", None):  # zenrun.exit()
-            self.tw.sep("!", session.exit_message)
+            self.tw.sep("!", session.exit_message, red=True)
         elif session.shouldstop == "KeyboardInterrupt":
-            self.tw.sep("!", "KeyboardInterrupt")
+            self.tw.sep("!", "KeyboardInterrupt", red=True)
             interrupt = getattr(session, "interrupt", None)
             if interrupt is not None and self.config.getoption("fulltrace", False):
                 self.tw.line("".join(traceback.format_exception(interrupt)).rstrip())
@@ -554,16 +639,18 @@ class TerminalReporter:
                     self.tw.line(f"{relpath(where[0])}:{where[1]}: KeyboardInterrupt")
                 self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
         elif session.shouldstop and exitstatus == 2:  # the session was interrupted
-            self.tw.sep("!", f"Interrupted: {session.shouldstop}")
+            self.tw.sep("!", f"Interrupted: {session.shouldstop}", red=True)
         elif session.shouldstop:
-            self.tw.sep("!", str(session.shouldstop))
+            self.tw.sep("!", str(session.shouldstop), red=True)
         # As pytest: the closing line between separators; with -q a plain line; -qq none.
         if self.verbosity >= 0:
-            self.tw.sep("=", self.closing_line(session))
+            text, color = self._colored_closing_line(session)
+            self.tw.sep("=", text, **{color: True})
         elif self.verbosity == -1:
             if self.config.getoption("collectonly") and session.items:
                 self.tw.line()  # as pytest: a blank line after the ids
-            self.tw.line(self.closing_line(session))
+            text, color = self._colored_closing_line(session)
+            self.tw.line(text.removesuffix(f"\x1b[{_ESCAPES[color]}m"), **{color: True})
         return None
 
     def _summary_errors_and_failures(self, session: Any, tbstyle: str) -> None:
@@ -572,12 +659,12 @@ class TerminalReporter:
         if tbstyle != "no" and (session.collection_errors or errors):  # as pytest: errors first
             self.tw.sep("=", "ERRORS")
             for path, message in session.collection_errors:
-                self.tw.sep("_", f"ERROR collecting {path}")
-                self.tw.line(message.rstrip())
+                self.tw.sep("_", f"ERROR collecting {path}", red=True, bold=True)
+                self.tw.line(self._colored_traceback(message.rstrip()))
             for report in errors:
                 phase = "teardown" if getattr(report, "phase", "") == "teardown" else "setup"
-                self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}")
-                self.tw.line(report.longrepr.rstrip())
+                self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}", red=True, bold=True)
+                self.tw.line(self._colored_traceback(report.longrepr.rstrip()))
         if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
             self.tw.sep("=", "FAILURES")
             for report in failed:
@@ -588,8 +675,8 @@ class TerminalReporter:
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
-                self.tw.sep("_", _headline(report.nodeid))
-                self.tw.line(report.longrepr.rstrip())
+                self.tw.sep("_", _headline(report.nodeid), red=True, bold=True)
+                self.tw.line(self._colored_traceback(report.longrepr.rstrip()))
 
     def _summary_xfailures(self, tbstyle: str) -> None:
         """``--xfail-tb``: the tracebacks of xfailed pipelines, as pytest's XFAILURES."""
@@ -601,12 +688,12 @@ class TerminalReporter:
             if tbstyle == "line":
                 self.tw.line(_line_of(report))
                 continue
-            self.tw.sep("_", _headline(report.nodeid))
-            self.tw.line(failure_text(report.run, tbstyle).rstrip())
+            self.tw.sep("_", _headline(report.nodeid), red=True, bold=True)
+            self.tw.line(self._colored_traceback(failure_text(report.run, tbstyle).rstrip()))
 
     def _summary_warnings(self, warnings: list[str], title: str = "warnings summary") -> None:
         if warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
-            self.tw.sep("=", title)
+            self.tw.sep("=", title, yellow=True)
             for warning in _grouped_warnings(warnings):
                 self.tw.line(warning)
 
@@ -722,6 +809,53 @@ class TerminalReporter:
                 self.tw.line(title)
                 self.tw.line(text.rstrip())
 
+    def _colored_traceback(self, text: str) -> str:
+        """A failure's text with pytest's colours: ``E`` lines and the ``path:line:`` of
+        each frame in bold red."""
+        if not self.tw.hasmarkup:
+            return text
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            if line.startswith("E ") or line == "E":
+                lines[index] = self.tw.markup(line, bold=True, red=True)
+            else:
+                found = _FRAME_LOCATION.match(line)
+                if found:
+                    lines[index] = self.tw.markup(found.group(1), bold=True, red=True) + line[found.end(1) :]
+        return "\n".join(lines)
+
+    def _colored_summary_word(self, line: str) -> str:
+        word, _, rest = line.partition(" ")
+        outcome = next((o for o, w in _OUTCOME_WORD.items() if w == word), None)
+        if outcome is None or not self.tw.hasmarkup:
+            return line
+        return f"{self.tw.markup(word, **self._outcome_markup(outcome))} {rest}"
+
+    def _colored_closing_line(self, session: Any) -> tuple[str, str]:
+        """The closing line with each count in its colour (bold in the session's), and that
+        colour: red after a failure or error, yellow with warnings or nothing passed, else green."""
+        text = self.closing_line(session)
+        counts, _, elapsed = text.rpartition(" in ")
+        parts = counts.split(", ")
+        outcomes = [_PLURAL_OUTCOME.get(part.partition(" ")[2], "") for part in parts]
+        if {"failed", "error", "errors"} & set(outcomes):
+            main = "red"
+        elif {"warnings", "xpassed"} & set(outcomes) or not {"passed"} & set(outcomes):
+            main = "yellow"
+        else:
+            main = "green"
+        if self.config.getoption("collectonly"):
+            main = "red" if "error" in counts else "green" if session.items else "yellow"
+        if not self.tw.hasmarkup:
+            return text, main
+        colored = []
+        for part, outcome in zip(parts, outcomes, strict=True):
+            color = _OUTCOME_COLOR.get(outcome, main if self.config.getoption("collectonly") else "yellow")
+            colored.append(self.tw.markup(part, **{color: True, "bold": color == main}))
+        # As pytest: the separator after the counts in the main colour again (its reset ends the line).
+        reopen = f"\x1b[{_ESCAPES[main]}m"
+        return ", ".join(colored) + self.tw.markup(f" in {elapsed}", **{main: True}) + reopen, main
+
     def closing_line(self, session: Any) -> str:
         """pytest's summary stats line: counts in pytest's order, then the duration."""
         counts: dict[str, int] = {}
@@ -766,6 +900,24 @@ class TerminalReporter:
         if counts["error"]:
             text += f", {counts['error']} {_plural(counts['error'], 'error')}"
         return text
+
+
+#: ``path.py:12:`` at the start of a traceback's line: where a frame is (shown bold red).
+_FRAME_LOCATION = re.compile(r"^([^\s:][^:]*\.py):\d+:")
+#: The closing line's words (as :func:`_plural` writes them) to the outcome of their colour.
+_PLURAL_OUTCOME = {
+    "failed": "failed",
+    "passed": "passed",
+    "error": "error",
+    "errors": "error",
+    "warning": "warnings",
+    "warnings": "warnings",
+    "skipped": "skipped",
+    "deselected": "deselected",
+    "xfailed": "xfailed",
+    "xpassed": "xpassed",
+    "pruned": "pruned",
+}
 
 
 def _headline(nodeid: str) -> str:
@@ -916,6 +1068,14 @@ def _skip_location(report: Any) -> tuple[str, int | None]:
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
     reporting = parser.getgroup("reporting")
+    reporting.addoption(
+        "--color",
+        dest="color",
+        default="auto",
+        choices=("yes", "no", "auto"),
+        help="colour the output: yes, no, or auto (default: on a terminal, unless NO_COLOR is set; "
+        "PY_COLORS=1 or FORCE_COLOR forces it)",
+    )
     reporting.addoption(
         "--no-summary", dest="no_summary", action="store_true", default=False, help="disable the summary"
     )

@@ -286,7 +286,9 @@ class ZenrunProject:
         return path
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("ZENRUN_STORE", "PYTEST_ADDOPTS")}
+        # (a CI forcing colours must not colour the output a test reads)
+        dropped = ("ZENRUN_STORE", "PYTEST_ADDOPTS", "PY_COLORS", "FORCE_COLOR")
+        env = {k: v for k, v in os.environ.items() if k not in dropped}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env.update(extra)
         return env
