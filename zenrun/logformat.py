@@ -6,7 +6,6 @@ format of the captured, live and file logs (``--log-format``, ``--log-cli-format
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 from typing import Any
@@ -85,6 +84,8 @@ class LogFormatter(logging.Formatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt and "%f" in datefmt:  # time.strftime has no microseconds: datetime's has
+            import datetime
+
             moment = datetime.datetime.fromtimestamp(record.created).astimezone()
             return moment.strftime(datefmt)
         return super().formatTime(record, datefmt)
