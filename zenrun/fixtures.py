@@ -535,14 +535,7 @@ class FixtureManager:
                 if key in shown or (name.startswith("_") and not verbose):  # as pytest
                     continue
                 shown.add(key)
-                code = fixturedef.func.__code__
-                try:
-                    where = Path(code.co_filename).relative_to(rootdir)
-                except ValueError:
-                    where = Path(code.co_filename)
-                    if _INSTALLED in where.parents:  # built-ins as pytest shows its own: zenrun/x.py
-                        where = where.relative_to(_INSTALLED)
-                location = f"{where.as_posix()}:{_def_line(fixturedef.func)}"
+                where, location = _location(fixturedef.func, rootdir)
                 scope = "" if fixturedef.scope == "pipeline" else f" [{fixturedef.scope} scope]"
                 params = f" params={fixturedef.params!r}" if fixturedef.params is not None else ""
                 doc = inspect.getdoc(fixturedef.func)
@@ -572,6 +565,31 @@ class FixtureManager:
                 yield "-" * side + title + "-" * side
                 current = module
             yield from lines
+
+    def show_per_item(
+        self, items: list[Any], rootdir: Path, verbose: bool = False
+    ) -> Iterator[tuple[str, str]]:
+        """``zenrun --fixtures-per-test``: for each item that uses fixtures, ``("sep",
+        title)`` lines (``fixtures used by NAME``, then where its pipeline is defined), then
+        ``("line", text)`` for each fixture it uses (by name), where it is defined and its
+        docstring (its first paragraph unless ``verbose``), as pytest lists them."""
+        for item in items:
+            used = sorted(name for name in item.fixturenames if name != "request" and name not in item.params)
+            defs = [(name, d) for name in used if (d := self.get(name, item.module_path)) is not None]
+            if not defs:
+                continue
+            fn = getattr(item.target, "fn", None)
+            yield "line", ""
+            yield "sep", f"fixtures used by {item.name}"
+            yield "sep", f"({_location(fn, rootdir)[1] if fn is not None else item.nodeid})"
+            for name, fixturedef in defs:
+                if name.startswith("_") and not verbose:  # as pytest
+                    continue
+                yield "line", f"{name} -- {_location(fixturedef.func, rootdir)[1]}"
+                doc = inspect.getdoc(fixturedef.func)
+                if doc and not verbose:
+                    doc = doc.split("\n\n", 1)[0]
+                yield "line", "    " + (doc.replace("\n", "\n    ") if doc else "no docstring available")
 
 
 class SetupState:
@@ -887,6 +905,19 @@ class _SetupError:
     traceback: TracebackType | None
 
 
+def _location(func: Callable[..., Any], rootdir: Path) -> tuple[Path, str]:
+    """Where ``func`` is defined: its file (relative to ``rootdir``; zenrun's own as
+    ``zenrun/x.py``, as pytest shows its built-ins) and ``file:line`` of its ``def``."""
+    code = func.__code__
+    try:
+        where = Path(code.co_filename).relative_to(rootdir)
+    except ValueError:
+        where = Path(code.co_filename)
+        if _INSTALLED in where.parents:
+            where = where.relative_to(_INSTALLED)
+    return where, f"{where.as_posix()}:{_def_line(func)}"
+
+
 def _def_line(func: Callable[..., Any]) -> int:
     """The line of ``def`` (pytest's fixture location), not of the decorator above it."""
     try:
@@ -949,4 +980,12 @@ def zenrun_addoption(parser: Parser) -> None:
         action="store_true",
         default=False,
         help="list the available fixtures, where they are defined and their docstrings",
+    )
+    parser.getgroup("general").addoption(
+        "--fixtures-per-test",
+        "--fixtures-per-pipeline",
+        dest="show_fixtures_per_test",
+        action="store_true",
+        default=False,
+        help="list the fixtures each collected pipeline uses, where they are defined and their docstrings",
     )

@@ -505,7 +505,7 @@ def _main(config: Config, session: Session) -> int:
         errors = len(session.collection_errors)
         session.shouldstop = f"{errors} error{'s' if errors != 1 else ''} during collection"
         return ExitCode.INTERRUPTED
-    if config.getoption("showfixtures"):
+    if config.getoption("showfixtures") or config.getoption("show_fixtures_per_test", False):
         return ExitCode.OK
     if config.getoption("collectonly"):
         if session.collection_errors:

@@ -359,6 +359,14 @@ class TerminalReporter:
                 session.collected_modules, self.config.rootpath, verbose=self.verbosity > 0
             ):
                 self.tw.line(line)
+        elif self.config.getoption("show_fixtures_per_test", False):
+            for kind, text in session.fixturemanager.show_per_item(
+                session.items, self.config.rootpath, verbose=self.verbosity > 0
+            ):
+                if kind == "sep":
+                    self.tw.sep("-", text)
+                else:
+                    self.tw.line(text)
         elif self.verbosity >= 0:
             self.tw.line()
 
