@@ -26,27 +26,32 @@ def option_or_ini(config: Any, *names: str) -> Any:
 
 
 def _first_set(config: Any, names: tuple[str, ...]) -> tuple[str, Any]:
+    """``(where, value)`` of the first of ``names`` set: where is ``--option-name`` or the
+    ``[tool.zenrun]`` key ``name`` it was read from."""
     inis = getattr(getattr(config, "parser", None), "inis", {})
     for name in names:
         value = config.getoption(name, None)
+        where = f"--{name.replace('_', '-')}"
         if value is None and name in inis:
-            value = config.getini(name)
+            value, where = config.getini(name), f"{name} in [tool.zenrun]"
         if value:
-            return name, value
-    return names[0], None
+            return where, value
+    return f"--{names[0].replace('_', '-')}", None
 
 
 def log_level_option(config: Any, *names: str) -> int | None:
     """The log level of the first of ``names`` set (option, else ``[tool.zenrun]`` key), as
     a number; None when none is set. An unknown level name is a usage error."""
-    name, text = _first_set(config, names)
+    where, text = _first_set(config, names)
     if text is None:
         return None
-    level = logging.getLevelName(str(text).upper()) if not str(text).isdigit() else int(text)
+    try:  # any number, as pytest's (custom levels, even negative ones)
+        return int(str(text).strip())
+    except ValueError:
+        level = logging.getLevelName(str(text).strip().upper())
     if not isinstance(level, int):
         raise UsageError(
-            f"--{name.replace('_', '-')}: unknown log level {text!r}; use DEBUG, "
-            "INFO, WARNING, ERROR or CRITICAL"
+            f"{where}: unknown log level {text!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL, or a number"
         )
     return level
 
@@ -111,7 +116,7 @@ def session_formatter(config: Any, kind: str = "") -> LogFormatter:
     ``caplog.text``), ``"cli"`` the live log, ``"file"`` the log file; each falls back to
     ``--log-format`` / ``--log-date-format``, then to pytest's defaults."""
     prefix = f"log_{kind}_" if kind else "log_"
-    fmt_name, fmt = _first_set(config, (f"{prefix}format", "log_format"))
+    fmt_where, fmt = _first_set(config, (f"{prefix}format", "log_format"))
     datefmt = option_or_ini(config, f"{prefix}date_format", "log_date_format")
     try:
         formatter = LogFormatter(
@@ -123,5 +128,5 @@ def session_formatter(config: Any, kind: str = "") -> LogFormatter:
         formatter.format(logging.LogRecord("zenrun", logging.INFO, __file__, 1, "check", None, None))
     except (ValueError, KeyError, TypeError) as exc:  # "%(message", "%(nosuchfield)s", "%(lineno)s %d"
         problem = f"no log record has {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise UsageError(f"--{fmt_name.replace('_', '-')} {fmt!r}: {problem}") from None
+        raise UsageError(f"{fmt_where} {fmt!r}: {problem}") from None
     return formatter

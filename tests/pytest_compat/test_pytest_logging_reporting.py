@@ -643,3 +643,18 @@ def test_log_2():
     assert result.ret == 0, result.stdout
     result.stdout.fnmatch_lines(["*log message from test_log_1*"])
     result.stdout.no_fnmatch_line("*-- live log call --*")
+
+
+def test_log_levels_read_as_pytest_reads_them(zenrunner) -> None:
+    """Any number is a level (pytest's int()); a bad name says where it came from."""
+    zenrunner.makepyfile(pipeline_levels=logging_in_a_step(FAILING_WARNING))
+    result = zenrunner.run("--log-level=-5", "--no-cache")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["WARNING  pipeline_levels:pipeline_levels.py:* text"])
+    result = zenrunner.run("--log-level=LOUD")
+    assert result.ret == ExitCode.USAGE_ERROR
+    assert "--log-level: unknown log level 'LOUD'" in result.stderr
+    zenrunner.maketoml('log_level = "LOUD"\n')
+    result = zenrunner.run()
+    assert result.ret == ExitCode.USAGE_ERROR
+    assert "log_level in [tool.zenrun]: unknown log level 'LOUD'" in result.stderr
