@@ -228,6 +228,7 @@ class TerminalReporter:
         self._live_phase_shown: str | None = None
         self._live_item: str | None = None  # the pipeline whose line is open
         self._session: Any = None
+        self._outcomes_seen: set[str] = set()  # (kept as reports come: the progress colour)
         self.deselected = 0
         self.logged_warnings: list[str] = []
         self.progress_style = _progress_style(config)
@@ -455,6 +456,7 @@ class TerminalReporter:
     @hookimpl
     def zenrun_collectreport(self, report: Any) -> None:
         self.reports.append(report)  # a skipped module: counted, not in the progress line
+        self._outcomes_seen.add(report.outcome)
 
     @hookimpl
     def zenrun_item_report(self, report: Any) -> None:
@@ -465,6 +467,7 @@ class TerminalReporter:
         if not live_line:
             self._module_header(report.nodeid)  # items finishing out of order (-n)
         self.reports.append(report)
+        self._outcomes_seen.add(report.outcome)
         if report.when == "call":  # a teardown error adds an E, not an item
             self.done += 1
         self._unreported_duration += getattr(report, "duration", 0.0) or 0.0
@@ -517,7 +520,7 @@ class TerminalReporter:
     def _main_color(self) -> str:
         """The session's colour so far, as pytest's: red after a failure or error, yellow
         with warnings, an xpass or only skips, else green."""
-        outcomes = {report.outcome for report in self.reports}
+        outcomes = self._outcomes_seen
         if outcomes & {"failed", "error"}:
             return "red"
         warned = self.logged_warnings or getattr(self._session, "warnings", None)
@@ -550,8 +553,9 @@ class TerminalReporter:
 
     # -- the write API for plugins (as pytest's TerminalReporter) ----------------------
     def write(self, content: str, **markup: bool) -> None:
-        """Write ``content`` as is (``markup`` such as ``bold=True`` is accepted, not shown)."""
-        self.tw.write(content)
+        """Write ``content``; ``markup`` (``red=True``, ``bold=True``, ...) colours it when
+        the output is coloured (``--color``)."""
+        self.tw.write(content, **markup)
 
     def ensure_newline(self) -> None:
         """End the current line if something was written on it."""
@@ -560,19 +564,19 @@ class TerminalReporter:
 
     def write_line(self, line: str, **markup: bool) -> None:
         """Write ``line`` on a line of its own."""
-        self.tw.line(line)
+        self.tw.line(line, **markup)
 
     def line(self, msg: str = "", **markup: bool) -> None:
         """Same as :meth:`write_line` (pytest has both)."""
-        self.tw.line(msg)
+        self.tw.line(msg, **markup)
 
     def write_sep(self, sep: str, title: str | None = None, **markup: bool) -> None:
         """A full-width separator line of ``sep`` characters, with ``title`` centred."""
-        self.tw.sep(sep, title or "")
+        self.tw.sep(sep, title or "", **markup)
 
     def section(self, title: str, sep: str = "=", **markup: bool) -> None:
         """Start a summary section: ``==== title ====``."""
-        self.tw.sep(sep, title)
+        self.tw.sep(sep, title, **markup)
 
     @hookimpl
     def zenrun_internalerror(self, excrepr: str) -> bool:
