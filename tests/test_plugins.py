@@ -511,8 +511,8 @@ def p():
 
 def test_ini_values_are_read_as_pytest_reads_each_type(zenrunner):
     """A string is a line per entry for ``linelist``, shell words for ``paths`` and
-    ``args``; bool words are bools; unset list keys are empty lists; a wrong type names
-    the file and key."""
+    ``args``; ``paths`` are paths relative to the config file's directory; bool words are
+    bools; unset list keys are empty lists; a wrong type names the file and key."""
     zenrunner.makepyfile(
         conftest="""
         def zenrun_addoption(parser):
@@ -542,8 +542,9 @@ def test_ini_values_are_read_as_pytest_reads_each_type(zenrunner):
     )
     result = zenrunner.run("-s", "-p", "no:results")
     assert result.ret == 0, result.stdout
+    dirs = [zenrunner.path / "x", zenrunner.path / "y"]
     assert (
-        "SEEN {'lines': ['first line', 'second line'], 'words': ['-a', 'b c'], 'dirs': ['x', 'y'], "
+        f"SEEN {{'lines': ['first line', 'second line'], 'words': ['-a', 'b c'], 'dirs': {dirs!r}, "
         "'unset_lines': [], 'flag': True}"
     ) in result.stdout
     overridden = zenrunner.run(

@@ -776,7 +776,7 @@ def load_initial_conftests(config: Any, paths: list[str]) -> None:
 
 @hookimpl
 def zenrun_addoption(parser: Any) -> None:
-    parser.addini("pipelinepaths", "directories to collect when no path is given", type="paths", default=[])
+    parser.addini("pipelinepaths", "directories to collect when no path is given", type="args", default=[])
     parser.addini("python_files", "glob patterns of pipeline modules", type="args", default=["pipeline_*.py"])
     parser.addini(
         "usefixtures",

@@ -257,6 +257,10 @@ class Config:
                     value = shlex.split(value)
                 elif kind == "bool":
                     value = BOOL_WORDS.get(value.strip().lower(), value)
+            if kind in ("paths", "pathlist") and isinstance(value, list):
+                # as pytest's: paths relative to the config file's directory
+                base = self.inipath.parent if self.inipath is not None else self.rootpath
+                value = [base / str(entry) for entry in value]
             return value
         if declared is None:
             raise ValueError(f"unknown configuration value {name!r}")

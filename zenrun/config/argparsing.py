@@ -109,7 +109,8 @@ class Parser:
 
     def addini(self, name: str, help: str, type: str | None = None, default: object = None) -> None:
         """Declare a ``[tool.zenrun]`` key (``type``, as pytest's: None or "string", "bool",
-        "int", "linelist", "paths" / "pathlist", "args").
+        "int", "linelist", "paths" / "pathlist" (``Path`` objects, relative to the config
+        file's directory), "args").
 
         A value of the wrong type in the config file is a usage error naming file and key.
         """
