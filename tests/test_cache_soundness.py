@@ -1245,10 +1245,15 @@ def test_a_file_edited_during_the_session_never_files_the_old_codes_result_under
     run = read_store(zenrunner.store).get_runs("edited")[-1]
     assert run.steps["add"].status == "completed"
     assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (2, 300)
-    third = zenrunner.run("-p", "no:results")  # nothing edits the file now: all cached
+    third = zenrunner.run("-p", "no:results")  # the code is not edited now: its steps are cached
     third.assert_outcomes(passed=1)
     run = read_store(zenrunner.store).get_runs("edited")[-1]
-    assert {s.status for s in run.steps.values()} == {"cached"}
+    assert {sid: s.status for sid, s in run.steps.items()} == {
+        "edit_the_project": "completed",  # it rewrites the file it reads, as data: never cached
+        "add": "cached",
+        "scale": "cached",
+    }
+    assert "pipeline_edited.py changed while the step ran" in run.steps["edit_the_project"].cache_reason
     assert (run.steps["add"].output.value, run.steps["scale"].output.value) == (2, 300)
 
 

@@ -867,6 +867,61 @@ def test_a_file_read_by_a_relative_path_from_another_working_directory_is_a_miss
     assert last() == {"read_rel": ("cached", "ROOT")}
 
 
+def test_python_files_read_as_data_are_dependencies_imports_are_not(zenrunner):
+    # runpy.run_path, exec(open(...)) and a declared reads= / zenrun.track of a .py file read
+    # a file the code fingerprint never follows: it is data; an import in a step is code
+    (zenrunner.path / "settings.py").write_text("X = 1\n")
+    (zenrunner.path / "helper_mod.py").write_text("Y = 10\n")
+    zenrunner.makepyfile(
+        pipeline_pydata="""
+        import runpy, subprocess, sys
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def by_runpy() -> int:
+            return runpy.run_path("settings.py")["X"]
+
+        @step
+        def by_exec() -> int:
+            ns = {}
+            exec(open("settings.py").read(), ns)
+            return ns["X"]
+
+        @step(reads=["settings.py"])
+        def declared() -> str:
+            return subprocess.run(["cat", "settings.py"], capture_output=True, text=True).stdout
+
+        @step
+        def tracked() -> str:
+            zenrun.track("settings.py")
+            return subprocess.run(["cat", "settings.py"], capture_output=True, text=True).stdout
+
+        @step
+        def imports() -> int:
+            import helper_mod
+            return helper_mod.Y
+
+        @pipeline
+        def pydata():
+            by_runpy(); by_exec(); declared(); tracked(); imports()
+        """
+    )
+    run_ok(zenrunner)
+    assert statuses(zenrunner, "pydata") == dict.fromkeys(
+        ["by_runpy", "by_exec", "declared", "tracked", "imports"], "completed"
+    )
+    again = run_ok(zenrunner, "-v")
+    assert set(statuses(zenrunner, "pydata").values()) == {"cached"}, again.stdout
+    (zenrunner.path / "settings.py").write_text("X = 2\n")
+    result = run_ok(zenrunner, "-v")
+    for step_id in ("by_runpy", "by_exec", "declared", "tracked"):
+        result.stdout.fnmatch_lines([f"*Step {step_id}: cache miss: settings.py changed*"])
+    assert value(zenrunner, "by_runpy", "pydata") == 2
+    assert value(zenrunner, "by_exec", "pydata") == 2
+    assert statuses(zenrunner, "pydata")["imports"] == "cached"
+
+
 def test_a_project_inside_a_library_folder_still_has_its_files_followed(tmp_path, monkeypatch):
     # a venv made in the project directory, or /usr holding /usr/src/app: sys.prefix holds the
     # project, and its data files were never followed

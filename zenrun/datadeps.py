@@ -501,12 +501,16 @@ class Recorder:
             path = os.path.normpath(path)
         return path
 
-    def add_file(self, raw: Any) -> None:
+    def add_file(self, raw: Any, code_as_data: bool = False) -> None:
         """Record the file ``raw`` (a path as the step gave it) with its ``stat`` now.
 
         The audit hook's hot path: the first ``open`` of each path in a step comes here.
         The ``stat``, taken before the file is opened, is the evidence that what the step
         read is what the record says: the end of the step compares it with another.
+        A code file (``.py``, ``.pyc``, ...) is recorded only with ``code_as_data``: when it
+        was declared, or opened by something else than the import system and tracebacks
+        (``runpy.run_path``, ``exec(open(...).read())``), whose reads the code fingerprint
+        does not follow.
         """
         self._seen.add(raw)
         path = raw if type(raw) is str else os.fsdecode(os.fspath(raw))
@@ -520,7 +524,7 @@ class Recorder:
         if (
             path in files
             or path.startswith(places.skip)
-            or path.endswith(_CODE_SUFFIXES)
+            or (path.endswith(_CODE_SUFFIXES) and not code_as_data)
             or (path.startswith(places.outside) and not path.startswith(places.roots))
         ):
             return
@@ -628,11 +632,11 @@ class Recorder:
                 self.add_dir(top)
                 dirnames.sort()
                 for name in filenames:
-                    self.add_file(os.path.join(top, name))
+                    self.add_file(os.path.join(top, name), code_as_data=True)
             if not os.path.isdir(path):
                 self.add_dir(path)  # recorded as a missing folder
         else:
-            self.add_file(path)
+            self.add_file(path, code_as_data=True)
 
     # -- the end -------------------------------------------------------------------------
     def finish(self) -> dict[str, Any]:
@@ -879,7 +883,35 @@ def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
             return
     elif isinstance(mode, str) and "r" not in mode:
         return
-    recorder.add_file(path)  # (what importlib.metadata opens too: a project's own package data)
+    # (what importlib.metadata opens too: a project's own package data)
+    recorder.add_file(path, code_as_data=_code_read_as_data(path))
+
+
+#: Who opens code files as code, which the code fingerprint follows: the import system
+#: (importlib, zipimport) and ``linecache`` (through ``tokenize.open``: tracebacks,
+#: ``inspect.getsource``, warnings). Not ``runpy``, frozen too: what it runs is data.
+_CODE_READERS = (f"{os.sep}linecache.py", f"{os.sep}tokenize.py")
+_FROZEN_CODE_READERS = ("<frozen importlib.", "<frozen zipimport>")
+
+
+def _code_read_as_data(path: Any) -> bool:
+    """Whether a code file (``.py``, ``.pyc``, ...) being opened is read as data.
+
+    ``runpy.run_path("settings.py")`` or ``exec(open("params.py").read())`` reads a file
+    the code fingerprint never sees: it is a data dependency as any other file.
+    """
+    if type(path) is not str:
+        try:
+            path = os.fsdecode(os.fspath(path))
+        except TypeError:
+            return False
+    if not path.endswith(_CODE_SUFFIXES):
+        return False
+    try:
+        caller = sys._getframe(3).f_code.co_filename  # _code_read_as_data < _on_open < _audit < caller
+    except ValueError:  # opened from C with no Python caller: not the import system
+        return True
+    return not (caller.startswith(_FROZEN_CODE_READERS) or caller.endswith(_CODE_READERS))
 
 
 #: Listings made by the import system, by glob (recorded as the pattern) and by rmtree.
