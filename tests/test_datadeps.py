@@ -867,6 +867,44 @@ def test_a_file_read_by_a_relative_path_from_another_working_directory_is_a_miss
     assert last() == {"read_rel": ("cached", "ROOT")}
 
 
+def test_the_same_relative_name_opened_from_two_working_directories_records_both_files(zenrunner):
+    # "data.txt" before and after the step's own chdir are two files: both are dependencies
+    (zenrunner.path / "sub").mkdir()
+    (zenrunner.path / "data.txt").write_text("A")
+    (zenrunner.path / "sub" / "data.txt").write_text("B")
+    zenrunner.makepyfile(
+        pipeline_twocwd="""
+        import os
+        from zenrun import pipeline, step
+
+        @step
+        def both() -> str:
+            first = open("data.txt").read()
+            os.chdir("sub")
+            try:
+                second = open("data.txt").read()
+                names = os.listdir(".")
+            finally:
+                os.chdir("..")
+            return first + second + str(len(names)) + str(len(os.listdir(".")) > 1)
+
+        @pipeline
+        def twocwd():
+            both()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "both") == "AB1True"
+    (zenrunner.path / "sub" / "data.txt").write_text("C")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step both: cache miss: sub/data.txt changed*"])
+    assert value(zenrunner, "both") == "AC1True"
+    (zenrunner.path / "sub" / "extra.txt").write_text("x")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step both: cache miss: sub/ gained 1 file*"])
+    assert value(zenrunner, "both") == "AC2True"
+
+
 def test_python_files_read_as_data_are_dependencies_imports_are_not(zenrunner):
     # runpy.run_path, exec(open(...)) and a declared reads= / zenrun.track of a .py file read
     # a file the code fingerprint never follows: it is data; an import in a step is code

@@ -958,6 +958,9 @@ def _on_chdir(recorder: Recorder, args: tuple[Any, ...]) -> None:
     if recorder._first_cwd is None:  # (the hook runs before the chdir: where the step started)
         recorder._first_cwd = os.getcwd()
     recorder._cwd = None  # found again at the next relative path, once the chdir is done
+    # A relative path already seen names another file from the new directory: forget what
+    # was seen (files and folders are recorded by absolute path, so nothing is recorded twice).
+    recorder._seen = set()
 
 
 def _on_connect(recorder: Recorder, args: tuple[Any, ...]) -> None:
