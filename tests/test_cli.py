@@ -459,6 +459,18 @@ def test_sqlite_store_urls_read_as_sqlalchemy_reads_them_and_bad_stores_are_usag
     assert "zenrun.toml: store must be a directory or a URL, not 7" in result.stderr
 
 
+@pytest.mark.parametrize("key", ["pythonpath", "pipelinepaths"])
+@pytest.mark.parametrize("value", ["3", "true", "[1, 2]"])
+def test_keys_read_while_the_initial_conftests_load_are_type_checked_first(zenrunner, key, value):
+    # pythonpath and pipelinepaths are read before the rest of [tool.zenrun] was checked
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    zenrunner.maketoml(f"{key} = {value}")
+    result = zenrunner.run("-k", "alpha")
+    assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.ret == 4
+    assert f"zenrun.toml: {key} must be a string or a list of strings, not " in result.stderr
+
+
 def test_default_store_is_in_rootdir_not_cwd(zenrunner):
     zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
     result = zenrunner.run("-k", "alpha", cwd=zenrunner.path / "sub")

@@ -582,6 +582,9 @@ def _build_config(
             pm.import_plugin(name)
     config.stash["early_confcutdir"] = getattr(early, "confcutdir", None)
     config.stash["noconftest"] = bool(getattr(early, "noconftest", False))
+    # The keys declared so far are read while the initial conftests load (pythonpath,
+    # pipelinepaths): a wrong type is a usage error now, not a crash there.
+    config.parser.check_ini(config.ini, config.inipath)
     if load_conftests:  # the collect plugin's: it owns conftest files
         if not strict_conftests:  # the Python API: a broken conftest is not fatal
             config.stash["lenient_conftests"] = True
