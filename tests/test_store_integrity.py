@@ -261,6 +261,51 @@ def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zen
     assert zenrunner.run("-q").ret == 0
 
 
+KILLED_REPAIR = """
+import os, sys
+import zenrun.main
+import zenrun.maintenance as maintenance
+
+readable_rows = maintenance._readable_rows
+
+def killed(src, table, columns):
+    for index, row in enumerate(readable_rows(src, table, columns)):
+        if table == "steps" and index == 2:
+            os._exit(9)  # kill -9 in the middle of the salvage
+        yield row
+
+maintenance._readable_rows = killed
+sys.argv = ["zenrun", "--store-repair"]
+sys.exit(zenrun.main.main())
+"""
+
+
+def test_a_repair_killed_midway_leaves_the_damaged_database_to_repair_again(zenrunner):
+    # Killed while salvaging, the repair used to leave an empty metadata.db that
+    # --store-check called ok: every readable record silently gone.
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    for _ in range(4):
+        assert zenrunner.run("-q", "--no-cache").ret == 0
+    db = zenrunner.store / "metadata.db"
+    names = [r[0] for r in _sql(db, "SELECT name FROM runs ORDER BY id")]
+    _damage_last_page(db)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_REPAIR], cwd=zenrunner.path, capture_output=True, text=True
+    )
+    assert killed.returncode == 9, killed.stdout + killed.stderr
+    check = zenrunner.run("--store-check")
+    assert check.ret == 1  # still damaged, not an empty store called ok
+    check.fnmatch_lines(["*metadata.db: DAMAGED*--store-repair*"])
+    repair = zenrunner.run("--store-repair")
+    assert repair.ret == 0, repair.stdout + repair.stderr
+    repair.fnmatch_lines(["metadata.db was damaged*rebuilt with what could be read*"])
+    assert zenrunner.run("--store-check").ret == 0
+    listed = zenrunner.run("--runs", "-v")
+    assert [n for n in names if n in listed.stdout] == names
+    assert not list(zenrunner.store.glob("metadata.db.repairing*"))
+    assert zenrunner.run("-q").ret == 0
+
+
 def test_damaged_cache_db_is_rebuilt_with_a_warning(zenrunner):
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     assert zenrunner.run("-q").ret == 0

@@ -394,10 +394,7 @@ def store_repair(store: Path, verify: bool = False) -> int:
     problem = _integrity(path)
     if problem is not None:
         aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-        for suffix in ("", "-wal", "-shm"):  # moved together: the WAL belongs to its database
-            if Path(f"{path}{suffix}").exists():
-                os.replace(f"{path}{suffix}", f"{aside}{suffix}")
-        kept = salvage(aside, path)
+        kept = _rebuild_in_place(path, aside)
         print(
             f"metadata.db was damaged ({problem}); rebuilt with what could be read: "
             + ", ".join(f"{n} {table}" for table, n in kept.items())
@@ -419,6 +416,37 @@ def store_repair(store: Path, verify: bool = False) -> int:
     if not repaired:
         print(f"store {store}: nothing to repair")
     return ExitCode.OK
+
+
+def _rebuild_in_place(path: Path, aside: Path) -> dict[str, int]:
+    """Salvage the damaged database ``path`` into a new file, keep the damaged one (with its
+    WAL) as ``aside``, then put the new one in its place; returns rows kept per table.
+
+    A repair killed at any moment leaves the damaged database where it was (repairing again
+    salvages it again) or the rebuilt one: never an empty database in its place, which
+    ``--store-check`` would call ok while every record it could have kept is gone.
+    """
+    rebuilt = path.with_name(f"{path.name}.repairing")
+    for suffix in ("", "-wal", "-shm", "-journal"):  # a killed repair's half-made file
+        Path(f"{rebuilt}{suffix}").unlink(missing_ok=True)
+    kept = salvage(path, rebuilt)
+    db = sqlite3.connect(rebuilt)
+    try:  # one self-contained file, without a WAL of its own to carry along
+        db.execute("PRAGMA journal_mode=DELETE").fetchone()
+    finally:
+        db.close()
+    for suffix in ("", "-wal", "-shm"):  # the WAL belongs to its database: kept together
+        if Path(f"{path}{suffix}").exists():
+            try:
+                os.link(f"{path}{suffix}", f"{aside}{suffix}")
+            except OSError:  # a file system without hard links
+                import shutil
+
+                shutil.copy2(f"{path}{suffix}", f"{aside}{suffix}")
+    for suffix in ("-wal", "-shm"):  # never to be read with the rebuilt database
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(rebuilt, path)
+    return kept
 
 
 def salvage(source: Path, target: Path) -> dict[str, int]:
