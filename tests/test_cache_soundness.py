@@ -667,6 +667,52 @@ def test_sibling_project_module_objects_hashed_by_content(project):
     assert "zr_model.Scaler.apply" in run.steps["scale"].cache_reason
 
 
+def test_a_project_metaclass_is_followed_with_the_classes_it_makes(project):
+    """A project metaclass's ``__call__`` and properties shape what its classes do."""
+    project.write(
+        zr_meta="""
+        class Meta(type):
+            def __call__(cls, *args, **kwargs):
+                obj = super().__call__(*args, **kwargs)
+                obj.scale = 2
+                return obj
+
+            @property
+            def unit(cls):
+                return 10
+
+
+        class Model(metaclass=Meta):
+            def value(self):
+                return self.scale * type(self).unit
+    """,
+        zr_flow="""
+        from zenrun import pipeline, step
+        from zr_meta import Model
+
+
+        @step
+        def use() -> int:
+            return Model().value()
+
+
+        @pipeline
+        def flow():
+            use()
+    """,
+    )
+    assert value(project.run(), "use") == 20
+    assert outcome(project.run()) == {"use": "cached"}
+    project.edit("zr_meta", "obj.scale = 2", "obj.scale = 3")
+    run = project.run()
+    assert outcome(run) == {"use": "completed"} and value(run, "use") == 30
+    assert "zr_meta.Meta.__call__" in run.steps["use"].cache_reason
+    project.edit("zr_meta", "return 10", "return 100")
+    run = project.run()
+    assert outcome(run) == {"use": "completed"} and value(run, "use") == 300
+    assert outcome(project.run()) == {"use": "cached"}
+
+
 # ---------------------------------------------------------------------------
 # Point 3: no per-process memo that goes stale
 # ---------------------------------------------------------------------------

@@ -648,6 +648,9 @@ class Fingerprinter:
         for base in cls.__bases__:
             if base is not object:
                 parts.append(self._edge(node, "<base>", base, qualified_name(base)))
+        meta = type(cls)
+        if meta is not type and _is_project_code(meta):  # its __call__, __new__, properties
+            parts.append(self._edge(node, "<metaclass>", meta, qualified_name(meta)))
         for attr, member in sorted(vars(cls).items()):
             if isinstance(member, (staticmethod, classmethod)):
                 member = member.__func__
