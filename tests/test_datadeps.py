@@ -960,6 +960,49 @@ def test_python_files_read_as_data_are_dependencies_imports_are_not(zenrunner):
     assert statuses(zenrunner, "pydata")["imports"] == "cached"
 
 
+def test_dotdot_after_a_linked_folder_records_the_file_the_os_opens(zenrunner):
+    # data -> sub/deep/data: "data/../configs/x.yaml" is sub/deep/configs/x.yaml for the OS;
+    # a lexical normpath recorded the decoy configs/x.yaml instead
+    (zenrunner.path / "sub" / "deep" / "data").mkdir(parents=True)
+    (zenrunner.path / "sub" / "deep" / "configs").mkdir()
+    (zenrunner.path / "configs").mkdir()
+    (zenrunner.path / "data").symlink_to("sub/deep/data", target_is_directory=True)
+    (zenrunner.path / "sub" / "deep" / "configs" / "x.yaml").write_text("v1")
+    (zenrunner.path / "configs" / "x.yaml").write_text("decoy")
+    zenrunner.makepyfile(
+        pipeline_dotdot="""
+        import os
+        from zenrun import pipeline, step
+
+        @step
+        def read_up() -> str:
+            return open(os.path.join("data", "..", "configs", "x.yaml")).read()
+
+        @step
+        def list_up() -> int:
+            return len(os.listdir("data/../configs"))
+
+        @step(reads=["data/../configs/x.yaml"])
+        def declared() -> int:
+            return 0
+
+        @pipeline
+        def dotdot():
+            read_up(); list_up(); declared()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "read_up") == "v1"
+    (zenrunner.path / "sub" / "deep" / "configs" / "x.yaml").write_text("v2")
+    (zenrunner.path / "sub" / "deep" / "configs" / "y.yaml").write_text("")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step read_up: cache miss: sub/deep/configs/x.yaml changed*"])
+    result.stdout.fnmatch_lines(["*Step list_up: cache miss: sub/deep/configs/ gained 1 file*"])
+    result.stdout.fnmatch_lines(["*Step declared: cache miss: sub/deep/configs/x.yaml changed*"])
+    assert value(zenrunner, "read_up") == "v2"
+    assert value(zenrunner, "list_up") == 2
+
+
 def test_a_project_inside_a_library_folder_still_has_its_files_followed(tmp_path, monkeypatch):
     # a venv made in the project directory, or /usr holding /usr/src/app: sys.prefix holds the
     # project, and its data files were never followed

@@ -428,6 +428,20 @@ _TRUSTED = (-1, -1, -1)
 _DOT, _DOUBLE = f"{os.sep}.", os.sep * 2
 
 
+def _normalize(path: str) -> str:
+    """``os.path.normpath`` of an absolute path, except that ``..`` goes up from where the
+    folder before it really is, as the OS resolves it: ``data/../x.csv`` with ``data`` a
+    link to ``disk/data`` is ``disk/x.csv``, not ``x.csv`` (the part after the last ``..``
+    keeps its links, so that a retargeted link is still seen)."""
+    parts = path.split(os.sep)
+    if ".." not in parts:
+        return os.path.normpath(path)
+    last = len(parts) - 1 - parts[::-1].index("..")
+    head = os.path.realpath(os.sep.join(parts[: last + 1]) or os.sep)
+    rest = os.sep.join(parts[last + 1 :])
+    return os.path.normpath(os.path.join(head, rest)) if rest else head
+
+
 def _is_ip(host: str) -> bool:
     return bool(host) and (host.replace(".", "").isdigit() or ":" in host)
 
@@ -498,7 +512,7 @@ class Recorder:
             self._relative = True
             path = f"{self._cwd}{os.sep}{path}"
         if _DOT in path or _DOUBLE in path:
-            path = os.path.normpath(path)
+            path = _normalize(path)
         return path
 
     def add_file(self, raw: Any, code_as_data: bool = False) -> None:
@@ -518,7 +532,7 @@ class Recorder:
             self._relative = True
             path = f"{self._cwd or self._cwd_now()}{os.sep}{path}"
         if _DOT in path or _DOUBLE in path:
-            path = os.path.normpath(path)
+            path = _normalize(path)
         files = self.files
         places = self.places
         if (
@@ -626,7 +640,7 @@ class Recorder:
         return self._cwd
 
     def _declare_path(self, path: str, folder: bool = False) -> None:
-        path = os.path.normpath(path)
+        path = _normalize(path)
         if folder or os.path.isdir(path):
             for top, dirnames, filenames in os.walk(path):
                 self.add_dir(top)
