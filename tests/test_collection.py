@@ -156,6 +156,19 @@ def test_invalid_toml_is_a_usage_error(zenrunner):
     assert "invalid TOML" in result.stderr
 
 
+def test_a_config_file_that_is_not_utf8_is_a_usage_error(zenrunner):
+    # e.g. a pyproject.toml saved as Latin-1, its [project] authors naming "Jürgen"
+    zenrunner.makepyfile(pipeline_a=pipeline_module("a"))
+    (zenrunner.path / "zenrun.toml").unlink()
+    (zenrunner.path / "pyproject.toml").write_bytes(
+        '[project]\nauthors = [{name = "Jürgen"}]\n\n[tool.zenrun]\n'.encode("latin-1")
+    )
+    result = zenrunner.run()
+    assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.ret == 4
+    assert "pyproject.toml: invalid TOML: not UTF-8 text (byte 0xfc at offset 31)" in result.stderr
+
+
 # ---------------------------------------------------------------------------
 # importing modules as pytest does
 # ---------------------------------------------------------------------------

@@ -17,6 +17,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 (a file saved as Latin-1, UTF-16)
+        raise UsageError(
+            f"{path}: invalid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    except OSError as exc:  # a folder of that name, a file that cannot be read
+        raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
 def load_config_file(path: Path) -> dict[str, Any] | None:
