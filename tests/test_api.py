@@ -156,6 +156,29 @@ def test_compose_errors():
         zenrun.gather(prefix="x")
 
 
+def test_step_ids_take_letters_of_any_script_as_python_names_do():
+    # "def étape" gives the id étape: name="étape" and id="名前_2" are as valid
+    from zenrun.steps import StepDefinitionError
+
+    @step(name="schritt_ß")
+    def etape() -> int:
+        return 1
+
+    @pipeline
+    def unicode_ids():
+        etape()
+        etape(id="名前_2")
+
+    composed = unicode_ids.compose({})
+    assert sorted(composed.invocations) == ["schritt_ß", "名前_2"]
+
+    def spaced() -> int:
+        return 1
+
+    with pytest.raises(StepDefinitionError, match="a step id holds only"):
+        step(name="has space")(spaced)
+
+
 def test_seed_style_pipeline_with_steps_as_parameters():
     @pipeline
     def first_pipeline(step_1, step_2):

@@ -24,8 +24,9 @@ from zenrun.settings import check_settings, merge_settings
 #: then adds a node to its graph instead of refusing to run outside a pipeline.
 composing: contextvars.ContextVar[Any] = contextvars.ContextVar("zenrun_composer", default=None)
 
-#: What a step id may hold.
-STEP_ID = re.compile(r"[A-Za-z0-9_\-.\[\]=]+")
+#: What a step id may hold: letters and digits (any script, as in the Python names a step
+#: id comes from by default: ``def étape``), and ``_ - . [ ] =``.
+STEP_ID = re.compile(r"[\w\-.\[\]=]+")
 
 
 def check_step_id(step_id: object) -> str:
