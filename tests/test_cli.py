@@ -471,6 +471,17 @@ def test_keys_read_while_the_initial_conftests_load_are_type_checked_first(zenru
     assert f"zenrun.toml: {key} must be a string or a list of strings, not " in result.stderr
 
 
+@pytest.mark.parametrize("key", ["store", "artifact_store", "pythonpath"])
+def test_a_nul_character_in_a_config_value_is_a_usage_error(zenrunner, key):
+    # TOML spells it "\u0000": no path or URL holds one (it crashed deep in os / fsspec)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    zenrunner.maketoml(f'{key} = "a\\u0000b"')
+    result = zenrunner.run("-k", "alpha")
+    assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.ret == 4
+    assert f"zenrun.toml: {key} holds a NUL character" in result.stderr
+
+
 def test_default_store_is_in_rootdir_not_cwd(zenrunner):
     zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
     result = zenrunner.run("-k", "alpha", cwd=zenrunner.path / "sub")

@@ -44,6 +44,16 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOL_WORDS)
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
 _INI_TYPES: dict[str | None, tuple[Callable[[object], bool], str]] = {
     "bool": (_is_bool, "true or false"),
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
@@ -123,6 +133,8 @@ class Parser:
             expected = _INI_TYPES.get(declared.type if declared else None)
             if expected is not None and not expected[0](value):
                 raise UsageError(f"{source}: {name} must be {expected[1]}, not {value!r}")
+            if _has_nul(value):  # no path, URL, pattern or option holds one ("\u0000" in TOML)
+                raise UsageError(f"{source}: {name} holds a NUL character (\\u0000): {value!r}")
 
     def _check_conflict(self, opts: Sequence[str]) -> None:
         clash = self._seen.intersection(opts)
