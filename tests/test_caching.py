@@ -699,3 +699,33 @@ def test_cache_entries_record_the_environment_of_each_run(zenrunner):
         db.close()
     packages = [[entries[key]["output"]["env"]["packages"] for key in keys] for *keys, _value in runs]
     assert packages == [[{"pluggy": pluggy.__version__}] * 2, [{}, {}]]
+
+
+def test_a_set_of_strings_made_again_keeps_its_readers_cached(zenrunner):
+    """A set of strings iterates in an order that changes with each process's hash seed;
+    the same set computed again in another process is the same artifact (sorted when
+    pickled), so the steps reading it stay cached."""
+    zenrunner.makepyfile(
+        pipeline_labels="""
+import dataclasses
+from zenrun import pipeline, step
+
+@step(enable_cache=False)
+def labels() -> dict:
+    return {"names": {f"tag{i}" for i in range(40)}, "pairs": frozenset({("a", 1), ("b", 2), ("c", 3)})}
+
+@step
+def count(found: dict) -> int:
+    return len(found["names"]) + len(found["pairs"])
+
+@pipeline
+def p():
+    count(labels())
+"""
+    )
+    for seed in ("1", "2", "3"):
+        result = zenrunner.run("-v", env=zenrunner.env(PYTHONHASHSEED=seed))
+        assert result.ret == 0, result.stdout + result.stderr
+    assert "Using cached version of count." in result.stdout, result.stdout
+    runs = read_store(zenrunner.path / ".zenrun").get_runs()
+    assert [run.steps["count"].status for run in runs] == ["completed", "cached", "cached"]

@@ -100,10 +100,10 @@ class PickleMaterializer:
         return True
 
     def dumps(self, value: Any) -> bytes:
+        header = self._MAGIC + f"{sys.version_info.major}.{sys.version_info.minor}\n".encode()
         import cloudpickle
 
-        header = self._MAGIC + f"{sys.version_info.major}.{sys.version_info.minor}\n".encode()
-        pickled: bytes = cloudpickle.dumps(value)
+        pickled: bytes = cloudpickle.dumps(_with_sorted_sets(value))
         return header + pickled
 
     def loads(self, data: bytes) -> Any:
@@ -120,6 +120,71 @@ class PickleMaterializer:
                     here,
                 )
         return pickle.loads(data)
+
+
+#: How many elements :func:`_with_sorted_sets` looks at before it leaves the rest as is,
+#: and the longest dict, list or tuple it looks into (a set of any size is sorted).
+STABLE_SET_WALK = 100_000
+STABLE_SET_CONTAINER = 10_000
+
+
+class _SortedSet:
+    """Pickles as ``kind(elements)`` with the elements in sorted order: loads as the set."""
+
+    __slots__ = ("kind", "ordered")
+
+    def __init__(self, kind: type, ordered: list[Any]) -> None:
+        self.kind, self.ordered = kind, ordered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.kind, (self.ordered,)
+
+
+def _with_sorted_sets(value: Any) -> Any:
+    """``value`` with each set and frozenset in it (inside dicts, lists and tuples: the
+    first :data:`STABLE_SET_WALK` elements, of containers up to :data:`STABLE_SET_CONTAINER`
+    long) written with its elements sorted, when they sort.
+
+    A set of strings iterates in an order that changes with each process's hash seed: the
+    same set made in two runs pickled to other bytes, another digest, and every step
+    reading it missed the cache. pickle writes sets itself (no hook of its pickler sees
+    them), so they are replaced before. A container seen twice stays one object."""
+    budget = [STABLE_SET_WALK]
+    memo: dict[int, Any] = {}
+
+    def walk(obj: Any) -> Any:
+        kind = type(obj)
+        if kind not in (set, frozenset, dict, list, tuple) or budget[0] <= 0:
+            return obj
+        found = memo.get(id(obj))
+        if found is not None:
+            return found[1]
+        if kind is not set and kind is not frozenset and len(obj) > STABLE_SET_CONTAINER:
+            return obj  # (a long list of records: walking it would cost more than pickling it)
+        budget[0] -= len(obj) + 1
+        result: Any
+        if kind is set or kind is frozenset:
+            try:
+                ordered = sorted(obj)
+            except TypeError:  # elements without one order: as pickle writes them
+                result = obj
+            else:
+                result = _SortedSet(kind, [walk(item) for item in ordered])
+        elif kind is dict:
+            items = [(key, walk(item)) for key, item in obj.items()]
+            changed = any(new is not obj[key] for key, new in items)
+            result = dict(items) if changed else obj
+        else:
+            new_items = [walk(item) for item in obj]
+            changed = any(new is not old for new, old in zip(new_items, obj, strict=True))
+            result = kind(new_items) if changed else obj
+        memo[id(obj)] = (obj, result)  # (obj kept: its id is not reused meanwhile)
+        return result
+
+    try:
+        return walk(value)
+    except RecursionError:  # a container holding itself, or nested deeper than this walks
+        return value
 
 
 class MaterializerRegistry:
