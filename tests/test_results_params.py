@@ -385,3 +385,28 @@ def test_a_parameter_holding_a_newline_keeps_the_table_one_line_per_item(zenrunn
     result = zenrunner.run("-q")
     result.assert_outcomes(passed=2)
     result.fnmatch_lines([r"texts[[]a\nb[]] *a\nb *3 *", "texts[[]plain[]] *plain *5 *"])
+
+
+def test_a_huge_parameter_value_does_not_make_the_results_table_that_wide(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_huge="""
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def work(p: str) -> int:
+    return len(p)
+
+@zenrun.mark.parametrize("p", ["x" * 100_000])
+@pipeline
+def p_param(p):
+    work(p)
+"""
+    )
+    result = zenrunner.run("--no-cache")
+    assert result.ret == 0, result.stdout
+    table = result.stdout.split("= results =")[1].split("\n=")[0]
+    assert max(len(line) for line in table.splitlines()) <= 200, table[:500]
+    assert "xxx..." in table
+    runs = zenrunner.run("--runs")
+    assert max(len(line) for line in runs.stdout.splitlines()) <= 400, runs.stdout[:500]

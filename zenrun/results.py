@@ -151,9 +151,16 @@ def run_label(run: PipelineRun) -> str:
     return run.short_item_id or run.pipeline_name
 
 
+#: The most characters a table cell shows: a longer one (an item id of a parameter of
+#: 100,000 characters) is cut, ending in ``...``.
+LONGEST_CELL = 120
+
+
 def format_table(rows: list[list[str]], headers: list[str]) -> list[str]:
     """A plain table as tabulate's "simple" format, with cells kept as given (no number parsing,
-    leading spaces kept)."""
+    leading spaces kept) up to :data:`LONGEST_CELL` characters."""
+    if any(len(c) > LONGEST_CELL for row in rows for c in row):
+        rows = [[c if len(c) <= LONGEST_CELL else c[: LONGEST_CELL - 3] + "..." for c in row] for row in rows]
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
     lines = [
         "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
