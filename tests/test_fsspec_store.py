@@ -123,3 +123,15 @@ def test_a_memory_store_is_refused_with_worker_processes(zenrunner):
     zenrunner.run("-n", "2", "--dist", "threads", "--artifact-store", "memory://shared").assert_outcomes(
         passed=1
     )
+
+
+@pytest.mark.parametrize("where", ["a_file.txt", "file://{path}/a_file.txt"])
+def test_an_artifact_store_that_is_a_file_is_one_usage_error(zenrunner, where):
+    zenrunner.makepyfile(
+        pipeline_one="from zenrun import pipeline, step\n@step\ndef s() -> int:\n    return 1\n@pipeline\ndef p():\n    s()\n"
+    )
+    (zenrunner.path / "a_file.txt").write_text("not a directory")
+    result = zenrunner.run("--artifact-store", where.format(path=zenrunner.path))
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "a_file.txt is a file, not a directory" in result.stderr
+    assert "INTERNALERROR" not in result.stdout + result.stderr

@@ -341,6 +341,10 @@ def check_url(url: str) -> None:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
         raise UsageError(f"artifact store {url}: {exc}") from None
+    if protocol in ("file", "local"):  # a file where its directory goes: said once, here
+        path = fsspec.core.strip_protocol(url)
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise UsageError(f"artifact store {url}: {path} is a file, not a directory")
 
 
 def open_artifact_store(
