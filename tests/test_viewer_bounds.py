@@ -247,7 +247,7 @@ def test_forged_update_requests_of_wrong_types_are_answered_400(project, viewer)
             route, [None, run, {"kind": "step"}, None, None, None, None, 0, "/"]
         ),
         "a drawn graph of wrong shape": _body(
-            refresh, [1, {"status": "running", "run": {"a": 1}}, None, None, None]
+            refresh, [1, {"status": "running", "run": {"a": 1}}, None, None, None, None]
         ),
         "strings for row numbers": _body(diff, [["0", "1"], [{"run": run}], ""]),
         "an object in a table cell": _body(diff, [[0, 1], [{"run": {"a": 1}}, {"run": run}], ""]),
@@ -265,3 +265,40 @@ def test_forged_update_requests_of_wrong_types_are_answered_400(project, viewer)
     assert _post(url, _body(details, ["step:held", run]))[0] == 200
     assert proc.poll() is None
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_a_live_patch_the_page_never_applied_is_sent_again():
+    """Dash drops the answer of a refresh that the next refresh overtook: the next patch is
+    diffed against what the page applied (its patch store), not against what was sent, so
+    a dropped patch's change comes again."""
+    from zenrun_dash.app import PATCH_VERSIONS, SentVersions
+    from zenrun_dash.lineage import diff_elements
+
+    def node(state: str) -> dict:
+        return {"data": {"id": "step:a", "label": "a", "state": state}, "classes": f"step {state}"}
+
+    sent = SentVersions()
+    drawn_states = diff_elements({}, [node("running")])[1]
+    sent.keep("t1", "", drawn_states)
+    # Refresh 1: a finished; its patch is sent, and dropped by the page.
+    patch, after = diff_elements(sent.acknowledged("t1", None) or {}, [node("completed")])
+    assert list(patch["update"]) == ["step:a"]
+    sent.keep("t1", "p1", after)
+    # Refresh 2: the page's patch store is still empty: a's change is sent again.
+    patch, after = diff_elements(sent.acknowledged("t1", None) or {}, [node("completed")])
+    assert list(patch["update"]) == ["step:a"]
+    sent.keep("t1", "p2", after)
+    # Once the page applied p2, nothing is left to send.
+    patch, _ = diff_elements(sent.acknowledged("t1", {"seq": "p2", "token": "t1"}) or {}, [node("completed")])
+    assert not any(patch.values())
+    # Another drawing's patch, or a forged one, says nothing about this drawing.
+    for forged in ({"seq": "p2", "token": "t0"}, {"seq": ["p2"], "token": "t1"}, "p2", 7):
+        assert sent.acknowledged("t1", forged) == drawn_states
+    assert sent.acknowledged("unknown", None) is None
+    # A version forgotten (the page far behind): the newest known, the drawing kept.
+    for index in range(PATCH_VERSIONS + 5):
+        sent.keep("t1", f"q{index}", {"step:a": ("step completed", f"v{index}")})
+    assert sent.acknowledged("t1", {"seq": "p1", "token": "t1"}) == {
+        "step:a": ("step completed", f"v{PATCH_VERSIONS + 4}")
+    }
+    assert sent.acknowledged("t1", None) == drawn_states

@@ -63,6 +63,9 @@ STATE_FILTER = [
     {"label": "pruned", "value": "pruned"},
     {"label": "pending", "value": "pending"},
 ]
+#: Live patches of one drawing remembered (what the page has after each): enough for a page
+#: whose answers come several refreshes late.
+PATCH_VERSIONS = 16
 _BUTTON = {"marginRight": "4px", "padding": "2px 8px"}
 _CODE_STYLE = {"flex": "1 1 45%", "padding": "8px", "fontSize": "12px", "minWidth": 0, "overflowX": "auto"}
 
@@ -335,6 +338,48 @@ def _lineage_page() -> list[Any]:
     ]
 
 
+class SentVersions:
+    """What the page has of each drawing (its token): the elements drawn (version ``""``),
+    and what each live patch made of them (version: the patch's ``seq``), the last
+    :data:`PATCH_VERSIONS` of each, for the last 256 drawings.
+
+    A live patch is diffed against what the page *applied*, which the page says (its
+    ``patch`` store holds the last patch it got): Dash drops the answer of a refresh that the
+    next refresh overtook, so the last patch sent is not always the last applied, and a diff
+    against it lost the dropped patch's changes for good (a step shown running long after it
+    finished, when the server answered slowly)."""
+
+    def __init__(self) -> None:
+        self._drawings: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, token: str, version: str, after: dict[str, Any]) -> None:
+        """``after`` is what drawing ``token`` is in the page once ``version`` reached it."""
+        with self._lock:
+            versions = self._drawings.setdefault(token, OrderedDict())
+            versions[version] = after
+            self._drawings.move_to_end(token)
+            while len(versions) > PATCH_VERSIONS:
+                del versions[next(key for key in versions if key != "")]  # (the drawing stays)
+            while len(self._drawings) > 256:
+                self._drawings.popitem(last=False)
+
+    def acknowledged(self, token: str, last_patch: Any) -> dict[str, Any] | None:
+        """What the page has of drawing ``token``, given the last patch it applied (None: a
+        drawing not known here)."""
+        applied = ""
+        if isinstance(last_patch, dict) and last_patch.get("token") == token:  # (a page's: any shape)
+            seq = last_patch.get("seq")
+            applied = seq if isinstance(seq, str) else ""
+        with self._lock:
+            versions = self._drawings.get(token)
+            if versions is None:
+                return None
+            if applied in versions:
+                return versions[applied]
+            return next(reversed(versions.values()))  # (forgotten: the newest known)
+
+
 def make_app(
     config: Any, initial_run: str | None = None, refresh_ms: int = 1000, slow_after: float = 5.0
 ) -> dash.Dash:
@@ -342,8 +387,7 @@ def make_app(
     cyto.load_extra_layouts()  # dagre, served from the package like every other asset
     source = RunSource(config, slow_after=slow_after)
     previewer = Previewer(config)
-    sent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # drawing token -> what the browser has
-    sent_lock = threading.Lock()
+    sent = SentVersions()  # what the page has of each drawing
     # The comparison page's components enter the layout when it is first shown (compare.layout).
     app = dash.Dash(
         "zenrun_dash",
@@ -374,11 +418,8 @@ def make_app(
             source.prefetch(request.args.get("run") or initial_run)
 
     def remember(token: str, elements: list[dict[str, Any]]) -> None:
-        _, after = diff_elements({}, elements)
-        with sent_lock:
-            sent[token] = after
-            while len(sent) > 256:
-                sent.popitem(last=False)
+        """Keep ``elements`` as what drawing ``token`` is in the page (as drawn)."""
+        sent.keep(token, "", diff_elements({}, elements)[1])
 
     def picker_page(text: str | None, offset: int, current: str | None) -> tuple[list[Any], str]:
         rows = source.page(text, offset)
@@ -482,6 +523,7 @@ def make_app(
         Input("lineage", "tapNodeData"),
         State("drawn", "data"),
         State("selected", "data"),
+        State("patch", "data"),
         prevent_initial_call="initial_duplicate",
     )  # an empty store says so at once
     def draw(
@@ -490,6 +532,7 @@ def make_app(
         tapped: Tapped | None,
         drawn: Drawn | None,
         selected: str | None,
+        last_patch: Any = None,
     ) -> Any:
         trigger = ctx.triggered_id
         if run_name is None:
@@ -540,8 +583,7 @@ def make_app(
             # group's members, or the collapsed group, at the group's place
             # (assets/zenrun_viewer.js, place). Long edges are drawn straight.
             place = {**local, **layout_marks(focus, token)}
-            with sent_lock:
-                before = sent.get(drawn.get("token", ""))
+            before = sent.acknowledged(drawn.get("token", ""), last_patch)
             if before is not None:
                 if drawn.get("split"):
                     elements = _straight_edges(before, elements)
@@ -596,9 +638,17 @@ def make_app(
         State("run-picker", "search_value"),
         State("runs-offset", "data"),
         State("run-picker", "value"),
+        State("patch", "data"),
         prevent_initial_call=True,
     )
-    def refresh(_: Any, drawn: Drawn | None, text: str | None, offset: int | None, picked: str | None) -> Any:
+    def refresh(
+        _: Any,
+        drawn: Drawn | None,
+        text: str | None,
+        offset: int | None,
+        picked: str | None,
+        last_patch: Any = None,
+    ) -> Any:
         if not drawn or drawn.get("status") != "running":
             raise PreventUpdate
         run, model = source.model(drawn["run"])
@@ -607,15 +657,13 @@ def make_app(
         elements = model_elements(model, drawn["expanded"], drawn["hide"])
         if drawn.get("split"):
             elements = split_long_edges(elements)
-        with sent_lock:
-            before = sent.get(drawn["token"], {})
+        before = sent.acknowledged(drawn["token"], last_patch) or {}
         patch, after = diff_elements(before, elements)
-        with sent_lock:
-            sent[drawn["token"]] = after
         changed = any(patch.values())
         if not changed and run.status == drawn["status"]:
             raise PreventUpdate  # nothing to send
-        patch["seq"] = uuid.uuid4().hex
+        patch["seq"], patch["token"] = uuid.uuid4().hex, drawn["token"]
+        sent.keep(drawn["token"], patch["seq"], after)
         status_changed = run.status != drawn["status"]
         return (
             patch if changed else no_update,
