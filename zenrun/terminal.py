@@ -97,6 +97,7 @@ class TerminalWriter:
         self.current_line = ""
         self.isatty = hasattr(self.file, "isatty") and self.file.isatty()
         self.hasmarkup = should_color(color, self.isatty)
+        self.code_highlight = True  # --code-highlight
         self._status = False
         self.closed = False  # the reader went away: write nothing more, keep running
         self.lock = threading.RLock()  # the progress ticker writes from its own thread
@@ -123,6 +124,32 @@ class TerminalWriter:
         self.closed = True
         if self.file is sys.stdout or self.file is sys.__stdout__:
             silence_stdout()
+
+    def highlight(self, lines: list[str]) -> list[str]:
+        """Python source ``lines`` highlighted as pytest's ``--code-highlight`` does (pygments'
+        terminal colours; ``PYTEST_THEME`` / ``PYTEST_THEME_MODE`` pick the style), when the
+        output is coloured and pygments is installed; else as they are."""
+        if not (self.hasmarkup and self.code_highlight and lines):
+            return lines
+        try:
+            import pygments
+            from pygments.formatters.terminal import TerminalFormatter
+            from pygments.lexers.python import PythonLexer
+        except ImportError:
+            return lines
+        source = "\n".join(lines)
+        try:
+            formatter = TerminalFormatter(
+                bg=os.environ.get("PYTEST_THEME_MODE", "dark"), style=os.environ.get("PYTEST_THEME")
+            )
+        except Exception:  # an unknown theme: plain source, not a failed report
+            return lines
+        highlighted: str = pygments.highlight(source, PythonLexer(), formatter)
+        if highlighted.endswith("\n") and not source.endswith("\n"):
+            highlighted = highlighted[:-1]
+        # (a lexer may not set the first colour: reset first, as pytest does)
+        new = ("\x1b[0m" + highlighted).splitlines()
+        return new if len(new) == len(lines) else lines
 
     def markup(self, text: str, **markup: bool) -> str:
         """``text`` in the colours and styles named (``red=True, bold=True``), when the
@@ -214,6 +241,7 @@ class TerminalReporter:
         self.tw = TerminalWriter(
             sys.stderr if config.getoption("json_output", False) else None, config.getoption("color", "auto")
         )
+        self.tw.code_highlight = config.getoption("code_highlight", "yes") == "yes"
         self.verbosity = config.get_verbosity()
         self.started = time.perf_counter()
         self.current_module: str | None = None
@@ -823,11 +851,24 @@ class TerminalReporter:
 
     def _colored_traceback(self, text: str) -> str:
         """A failure's text with pytest's colours: ``E`` lines and the ``path:line:`` of
-        each frame in bold red."""
+        each frame in bold red, the source lines highlighted (``--code-highlight``, with
+        pygments installed); the captured output after it as it is."""
         if not self.tw.hasmarkup:
             return text
         lines = text.split("\n")
-        for index, line in enumerate(lines):
+        end = next((i for i, line in enumerate(lines) if _CAPTURED_SECTION.match(line)), len(lines))
+        block: list[int] = []  # the source lines of one frame: highlighted together
+        for index in range(end + 1):
+            line = lines[index] if index < end else ""
+            if index < end and line.startswith(("    ", ">   ")) and line.strip():
+                block.append(index)
+                continue
+            if block:
+                for at, new in zip(block, self.tw.highlight([lines[i][4:] for i in block]), strict=False):
+                    lines[at] = lines[at][:4] + new
+                block = []
+            if index == end:
+                break
             if line.startswith("E ") or line == "E":
                 lines[index] = self.tw.markup(line, bold=True, red=True)
             else:
@@ -916,6 +957,8 @@ class TerminalReporter:
 
 #: ``path.py:12:`` at the start of a traceback's line: where a frame is (shown bold red).
 _FRAME_LOCATION = re.compile(r"^([^\s:][^:]*\.py):\d+:")
+#: The title of a captured-output section after a traceback (``--- Captured stdout (step) ---``).
+_CAPTURED_SECTION = re.compile(r"^-+ Captured ")
 #: The closing line's words (as :func:`_plural` writes them) to the outcome of their colour.
 _PLURAL_OUTCOME = {
     "failed": "failed",
@@ -1087,6 +1130,13 @@ def zenrun_addoption(parser: Any) -> None:
         choices=("yes", "no", "auto"),
         help="colour the output: yes, no, or auto (default: on a terminal, unless NO_COLOR is set; "
         "PY_COLORS=1 or FORCE_COLOR forces it)",
+    )
+    reporting.addoption(
+        "--code-highlight",
+        dest="code_highlight",
+        default="yes",
+        choices=("yes", "no"),
+        help="highlight the source lines of tracebacks when the output is coloured (needs pygments)",
     )
     reporting.addoption(
         "--no-summary", dest="no_summary", action="store_true", default=False, help="disable the summary"

@@ -15,9 +15,9 @@ pipeline function's; a captured-output section is titled ``Captured stdout
 ``call``; ``-v`` prints each step's lines before the pipeline's result line;
 zenrun's header ends with a ``store: ..., orchestrator: ...`` line.
 
-Colours: ``--color`` and the progress, summary and traceback colours are ported
-(the source lines of a traceback are not highlighted: ``--code-highlight`` is not
-ported). Not ported (no pipeline analogue): the reporter's internal API (``rewrite``,
+Colours: ``--color``, ``--code-highlight`` and the progress, summary and traceback
+colours are ported (an unknown ``PYTEST_THEME`` leaves the source plain, where pytest
+stops with a usage error). Not ported (no pipeline analogue): the reporter's internal API (``rewrite``,
 ``write_fspath_result``, ``_folded_skips``, ``_get_line_with_reprcrash_message``,
 ``build_summary_stats_line``, ``getreportopt``, ``isatty``), pexpect-driven
 cases (``spawn_pytest``), ``pytest-xdist`` output, test classes, custom
@@ -1960,3 +1960,43 @@ def test_colors_follow_the_terminal_and_no_color(run_on_a_terminal, zenrunner) -
     assert f"{GREEN}{BOLD}1 passed{RESET}" in output
     _, output, _ = run_on_a_terminal()  # NO_COLOR=1
     assert "\x1b[32m" not in output and "1 passed" in output
+
+
+# TestCodeHighlight (pygments' codes: {kw} keywords, {function} names, {number} numbers)
+HL = {
+    "kw": "\x1b[94m",
+    "hl-reset": "\x1b[39;49;00m",
+    "function": "\x1b[92m",
+    "number": "\x1b[94m",
+    "kwspace": "\x1b[90m \x1b[39;49;00m",
+    "endline": "\x1b[90m\x1b[39;49;00m",
+}
+HIGHLIGHTED = """from zenrun import pipeline, step
+
+@step
+def test_foo():
+    assert 1 == 10
+
+@pipeline
+def p():
+    test_foo()
+"""
+
+
+def test_code_highlight_simple(zenrunner) -> None:
+    pytest.importorskip("pygments")
+    zenrunner.makepyfile(pipeline_highlight=HIGHLIGHTED)
+    result = zenrunner.run("--color=yes")
+    names = {"red": RED, "bold": BOLD, "reset": RESET, **HL}
+    result.stdout.fnmatch_lines(
+        [
+            line.format(**names).replace("[", "[[]")
+            for line in [
+                "    {kw}def{hl-reset}{kwspace}{function}test_foo{hl-reset}():{endline}",
+                ">       {kw}assert{hl-reset} {number}1{hl-reset} == {number}10{hl-reset}{endline}",
+                "{bold}{red}E       assert 1 == 10{reset}",
+            ]
+        ]
+    )
+    plain = zenrunner.run("--color=yes", "--code-highlight=no")
+    plain.stdout.fnmatch_lines(["    def test_foo():", ">       assert 1 == 10", "*E       assert 1 == 10*"])
