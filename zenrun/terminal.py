@@ -387,7 +387,7 @@ class TerminalReporter:
             for line in session.fixturemanager.show(
                 session.collected_modules, self.config.rootpath, verbose=self.verbosity > 0
             ):
-                self.tw.line(line)
+                self.tw.line(self._colored_fixture_line(line))
         elif self.config.getoption("show_fixtures_per_test", False):
             for kind, text in session.fixturemanager.show_per_item(
                 session.items, self.config.rootpath, verbose=self.verbosity > 0
@@ -395,9 +395,21 @@ class TerminalReporter:
                 if kind == "sep":
                     self.tw.sep("-", text)
                 else:
-                    self.tw.line(text)
+                    self.tw.line(self._colored_fixture_line(text))
         elif self.verbosity >= 0:
             self.tw.line()
+
+    def _colored_fixture_line(self, line: str) -> str:
+        """``name -- where``: the name green, where yellow; ``no docstring available``
+        red (as pytest's ``--fixtures``)."""
+        if not self.tw.hasmarkup:
+            return line
+        if line.strip() == "no docstring available":
+            return self.tw.markup(line, red=True)
+        name, separator, where = line.partition(" -- ")
+        if not separator or line.startswith(" "):
+            return line
+        return self.tw.markup(name, green=True) + self.tw.markup(f" -- {where}", yellow=True)
 
     def _print_collected_items(self, items: list[Any]) -> None:
         """``--co``: the collection tree as pytest prints it (``<Dir>``, ``<Package>``,

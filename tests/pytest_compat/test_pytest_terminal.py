@@ -2000,3 +2000,11 @@ def test_code_highlight_simple(zenrunner) -> None:
     )
     plain = zenrunner.run("--color=yes", "--code-highlight=no")
     plain.stdout.fnmatch_lines(["    def test_foo():", ">       assert 1 == 10", "*E       assert 1 == 10*"])
+
+
+def test_show_fixtures_color_yes(zenrunner) -> None:
+    """testing/python/fixtures.py TestRequestBasic::test_show_fixtures_color_yes."""
+    zenrunner.makepyfile(pipeline_fixtures_color=pipelines("def test_this(): assert 1"))
+    result = zenrunner.run("--color=yes", "--fixtures")
+    assert "\x1b[32mtmp_path" in result.stdout
+    assert "\x1b[33m -- zenrun/tmpdir.py:" in result.stdout
