@@ -115,6 +115,10 @@ def session_formatter(config: Any, kind: str = "") -> LogFormatter:
     """The formatter of the session's ``kind`` of log: ``""`` the captured log (and
     ``caplog.text``), ``"cli"`` the live log, ``"file"`` the log file; each falls back to
     ``--log-format`` / ``--log-date-format``, then to pytest's defaults."""
+    stash = getattr(config, "stash", None)
+    made = stash.get(f"log_formatter:{kind}") if stash is not None else None
+    if made is not None:  # once per session and kind (caplog asks for every pipeline)
+        return made  # type: ignore[no-any-return]
     prefix = f"log_{kind}_" if kind else "log_"
     fmt_where, fmt = _first_set(config, (f"{prefix}format", "log_format"))
     datefmt = option_or_ini(config, f"{prefix}date_format", "log_date_format")
@@ -129,4 +133,6 @@ def session_formatter(config: Any, kind: str = "") -> LogFormatter:
     except (ValueError, KeyError, TypeError) as exc:  # "%(message", "%(nosuchfield)s", "%(lineno)s %d"
         problem = f"no log record has {exc}" if isinstance(exc, KeyError) else str(exc)
         raise UsageError(f"{fmt_where} {fmt!r}: {problem}") from None
+    if stash is not None:
+        stash[f"log_formatter:{kind}"] = formatter
     return formatter

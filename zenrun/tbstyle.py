@@ -194,16 +194,25 @@ def _format_one(text: str, style: str) -> str:
 
 
 def _short_assertion(exception: list[str]) -> list[str]:
-    """The ``E`` lines of a failed ``assert`` whose message is its explanation: ``assert 0``,
-    not ``AssertionError: assert 0`` (as pytest's, whose rule is that the error's repr starts
-    with ``AssertionError('assert ``: a message with a single quote and no double quote is
-    written with double quotes, and keeps its prefix)."""
-    head = "AssertionError: "
-    if exception and exception[0].startswith(head + "assert "):
-        message = "\n".join(exception)[len(head) :]
-        if "'" not in message or '"' in message:
-            return [exception[0][len(head) :], *exception[1:]]
+    """The ``E`` lines of a failed ``assert`` whose message is its explanation."""
+    if exception and short_assertion("\n".join(exception)) != "\n".join(exception):
+        return [exception[0][len(_ASSERTION_HEAD) :], *exception[1:]]
     return exception
+
+
+_ASSERTION_HEAD = "AssertionError: "
+
+
+def short_assertion(text: str) -> str:
+    """``AssertionError: assert 0`` as pytest writes it, ``assert 0``: a failed ``assert``
+    whose message is its explanation, without the exception's name. pytest's rule is that
+    the error's repr starts with ``AssertionError('assert ``: a message with a single quote
+    and no double quote is written with double quotes, and keeps its prefix."""
+    if text.startswith(_ASSERTION_HEAD + "assert "):
+        message = text[len(_ASSERTION_HEAD) :]
+        if "'" not in message or '"' in message:
+            return message
+    return text
 
 
 def _locals_lines(values: list[tuple[str, str]], indent: str) -> list[str]:

@@ -25,7 +25,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Exit
 from zenrun.reports import failure_text, format_warning, raised_at
 from zenrun.runner import set_showlocals
-from zenrun.tbstyle import location, relpath
+from zenrun.tbstyle import location, relpath, short_assertion
 
 _OUTCOME_CHAR = {
     "passed": ".",
@@ -558,17 +558,9 @@ class TerminalReporter:
         return {_OUTCOME_COLOR.get(outcome, "yellow"): True}
 
     def _main_color(self) -> str:
-        """The session's colour so far, as pytest's: red after a failure or error, yellow
-        with warnings, an xpass or only skips, else green."""
-        outcomes = self._outcomes_seen
-        if outcomes & {"failed", "error"}:
-            return "red"
-        warned = self.logged_warnings or getattr(self._session, "warnings", None)
-        if "xpassed" in outcomes or warned or outcomes - {"passed", "skipped", "xfailed"}:
-            return "yellow"
-        if "passed" in outcomes or self.done < self.total:
-            return "green"
-        return "yellow"
+        """The session's colour so far (:func:`_session_color`)."""
+        warned = bool(self.logged_warnings or getattr(self._session, "warnings", None))
+        return _session_color(self._outcomes_seen, warned, more_to_come=self.done < self.total)
 
     def _suffix(self) -> str:
         """The progress after a module's results: `` [ 50%]``, `` [10/20]`` or its duration."""
@@ -796,11 +788,9 @@ class TerminalReporter:
         else its first line, cut to the terminal's width (as pytest; the failed step's name
         is left out first). ``AssertionError:`` is left out before an ``assert ...``
         explanation whose ``repr`` quotes it with single quotes, as pytest leaves it out."""
-        import re
-
-        found = re.match(r"((?:step '[^']*': )?)AssertionError: (assert .*)$", message, re.S)
-        if found and ("'" not in found.group(2) or '"' in found.group(2)):
-            message = found.group(1) + found.group(2)
+        step = re.match(r"step '[^']*': ", message)
+        head = step.group() if step else ""
+        message = head + short_assertion(message[len(head) :])
         if (os.environ.get("CI") or os.environ.get("BUILD_NUMBER") or self.verbosity >= 2) and not (
             self.config.getoption("force_short_summary", False)
         ):
@@ -897,32 +887,31 @@ class TerminalReporter:
         return f"{self.tw.markup(word, **self._outcome_markup(outcome))} {rest}"
 
     def _colored_closing_line(self, session: Any) -> tuple[str, str]:
-        """The closing line with each count in its colour (bold in the session's), and that
-        colour: red after a failure or error, yellow with warnings or nothing passed, else green."""
-        text = self.closing_line(session)
-        counts, _, elapsed = text.rpartition(" in ")
-        parts = counts.split(", ")
-        outcomes = [_PLURAL_OUTCOME.get(part.partition(" ")[2], "") for part in parts]
-        if {"failed", "error", "errors"} & set(outcomes):
-            main = "red"
-        elif {"warnings", "xpassed"} & set(outcomes) or not {"passed"} & set(outcomes):
-            main = "yellow"
-        else:
-            main = "green"
+        """The closing line with each count in its colour (bold in the session's), and the
+        session's colour (:func:`_session_color`)."""
+        parts, elapsed = self._closing_parts(session)
         if self.config.getoption("collectonly"):
-            main = "red" if "error" in counts else "green" if session.items else "yellow"
+            main = "red" if parts[0][1] == "error" else "green" if session.items else "yellow"
+        else:
+            main = _session_color({outcome for _, outcome in parts}, warned=False, more_to_come=False)
         if not self.tw.hasmarkup:
-            return text, main
+            return f"{', '.join(text for text, _ in parts)} in {elapsed}", main
         colored = []
-        for part, outcome in zip(parts, outcomes, strict=True):
-            color = _OUTCOME_COLOR.get(outcome, main if self.config.getoption("collectonly") else "yellow")
-            colored.append(self.tw.markup(part, **{color: True, "bold": color == main}))
+        for text, outcome in parts:
+            color = main if self.config.getoption("collectonly") else _OUTCOME_COLOR.get(outcome, "yellow")
+            colored.append(self.tw.markup(text, **{color: True, "bold": color == main}))
         # As pytest: the separator after the counts in the main colour again (its reset ends the line).
         reopen = f"\x1b[{_ESCAPES[main]}m"
         return ", ".join(colored) + self.tw.markup(f" in {elapsed}", **{main: True}) + reopen, main
 
     def closing_line(self, session: Any) -> str:
         """pytest's summary stats line: counts in pytest's order, then the duration."""
+        parts, elapsed = self._closing_parts(session)
+        return f"{', '.join(text for text, _ in parts)} in {elapsed}"
+
+    def _closing_parts(self, session: Any) -> tuple[list[tuple[str, str]], str]:
+        """The closing line's counts, each with the outcome it counts (``""``: none ran;
+        with ``--co`` one part, ``"error"`` or ``"collected"``), and the session's duration."""
         counts: dict[str, int] = {}
         for report in self.reports:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
@@ -933,23 +922,24 @@ class TerminalReporter:
         counts["error"] = counts.get("error", 0) + len(session.collection_errors)
         elapsed = format_session_duration(time.perf_counter() - self.started)
         if self.config.getoption("collectonly"):
-            return f"{self._collect_only_stats(session, counts)} in {elapsed}"
-        parts = []
-        for outcome in (
-            "failed",
-            "passed",
-            "pruned",  # trials their study's pruner stopped: not failures
-            "skipped",
-            "deselected",
-            "xfailed",
-            "xpassed",
-            "warnings",
-            "error",
-        ):
-            count = counts.get(outcome, 0)
-            if count:
-                parts.append(f"{count} {_plural(count, outcome)}")
-        return f"{', '.join(parts) or 'no pipelines ran'} in {elapsed}"
+            stats = self._collect_only_stats(session, counts)
+            return [(stats, "error" if counts["error"] else "collected")], elapsed
+        parts = [
+            (f"{counts[outcome]} {_plural(counts[outcome], outcome)}", outcome)
+            for outcome in (
+                "failed",
+                "passed",
+                "pruned",  # trials their study's pruner stopped: not failures
+                "skipped",
+                "deselected",
+                "xfailed",
+                "xpassed",
+                "warnings",
+                "error",
+            )
+            if counts.get(outcome, 0)
+        ]
+        return parts or [("no pipelines ran", "")], elapsed
 
     def _collect_only_stats(self, session: Any, counts: dict[str, int]) -> str:
         collected = len(session.items) + self.deselected
@@ -971,20 +961,17 @@ class TerminalReporter:
 _FRAME_LOCATION = re.compile(r"^([^\s:][^:]*\.py):\d+:")
 #: The title of a captured-output section after a traceback (``--- Captured stdout (step) ---``).
 _CAPTURED_SECTION = re.compile(r"^-+ Captured ")
-#: The closing line's words (as :func:`_plural` writes them) to the outcome of their colour.
-_PLURAL_OUTCOME = {
-    "failed": "failed",
-    "passed": "passed",
-    "error": "error",
-    "errors": "error",
-    "warning": "warnings",
-    "warnings": "warnings",
-    "skipped": "skipped",
-    "deselected": "deselected",
-    "xfailed": "xfailed",
-    "xpassed": "xpassed",
-    "pruned": "pruned",
-}
+
+
+def _session_color(outcomes: set[str], warned: bool, more_to_come: bool) -> str:
+    """The session's colour, as pytest's: red after a failure or error; yellow with
+    warnings, an xpass or an outcome of zenrun's own (pruned); green once one passed (or
+    while more are to come); else yellow (only skips, nothing ran)."""
+    if outcomes & {"failed", "error"}:
+        return "red"
+    if warned or outcomes - {"passed", "skipped", "xfailed", "deselected", ""}:
+        return "yellow"
+    return "green" if "passed" in outcomes or more_to_come else "yellow"
 
 
 def _headline(nodeid: str) -> str:
