@@ -1884,7 +1884,8 @@ def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static
         browser.get(f"{served}compare?pipeline=evil")
         # (each read waits: the charts' callback redraws the frames the page opened with)
         check(_wait(browser, lambda: _chart(browser, "compare-ranking", _ITEMS)))
-        check(_column(browser, "item")[:4])  # the table best first, as the ranking (NaN, inf: last)
+        # the table best first, as the ranking (NaN, inf: last); it may come after the charts
+        check(_wait(browser, lambda: _column(browser, "item")[:4]))
         _wait(browser, lambda: _chart(browser, "compare-ranking", _MARKS) == [4, 1])
         _wait(browser, lambda: len(_chart(browser, "compare-graph", _ITEMS) or []) == 4)
         assert "7 without a numeric" in _text(browser, "compare-graph")
