@@ -983,3 +983,21 @@ def test_x_and_maxfail_the_later_wins(zenrunner):
     )
     zenrunner.run("-x", "--maxfail=2", "-p", "no:results").assert_outcomes(failed=2)
     zenrunner.run("--maxfail=2", "-x", "-p", "no:results").assert_outcomes(failed=1)
+
+
+def test_version_loads_no_session_module(tmp_path):
+    """``zenrun --version`` answers before the session's modules load (most of its time)."""
+    script = (
+        "import sys, io, contextlib\nsys.argv = ['zenrun', '--version']\n"
+        "from zenrun.__main__ import console_main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    code = console_main()\n"
+        "loaded = sorted(m for m in ('zenrun.main', 'zenrun.config', 'zenrun.collect') if m in sys.modules)\n"
+        "print('LOADED', loaded, code, repr(out.getvalue()))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    from zenrun import __version__
+
+    assert f"LOADED [] 0 'zenrun {__version__}\\n'" in proc.stdout, proc.stdout
