@@ -923,3 +923,220 @@ def test_tb_line_shows_a_fixture_error_on_one_line(zenrunner):
     result.assert_outcomes(errors=1)
     result.fnmatch_lines(["conftest.py:4: LookupError: fixture broke"])
     assert "Traceback" not in result.stdout
+
+
+BASE_EXCEPTIONS = """
+import asyncio
+
+import zenrun
+from zenrun import pipeline, step
+
+
+class Abort(BaseException):
+    pass
+
+
+@zenrun.fixture
+def broken():
+    raise Abort("in a fixture")
+
+
+@step
+def aborts() -> int:
+    raise Abort("in a step")
+
+
+@step
+def cancelled() -> int:
+    raise asyncio.CancelledError()
+
+
+@step
+def fine() -> int:
+    return 1
+
+
+@pipeline
+def p_step():
+    aborts()
+
+
+@pipeline
+def p_cancelled():
+    cancelled()
+
+
+@pipeline
+def p_body():
+    fine()
+    raise Abort("in a body")
+
+
+@pipeline
+def p_fixture(broken):
+    fine()
+
+
+@pipeline
+def p_fine():
+    fine()
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_a_base_exception_of_user_code_is_the_items_failure_not_the_sessions(zenrunner, args):
+    """As pytest: any exception a step, a body or a fixture raises (a ``BaseException``
+    subclass, ``asyncio.CancelledError``) fails that item; the session goes on."""
+    zenrunner.makepyfile(pipeline_base=BASE_EXCEPTIONS)
+    result = zenrunner.run("-rA", "-p", "no:results", *args)
+    assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+    result.assert_outcomes(passed=1, failed=2, errors=2)
+    for line in (
+        "ERROR pipeline_base.py::p_body - pipeline_base.Abort: in a body",
+        "ERROR pipeline_base.py::p_fixture - pipeline_base.Abort: in a fixture",
+        "FAILED pipeline_base.py::p_step - step 'aborts': pipeline_base.Abort: in a step",
+        "FAILED pipeline_base.py::p_cancelled - *CancelledError",
+    ):
+        result.fnmatch_lines([line])
+
+
+PYTEST_HELPERS = """
+import warnings
+
+import pytest
+
+import zenrun
+from zenrun import pipeline, step
+
+
+def require(flag):
+    __tracebackhide__ = True  # pytest's convention: the caller's line is where it failed
+    if not flag:
+        pytest.skip("no gpu here")
+
+
+@step
+def gpu() -> int:
+    require(False)
+    return 1
+
+
+@step
+def checks() -> float:
+    with zenrun.raises(ValueError, match="bad"):
+        raise ValueError("bad value")
+    with zenrun.warns(UserWarning):
+        warnings.warn("careful")
+    assert 0.1 + 0.2 == zenrun.approx(0.3)
+    return 0.3
+
+
+@step
+def does_not_raise() -> int:
+    with zenrun.raises(KeyError):
+        pass
+    return 1
+
+
+@step
+def known() -> int:
+    pytest.xfail("known bug")
+
+
+@pipeline
+def p_gpu():
+    gpu()
+
+
+@pipeline
+def p_checks():
+    checks()
+
+
+@pipeline
+def p_no_raise():
+    does_not_raise()
+
+
+@pipeline
+def p_known():
+    known()
+
+
+@pipeline
+def p_body_skip():
+    pytest.skip("skipped in the body")
+    checks()
+
+
+@pipeline
+def p_exit():
+    pytest.exit("enough", returncode=7)
+"""
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_pytest_helpers_and_outcomes_in_pipelines_act_as_zenruns(zenrunner, args):
+    """``zenrun.raises`` / ``warns`` / ``approx`` are pytest's; ``pytest.skip()``,
+    ``xfail()``, ``exit()`` and the ``Failed`` of ``pytest.raises`` decide the item as
+    zenrun's own do, and a ``__tracebackhide__`` helper is not where a skip is reported."""
+    zenrunner.makepyfile(pipeline_helpers=PYTEST_HELPERS)
+    source = (zenrunner.path / "pipeline_helpers.py").read_text().splitlines()
+    caller = next(n for n, text in enumerate(source, 1) if "require(False)" in text)
+    body = next(n for n, text in enumerate(source, 1) if 'pytest.skip("skipped in the body")' in text)
+    result = zenrunner.run("-rA", "-p", "no:results", "-k", "not p_exit", *args)
+    assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+    result.assert_outcomes(passed=1, failed=1, skipped=2, xfailed=1, deselected=1)
+    for line in (
+        f"SKIPPED [1] pipeline_helpers.py:{caller}: no gpu here",
+        f"SKIPPED [1] pipeline_helpers.py:{body}: skipped in the body",
+        "XFAIL pipeline_helpers.py::p_known - known bug",
+        "FAILED pipeline_helpers.py::p_no_raise - *Failed: DID NOT RAISE *KeyError*",
+    ):
+        result.fnmatch_lines([line])
+    leaving = zenrunner.run("-p", "no:results", "-k", "p_exit", *args)
+    assert leaving.ret == 7, leaving.stdout
+
+
+def test_pytest_helpers_name_pytest_when_it_is_missing(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_missing="""
+        import sys
+
+        sys.modules["pytest"] = None  # as if not installed
+
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def check() -> int:
+            with zenrun.raises(ValueError):
+                raise ValueError
+            return 1
+
+        @pipeline
+        def p():
+            check()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(failed=1)
+    result.fnmatch_lines(["*zenrun.raises is pytest's raises: install pytest to use it*"])
+
+
+def test_pytest_skip_at_module_level_skips_the_module(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_gpu="""
+        import pytest
+
+        pytest.skip("no gpu on this machine", allow_module_level=True)
+        """,
+        pipeline_gone="""
+        import pytest
+
+        pytest.importorskip("a_module_nobody_installed")
+        """,
+    )
+    result = zenrunner.run("-rs", "-p", "no:results")
+    result.assert_outcomes(skipped=2)
+    result.fnmatch_lines(["SKIPPED [[]1] pipeline_gpu.py:3: no gpu on this machine"])

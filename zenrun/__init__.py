@@ -161,6 +161,11 @@ __all__ = [
 ]
 
 
+#: pytest's assertion helpers, for checks written as pytest users write them: pytest's own
+#: (imported on first use; pytest is not a dependency of zenrun's).
+_PYTEST_HELPERS = ("approx", "deprecated_call", "raises", "warns")
+
+
 def _import(module: str) -> Any:
     # Importing zenrun's modules (and pydantic with them) creates tens of thousands of
     # objects and no garbage; in a process that imported scikit-learn or pandas first,
@@ -174,6 +179,15 @@ def __getattr__(name: str) -> Any:
         value = _import("zenrun.search")
         globals()[name] = value
         return value
+    if name in _PYTEST_HELPERS:
+        try:
+            value = getattr(_import("pytest"), name)
+        except ImportError:
+            raise AttributeError(
+                f"zenrun.{name} is pytest's {name}: install pytest to use it (pip install pytest)"
+            ) from None
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'zenrun' has no attribute {name!r}")
@@ -183,10 +197,15 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted([*globals(), *_EXPORTS, *_PYTEST_HELPERS])
 
 
 if TYPE_CHECKING:
+    from pytest import approx as approx
+    from pytest import deprecated_call as deprecated_call
+    from pytest import raises as raises
+    from pytest import warns as warns
+
     from zenrun.collect import Item
     from zenrun.compose import GatherStepsParameters, gather
     from zenrun.config import api_config, redact_url

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import pluggy
@@ -19,6 +19,16 @@ import pluggy
 #: Where zenrun's and pluggy's own code lives: frames there are left out of user tracebacks.
 ZENRUN_DIR = str(Path(__file__).parent)
 PLUGGY_DIR = str(Path(pluggy.__file__).parent)
+
+
+def hidden_frame(frame: FrameType) -> bool:
+    """A frame of a helper that asks to be left out of tracebacks, as pytest's convention:
+    ``__tracebackhide__ = True`` among its locals (or its module's globals)."""
+    try:
+        hide = frame.f_locals.get("__tracebackhide__", frame.f_globals.get("__tracebackhide__", False))
+        return hide is True or (not callable(hide) and bool(hide))
+    except Exception:  # a frame whose locals cannot be read: shown
+        return False
 
 
 class PluginFault(Exception):

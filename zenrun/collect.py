@@ -30,7 +30,7 @@ from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
 from zenrun.marks import mark as mark_generator
-from zenrun.outcomes import Exit, Failed, Skipped
+from zenrun.outcomes import Exit, Failed, Skipped, from_pytest
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.tbstyle import format_traceback
@@ -692,10 +692,11 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             else:
                 raise ConftestImportFailure(path, exc, _short_exception(exc)) from exc
             continue
-        except BaseException as exc:  # zenrun.skip(allow_module_level=True) in a conftest
-            if not isinstance(exc, Skipped) or session is None:
+        except BaseException as raised:  # zenrun.skip(allow_module_level=True) in a conftest
+            outcome = from_pytest(raised)
+            if not isinstance(outcome, Skipped) or session is None:
                 raise
-            session.warn(f"{session.relpath(path)}: skipped: {exc}")
+            session.warn(f"{session.relpath(path)}: skipped: {outcome}")
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
@@ -841,9 +842,10 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
         module = import_path(file_path)
     except CollectError:
         raise
-    except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):  # as pytest: they end the session
+    except BaseException as raised:
+        if isinstance(raised, (KeyboardInterrupt, SystemExit)):  # as pytest: they end the session
             raise
+        exc = from_pytest(raised)  # pytest.skip(allow_module_level=True) as zenrun's
 
         if isinstance(exc, Exit):
             raise
@@ -890,13 +892,14 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
             f"error while collecting {session.relpath(path)}:\n{detail}",
             _failed_crash(exc) if plain else None,
         ) from None
-    except BaseException as exc:
-        if isinstance(exc, Failed):
+    except BaseException as raised:
+        outcome = from_pytest(raised)
+        if isinstance(outcome, Failed):
             raise CollectError(
-                f"error while collecting {session.relpath(path)}:\n{exc}", _failed_crash(exc)
+                f"error while collecting {session.relpath(path)}:\n{outcome}", _failed_crash(outcome)
             ) from None
-        if isinstance(exc, Skipped):
-            session.warn(f"{session.relpath(path)}: skipped: {exc}")
+        if isinstance(outcome, Skipped):
+            session.warn(f"{session.relpath(path)}: skipped: {outcome}")
             return []
         raise
     return items

@@ -28,7 +28,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
 from zenrun.metadata.records import FAILED, PRUNED
-from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed
+from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed, from_pytest
 from zenrun.reports import (
     ERROR,
     FAILED_OUTCOME,
@@ -833,20 +833,24 @@ def prepare_item(
             composed = item.compose(
                 values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
             )
-    except Exit:
+    except (Exit, KeyboardInterrupt):
         raise
     except (ComposeError, FixtureLookupError) as exc:
         report.outcome, report.longrepr = ERROR, str(exc)
         xfail = _xfail_of_error(item, config, xfail, exc, report)
-    except (OutcomeException, SystemExit) as exc:
-        _outcome_exception(report, exc, where, item)
-        if report.outcome in (ERROR, FAILED_OUTCOME):
-            xfail = _xfail_of_error(item, config, xfail, exc, report)
-    except Exception as exc:
-        report.outcome = ERROR
-        report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(exc, config)}"
-        report.crash = crash_message(exc)
-        xfail = _xfail_of_error(item, config, xfail, exc, report)
+    except BaseException as raised:  # as pytest: any exception of the user's code is the item's
+        outcome = from_pytest(raised)  # pytest.skip() and friends, as zenrun's
+        if isinstance(outcome, Exit):
+            raise outcome from None
+        if isinstance(outcome, (OutcomeException, SystemExit)):
+            _outcome_exception(report, outcome, where, item)
+            if report.outcome in (ERROR, FAILED_OUTCOME):
+                xfail = _xfail_of_error(item, config, xfail, outcome, report)
+        else:
+            report.outcome = ERROR
+            report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(outcome, config)}"
+            report.crash = crash_message(outcome)
+            xfail = _xfail_of_error(item, config, xfail, outcome, report)
     else:
         report.sections += captured_sections("setup", setup_capture)
         return report, composed, xfail, started

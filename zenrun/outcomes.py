@@ -18,6 +18,7 @@ __all__ = [
     "XFailed",
     "exit",
     "fail",
+    "from_pytest",
     "importorskip",
     "skip",
     "xfail",
@@ -75,6 +76,33 @@ def exit(reason: str = "", returncode: int | None = None) -> NoReturn:
     """End the whole session now: from a pipeline body, a fixture, a module being
     collected or a hook. Exit code ``returncode``, or 2 (interrupted)."""
     raise Exit(reason, returncode)
+
+
+def from_pytest(exc: BaseException) -> BaseException:
+    """pytest's ``skip`` / ``fail`` / ``xfail`` / ``exit`` as zenrun's own (its traceback
+    kept), else ``exc`` itself: a pytest user's ``pytest.skip()`` in a pipeline, fixture
+    or step, or the ``Failed`` of ``pytest.raises``, decides the item as zenrun's does.
+    Asked of pytest's module only once something imported it: never imported for this."""
+    import sys
+
+    pytest_outcomes: Any = sys.modules.get("_pytest.outcomes")
+    if pytest_outcomes is None:
+        return exc
+    msg = getattr(exc, "msg", None)
+    msg = msg if isinstance(msg, str) else None
+    found: BaseException
+    if isinstance(exc, pytest_outcomes.Exit):
+        found = Exit(msg or "unknown reason", getattr(exc, "returncode", None))
+    elif isinstance(exc, pytest_outcomes.XFailed):
+        found = XFailed(msg)
+    elif isinstance(exc, pytest_outcomes.Skipped):
+        found = Skipped(msg, allow_module_level=bool(getattr(exc, "allow_module_level", False)))
+    elif isinstance(exc, pytest_outcomes.Failed):
+        found = Failed(msg, bool(getattr(exc, "pytrace", True)))
+    else:
+        return exc
+    found.__cause__, found.__context__ = exc.__cause__, exc.__context__
+    return found.with_traceback(exc.__traceback__)
 
 
 def skip(reason: str = "", *, allow_module_level: bool = False) -> NoReturn:

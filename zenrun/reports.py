@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from zenrun.blame import ZENRUN_DIR
+from zenrun.blame import ZENRUN_DIR, hidden_frame
 from zenrun.capture import section_title
 from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
 from zenrun.tbstyle import exception_only, format_traceback, relpath
@@ -68,9 +68,13 @@ class ItemReport:
 
 
 def raised_at(exc: BaseException) -> tuple[str, int | None] | None:
-    """The user's line that raised ``exc`` (zenrun's own frames left out)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(ZENRUN_DIR)]
-    return (frames[-1].filename, frames[-1].lineno) if frames else None
+    """The user's line that raised ``exc`` (zenrun's own frames and hidden helpers'
+    left out: ``pytest.skip()`` is at its caller's line)."""
+    found = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if not frame.f_code.co_filename.startswith(ZENRUN_DIR) and not hidden_frame(frame):
+            found = (frame.f_code.co_filename, lineno)
+    return found
 
 
 def format_warning(w: Any) -> str:

@@ -37,13 +37,13 @@ from zenrun.artifacts.materializers import (
 )
 from zenrun.artifacts.preview import preview
 from zenrun.assertion import explain as explain_assertion
-from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, plugin_traceback
+from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, hidden_frame, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
 from zenrun.capture import CaptureSettings, capturing
 from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
-from zenrun.outcomes import Exit, OutcomeException, Skipped, XFailed
+from zenrun.outcomes import Exit, OutcomeException, Skipped, XFailed, from_pytest
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
@@ -488,14 +488,17 @@ def set_showlocals(flag: bool) -> None:
 
 
 def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> list[traceback.FrameSummary]:
-    """``traceback.extract_tb`` that knows where code pickled by value came from.
+    """``traceback.extract_tb`` that knows where code pickled by value came from, without
+    the frames of helpers that hide themselves (``__tracebackhide__ = True``).
 
     cloudpickle names the code of functions it ships by value
     ``<dynamic-code>``; their globals keep the module's ``__file__``, which
     points back at the user's source (readable wherever the file is).
     """
     summaries = []
-    for frame, lineno in traceback.walk_tb(tb):
+    walked = list(traceback.walk_tb(tb))
+    shown = [(frame, lineno) for frame, lineno in walked if not hidden_frame(frame)]
+    for frame, lineno in shown or walked:  # every frame hidden: all of them, rather than none
         code = frame.f_code
         filename = code.co_filename
         if filename == "<dynamic-code>":  # cloudpickle's name only: exec'd or generated code
@@ -545,10 +548,14 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
             zenrun_step_call(call)
         else:
             task.hooks(step_run=task.step_run, call=call)
-    except (Exception, SystemExit, OutcomeException) as exc:  # KeyboardInterrupt stops the run
-        if exc is call.raised:
-            raise StepRaised(exc) from None
-        raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc  # names its plugin
+    except KeyboardInterrupt:  # stops the run
+        raise
+    except BaseException as exc:
+        if exc is call.raised:  # whatever the step raised (as pytest: a BaseException too) fails it
+            raise StepRaised(from_pytest(exc)) from None
+        if isinstance(exc, (Exception, SystemExit, OutcomeException)):
+            raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc  # names its plugin
+        raise
     return call.result
 
 
