@@ -3,8 +3,12 @@
 import logging
 import os
 import sys
+from pathlib import Path
 
 import pytest
+
+import zenrun
+import zenrun.testing
 
 PIPELINE = """
 from zenrun import step, pipeline
@@ -82,3 +86,162 @@ def test_copy_example(zenrunner, tmp_path_factory):
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
     with pytest.raises(LookupError, match="not found"):
         zenrunner.copy_example("no_such_example.py")
+
+
+def test_pytester_api_files_folders_and_paths(zenrunner):
+    """The pytester methods a port of pytest's tests reaches for, as pytester's."""
+    import os
+
+    assert Path.cwd() == zenrunner.path  # the project is the current directory, as pytester's
+    one = zenrunner.makepyfile(
+        "from zenrun import pipeline, step",
+        "@step\ndef a() -> int:\n    return 1",
+        "@pipeline\ndef joined():\n    a()",
+    )
+    assert one.name.startswith("pipeline_") and "def joined" in one.read_text()  # lines of one file
+    first = zenrunner.makefile(".txt", notes="hello", more=b"\x00bytes")
+    assert (
+        first == zenrunner.path / "notes.txt" and (zenrunner.path / "more.txt").read_bytes() == b"\x00bytes"
+    )
+    with pytest.raises(ValueError, match=r"try \.txt instead of txt"):
+        zenrunner.makefile("txt", x="y")
+    assert zenrunner.maketxtfile(readme="text").name == "readme.txt"
+    package = zenrunner.mkpydir("pkg")
+    assert (package / "__init__.py").is_file() and zenrunner.mkdir("data").is_dir()
+    (package / "helpers.py").write_text("VALUE = 41\n")
+    zenrunner.syspathinsert()
+    assert sys.path[0] == str(zenrunner.path)
+    assert zenrunner.runpython_c("import pkg.helpers as h; print(h.VALUE + 1)").stdout.strip() == "42"
+    os.chdir(zenrunner.mkdir("elsewhere"))
+    zenrunner.chdir()
+    assert Path.cwd() == zenrunner.path
+
+
+def test_pytester_api_runs_results_and_config(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_pair="""
+        from zenrun import pipeline, step
+
+        @step
+        def a() -> int:
+            return 1
+
+        @pipeline
+        def first():
+            a()
+
+        @pipeline
+        def second():
+            a()
+        """
+    )
+    zenrunner.makepyprojecttoml("[tool.zenrun]\nmarkers = ['slow: long ones']\n")
+    result = zenrunner.runzenrun("-k", "first", "-v")
+    result.assert_outcomes(passed=1)  # deselected is checked only when given, as pytester's
+    result.assert_outcomes(passed=1, deselected=1)
+    with pytest.raises(pytest.fail.Exception):
+        result.assert_outcomes(passed=1, deselected=0)
+    assert result.ret == zenrun.ExitCode.OK
+    result.stdout.fnmatch_lines_random(["*1 passed*", "*::first PASSED*"])
+    result.stdout.re_match_lines_random([r".*1 passed, 1 deselected"])
+    with pytest.raises(pytest.fail.Exception):
+        result.stdout.fnmatch_lines_random(["*no such line*"])
+    after = result.stdout.get_lines_after("*collected *")
+    assert any("first PASSED" in line for line in after)
+    assert zenrun.testing.RunResult.parse_summary_nouns(result.outlines) == {"passed": 1, "deselected": 1}
+    none = zenrunner.runzenrun_subprocess("-k", "nothing_matches")
+    assert none.ret == zenrun.ExitCode.NO_TESTS_COLLECTED == zenrun.ExitCode.NO_PIPELINES_COLLECTED
+
+    config = zenrunner.parseconfig("-o", "cache_dir=elsewhere", "-k", "first")
+    assert config.getoption("keyword") == "first"
+    assert config.rootpath == zenrunner.path
+
+
+def test_plugins_of_the_project_reach_in_process_runs(zenrunner):
+    class Plugin:
+        seen: list[str] = []
+
+        @zenrun.hookimpl
+        def zenrun_configure(self, config):
+            self.seen.append("configured")
+
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def a() -> int:
+            return 1
+
+        @pipeline
+        def one():
+            a()
+        """
+    )
+    plugin = Plugin()
+    zenrunner.plugins.append(plugin)
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+    assert Plugin.seen == ["configured"]
+    zenrunner.parseconfigure()
+    assert Plugin.seen == ["configured", "configured"]
+
+
+def test_inline_run_records_hook_calls_and_outcomes(zenrunner):
+    """pytester's ``inline_run``: the run's reports through its hooks, counted as pytest
+    counts them (an xfail skipped, an error failed)."""
+    recorder = zenrunner.inline_runsource(
+        """
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def a() -> int:
+            return 1
+
+        @step
+        def bad() -> int:
+            raise ValueError("no")
+
+        @pipeline
+        def good():
+            a()
+
+        @pipeline
+        def broken():
+            bad()
+
+        @zenrun.mark.skip(reason="later")
+        @pipeline
+        def later():
+            a()
+
+        @zenrun.mark.xfail(reason="known")
+        @pipeline
+        def known():
+            bad()
+
+        @pipeline
+        def compose_error():
+            raise RuntimeError("in the body")
+        """,
+        "-p",
+        "no:results",
+    )
+    assert recorder.ret == zenrun.ExitCode.TESTS_FAILED
+    recorder.assertoutcome(passed=1, skipped=2, failed=2)
+    assert recorder.countoutcomes() == [1, 2, 2]
+    with pytest.raises(pytest.fail.Exception):
+        recorder.assertoutcome(passed=2, skipped=2, failed=1)
+    assert recorder.matchreport("broken").outcome == "failed"
+    assert recorder.matchreport("compose_error").outcome == "error"
+    with pytest.raises(ValueError, match="could not find"):
+        recorder.matchreport("nothing")
+    assert [r.nodeid.split("::")[-1] for r in recorder.getfailures()] == ["broken", "compose_error"]
+    assert len(recorder.getcalls("zenrun_item_report")) == 5
+    assert recorder.getcall("zenrun_sessionfinish").exitstatus == 1
+    deselected = zenrunner.inline_run("-k", "good")
+    deselected.assertoutcome(passed=1)
+    assert len(deselected.getcall("zenrun_deselected").items) == 4
+
+    usage = zenrunner.inline_run("--no-such-option")
+    assert usage.ret == zenrun.ExitCode.USAGE_ERROR and usage.getreports() == []

@@ -26,6 +26,9 @@ class ExitCode(enum.IntEnum):
     INTERNAL_ERROR = 3
     USAGE_ERROR = 4
     NO_PIPELINES_COLLECTED = 5
+    # pytest's names of the same codes (aliases), for checks written against pytest's
+    TESTS_FAILED = 1
+    NO_TESTS_COLLECTED = 5
 
 
 class UsageError(Exception):

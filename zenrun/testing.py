@@ -47,19 +47,22 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from zenrun.config import Config
     from zenrun.conformance import ArtifactStoreTests, CacheTests, MetadataStoreTests, make_run, make_step
     from zenrun.metadata.sqlite import SqliteMetadataStore
 
 __all__ = [
     "ArtifactStoreTests",
     "CacheTests",
+    "HookRecorder",
     "LineMatcher",
     "MetadataStoreTests",
+    "ParsedCall",
     "RunResult",
     "ZenrunProject",
     "make_run",
@@ -160,6 +163,28 @@ class LineMatcher(str):
                 return
         pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")
 
+    def fnmatch_lines_random(self, lines2: Sequence[builtins.str]) -> None:
+        """Each glob pattern matches some line, in any order."""
+        self._random(lines2, fnmatch.fnmatch)
+
+    def re_match_lines_random(self, lines2: Sequence[builtins.str]) -> None:
+        """Each regular expression matches (``re.match``) some line, in any order."""
+        self._random(lines2, lambda line, pattern: re.match(pattern, line) is not None)
+
+    def _random(self, patterns: Sequence[builtins.str], match: Matcher) -> None:
+        lines = self.lines
+        for pattern in patterns:
+            if not any(line == pattern or match(line, pattern) for line in lines):
+                pytest.fail(f"line {pattern!r} not found in output\n{self._report()}")
+
+    def get_lines_after(self, fnline: builtins.str) -> list[builtins.str]:
+        """The lines after the first one matching the glob ``fnline``."""
+        lines = self.lines
+        for index, line in enumerate(lines):
+            if line == fnline or fnmatch.fnmatch(line, fnline):
+                return lines[index + 1 :]
+        raise ValueError(f"line {fnline!r} not found in output")
+
     def no_fnmatch_line(self, pat: builtins.str) -> None:
         """No line matches the glob ``pat``."""
         for line in self.lines:
@@ -202,6 +227,11 @@ class RunResult:
         """No line matches the glob ``pattern``."""
         (self.stderr if stderr else self.stdout).no_fnmatch_line(pattern)
 
+    @classmethod
+    def parse_summary_nouns(cls, lines: Sequence[str]) -> dict[str, int]:
+        """The counts of the closing line among ``lines`` (pytester's name)."""
+        return cls(["(lines)"], 0, "\n".join(lines), "", 0.0).parseoutcomes()
+
     def parseoutcomes(self) -> dict[str, int]:
         """Counts from the closing line, e.g. ``{"passed": 3, "failed": 1}``.
 
@@ -224,26 +254,140 @@ class RunResult:
         failed: int = 0,
         skipped: int = 0,
         errors: int = 0,
-        deselected: int = 0,
+        deselected: int | None = None,
         xfailed: int = 0,
         xpassed: int = 0,
         pruned: int = 0,
+        warnings: int | None = None,
     ) -> None:
-        """The closing line reports exactly these counts."""
+        """The closing line reports exactly these counts; as pytest's, ``deselected`` and
+        ``warnings`` are checked only when given."""
         seen = self.parseoutcomes()
         expected = {
             "passed": passed,
             "failed": failed,
             "skipped": skipped,
             "errors": errors,
-            "deselected": deselected,
             "xfailed": xfailed,
             "xpassed": xpassed,
             "pruned": pruned,
         }
+        if deselected is not None:
+            expected["deselected"] = deselected
+        if warnings is not None:
+            expected["warnings"] = warnings
         actual = {k: seen.get(k, 0) for k in expected}
         if actual != expected:
             pytest.fail(f"outcomes {actual} != expected {expected}\n{self._report()}")
+
+
+class ParsedCall:
+    """One recorded hook call: its arguments as attributes, its hook's name as ``_name``."""
+
+    def __init__(self, name: str, kwargs: dict[str, object]) -> None:
+        self.__dict__.update(kwargs)
+        self._name = name
+
+    def __repr__(self) -> str:
+        arguments = {k: v for k, v in self.__dict__.items() if k != "_name"}
+        return f"<ParsedCall {self._name!r}(**{arguments!r})>"
+
+
+_REPORT_HOOKS = ("zenrun_collectreport", "zenrun_item_report")
+
+
+class HookRecorder:
+    """The hook calls of an in-process run, as pytester's ``inline_run`` returns them:
+    ``getcalls``, ``getreports``, ``listoutcomes``, ``assertoutcome`` and ``ret``."""
+
+    def __init__(self, pluginmanager: Any = None) -> None:
+        self.calls: list[ParsedCall] = []
+        #: The run's exit code (set by :meth:`ZenrunProject.inline_run`).
+        self.ret: int | None = None
+        self._undo: Callable[[], None] | None = None
+        if pluginmanager is not None:
+
+            def before(hook_name: str, hook_impls: object, kwargs: dict[str, object]) -> None:
+                self.calls.append(ParsedCall(hook_name, kwargs))
+
+            def after(outcome: object, hook_name: str, hook_impls: object, kwargs: object) -> None:
+                pass
+
+            self._undo = pluginmanager.add_hookcall_monitoring(before, after)
+
+    def finish_recording(self) -> None:
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
+
+    def getcalls(self, names: str | Sequence[str]) -> list[ParsedCall]:
+        """The calls of the hooks ``names`` (a list, or names separated by spaces)."""
+        wanted = set(names.split() if isinstance(names, str) else names)
+        return [call for call in self.calls if call._name in wanted]
+
+    def getcall(self, name: str) -> ParsedCall:
+        """The one call of hook ``name``."""
+        calls = self.getcalls(name)
+        if len(calls) != 1:
+            raise ValueError(f"hook {name} was called {len(calls)} times, not once")
+        return calls[0]
+
+    def getreports(self, names: str | Sequence[str] = _REPORT_HOOKS) -> list[Any]:
+        """The reports of pipeline items (and of collection errors), in order."""
+        return [call.__dict__["report"] for call in self.getcalls(names)]
+
+    def matchreport(self, inamepart: str = "", names: str | Sequence[str] = _REPORT_HOOKS) -> Any:
+        """The one report whose node id has ``inamepart`` as one of its ``::`` parts (or ends
+        with it after a ``[``-parameter), as pytester's."""
+        found = [
+            report
+            for report in self.getreports(names)
+            if not inamepart
+            or inamepart in report.nodeid.split("::")
+            or report.nodeid.split("::")[-1].split("[")[0] == inamepart
+        ]
+        if not found:
+            raise ValueError(f"could not find report matching {inamepart!r}: {self.getreports(names)!r}")
+        if len(found) > 1:
+            raise ValueError(f"found 2 or more reports matching {inamepart!r}: {found!r}")
+        return found[0]
+
+    def getfailures(self, names: str | Sequence[str] = _REPORT_HOOKS) -> list[Any]:
+        return [report for report in self.getreports(names) if _failed(report)]
+
+    def getfailedcollections(self) -> list[Any]:
+        return self.getfailures("zenrun_collectreport")
+
+    def listoutcomes(self) -> tuple[list[Any], list[Any], list[Any]]:
+        """``(passed, skipped, failed)`` reports, as pytest counts them: an xfail is
+        skipped, a (non-strict) xpass passed, an error failed."""
+        passed, skipped, failed = [], [], []
+        for report in self.getreports():
+            outcome = report.outcome
+            if outcome in ("passed", "xpassed"):
+                passed.append(report)
+            elif outcome in ("skipped", "xfailed"):
+                skipped.append(report)
+            elif _failed(report):
+                failed.append(report)
+        return passed, skipped, failed
+
+    def countoutcomes(self) -> list[int]:
+        return [len(reports) for reports in self.listoutcomes()]
+
+    def assertoutcome(self, passed: int = 0, skipped: int = 0, failed: int = 0) -> None:
+        """Exactly these numbers of passed, skipped and failed reports."""
+        found = dict(zip(("passed", "skipped", "failed"), self.countoutcomes(), strict=True))
+        expected = {"passed": passed, "skipped": skipped, "failed": failed}
+        if found != expected:
+            pytest.fail(f"outcomes {found} != expected {expected}: {self.getreports()!r}")
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+def _failed(report: Any) -> bool:
+    return report.outcome in ("failed", "error")
 
 
 class ZenrunProject:
@@ -252,22 +396,71 @@ class ZenrunProject:
     def __init__(self, path: Path, example_dir: Path | None = None) -> None:
         self.path = path
         self.example_dir = example_dir or Path.cwd()
+        #: Plugins (objects or modules) that in-process runs and :meth:`parseconfig` register.
+        self.plugins: list[object] = []
+        self._syspath: list[str] = []
+        self._cleanups: list[Callable[[], object]] = []
         (path / "zenrun.toml").write_text("")  # pins the rootdir here
 
     @property
     def store(self) -> Path:
         return self.path / ".zenrun"
 
-    def makefile(self, ext: str, *args: str, **files: str) -> Path:
-        """Write files named by keyword (``name=source``) with extension ``ext``; returns the last."""
-        if args:
-            files = {"pipeline_" + self.path.name.replace("-", "_"): args[0], **files}
-        written = self.path
-        for name, source in files.items():
-            written = self.path / f"{name}{ext}"
-            written.parent.mkdir(parents=True, exist_ok=True)
-            written.write_text(textwrap.dedent(source).lstrip("\n"))
-        return written
+    def makefile(self, ext: str, *args: str | bytes, **files: str | bytes) -> Path:
+        """Write files named by keyword (``name=source``) with extension ``ext`` (``".py"``);
+        positional sources, joined by newlines, make one file named after the test
+        (``pipeline_<test>``). Returns the first file written."""
+        if ext and not ext.startswith("."):  # as pytester: ".txt", not "txt"
+            raise ValueError(f"zenrunner.makefile expects a file extension, try .{ext} instead of {ext}")
+        named: list[tuple[str, str | bytes]] = []
+        if args:  # as pytester's: positional sources are the lines of one file
+            joined = b"\n".join(a if isinstance(a, bytes) else a.encode() for a in args)
+            text = joined if any(isinstance(a, bytes) for a in args) else joined.decode()
+            named.append(("pipeline_" + self.path.name.replace("-", "_"), text))
+        named += list(files.items())
+        written: list[Path] = []
+        for name, source in named:
+            path = self.path / f"{name}{ext}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(source, bytes):
+                path.write_bytes(source)
+            else:
+                path.write_text(textwrap.dedent(str(source)).lstrip("\n"))
+            written.append(path)
+        return written[0] if written else self.path
+
+    def maketxtfile(self, *args: str | bytes, **files: str | bytes) -> Path:
+        """Write ``.txt`` files, as :meth:`makefile`."""
+        return self.makefile(".txt", *args, **files)
+
+    def makepyprojecttoml(self, source: str) -> Path:
+        """Write ``pyproject.toml`` (its ``[tool.zenrun]`` table configures zenrun when there is
+        no ``zenrun.toml``: :meth:`maketoml` replaces that one)."""
+        return self.makefile(".toml", pyproject=source)
+
+    def mkdir(self, name: str | os.PathLike[str]) -> Path:
+        """Make a folder in the project; returns it."""
+        path = self.path / name
+        path.mkdir(parents=True)
+        return path
+
+    def mkpydir(self, name: str | os.PathLike[str]) -> Path:
+        """Make a package folder (with an empty ``__init__.py``); returns it."""
+        path = self.mkdir(name)
+        (path / "__init__.py").touch()
+        return path
+
+    def chdir(self) -> None:
+        """Make the project the current directory (the fixture does it; restored after the test)."""
+        os.chdir(self.path)
+
+    def syspathinsert(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Put ``path`` (default: the project) first on ``sys.path`` for the rest of the test,
+        and on ``PYTHONPATH`` of the runs it starts."""
+        entry = str(self.path if path is None else path)
+        sys.path.insert(0, entry)
+        self._syspath.insert(0, entry)
+        self._cleanups.append(lambda: sys.path.remove(entry) if entry in sys.path else None)
 
     def makepyfile(self, *args: str, **files: str) -> Path:
         """Write Python files: ``makepyfile(pipeline_x="...")`` or ``makepyfile("...")``."""
@@ -290,8 +483,39 @@ class ZenrunProject:
         dropped = ("ZENRUN_STORE", "PYTEST_ADDOPTS", "PY_COLORS", "FORCE_COLOR")
         env = {k: v for k, v in os.environ.items() if k not in dropped}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if self._syspath:
+            env["PYTHONPATH"] = os.pathsep.join([*self._syspath, *filter(None, [env.get("PYTHONPATH")])])
         env.update(extra)
         return env
+
+    def runzenrun(self, *args: str | os.PathLike[str], **kwargs: Any) -> RunResult:
+        """Run zenrun in the project (pytester's ``runpytest``): as :meth:`run`."""
+        return self.run(*map(str, args), **kwargs)
+
+    def runzenrun_subprocess(self, *args: str | os.PathLike[str], timeout: float | None = None) -> RunResult:
+        """Run ``python -m zenrun ARGS`` in a subprocess (pytester's ``runpytest_subprocess``)."""
+        return self.run(*map(str, args), timeout=300 if timeout is None else timeout)
+
+    def parseconfig(self, *args: str | os.PathLike[str]) -> Config:
+        """The session's :class:`~zenrun.config.Config` for ``args`` in the project, plugins and
+        conftests loaded, nothing run (pytester's ``parseconfig``); unconfigured after the test."""
+        from zenrun.config import create_config
+
+        with _isolated(self.path, self.path, self.env(), keep_modules=True):
+            config = create_config([str(a) for a in args], self.plugins)
+        self._cleanups.append(config._ensure_unconfigure)
+        return config
+
+    def parseconfigure(self, *args: str | os.PathLike[str]) -> Config:
+        """:meth:`parseconfig`, then the ``zenrun_configure`` hooks called."""
+        config = self.parseconfig(*args)
+        config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
+        return config
+
+    def _finish(self) -> None:
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+        self._cleanups.clear()
 
     def run(
         self,
@@ -316,7 +540,8 @@ class ZenrunProject:
         cwd: Path | None = None,
         plugins: Sequence[object] = (),
     ) -> RunResult:
-        """Call ``zenrun.main(args)`` in this process, isolated, capturing its output.
+        """Call ``zenrun.main(args)`` in this process, isolated, capturing its output
+        (``plugins`` registered after :attr:`plugins`).
 
         Project modules are imported afresh and removed afterwards; ``sys.path``,
         the cwd, the environment, the ``zenrun`` and root loggers, warning
@@ -339,7 +564,7 @@ class ZenrunProject:
         ):
             saved_api = dict(config_module.api_configs())
             try:
-                ret = int(main(argv, plugins))
+                ret = int(main(argv, [*self.plugins, *plugins]))
             except SystemExit as exc:
                 ret = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
                 if exc.code is not None and not isinstance(exc.code, int):
@@ -356,6 +581,32 @@ class ZenrunProject:
             stderr.getvalue(),
             time.perf_counter() - started,
         )
+
+    def inline_run(self, *args: str | os.PathLike[str], plugins: Sequence[object] = ()) -> HookRecorder:
+        """Run zenrun in this process (as :meth:`runzenrun_inprocess`) and return the
+        :class:`HookRecorder` of its hook calls, as pytester's ``inline_run``."""
+        from zenrun.hookspec import hookimpl
+
+        recorders: list[HookRecorder] = []
+
+        class Recording:
+            @hookimpl(tryfirst=True)
+            def zenrun_configure(self, config: Any) -> None:
+                recorders.append(HookRecorder(config.pluginmanager))
+
+        try:
+            result = self.runzenrun_inprocess(*map(str, args), plugins=[*plugins, Recording()])
+        finally:
+            for recorder in recorders:
+                recorder.finish_recording()
+        recorder = recorders[-1] if recorders else HookRecorder()  # a usage error: nothing recorded
+        recorder.ret = result.ret
+        return recorder
+
+    def inline_runsource(self, source: str, *args: str | os.PathLike[str]) -> HookRecorder:
+        """Write ``source`` as the test's pipeline module and :meth:`inline_run` it."""
+        path = self.makepyfile(source)
+        return self.inline_run(path, *args)
 
     def copy_example(self, name: str | os.PathLike[str]) -> Path:
         """Copy an example file or directory (a path, or relative to ``zenrunner_example_dir``)
@@ -379,6 +630,10 @@ class ZenrunProject:
         """Run a Python script (a path, or source text written to a file) in the project."""
         path = Path(script) if isinstance(script, Path) else self.makepyfile(_script_=script)
         return self._run([sys.executable, str(path), *args], timeout, env, None)
+
+    def runpython_c(self, command: str, timeout: float = 300) -> RunResult:
+        """Run ``python -c COMMAND`` in the project."""
+        return self._run([sys.executable, "-c", command], timeout, None, None)
 
     def _run(
         self, command: list[str], timeout: float, env: dict[str, str] | None, cwd: Path | None
@@ -412,8 +667,11 @@ def _project_module(module: object, roots: tuple[str, ...]) -> bool:
 
 
 @contextlib.contextmanager
-def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Iterator[None]:
-    """Process state an in-process run may change, restored afterwards."""
+def _isolated(
+    project: Path, cwd: Path, environ: dict[str, str], keep_modules: bool = False
+) -> Iterator[None]:
+    """Process state an in-process run may change, restored afterwards (``keep_modules``:
+    but the project's modules it imported, which a config kept for the test still uses)."""
     roots = tuple({str(project), str(project.resolve())})
     saved_modules = dict(sys.modules)
     # Project modules must be imported afresh: hide same-named ones (a host conftest).
@@ -447,6 +705,7 @@ def _isolated(project: Path, cwd: Path, environ: dict[str, str]) -> Iterator[Non
             n
             for n, m in sys.modules.items()
             if n not in saved_modules
+            and not keep_modules
             and (_project_module(m, roots) or n == "conftest" or n.startswith("conftest."))
         ]:
             del sys.modules[name]
@@ -465,11 +724,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def zenrunner(tmp_path: Path, request: pytest.FixtureRequest) -> ZenrunProject:
-    """A fresh zenrun project in ``tmp_path``; ``.run(*args)`` runs the real CLI there."""
+def zenrunner(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ZenrunProject]:
+    """A fresh zenrun project in ``tmp_path``, the current directory while the test runs (as
+    pytester's); ``.run(*args)`` runs the real CLI there."""
     configured = request.config.getini("zenrunner_example_dir")
     example_dir = request.config.rootpath / configured if configured else request.path.parent
-    return ZenrunProject(tmp_path, example_dir)
+    project = ZenrunProject(tmp_path, example_dir)
+    monkeypatch.chdir(tmp_path)
+    try:
+        yield project
+    finally:
+        project._finish()
 
 
 @pytest.fixture
