@@ -67,9 +67,10 @@ DEFAULT_PLUGINS = {
     "recwarn": "zenrun.recwarn",
     "logging": "zenrun.logcapture",
     "study": "zenrun.study",
+    "junitxml": "zenrun.junitxml",
 }
 #: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
-FIXTURE_PLUGINS = ("tmpdir", "monkeypatch", "recwarn", "logging")
+FIXTURE_PLUGINS = ("tmpdir", "monkeypatch", "recwarn", "logging", "junitxml")
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
