@@ -7,8 +7,8 @@ pipeline adds to pytest's mapping:
 
 - a failed pipeline's ``<failure>``: its ``message`` is the short summary's text (the
   failed step and its exception: ``step 'train': ValueError: 42``), its text the failure
-  section the terminal shows (the failed steps' tracebacks, what they printed, the steps
-  skipped because of the failure);
+  section the terminal shows (the failed steps' tracebacks, the steps skipped because of
+  the failure) without the captured output, which ``junit_logging`` places;
 - an error while setting up fixtures or composing the pipeline (the pipeline body raising)
   is an ``<error>`` "failed on setup with ..."; an error tearing down fixtures "failed on
   teardown with ...", in the item's ``<testcase>`` when the pipeline passed, in a
@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from zenrun.capture import section_title
 from zenrun.errors import UsageError, ZenrunWarning
 from zenrun.fixtures import fixture
 from zenrun.hookspec import hookimpl
@@ -143,6 +144,22 @@ def _reason(report: ItemReport) -> str:
     return report.crash if report.crash is not None else report.summary
 
 
+def without_output(report: ItemReport, item_report: ItemReport | None = None) -> str:
+    """The failure section the terminal shows for ``report``, without the captured output
+    it appends (that goes to ``<system-out>`` / ``<system-err>`` as ``junit_logging`` says,
+    as pytest's failure text holds no captured output). A teardown error's output is in the
+    sections of its item's report (``item_report``)."""
+    text = report.longrepr
+    sections = [*report.sections, *(item_report.sections if item_report is not None else [])]
+    for title, content in sections:
+        text = text.replace(f"\n{title}\n{content.rstrip()}", "")
+    if report.run is not None:
+        for step in report.run.steps.values():
+            for stream, content in step.captured.items():
+                text = text.replace(f"\n\n{section_title(stream, step.id)}\n{content.rstrip()}", "")
+    return text
+
+
 def captured(report: ItemReport) -> dict[str, str]:
     """What the item printed and logged, by stream (``stdout``, ``stderr``, ``log``):
     fixtures' setup output, the steps' in the order they ran, then the teardown's."""
@@ -186,8 +203,8 @@ class LogXML:
         self.report_duration = report_duration
         self.family = "xunit1" if family == "legacy" else family
         self.cases: list[_Case] = []
-        #: The case of each node id still open to a teardown error.
-        self.open: dict[str, _Case] = {}
+        #: The case of each node id still open to a teardown error, with its item's report.
+        self.open: dict[str, tuple[_Case, ItemReport]] = {}
         #: ``(file, 0-based line)`` of each item, for xunit1's ``file`` / ``line``.
         self.locations: dict[str, tuple[str, int | None]] = {}
         #: ``record_xml_attribute`` values of items not reported yet.
@@ -229,15 +246,15 @@ class LogXML:
             self._teardown_error(report)
             return
         case = self._case(report.nodeid)
-        self.open[report.nodeid] = case
+        self.open[report.nodeid] = (case, report)
         case.duration += self._duration(report)
         for name, value in report.user_properties:
             case.properties.append((str(name), bin_xml_escape(value)))
         outcome = report.outcome
         if outcome == FAILED_OUTCOME:
-            case.add("failure", report.summary, report.longrepr)
+            case.add("failure", report.summary, without_output(report))
         elif outcome == ERROR:
-            case.add("error", f'failed on setup with "{_reason(report)}"', report.longrepr)
+            case.add("error", f'failed on setup with "{_reason(report)}"', without_output(report))
         elif outcome == SKIPPED:
             file, line = report.location or (report.nodeid.split("::", 1)[0], None)
             where = f"{_relative(file)}:{line}" if line is not None else _relative(file)
@@ -253,12 +270,15 @@ class LogXML:
     def _teardown_error(self, report: ItemReport) -> None:
         """A fixture's teardown failed after ``report.nodeid`` ran: in its case when it
         passed; in a new case when it failed (a ``<testcase>`` has one result), as pytest."""
-        case = self.open.get(report.nodeid)
+        case, item_report = self.open.get(report.nodeid, (None, None))
         if case is None or case.failed or report.outcome != ERROR:
+            properties = case.properties if case is not None else []
             case = self._case(report.nodeid)
-            self.open[report.nodeid] = case
+            case.properties = list(properties)  # the item's, as pytest's teardown report has them
+            self.open[report.nodeid] = (case, item_report or report)
         if report.outcome == ERROR:
-            case.add("error", f'failed on teardown with "{_reason(report)}"', report.longrepr)
+            text = without_output(report, item_report)
+            case.add("error", f'failed on teardown with "{_reason(report)}"', text)
         elif report.outcome == XFAILED and not case.results:
             case.add("skipped", report.longrepr, type="zenrun.xfail")
 
