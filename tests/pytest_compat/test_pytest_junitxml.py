@@ -1568,3 +1568,37 @@ def test_invalid_junit_option_value(zenrunner, name, value) -> None:
     result = zenrunner.runzenrun_inprocess("--junitxml=junit.xml")
     assert result.ret == 4
     result.stderr.fnmatch_lines([f"*ERROR: *config option '{name}' expects one of *, got '{value}'"])
+
+
+@pytest.mark.parametrize("n", ["0", "2"])
+def test_module_skip_and_module_teardown_error(zenrunner, run_and_parse, n) -> None:
+    """zenrun's own: a module skipped while collected is a ``<testcase>`` skipped with
+    "collection skipped" (pytest's collect report); a module fixture failing in teardown
+    is an error of the module's last item, in its ``<testcase>`` (it passed), with or
+    without ``-n``."""
+    zenrunner.makepyfile(pipeline_skipped='import zenrun\nzenrun.skip("not here", allow_module_level=True)\n')
+    write_raw(
+        zenrunner,
+        "",
+        pipeline_mod="""
+@zenrun.fixture(scope="module")
+def modfix():
+    yield
+    raise RuntimeError("module teardown")
+
+@zenrun.mark.parametrize("i", [1, 2, 3])
+@pipeline
+def test_m(i, modfix):
+    check(i > 0)
+""",
+    )
+    result, dom = run_and_parse("-n", n)
+    assert result.ret == 1
+    dom.get_first_by_tag("testsuite").assert_attr(errors=1, failures=0, skipped=1, tests=4)
+    cases = {c["name"]: c for c in dom.find_by_tag("testcase")}
+    cases["pipeline_skipped"].assert_attr(classname="")
+    cases["pipeline_skipped"].get_first_by_tag("skipped").assert_attr(message="collection skipped")
+    assert "not here" in cases["pipeline_skipped"].get_first_by_tag("skipped").text
+    assert not cases["test_m[1]"].children and not cases["test_m[2]"].children
+    error = cases["test_m[3]"].get_first_by_tag("error")
+    error.assert_attr(message='failed on teardown with "RuntimeError: module teardown"')
