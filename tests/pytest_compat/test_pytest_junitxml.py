@@ -7,7 +7,8 @@ raises in the test function, the port raises in a step (``boom``), where a pipel
 runs and fails. The XML is parsed with ``xml.dom.minidom`` through pytest's small DOM
 helper (``DomDocument`` / ``DomNode``, its own cases ported too). ``RunAndParse`` checks,
 as pytest's, that the ``<testsuite>``'s ``tests`` is the number of ``<testcase>`` elements
-(the schema validation of xunit2 is left out: ``xmlschema`` is not a test dependency).
+and an xunit2 report is checked against the rules of pytest's ``junit-10.xsd`` (by hand:
+``xmlschema`` is not a test dependency).
 
 Names mapped: the default suite name is ``zenrun`` (pytest: ``pytest``), ``<testsuites
 name="zenrun pipelines">`` (``pytest tests``), the internal error's classname ``zenrun``,
@@ -92,6 +93,8 @@ class RunAndParse:
         xml_path = self.zenrunner.path.joinpath("junit.xml")
         result = self.zenrunner.runzenrun_inprocess(f"--junitxml={xml_path}", *map(str, args))
         xmldoc = minidom.parse(str(xml_path))
+        if family == "xunit2":
+            check_junit_10(xmldoc)
         # Ensure the tests attribute of the ``<testsuite>`` element
         # always matches the number of ``<testcase>`` elements (#3580).
         doc = DomDocument(xmldoc)
@@ -99,6 +102,63 @@ class RunAndParse:
         test_suite_node = doc.get_first_by_tag("testsuite")
         test_suite_node.assert_attr(name=suite_name, tests=len(testcase_nodes))
         return result, doc
+
+
+#: What pytest's ``testing/example_scripts/junit-10.xsd`` allows, element by element:
+#: (required attributes, allowed attributes, allowed children).
+JUNIT_10 = {
+    "testsuites": (set(), {"name", "time", "tests", "failures", "errors", "disabled"}, {"testsuite"}),
+    "testsuite": (
+        {"name", "tests", "failures", "errors"},
+        {"name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname"}
+        | {"id", "package", "file", "log", "url", "version"},
+        {"testsuite", "properties", "testcase", "system-out", "system-err"},
+    ),
+    "properties": (set(), set(), {"property"}),
+    "property": ({"name", "value"}, {"name", "value"}, set()),
+    "testcase": (
+        {"name"},
+        {"name", "time", "classname", "group"},
+        {"skipped", "error", "failure", "system-out", "system-err"},
+    ),
+    "failure": (set(), {"type", "message"}, set()),
+    "error": (set(), {"type", "message"}, set()),
+    "skipped": (set(), {"type", "message"}, set()),
+    "system-out": (set(), set(), set()),
+    "system-err": (set(), set(), set()),
+}
+
+
+def check_junit_10(node) -> None:
+    """The xunit2 report fits pytest's junit-10.xsd (pytest validates it with ``xmlschema``,
+    not a test dependency here: the schema's rules on elements and attributes, checked by
+    hand)."""
+    for child in node.childNodes:
+        if not isinstance(child, minidom.Element):
+            continue
+        required, allowed, children = JUNIT_10[child.tagName]
+        attrs = set(child.attributes.keys())
+        assert required <= attrs, f"{child.tagName} lacks {required - attrs}"
+        assert attrs <= allowed, f"{child.tagName} may not have {attrs - allowed}"
+        tags = {c.tagName for c in child.childNodes if isinstance(c, minidom.Element)}
+        assert tags <= children, f"{child.tagName} may not hold {tags - children}"
+        check_junit_10(child)
+
+
+def test_check_junit_10() -> None:
+    """The hand-made schema check fails where the schema would."""
+    check_junit_10(
+        minidom.parseString(
+            '<testsuites><testsuite name="a" tests="0" failures="0" errors="0"/></testsuites>'
+        )
+    )
+    for bad in (
+        '<testsuites><testsuite name="a" tests="1" failures="0" errors="0"><testcase name="t" file="x"/></testsuite></testsuites>',
+        '<testsuites><testsuite name="a" tests="1" failures="0" errors="0"><testcase name="t"><properties/></testcase></testsuite></testsuites>',
+        '<testsuites><testsuite tests="0" failures="0" errors="0"/></testsuites>',
+    ):
+        with pytest.raises(AssertionError):
+            check_junit_10(minidom.parseString(bad))
 
 
 @pytest.fixture
