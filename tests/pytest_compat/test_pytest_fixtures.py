@@ -3643,7 +3643,7 @@ def test_not_the_function_name(make):
     result.stdout.fnmatch_lines(
         [
             "E       fixture 'make' not found",
-            "*available fixtures: bound, caplog, monkeypatch, other, recwarn, renamed, tmp_path, tmp_path_factory",
+            "*available fixtures: bound, caplog, monkeypatch, other, record_property, record_testsuite_property, record_xml_attribute, recwarn, renamed, tmp_path, tmp_path_factory",
         ]
     )
 
@@ -3673,7 +3673,7 @@ def test_it(needs):
             "  @zenrun.fixture",
             "  def needs(missing_one):",
             "E       fixture 'missing_one' not found",
-            ">       available fixtures: caplog, monkeypatch, needs, recwarn, tmp_path, tmp_path_factory",
+            ">       available fixtures: caplog, monkeypatch, needs, record_property, record_testsuite_property, record_xml_attribute, recwarn, tmp_path, tmp_path_factory",
             ">       use 'zenrun --fixtures [testpath]' for help on them.",
             "",
             "*.py:*",
