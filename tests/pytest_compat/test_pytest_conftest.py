@@ -224,6 +224,15 @@ def test_conftest_existing_option_value_file(zenrunner) -> None:
     result.stdout.fnmatch_lines(["*--xyz*"])
 
 
+def test_conftest_existing_junitxml(zenrunner) -> None:
+    """pytest's case itself: ``--junitxml junit.xml`` naming an existing file is the
+    option's value, not a path argument, so the conftest's option is in the help."""
+    write(zenrunner.path / "pipelines" / "conftest.py", OPTION.format(name="xyz"))
+    write(zenrunner.path / "junit.xml", "")
+    result = zenrunner.runzenrun_inprocess("-h", "--junitxml", "junit.xml")
+    result.stdout.fnmatch_lines(["*--xyz*"])
+
+
 def test_conftests_in_invocation_dir_tests_is_initial(zenrunner) -> None:
     """An option in a conftest under a ``test*`` sub-directory of the invocation dir is
     known when no path argument is given (#14608)."""
