@@ -35,6 +35,7 @@ from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.tbstyle import format_traceback
 from zenrun.warnfilters import apply_session_filters
+from zenrun.xunit import register_xunit_fixtures
 
 if TYPE_CHECKING:
     from zenrun.compose import ComposedPipeline
@@ -871,6 +872,7 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     file_path = Path(os.path.abspath(file_path))
     try:
         session.fixturemanager.parse(module, file_path)
+        register_xunit_fixtures(session.fixturemanager, module, file_path)
     except ValueError as exc:  # a dynamic scope returned an unknown scope name
         raise CollectError(f"error while collecting {session.relpath(file_path)}:\n{exc}") from None
     return module_items(module, file_path, session)
