@@ -536,7 +536,9 @@ def test_items_offer_pytests_node_api_to_hooks_and_fixtures(zenrunner):
         def zenrun_collection_modifyitems(session, config, items):
             for item in items:
                 assert item.config is config and item.session is session
-                assert item.ihook is config.hook
+                # the hooks of the conftests that apply to the item's module (pytest's fspath proxy)
+                hooks = item.ihook.zenrun_collection_modifyitems.get_hookimpls()
+                assert any(h.plugin_name.endswith("conftest.py") for h in hooks)
                 assert item.path == item.module_path and item.path.name == "pipeline_n.py"
                 assert item.originalname == "p" and item.function.__name__ == "p"
                 assert item.location == ("pipeline_n.py", 7, item.name), item.location

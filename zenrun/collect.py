@@ -102,9 +102,10 @@ class Item:
 
     @property
     def ihook(self) -> Any:
-        """The plugins' hooks (``item.ihook.zenrun_...``)."""
+        """The plugins' hooks (``item.ihook.zenrun_...``) with only the conftests that apply to
+        the item's module, as pytest's: a conftest's hooks are about the paths below it."""
         config = self.config
-        return None if config is None else config.hook
+        return None if config is None else hook_for(config, Path(self.path).parent)
 
     @property
     def function(self) -> Any:

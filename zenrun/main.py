@@ -759,7 +759,7 @@ def prepare_item(
     hook_capture = None
     try:
         with capturing(config.stash.get("capture")) as hook_capture:  # as a fixture's output
-            config.hook.zenrun_runtest_setup(item=item)
+            item.ihook.zenrun_runtest_setup(item=item)  # the conftests above the item only
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
@@ -935,7 +935,7 @@ def finish_item(
     with capturing(session.config.stash.get("capture")) as teardown_capture:
         teardown_errors = session.setup_state.teardown("pipeline", item)
         try:
-            session.config.hook.zenrun_runtest_teardown(item=item)
+            item.ihook.zenrun_runtest_teardown(item=item)
         except Exception as exc:
             teardown_errors.append(exc)
     teardown_sections = captured_sections("teardown", teardown_capture)
