@@ -191,14 +191,16 @@ class Item:
         return self.target.compose({**values, **params}, **kwargs)
 
 
-def _short_exception(exc: BaseException, style: str = "short") -> str:
-    """``exc``'s traceback without zenrun's and importlib's frames, as pytest reports a
-    collection error: ``--tb`` style (``short`` for ``auto``: ``path:line: in name`` and
-    the source line per frame, ``E   Error: message``); ``native``: Python's format."""
+def _short_exception(exc: BaseException, style: str = "short", *, internal: bool = False) -> str:
+    """``exc``'s traceback without zenrun's and importlib's frames (all of them with
+    ``internal``), as pytest reports a collection error: ``--tb`` style (``short`` for ``auto``:
+    ``path:line: in name`` and the source line per frame, ``E   Error: message``); ``native``:
+    Python's format."""
     frames = [
         f
         for f in traceback.extract_tb(exc.__traceback__)
-        if not f.filename.startswith((_ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename
+        if internal
+        or (not f.filename.startswith((_ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename)
     ]
     native = "".join(
         [
@@ -214,7 +216,16 @@ def _short_exception(exc: BaseException, style: str = "short") -> str:
 
 def _tbstyle(config: Any) -> str:
     option = getattr(config, "option", None)
+    if getattr(option, "fulltrace", False):  # as pytest: --fulltrace shows a collection error long
+        return "long"
     return getattr(option, "tbstyle", "auto") or "auto"
+
+
+def _internal_frames(config: Any) -> bool:
+    """As pytest: under ``-vv`` an import error's traceback keeps zenrun's and importlib's
+    frames (to debug an import going wrong in the machinery)."""
+    option = getattr(config, "option", None)
+    return (getattr(option, "verbose", 0) or 0) >= 2
 
 
 def _same_file(a: Path | str, b: Path | str) -> bool:
@@ -248,9 +259,13 @@ def import_path(path: Path, *, conftest: bool = False) -> ModuleType:
     module = importlib.import_module(name)
     module_file = getattr(module, "__file__", "") or ""
     if not _same_file(module_file, path):
+        # pytest's wording, line by line: the two paths on lines of their own read at a glance
         raise CollectError(
-            f"import file mismatch: module {name!r} was imported from {module_file}, which is "
-            f"not {path}; give the files unique basenames or add __init__.py files"
+            "import file mismatch:\n"
+            f"imported module {name!r} has this __file__ attribute:\n  {module_file}\n"
+            f"which is not the same as the pipeline file we want to collect:\n  {path}\n"
+            "HINT: remove __pycache__ / .pyc files and/or use a unique basename for your pipeline "
+            "modules (or make their directories packages with __init__.py files)"
         )
     return module
 
@@ -867,7 +882,7 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             raise CollectError(
                 f"ImportError while importing pipeline module '{file_path}'.\n"
                 "Hint: make sure your pipeline modules/packages have valid Python names.\n"
-                f"Traceback:\n{_short_exception(exc, style)}"
+                f"Traceback:\n{_short_exception(exc, style, internal=_internal_frames(session.config))}"
             ) from None
         raise CollectError(_short_exception(exc, style)) from None
     file_path = Path(os.path.abspath(file_path))

@@ -242,8 +242,8 @@ def _function_source(frame: Frame) -> list[str]:
     if not failing.strip() or (frame.line and failing.strip() != frame.line):
         return []  # not readable here, or changed since the step ran
     lines = [failing]
-    if frame.name == "<module>":
-        return lines
+    if frame.name == "<module>":  # as pytest: a module's code is the module from its first line
+        return [linecache.getline(frame.path, n).rstrip("\n") for n in range(1, frame.lineno + 1)]
     for lineno in range(frame.lineno - 1, max(frame.lineno - _MAX_CONTEXT, 0), -1):
         line = linecache.getline(frame.path, lineno).rstrip("\n")
         lines.insert(0, line)
