@@ -697,3 +697,30 @@ def test_a_decorator_above_pipeline_is_a_warning_not_a_silent_loss(zenrunner):
     result.fnmatch_lines(
         ["pipeline_wrapped.py::wrapped", "  pipeline 'wrapped' is wrapped by a decorator above @pipeline*"]
     )
+
+
+def test_zenrun_plugins_in_a_pipeline_module(zenrunner):
+    # As pytest_plugins in a test module: the plugin is loaded, its fixtures are served.
+    zenrunner.makepyfile(
+        myplug="""
+        import zenrun
+
+        @zenrun.fixture
+        def from_plugin():
+            return 42
+        """,
+        pipeline_uses="""
+        from zenrun import pipeline, step
+
+        zenrun_plugins = ["myplug"]
+
+        @step
+        def check(value: int) -> None:
+            assert value == 42
+
+        @pipeline
+        def uses(from_plugin):
+            check(from_plugin)
+        """,
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)

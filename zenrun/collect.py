@@ -728,18 +728,25 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             else:
                 config.stash.setdefault("conftest_errors", []).append((path, message))
             continue
-        named = getattr(module, "zenrun_plugins", [])
-        if isinstance(named, str):  # as pytest: one name, or several separated by commas
-            named = [name.strip() for name in named.split(",") if name.strip()]
-        for plugin in named:
-            config.pluginmanager.import_plugin(plugin)
-            plugin_module = config.pluginmanager.get_plugin(plugin)
-            if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
-                manager.parse(plugin_module, Path(config.rootpath.anchor))
+        import_required_plugins(config, manager, module)
         # As pytest: a conftest in or above the rootdir serves every item, also items
         # collected from outside the rootdir.
         root = config.rootpath
         manager.parse(module, folder, everywhere=folder == root or folder in root.parents)
+
+
+def import_required_plugins(config: Any, manager: FixtureManager, module: ModuleType) -> None:
+    """Import and register the plugins a conftest or pipeline module names in
+    ``zenrun_plugins`` (pytest's ``pytest_plugins``); a :class:`UsageError` if one fails."""
+    # (its own variable: not a module ``__getattr__``, which may raise for any name)
+    named = vars(module).get("zenrun_plugins", [])
+    if isinstance(named, str):  # as pytest: one name, or several separated by commas
+        named = [name.strip() for name in named.split(",") if name.strip()]
+    for plugin in named:
+        config.pluginmanager.import_plugin(plugin)
+        plugin_module = config.pluginmanager.get_plugin(plugin)
+        if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
+            manager.parse(plugin_module, Path(config.rootpath.anchor))
 
 
 def expand_paths(root: Path, patterns: list[str]) -> list[str]:
@@ -886,6 +893,10 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             ) from None
         raise CollectError(_short_exception(exc, style)) from None
     file_path = Path(os.path.abspath(file_path))
+    try:  # as pytest: a module's plugins, a failure to import one is the module's error
+        import_required_plugins(session.config, session.fixturemanager, module)
+    except UsageError as exc:
+        raise CollectError(str(exc)) from None
     try:
         session.fixturemanager.parse(module, file_path)
         register_xunit_fixtures(session.fixturemanager, module, file_path)
