@@ -1149,7 +1149,8 @@ def zenrun_addoption(parser: Any) -> None:
         dest="fulltrace",
         action="store_true",
         default=False,
-        help="show the whole traceback of a KeyboardInterrupt, zenrun's frames included",
+        help="show the whole traceback of a KeyboardInterrupt, zenrun's frames included, and collection "
+        "errors in the long style",
     )
     reporting.addoption(
         "-l",
