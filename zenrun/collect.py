@@ -454,6 +454,10 @@ class Session:
             args = sorted(args, key=lambda a: order.index(a.path))
         notfound = []
         failed_files: set[Path] = set()
+        # As pytest's collection cache: a file reached again through a directory is the same
+        # module node (--keep-duplicates lists its items under one <Module> in --co); a file
+        # named on the command line is collected as a node of its own.
+        module_nodes: dict[Path, int] = {}
         for arg in args:
             if self.shouldfail:
                 break
@@ -471,6 +475,11 @@ class Session:
                     failed_files.add(file_path)
                     matched = True  # reported as a collection error
                     continue
+                if items and file_path in module_nodes and arg.path.is_dir():
+                    for item in items:
+                        item.collection_id = module_nodes[file_path]
+                elif items:
+                    module_nodes.setdefault(file_path, items[0].collection_id)
                 if lf is not None:
                     items = lf.filter_items(file_path, items, self.isinitpath(file_path))
                 if arg.parts:
