@@ -724,3 +724,37 @@ def test_zenrun_plugins_in_a_pipeline_module(zenrunner):
         """,
     )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_wrapped_pipeline_is_located_where_it_is_defined(zenrunner):
+    # As pytest's get_real_func: not in the decorator's file (helpers.py), nor its path with
+    # the pipeline's line.
+    zenrunner.makepyfile(
+        helpers="""
+        import functools
+
+        def wrap(f):
+            @functools.wraps(f)
+            def wrapper(*args, **kwargs):
+                return f(*args, **kwargs)
+            return wrapper
+        """,
+        pipeline_w="""
+        from zenrun import pipeline, step
+        from helpers import wrap
+
+        @step
+        def s() -> None:
+            pass
+
+        @pipeline
+        @wrap
+        def needs(missing_fixture):
+            s()
+        """,
+    )
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(errors=1)
+    path = zenrunner.path / "pipeline_w.py"
+    line = path.read_text().splitlines().index("@pipeline") + 1
+    result.stdout.fnmatch_lines([f"file {path}, line {line}", "*fixture 'missing_fixture' not found"])

@@ -33,6 +33,7 @@ from zenrun.marks import mark as mark_generator
 from zenrun.outcomes import Exit, Failed, Skipped, from_pytest
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
+from zenrun.sources import real_function
 from zenrun.tbstyle import format_traceback
 from zenrun.warnfilters import apply_session_filters
 from zenrun.xunit import register_xunit_fixtures
@@ -130,7 +131,7 @@ class Item:
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """``(module path, 0-based line of the pipeline's definition or None, name)``."""
-        code = getattr(getattr(self.target, "fn", None), "__code__", None)
+        code = getattr(real_function(getattr(self.target, "fn", None)), "__code__", None)
         return self.module_path, (code.co_firstlineno - 1 if code is not None else None), self.name
 
     def iter_markers_with_node(self, name: str | None = None) -> Iterator[tuple[Item, Mark]]:
@@ -1078,7 +1079,7 @@ def _function_items(
     initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
     fixturenames, missing = manager.closure(initial, path)
     base = pipeline.__name__
-    code = pipeline.fn.__code__
+    code = real_function(pipeline.fn).__code__  # (a wrapper's def is in its decorator's file)
     metafunc = Metafunc(
         pipeline,
         [*fixturenames, *missing],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 from zenrun import heap
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import fail
+from zenrun.sources import real_function
 from zenrun.tbstyle import saferepr
 
 if TYPE_CHECKING:
@@ -489,6 +490,7 @@ class FixtureManager:
         tblines: list[str] = []
         location = where
         for func in funcs:
+            func = real_function(func)  # the file and the lines of the same function
             try:
                 lines, lineno = inspect.getsourcelines(func)
                 path = inspect.getsourcefile(func) or "?"

@@ -47,6 +47,7 @@ from zenrun.reports import (
 from zenrun.runconfig import SharedSteps
 from zenrun.runner import set_post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
+from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
 from zenrun.tbstyle import format_traceback, location
 from zenrun.tbstyle import parse as parse_traceback
@@ -644,7 +645,7 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item:
 
 def _item_location(item: Item) -> tuple[str, int | None]:
     """Where ``item`` is defined: its function's first line (decorators included)."""
-    code = getattr(getattr(item.target, "fn", None), "__code__", None)
+    code = getattr(real_function(getattr(item.target, "fn", None)), "__code__", None)
     if code is None:
         return str(item.module_path), None
     return str(item.module_path), code.co_firstlineno

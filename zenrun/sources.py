@@ -9,6 +9,7 @@ Two facts cache keys need, found without walking ``sys.modules``:
   the CLI and ``-n`` workers agree, and moving the project directory changes
   nothing. Modules outside the rootdir (installed packages) keep their
   import name.
+- :func:`real_function`: the function a decorated one wraps, for where it is defined.
 - :func:`function_source`: a function's source lines, read from its code
   object's file through ``linecache``. ``inspect.getsource`` asks
   ``inspect.getmodule``, which for a code object visits every module in
@@ -40,6 +41,16 @@ _DEF_LINE = re.compile(r"^(\s*def\s)|(\s*async\s+def\s)|(.*(?<!\w)lambda(:|\s))|
 
 #: folder -> its os.path.realpath (see real_path)
 _real_folders: dict[str, str] = {}
+
+
+def real_function(fn: Any) -> Any:
+    """``fn`` without its decorators' wrappers (``__wrapped__``, as pytest's ``get_real_func``):
+    where the function a user wrote is defined, not a decorator's ``def wrapper`` in another
+    file; ``fn`` itself when unwrapping fails (a cycle, an object whose attributes raise)."""
+    try:
+        return inspect.unwrap(fn)
+    except Exception:
+        return fn
 
 
 def real_path(path: str) -> str:
