@@ -908,8 +908,9 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     except UsageError as exc:
         raise CollectError(str(exc)) from None
     try:
-        session.fixturemanager.parse(module, file_path)
+        # as pytest: the xunit functions first, so they run before the module's autouse fixtures
         register_xunit_fixtures(session.fixturemanager, module, file_path)
+        session.fixturemanager.parse(module, file_path)
     except ValueError as exc:  # a dynamic scope returned an unknown scope name
         raise CollectError(f"error while collecting {session.relpath(file_path)}:\n{exc}") from None
     return module_items(module, file_path, session)

@@ -232,3 +232,45 @@ def test_setup_teardown_function_level_with_optional_argument(zenrunner, monkeyp
         "teardown_module",
     ]
     assert trace_setups_teardowns == expected
+
+
+def test_xunit_functions_run_before_the_modules_autouse_fixtures(zenrunner) -> None:
+    """zenrun's: pytest registers the xunit fixtures before the module's own, so
+    ``setup_module`` / ``setup_function`` run before autouse fixtures of the same scope (and
+    their teardowns after them)."""
+    write(
+        zenrunner,
+        """
+        import pytest
+
+        @pytest.fixture(scope="module", autouse=True)
+        def auto_mod():
+            pass
+
+        def setup_module(module):
+            pass
+
+        @pytest.fixture(autouse=True)
+        def auto_fn():
+            pass
+
+        def setup_function(function):
+            pass
+
+        def test_p():
+            pass
+        """,
+    )
+    result = zenrunner.runzenrun_inprocess("--setup-show", "-p", "no:results")
+    result.stdout.fnmatch_lines(
+        [
+            "*SETUP    M _xunit_setup_module_fixture_*",
+            "*SETUP    M auto_mod",
+            "*SETUP    F _xunit_setup_function_fixture_*",
+            "*SETUP    F auto_fn",
+            "*TEARDOWN F auto_fn",
+            "*TEARDOWN F _xunit_setup_function_fixture_*",
+            "*TEARDOWN M auto_mod",
+            "*TEARDOWN M _xunit_setup_module_fixture_*",
+        ]
+    )
