@@ -865,6 +865,8 @@ def _error_text(exc: BaseException, config: Config) -> str:
     explain_assertion(exc)  # a failing assert in a fixture or body: what it compared
     text = user_traceback(exc)
     style = config.getoption("tbstyle", "auto")
+    if config.getoption("fulltrace", False):  # as pytest: nothing cut, zenrun's frames too, long
+        text, style = "".join(traceback.format_exception(exc)), "long"
     if style == "native":
         return text
     if style == "line":  # as pytest: where it was raised and what, on one line

@@ -1150,7 +1150,7 @@ def zenrun_addoption(parser: Any) -> None:
         action="store_true",
         default=False,
         help="show the whole traceback of a KeyboardInterrupt, zenrun's frames included, and collection "
-        "errors in the long style",
+        "errors and errors at setup in the long style (setup: zenrun's frames too)",
     )
     reporting.addoption(
         "-l",

@@ -633,14 +633,9 @@ def hello(request):
         numentries = out.count("_ _ _")  # separator for traceback entries
         assert numentries == 0
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="--fulltrace does not show zenrun's own frames of a fixture's error (pytest: its "
-        "frames, with entry separators); zenrun's --fulltrace is about KeyboardInterrupt and "
-        "collection errors",
-    )
     def test_traceback_argsetup_fulltrace(self, zenrunner) -> None:
-        """The second half of pytest's ``test_traceback_argsetup``."""
+        """The second half of pytest's ``test_traceback_argsetup``: ``--fulltrace`` shows
+        zenrun's frames of a fixture's error too, as pytest shows its own."""
         zenrunner.makeconftest(
             """
 import zenrun
