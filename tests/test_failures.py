@@ -781,7 +781,43 @@ def test_showlocals_survives_a_repr_raising_a_base_exception(zenrunner):
     )
     result = zenrunner.run("--showlocals", "-p", "no:results")
     result.assert_outcomes(failed=1, passed=1)  # the next pipeline ran: no internal error
-    result.fnmatch_lines(["*thing*= <[[]Stop raised in repr()] Bad object>"])
+    result.fnmatch_lines(["*thing*= <[[]Stop() raised in repr()] Bad object at 0x*>"])
+
+
+def test_an_exception_whose_str_raises_a_base_exception_is_a_failure(zenrunner):
+    """A message that cannot be made (its ``__str__`` raises a BaseException of the user's)
+    is named as Python names it; the pipeline fails, the session goes on (was: INTERNALERROR)."""
+    zenrunner.makepyfile(
+        pipeline_a="""
+        from zenrun import pipeline, step
+
+        class Stop(BaseException):
+            pass
+
+        class Bad:
+            def __repr__(self):
+                raise Stop()
+
+        @step
+        def fails() -> int:
+            assert 0, Bad()
+
+        @step
+        def fine() -> int:
+            return 1
+
+        @pipeline
+        def p_bad():
+            fails()
+
+        @pipeline
+        def p_after():
+            fine()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(failed=1, passed=1)
+    result.fnmatch_lines(["E       AssertionError: <exception str() failed>"])
 
 
 def test_a_teardown_error_after_x_is_charged_to_the_pipeline_that_ran_last(zenrunner):

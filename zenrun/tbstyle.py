@@ -58,7 +58,9 @@ def exception_only(exc: BaseException) -> list[str]:
     )
     try:
         text = str(exc)
-    except Exception:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # a user's BaseException out of __str__ / __repr__ must not end the session
         text = "<exception str() failed>"
     lines = [f"{name}: {text}\n" if text else f"{name}\n"]
     notes = getattr(exc, "__notes__", None)
@@ -259,6 +261,22 @@ def _function_source(frame: Frame) -> list[str]:
     return [failing]
 
 
+def _exception_repr(exc: BaseException) -> str:
+    """How a ``repr`` that raised names its exception (pytest's ``_format_repr_exception``):
+    ``NotImplementedError()``, the exception's own ``repr`` when that works."""
+    try:
+        return repr(exc)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # that repr is broken too: its type, then its str or nothing
+        try:
+            return f'{type(exc).__name__}("{exc}")'
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as inner:
+            return f"unpresentable exception ({type(inner).__name__})"
+
+
 def saferepr(value: object, maxsize: int = 240) -> str:
     """``repr(value)`` cut to ``maxsize`` characters in its middle, never raising: a ``repr``
     that raises anything but an interrupt is named instead (as pytest's ``saferepr``)."""
@@ -267,7 +285,7 @@ def saferepr(value: object, maxsize: int = 240) -> str:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # as pytest: a BaseException of the user's too
-        text = f"<[{type(exc).__name__} raised in repr()] {type(value).__name__} object>"
+        text = f"<[{_exception_repr(exc)} raised in repr()] {type(value).__name__} object at 0x{id(value):x}>"
     if len(text) > maxsize:
         half = max(0, (maxsize - 3) // 2)
         text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
