@@ -139,12 +139,22 @@ def _explain(test: ast.expr, frame: FrameType) -> str | None:
     return f"assert {ast.unparse(test)}"
 
 
-def _where(node: ast.expr, shown: str, frame: FrameType) -> list[str]:
-    """pytest's ``+  where 0.42 = acc``: the value of a name or attribute, and what it is."""
+def _where(node: ast.expr, shown: str, frame: FrameType, depth: int = 0) -> list[str]:
+    """pytest's ``+  where 0.42 = acc``: the value of a name or attribute, and what it is.
+
+    An attribute is shown on its object's value, as pytest does
+    (``where 0 = <Model object at 0x...>.acc``), then that object's own ``where``, indented
+    one step further: the object is often what tells why the attribute is wrong."""
     if not isinstance(node, (ast.Attribute, ast.Subscript)):  # a name's value says it all
         return []
+    indent = "  " * depth
+    if isinstance(node, ast.Attribute):
+        base, _, known = _shown(node.value, frame)
+        if known:
+            where = f" +  {indent}where {shown} = {base}.{node.attr}"
+            return [where, *_where(node.value, base, frame, depth + 1)]
     source = ast.unparse(node)
-    return [f"  +  where {shown} = {source}"] if shown != source else []
+    return [f" +  {indent}where {shown} = {source}"] if shown != source else []
 
 
 def _differences(left: Any, right: Any) -> list[str]:
