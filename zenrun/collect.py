@@ -594,9 +594,12 @@ class Session:
             return None
         self.collected_modules.append(path)
         items = [item for items in results for item in items]
-        self._collections = getattr(self, "_collections", 0) + 1
-        for item in items:  # a file given twice (--keep-duplicates) is two modules in --co
-            item.collection_id = self._collections
+        # A file given twice with --keep-duplicates is two modules in --co; without it, one
+        # module holds the pipelines every argument naming it selects (as pytest, #723).
+        if self.config.getoption("keepduplicates", False):
+            self._collections = getattr(self, "_collections", 0) + 1
+            for item in items:
+                item.collection_id = self._collections
         lf = self.config.pluginmanager.get_plugin("lfplugin")
         if lf is not None:
             lf.collected(self.relpath(path), items)
