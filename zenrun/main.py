@@ -104,7 +104,13 @@ class _MaxFail(argparse.Action):
 def zenrun_addoption(parser: Parser) -> None:
     general = parser.getgroup("general")
     general.addoption("-h", "--help", action="store_true", default=False, help="show this help and exit")
-    general.addoption("--version", action="store_true", default=False, help="show the version and exit")
+    general.addoption(
+        "-V",
+        "--version",
+        action="count",
+        default=0,
+        help="show the version and exit; given twice, also where zenrun is imported from and the plugins",
+    )
     general.addoption(
         "-v",
         "--verbose",
@@ -1137,10 +1143,36 @@ def _shown_streams(config: Config) -> set[str]:
     return {"stdout", "stderr", "log"} if choice == "all" else set() if choice == "no" else {choice}
 
 
+#: The end of ``--help``, as pytest's: where the lists the help leaves out are.
+_HELP_FOOTER = """
+to see available markers type: zenrun --markers
+to see available fixtures type: zenrun --fixtures
+(shown according to specified file_or_dir or current dir if not specified; fixtures with leading '_' are only shown with the '-v' option)"""
+
+
+def _show_version(config: Config) -> None:
+    """``--version``; given twice, as pytest's: where zenrun is imported from, then the
+    plugins registered through the ``zenrun`` entry-point group (what a bug report needs)."""
+    if config.getoption("version") < 2:
+        print(f"zenrun {__version__}")
+        return
+    import zenrun
+
+    print(f"This is zenrun version {__version__}, imported from {zenrun.__file__}")
+    dists = config.pluginmanager.plugin_dists
+    if dists:
+        print("registered third-party plugins:")
+        for name, dist in dists:
+            plugin = config.pluginmanager.get_plugin(name)
+            where = getattr(plugin, "__file__", None) or repr(plugin)
+            # named as the header's "plugins:" line names them (several may share one distribution)
+            print(f"  {name}-{dist.version if dist else '?'} at {where}")
+
+
 def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
     """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code."""
     args = list(sys.argv[1:] if args is None else args)
-    if args == ["--version"]:  # no plugin to load, no option to parse: print it at once
+    if args in (["--version"], ["-V"]):  # no plugin to load, no option to parse: print it at once
         print(f"zenrun {__version__}")
         return ExitCode.OK
     try:
@@ -1160,9 +1192,10 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
             print(config.parser.format_help())
             for warning in config.stash.get("help_warnings", []):
                 print(f"warning : {warning}")
+            print(_HELP_FOOTER)
             return ExitCode.OK
         if config.getoption("version"):
-            print(f"zenrun {__version__}")
+            _show_version(config)
             return ExitCode.OK
         config.hook.zenrun_configure.call_historic(kwargs=dict(config=config))
         code: int = config.hook.zenrun_cmdline_main(config=config)

@@ -1,0 +1,95 @@
+"""Port of pytest's ``testing/test_helpconfig.py`` (pytest-dev/pytest).
+
+``--version`` / ``-V`` (once: the version alone; twice: where zenrun is
+imported from and the registered plugins), ``--help`` (its options, the
+``[tool.zenrun]`` keys plugins declare, its closing hints), and the
+validation of hook names in a conftest.
+
+Not ported: ``test_versions`` (``pytest.version_tuple``: zenrun has
+``zenrun.__version__`` only), ``test_help_ini_union_and_literal_types``
+(zenrun's ``addini`` takes pytest's type names, not Python types),
+``test_parse_known_args_doesnt_quit_on_help`` (pytest's private parser API),
+``--traceconfig``, ``--debug`` and ``PYTEST_DEBUG`` (zenrun has no tracing of
+its plugin manager).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import zenrun
+
+
+def test_version_verbose(zenrunner) -> None:
+    result = zenrunner.runzenrun_inprocess("--version", "--version")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"*zenrun*{zenrun.__version__}*imported from*"])
+    from zenrun.config import PluginManager
+
+    manager = PluginManager()
+    if manager.load_entrypoint_plugins():
+        result.stdout.fnmatch_lines(["*registered third-party plugins:", "*at*"])
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_less_verbose(zenrunner, flag: str) -> None:
+    """A single ``--version`` or ``-V`` displays only the version, without loading plugins."""
+    zenrunner.makeconftest("print('This should not be printed')")
+    result = zenrunner.run(flag)
+    assert result.ret == 0
+    assert result.stdout.str().strip() == f"zenrun {zenrun.__version__}"
+
+
+def test_help(zenrunner) -> None:
+    result = zenrunner.runzenrun_inprocess("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["  -V, --version         show the version and exit; given twice, also where*"]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "  -m MARKEXPR           only run pipelines whose marks match MARKEXPR*",
+            "  --durations N *",
+            "*pyproject.toml*",
+            "*to see*markers*zenrun --markers*",
+            "*to see*fixtures*zenrun --fixtures*",
+        ]
+    )
+
+
+def test_empty_help_param(zenrunner) -> None:
+    """An empty help of a declared key is displayed as an empty line."""
+    zenrunner.makeconftest(
+        """
+def zenrun_addoption(parser):
+    parser.addini("test_ini", "", default=True, type="bool")
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["  test_ini*"])
+
+
+def test_hookvalidation_unknown(zenrunner) -> None:
+    zenrunner.makeconftest(
+        """
+def zenrun_hello(xyz):
+    pass
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*unknown hook*zenrun_hello*"])
+
+
+def test_hookvalidation_optional(zenrunner) -> None:
+    zenrunner.makeconftest(
+        """
+import zenrun
+@zenrun.hookimpl(optionalhook=True)
+def zenrun_hello(xyz):
+    pass
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 5
