@@ -1181,3 +1181,30 @@ def test_pytest_skip_at_module_level_skips_the_module(zenrunner):
     result = zenrunner.run("-rs", "-p", "no:results")
     result.assert_outcomes(skipped=2)
     result.fnmatch_lines(["SKIPPED [[]1] pipeline_gpu.py:3: no gpu on this machine"])
+
+def test_fail_without_trace_in_a_fixture_teardown_shows_the_message_alone(zenrunner):
+    """As pytest: ``zenrun.fail(msg, pytrace=False)`` tearing down a fixture reports ``msg``,
+    not the fixture's source and an ``E   Failed:`` line."""
+    zenrunner.makepyfile(
+        pipeline_a="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def resource():
+            yield
+            zenrun.fail("world", pytrace=False)
+
+        @step
+        def work() -> int:
+            return 1
+
+        @pipeline
+        def p(resource):
+            work()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(passed=1, errors=1)
+    result.fnmatch_lines(["*ERROR at teardown of p*", "error in pipeline fixture teardown:", "world"])
+    assert "def resource" not in result.stdout

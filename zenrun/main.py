@@ -868,6 +868,8 @@ def prepare_item(
 def _error_text(exc: BaseException, config: Config) -> str:
     """An exception raised setting up or composing an item, in ``--tb`` style (pytest's
     ``E   Error: message`` lines)."""
+    if isinstance(exc, Failed) and not exc.pytrace:  # zenrun.fail(..., pytrace=False): the message
+        return exc.msg or ""
     explain_assertion(exc)  # a failing assert in a fixture or body: what it compared
     text = user_traceback(exc)
     style = config.getoption("tbstyle", "auto")
