@@ -49,7 +49,7 @@ from zenrun.runner import set_post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
-from zenrun.tbstyle import format_traceback, location
+from zenrun.tbstyle import format_traceback
 from zenrun.tbstyle import parse as parse_traceback
 from zenrun.warnfilters import apply_session_filters, parse_warning_filter
 
@@ -877,9 +877,8 @@ def _error_text(exc: BaseException, config: Config) -> str:
         text, style = "".join(traceback.format_exception(exc)), "long"
     if style == "native":
         return text
-    if style == "line":  # as pytest: where it was raised and what, on one line
-        where = location(text)
-        return f"{where}: {exception_line(text)}" if where else exception_line(text)
+    if style == "line":  # as pytest's for an error: what was raised, on one E line
+        return f"E   {exception_line(text)}"
     if parse_traceback(text) is None:  # no user frame left: the exception alone
         return "\n".join(
             f"E   {line}" for line in traceback.format_exception_only(type(exc), exc)[-1:]
