@@ -380,8 +380,11 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
     except Exit as exc:  # zenrun.exit(): the session ends here
         status = exc.returncode if exc.returncode is not None else ExitCode.INTERRUPTED
         session.exit_message = f"zenrun.outcomes.Exit: {exc.msg}"
-        if not started:
+        if not started:  # as pytest: said on stderr, and (no summary follows) as the terminal's banner
             print(f"Exit: {exc.msg}", file=sys.stderr)
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.tw.sep("!", session.exit_message, red=True)
     except BaseException as exc:  # as pytest: anything else is an internal error (SystemExit too)
         status = ExitCode.INTERNAL_ERROR
         try:
