@@ -1209,3 +1209,36 @@ def test_fail_without_trace_in_a_fixture_teardown_shows_the_message_alone(zenrun
     result.assert_outcomes(passed=1, errors=1)
     result.fnmatch_lines(["*ERROR at teardown of p*", "error in pipeline fixture teardown:", "world"])
     assert "def resource" not in result.stdout
+
+
+def test_tb_line_shows_the_first_line_of_a_multi_line_message(zenrunner):
+    """As pytest's crash line: an assert's explanation (``+  where`` lines) and a message
+    of several lines give their first line, not their last."""
+    zenrunner.makepyfile(
+        pipeline_a="""
+        from zenrun import pipeline, step
+
+        class Model:
+            accuracy = 0.42
+
+        @step
+        def attribute() -> None:
+            model = Model()
+            assert model.accuracy >= 0.5
+
+        @step
+        def lines() -> None:
+            raise ValueError("first\\nsecond")
+
+        @pipeline
+        def p_attribute():
+            attribute()
+
+        @pipeline
+        def p_lines():
+            lines()
+        """
+    )
+    result = zenrunner.run("--tb=line", "-p", "no:results")
+    result.assert_outcomes(failed=2)
+    result.fnmatch_lines(["pipeline_a.py:9: assert 0.42 >= 0.5", "pipeline_a.py:13: ValueError: first"])

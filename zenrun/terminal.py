@@ -23,7 +23,7 @@ from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Exit
-from zenrun.reports import failure_text, format_warning, raised_at
+from zenrun.reports import exception_line, failure_text, format_warning, raised_at
 from zenrun.runner import set_showlocals
 from zenrun.tbstyle import location, relpath, short_assertion
 
@@ -1106,11 +1106,14 @@ def report_chars(config: Any) -> str:
 
 
 def _line_of(report: Any) -> str:
-    """``--tb=line``: ``path:lineno: exception`` of the failing step (as pytest), else the summary."""
+    """``--tb=line``: ``path:lineno: exception`` of the failing step (as pytest), else the summary.
+
+    The exception is pytest's crash message: its type and the first line of its message (an
+    assert's explanation continues on ``+  where`` lines, which say nothing alone)."""
     for step in report.run.steps.values() if report.run is not None else ():
         where = location(step.error) if step.status == "failed" and step.error else None
         if where:
-            return f"{where}: {step.error.strip().splitlines()[-1]}"
+            return f"{where}: {short_assertion(exception_line(step.error))}"
     return f"{report.nodeid}: {report.summary}"
 
 
