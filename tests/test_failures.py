@@ -1242,3 +1242,46 @@ def test_tb_line_shows_the_first_line_of_a_multi_line_message(zenrunner):
     result = zenrunner.run("--tb=line", "-p", "no:results")
     result.assert_outcomes(failed=2)
     result.fnmatch_lines(["pipeline_a.py:9: assert 0.42 >= 0.5", "pipeline_a.py:13: ValueError: first"])
+
+
+def test_a_skip_tearing_down_a_fixture_skips_the_pipeline_without_an_error(zenrunner):
+    """As pytest (#13537): ``zenrun.skip()`` in a fixture's teardown adds a skip of the item
+    (the reasons of all its fixtures, ``A; B``), not an error; the exit code stays 0."""
+    zenrunner.makepyfile(
+        pipeline_a="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def fix_a():
+            yield
+            zenrun.skip("A")
+
+        @zenrun.fixture
+        def fix_b():
+            yield
+            zenrun.skip("B")
+
+        @zenrun.fixture(scope="module")
+        def fix_module():
+            yield
+            zenrun.skip("M")
+
+        @step
+        def work() -> int:
+            return 1
+
+        @pipeline
+        def p_two(fix_a, fix_b):
+            work()
+
+        @pipeline
+        def p_module(fix_module):
+            work()
+        """
+    )
+    result = zenrunner.run("-p", "no:results", "-rs")
+    result.assert_outcomes(passed=2, skipped=2)
+    assert result.ret == 0
+    result.fnmatch_lines(["SKIPPED [[]1[]] pipeline_a.py:*: A; B", "SKIPPED [[]1[]] pipeline_a.py:*: M"])
+    assert "ERROR" not in result.stdout

@@ -403,8 +403,8 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
         last = next((i for i in reversed(session.items) if i.nodeid in reported), None)
         errors = teardown_scope(session, last, "module") if last is not None else []
         errors += teardown_scope(session, last or (session.items[-1] if session.items else None), "session")
-        if errors and status == ExitCode.OK:
-            status = ExitCode.PIPELINES_FAILED
+        if any(not isinstance(e, Skipped) for e in errors) and status == ExitCode.OK:
+            status = ExitCode.PIPELINES_FAILED  # (a skip tearing down is no failure)
         session.exitstatus = status
         try:  # as pytest: the session finishes where it started (a hook or step may chdir)
             os.chdir(session.startpath)
@@ -467,6 +467,21 @@ def report_teardown_errors(
     teardown printed (``sections``) is shown with it.
     """
     if not errors:
+        return
+    if all(isinstance(exc, Skipped) for exc in errors):  # as pytest (#13537): skipping while
+        # tearing down skips the item (one report, the reasons of all the fixtures), no error
+        reasons = dict.fromkeys(exc.msg or "Skipped" for exc in reversed(errors) if isinstance(exc, Skipped))
+        where = raised_at(errors[0]) if len(errors) == 1 else _item_location(item) if item else None
+        skipped = ItemReport(
+            item.nodeid if item is not None else "<session>",
+            SKIPPED,
+            when="teardown",
+            longrepr="; ".join(reasons),
+            phase="teardown",
+            location=where,
+        )
+        session.reports.append(skipped)
+        session.config.hook.zenrun_item_report(report=skipped)
         return
     text = "\n".join(
         f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _error_text(exc, session.config)
