@@ -34,7 +34,7 @@ from zenrun.outcomes import Exit, Failed, Skipped, from_pytest
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.sources import real_function
-from zenrun.tbstyle import format_traceback
+from zenrun.tbstyle import CAUSE_MESSAGE, CONTEXT_MESSAGE, format_traceback
 from zenrun.warnfilters import apply_session_filters
 from zenrun.xunit import register_xunit_fixtures
 
@@ -194,24 +194,40 @@ class Item:
 
 def _short_exception(exc: BaseException, style: str = "short", *, internal: bool = False) -> str:
     """``exc``'s traceback without zenrun's and importlib's frames (all of them with
-    ``internal``), as pytest reports a collection error: ``--tb`` style (``short`` for ``auto``:
-    ``path:line: in name`` and the source line per frame, ``E   Error: message``); ``native``:
-    Python's format."""
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if internal
-        or (not f.filename.startswith((_ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename)
-    ]
-    native = "".join(
-        [
-            "Traceback (most recent call last):\n",
-            *traceback.format_list(frames),
-            *traceback.format_exception_only(type(exc), exc),
+    ``internal``), as pytest reports a collection error: ``--tb`` style (``short`` for
+    ``auto``: ``path:line: in name`` and the source line per frame, ``E   Error: message``);
+    ``native``: Python's format. The exceptions it was raised from (``raise ... from``, or
+    while handling) come first, with Python's line between them, as pytest shows a chain:
+    the first is often the cause."""
+    chain: list[tuple[BaseException, str | None]] = []  # each with its link to the next
+    current: BaseException | None = exc
+    link: str | None = None
+    while current is not None and all(current is not seen for seen, _ in chain):
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, CAUSE_MESSAGE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, CONTEXT_MESSAGE
+        else:
+            current = None
+    parts: list[str] = []
+    any_frames = False
+    for error, message in reversed(chain):
+        frames = [
+            f
+            for f in traceback.extract_tb(error.__traceback__)
+            if internal
+            or (not f.filename.startswith((_ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename)
         ]
-    )
-    if style in ("native", "no", "line") or not frames:
-        return native if frames else "".join(traceback.format_exception_only(type(exc), exc))
+        any_frames = any_frames or bool(frames)
+        if frames:
+            parts += ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+        parts += traceback.format_exception_only(type(error), error)
+        if message is not None:
+            parts.append(f"\n{message}\n\n")
+    native = "".join(parts)
+    if style in ("native", "no", "line") or not any_frames:
+        return native
     return format_traceback(native, "long" if style == "long" else "short")
 
 
@@ -904,7 +920,9 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
                 "Hint: make sure your pipeline modules/packages have valid Python names.\n"
                 f"Traceback:\n{_short_exception(exc, style, internal=_internal_frames(session.config))}"
             ) from None
-        raise CollectError(_short_exception(exc, style)) from None
+        # a chain's first exception comes first in the report: the summary names the last, as pytest
+        chained = exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__)
+        raise CollectError(_short_exception(exc, style), crash_message(exc) if chained else None) from None
     file_path = Path(os.path.abspath(file_path))
     try:  # as pytest: a module's plugins, a failure to import one is the module's error
         import_required_plugins(session.config, session.fixturemanager, module)
