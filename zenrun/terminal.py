@@ -670,8 +670,12 @@ class TerminalReporter:
             self._summary_warnings(final, title="warnings summary (final)")
         if getattr(session, "shouldfail", None):
             self.tw.sep("!", session.shouldfail, red=True)
-        if getattr(session, "exit_message", None):  # zenrun.exit()
-            self.tw.sep("!", session.exit_message, red=True)
+        # zenrun.exit(): as pytest, before the closing line when the session is interrupted
+        # (exit code 2), after it when exit() chose its own code
+        exit_after = bool(getattr(session, "exit_message", None)) and exitstatus != 2
+        if getattr(session, "exit_message", None):
+            if not exit_after:
+                self.tw.sep("!", session.exit_message, red=True)
         elif session.shouldstop == "KeyboardInterrupt":
             self.tw.sep("!", "KeyboardInterrupt", red=True)
             interrupt = getattr(session, "interrupt", None)
@@ -695,6 +699,8 @@ class TerminalReporter:
                 self.tw.line()  # as pytest: a blank line after the ids
             text, color = self._colored_closing_line(session)
             self.tw.line(text.removesuffix(f"\x1b[{_ESCAPES[color]}m"), **{color: True})
+        if exit_after:
+            self.tw.sep("!", session.exit_message, red=True)
         return None
 
     def _summary_errors_and_failures(self, session: Any, tbstyle: str) -> None:

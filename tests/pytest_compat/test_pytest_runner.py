@@ -297,6 +297,33 @@ def zenrun_sessionstart():
     assert result.ret == 98
 
 
+@pytest.mark.parametrize("returncode", [None, 99])
+def test_zenrun_exit_banner_place(zenrunner, returncode) -> None:
+    """pytest's order (``test_pytest_exit_returncode`` run by hand): the ``!!! Exit !!!``
+    banner comes before the closing line when the session is interrupted (exit code 2),
+    after it when ``exit()`` chose the code."""
+    zenrunner.makepyfile(
+        f"""
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def exits():
+    zenrun.exit("some exit msg", {returncode})
+
+@pipeline
+def test_foo():
+    exits()
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results")
+    lines = [line for line in result.stdout.lines if line]
+    banner = next(i for i, line in enumerate(lines) if "Exit: some exit msg" in line)
+    closing = next(i for i, line in enumerate(lines) if "no pipelines ran" in line)
+    assert (banner < closing) == (returncode is None)
+    assert result.ret == (returncode or 2)
+
+
 def test_zenrun_fail_notrace_runtest(zenrunner) -> None:
     """``zenrun.fail(..., pytrace=False)`` shows no traceback while running."""
     zenrunner.makepyfile(
