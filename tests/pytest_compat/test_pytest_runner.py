@@ -23,13 +23,20 @@ Not ported: ``TestSetupState`` (pytest's private ``SetupState``),
 ``CollectReport``, ``CallInfo`` and ``runtestprotocol``),
 ``test_runtest_in_module_ordering`` (hooks on test classes),
 ``test_keyboardinterrupt_clears_request_and_funcargs`` (``item.funcargs``),
-``test_unicode_in_longrepr`` (a ``pytest_runtest_makereport`` wrapper),
-``test_makereport_getsource_dynamic_code`` (monkeypatches
-``inspect.findsource`` in pytest's process), ``test_current_test_env_var`` and
+``test_logstart_logfinish_hooks`` (``pytest_runtest_logstart`` /
+``_logfinish``), ``test_current_test_env_var`` and
 ``test_pytest_version_env_var`` (``PYTEST_CURRENT_TEST`` / ``PYTEST_VERSION``,
 which zenrun does not set), ``TestReportContents`` (``longreprtext`` /
 ``capstdout`` of pytest's report objects: the captured sections are checked
 in ``test_pytest_capture.py``).
+
+Ported in another form: ``test_unicode_in_longrepr`` (pytest's sets a
+non-ASCII ``longrepr`` in a ``pytest_runtest_makereport`` wrapper; here a
+non-ASCII failure under an ASCII stdout), ``test_makereport_getsource_dynamic_code``
+(pytest's monkeypatches ``inspect.findsource`` in its own process; here the
+same ``-vv`` run with a missing fixture). zenrun's own: ``test_skip_in_step``,
+``test_zenrun_fail_notrace_in_step`` (xfail: a step's error is its traceback
+text), ``test_zenrun_exit_banner_place``.
 """
 
 from __future__ import annotations
