@@ -1001,3 +1001,21 @@ def test_version_loads_no_session_module(tmp_path):
     from zenrun import __version__
 
     assert f"LOADED [] 0 'zenrun {__version__}\\n'" in proc.stdout, proc.stdout
+
+def test_minversion_and_required_plugins_stop_a_run_that_lacks_them(zenrunner):
+    """As pytest's ini keys: a project asking for a newer zenrun, or a plugin that is not
+    installed, stops at once with a usage error naming what is missing."""
+    zenrunner.maketoml('minversion = "99.0"\n')
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: *zenrun.toml: 'minversion' requires zenrun-99.0, actual zenrun-*"])
+
+    zenrunner.maketoml(
+        f'minversion = "{zenrun.__version__}"\nrequired_plugins = ["zenrun-nosuchplugin", "dask"]\n'
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: Missing required plugins: zenrun-nosuchplugin"])
+
+    zenrunner.maketoml('required_plugins = ["dask", "zenrun>=0.0.1"]\n')  # an entry point's, a distribution's
+    assert zenrunner.runzenrun_inprocess().ret == 5

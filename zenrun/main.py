@@ -259,6 +259,14 @@ def zenrun_addoption(parser: Parser) -> None:
         default=False,
         help="enable the strict options (as -o strict=true: strict_markers, strict_xfail, ...)",
     )
+    parser.addini("minversion", "the oldest zenrun version this project runs with (as pytest's)")
+    parser.addini(
+        "required_plugins",
+        "plugins that must be installed for zenrun to run, with optional version specifiers "
+        "(name>=1.0); a missing one is a usage error",
+        type="args",
+        default=[],
+    )
     parser.addini(
         "norecursedirs",
         "directory patterns not to recurse into while collecting",

@@ -51,6 +51,7 @@ def test_help(zenrunner) -> None:
             "  -m MARKEXPR           only run pipelines whose marks match MARKEXPR*",
             "  --durations N *",
             "*pyproject.toml*",
+            "*minversion*",
             "*to see*markers*zenrun --markers*",
             "*to see*fixtures*zenrun --fixtures*",
         ]

@@ -25,6 +25,7 @@ from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
 from zenrun.config.argparsing import BOOL_WORDS, LIST_TYPES, Parser
 from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
+from zenrun.config.requirements import check_minversion, check_required_plugins, installed_plugins
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 
@@ -606,6 +607,8 @@ def _build_config(
     config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
     _override_ini(config, _overrides(config.option))
     config.parser.check_ini(config.ini, config.inipath)
+    check_minversion(config.getini("minversion"), config.inipath)
+    check_required_plugins(config.getini("required_plugins"), installed_plugins(pm.plugin_dists))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
