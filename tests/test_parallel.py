@@ -994,3 +994,25 @@ def test_the_driver_reads_the_installed_packages_while_the_first_steps_run_in_wo
     reads.unlink()
     zenrunner.run("--no-cache").assert_outcomes(passed=1)
     assert not reads.exists()  # ints record no package version: nothing read locally
+
+
+def test_a_keyboard_interrupt_raised_by_a_step_in_a_worker_interrupts_the_session(zenrunner):
+    """As without workers (and pytest): a step that raises KeyboardInterrupt interrupts the
+    session, exit 2; the worker is not reported dead ("killed by signal SIGTERM")."""
+    zenrunner.makepyfile(
+        pipeline_kbi="""
+        from zenrun import pipeline, step
+
+        @step
+        def interrupted():
+            raise KeyboardInterrupt("fake")
+
+        @pipeline
+        def p():
+            interrupted()
+        """
+    )
+    result = zenrunner.run("-n", "2", "-p", "no:results", timeout=120)
+    assert result.ret == 2, result.stdout.str()
+    result.fnmatch_lines(["*!!! KeyboardInterrupt !!!*"])
+    assert "died" not in result.stdout.str() and "SIGTERM" not in result.stdout.str()

@@ -376,6 +376,8 @@ class Scheduler:
     def _collect(self, key: Hashable, outcome: TaskResult | BaseException) -> None:
         job, task = self._running.pop(key)
         job.running -= 1
+        if isinstance(outcome, KeyboardInterrupt):  # a step raised it in a worker: as in the driver,
+            raise outcome  # the session is interrupted (exit 2), not the worker reported dead
         self._learn(job, task, outcome)
         self._guarded(job, self._outcome, job, task, outcome)
 

@@ -52,12 +52,17 @@ def apply_environ(environ: dict[str, str]) -> None:
 _worker_pid: int | None = None
 
 
+class Terminated(KeyboardInterrupt):
+    """The worker's SIGTERM, as an exception that unwinds the step: told apart from a
+    ``KeyboardInterrupt`` the step raised itself, which goes back to the driver."""
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     if os.getpid() != _worker_pid:  # a process a step forked: ends as SIGTERM ends it by default
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
-    raise KeyboardInterrupt(f"terminated by the driver (signal {signum})")
+    raise Terminated(f"terminated by the driver (signal {signum})")
 
 
 _default_while_forking = False
@@ -273,8 +278,10 @@ def _serve(conn: Connection, shared: bytes, shared_args: list[Any]) -> None:
         else:
             try:
                 reply = (True, fn(*shared_args, *args))
-            except Exception as exc:
-                reply = (False, exc)
+            except Terminated:
+                raise
+            except (Exception, KeyboardInterrupt) as exc:  # a step's own KeyboardInterrupt: the
+                reply = (False, exc)  # driver's session is interrupted, as when it runs there
             if os.getpid() != worker_pid:  # a step forked and its child returned: not ours to say
                 os._exit(0)
         try:
