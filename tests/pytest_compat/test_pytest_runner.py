@@ -167,7 +167,8 @@ def teardown_function():
         )
         assert zenrunner.runzenrun_inprocess().ret == 1
 
-    def test_systemexit_does_not_bail_out(self, zenrunner) -> None:
+    @pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+    def test_systemexit_does_not_bail_out(self, zenrunner, args) -> None:
         zenrunner.makeconftest(REPORTS)
         zenrunner.makepyfile(
             """
@@ -182,11 +183,12 @@ def test_func():
     exits()
 """
         )
-        result = zenrunner.runzenrun_inprocess("-p", "no:results")
+        result = zenrunner.runzenrun_inprocess("-p", "no:results", *args)
         result.assert_outcomes(failed=1)
         assert result.ret == 1
 
-    def test_exit_propagates(self, zenrunner) -> None:
+    @pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+    def test_exit_propagates(self, zenrunner, args) -> None:
         zenrunner.makepyfile(
             """
 import zenrun
@@ -205,12 +207,13 @@ def test_after():
     exits()
 """
         )
-        result = zenrunner.runzenrun_inprocess("-p", "no:results")
+        result = zenrunner.runzenrun_inprocess("-p", "no:results", *args)
         assert result.ret == 2
         result.stdout.no_fnmatch_line("*test_after*")
         result.stdout.no_fnmatch_line("*failed*")
 
-    def test_keyboardinterrupt_propagates(self, zenrunner) -> None:
+    @pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+    def test_keyboardinterrupt_propagates(self, zenrunner, args) -> None:
         zenrunner.makepyfile(
             """
 from zenrun import pipeline, step
@@ -224,7 +227,7 @@ def test_func():
     interrupted()
 """
         )
-        result = zenrunner.runzenrun_inprocess("-p", "no:results")
+        result = zenrunner.runzenrun_inprocess("-p", "no:results", *args)
         assert result.ret == 2
         result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
 
