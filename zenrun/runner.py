@@ -43,11 +43,11 @@ from zenrun.capture import CaptureSettings, capturing
 from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
-from zenrun.outcomes import Exit, OutcomeException, Skipped, XFailed, from_pytest
+from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed, from_pytest
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
-from zenrun.tbstyle import CAUSE_MESSAGE, CONTEXT_MESSAGE, exception_only, saferepr
+from zenrun.tbstyle import CAUSE_MESSAGE, CONTEXT_MESSAGE, NOTRACE_HEADER, exception_only, saferepr
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -582,6 +582,10 @@ def _outcome_text(exc: BaseException) -> str:
     them), ``Type: message`` alone."""
     if isinstance(exc, (Skipped, XFailed, Exit)):
         return f"{type(exc).__name__}: {getattr(exc, 'msg', None) or ''}\n"
+    if isinstance(exc, Failed) and not exc.pytrace:  # where it was raised, shown as its message
+        text = _one_traceback(exc)
+        header = "Traceback (most recent call last):"  # as _one_traceback writes it
+        return text.replace(header, NOTRACE_HEADER, 1) if text.startswith(header) else text
     return user_traceback(exc)
 
 

@@ -17,6 +17,10 @@ import traceback
 from dataclasses import dataclass
 
 _HEADER = "Traceback (most recent call last):"
+#: The first line of an error raised with ``zenrun.fail(..., pytrace=False)``: its frames are
+#: kept (where it was raised: ``--tb=line``'s ``path:line``), and every ``--tb`` style shows
+#: the message alone, as pytest does.
+NOTRACE_HEADER = _HEADER + " (pytrace=False)"
 _FRAME = re.compile(r'^  File "(?P<path>.*)", line (?P<lineno>\d+), in (?P<name>.*)$')
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 _LOCAL = re.compile(r"^    (?P<name>[A-Za-z_]\w*) = (?P<value>.*)$")
@@ -93,7 +97,7 @@ def parse(text: str) -> tuple[list[Frame], list[str]] | None:
     exception's, where it ended); None if ``text`` is not one."""
     text = split_chain(text)[-1][0]
     lines = text.rstrip("\n").splitlines()
-    if not lines or lines[0] != _HEADER:
+    if not lines or lines[0] not in (_HEADER, NOTRACE_HEADER):
         return None
     frames: list[Frame] = []
     index = 1
@@ -144,6 +148,11 @@ def format_traceback(text: str, style: str) -> str:
     and the source line per frame; ``auto``: long for the first and last
     frame, short between (as pytest); ``native``: Python's own format.
     """
+    if text.startswith(NOTRACE_HEADER):  # fail(..., pytrace=False): the message, in every style
+        parsed = parse(text)
+        if parsed is not None:
+            message = "\n".join(parsed[1])
+            return message.removeprefix("Failed: ") + "\n"
     if style not in ("auto", "long", "short"):
         return text
     chain = split_chain(text)

@@ -35,8 +35,7 @@ non-ASCII ``longrepr`` in a ``pytest_runtest_makereport`` wrapper; here a
 non-ASCII failure under an ASCII stdout), ``test_makereport_getsource_dynamic_code``
 (pytest's monkeypatches ``inspect.findsource`` in its own process; here the
 same ``-vv`` run with a missing fixture). zenrun's own: ``test_skip_in_step``,
-``test_zenrun_fail_notrace_in_step`` (xfail: a step's error is its traceback
-text), ``test_zenrun_exit_banner_place``.
+``test_zenrun_fail_notrace_in_step``, ``test_zenrun_exit_banner_place``.
 """
 
 from __future__ import annotations
@@ -354,11 +353,6 @@ def teardown_function():
     result.stdout.no_fnmatch_line("*def teardown_function*")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a step's error is kept as its traceback text; pytrace=False has no way to reach "
-    "the report without losing the path:line of --tb=line",
-)
 def test_zenrun_fail_notrace_in_step(zenrunner) -> None:
     """zenrun's: the same where a pipeline's work runs, in a step."""
     zenrunner.makepyfile(
@@ -376,8 +370,10 @@ def test_hello():
 """
     )
     result = zenrunner.runzenrun_inprocess("-p", "no:results")
-    result.stdout.fnmatch_lines(["hello"])
+    result.stdout.fnmatch_lines(["hello", "FAILED *::test_hello - *Failed: hello"])
     result.stdout.no_fnmatch_line("*def hello*")
+    result = zenrunner.runzenrun_inprocess("-p", "no:results", "--tb=line")
+    result.stdout.fnmatch_lines([f"{module_name(zenrunner)}.py:6: Failed: hello"])
 
 
 def test_zenrun_fail_notrace_collection(zenrunner) -> None:
