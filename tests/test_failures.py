@@ -1244,6 +1244,38 @@ def test_tb_line_shows_the_first_line_of_a_multi_line_message(zenrunner):
     result.fnmatch_lines(["pipeline_a.py:9: assert 0.42 >= 0.5", "pipeline_a.py:13: ValueError: first"])
 
 
+def test_tb_line_shows_the_error_lines_before_the_crash_line(zenrunner):
+    """As pytest 9's --tb=line: each failure's exception (``E   first line``, the rest
+    indented), what it printed, then its ``path:line: message`` line."""
+    zenrunner.makepyfile(
+        pipeline_a="""
+        from zenrun import pipeline, step
+
+        @step
+        def lines() -> None:
+            print("out")
+            raise ValueError("first\\nsecond")
+
+        @pipeline
+        def p_lines():
+            lines()
+        """
+    )
+    result = zenrunner.run("--tb=line", "-p", "no:results")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*= FAILURES =*",
+            "E   ValueError: first",
+            "    second",
+            "*Captured stdout*",
+            "out",
+            "pipeline_a.py:6: ValueError: first",
+        ],
+        consecutive=True,
+    )
+
+
 def test_a_skip_tearing_down_a_fixture_skips_the_pipeline_without_an_error(zenrunner):
     """As pytest (#13537): ``zenrun.skip()`` in a fixture's teardown adds a skip of the item
     (the reasons of all its fixtures, ``A; B``), not an error; the exit code stays 0."""

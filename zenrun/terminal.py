@@ -25,7 +25,8 @@ from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Exit
 from zenrun.reports import exception_line, failure_text, format_warning, raised_at
 from zenrun.runner import set_showlocals
-from zenrun.tbstyle import location, relpath, short_assertion
+from zenrun.tbstyle import NOTRACE_HEADER, format_traceback, location, relpath, short_assertion
+from zenrun.tbstyle import parse as parse_traceback
 
 _OUTCOME_CHAR = {
     "passed": ".",
@@ -715,13 +716,15 @@ class TerminalReporter:
                 phase = "teardown" if getattr(report, "phase", "") == "teardown" else "setup"
                 self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}", red=True, bold=True)
                 self.tw.line(self._colored_traceback(report.longrepr.rstrip()))
-        if failed and tbstyle == "line":  # as pytest --tb=line: one line per failure
-            self.tw.sep("=", "FAILURES")
+        if failed and tbstyle == "line":  # as pytest 9 --tb=line: the error's E lines, what was
+            self.tw.sep("=", "FAILURES")  # captured, then the crash line
             for report in failed:
-                self.tw.line(_line_of(report))
+                for line in _error_lines_of(report):
+                    self.tw.line(line)
                 for title, text in _captured_of(report, self.config):  # as pytest: --tb=line keeps them
                     self.tw.sep("-", title.strip("- "))
                     self.tw.line(text.rstrip())
+                self.tw.line(_line_of(report))
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
             for report in failed:
@@ -1109,6 +1112,22 @@ def report_chars(config: Any) -> str:
         elif char not in chars:
             chars += char
     return chars
+
+
+def _error_lines_of(report: Any) -> list[str]:
+    """``--tb=line``: the failing step's exception as pytest's line style writes it before the
+    crash line (``E   first line``, the rest indented); a ``pytrace=False`` message as it is."""
+    for step in report.run.steps.values() if report.run is not None else ():
+        if step.status != "failed" or not step.error:
+            continue
+        parsed = parse_traceback(step.error)
+        if parsed is None:
+            return []
+        if step.error.startswith(NOTRACE_HEADER):
+            return format_traceback(step.error, "line").rstrip("\n").splitlines()
+        lines = short_assertion("\n".join(parsed[1])).splitlines()
+        return [f"E   {lines[0]}", *(f"    {line}" for line in lines[1:])] if lines else []
+    return []
 
 
 def _line_of(report: Any) -> str:
