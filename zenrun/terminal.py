@@ -738,7 +738,9 @@ class TerminalReporter:
             return
         self.tw.sep("=", "XFAILURES")
         for report in xfailed:
-            if tbstyle == "line":
+            if tbstyle == "line":  # as FAILURES: the E lines, then the crash line
+                for line in _error_lines_of(report):
+                    self.tw.line(line)
                 self.tw.line(_line_of(report))
                 continue
             self.tw.sep("_", _headline(report.nodeid), red=True, bold=True)

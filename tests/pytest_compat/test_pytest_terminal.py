@@ -1688,8 +1688,10 @@ def test_xfail_tb_line(zenrunner) -> None:
     result.stdout.fnmatch_lines(
         [
             "*= FAILURES =*",
+            "E   assert 1 == 2",
             "*.py:*: assert 1 == 2",
             "*= XFAILURES =*",
+            "E   assert 3 == 4",
             "*.py:*: assert 3 == 4",
             "*short pipeline summary info*",
         ]
