@@ -376,6 +376,8 @@ class Session:
         self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
         self.collected_modules: list[Path] = []
         self.startpath = getattr(config, "invocation_dir", None) or Path.cwd()
+        #: Directories a ``zenrun_collect_file`` hook skipped (``zenrun.skip()``): not collected further.
+        self.skipped_dirs: set[Path] = set()
         self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
         self._initialpaths: frozenset[Path] = frozenset()
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
@@ -485,7 +487,7 @@ class Session:
                     break
                 if lf is not None and lf.skip_file(file_path):
                     continue
-                if file_path in failed_files:
+                if file_path in failed_files or not self.skipped_dirs.isdisjoint(file_path.parents):
                     continue
                 items = self._collect_file(file_path)
                 if items is None:
@@ -590,8 +592,12 @@ class Session:
                     error = CollectError(
                         f"error while collecting {self.relpath(path)}:\n{exc}", _failed_crash(exc)
                     )
-                except Skipped as exc:  # as pytest: a collector's skip skips the file
-                    self.add_collect_skip(path, exc)
+                except Skipped as exc:  # as pytest: a collector's skip skips the directory it
+                    # collects (once: its other files and subdirectories are not collected); a
+                    # file given on the command line is collected alone, and skipped alone
+                    skipped = path if self.isinitpath(path) else path.parent
+                    self.skipped_dirs.add(skipped)
+                    self.add_collect_skip(skipped, exc)
                     results, error = [], None
                 except (Exit, KeyboardInterrupt, SystemExit, UsageError):
                     raise

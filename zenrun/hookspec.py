@@ -133,7 +133,9 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     implementations are concatenated. The built-in ``collect`` plugin
     handles files matching ``python_files``. Call ``zenrun.fail(message)``
     for a file that cannot be collected: the message is reported as its
-    collection error (exit 2).
+    collection error (exit 2). ``zenrun.skip(reason)`` skips the directory
+    being collected, as pytest (one skip; its other files and subdirectories
+    are not collected), or the file alone when it was given as an argument.
     """
 
 
