@@ -58,6 +58,18 @@ def test_help(zenrunner) -> None:
     )
 
 
+def test_none_help_param_raises_exception(zenrunner) -> None:
+    """A None help of a declared key is an error at ``--help``."""
+    zenrunner.makeconftest(
+        """
+def zenrun_addoption(parser):
+    parser.addini("test_ini", None, default=True, type="bool")
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("--help")
+    result.stderr.fnmatch_lines(["*TypeError: help argument cannot be None for test_ini*"])
+
+
 def test_empty_help_param(zenrunner) -> None:
     """An empty help of a declared key is displayed as an empty line."""
     zenrunner.makeconftest(

@@ -188,6 +188,8 @@ class Parser:
         if self.inis:
             lines = ["", "[tool.zenrun] keys of pyproject.toml or zenrun.toml:"]
             for ini in self.inis.values():
+                if ini.help is None:  # as pytest: a plugin's mistake, not a "None" in the help
+                    raise TypeError(f"help argument cannot be None for {ini.name}")
                 lines.append(f"  {ini.name:<22} {ini.help}")
             text += "\n".join(lines) + "\n"
         return text
