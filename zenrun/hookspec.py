@@ -306,7 +306,8 @@ def zenrun_runtest_teardown(item: Item) -> None:
 def zenrun_item_report(report: ItemReport) -> None:
     """Called with the :class:`zenrun.ItemReport` of a finished item
     (``report.nodeid``, ``.outcome``: passed / failed / error / skipped,
-    ``.run``: the :class:`zenrun.PipelineRun` or None)."""
+    ``.run``: the :class:`zenrun.PipelineRun` or None; pytest's ``.passed``,
+    ``.failed``, ``.skipped``, ``.longreprtext``, ``.capstdout``, ``.capstderr``)."""
 
 
 @hookspec

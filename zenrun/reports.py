@@ -66,6 +66,49 @@ class ItemReport:
     def passed(self) -> bool:
         return self.outcome == PASSED
 
+    # pytest's report properties, for plugins written against pytest's TestReport.
+
+    @property
+    def failed(self) -> bool:
+        """A step failed, or setting up / tearing down failed (pytest's failed report)."""
+        return self.outcome in (FAILED_OUTCOME, ERROR)
+
+    @property
+    def skipped(self) -> bool:
+        """Skipped, or xfailed (pytest reports an xfail as skipped, with ``wasxfail``)."""
+        return self.outcome in (SKIPPED, XFAILED)
+
+    @property
+    def longreprtext(self) -> str:
+        """The failure or skip text as the report shows it (pytest's ``longreprtext``)."""
+        return self.longrepr
+
+    def _captured(self, stream: str) -> str:
+        """What the fixtures and the steps printed to ``stream`` ("stdout", "stderr", "log"):
+        setting up, then the steps, then tearing down (pytest's setup, call, teardown)."""
+        fixtures = [(title, text) for title, text in self.sections if f"Captured {stream} " in title]
+        late = [text for title, text in fixtures if "(teardown)" in title]
+        parts = [text for title, text in fixtures if "(teardown)" not in title]
+        for step in self.run.steps.values() if self.run is not None else ():
+            if step.captured.get(stream):
+                parts.append(step.captured[stream])
+        return "".join(parts + late)
+
+    @property
+    def capstdout(self) -> str:
+        """What was captured on stdout (pytest's ``capstdout``)."""
+        return self._captured("stdout")
+
+    @property
+    def capstderr(self) -> str:
+        """What was captured on stderr (pytest's ``capstderr``)."""
+        return self._captured("stderr")
+
+    @property
+    def caplog(self) -> str:
+        """The captured log lines (pytest's ``caplog``)."""
+        return self._captured("log")
+
 
 def raised_at(exc: BaseException) -> tuple[str, int | None] | None:
     """The user's line that raised ``exc`` (zenrun's own frames and hidden helpers'

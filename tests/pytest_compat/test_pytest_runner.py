@@ -20,15 +20,14 @@ Not ported: ``TestSetupState`` (pytest's private ``SetupState``),
 ``Function`` subclass), ``test_exact_teardown_issue90`` / ``issue1206``
 (test classes), ``TestSessionReports``, ``test_report_extra_parameters``,
 ``test_callinfo``, ``test_store_except_info_on_error`` (pytest's
-``CollectReport``, ``CallInfo`` and ``runtestprotocol``),
+``CollectReport``, ``CallInfo`` and ``runtestprotocol``), ``TestReportContents::
+test_longreprtext_collect_skip`` / ``test_longrepr_type`` (pytest's report classes),
 ``test_runtest_in_module_ordering`` (hooks on test classes),
 ``test_keyboardinterrupt_clears_request_and_funcargs`` (``item.funcargs``),
 ``test_logstart_logfinish_hooks`` (``pytest_runtest_logstart`` /
 ``_logfinish``), ``test_current_test_env_var`` and
 ``test_pytest_version_env_var`` (``PYTEST_CURRENT_TEST`` / ``PYTEST_VERSION``,
-which zenrun does not set), ``TestReportContents`` (``longreprtext`` /
-``capstdout`` of pytest's report objects: the captured sections are checked
-in ``test_pytest_capture.py``).
+which zenrun does not set).
 
 Ported in another form: ``test_unicode_in_longrepr`` (pytest's sets a
 non-ASCII ``longrepr`` in a ``pytest_runtest_makereport`` wrapper; here a
@@ -229,6 +228,99 @@ def test_func():
         result = zenrunner.runzenrun_inprocess("-p", "no:results", *args)
         assert result.ret == 2
         result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+
+
+CONTENTS = """
+import json
+from pathlib import Path
+
+def zenrun_item_report(report):
+    fields = ["outcome", "when", "passed", "failed", "skipped", "longreprtext", "capstdout", "capstderr"]
+    with open(Path(__file__).parent / "contents.json", "a") as file:
+        file.write(json.dumps({name: getattr(report, name) for name in fields}) + "\\n")
+"""
+
+
+def contents(zenrunner, source: str) -> list[dict]:
+    """The reports of ``source``'s pipelines, with pytest's report properties."""
+    zenrunner.makeconftest(CONTENTS)
+    zenrunner.makepyfile(source)
+    zenrunner.runzenrun_inprocess("-p", "no:results")
+    lines = (zenrunner.path / "contents.json").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+class TestReportContents:
+    """The user-level API of reports (pytest's ``TestReport``), read in ``zenrun_item_report``."""
+
+    def test_longreprtext_pass(self, zenrunner) -> None:
+        [rep] = contents(zenrunner, pipelines("def test_func():\n    pass\n"))
+        assert rep["passed"] and not rep["failed"] and not rep["skipped"]
+        assert rep["longreprtext"] == ""
+
+    def test_longreprtext_skip(self, zenrunner) -> None:
+        [rep] = contents(zenrunner, pipelines("import pytest\ndef test_func():\n    pytest.skip()\n"))
+        assert rep["skipped"] and not rep["passed"] and not rep["failed"]
+        assert "Skipped" in rep["longreprtext"]
+
+    def test_longreprtext_failure(self, zenrunner) -> None:
+        [rep] = contents(
+            zenrunner,
+            """
+from zenrun import pipeline, step
+
+@step
+def func():
+    x = 1
+    assert x == 4
+
+@pipeline
+def test_func():
+    func()
+""",
+        )
+        assert rep["failed"] and not rep["passed"]
+        assert "assert 1 == 4" in rep["longreprtext"]
+
+    def test_captured_text(self, zenrunner) -> None:
+        reports = contents(
+            zenrunner,
+            """
+import sys
+import zenrun
+from zenrun import pipeline, step
+
+@zenrun.fixture
+def fix():
+    sys.stdout.write('setup: stdout\\n')
+    sys.stderr.write('setup: stderr\\n')
+    yield
+    sys.stdout.write('teardown: stdout\\n')
+    sys.stderr.write('teardown: stderr\\n')
+    assert 0
+
+@step
+def func():
+    sys.stdout.write('call: stdout\\n')
+    sys.stderr.write('call: stderr\\n')
+    assert 0
+
+@pipeline
+def test_func(fix):
+    func()
+""",
+        )
+        call, teardown = (
+            reports  # zenrun's report of the item (its teardown's output too), its teardown error
+        )
+        assert call["outcome"] == "failed" and teardown["outcome"] == "error"
+        assert call["capstdout"] == "setup: stdout\ncall: stdout\nteardown: stdout\n"
+        assert call["capstderr"] == "setup: stderr\ncall: stderr\nteardown: stderr\n"
+
+    def test_no_captured_text(self, zenrunner) -> None:
+        [rep] = contents(zenrunner, pipelines("def test_func():\n    pass\n"))
+        assert rep["capstdout"] == ""
+        assert rep["capstderr"] == ""
 
 
 def test_outcomeexception_exceptionattributes() -> None:
