@@ -35,7 +35,7 @@ def _older(version: str, than: str) -> bool:
         from packaging.version import Version
 
         return Version(version) < Version(than)
-    except ImportError:
+    except Exception:  # no packaging, or a version it cannot read: compare the release numbers
         return _release(version) < _release(than)
 
 
@@ -52,7 +52,10 @@ def _satisfies(version: str, specifier: str) -> bool:
         from packaging.specifiers import SpecifierSet
     except ImportError:
         return True
-    return SpecifierSet(specifier).contains(version, prereleases=True)
+    try:
+        return SpecifierSet(specifier).contains(version, prereleases=True)
+    except Exception:  # a specifier it cannot read is not met: listed as missing, as written
+        return False
 
 
 def check_minversion(minversion: object, inipath: object) -> None:
