@@ -1002,6 +1002,7 @@ def test_version_loads_no_session_module(tmp_path):
 
     assert f"LOADED [] 0 'zenrun {__version__}\\n'" in proc.stdout, proc.stdout
 
+
 def test_minversion_and_required_plugins_stop_a_run_that_lacks_them(zenrunner):
     """As pytest's ini keys: a project asking for a newer zenrun, or a plugin that is not
     installed, stops at once with a usage error naming what is missing."""

@@ -1183,6 +1183,7 @@ def test_pytest_skip_at_module_level_skips_the_module(zenrunner):
     result.assert_outcomes(skipped=2)
     result.fnmatch_lines(["SKIPPED [[]1] pipeline_gpu.py:3: no gpu on this machine"])
 
+
 def test_fail_without_trace_in_a_fixture_teardown_shows_the_message_alone(zenrunner):
     """As pytest: ``zenrun.fail(msg, pytrace=False)`` tearing down a fixture reports ``msg``,
     not the fixture's source and an ``E   Failed:`` line."""
