@@ -226,6 +226,8 @@ def zenrun_configure(config: Any) -> None:
         config.pluginmanager.register(progress, "progress-view")
         progress.start()
         config.add_cleanup(progress.close)
+    if "log_cli" not in config.parser.inis:  # -p no:capture: no logging options, no live logs
+        return
     # As pytest: live logs with --log-cli-level, or log_cli = true in [tool.zenrun] (at its
     # log_cli_level, else log_level).
     if config.getoption("log_cli_level", None) is not None or config.getini("log_cli"):
