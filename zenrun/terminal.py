@@ -1246,6 +1246,7 @@ def zenrun_addoption(parser: Any) -> None:
     )
     parser.getgroup("general").addoption(
         "-r",
+        "--report-chars",
         dest="reportchars",
         default="fE",
         metavar="CHARS",
