@@ -58,6 +58,7 @@ _EXPORTS = {
     "OutputParameters": "zenrun.dynamic",
     "StepConfig": "zenrun.steps",
     "UsageError": "zenrun.errors",
+    "ZenrunConfigWarning": "zenrun.errors",
     "ZenrunUnknownMarkWarning": "zenrun.errors",
     "ZenrunWarning": "zenrun.errors",
     "fixture": "zenrun.fixtures",
@@ -122,6 +123,7 @@ __all__ = [
     "TempPathFactory",
     "UsageError",
     "WarningsRecorder",
+    "ZenrunConfigWarning",
     "ZenrunUnknownMarkWarning",
     "ZenrunWarning",
     "api_config",
@@ -211,7 +213,14 @@ if TYPE_CHECKING:
     from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
     from zenrun.dynamic import DynamicPipeline, OutputParameters
-    from zenrun.errors import ComposeError, ExitCode, UsageError, ZenrunUnknownMarkWarning, ZenrunWarning
+    from zenrun.errors import (
+        ComposeError,
+        ExitCode,
+        UsageError,
+        ZenrunConfigWarning,
+        ZenrunUnknownMarkWarning,
+        ZenrunWarning,
+    )
     from zenrun.fixtures import fixture
     from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main

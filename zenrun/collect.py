@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun.blame import PLUGGY_DIR
 from zenrun.capture import capturing, section_title
 from zenrun.config import FIXTURE_PLUGINS, hook_for
-from zenrun.errors import ConftestImportFailure, UsageError
+from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
@@ -353,6 +353,19 @@ def fnmatch_ex(pattern: str, path: Path) -> bool:
     return fnmatch.fnmatch(name, pattern)
 
 
+def _config_warning_shown(config: Any, message: str) -> bool:
+    """Whether a :class:`ZenrunConfigWarning` ``message`` passes the session's filters
+    (``filterwarnings``, ``-W``): as pytest's config warnings, it can be silenced."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        apply_session_filters(config)
+        try:
+            warnings.warn(ZenrunConfigWarning(message), stacklevel=1)
+        except Warning:  # an "error" filter: shown all the more
+            return True
+    return bool(caught)
+
+
 class Session:
     """Collects items from the path arguments, then runs them (see :mod:`zenrun.main`)."""
 
@@ -384,7 +397,8 @@ class Session:
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
         for key in config.unknown_ini_keys():  # as pytest: warned (an error with --strict-config)
-            self.warn(f"{config.inipath}\n  ZenrunConfigWarning: Unknown config option: {key}\n")
+            if _config_warning_shown(config, f"Unknown config option: {key}"):
+                self.warn(f"{config.inipath}\n  ZenrunConfigWarning: Unknown config option: {key}\n")
 
     def add_collection_error(self, path: Path | str, message: str, crash: str | None = None) -> None:
         relpath = self.relpath(Path(path))

@@ -49,6 +49,14 @@ class ZenrunUnknownMarkWarning(ZenrunWarning):
     __module__ = "zenrun"
 
 
+class ZenrunConfigWarning(ZenrunWarning):
+    """A problem of the configuration (an unknown ``[tool.zenrun]`` key); silenced with
+    ``filterwarnings = ["ignore::zenrun.ZenrunConfigWarning"]``, an error with
+    ``--strict-config``."""
+
+    __module__ = "zenrun"
+
+
 class ComposeError(Exception):
     """A pipeline body or a step call is wrong; names the pipeline and step."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import itertools
 import os
 import sys
 import traceback
@@ -312,6 +313,13 @@ def zenrun_addoption(parser: Parser) -> None:
         help="an unknown key in [tool.zenrun] is an error (else a warning)",
     )
     parser.addini(
+        "strict_config",
+        "an unknown key in [tool.zenrun] is an error, as --strict-config (also set by strict = true)",
+        type="bool",
+        default=False,
+    )
+    parser.addini("minversion", "the oldest zenrun this project runs with (e.g. '0.1')", default=None)
+    parser.addini(
         "pythonpath",
         "directories put first on sys.path for the session (relative to the config file)",
         type="paths",
@@ -344,9 +352,10 @@ def zenrun_load_initial_conftests(early_config: Config) -> None:
 
 @hookimpl
 def zenrun_configure(config: Config) -> None:
+    _check_minversion(config)
     unknown = config.unknown_ini_keys()
-    if unknown and config.getoption("strict_config", False):  # as pytest's --strict-config
-        raise UsageError(f"{config.inipath}: unknown config option(s): {', '.join(unknown)}")
+    if unknown and _strict_config(config):  # as pytest's: the first one, in pytest's words
+        raise UsageError(f"Unknown config option: {unknown[0]}\n  (in {config.inipath})")
     # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
     for arg in config.getini("filterwarnings"):
         try:
@@ -358,6 +367,36 @@ def zenrun_configure(config: Config) -> None:
             parse_warning_filter(arg, escape=True)
         except ImportError:
             pass
+
+
+def _strict_config(config: Config) -> bool:
+    """``--strict-config``, or ``strict_config`` / ``strict`` in ``[tool.zenrun]`` (as pytest 9)."""
+    if config.getoption("strict_config", False) or config.getini("strict_config"):
+        return True
+    return "strict" in config.parser.inis and bool(config.getini("strict"))
+
+
+def _check_minversion(config: Config) -> None:
+    """``minversion``: a project that needs a newer zenrun says so before anything runs."""
+    minver = config.getini("minversion")
+    if not minver:
+        return
+    if _version_tuple(str(minver)) > _version_tuple(__version__):
+        raise UsageError(f"{config.inipath}: 'minversion' requires zenrun-{minver}, actual zenrun-{__version__}")
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    """The leading release numbers of ``version`` ("1.2.3rc1" -> (1, 2, 3)); enough to
+    compare a ``minversion`` without depending on ``packaging``."""
+    numbers: list[int] = []
+    for part in version.strip().split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if len(digits) != len(part):
+            break
+    return tuple(numbers)
 
 
 @hookimpl(trylast=True)
