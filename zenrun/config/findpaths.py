@@ -89,8 +89,18 @@ def determine_rootdir(
     ancestor = common_ancestor(paths) if paths else cwd.resolve()
     if inifile:  # -c FILE: that file's table, whatever it holds
         path = Path(os.path.abspath(cwd / inifile))
-        if not path.is_file():
+        if path.is_dir():
+            raise UsageError(f"could not load config file {inifile}: it is a directory")
+        if not path.exists():
             raise UsageError(f"could not load config file {inifile}: not found")
+        if not path.is_file():  # -c /dev/null, pytest's way to say "no config file"
+            rootdir = _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else _rootdir_of_args(cwd, paths, ancestor)
+            return rootdir, path, {}
+        if path.suffix != ".toml":  # zenrun reads TOML only: an .ini / .cfg would be ignored
+            raise UsageError(
+                f"could not load config file {inifile}: unsupported format "
+                "(zenrun reads TOML: zenrun.toml, pyproject.toml or another .toml file)"
+            )
         table = load_config_file(path)
         rootdir = _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else path.parent
         return rootdir, path, table or {}
@@ -108,10 +118,16 @@ def determine_rootdir(
         found = _locate_config(dirs)
         if found:
             return found
+    return _rootdir_of_args(cwd, paths, ancestor), None, {}
+
+
+def _rootdir_of_args(cwd: Path, paths: Sequence[Path], ancestor: Path) -> Path:
+    """The rootdir without a config file: the common ancestor of the current directory
+    and the arguments (the arguments' own when that is the file system's root)."""
     rootdir = common_ancestor([cwd.resolve(), ancestor])
     if rootdir == Path(rootdir.anchor):  # nothing in common but the file system's root
         rootdir = ancestor
-    return rootdir, None, {}
+    return rootdir
 
 
 def _locate_config(starts: Sequence[Path]) -> tuple[Path, Path, dict[str, Any]] | None:
