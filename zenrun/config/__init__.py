@@ -27,6 +27,7 @@ from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_ent
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.config.requirements import check_minversion, check_required_plugins, installed_plugins
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
+from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 
 if TYPE_CHECKING:
@@ -231,15 +232,30 @@ class Config:
         return self.pluginmanager.hook
 
     # -- options -----------------------------------------------------------
-    def getoption(self, name: str, default: object = _NOTSET) -> Any:
-        """The value of option ``name`` (its dest, or the flag as ``--no-cache``)."""
-        dest = name.lstrip("-").replace("-", "_")
+    def getoption(self, name: str, default: object = _NOTSET, skip: bool = False) -> Any:
+        """The value of option ``name`` (its dest, or a flag as ``--no-cache`` or ``-X``).
+
+        As pytest's: ``default`` is returned when no such option is declared;
+        ``skip=True`` skips the calling pipeline (or returns ``default``) when the
+        option is not declared or its value is None.
+        """
+        dest = self.parser.dest_of(name) or name.lstrip("-").replace("-", "_")
         try:
-            return getattr(self.option, dest)
+            value = getattr(self.option, dest)
+            if value is None and skip:
+                raise AttributeError(dest)
+            return value
         except AttributeError:
             if default is not _NOTSET:
                 return default
+            if skip:
+                skip_item(f"no {name!r} option found")
             raise ValueError(f"no option named {name!r}") from None
+
+    def getvalueorskip(self, name: str) -> Any:
+        """The value of option ``name``; the calling pipeline is skipped when it has none
+        (pytest's ``config.getvalueorskip``)."""
+        return self.getoption(name, skip=True)
 
     def get_verbosity(self, verbosity_type: str | None = None) -> int:
         """The verbosity: ``-v`` adds one, ``-q`` takes one away, ``--verbosity N`` sets it

@@ -104,6 +104,18 @@ class Parser:
     def __post_init__(self) -> None:
         self._anonymous = OptionGroup("custom options", "", self)
 
+    def dest_of(self, flag: str) -> str | None:
+        """The dest of the declared option spelled ``flag`` (``-X`` or ``--hello``), or None."""
+        for group in [*self.groups, self._anonymous]:
+            for opts, attrs in group.options:
+                if flag in opts:
+                    dest = attrs.get("dest")
+                    if dest:
+                        return str(dest)
+                    long = next((o for o in opts if o.startswith("--")), opts[0])
+                    return long.lstrip("-").replace("-", "_")
+        return None
+
     def getgroup(self, name: str, description: str = "") -> OptionGroup:
         """Return the option group ``name``, creating it on first use."""
         for group in self.groups:
