@@ -22,7 +22,7 @@ from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.blame import plugin_at_fault
 from zenrun.cache import NullCache
 from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
-from zenrun.config.argparsing import BOOL_WORDS, LIST_TYPES, Parser
+from zenrun.config.argparsing import BOOL_WORDS, LIST_TYPES, NOTSET, TYPE_DEFAULTS, Parser
 from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.config.requirements import check_minversion, check_required_plugins, installed_plugins
@@ -275,6 +275,10 @@ class Config:
                     value = shlex.split(value)
                 elif kind == "bool":
                     value = BOOL_WORDS.get(value.strip().lower(), value)
+                elif kind in ("int", "float"):  # checked when the run started: it parses
+                    value = (int if kind == "int" else float)(value.strip())
+            elif kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
             if kind in ("paths", "pathlist") and isinstance(value, list):
                 # as pytest's: paths relative to the config file's directory
                 base = self.inipath.parent if self.inipath is not None else self.rootpath
@@ -282,8 +286,8 @@ class Config:
             return value
         if declared is None:
             raise ValueError(f"unknown configuration value {name!r}")
-        if declared.default is None and declared.type in LIST_TYPES:
-            return []
+        if declared.default is NOTSET:  # no default given: the type's own, as pytest's
+            return [] if declared.type in LIST_TYPES else TYPE_DEFAULTS.get(declared.type, "")
         return declared.default
 
     def addinivalue_line(self, name: str, line: str) -> None:
@@ -652,11 +656,13 @@ def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:
             if lowered not in BOOL_WORDS:
                 raise UsageError(f"-o {name}: {value!r} is not a valid boolean")
             parsed = BOOL_WORDS[lowered]
-        elif kind == "int":
+        elif kind in ("int", "float"):
             try:
-                parsed = int(value)
+                parsed = (int if kind == "int" else float)(value)
             except ValueError:
-                raise UsageError(f"-o {name}: {value!r} is not an integer") from None
+                raise UsageError(
+                    f"-o {name}: {value!r} is not {'an integer' if kind == 'int' else 'a number'}"
+                ) from None
         # A list's value stays the string: getini reads it as its type's (a line per entry).
         config.ini[name] = parsed
 

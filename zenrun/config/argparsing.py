@@ -9,13 +9,26 @@ from typing import Any, NoReturn
 
 from zenrun.errors import UsageError  # raised here; defined in the leaf module
 
+#: ``addini``'s default when none is given: the type's own (``""``, ``False``, ``[]``, ...).
+NOTSET: Any = type("NotSet", (), {"__repr__": lambda self: "NOTSET"})()
+
 
 @dataclass
 class IniOption:
     name: str
     help: str
     type: str | None = None
-    default: Any = None
+    default: Any = NOTSET
+
+
+#: The value of a key of each type when it is unset and ``addini`` gave no default (pytest's).
+TYPE_DEFAULTS: dict[str | None, Any] = {
+    None: "",
+    "string": "",
+    "bool": False,
+    "int": 0,
+    "float": 0.0,
+}
 
 
 def non_negative_int(value: str) -> int:
@@ -44,6 +57,26 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOL_WORDS)
 
 
+def _is_number(kind: type) -> Callable[[object], bool]:
+    """A check for ``int`` or ``float`` values, written as TOML numbers or as strings
+    (``ini_param = "10"``, as pytest reads them)."""
+
+    def check(value: object) -> bool:
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, (int, float)):
+            return kind is float or isinstance(value, int)
+        if isinstance(value, str):
+            try:
+                kind(value.strip())
+            except ValueError:
+                return False
+            return True
+        return False
+
+    return check
+
+
 def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\0" in value
@@ -56,7 +89,8 @@ def _has_nul(value: object) -> bool:
 
 _INI_TYPES: dict[str | None, tuple[Callable[[object], bool], str]] = {
     "bool": (_is_bool, "true or false"),
-    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "int": (_is_number(int), "an integer"),
+    "float": (_is_number(float), "a number"),
     "string": (lambda v: isinstance(v, str), "a string"),
     "linelist": (_is_lines, "a string or a list of strings"),
     "paths": (_is_lines, "a string or a list of strings"),
@@ -129,10 +163,11 @@ class Parser:
         """Add an option outside any group, like ``pytest_addoption``."""
         self._anonymous.addoption(*opts, **attrs)
 
-    def addini(self, name: str, help: str, type: str | None = None, default: object = None) -> None:
+    def addini(self, name: str, help: str, type: str | None = None, default: object = NOTSET) -> None:
         """Declare a ``[tool.zenrun]`` key (``type``, as pytest's: None or "string", "bool",
-        "int", "linelist", "paths" / "pathlist" (``Path`` objects, relative to the config
-        file's directory), "args").
+        "int", "float", "linelist", "paths" / "pathlist" (``Path`` objects, relative to the
+        config file's directory), "args"). Without a ``default``, an unset key reads as its
+        type's empty value (``""``, ``False``, ``0``, ``[]``), as pytest's.
 
         A value of the wrong type in the config file is a usage error naming file and key.
         """

@@ -94,7 +94,9 @@ def determine_rootdir(
         if not path.exists():
             raise UsageError(f"could not load config file {inifile}: not found")
         if not path.is_file():  # -c /dev/null, pytest's way to say "no config file"
-            rootdir = _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else _rootdir_of_args(cwd, paths, ancestor)
+            rootdir = (
+                _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else _rootdir_of_args(cwd, paths, ancestor)
+            )
             return rootdir, path, {}
         if path.suffix != ".toml":  # zenrun reads TOML only: an .ini / .cfg would be ignored
             raise UsageError(
