@@ -520,6 +520,7 @@ def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
             name = arg[2:]
         if name is None:
             continue
+        name = name.strip()  # as pytest: -p " no:capture" (a quoted name with its space)
         (block if name.startswith("no:") else load).append(name.removeprefix("no:"))
     return load, block
 
@@ -593,6 +594,9 @@ def _build_config(
         inifile=getattr(early, "inifilename", None),
     )
     _override_ini(config, _overrides(early))
+    if config.inipath is not None:  # shown under an error in the arguments, as pytest's
+        config.parser.extra_info["inifile"] = str(config.inipath)
+    config.parser.extra_info["rootdir"] = str(config.rootpath)
     # -p in the config file's addopts, known now: its plugins go (unregistered) or come
     # (their options added) before conftests load and the arguments are parsed.
     ini_load, ini_block = _preparse_plugin_args(_addopts(config.ini, config.inipath, environ=False))
@@ -624,7 +628,7 @@ def _build_config(
             )
     # As pytest: -h shows the help even when a conftest declares a required option.
     config.parser.ignore_required = bool(getattr(early, "help", False))
-    config.option = config.parser.parse([*_addopts(config.ini, config.inipath), *args])
+    config.option = _parse_arguments(config, args)
     _override_ini(config, _overrides(config.option))
     config.parser.check_ini(config.ini, config.inipath)
     check_minversion(config.getini("minversion"), config.inipath)
@@ -634,6 +638,33 @@ def _build_config(
     except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
         raise UsageError(str(exc)) from None
     return config
+
+
+def _parse_arguments(config: Config, args: list[str]) -> argparse.Namespace:
+    """``addopts``, ``$ZENRUN_ADDOPTS`` and the command line, parsed as pytest parses them.
+
+    Each source of options is checked on its own first (an option at the end of
+    ``addopts`` does not take the command line's first argument as its value). With
+    ``-h`` / ``--help`` among them, unknown options do not stop the help; another error
+    shows the options' help with a note, then the error.
+    """
+    ini_opts = _addopts(config.ini, config.inipath, environ=False)
+    env_opts = _environ_addopts()
+    everything = [*ini_opts, *env_opts, *args]
+    try:
+        for opts, source in ((ini_opts, "via addopts config"), (env_opts, "via ZENRUN_ADDOPTS")):
+            if opts:
+                config.parser.check_source(opts, source)
+        return config.parser.parse(everything)
+    except UsageError as exc:
+        wants_help = any(arg in ("-h", "--help") for arg in everything)
+        if not wants_help:
+            raise
+        if str(exc).startswith("unrecognized arguments"):
+            return config.parser.parse_known(everything)
+        sys.stdout.write(config.parser.format_help())
+        sys.stdout.write("\nNOTE: displaying only minimal help due to UsageError.\n\n")
+        raise
 
 
 def _overrides(options: Any) -> list[str]:

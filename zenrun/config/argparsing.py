@@ -121,8 +121,13 @@ CORE_GROUPS = ("general", "selection", "running", "reporting", "store")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
+    #: Lines added to an error, as pytest's: where the options came from (``config source``),
+    #: the config file and rootdir (``inifile``, ``rootdir``).
+    extra_info: dict[str, str]
+
     def error(self, message: str) -> NoReturn:  # argparse would sys.exit(2); we want 4
-        raise UsageError(message)
+        lines = [f"  {key}: {value}" for key, value in sorted(self.extra_info.items())]
+        raise UsageError("\n".join([message, *lines]))
 
 
 @dataclass
@@ -134,6 +139,8 @@ class Parser:
     inis: dict[str, IniOption] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
     ignore_required: bool = False  # -h: options declared required=True are not enforced
+    #: Shown under an error in the arguments (see ``_ArgumentParser.extra_info``).
+    extra_info: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._anonymous = OptionGroup("custom options", "", self)
@@ -196,6 +203,7 @@ class Parser:
             add_help=False,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        ap.extra_info = self.extra_info
         ap.add_argument(
             "paths",
             nargs="*",
@@ -229,6 +237,18 @@ class Parser:
         namespace, _ = self._build().parse_known_intermixed_args(head)
         namespace.paths = [*namespace.paths, *tail]
         return namespace
+
+    def check_source(self, args: Sequence[str], source: str) -> None:
+        """Parse ``args`` (``addopts``, ``$ZENRUN_ADDOPTS``) on their own: an option at their
+        end that lacks its value is an error naming ``source``, not given the command
+        line's first argument (pytest #4265)."""
+        self.extra_info["config source"] = source
+        ignore_required, self.ignore_required = self.ignore_required, True
+        try:
+            self.parse_known(args)
+        finally:
+            self.ignore_required = ignore_required
+            self.extra_info.pop("config source", None)
 
     def format_help(self) -> str:
         text = self._build().format_help()
