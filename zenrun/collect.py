@@ -777,7 +777,12 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             else:
                 config.stash.setdefault("conftest_errors", []).append((path, message))
             continue
-        import_required_plugins(config, manager, module)
+        if vars(module).get("zenrun_plugins") and session is not None:
+            # As pytest: plugins named by a conftest met while collecting would apply to the
+            # whole session (what was collected before too), not to the folder below it.
+            session.add_collection_error(path, _non_top_level_plugins(path, config))
+        else:
+            import_required_plugins(config, manager, module)
         # As pytest: a conftest in or above the rootdir serves every item, also items
         # collected from outside the rootdir.
         root = config.rootpath
@@ -796,6 +801,16 @@ def import_required_plugins(config: Any, manager: FixtureManager, module: Module
         plugin_module = config.pluginmanager.get_plugin(plugin)
         if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
             manager.parse(plugin_module, Path(config.rootpath.anchor))
+
+
+def _non_top_level_plugins(path: Path, config: Any) -> str:
+    """pytest's message for ``pytest_plugins`` in a conftest below the initial ones."""
+    return (
+        "Defining 'zenrun_plugins' in a non-top-level conftest is no longer supported:\n"
+        "It affects the entire session instead of just below the conftest as expected.\n"
+        f"  {path}\n"
+        f"Please move it to a top level conftest file at the rootdir:\n  {config.rootpath}"
+    )
 
 
 def expand_paths(root: Path, patterns: list[str]) -> list[str]:
