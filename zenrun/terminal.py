@@ -329,10 +329,10 @@ class TerminalReporter:
         config = self.config
         lines = [f"rootdir: {config.rootpath}"]
         if config.inipath:
-            try:
-                configfile = config.inipath.relative_to(config.rootpath).as_posix()
-            except ValueError:
-                configfile = str(config.inipath)
+            # As pytest's bestrelpath: relative to the rootdir, also above it (``../x.toml``).
+            configfile = str(config.inipath)
+            if config.inipath.is_file():  # not -c /dev/null
+                configfile = os.path.relpath(config.inipath, config.rootpath).replace(os.sep, "/")
             lines.append(f"configfile: {configfile}")
         configured = config.getini("pipelinepaths") if "pipelinepaths" in config.ini else []
         start = getattr(session, "startpath", None)
