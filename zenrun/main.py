@@ -382,7 +382,9 @@ def _check_minversion(config: Config) -> None:
     if not minver:
         return
     if _version_tuple(str(minver)) > _version_tuple(__version__):
-        raise UsageError(f"{config.inipath}: 'minversion' requires zenrun-{minver}, actual zenrun-{__version__}")
+        raise UsageError(
+            f"{config.inipath}: 'minversion' requires zenrun-{minver}, actual zenrun-{__version__}"
+        )
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
