@@ -157,13 +157,15 @@ class Parser:
                     return long.lstrip("-").replace("-", "_")
         return None
 
-    def getgroup(self, name: str, description: str = "") -> OptionGroup:
-        """Return the option group ``name``, creating it on first use."""
+    def getgroup(self, name: str, description: str = "", after: str | None = None) -> OptionGroup:
+        """Return the option group ``name``, creating it on first use (placed after the
+        group ``after`` when given, as pytest's)."""
         for group in self.groups:
             if group.name == name:
                 return group
         group = OptionGroup(name, description, self)
-        self.groups.append(group)
+        index = next((i + 1 for i, g in enumerate(self.groups) if g.name == after), len(self.groups))
+        self.groups.insert(index, group)
         return group
 
     def addoption(self, *opts: str, **attrs: Any) -> None:
@@ -202,6 +204,7 @@ class Parser:
             usage=self.usage,
             add_help=False,
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            fromfile_prefix_chars="@",  # as pytest: ``zenrun @args.txt``, one argument a line
         )
         ap.extra_info = self.extra_info
         ap.add_argument(
@@ -234,8 +237,10 @@ class Parser:
     def parse_known(self, args: Sequence[str]) -> argparse.Namespace:
         """Parse what is known so far (before conftest files add options)."""
         head, tail = _split_at_double_dash(args)
-        namespace, _ = self._build().parse_known_intermixed_args(head)
-        namespace.paths = [*namespace.paths, *tail]
+        namespace, unknown = self._build().parse_known_intermixed_args(head)
+        # As pytest's: an argument after an unknown option is still a path (argparse leaves
+        # it unparsed once the positionals were taken).
+        namespace.paths = [*namespace.paths, *(a for a in unknown if not a.startswith("-")), *tail]
         return namespace
 
     def check_source(self, args: Sequence[str], source: str) -> None:
