@@ -766,30 +766,30 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
-            unknown = config.pluginmanager.unknown_hooks(module)
-            if unknown:  # the same kind of error as a hook with wrong arguments
-                config.pluginmanager.unregister(module)
-                raise ValueError(unknown)
         except Exception as exc:  # pluggy.PluginValidationError: a hook with wrong arguments
-            message = f"error while registering conftest as a plugin:\n{exc}"
-            if session is not None:
-                session.add_collection_error(path, message)
-            else:
-                config.stash.setdefault("conftest_errors", []).append((path, message))
+            _conftest_registration_error(config, session, path, exc)
             continue
         if vars(module).get("zenrun_plugins") and session is not None:
             # As pytest: plugins named by a conftest met while collecting would apply to the
             # whole session (what was collected before too), not to the folder below it.
             session.add_collection_error(path, _non_top_level_plugins(path, config))
         else:
-            import_required_plugins(config, manager, module)
+            import_required_plugins(config, manager, module, via=f"zenrun_plugins of {path}")
+        # Checked once its plugins are loaded: they may add the hooks it implements.
+        unknown = config.pluginmanager.unknown_hooks(module)
+        if unknown:  # the same kind of error as a hook with wrong arguments
+            config.pluginmanager.unregister(module)
+            _conftest_registration_error(config, session, path, ValueError(unknown))
+            continue
         # As pytest: a conftest in or above the rootdir serves every item, also items
         # collected from outside the rootdir.
         root = config.rootpath
         manager.parse(module, folder, everywhere=folder == root or folder in root.parents)
 
 
-def import_required_plugins(config: Any, manager: FixtureManager, module: ModuleType) -> None:
+def import_required_plugins(
+    config: Any, manager: FixtureManager, module: ModuleType, via: str | None = None
+) -> None:
     """Import and register the plugins a conftest or pipeline module names in
     ``zenrun_plugins`` (pytest's ``pytest_plugins``); a :class:`UsageError` if one fails."""
     # (its own variable: not a module ``__getattr__``, which may raise for any name)
@@ -797,10 +797,20 @@ def import_required_plugins(config: Any, manager: FixtureManager, module: Module
     if isinstance(named, str):  # as pytest: one name, or several separated by commas
         named = [name.strip() for name in named.split(",") if name.strip()]
     for plugin in named:
-        config.pluginmanager.import_plugin(plugin)
+        config.pluginmanager.import_plugin(plugin, via=via)
         plugin_module = config.pluginmanager.get_plugin(plugin)
         if plugin_module is not None:  # its fixtures are visible everywhere, below conftests
             manager.parse(plugin_module, Path(config.rootpath.anchor))
+
+
+def _conftest_registration_error(config: Any, session: Session | None, path: Path, exc: Exception) -> None:
+    """A conftest that cannot be a plugin: a collection error (kept until the session
+    starts when it is an initial conftest)."""
+    message = f"error while registering conftest as a plugin:\n{exc}"
+    if session is not None:
+        session.add_collection_error(path, message)
+    else:
+        config.stash.setdefault("conftest_errors", []).append((path, message))
 
 
 def _non_top_level_plugins(path: Path, config: Any) -> str:
@@ -960,7 +970,9 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
         raise CollectError(_short_exception(exc, style), crash_message(exc) if chained else None) from None
     file_path = Path(os.path.abspath(file_path))
     try:  # as pytest: a module's plugins, a failure to import one is the module's error
-        import_required_plugins(session.config, session.fixturemanager, module)
+        import_required_plugins(
+            session.config, session.fixturemanager, module, via=f"zenrun_plugins of {file_path}"
+        )
     except UsageError as exc:
         raise CollectError(str(exc)) from None
     try:

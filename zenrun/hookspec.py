@@ -50,6 +50,13 @@ hookimpl = pluggy.HookimplMarker("zenrun")
 
 
 @hookspec(historic=True)
+def zenrun_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add a plugin's own hook specifications: ``pluginmanager.add_hookspecs(module)``
+    (pytest's ``pytest_addhooks``). Historic: called when the plugin is registered,
+    before its other hooks are checked, so it may implement the hooks it adds."""
+
+
+@hookspec(historic=True)
 def zenrun_addoption(parser: Parser, pluginmanager: pluggy.PluginManager) -> None:
     """Register command-line options and ``[tool.zenrun]`` keys.
 

@@ -85,6 +85,8 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("zenrun")
         self.add_hookspecs(importlib.import_module("zenrun.hookspec"))
+        # Historic: a plugin's zenrun_addhooks runs as it is registered (pytest_addhooks).
+        self.hook.zenrun_addhooks.call_historic(kwargs=dict(pluginmanager=self))
         #: (entry point name, distribution) of each plugin loaded from an entry point.
         self.plugin_dists: list[tuple[str, PluginDistribution | None]] = []
 
@@ -163,8 +165,21 @@ class PluginManager(pluggy.PluginManager):
             opts = {}  # type: ignore[assignment]  # pluggy fills in the defaults
         return opts
 
-    def import_plugin(self, name: str) -> None:
-        """Register the plugin ``name``: a built-in, an entry point or a module."""
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> pluggy.HookspecOpts | None:
+        """As pytest's: an unmarked ``zenrun_*`` function of a hookspec module (one a plugin
+        adds in ``zenrun_addhooks``) is a hook specification too."""
+        opts = super().parse_hookspec_opts(module_or_class, name)
+        if (
+            opts is None
+            and name.startswith("zenrun_")
+            and inspect.isroutine(getattr(module_or_class, name, None))
+        ):
+            opts = {"firstresult": False, "historic": False, "warn_on_impl": None, "warn_on_impl_args": None}
+        return opts
+
+    def import_plugin(self, name: str, via: str | None = None) -> None:
+        """Register the plugin ``name``: a built-in, an entry point or a module (``via``:
+        where it was named, for errors; ``-p NAME`` by default)."""
         if self.is_blocked(name) or self.get_plugin(name) is not None:
             return
         if name in BUILTIN_PLUGINS:
@@ -172,15 +187,16 @@ class PluginManager(pluggy.PluginManager):
             return
         if self.load_entrypoint_plugins(name):
             return
+        where = via or f"-p {name}"
         try:
             module = importlib.import_module(name)
         except Exception as exc:
             raise UsageError(
-                f"plugin {name!r} (-p {name}) could not be imported: {type(exc).__name__}: {exc}"
+                f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
         if self.is_registered(module):  # an installed plugin named by its module: loaded already
             return
-        self.register_checked(module, name, f"-p {name}")
+        self.register_checked(module, name, where)
 
     def block(self, name: str) -> None:
         if name in ESSENTIAL_PLUGINS:
@@ -508,7 +524,8 @@ def block_hint(name: str) -> str:
 
 
 def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The names given with ``-p NAME`` / ``-pNAME``, split into load and block."""
+    """The names given with ``-p NAME`` / ``-pNAME``, split into load and block; as
+    pytest's, a later ``-p NAME`` unblocks a ``-p no:NAME`` before it."""
     load: list[str] = []
     block: list[str] = []
     iterator = iter(args)
@@ -521,7 +538,11 @@ def _preparse_plugin_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
         if name is None:
             continue
         name = name.strip()  # as pytest: -p " no:capture" (a quoted name with its space)
-        (block if name.startswith("no:") else load).append(name.removeprefix("no:"))
+        if name.startswith("no:"):
+            block.append(name.removeprefix("no:"))
+        else:
+            block = [blocked for blocked in block if blocked != name]
+            load.append(name)
     return load, block
 
 
@@ -576,6 +597,9 @@ def _build_config(
         pm.load_entrypoint_plugins()
     for name in load:
         pm.import_plugin(name)
+    # $ZENRUN_PLUGINS: comma-separated plugins to load, as pytest's $PYTEST_PLUGINS.
+    for name in filter(None, (n.strip() for n in os.environ.get("ZENRUN_PLUGINS", "").split(","))):
+        pm.import_plugin(name, via="ZENRUN_PLUGINS")
     for plugin in plugins:
         if isinstance(plugin, str):
             pm.import_plugin(plugin)
