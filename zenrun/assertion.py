@@ -8,9 +8,11 @@ evaluated there once more, when that is free of side effects: names,
 attributes, subscripts, constants and arithmetic on them. A call is never
 made again; its text is shown instead.
 
-``explain(exc)`` gives an :class:`AssertionError` without a message the
-explanation as its message: ``assert 0.42 > 0.9``, and for ``==`` of
-sequences, dicts, sets and strings pytest's lines on where they differ.
+``explain(exc, verbosity)`` gives an :class:`AssertionError` without a message
+the explanation as its message: ``assert 0.42 > 0.9``, and for ``==`` of
+sequences, dicts, sets and strings pytest's lines on where they differ, as
+much of them as pytest shows at that verbosity (``-v``: the full diff,
+``-vv``: the identical items too).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ast
 import difflib
 import linecache
+import pprint
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -58,9 +61,10 @@ _REPR = 240  # characters of a value shown
 _DIFF_LINES = 40  # lines of a full diff shown
 
 
-def explain(exc: BaseException) -> None:
+def explain(exc: BaseException, verbosity: int = 0) -> None:
     """Give ``exc``, an ``AssertionError`` raised by an ``assert`` without a message, the
-    explanation of what it compared; anything else is left as it is."""
+    explanation of what it compared (as pytest's at ``verbosity``: 1 for ``-v``);
+    anything else is left as it is."""
     if type(exc) is not AssertionError or exc.args:
         return
     frame, lineno = _failing_frame(exc.__traceback__)
@@ -70,7 +74,7 @@ def explain(exc: BaseException) -> None:
         node = _assert_at(frame.f_code.co_filename, lineno, frame.f_globals)
         if node is None or node.msg is not None:
             return
-        text = _explain(node.test, frame)
+        text = _explain(node.test, frame, verbosity)
     except Exception:  # never worse than the bare AssertionError
         return
     if text:
@@ -120,14 +124,17 @@ def _shown(node: ast.expr, frame: FrameType) -> tuple[str, Any, bool]:
     return (saferepr(value, _REPR) if known else ast.unparse(node)), value, known
 
 
-def _explain(test: ast.expr, frame: FrameType) -> str | None:
+def _explain(test: ast.expr, frame: FrameType, verbosity: int = 0) -> str | None:
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _OPS:
         left, left_value, left_known = _shown(test.left, frame)
         right, right_value, right_known = _shown(test.comparators[0], frame)
         op = test.ops[0]
         lines = [f"assert {left} {_OPS[type(op)]} {right}"]
         if isinstance(op, ast.Eq) and left_known and right_known:
-            lines += ["  " + line for line in _differences(left_value, right_value)]
+            details = _differences(left_value, right_value, verbosity)
+            if details and details[0]:  # as pytest's: a blank line after the summary
+                details = ["", *details]
+            lines += [f"  {line}" for line in details]
         lines += _where(test.left, left, frame) + _where(test.comparators[0], right, frame)
         return "\n".join(lines)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -157,22 +164,60 @@ def _where(node: ast.expr, shown: str, frame: FrameType, depth: int = 0) -> list
     return [f" +  {indent}where {shown} = {source}"] if shown != source else []
 
 
-def _differences(left: Any, right: Any) -> list[str]:
-    """pytest's lines on where two unequal values differ."""
+def _differences(left: Any, right: Any, verbosity: int = 0) -> list[str]:
+    """pytest's lines on where two unequal values differ (``_compare_eq_any``)."""
     if isinstance(left, str) and isinstance(right, str):
         return _text_diff(left, right)
+    lines: list[str] = []
     if isinstance(left, dict) and isinstance(right, dict):
-        return _dict_diff(left, right)
-    if isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
-        lines = []
+        lines = _dict_diff(left, right, verbosity)
+    elif isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
         if left - right:
             lines += ["Extra items in the left set:", *(saferepr(v, _REPR) for v in left - right)]
         if right - left:
             lines += ["Extra items in the right set:", *(saferepr(v, _REPR) for v in right - left)]
+    elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and type(left) is type(right):
+        lines = _sequence_diff(left, right)
+    else:
         return lines
-    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and type(left) is type(right):
-        return _sequence_diff(left, right)
-    return []
+    return lines + _full_diff(left, right, verbosity)
+
+
+def _full_diff(left: Any, right: Any, verbosity: int) -> list[str]:
+    """pytest's ``_compare_eq_iterable``: with ``-v``, an ``ndiff`` of both values laid out
+    one item a line (``-`` the expected right side, ``+`` the left); else a hint."""
+    if verbosity <= 0:
+        return ["Use -v to get more diff"]
+    diff = [line.rstrip() for line in difflib.ndiff(_layout(right), _layout(left))]
+    lines = ["", "Full diff: (-: missing in left side, +: extra in left side)", *diff[:_DIFF_LINES]]
+    if len(diff) > _DIFF_LINES:
+        lines.append(f"... ({len(diff) - _DIFF_LINES} more lines)")
+    return lines
+
+
+def _layout(value: Any, indent: str = "") -> list[str]:
+    """``value`` as pytest's ``PrettyPrinter`` lays out a diff's sides: a container's items
+    one a line, four spaces in, each followed by a comma; anything else its repr."""
+    inner = indent + "    "
+    if isinstance(value, dict) and value:
+        lines = ["{"]
+        for key, item in value.items():
+            head, *rest = _layout(item, inner)
+            lines += [f"{inner}{saferepr(key, _REPR)}: {head.lstrip()}", *rest]
+            lines[-1] += ","
+        return [*lines, indent + "}"]
+    brackets = {list: "[]", tuple: "()", set: "{}", frozenset: "{}"}
+    kind = next((k for k in brackets if type(value) is k), None)
+    if kind is not None and value:
+        items = sorted(value, key=repr) if kind in (set, frozenset) else list(value)
+        opening = "frozenset({" if kind is frozenset else brackets[kind][0]
+        closing = "})" if kind is frozenset else brackets[kind][1]
+        lines = [opening]
+        for item in items:
+            lines += _layout(item, inner)
+            lines[-1] += ","
+        return [*lines, indent + closing]
+    return [indent + saferepr(value, _REPR)]
 
 
 def _sequence_diff(left: list[Any] | tuple[Any, ...], right: list[Any] | tuple[Any, ...]) -> list[str]:
@@ -194,11 +239,13 @@ def _sequence_diff(left: list[Any] | tuple[Any, ...], right: list[Any] | tuple[A
     return lines
 
 
-def _dict_diff(left: dict[Any, Any], right: dict[Any, Any]) -> list[str]:
+def _dict_diff(left: dict[Any, Any], right: dict[Any, Any], verbosity: int = 0) -> list[str]:
     lines = []
     same = [k for k in left if k in right and left[k] == right[k]]
-    if same:
-        lines.append(f"Omitting {len(same)} identical items")
+    if same and verbosity < 2:
+        lines.append(f"Omitting {len(same)} identical items, use -vv to show")
+    elif same:
+        lines += ["Common items:", *pprint.pformat({k: left[k] for k in same}).splitlines()]
     differing = [k for k in left if k in right and left[k] != right[k]]
     if differing:
         lines.append("Differing items:")

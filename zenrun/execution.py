@@ -709,6 +709,7 @@ class PipelineExecution:
             code_values=None if load else (fingerprint.values or None),
             rootdir=None if load else str(self.config.rootpath),
             data=self.data.tracking(invocation, *self._data_known.pop(step_id, (None, frozenset()))),
+            verbosity=int(self.config.getoption("verbose", 0) or 0),
         )
         if load:
             try:

@@ -937,7 +937,7 @@ def _error_text(exc: BaseException, config: Config) -> str:
     ``E   Error: message`` lines)."""
     if isinstance(exc, Failed) and not exc.pytrace:  # zenrun.fail(..., pytrace=False): the message
         return exc.msg or ""
-    explain_assertion(exc)  # a failing assert in a fixture or body: what it compared
+    explain_assertion(exc, config.get_verbosity())  # a failing assert in a fixture or body
     text = user_traceback(exc)
     style = config.getoption("tbstyle", "auto")
     if config.getoption("fulltrace", False):  # as pytest: nothing cut, zenrun's frames too, long

@@ -196,6 +196,8 @@ class StepTask:
     #: The global random generators as the item's conftests and fixtures seeded them (None:
     #: they seeded none): each attempt of the step starts from them, in any process.
     random_states: dict[str, Any] | None = field(default=None, repr=False)
+    #: The session's verbosity (``-v``: 1): how much a failing ``assert`` explains.
+    verbosity: int = 0
 
 
 @dataclass
@@ -854,7 +856,8 @@ def _execute(
                 )
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
-                explain_assertion(step_exc)  # while its frames are alive: what the assert compared
+                # while its frames are alive: what the assert compared
+                explain_assertion(step_exc, task.verbosity)
                 outcome = _item_outcome(step_exc)  # zenrun.skip / xfail / exit: the item's, never retried
                 if outcome is None and _is_pruned(step_exc):  # its study's pruner stopped it: not a failure
                     return TaskResult(
