@@ -18,6 +18,7 @@ much of them as pytest shows at that verbosity (``-v``: the full diff,
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import linecache
 import pprint
@@ -130,11 +131,14 @@ def _explain(test: ast.expr, frame: FrameType, verbosity: int = 0) -> str | None
         right, right_value, right_known = _shown(test.comparators[0], frame)
         op = test.ops[0]
         lines = [f"assert {left} {_OPS[type(op)]} {right}"]
+        details: list[str] = []
         if isinstance(op, ast.Eq) and left_known and right_known:
             details = _differences(left_value, right_value, verbosity)
-            if details and details[0]:  # as pytest's: a blank line after the summary
-                details = ["", *details]
-            lines += [f"  {line}" for line in details]
+        elif isinstance(op, ast.NotIn) and isinstance(left_value, str) and isinstance(right_value, str):
+            details = _notin_text(left_value, right_value, verbosity)
+        if details and details[0]:  # as pytest's: a blank line after the summary
+            details = ["", *details]
+        lines += [f"  {line}" for line in details]
         lines += _where(test.left, left, frame) + _where(test.comparators[0], right, frame)
         return "\n".join(lines)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -167,8 +171,13 @@ def _where(node: ast.expr, shown: str, frame: FrameType, depth: int = 0) -> list
 def _differences(left: Any, right: Any, verbosity: int = 0) -> list[str]:
     """pytest's lines on where two unequal values differ (``_compare_eq_any``)."""
     if isinstance(left, str) and isinstance(right, str):
-        return _text_diff(left, right)
+        return _text_diff(left, right, verbosity)
     lines: list[str] = []
+    if type(left) is type(right) and _fields(left) is not None:
+        lines = _class_diff(left, right, verbosity)
+        if not isinstance(left, tuple):  # a namedtuple is also diffed item by item below
+            return lines
+        return lines + _full_diff(left, right, verbosity)
     if isinstance(left, dict) and isinstance(right, dict):
         lines = _dict_diff(left, right, verbosity)
     elif isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
@@ -181,6 +190,42 @@ def _differences(left: Any, right: Any, verbosity: int = 0) -> list[str]:
     else:
         return lines
     return lines + _full_diff(left, right, verbosity)
+
+
+def _fields(value: Any) -> list[str] | None:
+    """The fields ``==`` compares of a dataclass, attrs class or namedtuple instance (None
+    for anything else, or a class with its own ``__eq__``)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not value.__dataclass_params__.eq:  # type: ignore[attr-defined]
+            return None
+        return [f.name for f in dataclasses.fields(value) if f.compare]
+    attrs = getattr(type(value), "__attrs_attrs__", None)
+    if attrs is not None:
+        return [a.name for a in attrs if getattr(a, "eq", True)]
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+        return list(type(value)._fields)  # type: ignore[attr-defined]  # a namedtuple's
+    return None
+
+
+def _class_diff(left: Any, right: Any, verbosity: int) -> list[str]:
+    """pytest's ``_compare_eq_cls``: the attributes that match and differ, and each
+    differing one drilled down into."""
+    fields = _fields(left) or []
+    same = [f for f in fields if getattr(left, f) == getattr(right, f)]
+    differ = [f for f in fields if f not in same]
+    lines: list[str] = [""] if fields else []
+    if same and verbosity < 2:
+        lines.append(f"Omitting {len(same)} identical items, use -vv to show")
+    elif same:
+        lines += ["Matching attributes:", *pprint.pformat(same).splitlines()]
+    if differ:
+        lines += ["Differing attributes:", *pprint.pformat(differ).splitlines()]
+        for name in differ:
+            a, b = getattr(left, name), getattr(right, name)
+            lines += ["", f"Drill down into differing attribute {name}:"]
+            lines.append(f"  {name}: {saferepr(a, _REPR)} != {saferepr(b, _REPR)}")
+            lines += [f"  {line}" for line in _differences(a, b, verbosity)]
+    return lines
 
 
 def _full_diff(left: Any, right: Any, verbosity: int) -> list[str]:
@@ -258,11 +303,44 @@ def _dict_diff(left: dict[Any, Any], right: dict[Any, Any], verbosity: int = 0) 
     return lines
 
 
-def _text_diff(left: str, right: str) -> list[str]:
-    if "\n" not in left and "\n" not in right and len(left) + len(right) < 80:
-        return []  # both shown whole in the assert line
-    diff = list(difflib.ndiff(right.splitlines(), left.splitlines()))
-    lines = ["Full diff:", *diff[:_DIFF_LINES]]
+def _text_diff(left: str, right: str, verbosity: int = 0) -> list[str]:
+    """pytest's ``_diff_text``: an ``ndiff`` of the two texts, line by line (``-`` the
+    expected right side); without ``-v``, long identical heads and tails are skipped."""
+    lines: list[str] = []
+    if verbosity < 1:
+        i = 0
+        for i in range(min(len(left), len(right))):
+            if left[i] != right[i]:
+                break
+        if i > 42:
+            i -= 10  # some context
+            lines.append(f"Skipping {i} identical leading characters in diff, use -v to show")
+            left, right = left[i:], right[i:]
+        if len(left) == len(right):
+            for i in range(1, len(left) + 1):
+                if left[-i] != right[-i]:
+                    break
+            if i > 42:
+                i -= 10
+                lines.append(f"Skipping {i} identical trailing characters in diff, use -v to show")
+                left, right = left[:-i], right[:-i]
+    if left.isspace() or right.isspace():
+        left, right = repr(left), repr(right)
+        lines.append("Strings contain only whitespace, escaping them using repr()")
+    diff = [line.strip("\n") for line in difflib.ndiff(right.splitlines(True), left.splitlines(True))]
+    lines += diff[:_DIFF_LINES]
     if len(diff) > _DIFF_LINES:
         lines.append(f"... ({len(diff) - _DIFF_LINES} more lines)")
+    return lines
+
+
+def _notin_text(term: str, text: str, verbosity: int) -> list[str]:
+    """pytest's ``_notin_text``: where ``term`` is in ``text``, marked under it."""
+    index = text.find(term)
+    correct = text[:index] + text[index + len(term) :]
+    lines = [f"{saferepr(term, 42)} is contained here:"]
+    for line in _text_diff(text, correct, verbosity):
+        if line.startswith(("Skipping", "- ")):
+            continue
+        lines.append("  " + line[2:] if line.startswith("+ ") else line)
     return lines
