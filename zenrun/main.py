@@ -7,6 +7,7 @@ import collections
 import contextlib
 import itertools
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -320,6 +321,13 @@ def zenrun_addoption(parser: Parser) -> None:
     )
     parser.addini("minversion", "the oldest zenrun this project runs with (e.g. '0.1')", default=None)
     parser.addini(
+        "required_plugins",
+        "plugins that must be installed, as distribution or plugin names with optional versions "
+        "('zenrun-foo>=1.0')",
+        type="args",
+        default=[],
+    )
+    parser.addini(
         "pythonpath",
         "directories put first on sys.path for the session (relative to the config file)",
         type="paths",
@@ -353,6 +361,7 @@ def zenrun_load_initial_conftests(early_config: Config) -> None:
 @hookimpl
 def zenrun_configure(config: Config) -> None:
     _check_minversion(config)
+    _check_required_plugins(config)
     unknown = config.unknown_ini_keys()
     if unknown and _strict_config(config):  # as pytest's: the first one, in pytest's words
         raise UsageError(f"Unknown config option: {unknown[0]}\n  (in {config.inipath})")
@@ -385,6 +394,52 @@ def _check_minversion(config: Config) -> None:
         raise UsageError(
             f"{config.inipath}: 'minversion' requires zenrun-{minver}, actual zenrun-{__version__}"
         )
+
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*((?:[<>=!~]=?\s*[\w.*+!-]+\s*,?\s*)*)$")
+_COMPARE: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "~=": lambda a, b: a >= b and a[: max(len(b) - 1, 1)] == b[: max(len(b) - 1, 1)],
+}
+
+
+def _check_required_plugins(config: Config) -> None:
+    """``required_plugins``, as pytest's: each entry names an installed plugin's distribution
+    (or its entry-point name) with optional version specifiers; the missing ones are one
+    usage error."""
+    required = sorted(config.getini("required_plugins"))
+    if not required:
+        return
+    installed: dict[str, str] = {}
+    for name, dist in getattr(config.pluginmanager, "plugin_dists", []):
+        version = dist.version if dist is not None else ""
+        installed[_canonical(name)] = version
+        if dist is not None:
+            installed[_canonical(dist.name)] = version
+    missing = [spec for spec in required if not _satisfied(spec, installed)]
+    if missing:
+        raise UsageError(f"Missing required plugins: {', '.join(missing)}")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _satisfied(spec: str, installed: dict[str, str]) -> bool:
+    match = _REQUIREMENT.match(spec)
+    if match is None or _canonical(match.group(1)) not in installed:
+        return False
+    have = _version_tuple(installed[_canonical(match.group(1))])
+    for clause in filter(None, (c.strip() for c in match.group(2).split(","))):
+        op = next(o for o in sorted(_COMPARE, key=len, reverse=True) if clause.startswith(o))
+        if not _COMPARE[op](have, _version_tuple(clause[len(op) :])):
+            return False
+    return True
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

@@ -986,3 +986,40 @@ def test_zenrun_plugins_in_non_top_level_conftest_unsupported_no_false_positives
     result = zenrunner.runzenrun_inprocess()
     assert result.ret == 0
     assert "no longer supported" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "toml_text, exception_text",
+    [
+        pytest.param('required_plugins = "a z"', "Missing required plugins: a, z", id="2-missing"),
+        pytest.param(
+            'required_plugins = "a z zenrun"', "Missing required plugins: a, z", id="2-missing-1-ok"
+        ),
+        pytest.param('required_plugins = "zenrun"', None, id="1-ok"),
+        pytest.param('required_plugins = "zenrun==VERSION"', None, id="1-ok-pin-exact"),
+        pytest.param('required_plugins = "zenrun>0.0.1,<99.0"', None, id="1-ok-pin-loose"),
+        pytest.param(
+            'required_plugins = "zenrun==99.0"',
+            "Missing required plugins: zenrun==99.0",
+            id="missing-version",
+        ),
+        pytest.param(
+            'required_plugins = "zenrun==99.0 other==1.0"',
+            "Missing required plugins: other==1.0, zenrun==99.0",
+            id="missing-versions",
+        ),
+        pytest.param('required_plugins = ["dask"]', None, id="entry-point-name"),
+    ],
+)
+def test_missing_required_plugins(zenrunner, toml_text: str, exception_text: str | None) -> None:
+    """pytest's case with a fake ``myplugin`` distribution; here zenrun's own installed
+    plugins (the ``zenrun`` distribution, entry points ``dask``, ``viewer``, ...)."""
+    import zenrun
+
+    zenrunner.maketoml(toml_text.replace("VERSION", zenrun.__version__))
+    result = zenrunner.runzenrun_inprocess("--co")
+    if exception_text:
+        assert result.ret == 4
+        result.stderr.fnmatch_lines([f"ERROR: {exception_text}"])
+    else:
+        assert result.ret == 5, result.stderr.str()
