@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import itertools
 import os
-import re
 import sys
 import traceback
 import warnings
@@ -319,14 +317,6 @@ def zenrun_addoption(parser: Parser) -> None:
         type="bool",
         default=False,
     )
-    parser.addini("minversion", "the oldest zenrun this project runs with (e.g. '0.1')", default=None)
-    parser.addini(
-        "required_plugins",
-        "plugins that must be installed, as distribution or plugin names with optional versions "
-        "('zenrun-foo>=1.0')",
-        type="args",
-        default=[],
-    )
     parser.addini(
         "pythonpath",
         "directories put first on sys.path for the session (relative to the config file)",
@@ -360,8 +350,6 @@ def zenrun_load_initial_conftests(early_config: Config) -> None:
 
 @hookimpl
 def zenrun_configure(config: Config) -> None:
-    _check_minversion(config)
-    _check_required_plugins(config)
     unknown = config.unknown_ini_keys()
     if unknown and _strict_config(config):  # as pytest's: the first one, in pytest's words
         raise UsageError(f"Unknown config option: {unknown[0]}\n  (in {config.inipath})")
@@ -383,77 +371,6 @@ def _strict_config(config: Config) -> bool:
     if config.getoption("strict_config", False) or config.getini("strict_config"):
         return True
     return "strict" in config.parser.inis and bool(config.getini("strict"))
-
-
-def _check_minversion(config: Config) -> None:
-    """``minversion``: a project that needs a newer zenrun says so before anything runs."""
-    minver = config.getini("minversion")
-    if not minver:
-        return
-    if _version_tuple(str(minver)) > _version_tuple(__version__):
-        raise UsageError(
-            f"{config.inipath}: 'minversion' requires zenrun-{minver}, actual zenrun-{__version__}"
-        )
-
-
-_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*((?:[<>=!~]=?\s*[\w.*+!-]+\s*,?\s*)*)$")
-_COMPARE: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    ">=": lambda a, b: a >= b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    "<": lambda a, b: a < b,
-    "~=": lambda a, b: a >= b and a[: max(len(b) - 1, 1)] == b[: max(len(b) - 1, 1)],
-}
-
-
-def _check_required_plugins(config: Config) -> None:
-    """``required_plugins``, as pytest's: each entry names an installed plugin's distribution
-    (or its entry-point name) with optional version specifiers; the missing ones are one
-    usage error."""
-    required = sorted(config.getini("required_plugins"))
-    if not required:
-        return
-    installed: dict[str, str] = {}
-    for name, dist in getattr(config.pluginmanager, "plugin_dists", []):
-        version = dist.version if dist is not None else ""
-        installed[_canonical(name)] = version
-        if dist is not None:
-            installed[_canonical(dist.name)] = version
-    missing = [spec for spec in required if not _satisfied(spec, installed)]
-    if missing:
-        raise UsageError(f"Missing required plugins: {', '.join(missing)}")
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _satisfied(spec: str, installed: dict[str, str]) -> bool:
-    match = _REQUIREMENT.match(spec)
-    if match is None or _canonical(match.group(1)) not in installed:
-        return False
-    have = _version_tuple(installed[_canonical(match.group(1))])
-    for clause in filter(None, (c.strip() for c in match.group(2).split(","))):
-        op = next(o for o in sorted(_COMPARE, key=len, reverse=True) if clause.startswith(o))
-        if not _COMPARE[op](have, _version_tuple(clause[len(op) :])):
-            return False
-    return True
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    """The leading release numbers of ``version`` ("1.2.3rc1" -> (1, 2, 3)); enough to
-    compare a ``minversion`` without depending on ``packaging``."""
-    numbers: list[int] = []
-    for part in version.strip().split("."):
-        digits = "".join(itertools.takewhile(str.isdigit, part))
-        if not digits:
-            break
-        numbers.append(int(digits))
-        if len(digits) != len(part):
-            break
-    return tuple(numbers)
 
 
 @hookimpl(trylast=True)

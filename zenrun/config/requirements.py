@@ -69,9 +69,9 @@ def check_minversion(minversion: object, inipath: object) -> None:
 def check_required_plugins(required: Iterable[str], installed: dict[str, str]) -> None:
     """``required_plugins = ["name>=1.0", ...]``: a usage error listing each requirement no
     installed plugin meets. ``installed`` maps a plugin's names (its entry point's and its
-    distribution's, normalized) to its version."""
+    distribution's, normalized) to its version. Listed in sorted order, as pytest's."""
     missing = []
-    for requirement in required:
+    for requirement in sorted(required):
         match = _SPECIFIER.match(requirement)
         name, specifier = (match.group(1), match.group(2).strip()) if match else (requirement, "")
         version = installed.get(_normalized(name))
