@@ -34,7 +34,7 @@ from zenrun.outcomes import Exit, Failed, Skipped, from_pytest
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.sources import real_function
-from zenrun.tbstyle import CAUSE_MESSAGE, CONTEXT_MESSAGE, format_traceback
+from zenrun.tbstyle import exception_chain, format_traceback
 from zenrun.warnfilters import apply_session_filters
 from zenrun.xunit import register_xunit_fixtures
 
@@ -199,20 +199,9 @@ def _short_exception(exc: BaseException, style: str = "short", *, internal: bool
     ``native``: Python's format. The exceptions it was raised from (``raise ... from``, or
     while handling) come first, with Python's line between them, as pytest shows a chain:
     the first is often the cause."""
-    chain: list[tuple[BaseException, str | None]] = []  # each with its link to the next
-    current: BaseException | None = exc
-    link: str | None = None
-    while current is not None and all(current is not seen for seen, _ in chain):
-        chain.append((current, link))
-        if current.__cause__ is not None:
-            current, link = current.__cause__, CAUSE_MESSAGE
-        elif current.__context__ is not None and not current.__suppress_context__:
-            current, link = current.__context__, CONTEXT_MESSAGE
-        else:
-            current = None
     parts: list[str] = []
     any_frames = False
-    for error, message in reversed(chain):
+    for error, message in exception_chain(exc):
         frames = [
             f
             for f in traceback.extract_tb(error.__traceback__)

@@ -47,7 +47,7 @@ from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed, fr
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
-from zenrun.tbstyle import CAUSE_MESSAGE, CONTEXT_MESSAGE, NOTRACE_HEADER, exception_only, saferepr
+from zenrun.tbstyle import NOTRACE_HEADER, exception_chain, exception_only, saferepr
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -438,21 +438,8 @@ def user_traceback(exc: BaseException) -> str:
     Frames above the step call (zenrun, pluggy, plugins' step-call wrappers)
     are left out: the traceback points at the step.
     """
-    chain: list[tuple[BaseException, str | None]] = []  # each with what links it to the next
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    link: str | None = None
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        chain.append((current, link))
-        if current.__cause__ is not None:
-            current, link = current.__cause__, CAUSE_MESSAGE
-        elif current.__context__ is not None and not current.__suppress_context__:
-            current, link = current.__context__, CONTEXT_MESSAGE
-        else:
-            current = None
     parts = []
-    for error, message in reversed(chain):
+    for error, message in exception_chain(exc):
         parts.append(_one_traceback(error))
         if message is not None:
             parts.append(f"\n{message}\n\n")

@@ -46,6 +46,26 @@ CONTEXT_MESSAGE = "During handling of the above exception, another exception occ
 CHAIN_MESSAGES = (CAUSE_MESSAGE, CONTEXT_MESSAGE)
 
 
+def exception_chain(exc: BaseException) -> list[tuple[BaseException, str | None]]:
+    """``exc`` and the exceptions it was raised from (``raise ... from``) or while handling,
+    in the order Python prints them (the first cause first, ``exc`` last), each with the
+    line Python prints after it (``None`` after ``exc``)."""
+    chain: list[tuple[BaseException, str | None]] = []  # each with its link to the next newer
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    link: str | None = None
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, CAUSE_MESSAGE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, CONTEXT_MESSAGE
+        else:
+            current = None
+    return chain[::-1]
+
+
 def exception_only(exc: BaseException) -> list[str]:
     """``traceback.format_exception_only(exc)``, without walking the rest of its chain (which
     that call does for every link: a chain of n exceptions cost n squared); zenrun's outcome
