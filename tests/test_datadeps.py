@@ -1061,3 +1061,78 @@ def test_a_file_name_that_is_not_utf8_is_recorded_and_its_change_is_a_miss(zenru
     assert statuses(zenrunner) == {"read_all": "completed", "name_of_it": "cached"}
     run = last_run(zenrunner)
     assert run.steps["name_of_it"].output.read() == "caf\udce9.csv"  # stored, read back whole
+
+
+SQLITE = """
+import sqlite3
+from zenrun import pipeline, step
+
+@step
+def total() -> int:
+    with sqlite3.connect("data/db.sqlite") as connection:
+        return connection.execute("select sum(v) from t").fetchone()[0]
+
+@step
+def total_read_only() -> int:
+    connection = sqlite3.connect("file:data/db.sqlite?mode=ro", uri=True)
+    try:
+        return connection.execute("select sum(v) from t").fetchone()[0]
+    finally:
+        connection.close()
+
+@step
+def total_wal() -> int:
+    connection = sqlite3.connect("data/wal.sqlite")
+    try:
+        return connection.execute("select sum(v) from t").fetchone()[0]
+    finally:
+        connection.close()
+
+@step
+def in_memory() -> int:
+    return sqlite3.connect(":memory:").execute("select 1").fetchone()[0]
+
+@pipeline
+def rows_in_sqlite():
+    total()
+    total_read_only()
+    total_wal()
+    in_memory()
+"""
+
+
+def test_a_sqlite_database_a_step_queries_is_a_data_dependency(zenrunner):
+    import sqlite3
+
+    (zenrunner.path / "data").mkdir()
+    db, wal = zenrunner.path / "data" / "db.sqlite", zenrunner.path / "data" / "wal.sqlite"
+    for path, mode in ((db, "delete"), (wal, "wal")):
+        with sqlite3.connect(path) as connection:
+            connection.execute(f"pragma journal_mode={mode}")
+            connection.execute("create table t(v)")
+            connection.execute("insert into t values (1)")
+        connection.close()
+    zenrunner.makepyfile(pipeline_sqlite=SQLITE)
+    run_ok(zenrunner, inprocess=True)
+    assert value(zenrunner, "total") == 1
+
+    with sqlite3.connect(db) as connection:  # SQLite's C code reads the file: no ``open`` event
+        connection.execute("insert into t values (10)")
+    connection.close()
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step total: cache miss: data/db.sqlite changed*"])
+    result.stdout.fnmatch_lines(["*Step total_read_only: cache miss: data/db.sqlite changed*"])
+    assert value(zenrunner, "total") == value(zenrunner, "total_read_only") == 11
+    assert statuses(zenrunner)["in_memory"] == "cached"
+
+    # A writer holding its connection open: the rows it committed are in wal.sqlite-wal only.
+    writer = sqlite3.connect(wal)
+    writer.execute("insert into t values (100)")
+    writer.commit()
+    try:
+        result = run_ok(zenrunner, "-v", inprocess=True)
+    finally:
+        writer.close()
+    result.stdout.fnmatch_lines(["*Step total_wal: cache miss: data/wal.sqlite-wal now exists*"])
+    assert value(zenrunner, "total_wal") == 101
+    assert statuses(zenrunner)["total"] == "cached"

@@ -4,7 +4,8 @@ While a step function runs, one process-wide audit hook (``sys.addaudithook``,
 installed on first use in each process that runs steps: the driver, ``-n``
 workers, Dask workers) sees the ``open`` calls that read, the folders listed
 (``os.listdir``, ``os.scandir``, ``os.walk``), the patterns globbed
-(``glob.glob``, ``Path.glob``) and the network connections made
+(``glob.glob``, ``Path.glob``), the SQLite databases connected to
+(``sqlite3.connect``) and the network connections made
 (``socket.connect``, ``http.client.connect``) by the step's thread, through
 whatever library makes them. Outside a step the hook returns at its first
 test. What it records is checked at the next cache lookup (``datacheck``).
@@ -977,6 +978,61 @@ def _on_chdir(recorder: Recorder, args: tuple[Any, ...]) -> None:
     recorder._seen = set()
 
 
+#: SQLite's write-ahead-log mode, as the database header says (bytes 18 and 19 are 2).
+_SQLITE_WAL_HEADER = b"\x02\x02"
+
+
+def _on_sqlite(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    """A SQLite database the step connected to (``sqlite3.connect``).
+
+    SQLite's C code opens the file, which raises no ``open`` event: without this a step
+    querying ``data/db.sqlite`` was a hit after the rows changed. A database that does not
+    exist yet is made by the step (nothing read from it); an in-memory one has no file.
+    In write-ahead-log mode committed rows may wait in ``<file>-wal`` while the main file
+    is unchanged: that file is recorded too (absent or not).
+    """
+    if not recorder.auto or isinstance(args[0], int):
+        return
+    filename = _sqlite_file(os.fsdecode(os.fspath(args[0])))
+    if filename is None:
+        return
+    recorder.add_file(filename)
+    try:
+        with open(filename, "rb") as f:  # (its own ``open`` event finds the file recorded)
+            header = f.read(20)
+    except OSError:
+        return
+    if header[18:20] == _SQLITE_WAL_HEADER:
+        recorder.add_file(f"{filename}-wal")
+
+
+def _sqlite_file(database: str) -> str | None:
+    """The existing file ``sqlite3.connect(database)`` opens, or None (in memory, or new).
+
+    The event does not say whether ``uri=True`` was passed: a ``file:`` name is taken as a
+    URI (``file:data/db.sqlite?mode=ro``) when that file exists, else as a plain name.
+    """
+    if database in ("", ":memory:"):
+        return None
+    candidates = [database]
+    if database.startswith("file:"):
+        from urllib.parse import parse_qs, unquote
+
+        rest, _, query = database[len("file:") :].partition("?")
+        rest = rest.partition("#")[0]
+        if rest.startswith("//"):  # file://host/path: SQLite takes only "" or localhost
+            host, slash, path = rest[2:].partition("/")
+            rest = slash + path if host in ("", "localhost") else ""
+        if "memory" in parse_qs(query.partition("#")[0]).get("mode", []):
+            return None
+        if rest:
+            candidates.insert(0, unquote(rest))
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def _on_connect(recorder: Recorder, args: tuple[Any, ...]) -> None:
     recorder.add_network(args[1])
 
@@ -1000,6 +1056,7 @@ _HANDLERS = {
     "socket.connect": _on_connect,
     "http.client.connect": _on_http_connect,
     "socket.getaddrinfo": _on_getaddrinfo,
+    "sqlite3.connect": _on_sqlite,
 }
 
 
