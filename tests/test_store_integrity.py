@@ -586,6 +586,54 @@ def test_full_disk_fails_the_run_and_the_next_run_commits(zenrunner, small_disk)
     assert not list(store.rglob(".tmp-*"))
 
 
+#: zenrun with no file allowed to grow past 4 kB: SQLite's first write fails as on a full disk.
+LIMITED_FILES = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+from zenrun.main import console_main
+sys.argv[0] = "zenrun"
+sys.exit(console_main())
+"""
+
+
+def test_a_full_disk_when_the_store_opens_is_a_usage_error_naming_the_file(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    script = zenrunner.path.parent / f"{zenrunner.path.name}-limited.py"
+    script.write_text(LIMITED_FILES)
+    result = zenrunner._run([sys.executable, str(script), "-q"], 120, None, None)
+    output = result.stdout + result.stderr
+    assert result.ret == 4, output  # was an INTERNALERROR traceback (exit 3)
+    assert "INTERNALERROR" not in output and "Traceback" not in output, output
+    assert "zenrun cannot write to the store" in output and "is its disk full?" in output, output
+    assert f"{zenrunner.store}{os.sep}" in output, output  # names the store file
+    # Nothing was lost: space is back, the store is sound and the first run's steps are hits.
+    check = zenrunner.run("--store-check")
+    assert check.ret == 0, check.stdout
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout
+    result.stdout.fnmatch_lines(["*Using cached version of make.*", "*Using cached version of total.*"])
+
+
+def test_a_full_disk_when_the_run_is_finished_fails_that_run_with_the_reason(zenrunner, monkeypatch):
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    def full(self, run):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(SqliteMetadataStore, "finish_run", full)
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    result = zenrunner.run("-q", inprocess=True)
+    assert result.ret == 1, result.stdout  # was an INTERNALERROR of the pipeline (exit 3)
+    assert "INTERNALERROR" not in result.stdout
+    result.stdout.fnmatch_lines(
+        [
+            "*the artifacts or records of this run could not be stored: OperationalError: database or disk is full*"
+        ]
+    )
+
+
 def test_stale_temp_files_are_swept_when_the_store_opens(zenrunner):
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     assert zenrunner.run("-q").ret == 0

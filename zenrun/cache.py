@@ -37,7 +37,7 @@ from zenrun.canonical import CanonicalJSONError, canonical_json, config_json, ex
 from zenrun.datadeps import DATA_KEY
 from zenrun.hookspec import hookimpl
 from zenrun.installed import distribution_version, packages_distributions
-from zenrun.metadata.sqlite import StoreDamagedError, connect
+from zenrun.metadata.sqlite import StoreDamagedError, StoreFullError, connect
 from zenrun.protocols import Cache
 from zenrun.sources import (
     canonical_module,
@@ -47,7 +47,7 @@ from zenrun.sources import (
     set_rootdir,
     source_is_current,
 )
-from zenrun.sqlitewal import is_damage
+from zenrun.sqlitewal import is_damage, is_full
 
 STORE_FORMAT_VERSION = "2"
 
@@ -1277,6 +1277,8 @@ class SqliteCache(Cache):
             except (StoreDamagedError, sqlite3.DatabaseError) as exc:
                 if db is not None:
                     db.close()
+                if is_full(exc):  # not damage: a new index could not be written either
+                    raise StoreFullError(self.path, str(exc)) from None
                 if attempt or not _damaged(exc):
                     raise
                 self._discard(exc)

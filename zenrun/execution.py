@@ -384,7 +384,24 @@ class PipelineExecution:
                 f"the artifacts or records of this run could not be stored: "
                 f"{type(self.flush_error).__name__}: {self.flush_error}"
             )
-        self.metadata_store.finish_run(run)
+        try:
+            self.metadata_store.finish_run(run)
+        except UsageError:  # a damaged store: the session stops, as below
+            raise
+        except Exception as exc:  # a full disk, as in flush: this run fails, not the session
+            if self.flush_error is None:
+                self.flush_error = exc
+                self.log.error(
+                    "Could not store the artifacts or records of run %s: %s: %s",
+                    run.name,
+                    type(exc).__name__,
+                    exc,
+                )
+            run.status = FAILED
+            run.error = (
+                f"the artifacts or records of this run could not be stored: "
+                f"{type(self.flush_error).__name__}: {self.flush_error}"
+            )
         if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
             raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)

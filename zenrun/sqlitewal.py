@@ -42,3 +42,14 @@ def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and (
         "malformed" in str(exc) or "not a database" in str(exc)
     )
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether a SQLite error means the file cannot be written: a full disk (or quota), or
+    an I/O error, which SQLite also gives when the disk filled up under it."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name:
+        return name.startswith(("SQLITE_FULL", "SQLITE_IOERR"))
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "disk is full" in str(exc) or "disk I/O error" in str(exc)
+    )

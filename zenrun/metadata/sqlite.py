@@ -9,6 +9,7 @@ record pointing at a missing artifact, and the next run reuses the rest.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import itertools
 import json
@@ -34,7 +35,7 @@ from zenrun.metadata.records import (
 )
 from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_record_rows
 from zenrun.sources import real_path
-from zenrun.sqlitewal import enable_wal, is_damage
+from zenrun.sqlitewal import enable_wal, is_damage, is_full
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -107,6 +108,29 @@ def _missing_columns(db: Any) -> list[tuple[str, str, str]]:
         for name, kind in columns
         if name not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
     ]
+
+
+class StoreFullError(UsageError):
+    """A store file cannot be written: its disk is full, or failing (exit 4, as a damaged
+    store: every later write of the session would fail the same way)."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(
+            f"{path}: zenrun cannot write to the store ({problem}); is its disk full? "
+            "What earlier runs recorded is kept: free some space and run again."
+        )
+
+
+def _store_error(path: Path, exc: BaseException) -> UsageError | None:
+    """The error to raise instead of SQLite's ``exc`` on the store file ``path``: one naming
+    the file and what to do (damaged, full), or None for any other error."""
+    if is_damage(exc):
+        return StoreDamagedError(path, str(exc))
+    if is_full(exc):
+        return StoreFullError(path, str(exc))
+    return None
 
 
 class StoreDamagedError(UsageError):
@@ -186,8 +210,9 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         connection.execute("PRAGMA busy_timeout=60000")
         return connection
     except sqlite3.DatabaseError as exc:
-        if is_damage(exc):
-            raise StoreDamagedError(path, str(exc)) from None
+        error = _store_error(path, exc)
+        if error is not None:
+            raise error from None
         raise
 
 
@@ -258,6 +283,12 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             self._previous_steps: Any = None
             if not self.read_only:
                 self.fail_dead_runs()
+        except sqlite3.OperationalError as exc:
+            if self._db is not None:
+                self._db.close()
+            if is_full(exc):  # the schema or the dead runs could not be written
+                raise StoreFullError(self.path, str(exc)) from None
+            raise
         except BaseException:
             if self._db is not None:
                 self._db.close()
@@ -345,6 +376,11 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(fd, f"{hostname()} {os.getpid()}\n".encode())
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreFullError(path, str(exc)) from None
+            raise
         except BaseException:
             os.close(fd)
             raise
@@ -387,8 +423,10 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                     raise
                 run.name = later_run_name(run.name)
                 continue
-            except BaseException:
+            except BaseException as exc:
                 self._release_lock(run.name)
+                if is_full(exc):  # nothing ran yet: the session stops, saying why
+                    raise StoreFullError(self.path, str(exc)) from None
                 raise
             return
         raise UsageError(f"{self.path}: no free run name after {run.name!r} ({_NAME_ATTEMPTS} tried)")
