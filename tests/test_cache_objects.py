@@ -333,3 +333,43 @@ def test_common_class_attributes_keep_the_step_cacheable(tmp_path, monkeypatch):
     assert found.error is None and found.digest is not None
     assert Fingerprinter().fingerprint(zr_kinds.uses_them).digest == found.digest
     assert "zr_kinds.Misc.PATTERN" in found.deps and "zr_kinds.Color.RED" in found.deps
+
+
+VECTORIZED = """
+import numpy as np
+
+from zenrun import pipeline, step
+
+
+def scale(x):
+    return x * 2
+
+
+SCALE = np.vectorize(scale)  # keeps scale as .pyfunc, and takes its __name__
+
+
+@step
+def scaled() -> int:
+    return int(SCALE(np.arange(3)).sum())
+
+
+@pipeline
+def vectorized():
+    scaled()
+"""
+
+
+def test_a_project_function_held_by_a_library_callable_is_followed(zenrunner, tmp_path, monkeypatch):
+    zenrunner.makepyfile(pipeline_vectorized=VECTORIZED)
+    _run(zenrunner)
+    assert _values(zenrunner.store, monkeypatch, ["scaled"])[0] == {"scaled": 6}
+    _run(zenrunner)
+    assert _values(zenrunner.store, monkeypatch, ["scaled"])[1] == {"scaled": "cached"}
+    _edit(zenrunner, "pipeline_vectorized", "return x * 2", "return x * 5")
+    result = _run(zenrunner)
+    result.stdout.fnmatch_lines(
+        ["*Step scaled: cache miss: source code changed (pipeline_vectorized.scale)*"]
+    )
+    assert _check_against_fresh(zenrunner, tmp_path, monkeypatch, ["scaled"], {"scaled": 15}) == {
+        "scaled": 15
+    }

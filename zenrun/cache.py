@@ -363,9 +363,10 @@ class Fingerprinter:
     held in lists, tuples, sets and dicts; project classes (their source,
     bases, methods, static and class methods, properties and constant
     attributes) and the classes of project objects; ``functools.partial``
-    arguments. Values are hashed by content: JSON-able values canonically,
-    numpy arrays by dtype, shape and bytes, anything else by the bytes of the
-    materializer that would store it. Library code (standard library,
+    arguments; the project functions and classes a library's callable object
+    holds as attributes (``np.vectorize(f).pyfunc``). Values are hashed by
+    content: JSON-able values canonically, numpy arrays by dtype, shape and
+    bytes, anything else by the bytes of the materializer that would store it. Library code (standard library,
     site-packages, zenrun) is not followed. A value that cannot be serialised
     makes the step uncacheable for the run, naming it.
 
@@ -574,7 +575,13 @@ class Fingerprinter:
                 + self._edge(node, "kwargs", obj.keywords, f"{name}.keywords")
             )
         if _is_library_callable(obj):
-            return f"library {name}"
+            # A library's callable object may hold project code it calls: np.vectorize(f)
+            # keeps f as ``pyfunc`` (and takes f's ``__name__``), with no ``__wrapped__``.
+            held = _project_code_held(obj)
+            if not held:
+                return f"library {name}"
+            edges = [self._edge(node, f"<{attr}>", member, f"{name}.{attr}") for attr, member in held]
+            return f"library {name}:{edges}"
         return self._value(node, obj, name)
 
     def _function(self, node: _Node, fn: types.FunctionType) -> str:
@@ -891,6 +898,18 @@ def _is_library_callable(obj: Any) -> bool:
         return False
     loaded = sys.modules.get(module)
     return loaded is None or not _is_project_code(loaded)
+
+
+def _project_code_held(obj: Any) -> list[tuple[str, Any]]:
+    """The project functions and classes an object holds in its own attributes (``vars``)."""
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict):  # a builtin or a ufunc: nothing of the project's in it
+        return []
+    return [
+        (attr, member)
+        for attr, member in sorted(attrs.items(), key=lambda item: str(item[0]))
+        if (inspect.isfunction(member) or inspect.isclass(member)) and _is_project_code(member)
+    ]
 
 
 def _unwrap(obj: Any) -> Any:
