@@ -306,6 +306,41 @@ def test_a_repair_killed_midway_leaves_the_damaged_database_to_repair_again(zenr
     assert zenrunner.run("-q").ret == 0
 
 
+def test_damaged_values_in_metadata_db_are_read_as_not_recorded_with_a_warning(zenrunner):
+    # SQLite checks its pages' structure, not the values in them: a flipped bit in a JSON
+    # value, or a hand edit, made every later run and --runs fail with an INTERNALERROR.
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    db = zenrunner.store / "metadata.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE steps SET cache_parts='{\"reads\": [', upstream='{}'")
+        connection.execute("UPDATE runs SET params='[1', metrics='x', started='abc', n_steps='2'")
+    connection.close()
+    zenrunner.makepyfile(pipeline_sums=PIPELINE.replace("sum(values)", "sum(values) * 2"))
+    result = zenrunner.run("-v")  # total misses: its reason reads the damaged key parts
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "INTERNALERROR" not in result.stdout
+    result.stdout.fnmatch_lines(
+        [
+            "*Using cached version of make.*",
+            f"*WARNING: {db}: steps.cache_parts of step total is damaged ('{{\"reads\": ['); read as not recorded.*",
+            "*Step total has finished*",
+        ]
+    )
+    for args in (["--runs"], ["--show", "latest"], ["--show", "sums"], ["--gc"]):
+        shown = zenrunner.run(*args)
+        assert shown.ret == 0 and "INTERNALERROR" not in shown.stdout + shown.stderr, (args, shown.stdout)
+    assert [run.status for run in read_store(zenrunner.store).get_runs()] == ["completed", "completed"]
+    check = zenrunner.run("--store-check")
+    assert check.ret == 1, check.stdout
+    check.stdout.fnmatch_lines(
+        [
+            "  damaged values: runs.params (1 row), runs.metrics (1 row), steps.cache_parts (2 rows), "
+            "steps.upstream (2 rows); read as not recorded*"
+        ]
+    )
+
+
 def test_damaged_cache_db_is_rebuilt_with_a_warning(zenrunner):
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     assert zenrunner.run("-q").ret == 0

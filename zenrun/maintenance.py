@@ -194,6 +194,7 @@ def store_check(store: Path, verify: bool = False) -> int:
                 t: metadata._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("runs", "steps")
             }
             dead = metadata.dead_runs()
+            damaged = metadata.damaged_values()
             artifacts = LocalArtifactStore(store / "artifacts")
             # The artifacts of runs that recorded another artifact store are not here to check.
             referenced = _metadata_digests(metadata._db, artifacts.url)
@@ -203,6 +204,12 @@ def store_check(store: Path, verify: bool = False) -> int:
             f"  runs: {counts['runs']}, steps: {counts['steps']}"
             + (f", {len(dead)} running with a dead owner (marked failed on the next run)" if dead else "")
         )
+        if damaged:  # values SQLite cannot tell are damaged: readers take them as not recorded
+            bad = True
+            listed = ", ".join(
+                f"{column} ({rows} row{'s' if rows > 1 else ''})" for column, rows in damaged.items()
+            )
+            print(f"  damaged values: {listed}; read as not recorded (the rest of their runs is kept)")
         present = {digest for digest, _ in artifacts.iter_digests()}
         missing = referenced - present
         summary = f"  artifacts: {len(present)} stored, {len(missing)} recorded but missing"

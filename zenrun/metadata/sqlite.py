@@ -281,6 +281,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
             self._previous_key: tuple[str, int | None, Any] | None = None
             self._previous_steps: Any = None
+            self._damaged_columns: set[str] = set()  # warned about once (see _json)
             if not self.read_only:
                 self.fail_dead_runs()
         except sqlite3.OperationalError as exc:
@@ -537,6 +538,81 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 self._release_lock(run.name)
 
     # -- reading ------------------------------------------------------------------
+    # SQLite checks the structure of its pages, not the values in them: a value damaged
+    # in the file (a flipped bit, a hand edit) reads as not recorded, with one warning
+    # naming the column, instead of failing every reader of the store, runs included.
+    def _json(self, text: Any, kind: type, column: str, where: str) -> Any:
+        """A JSON column's value, if it is JSON of ``kind``; else None (and a warning)."""
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            value = _DAMAGED
+        if isinstance(value, kind):
+            return value
+        self._damaged_value(column, where, text)
+        return None
+
+    def _number(self, value: Any, column: str, where: str) -> float | None:
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return value
+        self._damaged_value(column, where, value)
+        return None
+
+    def _count(self, value: Any, column: str, where: str) -> int | None:
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        self._damaged_value(column, where, value)
+        return None
+
+    def _damaged_value(self, column: str, where: str, value: Any) -> None:
+        if column in self._damaged_columns:  # once per column: a damaged page spans many rows
+            return
+        self._damaged_columns.add(column)
+        import logging
+
+        shown = repr(value)
+        logging.getLogger("zenrun").warning(
+            "%s: %s of %s is damaged (%s); read as not recorded. "
+            "zenrun --store %s --store-check reports the store.",
+            self.path,
+            column,
+            where,
+            shown if len(shown) <= 60 else shown[:57] + "...",
+            self.path.parent,
+        )
+
+    #: The JSON columns and the kind of value each holds (what ``_json`` expects).
+    _JSON_COLUMNS = (
+        ("runs", "graph", dict),
+        ("runs", "params", dict),
+        ("runs", "metrics", dict),
+        ("runs", "config_params", dict),
+        ("runs", "overrides", list),
+        ("steps", "config", dict),
+        ("steps", "cache_parts", dict),
+        ("steps", "upstream", list),
+        ("steps", "metadata", dict),
+        ("steps", "captured", dict),
+        ("steps", "plugin_metadata", dict),
+    )
+
+    def damaged_values(self) -> dict[str, int]:
+        """``{"table.column": rows}`` of the JSON values that are not JSON of their kind
+        (for ``--store-check``: readers take them as not recorded)."""
+        found: dict[str, int] = {}
+        with self._db_lock:
+            for table, column, kind in self._JSON_COLUMNS:
+                for (text,) in self._db.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"):
+                    try:
+                        good = isinstance(json.loads(text), kind)
+                    except (TypeError, ValueError, RecursionError):
+                        good = False
+                    if not good:
+                        found[f"{table}.{column}"] = found.get(f"{table}.{column}", 0) + 1
+        return found
+
     def _run_from_row(self, row: tuple[Any, ...]) -> PipelineRun:
         (
             run_id,
@@ -557,27 +633,29 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             config_params,
             overrides,
         ) = row
+        where = f"run {name}"
         if status == RUNNING and not self._owner_alive(name, None, None):
             status = FAILED  # its owner died; a read-only store cannot record it
         run = PipelineRun(
             name=name,
             pipeline_name=pipeline,
             status=status,
-            started=started,
-            finished=finished,
+            started=self._number(started, "runs.started", where),
+            finished=self._number(finished, "runs.finished", where),
             item_id=item_id,
             enable_cache=None if enable_cache is None else bool(enable_cache),
             orchestrator=orch,
-            graph=json.loads(graph or "{}"),
+            graph=self._json(graph, dict, "runs.graph", where) or {},
             id=run_id,
             artifact_store=artifact_store,
-            params=_loads(params) or {},
-            n_steps=n_steps,
-            n_cached=n_cached,
-            config_params=_loads(config_params) or {},
-            overrides=_loads(overrides) or [],
+            params=self._json(params, dict, "runs.params", where) or {},
+            n_steps=self._count(n_steps, "runs.n_steps", where),
+            n_cached=self._count(n_cached, "runs.n_cached", where),
+            config_params=self._json(config_params, dict, "runs.config_params", where) or {},
+            overrides=self._json(overrides, list, "runs.overrides", where) or [],
         )
-        run.metrics = _loads(metrics)  # None (not recorded yet): computed from its steps
+        # None (not recorded yet): computed from its steps
+        run.metrics = self._json(metrics, dict, "runs.metrics", where)
         return run.with_steps_loader(self.load_steps)
 
     _RUN_COLUMNS = (
@@ -654,21 +732,22 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             "WHERE run_id=? ORDER BY started, rowid",
             (run.id,),
         ):
+            where = f"run {run.name}, step {row[0]}"
             steps[row[0]] = StepRun(
                 id=row[0],
                 name=row[1],
                 status=row[2],
-                started=row[3],
-                finished=row[4],
-                config=_loads(row[5]),
+                started=self._number(row[3], "steps.started", where),
+                finished=self._number(row[4], "steps.finished", where),
+                config=self._json(row[5], dict, "steps.config", where),
                 cache_key=row[6],
-                cache_parts=_loads(row[7]),
+                cache_parts=self._json(row[7], dict, "steps.cache_parts", where),
                 cache_reason=row[8],
                 error=row[9],
-                upstream=json.loads(row[10] or "[]"),
-                metadata=_loads(row[11]) or {},
-                captured=_loads(row[12]) or {},
-                plugin_metadata=_loads(row[13]) or {},
+                upstream=self._json(row[10], list, "steps.upstream", where) or [],
+                metadata=self._json(row[11], dict, "steps.metadata", where) or {},
+                captured=self._json(row[12], dict, "steps.captured", where) or {},
+                plugin_metadata=self._json(row[13], dict, "steps.plugin_metadata", where) or {},
                 run_name=run.name,
                 pipeline_name=run.pipeline_name,
             )
@@ -736,7 +815,13 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         )
         if row is None:
             return None
-        return StepRun(id=row[0], name=row[1], status=row[2], cache_key=row[3], cache_parts=_loads(row[4]))
+        return StepRun(
+            id=row[0],
+            name=row[1],
+            status=row[2],
+            cache_key=row[3],
+            cache_parts=self._json(row[4], dict, "steps.cache_parts", f"step {row[0]}"),
+        )
 
     def last_computed(self, pipeline: str, step_id: str) -> StepRun | None:
         """The newest completed record of ``step_id`` in ``pipeline`` (its times and key parts)."""
@@ -754,9 +839,9 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             name=row[1],
             status="completed",
             cache_key=row[2],
-            cache_parts=_loads(row[3]),
-            started=row[4],
-            finished=row[5],
+            cache_parts=self._json(row[3], dict, "steps.cache_parts", f"step {row[0]}"),
+            started=self._number(row[4], "steps.started", f"step {row[0]}"),
+            finished=self._number(row[5], "steps.finished", f"step {row[0]}"),
         )
 
     # -- maintenance --------------------------------------------------------------
@@ -960,8 +1045,8 @@ def _snapshot(run_id: Any, s: StepRun) -> tuple[Any, str, StepRun]:
     return (run_id, s.id, copy)
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+#: What a damaged JSON value decodes to: no kind a column holds.
+_DAMAGED = object()
 
 
 def hostname() -> str:
