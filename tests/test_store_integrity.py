@@ -357,6 +357,22 @@ def test_damaged_cache_db_is_rebuilt_with_a_warning(zenrunner):
     warned.fnmatch_lines(["*cache index*cache.db is damaged*rebuilding it empty*"])
 
 
+@pytest.mark.parametrize("ahead", [5, "npy:1", [["npy:1"]], None])
+def test_a_cache_entry_with_a_materializer_list_of_another_shape_is_checked_again(zenrunner, ahead):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    with sqlite3.connect(zenrunner.store / "cache.db") as db:
+        for key, text in db.execute("SELECT key, outputs FROM cache").fetchall():
+            entry = json.loads(text)
+            entry["output"]["ahead"] = ahead  # an edit, or damage that left valid JSON
+            db.execute("UPDATE cache SET outputs=? WHERE key=?", (json.dumps(entry), key))
+    db.close()
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout  # was an INTERNALERROR: 'int' object is not iterable
+    result.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
+    assert "INTERNALERROR" not in result.stdout
+
+
 @pytest.fixture
 def read_only_copy(tmp_path_factory):
     """``make(project)``: the project seen through a read-only mount (root) or with every

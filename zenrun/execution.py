@@ -879,7 +879,10 @@ class PipelineExecution:
             if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
                 _note_fit(fit, signature)
                 continue
-            before = set(recorded or [])
+            # (a list of tags as written; anything else, an entry edited or damaged: none known)
+            before = (
+                {tag for tag in recorded if isinstance(tag, str)} if isinstance(recorded, list) else set()
+            )
             new = [m for m, tag in zip(ahead, tags, strict=True) if tag not in before]
             if not new:
                 _note_fit(fit, signature)
