@@ -173,6 +173,36 @@ def test_a_param_and_a_metric_of_the_same_name_are_told_apart(zenrunner):
     assert [(r["params.level"], r["metrics.level"]) for r in rows] == [("1", "10"), ("2", "20")]
 
 
+UNPRINTABLE = """
+import zenrun
+from zenrun import pipeline, step
+
+
+class Opaque:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+@step
+def use(x: object) -> int:
+    return 1
+
+
+@zenrun.mark.parametrize("obj", [Opaque()])
+@pipeline
+def opaque(obj):
+    use(obj)
+"""
+
+
+def test_a_param_whose_repr_raises_is_named_not_an_internal_error(zenrunner):
+    zenrunner.makepyfile(pipeline_opaque=UNPRINTABLE)
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr  # was an INTERNALERROR of the item
+    shown = zenrunner.run("--show", "latest")
+    shown.stdout.fnmatch_lines(["params: obj=<[RuntimeError raised in repr()] Opaque object>"])
+
+
 # ---------------------------------------------------------------------------
 # B. the objective
 # ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from zenrun.runner import set_post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
-from zenrun.tbstyle import format_traceback
+from zenrun.tbstyle import format_traceback, saferepr
 from zenrun.tbstyle import parse as parse_traceback
 from zenrun.warnfilters import apply_session_filters, parse_warning_filter
 
@@ -1163,7 +1163,10 @@ def item_params(item: Item) -> dict[str, Any]:
             params[name] = to_json_value(value, name)
         except TypeError:  # a config object or anything else: its readable form
             dump = getattr(value, "model_dump", None)
-            params[name] = dump(mode="json", exclude_defaults=True) if dump else repr(value)
+            # (a repr that raises is named, as in a traceback: not an INTERNALERROR of the item)
+            params[name] = (
+                dump(mode="json", exclude_defaults=True) if dump else saferepr(value, maxsize=sys.maxsize)
+            )
     return params
 
 
