@@ -373,6 +373,17 @@ def test_a_cache_entry_with_a_materializer_list_of_another_shape_is_checked_agai
     assert "INTERNALERROR" not in result.stdout
 
 
+def test_a_store_id_file_that_is_not_utf8_is_one_identity_not_an_internal_error(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    (zenrunner.store / "artifacts" / ".zenrun-store-id").write_bytes(b"\xff\xfe")  # damaged
+    first = zenrunner.run("-q")
+    assert first.ret == 0, first.stdout + first.stderr  # was an INTERNALERROR of the session
+    result = zenrunner.run("-v")  # the entries made under that identity are hits
+    assert result.ret == 0, result.stdout
+    result.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
+
+
 @pytest.fixture
 def read_only_copy(tmp_path_factory):
     """``make(project)``: the project seen through a read-only mount (root) or with every

@@ -1217,7 +1217,8 @@ def _holds_artifacts(store: Any) -> bool:
 def _local_store_id(root: Path, store: Any = None) -> str:
     path = root / STORE_ID_FILE
     try:
-        return "local:" + path.read_text().strip()
+        # (bytes, not text: an id file damaged into other bytes is still one identity)
+        return "local:" + path.read_bytes().decode("utf-8", "backslashreplace").strip()
     except FileNotFoundError:
         pass
     except OSError:
