@@ -384,6 +384,18 @@ def test_a_store_id_file_that_is_not_utf8_is_one_identity_not_an_internal_error(
     result.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
 
 
+def test_a_file_where_the_runs_lock_folder_belongs_is_one_usage_error(zenrunner):
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    locks = zenrunner.store / "runs"
+    locks.rmdir()
+    locks.write_text("")
+    result = zenrunner.run("-q")
+    assert result.ret == 4, result.stdout + result.stderr  # was an INTERNALERROR of each pipeline
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    assert f"ERROR: {locks} is not a folder: zenrun keeps its runs' liveness locks there" in result.stderr
+
+
 @pytest.fixture
 def read_only_copy(tmp_path_factory):
     """``make(project)``: the project seen through a read-only mount (root) or with every

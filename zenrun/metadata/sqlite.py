@@ -374,6 +374,11 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         except FileNotFoundError:  # the store's first run (or its directory was removed)
             self._lock_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, flags, 0o644)
+        except NotADirectoryError:  # one error for the session, not an INTERNALERROR per run
+            raise UsageError(
+                f"{self._lock_dir} is not a folder: zenrun keeps its runs' liveness locks there; "
+                "move that file away"
+            ) from None
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(fd, f"{hostname()} {os.getpid()}\n".encode())
