@@ -128,6 +128,11 @@ def test_artifact_store_many_puts_are_durable(tmp_path):
         ({1: "int key"}, "cloudpickle"),
         (np.array([object()], dtype=object), "cloudpickle"),
         ({1, 2, 3}, "cloudpickle"),
+        pytest.param(10**4000, "json", id="int-4001-digits"),
+        # Python neither writes nor reads an int of more than 4300 digits as JSON: the step
+        # failed ("cannot be serialised by the json materializer: ValueError: Exceeds the limit").
+        pytest.param(10**5000, "cloudpickle", id="int-5001-digits"),
+        pytest.param([-(10**5000)], "cloudpickle", id="list-of-int-5001-digits"),
     ],
 )
 def test_materializer_choice_and_roundtrip(value, name):

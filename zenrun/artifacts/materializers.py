@@ -54,13 +54,21 @@ class NumpyMaterializer:
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
+def _int_fits(value: int) -> bool:
+    """Whether Python writes and reads ``value`` as JSON: past ``sys.get_int_max_str_digits()``
+    digits (4300) it refuses both, and such an int is pickled instead (conservatively: by
+    its bits, without making the text)."""
+    limit = sys.get_int_max_str_digits()
+    return limit == 0 or value.bit_length() < int(limit * 3.321928094887362)  # log2(10)
+
+
 def _is_plain_json(value: Any, depth: int = 0) -> bool:
     """True when JSON round-trips ``value`` to an equal value of the same types."""
     if depth > 50:
         return False
     kind = type(value)
     if kind in _JSON_SCALARS:
-        return True
+        return kind is not int or _int_fits(value)
     if kind is list:
         return all(_is_plain_json(v, depth + 1) for v in value)
     if kind is dict:
