@@ -1136,3 +1136,50 @@ def test_a_sqlite_database_a_step_queries_is_a_data_dependency(zenrunner):
     result.stdout.fnmatch_lines(["*Step total_wal: cache miss: data/wal.sqlite-wal now exists*"])
     assert value(zenrunner, "total_wal") == 101
     assert statuses(zenrunner)["total"] == "cached"
+
+
+def test_data_on_a_mounted_disk_under_run_is_followed_the_system_state_there_is_not(tmp_path):
+    # udisks2 mounts removable drives at /run/media/USER/LABEL and GVFS network shares at
+    # /run/user/UID/gvfs: all of /run was a system folder, so their files were never followed
+    # and a step reading a changed file there was a cache hit.
+    import zenrun.datadeps as datadeps
+
+    places = datadeps.Places(str(tmp_path / "project"))
+    assert places.wanted("/run/media/ann/USB-DISK/train.csv")
+    assert places.wanted(f"/run/user/{os.getuid()}/gvfs/smb-share:server=nas,share=data/train.csv")
+    assert not places.wanted("/run/systemd/resolve/resolv.conf")
+    assert not places.wanted(f"/run/user/{os.getuid()}/bus")
+    assert not places.wanted("/proc/self/status")
+
+
+def test_a_file_read_from_a_mounted_disk_under_run_media_is_a_miss_when_it_changes(zenrunner):
+    disk = "/run/media/zenrun-test-" + uuid.uuid4().hex[:8]
+    made_media = not os.path.isdir("/run/media")
+    try:
+        os.makedirs(disk)
+    except OSError:
+        pytest.skip("cannot make a folder under /run/media here")
+    try:
+        with open(f"{disk}/train.csv", "w") as file:
+            file.write("1")
+        zenrunner.makepyfile(
+            pipeline_mounted=f"""
+            from zenrun import pipeline, step
+
+            @step
+            def load() -> str:
+                return open("{disk}/train.csv").read()
+
+            @pipeline
+            def mounted():
+                load()
+            """
+        )
+        run_ok(zenrunner, inprocess=True)
+        with open(f"{disk}/train.csv", "w") as file:
+            file.write("22")
+        result = run_ok(zenrunner, "-v", inprocess=True)
+        result.stdout.fnmatch_lines([f"*Step load: cache miss: {disk}/train.csv changed*"])
+        assert value(zenrunner, "load") == "22"
+    finally:
+        shutil.rmtree("/run/media" if made_media else disk, ignore_errors=True)

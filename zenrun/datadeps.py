@@ -51,6 +51,10 @@ _CHUNK = 1 << 20
 #: Files the import system and tracebacks read: code, followed by fingerprints.
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyi", ".pyw", ".so", ".pyd")
 _SYSTEM_DIRS = ("/dev", "/proc", "/sys", "/etc", "/usr/share", "/usr/lib", "/usr/lib64", "/run", "/var/run")
+#: Where the OS mounts the user's disks and shares inside those system folders: removable
+#: drives (udisks2: /run/media/USER/LABEL) and GVFS mounts of network shares (/run/user/UID/gvfs).
+#: Data read there is data like any other, not the system's run-time state.
+_MOUNT_DIRS = ("/run/media", "/var/run/media", "/run/user/{uid}/gvfs", "/var/run/user/{uid}/gvfs")
 #: How many hashes this process computed (benchmarks and tests read it).
 STATS = {"hashed": 0}
 
@@ -150,6 +154,7 @@ def _prefixes(dirs: Any) -> tuple[str, ...]:
 
 _LIBRARY_DIRS: tuple[str, ...] | None = None
 _OUTSIDE_DIRS: tuple[str, ...] | None = None
+_MOUNTED_DIRS: tuple[str, ...] | None = None
 
 
 def _library_and_outside() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -163,12 +168,21 @@ def _library_and_outside() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return _LIBRARY_DIRS, _OUTSIDE_DIRS
 
 
+def _mounted() -> tuple[str, ...]:
+    """The mount folders within the system folders (:data:`_MOUNT_DIRS`, for this user)."""
+    global _MOUNTED_DIRS
+    if _MOUNTED_DIRS is None:
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        _MOUNTED_DIRS = _prefixes(d.format(uid=uid) for d in _MOUNT_DIRS)
+    return _MOUNTED_DIRS
+
+
 class Places:
     """Which absolute paths are dependencies, and their names in records.
 
     Order: the ``exclude`` folders (the store) and libraries are never
-    dependencies; else anything under the rootdir is one; else anything but
-    temporary and system folders.
+    dependencies; else anything under the rootdir or a mount folder
+    (``/run/media``) is one; else anything but temporary and system folders.
     """
 
     def __init__(self, rootdir: str, exclude: tuple[str, ...] = (), ignore: Ignore | None = None) -> None:
@@ -176,6 +190,8 @@ class Places:
         self.real_rootdir = os.path.realpath(self.rootdir)
         libraries, outside = _library_and_outside()
         self.roots = tuple({self.rootdir + os.sep, self.real_rootdir + os.sep})
+        #: Followed even inside the temporary and system folders: the project, mounted disks.
+        self.inside = self.roots + _mounted()
         # A project inside a library folder (a venv made in the project directory, or /usr
         # holding /usr/src/app): that folder does not hide the project's files, only the
         # library folders within it (its site-packages) do.
@@ -189,7 +205,7 @@ class Places:
         """Whether the absolute, normalized ``path`` may be a dependency (``data_ignore`` aside)."""
         if path.startswith(self.skip) or path.endswith(_CODE_SUFFIXES):
             return False
-        if path.startswith(self.roots) or path == self.rootdir:
+        if path.startswith(self.inside) or path == self.rootdir:
             return True
         return not path.startswith(self.outside)
 
@@ -540,7 +556,7 @@ class Recorder:
             path in files
             or path.startswith(places.skip)
             or (path.endswith(_CODE_SUFFIXES) and not code_as_data)
-            or (path.startswith(places.outside) and not path.startswith(places.roots))
+            or (path.startswith(places.outside) and not path.startswith(places.inside))
         ):
             return
         if path in self._trusted:  # checked at the step's end against its record instead
