@@ -373,3 +373,63 @@ def test_a_project_function_held_by_a_library_callable_is_followed(zenrunner, tm
     assert _check_against_fresh(zenrunner, tmp_path, monkeypatch, ["scaled"], {"scaled": 15}) == {
         "scaled": 15
     }
+
+
+UNPICKLED_MODEL = """
+import pickle
+
+from zenrun import pipeline, step
+
+
+@step
+def predict() -> int:
+    with open("model.pkl", "rb") as file:
+        model = pickle.load(file)  # a zr_model.Model: its code is not in the file
+    return model.predict(3)
+
+
+@pipeline
+def served():
+    predict()
+"""
+
+
+def test_a_model_file_unpickled_in_a_step_follows_the_code_of_its_class(zenrunner, tmp_path, monkeypatch):
+    zenrunner.makepyfile(
+        zr_model="""
+        class Model:
+            def __init__(self, w):
+                self.w = w
+
+            def predict(self, x):
+                return self.w * x
+        """,
+        pipeline_served=UNPICKLED_MODEL,
+    )
+    _write_model(zenrunner)
+    _run(zenrunner)
+    assert _values(zenrunner.store, monkeypatch, ["predict"])[0] == {"predict": 6}
+    _run(zenrunner)
+    assert _values(zenrunner.store, monkeypatch, ["predict"])[1] == {"predict": "cached"}
+    _edit(zenrunner, "zr_model", "return self.w * x", "return self.w * x + 100")
+    result = _run(zenrunner)  # model.pkl holds the same bytes: before, a hit serving 6
+    result.stdout.fnmatch_lines(
+        [
+            "*Step predict: cache miss: source code changed of what a pickle the step loaded names (zr_model.Model)*"
+        ]
+    )
+    assert _check_against_fresh(zenrunner, tmp_path, monkeypatch, ["predict"], {"predict": 106})
+
+
+def _write_model(zenrunner):
+    import subprocess
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pickle, zr_model; pickle.dump(zr_model.Model(2), open('model.pkl', 'wb'))",
+        ],
+        cwd=zenrunner.path,
+        check=True,
+    )

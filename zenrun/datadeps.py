@@ -5,7 +5,9 @@ installed on first use in each process that runs steps: the driver, ``-n``
 workers, Dask workers) sees the ``open`` calls that read, the folders listed
 (``os.listdir``, ``os.scandir``, ``os.walk``), the patterns globbed
 (``glob.glob``, ``Path.glob``), the SQLite databases connected to
-(``sqlite3.connect``) and the network connections made
+(``sqlite3.connect``), the project classes an unpickling named
+(``pickle.find_class``: a model file's class, whose code the caller checks)
+and the network connections made
 (``socket.connect``, ``http.client.connect``) by the step's thread, through
 whatever library makes them. Outside a step the hook returns at its first
 test. What it records is checked at the next cache lookup (``datacheck``).
@@ -480,6 +482,9 @@ class Recorder:
         self.globs: dict[tuple[str, str, str, bool], None] = {}  # (kind, base, pattern, recursive)
         self.urls: dict[str, dict[str, Any]] = {}  # url -> fingerprint when first declared
         self.network: dict[str, None] = {}
+        #: (module, name) of the globals an unpickling in the step looked up (``pickle.load``
+        #: of a model file): the project's among them are recorded (see ``_finish``).
+        self.unpickled: dict[tuple[str, str], None] = {}
         self._lookups: dict[Any, str] = {}  # port -> the host name last resolved for it
         self._seen: set[Any] = set()  # raw paths already handled
         self._cwd: str | None = None
@@ -684,8 +689,26 @@ class Recorder:
         except Exception as exc:  # never a record zenrun is not sure of
             return {"record": None, "unsafe": f"zenrun could not record what the step read: {exc}"}
 
+    def _unpickled_code(self) -> list[str]:
+        """The project functions and classes the step's unpicklings named, as ``module:qualname``.
+
+        A pickle names a class by module and name: a model file loaded with ``pickle.load``
+        or ``joblib.load`` is the same bytes after the class's code changed, while what the
+        step computes with it is not. Their code is checked at the next lookup (the caller
+        fingerprints them). Known once the step ran: its unpicklings imported the modules.
+        """
+        found = set()
+        skip = self.places.skip
+        for module, name in self.unpickled:
+            loaded = sys.modules.get(module)
+            where = getattr(loaded, "__file__", None)
+            if isinstance(where, str) and not os.path.abspath(where).startswith(skip):  # not a library
+                found.add(f"{module}:{name}")
+        return sorted(found)
+
     def _finish(self) -> dict[str, Any]:
-        if not (self.files or self.dirs or self.globs or self.urls or self.network):
+        code = self._unpickled_code()
+        if not (self.files or self.dirs or self.globs or self.urls or self.network or code):
             return {"record": {"v": RECORD_VERSION, "at": self.started}, "unsafe": None}
         places = self.places
         ignore = places.ignore
@@ -828,6 +851,7 @@ class Recorder:
             ("globs", globs),
             ("urls", urls),
             ("net", list(self.network)),
+            ("code", code),
         ):
             if value:
                 record[key] = value
@@ -1049,6 +1073,16 @@ def _sqlite_file(database: str) -> str | None:
     return None
 
 
+def _on_find_class(recorder: Recorder, args: tuple[Any, ...]) -> None:
+    """An unpickling looked up ``module.name`` (before importing it: filtered at the end)."""
+    if recorder.auto and len(recorder.unpickled) < _UNPICKLED_MAX:
+        recorder.unpickled[(str(args[0]), str(args[1]))] = None
+
+
+#: The most globals recorded from a step's unpicklings (a pickle names few; bounded all the same).
+_UNPICKLED_MAX = 1000
+
+
 def _on_connect(recorder: Recorder, args: tuple[Any, ...]) -> None:
     recorder.add_network(args[1])
 
@@ -1073,6 +1107,7 @@ _HANDLERS = {
     "http.client.connect": _on_http_connect,
     "socket.getaddrinfo": _on_getaddrinfo,
     "sqlite3.connect": _on_sqlite,
+    "pickle.find_class": _on_find_class,
 }
 
 

@@ -910,6 +910,29 @@ class PipelineExecution:
             return False
         return self._try_cache(step_run, key, producer_metadata=producer.metadata)
 
+    def _note_unpickled_code(self, entry: dict[str, Any]) -> str | None:
+        """Add to ``entry``'s data record the fingerprint of the project code its step's
+        unpicklings named (a model file's class); returns why it must not be cached."""
+        record = entry.get(DATA_KEY)
+        if not isinstance(record, dict) or not record.get("code"):
+            return None
+        refs = record["code"]
+        found = self.fingerprints.references_fingerprint(refs)
+        if found.digest is None:
+            return f"the code a pickle it loaded names could not be fingerprinted: {found.error}"
+        record["code"] = {"refs": refs, "digest": found.digest}
+        return None
+
+    def _unpickled_code_changed(self, code: Any) -> str | None:
+        """Why a cache entry whose step unpickled project classes cannot serve, if it cannot."""
+        refs = code.get("refs") if isinstance(code, dict) else None
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            return "the cache entry's record of the code its pickles named is damaged"
+        if self.fingerprints.references_fingerprint(refs).digest == code.get("digest"):
+            return None
+        names = ", ".join(r.replace(":", ".") for r in refs[:3]) + (", ..." if len(refs) > 3 else "")
+        return f"source code changed of what a pickle the step loaded names ({names})"
+
     def _try_cache(
         self, step_run: StepRun, key: str, producer_metadata: dict[str, Any] | None = None
     ) -> bool:
@@ -922,6 +945,8 @@ class PipelineExecution:
             step_run.cache_reason = f"cache miss: {mismatch}"
             return False
         data = self.data.check(self.invocations[step_run.id], step_run.id, entry)
+        if data.miss is None and data.record is not None and "code" in data.record:
+            data.miss = self._unpickled_code_changed(data.record["code"])
         if data.miss is not None:
             step_run.cache_reason = f"cache miss: {data.miss}"
             # its digests serve the rerun; the files found unchanged need no stat when opened
@@ -991,7 +1016,7 @@ class PipelineExecution:
                 step_run.cache_parts["data"] = describe(result.data.get("record"))
             if step_run.cache_key is not None:  # with caching off too: the next cached run reuses it
                 entry = self._cache_entry(result.outputs, self.invocations[task.step_id].step.fn)
-                unsafe = self.data.store(entry, result.data)
+                unsafe = self.data.store(entry, result.data) or self._note_unpickled_code(entry)
                 if unsafe is None:
                     self.cache.put(step_run.cache_key, entry)
                 else:  # computed from data that moved under it: never served again
