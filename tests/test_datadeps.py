@@ -1183,3 +1183,29 @@ def test_a_file_read_from_a_mounted_disk_under_run_media_is_a_miss_when_it_chang
         assert value(zenrunner, "load") == "22"
     finally:
         shutil.rmtree("/run/media" if made_media else disk, ignore_errors=True)
+
+
+def test_declaring_the_whole_project_leaves_the_store_folder_out(zenrunner):
+    # The store's folder itself was recorded as a listed folder: its entries change with each
+    # run (lock files, WAL files), so a step declaring "." missed every other run.
+    (zenrunner.path / "cfg.txt").write_text("1")
+    zenrunner.makepyfile(
+        pipeline_whole="""
+        from zenrun import pipeline, step
+
+        @step(reads=["."])
+        def everything() -> int:
+            return 1
+
+        @pipeline
+        def whole():
+            everything()
+        """
+    )
+    run_ok(zenrunner, inprocess=True)
+    for _ in range(2):
+        result = run_ok(zenrunner, "-v", inprocess=True)
+        result.stdout.fnmatch_lines(["*Using cached version of everything.*"])
+    (zenrunner.path / "cfg.txt").write_text("2")
+    result = run_ok(zenrunner, "-v", inprocess=True)
+    result.stdout.fnmatch_lines(["*Step everything: cache miss: cfg.txt changed*"])

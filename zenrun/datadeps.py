@@ -205,7 +205,9 @@ class Places:
 
     def wanted(self, path: str) -> bool:
         """Whether the absolute, normalized ``path`` may be a dependency (``data_ignore`` aside)."""
-        if path.startswith(self.skip) or path.endswith(_CODE_SUFFIXES):
+        # (with a separator: the store's folder itself is not a dependency either; listed, its
+        # entries change with every run: ``reads=["."]`` missed each time, ".zenrun/ gained 1 file")
+        if f"{path}{os.sep}".startswith(self.skip) or path.endswith(_CODE_SUFFIXES):
             return False
         if path.startswith(self.inside) or path == self.rootdir:
             return True
