@@ -200,7 +200,7 @@ def test_a_param_whose_repr_raises_is_named_not_an_internal_error(zenrunner):
     result = zenrunner.run("-q")
     assert result.ret == 0, result.stdout + result.stderr  # was an INTERNALERROR of the item
     shown = zenrunner.run("--show", "latest")
-    shown.stdout.fnmatch_lines(["params: obj=<[RuntimeError raised in repr()] Opaque object>"])
+    shown.stdout.fnmatch_lines(["params: obj=<[[]RuntimeError*raised in repr()] Opaque object*"])
 
 
 # ---------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def _check_scope(scope: str, name: str, func: object) -> str:
     return _ALIASES.get(scope, scope)
 
 
-def _fixture_info(obj: object) -> dict[str, Any] | None:
+def fixture_info(obj: object) -> dict[str, Any] | None:
     """The ``@fixture`` data of a module attribute; objects whose attribute access raises
     (or returns anything) are not fixtures."""
     try:
@@ -343,7 +343,7 @@ class FixtureManager:
 
     def parse(self, holder: object, baseid: Path, everywhere: bool = False) -> None:
         for attr, obj in list(vars(holder).items()):
-            info = _fixture_info(obj)
+            info = fixture_info(obj)
             if info is None or not isinstance(attr, str):
                 continue
             argnames = [

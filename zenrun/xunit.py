@@ -17,7 +17,7 @@ import inspect
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from zenrun.fixtures import _fixture_info, fixture
+from zenrun.fixtures import fixture, fixture_info
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -33,7 +33,7 @@ def _first_plain_function(module: ModuleType, names: tuple[str, ...]) -> Callabl
     a ``@fixture def setup_module`` is an ordinary fixture, not called twice)."""
     for name in names:
         obj = vars(module).get(name)
-        if obj is not None and callable(obj) and _fixture_info(obj) is None:
+        if obj is not None and callable(obj) and fixture_info(obj) is None:
             return obj  # type: ignore[no-any-return]
     return None
 

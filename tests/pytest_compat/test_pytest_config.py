@@ -81,11 +81,11 @@ def test_tox_ini_wrong_version(zenrunner) -> None:
 @pytest.mark.parametrize("name", ["zenrun.toml", "pyproject.toml"])
 def test_toml_config_names(zenrunner, name: str) -> None:
     (zenrunner.path / "zenrun.toml").unlink()
-    text = 'minversion = "1.0"\n' if name == "zenrun.toml" else '[tool.zenrun]\nminversion = "1.0"\n'
+    text = 'minversion = "0.0.1"\n' if name == "zenrun.toml" else '[tool.zenrun]\nminversion = "0.0.1"\n'
     (zenrunner.path / name).write_text(text)
     config = parseconfig(zenrunner)
     assert config.inipath == zenrunner.path / name
-    assert config.getini("minversion") == "1.0"
+    assert config.getini("minversion") == "0.0.1"
 
 
 def test_toml_config_names_without_section_errors(zenrunner) -> None:
@@ -121,11 +121,11 @@ def test_empty_zenrun_toml(zenrunner) -> None:
 
 
 def test_zenrun_toml_trumps_pyproject_toml(zenrunner) -> None:
-    zenrunner.maketoml('minversion = "1.0"')
-    (zenrunner.path / "pyproject.toml").write_text('[tool.zenrun]\nminversion = "2.0"\n')
+    zenrunner.maketoml('minversion = "0.0.1"')
+    (zenrunner.path / "pyproject.toml").write_text('[tool.zenrun]\nminversion = "0.0.2"\n')
     config = parseconfig(zenrunner)
     assert config.inipath == zenrunner.path / "zenrun.toml"
-    assert config.getini("minversion") == "1.0"
+    assert config.getini("minversion") == "0.0.1"
 
 
 def test_toml_parse_error(zenrunner) -> None:
