@@ -54,10 +54,15 @@ class NumpyMaterializer:
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
+_ANY_LIMIT = 1 << 64  # (Python's smallest digit limit is 640 digits)
+
+
 def _int_fits(value: int) -> bool:
     """Whether Python writes and reads ``value`` as JSON: past ``sys.get_int_max_str_digits()``
     digits (4300) it refuses both, and such an int is pickled instead (conservatively: by
     its bits, without making the text)."""
+    if -_ANY_LIMIT < value < _ANY_LIMIT:  # the usual int, far below any limit: no call
+        return True
     limit = sys.get_int_max_str_digits()
     return limit == 0 or value.bit_length() < int(limit * 3.321928094887362)  # log2(10)
 

@@ -255,7 +255,10 @@ class Config:
         ``skip=True`` skips the calling pipeline (or returns ``default``) when the
         option is not declared or its value is None.
         """
-        dest = self.parser.dest_of(name) or name.lstrip("-").replace("-", "_")
+        # (a flag is looked up among the declared options; a dest, the usual case, is not:
+        # getoption is asked once per step)
+        dest = self.parser.dest_of(name) if name.startswith("-") else None
+        dest = dest or name.lstrip("-").replace("-", "_")
         try:
             value = getattr(self.option, dest)
             if value is None and skip:
