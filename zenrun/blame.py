@@ -26,7 +26,7 @@ def hidden_frame(frame: FrameType) -> bool:
     ``__tracebackhide__ = True`` among its locals (or its module's globals)."""
     try:
         hide = frame.f_locals.get("__tracebackhide__", frame.f_globals.get("__tracebackhide__", False))
-        return hide is True or (not callable(hide) and bool(hide))
+        return not callable(hide) and bool(hide)  # (pytest's callable form is not followed)
     except Exception:  # a frame whose locals cannot be read: shown
         return False
 

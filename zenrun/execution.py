@@ -208,6 +208,8 @@ class PipelineExecution:
         self.metadata_store = config.metadata_store
         self.cache = config.cache
         self.materializers = config.materializers
+        #: The session's verbosity (``-v``: 1), given to each step: how much a failing assert explains.
+        self._verbosity = int(config.getoption("verbose", 0) or 0)
         self.run_override = enable_cache
         self.order = composed.order()
         self.invocations = composed.invocations
@@ -379,29 +381,14 @@ class PipelineExecution:
         run.metrics = compute_metrics(run)
         self._stop_flusher()
         if self.flush_error is not None:
-            run.status = FAILED
-            run.error = (
-                f"the artifacts or records of this run could not be stored: "
-                f"{type(self.flush_error).__name__}: {self.flush_error}"
-            )
+            self._fail_unstored(run)
         try:
             self.metadata_store.finish_run(run)
         except UsageError:  # a damaged store: the session stops, as below
             raise
         except Exception as exc:  # a full disk, as in flush: this run fails, not the session
-            if self.flush_error is None:
-                self.flush_error = exc
-                self.log.error(
-                    "Could not store the artifacts or records of run %s: %s: %s",
-                    run.name,
-                    type(exc).__name__,
-                    exc,
-                )
-            run.status = FAILED
-            run.error = (
-                f"the artifacts or records of this run could not be stored: "
-                f"{type(self.flush_error).__name__}: {self.flush_error}"
-            )
+            self._store_error(exc)
+            self._fail_unstored(run)
         if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
             raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)
@@ -415,14 +402,25 @@ class PipelineExecution:
                 try:
                     flush(before_commit=self._sync)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
-                    if self.flush_error is None:
-                        self.flush_error = exc
-                        self.log.error(
-                            "Could not store the artifacts or records of run %s: %s: %s",
-                            self.run.name,
-                            type(exc).__name__,
-                            exc,
-                        )
+                    self._store_error(exc)
+
+    def _store_error(self, exc: Exception) -> None:
+        """Keep (and log) the first error storing this run's artifacts or records."""
+        if self.flush_error is None:
+            self.flush_error = exc
+            self.log.error(
+                "Could not store the artifacts or records of run %s: %s: %s",
+                self.run.name,
+                type(exc).__name__,
+                exc,
+            )
+
+    def _fail_unstored(self, run: PipelineRun) -> None:
+        run.status = FAILED
+        run.error = (
+            f"the artifacts or records of this run could not be stored: "
+            f"{type(self.flush_error).__name__}: {self.flush_error}"
+        )
 
     def _stop_flusher(self) -> None:
         _flusher.remove(self)
@@ -726,7 +724,7 @@ class PipelineExecution:
             code_values=None if load else (fingerprint.values or None),
             rootdir=None if load else str(self.config.rootpath),
             data=self.data.tracking(invocation, *self._data_known.pop(step_id, (None, frozenset()))),
-            verbosity=int(self.config.getoption("verbose", 0) or 0),
+            verbosity=self._verbosity,
         )
         if load:
             try:

@@ -67,7 +67,6 @@ _XUNIT2_ATTRS = ("classname", "name")
 
 #: What XML cannot hold; compiled on first use (7 ms: every session would pay it, ``--help`` too).
 _ILLEGAL_XML = "[^\u0009\u000a\u000d\u0020-\u007e\u0080-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-_CAPTURED = re.compile(r"Captured (stdout|stderr|log)\b")
 
 
 def bin_xml_escape(arg: object) -> str:
@@ -159,26 +158,6 @@ def without_output(report: ItemReport, item_report: ItemReport | None = None) ->
             for stream, content in step.captured.items():
                 text = text.replace(f"\n\n{section_title(stream, step.id)}\n{content.rstrip()}", "")
     return text
-
-
-def captured(report: ItemReport) -> dict[str, str]:
-    """What the item printed and logged, by stream (``stdout``, ``stderr``, ``log``):
-    fixtures' setup output, the steps' in the order they ran, then the teardown's."""
-    setup: dict[str, list[str]] = {}
-    later: dict[str, list[str]] = {}
-    for title, text in report.sections:
-        match = _CAPTURED.search(title)
-        if match:
-            target = later if ("teardown" in title and "setup" not in title) else setup
-            target.setdefault(match.group(1), []).append(text)
-    out: dict[str, list[str]] = {k: list(v) for k, v in setup.items()}
-    if report.run is not None:
-        for step in report.run.steps.values():
-            for stream, text in step.captured.items():
-                out.setdefault(stream, []).append(text)
-    for stream, texts in later.items():
-        out.setdefault(stream, []).extend(texts)
-    return {stream: "".join(texts) for stream, texts in out.items()}
 
 
 class LogXML:
@@ -349,7 +328,8 @@ class LogXML:
             return
         import xml.etree.ElementTree as ET  # here: see _Case.add
 
-        streams = captured(report)
+        # (fixtures' setup output, the steps' in the order they ran, then the teardown's)
+        streams = {"stdout": report.capstdout, "stderr": report.capstderr, "log": report.caplog}
 
         def content(stream: str, header: str) -> str:
             return "\n".join([header.center(80, "-"), streams.get(stream, ""), ""])
