@@ -145,15 +145,22 @@ def test_compose_errors():
     with pytest.raises(ComposeError, match="unpack"):
         tuple_input.compose({})
 
+    with pytest.raises(ComposeError):
+        zenrun.gather(prefix="x")
+
+
+def test_a_body_that_calls_no_step_is_an_empty_run_as_a_test_doing_nothing_passes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
     @pipeline
     def empty():
         pass
 
-    with pytest.raises(ComposeError, match="calls no step"):
-        empty.compose({})
-
-    with pytest.raises(ComposeError):
-        zenrun.gather(prefix="x")
+    assert empty.compose({}).invocations == {}
+    run = empty().run()
+    assert run.status == "completed"
+    assert run.steps == {}
+    assert zenrun.get_pipeline("empty").runs[-1].status == "completed"
 
 
 def test_step_ids_take_letters_of_any_script_as_python_names_do():

@@ -233,7 +233,7 @@ def broken(resource):
 """
     )
     result = zenrunner.run("-q")
-    result.assert_outcomes(errors=1)
+    result.assert_outcomes(failed=1)
     result.fnmatch_lines(["*ValueError: bad body*"])
     assert events(zenrunner) == ["setup", "teardown"]
 

@@ -92,6 +92,60 @@ def ok():
     result.stdout.fnmatch_lines(["*bad input*"])
 
 
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_the_pipeline_body_is_the_items_own_code_as_a_test_functions_body(zenrunner, args):
+    """As a test function's: an exception the body raises fails its item (an xfail mark
+    covers it), and a body that calls no step passes, as a test doing nothing."""
+    zenrunner.makepyfile(
+        pipeline_bodies=PRE
+        + """
+@pipeline
+def asserts():
+    check(True)
+    assert 1 == 2
+
+@pipeline
+def raises():
+    raise ValueError("boom")
+
+@zenrun.mark.xfail(raises=ValueError, strict=True)
+@pipeline
+def xfails():
+    raise ValueError("known")
+
+@zenrun.mark.xfail(raises=KeyError)
+@pipeline
+def other_exception():
+    raise ValueError("not the expected one")
+
+@pipeline
+def does_nothing():
+    pass
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("-rA", "-p", "no:results", *args)
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=3, xfailed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ asserts _*",
+            ">*assert 1 == 2",
+            "E*assert 1 == 2",
+            "pipeline_bodies.py:*: AssertionError",
+        ]
+    )
+    result.stdout.fnmatch_lines_random(
+        [
+            "PASSED pipeline_bodies.py::does_nothing",
+            "FAILED pipeline_bodies.py::asserts - assert 1 == 2",
+            "FAILED pipeline_bodies.py::raises - ValueError: boom",
+            "FAILED pipeline_bodies.py::other_exception - ValueError: not the expected one",
+            "XFAIL pipeline_bodies.py::xfails*",
+        ]
+    )
+    assert "ERROR" not in result.stdout.str()
+
+
 def test_fixture_override_extends_and_scope_mismatch(zenrunner):
     zenrunner.makeconftest("""
 import zenrun

@@ -453,8 +453,6 @@ class Composer:
                 for step_id in self._instance_ids[id(instance)]:
                     invocation = self.invocations[step_id]
                     invocation.after = invocation.after.union(before)
-        if not self.invocations:
-            raise ComposeError(f"pipeline {self.pipeline_name!r} calls no step")
         return ComposedPipeline(
             self.pipeline_name, self.invocations, enable_cache, item_id, overrides=self._overrides()
         )

@@ -882,7 +882,9 @@ def prepare_item(
     except (Exit, KeyboardInterrupt):
         raise
     except (ComposeError, FixtureLookupError) as exc:
-        report.outcome, report.longrepr = ERROR, str(exc)
+        # A fixture the body asks for (request.getfixturevalue) fails the item, as in a test's body.
+        body_request = where == "compose" and isinstance(exc, FixtureLookupError)
+        report.outcome, report.longrepr = FAILED_OUTCOME if body_request else ERROR, str(exc)
         xfail = _xfail_of_error(item, config, xfail, exc, report)
     except BaseException as raised:  # as pytest: any exception of the user's code is the item's
         outcome = from_pytest(raised)  # pytest.skip() and friends, as zenrun's
@@ -892,6 +894,10 @@ def prepare_item(
             _outcome_exception(report, outcome, where, item)
             if report.outcome in (ERROR, FAILED_OUTCOME):
                 xfail = _xfail_of_error(item, config, xfail, outcome, report)
+        elif where == "compose":  # the pipeline body is the item's own code, as a test function is
+            report.outcome, report.longrepr = FAILED_OUTCOME, _error_text(outcome, config)
+            report.crash = crash_message(outcome)
+            xfail = _xfail_of_error(item, config, xfail, outcome, report)
         else:
             report.outcome = ERROR
             report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(outcome, config)}"

@@ -2884,8 +2884,7 @@ def test_foo(request):
                 "pipeline_call_from_test.py:5",
                 "Requested here:",
                 "pipeline_call_from_test.py:10",
-                # the pipeline body is zenrun's composition (setup): an error, not a failure
-                "*1 error*",
+                "*1 failed*",
             ]
         )
 
@@ -2912,8 +2911,7 @@ def test_foo(request):
                 "conftest.py:4",
                 "Requested here:",
                 "pipeline_external_fixture.py:4",
-                # the pipeline body is zenrun's composition (setup): an error, not a failure
-                "*1 error*",
+                "*1 failed*",
             ]
         )
 
@@ -2953,7 +2951,7 @@ def test_foo(request):
                 f"{fixfile}:4",
                 "Requested here:",
                 "pipeline_foos.py:4",
-                "*1 error*",  # the pipeline body is zenrun's composition (setup)
+                "*1 failed*",
             ]
         )
 
@@ -2970,7 +2968,7 @@ def test_foo(request):
                 f"{fixfile}:4",
                 "Requested here:",
                 f"{testfile}:4",
-                "*1 error*",
+                "*1 failed*",
             ]
         )
 

@@ -10,11 +10,6 @@ writes each report's nodeid, outcome, phase and longrepr to a JSON file).
 Test sources are written as pytest writes them and turned into pipelines by
 ``porting.pipelines`` (the assertion runs in the ``check`` step).
 
-Deliberate difference kept: an exception raised by the pipeline body itself
-is an error of composing the pipeline (``error``, phase ``setup``), where
-pytest reports a failed test; the cases whose test raises do it in a step,
-where a pipeline's work runs.
-
 Not ported: ``TestSetupState`` (pytest's private ``SetupState``),
 ``test_custom_failure_repr`` / ``..._ignores_custom_repr`` (a conftest
 ``Function`` subclass), ``test_exact_teardown_issue90`` / ``issue1206``
@@ -585,8 +580,7 @@ def test_foo():
         )
         result = zenrunner.runzenrun_inprocess("-p", "no:results")
         result.stdout.fnmatch_lines(["*ImportError: required library foobar not compiled properly*"])
-        # the body's exception is an error of composing the pipeline (pytest: failed=1)
-        result.assert_outcomes(errors=1)
+        result.assert_outcomes(failed=1)
 
 
 def test_importorskip_dev_module(monkeypatch) -> None:

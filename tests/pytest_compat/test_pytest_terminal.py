@@ -683,7 +683,7 @@ class TestTerminalFunctional:
         result = zenrunner.runzenrun_inprocess(p, "-v")
         result.stdout.fnmatch_lines(
             [
-                "*pipeline_verbose_reporting.py::test_fail *ERROR*",  # zenrun: the body raised
+                "*pipeline_verbose_reporting.py::test_fail *FAIL*",
                 "*pipeline_verbose_reporting.py::test_pass *PASS*",
                 "*pipeline_verbose_reporting.py::test_skip *SKIP*",
             ]

@@ -189,7 +189,6 @@ def test_mktemp(zenrunner, temproot, basename: str, is_ok: bool) -> None:
         assert result.ret == 0
         assert mytemp.joinpath(basename).exists()
     else:
-        # The pipeline body raises: an error of composing it (pytest: a failed test), exit 1.
         assert result.ret == 1
         result.stdout.fnmatch_lines("*ValueError*")
 
