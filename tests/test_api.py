@@ -149,6 +149,27 @@ def test_compose_errors():
         zenrun.gather(prefix="x")
 
 
+def test_a_body_testing_a_steps_output_is_told_the_value_comes_later():
+    @step
+    def accuracy() -> float:
+        return 0.5
+
+    @pipeline
+    def compares():
+        assert accuracy() > 0.9
+
+    @pipeline
+    def branches():
+        if accuracy():
+            pass
+
+    for body in (compares, branches):
+        with pytest.raises(
+            TypeError, match="output of step 'accuracy' has no value while the pipeline body runs"
+        ):
+            body.compose({})
+
+
 def test_a_body_that_calls_no_step_is_an_empty_run_as_a_test_doing_nothing_passes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 

@@ -57,6 +57,17 @@ class OutputHandle:
     def __iter__(self) -> Iterator[Any]:
         raise TypeError(f"step {self.step_id!r} has a single output; it cannot be unpacked")
 
+    def _no_value(self, *_: Any) -> Any:
+        # A body that tests a step's output (``assert acc > 0.9``, ``if model:``) would
+        # otherwise test the handle: always true, or an unhelpful TypeError.
+        output = self.step_id if self.name == "output" else f"{self.step_id}.{self.name}"
+        raise TypeError(
+            f"the output of step {output!r} has no value while the pipeline body runs: steps run "
+            "after the body returns; test it in a step that takes it as an input"
+        )
+
+    __bool__ = __lt__ = __le__ = __gt__ = __ge__ = _no_value
+
 
 _set_step_id = OutputHandle.__dict__["step_id"].__set__  # the slots' own setters
 _set_name = OutputHandle.__dict__["name"].__set__
