@@ -472,6 +472,20 @@ class ZenrunProject:
         path.write_text(textwrap.dedent(source).lstrip("\n"))
         return path
 
+    def makeini(self, source: str) -> Path:
+        """Write ``tox.ini`` (as pytester's ``makeini``): its ``[zenrun]`` section configures
+        zenrun, unless :meth:`maketoml` wrote a ``zenrun.toml`` (that one comes first)."""
+        pin = self.path / "zenrun.toml"
+        if pin.is_file() and pin.stat().st_size == 0:  # the empty one pinning the rootdir
+            pin.unlink()
+        return self.makefile(".ini", tox=source)
+
+    def getinicfg(self, source: str) -> dict[str, str]:
+        """Write ``tox.ini`` from ``source`` and return its ``[zenrun]`` section."""
+        from zenrun.config.findpaths import load_config_file
+
+        return load_config_file(self.makeini(source)) or {}
+
     def maketoml(self, source: str) -> Path:
         """Replace ``zenrun.toml`` (the ``[tool.zenrun]`` keys, without the header)."""
         path = self.path / "zenrun.toml"

@@ -6,9 +6,12 @@ import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun.errors import UsageError
+
+if TYPE_CHECKING:
+    import configparser
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -25,14 +28,62 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
+#: The configuration files looked for in each directory, in this order (as pytest's
+#: ``pytest.toml``, ``pytest.ini``, ``pyproject.toml``, ``tox.ini``, ``setup.cfg``).
+CONFIG_NAMES = ("zenrun.toml", "zenrun.ini", ".zenrun.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+def _read_ini(path: Path) -> configparser.RawConfigParser:
+    """``path`` parsed as pytest reads ``pytest.ini``: no interpolation, keys as written,
+    a value continued on indented lines."""
+    import configparser  # (only where a project keeps an INI file)
+
+    parser = configparser.RawConfigParser(strict=False, comment_prefixes=("#", ";"))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+    try:
+        with path.open(encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except configparser.MissingSectionHeaderError as exc:
+        raise UsageError(
+            f"{path}:{exc.lineno}: invalid INI: {exc.line.strip()!r} comes before any [section]"
+        ) from None
+    except configparser.ParsingError as exc:
+        lineno, shown = exc.errors[0]  # (the line as its repr)
+        raise UsageError(f"{path}:{lineno}: invalid INI: neither a [section] nor a key: {shown}") from None
+    except configparser.Error as exc:
+        raise UsageError(f"{path}: invalid INI: {exc.message.splitlines()[0]}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: cannot read it: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    return parser
+
+
+def _ini_table(path: Path, section: str, *, always: bool) -> dict[str, Any] | None:
+    """The ``[section]`` of an INI file as a table of strings (each typed as ``getini``
+    reads it); ``always``: an empty table when the file has no such section."""
+    parser = _read_ini(path)
+    if not parser.has_section(section):
+        if path.name == "setup.cfg" and parser.has_section("zenrun"):
+            raise UsageError(f"{path}: [zenrun] in setup.cfg is not read: name the section [tool:zenrun]")
+        return {} if always else None
+    return {key: value.strip() for key, value in parser.items(section)}
+
+
 def load_config_file(path: Path) -> dict[str, Any] | None:
-    """The zenrun table of ``path``: all of ``zenrun.toml``, ``[tool.zenrun]`` of pyproject;
-    of another TOML file (``-c custom.toml``), its ``[tool.zenrun]``, else all of it."""
+    """The zenrun table of ``path``, None when it holds none: all of ``zenrun.toml``,
+    ``[tool.zenrun]`` of pyproject, ``[zenrun]`` of ``zenrun.ini`` (even without one) or
+    ``tox.ini``, ``[tool:zenrun]`` of ``setup.cfg``. Of another file (``-c FILE``): a TOML
+    file's ``[tool.zenrun]`` else all of it, an INI file's ``[zenrun]``."""
     if path.name == "zenrun.toml" or (path.suffix == ".toml" and path.name != "pyproject.toml"):
         data = _read_toml(path)
         table = _table(path, data, "tool").get("zenrun", data)
     elif path.name == "pyproject.toml":
         table = _table(path, _read_toml(path), "tool").get("zenrun")
+    elif path.name == "setup.cfg":
+        return _ini_table(path, "tool:zenrun", always=False)
+    elif path.name in ("zenrun.ini", ".zenrun.ini") or path.suffix in (".ini", ".cfg"):
+        return _ini_table(path, "zenrun", always=path.name in ("zenrun.ini", ".zenrun.ini"))
     else:
         return None
     if table is not None and not isinstance(table, dict):
@@ -77,8 +128,8 @@ def determine_rootdir(
     """Return ``(rootdir, configfile or None, zenrun table)``, as pytest finds them.
 
     From the common ancestor of the path arguments (the current directory
-    without any), walk up to the first ``zenrun.toml``, or ``pyproject.toml``
-    with a ``[tool.zenrun]`` table; failing that, the first ``pyproject.toml``
+    without any), walk up to the first configuration file with a zenrun table
+    (:data:`CONFIG_NAMES`, in that order in each directory); failing that, the first ``pyproject.toml``
     met on the way; failing that, the first directory with a ``setup.py``;
     failing that, the same search from each argument; failing that, the
     common ancestor of the current directory and the arguments.
@@ -98,10 +149,10 @@ def determine_rootdir(
                 _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else _rootdir_of_args(cwd, paths, ancestor)
             )
             return rootdir, path, {}
-        if path.suffix != ".toml":  # zenrun reads TOML only: an .ini / .cfg would be ignored
+        if path.suffix not in (".toml", ".ini", ".cfg"):  # it would be ignored
             raise UsageError(
                 f"could not load config file {inifile}: unsupported format "
-                "(zenrun reads TOML: zenrun.toml, pyproject.toml or another .toml file)"
+                "(zenrun reads a .toml file, or the [zenrun] section of an .ini file)"
             )
         table = load_config_file(path)
         rootdir = _rootdir_arg(cwd, rootdir_arg) if rootdir_arg else path.parent
@@ -133,13 +184,13 @@ def _rootdir_of_args(cwd: Path, paths: Sequence[Path], ancestor: Path) -> Path:
 
 
 def _locate_config(starts: Sequence[Path]) -> tuple[Path, Path, dict[str, Any]] | None:
-    """The nearest ``zenrun.toml`` or ``pyproject.toml`` with a zenrun table above each of
-    ``starts`` in turn, as ``(its directory, its path, the table)``; else the first
-    ``pyproject.toml`` met, with an empty table; else None."""
+    """The nearest configuration file (:data:`CONFIG_NAMES`) with a zenrun table above
+    each of ``starts`` in turn, as ``(its directory, its path, the table)``; else the
+    first ``pyproject.toml`` met, with an empty table; else None."""
     first_pyproject: Path | None = None
     for start in starts:
         for directory in [start, *start.parents]:
-            for name in ("zenrun.toml", "pyproject.toml"):
+            for name in CONFIG_NAMES:
                 candidate = directory / name
                 if not candidate.is_file():
                     continue

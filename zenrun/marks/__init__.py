@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
+from zenrun.config.argparsing import BOOL_WORDS
 from zenrun.errors import UsageError, ZenrunUnknownMarkWarning
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression, ExpressionError
@@ -330,7 +331,10 @@ class MarkMatcher:
 def strict_markers(config: Config) -> bool:
     if config.getoption("strict_markers") or config.getini("strict_markers"):
         return True
-    return "strict_markers" not in config.ini and bool(config.ini.get("strict"))  # `strict = true`
+    strict = config.ini.get("strict")  # `strict = true` (a string in an INI file)
+    if isinstance(strict, str):
+        strict = BOOL_WORDS.get(strict.strip().lower(), bool(strict))
+    return "strict_markers" not in config.ini and bool(strict)
 
 
 @hookimpl
