@@ -706,3 +706,26 @@ def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
         ["*! KeyboardInterrupt !*", "Traceback (most recent call last):", "*raise KeyboardInterrupt"]
     )
     assert "use --full-trace" not in full.stdout
+
+
+def test_zenrunconfig_fixture_is_the_sessions_config_as_pytestconfig(zenrunner):
+    zenrunner.makeconftest(
+        """
+        def zenrun_addoption(parser):
+            parser.addoption("--flavour", default="plain")
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_cfg="""
+        from zenrun import pipeline
+
+        @pipeline
+        def reads_options(zenrunconfig, request):
+            assert zenrunconfig is request.config
+            assert zenrunconfig.getoption("flavour") == "salted"
+        """
+    )
+    zenrunner.runzenrun_inprocess("--flavour", "salted", "-p", "no:results").assert_outcomes(passed=1)
+    zenrunner.runzenrun_inprocess("-p", "no:results").assert_outcomes(failed=1)
+    result = zenrunner.runzenrun_inprocess("--fixtures")
+    result.stdout.fnmatch_lines(["zenrunconfig [[]session scope[]] -- *fixtures.py:*"])

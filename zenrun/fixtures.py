@@ -991,3 +991,10 @@ def zenrun_addoption(parser: Parser) -> None:
         default=False,
         help="list the fixtures each collected pipeline uses, where they are defined and their docstrings",
     )
+
+
+@fixture(scope="session")
+def zenrunconfig(request: FixtureRequest) -> Config:
+    """The session's :class:`~zenrun.config.Config` (pytest's ``pytestconfig``):
+    ``zenrunconfig.getoption("verbose")``, ``zenrunconfig.getini("markers")``."""
+    return request.config

@@ -72,7 +72,7 @@ DEFAULT_PLUGINS = {
     "junitxml": "zenrun.junitxml",
 }
 #: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
-FIXTURE_PLUGINS = ("tmpdir", "monkeypatch", "recwarn", "logging", "junitxml")
+FIXTURE_PLUGINS = ("fixtures", "tmpdir", "monkeypatch", "recwarn", "logging", "junitxml")
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
