@@ -729,3 +729,15 @@ def test_zenrunconfig_fixture_is_the_sessions_config_as_pytestconfig(zenrunner):
     zenrunner.runzenrun_inprocess("-p", "no:results").assert_outcomes(failed=1)
     result = zenrunner.runzenrun_inprocess("--fixtures")
     result.stdout.fnmatch_lines(["zenrunconfig [[]session scope[]] -- *fixtures.py:*"])
+
+
+def test_passes_section_heads_every_passed_run_as_pytest(zenrunner):
+    """``-rP``: the PASSES header when pipelines passed, even when none printed anything;
+    none without a passed pipeline."""
+    zenrunner.makepyfile(pipeline_quiet=PRE + "\n@pipeline\ndef quiet():\n    check(True)\n")
+    result = zenrunner.runzenrun_inprocess("-rP", "-p", "no:results")
+    result.stdout.fnmatch_lines(["*= PASSES =*", "*1 passed*"])
+    assert "_ quiet _" not in result.stdout.str()
+    zenrunner.makepyfile(pipeline_quiet=PRE + "\n@pipeline\ndef quiet():\n    check(False)\n")
+    result = zenrunner.runzenrun_inprocess("-rP", "-p", "no:results")
+    result.stdout.no_fnmatch_line("*PASSES*")

@@ -842,9 +842,11 @@ class TerminalReporter:
         """``-rP``: the captured output of passed pipelines, as pytest's PASSES section
         (``-rX``: of xpassed ones, XPASSES)."""
         passes = []
-        for report in self.reports:
-            if report.outcome != outcome:
-                continue
+        reports = [report for report in self.reports if report.outcome == outcome]
+        if not reports:
+            return
+        self.tw.sep("=", title)  # as pytest's: with passed pipelines, even none with output
+        for report in reports:
             sections = [(title, text) for title, text in report.sections if text.strip()]
             for step in report.run.steps.values() if report.run is not None else ():
                 sections += [
@@ -854,8 +856,6 @@ class TerminalReporter:
                 ]
             if sections:
                 passes.append((report.nodeid, sections))
-        if passes:
-            self.tw.sep("=", title)
         for nodeid, sections in passes:
             self.tw.sep("_", _headline(nodeid))
             for title, text in sections:
