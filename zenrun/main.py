@@ -332,22 +332,6 @@ def zenrun_addoption(parser: Parser) -> None:
     )
 
 
-@hookimpl(tryfirst=True)  # before the conftests are imported: they may import from there
-def zenrun_load_initial_conftests(early_config: Config) -> None:
-    """``pythonpath``: directories put first on ``sys.path`` for the session, as pytest's."""
-    base = early_config.inipath.parent if early_config.inipath is not None else early_config.rootpath
-    added = [str(base / path) for path in early_config.getini("pythonpath")]
-    for path in reversed(added):
-        sys.path.insert(0, path)
-
-    def remove() -> None:
-        for path in added:
-            if path in sys.path:
-                sys.path.remove(path)
-
-    early_config.add_cleanup(remove)
-
-
 @hookimpl
 def zenrun_configure(config: Config) -> None:
     unknown = config.unknown_ini_keys()

@@ -177,26 +177,34 @@ class PluginManager(pluggy.PluginManager):
             opts = {"firstresult": False, "historic": False, "warn_on_impl": None, "warn_on_impl_args": None}
         return opts
 
-    def import_plugin(self, name: str, via: str | None = None) -> None:
+    def import_plugin(self, name: str, via: str | None = None, *, missing_ok: bool = False) -> bool:
         """Register the plugin ``name``: a built-in, an entry point or a module (``via``:
-        where it was named, for errors; ``-p NAME`` by default)."""
+        where it was named, for errors; ``-p NAME`` by default). With ``missing_ok``, a
+        module ``name`` not found on ``sys.path`` returns False instead of an error."""
         if self.is_blocked(name) or self.get_plugin(name) is not None:
-            return
+            return True
         if name in BUILTIN_PLUGINS:
             self.register(importlib.import_module(BUILTIN_PLUGINS[name]), name)
-            return
+            return True
         if self.load_entrypoint_plugins(name):
-            return
+            return True
         where = via or f"-p {name}"
         try:
             module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if missing_ok and exc.name is not None and (name + ".").startswith(exc.name + "."):
+                return False
+            raise UsageError(
+                f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
+            ) from None
         except Exception as exc:
             raise UsageError(
                 f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
         if self.is_registered(module):  # an installed plugin named by its module: loaded already
-            return
+            return True
         self.register_checked(module, name, where)
+        return True
 
     def block(self, name: str) -> None:
         if name in ESSENTIAL_PLUGINS:
@@ -320,6 +328,22 @@ class Config:
     def add_cleanup(self, func: Callable[[], object]) -> None:
         """Call ``func`` when the session ends (the last added first): close what you opened."""
         self._cleanup.append(func)
+
+    def _configure_python_path(self) -> None:
+        """``pythonpath``: directories put first on ``sys.path`` for the session (relative to
+        the config file), before ``-p`` plugins not found elsewhere and the conftests are
+        imported, as pytest's; removed when the session ends."""
+        base = self.inipath.parent if self.inipath is not None else self.rootpath
+        added = [str(base / path) for path in self.getini("pythonpath")]
+        for path in reversed(added):
+            sys.path.insert(0, path)
+
+        def remove() -> None:
+            for path in added:
+                if path in sys.path:
+                    sys.path.remove(path)
+
+        self.add_cleanup(remove)
 
     def _ensure_unconfigure(self) -> None:
         self.hook.zenrun_unconfigure(config=self)
@@ -598,8 +622,9 @@ def _build_config(
         pm.import_plugin(name)
     if not os.environ.get("ZENRUN_DISABLE_PLUGIN_AUTOLOAD"):
         pm.load_entrypoint_plugins()
-    for name in load:
-        pm.import_plugin(name)
+    # A -p module not found yet may live in a ``pythonpath`` directory (as pytest's): it is
+    # imported again once the config file's pythonpath is on sys.path.
+    deferred = [name for name in load if not pm.import_plugin(name, missing_ok=True)]
     # $ZENRUN_PLUGINS: comma-separated plugins to load, as pytest's $PYTEST_PLUGINS.
     for name in filter(None, (n.strip() for n in os.environ.get("ZENRUN_PLUGINS", "").split(","))):
         pm.import_plugin(name, via="ZENRUN_PLUGINS")
@@ -638,6 +663,10 @@ def _build_config(
     # The keys declared so far are read while the initial conftests load (pythonpath,
     # pipelinepaths): a wrong type is a usage error now, not a crash there.
     config.parser.check_ini(config.ini, config.inipath)
+    if load_conftests:
+        config._configure_python_path()
+    for name in deferred:
+        pm.import_plugin(name)
     if load_conftests:  # the collect plugin's: it owns conftest files
         if not strict_conftests:  # the Python API: a broken conftest is not fatal
             config.stash["lenient_conftests"] = True
