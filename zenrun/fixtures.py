@@ -160,6 +160,8 @@ def fixture(
 
 
 _ALIASES = {"function": "pipeline", "class": "module", "package": "session"}
+#: The scopes widest first, pytest's ``package`` and ``class`` between zenrun's.
+_RANKS = ("session", "package", "module", "class", "pipeline")
 
 
 def _check_scope(scope: str, name: str, func: object) -> str:
@@ -439,7 +441,7 @@ class FixtureManager:
             visit(name)
         needed = [n for n in order if n == "request" or n in excluded or self.get(n, module_path) is not None]
         missing = [n for n in order if n not in needed]
-        ranks = ("session", "package", "module", "class", "pipeline")
+        ranks = _RANKS
 
         def scope_rank(name: str) -> int:
             fixturedef = None if name in excluded else self.get(name, module_path)
@@ -638,6 +640,16 @@ class SetupState:
         scope: str = getattr(item, "param_scopes", {}).get(fixturedef.name, fixturedef.scope)
         return scope
 
+    def _ranked_scope(self, fixturedef: FixtureDef, item: Item) -> str:
+        """The scope of :data:`_RANKS` a fixture has for ``item``: its declared name (pytest's
+        ``package`` / ``class`` included) unless ``parametrize(..., scope=)`` widened it."""
+        scope = self.scope_of(fixturedef, item)
+        declared = fixturedef.declared_scope
+        declared = "pipeline" if declared == "function" else declared
+        if scope == fixturedef.scope and isinstance(declared, str) and declared in _RANKS:
+            return declared
+        return scope
+
     def _scope_key(self, scope: str, item: Item | None) -> tuple[Any, ...]:
         if scope == "session":
             return ("session",)
@@ -679,12 +691,15 @@ class SetupState:
             raise self.manager.lookup_error(name, item.module_path, item.nodeid, requester, item=item)
         scope = self.scope_of(fixturedef, item)
         if requester is not None:
-            requester_scope = self.scope_of(requester, item)
-            if SCOPES.index(scope) > SCOPES.index(requester_scope):
+            # pytest's names rank between zenrun's (session > package > module > class >
+            # pipeline): a session fixture may not request a package one, as in pytest.
+            requested_scope = self._ranked_scope(fixturedef, item)
+            requester_scope = self._ranked_scope(requester, item)
+            if _RANKS.index(requested_scope) > _RANKS.index(requester_scope):
                 # As pytest: the whole stack of fixtures being set up, then the one asked for.
                 stack = [d for _, d in self._computing] or [requester]
                 raise ScopeMismatch(
-                    f"ScopeMismatch: You tried to access the {scope} scoped fixture "
+                    f"ScopeMismatch: You tried to access the {requested_scope} scoped fixture "
                     f"{name} with a {requester_scope} scoped request object. Requesting fixture "
                     "stack:\n" + "\n".join(_where(d, self.config) for d in stack) + "\n"
                     f"Requested fixture:\n{_where(fixturedef, self.config)}"
