@@ -65,6 +65,9 @@ _EXPORTS = {
     # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
     "LogCaptureFixture": "zenrun.logcapture",
     "MonkeyPatch": "zenrun.monkeypatch",
+    # A plugin's state on the config and items (``config.stash[key]``), as pytest's.
+    "Stash": "zenrun.stash",
+    "StashKey": "zenrun.stash",
     "TempPathFactory": "zenrun.tmpdir",
     "WarningsRecorder": "zenrun.recwarn",
     "gather": "zenrun.compose",
@@ -116,6 +119,8 @@ __all__ = [
     "OutputParameters",
     "PipelineRun",
     "ProtocolError",
+    "Stash",
+    "StashKey",
     "StepConfig",
     "StepRun",
     "StepTask",

@@ -34,6 +34,7 @@ from zenrun.outcomes import Exit, Failed, Skipped, from_pytest
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.sources import real_function
+from zenrun.stash import Stash
 from zenrun.tbstyle import exception_chain, format_traceback
 from zenrun.warnfilters import apply_session_filters
 from zenrun.xunit import register_xunit_fixtures
@@ -80,8 +81,8 @@ class Item:
     session: Any = field(default=None, repr=False, compare=False)
     #: ``(name, value)`` pairs a plugin or fixture records for reporting, as in pytest.
     user_properties: list[tuple[str, object]] = field(default_factory=list, repr=False, compare=False)
-    #: A plugin's storage on this item, as pytest's ``item.stash`` (a dict here).
-    stash: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: A plugin's storage on this item (keys: :class:`~zenrun.StashKey` or strings), as pytest's.
+    stash: Stash = field(default_factory=Stash, repr=False, compare=False)
     #: More names ``-k`` matches (``item.extra_keyword_matches.add("x")``), as in pytest.
     extra_keyword_matches: set[str] = field(default_factory=set, repr=False, compare=False)
     #: ``(when, key, content)`` sections :meth:`add_report_section` adds to its report.

@@ -29,6 +29,7 @@ from zenrun.config.requirements import check_minversion, check_required_plugins,
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
 from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
+from zenrun.stash import Stash
 
 if TYPE_CHECKING:
     import argparse
@@ -243,7 +244,7 @@ class Config:
         #: The parsed command line (``getoption`` reads it); set once options are parsed.
         self.option: argparse.Namespace = None  # type: ignore[assignment]
         self._cleanup: list[Callable[[], object]] = []
-        self.stash: dict[str, Any] = {}
+        self.stash = Stash()
         #: The environment before conftests and fixtures changed it: what they change
         #: travels with each task to worker processes (see ``StepTask.environ``).
         self.startup_environ = dict(os.environ)
