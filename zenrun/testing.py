@@ -47,7 +47,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
@@ -92,33 +92,29 @@ _OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|
 _CLOSING_DURATION = re.compile(r" in \d+\.\d\ds( \([0-9:]+\))? *=*$")
 
 
-def _fnmatch_lines(
-    lines: Sequence[str],
-    patterns: Sequence[str] | str,
-    report: Callable[[], str],
-    match: Matcher = fnmatch.fnmatch,
-) -> None:
-    if isinstance(patterns, str):
-        patterns = patterns.splitlines()
-    position = 0
-    for pattern in patterns:
-        for index in range(position, len(lines)):
-            if lines[index] == pattern or match(lines[index], pattern):
-                position = index + 1
-                break
-        else:
-            pytest.fail(f"no line matches {pattern!r} (after line {position})\n{report()}")
+def _re_match(line: str, pattern: str) -> bool:
+    return re.match(pattern, line) is not None
 
 
 class LineMatcher(str):
-    """Captured output: a ``str`` (``"x" in result.stdout`` works) with pytester's matchers."""
+    """Captured output: a ``str`` (``"x" in result.stdout`` works) with pytester's matchers.
+
+    Made from the text or, as pytester's, from its lines (``LineMatcher(["a", "b"])``).
+    A failed match fails the test with pytester's log of what was compared (``exact
+    match:`` / ``fnmatch:`` ... ``remains unmatched:``), then, for a run's output, the
+    command, its exit code and both streams.
+    """
 
     # The method ``str`` shadows the builtin in this class body: annotations say ``builtins.str``.
-    _report: Callable[[], builtins.str]
+    _report: Callable[[], builtins.str] | None
 
-    def __new__(cls, text: str, report: Callable[[], str] | None = None) -> LineMatcher:
+    def __new__(
+        cls, text: builtins.str | Sequence[builtins.str], report: Callable[[], builtins.str] | None = None
+    ) -> LineMatcher:
+        if not isinstance(text, str):
+            text = "\n".join(text)
         matcher = super().__new__(cls, text)
-        matcher._report = report or (lambda: text)
+        matcher._report = report
         return matcher
 
     @property
@@ -129,53 +125,86 @@ class LineMatcher(str):
         """The whole output, as pytester's ``LineMatcher.str()``."""
         return str.__str__(self)
 
+    def _fail(self, log: list[builtins.str]) -> None:
+        __tracebackhide__ = True
+        text = "\n".join(log)
+        pytest.fail(f"{text}\n\n{self._report()}" if self._report is not None else text)
+
     def fnmatch_lines(
         self, lines2: Sequence[builtins.str] | builtins.str, *, consecutive: bool = False
     ) -> None:
-        """Each glob pattern matches a line, in order (later lines for later patterns)."""
-        if consecutive:
-            self._consecutive(lines2, fnmatch.fnmatch)
-        else:
-            _fnmatch_lines(self.lines, lines2, self._report)
+        """Each glob pattern matches a line, in order (later lines for later patterns);
+        ``consecutive``: on consecutive lines."""
+        __tracebackhide__ = True
+        self._match_lines(lines2, fnmatch.fnmatch, "fnmatch", consecutive)
 
     def re_match_lines(
         self, lines2: Sequence[builtins.str] | builtins.str, *, consecutive: bool = False
     ) -> None:
         """Like :meth:`fnmatch_lines` with regular expressions (``re.match``)."""
+        __tracebackhide__ = True
+        self._match_lines(lines2, _re_match, "re.match", consecutive)
 
-        def match(line: builtins.str, pattern: builtins.str) -> bool:
-            return re.match(pattern, line) is not None
-
-        if consecutive:
-            self._consecutive(lines2, match)
-        else:
-            _fnmatch_lines(self.lines, lines2, self._report, match)
-
-    def _consecutive(self, patterns: Sequence[builtins.str] | builtins.str, match: Matcher) -> None:
+    def _match_lines(
+        self,
+        patterns: Sequence[builtins.str] | builtins.str,
+        match: Matcher,
+        nickname: builtins.str,
+        consecutive: bool,
+    ) -> None:
+        __tracebackhide__ = True
+        # As pytester's: a set or a dict (no order) is a mistake, not patterns.
+        if not isinstance(patterns, Sequence):
+            raise TypeError(f"invalid type for lines2: {type(patterns).__name__}")
         if isinstance(patterns, str):
-            patterns = patterns.splitlines()
-        lines = self.lines
-        for start in range(len(lines)):
-            window = lines[start : start + len(patterns)]
-            if len(window) == len(patterns) and all(
-                line == p or match(line, p) for line, p in zip(window, patterns, strict=True)
-            ):
-                return
-        pytest.fail(f"no consecutive lines match {list(patterns)!r}\n{self._report()}")
+            patterns = textwrap.dedent(patterns).strip().splitlines()
+        width = len(nickname) + 1
+        remaining = self.lines
+        log: list[builtins.str] = []
+        started = False
+        for pattern in patterns:
+            nomatch_logged = False
+            while remaining:
+                line = remaining.pop(0)
+                if line == pattern:
+                    log.append(f"exact match: {pattern!r}")
+                    started = True
+                    break
+                if match(line, pattern):
+                    log += [f"{nickname}: {pattern!r}", f"{'with:':>{width}} {line!r}"]
+                    started = True
+                    break
+                if consecutive and started:
+                    log += [f"no consecutive match: {pattern!r}", f"{'with:':>{width}} {line!r}"]
+                    self._fail(log)
+                if not nomatch_logged:
+                    log.append(f"{'nomatch:':>{width}} {pattern!r}")
+                    nomatch_logged = True
+                log.append(f"{'and:':>{width}} {line!r}")
+            else:
+                log.append(f"remains unmatched: {pattern!r}")
+                self._fail(log)
 
     def fnmatch_lines_random(self, lines2: Sequence[builtins.str]) -> None:
         """Each glob pattern matches some line, in any order."""
+        __tracebackhide__ = True
         self._random(lines2, fnmatch.fnmatch)
 
     def re_match_lines_random(self, lines2: Sequence[builtins.str]) -> None:
         """Each regular expression matches (``re.match``) some line, in any order."""
-        self._random(lines2, lambda line, pattern: re.match(pattern, line) is not None)
+        __tracebackhide__ = True
+        self._random(lines2, _re_match)
 
     def _random(self, patterns: Sequence[builtins.str], match: Matcher) -> None:
+        __tracebackhide__ = True
         lines = self.lines
+        log: list[builtins.str] = []
         for pattern in patterns:
-            if not any(line == pattern or match(line, pattern) for line in lines):
-                pytest.fail(f"line {pattern!r} not found in output\n{self._report()}")
+            if any(line == pattern or match(line, pattern) for line in lines):
+                log.append(f"matched:  {pattern!r}")
+            else:
+                log.append(f"line {pattern!r} not found in output")
+                self._fail(log)
 
     def get_lines_after(self, fnline: builtins.str) -> list[builtins.str]:
         """The lines after the first one matching the glob ``fnline``."""
@@ -187,15 +216,25 @@ class LineMatcher(str):
 
     def no_fnmatch_line(self, pat: builtins.str) -> None:
         """No line matches the glob ``pat``."""
-        for line in self.lines:
-            if fnmatch.fnmatch(line, pat):
-                pytest.fail(f"line {line!r} matches {pat!r}\n{self._report()}")
+        __tracebackhide__ = True
+        self._no_match_line(pat, fnmatch.fnmatch, "fnmatch")
 
     def no_re_match_line(self, pat: builtins.str) -> None:
         """No line matches the regular expression ``pat``."""
+        __tracebackhide__ = True
+        self._no_match_line(pat, _re_match, "re.match")
+
+    def _no_match_line(self, pat: builtins.str, match: Matcher, nickname: builtins.str) -> None:
+        __tracebackhide__ = True
+        width = len(nickname) + 1
+        log: list[builtins.str] = []
         for line in self.lines:
-            if re.match(pat, line):
-                pytest.fail(f"line {line!r} matches {pat!r}\n{self._report()}")
+            if match(line, pat):
+                log += [f"{nickname}: {pat!r}", f"{'with:':>{width}} {line!r}"]
+                self._fail(log)
+            if not log:
+                log.append(f"{'nomatch:':>{width}} {pat!r}")
+            log.append(f"{'and:':>{width}} {line!r}")
 
 
 class RunResult:
@@ -211,7 +250,15 @@ class RunResult:
         self.duration = duration
 
     def __repr__(self) -> str:
-        return f"<RunResult ret={self.ret} len(stdout)={len(self.stdout)}>"
+        from zenrun.errors import ExitCode  # here: the pytest plugin imports zenrun on first use
+
+        ret: object = self.ret
+        with contextlib.suppress(ValueError):  # an exit code zenrun does not name: the number
+            ret = ExitCode(self.ret)
+        return (
+            f"<RunResult ret={ret!s} len(stdout.lines)={len(self.outlines)}"
+            f" len(stderr.lines)={len(self.errlines)} duration={self.duration:.2f}s>"
+        )
 
     def _report(self) -> str:
         return (
@@ -237,7 +284,8 @@ class RunResult:
 
         The closing line is the last one ending in the session's duration
         (``... in 0.12s``), between separators or, with ``-q``, plain; ``-qq``
-        prints none.
+        prints none: a ``ValueError``, as pytester's (so does a run that stopped before
+        its summary, a usage error).
         """
         for line in reversed(self.outlines):
             if _CLOSING_DURATION.search(line):
@@ -246,7 +294,7 @@ class RunResult:
                     word = {"error": "errors", "warning": "warnings"}.get(word, word)
                     counts[word] = int(number)
                 return counts
-        pytest.fail(f"no closing line found\n{self._report()}")
+        raise ValueError(f"zenrun terminal summary report not found\n{self._report()}")
 
     def assert_outcomes(
         self,
@@ -295,6 +343,9 @@ class ParsedCall:
 
 _REPORT_HOOKS = ("zenrun_collectreport", "zenrun_item_report")
 
+#: ``popen(stdin=CLOSE_STDIN)``: the child's stdin is closed at once (pytester's default).
+CLOSE_STDIN = object()
+
 
 class HookRecorder:
     """The hook calls of an in-process run, as pytester's ``inline_run`` returns them:
@@ -324,6 +375,16 @@ class HookRecorder:
         """The calls of the hooks ``names`` (a list, or names separated by spaces)."""
         wanted = set(names.split() if isinstance(names, str) else names)
         return [call for call in self.calls if call._name in wanted]
+
+    def popcall(self, name: str) -> ParsedCall:
+        """The first recorded call of hook ``name``, taken out of the record (the test
+        fails if there is none), as pytester's."""
+        __tracebackhide__ = True
+        for index, call in enumerate(self.calls):
+            if call._name == name:
+                del self.calls[index]
+                return call
+        pytest.fail("\n".join([f"could not find call {name!r}, in:", *(f"  {c!r}" for c in self.calls)]))
 
     def getcall(self, name: str) -> ParsedCall:
         """The one call of hook ``name``."""
@@ -392,6 +453,11 @@ def _failed(report: Any) -> bool:
 
 class ZenrunProject:
     """A temporary zenrun project: write files into it, run zenrun in it."""
+
+    #: What a run that outlives its ``timeout`` raises (as pytester's ``TimeoutExpired``).
+    TimeoutExpired = subprocess.TimeoutExpired
+    #: :meth:`popen`'s default ``stdin``: a stdin closed at once, as pytester's.
+    CLOSE_STDIN = CLOSE_STDIN
 
     def __init__(self, path: Path, example_dir: Path | None = None) -> None:
         self.path = path
@@ -510,6 +576,18 @@ class ZenrunProject:
         """Run ``python -m zenrun ARGS`` in a subprocess (pytester's ``runpytest_subprocess``)."""
         return self.run(*map(str, args), timeout=300 if timeout is None else timeout)
 
+    def _plugin_args(self) -> list[str]:
+        """:attr:`plugins` as ``-p NAME`` options of a subprocess; an object cannot cross."""
+        args: list[str] = []
+        for plugin in self.plugins:
+            if not isinstance(plugin, str):
+                raise ValueError(
+                    f"plugins as objects is not supported in a subprocess run ({plugin!r}): "
+                    "name a module, or run in-process"
+                )
+            args += ["-p", plugin]
+        return args
+
     def parseconfig(self, *args: str | os.PathLike[str]) -> Config:
         """The session's :class:`~zenrun.config.Config` for ``args`` in the project, plugins and
         conftests loaded, nothing run (pytester's ``parseconfig``); unconfigured after the test."""
@@ -545,7 +623,8 @@ class ZenrunProject:
         """
         if inprocess:
             return self.runzenrun_inprocess(*args, env=env, cwd=cwd)
-        return self._run([sys.executable, "-m", "zenrun", *map(str, args)], timeout, env, cwd)
+        command = [sys.executable, "-m", "zenrun", *self._plugin_args(), *map(str, args)]
+        return self._run(command, timeout, env, cwd)
 
     def runzenrun_inprocess(
         self,
@@ -617,6 +696,28 @@ class ZenrunProject:
         recorder.ret = result.ret
         return recorder
 
+    def getitems(self, source: str | os.PathLike[str]) -> list[Any]:
+        """The pipeline items of a module, collected in this process (pytester's
+        ``getitems``): ``source`` is the module's source (written as the test's pipeline
+        module) or the path of a module in the project."""
+        __tracebackhide__ = True
+        path = self.path / source if isinstance(source, os.PathLike) else self.makepyfile(source)
+        recorder = self.inline_run("--collect-only", "-p", "no:results", path)
+        calls = recorder.getcalls("zenrun_collection_finish")
+        if not calls:
+            pytest.fail(f"zenrun could not collect {path} (exit code {recorder.ret})")
+        session: Any = calls[-1].__dict__["session"]
+        return list(session.items)
+
+    def getitem(self, source: str | os.PathLike[str], funcname: str = "test_func") -> Any:
+        """The item named ``funcname`` among :meth:`getitems` of ``source``."""
+        __tracebackhide__ = True
+        items = self.getitems(source)
+        for item in items:
+            if item.name == funcname:
+                return item
+        pytest.fail(f"{funcname!r} item not found in module {source!r}: items {items!r}")
+
     def inline_runsource(self, source: str, *args: str | os.PathLike[str]) -> HookRecorder:
         """Write ``source`` as the test's pipeline module and :meth:`inline_run` it."""
         path = self.makepyfile(source)
@@ -645,12 +746,42 @@ class ZenrunProject:
         path = Path(script) if isinstance(script, Path) else self.makepyfile(_script_=script)
         return self._run([sys.executable, str(path), *args], timeout, env, None)
 
-    def runpython_c(self, command: str, timeout: float = 300) -> RunResult:
-        """Run ``python -c COMMAND`` in the project."""
-        return self._run([sys.executable, "-c", command], timeout, None, None)
+    def runpython_c(self, command: str, timeout: float = 300, stdin: int | bytes | None = None) -> RunResult:
+        """Run ``python -c COMMAND`` in the project; ``stdin``: bytes to read, or
+        ``subprocess.PIPE`` (an empty, open stdin), as pytester's ``run``; none by default."""
+        return self._run([sys.executable, "-c", command], timeout, None, None, stdin)
+
+    def popen(
+        self,
+        cmdargs: Sequence[str | os.PathLike[str]],
+        stdout: int | IO[Any] | None = subprocess.PIPE,
+        stderr: int | IO[Any] | None = subprocess.PIPE,
+        stdin: object = CLOSE_STDIN,
+        **kw: Any,
+    ) -> subprocess.Popen[bytes]:
+        """Start ``cmdargs`` in the project with the runs' environment, as pytester's
+        ``popen``: stdin closed by default (:attr:`CLOSE_STDIN`), ``bytes`` written to it,
+        else passed on (``None``: left open for ``communicate(input)``)."""
+        kw.setdefault("cwd", self.path)
+        kw.setdefault("env", self.env())
+        pipe = stdin is CLOSE_STDIN or isinstance(stdin, bytes)
+        kw["stdin"] = subprocess.PIPE if pipe else stdin
+        proc: subprocess.Popen[bytes] = subprocess.Popen(
+            [os.fspath(a) for a in cmdargs], stdout=stdout, stderr=stderr, **kw
+        )
+        if proc.stdin is not None and stdin is CLOSE_STDIN:
+            proc.stdin.close()
+        elif proc.stdin is not None and isinstance(stdin, bytes):
+            proc.stdin.write(stdin)
+        return proc
 
     def _run(
-        self, command: list[str], timeout: float, env: dict[str, str] | None, cwd: Path | None
+        self,
+        command: list[str],
+        timeout: float,
+        env: dict[str, str] | None,
+        cwd: Path | None,
+        stdin: int | bytes | None = None,
     ) -> RunResult:
         started = time.perf_counter()
         proc = subprocess.run(
@@ -660,7 +791,9 @@ class ZenrunProject:
             capture_output=True,
             text=True,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            # bytes: what the command reads; else a stdin (subprocess.PIPE), none by default
+            input=stdin.decode() if isinstance(stdin, bytes) else None,
+            stdin=None if isinstance(stdin, bytes) else subprocess.DEVNULL if stdin is None else stdin,
         )
         return RunResult(command, proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started)
 
@@ -688,9 +821,11 @@ def _isolated(
     but the project's modules it imported, which a config kept for the test still uses)."""
     roots = tuple({str(project), str(project.resolve())})
     saved_modules = dict(sys.modules)
-    # Project modules must be imported afresh: hide same-named ones (a host conftest).
-    for name, module in saved_modules.items():
-        if name == "conftest" or name.startswith("conftest.") or _project_module(module, roots):
+    # The project's conftests must be imported afresh: hide same-named modules (the host
+    # suite's conftest). A project module the test imported itself stays, as pytester's:
+    # the run's code and the test share it.
+    for name in saved_modules:
+        if name == "conftest" or name.startswith("conftest."):
             del sys.modules[name]
     saved_path, saved_meta_path = list(sys.path), list(sys.meta_path)
     saved_cwd, saved_env = os.getcwd(), dict(os.environ)
@@ -743,6 +878,8 @@ def zenrunner(
 ) -> Iterator[ZenrunProject]:
     """A fresh zenrun project in ``tmp_path``, the current directory while the test runs (as
     pytester's); ``.run(*args)`` runs the real CLI there."""
+    # As pytester: the caller's $ZENRUN_ADDOPTS must not reach the project's runs.
+    monkeypatch.delenv("ZENRUN_ADDOPTS", raising=False)
     configured = request.config.getini("zenrunner_example_dir")
     example_dir = request.config.rootpath / configured if configured else request.path.parent
     project = ZenrunProject(tmp_path, example_dir)
