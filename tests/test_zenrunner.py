@@ -220,9 +220,13 @@ def test_inline_run_records_hook_calls_and_outcomes(zenrunner):
         def known():
             bad()
 
+        @zenrun.fixture
+        def broken_resource():
+            raise RuntimeError("in the fixture")
+
         @pipeline
-        def compose_error():
-            raise RuntimeError("in the body")
+        def setup_error(broken_resource):
+            a()
         """,
         "-p",
         "no:results",
@@ -233,10 +237,10 @@ def test_inline_run_records_hook_calls_and_outcomes(zenrunner):
     with pytest.raises(pytest.fail.Exception):
         recorder.assertoutcome(passed=2, skipped=2, failed=1)
     assert recorder.matchreport("broken").outcome == "failed"
-    assert recorder.matchreport("compose_error").outcome == "error"
+    assert recorder.matchreport("setup_error").outcome == "error"
     with pytest.raises(ValueError, match="could not find"):
         recorder.matchreport("nothing")
-    assert [r.nodeid.split("::")[-1] for r in recorder.getfailures()] == ["broken", "compose_error"]
+    assert [r.nodeid.split("::")[-1] for r in recorder.getfailures()] == ["broken", "setup_error"]
     assert len(recorder.getcalls("zenrun_item_report")) == 5
     assert recorder.getcall("zenrun_sessionfinish").exitstatus == 1
     deselected = zenrunner.inline_run("-k", "good")
