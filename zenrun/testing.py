@@ -96,6 +96,19 @@ def _re_match(line: str, pattern: str) -> bool:
     return re.match(pattern, line) is not None
 
 
+def _patterns(patterns: Sequence[str] | str) -> Sequence[str]:
+    """pytester's reading of patterns given as one string: dedented, one a line, the blank
+    lines around them dropped (a triple-quoted block indented as the test is)."""
+    if isinstance(patterns, str):
+        lines = textwrap.dedent(patterns).splitlines()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return lines
+    return patterns
+
+
 class LineMatcher(str):
     """Captured output: a ``str`` (``"x" in result.stdout`` works) with pytester's matchers.
 
@@ -156,8 +169,7 @@ class LineMatcher(str):
         # As pytester's: a set or a dict (no order) is a mistake, not patterns.
         if not isinstance(patterns, Sequence):
             raise TypeError(f"invalid type for lines2: {type(patterns).__name__}")
-        if isinstance(patterns, str):
-            patterns = textwrap.dedent(patterns).strip().splitlines()
+        patterns = _patterns(patterns)
         width = len(nickname) + 1
         remaining = self.lines
         log: list[builtins.str] = []
@@ -185,21 +197,21 @@ class LineMatcher(str):
                 log.append(f"remains unmatched: {pattern!r}")
                 self._fail(log)
 
-    def fnmatch_lines_random(self, lines2: Sequence[builtins.str]) -> None:
+    def fnmatch_lines_random(self, lines2: Sequence[builtins.str] | builtins.str) -> None:
         """Each glob pattern matches some line, in any order."""
         __tracebackhide__ = True
         self._random(lines2, fnmatch.fnmatch)
 
-    def re_match_lines_random(self, lines2: Sequence[builtins.str]) -> None:
+    def re_match_lines_random(self, lines2: Sequence[builtins.str] | builtins.str) -> None:
         """Each regular expression matches (``re.match``) some line, in any order."""
         __tracebackhide__ = True
         self._random(lines2, _re_match)
 
-    def _random(self, patterns: Sequence[builtins.str], match: Matcher) -> None:
+    def _random(self, patterns: Sequence[builtins.str] | builtins.str, match: Matcher) -> None:
         __tracebackhide__ = True
         lines = self.lines
         log: list[builtins.str] = []
-        for pattern in patterns:
+        for pattern in _patterns(patterns):
             if any(line == pattern or match(line, pattern) for line in lines):
                 log.append(f"matched:  {pattern!r}")
             else:
