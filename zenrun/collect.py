@@ -8,9 +8,11 @@ Importing a module never runs a pipeline.
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import fnmatch
 import importlib
+import importlib.util
 import inspect
 import os
 import sys
@@ -159,6 +161,8 @@ class Item:
         a fixture may add entries (``request.keywords["x"] = ...``)."""
         if self._keywords is None:
             self._keywords = dict.fromkeys(keyword_names(self), True)
+            if self.callspec is not None and self.callspec.idlist:  # pytest's: the parameter set's id
+                self._keywords[self.callspec.id] = True
             self._keywords.update({m.name: m for m in self.marks})
         return self._keywords
 
@@ -288,22 +292,50 @@ class CollectionArgument:
     text: str
 
 
-def resolve_collection_argument(invocation_path: Path, arg: str, index: int) -> CollectionArgument:
+def search_pypath(module_name: str) -> str | None:
+    """The file of the module, or the directory of the package, ``module_name`` names on
+    ``sys.path`` (importing its parent packages, as Python finds it); None when it names
+    none (``--pyargs`` then takes the argument as a path)."""
+    try:
+        spec = importlib.util.find_spec(module_name)
+    # ValueError: not a module name ("."); ImportError: a parent that does not exist;
+    # AttributeError: a parent that is a module ("t.py")
+    except (AttributeError, ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if not spec.submodule_search_locations:  # a module: its file
+        return spec.origin
+    if spec.origin is None:  # a namespace package: no one directory (as pytest's default)
+        return None
+    return os.path.dirname(spec.origin)  # a package: its directory
+
+
+def resolve_collection_argument(
+    invocation_path: Path, arg: str, index: int, *, as_pypath: bool = False
+) -> CollectionArgument:
     """Split ``arg`` into its path (absolute, symlinks kept) and selection parts; a
-    missing path, or selection parts on a directory, is a usage error."""
+    missing path, or selection parts on a directory, is a usage error. With ``as_pypath``
+    (``--pyargs``), a module or package name (``pkg.mod::name``) stands for its file or
+    directory."""
     base, squacket, rest = arg.partition("[")
     strpath, *parts = base.split("::")
     if squacket and not parts:
         raise UsageError(f"path cannot contain [] parametrization: {arg}")
+    if as_pypath:
+        strpath = search_pypath(strpath) or strpath
     path = Path(os.path.abspath(invocation_path / strpath))
     try:
         exists = path.exists()
     except OSError:  # e.g. a name too long for the file system
         exists = False
     if not exists:
+        if as_pypath:
+            raise UsageError(f"module or package not found: {arg} (missing __init__.py?)")
         raise UsageError(f"file or directory not found: {arg}")
     if parts and path.is_dir():
-        raise UsageError(f"directory argument cannot contain :: selection parts: {arg}")
+        kind = "package" if as_pypath else "directory"
+        raise UsageError(f"{kind} argument cannot contain :: selection parts: {arg}")
     return CollectionArgument(path, tuple(parts), f"{squacket}{rest}" if squacket else None, index, arg)
 
 
@@ -381,6 +413,8 @@ class Session:
         self.startpath = getattr(config, "invocation_dir", None) or Path.cwd()
         #: Directories a ``zenrun_collect_file`` hook skipped (``zenrun.skip()``): not collected further.
         self.skipped_dirs: set[Path] = set()
+        #: Files every ``zenrun_collect_file`` passed over (not modules of pipelines).
+        self.uncollected: set[Path] = set()
         self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
         self._initialpaths: frozenset[Path] = frozenset()
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
@@ -464,7 +498,10 @@ class Session:
             except ValueError as exc:
                 self.add_collection_error(self.config.rootpath / "conftest.py", str(exc))
         cwd = self.startpath  # arguments are relative to where zenrun started (a conftest may chdir)
-        args = [resolve_collection_argument(cwd, a, i) for i, a in enumerate(self._arguments())]
+        pyargs = bool(self.config.getoption("pyargs", False))
+        args = [
+            resolve_collection_argument(cwd, a, i, as_pypath=pyargs) for i, a in enumerate(self._arguments())
+        ]
         if not self.config.getoption("keepduplicates", False):
             args = normalize_collection_arguments(args)
         self._initialpaths = frozenset(a.path for a in args)
@@ -496,7 +533,9 @@ class Session:
                 items = self._collect_file(file_path)
                 if items is None:
                     failed_files.add(file_path)
-                    matched = True  # reported as a collection error
+                    # reported as a collection error; a pipeline named in it is still not
+                    # found (a usage error, as pytest's)
+                    matched = matched or not arg.parts
                     continue
                 if items and file_path in module_nodes and arg.path.is_dir():
                     for item in items:
@@ -507,18 +546,24 @@ class Session:
                     items = lf.filter_items(file_path, items, self.isinitpath(file_path))
                 if arg.parts:
                     items = [i for i in items if _matches(i, arg)]
+                elif file_path == arg.path and file_path in self.uncollected:
+                    matched = False  # as pytest: a file no collector takes is not found
                 matched = matched or bool(items)
                 self.items.extend(items)
             if not matched:
                 notfound.append(arg)
-        if notfound:
+        if notfound:  # as pytest: one error (an ``ERROR:`` line) per argument
             raise UsageError(
-                "\n".join(
+                *(
                     f"not found: {arg.text}\n(no pipeline named {'::'.join(arg.parts)!r} in "
                     f"{self.relpath(arg.path)}; see zenrun --collect-only)"
+                    if arg.parts
+                    else f"not found: {arg.text}\n(no collector takes {self.relpath(arg.path)}: "
+                    "not a pipeline module)"
                     for arg in notfound
                 )
             )
+        self._check_pending_hooks()
         self.items[:] = reorder_items(self.items)
         try:
             with _warnings_recorded(self):  # as pytest, those of the hooks too (an unknown mark)
@@ -528,6 +573,16 @@ class Session:
         finally:  # as pytest: reported even when a hook raised
             self.config.hook.zenrun_collection_finish(session=self)
         return self.items
+
+    def _check_pending_hooks(self) -> None:
+        """pytest's ``check_pending``: a conftest implementing a hook that still has no
+        specification is unregistered, and a collection error (the same kind as a hook
+        with wrong arguments)."""
+        for module, path in self.config.stash.pop("pending_hooks", []):
+            unknown = self.config.pluginmanager.unknown_hooks(module)
+            if unknown and self.config.pluginmanager.is_registered(module):
+                self.config.pluginmanager.unregister(module)
+                _conftest_registration_error(self.config, self, path, ValueError(unknown))
 
     def _walk(self, directory: Path) -> Iterator[Path]:
         """The module files under ``directory``, files and directories sorted together by
@@ -551,25 +606,27 @@ class Session:
                 is_dir, is_file = path.is_dir(), path.is_file()
             except OSError:
                 continue
+            try:
+                ignored = not self.isinitpath(path, with_parents=is_dir) and hook.zenrun_ignore_collect(
+                    collection_path=path, config=self.config
+                )
+            except Skipped as exc:  # as pytest: the hook runs while the directory is collected,
+                # so its skip skips the directory (once: the rest of it is not collected)
+                self.skipped_dirs.add(directory)
+                self.add_collect_skip(directory, exc)
+                return
+            if ignored:
+                continue
             if is_dir:
-                if not self.isinitpath(path, with_parents=True) and hook.zenrun_ignore_collect(
-                    collection_path=path, config=self.config
-                ):
-                    continue
                 yield from self._walk(path)
-            elif is_file:
-                if not self.isinitpath(path) and hook.zenrun_ignore_collect(
-                    collection_path=path, config=self.config
-                ):
-                    continue
-                # As pytest, every file goes to zenrun_collect_file (a plugin may collect it);
-                # with only zenrun's own implementation, only pipeline modules need to.
-                if (
-                    self.isinitpath(path)
-                    or any(fnmatch.fnmatch(path.name, p) for p in patterns)
-                    or self._other_collectors()
-                ):
-                    yield path
+            # As pytest, every file goes to zenrun_collect_file (a plugin may collect it);
+            # with only zenrun's own implementation, only pipeline modules need to.
+            elif is_file and (
+                self.isinitpath(path)
+                or any(fnmatch.fnmatch(path.name, p) for p in patterns)
+                or self._other_collectors()
+            ):
+                yield path
 
     def _other_collectors(self) -> bool:
         """Whether a plugin besides zenrun's collect module implements zenrun_collect_file."""
@@ -618,6 +675,8 @@ class Session:
             return None
         if len(self.collection_errors) > errors_before:
             return None
+        if not results and not self.skipped_dirs.intersection([path, path.parent]):
+            self.uncollected.add(path)  # no collector took it: named alone, it is not found
         self.collected_modules.append(path)
         items = [item for items in results for item in items]
         # A file given twice with --keep-duplicates is two modules in --co; without it, one
@@ -765,12 +824,10 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             session.add_collection_error(path, _non_top_level_plugins(path, config))
         else:
             import_required_plugins(config, manager, module, via=f"zenrun_plugins of {path}")
-        # Checked once its plugins are loaded: they may add the hooks it implements.
-        unknown = config.pluginmanager.unknown_hooks(module)
-        if unknown:  # the same kind of error as a hook with wrong arguments
-            config.pluginmanager.unregister(module)
-            _conftest_registration_error(config, session, path, ValueError(unknown))
-            continue
+        # As pytest: a hook zenrun does not have is an error once collection is done (a
+        # plugin's zenrun_configure may add the specs of the hooks it implements).
+        if config.pluginmanager.unknown_hooks(module):
+            config.stash.setdefault("pending_hooks", []).append((module, path))
         # As pytest: a conftest in or above the rootdir serves every item, also items
         # collected from outside the rootdir.
         root = config.rootpath
@@ -784,8 +841,15 @@ def import_required_plugins(
     ``zenrun_plugins`` (pytest's ``pytest_plugins``); a :class:`UsageError` if one fails."""
     # (its own variable: not a module ``__getattr__``, which may raise for any name)
     named = vars(module).get("zenrun_plugins", [])
-    if isinstance(named, str):  # as pytest: one name, or several separated by commas
+    if isinstance(named, ModuleType):  # as pytest: a module of that name imported, not a list
+        named = []
+    elif isinstance(named, str):  # as pytest: one name, or several separated by commas
         named = [name.strip() for name in named.split(",") if name.strip()]
+    elif not isinstance(named, collections.abc.Sequence):
+        raise UsageError(
+            "zenrun_plugins may be a sequence or a ','-separated string of plugin names"
+            f"{f' ({via})' if via else ''}; got: {named!r}"
+        )
     for plugin in named:
         config.pluginmanager.import_plugin(plugin, via=via)
         plugin_module = config.pluginmanager.get_plugin(plugin)

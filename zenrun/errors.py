@@ -32,7 +32,15 @@ class ExitCode(enum.IntEnum):
 
 
 class UsageError(Exception):
-    """Bad command-line usage or configuration; exits with code 4."""
+    """Bad command-line usage or configuration; exits with code 4. Several messages
+    (``UsageError(first, second)``) are shown as an ``ERROR:`` line each, as pytest's."""
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self.args)) if len(self.args) > 1 else super().__str__()
+
+    def report(self) -> str:
+        """The error as zenrun prints it on stderr: ``ERROR: <message>`` per message."""
+        return "\n".join(f"ERROR: {message}" for message in (self.args or ("",)))
 
 
 class ZenrunWarning(UserWarning):

@@ -496,7 +496,14 @@ class FixtureManager:
             try:
                 lines, lineno = inspect.getsourcelines(func)
                 path = inspect.getsourcefile(func) or "?"
-            except (OSError, TypeError):
+            except (OSError, TypeError, IndexError):
+                # as pytest: where it is, without its source (a file changed or gone)
+                code = getattr(func, "__code__", None)
+                if code is None:
+                    continue
+                path, lineno = code.co_filename, code.co_firstlineno
+                tblines.append(f"file {path}, line {lineno}: source code not available")
+                location = f"{path}:{lineno}"
                 continue
             tblines.append(f"file {path}, line {lineno}")
             for line in lines:
@@ -732,6 +739,14 @@ class SetupState:
                 if dependency is not None:
                     self._dependents.setdefault(dependency, []).append(key)
             plan = self.config.getoption("setupplan", False)
+            if inspect.iscoroutinefunction(fixturedef.func) or inspect.isasyncgenfunction(fixturedef.func):
+                # as pytest: a coroutine nobody awaits would be the value, and its code never run
+                fail(
+                    f"{item.name!r} requested an async fixture {name!r}"
+                    f"{' with autouse=True' if fixturedef.autouse else ''}, with no plugin or hook that "
+                    "handled it. This is an error, as zenrun does not natively support it.",
+                    pytrace=False,
+                )
             if plan:
                 result = None
             else:

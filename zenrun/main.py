@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 import traceback
+import types
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,12 @@ def zenrun_addoption(parser: Parser) -> None:
         default=False,
         dest="continue_on_collection_errors",
         help="run the pipelines that were collected even when collection errors occurred",
+    )
+    collection.addoption(
+        "--pyargs",
+        action="store_true",
+        default=False,
+        help="try to interpret all arguments as Python packages or modules (pkg.mod::name)",
     )
     collection.addoption(
         "--keep-duplicates",
@@ -376,7 +383,7 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
         started = True
         status = doit(config, session)
     except UsageError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         status = ExitCode.USAGE_ERROR
     except KeyboardInterrupt as interrupt:
         session.shouldstop = "KeyboardInterrupt"
@@ -433,7 +440,7 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
 def notify_exception(config: Any, exc: BaseException, what: str) -> None:
     """Report an internal error: through ``zenrun_internalerror`` (the terminal reporter
     writes it to the terminal), else on stderr."""
-    text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    text = _fault_text(config, exc, what)
     handled = config.hook.zenrun_internalerror(excrepr=text, excinfo=exc)
     if not any(handled):
         print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
@@ -520,8 +527,18 @@ def _list_orchestrators(config: Config) -> None:
                 group.options[index] = (opts, {**attrs, "help": f"orchestrator to run steps with: {listed}"})
 
 
-def _print_internal_error(config: Config | StartupError, exc: BaseException, what: str) -> None:
+def _fault_text(config: Config | StartupError, exc: BaseException, what: str) -> str:
+    """The INTERNALERROR report: Python's traceback, as pytest's; with ``--fulltrace``, its
+    frames in the long style (each function's source, ``>`` at the line that raised)."""
     text = describe_fault(config.pluginmanager, exc, what).rstrip("\n")
+    if getattr(getattr(config, "option", None), "fulltrace", False):
+        head, _, trace = text.partition("\n")
+        text = head + "\n" + format_traceback(trace + "\n", "long").rstrip("\n")
+    return text
+
+
+def _print_internal_error(config: Config | StartupError, exc: BaseException, what: str) -> None:
+    text = _fault_text(config, exc, what)
     print("INTERNALERROR> " + text.replace("\n", "\nINTERNALERROR> "), file=sys.stderr)
 
 
@@ -1203,15 +1220,27 @@ def _show_version(config: Config) -> None:
 
 
 def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
-    """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code."""
-    args = list(sys.argv[1:] if args is None else args)
+    """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code.
+
+    ``args`` is a list of strings (a path alone is taken as ``[path]``); ``plugins`` are
+    plugin objects, or module names to import and register."""
+    if args is None:
+        args = sys.argv[1:]
+    elif isinstance(args, os.PathLike):
+        args = [os.fspath(args)]
+    elif isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+        # a string would be read as a list of one-letter arguments
+        raise TypeError(
+            f"`args` parameter expected to be a list of strings, got: {args!r} (type: {type(args)})"
+        )
+    args = list(args)
     if args in (["--version"], ["-V"]):  # no plugin to load, no option to parse: print it at once
         print(f"zenrun {__version__}")
         return ExitCode.OK
     try:
         config = create_config(args, plugins)
     except UsageError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except ConftestImportFailure as exc:  # as pytest: on stderr, a usage error
         print(exc.report(), file=sys.stderr)
@@ -1234,7 +1263,7 @@ def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> i
         code: int = config.hook.zenrun_cmdline_main(config=config)
         return code
     except UsageError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except BrokenPipeError:  # the reader of our output went away: console_main ends quietly
         raise
@@ -1278,3 +1307,15 @@ def console_main() -> int:
         silence_stdout()
         return 1  # as Python (and pytest) exit on EPIPE
     return int(code)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`main`: ``import zenrun.main`` makes the package's
+    ``zenrun.main`` this module (Python sets a submodule on its package once imported), and
+    ``zenrun.main(args)`` must still run a session, as ``pytest.main(args)`` does."""
+
+    def __call__(self, args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
+        return main(args, plugins)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import inspect
 import sys
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
 
 from zenrun.config import api_config
-from zenrun.errors import ComposeError
+from zenrun.errors import ComposeError, ZenrunWarning
 from zenrun.heap import frozen_heap
 from zenrun.metadata.api import get_pipeline
-from zenrun.outcomes import skip
+from zenrun.outcomes import fail
 from zenrun.runconfig import load_run_config
 
 if TYPE_CHECKING:
@@ -127,22 +128,41 @@ class Pipeline:
     ) -> ComposedPipeline:
         """Run the body with ``params``; returns the composed graph."""
         if inspect.iscoroutinefunction(self.fn) or inspect.isasyncgenfunction(self.fn):
-            # as pytest skips an ``async def`` test it has no plugin to run
-            skip(
-                f"async def functions are not natively supported: pipeline {self.name!r} is a "
-                "coroutine function; write it as a plain def (its steps may run async code inside)"
-            )
+            _async_fail(self.name)
         missing = [n for n in self.argnames if n not in params and n not in self.defaults]
         if missing:
             raise ComposeError(f"pipeline {self.name!r}: no value for parameter(s) {', '.join(missing)}")
         from zenrun.compose import Composer  # imports pydantic (through steps): not needed to collect
 
         with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
-            self.fn(**{**self.defaults, **params})
+            result = self.fn(**{**self.defaults, **params})
+        if hasattr(result, "__await__") or hasattr(result, "__aiter__"):
+            close = getattr(result, "close", None)
+            if callable(close):  # no "never awaited" warning on top of the error
+                close()
+            _async_fail(self.name, f"returned {type(result).__name__} {result!r}")
+        elif result is not None:  # as pytest's PytestReturnNotNoneWarning
+            warnings.warn(
+                ZenrunWarning(
+                    f"Pipeline functions should return None, but {item_id or self.name} returned "
+                    f"{type(result)!r}.\nDid you mean to use `assert` instead of `return`?"
+                ),
+                stacklevel=1,
+            )
         return composer.finish(self.enable_cache, item_id)
 
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"
+
+
+def _async_fail(name: str, what: str = "is a coroutine function") -> None:
+    """As pytest fails an ``async def`` test (or one returning an awaitable) it has no plugin
+    to run."""
+    fail(
+        f"async def functions are not natively supported: pipeline {name!r} {what}; write it "
+        "as a plain def (its steps may run async code inside)",
+        pytrace=False,
+    )
 
 
 class PipelineInstance(Runnable):

@@ -60,9 +60,9 @@ def zenrun_addoption(parser: Any) -> None:
         "--durations-min",
         dest="durations_min",
         type=float,
-        default=DURATIONS_MIN,
+        default=None,
         metavar="SECONDS",
-        help=f"shortest step duration --durations shows (default {DURATIONS_MIN})",
+        help=f"shortest step duration --durations shows (default {DURATIONS_MIN}, or 0 with -vv)",
     )
     reporting.addoption(
         "--json",
@@ -426,9 +426,7 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
             reporter.tw.line(line)
     durations = config.getoption("durations", None)
     if durations is not None and runs:
-        for line in durations_lines(
-            runs, durations, config.getoption("durations_min", DURATIONS_MIN), verbosity
-        ):
+        for line in durations_lines(runs, durations, config.getoption("durations_min", None), verbosity):
             if line.startswith("="):
                 reporter.tw.sep("=", line.strip("= "))
             else:
@@ -444,8 +442,9 @@ def session_params(runs: list[PipelineRun], config: Any) -> list[dict[str, Any]]
         return [dict(r.params) for r in runs]
 
 
-def durations_lines(runs: list[PipelineRun], count: int, minimum: float, verbosity: int) -> list[str]:
-    """pytest's ``--durations``: the slowest executed steps, slowest first."""
+def durations_lines(runs: list[PipelineRun], count: int, minimum: float | None, verbosity: int) -> list[str]:
+    """pytest's ``--durations``: the slowest executed steps, slowest first; those shorter
+    than ``minimum`` (``--durations-min``; by default 0.005s, none with ``-vv``) hidden."""
     timed = [
         (s.duration, f"{r.item_id or r.pipeline_name}::{s.id}", s.status)
         for r in runs
@@ -456,14 +455,17 @@ def durations_lines(runs: list[PipelineRun], count: int, minimum: float, verbosi
     title = "slowest durations" if count == 0 else f"slowest {count} durations"
     lines = [f"= {title} ="]
     shown = timed if count == 0 else timed[:count]
+    shortest = minimum if minimum is not None else DURATIONS_MIN if verbosity < 2 else 0.0
     hidden = 0
     for duration, name, status in shown:
-        if verbosity < 2 and duration < minimum:
+        if duration < shortest:
             hidden += 1
             continue
         lines.append(f"{duration:.2f}s {status:<9} {name}")
     if hidden:
-        lines.append(f"\n({hidden} durations < {minimum:g}s hidden.  Use -vv to show these durations.)")
+        # as pytest: -vv shows them only when no --durations-min was given
+        hint = "  Use -vv to show these durations." if minimum is None else ""
+        lines.append(f"\n({hidden} durations < {shortest:g}s hidden.{hint})")
     return lines
 
 

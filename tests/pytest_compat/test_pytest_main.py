@@ -7,13 +7,14 @@ Deliberate difference kept: zenrun's INTERNALERROR report starts with a line
 naming the plugin at fault (``INTERNALERROR in plugin '.../conftest.py' while
 running the session:``); pytest's ``Traceback`` line is the second line.
 Not ported: ``--basetemp`` (zenrun has no temporary-directory fixtures) and
-``--pyargs`` (zenrun collects paths only).
+the namespace-package half of ``test_pypath`` (``consider_namespace_packages``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,10 @@ def zenrun_sessionfinish():
 class TestResolveCollectionArgument:
     @pytest.fixture
     def invocation_path(self, tmp_path, monkeypatch) -> Path:
+        monkeypatch.syspath_prepend(tmp_path / "src")
         monkeypatch.chdir(tmp_path)
+        for name in ("pkg", "pkg.test"):  # found afresh here (--pyargs imports the package)
+            monkeypatch.delitem(sys.modules, name, raising=False)
         pkg = tmp_path.joinpath("src/pkg")
         pkg.mkdir(parents=True)
         pkg.joinpath("__init__.py").touch()
@@ -141,10 +145,30 @@ class TestResolveCollectionArgument:
         with pytest.raises(UsageError, match=r"path cannot contain \[\] parametrization"):
             resolve_collection_argument(invocation_path, arg, 0)
 
+    def test_pypath(self, invocation_path: Path) -> None:
+        """Dotted name and parts (``--pyargs``; pytest's namespace-package variant needs its
+        ``consider_namespace_packages`` option, which zenrun does not have)."""
+        file = invocation_path / "src/pkg/test.py"
+        assert resolve_collection_argument(invocation_path, "pkg.test", 0, as_pypath=True) == self.arg(
+            file, [], None, 0, "pkg.test"
+        )
+        assert resolve_collection_argument(
+            invocation_path, "pkg.test::foo::bar", 0, as_pypath=True
+        ) == self.arg(file, ["foo", "bar"], None, 0, "pkg.test::foo::bar")
+        assert resolve_collection_argument(invocation_path, "pkg", 0, as_pypath=True) == self.arg(
+            invocation_path / "src/pkg", [], None, 0, "pkg"
+        )
+        with pytest.raises(UsageError, match=r"package argument cannot contain :: selection parts"):
+            resolve_collection_argument(invocation_path, "pkg::foo::bar", 0, as_pypath=True)
+
     def test_does_not_exist(self, invocation_path: Path) -> None:
         """A file or directory that does not exist is a usage error."""
         with pytest.raises(UsageError, match=re.escape("file or directory not found: foobar")):
             resolve_collection_argument(invocation_path, "foobar", 0)
+        with pytest.raises(
+            UsageError, match=re.escape("module or package not found: foobar (missing __init__.py?)")
+        ):
+            resolve_collection_argument(invocation_path, "foobar", 0, as_pypath=True)
 
     def test_absolute_paths_are_resolved_correctly(self, invocation_path: Path) -> None:
         """Absolute paths resolve back to absolute paths."""

@@ -91,6 +91,10 @@ class PluginManager(pluggy.PluginManager):
         #: (entry point name, distribution) of each plugin loaded from an entry point.
         self.plugin_dists: list[tuple[str, PluginDistribution | None]] = []
 
+    def hasplugin(self, name: str) -> bool:
+        """Whether a plugin is registered under ``name`` (pytest's ``hasplugin``)."""
+        return bool(self.get_plugin(name))
+
     def register_checked(self, plugin: object, name: str, where: str | EntryPoint) -> None:
         """Register ``plugin``; a hook it implements wrongly (an argument the hook
         lacks, or a hook name zenrun does not have) is a usage error naming ``where``."""
@@ -690,10 +694,16 @@ def _build_config(
     config.parser.check_ini(config.ini, config.inipath)
     check_minversion(config.getini("minversion"), config.inipath)
     check_required_plugins(config.getini("required_plugins"), installed_plugins(pm.plugin_dists))
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:  # e.g. a misspelled hook in a conftest
-        raise UsageError(str(exc)) from None
+    # (pluggy's check_pending, but for conftests: theirs are checked once collection is
+    # done, as pytest's, since a plugin's zenrun_configure may add the hooks they implement)
+    pending = [module for module, _ in config.stash.get("pending_hooks", [])]
+    for name in [n for n in vars(pm.hook) if not n.startswith("_")]:
+        caller = getattr(pm.hook, name)
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if not impl.optionalhook and not any(impl.plugin is m for m in pending):
+                raise UsageError(f"unknown hook {name!r} in plugin {impl.plugin!r}")
     return config
 
 
