@@ -481,6 +481,8 @@ class Session:
             return args
         configured = self.config.getini("pipelinepaths")
         if configured and self.startpath.resolve() == self.config.rootpath.resolve():
+            if self.config.getoption("pyargs", False):  # as pytest: module names, not globs
+                return list(configured)
             found = expand_paths(self.config.rootpath, configured)
             if found:
                 return found

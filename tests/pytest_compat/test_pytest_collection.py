@@ -16,7 +16,8 @@ Not ported (no pipeline analogue): pytest's node classes and their API
 (``Collector``/``Item`` equality, ``getparent``, ``from_parent``, custom
 ``File``/``Item``/``Module`` collectors, ``pytest_collect_directory``, the hook
 recorder's collection events), test classes (``python_classes``,
-``python_functions``, class and method ids), ``--pyargs``, ``--import-mode``
+``python_functions``, class and method ids), ``--pyargs`` on pytest's
+collection tree (``<Dir>`` / ``<Package>`` nodes), ``--import-mode``
 other than prepend, ``consider_namespace_packages`` and ``pytest.HIDDEN_PARAM``.
 """
 
@@ -589,6 +590,21 @@ def test_collect_with_chdir_during_import(zenrunner) -> None:
     zenrunner.maketoml('pipelinepaths = ["."]\n')
     result = zenrunner.runzenrun_inprocess("--collect-only")
     result.stdout.fnmatch_lines(["collected 1 pipeline"])
+
+
+def test_collect_pyargs_with_testpaths(zenrunner) -> None:
+    testmod = zenrunner.mkdir("testmod")
+    # NOTE: __init__.py is not collected since it does not match python_files.
+    testmod.joinpath("__init__.py").write_text(pipelines("def test_func(): pass"), encoding="utf-8")
+    testmod.joinpath("pipeline_file.py").write_text(pipelines("def test_func(): pass"), encoding="utf-8")
+
+    root = zenrunner.mkdir("root")
+    root.joinpath("zenrun.toml").write_text(
+        'addopts = "--pyargs"\npipelinepaths = ["testmod"]\n', encoding="utf-8"
+    )
+    zenrunner.syspathinsert()
+    result = zenrunner.run(cwd=root)  # a subprocess, as pytest's
+    result.assert_outcomes(passed=1)
 
 
 def test_initial_conftests_with_testpaths(zenrunner) -> None:
