@@ -820,9 +820,14 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         except Exception as exc:  # pluggy.PluginValidationError: a hook with wrong arguments
             _conftest_registration_error(config, session, path, exc)
             continue
-        if vars(module).get("zenrun_plugins") and session is not None:
+        if (
+            vars(module).get("zenrun_plugins")
+            and session is not None
+            and not config.getoption("pyargs", False)
+        ):
             # As pytest: plugins named by a conftest met while collecting would apply to the
             # whole session (what was collected before too), not to the folder below it.
+            # (Not under --pyargs, as pytest: the package's conftests are met only then.)
             session.add_collection_error(path, _non_top_level_plugins(path, config))
         else:
             import_required_plugins(config, manager, module, via=f"zenrun_plugins of {path}")

@@ -973,6 +973,30 @@ def test_zenrun_plugins_in_non_top_level_conftest_unsupported(zenrunner) -> None
     )
 
 
+@pytest.mark.parametrize("use_pyargs", [True, False])
+def test_zenrun_plugins_in_non_top_level_conftest_unsupported_pyargs(zenrunner, use_pyargs: bool) -> None:
+    """When using --pyargs, do not emit the warning about non-top-level conftest warnings (#4039, #4044)"""
+    files = {
+        "src/pkg/__init__": "",
+        "src/pkg/conftest": "",
+        "src/pkg/pipeline_root": PASSING,
+        "src/pkg/sub/__init__": "",
+        "src/pkg/sub/conftest": "zenrun_plugins=['capture']",
+        "src/pkg/sub/pipeline_bar": PASSING,
+    }
+    zenrunner.makepyfile(**files)
+    zenrunner.syspathinsert(zenrunner.path / "src")
+
+    args = ("--pyargs", "pkg") if use_pyargs else ()
+    res = zenrunner.runzenrun_inprocess(*args)
+    assert res.ret == (0 if use_pyargs else 2)
+    msg = "Defining 'zenrun_plugins' in a non-top-level conftest is no longer supported"
+    if use_pyargs:
+        assert msg not in res.stdout.str()
+    else:
+        res.stdout.fnmatch_lines([f"*{msg}*"])
+
+
 def test_zenrun_plugins_in_non_top_level_conftest_unsupported_no_false_positives(zenrunner) -> None:
     zenrunner.makepyfile(pipeline_func=PASSING)
     zenrunner.makepyfile(
