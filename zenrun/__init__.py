@@ -59,7 +59,9 @@ _EXPORTS = {
     "StepConfig": "zenrun.steps",
     "UsageError": "zenrun.errors",
     "ZenrunConfigWarning": "zenrun.errors",
+    "ZenrunUnhandledThreadExceptionWarning": "zenrun.errors",
     "ZenrunUnknownMarkWarning": "zenrun.errors",
+    "ZenrunUnraisableExceptionWarning": "zenrun.errors",
     "ZenrunWarning": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
@@ -129,7 +131,9 @@ __all__ = [
     "UsageError",
     "WarningsRecorder",
     "ZenrunConfigWarning",
+    "ZenrunUnhandledThreadExceptionWarning",
     "ZenrunUnknownMarkWarning",
+    "ZenrunUnraisableExceptionWarning",
     "ZenrunWarning",
     "api_config",
     "artifact_uri",
@@ -223,7 +227,9 @@ if TYPE_CHECKING:
         ExitCode,
         UsageError,
         ZenrunConfigWarning,
+        ZenrunUnhandledThreadExceptionWarning,
         ZenrunUnknownMarkWarning,
+        ZenrunUnraisableExceptionWarning,
         ZenrunWarning,
     )
     from zenrun.fixtures import fixture

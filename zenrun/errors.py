@@ -65,6 +65,20 @@ class ZenrunConfigWarning(ZenrunWarning):
     __module__ = "zenrun"
 
 
+class ZenrunUnhandledThreadExceptionWarning(ZenrunWarning):
+    """An exception nobody handled in a thread a step or fixture started (Python prints it
+    and goes on); given when the step or pipeline ends, with the thread's traceback."""
+
+    __module__ = "zenrun"
+
+
+class ZenrunUnraisableExceptionWarning(ZenrunWarning):
+    """An exception Python could only ignore (raised in a ``__del__``, a weakref callback,
+    ...) while a step or fixture ran; given when the step or pipeline ends."""
+
+    __module__ = "zenrun"
+
+
 class ComposeError(Exception):
     """A pipeline body or a step call is wrong; names the pipeline and step."""
 

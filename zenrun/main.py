@@ -52,6 +52,8 @@ from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
 from zenrun.tbstyle import format_traceback, saferepr
 from zenrun.tbstyle import parse as parse_traceback
+from zenrun.unhandled import install as install_unhandled_hooks
+from zenrun.unhandled import warn_unhandled
 from zenrun.warnfilters import apply_session_filters, parse_warning_filter
 
 if TYPE_CHECKING:
@@ -570,6 +572,7 @@ def _main(config: Config, session: Session) -> int:
     if config.getoption("cache_clear"):
         config.cache.clear()
     orchestrator = config.make_orchestrator()
+    config.add_cleanup(install_unhandled_hooks())  # a thread that died: a warning of its pipeline
     if config.getoption("usepdb"):
         _start_debugging(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
@@ -1009,10 +1012,22 @@ def finish_item(
     if stopped is not None and stopped[0] == "exit":  # a step's zenrun.exit(): as the body's, the
         session.setup_state.flush_shown()  # session ends here, the item not reported
         raise Exit(stopped[2], stopped[3])
+    _warn_unhandled(report)
     session.config.hook.zenrun_item_report(report=report)
     session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
+
+
+def _warn_unhandled(report: ItemReport) -> None:
+    """The unhandled exceptions of the item's fixtures (and of its steps' threads that died
+    after their step ended) as warnings of the item; one an error filter raises fails it."""
+    try:
+        warn_unhandled()
+    except Warning as exc:
+        if report.outcome == PASSED:
+            report.outcome = FAILED_OUTCOME
+            report.longrepr = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
 
 
 def _run_enable_cache(config: Config) -> bool | None:

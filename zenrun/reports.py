@@ -122,9 +122,12 @@ def raised_at(exc: BaseException) -> tuple[str, int | None] | None:
 
 def format_warning(w: Any) -> str:
     """A warning for the summary: ``path:line: Category: message`` and its source line."""
-    text = f"  {relpath(str(w.filename))}:{w.lineno}: {w.category.__name__}: {w.message}"
+    text = f"{relpath(str(w.filename))}:{w.lineno}: {w.category.__name__}: {w.message}\n"
     source = linecache.getline(str(w.filename), w.lineno).strip()
-    return text + (f"\n    {source}\n" if source else "\n")
+    if source:
+        text += f"  {source}\n"
+    # As pytest: each line indented, a message's own lines (a traceback) too.
+    return "\n".join("  " + line for line in text.splitlines()) + "\n"
 
 
 def failure_text(

@@ -48,6 +48,7 @@ from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.search import TRIAL_SETTING, Pruned
 from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
 from zenrun.tbstyle import NOTRACE_HEADER, exception_chain, exception_only, saferepr
+from zenrun.unhandled import warn_unhandled
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -267,6 +268,9 @@ def zenrun_step_call(call: StepCall) -> bool:
         context.in_step = True
     try:
         call.result = call.function(**call.kwargs)
+        # A thread it started died, a __del__ raised: a warning of this step (an error
+        # filter fails it), given here while the step's warnings are still its own.
+        warn_unhandled()
     except BaseException as exc:
         if os.getpid() != pid:
             _end_forked_child(exc)

@@ -27,6 +27,7 @@ import cloudpickle
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.capture import CaptureSettings, capturing, report_crashes_to_stderr
+from zenrun.unhandled import install as install_unhandled_hooks
 
 if TYPE_CHECKING:
     from zenrun.orchestrators.workers import Bootstrap
@@ -145,6 +146,7 @@ def worker_main(conn: Connection, bootstrap: Bootstrap | None = None, shared: by
     os.register_at_fork(before=_sigterm_default_while_forking, after_in_parent=_sigterm_handled_again)
     sys.stdin = _NoStdin()
     report_crashes_to_stderr(replace=True)  # the worker's, whatever it inherited
+    install_unhandled_hooks()  # a thread a step starts that dies: a warning of the step
     if bootstrap is None:
         try:
             bootstrap, shared = pickle.loads(conn.recv_bytes())
