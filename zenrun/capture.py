@@ -894,9 +894,6 @@ def zenrun_configure(config: Any) -> None:
         # Once per process, as the session starts (C's fflush: importing ctypes, ~1.5 ms),
         # not in the first step that captures: a run's time is its steps'.
         prepare_descriptor_capture()
-        undo = report_crashes_to_stderr()
-        if undo is not None:
-            config.add_cleanup(undo)
     config.add_cleanup(lambda: root.setLevel(old_level))
 
 
@@ -932,7 +929,8 @@ def _open_log_file(config: Any) -> _LogFileHandler | None:
 def report_crashes_to_stderr(replace: bool = False) -> Callable[[], None] | None:
     """Have a crash (segfault, abort) print its Python traceback to the real stderr, through
     a copy of descriptor 2: while a step runs, descriptor 2 points at its captured output,
-    which dies with the process. Returns how to undo it, or None when nothing was done
+    which dies with the process (a worker process's; in the session's process, the
+    ``faulthandler`` plugin's work). Returns how to undo it, or None when nothing was done
     (``faulthandler`` already on, by the user or the test runner calling zenrun, and not
     ``replace``)."""
     import faulthandler

@@ -16,7 +16,7 @@ a hook implementation is reported as an internal error of its plugin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -315,6 +315,19 @@ def zenrun_item_report(report: ItemReport) -> None:
     (``report.nodeid``, ``.outcome``: passed / failed / error / skipped,
     ``.run``: the :class:`zenrun.PipelineRun` or None; pytest's ``.passed``,
     ``.failed``, ``.skipped``, ``.longreprtext``, ``.capstdout``, ``.capstderr``)."""
+
+
+@hookspec
+def zenrun_enter_pdb(config: Config, pdb: Any) -> None:
+    """Called when the debugger starts: ``--pdb`` in a failing step, ``--trace`` at a
+    step's start, ``breakpoint()`` / ``pdb.set_trace()`` / ``zenrun.set_trace()`` in a
+    step (``pdb``: the debugger; capture is suspended meanwhile), as pytest's
+    ``pytest_enter_pdb``."""
+
+
+@hookspec
+def zenrun_leave_pdb(config: Config, pdb: Any) -> None:
+    """Called when the user leaves the debugger (``continue``), capture resumed next."""
 
 
 @hookspec

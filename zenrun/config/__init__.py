@@ -71,6 +71,7 @@ DEFAULT_PLUGINS = {
     "logging": "zenrun.logcapture",
     "study": "zenrun.study",
     "junitxml": "zenrun.junitxml",
+    "faulthandler": "zenrun.faulthandling",
 }
 #: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
 FIXTURE_PLUGINS = ("fixtures", "tmpdir", "monkeypatch", "recwarn", "logging", "junitxml")
