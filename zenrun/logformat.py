@@ -111,22 +111,75 @@ class LogFormatter(logging.Formatter):
         return ("\n" + " " * max(width, 0)).join([head, *rest])
 
 
-def session_formatter(config: Any, kind: str = "") -> LogFormatter:
+class ColoredLevelFormatter(LogFormatter):
+    """A :class:`LogFormatter` that colours the ``%(levelname)s`` part of its format (with
+    its width and precision: ``%(levelname)-8s``) in the colour of the record's level, as
+    pytest's: through ``terminalwriter.markup(text, **colours)``, so a writer without
+    colours (``--color=no``, not a terminal) leaves the text plain."""
+
+    LOGLEVEL_COLOROPTS: dict[int, frozenset[str]] = {
+        logging.CRITICAL: frozenset({"red"}),
+        logging.ERROR: frozenset({"red", "bold"}),
+        logging.WARNING: frozenset({"yellow"}),
+        logging.INFO: frozenset({"green"}),
+        logging.DEBUG: frozenset({"purple"}),
+        logging.NOTSET: frozenset(),
+    }
+    LEVELNAME_FMT_REGEX = re.compile(r"%\(levelname\)([+-.]?\d*(?:\.\d+)?s)")
+
+    def __init__(
+        self,
+        terminalwriter: Any,
+        fmt: str = DEFAULT_LOG_FORMAT,
+        datefmt: str | None = DEFAULT_LOG_DATE_FORMAT,
+        auto_indent: Any = None,
+    ) -> None:
+        super().__init__(fmt, datefmt, auto_indent)
+        self._terminalwriter = terminalwriter
+        self._original_fmt = self._style._fmt
+        self._level_to_fmt_mapping: dict[int, str] = {}
+        for level, color_opts in self.LOGLEVEL_COLOROPTS.items():
+            self.add_color_level(level, *sorted(color_opts))
+
+    def add_color_level(self, level: int, *color_opts: str) -> None:
+        """Colour the level name of ``level``'s records with ``color_opts`` (markup names:
+        ``"green"``, ``"bold"``, ...); a custom level gets its colour this way too."""
+        match = self.LEVELNAME_FMT_REGEX.search(self._original_fmt)
+        if not match:
+            return
+        levelname = match.group() % {"levelname": logging.getLevelName(level)}
+        colored = self._terminalwriter.markup(levelname, **dict.fromkeys(color_opts, True))
+        self._level_to_fmt_mapping[level] = self.LEVELNAME_FMT_REGEX.sub(
+            colored.replace("\\", "\\\\"), self._original_fmt
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        # (a handler formats under its lock: the format is the record's for this call only)
+        self._style._fmt = self._level_to_fmt_mapping.get(record.levelno, self._original_fmt)
+        return super().format(record)
+
+
+def session_formatter(config: Any, kind: str = "", terminalwriter: Any = None) -> LogFormatter:
     """The formatter of the session's ``kind`` of log: ``""`` the captured log (and
     ``caplog.text``), ``"cli"`` the live log, ``"file"`` the log file; each falls back to
-    ``--log-format`` / ``--log-date-format``, then to pytest's defaults."""
+    ``--log-format`` / ``--log-date-format``, then to pytest's defaults. With a
+    ``terminalwriter`` that shows colours, a :class:`ColoredLevelFormatter`."""
+    colored = terminalwriter is not None and bool(getattr(terminalwriter, "hasmarkup", False))
     stash = getattr(config, "stash", None)
-    made = stash.get(f"log_formatter:{kind}") if stash is not None else None
+    key = f"log_formatter:{kind}" + (":colored" if colored else "")
+    made = stash.get(key) if stash is not None else None
     if made is not None:  # once per session and kind (caplog asks for every pipeline)
         return made  # type: ignore[no-any-return]
     prefix = f"log_{kind}_" if kind else "log_"
     fmt_where, fmt = _first_set(config, (f"{prefix}format", "log_format"))
     datefmt = option_or_ini(config, f"{prefix}date_format", "log_date_format")
     try:
-        formatter = LogFormatter(
-            str(fmt or DEFAULT_LOG_FORMAT),
-            str(datefmt or DEFAULT_LOG_DATE_FORMAT),
-            option_or_ini(config, "log_auto_indent"),
+        args = (str(fmt or DEFAULT_LOG_FORMAT), str(datefmt or DEFAULT_LOG_DATE_FORMAT))
+        auto_indent = option_or_ini(config, "log_auto_indent")
+        formatter = (
+            ColoredLevelFormatter(terminalwriter, *args, auto_indent)
+            if colored
+            else LogFormatter(*args, auto_indent)
         )
         # A name no record has would fail every step that logs: said once, here.
         formatter.format(logging.LogRecord("zenrun", logging.INFO, __file__, 1, "check", None, None))
@@ -134,5 +187,5 @@ def session_formatter(config: Any, kind: str = "") -> LogFormatter:
         problem = f"no log record has {exc}" if isinstance(exc, KeyError) else str(exc)
         raise UsageError(f"{fmt_where} {fmt!r}: {problem}") from None
     if stash is not None:
-        stash[f"log_formatter:{kind}"] = formatter
+        stash[key] = formatter
     return formatter

@@ -232,7 +232,7 @@ def zenrun_configure(config: Any) -> None:
     # log_cli_level, else log_level).
     if config.getoption("log_cli_level", None) is not None or config.getini("log_cli"):
         level = log_level_option(config, "log_cli_level", "log_level")
-        handler = LiveLogHandler(reporter, level or 0, session_formatter(config, "cli"))
+        handler = LiveLogHandler(reporter, level or 0, session_formatter(config, "cli", reporter.tw))
         root = logging.getLogger()
         root.addHandler(handler)
         config.add_cleanup(lambda: root.removeHandler(handler))
