@@ -1234,7 +1234,7 @@ def _show_version(config: Config) -> None:
             print(f"  {name}-{dist.version if dist else '?'} at {where}")
 
 
-def main(args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
+def main(args: Sequence[str] | os.PathLike[str] | None = None, plugins: Sequence[object] = ()) -> int:
     """Run zenrun with ``args`` (default: ``sys.argv[1:]``); returns the exit code.
 
     ``args`` is a list of strings (a path alone is taken as ``[path]``); ``plugins`` are
