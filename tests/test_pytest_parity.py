@@ -449,7 +449,7 @@ def broken():
     monkeypatch.setattr(sys, "stdin", io.StringIO("p secret\ncontinue\n"))
     result = zenrunner.runzenrun_inprocess("--pdb")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*entering PDB: ZeroDivisionError*", "*(Pdb)*42*"])
+    result.stdout.fnmatch_lines(["*ZeroDivisionError*", "*>> entering PDB >>*", "*(Pdb)*42*"])
     assert zenrunner.runzenrun_inprocess("--pdb", "-n", "2").ret == 4
 
 

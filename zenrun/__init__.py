@@ -90,6 +90,7 @@ _EXPORTS = {
     "param": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
     "runs_table": "zenrun.metadata.api",
+    "set_trace": "zenrun.debugging",
     "skip": "zenrun.outcomes",
     "xfail": "zenrun.outcomes",
     "step": "zenrun.steps",
@@ -164,6 +165,7 @@ __all__ = [
     "run_task",
     "runs_table",
     "search",
+    "set_trace",
     "ship_project_code",
     "skip",
     "step",
@@ -221,6 +223,7 @@ if TYPE_CHECKING:
     from zenrun.compose import GatherStepsParameters, gather
     from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
+    from zenrun.debugging import set_trace
     from zenrun.dynamic import DynamicPipeline, OutputParameters
     from zenrun.errors import (
         ComposeError,

@@ -389,6 +389,35 @@ class capturing:
                 _thread_captures -= 1
 
 
+def suspend() -> StepCapture | None:
+    """Set this thread's capture aside (a debugger in a step talks to the user): its
+    writes reach the terminal, and descriptors 1 and 2 point at it again. Returns what
+    :func:`resume` takes up again; None when nothing was captured."""
+    capture = _current()
+    if capture is None:
+        return None
+    with _fd_lock:
+        _flush_streams()  # what the step wrote so far stays in its spool
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            if name in capture.fd_spools and fd in _terminal_fds:
+                os.dup2(_terminal_fds[fd], fd)
+    _local.capture = None
+    return capture
+
+
+def resume(capture: StepCapture | None) -> None:
+    """Capture this thread's output into ``capture`` again (see :func:`suspend`)."""
+    if capture is None:
+        return
+    with _fd_lock:
+        _flush_streams()  # what was written meanwhile goes to the terminal, not the spool
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            spool = capture.fd_spools.get(name)
+            if spool is not None and fd in _terminal_fds:
+                os.dup2(spool, fd)
+    _local.capture = capture
+
+
 # -- file-descriptor capture ----------------------------------------------------------------
 
 _fd_lock = threading.RLock()  # redirecting 1 and 2, and writing to the terminal meanwhile

@@ -22,6 +22,7 @@ from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.config.argparsing import non_negative_int
+from zenrun.debugging import QUITTING, expect_failure, start_post_mortem, take_quit_request, take_shown
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector
@@ -46,7 +47,7 @@ from zenrun.reports import (
     raised_at,
 )
 from zenrun.runconfig import SharedSteps
-from zenrun.runner import set_post_mortem, user_traceback
+from zenrun.runner import user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
@@ -573,8 +574,8 @@ def _main(config: Config, session: Session) -> int:
         config.cache.clear()
     orchestrator = config.make_orchestrator()
     config.add_cleanup(install_unhandled_hooks())  # a thread that died: a warning of its pipeline
-    if config.getoption("usepdb"):
-        _start_debugging(config, orchestrator)
+    if config.getoption("usepdb") or config.getoption("trace", False):
+        start_post_mortem(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
     if getattr(orchestrator, "name", None) == "local":  # the steps run here: the store is ready for them
@@ -592,6 +593,8 @@ def _main(config: Config, session: Session) -> int:
     for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
+        if take_quit_request():  # --pdb's debugger left with quit: as pytest, the session ends
+            raise Exit(QUITTING)
         following = session.items[index + 1] if index + 1 < len(session.items) else None
         if following is None or following.module_path != item.module_path:
             teardown_scope(session, item, "module")
@@ -615,26 +618,6 @@ def _main(config: Config, session: Session) -> int:
 def _failures(session: Session) -> int:
     """Failed and errored items, collection errors included (what ``--maxfail`` counts)."""
     return sum(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports) + len(session.collection_errors)
-
-
-def _start_debugging(config: Config, orchestrator: Orchestrator) -> None:
-    """``--pdb``: a post-mortem debugger in the failing step (in-process orchestrators only)."""
-    import pdb
-
-    if hasattr(orchestrator, "run_many"):
-        raise UsageError(
-            "--pdb needs an in-process orchestrator (local): the steps of "
-            f"{getattr(orchestrator, 'name', orchestrator)!r} run elsewhere"
-        )
-
-    def debug(exc: BaseException) -> None:
-        print(f"\n>>> entering PDB: {type(exc).__name__}: {exc}", file=sys.stdout)
-        debugger = pdb.Pdb(stdin=sys.stdin, stdout=sys.stdout)
-        debugger.reset()
-        debugger.interaction(None, exc.__traceback__)
-
-    set_post_mortem(debug)
-    config.add_cleanup(lambda: set_post_mortem(None))
 
 
 def _run_config_steps(config: Config, items: list[Item]) -> dict[str, Any] | None:
@@ -744,6 +727,7 @@ def _run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemR
         # and `--collect-only` do not need.
         from zenrun.execution import run_pipeline
 
+        expect_failure(xfail is not None)
         try:
             report.run = run_pipeline(
                 composed,
@@ -1013,6 +997,7 @@ def finish_item(
         session.setup_state.flush_shown()  # session ends here, the item not reported
         raise Exit(stopped[2], stopped[3])
     _warn_unhandled(report)
+    report.pdbshown = take_shown() and report.outcome == FAILED_OUTCOME
     session.config.hook.zenrun_item_report(report=report)
     session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)

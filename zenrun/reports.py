@@ -41,6 +41,8 @@ class ItemReport:
     #: ``Type: message`` of the exception that made the outcome, when one did: the short
     #: summary's text whatever the ``--tb`` style (as pytest's crash message).
     crash: str | None = None
+    #: ``--pdb``'s debugger showed this failure (its traceback and output) as it happened.
+    pdbshown: bool = False
 
     @property
     def summary(self) -> str:

@@ -715,7 +715,7 @@ def _execute_task(
         result.captured = capture.texts()
     failure = _POST_MORTEM.pop("exception", None)
     if failure is not None and _POST_MORTEM.get("debugger"):  # --pdb, after capture ended
-        _POST_MORTEM["debugger"](failure)
+        _POST_MORTEM["debugger"](failure, result)
     return result
 
 
@@ -793,12 +793,14 @@ class _WarningsOfThisThread(logging.Handler):
 _warnings_given = _WarningsOfThisThread()
 
 
-#: ``--pdb``: {"debugger": callable(exc)} while a session with an in-process orchestrator runs
+#: ``--pdb``: {"debugger": callable(exc, result)} while a session with an in-process
+#: orchestrator runs
 _POST_MORTEM: dict[str, Any] = {}
 
 
-def set_post_mortem(debugger: Callable[[BaseException], object] | None) -> None:
-    """Call ``debugger(exception)`` when a step raises in this process (None: stop)."""
+def set_post_mortem(debugger: Callable[[BaseException, TaskResult], object] | None) -> None:
+    """Call ``debugger(exception, result)`` when a step raises in this process (``result``:
+    its :class:`TaskResult`, the traceback text and captured output; None: stop)."""
     _POST_MORTEM.clear()
     if debugger is not None:
         _POST_MORTEM["debugger"] = debugger

@@ -706,7 +706,8 @@ class TerminalReporter:
 
     def _summary_errors_and_failures(self, session: Any, tbstyle: str) -> None:
         errors = [r for r in self.reports if r.outcome == "error"]
-        failed = [r for r in self.reports if r.outcome == "failed"]
+        # (as pytest: a failure --pdb's debugger showed is not shown again)
+        failed = [r for r in self.reports if r.outcome == "failed" and not r.pdbshown]
         if tbstyle != "no" and (session.collection_errors or errors):  # as pytest: errors first
             self.tw.sep("=", "ERRORS")
             for path, message in session.collection_errors:

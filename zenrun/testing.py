@@ -584,9 +584,13 @@ class ZenrunProject:
         """Run zenrun in the project (pytester's ``runpytest``): as :meth:`run`."""
         return self.run(*map(str, args), **kwargs)
 
-    def runzenrun_subprocess(self, *args: str | os.PathLike[str], timeout: float | None = None) -> RunResult:
-        """Run ``python -m zenrun ARGS`` in a subprocess (pytester's ``runpytest_subprocess``)."""
-        return self.run(*map(str, args), timeout=300 if timeout is None else timeout)
+    def runzenrun_subprocess(
+        self, *args: str | os.PathLike[str], timeout: float | None = None, stdin: str | None = None
+    ) -> RunResult:
+        """Run ``python -m zenrun ARGS`` in a subprocess (pytester's ``runpytest_subprocess``);
+        ``stdin``: what it reads on its standard input (default: nothing, as a closed one),
+        e.g. the commands of a debugger."""
+        return self.run(*map(str, args), timeout=300 if timeout is None else timeout, stdin=stdin)
 
     def _plugin_args(self) -> list[str]:
         """:attr:`plugins` as ``-p NAME`` options of a subprocess; an object cannot cross."""
@@ -628,15 +632,19 @@ class ZenrunProject:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
         inprocess: bool = False,
+        stdin: str | None = None,
     ) -> RunResult:
         """Run ``python -m zenrun ARGS`` in the project; returns its :class:`RunResult`.
 
         ``inprocess=True`` runs it in this process instead (see :meth:`runzenrun_inprocess`).
+        ``stdin``: the subprocess's standard input (default: none, as pytester's).
         """
         if inprocess:
+            if stdin is not None:
+                raise ValueError("stdin= needs a subprocess: pass it without inprocess=True")
             return self.runzenrun_inprocess(*args, env=env, cwd=cwd)
         command = [sys.executable, "-m", "zenrun", *self._plugin_args(), *map(str, args)]
-        return self._run(command, timeout, env, cwd)
+        return self._run(command, timeout, env, cwd, stdin)
 
     def runzenrun_inprocess(
         self,
@@ -793,7 +801,7 @@ class ZenrunProject:
         timeout: float,
         env: dict[str, str] | None,
         cwd: Path | None,
-        stdin: int | bytes | None = None,
+        stdin: str | int | bytes | None = None,
     ) -> RunResult:
         started = time.perf_counter()
         proc = subprocess.run(
@@ -803,9 +811,9 @@ class ZenrunProject:
             capture_output=True,
             text=True,
             timeout=timeout,
-            # bytes: what the command reads; else a stdin (subprocess.PIPE), none by default
-            input=stdin.decode() if isinstance(stdin, bytes) else None,
-            stdin=None if isinstance(stdin, bytes) else subprocess.DEVNULL if stdin is None else stdin,
+            # text or bytes: what the command reads; else a stdin (subprocess.PIPE), none by default
+            input=stdin.decode() if isinstance(stdin, bytes) else stdin if isinstance(stdin, str) else None,
+            stdin=subprocess.DEVNULL if stdin is None else stdin if isinstance(stdin, int) else None,
         )
         return RunResult(command, proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started)
 

@@ -72,6 +72,7 @@ DEFAULT_PLUGINS = {
     "study": "zenrun.study",
     "junitxml": "zenrun.junitxml",
     "faulthandler": "zenrun.faulthandling",
+    "debugging": "zenrun.debugging",
 }
 #: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
 FIXTURE_PLUGINS = ("fixtures", "tmpdir", "monkeypatch", "recwarn", "logging", "junitxml")
