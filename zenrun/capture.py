@@ -94,6 +94,7 @@ class CaptureSettings:
     log_date_format: str = DEFAULT_LOG_DATE_FORMAT  # --log-date-format
     log_auto_indent: int = 0  # --log-auto-indent
     disabled_loggers: tuple[str, ...] = ()  # --log-disable: also where steps run in workers
+    logs: bool = True  # capture log records (-p no:logging: they go to stderr, as pytest's)
 
 
 class _Buffer:
@@ -266,9 +267,9 @@ class _LogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         capture = _current()
-        if capture is None:
-            # Outside steps (or with -s) do what logging does without handlers: warnings
-            # and errors to stderr.
+        if capture is None or not capture.settings.logs:
+            # Outside steps (or with -s, or -p no:logging) do what logging does without
+            # handlers: warnings and errors to stderr.
             if record.levelno >= logging.WARNING and all(
                 handler is self or isinstance(handler, _LogFileHandler)
                 for handler in logging.getLogger().handlers
@@ -904,6 +905,7 @@ def zenrun_configure(config: Any) -> None:
             log_date_format=formatter.datefmt or DEFAULT_LOG_DATE_FORMAT,
             log_auto_indent=formatter.auto_indent,
             disabled_loggers=disabled,
+            logs=not config.pluginmanager.is_blocked("logging"),
         )
     root = logging.getLogger()
     old_level = root.level

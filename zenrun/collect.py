@@ -53,9 +53,11 @@ class CollectError(Exception):
     """A file could not be collected; the message says why (``crash``: the short summary's
     ``Type: message``, when an exception says it shortly, as pytest's)."""
 
-    def __init__(self, message: str, crash: str | None = None) -> None:
+    def __init__(self, message: str, crash: str | None = None, exc: BaseException | None = None) -> None:
         super().__init__(message)
         self.crash = crash
+        #: The exception that made the module fail to import, when one did (``--pdb`` debugs it).
+        self.exc = exc
 
 
 @dataclass
@@ -674,6 +676,10 @@ class Session:
         sections = self._attach_output(errors_before, capture)
         if error is not None:
             self.add_collection_error(path, "\n\n".join([str(error).rstrip(), *sections]), error.crash)
+            if error.exc is not None:  # --pdb: the debugger in the module that failed to import
+                from zenrun.runner import post_mortem
+
+                post_mortem(error.exc, str(error), capture.texts() if capture is not None else {})
             return None
         if len(self.collection_errors) > errors_before:
             return None
@@ -804,6 +810,9 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             message = _short_exception(exc, _tbstyle(config))
             if session is not None:
                 session.add_collection_error(path, message)
+                from zenrun.runner import post_mortem  # --pdb: the debugger in the conftest
+
+                post_mortem(exc, message, {})
             elif config.stash.get("lenient_conftests"):
                 config.stash.setdefault("conftest_errors", []).append((path, message))
             else:
@@ -1024,11 +1033,14 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             raise CollectError(
                 f"ImportError while importing pipeline module '{file_path}'.\n"
                 "Hint: make sure your pipeline modules/packages have valid Python names.\n"
-                f"Traceback:\n{_short_exception(exc, style, internal=_internal_frames(session.config))}"
+                f"Traceback:\n{_short_exception(exc, style, internal=_internal_frames(session.config))}",
+                exc=exc,
             ) from None
         # a chain's first exception comes first in the report: the summary names the last, as pytest
         chained = exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__)
-        raise CollectError(_short_exception(exc, style), crash_message(exc) if chained else None) from None
+        raise CollectError(
+            _short_exception(exc, style), crash_message(exc) if chained else None, exc
+        ) from None
     file_path = Path(os.path.abspath(file_path))
     try:  # as pytest: a module's plugins, a failure to import one is the module's error
         import_required_plugins(

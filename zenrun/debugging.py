@@ -237,6 +237,17 @@ def zenrun_configure(config: Config) -> None:
         sys.breakpointhook = set_trace
     if config.getoption("trace", False):
         config.pluginmanager.register(_Trace(), "zenrun-trace")
+    if config.getoption("usepdb", False):  # from collection on: a module failing to import too
+
+        def debug(exc: BaseException, result: Any) -> None:
+            import bdb
+
+            # As pytest: not for a failure the item expects (xfail), nor a debugger's own quit.
+            if not Debugging.expecting_failure and not isinstance(exc, bdb.BdbQuit):
+                post_mortem(config, exc, result)
+
+        set_post_mortem(debug)
+        config.add_cleanup(lambda: set_post_mortem(None))
 
     def restore() -> None:
         pdb.set_trace, sys.breakpointhook, Debugging._config = Debugging._saved.pop()
@@ -269,43 +280,33 @@ class _Trace:
         return (yield)
 
 
-def start_post_mortem(config: Config, orchestrator: Any) -> None:
-    """``--pdb`` / ``--trace``: they need the steps to run in this process."""
+def check_orchestrator(config: Config, orchestrator: Any) -> None:
+    """``--pdb`` / ``--trace`` need the steps to run in this process: a usage error else."""
     if hasattr(orchestrator, "run_many"):
         option = "--pdb" if config.getoption("usepdb", False) else "--trace"
         raise UsageError(
             f"{option} needs an in-process orchestrator (local): the steps of "
             f"{getattr(orchestrator, 'name', orchestrator)!r} run elsewhere"
         )
-    if not config.getoption("usepdb", False):
-        return
-
-    def debug(exc: BaseException, result: Any) -> None:
-        import bdb
-
-        # As pytest: not for a failure the item expects (xfail), nor a debugger's own quit.
-        if not Debugging.expecting_failure and not isinstance(exc, bdb.BdbQuit):
-            post_mortem(config, exc, result)
-
-    set_post_mortem(debug)
-    config.add_cleanup(lambda: set_post_mortem(None))
 
 
 def post_mortem(config: Config, exc: BaseException, result: Any) -> None:
-    """The failing step's captured output and traceback, then the debugger on its frames;
-    ``quit`` or the end of input ends the session after this pipeline's report."""
-    showcapture = config.getoption("showcapture", "all")
-    Debugging._write()
-    for name in ("stdout", "stderr", "log"):
-        content = (getattr(result, "captured", None) or {}).get(name)
-        if showcapture in (name, "all") and content:
-            Debugging._write(f"captured {name}")
-            Debugging._line(content.rstrip("\n"))
-    Debugging._write("traceback")
-    error = getattr(result, "error", None) or f"{type(exc).__name__}: {exc}"
-    Debugging._line(format_traceback(error, config.getoption("tbstyle", "auto") or "auto").rstrip("\n"))
-    Debugging._write("entering PDB")
-    Debugging.shown = True
+    """The failing step's captured output and traceback (``result``: its ``error`` and
+    ``captured``; an empty ``error``: none shown), then the debugger on its frames; ``quit``
+    or the end of input ends the session after this pipeline's report."""
+    error = getattr(result, "error", None)
+    if error:  # (an internal error was shown already: the debugger alone, as pytest's)
+        showcapture = config.getoption("showcapture", "all")
+        Debugging._write()
+        for name in ("stdout", "stderr", "log"):
+            content = (getattr(result, "captured", None) or {}).get(name)
+            if showcapture in (name, "all") and content:
+                Debugging._write(f"captured {name}")
+                Debugging._line(content.rstrip("\n"))
+        Debugging._write("traceback")
+        Debugging._line(format_traceback(error, config.getoption("tbstyle", "auto") or "auto").rstrip("\n"))
+        Debugging._write("entering PDB")
+        Debugging.shown = True
     debugger = Debugging.init_pdb("post_mortem")
     debugger.reset()
     try:

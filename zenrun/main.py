@@ -22,7 +22,7 @@ from zenrun.capture import capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.config.argparsing import non_negative_int
-from zenrun.debugging import QUITTING, expect_failure, start_post_mortem, take_quit_request, take_shown
+from zenrun.debugging import QUITTING, check_orchestrator, expect_failure, take_quit_request, take_shown
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
 from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector
@@ -47,7 +47,7 @@ from zenrun.reports import (
     raised_at,
 )
 from zenrun.runconfig import SharedSteps
-from zenrun.runner import user_traceback
+from zenrun.runner import post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
@@ -411,6 +411,8 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
         else:
             if isinstance(exc, SystemExit):
                 print("mainloop: caught unexpected SystemExit!", file=sys.stderr)
+            else:
+                post_mortem(exc, "", {})  # --pdb: the debugger where zenrun or a plugin failed
     finally:
         # Charged to the item that ran last (a session stopped by -x never reached the others);
         # its module's fixtures first, then the session's, as pytest.
@@ -549,6 +551,8 @@ def _main(config: Config, session: Session) -> int:
     config.add_cleanup(freeze_heap())  # zenrun's and the plugins' modules are no garbage (zenrun/heap.py)
     with paused_collector():  # nor what importing the pipeline modules creates: frozen after it
         session.collect()
+    if take_quit_request():  # --pdb's debugger, on a module that failed to import, left with quit
+        raise Exit(QUITTING)
     if session.shouldfail:  # --maxfail reached by collection errors: as pytest, exit 1
         return ExitCode.PIPELINES_FAILED
     if session.collection_errors and not config.getoption("continue_on_collection_errors", False):
@@ -575,7 +579,7 @@ def _main(config: Config, session: Session) -> int:
     orchestrator = config.make_orchestrator()
     config.add_cleanup(install_unhandled_hooks())  # a thread that died: a warning of its pipeline
     if config.getoption("usepdb") or config.getoption("trace", False):
-        start_post_mortem(config, orchestrator)
+        check_orchestrator(config, orchestrator)
     for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
         getattr(config, backend)
     if getattr(orchestrator, "name", None) == "local":  # the steps run here: the store is ready for them
@@ -743,6 +747,8 @@ def _run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemR
         except Exception as exc:  # a plugin or zenrun itself failed: this pipeline only
             report.outcome, report.internal = ERROR, True
             report.longrepr = describe_fault(session.config.pluginmanager, exc, f"running {item.nodeid}")
+        finally:
+            expect_failure(False)
     return finish_item(session, item, report, xfail, started)
 
 

@@ -798,6 +798,14 @@ _warnings_given = _WarningsOfThisThread()
 _POST_MORTEM: dict[str, Any] = {}
 
 
+def post_mortem(exc: BaseException, error: str, captured: dict[str, str]) -> None:
+    """``--pdb`` on a failure outside a step (a pipeline module that failed to import):
+    ``error`` is its report, ``captured`` what it printed."""
+    debugger = _POST_MORTEM.get("debugger")
+    if debugger is not None:
+        debugger(exc, TaskResult("", False, 0.0, 0.0, error=error, captured=captured))
+
+
 def set_post_mortem(debugger: Callable[[BaseException, TaskResult], object] | None) -> None:
     """Call ``debugger(exception, result)`` when a step raises in this process (``result``:
     its :class:`TaskResult`, the traceback text and captured output; None: stop)."""

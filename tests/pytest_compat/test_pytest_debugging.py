@@ -224,11 +224,6 @@ class TestPDB:
             assert "captured log" not in out
         assert "1 failed" in after_last_prompt(out)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="-p no:logging blocks zenrun's caplog fixture only: the capture plugin still "
-        "captures log records, so 'captured log' is shown",
-    )
     def test_pdb_print_captured_logs_nologging(self, zenrunner) -> None:
         p1 = zenrunner.makepyfile(
             pipelines(
@@ -267,15 +262,11 @@ class TestPDB:
         out = result.stdout.str()
         in_order(out, "def test_1", "zenrun.raises(ValueError, globalfunc)", "Pdb", "function", "1 failed")
 
-    @pytest.mark.xfail(
-        strict=True, reason="--pdb opens no debugger on a collection error (only on a failing step)"
-    )
     def test_pdb_interaction_on_collection_issue181(self, zenrunner) -> None:
         p1 = zenrunner.makepyfile("import zenrun\nxxx\n")
         result = run(zenrunner, "--pdb", str(p1), stdin="c\n")
         in_order(result.stdout.str(), "Pdb", "1 error")
 
-    @pytest.mark.xfail(strict=True, reason="--pdb opens no debugger on an INTERNALERROR")
     def test_pdb_interaction_on_internal_error(self, zenrunner) -> None:
         zenrunner.makeconftest(
             """
@@ -289,9 +280,6 @@ class TestPDB:
         assert "Pdb" in result.stdout.str()
         assert len([x for x in before.splitlines() if x.startswith("INTERNALERROR> Traceback")]) == 1
 
-    @pytest.mark.xfail(
-        strict=True, reason="--pdb opens no debugger on a conftest's import error (a usage error, exit 4)"
-    )
     def test_pdb_prevent_ConftestImportFailure_hiding_exception(self, zenrunner) -> None:
         zenrunner.makepyfile(pipelines("@step\ndef test_func():\n    pass\n", pipe="test_func()"))
         sub_dir = zenrunner.path.joinpath("ns")
@@ -559,9 +547,6 @@ class TestPDB:
         result = run(zenrunner, str(p1))
         in_order(result.stdout.str(), "x = 5", "Pdb")
 
-    @pytest.mark.xfail(
-        strict=True, reason="--pdb opens no debugger on a collection error (only on a failing step)"
-    )
     def test_pdb_collection_failure_is_shown(self, zenrunner) -> None:
         p1 = zenrunner.makepyfile("xxx")
         result = run(zenrunner, "--pdb", str(p1))
