@@ -1316,11 +1316,13 @@ def console_main() -> int:
 
 
 class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`main`: ``import zenrun.main`` makes the package's
-    ``zenrun.main`` this module (Python sets a submodule on its package once imported), and
-    ``zenrun.main(args)`` must still run a session, as ``pytest.main(args)`` does."""
+    """This module, callable as :func:`main`: importing ``zenrun.main`` (the module) sets
+    the package's ``main`` attribute to it, after which ``zenrun.main([...])`` must still
+    run a session, as ``pytest.main([...])`` does."""
 
-    def __call__(self, args: Sequence[str] | None = None, plugins: Sequence[object] = ()) -> int:
+    def __call__(
+        self, args: Sequence[str] | os.PathLike[str] | None = None, plugins: Sequence[object] = ()
+    ) -> int:
         return main(args, plugins)
 
 

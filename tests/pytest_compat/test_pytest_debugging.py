@@ -615,8 +615,15 @@ class TestPDB:
         assert "1 failed" in rest
 
     def test_pdb_custom_cls(self, zenrunner) -> None:
-        """pytest's fails at collection (``xxx``); here in a step: zenrun's post-mortem
-        debugger is for failing steps."""
+        zenrunner.makepyfile(mypdb=CUSTOM_PDB)
+        zenrunner.syspathinsert()
+        p1 = zenrunner.makepyfile("""xxx """)
+        result = run(zenrunner, "--pdb", "--pdbcls=mypdb:_CustomPdb", str(p1))
+        result.stdout.fnmatch_lines(["*NameError*xxx*", "*1 error*"])
+        result.stdout.fnmatch_lines(["calls: ['init', 'reset', 'interaction']"])
+
+    def test_pdb_custom_cls_in_a_step(self, zenrunner) -> None:
+        """zenrun's: the same in a failing step."""
         zenrunner.makepyfile(mypdb=CUSTOM_PDB)
         zenrunner.syspathinsert()
         p1 = zenrunner.makepyfile(pipelines("@step\ndef test_1():\n    xxx\n", pipe="test_1()"))
@@ -637,9 +644,9 @@ class TestPDB:
     def test_pdb_custom_cls_without_pdb(self, zenrunner) -> None:
         zenrunner.makepyfile(mypdb=CUSTOM_PDB)
         zenrunner.syspathinsert()
-        p1 = zenrunner.makepyfile(pipelines("@step\ndef test_1():\n    xxx\n", pipe="test_1()"))
+        p1 = zenrunner.makepyfile("""xxx """)
         result = run(zenrunner, "--pdbcls=mypdb:_CustomPdb", str(p1))
-        result.stdout.fnmatch_lines(["*NameError*xxx*", "*1 failed*"])
+        result.stdout.fnmatch_lines(["*NameError*xxx*", "*1 error*"])
         result.stdout.no_fnmatch_line("calls: *")
 
     def test_pdb_custom_cls_with_set_trace(self, zenrunner) -> None:

@@ -3,7 +3,8 @@ version) where it applies: what pytest 3 deprecated and pytest 4 made an error i
 in zenrun too, so these cases check the error pytest gives today.
 
 - ``test_str_args_deprecated``: ``zenrun.main("...")`` with a string is a ``TypeError``
-  (pytest's wording; a path is one argument);
+  (pytest's wording; zenrun's: a path is one argument, and ``zenrun.main`` stays callable
+  once the module ``zenrun.main`` is imported);
 - ``test_pytest_plugins_in_non_top_level_conftest_deprecated*`` (3): ``zenrun_plugins``
   in a conftest below the rootdir is an error naming it, one at the top is not;
 - ``test_call_fixture_function_deprecated``: calling a fixture function directly fails.
@@ -39,6 +40,19 @@ def test_str_args_deprecated(zenrunner) -> None:
     """Passing a string to zenrun.main() is an error (pytest 4: deprecation removed)."""
     with pytest.raises(TypeError, match=r"`args` parameter expected to be a list of strings, got: '.* -x'"):
         zenrun.main(f"{zenrunner.path} -x")
+
+
+def test_str_args_after_importing_the_module(zenrunner) -> None:
+    """zenrun's: ``zenrun.main`` is the function also once the module ``zenrun.main`` was
+    imported (which sets the package's attribute to the module)."""
+    result = zenrunner.runpython_c("import zenrun.main, zenrun; zenrun.main('-x .')")
+    result.stderr.fnmatch_lines(
+        ["TypeError: `args` parameter expected to be a list of strings, got: '-x .'*"]
+    )
+    result = zenrunner.runpython_c(
+        "import zenrun.main, zenrun; raise SystemExit(zenrun.main(['--co', '-q']))"
+    )
+    assert result.ret == zenrun.ExitCode.NO_PIPELINES_COLLECTED
 
 
 def test_path_args(zenrunner) -> None:
