@@ -553,6 +553,7 @@ def _main(config: Config, session: Session) -> int:
         session.collect()
     if take_quit_request():  # --pdb's debugger, on a module that failed to import, left with quit
         raise Exit(QUITTING)
+    take_shown()  # (a collection error the debugger showed is not a pipeline's failure)
     if session.shouldfail:  # --maxfail reached by collection errors: as pytest, exit 1
         return ExitCode.PIPELINES_FAILED
     if session.collection_errors and not config.getoption("continue_on_collection_errors", False):
