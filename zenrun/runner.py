@@ -541,7 +541,9 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
             zenrun_step_call(call)
         else:
             task.hooks(step_run=task.step_run, call=call)
-    except KeyboardInterrupt:  # stops the run
+    except KeyboardInterrupt as exc:  # stops the run; with --pdb, as pytest, the step's failure
+        if exc is call.raised and "debugger" in _POST_MORTEM:  # (to debug, where it came)
+            raise StepRaised(exc) from None
         raise
     except BaseException as exc:
         if exc is call.raised:  # whatever the step raised (as pytest: a BaseException too) fails it

@@ -144,12 +144,6 @@ class TestPDB:
         assert rep[1] == "failed"
         assert len(pdblist) == 0
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a KeyboardInterrupt raised by a step interrupts the session at once: the "
-        "pipeline gets no report and no post-mortem debugger (pytest reports the test failed, "
-        "debugs it, then stops)",
-    )
     def test_pdb_on_KeyboardInterrupt(self, zenrunner, pdblist) -> None:
         rep = runpdb_and_get_report(
             zenrunner, pipelines("@step\ndef test_func():\n    raise KeyboardInterrupt\n", pipe="test_func()")
