@@ -120,7 +120,7 @@ class TestPDB:
         rep = runpdb_and_get_report(
             zenrunner,
             "import zenrun\n"
-            + pipelines(FAILING).replace("", "")
+            + pipelines(FAILING)
             + "\n@zenrun.mark.xfail\n@pipeline\ndef pipe():\n    test_func()\n",
         )
         assert rep[1] == "xfailed"
