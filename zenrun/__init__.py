@@ -65,6 +65,9 @@ _EXPORTS = {
     "ZenrunWarning": "zenrun.errors",
     "fixture": "zenrun.fixtures",
     # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
+    "CacheValues": "zenrun.lastfailed",
+    "CaptureFixture": "zenrun.capture",
+    "CaptureResult": "zenrun.capture",
     "LogCaptureFixture": "zenrun.logcapture",
     "MonkeyPatch": "zenrun.monkeypatch",
     # A plugin's state on the config and items (``config.stash[key]``), as pytest's.
@@ -104,6 +107,9 @@ __all__ = [
     "ArtifactStoreError",
     "BaseStepConfig",
     "Cache",
+    "CacheValues",
+    "CaptureFixture",
+    "CaptureResult",
     "ComposeError",
     "DynamicPipeline",
     "Execution",
@@ -219,6 +225,7 @@ if TYPE_CHECKING:
     from pytest import raises as raises
     from pytest import warns as warns
 
+    from zenrun.capture import CaptureFixture, CaptureResult
     from zenrun.collect import Item
     from zenrun.compose import GatherStepsParameters, gather
     from zenrun.config import api_config, redact_url
@@ -236,6 +243,7 @@ if TYPE_CHECKING:
         ZenrunWarning,
     )
     from zenrun.fixtures import fixture
+    from zenrun.lastfailed import CacheValues
     from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main
     from zenrun.marks import mark, param

@@ -20,6 +20,11 @@ copy of the terminal's descriptor, so progress lines are never captured.
 streams only; ``--capture=tee-sys`` captures and also writes through;
 ``--log-cli-level`` streams log records live.
 
+The capture fixtures (``capsys`` and its kin, :class:`CaptureFixture`) sit in front of
+that: while one is active on a thread, the proxies give that thread's writes to it
+first (``_local.tap``), and ``capfd`` points descriptors 1 and 2 at its own spools,
+putting back what they were (a step's spools, or the terminal) when it stops.
+
 What a step leaves running writes into no later step's capture ("stray output"):
 
 - Python-level writes (``print``, ``sys.stdout.write``, logging) are routed by
@@ -53,6 +58,7 @@ What a step leaves running writes into no later step's capture ("stray output"):
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import fcntl
@@ -61,10 +67,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Generic, NamedTuple, TextIO, TypeVar
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.errors import UsageError
@@ -191,6 +197,19 @@ class _ThreadStream:
         self._closed = False
 
     def write(self, text: str) -> int:
+        tap = getattr(_local, "tap", None)
+        if tap is not None:  # a capture fixture (capsys, capfd, ...) captures on this thread
+            if tap is _BYPASS:  # its disabled(): to the terminal
+                self._passthrough(text)
+                return len(text)
+            if not isinstance(text, str):
+                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+            if tap.take(self._name, text) and not tap.tee:
+                return len(text)
+        return self._write_captured(text)
+
+    def _write_captured(self, text: str) -> int:
+        """Where ``text`` goes without a capture fixture: the step's capture, or the terminal."""
         capture = _current()
         if capture is not None:
             writer = capture.fd_writer(self._name) if capture.fd_spools else None
@@ -239,7 +258,19 @@ class _ThreadStream:
                 self._closed = True
 
     def isatty(self) -> bool:
-        return False if _current() is not None else self._original.isatty()
+        tap = getattr(_local, "tap", None)
+        if _current() is not None or (tap is not None and tap is not _BYPASS):
+            return False
+        return bool(self._original.isatty())
+
+    @property
+    def buffer(self) -> Any:
+        """The binary stream beneath: while a capture fixture captures on this thread, one
+        writing into it (``sys.stdout.buffer.write(b"...")``, as ``capsysbinary`` reads)."""
+        tap = getattr(_local, "tap", None)
+        if tap is not None and tap is not _BYPASS:
+            return _TapBuffer(self, tap)
+        return self._original.buffer
 
     @property
     def errors(self) -> str:
@@ -306,6 +337,11 @@ def install() -> None:
             sys.stderr = _ThreadStream("stderr", sys.stderr)
         if _log_handler not in root.handlers:
             root.addHandler(_log_handler)
+
+
+def installed() -> bool:
+    """Whether the dispatching proxies are ``sys.stdout`` and ``sys.stderr`` now."""
+    return isinstance(sys.stdout, _ThreadStream) and isinstance(sys.stderr, _ThreadStream)
 
 
 def unwrap(stream: Any) -> Any:
@@ -719,6 +755,321 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
     finally:
         if held is not None:
             _sigmask(signal.SIG_SETMASK, held)
+
+
+# -- capture fixtures: capsys, capsysbinary, capfd, capfdbinary, capteesys -----------------
+
+#: ``_local.tap`` inside a capture fixture's ``disabled()`` block: writes reach the terminal.
+_BYPASS: Any = object()
+#: The key of an item's capture fixture in ``item.stash`` (one per item: two is an error).
+FIXTURE_KEY = "zenrun.capture.fixture"
+AnyStr = TypeVar("AnyStr", str, bytes)
+
+
+class _Tap:
+    """What an active capture fixture holds (pytest's ``MultiCapture`` of ``SysCapture`` or
+    ``FDCapture``): what its thread writes to ``sys.stdout`` / ``sys.stderr`` and, ``fd``, what
+    reaches descriptors 1 and 2 (there it also keeps Python's writes, in order with them)."""
+
+    def __init__(self, fd: bool, binary: bool, tee: bool) -> None:
+        self.fd, self.binary, self.tee = fd, binary, tee
+        self.stopped = False
+        self.thread = 0
+        self.previous: Any = None
+        self.data = {"stdout": bytearray(), "stderr": bytearray()}  # binary
+        self.text: dict[str, list[str]] = {"stdout": [], "stderr": []}  # text
+        self.decoders = {name: codecs.getincrementaldecoder("utf-8")("replace") for name in self.text}
+        self.spools: dict[str, int] = {}  # stream -> spool descriptor, while descriptors are ours
+        self.redirected: list[tuple[int, str, int, tuple[int, int], bool]] = []
+
+    def start(self) -> None:
+        install()
+        self.thread = threading.get_ident()
+        self.previous = getattr(_local, "tap", None)
+        if self.fd:
+            # Descriptors belong to the process: only where code runs one at a time (as a
+            # step's own capture); elsewhere (steps on threads) Python's streams only.
+            with _install_lock:
+                alone = self.thread == threading.main_thread().ident and _thread_captures == 0
+            if alone:
+                self._redirect()
+        _local.tap = self
+
+    def stop(self) -> None:
+        self.stopped = True
+        if threading.get_ident() == self.thread and getattr(_local, "tap", None) is self:
+            _local.tap = self.previous
+        if self.redirected:
+            self._restore()
+
+    def take(self, name: str, text: str) -> bool:
+        """Keep ``text`` written to stream ``name``; False once stopped (it goes on as usual)."""
+        if self.stopped:
+            return False
+        spool = self.spools.get(name)
+        if spool is not None:
+            _write_all(spool, text.encode("utf-8", "replace"))
+        elif self.binary:
+            self.data[name] += text.encode("utf-8", "replace")
+        else:
+            self.text[name].append(text)
+        return True
+
+    def take_bytes(self, name: str, data: bytes) -> bool:
+        """Keep ``data`` written to stream ``name``'s buffer; False once stopped."""
+        if self.stopped:
+            return False
+        spool = self.spools.get(name)
+        if spool is not None:
+            _write_all(spool, data)
+        else:
+            self._keep(name, data)
+        return True
+
+    def _keep(self, name: str, data: bytes) -> None:
+        if self.binary:
+            self.data[name] += data
+        else:
+            self.text[name].append(self.decoders[name].decode(data))
+
+    def read(self) -> tuple[Any, Any]:
+        """What was captured since the last read (``str``, or ``bytes`` when binary), forgotten."""
+        if self.spools:
+            with _fd_lock:
+                _flush_streams()  # what sits in Python's and C's buffers first
+                for name, spool in self.spools.items():
+                    with contextlib.suppress(OSError):
+                        size = os.fstat(spool).st_size
+                        if size:
+                            data = os.pread(spool, size, 0)
+                            os.ftruncate(spool, 0)  # appending writers go on at the new end
+                            self._keep(name, data)
+        if self.binary:
+            out, err = bytes(self.data["stdout"]), bytes(self.data["stderr"])
+            for buffer in self.data.values():
+                buffer.clear()
+            return out, err
+        texts = ("".join(self.text["stdout"]), "".join(self.text["stderr"]))
+        for parts in self.text.values():
+            parts.clear()
+        return texts
+
+    def _redirect(self) -> None:
+        with _fd_lock:
+            _flush_streams()
+            for fd, name in ((1, "stdout"), (2, "stderr")):
+                try:
+                    saved = os.dup(fd)
+                except OSError:  # closed: Python's writes only
+                    continue
+                spool = None
+                try:
+                    spool = _spool()
+                    os.dup2(spool[0], fd)
+                except OSError:
+                    os.close(saved)
+                    if spool is not None:
+                        os.close(spool[0])
+                    continue
+                owns = fd not in _terminal_fds
+                if owns:  # the reporter reaches the terminal through this copy meanwhile
+                    _terminal_fds[fd] = saved
+                self.redirected.append((fd, name, saved, spool, owns))
+                self.spools[name] = spool[0]
+
+    def _restore(self) -> None:
+        """Put descriptors 1 and 2 back and keep what their spools received."""
+        with _fd_lock:
+            _flush_streams()
+            for fd, _name, saved, _spool, owns in self.redirected:
+                os.dup2(saved, fd)
+                if owns:
+                    copy = _terminal_streams.pop(fd, None)
+                    if copy is not None:
+                        copy.close()  # closefd=False: ``saved`` is closed next
+                    _terminal_fds.pop(fd, None)
+                os.close(saved)
+            for _fd, name, _saved, spool, _owns in self.redirected:
+                size = _ours(spool)
+                if size is None:  # the code closed it: nothing to read, not ours to close
+                    continue
+                if size:
+                    self._keep(name, os.pread(spool[0], size, 0))
+                os.close(spool[0])  # a process started meanwhile keeps its own descriptor
+            self.redirected.clear()
+            self.spools.clear()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _TapBuffer:
+    """``sys.stdout.buffer`` while a capture fixture captures: bytes go to it."""
+
+    def __init__(self, stream: _ThreadStream, tap: _Tap) -> None:
+        self._stream, self._tap = stream, tap
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        if not self._tap.take_bytes(self._stream._name, data) or self._tap.tee:
+            self._stream._write_captured(data.decode("utf-8", "replace"))
+        return len(data)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream._original.buffer, name)
+
+
+class CaptureResult(NamedTuple, Generic[AnyStr]):
+    """What ``readouterr()`` returns: ``out`` and ``err`` (pytest's ``CaptureResult``)."""
+
+    out: AnyStr
+    err: AnyStr
+
+
+class CaptureFixture(Generic[AnyStr]):
+    """What the ``capsys``, ``capsysbinary``, ``capfd``, ``capfdbinary`` and ``capteesys``
+    fixtures give (pytest's ``CaptureFixture``): ``readouterr()`` and ``disabled()``.
+
+    It captures what the pipeline's own code writes while its fixtures are set up and its
+    body runs, while its fixtures are torn down, and inside a step it is given to, while
+    that step runs. What it captured and nobody read comes back with the next
+    ``readouterr()`` and also goes on to the item's captured output of that phase, shown
+    with its report, as pytest's does.
+    """
+
+    def __init__(self, name: str, *, fd: bool = False, binary: bool = False, tee: bool = False) -> None:
+        #: The fixture's name (``capsys``, ...).
+        self.fixturename = name
+        self._fd, self._binary, self._tee = fd, binary, tee
+        self._capture: _Tap | None = None
+        self._captured_out: AnyStr = self._empty()
+        self._captured_err: AnyStr = self._empty()
+
+    def _empty(self) -> Any:
+        return b"" if self._binary else ""
+
+    def _start(self) -> None:
+        """Capture (again) on this thread."""
+        if self._capture is None:
+            self._capture = _Tap(self._fd, self._binary, self._tee)
+            self._capture.start()
+
+    def close(self) -> None:
+        """Stop capturing. What was captured and not read is kept for ``readouterr()`` and
+        written on to where it would have gone without the fixture."""
+        capture, self._capture = self._capture, None
+        if capture is None:
+            return
+        capture.stop()
+        out, err = capture.read()
+        self._captured_out += out
+        self._captured_err += err
+        if self._tee:  # it went on as it was written
+            return
+        for stream, text in ((sys.stdout, out), (sys.stderr, err)):
+            if text and stream is not None:
+                stream.write(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+
+    def readouterr(self) -> CaptureResult[AnyStr]:
+        """What was captured since the last call: ``(out, err)``, a named tuple of ``str``
+        (``bytes`` for ``capsysbinary`` / ``capfdbinary``)."""
+        out, err = self._captured_out, self._captured_err
+        if self._capture is not None:
+            more_out, more_err = self._capture.read()
+            out += more_out
+            err += more_err
+        self._captured_out = self._captured_err = self._empty()
+        return CaptureResult(out, err)
+
+    @contextmanager
+    def disabled(self) -> Iterator[None]:
+        """What is written inside the ``with`` block is not captured (by the fixture nor by
+        the item's capture): it reaches the terminal."""
+        with bypassing():
+            yield
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to a worker process with a step it is given to: a fixture of the same kind,
+        # which captures there while the step runs.
+        return (_remade, (self.fixturename, self._fd, self._binary, self._tee))
+
+    def __repr__(self) -> str:
+        return f"<CaptureFixture {self.fixturename}>"
+
+
+def _remade(name: str, fd: bool, binary: bool, tee: bool) -> CaptureFixture[Any]:
+    return CaptureFixture(name, fd=fd, binary=binary, tee=tee)
+
+
+@contextmanager
+def bypassing() -> Iterator[None]:
+    """What this thread writes while the block runs reaches the terminal: no capture fixture
+    and no capture of zenrun's keeps it (descriptors 1 and 2 too, where they are captured).
+    Nested, the inner block changes nothing."""
+    previous = getattr(_local, "tap", None)
+    if previous is _BYPASS:
+        yield
+        return
+    install()
+    _local.tap = _BYPASS
+    pointed: list[tuple[int, int]] = []
+    with _fd_lock:
+        _flush_streams()
+        for fd, terminal in list(_terminal_fds.items()):
+            try:
+                saved = os.dup(fd)
+            except OSError:
+                continue
+            try:
+                os.dup2(terminal, fd)
+            except OSError:
+                os.close(saved)
+                continue
+            pointed.append((fd, saved))
+    try:
+        yield
+    finally:
+        with _fd_lock:
+            _flush_streams()
+            for fd, saved in pointed:
+                os.dup2(saved, fd)
+                os.close(saved)
+        _local.tap = previous
+
+
+class fixture_capturing:
+    """A phase of an item (its setup and body, its teardown), around which its capture fixture
+    (if it has one: ``stash[FIXTURE_KEY]``) captures, as pytest's in each test phase; at the
+    end, what it captured and nobody read goes on into the phase's captured output. Also
+    around a step given capture fixtures (``fixtures``)."""
+
+    __slots__ = ("fixtures", "stash")
+
+    def __init__(self, stash: dict[Any, Any] | None = None, fixtures: Iterable[Any] = ()) -> None:
+        self.stash = stash
+        self.fixtures = list(fixtures)
+
+    def _current(self) -> list[CaptureFixture[Any]]:
+        found = self.stash.get(FIXTURE_KEY) if self.stash is not None else None
+        return [f for f in (*self.fixtures, found) if isinstance(f, CaptureFixture)]
+
+    def __enter__(self) -> None:
+        for fixture in self._current():
+            fixture._start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for fixture in self._current():
+            fixture.close()
 
 
 def silence_stdout() -> None:

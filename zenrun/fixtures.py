@@ -44,6 +44,35 @@ class FixtureLookupError(LookupError):
     """A fixture is missing or recursive; the message lists what is available."""
 
 
+def requesting_lines(item: Any, funcs: list[Callable[..., Any]], where: str) -> tuple[list[str], str]:
+    """pytest's lines of a fixture lookup error: for the pipeline and each fixture function in
+    ``funcs``, ``file PATH, line N`` and its lines up to ``def``; and the location of the
+    last (``where`` when no source is found)."""
+    tblines: list[str] = []
+    location = where
+    for func in [f for f in (getattr(getattr(item, "target", None), "fn", None), *funcs) if f is not None]:
+        func = real_function(func)  # the file and the lines of the same function
+        try:
+            lines, lineno = inspect.getsourcelines(func)
+            path = inspect.getsourcefile(func) or "?"
+        except (OSError, TypeError, IndexError):
+            # as pytest: where it is, without its source (a file changed or gone)
+            code = getattr(func, "__code__", None)
+            if code is None:
+                continue
+            path, lineno = code.co_filename, code.co_firstlineno
+            tblines.append(f"file {path}, line {lineno}: source code not available")
+            location = f"{path}:{lineno}"
+            continue
+        tblines.append(f"file {path}, line {lineno}")
+        for line in lines:
+            tblines.append("  " + line.rstrip())
+            if line.lstrip().startswith(("def ", "async def ")):
+                break
+        location = f"{path}:{lineno}"
+    return tblines, location
+
+
 class ScopeMismatch(FixtureLookupError):
     """A fixture requested a fixture of a narrower scope."""
 
@@ -276,8 +305,24 @@ class FixtureRequest:
         return None
 
     def raiseerror(self, msg: str | None) -> NoReturn:
-        """Raise a :class:`FixtureLookupError` with ``msg``: the fixture cannot serve this item."""
-        raise FixtureLookupError(msg or f"fixture {self.fixturename!r} cannot be set up")
+        """Raise a :class:`FixtureLookupError` with ``msg``: the fixture cannot serve this item.
+        As pytest's, its report shows where the fixture was asked for (the pipeline, then
+        the fixtures being set up that led to it) and ``msg`` on ``E`` lines."""
+        msg = msg or f"fixture {self.fixturename!r} cannot be set up"
+        # The fixture raising is the last one being set up: shown from the side that asked.
+        asking = [d.func for _, d in self._setup._computing if d is not self._fixturedef]
+        tblines, location = requesting_lines(self._item, asking, self._item.nodeid)
+        first, *rest = msg.split("\n")
+        text = "\n".join(
+            [
+                *tblines,
+                f"E       {first.strip()}",
+                *(f">       {line.strip()}" for line in rest),
+                "",
+                location,
+            ]
+        )
+        raise FixtureLookupError(text)
 
     def __repr__(self) -> str:
         return f"<FixtureRequest for {self._item.nodeid!r} ({self.fixturename or 'pipeline'})>"
@@ -310,6 +355,8 @@ class ScopeNode:
     keywords: dict[str, Any] = field(default_factory=dict)
     module_path: Path | None = None  # the module's file, for a module-scoped fixture
     module: ModuleType | None = None
+    #: A plugin's storage on this node, as pytest's ``node.stash`` (a dict here).
+    stash: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def path(self) -> Path | None:
@@ -484,33 +531,7 @@ class FixtureManager:
         ``E       fixture 'x' not found`` and the available fixtures."""
         available = ", ".join(self.available(module_path))
         requesters = stack if stack is not None else [requester] if requester else []
-        funcs = [
-            f
-            for f in (getattr(getattr(item, "target", None), "fn", None), *(d.func for d in requesters))
-            if f is not None
-        ]
-        tblines: list[str] = []
-        location = where
-        for func in funcs:
-            func = real_function(func)  # the file and the lines of the same function
-            try:
-                lines, lineno = inspect.getsourcelines(func)
-                path = inspect.getsourcefile(func) or "?"
-            except (OSError, TypeError, IndexError):
-                # as pytest: where it is, without its source (a file changed or gone)
-                code = getattr(func, "__code__", None)
-                if code is None:
-                    continue
-                path, lineno = code.co_filename, code.co_firstlineno
-                tblines.append(f"file {path}, line {lineno}: source code not available")
-                location = f"{path}:{lineno}"
-                continue
-            tblines.append(f"file {path}, line {lineno}")
-            for line in lines:
-                tblines.append("  " + line.rstrip())
-                if line.lstrip().startswith(("def ", "async def ")):
-                    break
-            location = f"{path}:{lineno}"
+        tblines, location = requesting_lines(item, [d.func for d in requesters], where)
         if recursive:
             first = f"recursive dependency involving fixture {name!r} detected"
         else:

@@ -7,6 +7,9 @@ items that failed or errored, and of the modules that failed to collect; an
 item that passes later is removed), ``v/cache/nodeids`` (every item id seen,
 for ``--nf``) and ``v/cache/stepwise`` (where ``--sw`` continues).
 ``--cache-clear`` forgets them with the cache.
+
+The same values are pytest's ``config.cache`` for a project's own use: the ``cache``
+fixture (:class:`CacheValues`: ``get``, ``set``, ``mkdir`` for directories in ``d/``).
 """
 
 from __future__ import annotations
@@ -18,50 +21,83 @@ import shutil
 from collections.abc import Generator, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun.errors import UsageError
+from zenrun.fixtures import fixture
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.sqlite import make_store_dir
+
+if TYPE_CHECKING:
+    from zenrun.fixtures import FixtureRequest
 
 LASTFAILED = "cache/lastfailed"
 NODEIDS = "cache/nodeids"
 STEPWISE = "cache/stepwise"
 
 
-class Values:
-    """JSON values by ``/``-separated key in ``<store>/v/`` (pytest's ``config.cache.get/set``)."""
+class CacheValues:
+    """JSON values by ``/``-separated key in ``<store>/v/``, and directories in ``<store>/d/``:
+    what pytest's ``config.cache`` is (``get``, ``set``, ``mkdir``). The ``cache`` fixture
+    gives the session's; a hook reaches it as ``CacheValues.for_config(config)``
+    (``config.cache`` is zenrun's step cache)."""
 
     def __init__(self, store_path: Path) -> None:
         self.store_path = Path(store_path)
         self._dir = self.store_path / "v"
 
+    @classmethod
+    def for_config(cls, config: Any) -> CacheValues:
+        """The store's values of ``config``'s session (made once per session)."""
+        made: CacheValues | None = config.stash.get("values")
+        if made is None:
+            made = config.stash["values"] = cls(config.store_path)
+        return made
+
     def _path(self, key: str) -> Path:
         path = (self._dir / key).resolve()
         if not path.is_relative_to(self._dir.resolve()):
-            raise ValueError(f"value key {key!r} leaves the store")
+            raise ValueError(f"cache key {key!r} leaves the store's values directory")
         return path
 
     def get(self, key: str, default: Any) -> Any:
-        """The value stored under ``key``, or ``default`` (also when it cannot be read)."""
+        """The value stored under ``key``, or ``default`` (also when it cannot be read). A key
+        is ``/``-separated, its first part usually your plugin's or project's name; a key
+        leading out of the values directory is a ValueError."""
+        path = self._path(key)
         try:
-            with self._path(key).open(encoding="utf-8") as fh:
+            with path.open(encoding="utf-8") as fh:
                 return json.load(fh)
         except (OSError, ValueError):
             return default
 
     def set(self, key: str, value: Any) -> None:
-        """Store ``value`` (JSON) under ``key``; a store that cannot be written is left alone."""
+        """Store ``value`` under ``key``: basic Python types, as ``json`` writes them (a
+        TypeError for others); a store that cannot be written is left alone."""
         path = self._path(key)
+        data = json.dumps(value, indent=2)
         try:
-            if not self.store_path.is_dir():
-                make_store_dir(self.store_path)
+            self._make_store()
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps(value, indent=2), encoding="utf-8")
+            tmp.write_text(data, encoding="utf-8")
             os.replace(tmp, path)  # atomic: a crash leaves the old value
         except (OSError, UsageError):  # a read-only store: nothing to remember, as pytest's cache
             pass
+
+    def mkdir(self, name: str) -> Path:
+        """The directory ``<store>/d/<name>``, made if missing: files kept between sessions
+        (a database dump, downloaded data). ``name`` is one path part (no ``/``)."""
+        if len(Path(name).parts) != 1 or name in (".", ".."):
+            raise ValueError(f"cache directory name {name!r}: one path part, without separators")
+        path = self.store_path / "d" / name
+        self._make_store()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _make_store(self) -> None:
+        if not self.store_path.is_dir():
+            make_store_dir(self.store_path)
 
     def keys(self) -> list[str]:
         if not self._dir.is_dir():
@@ -72,16 +108,37 @@ class Values:
             if p.is_file() and not p.name.endswith(".tmp")
         )
 
+    def dir_files(self) -> list[tuple[str, int]]:
+        """The files under the cache directories: ``(name/relative/path, size)``, sorted."""
+        top = self.store_path / "d"
+        if not top.is_dir():
+            return []
+        found = []
+        for path in sorted(top.rglob("*")):
+            try:
+                if path.is_file():
+                    found.append((path.relative_to(top).as_posix(), path.stat().st_size))
+            except OSError:
+                continue
+        return found
+
     def clear(self) -> None:
+        """Forget the values and the directories (``--cache-clear``)."""
         shutil.rmtree(self._dir, ignore_errors=True)
+        shutil.rmtree(self.store_path / "d", ignore_errors=True)
 
 
-def values(config: Any) -> Values:
+def values(config: Any) -> CacheValues:
     """The store's values of ``config`` (made once per session)."""
-    made = config.stash.get("values")
-    if made is None:
-        made = config.stash["values"] = Values(config.store_path)
-    return made
+    return CacheValues.for_config(config)
+
+
+@fixture
+def cache(request: FixtureRequest) -> CacheValues:
+    """Values kept between sessions in the store (pytest's ``cache`` fixture):
+    ``cache.get(key, default)``, ``cache.set(key, value)`` (JSON values, ``/``-separated
+    keys whose first part names your project), ``cache.mkdir(name)`` (a directory)."""
+    return CacheValues.for_config(request.config)
 
 
 @hookimpl
@@ -126,7 +183,8 @@ def zenrun_addoption(parser: Any) -> None:
         action="append",
         nargs="?",
         metavar="GLOB",
-        help="show the values kept in the store (--lf, --sw, ...) and exit; optional glob (default *)",
+        help="show the values kept in the store (--lf, --sw, the cache fixture, ...) and the files of "
+        "its cache directories, and exit; optional glob (default *)",
     )
     group.addoption(
         "--sw",
@@ -171,7 +229,8 @@ def zenrun_configure(config: Any) -> None:
 
 
 def cacheshow(config: Any, session: Any) -> int:
-    """``--cache-show [GLOB]``: the values kept in the store."""
+    """``--cache-show [GLOB]``: the values kept in the store, and the files of its cache
+    directories (``cache.mkdir``)."""
     import fnmatch
     from pprint import pformat
 
@@ -180,7 +239,8 @@ def cacheshow(config: Any, session: Any) -> int:
     store = values(config)
     write(f"cachedir: {store.store_path}")
     keys = store.keys()
-    if not keys:
+    files = store.dir_files()
+    if not keys and not files:
         write("cache is empty")
         return 0
     glob = config.getoption("cacheshow")[0] or "*"
@@ -197,6 +257,12 @@ def cacheshow(config: Any, session: Any) -> int:
         write(f"{key} contains:")
         for line in pformat(value).splitlines():
             write("  " + line)
+    if files:
+        if reporter is not None:
+            reporter.write_sep("-", f"cache directories for {glob!r}")
+        for name, size in files:
+            if fnmatch.fnmatch(name, glob):
+                write(f"d/{name} is a file of length {size}")
     return 0
 
 

@@ -18,7 +18,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import describe_fault
 from zenrun.cache import store_identity
-from zenrun.capture import capturing, section_title, silence_stdout
+from zenrun.capture import capturing, fixture_capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.config.argparsing import non_negative_int
@@ -820,7 +820,8 @@ def prepare_item(
     where = "setup"
     capture = config.stash.get("capture")
     try:
-        with capturing(capture) as setup_capture:  # fixture output, as a step's
+        # Fixture output, as a step's; a capture fixture (capsys) captures until the body ends.
+        with capturing(capture) as setup_capture, fixture_capturing(item.stash):
             if item.missing:
                 raise session.fixturemanager.missing_error(item)
             direct = _direct_argnames(item)
@@ -982,7 +983,7 @@ def finish_item(
             xfail = None
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED) and report.run is not None:
         _apply_xfail(report, xfail, raised_matches)
-    with capturing(session.config.stash.get("capture")) as teardown_capture:
+    with capturing(session.config.stash.get("capture")) as teardown_capture, fixture_capturing(item.stash):
         teardown_errors = session.setup_state.teardown("pipeline", item)
         try:
             item.ihook.zenrun_runtest_teardown(item=item)

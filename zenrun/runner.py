@@ -39,7 +39,7 @@ from zenrun.artifacts.preview import preview
 from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, hidden_frame, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
-from zenrun.capture import CaptureSettings, capturing
+from zenrun.capture import CaptureFixture, CaptureSettings, capturing, fixture_capturing
 from zenrun.config import PluginManager
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
@@ -536,11 +536,14 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
             return call_with_gathered(step.fn, gathered, kwargs)
 
     call = StepCall(task, function, kwargs)
+    # A capture fixture given to the step (capsys) captures while it runs, on its thread.
+    given = [v for v in task.literals.values() if isinstance(v, CaptureFixture)] if task.literals else None
     try:
-        if task.hooks is None:  # no plugin wraps steps: no hook machinery per call
-            zenrun_step_call(call)
+        if given:
+            with fixture_capturing(fixtures=given):
+                _call_hooks(task, call)
         else:
-            task.hooks(step_run=task.step_run, call=call)
+            _call_hooks(task, call)
     except KeyboardInterrupt as exc:  # stops the run; with --pdb, as pytest, the step's failure
         if exc is call.raised and "debugger" in _POST_MORTEM:  # (to debug, where it came)
             raise StepRaised(exc) from None
@@ -552,6 +555,13 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
             raise PluginFault(_wrapper_at_fault(task.hooks, exc), exc) from exc  # names its plugin
         raise
     return call.result
+
+
+def _call_hooks(task: StepTask, call: StepCall) -> None:
+    if task.hooks is None:  # no plugin wraps steps: no hook machinery per call
+        zenrun_step_call(call)
+    else:
+        task.hooks(step_run=task.step_run, call=call)
 
 
 def _item_outcome(exc: BaseException) -> str | None:

@@ -96,6 +96,18 @@ def pipelines(src: str, *, pre: bool = True) -> str:
     return (PRE + "\n" + text) if pre else text
 
 
+def bodies(src: str) -> str:
+    """pytest test module source -> zenrun pipeline module source whose pipeline bodies are
+    the test functions' bodies as written (a pipeline body is the item's own code, as a test
+    function's: an exception it raises fails the item, and it needs to call no step):
+    ``pytest`` becomes ``zenrun`` and each top-level ``def test*`` a ``@pipeline``."""
+    src = textwrap.dedent(src).strip("\n")
+    src = re.sub(r"^import pytest$", "import zenrun", src, flags=re.M)
+    src = src.replace("pytest.", "zenrun.")
+    src = re.sub(r"^((async\s+)?def\s+test)", r"@pipeline\n\1", src, flags=re.M)
+    return "import zenrun\nfrom zenrun import pipeline, step\n\n" + src + "\n"
+
+
 def store_value(zenrunner: Any, key: str, default: Any = None) -> Any:
     """A value zenrun keeps in the store (pytest's ``config.cache.get(key)``)."""
     path = Path(zenrunner.store) / "v" / key

@@ -5,7 +5,9 @@ puts in ``.pytest_cache`` (README.md, .gitignore, CACHEDIR.TAG).
 
 ``.pytest_cache`` is zenrun's store (``.zenrun``); ``config.cache.get(key)`` is
 read from the store's ``v/`` folder, where zenrun keeps the same values
-(``cache/lastfailed``, ``cache/nodeids``, ``cache/stepwise``). Test functions
+(``cache/lastfailed``, ``cache/nodeids``, ``cache/stepwise``). pytest's
+``config.cache`` object (the ``cache`` fixture) is ``zenrun.CacheValues.for_config(config)``:
+``config.cache`` is zenrun's step cache. Test functions
 are written as pytest writes them and turned into pipelines by
 ``porting.pipelines``. Names mapped: "tests" -> "pipelines", "items" ->
 "pipelines" in the ``collected`` line.
@@ -20,7 +22,7 @@ import os
 import shutil
 
 import pytest
-from porting import module_name, pipelines, store_value
+from porting import bodies, module_name, pipelines, store_value
 
 
 def get_cached_last_failed(zenrunner) -> list[str]:
@@ -29,6 +31,153 @@ def get_cached_last_failed(zenrunner) -> list[str]:
 
 def makepyfile(zenrunner, *args, **files):
     return zenrunner.makepyfile(*[pipelines(a) for a in args], **{k: pipelines(v) for k, v in files.items()})
+
+
+def cache_of(config):
+    """pytest's ``config.cache``: the store's values (``config.cache`` is zenrun's step cache)."""
+    import zenrun
+
+    return zenrun.CacheValues.for_config(config)
+
+
+class TestNewAPI:
+    """pytest's ``config.cache`` API and ``cache`` fixture: ``zenrun.CacheValues``."""
+
+    def test_config_cache_mkdir(self, zenrunner) -> None:
+        config = zenrunner.parseconfigure()
+        with pytest.raises(ValueError):
+            cache_of(config).mkdir("key/name")
+
+        p = cache_of(config).mkdir("name")
+        assert p.is_dir()
+
+    def test_config_cache_mkdir_escape(self, zenrunner) -> None:
+        """`..` is a single path part, so it passes the separator check."""
+        config = zenrunner.parseconfigure()
+        with pytest.raises(ValueError):
+            cache_of(config).mkdir("..")
+
+    @pytest.mark.parametrize(
+        "key",
+        ["../escaped", "plugin/../../escaped", "/absolute/escaped", "//absolute/escaped"],
+    )
+    def test_cache_key_escape(self, zenrunner, key: str) -> None:
+        """Keys must not resolve outside the cache's values directory."""
+        config = zenrunner.parseconfigure()
+        with pytest.raises(ValueError):
+            cache_of(config).set(key, 1)
+        with pytest.raises(ValueError):
+            cache_of(config).get(key, None)
+
+    def test_cache_key_normalized(self, zenrunner) -> None:
+        """A `..` that cancels out within the values directory is fine."""
+        config = zenrunner.parseconfigure()
+        cache_of(config).set("plugin/sub/../value", 42)
+        assert cache_of(config).get("plugin/value", None) == 42
+
+    def test_cache_dir_permissions(self, zenrunner) -> None:
+        """The store has the permissions `mkdir` gives (depending on umask) (#12308)."""
+        config = zenrunner.parseconfigure()
+        p = cache_of(config).mkdir("name")
+        assert p.is_dir()
+        assert (p.parent.stat().st_mode & 0o777) == (p.stat().st_mode & 0o777)
+
+    def test_config_cache_dataerror(self, zenrunner) -> None:
+        config = zenrunner.parseconfigure()
+        cache = cache_of(config)
+        with pytest.raises(TypeError):
+            cache.set("key/name", cache)
+        cache.set("key/name", 0)
+        zenrunner.store.joinpath("v", "key", "name").write_bytes(b"123invalid")
+        val = cache.get("key/name", -2)
+        assert val == -2
+
+    def test_cache_writefail_cachefile_silent(self, zenrunner) -> None:
+        """A file where the store should be: setting a value does not fail (a run is a
+        usage error naming it: ``TestStoreLocation``)."""
+        config = zenrunner.parseconfigure()
+        zenrunner.store.write_text("gone wrong", encoding="utf-8")
+        cache_of(config).set("test/broken", [])
+
+    @pytest.fixture
+    def unwritable_cache_dir(self, zenrunner):
+        cache_dir = zenrunner.store
+        cache_dir.mkdir()
+        mode = cache_dir.stat().st_mode
+        cache_dir.chmod(0)
+        if os.access(cache_dir, os.W_OK):
+            cache_dir.chmod(mode)
+            pytest.skip("Failed to make cache dir unwritable")
+        yield cache_dir
+        cache_dir.chmod(mode)
+
+    def test_cache_writefail_permissions(self, unwritable_cache_dir, zenrunner) -> None:
+        config = zenrunner.parseconfigure()
+        cache_of(config).set("test/broken", [])
+
+    def test_config_cache(self, zenrunner) -> None:
+        """The values are there early on (pytest: ``hasattr(config, "cache")``); pytest's
+        ``pytestconfig`` is ``request.config``."""
+        zenrunner.makeconftest(
+            """
+            import zenrun
+
+            def zenrun_configure(config):
+                # see that we get cache information early on
+                assert zenrun.CacheValues.for_config(config) is not None
+            """
+        )
+        makepyfile(
+            zenrunner,
+            """
+            import zenrun
+            def test_session(request):
+                assert zenrun.CacheValues.for_config(request.config) is not None
+            """,
+        )
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["*1 passed*"])
+
+    def test_cachefuncarg(self, zenrunner) -> None:
+        zenrunner.makepyfile(
+            bodies(
+                """
+                import pytest
+                def test_cachefuncarg(cache):
+                    val = cache.get("some/thing", None)
+                    assert val is None
+                    cache.set("some/thing", [1])
+                    with pytest.raises(TypeError):
+                        cache.get("some/thing")
+                    val = cache.get("some/thing", [])
+                    assert val == [1]
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess()
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["*1 passed*"])
+
+    def test_cachefuncarg_across_sessions(self, zenrunner) -> None:
+        """zenrun's: what a pipeline sets is there in the next session; ``--cache-clear``
+        forgets the values and the directories."""
+        zenrunner.makepyfile(
+            bodies(
+                """
+                def test_count(cache):
+                    n = cache.get("demo/runs", 0) + 1
+                    cache.set("demo/runs", n)
+                    (cache.mkdir("demo") / str(n)).touch()
+                    print("RUNS", n, sorted(p.name for p in cache.mkdir("demo").iterdir()))
+                """
+            )
+        )
+        for expected in ("RUNS 1 ['1']", "RUNS 2 ['1', '2']"):
+            result = zenrunner.runzenrun_inprocess("-s")
+            assert expected in result.stdout.str()
+        result = zenrunner.runzenrun_inprocess("-s", "--cache-clear")
+        assert "RUNS 1 ['1']" in result.stdout.str()
 
 
 class TestStoreLocation:
@@ -80,11 +229,62 @@ def test_cache_reportheader_external_abspath(zenrunner, tmp_path_factory) -> Non
 
 
 def test_cache_show(zenrunner) -> None:
-    """Shown: the values zenrun keeps (pytest's case sets its own from a conftest through
-    ``config.cache.set``, which zenrun has no equivalent of)."""
     result = zenrunner.runzenrun_inprocess("--cache-show")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*cache is empty*"])
+    zenrunner.makeconftest(
+        """
+        import zenrun
+
+        def zenrun_configure(config):
+            cache = zenrun.CacheValues.for_config(config)
+            cache.set("my/name", [1,2,3])
+            cache.set("my/hello", "world")
+            cache.set("other/some", {1:2})
+            dp = cache.mkdir("mydb")
+            dp.joinpath("hello").touch()
+            dp.joinpath("world").touch()
+        """
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 5  # no pipelines executed
+
+    result = zenrunner.runzenrun_inprocess("--cache-show")
+    result.stdout.fnmatch_lines(
+        [
+            "*cachedir:*",
+            "*- cache values for '[*]' -*",
+            "cache/nodeids contains:",
+            "my/name contains:",
+            "  [1, 2, 3]",
+            "other/some contains:",
+            "  {*'1': 2}",
+            "*- cache directories for '[*]' -*",
+            "*mydb/hello*length 0*",
+            "*mydb/world*length 0*",
+        ]
+    )
+    assert result.ret == 0
+
+    result = zenrunner.runzenrun_inprocess("--cache-show", "*/hello")
+    result.stdout.fnmatch_lines(
+        [
+            "*cachedir:*",
+            "*- cache values for '[*]/hello' -*",
+            "my/hello contains:",
+            "  *'world'",
+            "*- cache directories for '[*]/hello' -*",
+            "d/mydb/hello*length 0*",
+        ]
+    )
+    stdout = result.stdout.str()
+    assert "other/some" not in stdout
+    assert "d/mydb/world" not in stdout
+    assert result.ret == 0
+
+
+def test_cache_show_lastfailed(zenrunner) -> None:
+    """zenrun's: the values zenrun keeps itself are shown."""
     makepyfile(zenrunner, "def test_1(): assert 0")
     assert zenrunner.runzenrun_inprocess().ret == 1
     result = zenrunner.runzenrun_inprocess("--cache-show")
@@ -107,12 +307,22 @@ def test_cache_show(zenrunner) -> None:
 
 def test_cache_show_escaping_glob(zenrunner) -> None:
     """A glob with `..` must not reach outside the store."""
-    makepyfile(zenrunner, "def test_1(): assert 0")
-    assert zenrunner.runzenrun_inprocess().ret == 1
+    zenrunner.makeconftest(
+        """
+        import zenrun
+
+        def zenrun_configure(config):
+            cache = zenrun.CacheValues.for_config(config)
+            cache.set("my/name", [1, 2, 3])
+            cache.mkdir("mydb").joinpath("hello").touch()
+        """
+    )
+    assert zenrunner.runzenrun_inprocess().ret == 5  # no pipelines executed
     zenrunner.path.joinpath("secret.json").write_text('{"token": "s3cr3t"}', encoding="utf-8")
     result = zenrunner.runzenrun_inprocess("--cache-show", "../../../secret.json")
     assert result.ret == 0
     stdout = result.stdout.str()
+    # the glob itself is echoed in the section headers, the contents are not.
     assert "s3cr3t" not in stdout
     assert "contains" not in stdout
     assert "is a file of length" not in stdout

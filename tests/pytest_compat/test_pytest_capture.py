@@ -1,23 +1,25 @@
 """Port of pytest's ``testing/test_capture.py`` (pytest-dev/pytest): its cases about
-what a run captures and shows.
+what a run captures and shows, and the capture fixtures.
 
 Output written while a pipeline's work runs is captured per step (``--capture``
 fd / sys / no / tee-sys) and shown with a failure; fixtures' output (setup,
 teardown) and what a module prints while it is imported are captured too. A
 test function's body becomes a step (where a pipeline's work runs); xunit
-``setup_*`` / ``teardown_*`` functions become autouse fixtures.
+``setup_*`` / ``teardown_*`` functions become autouse fixtures. The cases of the
+``capsys`` / ``capfd`` / ``capsysbinary`` / ``capfdbinary`` / ``capteesys`` fixtures
+(``TestCaptureFixture`` and the test functions using one) are written as pytest writes
+them and turned into pipelines whose bodies are the test functions' bodies
+(``porting.bodies``).
 
 Deliberate difference kept in the expected lines: captured-output sections are
 titled ``Captured stdout (<step>)`` / ``(setup)`` / ``(teardown)`` where pytest
-writes ``Captured stdout call`` / ``setup`` / ``teardown``.
+writes ``Captured stdout call`` / ``setup`` / ``teardown``; a pipeline body's own
+output is the setup's (the body composes the pipeline, before its steps run).
 
-Not ported (no pipeline analogue): the ``capsys`` / ``capfd`` / ``capsysbinary``
-/ ``capfdbinary`` / ``capteesys`` fixtures (``TestCaptureFixture`` and the cases
-using them: zenrun captures per step, it has no capture fixtures;
-``test_capture_and_logging`` is ported without ``capsys``), unit tests of
-pytest's capture classes (``TestCaptureManager``, ``TestCaptureIO``,
-``TestTeeCaptureIO``, ``TestFDCapture``, ``TestStdCapture*``,
-``test_captureresult``, ``test_dontreadfrominput``, ``test__get_multicapture``,
+Not ported (no pipeline analogue): unit tests of pytest's capture classes
+(``TestCaptureManager``, ``TestCaptureIO``, ``TestTeeCaptureIO``, ``TestFDCapture``
+but its ``test_capfd_sys_stdout_mode``, ``TestStdCapture*``, ``test_captureresult``,
+``test_dontreadfrominput``, ``test__get_multicapture``,
 ``test_capturing_and_logging_fundamentals``, ``test_encodedfile_writelines``,
 ``test_fdcapture_tmpfile_remains_the_same``, ``test_capture_not_started_but_reset``,
 ``test_error_during_readouterr``), the Windows console and libedit workarounds,
@@ -27,7 +29,7 @@ pytest's capture classes (``TestCaptureManager``, ``TestCaptureIO``,
 from __future__ import annotations
 
 import pytest
-from porting import module_name
+from porting import bodies, module_name
 
 STEP = """
 import sys, os, logging
@@ -675,8 +677,272 @@ def test_global(fix1):
 
 
 class TestCaptureFixture:
+    """The capture fixtures, in a pipeline's body (its own code, as a test function's)."""
+
+    @pytest.mark.parametrize("opt", [[], ["-s"]])
+    def test_std_functional(self, zenrunner, opt) -> None:
+        reprec = zenrunner.inline_runsource(
+            bodies(
+                """\
+                def test_hello(capsys):
+                    print(42)
+                    out, err = capsys.readouterr()
+                    assert out.startswith("42")
+                """
+            ),
+            *opt,
+        )
+        reprec.assertoutcome(passed=1)
+
+    def test_capteesys(self, zenrunner) -> None:
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                import sys
+                def test_one(capteesys):
+                    print("sTdoUt")
+                    print("sTdeRr", file=sys.stderr)
+                    out, err = capteesys.readouterr()
+                    assert out == "sTdoUt\\n"
+                    assert err == "sTdeRr\\n"
+                """
+            )
+        )
+        # -rN and --capture=tee-sys: read on stdout / stderr, not reported
+        result = zenrunner.runzenrun_inprocess(p, "--quiet", "--quiet", "-rN", "--capture=tee-sys")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["sTdoUt"])  # tee'd out
+        result.stderr.fnmatch_lines(["sTdeRr"])  # tee'd out
+
+        result = zenrunner.runzenrun_inprocess(p, "--quiet", "--quiet", "-rA", "--capture=tee-sys")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["sTdoUt", "sTdoUt", "sTdeRr"])  # tee'd out, the next two reported
+        result.stderr.fnmatch_lines(["sTdeRr"])  # tee'd out
+
+        # -rA and --capture=sys: read on stdout.
+        result = zenrunner.runzenrun_inprocess(p, "--quiet", "--quiet", "-rA", "--capture=sys")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines(["sTdoUt", "sTdeRr"])  # no tee, just reported
+        assert not result.stderr.lines
+
+    def test_capteesys_no_double_output_with_capture_no(self, zenrunner) -> None:
+        """capteesys with --capture=no does not write the output twice (#13784)."""
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                def test_one(capteesys):
+                    print("hello world stdout")
+                    out, err = capteesys.readouterr()
+                    assert out == "hello world stdout\\n"
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess(p, "--quiet", "--quiet", "-rN", "-s")
+        assert result.ret == 0
+        count = result.stdout.lines.count("hello world stdout")
+        assert count == 1, f"Expected 'hello world stdout' once, but found {count} times"
+
+    def test_capsyscapfd(self, zenrunner) -> None:
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                def test_one(capsys, capfd):
+                    pass
+                def test_two(capfd, capsys):
+                    pass
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess(p)
+        result.stdout.fnmatch_lines(
+            [
+                "*ERROR*setup*test_one*",
+                "E*capfd*capsys*same*time*",
+                "*ERROR*setup*test_two*",
+                "E*capsys*capfd*same*time*",
+                "*2 errors*",
+            ]
+        )
+
+    def test_capturing_getfixturevalue(self, zenrunner) -> None:
+        """Asking for "capfd" and "capsys" with request.getfixturevalue in the same pipeline
+        is an error."""
+        zenrunner.makepyfile(
+            bodies(
+                """\
+                def test_one(capsys, request):
+                    request.getfixturevalue("capfd")
+                def test_two(capfd, request):
+                    request.getfixturevalue("capsys")
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.fnmatch_lines(
+            [
+                "*test_one*",
+                "E * cannot use capfd and capsys at the same time",
+                "*test_two*",
+                "E * cannot use capsys and capfd at the same time",
+                "*2 failed in*",
+            ]
+        )
+
+    def test_capsyscapfdbinary(self, zenrunner) -> None:
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                def test_one(capsys, capfdbinary):
+                    pass
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess(p)
+        result.stdout.fnmatch_lines(
+            ["*ERROR*setup*test_one*", "E*capfdbinary*capsys*same*time*", "*1 error*"]
+        )
+
+    @pytest.mark.parametrize("method", ["sys", "fd"])
+    def test_capture_is_represented_on_failure_issue128(self, zenrunner, method) -> None:
+        p = zenrunner.makepyfile(
+            bodies(
+                f"""\
+                def test_hello(cap{method}):
+                    print("xxx42xxx")
+                    assert 0
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess(p)
+        result.stdout.fnmatch_lines(["xxx42xxx"])
+
+    def test_stdfd_functional(self, zenrunner) -> None:
+        reprec = zenrunner.inline_runsource(
+            bodies(
+                """\
+                def test_hello(capfd):
+                    import os
+                    os.write(1, b"42")
+                    out, err = capfd.readouterr()
+                    assert out.startswith("42")
+                    capfd.close()
+                """
+            )
+        )
+        reprec.assertoutcome(passed=1)
+
+    @pytest.mark.parametrize("nl", ("\n", "\r\n", "\r"))
+    def test_cafd_preserves_newlines(self, zenrunner, nl) -> None:
+        """pytest's case is a test using ``capfd`` itself: here a pipeline doing the same."""
+        zenrunner.makepyfile(
+            bodies(
+                f"""\
+                def test_cafd_preserves_newlines(capfd):
+                    print("test", end={nl!r})
+                    out, _err = capfd.readouterr()
+                    assert out.endswith({nl!r})
+                """
+            )
+        )
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+    def test_capfdbinary(self, zenrunner) -> None:
+        reprec = zenrunner.inline_runsource(
+            bodies(
+                """\
+                def test_hello(capfdbinary):
+                    import os
+                    # some likely un-decodable bytes
+                    os.write(1, b'\\xfe\\x98\\x20')
+                    out, err = capfdbinary.readouterr()
+                    assert out == b'\\xfe\\x98\\x20'
+                    assert err == b''
+                """
+            )
+        )
+        reprec.assertoutcome(passed=1)
+
+    def test_capsysbinary(self, zenrunner) -> None:
+        p1 = zenrunner.makepyfile(
+            bodies(
+                r"""
+                def test_hello(capsysbinary):
+                    import sys
+
+                    sys.stdout.buffer.write(b'hello')
+
+                    # Some likely un-decodable bytes.
+                    sys.stdout.buffer.write(b'\xfe\x98\x20')
+
+                    sys.stdout.buffer.flush()
+
+                    # Ensure writing in text mode still works and is captured.
+                    # https://github.com/pytest-dev/pytest/issues/6871
+                    print("world", flush=True)
+
+                    out, err = capsysbinary.readouterr()
+                    assert out == b'hello\xfe\x98\x20world\n'
+                    assert err == b''
+
+                    print("stdout after")
+                    print("stderr after", file=sys.stderr)
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess(str(p1), "-rA", "-p", "no:results")
+        result.stdout.fnmatch_lines(
+            [
+                "*- Captured stdout (setup) -*",
+                "stdout after",
+                "*- Captured stderr (setup) -*",
+                "stderr after",
+                "*= 1 passed in *",
+            ]
+        )
+
+    def test_partial_setup_failure(self, zenrunner) -> None:
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                def test_hello(capsys, missingarg):
+                    pass
+                """
+            )
+        )
+        result = zenrunner.runzenrun_inprocess(p)
+        result.stdout.fnmatch_lines(["*test_hello*", "*1 error*"])
+
+    def test_keyboardinterrupt_disables_capturing(self, zenrunner) -> None:
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                def test_hello(capfd):
+                    import os
+                    os.write(1, b'42')
+                    raise KeyboardInterrupt()
+                """
+            )
+        )
+        result = zenrunner.runzenrun_subprocess(p)
+        result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+        assert result.ret == 2
+
     def test_capture_and_logging(self, zenrunner) -> None:
-        """#14 (without ``capsys``: a step logs while its output is captured)."""
+        """#14"""
+        p = zenrunner.makepyfile(
+            bodies(
+                """\
+                import logging
+                def test_log(capsys):
+                    logging.error('x')
+                """
+            )
+        )
+        result = zenrunner.runzenrun_subprocess(p)
+        assert "closed" not in result.stderr.str()
+
+    def test_capture_and_logging_in_a_step(self, zenrunner) -> None:
+        """#14, zenrun's: a step logs while its output is captured."""
         p = zenrunner.makepyfile(
             STEP
             + """
@@ -692,9 +958,267 @@ def test_log():
         result = zenrunner.run(p)
         assert "closed" not in result.stderr.str()
 
+    @pytest.mark.parametrize("fixture", ["capsys", "capfd"])
+    @pytest.mark.parametrize("no_capture", [True, False])
+    def test_disabled_capture_fixture(self, zenrunner, fixture: str, no_capture: bool) -> None:
+        zenrunner.makepyfile(
+            bodies(
+                f"""\
+                def test_disabled({fixture}):
+                    print('captured before')
+                    with {fixture}.disabled():
+                        print('while capture is disabled')
+                    print('captured after')
+                    assert {fixture}.readouterr() == ('captured before\\ncaptured after\\n', '')
+
+                def test_normal():
+                    print('test_normal executed')
+                """
+            )
+        )
+        args = ("-s",) if no_capture else ()
+        result = zenrunner.runzenrun_subprocess(*args)
+        result.stdout.fnmatch_lines(["*while capture is disabled*", "*= 2 passed in *"])
+        result.stdout.no_fnmatch_line("*captured before*")
+        result.stdout.no_fnmatch_line("*captured after*")
+        if no_capture:
+            assert "test_normal executed" in result.stdout.str()
+        else:
+            result.stdout.no_fnmatch_line("*test_normal executed*")
+
+    def test_disabled_capture_fixture_twice(self, zenrunner) -> None:
+        """An inner disabled() exit does not undo an outer disabled() (#7148)."""
+        zenrunner.makepyfile(
+            bodies(
+                """
+                def test_disabled(capfd):
+                    print('captured before')
+                    with capfd.disabled():
+                        print('while capture is disabled 1')
+                        with capfd.disabled():
+                            print('while capture is disabled 2')
+                        print('while capture is disabled 1 after')
+                    print('captured after')
+                    assert capfd.readouterr() == ('captured before\\ncaptured after\\n', '')
+                """
+            )
+        )
+        result = zenrunner.runzenrun_subprocess()
+        result.stdout.fnmatch_lines(
+            [
+                "*while capture is disabled 1",
+                "*while capture is disabled 2",
+                "*while capture is disabled 1 after",
+            ],
+            consecutive=True,
+        )
+
+    @pytest.mark.parametrize("fixture", ["capsys", "capfd"])
+    def test_fixture_use_by_other_fixtures(self, zenrunner, fixture) -> None:
+        """capsys and capfd can be used by other fixtures during setup and teardown."""
+        zenrunner.makepyfile(
+            bodies(
+                f"""\
+                import sys
+                import pytest
+
+                @pytest.fixture
+                def captured_print({fixture}):
+                    print('stdout contents begin')
+                    print('stderr contents begin', file=sys.stderr)
+                    out, err = {fixture}.readouterr()
+
+                    yield out, err
+
+                    print('stdout contents end')
+                    print('stderr contents end', file=sys.stderr)
+                    out, err = {fixture}.readouterr()
+                    assert out == 'stdout contents end\\n'
+                    assert err == 'stderr contents end\\n'
+
+                def test_captured_print(captured_print):
+                    out, err = captured_print
+                    assert out == 'stdout contents begin\\n'
+                    assert err == 'stderr contents begin\\n'
+                """
+            )
+        )
+        result = zenrunner.runzenrun_subprocess()
+        result.stdout.fnmatch_lines(["*1 passed*"])
+        result.stdout.no_fnmatch_line("*stdout contents begin*")
+        result.stdout.no_fnmatch_line("*stderr contents begin*")
+
+    @pytest.mark.parametrize("cap", ["capsys", "capfd"])
+    def test_fixture_use_by_other_fixtures_teardown(self, zenrunner, cap) -> None:
+        """The setup and body output can be read from a teardown with capsys/capfd (#3033)."""
+        zenrunner.makepyfile(
+            bodies(
+                f"""\
+                import sys
+                import pytest
+                import os
+
+                @pytest.fixture()
+                def fix({cap}):
+                    print("setup out")
+                    sys.stderr.write("setup err\\n")
+                    yield
+                    out, err = {cap}.readouterr()
+                    assert out == 'setup out\\ncall out\\n'
+                    assert err == 'setup err\\ncall err\\n'
+
+                def test_a(fix):
+                    print("call out")
+                    sys.stderr.write("call err\\n")
+                """
+            )
+        )
+        reprec = zenrunner.inline_run()
+        reprec.assertoutcome(passed=1)
+
+
+class TestCaptureFixtureInAStep:
+    """zenrun's: a step given a capture fixture (as a step is given ``caplog``) captures what
+    it writes while it runs, as a test function given ``capsys``."""
+
+    @pytest.mark.parametrize("fixture", ["capsys", "capfd", "capteesys"])
+    def test_step_reads_its_own_output(self, zenrunner, fixture: str) -> None:
+        zenrunner.makepyfile(
+            STEP
+            + f"""
+@step
+def talk(cap) -> None:
+    print("in step")
+    sys.stderr.write("step err\\n")
+    out, err = cap.readouterr()
+    assert (out, err) == ("in step\\n", "step err\\n")
+    print("unread")
+
+@pipeline
+def test_talk({fixture}):
+    print("body")
+    assert {fixture}.readouterr().out == "body\\n"
+    talk({fixture})
+"""
+        )
+        result = zenrunner.runzenrun_inprocess("-rA", "-p", "no:results")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["*- Captured stdout (talk) -*", "unread"])
+
+    def test_step_under_dash_n(self, zenrunner) -> None:
+        zenrunner.makepyfile(
+            STEP
+            + """
+@step
+def talk(cap) -> str:
+    print("in worker")
+    return cap.readouterr().out
+
+@step
+def check(out: str) -> None:
+    assert out == "in worker\\n", out
+
+@pipeline
+def test_talk(capsys):
+    check(talk(capsys))
+"""
+        )
+        zenrunner.runzenrun_subprocess("-n", "2").assert_outcomes(passed=1)
+
+
+def test_capfd_sys_stdout_mode(zenrunner) -> None:
+    """pytest's ``TestFDCapture`` case uses ``capfd`` itself: a pipeline doing the same."""
+    zenrunner.makepyfile(
+        bodies(
+            """
+            import sys
+            def test_capfd_sys_stdout_mode(capfd):
+                assert "b" not in sys.stdout.mode
+            """
+        )
+    )
+    zenrunner.runzenrun_subprocess().assert_outcomes(passed=1)  # a real sys.stdout
+
+
+def test_using_capsys_fixture_works_with_sys_stdout_encoding(zenrunner) -> None:
+    zenrunner.makepyfile(
+        bodies(
+            """
+            import sys
+            def test_using_capsys_fixture_works_with_sys_stdout_encoding(capsys):
+                test_text = "test text"
+
+                print(test_text.encode(sys.stdout.encoding, "replace"))
+                (out, err) = capsys.readouterr()
+                assert out
+                assert err == ""
+            """
+        )
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+def test_capsys_results_accessible_by_attribute(zenrunner) -> None:
+    zenrunner.makepyfile(
+        bodies(
+            """
+            import sys
+            def test_capsys_results_accessible_by_attribute(capsys):
+                sys.stdout.write("spam")
+                sys.stderr.write("eggs")
+                capture_result = capsys.readouterr()
+                assert capture_result.out == "spam"
+                assert capture_result.err == "eggs"
+            """
+        )
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("capture_fixture", ["capsys", "capfd"])
+def test_capture_with_live_logging(zenrunner, capture_fixture: str) -> None:
+    """Capture works with live cli logging (#3819)."""
+    zenrunner.makepyfile(
+        bodies(
+            f"""
+            import logging
+            import sys
+
+            logger = logging.getLogger(__name__)
+
+            def test_capture({capture_fixture}):
+                print("hello")
+                sys.stderr.write("world\\n")
+                captured = {capture_fixture}.readouterr()
+                assert captured.out == "hello\\n"
+                assert captured.err == "world\\n"
+
+                logging.info("something")
+                print("next")
+                logging.info("something")
+
+                captured = {capture_fixture}.readouterr()
+                assert captured.out == "next\\n"
+            """
+        )
+    )
+    result = zenrunner.runzenrun_subprocess("--log-cli-level=INFO")
+    assert result.ret == 0
+
 
 def test_stderr_write_returns_len(zenrunner) -> None:
-    """Writes on the captured stderr return the number of characters written."""
+    """Writes on the captured stderr return the number of characters written: with
+    ``capsys`` in the body (pytest's case), and in a step under each ``--capture``."""
+    zenrunner.makepyfile(
+        bodies(
+            """
+            import sys
+            def test_stderr_write_returns_len(capsys):
+                assert sys.stderr.write("Foo") == 3
+            """
+        )
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
     zenrunner.makepyfile(
         STEP
         + """

@@ -3641,7 +3641,7 @@ def test_not_the_function_name(make):
     result.stdout.fnmatch_lines(
         [
             "E       fixture 'make' not found",
-            "*available fixtures: bound, caplog, monkeypatch, other, record_property, record_testsuite_property, record_xml_attribute, recwarn, renamed, tmp_path, tmp_path_factory, zenrunconfig",
+            "*available fixtures: bound, cache, capfd, capfdbinary, caplog, capsys, capsysbinary, capteesys, monkeypatch, other, record_property, record_testsuite_property, record_xml_attribute, recwarn, renamed, tmp_path, tmp_path_factory, zenrunconfig",
         ]
     )
 
@@ -3671,7 +3671,7 @@ def test_it(needs):
             "  @zenrun.fixture",
             "  def needs(missing_one):",
             "E       fixture 'missing_one' not found",
-            ">       available fixtures: caplog, monkeypatch, needs, record_property, record_testsuite_property, record_xml_attribute, recwarn, tmp_path, tmp_path_factory, zenrunconfig",
+            ">       available fixtures: cache, capfd, capfdbinary, caplog, capsys, capsysbinary, capteesys, monkeypatch, needs, record_property, record_testsuite_property, record_xml_attribute, recwarn, tmp_path, tmp_path_factory, zenrunconfig",
             ">       use 'zenrun --fixtures [testpath]' for help on them.",
             "",
             "*.py:*",

@@ -63,6 +63,7 @@ DEFAULT_PLUGINS = {
     "results": "zenrun.results",
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
+    "capturefixtures": "zenrun.capturefixtures",
     "lastfailed": "zenrun.lastfailed",
     "skipping": "zenrun.skipping",
     "tmpdir": "zenrun.tmpdir",
@@ -75,7 +76,16 @@ DEFAULT_PLUGINS = {
     "debugging": "zenrun.debugging",
 }
 #: The plugins whose ``@fixture`` functions are built-in fixtures (seen by every item).
-FIXTURE_PLUGINS = ("fixtures", "tmpdir", "monkeypatch", "recwarn", "logging", "junitxml")
+FIXTURE_PLUGINS = (
+    "fixtures",
+    "tmpdir",
+    "monkeypatch",
+    "recwarn",
+    "logging",
+    "capturefixtures",
+    "lastfailed",
+    "junitxml",
+)
 BUILTIN_PLUGINS = {**ESSENTIAL_PLUGINS, **DEFAULT_PLUGINS}
 
 _NOTSET = object()
