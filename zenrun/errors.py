@@ -57,6 +57,13 @@ class ZenrunUnknownMarkWarning(ZenrunWarning):
     __module__ = "zenrun"
 
 
+class ZenrunCacheWarning(ZenrunWarning):
+    """A value of the store's (``--lf``, ``--sw``, the ``cache`` fixture) could not be
+    written: it is not remembered (pytest's ``PytestCacheWarning``)."""
+
+    __module__ = "zenrun"
+
+
 class ZenrunConfigWarning(ZenrunWarning):
     """A problem of the configuration (an unknown ``[tool.zenrun]`` key); silenced with
     ``filterwarnings = ["ignore::zenrun.ZenrunConfigWarning"]``, an error with

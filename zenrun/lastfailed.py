@@ -18,12 +18,13 @@ import dataclasses
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Generator, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zenrun.errors import UsageError
+from zenrun.errors import UsageError, ZenrunCacheWarning
 from zenrun.fixtures import fixture
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.sqlite import make_store_dir
@@ -73,7 +74,7 @@ class CacheValues:
 
     def set(self, key: str, value: Any) -> None:
         """Store ``value`` under ``key``: basic Python types, as ``json`` writes them (a
-        TypeError for others); a store that cannot be written is left alone."""
+        TypeError for others); a store that cannot take it gives a ``ZenrunCacheWarning``."""
         path = self._path(key)
         data = json.dumps(value, indent=2)
         try:
@@ -82,8 +83,8 @@ class CacheValues:
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(data, encoding="utf-8")
             os.replace(tmp, path)  # atomic: a crash leaves the old value
-        except (OSError, UsageError):  # a read-only store: nothing to remember, as pytest's cache
-            pass
+        except (OSError, UsageError) as exc:  # a read-only store: nothing remembered, as pytest's cache
+            warnings.warn(ZenrunCacheWarning(f"could not create cache path {path}: {exc}"), stacklevel=2)
 
     def mkdir(self, name: str) -> Path:
         """The directory ``<store>/d/<name>``, made if missing: files kept between sessions

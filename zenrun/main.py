@@ -10,7 +10,8 @@ import sys
 import traceback
 import types
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenrun import __version__
@@ -372,6 +373,21 @@ def zenrun_cmdline_main(config: Config) -> int:
     if config.getoption("cacheshow", None) and not config.getoption("help", False):
         return wrap_session(config, cacheshow)  # --cache-show: what the store holds
     return wrap_session(config, _main)
+
+
+@hookimpl(wrapper=True, trylast=True)  # the innermost wrapper: before the summary is written
+def zenrun_sessionfinish(session: Session) -> Generator[None, Any, Any]:
+    """The warnings given as the session finishes (a value the store could not take) go to
+    the warnings summary, under where they were given, as pytest's."""
+    with warnings.catch_warnings(record=True) as recorded:
+        apply_session_filters(session.config)
+        try:
+            return (yield)
+        finally:
+            for message in recorded:
+                session.warn(
+                    f"{session.relpath(Path(message.filename))}:{message.lineno}\n{format_warning(message)}"
+                )
 
 
 def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:

@@ -92,6 +92,7 @@ class TestNewAPI:
         val = cache.get("key/name", -2)
         assert val == -2
 
+    @pytest.mark.filterwarnings("ignore:could not create cache path")
     def test_cache_writefail_cachefile_silent(self, zenrunner) -> None:
         """A file where the store should be: setting a value does not fail (a run is a
         usage error naming it: ``TestStoreLocation``)."""
@@ -111,9 +112,47 @@ class TestNewAPI:
         yield cache_dir
         cache_dir.chmod(mode)
 
+    @pytest.mark.filterwarnings("ignore:could not create cache path:zenrun.ZenrunCacheWarning")
     def test_cache_writefail_permissions(self, unwritable_cache_dir, zenrunner) -> None:
         config = zenrunner.parseconfigure()
         cache_of(config).set("test/broken", [])
+
+    @pytest.mark.filterwarnings("default")
+    def test_cache_failure_warns(self, zenrunner, unwritable_cache_dir) -> None:
+        makepyfile(zenrunner, "def test_error(): raise Exception")
+        result = zenrunner.runzenrun_inprocess("-p", "no:results")
+        assert result.ret == 1
+        # warnings from nodeids and lastfailed
+        result.stdout.fnmatch_lines(
+            [
+                # Validate location/stacklevel of warning from lastfailed.
+                "*= warnings summary =*",
+                "*/lastfailed.py:*",
+                "  */lastfailed.py:*: ZenrunCacheWarning: could not create cache path "
+                f"{unwritable_cache_dir}/v/cache/nodeids: *",
+                "    values(self.config).set(NODEIDS, sorted(self.cached_nodeids))",
+                "*1 failed, 2 warnings in*",
+            ]
+        )
+
+    def test_cache_failure_warns_for_a_file_in_the_way(self, zenrunner) -> None:
+        """zenrun's: as ``test_cache_failure_warns``, where root cannot write either (a file
+        where the values directory should be)."""
+        makepyfile(zenrunner, "def test_error(): raise Exception")
+        zenrunner.store.mkdir()
+        zenrunner.store.joinpath("v").write_text("in the way", encoding="utf-8")
+        result = zenrunner.runzenrun_inprocess("-p", "no:results")
+        assert result.ret == 1
+        result.stdout.fnmatch_lines(
+            [
+                "*= warnings summary =*",
+                "*/lastfailed.py:*",
+                "  */lastfailed.py:*: ZenrunCacheWarning: could not create cache path "
+                f"{zenrunner.store}/v/cache/nodeids: *",
+                "    values(self.config).set(NODEIDS, sorted(self.cached_nodeids))",
+                "*1 failed, 2 warnings in*",
+            ]
+        )
 
     def test_config_cache(self, zenrunner) -> None:
         """The values are there early on (pytest: ``hasattr(config, "cache")``); pytest's
