@@ -496,6 +496,36 @@ def test_a_collector_plugin_reports_a_file_it_cannot_collect_with_zenrun_fail(ze
     assert "INTERNALERROR" not in result.stdout
 
 
+def test_a_collector_plugin_makes_items_as_its_hook_says(zenrunner):
+    """A plugin collects ``*.nums`` files: each is a pipeline summing its numbers. The items it
+    makes, as ``zenrun_collect_file``'s documentation says, run and report as any other."""
+    zenrunner.makeconftest("""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def sum_numbers(numbers: list) -> int:
+            return sum(numbers)
+
+        @zenrun.hookimpl
+        def zenrun_collect_file(file_path, session):
+            if file_path.suffix != ".nums":
+                return None
+            numbers = [int(x) for x in file_path.read_text().split()]
+
+            def nums():
+                sum_numbers(numbers)
+
+            nums.__name__ = file_path.stem
+            nodeid = file_path.relative_to(session.config.rootpath).as_posix() + "::" + file_path.stem
+            return [zenrun.Item(nodeid=nodeid, name=file_path.stem, module_path=file_path, target=pipeline(nums))]
+    """)
+    (zenrunner.path / "ten.nums").write_text("1 2 3 4\n")
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*ten.nums::ten PASSED*", "*sum_numbers=10*", "*1 passed*"])
+
+
 ONE_STEP = """
 from zenrun import pipeline, step
 

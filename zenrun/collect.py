@@ -687,6 +687,9 @@ class Session:
             self.uncollected.add(path)  # no collector took it: named alone, it is not found
         self.collected_modules.append(path)
         items = [item for items in results for item in items]
+        for item in items:
+            if item.session is None:  # a plugin's Item: collected by this session (as from_parent)
+                item.session = self
         # A file given twice with --keep-duplicates is two modules in --co; without it, one
         # module holds the pipelines every argument naming it selects (as pytest, #723).
         if self.config.getoption("keepduplicates", False):

@@ -143,6 +143,11 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     collection error (exit 2). ``zenrun.skip(reason)`` skips the directory
     being collected, as pytest (one skip; its other files and subdirectories
     are not collected), or the file alone when it was given as an argument.
+
+    An item is a :class:`zenrun.Item`: ``zenrun.Item(nodeid=..., name=...,
+    module_path=file_path, target=zenrun.pipeline(function))``, its ``nodeid``
+    the file's path relative to ``session.config.rootpath`` (as ``/``-separated
+    text), ``::`` and its name. zenrun sets its ``session``.
     """
 
 
