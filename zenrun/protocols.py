@@ -688,7 +688,9 @@ class Cache(Protocol):
             before_commit()
 
     def entries(self) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
-        """Every ``(key, entry)`` stored (for ``--gc`` and copying between stores).
+        """Every ``(key, entry)`` stored, the ones ``put`` buffered and ``flush`` has not
+        written yet included, as :meth:`lookup` finds them (for ``--gc`` and copying
+        between stores).
 
         Default: :class:`NotImplementedError` (``--gc`` then removes no artifact, since
         it cannot tell which ones the cache needs)."""

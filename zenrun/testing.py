@@ -78,7 +78,12 @@ _CONFORMANCE = ("ArtifactStoreTests", "CacheTests", "MetadataStoreTests", "make_
 
 def __getattr__(name: str) -> object:
     if name in _CONFORMANCE:
-        # deferred: only store authors' tests use the kit; the pytest plugin stays light
+        # deferred: only store authors' tests use the kit; the pytest plugin stays light.
+        # Its asserts are rewritten as a test module's are, so a failing check in a
+        # store's suite shows the values compared, not a bare AssertionError (pytest
+        # rewrites a plugin's own modules only when installed from a wheel).
+        if "zenrun.conformance" not in sys.modules:
+            pytest.register_assert_rewrite("zenrun.conformance")
         import zenrun.conformance
 
         return getattr(zenrun.conformance, name)

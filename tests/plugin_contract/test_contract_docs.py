@@ -65,7 +65,7 @@ def test_docs_examples_implement_the_protocols(tmp_path, monkeypatch):
     try:
         assert isinstance(mod["zenrun_zstore"].ZlibArtifactStore(tmp_path / "z"), zenrun.ArtifactStore)
         assert isinstance(mod["zenrun_jsoncache"].JsonCache(tmp_path / "c.json"), zenrun.Cache)
-        assert isinstance(mod["zenrun_memory_metadata"].MemoryMetadataStore(), zenrun.MetadataStore)
+        assert isinstance(mod["zenrun_jsonruns"].JsonRunsStore(tmp_path / "r"), zenrun.MetadataStore)
         assert isinstance(mod["zenrun_procpool"].ProcessPoolOrchestrator(), zenrun.Orchestrator)
         assert isinstance(mod["zenrun_fractions"].FractionMaterializer(), zenrun.Materializer)
         store = mod["zenrun_zstore"].ZlibArtifactStore(tmp_path / "z")

@@ -4,14 +4,16 @@ start-up check of objects that plugin factories return."""
 from __future__ import annotations
 
 import ast
+import json
 import sys
 from pathlib import Path
 
-from test_contract_errors import PIPELINES
+from test_contract_errors import PIPELINES, make_distribution
 
 import zenrun
-from zenrun import protocols
+from zenrun import ArtifactRef, PipelineRun, StepRun, protocols
 from zenrun.config import create_config
+from zenrun.testing import read_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,3 +202,160 @@ def test_a_materializer_missing_members_is_a_usage_error(zenrunner):
         stderr=True,
     )
     assert "Traceback" not in result.stderr
+
+
+RECORDED = """
+import zenrun
+from zenrun import Output, StepConfig, pipeline, step
+
+
+class Scale(StepConfig):
+    factor: int = 2
+
+
+@step
+def numbers() -> Output(values=list, count=int):
+    print("made numbers")
+    return [1, 2, 3], 3
+
+
+@step
+def total(config: Scale, values: list, count: int) -> float:
+    zenrun.log_metadata(total=sum(values) * config.factor, note="x")
+    return sum(values) * config.factor / count
+
+
+@zenrun.mark.parametrize("k", [1])
+@pipeline
+def summed(k):
+    values, count = numbers()
+    total(values, count)
+"""
+
+
+def test_records_round_trip_through_json_as_a_store_plugin_keeps_them(zenrunner):
+    """``as_dict`` / ``from_dict``: what a store that keeps records as JSON writes and reads
+    back is the record zenrun made, its artifacts readable."""
+    zenrunner.makepyfile(pipeline_rec=RECORDED)
+    for _ in range(2):  # computed, then cached
+        result = zenrunner.run()
+        assert result.ret == 0, result.stdout + result.stderr
+    store = read_store(zenrunner.store)
+    runs = store.get_runs()
+    assert [run.status for run in runs] == ["completed", "completed"]
+    for run in runs:
+        data = json.loads(json.dumps(run.as_dict()))
+        steps = {
+            step_id: StepRun.from_dict(json.loads(json.dumps(step.as_dict())), data["artifact_store"])
+            for step_id, step in run.steps.items()
+        }
+        restored = PipelineRun.from_dict(data, steps)
+        assert restored.as_dict() == run.as_dict()
+        assert restored.metrics == run.metrics == {"total": 12, "note": "x"}
+        assert list(restored.steps) == list(run.steps) == ["numbers", "total"]
+        for step_id, step in run.steps.items():
+            assert restored.steps[step_id] == step  # every compared field, refs included
+            assert restored.steps[step_id].as_dict() == step.as_dict()
+        total = restored.steps["total"]
+        assert total.inputs["values"][0][:2] == ("numbers", "values")
+        assert isinstance(total.inputs["values"][0][2], ArtifactRef)
+        assert total.output.read() == 4.0 and total.config == {"factor": 2}
+        assert "made numbers" in restored.steps["numbers"].captured.get("stdout", "") or run is runs[1]
+        ref = run.steps["numbers"].outputs["values"]
+        assert ArtifactRef.from_dict(json.loads(json.dumps(ref.as_dict()))) == ref
+    assert runs[1].steps["numbers"].status == "cached"
+    # a running run keeps no metrics: they are computed once its steps are known
+    running = PipelineRun(name="r", pipeline_name="p")
+    assert PipelineRun.from_dict(running.as_dict()).as_dict()["metrics"] is None
+
+
+THREAD_ORCHESTRATOR = """
+import concurrent.futures
+
+import zenrun
+from zenrun.remote import SchedulingOrchestrator, execute_task
+
+
+class ThreadExecutor:
+    remote = False
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.pool = concurrent.futures.ThreadPoolExecutor(workers)
+        self.futures = {}
+
+    def free_slots(self):
+        return self.workers - len(self.futures)
+
+    def submit(self, key, task, execution):
+        self.futures[key] = self.pool.submit(
+            execute_task, task, execution.artifact_store, execution.materializers
+        )
+
+    def wait(self, timeout):
+        if not self.futures:
+            return []
+        done, _ = concurrent.futures.wait(
+            list(self.futures.values()), timeout=timeout, return_when="FIRST_COMPLETED"
+        )
+        finished = []
+        for key, future in list(self.futures.items()):
+            if future in done:
+                del self.futures[key]
+                try:
+                    finished.append((key, future.result()))
+                except BaseException as exc:
+                    finished.append((key, exc))
+        return finished
+
+    def cancel(self, keys):
+        for key in keys:
+            self.futures.pop(key).cancel()
+
+    def close(self):
+        self.pool.shutdown()
+        print("threads closed")
+
+
+class ThreadOrchestrator(SchedulingOrchestrator):
+    name = "threads"
+
+    def __init__(self, workers):  # no super().__init__(): the base needs none
+        self.workers = workers
+
+    def make_executor(self):
+        return ThreadExecutor(self.workers)
+
+
+@zenrun.hookimpl
+def zenrun_backend_names(kind):
+    return ["threads"] if kind == "orchestrator" else None
+
+
+@zenrun.hookimpl
+def zenrun_make_orchestrator(config, name):
+    if name != "threads":
+        return None
+    orchestrator = ThreadOrchestrator(2)
+    config.add_cleanup(orchestrator.close)
+    return orchestrator
+"""
+
+
+def test_an_installed_scheduling_orchestrator_runs_every_pipeline_and_closes(zenrunner, tmp_path):
+    """``SchedulingOrchestrator`` as the plugin guide describes it: ``make_executor`` is all
+    a subclass writes; the base's ``close`` closes the executor at the end of the session."""
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-threads",
+        "0.1",
+        {"threads": "zenrun_threads"},
+        {"zenrun_threads": THREAD_ORCHESTRATOR},
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("-s", "--orchestrator", "threads", env={"PYTHONPATH": str(site)})
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*orchestrator: threads*", "*2 passed*"])
+    assert result.stdout.count("threads closed") == 1
+    runs = read_store(zenrunner.store).get_runs()
+    assert sorted(run.orchestrator for run in runs) == ["threads", "threads"]

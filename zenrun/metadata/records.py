@@ -79,6 +79,13 @@ class ArtifactRef:
         return self._loader(self)
 
     def as_dict(self) -> dict[str, Any]:
+        """What a metadata store keeps of this ref, as a JSON-able dict: ``digest``, ``size``,
+        ``materializer``, ``type`` (:attr:`type_name`) and ``preview``.
+
+        :meth:`from_dict` makes the ref again. ``store_url`` is the run's
+        ``artifact_store`` (stored once with the run); ``uses`` matters only to the cache
+        entry, which keeps it itself.
+        """
         return {
             "digest": self.digest,
             "size": self.size,
@@ -86,6 +93,19 @@ class ArtifactRef:
             "type": self.type_name,
             "preview": self.preview,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], store_url: str | None = None) -> ArtifactRef:
+        """The ref :meth:`as_dict` gave ``data`` for, read from the artifact store at ``store_url``
+        (the run's ``artifact_store``; None: the session's store)."""
+        return cls(
+            digest=data["digest"],
+            size=data["size"],
+            materializer=data["materializer"],
+            type_name=data["type"],
+            preview=data.get("preview"),
+            store_url=store_url,
+        )
 
     @property
     def value(self) -> bool | int | float | None:
@@ -153,6 +173,74 @@ class StepRun:
         if len(self.outputs) != 1:
             raise AttributeError(f"step {self.id!r} has outputs {list(self.outputs)}; use .outputs[name]")
         return next(iter(self.outputs.values()))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields a metadata store keeps of this step run, as a JSON-able dict (artifact
+        refs as :meth:`ArtifactRef.as_dict`, inputs as lists); :meth:`from_dict` reads it back.
+
+        ``settings`` is left out: it is not stored.
+        """
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "config": self.config,
+            "cache_key": self.cache_key,
+            "cache_parts": self.cache_parts,
+            "started": self.started,
+            "finished": self.finished,
+            "error": self.error,
+            "outputs": {name: ref.as_dict() for name, ref in self.outputs.items()},
+            "inputs": {
+                name: [
+                    [step, output, None if ref is None else ref.as_dict()] for step, output, ref in sources
+                ]
+                for name, sources in self.inputs.items()
+            },
+            "upstream": list(self.upstream),
+            "run_name": self.run_name,
+            "pipeline_name": self.pipeline_name,
+            "cache_reason": self.cache_reason,
+            "metadata": self.metadata,
+            "captured": self.captured,
+            "plugin_metadata": self.plugin_metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], store_url: str | None = None) -> StepRun:
+        """The step run :meth:`as_dict` gave ``data`` for (also after a JSON round trip); its
+        artifact refs read from the artifact store at ``store_url`` (the run's
+        ``artifact_store``)."""
+
+        def ref(value: dict[str, Any] | None) -> ArtifactRef | None:
+            return None if value is None else ArtifactRef.from_dict(value, store_url)
+
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            status=data.get("status", RUNNING),
+            config=data.get("config"),
+            cache_key=data.get("cache_key"),
+            cache_parts=data.get("cache_parts"),
+            started=data.get("started"),
+            finished=data.get("finished"),
+            error=data.get("error"),
+            outputs={
+                name: ArtifactRef.from_dict(value, store_url)
+                for name, value in (data.get("outputs") or {}).items()
+            },
+            inputs={
+                name: [(step, output, ref(value)) for step, output, value in sources]
+                for name, sources in (data.get("inputs") or {}).items()
+            },
+            upstream=list(data.get("upstream") or []),
+            run_name=data.get("run_name"),
+            pipeline_name=data.get("pipeline_name"),
+            cache_reason=data.get("cache_reason"),
+            metadata=dict(data.get("metadata") or {}),
+            captured=dict(data.get("captured") or {}),
+            plugin_metadata=dict(data.get("plugin_metadata") or {}),
+        )
 
     def __repr__(self) -> str:
         return f"<StepRun {self.id} {self.status}>"
@@ -228,6 +316,59 @@ class PipelineRun:
         metadata store returns from ``get_runs`` without reading every run's steps."""
         self._steps, self._steps_loader = None, loader
         return self
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields a metadata store keeps of this run, without its steps, as a JSON-able
+        dict (``metrics`` included once the run is finished); :meth:`from_dict` reads it back.
+
+        Left out, as they are not stored: ``error``, ``internal_error`` and ``step_outcome``
+        (what the session reports about an item, not part of the record).
+        """
+        return {
+            "name": self.name,
+            "pipeline_name": self.pipeline_name,
+            "status": self.status,
+            "started": self.started,
+            "finished": self.finished,
+            "item_id": self.item_id,
+            "enable_cache": self.enable_cache,
+            "orchestrator": self.orchestrator,
+            "graph": {step: list(upstream) for step, upstream in self.graph.items()},
+            "id": self.id,
+            "artifact_store": self.artifact_store,
+            "params": self.params,
+            "config_params": self.config_params,
+            "overrides": list(self.overrides),
+            "n_steps": self.n_steps,
+            "n_cached": self.n_cached,
+            "metrics": self._metrics if self.status == RUNNING else self.metrics,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], steps: dict[str, StepRun] | None = None) -> PipelineRun:
+        """The run :meth:`as_dict` gave ``data`` for (also after a JSON round trip), with
+        ``steps`` (by step id, in the order they ran) when given; else give its steps with
+        :meth:`with_steps_loader`. A ``metrics`` of None is computed from the steps."""
+        run = cls(
+            name=data["name"],
+            pipeline_name=data["pipeline_name"],
+            status=data.get("status", RUNNING),
+            started=data.get("started"),
+            finished=data.get("finished"),
+            item_id=data.get("item_id"),
+            enable_cache=data.get("enable_cache"),
+            orchestrator=data.get("orchestrator"),
+            graph={step: list(upstream) for step, upstream in (data.get("graph") or {}).items()},
+            id=data.get("id"),
+            artifact_store=data.get("artifact_store"),
+            params=dict(data.get("params") or {}),
+            config_params=dict(data.get("config_params") or {}),
+            overrides=list(data.get("overrides") or []),
+            n_steps=data.get("n_steps"),
+            n_cached=data.get("n_cached"),
+        )
+        run.metrics = data.get("metrics")
+        return run if steps is None else run.with_steps(steps)
 
     def get_step(self, step_id: str) -> StepRun:
         try:

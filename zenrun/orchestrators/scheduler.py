@@ -40,6 +40,9 @@ class StepExecutor(Protocol):
     cluster), else None. The :class:`Scheduler` then stops launching and the
     runs it started fail with that reason; :meth:`wait` should return the
     running tasks as failed results.
+
+    Optional ``close()``: release the workers; :meth:`SchedulingOrchestrator.close`
+    calls it at the end of the session.
     """
 
     remote: bool
@@ -504,15 +507,21 @@ class SchedulingOrchestrator:
     """
 
     name = "scheduling"
+    # a class default: a subclass whose __init__ does not call this one's still works
+    _executor: StepExecutor | None = None
 
     def __init__(self) -> None:
-        self._executor: StepExecutor | None = None
+        self._executor = None
 
     def make_executor(self) -> StepExecutor:
-        raise NotImplementedError
+        """Required: the :class:`StepExecutor` the steps run on (worker processes, a
+        cluster's client). Called once, when the first step is about to run."""
+        raise NotImplementedError(f"{type(self).__qualname__} must define make_executor()")
 
     @property
     def executor(self) -> StepExecutor:
+        """The executor :meth:`make_executor` made (made now if not yet). Read-only: keep
+        your own reference to the executor under another name if you need one."""
         if self._executor is None:
             self._executor = self.make_executor()
         return self._executor
@@ -543,6 +552,8 @@ class SchedulingOrchestrator:
         return scheduler
 
     def close(self) -> None:
+        """Close the executor (its ``close()``, when it has one) and forget it; register it
+        with ``config.add_cleanup`` in ``zenrun_make_orchestrator``."""
         executor, self._executor = self._executor, None
         close = getattr(executor, "close", None)
         if close is not None:
