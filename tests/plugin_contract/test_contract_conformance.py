@@ -54,7 +54,7 @@ class TestDocsZlibArtifactStore(ArtifactStoreTests):
         return lambda: examples["zenrun_zstore"].ZlibArtifactStore(tmp_path / "zartifacts")
 
     def corrupt(self, store, digest):
-        store._path(digest).write_bytes(zlib.compress(b"tampered"))
+        store.path(digest).write_bytes(zlib.compress(b"tampered"))
 
 
 def test_a_failing_kit_check_shows_the_values_compared(tmp_path):
