@@ -496,6 +496,65 @@ def test_a_collector_plugin_reports_a_file_it_cannot_collect_with_zenrun_fail(ze
     assert "INTERNALERROR" not in result.stdout
 
 
+def test_terminal_summary_reads_the_reports_by_outcome_from_stats(zenrunner):
+    """``terminalreporter.stats``, as pytest's: the reports of each outcome, the deselected
+    items; an outcome no item had is absent."""
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_terminal_summary(terminalreporter):
+            stats = terminalreporter.stats
+            terminalreporter.section("by outcome")
+            for outcome in sorted(stats):
+                ids = sorted(getattr(r, "nodeid", None) or r.name for r in stats[outcome])
+                terminalreporter.write_line(f"{outcome}: {' '.join(ids)}")
+    """)
+    zenrunner.makepyfile(
+        pipeline_mixed="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @step
+        def boom() -> int:
+            raise ValueError("no")
+
+        @pipeline
+        def good():
+            one()
+
+        @pipeline
+        def bad():
+            boom()
+
+        @zenrun.mark.skip(reason="later")
+        @pipeline
+        def later():
+            one()
+
+        @pipeline
+        def other():
+            one()
+        """
+    )
+    result = zenrunner.run("--deselect", "pipeline_mixed.py::other")
+    assert result.ret == 1, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*= by outcome =*",
+            "deselected: pipeline_mixed.py::other",
+            "failed: pipeline_mixed.py::bad",
+            "passed: pipeline_mixed.py::good",
+            "skipped: pipeline_mixed.py::later",
+        ]
+    )
+    assert "error:" not in result.stdout and "xfailed:" not in result.stdout
+
+
 def test_a_collector_plugin_makes_items_as_its_hook_says(zenrunner):
     """A plugin collects ``*.nums`` files: each is a pipeline summing its numbers. The items it
     makes, as ``zenrun_collect_file``'s documentation says, run and report as any other."""

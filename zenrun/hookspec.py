@@ -447,9 +447,12 @@ def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int,
     """Add a section to the terminal summary, before the closing line.
 
     Write with ``terminalreporter.section(title)``, ``.write_line(text)``,
-    ``.write_sep("=", title)`` and ``.write(text)``. An exception here is
-    reported as an internal error of your plugin; the closing line still
-    prints.
+    ``.write_sep("=", title)`` and ``.write(text)`` (markup keywords as
+    pytest's: ``green=True``, ``bold=True``...). ``terminalreporter.stats``
+    holds the session's reports by outcome, as pytest's (``stats.get("failed",
+    [])``: the :class:`zenrun.ItemReport` of each failed item). An exception
+    here is reported as an internal error of your plugin; the closing line
+    still prints.
     """
 
 

@@ -259,6 +259,7 @@ class TerminalReporter:
         self._session: Any = None
         self._outcomes_seen: set[str] = set()  # (kept as reports come: the progress colour)
         self.deselected = 0
+        self._deselected_items: list[Any] = []  # stats["deselected"]
         self.logged_warnings: list[str] = []
         self.progress_style = _progress_style(config)
         # --setup-only / --setup-plan: nothing ran, so a passed item has no letter (as pytest)
@@ -354,6 +355,7 @@ class TerminalReporter:
     @hookimpl
     def zenrun_deselected(self, items: list[Any]) -> None:
         self.deselected += len(items)
+        self._deselected_items.extend(items)
 
     @hookimpl
     def zenrun_collection_finish(self, session: Any) -> None:
@@ -610,6 +612,20 @@ class TerminalReporter:
     def section(self, title: str, sep: str = "=", **markup: bool) -> None:
         """Start a summary section: ``==== title ====``."""
         self.tw.sep(sep, title, **markup)
+
+    @property
+    def stats(self) -> dict[str, list[Any]]:
+        """The session's reports by outcome so far, as pytest's ``terminalreporter.stats``:
+        ``"passed"``, ``"failed"``, ``"error"``, ``"skipped"``, ``"xfailed"``, ``"xpassed"``
+        map to lists of :class:`zenrun.ItemReport` (a module skipped at collection
+        included), ``"deselected"`` to the deselected items; an outcome no item had is
+        absent. A new dict each time: read it, changing it changes nothing."""
+        stats: dict[str, list[Any]] = {}
+        for report in self.reports:
+            stats.setdefault(report.outcome, []).append(report)
+        if self._deselected_items:
+            stats["deselected"] = list(self._deselected_items)
+        return stats
 
     @hookimpl
     def zenrun_internalerror(self, excrepr: str) -> bool:
