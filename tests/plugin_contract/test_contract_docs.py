@@ -170,3 +170,10 @@ def test_docs_examples_run_together_as_an_installed_distribution(zenrunner, tmp_
     assert result.ret == 0, result.stdout + result.stderr
     records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
     assert [r["status"] for r in records[2:]] == ["cached", "cached"]
+
+    # the wrapper's option reaches it in the procpool's spawned worker (its object's state)
+    result = zenrunner.run(*command[1:], "--no-cache", "--timer-digits", "0", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
+    assert [r["plugin_metadata"]["timer"]["wall_seconds"] for r in records[4:]] == [0, 0]
+    assert not all(float(r["plugin_metadata"]["timer"]["wall_seconds"]).is_integer() for r in records[:2])
