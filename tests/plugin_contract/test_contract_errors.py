@@ -440,3 +440,30 @@ def test_p_names_the_module_of_an_installed_plugin(zenrunner, tmp_path):
         assert "INTERNALERROR" not in result.stdout + result.stderr
         assert result.stdout.count("HELLO") == 1  # registered once
         result.fnmatch_lines(["plugins: *hello-2.3*", "*1 passed*"])
+
+
+def test_a_pytest_hook_name_is_answered_with_the_zenrun_hook_doing_its_job(zenrunner, tmp_path):
+    """An installed plugin ported from pytest implements ``zenrun_runtest_logreport``: the
+    error names the zenrun hook that does that job, not the nearest spelling."""
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-ported",
+        "0.1",
+        {"ported": "zenrun_ported"},
+        {
+            "zenrun_ported": (
+                "import zenrun\n\n@zenrun.hookimpl\ndef zenrun_runtest_logreport(report):\n    pass\n"
+            )
+        },
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run(env={"PYTHONPATH": str(site)})
+    assert result.ret == 4, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*plugin 'ported' (entry point 'ported = zenrun_ported' of distribution zenrun-ported 0.1) is invalid: "
+            "unknown hook 'zenrun_runtest_logreport' (pytest's pytest_runtest_logreport is"
+            " zenrun_item_report in zenrun); the hooks are listed in zenrun.hookspec*"
+        ],
+        stderr=True,
+    )

@@ -92,6 +92,19 @@ _NOTSET = object()
 _T = TypeVar("_T")
 
 
+#: pytest hooks whose job a zenrun hook of another name does (by the name a pytest plugin's
+#: author writes after the ``zenrun_`` prefix), for the error naming an unknown hook.
+_PYTEST_HOOKS = {
+    "zenrun_runtest_logreport": "zenrun_item_report",
+    "zenrun_runtest_makereport": "zenrun_item_report",
+    "zenrun_runtest_logfinish": "zenrun_item_report",
+    "zenrun_runtest_logstart": "zenrun_item_start",
+    "zenrun_runtest_protocol": "zenrun_item_start",
+    "zenrun_runtest_call": "zenrun_step_call",
+    "zenrun_pycollect_makeitem": "zenrun_collect_file",
+}
+
+
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager, with pytest's ``-p`` semantics for names."""
 
@@ -141,9 +154,15 @@ class PluginManager(pluggy.PluginManager):
             return None
         parts = []
         for name in unknown:
+            if name in _PYTEST_HOOKS:  # a pytest plugin's habit: name the hook doing that job here
+                pytest_name = "pytest_" + name.removeprefix("zenrun_")
+                parts.append(f"{name!r} (pytest's {pytest_name} is {_PYTEST_HOOKS[name]} in zenrun)")
+                continue
             close = difflib.get_close_matches(name, known, n=1)
             parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        return f"unknown hook {', '.join(parts)}; the hooks are in zenrun/hookspec.py"
+        return (
+            f"unknown hook {', '.join(parts)}; the hooks are listed in zenrun.hookspec (zenrun/hookspec.py)"
+        )
 
     def load_entrypoint_plugins(self, name: str | None = None) -> int:
         """Register the plugins of the ``zenrun`` entry-point group (only ``name`` when given).
