@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from zenrun.blame import PLUGGY_DIR
 from zenrun.capture import capturing, section_title
-from zenrun.config import FIXTURE_PLUGINS, hook_for
+from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for
 from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
@@ -782,15 +782,39 @@ def _conftest_dirs(config: Any, directory: Path) -> list[Path]:
 
 def fixture_manager(config: Any) -> FixtureManager:
     """The config's fixture manager, made on first use with the built-in fixtures (of the
-    plugins in ``FIXTURE_PLUGINS`` not blocked with ``-p no:NAME``) below every conftest."""
+    plugins in ``FIXTURE_PLUGINS`` not blocked with ``-p no:NAME``) below every conftest,
+    and, as pytest's, the fixtures of every other plugin: installed, ``-p`` modules and
+    objects registered later (conftests' own are parsed where they apply)."""
     manager = config.stash.get("fixturemanager")
     if manager is None:
         manager = config.stash["fixturemanager"] = FixtureManager(config)
+        anchor = Path(config.rootpath.anchor)
         for name in FIXTURE_PLUGINS:
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
-                manager.parse(plugin, Path(config.rootpath.anchor), everywhere=True)
+                manager.parse(plugin, anchor, everywhere=True)
+
+        def parse_plugin(plugin: object, name: str) -> None:
+            if _serves_fixtures(plugin, name):
+                manager.parse(plugin, anchor, everywhere=True)
+
+        for name, plugin in config.pluginmanager.list_name_plugin():
+            parse_plugin(plugin, name)
+        config.pluginmanager.on_register.append(parse_plugin)
     return manager  # type: ignore[no-any-return]
+
+
+def _serves_fixtures(plugin: object, name: str) -> bool:
+    """Whether the fixtures ``plugin`` defines serve every item: not zenrun's own parts (the
+    built-in fixtures are parsed first) nor a conftest (its fixtures serve the items below it)."""
+    if name in BUILTIN_PLUGINS or not hasattr(plugin, "__dict__"):  # (its attributes are read)
+        return False
+    module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+    if module == "zenrun" or module.startswith("zenrun."):
+        return False
+    return not (
+        isinstance(plugin, ModuleType) and Path(getattr(plugin, "__file__", "") or "").name == "conftest.py"
+    )
 
 
 def load_conftests(config: Any, directory: Path, session: Session | None = None) -> None:

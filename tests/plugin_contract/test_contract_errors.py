@@ -467,3 +467,69 @@ def test_a_pytest_hook_name_is_answered_with_the_zenrun_hook_doing_its_job(zenru
         ],
         stderr=True,
     )
+
+
+FIXTURE_PLUGIN = """
+import zenrun
+
+
+@zenrun.fixture
+def greeting(request):
+    \"\"\"A greeting with the session's --name.\"\"\"
+    return "hello " + request.config.getoption("greet_name")
+
+
+@zenrun.fixture(scope="session")
+def punctuation():
+    return "!"
+
+
+def zenrun_addoption(parser):
+    parser.addoption("--greet-name", default="world")
+"""
+
+GREETING_PIPELINE = """
+import zenrun
+from zenrun import pipeline, step
+
+
+@step
+def shout(text: str) -> str:
+    zenrun.log_metadata(shout=text.upper())
+    return text.upper()
+
+
+@pipeline
+def greet(greeting, punctuation):
+    shout(greeting + punctuation)
+"""
+
+
+def test_an_installed_plugins_fixtures_serve_every_pipeline(zenrunner, tmp_path):
+    """As pytest's: the fixtures of an installed plugin (or of a ``-p`` module) are available to
+    every pipeline, listed by ``--fixtures``; a conftest's fixture of the same name wins."""
+    site = make_distribution(
+        tmp_path / "site", "zenrun-greet", "1.0", {"greet": "zenrun_greet"}, {"zenrun_greet": FIXTURE_PLUGIN}
+    )
+    env = {"PYTHONPATH": str(site)}
+    zenrunner.makepyfile(pipeline_greet=GREETING_PIPELINE)
+    result = zenrunner.run("--greet-name", "you", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*shout=HELLO YOU!*", "*1 passed*"])
+    result = zenrunner.run("--fixtures", env=env)
+    result.fnmatch_lines(["*fixtures defined from zenrun_greet*", "greeting -- *zenrun_greet.py:*"])
+    # -p MODULE, with installed plugins not loaded
+    result = zenrunner.run("-p", "zenrun_greet", env={**env, "ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*shout=HELLO WORLD!*"])
+    # the project's own fixture of that name wins
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.fixture
+        def punctuation():
+            return "?"
+    """)
+    result = zenrunner.run(env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*shout=HELLO WORLD?*"])

@@ -115,6 +115,16 @@ class PluginManager(pluggy.PluginManager):
         self.hook.zenrun_addhooks.call_historic(kwargs=dict(pluginmanager=self))
         #: (entry point name, distribution) of each plugin loaded from an entry point.
         self.plugin_dists: list[tuple[str, PluginDistribution | None]] = []
+        #: Called with ``(plugin, name)`` for every plugin registered from now on (the
+        #: fixture manager reads the fixtures a plugin defines, as pytest's).
+        self.on_register: list[Callable[[object, str], None]] = []
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        registered = super().register(plugin, name)
+        if registered is not None:
+            for callback in list(self.on_register):
+                callback(plugin, registered)
+        return registered
 
     def hasplugin(self, name: str) -> bool:
         """Whether a plugin is registered under ``name`` (pytest's ``hasplugin``)."""
