@@ -609,6 +609,9 @@ def _main(config: Config, session: Session) -> int:
         start_flusher()  # the thread that commits the runs' records, started before the first run
     session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
+    warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
+    if warm_up is not None:
+        warm_up()
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
         run_items_together(session, orchestrator)  # type: ignore[arg-type]  # it has run_many
     for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
@@ -741,8 +744,20 @@ def recording_warnings(session: Session, item: Item) -> Iterator[None]:
                 session.warn(f"{item.nodeid}\n{format_warning(message)}")
 
 
+def _checked(orchestrator: Orchestrator, composed: ComposedPipeline | None, report: ItemReport) -> Any:
+    """``composed``, or None when the orchestrator's optional ``check`` says why it cannot
+    run it (then ``report`` is that error)."""
+    check = getattr(orchestrator, "check", None)
+    problem = composed is not None and check is not None and check(composed)
+    if problem:
+        report.outcome, report.longrepr = ERROR, problem
+        return None
+    return composed
+
+
 def _run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemReport:
     report, composed, xfail, started = prepare_item(session, item)
+    composed = _checked(orchestrator, composed, report)
     if composed is not None:
         # Here: execution imports pydantic (through compose and steps), which `zenrun --help`
         # and `--collect-only` do not need.
@@ -1085,18 +1100,11 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
         if maxfail and failures() >= maxfail and not session.shouldstop:
             session.shouldfail = session.shouldfail or stop_reason()
 
-    warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
-    if warm_up is not None:
-        warm_up()
-
     def start(item: Item) -> PipelineExecution | None:
         """Prepare ``item`` and make its execution; None when it ended before running."""
         with recording_warnings(session, item):
             report, composed, xfail, started = prepare_item(session, item)
-        check = getattr(orchestrator, "check", None)
-        problem = composed is not None and check is not None and check(composed)
-        if problem:
-            report.outcome, report.longrepr, composed = ERROR, problem, None
+        composed = _checked(orchestrator, composed, report)
         if composed is None:
             end(item, report, xfail, started)
             return None

@@ -789,6 +789,20 @@ class Orchestrator(Protocol):
     Made by ``zenrun_make_orchestrator(config, name)`` once per session and
     used for every item of it. Register ``close`` with
     ``config.add_cleanup`` to release clusters or pools at session end.
+
+    Optional members, used when the object has them:
+
+    - ``check(composed) -> str | None``: called for each item before its run
+      starts; a text (why it cannot run here, e.g. a value that cannot reach a
+      worker: :func:`zenrun.remote.unsendable_invocation`) makes the item an
+      error with that message, and nothing of it runs.
+    - ``warm_up() -> None``: called once, before the first item is prepared:
+      start workers booting while zenrun composes the pipelines.
+    - ``run_many(executions, *, exitfirst, maxfail, on_finish, feed=None)``:
+      run the steps of all the session's items together instead of calling
+      :meth:`run` per item; it returns an object whose ``stopped`` says why
+      launching stopped early (None if it did not). Subclass
+      :class:`zenrun.remote.SchedulingOrchestrator` rather than writing it.
     """
 
     name: str

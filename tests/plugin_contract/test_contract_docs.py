@@ -177,3 +177,24 @@ def test_docs_examples_run_together_as_an_installed_distribution(zenrunner, tmp_
     records = [json.loads(line) for line in (zenrunner.path / "steps.jsonl").read_text().splitlines()]
     assert [r["plugin_metadata"]["timer"]["wall_seconds"] for r in records[4:]] == [0, 0]
     assert not all(float(r["plugin_metadata"]["timer"]["wall_seconds"]).is_integer() for r in records[:2])
+
+    # the procpool's check: a step its pool cannot pickle is an error of its item, said so
+    zenrunner.makepyfile(
+        pipeline_lock="""
+        import threading
+
+        from zenrun import pipeline, step
+
+        @step
+        def hold(lock: object) -> int:
+            return 1
+
+        @pipeline
+        def locked():
+            hold(threading.Lock())
+        """
+    )
+    result = zenrunner.run("--orchestrator", "procpool", "-k", "locked", env=env)
+    assert result.ret == 1, result.stdout + result.stderr
+    result.fnmatch_lines(["*ERROR*locked*", "*lock*cannot*"])
+    assert "INTERNALERROR" not in result.stdout

@@ -359,3 +359,53 @@ def test_an_installed_scheduling_orchestrator_runs_every_pipeline_and_closes(zen
     assert result.stdout.count("threads closed") == 1
     runs = read_store(zenrunner.store).get_runs()
     assert sorted(run.orchestrator for run in runs) == ["threads", "threads"]
+
+
+CHECKING_ORCHESTRATOR = """
+import zenrun
+from zenrun.remote import execute_task
+
+
+class Picky:
+    name = "picky"
+
+    def warm_up(self):
+        print("warming up")
+
+    def check(self, composed):
+        if composed.name == "alpha":
+            return "picky runs no pipeline called alpha"
+        return None
+
+    def run(self, execution):
+        for step_id in execution.order:
+            if execution.blocked(step_id):
+                execution.skip(step_id)
+                continue
+            task = execution.prepare(step_id)
+            if task is not None:
+                execution.complete(task, execute_task(task, execution.artifact_store, execution.materializers))
+
+
+@zenrun.hookimpl
+def zenrun_make_orchestrator(config, name):
+    return Picky() if name == "picky" else None
+"""
+
+
+def test_an_orchestrators_optional_check_and_warm_up_are_called(zenrunner, tmp_path):
+    """The optional members the Orchestrator protocol lists: ``warm_up`` once before the
+    items, ``check`` per item (a text makes the item an error, nothing of it runs)."""
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-picky",
+        "0.1",
+        {"picky": "zenrun_picky"},
+        {"zenrun_picky": CHECKING_ORCHESTRATOR},
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    result = zenrunner.run("-s", "--orchestrator", "picky", env={"PYTHONPATH": str(site)})
+    assert result.ret == 1, result.stdout + result.stderr
+    assert result.stdout.count("warming up") == 1
+    result.fnmatch_lines(["*ERROR*alpha*picky runs no pipeline called alpha*", "*1 passed, 1 error*"])
+    assert [run.pipeline_name for run in read_store(zenrunner.store).get_runs()] == ["beta"]
