@@ -284,6 +284,13 @@ class ArtifactStore(Protocol):
     Required: :meth:`put`, :meth:`get`, :meth:`exists`, :meth:`verify`,
     :meth:`sync`. The other members have defaults (inherit them by
     subclassing this protocol).
+
+    Optional, used when the store has it: ``verify_many(refs) -> dict[str,
+    bool]``, :meth:`verify` of a batch of ``(digest, size)`` pairs at once, by
+    digest. A rerun asks it for the outputs of the cache hits it looks up
+    ahead, in batches, before they are used; a digest it answers True for is not verified again, one it
+    answers False for (or leaves out) is asked of :meth:`verify`. A store whose
+    round trips cost (a database, an object store) answers it in one.
     """
 
     def put(self, data: bytes) -> tuple[str, int]:

@@ -409,3 +409,88 @@ def test_an_orchestrators_optional_check_and_warm_up_are_called(zenrunner, tmp_p
     assert result.stdout.count("warming up") == 1
     result.fnmatch_lines(["*ERROR*alpha*picky runs no pipeline called alpha*", "*1 passed, 1 error*"])
     assert [run.pipeline_name for run in read_store(zenrunner.store).get_runs()] == ["beta"]
+
+
+BATCH_VERIFYING_STORE = """
+import hashlib
+import json
+from pathlib import Path
+
+import zenrun
+
+
+class BatchStore(zenrun.ArtifactStore):
+    def __init__(self, root):
+        self.root = Path(root)
+        self.url = "batch://" + str(self.root)
+
+    def path(self, digest):
+        return self.root / digest
+
+    def put(self, data):
+        digest = hashlib.sha256(data).hexdigest()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path(digest).write_bytes(data)
+        return digest, len(data)
+
+    def get(self, digest):
+        try:
+            data = self.path(digest).read_bytes()
+        except FileNotFoundError:
+            raise zenrun.ArtifactError(digest + " is missing") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise zenrun.ArtifactError(digest + " is corrupt")
+        return data
+
+    def exists(self, digest, size=None):
+        return self.path(digest).exists()
+
+    def verify(self, digest, size):
+        self._log("verify", [digest])
+        try:
+            return len(self.get(digest)) == size
+        except zenrun.ArtifactError:
+            return False
+
+    def verify_many(self, refs):
+        self._log("verify_many", [digest for digest, _ in refs])
+        return {digest: self.path(digest).exists() for digest, _ in refs}  # trusts what is there
+
+    def sync(self):
+        pass
+
+    def _log(self, what, digests):
+        with open(self.root.parent / "calls.jsonl", "a") as fh:
+            fh.write(json.dumps([what, digests]) + "\\n")
+
+
+@zenrun.hookimpl(tryfirst=True)
+def zenrun_make_artifact_store(config):
+    return BatchStore(config.store_path / "batch")
+"""
+
+
+def test_an_artifact_stores_optional_verify_many_answers_a_reruns_hits(zenrunner, tmp_path):
+    """``verify_many``, as the ArtifactStore protocol lists it: a cached rerun asks it for the
+    outputs of the hits it looks up ahead; what it trusts is not verified again one by one."""
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-batch",
+        "0.1",
+        {"batch": "zenrun_batch"},
+        {"zenrun_batch": BATCH_VERIFYING_STORE},
+    )
+    env = {"PYTHONPATH": str(site)}
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    assert zenrunner.run(env=env).ret == 0
+    calls = zenrunner.store / "calls.jsonl"
+    calls.unlink(missing_ok=True)
+    result = zenrunner.run("-k", "alpha", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*alpha*2/2*"])
+    logged = [json.loads(line) for line in calls.read_text().splitlines()]
+    batched = {digest for what, digests in logged if what == "verify_many" for digest in digests}
+    one_by_one = [digest for what, digests in logged if what == "verify" for digest in digests]
+    assert batched, logged  # the hits ahead were verified in a batch
+    assert not batched & set(one_by_one), logged  # and not again one by one
+    assert len(batched) + len(one_by_one) == 2  # each cached output verified once
