@@ -322,6 +322,7 @@ class ThreadOrchestrator(SchedulingOrchestrator):
 
     def __init__(self, workers):  # no super().__init__(): the base needs none
         self.workers = workers
+        self.executor = None  # made by make_executor on first use
 
     def make_executor(self):
         return ThreadExecutor(self.workers)

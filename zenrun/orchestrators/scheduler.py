@@ -520,11 +520,15 @@ class SchedulingOrchestrator:
 
     @property
     def executor(self) -> StepExecutor:
-        """The executor :meth:`make_executor` made (made now if not yet). Read-only: keep
-        your own reference to the executor under another name if you need one."""
+        """The executor :meth:`make_executor` made (made now if not yet). A subclass may
+        set it (``self.executor = None`` in ``__init__``: made on first use)."""
         if self._executor is None:
             self._executor = self.make_executor()
         return self._executor
+
+    @executor.setter
+    def executor(self, executor: StepExecutor | None) -> None:
+        self._executor = executor
 
     def check(self, composed: Any) -> str | None:
         """Why ``composed`` cannot run here (say, a value that cannot reach a worker), or None."""
