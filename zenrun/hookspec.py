@@ -106,7 +106,8 @@ def zenrun_cmdline_main(config: Config) -> int | None:
     Plugins use it for commands that replace the run (``--runs``,
     ``--show``, ``--view``); the built-in ``main`` plugin (trylast) runs
     the session. Return an :class:`zenrun.ExitCode` (or int), or None to let
-    the next implementation handle the command.
+    the next implementation handle the command. The session's stores are
+    ``config.metadata_store``, ``config.cache`` and ``config.artifact_store``.
     """
 
 

@@ -495,3 +495,48 @@ def test_an_artifact_stores_optional_verify_many_answers_a_reruns_hits(zenrunner
     assert batched, logged  # the hits ahead were verified in a batch
     assert not batched & set(one_by_one), logged  # and not again one by one
     assert len(batched) + len(one_by_one) == 2  # each cached output verified once
+
+
+COUNTING_COMMAND = """
+import zenrun
+
+
+@zenrun.hookimpl
+def zenrun_addoption(parser):
+    parser.addoption("--count-runs", action="store_true", help="print the recorded runs per status and exit")
+
+
+@zenrun.hookimpl
+def zenrun_cmdline_main(config):
+    if not config.getoption("count_runs"):
+        return None
+    runs = config.metadata_store.get_runs()
+    print("runs:", {status: sum(r.status == status for r in runs) for status in ("completed", "failed")})
+    print("cached:", sum(config.cache.lookup(s.cache_key) is not None for r in runs for s in r.steps.values()))
+    print("materializers:", config.materializers.for_value(1).name)
+    print("orchestrator:", config.make_orchestrator().name)
+    return zenrun.ExitCode.OK
+"""
+
+
+def test_a_plugin_command_reads_the_sessions_stores_from_config(zenrunner, tmp_path):
+    """``config.metadata_store``, ``.cache``, ``.materializers`` and ``.make_orchestrator()``, as
+    the Config reference lists them, serve a plugin's command (``zenrun_cmdline_main``)."""
+    site = make_distribution(
+        tmp_path / "site",
+        "zenrun-count",
+        "0.1",
+        {"count": "zenrun_count"},
+        {"zenrun_count": COUNTING_COMMAND},
+    )
+    env = {"PYTHONPATH": str(site)}
+    zenrunner.makepyfile(pipeline_demo=PIPELINE)
+    assert zenrunner.run(env=env).ret == 0
+    result = zenrunner.run("--count-runs", env=env)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "runs: {'completed': 2, 'failed': 0}",
+        "cached: 4",
+        "materializers: json",
+        "orchestrator: local",
+    ]

@@ -267,8 +267,10 @@ class Config:
     keys declared with ``parser.addoption`` / ``parser.addini``), :meth:`add_cleanup`
     (run when the session ends), ``rootpath`` and ``inipath`` (the rootdir and config
     file), ``stash`` (a plugin's storage for the session), ``hook`` and
-    ``pluginmanager``, and where the stores are: :attr:`store_path`,
-    :attr:`store_url`, :attr:`store_location`, :attr:`artifact_store_url`.
+    ``pluginmanager``, where the stores are: :attr:`store_path`,
+    :attr:`store_url`, :attr:`store_location`, :attr:`artifact_store_url`, and the
+    session's stores themselves: :attr:`metadata_store`, :attr:`cache`,
+    :attr:`artifact_store`, :attr:`materializers`.
     """
 
     def __init__(
@@ -488,16 +490,23 @@ class Config:
 
     @cached_property
     def artifact_store(self) -> ArtifactStore:
+        """The session's :class:`~zenrun.protocols.ArtifactStore`, made by
+        ``zenrun_make_artifact_store`` on first use (a misfit is a usage error)."""
         store: ArtifactStore = self._make("zenrun_make_artifact_store", "artifact store")
         return store
 
     @cached_property
     def metadata_store(self) -> MetadataStore:
+        """The session's :class:`~zenrun.protocols.MetadataStore`, made by
+        ``zenrun_make_metadata_store`` on first use: what a plugin's command
+        (``zenrun_cmdline_main``) or report reads the recorded runs from."""
         store: MetadataStore = self._make("zenrun_make_metadata_store", "metadata store")
         return store
 
     @cached_property
     def cache(self) -> Cache:
+        """The session's step :class:`~zenrun.protocols.Cache`, made by ``zenrun_make_cache``
+        on first use (one that never hits when no plugin makes one)."""
         made = self.hook.zenrun_make_cache(config=self)
         if made is None:  # said once: else every step would just miss, saying the entry is gone
             logging.getLogger("zenrun").warning(
@@ -512,6 +521,8 @@ class Config:
 
     @cached_property
     def materializers(self) -> MaterializerRegistry:
+        """The session's :class:`~zenrun.protocols.MaterializerRegistry`, filled by the
+        ``zenrun_register_materializers`` hooks on first use."""
         registry = MaterializerRegistry()
         try:
             self.hook.zenrun_register_materializers(registry=registry)
@@ -521,6 +532,8 @@ class Config:
         return registry
 
     def make_orchestrator(self, name: str | None = None) -> Orchestrator:
+        """The orchestrator called ``name`` (default: ``--orchestrator``, else ``local``), made
+        by ``zenrun_make_orchestrator``; a usage error when no plugin makes it."""
         name = name or self.getoption("orchestrator", None) or "local"
         orchestrator = self.hook.zenrun_make_orchestrator(config=self, name=name)
         if orchestrator is None:
