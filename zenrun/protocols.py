@@ -233,7 +233,8 @@ class Materializer(Protocol):
     name: str
     """Unique name, stored with each artifact so the right loader is found."""
     version: str
-    """Format version; part of cache keys."""
+    """Format version of the bytes ``dumps`` writes, recorded with each cache entry of an
+    output this materializer saved: a hit needs the same one, so bump it when they change."""
 
     def can_save(self, value: object) -> bool:
         """Whether this materializer handles ``value``. Cheap, never raises."""
@@ -268,7 +269,9 @@ class MaterializerRegistry(Protocol):
         ...
 
     def fingerprint(self) -> str:
-        """``name:version`` of every materializer, for cache keys."""
+        """``name:version`` of every materializer, in priority order: what a session's
+        materializers are (not part of cache keys: each cache entry records the
+        materializer of each output, and a hit needs the same one)."""
         ...
 
 

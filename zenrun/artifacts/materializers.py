@@ -235,7 +235,7 @@ class MaterializerRegistry:
         raise KeyError(f"no materializer named {name!r} is registered; is its plugin installed?")
 
     def fingerprint(self) -> str:
-        """Names and versions of all materializers, for cache keys."""
+        """Names and versions of all materializers, in priority order (see the protocol)."""
         if self._fingerprint is None:
             self._fingerprint = ",".join(f"{m.name}:{m.version}" for m in self.all)
         return self._fingerprint
