@@ -533,3 +533,36 @@ def test_an_installed_plugins_fixtures_serve_every_pipeline(zenrunner, tmp_path)
     result = zenrunner.run(env=env)
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*shout=HELLO WORLD?*"])
+
+
+SCHEME_STORE = """
+import zenrun
+
+
+@zenrun.hookimpl
+def zenrun_backend_names(kind):
+    return ["vault"] if kind == "artifact_store" else None
+
+
+@zenrun.hookimpl(tryfirst=True)
+def zenrun_make_artifact_store(config):
+    return None  # (a real plugin opens vault:// URLs here)
+"""
+
+
+def test_an_unknown_artifact_store_scheme_names_those_plugins_open(zenrunner, tmp_path):
+    """``--artifact-store`` with a scheme neither fsspec nor a plugin knows: the usage error says
+    so and lists the schemes the installed plugins claim (``zenrun_backend_names``)."""
+    site = make_distribution(
+        tmp_path / "site", "zenrun-vault", "0.1", {"vault": "zenrun_vault"}, {"zenrun_vault": SCHEME_STORE}
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("--artifact-store", "valt://bucket", env={"PYTHONPATH": str(site)})
+    assert result.ret == 4, result.stdout + result.stderr
+    result.fnmatch_lines(
+        [
+            "*artifact store valt://bucket: Protocol not known: valt; no installed plugin opens valt://"
+            " either: plugins here open vault:// (is its plugin installed, or blocked with -p no:NAME?)"
+        ],
+        stderr=True,
+    )

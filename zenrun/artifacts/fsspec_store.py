@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zenrun.artifacts.store import VERIFY_ON_HIT, ArtifactError, check_digest
@@ -328,8 +328,9 @@ def configured_url(config: Any) -> str | None:
     return url
 
 
-def check_url(url: str) -> None:
-    """Raise a UsageError unless fsspec and the filesystem for ``url``'s protocol are installed."""
+def check_url(url: str, plugin_schemes: Sequence[str] | None = None) -> None:
+    """Raise a UsageError unless fsspec and the filesystem for ``url``'s protocol are installed;
+    for an unknown protocol it names ``plugin_schemes``, those the session's plugins open."""
     try:
         import fsspec
     except ImportError as exc:
@@ -340,7 +341,15 @@ def check_url(url: str) -> None:
     try:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
-        raise UsageError(f"artifact store {url}: {exc}") from None
+        hint = ""
+        if plugin_schemes is not None and isinstance(exc, ValueError):  # not fsspec's, nor a plugin's
+            known = ", ".join(f"{scheme}://" for scheme in plugin_schemes)
+            hint = (
+                f"; no installed plugin opens {protocol}:// either"
+                + (f": plugins here open {known}" if known else "")
+                + " (is its plugin installed, or blocked with -p no:NAME?)"
+            )
+        raise UsageError(f"artifact store {url}: {exc}{hint}") from None
     if protocol in ("file", "local"):  # a file where its directory goes: said once, here
         path = fsspec.core.strip_protocol(url)
         if os.path.exists(path) and not os.path.isdir(path):
@@ -407,7 +416,7 @@ def zenrun_addoption(parser: Any) -> None:
 def zenrun_configure(config: Any) -> None:
     url = configured_url(config)
     if url:  # a typo in the URL or a bad bound is a usage error before anything runs
-        check_url(url)
+        check_url(url, config.backend_names("artifact_store"))
         configured_bounds(config)
 
 
