@@ -22,6 +22,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from pdb import Pdb
 
     from pydantic import BaseModel
 
@@ -324,7 +325,7 @@ def zenrun_item_report(report: ItemReport) -> None:
 
 
 @hookspec
-def zenrun_enter_pdb(config: Config, pdb: Any) -> None:
+def zenrun_enter_pdb(config: Config, pdb: Pdb) -> None:
     """Called when the debugger starts: ``--pdb`` in a failing step, ``--trace`` at a
     step's start, ``breakpoint()`` / ``pdb.set_trace()`` / ``zenrun.set_trace()`` in a
     step (``pdb``: the debugger; capture is suspended meanwhile), as pytest's
@@ -332,7 +333,7 @@ def zenrun_enter_pdb(config: Config, pdb: Any) -> None:
 
 
 @hookspec
-def zenrun_leave_pdb(config: Config, pdb: Any) -> None:
+def zenrun_leave_pdb(config: Config, pdb: Pdb) -> None:
     """Called when the user leaves the debugger (``continue``), capture resumed next."""
 
 
