@@ -16,7 +16,7 @@ a hook implementation is reported as an internal error of its plugin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
