@@ -16,6 +16,7 @@ import pytest
 from store_files import age_artifacts, artifact_bytes, artifact_digests
 
 from zenrun.artifacts.store import INLINE_MAX
+from zenrun.metadata.sqlite import SCHEMA
 from zenrun.testing import read_store
 
 PIPELINE = """
@@ -259,6 +260,30 @@ def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zen
         _usage_error(zenrunner.run(*args), "metadata.db is damaged", "not a database", "--store-repair")
     assert zenrunner.run("--store-repair").ret == 0
     assert zenrunner.run("-q").ret == 0
+
+
+def test_a_store_killed_before_its_schema_was_made_reads_as_empty(zenrunner, read_only_copy):
+    # kill -9 while the first run opens a fresh store leaves a 0-byte metadata.db (or some of
+    # its tables): --store-check, which opens it read-only, said it "was written by an older
+    # zenrun" (exit 4) and read-only readers failed the same way.
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    zenrunner.store.mkdir()
+    db = zenrunner.store / "metadata.db"
+    for made in ("", SCHEMA.split(";")[0]):  # nothing yet; the runs table only
+        db.unlink(missing_ok=True)
+        db.touch()
+        if made:
+            _sql(db, made)
+        read_only = read_only_copy(zenrunner.path)
+        listed = zenrunner.run("--runs", cwd=read_only)
+        assert listed.ret == 0, listed.stdout + listed.stderr
+        assert "no runs recorded" in listed.stdout
+        for cwd in (read_only, zenrunner.path):
+            check = zenrunner.run("--store-check", cwd=cwd)
+            assert check.ret == 0, check.stdout + check.stderr
+            check.fnmatch_lines(["*metadata.db: ok*", "*runs: 0, steps: 0*"])
+    assert zenrunner.run("-q").ret == 0  # the next run completes the schema
+    zenrunner.run("--store-check").fnmatch_lines(["*runs: 1, steps: 2*"])
 
 
 KILLED_REPAIR = """

@@ -100,6 +100,21 @@ def migrate(db: sqlite3.Connection) -> None:
     db.executescript(INDEXES)
 
 
+def _missing_tables(db: Any) -> bool:
+    """Whether ``db`` lacks one of the tables of :data:`SCHEMA` (all are made by one open,
+    before any run is recorded)."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return not {"runs", "steps", "artifacts", "step_io"} <= tables
+
+
+def _empty_store() -> sqlite3.Connection:
+    """An in-memory database with the store's schema and nothing recorded."""
+    connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    connection.executescript(SCHEMA)
+    migrate(connection)
+    return connection
+
+
 def _missing_columns(db: Any) -> list[tuple[str, str, str]]:
     """``(table, column, type)`` of the :data:`ADDED_COLUMNS` that ``db`` lacks."""
     return [
@@ -271,6 +286,12 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 migrate(self._db)
                 with contextlib.suppress(OSError):  # made with the store, not by its first run
                     self._lock_dir.mkdir(exist_ok=True)
+            elif _missing_tables(self._db):
+                # A store whose first open was killed before its schema was complete (a
+                # 0-byte metadata.db, some tables made): nothing was recorded in it yet, and
+                # the next writable open completes it. Read it as the empty store it is.
+                self._db.close()
+                self._db = _Guarded(_empty_store(), self.path)
             elif _missing_columns(self._db):
                 raise UsageError(
                     f"{self.path} was written by an older zenrun and is read-only "
