@@ -118,6 +118,25 @@ markers = [
         assert "Unknown zenrun.mark" not in result.stdout + result.stderr
 
 
+def test_k_expressions_of_thousands_of_terms(zenrunner):
+    # A script selecting many items writes `-k "a or b or ..."`: past about 1,000 terms the
+    # evaluation hit Python's recursion limit (INTERNALERROR), as did deep parentheses.
+    zenrunner.maketoml('markers = ["slow", "gpu", "fast"]')
+    zenrunner.makepyfile(pipeline_marked=MARKED)
+    many = " or ".join([*(f"absent{i}" for i in range(5000)), "plain", "small"])
+    result = zenrunner.run("-q", "--no-cache", "-k", many)
+    result.assert_outcomes(passed=2, deselected=2)
+    assert ran(zenrunner) == ["plain", "small"]
+    result = zenrunner.run("-q", "--no-cache", "-k", "not " * 5001 + "plain and not slow")
+    result.assert_outcomes(passed=1, deselected=3)
+    for option in ("-k", "-m"):
+        result = zenrunner.run(option, "(" * 5000 + "plain" + ")" * 5000)
+        assert result.ret == 4, result.stdout + result.stderr
+        assert "INTERNALERROR" not in result.stdout + result.stderr
+        assert f"Wrong expression passed to '{option}'" in result.stderr
+        assert "nested too deeply" in result.stderr
+
+
 def test_k_matches_mark_names(zenrunner):
     zenrunner.maketoml('markers = ["slow", "gpu", "fast"]')
     zenrunner.makepyfile(pipeline_marked=MARKED)

@@ -100,7 +100,10 @@ class Expression:
         if self._peek().kind == "eof":
             self.tree: tuple[Any, ...] = ("false",)
         else:
-            self.tree = self._expr()
+            try:
+                self.tree = self._expr()
+            except RecursionError:  # thousands of parentheses: an error, not an INTERNALERROR
+                raise ExpressionError(text, self._peek().pos + 1, "parentheses nested too deeply") from None
         self._expect("eof")
 
     @classmethod
@@ -128,21 +131,29 @@ class Expression:
             self.text, token.pos + 1, f"expected {wanted}; got {_NAMES.get(token.kind, token.kind)}"
         )
 
+    # A chain of operands is one node, and a run of `not`s one `not` or none: the tree is as
+    # deep as the parentheses only, so a generated `-k "a or b or ..."` naming thousands of
+    # items is evaluated without reaching Python's recursion limit.
     def _expr(self) -> tuple[Any, ...]:
-        node = self._and()
+        operands = [self._and()]
         while self._accept("or"):
-            node = ("or", node, self._and())
-        return node
+            operands.append(self._and())
+        return operands[0] if len(operands) == 1 else ("or", *operands)
 
     def _and(self) -> tuple[Any, ...]:
-        node = self._not()
+        operands = [self._not()]
         while self._accept("and"):
-            node = ("and", node, self._not())
-        return node
+            operands.append(self._not())
+        return operands[0] if len(operands) == 1 else ("and", *operands)
 
     def _not(self) -> tuple[Any, ...]:
-        if self._accept("not"):
-            return ("not", self._not())
+        negations = 0
+        while self._accept("not"):
+            negations += 1
+        node = self._operand()
+        return ("not", node) if negations % 2 else node
+
+    def _operand(self) -> tuple[Any, ...]:
         if self._accept("("):
             node = self._expr()
             self._expect(")")
@@ -189,8 +200,8 @@ class Expression:
             if kind == "not":
                 return not ev(node[1])
             if kind == "and":
-                return ev(node[1]) and ev(node[2])
-            return ev(node[1]) or ev(node[2])
+                return all(ev(operand) for operand in node[1:])
+            return any(ev(operand) for operand in node[1:])
 
         return ev(self.tree)
 
