@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -419,6 +420,37 @@ def test_a_file_where_the_runs_lock_folder_belongs_is_one_usage_error(zenrunner)
     assert result.ret == 4, result.stdout + result.stderr  # was an INTERNALERROR of each pipeline
     assert "INTERNALERROR" not in result.stdout + result.stderr
     assert f"ERROR: {locks} is not a folder: zenrun keeps its runs' liveness locks there" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["metadata.db", "cache.db", "artifacts"])
+def test_the_wrong_kind_of_file_where_a_store_file_belongs_is_one_usage_error(zenrunner, name):
+    # A folder where metadata.db or cache.db belongs was an INTERNALERROR ("unable to open
+    # database file") and --store-check called it a full disk; a file where artifacts/ belongs
+    # failed every run with FileExistsError and --store-check with an INTERNALERROR.
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    path = zenrunner.store / name
+    if path.is_dir():
+        shutil.rmtree(path)
+        path.write_text("")
+        message = f"ERROR: {path} is not a folder: zenrun keeps the store's artifacts there"
+    else:
+        path.unlink()
+        path.mkdir()
+        message = f"ERROR: {path} is a folder, not a file: zenrun keeps a SQLite database there"
+    for args in (["-q"], ["--show", "latest"])[: 1 if name == "cache.db" else 2]:  # --show: no cache
+        result = zenrunner.run(*args)
+        assert result.ret == 4, result.stdout + result.stderr
+        assert "INTERNALERROR" not in result.stdout + result.stderr
+        assert message in result.stderr
+    check = zenrunner.run("--store-check")
+    assert check.ret in (1, 4), check.stdout + check.stderr
+    assert "INTERNALERROR" not in check.stdout + check.stderr
+    assert "disk full" not in check.stdout + check.stderr
+    if name != "artifacts":
+        check.fnmatch_lines([f"*{name}: DAMAGED (a folder, not a file); move it away"])
+    path.unlink() if path.is_file() else path.rmdir()
+    assert zenrunner.run("-q").ret == 0  # moved away: the store works again
 
 
 @pytest.fixture

@@ -34,7 +34,13 @@ from zenrun.cache import NullCache, SqliteCache
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import RUNNING, PipelineRun
-from zenrun.metadata.sqlite import SqliteMetadataStore, StoreDamagedError, connect, writable
+from zenrun.metadata.sqlite import (
+    SqliteMetadataStore,
+    StoreDamagedError,
+    StoreNotAFileError,
+    connect,
+    writable,
+)
 from zenrun.protocols import ArtifactStore, Cache, MetadataStore
 
 #: Artifacts modified less than this before the oldest live run started are kept.
@@ -152,7 +158,7 @@ def _integrity(path: Path) -> str | None:
         return None
     try:  # read-only, with immutable=1 on a read-only mount: a sound store there is no damage
         connection = connect(path, read_only=True)
-    except StoreDamagedError as exc:
+    except (StoreDamagedError, StoreNotAFileError) as exc:
         return exc.problem
     except sqlite3.Error as exc:
         return str(exc)
@@ -181,11 +187,12 @@ def store_check(store: Path, verify: bool = False) -> int:
             print(f"  {name}: ok" if (store / name).exists() else f"  {name}: absent")
         else:
             bad = True
-            what = (
-                "rebuilt empty on the next run"
-                if name == "cache.db"
-                else f"zenrun --store {store} --store-repair keeps what can be read"
-            )
+            if not (store / name).is_file():
+                what = "move it away"
+            elif name == "cache.db":
+                what = "rebuilt empty on the next run"
+            else:
+                what = f"zenrun --store {store} --store-repair keeps what can be read"
             print(f"  {name}: DAMAGED ({problem}); {what}")
     if not bad and (store / "metadata.db").exists():
         metadata = SqliteMetadataStore(store / "metadata.db", read_only=True)
@@ -254,7 +261,7 @@ def _plugin_stores(config: Any) -> bool:
         if isinstance(metadata, SqliteMetadataStore) and metadata.read_only:
             return False  # the built-in store on a read-only mount: its own check reads it
         made = (metadata, config.cache, config.artifact_store)
-    except StoreDamagedError:  # the built-in store's file: its own check reports the damage
+    except (StoreDamagedError, StoreNotAFileError):  # the built-in store's file: its own check says it
         return False
     return not (
         isinstance(made[0], SqliteMetadataStore)

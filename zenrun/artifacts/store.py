@@ -89,6 +89,10 @@ class LocalArtifactStore(ArtifactStore):
 
     def __init__(self, root: Path, verify_on_hit: int = VERIFY_ON_HIT, inline_max: int = 0) -> None:
         self.root = Path(root)
+        if os.path.exists(root) and not os.path.isdir(root):  # one error, not one per artifact
+            raise UsageError(
+                f"{root} is not a folder: zenrun keeps the store's artifacts there; move that file away"
+            )
         self.url = self.root.absolute().as_uri()
         self.verify_on_hit = verify_on_hit
         #: Artifacts up to this many bytes are written to the inline pack (0: every one is a file).

@@ -163,6 +163,16 @@ class StoreDamagedError(UsageError):
         )
 
 
+class StoreNotAFileError(UsageError):
+    """A store database's path holds a folder (or a device, a pipe): zenrun removes nothing
+    it did not make, so this is a usage error naming it (exit 4)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.problem = "a folder, not a file" if os.path.isdir(path) else "not a regular file"
+        super().__init__(f"{path} is {self.problem}: zenrun keeps a SQLite database there; move it away")
+
+
 class StoreReadOnlyError(UsageError):
     """A write to a store that was opened read-only."""
 
@@ -212,8 +222,12 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     ``read_only`` opens the file with SQLite's ``mode=ro``, falling back to
     ``immutable=1`` when the WAL index cannot be created beside it (a
     read-only directory): a store on a read-only mount stays readable.
-    Raises :class:`StoreDamagedError` for a file that is not a database.
+    Raises :class:`StoreDamagedError` for a file that is not a database, and
+    :class:`StoreNotAFileError` for a folder (SQLite cannot open it) or a pipe (SQLite
+    would wait for a writer forever).
     """
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise StoreNotAFileError(path)
     try:
         if read_only:
             return _connect_read_only(path)
