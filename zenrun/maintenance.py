@@ -31,6 +31,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.artifacts.fsspec_store import configured_url
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
 from zenrun.cache import NullCache, SqliteCache
+from zenrun.config.argparsing import non_negative_int
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import RUNNING, PipelineRun
@@ -85,7 +86,7 @@ def zenrun_addoption(parser: Any) -> None:
     )
     group.addoption(
         "--keep",
-        type=_count,
+        type=non_negative_int,
         default=None,
         metavar="N",
         help="with --gc: first delete all but the newest N runs of each pipeline item",
@@ -97,16 +98,6 @@ def zenrun_addoption(parser: Any) -> None:
         default=False,
         help="with --gc: print what would be removed, remove nothing",
     )
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(text)  # argparse: "invalid _count value" -> a usage error
-    return value
 
 
 @hookimpl(tryfirst=True)
