@@ -9,6 +9,7 @@ use the ``zenrunner`` fixture.
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sys
 import textwrap
@@ -1352,3 +1353,44 @@ def test_a_lambdas_key_covers_its_argument_kinds(zenrunner):
     assert (run.steps["use"].status, run.steps["use"].output.value) == ("completed", 3)
     zenrunner.run("-p", "no:results").assert_outcomes(passed=1)  # and stable: a hit now
     assert read_store(zenrunner.store).get_runs("lam")[-1].steps["use"].status == "cached"
+
+
+def test_a_literal_holding_a_file_name_that_is_not_utf8_is_keyed(zenrunner):
+    """``os.listdir`` spells a name that is not UTF-8 with lone surrogates (``caf\\udce9``):
+    passed to a step as a literal (or a param) it ended its pipeline with an INTERNALERROR
+    (the key's text could not be encoded), and ``--view-build`` with another."""
+    (zenrunner.path / "data").mkdir()
+    (zenrunner.path / "data").joinpath(os.fsdecode(b"caf\xe9.csv")).write_text("1\n")
+    (zenrunner.path / "data" / "ok.csv").write_text("2\n")
+    zenrunner.makepyfile(
+        pipeline_names="""
+        import os
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def load(name: str) -> str:
+            return open(os.path.join("data", name)).read()
+
+        @pipeline
+        def per_file():
+            for i, name in enumerate(sorted(os.listdir("data"))):
+                load(name, id=f"load_{i}")
+
+        @zenrun.mark.parametrize("name", ["x\\udcffy", "\\ud800"])
+        @pipeline
+        def named(name):
+            load("ok.csv", id=f"load_{len(name)}")
+        """
+    )
+    first = zenrunner.run("-q")
+    assert "INTERNALERROR" not in first.stdout + first.stderr
+    first.assert_outcomes(passed=3)
+    runs = read_store(zenrunner.store).get_runs("per_file")
+    assert runs[-1].steps["load_0"].output.read() == "1\n"
+    zenrunner.run("-q").assert_outcomes(passed=3)
+    steps = read_store(zenrunner.store).get_runs("per_file")[-1].steps
+    assert {steps[s].status for s in ("load_0", "load_1")} == {"cached"}
+    site = zenrunner.run("--view-build", str(zenrunner.path / "site"))
+    assert site.ret == 0, site.stdout + site.stderr
+    assert "named[x\\udcffy]" in (zenrunner.path / "site" / "index.html").read_text()

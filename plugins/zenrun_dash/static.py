@@ -229,11 +229,11 @@ def build(config: Any, directory: Path, select: str | None = None) -> list[Path]
     pipelines = sorted({run.pipeline_name for run in runs})
     for run in runs:
         path = directory / _run_file(run.name)
-        path.write_text(run_page(run), encoding="utf-8")
+        path.write_text(run_page(run), encoding="utf-8", errors="backslashreplace")
         written.append(path)
     for pipeline in pipelines:
         path = directory / f"compare-{_slug(pipeline)}.html"
-        path.write_text(compare_page(source, pipeline), encoding="utf-8")
+        path.write_text(compare_page(source, pipeline), encoding="utf-8", errors="backslashreplace")
         written.append(path)
     listing = ["<h1>zenrun runs</h1><table class='runs'><tr><th>item</th><th>status</th><th>run</th></tr>"]
     for run in runs:
@@ -249,7 +249,7 @@ def build(config: Any, directory: Path, select: str | None = None) -> list[Path]
     ]
     listing.append("</ul>")
     index = directory / "index.html"
-    index.write_text(_page("zenrun runs", "".join(listing)), encoding="utf-8")
+    index.write_text(_page("zenrun runs", "".join(listing)), encoding="utf-8", errors="backslashreplace")
     (directory / "runs.json").write_text(
         json.dumps(
             [
