@@ -1,5 +1,7 @@
 """pytest habits that pipelines rely on (issue 10 points 2-3, issue 6 point 10), in-process."""
 
+import json
+
 import pytest
 
 PRE = """
@@ -321,6 +323,34 @@ def test_last_failed_failed_first_and_stepwise(zenrunner):
     zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "3"}).assert_outcomes(
         passed=1, failed=1, deselected=1
     )
+
+
+def test_remembered_values_of_another_shape_are_discarded(zenrunner):
+    # `v/cache/nodeids` holding a number, or `v/cache/stepwise` a date that does not parse,
+    # ended the session with an INTERNALERROR; other values of the wrong type are discarded too.
+    zenrunner.makepyfile(pipeline_lf=FLAKY)
+    zenrunner.run("-q", env={"BROKEN": "2"}).assert_outcomes(passed=2, failed=1)
+    cache = zenrunner.store / "v" / "cache"
+    (cache / "nodeids").write_text('[1, "pipeline_lf.py::item[1]", null]')
+    for stepwise in (
+        {"last_failed": "pipeline_lf.py::item[2]", "last_test_count": 3, "last_cache_date_str": "noon"},
+        {
+            "last_failed": "pipeline_lf.py::item[2]",
+            "last_test_count": "3",
+            "last_cache_date_str": "2026-01-01",
+        },
+        {
+            "last_failed": ["pipeline_lf.py::item[2]"],
+            "last_test_count": 3,
+            "last_cache_date_str": "2026-01-01",
+        },
+    ):
+        (cache / "stepwise").write_text(json.dumps(stepwise))
+        result = zenrunner.run("--sw", env={"BROKEN": "2"})
+        assert "INTERNALERROR" not in result.stdout + result.stderr
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(["stepwise: error reading cache, discarding*"])
+    assert json.loads((cache / "nodeids").read_text()) == [f"pipeline_lf.py::item[{n}]" for n in (1, 2, 3)]
 
 
 @pytest.mark.parametrize(

@@ -398,7 +398,10 @@ class NFPlugin:
         self.config = config
         self.active = bool(config.getoption("newfirst", False))
         stored = values(config).get(NODEIDS, [])
-        self.cached_nodeids: set[str] = set(stored) if isinstance(stored, list) else set()
+        # Only ids: another value (a hand edit) made sorting them at the session's end fail.
+        self.cached_nodeids: set[str] = (
+            {i for i in stored if type(i) is str} if isinstance(stored, list) else set()
+        )
 
     @hookimpl(wrapper=True, tryfirst=True)
     def zenrun_collection_modifyitems(self, items: list[Any]) -> Generator[None, None, None]:
@@ -454,10 +457,17 @@ class StepwisePlugin:
         cached = values(self.config).get(STEPWISE, None)
         if cached:
             try:
-                return StepwiseCacheInfo(
+                info = StepwiseCacheInfo(
                     cached["last_failed"], cached["last_test_count"], cached["last_cache_date_str"]
                 )
-            except (KeyError, TypeError) as exc:
+                # Values of other types (a hand edit, another tool) failed later, mid-session.
+                if not isinstance(info.last_failed, str | None):
+                    raise TypeError(f"last_failed is {type(info.last_failed).__name__}, not an id")
+                if type(info.last_test_count) not in (int, type(None)):
+                    raise TypeError(f"last_test_count is {type(info.last_test_count).__name__}, not a count")
+                info.last_cache_date  # noqa: B018 - raises for a date that does not parse
+                return info
+            except (KeyError, TypeError, ValueError) as exc:
                 self.report_status.append(f"error reading cache, discarding ({type(exc).__name__}: {exc})")
         return StepwiseCacheInfo.empty()
 
