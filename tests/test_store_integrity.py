@@ -562,6 +562,46 @@ def _start_hanging(zenrunner):
     return proc
 
 
+NAMED = """
+from pathlib import Path
+from zenrun import pipeline, step
+
+@step
+def locks() -> list:
+    outside = [str(p) for p in [*Path("..").glob("escaped*"), *Path(".").rglob("*.lock")] if p.parent.name != "runs"]
+    return sorted(p.name for p in Path(".zenrun/runs").iterdir()) + outside
+
+@pipeline(name="team/model v2")
+def slash():
+    locks()
+
+@pipeline(name="../../../escaped")
+def dots():
+    locks()
+
+@pipeline(name="x" * 300)
+def long():
+    locks()
+"""
+
+
+def test_a_pipeline_name_that_is_no_file_name_keeps_its_lock_in_the_store(zenrunner):
+    # The lock file was named after the run: `name="team/model"` was an INTERNALERROR (no
+    # folder `runs/team/`), a name of 255 bytes or more too, and `name="../../../x"` put the
+    # lock of a live run outside the store.
+    zenrunner.makepyfile(pipeline_named=NAMED)
+    result = zenrunner.run("-q", "--no-cache")
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    result.assert_outcomes(passed=3)
+    for name in ("team/model v2", "../../../escaped", "x" * 300):
+        [run] = read_store(zenrunner.store).get_runs(name)
+        locks = run.steps["locks"].output.read()
+        assert len(locks) == 1, locks  # its own lock, in runs/, and nothing outside
+        lock = locks[0]
+        assert lock.endswith(".lock") and "/" not in lock and len(lock) < 255
+    assert list((zenrunner.store / "runs").iterdir()) == []  # released
+
+
 def test_dead_owner_is_detected_whatever_its_host_and_pid(zenrunner):
     proc = _start_hanging(zenrunner)
     try:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import itertools
 import json
 import os
+import re
 import sqlite3
 import threading
 import urllib.parse
@@ -264,6 +266,22 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     raise last  # type: ignore[misc]
 
 
+def lock_file_name(run_name: str) -> str:
+    """The name of the file in ``<store>/runs/`` whose lock says ``run_name`` is alive: the run's
+    name itself, unless that is no plain file name (a ``/`` or NUL in ``@pipeline(name=...)``
+    put the lock in another folder, outside the store with ``..``, or failed; so did a name
+    longer than file systems take). Those get a readable prefix and a digest of the name."""
+    name = f"{run_name}.lock"
+    try:
+        fits = len(os.fsencode(name)) <= _NAME_MAX
+    except UnicodeError:  # a lone surrogate the file system encoding cannot carry
+        fits = False
+    if fits and "/" not in run_name and "\0" not in run_name:
+        return name
+    digest = hashlib.sha256(run_name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', run_name)[:80]}-{digest}.lock"
+
+
 def writable(path: Path) -> bool:
     """Whether the database ``path`` (and its directory, for the WAL files) can be written."""
     directory = path.parent
@@ -332,7 +350,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
 
     # -- liveness -----------------------------------------------------------------
     def _lock_path(self, run_name: str) -> Path:
-        return self._lock_dir / f"{run_name}.lock"
+        return self._lock_dir / lock_file_name(run_name)
 
     def _lock_key(self, run_name: str) -> str:
         """The real path of the run's lock file: the key of ``_HELD_LOCKS``, the same through
@@ -919,6 +937,8 @@ _NO_EARLIER_RUN: Any = object()
 _NAME_ATTEMPTS = 1000
 #: Liveness locks this process holds: realpath -> fd (closing any fd of a file drops its lock).
 _HELD_LOCKS: dict[str, int] = {}
+#: The longest file name (bytes) common file systems take.
+_NAME_MAX = 255
 
 
 class _Transaction:
