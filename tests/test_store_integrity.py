@@ -188,6 +188,9 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
         "stringy": '@step(retries="2")',
         "badname": '@step(name="a b/c")',
         "cacheflag": '@step(enable_cache="no")',
+        # recorded as paths that never exist: the data they meant changed unseen
+        "nulread": '@step(reads=["data.csv\\x00"])',
+        "emptyurl": '@step(reads=["data.csv", "s3://"])',
     }
     for module, decorator in cases.items():
         zenrunner.makepyfile(
@@ -213,6 +216,8 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
         ("stringy", "retries='2'"),
         ("badname", "name='a b/c'"),
         ("cacheflag", "enable_cache='no'"),
+        ("nulread", "reads=['data.csv\\x00']: a path cannot hold a NUL character"),
+        ("emptyurl", "reads=['s3://']: a URL names a bucket or host"),
     ]:
         assert f"pipeline_{module}.py" in out
         assert f"step 'work': {field}" in out, out

@@ -111,6 +111,11 @@ class Step:
         reads = [reads] if isinstance(reads, str) else list(reads or [])
         if not all(isinstance(r, str) and r.strip() for r in reads):
             problems.append(f"reads={reads!r}: must be a list of paths, glob patterns or URLs")
+        else:  # each was recorded as a path that never exists: its data changed unseen
+            problems += [f"reads=[{r!r}]: a path cannot hold a NUL character" for r in reads if "\0" in r]
+            problems += [
+                f"reads=[{r!r}]: a URL names a bucket or host" for r in reads if r.strip().endswith("://")
+            ]
         if not isinstance(track_reads, bool):
             problems.append(f"track_reads={track_reads!r}: must be True or False")
         expires = None
