@@ -822,6 +822,40 @@ def test_durations_and_track_outside_a_step():
         zenrun.track("data/x.csv")
 
 
+def test_track_of_what_names_no_file_fails_the_step(zenrunner):
+    # It was recorded as a local path that never exists: the step stayed a hit however the
+    # data it meant changed.
+    zenrunner.makepyfile(
+        pipeline_track="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def nul() -> int:
+            zenrun.track("data.csv\\x00")
+            return 1
+
+        @step
+        def bucketless() -> int:
+            zenrun.track("s3://")
+            return 1
+
+        @pipeline
+        def tracked():
+            nul()
+            bucketless()
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ValueError: zenrun.track('data.csv\\x00'): a path cannot hold a NUL character",
+            "*ValueError: zenrun.track('s3://'): a URL names a bucket or host",
+        ]
+    )
+
+
 def test_a_file_read_by_a_relative_path_from_another_working_directory_is_a_miss(zenrunner):
     # "data.txt" names another file when zenrun runs from another directory
     (zenrunner.path / "sub").mkdir()

@@ -1157,6 +1157,12 @@ def track(target: str | os.PathLike[str]) -> None:
         return  # a step run without tracking (a plugin's executor): nothing to add to
     if not isinstance(target, (str, os.PathLike)):
         raise TypeError(f"zenrun.track() takes a path or URL, not {type(target).__name__}")
+    text = os.fsdecode(os.fspath(target))
+    # Else recorded as a local path that never exists: a change of the data meant is no miss.
+    if "\0" in text:
+        raise ValueError(f"zenrun.track({text!r}): a path cannot hold a NUL character")
+    if text.strip().endswith("://"):
+        raise ValueError(f"zenrun.track({text!r}): a URL names a bucket or host")
     try:
         recorder.declare(target)
     except Exception as exc:
