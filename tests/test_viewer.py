@@ -575,6 +575,36 @@ def test_view_port_out_of_range_is_a_usage_error_and_all_interfaces_warn(project
     assert "has no authentication" in log.read_text()
 
 
+@pytest.mark.parametrize("damage", ["garbage", "folder"])
+def test_a_damaged_store_stops_view_before_it_serves(zenrunner, damage):
+    # The viewer started serving on a metadata.db that is not a database (or a folder), which
+    # every other command (--view-build too) refuses with exit code 4 naming the file.
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def make() -> int:
+            return 1
+
+        @pipeline
+        def one():
+            make()
+        """
+    )
+    assert zenrunner.run("-q").ret == 0
+    db = zenrunner.store / "metadata.db"
+    db.unlink()
+    if damage == "garbage":
+        db.write_bytes(b"this is not a database" * 100)
+    else:
+        db.mkdir()
+    result = zenrunner.run("--view", "--view-port", "0", timeout=120)
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "zenrun viewer on" not in result.stdout
+    assert f"{db} is " in result.stderr
+
+
 # -- in the browser -------------------------------------------------------------------
 
 

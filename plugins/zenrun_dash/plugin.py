@@ -59,6 +59,9 @@ def zenrun_cmdline_main(config: Any) -> int | None:
     _require_dash()
     from zenrun_dash.visualizer import serve
 
+    # Opened before serving: a damaged store stops the command with its usage error, as it
+    # stops every other command (the server used to start on it).
+    config.metadata_store  # noqa: B018
     host = config.getoption("view_host")
     try:
         serve(
