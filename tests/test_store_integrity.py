@@ -443,7 +443,8 @@ def test_the_wrong_kind_of_file_where_a_store_file_belongs_is_one_usage_error(ze
         path.unlink()
         path.mkdir()
         message = f"ERROR: {path} is a folder, not a file: zenrun keeps a SQLite database there"
-    for args in (["-q"], ["--show", "latest"])[: 1 if name == "cache.db" else 2]:  # --show: no cache
+    repair = ["--store-repair", "--verify"]
+    for args in (["-q"], repair, ["--show", "latest"])[: 2 if name == "cache.db" else 3]:  # --show: no cache
         result = zenrunner.run(*args)
         assert result.ret == 4, result.stdout + result.stderr
         assert "INTERNALERROR" not in result.stdout + result.stderr

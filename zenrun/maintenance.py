@@ -387,6 +387,9 @@ def store_repair(store: Path, verify: bool = False) -> int:
             f"the store {store} is read-only: it cannot be repaired in place; "
             "copy it somewhere writable and repair the copy"
         )
+    for name in ("metadata.db", "cache.db"):  # a folder there is the user's, not damage to remove
+        if (store / name).exists() and not (store / name).is_file():
+            raise StoreNotAFileError(store / name)
     repaired = False
     cache = store / "cache.db"
     problem = _integrity(cache)
