@@ -1,33 +1,45 @@
 """What a failing ``assert`` compared, as pytest's assertion messages show it.
 
 pytest rewrites ``assert`` statements at import to keep every intermediate
-value. zenrun does not rewrite code (steps run as written, in any process):
-when an ``assert`` without a message fails, the frame it failed in is still
-alive in the exception's traceback, and the operands of its expression are
-evaluated there once more, when that is free of side effects: names,
-attributes, subscripts, constants and arithmetic on them. A call is never
-made again; its text is shown instead.
+value. zenrun does not rewrite code (steps run as written, in any process, and a
+step's cache key is its source): when an ``assert`` fails, the frame it failed in
+is still alive in the exception's traceback, and the parts of its expression are
+evaluated there once more, when that is free of side effects: names, attributes,
+subscripts, constants and arithmetic on them (``len()`` of a built-in container,
+a dict's views). A call is never made again; its text is shown instead, and so
+is a name the ``assert`` itself assigns with ``:=`` (its value changed since).
 
-``explain(exc, verbosity)`` gives an :class:`AssertionError` without a message
-the explanation as its message: ``assert 0.42 > 0.9``, and for ``==`` of
-sequences, dicts, sets and strings pytest's lines on where they differ, as
-much of them as pytest shows at that verbosity (``-v``: the full diff,
-``-vv``: the identical items too).
+``explain(exc, verbosity, settings)`` gives the :class:`AssertionError` the
+explanation pytest's rewritten assert would: ``assert 0.42 > 0.9``, its
+``+  where`` lines, ``(True and False)``; for a failing comparison, the lines of a
+``zenrun_assertrepr_compare`` hook, else pytest's on where two sequences, dicts,
+sets, strings or dataclasses differ, as much of them as pytest shows at that
+verbosity (``-v``: the full diff, ``-vv``: the identical items too, nothing cut).
+An ``assert``'s message comes first, the explanation on the lines after it.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import difflib
+import inspect
 import linecache
+import operator
+import os
 import pprint
+import reprlib
+import sys
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
 
 from zenrun.tbstyle import saferepr
 
-__all__ = ["explain"]
+__all__ = ["AssertionSettings", "explain", "truncate"]
 
 _OPS = {
     ast.Eq: "==",
@@ -41,6 +53,34 @@ _OPS = {
     ast.In: "in",
     ast.NotIn: "not in",
 }
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+_BINOPS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.MatMult: "@",
+}
+_UNARY = {ast.Not: "not ", ast.Invert: "~", ast.USub: "-", ast.UAdd: "+"}
 _SAFE = (
     ast.Name,
     ast.Attribute,
@@ -58,28 +98,132 @@ _SAFE = (
     ast.unaryop,
     ast.expr_context,
 )
-_REPR = 240  # characters of a value shown
+#: The built-in types ``len()`` is called again on (no code of the user's runs).
+_SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
+_DICT_VIEWS = ("items", "keys", "values")
+_REPR = 240  # characters of a value shown (pytest's DEFAULT_REPR_MAX_SIZE)
 _DIFF_LINES = 40  # lines of a full diff shown
+_TRUNCATION_MSG = "...Full output truncated, use '-vv' to show"
 
 
-def explain(exc: BaseException, verbosity: int = 0) -> None:
-    """Give ``exc``, an ``AssertionError`` raised by an ``assert`` without a message, the
-    explanation of what it compared (as pytest's at ``verbosity``: 1 for ``-v``);
-    anything else is left as it is."""
-    if type(exc) is not AssertionError or exc.args:
+@dataclass(frozen=True)
+class AssertionSettings:
+    """How a failing ``assert`` is explained, as the session's options set it (picklable:
+    it travels with each step to the process that runs it).
+
+    ``verbosity`` is ``-v``'s count; ``plain`` is ``--assert=plain`` (no explanation);
+    ``max_lines`` / ``max_chars`` cut a long comparison explanation (``0``: no limit;
+    none at ``-vv`` or on CI); ``hooks`` are the ``zenrun_assertrepr_compare``
+    implementations that apply, called with ``config`` where it is known (None in a worker
+    process)."""
+
+    verbosity: int = 0
+    plain: bool = False
+    max_lines: int = 0
+    max_chars: int = 0
+    hooks: tuple[Callable[..., Any], ...] = ()
+    config: Any = field(default=None, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "config": None}  # the session's config stays in its process
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def explain(exc: BaseException, verbosity: int = 0, settings: AssertionSettings | None = None) -> None:
+    """Give ``exc``, an ``AssertionError`` raised by an ``assert``, the explanation of what
+    it compared (as pytest's at ``verbosity``: 1 for ``-v``); an ``assert`` with a message
+    keeps it, the explanation on the lines after it. Anything else is left as it is.
+    ``settings`` (when given) carries the verbosity, the limits and the hooks."""
+    if settings is None:
+        settings = AssertionSettings(verbosity=verbosity)
+    if type(exc) is not AssertionError or settings.plain or len(exc.args) > 1:
         return
     frame, lineno = _failing_frame(exc.__traceback__)
     if frame is None:
         return
     try:
         node = _assert_at(frame.f_code.co_filename, lineno, frame.f_globals)
-        if node is None or node.msg is not None:
+        if node is None or (node.msg is None) != (not exc.args):
             return
-        text = _explain(node.test, frame, verbosity)
-    except Exception:  # never worse than the bare AssertionError
+        text = _Explainer(frame, node.test, settings).explain()
+        if exc.args:
+            message = exc.args[0]
+            if not isinstance(message, str):
+                repr(message)  # one that cannot be made: the message stays as Python names it
+                message = _saferepr(message, _maxsize(settings.verbosity), escape=False)
+            text = f"{message}\n{text}"
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # never worse than the bare AssertionError
         return
     if text:
         exc.args = (text,)
+
+
+def truncate(lines: list[str], max_lines: int, max_chars: int) -> list[str]:
+    """pytest's ``_truncate_explanation``: ``lines`` cut to ``max_lines`` lines or
+    ``max_chars`` characters (0: no limit of that kind), and a line saying so."""
+    footer_chars = len("...") + len(_TRUNCATION_MSG)
+    tolerable_chars = max_chars + footer_chars
+    if max_lines == 0 or len(lines) <= max_lines + 2:
+        if max_chars == 0 or sum(map(len, lines)) <= tolerable_chars:
+            return lines
+        cut = list(lines)
+    else:
+        cut = lines[:max_lines]
+    if max_chars > 0 and sum(map(len, cut)) > tolerable_chars:
+        count = index = 0
+        while index < len(cut) - 1 and count + len(cut[index]) <= max_chars:
+            count += len(cut[index])
+            index += 1
+        cut = [*cut[:index], cut[index][: max_chars - count]]
+    cut[-1] += "..."
+    return [*cut, "", _TRUNCATION_MSG]
+
+
+def _maxsize(verbosity: int) -> int | None:
+    """pytest's ``_get_maxsize_for_saferepr``: -v shows ten times more, -vv all of it."""
+    return _REPR if verbosity <= 0 else _REPR * 10 if verbosity == 1 else None
+
+
+class _SafeRepr(reprlib.Repr):
+    """pytest's ``SafeRepr``: reprlib's (six items of a container, nested levels cut)
+    with strings and other objects up to ``maxsize`` characters."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = maxsize
+        self.maxsize = maxsize
+
+    def repr(self, x: Any) -> str:
+        return _cut(self._repr(x), self.maxsize)
+
+    def _repr(self, x: Any) -> str:
+        try:
+            return super().repr(x)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # as pytest's: named, never raising
+            return saferepr(x, self.maxsize)
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        return saferepr(x, self.maxsize)
+
+
+def _cut(text: str, maxsize: int) -> str:
+    if len(text) > maxsize:
+        half = max(0, (maxsize - 3) // 2)
+        text = text[:half] + "..." + text[len(text) - (maxsize - 3 - half) :]
+    return text
+
+
+def _saferepr(value: Any, maxsize: int | None, *, escape: bool = True) -> str:
+    """A value as pytest's assertion rewriting shows it: cut to ``maxsize`` (None: all of
+    it), its line breaks escaped (an explanation's lines are its own)."""
+    text = saferepr(value, sys.maxsize) if maxsize is None else _SafeRepr(maxsize).repr(value)
+    return text.replace("\n", "\\n") if escape else text
 
 
 def _failing_frame(tb: TracebackType | None) -> tuple[FrameType | None, int]:
@@ -104,68 +248,250 @@ def _assert_at(filename: str, lineno: int, globals_: dict[str, Any]) -> ast.Asse
     return max(spanning, key=lambda node: node.lineno, default=None)
 
 
-def _safe(node: ast.AST) -> bool:
-    return all(isinstance(n, _SAFE) for n in ast.walk(node))
+_Where = list[tuple[int, str]]  # (depth, "value = expression") lines under the assert
 
 
-def _value(node: ast.expr, frame: FrameType) -> tuple[bool, Any]:
-    """``(True, value)`` of ``node`` evaluated in ``frame`` when that is safe, else ``(False, None)``."""
-    if not _safe(node):
-        return False, None
+class _Explainer:
+    """pytest's rewritten explanation of an ``assert``'s test, made from the frame it
+    failed in: a part whose value can be read again (names, attributes, subscripts,
+    constants and arithmetic on them) is shown by its value, anything else (a call) by
+    its source. A name the test assigns with ``:=`` is not read again: its value changed."""
+
+    def __init__(self, frame: FrameType, test: ast.expr, settings: AssertionSettings) -> None:
+        self.frame = frame
+        self.test = test
+        self.settings = settings
+        self.maxsize = _maxsize(settings.verbosity)
+        self.assigned = {
+            n.target.id
+            for n in ast.walk(test)
+            if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)
+        }
+
+    def explain(self) -> str:
+        test = self.test
+        if isinstance(test, ast.Compare):
+            custom = self._compare(test)
+            if custom is not None:
+                return "assert " + "\n".join([custom[0], *(f"  {line}" for line in custom[1:])])
+        text, _, _, where = self.visit(test)
+        return "assert " + text + "".join(f"\n +  {'  ' * depth}where {line}" for depth, line in where)
+
+    def repr(self, value: Any) -> str:
+        return _saferepr(value, self.maxsize)
+
+    def value(self, node: ast.expr) -> tuple[bool, Any]:
+        """``(True, value)`` of ``node`` evaluated in the frame when that is safe."""
+        if not all(isinstance(n, _SAFE) for n in ast.walk(node)):
+            return False, None
+        if any(isinstance(n, ast.Name) and n.id in self.assigned for n in ast.walk(node)):
+            return False, None
+        try:
+            code = compile(ast.Expression(body=node), "<assert>", "eval")
+            return True, eval(code, self.frame.f_globals, self.frame.f_locals)
+        except Exception:
+            return False, None
+
+    def visit(self, node: ast.expr) -> tuple[str, bool, Any, _Where]:
+        """``node`` as the explanation shows it: its text, whether its value is known, the
+        value, and its ``where`` lines."""
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is not None:
+            return method(node)  # type: ignore[no-any-return]
+        known, value = self.value(node)
+        return (self.repr(value) if known else ast.unparse(node)), known, value, []
+
+    def visit_Name(self, node: ast.Name) -> tuple[str, bool, Any, _Where]:
+        known, value = self.value(node)
+        if not known:
+            return node.id, False, None, []
+        # as pytest's: a global function, class or module is shown by its name
+        local = node.id in self.frame.f_locals
+        return (self.repr(value) if local or _should_repr_global(value) else node.id), True, value, []
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> tuple[str, bool, Any, _Where]:
+        _, known, value, where = self.visit(node.value)
+        return (self.repr(value) if known else ast.unparse(node)), known, value, where
+
+    def visit_Attribute(self, node: ast.Attribute) -> tuple[str, bool, Any, _Where]:
+        base, base_known, base_value, base_where = self.visit(node.value)
+        if not base_known:
+            return ast.unparse(node), False, None, []
+        known, value = self.value(node) if self.value(node.value)[0] else (False, None)
+        if not known:
+            try:
+                value, known = getattr(base_value, node.attr), True
+            except Exception:
+                return ast.unparse(node), False, None, []
+        shown = self.repr(value)
+        return (
+            shown,
+            True,
+            value,
+            [(0, f"{shown} = {base}.{node.attr}"), *((d + 1, w) for d, w in base_where)],
+        )
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, bool, Any, _Where]:
+        text, known, value, where = self.visit(node.operand)
+        shown = _UNARY[type(node.op)] + text
+        ok, result = self.value(node) if known else (False, None)
+        if known and isinstance(node.op, ast.Not):
+            ok, result = True, not value
+        return shown, ok, result, where
+
+    def visit_BinOp(self, node: ast.BinOp) -> tuple[str, bool, Any, _Where]:
+        left, left_known, _, left_where = self.visit(node.left)
+        right, right_known, _, right_where = self.visit(node.right)
+        ok, result = self.value(node) if left_known and right_known else (False, None)
+        return f"({left} {_BINOPS[type(node.op)]} {right})", ok, result, left_where + right_where
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> tuple[str, bool, Any, _Where]:
+        is_and = isinstance(node.op, ast.And)
+        shown, where = [], []
+        known, value = False, None
+        for operand in node.values:
+            text, known, value, operand_where = self.visit(operand)
+            shown.append(text)
+            where += operand_where
+            if not known or bool(value) != is_and:  # short-circuited here (or cannot tell)
+                break
+        return "(" + (" and " if is_and else " or ").join(shown) + ")", known, value, where
+
+    def visit_Call(self, node: ast.Call) -> tuple[str, bool, Any, _Where]:
+        # A call is never made again, but len() of a built-in container runs no code of the user's.
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "len"
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            function = self.frame.f_locals.get("len", self.frame.f_globals.get("len", builtins.len))
+            text, known, value, where = self.visit(node.args[0])
+            if function is builtins.len and known and type(value) in _SIZED:
+                result = len(value)
+                return (
+                    str(result),
+                    True,
+                    result,
+                    [(0, f"{result} = len({text})"), *((d + 1, w) for d, w in where)],
+                )
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in _DICT_VIEWS
+            and not (node.args or node.keywords)
+        ):
+            base, known, value, where = self.visit(node.func.value)
+            if known and type(value) is dict:  # a dict's view: no code of the user's runs
+                result = getattr(value, node.func.attr)()
+                shown = self.repr(result)
+                return shown, True, result, [(0, f"{shown} = {base}.{node.func.attr}()"), *where]
+        return ast.unparse(node), False, None, []
+
+    def visit_Compare(self, node: ast.Compare) -> tuple[str, bool, Any, _Where]:
+        left, op, right, holds = self._failing_pair(node)
+        return f"{left[0]} {_OPS[type(op)]} {right[0]}", holds is not None, holds, left[3] + right[3]
+
+    def _failing_pair(self, node: ast.Compare) -> tuple[Any, ast.cmpop, Any, bool | None]:
+        """The pair of a comparison (chain) that is false, each side as ``visit`` gives it,
+        and the chain's value; the first pair not known (value None) when one of its sides
+        cannot be read again."""
+        left = self._operand(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self._operand(comparator)
+            if not (left[1] and right[1]):
+                return left, op, right, None
+            try:
+                holds = bool(_COMPARE[type(op)](left[2], right[2]))
+            except Exception:
+                return left, op, right, None
+            if not holds:
+                return left, op, right, False
+            if comparator is not node.comparators[-1]:
+                left = right
+        return left, node.ops[-1], right, True
+
+    def _operand(self, node: ast.expr) -> tuple[str, bool, Any, _Where]:
+        text, known, value, where = self.visit(node)
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            text = f"({text})"
+        return text, known, value, where
+
+    def _compare(self, node: ast.Compare) -> list[str] | None:
+        """The lines a plugin's ``zenrun_assertrepr_compare``, else zenrun's own, give the
+        failing pair of ``node`` (None: no more than its summary), cut to the limits."""
+        left, op, right, holds = self._failing_pair(node)
+        if holds is None:
+            return None
+        symbol = _OPS[type(op)]
+        lines = self._hook_lines(symbol, left[2], right[2])
+        if lines is None:
+            lines = _assertrepr_compare(symbol, left[2], right[2], self.settings.verbosity)
+        if lines is None:
+            return None
+        settings = self.settings
+        if settings.verbosity < 2 and not _on_ci() and (settings.max_lines > 0 or settings.max_chars > 0):
+            lines = truncate(lines, settings.max_lines, settings.max_chars)
+        return lines
+
+    def _hook_lines(self, op: str, left: Any, right: Any) -> list[str] | None:
+        arguments = {"config": self.settings.config, "op": op, "left": left, "right": right}
+        for function in self.settings.hooks:
+            names = inspect.signature(function).parameters
+            result = function(**{name: arguments[name] for name in names if name in arguments})
+            lines = [str(line) for line in result] if result else []
+            if lines:
+                return lines
+        return None
+
+
+def _should_repr_global(value: Any) -> bool:
+    """pytest's ``_should_repr_global_name``: not a function, class or module."""
+    if callable(value):
+        return False
     try:
-        code = compile(ast.Expression(body=node), "<assert>", "eval")
-        return True, eval(code, frame.f_globals, frame.f_locals)
+        return not hasattr(value, "__name__")
     except Exception:
-        return False, None
+        return True
 
 
-def _shown(node: ast.expr, frame: FrameType) -> tuple[str, Any, bool]:
-    """The operand as shown (its value's repr, else its source), the value, whether known."""
-    known, value = _value(node, frame)
-    return (saferepr(value, _REPR) if known else ast.unparse(node)), value, known
+def _on_ci() -> bool:
+    """As pytest: no truncation on CI (``CI`` or ``BUILD_NUMBER`` set and not empty)."""
+    return bool(os.environ.get("CI") or os.environ.get("BUILD_NUMBER"))
 
 
-def _explain(test: ast.expr, frame: FrameType, verbosity: int = 0) -> str | None:
-    if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _OPS:
-        left, left_value, left_known = _shown(test.left, frame)
-        right, right_value, right_known = _shown(test.comparators[0], frame)
-        op = test.ops[0]
-        lines = [f"assert {left} {_OPS[type(op)]} {right}"]
-        details: list[str] = []
-        if isinstance(op, ast.Eq) and left_known and right_known:
-            details = _differences(left_value, right_value, verbosity)
-        elif isinstance(op, ast.NotIn) and isinstance(left_value, str) and isinstance(right_value, str):
-            details = _notin_text(left_value, right_value, verbosity)
-        if details and details[0]:  # as pytest's: a blank line after the summary
-            details = ["", *details]
-        lines += [f"  {line}" for line in details]
-        lines += _where(test.left, left, frame) + _where(test.comparators[0], right, frame)
-        return "\n".join(lines)
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        shown, _, _ = _shown(test.operand, frame)
-        return f"assert not {shown}" + "".join("\n" + w for w in _where(test.operand, shown, frame))
-    shown, _, known = _shown(test, frame)
-    if known:
-        return f"assert {shown}" + "".join("\n" + w for w in _where(test, shown, frame))
-    return f"assert {ast.unparse(test)}"
+def _assertrepr_compare(op: str, left: Any, right: Any, verbosity: int) -> list[str] | None:
+    """pytest's ``assertrepr_compare``: a summary of the two values, then the lines on where
+    they differ (None when there is nothing to add to the summary)."""
+    details: list[str] = []
+    if op == "==":
+        details = _differences(left, right, verbosity)
+    elif op == "not in" and isinstance(left, str) and isinstance(right, str):
+        details = _notin_text(left, right, verbosity)
+    elif isinstance(left, AbstractSet) and isinstance(right, AbstractSet):
+        details = _set_compare(op, left, right)
+    if not details:
+        return None
+    maxsize = (80 - 15 - len(op) - 2) // 2 if verbosity < 2 else None
+    summary = f"{_saferepr(left, maxsize, escape=False)} {op} {_saferepr(right, maxsize, escape=False)}"
+    if details[0]:  # as pytest's: a blank line after the summary
+        details = ["", *details]
+    return [summary, *details]
 
 
-def _where(node: ast.expr, shown: str, frame: FrameType, depth: int = 0) -> list[str]:
-    """pytest's ``+  where 0.42 = acc``: the value of a name or attribute, and what it is.
+def _set_compare(op: str, left: AbstractSet[Any], right: AbstractSet[Any]) -> list[str]:
+    """pytest's ``_compare_gte_set`` and its kin: the items one side lacks."""
+    if op in ("!=",) or (op in (">", "<") and left == right):
+        return ["Both sets are equal"] if left == right else []
+    if op in (">=", ">"):
+        return _one_sided("right", right, left)
+    if op in ("<=", "<"):
+        return _one_sided("left", left, right)
+    return []
 
-    An attribute is shown on its object's value, as pytest does
-    (``where 0 = <Model object at 0x...>.acc``), then that object's own ``where``, indented
-    one step further: the object is often what tells why the attribute is wrong."""
-    if not isinstance(node, (ast.Attribute, ast.Subscript)):  # a name's value says it all
-        return []
-    indent = "  " * depth
-    if isinstance(node, ast.Attribute):
-        base, _, known = _shown(node.value, frame)
-        if known:
-            where = f" +  {indent}where {shown} = {base}.{node.attr}"
-            return [where, *_where(node.value, base, frame, depth + 1)]
-    source = ast.unparse(node)
-    return [f" +  {indent}where {shown} = {source}"] if shown != source else []
+
+def _one_sided(side: str, one: AbstractSet[Any], other: AbstractSet[Any]) -> list[str]:
+    extra = [item for item in one if item not in other]
+    return [f"Extra items in the {side} set:", *(saferepr(v, _REPR) for v in extra)] if extra else []
 
 
 def _differences(left: Any, right: Any, verbosity: int = 0) -> list[str]:
@@ -185,22 +511,39 @@ def _differences(left: Any, right: Any, verbosity: int = 0) -> list[str]:
             lines += ["Extra items in the left set:", *(saferepr(v, _REPR) for v in left - right)]
         if right - left:
             lines += ["Extra items in the right set:", *(saferepr(v, _REPR) for v in right - left)]
-    elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and type(left) is type(right):
+    elif _is_sequence(left) and _is_sequence(right):  # as pytest's: of any two kinds
         lines = _sequence_diff(left, right)
     else:
         return lines
     return lines + _full_diff(left, right, verbosity)
 
 
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _default_eq(value: Any) -> bool:
+    """pytest's ``has_default_eq``: the ``__eq__`` a dataclass or attrs class generated,
+    not one of its own (whose reasons the fields would not tell)."""
+    code = getattr(getattr(type(value), "__eq__", None), "__code__", None)
+    if code is None:
+        return True
+    if hasattr(type(value), "__attrs_attrs__"):
+        return "attrs generated" in code.co_filename
+    return code.co_filename == "<string>"
+
+
 def _fields(value: Any) -> list[str] | None:
     """The fields ``==`` compares of a dataclass, attrs class or namedtuple instance (None
     for anything else, or a class with its own ``__eq__``)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if not value.__dataclass_params__.eq:  # type: ignore[attr-defined]
+        if not value.__dataclass_params__.eq or not _default_eq(value):  # type: ignore[attr-defined]
             return None
         return [f.name for f in dataclasses.fields(value) if f.compare]
     attrs = getattr(type(value), "__attrs_attrs__", None)
     if attrs is not None:
+        if not _default_eq(value):
+            return None
         return [a.name for a in attrs if getattr(a, "eq", True)]
     if isinstance(value, tuple) and hasattr(type(value), "_fields"):
         return list(type(value)._fields)  # type: ignore[attr-defined]  # a namedtuple's
@@ -265,7 +608,7 @@ def _layout(value: Any, indent: str = "") -> list[str]:
     return [indent + saferepr(value, _REPR)]
 
 
-def _sequence_diff(left: list[Any] | tuple[Any, ...], right: list[Any] | tuple[Any, ...]) -> list[str]:
+def _sequence_diff(left: Sequence[Any], right: Sequence[Any]) -> list[str]:
     lines = []
     for index, (a, b) in enumerate(zip(left, right, strict=False)):
         if a != b:

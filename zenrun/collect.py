@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from zenrun.assertion import AssertionSettings, explain
 from zenrun.blame import PLUGGY_DIR
 from zenrun.capture import capturing, section_title
 from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for
@@ -1055,7 +1056,12 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             ) from None
         if isinstance(exc, Failed) and not exc.pytrace:  # zenrun.fail(..., pytrace=False): the message
             raise CollectError(exc.msg or "") from None
-        style = _tbstyle(session.config)
+        config = session.config
+        # a module-level assert that failed: what it compared, as in a step
+        explain(
+            exc, settings=AssertionSettings(config.get_verbosity(), config.getoption("assertmode") == "plain")
+        )
+        style = _tbstyle(config)
         if isinstance(exc, ImportError):  # as pytest: the import error with a hint
             raise CollectError(
                 f"ImportError while importing pipeline module '{file_path}'.\n"

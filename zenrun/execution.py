@@ -67,6 +67,7 @@ from zenrun.runner import (
     StepCallHooks,
     StepTask,
     TaskResult,
+    assertion_settings,
     current_pid,
     execute_task,
     load_inputs,
@@ -210,6 +211,11 @@ class PipelineExecution:
         self.materializers = config.materializers
         #: The session's verbosity (``-v``: 1), given to each step: how much a failing assert explains.
         self._verbosity = int(config.getoption("verbose", 0) or 0)
+        #: How a failing assert is explained: the options, and the hooks of the item's conftests.
+        item_path = (composed.item_id or "").split("::")[0]
+        self._assertion = assertion_settings(
+            config, (Path(config.rootpath) / item_path).parent if item_path else None
+        )
         self.run_override = enable_cache
         self.order = composed.order()
         self.invocations = composed.invocations
@@ -725,6 +731,7 @@ class PipelineExecution:
             rootdir=None if load else str(self.config.rootpath),
             data=self.data.tracking(invocation, *self._data_known.pop(step_id, (None, frozenset()))),
             verbosity=self._verbosity,
+            assertion=self._assertion,
         )
         if load:
             try:

@@ -458,6 +458,18 @@ def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int,
     """
 
 
+@hookspec
+def zenrun_assertrepr_compare(
+    config: Config | None, op: str, left: object, right: object
+) -> list[str] | None:
+    """Explain a failing ``assert left <op> right`` (pytest's ``pytest_assertrepr_compare``):
+    return its lines, the first a summary (shown after ``assert``), or None to leave it to
+    the next plugin and then zenrun. The first non-empty answer is used; a conftest's
+    applies to the pipelines below it. Called where the ``assert`` failed: in a worker
+    process (``-n``) ``config`` is None.
+    """
+
+
 @hookspec(firstresult=True)
 def zenrun_visualize(run: PipelineRun, config: Config | None) -> object | None:
     """Show ``run`` (a recorded run) to the user; firstresult: return a

@@ -48,7 +48,7 @@ from zenrun.reports import (
     raised_at,
 )
 from zenrun.runconfig import SharedSteps
-from zenrun.runner import post_mortem, user_traceback
+from zenrun.runner import assertion_settings, post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
@@ -124,6 +124,25 @@ def zenrun_addoption(parser: Parser) -> None:
         help="more output: every step's lines, and why it hit or missed the cache",
     )
     general.addoption("-q", "--quiet", action=_MoreQuiet, default=0, help="less output")
+    general.addoption(
+        "--assert",
+        dest="assertmode",
+        choices=("rewrite", "plain"),
+        default="rewrite",
+        metavar="MODE",
+        help="how a failing assert is explained: 'rewrite' (default) shows the values it compared, "
+        "'plain' the bare AssertionError",
+    )
+    parser.addini(
+        "truncation_limit_lines",
+        "lines of a failing comparison's explanation shown without -vv (default 8, 0: no limit)",
+        default=None,
+    )
+    parser.addini(
+        "truncation_limit_chars",
+        "characters of a failing comparison's explanation shown without -vv (default 640, 0: no limit)",
+        default=None,
+    )
     general.addoption(
         "-x", "--exitfirst", action=_ExitFirst, help="stop after the first failed pipeline (--maxfail 1)"
     )
@@ -942,7 +961,7 @@ def _error_text(exc: BaseException, config: Config) -> str:
     ``E   Error: message`` lines)."""
     if isinstance(exc, Failed) and not exc.pytrace:  # zenrun.fail(..., pytrace=False): the message
         return exc.msg or ""
-    explain_assertion(exc, config.get_verbosity())  # a failing assert in a fixture or body
+    explain_assertion(exc, settings=assertion_settings(config, None))  # a failing assert in a fixture or body
     text = user_traceback(exc)
     style = config.getoption("tbstyle", "auto")
     if config.getoption("fulltrace", False):  # as pytest: nothing cut, zenrun's frames too, long

@@ -87,6 +87,8 @@ def ship_project_code(task: StepTask) -> None:
     import cloudpickle
 
     hooks = task.hooks.functions() if task.hooks is not None else []
+    if task.assertion is not None:  # the zenrun_assertrepr_compare hooks of conftests too
+        hooks = [*hooks, *task.assertion.hooks]
     for obj in (task.step.fn, type(task.config), *hooks):
         module_name = getattr(obj, "__module__", None)
         module = sys.modules.get(module_name or "")

@@ -24,6 +24,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from zenrun import datadeps, heap, randomstate
@@ -36,11 +37,13 @@ from zenrun.artifacts.materializers import (
     stream_to_store,
 )
 from zenrun.artifacts.preview import preview
+from zenrun.assertion import AssertionSettings
 from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, hidden_frame, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
 from zenrun.capture import CaptureFixture, CaptureSettings, capturing, fixture_capturing
-from zenrun.config import PluginManager
+from zenrun.config import PluginManager, hook_for
+from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed, from_pytest
@@ -199,6 +202,9 @@ class StepTask:
     random_states: dict[str, Any] | None = field(default=None, repr=False)
     #: The session's verbosity (``-v``: 1): how much a failing ``assert`` explains.
     verbosity: int = 0
+    #: How a failing ``assert`` is explained (``--assert``, the limits, the item's
+    #: ``zenrun_assertrepr_compare`` hooks); None: at ``verbosity``, zenrun's own way.
+    assertion: AssertionSettings | None = None
 
 
 @dataclass
@@ -870,7 +876,7 @@ def _execute(
             except StepRaised as raised:  # sys.exit(), zenrun.fail(): the step fails
                 step_exc = raised.exc
                 # while its frames are alive: what the assert compared
-                explain_assertion(step_exc, task.verbosity)
+                explain_assertion(step_exc, task.verbosity, task.assertion)
                 outcome = _item_outcome(step_exc)  # zenrun.skip / xfail / exit: the item's, never retried
                 if outcome is None and _is_pruned(step_exc):  # its study's pruner stopped it: not a failure
                     return TaskResult(
@@ -929,3 +935,36 @@ def _execute(
             data=data,
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: pytest's default limits of a comparison's explanation without ``-vv``.
+_TRUNCATION_DEFAULTS = {"truncation_limit_lines": 8, "truncation_limit_chars": 640}
+
+
+def assertion_settings(config: Any, directory: Path | None) -> AssertionSettings:
+    """How a failing ``assert`` of an item in ``directory`` (None: anywhere) is explained:
+    the session's ``--assert``, verbosity and truncation limits, and the
+    ``zenrun_assertrepr_compare`` implementations of the plugins and of the conftests
+    that apply there."""
+    limits = {}
+    for name, default in _TRUNCATION_DEFAULTS.items():
+        value = config.getini(name)
+        try:
+            limits[name] = default if value is None or value == "" else int(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{name} in the configuration: expected a whole number, got {value!r}") from None
+        if limits[name] < 0:
+            raise UsageError(f"{name} in the configuration: expected 0 or more, got {value!r}")
+    hooks: tuple[Callable[..., Any], ...] = ()
+    if config.hook.zenrun_assertrepr_compare.get_hookimpls():  # the usual case has none: no proxy
+        hook = config.hook if directory is None else hook_for(config, directory)
+        # pluggy calls the last registered first: conftests before plugins
+        hooks = tuple(impl.function for impl in reversed(hook.zenrun_assertrepr_compare.get_hookimpls()))
+    return AssertionSettings(
+        verbosity=config.get_verbosity(),
+        plain=config.getoption("assertmode", "rewrite") == "plain",
+        max_lines=limits["truncation_limit_lines"],
+        max_chars=limits["truncation_limit_chars"],
+        hooks=hooks,
+        config=config,
+    )

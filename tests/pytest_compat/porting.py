@@ -120,3 +120,14 @@ def store_value(zenrunner: Any, key: str, default: Any = None) -> Any:
 def module_name(zenrunner: Any) -> str:
     """The name ``makepyfile(src)`` gives a module (pytest: the test's name)."""
     return "pipeline_" + zenrunner.path.name.replace("-", "_")
+
+
+def step_pipelines(src: str) -> str:
+    """pytest's test module as a pipeline module whose asserts run in steps, as written:
+    each top-level ``def test_NAME()`` becomes a step ``s_NAME`` and a pipeline
+    ``test_NAME`` calling it (the rest of the module is kept)."""
+    src = textwrap.dedent(src)
+    src = re.sub(r"^def test_?(\w*)\(\):", lambda m: f"@step\ndef s_{m.group(1)}():", src, flags=re.M)
+    names = re.findall(r"^def s_(\w*)\(\):", src, flags=re.M)
+    calls = "".join(f"\n\n@pipeline\ndef test_{name}():\n    s_{name}()\n" for name in names)
+    return "from zenrun import pipeline, step\n" + src + calls
