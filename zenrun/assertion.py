@@ -98,8 +98,50 @@ _SAFE = (
     ast.unaryop,
     ast.expr_context,
 )
-#: The built-in types ``len()`` is called again on (no code of the user's runs).
-_SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
+#: The built-in functions called again on plain values: they run no code of the user's.
+_PURE = frozenset(
+    {
+        abs,
+        all,
+        any,
+        bool,
+        dict,
+        divmod,
+        enumerate,
+        float,
+        frozenset,
+        int,
+        len,
+        list,
+        max,
+        min,
+        range,
+        repr,
+        reversed,
+        round,
+        set,
+        sorted,
+        str,
+        sum,
+        tuple,
+        zip,
+    }
+)
+#: The nodes a comprehension's element and conditions may have to be made again.
+_SAFE_INSIDE = (
+    *_SAFE,
+    ast.Compare,
+    ast.cmpop,
+    ast.BoolOp,
+    ast.boolop,
+    ast.IfExp,
+    ast.JoinedStr,
+    ast.FormattedValue,
+    ast.comprehension,
+    ast.Store,
+)
+_SCALARS = (int, float, complex, bool, str, bytes, type(None), range)
+_PLAIN_ITEMS = 10_000  # items a value may have to be called on again
 _DICT_VIEWS = ("items", "keys", "values")
 _REPR = 240  # characters of a value shown (pytest's DEFAULT_REPR_MAX_SIZE)
 _DIFF_LINES = 40  # lines of a full diff shown
@@ -115,12 +157,14 @@ class AssertionSettings:
     ``max_lines`` / ``max_chars`` cut a long comparison explanation (``0``: no limit;
     none at ``-vv`` or on CI); ``hooks`` are the ``zenrun_assertrepr_compare``
     implementations that apply, called with ``config`` where it is known (None in a worker
-    process)."""
+    process); ``text_diff_style`` is how two strings are shown: ``"ndiff"`` (pytest's line
+    diff) or ``"block"`` (each whole, under ``Left:`` / ``Right:``)."""
 
     verbosity: int = 0
     plain: bool = False
     max_lines: int = 0
     max_chars: int = 0
+    text_diff_style: str = "ndiff"
     hooks: tuple[Callable[..., Any], ...] = ()
     config: Any = field(default=None, compare=False)
 
@@ -262,6 +306,9 @@ class _Explainer:
         self.test = test
         self.settings = settings
         self.maxsize = _maxsize(settings.verbosity)
+        #: The ids of values made of plain ones here (a generator over a plain list): plain too.
+        self.made: set[int] = set()
+        self.keep: list[Any] = []
         self.assigned = {
             n.target.id
             for n in ast.walk(test)
@@ -358,23 +405,24 @@ class _Explainer:
         return "(" + (" and " if is_and else " or ").join(shown) + ")", known, value, where
 
     def visit_Call(self, node: ast.Call) -> tuple[str, bool, Any, _Where]:
-        # A call is never made again, but len() of a built-in container runs no code of the user's.
-        if (
-            isinstance(node.func, ast.Name)
-            and node.func.id == "len"
-            and len(node.args) == 1
-            and not node.keywords
-        ):
-            function = self.frame.f_locals.get("len", self.frame.f_globals.get("len", builtins.len))
-            text, known, value, where = self.visit(node.args[0])
-            if function is builtins.len and known and type(value) in _SIZED:
-                result = len(value)
-                return (
-                    str(result),
-                    True,
-                    result,
-                    [(0, f"{result} = len({text})"), *((d + 1, w) for d, w in where)],
-                )
+        # A call is never made again, but a pure built-in (len, sorted, range, ...) of plain
+        # values (numbers, strings, built-in containers of them) runs no code of the user's.
+        function = self._builtin(node.func)
+        if function is not None and not any(isinstance(a, ast.Starred) for a in node.args):
+            args = [self.visit(a) for a in node.args]
+            keywords = [(k.arg, self.visit(k.value)) for k in node.keywords]
+            values = [a[2] for a in args] + [k[1][2] for k in keywords]
+            plain = all(_plain(v) or id(v) in self.made for v in values)
+            if all(a[1] for a in args) and all(k[0] and k[1][1] for k in keywords) and plain:
+                try:
+                    result = function(*(a[2] for a in args), **{str(k[0]): k[1][2] for k in keywords})
+                except Exception:
+                    return ast.unparse(node), False, None, []
+                shown = self.repr(result)
+                texts = [a[0] for a in args] + [f"{k[0]}={k[1][0]}" for k in keywords]
+                where = [w for a in [*args, *(k[1] for k in keywords)] for w in a[3]]
+                call = f"{ast.unparse(node.func)}({', '.join(texts)})"
+                return shown, True, result, [(0, f"{shown} = {call}"), *((d + 1, w) for d, w in where)]
         if (
             isinstance(node.func, ast.Attribute)
             and node.func.attr in _DICT_VIEWS
@@ -386,6 +434,51 @@ class _Explainer:
                 shown = self.repr(result)
                 return shown, True, result, [(0, f"{shown} = {base}.{node.func.attr}()"), *where]
         return ast.unparse(node), False, None, []
+
+    def visit_ListComp(self, node: ast.expr) -> tuple[str, bool, Any, _Where]:
+        return self._comprehension(node)
+
+    visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp
+
+    def _comprehension(self, node: ast.expr) -> tuple[str, bool, Any, _Where]:
+        """A comprehension over plain values (each ``for``'s iterable one, read before the
+        loop), its element and conditions of the safe kind: made again, as its value."""
+        generators: list[ast.comprehension] = getattr(node, "generators", [])
+        targets = {n.id for g in generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        parts = [p for g in generators for p in g.ifs] + [
+            getattr(node, name) for name in ("elt", "key", "value") if hasattr(node, name)
+        ]
+        unknown: tuple[str, bool, Any, _Where] = (ast.unparse(node), False, None, [])
+        for generator in generators:
+            if generator.is_async or any(
+                isinstance(n, ast.Name) and n.id in targets for n in ast.walk(generator.iter)
+            ):
+                return unknown
+            _, known, value, _ = self.visit(generator.iter)
+            if not (known and (_plain(value) or id(value) in self.made)):
+                return unknown
+        names = {n.id for p in parts for n in ast.walk(p) if isinstance(n, ast.Name)}
+        if names & self.assigned or not all(isinstance(n, _SAFE_INSIDE) for p in parts for n in ast.walk(p)):
+            return unknown
+        try:  # one namespace: a comprehension's own scope sees the frame's locals too
+            namespace = {**self.frame.f_globals, **self.frame.f_locals}
+            value = eval(compile(ast.Expression(body=node), "<assert>", "eval"), namespace)
+        except Exception:
+            return unknown
+        self.made.add(id(value))
+        self.keep.append(value)  # its id stays its own while the explanation is made
+        return self.repr(value), True, value, []
+
+    def _builtin(self, func: ast.expr) -> Callable[..., Any] | None:
+        """The pure built-in ``func`` names (not shadowed by a name of the frame's), else None."""
+        if not isinstance(func, ast.Name) or func.id in self.assigned:
+            return None
+        frame = self.frame
+        value = frame.f_locals.get(func.id, frame.f_globals.get(func.id, getattr(builtins, func.id, None)))
+        try:
+            return value if value in _PURE else None  # type: ignore[no-any-return]
+        except TypeError:  # an unhashable value
+            return None
 
     def visit_Compare(self, node: ast.Compare) -> tuple[str, bool, Any, _Where]:
         left, op, right, holds = self._failing_pair(node)
@@ -425,7 +518,9 @@ class _Explainer:
         symbol = _OPS[type(op)]
         lines = self._hook_lines(symbol, left[2], right[2])
         if lines is None:
-            lines = _assertrepr_compare(symbol, left[2], right[2], self.settings.verbosity)
+            lines = _assertrepr_compare(
+                symbol, left[2], right[2], self.settings.verbosity, self.settings.text_diff_style
+            )
         if lines is None:
             return None
         settings = self.settings
@@ -444,10 +539,29 @@ class _Explainer:
         return None
 
 
-def _should_repr_global(value: Any) -> bool:
-    """pytest's ``_should_repr_global_name``: not a function, class or module."""
-    if callable(value):
+def _plain(value: Any, budget: list[int] | None = None) -> bool:
+    """Whether ``value`` is made of numbers, strings, bytes, None and built-in containers
+    of them only (no code of the user's runs when a built-in reads it): up to
+    ``_PLAIN_ITEMS`` items looked at, more is not plain."""
+    budget = [_PLAIN_ITEMS] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
         return False
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind in (list, tuple, set, frozenset):
+        return all(_plain(v, budget) for v in value)
+    if kind is dict:
+        return all(_plain(k, budget) and _plain(v, budget) for k, v in value.items())
+    return False
+
+
+def _should_repr_global(value: Any) -> bool:
+    """pytest's ``_should_repr_global_name``: not a function, class or module; a fixture's
+    function is (its name alone would look like the fixture's value)."""
+    if callable(value):
+        return isinstance(getattr(value, "_zenrun_fixture", None), dict)
     try:
         return not hasattr(value, "__name__")
     except Exception:
@@ -459,12 +573,14 @@ def _on_ci() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("BUILD_NUMBER"))
 
 
-def _assertrepr_compare(op: str, left: Any, right: Any, verbosity: int) -> list[str] | None:
+def _assertrepr_compare(
+    op: str, left: Any, right: Any, verbosity: int, style: str = "ndiff"
+) -> list[str] | None:
     """pytest's ``assertrepr_compare``: a summary of the two values, then the lines on where
     they differ (None when there is nothing to add to the summary)."""
     details: list[str] = []
     if op == "==":
-        details = _differences(left, right, verbosity)
+        details = _differences(left, right, verbosity, style)
     elif op == "not in" and isinstance(left, str) and isinstance(right, str):
         details = _notin_text(left, right, verbosity)
     elif isinstance(left, AbstractSet) and isinstance(right, AbstractSet):
@@ -494,13 +610,17 @@ def _one_sided(side: str, one: AbstractSet[Any], other: AbstractSet[Any]) -> lis
     return [f"Extra items in the {side} set:", *(saferepr(v, _REPR) for v in extra)] if extra else []
 
 
-def _differences(left: Any, right: Any, verbosity: int = 0) -> list[str]:
+def _differences(left: Any, right: Any, verbosity: int = 0, style: str = "ndiff") -> list[str]:
     """pytest's lines on where two unequal values differ (``_compare_eq_any``)."""
     if isinstance(left, str) and isinstance(right, str):
+        if style == "block":  # pytest's ``_diff_text_block``: each text whole
+            return ["Left:", *(f"  {line}" for line in left.split("\n")), "", "Right:"] + [
+                f"  {line}" for line in right.split("\n")
+            ]
         return _text_diff(left, right, verbosity)
     lines: list[str] = []
     if type(left) is type(right) and _fields(left) is not None:
-        lines = _class_diff(left, right, verbosity)
+        lines = _class_diff(left, right, verbosity, style)
         if not isinstance(left, tuple):  # a namedtuple is also diffed item by item below
             return lines
         return lines + _full_diff(left, right, verbosity)
@@ -550,7 +670,7 @@ def _fields(value: Any) -> list[str] | None:
     return None
 
 
-def _class_diff(left: Any, right: Any, verbosity: int) -> list[str]:
+def _class_diff(left: Any, right: Any, verbosity: int, style: str = "ndiff") -> list[str]:
     """pytest's ``_compare_eq_cls``: the attributes that match and differ, and each
     differing one drilled down into."""
     fields = _fields(left) or []
@@ -567,7 +687,7 @@ def _class_diff(left: Any, right: Any, verbosity: int) -> list[str]:
             a, b = getattr(left, name), getattr(right, name)
             lines += ["", f"Drill down into differing attribute {name}:"]
             lines.append(f"  {name}: {saferepr(a, _REPR)} != {saferepr(b, _REPR)}")
-            lines += [f"  {line}" for line in _differences(a, b, verbosity)]
+            lines += [f"  {line}" for line in _differences(a, b, verbosity, style)]
     return lines
 
 

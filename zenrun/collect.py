@@ -378,6 +378,10 @@ def fnmatch_ex(pattern: str, path: Path) -> bool:
     return fnmatch.fnmatch(name, pattern)
 
 
+#: pytest's warning under ``python -O``, where no ``assert`` runs (zenrun rewrites none).
+_ASSERTS_OFF = "ASSERTIONS ARE NOT EXECUTED and FAILING PIPELINES WILL PASS.  Are you using python -O?"
+
+
 def _config_warning_shown(config: Any, message: str) -> bool:
     """Whether a :class:`ZenrunConfigWarning` ``message`` passes the session's filters
     (``filterwarnings``, ``-W``): as pytest's config warnings, it can be silenced."""
@@ -423,6 +427,8 @@ class Session:
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
+        if sys.flags.optimize and _config_warning_shown(config, _ASSERTS_OFF):  # python -O: asserts pass
+            self.warn(f"{config.inipath or config.rootpath}\n  ZenrunConfigWarning: {_ASSERTS_OFF}\n")
         for key in config.unknown_ini_keys():  # as pytest: warned (an error with --strict-config)
             if _config_warning_shown(config, f"Unknown config option: {key}"):
                 self.warn(f"{config.inipath}\n  ZenrunConfigWarning: Unknown config option: {key}\n")
@@ -628,7 +634,7 @@ class Session:
             # with only zenrun's own implementation, only pipeline modules need to.
             elif is_file and (
                 self.isinitpath(path)
-                or any(fnmatch.fnmatch(path.name, p) for p in patterns)
+                or any(fnmatch_ex(p, path) for p in patterns)
                 or self._other_collectors()
             ):
                 yield path
@@ -1032,7 +1038,8 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     if file_path.suffix != ".py":
         return None
     patterns = session.config.getini("python_files")
-    if not session.isinitpath(file_path) and not any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
+    # as pytest's: a pattern with a separator matches the path's end (``tests/**.py``)
+    if not session.isinitpath(file_path) and not any(fnmatch_ex(p, file_path) for p in patterns):
         return None
     try:
         module = import_path(file_path)

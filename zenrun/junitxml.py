@@ -232,7 +232,8 @@ class LogXML:
             case.properties.append((str(name), bin_xml_escape(value)))
         outcome = report.outcome
         if outcome == FAILED_OUTCOME:
-            case.add("failure", report.summary, without_output(report))
+            # the whole message, as pytest's (an assert's explanation after its message)
+            case.add("failure", report.crash_text, without_output(report))
         elif outcome == ERROR:
             case.add("error", f'failed on setup with "{_reason(report)}"', without_output(report))
         elif outcome == SKIPPED:

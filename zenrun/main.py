@@ -139,6 +139,11 @@ def zenrun_addoption(parser: Parser) -> None:
         default=None,
     )
     parser.addini(
+        "assertion_text_diff_style",
+        "how two unequal strings are shown: 'ndiff' (default, a line diff) or 'block' (each whole)",
+        default="ndiff",
+    )
+    parser.addini(
         "truncation_limit_chars",
         "characters of a failing comparison's explanation shown without -vv (default 640, 0: no limit)",
         default=None,
@@ -367,6 +372,7 @@ def zenrun_configure(config: Config) -> None:
     unknown = config.unknown_ini_keys()
     if unknown and _strict_config(config):  # as pytest's: the first one, in pytest's words
         raise UsageError(f"Unknown config option: {unknown[0]}\n  (in {config.inipath})")
+    assertion_settings(config, None)  # a bad truncation limit or diff style: a usage error now
     # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
     for arg in config.getini("filterwarnings"):
         try:

@@ -45,6 +45,16 @@ class ItemReport:
     pdbshown: bool = False
 
     @property
+    def crash_text(self) -> str:
+        """:attr:`summary` with a failed step's whole message (an ``assert``'s ``+  where``
+        lines too): what the short summary shows with ``-vv`` or on CI, as pytest's."""
+        if self.run is not None:
+            for step in self.run.steps.values():
+                if step.status == FAILED and step.error:
+                    return f"step {step.id!r}: {exception_message(step.error)}"
+        return self.summary
+
+    @property
     def summary(self) -> str:
         """One line for the short summary: the failed step and its error, or the error."""
         if self.run is not None:
@@ -175,6 +185,15 @@ def crash_message(exc: BaseException) -> str:
     from a traceback's text."""
     only = "".join(exception_only(exc))  # a SyntaxError's lines too
     return exception_line(f"Traceback (most recent call last):\n{only}")
+
+
+def exception_message(error: str) -> str:
+    """:func:`exception_line` and the lines of the message after it (a message of several
+    lines whole)."""
+    first = exception_line(error)
+    lines = error.strip().splitlines()
+    index = max((i for i, line in enumerate(lines) if line == first), default=len(lines) - 1)
+    return "\n".join([first, *lines[index + 1 :]])
 
 
 def exception_line(error: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import linecache
 import logging
 import os
@@ -939,32 +940,48 @@ def _execute(
 
 #: pytest's default limits of a comparison's explanation without ``-vv``.
 _TRUNCATION_DEFAULTS = {"truncation_limit_lines": 8, "truncation_limit_chars": 640}
+_TEXT_DIFF_STYLES = ("ndiff", "block")
 
 
 def assertion_settings(config: Any, directory: Path | None) -> AssertionSettings:
     """How a failing ``assert`` of an item in ``directory`` (None: anywhere) is explained:
-    the session's ``--assert``, verbosity and truncation limits, and the
+    the session's ``--assert``, verbosity, truncation limits and text diff style, and the
     ``zenrun_assertrepr_compare`` implementations of the plugins and of the conftests
-    that apply there."""
+    that apply there. A bad value in the configuration is a usage error."""
+    session: AssertionSettings | None = config.stash.get("assertion_settings")
+    if session is None:
+        session = config.stash["assertion_settings"] = _session_assertion_settings(config)
+    if not config.hook.zenrun_assertrepr_compare.get_hookimpls():  # the usual case: no proxy
+        return session
+    hook = config.hook if directory is None else hook_for(config, directory)
+    # pluggy calls the last registered first: conftests before plugins
+    hooks = tuple(impl.function for impl in reversed(hook.zenrun_assertrepr_compare.get_hookimpls()))
+    return dataclasses.replace(session, hooks=hooks)
+
+
+def _session_assertion_settings(config: Any) -> AssertionSettings:
     limits = {}
     for name, default in _TRUNCATION_DEFAULTS.items():
         value = config.getini(name)
         try:
             limits[name] = default if value is None or value == "" else int(value)
         except (TypeError, ValueError):
-            raise UsageError(f"{name} in the configuration: expected a whole number, got {value!r}") from None
+            raise UsageError(
+                f"{config.inipath}: config option {name!r} expects a whole number, got {value!r}"
+            ) from None
         if limits[name] < 0:
-            raise UsageError(f"{name} in the configuration: expected 0 or more, got {value!r}")
-    hooks: tuple[Callable[..., Any], ...] = ()
-    if config.hook.zenrun_assertrepr_compare.get_hookimpls():  # the usual case has none: no proxy
-        hook = config.hook if directory is None else hook_for(config, directory)
-        # pluggy calls the last registered first: conftests before plugins
-        hooks = tuple(impl.function for impl in reversed(hook.zenrun_assertrepr_compare.get_hookimpls()))
+            raise UsageError(f"{config.inipath}: config option {name!r} expects 0 or more, got {value!r}")
+    style = config.getini("assertion_text_diff_style") or "ndiff"
+    if style not in _TEXT_DIFF_STYLES:  # pytest's words
+        raise UsageError(
+            f"{config.inipath}: config option 'assertion_text_diff_style' expects one of "
+            f"{' | '.join(repr(s) for s in _TEXT_DIFF_STYLES)}, got {style!r}"
+        )
     return AssertionSettings(
         verbosity=config.get_verbosity(),
         plain=config.getoption("assertmode", "rewrite") == "plain",
         max_lines=limits["truncation_limit_lines"],
         max_chars=limits["truncation_limit_chars"],
-        hooks=hooks,
+        text_diff_style=style,
         config=config,
     )

@@ -794,7 +794,7 @@ class TerminalReporter:
                 if report.outcome != outcome or (outcome == "passed" and self._setup_only):
                     continue
                 text = (
-                    report.summary
+                    report.crash_text  # its first line unless -vv or on CI (_crash_message)
                     if outcome in ("failed", "error")
                     else ""
                     if outcome == "passed"

@@ -15,8 +15,8 @@ call's result (``+  where False = g()``) is shown by its source.
 Not ported: the rewriting machinery itself (``test_place_initial_imports``,
 ``test_location_is_set``, ``test_positions_are_preserved``, ``test_dont_rewrite``,
 ``test_dont_rewrite_plugin``, ``test_rewrites_plugin_as_a_package``,
-``test_honors_pep_235``, ``TestRewriteOnImport`` (17), ``TestAssertionRewriteHookDetails``
-(11), ``TestIssue2121``, ``test_source_mtime_long_long``, ``test_rewrite_infinite_recursion``,
+``test_honors_pep_235``, ``TestRewriteOnImport`` (18), ``TestAssertionRewriteHookDetails``
+(10), ``test_source_mtime_long_long``, ``test_rewrite_infinite_recursion``,
 ``TestEarlyRewriteBailout`` (3), ``test_get_assertion_exprs``, ``test_try_makedirs``,
 ``TestPyCacheDir`` (2), ``TestReprSizeVerbosity::test_get_maxsize_for_saferepr*`` (2),
 ``TestSafereprUnbounded`` (2): pyc files, import hooks, ``PYTEST_DONT_REWRITE`` and
@@ -40,7 +40,6 @@ from porting import step_pipelines
 from zenrun.assertion import explain
 
 WALRUS = "the value a name had before the assert's := assigned it is gone when zenrun explains the assert"
-FIXTURE = "zenrun's fixture function is callable and named: a global of that kind is shown by its name"
 CALLS = "zenrun does not call a function again to explain an assert: a call is shown by its source"
 
 
@@ -647,10 +646,9 @@ def test_custom_repr_non_ascii() -> None:
     assert "UnicodeEncodeError" not in msg
 
 
-@pytest.mark.xfail(strict=True, reason=FIXTURE)
 def test_assert_fixture(zenrunner) -> None:
     """A fixture's name used where its value was meant (no argument asks for it): the
-    fixture function object is compared (zenrun's repr of it, pytest's words)."""
+    fixture function object is compared, shown by its repr (zenrun's: the function's)."""
     result = run(
         zenrunner,
         """\
@@ -706,6 +704,23 @@ def test_issue925(zenrunner, src: str, expected: str) -> None:
     """``TestIssue925``: a comparison of comparisons."""
     result = run(zenrunner, f"def test_ternary_display():\n    {src}\n")
     result.stdout.fnmatch_lines([expected])
+
+
+def test_rewrite_python_files_contain_subdirs(zenrunner) -> None:
+    """``TestIssue2121``: a module ``python_files`` matches in a subdirectory."""
+    zenrunner.makepyfile(
+        **{
+            "tests/file": step_pipelines(
+                """
+                def test_simple_failure():
+                    assert 1 + 1 == 3
+                """
+            )
+        }
+    )
+    zenrunner.maketoml('python_files = ["tests/**.py"]')
+    result = zenrunner.runzenrun_inprocess("-p", "no:results")
+    result.stdout.fnmatch_lines(["*E*assert (1 + 1) == 3"])
 
 
 # TestAssertionRewriteWalrusOperator (#10743): an assert that assigns with ``:=``

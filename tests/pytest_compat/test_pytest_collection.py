@@ -806,7 +806,7 @@ def test_collector_respects_tbstyle(zenrunner) -> None:
             "Traceback (most recent call last):",
             f'  File "*/{module_name(zenrunner)}.py", line 1, in <module>',
             "    assert 0",
-            "AssertionError",
+            "AssertionError: assert 0",
             "*! Interrupted: 1 error during collection !*",
             "*= 1 error in *",
         ]

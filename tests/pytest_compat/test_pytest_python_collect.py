@@ -790,7 +790,7 @@ def test_collect_error_with_fulltrace(zenrunner) -> None:
             f"*_ ERROR collecting {p.name} _*",
             "",
             ">   assert 0",
-            "E   AssertionError",  # pytest: ``E   assert 0`` (it rewrites a module's asserts)
+            "E   assert 0",
             "",
             f"{p.name}:1: AssertionError",
             "*! Interrupted: 1 error during collection !*",

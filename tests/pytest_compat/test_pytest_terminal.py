@@ -34,7 +34,7 @@ import sys
 
 import pluggy
 import pytest
-from porting import module_name, pipelines
+from porting import module_name, pipelines, step_pipelines
 
 import zenrun
 from zenrun.terminal import format_node_duration, format_session_duration
@@ -2010,3 +2010,30 @@ def test_show_fixtures_color_yes(zenrunner) -> None:
     result = zenrunner.run("--color=yes", "--fixtures")
     assert "\x1b[32mtmp_path" in result.stdout
     assert "\x1b[33m -- zenrun/tmpdir.py:" in result.stdout
+
+
+def test_full_sequence_print_with_vv(zenrunner, monkeypatch) -> None:
+    """Do not truncate sequences in summaries with -vv (#11777); the asserts in steps."""
+    monkeypatch.delenv("CI", raising=False)
+    zenrunner.makepyfile(
+        step_pipelines(
+            """
+            def test_len_list():
+                l = list(range(10))
+                assert len(l) == 9
+
+            def test_len_dict():
+                d = dict(zip(range(10), range(10)))
+                assert len(d) == 9
+            """
+        )
+    )
+    result = zenrunner.runzenrun_inprocess("-vv", "-p", "no:results")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*short pipeline summary info*",
+            f"*{list(range(10))}*",
+            f"*{dict(zip(range(10), range(10), strict=True))}*",
+        ]
+    )
