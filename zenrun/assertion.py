@@ -81,6 +81,27 @@ _BINOPS = {
     ast.MatMult: "@",
 }
 _UNARY = {ast.Not: "not ", ast.Invert: "~", ast.USub: "-", ast.UAdd: "+"}
+_UNARY_FUNCS: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.Not: operator.not_,
+    ast.Invert: operator.invert,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+_BINOP_FUNCS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+    ast.BitAnd: operator.and_,
+    ast.MatMult: operator.matmul,
+}
 _SAFE = (
     ast.Name,
     ast.Attribute,
@@ -306,6 +327,7 @@ class _Explainer:
         self.test = test
         self.settings = settings
         self.maxsize = _maxsize(settings.verbosity)
+        self.seen: dict[int, tuple[str, bool, Any, _Where]] = {}  # by id of the node (of one tree)
         #: The ids of values made of plain ones here (a generator over a plain list): plain too.
         self.made: set[int] = set()
         self.keep: list[Any] = []
@@ -342,11 +364,17 @@ class _Explainer:
     def visit(self, node: ast.expr) -> tuple[str, bool, Any, _Where]:
         """``node`` as the explanation shows it: its text, whether its value is known, the
         value, and its ``where`` lines."""
+        seen = self.seen.get(id(node))  # each part is evaluated once: a property runs once more
+        if seen is not None:
+            return seen
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is not None:
-            return method(node)  # type: ignore[no-any-return]
-        known, value = self.value(node)
-        return (self.repr(value) if known else ast.unparse(node)), known, value, []
+            seen = method(node)
+        else:
+            known, value = self.value(node)
+            seen = (self.repr(value) if known else ast.unparse(node)), known, value, []
+        self.seen[id(node)] = seen
+        return seen
 
     def visit_Name(self, node: ast.Name) -> tuple[str, bool, Any, _Where]:
         known, value = self.value(node)
@@ -364,12 +392,10 @@ class _Explainer:
         base, base_known, base_value, base_where = self.visit(node.value)
         if not base_known:
             return ast.unparse(node), False, None, []
-        known, value = self.value(node) if self.value(node.value)[0] else (False, None)
-        if not known:
-            try:
-                value, known = getattr(base_value, node.attr), True
-            except Exception:
-                return ast.unparse(node), False, None, []
+        try:  # read once, on the value already known (a property runs once more, not twice)
+            value = getattr(base_value, node.attr)
+        except Exception:
+            return ast.unparse(node), False, None, []
         shown = self.repr(value)
         return (
             shown,
@@ -380,17 +406,14 @@ class _Explainer:
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, bool, Any, _Where]:
         text, known, value, where = self.visit(node.operand)
-        shown = _UNARY[type(node.op)] + text
-        ok, result = self.value(node) if known else (False, None)
-        if known and isinstance(node.op, ast.Not):
-            ok, result = True, not value
-        return shown, ok, result, where
+        return _UNARY[type(node.op)] + text, *_apply(_UNARY_FUNCS[type(node.op)], known, value), where
 
     def visit_BinOp(self, node: ast.BinOp) -> tuple[str, bool, Any, _Where]:
-        left, left_known, _, left_where = self.visit(node.left)
-        right, right_known, _, right_where = self.visit(node.right)
-        ok, result = self.value(node) if left_known and right_known else (False, None)
-        return f"({left} {_BINOPS[type(node.op)]} {right})", ok, result, left_where + right_where
+        left, left_known, left_value, left_where = self.visit(node.left)
+        right, right_known, right_value, right_where = self.visit(node.right)
+        function = _BINOP_FUNCS[type(node.op)]
+        known, result = _apply(lambda a: function(*a), left_known and right_known, (left_value, right_value))
+        return f"({left} {_BINOPS[type(node.op)]} {right})", known, result, left_where + right_where
 
     def visit_BoolOp(self, node: ast.BoolOp) -> tuple[str, bool, Any, _Where]:
         is_and = isinstance(node.op, ast.And)
@@ -537,6 +560,16 @@ class _Explainer:
             if lines:
                 return lines
         return None
+
+
+def _apply(function: Callable[[Any], Any], known: bool, value: Any) -> tuple[bool, Any]:
+    """``(True, function(value))`` when ``value`` is known and ``function`` does not raise."""
+    if not known:
+        return False, None
+    try:
+        return True, function(value)
+    except Exception:
+        return False, None
 
 
 def _plain(value: Any, budget: list[int] | None = None) -> bool:

@@ -6,11 +6,18 @@ frame it failed in (``zenrun.assertion``). pytest's ``getmsg(f)`` is :func:`getm
 ``f`` runs as it is written, and the message is the one ``zenrun.assertion.explain``
 gives its ``AssertionError`` (as zenrun does for a step, a fixture, a pipeline body).
 The cases run by ``pytester`` run here as pipelines whose ``assert`` is in a step (each
-``def test_NAME()`` a step ``NAME`` called by a pipeline ``test_NAME``).
+``def test_NAME()`` a step ``s_NAME`` called by a pipeline ``test_NAME``: ``porting.
+step_pipelines``).
 
-Known divergence (strict xfail): zenrun does not call a function again to explain an
+zenrun's own cases (at the end) check what is evaluated again (a pure built-in or a
+comprehension of plain values, a property once more) and what is not (a shadowed
+built-in, an iterator).
+
+Known divergences (strict xfail): zenrun does not call a function again to explain an
 ``assert`` (its result is not kept, and a second call could do something else): a
-call's result (``+  where False = g()``) is shown by its source.
+call's result (``+  where False = g()``) is shown by its source; the value a name had
+before the ``assert``'s own ``:=`` assigned it is gone; an ``AssertionError`` caught in
+the step (``zenrun.raises``) keeps Python's bare message.
 
 Not ported: the rewriting machinery itself (``test_place_initial_imports``,
 ``test_location_is_set``, ``test_positions_are_preserved``, ``test_dont_rewrite``,
@@ -1038,3 +1045,68 @@ def test_assertion_failure_when_terminalreporter_is_disabled(zenrunner) -> None:
         "no:terminal",
     )
     assert result.ret == 0
+
+
+# zenrun's own: what is evaluated again, and what is not
+
+
+def test_pure_builtin_of_plain_values_is_called_again() -> None:
+    def f() -> None:
+        cols = ["b", "a"]
+        assert sorted(cols) == ["a", "c"]
+
+    msg = getmsg(f)
+    assert msg is not None
+    assert msg.splitlines()[0] == "assert ['a', 'b'] == ['a', 'c']"
+
+
+def test_shadowed_builtin_is_not_called_again() -> None:
+    calls = []
+
+    def f() -> None:
+        def sorted(values):  # noqa: A001 - the point: not the built-in
+            calls.append(values)
+            return values
+
+        assert sorted([2, 1]) == [1, 2]
+
+    msg = getmsg(f)
+    assert msg == "assert sorted([2, 1]) == [1, 2]"
+    assert len(calls) == 1  # by the assert itself only
+
+
+def test_iterator_is_not_consumed_again() -> None:
+    def f() -> None:
+        it = iter([1, 2])
+        assert [x for x in it] == [3]
+
+    assert getmsg(f) == "assert [x for x in it] == [3]"
+
+
+def test_comprehension_of_plain_values_is_made_again() -> None:
+    def f() -> None:
+        xs = [1, -2, 3]
+        assert all(x > 0 for x in xs)
+
+    msg = getmsg(f)
+    assert msg is not None
+    assert msg.startswith("assert False\n +  where False = all(<generator object")
+
+
+def test_property_is_read_once_more() -> None:
+    reads = []
+
+    class Model:
+        @property
+        def accuracy(self) -> float:
+            reads.append(1)
+            return 0.42
+
+    def f() -> None:
+        model = Model()
+        assert model.accuracy > 0.9
+
+    msg = getmsg(f)
+    assert msg is not None
+    assert msg.splitlines()[0] == "assert 0.42 > 0.9"
+    assert len(reads) == 2  # the assert's, then the explanation's
