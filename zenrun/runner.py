@@ -954,8 +954,10 @@ def assertion_settings(config: Any, directory: Path | None) -> AssertionSettings
     if not config.hook.zenrun_assertrepr_compare.get_hookimpls():  # the usual case: no proxy
         return session
     hook = config.hook if directory is None else hook_for(config, directory)
-    # pluggy calls the last registered first: conftests before plugins
-    hooks = tuple(impl.function for impl in reversed(hook.zenrun_assertrepr_compare.get_hookimpls()))
+    # pluggy's order (the last registered first: conftests before plugins); called where the
+    # assert failed, a worker process too, as plain functions: a wrapper has no place there
+    impls = reversed(hook.zenrun_assertrepr_compare.get_hookimpls())
+    hooks = tuple(i.function for i in impls if not (i.hookwrapper or getattr(i, "wrapper", False)))
     return dataclasses.replace(session, hooks=hooks)
 
 
