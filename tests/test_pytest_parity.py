@@ -738,6 +738,38 @@ def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
     assert "use --full-trace" not in full.stdout
 
 
+def test_what_fixtures_and_the_body_print_are_setup_and_call_sections(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_prints="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.fixture
+        def resource():
+            print("fixture setting up")
+            yield 1
+            print("fixture tearing down")
+
+        @pipeline
+        def prints(resource):
+            print("the body runs")
+            assert resource == 2
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- Captured stdout setup -*",
+            "fixture setting up",
+            "*- Captured stdout call -*",
+            "the body runs",
+            "*- Captured stdout teardown -*",
+            "fixture tearing down",
+        ]
+    )
+
+
 def test_zenrunconfig_fixture_is_the_sessions_config_as_pytestconfig(zenrunner):
     zenrunner.makeconftest(
         """

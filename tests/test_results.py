@@ -445,13 +445,13 @@ def test_output_captured_per_step_and_shown_on_failure(zenrunner, args):
             "pipeline_capture.py *F*",
             "=*FAILURES*=",
             "*ValueError: boom",
-            "-* Captured stdout (setup) -*",  # as pytest: setup, then the steps, then teardown
+            "-* Captured stdout setup -*",  # as pytest: setup, then the steps, then teardown
             "fixture says hello",
             "-* Captured stdout (boom) -*",
             "about to fail",
             "-* Captured log (boom) -*",
             "ERROR    user:pipeline_capture.py:* failing now",
-            "-* Captured stdout (teardown) -*",
+            "-* Captured stdout teardown -*",
             "fixture says bye",
         ]
     )
@@ -548,7 +548,7 @@ def test_short_summary_of_a_failing_fixture_names_its_error_not_its_output(zenru
     assert result.ret == 1
     result.fnmatch_lines(
         [
-            "-* Captured stdout (setup) -*",
+            "-* Captured stdout setup -*",
             "fixture setup says hi",
             "ERROR pipeline_noisy.py::noisy_pipeline - *RuntimeError: fixture broke",
         ]

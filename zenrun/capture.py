@@ -1086,9 +1086,20 @@ def silence_stdout() -> None:
         pass
 
 
+#: The phases of an item whose captured output is titled as pytest titles it.
+PHASES = ("setup", "call", "teardown")
+
+
 def section_title(stream: str, when: str) -> str:
-    """pytest's section header: ``----- Captured stdout (train) -----``."""
-    return f"{'-' * 8} Captured {stream} ({when}) {'-' * 8}"
+    """pytest's section header of a phase of the item: ``----- Captured stdout call -----``
+    (``setup``: its fixtures; ``call``: its pipeline body; ``teardown``), ``(collect)`` as
+    other places are named."""
+    return f"{'-' * 8} Captured {stream} {when if when in PHASES else f'({when})'} {'-' * 8}"
+
+
+def step_section_title(stream: str, step_id: str) -> str:
+    """The section header of what a step wrote: ``----- Captured stdout (train) -----``."""
+    return f"{'-' * 8} Captured {stream} ({step_id}) {'-' * 8}"
 
 
 # -- the plugin: options and the session's settings ---------------------------------------

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from zenrun.capture import section_title
+from zenrun.capture import step_section_title
 from zenrun.errors import UsageError, ZenrunWarning
 from zenrun.fixtures import fixture
 from zenrun.hookspec import hookimpl
@@ -156,7 +156,7 @@ def without_output(report: ItemReport, item_report: ItemReport | None = None) ->
     if report.run is not None:
         for step in report.run.steps.values():
             for stream, content in step.captured.items():
-                text = text.replace(f"\n\n{section_title(stream, step.id)}\n{content.rstrip()}", "")
+                text = text.replace(f"\n\n{step_section_title(stream, step.id)}\n{content.rstrip()}", "")
     return text
 
 

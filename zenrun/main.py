@@ -875,6 +875,7 @@ def prepare_item(
     report.sections += captured_sections("setup", hook_capture)
     where = "setup"
     capture = config.stash.get("capture")
+    call_capture = None  # what the pipeline body printed: pytest's "call" section
     try:
         # Fixture output, as a step's; a capture fixture (capsys) captures until the body ends.
         with capturing(capture) as setup_capture, fixture_capturing(item.stash):
@@ -928,9 +929,10 @@ def prepare_item(
                     report.sections += captured_sections("setup", setup_capture)
                     return report, None, xfail, started
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            composed = item.compose(
-                values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
-            )
+            with capturing(capture) as call_capture:
+                composed = item.compose(
+                    values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
+                )
     except (Exit, KeyboardInterrupt):
         raise
     except (ComposeError, FixtureLookupError) as exc:
@@ -957,8 +959,10 @@ def prepare_item(
             xfail = _xfail_of_error(item, config, xfail, outcome, report)
     else:
         report.sections += captured_sections("setup", setup_capture)
+        report.sections += captured_sections("call", call_capture)
         return report, composed, xfail, started
     report.sections += captured_sections("setup", setup_capture)
+    report.sections += captured_sections("call", call_capture)
     return report, None, xfail, started
 
 

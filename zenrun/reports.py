@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zenrun.blame import ZENRUN_DIR, hidden_frame
-from zenrun.capture import section_title
+from zenrun.capture import step_section_title
 from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
 from zenrun.tbstyle import exception_only, format_traceback, relpath
 
@@ -99,8 +99,8 @@ class ItemReport:
         """What the fixtures and the steps printed to ``stream`` ("stdout", "stderr", "log"):
         setting up, then the steps, then tearing down (pytest's setup, call, teardown)."""
         fixtures = [(title, text) for title, text in self.sections if f"Captured {stream} " in title]
-        late = [text for title, text in fixtures if "(teardown)" in title]
-        parts = [text for title, text in fixtures if "(teardown)" not in title]
+        late = [text for title, text in fixtures if f"Captured {stream} teardown " in title]
+        parts = [text for title, text in fixtures if f"Captured {stream} teardown " not in title]
         for step in self.run.steps.values() if self.run is not None else ():
             if step.captured.get(stream):
                 parts.append(step.captured[stream])
@@ -159,7 +159,7 @@ def failure_text(
             parts.append(f"step {step.id!r} failed:\n{format_traceback(step.error, style).rstrip()}")
             for stream, text in step.captured.items():
                 if shown is None or stream in shown:
-                    captured.append(f"{section_title(stream, step.id)}\n{text.rstrip()}")
+                    captured.append(f"{step_section_title(stream, step.id)}\n{text.rstrip()}")
     parts += captured
     if run.error:
         parts.append(run.error)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from zenrun.artifacts.store import LocalArtifactStore
-from zenrun.capture import section_title, silence_stdout
+from zenrun.capture import silence_stdout, step_section_title
 from zenrun.config.argparsing import non_negative_int
 from zenrun.datacheck import lines as data_lines
 from zenrun.datadeps import format_size as fmt_size
@@ -678,7 +678,7 @@ def captured_lines(step: StepRun) -> list[str]:
     for stream in ("stdout", "stderr", "log"):
         text = (step.captured or {}).get(stream)
         if text:
-            lines.append(section_title(stream, step.id))
+            lines.append(step_section_title(stream, step.id))
             lines.extend(text.rstrip("\n").splitlines())
     return lines
 

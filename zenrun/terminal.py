@@ -18,7 +18,7 @@ import pluggy
 from zenrun import __version__, capture
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
-from zenrun.capture import section_title, silence_stdout, terminal_stream, unwrap
+from zenrun.capture import silence_stdout, step_section_title, terminal_stream, unwrap
 from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
@@ -867,7 +867,7 @@ class TerminalReporter:
             sections = [(title, text) for title, text in report.sections if text.strip()]
             for step in report.run.steps.values() if report.run is not None else ():
                 sections += [
-                    (section_title(stream, step.id), text)
+                    (step_section_title(stream, step.id), text)
                     for stream, text in step.captured.items()
                     if text.strip()
                 ]
@@ -1092,7 +1092,7 @@ def _captured_of(report: Any, config: Any) -> list[tuple[str, str]]:
     for step in report.run.steps.values() if report.run is not None else ():
         if step.status == "failed":
             sections += [
-                (section_title(stream, step.id), text)
+                (step_section_title(stream, step.id), text)
                 for stream, text in step.captured.items()
                 if stream in shown and text.strip()
             ]

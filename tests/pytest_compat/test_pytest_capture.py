@@ -11,10 +11,9 @@ test function's body becomes a step (where a pipeline's work runs); xunit
 them and turned into pipelines whose bodies are the test functions' bodies
 (``porting.bodies``).
 
-Deliberate difference kept in the expected lines: captured-output sections are
-titled ``Captured stdout (<step>)`` / ``(setup)`` / ``(teardown)`` where pytest
-writes ``Captured stdout call`` / ``setup`` / ``teardown``; a pipeline body's own
-output is the setup's (the body composes the pipeline, before its steps run).
+Deliberate difference kept in the expected lines: what a step wrote is titled
+``Captured stdout (<step>)``; the pipeline's setup, body and teardown are pytest's
+``Captured stdout setup`` / ``call`` / ``teardown``.
 
 Not ported (no pipeline analogue): unit tests of pytest's capture classes
 (``TestCaptureManager``, ``TestCaptureIO``, ``TestTeeCaptureIO``, ``TestFDCapture``
@@ -152,7 +151,7 @@ def test_func():
         result.stdout.fnmatch_lines(
             [
                 "*def func() -> None:*",
-                "*Captured stdout (setup)*",
+                "*Captured stdout setup*",
                 "module-setup*",
                 "function-setup*",
                 "*Captured stdout*",
@@ -892,9 +891,9 @@ class TestCaptureFixture:
         result = zenrunner.runzenrun_inprocess(str(p1), "-rA", "-p", "no:results")
         result.stdout.fnmatch_lines(
             [
-                "*- Captured stdout (setup) -*",
+                "*- Captured stdout setup -*",
                 "stdout after",
-                "*- Captured stderr (setup) -*",
+                "*- Captured stderr setup -*",
                 "stderr after",
                 "*= 1 passed in *",
             ]

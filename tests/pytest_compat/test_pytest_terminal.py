@@ -10,9 +10,9 @@ pipelines by ``porting.pipelines``; xunit ``setup_function`` /
 
 Deliberate differences kept in the expected lines: a failure's traceback is
 its failing step's (``step 'check' failed:`` then ``def check(...)``), not the
-pipeline function's; a captured-output section is titled ``Captured stdout
-(setup)`` / ``(<step>)`` where pytest writes ``Captured stdout setup`` /
-``call``; ``-v`` prints each step's lines before the pipeline's result line;
+pipeline function's; what a step wrote is titled ``Captured stdout (<step>)``
+(the pipeline's setup, body and teardown are pytest's ``setup`` / ``call`` /
+``teardown``); ``-v`` prints each step's lines before the pipeline's result line;
 zenrun's header ends with a ``store: ..., orchestrator: ...`` line.
 
 Colours: ``--color``, ``--code-highlight`` and the progress, summary and traceback
@@ -436,9 +436,9 @@ class TestFixtureReporting:
                 "*test_fail*",
                 "*def check(*",
                 "*failingfunc*",
-                "*Captured stdout (setup)*",
+                "*Captured stdout setup*",
                 "*setup func*",
-                "*Captured stdout (teardown)*",
+                "*Captured stdout teardown*",
                 "*teardown func*",
                 "*1 failed*",
             ]
@@ -864,11 +864,11 @@ def test_pass_output_reporting(zenrunner) -> None:
         [
             "*= PASSES =*",
             "*_ test_pass_has_output _*",
-            "*- Captured stdout (setup) -*",
+            "*- Captured stdout setup -*",
             "setup_module",
             "*- Captured stdout (talk) -*",
             "Four score and seven years ago...",
-            "*- Captured stdout (teardown) -*",
+            "*- Captured stdout teardown -*",
             "teardown_module",
             "*= short pipeline summary info =*",
             "PASSED pipeline_pass_output_reporting.py::test_pass_has_output",
