@@ -803,3 +803,27 @@ def test_passes_section_heads_every_passed_run_as_pytest(zenrunner):
     zenrunner.makepyfile(pipeline_quiet=PRE + "\n@pipeline\ndef quiet():\n    check(False)\n")
     result = zenrunner.runzenrun_inprocess("-rP", "-p", "no:results")
     result.stdout.no_fnmatch_line("*PASSES*")
+
+
+def test_junit_message_of_a_failing_assert_in_a_body_is_pytests(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_asserts="""
+        from zenrun import pipeline
+
+        @pipeline
+        def bare():
+            assert 1 == 2
+
+        @pipeline
+        def with_message():
+            assert 0, "An error"
+        """
+    )
+    zenrunner.runzenrun_inprocess("--junitxml=out.xml", "-p", "no:results").assert_outcomes(failed=2)
+    import xml.etree.ElementTree as ET
+
+    failures = {
+        case.get("name"): case.find("failure").get("message")
+        for case in ET.parse(zenrunner.path / "out.xml").getroot().iter("testcase")
+    }
+    assert failures == {"bare": "assert 1 == 2", "with_message": "AssertionError: An error\nassert 0"}

@@ -46,6 +46,7 @@ from zenrun.reports import (
     failure_text,
     format_warning,
     raised_at,
+    whole_crash_message,
 )
 from zenrun.runconfig import SharedSteps
 from zenrun.runner import assertion_settings, post_mortem, user_traceback
@@ -950,7 +951,7 @@ def prepare_item(
                 xfail = _xfail_of_error(item, config, xfail, outcome, report)
         elif where == "compose":  # the pipeline body is the item's own code, as a test function is
             report.outcome, report.longrepr = FAILED_OUTCOME, _error_text(outcome, config)
-            report.crash = crash_message(outcome)
+            report.crash, report.crash_whole = crash_message(outcome), whole_crash_message(outcome)
             xfail = _xfail_of_error(item, config, xfail, outcome, report)
         else:
             report.outcome = ERROR

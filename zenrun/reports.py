@@ -14,7 +14,7 @@ from typing import Any
 from zenrun.blame import ZENRUN_DIR, hidden_frame
 from zenrun.capture import step_section_title
 from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
-from zenrun.tbstyle import exception_only, format_traceback, relpath
+from zenrun.tbstyle import exception_only, format_traceback, relpath, short_assertion
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 XFAILED, XPASSED = "xfailed", "xpassed"
@@ -41,6 +41,9 @@ class ItemReport:
     #: ``Type: message`` of the exception that made the outcome, when one did: the short
     #: summary's text whatever the ``--tb`` style (as pytest's crash message).
     crash: str | None = None
+    #: The whole message of that exception (an ``assert``'s explanation after its message),
+    #: as pytest's ``<failure message>`` and ``-vv`` short summary give it.
+    crash_whole: str | None = None
     #: ``--pdb``'s debugger showed this failure (its traceback and output) as it happened.
     pdbshown: bool = False
 
@@ -52,7 +55,7 @@ class ItemReport:
             for step in self.run.steps.values():
                 if step.status == FAILED and step.error:
                     return f"step {step.id!r}: {exception_message(step.error)}"
-        return self.summary
+        return self.crash_whole or self.summary
 
     @property
     def summary(self) -> str:
@@ -185,6 +188,12 @@ def crash_message(exc: BaseException) -> str:
     from a traceback's text."""
     only = "".join(exception_only(exc))  # a SyntaxError's lines too
     return exception_line(f"Traceback (most recent call last):\n{only}")
+
+
+def whole_crash_message(exc: BaseException) -> str:
+    """``Type: message`` of ``exc`` with every line of its message, a failed ``assert``
+    written as pytest writes it (``assert 1 == 2``, without its type)."""
+    return short_assertion("".join(exception_only(exc)).strip())
 
 
 def exception_message(error: str) -> str:
