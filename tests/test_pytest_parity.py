@@ -827,3 +827,33 @@ def test_junit_message_of_a_failing_assert_in_a_body_is_pytests(zenrunner):
         for case in ET.parse(zenrunner.path / "out.xml").getroot().iter("testcase")
     }
     assert failures == {"bare": "assert 1 == 2", "with_message": "AssertionError: An error\nassert 0"}
+
+
+def test_a_fixture_error_shows_the_fixtures_traceback_as_pytest(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_broken="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.fixture
+        def broken():
+            raise RuntimeError("fixture broke")
+
+        @pipeline
+        def needs(broken):
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of needs _*",
+            "",
+            "    @zenrun.fixture",
+            "    def broken():",
+            ">*raise RuntimeError*",
+        ],
+        consecutive=True,
+    )
+    assert "error while" not in result.stdout.str()

@@ -6,11 +6,12 @@ the item's name with its parameter id, ``time``; ``file`` / ``line`` with
 pipeline adds to pytest's mapping:
 
 - a failed pipeline's ``<failure>``: its ``message`` is the short summary's text (the
-  failed step and its exception: ``step 'train': ValueError: 42``), its text the failure
-  section the terminal shows (the failed steps' tracebacks, the steps skipped because of
-  the failure) without the captured output, which ``junit_logging`` places;
-- an error while setting up fixtures or composing the pipeline (the pipeline body raising)
-  is an ``<error>`` "failed on setup with ..."; an error tearing down fixtures "failed on
+  failed step and its exception: ``step 'train': ValueError: 42``, or what the pipeline
+  body raised), its text the failure section the terminal shows (the failed steps'
+  tracebacks, the steps skipped because of the failure) without the captured output,
+  which ``junit_logging`` places;
+- an error while setting up fixtures is an ``<error>`` "failed on setup with ..."; an
+  error tearing down fixtures "failed on
   teardown with ...", in the item's ``<testcase>`` when the pipeline passed, in a
   ``<testcase>`` of its own when it failed (as pytest);
 - captured output (``junit_logging``) is what fixtures printed while set up, then what

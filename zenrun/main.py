@@ -955,7 +955,7 @@ def prepare_item(
             xfail = _xfail_of_error(item, config, xfail, outcome, report)
         else:
             report.outcome = ERROR
-            report.longrepr = f"error while composing {item.nodeid}:\n{_error_text(outcome, config)}"
+            report.longrepr = _error_text(outcome, config)  # as pytest's: the fixture's traceback
             report.crash = crash_message(outcome)
             xfail = _xfail_of_error(item, config, xfail, outcome, report)
     else:
