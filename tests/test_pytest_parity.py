@@ -857,3 +857,25 @@ def test_a_fixture_error_shows_the_fixtures_traceback_as_pytest(zenrunner):
         consecutive=True,
     )
     assert "error while" not in result.stdout.str()
+
+
+def test_verbose_lines_of_pipelines_calling_no_step_are_pytests(zenrunner):
+    """A body that calls no step has no run to tell of: ``-v`` prints its result line alone."""
+    zenrunner.makepyfile(
+        pipeline_plain="""
+        from zenrun import pipeline
+
+        @pipeline
+        def test_one():
+            assert 1
+
+        @pipeline
+        def test_two():
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-v", "-p", "no:results")
+    result.stdout.fnmatch_lines(
+        ["*collected 2 pipelines", "", "*::test_one PASSED*", "*::test_two PASSED*", ""], consecutive=True
+    )
+    assert "Creating run" not in result.stdout.str()

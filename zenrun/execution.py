@@ -243,6 +243,7 @@ class PipelineExecution:
         #: Whether the per-step lines are logged: asked again at each batch of lookups and
         #: after each step that ran (its code may configure logging), not for each line.
         self._info = self.log.isEnabledFor(logging.INFO)
+        self._tell = False  # the run's own lines are logged (set at start)
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
         self._consumers = dict.fromkeys(self.invocations, 0)
@@ -337,14 +338,17 @@ class PipelineExecution:
         run = self.run
         self._info = self.log.isEnabledFor(logging.INFO)
         run.started = time.time()
-        self.log.info("Creating run for pipeline: %s", run.pipeline_name)
-        # As the seed: the pipeline's own setting, the orchestrator, then a run's override.
-        state = "disabled" if self.composed.enable_cache is False else "enabled"
-        self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
-        # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
-        self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
-        if self.run_override is False:
-            self.log.info(OVERRIDE_MESSAGE)
+        # A body that calls no step (a test doing only its own checks) runs nothing to tell of.
+        self._tell = self._info and bool(self.invocations)
+        if self._tell:
+            self.log.info("Creating run for pipeline: %s", run.pipeline_name)
+            # As the seed: the pipeline's own setting, the orchestrator, then a run's override.
+            state = "disabled" if self.composed.enable_cache is False else "enabled"
+            self.log.info("Cache %s for pipeline %s", state, run.pipeline_name)
+            # The seed's "Using stack default to run pipeline ..." line, in zenrun's words.
+            self.log.info("Using orchestrator %s to run pipeline %s...", run.orchestrator, run.pipeline_name)
+            if self.run_override is False:
+                self.log.info(OVERRIDE_MESSAGE)
         if self._store_id is None and isinstance(getattr(self.artifact_store, "root", None), Path):
             # A local store is named (its id file made) before this run writes to it: an
             # artifact there without the file means the file was lost (zenrun.cache says so).
@@ -398,7 +402,8 @@ class PipelineExecution:
         if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
             raise self.flush_error
         self.hook.zenrun_pipeline_run_finish(run=run)
-        self.log.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
+        if self._tell:
+            self.log.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run
 
     def flush(self) -> None:
