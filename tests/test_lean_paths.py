@@ -433,6 +433,7 @@ def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monke
 
 
 COUNT_CALLS = """
+    import zenrun.execution
     import collections, json, logging, sys
     import zenrun
     from zenrun import pipeline, step
@@ -506,8 +507,12 @@ COUNT_CALLS = """
         ("run", (250, 1_000)),
         ("cached", (250, 1_000)),
         ("batches", (2_500, 10_000)),
+        ("replayed", (2_500, 10_000)),
     )
     for kind, sizes in KINDS:
+        # items of any size are replayed in "replayed" (served whole from the record their
+        # cold run made), none elsewhere (what is counted there is the rerun step by step)
+        zenrun.execution.REPLAY_MIN_STEPS = 1 if kind == "replayed" else 10**9
         for n in sizes:
             p = fan_configured(n) if kind == "configured" else fan_out(n)
             if kind == "configured":
@@ -515,6 +520,13 @@ COUNT_CALLS = """
                 assert len(composed.invocations) == n + 2 and order[0] == "first" and order[-1] == "all"
                 assert composed.invocations["all"].after == {"first"}
                 assert len(composed.invocations["all"].inputs["values"]) == n
+            elif kind == "replayed":
+                p().run()
+                calls, run = calls_of(lambda: p().run())
+                assert run.n_cached == n + 1 and run.steps["total"].output.read() == n * (n - 1) // 2
+                queries, again = queries_of(lambda: p().run())
+                assert again.n_cached == n + 1
+                out[f"replayed_queries_{n}"] = queries
             elif kind == "batches":  # hits looked up in many batches of PREFETCH_MAX steps
                 p().run()
                 calls, run = calls_of(lambda: p().run())
@@ -552,6 +564,7 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
         ("run", 250, 1_000),
         ("cached", 250, 1_000),
         ("batches", 2_500, 10_000),
+        ("replayed", 2_500, 10_000),
     ):
         few, many = out[f"{kind}_{small}"], out[f"{kind}_{large}"]
         superlinear = {f: (few.get(f, 0), n) for f, n in many.items() if n > 4.4 * few.get(f, 0) + 50}
@@ -570,6 +583,14 @@ def test_composing_and_running_grow_linearly_with_the_steps(zenrunner):
     # in powers of two, depend on when the flush thread last ran: up to ~10 statements a table.)
     assert many < 100, out["queries_1000"]
     assert many <= few + 40, (out["queries_250"], out["queries_1000"])
+    # A large item's rerun is served from its replay record, whole: no lookup batch, one
+    # replay; and of the queries it sends only the artifact checks grow (one per 900).
+    for n in (2_500, 10_000):
+        calls = out[f"replayed_{n}"]
+        assert not [f for f in calls if f.endswith(":_prefetch")], calls
+        assert [c for f, c in calls.items() if f.endswith(":_replay_steps")] == [1], calls
+    few, many = sum(out["replayed_queries_2500"].values()), sum(out["replayed_queries_10000"].values())
+    assert few <= many <= few + (10_000 - 2_500) // 900 + 2 and many < 40, (few, many)
 
 
 def test_the_youngest_generation_is_collected_less_often_while_a_run_goes_on(zenrunner):

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun import replay
 from zenrun.artifacts.materializers import PickleMaterializer
 from zenrun.canonical import CanonicalJSONError, canonical_json, config_json, exactness_digest
 from zenrun.datadeps import DATA_KEY
@@ -1285,6 +1286,7 @@ class SqliteCache(Cache):
         self._pending: dict[str, str] = {}
         self._lock = threading.Lock()
         self._db_lock = threading.Lock()
+        self._written = 0  # entries this object has committed: its own writes (see replay_mark)
         self._db = self._open()
 
     def _open(self) -> Any:
@@ -1390,6 +1392,7 @@ class SqliteCache(Cache):
             try:
                 self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))
                 self._db.execute("COMMIT")
+                self._written += len(pending)
             except BaseException:  # e.g. a full disk: end the transaction, keep the entries
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -1416,6 +1419,35 @@ class SqliteCache(Cache):
             self._pending.clear()
         with self._db_lock:
             self._db.execute("DELETE FROM cache")
+            replay.clear(self._db)
+
+    def replay_mark(self) -> tuple[int, int]:
+        """Taken when a large item's run starts: what :meth:`record_replay` compares to see
+        that the cache was written by this run alone meanwhile. The first one adds the
+        replay tables and triggers to ``cache.db`` (a project of small items never has them)."""
+        with self._db_lock:
+            replay.install(self._db)
+            return replay.writes(self._db), self._written
+
+    def replay(self, item: str) -> dict[str, Any] | None:
+        """The replay record of ``item`` (see :mod:`zenrun.replay`), or None."""
+        with self._db_lock:
+            try:
+                return replay.load(self._db, item)
+            except sqlite3.DatabaseError as exc:
+                if not _damaged(exc):
+                    raise
+                self._rebuild(exc)
+                return None
+
+    def record_replay(self, item: str, keys: Sequence[str], record: dict[str, Any], mark: Any) -> bool:
+        """Store ``item``'s replay record (relying on the entries of ``keys``) if only this
+        object has written the cache since ``mark`` (:meth:`replay_mark`); else drop
+        the item's record. Whether it was stored."""
+        self.flush()  # its entries first: the record relies on them
+        writes, written = mark
+        with self._db_lock:
+            return replay.store(self._db, item, keys, record, writes + self._written - written)
 
     def close(self) -> None:
         try:

@@ -61,6 +61,7 @@ from zenrun.metadata.records import (
     flatten,
 )
 from zenrun.protocols import RUN_TIME_FORMAT, ArtifactStoreError, later_run_name
+from zenrun.replay import REPLAY_MIN_STEPS
 from zenrun.runner import (
     InputArtifactError,
     InputSource,
@@ -295,6 +296,13 @@ class PipelineExecution:
         self._position: dict[str, int] | None = None
         #: How many of a step's upstream steps (in order) an earlier batch found done.
         self._known_upstream: dict[str, int] = {}
+        # A large item's replay record (zenrun.replay): the cache's mark taken at start, and
+        # for each step served or computed so far, its outputs as the record keeps them
+        # (None once a step is one the record cannot vouch for).
+        self._replay_mark: Any = None
+        self._replay_outputs: dict[str, dict[str, list[Any]]] | None = None
+        self._replay_storages: list[tuple[Any, ...]] = []
+        self._replayed = False
 
         models = settings_models(config)
         # The defaults of the models, validated once: the steps setting nothing share them.
@@ -357,6 +365,10 @@ class PipelineExecution:
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint)  # type: ignore[call-arg]
         self.metadata_store.create_run(run)
+        mark = getattr(self.cache, "replay_mark", None)
+        if mark is not None and len(self.order) >= REPLAY_MIN_STEPS:
+            self._replay_mark = mark()
+            self._replay_outputs = {}
         _flusher.add(self)
         self.hook.zenrun_pipeline_run_start(run=run)
 
@@ -401,10 +413,219 @@ class PipelineExecution:
             self._fail_unstored(run)
         if isinstance(self.flush_error, UsageError):  # e.g. a damaged store: the session stops
             raise self.flush_error
+        self._record_replay()
         self.hook.zenrun_pipeline_run_finish(run=run)
         if self._tell:
             self.log.info("Pipeline run %s has finished in %.3fs.", run.name, run.duration)
         return run
+
+    # -- item replay (zenrun.replay) ---------------------------------------------------
+    @property
+    def _replay_item(self) -> str:
+        return f"{self.run.pipeline_name}\x00{self.run.item_id or ''}"
+
+    def _note_replay(self, step_id: str, entry: dict[str, dict[str, Any]]) -> None:
+        """Keep what the replay record holds of ``step_id``'s cache entry; a step that read
+        files or URLs, or whose outputs' pickles name project code, ends the record."""
+        data = entry.get(DATA_KEY)
+        if self._replay_outputs is None or (isinstance(data, dict) and len(data) > 2):
+            self._replay_outputs = None  # ("v" and "at" only: nothing read)
+            return
+        storages, outputs = self._replay_storages, {}
+        for name, output in entry.items():
+            if name == DATA_KEY:
+                continue
+            if "uses" in output:
+                self._replay_outputs = None
+                return
+            storage = _storage(output)
+            if storage not in storages:  # (the outputs of one step function share one)
+                storages.append(storage)
+            outputs[name] = [
+                output["digest"],
+                output["size"],
+                output["materializer"],
+                output["type"],
+                output.get("preview"),
+            ]
+        self._replay_outputs[step_id] = outputs
+
+    def _record_replay(self) -> None:
+        """Record this run for the item's next fully cached rerun, if every step of it was
+        served or computed as the record can vouch for (see :mod:`zenrun.replay`)."""
+        outputs, run = self._replay_outputs, self.run
+        if outputs is None or self._replayed or run.status != COMPLETED or self.flush_error is not None:
+            return
+        if len(outputs) != len(self.order) or len(run.steps) != len(self.order):
+            return
+        steps = {}
+        for step_id, step_run in run.steps.items():
+            if step_run.status not in (COMPLETED, CACHED) or step_run.cache_key is None:
+                return
+            steps[step_id] = [step_run.cache_key, outputs[step_id], step_run.metadata or None]
+        record = {
+            "run": run.id,
+            "run_name": run.name,
+            "storages": [list(storage) for storage in self._replay_storages],
+            "steps": steps,
+        }
+        try:
+            self.cache.record_replay(
+                self._replay_item, [s[0] for s in steps.values()], record, self._replay_mark
+            )
+        except Exception as exc:  # an optimisation lost: the next rerun goes step by step
+            self.log.warning("Could not record run %s for replay: %s: %s", run.name, type(exc).__name__, exc)
+
+    def _storage_fits(self, storage: Any) -> bool:
+        """Whether outputs stored as ``storage`` (a cache entry's output but its digest, see
+        ``_storage``) can serve this run without a look at their values: the usual case
+        of :meth:`_entry_mismatch`, for the outputs of a replay record."""
+        if not isinstance(storage, list) or len(storage) != 5:
+            return False
+        store, chosen, version, ahead, env = storage
+        if store != self.store_id:
+            return False
+        if self.check_versions and environment_mismatch(env, str(chosen)) is not None:
+            return False
+        ranks = self._materializer_ranks()
+        if not isinstance(chosen, str) or chosen not in ranks:
+            return False
+        materializer, before = ranks[chosen]
+        if version != str(materializer.version):
+            return False
+        return bool(ahead == [f"{m.name}:{m.version}" for m in before])
+
+    def replay(self) -> bool:
+        """Serve every step of this run from the item's replay record, if it may (see
+        :mod:`zenrun.replay`): each step is then recorded as a cache hit, as a rerun
+        step by step would, and nothing is left for the orchestrator. False, with
+        nothing done, when it may not: the run goes step by step."""
+        if self._replay_mark is None or self._force_miss:
+            return False
+        invocations = self.invocations
+        if not all(self.step_cache_enabled(sid) for sid in self.order) or any(
+            self.data.expires(invocation) is not None for invocation in invocations.values()
+        ):
+            return False
+        try:
+            record = self.cache.replay(self._replay_item)
+        except Exception as exc:  # the record is an optimisation: step by step says what is wrong
+            self.log.debug("No replay of run %s: %s: %s", self.run.name, type(exc).__name__, exc)
+            return False
+        if record is None:
+            return False
+        try:
+            served = self._replay_keys(record)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):  # a damaged record
+            served = None
+        if served is None:
+            self.refs.clear()
+            return False
+        self._replay_steps(record, served)
+        return True
+
+    def _replay_keys(self, record: dict[str, Any]) -> dict[str, tuple[_StepKey, Any, Any]] | None:
+        """Each step's key, output refs and logged metadata, if every key computed now is the
+        recorded one and every output still fits this run and is in the artifact store."""
+        steps, storages = record["steps"], record["storages"]
+        if len(steps) != len(self.order) or not all(self._storage_fits(s) for s in storages):
+            return None
+        refs, served = self.refs, {}
+        for step_id in self.order:
+            key, outputs, metadata = steps[step_id]
+            for name, (digest, size, materializer, type_name, preview) in outputs.items():
+                if not (isinstance(digest, str) and type(size) is int and isinstance(materializer, str)):
+                    return None
+                refs[(step_id, name)] = ArtifactRef(digest, size, materializer, type_name, preview)
+            keyed = self._step_key(self.invocations[step_id])  # from its inputs' refs just set
+            if keyed.key is None or keyed.key != key or not isinstance(metadata, (dict, type(None))):
+                return None
+            served[step_id] = (keyed, {name: refs[(step_id, name)] for name in outputs}, metadata)
+        artifacts = [(ref.digest, ref.size) for ref in refs.values()]
+        verify_many = getattr(self.artifact_store, "verify_many", None)
+        if verify_many is not None:
+            verified = verify_many(artifacts)
+            sound = all(verified.get(digest) for digest, _ in artifacts)
+        else:
+            verify = getattr(self.artifact_store, "verify", self.artifact_store.exists)
+            sound = all(verify(digest, size) for digest, size in artifacts)
+        return served if sound else None  # (step by step then says which is broken)
+
+    def _replay_steps(self, record: dict[str, Any], served: dict[str, tuple[_StepKey, Any, Any]]) -> None:
+        """Record each step as the cache hit :meth:`prepare` would have made of it."""
+        run, now, info = self.run, time.time(), self._info
+        start_hook, finish_hook = self._step_start_hook, self._step_finish_hook
+        refs, invocations, upstream = self.refs, self.invocations, self.upstream
+        self._replayed = True
+        # The store copies the recorded run's step records (SQLite, without the GIL) while
+        # this thread makes the step runs.
+        copy = getattr(self.metadata_store, "copy_cached_steps", None)
+        copied: list[Any] = []
+        copier = None
+        if copy is not None:
+            source = (record.get("run"), record.get("run_name"))
+
+            def copy_records() -> None:
+                try:
+                    copied.append(copy(run, source, self.order, now))
+                except Exception as exc:  # said in this thread, below
+                    copied.append(exc)
+
+            copier = background_thread(copy_records, name="zenrun-replay-records")
+            copier.start()
+        if self._tell:
+            self.log.info("Replaying run %s: every step of it is cached.", record.get("run_name"))
+        for step_id in self.order:
+            keyed, outputs, metadata = served[step_id]
+            invocation = invocations[step_id]
+            step_run = StepRun(
+                step_id,
+                invocation.step.name,
+                CACHED,
+                config=invocation.config_data,
+                cache_key=keyed.key,
+                cache_parts=keyed.parts,
+                started=now,
+                finished=now,
+                outputs=outputs,
+                upstream=upstream[step_id],
+                run_name=run.name,
+                pipeline_name=run.pipeline_name,
+                cache_reason="cache hit",
+                metadata=dict(metadata or {}),
+                settings=self.step_settings[step_id],
+            )
+            keyed.parts["data"] = []  # what it read: nothing (describe() of an empty record)
+            for name, value in invocation.inputs.items():
+                if isinstance(value, OutputHandle):
+                    step_run.inputs[name] = [
+                        (value.step_id, value.name, refs.get((value.step_id, value.name)))
+                    ]
+                elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                    step_run.inputs[name] = [
+                        (h.step_id, h.name, refs.get((h.step_id, h.name))) for h in value
+                    ]
+                else:
+                    step_run.inputs[name] = []
+            run.steps[step_id] = step_run
+            if info:
+                self.log.info("Step %s has started.", step_id)
+                self.log.info("Using cached version of %s.", step_id)
+                self.log.info("Step %s has finished in %.3fs.", step_id, 0.0)
+            if start_hook is not None:
+                step_run.status = RUNNING
+                start_hook(step_run=step_run)
+                step_run.status = CACHED
+            if finish_hook is not None:
+                finish_hook(step_run=step_run)
+        self._released.update(self.order)
+        if copier is not None:
+            copier.join()
+        if copied and isinstance(copied[0], Exception):  # e.g. a full disk: as a flush's error
+            self._store_error(copied[0])
+        elif not copied or not copied[0]:  # (the recorded run is gone, or another store's)
+            for step_run in run.steps.values():
+                self.metadata_store.record_step(run, step_run)
 
     def flush(self) -> None:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
@@ -993,6 +1214,8 @@ class PipelineExecution:
         if data.network:
             self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
         step_run.outputs = refs
+        if self._replay_outputs is not None:
+            self._note_replay(step_run.id, entry)
         # A producer that just finished may not be committed yet: its metadata comes along.
         if logged is _UNKNOWN:
             logged = self.metadata_store.logged_metadata(key)
@@ -1029,6 +1252,8 @@ class PipelineExecution:
                 unsafe = self.data.store(entry, result.data) or self._note_unpickled_code(entry)
                 if unsafe is None:
                     self.cache.put(step_run.cache_key, entry)
+                    if self._replay_outputs is not None:
+                        self._note_replay(task.step_id, entry)
                 else:  # computed from data that moved under it: never served again
                     self.log.warning("Step %s is not cached: %s.", task.step_id, unsafe)
                     if step_run.cache_parts is not None:
@@ -1177,7 +1402,8 @@ def run_pipeline(
     )
     execution.start()
     try:
-        orchestrator.run(execution)
+        if not execution.replay():
+            orchestrator.run(execution)
     except BaseException as exc:
         execution.finish(interrupted=exc)
         raise

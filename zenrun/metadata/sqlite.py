@@ -29,6 +29,8 @@ from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
 from zenrun.metadata.records import (
+    CACHED,
+    COMPLETED,
     FAILED,
     RUNNING,
     ArtifactRef,
@@ -574,6 +576,36 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             _insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15)
             _insert_many(db, "INSERT INTO step_io", io_rows, 8)
 
+    def copy_cached_steps(
+        self, run: PipelineRun, source: tuple[Any, str], step_ids: Sequence[str], when: float
+    ) -> bool:
+        """Record the steps ``step_ids`` of ``run`` as served from the cache, copied from
+        their records in the completed run ``source`` (its id and name): the same
+        config, cache key and key parts, inputs, outputs and logged metadata, status
+        ``cached``, started and finished at ``when``. All or nothing: False, and nothing
+        written, unless that run is there and recorded exactly those steps."""
+        source_id, source_name = source
+        with contextlib.suppress(_NotCopied), self._db_lock, self._transaction() as db:
+            found = db.execute("SELECT name, status FROM runs WHERE id = ?", (source_id,)).fetchone()
+            if found is None or tuple(found) != (source_name, COMPLETED):
+                raise _NotCopied
+            copied = db.execute(
+                f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS}) "
+                "SELECT ?, step_id, step_name, ?, ?, ?, config, cache_key, cache_parts, "
+                "'cache hit', NULL, upstream, metadata, NULL, NULL "
+                "FROM steps WHERE run_id = ? AND status IN (?, ?)",
+                (run.id, CACHED, when, when, source_id, COMPLETED, CACHED),
+            ).rowcount
+            if copied != len(step_ids):
+                raise _NotCopied
+            db.execute(
+                "INSERT INTO step_io SELECT ?, step_id, kind, name, position, digest, source_step, "
+                "source_output FROM step_io WHERE run_id = ?",
+                (run.id, source_id),
+            )
+            return True
+        return False
+
     def finish_run(self, run: PipelineRun) -> None:
         """Flush the run's steps and store its final status, in one transaction."""
         try:
@@ -941,6 +973,10 @@ _HELD_LOCKS: dict[str, int] = {}
 _NAME_MAX = 255
 
 
+class _NotCopied(Exception):
+    """A copy of step records found them not as expected: its transaction is rolled back."""
+
+
 class _Transaction:
     def __init__(self, db: Any) -> None:
         self.db = db
@@ -1012,6 +1048,10 @@ class _GuardedCursor:
     @property
     def lastrowid(self) -> int | None:
         return self._cursor.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
 
     def _call(self, method: str) -> Any:
         try:
