@@ -46,8 +46,13 @@ def canonical_json(value: Any, ordered: bool = False) -> str:
             return int.__repr__(value)
         if value is None:
             return "null"
-        if kind is dict and not value:
-            return "{}"
+        if kind is dict and len(value) < 2:
+            if not value:
+                return "{}"
+            # A key's one literal parameter or input, as its text: no walk, no encoder call.
+            ((name, text),) = value.items()
+            if type(name) is str and type(text) is str and name not in _TAGS:
+                return "{" + encode_basestring(name) + ":" + encode_basestring(text) + "}"
         if ordered:
             return _encode(value if _plain(value, True) else _tagged(value, True))
         return _encode(value if _plain(value) else _tagged(value))

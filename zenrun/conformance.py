@@ -463,6 +463,53 @@ class MetadataStoreTests:
         found = store.logged_metadata_many(["key", "never", "other", "key"])
         assert found == {"key": {"accuracy": 0.5}, "other": {"accuracy": 0.9}}
 
+    def test_cached_steps_copied_from_a_completed_run_or_none(self, store: MetadataStore) -> None:
+        a = make_step(
+            "a", cache_key="ka", cache_parts={"code": "c"}, metadata={"m": 1}, outputs={"out": b"1"}
+        )
+        a.captured, a.config = {"stdout": "computing\n"}, {"lr": 0.1}
+        b = make_step("b", cache_key="kb", upstream=["a"], outputs={"out": b"2"})
+        b.inputs = {"x": [("a", "out", a.outputs["out"])]}
+        source = _record(store, "p", "f.py::p", a=a, b=b)
+        running = make_run("p", "f.py::p")
+        store.create_run(running)
+        store.create_run(other := make_run("p", "f.py::p"))  # a source that is not completed
+        copy = store.copy_cached_steps
+
+        def steps_of(run: PipelineRun) -> dict[str, StepRun]:
+            found = store.get_run(run.name)
+            assert found is not None
+            return found.steps
+
+        assert copy(running, (source.id, source.name), ["a", "b"], 5.0, lambda: False) is False
+        assert copy(running, (source.id, source.name), ["a"], 5.0) is False  # not its steps
+        assert copy(running, (other.id, other.name), ["a", "b"], 5.0) is False
+        assert copy(running, (source.id, "another name"), ["a", "b"], 5.0) is False
+        assert steps_of(running) == {}  # each refusal wrote nothing
+        if not copy(running, (source.id, source.name), ["a", "b"], 5.0, lambda: True):
+            assert steps_of(running) == {}  # a store that does not copy
+            return
+        steps = steps_of(running)
+        assert sorted(steps) == ["a", "b"]
+        for step_id, original in (("a", a), ("b", b)):
+            step = steps[step_id]
+            assert (step.status, step.cache_reason, step.started, step.finished) == (
+                "cached",
+                "cache hit",
+                5.0,
+                5.0,
+            )
+            assert (step.error, step.captured, step.plugin_metadata) == (None, {}, {})
+            assert (step.cache_key, step.cache_parts, step.config, step.metadata) == (
+                original.cache_key,
+                original.cache_parts,
+                original.config,
+                original.metadata,
+            )
+            assert step.outputs == original.outputs and step.upstream == original.upstream
+        assert steps["b"].inputs == {"x": [("a", "out", a.outputs["out"])]}
+        assert steps_of(source)["a"].status == "completed"  # the source as it was
+
     # -- concurrent writers ------------------------------------------------------------
     def test_concurrent_threads_lose_nothing(self, open_store: Callable[[], MetadataStore]) -> None:
         results: list[list[str]] = [[] for _ in range(4)]

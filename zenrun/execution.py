@@ -514,15 +514,52 @@ class PipelineExecution:
             return False
         if record is None:
             return False
+        # The store copies the recorded run's step records (SQLite: without the GIL) while
+        # this thread checks the keys and artifacts, and commits them only if they hold.
+        now, decided, verdict = time.time(), threading.Event(), [False]
+        copier = self._start_copy(record, now, decided, verdict)
+        served = None
         try:
             served = self._replay_keys(record)
         except (TypeError, ValueError, KeyError, IndexError, AttributeError):  # a damaged record
             served = None
+        finally:
+            verdict[0] = served is not None
+            decided.set()
         if served is None:
             self.refs.clear()
+            if copier is not None:
+                copier[0].join()
             return False
-        self._replay_steps(record, served)
+        self._replay_steps(record, served, now, copier)
         return True
+
+    def _start_copy(
+        self, record: dict[str, Any], now: float, decided: threading.Event, verdict: list[bool]
+    ) -> tuple[threading.Thread, list[Any]] | None:
+        """Start copying the recorded run's step records into this run, committed once
+        ``decided`` is set if ``verdict[0]``; the thread and its outcome (None: the
+        metadata store cannot copy records)."""
+        copy = getattr(self.metadata_store, "copy_cached_steps", None)
+        if copy is None:
+            return None
+        run = self.run
+        outcome: list[Any] = []
+        source = (record.get("run"), record.get("run_name"))
+
+        def proceed() -> bool:
+            decided.wait()
+            return verdict[0]
+
+        def copy_records() -> None:
+            try:
+                outcome.append(copy(run, source, self.order, now, proceed))
+            except Exception as exc:  # said in the run's thread, by _replay_steps
+                outcome.append(exc)
+
+        thread = background_thread(copy_records, name="zenrun-replay-records")
+        thread.start()
+        return thread, outcome
 
     def _replay_keys(self, record: dict[str, Any]) -> dict[str, tuple[_StepKey, Any, Any]] | None:
         """Each step's key, output refs and logged metadata, if every key computed now is the
@@ -551,28 +588,18 @@ class PipelineExecution:
             sound = all(verify(digest, size) for digest, size in artifacts)
         return served if sound else None  # (step by step then says which is broken)
 
-    def _replay_steps(self, record: dict[str, Any], served: dict[str, tuple[_StepKey, Any, Any]]) -> None:
+    def _replay_steps(
+        self,
+        record: dict[str, Any],
+        served: dict[str, tuple[_StepKey, Any, Any]],
+        now: float,
+        copier: tuple[threading.Thread, list[Any]] | None,
+    ) -> None:
         """Record each step as the cache hit :meth:`prepare` would have made of it."""
-        run, now, info = self.run, time.time(), self._info
+        run, info = self.run, self._info
         start_hook, finish_hook = self._step_start_hook, self._step_finish_hook
         refs, invocations, upstream = self.refs, self.invocations, self.upstream
         self._replayed = True
-        # The store copies the recorded run's step records (SQLite, without the GIL) while
-        # this thread makes the step runs.
-        copy = getattr(self.metadata_store, "copy_cached_steps", None)
-        copied: list[Any] = []
-        copier = None
-        if copy is not None:
-            source = (record.get("run"), record.get("run_name"))
-
-            def copy_records() -> None:
-                try:
-                    copied.append(copy(run, source, self.order, now))
-                except Exception as exc:  # said in this thread, below
-                    copied.append(exc)
-
-            copier = background_thread(copy_records, name="zenrun-replay-records")
-            copier.start()
         if self._tell:
             self.log.info("Replaying run %s: every step of it is cached.", record.get("run_name"))
         for step_id in self.order:
@@ -619,11 +646,13 @@ class PipelineExecution:
             if finish_hook is not None:
                 finish_hook(step_run=step_run)
         self._released.update(self.order)
+        outcome: list[Any] = []
         if copier is not None:
-            copier.join()
-        if copied and isinstance(copied[0], Exception):  # e.g. a full disk: as a flush's error
-            self._store_error(copied[0])
-        elif not copied or not copied[0]:  # (the recorded run is gone, or another store's)
+            copier[0].join()
+            outcome = copier[1]
+        if outcome and isinstance(outcome[0], Exception):  # e.g. a full disk: as a flush's error
+            self._store_error(outcome[0])
+        elif not outcome or not outcome[0]:  # (the recorded run is gone, or another store's)
             for step_run in run.steps.values():
                 self.metadata_store.record_step(run, step_run)
 

@@ -513,6 +513,30 @@ class MetadataStore(Protocol):
                 found[key] = metadata
         return found
 
+    def copy_cached_steps(
+        self,
+        run: PipelineRun,
+        source: tuple[Any, str],
+        step_ids: Sequence[str],
+        when: float,
+        proceed: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Record the steps ``step_ids`` of the running ``run`` as cache hits, copied from
+        their records in the completed run ``source`` (its ``id`` and ``name``): the
+        same config, cache key, key parts, inputs, outputs and logged metadata, status
+        ``cached``, cache reason ``cache hit``, started and finished at ``when``, no
+        error, captured output or plugin metadata.
+
+        A large item's fully cached rerun is served whole from the cache's replay
+        record of ``source`` and asks for its records this way, from a background
+        thread, while it checks the record: call ``proceed()`` once the rows are
+        written and commit them only if it returns True. All or nothing: return
+        False, with nothing written, unless ``source`` is there, completed, with
+        exactly those steps (completed or cached) and ``proceed()`` said yes.
+        Default: False (zenrun then records each step with :meth:`record_step`).
+        """
+        return False
+
     def recent_runs(
         self,
         limit: int | None = None,
@@ -716,6 +740,29 @@ class Cache(Protocol):
                 if name != "@data" and isinstance(ref, dict) and isinstance(ref.get("digest"), str):
                     digests.add(ref["digest"])
         return digests
+
+    def replay_mark(self) -> Any:
+        """Taken when the run of a large item (10,000 steps or more) starts; given back to
+        :meth:`record_replay` at its end. Default: None (the cache keeps no replay
+        records: every rerun goes step by step)."""
+        return None
+
+    def replay(self, item: str) -> dict[str, Any] | None:
+        """The replay record :meth:`record_replay` stored for ``item``, if it still holds:
+        None once any entry under one of its keys was written or removed since.
+        Default: None."""
+        return None
+
+    def record_replay(self, item: str, keys: Sequence[str], record: dict[str, Any], mark: Any) -> bool:
+        """Store ``record`` (JSON-able) as ``item``'s replay record, relying on the
+        entries under ``keys``, replacing the item's earlier one, but only if nothing
+        but this object wrote the cache since ``mark`` (:meth:`replay_mark`); else
+        drop the item's record. Whether it was stored. Default: False.
+
+        zenrun's SQLite cache keeps records beside its entries, and triggers drop a
+        record when an entry it relies on changes, whoever writes it.
+        """
+        return False
 
     def close(self) -> None:
         """Release connections (register it with ``config.add_cleanup``). Default: nothing."""

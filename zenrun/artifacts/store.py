@@ -609,13 +609,15 @@ class LocalArtifactStore(ArtifactStore):
         query per 900 (a rerun verifies its hits in batches), the others one by one."""
         found: dict[str, bool] = {}
         packed: dict[str, int] = {}
+        largest = min(self.verify_on_hit, self.inline_max)
+        failed, pending, inline = self._failed, self._pending, self._inline
         for digest, size in refs:
+            # (a digest that is not one is in no row: verify() below says it is not stored)
             if (
-                _valid(digest)
-                and 0 <= size <= min(self.verify_on_hit, self.inline_max)
-                and digest not in self._failed
-                and digest not in self._pending
-                and digest not in self._inline
+                0 <= size <= largest
+                and digest not in failed
+                and digest not in pending
+                and digest not in inline
             ):
                 packed[digest] = size
             else:

@@ -577,13 +577,19 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             _insert_many(db, "INSERT INTO step_io", io_rows, 8)
 
     def copy_cached_steps(
-        self, run: PipelineRun, source: tuple[Any, str], step_ids: Sequence[str], when: float
+        self,
+        run: PipelineRun,
+        source: tuple[Any, str],
+        step_ids: Sequence[str],
+        when: float,
+        proceed: Callable[[], bool] | None = None,
     ) -> bool:
         """Record the steps ``step_ids`` of ``run`` as served from the cache, copied from
         their records in the completed run ``source`` (its id and name): the same
         config, cache key and key parts, inputs, outputs and logged metadata, status
         ``cached``, started and finished at ``when``. All or nothing: False, and nothing
-        written, unless that run is there and recorded exactly those steps."""
+        written, unless that run is there and recorded exactly those steps, and
+        ``proceed()``, called before the commit, says yes."""
         source_id, source_name = source
         with contextlib.suppress(_NotCopied), self._db_lock, self._transaction() as db:
             found = db.execute("SELECT name, status FROM runs WHERE id = ?", (source_id,)).fetchone()
@@ -603,6 +609,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 "source_output FROM step_io WHERE run_id = ?",
                 (run.id, source_id),
             )
+            if proceed is not None and not proceed():
+                raise _NotCopied
             return True
         return False
 
