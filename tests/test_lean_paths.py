@@ -408,6 +408,57 @@ def test_the_collector_pauses_while_zenrun_imports_its_modules(zenrunner):
     assert (enabled_when_off, api) == (False, True)
 
 
+STARTUP = """
+import gc, io, contextlib, json, sys
+if sys.argv[1] == "frozen":
+    gc.freeze()  # the process froze its heap itself (a pre-fork server): left as it is
+frozen_before = gc.get_freeze_count()
+passes = {"importing": 0, "after": 0}
+first_after = []
+
+def watch(phase, info):
+    main = sys.modules.get("zenrun.main")
+    if phase != "start" or main is None:
+        return
+    if not hasattr(main, "console_main"):  # zenrun.main is being imported
+        passes["importing"] += 1
+    elif not first_after:
+        first_after.append(gc.get_freeze_count())
+        passes["after"] += 1
+
+gc.callbacks.append(watch)
+sys.argv = ["zenrun", "--help"]
+from zenrun.__main__ import console_main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = console_main()
+print(json.dumps({"code": code, "enabled": gc.isenabled(), "passes": passes,
+                  "frozen_at_first_pass": first_after[0] if first_after else None,
+                  "frozen_before": frozen_before}))
+"""
+
+
+@pytest.mark.parametrize("heap", ["fresh", "frozen"])
+def test_the_command_imports_its_modules_with_the_collector_paused(tmp_path, heap):
+    """``zenrun``: no collection while the command imports its modules (Python's thresholds
+    make dozens meanwhile); the collector runs again afterwards, what the imports made moved to
+    the oldest generation, not left frozen; a heap the process froze itself stays frozen."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", STARTUP, heap], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (out["code"], out["enabled"], out["passes"]["importing"]) == (0, True, 0), out
+    assert out["passes"]["after"] == 1, out  # the collector is on again while the config is built
+    if heap == "fresh":
+        assert out["frozen_before"] == 0 and out["frozen_at_first_pass"] == 0, out
+    else:
+        # still frozen (some of it freed since), and nothing of zenrun's added to it
+        assert 0 < out["frozen_at_first_pass"] <= out["frozen_before"], out
+
+
 def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path, monkeypatch):
     """The ``zenrun`` group of the installed distributions, first distribution of a name on
     ``sys.path`` winning, names and versions read from the metadata."""

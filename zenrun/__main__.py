@@ -22,7 +22,10 @@ def console_main() -> int:
             silence_stdout()
             return 1
         return 0
-    from zenrun.main import console_main as run_session
+    from zenrun.heap import startup_imports
+
+    with startup_imports():  # no collection over what importing zenrun creates (zenrun/heap.py)
+        from zenrun.main import console_main as run_session
 
     return run_session()
 

@@ -23,12 +23,10 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-import difflib
 import inspect
 import linecache
 import operator
 import os
-import pprint
 import reprlib
 import sys
 from collections.abc import Callable, Sequence
@@ -706,6 +704,8 @@ def _fields(value: Any) -> list[str] | None:
 def _class_diff(left: Any, right: Any, verbosity: int, style: str = "ndiff") -> list[str]:
     """pytest's ``_compare_eq_cls``: the attributes that match and differ, and each
     differing one drilled down into."""
+    import pprint
+
     fields = _fields(left) or []
     same = [f for f in fields if getattr(left, f) == getattr(right, f)]
     differ = [f for f in fields if f not in same]
@@ -727,6 +727,8 @@ def _class_diff(left: Any, right: Any, verbosity: int, style: str = "ndiff") -> 
 def _full_diff(left: Any, right: Any, verbosity: int) -> list[str]:
     """pytest's ``_compare_eq_iterable``: with ``-v``, an ``ndiff`` of both values laid out
     one item a line (``-`` the expected right side, ``+`` the left); else a hint."""
+    import difflib
+
     if verbosity <= 0:
         return ["Use -v to get more diff"]
     diff = [line.rstrip() for line in difflib.ndiff(_layout(right), _layout(left))]
@@ -781,6 +783,8 @@ def _sequence_diff(left: Sequence[Any], right: Sequence[Any]) -> list[str]:
 
 
 def _dict_diff(left: dict[Any, Any], right: dict[Any, Any], verbosity: int = 0) -> list[str]:
+    import pprint
+
     lines = []
     same = [k for k in left if k in right and left[k] == right[k]]
     if same and verbosity < 2:
@@ -802,6 +806,8 @@ def _dict_diff(left: dict[Any, Any], right: dict[Any, Any], verbosity: int = 0) 
 def _text_diff(left: str, right: str, verbosity: int = 0) -> list[str]:
     """pytest's ``_diff_text``: an ``ndiff`` of the two texts, line by line (``-`` the
     expected right side); without ``-v``, long identical heads and tails are skipped."""
+    import difflib
+
     lines: list[str] = []
     if verbosity < 1:
         i = 0

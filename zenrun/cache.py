@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import dis
 import functools
-import hashlib
 import importlib.util
 import inspect
 import itertools
@@ -20,9 +19,7 @@ import json
 import linecache
 import logging
 import os
-import sqlite3
 import sys
-import sysconfig
 import textwrap
 import threading
 import types
@@ -54,6 +51,8 @@ STORE_FORMAT_VERSION = "2"
 
 
 def sha256(text: str) -> str:
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -62,7 +61,12 @@ def sha256(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
 def _library_roots() -> tuple[str, ...]:
+    """The directories of library code (zenrun, the standard library, site-packages); found
+    at the first fingerprint, not at import: ``sysconfig`` and resolving them cost start-up."""
+    import sysconfig
+
     roots = {str(Path(__file__).parent)}  # zenrun itself
     for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_prefix}):
         paths = sysconfig.get_paths(vars=scheme_vars or None)
@@ -77,7 +81,6 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(sorted(str(Path(r).resolve()) + os.sep for r in roots if r))
 
 
-_LIBRARY_ROOTS = _library_roots()
 _MEMO_LIMIT = 20_000
 # Process-wide memos of facts that never change for the object they are keyed on:
 # code objects are immutable, and a class's source is fixed when it is created.
@@ -98,7 +101,7 @@ def _remember(memo: dict[int, Any], key: int, value: Any) -> None:
 def _is_library_file(path: str) -> bool:
     known = _file_memo.get(path)
     if known is None:
-        known = _file_memo[path] = real_path(path).startswith(_LIBRARY_ROOTS)
+        known = _file_memo[path] = real_path(path).startswith(_library_roots())
     return known
 
 
@@ -681,6 +684,8 @@ class Fingerprinter:
         return "\n".join(parts)
 
     def _value(self, node: _Node, value: Any, name: str) -> str:
+        import hashlib
+
         kind = type(value)
         label = f"{canonical_module(kind.__module__)}.{kind.__qualname__}"
         if kind in _IMMUTABLE_SCALARS:
@@ -1290,6 +1295,8 @@ class SqliteCache(Cache):
         self._db = self._open()
 
     def _open(self) -> Any:
+        import sqlite3
+
         for attempt in range(2):
             db = None
             try:
@@ -1327,6 +1334,8 @@ class SqliteCache(Cache):
         self._db = self._open()
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
+        import sqlite3
+
         with self._lock:
             pending = self._pending.get(key)
         if pending is not None:
@@ -1344,6 +1353,8 @@ class SqliteCache(Cache):
 
     def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
         """:meth:`lookup` of each of ``keys``, in one query per :data:`LOOKUP_CHUNK` keys."""
+        import sqlite3
+
         wanted = list(dict.fromkeys(keys))
         with self._lock:
             pending = {key: self._pending[key] for key in wanted if key in self._pending}

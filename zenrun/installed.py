@@ -12,7 +12,6 @@ files differently: there, importlib's answer).
 
 from __future__ import annotations
 
-import csv
 import functools
 import sys
 import threading
@@ -120,6 +119,8 @@ def _inferred_roots(dist: importlib.metadata.Distribution) -> Iterable[str]:
 
 def _record_paths(dist: importlib.metadata.Distribution) -> list[str] | None:
     """The paths ``RECORD`` lists (its first CSV column), or None without one."""
+    import csv
+
     text = dist.read_text("RECORD")
     if not text:
         return None

@@ -21,11 +21,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.fsspec_store import configured_url
@@ -43,6 +42,9 @@ from zenrun.metadata.sqlite import (
     writable,
 )
 from zenrun.protocols import ArtifactStore, Cache, MetadataStore
+
+if TYPE_CHECKING:
+    import sqlite3
 
 #: Artifacts modified less than this before the oldest live run started are kept.
 GC_GRACE = 3600.0
@@ -145,6 +147,8 @@ def _maintain(config: Any, verify: bool) -> int | None:
 
 def _integrity(path: Path) -> str | None:
     """None when ``path`` is a sound SQLite database (or absent), else what is wrong."""
+    import sqlite3
+
     if not path.exists():
         return None
     try:  # read-only, with immutable=1 on a read-only mount: a sound store there is no damage
@@ -434,6 +438,8 @@ def _rebuild_in_place(path: Path, aside: Path) -> dict[str, int]:
     salvages it again) or the rebuilt one: never an empty database in its place, which
     ``--store-check`` would call ok while every record it could have kept is gone.
     """
+    import sqlite3
+
     rebuilt = path.with_name(f"{path.name}.repairing")
     for suffix in ("", "-wal", "-shm", "-journal"):  # a killed repair's half-made file
         Path(f"{rebuilt}{suffix}").unlink(missing_ok=True)
@@ -461,6 +467,8 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
     """Copy every readable row of ``source`` (a damaged metadata database) into a new
     store at ``target``; returns rows kept per table. Damaged pages are skipped by
     restarting the scan past the rowid where it broke."""
+    import sqlite3
+
     SqliteMetadataStore(target).close()  # the schema
     kept = dict.fromkeys(_TABLES, 0)
     try:
@@ -496,6 +504,8 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
 
 
 def _readable_rows(src: sqlite3.Connection, table: str, columns: list[str]) -> Any:
+    import sqlite3
+
     query = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
     last, step = 0, 1
     while step < 1 << 62:

@@ -18,9 +18,7 @@ seeded the generators are left as they were: each process draws its own.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import pickle
 import random
 import sys
 from typing import Any
@@ -141,6 +139,9 @@ def cache_digest(states: dict[str, Any] | None, since: dict[str, Any] | None) ->
     from the old seed. A state only drawn from since start-up (by a library at import, or a
     fixture drawing unseeded) is the process's own entropy, different at every run: it is
     carried to the steps but kept out of keys, or no step would ever be a hit."""
+    import hashlib
+    import pickle
+
     if not states:
         return None
     seeded: list[tuple[str, Any]] = []

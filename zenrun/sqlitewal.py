@@ -6,15 +6,20 @@ their first use races between the workers of ``-n`` and concurrent sessions.
 
 from __future__ import annotations
 
-import sqlite3
+from typing import TYPE_CHECKING
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 def enable_wal(connection: sqlite3.Connection, wait: float = 60.0) -> None:
     """Switch to WAL mode. Two processes opening a new database at once can get "database
     is locked" from this switch without SQLite's busy handler waiting (it needs the file
     to itself for a moment): it is retried, within the same bound as other waits."""
+    import sqlite3
+
     deadline = time.monotonic() + wait
     delay = 0.005
     while True:
@@ -36,6 +41,8 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
 
 def is_damage(exc: BaseException) -> bool:
     """Whether a SQLite error means the file is damaged (not busy, full or read-only)."""
+    import sqlite3
+
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name:
         return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
@@ -47,6 +54,8 @@ def is_damage(exc: BaseException) -> bool:
 def is_full(exc: BaseException) -> bool:
     """Whether a SQLite error means the file cannot be written: a full disk (or quota), or
     an I/O error, which SQLite also gives when the disk filled up under it."""
+    import sqlite3
+
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name:
         return name.startswith(("SQLITE_FULL", "SQLITE_IOERR"))

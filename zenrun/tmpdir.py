@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +84,8 @@ class TempPathFactory:
 
     def getbasetemp(self) -> Path:
         """The base temporary directory of the session, created on first use."""
+        import tempfile
+
         if self._basetemp is not None:
             return self._basetemp
         if self._given_basetemp is not None:

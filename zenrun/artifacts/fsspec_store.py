@@ -15,7 +15,6 @@ URL and the operation; the step that needed it fails with that line.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -169,6 +168,8 @@ class FsspecArtifactStore(ArtifactStore):
 
     def put(self, data: bytes) -> tuple[str, int]:
         """Store ``data``; returns ``(sha256 hex digest, size)``."""
+        import hashlib
+
         digest = hashlib.sha256(data).hexdigest()
         if self.exists(digest, len(data)):
             return digest, len(data)
@@ -234,6 +235,8 @@ class FsspecArtifactStore(ArtifactStore):
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it."""
+        import hashlib
+
         target = self.path(digest)
         try:
             data: bytes = self._call("read", target, self.fs.cat_file, target)

@@ -15,19 +15,15 @@ a small step; a batch of rows costs one commit. Readers look in both places.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import logging
 import os
 import re
-import sqlite3
-import tempfile
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.errors import UsageError
@@ -36,6 +32,10 @@ from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: rais
 from zenrun.protocols import ArtifactStore
 from zenrun.sqlitewal import enable_wal, is_busy, is_damage
 from zenrun.threads import leave_signals_to_the_main_thread
+
+if TYPE_CHECKING:
+    import sqlite3
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 #: Cache hits re-hash artifacts up to this size (cheap); larger ones are checked on load.
 VERIFY_ON_HIT = 16 << 20
@@ -122,6 +122,8 @@ class LocalArtifactStore(ArtifactStore):
         """The inline pack's connection (under ``_inline_lock``); None when there is none yet
         and ``create`` is false. A damaged pack is set aside: its artifacts are missing (their
         steps run again), never wrong."""
+        import sqlite3
+
         if self._inline_db is not None:
             return self._inline_db
         path = os.path.join(self._root, INLINE_DB)
@@ -201,6 +203,8 @@ class LocalArtifactStore(ArtifactStore):
     def _pack_failed(self, exc: BaseException) -> bool:
         """Whether ``exc`` (raised by a query of the pack, under ``_inline_lock``) says the pack
         is damaged: then it is closed and set aside, as one found damaged when opened."""
+        import sqlite3
+
         if not is_damage(exc):
             return False
         db, self._inline_db = self._inline_db, None
@@ -212,6 +216,8 @@ class LocalArtifactStore(ArtifactStore):
 
     def _inline_read(self, digest: str) -> bytes | None:
         """The bytes of ``digest`` in the inline pack (pending or committed), or None."""
+        import sqlite3
+
         data = self._inline.get(digest)
         if data is not None:
             return data
@@ -228,6 +234,8 @@ class LocalArtifactStore(ArtifactStore):
         return None if row is None else bytes(row[0])
 
     def _inline_size(self, digest: str) -> int | None:
+        import sqlite3
+
         data = self._inline.get(digest)
         if data is not None:
             return len(data)
@@ -244,6 +252,8 @@ class LocalArtifactStore(ArtifactStore):
         return None if row is None else int(row[0])
 
     def _inline_remove(self, digest: str) -> bool:
+        import sqlite3
+
         with self._inline_lock:
             db = self._pack()
             if db is None:
@@ -269,6 +279,8 @@ class LocalArtifactStore(ArtifactStore):
 
     def _commit_inline(self) -> None:
         """Write the pending inline artifacts in one durable transaction."""
+        import sqlite3
+
         with self._lock:
             pending = dict(self._inline)
         if not pending:
@@ -312,6 +324,8 @@ class LocalArtifactStore(ArtifactStore):
     def _spill(self, digest: str) -> bool:
         """Give an inline artifact its file too (for readers that need a path); False when it
         is not in the pack."""
+        import hashlib
+
         data = self._inline_read(digest)
         if data is None or hashlib.sha256(data).hexdigest() != digest:
             return False
@@ -331,6 +345,8 @@ class LocalArtifactStore(ArtifactStore):
         store cannot take that file (read-only, a stray file where its directory goes), the
         file is written to a private directory of the temporary directory instead: the path
         returned is always one a user can open."""
+        import hashlib
+
         path = self.path(digest)
         if path.exists():
             return str(path)
@@ -345,6 +361,8 @@ class LocalArtifactStore(ArtifactStore):
 
     def put(self, data: bytes) -> tuple[str, int]:
         """Store ``data``; returns ``(sha256 hex digest, size)``."""
+        import hashlib
+
         digest = hashlib.sha256(data).hexdigest()
         size = len(data)
         with self._lock:
@@ -373,6 +391,8 @@ class LocalArtifactStore(ArtifactStore):
 
     def _start_pool(self) -> ThreadPoolExecutor:
         """The threads that write and fsync artifacts (under ``_lock``), made on first use."""
+        from concurrent.futures import ThreadPoolExecutor
+
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
                 _POOL_THREADS,
@@ -406,6 +426,8 @@ class LocalArtifactStore(ArtifactStore):
     def put_file(self, write: Callable[[Any], object]) -> tuple[str, int]:
         """Store what ``write(file)`` writes, hashed as it is written: a large output is never
         held as bytes beside the value. Returns ``(sha256 hex digest, size)``."""
+        from concurrent.futures import ThreadPoolExecutor
+
         fd, tmp = self._open_tmp(_STREAM_DIR)  # beside the artifacts: renamed, never copied
         writer = _HashingWriter(fd)
         try:
@@ -584,6 +606,8 @@ class LocalArtifactStore(ArtifactStore):
 
         A corrupt file is removed. Larger artifacts are verified when loaded.
         """
+        import hashlib
+
         if not self.exists(digest, size):
             return False
         if size > self.verify_on_hit or digest in self._pending or digest in self._inline:
@@ -607,6 +631,9 @@ class LocalArtifactStore(ArtifactStore):
     def verify_many(self, refs: Sequence[tuple[str, int]]) -> dict[str, bool]:
         """:meth:`verify` of each ``(digest, size)``: those in the inline pack read in one
         query per 900 (a rerun verifies its hits in batches), the others one by one."""
+        import hashlib
+        import sqlite3
+
         found: dict[str, bool] = {}
         packed: dict[str, int] = {}
         largest = min(self.verify_on_hit, self.inline_max)
@@ -653,6 +680,8 @@ class LocalArtifactStore(ArtifactStore):
         Streams the file: any size is checked in constant memory. Read-only: a corrupt
         file is left where it is (``zenrun --store-check --verify`` only reports).
         """
+        import hashlib
+
         try:
             return hash_file(self.path(digest)) == digest
         except (FileNotFoundError, NotADirectoryError):
@@ -662,6 +691,8 @@ class LocalArtifactStore(ArtifactStore):
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it (whatever its size: ``verify_on_hit``
         only bounds the check of cache hits, which do not read the artifact)."""
+        import hashlib
+
         check_digest(digest)
         future = self._pending.get(digest)
         if future is not None:
@@ -710,6 +741,8 @@ class LocalArtifactStore(ArtifactStore):
 
     def iter_digests(self) -> Any:
         """``(digest, size)`` of every stored artifact, files and inline pack alike."""
+        import sqlite3
+
         for entry, digest in self.iter_files():
             if digest is not None:
                 try:
@@ -740,6 +773,8 @@ class LocalArtifactStore(ArtifactStore):
         bytes refreshes it), then removed or put back: a writer racing ``--gc``
         keeps its artifact.
         """
+        import sqlite3
+
         count = freed = 0
         for entry, digest in self.iter_files():
             if digest is None or digest in keep:
@@ -836,6 +871,8 @@ class LocalArtifactStore(ArtifactStore):
 def _open_pack(path: str, wal_wait: float = 60.0) -> sqlite3.Connection:
     """The inline pack at ``path``: WAL, each commit durable (synchronous=FULL) since records
     that point at its artifacts commit right after it."""
+    import sqlite3
+
     db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
     try:
         db.execute(f"PRAGMA busy_timeout={int(min(wal_wait, 60.0) * 1000)}")
@@ -858,6 +895,8 @@ def _size(path: str) -> int | None:
 
 def _spill_outside(digest: str, data: bytes) -> str:
     """``data`` as the file ``<tmp>/zenrun-<uid>-artifacts/<digest>`` (written once, atomically)."""
+    import tempfile
+
     directory = os.path.join(tempfile.gettempdir(), f"zenrun-{getattr(os, 'getuid', lambda: 0)()}-artifacts")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     target = os.path.join(directory, digest)
@@ -871,6 +910,8 @@ def _spill_outside(digest: str, data: bytes) -> str:
 
 def _immutable(path: str) -> sqlite3.Connection:
     """The pack at ``path`` read as it is, without a lock or a journal (a read-only store)."""
+    import sqlite3
+
     db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?immutable=1", uri=True, check_same_thread=False)
     try:
         db.execute("SELECT 1 FROM blobs LIMIT 1").fetchall()  # an unreadable file fails here, not later
@@ -882,6 +923,8 @@ def _immutable(path: str) -> sqlite3.Connection:
 
 def hash_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     """The sha256 hex digest of the file at ``path``, read ``chunk`` bytes at a time."""
+    import hashlib
+
     sha = hashlib.sha256()
     with open(path, "rb", buffering=0) as fh:
         buffer = bytearray(chunk)
@@ -920,6 +963,8 @@ class _HashingWriter:
     """A write-only file over ``fd`` that hashes what goes through it."""
 
     def __init__(self, fd: int) -> None:
+        import hashlib
+
         self.fd = fd
         self.size = 0
         self._hash = hashlib.sha256()

@@ -147,11 +147,6 @@ class PluginManager(pluggy.PluginManager):
     def unknown_hooks(self, plugin: object) -> str | None:
         """Why ``plugin`` implements hooks zenrun does not have (with the likely
         intended names), or None."""
-        import difflib
-
-        known = [
-            n for n in dir(self.hook) if n.startswith("zenrun_") and getattr(self.hook, n).spec is not None
-        ]
         unknown = sorted(
             caller.name
             for caller in self.get_hookcallers(plugin) or []
@@ -162,6 +157,11 @@ class PluginManager(pluggy.PluginManager):
         )
         if not unknown:
             return None
+        import difflib  # here: only a misnamed hook needs it, not every start-up
+
+        known = [
+            n for n in dir(self.hook) if n.startswith("zenrun_") and getattr(self.hook, n).spec is not None
+        ]
         parts = []
         for name in unknown:
             if name in _PYTEST_HOOKS:  # a pytest plugin's habit: name the hook doing that job here

@@ -11,17 +11,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import itertools
 import json
 import os
 import re
-import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.canonical import reusable_encode
@@ -40,6 +38,9 @@ from zenrun.metadata.records import (
 from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_record_rows
 from zenrun.sources import real_path
 from zenrun.sqlitewal import enable_wal, is_damage, is_full
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -95,6 +96,8 @@ STEP_COLUMNS = (
 
 def migrate(db: sqlite3.Connection) -> None:
     """Bring a store made by an earlier zenrun up to the current schema (idempotent)."""
+    import sqlite3
+
     for table, name, kind in _missing_columns(db):
         try:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
@@ -113,6 +116,8 @@ def _missing_tables(db: Any) -> bool:
 
 def _empty_store() -> sqlite3.Connection:
     """An in-memory database with the store's schema and nothing recorded."""
+    import sqlite3
+
     connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     connection.executescript(SCHEMA)
     migrate(connection)
@@ -230,6 +235,8 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     :class:`StoreNotAFileError` for a folder (SQLite cannot open it) or a pipe (SQLite
     would wait for a writer forever).
     """
+    import sqlite3
+
     if os.path.exists(path) and not os.path.isfile(path):
         raise StoreNotAFileError(path)
     try:
@@ -250,6 +257,8 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
+    import sqlite3
+
     if not path.exists():
         raise UsageError(f"{path} does not exist and the store is read-only")
     uri = "file:" + urllib.parse.quote(str(path.resolve()))
@@ -273,6 +282,8 @@ def lock_file_name(run_name: str) -> str:
     name itself, unless that is no plain file name (a ``/`` or NUL in ``@pipeline(name=...)``
     put the lock in another folder, outside the store with ``..``, or failed; so did a name
     longer than file systems take). Those get a readable prefix and a digest of the name."""
+    import hashlib
+
     name = f"{run_name}.lock"
     try:
         fits = len(os.fsencode(name)) <= _NAME_MAX
@@ -309,6 +320,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     """
 
     def __init__(self, path: Path, read_only: bool | None = None) -> None:
+        import sqlite3
+
         self.path = Path(path)
         self.read_only = not writable(self.path) if read_only is None else read_only
         self._lock_dir = self.path.parent / "runs"
@@ -469,6 +482,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         The run's liveness lock is taken first, so a ``running`` row always has a live owner
         or a free lock.
         """
+        import sqlite3
+
         self._transaction()  # a read-only store refuses before a lock file is made
         for _ in range(_NAME_ATTEMPTS):
             try:
@@ -1006,6 +1021,8 @@ class _Transaction:
 
 def _rollback(db: Any) -> None:
     """End the open transaction, if any: a failed one must not poison the connection."""
+    import sqlite3
+
     try:
         if db.in_transaction:
             db.execute("ROLLBACK")
@@ -1018,6 +1035,8 @@ class _Guarded:
     :class:`StoreDamagedError` naming the file, not raw tracebacks."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        import sqlite3
+
         self._connection = connection
         self._path = path
         #: Most ``?`` in one statement (999 in SQLite before 3.32, 32766 since).
@@ -1028,6 +1047,8 @@ class _Guarded:
         return self._connection.in_transaction
 
     def _call(self, method: str, *args: Any) -> Any:
+        import sqlite3
+
         try:
             return getattr(self._connection, method)(*args)
         except sqlite3.DatabaseError as exc:
@@ -1062,6 +1083,8 @@ class _GuardedCursor:
         return self._cursor.rowcount
 
     def _call(self, method: str) -> Any:
+        import sqlite3
+
         try:
             return getattr(self._cursor, method)()
         except sqlite3.DatabaseError as exc:
@@ -1077,6 +1100,8 @@ class _GuardedCursor:
         return rows
 
     def fetchmany(self, size: int) -> list[Any]:
+        import sqlite3
+
         try:
             return self._cursor.fetchmany(size)
         except sqlite3.DatabaseError as exc:

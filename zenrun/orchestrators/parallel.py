@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,8 @@ from zenrun.runner import StepTask, TaskResult, execute_task
 from zenrun.threads import SIGNAL_CHECK_INTERVAL
 
 if TYPE_CHECKING:
+    import queue
+
     from zenrun.orchestrators.zygote import Zygote
 
 
@@ -130,6 +131,8 @@ class ThreadExecutor:
     remote = False
 
     def __init__(self, size: int, artifact_store: Any, materializers: Any) -> None:
+        import queue
+
         self.size = size
         self.artifact_store = artifact_store
         self.materializers = materializers
@@ -153,6 +156,8 @@ class ThreadExecutor:
         ).start()
 
     def wait(self, timeout: float | None) -> list[tuple[Hashable, Any]]:
+        import queue
+
         finished = []
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
