@@ -130,7 +130,7 @@ def _duration(record: StepRun | PipelineRun) -> float | None:
     return record.finished - record.started
 
 
-@dataclass
+@dataclass(repr=False)  # its own __repr__ below: dataclass's would be compiled for nothing
 class StepRun:
     """One invocation of a step in a run."""
 
@@ -246,7 +246,7 @@ class StepRun:
         return f"<StepRun {self.id} {self.status}>"
 
 
-@dataclass
+@dataclass(repr=False)  # its own __repr__ below: dataclass's would be compiled for nothing
 class PipelineRun:
     """One run of a pipeline; ``steps`` maps invocation ids to :class:`StepRun`."""
 
@@ -450,7 +450,7 @@ def compute_metrics(run: PipelineRun) -> dict[str, Any]:
     return metrics
 
 
-@dataclass
+@dataclass(repr=False)  # its own __repr__ below: dataclass's would be compiled for nothing
 class ItemView:
     """One collected item (``hpo[iris]``) as recorded: its runs, oldest first."""
 
@@ -472,7 +472,7 @@ class ItemView:
         return f"<ItemView {self.name}: {_count(self.runs, 'run')}{_last_status(self.runs)}>"
 
 
-@dataclass
+@dataclass(repr=False)  # its own __repr__ below: dataclass's would be compiled for nothing
 class PipelineView:
     """A pipeline as recorded in the store: its name and runs, oldest first."""
 
