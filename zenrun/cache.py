@@ -47,6 +47,9 @@ from zenrun.sources import (
 )
 from zenrun.sqlitewal import is_damage, is_full
 
+# sqlite3, hashlib and sysconfig are imported in the functions using them: `zenrun --help`
+# loads this module and needs none of that (tests/test_cli.py checks it).
+
 STORE_FORMAT_VERSION = "2"
 
 

@@ -43,6 +43,9 @@ from zenrun.metadata.sqlite import (
 )
 from zenrun.protocols import ArtifactStore, Cache, MetadataStore
 
+# sqlite3 is imported in the functions using it: `zenrun --help` loads this module and
+# does not need it (tests/test_cli.py checks it).
+
 if TYPE_CHECKING:
     import sqlite3
 

@@ -23,6 +23,9 @@ import random
 import sys
 from typing import Any
 
+# hashlib and pickle are imported in the functions using them: `zenrun --help`
+# loads this module and needs none of that (tests/test_cli.py checks it).
+
 #: The generators followed, by name: the standard library's and numpy's legacy global one.
 RANDOM = "random"
 NUMPY = "numpy.random"

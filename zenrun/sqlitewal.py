@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 
+# sqlite3 is imported in the functions using it: `zenrun --help` loads this module and
+# does not need it (tests/test_cli.py checks it).
+
 if TYPE_CHECKING:
     import sqlite3
 

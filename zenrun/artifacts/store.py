@@ -33,6 +33,9 @@ from zenrun.protocols import ArtifactStore
 from zenrun.sqlitewal import enable_wal, is_busy, is_damage
 from zenrun.threads import leave_signals_to_the_main_thread
 
+# sqlite3, hashlib, tempfile and the thread pool are imported in the functions using them:
+# `zenrun --help` loads this module and needs none of that (tests/test_cli.py checks it).
+
 if TYPE_CHECKING:
     import sqlite3
     from concurrent.futures import Future, ThreadPoolExecutor

@@ -39,6 +39,9 @@ from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_recor
 from zenrun.sources import real_path
 from zenrun.sqlitewal import enable_wal, is_damage, is_full
 
+# sqlite3 and hashlib are imported in the functions using them: `zenrun --help`
+# loads this module and needs none of that (tests/test_cli.py checks it).
+
 if TYPE_CHECKING:
     import sqlite3
 
