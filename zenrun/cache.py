@@ -1445,6 +1445,8 @@ class SqliteCache(Cache):
 
     def replay(self, item: str) -> dict[str, Any] | None:
         """The replay record of ``item`` (see :mod:`zenrun.replay`), or None."""
+        import sqlite3
+
         with self._db_lock:
             try:
                 return replay.load(self._db, item)

@@ -25,9 +25,11 @@ This module holds the record's SQLite storage, beside the cache table it guards.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # (the cache passes its connection: `zenrun --help` imports no sqlite3)
+    import sqlite3
 
 #: Items with fewer steps are not recorded: their per-step rerun takes well under a second.
 REPLAY_MIN_STEPS = 10_000
