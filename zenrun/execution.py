@@ -567,17 +567,20 @@ class PipelineExecution:
         steps, storages = record["steps"], record["storages"]
         if len(steps) != len(self.order) or not all(self._storage_fits(s) for s in storages):
             return None
-        refs, served = self.refs, {}
+        refs, served, invocations, step_key = self.refs, {}, self.invocations, self._step_key
         for step_id in self.order:
             key, outputs, metadata = steps[step_id]
+            made = {}
             for name, (digest, size, materializer, type_name, preview) in outputs.items():
-                if not (isinstance(digest, str) and type(size) is int and isinstance(materializer, str)):
+                if type(digest) is not str or type(size) is not int or type(materializer) is not str:
                     return None
-                refs[(step_id, name)] = ArtifactRef(digest, size, materializer, type_name, preview)
-            keyed = self._step_key(self.invocations[step_id])  # from its inputs' refs just set
-            if keyed.key is None or keyed.key != key or not isinstance(metadata, (dict, type(None))):
+                made[name] = refs[(step_id, name)] = ArtifactRef(
+                    digest, size, materializer, type_name, preview
+                )
+            keyed = step_key(invocations[step_id])  # from its inputs' refs just set
+            if keyed.key is None or keyed.key != key or not (metadata is None or type(metadata) is dict):
                 return None
-            served[step_id] = (keyed, {name: refs[(step_id, name)] for name in outputs}, metadata)
+            served[step_id] = (keyed, made, metadata)
         artifacts = [(ref.digest, ref.size) for ref in refs.values()]
         verify_many = getattr(self.artifact_store, "verify_many", None)
         if verify_many is not None:
@@ -602,39 +605,44 @@ class PipelineExecution:
         self._replayed = True
         if self._tell:
             self.log.info("Replaying run %s: every step of it is cached.", record.get("run_name"))
+        steps, settings = run.steps, self.step_settings
+        run_name, pipeline_name = run.name, run.pipeline_name
         for step_id in self.order:
             keyed, outputs, metadata = served[step_id]
             invocation = invocations[step_id]
+            parts = keyed.parts
+            parts["data"] = []  # what it read: nothing (describe() of an empty record)
+            inputs: dict[str, list[tuple[str, str, ArtifactRef | None]]] = {}
+            for name, value in invocation.inputs.items():
+                if isinstance(value, OutputHandle):
+                    inputs[name] = [(value.step_id, value.name, refs.get((value.step_id, value.name)))]
+                elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                    inputs[name] = [(h.step_id, h.name, refs.get((h.step_id, h.name))) for h in value]
+                else:
+                    inputs[name] = []
+            # (positional, in the order of StepRun's fields: a hundred thousand of them)
             step_run = StepRun(
                 step_id,
                 invocation.step.name,
                 CACHED,
-                config=invocation.config_data,
-                cache_key=keyed.key,
-                cache_parts=keyed.parts,
-                started=now,
-                finished=now,
-                outputs=outputs,
-                upstream=upstream[step_id],
-                run_name=run.name,
-                pipeline_name=run.pipeline_name,
-                cache_reason="cache hit",
-                metadata=dict(metadata or {}),
-                settings=self.step_settings[step_id],
+                invocation.config_data,
+                keyed.key,
+                parts,
+                now,
+                now,
+                None,
+                outputs,
+                inputs,
+                upstream[step_id],
+                run_name,
+                pipeline_name,
+                "cache hit",
+                dict(metadata) if metadata else {},
+                {},
+                {},
+                settings[step_id],
             )
-            keyed.parts["data"] = []  # what it read: nothing (describe() of an empty record)
-            for name, value in invocation.inputs.items():
-                if isinstance(value, OutputHandle):
-                    step_run.inputs[name] = [
-                        (value.step_id, value.name, refs.get((value.step_id, value.name)))
-                    ]
-                elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
-                    step_run.inputs[name] = [
-                        (h.step_id, h.name, refs.get((h.step_id, h.name))) for h in value
-                    ]
-                else:
-                    step_run.inputs[name] = []
-            run.steps[step_id] = step_run
+            steps[step_id] = step_run
             if info:
                 self.log.info("Step %s has started.", step_id)
                 self.log.info("Using cached version of %s.", step_id)
