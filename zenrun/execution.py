@@ -367,8 +367,12 @@ class PipelineExecution:
         self.metadata_store.create_run(run)
         mark = getattr(self.cache, "replay_mark", None)
         if mark is not None and len(self.order) >= REPLAY_MIN_STEPS:
-            self._replay_mark = mark()
-            self._replay_outputs = {}
+            try:
+                self._replay_mark = mark()
+            except Exception as exc:  # (a cache it cannot write): no replay, step by step
+                self.log.debug("No replay record for run %s: %s: %s", run.name, type(exc).__name__, exc)
+            if self._replay_mark is not None:
+                self._replay_outputs = {}
         _flusher.add(self)
         self.hook.zenrun_pipeline_run_start(run=run)
 
