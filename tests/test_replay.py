@@ -185,3 +185,28 @@ def test_cache_clear_forgets_the_records(zenrunner):
     assert result.ret == 0, result.stdout
     rerun, out = _run(zenrunner, SMALL)
     assert REPLAYED not in out and rerun["n_cached"] == 0 and rerun["total"] == _total()
+
+
+@pytest.mark.parametrize(
+    "damage_record",
+    [
+        lambda record: "{not json",
+        lambda record: json.dumps({**json.loads(record), "steps": {"w-0": 5}}),
+        lambda record: json.dumps({**json.loads(record), "storages": [["elsewhere"]]}),
+        lambda record: record.replace('"json"', '"no-such-materializer"'),
+        lambda record: record.replace('"builtins.int"', "null", 1),
+    ],
+    ids=["not-json", "wrong-steps", "wrong-storage", "wrong-materializer", "wrong-type"],
+)
+def test_a_damaged_record_is_not_served(zenrunner, damage_record):
+    _run(zenrunner, SMALL)
+    db = sqlite3.connect(zenrunner.path / ".zenrun" / "cache.db", isolation_level=None)
+    try:
+        ((item, record),) = db.execute("SELECT item, record FROM replays").fetchall()
+        damaged = damage_record(record)
+        db.execute("UPDATE replays SET record=? WHERE item=?", (damaged, item))
+    finally:
+        db.close()
+    assert damaged != record
+    rerun, out = _run(zenrunner, SMALL)
+    assert REPLAYED not in out and rerun["total"] == _total() and rerun["n_cached"] == 41

@@ -525,8 +525,8 @@ class PipelineExecution:
         served = None
         try:
             served = self._replay_keys(record)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError):  # a damaged record
-            served = None
+        except Exception as exc:  # a damaged record, a store out of reach: step by step says it
+            self.log.debug("No replay of run %s: %s: %s", self.run.name, type(exc).__name__, exc)
         finally:
             verdict[0] = served is not None
             decided.set()
@@ -576,7 +576,7 @@ class PipelineExecution:
             key, outputs, metadata = steps[step_id]
             made = {}
             for name, (digest, size, materializer, type_name, preview) in outputs.items():
-                if type(digest) is not str or type(size) is not int or type(materializer) is not str:
+                if not (type(digest) is type(materializer) is type(type_name) is str and type(size) is int):
                     return None
                 made[name] = refs[(step_id, name)] = ArtifactRef(
                     digest, size, materializer, type_name, preview
