@@ -383,7 +383,8 @@ class PipelineExecution:
                 step_run.status, step_run.finished = FAILED, time.time()
                 step_run.error = f"interrupted: {type(interrupted or RuntimeError()).__name__}"
                 self.metadata_store.record_step(run, step_run)
-        unreached = [step_id for step_id in self.order if step_id not in run.steps]
+        steps = run.steps
+        unreached = [step_id for step_id in self.order if step_id not in steps]
         abandoned = None
         if unreached and interrupted is None:  # the orchestrator returned with steps never started
             more = f" and {len(unreached) - 5} more" if len(unreached) > 5 else ""
