@@ -279,6 +279,8 @@ class PipelineExecution:
         self.check_versions = _ini_flag(config, "cache_check_versions", True)
         self._ranks: dict[str, tuple[Any, list[Any]]] | None = None
         self._ahead_tags: dict[str, list[str]] = {}  # name:version of those ahead of each materializer
+        #: The part of a cache entry's output that its materializer decides (see _cache_entry).
+        self._entry_tails: dict[str, dict[str, Any]] = {}
         # What an output of a cache entry records of where and how it was stored, for each
         # combination found fit to serve this run: the outputs of one step function share one.
         self._fit_outputs: list[tuple[Any, ...]] = []
@@ -1090,13 +1092,19 @@ class PipelineExecution:
         env = known[1]
         entry = {}
         for name, ref in outputs.items():
-            materializer, ahead = ranks.get(ref.materializer, (None, []))
+            # What an entry records of its materializer, the same for the run: made once.
+            tail = self._entry_tails.get(ref.materializer)
+            if tail is None:
+                materializer, ahead = ranks.get(ref.materializer, (None, []))
+                tail = self._entry_tails[ref.materializer] = {
+                    "store": self.store_id,
+                    "materializer_version": str(getattr(materializer, "version", "")),
+                    "ahead": [f"{m.name}:{m.version}" for m in ahead],
+                }
             entry[name] = {
                 **ref.as_dict(),
                 **({"uses": list(ref.uses)} if ref.uses else {}),
-                "store": self.store_id,
-                "materializer_version": str(getattr(materializer, "version", "")),
-                "ahead": [f"{m.name}:{m.version}" for m in ahead],
+                **tail,
                 "env": env,
             }
         return entry

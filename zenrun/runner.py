@@ -434,11 +434,18 @@ def _decode(materializer: Materializer, data: bytes) -> Any:
 
 def load_inputs(task: StepTask, artifact_store: ArtifactStore, materializers: MaterializerRegistry) -> None:
     """Replace artifact references in ``task.wired`` by their values, in place."""
+    unloaded = [
+        source
+        for sources in task.wired.values()
+        for source in (sources if isinstance(sources, list) else [sources])
+        if source.value is _NOVALUE or isinstance(source.value, StoredValue)
+    ]
+    if not unloaded:  # loaded already (the driver loads them before the step's call asks)
+        return
     with heap.user_code():  # the values are the user's: not frozen as zenrun's while they load
-        for sources in task.wired.values():
-            for source in sources if isinstance(sources, list) else [sources]:
-                if source.value is _NOVALUE or isinstance(source.value, StoredValue):
-                    source.value = load_input(source, artifact_store, materializers)
+        for source in unloaded:
+            if source.value is _NOVALUE or isinstance(source.value, StoredValue):  # (listed twice)
+                source.value = load_input(source, artifact_store, materializers)
 
 
 def user_traceback(exc: BaseException) -> str:

@@ -350,8 +350,9 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             self._pending: list[tuple[Any, list[Any] | None, list[Any] | None]] = []
             self._lock = threading.Lock()  # the buffer
             self._db_lock = threading.RLock()  # the connection, shared with the flush thread
-            self._previous_key: tuple[str, int | None, Any] | None = None
-            self._previous_steps: Any = None
+            #: (pipeline, run, item) and the steps of its latest earlier run (see
+            #: _previous_step), replaced whole: read without the lock (one attribute).
+            self._previous: tuple[tuple[str, int | None, Any] | None, Any] = (None, None)
             self._damaged_columns: set[str] = set()  # warned about once (see _json)
             if not self.read_only:
                 self.fail_dead_runs()
@@ -890,6 +891,11 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         Given ``item_id``, only runs of that item count (None: runs through the
         Python API): ``hpo[iris]`` is compared with ``hpo[iris]``.
         """
+        known_key, known_steps = self._previous
+        if known_steps is _NO_EARLIER_RUN and known_key == (pipeline, before_run, item_id):
+            # Every missed step of a run without an earlier one: no lock, which a flush on
+            # another thread holds while it writes (no run can become an earlier one).
+            return None
         with self._db_lock:
             return self._previous_step(pipeline, step_id, before_run, item_id)
 
@@ -901,15 +907,15 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         key = (pipeline, before_run, item_id)
         any_item = item_id is ANY_ITEM
         item = None if any_item else item_id
-        if before_run is not None and self._previous_key != key:
-            self._previous_key, self._previous_steps = key, _NO_EARLIER_RUN
+        if before_run is not None and self._previous[0] != key:
             latest = self._db.execute(
                 "SELECT id FROM runs WHERE pipeline=? AND id<? AND (? OR item_id IS ?) "
                 "ORDER BY id DESC LIMIT 1",
                 (pipeline, before_run, any_item, item),
             ).fetchone()
+            found: Any = _NO_EARLIER_RUN
             if latest is not None:
-                self._previous_steps = {
+                found = {
                     r[0]: r
                     for r in self._db.execute(
                         "SELECT step_id, step_name, status, cache_key, cache_parts FROM steps "
@@ -917,7 +923,9 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                         (latest[0],),
                     )
                 }
-        latest_steps = self._previous_steps if self._previous_key == key else {}
+            self._previous = (key, found)  # published whole, once known
+        known_key, known_steps = self._previous
+        latest_steps = known_steps if known_key == key else {}
         if latest_steps is _NO_EARLIER_RUN:
             return None
         row = (
@@ -1119,8 +1127,11 @@ class _GuardedCursor:
         return iter(self.fetchall())
 
 
-#: Most rows written by one statement of a flush.
-_ROWS_PER_STATEMENT = 256
+#: Most rows written by one statement of a flush. SQLite compiles each statement text once
+#: per connection, and a statement of many rows is a big program: a process's first flush
+#: of 1,000 steps compiled 256-row statements for 1.5 ms more than it wrote with 64-row
+#: ones, which later flushes write only 3 % slower (0.3 ms per 1,000 steps).
+_ROWS_PER_STATEMENT = 64
 
 
 def _chunks(count: int, most: int) -> list[tuple[int, int]]:
