@@ -252,6 +252,12 @@ class PipelineExecution:
             for upstream in self.upstream[step_id]:
                 self._consumers[upstream] += 1
         self._flush_lock = threading.Lock()
+        #: The steps started whose running record no flush has taken yet (see _hand_running):
+        #: a step that ends before the next flush is recorded once, as it ended.
+        self._running: dict[str, StepRun] = {}
+        #: Held while a started step is finished (its record changed): a flush takes the
+        #: running records under it, so never one half-way through its change.
+        self._running_lock = threading.Lock()
         self.flush_error: Exception | None = None
         self._sync = self.artifact_store.sync
         self._force_miss: set[str] = set()
@@ -380,11 +386,13 @@ class PipelineExecution:
 
     def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
         run = self.run
-        for step_run in list(run.steps.values()):  # cut short by an interrupt: failed, not running
-            if step_run.status == RUNNING:
-                step_run.status, step_run.finished = FAILED, time.time()
-                step_run.error = f"interrupted: {type(interrupted or RuntimeError()).__name__}"
-                self.metadata_store.record_step(run, step_run)
+        with self._running_lock:
+            self._running.clear()  # each is recorded here, as it ended
+            for step_run in list(run.steps.values()):  # cut short by an interrupt: failed, not running
+                if step_run.status == RUNNING:
+                    step_run.status, step_run.finished = FAILED, time.time()
+                    step_run.error = f"interrupted: {type(interrupted or RuntimeError()).__name__}"
+                    self.metadata_store.record_step(run, step_run)
         steps = run.steps
         unreached = [step_id for step_id in self.order if step_id not in steps]
         abandoned = None
@@ -673,12 +681,28 @@ class PipelineExecution:
 
     def flush(self) -> None:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
+        self._hand_running()
         with self._flush_lock:
             for flush in (self.cache.flush, self.metadata_store.flush):
                 try:
                     flush(before_commit=self._sync)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     self._store_error(exc)
+
+    def _hand_running(self) -> None:
+        """Give the store the record of each step started since the last flush and still
+        running, as it is now, for this flush to commit (a viewer sees it running).
+
+        A step is not recorded as it starts: most end before the next flush, whose commit
+        then holds only their final record (a record the store would have copied when they
+        started, and dropped unwritten). What each commit holds is as before.
+        """
+        if not self._running:
+            return
+        with self._running_lock:
+            running, self._running = self._running, {}
+            for step_run in running.values():
+                self.metadata_store.record_step(self.run, step_run)
 
     def _store_error(self, exc: Exception) -> None:
         """Keep (and log) the first error storing this run's artifacts or records."""
@@ -1009,7 +1033,8 @@ class PipelineExecution:
             except ArtifactStoreError as exc:
                 self._store_failed(step_run, exc)
                 return None
-        self.metadata_store.record_step(self.run, step_run)  # visible as running
+        with self._running_lock:  # recorded running by the next flush (_hand_running)
+            self._running[step_id] = step_run
         return task
 
     def _store_failed(self, step_run: StepRun, exc: ArtifactStoreError) -> None:
@@ -1189,7 +1214,11 @@ class PipelineExecution:
         key = step_run.cache_key
         if key is None or producer.status != COMPLETED or producer.cache_key != key:
             return False
-        return self._try_cache(step_run, key, producer_metadata=producer.metadata)
+        with self._running_lock:  # a flush finds it running, or recorded as it ends
+            if self._try_cache(step_run, key, producer_metadata=producer.metadata):
+                self._running.pop(task.step_id, None)
+                return True
+            return False
 
     def _note_unpickled_code(self, entry: dict[str, Any]) -> str | None:
         """Add to ``entry``'s data record the fingerprint of the project code its step's
@@ -1278,6 +1307,11 @@ class PipelineExecution:
 
     def complete(self, task: StepTask, result: TaskResult) -> None:
         """Record the result of a task returned by :func:`execute_task`."""
+        with self._running_lock:  # a flush finds it running, or recorded as it ended
+            self._running.pop(task.step_id, None)
+            self._complete(task, result)
+
+    def _complete(self, task: StepTask, result: TaskResult) -> None:
         step_run = self.run.steps[task.step_id]
         self._info = self.log.isEnabledFor(logging.INFO)
         if result.pid != current_pid():  # given in a worker process: the session's summary shows them too

@@ -426,9 +426,10 @@ class MetadataStore(Protocol):
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
         """*Required.* Note ``step_run`` as it is now; may be buffered until :meth:`flush`.
 
-        Called when a step starts and again when it finishes (a later
-        record of the same ``(run.id, step_run.id)`` replaces an earlier one).
-        Keep what the record holds when called: the object may change after.
+        Called when a step finishes, and, while it runs, before the first :meth:`flush`
+        after it started (a step that ends before that flush is recorded once, as it
+        ended); a later record of the same ``(run.id, step_run.id)`` replaces an earlier
+        one. Keep what the record holds when called: the object may change after.
         """
         ...
 

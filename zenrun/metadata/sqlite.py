@@ -539,11 +539,11 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
         """Buffer a step's record, as it is now, until the next :meth:`flush`.
 
-        A step is recorded when it starts running (so a viewer sees it) and
-        again when it ends; the later record replaces the earlier one. The
-        running record is kept as it is (its containers copied) and turned
-        into rows only by a flush that has no later record of the step: in a
-        batch of fast steps, never.
+        A step is recorded when it ends, and, while it runs, by the first flush
+        after it started (so a viewer sees it); the later record replaces the
+        earlier one. The running record is kept as it is (its containers
+        copied) and turned into rows only by a flush that has no later record
+        of the step.
         """
         if step_run.status == RUNNING:
             with self._lock:
