@@ -1215,10 +1215,12 @@ class PipelineExecution:
         if key is None or producer.status != COMPLETED or producer.cache_key != key:
             return False
         with self._running_lock:  # a flush finds it running, or recorded as it ends
-            if self._try_cache(step_run, key, producer_metadata=producer.metadata):
-                self._running.pop(task.step_id, None)
-                return True
-            return False
+            if not self._try_cache(step_run, key, producer_metadata=producer.metadata, hook=False):
+                return False
+            self._running.pop(task.step_id, None)
+        if self._step_finish_hook is not None:  # a plugin's: not while a flush would wait
+            self._step_finish_hook(step_run=step_run)
+        return True
 
     def _note_unpickled_code(self, entry: dict[str, Any]) -> str | None:
         """Add to ``entry``'s data record the fingerprint of the project code its step's
@@ -1244,7 +1246,11 @@ class PipelineExecution:
         return f"source code changed of what a pickle the step loaded names ({names})"
 
     def _try_cache(
-        self, step_run: StepRun, key: str, producer_metadata: dict[str, Any] | None = None
+        self,
+        step_run: StepRun,
+        key: str,
+        producer_metadata: dict[str, Any] | None = None,
+        hook: bool = True,
     ) -> bool:
         entry, logged = self._lookup(key)
         window, self._window = self._window, 1  # until this is a hit: one lookup per step after a miss
@@ -1302,16 +1308,18 @@ class PipelineExecution:
         self._window = min(window * 2, PREFETCH_MAX)
         if self._info:
             self.log.info("Using cached version of %s.", step_run.id)
-        self._finish_step(step_run, refs)
+        self._finish_step(step_run, refs, hook=hook)
         return True
 
     def complete(self, task: StepTask, result: TaskResult) -> None:
         """Record the result of a task returned by :func:`execute_task`."""
         with self._running_lock:  # a flush finds it running, or recorded as it ended
             self._running.pop(task.step_id, None)
-            self._complete(task, result)
+            step_run = self._complete(task, result)
+        if self._step_finish_hook is not None:  # a plugin's: not while a flush would wait
+            self._step_finish_hook(step_run=step_run)
 
-    def _complete(self, task: StepTask, result: TaskResult) -> None:
+    def _complete(self, task: StepTask, result: TaskResult) -> StepRun:
         step_run = self.run.steps[task.step_id]
         self._info = self.log.isEnabledFor(logging.INFO)
         if result.pid != current_pid():  # given in a worker process: the session's summary shows them too
@@ -1360,7 +1368,8 @@ class PipelineExecution:
                 step_run.error = f"INTERNALERROR in {who}:\n{result.error}"
                 if self.run.internal_error is None:
                     self.run.internal_error = f"{who}, running step {task.step_id!r}"
-        self._finish_step(step_run, result.outputs, result.finished)
+        self._finish_step(step_run, result.outputs, result.finished, hook=False)
+        return step_run
 
     def _note_outcome(self, result: TaskResult) -> None:
         """A step's ``zenrun.skip`` / ``xfail`` / ``exit``: its item's outcome (the first)."""
@@ -1375,8 +1384,14 @@ class PipelineExecution:
             )
 
     def _finish_step(
-        self, step_run: StepRun, refs: dict[str, ArtifactRef], finished: float | None = None
+        self,
+        step_run: StepRun,
+        refs: dict[str, ArtifactRef],
+        finished: float | None = None,
+        hook: bool = True,
     ) -> None:
+        """Record ``step_run`` as it ended; with ``hook``, call ``zenrun_step_finish`` (else
+        the caller does, once it no longer holds the lock of running records)."""
         step_id = step_run.id
         step_run.finished = finished or time.time()
         for name, ref in refs.items():
@@ -1410,7 +1425,7 @@ class PipelineExecution:
             else:
                 self.log.info("Step %s has finished in %.3fs.", step_id, step_run.duration)
         self.metadata_store.record_step(self.run, step_run)
-        if self._step_finish_hook is not None:
+        if hook and self._step_finish_hook is not None:
             self._step_finish_hook(step_run=step_run)
 
 
