@@ -8,6 +8,7 @@ import importlib
 import inspect
 import linecache
 import os
+import re
 import textwrap
 import types
 
@@ -97,7 +98,7 @@ def _compare(module: types.ModuleType) -> tuple[int, int]:
         start = code.co_firstlineno - 1
         if not lines or start >= len(lines):
             continue
-        while start > 0 and not sources._DEF_LINE.match(lines[start]):
+        while start > 0 and not re.match(sources._DEF_LINE, lines[start]):
             start -= 1
         expected = ast.dump(ast.parse(textwrap.dedent("".join(inspect.getblock(lines[start:])))))
         compared += 1

@@ -376,7 +376,8 @@ def list_dir(path: str, name: str, ignore: Ignore) -> list[str]:
 # ---------------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+# compiled on first use (re caches it): zenrun --help does not need it
+_DURATION = r"(\d+(?:\.\d+)?)\s*([smhdw])"
 
 
 def parse_duration(value: Any) -> float:
@@ -396,8 +397,8 @@ def parse_duration(value: Any) -> float:
         try:
             seconds = float(text)
         except ValueError:
-            parts = _DURATION.findall(text)
-            if not parts or _DURATION.sub("", text).strip():
+            parts = re.findall(_DURATION, text)
+            if not parts or re.sub(_DURATION, "", text).strip():
                 raise ValueError(f"expected {expected}") from None
             seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
     else:

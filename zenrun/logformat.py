@@ -14,7 +14,8 @@ from zenrun.errors import UsageError
 
 DEFAULT_LOG_FORMAT = "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s"
 DEFAULT_LOG_DATE_FORMAT = "%H:%M:%S"
-_ANSI_ESCAPE = re.compile(r"\x1b\[[\d;]+m")
+# compiled on first use (re caches it): zenrun --help does not need it
+_ANSI_ESCAPE = r"\x1b\[[\d;]+m"
 _TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
 _FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
 
@@ -107,7 +108,7 @@ class LogFormatter(logging.Formatter):
             return text
         first, *rest = message.splitlines()
         head = self._style._fmt % {**record.__dict__, "message": first}
-        width = _ANSI_ESCAPE.sub("", head).find(first) if indent < 0 else indent
+        width = re.sub(_ANSI_ESCAPE, "", head).find(first) if indent < 0 else indent
         return ("\n" + " " * max(width, 0)).join([head, *rest])
 
 

@@ -49,8 +49,7 @@ from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed, from_pytest
 from zenrun.protocols import ArtifactError, ArtifactStoreError
-from zenrun.search import TRIAL_SETTING, Pruned
-from zenrun.stepcontext import GATHERED_INPUT, call_with_gathered, current_step, step_context
+from zenrun.stepcontext import GATHERED_INPUT, TRIAL_SETTING, call_with_gathered, current_step, step_context
 from zenrun.tbstyle import NOTRACE_HEADER, exception_chain, exception_only, saferepr
 from zenrun.unhandled import warn_unhandled
 
@@ -610,6 +609,9 @@ def _outcome_text(exc: BaseException) -> str:
 
 def _is_pruned(exc: BaseException) -> bool:
     """``zenrun.report`` stopped the trial (or the step raised Optuna's ``TrialPruned``)."""
+    # imported here, on a step's failure: zenrun --help does not need the search spaces
+    from zenrun.search import Pruned
+
     return isinstance(exc, Pruned) or type(exc).__name__ == "TrialPruned"
 
 

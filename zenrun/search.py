@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from zenrun.outcomes import OutcomeException
+from zenrun.stepcontext import TRIAL_SETTING as TRIAL_SETTING  # its home; still importable here
 from zenrun.stepcontext import current_step
 
 __all__ = [
@@ -44,8 +45,6 @@ SAMPLERS = ("tpe", "random", "gp", "cmaes", "nsga2", "qmc", "grid")
 PRUNERS = ("median", "hyperband", "successive_halving", "percentile", "none")
 #: The status of a trial (its steps, its run, its item) stopped by its pruner.
 PRUNED = "pruned"
-#: The ``step_run.settings`` key of a trial's :class:`TrialHandle` (set when the step starts).
-TRIAL_SETTING = "zenrun.search.trial"
 #: Where a study's trials are kept inside the store unless ``--search-storage`` says otherwise.
 JOURNAL_NAME = "studies.journal"
 

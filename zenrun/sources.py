@@ -35,8 +35,9 @@ _canonical: dict[tuple[str, str | None, str | None], str] = {}
 _lock = threading.Lock()
 _MEMO_LIMIT = 20_000
 #: The line a function's source starts on, as ``inspect.findsource`` finds it.
-_INSTALLED = re.compile(r"[\\/](site|dist)-packages[\\/]")
-_DEF_LINE = re.compile(r"^(\s*def\s)|(\s*async\s+def\s)|(.*(?<!\w)lambda(:|\s))|^(\s*@)")
+# compiled on first use (re caches them): zenrun --help needs neither
+_INSTALLED = r"[\\/](site|dist)-packages[\\/]"
+_DEF_LINE = r"^(\s*def\s)|(\s*async\s+def\s)|(.*(?<!\w)lambda(:|\s))|^(\s*@)"
 
 
 #: folder -> its os.path.realpath (see real_path)
@@ -109,7 +110,7 @@ def _relative(file: str) -> str | None:
     """``file`` relative to the rootdir, or None outside it (symlinks resolved only if needed)."""
     assert _root is not None and _real_root is not None
     path = os.path.abspath(file)
-    if _INSTALLED.search(path):  # a virtualenv inside the project: installed all the same
+    if re.search(_INSTALLED, path):  # a virtualenv inside the project: installed all the same
         return None
     for root, candidate in ((_root, path), (_real_root, None)):
         if candidate is None:
@@ -152,7 +153,8 @@ def function_source(fn: types.FunctionType) -> str | None:
     start = code.co_firstlineno - 1
     if start < 0 or start >= len(lines):
         return None
-    while start > 0 and not _DEF_LINE.match(lines[start]):
+    def_line = re.compile(_DEF_LINE)
+    while start > 0 and not def_line.match(lines[start]):
         start -= 1
     block = _block_by_positions(lines, start, code)
     if block is not None:

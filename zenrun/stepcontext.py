@@ -35,6 +35,11 @@ class StepContext:
     trial: Any = None
 
 
+#: The ``step_run.settings`` key of a trial's ``zenrun.search.TrialHandle`` (set when the step
+#: starts). Defined here rather than in zenrun.search, so that the runner reads it without
+#: importing the search spaces (zenrun --help does not need them).
+TRIAL_SETTING = "zenrun.search.trial"
+
 _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
     "zenrun_step_context", default=None
 )

@@ -34,26 +34,17 @@ from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, get_marks
 from zenrun.metadata.records import PRUNED
 from zenrun.outcomes import Failed
-from zenrun.search import (
-    PRUNERS,
-    SAMPLERS,
-    TRIAL_SETTING,
-    SearchSpaceError,
-    TrialHandle,
-    check_space,
-    default_storage,
-    grid_values,
-    make_pruner,
-    open_storage,
-    to_optuna,
-)
+from zenrun.stepcontext import TRIAL_SETTING
 
+# zenrun.search (the search spaces) is imported where a study is checked, opened or shown:
+# zenrun --help, which loads this plugin for its options, does not need the search spaces.
 if TYPE_CHECKING:
     from zenrun.collect import Item
     from zenrun.config import Config, Parser
     from zenrun.metadata.records import PipelineRun, StepRun
     from zenrun.metafunc import Metafunc
     from zenrun.reports import ItemReport
+    from zenrun.search import TrialHandle
 
 #: The user attribute of an Optuna trial naming the slot (``trial-3``) it ran for.
 SLOT_ATTR = "zenrun_slot"
@@ -87,6 +78,8 @@ def _signature(
 
 def parse_mark(mark: Mark, where: str) -> SearchSpec:
     """The checked arguments of ``mark``; a :class:`SearchSpaceError` names ``where`` and the argument."""
+    from zenrun.search import PRUNERS, SAMPLERS, SearchSpaceError, check_space, grid_values
+
     try:
         bound = inspect.signature(_signature).bind(*mark.args, **mark.kwargs)
     except TypeError as exc:
@@ -155,6 +148,8 @@ def make_sampler(spec: SearchSpec, offset: int) -> Any:
     the study), so a resumed study does not draw its first points again."""
     import optuna
 
+    from zenrun.search import grid_values
+
     sampler = spec.sampler
     if not isinstance(sampler, str):
         return sampler
@@ -206,6 +201,8 @@ class Study:
     def _open(self) -> Any:
         import optuna
 
+        from zenrun.search import make_pruner, open_storage
+
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage = open_storage(self.storage)
         if self.restart:
@@ -251,6 +248,8 @@ class Study:
 
     def ask(self, slot: str) -> Any:
         """A new trial for ``slot``: the parameters of its failed attempt, or sampled now."""
+        from zenrun.search import to_optuna
+
         study = self.open()
         params = self.again.pop(slot, None)
         if params and set(params) == set(self.spec.space):
@@ -288,6 +287,8 @@ class SearchSession:
 
     @property
     def storage(self) -> str:
+        from zenrun.search import default_storage
+
         url = self.config.getoption("search_storage", None)
         return str(url) if url else default_storage(self.config.store_path)
 
@@ -297,6 +298,8 @@ class SearchSession:
         marks = [m for m in get_marks(metafunc.definition) if m.name == "search"]
         if not marks:
             return
+        from zenrun.search import SearchSpaceError
+
         where = f"pipeline {metafunc.nodeid}"
         if len(marks) > 1:
             raise Failed(f"{where}: more than one search mark; a pipeline runs one study", pytrace=False)
@@ -382,6 +385,8 @@ class SearchSession:
         trial = study.ask(slot)
         for name in study.spec.space:
             item.params[name] = trial.params[name]
+        from zenrun.search import TrialHandle
+
         handle = TrialHandle(self.storage, study.name, trial._trial_id, trial.number, study.spec.pruner)
         self.running[item.nodeid] = (study, trial, handle)
 
@@ -450,6 +455,8 @@ class SearchSession:
         if url.startswith("journal:") and not os.path.exists(url.removeprefix("journal:")):
             return None
         import optuna
+
+        from zenrun.search import open_storage
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage = open_storage(url)

@@ -21,10 +21,11 @@ _HEADER = "Traceback (most recent call last):"
 #: kept (where it was raised: ``--tb=line``'s ``path:line``), and every ``--tb`` style shows
 #: the message alone, as pytest does.
 NOTRACE_HEADER = _HEADER + " (pytrace=False)"
-_FRAME = re.compile(r'^  File "(?P<path>.*)", line (?P<lineno>\d+), in (?P<name>.*)$')
-_CARETS = re.compile(r"^\s*[\^~]+\s*$")
-_LOCAL = re.compile(r"^    (?P<name>[A-Za-z_]\w*) = (?P<value>.*)$")
-_DEF = re.compile(r"^\s*(async\s+)?def\s+(?P<name>\w+)\s*\(")
+# compiled on first use (re caches them): zenrun --help parses no traceback
+_FRAME = r'^  File "(?P<path>.*)", line (?P<lineno>\d+), in (?P<name>.*)$'
+_CARETS = r"^\s*[\^~]+\s*$"
+_LOCAL = r"^    (?P<name>[A-Za-z_]\w*) = (?P<value>.*)$"
+_DEF = r"^\s*(async\s+)?def\s+(?P<name>\w+)\s*\("
 _MAX_CONTEXT = 60  # lines searched upwards for the function's ``def``
 
 
@@ -122,17 +123,17 @@ def parse(text: str) -> tuple[list[Frame], list[str]] | None:
     frames: list[Frame] = []
     index = 1
     while index < len(lines):
-        match = _FRAME.match(lines[index])
+        match = re.match(_FRAME, lines[index])
         if match is None:
             break
         index += 1
         source = ""
         local_values: list[tuple[str, str]] = []
         while index < len(lines) and lines[index].startswith("    "):
-            local = _LOCAL.match(lines[index]) if source else None
+            local = re.match(_LOCAL, lines[index]) if source else None
             if local is not None:  # Python's format of a frame's locals: "    name = value"
                 local_values.append((local["name"], local["value"]))
-            elif not source and not _CARETS.match(lines[index]):
+            elif not source and not re.match(_CARETS, lines[index]):
                 source = lines[index].strip()
             index += 1
         frames.append(Frame(match["path"], int(match["lineno"]), match["name"], source, local_values or None))
@@ -278,7 +279,7 @@ def _function_source(frame: Frame) -> list[str]:
     for lineno in range(frame.lineno - 1, max(frame.lineno - _MAX_CONTEXT, 0), -1):
         line = linecache.getline(frame.path, lineno).rstrip("\n")
         lines.insert(0, line)
-        match = _DEF.match(line)
+        match = re.match(_DEF, line)
         if match and match["name"] == frame.name:
             while lineno > 1:  # the decorators belong to the function, as pytest shows it
                 lineno -= 1

@@ -63,14 +63,15 @@ _ESCAPES = {
     "blink": 5,
     "invert": 7,
 }
-_ANSI = re.compile(r"\x1b\[[\d;]*m")
+# compiled on first use (re caches it): zenrun --help does not need it
+_ANSI = r"\x1b\[[\d;]*m"
 #: The colour of each outcome: its progress letter, its word, its count in the closing line.
 _OUTCOME_COLOR = {"passed": "green", "failed": "red", "error": "red", "warnings": "yellow"}
 
 
 def visible_len(text: str) -> int:
     """The width of ``text`` on a terminal: its colour codes take none."""
-    return len(_ANSI.sub("", text)) if "\x1b" in text else len(text)
+    return len(re.sub(_ANSI, "", text)) if "\x1b" in text else len(text)
 
 
 def should_color(option: str, isatty: bool) -> bool:
@@ -886,7 +887,7 @@ class TerminalReporter:
         if not self.tw.hasmarkup:
             return text
         lines = text.split("\n")
-        end = next((i for i, line in enumerate(lines) if _CAPTURED_SECTION.match(line)), len(lines))
+        end = next((i for i, line in enumerate(lines) if re.match(_CAPTURED_SECTION, line)), len(lines))
         block: list[int] = []  # the source lines of one frame: highlighted together
         for index in range(end + 1):
             line = lines[index] if index < end else ""
@@ -902,7 +903,7 @@ class TerminalReporter:
             if line.startswith("E ") or line == "E":
                 lines[index] = self.tw.markup(line, bold=True, red=True)
             else:
-                found = _FRAME_LOCATION.match(line)
+                found = re.match(_FRAME_LOCATION, line)
                 if found:
                     lines[index] = self.tw.markup(found.group(1), bold=True, red=True) + line[found.end(1) :]
         return "\n".join(lines)
@@ -986,9 +987,10 @@ class TerminalReporter:
 
 
 #: ``path.py:12:`` at the start of a traceback's line: where a frame is (shown bold red).
-_FRAME_LOCATION = re.compile(r"^([^\s:][^:]*\.py):\d+:")
+# compiled on first use (re caches them): zenrun --help needs neither
+_FRAME_LOCATION = r"^([^\s:][^:]*\.py):\d+:"
 #: The title of a captured-output section after a traceback (``--- Captured stdout (step) ---``).
-_CAPTURED_SECTION = re.compile(r"^-+ Captured ")
+_CAPTURED_SECTION = r"^-+ Captured "
 
 
 def _session_color(outcomes: set[str], warned: bool, more_to_come: bool) -> str:

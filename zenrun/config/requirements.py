@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from zenrun import __version__
 from zenrun.errors import UsageError
 
-_SPECIFIER = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
+# compiled on first use (re caches it): zenrun --help does not need it
+_SPECIFIER = r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$"
 
 
 def _release(version: str) -> tuple[int, ...]:
@@ -72,7 +73,7 @@ def check_required_plugins(required: Iterable[str], installed: dict[str, str]) -
     distribution's, normalized) to its version. Listed in sorted order, as pytest's."""
     missing = []
     for requirement in sorted(required):
-        match = _SPECIFIER.match(requirement)
+        match = re.match(_SPECIFIER, requirement)
         name, specifier = (match.group(1), match.group(2).strip()) if match else (requirement, "")
         version = installed.get(_normalized(name))
         if version is None or not _satisfies(version, specifier):

@@ -25,7 +25,8 @@ from zenrun.errors import UsageError
 
 __all__ = ["Expression", "ExpressionError"]
 
-_IDENT = re.compile(r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+")
+# compiled on first use (re caches it): zenrun --help does not need it
+_IDENT = r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+"
 _KEYWORDS = {"and", "or", "not"}
 _NAMES = {
     "(": "left parenthesis",
@@ -80,7 +81,7 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("string", value, pos))
             pos = end + 1
         else:
-            match = _IDENT.match(text, pos)
+            match = re.compile(_IDENT).match(text, pos)
             if match is None:
                 raise ExpressionError(text, pos + 1, f'unexpected character "{char}"')
             value = match.group()

@@ -24,13 +24,13 @@ from zenrun.metadata.records import (
 )
 from zenrun.metadata.sqlite import hostname
 from zenrun.protocols import ArtifactError
-from zenrun.search import StudyView, default_storage, load_study
 
 if TYPE_CHECKING:
     import pandas
 
     from zenrun.config import Config
     from zenrun.protocols import ArtifactStore, MetadataStore
+    from zenrun.search import StudyView
 
 
 def _config() -> Config:
@@ -52,6 +52,8 @@ def get_pipeline(name: str) -> PipelineView:
 def get_study(item: str, storage: str | None = None) -> StudyView:
     """The study of a searched item (``"hpo[iris]"``): ``best_params``, ``best_value``,
     ``trials``, ``to_pandas()``. ``storage``: the ``--search-storage`` URL it ran with."""
+    from zenrun.search import default_storage, load_study  # here: zenrun --help needs no search spaces
+
     return load_study(item, storage or default_storage(_config().store_path))
 
 
