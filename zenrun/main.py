@@ -26,7 +26,7 @@ from zenrun.config.argparsing import non_negative_int
 from zenrun.debugging import QUITTING, check_orchestrator, expect_failure, take_quit_request, take_shown
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
-from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector
+from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector, startup_imports
 from zenrun.hookspec import hookimpl
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
@@ -1286,6 +1286,13 @@ def main(args: Sequence[str] | os.PathLike[str] | None = None, plugins: Sequence
 
     ``args`` is a list of strings (a path alone is taken as ``[path]``); ``plugins`` are
     plugin objects, or module names to import and register."""
+    return _command(args, plugins)
+
+
+def _command(
+    args: Sequence[str] | os.PathLike[str] | None, plugins: Sequence[object], console: bool = False
+) -> int:
+    """:func:`main`; ``console``: the ``zenrun`` command's own process (see :func:`console_main`)."""
     if args is None:
         args = sys.argv[1:]
     elif isinstance(args, os.PathLike):
@@ -1300,7 +1307,10 @@ def main(args: Sequence[str] | os.PathLike[str] | None = None, plugins: Sequence
         print(f"zenrun {__version__}")
         return ExitCode.OK
     try:
-        config = create_config(args, plugins)
+        # The command's own process: the plugins and conftests it imports while the config is
+        # built make objects, next to no garbage, and no collection meanwhile (zenrun/heap.py).
+        with startup_imports() if console else contextlib.nullcontext():
+            config = create_config(args, plugins)
     except UsageError as exc:
         print(exc.report(), file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -1359,7 +1369,7 @@ def console_main() -> int:
     """The ``zenrun`` console script."""
     _open_standard_descriptors()
     try:
-        code = main()
+        code = _command(None, (), console=True)
         sys.stdout.flush()
         freeze_for_exit()  # the process ends here: no last collection over the heap (zenrun/heap.py)
     except KeyboardInterrupt:  # while starting up or cleaning up: nothing to report
