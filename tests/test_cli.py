@@ -677,6 +677,30 @@ def test_console_script_help_stays_light(tmp_path):
     assert "RUN-ONLY []" in proc.stdout, proc.stdout
 
 
+def test_the_options_parser_is_built_again_when_the_options_change():
+    """Start-up parses the arguments twice (before and after the initial conftests): the
+    argparse parser is built once when nothing was declared in between, and again once an
+    option is added or replaced, or the required options are made optional (``-h``)."""
+    from zenrun.config import UsageError
+    from zenrun.config.argparsing import Parser
+
+    parser = Parser()
+    parser.addoption("--colour", default="red", help="a colour")
+    assert parser.parse_known(["--colour", "blue"]).colour == "blue"
+    assert parser._build() is parser._build()  # nothing declared since: the same parser
+    parser.getgroup("more").addoption("--size", type=int, default=1, help="a size")
+    assert parser.parse(["--size", "3"]).size == 3
+    group = parser.getgroup("more")
+    opts, attrs = group.options[0]
+    group.options[0] = (opts, {**attrs, "help": "a size, in metres"})
+    assert "a size, in metres" in parser.format_help()
+    parser.addoption("--must", required=True, help="a required option")
+    with pytest.raises(UsageError, match="required: --must"):
+        parser.parse([])
+    parser.ignore_required = True
+    assert parser.parse([]).must is None
+
+
 def test_progress_of_steps_on_a_terminal(zenrunner, run_on_a_terminal):
     """On a TTY the current pipeline's step count shows until it finishes; not in logs."""
     zenrunner.makepyfile(

@@ -147,6 +147,10 @@ class Parser:
     ignore_required: bool = False  # -h: options declared required=True are not enforced
     #: Shown under an error in the arguments (see ``_ArgumentParser.extra_info``).
     extra_info: dict[str, str] = field(default_factory=dict)
+    #: The argparse parser built last, and what it was built from (see :meth:`_build`).
+    _built: tuple[_Declared, argparse.ArgumentParser] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._anonymous = OptionGroup("custom options", "", self)
@@ -205,6 +209,34 @@ class Parser:
         self._seen.update(opts)
 
     def _build(self) -> argparse.ArgumentParser:
+        """The argparse parser of the options declared so far: the one built last if no
+        group, option or attribute changed since. zenrun parses its arguments before and
+        after loading the initial conftests, which mostly add no option: one build less."""
+        declared = self._declared()
+        if self._built is not None and _same(self._built[0], declared):
+            return self._built[1]
+        ap = self._new_parser()
+        self._built = (declared, ap)
+        return ap
+
+    def _declared(self) -> _Declared:
+        """What the argparse parser is built from, held as it is (not copied), to compare by
+        identity: an option replaced, or an attribute of it set anew, differs."""
+        groups = [*self.groups, self._anonymous]
+        # ignore_required matters only with an option declared required
+        required = self.ignore_required and any(a.get("required") for g in groups for _, a in g.options)
+        entries = [
+            (
+                group,
+                group.name,
+                group.description,
+                [(opts, tuple(attrs.items())) for opts, attrs in group.options],
+            )
+            for group in groups
+        ]
+        return self.usage, required, entries
+
+    def _new_parser(self) -> argparse.ArgumentParser:
         ap = _ArgumentParser(
             prog="zenrun",
             usage=self.usage,
@@ -271,6 +303,28 @@ class Parser:
                 lines.append(f"  {ini.name:<22} {ini.help}")
             text += "\n".join(lines) + "\n"
         return text
+
+
+#: See :meth:`Parser._declared`: the usage, whether required options are made optional, and
+#: each group with its name, description and options (names, attributes).
+_Declared = tuple[
+    str, bool, list[tuple["OptionGroup", str, str, list[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]]]]
+]
+
+
+def _same(a: _Declared, b: _Declared) -> bool:
+    """Whether two :meth:`Parser._declared` hold the same objects."""
+    if a[0] is not b[0] or a[1] != b[1] or len(a[2]) != len(b[2]):
+        return False
+    for (group, name, text, options), (group_b, name_b, text_b, options_b) in zip(a[2], b[2], strict=True):
+        if group is not group_b or name is not name_b or text is not text_b or len(options) != len(options_b):
+            return False
+        for (opts, items), (opts_b, items_b) in zip(options, options_b, strict=True):
+            if opts is not opts_b or len(items) != len(items_b):
+                return False
+            if any(k is not k_b or v is not v_b for (k, v), (k_b, v_b) in zip(items, items_b, strict=True)):
+                return False
+    return True
 
 
 def _split_at_double_dash(args: Sequence[str]) -> tuple[list[str], list[str]]:
