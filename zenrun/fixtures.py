@@ -347,7 +347,9 @@ class FixtureRequest:
         return self._setup.getfixturevalue(name, self._item, requester=self._fixturedef)
 
 
-@dataclass
+# eq=False: nodes compare as objects, as pytest's; zenrun compares none, and a generated
+# __eq__ is compiled when zenrun starts (zenrun --help)
+@dataclass(eq=False)
 class ScopeNode:
     """``request.node`` of a module- or session-scoped fixture."""
 

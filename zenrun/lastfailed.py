@@ -426,7 +426,9 @@ class NFPlugin:
         values(self.config).set(NODEIDS, sorted(self.cached_nodeids))
 
 
-@dataclasses.dataclass
+# eq=False, repr=False: neither is used, and each generated method is compiled when zenrun
+# starts (zenrun --help); a dataclass still, for dataclasses.asdict.
+@dataclasses.dataclass(eq=False, repr=False)
 class StepwiseCacheInfo:
     last_failed: str | None  # the id of the pipeline that failed last
     last_test_count: int | None  # how many were selected: a change makes the state stale

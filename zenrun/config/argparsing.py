@@ -136,7 +136,9 @@ class _ArgumentParser(argparse.ArgumentParser):
         raise UsageError("\n".join([message, *lines]))
 
 
-@dataclass
+# eq=False: no parser is compared to another (pytest's compare as objects), and a generated
+# __eq__ is compiled when zenrun starts (zenrun --help)
+@dataclass(eq=False)
 class Parser:
     """Collects options from every plugin, then parses the command line."""
 
