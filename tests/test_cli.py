@@ -678,9 +678,10 @@ def test_console_script_help_stays_light(tmp_path):
 
 
 def test_the_options_parser_is_built_again_when_the_options_change():
-    """Start-up parses the arguments twice (before and after the initial conftests): the
-    argparse parser is built once when nothing was declared in between, and again once an
-    option is added or replaced, or the required options are made optional (``-h``)."""
+    """Start-up parses the arguments twice (before and after the initial conftests), then
+    ``--help`` names the orchestrators in one option's help: the argparse parser is built
+    once when nothing else was declared in between, and again once an option is added or
+    changed otherwise, or the required options are made optional (``-h``)."""
     from zenrun.config import UsageError
     from zenrun.config.argparsing import Parser
 
@@ -692,8 +693,12 @@ def test_the_options_parser_is_built_again_when_the_options_change():
     assert parser.parse(["--size", "3"]).size == 3
     group = parser.getgroup("more")
     opts, attrs = group.options[0]
+    built = parser._build()
     group.options[0] = (opts, {**attrs, "help": "a size, in metres"})
     assert "a size, in metres" in parser.format_help()
+    assert parser._build() is built  # a new help alone: the same parser, told it
+    group.options[0] = (opts, {**attrs, "default": 2})
+    assert parser.parse([]).size == 2
     parser.addoption("--must", required=True, help="a required option")
     with pytest.raises(UsageError, match="required: --must"):
         parser.parse([])

@@ -212,11 +212,18 @@ class Parser:
 
     def _build(self) -> argparse.ArgumentParser:
         """The argparse parser of the options declared so far: the one built last if no
-        group, option or attribute changed since. zenrun parses its arguments before and
-        after loading the initial conftests, which mostly add no option: one build less."""
+        group, option or attribute but a help text changed since. zenrun parses its arguments
+        before and after loading the initial conftests, which mostly add no option, and
+        ``--help`` then only names the orchestrators in one option's help: one build."""
         declared = self._declared()
-        if self._built is not None and _same(self._built[0], declared):
-            return self._built[1]
+        changes = _help_changes(self._built[0], declared) if self._built is not None else None
+        if changes is not None:
+            assert self._built is not None
+            ap = self._built[1]
+            for opts, text in changes:  # argparse reads an action's help when it formats it
+                ap._option_string_actions[opts[0]].help = text
+            self._built = (declared, ap)
+            return ap
         ap = self._new_parser()
         self._built = (declared, ap)
         return ap
@@ -314,19 +321,24 @@ _Declared = tuple[
 ]
 
 
-def _same(a: _Declared, b: _Declared) -> bool:
-    """Whether two :meth:`Parser._declared` hold the same objects."""
+def _help_changes(a: _Declared, b: _Declared) -> list[tuple[tuple[str, ...], Any]] | None:
+    """None if ``b`` (a :meth:`Parser._declared`) holds other objects than ``a`` but for the
+    help texts of options; else the options whose help changed, with their new help."""
     if a[0] is not b[0] or a[1] != b[1] or len(a[2]) != len(b[2]):
-        return False
+        return None
+    changes = []
     for (group, name, text, options), (group_b, name_b, text_b, options_b) in zip(a[2], b[2], strict=True):
         if group is not group_b or name is not name_b or text is not text_b or len(options) != len(options_b):
-            return False
+            return None
         for (opts, items), (opts_b, items_b) in zip(options, options_b, strict=True):
             if opts is not opts_b or len(items) != len(items_b):
-                return False
-            if any(k is not k_b or v is not v_b for (k, v), (k_b, v_b) in zip(items, items_b, strict=True)):
-                return False
-    return True
+                return None
+            for (key, value), (key_b, value_b) in zip(items, items_b, strict=True):
+                if key is not key_b or (value is not value_b and key != "help"):
+                    return None
+                if value is not value_b:
+                    changes.append((opts, value_b))
+    return changes
 
 
 def _split_at_double_dash(args: Sequence[str]) -> tuple[list[str], list[str]]:
