@@ -439,9 +439,10 @@ print(json.dumps({"code": code, "enabled": gc.isenabled(), "passes": passes,
 
 @pytest.mark.parametrize("heap", ["fresh", "frozen"])
 def test_the_command_imports_its_modules_with_the_collector_paused(tmp_path, heap):
-    """``zenrun``: no collection while the command imports its modules (Python's thresholds
-    make dozens meanwhile); the collector runs again afterwards, what the imports made moved to
-    the oldest generation, not left frozen; a heap the process froze itself stays frozen."""
+    """``zenrun``: no collection while the command imports its modules and builds its config
+    (Python's thresholds make dozens meanwhile); the collector is on again afterwards, what
+    they made moved to the oldest generation, not left frozen; a heap the process froze
+    itself stays frozen."""
     import subprocess
     import sys
 
@@ -451,10 +452,10 @@ def test_the_command_imports_its_modules_with_the_collector_paused(tmp_path, hea
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (out["code"], out["enabled"], out["passes"]["importing"]) == (0, True, 0), out
-    assert out["passes"]["after"] == 1, out  # the collector is on again while the config is built
+    # A pass may come once the help is made: the heap as it was, zenrun's objects not frozen.
     if heap == "fresh":
-        assert out["frozen_before"] == 0 and out["frozen_at_first_pass"] == 0, out
-    else:
+        assert out["frozen_before"] == 0 and out["frozen_at_first_pass"] in (None, 0), out
+    elif out["frozen_at_first_pass"] is not None:
         # still frozen (some of it freed since), and nothing of zenrun's added to it
         assert 0 < out["frozen_at_first_pass"] <= out["frozen_before"], out
 
