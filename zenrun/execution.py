@@ -495,20 +495,43 @@ class PipelineExecution:
         """Whether outputs stored as ``storage`` (a cache entry's output but its digest, see
         ``_storage``) can serve this run without a look at their values: the usual case
         of :meth:`_entry_mismatch`, for the outputs of a replay record."""
-        if not isinstance(storage, list) or len(storage) != 5:
+        if not isinstance(storage, list) or len(storage) != 5 or not isinstance(storage[1], str):
             return False
-        store, chosen, version, ahead, env = storage
-        if store != self.store_id:
-            return False
-        if self.check_versions and environment_mismatch(env, str(chosen)) is not None:
-            return False
+        output = dict(
+            zip(("store", "materializer", "materializer_version", "ahead", "env"), storage, strict=True)
+        )
+        return self._storage_mismatch("output", output) is None and output["ahead"] == self._ahead(storage[1])
+
+    def _storage_mismatch(self, name: str, output: dict[str, Any]) -> str | None:
+        """Why output ``name`` of a cache entry, stored as it says, cannot serve this run
+        (another artifact store, other package versions, its materializer gone or of
+        another version), or None; which materializers are ahead of it is not looked at."""
+        if output.get("store") != self.store_id:
+            return "the cached outputs are in another artifact store"
+        chosen = output.get("materializer")
+        if self.check_versions:
+            other = environment_mismatch(output.get("env"), str(chosen))
+            if other is not None:
+                return other
         ranks = self._materializer_ranks()
-        if not isinstance(chosen, str) or chosen not in ranks:
-            return False
-        materializer, before = ranks[chosen]
-        if version != str(materializer.version):
-            return False
-        return bool(ahead == [f"{m.name}:{m.version}" for m in before])
+        if chosen not in ranks:
+            return f"materializer {chosen!r} of output {name} is not registered"
+        version = str(ranks[chosen][0].version)
+        if output.get("materializer_version") != version:
+            return (
+                f"materializer {chosen} of output {name} changed version "
+                f"({output.get('materializer_version')!r} -> {version!r})"
+            )
+        return None
+
+    def _ahead(self, chosen: str) -> list[str]:
+        """``name:version`` of the materializers tried before ``chosen`` (registered), once a run."""
+        tags = self._ahead_tags.get(chosen)
+        if tags is None:
+            tags = self._ahead_tags[chosen] = [
+                f"{m.name}:{m.version}" for m in self._materializer_ranks()[chosen][1]
+            ]
+        return tags
 
     def replay(self) -> bool:
         """Serve every step of this run from the item's replay record, if it may (see
@@ -616,7 +639,7 @@ class PipelineExecution:
         """Record each step as the cache hit :meth:`prepare` would have made of it."""
         run, info = self.run, self._info
         start_hook, finish_hook = self._step_start_hook, self._step_finish_hook
-        refs, invocations, upstream = self.refs, self.invocations, self.upstream
+        invocations, upstream, lineage = self.invocations, self.upstream, self._lineage
         self._replayed = True
         if self._tell:
             self.log.info("Replaying run %s: every step of it is cached.", record.get("run_name"))
@@ -627,14 +650,6 @@ class PipelineExecution:
             invocation = invocations[step_id]
             parts = keyed.parts
             parts["data"] = []  # what it read: nothing (describe() of an empty record)
-            inputs: dict[str, list[tuple[str, str, ArtifactRef | None]]] = {}
-            for name, value in invocation.inputs.items():
-                if isinstance(value, OutputHandle):
-                    inputs[name] = [(value.step_id, value.name, refs.get((value.step_id, value.name)))]
-                elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
-                    inputs[name] = [(h.step_id, h.name, refs.get((h.step_id, h.name))) for h in value]
-                else:
-                    inputs[name] = []
             # (positional, in the order of StepRun's fields: a hundred thousand of them)
             step_run = StepRun(
                 step_id,
@@ -647,7 +662,7 @@ class PipelineExecution:
                 now,
                 None,
                 outputs,
-                inputs,
+                lineage(invocation),
                 upstream[step_id],
                 run_name,
                 pipeline_name,
@@ -1162,26 +1177,12 @@ class PipelineExecution:
             except ArtifactError:
                 return f"the cache entry of output {name} is damaged (invalid digest)"
             signature = _storage(output)
-            if output.get("store") != self.store_id:
-                return "the cached outputs are in another artifact store"
-            if self.check_versions:
-                other = environment_mismatch(output.get("env"), str(output.get("materializer")))
-                if other is not None:
-                    return other
-            chosen = output.get("materializer")
-            if chosen not in ranks:
-                return f"materializer {chosen!r} of output {name} is not registered"
+            mismatch = self._storage_mismatch(name, output)
+            if mismatch is not None:
+                return mismatch
+            chosen = cast(str, output.get("materializer"))  # (registered: a name)
             materializer, ahead = ranks[chosen]
-            version = str(materializer.version)
-            if output.get("materializer_version") != version:
-                return (
-                    f"materializer {chosen} of output {name} changed version "
-                    f"({output.get('materializer_version')!r} -> {version!r})"
-                )
-            recorded = output.get("ahead")
-            tags = self._ahead_tags.get(chosen)
-            if tags is None:
-                tags = self._ahead_tags[chosen] = [f"{m.name}:{m.version}" for m in ahead]
+            recorded, tags = output.get("ahead"), self._ahead(chosen)
             if recorded == tags:  # the same materializers ahead as when it was stored: the usual case
                 _note_fit(fit, signature)
                 continue
@@ -1383,6 +1384,18 @@ class PipelineExecution:
                 result.raised_at,
             )
 
+    def _lineage(self, invocation: Any) -> dict[str, list[tuple[str, str, ArtifactRef | None]]]:
+        """A step run's ``inputs``: for each input, the outputs it was given (none for a literal)."""
+        refs, lineage = self.refs, {}
+        for name, value in invocation.inputs.items():
+            if isinstance(value, OutputHandle):
+                lineage[name] = [(value.step_id, value.name, refs.get((value.step_id, value.name)))]
+            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                lineage[name] = [(h.step_id, h.name, refs.get((h.step_id, h.name))) for h in value]
+            else:
+                lineage[name] = []
+        return lineage
+
     def _finish_step(
         self,
         step_run: StepRun,
@@ -1396,16 +1409,7 @@ class PipelineExecution:
         step_run.finished = finished or time.time()
         for name, ref in refs.items():
             self.refs[(step_id, name)] = ref
-        invocation = self.invocations[step_id]
-        for name, value in invocation.inputs.items():
-            handles = (
-                [value]
-                if isinstance(value, OutputHandle)
-                else value
-                if (isinstance(value, list) and value and isinstance(value[0], OutputHandle))
-                else []
-            )
-            step_run.inputs[name] = [(h.step_id, h.name, self.refs.get((h.step_id, h.name))) for h in handles]
+        step_run.inputs.update(self._lineage(self.invocations[step_id]))
         if step_id in self._released:  # a repaired producer: keys computed from its old output go
             self._forget_prefetched()
         else:  # a repaired producer finishes twice
