@@ -384,16 +384,17 @@ def test_the_collector_pauses_while_zenrun_imports_its_modules(zenrunner):
     out = zenrunner.runpython(
         """
         import gc, json, sys
-        collections = []  # while zenrun.steps imports (pydantic with it): before `step` is defined
+        collections = []  # while zenrun.steps or zenrun.stepconfig (pydantic with it) imports
 
         def importing(phase, info):
-            module = sys.modules.get("zenrun.steps")
-            if phase == "stop" and module is not None and not hasattr(module, "step"):
-                collections.append(info["generation"])
+            for name, defined_last in (("zenrun.steps", "step"), ("zenrun.stepconfig", "gathers")):
+                module = sys.modules.get(name)
+                if phase == "stop" and module is not None and not hasattr(module, defined_last):
+                    collections.append(info["generation"])
 
         gc.callbacks.append(importing)
         import zenrun
-        from zenrun import pipeline, step
+        from zenrun import pipeline, step, StepConfig
         first = {"collections": len(collections), "enabled": gc.isenabled(),
                  "frozen": gc.get_freeze_count(), "steps": "zenrun.steps" in sys.modules,
                  "pydantic": "pydantic" in sys.modules}

@@ -49,14 +49,14 @@ _EXPORTS = {
     "artifact_uri": "zenrun.metadata.api",
     "load_artifact": "zenrun.metadata.api",
     # Writing and running pipelines.
-    "BaseStepConfig": "zenrun.steps",
+    "BaseStepConfig": "zenrun.stepconfig",
     "ComposeError": "zenrun.errors",
     "DynamicPipeline": "zenrun.dynamic",
     "ExitCode": "zenrun.errors",
-    "GatherStepsParameters": "zenrun.compose",
+    "GatherStepsParameters": "zenrun.stepconfig",
     "Output": "zenrun.steps",
     "OutputParameters": "zenrun.dynamic",
-    "StepConfig": "zenrun.steps",
+    "StepConfig": "zenrun.stepconfig",
     "UsageError": "zenrun.errors",
     "ZenrunCacheWarning": "zenrun.errors",
     "ZenrunConfigWarning": "zenrun.errors",
@@ -229,7 +229,7 @@ if TYPE_CHECKING:
 
     from zenrun.capture import CaptureFixture, CaptureResult
     from zenrun.collect import Item
-    from zenrun.compose import GatherStepsParameters, gather
+    from zenrun.compose import gather
     from zenrun.config import api_config, redact_url
     from zenrun.datadeps import track
     from zenrun.debugging import set_trace
@@ -290,6 +290,7 @@ if TYPE_CHECKING:
     )
     from zenrun.reports import ItemReport
     from zenrun.search import report
+    from zenrun.stepconfig import BaseStepConfig, GatherStepsParameters, StepConfig
     from zenrun.stepcontext import log_metadata, log_plugin_metadata
-    from zenrun.steps import BaseStepConfig, Output, StepConfig, step
+    from zenrun.steps import Output, step
     from zenrun.tmpdir import TempPathFactory

@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from zenrun.canonical import config_json, exactness_digest
 from zenrun.errors import ComposeError
 from zenrun.settings import merge_settings
 from zenrun.stepcontext import GATHERED_INPUT
-from zenrun.steps import STEP_ID, Step, StepConfig, StepInstance, check_step_id, composing
+from zenrun.steps import STEP_ID, Step, StepInstance, check_step_id, composing, is_step_config
 
 if TYPE_CHECKING:
     import networkx as nx
+    from pydantic import ValidationError
+
+    from zenrun.stepconfig import StepConfig
 
 
 _MISSING = object()
@@ -397,14 +398,16 @@ class Composer:
             found = self.fixture_lookup(step.config_param)
             if isinstance(found, (dict, step.config_class)):
                 base = found
-        if isinstance(base, StepConfig) and not isinstance(base, step.config_class):
+        if is_step_config(base) and not isinstance(base, step.config_class):
             raise ComposeError(
                 f"{where}: config is a {type(base).__name__}, expected {step.config_class.__name__}"
             )
-        if isinstance(base, StepConfig) and not overrides:
+        if is_step_config(base) and not overrides:
             return base
-        fields = base.model_dump() if isinstance(base, StepConfig) else dict(base or {})
+        fields = base.model_dump() if is_step_config(base) else dict(base or {})
         fields.update(overrides)
+        from pydantic import ValidationError  # imported already: the step has a config class
+
         try:
             return step.config_class.model_validate(fields)
         except ValidationError as exc:
@@ -526,28 +529,13 @@ def gather(prefix: str | None = None, names: list[str] | None = None) -> list[Ou
 # -- gathering ------------------------------------------------------------------------------
 
 
-class GatherStepsParameters(StepConfig):
-    """A step config that gathers the outputs of earlier steps, by id prefix or ids.
-
-    A step whose config is one of these receives those outputs as real
-    inputs (wired in the graph, in its cache key and lineage); inside the
-    step, ``MyOutputs.gather(config)`` returns them.
-    """
-
-    output_steps_prefix: str | None = None
-    output_steps_names: list[str] | None = None
-
-
-def gathers(params: GatherStepsParameters, step_id: str) -> bool:
-    """Whether ``params`` selects the outputs of the step ``step_id``."""
-    if params.output_steps_names is not None and step_id in params.output_steps_names:
-        return True
-    prefix = params.output_steps_prefix
-    return bool(prefix and step_id.startswith(prefix))
-
-
 def gathered_handles(composer: Composer, config: StepConfig | None) -> list[OutputHandle] | None:
     """The handles a gathering config selects among the steps composed so far."""
+    if config is None:
+        return None
+    # Imported here: a config exists only once its module (and pydantic) is imported.
+    from zenrun.stepconfig import GatherStepsParameters
+
     if not isinstance(config, GatherStepsParameters):
         return None
     if config.output_steps_prefix is None and config.output_steps_names is None:

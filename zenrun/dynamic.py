@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from zenrun.compose import ComposedPipeline, Composer, GatherStepsParameters, gathers
+from zenrun.compose import ComposedPipeline, Composer
 from zenrun.errors import ComposeError
 from zenrun.pipelines import Runnable
+from zenrun.stepconfig import GatherStepsParameters, gathers
 from zenrun.stepcontext import gathered_outputs
 from zenrun.steps import Output, StepInstance
 

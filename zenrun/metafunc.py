@@ -21,7 +21,7 @@ from typing import Any
 from zenrun.errors import UsageError
 from zenrun.marks import Mark, ParameterSet
 from zenrun.outcomes import Failed
-from zenrun.steps import StepConfig
+from zenrun.steps import is_step_config
 from zenrun.tbstyle import saferepr
 
 __all__ = ["NOTSET", "CallSpec", "IdMaker", "Metafunc", "ascii_escaped"]
@@ -196,7 +196,7 @@ def id_from_value(value: Any) -> str | None:
         return None
     if isinstance(value, enum.Enum):
         return str(value)
-    if isinstance(value, StepConfig):
+    if is_step_config(value):
         fields = [
             f"{k}={id_from_value(v) or type(v).__name__}"
             for k, v in value.model_dump(exclude_defaults=True).items()

@@ -57,7 +57,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from zenrun.protocols import ArtifactStore, Materializer, MaterializerRegistry
-    from zenrun.steps import Step, StepConfig
+    from zenrun.stepconfig import StepConfig
+    from zenrun.steps import Step
 
 logger = logging.getLogger("zenrun")
 

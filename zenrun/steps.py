@@ -13,8 +13,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
-from pydantic import BaseModel, ConfigDict
-
 from zenrun.datadeps import parse_duration
 from zenrun.errors import ComposeError
 from zenrun.settings import check_settings, merge_settings
@@ -38,26 +36,14 @@ def check_step_id(step_id: object) -> str:
 if TYPE_CHECKING:
     from typing import TypedDict, TypeGuard, Unpack
 
+    from zenrun.stepconfig import StepConfig
+
     class ConfigureArgs(TypedDict, total=False):
         """The keyword arguments of :meth:`StepInstance.configure`."""
 
         name: str | None
         enable_cache: bool | None
         settings: dict[str, dict[str, Any]] | None
-
-
-class StepConfig(BaseModel):
-    """Base class of step configs: a pydantic model passed to the step's config parameter.
-
-    Unknown fields are rejected so that a typo in a run config is an error,
-    not a silently ignored value.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-
-#: The seed's name for :class:`StepConfig`.
-BaseStepConfig = StepConfig
 
 
 class Output:
@@ -79,8 +65,34 @@ class Output:
 SINGLE_OUTPUT = "output"
 
 
+def __getattr__(name: str) -> Any:
+    # StepConfig was defined here; it has its own module now (importing it imports pydantic)
+    if name in ("StepConfig", "BaseStepConfig"):
+        from zenrun import stepconfig
+
+        return getattr(stepconfig, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def loaded_step_config() -> type[StepConfig] | None:
+    """:class:`~zenrun.StepConfig` if its module is imported, else None.
+
+    Importing it imports pydantic; until something has, no value can be a config,
+    so "is this a config?" needs no import.
+    """
+    module = sys.modules.get("zenrun.stepconfig")
+    return getattr(module, "StepConfig", None)
+
+
+def is_step_config(value: object) -> TypeGuard[StepConfig]:
+    """Whether ``value`` is a :class:`~zenrun.StepConfig` instance (without importing pydantic)."""
+    base = loaded_step_config()
+    return base is not None and isinstance(value, base)
+
+
 def _is_config_class(annotation: object) -> TypeGuard[type[StepConfig]]:
-    return inspect.isclass(annotation) and issubclass(annotation, StepConfig)
+    base = loaded_step_config()
+    return base is not None and inspect.isclass(annotation) and issubclass(annotation, base)
 
 
 class Step:
@@ -299,9 +311,9 @@ class StepInstance:
         composer = composing.get()
         if composer is not None:
             return composer.add_call(self.step, self, args, kwargs)
-        config_only = (not kwargs and len(args) == 1 and isinstance(args[0], (StepConfig, dict))) or (
-            not args and set(kwargs) <= {self.step.config_param, "config"}
-        )
+        config_only = (
+            not kwargs and len(args) == 1 and (is_step_config(args[0]) or isinstance(args[0], dict))
+        ) or (not args and set(kwargs) <= {self.step.config_param, "config"})
         if not args and not kwargs:
             return self._copy()
         if config_only and self.step.config_class is not None:
