@@ -74,7 +74,7 @@ from zenrun.runner import (
     load_inputs,
     private_copy,
 )
-from zenrun.settings import settings_models, validate_settings
+from zenrun.settings import StepSettings, settings_models, validate_settings
 from zenrun.threads import background_thread
 
 logger = logging.getLogger("zenrun")
@@ -315,10 +315,17 @@ class PipelineExecution:
         models = settings_models(config)
         # The defaults of the models, validated once: the steps setting nothing share them.
         defaults = validate_settings({}, models, f"pipeline {composed.name!r}") if models else {}
+        # Models given by path: their defaults are built when a hook first reads them.
+        pending = {ns: model for ns, model in models.items() if isinstance(model, str)}
+        settings_of: Callable[[dict[str, Any]], dict[str, Any]] = (
+            (lambda values: StepSettings(values, pending)) if pending else dict
+        )
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
-            i: validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
-            if inv.settings
-            else dict(defaults)
+            i: settings_of(
+                validate_settings(inv.settings, models, f"pipeline {composed.name!r}, step {i!r}")
+                if inv.settings
+                else defaults
+            )
             for i, inv in self.invocations.items()
         }
         impls = [

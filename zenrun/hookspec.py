@@ -390,8 +390,13 @@ def zenrun_step_call(step_run: StepRun, call: StepCall) -> bool | None:
 
 
 @hookspec
-def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel]] | None:
+def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel] | str] | None:
     """Return ``{namespace: pydantic model class}`` for the step settings you own.
+
+    The model may be given by its import path, ``"package.module:Model"``: it is
+    imported only when a step sets the namespace or a hook first reads its
+    defaults, so installing your plugin costs a run that does neither nothing
+    (not even importing pydantic).
 
     ``@step(settings={"ns": {...}})``, ``instance.configure(settings=...)``
     and the run config's ``steps.<id>.settings.ns.<key>`` are validated with

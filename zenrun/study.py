@@ -418,7 +418,9 @@ class SearchSession:
     def zenrun_step_start(self, step_run: StepRun) -> None:
         handle = self.by_run.get(step_run.run_name or "")
         if handle is not None:
-            step_run.settings = {**step_run.settings, TRIAL_SETTING: handle}
+            settings = step_run.settings.copy()  # its own: the steps setting nothing share one
+            settings[TRIAL_SETTING] = handle
+            step_run.settings = settings
 
     @hookimpl(tryfirst=True)
     def zenrun_item_report(self, report: ItemReport) -> None:

@@ -37,10 +37,9 @@ def zenrun_addoption(parser: Any) -> None:
 
 
 @hookimpl
-def zenrun_step_settings() -> dict[str, type]:
-    from zenrun_mlflow.settings import MlflowSettings
-
-    return {"mlflow": MlflowSettings}
+def zenrun_step_settings() -> dict[str, str]:
+    # by path: imported (pydantic with it) only when a step sets it or the tracker reads it
+    return {"mlflow": "zenrun_mlflow.settings:MlflowSettings"}
 
 
 @hookimpl
