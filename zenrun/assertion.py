@@ -31,10 +31,11 @@ import reprlib
 import sys
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import FrameType, TracebackType
 from typing import Any
 
+from zenrun.deferred import dataclass
 from zenrun.tbstyle import saferepr
 
 __all__ = ["AssertionSettings", "explain", "truncate"]

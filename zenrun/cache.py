@@ -25,7 +25,7 @@ import threading
 import types
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from zenrun.canonical import (
     reusable_encode,
 )
 from zenrun.datadeps import DATA_KEY
+from zenrun.deferred import dataclass
 from zenrun.hookspec import hookimpl
 from zenrun.installed import distribution_version, packages_distributions
 from zenrun.metadata.sqlite import StoreDamagedError, StoreFullError, connect

@@ -69,10 +69,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TextIO, TypeVar
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.deferred import dataclass
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.logformat import (

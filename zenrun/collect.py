@@ -19,7 +19,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from zenrun.assertion import AssertionSettings, explain
 from zenrun.blame import PLUGGY_DIR
 from zenrun.capture import capturing, section_title
 from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for
+from zenrun.deferred import dataclass
 from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl

@@ -34,11 +34,11 @@ import re
 import stat as statmod
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from zenrun import remotedata
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.deferred import dataclass
 from zenrun.stepcontext import current_step
 
 #: Where a step's data record lives in its cache entry.

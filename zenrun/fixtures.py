@@ -11,11 +11,12 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from zenrun import heap
+from zenrun.deferred import dataclass
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import fail
 from zenrun.sources import real_function

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zenrun.deferred import dataclass
 from zenrun.errors import UsageError, ZenrunCacheWarning
 from zenrun.fixtures import fixture
 from zenrun.hookspec import hookimpl
@@ -428,7 +429,7 @@ class NFPlugin:
 
 # eq=False, repr=False: neither is used, and each generated method is compiled when zenrun
 # starts (zenrun --help); a dataclass still, for dataclasses.asdict.
-@dataclasses.dataclass(eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class StepwiseCacheInfo:
     last_failed: str | None  # the id of the pipeline that failed last
     last_test_count: int | None  # how many were selected: a change makes the state stale

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import linecache
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from zenrun.blame import ZENRUN_DIR, hidden_frame
 from zenrun.capture import step_section_title
+from zenrun.deferred import dataclass
 from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
 from zenrun.tbstyle import exception_only, format_traceback, relpath, short_assertion
 

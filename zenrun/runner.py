@@ -24,7 +24,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -44,6 +44,7 @@ from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, hidden_frame, plug
 from zenrun.cache import Fingerprinter, pickle_references
 from zenrun.capture import CaptureFixture, CaptureSettings, capturing, fixture_capturing
 from zenrun.config import PluginManager, hook_for
+from zenrun.deferred import dataclass
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.records import ArtifactRef, StepRun

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from zenrun.config.argparsing import BOOL_WORDS
+from zenrun.deferred import dataclass
 from zenrun.errors import UsageError, ZenrunUnknownMarkWarning
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression, ExpressionError

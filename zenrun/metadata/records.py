@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from zenrun.deferred import dataclass
 
 RUNNING, COMPLETED, CACHED, FAILED, SKIPPED = "running", "completed", "cached", "failed", "skipped"
 #: A step (and its run) stopped early by its study's pruner (``zenrun.report``): not a failure.
