@@ -678,3 +678,34 @@ def test_the_youngest_generation_is_collected_less_often_while_a_run_goes_on(zen
     )
     assert out.ret == 0, out.stderr
     assert json.loads(out.outlines[-1]) == [700, 7000, True, 1234, [1234, 11, 12]]
+
+
+def test_a_run_with_no_study_calls_no_built_in_hook_per_step(zenrunner):
+    """The built-in plugins implement no per-step start or finish hook unless a study runs
+    (its trial handle reaches each step then): a plain run pays no hook call per step, and
+    the network warning is told of a cached step by the cache check itself."""
+    out = zenrunner.runpython(
+        """
+        import json
+        from zenrun import pipeline, step
+        from zenrun.config import api_configs
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def plain():
+            one()
+
+        plain().run()
+        (config,) = api_configs().values()
+        print(json.dumps({
+            hook: [i.plugin_name for i in getattr(config.hook, hook).get_hookimpls()]
+            for hook in ("zenrun_step_start", "zenrun_step_finish")
+        }))
+        """,
+        env={"ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert out.ret == 0, out.stderr
+    assert json.loads(out.outlines[-1]) == {"zenrun_step_start": [], "zenrun_step_finish": []}

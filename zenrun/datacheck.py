@@ -88,6 +88,14 @@ class DataPolicy:
             exclude.append(os.fspath(root))
         self.exclude = tuple(exclude)
         self.places = Places(self.rootdir, self.exclude, Ignore(self.ignore))
+        self.network_warning: NetworkWarning | None = config.pluginmanager.get_plugin(
+            network_warning_name(config)
+        )
+
+    def served_from_network(self, step_id: str, hosts: list[str]) -> None:
+        """A step served from the cache read from ``hosts``: the session's warning names it."""
+        if self.network_warning is not None:
+            self.network_warning.add(step_id, hosts)
 
     def tracking(
         self, invocation: Any, known: dict[str, Any] | None = None, trusted: frozenset[str] = frozenset()
@@ -413,21 +421,22 @@ def zenrun_addoption(parser: Any) -> None:
 def zenrun_configure(config: Any) -> None:
     ini_list(config, "data_ignore")  # a wrong value is a usage error before anything runs
     ini_expires(config)
-    config.pluginmanager.register(NetworkWarning(), f"datadeps-network-{id(config)}")
+    config.pluginmanager.register(NetworkWarning(), network_warning_name(config))
+
+
+def network_warning_name(config: Any) -> str:
+    return f"datadeps-network-{id(config)}"
 
 
 class NetworkWarning:
-    """One line in the session's warnings for the cached steps that read from the network."""
+    """One line in the session's warnings for the cached steps that read from the network
+    (told by :meth:`DataPolicy.served_from_network`: no hook call per step)."""
 
     def __init__(self) -> None:
         self.steps: dict[str, list[str]] = {}
 
-    @hookimpl
-    def zenrun_step_finish(self, step_run: Any) -> None:
-        if step_run.status != "cached" or not (step_run.cache_reason or "").startswith("cached, but"):
-            return
-        hosts = [d["path"] for d in step_run.data_deps if d.get("network")]
-        known = self.steps.setdefault(step_run.id, [])
+    def add(self, step_id: str, hosts: list[str]) -> None:
+        known = self.steps.setdefault(step_id, [])
         known.extend(h for h in hosts if h not in known)
 
     @hookimpl

@@ -1306,6 +1306,7 @@ class PipelineExecution:
             step_run.cache_parts["data"] = describe(data.record)
         if data.network:
             self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
+            self.data.served_from_network(step_run.id, data.network)
         step_run.outputs = refs
         if self._replay_outputs is not None:
             self._note_replay(step_run.id, entry)

@@ -407,20 +407,15 @@ class SearchSession:
 
         handle = TrialHandle(self.storage, study.name, trial._trial_id, trial.number, study.spec.pruner)
         self.running[item.nodeid] = (study, trial, handle)
+        manager = self.config.pluginmanager
+        if manager.get_plugin(TRIAL_STEPS) is None:
+            manager.register(TrialSteps(self.by_run), TRIAL_STEPS)
 
     @hookimpl
     def zenrun_pipeline_run_start(self, run: PipelineRun) -> None:
         found = self.running.get(run.item_id or "")
         if found is not None:
             self.by_run[run.name] = found[2]
-
-    @hookimpl
-    def zenrun_step_start(self, step_run: StepRun) -> None:
-        handle = self.by_run.get(step_run.run_name or "")
-        if handle is not None:
-            settings = step_run.settings.copy()  # its own: the steps setting nothing share one
-            settings[TRIAL_SETTING] = handle
-            step_run.settings = settings
 
     @hookimpl(tryfirst=True)
     def zenrun_item_report(self, report: ItemReport) -> None:
@@ -577,6 +572,29 @@ def zenrun_addoption(parser: Parser) -> None:
         default=False,
         help="start the studies of the selected pipelines afresh (their trials so far are forgotten)",
     )
+
+
+#: The plugin that hands each step of a trial's run its trial, registered with the first trial.
+TRIAL_STEPS = "search-trial-steps"
+
+
+class TrialSteps:
+    """Gives each step of a trial's run its trial handle (``zenrun.report`` reads it).
+
+    Its own plugin, registered when the session's first trial starts: a run with no
+    study calls no hook per step for it.
+    """
+
+    def __init__(self, by_run: dict[str, TrialHandle]) -> None:
+        self.by_run = by_run  # run name -> its trial: the session's, kept up to date by it
+
+    @hookimpl
+    def zenrun_step_start(self, step_run: StepRun) -> None:
+        handle = self.by_run.get(step_run.run_name or "")
+        if handle is not None:
+            settings = step_run.settings.copy()  # its own, its unread defaults still unbuilt
+            settings[TRIAL_SETTING] = handle
+            step_run.settings = settings
 
 
 @hookimpl
