@@ -6,7 +6,8 @@ defined: about half a millisecond a class, and zenrun's modules define a few doz
 This decorator leaves the class as written and puts small stand-ins where
 ``dataclasses.dataclass`` would put ``__init__``, ``__repr__`` and ``__eq__``; the first
 instance, repr, comparison, unpickling or subclass runs ``dataclasses.dataclass`` on the
-class, in place, with the same options, and the stand-ins are gone.
+class, in place, with the same options, and the stand-ins are gone. Threads that use the
+class for the first time together wait for one of them to make it.
 
 Not for ``slots=True`` (that makes a new class): use ``dataclasses.dataclass`` there.
 """
@@ -14,6 +15,7 @@ Not for ``slots=True`` (that makes a new class): use ``dataclasses.dataclass`` t
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -73,13 +75,24 @@ def _make(cls: type) -> None:
         found = _pending.get(cls)
         if found is None:
             return
-        options, stand_ins = found
-        for name in stand_ins:
-            delattr(cls, name)
         for base in cls.__mro__[1:]:  # a deferred base first: its fields are this class's too
             _make(base)
-        dataclasses.dataclass(cls, **options)
-        del _pending[cls]
+        options, stand_ins = found
+        # From removing the stand-ins until dataclasses.dataclass has put the methods in,
+        # the class has none: no other thread may run meanwhile (it would find object's
+        # __init__). Python hands the GIL over only after the switch interval (or at a
+        # blocking call, and making a class makes none), so the interval is made longer
+        # than the making takes (a millisecond), and short enough that a thread which
+        # started waiting for the GIL meanwhile, with this interval, waits little longer.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(max(interval, 0.1))
+        try:
+            for name in stand_ins:
+                delattr(cls, name)
+            dataclasses.dataclass(cls, **options)
+            del _pending[cls]
+        finally:
+            sys.setswitchinterval(interval)
 
 
 def _init(cls: Any) -> Callable[..., None]:
