@@ -21,6 +21,8 @@ FAN = """
     SHIFT = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     READS = len(sys.argv) > 3 and sys.argv[3] == "reads"
     FOREIGN = len(sys.argv) > 3 and sys.argv[3] == "foreign"
+    NOCACHE = len(sys.argv) > 3 and sys.argv[3] == "nocache"
+    EXPIRES = len(sys.argv) > 3 and sys.argv[3] == "expires"
 
     @step
     def work(i: int) -> int:
@@ -43,12 +45,17 @@ FAN = """
     def total(values: list) -> int:
         return sum(values)
 
+    @step(cache_expires="30d")
+    def total_expiring(values: list) -> int:
+        return sum(values)
+
     @pipeline
     def fan():
         for i in range(20):
             x = work(i, id=f"w-{i}")
-            double(x, SHIFT if i == 3 else 0, id=f"d-{i}")
-        total(zenrun.gather(prefix="d-"))
+            twice = double.configure(enable_cache=False) if NOCACHE and i == 3 else double
+            twice(x, SHIFT if i == 3 else 0, id=f"d-{i}")
+        (total_expiring if EXPIRES else total)(zenrun.gather(prefix="d-"), id="total")
 
     run = fan().run()
 
@@ -97,6 +104,13 @@ def test_a_replayed_rerun_gives_what_a_rerun_step_by_step_gives(zenrunner):
     assert list(replayed["steps"]) == list(by_step["steps"])  # in the order they ran
     again, out = _run(zenrunner, SMALL)  # a replay leaves the record as it was
     assert REPLAYED in out and again["stored"] == by_step["stored"]
+
+
+@pytest.mark.parametrize("mode, cached", [("nocache", 40), ("expires", 41)])
+def test_an_item_with_a_step_uncached_or_expiring_is_never_replayed(zenrunner, mode, cached):
+    _run(zenrunner, SMALL, "0", mode)
+    again, out = _run(zenrunner, SMALL, "0", mode)
+    assert REPLAYED not in out and again["n_cached"] == cached and again["total"] == _total()
 
 
 def test_a_changed_key_reruns_step_by_step_and_records_anew(zenrunner):

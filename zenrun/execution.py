@@ -547,10 +547,7 @@ class PipelineExecution:
         nothing done, when it may not: the run goes step by step."""
         if self._replay_mark is None or self._force_miss:
             return False
-        invocations = self.invocations
-        if not all(self.step_cache_enabled(sid) for sid in self.order) or any(
-            self.data.expires(invocation) is not None for invocation in invocations.values()
-        ):
+        if not self._every_step_cached_for_good():
             return False
         try:
             record = self.cache.replay(self._replay_item)
@@ -577,6 +574,21 @@ class PipelineExecution:
                 copier[0].join()
             return False
         self._replay_steps(record, served, now, copier)
+        return True
+
+    def _every_step_cached_for_good(self) -> bool:
+        """Whether every step has its cache on (:meth:`step_cache_enabled`) and no expiry
+        (``DataPolicy.expires``): what a replay needs, asked of all steps in one pass."""
+        if self.run_override is False or self.data.default_expires is not None:
+            return False
+        if self.composed.enable_cache is False and self.run_override is None:
+            return False
+        for invocation in self.invocations.values():
+            enabled, step = invocation.enable_cache, invocation.step
+            if enabled is False or (enabled is None and step.enable_cache is False):
+                return False
+            if invocation.cache_expires is not None or getattr(step, "cache_expires", None) is not None:
+                return False
         return True
 
     def _start_copy(
