@@ -19,6 +19,7 @@ how to observe or host a step, not what it computes.
 from __future__ import annotations
 
 import importlib
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -92,45 +93,41 @@ def _model_name(model: Any) -> str:
     return model.partition(":")[0] if isinstance(model, str) else str(model.__module__)
 
 
-_resolved: dict[str, Any] = {}
-
-
 def resolve_model(namespace: str, model: Any) -> Any:
-    """The model class of ``namespace``: ``model`` itself, or the class its path names."""
+    """The model class of ``namespace``: ``model`` itself, or the class its path names
+    (looked up each time: a module imported afresh gives its new class)."""
     if not isinstance(model, str):
         return model
-    found = _resolved.get(model)
-    if found is None:
-        module_name, _, qualname = model.partition(":")
-        try:
-            found = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                found = getattr(found, part)
-        except Exception as exc:
-            raise UsageError(
-                f"the step settings model of namespace {namespace!r}, {model!r}, "
-                f"could not be imported: {type(exc).__name__}: {exc}"
-            ) from None
-        _resolved[model] = found
+    module_name, _, qualname = model.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except Exception as exc:
+        raise UsageError(
+            f"the step settings model of namespace {namespace!r}, {model!r}, "
+            f"could not be imported: {type(exc).__name__}: {exc}"
+        ) from None
     return found
 
 
-_defaults: dict[str, Any] = {}
+#: Each model's defaults, built once per process (read them, never change them).
+_defaults: weakref.WeakKeyDictionary[type, Any] = weakref.WeakKeyDictionary()
 _NO_DEFAULTS = object()
 
 
 def _default_instance(namespace: str, path: str) -> Any:
-    """The defaults of the model at ``path``, built once per process (read them, never change
-    them); None when the model has required fields."""
-    value = _defaults.get(path)
+    """The defaults of the model at ``path``; None when the model has required fields."""
+    model = resolve_model(namespace, path)
+    value = _defaults.get(model)
     if value is None:
         from pydantic import ValidationError
 
         try:
-            value = resolve_model(namespace, path)()
+            value = model()
         except ValidationError:  # required fields: only steps that set the namespace have it
             value = _NO_DEFAULTS
-        _defaults[path] = value
+        _defaults[model] = value
     return None if value is _NO_DEFAULTS else value
 
 

@@ -145,3 +145,16 @@ def test_step_settings_read_as_a_dict_with_defaults_built_on_first_read(tmp_path
     again = pickle.loads(pickle.dumps(StepSettings({}, pending)))
     assert isinstance(again, StepSettings) and again["track"].label == "none"
     assert settings == {"other": {"x": 1}, "track": settings["track"]}
+
+
+def test_a_model_module_imported_afresh_gives_its_new_defaults(zenrunner):
+    """In one process (the in-process runner imports project modules afresh each session),
+    the model a path names is the one imported now, never one remembered from before."""
+    _project(zenrunner, OWNER, READER)
+    result = zenrunner.run("-s", "-k", "alpha", "--no-cache", inprocess=True)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "READ add imported-before=True label=none" in result.stdout, result.stdout
+    zenrunner.makepyfile(track_settings=MODEL.replace('label: str = "none"', 'label: str = "renamed"'))
+    result = zenrunner.run("-s", "-k", "alpha", "--no-cache", inprocess=True)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "READ add imported-before=True label=renamed" in result.stdout, result.stdout
