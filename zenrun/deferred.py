@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["dataclass", "is_made"]
+__all__ = ["dataclass", "is_made", "make_all"]
 
 _T = TypeVar("_T", bound=type)
 _lock = threading.RLock()
@@ -51,6 +51,13 @@ def dataclass(cls: Any = None, /, **options: Any) -> Any:
 def is_made(cls: type) -> bool:
     """Whether ``cls`` (a deferred dataclass) is a dataclass yet."""
     return cls not in _pending
+
+
+def make_all() -> None:
+    """Make every deferred dataclass defined so far: what a process that is about to run
+    pipelines does once, so that its first run is not the one to pay for it."""
+    while _pending:
+        _make(next(iter(_pending)))
 
 
 def _defer(cls: _T, options: dict[str, Any]) -> _T:

@@ -46,6 +46,7 @@ from zenrun.cache import (
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.datacheck import DataPolicy, describe, network_reason
 from zenrun.datadeps import DATA_KEY
+from zenrun.deferred import make_all
 from zenrun.errors import UsageError
 from zenrun.metadata.records import (
     CACHED,
@@ -1515,6 +1516,7 @@ def run_pipeline(
     """Run ``composed`` with ``orchestrator`` and return the finished run record."""
     if config.stash.get("api"):
         ensure_api_logging()
+    make_all()  # the records' classes, once per process: before a run starts, not in its time
     orchestrator = orchestrator or config.make_orchestrator()
     execution = PipelineExecution(
         composed,

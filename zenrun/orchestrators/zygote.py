@@ -44,6 +44,7 @@ from multiprocessing.connection import wait as wait_for
 from typing import Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.deferred import make_all
 from zenrun.orchestrators.workerproto import (
     apply_environ,
     descriptors_silenced,
@@ -213,6 +214,7 @@ class Zygote:
             return None
         for name in modules:
             importlib.import_module(name)
+        make_all()  # zenrun's records' classes: made once here, not by each worker's first step
         for stream in (sys.stdout, sys.stderr):  # else the children would write it again
             try:
                 stream.flush()
