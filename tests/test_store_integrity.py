@@ -150,36 +150,40 @@ def _usage_error(result, *fragments):
 
 
 def test_bad_configuration_is_a_usage_error(zenrunner):
+    # the CLI in-process (zenrun.main, its output captured): each run reads the configuration afresh
+    def run(*args, **kwargs):
+        return zenrunner.run(*args, inprocess=True, **kwargs)
+
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     zenrunner.maketoml('verify_on_hit = "lots"\n')
-    _usage_error(zenrunner.run(), "zenrun.toml", "verify_on_hit must be an integer")
+    _usage_error(run(), "zenrun.toml", "verify_on_hit must be an integer")
     zenrunner.maketoml("verify_on_hit = -1\n")
-    _usage_error(zenrunner.run(), "zenrun.toml", "verify_on_hit")
+    _usage_error(run(), "zenrun.toml", "verify_on_hit")
     zenrunner.maketoml("python_files = 3\n")
-    _usage_error(zenrunner.run(), "zenrun.toml", "python_files")
+    _usage_error(run(), "zenrun.toml", "python_files")
     zenrunner.maketoml("addopts = 5\n")
-    _usage_error(zenrunner.run(), "zenrun.toml", "addopts must be")
+    _usage_error(run(), "zenrun.toml", "addopts must be")
     (zenrunner.path / "zenrun.toml").unlink()
     (zenrunner.path / "pyproject.toml").write_text("[tool]\nzenrun = 5\n")
-    _usage_error(zenrunner.run(), "pyproject.toml", "tool.zenrun must be a table")
+    _usage_error(run(), "pyproject.toml", "tool.zenrun must be a table")
     (zenrunner.path / "pyproject.toml").unlink()
     zenrunner.maketoml("")
     (zenrunner.path / "afile").write_text("x")
-    _usage_error(zenrunner.run("--store", "afile"), "--store", "afile", "not a directory")
-    _usage_error(zenrunner.run("--store", "afile/sub", "--runs"), "not a directory")
+    _usage_error(run("--store", "afile"), "--store", "afile", "not a directory")
+    _usage_error(run("--store", "afile/sub", "--runs"), "not a directory")
     zenrunner.makefile(".yaml", broken="steps: [unclosed\n")
-    _usage_error(zenrunner.run("--config", "broken.yaml"), "broken.yaml", "malformed YAML")
+    _usage_error(run("--config", "broken.yaml"), "broken.yaml", "malformed YAML")
     # "billion laughs": a few hundred bytes that would expand to 10**9 nodes
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
     bomb = zenrunner.makefile(".yaml", bomb="\n".join(lines) + "\nsteps: {total: {parameters: {v: *a8}}}\n")
     assert bomb.stat().st_size < 1000
-    result = zenrunner.run("--config", "bomb.yaml")
+    result = run("--config", "bomb.yaml")
     _usage_error(result, "bomb.yaml", "aliases expand to")
     assert result.duration < 30  # without the bound: minutes and gigabytes
     # anchors used sensibly are fine
     zenrunner.makefile(".yaml", fine="steps: {make: &b {enable_cache: false}, total: *b}\n")
-    assert zenrunner.run("--config", "fine.yaml").ret == 0
+    assert run("--config", "fine.yaml").ret == 0
 
 
 def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenrunner):
@@ -235,18 +239,23 @@ def _damage_last_page(path):
 
 
 def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zenrunner):
+    # 17 runs of the CLI, in-process (zenrun.main, its output captured): each opens the
+    # store afresh, as a process would
+    def run(*args, **kwargs):
+        return zenrunner.run(*args, inprocess=True, **kwargs)
+
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     for _ in range(4):
-        assert zenrunner.run("-q", "--no-cache").ret == 0
+        assert run("-q", "--no-cache").ret == 0
     db = zenrunner.store / "metadata.db"
     names = [r[0] for r in _sql(db, "SELECT name FROM runs ORDER BY id")]
     _damage_last_page(db)
     # what is readable stays readable; the run meets the damaged page when it records
-    _usage_error(zenrunner.run(), "metadata.db is damaged", "--store-check", "--store-repair")
-    check = zenrunner.run("--store-check")
+    _usage_error(run(), "metadata.db is damaged", "--store-check", "--store-repair")
+    check = run("--store-check")
     assert check.ret == 1
     check.fnmatch_lines(["*metadata.db: DAMAGED*--store-repair*", "*cache.db: ok*"])
-    repair = zenrunner.run("--store-repair")
+    repair = run("--store-repair")
     assert repair.ret == 0, repair.stdout + repair.stderr
     repair.fnmatch_lines(
         [
@@ -255,17 +264,17 @@ def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zen
         ]
     )
     assert list(zenrunner.store.glob("metadata.db.corrupt-*"))
-    assert zenrunner.run("--store-check").ret == 0
-    listed = zenrunner.run("--runs", "-v")  # -v: with run names
+    assert run("--store-check").ret == 0
+    listed = run("--runs", "-v")  # -v: with run names
     assert listed.ret == 0
     assert [n for n in names if n in listed.stdout] == names  # the runs table was readable
-    assert zenrunner.run("-q").ret == 0  # and the store records runs again
+    assert run("-q").ret == 0  # and the store records runs again
 
     db.write_bytes(b"this is not a database" * 100)  # garbage: nothing to keep, still recoverable
     for args in ([], ["--runs"], ["--show", "latest"], ["--cache-clear"]):
-        _usage_error(zenrunner.run(*args), "metadata.db is damaged", "not a database", "--store-repair")
-    assert zenrunner.run("--store-repair").ret == 0
-    assert zenrunner.run("-q").ret == 0
+        _usage_error(run(*args), "metadata.db is damaged", "not a database", "--store-repair")
+    assert run("--store-repair").ret == 0
+    assert run("-q").ret == 0
 
 
 def test_a_store_killed_before_its_schema_was_made_reads_as_empty(zenrunner, read_only_copy):
@@ -860,21 +869,25 @@ def _artifact_files(store):
 
 
 def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
+    # the CLI in-process (zenrun.main, its output captured): each run opens the store afresh
+    def run(*args, **kwargs):
+        return zenrunner.run(*args, inprocess=True, **kwargs)
+
     from zenrun.artifacts.store import LocalArtifactStore
 
     zenrunner.makepyfile(pipeline_versioned=VERSIONED)
     for version in "123":  # the cache ends up holding version 3 only
-        assert zenrunner.run("-q", "--cache-clear", env={"V": version}).ret == 0
+        assert run("-q", "--cache-clear", env={"V": version}).ret == 0
     store = zenrunner.store
     before = _artifact_files(store)
     assert len(before) == 6
     _age_artifacts(store)
 
-    nothing = zenrunner.run("--gc")  # every artifact is still recorded by some run
+    nothing = run("--gc")  # every artifact is still recorded by some run
     assert nothing.ret == 0
     nothing.fnmatch_lines(["gc: removed 0 artifact(s), 0 bytes"])
 
-    dry = zenrunner.run("--gc", "--keep", "1", "--dry-run")
+    dry = run("--gc", "--keep", "1", "--dry-run")
     assert dry.ret == 0, dry.stdout + dry.stderr
     dry.fnmatch_lines(["gc: would remove 2 run(s) (keeping the newest 1 per item), 4 artifact(s), *KB"])
     assert _artifact_files(store) == before
@@ -890,18 +903,18 @@ def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
     assert writer.put(artifact_bytes(store, old_digest))[0] == old_digest
     writer.close()
 
-    done = zenrunner.run("--gc", "--keep", "1")
+    done = run("--gc", "--keep", "1")
     assert done.ret == 0, done.stdout + done.stderr
     done.fnmatch_lines(["gc: removed 2 run(s) (keeping the newest 1 per item), 3 artifact(s), *"])
     assert old_digest in _artifact_files(store)
     assert len(_artifact_files(store)) == 3
     assert len(_sql(store / "metadata.db", "SELECT id FROM runs")) == 1
     assert _sql(store / "metadata.db", "SELECT count(*) FROM steps")[0][0] == 2
-    again = zenrunner.run("-v", env={"V": "3"})
+    again = run("-v", env={"V": "3"})
     again.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
-    _usage_error(zenrunner.run("--keep", "2"), "--gc")
+    _usage_error(run("--keep", "2"), "--gc")
     for value in ("-1", "abc"):  # was "invalid _count value": a private function's name
-        _usage_error(zenrunner.run("--gc", "--keep", value), "--keep", "expects a number")
+        _usage_error(run("--gc", "--keep", value), "--keep", "expects a number")
 
 
 def test_gc_keeps_what_a_live_run_wrote(zenrunner):

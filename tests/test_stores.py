@@ -1231,10 +1231,15 @@ def test_a_damaged_row_of_the_inline_pack_is_named_removed_and_computed_again(ze
     assert zenrunner.run("--store-check", "--verify").ret == 0
 
 
-def test_an_emptied_inline_pack_another_process_holds_open_is_set_aside(zenrunner):
+def test_an_emptied_inline_pack_another_process_holds_open_is_set_aside(zenrunner, monkeypatch):
     """The pack truncated to 0 bytes while a reader (a notebook on the Python API) still
     has it open in WAL mode can never be switched to WAL again: the next run sets it aside
-    with a warning naming it, instead of failing with "database is locked" after a minute."""
+    with a warning naming it, instead of failing with "database is locked" after a minute.
+    (That run is in-process, the wait for the empty pack's switch to WAL cut from 10 s to
+    0.5 s: the switch never succeeds here, however long it waits.)"""
+    import zenrun.artifacts.store
+
+    monkeypatch.setattr(zenrun.artifacts.store, "_EMPTY_PACK_WAIT", 0.5)
     zenrunner.makepyfile(pipeline_many=MANY_SMALL)
     first = zenrunner.run("-q")
     assert first.ret == 0, first.stdout + first.stderr
@@ -1259,7 +1264,7 @@ def test_an_emptied_inline_pack_another_process_holds_open_is_set_aside(zenrunne
         assert reader.stdout.readline().strip() == "[4, 9]"
         pack = zenrunner.store / "artifacts" / "inline.db"
         os.truncate(pack, 0)
-        rerun = zenrunner.run("-v")
+        rerun = zenrunner.run("-v", inprocess=True)
         assert rerun.ret == 0, rerun.stdout + rerun.stderr
         rerun.fnmatch_lines([f"*The inline artifact pack {pack} is damaged (0 bytes*set aside as*"])
         rerun.no_fnmatch_line("*INTERNALERROR*")
