@@ -25,6 +25,32 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not hasattr(config, "workerinput"):  # once, in pytest-xdist's controller (or -n 0)
+        _compile_zenrun()
+
+
+def _compile_zenrun() -> None:
+    """zenrun's own modules and the shipped plugins' compiled to ``__pycache__`` once.
+
+    The zenrun processes the tests start run with ``PYTHONDONTWRITEBYTECODE=1`` (zenrunner's
+    environment: a project edited within a second must not be imported from a stale .pyc),
+    and so may the suite itself: then no process writes zenrun's bytecode, and every zenrun
+    process a test starts compiled the modules it imports from source again (about a second
+    of each run on a loaded 2-core machine: 0.3 s instead of 1.3 s for ``zenrun --help``).
+    This writes what Python itself writes when it may: the same code runs, and a module
+    edited later is compiled again as always (its .pyc records the source's mtime and
+    size). A read-only checkout is left as it is.
+    """
+    import compileall
+    import importlib.util
+
+    for name in ("zenrun", "zenrun_dask", "zenrun_dash", "zenrun_mlflow", "zenrun_postgres"):
+        spec = importlib.util.find_spec(name)  # found, not imported (zenrun_dash imports dash)
+        for directory in (spec.submodule_search_locations or []) if spec else []:
+            try:
+                compileall.compile_dir(directory, quiet=2)
+            except OSError:
+                pass
 
 
 @pytest.fixture(autouse=True)
