@@ -1,9 +1,9 @@
 """Code reached through objects is in the cache key (issue, point 2).
 
-Each case drives the real CLI on a generated project: run, edit a project
-file (or the environment), run again, and compare the value produced with
-what a fresh store computes from the edited project. Before the fix each
-edit left the old value served as ``cached``.
+Each case drives the real CLI (``zenrun.main``, in this process) on a generated
+project: run, edit a project file (or the environment), run again, and compare
+the value produced with what a fresh store computes from the edited project.
+Before the fix each edit left the old value served as ``cached``.
 """
 
 from __future__ import annotations
@@ -29,11 +29,22 @@ def _values(store, monkeypatch, step_ids):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_bytecode(monkeypatch):
+    """The runs are in-process: a project file edited within a second of the run before
+    must not be imported from a .pyc of its old text (a subprocess run reads
+    ``PYTHONDONTWRITEBYTECODE`` from zenrunner's environment)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+
+
 def _run(zenrunner, store=None, args=(), **env):
+    """The CLI, ``zenrun.main``, run in this process (the project's modules imported afresh
+    for each run, as a new process would): sklearn and numpy are imported once, not by
+    every run."""
     extra = dict(env)
     if store is not None:
         extra["ZENRUN_STORE"] = str(store)
-    result = zenrunner.run("-v", *args, env=zenrunner.env(**extra))
+    result = zenrunner.run("-v", *args, env=zenrunner.env(**extra), inprocess=True)
     assert result.ret == 0, result.stdout + result.stderr
     return result
 
@@ -90,6 +101,8 @@ def test_function_transformer_of_a_project_function(zenrunner, tmp_path, monkeyp
     _run(zenrunner, args=args)
     values, _ = _values(zenrunner.store, monkeypatch, ["apply"])
     assert values == {"apply": 2.0}
+    # (with -n 2, in this process too: the steps ran in worker processes)
+    assert _last_run(zenrunner.store).orchestrator == ("parallel" if args else "local")
     _run(zenrunner, args=args)
     assert _last_run(zenrunner.store).steps["apply"].status == "cached"  # unchanged: still a hit
     _edit(zenrunner, "zr_fns", "x * 2.0", "x * 3.0")
