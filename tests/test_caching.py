@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -73,13 +74,19 @@ ALL_RAN = {"load": "completed", "train": "completed", "report": "completed"}
 
 
 @pytest.fixture
-def warm(zenrunner):
-    """A project whose pipeline ran once (everything completed), then once more (all cached)."""
+def warm(zenrunner, monkeypatch):
+    """A project whose pipeline ran once (everything completed), then once more (all cached).
+
+    Those two runs are in-process (the tests' own runs, after an edit, are processes of
+    their own: the keys must match across processes too); no .pyc of the project is written
+    by them, which a subprocess would import after an edit of the same size in the same second.
+    """
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     write(zenrunner)
-    result = zenrunner.run()
+    result = zenrunner.run(inprocess=True)
     assert result.ret == 0, result.stdout + result.stderr
     assert statuses(zenrunner) == ALL_RAN
-    result = zenrunner.run("-v")
+    result = zenrunner.run("-v", inprocess=True)
     assert statuses(zenrunner) == ALL_CACHED
     result.fnmatch_lines(
         [
