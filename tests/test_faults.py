@@ -436,7 +436,10 @@ def mlflow_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
     log = open(tmp_path / "server" / "log.txt", "wb")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # Without the job executor (its consumer processes run the server's own GenAI jobs, which
+    # zenrun never submits): the tracking server starts in half the time, and as it is.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
 
     def kill() -> None:
         if proc.poll() is None:
