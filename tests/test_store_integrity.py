@@ -4,6 +4,7 @@ databases, read-only stores, full disks, dead run owners, bad configuration, gc.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import shutil
@@ -35,6 +36,14 @@ def total(values: list) -> int:
 def sums():
     total(make())
 """
+
+
+def _in_process(zenrunner):
+    """``run(*args)``: the CLI, ``zenrun.main``, in this process, its output captured; each
+    run opens the store and reads the configuration afresh, as a process of its own would,
+    without a new interpreter's start-up. (A test that kills or signals zenrun, or reads a
+    store through a read-only mount, starts processes.)"""
+    return functools.partial(zenrunner.run, inprocess=True)
 
 
 def _sql(path, query, args=()):
@@ -150,10 +159,7 @@ def _usage_error(result, *fragments):
 
 
 def test_bad_configuration_is_a_usage_error(zenrunner):
-    # the CLI in-process (zenrun.main, its output captured): each run reads the configuration afresh
-    def run(*args, **kwargs):
-        return zenrunner.run(*args, inprocess=True, **kwargs)
-
+    run = _in_process(zenrunner)
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     zenrunner.maketoml('verify_on_hit = "lots"\n')
     _usage_error(run(), "zenrun.toml", "verify_on_hit must be an integer")
@@ -239,11 +245,7 @@ def _damage_last_page(path):
 
 
 def test_damaged_metadata_db_is_a_usage_error_and_repair_keeps_readable_runs(zenrunner):
-    # 17 runs of the CLI, in-process (zenrun.main, its output captured): each opens the
-    # store afresh, as a process would
-    def run(*args, **kwargs):
-        return zenrunner.run(*args, inprocess=True, **kwargs)
-
+    run = _in_process(zenrunner)
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     for _ in range(4):
         assert run("-q", "--no-cache").ret == 0
@@ -347,17 +349,18 @@ def test_a_repair_killed_midway_leaves_the_damaged_database_to_repair_again(zenr
 
 
 def test_damaged_values_in_metadata_db_are_read_as_not_recorded_with_a_warning(zenrunner):
+    run = _in_process(zenrunner)
     # SQLite checks its pages' structure, not the values in them: a flipped bit in a JSON
     # value, or a hand edit, made every later run and --runs fail with an INTERNALERROR.
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
-    assert zenrunner.run("-q").ret == 0
+    assert run("-q").ret == 0
     db = zenrunner.store / "metadata.db"
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE steps SET cache_parts='{\"reads\": [', upstream='{}'")
         connection.execute("UPDATE runs SET params='[1', metrics='x', started='abc', n_steps='2'")
     connection.close()
     zenrunner.makepyfile(pipeline_sums=PIPELINE.replace("sum(values)", "sum(values) * 2"))
-    result = zenrunner.run("-v")  # total misses: its reason reads the damaged key parts
+    result = run("-v")  # total misses: its reason reads the damaged key parts
     assert result.ret == 0, result.stdout + result.stderr
     assert "INTERNALERROR" not in result.stdout
     result.stdout.fnmatch_lines(
@@ -368,10 +371,10 @@ def test_damaged_values_in_metadata_db_are_read_as_not_recorded_with_a_warning(z
         ]
     )
     for args in (["--runs"], ["--show", "latest"], ["--show", "sums"], ["--gc"]):
-        shown = zenrunner.run(*args)
+        shown = run(*args)
         assert shown.ret == 0 and "INTERNALERROR" not in shown.stdout + shown.stderr, (args, shown.stdout)
     assert [run.status for run in read_store(zenrunner.store).get_runs()] == ["completed", "completed"]
-    check = zenrunner.run("--store-check")
+    check = run("--store-check")
     assert check.ret == 1, check.stdout
     check.stdout.fnmatch_lines(
         [
@@ -382,17 +385,18 @@ def test_damaged_values_in_metadata_db_are_read_as_not_recorded_with_a_warning(z
 
 
 def test_damaged_cache_db_is_rebuilt_with_a_warning(zenrunner):
+    run = _in_process(zenrunner)
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
-    assert zenrunner.run("-q").ret == 0
+    assert run("-q").ret == 0
     (zenrunner.store / "cache.db").write_bytes(os.urandom(8192))
     for args in (["-v", "--cache-clear"], ["-v"]):
-        result = zenrunner.run(*args)
+        result = run(*args)
         assert result.ret == 0, result.stdout + result.stderr
         assert "Traceback" not in result.stdout + result.stderr
     result.fnmatch_lines(["*Using cached version of make*"])  # rebuilt, then filled again
-    zenrunner.run("-q")
+    run("-q")
     (zenrunner.store / "cache.db").write_bytes(os.urandom(8192))
-    warned = zenrunner.run()
+    warned = run()
     assert warned.ret == 0
     warned.fnmatch_lines(["*cache index*cache.db is damaged*rebuilding it empty*"])
 
@@ -438,11 +442,12 @@ def test_a_file_where_the_runs_lock_folder_belongs_is_one_usage_error(zenrunner)
 
 @pytest.mark.parametrize("name", ["metadata.db", "cache.db", "artifacts"])
 def test_the_wrong_kind_of_file_where_a_store_file_belongs_is_one_usage_error(zenrunner, name):
+    run = _in_process(zenrunner)
     # A folder where metadata.db or cache.db belongs was an INTERNALERROR ("unable to open
     # database file") and --store-check called it a full disk; a file where artifacts/ belongs
     # failed every run with FileExistsError and --store-check with an INTERNALERROR.
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
-    assert zenrunner.run("-q").ret == 0
+    assert run("-q").ret == 0
     path = zenrunner.store / name
     if path.is_dir():
         shutil.rmtree(path)
@@ -454,18 +459,18 @@ def test_the_wrong_kind_of_file_where_a_store_file_belongs_is_one_usage_error(ze
         message = f"ERROR: {path} is a folder, not a file: zenrun keeps a SQLite database there"
     repair = ["--store-repair", "--verify"]
     for args in (["-q"], repair, ["--show", "latest"])[: 2 if name == "cache.db" else 3]:  # --show: no cache
-        result = zenrunner.run(*args)
+        result = run(*args)
         assert result.ret == 4, result.stdout + result.stderr
         assert "INTERNALERROR" not in result.stdout + result.stderr
         assert message in result.stderr
-    check = zenrunner.run("--store-check")
+    check = run("--store-check")
     assert check.ret in (1, 4), check.stdout + check.stderr
     assert "INTERNALERROR" not in check.stdout + check.stderr
     assert "disk full" not in check.stdout + check.stderr
     if name != "artifacts":
         check.fnmatch_lines([f"*{name}: DAMAGED (a folder, not a file); move it away"])
     path.unlink() if path.is_file() else path.rmdir()
-    assert zenrunner.run("-q").ret == 0  # moved away: the store works again
+    assert run("-q").ret == 0  # moved away: the store works again
 
 
 @pytest.fixture
@@ -869,10 +874,7 @@ def _artifact_files(store):
 
 
 def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
-    # the CLI in-process (zenrun.main, its output captured): each run opens the store afresh
-    def run(*args, **kwargs):
-        return zenrunner.run(*args, inprocess=True, **kwargs)
-
+    run = _in_process(zenrunner)
     from zenrun.artifacts.store import LocalArtifactStore
 
     zenrunner.makepyfile(pipeline_versioned=VERSIONED)
