@@ -75,7 +75,7 @@ from zenrun.runner import (
     load_inputs,
     private_copy,
 )
-from zenrun.settings import StepSettings, settings_models, validate_settings
+from zenrun.settings import settings_models, step_settings_kind, validate_settings
 from zenrun.threads import background_thread
 
 logger = logging.getLogger("zenrun")
@@ -319,7 +319,7 @@ class PipelineExecution:
         # Models given by path: their defaults are built when a hook first reads them.
         pending = {ns: model for ns, model in models.items() if isinstance(model, str)}
         settings_of: Callable[[dict[str, Any]], dict[str, Any]] = (
-            (lambda values: StepSettings(values, pending)) if pending else dict
+            step_settings_kind(pending) if pending else dict
         )
         self.step_settings = {  # validated before any step starts: a bad value runs nothing
             i: settings_of(

@@ -139,12 +139,12 @@ class StepSettings(dict[str, Any]):
     iteration): a run whose hooks read no settings never imports the model.
     """
 
-    __slots__ = ("_pending",)
+    __slots__ = ()
 
-    def __init__(self, values: Mapping[str, Any], pending: Mapping[str, str]) -> None:
-        super().__init__(values)
-        #: namespace -> model path, for the namespaces whose defaults may still be built
-        self._pending = pending
+    #: namespace -> model path, for the namespaces whose defaults may still be built: set on
+    #: the subclass :func:`step_settings_kind` makes (so that an instance is made as a plain
+    #: dict is, without a Python ``__init__``: a run makes one per step)
+    _pending: Mapping[str, str] = {}
 
     def _build(self, namespace: str) -> bool:
         if dict.__contains__(self, namespace):
@@ -203,11 +203,30 @@ class StepSettings(dict[str, Any]):
 
     def copy(self) -> StepSettings:
         """A copy whose unread defaults stay unbuilt."""
-        return StepSettings(dict.copy(self), self._pending)
+        return type(self)(dict.copy(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # sent to a worker by path: the worker builds what its hooks read
-        return (StepSettings, (dict.copy(self), dict(self._pending)))
+        return (_step_settings, (dict.copy(self), dict(self._pending)))
+
+
+_kinds: dict[tuple[tuple[str, str], ...], type[StepSettings]] = {}
+
+
+def step_settings_kind(pending: Mapping[str, str]) -> type[StepSettings]:
+    """The :class:`StepSettings` whose namespaces ``pending`` (namespace -> model path)
+    have their defaults built when read; ``kind(values)`` makes a step's settings."""
+    key = tuple(sorted(pending.items()))
+    kind = _kinds.get(key)
+    if kind is None:
+        kind = _kinds[key] = type(
+            "StepSettings", (StepSettings,), {"__slots__": (), "_pending": dict(pending)}
+        )
+    return kind
+
+
+def _step_settings(values: dict[str, Any], pending: dict[str, str]) -> StepSettings:
+    return step_settings_kind(pending)(values)
 
 
 def validate_settings(settings: Settings, models: dict[str, Any], where: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from zenrun.settings import StepSettings
+from zenrun.settings import StepSettings, step_settings_kind
 
 MODEL = """
 import pydantic
@@ -132,7 +132,7 @@ def test_step_settings_read_as_a_dict_with_defaults_built_on_first_read(tmp_path
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     pending = {"track": "lazy_model:Lazy", "needs": "required_model:Required"}
-    settings = StepSettings({"other": {"x": 1}}, pending)
+    settings = step_settings_kind(pending)({"other": {"x": 1}})
     assert dict.__len__(settings) == 1  # nothing built yet
     assert settings.get("track").level == 0 and "track" in settings
     assert "needs" not in settings and settings.get("needs", "absent") == "absent"
@@ -142,7 +142,7 @@ def test_step_settings_read_as_a_dict_with_defaults_built_on_first_read(tmp_path
     copied = settings.copy()
     copied["trial"] = 1
     assert "trial" not in settings and copied["track"] is settings["track"]  # defaults shared
-    again = pickle.loads(pickle.dumps(StepSettings({}, pending)))
+    again = pickle.loads(pickle.dumps(step_settings_kind(pending)({})))
     assert isinstance(again, StepSettings) and again["track"].label == "none"
     assert settings == {"other": {"x": 1}, "track": settings["track"]}
 
