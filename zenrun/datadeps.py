@@ -159,6 +159,12 @@ _OUTSIDE_DIRS: tuple[str, ...] | None = None
 _MOUNTED_DIRS: tuple[str, ...] | None = None
 
 
+def prepare() -> None:
+    """Find now where libraries and temporary files lie (what the first step's tracking
+    would find): as a session starts, not in its first run."""
+    _library_and_outside()
+
+
 def _library_and_outside() -> tuple[tuple[str, ...], tuple[str, ...]]:
     global _LIBRARY_DIRS, _OUTSIDE_DIRS
     if _LIBRARY_DIRS is None or _OUTSIDE_DIRS is None:

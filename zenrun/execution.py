@@ -46,6 +46,7 @@ from zenrun.cache import (
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.datacheck import DataPolicy, describe, network_reason
 from zenrun.datadeps import DATA_KEY
+from zenrun.datadeps import prepare as prepare_tracking
 from zenrun.deferred import make_all
 from zenrun.errors import UsageError
 from zenrun.metadata.records import (
@@ -1516,7 +1517,7 @@ def run_pipeline(
     """Run ``composed`` with ``orchestrator`` and return the finished run record."""
     if config.stash.get("api"):
         ensure_api_logging()
-    make_all()  # the records' classes, once per process: before a run starts, not in its time
+    prepare_runs()
     orchestrator = orchestrator or config.make_orchestrator()
     execution = PipelineExecution(
         composed,
@@ -1533,6 +1534,17 @@ def run_pipeline(
         execution.finish(interrupted=exc)
         raise
     return execution.finish()
+
+
+def prepare_runs() -> None:
+    """Do what the first run of a process would otherwise do in its own time: make zenrun's
+    dataclasses, import the modules a run's set-up uses, find where libraries lie. A session
+    does it as it starts (and each run asks again: nothing left to do)."""
+    make_all()
+    import hashlib  # noqa: F401 - a run's set-up digests the seeded random states with them
+    import pickle  # noqa: F401
+
+    prepare_tracking()
 
 
 def ensure_api_logging() -> None:

@@ -633,6 +633,9 @@ def _main(config: Config, session: Session) -> int:
         from zenrun.execution import start_flusher  # here: pydantic, see _run_item
 
         start_flusher()  # the thread that commits the runs' records, started before the first run
+    from zenrun.execution import prepare_runs  # here: pydantic, see _run_item
+
+    prepare_runs()  # as the session starts: the first run's time is its steps'
     session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now

@@ -24,6 +24,10 @@ import pytest
 
 from zenrun import faulthandling
 
+#: Read as the module is collected: the suite's autouse ``_not_on_ci`` fixture unsets ``CI``
+#: for each test, which would turn pytest's skips on CI below into runs.
+ON_CI = "CI" in os.environ
+
 
 def run(zenrunner, *args: str) -> subprocess.CompletedProcess[str]:
     """``pytester.run(*args)``: a command in the project, its text output."""
@@ -131,7 +135,7 @@ def test_timeout(zenrunner, enabled: bool) -> None:
 
     If faulthandler is disabled, no traceback will be dumped.
     """
-    if enabled and "CI" in os.environ:
+    if enabled and ON_CI:
         pytest.skip(reason="sometimes crashes on CI (#7022)")
     zenrunner.makepyfile(SLEEP.format(after="", name="test_timeout"))
     zenrunner.maketoml("faulthandler_timeout = 0.01")
@@ -149,7 +153,7 @@ def test_timeout(zenrunner, enabled: bool) -> None:
 @pytest.mark.parametrize("exit_on_timeout", [True, False])
 def test_timeout_and_exit(zenrunner, exit_on_timeout: bool) -> None:
     """Test option to force exit zenrun process after a certain timeout."""
-    if "CI" in os.environ:
+    if ON_CI:
         pytest.skip(reason="sometimes crashes on CI (#7022)")
     zenrunner.makepyfile(
         SLEEP.format(
