@@ -74,6 +74,13 @@ class Verdict:
         self.unchanged = unchanged
 
 
+def own_expiry(invocation: Any) -> Any:
+    """How old a hit of ``invocation`` may be as its run config, then its ``@step``, says
+    (None: neither says; the session's ``cache_expires`` then)."""
+    value = getattr(invocation, "cache_expires", None)
+    return value if value is not None else getattr(invocation.step, "cache_expires", None)
+
+
 class DataPolicy:
     """The data settings of a session: rootdir, ignores, expiry, what is never a dependency."""
 
@@ -113,13 +120,8 @@ class DataPolicy:
 
     def expires(self, invocation: Any) -> float | None:
         """Run config, then ``@step``, then ``[tool.zenrun] cache_expires``."""
-        for value in (
-            getattr(invocation, "cache_expires", None),
-            getattr(invocation.step, "cache_expires", None),
-        ):
-            if value is not None:
-                return float(value)
-        return self.default_expires
+        value = own_expiry(invocation)
+        return float(value) if value is not None else self.default_expires
 
     def check(self, invocation: Any, step_id: str, entry: dict[str, Any]) -> Verdict:
         """Whether ``entry`` may serve ``step_id`` as far as its data goes."""

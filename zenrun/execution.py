@@ -44,7 +44,7 @@ from zenrun.cache import (
     store_identity,
 )
 from zenrun.compose import ComposedPipeline, OutputHandle
-from zenrun.datacheck import DataPolicy, describe, network_reason
+from zenrun.datacheck import DataPolicy, describe, network_reason, own_expiry
 from zenrun.datadeps import DATA_KEY
 from zenrun.datadeps import prepare as prepare_tracking
 from zenrun.deferred import make_all
@@ -347,16 +347,15 @@ class PipelineExecution:
             return self.run_override
         return self.composed.enable_cache is not False
 
-    def step_cache_enabled(self, step_id: str) -> bool:
-        """Run override, then pipeline decorator, then run config / ``.configure``, then ``@step``."""
+    def _cache_allowed(self) -> bool:
+        """What the run override, then the pipeline decorator, allow the steps."""
         if self.run_override is False:
             return False
-        if self.composed.enable_cache is False and self.run_override is None:
-            return False
-        invocation = self.invocations[step_id]
-        if invocation.enable_cache is not None:
-            return invocation.enable_cache
-        return invocation.step.enable_cache is not False
+        return not (self.composed.enable_cache is False and self.run_override is None)
+
+    def step_cache_enabled(self, step_id: str) -> bool:
+        """Run override, then pipeline decorator, then run config / ``.configure``, then ``@step``."""
+        return self._cache_allowed() and _invocation_caches(self.invocations[step_id])
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -581,15 +580,10 @@ class PipelineExecution:
     def _every_step_cached_for_good(self) -> bool:
         """Whether every step has its cache on (:meth:`step_cache_enabled`) and no expiry
         (``DataPolicy.expires``): what a replay needs, asked of all steps in one pass."""
-        if self.run_override is False or self.data.default_expires is not None:
-            return False
-        if self.composed.enable_cache is False and self.run_override is None:
+        if not self._cache_allowed() or self.data.default_expires is not None:
             return False
         for invocation in self.invocations.values():
-            enabled, step = invocation.enable_cache, invocation.step
-            if enabled is False or (enabled is None and step.enable_cache is False):
-                return False
-            if invocation.cache_expires is not None or getattr(step, "cache_expires", None) is not None:
+            if not _invocation_caches(invocation) or own_expiry(invocation) is not None:
                 return False
         return True
 
@@ -1453,6 +1447,13 @@ class PipelineExecution:
         self.metadata_store.record_step(self.run, step_run)
         if hook and self._step_finish_hook is not None:
             self._step_finish_hook(step_run=step_run)
+
+
+def _invocation_caches(invocation: Any) -> bool:
+    """The run config / ``.configure``, then ``@step``: whether the step's cache is on."""
+    if invocation.enable_cache is not None:
+        return bool(invocation.enable_cache)
+    return invocation.step.enable_cache is not False
 
 
 def _implemented(hook: Any) -> Callable[..., Any] | None:
