@@ -193,3 +193,85 @@ def test_successive_steps_capture_only_their_own_output(zenrunner):
         if i % 2:
             expected["stderr"] = f"err {i}\n"
         assert captured[ids[i]] == expected
+
+
+HOOK_STARTS = """
+    import subprocess, sys
+
+    LATE = "import time; time.sleep(0.3); print('late from the hook', flush=True); open('late-done', 'w')"
+
+    def zenrun_step_finish(step_run):
+        print(f"hook after {step_run.id}")
+        if step_run.id == "first":
+            subprocess.Popen([sys.executable, "-c", LATE])
+"""
+
+WAITS = """
+    import os, time
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def first() -> int:
+        print("first says hi")
+        return 1
+
+    @step(enable_cache=False)
+    def second(x: int) -> int:
+        deadline = time.monotonic() + 120
+        while not os.path.exists("late-done"):  # the hook's process writes while this runs
+            if time.monotonic() > deadline:
+                raise TimeoutError("the hook's process did not write")
+            time.sleep(0.02)
+        print("second says hi")
+        return x + 1
+
+    @pipeline
+    def waits():
+        second(first())
+"""
+
+
+def test_a_process_a_per_step_hook_starts_writes_to_the_terminal(zenrunner):
+    # The local orchestrator keeps descriptors 1 and 2 on the last step's spools until the
+    # next step starts; a plugin's hook in between runs with them on the terminal, so a
+    # process it starts writes there, not into a spool, while the next step runs too.
+    zenrunner.makepyfile(pipeline_waits=WAITS)
+    zenrunner.makeconftest(HOOK_STARTS)
+    result = zenrunner.run("-q", "--capture=fd")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "late from the hook" in result.stdout
+    assert "hook after first" in result.stdout and "hook after second" in result.stdout
+    captured = zenrunner.runpython_c(
+        "import json; from zenrun import get_pipeline; "
+        "print(json.dumps({i: s.captured for i, s in get_pipeline('waits').last_run.steps.items()}))"
+    )
+    assert json.loads(captured.outlines[-1]) == {
+        "first": {"stdout": "first says hi\n"},
+        "second": {"stdout": "second says hi\n"},
+    }
+
+
+BACK_TO_BACK = """
+    import json, os, sys
+    from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    texts = []
+    settings = CaptureSettings(fd=True)
+    with back_to_back():
+        for i in range(3):
+            with capturing(settings) as capture:
+                os.write(1, f"step {i}\\n".encode())
+                os.write(2, f"err {i}\\n".encode())
+            texts.append(capture.texts())
+            os.write(1, f"between {i}\\n".encode())  # after a capture: the terminal's
+    os.write(1, b"after the block\\n")
+    sys.stderr.write(json.dumps(texts) + "\\n")
+"""
+
+
+def test_back_to_back_captures_pass_what_is_written_between_them_to_the_terminal(zenrunner):
+    script = zenrunner.makepyfile(back_to_back=BACK_TO_BACK)
+    result = zenrunner.runpython(script)
+    texts = json.loads(result.errlines[-1])
+    assert texts == [{"stdout": f"step {i}\n", "stderr": f"err {i}\n"} for i in range(3)]
+    assert result.outlines == [*(f"between {i}" for i in range(3)), "after the block"]

@@ -43,6 +43,7 @@ from zenrun.cache import (
     sha256,
     store_identity,
 )
+from zenrun.capture import unpark
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.datacheck import DataPolicy, describe, network_reason, own_expiry
 from zenrun.datadeps import DATA_KEY
@@ -1459,15 +1460,24 @@ def _invocation_caches(invocation: Any) -> bool:
 def _implemented(hook: Any) -> Callable[..., Any] | None:
     """A caller of ``hook`` taking only ``step_run``: None when no plugin implements it;
     the implementations called in pluggy's order without its machinery when none wraps
-    (what pluggy does for them, at a fraction of the cost), else the hook itself."""
+    (what pluggy does for them, at a fraction of the cost), else the hook itself. Either
+    way with descriptors 1 and 2 on the terminal: between two steps of the local
+    orchestrator they may still be on the last step's spools (:func:`capture.back_to_back`),
+    and a plugin may start a process that writes on after the next step starts."""
     impls = hook.get_hookimpls()
     if not impls:
         return None
     if any(impl.hookwrapper or impl.wrapper or set(impl.argnames) - {"step_run"} for impl in impls):
-        return cast("Callable[..., Any]", hook)
+
+        def call_hook(step_run: Any) -> None:
+            unpark()
+            hook(step_run=step_run)
+
+        return call_hook
     calls = [(impl.function, bool(impl.argnames)) for impl in reversed(impls)]
 
     def call(step_run: Any) -> None:
+        unpark()
         for function, takes_step_run in calls:
             if takes_step_run:
                 function(step_run)

@@ -42,7 +42,7 @@ from zenrun.assertion import AssertionSettings
 from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, hidden_frame, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
-from zenrun.capture import CaptureFixture, CaptureSettings, capturing, fixture_capturing
+from zenrun.capture import CaptureFixture, CaptureSettings, capturing, fixture_capturing, unpark
 from zenrun.config import PluginManager, hook_for
 from zenrun.deferred import dataclass
 from zenrun.errors import UsageError
@@ -745,6 +745,7 @@ def _execute_task(
         result.captured = capture.texts()
     failure = _POST_MORTEM.pop("exception", None)
     if failure is not None and _POST_MORTEM.get("debugger"):  # --pdb, after capture ended
+        unpark()  # the user's terminal: not the spools a next step would take over
         _POST_MORTEM["debugger"](failure, result)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zenrun.capture import back_to_back
 from zenrun.hookspec import hookimpl
 from zenrun.runner import execute_task
 
@@ -14,14 +15,15 @@ class LocalOrchestrator:
     name = "local"
 
     def run(self, execution: Any) -> None:
-        for step_id in execution.order:
-            if execution.blocked(step_id):
-                execution.skip(step_id)
-                continue
-            task = execution.prepare(step_id)
-            if task is not None:
-                result = execute_task(task, execution.artifact_store, execution.materializers)
-                execution.complete(task, result)
+        with back_to_back():  # descriptor capture hands over from one step to the next
+            for step_id in execution.order:
+                if execution.blocked(step_id):
+                    execution.skip(step_id)
+                    continue
+                task = execution.prepare(step_id)
+                if task is not None:
+                    result = execute_task(task, execution.artifact_store, execution.materializers)
+                    execution.complete(task, result)
 
 
 @hookimpl(trylast=True)
