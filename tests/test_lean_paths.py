@@ -715,3 +715,46 @@ def test_a_run_with_no_study_calls_no_built_in_hook_per_step(zenrunner):
     )
     assert out.ret == 0, out.stderr
     assert json.loads(out.outlines[-1]) == {"zenrun_step_start": [], "zenrun_step_finish": []}
+
+
+def test_a_step_function_called_once_makes_no_key_template(zenrunner):
+    """A step function's key text is made into a template at its second step of a run: a
+    function called once (a gather of thousands of inputs) has its key parts encoded once,
+    not three times (template, its check, the key)."""
+    out = zenrunner.runpython(
+        """
+        import json
+        import zenrun
+        from zenrun import cache, pipeline, step
+
+        made = []
+        make = cache.KeyTemplate.make.__func__
+        cache.KeyTemplate.make = classmethod(lambda cls, parts: made.append(parts["name"]) or make(cls, parts))
+
+        @step
+        def work(i: int) -> int:
+            return i
+
+        @step
+        def total(values: list) -> int:
+            return sum(values)
+
+        @pipeline
+        def fan():
+            for i in range(5):
+                work(i, id=f"w-{i}")
+            total(zenrun.gather(prefix="w-"))
+
+        cold = fan().run()
+        cached = fan().run()
+        print(json.dumps({"made": made, "total": cold.steps["total"].output.read(),
+                          "keys_equal": [cold.steps[i].cache_key == cached.steps[i].cache_key
+                                         for i in cold.steps],
+                          "cached": cached.n_cached}))
+        """,
+        env={"ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert out.ret == 0, out.stderr
+    result = json.loads(out.outlines[-1])
+    assert result["made"] == ["work", "work"]  # once a run, at its second step; never for total
+    assert result["total"] == 10 and all(result["keys_equal"]) and result["cached"] == 6

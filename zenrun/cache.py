@@ -1042,11 +1042,13 @@ class KeyTemplate:
     def key(self, parts: dict[str, Any]) -> str:
         """The cache key of ``parts``, whose parts but the holes are those it was made from."""
         a, b, c, d = self._pieces
+        config, inputs = parts["config"], parts["inputs"]
+        # No config and no inputs (a step of literals only): their texts, without the calls.
         return sha256(
             a
-            + canonical_json(parts["config"])
+            + ("null" if config is None else canonical_json(config))
             + b
-            + canonical_json(parts["inputs"])
+            + ("{}" if type(inputs) is dict and not inputs else canonical_json(inputs))
             + c
             + canonical_json(parts["params"])
             + d

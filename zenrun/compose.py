@@ -101,15 +101,18 @@ class Invocation:
                 for position, handle in enumerate(value):
                     yield name, position, handle
 
-    def upstream_ids(self) -> set[str]:
-        ids = set(self.after)  # as upstream_handles() finds them, without a generator per input
+    def upstream_ids(self) -> dict[str, None]:
+        """The ids of the steps it takes inputs from or runs after, each once (a dict's keys):
+        its inputs' in the order it takes them, so that sorting a gather's thousands of ids
+        sorts runs already in order, not a set's shuffle of them."""
+        ids = dict.fromkeys(self.after)  # as upstream_handles() finds them, without a generator per input
         for value in self.inputs.values():
             if type(value) in _LITERALS:
                 continue
             if isinstance(value, OutputHandle):
-                ids.add(value.step_id)
+                ids[value.step_id] = None
             elif isinstance(value, list) and value and all(isinstance(v, OutputHandle) for v in value):
-                ids.update([h.step_id for h in value])
+                ids.update(dict.fromkeys([h.step_id for h in value]))
         return ids
 
 

@@ -93,6 +93,7 @@ _last_run_name = ""
 PREFETCH_MAX = 1024
 PREFETCH_BLOCKED = 32
 _UNKNOWN: Any = object()
+_NO_TEMPLATE_YET: Any = object()  # a step function's first key of a run: made without one
 
 
 class _StepKey(NamedTuple):
@@ -294,7 +295,7 @@ class PipelineExecution:
         # combination found fit to serve this run: the outputs of one step function share one.
         self._fit_outputs: list[tuple[Any, ...]] = []
         # The key text of each step function's steps around what differs between them (see _step_key).
-        self._key_templates: dict[int, tuple[tuple[Any, ...], KeyTemplate | None]] = {}
+        self._key_templates: dict[int, tuple[tuple[Any, ...], Any]] = {}
         self._qualified_names: dict[int, tuple[Any, str]] = {}
         #: What each step function's cache entries record of the environment (see _cache_entry).
         self._environments: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
@@ -866,13 +867,46 @@ class PipelineExecution:
                 error = error or found.error
         return literals, canonical, error
 
+    def _key_inputs(
+        self, invocation: Any
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str | None, str | None]:
+        """:meth:`_literals` and :meth:`_input_digests` in one pass over the inputs (once per
+        step of every run): the literals, their canonical form, the inputs' digests, and why a
+        literal or an input has none."""
+        literals: dict[str, Any] = {}
+        canonical: dict[str, Any] = {}
+        digests: dict[str, Any] = {}
+        refs = self.refs
+        for name, value in invocation.inputs.items():
+            if isinstance(value, OutputHandle):
+                ref = refs[(value.step_id, value.name)]
+                if ref.uses:
+                    break
+                digests[name] = ref.digest
+            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
+                found = [refs[(h.step_id, h.name)] for h in value]
+                if any(ref.uses for ref in found):
+                    break
+                digests[name] = [ref.digest for ref in found]
+            else:
+                literals[name] = value
+                try:
+                    canonical[name] = canonical_json(value, ordered=True)
+                except CanonicalJSONError:
+                    break  # the two passes below say why
+        else:
+            return literals, canonical, digests, None, None
+        # An input whose pickle names project code, or a literal without a JSON form.
+        literals, canonical, literal_error = self._literals(invocation)
+        digests, input_error = self._input_digests(invocation)
+        return literals, canonical, digests, literal_error, input_error
+
     def _step_key(self, invocation: Any) -> _StepKey:
         """The step's literal inputs, code fingerprint, key parts and cache key (None, with
         why, when some dependency has no content form: never cached, never recorded)."""
-        literals, canonical_literals, uncacheable = self._literals(invocation)
+        literals, canonical_literals, input_digests, literal_error, input_error = self._key_inputs(invocation)
         fingerprint = self._code_fingerprint(invocation)
-        input_digests, input_error = self._input_digests(invocation)
-        uncacheable = fingerprint.error or uncacheable or input_error
+        uncacheable = fingerprint.error or literal_error or input_error
         parts = key_parts(
             invocation.step,
             invocation.config,
@@ -905,9 +939,14 @@ class PipelineExecution:
         shared = (step, step.fn, step.name, step.cache_version, tuple(step.output_names), parts["code"])
         known = self._key_templates.get(id(step))
         if known is None or known[0] != shared:
-            template = KeyTemplate.make(parts)
-            known = self._key_templates[id(step)] = (shared, template)
+            # Its first step: no template yet, whose making encodes the parts twice more (a
+            # gather's thousands of inputs; a function called once never needs one).
+            self._key_templates[id(step)] = (shared, _NO_TEMPLATE_YET)
+            return cache_key(parts)
         template = known[1]
+        if template is _NO_TEMPLATE_YET:
+            template = KeyTemplate.make(parts)
+            self._key_templates[id(step)] = (shared, template)
         return cache_key(parts) if template is None else template.key(parts)
 
     def _prefetch(self, step_id: str) -> None:
