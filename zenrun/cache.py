@@ -52,6 +52,9 @@ from zenrun.sources import (
     set_rootdir,
     source_is_current,
 )
+from zenrun.sources import (
+    prepare as prepare_sources,
+)
 from zenrun.sqlitewal import is_damage, is_full
 
 # sqlite3, hashlib and sysconfig are imported in the functions using them: `zenrun --help`
@@ -89,6 +92,13 @@ def _library_roots() -> tuple[str, ...]:
     except Exception:  # pragma: no cover - embedded interpreters without site
         pass
     return tuple(sorted(str(Path(r).resolve()) + os.sep for r in roots if r))
+
+
+def prepare() -> None:
+    """Do now what the first code fingerprint of a process would (find where libraries lie,
+    compile the patterns that find a function's source): a session does as it starts."""
+    _library_roots()
+    prepare_sources()
 
 
 _MEMO_LIMIT = 20_000

@@ -43,6 +43,9 @@ from zenrun.cache import (
     sha256,
     store_identity,
 )
+from zenrun.cache import (
+    prepare as prepare_fingerprints,
+)
 from zenrun.capture import unpark
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.datacheck import DataPolicy, describe, network_reason, own_expiry
@@ -1595,6 +1598,7 @@ def prepare_runs() -> None:
     import pickle  # noqa: F401
 
     prepare_tracking()
+    prepare_fingerprints()
 
 
 def ensure_api_logging() -> None:

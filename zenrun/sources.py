@@ -44,6 +44,13 @@ _DEF_LINE = r"^(\s*def\s)|(\s*async\s+def\s)|(.*(?<!\w)lambda(:|\s))|^(\s*@)"
 _real_folders: dict[str, str] = {}
 
 
+def prepare() -> None:
+    """Compile now the patterns the first look at a function's source compiles (a session
+    does as it starts, not in its first run)."""
+    re.compile(_INSTALLED)
+    re.compile(_DEF_LINE)
+
+
 def real_function(fn: Any) -> Any:
     """``fn`` without its decorators' wrappers (``__wrapped__``, as pytest's ``get_real_func``):
     where the function a user wrote is defined, not a decorator's ``def wrapper`` in another
