@@ -275,3 +275,30 @@ def test_back_to_back_captures_pass_what_is_written_between_them_to_the_terminal
     texts = json.loads(result.errlines[-1])
     assert texts == [{"stdout": f"step {i}\n", "stderr": f"err {i}\n"} for i in range(3)]
     assert result.outlines == [*(f"between {i}" for i in range(3)), "after the block"]
+
+
+LAST_PID = """
+    import json, subprocess, sys
+    from zenrun import capture
+
+    if sys.argv[1:] == ["loadavg"]:  # where ns_last_pid cannot be read
+        capture._LAST_PID_FILES = ("/nonexistent/ns_last_pid", "/proc/loadavg")
+    before = capture._last_pid()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    after = capture._last_pid()
+    print(json.dumps([capture._last_pid_file, before is not None, after != before]))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="Linux's /proc")
+@pytest.mark.parametrize("source", ["ns_last_pid", "loadavg"])
+def test_the_last_pid_changes_when_a_process_is_created(zenrunner, source):
+    script = zenrunner.makepyfile(last_pid=LAST_PID)
+    result = zenrunner.runpython(script, source)
+    assert result.ret == 0, result.stderr
+    used, known, changed = json.loads(result.outlines[-1])
+    if source == "loadavg" or not os.access("/proc/sys/kernel/ns_last_pid", os.R_OK):
+        assert used == "/proc/loadavg"
+    else:
+        assert used == "/proc/sys/kernel/ns_last_pid"
+    assert known and changed  # (other processes of the machine may change it meanwhile too)

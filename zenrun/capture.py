@@ -35,7 +35,8 @@ What a step leaves running writes into no later step's capture ("stray output"):
   runs, and every process the step starts (``subprocess``, ``multiprocessing``,
   a daemon) inherits them. A step during which a process was created (any
   process: the last process id the system gave out, read from
-  ``/proc/loadavg``, changed) therefore hands its spools over to the stray-output
+  ``/proc/sys/kernel/ns_last_pid`` or ``/proc/loadavg``, changed) therefore hands its
+  spools over to the stray-output
   sink, and the next capture gets new ones (in memory: ``memfd_create``): once
   the step has ended and its spool is read, what its leftover processes write
   lands in that retired spool, which no capture reads. The last
@@ -485,7 +486,10 @@ _reusable_pid = 0
 _pid = os.getpid()  # this process's id, kept up to date at forks (a syscall saved at each step)
 _mark: bytes | None = None  # the last pid when the last capture of process _mark_pid ended
 _mark_pid = 0
-_loadavg = -2  # the descriptor of /proc/loadavg (-2: not opened yet, -1: unavailable)
+_last_pid_fd = -2  # the descriptor of _last_pid_file (-2: not opened yet, -1: unavailable)
+#: Where the last pid the system gave out is read, the first of these that opens.
+_LAST_PID_FILES = ("/proc/sys/kernel/ns_last_pid", "/proc/loadavg")
+_last_pid_file = ""
 #: Depth of :func:`back_to_back` blocks (main thread): descriptor captures that end there park.
 _back_to_back = 0
 #: Between two captures of a :func:`back_to_back` block: what descriptors 1 and 2 still point
@@ -549,18 +553,29 @@ def prepare_descriptor_capture() -> None:
 
 def _flush_streams(c_buffers: bool = True) -> None:
     global _fflush
-    out, err = unwrap(sys.stdout), unwrap(sys.stderr)
-    streams = (
-        (out, err)
-        if out is sys.__stdout__ and err is sys.__stderr__
-        else (out, err, sys.__stdout__, sys.__stderr__)
-    )
-    for stream in streams:
+    out, err = sys.stdout, sys.stderr
+    if type(out) is _ThreadStream:
+        out = out._original
+    if type(err) is _ThreadStream:
+        err = err._original
+    if out is sys.__stdout__ and err is sys.__stderr__:  # as the proxies leave them: at every step
         try:
-            if stream is not None:
-                stream.flush()
+            if out is not None:
+                out.flush()
         except Exception:
             pass
+        try:
+            if err is not None:
+                err.flush()
+        except Exception:
+            pass
+    else:
+        for stream in (unwrap(out), unwrap(err), sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except Exception:
+                pass
     if not c_buffers:
         return
     if _fflush is None:  # C's stdio buffers: printf output of an extension
@@ -624,20 +639,28 @@ def _last_pid() -> bytes | None:
     """The last process (or thread) id the system gave out, or None when unknown: a spool
     is kept for the next capture only when no process was created meanwhile, as one could
     hold it (and write on into the next step's output)."""
-    global _loadavg
-    if _loadavg == -2:
-        try:
-            _loadavg = os.open("/proc/loadavg", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            _loadavg = -1
-    if _loadavg < 0:
+    global _last_pid_fd, _last_pid_file
+    if _last_pid_fd == -2:
+        # ns_last_pid (the pid namespace's last pid alone) costs a third of loadavg, which
+        # sums the run queues of every CPU too; loadavg where the former is not readable.
+        for path in _LAST_PID_FILES:
+            try:
+                _last_pid_fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                _last_pid_file = path
+                break
+            except OSError:
+                _last_pid_fd = -1
+    if _last_pid_fd < 0:
         return None
     try:
-        fields = os.pread(_loadavg, 128, 0).split()
+        data = os.pread(_last_pid_fd, 128, 0)
     except OSError:
         return None
-    # Still /proc/loadavg ("0.52 0.58 0.59 2/345 12345"), not another file that a step
-    # which closed descriptors it did not open was given under that number.
+    # Still that file, not another one that a step which closed descriptors it did not open
+    # was given under that number: "12345\n", or loadavg's "0.52 0.58 0.59 2/345 12345".
+    if _last_pid_file == _LAST_PID_FILES[0]:
+        return data if data[-1:] == b"\n" and data[:-1].isdigit() else None
+    fields = data.split()
     return fields[4] if len(fields) == 5 and b"/" in fields[3] else None
 
 
