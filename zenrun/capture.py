@@ -35,9 +35,9 @@ What a step leaves running writes into no later step's capture ("stray output"):
   runs, and every process the step starts (``subprocess``, ``multiprocessing``,
   a daemon) inherits them. A step during which a process was created (any
   process: the last process id the system gave out, read from
-  ``/proc/sys/kernel/ns_last_pid`` or ``/proc/loadavg``, changed) therefore hands its
-  spools over to the stray-output
-  sink, and the next capture gets new ones (in memory: ``memfd_create``): once
+  ``/proc/sys/kernel/ns_last_pid`` or ``/proc/loadavg``, changed) therefore hands
+  its spools over to the stray-output sink, and the next capture gets new ones (in
+  memory: ``memfd_create``): once
   the step has ended and its spool is read, what its leftover processes write
   lands in that retired spool, which no capture reads. The last
   :data:`RETIRED_SPOOLS` retired spools are emptied as captures start (at most
@@ -46,20 +46,20 @@ What a step leaves running writes into no later step's capture ("stray output"):
   created no process (most) are emptied and written into by the next capture:
   no process can hold them. (One spool reused by every step whatever it did, as
   before, put a daemon's output in the captured output of every later step.)
-  Cost: ~20 µs per captured step, a few more when it started a process.
+  Cost: a few µs per captured step, more when it started a process.
+  Spools are opened for appending: a step and the processes it started share the
+  file's offset, which the kernel does not serialize between processes for a memfd,
+  so two writers at once would write at the same offset, one over the other.
 - Between two steps of the local orchestrator (:func:`back_to_back`), descriptors 1 and 2
   stay on the last step's emptied spools, for the next step to take over (fewer system
   calls per step). What reaches them in between is passed on to the terminal as the next
   step starts; a plugin's per-step hook and the debugger run with them on the terminal
   (:func:`unpark`), and the block ends with them there.
-  Spools are opened for appending: a step and the processes it started share the
-  file's offset, which the kernel does not serialize between processes for a memfd,
-  so two writers at once would write at the same offset, one over the other.
 - Not separable: a thread of the process writing to descriptors 1 or 2
   directly (C code, ``os.write``) after its step ended. Descriptors belong to
   the process, so while a later step captures them, such writes are that
-  step's; between steps they reach the terminal. A project with such threads
-  runs with ``--capture=sys``.
+  step's; between steps they reach the terminal (as the next step starts, with the
+  local orchestrator). A project with such threads runs with ``--capture=sys``.
 """
 
 from __future__ import annotations
