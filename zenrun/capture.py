@@ -751,6 +751,17 @@ def _redirect_fds(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]
     return last_pid, redirected
 
 
+def _end_writes(capture: StepCapture) -> None:
+    """What the step wrote goes into its spools (Python's and C's buffers flushed), and its
+    Python writes no longer do (under ``_fd_lock``)."""
+    _flush_streams()
+    capture.fd_spools.clear()
+    if capture.fd_writers:
+        for writer in capture.fd_writers.values():
+            writer.close()  # closefd=False: the spool stays open
+        capture.fd_writers.clear()
+
+
 def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Redirected]) -> None:
     """Put descriptors 1 and 2 back, and move what the spools received to ``capture``.
 
@@ -763,12 +774,7 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
         held = None
     try:
         with _fd_lock:
-            _flush_streams()
-            capture.fd_spools.clear()
-            if capture.fd_writers:
-                for writer in capture.fd_writers.values():
-                    writer.close()  # closefd=False: the spool stays open
-                capture.fd_writers.clear()
+            _end_writes(capture)
             for fd, _name, saved, _spool in redirected:
                 os.dup2(saved, fd)
                 copy = _terminal_streams.pop(fd, None)
@@ -838,12 +844,7 @@ def _park_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Re
     # Parked first: whatever interrupts what follows, unpark() finds the descriptors.
     _parked, _parked_pid = redirected, _pid
     with _fd_lock:
-        _flush_streams()
-        capture.fd_spools.clear()
-        if capture.fd_writers:
-            for writer in capture.fd_writers.values():
-                writer.close()  # closefd=False: the spool stays open
-            capture.fd_writers.clear()
+        _end_writes(capture)
     mark = _parked_mark = _last_pid()
     _mark, _mark_pid = mark, _pid
     sizes = [_ours(spool) for _fd, _name, _saved, spool in redirected]

@@ -798,7 +798,8 @@ class PipelineExecution:
             self._step_finish_hook(step_run=step_run)
 
     def _input_digests(self, invocation: Any) -> tuple[dict[str, Any], str | None]:
-        """The inputs' content hashes for the key, and why one has none.
+        """The inputs' content hashes for the key, and why one has none (the inputs of plain
+        artifacts, the usual case, are read by :meth:`_key_inputs` without this).
 
         An artifact whose pickle names project functions or classes (a
         ``FunctionTransformer(my_fn)``, a project model) behaves as their code
@@ -806,21 +807,6 @@ class PipelineExecution:
         """
         digests: dict[str, Any] = {}
         errors: list[str] = []
-        refs = self.refs
-        for name, value in invocation.inputs.items():  # inputs of plain artifacts: the usual case
-            if isinstance(value, OutputHandle):
-                ref = refs[(value.step_id, value.name)]
-                if ref.uses:
-                    break
-                digests[name] = ref.digest
-            elif isinstance(value, list) and value and isinstance(value[0], OutputHandle):
-                found = [refs[(h.step_id, h.name)] for h in value]
-                if any(ref.uses for ref in found):
-                    break
-                digests[name] = [ref.digest for ref in found]
-        else:
-            return digests, None
-        digests.clear()
 
         def digest(name: str, handle: OutputHandle) -> str:
             ref = self.refs[(handle.step_id, handle.name)]
