@@ -152,3 +152,25 @@ def test_a_caller_waits_for_the_build_in_the_background_rather_than_reading_agai
     assert got == [installed.packages_distributions()] and "pluggy" in got[0]
     installed.build_in_background()  # built already: nothing is read again
     assert reads == ["zenrun-installed-index"]
+
+
+def test_a_process_exits_only_after_the_background_build_ends(tmp_path):
+    # A daemon thread still importing and reading files while the interpreter shuts down
+    # can crash it: a session shorter than the build (a -x stop) waits for it at exit.
+    import subprocess
+
+    done = tmp_path / "built"
+    script = tmp_path / "short_session.py"
+    script.write_text(
+        "import time\n"
+        "from zenrun import installed\n"
+        "def slow_read():\n"
+        "    time.sleep(0.5)\n"
+        f"    open({str(done)!r}, 'w').write('yes')\n"
+        "    return {}\n"
+        "installed._read_index = slow_read\n"
+        "installed.build_in_background()\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert done.read_text() == "yes"

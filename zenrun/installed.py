@@ -12,6 +12,7 @@ files differently: there, importlib's answer).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import sys
 import threading
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # imported when first asked: 13 ms, which `zenrun --help` nee
 
 
 _index_lock = threading.Lock()
+#: Seconds a process exiting waits for the background build (it takes tens of milliseconds).
+_EXIT_WAIT = 10.0
 _index: Mapping[str, list[str]] | None = None
 
 
@@ -58,7 +61,12 @@ def build_in_background() -> None:
     for their next steps. Built meanwhile, it is ready by then.
     """
     if _index is None:
-        threading.Thread(target=_build_quietly, name="zenrun-installed-index", daemon=True).start()
+        thread = threading.Thread(target=_build_quietly, name="zenrun-installed-index", daemon=True)
+        thread.start()
+        # A session shorter than the build (a -x stop) must not exit while the thread still
+        # imports and reads files: a daemon thread in Python code as the interpreter shuts
+        # down can crash it. Waited for at exit, before the modules are torn down.
+        atexit.register(thread.join, _EXIT_WAIT)
 
 
 def _build_quietly() -> None:
