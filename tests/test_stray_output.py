@@ -302,3 +302,42 @@ def test_the_last_pid_changes_when_a_process_is_created(zenrunner, source):
     else:
         assert used == "/proc/sys/kernel/ns_last_pid"
     assert known and changed  # (other processes of the machine may change it meanwhile too)
+
+
+REDIRECTS = """
+    import os
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def hides() -> int:
+        os.write(1, b"fd hides\\n")
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)  # and never puts it back
+        os.close(devnull)
+        return 1
+
+    @step(enable_cache=False)
+    def speaks(x: int) -> int:
+        os.write(1, b"fd speaks\\n")
+        print("python speaks")
+        return x + 1
+
+    @pipeline
+    def redirects():
+        speaks(hides())
+"""
+
+
+def test_a_step_pointing_stdout_elsewhere_does_not_blind_the_next_step(zenrunner):
+    zenrunner.makepyfile(pipeline_redirects=REDIRECTS)
+    result = zenrunner.run("-q", "--capture=fd")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout  # the terminal is the terminal again after the run
+    captured = zenrunner.runpython_c(
+        "import json; from zenrun import get_pipeline; "
+        "print(json.dumps({i: s.captured for i, s in get_pipeline('redirects').last_run.steps.items()}))"
+    )
+    assert json.loads(captured.outlines[-1]) == {
+        "hides": {"stdout": "fd hides\n"},
+        "speaks": {"stdout": "fd speaks\npython speaks\n"},
+    }

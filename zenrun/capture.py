@@ -883,6 +883,12 @@ def _take_parked(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]]
             if size:  # written between the two captures: the terminal's
                 _write_all(saved, os.pread(spool[0], size, 0))
                 os.ftruncate(spool[0], 0)
+        try:  # the last step may have pointed them elsewhere (closed them, a file of its own)
+            for fd, _name, _saved, spool in parked:
+                os.dup2(spool[0], fd)
+        except OSError:
+            unpark()
+            return None
         _parked = None
         for _fd, name, _saved, spool in parked:
             capture.fd_spools[name] = spool[0]
