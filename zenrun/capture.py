@@ -635,6 +635,15 @@ def _ours(spool: tuple[int, int]) -> int | None:
     return stat.st_size if stat.st_ino == spool[1] else None
 
 
+def _size_if_spool(fd: int, spool: tuple[int, int]) -> int | None:
+    """The size of ``spool`` if descriptor ``fd`` points at it, else None."""
+    try:
+        stat = os.fstat(fd)
+    except OSError:
+        return None
+    return stat.st_size if stat.st_ino == spool[1] else None
+
+
 def _last_pid() -> bytes | None:
     """The last process (or thread) id the system gave out, or None when unknown: a spool
     is kept for the next capture only when no process was created meanwhile, as one could
@@ -847,17 +856,19 @@ def _park_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Re
         _end_writes(capture)
     mark = _parked_mark = _last_pid()
     _mark, _mark_pid = mark, _pid
-    sizes = [_ours(spool) for _fd, _name, _saved, spool in redirected]
+    # Read through descriptors 1 and 2 themselves: that they are still the spools (the step
+    # may have closed them, or pointed them at a file of its own) is checked by the same call.
+    sizes = [_size_if_spool(fd, spool) for fd, _name, _saved, spool in redirected]
     if last_pid is None or mark != last_pid or None in sizes:
         _parked = None
         _restore_fds(capture, last_pid, redirected)
         return
-    for (_fd, name, _saved, spool), size in zip(redirected, sizes, strict=True):
+    for (fd, name, _saved, _spool), size in zip(redirected, sizes, strict=True):
         if size:
-            text, dropped = _read_tail(spool[0], size)
+            text, dropped = _read_tail(fd, size)
             capture.buffers[name].dropped += dropped
             capture.buffers[name].write(text)
-            os.ftruncate(spool[0], 0)
+            os.ftruncate(fd, 0)
 
 
 def _take_parked(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]] | None:
@@ -875,20 +886,14 @@ def _take_parked(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]]
         # No look at the last pid here: between two steps only zenrun runs (a plugin's hook
         # unparks first), which starts no process; one started now is seen as this capture
         # ends, as one the step started.
-        sizes = [_ours(spool) for _fd, _name, _saved, spool in parked]
+        sizes = [_size_if_spool(fd, spool) for fd, _name, _saved, spool in parked]
         if None in sizes:
             unpark()
             return None
-        for (_fd, _name, saved, spool), size in zip(parked, sizes, strict=True):
+        for (fd, _name, saved, _spool), size in zip(parked, sizes, strict=True):
             if size:  # written between the two captures: the terminal's
-                _write_all(saved, os.pread(spool[0], size, 0))
-                os.ftruncate(spool[0], 0)
-        try:  # the last step may have pointed them elsewhere (closed them, a file of its own)
-            for fd, _name, _saved, spool in parked:
-                os.dup2(spool[0], fd)
-        except OSError:
-            unpark()
-            return None
+                _write_all(saved, os.pread(fd, size, 0))
+                os.ftruncate(fd, 0)
         _parked = None
         for _fd, name, _saved, spool in parked:
             capture.fd_spools[name] = spool[0]
