@@ -760,6 +760,32 @@ def _redirect_fds(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]
     return last_pid, redirected
 
 
+def _hold_signals() -> Any:
+    """Hold Ctrl-C and SIGTERM back (while descriptors are pointed back); returns the mask to
+    restore, None when it cannot be set."""
+    try:
+        return _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _release_signals(held: Any) -> None:
+    if held is not None:
+        _sigmask(signal.SIG_SETMASK, held)
+
+
+def _point_back(redirected: list[_Redirected]) -> None:
+    """Point each descriptor back at what it was (the terminal) and drop its copy (under
+    ``_fd_lock``)."""
+    for fd, _name, saved, _spool in redirected:
+        os.dup2(saved, fd)
+        copy = _terminal_streams.pop(fd, None)
+        if copy is not None:
+            copy.close()  # closefd=False: ``saved`` is closed next
+        _terminal_fds.pop(fd, None)
+        os.close(saved)
+
+
 def _end_writes(capture: StepCapture) -> None:
     """What the step wrote goes into its spools (Python's and C's buffers flushed), and its
     Python writes no longer do (under ``_fd_lock``)."""
@@ -777,20 +803,11 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
     A spool is kept for the next capture (emptied) when no process was created while the
     step ran; otherwise it is retired: one of them may hold it and write on.
     """
-    try:  # Ctrl-C arrives after this, not in the middle of putting descriptors back
-        held = _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    except (AttributeError, OSError, ValueError):
-        held = None
+    held = _hold_signals()  # Ctrl-C arrives after this, not in the middle of putting descriptors back
     try:
         with _fd_lock:
             _end_writes(capture)
-            for fd, _name, saved, _spool in redirected:
-                os.dup2(saved, fd)
-                copy = _terminal_streams.pop(fd, None)
-                if copy is not None:
-                    copy.close()  # closefd=False: ``saved`` is closed next
-                del _terminal_fds[fd]
-                os.close(saved)
+            _point_back(redirected)
         global _mark, _mark_pid
         _mark, _mark_pid = _last_pid(), _pid
         clean = last_pid is not None and _mark == last_pid and _reusable_pid == _pid
@@ -810,8 +827,7 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
                 else:
                     _retire(spool)  # processes the step started may write on: stray output
     finally:
-        if held is not None:
-            _sigmask(signal.SIG_SETMASK, held)
+        _release_signals(held)
 
 
 @contextmanager
@@ -906,10 +922,7 @@ def unpark() -> None:
     global _parked
     if _parked is None:
         return
-    try:  # Ctrl-C arrives after this, not in the middle of putting descriptors back
-        held = _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    except (AttributeError, OSError, ValueError):
-        held = None
+    held = _hold_signals()  # Ctrl-C arrives after this, not in the middle of putting descriptors back
     try:
         with _fd_lock:
             parked, _parked = _parked, None
@@ -917,13 +930,7 @@ def unpark() -> None:
                 return
             ours = _parked_pid == _pid  # else a forked child's copy: the parent's spools
             _flush_streams()
-            for fd, _name, saved, _spool in parked:
-                os.dup2(saved, fd)
-                copy = _terminal_streams.pop(fd, None)
-                if copy is not None:
-                    copy.close()  # closefd=False: ``saved`` is closed next
-                _terminal_fds.pop(fd, None)
-                os.close(saved)
+            _point_back(parked)
             if not ours:
                 for _fd, _name, _saved, spool in parked:
                     with contextlib.suppress(OSError):
@@ -944,8 +951,7 @@ def unpark() -> None:
                 else:
                     _retire(spool)
     finally:
-        if held is not None:
-            _sigmask(signal.SIG_SETMASK, held)
+        _release_signals(held)
 
 
 # -- capture fixtures: capsys, capsysbinary, capfd, capfdbinary, capteesys -----------------
