@@ -231,6 +231,15 @@ WAITS = """
 """
 
 
+def _captured(zenrunner, pipeline: str) -> dict:
+    """What each step of ``pipeline``'s last run captured, as recorded."""
+    result = zenrunner.runpython_c(
+        "import json; from zenrun import get_pipeline; "
+        f"print(json.dumps({{i: s.captured for i, s in get_pipeline({pipeline!r}).last_run.steps.items()}}))"
+    )
+    return json.loads(result.outlines[-1])
+
+
 def test_a_process_a_per_step_hook_starts_writes_to_the_terminal(zenrunner):
     # The local orchestrator keeps descriptors 1 and 2 on the last step's spools until the
     # next step starts; a plugin's hook in between runs with them on the terminal, so a
@@ -241,11 +250,7 @@ def test_a_process_a_per_step_hook_starts_writes_to_the_terminal(zenrunner):
     assert result.ret == 0, result.stdout + result.stderr
     assert "late from the hook" in result.stdout
     assert "hook after first" in result.stdout and "hook after second" in result.stdout
-    captured = zenrunner.runpython_c(
-        "import json; from zenrun import get_pipeline; "
-        "print(json.dumps({i: s.captured for i, s in get_pipeline('waits').last_run.steps.items()}))"
-    )
-    assert json.loads(captured.outlines[-1]) == {
+    assert _captured(zenrunner, "waits") == {
         "first": {"stdout": "first says hi\n"},
         "second": {"stdout": "second says hi\n"},
     }
@@ -333,11 +338,7 @@ def test_a_step_pointing_stdout_elsewhere_does_not_blind_the_next_step(zenrunner
     result = zenrunner.run("-q", "--capture=fd")
     assert result.ret == 0, result.stdout + result.stderr
     assert "passed" in result.stdout  # the terminal is the terminal again after the run
-    captured = zenrunner.runpython_c(
-        "import json; from zenrun import get_pipeline; "
-        "print(json.dumps({i: s.captured for i, s in get_pipeline('redirects').last_run.steps.items()}))"
-    )
-    assert json.loads(captured.outlines[-1]) == {
+    assert _captured(zenrunner, "redirects") == {
         "hides": {"stdout": "fd hides\n"},
         "speaks": {"stdout": "fd speaks\npython speaks\n"},
     }

@@ -554,28 +554,21 @@ def prepare_descriptor_capture() -> None:
 def _flush_streams(c_buffers: bool = True) -> None:
     global _fflush
     out, err = sys.stdout, sys.stderr
-    if type(out) is _ThreadStream:
+    if type(out) is _ThreadStream:  # (unwrap() without its call: at every step)
         out = out._original
     if type(err) is _ThreadStream:
         err = err._original
-    if out is sys.__stdout__ and err is sys.__stderr__:  # as the proxies leave them: at every step
+    streams = (
+        (out, err)
+        if out is sys.__stdout__ and err is sys.__stderr__
+        else (unwrap(out), unwrap(err), sys.__stdout__, sys.__stderr__)
+    )
+    for stream in streams:
         try:
-            if out is not None:
-                out.flush()
+            if stream is not None:
+                stream.flush()
         except Exception:
             pass
-        try:
-            if err is not None:
-                err.flush()
-        except Exception:
-            pass
-    else:
-        for stream in (unwrap(out), unwrap(err), sys.__stdout__, sys.__stderr__):
-            try:
-                if stream is not None:
-                    stream.flush()
-            except Exception:
-                pass
     if not c_buffers:
         return
     if _fflush is None:  # C's stdio buffers: printf output of an extension
@@ -628,11 +621,7 @@ os.register_at_fork(after_in_child=_forked)
 def _ours(spool: tuple[int, int]) -> int | None:
     """The size of ``spool`` if its descriptor is still that spool (a step may close a
     descriptor it did not open, and the number be given to another file), else None."""
-    try:
-        stat = os.fstat(spool[0])
-    except OSError:
-        return None
-    return stat.st_size if stat.st_ino == spool[1] else None
+    return _size_if_spool(spool[0], spool)
 
 
 def _size_if_spool(fd: int, spool: tuple[int, int]) -> int | None:
