@@ -758,3 +758,38 @@ def test_a_step_function_called_once_makes_no_key_template(zenrunner):
     result = json.loads(out.outlines[-1])
     assert result["made"] == ["work", "work"]  # once a run, at its second step; never for total
     assert result["total"] == 10 and all(result["keys_equal"]) and result["cached"] == 6
+
+
+BINDING = """
+    import sqlite3, sys
+    from zenrun.sqlitewal import bind_directly, enable_wal
+
+    mine = lambda value: b"the program's own"
+    sqlite3.register_adapter(bytes, mine)
+    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    enable_wal(db)  # as every store opens its files
+    bind_directly()  # again: nothing changes
+    adapters = sqlite3.adapters
+    assert adapters[(bytes, sqlite3.PrepareProtocol)] is mine  # the program's adapter is left alone
+    assert (type(None), sqlite3.PrepareProtocol) in adapters
+    db.execute("CREATE TABLE t (a, b)")
+    db.execute("INSERT INTO t VALUES (?, ?)", (None, 1))
+    print(db.execute("SELECT a, typeof(a), b FROM t").fetchall())
+"""
+
+
+def test_none_is_bound_without_an_adapter_lookup_and_as_null(tmp_path):
+    """Opening a store registers adapters that hand ``None`` (and ``bytes``) back as they are:
+    sqlite3 then binds them without the failing attribute lookups of its adapter protocol. A
+    value bound is the same; an adapter the program registered is kept."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "binding.py"
+    script.write_text(textwrap.dedent(BINDING))
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "t.db")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[(None, 'null', 1)]"

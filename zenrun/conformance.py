@@ -314,18 +314,29 @@ class MetadataStoreTests:
     ) -> None:
         run = make_run()
         store.create_run(run)
-        step = make_step("a", status="running", finished=None)
+        given = ArtifactRef(_digest(b"[1, 2]"), 6, "json", "builtins.list", "[1, 2]")
+        step = make_step("a", status="running", finished=None, inputs={"x": [("load", "output", given)]})
         store.record_step(run, step)
         store.flush()
         running = reopen().get_run(run.name)
         assert running is not None and running.steps["a"].status == "running"
-        done = make_step("a", status="failed", error="Traceback: boom")
+        done = make_step(
+            "a",
+            status="failed",
+            error="Traceback: boom",
+            inputs={"x": [("load", "output", given)]},
+            outputs={"partial": b"1"},
+        )
         store.record_step(run, done)
         run.status, run.finished = "failed", time.time()
         store.finish_run(run)
         got = reopen().get_run(run.name)
         assert got is not None and got.status == "failed"
         assert [(s.id, s.status, s.error) for s in got.steps.values()] == [("a", "failed", "Traceback: boom")]
+        # Its inputs and outputs as the later record has them, each once.
+        given_to = [(source, output) for source, output, _ref in got.steps["a"].inputs["x"]]
+        assert given_to == [("load", "output")]
+        assert list(got.steps["a"].outputs) == ["partial"]
 
     def test_flush_calls_before_commit_and_drops_records_when_it_raises(
         self, store: MetadataStore, reopen: Callable[[], MetadataStore]
