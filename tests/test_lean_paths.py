@@ -793,3 +793,43 @@ def test_none_is_bound_without_an_adapter_lookup_and_as_null(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[(None, 'null', 1)]"
+
+
+def test_runs_of_a_session_share_one_view_of_where_data_lies(zenrunner):
+    """Which paths a step may read as data (the project, not libraries, temporary folders
+    or the store) is worked out once per process, not at every run: each run's data policy
+    and each step's recorder share it."""
+    out = zenrunner.runpython(
+        """
+        import json
+        from zenrun import datadeps, pipeline, step
+
+        made = []
+        init = datadeps.Places.__init__
+        datadeps.Places.__init__ = lambda self, *a, **k: made.append(a[0]) or init(self, *a, **k)
+
+        @step
+        def read() -> str:
+            with open("data.txt") as f:
+                return f.read()
+
+        @pipeline
+        def reader():
+            read()
+
+        with open("data.txt", "w") as f:
+            f.write("one")
+        first = reader().run()
+        with open("data.txt", "w") as f:
+            f.write("two")
+        second = reader().run()
+        print(json.dumps({"made": len(made), "values": [first.steps["read"].output.read(),
+                          second.steps["read"].output.read()], "reason": second.steps["read"].cache_reason}))
+        """,
+        env={"ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert out.ret == 0, out.stderr
+    result = json.loads(out.outlines[-1])
+    assert result["made"] == 1, result  # one for the session's two runs and their steps
+    assert result["values"] == ["one", "two"]  # and the file read is still a dependency
+    assert "data.txt" in result["reason"], result

@@ -27,7 +27,6 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.datadeps import (
     DATA_KEY,
     RECORD_VERSION,
-    Ignore,
     Places,
     Tracking,
     evaluate_glob,
@@ -38,6 +37,7 @@ from zenrun.datadeps import (
     list_dir,
     listing_digest,
     parse_duration,
+    places_for,
     signature,
 )
 from zenrun.errors import UsageError
@@ -94,7 +94,7 @@ class DataPolicy:
         if isinstance(root, (str, os.PathLike)):
             exclude.append(os.fspath(root))
         self.exclude = tuple(exclude)
-        self.places = Places(self.rootdir, self.exclude, Ignore(self.ignore))
+        self.places = places_for(self.rootdir, self.exclude, self.ignore)  # as its steps' recorders
         self.network_warning: NetworkWarning | None = config.pluginmanager.get_plugin(
             network_warning_name(config)
         )
