@@ -991,3 +991,28 @@ def test_gc_removes_what_a_killed_writer_left_half_written(zenrunner):
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["gc: removed 1 temporary file(s) of writers that did not finish"])
     assert not idle.exists() and fresh.exists()  # one being written now may still be in use
+
+
+def test_a_run_given_the_id_of_a_run_deleted_by_hand_records_each_input_once(zenrunner):
+    """SQLite gives the id of the latest run again once its row is deleted: a hand edit that
+    deleted only the ``runs`` row leaves that id's input and output rows behind, and the new
+    run's records replace them instead of adding to them."""
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    db = zenrunner.store / "metadata.db"
+    [(last,)] = _sql(db, "SELECT max(id) FROM runs")
+    before = _sql(
+        db, "SELECT step_id, kind, name, count(*) FROM step_io WHERE run_id=? GROUP BY 1, 2, 3", (last,)
+    )
+    assert before and {row[-1] for row in before} == {1}
+    _sql(db, "DELETE FROM runs WHERE id=?", (last,))
+    _sql(db, "DELETE FROM steps WHERE run_id=?", (last,))  # its input and output rows stay
+
+    assert zenrunner.run("-q").ret == 0
+    [(again,)] = _sql(db, "SELECT max(id) FROM runs")
+    assert again == last  # the same id, given again
+    after = _sql(
+        db, "SELECT step_id, kind, name, count(*) FROM step_io WHERE run_id=? GROUP BY 1, 2, 3", (last,)
+    )
+    assert sorted(row[:3] for row in after) == sorted(row[:3] for row in before)
+    assert {row[-1] for row in after} == {1}, after

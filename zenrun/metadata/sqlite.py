@@ -500,7 +500,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 run.name = later_run_name(run.name)
                 continue
             try:
-                self._insert_run(run)
+                leftovers = self._insert_run(run)
             except sqlite3.IntegrityError as exc:  # (its lock already gone: the name is taken)
                 self._release_lock(run.name)
                 if "runs.name" not in str(exc):
@@ -512,12 +512,16 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 if is_full(exc):  # nothing ran yet: the session stops, saying why
                     raise StoreFullError(self.path, str(exc)) from None
                 raise
-            with self._lock:
-                self._io_written[run.id] = set()
+            if not leftovers:
+                with self._lock:
+                    self._io_written[run.id] = set()
             return
         raise UsageError(f"{self.path}: no free run name after {run.name!r} ({_NAME_ATTEMPTS} tried)")
 
-    def _insert_run(self, run: PipelineRun) -> None:
+    def _insert_run(self, run: PipelineRun) -> bool:
+        """Insert ``run``'s row; True when input and output rows of its new id are already
+        there (left by a run deleted by hand, whose id SQLite gives again): its flushes then
+        delete a step's rows before writing them, as for a run of another process."""
         with self._db_lock, self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (name, pipeline, status, started, item_id, enable_cache, "
@@ -541,6 +545,9 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 ),
             )
             run.id = cursor.lastrowid
+            return (
+                db.execute("SELECT 1 FROM step_io WHERE run_id=? LIMIT 1", (run.id,)).fetchone() is not None
+            )
 
     def record_step(self, run: PipelineRun, step_run: StepRun) -> None:
         """Buffer a step's record, as it is now, until the next :meth:`flush`.
