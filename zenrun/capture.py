@@ -805,18 +805,30 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
             if size is None:  # the step closed it: nothing to read, not ours to keep
                 continue
             if size:
-                text, dropped = _read_tail(spool[0], size)
-                capture.buffers[name].dropped += dropped
-                capture.buffers[name].write(text)
+                _take_output(capture, name, spool[0], size)
             with _fd_lock:
-                if clean and name not in _reusable:
-                    if size:
-                        os.ftruncate(spool[0], 0)
-                    _reusable[name] = spool
-                else:
-                    _retire(spool)  # processes the step started may write on: stray output
+                _keep_or_retire(name, spool, size, clean)
     finally:
         _release_signals(held)
+
+
+def _take_output(capture: StepCapture, name: str, fd: int, size: int) -> None:
+    """Move what spool ``fd`` holds (``size`` bytes) into ``capture``'s ``name`` buffer."""
+    text, dropped = _read_tail(fd, size)
+    capture.buffers[name].dropped += dropped
+    capture.buffers[name].write(text)
+
+
+def _keep_or_retire(name: str, spool: tuple[int, int], size: int, clean: bool) -> None:
+    """(Under ``_fd_lock``.) Keep ``spool`` for the next capture of ``name``, emptied, when
+    ``clean`` (no process was created that could hold it) and none is kept yet; else retire
+    it: processes the step started may write on (stray output)."""
+    if clean and name not in _reusable:
+        if size:
+            os.ftruncate(spool[0], 0)
+        _reusable[name] = spool
+    else:
+        _retire(spool)
 
 
 @contextmanager
@@ -870,9 +882,7 @@ def _park_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Re
         return
     for (fd, name, _saved, _spool), size in zip(redirected, sizes, strict=True):
         if size:
-            text, dropped = _read_tail(fd, size)
-            capture.buffers[name].dropped += dropped
-            capture.buffers[name].write(text)
+            _take_output(capture, name, fd, size)
             os.ftruncate(fd, 0)
 
 
@@ -933,12 +943,7 @@ def unpark() -> None:
                 if size:
                     with contextlib.suppress(OSError):
                         _write_all(fd, os.pread(spool[0], size, 0))
-                if clean and name not in _reusable:
-                    if size:
-                        os.ftruncate(spool[0], 0)
-                    _reusable[name] = spool
-                else:
-                    _retire(spool)
+                _keep_or_retire(name, spool, size, clean)
     finally:
         _release_signals(held)
 
