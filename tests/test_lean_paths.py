@@ -833,3 +833,98 @@ def test_runs_of_a_session_share_one_view_of_where_data_lies(zenrunner):
     assert result["made"] == 1, result  # one for the session's two runs and their steps
     assert result["values"] == ["one", "two"]  # and the file read is still a dependency
     assert "data.txt" in result["reason"], result
+
+
+def _record_text(parts):
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
+PARTS = {
+    "format": "2",
+    "step": "pipeline_x.train",
+    "name": "train",
+    "code": "ab" * 32,
+    "cache_version": None,
+    "config": None,
+    "params": {},
+    "inputs": {"x": "cd" * 32},
+    "outputs": ["output"],
+    "deps": {"pipeline_x.train": "ab" * 6, "pipeline_x.helper": "ef" * 6},
+}
+
+
+@pytest.mark.parametrize(
+    "holes",
+    [
+        {},
+        {"data": [{"path": "data/é.csv", "size": 3, "mtime": 1.5}]},
+        {"config": {"lr": 0.1, "layers": [3, 2], "name": "ünï"}, "params": {"seed": "7"}},
+        {"inputs": {"b": "11" * 32, "a": ["22" * 32, "33" * 32]}, "params": {"k": "1", "j": "[1, 2]"}},
+        {"inputs": {}, "params": {"n": "\u2603"}},
+    ],
+)
+def test_the_text_of_key_parts_from_a_template_is_their_json_text(holes):
+    from zenrun.canonical import PartsText
+
+    template = PartsText.make(dict(PARTS))  # a step's parts before it ran: no "data" yet
+    assert template is not None
+    parts = {**PARTS, "data": [], **holes}
+    assert template.text(parts) == _record_text(parts)
+
+
+def test_key_parts_a_template_does_not_fit_are_not_written_from_it():
+    from zenrun.canonical import PartsText
+
+    template = PartsText.make(dict(PARTS))
+    assert template is not None
+    parts = {**PARTS, "data": []}
+    assert template.text({**parts, "code": "ff" * 32}) is None  # a shared part changed
+    assert template.text({**parts, "uncached": "it read a file that changed"}) is None  # a part more
+    assert template.text(dict(PARTS)) is None  # no data: not the record of a step that ran
+    assert template.text({**parts, "deps": {"pipeline_x.train": "00" * 6}}) is None
+    del parts["cache_version"]
+    assert template.text({**parts, "random": "12"}) is None  # as many parts, another one
+    # A shared part whose text holds a hole's marker: no template at all.
+    assert PartsText.make({**PARTS, "name": "\x00config\x00"}) is None
+
+
+def test_key_parts_are_recorded_and_read_back_as_they_were(zenrunner):
+    """Steps of one function record their parts from the run's template: each as its own."""
+    out = zenrunner.runpython(
+        """
+        import json, sqlite3
+        from zenrun import StepConfig, pipeline, step
+
+        class Config(StepConfig):
+            rate: float = 0.5
+
+        @step
+        def source(i: int) -> int:
+            return i
+
+        @step
+        def add(x: int, y: int, config: Config) -> int:
+            return x + y
+
+        @pipeline
+        def grid():
+            for i in range(4):
+                add(source(i), i * 10, config=Config(rate=i / 4))
+
+        run = grid().run()
+        db = sqlite3.connect(".zenrun/metadata.db")
+        texts = dict(db.execute("SELECT step_id, cache_parts FROM steps"))
+        print(json.dumps({
+            "same": all(json.loads(texts[s]) == r.cache_parts for s, r in run.steps.items()),
+            "exact": all(texts[s] == json.dumps(r.cache_parts, sort_keys=True) for s, r in run.steps.items()),
+            "rates": [run.steps[s].cache_parts["config"]["rate"] for s in ("add", "add_2", "add_3", "add_4")],
+            "params": [run.steps[s].cache_parts["params"] for s in ("add", "add_4")],
+        }))
+        """,
+        env={"ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1", "ZENRUN_STORE": ".zenrun"},
+    )
+    assert out.ret == 0, out.stderr
+    result = json.loads(out.outlines[-1])
+    assert result["same"] and result["exact"]
+    assert result["rates"] == [0.0, 0.25, 0.5, 0.75]
+    assert result["params"] == [{"y": "0"}, {"y": "30"}]

@@ -13,6 +13,7 @@ a config is converted.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable
 from json.encoder import (  # type: ignore[attr-defined]
     c_make_encoder,
@@ -175,6 +176,97 @@ _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True, default=_json_default
 )
 _encode = reusable_encode(_ENCODER)
+
+#: ``json.dumps(value, sort_keys=True, default=str)``: the text stores write of a step's key
+#: parts and config (``StepRun.cache_parts``, ``StepRun.config``), its encoder made once.
+record_json = reusable_encode(json.JSONEncoder(sort_keys=True, default=str))
+
+
+class PartsText:
+    """:data:`record_json` of the key parts of the steps of one step function in a run,
+    which differ only in their config, what they read, their inputs and literal parameters
+    (the holes): the text of the rest (code digest, dependencies, names) is made once, and
+    each step's text encodes only the holes, most of them without a call into the encoder.
+
+    Made from one step's parts with :meth:`make`, which returns None when its text would
+    differ from :data:`record_json`'s. :meth:`text` returns None for parts that are not the
+    template's (another set of parts, a shared part changed): the caller encodes them whole.
+    """
+
+    __slots__ = ("_holes", "_pieces", "_shared", "_size", "_values")
+
+    #: The parts that vary between steps of one function, in the order of their text.
+    HOLES = ("config", "data", "inputs", "params")
+
+    def __init__(self, names: tuple[str, ...], values: Any, pieces: tuple[str, ...]) -> None:
+        self._shared = operator.itemgetter(*names)
+        self._values = values
+        self._holes = operator.itemgetter(*self.HOLES)
+        self._size = len(names) + len(self.HOLES)
+        self._pieces = pieces
+
+    @classmethod
+    def make(cls, parts: dict[str, Any]) -> PartsText | None:
+        """The template of ``parts`` (those without ``data`` yet: a step's until it ran)."""
+        names = tuple(name for name in parts if name not in cls.HOLES)
+        if not names:
+            return None
+        marks = {hole: f"\x00{hole}\x00" for hole in cls.HOLES}
+        try:
+            text = record_json({**parts, **marks})
+        except (TypeError, ValueError):
+            return None
+        pieces = []
+        for hole in cls.HOLES:  # sorted, as their texts follow each other
+            mark = encode_basestring_ascii(marks[hole])
+            if text.count(mark) != 1:  # a shared part holds the marker's text: no template
+                return None
+            head, text = text.split(mark)
+            pieces.append(head)
+        template = cls(names, operator.itemgetter(*names)(parts), (*pieces, text))
+        whole = {"data": [], **parts}
+        return template if template.text(whole) == record_json(whole) else None
+
+    def text(self, parts: dict[str, Any]) -> str | None:
+        """:data:`record_json` of ``parts``; None when they are not this template's."""
+        if len(parts) != self._size:
+            return None
+        try:
+            if self._shared(parts) != self._values:
+                return None
+            config, data, inputs, params = self._holes(parts)
+        except KeyError:
+            return None
+        a, b, c, d, e = self._pieces
+        return (
+            a
+            + _hole_text(config)
+            + b
+            + _hole_text(data)
+            + c
+            + _hole_text(inputs)
+            + d
+            + _hole_text(params)
+            + e
+        )
+
+
+def _hole_text(value: Any) -> str:
+    """:data:`record_json` of a hole of :class:`PartsText`: what most holes are (none, an
+    empty list or dict, one input's digest or one parameter's text) without the encoder."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        if len(value) == 1:
+            ((name, text),) = value.items()
+            if type(name) is str and type(text) is str:
+                return "{" + encode_basestring_ascii(name) + ": " + encode_basestring_ascii(text) + "}"
+    elif kind is list and not value:
+        return "[]"
+    return record_json(value)
 
 
 def config_json(config: Any) -> Any:

@@ -46,6 +46,7 @@ from zenrun.cache import (
 from zenrun.cache import (
     prepare as prepare_fingerprints,
 )
+from zenrun.canonical import PartsText
 from zenrun.capture import unpark
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.datacheck import DataPolicy, describe, network_reason, own_expiry
@@ -300,6 +301,7 @@ class PipelineExecution:
         # The key text of each step function's steps around what differs between them (see _step_key).
         self._key_templates: dict[int, tuple[tuple[Any, ...], Any]] = {}
         self._qualified_names: dict[int, tuple[Any, str]] = {}
+        self._parts_texts: dict[int, tuple[Any, Any]] = {}
         #: What each step function's cache entries record of the environment (see _cache_entry).
         self._environments: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
@@ -913,6 +915,19 @@ class PipelineExecution:
         key = self._key(invocation.step, parts) if uncacheable is None else None
         return _StepKey(literals, fingerprint, parts, key, uncacheable)
 
+    def _parts_text(self, step: Any, parts: dict[str, Any]) -> PartsText | None:
+        """The template of the text of the key parts of ``step``'s steps, made at its second
+        step in the run (a function called once never needs one)."""
+        known = self._parts_texts.get(id(step))
+        if known is None or known[0] is not step:
+            self._parts_texts[id(step)] = (step, _NO_TEMPLATE_YET)
+            return None
+        template = known[1]
+        if template is _NO_TEMPLATE_YET:
+            template = PartsText.make(parts)
+            self._parts_texts[id(step)] = (step, template)
+        return cast(PartsText | None, template)
+
     def _qualified_name(self, fn: Any) -> str:
         """The step function's part ``step`` of its keys, once per function and run."""
         known = self._qualified_names.get(id(fn))
@@ -1035,6 +1050,7 @@ class PipelineExecution:
         keyed = self._keys.pop(step_id, None)
         literals, fingerprint, parts, key, uncacheable = keyed or self._step_key(invocation)
         step_run.cache_parts = parts
+        step_run._parts_text = self._parts_text(invocation.step, parts)
         step_run.cache_key = key
         try:
             if enabled and key is not None and self._try_cache(step_run, key):

@@ -99,8 +99,12 @@ def step_record_rows(
     row, its ``step_io`` rows (outputs, then inputs by position) and its ``artifacts`` rows,
     in the column order of zenrun's schema (SQLite and the PostgreSQL plugin share it).
     ``dumps(value, ordered=False)`` is the store's JSON encoder (None for None); logged
-    metadata keeps its logging order (``ordered=True``)."""
+    metadata keeps its logging order (``ordered=True``). The key parts are written as
+    ``json.dumps(parts, sort_keys=True, default=str)`` writes them, from the run's template
+    of their text when it has one."""
     s = step_run
+    parts, template = s.cache_parts, s._parts_text
+    parts_text = None if template is None or parts is None else template.text(parts)
     row = (
         run_id,
         s.id,
@@ -110,7 +114,7 @@ def step_record_rows(
         s.finished,
         dumps(s.config),
         s.cache_key,
-        dumps(s.cache_parts),
+        dumps(parts) if parts_text is None else parts_text,
         storable_text(s.cache_reason),
         storable_text(s.error),
         _json_list(s.upstream),

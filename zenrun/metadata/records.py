@@ -159,6 +159,9 @@ class StepRun:
     """
     settings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Plugin settings by namespace (validated model instances); not stored."""
+    #: The run's template of the text of ``cache_parts`` for the steps of this step function
+    #: (:class:`zenrun.canonical.PartsText`), which stores write instead of encoding it whole.
+    _parts_text: Any = field(default=None, repr=False, compare=False)
 
     duration = property(_duration, doc="Seconds from start to finish, or None.")
 

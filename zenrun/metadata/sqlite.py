@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
-from zenrun.canonical import reusable_encode
+from zenrun.canonical import record_json, reusable_encode
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.metadata.queries import RunQueries
@@ -1207,7 +1207,7 @@ def _remove(path: Path) -> None:
 
 
 # Made once: json.dumps makes an encoder per call, which costs more than a step's record.
-_SORTED = reusable_encode(json.JSONEncoder(sort_keys=True, default=str))
+_SORTED = record_json
 _ORDERED = reusable_encode(json.JSONEncoder(default=str))
 
 
