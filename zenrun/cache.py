@@ -55,7 +55,7 @@ from zenrun.sources import (
 from zenrun.sources import (
     prepare as prepare_sources,
 )
-from zenrun.sqlitewal import is_damage, is_full
+from zenrun.sqlitewal import insert_many, is_damage, is_full, variable_limit
 
 # sqlite3, hashlib and sysconfig are imported in the functions using them: `zenrun --help`
 # loads this module and needs none of that (tests/test_cli.py checks it).
@@ -1429,7 +1429,8 @@ class SqliteCache(Cache):
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", list(pending.items()))
+                rows = list(pending.items())
+                insert_many(self._db, "INSERT OR REPLACE INTO cache", rows, 2, variable_limit(self._db))
                 self._db.execute("COMMIT")
                 self._written += len(pending)
             except BaseException:  # e.g. a full disk: end the transaction, keep the entries

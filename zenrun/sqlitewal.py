@@ -1,11 +1,14 @@
-"""Opening a SQLite file that other zenrun processes may be creating at the same moment.
+"""Opening a SQLite file that other zenrun processes may be creating at the same moment,
+and writing many rows to it at once.
 
-The metadata store and the local artifact store's pack both keep SQLite files in WAL mode;
-their first use races between the workers of ``-n`` and concurrent sessions.
+The metadata store, the cache index and the local artifact store's pack all keep SQLite
+files in WAL mode; their first use races between the workers of ``-n`` and concurrent
+sessions, and each flush writes its rows in a few statements of many rows.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -87,3 +90,57 @@ def is_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and (
         "disk is full" in str(exc) or "disk I/O error" in str(exc)
     )
+
+
+#: Most rows written by one statement of a flush. SQLite compiles each statement text once
+#: per connection, and a statement of many rows is a big program: a process's first flush
+#: of 1,000 steps compiled 256-row statements for 1.5 ms more than it wrote with 64-row
+#: ones, which later flushes write only 3 % slower (0.3 ms per 1,000 steps).
+ROWS_PER_STATEMENT = 64
+#: ... and of a flush of fewer rows than :data:`MANY_ROWS`: compiling a 64-row statement
+#: costs as much as writing 64 rows, which a process's first flush of a 100-step run paid for
+#: each table (about a tenth of the run); 16-row statements write rows as fast.
+ROWS_PER_SMALL_STATEMENT = 16
+MANY_ROWS = 256
+
+
+def rows_per_statement(count: int) -> int:
+    """Most rows a statement of a flush writing ``count`` rows to one table holds."""
+    return ROWS_PER_STATEMENT if count >= MANY_ROWS else ROWS_PER_SMALL_STATEMENT
+
+
+def chunks(count: int, most: int) -> list[tuple[int, int]]:
+    """``(start, size)`` of the statements writing ``count`` rows: ``most`` rows each, the
+    rest in powers of two, so that a few statement texts serve every flush (SQLite keeps
+    each text compiled, and a statement of many rows is a big program)."""
+    found, start = [], 0
+    size = 1 << (max(1, most).bit_length() - 1)
+    while start < count:
+        while size > count - start:
+            size >>= 1
+        found.append((start, size))
+        start += size
+    return found
+
+
+def insert_many(
+    db: Any, head: str, rows: list[tuple[Any, ...]], width: int, max_variables: int, tail: str = ""
+) -> None:
+    """``db.executemany(f"{head} VALUES (?, ...){tail}", rows)``, many rows per statement
+    (at most ``max_variables`` parameters, the connection's limit): SQLite runs each
+    statement with the GIL released, so one per row made the flush thread and the thread
+    scheduling steps hand the GIL to each other for every row, and cost a release and a
+    reacquisition of the GIL per row in any thread."""
+    mark = f"({','.join('?' * width)})"
+    for start, size in chunks(len(rows), min(rows_per_statement(len(rows)), max_variables // width)):
+        chunk = rows[start : start + size]
+        db.execute(
+            f"{head} VALUES {','.join([mark] * size)}{tail}", list(itertools.chain.from_iterable(chunk))
+        )
+
+
+def variable_limit(connection: sqlite3.Connection) -> int:
+    """Most ``?`` in one statement of ``connection`` (999 in SQLite before 3.32, 32766 since)."""
+    import sqlite3
+
+    return connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)

@@ -30,7 +30,7 @@ from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
 from zenrun.protocols import ArtifactStore
-from zenrun.sqlitewal import enable_wal, is_busy, is_damage
+from zenrun.sqlitewal import enable_wal, insert_many, is_busy, is_damage, variable_limit
 from zenrun.threads import leave_signals_to_the_main_thread
 
 # sqlite3, hashlib, tempfile and the thread pool are imported in the functions using them:
@@ -297,10 +297,13 @@ class LocalArtifactStore(ArtifactStore):
                     try:
                         db.execute("BEGIN IMMEDIATE")
                         try:
-                            db.executemany(
-                                "INSERT INTO blobs VALUES (?,?,?) "
-                                "ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
+                            insert_many(
+                                db,
+                                "INSERT INTO blobs",
                                 [(digest, data, now) for digest, data in pending.items()],
+                                3,
+                                variable_limit(db),
+                                " ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
                             )
                             db.execute("COMMIT")
                         except BaseException:

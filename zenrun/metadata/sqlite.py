@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import itertools
 import json
 import os
 import re
@@ -37,7 +36,15 @@ from zenrun.metadata.records import (
 )
 from zenrun.protocols import ANY_ITEM, MetadataStore, later_run_name, step_record_rows
 from zenrun.sources import real_path
-from zenrun.sqlitewal import enable_wal, is_damage, is_full
+from zenrun.sqlitewal import (
+    chunks,
+    enable_wal,
+    insert_many,
+    is_damage,
+    is_full,
+    rows_per_statement,
+    variable_limit,
+)
 
 # sqlite3 and hashlib are imported in the functions using them: `zenrun --help`
 # loads this module and needs none of that (tests/test_cli.py checks it).
@@ -605,21 +612,22 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                     stale[run_id] = [step_id for step_id in step_ids if step_id in written]
                 written.update(step_ids)  # before the commit: a failed one only costs a lookup
         with self._db_lock, self._transaction() as db:
-            _insert_many(
+            insert_many(
                 db,
                 "INSERT OR IGNORE INTO artifacts (digest, size, materializer, type, preview)",
                 artifacts,
                 5,
+                db.max_variables,
             )
             for run_id, step_ids in stale.items():
-                most = min(_rows_per_statement(len(step_ids)), db.max_variables - 1)
-                for start, size in _chunks(len(step_ids), most):
+                most = min(rows_per_statement(len(step_ids)), db.max_variables - 1)
+                for start, size in chunks(len(step_ids), most):
                     db.execute(
                         f"DELETE FROM step_io WHERE run_id=? AND step_id IN ({','.join('?' * size)})",
                         [run_id, *step_ids[start : start + size]],
                     )
-            _insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15)
-            _insert_many(db, "INSERT INTO step_io", io_rows, 8)
+            insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15, db.max_variables)
+            insert_many(db, "INSERT INTO step_io", io_rows, 8, db.max_variables)
 
     def copy_cached_steps(
         self,
@@ -1076,12 +1084,11 @@ class _Guarded:
     :class:`StoreDamagedError` naming the file, not raw tracebacks."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        import sqlite3
 
         self._connection = connection
         self._path = path
         #: Most ``?`` in one statement (999 in SQLite before 3.32, 32766 since).
-        self.max_variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self.max_variables = variable_limit(connection)
 
     @property
     def in_transaction(self) -> bool:
@@ -1155,48 +1162,6 @@ class _GuardedCursor:
 
     def __iter__(self) -> Any:
         return iter(self.fetchall())
-
-
-#: Most rows written by one statement of a flush. SQLite compiles each statement text once
-#: per connection, and a statement of many rows is a big program: a process's first flush
-#: of 1,000 steps compiled 256-row statements for 1.5 ms more than it wrote with 64-row
-#: ones, which later flushes write only 3 % slower (0.3 ms per 1,000 steps).
-_ROWS_PER_STATEMENT = 64
-#: ... and of a flush of fewer rows than :data:`_MANY_ROWS`: compiling a 64-row statement
-#: costs as much as writing 64 rows, which a process's first flush of a 100-step run paid for
-#: each table (about a tenth of the run); 16-row statements write rows as fast.
-_ROWS_PER_SMALL_STATEMENT = 16
-_MANY_ROWS = 256
-
-
-def _rows_per_statement(count: int) -> int:
-    """Most rows a statement of a flush writing ``count`` rows to one table holds."""
-    return _ROWS_PER_STATEMENT if count >= _MANY_ROWS else _ROWS_PER_SMALL_STATEMENT
-
-
-def _chunks(count: int, most: int) -> list[tuple[int, int]]:
-    """``(start, size)`` of the statements writing ``count`` rows: ``most`` rows each, the
-    rest in powers of two, so that a few statement texts serve every flush (SQLite keeps
-    each text compiled, and a statement of many rows is a big program)."""
-    chunks, start = [], 0
-    size = 1 << (max(1, most).bit_length() - 1)
-    while start < count:
-        while size > count - start:
-            size >>= 1
-        chunks.append((start, size))
-        start += size
-    return chunks
-
-
-def _insert_many(db: Any, head: str, rows: list[tuple[Any, ...]], width: int) -> None:
-    """``db.executemany(f"{head} VALUES (?, ...)", rows)``, many rows per statement (as
-    many as the connection's variables allow): SQLite runs each statement with the GIL
-    released, so one per row made the flush thread and the thread scheduling steps hand
-    the GIL to each other for every row."""
-    mark = f"({','.join('?' * width)})"
-    for start, size in _chunks(len(rows), min(_rows_per_statement(len(rows)), db.max_variables // width)):
-        chunk = rows[start : start + size]
-        db.execute(f"{head} VALUES {','.join([mark] * size)}", list(itertools.chain.from_iterable(chunk)))
 
 
 def _remove(path: Path) -> None:
