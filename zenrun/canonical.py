@@ -238,15 +238,16 @@ class PartsText:
         except KeyError:
             return None
         a, b, c, d, e = self._pieces
+        # The usual holes (no config, nothing read, no parameters) without a call.
         return (
             a
-            + _hole_text(config)
+            + ("null" if config is None else _hole_text(config))
             + b
-            + _hole_text(data)
+            + ("[]" if type(data) is list and not data else _hole_text(data))
             + c
             + _hole_text(inputs)
             + d
-            + _hole_text(params)
+            + ("{}" if type(params) is dict and not params else _hole_text(params))
             + e
         )
 

@@ -112,15 +112,15 @@ def step_record_rows(
         s.status,
         s.started,
         s.finished,
-        dumps(s.config),
+        None if s.config is None else dumps(s.config),  # (dumps(None) is None: without the call)
         s.cache_key,
         dumps(parts) if parts_text is None else parts_text,
         storable_text(s.cache_reason),
-        storable_text(s.error),
+        None if s.error is None else storable_text(s.error),
         _json_list(s.upstream),
-        dumps(s.metadata or None, ordered=True),
-        dumps(s.captured or None),
-        dumps(s.plugin_metadata or None),
+        dumps(s.metadata, ordered=True) if s.metadata else None,
+        dumps(s.captured) if s.captured else None,
+        dumps(s.plugin_metadata) if s.plugin_metadata else None,
     )
     io_rows: list[tuple[Any, ...]] = []
     artifacts: list[tuple[Any, ...]] = []
