@@ -928,3 +928,27 @@ def test_key_parts_are_recorded_and_read_back_as_they_were(zenrunner):
     assert result["same"] and result["exact"]
     assert result["rates"] == [0.0, 0.25, 0.5, 0.75]
     assert result["params"] == [{"y": "0"}, {"y": "30"}]
+
+
+@pytest.mark.parametrize("count", [0, 1, 15, 16, 17, 100, 255, 256, 300])
+def test_rows_written_many_per_statement_are_all_written_once_in_order(tmp_path, count):
+    """The metadata store, the cache index and the artifact pack write a flush's rows in a few
+    statements of many rows each (powers of two): every row once, in the order given, with
+    the statement's tail (an upsert) applied to each."""
+    import sqlite3
+
+    from zenrun.sqlitewal import insert_many, variable_limit
+
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    try:
+        db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER, n TEXT)")
+        db.execute("INSERT INTO t VALUES ('k3', -1, 'old')")
+        rows = [(f"k{i}", i, None if i % 2 else "x") for i in range(count)]
+        tail = " ON CONFLICT(k) DO UPDATE SET v=excluded.v, n='again'"
+        insert_many(db, "INSERT INTO t", rows, 3, variable_limit(db), tail)
+        got = db.execute("SELECT k, v, n FROM t ORDER BY rowid").fetchall()
+    finally:
+        db.close()
+    expected = [("k3", 3, "again")] if count > 3 else [("k3", -1, "old")]
+    expected += [row for row in rows if row[0] != "k3"]
+    assert got == expected

@@ -1084,7 +1084,6 @@ class _Guarded:
     :class:`StoreDamagedError` naming the file, not raw tracebacks."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-
         self._connection = connection
         self._path = path
         #: Most ``?`` in one statement (999 in SQLite before 3.32, 32766 since).
