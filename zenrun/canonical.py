@@ -198,9 +198,9 @@ class PartsText:
     #: The parts that vary between steps of one function, in the order of their text.
     HOLES = ("config", "data", "inputs", "params")
 
-    def __init__(self, names: tuple[str, ...], values: Any, pieces: tuple[str, ...]) -> None:
+    def __init__(self, parts: dict[str, Any], names: tuple[str, ...], pieces: tuple[str, ...]) -> None:
         self._shared = operator.itemgetter(*names)
-        self._values = values
+        self._values = self._shared(parts)
         self._holes = operator.itemgetter(*self.HOLES)
         self._size = len(names) + len(self.HOLES)
         self._pieces = pieces
@@ -223,7 +223,7 @@ class PartsText:
                 return None
             head, text = text.split(mark)
             pieces.append(head)
-        template = cls(names, operator.itemgetter(*names)(parts), (*pieces, text))
+        template = cls(parts, names, (*pieces, text))
         whole = {"data": [], **parts}
         return template if template.text(whole) == record_json(whole) else None
 

@@ -106,6 +106,8 @@ class _StepKey(NamedTuple):
     parts: dict[str, Any]
     key: str | None
     uncacheable: str | None
+    #: The run's template of the text of the parts, when the key was made from its template.
+    parts_text: PartsText | None = None
 
 
 class _Flusher:
@@ -299,9 +301,9 @@ class PipelineExecution:
         # combination found fit to serve this run: the outputs of one step function share one.
         self._fit_outputs: list[tuple[Any, ...]] = []
         # The key text of each step function's steps around what differs between them (see _step_key).
+        # ... and of their records' text (one pair per step function: see _key).
         self._key_templates: dict[int, tuple[tuple[Any, ...], Any]] = {}
         self._qualified_names: dict[int, tuple[Any, str]] = {}
-        self._parts_texts: dict[int, tuple[Any, Any]] = {}
         #: What each step function's cache entries record of the environment (see _cache_entry).
         self._environments: dict[tuple[int, tuple[str, ...]], tuple[Any, dict[str, Any]]] = {}
         # Batched lookups of a rerun (see _prefetch): keys computed ahead, the hits found.
@@ -912,21 +914,10 @@ class PipelineExecution:
             parts["random"] = self.random_digest
         if sys.flags.optimize:  # python -O strips asserts: other code, never the plain run's result
             parts["optimize"] = sys.flags.optimize
-        key = self._key(invocation.step, parts) if uncacheable is None else None
-        return _StepKey(literals, fingerprint, parts, key, uncacheable)
-
-    def _parts_text(self, step: Any, parts: dict[str, Any]) -> PartsText | None:
-        """The template of the text of the key parts of ``step``'s steps, made at its second
-        step in the run (a function called once never needs one)."""
-        known = self._parts_texts.get(id(step))
-        if known is None or known[0] is not step:
-            self._parts_texts[id(step)] = (step, _NO_TEMPLATE_YET)
-            return None
-        template = known[1]
-        if template is _NO_TEMPLATE_YET:
-            template = PartsText.make(parts)
-            self._parts_texts[id(step)] = (step, template)
-        return cast(PartsText | None, template)
+        if uncacheable is not None:
+            return _StepKey(literals, fingerprint, parts, None, uncacheable)
+        key, parts_text = self._key(invocation.step, parts)
+        return _StepKey(literals, fingerprint, parts, key, None, parts_text)
 
     def _qualified_name(self, fn: Any) -> str:
         """The step function's part ``step`` of its keys, once per function and run."""
@@ -935,23 +926,25 @@ class PipelineExecution:
             known = self._qualified_names[id(fn)] = (fn, qualified_name(fn))
         return known[1]
 
-    def _key(self, step: Any, parts: dict[str, Any]) -> str:
+    def _key(self, step: Any, parts: dict[str, Any]) -> tuple[str, PartsText | None]:
         """:func:`cache_key` of ``parts``: of the text of the parts that the steps of one step
-        function share (all but config, literals and inputs), made once per run."""
+        function share (all but config, literals and inputs), made once per run; and the
+        template of the text of their records (:class:`PartsText`), made with it."""
         if "config_exact" in parts:  # a config its JSON form does not say whole: the whole key
-            return cache_key(parts)
+            return cache_key(parts), None
         shared = (step, step.fn, step.name, step.cache_version, tuple(step.output_names), parts["code"])
         known = self._key_templates.get(id(step))
         if known is None or known[0] != shared:
-            # Its first step: no template yet, whose making encodes the parts twice more (a
-            # gather's thousands of inputs; a function called once never needs one).
+            # Its first step: no templates yet, whose making encodes the parts twice more (a
+            # gather's thousands of inputs; a function called once never needs them).
             self._key_templates[id(step)] = (shared, _NO_TEMPLATE_YET)
-            return cache_key(parts)
-        template = known[1]
-        if template is _NO_TEMPLATE_YET:
-            template = KeyTemplate.make(parts)
-            self._key_templates[id(step)] = (shared, template)
-        return cache_key(parts) if template is None else template.key(parts)
+            return cache_key(parts), None
+        templates = known[1]
+        if templates is _NO_TEMPLATE_YET:
+            templates = (KeyTemplate.make(parts), PartsText.make(parts))
+            self._key_templates[id(step)] = (shared, templates)
+        template, parts_text = templates
+        return (cache_key(parts) if template is None else template.key(parts)), parts_text
 
     def _prefetch(self, step_id: str) -> None:
         """Look ``step_id`` up together with the next steps whose inputs are known, while
@@ -1048,9 +1041,9 @@ class PipelineExecution:
         if enabled and step_id not in self._keys:
             self._prefetch(step_id)
         keyed = self._keys.pop(step_id, None)
-        literals, fingerprint, parts, key, uncacheable = keyed or self._step_key(invocation)
+        literals, fingerprint, parts, key, uncacheable, parts_text = keyed or self._step_key(invocation)
         step_run.cache_parts = parts
-        step_run._parts_text = self._parts_text(invocation.step, parts)
+        step_run._parts_text = parts_text
         step_run.cache_key = key
         try:
             if enabled and key is not None and self._try_cache(step_run, key):

@@ -1171,13 +1171,12 @@ def _remove(path: Path) -> None:
 
 
 # Made once: json.dumps makes an encoder per call, which costs more than a step's record.
-_SORTED = record_json
 _ORDERED = reusable_encode(json.JSONEncoder(default=str))
 
 
 def _dumps(value: Any, ordered: bool = False) -> str | None:
     """JSON text; keys sorted unless their order means something (metrics: logging order)."""
-    return None if value is None else (_ORDERED if ordered else _SORTED)(value)
+    return None if value is None else (_ORDERED if ordered else record_json)(value)
 
 
 def _snapshot(run_id: Any, s: StepRun) -> tuple[Any, str, StepRun]:
