@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -965,30 +966,47 @@ def test_failed_artifact_write_fails_the_run_and_commits_nothing_dangling(zenrun
     again.no_fnmatch_line("*Using cached version of values*")
 
 
+#: A conftest whose local store's inline pack fails to commit a transaction holding the
+#: artifact ``[1,2,3]``, as SQLite does on a full disk: every such commit with ``DISK_FULL``
+#: set, or only the first one with ``DISK_FULL=once``.
+FAILING_PACK_COMMIT = """
+    import os, sqlite3
+    import zenrun
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    failed = []
+
+    class FailingCommit:
+        def __init__(self, db):
+            self._db = db
+
+        def __getattr__(self, name):
+            return getattr(self._db, name)
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT" and os.environ.get("DISK_FULL") and not (failed and os.environ["DISK_FULL"] == "once"):
+                if self._db.execute("SELECT 1 FROM blobs WHERE data=?", (b"[1,2,3]",)).fetchone():
+                    failed.append(sql)
+                    raise sqlite3.OperationalError("database or disk is full")
+            return self._db.execute(sql, *args)
+
+    class FullDisk(LocalArtifactStore):
+        def _pack(self, create=False):
+            db = super()._pack(create)
+            return None if db is None else FailingCommit(db)
+
+    @zenrun.hookimpl(tryfirst=True)
+    def zenrun_make_artifact_store(config):
+        store = FullDisk(config.store_path / "artifacts", inline_max=1 << 16)
+        config.add_cleanup(store.close)
+        return store
+"""
+
+
 def test_failed_inline_pack_commit_fails_the_run_and_commits_nothing_dangling(zenrunner):
     """The same for small artifacts, kept in the inline pack: its commit fails (a full
     disk) and no record or cache entry points at what it held."""
-    zenrunner.makeconftest("""
-        import errno, os
-        import zenrun
-        from zenrun.artifacts.store import LocalArtifactStore
-
-        class FullDisk(LocalArtifactStore):
-            def _commit_inline(self):
-                if os.environ.get("DISK_FULL") and any(d == b"[1,2,3]" for d in self._inline.values()):
-                    with self._lock:
-                        for digest in list(self._inline):
-                            self._failed[digest] = (self._epoch, OSError(errno.ENOSPC, "No space left on device (simulated)"))
-                            del self._inline[digest]
-                    raise OSError(errno.ENOSPC, "No space left on device (simulated)")
-                return super()._commit_inline()
-
-        @zenrun.hookimpl(tryfirst=True)
-        def zenrun_make_artifact_store(config):
-            store = FullDisk(config.store_path / "artifacts", inline_max=1 << 16)
-            config.add_cleanup(store.close)
-            return store
-    """)
+    zenrunner.makeconftest(FAILING_PACK_COMMIT)
     zenrunner.makepyfile(
         pipeline_disk="""
         from zenrun import pipeline, step
@@ -1008,7 +1026,7 @@ def test_failed_inline_pack_commit_fails_the_run_and_commits_nothing_dangling(ze
     )
     result = zenrunner.run(env={"DISK_FULL": "1"})
     assert result.ret == 1
-    result.fnmatch_lines(["*could not be stored: OSError*No space left on device*"])
+    result.fnmatch_lines(["*could not be stored: OperationalError: database or disk is full*"])
     import sqlite3
 
     with sqlite3.connect(zenrunner.store / "cache.db") as db:
@@ -1024,6 +1042,38 @@ def test_failed_inline_pack_commit_fails_the_run_and_commits_nothing_dangling(ze
     again.no_fnmatch_line("*Using cached version of values*")
     run = read_store(zenrunner.store).get_runs()[-1]
     assert run.steps["total"].output.read() == 6
+
+
+def test_an_inline_pack_commit_failing_once_is_retried_before_the_records_commit(zenrunner):
+    """The pack commits while the records are written; when that commit fails, the
+    artifacts are committed again before any record: the run completes, and its
+    records point at artifacts the pack holds."""
+    zenrunner.makeconftest(FAILING_PACK_COMMIT)
+    zenrunner.makepyfile(
+        pipeline_disk="""
+        from zenrun import pipeline, step
+
+        @step
+        def values() -> list:
+            return [1, 2, 3]
+
+        @step
+        def total(v: list) -> int:
+            return sum(v)
+
+        @pipeline
+        def disk():
+            total(values())
+    """
+    )
+    result = zenrunner.run(env={"DISK_FULL": "once"})
+    assert result.ret == 0, result.stdout.str()
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.status == "completed"
+    assert run.steps["values"].output.read() == [1, 2, 3]
+    assert run.steps["total"].output.read() == 6
+    again = zenrunner.run("-v")
+    again.fnmatch_lines(["*Using cached version of values*"])
 
 
 def test_a_new_store_directory_is_marked_as_pytest_marks_its_cache(zenrunner):
@@ -1399,3 +1449,67 @@ def test_a_deleted_store_identity_file_is_said_and_costs_one_miss(zenrunner):
     assert "identity" not in again.stdout
     run = read_store(zenrunner.store).get_runs()[-1]
     assert {s.status for s in run.steps.values()} == {"cached"}
+
+
+class _CommitFailsOnce:
+    """A pack connection whose first ``COMMIT`` fails, as SQLite's on a full disk."""
+
+    def __init__(self, db, failures):
+        self._db, self._failures = db, failures
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT" and not self._failures:
+            self._failures.append(sql)
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+
+def _packed_digests(root):
+    with contextlib.closing(sqlite3.connect(root / "inline.db")) as db:
+        return {row[0] for row in db.execute("SELECT digest FROM blobs")}
+
+
+def test_begin_sync_commits_small_artifacts_once_its_call_returns(tmp_path):
+    """``begin_sync()`` starts the pack's commit; when its call returns, another
+    connection (a reader after a crash) finds every artifact put before it."""
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    store = LocalArtifactStore(tmp_path / "artifacts", inline_max=1 << 16)
+    try:
+        digests = {store.put(f"value {i}".encode())[0] for i in range(300)}
+        finish = store.begin_sync()
+        store.put(b"put while it commits")  # left for a later commit, never lost
+        finish()
+        assert digests <= _packed_digests(tmp_path / "artifacts")
+        finish()  # a second call (the next store's before_commit) changes nothing
+        store.sync()
+        assert len(_packed_digests(tmp_path / "artifacts")) == 301
+    finally:
+        store.close()
+
+
+def test_a_failed_early_pack_commit_is_made_again_before_begin_sync_returns(tmp_path):
+    """The early commit fails: the call that finishes ``begin_sync`` commits the
+    artifacts again itself before returning, so records committed after it never
+    point at artifacts the pack lacks."""
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    failures: list[str] = []
+
+    class Failing(LocalArtifactStore):
+        def _pack(self, create=False):
+            db = super()._pack(create)
+            return None if db is None else _CommitFailsOnce(db, failures)
+
+    store = Failing(tmp_path / "artifacts", inline_max=1 << 16)
+    try:
+        digest, _ = store.put(b"[1,2,3]")
+        store.begin_sync()()
+        assert failures == ["COMMIT"]
+        assert digest in _packed_digests(tmp_path / "artifacts")
+        assert store.get(digest) == b"[1,2,3]"
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ import textwrap
 import threading
 import types
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -1413,24 +1413,20 @@ class SqliteCache(Cache):
             self._pending[key] = text
 
     def flush(self, before_commit: Any = None) -> None:
-        """Commit buffered entries; ``before_commit`` makes their artifacts durable first."""
+        """Commit buffered entries; ``before_commit`` makes their artifacts durable first
+        (called once they are written, before the commit: the artifacts' fsync overlaps
+        writing them)."""
         with self._lock:
             pending = dict(self._pending)
         if not pending:
             return
-        if before_commit is not None:
-            try:
-                before_commit()
-            except BaseException:  # their artifacts may be missing: never commit these
-                with self._lock:
-                    for key in pending:
-                        self._pending.pop(key, None)
-                raise
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 rows = list(pending.items())
                 insert_many(self._db, "INSERT OR REPLACE INTO cache", rows, 2, variable_limit(self._db))
+                if before_commit is not None:
+                    self._made_durable(before_commit, pending)
                 self._db.execute("COMMIT")
                 self._written += len(pending)
             except BaseException:  # e.g. a full disk: end the transaction, keep the entries
@@ -1442,6 +1438,17 @@ class SqliteCache(Cache):
             for key, value in pending.items():
                 if self._pending.get(key) == value:
                     del self._pending[key]
+
+    def _made_durable(self, before_commit: Callable[[], None], pending: dict[str, str]) -> None:
+        """``before_commit()``; when it raises, the entries ``pending`` are dropped: their
+        artifacts may be missing, so they are never committed."""
+        try:
+            before_commit()
+        except BaseException:
+            with self._lock:
+                for key in pending:
+                    self._pending.pop(key, None)
+            raise
 
     def entries(self) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
         """Every committed and buffered entry (an edited row that is not an entry is left out)."""

@@ -270,6 +270,10 @@ class PipelineExecution:
         self._running_lock = threading.Lock()
         self.flush_error: Exception | None = None
         self._sync = self.artifact_store.sync
+        #: A store that commits its artifacts while the records are written (the local one).
+        self._begin_sync: Callable[..., Callable[[], None]] | None = getattr(
+            self.artifact_store, "begin_sync", None
+        )
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
         # Made right after the item's fixtures ran: what they set in the environment must
@@ -389,6 +393,8 @@ class PipelineExecution:
         checkpoint = self.artifact_store.checkpoint()
         if checkpoint is not None:  # a write lost by this run fails this run only
             self._sync = functools.partial(self.artifact_store.sync, since=checkpoint)  # type: ignore[call-arg]
+            if self._begin_sync is not None:
+                self._begin_sync = functools.partial(self._begin_sync, since=checkpoint)
         self.metadata_store.create_run(run)
         mark = getattr(self.cache, "replay_mark", None)
         if mark is not None and len(self.order) >= REPLAY_MIN_STEPS:
@@ -722,9 +728,13 @@ class PipelineExecution:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
         self._hand_running()
         with self._flush_lock:
-            for flush in (self.cache.flush, self.metadata_store.flush):
+            # The artifacts' commit (an fsync) starts now, and runs while the stores write
+            # their records (the step records first: the most to write); each store's
+            # before_commit waits for it.
+            before_commit = self._begin_sync() if self._begin_sync is not None else self._sync
+            for flush in (self.metadata_store.flush, self.cache.flush):
                 try:
-                    flush(before_commit=self._sync)
+                    flush(before_commit=before_commit)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     self._store_error(exc)
 

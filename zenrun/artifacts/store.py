@@ -322,10 +322,86 @@ class LocalArtifactStore(ArtifactStore):
                         del self._inline[digest]
                         self._failed[digest] = (self._epoch, exc)
             raise
+        self._committed(pending)
+
+    def _committed(self, pending: dict[str, bytes]) -> None:
+        """Forget the inline artifacts ``pending`` once the pack holds them (a digest put
+        again meanwhile is another write, left for the next commit)."""
         with self._lock:
             for digest, data in pending.items():
                 if self._inline.get(digest) is data:
                     del self._inline[digest]
+
+    def begin_sync(self, since: int | None = None) -> Callable[[], None]:
+        """Start :meth:`sync`; the returned call finishes it (and raises as :meth:`sync`).
+
+        The pending small artifacts are written to the pack's transaction now, and the
+        transaction commits (its fsync) on a pool thread while the caller writes the
+        records that point at them: the caller commits those only after the returned
+        call returned. When that early commit fails, the call commits them again as
+        :meth:`sync` does (a damaged pack set aside), and reports what failed.
+        """
+        committing = self._commit_inline_soon()
+
+        def finish() -> None:
+            if committing is not None:
+                committing.exception()  # waited for; what failed is left to sync(), which retries
+            self.sync(since)
+
+        return finish
+
+    def _commit_inline_soon(self) -> Future[None] | None:
+        """The pending inline artifacts inserted in a transaction of the pack, whose commit
+        runs on the pool (the future); None when there are none, or they could not be
+        inserted (:meth:`sync` then writes them, and reports why not)."""
+        with self._lock:
+            pending = dict(self._inline)
+        if not pending:
+            return None
+        now = time.time()
+        db = None
+        self._inline_lock.acquire()  # released by the commit, on the pool thread
+        try:
+            db = self._pack(create=True)
+            assert db is not None
+            db.execute("BEGIN IMMEDIATE")
+            insert_many(
+                db,
+                "INSERT INTO blobs",
+                [(digest, data, now) for digest, data in pending.items()],
+                3,
+                variable_limit(db),
+                " ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
+            )
+            with self._lock:
+                committing = self._start_pool().submit(self._commit_transaction, db, pending)
+        except Exception:
+            with contextlib.suppress(Exception):
+                if db is not None and db.in_transaction:
+                    db.execute("ROLLBACK")
+            self._inline_lock.release()
+            return None
+        except BaseException:
+            self._inline_lock.release()
+            raise
+        return committing
+
+    def _commit_transaction(self, db: sqlite3.Connection, pending: dict[str, bytes]) -> None:
+        """On the pool: commit the pack's transaction holding ``pending`` (its fsync) and
+        release the pack's lock, taken by :meth:`_commit_inline_soon`."""
+        import sqlite3
+
+        try:
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.DatabaseError):
+                        db.execute("ROLLBACK")
+                raise
+        finally:
+            self._inline_lock.release()
+        self._committed(pending)
 
     def _spill(self, digest: str) -> bool:
         """Give an inline artifact its file too (for readers that need a path); False when it

@@ -576,15 +576,14 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     def flush(self, before_commit: Callable[[], None] | None = None) -> None:
         """Write buffered step records in one transaction.
 
-        ``before_commit`` runs after the records are taken and before they
-        are written: the execution passes the artifact store's ``sync``.
+        ``before_commit`` runs once they are written, before the commit (the
+        execution passes what makes the artifact store's writes durable, which
+        runs meanwhile); when it raises, the records are dropped.
         """
         with self._lock:
             pending, self._pending = self._pending, []
         if not pending:
             return
-        if before_commit is not None:
-            before_commit()
         steps, io_rows, artifacts = [], [], []
         latest: dict[tuple[Any, str], Any] = {}  # a later record of a step replaces an earlier one
         for entry in pending:
@@ -628,6 +627,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                     )
             insert_many(db, f"INSERT OR REPLACE INTO steps ({STEP_COLUMNS})", steps, 15, db.max_variables)
             insert_many(db, "INSERT INTO step_io", io_rows, 8, db.max_variables)
+            if before_commit is not None:
+                before_commit()
 
     def copy_cached_steps(
         self,
