@@ -992,7 +992,7 @@ def key_parts(
         "name": step.name,
         "code": fingerprint.digest,
         "cache_version": step.cache_version,
-        "config": config_data if config_data is not None else config_json(config),
+        "config": config_data if config_data is not None or config is None else config_json(config),
         "params": literals,
         "inputs": inputs,
         "outputs": list(step.output_names),

@@ -248,12 +248,14 @@ class PipelineExecution:
             },
             overrides=list(composed.overrides),
         )
-        self.run._steps = {}
+        #: The run's step records (``run.steps``, without its property's call at each use).
+        self._step_runs: dict[str, StepRun] = {}
+        self.run._steps = self._step_runs
         # Records carry their item: under -n the lines of items running together interleave.
         self.log = logging.LoggerAdapter(logger, {"zenrun_item": composed.item_id})
         #: Whether the per-step lines are logged: asked again at each batch of lookups and
         #: after each step that ran (its code may configure logging), not for each line.
-        self._info = self.log.isEnabledFor(logging.INFO)
+        self._info = logger.isEnabledFor(logging.INFO)
         self._tell = False  # the run's own lines are logged (set at start)
         self.refs: dict[tuple[str, str], ArtifactRef] = {}
         self.values: dict[tuple[str, str], Any] = {}
@@ -368,12 +370,16 @@ class PipelineExecution:
 
     def step_cache_enabled(self, step_id: str) -> bool:
         """Run override, then pipeline decorator, then run config / ``.configure``, then ``@step``."""
-        return self._cache_allowed() and _invocation_caches(self.invocations[step_id])
+        if not self._cache_allowed():
+            return False
+        invocation = self.invocations[step_id]
+        enabled = invocation.enable_cache  # (_invocation_caches, inlined: once per step)
+        return bool(enabled) if enabled is not None else invocation.step.enable_cache is not False
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         run = self.run
-        self._info = self.log.isEnabledFor(logging.INFO)
+        self._info = logger.isEnabledFor(logging.INFO)
         run.started = time.time()
         # A body that calls no step (a test doing only its own checks) runs nothing to tell of.
         self._tell = self._info and bool(self.invocations)
@@ -777,13 +783,15 @@ class PipelineExecution:
 
     # -- per step ---------------------------------------------------------------------
     def status(self, step_id: str) -> str | None:
-        step = self.run.steps.get(step_id)
+        step = self._step_runs.get(step_id)
         return step.status if step else None
 
     def blocked(self, step_id: str) -> str | None:
         """The id of a failed or skipped upstream step, if any."""
+        steps = self._step_runs
         for upstream in self.upstream[step_id]:
-            if self.status(upstream) in (FAILED, SKIPPED, PRUNED):
+            step = steps.get(upstream)  # (status(), inlined: once per input of every step)
+            if step is not None and step.status in (FAILED, SKIPPED, PRUNED):
                 return upstream
         return None
 
@@ -962,7 +970,7 @@ class PipelineExecution:
         not once per step. The batch doubles with each hit and is one step (a plain
         lookup) after a miss, so a cold run asks once per step as before. Only hits are
         kept: a step found missing is looked up again when it starts."""
-        self._info = self.log.isEnabledFor(logging.INFO)
+        self._info = logger.isEnabledFor(logging.INFO)
         if self._window <= 1:
             return
         if self._position is None:
@@ -1011,14 +1019,6 @@ class PipelineExecution:
             self._hit_metadata.clear()
             self._verified.clear()
 
-    def _lookup(self, key: str) -> tuple[dict[str, dict[str, Any]] | None, Any]:
-        """The cache entry of ``key`` (prefetched, else looked up now) and, when known,
-        what its computing step logged (``_UNKNOWN``: ask the metadata store)."""
-        entry = self._hits.pop(key, None)
-        if entry is None:
-            return self.cache.lookup(key), _UNKNOWN
-        return entry, self._hit_metadata.pop(key, None)
-
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
 
@@ -1034,14 +1034,14 @@ class PipelineExecution:
             step_id,
             invocation.step.name,
             RUNNING,
+            invocation.config_data,
             started=time.time(),
             upstream=self.upstream[step_id],
             run_name=self.run.name,
             pipeline_name=self.run.pipeline_name,
+            settings=self.step_settings[step_id],
         )
-        step_run.config = invocation.config_data
-        step_run.settings = self.step_settings[step_id]
-        self.run.steps[step_id] = step_run
+        self._step_runs[step_id] = step_run
         if self._info:
             self.log.info("Step %s has started.", step_id)
         if self._step_start_hook is not None:
@@ -1086,7 +1086,7 @@ class PipelineExecution:
         for name in wired:
             literals.pop(name, None)
         # Each step gets literals of its own: mutating one cannot reach another step or run.
-        literals = {name: private_copy(value) for name, value in literals.items()}
+        literals = {name: private_copy(value) for name, value in literals.items()} if literals else {}
         task = StepTask(
             invocation.step,
             step_id,
@@ -1316,7 +1316,13 @@ class PipelineExecution:
         producer_metadata: dict[str, Any] | None = None,
         hook: bool = True,
     ) -> bool:
-        entry, logged = self._lookup(key)
+        # The entry, prefetched or looked up now, and what its computing step logged when
+        # known (_UNKNOWN: the metadata store is asked on a hit).
+        entry = self._hits.pop(key, None)
+        if entry is None:
+            entry, logged = self.cache.lookup(key), _UNKNOWN
+        else:
+            logged = self._hit_metadata.pop(key, None)
         window, self._window = self._window, 1  # until this is a hit: one lookup per step after a miss
         if entry is None:
             return False
@@ -1385,8 +1391,8 @@ class PipelineExecution:
             self._step_finish_hook(step_run=step_run)
 
     def _complete(self, task: StepTask, result: TaskResult) -> StepRun:
-        step_run = self.run.steps[task.step_id]
-        self._info = self.log.isEnabledFor(logging.INFO)
+        step_run = self._step_runs[task.step_id]
+        self._info = logger.isEnabledFor(logging.INFO)
         if result.pid != current_pid():  # given in a worker process: the session's summary shows them too
             for message in result.warnings:
                 logger.warning("%s", message)

@@ -851,7 +851,7 @@ def _execute(
     started = time.time()
     attempts = task.step.retries + 1
     for attempt in range(task.attempt, attempts + 1):
-        recorder = datadeps.recording(task.data)
+        recorder = datadeps.Recorder(task.data) if task.data is not None else None
         trial = task.step_run.settings.get(TRIAL_SETTING) if task.step_run is not None else None
         with step_context(task.step_id, trial) as context, recorder or contextlib.nullcontext():
             try:

@@ -206,6 +206,7 @@ class MaterializerRegistry:
     def __init__(self) -> None:
         self._custom: list[Materializer] = []
         self._builtin: list[Materializer] = [NumpyMaterializer(), JsonMaterializer(), PickleMaterializer()]
+        self._ordered: tuple[Materializer, ...] = tuple(self._builtin)  # ``all``, kept (once per output)
         self._fingerprint: str | None = None
 
     def register(self, materializer: Materializer) -> None:
@@ -216,14 +217,15 @@ class MaterializerRegistry:
                 f"{materializer!r} is not a zenrun.protocols.Materializer: it lacks {missing}"
             )
         self._custom.append(materializer)
+        self._ordered = (*reversed(self._custom), *self._builtin)
         self._fingerprint = None
 
     @property
     def all(self) -> list[Materializer]:
-        return [*reversed(self._custom), *self._builtin]
+        return list(self._ordered)
 
     def for_value(self, value: Any) -> Materializer:
-        for materializer in self.all:
+        for materializer in self._ordered:
             if materializer.can_save(value):
                 return materializer
         raise TypeError(f"no materializer can save a {type(value).__name__}")  # pragma: no cover
