@@ -1513,3 +1513,54 @@ def test_a_failed_early_pack_commit_is_made_again_before_begin_sync_returns(tmp_
         assert store.get(digest) == b"[1,2,3]"
     finally:
         store.close()
+
+
+def test_killed_between_the_cache_and_the_records_commit_the_next_run_reuses_the_steps(zenrunner):
+    """The end of a run commits the artifacts, then the cache index, then the step records:
+    a process killed after the cache's commit and before the records' (here it exits
+    hard at that moment) leaves steps the next run finds in the cache."""
+    zenrunner.makeconftest("""
+        import os
+        import zenrun
+        from zenrun.metadata.sqlite import SqliteMetadataStore
+
+        class DiesBeforeCommitting(SqliteMetadataStore):
+            def flush(self, before_commit=None):
+                def then_die():
+                    if before_commit is not None:
+                        before_commit()
+                    if os.environ.get("DIE_BEFORE_RECORDS"):
+                        os._exit(9)
+
+                return super().flush(before_commit=then_die)
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_metadata_store(config):
+            store = DiesBeforeCommitting(config.store_path / "metadata.db")
+            config.add_cleanup(store.close)
+            return store
+    """)
+    zenrunner.makepyfile(
+        pipeline_two="""
+        from zenrun import pipeline, step
+
+        @step
+        def values() -> list:
+            return [1, 2, 3]
+
+        @step
+        def total(v: list) -> int:
+            return sum(v)
+
+        @pipeline
+        def two():
+            total(values())
+    """
+    )
+    died = zenrunner.run(env={"DIE_BEFORE_RECORDS": "1"})
+    assert died.ret == 9, died.stdout.str()
+    again = zenrunner.run("-v")
+    assert again.ret == 0, again.stdout.str()
+    again.fnmatch_lines(["*Using cached version of values*", "*Using cached version of total*"])
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert run.steps["total"].output.read() == 6

@@ -370,11 +370,7 @@ class PipelineExecution:
 
     def step_cache_enabled(self, step_id: str) -> bool:
         """Run override, then pipeline decorator, then run config / ``.configure``, then ``@step``."""
-        if not self._cache_allowed():
-            return False
-        invocation = self.invocations[step_id]
-        enabled = invocation.enable_cache  # (_invocation_caches, inlined: once per step)
-        return bool(enabled) if enabled is not None else invocation.step.enable_cache is not False
+        return self._cache_allowed() and _invocation_caches(self.invocations[step_id])
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -734,15 +730,29 @@ class PipelineExecution:
         """Commit the buffered records, each only after the artifacts it points at are durable."""
         self._hand_running()
         with self._flush_lock:
-            # The artifacts' commit (an fsync) starts now, and runs while the stores write
-            # their records (the step records first: the most to write); each store's
-            # before_commit waits for it.
-            before_commit = self._begin_sync() if self._begin_sync is not None else self._sync
-            for flush in (self.metadata_store.flush, self.cache.flush):
-                try:
-                    flush(before_commit=before_commit)
-                except Exception as exc:  # e.g. a full disk: the store drops those records
-                    self._store_error(exc)
+            # The artifacts' commit (an fsync) starts now and runs while the stores write
+            # their rows: the step records', then, called as their before_commit, the cache
+            # index's, which commits first (its entries are what the next run reuses).
+            durable = _Once(self._begin_sync() if self._begin_sync is not None else self._sync)
+            cache_flushed = []
+
+            def cache_then_durable() -> None:
+                cache_flushed.append(True)
+                self._flush_cache(durable)
+                durable()  # (done by now) raises when the artifacts are not durable: no record
+
+            try:
+                self.metadata_store.flush(before_commit=cache_then_durable)
+            except Exception as exc:  # e.g. a full disk: the store drops those records
+                self._store_error(exc)
+            if not cache_flushed:  # no record to write (or the store failed before its rows)
+                self._flush_cache(durable)
+
+    def _flush_cache(self, before_commit: Callable[[], None]) -> None:
+        try:
+            self.cache.flush(before_commit=before_commit)
+        except Exception as exc:  # e.g. a full disk: the cache drops those entries
+            self._store_error(exc)
 
     def _hand_running(self) -> None:
         """Give the store the record of each step started since the last flush and still
@@ -1501,6 +1511,28 @@ class PipelineExecution:
         self.metadata_store.record_step(self.run, step_run)
         if hook and self._step_finish_hook is not None:
             self._step_finish_hook(step_run=step_run)
+
+
+class _Once:
+    """``call()`` the first time it is called; later calls return, or raise what it raised
+    (an artifact store's ``sync`` without ``since`` raises a failure only once)."""
+
+    __slots__ = ("call", "done", "error")
+
+    def __init__(self, call: Callable[[], None]) -> None:
+        self.call = call
+        self.error: BaseException | None = None
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            try:
+                self.call()
+            except BaseException as exc:
+                self.error = exc
+        if self.error is not None:
+            raise self.error
 
 
 def _invocation_caches(invocation: Any) -> bool:
