@@ -438,8 +438,9 @@ class MetadataStore(Protocol):
         ...
 
     def flush(self, before_commit: Callable[[], None] | None = None) -> None:
-        """*Required.* Commit buffered records; call ``before_commit()`` (the artifact
-        store's ``sync``) before writing, and drop the records if it raises."""
+        """*Required.* Commit buffered records; call ``before_commit()`` before the commit
+        (it returns once the artifacts the records point at are durable and the cache
+        has committed its entries), and drop the records if it raises."""
         ...
 
     def finish_run(self, run: PipelineRun) -> None:
@@ -720,8 +721,9 @@ class Cache(Protocol):
 
     def flush(self, before_commit: Callable[[], None] | None = None) -> None:
         """Commit what :meth:`put` buffered; called every 0.2 s from a background
-        thread and at the end of each run. Call ``before_commit()`` (the artifact
-        store's ``sync``) first, and drop the buffered entries if it raises.
+        thread and at the end of each run. Call ``before_commit()`` (it returns once
+        the artifacts the entries point at are durable) before the commit, and drop
+        the buffered entries if it raises.
         Default: an unbuffered cache, only ``before_commit()`` is called."""
         if before_commit is not None:
             before_commit()
