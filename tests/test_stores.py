@@ -1003,27 +1003,28 @@ FAILING_PACK_COMMIT = """
 """
 
 
+VALUES_THEN_TOTAL = """
+    from zenrun import pipeline, step
+
+    @step
+    def values() -> list:
+        return [1, 2, 3]
+
+    @step
+    def total(v: list) -> int:
+        return sum(v)
+
+    @pipeline
+    def disk():
+        total(values())
+"""
+
+
 def test_failed_inline_pack_commit_fails_the_run_and_commits_nothing_dangling(zenrunner):
     """The same for small artifacts, kept in the inline pack: its commit fails (a full
     disk) and no record or cache entry points at what it held."""
     zenrunner.makeconftest(FAILING_PACK_COMMIT)
-    zenrunner.makepyfile(
-        pipeline_disk="""
-        from zenrun import pipeline, step
-
-        @step
-        def values() -> list:
-            return [1, 2, 3]
-
-        @step
-        def total(v: list) -> int:
-            return sum(v)
-
-        @pipeline
-        def disk():
-            total(values())
-    """
-    )
+    zenrunner.makepyfile(pipeline_disk=VALUES_THEN_TOTAL)
     result = zenrunner.run(env={"DISK_FULL": "1"})
     assert result.ret == 1
     result.fnmatch_lines(["*could not be stored: OperationalError: database or disk is full*"])
@@ -1049,23 +1050,7 @@ def test_an_inline_pack_commit_failing_once_is_retried_before_the_records_commit
     artifacts are committed again before any record: the run completes, and its
     records point at artifacts the pack holds."""
     zenrunner.makeconftest(FAILING_PACK_COMMIT)
-    zenrunner.makepyfile(
-        pipeline_disk="""
-        from zenrun import pipeline, step
-
-        @step
-        def values() -> list:
-            return [1, 2, 3]
-
-        @step
-        def total(v: list) -> int:
-            return sum(v)
-
-        @pipeline
-        def disk():
-            total(values())
-    """
-    )
+    zenrunner.makepyfile(pipeline_disk=VALUES_THEN_TOTAL)
     result = zenrunner.run(env={"DISK_FULL": "once"})
     assert result.ret == 0, result.stdout.str()
     run = read_store(zenrunner.store).get_runs()[-1]
@@ -1540,23 +1525,7 @@ def test_killed_between_the_cache_and_the_records_commit_the_next_run_reuses_the
             config.add_cleanup(store.close)
             return store
     """)
-    zenrunner.makepyfile(
-        pipeline_two="""
-        from zenrun import pipeline, step
-
-        @step
-        def values() -> list:
-            return [1, 2, 3]
-
-        @step
-        def total(v: list) -> int:
-            return sum(v)
-
-        @pipeline
-        def two():
-            total(values())
-    """
-    )
+    zenrunner.makepyfile(pipeline_disk=VALUES_THEN_TOTAL)
     died = zenrunner.run(env={"DIE_BEFORE_RECORDS": "1"})
     assert died.ret == 9, died.stdout.str()
     again = zenrunner.run("-v")

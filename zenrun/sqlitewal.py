@@ -104,6 +104,19 @@ ROWS_PER_SMALL_STATEMENT = 16
 MANY_ROWS = 256
 
 
+def rollback(db: Any) -> None:
+    """End the open transaction of ``db``, if any, after a failure: a failed one must not
+    poison the connection (an error of the rollback itself is left unsaid, the caller
+    raising the first one)."""
+    import sqlite3
+
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
 def rows_per_statement(count: int) -> int:
     """Most rows a statement of a flush writing ``count`` rows to one table holds."""
     return ROWS_PER_STATEMENT if count >= MANY_ROWS else ROWS_PER_SMALL_STATEMENT

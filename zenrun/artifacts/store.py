@@ -30,7 +30,7 @@ from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.protocols import ArtifactError as ArtifactError  # re-exported: raised by get()
 from zenrun.protocols import ArtifactStore
-from zenrun.sqlitewal import enable_wal, insert_many, is_busy, is_damage, variable_limit
+from zenrun.sqlitewal import enable_wal, insert_many, is_busy, is_damage, rollback, variable_limit
 from zenrun.threads import leave_signals_to_the_main_thread
 
 # sqlite3, hashlib, tempfile and the thread pool are imported in the functions using them:
@@ -297,19 +297,10 @@ class LocalArtifactStore(ArtifactStore):
                     try:
                         db.execute("BEGIN IMMEDIATE")
                         try:
-                            insert_many(
-                                db,
-                                "INSERT INTO blobs",
-                                [(digest, data, now) for digest, data in pending.items()],
-                                3,
-                                variable_limit(db),
-                                " ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
-                            )
+                            _insert_blobs(db, pending, now)
                             db.execute("COMMIT")
                         except BaseException:
-                            if db.in_transaction:
-                                with contextlib.suppress(sqlite3.DatabaseError):
-                                    db.execute("ROLLBACK")
+                            rollback(db)
                             raise
                         break
                     except sqlite3.DatabaseError as exc:
@@ -365,20 +356,12 @@ class LocalArtifactStore(ArtifactStore):
             db = self._pack(create=True)
             assert db is not None
             db.execute("BEGIN IMMEDIATE")
-            insert_many(
-                db,
-                "INSERT INTO blobs",
-                [(digest, data, now) for digest, data in pending.items()],
-                3,
-                variable_limit(db),
-                " ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
-            )
+            _insert_blobs(db, pending, now)
             with self._lock:
                 committing = self._start_pool().submit(self._commit_transaction, db, pending)
         except Exception:
-            with contextlib.suppress(Exception):
-                if db is not None and db.in_transaction:
-                    db.execute("ROLLBACK")
+            if db is not None:
+                rollback(db)
             self._inline_lock.release()
             return None
         except BaseException:
@@ -389,16 +372,11 @@ class LocalArtifactStore(ArtifactStore):
     def _commit_transaction(self, db: sqlite3.Connection, pending: dict[str, bytes]) -> None:
         """On the pool: commit the pack's transaction holding ``pending`` (its fsync) and
         release the pack's lock, taken by :meth:`_commit_inline_soon`."""
-        import sqlite3
-
         try:
-            try:
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    with contextlib.suppress(sqlite3.DatabaseError):
-                        db.execute("ROLLBACK")
-                raise
+            db.execute("COMMIT")
+        except BaseException:
+            rollback(db)
+            raise
         finally:
             self._inline_lock.release()
         self._committed(pending)
@@ -956,6 +934,19 @@ class LocalArtifactStore(ArtifactStore):
                 if self._inline_db is not None:
                     self._inline_db.close()
                     self._inline_db = None
+
+
+def _insert_blobs(db: sqlite3.Connection, pending: dict[str, bytes], now: float) -> None:
+    """Write ``pending`` (digest -> bytes) into the pack's open transaction; a digest it
+    holds already gets its ``stored`` time renewed."""
+    insert_many(
+        db,
+        "INSERT INTO blobs",
+        [(digest, data, now) for digest, data in pending.items()],
+        3,
+        variable_limit(db),
+        " ON CONFLICT(digest) DO UPDATE SET stored=excluded.stored",
+    )
 
 
 def _open_pack(path: str, wal_wait: float = 60.0) -> sqlite3.Connection:

@@ -42,6 +42,7 @@ from zenrun.sqlitewal import (
     insert_many,
     is_damage,
     is_full,
+    rollback,
     rows_per_statement,
     variable_limit,
 )
@@ -1064,20 +1065,9 @@ class _Transaction:
                 self.db.execute("COMMIT")
                 return
             except BaseException:  # e.g. a full disk: leave no transaction open
-                _rollback(self.db)
+                rollback(self.db)
                 raise
-        _rollback(self.db)
-
-
-def _rollback(db: Any) -> None:
-    """End the open transaction, if any: a failed one must not poison the connection."""
-    import sqlite3
-
-    try:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass
+        rollback(self.db)
 
 
 class _Guarded:
