@@ -1533,3 +1533,35 @@ def test_killed_between_the_cache_and_the_records_commit_the_next_run_reuses_the
     again.fnmatch_lines(["*Using cached version of values*", "*Using cached version of total*"])
     run = read_store(zenrunner.store).get_runs()[-1]
     assert run.steps["total"].output.read() == 6
+
+
+def test_a_pack_commit_its_pool_never_ran_leaves_the_pack_usable(tmp_path):
+    """The pack's early commit is queued on the store's pool; a pool shut down with its
+    queue cancelled never runs it: its transaction is ended and the pack's lock
+    released, and the call finishing ``begin_sync`` commits the artifacts itself."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zenrun.artifacts.store import LocalArtifactStore
+
+    store = LocalArtifactStore(tmp_path / "artifacts", inline_max=1 << 16)
+    release = threading.Event()
+    pool = ThreadPoolExecutor(1)
+    try:
+        store._pool = pool
+        pool.submit(release.wait, 30)  # the pool's one thread busy: the commit waits in its queue
+        digest, _ = store.put(b"[1,2,3]")
+        finish = store.begin_sync()
+        pool.shutdown(wait=False, cancel_futures=True)
+        finished = threading.Thread(target=finish, daemon=True)  # (a hung one must not hold the suite)
+        finished.start()
+        finished.join(timeout=20)
+        assert not finished.is_alive(), "begin_sync's call never returned: the pack's lock was never released"
+        assert digest in _packed_digests(tmp_path / "artifacts")
+    finally:
+        release.set()
+        pool.shutdown()
+        store._pool = None
+        if store._inline_lock.acquire(timeout=5):  # else the pack's lock was lost: leave it open
+            store._inline_lock.release()
+            store.close()

@@ -15,6 +15,7 @@ a small step; a batch of rows costs one commit. Readers look in both places.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -332,11 +333,15 @@ class LocalArtifactStore(ArtifactStore):
         call returned. When that early commit fails, the call commits them again as
         :meth:`sync` does (a damaged pack set aside), and reports what failed.
         """
+        from concurrent.futures import CancelledError
+
         committing = self._commit_inline_soon()
 
         def finish() -> None:
-            if committing is not None:
-                committing.exception()  # waited for; what failed is left to sync(), which retries
+            # Waited for: what failed, or never ran, is left to sync(), which commits it.
+            with contextlib.suppress(CancelledError):
+                if committing is not None:
+                    committing.exception()
             self.sync(since)
 
         return finish
@@ -359,6 +364,7 @@ class LocalArtifactStore(ArtifactStore):
             _insert_blobs(db, pending, now)
             with self._lock:
                 committing = self._start_pool().submit(self._commit_transaction, db, pending)
+            committing.add_done_callback(functools.partial(self._commit_cancelled, db))
         except Exception:
             if db is not None:
                 rollback(db)
@@ -368,6 +374,13 @@ class LocalArtifactStore(ArtifactStore):
             self._inline_lock.release()
             raise
         return committing
+
+    def _commit_cancelled(self, db: sqlite3.Connection, committing: Future[None]) -> None:
+        """A commit that never ran (its pool shut down, its queue cancelled): its
+        transaction is ended and the pack's lock released here; sync() commits them."""
+        if committing.cancelled():
+            rollback(db)
+            self._inline_lock.release()
 
     def _commit_transaction(self, db: sqlite3.Connection, pending: dict[str, bytes]) -> None:
         """On the pool: commit the pack's transaction holding ``pending`` (its fsync) and
