@@ -411,6 +411,9 @@ class PipelineExecution:
 
     def finish(self, interrupted: BaseException | None = None) -> PipelineRun:
         run = self.run
+        # The artifacts' commit (an fsync) starts now: it runs under the run's last
+        # bookkeeping and the cache index's rows (see flush).
+        sync_begun = self._begin_sync() if self._begin_sync is not None else None
         with self._running_lock:
             self._running.clear()  # each is recorded here, as it ended
             for step_run in list(run.steps.values()):  # cut short by an interrupt: failed, not running
@@ -441,7 +444,7 @@ class PipelineExecution:
         run.n_steps = len(run.steps)
         run.n_cached = statuses[CACHED]
         run.metrics = compute_metrics(run)
-        self._stop_flusher()
+        self._stop_flusher(sync_begun)
         if self.flush_error is not None:
             self._fail_unstored(run)
         try:
@@ -726,33 +729,21 @@ class PipelineExecution:
             for step_run in run.steps.values():
                 self.metadata_store.record_step(run, step_run)
 
-    def flush(self) -> None:
-        """Commit the buffered records, each only after the artifacts it points at are durable."""
+    def flush(self, sync_begun: Callable[[], None] | None = None) -> None:
+        """Commit the buffered records, each only after the artifacts it points at are durable
+        (``sync_begun``: what finishes making them durable, begun by the caller)."""
         self._hand_running()
         with self._flush_lock:
-            # The artifacts' commit (an fsync) starts now and runs while the stores write
-            # their rows: the step records', then, called as their before_commit, the cache
-            # index's, which commits first (its entries are what the next run reuses).
-            durable = _Once(self._begin_sync() if self._begin_sync is not None else self._sync)
-            cache_flushed = []
-
-            def cache_then_durable() -> None:
-                cache_flushed.append(True)
-                self._flush_cache(durable)
-                durable()  # (done by now) raises when the artifacts are not durable: no record
-
-            try:
-                self.metadata_store.flush(before_commit=cache_then_durable)
-            except Exception as exc:  # e.g. a full disk: the store drops those records
-                self._store_error(exc)
-            if not cache_flushed:  # no record to write (or the store failed before its rows)
-                self._flush_cache(durable)
-
-    def _flush_cache(self, before_commit: Callable[[], None]) -> None:
-        try:
-            self.cache.flush(before_commit=before_commit)
-        except Exception as exc:  # e.g. a full disk: the cache drops those entries
-            self._store_error(exc)
+            if sync_begun is None:  # begun now: the artifacts commit while the cache writes its rows
+                sync_begun = self._begin_sync() if self._begin_sync is not None else self._sync
+            durable = _Once(sync_begun)
+            # The cache index first: should the process die before the step records commit,
+            # its entries are what the next run reuses.
+            for flush in (self.cache.flush, self.metadata_store.flush):
+                try:
+                    flush(before_commit=durable)
+                except Exception as exc:  # e.g. a full disk: the store drops those records
+                    self._store_error(exc)
 
     def _hand_running(self) -> None:
         """Give the store the record of each step started since the last flush and still
@@ -787,9 +778,9 @@ class PipelineExecution:
             f"{type(self.flush_error).__name__}: {self.flush_error}"
         )
 
-    def _stop_flusher(self) -> None:
+    def _stop_flusher(self, sync_begun: Callable[[], None] | None = None) -> None:
         _flusher.remove(self)
-        self.flush()
+        self.flush(sync_begun)
 
     # -- per step ---------------------------------------------------------------------
     def status(self, step_id: str) -> str | None:

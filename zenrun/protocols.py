@@ -439,8 +439,8 @@ class MetadataStore(Protocol):
 
     def flush(self, before_commit: Callable[[], None] | None = None) -> None:
         """*Required.* Commit buffered records; call ``before_commit()`` before the commit
-        (it returns once the artifacts the records point at are durable and the cache
-        has committed its entries), and drop the records if it raises."""
+        (it returns once the artifacts the records point at are durable), and drop the
+        records if it raises."""
         ...
 
     def finish_run(self, run: PipelineRun) -> None:
