@@ -272,7 +272,8 @@ class PipelineExecution:
         self._running_lock = threading.Lock()
         self.flush_error: Exception | None = None
         self._sync = self.artifact_store.sync
-        #: A store that commits its artifacts while the records are written (the local one).
+        #: A store whose artifacts commit while the run ends and the cache writes its rows
+        #: (the local one: see flush).
         self._begin_sync: Callable[..., Callable[[], None]] | None = getattr(
             self.artifact_store, "begin_sync", None
         )
