@@ -37,6 +37,7 @@ from zenrun.canonical import (
     config_json,
     exactness_digest,
     reusable_encode,
+    template_pieces,
 )
 from zenrun.datadeps import DATA_KEY
 from zenrun.deferred import dataclass
@@ -1034,19 +1035,10 @@ class KeyTemplate:
         fixed = {k: v for k, v in parts.items() if k not in ("deps", "data")}
         if not all(hole in fixed for hole in cls.HOLES):
             return None
-        marks = {hole: f"\x00{hole}\x00" for hole in cls.HOLES}
-        try:
-            text = canonical_json({**fixed, **marks})
-        except CanonicalJSONError:
+        pieces = template_pieces(canonical_json, fixed, cls.HOLES)
+        if pieces is None:
             return None
-        pieces = []
-        for hole in cls.HOLES:
-            mark = canonical_json(marks[hole])
-            if text.count(mark) != 1:  # another part holds the marker's text: no template
-                return None
-            head, text = text.split(mark)
-            pieces.append(head)
-        template = cls((pieces[0], pieces[1], pieces[2], text))
+        template = cls((pieces[0], pieces[1], pieces[2], pieces[3]))
         return template if template.key(parts) == cache_key(parts) else None
 
     def key(self, parts: dict[str, Any]) -> str:

@@ -182,6 +182,30 @@ _encode = reusable_encode(_ENCODER)
 record_json = reusable_encode(json.JSONEncoder(sort_keys=True, default=str))
 
 
+def template_pieces(
+    encode: Callable[[Any], str], parts: dict[str, Any], holes: tuple[str, ...]
+) -> list[str] | None:
+    """The text ``encode(parts)`` cut where the values of ``holes`` go: the ``len(holes) + 1``
+    texts before, between and after them (``holes`` in the order the text has them, their
+    values left out). None when ``encode`` fails or a hole's place is not found once (a
+    part holds the marker's text). :class:`PartsText` and the cache's key template are
+    made of these pieces."""
+    marks = {hole: f"\x00{hole}\x00" for hole in holes}
+    try:
+        text = encode({**parts, **marks})
+    except (TypeError, ValueError):
+        return None
+    pieces = []
+    for hole in holes:
+        mark = encode(marks[hole])
+        if text.count(mark) != 1:
+            return None
+        head, text = text.split(mark)
+        pieces.append(head)
+    pieces.append(text)
+    return pieces
+
+
 class PartsText:
     """:data:`record_json` of the key parts of the steps of one step function in a run,
     which differ only in their config, what they read, their inputs and literal parameters
@@ -209,21 +233,10 @@ class PartsText:
     def make(cls, parts: dict[str, Any]) -> PartsText | None:
         """The template of ``parts`` (those without ``data`` yet: a step's until it ran)."""
         names = tuple(name for name in parts if name not in cls.HOLES)
-        if not names:
+        pieces = template_pieces(record_json, parts, cls.HOLES) if names else None
+        if pieces is None:
             return None
-        marks = {hole: f"\x00{hole}\x00" for hole in cls.HOLES}
-        try:
-            text = record_json({**parts, **marks})
-        except (TypeError, ValueError):
-            return None
-        pieces = []
-        for hole in cls.HOLES:  # sorted, as their texts follow each other
-            mark = encode_basestring_ascii(marks[hole])
-            if text.count(mark) != 1:  # a shared part holds the marker's text: no template
-                return None
-            head, text = text.split(mark)
-            pieces.append(head)
-        template = cls(parts, names, (*pieces, text))
+        template = cls(parts, names, tuple(pieces))
         whole = {"data": [], **parts}
         return template if template.text(whole) == record_json(whole) else None
 
