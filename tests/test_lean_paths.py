@@ -376,6 +376,34 @@ def test_the_collector_pauses_while_pipeline_modules_are_imported(zenrunner, inp
     assert out.outlines[-1] == str({"enabled_at_import": False, "enabled_now": True, "import_frozen": True})
 
 
+SET_UP = """
+    import gc
+    from zenrun import pipeline, step
+
+    @step
+    def observe(frozen: bool) -> bool:
+        return frozen
+
+    @pipeline
+    def p(request):
+        made = request.node.session.setup_state  # made as the session set its runs up
+        observe(not any(o is made for o in gc.get_objects()))
+"""
+
+
+def test_what_setting_the_runs_up_made_is_frozen_before_the_first_run(zenrunner):
+    """``zenrun``: the objects made between collection and the first run (the orchestrator,
+    the stores, the session's set-up state) live as long as the session: frozen with what
+    collection made, so that no young pass of the first run walks them."""
+    zenrunner.makepyfile(pipeline_setup=SET_UP)
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    out = zenrunner.runpython(
+        "from zenrun import get_pipeline\nprint(get_pipeline('p').last_run.steps['observe'].output.read())\n"
+    )
+    assert out.outlines[-1] == "True"
+
+
 def test_the_collector_pauses_while_zenrun_imports_its_modules(zenrunner):
     """Python API: ``from zenrun import ...`` imports zenrun's modules (and pydantic) with the
     collector paused (no collection of any generation meanwhile, where Python's thresholds make

@@ -19,11 +19,13 @@ Collection (importing the pipeline modules, and with them scikit-learn, pandas, 
 creates hundreds of thousands of objects and next to no garbage, yet the collector walks
 the whole growing heap a few times meanwhile: a third of what importing such a stack
 costs. The ``zenrun`` command pauses it while it collects (:func:`paused_collector`);
-what collection imported is then frozen with the rest when the pipelines run. ``zenrun``'s
-own names are imported on first use (``from zenrun import step``), also with the collector
-paused: a script that imported scikit-learn first would otherwise pay a full pass over that
-heap (~120 ms) while pydantic and zenrun import. The collector is given back as it was;
-nothing the script made is frozen by it.
+what collection imported is then frozen with the rest when the pipelines run. So is what
+setting the runs up makes next (the orchestrator, the stores, the modules a run uses): the
+first run's young pass walked those few thousand objects otherwise, a millisecond within
+its steps. ``zenrun``'s own names are imported on first use (``from zenrun import step``),
+also with the collector paused: a script that imported scikit-learn first would otherwise
+pay a full pass over that heap (~120 ms) while pydantic and zenrun import. The collector
+is given back as it was; nothing the script made is frozen by it.
 
 The ``zenrun`` command also pauses it while it imports its own modules at start-up
 (:func:`startup_imports`): they make some 100,000 objects and next to no garbage, and the

@@ -617,30 +617,11 @@ def _main(config: Config, session: Session) -> int:
             f"the store {config.store_location} is read-only: it can be listed "
             "(--runs, --show) but runs cannot be recorded; use --store elsewhere"
         )
-    if config.getoption("cache_clear"):
-        config.cache.clear()
-    orchestrator = config.make_orchestrator()
-    config.add_cleanup(install_unhandled_hooks())  # a thread that died: a warning of its pipeline
-    if config.getoption("usepdb") or config.getoption("trace", False):
-        check_orchestrator(config, orchestrator)
-    for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
-        getattr(config, backend)
-    if getattr(orchestrator, "name", None) == "local":  # the steps run here: the store is ready for them
-        open_ahead = getattr(config.artifact_store, "open_ahead", None)
-        if open_ahead is not None:  # a local store
-            store_identity(config.artifact_store)  # a new store's id is made with it, not in a step
-            open_ahead()  # the inline pack, opened while the items set up, not during the first steps
-        from zenrun.execution import start_flusher  # here: pydantic, see _run_item
-
-        start_flusher()  # the thread that commits the runs' records, started before the first run
-    from zenrun.execution import prepare_runs  # here: pydantic, see _run_item
-
-    prepare_runs()  # as the session starts: the first run's time is its steps'
-    session.setup_state = SetupState(config, session.fixturemanager, session)
-    session.run_config_steps = _run_config_steps(config, session.items)
-    warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
-    if warm_up is not None:
-        warm_up()
+    # What setting the runs up makes (the orchestrator, the stores, the modules a run uses)
+    # lives as long as the session, as what collection made: frozen after it too, so that the
+    # first run's young generation holds that run's objects only (zenrun/heap.py).
+    with paused_collector():
+        orchestrator = _set_up_runs(config, session)
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
         run_items_together(session, orchestrator)  # type: ignore[arg-type]  # it has run_many
     for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
@@ -666,6 +647,35 @@ def _main(config: Config, session: Session) -> int:
     if any(r.outcome in (FAILED_OUTCOME, ERROR) for r in session.reports) or session.collection_errors:
         return ExitCode.PIPELINES_FAILED
     return ExitCode.OK
+
+
+def _set_up_runs(config: Config, session: Session) -> Orchestrator:
+    """Make the orchestrator and get the stores ready for the session's runs."""
+    if config.getoption("cache_clear"):
+        config.cache.clear()
+    orchestrator: Orchestrator = config.make_orchestrator()
+    config.add_cleanup(install_unhandled_hooks())  # a thread that died: a warning of its pipeline
+    if config.getoption("usepdb") or config.getoption("trace", False):
+        check_orchestrator(config, orchestrator)
+    for backend in ("artifact_store", "metadata_store", "cache", "materializers"):  # misfits fail here
+        getattr(config, backend)
+    if getattr(orchestrator, "name", None) == "local":  # the steps run here: the store is ready for them
+        open_ahead = getattr(config.artifact_store, "open_ahead", None)
+        if open_ahead is not None:  # a local store
+            store_identity(config.artifact_store)  # a new store's id is made with it, not in a step
+            open_ahead()  # the inline pack, opened while the items set up, not during the first steps
+        from zenrun.execution import start_flusher  # here: pydantic, see _run_item
+
+        start_flusher()  # the thread that commits the runs' records, started before the first run
+    from zenrun.execution import prepare_runs  # here: pydantic, see _run_item
+
+    prepare_runs()  # as the session starts: the first run's time is its steps'
+    session.setup_state = SetupState(config, session.fixturemanager, session)
+    session.run_config_steps = _run_config_steps(config, session.items)
+    warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
+    if warm_up is not None:
+        warm_up()
+    return orchestrator
 
 
 def _failures(session: Session) -> int:
