@@ -404,6 +404,34 @@ def test_what_setting_the_runs_up_made_is_frozen_before_the_first_run(zenrunner)
     assert out.outlines[-1] == "True"
 
 
+def test_worker_processes_forked_as_the_runs_are_set_up_collect_garbage(zenrunner):
+    """``-n 2`` on a store without runs forks its worker processes' parent again as the runs are
+    set up: they inherit the collector on, as the driver has it (a step that drops cycles frees
+    them), and the driver's set-up is frozen all the same."""
+    zenrunner.makepyfile(
+        pipeline_workergc="""
+        import gc, os
+        from zenrun import pipeline, step
+
+        DRIVER = os.environ.setdefault("DRIVER_PID", str(os.getpid()))  # imported by the driver first
+
+        @step
+        def where() -> dict:
+            return {"in_worker": os.getpid() != int(DRIVER), "enabled": gc.isenabled()}
+
+        @pipeline
+        def p():
+            where()
+        """
+    )
+    result = zenrunner.run("-n", "2", "--driver-budget", "0", "-q", inprocess=False)
+    assert result.ret == 0, result.stdout + result.stderr
+    out = zenrunner.runpython(
+        "from zenrun import get_pipeline\nprint(get_pipeline('p').last_run.steps['where'].output.read())\n"
+    )
+    assert out.outlines[-1] == str({"in_worker": True, "enabled": True})
+
+
 def test_the_collector_pauses_while_zenrun_imports_its_modules(zenrunner):
     """Python API: ``from zenrun import ...`` imports zenrun's modules (and pydantic) with the
     collector paused (no collection of any generation meanwhile, where Python's thresholds make

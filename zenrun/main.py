@@ -26,7 +26,7 @@ from zenrun.config.argparsing import non_negative_int
 from zenrun.debugging import QUITTING, check_orchestrator, expect_failure, take_quit_request, take_shown
 from zenrun.errors import ComposeError, ConftestImportFailure, ExitCode, UsageError
 from zenrun.fixtures import FixtureLookupError, SetupState
-from zenrun.heap import freeze_for_exit, freeze_heap, paused_collector, startup_imports
+from zenrun.heap import freeze_for_exit, freeze_heap, freeze_made_since, paused_collector, startup_imports
 from zenrun.hookspec import hookimpl
 from zenrun.lastfailed import cacheshow
 from zenrun.marks import get_marks
@@ -617,11 +617,12 @@ def _main(config: Config, session: Session) -> int:
             f"the store {config.store_location} is read-only: it can be listed "
             "(--runs, --show) but runs cannot be recorded; use --store elsewhere"
         )
-    # What setting the runs up makes (the orchestrator, the stores, the modules a run uses)
-    # lives as long as the session, as what collection made: frozen after it too, so that the
-    # first run's young generation holds that run's objects only (zenrun/heap.py).
-    with paused_collector():
-        orchestrator = _set_up_runs(config, session)
+    orchestrator = _set_up_runs(config, session)
+    # What that made (the orchestrator, the stores, the modules a run uses) lives as long as
+    # the session, as what collection made: frozen too, so that the first run's young
+    # generation holds that run's objects only (zenrun/heap.py). The collector stays on
+    # meanwhile: a worker process forked there would inherit it off.
+    freeze_made_since()
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
         run_items_together(session, orchestrator)  # type: ignore[arg-type]  # it has run_many
     for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
