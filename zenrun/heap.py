@@ -17,15 +17,16 @@ a little later. A threshold the process set itself is kept.
 
 Collection (importing the pipeline modules, and with them scikit-learn, pandas, ...)
 creates hundreds of thousands of objects and next to no garbage, yet the collector walks
-the whole growing heap a few times meanwhile: a third of what importing such a stack
-costs. The ``zenrun`` command pauses it while it collects (:func:`paused_collector`);
-what collection imported is then frozen with the rest when the pipelines run. So is what
-setting the runs up makes next, the orchestrator, the stores and the modules a run uses
+the whole growing heap a few times meanwhile: a third of what importing such a stack costs.
+The ``zenrun`` command pauses it while it collects (:func:`paused_collector`); what
+collection imported is then frozen with the rest when the pipelines run. So is what setting
+the runs up makes next, the orchestrator, the stores and the modules a run uses
 (:func:`freeze_made_since`): the first run's young pass walked those few thousand objects
-otherwise, a millisecond within its steps. ``zenrun``'s own names are imported on first use (``from zenrun import step``),
-also with the collector paused: a script that imported scikit-learn first would otherwise
-pay a full pass over that heap (~120 ms) while pydantic and zenrun import. The collector
-is given back as it was; nothing the script made is frozen by it.
+otherwise, a millisecond within its steps. ``zenrun``'s own names are imported on first use
+(``from zenrun import step``), also with the collector paused: a script that imported
+scikit-learn first would otherwise pay a full pass over that heap (~120 ms) while pydantic
+and zenrun import. The collector is given back as it was; nothing the script made is frozen
+by it.
 
 The ``zenrun`` command also pauses it while it imports its own modules at start-up
 (:func:`startup_imports`): they make some 100,000 objects and next to no garbage, and the
@@ -183,12 +184,15 @@ def paused_collector() -> Iterator[None]:
 
 
 def freeze_made_since() -> None:
-    """Inside a :func:`freeze_heap`, freeze what was made since it (or since the last such
-    call): the ``zenrun`` command calls it once its runs are set up, so that what the set-up
-    made (zenrun's own state, next to no garbage) is not walked by the runs' young passes."""
+    """Inside a :func:`freeze_heap`, freeze what was made since it (or since the last
+    freeze): the ``zenrun`` command calls it once its runs are set up, so that what the
+    set-up made (zenrun's own state, next to no garbage) is not walked by the runs' young
+    passes. Only where no user code ran since: garbage it left would be kept."""
+    global _step_code_ran
     with _lock:
         if _depth:
             gc.freeze()
+            _step_code_ran = _user_code_running > 0
 
 
 @contextlib.contextmanager
