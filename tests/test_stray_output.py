@@ -240,19 +240,76 @@ def _captured(zenrunner, pipeline: str) -> dict:
     return json.loads(result.outlines[-1])
 
 
-def test_a_process_a_per_step_hook_starts_writes_to_the_terminal(zenrunner):
+@pytest.mark.parametrize("verbosity", [["-q"], []], ids=["quiet", "progress-view"])
+def test_a_process_a_per_step_hook_starts_writes_to_the_terminal(zenrunner, verbosity):
     # The local orchestrator keeps descriptors 1 and 2 on the last step's spools until the
     # next step starts; a plugin's hook in between runs with them on the terminal, so a
-    # process it starts writes there, not into a spool, while the next step runs too.
+    # process it starts writes there, not into a spool, while the next step runs too. Also
+    # beside zenrun's progress view, whose own per-step hooks leave them parked.
     zenrunner.makepyfile(pipeline_waits=WAITS)
     zenrunner.makeconftest(HOOK_STARTS)
-    result = zenrunner.run("-q", "--capture=fd")
+    result = zenrunner.run(*verbosity, "--capture=fd")
     assert result.ret == 0, result.stdout + result.stderr
     assert "late from the hook" in result.stdout
     assert "hook after first" in result.stdout and "hook after second" in result.stdout
     assert _captured(zenrunner, "waits") == {
         "first": {"stdout": "first says hi\n"},
         "second": {"stdout": "second says hi\n"},
+    }
+
+
+COUNTS_UNPARKS = """
+    import zenrun.capture, zenrun.execution
+
+    real_unpark = zenrun.capture.unpark
+    unparked = []
+
+    def counting_unpark():
+        if zenrun.capture._parked is not None:  # descriptors parked: pointed back now
+            unparked.append(1)
+        real_unpark()
+
+    zenrun.capture.unpark = zenrun.execution.unpark = counting_unpark
+
+    def zenrun_sessionfinish():
+        with open("unparked", "w") as f:
+            f.write(str(len(unparked)))
+"""
+
+CHATTY_CHAIN = """
+    from zenrun import pipeline, step
+
+    @step(enable_cache=False)
+    def start() -> int:
+        print("start says 0")
+        return 0
+
+    @step(enable_cache=False)
+    def add(x: int) -> int:
+        print(f"add says {x + 1}")
+        return x + 1
+
+    @pipeline
+    def chatty():
+        add(add(add(add(start()))))
+"""
+
+
+def test_the_progress_view_leaves_the_descriptors_parked_between_steps(zenrunner):
+    """With the progress view on (the default output), its per-step hooks run between two
+    steps without pointing descriptors 1 and 2 back at the terminal: the block's end does,
+    once per run; each step still captures only its own output."""
+    zenrunner.makepyfile(pipeline_chatty=CHATTY_CHAIN)
+    zenrunner.makeconftest(COUNTS_UNPARKS)
+    result = zenrunner.run("--capture=fd")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert (zenrunner.path / "unparked").read_text() == "1"
+    assert _captured(zenrunner, "chatty") == {
+        "start": {"stdout": "start says 0\n"},
+        **{
+            f"add{suffix}": {"stdout": f"add says {n}\n"}
+            for n, suffix in enumerate(["", "_2", "_3", "_4"], 1)
+        },
     }
 
 

@@ -90,6 +90,8 @@ from zenrun.logformat import (
     session_formatter,
 )
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 MAX_CAPTURE = 64 * 1024  # characters kept per stream and step
 LOG_FORMAT = DEFAULT_LOG_FORMAT
 STREAMS = ("stdout", "stderr", "log")
@@ -829,6 +831,22 @@ def _keep_or_retire(name: str, spool: tuple[int, int], size: int, clean: bool) -
         _reusable[name] = spool
     else:
         _retire(spool)
+
+
+def keeps_descriptors_parked(function: _F) -> _F:
+    """Mark a per-step hook implementation that may run between two steps of a
+    :func:`back_to_back` block with descriptors 1 and 2 still parked on the last step's
+    spools: it starts no process and writes nothing to those descriptors itself (what it
+    shows goes through zenrun's terminal writer, which writes to the terminal's own copy of
+    them). Other implementations get the terminal's descriptors first (:func:`unpark`)."""
+    function.keeps_descriptors_parked = True  # type: ignore[attr-defined]
+    return function
+
+
+def may_keep_descriptors_parked(function: Any) -> bool:
+    """Whether ``function`` (a hook implementation, bound or not) was marked with
+    :func:`keeps_descriptors_parked`."""
+    return getattr(function, "keeps_descriptors_parked", False) is True
 
 
 @contextmanager

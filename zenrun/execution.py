@@ -47,7 +47,7 @@ from zenrun.cache import (
     prepare as prepare_fingerprints,
 )
 from zenrun.canonical import PartsText
-from zenrun.capture import unpark
+from zenrun.capture import may_keep_descriptors_parked, unpark
 from zenrun.compose import ComposedPipeline, OutputHandle
 from zenrun.datacheck import DataPolicy, describe, network_reason, own_expiry
 from zenrun.datadeps import DATA_KEY
@@ -1540,21 +1540,26 @@ def _implemented(hook: Any) -> Callable[..., Any] | None:
     (what pluggy does for them, at a fraction of the cost), else the hook itself. Either
     way with descriptors 1 and 2 on the terminal: between two steps of the local
     orchestrator they may still be on the last step's spools (:func:`capture.back_to_back`),
-    and a plugin may start a process that writes on after the next step starts."""
+    and a plugin may start a process that writes on after the next step starts; unless
+    every implementation says it needs them not (``capture.keeps_descriptors_parked``:
+    zenrun's progress view), which spares each step ten system calls."""
     impls = hook.get_hookimpls()
     if not impls:
         return None
+    parked_ok = all(may_keep_descriptors_parked(impl.function) for impl in impls)
     if any(impl.hookwrapper or impl.wrapper or set(impl.argnames) - {"step_run"} for impl in impls):
 
         def call_hook(step_run: Any) -> None:
-            unpark()
+            if not parked_ok:
+                unpark()
             hook(step_run=step_run)
 
         return call_hook
     calls = [(impl.function, bool(impl.argnames)) for impl in reversed(impls)]
 
     def call(step_run: Any) -> None:
-        unpark()
+        if not parked_ok:
+            unpark()
         for function, takes_step_run in calls:
             if takes_step_run:
                 function(step_run)

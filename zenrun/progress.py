@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
+from zenrun.capture import keeps_descriptors_parked
 from zenrun.hookspec import hookimpl
 from zenrun.logformat import LogFormatter, log_level_option, session_formatter
 from zenrun.threads import background_thread
@@ -83,12 +84,16 @@ class Progress:
                 self.running.pop(key, None)
                 self.reported.pop(key, None)
 
+    # Between two steps: no process started, and the line shown goes through the terminal
+    # writer, to the terminal's own descriptors: the steps' spools may stay parked.
     @hookimpl
+    @keeps_descriptors_parked
     def zenrun_step_start(self, step_run: Any) -> None:
         with self.lock:
             self.running[(step_run.run_name, step_run.id)] = time.monotonic()
 
     @hookimpl
+    @keeps_descriptors_parked
     def zenrun_step_finish(self, step_run: Any) -> None:
         key = (step_run.run_name, step_run.id)
         with self.lock:
