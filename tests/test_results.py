@@ -719,6 +719,35 @@ def test_progress_line_on_a_terminal_is_redrawn_in_place_and_not_broken(zenrunne
     assert 2 <= redraws <= 2 * (4 * elapsed + 4), (redraws, elapsed)  # status + clear per tick
 
 
+def test_progress_line_of_many_fast_steps_is_drawn_a_few_times_a_second(zenrunner, run_on_a_terminal):
+    """On a TTY, a chain of 300 fast steps redraws the line as often as slow steps do (four
+    times a second at most), not once per step."""
+    zenrunner.makepyfile(
+        pipeline_fast="""
+        from zenrun import pipeline, step
+
+        @step(enable_cache=False)
+        def start() -> int:
+            return 0
+
+        @step(enable_cache=False)
+        def add(x: int) -> int:
+            return x + 1
+
+        @pipeline
+        def fast():
+            value = start()
+            for _ in range(299):
+                value = add(value)
+    """
+    )
+    returncode, output, elapsed = run_on_a_terminal()
+    assert returncode == 0, output
+    assert "1 passed" in output, output
+    redraws = len(re.findall(r"\r(?!\n)", output))  # not the pty's \r\n line ends
+    assert redraws <= 2 * (4 * elapsed + 4), (redraws, elapsed)  # status + clear per tick
+
+
 def test_progress_line_under_n_names_the_item_of_each_running_step(zenrunner, run_on_a_terminal):
     zenrunner.makepyfile(
         pipeline_naps="""

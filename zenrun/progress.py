@@ -46,6 +46,7 @@ class Progress:
         self.running: dict[tuple[str, str], float] = {}  # (run, step id) -> start (monotonic)
         self.reported: dict[tuple[str, str], float] = {}  # -> when its last slow line was written
         self.last_step = ""
+        self.drawn = 0.0  # when the line was last drawn (monotonic)
         self.lock = threading.Lock()
         self.stop = threading.Event()
         # The line updated in place needs a terminal and the plain (not -v, not -q) output.
@@ -102,7 +103,10 @@ class Progress:
             if step_run.run_name in self.runs:
                 self.runs[step_run.run_name][2] += 1
             self.last_step = step_run.id
-        self.show()
+        if self.in_place:
+            now = time.monotonic()
+            if now - self.drawn >= TICK:  # a chain of fast steps: not a write to the terminal each
+                self.show(now)
 
     @hookimpl
     def zenrun_sessionfinish(self) -> None:
@@ -125,11 +129,15 @@ class Progress:
             names = ", ".join(running[:2]) + (f" +{len(running) - 2}" if len(running) > 2 else "")
             return f" [{done}/{total}] {names or self.last_step} {fmt_elapsed(elapsed)}"
 
-    def show(self) -> None:
+    def show(self, now: float | None = None) -> None:
+        """Draw the line in place: on each tick, and as a step ends unless it was drawn less
+        than a tick ago (four times a second at most)."""
         if self.in_place:
-            text = self.status_text(time.monotonic())
+            now = time.monotonic() if now is None else now
+            text = self.status_text(now)
             if text:
                 self.tw.status(text)
+                self.drawn = now
 
     def slow_lines(self, now: float) -> list[str]:
         """A line for each step past the threshold, once, then every :data:`REPEAT` seconds."""
