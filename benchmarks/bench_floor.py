@@ -10,9 +10,11 @@ figure in a fresh process and a fresh store, bytecode caching on as users have i
   persisted), per step; the session's start (the first run of the process: configuration,
   plugins, opening the stores) is timed apart by ``bench.py``, on a one-step pipeline;
   also the process's CPU time per step (all threads), which the machine's load does not inflate;
-- **zenrun, CLI**: ``zenrun`` on a project holding the n-step chain, capture on (the default,
-  ``--capture=fd``), cold, per step: the run's duration as recorded in the store / n; its CPU
-  time: (the process's CPU time - that of a one-step project) / (n - 1);
+- **zenrun, CLI**: ``zenrun -q`` on a project holding the n-step chain, capture on (the
+  default, ``--capture=fd``), cold, per step: the run's duration as recorded in the store / n;
+  its CPU time: (the process's CPU time - that of a one-step project) / (n - 1);
+- **zenrun, CLI, default output**: the same without ``-q`` (the progress view's per-step
+  hooks on; its output a pipe, not a terminal), the recorded duration / n;
 - **floor, fsync per file**: n small files each written to a temporary file, fsync'd and
   renamed into place on 8 threads (zenrun's artifact store before small artifacts were
   packed), then n rows inserted into SQLite (WAL) in one transaction;
@@ -146,10 +148,10 @@ def chain():
 """
 
 
-def _cli_wall(n: int) -> tuple[float, float]:
+def _cli_wall(n: int, quiet: bool = True) -> tuple[float, float]:
     """The run's duration as recorded (wall seconds, from its start to its end, in the
-    process) and the process's CPU seconds (user + system) of ``zenrun`` on a new project
-    with an n-step chain."""
+    process) and the process's CPU seconds (user + system) of ``zenrun`` (``-q`` when
+    ``quiet``) on a new project with an n-step chain."""
     with tempfile.TemporaryDirectory(prefix="zenrun-bench-floor-cli-") as tmp:
         project = Path(tmp)
         (project / "zenrun.toml").write_text("[tool.zenrun]\n")
@@ -157,7 +159,7 @@ def _cli_wall(n: int) -> tuple[float, float]:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "zenrun", "-q", "--store", str(project / "store")],
+            [sys.executable, "-m", "zenrun", *(["-q"] if quiet else []), "--store", str(project / "store")],
             cwd=project,
             env=_env(),
             capture_output=True,
@@ -197,7 +199,7 @@ def main() -> None:
     )
     print("-" * 100)
     for n in args.steps:
-        keys = ("api", "api_cpu", "cli", "cli_cpu", "session", *MODES)
+        keys = ("api", "api_cpu", "cli", "cli_cpu", "cli_default", "session", *MODES)
         figures: dict[str, list[float]] = {k: [] for k in keys}
         for _ in range(args.repeat):
             per_step, cpu, session = zenrun_api(n)
@@ -207,6 +209,7 @@ def main() -> None:
             wall, cpu = zenrun_cli(n)
             figures["cli"].append(wall)
             figures["cli_cpu"].append(cpu)
+            figures["cli_default"].append(_cli_wall(n, quiet=False)[0] / n)
             for mode in MODES:
                 figures[mode].append(plain(n, mode) / n)
 
@@ -216,11 +219,13 @@ def main() -> None:
 
         api = statistics.median(figures["api"]) * 1000
         cli = statistics.median(figures["cli"]) * 1000
+        cli_default = statistics.median(figures["cli_default"]) * 1000
         print(
             f"{n:>5} steps: zenrun API {fig('api')} [<= 0.1 {'ok' if api <= 0.1 else 'MISSED'}] "
             f"(CPU of the process {fig('api_cpu')}), "
             f"CLI with capture {fig('cli')} [<= 0.1 {'ok' if cli <= 0.1 else 'MISSED'}] "
-            f"(CPU {fig('cli_cpu')})"
+            f"(CPU {fig('cli_cpu')}), "
+            f"without -q {fig('cli_default')} [<= 0.1 {'ok' if cli_default <= 0.1 else 'MISSED'}]"
         )
         print(
             f"             floor: fsync per file {fig('fsync')}, durable at the end (syncfs) "

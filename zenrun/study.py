@@ -28,6 +28,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
+from zenrun.capture import keeps_descriptors_parked
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, get_marks
@@ -589,6 +590,7 @@ class TrialSteps:
         self.by_run = by_run  # run name -> its trial: the session's, kept up to date by it
 
     @hookimpl
+    @keeps_descriptors_parked  # bookkeeping only: no process, nothing written
     def zenrun_step_start(self, step_run: StepRun) -> None:
         handle = self.by_run.get(step_run.run_name or "")
         if handle is not None:
