@@ -97,15 +97,19 @@ class Progress:
     @keeps_descriptors_parked
     def zenrun_step_finish(self, step_run: Any) -> None:
         key = (step_run.run_name, step_run.id)
+        last = False
         with self.lock:
             self.running.pop(key, None)
             self.reported.pop(key, None)
-            if step_run.run_name in self.runs:
-                self.runs[step_run.run_name][2] += 1
+            counts = self.runs.get(step_run.run_name)
+            if counts is not None:
+                counts[2] += 1
+                last = counts[2] >= counts[3]
             self.last_step = step_run.id
         if self.in_place:
             now = time.monotonic()
-            if now - self.drawn >= TICK:  # a chain of fast steps: not a write to the terminal each
+            # A chain of fast steps: not a write to the terminal each; its last count shows.
+            if last or now - self.drawn >= TICK:
                 self.show(now)
 
     @hookimpl
@@ -131,7 +135,7 @@ class Progress:
 
     def show(self, now: float | None = None) -> None:
         """Draw the line in place: on each tick, and as a step ends unless it was drawn less
-        than a tick ago (four times a second at most)."""
+        than a tick ago (four times a second at most) and the run has steps left."""
         if self.in_place:
             now = time.monotonic() if now is None else now
             text = self.status_text(now)
