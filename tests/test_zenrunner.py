@@ -63,6 +63,22 @@ def test_inprocess_imports_project_modules_afresh(zenrunner, tmp_path_factory):
     assert "pipeline_demo" not in sys.modules
 
 
+def test_inprocess_runs_a_rewritten_module_of_the_same_size_and_second(zenrunner, monkeypatch):
+    """A test process that writes bytecode (no PYTHONDONTWRITEBYTECODE, as on a fresh machine):
+    a project file rewritten at the same size and mtime second is imported from source in the
+    next in-process run, not from the .pyc the first one would have written."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    path = zenrunner.makepyfile(pipeline_demo=PIPELINE.format(value=1))
+    stamp = os.stat(path).st_mtime_ns
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+    assert sys.dont_write_bytecode is False  # given back as it was
+    zenrunner.makepyfile(pipeline_demo=PIPELINE.format(value=3))  # the same size
+    os.utime(path, ns=(stamp, stamp))  # and the same second, however slow the machine
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*got 3*"])
+
+
 def test_inprocess_options_env_and_exit_codes(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINE.format(value=1))
     assert zenrunner.runzenrun_inprocess("--collect-only").ret == 0

@@ -855,6 +855,11 @@ def _isolated(
     saved_path, saved_meta_path = list(sys.path), list(sys.meta_path)
     saved_cwd, saved_env = os.getcwd(), dict(os.environ)
     saved_argv = list(sys.argv)
+    # As PYTHONDONTWRITEBYTECODE=1 in a subprocess's environment: a project file the test
+    # rewrites within the same second and at the same size must not be imported again from
+    # the .pyc its first run wrote (Python checks the source's mtime in whole seconds).
+    saved_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     loggers = [logging.getLogger(), logging.getLogger("zenrun")]
     saved_logging = [(lg, list(lg.handlers), lg.level, lg.propagate, lg.disabled) for lg in loggers]
     os.environ.clear()
@@ -869,6 +874,7 @@ def _isolated(
         os.environ.clear()
         os.environ.update(saved_env)
         sys.argv = saved_argv
+        sys.dont_write_bytecode = saved_bytecode
         sys.path[:] = saved_path
         sys.meta_path[:] = saved_meta_path
         for logger, handlers, level, propagate, disabled in saved_logging:
