@@ -630,23 +630,29 @@ def test_closed_stdout_ends_the_reporter_quietly(zenrunner):
     assert run.status == "completed"
     assert len(run.steps) == 21 and all(s.status == "completed" for s in run.steps.values())
 
-    # `zenrun --runs | head -0`: the reader is gone before zenrun writes anything
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zenrun", "--runs"],
-        cwd=zenrunner.path,
-        env=zenrunner.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        proc.stdout.close()
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0 and not stderr, stderr.decode()
+    # `zenrun --runs | head -0`: the reader is gone before zenrun writes anything; with the
+    # output buffered (a pipe, as on a machine without PYTHONUNBUFFERED) and unbuffered
+    for unbuffered in (False, True):
+        env = zenrunner.env()
+        env.pop("PYTHONUNBUFFERED", None)
+        if unbuffered:
+            env["PYTHONUNBUFFERED"] = "1"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zenrun", "--runs"],
+            cwd=zenrunner.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            proc.stdout.close()
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert (unbuffered, proc.returncode, stderr.decode()) == (unbuffered, 0, "")
 
 
 def test_verbose_item_blocks_start_with_the_item_id(zenrunner):

@@ -262,7 +262,9 @@ class _ThreadStream:
         if _current() is None and not self._closed:
             try:
                 self._original.flush()
-            except (BrokenPipeError, ValueError):
+            except BrokenPipeError:  # as a write finds it (output buffered: a pipe, no -u)
+                self._stop()
+            except ValueError:  # closed
                 self._closed = True
 
     def isatty(self) -> bool:
