@@ -1425,6 +1425,11 @@ def _choose(driver, dropdown, text):
     _wait(driver, lambda: text in driver.find_element(By.ID, dropdown).text)
 
 
+def _four(items):
+    """``items`` once there are four of them (a chart or table still being drawn: None)."""
+    return items if items and len(items) == 4 else None
+
+
 def _chart(driver, element_id, body):
     """``body`` run on the document of a compare chart's frame (``doc``; null until drawn)."""
     return _js(
@@ -1912,10 +1917,11 @@ def test_compare_charts_of_hostile_names_and_values_in_the_viewer_and_the_static
         served = f"http://127.0.0.1:{port}/"
         _wait_for(served, proc)
         browser.get(f"{served}compare?pipeline=evil")
-        # (each read waits: the charts' callback redraws the frames the page opened with)
-        check(_wait(browser, lambda: _chart(browser, "compare-ranking", _ITEMS)))
+        # (each read waits for the four: the charts' callback redraws the frames the page
+        # opened with, which a loaded machine may show first with fewer items)
+        check(_wait(browser, lambda: _four(_chart(browser, "compare-ranking", _ITEMS))))
         # the table best first, as the ranking (NaN, inf: last); it may come after the charts
-        check(_wait(browser, lambda: _column(browser, "item")[:4]))
+        check(_wait(browser, lambda: _four(_column(browser, "item")[:4])))
         _wait(browser, lambda: _chart(browser, "compare-ranking", _MARKS) == [4, 1])
         _wait(browser, lambda: len(_chart(browser, "compare-graph", _ITEMS) or []) == 4)
         assert "7 without a numeric" in _text(browser, "compare-graph")
