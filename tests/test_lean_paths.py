@@ -986,25 +986,40 @@ def test_key_parts_are_recorded_and_read_back_as_they_were(zenrunner):
     assert result["params"] == [{"y": "0"}, {"y": "30"}]
 
 
+@pytest.mark.parametrize("on_main_thread", [True, False], ids=["main-thread", "other-thread"])
 @pytest.mark.parametrize("count", [0, 1, 15, 16, 17, 100, 255, 256, 300])
-def test_rows_written_many_per_statement_are_all_written_once_in_order(tmp_path, count):
+def test_rows_written_many_per_statement_are_all_written_once_in_order(tmp_path, count, on_main_thread):
     """The metadata store, the cache index and the artifact pack write a flush's rows in a few
-    statements of many rows each (powers of two): every row once, in the order given, with
-    the statement's tail (an upsert) applied to each."""
+    statements of many rows each (powers of two), or, fewer than 256 on the main thread
+    (a run's last flush), one per statement: every row once, in the order given, with the
+    statement's tail (an upsert) applied to each."""
     import sqlite3
+    import threading
 
-    from zenrun.sqlitewal import insert_many, variable_limit
+    from zenrun.sqlitewal import chunks, insert_many, variable_limit
 
-    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
+    statements: list[str] = []
     try:
         db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER, n TEXT)")
         db.execute("INSERT INTO t VALUES ('k3', -1, 'old')")
         rows = [(f"k{i}", i, None if i % 2 else "x") for i in range(count)]
         tail = " ON CONFLICT(k) DO UPDATE SET v=excluded.v, n='again'"
-        insert_many(db, "INSERT INTO t", rows, 3, variable_limit(db), tail)
+        db.set_trace_callback(statements.append)
+        if on_main_thread:
+            insert_many(db, "INSERT INTO t", rows, 3, variable_limit(db), tail)
+        else:
+            thread = threading.Thread(
+                target=insert_many, args=(db, "INSERT INTO t", rows, 3, variable_limit(db), tail)
+            )
+            thread.start()
+            thread.join()
+        db.set_trace_callback(None)
         got = db.execute("SELECT k, v, n FROM t ORDER BY rowid").fetchall()
     finally:
         db.close()
     expected = [("k3", 3, "again")] if count > 3 else [("k3", -1, "old")]
     expected += [row for row in rows if row[0] != "k3"]
     assert got == expected
+    most = 1 if on_main_thread and count < 256 else 64 if count >= 256 else 16
+    assert [s.count("),(") + 1 for s in statements] == [size for _, size in chunks(count, most)]
