@@ -1500,16 +1500,23 @@ def test_a_failed_early_pack_commit_is_made_again_before_begin_sync_returns(tmp_
         store.close()
 
 
-def test_killed_between_the_cache_and_the_records_commit_the_next_run_reuses_the_steps(zenrunner):
+@pytest.mark.parametrize(
+    "apart", [True, False], ids=["cache-flushed-inside-the-records", "one-after-the-other"]
+)
+def test_killed_between_the_cache_and_the_records_commit_the_next_run_reuses_the_steps(zenrunner, apart):
     """The end of a run commits the artifacts, then the cache index, then the step records:
     a process killed after the cache's commit and before the records' (here it exits
-    hard at that moment) leaves steps the next run finds in the cache."""
-    zenrunner.makeconftest("""
+    hard at that moment) leaves steps the next run finds in the cache. Whether the cache
+    is flushed from inside the records' ``before_commit`` (stores that flush apart, as the
+    built-in ones) or before the records' flush."""
+    zenrunner.makeconftest(f"""
         import os
         import zenrun
         from zenrun.metadata.sqlite import SqliteMetadataStore
 
         class DiesBeforeCommitting(SqliteMetadataStore):
+            flushes_apart = {apart}
+
             def flush(self, before_commit=None):
                 def then_die():
                     if before_commit is not None:
@@ -1565,3 +1572,79 @@ def test_a_pack_commit_its_pool_never_ran_leaves_the_pack_usable(tmp_path):
         if store._inline_lock.acquire(timeout=5):  # else the pack's lock was lost: leave it open
             store._inline_lock.release()
             store.close()
+
+
+@pytest.mark.parametrize("apart", [True, False], ids=["both-flush-apart", "the-cache-does-not-say"])
+def test_the_cache_index_is_flushed_inside_the_records_flush_when_both_stores_flush_apart(zenrunner, apart):
+    """Stores that each keep a file of their own (``flushes_apart``, the built-in SQLite
+    ones) write the step records' rows first, while the artifacts commit, and flush the
+    cache index from inside the records' ``before_commit``; otherwise the cache index is
+    flushed first, then the records. Either way the cache commits before the records."""
+    zenrunner.makeconftest(f"""
+        import json
+        import zenrun
+        from zenrun.cache import SqliteCache
+        from zenrun.metadata.sqlite import SqliteMetadataStore
+
+        EVENTS = []
+
+        class Records(SqliteMetadataStore):
+            def flush(self, before_commit=None):
+                def noted():
+                    EVENTS.append("records: before commit")
+                    if before_commit is not None:
+                        before_commit()
+
+                EVENTS.append("records: flush")
+                super().flush(before_commit=noted)
+                EVENTS.append("records: flushed")
+
+        class Index(SqliteCache):
+            flushes_apart = {apart}
+
+            def flush(self, before_commit=None):
+                EVENTS.append("cache: flush")
+                super().flush(before_commit=before_commit)
+                EVENTS.append("cache: flushed")
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_metadata_store(config):
+            store = Records(config.store_path / "metadata.db")
+            config.add_cleanup(store.close)
+            return store
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_cache(config):
+            cache = Index(config.store_path / "cache.db")
+            config.add_cleanup(cache.close)
+            return cache
+
+        @zenrun.hookimpl
+        def zenrun_pipeline_run_finish(run):
+            with open("events.json", "w") as fh:
+                json.dump(EVENTS, fh)
+    """)
+    zenrunner.makepyfile(pipeline_disk=VALUES_THEN_TOTAL)
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout.str()
+    events = json.loads((zenrunner.path / "events.json").read_text())
+    at = len(events) - 1 - events[::-1].index("records: before commit")  # the run's last flush
+    if apart:
+        assert events[at - 1 : at + 4] == [
+            "records: flush",
+            "records: before commit",
+            "cache: flush",
+            "cache: flushed",
+            "records: flushed",
+        ], events
+    else:
+        assert events[at - 3 : at + 2] == [
+            "cache: flush",
+            "cache: flushed",
+            "records: flush",
+            "records: before commit",
+            "records: flushed",
+        ], events
+    again = zenrunner.run("-v")
+    assert again.ret == 0, again.stdout.str()
+    again.fnmatch_lines(["*Using cached version of values*", "*Using cached version of total*"])

@@ -1305,6 +1305,8 @@ class SqliteCache(Cache):
     warning (what it held is recomputed, or found again by later runs).
     """
 
+    flushes_apart = True  # a file and a connection of its own
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._pending: dict[str, str] = {}

@@ -277,6 +277,10 @@ class PipelineExecution:
         self._begin_sync: Callable[..., Callable[[], None]] | None = getattr(
             self.artifact_store, "begin_sync", None
         )
+        #: Whether the cache index may be flushed inside the step records' flush (see flush).
+        self._flushes_apart = getattr(self.metadata_store, "flushes_apart", False) is True and (
+            getattr(self.cache, "flushes_apart", False) is True
+        )
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
         # Made right after the item's fixtures ran: what they set in the environment must
@@ -738,13 +742,42 @@ class PipelineExecution:
             if sync_begun is None:  # begun now: the artifacts commit while the cache writes its rows
                 sync_begun = self._begin_sync() if self._begin_sync is not None else self._sync
             durable = _Once(sync_begun)
-            # The cache index first: should the process die before the step records commit,
-            # its entries are what the next run reuses.
+            # The cache index commits first: should the process die before the step records
+            # commit, its entries are what the next run reuses.
+            if self._flushes_apart:
+                self._flush_records_around_cache(durable)
+                return
             for flush in (self.cache.flush, self.metadata_store.flush):
                 try:
                     flush(before_commit=durable)
                 except Exception as exc:  # e.g. a full disk: the store drops those records
                     self._store_error(exc)
+
+    def _flush_records_around_cache(self, durable: _Once) -> None:
+        """The step records' rows written first, while the artifacts commit (an fsync on the
+        artifact store's thread), then, as their ``before_commit``, the cache index flushed
+        (by then its wait for the artifacts is over), then the records committed: two
+        stores that say they flush apart (``flushes_apart``), each with its own file."""
+        cache_flushed = False
+
+        def cache_then_durable() -> None:
+            nonlocal cache_flushed
+            cache_flushed = True
+            self._flush_cache(durable)
+            durable()  # (done by now) raises when the artifacts are not durable: no record
+
+        try:
+            self.metadata_store.flush(before_commit=cache_then_durable)
+        except Exception as exc:  # e.g. a full disk: the store drops those records
+            self._store_error(exc)
+        if not cache_flushed:  # no record to write, or the store failed before its rows
+            self._flush_cache(durable)
+
+    def _flush_cache(self, before_commit: Callable[[], None]) -> None:
+        try:
+            self.cache.flush(before_commit=before_commit)
+        except Exception as exc:  # e.g. a full disk: the cache drops those entries
+            self._store_error(exc)
 
     def _hand_running(self) -> None:
         """Give the store the record of each step started since the last flush and still

@@ -17,7 +17,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.capture import keeps_descriptors_parked
 from zenrun.hookspec import hookimpl
 from zenrun.logformat import LogFormatter, log_level_option, session_formatter
-from zenrun.threads import background_thread
+from zenrun.threads import background_thread, start_soon
 
 TICK = 0.25  # seconds between updates of the progress line
 REPEAT = 60.0  # seconds between two "still running" lines of one step
@@ -62,7 +62,7 @@ class Progress:
     def _start_thread(self) -> None:
         if self.wanted and not self.thread.is_alive() and not self.stop.is_set():
             self.wanted = False
-            self.thread.start()
+            start_soon(self.thread)  # the first run need not wait for it to be scheduled
 
     def close(self) -> None:
         self.stop.set()

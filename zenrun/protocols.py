@@ -421,6 +421,14 @@ class MetadataStore(Protocol):
     run and ``--gc`` refuses to remove, with a usage error.
     """
 
+    flushes_apart: bool = False
+    """True when :meth:`flush` takes no lock, connection or file that the cache uses, and
+    calls ``before_commit`` holding none of its own that the cache needs. When both this
+    store and the :class:`Cache` say so, zenrun flushes the cache from inside this store's
+    ``before_commit``: both write their rows while the artifacts are made durable, and the
+    cache still commits first. The built-in SQLite stores (a file each) say so.
+    """
+
     def create_run(self, run: PipelineRun) -> None:
         """*Required.* Persist ``run`` (status ``running``) at once and set ``run.id``
         to an integer that orders runs by creation, unique in the store (several
@@ -694,6 +702,10 @@ class Cache(Protocol):
     Required: :meth:`lookup`, :meth:`put`, :meth:`clear`; the other members
     have defaults (subclass this protocol to inherit them).
     """
+
+    flushes_apart: bool = False
+    """True when :meth:`flush` takes no lock, connection or file that the metadata store
+    uses (see :attr:`MetadataStore.flushes_apart`)."""
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
         """*Required.* The entry stored under ``key`` (including unflushed ones), or None."""

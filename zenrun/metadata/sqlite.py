@@ -330,6 +330,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     a live one; see :meth:`dead_runs` and :meth:`fail_dead_runs`.
     """
 
+    flushes_apart = True  # a file and a connection of its own, none held by before_commit
+
     def __init__(self, path: Path, read_only: bool | None = None) -> None:
         import sqlite3
 
