@@ -1023,3 +1023,45 @@ def test_rows_written_many_per_statement_are_all_written_once_in_order(tmp_path,
     assert got == expected
     most = 1 if on_main_thread and count < 256 else 64 if count >= 256 else 16
     assert [s.count("),(") + 1 for s in statements] == [size for _, size in chunks(count, most)]
+
+
+@pytest.mark.parametrize(
+    ("args", "started_before_the_run"),
+    [((), True), (("-q",), False), (("-n", "2"), False)],
+    ids=["default", "-q", "-n 2"],
+)
+def test_the_progress_view_thread_runs_before_the_first_run_where_steps_run_in_process(
+    zenrunner, args, started_before_the_run
+):
+    """The session starts the progress view's thread as it opens the stores, with the thread
+    committing the records, when steps run in its own process: the first run does not pay
+    for it. With ``-q`` there is no progress view; with ``-n`` the worker processes are forked
+    first, and the first run starts it."""
+    zenrunner.makeconftest("""
+        import json
+        import threading
+        import zenrun
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_pipeline_run_start(run):
+            names = sorted(t.name for t in threading.enumerate() if t.is_alive())
+            with open("threads.jsonl", "a") as fh:
+                fh.write(json.dumps(names) + "\\n")
+    """)
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def single():
+            one()
+    """
+    )
+    result = zenrunner.run(*args)
+    assert result.ret == 0, result.stdout.str()
+    first = json.loads((zenrunner.path / "threads.jsonl").read_text().splitlines()[0])
+    assert ("zenrun-progress" in first) is started_before_the_run, first

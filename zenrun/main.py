@@ -668,6 +668,9 @@ def _set_up_runs(config: Config, session: Session) -> Orchestrator:
         from zenrun.execution import start_flusher  # here: pydantic, see _run_item
 
         start_flusher()  # the thread that commits the runs' records, started before the first run
+        progress = config.pluginmanager.get_plugin("progress-view")
+        if progress is not None:  # so is the progress view's
+            progress.start_thread()
     from zenrun.execution import prepare_runs  # here: pydantic, see _run_item
 
     prepare_runs()  # as the session starts: the first run's time is its steps'

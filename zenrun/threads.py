@@ -9,7 +9,6 @@ Threads that run steps do not: a blocked signal stays blocked in the programs a 
 
 from __future__ import annotations
 
-import _thread
 import signal
 import threading
 from collections.abc import Callable
@@ -42,23 +41,3 @@ def background_thread(
     """A daemon thread running ``target(*args)`` with Ctrl-C left to the main thread (not
     started)."""
     return threading.Thread(target=_run_quietly, args=(target, args), daemon=True, name=name)
-
-
-def start_soon(thread: threading.Thread) -> None:
-    """``thread.start()``, without waiting for the new thread to be scheduled.
-
-    ``Thread.start`` returns once the new thread runs, 0.2-0.6 ms on a busy machine of two
-    cores: in the first run of ``zenrun``, its progress line's thread took as long as a few
-    steps. A thread that mostly waits need not hold its caller up: a short-lived helper
-    thread starts it, and the caller goes on at once. ``thread.is_alive()`` is False until it
-    runs (its target sees a stop asked for meanwhile).
-    """
-    try:
-        _thread.start_new_thread(_start_quietly, (thread,))
-    except RuntimeError:  # no thread to spare for the helper: as Thread.start
-        thread.start()
-
-
-def _start_quietly(thread: threading.Thread) -> None:
-    leave_signals_to_the_main_thread()
-    thread.start()
