@@ -82,6 +82,7 @@ from zenrun.runner import (
     private_copy,
 )
 from zenrun.settings import settings_models, step_settings_kind, validate_settings
+from zenrun.sources import set_rootdir
 from zenrun.threads import background_thread
 
 logger = logging.getLogger("zenrun")
@@ -1663,6 +1664,14 @@ def run_pipeline(
         execution.finish(interrupted=exc)
         raise
     return execution.finish()
+
+
+def prepare_paths(config: Any) -> None:
+    """Resolve now the folders that the runs of the session name paths by (the project's,
+    the store's, the libraries', mounted disks'), once per process: the session's first run
+    resolved them among its steps (symbolic links looked up one by one, 0.3 ms)."""
+    DataPolicy(config, config.artifact_store)
+    set_rootdir(config.rootpath)
 
 
 def prepare_runs() -> None:

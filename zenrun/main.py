@@ -671,9 +671,10 @@ def _set_up_runs(config: Config, session: Session) -> Orchestrator:
         progress = config.pluginmanager.get_plugin("progress-view")
         if progress is not None:  # so is the progress view's
             progress.start_thread()
-    from zenrun.execution import prepare_runs  # here: pydantic, see _run_item
+    from zenrun.execution import prepare_paths, prepare_runs  # here: pydantic, see _run_item
 
     prepare_runs()  # as the session starts: the first run's time is its steps'
+    prepare_paths(config)
     session.setup_state = SetupState(config, session.fixturemanager, session)
     session.run_config_steps = _run_config_steps(config, session.items)
     warm_up = getattr(orchestrator, "warm_up", None)  # optional: start workers booting now
