@@ -149,7 +149,8 @@ def insert_many(
     Fewer than :data:`MANY_ROWS` rows on the main thread (a run's last flush, as it ends)
     go one per statement all the same: no step runs beside it, and the one-row text
     compiles in a fraction of the time of the texts of many rows, which the first flush of
-    a process compiled for each table (a tenth of a 100-step run)."""
+    a process compiled for each table (a tenth to a quarter of the first flush of a
+    100-step run)."""
     mark = f"({','.join('?' * width)})"
     if len(rows) < MANY_ROWS and threading.current_thread() is threading.main_thread():
         db.executemany(f"{head} VALUES {mark}{tail}", rows)
