@@ -740,19 +740,16 @@ class PipelineExecution:
         (``sync_begun``: what finishes making them durable, begun by the caller)."""
         self._hand_running()
         with self._flush_lock:
-            if sync_begun is None:  # begun now: the artifacts commit while the cache writes its rows
+            if sync_begun is None:  # begun now: the artifacts commit while the stores write rows
                 sync_begun = self._begin_sync() if self._begin_sync is not None else self._sync
             durable = _Once(sync_begun)
             # The cache index commits first: should the process die before the step records
             # commit, its entries are what the next run reuses.
             if self._flushes_apart:
                 self._flush_records_around_cache(durable)
-                return
-            for flush in (self.cache.flush, self.metadata_store.flush):
-                try:
-                    flush(before_commit=durable)
-                except Exception as exc:  # e.g. a full disk: the store drops those records
-                    self._store_error(exc)
+            else:
+                self._flush_store(self.cache, durable)
+                self._flush_store(self.metadata_store, durable)
 
     def _flush_records_around_cache(self, durable: _Once) -> None:
         """The step records' rows written first, while the artifacts commit (an fsync on the
@@ -764,20 +761,17 @@ class PipelineExecution:
         def cache_then_durable() -> None:
             nonlocal cache_flushed
             cache_flushed = True
-            self._flush_cache(durable)
+            self._flush_store(self.cache, durable)
             durable()  # (done by now) raises when the artifacts are not durable: no record
 
-        try:
-            self.metadata_store.flush(before_commit=cache_then_durable)
-        except Exception as exc:  # e.g. a full disk: the store drops those records
-            self._store_error(exc)
+        self._flush_store(self.metadata_store, cache_then_durable)
         if not cache_flushed:  # no record to write, or the store failed before its rows
-            self._flush_cache(durable)
+            self._flush_store(self.cache, durable)
 
-    def _flush_cache(self, before_commit: Callable[[], None]) -> None:
+    def _flush_store(self, store: Any, before_commit: Callable[[], None]) -> None:
         try:
-            self.cache.flush(before_commit=before_commit)
-        except Exception as exc:  # e.g. a full disk: the cache drops those entries
+            store.flush(before_commit=before_commit)
+        except Exception as exc:  # e.g. a full disk: the store drops those records
             self._store_error(exc)
 
     def _hand_running(self) -> None:
