@@ -24,6 +24,10 @@ figure in a fresh process and a fresh store, bytecode caching on as users have i
   ``synchronous=FULL``: the commit is durable) in one transaction, then the n rows: what
   zenrun's local store does for artifacts up to ``inline_artifacts`` bytes;
 - **page cache only**: the n files without any fsync (not durable: what a crash may lose).
+
+With two chain lengths or more, each zenrun figure of the shortest and the longest is also
+split into what a step costs and what a run costs whatever its length (its set-up, its
+durable end): the two runs' times solved for ``fixed + n * per_step``.
 """
 
 from __future__ import annotations
@@ -198,6 +202,7 @@ def main() -> None:
         f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f})"
     )
     print("-" * 100)
+    medians: dict[int, dict[str, float]] = {}
     for n in args.steps:
         keys = ("api", "api_cpu", "cli", "cli_cpu", "cli_default", "session", *MODES)
         figures: dict[str, list[float]] = {k: [] for k in keys}
@@ -234,6 +239,22 @@ def main() -> None:
         print(
             f"             zenrun session start (first run, 1 step): {statistics.median(figures['session']):.3f} s"
         )
+        medians[n] = {"API": api, "CLI with capture": cli, "without -q": cli_default}
+    if len(medians) > 1:
+        print(_split_fixed(medians))
+
+
+def _split_fixed(medians: dict[int, dict[str, float]]) -> str:
+    """Each figure of the shortest and the longest chain split into what a step costs and
+    what a run costs whatever its length (its set-up, its durable end): the two runs' times
+    solved for ``fixed + n * per_step``."""
+    short, long = min(medians), max(medians)
+    parts = []
+    for label, per_step_short in medians[short].items():
+        total_short, total_long = per_step_short * short, medians[long][label] * long
+        per_step = (total_long - total_short) / (long - short)
+        parts.append(f"{label} {per_step:.3f} ms a step + {total_short - per_step * short:.2f} ms a run")
+    return f"  steps and runs ({short} and {long} steps): " + ", ".join(parts)
 
 
 if __name__ == "__main__":
