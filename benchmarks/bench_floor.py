@@ -191,6 +191,17 @@ def zenrun_cli(n: int) -> tuple[float, float]:
     return wall_n / n, (cpu_n - cpu_1) / (n - 1)
 
 
+def _bare_python_ms(repeat: int = 11) -> float:
+    """The median wall time of ``python -c pass``: how quick the machine is today (the same
+    code's figures differ by a fifth between days of a shared VM)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], env=_env(), check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 1000])
@@ -199,7 +210,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"per persisted step, ms, median (best) of {args.repeat} rounds "
-        f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f})"
+        f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f}, "
+        f"bare python {_bare_python_ms():.1f} ms)"
     )
     print("-" * 100)
     medians: dict[int, dict[str, float]] = {}
