@@ -224,3 +224,56 @@ def test_a_damaged_record_is_not_served(zenrunner, damage_record):
     assert damaged != record
     rerun, out = _run(zenrunner, SMALL)
     assert REPLAYED not in out and rerun["total"] == _total() and rerun["n_cached"] == 41
+
+
+PASSES_DURING_REPLAY = """
+    import gc, json
+    import zenrun.execution
+    from zenrun import pipeline, step
+
+    zenrun.execution.REPLAY_MIN_STEPS = 3
+    gc.set_threshold(10)  # the process's own (a run keeps it): a young pass every 10 objects
+
+    @step
+    def work(i: int) -> int:
+        return i * 10
+
+    @pipeline
+    def fan():
+        for i in range(30):
+            work(i, id=f"w-{i}")
+
+    passes = []
+
+    def count(phase, info):
+        if phase == "start":
+            passes.append(info["generation"])
+
+    replay = zenrun.execution.PipelineExecution.replay
+
+    def counted(self):
+        gc.callbacks.append(count)
+        try:
+            return replay(self)
+        finally:
+            gc.callbacks.remove(count)
+
+    zenrun.execution.PipelineExecution.replay = counted
+    fan().run()
+    run = fan().run()
+    print(json.dumps({"passes": len(passes), "n_cached": run.n_cached, "total": sum(
+        s.output.read() for s in run.steps.values()), "enabled": gc.isenabled(),
+        "frozen": gc.get_freeze_count(), "threshold": gc.get_threshold()[0]}))
+"""
+
+
+def test_a_replay_runs_no_collection_and_gives_the_collector_back(zenrunner):
+    """A replay runs no step: the collector, which would walk only the records it keeps, is
+    off while it serves them (young passes every 10 objects here), on again after it."""
+    result = zenrunner.runpython(PASSES_DURING_REPLAY)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert REPLAYED in result.stdout
+    observed = json.loads(result.outlines[-1])
+    assert observed["n_cached"] == 30 and observed["total"] == sum(i * 10 for i in range(30))
+    assert observed["passes"] == 0
+    assert observed["enabled"] and observed["frozen"] == 0 and observed["threshold"] == 10
