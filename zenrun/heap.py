@@ -168,40 +168,37 @@ def frozen_heap() -> Iterator[None]:
         unfreeze()
 
 
-@contextlib.contextmanager
-def paused_collector() -> Iterator[None]:
+def paused_collector() -> contextlib.AbstractContextManager[None]:
     """No automatic collection during the ``with`` block (importing modules); the
     collector is enabled again after it, unless it was disabled already. Inside a
     :func:`freeze_heap`, what the block created is frozen too (with the rest of the
     heap, also when its freeze is not ours: the ``-n`` zygote's): else the first pass
     after it would walk all of it, the garbage being only a few objects."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        with _lock:
-            if _depth:  # not gc.get_freeze_count(): it walks the frozen heap (~10 ms with sklearn)
-                gc.freeze()
-        if enabled:
-            gc.enable()
+    # not gc.get_freeze_count(): it walks the frozen heap (~10 ms with sklearn)
+    return _collector_off(lambda: bool(_depth))
 
 
-@contextlib.contextmanager
-def bookkeeping() -> Iterator[None]:
+def bookkeeping() -> contextlib.AbstractContextManager[None]:
     """No automatic collection while zenrun does a block of its own bookkeeping in which no
     step runs (a replay serving every step of a run from the cache): the young passes
     walked the records it keeps, over and over (327 passes, 0.14 s of a replay of 100,000
     steps). At its end, inside a run's freeze, what the block made is frozen as a pass's
     survivors are (:func:`_after_collection`): unless a step's code ran since the last
     freeze, whose garbage would then be kept; the collector takes it as usual then."""
+    return _collector_off(lambda: bool(_depth) and _owned and not _step_code_ran)
+
+
+@contextlib.contextmanager
+def _collector_off(freeze_after: Callable[[], bool]) -> Iterator[None]:
+    """The collector off during the block, on again after it unless it was off already;
+    what the block made frozen after it when ``freeze_after()`` (asked under the lock)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         with _lock:
-            if _depth and _owned and not _step_code_ran:
+            if freeze_after():
                 gc.freeze()
         if enabled:
             gc.enable()
