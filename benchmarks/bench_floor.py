@@ -46,6 +46,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench import _median_wall_ms  # bench.py, beside this file: how quick the VM is today
+
 HERE = Path(__file__).resolve().parent
 MODES = ("fsync", "syncfs", "packed", "cache")
 
@@ -191,17 +193,6 @@ def zenrun_cli(n: int) -> tuple[float, float]:
     return wall_n / n, (cpu_n - cpu_1) / (n - 1)
 
 
-def _bare_python_ms(repeat: int = 11) -> float:
-    """The median wall time of ``python -c pass``: how quick the machine is today (the same
-    code's figures differ by a fifth between days of a shared VM)."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], env=_env(), check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 1000])
@@ -211,7 +202,7 @@ def main() -> None:
     print(
         f"per persisted step, ms, median (best) of {args.repeat} rounds "
         f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f}, "
-        f"bare python {_bare_python_ms():.1f} ms)"
+        f"bare python {_median_wall_ms([sys.executable, '-c', 'pass'], 11)[0]:.1f} ms)"
     )
     print("-" * 100)
     medians: dict[int, dict[str, float]] = {}
