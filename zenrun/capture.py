@@ -333,7 +333,7 @@ _log_handler = _LogHandler()
 
 def install() -> None:
     """Put the dispatching proxies in place in this process (idempotent)."""
-    root = logging.getLogger()
+    root = logging.root  # (getLogger() without its call: at every step)
     if (
         type(sys.stdout) is _ThreadStream
         and type(sys.stderr) is _ThreadStream
@@ -625,16 +625,27 @@ os.register_at_fork(after_in_child=_forked)
 def _ours(spool: tuple[int, int]) -> int | None:
     """The size of ``spool`` if its descriptor is still that spool (a step may close a
     descriptor it did not open, and the number be given to another file), else None."""
-    return _size_if_spool(spool[0], spool)
-
-
-def _size_if_spool(fd: int, spool: tuple[int, int]) -> int | None:
-    """The size of ``spool`` if descriptor ``fd`` points at it, else None."""
     try:
-        stat = os.fstat(fd)
+        stat = os.fstat(spool[0])
     except OSError:
         return None
     return stat.st_size if stat.st_ino == spool[1] else None
+
+
+def _parked_sizes(redirected: list[_Redirected]) -> list[int] | None:
+    """The sizes of the spools of ``redirected`` if descriptors 1 and 2 still point at them
+    (a step may have closed them, or pointed them at a file of its own), else None. Once per
+    step and capture end: one call, not one per descriptor."""
+    sizes = []
+    for fd, _name, _saved, spool in redirected:
+        try:
+            stat = os.fstat(fd)
+        except OSError:
+            return None
+        if stat.st_ino != spool[1]:
+            return None
+        sizes.append(stat.st_size)
+    return sizes
 
 
 def _last_pid() -> bytes | None:
@@ -682,6 +693,8 @@ def _empty_retired() -> None:
     """Drop what leftover processes wrote into retired spools (at most every
     :data:`EMPTY_RETIRED_EVERY` seconds)."""
     global _retired_pid, _retired_emptied
+    if not _retired:  # the usual case: no step left a process holding its spools
+        return
     if _retired_pid != _pid:  # forked: the parent's spools are not ours to empty
         _retired.clear()
         _retired_pid = _pid
@@ -895,8 +908,8 @@ def _park_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Re
     _mark, _mark_pid = mark, _pid
     # Read through descriptors 1 and 2 themselves: that they are still the spools (the step
     # may have closed them, or pointed them at a file of its own) is checked by the same call.
-    sizes = [_size_if_spool(fd, spool) for fd, _name, _saved, spool in redirected]
-    if last_pid is None or mark != last_pid or None in sizes:
+    sizes = _parked_sizes(redirected)
+    if last_pid is None or mark != last_pid or sizes is None:
         _parked = None
         _restore_fds(capture, last_pid, redirected)
         return
@@ -921,8 +934,8 @@ def _take_parked(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]]
         # No look at the last pid here: between two steps only zenrun runs (a plugin's hook
         # unparks first), which starts no process; one started now is seen as this capture
         # ends, as one the step started.
-        sizes = [_size_if_spool(fd, spool) for fd, _name, _saved, spool in parked]
-        if None in sizes:
+        sizes = _parked_sizes(parked)
+        if sizes is None:
             unpark()
             return None
         for (fd, _name, saved, _spool), size in zip(parked, sizes, strict=True):
