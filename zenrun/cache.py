@@ -10,7 +10,6 @@ the store format version. Nothing depends on where the store lives.
 from __future__ import annotations
 
 import ast
-import dis
 import functools
 import importlib.util
 import inspect
@@ -31,6 +30,7 @@ from typing import Any
 
 from zenrun import replay
 from zenrun.artifacts.materializers import PickleMaterializer
+from zenrun.bytecode import operations
 from zenrun.canonical import (
     CanonicalJSONError,
     canonical_json,
@@ -284,21 +284,20 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
         current: list[str] | None = None
         pending: list[str] | None = None  # the value an import left on the stack
         consts: list[Any] = [None, None]  # the last two constants: an import's level, fromlist
-        for ins in dis.get_instructions(co):
-            op = ins.opname
+        for op, argval in operations(co):
             if op in ("LOAD_GLOBAL", "LOAD_NAME"):
-                current = ["g", ins.argval]
+                current = ["g", argval]
                 chains.append(current)
             elif op in ("LOAD_DEREF", "LOAD_CLASSDEREF"):
-                current = ["d", ins.argval]
+                current = ["d", argval]
                 chains.append(current)
-            elif op == "LOAD_FAST" and ins.argval in local_modules:
-                current = list(local_modules[ins.argval])
+            elif op == "LOAD_FAST" and argval in local_modules:
+                current = list(local_modules[argval])
                 chains.append(current)
             elif op in _CHAIN_OPS and current is not None:
-                current.append(ins.argval)
+                current.append(argval)
             elif op == "IMPORT_NAME":
-                module = str(ins.argval)
+                module = str(argval)
                 level, fromlist = consts
                 if isinstance(level, int) and level > 0:  # from .sub import x: resolved per function
                     module = "." * level + module
@@ -306,11 +305,11 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
                 current = None
             elif op == "IMPORT_FROM" and pending is not None:
                 current = None
-                chains.append([*pending, ins.argval])
-                local_modules["__import_from__"] = [*pending, ins.argval]
+                chains.append([*pending, argval])
+                local_modules["__import_from__"] = [*pending, argval]
             elif op in _STORE_OPS and pending is not None:
                 bound = local_modules.pop("__import_from__", None) or pending
-                local_modules[ins.argval] = bound
+                local_modules[argval] = bound
                 if bound is pending:
                     pending = None
                 current = None
@@ -318,7 +317,7 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
                 if op == "POP_TOP":
                     pending = None
                 current = None
-            consts = [consts[1], ins.argval] if op == "LOAD_CONST" else [None, None]
+            consts = [consts[1], argval] if op == "LOAD_CONST" else [None, None]
         for const in co.co_consts:
             if isinstance(const, types.CodeType):
                 scan(const)
