@@ -98,6 +98,8 @@ class DataPolicy:
         self.network_warning: NetworkWarning | None = config.pluginmanager.get_plugin(
             network_warning_name(config)
         )
+        #: Each step function's tracking without an earlier record (nothing changes it).
+        self._plain: dict[int, tuple[Any, Tracking]] = {}
 
     def served_from_network(self, step_id: str, hosts: list[str]) -> None:
         """A step served from the cache read from ``hosts``: the session's warning names it."""
@@ -108,7 +110,11 @@ class DataPolicy:
         self, invocation: Any, known: dict[str, Any] | None = None, trusted: frozenset[str] = frozenset()
     ) -> Tracking:
         step = invocation.step
-        return Tracking(
+        if known is None:  # the usual case (no earlier record): one per step function and run
+            made = self._plain.get(id(step))
+            if made is not None and made[0] is step:
+                return made[1]
+        tracking = Tracking(
             self.rootdir,
             getattr(step, "track_reads", True),
             tuple(getattr(step, "reads", ())),
@@ -117,6 +123,9 @@ class DataPolicy:
             known,
             trusted if known is not None else frozenset(),
         )
+        if known is None:
+            self._plain[id(step)] = (step, tracking)
+        return tracking
 
     def expires(self, invocation: Any) -> float | None:
         """Run config, then ``@step``, then ``[tool.zenrun] cache_expires``."""

@@ -99,6 +99,7 @@ PREFETCH_MAX = 1024
 PREFETCH_BLOCKED = 32
 _UNKNOWN: Any = object()
 _NO_TEMPLATE_YET: Any = object()  # a step function's first key of a run: made without one
+_NOTHING_KNOWN: tuple[None, frozenset[str]] = (None, frozenset())  # no earlier record of what a step read
 
 
 class _StepKey(NamedTuple):
@@ -1137,7 +1138,7 @@ class PipelineExecution:
             random_states=self.random_states,
             code_values=None if load else (fingerprint.values or None),
             rootdir=None if load else str(self.config.rootpath),
-            data=self.data.tracking(invocation, *self._data_known.pop(step_id, (None, frozenset()))),
+            data=self.data.tracking(invocation, *self._data_known.pop(step_id, _NOTHING_KNOWN)),
             verbosity=self._verbosity,
             assertion=self._assertion,
         )
