@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import functools
 import importlib
 import types
 from pathlib import Path
@@ -33,6 +34,7 @@ MODULES = [
 ]
 
 
+@functools.cache  # compiled when a test first asks (not at collection)
 def _codes() -> list[types.CodeType]:
     found: list[types.CodeType] = []
     for name in MODULES:
@@ -46,9 +48,6 @@ def _codes() -> list[types.CodeType]:
     return found
 
 
-CODES = _codes()
-
-
 def _as_dis_gives(code: types.CodeType) -> list[tuple[str, object]]:
     """``operations``' contract, read from dis: the argument's value where the operation
     names a constant, a name or a variable, else the raw argument."""
@@ -59,9 +58,10 @@ def _as_dis_gives(code: types.CodeType) -> list[tuple[str, object]]:
 
 
 def test_the_operations_are_those_dis_reads() -> None:
-    assert len(CODES) > 2000
+    codes = _codes()
+    assert len(codes) > 2000
     extended = 0
-    for code in CODES:
+    for code in codes:
         assert bytecode.operations(code) == _as_dis_gives(code), code
         extended += any(op == "EXTENDED_ARG" for op, _ in bytecode.operations(code))
     assert extended  # the corpus has arguments past 255: their EXTENDED_ARG prefixes are read
@@ -70,13 +70,14 @@ def test_the_operations_are_those_dis_reads() -> None:
 def test_the_attribute_chains_are_those_read_through_dis(monkeypatch: pytest.MonkeyPatch) -> None:
     """A function's fingerprint (its chains of names read) is the same as when dis read its
     code: no cache key changes with the faster reading."""
-    fast = [cache._chains(code) for code in CODES]
+    codes = _codes()
+    fast = [cache._chains(code) for code in codes]
     cache._chain_memo.clear()
     monkeypatch.setattr(
         cache, "operations", lambda code: [(i.opname, i.argval) for i in dis.get_instructions(code)]
     )
     try:
-        assert [cache._chains(code) for code in CODES] == fast
+        assert [cache._chains(code) for code in codes] == fast
     finally:
         cache._chain_memo.clear()
 
