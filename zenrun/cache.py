@@ -332,6 +332,28 @@ class _Unfingerprintable(Exception):
     """A dependency has no stable content form."""
 
 
+def _depth_budget() -> int:
+    """How many nodes may be built one inside another before the innermost one waits to be
+    built on its own (see ``Fingerprinter._root``): a node takes four to six of the frames
+    Python's recursion limit allows, the caller's frames counted."""
+    frame: types.FrameType | None = sys._getframe(1)
+    used = 0
+    while frame is not None:
+        used += 1
+        frame = frame.f_back
+    return max(20, (sys.getrecursionlimit() - used) // 6)
+
+
+class _TooDeep(BaseException):
+    """The node to build on its own first (a BaseException: no handler of a build takes it),
+    and the nodes whose build it left unfinished (see ``Fingerprinter._root``)."""
+
+    def __init__(self, target: tuple[Any, str, frozenset[str]]) -> None:
+        super().__init__()
+        self.target = target
+        self.unfinished: list[tuple[Any, int]] = []  # (node key, id of its object)
+
+
 _MISSING: Any = object()
 _IMMUTABLE_SCALARS = (int, float, complex, str, bytes, bool, type(None))
 
@@ -404,6 +426,8 @@ class Fingerprinter:
         self._materializers = materializers
         self._nodes: dict[Any, _Node] = {}
         self._building: dict[int, Any] = {}
+        self._depth = 0  # nodes being built, one inside another
+        self._max_depth = 0  # ... at most (set by _root)
         # Each step function's fingerprint, the bindings it read, and the count of code runs
         # (:meth:`code_ran`) it was last known good at.
         self._steps: dict[int, tuple[Any, CodeFingerprint, list[tuple[Any, str, Any]], int]] = {}
@@ -431,13 +455,13 @@ class Fingerprinter:
             self._nodes.clear()
             self._steps.clear()
         bindings: list[tuple[Any, str, Any]] = []
-        result = self._collect(self._node(fn, qualified_name(fn)), bindings)
+        result = self._collect(self._root(fn, qualified_name(fn)), bindings)
         self._steps[id(fn)] = (fn, result, bindings, self._code_runs)
         return result
 
     def value_fingerprint(self, value: Any, name: str) -> CodeFingerprint:
         """The fingerprint of a value and all it references (a literal input that is a function)."""
-        return self._collect(self._node(value, name))
+        return self._collect(self._root(value, name))
 
     def references_fingerprint(self, refs: Any) -> CodeFingerprint:
         """The code of the project functions and classes a stored pickle names (see
@@ -501,6 +525,29 @@ class Fingerprinter:
         return CodeFingerprint(digest, deps, errors[0] if errors else None, values)
 
     # -- the graph ------------------------------------------------------------------
+    def _root(self, obj: Any, name: str, names: frozenset[str] = frozenset()) -> Any:
+        """:meth:`_node` of a fingerprint's root. What lies deeper than the stack allows (a
+        long chain of project functions each calling the next; see :func:`_depth_budget`)
+        is built first, on its own, then the build above it is taken up again: the nodes
+        left unfinished are built again, by the same rules, so the fingerprint is the one a
+        single pass gives, and no depth of project code exceeds Python's recursion limit."""
+        # Each node to build with those whose build waits for it: they stay in the graph,
+        # without content, while it is built, as in a single pass (a call back to one of
+        # them is a cycle), and are built again, whole, once it is.
+        pending: list[tuple[tuple[Any, str, frozenset[str]], list[tuple[Any, int]]]]
+        pending = [((obj, name, names), [])]
+        self._max_depth = _depth_budget()
+        while True:
+            try:
+                key = self._node(*pending[-1][0])
+            except _TooDeep as deep:
+                pending.append((deep.target, deep.unfinished))
+                continue
+            for waiting, building in pending.pop()[1]:
+                del self._nodes[waiting], self._building[building]
+            if not pending:
+                return key
+
     def _node(self, obj: Any, name: str, names: frozenset[str] = frozenset()) -> Any:
         """The node of ``obj`` (built on first sight); returns its key."""
         # A project module used as a value is followed through the names of
@@ -519,17 +566,27 @@ class Fingerprinter:
         building = self._building.get(id(obj))
         if building is not None:  # a container holding itself
             return building
+        if self._depth >= self._max_depth:  # built on its own first (see _root)
+            raise _TooDeep((obj, name, names))
         node = self._nodes[key] = _Node(obj, name)
         self._building[id(obj)] = key
+        self._depth += 1
+        unfinished = False
         try:
             node.content = self._build(node, obj, name, names)
+        except _TooDeep as deep:  # still being built until what it reaches is (see _root)
+            unfinished = True
+            deep.unfinished.append((key, id(obj)))
+            raise
         except _Unfingerprintable as exc:
             node.content, node.error = f"unfingerprintable {name}", str(exc)
         except Exception as exc:  # e.g. a global changed by a step running meanwhile: never guess
             node.content = f"unfingerprintable {name}"
             node.error = f"{name} could not be fingerprinted: {type(exc).__name__}: {exc}"
         finally:
-            del self._building[id(obj)]
+            self._depth -= 1
+            if not unfinished:
+                del self._building[id(obj)]
         return key
 
     def _edge(self, node: _Node, label: str, obj: Any, name: str, names: frozenset[str] = frozenset()) -> str:
