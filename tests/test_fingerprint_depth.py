@@ -39,7 +39,8 @@ def test_building_from_the_deepest_part_up_gives_the_one_pass_fingerprint(tmp_pa
     gives, with or without a call back to the top of the chain from its bottom."""
     module = _chain_module(tmp_path, monkeypatch, f"chain_{cycle}", 60, cycle=cycle)
     one_pass = cache.Fingerprinter().fingerprint(module.helper_59)
-    monkeypatch.setattr(cache, "_depth_budget", lambda: 5)
+    monkeypatch.setattr(cache, "_FIRST_CHECK", 5)
+    monkeypatch.setattr(cache, "_depth_budget", lambda: 0)
     in_parts = cache.Fingerprinter().fingerprint(module.helper_59)
     assert one_pass.error is None and one_pass.digest is not None
     assert (in_parts.digest, in_parts.deps) == (one_pass.digest, one_pass.deps)
@@ -80,7 +81,8 @@ def test_a_deep_container_holding_itself_fingerprints_as_in_one_pass(tmp_path, m
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("nested_data")
     one_pass = cache.Fingerprinter().fingerprint(module.step)
-    monkeypatch.setattr(cache, "_depth_budget", lambda: 5)
+    monkeypatch.setattr(cache, "_FIRST_CHECK", 5)
+    monkeypatch.setattr(cache, "_depth_budget", lambda: 0)
     in_parts = cache.Fingerprinter().fingerprint(module.step)
     assert one_pass.error is None and one_pass.digest is not None
     assert (in_parts.digest, in_parts.deps) == (one_pass.digest, one_pass.deps)

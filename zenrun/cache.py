@@ -332,16 +332,20 @@ class _Unfingerprintable(Exception):
     """A dependency has no stable content form."""
 
 
+#: Nodes built one inside another before the stack is measured (most graphs never get there).
+_FIRST_CHECK = 64
+
+
 def _depth_budget() -> int:
-    """How many nodes may be built one inside another before the innermost one waits to be
-    built on its own (see ``Fingerprinter._root``): a node takes four to six of the frames
-    Python's recursion limit allows, the caller's frames counted."""
+    """How many more nodes may be built one inside another, from the caller's frame, before
+    the innermost one waits to be built on its own (see ``Fingerprinter._root``): a node
+    takes four to six of the frames Python's recursion limit allows."""
     frame: types.FrameType | None = sys._getframe(1)
     used = 0
     while frame is not None:
         used += 1
         frame = frame.f_back
-    return max(20, (sys.getrecursionlimit() - used) // 6)
+    return max(0, (sys.getrecursionlimit() - used) // 6 - 8)
 
 
 class _TooDeep(BaseException):
@@ -427,7 +431,8 @@ class Fingerprinter:
         self._nodes: dict[Any, _Node] = {}
         self._building: dict[int, Any] = {}
         self._depth = 0  # nodes being built, one inside another
-        self._max_depth = 0  # ... at most (set by _root)
+        self._max_depth = 0  # ... at most (set by _root, then from the stack when reached)
+        self._measured = False
         # Each step function's fingerprint, the bindings it read, and the count of code runs
         # (:meth:`code_ran`) it was last known good at.
         self._steps: dict[int, tuple[Any, CodeFingerprint, list[tuple[Any, str, Any]], int]] = {}
@@ -536,7 +541,7 @@ class Fingerprinter:
         # them is a cycle), and are built again, whole, once it is.
         pending: list[tuple[tuple[Any, str, frozenset[str]], list[tuple[Any, int]]]]
         pending = [((obj, name, names), [])]
-        self._max_depth = _depth_budget()
+        self._max_depth, self._measured = _FIRST_CHECK, False
         while True:
             try:
                 key = self._node(*pending[-1][0])
@@ -566,8 +571,11 @@ class Fingerprinter:
         building = self._building.get(id(obj))
         if building is not None:  # a container holding itself
             return building
-        if self._depth >= self._max_depth:  # built on its own first (see _root)
-            raise _TooDeep((obj, name, names))
+        if self._depth >= self._max_depth:
+            if not self._measured:  # deep: how much deeper the stack allows
+                self._max_depth, self._measured = self._depth + _depth_budget(), True
+            if self._depth >= self._max_depth:  # built on its own first (see _root)
+                raise _TooDeep((obj, name, names))
         node = self._nodes[key] = _Node(obj, name)
         self._building[id(obj)] = key
         self._depth += 1
