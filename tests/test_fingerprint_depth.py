@@ -24,6 +24,17 @@ def _chain_module(tmp_path, monkeypatch, name: str, length: int, cycle: bool = F
     return importlib.import_module(name)
 
 
+def _as_in_one_pass(fn, monkeypatch) -> cache.CodeFingerprint:
+    """``fn``'s fingerprint built in parts of 5 nodes, checked to be the one-pass one."""
+    one_pass = cache.Fingerprinter().fingerprint(fn)
+    monkeypatch.setattr(cache, "_FIRST_CHECK", 5)
+    monkeypatch.setattr(cache, "_depth_budget", lambda: 0)
+    in_parts = cache.Fingerprinter().fingerprint(fn)
+    assert one_pass.error is None and one_pass.digest is not None
+    assert (in_parts.digest, in_parts.deps) == (one_pass.digest, one_pass.deps)
+    return in_parts
+
+
 def test_a_chain_deeper_than_the_recursion_limit_is_fingerprinted(tmp_path, monkeypatch):
     module = _chain_module(tmp_path, monkeypatch, "deep_chain", 1500)
     found = cache.Fingerprinter().fingerprint(module.helper_1499)
@@ -38,12 +49,7 @@ def test_building_from_the_deepest_part_up_gives_the_one_pass_fingerprint(tmp_pa
     """The fingerprint built part by part (every 5 nodes here) is the one a single pass
     gives, with or without a call back to the top of the chain from its bottom."""
     module = _chain_module(tmp_path, monkeypatch, f"chain_{cycle}", 60, cycle=cycle)
-    one_pass = cache.Fingerprinter().fingerprint(module.helper_59)
-    monkeypatch.setattr(cache, "_FIRST_CHECK", 5)
-    monkeypatch.setattr(cache, "_depth_budget", lambda: 0)
-    in_parts = cache.Fingerprinter().fingerprint(module.helper_59)
-    assert one_pass.error is None and one_pass.digest is not None
-    assert (in_parts.digest, in_parts.deps) == (one_pass.digest, one_pass.deps)
+    in_parts = _as_in_one_pass(module.helper_59, monkeypatch)
     assert len(in_parts.deps) == 61  # the helpers and OFFSET
 
 
@@ -79,10 +85,4 @@ def step(x):
 def test_a_deep_container_holding_itself_fingerprints_as_in_one_pass(tmp_path, monkeypatch):
     (tmp_path / "nested_data.py").write_text(NESTED)
     monkeypatch.syspath_prepend(str(tmp_path))
-    module = importlib.import_module("nested_data")
-    one_pass = cache.Fingerprinter().fingerprint(module.step)
-    monkeypatch.setattr(cache, "_FIRST_CHECK", 5)
-    monkeypatch.setattr(cache, "_depth_budget", lambda: 0)
-    in_parts = cache.Fingerprinter().fingerprint(module.step)
-    assert one_pass.error is None and one_pass.digest is not None
-    assert (in_parts.digest, in_parts.deps) == (one_pass.digest, one_pass.deps)
+    _as_in_one_pass(importlib.import_module("nested_data").step, monkeypatch)
