@@ -389,15 +389,32 @@ def _block_by_positions(lines: list[str], start: int, code: types.CodeType) -> l
     return lines[start:end]
 
 
+#: id(code) -> (code, its last line): a function's block is found twice, for its normalized
+#: source and for the check that its file still holds it (code objects never change)
+_last_lines: dict[int, tuple[types.CodeType, int]] = {}
+
+
 def _last_line(code: types.CodeType) -> int:
     """The last line (1-based) any instruction of ``code`` or of its nested code spans."""
+    known = _last_lines.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    last = _spanned(code)
+    with _lock:
+        if len(_last_lines) > _MEMO_LIMIT:
+            _last_lines.clear()
+        _last_lines[id(code)] = (code, last)
+    return last
+
+
+def _spanned(code: types.CodeType) -> int:
     last = 0
     for _, end, _, _ in code.co_positions():
         if end is not None and end > last:
             last = end
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            last = max(last, _last_line(const))
+            last = max(last, _spanned(const))
     return last
 
 
