@@ -216,6 +216,12 @@ def test_a_killed_owner_is_seen_failed_on_another_machine(tmp_path, pg_url):
     proc = _start(a, "--store", pg_url, env={**home(a), "FLAG_DIR": str(flags), "ZENRUN_STORE_LEASE": "1"})
     try:
         _wait_for(flags / "waiting", proc)
+        deadline = time.monotonic() + 120
+        # Killed once its first step's record is committed (by the flush thread: on a busy
+        # machine, later than the second step starts).
+        while not query(pg_url, "SELECT 1 FROM steps WHERE step_id='first' AND status='completed'"):
+            assert time.monotonic() < deadline, "the first step was never committed"
+            time.sleep(0.05)
         listed = b.run("--store", pg_url, "--runs", env=home(b))
         assert "running" in listed.stdout, listed.stdout
         os.kill(proc.pid, signal.SIGKILL)

@@ -432,7 +432,7 @@ def test_a_file_where_the_runs_lock_folder_belongs_is_one_usage_error(zenrunner)
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     assert zenrunner.run("-q").ret == 0
     locks = zenrunner.store / "runs"
-    locks.rmdir()
+    shutil.rmtree(locks)  # (a spare lock file for the next run in it)
     locks.write_text("")
     result = zenrunner.run("-q")
     assert result.ret == 4, result.stdout + result.stderr  # was an INTERNALERROR of each pipeline
@@ -589,7 +589,7 @@ from zenrun import pipeline, step
 @step
 def locks() -> list:
     outside = [str(p) for p in [*Path("..").glob("escaped*"), *Path(".").rglob("*.lock")] if p.parent.name != "runs"]
-    return sorted(p.name for p in Path(".zenrun/runs").iterdir()) + outside
+    return sorted(p.name for p in Path(".zenrun/runs").glob("*.lock")) + outside
 
 @pipeline(name="team/model v2")
 def slash():
@@ -619,7 +619,7 @@ def test_a_pipeline_name_that_is_no_file_name_keeps_its_lock_in_the_store(zenrun
         assert len(locks) == 1, locks  # its own lock, in runs/, and nothing outside
         lock = locks[0]
         assert lock.endswith(".lock") and "/" not in lock and len(lock) < 255
-    assert list((zenrunner.store / "runs").iterdir()) == []  # released
+    assert list((zenrunner.store / "runs").glob("*.lock")) == []  # released
 
 
 def test_dead_owner_is_detected_whatever_its_host_and_pid(zenrunner):
@@ -670,6 +670,113 @@ def test_read_only_view_shows_a_dead_run_as_failed(zenrunner):
     finally:
         store.close()
     assert _sql(zenrunner.store / "metadata.db", "SELECT status FROM runs") == [("running",)]
+
+
+SPARES = """
+import os
+from pathlib import Path
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def lock() -> list:
+    runs = Path(".zenrun/runs")
+    [own] = runs.glob("locked*.lock")
+    spares = {os.stat(p).st_ino for p in runs.glob(".spare-*")}
+    status = os.stat(own)
+    return [status.st_ino, status.st_nlink, status.st_ino in spares]
+
+@zenrun.mark.parametrize("n", [1, 2])
+@pipeline
+def locked(n):
+    lock()
+"""
+
+
+def _lock_files(zenrunner):
+    """Each run's [inode, links, linked from a spare] of its lock file, as its step saw it,
+    oldest run first."""
+    store = read_store(zenrunner.store)
+    try:
+        runs = sorted(store.get_runs("locked"), key=lambda run: run.started)
+        return [run.steps["lock"].output.read() for run in runs]
+    finally:
+        store.close()
+
+
+def _spares(zenrunner):
+    runs = zenrunner.store / "runs"
+    return sorted(os.stat(p).st_ino for p in runs.glob(".spare-*")), sorted(runs.glob("*.lock"))
+
+
+def test_a_run_locks_a_spare_file_made_ahead_and_leaves_it_for_the_next(zenrunner):
+    # Making a file waits for the file system's journal: a run's lock file is one made with
+    # the store, or left by the run before, linked to the run's name.
+    zenrunner.makepyfile(pipeline_spares=SPARES)
+    result = zenrunner.run("-q", "--no-cache")
+    result.assert_outcomes(passed=2)
+    first, second = _lock_files(zenrunner)
+    assert first[1:] == [2, True]  # its own name and the spare's: one file, locked
+    assert second == first  # the next run of the process took the same file
+    [spare], locks = _spares(zenrunner)
+    assert (spare, locks) == (first[0], [])  # left as a spare, under no run's name
+
+    result = zenrunner.run("-q", "--no-cache", "-k", "1")  # another process: it takes it
+    result.assert_outcomes(passed=1)
+    third = _lock_files(zenrunner)[-1]
+    assert third == first
+    assert _spares(zenrunner) == ([spare], [])
+
+
+def test_a_spare_of_a_live_run_is_not_taken_and_one_of_a_killed_run_only_once_it_is_failed(zenrunner):
+    zenrunner.makepyfile(pipeline_spares=SPARES)
+    assert zenrunner.run("-q", "--no-cache", "-k", "1").ret == 0
+    [spare], _ = _spares(zenrunner)
+    proc = _start_hanging(zenrunner)  # its run holds that spare, linked to its name
+    try:
+        [hanging] = (zenrunner.store / "runs").glob("hanging-*.lock")
+        assert os.stat(hanging).st_ino == spare
+        result = zenrunner.run("-q", "--no-cache", "-k", "locked and 2")
+        result.assert_outcomes(passed=1)
+        other = _lock_files(zenrunner)[-1]
+        assert other[0] != spare and other[1:] == [1, False]  # a file of its own
+        from zenrun.metadata.sqlite import SqliteMetadataStore
+
+        early = SqliteMetadataStore(zenrunner.store / "metadata.db")  # opened while it runs
+        assert early.dead_runs() == []  # the hanging run's lock still held
+    finally:
+        proc.kill()
+        proc.wait()
+    # Killed in its run: its spare still carries the run's name (two links) until a store
+    # opened for writing fails the run and removes that name; a run can take it only then
+    # (taken before, it would keep the killed run alive).
+    assert os.stat(hanging).st_nlink == 2
+    for other_spare in (zenrunner.store / "runs").glob(".spare-*"):  # its spare the only one left
+        if os.stat(other_spare).st_ino != spare:
+            other_spare.unlink()
+    try:
+        [killed] = early.dead_runs()
+        early._hold_lock("probe")  # a run of a store opened before the kill
+        try:
+            probe = zenrunner.store / "runs" / "probe.lock"
+            assert os.stat(probe).st_ino != spare and os.stat(probe).st_nlink == 1  # a new file
+            assert early.dead_runs() == [killed]
+        finally:
+            early._release_lock("probe")
+    finally:
+        early.close()
+    result = zenrunner.run("-q", "--no-cache", "-k", "locked and 1")
+    result.assert_outcomes(passed=1)
+    assert not hanging.exists()
+    store = read_store(zenrunner.store)
+    try:
+        [dead] = store.get_runs("hanging")
+        assert dead.status == "failed"
+    finally:
+        store.close()
+    taken = _lock_files(zenrunner)[-1]
+    assert taken[1:] == [2, True]
+    assert taken[0] in {spare, other[0]}
 
 
 # ---------------------------------------------------------------------------

@@ -345,7 +345,12 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 self._db.executescript(SCHEMA)
                 migrate(self._db)
                 with contextlib.suppress(OSError):  # made with the store, not by its first run
-                    self._lock_dir.mkdir(exist_ok=True)
+                    try:
+                        self._lock_dir.mkdir()
+                    except FileExistsError:
+                        pass
+                    else:  # and so is the first run's lock file (see _claim_spare)
+                        self._make_spare()
             elif _missing_tables(self._db):
                 # A store whose first open was killed before its schema was complete (a
                 # 0-byte metadata.db, some tables made): nothing was recorded in it yet, and
@@ -454,6 +459,11 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
 
     def _hold_lock(self, run_name: str) -> None:
         path = self._lock_path(run_name)
+        key = self._lock_key(run_name)
+        fd = self._claim_spare(path, key)
+        if fd is not None:
+            _HELD_LOCKS[key] = fd
+            return
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         try:
             fd = os.open(path, flags, 0o644)
@@ -467,7 +477,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             ) from None
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.write(fd, f"{hostname()} {os.getpid()}\n".encode())
+            os.write(fd, _owner_line())
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -476,14 +486,91 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         except BaseException:
             os.close(fd)
             raise
-        _HELD_LOCKS[self._lock_key(run_name)] = fd
+        _HELD_LOCKS[key] = fd
 
     def _release_lock(self, run_name: str) -> None:
         path = self._lock_path(run_name)
-        fd = _HELD_LOCKS.pop(self._lock_key(run_name), None)
-        if fd is not None:
-            _remove(path)  # before the lock goes: nobody may take a lock on a finished run
-            os.close(fd)
+        key = self._lock_key(run_name)
+        fd = _HELD_LOCKS.pop(key, None)
+        if fd is None:
+            return
+        # The file leaves the run's name before the lock goes (nobody may take a lock on a
+        # finished run); it stays, locked, under a spare name for this process's next run.
+        with _spares_lock:
+            spare = _SPARES_IN_USE.pop(key, None)
+            folder = self._spare_folder()
+            if folder not in _SPARE_LOCKS:
+                try:
+                    if spare is None:
+                        spare = os.path.join(folder, _spare_name())
+                        os.rename(path, spare)
+                    else:
+                        os.unlink(path)
+                except OSError:
+                    pass
+                else:
+                    _SPARE_LOCKS[folder] = (fd, spare)
+                    return
+        _remove(path)
+        if spare is not None:
+            _remove(Path(spare))
+        os.close(fd)
+
+    # A new file costs a run its file system's journal (0.1-0.6 ms on a local disk, a round
+    # trip on a network one): a run's lock file is made ahead, as a spare, which a run links
+    # to its own name. A spare is locked while its process keeps it for its next run, and
+    # free once that process ended, for any process to take.
+    def _spare_folder(self) -> str:
+        """The lock folder's real path: the key of ``_SPARE_LOCKS``."""
+        return os.path.dirname(real_path(os.path.join(self._lock_dir, _SPARE_PREFIX)))
+
+    def _make_spare(self) -> None:
+        """Make a locked spare lock file for this process's next run (with a new store)."""
+        with _spares_lock:
+            folder = self._spare_folder()
+            if folder in _SPARE_LOCKS:
+                return
+            spare = os.path.join(folder, _spare_name())
+            try:
+                fd = os.open(spare, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+            except OSError:
+                return
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.write(fd, _owner_line())
+            except OSError:  # no locks on this file system: runs make their own file
+                os.close(fd)
+                _remove(Path(spare))
+                return
+            _SPARE_LOCKS[folder] = (fd, spare)
+
+    def _claim_spare(self, path: Path, key: str) -> int | None:
+        """The descriptor of a spare lock file, locked and linked to ``path``: this process's
+        own, else one a process left when it ended. None when there is none to take or it
+        cannot be linked (then the run makes its file as before)."""
+        with _spares_lock:
+            folder = self._spare_folder()
+            own = _SPARE_LOCKS.pop(folder, None)
+            spare = own or _free_spare(folder)
+            if spare is None:
+                return None
+            fd, spare_path = spare
+            try:
+                # A link, not a rename: another process's run of the same name (the same
+                # microsecond) keeps its lock file, and this run takes a later name.
+                os.link(spare_path, path)
+            except OSError:
+                if own is not None and os.path.exists(spare_path):
+                    _SPARE_LOCKS[folder] = own  # kept for a run whose name is free
+                else:
+                    os.close(fd)
+                return None
+            _SPARES_IN_USE[key] = spare_path
+        if own is None:  # another process's: it says who holds it now
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, _owner_line(), 0)
+        return fd
 
     # -- writing ------------------------------------------------------------------
     def _transaction(self) -> Any:
@@ -1047,6 +1134,67 @@ _NAME_ATTEMPTS = 1000
 _HELD_LOCKS: dict[str, int] = {}
 #: The longest file name (bytes) common file systems take.
 _NAME_MAX = 255
+#: Spare lock files this process holds for its next run: lock folder realpath -> (fd, path).
+_SPARE_LOCKS: dict[str, tuple[int, str]] = {}
+#: The spare name of each held run lock linked from a spare: lock realpath -> spare path.
+_SPARES_IN_USE: dict[str, str] = {}
+_spares_lock = threading.Lock()
+#: How a spare lock file's name starts (never ``.lock`` at its end: no run's name).
+_SPARE_PREFIX = ".spare-"
+#: The most spares of other processes a run tries to take before it makes its own file.
+_SPARES_TRIED = 8
+
+
+def _spare_name() -> str:
+    return f"{_SPARE_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
+
+
+def _owner_line() -> bytes:
+    """What a lock file says: the host and process holding it (for people; liveness is
+    the lock)."""
+    return f"{hostname()} {os.getpid()}\n".encode()
+
+
+def _free_spare(folder: str) -> tuple[int, str] | None:
+    """(Under ``_spares_lock``.) A spare lock file no process holds, locked by this one;
+    None when there is none."""
+    try:
+        entries = [e.name for e in os.scandir(folder) if e.name.startswith(_SPARE_PREFIX)]
+    except OSError:
+        return None
+    # This process's spares under a run are held: a descriptor of them opened and closed
+    # here would drop their lock (POSIX locks are per process).
+    in_use = set(_SPARES_IN_USE.values())
+    for name in entries[:_SPARES_TRIED]:
+        path = os.path.join(folder, name)
+        if path in in_use:
+            continue
+        try:
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Still that name's file (not one taken and replaced meanwhile), and no run's: a
+            # process killed in a run left the run's name on it until its run is failed.
+            status = os.fstat(fd)
+            if status.st_nlink == 1 and status.st_ino == os.stat(path).st_ino:
+                return fd, path
+        except OSError:  # held by its live process
+            pass
+        os.close(fd)
+    return None
+
+
+def _forget_spares() -> None:
+    """In a forked child: the parent's spares are not locked by the child."""
+    global _spares_lock
+    _SPARE_LOCKS.clear()
+    _SPARES_IN_USE.clear()
+    _spares_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_spares)
 
 
 class _NotCopied(Exception):
