@@ -439,6 +439,77 @@ def test_normalized_source_ignores_docstrings_comments_decorators(tmp_path):
     assert normalized_source(a.f) != normalized_source(c.f)
 
 
+def test_docstrings_are_dropped_wherever_a_walk_of_every_node_finds_them():
+    # Only statements hold functions and classes: the walk over statements drops the
+    # docstrings ast.walk found, nested under if/try/with/match, in methods and in classes,
+    # and nothing else (a lone string expression in a body, a lambda's string).
+    import ast
+    import importlib
+    import inspect
+
+    from zenrun.cache import _drop_docstrings
+
+    def through_every_node(tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
+                body = node.body
+                if (
+                    body
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                ):
+                    node.body = body[1:] or [ast.Pass()]
+
+    nested = textwrap.dedent(
+        '''
+        """Module."""
+        try:
+            def a():
+                """A."""
+                if x:
+                    class B:
+                        """B."""
+                        async def c(self):
+                            """C."""
+                            "not a docstring"
+                            return lambda: "nor this"
+        except E:
+            def d():
+                """D."""
+        else:
+            with m:
+                def e(): "E."
+        finally:
+            for i in y:
+                pass
+            else:
+                def f(): "F."
+        match v:
+            case 1:
+                def g():
+                    """G."""
+                    return 1
+        '''
+    )
+    sources = [nested] + [
+        textwrap.dedent(inspect.getsource(module))
+        for module in map(
+            importlib.import_module, ("argparse", "asyncio.tasks", "dataclasses", "zenrun.execution")
+        )
+    ]
+    for source in sources:
+        expected, tree = ast.parse(source), ast.parse(source)
+        through_every_node(expected)
+        _drop_docstrings(tree)
+        assert ast.dump(tree) == ast.dump(expected)
+    tree = ast.parse(nested)
+    _drop_docstrings(tree)
+    text = ast.dump(tree)
+    assert all(f"'{doc}.'" not in text for doc in "ABCDEFG") and "Module." not in text
+    assert "not a docstring" in text and "nor this" in text
+
+
 def test_code_fingerprint_follows_project_helpers(tmp_path):
     from zenrun.cache import code_fingerprint
 
