@@ -727,6 +727,20 @@ def test_a_run_locks_a_spare_file_made_ahead_and_leaves_it_for_the_next(zenrunne
     assert third == first
     assert _spares(zenrunner) == ([spare], [])
 
+    # Only a store's own spares: a link to a file elsewhere, a folder or a pipe is none.
+    outside = zenrunner.path / "outside.txt"
+    outside.write_text("not a lock")
+    runs = zenrunner.store / "runs"
+    next(runs.glob(".spare-*")).unlink()
+    (runs / ".spare-link").symlink_to(outside)
+    (runs / ".spare-folder").mkdir()
+    os.mkfifo(runs / ".spare-pipe")
+    result = zenrunner.run("-q", "--no-cache", "-k", "1")
+    result.assert_outcomes(passed=1)
+    fourth = _lock_files(zenrunner)[-1]
+    assert fourth[0] != os.stat(outside).st_ino and fourth[1:] == [1, False]  # a file of its own
+    assert outside.read_text() == "not a lock" and os.stat(outside).st_nlink == 1
+
 
 def test_a_spare_of_a_live_run_is_not_taken_and_one_of_a_killed_run_only_once_it_is_failed(zenrunner):
     zenrunner.makepyfile(pipeline_spares=SPARES)

@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import re
+import stat
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -1169,8 +1170,8 @@ def _free_spare(folder: str) -> tuple[int, str] | None:
         path = os.path.join(folder, name)
         if path in in_use:
             continue
-        try:
-            fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        try:  # (a link to elsewhere is no spare of a store)
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             continue
         try:
@@ -1178,7 +1179,11 @@ def _free_spare(folder: str) -> tuple[int, str] | None:
             # Still that name's file (not one taken and replaced meanwhile), and no run's: a
             # process killed in a run left the run's name on it until its run is failed.
             status = os.fstat(fd)
-            if status.st_nlink == 1 and status.st_ino == os.stat(path).st_ino:
+            if (
+                stat.S_ISREG(status.st_mode)
+                and status.st_nlink == 1
+                and status.st_ino == os.lstat(path).st_ino
+            ):
                 return fd, path
         except OSError:  # held by its live process
             pass
