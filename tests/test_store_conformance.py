@@ -5,11 +5,14 @@ stores (a local folder and the loopback S3 server)."""
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 from store_files import damage
 
+import zenrun.cache
 from zenrun.artifacts.fsspec_store import FsspecArtifactStore
 from zenrun.artifacts.store import INLINE_MAX, LocalArtifactStore
 from zenrun.cache import SqliteCache
@@ -27,6 +30,60 @@ class TestSqliteCache(CacheTests):
     @pytest.fixture
     def open_store(self, tmp_path):
         return lambda: SqliteCache(tmp_path / "store" / "cache.db")
+
+
+def _truncated(path: Path) -> bool:
+    """Whether another connection could checkpoint ``path`` and empty its WAL: not while a
+    read transaction holds an older view of it."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+    finally:
+        db.close()
+
+
+def _entry(digit: str) -> dict:
+    return {"out": {"digest": digit * 64, "size": 1, "materializer": "json", "type": "builtins.int"}}
+
+
+def test_cache_lookups_share_a_read_of_the_index_for_a_moment_only(tmp_path, monkeypatch):
+    # One read transaction for the lookups of a few steps (each of its own cost 6 us more):
+    # another process's entry is seen once SNAPSHOT_SECONDS passed or a flush ended it, this
+    # object's own at once, and the read holds the index's WAL no longer than that.
+    monkeypatch.setattr(zenrun.cache, "SNAPSHOT_SECONDS", 3600.0)  # (a busy machine is slow)
+    path = tmp_path / "store" / "cache.db"
+    reader, writer = SqliteCache(path), SqliteCache(path)
+    try:
+        assert reader.lookup("other") is None  # the read begins
+        writer.put("other", _entry("1"))
+        writer.flush()  # a writer is not blocked by it
+        assert not _truncated(path)  # the read holds its view of the WAL
+        assert reader.lookup("other") is None  # ... and sees the index as it began
+        monkeypatch.setattr(zenrun.cache, "SNAPSHOT_SECONDS", 0.01)
+        time.sleep(0.02)
+        assert reader.lookup("other") == _entry("1")  # a new read: the one before was too old
+        monkeypatch.setattr(zenrun.cache, "SNAPSHOT_SECONDS", 3600.0)
+
+        writer.put("later", _entry("2"))
+        writer.flush()
+        assert reader.lookup("later") is None
+        reader.flush()  # nothing of its own to write: the read ends all the same
+        assert _truncated(path)
+        assert reader.lookup("later") == _entry("2")
+
+        reader.put("own", _entry("3"))
+        reader.flush()
+        assert reader.lookup("own") == _entry("3")
+        assert writer.lookup_many(["own", "later"]) == {
+            "own": _entry("3"),
+            "later": _entry("2"),
+        }
+        assert sorted(key for key, _ in reader.entries()) == ["later", "other", "own"]
+    finally:
+        reader.close()
+        writer.close()
+    assert _truncated(path)  # closed: nothing holds it
 
 
 class TestLocalArtifactStore(ArtifactStoreTests):
