@@ -447,19 +447,11 @@ def test_docstrings_are_dropped_wherever_a_walk_of_every_node_finds_them():
     import importlib
     import inspect
 
-    from zenrun.cache import _drop_docstrings
+    from zenrun.cache import _drop_docstring, _drop_docstrings
 
-    def through_every_node(tree: ast.Module) -> None:
+    def through_every_node(tree: ast.Module) -> None:  # as it was done: ast.walk
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
-                body = node.body
-                if (
-                    body
-                    and isinstance(body[0], ast.Expr)
-                    and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)
-                ):
-                    node.body = body[1:] or [ast.Pass()]
+            _drop_docstring(node)
 
     nested = textwrap.dedent(
         '''

@@ -195,19 +195,24 @@ def _drop_docstrings(tree: ast.Module) -> None:
     todo: list[Any] = [tree]
     while todo:
         node = todo.pop()
-        if isinstance(node, _WITH_DOCSTRING):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                node.body = body[1:] or [ast.Pass()]
+        _drop_docstring(node)
         for name in _STATEMENT_LISTS:
             statements = getattr(node, name, None)
             if statements and isinstance(statements, list):  # (a lambda's body is one expression)
                 todo.extend(statements)
+
+
+def _drop_docstring(node: ast.AST) -> None:
+    """Remove ``node``'s docstring, if it is a module, function or class that has one."""
+    if isinstance(node, _WITH_DOCSTRING):
+        body = node.body
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
 
 
 def _source_is_current(code: types.CodeType) -> bool:
