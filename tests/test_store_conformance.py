@@ -80,6 +80,13 @@ def test_cache_lookups_share_a_read_of_the_index_for_a_moment_only(tmp_path, mon
             "later": _entry("2"),
         }
         assert sorted(key for key, _ in reader.entries()) == ["later", "other", "own"]
+        # Interrupted between its BEGIN and noting its time (a signal's exception): the read
+        # is still ended by the next write, which would fail inside it.
+        assert reader.lookup("missing") is None
+        reader._snapshot_since = None
+        reader.put("after", _entry("4"))
+        reader.flush()
+        assert writer.lookup_many(["after"]) == {"after": _entry("4")}
     finally:
         reader.close()
         writer.close()

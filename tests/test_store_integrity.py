@@ -4,6 +4,7 @@ databases, read-only stores, full disks, dead run owners, bad configuration, gc.
 from __future__ import annotations
 
 import ast
+import errno
 import functools
 import json
 import os
@@ -12,7 +13,9 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from store_files import age_artifacts, artifact_bytes, artifact_digests
@@ -545,6 +548,7 @@ def test_read_only_store_is_listable(zenrunner, read_only_copy):
 HANGING = """
 import time
 from pathlib import Path
+from pathlib import Path
 from zenrun import pipeline, step
 
 @step
@@ -774,6 +778,7 @@ def test_a_spare_of_a_live_run_is_not_taken_and_one_of_a_killed_run_only_once_it
         try:
             probe = zenrunner.store / "runs" / "probe.lock"
             assert os.stat(probe).st_ino != spare and os.stat(probe).st_nlink == 1  # a new file
+            probe_file = os.stat(probe).st_ino  # left free as a spare once that store is closed
             assert early.dead_runs() == [killed]
         finally:
             early._release_lock("probe")
@@ -790,7 +795,134 @@ def test_a_spare_of_a_live_run_is_not_taken_and_one_of_a_killed_run_only_once_it
         store.close()
     taken = _lock_files(zenrunner)[-1]
     assert taken[1:] == [2, True]
-    assert taken[0] in {spare, other[0]}
+    assert taken[0] in {spare, other[0], probe_file}
+
+
+def _finished(store, run):
+    run.status, run.finished = "completed", time.time()
+    store.finish_run(run)
+
+
+def test_a_liveness_check_on_another_thread_never_unlocks_a_kept_spare(tmp_path):
+    # Closing any descriptor of a file drops the process's lock on it: a check of a run's
+    # liveness (a viewer's thread) while the run's lock was being released dropped the lock
+    # of the file then kept as the next run's spare, and that run looked dead elsewhere.
+    from zenrun.conformance import make_run
+    from zenrun.metadata import sqlite as metadata_sqlite
+
+    db = tmp_path / "store" / "metadata.db"
+    store, viewer = metadata_sqlite.SqliteMetadataStore(db), metadata_sqlite.SqliteMetadataStore(db)
+    checker = subprocess.Popen(
+        [sys.executable, "-u", "-c", CHECK_LOCKS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    current: list[str | None] = [None]
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            name = current[0]
+            if name is not None:
+                viewer._owner_alive(name, None, None)
+
+    thread = threading.Thread(target=poll)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread.start()
+    try:
+        unlocked = 0
+        for index in range(400):
+            run = make_run("p", name=f"p-{index}")
+            store.create_run(run)
+            current[0] = run.name
+            _finished(store, run)
+            [(_, spare)] = [
+                kept
+                for folder, kept in metadata_sqlite._SPARE_LOCKS.items()
+                if folder.startswith(str(tmp_path))
+            ]
+            checker.stdin.write(spare + "\n")
+            checker.stdin.flush()
+            unlocked += checker.stdout.readline().strip() == "free"
+        assert unlocked == 0
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+        checker.stdin.close()
+        checker.kill()
+        checker.wait()
+        store.close()
+        viewer.close()
+
+
+CHECK_LOCKS = """
+import fcntl, os, sys
+for line in sys.stdin:
+    fd = os.open(line.strip(), os.O_RDONLY)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        print("free")
+    except OSError:
+        print("held")
+    os.close(fd)
+"""
+
+
+def test_a_closed_store_keeps_no_descriptor_and_no_links_means_no_spares(tmp_path, monkeypatch):
+    from zenrun.conformance import make_run
+    from zenrun.metadata import sqlite as metadata_sqlite
+
+    def ours() -> list[str]:
+        return [folder for folder in metadata_sqlite._SPARE_LOCKS if folder.startswith(str(tmp_path))]
+
+    for index in range(3):  # a process making store after store (a test suite, a notebook)
+        store = metadata_sqlite.SqliteMetadataStore(tmp_path / f"s{index}" / "metadata.db")
+        run = make_run("p")
+        store.create_run(run)
+        _finished(store, run)
+        assert len(ours()) == 1  # kept for the store's next run while it is open
+        store.close()
+        assert ours() == []  # closed: its spare stays on disk, free, its descriptor closed
+        [spare] = (tmp_path / f"s{index}" / "runs").glob(".spare-*")
+        assert _lock_free(spare)
+
+    # Stores left open (a long session, a notebook): the spares of the least recently used
+    # are given up, their files left free, past _SPARES_KEPT stores.
+    monkeypatch.setattr(metadata_sqlite, "_SPARES_KEPT", 2)
+    opened = []
+    for index in range(3):
+        store = metadata_sqlite.SqliteMetadataStore(tmp_path / f"open{index}" / "metadata.db")
+        opened.append(store)
+        run = make_run("p")
+        store.create_run(run)
+        _finished(store, run)
+    try:
+        assert sorted(Path(folder).parent.name for folder in ours()) == ["open1", "open2"]
+        [given_up] = (tmp_path / "open0" / "runs").glob(".spare-*")
+        assert _lock_free(given_up)
+    finally:
+        for store in opened:
+            store.close()
+
+    # A file system without hard links: runs make their own lock files, as before, and
+    # leave no spare behind them.
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    for _ in range(5):
+        store = metadata_sqlite.SqliteMetadataStore(tmp_path / "nolinks" / "metadata.db")
+        run = make_run("p")
+        store.create_run(run)
+        assert store.dead_runs() == [] and not _lock_free(store._lock_path(run.name))
+        _finished(store, run)
+        store.close()
+    assert list((tmp_path / "nolinks" / "runs").iterdir()) == []  # (the store's first one too)
+
+
+def _lock_free(path: Path) -> bool:
+    code = "import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDONLY)\ntry:\n    fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)\nexcept OSError:\n    sys.exit(1)"
+    return subprocess.run([sys.executable, "-c", code, str(path)]).returncode == 0
 
 
 # ---------------------------------------------------------------------------

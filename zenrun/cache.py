@@ -1466,11 +1466,12 @@ class SqliteCache(Cache):
             yield self._db
 
     def _end_snapshot(self) -> None:
-        """(Under ``_db_lock``.) End the read transaction lookups share, if one is open."""
-        if self._snapshot_since is not None:
-            self._snapshot_since = None
-            if self._db.in_transaction:
-                self._db.execute("COMMIT")
+        """(Under ``_db_lock``.) End the read transaction lookups share, if one is open (by
+        the connection's state: an interrupt between its ``BEGIN`` and its time noted leaves
+        one open all the same)."""
+        self._snapshot_since = None
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
         import sqlite3
@@ -1546,7 +1547,7 @@ class SqliteCache(Cache):
         with self._lock:
             pending = dict(self._pending)
         if not pending:
-            if self._snapshot_since is not None:  # called every 0.2 s: no read held longer
+            if self._db.in_transaction:  # called every 0.2 s: no read held longer
                 with self._fresh():
                     pass
             return

@@ -492,15 +492,19 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     def _release_lock(self, run_name: str) -> None:
         path = self._lock_path(run_name)
         key = self._lock_key(run_name)
-        fd = _HELD_LOCKS.pop(key, None)
-        if fd is None:
-            return
-        # The file leaves the run's name before the lock goes (nobody may take a lock on a
-        # finished run); it stays, locked, under a spare name for this process's next run.
+        # Under the spares' lock, and the run's name gone before its lock is forgotten: until
+        # then another thread's _owner_alive answers without opening the file (closing any
+        # descriptor of a file drops this process's lock on it), and _free_spare does not
+        # take it. The file leaves the run's name before the lock goes (nobody may take a
+        # lock on a finished run); it stays, locked, as a spare for this process's next run.
         with _spares_lock:
+            fd = _HELD_LOCKS.get(key)
+            if fd is None:
+                return
             spare = _SPARES_IN_USE.pop(key, None)
             folder = self._spare_folder()
-            if folder not in _SPARE_LOCKS:
+            kept = folder not in _SPARE_LOCKS and folder not in _NO_SPARES
+            if kept:
                 try:
                     if spare is None:
                         spare = os.path.join(folder, _spare_name())
@@ -508,19 +512,22 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                     else:
                         os.unlink(path)
                 except OSError:
-                    pass
-                else:
-                    _SPARE_LOCKS[folder] = (fd, spare)
-                    return
-        _remove(path)
-        if spare is not None:
-            _remove(Path(spare))
-        os.close(fd)
+                    kept = False
+            if kept:
+                assert spare is not None
+                _keep_spare(folder, fd, spare)
+            else:
+                _remove(path)
+                if spare is not None:
+                    _remove(Path(spare))
+            del _HELD_LOCKS[key]
+            if not kept:
+                os.close(fd)
 
     # A new file costs a run its file system's journal (0.1-0.6 ms on a local disk, a round
     # trip on a network one): a run's lock file is made ahead, as a spare, which a run links
     # to its own name. A spare is locked while its process keeps it for its next run, and
-    # free once that process ended, for any process to take.
+    # free once that process ended or closed the store, for any process to take.
     def _spare_folder(self) -> str:
         """The lock folder's real path: the key of ``_SPARE_LOCKS``."""
         return os.path.dirname(real_path(os.path.join(self._lock_dir, _SPARE_PREFIX)))
@@ -529,7 +536,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         """Make a locked spare lock file for this process's next run (with a new store)."""
         with _spares_lock:
             folder = self._spare_folder()
-            if folder in _SPARE_LOCKS:
+            if folder in _SPARE_LOCKS or folder in _NO_SPARES:
                 return
             spare = os.path.join(folder, _spare_name())
             try:
@@ -543,7 +550,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 os.close(fd)
                 _remove(Path(spare))
                 return
-            _SPARE_LOCKS[folder] = (fd, spare)
+            _keep_spare(folder, fd, spare)
 
     def _claim_spare(self, path: Path, key: str) -> int | None:
         """The descriptor of a spare lock file, locked and linked to ``path``: this process's
@@ -551,7 +558,15 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         cannot be linked (then the run makes its file as before)."""
         with _spares_lock:
             folder = self._spare_folder()
+            if folder in _NO_SPARES:
+                return None
             own = _SPARE_LOCKS.pop(folder, None)
+            if own is not None:
+                try:  # still this process's (no-op when it is): never a run on a file unlocked
+                    fcntl.lockf(own[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(own[0])
+                    own = None
             spare = own or _free_spare(folder)
             if spare is None:
                 return None
@@ -560,11 +575,17 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 # A link, not a rename: another process's run of the same name (the same
                 # microsecond) keeps its lock file, and this run takes a later name.
                 os.link(spare_path, path)
-            except OSError:
-                if own is not None and os.path.exists(spare_path):
+            except FileExistsError:
+                if own is not None:
                     _SPARE_LOCKS[folder] = own  # kept for a run whose name is free
                 else:
                     os.close(fd)
+                return None
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):  # no hard links here: no spares
+                    _NO_SPARES.add(folder)
+                    _remove(Path(spare_path))
+                os.close(fd)
                 return None
             _SPARES_IN_USE[key] = spare_path
         if own is None:  # another process's: it says who holds it now
@@ -572,6 +593,14 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, _owner_line(), 0)
         return fd
+
+    def _give_up_spare(self) -> None:
+        """Close the spare this process keeps for the store's next run: the file stays, free
+        for any process (this one's next run too), and no descriptor stays open per store."""
+        with _spares_lock:
+            spare = _SPARE_LOCKS.pop(self._spare_folder(), None)
+            if spare is not None:
+                os.close(spare[0])
 
     # -- writing ------------------------------------------------------------------
     def _transaction(self) -> Any:
@@ -1126,6 +1155,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 self.flush()
         finally:
             self._db.close()
+            if not self.read_only:
+                self._give_up_spare()
 
 
 _NO_EARLIER_RUN: Any = object()
@@ -1139,11 +1170,16 @@ _NAME_MAX = 255
 _SPARE_LOCKS: dict[str, tuple[int, str]] = {}
 #: The spare name of each held run lock linked from a spare: lock realpath -> spare path.
 _SPARES_IN_USE: dict[str, str] = {}
+#: Lock folders on a file system without hard links: runs there make their own files.
+_NO_SPARES: set[str] = set()
 _spares_lock = threading.Lock()
-#: How a spare lock file's name starts (never ``.lock`` at its end: no run's name).
+#: How a spare lock file's name starts (never ``.lock`` at its end, as a run's lock file).
 _SPARE_PREFIX = ".spare-"
 #: The most spares of other processes a run tries to take before it makes its own file.
-_SPARES_TRIED = 8
+_SPARES_TRIED = 32
+#: The most stores this process keeps a spare for (a descriptor each) until they are closed:
+#: the least recently used gives its spare up first.
+_SPARES_KEPT = 16
 
 
 def _spare_name() -> str:
@@ -1156,20 +1192,37 @@ def _owner_line() -> bytes:
     return f"{hostname()} {os.getpid()}\n".encode()
 
 
+def _keep_spare(folder: str, fd: int, spare: str) -> None:
+    """(Under ``_spares_lock``.) Keep ``spare`` (locked through ``fd``) for the next run in
+    ``folder``, the spare of the store least recently used given up (its file left free)
+    past :data:`_SPARES_KEPT` stores."""
+    while len(_SPARE_LOCKS) >= _SPARES_KEPT:
+        os.close(_SPARE_LOCKS.pop(next(iter(_SPARE_LOCKS)))[0])
+    _SPARE_LOCKS[folder] = (fd, spare)
+
+
 def _free_spare(folder: str) -> tuple[int, str] | None:
     """(Under ``_spares_lock``.) A spare lock file no process holds, locked by this one;
     None when there is none."""
     try:
-        entries = [e.name for e in os.scandir(folder) if e.name.startswith(_SPARE_PREFIX)]
+        entries = [
+            e.name
+            for e in os.scandir(folder)
+            if e.name.startswith(_SPARE_PREFIX) and not e.name.endswith(".lock")
+        ]  # (a run's lock file when its pipeline's name starts so)
     except OSError:
         return None
     # This process's spares under a run are held: a descriptor of them opened and closed
     # here would drop their lock (POSIX locks are per process).
     in_use = set(_SPARES_IN_USE.values())
-    for name in entries[:_SPARES_TRIED]:
+    tried = 0
+    for name in entries:
         path = os.path.join(folder, name)
         if path in in_use:
             continue
+        if tried == _SPARES_TRIED:
+            break
+        tried += 1
         try:  # (a link to elsewhere is no spare of a store)
             fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         except OSError:
