@@ -588,10 +588,13 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 os.close(fd)
                 return None
             _SPARES_IN_USE[key] = spare_path
-        if own is None:  # another process's: it says who holds it now
+        if own is None:  # another process's: it says who holds it now, written over the
+            # old line, not after a truncation (freeing the file's block waited 0.5 ms for
+            # the journal): padded to its length, with spaces before the newline
             with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, _owner_line(), 0)
+                line = _owner_line()
+                size = os.fstat(fd).st_size
+                os.pwrite(fd, line[:-1].ljust(size - 1) + b"\n" if len(line) < size else line, 0)
         return fd
 
     def _give_up_spare(self) -> None:
