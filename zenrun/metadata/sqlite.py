@@ -554,8 +554,8 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
 
     def _claim_spare(self, path: Path, key: str) -> int | None:
         """The descriptor of a spare lock file, locked and linked to ``path``: this process's
-        own, else one a process left when it ended. None when there is none to take or it
-        cannot be linked (then the run makes its file as before)."""
+        own, else a free one (its process ended, or closed the store). None when there is
+        none to take or it cannot be linked (then the run makes its file as before)."""
         with _spares_lock:
             folder = self._spare_folder()
             if folder in _NO_SPARES:
