@@ -52,6 +52,7 @@ from zenrun.sources import (
     class_source,
     function_source,
     real_path,
+    remember,
     set_rootdir,
     source_is_current,
 )
@@ -104,21 +105,12 @@ def prepare() -> None:
     prepare_sources()
 
 
-_MEMO_LIMIT = 20_000
 # Process-wide memos of facts that never change for the object they are keyed on:
 # code objects are immutable, and a class's source is fixed when it is created.
 # Each entry keeps its object alive so that its id() is never reused.
 _source_memo: dict[int, tuple[Any, str]] = {}
 _chain_memo: dict[int, tuple[Any, tuple[tuple[str, ...], ...], frozenset[str]]] = {}
 _file_memo: dict[str, bool] = {}
-_memo_lock = threading.Lock()
-
-
-def _remember(memo: dict[int, Any], key: int, value: Any) -> None:
-    with _memo_lock:
-        if len(memo) > _MEMO_LIMIT:  # a notebook redefining functions for days
-            memo.clear()
-        memo[key] = value
 
 
 def _is_library_file(path: str) -> bool:
@@ -280,7 +272,7 @@ def _source_digest(obj: Any) -> str:
     else:
         text = normalized_source(obj)
     digest = sha256(text)
-    _remember(_source_memo, id(key_obj), (key_obj, digest))
+    remember(_source_memo, id(key_obj), (key_obj, digest))
     return digest
 
 
@@ -348,7 +340,7 @@ def _chains(code: types.CodeType) -> tuple[tuple[tuple[str, ...], ...], frozense
 
     scan(code)
     result = tuple(dict.fromkeys(tuple(c) for c in chains)), frozenset(names)
-    _remember(_chain_memo, id(code), (code, *result))
+    remember(_chain_memo, id(code), (code, *result))
     return result
 
 
@@ -1471,7 +1463,7 @@ class SqliteCache(Cache):
         one open all the same)."""
         self._snapshot_since = None
         if self._db.in_transaction:
-            self._db.execute("COMMIT")
+            self._db.execute("ROLLBACK")  # (only read in it)
 
     def lookup(self, key: str) -> dict[str, dict[str, Any]] | None:
         import sqlite3
@@ -1493,18 +1485,12 @@ class SqliteCache(Cache):
                 row = db.execute("SELECT outputs FROM cache WHERE key=?", (key,)).fetchone()
             except sqlite3.DatabaseError as exc:
                 if not _damaged(exc):
-                    self._end_snapshot_quietly()
+                    with contextlib.suppress(Exception):  # the read, if any, ends with it
+                        self._end_snapshot()
                     raise
                 self._rebuild(exc)
                 return None
         return _entry(row[0]) if row else None
-
-    def _end_snapshot_quietly(self) -> None:
-        """(Under ``_db_lock``.) After an error: no read transaction left open."""
-        self._snapshot_since = None
-        with contextlib.suppress(Exception):
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
 
     def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
         """:meth:`lookup` of each of ``keys``, in one query per :data:`LOOKUP_CHUNK` keys."""
@@ -1638,7 +1624,8 @@ class SqliteCache(Cache):
             logging.getLogger("zenrun").warning("Could not write the cache index %s: %s", self.path, exc)
         finally:
             with self._db_lock:
-                self._end_snapshot_quietly()
+                with contextlib.suppress(Exception):
+                    self._end_snapshot()
                 self._db.close()
 
 

@@ -36,6 +36,17 @@ _real_root: str | None = None
 _canonical: dict[tuple[str, str | None, str | None], str] = {}
 _lock = threading.Lock()
 _MEMO_LIMIT = 20_000
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """``memo[key] = value`` under the memos' lock, the memo emptied first once it holds
+    :data:`_MEMO_LIMIT` entries (a notebook redefining functions for days)."""
+    with _lock:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+
+
 #: The line a function's source starts on, as ``inspect.findsource`` finds it.
 # compiled on first use (re caches them): zenrun --help needs neither
 _INSTALLED = r"[\\/](site|dist)-packages[\\/]"
@@ -108,10 +119,7 @@ def canonical_module(name: str | None) -> str:
         return known
     relative = _relative(file)
     canonical = name if relative is None else _dotted(relative)
-    with _lock:
-        if len(_canonical) > _MEMO_LIMIT:
-            _canonical.clear()
-        _canonical[key] = canonical
+    remember(_canonical, key, canonical)
     return canonical
 
 
@@ -200,10 +208,8 @@ def source_is_current(code: types.CodeType, globals_: dict[str, Any] | None = No
             _index_code(compile("".join(lines), filename, "exec", dont_inherit=True), index)
         except (SyntaxError, ValueError):
             pass  # an edit under way: nothing in it is the loaded code
-        with _lock:
-            if len(_compiled) > _MEMO_LIMIT:
-                _compiled.clear()
-            _compiled[filename] = known = (lines, index)
+        known = (lines, index)
+        remember(_compiled, filename, known)
     return any(_same_code(code, other) for other in known[1].get((code.co_qualname, code.co_firstlineno), ()))
 
 
@@ -248,10 +254,7 @@ def _block_is_current(code: types.CodeType, lines: list[str]) -> bool:
     _index_code(module, index)
     if not any(_same_code(code, other) for other in index.get((code.co_qualname, code.co_firstlineno), ())):
         return False
-    with _lock:
-        if len(_current_blocks) > _MEMO_LIMIT:
-            _current_blocks.clear()
-        _current_blocks[id(code)] = (code, lines)
+    remember(_current_blocks, id(code), (code, lines))
     return True
 
 
@@ -297,10 +300,7 @@ def _module_imports(lines: list[str]) -> tuple[tuple[str, ...], int]:
             else:
                 _bind(names, imported.split(","), aliases_only=False)
     found = tuple(names)
-    with _lock:
-        if len(_imports) > _MEMO_LIMIT:
-            _imports.clear()
-        _imports[id(lines)] = (lines, found, future)
+    remember(_imports, id(lines), (lines, found, future))
     return found, future
 
 
@@ -400,10 +400,7 @@ def _last_line(code: types.CodeType) -> int:
     if known is not None and known[0] is code:
         return known[1]
     last = _spanned(code)
-    with _lock:
-        if len(_last_lines) > _MEMO_LIMIT:
-            _last_lines.clear()
-        _last_lines[id(code)] = (code, last)
+    remember(_last_lines, id(code), (code, last))
     return last
 
 
@@ -442,10 +439,8 @@ def class_source(cls: type) -> str | None:
             return None
         spans: dict[str, tuple[int, int]] = {}
         _find_classes(tree, "", spans)
-        with _lock:
-            if len(_class_spans) > _MEMO_LIMIT:
-                _class_spans.clear()
-            _class_spans[filename] = known = (lines, spans)
+        known = (lines, spans)
+        remember(_class_spans, filename, known)
     span = known[1].get(cls.__qualname__)
     if span is None:
         return None

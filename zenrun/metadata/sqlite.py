@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import re
@@ -502,7 +503,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
             if fd is None:
                 return
             spare = _SPARES_IN_USE.pop(key, None)
-            folder = self._spare_folder()
+            folder = self._spare_folder
             kept = folder not in _SPARE_LOCKS and folder not in _NO_SPARES
             if kept:
                 try:
@@ -528,14 +529,16 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     # trip on a network one): a run's lock file is made ahead, as a spare, which a run links
     # to its own name. A spare is locked while its process keeps it for its next run, and
     # free once that process ended or closed the store, for any process to take.
+    @functools.cached_property
     def _spare_folder(self) -> str:
-        """The lock folder's real path: the key of ``_SPARE_LOCKS``."""
-        return os.path.dirname(real_path(os.path.join(self._lock_dir, _SPARE_PREFIX)))
+        """The lock folder's real path: the key of ``_SPARE_LOCKS`` (resolved once: twice a
+        run otherwise, each with an ``lstat``)."""
+        return real_path(str(self._lock_dir))
 
     def _make_spare(self) -> None:
         """Make a locked spare lock file for this process's next run (with a new store)."""
         with _spares_lock:
-            folder = self._spare_folder()
+            folder = self._spare_folder
             if folder in _SPARE_LOCKS or folder in _NO_SPARES:
                 return
             spare = os.path.join(folder, _spare_name())
@@ -557,7 +560,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         own, else a free one (its process ended, or closed the store). None when there is
         none to take or it cannot be linked (then the run makes its file as before)."""
         with _spares_lock:
-            folder = self._spare_folder()
+            folder = self._spare_folder
             if folder in _NO_SPARES:
                 return None
             own = _SPARE_LOCKS.pop(folder, None)
@@ -601,7 +604,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         """Close the spare this process keeps for the store's next run: the file stays, free
         for any process (this one's next run too), and no descriptor stays open per store."""
         with _spares_lock:
-            spare = _SPARE_LOCKS.pop(self._spare_folder(), None)
+            spare = _SPARE_LOCKS.pop(self._spare_folder, None)
             if spare is not None:
                 os.close(spare[0])
 
