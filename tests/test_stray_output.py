@@ -320,6 +320,41 @@ def test_back_to_back_captures_pass_what_is_written_between_them_to_the_terminal
     assert result.outlines == [*(f"between {i}" for i in range(3)), "after the block"]
 
 
+BACK_TO_BACK_SETTINGS = """
+    import json, logging, os, sys
+    from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    texts = []
+    plain = CaptureSettings(fd=True)
+    kinds = [plain, CaptureSettings(fd=True, log_level=logging.INFO), CaptureSettings(fd=True, disabled_loggers=("noisy",)), plain]
+    with back_to_back():
+        for i, settings in enumerate(kinds):
+            logging.root.handlers.clear()  # as a step's basicConfig(force=True) does
+            with capturing(settings) as capture:
+                logging.getLogger("app").warning("warn %d", i)
+                logging.getLogger("app").info("info %d", i)
+                logging.getLogger("noisy").warning("noisy %d", i)
+                os.write(1, f"step {i}\\n".encode())
+            texts.append(capture.texts())
+            os.write(1, f"between {i}\\n".encode())
+    sys.stderr.write(json.dumps(texts) + "\\n")
+"""
+
+
+def test_back_to_back_captures_apply_each_captures_settings(zenrunner):
+    """A capture taking over the spools the last one left parked still applies its own
+    settings (its log level, its disabled loggers) and puts its log handler back."""
+    script = zenrunner.makepyfile(back_to_back_settings=BACK_TO_BACK_SETTINGS)
+    result = zenrunner.runpython(script)
+    texts = json.loads(result.errlines[-1])
+    assert [t["stdout"] for t in texts] == [f"step {i}\n" for i in range(4)]
+    logged = [
+        [m for m in ("warn", "info", "noisy") if f"{m} {i}" in t.get("log", "")] for i, t in enumerate(texts)
+    ]
+    assert logged == [["warn", "noisy"], ["warn", "info", "noisy"], ["warn", "info"], ["warn", "info"]]
+    assert result.outlines == [f"between {i}" for i in range(4)]
+
+
 LAST_PID = """
     import json, subprocess, sys
     from zenrun import capture
