@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 
 import pytest
 
@@ -353,6 +354,39 @@ def test_back_to_back_captures_apply_each_captures_settings(zenrunner):
     ]
     assert logged == [["warn", "noisy"], ["warn", "info", "noisy"], ["warn", "info"], ["warn", "info"]]
     assert result.outlines == [f"between {i}" for i in range(4)]
+
+
+CLOSED_TERMINAL = """
+    import os, sys
+    from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    sys.stdin.readline()  # the reader of stdout is gone by now
+    settings = CaptureSettings(fd=True)
+    with back_to_back():
+        with capturing(settings):
+            pass
+        os.write(1, b"between\\n")  # into the parked spool, for a terminal that went away
+        with capturing(settings) as capture:
+            os.write(1, b"step\\n")
+    sys.stderr.write(repr(capture.texts()) + "\\n")
+"""
+
+
+def test_output_between_two_captures_for_a_closed_terminal_does_not_fail_the_next(zenrunner):
+    """``zenrun ... | head``: what reached the parked spools between two steps goes to a
+    pipe nobody reads any more; it is dropped, and the next step captures as usual."""
+    script = zenrunner.makepyfile(closed_terminal=CLOSED_TERMINAL)
+    proc = zenrunner.popen([sys.executable, str(script)], stdin=None)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        _, err = proc.communicate(b"go\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert err.decode().splitlines()[-1] == "{'stdout': 'step\\n'}"
 
 
 LAST_PID = """

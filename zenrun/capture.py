@@ -970,7 +970,8 @@ def _take_parked(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]]
         if sizes != (0, 0):  # written between the two captures: the terminal's
             for (fd, _name, saved, _spool), size in zip(parked, sizes, strict=True):
                 if size:
-                    _write_all(saved, os.pread(fd, size, 0))
+                    with contextlib.suppress(OSError):  # a terminal gone (``| head``): dropped
+                        _write_all(saved, os.pread(fd, size, 0))
                     os.ftruncate(fd, 0)
         _parked = None
         for _fd, name, _saved, spool in parked:
