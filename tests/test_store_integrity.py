@@ -1272,3 +1272,39 @@ def test_a_run_given_the_id_of_a_run_deleted_by_hand_records_each_input_once(zen
     )
     assert sorted(row[:3] for row in after) == sorted(row[:3] for row in before)
     assert {row[-1] for row in after} == {1}, after
+
+
+FORKED_CHILD_OUTLIVES = """
+import os, sys, time
+from zenrun.metadata.sqlite import SqliteMetadataStore
+from zenrun.metadata.records import PipelineRun
+
+store = SqliteMetadataStore(sys.argv[1] + "/metadata.db")
+run = PipelineRun(name="p-01_Jan_24-00_00_00_000001", pipeline_name="p")
+run.started = 1.0
+store.create_run(run)
+read, write = os.pipe()
+if os.fork() == 0:  # the child: waits for its parent to die holding the run's lock
+    os.close(write)
+    os.read(read, 1)  # returns at the parent's death
+    opened = SqliteMetadataStore(sys.argv[1] + "/metadata.db")  # fails the dead runs it finds
+    with open(sys.argv[1] + "/seen", "w") as f:
+        f.write(",".join(f"{r.name} {r.status}" for r in opened.get_runs()))
+    os._exit(0)
+os.close(read)
+print(os.getpid(), flush=True)
+os._exit(0)  # killed, as it were: the run is never finished, its lock goes with the process
+"""
+
+
+def test_a_forked_child_sees_its_dead_parents_run_dead(tmp_path):
+    """A process forked while its parent runs does not hold the parent's run locks (POSIX
+    locks are per process): once the parent died, the child finds that run dead, as any
+    other process does."""
+    script = tmp_path / "outlive.py"
+    script.write_text(FORKED_CHILD_OUTLIVES)
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, timeout=60)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "seen").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (tmp_path / "seen").read_text() == "p-01_Jan_24-00_00_00_000001 failed"

@@ -1253,15 +1253,18 @@ def _free_spare(folder: str) -> tuple[int, str] | None:
     return None
 
 
-def _forget_spares() -> None:
-    """In a forked child: the parent's spares are not locked by the child."""
+def _forget_locks() -> None:
+    """In a forked child: the parent's run locks and spares are not the child's (POSIX locks
+    belong to a process); held, they made the child see its parent's runs alive after the
+    parent died. Their descriptors stay open, unused."""
     global _spares_lock
+    _HELD_LOCKS.clear()
     _SPARE_LOCKS.clear()
     _SPARES_IN_USE.clear()
     _spares_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_spares)
+os.register_at_fork(after_in_child=_forget_locks)
 
 
 class _NotCopied(Exception):
