@@ -389,6 +389,47 @@ def test_output_between_two_captures_for_a_closed_terminal_does_not_fail_the_nex
     assert err.decode().splitlines()[-1] == "{'stdout': 'step\\n'}"
 
 
+INTERRUPTED_HANDOVER = """
+    import os, sys
+    from zenrun import capture as cap
+    from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    where = sys.argv[1]
+    real = getattr(cap, where)
+
+    def interrupted(*args, **kwargs):  # Ctrl-C arriving as the descriptors move
+        if where == "_park_fds":  # as the capture ends: before they are parked
+            raise KeyboardInterrupt
+        real(*args, **kwargs)  # as it starts: once they are taken
+        raise KeyboardInterrupt
+
+    settings = CaptureSettings(fd=True)
+    try:
+        with back_to_back():
+            if where != "_redirect_fds":
+                with capturing(settings):
+                    os.write(1, b"captured\\n")
+            setattr(cap, where, interrupted)
+            with capturing(settings):
+                os.write(1, b"captured\\n")
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    setattr(cap, where, real)
+    os.write(1, b"after the block\\n")
+"""
+
+
+@pytest.mark.parametrize("where", ["_take_parked", "_redirect_fds", "_park_fds"])
+def test_a_ctrl_c_as_a_capture_moves_the_descriptors_leaves_them_on_the_terminal(zenrunner, where):
+    """A Ctrl-C between a capture's own with-block and the step's (taking over the parked
+    spools, redirecting afresh, parking them at the end) loses no later output: the block's
+    end points descriptors 1 and 2 back at the terminal."""
+    script = zenrunner.makepyfile(interrupted_handover=INTERRUPTED_HANDOVER)
+    result = zenrunner.runpython(script, where)
+    assert result.ret == 0, result.stderr
+    assert result.outlines == ["interrupted", "after the block"]
+
+
 LAST_PID = """
     import json, subprocess, sys
     from zenrun import capture

@@ -911,12 +911,30 @@ def back_to_back() -> Iterator[None]:
         yield
         return
     _back_to_back += 1
+    # Descriptors 1 and 2 on the terminal as the block starts: they are as it ends, even
+    # after a Ctrl-C that came as a capture moved them, outside its with-block.
+    on_terminal = not _terminal_fds and _current() is None
     try:
         yield
     finally:
         _back_to_back -= 1
         if not _back_to_back:
             unpark()
+            if on_terminal and _terminal_fds:
+                _point_back_orphans()
+
+
+def _point_back_orphans() -> None:
+    """Point descriptors 1 and 2 back at the terminal when no capture holds them any more: a
+    Ctrl-C came as a capture took them over or gave them back, between its own with-block
+    and the step's (its spools are left to the process)."""
+    held = _hold_signals()
+    try:
+        with _fd_lock:
+            _flush_streams()
+            _point_back([(fd, "", saved, (-1, 0)) for fd, saved in list(_terminal_fds.items())])
+    finally:
+        _release_signals(held)
 
 
 def _park_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Redirected]) -> None:
