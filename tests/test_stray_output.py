@@ -430,6 +430,124 @@ def test_a_ctrl_c_as_a_capture_moves_the_descriptors_leaves_them_on_the_terminal
     assert result.outlines == ["interrupted", "after the block"]
 
 
+CTRL_C_AS_SIGNALS_BLOCK = """
+    import os, signal
+    from zenrun import capture as cap
+    from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    real = cap._sigmask
+
+    def late(how, mask):  # Ctrl-C came just before: raised as the blocking call returns
+        previous = real(how, mask)
+        if how == signal.SIG_BLOCK and mask:
+            cap._sigmask = real
+            raise KeyboardInterrupt
+        return previous
+
+    try:
+        with back_to_back():
+            with capturing(CaptureSettings(fd=True)):
+                os.write(1, b"captured\\n")
+            cap._sigmask = late  # the block's end points the parked descriptors back
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    os.write(1, b"after the block\\n")
+    print(sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])), flush=True)
+"""
+
+
+def test_a_ctrl_c_as_signals_are_held_back_is_raised_after_and_leaves_them_unblocked(zenrunner):
+    """A Ctrl-C that arrives just as zenrun blocks Ctrl-C and SIGTERM to point the
+    descriptors back is raised once they are back, and leaves no signal blocked."""
+    script = zenrunner.makepyfile(ctrl_c_as_signals_block=CTRL_C_AS_SIGNALS_BLOCK)
+    result = zenrunner.runpython(script)
+    assert result.ret == 0, result.stderr
+    assert result.outlines == ["interrupted", "after the block", "[]"]
+
+
+CTRL_C_AS_A_DESCRIPTOR_MOVES = """
+    import os, sys
+    from zenrun import capture as cap
+    from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    moved = next(i for i, line in enumerate(open(cap.__file__), 1) if "os.dup2(spool[0], fd)  # without" in line)
+
+    def tracer(frame, event, arg):  # a Ctrl-C as the first descriptor has just moved
+        if frame.f_code is not cap._redirect_fds.__code__:
+            return None
+
+        def line(frame, event, arg):
+            if event == "line" and frame.f_lineno > moved and tracer.armed:
+                tracer.armed = False
+                raise KeyboardInterrupt
+            return line
+
+        return line
+
+    tracer.armed = True
+    try:
+        with back_to_back():
+            sys.settrace(tracer)
+            try:
+                with capturing(CaptureSettings(fd=True)):
+                    os.write(1, b"captured\\n")
+            finally:
+                sys.settrace(None)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    os.write(1, b"after the block\\n")
+"""
+
+
+def test_a_ctrl_c_just_after_a_descriptor_moved_to_its_spool_leaves_it_on_the_terminal(zenrunner):
+    script = zenrunner.makepyfile(ctrl_c_as_a_descriptor_moves=CTRL_C_AS_A_DESCRIPTOR_MOVES)
+    result = zenrunner.runpython(script)
+    assert result.ret == 0, result.stderr
+    assert result.outlines == ["interrupted", "after the block"]
+
+
+CTRL_C_AS_A_FIXTURE_STARTS = """
+    import os, sys
+    from zenrun import capture as cap
+    from zenrun.capture import CaptureFixture, back_to_back, fixture_capturing
+
+    real_spool = cap._spool
+    calls = []
+
+    def interrupted():
+        calls.append(1)
+        if len(calls) == 2:  # Ctrl-C as the fixture moves descriptor 2 (1 is on its spool)
+            raise KeyboardInterrupt
+        return real_spool()
+
+    capfd = CaptureFixture("capfd", fd=True)  # a step's, without a capture of the step (-s)
+    cap._spool = interrupted
+    try:
+        with back_to_back():
+            with fixture_capturing(fixtures=[capfd]):
+                os.write(1, b"in the step\\n")
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    cap._spool = real_spool
+    log = open("log.txt", "w")  # may get the number of a descriptor closed meanwhile
+    capfd.close()  # the item's teardown
+    log.write("logged")
+    log.close()
+    os.write(1, b"after the teardown\\n")
+"""
+
+
+def test_a_capture_fixture_interrupted_as_it_starts_closes_no_descriptor_twice(zenrunner):
+    """The block's end points the descriptors back after a Ctrl-C as a capture fixture
+    started; the fixture, closed later, does not point them at (and close) a descriptor the
+    process opened meanwhile under the same number."""
+    script = zenrunner.makepyfile(ctrl_c_as_a_fixture_starts=CTRL_C_AS_A_FIXTURE_STARTS)
+    result = zenrunner.runpython(script)
+    assert result.ret == 0, result.stderr
+    assert result.outlines == ["interrupted", "after the teardown"]
+    assert (zenrunner.path / "log.txt").read_text() == "logged"
+
+
 LAST_PID = """
     import json, subprocess, sys
     from zenrun import capture

@@ -780,32 +780,49 @@ def _redirect_fds(capture: StepCapture) -> tuple[bytes | None, list[_Redirected]
             except OSError:  # closed, or out of descriptors: Python's streams only
                 continue
             spool = None
+            _terminal_fds[fd] = saved  # first: a Ctrl-C from here on leaves what points it back
             try:
                 spool = _take_spool(name)
                 os.dup2(spool[0], fd)  # without O_CLOEXEC: processes the step starts inherit it
             except OSError:
+                del _terminal_fds[fd]
                 os.close(saved)
                 if spool is not None:
                     os.close(spool[0])
                 continue
-            _terminal_fds[fd] = saved
             capture.fd_spools[name] = spool[0]
             redirected.append((fd, name, saved, spool))
     return last_pid, redirected
 
 
-def _hold_signals() -> Any:
-    """Hold Ctrl-C and SIGTERM back (while descriptors are pointed back); returns the mask to
-    restore, None when it cannot be set."""
-    try:
-        return _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    except (AttributeError, OSError, ValueError):
-        return None
+class _signals_held:
+    """Hold Ctrl-C and SIGTERM back while the block points descriptors back: they arrive
+    as it ends, not in the middle. One that came just before they were blocked (raised as
+    the blocking call returns) is raised as the block ends too, and the mask is restored
+    however it ends (saved by the blocking call outside the block, it was left blocked for
+    good then, and the descriptors not pointed back)."""
 
+    __slots__ = ("arrived", "previous")
 
-def _release_signals(held: Any) -> None:
-    if held is not None:
-        _sigmask(signal.SIG_SETMASK, held)
+    def __enter__(self) -> None:
+        self.arrived: BaseException | None = None
+        try:
+            self.previous = _sigmask(signal.SIG_BLOCK, ())  # (blocks nothing: the mask now)
+        except (AttributeError, OSError, ValueError):  # no signal masks here
+            self.previous = None
+            return
+        try:
+            _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+        except (AttributeError, OSError, ValueError):
+            pass
+        except BaseException as exc:  # KeyboardInterrupt: its signal came just before
+            self.arrived = exc
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            _sigmask(signal.SIG_SETMASK, self.previous)
+        if self.arrived is not None:  # (over an error of the block: the user's Ctrl-C first)
+            raise self.arrived
 
 
 def _point_back(redirected: list[_Redirected]) -> None:
@@ -837,12 +854,11 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
     A spool is kept for the next capture (emptied) when no process was created while the
     step ran; otherwise it is retired: one of them may hold it and write on.
     """
-    held = _hold_signals()  # Ctrl-C arrives after this, not in the middle of putting descriptors back
-    try:
+    global _mark, _mark_pid
+    with _signals_held():  # Ctrl-C arrives after this, not in the middle of putting descriptors back
         with _fd_lock:
             _end_writes(capture)
             _point_back(redirected)
-        global _mark, _mark_pid
         _mark, _mark_pid = _last_pid(), _pid
         clean = last_pid is not None and _mark == last_pid and _reusable_pid == _pid
         for _fd, name, _saved, spool in redirected:
@@ -853,8 +869,6 @@ def _restore_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[
                 _take_output(capture, name, spool[0], size)
             with _fd_lock:
                 _keep_or_retire(name, spool, size, clean)
-    finally:
-        _release_signals(held)
 
 
 def _take_output(capture: StepCapture, name: str, fd: int, size: int) -> None:
@@ -928,13 +942,9 @@ def _point_back_orphans() -> None:
     """Point descriptors 1 and 2 back at the terminal when no capture holds them any more: a
     Ctrl-C came as a capture took them over or gave them back, between its own with-block
     and the step's (its spools are left to the process)."""
-    held = _hold_signals()
-    try:
-        with _fd_lock:
-            _flush_streams()
-            _point_back([(fd, "", saved, (-1, 0)) for fd, saved in list(_terminal_fds.items())])
-    finally:
-        _release_signals(held)
+    with _signals_held(), _fd_lock:
+        _flush_streams()
+        _point_back([(fd, "", saved, (-1, 0)) for fd, saved in list(_terminal_fds.items())])
 
 
 def _park_fds(capture: StepCapture, last_pid: bytes | None, redirected: list[_Redirected]) -> None:
@@ -1003,31 +1013,28 @@ def unpark() -> None:
     global _parked
     if _parked is None:
         return
-    held = _hold_signals()  # Ctrl-C arrives after this, not in the middle of putting descriptors back
-    try:
-        with _fd_lock:
-            parked, _parked = _parked, None
-            if parked is None:
-                return
-            ours = _parked_pid == _pid  # else a forked child's copy: the parent's spools
-            _flush_streams()
-            _point_back(parked)
-            if not ours:
-                for _fd, _name, _saved, spool in parked:
-                    with contextlib.suppress(OSError):
-                        os.close(spool[0])
-                return
-            clean = _parked_mark is not None and _last_pid() == _parked_mark
-            for fd, name, _saved, spool in parked:
-                size = _ours(spool)
-                if size is None:
-                    continue
-                if size:
-                    with contextlib.suppress(OSError):
-                        _write_all(fd, os.pread(spool[0], size, 0))
-                _keep_or_retire(name, spool, size, clean)
-    finally:
-        _release_signals(held)
+    # Ctrl-C arrives after this, not in the middle of putting descriptors back
+    with _signals_held(), _fd_lock:
+        parked, _parked = _parked, None
+        if parked is None:
+            return
+        ours = _parked_pid == _pid  # else a forked child's copy: the parent's spools
+        _flush_streams()
+        _point_back(parked)
+        if not ours:
+            for _fd, _name, _saved, spool in parked:
+                with contextlib.suppress(OSError):
+                    os.close(spool[0])
+            return
+        clean = _parked_mark is not None and _last_pid() == _parked_mark
+        for fd, name, _saved, spool in parked:
+            size = _ours(spool)
+            if size is None:
+                continue
+            if size:
+                with contextlib.suppress(OSError):
+                    _write_all(fd, os.pread(spool[0], size, 0))
+            _keep_or_retire(name, spool, size, clean)
 
 
 # -- capture fixtures: capsys, capsysbinary, capfd, capfdbinary, capteesys -----------------
@@ -1137,17 +1144,19 @@ class _Tap:
                 except OSError:  # closed: Python's writes only
                     continue
                 spool = None
+                owns = fd not in _terminal_fds
+                if owns:  # the reporter reaches the terminal through this copy meanwhile
+                    _terminal_fds[fd] = saved  # (first: what points it back after a Ctrl-C)
                 try:
                     spool = _spool()
                     os.dup2(spool[0], fd)
                 except OSError:
+                    if owns:
+                        del _terminal_fds[fd]
                     os.close(saved)
                     if spool is not None:
                         os.close(spool[0])
                     continue
-                owns = fd not in _terminal_fds
-                if owns:  # the reporter reaches the terminal through this copy meanwhile
-                    _terminal_fds[fd] = saved
                 self.redirected.append((fd, name, saved, spool, owns))
                 self.spools[name] = spool[0]
 
@@ -1156,6 +1165,8 @@ class _Tap:
         with _fd_lock:
             _flush_streams()
             for fd, _name, saved, _spool, owns in self.redirected:
+                if owns and _terminal_fds.get(fd) != saved:  # pointed back, and closed, already:
+                    continue  # by back_to_back's end, after a Ctrl-C as this capture started
                 os.dup2(saved, fd)
                 if owns:
                     copy = _terminal_streams.pop(fd, None)
