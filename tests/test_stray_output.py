@@ -324,6 +324,9 @@ def test_back_to_back_captures_pass_what_is_written_between_them_to_the_terminal
 BACK_TO_BACK_SETTINGS = """
     import json, logging, os, sys
     from zenrun.capture import CaptureSettings, back_to_back, capturing
+    from zenrun import capture as cap
+
+    cap._last_pid = lambda: b"1\\n"  # no process created meanwhile (other tests' are): parked
 
     texts = []
     plain = CaptureSettings(fd=True)
@@ -359,6 +362,9 @@ def test_back_to_back_captures_apply_each_captures_settings(zenrunner):
 CLOSED_TERMINAL = """
     import os, sys
     from zenrun.capture import CaptureSettings, back_to_back, capturing
+    from zenrun import capture as cap
+
+    cap._last_pid = lambda: b"1\\n"  # no process created meanwhile (other tests' are): parked
 
     sys.stdin.readline()  # the reader of stdout is gone by now
     settings = CaptureSettings(fd=True)
@@ -393,6 +399,8 @@ INTERRUPTED_HANDOVER = """
     import os, sys
     from zenrun import capture as cap
     from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    cap._last_pid = lambda: b"1\\n"  # no process created meanwhile (other tests' are): parked
 
     where = sys.argv[1]
     real = getattr(cap, where)
@@ -434,6 +442,8 @@ CTRL_C_AS_SIGNALS_BLOCK = """
     import os, signal
     from zenrun import capture as cap
     from zenrun.capture import CaptureSettings, back_to_back, capturing
+
+    cap._last_pid = lambda: b"1\\n"  # no process created meanwhile (other tests' are): parked
 
     real = cap._sigmask
 
