@@ -289,7 +289,11 @@ class PipelineExecution:
         # reach its steps in worker processes too, not what the next item's fixtures set.
         startup = getattr(config, "startup_environ", None)
         self.environ_changes: dict[str, str | None] | None = None
-        if startup is not None:
+        encoded = getattr(config, "startup_environ_data", None)
+        if startup is not None and not (
+            encoded is not None and getattr(os.environ, "_data", None) == encoded
+        ):
+            # (one comparison in C when nothing changed: the variables decoded only otherwise)
             changes: dict[str, str | None] = {k: v for k, v in os.environ.items() if startup.get(k) != v}
             changes.update({k: None for k in startup if k not in os.environ})
             self.environ_changes = changes or None

@@ -295,6 +295,9 @@ class Config:
         #: The environment before conftests and fixtures changed it: what they change
         #: travels with each task to worker processes (see ``StepTask.environ``).
         self.startup_environ = dict(os.environ)
+        #: The same as ``os.environ`` keeps it (encoded): each run compares it with the
+        #: environment as it is in one step, and decodes the variables only when one changed.
+        self.startup_environ_data: dict[Any, Any] | None = _encoded_environ()
         #: The global random generators' states before conftests and fixtures seeded
         #: them: what they seed, every step starts from (see ``zenrun.randomstate``).
         self.startup_random = randomstate.startup()
@@ -585,6 +588,13 @@ class Config:
                 f"{', '.join(missing)}"
             )
         return made
+
+
+def _encoded_environ() -> dict[Any, Any] | None:
+    """A copy of ``os.environ`` as it keeps the variables (encoded: CPython's ``_data``), or
+    None where it keeps them otherwise."""
+    data = getattr(os.environ, "_data", None)
+    return dict(data) if isinstance(data, dict) else None
 
 
 def redact_url(url: str) -> str:
