@@ -392,18 +392,18 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
     def _lock_path(self, run_name: str) -> Path:
         return self._lock_dir / lock_file_name(run_name)
 
-    def _lock_key(self, run_name: str) -> str:
-        """The real path of the run's lock file: the key of ``_HELD_LOCKS``, the same through
-        any path to the store. Joined to the lock folder's real path, which the store resolved
+    def _lock_file(self, run_name: str) -> tuple[Path, str]:
+        """The run's lock file and its real path, the key of ``_HELD_LOCKS`` (the same through
+        any path to the store): joined to the lock folder's real path, which the store resolved
         for its spares (resolving the file's path walked the folder again, an ``lstat`` per
         component: 0.1 ms of a command's first run)."""
-        key = os.path.join(self._spare_folder, lock_file_name(run_name))
-        return os.path.realpath(key) if os.path.islink(key) else key
+        name = lock_file_name(run_name)
+        key = os.path.join(self._spare_folder, name)
+        return self._lock_dir / name, (os.path.realpath(key) if os.path.islink(key) else key)
 
     def _owner_alive(self, name: str, pid: int | None, host: str | None) -> bool:
         """Whether the process running ``name`` still exists (see the class docstring)."""
-        path = self._lock_path(name)
-        key = self._lock_key(name)
+        path, key = self._lock_file(name)
         if key in _HELD_LOCKS:  # ours: testing it would release it (POSIX locks are per process)
             return True
         try:
@@ -463,8 +463,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         return dead
 
     def _hold_lock(self, run_name: str) -> None:
-        path = self._lock_path(run_name)
-        key = self._lock_key(run_name)
+        path, key = self._lock_file(run_name)
         fd = self._claim_spare(path, key)
         if fd is not None:
             _HELD_LOCKS[key] = fd
@@ -494,8 +493,7 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
         _HELD_LOCKS[key] = fd
 
     def _release_lock(self, run_name: str) -> None:
-        path = self._lock_path(run_name)
-        key = self._lock_key(run_name)
+        path, key = self._lock_file(run_name)
         # Under the spares' lock, and the run's name gone before its lock is forgotten: until
         # then another thread's _owner_alive answers without opening the file (closing any
         # descriptor of a file drops this process's lock on it), and _free_spare does not
