@@ -1121,20 +1121,21 @@ _HANDLERS = {
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # Every audited call of the process comes here, inside steps too: ``id()``, which
+    # ``copy.deepcopy`` makes twice an object, ``sys._getframe`` at each log record. The
+    # events no handler follows are turned away first, with one lookup.
     if not _active:  # no step running in this process
+        return
+    handler = _HANDLERS.get(event)
+    if handler is None:
         return
     recorder = _current.get()
     if recorder is None or not recorder.armed:
         return
     try:
-        if event == "open":  # the hot path, inlined: a file already seen costs one set lookup
-            if args[0] in recorder._seen:
-                return
-            _on_open(recorder, args)
+        if handler is _on_open and args[0] in recorder._seen:  # a file already seen: one lookup
             return
-        handler = _HANDLERS.get(event)
-        if handler is not None:
-            handler(recorder, args)
+        handler(recorder, args)
     except Exception as exc:  # never break the step's own call
         recorder.fail(event, exc)
 
