@@ -25,7 +25,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-WORKLOADS = '''
+WORKLOADS = """
 import copy, json, logging, os, pickle, sys, tempfile, time
 
 log = logging.getLogger("user")
@@ -103,7 +103,7 @@ def run_all(out):
     times = {name: min(f() for _ in range(ROUNDS)) for name, f in found.items()}
     with open(out, "w") as f:
         json.dump(times, f)
-'''
+"""
 
 PIPELINE = """
 import os
@@ -157,7 +157,9 @@ def main() -> None:
     print(f"a workload's own time, ms, best of {args.rounds} (python {sys.version.split()[0]})")
     print(f"{'workload':<14} {'plain':>8} {'zenrun':>16} {'pytest':>16}")
     for name, base in plain.items():
-        cells = [f"{results[k][name] * 1e3:8.1f} ×{results[k][name] / base:5.2f}" for k in ("zenrun", "pytest")]
+        cells = [
+            f"{results[k][name] * 1e3:8.1f} ×{results[k][name] / base:5.2f}" for k in ("zenrun", "pytest")
+        ]
         print(f"{name:<14} {base * 1e3:8.1f} {cells[0]:>16} {cells[1]:>16}")
 
 
