@@ -338,3 +338,58 @@ def test_an_empty_parameter_set_is_skipped_as_pytest_8_reports_it(zenrunner):
     assert result.ret == 0
     # the line of its first decorator, as pytest's getfslineno gives it
     result.fnmatch_lines(["SKIPPED [[]1[]] pipeline_e.py:8: got empty parameter set for (a, b)"])
+
+
+def test_a_parametrized_name_configures_the_steps_whose_config_parameter_it_names(zenrunner):
+    # As a fixture of that name would, and over one: the step runs each item's value, never
+    # the shadowed fixture's (nor, without a fixture, the config class's defaults).
+    zenrunner.makeconftest("""
+import zenrun
+
+@zenrun.fixture
+def train_config():
+    return {"lr": 0.9}
+""")
+    zenrunner.makepyfile(
+        pipeline_shadow="""
+import zenrun
+from zenrun import StepConfig, pipeline, step
+
+class TrainConfig(StepConfig):
+    lr: float = 0.1
+
+@step
+def train(train_config: TrainConfig) -> float:
+    return train_config.lr
+
+@step
+def evaluate(eval_config: TrainConfig) -> float:
+    return eval_config.lr
+
+@pipeline
+def from_fixture():
+    train()
+
+@zenrun.mark.parametrize("train_config", [TrainConfig(lr=3.0), {"lr": 4.0}])
+@pipeline
+def from_parametrize(train_config):
+    train()
+
+@zenrun.mark.parametrize("eval_config", [{"lr": 5.0}])
+@pipeline
+def without_fixture(eval_config):
+    evaluate()
+
+@zenrun.mark.parametrize("train_config", [{"lr": 6.0}])
+@pipeline
+def passed_by_the_body(train_config):
+    train(train_config=TrainConfig(lr=7.0))
+"""
+    )
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=5)
+    from zenrun.testing import read_store
+
+    store = read_store(zenrunner.store)
+    used = sorted(step.config["lr"] for run in store.get_runs() for step in run.steps.values())
+    assert used == [0.9, 3.0, 4.0, 5.0, 7.0]
