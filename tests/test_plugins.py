@@ -168,6 +168,57 @@ def test_conftest_plugin_with_lifecycle_hooks_and_options(zenrunner):
     result.fnmatch_lines(["*--shout*shout step names*"])
 
 
+def test_an_option_added_once_the_command_line_was_parsed_reads_as_its_default(zenrunner):
+    # As pytest's: a conftest below the rootdir, or a plugin a pipeline module names, adds its
+    # options during collection; getoption gives their defaults (it raised "no option named").
+    zenrunner.makepyfile(
+        late_plugin="""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_addoption(parser):
+            parser.addoption("--late-flag", action="store_true", help="a late plugin's flag")
+            parser.addoption("--late-off", action="store_false", dest="late_on")
+
+        @zenrun.hookimpl
+        def zenrun_configure(config):
+            config.stash["late"] = (config.getoption("late_flag"), config.getoption("late_on"))
+        """,
+        pipeline_top="""
+        zenrun_plugins = ["late_plugin"]
+        import zenrun
+        from zenrun import pipeline
+
+        @pipeline
+        def top(request):
+            assert zenrun.config.api_config().stash["late"] == (False, True)
+        """,
+    )
+    zenrunner.syspathinsert()
+    zenrunner.mkdir("sub")
+    zenrunner.makeconftest(
+        """
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_addoption(parser):
+            parser.addoption("--depth", default="shallow", help="a sub-folder conftest's option")
+            parser.addoption("--tag", help="no default")
+
+        @zenrun.fixture
+        def depth(request):
+            return request.config.getoption("depth"), request.config.getoption("--tag")
+        """,
+        directory="sub",
+    )
+    (zenrunner.path / "sub" / "pipeline_sub.py").write_text(
+        "from zenrun import pipeline\n\n@pipeline\ndef deep(depth):\n    assert depth == ('shallow', None), depth\n"
+    )
+    result = zenrunner.run("-q", "-p", "no:results")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.assert_outcomes(passed=2)
+
+
 def test_step_hooks_keep_pluggy_order_and_wrappers(zenrunner):
     """The per-step hooks are called without pluggy's machinery when no implementation wraps
     them: still every implementation, in pluggy's order (tryfirst first, then the latest

@@ -287,7 +287,7 @@ class Config:
         self.rootpath = rootdir
         self.inipath = inipath
         self.ini = ini
-        self.parser = Parser()
+        self.parser = Parser(processopt=self._processopt)
         #: The parsed command line (``getoption`` reads it); set once options are parsed.
         self.option: argparse.Namespace = None  # type: ignore[assignment]
         self._cleanup: list[Callable[[], object]] = []
@@ -307,6 +307,12 @@ class Config:
         return self.pluginmanager.hook
 
     # -- options -----------------------------------------------------------
+    def _processopt(self, dest: str, default: Any) -> None:
+        """An option added once the command line was parsed (by a plugin or conftest loaded
+        during collection) reads as its default, as pytest's."""
+        if self.option is not None and not hasattr(self.option, dest):
+            setattr(self.option, dest, default)
+
     def getoption(self, name: str, default: object = _NOTSET, skip: bool = False) -> Any:
         """The value of option ``name`` (its dest, or a flag as ``--no-cache`` or ``-X``).
 

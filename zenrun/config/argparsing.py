@@ -120,6 +120,24 @@ class OptionGroup:
         """Add an option (``argparse.add_argument`` arguments) to this group."""
         self._parser._check_conflict(opts)
         self.options.append((opts, attrs))
+        if self._parser.processopt is not None:
+            self._parser.processopt(option_dest(opts, attrs), option_default(attrs))
+
+
+def option_dest(opts: Sequence[str], attrs: dict[str, Any]) -> str:
+    """The attribute of the parsed options an option is read from, as argparse names it."""
+    dest = attrs.get("dest")
+    if dest:
+        return str(dest)
+    long = next((o for o in opts if o.startswith("--")), opts[0])
+    return long.lstrip("-").replace("-", "_")
+
+
+def option_default(attrs: dict[str, Any]) -> Any:
+    """The value an option has when the command line does not give it, as argparse's."""
+    if "default" in attrs:
+        return attrs["default"]
+    return {"store_true": False, "store_false": True}.get(str(attrs.get("action")))
 
 
 #: Option groups of zenrun itself, shown first in ``--help``.
@@ -149,6 +167,9 @@ class Parser:
     ignore_required: bool = False  # -h: options declared required=True are not enforced
     #: Shown under an error in the arguments (see ``_ArgumentParser.extra_info``).
     extra_info: dict[str, str] = field(default_factory=dict)
+    #: Called with each option's dest and default as it is added (the configuration sets
+    #: an option added once the command line was parsed to its default, as pytest's).
+    processopt: Callable[[str, Any], None] | None = field(default=None, repr=False)
     #: The argparse parser built last, and what it was built from (see :meth:`_build`).
     _built: tuple[_Declared, argparse.ArgumentParser] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -162,11 +183,7 @@ class Parser:
         for group in [*self.groups, self._anonymous]:
             for opts, attrs in group.options:
                 if flag in opts:
-                    dest = attrs.get("dest")
-                    if dest:
-                        return str(dest)
-                    long = next((o for o in opts if o.startswith("--")), opts[0])
-                    return long.lstrip("-").replace("-", "_")
+                    return option_dest(opts, attrs)
         return None
 
     def getgroup(self, name: str, description: str = "", after: str | None = None) -> OptionGroup:
