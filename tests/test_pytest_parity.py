@@ -87,9 +87,12 @@ def ok():
     )
     result = zenrunner.runzenrun_inprocess("-rA")
     assert result.ret == 1
-    # as pytest: exits_in_teardown passed, its teardown's sys.exit() is one more error
-    result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1, errors=2)
+    # as pytest: exits_in_teardown passed, its teardown's sys.exit() is one more error; a
+    # body's sys.exit() fails its item, with the traceback to the call
+    result.assert_outcomes(passed=2, failed=3, skipped=1, xfailed=1, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of exits_in_teardown*"])
+    result.stdout.fnmatch_lines(["*_ exits _*", ">*sys.exit(0)", "E*SystemExit: 0"])
+    result.stdout.fnmatch_lines(["FAILED pipeline_outcomes.py::exits - SystemExit: 0"])
     result.stdout.fnmatch_lines(["SKIPPED [[]1[]] pipeline_outcomes.py:*: not today"])  # as pytest
     result.stdout.fnmatch_lines(["*bad input*"])
 

@@ -726,8 +726,11 @@ def _check_run_config_steps(config: Config, session: Session) -> None:
     raise UsageError("\n".join(lines))
 
 
-def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item: Item | None = None) -> None:
-    """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's outcome."""
+def _outcome_exception(
+    report: ItemReport, exc: BaseException, where: str, item: Item | None = None, config: Config | None = None
+) -> None:
+    """``zenrun.skip()`` / ``fail()`` / ``xfail()`` / ``sys.exit()`` before the run: the item's
+    outcome. With ``config``, a failure or an exit shows its traceback, as pytest's."""
     if isinstance(exc, Skipped):
         report.outcome, report.longrepr = SKIPPED, exc.msg or "Skipped"  # pytest's word for no reason
         # As pytest: a skip while setting up is reported at the item, one in its body where raised.
@@ -736,11 +739,20 @@ def _outcome_exception(report: ItemReport, exc: BaseException, where: str, item:
         report.outcome, report.longrepr = XFAILED, exc.msg or ""
     elif isinstance(exc, Failed):
         report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
-        report.longrepr = f"{where} of {report.nodeid} failed: {exc.msg or ''}"
+        report.longrepr = (
+            _error_text(exc, config)
+            if config is not None and exc.pytrace
+            else f"{where} of {report.nodeid} failed: {exc.msg or ''}"
+        )
         report.crash = f"Failed: {exc.msg or ''}"  # as pytest's summary says it
-    else:  # SystemExit: this item only, never the session (issue 6 point 10)
-        report.outcome = ERROR
-        report.longrepr = f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
+    else:  # SystemExit: this item only, never the session; in the body it fails it, as pytest's
+        report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
+        report.longrepr = (
+            _error_text(exc, config)
+            if config is not None
+            else f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
+        )
+        report.crash = crash_message(exc)
 
 
 def _item_location(item: Item) -> tuple[str, int | None]:
@@ -858,7 +870,7 @@ def prepare_item(
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
-        _outcome_exception(report, exc, "setup", item)
+        _outcome_exception(report, exc, "setup", item, config)
         return report, None, xfail, started
     except Exception as exc:  # a skip mark misused, a zenrun_markeval_namespace hook
         report.outcome = ERROR
@@ -879,7 +891,7 @@ def prepare_item(
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
-        _outcome_exception(report, exc, "setup", item)
+        _outcome_exception(report, exc, "setup", item, config)
         if report.outcome == ERROR:
             xfail = _xfail_of_error(item, config, xfail, exc, report)
         report.sections += captured_sections("setup", hook_capture)
@@ -966,7 +978,7 @@ def prepare_item(
         if isinstance(outcome, Exit):
             raise outcome from None
         if isinstance(outcome, (OutcomeException, SystemExit)):
-            _outcome_exception(report, outcome, where, item)
+            _outcome_exception(report, outcome, where, item, config)
             if report.outcome in (ERROR, FAILED_OUTCOME):
                 xfail = _xfail_of_error(item, config, xfail, outcome, report)
         elif where == "compose":  # the pipeline body is the item's own code, as a test function is

@@ -2775,8 +2775,7 @@ def test_1(arg1):
     check(True)
 """
         )
-        # pytest shows the traceback of pytest.fail(); zenrun shows the message (same decision)
-        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*failed: setup*", "*1 error*"])
+        zenrunner.runzenrun_inprocess("-s").stdout.fnmatch_lines(["*zenrun.fail*setup*", "*1 error*"])
 
     def test_teardown_exception(self, zenrunner) -> None:
         zenrunner.makepyfile(
