@@ -577,6 +577,10 @@ def test_p_no_blocks_builtin_plugins(zenrunner):
     uncached = zenrunner.run("-k", "alpha", "-p", "no:cache")
     assert _statuses(zenrunner.store, "alpha") == {"one": "completed", "add": "completed"}
     uncached.fnmatch_lines(["WARNING: No installed plugin provides a cache for the store *every step runs*"])
+    # each step says why it missed: not a change since the run it would have reused
+    uncached = zenrunner.run("-k", "alpha", "-p", "no:cache", "-v")
+    uncached.fnmatch_lines(["*Step one: cache miss: no cache plugin is loaded (-p no:cache)*"])
+    uncached.no_fnmatch_line("*cleared or its artifacts are gone*")
     # without the terminal reporter nothing is printed, the exit code stays
     result = zenrunner.run("-p", "no:terminal")
     assert result.ret == 0

@@ -33,6 +33,7 @@ from zenrun.cache import (
     CodeFingerprint,
     Fingerprinter,
     KeyTemplate,
+    NullCache,
     cache_key,
     canonical_json,
     environment,
@@ -221,6 +222,8 @@ class PipelineExecution:
         self.artifact_store = config.artifact_store
         self.metadata_store = config.metadata_store
         self.cache = config.cache
+        #: ``-p no:cache``: every lookup misses, which a step's reason says instead of a change.
+        self._no_cache_plugin = type(self.cache) is NullCache
         self.materializers = config.materializers
         #: The session's verbosity (``-v``: 1), given to each step: how much a failing assert explains.
         self._verbosity = int(config.getoption("verbose", 0) or 0)
@@ -1104,6 +1107,8 @@ class PipelineExecution:
             return None
         if enabled and key is None:
             step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
+        elif enabled and self._no_cache_plugin:
+            step_run.cache_reason = "cache miss: no cache plugin is loaded (-p no:cache)"
         elif enabled and step_run.cache_reason is None:
             previous = self._previous_step(step_id)
             step_run.cache_reason = "cache miss: " + explain_miss(
