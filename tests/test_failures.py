@@ -1282,6 +1282,44 @@ def test_tb_line_shows_the_error_lines_before_the_crash_line(zenrunner):
     )
 
 
+def test_tb_line_of_a_body_failure_ends_with_its_crash_line(zenrunner):
+    """As pytest's --tb=line for a test function: the pipeline body's exception, what the
+    body printed, then ``path:line: message`` of the innermost frame (it was the item's id)."""
+    zenrunner.makepyfile(
+        pipeline_b="""
+        import sys
+        import zenrun
+        from zenrun import pipeline
+
+        def check(n):
+            zenrun.fail(f"not ready: {n}")
+
+        @pipeline
+        def raises():
+            print("out")
+            raise ValueError("x")
+
+        @pipeline
+        def fails():
+            check(1)
+
+        @pipeline
+        def exits():
+            sys.exit(3)
+        """
+    )
+    result = zenrunner.run("--tb=line", "-p", "no:results")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        ["E   ValueError: x", "*Captured stdout call*", "out", "pipeline_b.py:11: ValueError: x"],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        ["E   Failed: not ready: 1", "pipeline_b.py:6: Failed: not ready: 1"], consecutive=True
+    )
+    result.stdout.fnmatch_lines(["E   SystemExit: 3", "pipeline_b.py:19: SystemExit: 3"], consecutive=True)
+
+
 def test_a_skip_tearing_down_a_fixture_skips_the_pipeline_without_an_error(zenrunner):
     """As pytest (#13537): ``zenrun.skip()`` in a fixture's teardown adds a skip of the item
     (the reasons of all its fixtures, ``A; B``), not an error; the exit code stays 0."""

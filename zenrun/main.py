@@ -753,6 +753,17 @@ def _outcome_exception(
             else f"{where} of {report.nodeid}: sys.exit({getattr(exc, 'code', '')!r}) called"
         )
         report.crash = crash_message(exc)
+    if config is not None and where == "compose" and report.outcome == FAILED_OUTCOME:
+        report.location = _raised_at(exc, config)
+
+
+def _raised_at(exc: BaseException, config: Config) -> tuple[str, int | None] | None:
+    """Where a failure of the body was raised (its innermost frame): ``--tb=line`` ends with
+    its ``path:lineno: message``, as pytest's. None with another style."""
+    if config.getoption("tbstyle", "auto") != "line":
+        return None
+    parsed = parse_traceback(user_traceback(exc))
+    return (parsed[0][-1].path, parsed[0][-1].lineno) if parsed is not None else None
 
 
 def _item_location(item: Item) -> tuple[str, int | None]:
@@ -984,6 +995,7 @@ def prepare_item(
         elif where == "compose":  # the pipeline body is the item's own code, as a test function is
             report.outcome, report.longrepr = FAILED_OUTCOME, _error_text(outcome, config)
             report.crash, report.crash_whole = crash_message(outcome), whole_crash_message(outcome)
+            report.location = _raised_at(outcome, config)
             xfail = _xfail_of_error(item, config, xfail, outcome, report)
         else:
             report.outcome = ERROR

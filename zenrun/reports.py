@@ -37,7 +37,9 @@ class ItemReport:
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
     when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
-    location: tuple[str, int | None] | None = None  # where a skip came from (-rs folds by it)
+    #: Where a skip came from (``-rs`` folds by it); with ``--tb=line``, where a failure of
+    #: the pipeline body was raised.
+    location: tuple[str, int | None] | None = None
     phase: str = "call"  # where the outcome was decided: "setup" (marks, fixtures), "call", "teardown"
     #: ``Type: message`` of the exception that made the outcome, when one did: the short
     #: summary's text whatever the ``--tb`` style (as pytest's crash message).

@@ -1137,7 +1137,10 @@ def report_chars(config: Any) -> str:
 
 def _error_lines_of(report: Any) -> list[str]:
     """``--tb=line``: the failing step's exception as pytest's line style writes it before the
-    crash line (``E   first line``, the rest indented); a ``pytrace=False`` message as it is."""
+    crash line (``E   first line``, the rest indented); a ``pytrace=False`` message as it is;
+    a failure of the body: its ``E`` line."""
+    if report.run is None and report.location is not None:
+        return [line for line in report.longrepr.splitlines() if line.startswith("E ")][:1]
     for step in report.run.steps.values() if report.run is not None else ():
         if step.status != "failed" or not step.error:
             continue
@@ -1152,7 +1155,8 @@ def _error_lines_of(report: Any) -> list[str]:
 
 
 def _line_of(report: Any) -> str:
-    """``--tb=line``: ``path:lineno: exception`` of the failing step (as pytest), else the summary.
+    """``--tb=line``: ``path:lineno: exception`` of the failing step or body (as pytest), else
+    the summary.
 
     The exception is pytest's crash message: its type and the first line of its message (an
     assert's explanation continues on ``+  where`` lines, which say nothing alone)."""
@@ -1160,6 +1164,8 @@ def _line_of(report: Any) -> str:
         where = location(step.error) if step.status == "failed" and step.error else None
         if where:
             return f"{where}: {short_assertion(exception_line(step.error))}"
+    if report.run is None and report.location is not None and report.location[1] is not None and report.crash:
+        return f"{relpath(report.location[0])}:{report.location[1]}: {report.crash}"
     return f"{report.nodeid}: {report.summary}"
 
 
