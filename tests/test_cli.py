@@ -413,6 +413,25 @@ def test_no_cache_and_cache_clear(zenrunner):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("target", ["loop", "missing"])
+def test_a_store_behind_a_link_to_nowhere_is_a_usage_error_naming_the_link(zenrunner, target):
+    """A ``.zenrun`` that is a symbolic link to itself or to nothing: exit 4 naming the link
+    and where it points, for every command (it was an internal error for a loop, and "cannot
+    create ...: File exists" for a missing target); a ``--store`` through a loop too."""
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    link = zenrunner.path / ".zenrun"
+    link.symlink_to(".zenrun" if target == "loop" else zenrunner.path / "gone" / "store")
+    what = "loops back on itself" if target == "loop" else "points at nothing"
+    for args in ([], ["--runs"], ["--store-check"]):
+        result = zenrunner.run(*args)
+        assert result.ret == 4, (args, result.stdout, result.stderr)
+        assert "INTERNALERROR" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+        assert f"{link} is a symbolic link to" in result.stderr and what in result.stderr, result.stderr
+    if target == "loop":
+        result = zenrunner.run("--store", str(link / "sub"), "--runs")
+        assert result.ret == 4 and "symbolic link loops back on itself" in result.stderr, result.stderr
+
+
 def test_store_option_and_env(zenrunner, tmp_path_factory):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     elsewhere = tmp_path_factory.mktemp("elsewhere") / "store"

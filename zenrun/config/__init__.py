@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import errno
 import importlib
 import inspect
 import logging
@@ -491,7 +492,11 @@ class Config:
                     break
             if setting.endswith(".db"):  # sqlite:///path/metadata.db names the database file
                 setting = str(Path(setting).parent)
-        path = Path(setting).resolve() if setting and self.store_url is None else self.rootpath / ".zenrun"
+        try:
+            path = Path(setting).resolve() if setting and self.store_url is None else self.rootpath / ".zenrun"
+        except RuntimeError as exc:  # Path.resolve: "Symlink loop from ..."
+            raise UsageError(f"{source} {setting}: a symbolic link loops back on itself ({exc})") from None
+        _check_links(path, source)
         blocking = next((p for p in (path, *path.parents) if p.exists()), None)
         if blocking is not None and not blocking.is_dir():
             raise UsageError(f"{source} {path}: {blocking} is a file, not a directory")
@@ -775,6 +780,23 @@ def _build_config(
             if not impl.optionalhook and not any(impl.plugin is m for m in pending):
                 raise UsageError(f"unknown hook {name!r} in plugin {impl.plugin!r}")
     return config
+
+
+def _check_links(path: Path, source: str) -> None:
+    """Raise :class:`UsageError` when ``path`` or a folder above it is a symbolic link that
+    leads nowhere (its target missing, or a loop): the store cannot be made there."""
+    for part in (path, *path.parents):
+        if not part.is_symlink():
+            continue
+        try:
+            part.stat()
+        except OSError as exc:
+            what = "loops back on itself" if exc.errno == errno.ELOOP else "points at nothing"
+            where = f"{source} {path}" if part == path else f"{source} {path}: {part}"
+            raise UsageError(
+                f"{where} is a symbolic link to {os.readlink(part)} that {what}; "
+                "point it at a folder, or remove it and zenrun makes the store there"
+            ) from None
 
 
 def _parse_arguments(config: Config, args: list[str]) -> argparse.Namespace:
