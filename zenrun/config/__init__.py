@@ -493,7 +493,9 @@ class Config:
             if setting.endswith(".db"):  # sqlite:///path/metadata.db names the database file
                 setting = str(Path(setting).parent)
         try:
-            path = Path(setting).resolve() if setting and self.store_url is None else self.rootpath / ".zenrun"
+            path = (
+                Path(setting).resolve() if setting and self.store_url is None else self.rootpath / ".zenrun"
+            )
         except RuntimeError as exc:  # Path.resolve: "Symlink loop from ..."
             raise UsageError(f"{source} {setting}: a symbolic link loops back on itself ({exc})") from None
         _check_links(path, source)
