@@ -404,6 +404,45 @@ def test_damaged_cache_db_is_rebuilt_with_a_warning(zenrunner):
     warned.fnmatch_lines(["*cache index*cache.db is damaged*rebuilding it empty*"])
 
 
+def test_store_check_reports_a_damaged_cache_db_as_it_is_even_with_a_store_plugin_installed(zenrunner):
+    """A store plugin that makes no store here (a team store without its URL, the usual case
+    of an installed one): ``--store-check`` must not open the session's stores to find out,
+    which rebuilt the damaged index empty before the check read it ("cache.db: ok", exit 0)."""
+    zenrunner.makeconftest("""
+        import zenrun
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_cache(config):
+            return None
+
+        @zenrun.hookimpl(tryfirst=True)
+        def zenrun_make_metadata_store(config):
+            return None
+    """)
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    with open(zenrunner.store / "cache.db", "r+b") as f:
+        f.truncate(5000)
+    for _ in range(2):  # the check changes nothing: the second says the same
+        check = zenrunner.run("--store-check")
+        assert check.ret == 1, check.stdout
+        check.stdout.fnmatch_lines(["  cache.db: DAMAGED (*); rebuilt empty on the next run"])
+        assert "rebuilding it empty" not in check.stdout + check.stderr
+
+
+def test_store_check_names_a_file_where_the_runs_folder_belongs(zenrunner):
+    """Runs refuse to start when ``runs/`` is a file (exit 4, naming it): the check says so
+    too, after the rest of its report (it said all was well, exit 0)."""
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert zenrunner.run("-q").ret == 0
+    shutil.rmtree(zenrunner.store / "runs")
+    (zenrunner.store / "runs").write_text("not a folder")
+    assert zenrunner.run("-q").ret == 4
+    check = zenrunner.run("--store-check")
+    assert check.ret == 1, check.stdout
+    check.stdout.fnmatch_lines(["  runs: 1, steps: 2*", "  runs/: NOT A FOLDER (*runs holds*); move that file away"])
+
+
 @pytest.mark.parametrize("ahead", [5, "npy:1", [["npy:1"]], None])
 def test_a_cache_entry_with_a_materializer_list_of_another_shape_is_checked_again(zenrunner, ahead):
     zenrunner.makepyfile(pipeline_sums=PIPELINE)

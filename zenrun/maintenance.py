@@ -235,6 +235,10 @@ def store_check(store: Path, verify: bool = False) -> int:
         if corrupt:
             bad = True
             _report_artifacts(store, corrupt)
+    locks = store / "runs"
+    if os.path.lexists(locks) and not locks.is_dir():  # every run would refuse to start
+        bad = True
+        print(f"  runs/: NOT A FOLDER ({locks} holds the runs' liveness locks); move that file away")
     return ExitCode.PIPELINES_FAILED if bad else ExitCode.OK
 
 
@@ -246,26 +250,26 @@ def _plugin_stores(config: Any) -> bool:
     ``--store-check`` then checks them through their protocols."""
     if configured_url(config):
         return True
-    plugins = [
-        impl
-        for name in _FACTORIES
-        for impl in getattr(config.hook, name).get_hookimpls()
-        if not getattr(impl.plugin, "__name__", "").startswith("zenrun.")
+    builtin = [
+        plugin
+        for _, plugin in config.pluginmanager.list_name_plugin()
+        if getattr(plugin, "__name__", "").startswith("zenrun.")
     ]
-    if not plugins:
-        return False
-    try:
-        metadata = config.metadata_store
-        if isinstance(metadata, SqliteMetadataStore) and metadata.read_only:
-            return False  # the built-in store on a read-only mount: its own check reads it
-        made = (metadata, config.cache, config.artifact_store)
-    except (StoreDamagedError, StoreNotAFileError):  # the built-in store's file: its own check says it
-        return False
-    return not (
-        isinstance(made[0], SqliteMetadataStore)
-        and isinstance(made[1], SqliteCache | NullCache)
-        and isinstance(made[2], LocalArtifactStore)
-    )
+    for name in _FACTORIES:
+        # Only the plugins' own factories: the session's stores would fall back to the built-in
+        # ones, and opening a damaged cache index rebuilds it, empty, before the check reads it.
+        plugins_only = config.pluginmanager.subset_hook_caller(name, remove_plugins=builtin)
+        if not plugins_only.get_hookimpls():
+            continue
+        try:
+            made = plugins_only(config=config)
+        except (StoreDamagedError, StoreNotAFileError):  # the built-in store's file: its own check says it
+            return False
+        if made is not None and not isinstance(
+            made, SqliteMetadataStore | SqliteCache | NullCache | LocalArtifactStore
+        ):
+            return True
+    return False
 
 
 def _describe(obj: object) -> str:
