@@ -440,7 +440,9 @@ def test_store_check_names_a_file_where_the_runs_folder_belongs(zenrunner):
     assert zenrunner.run("-q").ret == 4
     check = zenrunner.run("--store-check")
     assert check.ret == 1, check.stdout
-    check.stdout.fnmatch_lines(["  runs: 1, steps: 2*", "  runs/: NOT A FOLDER (*runs holds*); move that file away"])
+    check.stdout.fnmatch_lines(
+        ["  runs: 1, steps: 2*", "  runs/: NOT A FOLDER (*runs holds*); move that file away"]
+    )
 
 
 @pytest.mark.parametrize("ahead", [5, "npy:1", [["npy:1"]], None])
