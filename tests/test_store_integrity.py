@@ -445,6 +445,48 @@ def test_store_check_names_a_file_where_the_runs_folder_belongs(zenrunner):
     )
 
 
+def test_a_folder_where_an_artifact_file_belongs_is_an_artifact_error(zenrunner, monkeypatch):
+    """Reading it through the API is the documented ``ArtifactError`` naming the folder (it
+    was a raw ``IsADirectoryError``), ``--verify`` counts it corrupt, and a rerun computes
+    the output again with the right value."""
+    zenrunner.makepyfile(
+        pipeline_big="""
+        import numpy as np
+        from zenrun import pipeline, step
+
+        @step
+        def big() -> np.ndarray:
+            return np.arange(50_000, dtype=np.float64)
+
+        @step
+        def total(a: np.ndarray) -> float:
+            return float(a.sum())
+
+        @pipeline
+        def sums():
+            total(big())
+        """
+    )
+    assert zenrunner.run("-q").ret == 0
+    files = [p for p in (zenrunner.store / "artifacts").glob("??/*") if p.is_file()]
+    assert len(files) == 1, files  # the array: a file of its own (the float is packed)
+    files[0].unlink()
+    files[0].mkdir()
+    from zenrun.protocols import ArtifactError
+    from zenrun.testing import read_store
+
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    step = read_store(zenrunner.store).get_runs()[-1].steps["big"]
+    with pytest.raises(ArtifactError, match="a folder is where its file belongs"):
+        step.output.read()
+    check = zenrunner.run("--store-check", "--verify")
+    assert check.ret == 1 and "Traceback" not in check.stdout + check.stderr, check.stdout + check.stderr
+    check.stdout.fnmatch_lines(["*1 corrupt (contents hashed)*", "*CORRUPT artifact*step big*"])
+    rerun = zenrunner.run("-q", "--no-cache")
+    assert rerun.ret == 0, rerun.stdout
+    assert read_store(zenrunner.store).get_runs()[-1].steps["total"].output.read() == 1249975000.0
+
+
 @pytest.mark.parametrize("ahead", [5, "npy:1", [["npy:1"]], None])
 def test_a_cache_entry_with_a_materializer_list_of_another_shape_is_checked_again(zenrunner, ahead):
     zenrunner.makepyfile(pipeline_sums=PIPELINE)

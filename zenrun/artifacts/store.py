@@ -547,6 +547,8 @@ class LocalArtifactStore(ArtifactStore):
             path = self.uri(digest)
         try:
             actual = hash_file(path)
+        except IsADirectoryError:
+            raise self._folder_in_the_way(digest) from None
         except (FileNotFoundError, NotADirectoryError):
             raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
         if actual != digest:
@@ -765,9 +767,19 @@ class LocalArtifactStore(ArtifactStore):
 
         try:
             return hash_file(self.path(digest)) == digest
+        except IsADirectoryError:  # not the artifact: its content is not there
+            return False
         except (FileNotFoundError, NotADirectoryError):
             data = self._inline_read(digest)
             return None if data is None else hashlib.sha256(data).hexdigest() == digest
+
+    def _folder_in_the_way(self, digest: str) -> ArtifactError:
+        """The error for a folder found where the file of ``digest`` belongs (zenrun removes
+        nothing it did not make)."""
+        return ArtifactError(
+            f"artifact {digest[:12]} in {self.root}: a folder is where its file belongs "
+            f"({self.path(digest)}); move that folder away"
+        )
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, verified against it (whatever its size: ``verify_on_hit``
@@ -785,6 +797,8 @@ class LocalArtifactStore(ArtifactStore):
         inline = False
         try:
             data = self.path(digest).read_bytes()
+        except IsADirectoryError:
+            raise self._folder_in_the_way(digest) from None
         except (FileNotFoundError, NotADirectoryError):  # a stray file where its directory goes
             found = self._inline_read(digest)
             if found is None:
