@@ -101,6 +101,12 @@ class ItemReport:
         """The failure or skip text as the report shows it (pytest's ``longreprtext``)."""
         return self.longrepr
 
+    @property
+    def head_line(self) -> str:
+        """The item's name without its module path, as a failure's section title gives it
+        (``pipeline_x.py::train[a]`` -> ``train[a]``; pytest's ``head_line``)."""
+        return self.nodeid.split("::", 1)[1] if "::" in self.nodeid else self.nodeid
+
     def _captured(self, stream: str) -> str:
         """What the fixtures and the steps printed to ``stream`` ("stdout", "stderr", "log"):
         setting up, then the steps, then tearing down (pytest's setup, call, teardown)."""

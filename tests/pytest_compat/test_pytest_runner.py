@@ -230,7 +230,7 @@ import json
 from pathlib import Path
 
 def zenrun_item_report(report):
-    fields = ["outcome", "when", "passed", "failed", "skipped", "longreprtext", "capstdout", "capstderr"]
+    fields = ["outcome", "when", "passed", "failed", "skipped", "longreprtext", "capstdout", "capstderr", "head_line"]
     with open(Path(__file__).parent / "contents.json", "a") as file:
         file.write(json.dumps({name: getattr(report, name) for name in fields}) + "\\n")
 """
@@ -252,6 +252,7 @@ class TestReportContents:
         [rep] = contents(zenrunner, pipelines("def test_func():\n    pass\n"))
         assert rep["passed"] and not rep["failed"] and not rep["skipped"]
         assert rep["longreprtext"] == ""
+        assert rep["head_line"] == "test_func"  # pytest's TestReport.head_line
 
     def test_longreprtext_skip(self, zenrunner) -> None:
         [rep] = contents(zenrunner, pipelines("import pytest\ndef test_func():\n    pytest.skip()\n"))
