@@ -447,8 +447,9 @@ def test_store_check_names_a_file_where_the_runs_folder_belongs(zenrunner):
 
 def test_a_folder_where_an_artifact_file_belongs_is_an_artifact_error(zenrunner, monkeypatch):
     """Reading it through the API is the documented ``ArtifactError`` naming the folder (it
-    was a raw ``IsADirectoryError``), ``--verify`` counts it corrupt, and a rerun computes
-    the output again with the right value."""
+    was a raw ``IsADirectoryError``), ``--verify`` counts it corrupt; a rerun that computes
+    the output again fails naming the folder (the output was taken as stored, and lost), and
+    once the folder is moved away the output is stored and reads back."""
     zenrunner.makepyfile(
         pipeline_big="""
         import numpy as np
@@ -482,9 +483,16 @@ def test_a_folder_where_an_artifact_file_belongs_is_an_artifact_error(zenrunner,
     check = zenrunner.run("--store-check", "--verify")
     assert check.ret == 1 and "Traceback" not in check.stdout + check.stderr, check.stdout + check.stderr
     check.stdout.fnmatch_lines(["*1 corrupt (contents hashed)*", "*CORRUPT artifact*step big*"])
-    rerun = zenrunner.run("-q", "--no-cache")
+    rerun = zenrunner.run("-q")
+    assert rerun.ret == 1, rerun.stdout
+    rerun.stdout.fnmatch_lines(
+        ["*ArtifactError: *: a folder is where an artifact's file belongs; move that folder away*"]
+    )
+    files[0].rmdir()
+    rerun = zenrunner.run("-q")
     assert rerun.ret == 0, rerun.stdout
-    assert read_store(zenrunner.store).get_runs()[-1].steps["total"].output.read() == 1249975000.0
+    steps = read_store(zenrunner.store).get_runs()[-1].steps
+    assert steps["big"].output.read().sum() == steps["total"].output.read() == 1249975000.0
 
 
 @pytest.mark.parametrize("ahead", [5, "npy:1", [["npy:1"]], None])

@@ -797,10 +797,10 @@ class LocalArtifactStore(ArtifactStore):
         inline = False
         try:
             data = self.path(digest).read_bytes()
-        except IsADirectoryError:
-            raise self._folder_in_the_way(digest) from None
-        except (FileNotFoundError, NotADirectoryError):  # a stray file where its directory goes
-            found = self._inline_read(digest)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:  # (a stray file
+            found = self._inline_read(digest)  # where its directory goes, a folder where it goes)
+            if found is None and isinstance(exc, IsADirectoryError):
+                raise self._folder_in_the_way(digest) from None
             if found is None:
                 raise ArtifactError(f"artifact {digest[:12]} is missing from {self.root}") from None
             data, inline = found, True
@@ -1060,11 +1060,13 @@ def _touch(path: str) -> bool:
     """
     try:
         os.utime(path)
-        return True
     except FileNotFoundError:
         return False
     except OSError:  # not ours to touch (read-only): it exists
         return os.path.exists(path)
+    if os.path.isdir(path):  # (utime takes a folder too) never "stored": the output would be lost
+        raise ArtifactError(f"{path}: a folder is where an artifact's file belongs; move that folder away")
+    return True
 
 
 class _HashingWriter:
