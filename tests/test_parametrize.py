@@ -1,5 +1,8 @@
 """Parametrize marks: ids, products, zenrun.param, shadowing, StepConfig ids, -k on ids."""
 
+import subprocess
+import sys
+
 STEPS = """
 from zenrun import StepConfig, pipeline, step
 import zenrun
@@ -384,12 +387,35 @@ def without_fixture(eval_config):
 @pipeline
 def passed_by_the_body(train_config):
     train(train_config=TrainConfig(lr=7.0))
+
+@pipeline
+def given(train_config):
+    train()
+
+instance = given(train_config={"lr": 8.0})
+
+@pipeline
+def by_default(eval_config={"lr": 9.0}):
+    evaluate()
 """
     )
     result = zenrunner.run("-q")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=8)
     from zenrun.testing import read_store
 
     store = read_store(zenrunner.store)
     used = sorted(step.config["lr"] for run in store.get_runs() for step in run.steps.values())
-    assert used == [0.9, 3.0, 4.0, 5.0, 7.0]
+    # (``given`` itself is collected too: its parameter from the fixture)
+    assert used == [0.9, 0.9, 3.0, 4.0, 5.0, 7.0, 8.0, 9.0]
+    # The Python API: what the pipeline is given under a step's config parameter's name
+    script = zenrunner.path / "api_run.py"
+    script.write_text(
+        "import pipeline_shadow as m\n"
+        "run = m.given(train_config={'lr': 2.5}).run()\n"
+        "print('USED', run.steps['train'].config['lr'])\n"
+    )
+    env = zenrunner.env(ZENRUN_STORE=str(zenrunner.path / "api-store"), PYTHONPATH=str(zenrunner.path))
+    api = subprocess.run(
+        [sys.executable, str(script)], cwd=zenrunner.path, capture_output=True, text=True, env=env
+    )
+    assert "USED 2.5" in api.stdout, api.stdout + api.stderr

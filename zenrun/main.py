@@ -958,8 +958,6 @@ def prepare_item(
             run_config = config.stash.get("run_config")
 
             def fixture_lookup(name: str) -> object:
-                if name in item.params:  # a parametrized name shadows the fixture here too
-                    return item.params[name]
                 if session.fixturemanager.get(name, item.module_path) is None:
                     return None
                 return setup.getfixturevalue(name, item)

@@ -134,8 +134,19 @@ class Pipeline:
             raise ComposeError(f"pipeline {self.name!r}: no value for parameter(s) {', '.join(missing)}")
         from zenrun.compose import Composer  # imports pydantic (through steps): not needed to collect
 
-        with Composer(self.name, run_config=run_config, fixture_lookup=fixture_lookup) as composer:
-            result = self.fn(**{**self.defaults, **params})
+        arguments = {**self.defaults, **params}
+
+        def config_lookup(name: str) -> object:
+            # A step's config parameter named like a parameter of the pipeline gets what the
+            # pipeline was given under that name (an instance's argument, a parametrized value,
+            # the fixture), then a fixture of that name, then the pipeline's default.
+            if name in params:
+                return params[name]
+            found = fixture_lookup(name) if fixture_lookup is not None else None
+            return found if found is not None else self.defaults.get(name)
+
+        with Composer(self.name, run_config=run_config, fixture_lookup=config_lookup) as composer:
+            result = self.fn(**arguments)
         if hasattr(result, "__await__") or hasattr(result, "__aiter__"):
             close = getattr(result, "close", None)
             if callable(close):  # no "never awaited" warning on top of the error
