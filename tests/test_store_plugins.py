@@ -346,3 +346,42 @@ def test_a_plugin_claims_an_artifact_store_url_scheme(zenrunner, tmp_path):
     result = zenrunner.run("--artifact-store", f"dirstore://{target}")
     assert result.ret == 0, result.stdout + result.stderr
     assert [p for p in target.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def test_a_store_plugin_without_a_cache_says_so_in_each_steps_reason(zenrunner):
+    """Every lookup misses when no plugin makes a cache: a step's reason says which of the
+    two it is, a store plugin without one or ``-p no:cache`` (not a cleared entry)."""
+    zenrunner.makeconftest("""
+        import zenrun
+        from zenrun.metadata.sqlite import SqliteMetadataStore
+
+        @zenrun.hookimpl
+        def zenrun_backend_names(config, kind):
+            return ["mem"] if kind == "store" else None
+
+        @zenrun.hookimpl
+        def zenrun_make_metadata_store(config):
+            if not (config.store_url or "").startswith("mem://"):
+                return None
+            store = SqliteMetadataStore(config.store_path / "mem.db")
+            config.add_cleanup(store.close)
+            return store
+    """)
+    zenrunner.makepyfile(
+        pipeline_m="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def m():
+            one()
+        """
+    )
+    for _ in range(2):
+        result = zenrunner.run("--store", "mem://x", "-v")
+        assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["*Step one: cache miss: no plugin provides a cache for this store*"])
+    assert "-p no:cache" not in result.stdout

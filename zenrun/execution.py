@@ -222,8 +222,15 @@ class PipelineExecution:
         self.artifact_store = config.artifact_store
         self.metadata_store = config.metadata_store
         self.cache = config.cache
-        #: ``-p no:cache``: every lookup misses, which a step's reason says instead of a change.
-        self._no_cache_plugin = type(self.cache) is NullCache
+        #: No plugin makes a cache (``-p no:cache``, or a store plugin without one): every
+        #: lookup misses, which a step's reason says instead of a change.
+        self._no_cache_reason = (
+            None
+            if type(self.cache) is not NullCache
+            else "cache miss: no cache plugin is loaded (-p no:cache)"
+            if config.pluginmanager.is_blocked("cache")
+            else "cache miss: no plugin provides a cache for this store"
+        )
         self.materializers = config.materializers
         #: The session's verbosity (``-v``: 1), given to each step: how much a failing assert explains.
         self._verbosity = int(config.getoption("verbose", 0) or 0)
@@ -1107,8 +1114,8 @@ class PipelineExecution:
             return None
         if enabled and key is None:
             step_run.cache_reason = f"cache miss: not cacheable in this run: {uncacheable}"
-        elif enabled and self._no_cache_plugin:
-            step_run.cache_reason = "cache miss: no cache plugin is loaded (-p no:cache)"
+        elif enabled and self._no_cache_reason is not None:
+            step_run.cache_reason = self._no_cache_reason
         elif enabled and step_run.cache_reason is None:
             previous = self._previous_step(step_id)
             step_run.cache_reason = "cache miss: " + explain_miss(
