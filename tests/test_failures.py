@@ -647,7 +647,7 @@ def test_an_async_pipeline_fails_saying_why(zenrunner):
     assert result.ret == 1
     result.fnmatch_lines(
         [
-            "compose of pipeline_async.py::eventually failed: async def functions are not natively supported*",
+            "async def functions are not natively supported*",  # (the message alone, as pytest's)
             "FAILED pipeline_async.py::eventually - *async def*",
             "*1 failed*",
         ]
@@ -1306,10 +1306,20 @@ def test_tb_line_of_a_body_failure_ends_with_its_crash_line(zenrunner):
         @pipeline
         def exits():
             sys.exit(3)
+
+        @pipeline
+        def asserts():
+            assert 1 == 2
+
+        @pipeline
+        def fails_quietly():
+            zenrun.fail("nope", pytrace=False)
         """
     )
     result = zenrunner.run("--tb=line", "-p", "no:results")
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=5)
+    result.stdout.fnmatch_lines(["E   assert 1 == 2", "pipeline_b.py:23: assert 1 == 2"], consecutive=True)
+    result.stdout.fnmatch_lines(["nope", "pipeline_b.py:27: Failed: nope"], consecutive=True)
     result.stdout.fnmatch_lines(
         ["E   ValueError: x", "*Captured stdout call*", "out", "pipeline_b.py:11: ValueError: x"],
         consecutive=True,

@@ -53,7 +53,7 @@ from zenrun.runner import assertion_settings, post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import to_json_value
-from zenrun.tbstyle import format_traceback, saferepr
+from zenrun.tbstyle import format_traceback, saferepr, short_assertion
 from zenrun.tbstyle import parse as parse_traceback
 from zenrun.unhandled import install as install_unhandled_hooks
 from zenrun.unhandled import warn_unhandled
@@ -740,8 +740,8 @@ def _outcome_exception(
     elif isinstance(exc, Failed):
         report.outcome = FAILED_OUTCOME if where == "compose" else ERROR
         report.longrepr = (
-            _error_text(exc, config)
-            if config is not None and exc.pytrace
+            _error_text(exc, config)  # (``pytrace=False``: the message alone, as pytest's)
+            if config is not None
             else f"{where} of {report.nodeid} failed: {exc.msg or ''}"
         )
         report.crash = f"Failed: {exc.msg or ''}"  # as pytest's summary says it
@@ -1021,8 +1021,12 @@ def _error_text(exc: BaseException, config: Config) -> str:
         text, style = "".join(traceback.format_exception(exc)), "long"
     if style == "native":
         return text
-    if style == "line":  # as pytest's for an error: what was raised, on one E line
-        return f"E   {exception_line(text)}"
+    if style == "line":  # as pytest's: what was raised, its first line on an E line
+        parsed = parse_traceback(text)
+        lines = short_assertion("\n".join(parsed[1])).splitlines() if parsed is not None else []
+        if not lines:
+            return f"E   {exception_line(text)}"
+        return "\n".join([f"E   {lines[0]}", *(f"    {line}" for line in lines[1:])])
     if parse_traceback(text) is None:  # no user frame left: the exception alone
         return "\n".join(
             f"E   {line}" for line in traceback.format_exception_only(type(exc), exc)[-1:]

@@ -1139,8 +1139,11 @@ def _error_lines_of(report: Any) -> list[str]:
     """``--tb=line``: the failing step's exception as pytest's line style writes it before the
     crash line (``E   first line``, the rest indented); a ``pytrace=False`` message as it is;
     a failure of the body: its ``E`` line."""
-    if report.run is None and report.location is not None:
-        return [line for line in report.longrepr.splitlines() if line.startswith("E ")][:1]
+    if report.run is None and report.location is not None:  # the body's: its text, output apart
+        text = report.longrepr
+        for title, _ in report.sections:
+            text = text.split(f"\n{title}\n", 1)[0]
+        return text.rstrip("\n").splitlines()
     for step in report.run.steps.values() if report.run is not None else ():
         if step.status != "failed" or not step.error:
             continue
@@ -1165,7 +1168,7 @@ def _line_of(report: Any) -> str:
         if where:
             return f"{where}: {short_assertion(exception_line(step.error))}"
     if report.run is None and report.location is not None and report.location[1] is not None and report.crash:
-        return f"{relpath(report.location[0])}:{report.location[1]}: {report.crash}"
+        return f"{relpath(report.location[0])}:{report.location[1]}: {short_assertion(report.crash)}"
     return f"{report.nodeid}: {report.summary}"
 
 
