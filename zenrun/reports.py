@@ -69,10 +69,7 @@ class ItemReport:
                     return f"step {step.id!r}: {exception_line(step.error)}"
         if self.crash is not None:
             return self.crash
-        text = self.longrepr
-        for title, _ in self.sections:  # fixture output appended to the failure: not the error
-            text = text.split(f"\n{title}\n", 1)[0]
-        lines = text.strip().splitlines()
+        lines = text_before_output(self).strip().splitlines()
         marked = [line[1:].strip() for line in lines if line.startswith("E ")]  # pytest's "E   error"
         if marked:
             return marked[0]
@@ -212,6 +209,15 @@ def exception_message(error: str) -> str:
     lines = error.strip().splitlines()
     index = max((i for i, line in enumerate(lines) if line == first), default=len(lines) - 1)
     return "\n".join([first, *lines[index + 1 :]])
+
+
+def text_before_output(report: ItemReport) -> str:
+    """``report.longrepr`` without the captured output appended to it (its sections, each
+    under its title): the failure's own text."""
+    text = report.longrepr
+    for title, _ in report.sections:
+        text = text.split(f"\n{title}\n", 1)[0]
+    return text
 
 
 def exception_line(error: str) -> str:

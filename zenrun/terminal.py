@@ -23,7 +23,7 @@ from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Exit
-from zenrun.reports import exception_line, failure_text, format_warning, raised_at
+from zenrun.reports import exception_line, failure_text, format_warning, raised_at, text_before_output
 from zenrun.runner import set_showlocals
 from zenrun.tbstyle import NOTRACE_HEADER, format_traceback, location, relpath, short_assertion
 from zenrun.tbstyle import parse as parse_traceback
@@ -1140,10 +1140,7 @@ def _error_lines_of(report: Any) -> list[str]:
     crash line (``E   first line``, the rest indented); a ``pytrace=False`` message as it is;
     a failure of the body: its ``E`` line."""
     if report.run is None and report.location is not None:  # the body's: its text, output apart
-        text = report.longrepr
-        for title, _ in report.sections:
-            text = text.split(f"\n{title}\n", 1)[0]
-        return text.rstrip("\n").splitlines()
+        return text_before_output(report).rstrip("\n").splitlines()
     for step in report.run.steps.values() if report.run is not None else ():
         if step.status != "failed" or not step.error:
             continue
