@@ -882,3 +882,24 @@ def test_verbose_lines_of_pipelines_calling_no_step_are_pytests(zenrunner):
         ["*collected 2 pipelines", "", "*::test_one PASSED*", "*::test_two PASSED*", ""], consecutive=True
     )
     assert "Creating run" not in result.stdout.str()
+
+
+def test_capture_off_verbose_writes_the_id_before_what_the_pipeline_prints(zenrunner):
+    """``-s -v``: as pytest, a pipeline's id as it starts, its outcome after its output."""
+    zenrunner.makepyfile(
+        pipeline_printing="""
+        from zenrun import pipeline
+
+        @pipeline
+        def test_quiet():
+            pass
+
+        @pipeline
+        def test_loud():
+            print("printed by the body")
+        """
+    )
+    result = zenrunner.runzenrun("-s", "-v", "-p", "no:results")
+    result.stdout.fnmatch_lines(
+        ["*::test_quiet PASSED", "*::test_loud printed by the body", "PASSED"], consecutive=True
+    )

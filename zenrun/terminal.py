@@ -252,6 +252,7 @@ class TerminalReporter:
         self.total = 0
         self.reports: list[Any] = []
         self._item_header: str | None = None  # -v: an item's block starts with its id
+        self._id_written: str | None = None  # -s -v: the id written as its pipeline started
         #: Live logs on (``--log-cli-level``, ``log_cli``): as pytest, one line per pipeline
         #: (``id `` ... ``PASSED [ 50%]``) with its records under ``live log <phase>`` headers.
         self.live_log = False
@@ -461,6 +462,14 @@ class TerminalReporter:
             return
         self._item_header = item.nodeid if self.verbosity > 0 else None
         self._live_phase_shown = None
+        if self._item_header and self.config.getoption("capture", "fd") == "no":
+            # -s -v: what the pipeline prints reaches the terminal as it runs, after its id
+            # (as pytest writes a test's id first, and its outcome after what it printed)
+            with self.tw.lock:
+                if self.tw.column:
+                    self.tw.write("\n")
+                self.tw.write(f"{self._item_header} ")
+            self._id_written, self._item_header = self._item_header, None
         if self.live_log and self.verbosity == 0:  # (-q: the progress line; -v: its own)
             self._end_progress_line()
             self.current_module = None
@@ -555,7 +564,12 @@ class TerminalReporter:
         if self.tw.hasmarkup and start >= 0:  # the word in its outcome's colour
             colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
             line = line[:start] + colored + line[start + len(word) :]
-        self.tw.write(("\n" if self.tw.column else "") + line)
+        id_written, self._id_written = self._id_written, None
+        if id_written == report.nodeid and self.tw.column and line.startswith(f"{id_written} "):
+            # -s -v: after the id written as the pipeline started, and what it printed since
+            self.tw.write(line[len(id_written) + 1 :])
+        else:
+            self.tw.write(("\n" if self.tw.column else "") + line)
         self._end_progress_line(force=True)
 
     def _outcome_markup(self, outcome: str) -> dict[str, bool]:
