@@ -903,3 +903,41 @@ def test_capture_off_verbose_writes_the_id_before_what_the_pipeline_prints(zenru
     result.stdout.fnmatch_lines(
         ["*::test_quiet PASSED", "*::test_loud printed by the body", "PASSED"], consecutive=True
     )
+
+
+def test_a_skip_in_a_runtest_setup_hook_is_reported_where_raised(zenrunner):
+    """As pytest: a skip in a ``zenrun_runtest_setup`` hook is at the hook's line; one in a
+    fixture or a mark at the pipeline's."""
+    zenrunner.makeconftest(
+        """
+        import zenrun
+
+        def zenrun_runtest_setup(item):
+            if item.name == "by_hook":
+                zenrun.skip("skipped by the hook")
+
+        @zenrun.fixture
+        def skipping():
+            zenrun.skip("skipped by a fixture")
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_skips="""
+        from zenrun import pipeline
+
+        @pipeline
+        def by_hook():
+            pass
+
+        @pipeline
+        def by_fixture(skipping):
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-rs", "-p", "no:results")
+    result.stdout.fnmatch_lines_random(
+        [
+            "SKIPPED [[]1[]] conftest.py:5: skipped by the hook",
+            "SKIPPED [[]1[]] pipeline_skips.py:7: skipped by a fixture",
+        ]
+    )

@@ -733,7 +733,8 @@ def _outcome_exception(
     outcome. With ``config``, a failure or an exit shows its traceback, as pytest's."""
     if isinstance(exc, Skipped):
         report.outcome, report.longrepr = SKIPPED, exc.msg or "Skipped"  # pytest's word for no reason
-        # As pytest: a skip while setting up is reported at the item, one in its body where raised.
+        # As pytest: a skip by a mark or a fixture is reported at the item; one in its body or
+        # a zenrun_runtest_setup hook where raised.
         report.location = _item_location(item) if where == "setup" and item is not None else raised_at(exc)
     elif isinstance(exc, XFailed):
         report.outcome, report.longrepr = XFAILED, exc.msg or ""
@@ -902,7 +903,7 @@ def prepare_item(
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
-        _outcome_exception(report, exc, "setup", item, config)
+        _outcome_exception(report, exc, "zenrun_runtest_setup", item, config)
         if report.outcome == ERROR:
             xfail = _xfail_of_error(item, config, xfail, exc, report)
         report.sections += captured_sections("setup", hook_capture)
