@@ -941,3 +941,41 @@ def test_a_skip_in_a_runtest_setup_hook_is_reported_where_raised(zenrunner):
             "SKIPPED [[]1[]] pipeline_skips.py:7: skipped by a fixture",
         ]
     )
+
+
+def test_an_asserts_message_over_lines_is_indented_as_pytest(zenrunner):
+    """The later lines of an ``assert``'s message (and of a line break in its value's repr)
+    are indented under the first, in every traceback style, as pytest shows them."""
+    zenrunner.makepyfile(
+        pipeline_messages="""
+        from zenrun import pipeline
+
+        @pipeline
+        def test_text():
+            x = 1
+            assert x == 2, "custom\\nmessage over\\nlines"
+
+        @pipeline
+        def test_value():
+            assert 0, ("a\\nb", 2)
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results", "-k", "text")
+    result.stdout.fnmatch_lines(
+        [
+            "E       AssertionError: custom",
+            "E         message over",
+            "E         lines",
+            "E       assert 1 == 2",
+        ],
+        consecutive=True,
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results", "-k", "value")
+    result.stdout.fnmatch_lines(
+        ["E       AssertionError: ('a", "E         b', 2)", "E       assert 0"], consecutive=True
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results", "--tb=line", "-k", "text")
+    result.stdout.fnmatch_lines(
+        ["E   AssertionError: custom", "      message over", "      lines", "    assert 1 == 2"],
+        consecutive=True,
+    )

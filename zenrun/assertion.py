@@ -195,6 +195,11 @@ class AssertionSettings:
         self.__dict__.update(state)
 
 
+#: Between two lines of an ``assert``'s message: the later ones indented under the first, as
+#: pytest shows them (the message's line breaks, and those escaped in a value's repr).
+_CONTINUED = "\n  "
+
+
 def explain(exc: BaseException, verbosity: int = 0, settings: AssertionSettings | None = None) -> None:
     """Give ``exc``, an ``AssertionError`` raised by an ``assert``, the explanation of what
     it compared (as pytest's at ``verbosity``: 1 for ``-v``); an ``assert`` with a message
@@ -214,9 +219,12 @@ def explain(exc: BaseException, verbosity: int = 0, settings: AssertionSettings 
         text = _Explainer(frame, node.test, settings).explain()
         if exc.args:
             message = exc.args[0]
-            if not isinstance(message, str):
+            if isinstance(message, str):
+                message = message.replace("\n", _CONTINUED)
+            else:
                 repr(message)  # one that cannot be made: the message stays as Python names it
                 message = _saferepr(message, _maxsize(settings.verbosity), escape=False)
+                message = message.replace("\n", _CONTINUED).replace("\\n", _CONTINUED)
             text = f"{message}\n{text}"
     except (KeyboardInterrupt, SystemExit):
         raise
