@@ -565,9 +565,9 @@ class TerminalReporter:
             colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
             line = line[:start] + colored + line[start + len(word) :]
         id_written, self._id_written = self._id_written, None
-        if id_written == report.nodeid and self.tw.column and line.startswith(f"{id_written} "):
+        if id_written is not None and id_written == report.nodeid and self.tw.column:
             # -s -v: after the id written as the pipeline started, and what it printed since
-            self.tw.write(line[len(id_written) + 1 :])
+            self.tw.write(line.removeprefix(f"{id_written} "))
         else:
             self.tw.write(("\n" if self.tw.column else "") + line)
         self._end_progress_line(force=True)
