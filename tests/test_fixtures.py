@@ -387,6 +387,58 @@ def from_code():
     assert runs["from_code"].steps["train"].config == {"gamma": 2.0, "C": 1.0}
 
 
+def test_config_fixture_of_another_class_is_an_error_not_the_defaults(zenrunner):
+    """A fixture named like a step's config parameter that gives neither that config class
+    nor a dict is an error naming both: the step never runs on the defaults in its place."""
+    zenrunner.makeconftest("""
+import zenrun
+from zenrun import StepConfig
+
+class OtherConfig(StepConfig):
+    factor: int = 5
+
+@zenrun.fixture
+def scale_config():
+    return OtherConfig(factor=2)
+
+@zenrun.fixture
+def nothing_config():
+    return None
+""")
+    zenrunner.makepyfile(
+        pipeline_cfg="""
+from zenrun import StepConfig, pipeline, step
+
+class ScaleConfig(StepConfig):
+    factor: int = 3
+
+@step
+def scale(scale_config: ScaleConfig) -> int:
+    return scale_config.factor
+
+@step
+def plain(nothing_config: ScaleConfig) -> int:
+    return nothing_config.factor
+
+@pipeline
+def wrong_class():
+    scale()
+
+@pipeline
+def none_given():
+    plain()
+"""
+    )
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=1, errors=1)
+    result.fnmatch_lines(
+        [
+            "*pipeline 'wrong_class', step 'scale': 'scale_config' (a fixture*) is a OtherConfig; "
+            "the step's config is a ScaleConfig or a dict of its fields*"
+        ]
+    )
+
+
 def test_fixtures_using_fixtures_and_recursion_error(zenrunner):
     zenrunner.makeconftest("""
 import zenrun

@@ -401,6 +401,12 @@ class Composer:
             found = self.fixture_lookup(step.config_param)
             if isinstance(found, (dict, step.config_class)):
                 base = found
+            elif found is not None:  # never the defaults in its place, silently
+                raise ComposeError(
+                    f"{where}: {step.config_param!r} (a fixture, or a parameter of the pipeline, "
+                    f"named like the step's config parameter) is a {type(found).__name__}; the "
+                    f"step's config is a {step.config_class.__name__} or a dict of its fields"
+                )
         if is_step_config(base) and not isinstance(base, step.config_class):
             raise ComposeError(
                 f"{where}: config is a {type(base).__name__}, expected {step.config_class.__name__}"
