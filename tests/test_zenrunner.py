@@ -265,3 +265,43 @@ def test_inline_run_records_hook_calls_and_outcomes(zenrunner):
 
     usage = zenrunner.inline_run("--no-such-option")
     assert usage.ret == zenrun.ExitCode.USAGE_ERROR and usage.getreports() == []
+
+
+def test_hook_recorder_sees_the_per_step_hooks(zenrunner):
+    """The per-step hooks go through pluggy while a monitor watches (the recorder of
+    ``inline_run``, ``add_hookcall_monitoring``): implemented by a plugin or not."""
+    zenrunner.makepyfile(
+        pipeline_steps="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @step
+        def two(x: int) -> int:
+            return x + 1
+
+        @pipeline
+        def chain():
+            two(one())
+        """
+    )
+    recorder = zenrunner.inline_run("-p", "no:results", "--no-cache")
+    recorder.assertoutcome(passed=1)
+    for name in ("zenrun_step_start", "zenrun_step_finish", "zenrun_step_call"):
+        assert len(recorder.getcalls(name)) == 2, name
+    assert [c.step_run.id for c in recorder.getcalls("zenrun_step_finish")] == ["one", "two"]
+
+    class Finished:
+        def __init__(self):
+            self.ids = []
+
+        @zenrun.hookimpl
+        def zenrun_step_finish(self, step_run):
+            self.ids.append(step_run.id)
+
+    plugin = Finished()
+    recorder = zenrunner.inline_run("-p", "no:results", "--no-cache", plugins=[plugin])
+    assert [c.step_run.id for c in recorder.getcalls("zenrun_step_finish")] == ["one", "two"]
+    assert plugin.ids == ["one", "two"]

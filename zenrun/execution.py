@@ -371,11 +371,14 @@ class PipelineExecution:
             for impl in self.hook.zenrun_step_call.get_hookimpls()
             if impl.plugin_name != "runner"
         ]
-        self.step_call_hooks = StepCallHooks(self.hook.zenrun_step_call, impls) if impls else None
+        monitored = getattr(config.pluginmanager, "monitors", 0) > 0  # every hook call is seen
+        self.step_call_hooks = (
+            StepCallHooks(self.hook.zenrun_step_call, impls) if impls or monitored else None
+        )
         # The per-step hooks nothing implements are not called: a pluggy call costs several
         # microseconds, a tenth of a cached step (the plugins are registered before a run).
-        self._step_start_hook = _implemented(self.hook.zenrun_step_start)
-        self._step_finish_hook = _implemented(self.hook.zenrun_step_finish)
+        self._step_start_hook = _implemented(self.hook.zenrun_step_start, monitored)
+        self._step_finish_hook = _implemented(self.hook.zenrun_step_finish, monitored)
 
     # -- caching policy --------------------------------------------------------------
     def _pipeline_cache_enabled(self) -> bool:
@@ -1585,7 +1588,7 @@ def _invocation_caches(invocation: Any) -> bool:
     return invocation.step.enable_cache is not False
 
 
-def _implemented(hook: Any) -> Callable[..., Any] | None:
+def _implemented(hook: Any, monitored: bool = False) -> Callable[..., Any] | None:
     """A caller of ``hook`` taking only ``step_run``: None when no plugin implements it;
     the implementations called in pluggy's order without its machinery when none wraps
     (what pluggy does for them, at a fraction of the cost), else the hook itself. Either
@@ -1593,12 +1596,16 @@ def _implemented(hook: Any) -> Callable[..., Any] | None:
     orchestrator they may still be on the last step's spools (:func:`capture.back_to_back`),
     and a plugin may start a process that writes on after the next step starts. Unless
     every implementation says it does not need them (``capture.keeps_descriptors_parked``:
-    zenrun's progress view): the spools then stay parked, ten system calls a step fewer."""
+    zenrun's progress view): the spools then stay parked, ten system calls a step fewer.
+    ``monitored``: hook calls are monitored (:attr:`PluginManager.monitors`), the hook itself
+    is called, implemented or not."""
     impls = hook.get_hookimpls()
-    if not impls:
+    if not impls and not monitored:
         return None
     parked_ok = all(may_keep_descriptors_parked(impl.function) for impl in impls)
-    if any(impl.hookwrapper or impl.wrapper or set(impl.argnames) - {"step_run"} for impl in impls):
+    if monitored or any(
+        impl.hookwrapper or impl.wrapper or set(impl.argnames) - {"step_run"} for impl in impls
+    ):
 
         def call_hook(step_run: Any) -> None:
             if not parked_ok:

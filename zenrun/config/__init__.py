@@ -120,6 +120,26 @@ class PluginManager(pluggy.PluginManager):
         #: fixture manager reads the fixtures a plugin defines, as pytest's).
         self.on_register: list[Callable[[object, str], None]] = []
 
+    #: How many hook call monitors are on (``add_hookcall_monitoring``, ``enable_tracing``,
+    #: the ``zenrunner`` fixture's :class:`~zenrun.testing.HookRecorder`): while one is, the
+    #: per-step hooks go through pluggy too, for it to see them (else the implementations
+    #: are called without pluggy's machinery, at a fraction of its cost).
+    monitors = 0
+
+    def add_hookcall_monitoring(self, before: Any, after: Any) -> Callable[[], None]:
+        undo = super().add_hookcall_monitoring(before, after)
+        self.monitors += 1
+        undone = False
+
+        def undo_monitoring() -> None:
+            nonlocal undone
+            undo()
+            if not undone:
+                undone = True
+                self.monitors -= 1
+
+        return undo_monitoring
+
     def register(self, plugin: object, name: str | None = None) -> str | None:
         registered = super().register(plugin, name)
         if registered is not None:
