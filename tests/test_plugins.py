@@ -778,6 +778,39 @@ def test_hooks_stopping_or_failing_the_session_as_in_pytest(zenrunner):
     assert result.ret == 0, result.stdout + result.stderr
 
 
+def test_a_report_hook_raising_fails_reporting_not_the_session(zenrunner):
+    """A plugin's ``zenrun_item_report`` raising is its INTERNALERROR: the other pipelines
+    still run and are reported, and the session exits 3."""
+    zenrunner.makepyfile(
+        pipeline_three="""
+        from zenrun import pipeline
+
+        @pipeline
+        def a():
+            pass
+
+        @pipeline
+        def b():
+            pass
+
+        @pipeline
+        def c():
+            pass
+        """
+    )
+    zenrunner.makeconftest(
+        "def zenrun_item_report(report):\n"
+        "    if report.nodeid.endswith('::a'):\n"
+        "        raise RuntimeError('the reporter broke')\n"
+    )
+    result = zenrunner.run("-p", "no:results")
+    assert result.ret == 3
+    output = result.stdout + result.stderr
+    assert "INTERNALERROR" in output and "while reporting pipeline_three.py::a" in output
+    assert "RuntimeError: the reporter broke" in output
+    result.fnmatch_lines(["*3 passed*"])
+
+
 def test_zenrun_plugins_in_a_conftest_may_be_a_string(zenrunner, monkeypatch):
     zenrunner.makepyfile(
         plug_one="def zenrun_sessionfinish(session):\n    print('PLUG ONE')\n",

@@ -540,7 +540,7 @@ def report_teardown_errors(
             location=where,
         )
         session.reports.append(skipped)
-        session.config.hook.zenrun_item_report(report=skipped)
+        deliver_report(session, skipped)
         return
     text = "\n".join(
         f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else _error_text(exc, session.config)
@@ -561,7 +561,7 @@ def report_teardown_errors(
     if xfail is not None and all(xfail.raises is None or isinstance(e, xfail.raises) for e in errors):
         report.outcome, report.longrepr = XFAILED, xfail.reason  # as pytest: xfail covers teardown
     session.reports.append(report)
-    session.config.hook.zenrun_item_report(report=report)
+    deliver_report(session, report)
 
 
 def _list_orchestrators(config: Config) -> None:
@@ -572,6 +572,19 @@ def _list_orchestrators(config: Config) -> None:
             if "--orchestrator" in opts:
                 listed = ", ".join(["local (default)", *names])
                 group.options[index] = (opts, {**attrs, "help": f"orchestrator to run steps with: {listed}"})
+
+
+def deliver_report(session: Session, report: ItemReport) -> None:
+    """Give ``report`` to the ``zenrun_item_report`` hook. A plugin raising there fails
+    reporting, not the session: its INTERNALERROR is shown, the other pipelines run, and
+    the session exits 3."""
+    try:
+        session.config.hook.zenrun_item_report(report=report)
+    except Exception as exc:
+        if isinstance(exc, (Exit, UsageError)):
+            raise
+        report.internal = True
+        notify_exception(session.config, exc, f"reporting {report.nodeid}")
 
 
 def _fault_text(config: Config | StartupError, exc: BaseException, what: str) -> str:
@@ -1114,7 +1127,7 @@ def finish_item(
         raise Exit(stopped[2], stopped[3])
     _warn_unhandled(report)
     report.pdbshown = take_shown() and report.outcome == FAILED_OUTCOME
-    session.config.hook.zenrun_item_report(report=report)
+    deliver_report(session, report)
     session.setup_state.flush_shown()
     report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
     return report
