@@ -979,3 +979,50 @@ def test_an_asserts_message_over_lines_is_indented_as_pytest(zenrunner):
         ["E   AssertionError: custom", "      message over", "      lines", "    assert 1 == 2"],
         consecutive=True,
     )
+
+
+def test_reports_of_expected_failures_carry_wasxfail_as_pytests(zenrunner):
+    """``report.wasxfail``: the xfail's reason on an xfailed or xpassed item, absent on the
+    others (``hasattr`` tells them apart, as plugins written for pytest do)."""
+    zenrunner.makeconftest(
+        """
+        seen = {}
+
+        def zenrun_item_report(report):
+            seen[report.nodeid.split("::")[-1]] = getattr(report, "wasxfail", None)
+
+        def zenrun_sessionfinish(session):
+            import json
+
+            with open("wasxfail.json", "w") as f:
+                json.dump(seen, f)
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_xfails="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.mark.xfail(reason="known bug")
+        @pipeline
+        def failing():
+            assert 0
+
+        @zenrun.mark.xfail(reason="fixed?")
+        @pipeline
+        def passing():
+            pass
+
+        @zenrun.mark.xfail(reason="no run", run=False)
+        @pipeline
+        def not_run():
+            pass
+
+        @pipeline
+        def plain():
+            pass
+        """
+    )
+    zenrunner.runzenrun("-p", "no:results").assert_outcomes(passed=1, xfailed=2, xpassed=1)
+    seen = json.loads((zenrunner.path / "wasxfail.json").read_text())
+    assert seen == {"failing": "known bug", "passing": "fixed?", "not_run": "[NOTRUN] no run", "plain": None}

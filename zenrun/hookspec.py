@@ -318,10 +318,13 @@ def zenrun_runtest_teardown(item: Item) -> None:
 
 @hookspec
 def zenrun_item_report(report: ItemReport) -> None:
-    """Called with the :class:`zenrun.ItemReport` of a finished item
-    (``report.nodeid``, ``.outcome``: passed / failed / error / skipped,
+    """Called with the :class:`zenrun.ItemReport` of a finished item: one report per item,
+    and one more for an error tearing down its fixtures (``.when == "teardown"``)
+    (``report.nodeid``, ``.outcome``: passed / failed / error / skipped / xfailed /
+    xpassed, ``.phase``: where the outcome was decided, setup / call / teardown,
     ``.run``: the :class:`zenrun.PipelineRun` or None; pytest's ``.passed``,
-    ``.failed``, ``.skipped``, ``.longreprtext``, ``.capstdout``, ``.capstderr``)."""
+    ``.failed``, ``.skipped`` (an xfail too), ``.wasxfail``, ``.longreprtext``,
+    ``.capstdout``, ``.capstderr``)."""
 
 
 @hookspec

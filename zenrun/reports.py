@@ -24,7 +24,8 @@ PRUNED_OUTCOME = PRUNED  # a trial its study's pruner stopped: counted apart, no
 
 @dataclass
 class ItemReport:
-    """The outcome of one item: passed, failed (a step failed), error (before running) or skipped."""
+    """The outcome of one item: passed, failed (a step failed), error (before running), skipped,
+    xfailed or xpassed."""
 
     nodeid: str
     outcome: str
@@ -92,6 +93,15 @@ class ItemReport:
     def skipped(self) -> bool:
         """Skipped, or xfailed (pytest reports an xfail as skipped, with ``wasxfail``)."""
         return self.outcome in (SKIPPED, XFAILED)
+
+    @property
+    def wasxfail(self) -> str:
+        """The reason of an xfailed or xpassed item's xfail (``[NOTRUN] ...`` when it did not
+        run), as pytest's ``wasxfail``; absent otherwise, as there:
+        ``hasattr(report, "wasxfail")`` tells an expected failure."""
+        if self.outcome in (XFAILED, XPASSED):
+            return self.longrepr
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute 'wasxfail'")
 
     @property
     def longreprtext(self) -> str:
