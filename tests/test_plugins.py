@@ -811,6 +811,34 @@ def test_a_report_hook_raising_fails_reporting_not_the_session(zenrunner):
     result.fnmatch_lines(["*3 passed*"])
 
 
+def test_a_plugins_fault_while_the_pipeline_runs_is_an_error_at_call(zenrunner):
+    """A plugin raising while the pipeline runs (a step hook) is an error at call, in the
+    terminal and in JUnit XML; a missing fixture stays an error at setup."""
+    zenrunner.makepyfile(
+        pipeline_faults="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def running():
+            one()
+
+        @pipeline
+        def unset(missing_fixture):
+            pass
+        """
+    )
+    zenrunner.makeconftest("def zenrun_step_finish(step_run):\n    raise RuntimeError('finish hook broke')\n")
+    result = zenrunner.run("-p", "no:results", "--junitxml", "out.xml")
+    assert result.ret == 3
+    result.fnmatch_lines(["*_ ERROR at call of running _*", "*_ ERROR at setup of unset _*"])
+    xml = (zenrunner.path / "out.xml").read_text()
+    assert 'message="failed on call with' in xml and 'message="failed on setup with' in xml
+
+
 def test_zenrun_plugins_in_a_conftest_may_be_a_string(zenrunner, monkeypatch):
     zenrunner.makepyfile(
         plug_one="def zenrun_sessionfinish(session):\n    print('PLUG ONE')\n",

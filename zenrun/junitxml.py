@@ -236,7 +236,9 @@ class LogXML:
             # the whole message, as pytest's (an assert's explanation after its message)
             case.add("failure", report.crash_text, without_output(report))
         elif outcome == ERROR:
-            case.add("error", f'failed on setup with "{_reason(report)}"', without_output(report))
+            # (a plugin's fault while the pipeline ran: on call, as it happened; else setup)
+            phase = "call" if report.internal and report.phase == "call" else "setup"
+            case.add("error", f'failed on {phase} with "{_reason(report)}"', without_output(report))
         elif outcome == SKIPPED:
             file, line = report.location or (report.nodeid.split("::", 1)[0], None)
             where = f"{_relative(file)}:{line}" if line is not None else _relative(file)

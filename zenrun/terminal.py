@@ -745,7 +745,9 @@ class TerminalReporter:
                 self.tw.sep("_", f"ERROR collecting {path}", red=True, bold=True)
                 self.tw.line(self._colored_traceback(message.rstrip()))
             for report in errors:
-                phase = "teardown" if getattr(report, "phase", "") == "teardown" else "setup"
+                phase = getattr(report, "phase", "")
+                if phase not in ("teardown", "call") or (phase == "call" and not report.internal):
+                    phase = "setup"  # (a plugin's fault while the pipeline ran: at call, as it happened)
                 self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}", red=True, bold=True)
                 self.tw.line(self._colored_traceback(report.longrepr.rstrip()))
         if failed and tbstyle == "line":  # as pytest 9 --tb=line: the error's E lines, what was
