@@ -385,3 +385,68 @@ def test_a_store_plugin_without_a_cache_says_so_in_each_steps_reason(zenrunner):
         assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["*Step one: cache miss: no plugin provides a cache for this store*"])
     assert "-p no:cache" not in result.stdout
+
+
+def test_a_store_wrapping_the_default_one_named_as_it_keeps_the_cache(zenrunner, monkeypatch):
+    """As the plugin guide says: a wrapper store named as the inner one
+    (``identity = functools.partial(store_identity, inner)``) keeps every cache hit whether
+    it is on or off; unnamed, it is another store (every step misses once)."""
+    zenrunner.makeconftest("""
+        import functools
+        import os
+
+        import zenrun
+        from zenrun.cache import store_identity
+
+        class Counting(zenrun.ArtifactStore):
+            def __init__(self, inner):
+                self.inner, self.url, self.calls = inner, inner.url, 0
+                if os.environ.get("NAMED") == "1":
+                    self.identity = functools.partial(store_identity, inner)
+
+            def put(self, data):
+                self.calls += 1
+                return self.inner.put(data)
+
+            def get(self, digest):
+                self.calls += 1
+                return self.inner.get(digest)
+
+            def exists(self, digest, size=None):
+                return self.inner.exists(digest, size)
+
+            def verify(self, digest, size):
+                return self.inner.verify(digest, size)
+
+            def sync(self):
+                self.inner.sync()
+
+        @zenrun.hookimpl(wrapper=True)
+        def zenrun_make_artifact_store(config):
+            inner = yield
+            return Counting(inner) if os.environ.get("WRAP") == "1" and inner is not None else inner
+        """)
+    zenrunner.makepyfile(
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """
+    )
+
+    def cached(**environ):
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        result = zenrunner.run("-v")
+        assert result.ret == 0, result.stdout + result.stderr
+        return "Using cached version of one" in result.stdout
+
+    assert not cached(WRAP="0", NAMED="0")
+    assert cached(WRAP="1", NAMED="1") and cached(WRAP="0")
+    assert not cached(WRAP="1", NAMED="0")  # unnamed: the outputs are in "another" store
