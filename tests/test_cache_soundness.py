@@ -554,6 +554,46 @@ def test_a_module_level_name_a_step_binds_anew_is_seen_by_the_later_steps_keys(z
     assert run.steps["before"].cache_key != run.steps["after"].cache_key
 
 
+def test_an_attribute_set_on_a_function_is_part_of_the_key_of_the_steps_reading_it(zenrunner, monkeypatch):
+    """``helper.factor = 1`` in a project module: a step reading it (through the helper's
+    own code or directly) misses when it becomes 2, and gets 2."""
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    zenrunner.makepyfile(
+        helpers="""
+        def scaled():
+            return scaled.factor
+
+        scaled.factor = 1
+        """,
+        pipeline_attrs="""
+        import helpers
+        from zenrun import pipeline, step
+
+        @step
+        def through_code() -> int:
+            return helpers.scaled()
+
+        @step
+        def directly() -> int:
+            return helpers.scaled.factor
+
+        @pipeline
+        def p():
+            through_code()
+            directly()
+        """,
+    )
+    assert zenrunner.run().ret == 0
+    (zenrunner.path / "helpers.py").write_text(
+        (zenrunner.path / "helpers.py").read_text().replace("factor = 1", "factor = 2")
+    )
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert "Using cached version" not in result.stdout
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert [value(run, s) for s in ("through_code", "directly")] == [2, 2]
+
+
 # ---------------------------------------------------------------------------
 # Point 2: what cannot be fingerprinted is never silently dropped
 # ---------------------------------------------------------------------------

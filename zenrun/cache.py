@@ -725,6 +725,15 @@ class Fingerprinter:
             if value is _MISSING or (root.startswith("__") and kind == "g"):
                 continue  # a builtin, or a name that is not defined (an error at call time)
             for attr in attrs:
+                if inspect.isfunction(value) and _is_project_code(value):
+                    # An attribute set on a project function (``train.factor = 2``): its value,
+                    # not the function's code, is what this chain reads.
+                    member = value.__dict__.get(attr, _MISSING)
+                    if member is _MISSING:
+                        break
+                    _note_binding(node, value, attr, member)
+                    value, where = member, f"{qualified_name(value)}.{attr}"
+                    continue
                 if not (inspect.ismodule(value) and _is_project_code(value)):
                     break
                 member = _getattr(value, attr)
