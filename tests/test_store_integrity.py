@@ -99,6 +99,42 @@ def test_tampered_digests_never_reach_outside_the_store(zenrunner):
     assert victim.read_text() == "precious"
 
 
+def test_a_cache_entry_recording_a_wrong_size_is_a_miss_that_keeps_the_artifacts(zenrunner):
+    """A damaged size in a cache entry: a miss naming the entry too, never the removal of the
+    intact artifacts (inline and file) that the first run's records point at."""
+    zenrunner.makepyfile(
+        pipeline_sizes="""
+        import random
+        from zenrun import pipeline, step
+
+        @step
+        def draw(big: bool) -> list:
+            return [random.random() for _ in range(20000 if big else 3)]
+
+        @pipeline
+        def sizes():
+            draw(False, id="small")
+            draw(True, id="big")
+        """
+    )
+    assert zenrunner.run("-q").ret == 0
+    rows = _sql(zenrunner.store / "cache.db", "SELECT key, outputs FROM cache")
+    assert len(rows) == 2
+    for key, outputs in rows:
+        entry = json.loads(outputs)
+        entry["output"]["size"] = 7
+        _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs=? WHERE key=?", (json.dumps(entry), key))
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(
+        ["*Cached output output of step small is missing or corrupt*(or its cache entry is damaged)*"]
+    )
+    result.no_fnmatch_line("*Using cached version*")
+    check = zenrunner.run("--store-check", "--verify")
+    assert check.ret == 0, check.stdout + check.stderr
+    check.fnmatch_lines(["*artifacts: 4 stored, 0 recorded but missing, 0 corrupt*"])
+
+
 def test_a_cache_entry_nested_too_deep_to_decode_is_a_miss(zenrunner):
     """An edited cache.db row nested deeper than the decoder recurses is no entry (the step runs
     again, its value right), not an INTERNALERROR."""

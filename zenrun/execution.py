@@ -1410,7 +1410,7 @@ class PipelineExecution:
         if broken:
             self.log.warning(
                 "Cached output %s of step %s is missing or corrupt in the artifact "
-                "store; running the step again.",
+                "store (or its cache entry is damaged); running the step again.",
                 ", ".join(broken),
                 step_run.id,
             )

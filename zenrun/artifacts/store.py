@@ -668,11 +668,18 @@ class LocalArtifactStore(ArtifactStore):
             if found is None:
                 return False
             if size is not None and found != size:
-                self._drop_corrupt_row(digest, f"{found} bytes, not {size}")
+                import hashlib
+
+                data = self._inline_read(digest)
+                # The bytes still match their hash: the size asked is wrong (a damaged cache
+                # entry or record), not the artifact, which is kept.
+                if data is None or hashlib.sha256(data).hexdigest() != digest:
+                    self._drop_corrupt_row(digest, f"{found} bytes, not {size}")
                 return False
             return True
         if size is not None and stat.st_size != size:
-            _remove(path)  # truncated: put() would otherwise keep skipping it
+            if not _matches_digest(path, digest):  # (else the size asked is wrong: kept)
+                _remove(path)  # truncated: put() would otherwise keep skipping it
             return False
         return True
 
@@ -1042,6 +1049,17 @@ def hash_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
             if not n:
                 return sha.hexdigest()
             sha.update(view[:n])
+
+
+def _matches_digest(path: str, digest: str) -> bool:
+    """Whether the file at ``path`` hashes to ``digest`` (read in blocks: any size)."""
+    import hashlib
+
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest() == digest
+    except OSError:
+        return False
 
 
 def _remove(path: str) -> None:
