@@ -46,7 +46,10 @@ def _round_trip(store):
     assert store.put(data) == (digest, size)  # idempotent
     assert store.exists(digest, size) and store.verify(digest, size)
     assert store.get(digest) == data
-    assert not store.exists(digest, size + 1)  # a wrong size is removed, not trusted
+    assert not store.exists(digest, size + 1)  # a wrong size asked: a miss, the intact object kept
+    assert store.exists(digest) and store.get(digest) == data
+    store.fs.pipe_file(store.path(digest), data[:5])  # truncated: removed, not trusted
+    assert not store.exists(digest, size)
     assert not store.exists(digest)
     with pytest.raises(ArtifactError, match="missing"):
         store.get(digest)

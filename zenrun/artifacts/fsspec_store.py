@@ -15,6 +15,7 @@ URL and the operation; the step that needed it fails with that line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -210,14 +211,16 @@ class FsspecArtifactStore(ArtifactStore):
         """Writes are synchronous: nothing to wait for."""
 
     def exists(self, digest: str, size: int | None = None) -> bool:
-        """Whether ``digest`` is stored (with ``size`` bytes); an object of another size is removed."""
+        """Whether ``digest`` is stored (with ``size`` bytes); an object of another size is
+        removed, unless it matches its hash (then ``size`` is what is wrong: a damaged record)."""
         target = self.path(digest)
         try:
             info = self._call("look up", target, self.fs.info, target)
         except FileNotFoundError:
             return False
         if size is not None and info.get("size") != size:
-            self._remove(target)
+            with contextlib.suppress(ArtifactError):  # (get() removes an object its hash refutes)
+                self.get(digest)
             return False
         return True
 
