@@ -1371,3 +1371,67 @@ def test_a_skip_tearing_down_a_fixture_skips_the_pipeline_without_an_error(zenru
     assert result.ret == 0
     result.fnmatch_lines(["SKIPPED [[]1[]] pipeline_a.py:*: A; B", "SKIPPED [[]1[]] pipeline_a.py:*: M"])
     assert "ERROR" not in result.stdout
+
+
+def test_user_objects_raising_while_zenrun_stores_or_keys_them_fail_their_pipeline_only(zenrunner):
+    """An output whose ``shape`` raises gets a preview all the same; a ``__reduce_ex__``
+    raising a ``BaseException`` (``SystemExit`` too) fails the step that returns it, or makes
+    the step reading it as a global uncacheable: never an INTERNALERROR ending the session."""
+    zenrunner.makepyfile(
+        pipeline_hostile="""
+        from zenrun import pipeline, step
+
+        class Stop(BaseException):
+            pass
+
+        class LazyTable:
+            @property
+            def shape(self):
+                raise RuntimeError("not loaded yet")
+
+        class StopReduce:
+            def __reduce_ex__(self, protocol):
+                raise Stop("no pickling")
+
+        class ExitReduce:
+            def __reduce_ex__(self, protocol):
+                raise SystemExit(7)
+
+        SETTING = ExitReduce()
+
+        @step
+        def lazy() -> LazyTable:
+            return LazyTable()
+
+        @step
+        def unstorable():
+            return StopReduce()
+
+        @step
+        def reads_setting() -> int:
+            return 1 if SETTING else 0
+
+        @pipeline
+        def a_lazy():
+            lazy()
+
+        @pipeline
+        def b_unstorable():
+            unstorable()
+
+        @pipeline
+        def c_setting():
+            reads_setting()
+        """
+    )
+    result = zenrunner.run("-v", "-p", "no:results")
+    assert result.ret == 1, result.stdout + result.stderr
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    for line in [
+        "*::a_lazy PASSED*",
+        "*::b_unstorable FAILED*",
+        "*::c_setting PASSED*",
+        "*output 'output' of type pipeline_hostile.StopReduce cannot be serialised*Stop: no pickling*",
+        "*Step reads_setting: cache miss: not cacheable in this run: *SETTING*SystemExit: 7*",
+    ]:
+        result.fnmatch_lines([line])

@@ -831,7 +831,9 @@ class Fingerprinter:
                 data = _pickle_recording(value, used)
             else:
                 data = materializer.dumps(value)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # (its __reduce__ is the user's, and may raise anything)
             raise _Unfingerprintable(
                 f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}"
             ) from None

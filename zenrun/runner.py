@@ -671,9 +671,9 @@ def materialize(
             stored = stream_to_store(artifact_store, materializer, value) if streamed else None
             if stored is None:
                 data = materializer.dumps(value)
-        except ArtifactStoreError:
+        except (ArtifactStoreError, KeyboardInterrupt):
             raise
-        except Exception as exc:
+        except BaseException as exc:  # its __reduce__ is the user's: SystemExit there fails this step
             raise StepOutputError(
                 f"step {task.step_id!r}: output {name!r} of type {type(value).__module__}."
                 f"{type(value).__qualname__} cannot be serialised by the {materializer.name} "

@@ -298,15 +298,18 @@ def preview(value: Any) -> str:
             return json.dumps(scalar)
         except ValueError:
             return _number_repr(scalar)[:MAX_PREVIEW]
-    shape = getattr(value, "shape", None)
-    if shape is not None and isinstance(shape, tuple):
-        dtype = getattr(value, "dtype", None)
-        if dtype is None and hasattr(value, "dtypes"):  # pandas DataFrame
-            columns, _ = bounded_repr(list(getattr(value, "columns", []))[:7])
-            text = f"{type(value).__name__} shape={shape} columns={columns}"
-        else:
-            text = f"{type(value).__name__} shape={shape} dtype={dtype}"
-        return text[:MAX_PREVIEW]
+    try:  # (a user object's property or __getattr__ may raise anything: no preview of it then)
+        shape = getattr(value, "shape", None)
+        if shape is not None and isinstance(shape, tuple):
+            dtype = getattr(value, "dtype", None)
+            if dtype is None and hasattr(value, "dtypes"):  # pandas DataFrame
+                columns, _ = bounded_repr(list(getattr(value, "columns", []))[:7])
+                text = f"{type(value).__name__} shape={shape} columns={columns}"
+            else:
+                text = f"{type(value).__name__} shape={shape} dtype={dtype}"
+            return text[:MAX_PREVIEW]
+    except Exception:
+        pass
     text, complete = bounded_repr(value, MAX_PREVIEW * 2)
     text = " ".join(text.split())
     if not complete and len(text) < MAX_PREVIEW:
