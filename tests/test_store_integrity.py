@@ -272,6 +272,38 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
         assert f"step 'work': {field}" in out, out
 
 
+def test_an_async_or_generator_step_is_a_collection_error_saying_so(zenrunner):
+    """Not a serialisation error of a coroutine or generator after the step ran."""
+    for module, head, body in [
+        ("coro", "async def", "return 1"),
+        ("agen", "async def", "yield 1"),
+        ("gen", "def", "yield 1"),
+    ]:
+        zenrunner.makepyfile(
+            **{
+                f"pipeline_{module}": f"""
+            from zenrun import pipeline, step
+
+            @step
+            {head} work():
+                {body}
+
+            @pipeline
+            def p_{module}():
+                work()
+            """
+            }
+        )
+    result = zenrunner.run()
+    assert result.ret == 2, result.stdout + result.stderr
+    out = result.stdout
+    for module in ("coro", "agen", "gen"):
+        assert f"ERROR collecting pipeline_{module}.py" in out, out
+    assert "E   TypeError: step 'work' is an async function: a step is a plain function" in out, out
+    assert "E   TypeError: step 'work' is a generator function: a step returns its outputs" in out, out
+    assert "never awaited" not in out + result.stderr
+
+
 # ---------------------------------------------------------------------------
 # 7. damaged databases, recovery, read-only stores
 # ---------------------------------------------------------------------------

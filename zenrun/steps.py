@@ -165,6 +165,16 @@ class Step:
             hints = inspect.get_annotations(self.fn, eval_str=True)
         except Exception:  # unresolvable forward references: fall back to raw
             hints = inspect.get_annotations(self.fn)
+        if inspect.iscoroutinefunction(self.fn) or inspect.isasyncgenfunction(self.fn):
+            raise TypeError(
+                f"step {self.name!r} is an async function: a step is a plain function "
+                "(run a coroutine inside it with asyncio.run())"
+            )
+        if inspect.isgeneratorfunction(self.fn):
+            raise TypeError(
+                f"step {self.name!r} is a generator function: a step returns its outputs "
+                "(return a list of what it would yield)"
+            )
         signature = inspect.signature(self.fn)
         self.config_param: str | None = None
         self.config_class: type[StepConfig] | None = None
