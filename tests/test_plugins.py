@@ -850,3 +850,27 @@ def test_zenrun_plugins_in_a_conftest_may_be_a_string(zenrunner, monkeypatch):
     result = zenrunner.run("-s")
     assert result.ret == 0, result.stdout + result.stderr
     assert "PLUG ONE" in result.stdout and "PLUG TWO" in result.stdout
+
+
+def test_a_pytest_hook_without_counterpart_is_named_so_and_suggestions_are_close(zenrunner):
+    """``zenrun_plugin_registered`` (pytest's has no counterpart) is said to have none, not
+    "close" to an unrelated hook; a real misspelling still gets its suggestion."""
+    zenrunner.makeconftest("""
+        def zenrun_plugin_registered(plugin, manager):
+            pass
+
+        def zenrun_configur(config):
+            pass
+
+        def zenrun_fancy_new_thing():
+            pass
+    """)
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run()
+    assert result.ret == 2
+    result.fnmatch_lines(
+        [
+            "*unknown hook 'zenrun_configur' (did you mean 'zenrun_configure'?), 'zenrun_fancy_new_thing', "
+            "'zenrun_plugin_registered' (pytest's pytest_plugin_registered has no counterpart in zenrun); *"
+        ]
+    )

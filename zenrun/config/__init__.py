@@ -104,6 +104,31 @@ _PYTEST_HOOKS = {
     "zenrun_runtest_call": "zenrun_step_call",
     "zenrun_pycollect_makeitem": "zenrun_collect_file",
 }
+#: pytest hooks whose job no zenrun hook does: the error says so rather than suggest one.
+_PYTEST_ONLY_HOOKS = frozenset(
+    f"zenrun_{name}"
+    for name in (
+        "assertion_pass",
+        "cmdline_parse",
+        "collect_directory",
+        "collection",
+        "collectstart",
+        "exception_interact",
+        "fixture_post_finalizer",
+        "fixture_setup",
+        "itemcollected",
+        "keyboard_interrupt",
+        "make_collect_report",
+        "plugin_registered",
+        "pycollect_makemodule",
+        "pyfunc_call",
+        "report_from_serializable",
+        "report_teststatus",
+        "report_to_serializable",
+        "runtestloop",
+        "warning_recorded",
+    )
+)
 
 
 class PluginManager(pluggy.PluginManager):
@@ -189,8 +214,15 @@ class PluginManager(pluggy.PluginManager):
                 pytest_name = "pytest_" + name.removeprefix("zenrun_")
                 parts.append(f"{name!r} (pytest's {pytest_name} is {_PYTEST_HOOKS[name]} in zenrun)")
                 continue
-            close = difflib.get_close_matches(name, known, n=1)
-            parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            if name in _PYTEST_ONLY_HOOKS:
+                pytest_name = "pytest_" + name.removeprefix("zenrun_")
+                parts.append(f"{name!r} (pytest's {pytest_name} has no counterpart in zenrun)")
+                continue
+            # Compared without the prefix all share: else any hook is "close" to any other.
+            close = difflib.get_close_matches(
+                name.removeprefix("zenrun_"), [n.removeprefix("zenrun_") for n in known], n=1, cutoff=0.75
+            )
+            parts.append(f"{name!r}" + (f" (did you mean 'zenrun_{close[0]}'?)" if close else ""))
         return (
             f"unknown hook {', '.join(parts)}; the hooks are listed in zenrun.hookspec (zenrun/hookspec.py)"
         )

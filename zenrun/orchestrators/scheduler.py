@@ -31,13 +31,14 @@ class StopLaunching(Exception):
 
 @runtime_checkable
 class StepExecutor(Protocol):
-    """Where step tasks run; a :class:`Scheduler` drives it from the driver.
+    """Where step tasks run; zenrun's scheduler (in the driver: it submits the tasks whose
+    inputs are ready as slots free up) drives it.
 
     ``remote``: tasks run in another process, which loads the inputs from
     the artifact store and returns only references (``keep_values=False``).
 
     Optional ``broken``: why the executor can run nothing more (it lost its
-    cluster), else None. The :class:`Scheduler` then stops launching and the
+    cluster), else None. The scheduler then stops launching and the
     runs it started fail with that reason; :meth:`wait` should return the
     running tasks as failed results.
 
@@ -48,7 +49,7 @@ class StepExecutor(Protocol):
     remote: bool
 
     def free_slots(self) -> int:
-        """How many more tasks may be submitted now (the Scheduler never exceeds it)."""
+        """How many more tasks may be submitted now (the scheduler never exceeds it)."""
 
     def submit(self, key: Hashable, task: StepTask, execution: Any) -> None:
         """Start ``task``; its outcome comes back from :meth:`wait` under ``key``."""
@@ -550,7 +551,7 @@ class SchedulingOrchestrator:
         """Run executions that are not started yet, their steps together; returns the scheduler
         (``.stopped`` says why it stopped early). Launching stops after the first failed run
         (``exitfirst``) or after ``maxfail`` failed runs. ``feed()`` gives more executions
-        as slots free up (see :meth:`Scheduler.run`)."""
+        as slots free up, one a call (None: no more)."""
         scheduler = Scheduler(self.executor, exitfirst=exitfirst, maxfail=maxfail, on_finish=on_finish)
         scheduler.run(executions, feed)
         return scheduler
