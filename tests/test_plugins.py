@@ -874,3 +874,13 @@ def test_a_pytest_hook_without_counterpart_is_named_so_and_suggestions_are_close
             "'zenrun_plugin_registered' (pytest's pytest_plugin_registered has no counterpart in zenrun); *"
         ]
     )
+
+
+def test_trace_config_lists_every_registered_plugin_in_the_header(zenrunner):
+    """``--trace-config``, as pytest's: zenrun's own plugins and a conftest, by name."""
+    zenrunner.makeconftest("def zenrun_configure(config):\n    pass\n")
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("--trace-config", "--co")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["active plugins:", "    runner * : *zenrun*runner.py", "*conftest.py"])
+    assert "active plugins:" not in zenrunner.run("--co").stdout

@@ -352,6 +352,11 @@ class TerminalReporter:
         )
         if config.getoption("no_cache", False):
             lines.append("cache: disabled for this run (--no-cache)")
+        if config.getoption("traceconfig", False):  # as pytest's: each plugin, by name
+            lines.append("active plugins:")
+            for name, plugin in config.pluginmanager.list_name_plugin():
+                where = getattr(plugin, "__file__", None) or repr(plugin)
+                lines.append(f"    {name:<20}: {where}")
         return lines
 
     @hookimpl
@@ -1213,6 +1218,13 @@ def zenrun_addoption(parser: Any) -> None:
     )
     reporting.addoption(
         "--no-header", dest="no_header", action="store_true", default=False, help="disable the header"
+    )
+    reporting.addoption(
+        "--trace-config",
+        dest="traceconfig",
+        action="store_true",
+        default=False,
+        help="list every registered plugin (zenrun's own too) and where it comes from, in the header",
     )
     reporting.addoption(
         "--full-trace",
