@@ -353,6 +353,27 @@ def slow():
 """
 
 
+def test_durations_without_the_results_table(zenrunner):
+    """``-p no:results`` leaves out the table, not ``--durations`` (its own plugin)."""
+    zenrunner.makepyfile(
+        pipeline_quick="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def quick():
+            one()
+        """
+    )
+    result = zenrunner.run("-p", "no:results", "--durations", "0", "--durations-min", "0")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["=*slowest durations*=", "*s completed pipeline_quick.py::quick::one"])
+    assert not [line for line in result.stdout.splitlines() if line.strip("= ") == "results"]
+
+
 def test_slow_step_lines_without_a_terminal_and_durations(zenrunner):
     # Durations far apart (2.5 s, 0.3 s, next to nothing) and thresholds between them, with
     # margins of more than a second: a busy machine stretches each step, never by that much.

@@ -1,4 +1,4 @@
-"""What ran and what it found: the results table, ``--runs``, ``--show`` and ``--durations``.
+"""What ran and what it found: the results table, ``--runs`` and ``--show``.
 
 A built-in plugin. At the end of a session it prints one row per item
 (parameters, metrics, duration, cache counts); ``--runs`` and ``--show``
@@ -23,12 +23,11 @@ from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.marks.expression import Expression
 from zenrun.metadata.api import artifact_uri, item_params
-from zenrun.metadata.records import CACHED, COMPLETED, FAILED, PipelineRun, StepRun
+from zenrun.metadata.records import CACHED, COMPLETED, PipelineRun, StepRun
 from zenrun.protocols import MetadataStore
 
 MAX_CELL = 32  # characters of one table cell
 OVERRIDE_MARK = " (override)"  # after a param value set by --set / --config
-DURATIONS_MIN = 0.005  # seconds, as pytest's --durations-min
 
 
 @hookimpl
@@ -48,21 +47,6 @@ def zenrun_addoption(parser: Any) -> None:
         "--runs and the viewer's compare page sort by it and mark the best; --sort-by overrides it",
         type="string",
         default=None,
-    )
-    reporting.addoption(
-        "--durations",
-        type=non_negative_int,
-        default=None,
-        metavar="N",
-        help="show the N slowest steps (N=0 for all)",
-    )
-    reporting.addoption(
-        "--durations-min",
-        dest="durations_min",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help=f"shortest step duration --durations shows (default {DURATIONS_MIN}, or 0 with -vv)",
     )
     reporting.addoption(
         "--json",
@@ -424,13 +408,6 @@ def zenrun_terminal_summary(terminalreporter: Any, config: Any) -> None:
         params = dict(zip((r.name for r in runs), session_params(runs, config), strict=True))
         for line in results_lines(runs, reporter.tw.width, objective(config), params):
             reporter.tw.line(line)
-    durations = config.getoption("durations", None)
-    if durations is not None and runs:
-        for line in durations_lines(runs, durations, config.getoption("durations_min", None), verbosity):
-            if line.startswith("="):
-                reporter.tw.sep("=", line.strip("= "))
-            else:
-                reporter.tw.line(line)
 
 
 def session_params(runs: list[PipelineRun], config: Any) -> list[dict[str, Any]]:
@@ -440,33 +417,6 @@ def session_params(runs: list[PipelineRun], config: Any) -> list[dict[str, Any]]
         return item_params(runs, config.metadata_store)
     except Exception:  # the table still prints what the runs know
         return [dict(r.params) for r in runs]
-
-
-def durations_lines(runs: list[PipelineRun], count: int, minimum: float | None, verbosity: int) -> list[str]:
-    """pytest's ``--durations``: the slowest executed steps, slowest first; those shorter
-    than ``minimum`` (``--durations-min``; by default 0.005s, none with ``-vv``) hidden."""
-    timed = [
-        (s.duration, f"{r.item_id or r.pipeline_name}::{s.id}", s.status)
-        for r in runs
-        for s in r.steps.values()
-        if s.duration is not None and s.status in (COMPLETED, FAILED)
-    ]
-    timed.sort(key=lambda t: t[0], reverse=True)
-    title = "slowest durations" if count == 0 else f"slowest {count} durations"
-    lines = [f"= {title} ="]
-    shown = timed if count == 0 else timed[:count]
-    shortest = minimum if minimum is not None else DURATIONS_MIN if verbosity < 2 else 0.0
-    hidden = 0
-    for duration, name, status in shown:
-        if duration < shortest:
-            hidden += 1
-            continue
-        lines.append(f"{duration:.2f}s {status:<9} {name}")
-    if hidden:
-        # as pytest: -vv shows them only when no --durations-min was given
-        hint = "  Use -vv to show these durations." if minimum is None else ""
-        lines.append(f"\n({hidden} durations < {shortest:g}s hidden.{hint})")
-    return lines
 
 
 # -- --runs and --show --------------------------------------------------------------------

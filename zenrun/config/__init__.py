@@ -62,6 +62,7 @@ DEFAULT_PLUGINS = {
     "storesync": "zenrun.storesync",
     "terminal": "zenrun.terminal",
     "results": "zenrun.results",
+    "durations": "zenrun.durations",
     "progress": "zenrun.progress",
     "capture": "zenrun.capture",
     "capturefixtures": "zenrun.capturefixtures",
