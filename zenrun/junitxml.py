@@ -154,10 +154,12 @@ def without_output(report: ItemReport, item_report: ItemReport | None = None) ->
     sections = [*report.sections, *(item_report.sections if item_report is not None else [])]
     for title, content in sections:
         text = text.replace(f"\n{title}\n{content.rstrip()}", "")
-    if report.run is not None:
-        for step in report.run.steps.values():
+    runs = [r.run for r in (report, item_report) if r is not None and r.run is not None]
+    for run in runs:
+        for step in run.steps.values():
             for stream, content in step.captured.items():
-                text = text.replace(f"\n\n{step_section_title(stream, step.id)}\n{content.rstrip()}", "")
+                section = f"\n{step_section_title(stream, step.id)}\n{content.rstrip()}"
+                text = text.replace(f"\n{section}", "").replace(section, "")
     return text
 
 

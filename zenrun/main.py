@@ -19,7 +19,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import describe_fault
 from zenrun.cache import store_identity
-from zenrun.capture import capturing, fixture_capturing, section_title, silence_stdout
+from zenrun.capture import capturing, fixture_capturing, section_title, silence_stdout, step_section_title
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.config.argparsing import non_negative_int
@@ -522,8 +522,8 @@ def report_teardown_errors(
     """Errors tearing down ``scope`` fixtures are one error of their own, as in pytest.
 
     The item that ran last keeps its outcome; the errors (newest first) add an
-    ``error`` report ("1 passed, 1 error"), so the session exits 1. What the
-    teardown printed (``sections``) is shown with it.
+    ``error`` report ("1 passed, 1 error"), so the session exits 1. The captured
+    output ``sections`` (the teardown's; for a pipeline's, the item's whole) are shown with it.
     """
     if not errors:
         return
@@ -1129,7 +1129,17 @@ def finish_item(
     report.pdbshown = take_shown() and report.outcome == FAILED_OUTCOME
     deliver_report(session, report)
     session.setup_state.flush_shown()
-    report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, teardown_sections)
+    if teardown_errors:  # as pytest's teardown report: what the item printed setting up and
+        # running (its body, then its steps), then tearing down
+        steps = [
+            (step_section_title(stream, step.id), text)
+            for step in (run.steps.values() if run is not None else ())
+            for stream, text in step.captured.items()
+            if text
+        ]
+        before = [(title, text) for title, text in report.sections if " teardown" not in title]
+        after = [(title, text) for title, text in report.sections if " teardown" in title]
+        report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, before + steps + after)
     return report
 
 

@@ -207,7 +207,7 @@ def test_func1():
 """
         )
         result = zenrunner.runzenrun_inprocess(p)
-        result.stdout.fnmatch_lines(["*setup_function*", "*Captured stdout*", "teardown func1*"])
+        result.stdout.fnmatch_lines(["*setup_function*", "setup func1*", "in func1*", "teardown func1*"])
 
     def test_teardown_capturing_final(self, zenrunner) -> None:
         p = zenrunner.makepyfile(
