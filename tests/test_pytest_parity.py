@@ -1026,3 +1026,43 @@ def test_reports_of_expected_failures_carry_wasxfail_as_pytests(zenrunner):
     zenrunner.runzenrun("-p", "no:results").assert_outcomes(passed=1, xfailed=2, xpassed=1)
     seen = json.loads((zenrunner.path / "wasxfail.json").read_text())
     assert seen == {"failing": "known bug", "passing": "fixed?", "not_run": "[NOTRUN] no run", "plain": None}
+
+
+def test_live_logs_put_the_pipeline_bodys_records_under_call(zenrunner):
+    """As pytest's test function's: the body's records are in ``live log call`` with its steps'."""
+    zenrunner.makepyfile(
+        pipeline_logs="""
+        import logging
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def fix():
+            logging.warning("fixture log")
+            yield
+            logging.warning("teardown log")
+
+        @step
+        def one() -> int:
+            logging.warning("step log")
+            return 1
+
+        @pipeline
+        def p(fix):
+            logging.warning("body log")
+            one()
+        """
+    )
+    result = zenrunner.runzenrun("--log-cli-level=INFO", "-p", "no:results")
+    result.stdout.fnmatch_lines(
+        [
+            "*- live log setup -*",
+            "WARNING *fixture log",
+            "*- live log call -*",
+            "WARNING *body log",
+            "WARNING *step log",
+            "*- live log teardown -*",
+            "WARNING *teardown log",
+        ],
+        consecutive=True,
+    )

@@ -52,7 +52,7 @@ from zenrun.runconfig import SharedSteps
 from zenrun.runner import assertion_settings, post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
-from zenrun.stepcontext import to_json_value
+from zenrun.stepcontext import item_phase, to_json_value
 from zenrun.tbstyle import format_traceback, saferepr, short_assertion
 from zenrun.tbstyle import parse as parse_traceback
 from zenrun.unhandled import install as install_unhandled_hooks
@@ -985,10 +985,14 @@ def prepare_item(
                     report.sections += captured_sections("setup", setup_capture)
                     return report, None, xfail, started
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
-            with capturing(capture) as call_capture:
-                composed = item.compose(
-                    values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
-                )
+            phase = item_phase.set("call")
+            try:
+                with capturing(capture) as call_capture:
+                    composed = item.compose(
+                        values, run_config=steps, fixture_lookup=fixture_lookup, item_id=item.nodeid
+                    )
+            finally:
+                item_phase.reset(phase)
     except (Exit, KeyboardInterrupt):
         raise
     except (ComposeError, FixtureLookupError) as exc:

@@ -17,6 +17,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.capture import keeps_descriptors_parked
 from zenrun.hookspec import hookimpl
 from zenrun.logformat import LogFormatter, log_level_option, session_formatter
+from zenrun.stepcontext import item_phase
 from zenrun.threads import background_thread
 
 TICK = 0.25  # seconds between updates of the progress line
@@ -188,7 +189,7 @@ class LiveLogHandler(logging.Handler):
             text = self.format(record)
             write = getattr(self.reporter, "write_live_log", None)
             if write is not None:
-                write(text, self.phase)
+                write(text, item_phase.get() or self.phase)
             else:  # a reporter of a plugin's
                 self.reporter.tw.interject(text)
         except Exception:

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
 
+#: The phase of the item running in this context where no hook marks it: ``"call"`` while its
+#: pipeline body runs (live logs put its records under ``live log call``, as pytest's
+#: test function's). None elsewhere.
+item_phase: contextvars.ContextVar[str | None] = contextvars.ContextVar("zenrun_item_phase", default=None)
+
+
 class StepContext:
     """The step invocation running in this thread, and the metadata it logged so far."""
 
