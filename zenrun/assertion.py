@@ -29,7 +29,7 @@ import operator
 import os
 import reprlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import field
 from types import FrameType, TracebackType
@@ -291,10 +291,15 @@ def _cut(text: str, maxsize: int) -> str:
     return text
 
 
-def _saferepr(value: Any, maxsize: int | None, *, escape: bool = True) -> str:
+def _saferepr(value: Any, maxsize: int | None, *, escape: bool = True, ascii_only: bool = False) -> str:
     """A value as pytest's assertion rewriting shows it: cut to ``maxsize`` (None: all of
-    it), its line breaks escaped (an explanation's lines are its own)."""
-    text = saferepr(value, sys.maxsize) if maxsize is None else _SafeRepr(maxsize).repr(value)
+    it), its line breaks escaped (an explanation's lines are its own); ``ascii_only``: a
+    text as ``ascii()`` spells it."""
+    if ascii_only and isinstance(value, str):
+        text = ascii(value)
+        text = text if maxsize is None else _cut(text, maxsize)
+    else:
+        text = saferepr(value, sys.maxsize) if maxsize is None else _SafeRepr(maxsize).repr(value)
     return text.replace("\n", "\\n") if escape else text
 
 
@@ -619,19 +624,47 @@ def _assertrepr_compare(
     """pytest's ``assertrepr_compare``: a summary of the two values, then the lines on where
     they differ (None when there is nothing to add to the summary)."""
     details: list[str] = []
-    if op == "==":
-        details = _differences(left, right, verbosity, style)
-    elif op == "not in" and isinstance(left, str) and isinstance(right, str):
-        details = _notin_text(left, right, verbosity)
-    elif isinstance(left, AbstractSet) and isinstance(right, AbstractSet):
-        details = _set_compare(op, left, right)
+    try:
+        if op == "==":
+            details = _differences(left, right, verbosity, style)
+        elif op == "not in" and isinstance(left, str) and isinstance(right, str):
+            details = _notin_text(left, right, verbosity)
+        elif isinstance(left, AbstractSet) and isinstance(right, AbstractSet):
+            details = _set_compare(op, left, right)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # as pytest's: the values' own code (__eq__, __iter__) failed
+        where = _raised_at(exc)
+        details = [
+            f"(zenrun: representation of details failed: {where}{type(exc).__name__}: {exc}.",
+            " Probably an object has a faulty __repr__.)",
+        ]
     if not details:
         return None
     maxsize = (80 - 15 - len(op) - 2) // 2 if verbosity < 2 else None
-    summary = f"{_saferepr(left, maxsize, escape=False)} {op} {_saferepr(right, maxsize, escape=False)}"
+    # As pytest: two texts that differ only in how their characters are composed (NFC, NFD)
+    # look alike; shown with ascii() they do not.
+    ascii_only = isinstance(left, str) and isinstance(right, str) and _same_when_normalized(left, right)
+    summary = f"{_saferepr(left, maxsize, escape=False, ascii_only=ascii_only)} {op} " + _saferepr(
+        right, maxsize, escape=False, ascii_only=ascii_only
+    )
     if details[0]:  # as pytest's: a blank line after the summary
         details = ["", *details]
     return [summary, *details]
+
+
+def _same_when_normalized(left: str, right: str) -> bool:
+    import unicodedata
+
+    return unicodedata.normalize("NFD", left) == unicodedata.normalize("NFD", right)
+
+
+def _raised_at(exc: BaseException) -> str:
+    """``path:lineno: `` of the innermost frame that raised ``exc`` (empty without one)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}: " if tb is not None else ""
 
 
 def _set_compare(op: str, left: AbstractSet[Any], right: AbstractSet[Any]) -> list[str]:
@@ -661,25 +694,31 @@ def _differences(left: Any, right: Any, verbosity: int = 0, style: str = "ndiff"
     lines: list[str] = []
     if type(left) is type(right) and _fields(left) is not None:
         lines = _class_diff(left, right, verbosity, style)
-        if not isinstance(left, tuple):  # a namedtuple is also diffed item by item below
-            return lines
-        return lines + _full_diff(left, right, verbosity)
-    if isinstance(left, dict) and isinstance(right, dict):
-        lines = _dict_diff(left, right, verbosity)
-    elif isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
+    elif _is_sequence(left) and _is_sequence(right):  # as pytest's: of any two kinds, bytes too
+        lines = _sequence_diff(left, right)
+    elif isinstance(left, AbstractSet) and isinstance(right, AbstractSet):  # dict.keys() too
         if left - right:
             lines += ["Extra items in the left set:", *(saferepr(v, _REPR) for v in left - right)]
         if right - left:
             lines += ["Extra items in the right set:", *(saferepr(v, _REPR) for v in right - left)]
-    elif _is_sequence(left) and _is_sequence(right):  # as pytest's: of any two kinds
-        lines = _sequence_diff(left, right)
-    else:
-        return lines
-    return lines + _full_diff(left, right, verbosity)
+    elif isinstance(left, Mapping) and isinstance(right, Mapping):
+        lines = _dict_diff(left, right, verbosity)
+    if _is_iterable(left) and _is_iterable(right):  # (a namedtuple: its items after its fields)
+        lines += _full_diff(left, right, verbosity)
+    return lines
 
 
 def _is_sequence(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def _is_iterable(value: Any) -> bool:
+    """pytest's ``isiterable``: ``iter()`` takes it, and it is no text."""
+    try:
+        iter(value)
+    except Exception:
+        return False
+    return not isinstance(value, str)
 
 
 def _default_eq(value: Any) -> bool:
@@ -738,7 +777,7 @@ def _full_diff(left: Any, right: Any, verbosity: int) -> list[str]:
     one item a line (``-`` the expected right side, ``+`` the left); else a hint."""
     import difflib
 
-    if verbosity <= 0:
+    if verbosity <= 0 and not _on_ci():  # as pytest: on CI the whole diff, even without -v
         return ["Use -v to get more diff"]
     diff = [line.rstrip() for line in difflib.ndiff(_layout(right), _layout(left))]
     lines = ["", "Full diff: (-: missing in left side, +: extra in left side)", *diff[:_DIFF_LINES]]
@@ -774,10 +813,15 @@ def _layout(value: Any, indent: str = "") -> list[str]:
 
 def _sequence_diff(left: Sequence[Any], right: Sequence[Any]) -> list[str]:
     lines = []
+    both_bytes = isinstance(left, bytes) and isinstance(right, bytes)
     for index, (a, b) in enumerate(zip(left, right, strict=False)):
         if a != b:
+            if both_bytes:  # as pytest's: b'f', not 102
+                a, b = left[index : index + 1], right[index : index + 1]
             lines.append(f"At index {index} diff: {saferepr(a, _REPR)} != {saferepr(b, _REPR)}")
             break
+    if both_bytes:  # (which side is longer tells nothing more of bytes)
+        return lines
     extra = len(left) - len(right)
     if extra:
         side, longer = ("Left", left) if extra > 0 else ("Right", right)
@@ -791,7 +835,7 @@ def _sequence_diff(left: Sequence[Any], right: Sequence[Any]) -> list[str]:
     return lines
 
 
-def _dict_diff(left: dict[Any, Any], right: dict[Any, Any], verbosity: int = 0) -> list[str]:
+def _dict_diff(left: Mapping[Any, Any], right: Mapping[Any, Any], verbosity: int = 0) -> list[str]:
     import pprint
 
     lines = []

@@ -1509,3 +1509,87 @@ def test_comparisons_handle_colors(
     else:
         lines = [line.format(**dict.fromkeys(COLORS, "")) for line in expected_lines]
     result.stdout.fnmatch_lines(lines)
+
+
+# -- TestAssert_reprcompare: bytes, mappings that are no dict, sets that are no set,
+# -- texts alike once normalized, and the full diff on CI
+
+
+def test_bytes_diff_normal() -> None:
+    assert callequal(b"spam", b"eggs") == [
+        "b'spam' == b'eggs'",
+        "",
+        "At index 0 diff: b's' != b'e'",
+        "Use -v to get more diff",
+    ]
+
+
+def test_bytes_diff_verbose() -> None:
+    assert callequal(b"spam", b"eggs", verbose=1) == [
+        "b'spam' == b'eggs'",
+        "",
+        "At index 0 diff: b's' != b'e'",
+        "",
+        "Full diff: (-: missing in left side, +: extra in left side)",
+        "- b'eggs'",
+        "+ b'spam'",
+    ]
+
+
+def test_mapping_different_items() -> None:
+    from collections.abc import Iterator, Mapping
+
+    class SimpleMapping(Mapping[str, int]):
+        def __init__(self, values: dict[str, int]) -> None:
+            self._values = values
+
+        def __getitem__(self, key: str) -> int:
+            return self._values[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self._values)
+
+        def __len__(self) -> int:
+            return len(self._values)
+
+        def __repr__(self) -> str:
+            return f"SimpleMapping({self._values!r})"
+
+    lines = callequal(SimpleMapping({"a": 0, "b": 1}), SimpleMapping({"a": 1, "b": 1, "c": 2}))
+    assert lines is not None
+    assert lines[2:] == [
+        "Omitting 1 identical items, use -vv to show",
+        "Differing items:",
+        "{'a': 0} != {'a': 1}",
+        "Right contains 1 more item:",
+        "{'c': 2}",
+        "Use -v to get more diff",
+    ]
+
+
+def test_dict_keys_compare_as_a_set() -> None:  # (pytest's isset: any collections.abc.Set)
+    lines = callequal({"a": 1}.keys(), {"a", "b"})
+    assert lines is not None
+    assert lines[2:4] == ["Extra items in the right set:", "'b'"]
+
+
+def test_nfc_nfd_same_string() -> None:
+    left = "hyv\xe4"
+    right = "hyva\u0308"
+    assert callequal(left, right) == [r"'hyv\xe4' == 'hyva\u0308'", "", f"- {right!s}", f"+ {left!s}"]
+    assert callequal(left, right, verbose=2) == [
+        r"'hyv\xe4' == 'hyva\u0308'",
+        "",
+        f"- {right!s}",
+        f"+ {left!s}",
+    ]
+
+
+def test_iterable_full_diff_ci(monkeypatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    lines = callequal([0, 1], [0, 2])
+    assert lines is not None and "Full diff: (-: missing in left side, +: extra in left side)" in lines
+    monkeypatch.delenv("CI")
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+    lines = callequal([0, 1], [0, 2])
+    assert lines is not None and lines[-1] == "Use -v to get more diff"
