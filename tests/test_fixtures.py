@@ -404,6 +404,11 @@ def scale_config():
 @zenrun.fixture
 def nothing_config():
     return None
+
+@zenrun.fixture
+def proxy_config():
+    import types
+    return types.MappingProxyType({"factor": 7})
 """)
     zenrunner.makepyfile(
         pipeline_cfg="""
@@ -427,14 +432,32 @@ def wrong_class():
 @pipeline
 def none_given():
     plain()
+
+@step
+def proxied(proxy_config: ScaleConfig) -> int:
+    assert proxy_config.factor == 7
+    return proxy_config.factor
+
+@pipeline
+def from_a_mapping():
+    proxied()
+
+@step
+def named(config: ScaleConfig) -> int:
+    assert config.factor == 3
+    return config.factor
+
+@pipeline
+def own_parameter(config="small"):  # the pipeline's, not a config for the step
+    named()
 """
     )
     result = zenrunner.run("-q")
-    result.assert_outcomes(passed=1, errors=1)
+    result.assert_outcomes(passed=3, errors=1)
     result.fnmatch_lines(
         [
-            "*pipeline 'wrong_class', step 'scale': 'scale_config' (a fixture*) is a OtherConfig; "
-            "the step's config is a ScaleConfig or a dict of its fields*"
+            "*pipeline 'wrong_class', step 'scale': 'scale_config' (a fixture*) is a OtherConfig "
+            "config; the step's config is a ScaleConfig or a dict of its fields*"
         ]
     )
 

@@ -808,7 +808,7 @@ def test_a_report_hook_raising_fails_reporting_not_the_session(zenrunner):
     output = result.stdout + result.stderr
     assert "INTERNALERROR" in output and "while reporting pipeline_three.py::a" in output
     assert "RuntimeError: the reporter broke" in output
-    result.fnmatch_lines(["*3 passed*"])
+    result.fnmatch_lines(["*3 passed*"])  # the report itself is as it was given
 
 
 def test_a_plugins_fault_while_the_pipeline_runs_is_an_error_at_call(zenrunner):
@@ -884,3 +884,4 @@ def test_trace_config_lists_every_registered_plugin_in_the_header(zenrunner):
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["active plugins:", "    runner * : *zenrun*runner.py", "*conftest.py"])
     assert "active plugins:" not in zenrunner.run("--co").stdout
+    assert zenrunner.run("-p", "no:terminal", "--trace-config", "--co").ret == 0  # a core option

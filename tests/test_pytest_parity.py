@@ -903,6 +903,10 @@ def test_capture_off_verbose_writes_the_id_before_what_the_pipeline_prints(zenru
     result.stdout.fnmatch_lines(
         ["*::test_quiet PASSED", "*::test_loud printed by the body", "PASSED"], consecutive=True
     )
+    # Pipelines run together (-n 2): no id first, whose line another's output would join.
+    together = zenrunner.runzenrun("-s", "-v", "-p", "no:results", "-n", "2", "--no-cache")
+    together.stdout.fnmatch_lines_random(["*::test_quiet PASSED*", "*::test_loud PASSED*"])
+    together.stdout.no_fnmatch_line("*::test_loud printed by the body*")
 
 
 def test_a_skip_in_a_runtest_setup_hook_is_reported_where_raised(zenrunner):

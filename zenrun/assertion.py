@@ -36,6 +36,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from zenrun.deferred import dataclass
+from zenrun.outcomes import Exit
 from zenrun.tbstyle import saferepr
 
 __all__ = ["AssertionSettings", "explain", "truncate"]
@@ -631,7 +632,7 @@ def _assertrepr_compare(
             details = _notin_text(left, right, verbosity)
         elif isinstance(left, AbstractSet) and isinstance(right, AbstractSet):
             details = _set_compare(op, left, right)
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit, Exit):  # (zenrun.exit() in an __eq__: the session's)
         raise
     except Exception as exc:  # as pytest's: the values' own code (__eq__, __iter__) failed
         where = _raised_at(exc)
@@ -808,13 +809,16 @@ def _layout(value: Any, indent: str = "") -> list[str]:
             lines += _layout(item, inner)
             lines[-1] += ","
         return [*lines, indent + closing]
+    if type(value) is bytes and len(value) > 4 and not indent:  # as pytest's PrettyPrinter
+        return [f"({saferepr(value, _REPR)})"]
     return [indent + saferepr(value, _REPR)]
 
 
 def _sequence_diff(left: Sequence[Any], right: Sequence[Any]) -> list[str]:
     lines = []
     both_bytes = isinstance(left, bytes) and isinstance(right, bytes)
-    for index, (a, b) in enumerate(zip(left, right, strict=False)):
+    for index in range(min(len(left), len(right))):  # by index, as pytest's (not __iter__)
+        a, b = left[index], right[index]
         if a != b:
             if both_bytes:  # as pytest's: b'f', not 102
                 a, b = left[index : index + 1], right[index : index + 1]

@@ -424,6 +424,8 @@ class Session:
         #: Files every ``zenrun_collect_file`` passed over (not modules of pipelines).
         self.uncollected: set[Path] = set()
         self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
+        #: Reports a ``zenrun_item_report`` implementation raised on (its INTERNALERROR: exit 3).
+        self.report_faults = 0
         self._initialpaths: frozenset[Path] = frozenset()
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
         for path, message in config.stash.pop("conftest_errors", []):

@@ -9,7 +9,7 @@ config.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -399,13 +399,17 @@ class Composer:
         base = code_config
         if base is None and self.fixture_lookup is not None and step.config_param is not None:
             found = self.fixture_lookup(step.config_param)
-            if isinstance(found, (dict, step.config_class)):
+            if isinstance(found, step.config_class):
                 base = found
-            elif found is not None:  # never the defaults in its place, silently
+            elif isinstance(found, Mapping):
+                base = dict(found)
+            elif hasattr(type(found), "model_fields"):  # a config of another class: never the
+                # defaults in its place, silently (a value of another kind, ``config="small"``,
+                # is the pipeline's own, not meant for the step)
                 raise ComposeError(
                     f"{where}: {step.config_param!r} (a fixture, or a parameter of the pipeline, "
-                    f"named like the step's config parameter) is a {type(found).__name__}; the "
-                    f"step's config is a {step.config_class.__name__} or a dict of its fields"
+                    f"named like the step's config parameter) is a {type(found).__name__} config; "
+                    f"the step's config is a {step.config_class.__name__} or a dict of its fields"
                 )
         if is_step_config(base) and not isinstance(base, step.config_class):
             raise ComposeError(

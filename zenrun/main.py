@@ -126,6 +126,13 @@ def zenrun_addoption(parser: Parser) -> None:
     )
     general.addoption("-q", "--quiet", action=_MoreQuiet, default=0, help="less output")
     general.addoption(
+        "--trace-config",
+        dest="traceconfig",
+        action="store_true",
+        default=False,
+        help="list every registered plugin (zenrun's own too) and where it comes from, in the header",
+    )
+    general.addoption(
         "--assert",
         dest="assertmode",
         choices=("rewrite", "plain"),
@@ -583,7 +590,7 @@ def deliver_report(session: Session, report: ItemReport) -> None:
     except Exception as exc:
         if isinstance(exc, (Exit, UsageError)):
             raise
-        report.internal = True
+        session.report_faults += 1  # (the report itself stays as it was given)
         notify_exception(session.config, exc, f"reporting {report.nodeid}")
 
 
@@ -654,7 +661,7 @@ def _main(config: Config, session: Session) -> int:
             break
     if session.shouldfail is None and session.shouldstop is None:
         _check_run_config_steps(config, session)
-    if any(r.internal for r in session.reports):
+    if session.report_faults or any(r.internal for r in session.reports):
         return ExitCode.INTERNAL_ERROR
     if session.shouldstop and not session.shouldfail:  # a plugin (--sw) interrupted the session
         return ExitCode.INTERRUPTED
@@ -1114,6 +1121,7 @@ def finish_item(
             item.ihook.zenrun_runtest_teardown(item=item)
         except Exception as exc:
             teardown_errors.append(exc)
+    setup_and_call = list(report.sections)
     teardown_sections = captured_sections("teardown", teardown_capture)
     report.sections += teardown_sections
     report.sections += [(f"Captured {key} {when}", text) for when, key, text in item._report_sections]
@@ -1141,9 +1149,9 @@ def finish_item(
             for stream, text in step.captured.items()
             if text
         ]
-        before = [(title, text) for title, text in report.sections if " teardown" not in title]
-        after = [(title, text) for title, text in report.sections if " teardown" in title]
-        report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, before + steps + after)
+        added = report.sections[len(setup_and_call) + len(teardown_sections) :]  # add_report_section's
+        sections = setup_and_call + steps + added + teardown_sections
+        report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, sections)
     return report
 
 

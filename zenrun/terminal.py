@@ -253,6 +253,13 @@ class TerminalReporter:
         self.reports: list[Any] = []
         self._item_header: str | None = None  # -v: an item's block starts with its id
         self._id_written: str | None = None  # -s -v: the id written as its pipeline started
+        #: -s -v, pipelines run one at a time (no -n, no Dask): an item's id is written as it
+        #: starts, as pytest's (with several at once, their output would follow the wrong id)
+        self._ids_first = (
+            config.getoption("capture", "fd") == "no"
+            and not config.getoption("numprocesses", None)
+            and (config.getoption("orchestrator", None) or "local") == "local"
+        )
         #: Live logs on (``--log-cli-level``, ``log_cli``): as pytest, one line per pipeline
         #: (``id `` ... ``PASSED [ 50%]``) with its records under ``live log <phase>`` headers.
         self.live_log = False
@@ -467,7 +474,7 @@ class TerminalReporter:
             return
         self._item_header = item.nodeid if self.verbosity > 0 else None
         self._live_phase_shown = None
-        if self._item_header and self.config.getoption("capture", "fd") == "no":
+        if self._item_header and self._ids_first:
             # -s -v: what the pipeline prints reaches the terminal as it runs, after its id
             # (as pytest writes a test's id first, and its outcome after what it printed)
             with self.tw.lock:
@@ -549,7 +556,12 @@ class TerminalReporter:
     def _verbose_line(self, report: Any) -> None:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""
         word = _OUTCOME_WORD[report.outcome]
-        line = f"{report.nodeid} {word}"
+        id_written, self._id_written = self._id_written, None
+        if id_written is not None and id_written == report.nodeid:
+            # -s -v: its id was written as it started; the word after what it printed since
+            line = word
+        else:
+            line = f"{report.nodeid} {word}"
         if report.outcome in ("skipped", "xfailed", "xpassed"):
             reason = _raw_skip_reason(report)
             if self.verbosity < 2:
@@ -559,7 +571,7 @@ class TerminalReporter:
                 formatted = f" ({reason})"
             if reason and formatted is not None:
                 line += formatted
-        if self.verbosity >= 2 and len(line) > self.tw.width - 8:  # as pytest's wrap_write
+        if self.verbosity >= 2 and len(line) > self.tw.width - 8 and line != word:  # as pytest's wrap_write
             import textwrap
 
             *head, line = textwrap.wrap(line, self.tw.width - 8) or [line]
@@ -569,10 +581,8 @@ class TerminalReporter:
         if self.tw.hasmarkup and start >= 0:  # the word in its outcome's colour
             colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
             line = line[:start] + colored + line[start + len(word) :]
-        id_written, self._id_written = self._id_written, None
-        if id_written is not None and id_written == report.nodeid and self.tw.column:
-            # -s -v: after the id written as the pipeline started, and what it printed since
-            self.tw.write(line.removeprefix(f"{id_written} "))
+        if id_written is not None and id_written == report.nodeid:
+            self.tw.write(line)  # (where the terminal is: after the id, or what it printed)
         else:
             self.tw.write(("\n" if self.tw.column else "") + line)
         self._end_progress_line(force=True)
@@ -1218,13 +1228,6 @@ def zenrun_addoption(parser: Any) -> None:
     )
     reporting.addoption(
         "--no-header", dest="no_header", action="store_true", default=False, help="disable the header"
-    )
-    reporting.addoption(
-        "--trace-config",
-        dest="traceconfig",
-        action="store_true",
-        default=False,
-        help="list every registered plugin (zenrun's own too) and where it comes from, in the header",
     )
     reporting.addoption(
         "--full-trace",

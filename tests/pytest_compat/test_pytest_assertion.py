@@ -1536,6 +1536,11 @@ def test_bytes_diff_verbose() -> None:
     ]
 
 
+def test_bytes_longer_than_four_are_laid_out_in_parentheses_as_pytests_pprint() -> None:
+    lines = callequal(b"spamx", b"eggsy", verbose=1)
+    assert lines is not None and lines[-2:] == ["- (b'eggsy')", "+ (b'spamx')"]
+
+
 def test_mapping_different_items() -> None:
     from collections.abc import Iterator, Mapping
 

@@ -149,7 +149,9 @@ class PluginManager(pluggy.PluginManager):
     #: How many hook call monitors are on (``add_hookcall_monitoring``, ``enable_tracing``,
     #: the ``zenrunner`` fixture's :class:`~zenrun.testing.HookRecorder`): while one is, the
     #: per-step hooks go through pluggy too, for it to see them (else the implementations
-    #: are called without pluggy's machinery, at a fraction of its cost).
+    #: are called without pluggy's machinery, at a fraction of its cost). A monitor sees the
+    #: calls of this process: ``zenrun_step_call`` of a step run in a worker (``-n``, Dask)
+    #: happens there.
     monitors = 0
 
     def add_hookcall_monitoring(self, before: Any, after: Any) -> Callable[[], None]:
