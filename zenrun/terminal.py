@@ -557,11 +557,10 @@ class TerminalReporter:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""
         word = _OUTCOME_WORD[report.outcome]
         id_written, self._id_written = self._id_written, None
-        if id_written is not None and id_written == report.nodeid:
-            # -s -v: its id was written as it started; the word after what it printed since
-            line = word
-        else:
-            line = f"{report.nodeid} {word}"
+        # -s -v: its id was written as it started, and zenrun wrote nothing since (its -v step
+        # lines end a line): the word after it, or after what the pipeline printed, as pytest's
+        alone = id_written is not None and id_written == report.nodeid and self.tw.column > 0
+        line = word if alone else f"{report.nodeid} {word}"
         if report.outcome in ("skipped", "xfailed", "xpassed"):
             reason = _raw_skip_reason(report)
             if self.verbosity < 2:
@@ -571,7 +570,7 @@ class TerminalReporter:
                 formatted = f" ({reason})"
             if reason and formatted is not None:
                 line += formatted
-        if self.verbosity >= 2 and len(line) > self.tw.width - 8 and line != word:  # as pytest's wrap_write
+        if self.verbosity >= 2 and len(line) > self.tw.width - 8 and not alone:  # as pytest's wrap_write
             import textwrap
 
             *head, line = textwrap.wrap(line, self.tw.width - 8) or [line]
@@ -581,10 +580,7 @@ class TerminalReporter:
         if self.tw.hasmarkup and start >= 0:  # the word in its outcome's colour
             colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
             line = line[:start] + colored + line[start + len(word) :]
-        if id_written is not None and id_written == report.nodeid:
-            self.tw.write(line)  # (where the terminal is: after the id, or what it printed)
-        else:
-            self.tw.write(("\n" if self.tw.column else "") + line)
+        self.tw.write(line if alone else ("\n" if self.tw.column else "") + line)
         self._end_progress_line(force=True)
 
     def _outcome_markup(self, outcome: str) -> dict[str, bool]:
