@@ -635,7 +635,8 @@ def _assertrepr_compare(
     except (KeyboardInterrupt, SystemExit, Exit):  # (zenrun.exit() in an __eq__: the session's)
         raise
     except Exception as exc:  # as pytest's: the values' own code (__eq__, __iter__) failed
-        where = _raised_at(exc)
+        frame, lineno = _failing_frame(exc.__traceback__)
+        where = f"{frame.f_code.co_filename}:{lineno}: " if frame is not None else ""
         details = [
             f"(zenrun: representation of details failed: {where}{type(exc).__name__}: {exc}.",
             " Probably an object has a faulty __repr__.)",
@@ -658,14 +659,6 @@ def _same_when_normalized(left: str, right: str) -> bool:
     import unicodedata
 
     return unicodedata.normalize("NFD", left) == unicodedata.normalize("NFD", right)
-
-
-def _raised_at(exc: BaseException) -> str:
-    """``path:lineno: `` of the innermost frame that raised ``exc`` (empty without one)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}: " if tb is not None else ""
 
 
 def _set_compare(op: str, left: AbstractSet[Any], right: AbstractSet[Any]) -> list[str]:

@@ -46,6 +46,7 @@ from zenrun.reports import (
     XFAILED,
     XPASSED,
     ItemReport,
+    error_phase,
 )
 
 if TYPE_CHECKING:
@@ -238,9 +239,9 @@ class LogXML:
             # the whole message, as pytest's (an assert's explanation after its message)
             case.add("failure", report.crash_text, without_output(report))
         elif outcome == ERROR:
-            # (a plugin's fault while the pipeline ran: on call, as it happened; else setup)
-            phase = "call" if report.internal and report.phase == "call" else "setup"
-            case.add("error", f'failed on {phase} with "{_reason(report)}"', without_output(report))
+            case.add(
+                "error", f'failed on {error_phase(report)} with "{_reason(report)}"', without_output(report)
+            )
         elif outcome == SKIPPED:
             file, line = report.location or (report.nodeid.split("::", 1)[0], None)
             where = f"{_relative(file)}:{line}" if line is not None else _relative(file)

@@ -19,7 +19,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import describe_fault
 from zenrun.cache import store_identity
-from zenrun.capture import capturing, fixture_capturing, section_title, silence_stdout, step_section_title
+from zenrun.capture import capturing, fixture_capturing, section_title, silence_stdout
 from zenrun.collect import Item, Session
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.config.argparsing import non_negative_int
@@ -46,6 +46,7 @@ from zenrun.reports import (
     failure_text,
     format_warning,
     raised_at,
+    step_sections,
     whole_crash_message,
 )
 from zenrun.runconfig import SharedSteps
@@ -1143,14 +1144,8 @@ def finish_item(
     session.setup_state.flush_shown()
     if teardown_errors:  # as pytest's teardown report: what the item printed setting up and
         # running (its body, then its steps), then tearing down
-        steps = [
-            (step_section_title(stream, step.id), text)
-            for step in (run.steps.values() if run is not None else ())
-            for stream, text in step.captured.items()
-            if text
-        ]
         added = report.sections[len(setup_and_call) + len(teardown_sections) :]  # add_report_section's
-        sections = setup_and_call + steps + added + teardown_sections
+        sections = setup_and_call + step_sections(run) + added + teardown_sections
         report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, sections)
     return report
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import linecache
 import traceback
+from collections.abc import Container
 from dataclasses import field
 from typing import Any
 
@@ -219,6 +220,31 @@ def exception_message(error: str) -> str:
     lines = error.strip().splitlines()
     index = max((i for i, line in enumerate(lines) if line == first), default=len(lines) - 1)
     return "\n".join([first, *lines[index + 1 :]])
+
+
+def error_phase(report: ItemReport) -> str:
+    """Where an ``error`` report's error happened, as its title and JUnit XML say it:
+    ``teardown``, ``call`` (a plugin's fault while the pipeline ran) or ``setup``."""
+    if report.phase == "teardown":
+        return "teardown"
+    return "call" if report.phase == "call" and report.internal else "setup"
+
+
+def step_sections(
+    run: PipelineRun | None, *, failed_only: bool = False, streams: Container[str] | None = None
+) -> list[tuple[str, str]]:
+    """What ``run``'s steps printed, as report sections ``(title, text)``: each step's
+    non-blank streams (those in ``streams`` when given), of its failed steps only with
+    ``failed_only``."""
+    if run is None:
+        return []
+    return [
+        (step_section_title(stream, step.id), text)
+        for step in run.steps.values()
+        if not failed_only or step.status == FAILED
+        for stream, text in step.captured.items()
+        if text.strip() and (streams is None or stream in streams)
+    ]
 
 
 def text_before_output(report: ItemReport) -> str:

@@ -18,12 +18,20 @@ import pluggy
 from zenrun import __version__, capture
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.blame import describe_fault
-from zenrun.capture import silence_stdout, step_section_title, terminal_stream, unwrap
+from zenrun.capture import silence_stdout, terminal_stream, unwrap
 from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
 from zenrun.outcomes import Exit
-from zenrun.reports import exception_line, failure_text, format_warning, raised_at, text_before_output
+from zenrun.reports import (
+    error_phase,
+    exception_line,
+    failure_text,
+    format_warning,
+    raised_at,
+    step_sections,
+    text_before_output,
+)
 from zenrun.runner import set_showlocals
 from zenrun.tbstyle import NOTRACE_HEADER, format_traceback, location, relpath, short_assertion
 from zenrun.tbstyle import parse as parse_traceback
@@ -756,9 +764,7 @@ class TerminalReporter:
                 self.tw.sep("_", f"ERROR collecting {path}", red=True, bold=True)
                 self.tw.line(self._colored_traceback(message.rstrip()))
             for report in errors:
-                phase = getattr(report, "phase", "")
-                if phase not in ("teardown", "call") or (phase == "call" and not report.internal):
-                    phase = "setup"  # (a plugin's fault while the pipeline ran: at call, as it happened)
+                phase = error_phase(report)
                 self.tw.sep("_", f"ERROR at {phase} of {_headline(report.nodeid)}", red=True, bold=True)
                 self.tw.line(self._colored_traceback(report.longrepr.rstrip()))
         if failed and tbstyle == "line":  # as pytest 9 --tb=line: the error's E lines, what was
@@ -893,12 +899,7 @@ class TerminalReporter:
         self.tw.sep("=", title)  # as pytest's: with passed pipelines, even none with output
         for report in reports:
             sections = [(title, text) for title, text in report.sections if text.strip()]
-            for step in report.run.steps.values() if report.run is not None else ():
-                sections += [
-                    (step_section_title(stream, step.id), text)
-                    for stream, text in step.captured.items()
-                    if text.strip()
-                ]
+            sections += step_sections(report.run)
             if sections:
                 passes.append((report.nodeid, sections))
         for nodeid, sections in passes:
@@ -1118,14 +1119,7 @@ def _captured_of(report: Any, config: Any) -> list[tuple[str, str]]:
     """The captured output sections of a failed report (its steps' and fixtures')."""
     shown = show_capture(config)
     sections = [(t, x) for t, x in report.sections if _stream_of(t) in shown and x.strip()]
-    for step in report.run.steps.values() if report.run is not None else ():
-        if step.status == "failed":
-            sections += [
-                (step_section_title(stream, step.id), text)
-                for stream, text in step.captured.items()
-                if stream in shown and text.strip()
-            ]
-    return sections
+    return sections + step_sections(report.run, failed_only=True, streams=shown)
 
 
 def _stream_of(title: str) -> str:

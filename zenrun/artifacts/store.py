@@ -1053,11 +1053,8 @@ def hash_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
 
 def _matches_digest(path: str, digest: str) -> bool:
     """Whether the file at ``path`` hashes to ``digest`` (read in blocks: any size)."""
-    import hashlib
-
     try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest() == digest
+        return hash_file(path) == digest
     except OSError:
         return False
 
