@@ -45,6 +45,13 @@ def compose(pipe, **params):
     return pipe.compose(params) if hasattr(pipe, "fn") else pipe.compose()
 
 
+def test_dir_lists_the_api_and_not_the_modules_own_helpers():
+    listed = dir(zenrun)
+    assert set(zenrun.__all__) <= set(listed)
+    assert "__version__" in listed
+    assert not {"Any", "TYPE_CHECKING", "annotations", "importlib"} & set(listed)
+
+
 def test_step_analysis():
     assert trainer.config_param == "config" and trainer.config_class is TrainerConfig
     assert trainer.input_names == ["X", "y"]

@@ -217,8 +217,12 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+#: Names this module binds for its own use, not part of zenrun's API.
+_MODULE_HELPERS = frozenset({"annotations", "Any", "importlib", "TYPE_CHECKING"})
+
+
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS, *_PYTEST_HELPERS])
+    return sorted({*globals(), *_EXPORTS, *_PYTEST_HELPERS, "search"} - _MODULE_HELPERS)
 
 
 if TYPE_CHECKING:
