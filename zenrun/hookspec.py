@@ -319,7 +319,8 @@ def zenrun_runtest_teardown(item: Item) -> None:
 @hookspec
 def zenrun_item_report(report: ItemReport) -> None:
     """Called with the :class:`zenrun.ItemReport` of a finished item: one report per item,
-    and one more for an error tearing down its fixtures (``.when == "teardown"``)
+    and one more for an error tearing down its fixtures (``.when == "teardown"``; ``.when``
+    is ``"setup"`` when setting the item up skipped or failed it, ``"call"`` otherwise)
     (``report.nodeid``, ``.outcome``: passed / failed / error / skipped / xfailed /
     xpassed, ``.phase``: where the outcome was decided, setup / call / teardown,
     ``.run``: the :class:`zenrun.PipelineRun` or None; pytest's ``.passed``,

@@ -343,7 +343,7 @@ class LFPlugin:
     def zenrun_item_report(self, report: Any) -> None:
         if report.outcome in ("failed", "error"):
             self.lastfailed[report.nodeid] = True
-        elif report.when == "call":
+        elif report.when in ("setup", "call"):
             self.lastfailed.pop(report.nodeid, None)
 
     @hookimpl(wrapper=True, tryfirst=True)
@@ -522,7 +522,7 @@ class StepwisePlugin:
                 if self.session is not None:
                     self.session.shouldstop = "Pipeline failed, continuing from this pipeline next run."
         elif (
-            report.when == "call"
+            report.when in ("setup", "call")
             and report.outcome != "skipped"
             and report.nodeid == self.cached_info.last_failed
         ):

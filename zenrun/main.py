@@ -586,6 +586,8 @@ def deliver_report(session: Session, report: ItemReport) -> None:
     """Give ``report`` to the ``zenrun_item_report`` hook. A plugin raising there fails
     reporting, not the session: its INTERNALERROR is shown, the other pipelines run, and
     the session exits 3."""
+    if report.when == "call" and report.phase == "setup" and report.outcome != PASSED:
+        report.when = "setup"  # as pytest's: a mark's skip, a fixture's error
     try:
         session.config.hook.zenrun_item_report(report=report)
     except Exception as exc:

@@ -38,7 +38,10 @@ class ItemReport:
     user_properties: list[tuple[str, object]] = field(default_factory=list)
     internal: bool = False  # a plugin (or zenrun) failed, not the pipeline: exit 3
     sections: list[tuple[str, str]] = field(default_factory=list)  # captured fixture output
-    when: str = "call"  # "teardown": an error tearing down fixtures, reported after its item
+    #: Which report of the item, as pytest's: "setup" when setting it up skipped or failed it
+    #: (a mark, a fixture), "call" otherwise; "teardown" for an error tearing down its
+    #: fixtures, reported after it; "collect" for a module skipped as it was collected.
+    when: str = "call"
     #: Where a skip came from (``-rs`` folds by it); with ``--tb=line``, where a failure of
     #: the pipeline body was raised.
     location: tuple[str, int | None] | None = None

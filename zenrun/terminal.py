@@ -36,6 +36,9 @@ from zenrun.runner import set_showlocals
 from zenrun.tbstyle import NOTRACE_HEADER, format_traceback, location, relpath, short_assertion
 from zenrun.tbstyle import parse as parse_traceback
 
+#: The ``when`` of an item's own report (not its teardown error's, not a collection's).
+_ITEM_REPORTS = ("setup", "call")
+
 _OUTCOME_CHAR = {
     "passed": ".",
     "failed": "F",
@@ -541,7 +544,7 @@ class TerminalReporter:
             self._module_header(report.nodeid)  # items finishing out of order (-n)
         self.reports.append(report)
         self._outcomes_seen.add(report.outcome)
-        if report.when == "call":  # a teardown error adds an E, not an item
+        if report.when in _ITEM_REPORTS:  # a teardown error adds an E, not an item
             self.done += 1
         self._unreported_duration += getattr(report, "duration", 0.0) or 0.0
         if self.verbosity > 0:
@@ -552,9 +555,9 @@ class TerminalReporter:
         else:
             if not (self._setup_only and report.outcome == "passed"):
                 self.tw.write(_OUTCOME_CHAR[report.outcome], **self._outcome_markup(report.outcome))
-            if self.verbosity < 0 and self.done >= self.total and report.when == "call":
+            if self.verbosity < 0 and self.done >= self.total and report.when in _ITEM_REPORTS:
                 self._end_progress_line(force=True)  # as pytest -q: the progress after the last one
-            elif self.progress_style and report.when == "call":
+            elif self.progress_style and report.when in _ITEM_REPORTS:
                 # As pytest: a line about to pass the terminal's edge ends with the progress.
                 length = len(f" [{self.total}/{self.total}]") if self.progress_style == "count" else 7
                 if self.tw.column + length + 1 >= self.tw.width:

@@ -113,7 +113,7 @@ def test_func():
 """,
         )
         assert [r[1] for r in rep] == ["skipped"]
-        assert rep[0][3] == "setup"
+        assert rep[0][2:] == ["setup", "setup"]  # pytest's when, and where it was decided
 
     def test_failure_in_setup_function(self, zenrunner) -> None:
         rep = reports(
@@ -127,7 +127,41 @@ def test_func():
     pass
 """,
         )
-        assert [(r[1], r[3]) for r in rep] == [("error", "setup")]
+        assert [(r[1], r[2], r[3]) for r in rep] == [("error", "setup", "setup")]
+
+    @pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+    def test_when_of_each_report(self, zenrunner, args) -> None:
+        """zenrun's own: pytest's ``when`` of the report its plugins see, with and without
+        worker processes."""
+        rep = reports(
+            zenrunner,
+            """
+import pytest
+@pytest.fixture
+def broken():
+    raise ValueError(42)
+def test_passes():
+    pass
+def test_fails():
+    assert 0
+@pytest.mark.skip(reason="no")
+def test_marked():
+    pass
+@pytest.mark.xfail(run=False)
+def test_not_run():
+    pass
+def test_fixture_fails(broken):
+    pass
+""",
+            args=tuple(args),
+        )
+        assert sorted((r[0].split("::")[1], r[1], r[2]) for r in rep) == [
+            ("test_fails", "failed", "call"),
+            ("test_fixture_fails", "error", "setup"),
+            ("test_marked", "skipped", "setup"),
+            ("test_not_run", "xfailed", "setup"),
+            ("test_passes", "passed", "call"),
+        ]
 
     def test_failure_in_teardown_function(self, zenrunner) -> None:
         rep = reports(
