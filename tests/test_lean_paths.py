@@ -85,6 +85,77 @@ def test_large_arrays_are_streamed_as_the_same_npy_bytes(zenrunner, args):
     assert set(out["statuses"].values()) == {"cached"}
 
 
+HANDOFF = """
+    import numpy as np
+    from zenrun import pipeline, step
+
+    ADDRESSES = {}
+    _MEMO = {}
+
+    def address(array):
+        return array.__array_interface__["data"][0]
+
+    def load(key, size):
+        if key not in _MEMO:
+            _MEMO[key] = np.arange(float(size))
+        return _MEMO[key]
+
+    @step
+    def fresh() -> np.ndarray:
+        made = np.arange(100_000.0)
+        ADDRESSES["fresh"] = address(made)
+        return made
+
+    @step
+    def part_of_fresh() -> np.ndarray:
+        made = np.arange(100_000.0)[10:]
+        ADDRESSES["part"] = address(made)
+        return made
+
+    @step
+    def memo_small() -> np.ndarray:
+        return load("small", 4)
+
+    @step
+    def memo_big() -> np.ndarray:
+        return load("big", 100_000)  # streamed to the store
+
+    @step
+    def change_memos() -> int:
+        for key, size in (("small", 4), ("big", 100_000)):
+            load(key, size)[:] = -1.0  # in place, after the producers returned them
+        return 0
+
+    @step
+    def report(f: np.ndarray, p: np.ndarray, s: np.ndarray, b: np.ndarray, after: int) -> dict:
+        return {"fresh_not_copied": address(f) == ADDRESSES.get("fresh"),
+                "part_not_copied": address(p) == ADDRESSES.get("part"),
+                "small": s.tolist(), "big_head": b[:3].tolist(), "writeable": bool(s.flags.writeable)}
+
+    @pipeline
+    def handoff():
+        report(fresh(), part_of_fresh(), memo_small(), memo_big(), after=change_memos())
+"""
+
+
+def test_a_consumer_gets_the_stored_array_even_when_a_memo_changes_it(zenrunner):
+    """An array output reaches a consumer in the same process without a copy when nothing
+    else holds its memory; one a memo (or a global) holds, which may be changed after it was
+    stored, reaches it as stored."""
+    zenrunner.makepyfile(pipeline_handoff=HANDOFF)
+    result = zenrunner.run("-q", "-p", "no:results")
+    assert result.ret == 0, result.stdout + result.stderr
+    out = json.loads(
+        zenrunner.runpython(
+            "import json; from zenrun import get_pipeline; "
+            "print(json.dumps(get_pipeline('handoff').last_run.steps['report'].output.read()))"
+        ).outlines[-1]
+    )
+    assert out["small"] == [0.0, 1.0, 2.0, 3.0] and out["big_head"] == [0.0, 1.0, 2.0]
+    assert out["writeable"] is False
+    assert out["fresh_not_copied"] and out["part_not_copied"]  # only the step's outputs held them
+
+
 def test_a_corrupt_streamed_array_is_refused_when_read(zenrunner):
     zenrunner.makepyfile(pipeline_big=STREAMED)
     assert zenrunner.run("-q").ret == 0
@@ -1065,3 +1136,15 @@ def test_the_progress_view_thread_runs_before_the_first_run_where_steps_run_in_p
     assert result.ret == 0, result.stdout.str()
     first = json.loads((zenrunner.path / "threads.jsonl").read_text().splitlines()[0])
     assert ("zenrun-progress" in first) is started_before_the_run, first
+
+
+def test_a_literal_array_is_the_steps_own_copy():
+    """A pipeline's literal array, which its module may change while other steps run (another
+    thread's step, a step of a threads orchestrator), is copied when its key is made."""
+    from zenrun.runner import private_copy
+
+    weights = np.arange(5.0)
+    given = private_copy(weights)
+    weights[:] = -1.0
+    assert given.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert not given.flags.writeable

@@ -365,26 +365,62 @@ def _read_only(value: Any) -> Any:
     return value
 
 
-def handoff(value: Any, materializer: Materializer, data: bytes) -> Any:
+def _references_in_loop() -> int:
+    """What ``sys.getrefcount`` gives, in :func:`materialize`'s loop, for a value that only
+    the outputs' dict holds: measured with the same code, as the interpreter counts."""
+    values = {"output": object()}
+    for _name, value in values.items():
+        return sys.getrefcount(value)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: See :func:`_references_in_loop`.
+_OWN_REFERENCES = _references_in_loop()
+
+
+def _memory_held_elsewhere(array: Any, references: int) -> bool:
+    """Whether anything but the step's outputs can reach ``array``'s memory, which has
+    ``references`` references counted in :func:`materialize`'s loop: a module's memo, a
+    global, a view kept by the step, the object an array was made from."""
+    if references > _OWN_REFERENCES:
+        return True
+    base = array.base
+    while base is not None:  # a view: the arrays it is a view of must be held by it alone
+        # (held by the view's .base, as a value by the dict: the same count)
+        if not _is_array(base) or sys.getrefcount(base) > _OWN_REFERENCES:
+            return True
+        base = base.base
+    return False
+
+
+def handoff(value: Any, materializer: Materializer, data: bytes, shared: bool = False) -> Any:
     """How an output reaches the consumers in this process: as stored, never shared mutable.
 
-    Immutable values are shared; numpy arrays (stored as ``.npy``, which keeps
-    them exactly) as read-only views; anything else is decoded from the stored
-    bytes for each consumer, as a cached run would load it.
+    Immutable values are shared; a numpy array (stored as ``.npy``, which keeps it
+    exactly) as a read-only view, when nothing else holds its memory (``shared``
+    false): a memo or a global holding it could change it after it was stored. Anything
+    else is decoded from the stored bytes for each consumer, as a cached run would load
+    it (a large array, streamed to the store, is read back from there).
     """
     if isinstance(materializer, (JsonMaterializer, PickleMaterializer)) and _immutable(value):
         return value
     if isinstance(materializer, NumpyMaterializer) and _is_array(value):
-        return _read_only(value)
+        if not shared:
+            return _read_only(value)
+        if not data:
+            return _NOVALUE
     return StoredValue(materializer, data)
 
 
 def private_copy(value: Any) -> Any:
-    """A literal input for one step: immutable values shared, arrays read-only, else a deep copy."""
+    """A literal input for one step: immutable values shared, else a copy (an array's
+    read-only): the pipeline's own value, which its module may change, is never the step's."""
     if _immutable(value):
         return value
     if _is_array(value):
-        return _read_only(value)
+        copied = value.copy()
+        copied.flags.writeable = False
+        return copied
     try:
         return copy.deepcopy(value)
     except Exception:  # not copyable (a lock, a client): the step gets the object itself
@@ -661,6 +697,7 @@ def materialize(
     """Store ``values``; fills ``handoffs`` with what in-process consumers get (:func:`handoff`)."""
     refs = {}
     for name, value in values.items():
+        references = sys.getrefcount(value)  # before anything of ours holds it (see handoff)
         try:
             materializer = materializers.for_value(value)
         except Exception as exc:  # a plugin's can_save raised
@@ -688,7 +725,8 @@ def materialize(
                 f"the artifact store {_qualname(artifact_store)} (put)", exc, type(artifact_store).__module__
             ) from exc
         if handoffs is not None:
-            handoffs[name] = handoff(value, materializer, data)
+            shared = _is_array(value) and _memory_held_elsewhere(value, references)
+            handoffs[name] = handoff(value, materializer, data, shared)
         refs[name] = ArtifactRef(
             digest,
             size,
@@ -860,6 +898,7 @@ def _execute(
                 returned = _call(task, artifact_store, materializers)
                 data = recorder.finish() if recorder is not None else None
                 values = split_outputs(task, returned)
+                del returned  # the outputs' dict holds them alone: handoff counts who else does
                 handoffs: dict[str, Any] | None = {} if keep_values else None
                 refs = materialize(task, values, artifact_store, materializers, handoffs)
             except InputArtifactError:
