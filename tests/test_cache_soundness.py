@@ -1434,3 +1434,90 @@ def test_a_literal_holding_a_file_name_that_is_not_utf8_is_keyed(zenrunner):
     site = zenrunner.run("--view-build", str(zenrunner.path / "site"))
     assert site.ret == 0, site.stdout + site.stderr
     assert "named[x\\udcffy]" in (zenrunner.path / "site" / "index.html").read_text()
+
+
+def test_what_a_builtins_subclass_holds_besides_its_items_is_part_of_the_key(project):
+    """A ``defaultdict``'s factory and the attributes of a list or dict subclass are what a
+    step reading the value gets: a module constant's and a literal's, not only their items."""
+    project.write(
+        zr_flow="""
+            from collections import defaultdict
+            from zenrun import pipeline, step
+
+            class Tagged(list):
+                pass
+
+            WEIGHTS = defaultdict(lambda: 1.0, {"cat": 2.0})
+            TAGGED = Tagged([1, 2])
+            TAGGED.unit = "m"
+
+            @step
+            def weight_of(label: str) -> float:
+                return WEIGHTS[label]
+
+            @step
+            def unit() -> str:
+                return TAGGED.unit
+
+            @step
+            def lookup(table: dict, key: str) -> float:
+                return table[key]
+
+            @pipeline
+            def flow():
+                weight_of("dog")
+                unit()
+                lookup(defaultdict(lambda: 1.0), "dog")  # the literal
+        """
+    )
+    first = project.run()
+    assert [value(first, s) for s in ("weight_of", "unit", "lookup")] == [1.0, "m", 1.0]
+    project.edit("zr_flow", 'lambda: 1.0, {"cat"', 'lambda: 3.0, {"cat"')
+    project.edit("zr_flow", 'TAGGED.unit = "m"', 'TAGGED.unit = "km"')
+    project.edit("zr_flow", "defaultdict(lambda: 1.0)", "defaultdict(lambda: 3.0)")
+    second = project.run()
+    assert outcome(second) == {"weight_of": "completed", "unit": "completed", "lookup": "completed"}
+    assert [value(second, s) for s in ("weight_of", "unit", "lookup")] == [3.0, "km", 3.0]
+    assert set(outcome(project.run()).values()) == {"cached"}
+
+
+def test_an_array_subclass_keeps_its_attributes_in_keys_and_artifacts(project):
+    """numpy's pickle of an ``ndarray`` subclass drops the instance's attributes: the key of a
+    step reading such a constant and the artifact of a step returning it keep them."""
+    pytest.importorskip("numpy")
+    project.write(
+        zr_flow="""
+            import numpy as np
+            from zenrun import pipeline, step
+
+            class Quantity(np.ndarray):
+                pass
+
+            LIMIT = np.array([5.0]).view(Quantity)
+            LIMIT.scale = 1000.0
+
+            @step
+            def limit_m() -> float:
+                return float(LIMIT[0] * LIMIT.scale)
+
+            @step
+            def limit() -> Quantity:
+                return LIMIT
+
+            @step
+            def scale_of(q: Quantity) -> float:
+                return q.scale
+
+            @pipeline
+            def flow():
+                limit_m()
+                scale_of(limit())
+        """
+    )
+    first = project.run()
+    assert (value(first, "limit_m"), value(first, "scale_of")) == (5000.0, 1000.0)
+    assert value(first, "limit").scale == 1000.0
+    project.edit("zr_flow", "LIMIT.scale = 1000.0", "LIMIT.scale = 1.0")
+    second = project.run()
+    assert outcome(second)["limit_m"] == "completed"
+    assert (value(second, "limit_m"), value(second, "scale_of")) == (5.0, 1.0)

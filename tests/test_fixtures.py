@@ -611,3 +611,37 @@ def test_arguments_of_mock_patch_decorators_are_not_fixtures(zenrunner):
     result.assert_outcomes(passed=1)
     run = read_store(zenrunner.store).get_runs("mocked")[-1]
     assert run.steps["value"].output.read() == "/mocked!"
+
+
+def test_a_fixture_built_on_a_parametrized_one_is_made_again_for_its_next_parameter(zenrunner):
+    """Module- and session-scoped fixtures on a parametrized one: when its parameter changes,
+    they are torn down and made again from the new one, whichever the pipeline asks first
+    (as pytest: a fixture resolves what it depends on before it reuses its instance)."""
+    for scope in ("module", "session"):
+        zenrunner.makepyfile(
+            **{
+                f"pipeline_{scope}": f"""
+import zenrun
+
+@zenrun.fixture(params=[1, 2], scope="{scope}")
+def p(request):
+    return request.param
+
+@zenrun.fixture(scope="{scope}")
+def a(p):
+    return f"a{{p}}"
+
+@zenrun.fixture(scope="{scope}")
+def b(p):
+    return f"b{{p}}"
+
+@zenrun.pipeline
+def use_{scope}(a, b):
+    assert a[1:] == b[1:], (a, b)
+    print("used", a, b)
+"""
+            }
+        )
+        result = zenrunner.run("-s", "-q", "-p", "no:results", f"pipeline_{scope}.py")
+        result.assert_outcomes(passed=2)
+        result.stdout.fnmatch_lines(["*used a1 b1*", "*used a2 b2*"])

@@ -31,7 +31,7 @@ from typing import Any
 
 from zenrun import replay
 from zenrun import timing as time  # the clock as imported: a monkeypatched time is not ours
-from zenrun.artifacts.materializers import PickleMaterializer
+from zenrun.artifacts.materializers import PickleMaterializer, pickler_class
 from zenrun.bytecode import operations
 from zenrun.canonical import (
     CanonicalJSONError,
@@ -858,11 +858,9 @@ def _pickle_recording(value: Any, used: list[Any]) -> bytes:
     """cloudpickle bytes of ``value``; the project functions and classes inside go to ``used``."""
     import io
 
-    import cloudpickle
-
     seen: set[int] = set()
 
-    class Recorder(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
+    class Recorder(pickler_class()):  # type: ignore[misc]  # cloudpickle is untyped
         def persistent_id(self, obj: Any) -> None:
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
                 seen.add(id(obj))

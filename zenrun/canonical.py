@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import operator
+from collections import defaultdict
 from collections.abc import Callable
+from enum import Enum
 from json.encoder import (  # type: ignore[attr-defined]
     c_make_encoder,
     encode_basestring,
@@ -119,8 +121,20 @@ def _tagged(value: Any, ordered: bool = False) -> Any:
     builtins: tuple[Any, ...] = (bool, int, float, str, tuple, list, dict, frozenset, set)
     for base in builtins:
         if isinstance(value, base):  # a subclass: the builtin value, under the class's name
+            if ordered and _state_besides_items(value):  # a user's value: its text must be all of it
+                raise TypeError(f"a {kind.__qualname__} holds more than its items (its attributes)")
             return {"__type__": [f"{kind.__module__}.{kind.__qualname__}", _tagged(base(value), ordered)]}
     return value  # a model: encoded by its fields (_json_default)
+
+
+def _state_besides_items(value: Any) -> bool:
+    """Whether a builtin's subclass instance holds what its builtin value leaves out: a
+    ``defaultdict``'s factory, attributes set on it (an enum member's are its name and value)."""
+    if isinstance(value, Enum):
+        return False
+    if isinstance(value, defaultdict):
+        return value.default_factory is not None or bool(getattr(value, "__dict__", None))
+    return bool(getattr(value, "__dict__", None))
 
 
 def reusable_encode(encoder: json.JSONEncoder) -> Callable[[Any], str]:

@@ -650,6 +650,8 @@ class SetupState:
         self._shown: dict[tuple[Any, ...], str] = {}  # --setup-show: the TEARDOWN line of a key
         self._deferred: list[str] = []  # the item's TEARDOWN lines, shown after its result
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        #: The fixtures each instance was made from: (name, key of their instance).
+        self._uses: dict[tuple[Any, ...], list[tuple[str, tuple[Any, ...]]]] = {}
         self._computing: list[tuple[str, FixtureDef]] = []
         self.errors: list[BaseException] = []
 
@@ -745,6 +747,13 @@ class SetupState:
         # As pytest: an instance is reused for an equal parameter value (not index).
         param = item.fixture_params.get(name, (None, None))[1]
         if key in self._values:
+            # As pytest: an instance made from another parameter of a fixture it depends on
+            # (a module fixture on a parametrized one) is torn down with that one, and made
+            # again from the new parameter, whichever the pipeline asks first.
+            outdated = self._outdated_dependency(key, item)
+            if outdated is not None:
+                self.errors += self._finish(outdated)
+        if key in self._values:
             cached_param, value = self._values[key]
             if _same_param(cached_param, param):
                 if isinstance(value, _SetupError):  # as pytest: a failed setup is not retried
@@ -762,6 +771,7 @@ class SetupState:
                 dependency = self._key_of(arg, item, fixturedef)
                 if dependency is not None:
                     self._dependents.setdefault(dependency, []).append(key)
+                    self._uses.setdefault(key, []).append((arg, dependency))
             plan = self.config.getoption("setupplan", False)
             if inspect.iscoroutinefunction(fixturedef.func) or inspect.isasyncgenfunction(fixturedef.func):
                 # as pytest: a coroutine nobody awaits would be the value, and its code never run
@@ -823,6 +833,24 @@ class SetupState:
             return None
         return (*self._scope_key(self.scope_of(fixturedef, item), item), name, id(fixturedef))
 
+    def _outdated_dependency(
+        self, key: tuple[Any, ...], item: Item, seen: set[tuple[Any, ...]] | None = None
+    ) -> tuple[Any, ...] | None:
+        """The instance ``key`` was made from, directly or not, whose parameter is not
+        ``item``'s: the one to tear down (with what was built on it) before ``key`` is used."""
+        seen = set() if seen is None else seen
+        seen.add(key)  # (an override chain, ``def app(app)``, names one key for two definitions)
+        for name, used in self._uses.get(key, ()):
+            cached = self._values.get(used)
+            if cached is None or used in seen:
+                continue  # no instance now (or one this walk has seen): nothing to compare
+            if not _same_param(cached[0], item.fixture_params.get(name, (None, None))[1]):
+                return used
+            deeper = self._outdated_dependency(used, item, seen)
+            if deeper is not None:
+                return deeper
+        return None
+
     def _finish(self, key: tuple[Any, ...]) -> list[BaseException]:
         """Tear down one fixture instance: what depends on it first, then its finalizers."""
         errors: list[BaseException] = []
@@ -844,6 +872,7 @@ class SetupState:
             else:
                 self._write(shown)
         self._values.pop(key, None)
+        self._uses.pop(key, None)
         return errors
 
     def _show_action(

@@ -114,10 +114,9 @@ class PickleMaterializer:
 
     def dumps(self, value: Any) -> bytes:
         header = self._MAGIC + f"{sys.version_info.major}.{sys.version_info.minor}\n".encode()
-        import cloudpickle
-
-        pickled: bytes = cloudpickle.dumps(_with_sorted_sets(value))
-        return header + pickled
+        buffer = io.BytesIO()
+        pickler_class()(buffer).dump(_with_sorted_sets(value))
+        return header + buffer.getvalue()
 
     def loads(self, data: bytes) -> Any:
         import pickle
@@ -133,6 +132,46 @@ class PickleMaterializer:
                     here,
                 )
         return pickle.loads(data)
+
+
+_PICKLER: list[Any] = []
+
+
+def pickler_class() -> Any:
+    """cloudpickle's pickler, with what numpy's pickle of an array leaves out: the attributes
+    of an instance of an ``ndarray`` subclass that does not pickle them itself (made once)."""
+    if not _PICKLER:
+        import cloudpickle
+
+        class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
+            def reducer_override(self, obj: Any) -> Any:
+                reduced = reduce_array_attributes(obj)
+                return super().reducer_override(obj) if reduced is None else reduced
+
+        _PICKLER.append(Pickler)
+    return _PICKLER[0]
+
+
+def reduce_array_attributes(obj: Any) -> tuple[Any, ...] | None:
+    """How to pickle ``obj`` with its attributes when it is an instance of an ``ndarray``
+    subclass that pickles as numpy does (numpy's ``__reduce__`` drops ``__dict__``): else None."""
+    kind = type(obj)
+    np = sys.modules.get("numpy")
+    if np is None or kind is np.ndarray or not issubclass(kind, np.ndarray):
+        return None
+    if kind.__reduce__ is not np.ndarray.__reduce__ or kind.__setstate__ is not np.ndarray.__setstate__:
+        return None  # the class pickles its state its own way
+    attributes = getattr(obj, "__dict__", None)
+    if not attributes:
+        return None
+    return _array_with_attributes, (np.asarray(obj), kind, dict(attributes))
+
+
+def _array_with_attributes(array: Any, kind: type, attributes: dict[str, Any]) -> Any:
+    """An ``ndarray`` subclass instance back from :func:`reduce_array_attributes`."""
+    value = array.view(kind)
+    value.__dict__.update(attributes)
+    return value
 
 
 #: How many elements :func:`_with_sorted_sets` looks at before it leaves the rest as is,
