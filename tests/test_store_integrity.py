@@ -1334,6 +1334,36 @@ def test_gc_removes_unreferenced_artifacts_and_old_runs(zenrunner):
         _usage_error(run("--gc", "--keep", value), "--keep", "expects a number")
 
 
+def test_gc_keep_leaves_a_cache_hit_what_its_computing_step_logged(zenrunner):
+    """The run whose step computed a cached result (and logged its metrics) is removed by
+    ``--gc --keep 1``: later hits of that result still show what it logged."""
+    run = _in_process(zenrunner)
+    source = """
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def scored() -> int:
+    zenrun.log_metadata(acc=0.5)
+    return 1
+
+@step
+def later(x: int) -> int:
+    return x + ADD
+
+@pipeline
+def cap():
+    later(scored())
+"""
+    zenrunner.makepyfile(pipeline_cap=source.replace("ADD", "1"))
+    assert run("-q").ret == 0
+    zenrunner.makepyfile(pipeline_cap=source.replace("ADD", "2"))
+    run("-q").fnmatch_lines(["cap *1/2*acc=0.5*"])  # scored is a hit, later computed again
+    assert run("--gc", "--keep", "1").ret == 0
+    assert len(_sql(zenrunner.store / "metadata.db", "SELECT id FROM runs")) == 1
+    run("-q").fnmatch_lines(["cap *2/2*acc=0.5*"])  # was the last step's output instead
+
+
 def test_gc_keeps_what_a_live_run_wrote(zenrunner):
     from zenrun.artifacts.store import LocalArtifactStore
 

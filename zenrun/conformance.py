@@ -602,6 +602,16 @@ class MetadataStoreTests:
         assert _digest(b"old") not in store.referenced_digests()
         assert _digest(b"new") in store.referenced_digests()
 
+    def test_deleting_the_computing_run_keeps_what_it_logged(self, store: MetadataStore) -> None:
+        computed = _record(store, s=make_step("s", cache_key="key", metadata={"accuracy": 0.5}))
+        _record(store, s=make_step("s", status="cached", cache_key="key", metadata={"accuracy": 0.5}))
+        try:
+            store.delete_runs([computed.name])
+        except NotImplementedError:
+            pytest.skip("the store cannot delete runs")
+        assert store.logged_metadata("key") == {"accuracy": 0.5}  # a later cache hit still shows it
+        assert store.logged_metadata_many(["key", "never"]) == {"key": {"accuracy": 0.5}}
+
 
 # ---------------------------------------------------------------------------
 # caches

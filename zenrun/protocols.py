@@ -506,12 +506,16 @@ class MetadataStore(Protocol):
         ``completed`` record with that key and non-empty ``metadata``), or None.
 
         A cache hit shows the values its computing step logged. Called for
-        every hit: index it in a large store.
+        every hit: index it in a large store. When :meth:`delete_runs` removed
+        that record, what it logged is still the answer (a cache hit's record
+        holds a copy): keep it when deleting runs.
         """
-        for run in reversed(self.get_runs()):
-            for step in run.steps.values():
-                if step.cache_key == cache_key and step.status == "completed" and step.metadata:
-                    return dict(step.metadata)
+        runs = list(reversed(self.get_runs()))
+        for status in ("completed", "cached"):
+            for run in runs:
+                for step in run.steps.values():
+                    if step.cache_key == cache_key and step.status == status and step.metadata:
+                        return dict(step.metadata)
         return None
 
     def logged_metadata_many(self, cache_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -677,7 +681,8 @@ class MetadataStore(Protocol):
         return digests
 
     def delete_runs(self, names: Sequence[str]) -> None:
-        """Forget the runs called ``names`` and their step records (``--gc --keep N``).
+        """Forget the runs called ``names`` and their step records (``--gc --keep N``),
+        keeping what their computing records logged for :meth:`logged_metadata`.
 
         zenrun never passes a ``running`` run. Default: :class:`NotImplementedError`
         (``--gc --keep`` then says the store cannot delete runs).

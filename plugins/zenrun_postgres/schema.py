@@ -47,6 +47,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE steps ADD COLUMN plugin_metadata TEXT;
     """,
+    # 3: what the computing records of deleted runs logged, which their cache hits still show
+    """
+    CREATE TABLE removed_runs_metadata (
+        cache_key TEXT PRIMARY KEY, run_id BIGINT NOT NULL, metadata TEXT NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

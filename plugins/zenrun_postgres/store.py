@@ -61,6 +61,15 @@ STEP_COLUMNS = (
 _NAME_ATTEMPTS = 1000
 
 
+#: What the step that computed cache entry ``c`` logged: its newest computing record's, or
+#: what was kept of it when its run was deleted (``--gc --keep``).
+_LOGGED_OF_KEY = (
+    "COALESCE((SELECT m.metadata FROM steps m WHERE m.cache_key = c.key AND m.status = 'completed' "
+    "AND m.metadata IS NOT NULL ORDER BY m.run_id DESC LIMIT 1), "
+    "(SELECT k.metadata FROM removed_runs_metadata k WHERE k.cache_key = c.key))"
+)
+
+
 class StoreConnectionError(zenrun.UsageError):
     """The team store cannot be opened: a usage error (exit 4) naming the server."""
 
@@ -269,9 +278,7 @@ class PostgresCache(Cache):
             return entry if isinstance(entry, dict) else None
         # One round trip: the entry, and what its producer logged (asked next on a hit).
         rows = self.team.read(
-            "SELECT c.outputs, (SELECT s.metadata FROM steps s WHERE s.cache_key = c.key AND "
-            "s.status = 'completed' AND s.metadata IS NOT NULL ORDER BY s.run_id DESC LIMIT 1) "
-            "FROM cache c WHERE c.key=%s",
+            f"SELECT c.outputs, {_LOGGED_OF_KEY} FROM cache c WHERE c.key=%s",
             (key,),
         )
         if not rows:
@@ -483,8 +490,7 @@ class PostgresMetadataStore(MetadataStore):
     def _prefetch(self, run: PipelineRun) -> None:
         """Read the cache entries of the steps of the item's previous run (one query)."""
         rows = self.team.read(
-            "SELECT c.key, c.outputs, (SELECT m.metadata FROM steps m WHERE m.cache_key = c.key AND "
-            "m.status = 'completed' AND m.metadata IS NOT NULL ORDER BY m.run_id DESC LIMIT 1) "
+            f"SELECT c.key, c.outputs, {_LOGGED_OF_KEY} "
             "FROM cache c WHERE c.key IN (SELECT s.cache_key FROM steps s WHERE s.run_id = "
             "(SELECT max(id) FROM runs WHERE pipeline = %s AND item_id IS NOT DISTINCT FROM %s AND id < %s))",
             (run.pipeline_name, run.item_id, run.id),
@@ -771,7 +777,7 @@ class PostgresMetadataStore(MetadataStore):
             "SELECT metadata FROM steps WHERE cache_key=%s AND status='completed' "
             "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1",
             (cache_key,),
-        )
+        ) or self.team.read("SELECT metadata FROM removed_runs_metadata WHERE cache_key=%s", (cache_key,))
         return dict(json.loads(rows[0][0])) if rows else None
 
     def recent_runs(
@@ -894,7 +900,18 @@ class PostgresMetadataStore(MetadataStore):
 
     def delete_runs(self, names: Any) -> None:
         """Forget the runs ``names`` (their steps and lineage go with them), one transaction."""
-        with self.team.connection() as db:
+        with self.team.connection() as db, db.transaction():
+            # What a computing record logged outlives it: a later cache hit of its key shows it.
+            db.execute(
+                "INSERT INTO removed_runs_metadata (cache_key, run_id, metadata) "
+                "SELECT DISTINCT ON (s.cache_key) s.cache_key, s.run_id, s.metadata FROM steps s "
+                "JOIN runs r ON r.id = s.run_id WHERE r.name = ANY(%s) AND r.status <> 'running' "
+                "AND s.status = 'completed' AND s.metadata IS NOT NULL AND s.cache_key IS NOT NULL "
+                "ORDER BY s.cache_key, s.run_id DESC "
+                "ON CONFLICT (cache_key) DO UPDATE SET run_id = excluded.run_id, metadata = excluded.metadata "
+                "WHERE excluded.run_id > removed_runs_metadata.run_id",
+                (list(names),),
+            )
             db.execute("DELETE FROM runs WHERE name = ANY(%s) AND status <> 'running'", (list(names),))
 
     def close(self) -> None:

@@ -41,7 +41,23 @@ class RunQueries:
             "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1",
             (cache_key,),
         ).fetchone()
+        if row is None:
+            return self._removed_metadata([cache_key]).get(cache_key)
         return json.loads(row[0]) if row else None
+
+    def _removed_metadata(self, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
+        """What the computing records of ``cache_keys`` logged, kept when ``--gc`` deleted them."""
+        import sqlite3
+
+        marks = ",".join("?" * len(cache_keys))
+        try:
+            rows = self._db.execute(
+                f"SELECT cache_key, metadata FROM removed_runs_metadata WHERE cache_key IN ({marks})",
+                cache_keys,
+            ).fetchall()
+        except sqlite3.OperationalError:  # a store opened read-only, made before the table was
+            return {}
+        return {key: metadata for key, text in rows if (metadata := json.loads(text))}
 
     def logged_metadata_many(self, cache_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """:meth:`logged_metadata` of a batch of cache hits, one query per 900 keys."""
@@ -59,6 +75,9 @@ class RunQueries:
                 metadata = json.loads(text)
                 if metadata:
                     found[key] = metadata
+            missing = [key for key in chunk if key not in found]
+            if missing:
+                found.update(self._removed_metadata(missing))
         return found
 
     def recent_runs(

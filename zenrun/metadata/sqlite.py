@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS step_io (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     position INTEGER, digest TEXT, source_step TEXT, source_output TEXT);
 CREATE INDEX IF NOT EXISTS step_io_by_step ON step_io (run_id, step_id);
+CREATE TABLE IF NOT EXISTS removed_runs_metadata (
+    cache_key TEXT PRIMARY KEY, run_id INTEGER NOT NULL, metadata TEXT NOT NULL);
 """
 
 # Columns added after the first release: ALTER TABLE adds them to older stores.
@@ -1150,6 +1152,15 @@ class SqliteMetadataStore(RunQueries, MetadataStore):
                 for name in names
                 for row in db.execute("SELECT id FROM runs WHERE name=? AND status!=?", (name, RUNNING))
             ]
+            # What a computing record logged outlives it: a later cache hit of its key shows it.
+            db.executemany(
+                "INSERT INTO removed_runs_metadata (cache_key, run_id, metadata) "
+                "SELECT cache_key, run_id, metadata FROM steps WHERE run_id=? AND status='completed' "
+                "AND metadata IS NOT NULL AND cache_key IS NOT NULL "
+                "ON CONFLICT (cache_key) DO UPDATE SET run_id=excluded.run_id, metadata=excluded.metadata "
+                "WHERE excluded.run_id > removed_runs_metadata.run_id",
+                [(i,) for i in ids],
+            )
             for table, column in (("step_io", "run_id"), ("steps", "run_id"), ("runs", "id")):
                 db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
             db.execute(
