@@ -839,6 +839,22 @@ def test_a_plugins_fault_while_the_pipeline_runs_is_an_error_at_call(zenrunner):
     assert 'message="failed on call with' in xml and 'message="failed on setup with' in xml
 
 
+def test_a_plugin_raising_in_zenrun_unconfigure_is_its_internal_error(zenrunner):
+    """Reported as any other hook's fault (INTERNALERROR naming the plugin, exit 3), and
+    the stores are closed all the same: the run's records are there."""
+    zenrunner.makepyfile(
+        raiser="def zenrun_unconfigure(config):\n    raise ValueError('unconfigure broke')\n",
+        pipeline_one=ONE_STEP,
+    )
+    zenrunner.syspathinsert()
+    result = zenrunner.run("-q", "-p", "raiser", "-p", "no:results")
+    assert result.ret == 3, result.stdout + result.stderr
+    result.stdout.fnmatch_lines(["*1 passed*"])
+    assert "INTERNALERROR in plugin 'raiser' while unconfiguring the session" in result.stderr
+    assert "ValueError: unconfigure broke" in result.stderr
+    assert [run.status for run in read_store(zenrunner.store).get_runs()] == ["completed"]
+
+
 def test_zenrun_plugins_in_a_conftest_may_be_a_string(zenrunner, monkeypatch):
     zenrunner.makepyfile(
         plug_one="def zenrun_sessionfinish(session):\n    print('PLUG ONE')\n",

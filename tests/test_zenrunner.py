@@ -305,3 +305,34 @@ def test_hook_recorder_sees_the_per_step_hooks(zenrunner):
     recorder = zenrunner.inline_run("-p", "no:results", "--no-cache", plugins=[plugin])
     assert [c.step_run.id for c in recorder.getcalls("zenrun_step_finish")] == ["one", "two"]
     assert plugin.ids == ["one", "two"]
+
+
+@pytest.mark.parametrize("label", ["plain", "with-dash"])
+def test_positional_sources_make_a_file_named_after_the_test(zenrunner, request, label):
+    """As pytester: ``makepyfile("...")`` writes the test's own module (``pipeline_<test>``)."""
+    path = zenrunner.makepyfile(PIPELINE.format(value=1))
+    assert (
+        path.name
+        == f"pipeline_test_positional_sources_make_a_file_named_after_the_test_{label.replace('-', '_')}_.py"
+    )
+    assert path.stem == zenrunner.default_name
+    zenrunner.run("-q").assert_outcomes(passed=1)
+
+
+def test_a_pyproject_toml_configures_the_runs(zenrunner):
+    """The empty ``zenrun.toml`` the project starts with gives way to a ``pyproject.toml``
+    the test writes (as it does to ``makeini``'s ``tox.ini``)."""
+    zenrunner.makepyprojecttoml('[tool.zenrun]\naddopts = ["--orchestrator", "nosuch"]\n')
+    zenrunner.makepyfile(pipeline_x=PIPELINE.format(value=1))
+    result = zenrunner.run("-q")
+    assert result.ret == 4, result.stdout + result.stderr  # its addopts were read
+    assert "nosuch" in result.stderr
+
+
+@pytest.mark.parametrize("inprocess", [False, True], ids=["subprocess", "inprocess"])
+def test_colours_a_test_sets_reach_its_runs(zenrunner, monkeypatch, inprocess):
+    """PY_COLORS=0 is set as the test starts (as pytester), and the test may set it again."""
+    zenrunner.makepyfile(pipeline_x=PIPELINE.format(value=1))
+    assert "\x1b[" not in zenrunner.run(inprocess=inprocess).stdout
+    monkeypatch.setenv("PY_COLORS", "1")
+    assert "\x1b[32m" in zenrunner.run(inprocess=inprocess).stdout

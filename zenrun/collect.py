@@ -432,6 +432,9 @@ class Session:
             self.add_collection_error(path, message)
         if sys.flags.optimize and _config_warning_shown(config, _ASSERTS_OFF):  # python -O: asserts pass
             self.warn(f"{config.inipath or config.rootpath}\n  ZenrunConfigWarning: {_ASSERTS_OFF}\n")
+        for name, reason in getattr(config.pluginmanager, "skipped_plugins", ()):
+            if _config_warning_shown(config, f"skipped plugin {name!r}: {reason}"):
+                self.warn(f"{name}\n  ZenrunConfigWarning: skipped plugin {name!r}: {reason}\n")
         for key in config.unknown_ini_keys():  # as pytest: warned (an error with --strict-config)
             if _config_warning_shown(config, f"Unknown config option: {key}"):
                 self.warn(f"{config.inipath}\n  ZenrunConfigWarning: Unknown config option: {key}\n")

@@ -477,6 +477,10 @@ def wrap_session(config: Config, doit: Callable[[Config, Session], int]) -> int:
             os.chdir(session.startpath)
         except OSError:
             pass
+        if not started and getattr(session, "interrupt", None) is not None:  # Ctrl-C in sessionstart
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_keyboard_interrupt(session)
         if started:  # as pytest: no summary when zenrun_sessionstart failed
             try:  # the terminal reporter writes the summary and closing line even so
                 config.hook.zenrun_sessionfinish(session=session, exitstatus=status)
@@ -1400,6 +1404,20 @@ def _command(
         _print_internal_error(exc, exc.__cause__ or exc, "starting up")
         return ExitCode.INTERNAL_ERROR
     try:
+        status = _configured_main(config)
+    finally:
+        try:
+            config._ensure_unconfigure()
+        except Exception as exc:  # a plugin's zenrun_unconfigure: its INTERNALERROR, exit 3
+            _print_internal_error(config, exc, "unconfiguring the session")
+            status = ExitCode.INTERNAL_ERROR
+    return status
+
+
+def _configured_main(config: Config) -> int:
+    """:func:`main` once the configuration is made: ``--help``, ``--version``, or the
+    session (``zenrun_configure``, then ``zenrun_cmdline_main``); its exit code."""
+    try:
         if config.getoption("help"):
             _list_orchestrators(config)
             print(config.parser.format_help())
@@ -1424,8 +1442,6 @@ def _command(
     except Exception as exc:  # zenrun_configure or a plugin's zenrun_cmdline_main
         _print_internal_error(config, exc, "configuring the session")
         return ExitCode.INTERNAL_ERROR
-    finally:
-        config._ensure_unconfigure()
 
 
 def _open_standard_descriptors() -> None:

@@ -731,15 +731,7 @@ class TerminalReporter:
             if not exit_after:
                 self.tw.sep("!", session.exit_message, red=True)
         elif session.shouldstop == "KeyboardInterrupt":
-            self.tw.sep("!", "KeyboardInterrupt", red=True)
-            interrupt = getattr(session, "interrupt", None)
-            if interrupt is not None and self.config.getoption("fulltrace", False):
-                self.tw.line("".join(traceback.format_exception(interrupt)).rstrip())
-            else:  # as pytest: where it came, and how to see more
-                where = raised_at(interrupt) if interrupt is not None else None
-                if where is not None:
-                    self.tw.line(f"{relpath(where[0])}:{where[1]}: KeyboardInterrupt")
-                self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
+            self.write_keyboard_interrupt(session)
         elif session.shouldstop and exitstatus == 2:  # the session was interrupted
             self.tw.sep("!", f"Interrupted: {session.shouldstop}", red=True)
         elif session.shouldstop:
@@ -756,6 +748,19 @@ class TerminalReporter:
         if exit_after:
             self.tw.sep("!", session.exit_message, red=True)
         return None
+
+    def write_keyboard_interrupt(self, session: Any) -> None:
+        """The ``!!! KeyboardInterrupt !!!`` banner, where it came and how to see more (as
+        pytest's); with ``--full-trace``, its whole traceback."""
+        self.tw.sep("!", "KeyboardInterrupt", red=True)
+        interrupt = getattr(session, "interrupt", None)
+        if interrupt is not None and self.config.getoption("fulltrace", False):
+            self.tw.line("".join(traceback.format_exception(interrupt)).rstrip())
+        else:
+            where = raised_at(interrupt) if interrupt is not None else None
+            if where is not None:
+                self.tw.line(f"{relpath(where[0])}:{where[1]}: KeyboardInterrupt")
+            self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
 
     def _summary_errors_and_failures(self, session: Any, tbstyle: str) -> None:
         errors = [r for r in self.reports if r.outcome == "error"]

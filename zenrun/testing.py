@@ -468,6 +468,11 @@ def _failed(report: Any) -> bool:
     return report.outcome in ("failed", "error")
 
 
+#: What :meth:`ZenrunProject.env` leaves out of a run's environment outside the ``zenrunner``
+#: fixture: the caller's store, pytest's options, colours a CI forces.
+_OUTSIDE_ENV = ("ZENRUN_STORE", "PYTEST_ADDOPTS", "PY_COLORS", "FORCE_COLOR")
+
+
 class ZenrunProject:
     """A temporary zenrun project: write files into it, run zenrun in it."""
 
@@ -476,9 +481,13 @@ class ZenrunProject:
     #: :meth:`popen`'s default ``stdin``: a stdin closed at once, as pytester's.
     CLOSE_STDIN = CLOSE_STDIN
 
-    def __init__(self, path: Path, example_dir: Path | None = None) -> None:
+    def __init__(self, path: Path, example_dir: Path | None = None, name: str | None = None) -> None:
         self.path = path
         self.example_dir = example_dir or Path.cwd()
+        #: The file positional sources make, without its extension: ``pipeline_<name>``, the
+        #: test's name (as pytester names it after the test), its other characters as ``_``.
+        self.default_name = "pipeline_" + re.sub(r"\W", "_", name if name is not None else path.name)
+        self._colours_set = False  # the fixture made PY_COLORS=0 the test's own setting
         #: Plugins (objects or modules) that in-process runs and :meth:`parseconfig` register.
         self.plugins: list[object] = []
         self._syspath: list[str] = []
@@ -499,7 +508,7 @@ class ZenrunProject:
         if args:  # as pytester's: positional sources are the lines of one file
             joined = b"\n".join(a if isinstance(a, bytes) else a.encode() for a in args)
             text = joined if any(isinstance(a, bytes) for a in args) else joined.decode()
-            named.append(("pipeline_" + self.path.name.replace("-", "_"), text))
+            named.append((self.default_name, text))
         named += list(files.items())
         written: list[Path] = []
         for name, source in named:
@@ -517,9 +526,17 @@ class ZenrunProject:
         return self.makefile(".txt", *args, **files)
 
     def makepyprojecttoml(self, source: str) -> Path:
-        """Write ``pyproject.toml`` (its ``[tool.zenrun]`` table configures zenrun when there is
-        no ``zenrun.toml``: :meth:`maketoml` replaces that one)."""
+        """Write ``pyproject.toml``: its ``[tool.zenrun]`` table configures zenrun, unless
+        :meth:`maketoml` wrote a ``zenrun.toml`` (that one comes first)."""
+        self._unpin()
         return self.makefile(".toml", pyproject=source)
+
+    def _unpin(self) -> None:
+        """Remove the empty ``zenrun.toml`` the project starts with (it pins the rootdir), which
+        would configure zenrun before a config file a test writes."""
+        pin = self.path / "zenrun.toml"
+        if pin.is_file() and pin.stat().st_size == 0:
+            pin.unlink()
 
     def mkdir(self, name: str | os.PathLike[str]) -> Path:
         """Make a folder in the project; returns it."""
@@ -558,9 +575,7 @@ class ZenrunProject:
     def makeini(self, source: str) -> Path:
         """Write ``tox.ini`` (as pytester's ``makeini``): its ``[zenrun]`` section configures
         zenrun, unless :meth:`maketoml` wrote a ``zenrun.toml`` (that one comes first)."""
-        pin = self.path / "zenrun.toml"
-        if pin.is_file() and pin.stat().st_size == 0:  # the empty one pinning the rootdir
-            pin.unlink()
+        self._unpin()
         return self.makefile(".ini", tox=source)
 
     def getinicfg(self, source: str) -> dict[str, str]:
@@ -576,8 +591,9 @@ class ZenrunProject:
         return path
 
     def env(self, **extra: str) -> dict[str, str]:
-        # (a CI forcing colours must not colour the output a test reads)
-        dropped = ("ZENRUN_STORE", "PYTEST_ADDOPTS", "PY_COLORS", "FORCE_COLOR")
+        # (the zenrunner fixture sets PY_COLORS=0 as the test starts, as pytester: a CI forcing
+        # colours does not colour the output a test reads, and the test may set them itself)
+        dropped = ("ZENRUN_STORE", "PYTEST_ADDOPTS") if self._colours_set else _OUTSIDE_ENV
         env = {k: v for k, v in os.environ.items() if k not in dropped}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         if self._syspath:
@@ -909,11 +925,15 @@ def zenrunner(
 ) -> Iterator[ZenrunProject]:
     """A fresh zenrun project in ``tmp_path``, the current directory while the test runs (as
     pytester's); ``.run(*args)`` runs the real CLI there."""
-    # As pytester: the caller's $ZENRUN_ADDOPTS must not reach the project's runs.
+    # As pytester: the caller's $ZENRUN_ADDOPTS must not reach the project's runs, nor its
+    # colours (the test may set them: PY_COLORS=1, FORCE_COLOR).
     monkeypatch.delenv("ZENRUN_ADDOPTS", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("PY_COLORS", "0")
     configured = request.config.getini("zenrunner_example_dir")
     example_dir = request.config.rootpath / configured if configured else request.path.parent
-    project = ZenrunProject(tmp_path, example_dir)
+    project = ZenrunProject(tmp_path, example_dir, name=request.node.name)
+    project._colours_set = True
     monkeypatch.chdir(tmp_path)
     try:
         yield project

@@ -119,7 +119,7 @@ def store_value(zenrunner: Any, key: str, default: Any = None) -> Any:
 
 def module_name(zenrunner: Any) -> str:
     """The name ``makepyfile(src)`` gives a module (pytest: the test's name)."""
-    return "pipeline_" + zenrunner.path.name.replace("-", "_")
+    return str(zenrunner.default_name)
 
 
 def step_pipelines(src: str) -> str:

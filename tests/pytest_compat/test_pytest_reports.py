@@ -111,7 +111,7 @@ def test_collectreport_fail(zenrunner) -> None:
 def test_chained_exceptions(zenrunner, report_class: str) -> None:
     """Both exceptions of a chain are reported, with Python's line between them (#5786)."""
     zenrunner.makepyfile(
-        f"""
+        pipeline_chained=f"""
 from zenrun import pipeline, step
 
 def foo():

@@ -277,11 +277,11 @@ def test_three():
     )
     result = zenrunner.runzenrun_inprocess("--tb", "no", "--stepwise-skip")
     result.assert_outcomes(failed=2)
-    name = zenrunner.path.name.replace("-", "_")
+    name = zenrunner.default_name
     result.stdout.fnmatch_lines(
         [
-            f"FAILED pipeline_{name}.py::test_one - *assert False",
-            f"FAILED pipeline_{name}.py::test_two - *assert False",
+            f"FAILED {name}.py::test_one - *assert False",
+            f"FAILED {name}.py::test_two - *assert False",
             "*Interrupted: Pipeline failed, continuing from this pipeline next run.*",
         ]
     )

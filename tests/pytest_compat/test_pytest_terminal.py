@@ -126,6 +126,7 @@ class TestTerminal:
         write(zenrunner, "def test_foobar():\n    pass\n")
         result = zenrunner.runzenrun_inprocess()
         assert result.ret == 2
+        result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
 
     def test_collect_single_item(self, zenrunner) -> None:
         """The singular 'pipeline' for a single item."""

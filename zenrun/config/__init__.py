@@ -28,6 +28,7 @@ from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_ent
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.config.requirements import check_minversion, check_required_plugins, installed_plugins
 from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
+from zenrun.outcomes import Skipped, from_pytest
 from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 from zenrun.stash import Stash
@@ -142,6 +143,9 @@ class PluginManager(pluggy.PluginManager):
         self.hook.zenrun_addhooks.call_historic(kwargs=dict(pluginmanager=self))
         #: (entry point name, distribution) of each plugin loaded from an entry point.
         self.plugin_dists: list[tuple[str, PluginDistribution | None]] = []
+        #: (name, reason) of each plugin module that skipped itself as it was imported
+        #: (``zenrun.skip(..., allow_module_level=True)``): warned about, as pytest's.
+        self.skipped_plugins: list[tuple[str, str]] = []
         #: Called with ``(plugin, name)`` for every plugin registered from now on (the
         #: fixture manager reads the fixtures a plugin defines, as pytest's).
         self.on_register: list[Callable[[object, str], None]] = []
@@ -299,7 +303,13 @@ class PluginManager(pluggy.PluginManager):
             raise UsageError(
                 f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
-        except Exception as exc:
+        except BaseException as exc:  # zenrun.skip() (or pytest's) at its top: warned, not loaded
+            skipped = from_pytest(exc)
+            if isinstance(skipped, Skipped):
+                self.skipped_plugins.append((name, skipped.msg or ""))
+                return True
+            if not isinstance(exc, Exception):
+                raise
             raise UsageError(
                 f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
             ) from None
@@ -459,9 +469,11 @@ class Config:
         self.add_cleanup(remove)
 
     def _ensure_unconfigure(self) -> None:
-        self.hook.zenrun_unconfigure(config=self)
-        while self._cleanup:
-            self._cleanup.pop()()
+        try:
+            self.hook.zenrun_unconfigure(config=self)
+        finally:  # a plugin failing there leaves the stores to be closed all the same
+            while self._cleanup:
+                self._cleanup.pop()()
 
     # -- backends (made once, through the firstresult factory hooks) --------
     def _store_setting(self) -> tuple[str | None, str]:
