@@ -393,6 +393,34 @@ sys.exit(zenrun.main.main())
 """
 
 
+def test_store_check_finds_an_artifact_lost_from_a_store_that_was_moved(zenrunner):
+    """The runs of a moved store recorded its old folder: their artifacts are this store's
+    all the same, and one lost since is reported missing (it was not checked at all)."""
+    zenrunner.makepyfile(
+        pipeline_big="""
+from zenrun import pipeline, step
+
+@step
+def big() -> list:
+    return list(range(30_000))  # a file of its own, not inlined
+
+@pipeline
+def m():
+    big()
+"""
+    )
+    first, moved = zenrunner.path / "first", zenrunner.path / "moved"
+    assert zenrunner.run("-q", "--store", str(first)).ret == 0
+    first.rename(moved)
+    assert zenrunner.run("--store-check", "--store", str(moved)).ret == 0
+    files = [p for p in (moved / "artifacts").glob("??/*") if p.is_file()]
+    assert len(files) == 1
+    files[0].unlink()
+    check = zenrunner.run("--store-check", "--store", str(moved))
+    assert check.ret == 1, check.stdout + check.stderr
+    check.fnmatch_lines(["*1 recorded but missing*", "*MISSING artifact*big*"])
+
+
 def test_a_repair_killed_midway_leaves_the_damaged_database_to_repair_again(zenrunner):
     # Killed while salvaging, the repair used to leave an empty metadata.db that
     # --store-check called ok: every readable record silently gone.

@@ -532,14 +532,33 @@ def _readable_rows(src: sqlite3.Connection, table: str, columns: list[str]) -> A
 
 def _metadata_digests(db: Any, artifact_store: str | None = None) -> set[str]:
     """The digests the records name; with ``artifact_store`` (a URL), of the runs that recorded
-    that artifact store (or none) only."""
+    that artifact store (or none) only: this store as it is now, or where it was before it
+    was moved (a local folder that is no longer there)."""
     if artifact_store is None:
         return {r[0] for r in db.execute("SELECT DISTINCT digest FROM step_io WHERE digest IS NOT NULL")}
+    recorded = [r[0] for r in db.execute("SELECT DISTINCT artifact_store FROM runs") if r[0] is not None]
+    here = [url for url in recorded if _is_this_store(url, artifact_store)]
+    marks = ",".join("?" * len(here))
     query = (
         "SELECT DISTINCT io.digest FROM step_io io JOIN runs r ON r.id = io.run_id "
-        "WHERE io.digest IS NOT NULL AND (r.artifact_store IS NULL OR r.artifact_store = ?)"
+        f"WHERE io.digest IS NOT NULL AND (r.artifact_store IS NULL OR r.artifact_store IN ({marks or 'NULL'}))"
     )
-    return {r[0] for r in db.execute(query, (artifact_store,))}
+    return {r[0] for r in db.execute(query, here)}
+
+
+def _is_this_store(recorded: str, current: str) -> bool:
+    """Whether artifacts a run recorded in ``recorded`` belong in the local store ``current``:
+    the same URL or folder, or a local folder gone since (the store was moved with them)."""
+    if recorded == current:
+        return True
+    prefix = "file://"
+    if not (recorded.startswith(prefix) and current.startswith(prefix)):
+        return False  # another kind of store (S3, a team's): its artifacts are not here
+    then, now = recorded[len(prefix) :], current[len(prefix) :]
+    try:
+        return not os.path.isdir(then) or os.path.samefile(then, now)
+    except OSError:
+        return False
 
 
 def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
