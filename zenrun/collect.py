@@ -36,7 +36,7 @@ from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_m
 from zenrun.marks import mark as mark_generator
 from zenrun.outcomes import Exit, Failed, Skipped, from_pytest
 from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
-from zenrun.reports import SKIPPED, ItemReport, crash_message, format_warning, raised_at
+from zenrun.reports import ERROR, SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.sources import real_function
 from zenrun.stash import Stash
 from zenrun.tbstyle import exception_chain, format_traceback
@@ -444,6 +444,9 @@ class Session:
         self.collection_errors.append((relpath, message))
         if crash is not None:
             self.collection_crashes.setdefault(relpath, crash)
+        # As pytest's failed collect report: plugins (and zenrunner's HookRecorder) see it.
+        report = ItemReport(relpath, ERROR, longrepr=message, when="collect", crash=crash)
+        self.config.hook.zenrun_collectreport(report=report)
         maxfail = 1 if self.config.getoption("exitfirst", False) else self.config.getoption("maxfail", 0)
         if maxfail and len(self.collection_errors) >= maxfail and self.shouldfail is None:
             self.shouldfail = f"stopping after {len(self.collection_errors)} failures"

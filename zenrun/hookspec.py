@@ -301,7 +301,9 @@ def zenrun_item_start(item: Item) -> None:
 @hookspec
 def zenrun_collectreport(report: ItemReport) -> None:
     """A module's collection ended in a way worth reporting: ``report.outcome`` is
-    ``"skipped"`` (``zenrun.skip(allow_module_level=True)``), ``report.nodeid`` its path."""
+    ``"skipped"`` (``zenrun.skip(allow_module_level=True)``) or ``"error"`` (it could not be
+    collected: ``report.failed``, its message in ``report.longrepr``); ``report.nodeid`` is
+    its path, ``report.when`` ``"collect"``."""
 
 
 @hookspec

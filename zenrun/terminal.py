@@ -531,6 +531,8 @@ class TerminalReporter:
 
     @hookimpl
     def zenrun_collectreport(self, report: Any) -> None:
+        if report.outcome != "skipped":
+            return  # a collection error: the session's errors show and count it
         self.reports.append(report)  # a skipped module: counted, not in the progress line
         self._outcomes_seen.add(report.outcome)
 

@@ -105,6 +105,12 @@ def test_collectreport_fail(zenrunner) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*ERROR collecting {module_name(zenrunner)}.py*", "*qwe abc*"])
     assert result.ret == 2
+    # pytest's own case, through the hook: the failed collect report
+    reprec = zenrunner.inline_runsource("qwe abc")
+    assert reprec.ret == 2
+    [report] = reprec.getfailedcollections()
+    assert report.failed and report.when == "collect" and "qwe abc" in report.longrepr
+    assert reprec.getreports() == [report]
 
 
 @pytest.mark.parametrize("report_class", ["TestReport", "CollectReport"])
