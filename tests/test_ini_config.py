@@ -114,3 +114,12 @@ def test_ini_strings_are_typed_as_getini_declares(zenrunner):
     zenrunner.makepyfile(pipeline_ini=PIPELINES)
     # `strict = false` read as false: the unregistered mark is a warning, not an error
     zenrunner.runzenrun_inprocess("-p", "no:results").assert_outcomes(passed=2, warnings=1)
+
+
+def test_an_unknown_key_given_with_o_under_strict_config_says_so(zenrunner):
+    """Not ``(in None)`` when the key came from ``-o`` and no config file names it."""
+    (zenrunner.path / "zenrun.toml").unlink()
+    zenrunner.makepyfile(pipeline_a="from zenrun import pipeline\n\n@pipeline\ndef p():\n    pass\n")
+    result = zenrunner.run("--strict-config", "-o", "orchestrator=threads")
+    assert result.ret == 4
+    assert "Unknown config option: orchestrator\n  (in -o/--override-ini)" in result.stderr

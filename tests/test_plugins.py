@@ -898,6 +898,23 @@ def test_trace_config_lists_every_registered_plugin_in_the_header(zenrunner):
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run("--trace-config", "--co")
     assert result.ret == 0, result.stdout + result.stderr
-    result.fnmatch_lines(["active plugins:", "    runner * : *zenrun*runner.py", "*conftest.py"])
+    result.fnmatch_lines(
+        ["using: zenrun-*", "active plugins:", "    runner * : *zenrun*runner.py", "*conftest.py"]
+    )
     assert "active plugins:" not in zenrunner.run("--co").stdout
+    zenrunner.run("--traceconfig", "--co").fnmatch_lines(["active plugins:"])  # pytest's spelling too
     assert zenrunner.run("-p", "no:terminal", "--trace-config", "--co").ret == 0  # a core option
+
+
+def test_the_terminal_reporter_is_reached_as_in_pytest(zenrunner):
+    """``config.pluginmanager.getplugin("terminalreporter")`` (pytest's spelling of pluggy's
+    ``get_plugin``) gives the terminal reporter, whose ``write_line`` a conftest uses."""
+    zenrunner.makeconftest(
+        "def zenrun_sessionfinish(session):\n"
+        "    reporter = session.config.pluginmanager.getplugin('terminalreporter')\n"
+        "    reporter.write_line('REPORTED BY CONFTEST')\n"
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["REPORTED BY CONFTEST"])

@@ -1265,7 +1265,12 @@ def _function_items(
     ]
     for m in marks:
         if m.name == "usefixtures" and not m.args:
-            session.warn(f"usefixtures() in {relpath}::{pipeline.__name__} without arguments has no effect")
+            code = getattr(getattr(pipeline, "fn", None), "__code__", None)
+            line = f":{code.co_firstlineno}" if code is not None else ""
+            session.warn(  # as pytest's: where, and the category
+                f"{relpath}::{pipeline.__name__}\n  {relpath}{line}: ZenrunWarning: usefixtures() in "
+                f"{relpath}::{pipeline.__name__} without arguments has no effect\n"
+            )
     argnames = [n for n in pipeline.argnames if n not in pipeline.defaults]
     initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
     fixturenames, missing = manager.closure(initial, path)

@@ -508,16 +508,30 @@ class FixtureManager:
         """The error of an item whose fixture closure names a fixture that does not exist;
         as pytest, it shows the fixture that asked for it."""
         name = item.missing[0]
-        requester = next(
-            (
-                d
-                for n in item.fixturenames
-                for d in [self.get(n, item.module_path)]
-                if d is not None and name in d.argnames
-            ),
-            None,
-        )
-        return self.lookup_error(name, item.module_path, item.nodeid, requester, item=item)
+        chain = self._requesting_chain(name, item)
+        return self.lookup_error(name, item.module_path, item.nodeid, item=item, stack=chain)
+
+    def _requesting_chain(self, name: str, item: Item) -> list[FixtureDef]:
+        """The fixtures from one the pipeline asks for down to the one that asks for ``name``
+        (pytest shows each of them above the error)."""
+
+        def walk(current: str, seen: frozenset[str]) -> list[FixtureDef] | None:
+            fixturedef = self.get(current, item.module_path)
+            if fixturedef is None or current in seen:
+                return None
+            if name in fixturedef.argnames:
+                return [fixturedef]
+            for arg in fixturedef.argnames:
+                below = walk(arg, seen | {current})
+                if below is not None:
+                    return [fixturedef, *below]
+            return None
+
+        for start in item.fixturenames:
+            found = walk(start, frozenset())
+            if found is not None:
+                return found
+        return []
 
     def lookup_error(
         self,

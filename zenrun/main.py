@@ -128,6 +128,7 @@ def zenrun_addoption(parser: Parser) -> None:
     general.addoption("-q", "--quiet", action=_MoreQuiet, default=0, help="less output")
     general.addoption(
         "--trace-config",
+        "--traceconfig",  # pytest's older spelling, which it still takes
         dest="traceconfig",
         action="store_true",
         default=False,
@@ -380,7 +381,8 @@ def zenrun_addoption(parser: Parser) -> None:
 def zenrun_configure(config: Config) -> None:
     unknown = config.unknown_ini_keys()
     if unknown and _strict_config(config):  # as pytest's: the first one, in pytest's words
-        raise UsageError(f"Unknown config option: {unknown[0]}\n  (in {config.inipath})")
+        where = config.inipath or "-o/--override-ini"  # (-o sets keys without a config file too)
+        raise UsageError(f"Unknown config option: {unknown[0]}\n  (in {where})")
     assertion_settings(config, None)  # a bad truncation limit or diff style: a usage error now
     # A wrong filter is a usage error (exit 4) before anything runs, not an error per pipeline.
     for arg in config.getini("filterwarnings"):

@@ -371,6 +371,7 @@ class TerminalReporter:
         if config.getoption("no_cache", False):
             lines.append("cache: disabled for this run (--no-cache)")
         if config.getoption("traceconfig", False):  # as pytest's: each plugin, by name
+            lines.append(f"using: zenrun-{__version__}")
             lines.append("active plugins:")
             for name, plugin in config.pluginmanager.list_name_plugin():
                 where = getattr(plugin, "__file__", None) or repr(plugin)

@@ -1018,7 +1018,6 @@ def test_add(arg1, arg2):
         zenrunner.runzenrun_inprocess().stdout.fnmatch_lines(["*2 passed*"])
 
     def test_factory_uses_unknown_funcarg_as_dependency_error(self, zenrunner) -> None:
-        """pytest also prints the fixtures' source lines; zenrun names the missing one."""
         zenrunner.makepyfile(
             PRE
             + """
@@ -1036,7 +1035,14 @@ def test_missing(call_fail):
 """
         )
         result = zenrunner.runzenrun_inprocess()
-        result.stdout.fnmatch_lines(["*fixture*'missing'*not found*"])
+        result.stdout.fnmatch_lines(
+            [
+                "*def test_missing(call_fail):",
+                "*def call_fail(fail):",
+                "*def fail(missing):",
+                "*fixture*'missing'*not found*",
+            ]
+        )
         result.assert_outcomes(errors=1)
 
     def test_factory_setup_as_classes_fails(self, zenrunner) -> None:
@@ -1090,7 +1096,10 @@ def test_one():
         )
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
-            ["*usefixtures() in pipeline_empty_use.py::test_one without arguments has no effect*"]
+            [
+                "  pipeline_empty_use.py:*: ZenrunWarning: usefixtures() in pipeline_empty_use.py::test_one "
+                "without arguments has no effect"
+            ]
         )
 
     def test_usefixtures_ini(self, zenrunner) -> None:

@@ -183,6 +183,11 @@ class PluginManager(pluggy.PluginManager):
         """Whether a plugin is registered under ``name`` (pytest's ``hasplugin``)."""
         return bool(self.get_plugin(name))
 
+    def getplugin(self, name: str) -> Any:
+        """The plugin registered under ``name``, or None (pytest's ``getplugin``, pluggy's
+        ``get_plugin``): ``getplugin("terminalreporter")`` is the terminal reporter."""
+        return self.get_plugin(name)
+
     def register_checked(self, plugin: object, name: str, where: str | EntryPoint) -> None:
         """Register ``plugin``; a hook it implements wrongly (an argument the hook
         lacks, or a hook name zenrun does not have) is a usage error naming ``where``."""
