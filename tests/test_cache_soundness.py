@@ -1521,3 +1521,36 @@ def test_an_array_subclass_keeps_its_attributes_in_keys_and_artifacts(project):
     second = project.run()
     assert outcome(second)["limit_m"] == "completed"
     assert (value(second, "limit_m"), value(second, "scale_of")) == (5.0, 1.0)
+
+
+def test_a_constant_nested_deeper_than_json_goes_is_named_in_bounded_length(project):
+    """A list nested 3,000 deep: a change at its bottom is a miss whose reason names the
+    value in a bounded number of characters (names were built level by level: 9,000)."""
+    project.write(
+        zr_flow="""
+            from zenrun import pipeline, step
+
+            def nested(depth):
+                value = [8]
+                for _ in range(depth):
+                    value = [value]
+                return value
+
+            DEEP = nested(3000)
+
+            @step
+            def depth_of() -> int:
+                return len(DEEP)
+
+            @pipeline
+            def flow():
+                depth_of()
+        """
+    )
+    assert outcome(project.run()) == {"depth_of": "completed"}
+    assert outcome(project.run()) == {"depth_of": "cached"}
+    project.edit("zr_flow", "value = [8]", "value = [9]")
+    changed = project.run()
+    assert outcome(changed) == {"depth_of": "completed"}
+    reason = changed.steps["depth_of"].cache_reason
+    assert "DEEP" in reason and len(reason) < 600, reason

@@ -1525,3 +1525,17 @@ def test_a_forked_child_sees_its_dead_parents_run_dead(tmp_path):
     while not (tmp_path / "seen").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert (tmp_path / "seen").read_text() == "p-01_Jan_24-00_00_00_000001 failed"
+
+
+def test_a_cache_entry_that_is_not_one_is_said_and_written_anew(zenrunner):
+    """An entry of cache.db edited into another JSON value is a miss that says so once,
+    and the rerun writes the entry again."""
+    run = _in_process(zenrunner)
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    assert run("-q").ret == 0
+    _sql(zenrunner.store / "cache.db", "UPDATE cache SET outputs='{\"output\": 5}'")
+    again = run("-q")
+    assert again.ret == 0
+    assert again.stdout.count("cache.db holds an entry that is not a cache entry") == 1, again.stdout
+    again.fnmatch_lines(["sums *0/2*"])
+    run("-q").fnmatch_lines(["sums *2/2*"])

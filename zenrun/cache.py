@@ -848,10 +848,29 @@ class Fingerprinter:
             items = [("", v) for v in value]
         else:
             items = [(str(i), v) for i, v in enumerate(value)]
-        edges = [self._edge(node, key, item, f"{name}[{key}]") for key, item in items]
+        edges = [self._edge(node, key, item, _item_name(name, key)) for key, item in items]
         if isinstance(value, (set, frozenset)):
             edges.sort()
         return f"value {label}:{edges}"
+
+
+#: The longest name of a value inside a container (``CONFIG['a'][0]``) said as it is: one
+#: nested deeper is cut to its start and a digest of the whole (names are built level by
+#: level: a constant nested thousands deep made names of quadratic length, and a miss
+#: reason of thousands of characters). The name is part of a cycle's content: still one
+#: name per item.
+_ITEM_NAME_MAX = 160
+
+
+def _item_name(name: str, key: str) -> str:
+    """The name of item ``key`` of the container called ``name``, cut (see above)."""
+    whole = f"{name}[{key}]"
+    if len(whole) <= _ITEM_NAME_MAX:
+        return whole
+    start = name.split("[…", 1)[0][: _ITEM_NAME_MAX // 2]
+    if "[" in start:  # at an item's start
+        start = start[: start.rindex("[")]
+    return f"{start}[…{sha256(whole)[:16]}]"
 
 
 def _pickle_recording(value: Any, used: list[Any]) -> bytes:
@@ -1416,6 +1435,7 @@ class SqliteCache(Cache):
         self._written = 0  # entries this object has committed: its own writes (see replay_mark)
         #: When the read transaction lookups share began (monotonic), or None (none open).
         self._snapshot_since: float | None = None
+        self._warned_unreadable = False  # an entry that is not one: said once
         self._db = self._open()
 
     def _open(self) -> Any:
@@ -1499,7 +1519,22 @@ class SqliteCache(Cache):
                     raise
                 self._rebuild(exc)
                 return None
-        return _entry(row[0]) if row else None
+        if not row:
+            return None
+        found = _entry(row[0])
+        if found is None:
+            self._unreadable_entry()
+        return found
+
+    def _unreadable_entry(self) -> None:
+        """Say once that an entry of the index is not one (edited, or written by a plugin
+        that broke the format): its step runs again, as on a miss."""
+        if not self._warned_unreadable:
+            self._warned_unreadable = True
+            logging.getLogger("zenrun").warning(
+                "cache.db holds an entry that is not a cache entry (edited or damaged): "
+                "its step runs again and its entry is written anew"
+            )
 
     def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
         """:meth:`lookup` of each of ``keys``, in one query per :data:`LOOKUP_CHUNK` keys."""
@@ -1528,6 +1563,8 @@ class SqliteCache(Cache):
             entry = _entry(text)
             if entry is not None:
                 found[key] = entry
+            else:
+                self._unreadable_entry()
         return found
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
