@@ -974,23 +974,38 @@ def test_python_files_read_as_data_are_dependencies_imports_are_not(zenrunner):
             import helper_mod
             return helper_mod.Y
 
+        @step
+        def by_loader() -> int:
+            import importlib.util
+            spec = importlib.util.spec_from_file_location("settings_as_module", "settings.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module.X
+
+        @step
+        def by_name() -> int:
+            import importlib
+            return importlib.import_module("set" + "tings").X  # a name made at run time
+
         @pipeline
         def pydata():
-            by_runpy(); by_exec(); declared(); tracked(); imports()
+            by_runpy(); by_exec(); declared(); tracked(); imports(); by_loader(); by_name()
         """
     )
     run_ok(zenrunner)
     assert statuses(zenrunner, "pydata") == dict.fromkeys(
-        ["by_runpy", "by_exec", "declared", "tracked", "imports"], "completed"
+        ["by_runpy", "by_exec", "declared", "tracked", "imports", "by_loader", "by_name"], "completed"
     )
     again = run_ok(zenrunner, "-v")
     assert set(statuses(zenrunner, "pydata").values()) == {"cached"}, again.stdout
     (zenrunner.path / "settings.py").write_text("X = 2\n")
     result = run_ok(zenrunner, "-v")
-    for step_id in ("by_runpy", "by_exec", "declared", "tracked"):
+    for step_id in ("by_runpy", "by_exec", "declared", "tracked", "by_loader", "by_name"):
         result.stdout.fnmatch_lines([f"*Step {step_id}: cache miss: settings.py changed*"])
     assert value(zenrunner, "by_runpy", "pydata") == 2
     assert value(zenrunner, "by_exec", "pydata") == 2
+    assert value(zenrunner, "by_loader", "pydata") == 2
+    assert value(zenrunner, "by_name", "pydata") == 2
     assert statuses(zenrunner, "pydata")["imports"] == "cached"
 
 

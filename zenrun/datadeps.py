@@ -972,10 +972,25 @@ def _code_read_as_data(path: Any) -> bool:
     if not path.endswith(_CODE_SUFFIXES):
         return False
     try:
-        caller = sys._getframe(3).f_code.co_filename  # _code_read_as_data < _on_open < _audit < caller
+        frame: Any = sys._getframe(3)  # _code_read_as_data < _on_open < _audit < caller
     except ValueError:  # opened from C with no Python caller: not the import system
         return True
-    return not (caller.startswith(_FROZEN_CODE_READERS) or caller.endswith(_CODE_READERS))
+    caller = frame.f_code.co_filename
+    if caller.endswith(_CODE_READERS):
+        return False
+    if not caller.startswith(_FROZEN_CODE_READERS):
+        return True
+    # The import system: an ``import`` statement names its module in the code, which the
+    # code fingerprint follows. A module loaded by a name made at run time
+    # (``importlib.import_module(name)``) or a loader run on a file
+    # (``spec_from_file_location`` + ``exec_module``) is one no name in the code leads to: data.
+    by_statement = False
+    while frame is not None and frame.f_code.co_filename.startswith(_FROZEN_CODE_READERS):
+        by_statement = by_statement or frame.f_code.co_name == "_find_and_load"
+        frame = frame.f_back
+    if frame is not None and frame.f_code.co_name == "import_module":
+        return True  # importlib.import_module: the name is a value, not code
+    return not by_statement
 
 
 #: Listings made by the import system, by glob (recorded as the pattern) and by rmtree.
