@@ -918,3 +918,17 @@ def test_the_terminal_reporter_is_reached_as_in_pytest(zenrunner):
     result = zenrunner.run("-q")
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["REPORTED BY CONFTEST"])
+
+
+def test_two_plugins_declaring_one_option_is_a_usage_error_naming_both(zenrunner):
+    zenrunner.makepyfile(
+        plug_a="def zenrun_addoption(parser):\n    parser.addoption('--same-opt')\n",
+        plug_b="def zenrun_addoption(parser):\n    parser.addoption('--same-opt')\n",
+        pipeline_one=ONE_STEP,
+    )
+    zenrunner.syspathinsert()
+    result = zenrunner.run("-q", "-p", "plug_a", "-p", "plug_b")
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "option names ['--same-opt'] already added" in result.stderr
+    assert "plug_a" in result.stderr and "plug_b" in result.stderr
+    assert "INTERNALERROR" not in result.stderr

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, NoReturn
 
 from zenrun.errors import UsageError  # raised here; defined in the leaf module
@@ -124,6 +126,14 @@ class OptionGroup:
             self._parser.processopt(option_dest(opts, attrs), option_default(attrs))
 
 
+def _declaring_module() -> str | None:
+    """The module whose code is declaring an option (the first caller outside this one)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return frame.f_globals.get("__name__") if frame is not None else None
+
+
 def option_dest(opts: Sequence[str], attrs: dict[str, Any]) -> str:
     """The attribute of the parsed options an option is read from, as argparse names it."""
     dest = attrs.get("dest")
@@ -164,6 +174,8 @@ class Parser:
     groups: list[OptionGroup] = field(default_factory=list)
     inis: dict[str, IniOption] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
+    #: The module (plugin, conftest) that declared each option name.
+    _owners: dict[str, str] = field(default_factory=dict)
     ignore_required: bool = False  # -h: options declared required=True are not enforced
     #: Shown under an error in the arguments (see ``_ArgumentParser.extra_info``).
     extra_info: dict[str, str] = field(default_factory=dict)
@@ -222,10 +234,19 @@ class Parser:
                 raise UsageError(f"{source}: {name} holds a NUL character (\\u0000): {value!r}")
 
     def _check_conflict(self, opts: Sequence[str]) -> None:
-        clash = self._seen.intersection(opts)
+        owner = _declaring_module()
+        clash = sorted(name for name in opts if name in self._seen)
         if clash:
-            raise ValueError(f"option names {sorted(clash)} already added")
+            first = self._owners.get(clash[0])
+            if first is not None and owner is not None and first != owner:
+                raise UsageError(
+                    f"option names {clash} already added: {owner} declares {clash[0]}, which "
+                    f"{first} declared first (two plugins with one option: disable one, -p no:NAME)"
+                )
+            raise ValueError(f"option names {clash} already added")
         self._seen.update(opts)
+        if owner is not None:
+            self._owners.update(dict.fromkeys(opts, owner))
 
     def _build(self) -> argparse.ArgumentParser:
         """The argparse parser of the options declared so far: the one built last if no
