@@ -824,7 +824,10 @@ class Execution(Protocol):
     order: list[str]
     """Step ids in a topological order."""
     upstream: dict[str, list[str]]
-    """Step id -> the ids of the steps it waits for."""
+    """Step id -> the ids of the steps it waits for: every step id of :attr:`order` is a key
+    (an empty list for a step that waits for none). A step may be prepared as soon as those
+    are completed, cached or skipped, while the tasks of other steps still run elsewhere:
+    the tasks run concurrently, the calls on the execution stay on the run's thread."""
     artifact_store: ArtifactStore
     """Where the steps' outputs go (pass it to ``execute_task``)."""
     materializers: MaterializerRegistry
