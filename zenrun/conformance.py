@@ -465,6 +465,21 @@ class MetadataStoreTests:
         assert (last.started, last.finished) == (10.0, 10.5)
         assert store.last_computed("p", "other") is None
 
+    def test_a_record_is_what_the_step_was_when_recorded(self, store: MetadataStore) -> None:
+        """``record_step`` keeps what the record holds when called: the object may change
+        after (a store that serializes the live object at ``flush`` records the later state)."""
+        run = make_run("p", None)
+        store.create_run(run)
+        step = make_step("s", metadata={"accuracy": 0.5})
+        store.record_step(run, step)
+        step.status, step.metadata = "failed", {"accuracy": 0.0}
+        step.error = "changed after it was recorded"
+        run.status, run.finished = "completed", time.time()
+        store.finish_run(run)
+        store.flush()
+        got = store.get_run(run.name).steps["s"]
+        assert (got.status, got.metadata, got.error) == ("completed", {"accuracy": 0.5}, None)
+
     def test_logged_metadata_of_the_computing_step(self, store: MetadataStore) -> None:
         _record(store, s=make_step("s", cache_key="key", metadata={"accuracy": 0.5}))
         _record(store, s=make_step("s", status="cached", cache_key="key", metadata={"accuracy": 0.5}))
