@@ -645,3 +645,24 @@ def use_{scope}(a, b):
         result = zenrunner.run("-s", "-q", "-p", "no:results", f"pipeline_{scope}.py")
         result.assert_outcomes(passed=2)
         result.stdout.fnmatch_lines(["*used a1 b1*", "*used a2 b2*"])
+
+
+def test_getfixturevalue_of_an_unknown_fixture_raises_the_public_lookup_error(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_lookup="""
+import zenrun
+
+@zenrun.pipeline
+def asks(request):
+    try:
+        request.getfixturevalue("nope")
+    except zenrun.FixtureLookupError as exc:
+        assert "fixture 'nope' not found" in str(exc)
+        print("CAUGHT")
+    else:
+        raise AssertionError("no error")
+"""
+    )
+    result = zenrunner.run("-s", "-q", "-p", "no:results")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*CAUGHT*"])

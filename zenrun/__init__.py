@@ -65,6 +65,7 @@ _EXPORTS = {
     "ZenrunUnraisableExceptionWarning": "zenrun.errors",
     "ZenrunWarning": "zenrun.errors",
     "fixture": "zenrun.fixtures",
+    "FixtureLookupError": "zenrun.fixtures",
     # The built-in fixtures' classes (for annotations: ``def p(monkeypatch: zenrun.MonkeyPatch)``).
     "CacheValues": "zenrun.lastfailed",
     "CaptureFixture": "zenrun.capture",
@@ -115,6 +116,7 @@ __all__ = [
     "DynamicPipeline",
     "Execution",
     "ExitCode",
+    "FixtureLookupError",
     "GatherStepsParameters",
     "InputArtifactError",
     "Item",
@@ -249,7 +251,7 @@ if TYPE_CHECKING:
         ZenrunUnraisableExceptionWarning,
         ZenrunWarning,
     )
-    from zenrun.fixtures import fixture
+    from zenrun.fixtures import FixtureLookupError, fixture
     from zenrun.lastfailed import CacheValues
     from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main

@@ -42,7 +42,8 @@ MARKS_ON_FIXTURES = (
 
 
 class FixtureLookupError(LookupError):
-    """A fixture is missing or recursive; the message lists what is available."""
+    """A fixture is missing or recursive; the message lists what is available
+    (``request.getfixturevalue("nope")`` raises it, as pytest's ``FixtureLookupError``)."""
 
 
 def requesting_lines(item: Any, funcs: list[Callable[..., Any]], where: str) -> tuple[list[str], str]:
