@@ -477,7 +477,9 @@ class MetadataStoreTests:
         run.status, run.finished = "completed", time.time()
         store.finish_run(run)
         store.flush()
-        got = store.get_run(run.name).steps["s"]
+        recorded = store.get_run(run.name)
+        assert recorded is not None
+        got = recorded.steps["s"]
         assert (got.status, got.metadata, got.error) == ("completed", {"accuracy": 0.5}, None)
 
     def test_logged_metadata_of_the_computing_step(self, store: MetadataStore) -> None:
