@@ -1033,7 +1033,8 @@ def test_reports_of_expected_failures_carry_wasxfail_as_pytests(zenrunner):
 
 
 def test_live_logs_put_the_pipeline_bodys_records_under_call(zenrunner):
-    """As pytest's test function's: the body's records are in ``live log call`` with its steps'."""
+    """As pytest's test function's: the body's records are in ``live log call`` with its steps',
+    and the pipeline's outcome comes before its teardown's records."""
     zenrunner.makepyfile(
         pipeline_logs="""
         import logging
@@ -1065,6 +1066,7 @@ def test_live_logs_put_the_pipeline_bodys_records_under_call(zenrunner):
             "*- live log call -*",
             "WARNING *body log",
             "WARNING *step log",
+            "PASSED*",  # the outcome before the teardown's records, as pytest's
             "*- live log teardown -*",
             "WARNING *teardown log",
         ],

@@ -275,6 +275,8 @@ class TerminalReporter:
         #: (``id `` ... ``PASSED [ 50%]``) with its records under ``live log <phase>`` headers.
         self.live_log = False
         self._live_phase_shown: str | None = None
+        #: Live log records of a pipeline's teardown, written after its outcome (as pytest's).
+        self._held_teardown_logs: list[str] = []
         self._live_item: str | None = None  # the pipeline whose line is open
         self._session: Any = None
         self._outcomes_seen: set[str] = set()  # (kept as reports come: the progress colour)
@@ -511,6 +513,9 @@ class TerminalReporter:
         if self.verbosity < 0 or self._items_in_flight > 1 or (self._items_in_flight and not self.live_log):
             self.tw.interject(text)  # -q, or -n: above the progress line
             return
+        if phase == "teardown" and self._items_in_flight == 1:  # the pipeline's outcome first
+            self._held_teardown_logs.append(text)
+            return
         with self.tw.lock:
             if self._item_header:  # -v: the pipeline's id first
                 self.tw.line(self._item_header)
@@ -566,6 +571,10 @@ class TerminalReporter:
                 if self.tw.column + length + 1 >= self.tw.width:
                     self.tw.write(self._suffix(), **{self._main_color(): True})
                     self.tw.write("\n")
+        if self._held_teardown_logs and report.when in _ITEM_REPORTS:
+            held, self._held_teardown_logs = self._held_teardown_logs, []
+            for text in held:
+                self.write_live_log(text, "teardown")
 
     def _verbose_line(self, report: Any) -> None:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""
@@ -682,6 +691,10 @@ class TerminalReporter:
 
     @hookimpl(wrapper=True)
     def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> Any:
+        held, self._held_teardown_logs = self._held_teardown_logs, []
+        self._items_in_flight = 0  # (an interrupted pipeline never reported)
+        for text in held:
+            self.write_live_log(text, "teardown")
         try:  # other plugins' sessionfinish first; the summary is written even if one fails
             yield
         except Exit:  # zenrun.exit() in a zenrun_sessionfinish: as pytest, no summary
