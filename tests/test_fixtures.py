@@ -666,3 +666,42 @@ def asks(request):
     result = zenrunner.run("-s", "-q", "-p", "no:results")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*CAUGHT*"])
+
+
+def test_a_wider_fixture_asking_for_a_parametrized_argument(zenrunner):
+    """As pytest: a module fixture asking for a parametrized argument of the pipeline's scope
+    is a ScopeMismatch (it was made once from the first item's value and kept for the
+    others); one widened with parametrize(..., scope="module") is made again per value."""
+    zenrunner.makeconftest(
+        """
+import zenrun
+
+@zenrun.fixture(scope="module")
+def train_config(lr):
+    return {"lr": lr}
+"""
+    )
+    zenrunner.makepyfile(
+        pipeline_narrow="""
+import zenrun
+
+@zenrun.mark.parametrize("lr", [0.1, 0.5])
+@zenrun.pipeline
+def grid(train_config):
+    pass
+""",
+        pipeline_wide="""
+import zenrun
+
+@zenrun.mark.parametrize("lr", [0.1, 0.5], scope="module")
+@zenrun.pipeline
+def grid(train_config, lr):
+    assert train_config == {"lr": lr}, (train_config, lr)
+""",
+    )
+    narrow = zenrunner.run("-p", "no:results", "pipeline_narrow.py")
+    narrow.assert_outcomes(errors=2)
+    narrow.stdout.fnmatch_lines(
+        ["*ScopeMismatch: You tried to access the pipeline scoped fixture lr with a module scoped request*"]
+    )
+    zenrunner.run("-p", "no:results", "pipeline_wide.py").assert_outcomes(passed=2)

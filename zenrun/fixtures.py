@@ -667,6 +667,9 @@ class SetupState:
         self._dependents: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         #: The fixtures each instance was made from: (name, key of their instance).
         self._uses: dict[tuple[Any, ...], list[tuple[str, tuple[Any, ...]]]] = {}
+        #: The parametrized arguments (``parametrize(..., scope="module")``) each instance
+        #: was made from: (name, value).
+        self._param_values: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
         self._computing: list[tuple[str, FixtureDef]] = []
         self.errors: list[BaseException] = []
 
@@ -715,7 +718,21 @@ class SetupState:
         direct = getattr(item, "params", {})
         if requester is not None and name in direct:
             # As pytest: a directly parametrized name is a fixture of its own for the item,
-            # shadowing any fixture of that name, so fixtures may ask for it.
+            # shadowing any fixture of that name, so fixtures may ask for it; of the item's
+            # scope unless ``parametrize(..., scope=)`` widened it. A wider fixture asking for
+            # it would be made once from the first item's value and kept for the others.
+            callspec = getattr(item, "callspec", None)
+            param_scope = (callspec.scopes.get(name) if callspec is not None else None) or "pipeline"
+            requester_scope = self._ranked_scope(requester, item)
+            if _RANKS.index(param_scope) > _RANKS.index(requester_scope):
+                stack = [d for _, d in self._computing] or [requester]
+                raise ScopeMismatch(
+                    f"ScopeMismatch: You tried to access the {param_scope} scoped fixture {name} "
+                    f"with a {requester_scope} scoped request object. Requesting fixture stack:\n"
+                    + "\n".join(_where(d, self.config) for d in stack)
+                    + f"\nRequested fixture:\n{name}: a parametrized argument of {item.nodeid} "
+                    f"(parametrize(..., scope={requester_scope!r}) makes it {requester_scope} scoped)"
+                )
             return direct[name]
         fixturedef = self.manager.resolve(name, item.module_path, requester)
         active = [d for n, d in self._computing if n == name]
@@ -783,6 +800,9 @@ class SetupState:
                     kwargs[arg] = FixtureRequest(self, item, fixturedef, key)
                     continue
                 kwargs[arg] = self.getfixturevalue(arg, item, requester=fixturedef)
+                if arg in getattr(item, "params", {}):  # a parametrized argument: its value
+                    self._param_values.setdefault(key, []).append((arg, kwargs[arg]))
+                    continue
                 dependency = self._key_of(arg, item, fixturedef)
                 if dependency is not None:
                     self._dependents.setdefault(dependency, []).append(key)
@@ -855,6 +875,10 @@ class SetupState:
         ``item``'s: the one to tear down (with what was built on it) before ``key`` is used."""
         seen = set() if seen is None else seen
         seen.add(key)  # (an override chain, ``def app(app)``, names one key for two definitions)
+        direct = getattr(item, "params", {})
+        for name, value in self._param_values.get(key, ()):
+            if name in direct and not _same_param(value, direct[name]):
+                return key  # made from another value of a parametrized argument
         for name, used in self._uses.get(key, ()):
             cached = self._values.get(used)
             if cached is None or used in seen:
@@ -888,6 +912,7 @@ class SetupState:
                 self._write(shown)
         self._values.pop(key, None)
         self._uses.pop(key, None)
+        self._param_values.pop(key, None)
         return errors
 
     def _show_action(
