@@ -8,6 +8,7 @@ and a loopback socket server.
 from __future__ import annotations
 
 import ast
+import compileall
 import inspect
 import os
 import shutil
@@ -1258,3 +1259,61 @@ def test_declaring_the_whole_project_leaves_the_store_folder_out(zenrunner):
     (zenrunner.path / "cfg.txt").write_text("2")
     result = run_ok(zenrunner, "-v", inprocess=True)
     result.stdout.fnmatch_lines(["*Step everything: cache miss: cfg.txt changed*"])
+
+
+def test_a_module_imported_by_a_run_time_name_is_its_source_with_bytecode_cached(zenrunner):
+    """The loader reads the cached bytecode and only stats the source: the source is what is
+    recorded (an edit of it was a stale hit)."""
+    zenrunner.makepyfile(
+        helper_mod="X = 1\n",
+        pipeline_pyc="""
+        from zenrun import pipeline, step
+        import importlib
+
+        @step
+        def by_name() -> int:
+            return importlib.import_module("helper" + "_mod").X
+
+        @pipeline
+        def pyc():
+            by_name()
+        """,
+    )
+    assert compileall.compile_file(
+        str(zenrunner.path / "helper_mod.py"), quiet=1
+    )  # as an earlier import leaves it
+    run_ok(zenrunner)
+    run_ok(zenrunner)
+    assert statuses(zenrunner, "pyc") == {"by_name": "cached"}
+    time.sleep(0.01)
+    (zenrunner.path / "helper_mod.py").write_text("X = 22\n")
+    run_ok(zenrunner, "-v")
+    assert value(zenrunner, "by_name", "pyc") == 22
+
+
+def test_a_module_imported_by_a_run_time_name_is_data_of_every_step_importing_it(zenrunner):
+    """The second step finds it in sys.modules and opens no file: recorded all the same."""
+    zenrunner.makepyfile(
+        helper_mod="X = 1\n",
+        pipeline_two="""
+        from zenrun import pipeline, step
+        import importlib
+
+        @step
+        def first() -> int:
+            return importlib.import_module("helper" + "_mod").X
+
+        @step
+        def second() -> int:
+            return importlib.import_module("helper" + "_mod").X * 100
+
+        @pipeline
+        def two():
+            first(); second()
+        """,
+    )
+    run_ok(zenrunner)
+    (zenrunner.path / "helper_mod.py").write_text("X = 22\n")
+    run_ok(zenrunner, "-v")
+    assert value(zenrunner, "first", "two") == 22
+    assert value(zenrunner, "second", "two") == 2200

@@ -91,6 +91,7 @@ HANDOFF = """
 
     ADDRESSES = {}
     _MEMO = {}
+    _TABLE = np.arange(8.0).reshape(2, 4)  # reshape: a view, its memory held by the array it views
 
     def address(array):
         return array.__array_interface__["data"][0]
@@ -121,20 +122,28 @@ HANDOFF = """
         return load("big", 100_000)  # streamed to the store
 
     @step
+    def table_row() -> np.ndarray:
+        return _TABLE[0]
+
+    @step
     def change_memos() -> int:
         for key, size in (("small", 4), ("big", 100_000)):
             load(key, size)[:] = -1.0  # in place, after the producers returned them
+        _TABLE[:] = -1.0
         return 0
 
     @step
-    def report(f: np.ndarray, p: np.ndarray, s: np.ndarray, b: np.ndarray, after: int) -> dict:
+    def report(
+        f: np.ndarray, p: np.ndarray, s: np.ndarray, b: np.ndarray, r: np.ndarray, after: int
+    ) -> dict:
         return {"fresh_not_copied": address(f) == ADDRESSES.get("fresh"),
                 "part_not_copied": address(p) == ADDRESSES.get("part"),
-                "small": s.tolist(), "big_head": b[:3].tolist(), "writeable": bool(s.flags.writeable)}
+                "small": s.tolist(), "big_head": b[:3].tolist(), "row": r.tolist(),
+                "writeable": bool(s.flags.writeable) or bool(b.flags.writeable)}
 
     @pipeline
     def handoff():
-        report(fresh(), part_of_fresh(), memo_small(), memo_big(), after=change_memos())
+        report(fresh(), part_of_fresh(), memo_small(), memo_big(), table_row(), after=change_memos())
 """
 
 
@@ -152,6 +161,7 @@ def test_a_consumer_gets_the_stored_array_even_when_a_memo_changes_it(zenrunner)
         ).outlines[-1]
     )
     assert out["small"] == [0.0, 1.0, 2.0, 3.0] and out["big_head"] == [0.0, 1.0, 2.0]
+    assert out["row"] == [0.0, 1.0, 2.0, 3.0]
     assert out["writeable"] is False
     assert out["fresh_not_copied"] and out["part_not_copied"]  # only the step's outputs held them
 
@@ -1148,3 +1158,36 @@ def test_a_literal_array_is_the_steps_own_copy():
     weights[:] = -1.0
     assert given.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert not given.flags.writeable
+
+
+def test_numpys_own_array_subclasses_are_stored_and_keyed_as_before(zenrunner):
+    """A memory-mapped array (numpy's ``memmap``, whose instance holds its ``mmap``) is an
+    output and a constant as it was: numpy's own subclasses pickle as numpy pickles them."""
+    zenrunner.makepyfile(
+        pipeline_mm="""
+        import numpy as np
+        from zenrun import pipeline, step
+
+        np.save("data.npy", np.arange(10.0))
+        DATA = np.load("data.npy", mmap_mode="r")
+
+        @step
+        def load() -> np.ndarray:
+            return np.load("data.npy", mmap_mode="r")
+
+        @step
+        def use_global() -> float:
+            return float(DATA.sum())
+
+        @pipeline
+        def mm():
+            load()
+            use_global()
+        """
+    )
+    first = zenrunner.run("-v", "-p", "no:results")
+    assert first.ret == 0, first.stdout + first.stderr
+    assert "not cacheable" not in first.stdout
+    again = zenrunner.run("-v", "-p", "no:results")
+    again.fnmatch_lines(["*Using cached version of load*"])
+    again.fnmatch_lines(["*Using cached version of use_global*"])

@@ -129,12 +129,18 @@ def _tagged(value: Any, ordered: bool = False) -> Any:
 
 def _state_besides_items(value: Any) -> bool:
     """Whether a builtin's subclass instance holds what its builtin value leaves out: a
-    ``defaultdict``'s factory, attributes set on it (an enum member's are its name and value)."""
+    ``defaultdict``'s factory, attributes set on it (an enum member's are its name and value;
+    attributes left empty, as scikit-learn's ``Bunch`` keeps one, hold nothing)."""
     if isinstance(value, Enum):
         return False
-    if isinstance(value, defaultdict):
-        return value.default_factory is not None or bool(getattr(value, "__dict__", None))
-    return bool(getattr(value, "__dict__", None))
+    if isinstance(value, defaultdict) and value.default_factory is not None:
+        return True
+    attributes: dict[str, Any] = getattr(value, "__dict__", None) or {}
+    return any(not _empty(v) for v in attributes.values())
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (type(value) in (dict, list, tuple, set, frozenset, str) and not value)
 
 
 def reusable_encode(encoder: json.JSONEncoder) -> Callable[[Any], str]:

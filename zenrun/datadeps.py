@@ -912,7 +912,47 @@ def install() -> None:
     with _install_lock:
         if not _installed:
             sys.addaudithook(_audit)
+            _follow_import_module()
             _installed = True
+
+
+def _follow_import_module() -> None:
+    """``importlib.import_module(name)`` in a step reads the module it returns as data:
+    the name is a value the code fingerprint cannot follow. Recorded at every call, the
+    first (which opens the file) and the later ones (which find it in ``sys.modules``)."""
+    import functools
+    import importlib
+
+    original = importlib.import_module
+
+    @functools.wraps(original)
+    def import_module(name: str, package: str | None = None) -> Any:
+        module = original(name, package)
+        if _active:
+            recorder = _current.get()
+            path = getattr(module, "__file__", None)
+            if recorder is not None and recorder.armed and recorder.auto and isinstance(path, str):
+                try:
+                    recorder.add_file(_source_of(path), code_as_data=True)
+                except Exception as exc:  # never break the step's own call
+                    recorder.fail("import_module", exc)
+        return module
+
+    importlib.import_module = import_module
+
+
+def _source_of(path: str) -> str:
+    """The source file of a cached bytecode file (``__pycache__/m.cpython-311.pyc`` ->
+    ``m.py``) when it is there, else ``path``: an edit changes the source, not the cache."""
+    if not path.endswith(".pyc"):
+        return path
+    import importlib.util
+
+    try:
+        source = importlib.util.source_from_cache(path)
+    except ValueError:  # not a PEP 3147 cache path (a sourceless .pyc)
+        return path
+    return source if os.path.exists(source) else path
 
 
 _NOT_READING = os.O_TRUNC | os.O_APPEND | getattr(os, "O_EXCL", 0)
@@ -948,7 +988,10 @@ def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
     elif isinstance(mode, str) and "r" not in mode:
         return
     # (what importlib.metadata opens too: a project's own package data)
-    recorder.add_file(path, code_as_data=_code_read_as_data(path))
+    as_data = _code_read_as_data(path)
+    if as_data and type(path) is str and path.endswith(".pyc"):
+        path = _source_of(path)  # the loader read the cache of a source it only stat'ed
+    recorder.add_file(path, code_as_data=as_data)
 
 
 #: Who opens code files as code, which the code fingerprint follows: the import system

@@ -378,6 +378,25 @@ def _references_in_loop() -> int:
 _OWN_REFERENCES = _references_in_loop()
 
 
+def _references_of_a_base() -> int:
+    """What ``sys.getrefcount`` gives, in :func:`_memory_held_elsewhere`'s loop, for an
+    array's base that only the array (its ``.base``) holds: measured with the same code."""
+
+    class View:
+        base: Any = None
+
+    array = View()
+    array.base = object()
+    base = array.base
+    while base is not None:
+        return sys.getrefcount(base)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: See :func:`_references_of_a_base`.
+_BASE_REFERENCES = _references_of_a_base()
+
+
 def _memory_held_elsewhere(array: Any, references: int) -> bool:
     """Whether anything but the step's outputs can reach ``array``'s memory, which has
     ``references`` references counted in :func:`materialize`'s loop: a module's memo, a
@@ -386,8 +405,9 @@ def _memory_held_elsewhere(array: Any, references: int) -> bool:
         return True
     base = array.base
     while base is not None:  # a view: the arrays it is a view of must be held by it alone
-        # (held by the view's .base, as a value by the dict: the same count)
-        if not _is_array(base) or sys.getrefcount(base) > _OWN_REFERENCES:
+        if type(base) is bytes:  # (np.frombuffer of bytes: memory nothing can change)
+            return False
+        if not _is_array(base) or sys.getrefcount(base) > _BASE_REFERENCES:
             return True
         base = base.base
     return False
@@ -398,23 +418,25 @@ def handoff(value: Any, materializer: Materializer, data: bytes, shared: bool = 
 
     Immutable values are shared; a numpy array (stored as ``.npy``, which keeps it
     exactly) as a read-only view, when nothing else holds its memory (``shared``
-    false): a memo or a global holding it could change it after it was stored. Anything
-    else is decoded from the stored bytes for each consumer, as a cached run would load
-    it (a large array, streamed to the store, is read back from there).
+    false): a memo or a global holding it could change it after it was stored, so its
+    consumers get a read-only copy made as it was stored. Anything else is decoded from
+    the stored bytes for each consumer, as a cached run would load it.
     """
     if isinstance(materializer, (JsonMaterializer, PickleMaterializer)) and _immutable(value):
         return value
     if isinstance(materializer, NumpyMaterializer) and _is_array(value):
         if not shared:
             return _read_only(value)
-        if not data:
-            return _NOVALUE
+        copied = value.copy()  # as it was stored, once for all its consumers (not read back)
+        copied.flags.writeable = False
+        return copied
     return StoredValue(materializer, data)
 
 
 def private_copy(value: Any) -> Any:
     """A literal input for one step: immutable values shared, else a copy (an array's
-    read-only): the pipeline's own value, which its module may change, is never the step's."""
+    read-only), made as the step starts: the pipeline's own value, which its module or a
+    step running meanwhile may change, is never the step's."""
     if _immutable(value):
         return value
     if _is_array(value):

@@ -143,10 +143,19 @@ def pickler_class() -> Any:
     if not _PICKLER:
         import cloudpickle
 
+        plain: set[type] = set()  # the types that are no ndarray subclass: one lookup each
+
         class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
             def reducer_override(self, obj: Any) -> Any:
-                reduced = reduce_array_attributes(obj)
-                return super().reducer_override(obj) if reduced is None else reduced
+                kind = type(obj)
+                if kind not in plain:
+                    reduced = reduce_array_attributes(obj)
+                    if reduced is not None:
+                        return reduced
+                    np = sys.modules.get("numpy")
+                    if np is None or not issubclass(kind, np.ndarray):
+                        plain.add(kind)
+                return super().reducer_override(obj)
 
         _PICKLER.append(Pickler)
     return _PICKLER[0]
@@ -158,6 +167,8 @@ def reduce_array_attributes(obj: Any) -> tuple[Any, ...] | None:
     kind = type(obj)
     np = sys.modules.get("numpy")
     if np is None or kind is np.ndarray or not issubclass(kind, np.ndarray):
+        return None
+    if kind.__module__.split(".")[0] == "numpy":  # numpy's own (memmap, matrix): as numpy pickles them
         return None
     if kind.__reduce__ is not np.ndarray.__reduce__ or kind.__setstate__ is not np.ndarray.__setstate__:
         return None  # the class pickles its state its own way
