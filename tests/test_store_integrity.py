@@ -1539,3 +1539,26 @@ def test_a_cache_entry_that_is_not_one_is_said_and_written_anew(zenrunner):
     assert again.stdout.count("cache.db holds an entry that is not a cache entry") == 1, again.stdout
     again.fnmatch_lines(["sums *0/2*"])
     run("-q").fnmatch_lines(["sums *2/2*"])
+
+
+def test_store_check_leaves_out_a_deleted_store_of_another_name(zenrunner):
+    """A run that kept its artifacts in another folder, deleted since: not this store's to
+    check (a folder gone under this store's own name is this store, moved)."""
+    zenrunner.makepyfile(pipeline_sums=PIPELINE)
+    other = zenrunner.path / "elsewhere"
+    assert zenrunner.run("-q", "--artifact-store", other.as_uri()).ret == 0
+    shutil.rmtree(other)
+    check = zenrunner.run("--store-check")
+    assert check.ret == 0, check.stdout + check.stderr
+    check.fnmatch_lines(["*0 recorded but missing*"])
+
+
+def test_a_repair_keeps_what_deleted_computing_records_logged(tmp_path):
+    from zenrun.maintenance import salvage
+    from zenrun.metadata.sqlite import SqliteMetadataStore
+
+    source = tmp_path / "metadata.db"
+    SqliteMetadataStore(source).close()
+    _sql(source, "INSERT INTO removed_runs_metadata VALUES ('key', 1, '{\"acc\": 0.5}')")
+    salvage(source, tmp_path / "rebuilt.db")
+    assert _sql(tmp_path / "rebuilt.db", "SELECT * FROM removed_runs_metadata") == [("key", 1, '{"acc": 0.5}')]

@@ -55,6 +55,8 @@ GC_GRACE = 3600.0
 TMP_IDLE = 60.0
 
 _TABLES = ("runs", "steps", "artifacts", "step_io")
+#: Copied by a repair too, not counted: what the computing records of deleted runs logged.
+_KEPT_TOO = ("removed_runs_metadata",)
 
 
 @hookimpl
@@ -486,7 +488,7 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
     dst = sqlite3.connect(target, isolation_level=None)
     try:
         dst.execute("BEGIN")
-        for table in _TABLES:
+        for table in (*_TABLES, *_KEPT_TOO):
             columns = [r[1] for r in dst.execute(f"PRAGMA table_info({table})")]
             try:
                 have = {r[1] for r in src.execute(f"PRAGMA table_info({table})")}
@@ -499,7 +501,9 @@ def salvage(source: Path, target: Path) -> dict[str, int]:
                 f"INSERT OR IGNORE INTO {table} ({', '.join(common)}) VALUES ({', '.join('?' * len(common))})"
             )
             for row in _readable_rows(src, table, common):
-                kept[table] += dst.execute(insert, row).rowcount
+                rows = dst.execute(insert, row).rowcount
+                if table in kept:
+                    kept[table] += rows
         # records whose run was lost would be orphans nobody can reach
         dst.execute("DELETE FROM steps WHERE run_id NOT IN (SELECT id FROM runs)")
         dst.execute("DELETE FROM step_io WHERE run_id NOT IN (SELECT id FROM runs)")
@@ -556,9 +560,12 @@ def _is_this_store(recorded: str, current: str) -> bool:
         return False  # another kind of store (S3, a team's): its artifacts are not here
     then, now = recorded[len(prefix) :], current[len(prefix) :]
     try:
-        return not os.path.isdir(then) or os.path.samefile(then, now)
+        if os.path.isdir(then):
+            return os.path.samefile(then, now)
     except OSError:
         return False
+    # Gone: a store moved with its artifacts (the same layout), not a deleted other store.
+    return os.path.basename(then.rstrip("/")) == os.path.basename(now.rstrip("/"))
 
 
 def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:

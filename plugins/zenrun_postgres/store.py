@@ -774,11 +774,12 @@ class PostgresMetadataStore(MetadataStore):
             text = self.team.logged.pop(cache_key)
             return dict(json.loads(text)) if text else None
         rows = self.team.read(
-            "SELECT metadata FROM steps WHERE cache_key=%s AND status='completed' "
-            "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1",
-            (cache_key,),
-        ) or self.team.read("SELECT metadata FROM removed_runs_metadata WHERE cache_key=%s", (cache_key,))
-        return dict(json.loads(rows[0][0])) if rows else None
+            "SELECT COALESCE((SELECT metadata FROM steps WHERE cache_key=%s AND status='completed' "
+            "AND metadata IS NOT NULL ORDER BY run_id DESC LIMIT 1), "
+            "(SELECT metadata FROM removed_runs_metadata WHERE cache_key=%s))",
+            (cache_key, cache_key),
+        )
+        return dict(json.loads(rows[0][0])) if rows and rows[0][0] else None
 
     def recent_runs(
         self,
