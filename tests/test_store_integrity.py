@@ -1561,4 +1561,6 @@ def test_a_repair_keeps_what_deleted_computing_records_logged(tmp_path):
     SqliteMetadataStore(source).close()
     _sql(source, "INSERT INTO removed_runs_metadata VALUES ('key', 1, '{\"acc\": 0.5}')")
     salvage(source, tmp_path / "rebuilt.db")
-    assert _sql(tmp_path / "rebuilt.db", "SELECT * FROM removed_runs_metadata") == [("key", 1, '{"acc": 0.5}')]
+    assert _sql(tmp_path / "rebuilt.db", "SELECT * FROM removed_runs_metadata") == [
+        ("key", 1, '{"acc": 0.5}')
+    ]
