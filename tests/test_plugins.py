@@ -932,3 +932,29 @@ def test_two_plugins_declaring_one_option_is_a_usage_error_naming_both(zenrunner
     assert "option names ['--same-opt'] already added" in result.stderr
     assert "plug_a" in result.stderr and "plug_b" in result.stderr
     assert "INTERNALERROR" not in result.stderr
+
+
+def test_pytest_spellings_plugins_use(zenrunner):
+    """``config.getvalue``, ``item.get_closest_marker(name, default)``, a mark decorator's
+    ``args`` / ``kwargs`` and the terminal reporter's ``_tw``, as pytest's plugins use them."""
+    zenrunner.makeconftest(
+        """
+import zenrun
+
+def zenrun_configure(config):
+    assert config.getvalue("verbose") == config.getoption("verbose")
+
+def zenrun_runtest_setup(item):
+    default = zenrun.mark.nothing_here("fallback").mark
+    assert item.get_closest_marker("nothing_here", default) is default
+    decorator = zenrun.mark.foo(1, three=3)
+    assert (decorator.args, dict(decorator.kwargs)) == ((1,), {"three": 3})
+
+def zenrun_terminal_summary(terminalreporter):
+    terminalreporter._tw.line("WRITTEN THROUGH _TW")
+"""
+    )
+    zenrunner.makepyfile(pipeline_demo=PIPELINES)
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["WRITTEN THROUGH _TW"])

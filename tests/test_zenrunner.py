@@ -308,15 +308,24 @@ def test_hook_recorder_sees_the_per_step_hooks(zenrunner):
 
 
 @pytest.mark.parametrize("label", ["plain", "with-dash"])
-def test_positional_sources_make_a_file_named_after_the_test(zenrunner, request, label):
-    """As pytester: ``makepyfile("...")`` writes the test's own module (``pipeline_<test>``)."""
+def test_positional_sources_make_a_file_named_after_the_test(zenrunner, label):
+    """As pytester: ``makepyfile("...")`` writes the test's own module (``pipeline_<test>``),
+    named after the test function, not its parameters (``-k`` would match them)."""
     path = zenrunner.makepyfile(PIPELINE.format(value=1))
-    assert (
-        path.name
-        == f"pipeline_test_positional_sources_make_a_file_named_after_the_test_{label.replace('-', '_')}_.py"
-    )
+    assert path.name == "pipeline_test_positional_sources_make_a_file_named_after_the_test.py"
     assert path.stem == zenrunner.default_name
     zenrunner.run("-q").assert_outcomes(passed=1)
+
+
+def test_runs_start_where_the_test_is(zenrunner, monkeypatch):
+    """As pytester: a test that changes directory runs zenrun there."""
+    zenrunner.makepyfile(
+        **{"a/pipeline_1": PIPELINE.format(value=1), "b/pipeline_2": PIPELINE.format(value=1)}
+    )
+    monkeypatch.chdir(zenrunner.path / "a")
+    for inprocess in (False, True):
+        result = zenrunner.run("--co", "-q", inprocess=inprocess)
+        assert result.stdout.splitlines()[0] == "a/pipeline_1.py::demo", result.stdout
 
 
 def test_a_pyproject_toml_configures_the_runs(zenrunner):

@@ -173,8 +173,9 @@ class Item:
     def iter_markers(self, name: str | None = None) -> Iterable[Mark]:
         return (m for m in self.marks if name is None or m.name == name)
 
-    def get_closest_marker(self, name: str) -> Mark | None:
-        return next(iter(self.iter_markers(name)), None)
+    def get_closest_marker(self, name: str, default: Mark | None = None) -> Mark | None:
+        """The nearest mark called ``name`` (the pipeline's own first), else ``default``."""
+        return next(iter(self.iter_markers(name)), default)
 
     def add_marker(self, marker: str | Mark | MarkDecorator, append: bool = True) -> None:
         """Add a mark (``zenrun.mark.x`` or a name) to this item."""

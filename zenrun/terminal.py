@@ -248,6 +248,11 @@ def format_session_duration(seconds: float) -> str:
 class TerminalReporter:
     """Writes the session to the terminal the way pytest does."""
 
+    @property
+    def _tw(self) -> TerminalWriter:
+        """pytest's name of the terminal writer, which many of its plugins use: :attr:`tw`."""
+        return self.tw
+
     def __init__(self, config: Any) -> None:
         self.config = config
         # --json: the results are stdout's; the session's report goes to stderr.

@@ -485,9 +485,11 @@ class ZenrunProject:
         self.path = path
         self.example_dir = example_dir or Path.cwd()
         #: The file positional sources make, without its extension: ``pipeline_<name>``, the
-        #: test's name (as pytester names it after the test), its other characters as ``_``.
+        #: test function's name (as pytester names it after the test, without its parameters).
         self.default_name = "pipeline_" + re.sub(r"\W", "_", name if name is not None else path.name)
-        self._colours_set = False  # the fixture made PY_COLORS=0 the test's own setting
+        #: Made by the zenrunner fixture: PY_COLORS=0 is the test's own setting, and runs start
+        #: where the test is (it starts in the project), as pytester's.
+        self._made_by_fixture = False
         #: Plugins (objects or modules) that in-process runs and :meth:`parseconfig` register.
         self.plugins: list[object] = []
         self._syspath: list[str] = []
@@ -590,10 +592,15 @@ class ZenrunProject:
         path.write_text(textwrap.dedent(source).lstrip("\n"))
         return path
 
+    def _default_cwd(self) -> Path:
+        """Where a run starts: where the test is, for the fixture's project (as pytester's);
+        else the project."""
+        return Path.cwd() if self._made_by_fixture else self.path
+
     def env(self, **extra: str) -> dict[str, str]:
         # (the zenrunner fixture sets PY_COLORS=0 as the test starts, as pytester: a CI forcing
         # colours does not colour the output a test reads, and the test may set them itself)
-        dropped = ("ZENRUN_STORE", "PYTEST_ADDOPTS") if self._colours_set else _OUTSIDE_ENV
+        dropped = ("ZENRUN_STORE", "PYTEST_ADDOPTS") if self._made_by_fixture else _OUTSIDE_ENV
         env = {k: v for k, v in os.environ.items() if k not in dropped}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         if self._syspath:
@@ -655,7 +662,8 @@ class ZenrunProject:
         inprocess: bool = False,
         stdin: str | None = None,
     ) -> RunResult:
-        """Run ``python -m zenrun ARGS`` in the project; returns its :class:`RunResult`.
+        """Run ``python -m zenrun ARGS`` in the current directory (the project, unless the test
+        moved: as pytester's), or ``cwd``; returns its :class:`RunResult`.
 
         ``inprocess=True`` runs it in this process instead (see :meth:`runzenrun_inprocess`).
         ``stdin``: the subprocess's standard input (default: none, as pytester's).
@@ -692,7 +700,7 @@ class ZenrunProject:
         stdout, stderr = _CaptureIO(), _CaptureIO()
         started = time.perf_counter()
         with (
-            _isolated(self.path, cwd or self.path, {**self.env(), **(env or {})}),
+            _isolated(self.path, cwd or self._default_cwd(), {**self.env(), **(env or {})}),
             contextlib.redirect_stdout(stdout),
             contextlib.redirect_stderr(stderr),
         ):
@@ -803,7 +811,7 @@ class ZenrunProject:
         """Start ``cmdargs`` in the project with the runs' environment, as pytester's
         ``popen``: stdin closed by default (:attr:`CLOSE_STDIN`), ``bytes`` written to it,
         else passed on (``None``: left open for ``communicate(input)``)."""
-        kw.setdefault("cwd", self.path)
+        kw.setdefault("cwd", self._default_cwd())
         kw.setdefault("env", self.env())
         pipe = stdin is CLOSE_STDIN or isinstance(stdin, bytes)
         kw["stdin"] = subprocess.PIPE if pipe else stdin
@@ -827,7 +835,7 @@ class ZenrunProject:
         started = time.perf_counter()
         proc = subprocess.run(
             command,
-            cwd=cwd or self.path,
+            cwd=cwd or self._default_cwd(),
             env={**self.env(), **(env or {})},
             capture_output=True,
             text=True,
@@ -932,8 +940,9 @@ def zenrunner(
     monkeypatch.setenv("PY_COLORS", "0")
     configured = request.config.getini("zenrunner_example_dir")
     example_dir = request.config.rootpath / configured if configured else request.path.parent
-    project = ZenrunProject(tmp_path, example_dir, name=request.node.name)
-    project._colours_set = True
+    function = getattr(request, "function", None)  # as pytester: the test function's name
+    project = ZenrunProject(tmp_path, example_dir, name=function.__name__ if function else request.node.name)
+    project._made_by_fixture = True
     monkeypatch.chdir(tmp_path)
     try:
         yield project

@@ -407,6 +407,11 @@ class Config:
                 skip_item(f"no {name!r} option found")
             raise ValueError(f"no option named {name!r}") from None
 
+    def getvalue(self, name: str) -> Any:
+        """The value of option ``name``: pytest's older spelling of :meth:`getoption`, which
+        older conftests use."""
+        return self.getoption(name)
+
     def getvalueorskip(self, name: str) -> Any:
         """The value of option ``name``; the calling pipeline is skipped when it has none
         (pytest's ``config.getvalueorskip``)."""

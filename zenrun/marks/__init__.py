@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
@@ -82,6 +82,16 @@ class MarkDecorator:
     @property
     def name(self) -> str:
         return self.mark.name
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """The mark's positional arguments (``zenrun.mark.foo(1).args == (1,)``, as pytest's)."""
+        return self.mark.args
+
+    @property
+    def kwargs(self) -> Mapping[str, Any]:
+        """The mark's keyword arguments, as pytest's ``MarkDecorator.kwargs``."""
+        return self.mark.kwargs
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MarkDecorator) and self.mark == other.mark
