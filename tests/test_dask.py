@@ -48,6 +48,18 @@ FAN_OUT = """
     def fan_again():
         x = source(config=SourceConfig(n=5))
         total([work(x, i) for i in range(4)])
+
+    @step
+    def pooled() -> int:
+        import multiprocessing
+
+        # a step's own processes (a Pool, scikit-learn's n_jobs): workers are not daemonic
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            return sum(pool.map(abs, [-1, -2, -3]))
+
+    @pipeline
+    def with_a_pool():
+        pooled()
 """
 
 REPORT = """
@@ -64,9 +76,15 @@ REPORT = """
 def test_dask_orchestrator_runs_steps_on_workers_and_records_on_driver(zenrunner):
     zenrunner.makepyfile(pipeline_fan=FAN_OUT)
     result = zenrunner.run(
-        "--orchestrator", "dask", "-n", "2", "pipeline_fan.py::fan", "pipeline_fan.py::fan_again"
+        "--orchestrator",
+        "dask",
+        "-n",
+        "2",
+        "pipeline_fan.py::fan",
+        "pipeline_fan.py::fan_again",
+        "pipeline_fan.py::with_a_pool",
     )
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     assert result.ret == 0
     report = json.loads(zenrunner.runpython(REPORT).outlines[-1])
     assert report["status"] == "completed"

@@ -954,3 +954,27 @@ def test_log_cli_in_the_config_file_shows_records_live(zenrunner):
     result = zenrunner.run("-p", "no:results", "--no-cache")
     result.assert_outcomes(passed=1)
     result.fnmatch_lines(["*INFO *talk:pipeline_live.py:* live info record"])
+
+
+def test_a_metric_beyond_a_floats_range_sorts_past_every_float(zenrunner):
+    """An int of 400 digits (JSON takes it) sorts as infinity, not an INTERNALERROR."""
+    zenrunner.makepyfile(
+        pipeline_huge="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def score(x: int) -> None:
+            zenrun.log_metadata(acc=10**400 if x else 0.5)
+
+        @zenrun.mark.parametrize("x", [0, 1])
+        @pipeline
+        def grid(x):
+            score(x)
+        """
+    )
+    result = zenrunner.run("-q", "--sort-by", "acc")
+    assert result.ret == 0, result.stdout + result.stderr
+    listed = zenrunner.run("--runs", "--sort-by", "acc")
+    assert listed.ret == 0, listed.stdout + listed.stderr
+    assert "INTERNALERROR" not in result.stderr + listed.stderr

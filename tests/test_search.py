@@ -355,6 +355,21 @@ def test_show_and_get_study(zenrunner):
             "*hpo: search(pruner='early') is not a pruner*",
         ),
         ("{'x': 3}", "", "*hpo*parameter 'x': 3 is not a distribution*"),
+        (
+            "{'x': zenrun.search.float(0, 1, step=-0.1)}",
+            ", sampler='random'",
+            "*hpo*parameter 'x': float() needs step > 0, got step=-0.1*",
+        ),
+        (
+            "{'x': zenrun.search.float(0, 1, step=1e-7), 'y': zenrun.search.int(0, 10**6)}",
+            ", sampler='grid', trials=2",
+            "*hpo*parameter 'x': sampler='grid' would walk 10,000,001 values of it*",
+        ),
+        (
+            "{'x': zenrun.search.int(0, 999), 'y': zenrun.search.int(0, 9999)}",
+            ", sampler='grid', trials=2",
+            "*hpo: search(sampler='grid') would walk 10,000,000 points*",
+        ),
     ],
 )
 def test_bad_search_input_is_a_collection_error_naming_pipeline_and_argument(zenrunner, space, args, message):
@@ -459,3 +474,28 @@ def test_a_study_in_a_storage_url(zenrunner, tmp_path):
     assert not (zenrunner.store / "search" / "studies.journal").exists()
     result = zenrunner.run("--search-storage", url, "--show", "hpo")
     result.fnmatch_lines(["study hpo (sqlite:///*studies.db)", "3 complete, 0 pruned, 0 failed*"])
+
+
+def test_a_trial_logging_a_metric_that_is_no_finite_number_fails_alone(zenrunner):
+    """A diverged trial (a NaN loss) fails, saying what it logged; the study goes on."""
+    zenrunner.makepyfile(
+        pipeline_nan="""
+        import math
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def score(x: int) -> None:
+            zenrun.log_metadata(accuracy=math.nan if x == 1 else x / 10)
+
+        @zenrun.mark.search({"x": zenrun.search.categorical([1, 2, 3])}, trials=3, metric="accuracy",
+                            sampler="grid")
+        @pipeline
+        def hpo(x):
+            score(x)
+        """
+    )
+    result = zenrunner.run("-p", "no:results")
+    result.assert_outcomes(failed=1, passed=2)
+    result.fnmatch_lines(["*trial of study hpo logged accuracy=nan: not a finite number*"])
+    assert "stopped" not in result.stdout.str()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import shutil
 import sys
 from collections.abc import Iterable
@@ -200,7 +201,12 @@ def sort_runs(runs: list[PipelineRun], sort_by: str) -> tuple[list[PipelineRun],
 
     def number(run: PipelineRun) -> float | None:
         value = run.metrics.get(metric)
-        return float(value) if isinstance(value, (int, float)) and value == value else None
+        if not isinstance(value, (int, float)) or value != value:
+            return None
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond a float's range: past every float, on its side
+            return math.inf if value > 0 else -math.inf
 
     scored = [r for r in runs if number(r) is not None]
     scored.sort(key=lambda r: number(r), reverse=not lowest)  # type: ignore[arg-type,return-value]

@@ -80,6 +80,13 @@ class Float:
             raise SearchSpaceError(f"{where}: float(log=True) needs low > 0, got low={self.low!r}")
         if self.log and self.step is not None:
             raise SearchSpaceError(f"{where}: float() takes either log=True or step=, not both")
+        if self.step is not None and not (
+            isinstance(self.step, (builtins.int, builtins.float))
+            and not isinstance(self.step, bool)
+            and math.isfinite(self.step)
+            and self.step > 0
+        ):
+            raise SearchSpaceError(f"{where}: float() needs step > 0, got step={self.step!r}")
 
 
 @dataclass(frozen=True)
@@ -187,8 +194,31 @@ def to_optuna(dist: Any) -> Any:
     return dist
 
 
+#: The most points a grid search lists: a bigger grid is refused before it is made (a float's
+#: step of 1e-7 times a million integers would fill the machine's memory).
+GRID_MAX_POINTS = 1_000_000
+
+
+def grid_size(dist: Any) -> builtins.int | None:
+    """How many values a grid search walks for ``dist`` (None: not a finite set), counted
+    without listing them."""
+    if isinstance(dist, Categorical):
+        return len(dist.choices)
+    if isinstance(dist, Int):
+        return len(range(dist.low, dist.high + 1, dist.step))
+    if isinstance(dist, Float) and dist.step is not None:
+        return round((dist.high - dist.low) / dist.step) + 1
+    return None
+
+
 def grid_values(dist: Any, where: str) -> list[Any]:
     """The values a grid search walks for ``dist``: every int, every choice; a float needs ``step``."""
+    size = grid_size(dist)
+    if size is not None and size > GRID_MAX_POINTS:
+        raise SearchSpaceError(
+            f"{where}: sampler='grid' would walk {size:,} values of it, more than the "
+            f"{GRID_MAX_POINTS:,} a grid lists: a coarser step, or another sampler"
+        )
     dist = to_optuna(dist)
     import optuna.distributions as d
 

@@ -91,7 +91,15 @@ def _signature(
 
 def parse_mark(mark: Mark, where: str) -> SearchSpec:
     """The checked arguments of ``mark``; a :class:`SearchSpaceError` names ``where`` and the argument."""
-    from zenrun.search import PRUNERS, SAMPLERS, SearchSpaceError, check_space, grid_values
+    from zenrun.search import (
+        GRID_MAX_POINTS,
+        PRUNERS,
+        SAMPLERS,
+        SearchSpaceError,
+        check_space,
+        grid_size,
+        grid_values,
+    )
 
     try:
         bound = inspect.signature(_signature).bind(*mark.args, **mark.kwargs)
@@ -139,9 +147,18 @@ def parse_mark(mark: Mark, where: str) -> SearchSpec:
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise SearchSpaceError(f"{where}: search(seed={seed!r}) must be an integer or None")
     if sampler == "grid":
-        size = math.prod(
-            len(grid_values(d, f"{where}: search(space=...), parameter {n!r}")) for n, d in space.items()
-        )
+        sizes: list[int] = []
+        for n, d in space.items():
+            found = grid_size(d)
+            if found is None or found > GRID_MAX_POINTS:  # (says why, naming the parameter)
+                grid_values(d, f"{where}: search(space=...), parameter {n!r}")
+            sizes.append(found or 0)
+        size = math.prod(sizes)
+        if size > GRID_MAX_POINTS:
+            raise SearchSpaceError(
+                f"{where}: search(sampler='grid') would walk {size:,} points, more than the "
+                f"{GRID_MAX_POINTS:,} a grid lists: coarser steps, fewer values, or another sampler"
+            )
         trials = min(trials, size)  # a grid has no more trials than points
     return SearchSpec(space, trials, metrics, directions, sampler, pruner, seed)
 
@@ -435,7 +452,18 @@ class SearchSession:
             study.again[self.slots[report.nodeid][1]] = dict(trial.params)
             return
         metrics = run.metrics
-        missing = [m for m in study.spec.metrics if not _is_number(metrics.get(m))]
+        unusable = [m for m in study.spec.metrics if m in metrics and not _is_number(metrics[m])]
+        if unusable:  # a diverged trial (a NaN loss): it fails, the study goes on, as Optuna's
+            study.tell(trial, None, "fail")
+            study.again[self.slots[report.nodeid][1]] = dict(trial.params)
+            values = ", ".join(f"{m}={_cut(_fmt(metrics[m]))}" for m in unusable)
+            report.outcome = "failed"
+            report.longrepr = (
+                f"trial of study {study.name} logged {values}: not a finite number, so the trial "
+                "failed (the study goes on with the other trials)"
+            )
+            return
+        missing = [m for m in study.spec.metrics if m not in metrics]
         if missing:
             study.tell(trial, None, "fail")
             logged = ", ".join(sorted(metrics)) or "none"
@@ -497,7 +525,17 @@ def _width() -> int:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (not a bool; an int beyond a float's range is not one)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _cut(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _fmt(value: object) -> str:

@@ -430,6 +430,7 @@ class DaskOrchestrator(SchedulingOrchestrator):
     @property
     def client(self) -> Any:
         if self._client is None:
+            import dask
             from distributed import Client, LocalCluster
 
             if self.address:
@@ -447,6 +448,10 @@ class DaskOrchestrator(SchedulingOrchestrator):
                 except ImportError:
                     dashboard = False
                 processes, threads = cluster_shape(self.n_workers)
+                # Worker processes that may start processes of their own (a step's
+                # multiprocessing Pool, scikit-learn's n_jobs): not daemonic, as a local or a
+                # -n 2 run's step may. (Read by each nanny as it starts or restarts its worker.)
+                dask.config.set({"distributed.worker.daemon": False})
                 # A free port: a fixed one (8787) clashes with any other cluster on the host.
                 self._cluster = LocalCluster(
                     n_workers=processes,
