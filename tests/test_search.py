@@ -499,3 +499,50 @@ def test_a_trial_logging_a_metric_that_is_no_finite_number_fails_alone(zenrunner
     result.assert_outcomes(failed=1, passed=2)
     result.fnmatch_lines(["*trial of study hpo logged accuracy=nan: not a finite number*"])
     assert "stopped" not in result.stdout.str()
+
+
+SMALL_SEARCH = """
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def score(lr: float) -> None:
+    zenrun.log_metadata(METRIC=lr)
+
+@zenrun.mark.search({"lr": zenrun.search.float(LOW, HIGH)}, trials=2, metric="METRIC", sampler="random", seed=1)
+@pipeline
+def tune(lr):
+    score(lr)
+"""
+
+
+def small_search(metric="accuracy", low=0, high=1):
+    return SMALL_SEARCH.replace("METRIC", metric).replace("LOW", str(low)).replace("HIGH", str(high))
+
+
+def test_two_searched_pipelines_of_one_study_name_are_a_usage_error(zenrunner):
+    """Each would be sampled in the other's space, and --search-restart of one deleted both."""
+    zenrunner.makepyfile(
+        **{"a/pipeline_one": small_search(), "b/pipeline_two": small_search(low=10, high=20)}
+    )
+    result = zenrunner.run("-q")
+    assert result.ret == 4, result.stdout.str() + result.stderr.str()
+    assert "two searched pipelines make one study 'tune': a/pipeline_one.py and b/pipeline_two.py" in (
+        result.stderr.str()
+    )
+
+
+@pytest.mark.parametrize(
+    ("metric", "low", "high", "what"), [("latency", 0, 1, "metrics"), ("accuracy", 0, 0.5, "space")]
+)
+def test_a_study_asked_for_another_metric_or_space_says_so(zenrunner, metric, low, high, what):
+    """Its trials would be read as the new search's (a latency reported as the best accuracy,
+    a value outside the space as the best configuration)."""
+    zenrunner.makepyfile(pipeline_tune=small_search())
+    assert zenrunner.run("-q").ret == 0
+    zenrunner.makepyfile(pipeline_tune=small_search(metric, low, high))
+    result = zenrunner.run("-q")
+    assert result.ret == 4, result.stdout.str() + result.stderr.str()
+    assert "study tune in" in result.stderr.str() and f"was made with {what}" in result.stderr.str()
+    assert "--search-restart starts the study afresh" in result.stderr.str()
+    assert zenrunner.run("-q", "--search-restart").ret == 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 import math
 import os
 import re
@@ -260,7 +261,23 @@ class Study:
             directions=self.spec.directions,  # type: ignore[arg-type]  # checked: maximize/minimize
             load_if_exists=True,
         )
+        space = json.dumps({name: repr(dist) for name, dist in sorted(self.spec.space.items())})
+        made_with = {
+            "metrics": study.user_attrs.get("zenrun_metrics"),
+            "space": study.user_attrs.get("zenrun_space"),
+        }
+        asked = {"metrics": self.spec.metrics, "space": space}
+        for what, before in made_with.items():  # (a study made before zenrun kept its space: kept)
+            if before is not None and before != asked[what] and study.trials:
+                said = ", ".join(before) if what == "metrics" else _spaces(before)
+                now = ", ".join(self.spec.metrics) if what == "metrics" else _spaces(space)
+                raise UsageError(
+                    f"study {self.name} in {shown_url(self.storage)} was made with {what} {said}, "
+                    f"but pipeline {self.pipeline} asks for {now}: its trials would be read as "
+                    "another search's; --search-restart starts the study afresh"
+                )
         study.set_user_attr("zenrun_metrics", self.spec.metrics)
+        study.set_user_attr("zenrun_space", space)
         wanted = [d.upper() for d in self.spec.directions]
         if [d.name for d in study.directions] != wanted:
             raise UsageError(
@@ -318,6 +335,7 @@ class SearchSession:
         self.studies: dict[str, Study] = {}
         self.specs: dict[str, SearchSpec] = {}  # pipeline nodeid -> its search
         self.slots: dict[str, tuple[Study, str]] = {}  # item nodeid -> (study, slot)
+        self.study_modules: dict[str, str] = {}  # study name -> the module of its pipeline
         self.running: dict[str, tuple[Study, Any, TrialHandle]] = {}  # item nodeid -> trial
         self.by_run: dict[str, TrialHandle] = {}  # run name -> its trial
 
@@ -383,6 +401,13 @@ class SearchSession:
         item.lazy = True
         for searched in spec.space:
             item.params.setdefault(searched, slot)
+        module = prefix.split("::", 1)[0]
+        first = self.study_modules.setdefault(study_name, module)
+        if first != module:  # one study would hold both, each sampled in the other's space
+            raise UsageError(
+                f"two searched pipelines make one study {study_name!r}: {first} and {module} "
+                "(a study is named by its pipeline and parameters): rename one of them"
+            )
         study = self.studies.get(study_name)
         if study is None:
             study = Study(
@@ -532,6 +557,14 @@ def _is_number(value: object) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def _spaces(text: str) -> str:
+    """A search space as kept with its study (JSON of each parameter's distribution)."""
+    try:
+        return ", ".join(f"{name}={dist}" for name, dist in json.loads(text).items())
+    except (ValueError, AttributeError):
+        return str(text)
 
 
 def _cut(text: str, width: int = 40) -> str:
