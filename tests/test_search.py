@@ -546,3 +546,33 @@ def test_a_study_asked_for_another_metric_or_space_says_so(zenrunner, metric, lo
     assert "study tune in" in result.stderr.str() and f"was made with {what}" in result.stderr.str()
     assert "--search-restart starts the study afresh" in result.stderr.str()
     assert zenrunner.run("-q", "--search-restart").ret == 0
+
+
+def test_a_trial_another_live_session_runs_is_left_to_it(zenrunner):
+    """Two sessions on one study: a slot another live process is running is skipped, saying
+    so (it was taken for killed and failed, and its result then lost in an INTERNALERROR);
+    once that process is gone, its slot runs again."""
+    zenrunner.makepyfile(pipeline_tune=small_search().replace("trials=2", "trials=3"))
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        zenrunner.runpython(
+            f"""
+import socket, optuna
+from pathlib import Path
+from zenrun.search import default_storage, open_storage
+storage = open_storage(default_storage(Path({str(zenrunner.store)!r})))
+study = optuna.create_study(study_name="tune", storage=storage, direction="maximize")
+trial = study.ask({{"lr": optuna.distributions.FloatDistribution(0, 1)}})
+trial.set_user_attr("zenrun_slot", "trial-2")
+trial.set_user_attr("zenrun_owner", f"{{socket.gethostname()}}:{sleeper.pid}")
+"""
+        )
+        result = zenrunner.run("-rs")
+        assert result.ret == 0, result.stdout.str() + result.stderr.str()
+        result.assert_outcomes(passed=2, skipped=1)
+        result.fnmatch_lines([f"*study tune: trial-2 is running in another session (*:{sleeper.pid})*"])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    again = zenrunner.run()
+    again.assert_outcomes(passed=1, skipped=2)  # its process is gone: the slot runs here

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 #: The user attribute of an Optuna trial naming the slot (``trial-3``) it ran for.
 SLOT_ATTR = "zenrun_slot"
+#: The trial attribute naming the process running it (``host:pid``): another session's live
+#: trial is left running, a killed one's failed.
+OWNER_ATTR = "zenrun_owner"
 TOP = 10  # rows of the study table
 
 
@@ -206,7 +209,18 @@ class Study:
 
     # A plain class: a dataclass compiles its generated methods when zenrun starts (0.4 ms of
     # zenrun --help); nothing compares or prints a study.
-    __slots__ = ("again", "done", "name", "pipeline", "ran", "restart", "spec", "stopped", "storage", "study")
+    __slots__ = (
+        "again",
+        "done",
+        "name",
+        "pipeline",
+        "ran",
+        "restart",
+        "spec",
+        "stopped",
+        "storage",
+        "study",
+    )
 
     def __init__(
         self, name: str, pipeline: str, spec: SearchSpec, storage: str, restart: bool = False
@@ -294,10 +308,32 @@ class Study:
                 self.done[slot] = trial
                 self.again.pop(slot, None)
             elif slot not in self.done:
+                if trial.state == state.RUNNING and _alive_elsewhere(trial.user_attrs.get(OWNER_ATTR)):
+                    continue  # another session runs it now (taken_elsewhere says so)
                 self.again[slot] = dict(trial.params)
                 if trial.state == state.RUNNING:  # its process was killed: it does not count
                     study.tell(trial.number, state=state.FAIL)
         return study
+
+    def taken_elsewhere(self, slot: str) -> str | None:
+        """Why ``slot`` is not this session's to run (another session completed it, or runs it
+        now, since this one opened the study), or None. Read again as each trial starts: two
+        sessions on one study each run a slot once."""
+        import optuna
+
+        state = optuna.trial.TrialState
+        for trial in self.study.get_trials(
+            deepcopy=False, states=(state.RUNNING, state.COMPLETE, state.PRUNED)
+        ):
+            if trial.user_attrs.get(SLOT_ATTR) != slot:
+                continue
+            if trial.state != state.RUNNING:
+                self.done[slot] = trial
+                return None  # (said as a completed slot is)
+            owner = trial.user_attrs.get(OWNER_ATTR)
+            if _alive_elsewhere(owner):
+                return f"running in another session ({owner})"
+        return None
 
     def ask(self, slot: str) -> Any:
         """A new trial for ``slot``: the parameters of its failed attempt, or sampled now."""
@@ -309,6 +345,7 @@ class Study:
             study.enqueue_trial(params, skip_if_exists=False)
         trial = study.ask({name: to_optuna(dist) for name, dist in self.spec.space.items()})
         trial.set_user_attr(SLOT_ATTR, slot)
+        trial.set_user_attr(OWNER_ATTR, f"{_host()}:{os.getpid()}")
         self.ran += 1
         return trial
 
@@ -325,6 +362,16 @@ class Study:
         except RuntimeError as exc:  # GridSampler calls study.stop() when the grid is done
             if "optimization loop" not in str(exc) and "inside an objective" not in str(exc):
                 raise
+        except ValueError as exc:  # another session took it for killed and failed it meanwhile
+            import logging
+
+            logging.getLogger("zenrun").warning(
+                "study %s: trial %s was ended by another session meanwhile; its result is not "
+                "recorded in the study (%s)",
+                self.name,
+                getattr(trial, "number", trial),
+                exc,
+            )
 
 
 class SearchSession:
@@ -431,6 +478,10 @@ class SearchSession:
             item.add_marker(Mark("skip", (), {"reason": f"study {study.name} stopped: {study.stopped}"}))
             return
         study.open()
+        elsewhere = study.taken_elsewhere(slot) if slot not in study.done else None
+        if elsewhere is not None:
+            item.add_marker(Mark("skip", (), {"reason": f"study {study.name}: {slot} is {elsewhere}"}))
+            return
         if slot in study.done:
             trial = study.done[slot]
             value = ", ".join(f"{v:.6g}" for v in trial.values or [])
@@ -557,6 +608,33 @@ def _is_number(value: object) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+_HOSTS: list[str] = []
+
+
+def _host() -> str:
+    """This machine's name (imported and asked once, when a trial first needs it)."""
+    if not _HOSTS:
+        import socket
+
+        _HOSTS.append(socket.gethostname())
+    return _HOSTS[0]
+
+
+def _alive_elsewhere(owner: object) -> bool:
+    """Whether ``owner`` (``host:pid`` of a running trial) is a live process of this machine
+    other than this one: a trial another session is running now."""
+    host, _, pid = str(owner or "").rpartition(":")
+    if host != _host() or not pid.isdigit() or int(pid) == os.getpid():
+        return False  # another machine's cannot be told: as before, taken for killed
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _spaces(text: str) -> str:
