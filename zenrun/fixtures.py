@@ -725,13 +725,13 @@ class SetupState:
             param_scope = (callspec.scopes.get(name) if callspec is not None else None) or "pipeline"
             requester_scope = self._ranked_scope(requester, item)
             if _RANKS.index(param_scope) > _RANKS.index(requester_scope):
-                stack = [d for _, d in self._computing] or [requester]
-                raise ScopeMismatch(
-                    f"ScopeMismatch: You tried to access the {param_scope} scoped fixture {name} "
-                    f"with a {requester_scope} scoped request object. Requesting fixture stack:\n"
-                    + "\n".join(_where(d, self.config) for d in stack)
-                    + f"\nRequested fixture:\n{name}: a parametrized argument of {item.nodeid} "
-                    f"(parametrize(..., scope={requester_scope!r}) makes it {requester_scope} scoped)"
+                raise self._scope_mismatch(
+                    name,
+                    param_scope,
+                    requester,
+                    requester_scope,
+                    f"{name}: a parametrized argument of {item.nodeid} (parametrize(..., "
+                    f"scope={requester_scope!r}) makes it {requester_scope} scoped)",
                 )
             return direct[name]
         fixturedef = self.manager.resolve(name, item.module_path, requester)
@@ -761,13 +761,8 @@ class SetupState:
             requested_scope = self._ranked_scope(fixturedef, item)
             requester_scope = self._ranked_scope(requester, item)
             if _RANKS.index(requested_scope) > _RANKS.index(requester_scope):
-                # As pytest: the whole stack of fixtures being set up, then the one asked for.
-                stack = [d for _, d in self._computing] or [requester]
-                raise ScopeMismatch(
-                    f"ScopeMismatch: You tried to access the {requested_scope} scoped fixture "
-                    f"{name} with a {requester_scope} scoped request object. Requesting fixture "
-                    "stack:\n" + "\n".join(_where(d, self.config) for d in stack) + "\n"
-                    f"Requested fixture:\n{_where(fixturedef, self.config)}"
+                raise self._scope_mismatch(
+                    name, requested_scope, requester, requester_scope, _where(fixturedef, self.config)
                 )
         if (
             fixturedef.params is not None
@@ -839,6 +834,19 @@ class SetupState:
             self._computing.pop()
         self._values[key] = (param, result)
         return result
+
+    def _scope_mismatch(
+        self, name: str, scope: str, requester: FixtureDef, requester_scope: str, requested: str
+    ) -> ScopeMismatch:
+        """pytest's error for a fixture asking for a narrower one: the whole stack of
+        fixtures being set up, then the one asked for (``requested``)."""
+        stack = [d for _, d in self._computing] or [requester]
+        return ScopeMismatch(
+            f"ScopeMismatch: You tried to access the {scope} scoped fixture {name} with a "
+            f"{requester_scope} scoped request object. Requesting fixture stack:\n"
+            + "\n".join(_where(d, self.config) for d in stack)
+            + f"\nRequested fixture:\n{requested}"
+        )
 
     def _no_param_message(self, name: str, fixturedef: FixtureDef, item: Item) -> str:
         """pytest's error for a parametrized fixture requested dynamically (its parameters were
