@@ -576,3 +576,16 @@ trial.set_user_attr("zenrun_owner", f"{{socket.gethostname()}}:{sleeper.pid}")
         sleeper.wait()
     again = zenrunner.run()
     again.assert_outcomes(passed=1, skipped=2)  # its process is gone: the slot runs here
+
+
+def test_show_names_a_study_whose_parameter_id_holds_colons(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_tune=small_search()
+        .replace("@zenrun.mark.search(", '@zenrun.mark.parametrize("tag", ["::z"])\n@zenrun.mark.search(')
+        .replace("def tune(lr):", "def tune(lr, tag):")
+    )
+    assert zenrunner.run("-q").ret == 0
+    for name in ("tune[::z]", "pipeline_tune.py::tune[::z]"):
+        shown = zenrunner.run("--show", name)
+        assert shown.ret == 0, shown.stdout.str() + shown.stderr.str()
+        shown.fnmatch_lines(["*trial-0*"])

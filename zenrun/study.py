@@ -570,7 +570,10 @@ class SearchSession:
         name = config.getoption("show", None)
         if not name or config.getoption("runs", False):
             return None
-        name = str(name).split("::")[-1]  # an item id with its file names the same study
+        name = str(name)
+        head, sep, rest = name.partition("::")
+        if sep and head.endswith(".py"):  # an item id with its file names the same study
+            name = rest  # (a parameter id may hold "::" too: tune[::z])
         url = self.storage
         if url.startswith("journal:") and not os.path.exists(url.removeprefix("journal:")):
             return None
