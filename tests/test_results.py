@@ -978,3 +978,31 @@ def test_a_metric_beyond_a_floats_range_sorts_past_every_float(zenrunner):
     listed = zenrunner.run("--runs", "--sort-by", "acc")
     assert listed.ret == 0, listed.stdout + listed.stderr
     assert "INTERNALERROR" not in result.stderr + listed.stderr
+
+
+def test_a_thread_the_step_started_logs_to_that_step(zenrunner):
+    """A training loop's callback on a thread of its own logs to the step that started it:
+    the one step running in the process."""
+    zenrunner.makepyfile(
+        pipeline_threaded="""
+        import threading
+        import zenrun
+        from zenrun import pipeline, step
+
+        def callback(epoch):
+            zenrun.log_metadata(epoch=epoch)
+
+        @step
+        def train() -> None:
+            worker = threading.Thread(target=callback, args=(3,))
+            worker.start()
+            worker.join()
+
+        @pipeline
+        def threaded():
+            train()
+        """
+    )
+    result = zenrunner.run("-q")
+    assert result.ret == 0, result.stdout + result.stderr
+    result.fnmatch_lines(["threaded *epoch=3*"])

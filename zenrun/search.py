@@ -24,7 +24,7 @@ from typing import Any
 
 from zenrun.outcomes import OutcomeException
 from zenrun.stepcontext import TRIAL_SETTING as TRIAL_SETTING  # its home; still importable here
-from zenrun.stepcontext import current_step
+from zenrun.stepcontext import running_step
 
 __all__ = [
     "Categorical",
@@ -387,11 +387,7 @@ def report(value: builtins.float, step: builtins.int) -> None:
     stays cached. The values are logged with the step as ``intermediate``.
     Outside a study it only logs them, so the same step runs without search.
     """
-    context = current_step()
-    if context is None:
-        raise RuntimeError(
-            "zenrun.report() was called outside a running step; call it inside a @step function"
-        )
+    context = running_step("report")
     try:
         number = builtins.float(value)
         at = builtins.int(step)

@@ -68,15 +68,42 @@ class step_context:
 
     def __enter__(self) -> StepContext:
         self.token = _current.set(self.context)
+        _running.append(self.context)
         return self.context
 
     def __exit__(self, *exc: object) -> None:
         _current.reset(self.token)
+        _running.remove(self.context)
+
+
+#: The steps running in this process, in every thread.
+_running: list[StepContext] = []
 
 
 def current_step() -> StepContext | None:
     """The context of the step running in this thread (or task), or None outside one."""
     return _current.get()
+
+
+def running_step(function: str) -> StepContext:
+    """The step a call of ``function`` (``zenrun.log_metadata``) belongs to: the one running
+    in this thread, else, from a thread a step started (a training loop's callback), the one
+    step running in this process; a RuntimeError saying why otherwise."""
+    context = _current.get()
+    if context is not None:
+        return context
+    running = list(_running)
+    if len(running) == 1:
+        return running[0]
+    if running:
+        raise RuntimeError(
+            f"zenrun.{function}() was called from a thread that is not a step's while "
+            f"{len(running)} steps run in this process: call it in the step's own thread, or "
+            "start the thread in the step's context (contextvars.copy_context().run)"
+        )
+    raise RuntimeError(
+        f"zenrun.{function}() was called outside a running step; call it inside a @step function"
+    )
 
 
 def log_metadata(metadata: Mapping[str, object] | None = None, /, **values: object) -> None:
@@ -88,11 +115,7 @@ def log_metadata(metadata: Mapping[str, object] | None = None, /, **values: obje
     its run's) metrics: shown in the results table, ``--runs``, ``--show``,
     ``run.metrics`` and ``step.metadata``.
     """
-    context = _current.get()
-    if context is None:
-        raise RuntimeError(
-            "zenrun.log_metadata() was called outside a running step; call it inside a @step function"
-        )
+    context = running_step("log_metadata")
     converted = _converted(context, "log_metadata", {**(metadata or {}), **values})
     if context.in_step:
         context.metadata.update(converted)
@@ -111,9 +134,7 @@ def log_plugin_metadata(plugin: str, /, **values: object) -> None:
     ``zenrun.log_metadata`` called from a wrapper (outside the step function)
     lands there too, under the wrapper's top-level module name.
     """
-    context = _current.get()
-    if context is None:
-        raise RuntimeError("zenrun.log_plugin_metadata() was called outside a running step")
+    context = running_step("log_plugin_metadata")
     if not isinstance(plugin, str) or not plugin:
         raise TypeError(f"log_plugin_metadata() needs a plugin name, got {plugin!r}")
     context.plugins.setdefault(plugin, {}).update(_converted(context, "log_plugin_metadata", values))
