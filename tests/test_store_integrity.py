@@ -231,6 +231,18 @@ def test_bad_configuration_is_a_usage_error(zenrunner):
     assert run("--config", "fine.yaml").ret == 0
 
 
+def _one_step_module(zenrunner, module: str, step_source: str) -> None:
+    """``pipeline_<module>.py``: the step ``work`` as ``step_source`` defines it, and the
+    pipeline ``p_<module>`` calling it."""
+    zenrunner.makepyfile(
+        **{
+            f"pipeline_{module}": "from zenrun import pipeline, step\n\n"
+            + step_source
+            + f"\n\n@pipeline\ndef p_{module}():\n    work()\n"
+        }
+    )
+
+
 def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenrunner):
     cases = {
         "negative": "@step(retries=-1)",
@@ -242,21 +254,7 @@ def test_step_decorator_misuse_is_a_collection_error_naming_step_and_field(zenru
         "emptyurl": '@step(reads=["data.csv", "s3://"])',
     }
     for module, decorator in cases.items():
-        zenrunner.makepyfile(
-            **{
-                f"pipeline_{module}": f"""
-            from zenrun import pipeline, step
-
-            {decorator}
-            def work() -> int:
-                return 1
-
-            @pipeline
-            def p_{module}():
-                work()
-        """
-            }
-        )
+        _one_step_module(zenrunner, module, f"{decorator}\ndef work() -> int:\n    return 1")
     result = zenrunner.run()
     assert result.ret == 2, result.stdout + result.stderr
     out = result.stdout
@@ -279,21 +277,7 @@ def test_an_async_or_generator_step_is_a_collection_error_saying_so(zenrunner):
         ("agen", "async def", "yield 1"),
         ("gen", "def", "yield 1"),
     ]:
-        zenrunner.makepyfile(
-            **{
-                f"pipeline_{module}": f"""
-            from zenrun import pipeline, step
-
-            @step
-            {head} work():
-                {body}
-
-            @pipeline
-            def p_{module}():
-                work()
-            """
-            }
-        )
+        _one_step_module(zenrunner, module, f"@step\n{head} work():\n    {body}")
     result = zenrunner.run()
     assert result.ret == 2, result.stdout + result.stderr
     out = result.stdout

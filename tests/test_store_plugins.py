@@ -95,6 +95,21 @@ def zenrun_open_artifact_store(config, url):
     return ZlibStore(url.removeprefix("zlib://")) if url.startswith("zlib://") else None
 '''
 
+#: A pipeline of one step, ``p``.
+ONE_STEP = """
+from zenrun import pipeline, step
+
+
+@step
+def one() -> int:
+    return 1
+
+
+@pipeline
+def p():
+    one()
+"""
+
 PIPELINE = """
 from zenrun import pipeline, step
 
@@ -330,19 +345,7 @@ def test_a_plugin_claims_an_artifact_store_url_scheme(zenrunner, tmp_path):
             return store
         """
     )
-    zenrunner.makepyfile(
-        pipeline_one="""
-        from zenrun import pipeline, step
-
-        @step
-        def one() -> int:
-            return 1
-
-        @pipeline
-        def p():
-            one()
-        """
-    )
+    zenrunner.makepyfile(pipeline_one=ONE_STEP)
     result = zenrunner.run("--artifact-store", f"dirstore://{target}")
     assert result.ret == 0, result.stdout + result.stderr
     assert [p for p in target.rglob("*") if p.is_file() and not p.name.startswith(".")]
@@ -426,19 +429,7 @@ def test_a_store_wrapping_the_default_one_named_as_it_keeps_the_cache(zenrunner,
             inner = yield
             return Counting(inner) if os.environ.get("WRAP") == "1" and inner is not None else inner
         """)
-    zenrunner.makepyfile(
-        pipeline_one="""
-        from zenrun import pipeline, step
-
-        @step
-        def one() -> int:
-            return 1
-
-        @pipeline
-        def p():
-            one()
-        """
-    )
+    zenrunner.makepyfile(pipeline_one=ONE_STEP)
 
     def cached(**environ):
         for name, value in environ.items():
