@@ -19,6 +19,7 @@ Optuna is imported only when a study is opened.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import json
@@ -613,16 +614,12 @@ def _is_number(value: object) -> bool:
         return False
 
 
-_HOSTS: list[str] = []
-
-
+@functools.cache
 def _host() -> str:
     """This machine's name (imported and asked once, when a trial first needs it)."""
-    if not _HOSTS:
-        import socket
+    import socket
 
-        _HOSTS.append(socket.gethostname())
-    return _HOSTS[0]
+    return socket.gethostname()
 
 
 def _alive_elsewhere(owner: object) -> bool:

@@ -576,10 +576,14 @@ class TerminalReporter:
                 if self.tw.column + length + 1 >= self.tw.width:
                     self.tw.write(self._suffix(), **{self._main_color(): True})
                     self.tw.write("\n")
-        if self._held_teardown_logs and report.when in _ITEM_REPORTS:
-            held, self._held_teardown_logs = self._held_teardown_logs, []
-            for text in held:
-                self.write_live_log(text, "teardown")
+        if report.when in _ITEM_REPORTS:
+            self._write_held_teardown_logs()
+
+    def _write_held_teardown_logs(self) -> None:
+        """The live log records of a pipeline's teardown, held until its outcome was written."""
+        held, self._held_teardown_logs = self._held_teardown_logs, []
+        for text in held:
+            self.write_live_log(text, "teardown")
 
     def _verbose_line(self, report: Any) -> None:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""
@@ -696,10 +700,8 @@ class TerminalReporter:
 
     @hookimpl(wrapper=True)
     def zenrun_sessionfinish(self, session: Any, exitstatus: int) -> Any:
-        held, self._held_teardown_logs = self._held_teardown_logs, []
         self._items_in_flight = 0  # (an interrupted pipeline never reported)
-        for text in held:
-            self.write_live_log(text, "teardown")
+        self._write_held_teardown_logs()
         try:  # other plugins' sessionfinish first; the summary is written even if one fails
             yield
         except Exit:  # zenrun.exit() in a zenrun_sessionfinish: as pytest, no summary

@@ -7,6 +7,7 @@ Plugins add their own through ``zenrun_register_materializers``.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -134,31 +135,27 @@ class PickleMaterializer:
         return pickle.loads(data)
 
 
-_PICKLER: list[Any] = []
-
-
+@functools.cache
 def pickler_class() -> Any:
     """cloudpickle's pickler, with what numpy's pickle of an array leaves out: the attributes
     of an instance of an ``ndarray`` subclass that does not pickle them itself (made once)."""
-    if not _PICKLER:
-        import cloudpickle
+    import cloudpickle
 
-        plain: set[type] = set()  # the types that are no ndarray subclass: one lookup each
+    plain: set[type] = set()  # the types that are no ndarray subclass: one lookup each
 
-        class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
-            def reducer_override(self, obj: Any) -> Any:
-                kind = type(obj)
-                if kind not in plain:
-                    reduced = reduce_array_attributes(obj)
-                    if reduced is not None:
-                        return reduced
-                    np = sys.modules.get("numpy")
-                    if np is None or not issubclass(kind, np.ndarray):
-                        plain.add(kind)
-                return super().reducer_override(obj)
+    class Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]  # cloudpickle is untyped
+        def reducer_override(self, obj: Any) -> Any:
+            kind = type(obj)
+            if kind not in plain:
+                reduced = reduce_array_attributes(obj)
+                if reduced is not None:
+                    return reduced
+                np = sys.modules.get("numpy")
+                if np is None or not issubclass(kind, np.ndarray):
+                    plain.add(kind)
+            return super().reducer_override(obj)
 
-        _PICKLER.append(Pickler)
-    return _PICKLER[0]
+    return Pickler
 
 
 def reduce_array_attributes(obj: Any) -> tuple[Any, ...] | None:
