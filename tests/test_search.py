@@ -205,6 +205,38 @@ def test_pruned_trials_are_recorded_pruned_and_are_not_failures(zenrunner, prune
     result.fnmatch_lines([f"*{outcomes['passed']} complete, {outcomes['pruned']} pruned, 0 failed*"])
 
 
+def test_a_cached_step_tells_its_trial_what_it_reported_and_is_pruned_as_when_computed(zenrunner):
+    """A trial's pruning does not depend on which of its steps were cached: a cache hit
+    replays the values the step reported when it was computed."""
+
+    def trial_states():
+        return {
+            t.user_attrs["zenrun_slot"]: (t.state.name, dict(t.intermediate_values))
+            for t in study(zenrunner.store, "pruned").trials
+        }
+
+    zenrunner.makepyfile(pipeline_pruned=PRUNED.replace("PRUNER", "None"))
+    assert zenrunner.run("-q").ret == 0  # every trial completes: each train step cached
+    zenrunner.makepyfile(pipeline_pruned=PRUNED.replace("PRUNER", "'median'"))
+    computed = zenrunner.run("-q", "--search-restart", "--no-cache")
+    assert computed.ret == 0, computed.stdout.str() + computed.stderr.str()
+    expected = trial_states()
+    assert any(state == "PRUNED" for state, _ in expected.values())
+
+    cached = zenrunner.run("-q", "--search-restart")
+    assert cached.ret == 0, cached.stdout.str() + cached.stderr.str()
+    assert trial_states() == expected
+    assert cached.parseoutcomes() == computed.parseoutcomes()
+    runs = [r for r in read_store(zenrunner.store).get_runs() if r.item_id and "[trial-" in r.item_id]
+    latest = {}
+    for run in sorted(runs, key=lambda r: r.id):
+        latest[run.item_id] = run
+    pruned = [r for r in latest.values() if r.status == "pruned"]
+    assert pruned and all(r.steps["train"].status == "pruned" for r in pruned)
+    assert all("its cached result" in r.steps["train"].error for r in pruned)
+    assert all(r.steps["train"].status == "cached" for r in latest.values() if r.status == "completed")
+
+
 def test_search_composes_with_parametrize_and_k(zenrunner):
     zenrunner.makepyfile(
         pipeline_hpo="""

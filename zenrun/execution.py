@@ -84,6 +84,7 @@ from zenrun.runner import (
 )
 from zenrun.settings import settings_models, step_settings_kind, validate_settings
 from zenrun.sources import set_rootdir
+from zenrun.stepcontext import TRIAL_SETTING
 from zenrun.threads import background_thread
 
 logger = logging.getLogger("zenrun")
@@ -1425,18 +1426,45 @@ class PipelineExecution:
         if data.network:
             self.log.debug("Step %s: %s", step_run.id, step_run.cache_reason)
             self.data.served_from_network(step_run.id, data.network)
-        step_run.outputs = refs
-        if self._replay_outputs is not None:
-            self._note_replay(step_run.id, entry)
         # A producer that just finished may not be committed yet: its metadata comes along.
         if logged is _UNKNOWN:
             logged = self.metadata_store.logged_metadata(key)
         step_run.metadata = logged or dict(producer_metadata or {})
         self._window = min(window * 2, PREFETCH_MAX)
+        trial = step_run.settings.get(TRIAL_SETTING) if step_run.settings else None
+        if trial is not None and self._pruned_on_replay(step_run, trial):
+            self._finish_step(step_run, {}, hook=hook)
+            return True
+        step_run.outputs = refs
+        if self._replay_outputs is not None:
+            self._note_replay(step_run.id, entry)
         if self._info:
             self.log.info("Using cached version of %s.", step_run.id)
         self._finish_step(step_run, refs, hook=hook)
         return True
+
+    def _pruned_on_replay(self, step_run: StepRun, trial: Any) -> bool:
+        """Tell a search trial what the cached step reported when it was computed, as
+        ``zenrun.report`` told the trial that computed it; True (``step_run`` made
+        ``pruned``) when the trial's pruner stops it at one of these values, as it would
+        have stopped the step run again. So a trial's values and pruning do not depend on
+        which of its steps were cached."""
+        reported = (step_run.metadata or {}).get("intermediate")
+        if not isinstance(reported, dict) or not reported:
+            return False
+        try:
+            history = sorted((int(at), float(value)) for at, value in reported.items())
+        except (TypeError, ValueError):  # not what zenrun.report logs: nothing to replay
+            return False
+        for at, value in history:
+            if trial.report(value, at):
+                step_run.status = PRUNED
+                step_run.error = (
+                    f"trial {trial.number} of study {trial.study} pruned at step {at} "
+                    f"(value {value:g}, reported when the step was computed: its cached result)\n"
+                )
+                return True
+        return False
 
     def complete(self, task: StepTask, result: TaskResult) -> None:
         """Record the result of a task returned by :func:`execute_task`."""
