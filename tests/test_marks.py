@@ -183,7 +183,7 @@ def test_unknown_mark_is_a_python_warning_where_it_is_used(zenrunner):
     result.fnmatch_lines(  # pytest's shape: the place, the warning, the line using the mark
         [
             f"pipeline_marked.py:{line}",
-            f"  pipeline_marked.py:{line}: ZenrunUnknownMarkWarning: Unknown zenrun.mark.gpu - is this a typo?*",
+            f"  */pipeline_marked.py:{line}: ZenrunUnknownMarkWarning: Unknown zenrun.mark.gpu - is this a typo?*",
             "    @zenrun.mark.gpu",
         ]
     )

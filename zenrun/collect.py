@@ -40,7 +40,7 @@ from zenrun.reports import ERROR, SKIPPED, ItemReport, crash_message, format_war
 from zenrun.sources import real_function
 from zenrun.stash import Stash
 from zenrun.tbstyle import exception_chain, format_traceback
-from zenrun.warnfilters import apply_session_filters
+from zenrun.warnfilters import apply_session_filters, warnings_shown_to
 from zenrun.xunit import register_xunit_fixtures
 
 if TYPE_CHECKING:
@@ -512,6 +512,12 @@ class Session:
         return [str(self.startpath)]
 
     def collect(self) -> list[Item]:
+        with _warnings_recorded(self):  # the initial conftests' warnings, through the filters
+            for w in self.config.stash.pop("initial_conftest_warnings", []):
+                try:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+                except Warning as exc:  # an error filter: the conftest's error (pytest: at import)
+                    self.add_collection_error(Path(w.filename), f"E   {type(exc).__name__}: {exc}")
         while True:  # each bad dynamic scope is a collection error of its conftest
             try:
                 self.fixturemanager.resolve_dynamic_scopes()
@@ -745,12 +751,8 @@ def _matches(item: Item, arg: CollectionArgument) -> bool:
 @contextlib.contextmanager
 def _warnings_recorded(session: Session) -> Iterator[None]:
     """Warnings shown while the block runs go to the session's warnings summary, through
-    the session's filters (as pytest: ``-W error`` makes one a collection error).
-
-    ``catch_warnings`` is not used: it would also undo the filters a module sets on
-    import. Only ``warnings.showwarning`` is replaced, one the block installed itself is
-    left in place, and the session's filters are taken out again, the modules' kept.
-    """
+    the session's filters (as pytest: ``-W error`` makes one a collection error); the
+    filters the block's modules set on import are kept (:func:`warnings_shown_to`)."""
 
     def record(
         message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
@@ -758,20 +760,8 @@ def _warnings_recorded(session: Session) -> Iterator[None]:
         shown = warnings.WarningMessage(message, category, filename, lineno, file, line)
         session.warn(f"{session.relpath(Path(filename))}:{lineno}\n{format_warning(shown)}")
 
-    original, before = warnings.showwarning, list(warnings.filters)
-    warnings.showwarning = record
-    ours: list[Any] = []
-    try:
-        apply_session_filters(session.config)
-        ours = [f for f in warnings.filters if f not in before]
+    with warnings_shown_to(record, lambda: apply_session_filters(session.config)):
         yield
-    finally:
-        if warnings.showwarning is record:
-            warnings.showwarning = original
-        modules = [f for f in warnings.filters if f not in before and f not in ours]
-        filters: list[Any] = warnings.filters  # type: ignore[assignment]  # a list, typed Sequence
-        filters[:] = modules + before
-        warnings._filters_mutated()  # type: ignore[attr-defined]  # as filterwarnings does
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from zenrun.blame import ZENRUN_DIR, hidden_frame
 from zenrun.capture import step_section_title
 from zenrun.deferred import dataclass
 from zenrun.metadata.records import FAILED, PRUNED, PipelineRun
-from zenrun.tbstyle import exception_only, format_traceback, relpath, short_assertion
+from zenrun.tbstyle import exception_only, format_traceback, short_assertion
 
 PASSED, FAILED_OUTCOME, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 XFAILED, XPASSED = "xfailed", "xpassed"
@@ -157,10 +157,19 @@ def raised_at(exc: BaseException) -> tuple[str, int | None] | None:
 
 def format_warning(w: Any) -> str:
     """A warning for the summary: ``path:line: Category: message`` and its source line."""
-    text = f"{relpath(str(w.filename))}:{w.lineno}: {w.category.__name__}: {w.message}\n"
+    text = f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n"  # as pytest: the path as given
     source = linecache.getline(str(w.filename), w.lineno).strip()
     if source:
         text += f"  {source}\n"
+    if getattr(w, "source", None) is not None:  # a ResourceWarning's object, as pytest's
+        import tracemalloc
+
+        tb = tracemalloc.get_object_traceback(w.source)
+        if tb is not None:
+            text += "\nObject allocated at:\n" + "\n".join(tb.format()) + "\n"
+        else:
+            text += "Enable tracemalloc to get traceback where the object was allocated.\n"
+            text += "See https://docs.python.org/3/library/tracemalloc.html for more info.\n"
     # As pytest: each line indented, a message's own lines (a traceback) too.
     return "\n".join("  " + line for line in text.splitlines()) + "\n"
 

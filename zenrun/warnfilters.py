@@ -3,17 +3,18 @@ and by ``@zenrun.mark.filterwarnings``, parsed as pytest parses them."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from textwrap import dedent
 from typing import Any
 
 from zenrun.errors import UsageError
 
-__all__ = ["apply_session_filters", "apply_warning_filters", "parse_warning_filter"]
+__all__ = ["apply_session_filters", "apply_warning_filters", "parse_warning_filter", "warnings_shown_to"]
 
 
 def parse_warning_filter(arg: str, *, escape: bool) -> tuple[Any, str, type[Warning], str, int]:
@@ -112,3 +113,29 @@ def apply_warning_filters(config_filters: Iterable[str], cmdline_filters: Iterab
                 warnings.filterwarnings(*parse_warning_filter(arg, escape=escape))
             except ImportError as e:
                 warnings.warn(f"Failed to import filter module '{e.name}': {arg}", UserWarning, stacklevel=2)
+
+
+@contextlib.contextmanager
+def warnings_shown_to(show: Callable[..., None], add_filters: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, a warning shown goes to ``show`` (``warnings.showwarning``'s
+    arguments), with the filters ``add_filters`` adds on top of the others.
+
+    ``catch_warnings`` is not used: it would also undo the filters a module the block
+    imports sets (a conftest's ``warnings.filterwarnings``). Only ``warnings.showwarning``
+    is replaced, one the block installed itself is left in place, and the filters
+    ``add_filters`` added are taken out again, the modules' kept.
+    """
+    original, before = warnings.showwarning, list(warnings.filters)
+    warnings.showwarning = show
+    ours: list[Any] = []
+    try:
+        add_filters()
+        ours = [f for f in warnings.filters if f not in before]
+        yield
+    finally:
+        if warnings.showwarning is show:
+            warnings.showwarning = original
+        modules = [f for f in warnings.filters if f not in before and f not in ours]
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]  # a list, typed Sequence
+        filters[:] = modules + before
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # as filterwarnings does

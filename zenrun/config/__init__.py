@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +33,7 @@ from zenrun.outcomes import Skipped, from_pytest
 from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 from zenrun.stash import Stash
+from zenrun.warnfilters import warnings_shown_to
 
 if TYPE_CHECKING:
     import argparse
@@ -829,8 +831,18 @@ def _build_config(
     if load_conftests:  # the collect plugin's: it owns conftest files
         if not strict_conftests:  # the Python API: a broken conftest is not fatal
             config.stash["lenient_conftests"] = True
+        # Their warnings are shown in the session's summary, through its filters (as
+        # pytest's "config" warnings): kept here, given again as the session collects.
+        shown = config.stash.setdefault("initial_conftest_warnings", [])
+
+        def keep(message: Any, category: type, filename: str, lineno: int, *_: Any) -> None:
+            shown.append(warnings.WarningMessage(message, category, filename, lineno))
+
         try:
-            with _conftest_output_captured(strict_conftests and getattr(early, "capture", "fd") != "no"):
+            with (
+                _conftest_output_captured(strict_conftests and getattr(early, "capture", "fd") != "no"),
+                warnings_shown_to(keep, lambda: warnings.simplefilter("always")),
+            ):
                 pm.hook.zenrun_load_initial_conftests(
                     early_config=config, parser=config.parser, args=early.paths
                 )
