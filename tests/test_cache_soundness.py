@@ -554,6 +554,45 @@ def test_a_module_level_name_a_step_binds_anew_is_seen_by_the_later_steps_keys(z
     assert run.steps["before"].cache_key != run.steps["after"].cache_key
 
 
+CLASS_REBOUND = """
+from zenrun import pipeline, step
+
+class Settings:
+    FACTOR = 2
+
+@step
+def setup() -> int:
+    Settings.FACTOR = 3  # a class attribute a later step reads, bound anew
+    return 1
+
+@step
+def use(x: int) -> int:
+    return Settings.FACTOR * 10
+
+@pipeline
+def p():
+    use(setup())
+"""
+
+
+def test_a_class_attribute_a_step_binds_anew_is_seen_by_a_later_steps_key(zenrunner, monkeypatch):
+    """``setup``'s fingerprint reads ``Settings`` (FACTOR 2) before it runs and sets it to 3:
+    ``use``, keyed after, is keyed with 3; when the edit makes it 5, ``use`` misses and
+    gets 50 (it was served the 30 of the key made with the class as first seen)."""
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    zenrunner.makepyfile(pipeline_classattr=CLASS_REBOUND)
+    assert zenrunner.run().ret == 0
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert value(run, "use") == 30
+    source = zenrunner.path / "pipeline_classattr.py"
+    source.write_text(source.read_text().replace("FACTOR = 3", "FACTOR = 5"))
+    result = zenrunner.run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    run = read_store(zenrunner.store).get_runs()[-1]
+    assert outcome(run) == {"setup": "completed", "use": "completed"}
+    assert value(run, "use") == 50
+
+
 def test_an_attribute_set_on_a_function_is_part_of_the_key_of_the_steps_reading_it(zenrunner, monkeypatch):
     """``helper.factor = 1`` in a project module: a step reading it (through the helper's
     own code or directly) misses when it becomes 2, and gets 2."""

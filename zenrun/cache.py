@@ -477,6 +477,13 @@ class Fingerprinter:
             self._steps.clear()
         bindings: list[tuple[Any, str, Any]] = []
         result = self._collect(self._root(fn, qualified_name(fn)), bindings)
+        if not all(namespace.get(name, _MISSING) is value for namespace, name, value in bindings):
+            # Reached through nodes another step's fingerprint built before code ran that
+            # bound a name anew (a class attribute one step sets, another reads): taken again.
+            self._nodes.clear()
+            self._steps.clear()
+            bindings = []
+            result = self._collect(self._root(fn, qualified_name(fn)), bindings)
         self._steps[id(fn)] = (fn, result, bindings, self._code_runs)
         return result
 
@@ -773,6 +780,8 @@ class Fingerprinter:
         if meta is not type and _is_project_code(meta):  # its __call__, __new__, properties
             parts.append(self._edge(node, "<metaclass>", meta, qualified_name(meta)))
         for attr, member in sorted(vars(cls).items()):
+            if not attr.startswith("__"):  # a step may set it anew (``C.F = 3``) for later steps
+                _note_binding(node, cls, attr, member)
             if isinstance(member, (staticmethod, classmethod)):
                 member = member.__func__
             if inspect.isfunction(member) or isinstance(member, property):
@@ -1002,10 +1011,10 @@ def _getattr(obj: Any, attr: str) -> Any:
 
 
 def _note_binding(node: _Node, module: Any, attr: str, member: Any) -> None:
-    """Note that ``node`` read ``module.attr`` (a module's own attribute: one its
-    ``__getattr__`` makes is not watched)."""
+    """Note that ``node`` read ``module.attr`` (a module's or a class's own attribute: one
+    a module's ``__getattr__`` makes is not watched)."""
     namespace = getattr(module, "__dict__", None)
-    if isinstance(namespace, dict) and namespace.get(attr, _MISSING) is member:
+    if isinstance(namespace, (dict, types.MappingProxyType)) and namespace.get(attr, _MISSING) is member:
         node.bindings.append((namespace, attr, member))
 
 
