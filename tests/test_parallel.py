@@ -6,6 +6,8 @@ import textwrap
 
 import pytest
 
+from zenrun.testing import read_store
+
 BARRIER = """
     import os, time
     from pathlib import Path
@@ -471,6 +473,48 @@ def test_a_step_reading_module_globals_runs_in_workers_with_their_own_import(zen
         ).outlines[-1]
     )
     assert imported_by == ran_in
+
+
+@pytest.mark.parametrize("dist", [[], ["--dist", "threads"]])
+def test_a_module_value_set_by_each_items_fixture_is_never_another_items(zenrunner, dist, monkeypatch):
+    """Items running together are set up together in the driver: each parametrized fixture
+    set ``helpers.F``, so the last one's value was every item's key and (in threads) its
+    result, and a hit served it. Such an item fails, naming the value; none gets another's."""
+    zenrunner.makepyfile(
+        helpers="F = 2",
+        pipeline_factors="""
+        import zenrun, helpers
+        from zenrun import pipeline, step
+
+        @zenrun.fixture(params=[2, 3, 5])
+        def factor(request, monkeypatch):
+            monkeypatch.setattr(helpers, "F", request.param)
+            return request.param
+
+        @step
+        def use(x: int) -> int:
+            return helpers.F * 10
+
+        @pipeline
+        def p(factor):
+            use(1)
+        """,
+    )
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))  # where output.read() looks
+    assert zenrunner.run("-q").ret == 0  # one at a time: each item its own value, cached
+    for args in ([], ["--no-cache"]):
+        result = zenrunner.run("-q", "-n", "2", *dist, *args)
+        runs = {r.item_id: r for r in read_store(zenrunner.store).get_runs()[-3:]}
+        assert len(runs) == 3
+        for item_id, run in runs.items():
+            factor = int(item_id.rsplit("[", 1)[1].rstrip("]"))
+            step = run.steps["use"]
+            if step.status in ("completed", "cached"):
+                assert step.output.read() == factor * 10, (item_id, result.stdout.str())
+            else:
+                assert step.status == "failed"
+                assert "reads helpers.F" in step.error, step.error
+        assert result.parseoutcomes().get("failed", 0) >= 2, result.stdout.str()
 
 
 def test_verbose_lines_of_items_running_together_name_their_item(zenrunner):

@@ -24,7 +24,7 @@ import textwrap
 import threading
 import types
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -486,6 +486,13 @@ class Fingerprinter:
             result = self._collect(self._root(fn, qualified_name(fn)), bindings)
         self._steps[id(fn)] = (fn, result, bindings, self._code_runs)
         return result
+
+    def bound_names(self, fn: Any) -> list[tuple[Mapping[str, Any], str, Any]]:
+        """The module-level names and class attributes ``fn``'s fingerprint read, each with
+        its namespace and the value it was bound to (:meth:`fingerprint` first)."""
+        self.fingerprint(fn)
+        known = self._steps.get(id(fn)) or self._steps.get(id(_unwrap(fn)))
+        return list(known[2]) if known is not None else []
 
     def value_fingerprint(self, value: Any, name: str) -> CodeFingerprint:
         """The fingerprint of a value and all it references (a literal input that is a function)."""
@@ -1008,6 +1015,15 @@ def _getattr(obj: Any, attr: str) -> Any:
         return getattr(obj, attr, _MISSING)
     except Exception:  # a module __getattr__ that raises something else
         return _MISSING
+
+
+def bound_anew(bindings: Iterable[tuple[Mapping[str, Any], str, Any]]) -> list[tuple[Mapping[str, Any], str]]:
+    """Those of ``bindings`` (:meth:`Fingerprinter.bound_names`) whose name is no longer
+    bound to the value noted (a name noted missing, as a builtin is, that a module defines
+    since counts too)."""
+    return [
+        (namespace, name) for namespace, name, value in bindings if namespace.get(name, _MISSING) is not value
+    ]
 
 
 def _note_binding(node: _Node, module: Any, attr: str, member: Any) -> None:

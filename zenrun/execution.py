@@ -34,6 +34,7 @@ from zenrun.cache import (
     Fingerprinter,
     KeyTemplate,
     NullCache,
+    bound_anew,
     cache_key,
     canonical_json,
     environment,
@@ -296,6 +297,10 @@ class PipelineExecution:
         )
         self._force_miss: set[str] = set()
         self._released: set[str] = set()
+        #: What the step functions' code read of module-level names and class attributes as
+        #: the item's fixtures left them, when items run together (see keep_fixture_state).
+        self._fixture_state: dict[int, list[tuple[Any, str, Any]]] | None = None
+        self._others_running: Callable[[], bool] = bool
         # Made right after the item's fixtures ran: what they set in the environment must
         # reach its steps in worker processes too, not what the next item's fixtures set.
         startup = getattr(config, "startup_environ", None)
@@ -1074,6 +1079,39 @@ class PipelineExecution:
             self._hit_metadata.clear()
             self._verified.clear()
 
+    def keep_fixture_state(self, others_running: Callable[[], bool]) -> None:
+        """Note, right after the item's fixtures ran, the module-level names and class
+        attributes its steps' code reads, as they are bound now. Items set up together (``-n``,
+        Dask) share the driver's modules: when another item's fixtures bind one anew (a
+        parametrized fixture's ``monkeypatch.setattr(helpers, "F", ...)``) while
+        ``others_running()``, this item's steps reading it fail, naming it, instead of being
+        keyed and run with the other item's value."""
+        self._others_running = others_running
+        state: dict[int, list[tuple[Any, str, Any]]] = {}
+        for invocation in self.invocations.values():
+            fn = invocation.step.fn
+            if id(fn) not in state:
+                state[id(fn)] = self.fingerprints.bound_names(fn)
+        self._fixture_state = state
+
+    def _fixture_state_changed(self, step_id: str, invocation: Any) -> str | None:
+        """Why ``invocation`` cannot run with this item's fixture state (see
+        :meth:`keep_fixture_state`); None when it can."""
+        assert self._fixture_state is not None
+        bound = self._fixture_state.get(id(invocation.step.fn), ())
+        changed = sorted({f"{_owner_name(ns)}.{name}" for ns, name in bound_anew(bound)})
+        if not changed or not self._others_running():
+            return None
+        listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        return (
+            f"step {step_id!r} reads {listed}, bound anew since this item's fixtures "
+            "ran, while other items run in this process too (-n, Dask): by another item's "
+            "fixtures (a parametrized fixture setting a module value) or a step, so its value "
+            "now is not this item's and neither its cache key nor its result could be.\n"
+            "Pass the value to the step as a config, a parameter or an input, or run these "
+            "pipelines one at a time (without -n).\n"
+        )
+
     def prepare(self, step_id: str, *, load: bool = True) -> StepTask | None:
         """Start ``step_id``: a cache hit is recorded and returns None, else the task to run.
 
@@ -1102,6 +1140,12 @@ class PipelineExecution:
         if self._step_start_hook is not None:
             self._step_start_hook(step_run=step_run)
 
+        if self._fixture_state is not None:
+            changed = self._fixture_state_changed(step_id, invocation)
+            if changed is not None:
+                step_run.status, step_run.error = FAILED, changed
+                self._finish_step(step_run, {})
+                return None
         enabled = self.step_cache_enabled(step_id) and step_id not in self._force_miss
         if enabled and step_id not in self._keys:
             self._prefetch(step_id)
@@ -1748,6 +1792,15 @@ def ensure_api_logging() -> None:
         logger.propagate = False
     elif logger.level == logging.NOTSET:  # the user's handlers get the step lines
         logger.setLevel(logging.INFO)
+
+
+def _owner_name(namespace: Any) -> str:
+    """The module or class whose ``__dict__`` ``namespace`` is, by name."""
+    name = namespace.get("__name__") if "__module__" not in namespace else None
+    if isinstance(name, str):
+        return name
+    module, qualname = namespace.get("__module__"), namespace.get("__qualname__")
+    return f"{module}.{qualname}" if isinstance(qualname, str) else str(module)
 
 
 def _ini_flag(config: Any, name: str, default: bool) -> bool:

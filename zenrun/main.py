@@ -1236,6 +1236,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
             end(item, report, xfail, started)
             return None
         waiting[id(execution)] = (item, report, xfail, started)
+        execution.keep_fixture_state(lambda: len(waiting) > 1)
         return execution
 
     for item in session.items:
