@@ -593,6 +593,47 @@ def test_a_class_attribute_a_step_binds_anew_is_seen_by_a_later_steps_key(zenrun
     assert value(run, "use") == 50
 
 
+def test_a_step_seeding_numpys_global_generator_is_warned_about(zenrunner):
+    """What later steps draw after a ``set_seed`` step is not in their keys, and a cached
+    ``set_seed`` seeds nothing: said when it happens (a fixture's seed is keyed instead)."""
+    zenrunner.makepyfile(
+        pipeline_seeded="""
+        import numpy as np
+        from zenrun import pipeline, step
+
+        @step
+        def set_seed() -> int:
+            np.random.seed(0)
+            return 0
+
+        @step
+        def draw(s: int) -> float:
+            return float(np.random.rand())
+
+        @pipeline
+        def p():
+            set_seed()
+            draw(1)
+        """
+    )
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout.str()
+    result.fnmatch_lines(
+        ["*Step set_seed seeded numpy's global random generator*not part of their cache keys*"]
+    )
+    zenrunner.makeconftest(
+        """
+        import numpy as np
+        import zenrun
+
+        @zenrun.fixture(autouse=True)
+        def seeded():
+            np.random.seed(0)
+        """
+    )
+    assert "seeded numpy's global random generator" not in zenrunner.run("--cache-clear").stdout.str()
+
+
 def test_an_attribute_set_on_a_function_is_part_of_the_key_of_the_steps_reading_it(zenrunner, monkeypatch):
     """``helper.factor = 1`` in a project module: a step reading it (through the helper's
     own code or directly) misses when it becomes 2, and gets 2."""

@@ -317,6 +317,9 @@ class PipelineExecution:
         # which each of its steps starts from, wherever it runs (zenrun.randomstate).
         startup_random = getattr(config, "startup_random", None)
         self.random_states = randomstate.changed(startup_random)
+        #: Whether a step's seeding of numpy's global generator is still to be looked for:
+        #: not when the item's fixtures seeded it (each step starts from their state).
+        self._watch_numpy_seed = not randomstate.numpy_seeded()
         self.random_digest = randomstate.cache_digest(self.random_states, startup_random)
         # Fingerprints reflect code and values as they are in this run, each function once.
         self.fingerprints = Fingerprinter(self.materializers, rootdir=config.rootpath)
@@ -1526,6 +1529,16 @@ class PipelineExecution:
                 logger.warning("%s", message)
         else:  # it ran here: the module-level names later steps' code reads may be bound anew
             self.fingerprints.code_ran()
+            if self._watch_numpy_seed and randomstate.numpy_seeded():
+                self._watch_numpy_seed = False
+                self.log.warning(
+                    "Step %s seeded numpy's global random generator (numpy.random.seed): what later "
+                    "steps draw from it is not part of their cache keys, and the step does not seed "
+                    "it again when it is taken from the cache. Seed it in a fixture or conftest (its "
+                    "state is then every step's start and part of their keys), or give each step "
+                    "its own generator (numpy.random.default_rng(seed), the seed a config or input).",
+                    task.step_id,
+                )
         step_run.started = result.started
         step_run.metadata = result.metadata
         step_run.plugin_metadata = result.plugin_metadata

@@ -47,6 +47,13 @@ def _numpy_seeded(np_random: Any) -> bool:
     return getattr(bit_generator, "_seed_seq", False) is None
 
 
+def numpy_seeded() -> bool:
+    """Whether numpy's global ``RandomState`` was seeded with a value in this process
+    (False when nothing imported numpy)."""
+    np_random = _numpy_random()
+    return np_random is not None and _numpy_seeded(np_random)
+
+
 def startup() -> dict[str, Any]:
     """The states before conftests and fixtures ran (for :func:`changed`)."""
     states: dict[str, Any] = {RANDOM: random.getstate()}
