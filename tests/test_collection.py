@@ -490,7 +490,7 @@ def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collectio
         [
             "*= warnings summary =*",
             "pipeline_fine.py:3",  # as pytest: where, then the warning and its line
-            "  pipeline_fine.py:3: UserWarning: the fine module is old",
+            "  */pipeline_fine.py:3: UserWarning: the fine module is old",
             "    warnings.warn*",
         ]
     )
