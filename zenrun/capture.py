@@ -340,13 +340,19 @@ class _LogHandler(logging.Handler):
 _log_handler = _LogHandler()
 
 
-def install() -> None:
-    """Put the dispatching proxies in place in this process (idempotent)."""
+def install(logs: bool = True) -> None:
+    """Put the dispatching proxies in place in this process (idempotent); with ``logs``, also
+    the handler capturing log records on the root logger.
+
+    Without ``logs`` the root logger is left as it is: while the initial conftests load (a
+    ``logging.basicConfig()`` there configures logging, as under pytest, whose logging
+    handlers come later), with ``-p no:logging`` (records go where logging sends them), and
+    for the capture fixtures, which capture streams only."""
     root = logging.root  # (getLogger() without its call: at every step)
     if (
         type(sys.stdout) is _ThreadStream
         and type(sys.stderr) is _ThreadStream
-        and _log_handler in root.handlers
+        and (not logs or _log_handler in root.handlers)
     ):
         return  # as at every step: no lock to take
     with _install_lock:
@@ -354,7 +360,7 @@ def install() -> None:
             sys.stdout = _ThreadStream("stdout", sys.stdout)
         if not isinstance(sys.stderr, _ThreadStream):
             sys.stderr = _ThreadStream("stderr", sys.stderr)
-        if _log_handler not in root.handlers:
+        if logs and _log_handler not in root.handlers:
             root.addHandler(_log_handler)
 
 
@@ -399,7 +405,7 @@ class capturing:
             taken = self._take_over_parked(settings)
             if taken is not None:
                 return taken
-        install()
+        install(settings.logs)
         global _thread_captures
         capture, previous = StepCapture(settings), _current()
         self.capture, self.previous = capture, previous
@@ -447,7 +453,7 @@ class capturing:
             and getattr(_local, "capture", None) is None
         ):
             return None
-        install()  # (as at every step: returns at once)
+        install(settings.logs)  # (as at every step: returns at once)
         capture = StepCapture(settings)
         taken = _take_parked(capture)
         if taken is None:  # descriptors 1 and 2 are back on the terminal: the general path
@@ -1072,7 +1078,7 @@ class _Tap:
         self.redirected: list[tuple[int, str, int, tuple[int, int], bool]] = []
 
     def start(self) -> None:
-        install()
+        install(logs=False)
         self.thread = threading.get_ident()
         self.previous = getattr(_local, "tap", None)
         if self.fd:
@@ -1314,7 +1320,7 @@ def bypassing() -> Iterator[None]:
     if previous is _BYPASS:
         yield
         return
-    install()
+    install(logs=False)
     _local.tap = _BYPASS
     pointed: list[tuple[int, int]] = []
     with _fd_lock:
@@ -1575,7 +1581,11 @@ def zenrun_configure(config: Any) -> None:
         logger = logging.getLogger(name)
         config.add_cleanup(lambda logger=logger, was=logger.disabled: setattr(logger, "disabled", was))
         logger.disabled = True
-    install()  # also with -s: passing writes clear the progress line first
+    # Also with -s: passing writes clear the progress line first. With -p no:logging no
+    # handler of zenrun's is on the root logger (as pytest's): a pipeline module's
+    # logging.basicConfig() configures logging; but one still writes warnings to stderr
+    # beside the --log-file's handler, as logging does without handlers.
+    install(logs=not config.pluginmanager.is_blocked("logging") or file_handler is not None)
     config.add_cleanup(uninstall)
     if method == "fd":
         # Once per process, as the session starts (C's fflush: importing ctypes, ~1.5 ms),

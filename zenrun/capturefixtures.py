@@ -23,7 +23,7 @@ def _capture_fixture(request: FixtureRequest, **kind: bool) -> Iterator[CaptureF
     if current is not None:  # as pytest: one capture fixture per item
         request.raiseerror(f"cannot use {name} and {current.fixturename} at the same time")
     if not installed():  # the capture plugin is off (-p no:capture)
-        install()
+        install(logs=False)
         request.config.add_cleanup(uninstall)
     capture: CaptureFixture[Any] = CaptureFixture(name, **kind)
     stash[FIXTURE_KEY] = capture

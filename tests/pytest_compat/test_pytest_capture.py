@@ -375,11 +375,67 @@ def test_hello():
     log()
 """
         )
-        result = zenrunner.run(p)
+        result = zenrunner.run(p, "-p", "no:logging")
         assert result.ret != 0
         result.stdout.fnmatch_lines(["WARNING*hello433*"])
         assert "something" not in result.stderr
         assert "operation on closed file" not in result.stderr
+        # (the conftest's handler writes to the step's captured stderr, in its format)
+        result.stdout.fnmatch_lines(["*- Captured stderr (log) -*", "WARNING:root:hello433"])
+
+    @pytest.mark.parametrize("no_logging", [False, True])
+    def test_conftest_basicconfig_configures_logging(self, zenrunner, no_logging: bool) -> None:
+        """zenrun's: a conftest's ``logging.basicConfig()`` runs before zenrun's handler is on
+        the root logger (as pytest's, added as it is configured), so it configures logging;
+        the records are also captured (unless -p no:logging)."""
+        zenrunner.makeconftest("import logging\nlogging.basicConfig(level=logging.INFO)\n")
+        p = zenrunner.makepyfile(
+            STEP
+            + """
+@step
+def log() -> None:
+    assert logging.getLogger().level == logging.INFO, logging.getLogger().level
+    logging.info("hello434")
+    assert 0
+
+@pipeline
+def test_hello():
+    log()
+"""
+        )
+        result = zenrunner.run(p, "--no-cache", *(["-p", "no:logging"] if no_logging else []))
+        assert result.ret == 1
+        result.stdout.no_fnmatch_line("*AssertionError: 30*")
+        result.stdout.fnmatch_lines(["*- Captured stderr (log) -*", "INFO:root:hello434"])
+        if no_logging:
+            result.stdout.no_fnmatch_line("*- Captured log (log) -*")
+        else:
+            result.stdout.fnmatch_lines(["*- Captured log (log) -*", "INFO     root:*hello434"])
+
+    @pytest.mark.parametrize("no_logging", [False, True])
+    def test_pipeline_module_basicconfig(self, zenrunner, no_logging: bool) -> None:
+        """zenrun's: as pytest's, a module's ``logging.basicConfig()`` does nothing while the
+        logging plugin's handler is on the root logger (collection), and configures logging
+        with -p no:logging."""
+        p = zenrunner.makepyfile(
+            STEP
+            + """
+logging.basicConfig(level=logging.INFO)
+
+@step
+def check() -> None:
+    assert logging.getLogger().level == logging.INFO, logging.getLogger().level
+
+@pipeline
+def test_hello():
+    check()
+"""
+        )
+        result = zenrunner.run(p, "--no-cache", *(["-p", "no:logging"] if no_logging else []))
+        if no_logging:
+            assert result.ret == 0, result.stdout
+        else:
+            result.stdout.fnmatch_lines(["*AssertionError: 30*"])
 
     def test_logging_after_cap_stopped(self, zenrunner) -> None:
         zenrunner.makeconftest(

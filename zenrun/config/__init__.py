@@ -951,14 +951,20 @@ def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:
 class _conftest_output_captured:
     """What conftests print while they are loaded at start-up is held back, as pytest
     captures it; shown only when loading fails. (Python-level capture through zenrun's
-    stream proxies: a library that keeps ``sys.stderr`` keeps a proxy of the real one.)"""
+    stream proxies: a library that keeps ``sys.stderr`` keeps a proxy of the real one.)
+
+    No handler of zenrun's is on the root logger meanwhile (the capture plugin puts it there
+    as it is configured, as pytest's logging plugin): a conftest's ``logging.basicConfig()``
+    configures logging, its handler writing to the ``sys.stderr`` proxy, so what it writes
+    while a step runs is the step's captured stderr. A record logged meanwhile goes where
+    logging sends it without handlers (warnings and errors to stderr: held back too)."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
 
     def __enter__(self) -> None:
         self._installed_here = unwrap(sys.stdout) is sys.stdout and unwrap(sys.stderr) is sys.stderr
-        self._context = capturing(CaptureSettings() if self.enabled else None)
+        self._context = capturing(CaptureSettings(logs=False) if self.enabled else None)
         self._capture = self._context.__enter__()
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
