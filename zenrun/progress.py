@@ -217,7 +217,7 @@ class LiveLogHandler(logging.Handler):
     def zenrun_pipeline_run_finish(self) -> None:
         self.phase = "teardown"
 
-    @hookimpl(trylast=True)
+    @hookimpl(tryfirst=True)  # what other implementations log is the item's finish
     def zenrun_item_report(self) -> None:
         self.phase = "finish"
 

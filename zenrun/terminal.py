@@ -280,8 +280,10 @@ class TerminalReporter:
         #: (``id `` ... ``PASSED [ 50%]``) with its records under ``live log <phase>`` headers.
         self.live_log = False
         self._live_phase_shown: str | None = None
-        #: Live log records of a pipeline's teardown, written after its outcome (as pytest's).
-        self._held_teardown_logs: list[str] = []
+        #: Live log records of a pipeline's teardown and finish (``zenrun_item_report``
+        #: implementations called before this one's), with their phase: written after its
+        #: outcome (as pytest's).
+        self._held_teardown_logs: list[tuple[str, str]] = []
         self._live_item: str | None = None  # the pipeline whose line is open
         self._session: Any = None
         self._outcomes_seen: set[str] = set()  # (kept as reports come: the progress colour)
@@ -518,8 +520,8 @@ class TerminalReporter:
         if self.verbosity < 0 or self._items_in_flight > 1 or (self._items_in_flight and not self.live_log):
             self.tw.interject(text)  # -q, or -n: above the progress line
             return
-        if phase == "teardown" and self._items_in_flight == 1:  # the pipeline's outcome first
-            self._held_teardown_logs.append(text)
+        if phase in ("teardown", "finish") and self._items_in_flight == 1:  # the outcome first
+            self._held_teardown_logs.append((text, phase))
             return
         with self.tw.lock:
             if self._item_header:  # -v: the pipeline's id first
@@ -580,10 +582,11 @@ class TerminalReporter:
             self._write_held_teardown_logs()
 
     def _write_held_teardown_logs(self) -> None:
-        """The live log records of a pipeline's teardown, held until its outcome was written."""
+        """The live log records of a pipeline's teardown and finish, held until its outcome
+        was written."""
         held, self._held_teardown_logs = self._held_teardown_logs, []
-        for text in held:
-            self.write_live_log(text, "teardown")
+        for text, phase in held:
+            self.write_live_log(text, phase)
 
     def _verbose_line(self, report: Any) -> None:
         """``id WORD (reason)`` and the progress, as pytest -v writes a pipeline's line."""

@@ -511,6 +511,9 @@ import zenrun
 def zenrun_item_start(item):
     logging.warning('>>>>> START >>>>>')
 
+def zenrun_item_report():  # pytest's pytest_runtest_logfinish
+    logging.warning('<<<<< END <<<<<<<')
+
 def zenrun_sessionfinish(session):
     logging.warning('<<<<< SESSION END <<<<<<<')
 
@@ -552,6 +555,8 @@ def test_log_2(fix):
             "PASSED *50%*",
             "*-- live log teardown --*",
             "*WARNING*log message from teardown of test_log_1*",
+            "*-- live log finish --*",
+            "*WARNING* <<<<< END <<<<<<<*",
             "pipeline_sections.py::test_log_2 ",
             "*-- live log start --*",
             "*WARNING* >>>>> START >>>>>*",
@@ -562,9 +567,50 @@ def test_log_2(fix):
             "PASSED *100%*",
             "*-- live log teardown --*",
             "*WARNING*log message from teardown of test_log_2*",
+            "*-- live log finish --*",
+            "*WARNING* <<<<< END <<<<<<<*",
             "*-- live log sessionfinish --*",
             "*WARNING* <<<<< SESSION END <<<<<<<*",
             "=* 2 passed in *=",
+        ]
+    )
+
+
+def test_log_cli_finish_of_an_early_report_hook(zenrunner) -> None:
+    """zenrun's: a ``zenrun_item_report`` implementation called before the terminal's (tryfirst)
+    logs under ``live log finish`` too, after the pipeline's outcome and teardown records."""
+    zenrunner.makeconftest("""
+import logging
+import zenrun
+
+@zenrun.hookimpl(tryfirst=True)
+def zenrun_item_report():
+    logging.warning('<<<<< END <<<<<<<')
+
+@zenrun.fixture
+def fix():
+    yield
+    logging.warning("log message from teardown")
+""")
+    zenrunner.makepyfile(
+        pipeline_early="""
+from zenrun import pipeline
+
+@pipeline
+def test_log_1(fix):
+    pass
+"""
+    )
+    result = zenrunner.run("-o", "log_cli=true", "-p", "no:results", "--no-cache")
+    assert result.ret == 0, result.stdout
+    result.stdout.fnmatch_lines(
+        [
+            "pipeline_early.py::test_log_1 PASSED *100%*",
+            "*-- live log teardown --*",
+            "*WARNING*log message from teardown*",
+            "*-- live log finish --*",
+            "*WARNING* <<<<< END <<<<<<<*",
+            "=* 1 passed in *=",
         ]
     )
 
