@@ -160,6 +160,41 @@ class ColoredLevelFormatter(LogFormatter):
         return super().format(record)
 
 
+#: A field of a ``%``-style log format (``%(name)s``, ``%(lineno)-4d``), or ``%%``.
+_FORMAT_FIELD = r"%\((\w+)\)[#0+ -]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%%"
+
+
+def color_level_names(text: str, fmt: str, terminalwriter: Any) -> str:
+    """Captured log ``text``, its records formatted with ``fmt`` without colours, with each
+    record's level name coloured as a :class:`ColoredLevelFormatter` on ``terminalwriter``
+    colours it (its ``%(levelname)-8s`` width inside the colour), as pytest shows a captured
+    log section: the text is kept plain (``--show``, the viewer, ``caplog.text``) and coloured
+    as it is shown. A line is a record's first when it reads as ``fmt`` (each other field
+    any text); a message's other lines are left as they are."""
+    found = ColoredLevelFormatter.LEVELNAME_FMT_REGEX.search(fmt)
+    if not found or not text:
+        return text
+    colored: dict[str, str] = {}
+    for level, color_opts in ColoredLevelFormatter.LOGLEVEL_COLOROPTS.items():
+        plain = found.group() % {"levelname": logging.getLevelName(level)}
+        colored.setdefault(plain, terminalwriter.markup(plain, **dict.fromkeys(sorted(color_opts), True)))
+    levels = "|".join(re.escape(name) for name in sorted(colored, key=len, reverse=True))
+
+    def pattern(part: str) -> str:  # fmt's fields as any text, the rest as written
+        pieces = re.split(f"({_FORMAT_FIELD})", part)
+        out = []
+        for index in range(0, len(pieces), 3):
+            out.append(re.escape(pieces[index]))
+            if index + 1 < len(pieces):
+                out.append("%" if pieces[index + 1] == "%%" else ".*?")
+        return "".join(out)
+
+    line = re.compile(
+        f"^({pattern(fmt[: found.start()])})({levels})(?={pattern(fmt[found.end() :])}$)", re.MULTILINE
+    )
+    return line.sub(lambda m: m.group(1) + colored[m.group(2)], text)
+
+
 def session_formatter(config: Any, kind: str = "", terminalwriter: Any = None) -> LogFormatter:
     """The formatter of the session's ``kind`` of log: ``""`` the captured log (and
     ``caplog.text``), ``"cli"`` the live log, ``"file"`` the log file; each falls back to

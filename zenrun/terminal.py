@@ -22,6 +22,7 @@ from zenrun.capture import silence_stdout, terminal_stream, unwrap
 from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
+from zenrun.logformat import DEFAULT_LOG_FORMAT, color_level_names, session_formatter
 from zenrun.outcomes import Exit
 from zenrun.reports import (
     error_phase,
@@ -808,7 +809,9 @@ class TerminalReporter:
                     self.tw.line(line)
                 for title, text in _captured_of(report, self.config):  # as pytest: --tb=line keeps them
                     self.tw.sep("-", title.strip("- "))
-                    self.tw.line(text.rstrip())
+                    self.tw.line(
+                        self._colored_log(text.rstrip()) if _stream_of(title) == "log" else text.rstrip()
+                    )
                 self.tw.line(_line_of(report))
         elif failed and tbstyle != "no":
             self.tw.sep("=", "FAILURES")
@@ -940,12 +943,22 @@ class TerminalReporter:
             self.tw.sep("_", _headline(nodeid))
             for title, text in sections:
                 self.tw.line(title)
-                self.tw.line(text.rstrip())
+                self.tw.line(
+                    self._colored_log(text.rstrip()) if _stream_of(title) == "log" else text.rstrip()
+                )
+
+    def _colored_log(self, text: str) -> str:
+        """A captured log section's text with its level names in their colours, as pytest's
+        ``ColoredLevelFormatter`` writes them (the text is kept without colours)."""
+        if not self.tw.hasmarkup:
+            return text
+        return color_level_names(text, session_formatter(self.config)._fmt or DEFAULT_LOG_FORMAT, self.tw)
 
     def _colored_traceback(self, text: str) -> str:
         """A failure's text with pytest's colours: ``E`` lines and the ``path:line:`` of
         each frame in bold red, the source lines highlighted (``--code-highlight``, with
-        pygments installed); the captured output after it as it is."""
+        pygments installed); the captured output after it as it is, but the level names of
+        its log sections (:meth:`_colored_log`)."""
         if not self.tw.hasmarkup:
             return text
         lines = text.split("\n")
@@ -968,6 +981,12 @@ class TerminalReporter:
                 found = re.match(_FRAME_LOCATION, line)
                 if found:
                     lines[index] = self.tw.markup(found.group(1), bold=True, red=True) + line[found.end(1) :]
+        start = None  # the first line of a log section's text
+        for index in range(end, len(lines) + 1):
+            if index == len(lines) or re.match(_CAPTURED_SECTION, lines[index]):
+                if start is not None:
+                    lines[start:index] = self._colored_log("\n".join(lines[start:index])).split("\n")
+                start = index + 1 if index < len(lines) and _stream_of(lines[index]) == "log" else None
         return "\n".join(lines)
 
     def _colored_summary_word(self, line: str) -> str:

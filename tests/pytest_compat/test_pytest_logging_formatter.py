@@ -6,8 +6,9 @@ coloured.
 
 pytest's ``py.io.TerminalWriter`` is ``zenrun.terminal.TerminalWriter`` (``hasmarkup``
 set as pytest's test sets it). zenrun's own: the level name's width and precision
-(``%(levelname)-8.8s``, ``%(levelname).1s``) and the live log of a run with
-``--color=yes`` / ``no``.
+(``%(levelname)-8.8s``, ``%(levelname).1s``), the live log of a run with
+``--color=yes`` / ``no``, and ``color_level_names``: captured log text, kept plain, coloured
+as it is shown as the formatter would have coloured it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import io
 import logging
 
-from zenrun.logformat import ColoredLevelFormatter
+from zenrun.logformat import ColoredLevelFormatter, LogFormatter, color_level_names
 from zenrun.terminal import TerminalWriter
 
 
@@ -87,3 +88,24 @@ def test_colored_live_log(zenrunner) -> None:
         "--log-cli-level=INFO", "--color=no", "--no-cache", "-p", "no:results"
     )
     result.stdout.fnmatch_lines(["INFO     x:pipeline_*.py:6 hello info"])
+
+
+def test_color_level_names_as_the_formatter_colours() -> None:
+    tw = TerminalWriter(io.StringIO())
+    tw.hasmarkup = True
+    for logfmt in (
+        "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s",
+        "%(filename)-25s %(lineno)4d %(levelname)-8.8s %(message)s",
+        "[%(levelname).1s] 100%% %(message)s",
+    ):
+        plain = LogFormatter(logfmt).format(record(logging.ERROR))
+        colored = ColoredLevelFormatter(tw, logfmt).format(record(logging.ERROR))
+        assert plain != colored
+        assert color_level_names(f"{plain}\n{plain}\n", logfmt, tw) == f"{colored}\n{colored}\n"
+    logfmt = "%(levelname)-8s %(name)s: %(message)s"
+    text = "WARNING  x: two\nINFO     lines\nLVL5     x: custom\n"  # a message's line, a level of no colour
+    assert (
+        color_level_names(text, logfmt, tw)
+        == "\x1b[33mWARNING \x1b[0m x: two\nINFO     lines\nLVL5     x: custom\n"
+    )
+    assert color_level_names(text, "%(name)s %(message)s", tw) == text  # no level name in the format

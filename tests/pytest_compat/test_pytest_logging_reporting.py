@@ -7,7 +7,9 @@ pytest's checks of its ``logging-plugin`` object (``plugin.log_file_handler.leve
 checked through what the file holds. Live logs: a line per pipeline and a ``live log <phase>``
 header per phase, as pytest's; zenrun reports a pipeline after its teardown, so its
 ``PASSED`` comes after the teardown's records (pytest writes it between call and teardown).
-Not ported: ``set_log_path`` (a pytest hook-time API), colored levels.
+The captured log is kept without colours (``--show``, the viewer, ``caplog.text``): with
+``--color=yes`` its level names are coloured as it is shown, as pytest's
+``ColoredLevelFormatter`` colours them. Not ported: ``set_log_path`` (a pytest hook-time API).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import re
 
 import pytest
-from porting import pipelines
+from porting import bodies, pipelines
 
 from zenrun.config import ExitCode
 
@@ -689,6 +691,103 @@ def test_log_2():
     assert result.ret == 0, result.stdout
     result.stdout.fnmatch_lines(["*log message from test_log_1*"])
     result.stdout.no_fnmatch_line("*-- live log call --*")
+
+
+def test_colored_captured_log(zenrunner) -> None:
+    """Test that the level names of captured log messages of a failing test
+    are colored."""
+    zenrunner.makepyfile(
+        pipeline_colored=logging_in_a_step("""
+import logging
+
+logger = logging.getLogger(__name__)
+
+def test_foo():
+    logger.info('text going to logger from call')
+    assert False
+""")
+    )
+    result = zenrunner.run("--log-level=INFO", "--color=yes", "--no-cache")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*-- Captured log (work) --*",
+            "\x1b[[]32mINFO    \x1b[[]0m*text going to logger from call",
+        ]
+    )
+
+
+def test_colored_ansi_esc_caplogtext(zenrunner) -> None:
+    """Make sure that caplog.text does not contain ANSI escape sequences."""
+    zenrunner.makepyfile(
+        pipeline_caplogtext=bodies("""
+import logging
+
+logger = logging.getLogger(__name__)
+
+def test_foo(caplog):
+    logger.info('text going to logger from call')
+    assert '\x1b' not in caplog.text
+""")
+    )
+    result = zenrunner.run("--log-level=INFO", "--color=yes", "--no-cache")
+    assert result.ret == 0, result.stdout
+
+
+def test_colored_captured_log_of_each_section_and_format(zenrunner) -> None:
+    """zenrun's: the level names of every captured log shown (a fixture's, the body's; the
+    failures, ``--tb=line``, ``-rP``, ``--pdb``) in ``--log-format``'s place and width; a message's
+    other lines, and the stored text, as they are."""
+    zenrunner.makeconftest("""
+import logging
+import zenrun
+
+@zenrun.fixture
+def fix():
+    logging.getLogger("fx").warning("from setup")
+    yield
+""")
+    zenrunner.makepyfile(
+        pipeline_sections=pipelines("""
+import logging
+
+def test_fails(fix):
+    logging.getLogger("st").error("ERROR  two\\nINFO     lines")
+    assert False
+
+def test_passes():
+    logging.getLogger("st").critical("fine")
+""")
+    )
+    fmt = "%(name)s [%(levelname)-7s] %(message)s"
+    result = zenrunner.run("--color=yes", "--no-cache", "-rP", f"--log-format={fmt}")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*-- Captured log setup --*",
+            "fx [[]\x1b[[]33mWARNING\x1b[[]0m] from setup",
+            "*-- Captured log call --*",
+            "st [[]\x1b[[]1m\x1b[[]31mERROR  \x1b[[]0m] ERROR  two",
+            "INFO     lines",
+            "*PASSES*",
+            "*-- Captured log call --*",
+            "st [[]\x1b[[]31mCRITICAL\x1b[[]0m] fine",
+        ]
+    )
+    result = zenrunner.run("--color=yes", "--no-cache", "--tb=line", f"--log-format={fmt}")
+    result.stdout.fnmatch_lines(
+        ["*- Captured log call -*", "st [[]\x1b[[]1m\x1b[[]31mERROR  \x1b[[]0m] ERROR  two"]
+    )
+    zenrunner.makepyfile(pipeline_pdb=logging_in_a_step(FAILING_WARNING))  # (a step's log)
+    result = zenrunner.run(
+        "--color=yes", "--no-cache", "--pdb", f"--log-format={fmt}", "pipeline_pdb.py", stdin="q\n"
+    )
+    result.stdout.fnmatch_lines(
+        ["*>>> captured log >>>*", "pipeline_pdb [[]\x1b[[]33mWARNING\x1b[[]0m] text"]
+    )
+    result = zenrunner.run("--color=no", "--no-cache", f"--log-format={fmt}")
+    result.stdout.fnmatch_lines(["fx [[]WARNING] from setup", "st [[]ERROR  ] ERROR  two"])
+    assert "\x1b[" not in result.stdout
 
 
 def test_log_levels_read_as_pytest_reads_them(zenrunner) -> None:
