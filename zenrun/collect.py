@@ -16,7 +16,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import traceback
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import field
@@ -25,9 +24,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from zenrun.assertion import AssertionSettings, explain
-from zenrun.blame import PLUGGY_DIR
 from zenrun.capture import capturing, section_title
-from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for
+from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for, user_traceback
 from zenrun.deferred import dataclass
 from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning
 from zenrun.fixtures import FixtureManager
@@ -39,7 +37,6 @@ from zenrun.pipelines import Pipeline, PipelineInstance, Runnable
 from zenrun.reports import ERROR, SKIPPED, ItemReport, crash_message, format_warning, raised_at
 from zenrun.sources import real_function
 from zenrun.stash import Stash
-from zenrun.tbstyle import exception_chain, format_traceback
 from zenrun.warnfilters import apply_session_filters, warnings_shown_to
 from zenrun.xunit import register_xunit_fixtures
 
@@ -48,7 +45,6 @@ if TYPE_CHECKING:
     from zenrun.config import Config
     from zenrun.fixtures import SetupState
     from zenrun.metafunc import CallSpec
-_ZENRUN_DIR = str(Path(__file__).parent)
 
 
 class CollectError(Exception):
@@ -200,34 +196,6 @@ class Item:
         accepted = getattr(self.target, "argnames", None)
         params = {k: v for k, v in self.params.items() if accepted is None or k in accepted}
         return self.target.compose({**values, **params}, **kwargs)
-
-
-def _short_exception(exc: BaseException, style: str = "short", *, internal: bool = False) -> str:
-    """``exc``'s traceback without zenrun's and importlib's frames (all of them with
-    ``internal``), as pytest reports a collection error: ``--tb`` style (``short`` for
-    ``auto``: ``path:line: in name`` and the source line per frame, ``E   Error: message``);
-    ``native``: Python's format. The exceptions it was raised from (``raise ... from``, or
-    while handling) come first, with Python's line between them, as pytest shows a chain:
-    the first is often the cause."""
-    parts: list[str] = []
-    any_frames = False
-    for error, message in exception_chain(exc):
-        frames = [
-            f
-            for f in traceback.extract_tb(error.__traceback__)
-            if internal
-            or (not f.filename.startswith((_ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename)
-        ]
-        any_frames = any_frames or bool(frames)
-        if frames:
-            parts += ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
-        parts += traceback.format_exception_only(type(error), error)
-        if message is not None:
-            parts.append(f"\n{message}\n\n")
-    native = "".join(parts)
-    if style in ("native", "no", "line") or not any_frames:
-        return native
-    return format_traceback(native, "long" if style == "long" else "short")
 
 
 def _tbstyle(config: Any) -> str:
@@ -691,7 +659,7 @@ class Session:
                     raise
                 except Exception as exc:  # a collector's error: this file's collection error (as pytest)
                     error = CollectError(
-                        f"error while collecting {self.relpath(path)}:\n{_short_exception(exc, _tbstyle(self.config))}",
+                        f"error while collecting {self.relpath(path)}:\n{user_traceback(exc, _tbstyle(self.config))}",
                         crash_message(exc),
                     )
                 else:
@@ -841,7 +809,7 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
         try:
             module = import_path(path, conftest=True)
         except Exception as exc:
-            message = _short_exception(exc, _tbstyle(config))
+            message = user_traceback(exc, _tbstyle(config))
             if session is not None:
                 session.add_collection_error(path, message)
                 from zenrun.runner import post_mortem  # --pdb: the debugger in the conftest
@@ -850,7 +818,7 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             elif config.stash.get("lenient_conftests"):
                 config.stash.setdefault("conftest_errors", []).append((path, message))
             else:
-                raise ConftestImportFailure(path, exc, _short_exception(exc)) from exc
+                raise ConftestImportFailure(path, exc, user_traceback(exc)) from exc
             continue
         except BaseException as raised:  # zenrun.skip(allow_module_level=True) in a conftest
             outcome = from_pytest(raised)
@@ -1073,14 +1041,12 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
             raise CollectError(
                 f"ImportError while importing pipeline module '{file_path}'.\n"
                 "Hint: make sure your pipeline modules/packages have valid Python names.\n"
-                f"Traceback:\n{_short_exception(exc, style, internal=_internal_frames(session.config))}",
+                f"Traceback:\n{user_traceback(exc, style, internal=_internal_frames(session.config))}",
                 exc=exc,
             ) from None
         # a chain's first exception comes first in the report: the summary names the last, as pytest
         chained = exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__)
-        raise CollectError(
-            _short_exception(exc, style), crash_message(exc) if chained else None, exc
-        ) from None
+        raise CollectError(user_traceback(exc, style), crash_message(exc) if chained else None, exc) from None
     file_path = Path(os.path.abspath(file_path))
     try:  # as pytest: a module's plugins, a failure to import one is the module's error
         import_required_plugins(
@@ -1108,7 +1074,7 @@ def module_items(module: ModuleType, path: Path, session: Session) -> list[Item]
             raise
 
         plain = isinstance(exc, Failed) and not exc.pytrace
-        detail = str(exc) if plain else _short_exception(exc, _tbstyle(session.config))
+        detail = str(exc) if plain else user_traceback(exc, _tbstyle(session.config))
         raise CollectError(
             f"error while collecting {session.relpath(path)}:\n{detail}",
             _failed_crash(exc) if plain else None,

@@ -88,6 +88,10 @@ def test_plugin_that_fails_to_import_is_one_clear_usage_error(zenrunner, tmp_pat
                 "ERROR: plugin 'broken' failed to import: ModuleNotFoundError: *not_installed_anywhere*",
                 "*entry point 'broken = zenrun_broken' of distribution zenrun-broken 1.0",
                 "*-p no:broken*ZENRUN_DISABLE_PLUGIN_AUTOLOAD=1*",
+                # as pytest: where the import failed, in the plugin's own code
+                "*zenrun_broken*.py:1: in <module>",
+                "    import not_installed_anywhere",
+                "E   ModuleNotFoundError: *not_installed_anywhere*",
             ],
             stderr=True,
         )

@@ -134,7 +134,38 @@ def test_importplugin_error_message(zenrunner) -> None:
     )
     result = zenrunner.run("-p", "qwe", env=SYSPATH(zenrunner))
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*plugin 'qwe'*could not be imported*Not possible to import: ☺*"])
+    # as pytest (its issues #375 and #1998): the error line, then where it was raised
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: plugin 'qwe'*could not be imported*Not possible to import: ☺*",
+            "qwe.py:3: in <module>",
+            "    test_traceback()",
+            "qwe.py:2: in test_traceback",
+            "E   ImportError: Not possible to import: ☺",
+        ]
+    )
+
+
+def test_importplugin_error_of_a_module_it_imports(zenrunner) -> None:
+    """Not an ImportError, raised in a module the plugin imports: the same error line and
+    traceback, down to the failing line (pytest: the traceback, uncaught)."""
+    zenrunner.makepyfile(qwe="import helper", helper="def f():\n    return 1/0\nf()\n")
+    result = zenrunner.run("-p", "qwe", env=SYSPATH(zenrunner))
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: plugin 'qwe' (-p qwe) could not be imported: ZeroDivisionError: division by zero",
+            "qwe.py:1: in <module>",
+            "helper.py:3: in <module>",
+            "helper.py:2: in f",
+            "    return 1/0",
+            "E   ZeroDivisionError: division by zero",
+        ]
+    )
+    assert zenrunner.run("-p", "nothere", env=SYSPATH(zenrunner)).stderr.strip() == (
+        "ERROR: plugin 'nothere' (-p nothere) could not be imported: "
+        "ModuleNotFoundError: No module named 'nothere'"
+    )  # the plugin itself not found: the error line alone
 
 
 def test_consider_env_fails_to_import(zenrunner) -> None:

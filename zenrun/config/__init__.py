@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -21,7 +22,7 @@ import pluggy
 
 from zenrun import randomstate
 from zenrun.artifacts.materializers import MaterializerRegistry
-from zenrun.blame import plugin_at_fault
+from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, plugin_at_fault
 from zenrun.cache import NullCache
 from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
 from zenrun.config.argparsing import BOOL_WORDS, LIST_TYPES, NOTSET, TYPE_DEFAULTS, Parser
@@ -33,6 +34,7 @@ from zenrun.outcomes import Skipped, from_pytest
 from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 from zenrun.stash import Stash
+from zenrun.tbstyle import exception_chain, format_traceback
 from zenrun.warnfilters import warnings_shown_to
 
 if TYPE_CHECKING:
@@ -257,9 +259,12 @@ class PluginManager(pluggy.PluginManager):
                 plugin = ep.load()
             except Exception as exc:
                 raise UsageError(
-                    f"plugin {ep.name!r} failed to import: "
-                    f"{type(exc).__name__}: {exc}\n  from the {ep.where}\n"
-                    f"{block_hint(ep.name)}"
+                    _plugin_import_error(
+                        f"plugin {ep.name!r} failed to import: "
+                        f"{type(exc).__name__}: {exc}\n  from the {ep.where}\n"
+                        f"{block_hint(ep.name)}",
+                        exc,
+                    )
                 ) from None
             if not self.is_registered(plugin):  # else: loaded already, with -p MODULE
                 self.register_checked(plugin, ep.name, ep)
@@ -308,7 +313,9 @@ class PluginManager(pluggy.PluginManager):
             if missing_ok and exc.name is not None and (name + ".").startswith(exc.name + "."):
                 return False
             raise UsageError(
-                f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
+                _plugin_import_error(
+                    f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}", exc
+                )
             ) from None
         except BaseException as exc:  # zenrun.skip() (or pytest's) at its top: warned, not loaded
             skipped = from_pytest(exc)
@@ -318,7 +325,9 @@ class PluginManager(pluggy.PluginManager):
             if not isinstance(exc, Exception):
                 raise
             raise UsageError(
-                f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}"
+                _plugin_import_error(
+                    f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}", exc
+                )
             ) from None
         if self.is_registered(module):  # an installed plugin named by its module: loaded already
             return True
@@ -680,6 +689,48 @@ class Config:
                 f"{', '.join(missing)}"
             )
         return made
+
+
+def user_traceback(exc: BaseException, style: str = "short", *, internal: bool = False) -> str:
+    """``exc``'s traceback without zenrun's and importlib's frames (all of them with
+    ``internal``), as pytest reports a collection error: ``--tb`` style (``short`` for
+    ``auto``: ``path:line: in name`` and the source line per frame, ``E   Error: message``);
+    ``native``: Python's format. The exceptions it was raised from (``raise ... from``, or
+    while handling) come first, with Python's line between them, as pytest shows a chain:
+    the first is often the cause."""
+    parts: list[str] = []
+    any_frames = False
+    for error, message in exception_chain(exc):
+        frames = _user_frames(error, internal=internal)
+        any_frames = any_frames or bool(frames)
+        if frames:
+            parts += ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+        parts += traceback.format_exception_only(type(error), error)
+        if message is not None:
+            parts.append(f"\n{message}\n\n")
+    native = "".join(parts)
+    if style in ("native", "no", "line") or not any_frames:
+        return native
+    return format_traceback(native, "long" if style == "long" else "short")
+
+
+def _user_frames(error: BaseException, *, internal: bool = False) -> list[traceback.FrameSummary]:
+    """The frames of ``error``'s traceback outside zenrun, pluggy and importlib (all of
+    them with ``internal``)."""
+    return [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if internal or (not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename)
+    ]
+
+
+def _plugin_import_error(headline: str, exc: BaseException) -> str:
+    """``headline`` and, as pytest shows a plugin's import error (its issues #375 and
+    #1998), where it was raised: the traceback of the plugin's own frames (none when
+    only the import machinery ran: the module was not found)."""
+    if not any(_user_frames(error) for error, _ in exception_chain(exc)):
+        return headline
+    return f"{headline}\n{user_traceback(exc).rstrip()}"
 
 
 def _encoded_environ() -> dict[Any, Any] | None:
