@@ -514,18 +514,40 @@ def test_nested_conftest_plugins_load(zenrunner):
     result.fnmatch_lines(["*NESTED beta*"])
 
 
-def test_hook_with_wrong_arguments_is_a_collection_error(zenrunner):
-    zenrunner.makeconftest("""
-        import zenrun
+WRONG_ARGUMENTS = """
+    import zenrun
 
-        @zenrun.hookimpl
-        def zenrun_step_finish(step):
-            pass
-    """)
+    @zenrun.hookimpl
+    def zenrun_step_finish(step):
+        pass
+"""
+
+
+def test_hook_with_wrong_arguments_in_a_conftest_met_while_collecting_is_a_collection_error(zenrunner):
+    zenrunner.makeconftest(WRONG_ARGUMENTS, "sub")
+    zenrunner.makepyfile(**{"sub/pipeline_demo": PIPELINES})
+    result = zenrunner.run(".")
+    assert result.ret == 2
+    result.fnmatch_lines(["*ERROR collecting sub/conftest.py*", "*zenrun_step_finish*", "*step*"])
+    assert "Traceback" not in result.stderr
+
+
+def test_hook_with_wrong_arguments_in_an_initial_conftest_is_a_usage_error(zenrunner):
+    """As pytest fails at start-up (as a plugin's wrong hook is, and the conftest's import
+    errors are): on stderr, exit 4, nothing collected."""
+    zenrunner.makeconftest(WRONG_ARGUMENTS)
     zenrunner.makepyfile(pipeline_demo=PIPELINES)
     result = zenrunner.run()
-    assert result.ret == 2
-    result.fnmatch_lines(["*ERROR collecting conftest.py*", "*zenrun_step_finish*", "*step*"])
+    assert result.ret == 4
+    assert result.stdout == ""
+    result.fnmatch_lines(
+        [
+            "ERROR: *conftest.py: error while registering conftest as a plugin:",
+            "*zenrun_step_finish*",
+            "*step*",
+        ],
+        stderr=True,
+    )
     assert "Traceback" not in result.stderr
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from zenrun.assertion import AssertionSettings, explain
 from zenrun.capture import capturing, section_title
-from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for, user_traceback
+from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for, raised_in_user_code, user_traceback
 from zenrun.deferred import dataclass
 from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning
 from zenrun.fixtures import FixtureManager
@@ -876,13 +876,18 @@ def import_required_plugins(
 
 
 def _conftest_registration_error(config: Any, session: Session | None, path: Path, exc: Exception) -> None:
-    """A conftest that cannot be a plugin: a collection error (kept until the session
-    starts when it is an initial conftest)."""
-    message = f"error while registering conftest as a plugin:\n{exc}"
+    """A conftest that cannot be a plugin (a hook with wrong arguments, its
+    ``zenrun_addoption`` or ``zenrun_addhooks`` raising): a collection error of a conftest
+    met while collecting; of an initial conftest, as pytest fails at start-up, a usage
+    error (kept until the session starts for the Python API, which is lenient)."""
+    where = user_traceback(exc) if raised_in_user_code(exc) else str(exc)
+    message = f"error while registering conftest as a plugin:\n{where.rstrip()}"
     if session is not None:
         session.add_collection_error(path, message)
-    else:
+    elif config.stash.get("lenient_conftests"):
         config.stash.setdefault("conftest_errors", []).append((path, message))
+    else:
+        raise UsageError(f"{path}: {message}") from None
 
 
 def _non_top_level_plugins(path: Path, config: Any) -> str:

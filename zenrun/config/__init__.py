@@ -724,11 +724,17 @@ def _user_frames(error: BaseException, *, internal: bool = False) -> list[traceb
     ]
 
 
+def raised_in_user_code(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) went through code outside
+    zenrun, pluggy and importlib."""
+    return any(_user_frames(error) for error, _ in exception_chain(exc))
+
+
 def _plugin_import_error(headline: str, exc: BaseException) -> str:
     """``headline`` and, as pytest shows a plugin's import error (its issues #375 and
     #1998), where it was raised: the traceback of the plugin's own frames (none when
     only the import machinery ran: the module was not found)."""
-    if not any(_user_frames(error) for error, _ in exception_chain(exc)):
+    if not raised_in_user_code(exc):
         return headline
     return f"{headline}\n{user_traceback(exc).rstrip()}"
 
