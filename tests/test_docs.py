@@ -251,7 +251,7 @@ def test_every_cli_option_is_documented():
         check=True,
         env={**os.environ, "ZENRUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
     ).stdout
-    options_text, _, ini_text = help_text.partition("\n[tool.zenrun] keys")
+    options_text, _, ini_text = help_text.partition("\n[zenrun] configuration options in the first")
     options = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", options_text))
     keys = set(re.findall(r"^  (\w+) ", ini_text, re.M))
     assert "pipelinepaths" in keys

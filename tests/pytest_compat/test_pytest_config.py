@@ -491,6 +491,76 @@ def test_addini_float_invalid(zenrunner) -> None:
     result.stderr.fnmatch_lines(["ERROR: *ini_param*"])
 
 
+@pytest.mark.parametrize(
+    ("type_", "message"),
+    [
+        (
+            '"bogus"',
+            "invalid type for ini option 'k': 'bogus', declared in *conftest.py (expected one of 'string', *",
+        ),
+        ("list", "invalid type for ini option 'k': <class 'list'>*"),
+        ("int | list", "invalid type for ini option 'k': <class 'list'>*"),
+        ("int | None", "invalid type for ini option 'k': <class 'NoneType'>*"),
+        ("Literal[1, 2]", "invalid type for ini option 'k': Literal choices must be strings, got (1, 2)*"),
+        ("int | str", "ini option 'k' has a union type, which has no implicit default; pass an explicit*"),
+    ],
+)
+def test_addini_invalid_type(zenrunner, type_: str, message: str) -> None:
+    """pytest's ``test_addini_invalid_type``: a type ``addini`` does not know is a
+    ``ValueError`` when the key is declared (not a key silently read as a string),
+    said at start-up as an error of the conftest, with the line declaring it."""
+    zenrunner.makeconftest(
+        f"""
+        from typing import Literal
+
+        def zenrun_addoption(parser):
+            parser.addini("k", "help", type={type_})
+        """
+    )
+    for args in ((), ("--help",)):
+        result = zenrunner.run(*args)
+        assert result.ret == 4
+        result.stderr.fnmatch_lines(
+            [
+                "ERROR: *conftest.py: error while registering conftest as a plugin:",
+                "conftest.py:4: in zenrun_addoption",
+                f"E   ValueError: {message}",
+            ]
+        )
+
+
+def test_addini_union_and_literal_values(zenrunner) -> None:
+    """pytest's ``test_addini_union_*`` and ``test_addini_literal_*``: a value of any
+    member; a string read as the first member taking it; a ``Literal``'s choices only."""
+    zenrunner.makeconftest(
+        """
+        from typing import Literal
+
+        def zenrun_addoption(parser):
+            parser.addini("ini_union", "", type=int | str, default=1)
+            parser.addini("ini_mixed", "", type=int | Literal["auto"], default="auto")
+
+        def zenrun_configure(config):
+            print("VALUES", repr(config.getini("ini_union")), repr(config.getini("ini_mixed")))
+        """
+    )
+    assert "VALUES 1 'auto'" in zenrunner.run("--co", "-s").stdout
+    zenrunner.maketoml('ini_union = "x"\nini_mixed = 3\n')
+    assert "VALUES 'x' 3" in zenrunner.run("--co", "-s").stdout
+    assert (
+        "VALUES 7 'auto'" in zenrunner.run("--co", "-s", "-o", "ini_union=7", "-o", "ini_mixed=auto").stdout
+    )
+    result = zenrunner.run("--co", "-o", "ini_mixed=long")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: -o ini_mixed: 'long' is not an integer or one of 'auto'"])
+    zenrunner.maketoml('ini_mixed = "long"\n')
+    result = zenrunner.run("--co")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["ERROR: *zenrun.toml: ini_mixed must be an integer or one of 'auto', not 'long'"]
+    )
+
+
 def test_addinivalue_line_existing(zenrunner) -> None:
     zenrunner.makeconftest(
         """

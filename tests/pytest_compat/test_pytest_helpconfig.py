@@ -5,10 +5,7 @@ imported from and the registered plugins), ``--help`` (its options, the
 ``[tool.zenrun]`` keys plugins declare, its closing hints), and the
 validation of hook names in a conftest.
 
-Not ported: ``test_versions`` (``pytest.version_tuple``: zenrun has
-``zenrun.__version__`` only), ``test_help_ini_union_and_literal_types``
-(zenrun's ``addini`` takes pytest's type names, not Python types),
-``test_parse_known_args_doesnt_quit_on_help`` (pytest's private parser API),
+Not ported: ``test_parse_known_args_doesnt_quit_on_help`` (pytest's private parser API),
 ``--traceconfig``, ``--debug`` and ``PYTEST_DEBUG`` (zenrun has no tracing of
 its plugin manager).
 """
@@ -51,23 +48,83 @@ def test_help(zenrunner) -> None:
             "  -m MARKEXPR           only run pipelines whose marks match MARKEXPR*",
             "  --durations N *",
             "*pyproject.toml*",
-            "*minversion*",
+            "*minversion (string):*",
             "*to see*markers*zenrun --markers*",
             "*to see*fixtures*zenrun --fixtures*",
         ]
     )
 
 
+def test_help_names_the_config_files_in_the_order_they_are_searched(zenrunner) -> None:
+    """pytest's ``[pytest] configuration options in the first pytest.toml|... file found:``,
+    with zenrun's files in the order ``findpaths`` tries them."""
+    from zenrun.config.findpaths import CONFIG_NAMES
+
+    assert CONFIG_NAMES[:4] == ("zenrun.toml", "zenrun.ini", ".zenrun.ini", "pyproject.toml")
+    result = zenrunner.runzenrun_inprocess("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "[zenrun] configuration options in the first "
+            "zenrun.toml|zenrun.ini|.zenrun.ini|pyproject.toml|tox.ini|setup.cfg file found:",
+            "",
+            "  *(*):*",
+        ]
+    )
+
+
+def test_help_ini_union_and_literal_types(zenrunner) -> None:
+    """Union and Literal ini options display their members/choices in --help."""
+    zenrunner.makeconftest(
+        """
+        from typing import Literal
+
+        def zenrun_addoption(parser):
+            parser.addini("ini_union", "union help", type=int | str, default=None)
+            parser.addini(
+                "ini_literal", "literal help", type=Literal["auto", "long"],
+                default="auto",
+            )
+            parser.addini(
+                "ini_mixed", "mixed help", type=int | Literal["auto"],
+                default="auto",
+            )
+            parser.addini("ini_plain", "plain help", type=float)
+            parser.addini("ini_untyped", "untyped help")
+            parser.addini("ini_untyped_long", "its help on the next line")
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*ini_union (int | string):*",
+            "*union help*",
+            "*ini_literal ('auto' | 'long'):*",
+            "*literal help*",
+            "*ini_mixed (int | 'auto'):*",
+            "*mixed help*",
+            "  ini_plain (float):    plain help",
+            "  ini_untyped (string): untyped help",
+            "  ini_untyped_long (string):",
+            "                        its help on the next line",
+        ]
+    )
+
+
 def test_none_help_param_raises_exception(zenrunner) -> None:
-    """A None help of a declared key is an error at ``--help``."""
+    """A None help of a declared key is an error when it is declared (pytest's at
+    ``--help``): a usage error of the conftest, also without ``--help``."""
     zenrunner.makeconftest(
         """
 def zenrun_addoption(parser):
     parser.addini("test_ini", None, default=True, type="bool")
 """
     )
-    result = zenrunner.runzenrun_inprocess("--help")
-    result.stderr.fnmatch_lines(["*TypeError: help argument cannot be None for test_ini*"])
+    for args in (("--help",), ()):
+        result = zenrunner.runzenrun_inprocess(*args)
+        assert result.ret == 4
+        result.stderr.fnmatch_lines(["*TypeError: help argument cannot be None for test_ini*"])
 
 
 def test_empty_help_param(zenrunner) -> None:

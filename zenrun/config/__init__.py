@@ -25,7 +25,16 @@ from zenrun.artifacts.materializers import MaterializerRegistry
 from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, plugin_at_fault
 from zenrun.cache import NullCache
 from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
-from zenrun.config.argparsing import BOOL_WORDS, LIST_TYPES, NOTSET, TYPE_DEFAULTS, Parser
+from zenrun.config.argparsing import (
+    BOOL_WORDS,
+    LIST_TYPES,
+    NOTSET,
+    TYPE_DEFAULTS,
+    IniLiteral,
+    Parser,
+    ini_value_problem,
+    read_ini_value,
+)
 from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.config.requirements import check_minversion, check_required_plugins, installed_plugins
@@ -439,6 +448,8 @@ class Config:
         if name in self.ini:
             value = self.ini[name]
             kind = declared.type if declared else None
+            if isinstance(kind, (tuple, IniLiteral)):  # a union or Literal type
+                return read_ini_value(kind, value)
             if isinstance(value, str):  # as pytest reads a string of each type
                 if kind == "linelist":  # one entry per line
                     value = [line.strip() for line in value.split("\n") if line.strip()]
@@ -1001,6 +1012,8 @@ def _override_ini(config: Config, overrides: Sequence[str] | None) -> None:
                 raise UsageError(
                     f"-o {name}: {value!r} is not {'an integer' if kind == 'int' else 'a number'}"
                 ) from None
+        elif isinstance(kind, (tuple, IniLiteral)) and (problem := ini_value_problem(kind, value)):
+            raise UsageError(f"-o {name}: {value!r} is not {problem}")
         # A list's value stays the string: getini reads it as its type's (a line per entry).
         config.ini[name] = parsed
 

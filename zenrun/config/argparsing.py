@@ -22,15 +22,108 @@ class IniOption:
     # zenrun --help); nothing compares or prints a declared key.
     __slots__ = ("default", "help", "name", "type")
 
-    def __init__(self, name: str, help: str, type: str | None = None, default: Any = NOTSET) -> None:
+    def __init__(self, name: str, help: str, type: IniType = None, default: Any = NOTSET) -> None:
         self.name = name
         self.help = help
         self.type = type
         self.default = default
 
 
+class IniLiteral:
+    """The choices of a key declared with a ``Literal`` type (``Literal["auto", "long"]``)."""
+
+    __slots__ = ("choices",)
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        self.choices = tuple(choices)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IniLiteral) and other.choices == self.choices
+
+    def __hash__(self) -> int:
+        return hash(self.choices)
+
+    def __repr__(self) -> str:
+        return f"IniLiteral({self.choices!r})"
+
+
+#: A declared key's type: a type name (None: untyped, read as a string), the choices of a
+#: ``Literal``, or a union of scalar names and ``Literal`` choices (``int | str``).
+IniType = str | IniLiteral | tuple[str | IniLiteral, ...] | None
+
+#: The type names ``addini`` takes, as pytest's.
+INI_TYPE_NAMES = ("string", "paths", "pathlist", "args", "linelist", "bool", "int", "float")
+#: The names a union may hold (no list type), and the Python types that stand for them.
+_SCALAR_NAMES = ("string", "bool", "int", "float")
+_PYTHON_TYPES: dict[object, str] = {str: "string", bool: "bool", int: "int", float: "float"}
+
+
+def _declarer() -> str:
+    """Who declares a key, for an error: the file of the first caller outside this module."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    return str(frame.f_globals.get("__file__") or frame.f_globals.get("__name__") or "?")
+
+
+def _invalid_type(name: str, type_: object) -> ValueError:
+    return ValueError(
+        f"invalid type for ini option {name!r}: {type_!r}, declared in {_declarer()} "
+        f"(expected one of {', '.join(map(repr, INI_TYPE_NAMES))}, one of the types str, bool, "
+        "int, float, a union of these such as `int | str`, or a `Literal` of strings)"
+    )
+
+
+def _ini_member(name: str, type_: object, *, union: bool) -> str | IniLiteral:
+    from typing import Literal, get_args, get_origin  # (typing is imported by then)
+
+    if get_origin(type_) is Literal:
+        choices = get_args(type_)
+        if not choices or not all(isinstance(choice, str) for choice in choices):
+            raise ValueError(
+                f"invalid type for ini option {name!r}: Literal choices must be strings, "
+                f"got {choices!r}, declared in {_declarer()}"
+            )
+        return IniLiteral(choices)
+    try:
+        tag = _PYTHON_TYPES.get(type_, type_ if type_ in INI_TYPE_NAMES else None)
+    except TypeError:  # unhashable
+        tag = None
+    if not isinstance(tag, str) or (union and tag not in _SCALAR_NAMES):
+        raise _invalid_type(name, type_)
+    return tag
+
+
+def ini_type(name: str, type_: object) -> IniType:
+    """``addini``'s ``type`` as zenrun keeps it: a type name (a Python type ``str``, ``bool``,
+    ``int``, ``float`` stands for its name), :class:`IniLiteral`, a tuple for a union, None
+    when not given; a ``ValueError`` naming who declared the key for any other."""
+    if type_ is None:
+        return None
+    import types
+    import typing
+
+    if typing.get_origin(type_) in (typing.Union, types.UnionType):
+        return tuple(_ini_member(name, member, union=True) for member in typing.get_args(type_))
+    return _ini_member(name, type_, union=False)
+
+
+def ini_type_repr(type_: IniType) -> str:
+    """A declared type as ``--help`` shows it, as pytest's: ``string``, ``int | string``,
+    ``'auto' | 'long'``."""
+    if type_ is None:
+        return "string"
+    if isinstance(type_, IniLiteral):
+        return " | ".join(repr(choice) for choice in type_.choices)
+    if isinstance(type_, tuple):
+        return " | ".join(ini_type_repr(member) for member in type_)
+    return type_
+
+
 #: The value of a key of each type when it is unset and ``addini`` gave no default (pytest's).
-TYPE_DEFAULTS: dict[str | None, Any] = {
+TYPE_DEFAULTS: dict[object, Any] = {
     None: "",
     "string": "",
     "bool": False,
@@ -105,6 +198,56 @@ _INI_TYPES: dict[str | None, tuple[Callable[[object], bool], str]] = {
     "pathlist": (_is_lines, "a string or a list of strings"),
     "args": (_is_lines, "a string or a list of strings"),
 }
+
+
+def _member_takes(member: str | IniLiteral, value: object) -> bool:
+    if isinstance(member, IniLiteral):
+        return isinstance(value, str) and value.strip() in member.choices
+    check = _INI_TYPES.get(member)
+    return check is None or check[0](value)
+
+
+def _member_text(member: str | IniLiteral) -> str:
+    if isinstance(member, IniLiteral):
+        return "one of " + ", ".join(map(repr, member.choices))
+    return _INI_TYPES[member][1]
+
+
+def ini_value_problem(kind: IniType, value: object) -> str | None:
+    """None if ``value`` is of the declared type ``kind``; else what it must be."""
+    members = kind if isinstance(kind, tuple) else (kind,)
+    if kind is None or any(_member_takes(member, value) for member in members if member is not None):
+        return None
+    return " or ".join(_member_text(member) for member in members if member is not None)
+
+
+def read_ini_value(kind: IniType, value: object) -> Any:
+    """A union's or ``Literal``'s value as ``getini`` gives it: a string read as the first
+    member that takes it (``"10"`` of ``int | str``: 10), a ``Literal``'s choice stripped; a
+    value of another type as it is."""
+    members = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, str):
+        if (
+            "float" in members
+            and "int" not in members
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            return float(value)
+        return value
+    for member in members:
+        if member is None or not _member_takes(member, value):
+            continue
+        if isinstance(member, IniLiteral):
+            return value.strip()
+        if member == "bool":
+            return BOOL_WORDS[value.strip().lower()]
+        if member in ("int", "float"):
+            return (int if member == "int" else float)(value.strip())
+        return value
+    return value
+
+
 #: The types whose value is a list (an unset key without a default: ``[]``, as pytest).
 LIST_TYPES = ("linelist", "paths", "pathlist", "args")
 
@@ -213,23 +356,38 @@ class Parser:
         """Add an option outside any group, like ``pytest_addoption``."""
         self._anonymous.addoption(*opts, **attrs)
 
-    def addini(self, name: str, help: str, type: str | None = None, default: object = NOTSET) -> None:
+    def addini(self, name: str, help: str, type: Any = None, default: object = NOTSET) -> None:
         """Declare a ``[tool.zenrun]`` key (``type``, as pytest's: None or "string", "bool",
         "int", "float", "linelist", "paths" / "pathlist" (``Path`` objects, relative to the
         config file's directory), "args"). Without a ``default``, an unset key reads as its
         type's empty value (``""``, ``False``, ``0``, ``[]``), as pytest's.
 
+        ``type`` may also be ``str``, ``bool``, ``int`` or ``float``, a union of these
+        (``int | str``: a value of any of them; a string is read as the first that takes it)
+        or a ``Literal`` of strings (``Literal["auto", "long"]``: one of these), alone or in a
+        union; a union or ``Literal`` needs a ``default``. Any other ``type``, or a ``help``
+        of None, is a ``ValueError`` / ``TypeError`` naming who declared the key.
+
         A value of the wrong type in the config file is a usage error naming file and key.
         """
-        self.inis[name] = IniOption(name, help, type, default)
+        if help is None:  # as pytest: a plugin's mistake, said where it is made
+            raise TypeError(f"help argument cannot be None for {name} (declared in {_declarer()})")
+        kind = ini_type(name, type)
+        if default is NOTSET and isinstance(kind, (tuple, IniLiteral)):
+            raise ValueError(
+                f"ini option {name!r} has a {'union' if isinstance(kind, tuple) else 'Literal'} type, "
+                f"which has no implicit default; pass an explicit `default` to `addini` "
+                f"(declared in {_declarer()})"
+            )
+        self.inis[name] = IniOption(name, help, kind, default)
 
     def check_ini(self, ini: dict[str, Any], source: object) -> None:
         """Raise :class:`UsageError` for a declared key of ``ini`` whose value has the wrong type."""
         for name, value in ini.items():
             declared = self.inis.get(name)
-            expected = _INI_TYPES.get(declared.type if declared else None)
-            if expected is not None and not expected[0](value):
-                raise UsageError(f"{source}: {name} must be {expected[1]}, not {value!r}")
+            problem = ini_value_problem(declared.type if declared else None, value)
+            if problem is not None:
+                raise UsageError(f"{source}: {name} must be {problem}, not {value!r}")
             if _has_nul(value):  # no path, URL, pattern or option holds one ("\u0000" in TOML)
                 raise UsageError(f"{source}: {name} holds a NUL character (\\u0000): {value!r}")
 
@@ -343,11 +501,26 @@ class Parser:
     def format_help(self) -> str:
         text = self._build().format_help()
         if self.inis:
-            lines = ["", "[tool.zenrun] keys of pyproject.toml or zenrun.toml:"]
+            import shutil
+            import textwrap
+
+            from zenrun.config.findpaths import CONFIG_NAMES
+
+            # as pytest's: "name (type):", the help from column 24 (on the next line after a
+            # long name), wrapped to the terminal as argparse wraps the options' help
+            width = max(shutil.get_terminal_size().columns - 2 - 24, 20)
+            lines = [
+                "",
+                f"[zenrun] configuration options in the first {'|'.join(CONFIG_NAMES)} file found:",
+                "",
+            ]
             for ini in self.inis.values():
-                if ini.help is None:  # as pytest: a plugin's mistake, not a "None" in the help
-                    raise TypeError(f"help argument cannot be None for {ini.name}")
-                lines.append(f"  {ini.name:<22} {ini.help}")
+                spec = f"  {ini.name} ({ini_type_repr(ini.type)}):"
+                wrapped = textwrap.wrap(str(ini.help), width) or [""]
+                if len(spec) > 24 - 1:
+                    lines += [spec, *(" " * 24 + line for line in wrapped)]
+                else:
+                    lines += [f"{spec:<24}{wrapped[0]}".rstrip(), *(" " * 24 + line for line in wrapped[1:])]
             text += "\n".join(lines) + "\n"
         return text
 
