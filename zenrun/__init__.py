@@ -16,6 +16,11 @@ from zenrun.heap import paused_collector
 from zenrun.hookspec import hookimpl, hookspec
 
 __version__ = "0.1.0"
+version_tuple: tuple[int | str, ...] = tuple(
+    int(part) if part.isdigit() else part for part in __version__.split(".")
+)
+"""``__version__`` as a tuple, as ``pytest.version_tuple``: ``(0, 1, 0)``; a part that is not a
+number stays a string (``"1.2.dev3"``: ``(1, 2, "dev3")``)."""
 
 _EXPORTS = {
     # The plugin contract (docs/plugins.md).
@@ -180,6 +185,7 @@ __all__ = [
     "skip",
     "step",
     "track",
+    "version_tuple",
     "xfail",
 ]
 

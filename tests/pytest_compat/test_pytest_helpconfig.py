@@ -1,6 +1,6 @@
 """Port of pytest's ``testing/test_helpconfig.py`` (pytest-dev/pytest).
 
-``--version`` / ``-V`` (once: the version alone; twice: where zenrun is
+``zenrun.__version__`` and ``zenrun.version_tuple``, ``--version`` / ``-V`` (once: the version alone; twice: where zenrun is
 imported from and the registered plugins), ``--help`` (its options, the
 ``[tool.zenrun]`` keys plugins declare, its closing hints), and the
 validation of hook names in a conftest.
@@ -15,6 +15,14 @@ from __future__ import annotations
 import pytest
 
 import zenrun
+
+
+def test_versions() -> None:
+    """Regression check for the public version attributes in zenrun."""
+    assert isinstance(zenrun.__version__, str)
+    assert isinstance(zenrun.version_tuple, tuple)
+    assert ".".join(map(str, zenrun.version_tuple)) == zenrun.__version__
+    assert all(isinstance(part, int) for part in zenrun.version_tuple[:3])
 
 
 def test_version_verbose(zenrunner) -> None:
