@@ -325,7 +325,8 @@ def zenrun_item_report(report: ItemReport) -> None:
     is ``"setup"`` when setting the item up skipped or failed it, ``"call"`` otherwise)
     (``report.nodeid``, ``.outcome``: passed / failed / error / skipped / xfailed /
     xpassed, ``.phase``: where the outcome was decided, setup / call / teardown,
-    ``.run``: the :class:`zenrun.PipelineRun` or None; pytest's ``.passed``,
+    ``.run``: the :class:`zenrun.PipelineRun` or None, ``.duration`` and, as pytest's,
+    ``.start`` / ``.stop``: epoch times of the item's start and end; pytest's ``.passed``,
     ``.failed``, ``.skipped`` (an xfail too), ``.wasxfail``, ``.longreprtext``,
     ``.capstdout``, ``.capstderr``)."""
 

@@ -891,7 +891,7 @@ def prepare_item(
     """
     config = session.config
     started = time.perf_counter()
-    report = ItemReport(item.nodeid, PASSED, phase="setup")
+    report = ItemReport(item.nodeid, PASSED, phase="setup", start=time.time())
     try:
         config.hook.zenrun_item_start(item=item)
     except (Exit, UsageError):  # a usage error stops the session (exit 4), as everywhere
@@ -1141,6 +1141,7 @@ def finish_item(
             if any(f"Captured {stream}" in title for stream in shown):
                 report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
+    report.stop = time.time()
     report.keywords = dict(item.keywords)
     report.user_properties = list(item.user_properties)
     if stopped is not None and stopped[0] == "exit":  # a step's zenrun.exit(): as the body's, the

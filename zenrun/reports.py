@@ -7,6 +7,7 @@ the report of a module skipped while it is imported).
 from __future__ import annotations
 
 import linecache
+import time
 import traceback
 from collections.abc import Container
 from dataclasses import field
@@ -30,6 +31,8 @@ class ItemReport:
 
     nodeid: str
     outcome: str
+    #: Seconds from the item's start (its setup) to its end (its teardown done), measured in
+    #: the driver (with ``-n``, waiting for a worker included).
     duration: float = 0.0
     run: PipelineRun | None = None
     longrepr: str = ""
@@ -54,6 +57,12 @@ class ItemReport:
     crash_whole: str | None = None
     #: ``--pdb``'s debugger showed this failure (its traceback and output) as it happened.
     pdbshown: bool = False
+    #: When the item started and ended (``time.time()``, seconds since the epoch), as
+    #: pytest's report's ``start`` / ``stop``: ``stop - start`` is about ``duration``. A
+    #: report of no item's run (a collection error, a teardown error) starts and stops
+    #: when it is made.
+    start: float = field(default_factory=time.time)
+    stop: float = field(default_factory=time.time)
 
     @property
     def crash_text(self) -> str:

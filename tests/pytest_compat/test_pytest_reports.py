@@ -12,14 +12,15 @@ Not ported: ``_to_json`` / ``_from_json`` and the
 ``pytest_report_to_serializable`` / ``_from_serializable`` hooks (pytest's
 report objects; zenrun's worker protocol is not a plugin API),
 ``test_chained_exceptions_no_reprcrash`` (builds ``ExceptionChainRepr``
-objects), ``test_report_timestamps_match_duration`` (pytest's mocked
-``timing``), ``test_exception_group_skips_use_item_location`` (the private
-``_use_item_location`` attribute).
+objects), ``test_exception_group_skips_use_item_location`` (the private
+``_use_item_location`` attribute). ``test_report_timestamps_match_duration``
+sleeps for real (pytest mocks its ``timing``).
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from porting import module_name, pipelines
@@ -90,6 +91,55 @@ def test_xfail_imperative():
         "test_xfail": "xfailed",
         "test_xfail_imperative": "xfailed",
     }
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["local", "workers"])
+def test_report_timestamps_match_duration(zenrunner, args) -> None:
+    """A report's ``start`` and ``stop`` are epoch times around the item, its fixture's
+    setup and teardown included, and ``stop - start`` is its ``duration``."""
+    zenrunner.makeconftest(
+        """
+import json
+import time
+from pathlib import Path
+
+import zenrun
+
+@zenrun.fixture
+def fixture_():
+    time.sleep(0.1)
+    yield
+    time.sleep(0.1)
+
+def zenrun_item_report(report):
+    with open(Path(__file__).parent / "reports.json", "a") as file:
+        file.write(json.dumps([report.start, report.stop, report.duration]) + "\\n")
+"""
+    )
+    zenrunner.makepyfile(
+        """
+import time
+from zenrun import pipeline, step
+
+@step
+def slow():
+    time.sleep(0.1)
+
+@pipeline
+def test_1(fixture_):
+    slow()
+"""
+    )
+    before = time.time()
+    result = zenrunner.runzenrun_inprocess("-p", "no:results", *args)
+    after = time.time()
+    result.assert_outcomes(passed=1)
+    [[start, stop, duration]] = [
+        json.loads(line) for line in (zenrunner.path / "reports.json").read_text().splitlines()
+    ]
+    assert before <= start < stop <= after
+    assert duration >= 0.3
+    assert stop - start == pytest.approx(duration, abs=0.05)
 
 
 def test_collectreport_passed(zenrunner) -> None:
