@@ -1435,3 +1435,59 @@ def test_user_objects_raising_while_zenrun_stores_or_keys_them_fail_their_pipeli
         "*Step reads_setting: cache miss: not cacheable in this run: *SETTING*SystemExit: 7*",
     ]:
         result.fnmatch_lines([line])
+
+
+def test_a_user_exception_whose_str_raises_while_zenrun_stores_keys_or_sends_a_value(zenrunner):
+    """An output's ``__reduce__`` raising an exception whose ``__str__`` raises fails its step
+    (was an INTERNALERROR of the session: the message said the exception with ``{exc}``); as an
+    input it is uncacheable, and under ``-n`` it is a value that cannot be sent, each named as
+    Python names such an exception."""
+    zenrunner.makepyfile(
+        pipeline_badstr="""
+        from zenrun import pipeline, step
+
+        class BadStr(Exception):
+            def __str__(self):
+                raise RuntimeError("str broke")
+
+        class BadReduce:
+            def __reduce__(self):
+                raise BadStr("nope")
+
+        @step
+        def badreduce() -> object:
+            return BadReduce()
+
+        @step
+        def consume(x: object) -> int:
+            return 1
+
+        @pipeline
+        def a_output():
+            badreduce()
+
+        @pipeline
+        def b_input():
+            consume(BadReduce())
+        """
+    )
+    result = zenrunner.run("-v", "-p", "no:results")
+    assert result.ret == 1, result.stdout + result.stderr
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    assert "str broke" not in result.stdout + result.stderr
+    for line in [
+        "*::a_output FAILED*",
+        "*::b_input PASSED*",
+        "*output 'output' of type pipeline_badstr.BadReduce cannot be serialised by the cloudpickle "
+        "materializer: BadStr: <exception str() failed>*",
+        "*Step consume: cache miss: not cacheable in this run: *BadStr: <exception str() failed>*",
+    ]:
+        result.fnmatch_lines([line])
+    sent = zenrunner.run("-n", "2", "-k", "b_input", "-p", "no:results")
+    assert "INTERNALERROR" not in sent.stdout + sent.stderr
+    sent.fnmatch_lines(
+        [
+            "*input 'x' of type pipeline_badstr.BadReduce cannot be sent to a worker process "
+            "(BadStr: <exception str() failed>)*"
+        ]
+    )

@@ -60,6 +60,7 @@ from zenrun.sources import (
     prepare as prepare_sources,
 )
 from zenrun.sqlitewal import insert_many, is_damage, is_full, variable_limit
+from zenrun.tbstyle import exception_text
 
 # sqlite3, hashlib and sysconfig are imported in the functions using them: `zenrun --help`
 # loads this module and needs none of that (tests/test_cli.py checks it).
@@ -620,7 +621,7 @@ class Fingerprinter:
             node.content, node.error = f"unfingerprintable {name}", str(exc)
         except Exception as exc:  # e.g. a global changed by a step running meanwhile: never guess
             node.content = f"unfingerprintable {name}"
-            node.error = f"{name} could not be fingerprinted: {type(exc).__name__}: {exc}"
+            node.error = f"{name} could not be fingerprinted: {type(exc).__name__}: {exception_text(exc)}"
         finally:
             self._depth -= 1
             if not unfinished:
@@ -851,7 +852,7 @@ class Fingerprinter:
             raise
         except BaseException as exc:  # (its __reduce__ is the user's, and may raise anything)
             raise _Unfingerprintable(
-                f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exc}"
+                f"{name} ({label}) has no stable content form: {type(exc).__name__}: {exception_text(exc)}"
             ) from None
         # Pickle refers to project functions and classes by name: follow their code.
         code = [self._edge(node, "<uses>", obj, qualified_name(obj)) for obj in used]

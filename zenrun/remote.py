@@ -49,6 +49,7 @@ from zenrun.installed import packages_distributions
 from zenrun.orchestrators.scheduler import SchedulingOrchestrator, StepExecutor
 from zenrun.protocols import ArtifactStore, MaterializerRegistry
 from zenrun.runner import InputArtifactError, StepTask, TaskResult, execute_task
+from zenrun.tbstyle import exception_text
 
 __all__ = [
     "InputArtifactError",
@@ -171,7 +172,7 @@ def unsendable(step_id: str, step: Any, config: Any, values: dict[str, Any]) -> 
             kind = type(value)
             return (
                 f"step {step_id!r}: {what} of type {kind.__module__}.{kind.__qualname__} cannot "
-                f"be sent to a worker process ({type(exc).__name__}: {exc}); use --dist "
+                f"be sent to a worker process ({type(exc).__name__}: {exception_text(exc)}); use --dist "
                 "threads, or make it a fixture value the step can rebuild"
             )
     return None

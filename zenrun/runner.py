@@ -51,7 +51,7 @@ from zenrun.metadata.records import ArtifactRef, StepRun
 from zenrun.outcomes import Exit, Failed, OutcomeException, Skipped, XFailed, from_pytest
 from zenrun.protocols import ArtifactError, ArtifactStoreError
 from zenrun.stepcontext import GATHERED_INPUT, TRIAL_SETTING, call_with_gathered, current_step, step_context
-from zenrun.tbstyle import NOTRACE_HEADER, exception_chain, exception_only, saferepr
+from zenrun.tbstyle import NOTRACE_HEADER, exception_chain, exception_only, exception_text, saferepr
 from zenrun.unhandled import warn_unhandled
 
 if TYPE_CHECKING:
@@ -736,7 +736,7 @@ def materialize(
             raise StepOutputError(
                 f"step {task.step_id!r}: output {name!r} of type {type(value).__module__}."
                 f"{type(value).__qualname__} cannot be serialised by the {materializer.name} "
-                f"materializer: {type(exc).__name__}: {exc}"
+                f"materializer: {type(exc).__name__}: {exception_text(exc)}"
             ) from None
         try:
             digest, size = stored if stored is not None else artifact_store.put(data)

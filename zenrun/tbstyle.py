@@ -72,6 +72,17 @@ def exception_chain(exc: BaseException) -> list[tuple[BaseException, str | None]
     return chain[::-1]
 
 
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``, or ``<exception str() failed>`` when the user's ``__str__`` raises (as
+    ``traceback`` says it): a message naming a user's exception never ends the session."""
+    try:
+        return str(exc)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # a user's BaseException out of __str__ / __repr__ must not end the session
+        return "<exception str() failed>"
+
+
 def exception_only(exc: BaseException) -> list[str]:
     """``traceback.format_exception_only(exc)``, without walking the rest of its chain (which
     that call does for every link: a chain of n exceptions cost n squared); zenrun's outcome
@@ -86,12 +97,7 @@ def exception_only(exc: BaseException) -> list[str]:
         if kind.__module__ in ("builtins", "__main__")
         else f"{kind.__module__}.{kind.__qualname__}"
     )
-    try:
-        text = str(exc)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:  # a user's BaseException out of __str__ / __repr__ must not end the session
-        text = "<exception str() failed>"
+    text = exception_text(exc)
     lines = [f"{name}: {text}\n" if text else f"{name}\n"]
     notes = getattr(exc, "__notes__", None)
     if isinstance(notes, (list, tuple)):
