@@ -602,6 +602,46 @@ def test_a_store_id_file_that_is_not_utf8_is_one_identity_not_an_internal_error(
     result.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
 
 
+def test_a_store_id_file_holding_garbage_is_said_once_checked_and_repaired(zenrunner):
+    """Garbage in the id file made every cache entry miss as "in another artifact store",
+    unsaid, and --store-check called the store ok. A run says so once; --store-check reports
+    it; --store-repair gives the store back the id its entries were made with, or, when the
+    entries were made again under the damaged id, a new one those entries move to."""
+    run = _in_process(zenrunner)
+    zenrunner.makepyfile(pipeline_sums=PIPELINE, pipeline_more=PIPELINE.replace("sums", "more"))
+    assert run("-q").ret == 0
+    id_file = zenrunner.store / "artifacts" / ".zenrun-store-id"
+    good = id_file.read_text()
+    id_file.write_text("garbage!\n")
+    check = run("--store-check")
+    assert check.ret == 1, check.stdout
+    check.fnmatch_lines(
+        ["*artifacts/.zenrun-store-id: DAMAGED (it holds 'garbage!', not an id zenrun wrote)*--store-repair*"]
+    )
+    repair = run("--store-repair")
+    assert repair.ret == 0, repair.stdout + repair.stderr
+    repair.fnmatch_lines(["*.zenrun-store-id was damaged (it holds 'garbage!'*given back the id it had*"])
+    assert id_file.read_text() == good
+    assert run("--store-check").ret == 0
+    hits = run("-v")
+    hits.fnmatch_lines(["*Using cached version of make*", "*Using cached version of total*"])
+    assert "cache miss" not in hits.stdout
+
+    id_file.write_text("garbage!\n")
+    result = run("-v")
+    assert result.ret == 0, result.stdout + result.stderr
+    said = "is damaged (it holds 'garbage!', not an id zenrun wrote)"
+    assert result.stdout.count(said) == 1, result.stdout  # once, for two pipelines of four steps
+    assert f"{id_file}" in result.stdout
+    repair = run("--store-repair")
+    repair.fnmatch_lines(
+        ["*no cache entry names a former id*the 4 cache entries made since the damage moved*"]
+    )
+    assert id_file.read_text() != good and run("--store-check").ret == 0
+    hits = run("-v")
+    assert "cache miss" not in hits.stdout and "damaged" not in hits.stdout, hits.stdout
+
+
 def test_a_file_where_the_runs_lock_folder_belongs_is_one_usage_error(zenrunner):
     zenrunner.makepyfile(pipeline_sums=PIPELINE)
     assert zenrunner.run("-q").ret == 0

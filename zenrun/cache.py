@@ -1368,15 +1368,40 @@ def _holds_artifacts(store: Any) -> bool:
         return False
 
 
+#: The damaged id files said in this process, with what they held (each is said once).
+_damaged_ids_said: set[tuple[str, str]] = set()
+
+
+def store_id_problem(text: str) -> str | None:
+    """What is wrong with ``text``, read from a local store's id file, or None: zenrun writes
+    a random hex id of 32 digits there, and nothing else."""
+    if len(text) == 32 and all(c in "0123456789abcdef" for c in text):
+        return None
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return f"it holds {shown!r}, not an id zenrun wrote" if text else "it is empty"
+
+
 def _local_store_id(root: Path, store: Any = None) -> str:
     path = root / STORE_ID_FILE
     try:
         # (bytes, not text: an id file damaged into other bytes is still one identity)
-        return "local:" + path.read_bytes().decode("utf-8", "backslashreplace").strip()
+        text = path.read_bytes().decode("utf-8", "backslashreplace").strip()
     except FileNotFoundError:
         pass
     except OSError:
         return f"local-path:{root.resolve()}"
+    else:
+        problem = store_id_problem(text)
+        if problem is not None and (str(path), text) not in _damaged_ids_said:
+            _damaged_ids_said.add((str(path), text))
+            logging.getLogger("zenrun").warning(
+                "The artifact store's id file %s is damaged (%s): the store is taken for another "
+                "one, and the cache entries made before the damage miss (their steps run again); "
+                "zenrun --store-repair gives the store back the id they were made with.",
+                path,
+                problem,
+            )
+        return "local:" + text
     import uuid
 
     held = _holds_artifacts(store)

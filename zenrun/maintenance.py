@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.fsspec_store import configured_url
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
-from zenrun.cache import NullCache, SqliteCache
+from zenrun.cache import STORE_ID_FILE, NullCache, SqliteCache, store_id_problem
 from zenrun.config.argparsing import non_negative_int
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
@@ -237,6 +237,13 @@ def store_check(store: Path, verify: bool = False) -> int:
         if corrupt:
             bad = True
             _report_artifacts(store, corrupt)
+    problem = _id_file_problem(store / "artifacts")
+    if problem is not None:  # every cache entry made before reads as another store's: a miss
+        bad = True
+        print(
+            f"  artifacts/{STORE_ID_FILE}: DAMAGED ({problem}); the cache entries made before miss; "
+            f"zenrun --store {store} --store-repair gives the store back the id they were made with"
+        )
     locks = store / "runs"
     if os.path.lexists(locks) and not locks.is_dir():  # every run would refuse to start
         bad = True
@@ -422,6 +429,9 @@ def store_repair(store: Path, verify: bool = False) -> int:
         )
         print(f"the damaged file is kept as {aside}")
         repaired = True
+    if _id_file_problem(store / "artifacts") is not None:
+        _repair_id_file(store)
+        repaired = True
     if verify:
         artifacts = LocalArtifactStore(store / "artifacts")
         corrupt = _corrupt_artifacts(artifacts)
@@ -437,6 +447,116 @@ def store_repair(store: Path, verify: bool = False) -> int:
     if not repaired:
         print(f"store {store}: nothing to repair")
     return ExitCode.OK
+
+
+def _id_file_problem(artifacts: Path) -> str | None:
+    """What is wrong with the id file of the local artifact store ``artifacts``, or None
+    (absent: the next run makes one)."""
+    path = artifacts / STORE_ID_FILE
+    try:
+        text = path.read_bytes().decode("utf-8", "backslashreplace").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"it cannot be read: {exc.strerror or exc}"
+    return store_id_problem(text)
+
+
+def _repair_id_file(store: Path) -> None:
+    """Give the local artifact store of ``store`` back the id its cache entries name (of those
+    whose artifacts are here, the most of them; a new id when none does), and the entries made
+    under the damaged id that id: none of them misses."""
+    import uuid
+
+    artifacts = store / "artifacts"
+    path = artifacts / STORE_ID_FILE
+    problem = _id_file_problem(artifacts)
+    if not path.is_file():
+        print(f"artifacts/{STORE_ID_FILE} is not a file ({path}): move it away")
+        return
+    damaged = "local:" + path.read_bytes().decode("utf-8", "backslashreplace").strip()
+    found = _recorded_store_ids(store / "cache.db", LocalArtifactStore(artifacts))
+    valid = {i: n for i, n in found.items() if store_id_problem(i.removeprefix("local:")) is None}
+    best = max(valid, key=lambda i: valid[i], default=None)
+    wanted = best or f"local:{uuid.uuid4().hex}"
+    moved = _retag_entries(store / "cache.db", damaged, wanted) if found.get(damaged) else 0
+    tmp = artifacts / f"{STORE_ID_FILE}.repairing"
+    tmp.write_text(wanted.removeprefix("local:"))
+    os.replace(tmp, path)
+    said = (
+        f"given back the id it had (that of {valid[wanted]} cached output(s): they hit again)"
+        if best is not None
+        else "no cache entry names a former id of this store: it has a new one"
+    )
+    if moved:
+        said += f"; the {moved} cache entr{'y' if moved == 1 else 'ies'} made since the damage moved to it"
+    print(f"artifacts/{STORE_ID_FILE} was damaged ({problem}): {said}")
+
+
+def _recorded_store_ids(cache: Path, artifacts: LocalArtifactStore) -> dict[str, int]:
+    """``{"local:id": outputs}``: the local store ids the entries of ``cache`` record, counting
+    the outputs whose artifact is in ``artifacts`` (another store's are not there)."""
+    counts: dict[str, int] = {}
+    for _, entry in _cache_entries(cache):
+        for name, ref in entry.items():
+            if name == "@data" or not isinstance(ref, dict):
+                continue
+            recorded, digest = ref.get("store"), ref.get("digest")
+            if (
+                isinstance(recorded, str)
+                and recorded.startswith("local:")
+                and isinstance(digest, str)
+                and artifacts.exists(digest)
+            ):
+                counts[recorded] = counts.get(recorded, 0) + 1
+    return counts
+
+
+def _cache_entries(cache: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The readable entries of the cache index ``cache`` (none when it is damaged or absent)."""
+    import json
+    import sqlite3
+
+    if not cache.is_file() or _integrity(cache) is not None:
+        return []
+    db = connect(cache, read_only=True)
+    try:
+        rows = db.execute("SELECT key, outputs FROM cache").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        db.close()
+    entries = []
+    for key, text in rows:
+        try:
+            entry = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(entry, dict):
+            entries.append((key, entry))
+    return entries
+
+
+def _retag_entries(cache: Path, old: str, new: str) -> int:
+    """Record the outputs of the entries of ``cache`` made under store id ``old`` as ``new``'s;
+    how many entries changed."""
+    import json
+
+    changed = []
+    for key, entry in _cache_entries(cache):
+        refs = [r for n, r in entry.items() if n != "@data" and isinstance(r, dict) and r.get("store") == old]
+        for ref in refs:
+            ref["store"] = new
+        if refs:
+            changed.append((json.dumps(entry), key))
+    if changed:
+        db = connect(cache)
+        try:
+            with db:
+                db.executemany("UPDATE cache SET outputs = ? WHERE key = ?", changed)
+        finally:
+            db.close()
+    return len(changed)
 
 
 def _rebuild_in_place(path: Path, aside: Path) -> dict[str, int]:
