@@ -244,6 +244,8 @@ def store_check(store: Path, verify: bool = False) -> int:
             f"  artifacts/{STORE_ID_FILE}: DAMAGED ({problem}); the cache entries made before miss; "
             f"zenrun --store {store} --store-repair gives the store back the id they were made with"
         )
+    if _check_journal(store):
+        bad = True
     locks = store / "runs"
     if os.path.lexists(locks) and not locks.is_dir():  # every run would refuse to start
         bad = True
@@ -432,6 +434,18 @@ def store_repair(store: Path, verify: bool = False) -> int:
     if _id_file_problem(store / "artifacts") is not None:
         _repair_id_file(store)
         repaired = True
+    from zenrun.search import JOURNAL_NAME, salvage_journal  # (a run's module: --help does not load it)
+
+    journal = store / "search" / JOURNAL_NAME
+    salvaged = salvage_journal(journal) if journal.is_file() else None
+    if salvaged is not None:
+        aside, line, problem, dropped = salvaged
+        print(
+            f"search/{journal.name} was damaged at line {line} ({problem}): kept the {line - 1} "
+            f"record(s) before it, dropped the {dropped} line(s) from it on (their trials run again)"
+        )
+        print(f"the damaged file is kept as {aside}")
+        repaired = True
     if verify:
         artifacts = LocalArtifactStore(store / "artifacts")
         corrupt = _corrupt_artifacts(artifacts)
@@ -447,6 +461,29 @@ def store_repair(store: Path, verify: bool = False) -> int:
     if not repaired:
         print(f"store {store}: nothing to repair")
     return ExitCode.OK
+
+
+def _check_journal(store: Path) -> bool:
+    """Report on the studies' journal of ``store`` (when it has one); whether it is damaged."""
+    from zenrun.search import JOURNAL_NAME, journal_damage  # (a run's module: --help does not load it)
+
+    journal = store / "search" / JOURNAL_NAME
+    if not journal.exists():
+        return False
+    try:
+        found = journal_damage(journal)
+    except OSError as exc:
+        print(f"  search/{JOURNAL_NAME}: CANNOT BE READ ({exc.strerror or exc}); move it away")
+        return True
+    if found is None:
+        print(f"  search/{JOURNAL_NAME}: ok")
+        return False
+    line, problem = found
+    print(
+        f"  search/{JOURNAL_NAME}: DAMAGED at line {line} ({problem}); its studies cannot be read; "
+        f"zenrun --store {store} --store-repair keeps the records before that line"
+    )
+    return True
 
 
 def _id_file_problem(artifacts: Path) -> str | None:

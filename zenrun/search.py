@@ -13,6 +13,7 @@ store, or ``--search-storage URL``) is shared by all of them.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import math
 import os
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zenrun import timing as time  # the clock as imported: a monkeypatched time is not ours
 from zenrun.outcomes import OutcomeException
 from zenrun.stepcontext import TRIAL_SETTING as TRIAL_SETTING  # its home; still importable here
 from zenrun.stepcontext import running_step
@@ -281,14 +283,159 @@ def open_storage(url: str) -> Any:
         return storage
 
 
-def _journal_backend(path: Path) -> Any:
-    """Optuna's journal file, with a cheaper lock and no fsync per line.
+class JournalDamagedError(Exception):
+    """A line of a study journal is no record and more follow it: Optuna cannot read past it
+    (a line torn by a crash or a full disk, then written after; a hand edit)."""
 
-    Optuna fsyncs each appended line and takes its lock by creating a file (an ask with
-    two parameters is five lines: 30 ms on a plain disk). A line written without fsync
-    survives a killed process (it is in the page cache), as the store's SQLite commits
-    do; the lock here is a ``lockf`` record lock on ``PATH.lock``, taken by every process
+    def __init__(self, path: str, line: builtins.int, problem: str) -> None:
+        super().__init__(f"the search journal {path} is damaged at line {line} ({problem})")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+def _record_problem(line: bytes) -> str | None:
+    """Why ``line`` (with its newline) is not a journal record, or None."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:  # (JSONDecodeError, and UnicodeDecodeError of bytes not UTF-8)
+        return f"not a JSON record: {exc}"
+    return None if isinstance(record, dict) else "not a JSON record: no object"
+
+
+def journal_damage(path: Path) -> tuple[builtins.int, str] | None:
+    """The first damaged line of the journal ``path`` (its number from 1, and what is wrong),
+    or None: a line that is no record with more after it. A partial last line (a write cut
+    short) is none: readers skip it, and the next write drops it."""
+    bad: tuple[builtins.int, str] | None = None
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            if bad is not None:
+                return bad
+            if line.endswith(b"\n"):
+                problem = _record_problem(line)
+                if problem is not None:
+                    bad = (number, problem)
+    return None
+
+
+@contextlib.contextmanager
+def _journal_locked(path: Path) -> Generator[None, None, None]:
+    """The lock every zenrun process takes to write the journal ``path`` (see :func:`_journal_backend`)."""
+    import fcntl
+
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
+def salvage_journal(path: Path) -> tuple[Path, builtins.int, str, builtins.int] | None:
+    """Set the damaged journal ``path`` aside as ``PATH.corrupt-<time>`` and put in its place
+    the records before its first damaged line: ``(aside, damaged line, what is wrong with it,
+    lines dropped)``; None when it is not damaged. The records after a damaged line are dropped
+    too: each was written by a process that read the journal up to it, and Optuna numbers
+    trials in the order they were made, so they would be read as other trials'."""
+    with _journal_locked(path):
+        found = journal_damage(path)
+        if found is None:
+            return None
+        line, problem = found
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+        again = 1
+        while aside.exists():  # (one set aside this second already: both are kept)
+            aside, again = path.with_name(f"{path.name}.corrupt-{stamp}-{again}"), again + 1
+        rebuilt = path.with_name(f"{path.name}.repairing")
+        total = 0
+        with open(path, "rb") as src, open(rebuilt, "wb") as dst:
+            for number, text in enumerate(src, start=1):
+                total = number
+                if number < line:
+                    dst.write(text)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(path, aside)
+        os.replace(rebuilt, path)
+        _fsync_dir(path.parent)
+    with _lock:  # a storage of it read the damaged file: opened again
+        for url in [u for u in _storages if Path(u.removeprefix("journal:")) == path]:
+            del _storages[url]
+        for key in [k for k in _studies if Path(k[0].removeprefix("journal:")) == path]:
+            del _studies[key]
+    return aside, line, problem, total - line + 1
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _mend_tail(fd: builtins.int, path: str) -> None:
+    """Make the journal open at ``fd`` end with a whole record before a write (under its lock).
+
+    A crash or a full disk can leave a partial last line; written after, it and the next
+    record would be one line nobody can read, and every read of the journal fails from then
+    on. A partial line that is a whole record but its newline gets it; any other is cut off,
+    as is a last line that is no record: neither can be a write in progress (every writer
+    holds the lock), and neither is a record a reader took (readers skip them).
+    """
+    size = os.fstat(fd).st_size
+    end = size
+    while end > 0:
+        start, tail = _last_line(fd, end)
+        whole = tail.endswith(b"\n")
+        if not whole and _record_problem(tail) is None:
+            os.pwrite(fd, b"\n", end)  # (the file ends at end: nothing cut yet)
+            return
+        if whole and _record_problem(tail) is None:
+            break
+        end = start
+    if end != size:
+        os.ftruncate(fd, end)
+        import logging
+
+        logging.getLogger("zenrun").warning(
+            "the search journal %s ended in %d byte(s) that are no whole record (a write cut "
+            "short by a crash or a full disk): cut off before writing after them",
+            path,
+            size - end,
+        )
+
+
+def _last_line(fd: builtins.int, end: builtins.int, chunk: builtins.int = 4096) -> tuple[builtins.int, bytes]:
+    """Where the last line of the first ``end`` bytes of ``fd`` starts, and that line (with
+    its newline, if it has one)."""
+    pos = end - 1  # (the line's own newline is not the one before it)
+    while pos > 0:
+        low = max(0, pos - chunk)
+        found = os.pread(fd, pos - low, low).rfind(b"\n")
+        if found >= 0:
+            start = low + found + 1
+            return start, os.pread(fd, end - start, start)
+        pos = low
+    return 0, os.pread(fd, end, 0)
+
+
+def _journal_backend(path: Path) -> Any:
+    """Optuna's journal file, with a cheaper lock, and a write that never follows a cut one.
+
+    Optuna takes its lock by creating a file; the lock here is a ``lockf`` record lock on
+    ``PATH.lock`` (and a thread lock: ``lockf`` is held per process), taken by every process
     that writes to the journal (the driver, ``-n`` workers, Dask workers on this machine).
+    Each write is fsync'd, as Optuna's own: a trial recorded survives a power cut. A write
+    first mends a partial last line a crash left (:func:`_mend_tail`); a read names the file
+    and line of a damaged journal (:class:`JournalDamagedError`).
     """
     import fcntl
 
@@ -302,37 +449,82 @@ def _journal_backend(path: Path) -> Any:
             self.lock_path = lock_path
             self.fd: builtins.int | None = None
             self.pid = os.getpid()
+            self.threads = threading.Lock()
 
         def acquire(self) -> bool:
             if self.fd is None or self.pid != os.getpid():
                 self.fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
                 self.pid = os.getpid()
-            fcntl.lockf(self.fd, fcntl.LOCK_EX)
+                self.threads = threading.Lock()  # (a fork's copy may be held by no thread of it)
+            self.threads.acquire()
+            try:
+                fcntl.lockf(self.fd, fcntl.LOCK_EX)
+            except BaseException:
+                self.threads.release()
+                raise
             return True
 
         def release(self) -> None:
             if self.fd is not None:
-                fcntl.lockf(self.fd, fcntl.LOCK_UN)
+                try:
+                    fcntl.lockf(self.fd, fcntl.LOCK_UN)
+                finally:
+                    self.threads.release()
 
     class Backend(JournalFileBackend):
         def read_logs(self, log_number_from: builtins.int) -> Generator[dict[str, Any], None, None]:
-            # Optuna reads the journal before every storage call: without a new line since
-            # the last read (the file ends where that line would start), skip opening it.
-            offset = self._log_number_offset.get(log_number_from)
-            if offset is not None:
+            # Optuna's reading, naming the line of a damaged journal. Optuna reads the journal
+            # before every storage call: without a new line since the last read (the file ends
+            # where that line would start), the file is not opened.
+            offsets = self._log_number_offset
+            start = offsets.get(log_number_from)
+            if start is not None:
                 try:
-                    if os.stat(self._file_path).st_size == offset:
+                    if os.stat(self._file_path).st_size == start:
                         return
                 except OSError:
                     pass
-            yield from super().read_logs(log_number_from)
+            with open(self._file_path, "rb") as f:
+                remaining = os.fstat(f.fileno()).st_size  # a line written meanwhile: the next read's
+                first = 0
+                if start is not None:
+                    f.seek(start)
+                    first, remaining = log_number_from, remaining - start
+                bad: str | None = None
+                for number, line in enumerate(f, start=first):
+                    remaining -= len(line)
+                    if remaining < 0:
+                        break
+                    if bad is not None:
+                        raise JournalDamagedError(self._file_path, number, bad)
+                    if not line.endswith(b"\n"):
+                        break  # a partial last line: skipped, as Optuna does
+                    try:
+                        log = json.loads(line)
+                    except ValueError as exc:
+                        bad = f"not a JSON record: {exc}"
+                        continue
+                    if not isinstance(log, dict):
+                        bad = "not a JSON record: no object"
+                        continue
+                    if number + 1 not in offsets:
+                        offsets[number + 1] = offsets[number] + len(line)
+                    if number >= log_number_from:
+                        yield log
 
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
             self._lock.acquire()
             try:
-                with open(self._file_path, "ab") as f:
-                    f.write(text.encode("utf-8"))
+                fd = os.open(self._file_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    _mend_tail(fd, self._file_path)
+                    data = text.encode("utf-8")
+                    while data:
+                        data = data[os.write(fd, data) :]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             finally:
                 self._lock.release()
 

@@ -11,7 +11,7 @@ named by ``metric=``. ``zenrun.report`` in a step feeds the pruner; a pruned
 trial ends ``pruned``.
 
 The study lives in the store (an Optuna journal file, ``search/studies.journal``,
-which survives a kill: each ask and tell is one appended line), or in
+which survives a kill: each ask and tell is one appended, fsync'd line), or in
 ``--search-storage URL``. A slot whose trial completed or was pruned is not
 run again; a failed or killed one is run again, with the same parameters.
 Optuna is imported only when a study is opened.
@@ -23,11 +23,13 @@ import functools
 import importlib.util
 import inspect
 import json
+import logging
 import math
 import os
 import re
 import shutil
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenrun.capture import keeps_descriptors_parked
@@ -244,6 +246,10 @@ class Study:
             except UsageError:
                 raise
             except Exception as exc:  # an unreachable storage, a sampler's missing dependency
+                from zenrun.search import JournalDamagedError
+
+                if isinstance(exc, JournalDamagedError):
+                    raise  # (the session says what to do, naming its store)
                 raise UsageError(
                     f"study {self.name} of pipeline {self.pipeline} could not be opened in "
                     f"{shown_url(self.storage)}: {type(exc).__name__}: {shown_url(str(exc))}"
@@ -253,10 +259,29 @@ class Study:
     def _open(self) -> Any:
         import optuna
 
-        from zenrun.search import make_pruner, open_storage
+        from zenrun.search import JournalDamagedError, make_pruner, open_storage, salvage_journal
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage = open_storage(self.storage)
+        try:
+            storage = open_storage(self.storage)
+        except JournalDamagedError:
+            if not self.restart:
+                raise
+            salvaged = salvage_journal(Path(self.storage.removeprefix("journal:")))
+            if salvaged is not None:
+                aside, line, problem, dropped = salvaged
+                logging.getLogger("zenrun").warning(
+                    "the search journal %s was damaged at line %d (%s): set aside as %s; the "
+                    "records before that line are kept (the %d line(s) from it on are dropped), "
+                    "and study %s starts afresh",
+                    self.storage.removeprefix("journal:"),
+                    line,
+                    problem,
+                    aside,
+                    dropped,
+                    self.name,
+                )
+            storage = open_storage(self.storage)
         if self.restart:
             try:
                 optuna.delete_study(study_name=self.name, storage=storage)
@@ -468,6 +493,25 @@ class SearchSession:
             self.studies[study_name] = study
         self.slots[item.nodeid] = (study, slot_id)
 
+    def _raise_damaged(self, exc: Exception) -> None:
+        """A :class:`UsageError` saying what to do about ``exc`` if it is a damaged journal."""
+        from zenrun.search import JournalDamagedError, default_storage
+
+        if not isinstance(exc, JournalDamagedError):
+            return
+        path = Path(exc.path)
+        hint = (
+            f"zenrun --search-restart sets it aside as {path.name}.corrupt-<time>, keeps the records "
+            "before that line and starts the selected studies afresh"
+        )
+        if Path(default_storage(self.config.store_path).removeprefix("journal:")) == path:
+            hint = (
+                "zenrun --store-repair sets it aside as "
+                f"{path.name}.corrupt-<time> and keeps the records before that line; "
+                "--search-restart does so too, and starts the selected studies afresh"
+            )
+        raise UsageError(f"{exc}, so the studies in it cannot be read: {hint}") from None
+
     # -- running ------------------------------------------------------------------------
     @hookimpl(tryfirst=True)
     def zenrun_item_start(self, item: Item) -> None:
@@ -478,7 +522,11 @@ class SearchSession:
         if study.stopped is not None:
             item.add_marker(Mark("skip", (), {"reason": f"study {study.name} stopped: {study.stopped}"}))
             return
-        study.open()
+        try:
+            study.open()
+        except Exception as exc:
+            self._raise_damaged(exc)
+            raise
         elsewhere = study.taken_elsewhere(slot) if slot not in study.done else None
         if elsewhere is not None:
             item.add_marker(Mark("skip", (), {"reason": f"study {study.name}: {slot} is {elsewhere}"}))
@@ -583,10 +631,17 @@ class SearchSession:
         from zenrun.search import open_storage
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage = open_storage(url)
-        if name not in optuna.study.get_all_study_names(storage):
-            return None
-        study = optuna.load_study(study_name=name, storage=storage)
+        try:
+            storage = open_storage(url)
+            if name not in optuna.study.get_all_study_names(storage):
+                return None
+            study = optuna.load_study(study_name=name, storage=storage)
+        except Exception as exc:  # a damaged journal, an unreachable storage
+            self._raise_damaged(exc)
+            raise UsageError(
+                f"the studies in {shown_url(url)} could not be read: {type(exc).__name__}: "
+                f"{shown_url(str(exc))}"
+            ) from exc
         metrics = study.user_attrs.get("zenrun_metrics") or [
             f"value{i}" if len(study.directions) > 1 else "value" for i in range(len(study.directions))
         ]
