@@ -1141,7 +1141,7 @@ def finish_item(
             if any(f"Captured {stream}" in title for stream in shown):
                 report.longrepr += f"\n{title}\n{text.rstrip()}"
     report.duration = time.perf_counter() - started
-    report.stop = time.time()
+    report.stop = report.start + report.duration  # one clock's span: stop - start is duration
     report.keywords = dict(item.keywords)
     report.user_properties = list(item.user_properties)
     if stopped is not None and stopped[0] == "exit":  # a step's zenrun.exit(): as the body's, the
