@@ -239,6 +239,12 @@ def zenrun_addoption(parser: Parser) -> None:
     parser.addini(
         "xfail_strict", "default for xfail(strict=...): an unexpected pass fails", type="bool", default=False
     )
+    parser.addini(
+        "strict_parametrization_ids",
+        "duplicate parametrization ids are a collection error, not made unique (also: strict)",
+        type="bool",
+        default=None,
+    )
 
 
 @hookimpl
