@@ -74,7 +74,8 @@ def load_config_file(path: Path) -> dict[str, Any] | None:
     """The zenrun table of ``path``, None when it holds none: all of ``zenrun.toml``,
     ``[tool.zenrun]`` of pyproject, ``[zenrun]`` of ``zenrun.ini`` (even without one) or
     ``tox.ini``, ``[tool:zenrun]`` of ``setup.cfg``. Of another file (``-c FILE``): a TOML
-    file's ``[tool.zenrun]`` else all of it, an INI file's ``[zenrun]``."""
+    file's ``[tool.zenrun]`` else all of it, a ``.cfg`` file's ``[tool:zenrun]`` (as
+    pytest's ``[tool:pytest]``) else its ``[zenrun]``, an INI file's ``[zenrun]``."""
     if path.name == "zenrun.toml" or (path.suffix == ".toml" and path.name != "pyproject.toml"):
         data = _read_toml(path)
         table = _table(path, data, "tool").get("zenrun", data)
@@ -82,6 +83,8 @@ def load_config_file(path: Path) -> dict[str, Any] | None:
         table = _table(path, _read_toml(path), "tool").get("zenrun")
     elif path.name == "setup.cfg":
         return _ini_table(path, "tool:zenrun", always=False)
+    elif path.suffix == ".cfg" and _read_ini(path).has_section("tool:zenrun"):
+        return _ini_table(path, "tool:zenrun", always=False)  # -c FILE.cfg: as setup.cfg (pytest)
     elif path.name in ("zenrun.ini", ".zenrun.ini") or path.suffix in (".ini", ".cfg"):
         return _ini_table(path, "zenrun", always=path.name in ("zenrun.ini", ".zenrun.ini"))
     else:
