@@ -169,8 +169,11 @@ class Item:
     def iter_markers(self, name: str | None = None) -> Iterable[Mark]:
         return (m for m in self.marks if name is None or m.name == name)
 
-    def get_closest_marker(self, name: str, default: Mark | None = None) -> Mark | None:
-        """The nearest mark called ``name`` (the pipeline's own first), else ``default``."""
+    def get_closest_marker(self, name: str, default: Mark | MarkDecorator | None = None) -> Mark | None:
+        """The nearest mark called ``name`` (the pipeline's own first), else ``default`` (of a
+        ``zenrun.mark.x(...)`` default its ``Mark``, as pytest's)."""
+        if isinstance(default, MarkDecorator):
+            default = default.mark
         return next(iter(self.iter_markers(name)), default)
 
     def add_marker(self, marker: str | Mark | MarkDecorator, append: bool = True) -> None:
