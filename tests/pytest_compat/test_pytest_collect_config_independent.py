@@ -2326,7 +2326,7 @@ def test_invalid_options_show_extra_information(zenrunner) -> None:
     )
 
 
-# Counts: 212 items ported (of pytest's 44 test_mark cases, 41 test_collection cases, 31 collect.py
-# cases and 33 test_config cases); 208 pass, 4 xfail (strict). Not ported: test classes and their cases,
+# Counts: 212 items ported (test functions: 50 of test_mark, 32 of test_collection, 26 of collect.py
+# and 31 of test_config); 208 pass, 4 xfail (strict). Not ported: test classes and their cases,
 # pytest's node/collector internals (getmodulecol, Node.from_parent, _in_venv, Package nodes),
 # --import-mode, --pyargs, conftest/plugin-manager internals and the Windows-only cases.
