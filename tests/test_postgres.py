@@ -279,6 +279,40 @@ def test_server_restarted_mid_run_ends_the_run_and_keeps_what_was_committed(tmp_
     assert read.stdout.split() == ["completed", "20", "21"], read.stdout + read.stderr
 
 
+def test_server_stopped_mid_run_ends_the_session_at_once(tmp_path, pg_cluster, pg_url):
+    # The server stays down: the run fails, and the session's remaining uses of the store (its
+    # records, the cache index, the lease, the summary's reads) fail at once, not after the
+    # pool's 30 s wait each (the session took a minute and a half more).
+    a = machine(tmp_path, "a", WAITING)
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    proc = _start(a, "--store", pg_url, env={**home(a), "FLAG_DIR": str(flags)})
+    try:
+        _wait_for(flags / "waiting", proc)
+        deadline = time.monotonic() + 120
+        while not query(pg_url, "SELECT 1 FROM steps WHERE step_id='first' AND status='completed'"):
+            assert time.monotonic() < deadline, "the first step was never committed"
+            time.sleep(0.05)
+        pg_cluster.pg_ctl_stop("fast")
+        try:
+            stopped = time.monotonic()
+            (flags / "go").touch()
+            out, _ = proc.communicate(timeout=300)
+            elapsed = time.monotonic() - stopped
+        finally:
+            pg_cluster.pg_ctl_start()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 1, out
+    assert "lost the connection to the team store postgresql://zenrun:***@127.0.0.1" in out, out
+    assert PASSWORD not in out
+    assert elapsed < 25, f"the session ended {elapsed:.0f}s after the server stopped:\n{out}"
+    again = a.run("--store", pg_url, "-v", env={**home(a), "FLAG_DIR": str(flags)})
+    assert again.ret == 0, again.stdout + again.stderr
+    assert "Using cached version of first." in again.stdout
+
+
 def test_connection_problems_are_usage_errors_naming_the_server(tmp_path, pg_cluster, pg_url):
     a = machine(tmp_path, "a")
     wrong = pg_url.replace(PASSWORD, "not-the-Pa55word")

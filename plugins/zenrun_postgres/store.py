@@ -136,6 +136,9 @@ class TeamStore:
         self.pool: Any = None
         self._single: Any = None
         self._single_lock = threading.RLock()
+        #: The pool lost the server: until a fresh connection succeeds again, each use tries
+        #: one (refused at once while it is down) instead of waiting the pool's timeout.
+        self._down = False
         try:  # a first connection says clearly what is wrong: password, host, database
             first = psycopg.connect(url, connect_timeout=self.connect_timeout, autocommit=True)
         except psycopg.Error as exc:
@@ -225,13 +228,29 @@ class TeamStore:
                     return
         import psycopg_pool
 
+        if self._down:
+            self._probe()
         try:
             with self.pool.connection() as db:
                 yield db
         except (self._psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            self._down = True
             raise StoreConnectionLost(
                 f"lost the connection to the team store {self.display}: {self._reason(exc)}"
             ) from None
+
+    def _probe(self) -> None:
+        """After a lost connection: one fresh connection says whether the server is back
+        (then the pool drops its broken connections) or not (:class:`StoreConnectionLost` at
+        once, not after the pool's 30 s wait for each record, lease renewal and read left)."""
+        try:
+            self._psycopg.connect(self.url, connect_timeout=self.connect_timeout, autocommit=True).close()
+        except self._psycopg.Error as exc:
+            raise StoreConnectionLost(
+                f"lost the connection to the team store {self.display}: {self._reason(exc)}"
+            ) from None
+        self._down = False
+        self.pool.check()
 
     def read(self, query: str, args: Any = ()) -> list[Any]:
         """Rows of ``query``; retried once on a fresh connection after a lost one."""
