@@ -118,6 +118,34 @@ def test_dask_failure_skips_downstream_and_reports_traceback(zenrunner, cluster)
     )
 
 
+LOGGING = """
+    import logging
+    from zenrun import pipeline, step
+
+    @step
+    def talks() -> int:
+        logging.getLogger("mine").warning("said on a worker")
+        return 1
+
+    @pipeline
+    def talking():
+        talks()
+"""
+
+
+def test_a_step_logging_on_a_worker_names_its_file_as_locally(zenrunner, cluster):
+    # Dask ships the module by value: its code's file is cloudpickle's "<dynamic-code>",
+    # which the captured log named (mine:<dynamic-code>:6), where a local run says the file.
+    zenrunner.makepyfile(pipeline_talking=LOGGING)
+    fmt = "--log-format=%(levelname)s %(name)s:%(filename)s:%(lineno)d [%(module)s %(pathname)s] %(message)s"
+    result = zenrunner.run("--orchestrator", "dask", "--dask-address", cluster.scheduler_address, "-rA", fmt)
+    result.assert_outcomes(passed=1)
+    path = zenrunner.path / "pipeline_talking.py"
+    line = f"WARNING mine:pipeline_talking.py:6 [pipeline_talking {path}] said on a worker"
+    assert line in result.stdout, result.stdout
+    assert "dynamic-code" not in result.stdout
+
+
 KILLED = """
     import os
     from pathlib import Path

@@ -7,7 +7,9 @@ format of the captured, live and file logs (``--log-format``, ``--log-cli-format
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 from typing import Any
 
 from zenrun.errors import UsageError
@@ -74,6 +76,29 @@ def auto_indent_value(option: Any) -> int:
         return -1 if text in _TRUE_WORDS else 0
 
 
+def locate_dynamic_code(record: logging.LogRecord) -> None:
+    """Give ``record``, logged by code cloudpickle shipped by value (a step on a Dask worker:
+    its file is ``<dynamic-code>``), the file of the module it came from, as its traceback
+    shows it (``%(filename)s``, ``%(pathname)s`` and ``%(module)s`` said ``<dynamic-code>``).
+
+    Found on the stack of the logging call, which a handler formats in."""
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if (
+            code.co_filename == "<dynamic-code>"
+            and code.co_name == record.funcName
+            and frame.f_lineno == record.lineno
+        ):
+            module_file = frame.f_globals.get("__file__")
+            if isinstance(module_file, str) and module_file.endswith(".py"):
+                record.pathname = module_file
+                record.filename = os.path.basename(module_file)
+                record.module = os.path.splitext(record.filename)[0]
+            return
+        frame = frame.f_back
+
+
 class LogFormatter(logging.Formatter):
     """A ``logging.Formatter`` whose date format may use ``%f`` (microseconds) and which can
     indent the continuation lines of a multi-line message (``auto_indent``; a record's
@@ -87,6 +112,11 @@ class LogFormatter(logging.Formatter):
     ) -> None:
         super().__init__(fmt, datefmt)
         self.auto_indent = auto_indent_value(auto_indent)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.pathname == "<dynamic-code>":
+            locate_dynamic_code(record)
+        return super().format(record)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt and "%f" in datefmt:  # time.strftime has no microseconds: datetime's has
