@@ -313,6 +313,23 @@ def test_server_stopped_mid_run_ends_the_session_at_once(tmp_path, pg_cluster, p
     assert "Using cached version of first." in again.stdout
 
 
+def test_store_repair_of_a_team_store_is_a_usage_error_not_the_local_stores(tmp_path, pg_url):
+    # It repaired the project's .zenrun/ and said "store .../.zenrun: nothing to repair".
+    a = machine(tmp_path, "a")
+    result = a.run("--store", pg_url, "--store-repair", env=home(a))
+    assert result.ret == 4, result.stdout + result.stderr
+    assert "nothing to repair" not in result.stdout
+    local = a.path / ".zenrun"
+    assert (
+        "--store-repair rebuilds the files of a store on this disk; postgresql://zenrun:***@127.0.0.1"
+        in result.stderr
+    )
+    assert f"this project's local store: zenrun --store {local} --store-repair" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+    check = a.run("--store", pg_url, "--store-check", env=home(a))
+    assert check.ret == 0, check.stdout + check.stderr
+
+
 def test_connection_problems_are_usage_errors_naming_the_server(tmp_path, pg_cluster, pg_url):
     a = machine(tmp_path, "a")
     wrong = pg_url.replace(PASSWORD, "not-the-Pa55word")

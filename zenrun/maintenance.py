@@ -139,6 +139,12 @@ def _maintain(config: Any, verify: bool) -> int | None:
             return stores_check(config, verify=verify)
         return store_check(config.store_path, verify=verify)
     if config.getoption("store_repair"):
+        if config.store_url:  # it repaired the local .zenrun/ and said "nothing to repair"
+            raise UsageError(
+                f"--store-repair rebuilds the files of a store on this disk; {config.store_location} "
+                "is kept by its own server, which zenrun does not repair (zenrun --store-check "
+                f"checks it); this project's local store: zenrun --store {config.store_path} --store-repair"
+            )
         return store_repair(config.store_path, verify=verify)
     if config.getoption("gc"):
         return gc(config, keep=config.getoption("keep"), dry_run=config.getoption("dry_run"))
