@@ -273,6 +273,7 @@ if __name__ == "__main__":
     instance = first_pipeline(step_1=load(), step_2=svc_trainer.with_config(gamma=0.5))
     run = instance.run()
     print("RESULT", run.name, run.status, run.steps["svc_trainer"].output.read())
+    print("GET_STEP", run.get_step(name="svc_trainer").output.read())  # ZenML's keyword
     run = instance.run()
     print("STATUSES", sorted((k, s.status) for k, s in run.steps.items()))
     run = sweep().run()
@@ -296,6 +297,7 @@ def test_run_in_a_script(zenrunner):
             "Step svc_trainer has finished in *s.",
             "Pipeline run first_pipeline-* has finished in *s.",
             "RESULT first_pipeline-* completed 14.0",
+            "GET_STEP 14.0",
             "Using cached version of load.",
         ]
     )

@@ -375,12 +375,13 @@ class PipelineRun:
         run.metrics = data.get("metrics")
         return run if steps is None else run.with_steps(steps)
 
-    def get_step(self, step_id: str) -> StepRun:
+    def get_step(self, name: str) -> StepRun:
+        """The run of step ``name`` (its id), as ZenML's ``run.get_step(name=...)``."""
         try:
-            return self.steps[step_id]
+            return self.steps[name]
         except KeyError:
             raise KeyError(
-                f"run {self.name!r} has no step {step_id!r}; steps: {', '.join(self.steps)}"
+                f"run {self.name!r} has no step {name!r}; steps: {', '.join(self.steps)}"
             ) from None
 
     def __repr__(self) -> str:
