@@ -419,3 +419,97 @@ def by_default(eval_config={"lr": 9.0}):
         [sys.executable, str(script)], cwd=zenrunner.path, capture_output=True, text=True, env=env
     )
     assert "USED 2.5" in api.stdout, api.stdout + api.stderr
+
+
+def test_hidden_param_leaves_its_parameter_set_out_of_the_name(zenrunner):
+    # As pytest 8.4's pytest.HIDDEN_PARAM (testing/python/metafunc.py::TestHiddenParam).
+    zenrunner.makepyfile(
+        pipeline_hidden=STEPS
+        + """
+@zenrun.mark.parametrize(("foo", "bar"), [("a", "x"), ("b", "y"), ("c", "z")],
+                         ids=["paramset1", zenrun.HIDDEN_PARAM, "paramset3"])
+@pipeline
+def by_ids(foo, bar):
+    emit((foo, bar))
+
+@zenrun.mark.parametrize(("foo", "bar"), [zenrun.param("a", "x", id="paramset1"),
+                                          zenrun.param("b", "y", id=zenrun.HIDDEN_PARAM), ("c", "z")])
+@pipeline
+def by_param(foo, bar):
+    emit((foo, bar))
+
+@zenrun.mark.parametrize("bar", ["x", "y"])
+@zenrun.mark.parametrize("foo", ["a", "b"], ids=["a", zenrun.HIDDEN_PARAM])
+@pipeline
+def stacked(foo, bar):
+    emit((foo, bar))
+
+@zenrun.fixture(params=[1, 2], ids=[zenrun.HIDDEN_PARAM, "two"])
+def size(request):
+    return request.param
+
+@pipeline
+def with_fixture(size):
+    emit(size)
+"""
+    )
+    result = zenrunner.run("--collect-only", "-q")
+    assert result.ret == 0, result.stderr
+    assert collected(result) == [
+        "pipeline_hidden.py::by_ids[paramset1]",
+        "pipeline_hidden.py::by_ids",
+        "pipeline_hidden.py::by_ids[paramset3]",
+        "pipeline_hidden.py::by_param[paramset1]",
+        "pipeline_hidden.py::by_param",
+        "pipeline_hidden.py::by_param[c-z]",
+        "pipeline_hidden.py::stacked[a-x]",
+        "pipeline_hidden.py::stacked[a-y]",
+        "pipeline_hidden.py::stacked[x]",
+        "pipeline_hidden.py::stacked[y]",
+        "pipeline_hidden.py::with_fixture",
+        "pipeline_hidden.py::with_fixture[two]",
+    ]
+    result = zenrunner.run("-q")
+    result.assert_outcomes(passed=12)
+    # the hidden set's item is selected by its name, its id is no keyword of it
+    result = zenrunner.run("--collect-only", "-q", "pipeline_hidden.py::by_param")
+    assert len(collected(result)) == 3
+    result = zenrunner.run("--collect-only", "-q", "-k", "by_param and not paramset1 and not c-z")
+    assert collected(result) == ["pipeline_hidden.py::by_param"]
+
+
+def test_hidden_param_twice_in_one_parametrize_is_a_collection_error(zenrunner):
+    zenrunner.makepyfile(
+        pipeline_twice=STEPS
+        + """
+@zenrun.mark.parametrize("foo", ["a", "b"], ids=[zenrun.HIDDEN_PARAM, zenrun.HIDDEN_PARAM])
+@pipeline
+def twice(foo):
+    emit(foo)
+"""
+    )
+    result = zenrunner.run("--collect-only")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting pipeline_twice.py*",
+            "In pipeline_twice.py::twice: multiple instances of HIDDEN_PARAM cannot be used in the same "
+            "parametrize call, because the pipelines' names need to be unique.",
+        ]
+    )
+    # strict_parametrization_ids: the duplicate error first, the hidden ids shown as <hidden>
+    zenrunner.makeini("[zenrun]\nstrict_parametrization_ids = true\n")
+    result = zenrunner.run("--collect-only")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["IDs:            <hidden>, <hidden>", "Duplicates:     <hidden>"])
+
+
+def test_param_id_is_a_string_or_hidden_param():
+    import pytest
+
+    import zenrun
+
+    assert zenrun.param(1, id=zenrun.HIDDEN_PARAM).id is zenrun.HIDDEN_PARAM
+    assert "HIDDEN_PARAM" in zenrun.__all__
+    with pytest.raises(TypeError, match=r"Expected id to be a string or a `zenrun\.HIDDEN_PARAM` sentinel"):
+        zenrun.param(1, id=3)  # type: ignore[arg-type]

@@ -98,6 +98,7 @@ _EXPORTS = {
     "main": "zenrun.main",
     "mark": "zenrun.marks",
     "param": "zenrun.marks",
+    "HIDDEN_PARAM": "zenrun.marks",
     "pipeline": "zenrun.pipelines",
     "runs_table": "zenrun.metadata.api",
     "set_trace": "zenrun.debugging",
@@ -107,6 +108,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "HIDDEN_PARAM",
     "AmbiguousRunError",
     "ArtifactError",
     "ArtifactRef",
@@ -261,7 +263,7 @@ if TYPE_CHECKING:
     from zenrun.lastfailed import CacheValues
     from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main
-    from zenrun.marks import mark, param
+    from zenrun.marks import HIDDEN_PARAM, mark, param
     from zenrun.metadata.api import (
         artifact_uri,
         get_item,

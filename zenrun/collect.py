@@ -1275,7 +1275,8 @@ def _function_items(
         return []
     items = []
     for call in metafunc.calls if metafunc.calls else [None]:
-        name = f"{base}[{call.id}]" if call is not None else base
+        # As pytest: no ``[]`` when every parameter set of the call hides its id (HIDDEN_PARAM).
+        name = f"{base}[{call.id}]" if call is not None and call.idlist else base
         params = {n: v for n, v in call.params.items() if n not in call.indirect} if call else {}
         # In parametrization order, as the id (``call.indirect`` is a set).
         fixture_params = (

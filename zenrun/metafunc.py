@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zenrun.errors import UsageError
-from zenrun.marks import Mark, ParameterSet
+from zenrun.marks import HIDDEN_PARAM, Mark, ParameterSet, _HiddenParam
 from zenrun.outcomes import Failed
 from zenrun.steps import is_step_config
 from zenrun.tbstyle import saferepr
@@ -85,12 +85,14 @@ class IdMaker:
         self.idfn, self.ids, self.config = idfn, ids, config
         self.nodeid, self.func_name = nodeid, func_name
 
-    def make_unique_parameterset_ids(self) -> list[str]:
-        """One id per parameter set; duplicates get ``0, 1, ...`` (``_0`` after a digit)."""
+    def make_unique_parameterset_ids(self) -> list[str | _HiddenParam]:
+        """One id per parameter set (:data:`~zenrun.HIDDEN_PARAM` for a hidden one); duplicates
+        get ``0, 1, ...`` (``_0`` after a digit)."""
         resolved = list(self._parameterset_ids())
         counts = Counter(resolved)
         if len(counts) == len(resolved):
             return resolved
+        shown = [_shown(i) for i in resolved]
         if self._strict_ids():
             raise _fail(
                 "Duplicate parametrization IDs detected, but strict_parametrization_ids is set.\n"
@@ -98,16 +100,22 @@ class IdMaker:
                 f"Pipeline name:  {self.nodeid}\n"
                 f"Parameters:     {', '.join(self.argnames)}\n"
                 f"Parameter sets: {', '.join(saferepr(list(ps.values)) for ps in self.parametersets)}\n"
-                f"IDs:            {', '.join(resolved)}\n"
-                f"Duplicates:     {', '.join(i for i, n in counts.items() if n > 1)}\n"
+                f"IDs:            {', '.join(shown)}\n"
+                f"Duplicates:     {', '.join(_shown(i) for i, n in counts.items() if n > 1)}\n"
                 "\n"
                 "You can fix this problem using `@zenrun.mark.parametrize(..., ids=...)` or "
                 "`zenrun.param(..., id=...)`."
             )
+        if counts[HIDDEN_PARAM] > 1:  # as pytest: the items' names would be the same
+            where = f"In {self.nodeid}: " if self.nodeid else ""
+            raise _fail(
+                f"{where}multiple instances of HIDDEN_PARAM cannot be used in the same "
+                "parametrize call, because the pipelines' names need to be unique."
+            )
         taken = set(resolved)
         next_suffix: dict[str, int] = {}
         for index, value in enumerate(resolved):
-            if counts[value] < 2:
+            if counts[value] < 2 or isinstance(value, _HiddenParam):
                 continue
             joiner = "_" if value and value[-1].isdigit() else ""
             number = next_suffix.get(value, 0)
@@ -127,10 +135,14 @@ class IdMaker:
                     return bool(value)
         return False
 
-    def _parameterset_ids(self) -> Iterable[str]:
+    def _parameterset_ids(self) -> Iterable[str | _HiddenParam]:
         for index, ps in enumerate(self.parametersets):
-            if ps.id is not None:
+            if ps.id is HIDDEN_PARAM:
+                yield HIDDEN_PARAM
+            elif ps.id is not None:
                 yield ascii_escaped(ps.id)
+            elif self.ids and index < len(self.ids) and self.ids[index] is HIDDEN_PARAM:
+                yield HIDDEN_PARAM
             elif self.ids and index < len(self.ids) and self.ids[index] is not None:
                 yield self._required_id(self.ids[index], index)
             else:
@@ -181,6 +193,11 @@ class IdMaker:
         )
 
 
+def _shown(param_id: str | _HiddenParam) -> str:
+    """An id as an error message shows it: a hidden one is ``<hidden>``, as pytest's."""
+    return "<hidden>" if isinstance(param_id, _HiddenParam) else param_id
+
+
 def id_from_value(value: Any) -> str | None:
     """The id of one value, or None when its type has none (then ``argname<index>``).
 
@@ -214,6 +231,7 @@ class CallSpec:
     indices: dict[str, int] = field(default_factory=dict)
     scopes: dict[str, str] = field(default_factory=dict)
     indirect: set[str] = field(default_factory=set)
+    #: the parts of the item's ``[...]`` (a hidden parameter set has none: ``HIDDEN_PARAM``)
     idlist: list[str] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
 
@@ -225,7 +243,7 @@ class CallSpec:
         self,
         argnames: Sequence[str],
         values: Sequence[Any],
-        param_id: str,
+        param_id: str | _HiddenParam,
         marks: Iterable[Mark],
         scope: str,
         param_index: int,
@@ -236,7 +254,7 @@ class CallSpec:
             dict(self.indices),
             dict(self.scopes),
             set(self.indirect),
-            [*self.idlist, param_id],
+            [*self.idlist] if isinstance(param_id, _HiddenParam) else [*self.idlist, param_id],
             [*self.marks, *marks],
         )
         for name, value in zip(argnames, values, strict=True):

@@ -904,7 +904,6 @@ def test_markers_from_parametrize(zenrunner) -> None:
     result.assert_outcomes(passed=4)
 
 
-@pytest.mark.xfail(strict=True, reason="zenrun.HIDDEN_PARAM (pytest 8.4) is not there yet")
 def test_param_id_requires_string() -> None:
     import zenrun
 
@@ -1475,7 +1474,6 @@ def test_strict_parametrization_ids(zenrunner, x_y, expected_duplicates, option_
     )
 
 
-@pytest.mark.xfail(strict=True, reason="zenrun.HIDDEN_PARAM (pytest 8.4) is not there yet")
 def test_strict_parametrization_ids_with_hidden_param(zenrunner) -> None:
     zenrunner.makeini("[zenrun]\nstrict_parametrization_ids = true\n")
     zenrunner.makepyfile(
@@ -2327,6 +2325,6 @@ def test_invalid_options_show_extra_information(zenrunner) -> None:
 
 
 # Counts: 212 items ported (test functions: 50 of test_mark, 32 of test_collection, 26 of collect.py
-# and 31 of test_config); 208 pass, 4 xfail (strict). Not ported: test classes and their cases,
+# and 31 of test_config); 210 pass, 2 xfail (strict). Not ported: test classes and their cases,
 # pytest's node/collector internals (getmodulecol, Node.from_parent, _in_venv, Package nodes),
 # --import-mode, --pyargs, conftest/plugin-manager internals and the Windows-only cases.

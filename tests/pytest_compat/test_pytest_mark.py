@@ -667,7 +667,7 @@ def test_zenrun_param_id_requires_string() -> None:
     with pytest.raises(TypeError) as excinfo:
         zenrun.param(id=True)
     (msg,) = excinfo.value.args
-    assert msg == "Expected id to be a string, got <class 'bool'>: True"
+    assert msg == "Expected id to be a string or a `zenrun.HIDDEN_PARAM` sentinel, got <class 'bool'>: True"
 
 
 @pytest.mark.parametrize("s", (None, "hello world"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field
@@ -49,23 +50,40 @@ class Mark:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+class _HiddenParam(enum.Enum):
+    """The type of :data:`HIDDEN_PARAM` (one value, as pytest's singleton)."""
+
+    token = 0
+
+
+HIDDEN_PARAM = _HiddenParam.token
+"""A parameter set's id that leaves the set out of the item's name, as ``pytest.HIDDEN_PARAM``
+(``zenrun.param(x, id=zenrun.HIDDEN_PARAM)``, or in ``parametrize(..., ids=[...])``): ``p``
+rather than ``p[x]``. At most one parameter set of a ``parametrize`` call may hide its id."""
+
+
 @dataclass(frozen=True)
 class ParameterSet:
     """One set of values from ``zenrun.param(..., id=, marks=)``."""
 
     values: tuple[Any, ...]
-    id: str | None = None
+    id: str | _HiddenParam | None = None
     marks: tuple[Mark, ...] = ()
 
 
 def param(
-    *values: object, id: str | None = None, marks: MarkDecorator | Mark | Iterable[MarkDecorator | Mark] = ()
+    *values: object,
+    id: str | _HiddenParam | None = None,
+    marks: MarkDecorator | Mark | Iterable[MarkDecorator | Mark] = (),
 ) -> ParameterSet:
-    """One parametrize value set with its own id or marks."""
+    """One parametrize value set with its own id (a string, or :data:`HIDDEN_PARAM` to leave
+    it out of the item's name) or marks."""
     if isinstance(marks, (MarkDecorator, Mark)):
         marks = (marks,)
-    if id is not None and not isinstance(id, str):
-        raise TypeError(f"Expected id to be a string, got {type(id)}: {id!r}")
+    if id is not None and not isinstance(id, str) and id is not HIDDEN_PARAM:
+        raise TypeError(
+            f"Expected id to be a string or a `zenrun.HIDDEN_PARAM` sentinel, got {type(id)}: {id!r}"
+        )
     marks = tuple(marks)
     for m in marks:
         if not isinstance(m, (MarkDecorator, Mark)):
@@ -416,4 +434,4 @@ def skip_reason(marks: Iterable[Mark]) -> str | None:
     return None
 
 
-__all__ = ["Mark", "MarkDecorator", "MarkGenerator", "ParameterSet", "mark", "param"]
+__all__ = ["HIDDEN_PARAM", "Mark", "MarkDecorator", "MarkGenerator", "ParameterSet", "mark", "param"]
