@@ -287,3 +287,98 @@ def test_an_items_marks_are_in_pytests_order_with_its_parametrize_mark(zenrunner
     assert result.ret == 0, result.stdout + result.stderr
     assert "MARKS p[1] ['parametrize', 'foo', 'modmark'] x True" in result.stdout
     assert "MARKS p[2] ['parametrize', 'foo', 'bar', 'modmark'] x True" in result.stdout
+
+
+def test_session_marks_reach_every_item_after_its_own(zenrunner):
+    # As pytest's session.add_marker: the session is the node above every item, so its marks
+    # come last in iter_markers() and are seen by keywords, -m, -k, skip and xfail.
+    zenrunner.makeini("[zenrun]\nmarkers =\n    slow\n    nightly\n    broken\n")
+    zenrunner.makeconftest("""
+        import zenrun
+
+        def zenrun_collection_modifyitems(session, items):
+            session.add_marker("nightly")
+            session.add_marker(zenrun.mark.slow(speed=2), append=False)
+            for bad in (10, None):
+                with zenrun.raises(ValueError):
+                    session.add_marker(bad)
+
+        @zenrun.fixture
+        def marks(request):
+            node = request.node
+            print("MARKS", node.name, [m.name for m in node.iter_markers()],
+                  [type(n).__name__ for n, _ in node.iter_markers_with_node("nightly")],
+                  node.get_closest_marker("slow").kwargs, "nightly" in node.keywords,
+                  "nightly" in request.keywords, [m.name for m in node.own_markers],
+                  [m.name for m in node.session.iter_markers()])
+    """)
+    zenrunner.makepyfile(
+        pipeline_s=STEPS
+        + """
+@zenrun.mark.slow(speed=1)
+@pipeline
+def fast(marks):
+    emit("fast")
+
+@pipeline
+def plain(marks):
+    emit("plain")
+"""
+    )
+    result = zenrunner.run("-s", "-q", "-m", "nightly and slow(speed=2)", "--strict-markers")
+    assert result.ret == 0, result.stdout + result.stderr
+    assert (
+        "MARKS fast ['slow', 'slow', 'nightly'] ['Session'] {'speed': 1} True True ['slow']" in result.stdout
+    )
+    assert "MARKS plain ['slow', 'nightly'] ['Session'] {'speed': 2} True True []" in result.stdout
+    assert "['slow', 'nightly']" in result.stdout  # the session's own, the prepended one first
+    result.assert_outcomes(passed=2)
+    result = zenrunner.run("-q", "-k", "nightly and plain")
+    result.assert_outcomes(passed=1, deselected=1)
+    result = zenrunner.run("-q", "-m", "not nightly")
+    result.assert_outcomes(deselected=2)
+
+
+def test_a_session_xfail_mark_and_a_session_fixtures_applymarker(zenrunner):
+    zenrunner.makeconftest("""
+        import zenrun
+
+        def zenrun_collection_modifyitems(session, items):
+            if session.config.getoption("markexpr") == "":
+                session.add_marker(zenrun.mark.xfail(reason="all broken", strict=True))
+
+        @zenrun.fixture(scope="session")
+        def broken(request):
+            request.applymarker(zenrun.mark.skip(reason="the session is broken"))
+    """)
+    zenrunner.makepyfile(
+        pipeline_x=STEPS
+        + """
+@pipeline
+def fails():
+    emit("fails")
+    zenrun.fail("no")
+
+@pipeline
+def passes():
+    emit("passes")
+"""
+    )
+    result = zenrunner.run("-q", "-rxX")
+    result.assert_outcomes(xfailed=1, failed=1)  # strict: the unexpected pass fails
+    zenrunner.makepyfile(
+        pipeline_x=STEPS
+        + """
+@zenrun.mark.usefixtures("broken")
+@pipeline
+def first():
+    emit("first")
+
+@pipeline
+def second():
+    emit("second")
+"""
+    )
+    # the session fixture's mark is the session's: the items after it are skipped
+    result = zenrunner.run("-q", "-m", "not nothing", "-W", "ignore::zenrun.ZenrunUnknownMarkWarning")
+    result.assert_outcomes(passed=1, skipped=1)

@@ -17,7 +17,7 @@ import inspect
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import field
 from pathlib import Path
 from types import ModuleType
@@ -77,7 +77,7 @@ class Item:
     #: Prepared (fixtures, compose) only when a worker is free for it, after the items
     #: before it finished: a study's trials, sampled from the results so far.
     lazy: bool = False
-    _keywords: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _keywords: NodeKeywords | None = field(default=None, repr=False, compare=False)
     collection_id: int = field(default=0, repr=False, compare=False)  # which collection of its file
     #: The session that collected it (``item.session``, ``item.config``).
     session: Any = field(default=None, repr=False, compare=False)
@@ -137,8 +137,16 @@ class Item:
         code = getattr(real_function(getattr(self.target, "fn", None)), "__code__", None)
         return self.module_path, (code.co_firstlineno - 1 if code is not None else None), self.name
 
-    def iter_markers_with_node(self, name: str | None = None) -> Iterator[tuple[Item, Mark]]:
-        return ((self, m) for m in self.iter_markers(name))
+    def iter_markers_with_node(self, name: str | None = None) -> Iterator[tuple[Item | Session, Mark]]:
+        """``(node, mark)``: the item's own marks, then the session's (``session.add_marker``),
+        as pytest's from the item up to the session."""
+        for m in self.marks:
+            if name is None or m.name == name:
+                yield self, m
+        session = self.session
+        for m in getattr(session, "own_markers", ()):
+            if name is None or m.name == name:
+                yield session, m
 
     def listextrakeywords(self) -> set[str]:
         return set(self.extra_keyword_matches)
@@ -156,18 +164,22 @@ class Item:
         warnings.warn_explicit(warning, category=None, filename=str(self.module_path), lineno=(line or 0) + 1)
 
     @property
-    def keywords(self) -> dict[str, Any]:
-        """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``);
-        a fixture may add entries (``request.keywords["x"] = ...``)."""
+    def keywords(self) -> NodeKeywords:
+        """Names ``-k`` matches, with the marks by name (as pytest's ``item.keywords``), and
+        behind them the session's (its marks); a fixture may add entries
+        (``request.keywords["x"] = ...``)."""
         if self._keywords is None:
-            self._keywords = dict.fromkeys(keyword_names(self), True)
+            own: dict[str, Any] = dict.fromkeys(keyword_names(self, session_marks=False), True)
             if self.callspec is not None and self.callspec.idlist:  # pytest's: the parameter set's id
-                self._keywords[self.callspec.id] = True
-            self._keywords.update({m.name: m for m in self.marks})
+                own[self.callspec.id] = True
+            own.update({m.name: m for m in self.marks})
+            self._keywords = NodeKeywords(own, getattr(self.session, "keywords", None))
         return self._keywords
 
-    def iter_markers(self, name: str | None = None) -> Iterable[Mark]:
-        return (m for m in self.marks if name is None or m.name == name)
+    def iter_markers(self, name: str | None = None) -> Iterator[Mark]:
+        """The item's marks (:attr:`marks`: the function's, its parameter set's, its module's),
+        then the session's, as pytest's from the item up."""
+        return (m for _, m in self.iter_markers_with_node(name))
 
     def get_closest_marker(self, name: str, default: Mark | MarkDecorator | None = None) -> Mark | None:
         """The nearest mark called ``name`` (the pipeline's own first), else ``default`` (of a
@@ -178,15 +190,7 @@ class Item:
 
     def add_marker(self, marker: str | Mark | MarkDecorator, append: bool = True) -> None:
         """Add a mark (``zenrun.mark.x`` or a name) to this item."""
-        if not isinstance(marker, (str, Mark, MarkDecorator)):
-            raise ValueError(f"{marker!r} is not a string or a zenrun.mark.* mark")
-        mark = (
-            marker.mark
-            if isinstance(marker, MarkDecorator)
-            else getattr(mark_generator, marker).mark  # as pytest: an unknown name warns
-            if isinstance(marker, str)
-            else marker
-        )
+        mark = _as_mark(marker)
         if append:
             self.marks.append(mark)
         else:
@@ -199,6 +203,55 @@ class Item:
         accepted = getattr(self.target, "argnames", None)
         params = {k: v for k, v in self.params.items() if accepted is None or k in accepted}
         return self.target.compose({**values, **params}, **kwargs)
+
+
+def _as_mark(marker: str | Mark | MarkDecorator) -> Mark:
+    """The mark ``add_marker`` is given: ``zenrun.mark.x``, a :class:`Mark` or a name."""
+    if not isinstance(marker, (str, Mark, MarkDecorator)):
+        raise ValueError(f"{marker!r} is not a string or a zenrun.mark.* mark")
+    if isinstance(marker, MarkDecorator):
+        return marker.mark
+    if isinstance(marker, str):
+        return getattr(mark_generator, marker).mark  # as pytest: an unknown name warns
+    return marker
+
+
+class NodeKeywords(collections.abc.MutableMapping[str, Any]):
+    """An item's keywords: its own, then its session's (``session.add_marker``), as pytest's
+    ``NodeKeywords`` looks in the parent node's. Setting or deleting a key changes the item's
+    own."""
+
+    def __init__(self, own: dict[str, Any], parent: Mapping[str, Any] | None) -> None:
+        self._own = own
+        self._parent = parent
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._own[key]
+        except KeyError:
+            if self._parent is None:
+                raise
+            return self._parent[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._own[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._own[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._own or (self._parent is not None and key in self._parent)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._own
+        if self._parent is not None:
+            yield from (k for k in self._parent if k not in self._own)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"<NodeKeywords {dict(self)!r}>"
 
 
 def _tbstyle(config: Any) -> str:
@@ -400,6 +453,11 @@ class Session:
         self.report_faults = 0
         self._initialpaths: frozenset[Path] = frozenset()
         self._initialpaths_with_parents: frozenset[Path] = frozenset()
+        #: Marks added to the session (:meth:`add_marker`): every item's, after its own (as
+        #: pytest's session, the node above every item).
+        self.own_markers: list[Mark] = []
+        #: The session's keywords (its marks by name), behind every item's ``keywords``.
+        self.keywords: dict[str, Any] = {}
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
         if sys.flags.optimize and _config_warning_shown(config, _ASSERTS_OFF):  # python -O: asserts pass
@@ -425,6 +483,30 @@ class Session:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    # -- marks (pytest's node API: the session is the node above every item) -----------------
+    def add_marker(self, marker: str | Mark | MarkDecorator, append: bool = True) -> None:
+        """Add a mark (``zenrun.mark.x`` or a name) to the session: every item has it, after
+        its own marks (``iter_markers()``, ``keywords``, ``-k``, ``-m``, skip and xfail), as
+        pytest's ``session.add_marker``; one added in ``zenrun_collection_modifyitems`` is seen
+        by ``-m`` and ``-k``."""
+        mark = _as_mark(marker)
+        self.keywords[mark.name] = mark
+        if append:
+            self.own_markers.append(mark)
+        else:
+            self.own_markers.insert(0, mark)
+
+    def iter_markers(self, name: str | None = None) -> Iterator[Mark]:
+        return (m for m in self.own_markers if name is None or m.name == name)
+
+    def iter_markers_with_node(self, name: str | None = None) -> Iterator[tuple[Session, Mark]]:
+        return ((self, m) for m in self.iter_markers(name))
+
+    def get_closest_marker(self, name: str, default: Mark | MarkDecorator | None = None) -> Mark | None:
+        if isinstance(default, MarkDecorator):
+            default = default.mark
+        return next(self.iter_markers(name), default)
 
     def add_collect_skip(self, path: Path, exc: BaseException) -> None:
         """A module skipped while collected (``zenrun.skip(allow_module_level=True)``): a

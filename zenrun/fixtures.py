@@ -335,9 +335,14 @@ class FixtureRequest:
 
     def applymarker(self, marker: str | Mark | MarkDecorator) -> None:
         """Add a mark (e.g. ``zenrun.mark.xfail``) to the node of this request: the item, or
-        for a higher-scoped fixture its module or the session (seen by their items' keywords)."""
+        for a higher-scoped fixture the session (``session.add_marker``: every item's mark) or
+        its module (seen by its items' keywords)."""
         if self.node is self._item:
             self._item.add_marker(marker)
+            return
+        session = self._setup.session
+        if self.scope == "session" and session is not None:  # as pytest: the session's mark
+            session.add_marker(marker)
             return
         assert isinstance(self.node, ScopeNode)
         mark = getattr(marker, "mark", marker)
@@ -678,7 +683,8 @@ class SetupState:
         nodes: dict[tuple[Any, ...], ScopeNode] = self.__dict__.setdefault("_nodes", {})
         if key not in nodes:
             nodes[key] = (
-                ScopeNode("session")
+                # the session's keywords (its marks: session.add_marker), as pytest's session node
+                ScopeNode("session", keywords=getattr(self.session, "keywords", {}))
                 if scope == "session"
                 else ScopeNode(
                     item.module_path.name, module_path=item.module_path, module=getattr(item, "module", None)

@@ -809,7 +809,7 @@ def _defined_at(item: Item) -> tuple[str, int | None]:
     from the function itself (a module's ``zenrunmark``) folds per file, as pytest folds it."""
     own = get_marks(item.target) if hasattr(item.target, "fn") else []
     own = [*own, *(item.callspec.marks if item.callspec is not None else ())]  # its parameter set's
-    if any(m.name == "skip" for m in item.marks) and not any(m.name == "skip" for m in own):
+    if any(True for _ in item.iter_markers("skip")) and not any(m.name == "skip" for m in own):
         return str(item.module_path), None
     return _item_location(item)
 
@@ -827,8 +827,8 @@ def recording_warnings(session: Session, item: Item) -> Iterator[None]:
     for the warnings summary, as pytest's ``catch_warnings_for_item``."""
     with warnings.catch_warnings(record=True) as recorded:
         apply_session_filters(session.config)
-        # As pytest: in the order of the item's marks (its own, then its module's).
-        for mark in [m for m in item.marks if m.name == "filterwarnings"]:
+        # As pytest: in the order of the item's marks (its own, then its module's, the session's).
+        for mark in list(item.iter_markers("filterwarnings")):
             for arg in mark.args:
                 try:
                     warnings.filterwarnings(*parse_warning_filter(str(arg), escape=False))
@@ -906,8 +906,8 @@ def prepare_item(
     setup = session.setup_state
     xfail = None
     try:  # as pytest: the marks first, then the zenrun_runtest_setup hooks
-        reason = evaluate_skip(item.marks, item, config)
-        xfail = evaluate_xfail(item.marks, item, config) if reason is None else None
+        reason = evaluate_skip(item.iter_markers(), item, config)
+        xfail = evaluate_xfail(item.iter_markers(), item, config) if reason is None else None
     except Exit:
         raise
     except (OutcomeException, SystemExit) as exc:
@@ -959,7 +959,7 @@ def prepare_item(
                 for n in [
                     *session.fixturemanager.autouse(item.module_path),
                     *config.getini("usefixtures"),
-                    *(n for m in item.marks if m.name == "usefixtures" for n in m.args),
+                    *(n for m in item.iter_markers("usefixtures") for n in m.args),
                 ]
                 if n not in item.params
             ]  # a parametrized name shadows the fixture
@@ -995,7 +995,7 @@ def prepare_item(
             where = "compose"
             report.phase = "call"
             if xfail is None:  # a fixture may have added one (request.applymarker)
-                xfail = evaluate_xfail(item.marks, item, config)
+                xfail = evaluate_xfail(item.iter_markers(), item, config)
                 if xfail is not None and not xfail.run:
                     report.outcome, report.longrepr = XFAILED, f"[NOTRUN] {xfail.reason}".rstrip()
                     report.sections += captured_sections("setup", setup_capture)
@@ -1075,7 +1075,7 @@ def _xfail_of_error(
     (as pytest, one added while composing counts; ``raises=`` must match the exception)."""
     if xfail is None and report.phase == "call":
         try:
-            xfail = evaluate_xfail(item.marks, item, config)
+            xfail = evaluate_xfail(item.iter_markers(), item, config)
         except Failed:
             return None
     if xfail is not None and (xfail.raises is None or isinstance(exc, xfail.raises)):
@@ -1119,7 +1119,7 @@ def finish_item(
         report.outcome, report.internal = ERROR, True
     if xfail is None and report.phase == "call" and report.outcome in (FAILED_OUTCOME, PASSED):
         try:  # as pytest: the pipeline may have added one while it ran (request.node.add_marker)
-            xfail = evaluate_xfail(item.marks, item, session.config)
+            xfail = evaluate_xfail(item.iter_markers(), item, session.config)
         except Failed:
             xfail = None
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED) and report.run is not None:

@@ -621,10 +621,6 @@ def test_keywords_at_node_level(zenrunner) -> None:
     rec.assertoutcome(passed=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no Session.add_marker / session keywords: zenrun has no nodes above the items (documented)",
-)
 def test_keyword_added_for_session(zenrunner) -> None:
     zenrunner.makeconftest(
         """
@@ -2325,6 +2321,6 @@ def test_invalid_options_show_extra_information(zenrunner) -> None:
 
 
 # Counts: 212 items ported (test functions: 50 of test_mark, 32 of test_collection, 26 of collect.py
-# and 31 of test_config); 210 pass, 2 xfail (strict). Not ported: test classes and their cases,
+# and 31 of test_config); 211 pass, 1 xfail (strict). Not ported: test classes and their cases,
 # pytest's node/collector internals (getmodulecol, Node.from_parent, _in_venv, Package nodes),
 # --import-mode, --pyargs, conftest/plugin-manager internals and the Windows-only cases.

@@ -304,10 +304,10 @@ def zenrun_cmdline_main(config: Config) -> int | None:
     return 0
 
 
-def keyword_names(item: Item) -> set[str]:
+def keyword_names(item: Item, *, session_marks: bool = True) -> set[str]:
     """What ``-k`` matches against, as pytest's: the item's name, its module file's name,
     the directories below the rootdir, the pipeline function's public attributes and
-    the mark names."""
+    the mark names (the session's too, unless not ``session_marks``)."""
     names = {item.name, item.module_path.name}
     relative = item.nodeid.split("::")[0].split("/")[:-1]
     names.update(relative)
@@ -315,7 +315,7 @@ def keyword_names(item: Item) -> set[str]:
     for holder in (getattr(target, "fn", None), target):  # attributes set on the function
         if holder is not None and hasattr(holder, "__dict__"):
             names.update(n for n in vars(holder) if not n.startswith("_") and n not in _OWN_ATTRS)
-    names.update(m.name for m in item.marks)
+    names.update(m.name for m in (item.iter_markers() if session_marks else item.marks))
     names.update(getattr(item, "extra_keywords", ()))
     names.update(getattr(item, "extra_keyword_matches", ()))
     return names
@@ -378,7 +378,7 @@ def zenrun_collection_modifyitems(session: Session, config: Config, items: list[
     strict = strict_markers(config)
     failed_modules: set[Path] = set()
     for item in items if strict else ():  # not strict: warned where the mark is used
-        for m in item.marks:
+        for m in item.iter_markers():
             # pytest's message, a collection error of the module (its first only)
             if m.name not in known and item.module_path not in failed_modules:
                 failed_modules.add(item.module_path)
@@ -400,7 +400,7 @@ def zenrun_collection_modifyitems(session: Session, config: Config, items: list[
                     f"Unknown marker(s) in '-m' expression: {', '.join(unknown)}. "
                     "Use 'zenrun --markers' to see available markers."
                 )
-        _deselect(config, items, lambda item: mexpr.evaluate(MarkMatcher(item.marks)))
+        _deselect(config, items, lambda item: mexpr.evaluate(MarkMatcher(item.iter_markers())))
 
 
 def _compile(text: str, option: str) -> Expression:
