@@ -758,3 +758,56 @@ def test_a_wrapped_pipeline_is_located_where_it_is_defined(zenrunner):
     path = zenrunner.path / "pipeline_w.py"
     line = path.read_text().splitlines().index("@pipeline") + 1
     result.stdout.fnmatch_lines([f"file {path}, line {line}", "*fixture 'missing_fixture' not found"])
+
+
+def test_a_pipeline_whose_function_is_bound_under_another_name_is_named_by_it(zenrunner):
+    # As pytest names a test after the module attribute: a decorator that returns another
+    # function (a lambda, a wrapper without functools.wraps) gives the item the name the
+    # pipeline is bound to, as does an alias; an ordinary pipeline keeps its function's name.
+    zenrunner.makepyfile(
+        pipeline_bound="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        def dec(f):
+            def wrapper():
+                return f()
+            return wrapper
+
+        def decorated():
+            one()
+        decorated = pipeline(dec(decorated))
+
+        by_lambda = pipeline(lambda: one())
+
+        @pipeline
+        def plain():
+            one()
+        alias = plain
+
+        @pipeline
+        def uses_nothing():
+            one()
+        """
+    )
+    result = zenrunner.run("--collect-only", "-q")
+    assert collected(result) == [
+        "pipeline_bound.py::decorated",
+        "pipeline_bound.py::by_lambda",
+        "pipeline_bound.py::plain",
+        "pipeline_bound.py::alias",
+        "pipeline_bound.py::uses_nothing",
+    ]
+    result = zenrunner.run("-q", "-k", "not uses_nothing")
+    result.assert_outcomes(passed=4, deselected=1)
+    # the records keep the pipeline's own name; the item id names the attribute
+    runs = {(r.pipeline_name, r.item_id) for r in read_store(zenrunner.store).get_runs()}
+    assert runs == {
+        ("wrapper", "pipeline_bound.py::decorated"),
+        ("<lambda>", "pipeline_bound.py::by_lambda"),
+        ("plain", "pipeline_bound.py::plain"),
+        ("plain", "pipeline_bound.py::alias"),
+    }

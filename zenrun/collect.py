@@ -1240,7 +1240,20 @@ def _module_items(module: ModuleType, path: Path, session: Session) -> list[Item
                 )
         if is_pipeline and obj.fn.__module__ == module.__name__:
             items.extend(
-                _function_items(obj, module, path, relpath, session, id(obj) in instanced, shared_marks)
+                _function_items(
+                    obj,
+                    module,
+                    path,
+                    relpath,
+                    session,
+                    id(obj) in instanced,
+                    shared_marks,
+                    # As pytest: named after the module attribute (the function's name, except
+                    # when a decorator returned another function, ``p = pipeline(dec(p))`` with
+                    # ``dec`` returning a lambda: ``p``, not ``<lambda>``; or an alias ``q = p``),
+                    # as a module-level instance is named after its variable.
+                    attr,
+                )
             )
         elif is_runnable and not attr.startswith("_"):
             marks = get_marks(obj.pipeline) if isinstance(obj, PipelineInstance) else []
@@ -1293,14 +1306,13 @@ def _function_items(
     session: Session,
     has_instance: bool,
     shared_marks: list[Mark],
+    base: str,
 ) -> list[Item]:
     # Here: metafunc imports pydantic (through steps), which `zenrun --help` does not need.
     from zenrun.metafunc import Metafunc
 
     if inspect.isgeneratorfunction(pipeline.fn):
-        raise CollectError(
-            f"'yield' keyword is allowed in fixtures, but not in pipelines ({pipeline.__name__})"
-        )
+        raise CollectError(f"'yield' keyword is allowed in fixtures, but not in pipelines ({base})")
     manager = session.fixturemanager
     config = session.config
     own_marks = get_marks(pipeline)
@@ -1315,13 +1327,12 @@ def _function_items(
             code = getattr(getattr(pipeline, "fn", None), "__code__", None)
             line = f":{code.co_firstlineno}" if code is not None else ""
             session.warn(  # as pytest's: where, and the category
-                f"{relpath}::{pipeline.__name__}\n  {relpath}{line}: ZenrunWarning: usefixtures() in "
-                f"{relpath}::{pipeline.__name__} without arguments has no effect\n"
+                f"{relpath}::{base}\n  {relpath}{line}: ZenrunWarning: usefixtures() in "
+                f"{relpath}::{base} without arguments has no effect\n"
             )
     argnames = [n for n in pipeline.argnames if n not in pipeline.defaults]
     initial = list(dict.fromkeys([*manager.autouse(path), *used, *argnames]))
     fixturenames, missing = manager.closure(initial, path)
-    base = pipeline.__name__
     code = real_function(pipeline.fn).__code__  # (a wrapper's def is in its decorator's file)
     metafunc = Metafunc(
         pipeline,

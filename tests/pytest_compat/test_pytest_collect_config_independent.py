@@ -1786,10 +1786,6 @@ def test_function_originalname(zenrunner) -> None:
     assert [x.originalname for x in items] == ["test_func", "test_func", "test_no_param"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pipeline is named after its function (here a decorator's lambda), not the module attribute it is bound to",
-)
 def test_allow_sane_sorting_for_decorators(zenrunner) -> None:
     items = zenrunner.getitems(
         zenrunner.makepyfile(
@@ -2321,6 +2317,6 @@ def test_invalid_options_show_extra_information(zenrunner) -> None:
 
 
 # Counts: 212 items ported (test functions: 50 of test_mark, 32 of test_collection, 26 of collect.py
-# and 31 of test_config); 211 pass, 1 xfail (strict). Not ported: test classes and their cases,
+# and 31 of test_config); all 212 pass. Not ported: test classes and their cases,
 # pytest's node/collector internals (getmodulecol, Node.from_parent, _in_venv, Package nodes),
 # --import-mode, --pyargs, conftest/plugin-manager internals and the Windows-only cases.
