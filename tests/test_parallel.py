@@ -517,6 +517,44 @@ def test_a_module_value_set_by_each_items_fixture_is_never_another_items(zenrunn
         assert result.parseoutcomes().get("failed", 0) >= 2, result.stdout.str()
 
 
+def test_a_module_value_a_step_binds_anew_for_the_next_is_not_another_items(zenrunner, monkeypatch):
+    """Only names the items' fixtures set to different values are checked: a ``setup`` step
+    binding ``LIB`` and a class attribute for the next step, as a local run allows, runs
+    under ``--dist threads`` as locally."""
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    zenrunner.makepyfile(
+        pipeline_rebinding="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        LIB = 1
+
+        class Model:
+            loaded = None
+
+        @step
+        def setup(v: int) -> int:
+            global LIB
+            LIB = v
+            Model.loaded = v
+            return v
+
+        @step
+        def use(x: int) -> int:
+            return x * LIB + Model.loaded
+
+        @zenrun.mark.parametrize("n", [1, 2, 3, 4])
+        @pipeline
+        def p(n):
+            use(setup(100), id="use")
+        """
+    )
+    result = zenrunner.run("-q", "-n", "2", "--dist", "threads")
+    assert result.ret == 0, result.stdout.str()
+    runs = read_store(zenrunner.store).get_runs()[-4:]
+    assert [r.steps["use"].output.read() for r in runs] == [10100] * 4
+
+
 def test_verbose_lines_of_items_running_together_name_their_item(zenrunner):
     # Under -n the -v lines of a grid's items interleave: each says which item it is about.
     zenrunner.makepyfile(

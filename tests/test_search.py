@@ -696,16 +696,3 @@ def test_a_journal_damaged_in_the_middle_is_said_checked_repaired_or_restarted(z
     assert zenrunner.run("--store-check").ret == 0
     result = zenrunner.run("-q")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
-
-
-def test_each_journal_write_is_durable_as_optunas_own(tmp_path, monkeypatch):
-    """The journal's writes were not fsync'd (Optuna's writer fsyncs each one): a power cut
-    lost trials that were told."""
-    import zenrun.search as search
-
-    synced = []
-    real = os.fsync
-    monkeypatch.setattr(search.os, "fsync", lambda fd: (synced.append(fd), real(fd)))
-    storage = search.open_storage(f"journal:{tmp_path / 'studies.journal'}")
-    optuna.create_study(study_name="durable", storage=storage)
-    assert synced

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import datetime
 import functools
+import inspect
 import logging
 import os
 import sys
@@ -300,7 +301,7 @@ class PipelineExecution:
         #: What the step functions' code read of module-level names and class attributes as
         #: the item's fixtures left them, when items run together (see keep_fixture_state).
         self._fixture_state: dict[int, list[tuple[Any, str, Any]]] | None = None
-        self._others_running: Callable[[], bool] = bool
+        self._items_state: FixtureStates | None = None
         # Made right after the item's fixtures ran: what they set in the environment must
         # reach its steps in worker processes too, not what the next item's fixtures set.
         startup = getattr(config, "startup_environ", None)
@@ -1082,35 +1083,46 @@ class PipelineExecution:
             self._hit_metadata.clear()
             self._verified.clear()
 
-    def keep_fixture_state(self, others_running: Callable[[], bool]) -> None:
+    def keep_fixture_state(self, items: FixtureStates) -> None:
         """Note, right after the item's fixtures ran, the module-level names and class
-        attributes its steps' code reads, as they are bound now. Items set up together (``-n``,
-        Dask) share the driver's modules: when another item's fixtures bind one anew (a
-        parametrized fixture's ``monkeypatch.setattr(helpers, "F", ...)``) while
-        ``others_running()``, this item's steps reading it fail, naming it, instead of being
-        keyed and run with the other item's value."""
-        self._others_running = others_running
+        attributes its steps' code reads, as they are bound now, in ``items`` (the session's,
+        shared by the items set up together). Items set up together (``-n``, Dask) share the
+        driver's modules: a name the items' fixtures bind to different values (a parametrized
+        fixture's ``monkeypatch.setattr(helpers, "F", request.param)``) is bound to the last
+        one's (or, once another item's fixtures are torn down, to what they put back). A step
+        of this item reading such a name bound anew since fails, naming it, instead of being
+        keyed and run with another item's value. Names no fixture varies (one a step of the
+        item binds anew for the next, as a local run allows) are not checked."""
+        self._items_state = items
         state: dict[int, list[tuple[Any, str, Any]]] = {}
         for invocation in self.invocations.values():
             fn = invocation.step.fn
             if id(fn) not in state:
-                state[id(fn)] = self.fingerprints.bound_names(fn)
+                state[id(fn)] = bound = self.fingerprints.bound_names(fn)
+                items.note(bound)
         self._fixture_state = state
 
     def _fixture_state_changed(self, step_id: str, invocation: Any) -> str | None:
         """Why ``invocation`` cannot run with this item's fixture state (see
         :meth:`keep_fixture_state`); None when it can."""
-        assert self._fixture_state is not None
-        bound = self._fixture_state.get(id(invocation.step.fn), ())
+        assert self._fixture_state is not None and self._items_state is not None
+        varied = self._items_state.varied
+        if not varied:
+            return None
+        bound = [
+            b
+            for b in self._fixture_state.get(id(invocation.step.fn), ())
+            if (_owner_name(b[0]), b[1]) in varied
+        ]
         changed = sorted({f"{_owner_name(ns)}.{name}" for ns, name in bound_anew(bound)})
-        if not changed or not self._others_running():
+        if not changed:
             return None
         listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
         return (
-            f"step {step_id!r} reads {listed}, bound anew since this item's fixtures "
-            "ran, while other items run in this process too (-n, Dask): by another item's "
-            "fixtures (a parametrized fixture setting a module value) or a step, so its value "
-            "now is not this item's and neither its cache key nor its result could be.\n"
+            f"step {step_id!r} reads {listed}, which the fixtures of the items running together "
+            "(-n, Dask) set to different values: bound anew since this item's fixtures ran, "
+            "its value now is not this item's, and neither its cache key nor its result "
+            "could be.\n"
             "Pass the value to the step as a config, a parameter or an input, or run these "
             "pipelines one at a time (without -n).\n"
         )
@@ -1807,13 +1819,42 @@ def ensure_api_logging() -> None:
         logger.setLevel(logging.INFO)
 
 
+class FixtureStates:
+    """The module-level names and class attributes that the steps of items set up together
+    read, as each item's fixtures left them (:meth:`PipelineExecution.keep_fixture_state`):
+    ``varied`` holds those bound to different values by different items."""
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, str], Any] = {}
+        #: ``(module or class, name)`` of the names items' fixtures bound differently (by
+        #: name: a class's namespace is a new mapping proxy at each look).
+        self.varied: set[tuple[str, str]] = set()
+
+    def note(self, bindings: list[tuple[Any, str, Any]]) -> None:
+        """An item's ``bindings`` (:meth:`Fingerprinter.bound_names`), as its fixtures left them."""
+        for namespace, name, value in bindings:
+            key = (_owner_name(namespace), name)
+            first = self._first.setdefault(key, value)
+            if first is not value:
+                self.varied.add(key)
+
+
 def _owner_name(namespace: Any) -> str:
-    """The module or class whose ``__dict__`` ``namespace`` is, by name."""
-    name = namespace.get("__name__") if "__module__" not in namespace else None
-    if isinstance(name, str):
-        return name
-    module, qualname = namespace.get("__module__"), namespace.get("__qualname__")
-    return f"{module}.{qualname}" if isinstance(qualname, str) else str(module)
+    """The module or class whose ``__dict__`` ``namespace`` is, by name (a class's mapping
+    proxy holds no name: its ``__dict__`` descriptor or a method says which class it is)."""
+    if "__module__" not in namespace:  # a module's, or a function's globals
+        name = namespace.get("__name__")
+        return name if isinstance(name, str) else "?"
+    module = namespace.get("__module__")
+    for attr in ("__dict__", "__weakref__"):
+        owner = getattr(namespace.get(attr), "__objclass__", None)
+        if isinstance(owner, type):
+            return f"{module}.{owner.__qualname__}"
+    for member in namespace.values():
+        qualname = getattr(member, "__qualname__", None)
+        if inspect.isfunction(member) and isinstance(qualname, str) and "." in qualname:
+            return f"{module}.{qualname.rpartition('.')[0]}"
+    return f"{module}.<class>"
 
 
 def _ini_flag(config: Any, name: str, default: bool) -> bool:

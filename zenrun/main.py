@@ -1187,12 +1187,13 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
     after N failed items; runs already started end failed, items not started
     are not reported (as pytest -x).
     """
-    from zenrun.execution import PipelineExecution  # here: pydantic, see run_item
+    from zenrun.execution import FixtureStates, PipelineExecution  # here: pydantic, see run_item
 
     config = session.config
     left_in_module = collections.Counter(item.module_path for item in session.items)
     waiting: dict[int, tuple[Item, ItemReport, Xfail | None, float]] = {}
     executions: list[PipelineExecution] = []
+    fixture_states = FixtureStates()  # what each item's fixtures left bound (see keep_fixture_state)
     maxfail = 1 if config.getoption("exitfirst") else config.getoption("maxfail")
     if config.getoption("stepwise", False):  # --sw stops at the first failure (--sw-skip: second)
         stop = 2 if config.getoption("stepwise_skip", False) else 1
@@ -1237,7 +1238,7 @@ def run_items_together(session: Session, orchestrator: SchedulingOrchestrator) -
             end(item, report, xfail, started)
             return None
         waiting[id(execution)] = (item, report, xfail, started)
-        execution.keep_fixture_state(lambda: len(waiting) > 1)
+        execution.keep_fixture_state(fixture_states)
         return execution
 
     for item in session.items:

@@ -433,9 +433,11 @@ def _journal_backend(path: Path) -> Any:
     Optuna takes its lock by creating a file; the lock here is a ``lockf`` record lock on
     ``PATH.lock`` (and a thread lock: ``lockf`` is held per process), taken by every process
     that writes to the journal (the driver, ``-n`` workers, Dask workers on this machine).
-    Each write is fsync'd, as Optuna's own: a trial recorded survives a power cut. A write
-    first mends a partial last line a crash left (:func:`_mend_tail`); a read names the file
-    and line of a damaged journal (:class:`JournalDamagedError`).
+    No fsync per write, unlike Optuna's (an ask with two parameters is five lines: 30 ms on
+    a plain disk): a line written survives a killed process (it is in the page cache), as the
+    store's SQLite commits do; a power cut may lose the last lines, whose trials then run
+    again. A write first mends a partial last line a crash left (:func:`_mend_tail`); a read
+    names the file and line of a damaged journal (:class:`JournalDamagedError`).
     """
     import fcntl
 
@@ -522,7 +524,6 @@ def _journal_backend(path: Path) -> Any:
                     data = text.encode("utf-8")
                     while data:
                         data = data[os.write(fd, data) :]
-                    os.fsync(fd)
                 finally:
                     os.close(fd)
             finally:
