@@ -453,6 +453,45 @@ def test_expression_calls_matcher_with_identifiers():
     assert seen == ["a", "c"]  # short-circuit, like Python
 
 
+def test_a_warning_of_a_start_up_conftest_is_filtered_by_the_module_that_gave_it(zenrunner):
+    """Warnings of the conftests loaded at start-up reach the summary through the session's
+    filters: a filter naming the module that warned (a library the conftest imports) still
+    matches, and ``error`` makes any other one the conftest's error."""
+    zenrunner.makepyfile(
+        somelib="""
+        import warnings
+        warnings.warn("old api", DeprecationWarning)
+        """,
+        conftest="""
+        import warnings
+        import somelib
+        warnings.warn("a conftest's own warning")
+        """,
+        pipeline_one="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @pipeline
+        def p():
+            one()
+        """,
+    )
+    zenrunner.syspathinsert()
+    zenrunner.maketoml('filterwarnings = ["ignore::DeprecationWarning:somelib"]')
+    result = zenrunner.run()
+    assert result.ret == 0, result.stdout.str()
+    assert "old api" not in result.stdout.str()
+    result.fnmatch_lines(["*warnings summary*", "conftest.py:3", "*UserWarning: a conftest's own warning"])
+    zenrunner.maketoml('filterwarnings = ["error", "ignore::DeprecationWarning:somelib"]')
+    result = zenrunner.run()
+    assert result.ret == 2, result.stdout.str()
+    result.fnmatch_lines(["*ERROR collecting conftest.py*", "*UserWarning: a conftest's own warning"])
+    assert "old api" not in result.stdout.str()
+
+
 def test_what_a_module_prints_on_import_is_captured_and_shown_with_its_collection_error(zenrunner):
     """As pytest: collection output is captured; a collection error shows what its module printed."""
     zenrunner.makepyfile(

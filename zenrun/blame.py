@@ -8,6 +8,7 @@ materializer, an orchestrator, a reporter hook) is an internal error
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -19,6 +20,8 @@ import pluggy
 #: Where zenrun's and pluggy's own code lives: frames there are left out of user tracebacks.
 ZENRUN_DIR = str(Path(__file__).parent)
 PLUGGY_DIR = str(Path(pluggy.__file__).parent)
+#: Both, each with its separator, for ``str.startswith``: ``zenrun_mlflow/`` is not ``zenrun/``.
+OUR_DIRS = (ZENRUN_DIR + os.sep, PLUGGY_DIR + os.sep)
 
 
 def hidden_frame(frame: FrameType) -> bool:

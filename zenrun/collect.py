@@ -566,9 +566,11 @@ class Session:
 
     def collect(self) -> list[Item]:
         with _warnings_recorded(self):  # the initial conftests' warnings, through the filters
-            for w in self.config.stash.pop("initial_conftest_warnings", []):
+            for w, module in self.config.stash.pop("initial_conftest_warnings", []):
                 try:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+                    warnings.warn_explicit(
+                        w.message, w.category, w.filename, w.lineno, module, source=w.source
+                    )
                 except Warning as exc:  # an error filter: the conftest's error (pytest: at import)
                     self.add_collection_error(Path(w.filename), f"E   {type(exc).__name__}: {exc}")
         while True:  # each bad dynamic scope is a collection error of its conftest

@@ -87,6 +87,7 @@ from zenrun.runner import (
 from zenrun.settings import settings_models, step_settings_kind, validate_settings
 from zenrun.sources import set_rootdir
 from zenrun.stepcontext import TRIAL_SETTING
+from zenrun.tbstyle import exception_text
 from zenrun.threads import background_thread
 
 logger = logging.getLogger("zenrun")
@@ -1509,14 +1510,23 @@ class PipelineExecution:
         have stopped the step run again. So a trial's values and pruning do not depend on
         which of its steps were cached."""
         reported = (step_run.metadata or {}).get("intermediate")
-        if not isinstance(reported, dict) or not reported:
-            return False
+        if not isinstance(reported, dict) or not reported or trial.pruner is None:
+            return False  # (without a pruner nothing depends on them: no journal lines)
         try:
             history = sorted((int(at), float(value)) for at, value in reported.items())
         except (TypeError, ValueError):  # not what zenrun.report logs: nothing to replay
             return False
         for at, value in history:
-            if trial.report(value, at):
+            try:
+                stop = trial.report(value, at)
+            except Exception as exc:  # the study's storage: this step fails, not the session
+                step_run.status = FAILED
+                step_run.error = (
+                    f"its cached values could not be reported to trial {trial.number} of study "
+                    f"{trial.study}: {type(exc).__name__}: {exception_text(exc)}\n"
+                )
+                return True
+            if stop:
                 step_run.status = PRUNED
                 step_run.error = (
                     f"trial {trial.number} of study {trial.study} pruned at step {at} "
@@ -1541,8 +1551,10 @@ class PipelineExecution:
                 logger.warning("%s", message)
         else:  # it ran here: the module-level names later steps' code reads may be bound anew
             self.fingerprints.code_ran()
-            if self._watch_numpy_seed and randomstate.numpy_seeded():
+            global _seed_warned
+            if self._watch_numpy_seed and not _seed_warned and randomstate.numpy_seeded():
                 self._watch_numpy_seed = False
+                _seed_warned = True
                 self.log.warning(
                     "Step %s seeded numpy's global random generator (numpy.random.seed): what later "
                     "steps draw from it is not part of their cache keys, and the step does not seed "
@@ -1817,6 +1829,11 @@ def ensure_api_logging() -> None:
         logger.propagate = False
     elif logger.level == logging.NOTSET:  # the user's handlers get the step lines
         logger.setLevel(logging.INFO)
+
+
+#: Whether a step seeding numpy's global generator was warned about: once per process
+#: (the seed stays for every later run of it).
+_seed_warned = False
 
 
 class FixtureStates:

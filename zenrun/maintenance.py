@@ -517,7 +517,11 @@ def _repair_id_file(store: Path) -> None:
     if not path.is_file():
         print(f"artifacts/{STORE_ID_FILE} is not a file ({path}): move it away")
         return
-    damaged = "local:" + path.read_bytes().decode("utf-8", "backslashreplace").strip()
+    try:
+        damaged = "local:" + path.read_bytes().decode("utf-8", "backslashreplace").strip()
+    except OSError as exc:
+        print(f"artifacts/{STORE_ID_FILE} cannot be read ({path}: {exc.strerror}): move it away")
+        return
     found = _recorded_store_ids(store / "cache.db", LocalArtifactStore(artifacts))
     valid = {i: n for i, n in found.items() if store_id_problem(i.removeprefix("local:")) is None}
     best = max(valid, key=lambda i: valid[i], default=None)

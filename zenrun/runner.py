@@ -40,7 +40,7 @@ from zenrun.artifacts.materializers import (
 from zenrun.artifacts.preview import preview
 from zenrun.assertion import AssertionSettings
 from zenrun.assertion import explain as explain_assertion
-from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, PluginFault, hidden_frame, plugin_traceback
+from zenrun.blame import OUR_DIRS, PluginFault, hidden_frame, plugin_traceback
 from zenrun.cache import Fingerprinter, pickle_references
 from zenrun.capture import CaptureFixture, CaptureSettings, capturing, fixture_capturing, unpark
 from zenrun.config import PluginManager, hook_for
@@ -533,7 +533,7 @@ def _one_traceback(exc: BaseException) -> str:
     frames = [
         f
         for f in _frame_summaries(start, with_locals=bool(_SHOWLOCALS))
-        if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))
+        if not f.filename.startswith(OUR_DIRS)
     ]
     lines = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()]
     if exc.__traceback__ is None or (not frames and start is not exc.__traceback__):
@@ -649,9 +649,7 @@ def _item_outcome(exc: BaseException) -> str | None:
 
 
 def _raised_at(exc: BaseException) -> tuple[str, int | None] | None:
-    frames = [
-        f for f in _frame_summaries(exc.__traceback__) if not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR))
-    ]
+    frames = [f for f in _frame_summaries(exc.__traceback__) if not f.filename.startswith(OUR_DIRS)]
     return (frames[-1].filename, frames[-1].lineno) if frames else None
 
 

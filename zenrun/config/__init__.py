@@ -22,7 +22,7 @@ import pluggy
 
 from zenrun import randomstate
 from zenrun.artifacts.materializers import MaterializerRegistry
-from zenrun.blame import PLUGGY_DIR, ZENRUN_DIR, plugin_at_fault
+from zenrun.blame import OUR_DIRS, plugin_at_fault
 from zenrun.cache import NullCache
 from zenrun.capture import CaptureSettings, capturing, uninstall, unwrap
 from zenrun.config.argparsing import (
@@ -731,7 +731,7 @@ def _user_frames(error: BaseException, *, internal: bool = False) -> list[traceb
     return [
         f
         for f in traceback.extract_tb(error.__traceback__)
-        if internal or (not f.filename.startswith((ZENRUN_DIR, PLUGGY_DIR)) and "importlib" not in f.filename)
+        if internal or (not f.filename.startswith(OUR_DIRS) and "importlib" not in f.filename)
     ]
 
 
@@ -903,8 +903,15 @@ def _build_config(
         # pytest's "config" warnings): kept here, given again as the session collects.
         shown = config.stash.setdefault("initial_conftest_warnings", [])
 
-        def keep(message: Any, category: type, filename: str, lineno: int, *_: Any) -> None:
-            shown.append(warnings.WarningMessage(message, category, filename, lineno))
+        def keep(
+            message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+        ) -> None:
+            # With the module that warned: a filter naming it (``ignore::DeprecationWarning:lib``)
+            # matches when the warning is given again (warn_explicit guesses from the path).
+            module = next(
+                (n for n, m in list(sys.modules.items()) if getattr(m, "__file__", None) == filename), None
+            )
+            shown.append((warnings.WarningMessage(message, category, filename, lineno, file, line), module))
 
         try:
             with (
