@@ -1381,11 +1381,16 @@ def store_id_problem(text: str) -> str | None:
     return f"it holds {shown!r}, not an id zenrun wrote" if text else "it is empty"
 
 
+def read_store_id(path: Path) -> str:
+    """The text of the store id file at ``path`` (``OSError`` if it cannot be read): read as
+    bytes, so that a file damaged into other bytes is still one identity."""
+    return path.read_bytes().decode("utf-8", "backslashreplace").strip()
+
+
 def _local_store_id(root: Path, store: Any = None) -> str:
     path = root / STORE_ID_FILE
     try:
-        # (bytes, not text: an id file damaged into other bytes is still one identity)
-        text = path.read_bytes().decode("utf-8", "backslashreplace").strip()
+        text = read_store_id(path)
     except FileNotFoundError:
         pass
     except OSError:

@@ -498,12 +498,16 @@ class Session:
             self.own_markers.insert(0, mark)
 
     def iter_markers(self, name: str | None = None) -> Iterator[Mark]:
+        """The session's marks (all, or those called ``name``), in the order added."""
         return (m for m in self.own_markers if name is None or m.name == name)
 
     def iter_markers_with_node(self, name: str | None = None) -> Iterator[tuple[Session, Mark]]:
+        """``(session, mark)`` for each of :meth:`iter_markers`, as pytest's."""
         return ((self, m) for m in self.iter_markers(name))
 
     def get_closest_marker(self, name: str, default: Mark | MarkDecorator | None = None) -> Mark | None:
+        """The session's first mark called ``name``, else ``default`` (a ``zenrun.mark.x(...)``
+        default as its ``Mark``)."""
         if isinstance(default, MarkDecorator):
             default = default.mark
         return next(self.iter_markers(name), default)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun import capture
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
-from zenrun.logformat import DEFAULT_LOG_FORMAT, color_level_names, session_formatter
+from zenrun.logformat import color_captured_log
 from zenrun.outcomes import Exit
 from zenrun.outcomes import exit as exit_session
 from zenrun.runner import set_post_mortem
@@ -304,9 +304,8 @@ def post_mortem(config: Config, exc: BaseException, result: Any) -> None:
             if showcapture in (name, "all") and content:
                 Debugging._write(f"captured {name}")
                 writer = Debugging._writer()
-                if name == "log" and getattr(writer, "hasmarkup", False):  # as a failure's
-                    fmt = session_formatter(config)._fmt or DEFAULT_LOG_FORMAT
-                    content = color_level_names(content, fmt, writer)
+                if name == "log":  # as a failure's
+                    content = color_captured_log(content, config, writer)
                 Debugging._line(content.rstrip("\n"))
         Debugging._write("traceback")
         Debugging._line(format_traceback(error, config.getoption("tbstyle", "auto") or "auto").rstrip("\n"))

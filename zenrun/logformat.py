@@ -194,6 +194,15 @@ class ColoredLevelFormatter(LogFormatter):
 _FORMAT_FIELD = r"%\((\w+)\)[#0+ -]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%%"
 
 
+def color_captured_log(text: str, config: Any, terminalwriter: Any) -> str:
+    """A captured log section's ``text`` as shown on ``terminalwriter``: its level names
+    coloured (:func:`color_level_names`, with the session's ``--log-format``) when the writer
+    has colours, else as it is."""
+    if not getattr(terminalwriter, "hasmarkup", False):
+        return text
+    return color_level_names(text, session_formatter(config)._fmt or DEFAULT_LOG_FORMAT, terminalwriter)
+
+
 def color_level_names(text: str, fmt: str, terminalwriter: Any) -> str:
     """Captured log ``text``, its records formatted with ``fmt`` without colours, with each
     record's level name coloured as a :class:`ColoredLevelFormatter` on ``terminalwriter``

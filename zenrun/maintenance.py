@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from zenrun import timing as time  # the clock as imported: a monkeypatched time.time is not ours
 from zenrun.artifacts.fsspec_store import configured_url
 from zenrun.artifacts.store import ArtifactError, LocalArtifactStore
-from zenrun.cache import STORE_ID_FILE, NullCache, SqliteCache, store_id_problem
+from zenrun.cache import STORE_ID_FILE, NullCache, SqliteCache, read_store_id, store_id_problem
 from zenrun.config.argparsing import non_negative_int
 from zenrun.errors import ExitCode, UsageError
 from zenrun.hookspec import hookimpl
@@ -497,7 +497,7 @@ def _id_file_problem(artifacts: Path) -> str | None:
     (absent: the next run makes one)."""
     path = artifacts / STORE_ID_FILE
     try:
-        text = path.read_bytes().decode("utf-8", "backslashreplace").strip()
+        text = read_store_id(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -518,7 +518,7 @@ def _repair_id_file(store: Path) -> None:
         print(f"artifacts/{STORE_ID_FILE} is not a file ({path}): move it away")
         return
     try:
-        damaged = "local:" + path.read_bytes().decode("utf-8", "backslashreplace").strip()
+        damaged = "local:" + read_store_id(path)
     except OSError as exc:
         print(f"artifacts/{STORE_ID_FILE} cannot be read ({path}: {exc.strerror}): move it away")
         return

@@ -22,7 +22,7 @@ from zenrun.capture import silence_stdout, terminal_stream, unwrap
 from zenrun.collect import confcutdir
 from zenrun.errors import UsageError
 from zenrun.hookspec import hookimpl
-from zenrun.logformat import DEFAULT_LOG_FORMAT, color_level_names, session_formatter
+from zenrun.logformat import color_captured_log
 from zenrun.outcomes import Exit
 from zenrun.reports import (
     error_phase,
@@ -950,9 +950,7 @@ class TerminalReporter:
     def _colored_log(self, text: str) -> str:
         """A captured log section's text with its level names in their colours, as pytest's
         ``ColoredLevelFormatter`` writes them (the text is kept without colours)."""
-        if not self.tw.hasmarkup:
-            return text
-        return color_level_names(text, session_formatter(self.config)._fmt or DEFAULT_LOG_FORMAT, self.tw)
+        return color_captured_log(text, self.config, self.tw)
 
     def _colored_traceback(self, text: str) -> str:
         """A failure's text with pytest's colours: ``E`` lines and the ``path:line:`` of

@@ -124,7 +124,7 @@ def ini_type_repr(type_: IniType) -> str:
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """argparse's, its options' help wrapped by :func:`_wrap_words` (its own wrapping, by
-    ``textwrap``'s regular expressions, was a tenth of ``zenrun --help``)."""
+    ``textwrap``'s regular expressions, was a twentieth of ``zenrun --help``)."""
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return _wrap_words(text, width)
