@@ -1191,3 +1191,56 @@ def test_numpys_own_array_subclasses_are_stored_and_keyed_as_before(zenrunner):
     again = zenrunner.run("-v", "-p", "no:results")
     again.fnmatch_lines(["*Using cached version of load*"])
     again.fnmatch_lines(["*Using cached version of use_global*"])
+
+
+def test_a_plugins_settings_model_given_by_path_is_not_built_by_a_run_that_reads_none(zenrunner):
+    """A settings model given by import path is imported only when a step sets its namespace
+    or a hook reads it: a cached step (the study's replay looks for its trial) asked whether
+    the settings were empty, which built every plugin's defaults (a tenth of a second a run)."""
+    zenrunner.makepyfile(
+        lazy_settings_model="""
+        import pydantic
+
+        BUILT = []
+
+        class Model(pydantic.BaseModel):
+            level: int = 1
+
+            def __init__(self, **data):
+                BUILT.append(1)
+                super().__init__(**data)
+        """,
+        conftest="""
+        import zenrun
+
+        @zenrun.hookimpl
+        def zenrun_step_settings(config):
+            return {"lazy": "lazy_settings_model:Model"}
+
+        @zenrun.hookimpl
+        def zenrun_unconfigure(config):
+            import sys
+            module = sys.modules.get("lazy_settings_model")
+            print("BUILT", len(module.BUILT) if module else 0)
+        """,
+        pipeline_plain="""
+        from zenrun import pipeline, step
+
+        @step
+        def one() -> int:
+            return 1
+
+        @step
+        def two(x: int) -> int:
+            return x + 1
+
+        @pipeline
+        def p():
+            two(one())
+        """,
+    )
+    zenrunner.syspathinsert()
+    assert "BUILT 0" in zenrunner.run("-s").stdout.str()  # computed
+    result = zenrunner.run("-s")  # cached: each step a hit
+    assert "2/2" in result.stdout.str(), result.stdout.str()
+    assert "BUILT 0" in result.stdout.str(), result.stdout.str()

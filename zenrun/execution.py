@@ -1491,7 +1491,8 @@ class PipelineExecution:
             logged = self.metadata_store.logged_metadata(key)
         step_run.metadata = logged or dict(producer_metadata or {})
         self._window = min(window * 2, PREFETCH_MAX)
-        trial = step_run.settings.get(TRIAL_SETTING) if step_run.settings else None
+        # (not its truth: a StepSettings builds every plugin's defaults to say whether it is empty)
+        trial = step_run.settings.get(TRIAL_SETTING) if step_run.settings is not None else None
         if trial is not None and self._pruned_on_replay(step_run, trial):
             self._finish_step(step_run, {}, hook=hook)
             return True
