@@ -294,13 +294,18 @@ class JournalDamagedError(Exception):
         self.problem = problem
 
 
-def _record_problem(line: bytes) -> str | None:
-    """Why ``line`` (with its newline) is not a journal record, or None."""
+def _parse_record(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The journal record ``line`` (with its newline) holds, or None and why it holds none."""
     try:
         record = json.loads(line)
     except ValueError as exc:  # (JSONDecodeError, and UnicodeDecodeError of bytes not UTF-8)
-        return f"not a JSON record: {exc}"
-    return None if isinstance(record, dict) else "not a JSON record: no object"
+        return None, f"not a JSON record: {exc}"
+    return (record, None) if isinstance(record, dict) else (None, "not a JSON record: no object")
+
+
+def _record_problem(line: bytes) -> str | None:
+    """Why ``line`` (with its newline) is not a journal record, or None."""
+    return _parse_record(line)[1]
 
 
 def journal_damage(path: Path) -> tuple[builtins.int, str] | None:
@@ -501,13 +506,8 @@ def _journal_backend(path: Path) -> Any:
                         raise JournalDamagedError(self._file_path, number, bad)
                     if not line.endswith(b"\n"):
                         break  # a partial last line: skipped, as Optuna does
-                    try:
-                        log = json.loads(line)
-                    except ValueError as exc:
-                        bad = f"not a JSON record: {exc}"
-                        continue
-                    if not isinstance(log, dict):
-                        bad = "not a JSON record: no object"
+                    log, bad = _parse_record(line)
+                    if log is None:
                         continue
                     if number + 1 not in offsets:
                         offsets[number + 1] = offsets[number] + len(line)
