@@ -659,6 +659,47 @@ def test_import_and_help_stay_light(code, tmp_path):
     assert "HEAVY []" in proc.stdout, proc.stdout
 
 
+def test_import_zenrun_imports_neither_pluggy_nor_typing(tmp_path):
+    """``import zenrun`` imports no third-party package and not ``typing``: pluggy (with
+    ``inspect``, ``ast`` and ``dis``) is imported when a plugin asks for ``zenrun.hookimpl``,
+    and the markers are pluggy's then, whichever way they are reached."""
+    script = (
+        "import sys\nbefore = set(sys.modules)\nimport zenrun\n"
+        "print('NEW', sorted(m for m in {'pluggy', 'typing', 'inspect', 'pydantic'} if m in sys.modules))\n"
+        "from zenrun import hookimpl\nimport pluggy\n"
+        "import zenrun.hookspec\nfrom zenrun.hookspec import hookspec\n"
+        "print('MARKERS', isinstance(hookimpl, pluggy.HookimplMarker),"
+        " zenrun.hookimpl is hookimpl, zenrun.hookspec is hookspec,"
+        " isinstance(hookspec, pluggy.HookspecMarker), hookimpl.project_name)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "NEW []" in proc.stdout, proc.stdout
+    assert "MARKERS True True True True zenrun" in proc.stdout, proc.stdout
+
+
+def test_hook_specifications_carry_the_options_pluggys_marker_gives():
+    """The specifications are marked without pluggy; each carries what pluggy's own
+    ``HookspecMarker("zenrun")`` would have set, so pluggy reads them as its own."""
+    import importlib
+
+    import pluggy
+
+    module = importlib.import_module("zenrun.hookspec")
+    marker = pluggy.HookspecMarker("zenrun")
+    specs = [getattr(module, name) for name in dir(module) if name.startswith("zenrun_")]
+    assert len(specs) > 30
+    for spec in specs:
+        opts = spec.zenrun_spec
+
+        def same() -> None: ...
+
+        marker(firstresult=opts["firstresult"], historic=opts["historic"])(same)
+        assert opts == same.zenrun_spec, spec.__name__
+    assert module.zenrun_addhooks.zenrun_spec["historic"]
+    assert module.zenrun_make_cache.zenrun_spec["firstresult"]
+
+
 #: Standard library modules only a run needs (stores, digests, reports), not ``--help``.
 RUN_ONLY = {
     "socket",

@@ -8,12 +8,21 @@ only when a step or config is defined.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-# The markers share their name with the module that defines them, so they are
-# bound eagerly: a lazy lookup would find the submodule once it is imported.
 from zenrun.heap import paused_collector
-from zenrun.hookspec import hookimpl, hookspec
+
+# ``typing`` is not imported at run time: a tenth of what ``import zenrun`` would cost.
+# Type checkers read this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# The marker ``zenrun.hookspec`` shares its name with the module of the hook specifications.
+# The module is imported now (it imports no third-party package) so that the import
+# system binds the name to it now, once, and the binding is undone here: the markers,
+# pluggy's, are then made on first use by ``__getattr__``, and pluggy imported with them.
+importlib.import_module("zenrun.hookspec")
+del globals()["hookspec"]
 
 __version__ = "0.1.0"
 version_tuple: tuple[int | str, ...] = tuple(
@@ -24,6 +33,8 @@ number stays a string (``"1.2.dev3"``: ``(1, 2, "dev3")``)."""
 
 _EXPORTS = {
     # The plugin contract (docs/plugins.md).
+    "hookimpl": "zenrun.hookspec",
+    "hookspec": "zenrun.hookspec",
     "AmbiguousRunError": "zenrun.protocols",
     "ArtifactError": "zenrun.protocols",
     "ArtifactStoreError": "zenrun.protocols",
@@ -260,6 +271,7 @@ if TYPE_CHECKING:
         ZenrunWarning,
     )
     from zenrun.fixtures import FixtureLookupError, fixture
+    from zenrun.hookspec import hookimpl, hookspec
     from zenrun.lastfailed import CacheValues
     from zenrun.logcapture import LogCaptureFixture
     from zenrun.main import main

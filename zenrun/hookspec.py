@@ -16,14 +16,16 @@ a hook implementation is reported as an internal error of its plugin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pluggy
-
+# ``typing`` is not imported at run time: ``import zenrun`` imports this module and stays
+# light. Type checkers read this name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
     from pdb import Pdb
+    from typing import Any, TypeVar
 
+    import pluggy
     from pydantic import BaseModel
 
     from zenrun.collect import Item, Session
@@ -41,8 +43,47 @@ if TYPE_CHECKING:
     from zenrun.runner import StepCall
     from zenrun.terminal import TerminalReporter
 
-hookspec = pluggy.HookspecMarker("zenrun")
-hookimpl = pluggy.HookimplMarker("zenrun")
+if TYPE_CHECKING:
+    _Hook = TypeVar("_Hook", bound=Callable[..., Any])
+
+
+def _spec(*, firstresult: bool = False, historic: bool = False) -> Callable[[_Hook], _Hook]:
+    """Mark a function a hook specification, as ``@hookspec(...)`` does, without pluggy.
+
+    The specifications below are marked with this rather than with pluggy's marker so that
+    ``import zenrun`` does not import pluggy (with it ``inspect``, ``ast`` and ``dis``: most
+    of what the import would cost); the options are pluggy's own (``pluggy.HookspecOpts``),
+    which its ``PluginManager`` reads.
+    """
+
+    def mark(func: _Hook) -> _Hook:
+        opts = {
+            "firstresult": firstresult,
+            "historic": historic,
+            "warn_on_impl": None,
+            "warn_on_impl_args": None,
+        }
+        setattr(func, "zenrun_spec", opts)  # noqa: B010 - a function type has no such attribute
+        return func
+
+    return mark
+
+
+if TYPE_CHECKING:
+    hookspec = pluggy.HookspecMarker("zenrun")
+    hookimpl = pluggy.HookimplMarker("zenrun")
+
+
+def __getattr__(name: str) -> Any:
+    # ``hookspec`` and ``hookimpl``, pluggy's markers for the project "zenrun", are made on
+    # first use: a plugin's module asks for them, and pluggy is imported then.
+    if name in ("hookspec", "hookimpl"):
+        import pluggy
+
+        globals()["hookspec"] = pluggy.HookspecMarker("zenrun")
+        globals()["hookimpl"] = pluggy.HookimplMarker("zenrun")
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -------------------------------------------------------------------------
@@ -50,14 +91,14 @@ hookimpl = pluggy.HookimplMarker("zenrun")
 # -------------------------------------------------------------------------
 
 
-@hookspec(historic=True)
+@_spec(historic=True)
 def zenrun_addhooks(pluginmanager: pluggy.PluginManager) -> None:
     """Add a plugin's own hook specifications: ``pluginmanager.add_hookspecs(module)``
     (pytest's ``pytest_addhooks``). Historic: called when the plugin is registered,
     before its other hooks are checked, so it may implement the hooks it adds."""
 
 
-@hookspec(historic=True)
+@_spec(historic=True)
 def zenrun_addoption(parser: Parser, pluginmanager: pluggy.PluginManager) -> None:
     """Register command-line options and ``[tool.zenrun]`` keys.
 
@@ -70,7 +111,7 @@ def zenrun_addoption(parser: Parser, pluginmanager: pluggy.PluginManager) -> Non
     """
 
 
-@hookspec(historic=True)
+@_spec(historic=True)
 def zenrun_configure(config: Config) -> None:
     """Perform initial configuration after options are parsed.
 
@@ -81,7 +122,7 @@ def zenrun_configure(config: Config) -> None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_load_initial_conftests(early_config: Config, parser: Parser, args: list[str]) -> None:
     """Load the ``conftest.py`` files above the path arguments ``args`` (the
     current directory's when none exists), as pytest's hook of the same name.
@@ -94,13 +135,13 @@ def zenrun_load_initial_conftests(early_config: Config, parser: Parser, args: li
     """
 
 
-@hookspec
+@_spec()
 def zenrun_unconfigure(config: Config) -> None:
     """Called once at the end of the command (after ``zenrun_sessionfinish``),
     before ``config.add_cleanup`` functions; undo what ``zenrun_configure`` did."""
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_cmdline_main(config: Config) -> int | None:
     """Run the main command; firstresult: the first non-None exit code wins.
 
@@ -117,13 +158,13 @@ def zenrun_cmdline_main(config: Config) -> int | None:
 # -------------------------------------------------------------------------
 
 
-@hookspec
+@_spec()
 def zenrun_sessionstart(session: Session) -> None:
     """Called after the Session is created, before collection (the terminal
     reporter prints the header here)."""
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_ignore_collect(collection_path: Path, config: Config) -> bool | None:
     """Return True to leave ``collection_path`` (a file or directory) out of
     collection, False to collect it even if ``--ignore``, ``collect_ignore`` or
@@ -134,7 +175,7 @@ def zenrun_ignore_collect(collection_path: Path, config: Config) -> bool | None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     """Return the items of ``file_path``, or None when the file is not yours.
 
@@ -153,7 +194,7 @@ def zenrun_collect_file(file_path: Path, session: Session) -> list[Item] | None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_generate_tests(metafunc: Metafunc) -> None:
     """Parametrize a pipeline function, as pytest's ``pytest_generate_tests``:
     ``metafunc.parametrize(argnames, argvalues, indirect=, ids=, scope=)``;
@@ -162,7 +203,7 @@ def zenrun_generate_tests(metafunc: Metafunc) -> None:
     applies to the modules below it."""
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_make_parametrize_id(config: Config, val: object, argname: str) -> str | None:
     """The id of parameter value ``val`` of ``argname``, or None for the default.
 
@@ -170,18 +211,18 @@ def zenrun_make_parametrize_id(config: Config, val: object, argname: str) -> str
     """
 
 
-@hookspec
+@_spec()
 def zenrun_collection_modifyitems(session: Session, config: Config, items: list[Item]) -> None:
     """Filter or re-order ``items`` in place (``-k`` and ``-m`` do it here);
     report removed items with ``config.hook.zenrun_deselected(items=...)``."""
 
 
-@hookspec
+@_spec()
 def zenrun_deselected(items: list[Item]) -> None:
     """Called with items deselected by ``-k``, ``-m`` or a plugin."""
 
 
-@hookspec
+@_spec()
 def zenrun_collection_finish(session: Session) -> None:
     """Called when collection is finished and ``session.items`` is final
     (also with ``--collect-only``)."""
@@ -192,7 +233,7 @@ def zenrun_collection_finish(session: Session) -> None:
 # -------------------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
     """Return the :class:`~zenrun.protocols.Orchestrator` called ``name``, or None.
 
@@ -206,7 +247,7 @@ def zenrun_make_orchestrator(config: Config, name: str) -> Orchestrator | None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
     """Return the names your factory answers to for ``kind``: ``"orchestrator"``,
     ``"store"`` for the URL schemes of the stores you make (``["postgresql"]``), or
@@ -219,7 +260,7 @@ def zenrun_backend_names(config: Config, kind: str) -> list[str] | None:
     """
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
     """Return the session's :class:`~zenrun.protocols.ArtifactStore`.
 
@@ -232,7 +273,7 @@ def zenrun_make_artifact_store(config: Config) -> ArtifactStore | None:
     """
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_open_artifact_store(config: Config, url: str) -> ArtifactStore | None:
     """Return the artifact store at ``url`` (a run's recorded ``run.artifact_store``), or None.
 
@@ -244,7 +285,7 @@ def zenrun_open_artifact_store(config: Config, url: str) -> ArtifactStore | None
     """
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_make_metadata_store(config: Config) -> MetadataStore | None:
     """Return the session's :class:`~zenrun.protocols.MetadataStore`.
 
@@ -261,7 +302,7 @@ def zenrun_make_metadata_store(config: Config) -> MetadataStore | None:
     """
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_make_cache(config: Config) -> Cache | None:
     """Return the session's step :class:`~zenrun.protocols.Cache`.
 
@@ -272,7 +313,7 @@ def zenrun_make_cache(config: Config) -> Cache | None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_register_materializers(registry: MaterializerRegistry) -> None:
     """Add :class:`~zenrun.protocols.Materializer` objects with
     ``registry.register(materializer)``.
@@ -288,7 +329,7 @@ def zenrun_register_materializers(registry: MaterializerRegistry) -> None:
 # -------------------------------------------------------------------------
 
 
-@hookspec
+@_spec()
 def zenrun_item_start(item: Item) -> None:
     """Called before an item's fixtures are set up and its pipeline composed.
 
@@ -298,7 +339,7 @@ def zenrun_item_start(item: Item) -> None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_collectreport(report: ItemReport) -> None:
     """A module's collection ended in a way worth reporting: ``report.outcome`` is
     ``"skipped"`` (``zenrun.skip(allow_module_level=True)``) or ``"error"`` (it could not be
@@ -306,19 +347,19 @@ def zenrun_collectreport(report: ItemReport) -> None:
     its path, ``report.when`` ``"collect"``."""
 
 
-@hookspec
+@_spec()
 def zenrun_runtest_setup(item: Item) -> None:
     """Called before ``item``'s fixtures are set up (as pytest's ``pytest_runtest_setup``):
     raise, or call ``zenrun.skip()`` / ``zenrun.xfail()``, to end the item here."""
 
 
-@hookspec
+@_spec()
 def zenrun_runtest_teardown(item: Item) -> None:
     """Called after ``item``'s pipeline-scoped fixtures are torn down; an exception is
     an error at teardown of the item."""
 
 
-@hookspec
+@_spec()
 def zenrun_item_report(report: ItemReport) -> None:
     """Called with the :class:`zenrun.ItemReport` of a finished item: one report per item,
     and one more for an error tearing down its fixtures (``.when == "teardown"``; ``.when``
@@ -331,7 +372,7 @@ def zenrun_item_report(report: ItemReport) -> None:
     ``.capstdout``, ``.capstderr``)."""
 
 
-@hookspec
+@_spec()
 def zenrun_enter_pdb(config: Config, pdb: Pdb) -> None:
     """Called when the debugger starts: ``--pdb`` in a failing step, ``--trace`` at a
     step's start, ``breakpoint()`` / ``pdb.set_trace()`` / ``zenrun.set_trace()`` in a
@@ -339,23 +380,23 @@ def zenrun_enter_pdb(config: Config, pdb: Pdb) -> None:
     ``pytest_enter_pdb``."""
 
 
-@hookspec
+@_spec()
 def zenrun_leave_pdb(config: Config, pdb: Pdb) -> None:
     """Called when the user leaves the debugger (``continue``), capture resumed next."""
 
 
-@hookspec
+@_spec()
 def zenrun_pipeline_run_start(run: PipelineRun) -> None:
     """Called when a run record is created (``run.id`` set), before any step runs."""
 
 
-@hookspec
+@_spec()
 def zenrun_pipeline_run_finish(run: PipelineRun) -> None:
     """Called when a run has its final status (completed or failed), after
     its records are committed, also when the run was interrupted."""
 
 
-@hookspec
+@_spec()
 def zenrun_step_start(step_run: StepRun) -> None:
     """Called in the driver when a step invocation starts, before its cache
     lookup (``step_run.status`` is ``running``; ``step_run.config`` and
@@ -363,7 +404,7 @@ def zenrun_step_start(step_run: StepRun) -> None:
     from the scheduling thread, never from workers."""
 
 
-@hookspec
+@_spec()
 def zenrun_step_finish(step_run: StepRun) -> None:
     """Called in the driver when a step invocation is completed, cached,
     failed or skipped (``step_run.status``, ``.outputs``, ``.error``,
@@ -372,7 +413,7 @@ def zenrun_step_finish(step_run: StepRun) -> None:
     ``stdout`` / ``stderr`` / ``log`` text)."""
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_step_call(step_run: StepRun, call: StepCall) -> bool | None:
     """Call the step function; called where the step runs.
 
@@ -396,7 +437,7 @@ def zenrun_step_call(step_run: StepRun, call: StepCall) -> bool | None:
     """
 
 
-@hookspec
+@_spec()
 def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel] | str] | None:
     """Return ``{namespace: pydantic model class}`` for the step settings you own.
 
@@ -415,7 +456,7 @@ def zenrun_step_settings(config: Config) -> dict[str, type[BaseModel] | str] | N
     """
 
 
-@hookspec
+@_spec()
 def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
     """Called after all items ran (or the session stopped: ``exitstatus``
     says why). The terminal reporter writes its summary here, calling
@@ -427,20 +468,20 @@ def zenrun_sessionfinish(session: Session, exitstatus: int) -> None:
 # -------------------------------------------------------------------------
 
 
-@hookspec
+@_spec()
 def zenrun_report_header(config: Config, start_path: Path) -> list[str] | str | None:
     """Return a line or lines to show in the session header (not with ``-q``);
     ``start_path`` is the directory zenrun was started in."""
 
 
-@hookspec
+@_spec()
 def zenrun_internalerror(excrepr: str, excinfo: BaseException) -> bool | None:
     """An internal error: ``excrepr`` is its report (who is at fault and the
     traceback), ``excinfo`` the exception. Return True when you showed it (the
     terminal reporter does); may call ``zenrun.exit()`` to choose the exit code."""
 
 
-@hookspec
+@_spec()
 def zenrun_report_collectionfinish(
     config: Config, start_path: Path, items: list[Item]
 ) -> list[str] | str | None:
@@ -448,7 +489,7 @@ def zenrun_report_collectionfinish(
     ``--lf`` and ``--sw`` say here what they rerun or skip."""
 
 
-@hookspec
+@_spec()
 def zenrun_markeval_namespace(config: Config) -> dict[str, object]:
     """Return names available to the string conditions of ``skipif`` / ``xfail``
     marks (as pytest's ``pytest_markeval_namespace``). A conftest's implementation
@@ -456,7 +497,7 @@ def zenrun_markeval_namespace(config: Config) -> dict[str, object]:
     raise NotImplementedError  # a specification: the implementations answer
 
 
-@hookspec
+@_spec()
 def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int, config: Config) -> None:
     """Add a section to the terminal summary, before the closing line.
 
@@ -470,7 +511,7 @@ def zenrun_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int,
     """
 
 
-@hookspec
+@_spec()
 def zenrun_assertrepr_compare(
     config: Config | None, op: str, left: object, right: object
 ) -> list[str] | None:
@@ -482,7 +523,7 @@ def zenrun_assertrepr_compare(
     """
 
 
-@hookspec(firstresult=True)
+@_spec(firstresult=True)
 def zenrun_visualize(run: PipelineRun, config: Config | None) -> object | None:
     """Show ``run`` (a recorded run) to the user; firstresult: return a
     non-None value (e.g. the app) when you did. The viewer plugin serves it;
