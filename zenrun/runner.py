@@ -611,6 +611,10 @@ def _call(task: StepTask, artifact_store: ArtifactStore, materializers: Material
     call = StepCall(task, function, kwargs)
     # A capture fixture given to the step (capsys) captures while it runs, on its thread.
     given = [v for v in task.literals.values() if isinstance(v, CaptureFixture)] if task.literals else None
+    if task.random_states:
+        # The item's seeded state, set as late as it can be: the inputs' loading came first,
+        # and on a Dask worker it talks to other workers, which draws from ``random``.
+        randomstate.restore(task.random_states)
     try:
         if given:
             with fixture_capturing(fixtures=given):
@@ -913,8 +917,6 @@ def _execute(
         trial = task.step_run.settings.get(TRIAL_SETTING) if task.step_run is not None else None
         with step_context(task.step_id, trial) as context, recorder or contextlib.nullcontext():
             try:
-                if task.random_states:
-                    randomstate.restore(task.random_states)
                 returned = _call(task, artifact_store, materializers)
                 data = recorder.finish() if recorder is not None else None
                 values = split_outputs(task, returned)
