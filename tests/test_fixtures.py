@@ -1,5 +1,6 @@
 """Fixtures: scopes, params, yield teardown, override order, --fixtures, lookup errors."""
 
+import os
 from pathlib import Path
 
 from zenrun.testing import read_store
@@ -705,3 +706,45 @@ def grid(train_config, lr):
         ["*ScopeMismatch: You tried to access the pipeline scoped fixture lr with a module scoped request*"]
     )
     zenrunner.run("-p", "no:results", "pipeline_wide.py").assert_outcomes(passed=2)
+
+
+def test_current_test_variable_names_the_item_and_its_phase(zenrunner, monkeypatch):
+    """$ZENRUN_CURRENT_TEST, pytest's PYTEST_CURRENT_TEST: a step running in the zenrun process
+    sees its item's call; a module fixture torn down after the last item sees its teardown."""
+    monkeypatch.delenv("ZENRUN_CURRENT_TEST", raising=False)
+    zenrunner.makepyfile(
+        pipeline_cur="""
+        import os
+        import zenrun
+        from zenrun import pipeline, step
+
+        seen = []
+
+        @zenrun.fixture(scope="module")
+        def mod():
+            seen.append(("setup", os.environ["ZENRUN_CURRENT_TEST"]))
+            yield
+            seen.append(("teardown", os.environ["ZENRUN_CURRENT_TEST"]))
+            print("SEEN", seen)
+
+        @step
+        def look() -> None:
+            seen.append(("step", os.environ["ZENRUN_CURRENT_TEST"]))
+
+        @pipeline
+        def first(mod):
+            look()
+
+        @pipeline
+        def second(mod):
+            look()
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-s", "--no-cache", "-p", "no:results")
+    assert result.ret == 0
+    assert (
+        "SEEN [('setup', 'pipeline_cur.py::first (setup)'), "
+        "('step', 'pipeline_cur.py::first (call)'), ('step', 'pipeline_cur.py::second (call)'), "
+        "('teardown', 'pipeline_cur.py::second (teardown)')]"
+    ) in result.stdout.str()
+    assert "ZENRUN_CURRENT_TEST" not in os.environ

@@ -512,11 +512,15 @@ def teardown_scope(session: Session, item: Item | None, scope: str) -> list[Base
     is captured and shown with the item's report (``-rP``) and their errors."""
     if not hasattr(session, "setup_state"):
         return []
-    with capturing(session.config.stash.get("capture")) as capture:
-        if scope == "session":
-            errors = session.setup_state.teardown_all()
-        else:
-            errors = session.setup_state.teardown(scope, item)
+    set_current_test(item, "teardown")  # as pytest: the last item's teardown
+    try:
+        with capturing(session.config.stash.get("capture")) as capture:
+            if scope == "session":
+                errors = session.setup_state.teardown_all()
+            else:
+                errors = session.setup_state.teardown(scope, item)
+    finally:
+        set_current_test(None)
     sections = captured_sections("teardown", capture)
     last = next((r for r in reversed(session.reports) if item is not None and r.nodeid == item.nodeid), None)
     if last is not None:
@@ -814,6 +818,21 @@ def _defined_at(item: Item) -> tuple[str, int | None]:
     return _item_location(item)
 
 
+#: As pytest's ``PYTEST_CURRENT_TEST``: the item this process is setting up, running or
+#: tearing down, ``"<nodeid> (<when>)"``, for code that wants to know (a fixture, a helper, a
+#: diagnostic dump); unset once the item is torn down.
+CURRENT_TEST_VAR = "ZENRUN_CURRENT_TEST"
+
+
+def set_current_test(item: Item | None, when: str | None = None) -> None:
+    """Set ``$ZENRUN_CURRENT_TEST`` to ``item``'s id and phase (``setup``, ``call``,
+    ``teardown``), or unset it (``item`` None)."""
+    if item is None or when is None:
+        os.environ.pop(CURRENT_TEST_VAR, None)
+    else:  # as pytest: an environment value cannot hold a null byte
+        os.environ[CURRENT_TEST_VAR] = f"{item.nodeid} ({when})".replace("\x00", "(null)")
+
+
 def run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemReport:
     """Set up the item's fixtures, compose its pipeline, run it, tear down; warnings given
     meanwhile go to the warnings summary under the item's id (as pytest)."""
@@ -861,6 +880,7 @@ def _run_item(session: Session, item: Item, orchestrator: Orchestrator) -> ItemR
         from zenrun.execution import run_pipeline
 
         expect_failure(xfail is not None)
+        set_current_test(item, "call")
         try:
             report.run = run_pipeline(
                 composed,
@@ -892,6 +912,7 @@ def prepare_item(
     config = session.config
     started = time.perf_counter()
     report = ItemReport(item.nodeid, PASSED, phase="setup", start=time.time())
+    set_current_test(item, "setup")
     try:
         config.hook.zenrun_item_start(item=item)
     except (Exit, UsageError):  # a usage error stops the session (exit 4), as everywhere
@@ -1002,6 +1023,7 @@ def prepare_item(
                     return report, None, xfail, started
             steps = getattr(session, "run_config_steps", run_config.steps if run_config else None)
             phase = item_phase.set("call")
+            set_current_test(item, "call")
             try:
                 with capturing(capture) as call_capture:
                     composed = item.compose(
@@ -1124,6 +1146,7 @@ def finish_item(
             xfail = None
     if xfail is not None and report.outcome in (FAILED_OUTCOME, PASSED) and report.run is not None:
         _apply_xfail(report, xfail, raised_matches)
+    set_current_test(item, "teardown")
     with capturing(session.config.stash.get("capture")) as teardown_capture, fixture_capturing(item.stash):
         teardown_errors = session.setup_state.teardown("pipeline", item)
         try:
@@ -1146,6 +1169,7 @@ def finish_item(
     report.user_properties = list(item.user_properties)
     if stopped is not None and stopped[0] == "exit":  # a step's zenrun.exit(): as the body's, the
         session.setup_state.flush_shown()  # session ends here, the item not reported
+        set_current_test(None)
         raise Exit(stopped[2], stopped[3])
     _warn_unhandled(report)
     report.pdbshown = take_shown() and report.outcome == FAILED_OUTCOME
@@ -1156,6 +1180,7 @@ def finish_item(
         added = report.sections[len(setup_and_call) + len(teardown_sections) :]  # add_report_section's
         sections = setup_and_call + step_sections(run) + added + teardown_sections
         report_teardown_errors(session, item, "pipeline", teardown_errors, xfail, sections)
+    set_current_test(None)
     return report
 
 
