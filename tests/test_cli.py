@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -1134,3 +1135,36 @@ def test_minversion_and_required_plugins_stop_a_run_that_lacks_them(zenrunner):
 
     zenrunner.maketoml('required_plugins = ["dask", "zenrun>=0.0.1"]\n')  # an entry point's, a distribution's
     assert zenrunner.runzenrun_inprocess().ret == 5
+
+
+def test_version_variable_set_while_zenrun_runs_and_restored(zenrunner, monkeypatch):
+    """$ZENRUN_VERSION, as pytest's PYTEST_VERSION: the version in a conftest and a step, the
+    caller's value back afterwards."""
+    monkeypatch.setenv("ZENRUN_VERSION", "old version")
+    zenrunner.makeconftest(
+        """
+        import os
+        import zenrun
+
+        def zenrun_configure(config):
+            assert os.environ["ZENRUN_VERSION"] == zenrun.__version__
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_v="""
+        import os
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def version() -> None:
+            assert os.environ.get("ZENRUN_VERSION") == zenrun.__version__
+
+        @pipeline
+        def p():
+            version()
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("--no-cache")
+    assert result.ret == 0
+    assert os.environ["ZENRUN_VERSION"] == "old version"

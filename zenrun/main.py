@@ -1402,10 +1402,30 @@ def main(args: Sequence[str] | os.PathLike[str] | None = None, plugins: Sequence
     return _command(args, plugins)
 
 
+#: As pytest's ``PYTEST_VERSION``: set to zenrun's version while :func:`main` runs, so that code
+#: can tell it runs under zenrun (and which); the previous value is put back afterwards.
+VERSION_VAR = "ZENRUN_VERSION"
+
+
 def _command(
     args: Sequence[str] | os.PathLike[str] | None, plugins: Sequence[object], console: bool = False
 ) -> int:
     """:func:`main`; ``console``: the ``zenrun`` command's own process (see :func:`console_main`)."""
+    previous = os.environ.get(VERSION_VAR)
+    os.environ[VERSION_VAR] = __version__
+    try:
+        return _session_command(args, plugins, console)
+    finally:
+        if previous is None:
+            os.environ.pop(VERSION_VAR, None)
+        else:
+            os.environ[VERSION_VAR] = previous
+
+
+def _session_command(
+    args: Sequence[str] | os.PathLike[str] | None, plugins: Sequence[object], console: bool
+) -> int:
+    """:func:`_command` while ``$ZENRUN_VERSION`` is set."""
     if args is None:
         args = sys.argv[1:]
     elif isinstance(args, os.PathLike):
