@@ -850,3 +850,38 @@ def test_a_pipeline_whose_function_is_bound_under_another_name_is_named_by_it(ze
         ("plain", "pipeline_bound.py::plain"),
         ("plain", "pipeline_bound.py::alias"),
     }
+
+
+def test_session_stop_reasons_cannot_be_unset(zenrunner):
+    """As pytest (#11706): a plugin unsetting session.shouldfail / shouldstop gets a warning
+    and the session still stops (and says why)."""
+    zenrunner.makeconftest(
+        """
+        def zenrun_sessionfinish(session):
+            session.shouldfail = None
+            session.shouldstop = False
+        """
+    )
+    zenrunner.makepyfile(
+        pipeline_stop="""
+        import zenrun
+        from zenrun import pipeline
+
+        @pipeline
+        def first():
+            zenrun.fail("no")
+
+        @pipeline
+        def second():
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-x", "-p", "no:results")
+    assert result.ret == 1
+    result.assert_outcomes(failed=1, passed=0, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*session.shouldfail cannot be unset after it has been set; ignoring.*",
+            "*stopping after 1 failures*",
+        ]
+    )

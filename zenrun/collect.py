@@ -27,7 +27,7 @@ from zenrun.assertion import AssertionSettings, explain
 from zenrun.capture import capturing, section_title
 from zenrun.config import BUILTIN_PLUGINS, FIXTURE_PLUGINS, hook_for, raised_in_user_code, user_traceback
 from zenrun.deferred import dataclass
-from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning
+from zenrun.errors import ConftestImportFailure, UsageError, ZenrunConfigWarning, ZenrunWarning
 from zenrun.fixtures import FixtureManager
 from zenrun.hookspec import hookimpl
 from zenrun.marks import Mark, MarkDecorator, get_marks, keyword_names, module_marks
@@ -429,6 +429,38 @@ class Session:
     setup_state: SetupState
     run_config_steps: dict[str, Any] | None
     interrupt: KeyboardInterrupt  # the Ctrl-C that stopped it
+    _shouldstop: str | None
+    _shouldfail: str | None
+
+    @property
+    def shouldstop(self) -> str | None:
+        """Why the session is interrupted (exit 2; ``--sw``, Ctrl-C), or None."""
+        return self._shouldstop
+
+    @shouldstop.setter
+    def shouldstop(self, value: str | None) -> None:
+        self._shouldstop = self._sticky("shouldstop", self._shouldstop, value)
+
+    @property
+    def shouldfail(self) -> str | None:
+        """Why the session stops after failures (``-x``, ``--maxfail``), or None."""
+        return self._shouldfail
+
+    @shouldfail.setter
+    def shouldfail(self, value: str | None) -> None:
+        self._shouldfail = self._sticky("shouldfail", self._shouldfail, value)
+
+    @staticmethod
+    def _sticky(name: str, old: str | None, new: str | None) -> str | None:
+        """As pytest (#11706): once the session stops, a plugin cannot take it back (the
+        items not run would be reported as passed); unsetting warns and is ignored."""
+        if not new and old:
+            warnings.warn(
+                ZenrunWarning(f"session.{name} cannot be unset after it has been set; ignoring."),
+                stacklevel=3,
+            )
+            return old
+        return new
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -440,8 +472,8 @@ class Session:
         self.warnings: list[str] = []
         self.fixturemanager: FixtureManager = fixture_manager(config)
         self.reports: list[ItemReport] = []
-        self.shouldstop: str | None = None  # interrupted (exit 2): "Interrupted: <reason>"
-        self.shouldfail: str | None = None  # -x / --maxfail reached (exit 1)
+        self._shouldstop = None  # interrupted (exit 2): "Interrupted: <reason>"
+        self._shouldfail = None  # -x / --maxfail reached (exit 1)
         self.collected_modules: list[Path] = []
         self.startpath = getattr(config, "invocation_dir", None) or Path.cwd()
         #: Directories a ``zenrun_collect_file`` hook skipped (``zenrun.skip()``): not collected further.
