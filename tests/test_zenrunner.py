@@ -345,3 +345,25 @@ def test_colours_a_test_sets_reach_its_runs(zenrunner, monkeypatch, inprocess):
     assert "\x1b[" not in zenrunner.run(inprocess=inprocess).stdout
     monkeypatch.setenv("PY_COLORS", "1")
     assert "\x1b[32m" in zenrunner.run(inprocess=inprocess).stdout
+
+
+def test_inprocess_conftest_is_not_imported_by_pytests_rewriting_hook(zenrunner):
+    """In-process as in a subprocess: pytest's assertion-rewriting import hook (it takes every
+    conftest.py) neither imports the project's conftest nor shows in its import error."""
+    conftest = zenrunner.makeconftest(
+        """
+        def foo():
+            import qwerty
+        foo()
+        """
+    )
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 4
+    assert result.stderr.lines == [
+        f"ImportError while loading conftest '{conftest}'.",
+        "conftest.py:3: in <module>",
+        "    foo()",
+        "conftest.py:2: in foo",
+        "    import qwerty",
+        "E   ModuleNotFoundError: No module named 'qwerty'",
+    ]

@@ -890,6 +890,10 @@ def _isolated(
     os.environ.update(environ)
     os.chdir(cwd)
     sys.argv = ["zenrun"]
+    # As in a subprocess: pytest's own import hook (it rewrites the asserts of every file
+    # named conftest.py) does not import the project's conftests, which would otherwise fail
+    # with pytest's explanations and show its frame in an import error's traceback.
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "_pytest.assertion.rewrite"]
     try:
         with warnings.catch_warnings():
             yield
