@@ -7,6 +7,7 @@ import inspect
 from importlib.metadata import entry_points
 
 import pluggy
+import pytest
 
 import zenrun
 from zenrun.config import BUILTIN_PLUGINS, create_config
@@ -980,3 +981,16 @@ def zenrun_terminal_summary(terminalreporter):
     result = zenrunner.run("-q")
     assert result.ret == 0, result.stdout + result.stderr
     result.fnmatch_lines(["WRITTEN THROUGH _TW"])
+
+
+def test_a_plugin_that_cannot_be_imported_is_a_usage_error_and_an_import_error(zenrunner):
+    """As pytest's: -p of a module that is not there raises an ImportError from the config;
+    on the command line it stays a usage error (exit 4, one ERROR line)."""
+    from zenrun import UsageError
+
+    with pytest.raises(ImportError) as excinfo:
+        zenrunner.parseconfig("-p", "nqweotexistent")
+    assert isinstance(excinfo.value, UsageError)
+    result = zenrunner.runzenrun_inprocess("-p", "nqweotexistent")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: plugin 'nqweotexistent' (-p nqweotexistent) could not be imported*"])

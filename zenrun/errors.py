@@ -43,6 +43,12 @@ class UsageError(Exception):
         return "\n".join(f"ERROR: {message}" for message in (self.args or ("",)))
 
 
+class PluginImportError(UsageError, ImportError):
+    """A plugin (``-p NAME``, an entry point, ``zenrun_plugins``) that could not be imported:
+    a usage error (exit 4) that is also an :class:`ImportError`, what pytest raises there, for
+    code catching that."""
+
+
 class ZenrunWarning(UserWarning):
     """Base class of the warnings zenrun gives (filter them all with
     ``-W error::zenrun.ZenrunWarning``)."""

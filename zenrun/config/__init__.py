@@ -38,7 +38,7 @@ from zenrun.config.argparsing import (
 from zenrun.config.entrypoints import EntryPoint, PluginDistribution, zenrun_entry_points
 from zenrun.config.findpaths import determine_rootdir
 from zenrun.config.requirements import check_minversion, check_required_plugins, installed_plugins
-from zenrun.errors import ConftestImportFailure, ExitCode, UsageError
+from zenrun.errors import ConftestImportFailure, ExitCode, PluginImportError, UsageError
 from zenrun.outcomes import Skipped, from_pytest
 from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
@@ -267,7 +267,7 @@ class PluginManager(pluggy.PluginManager):
             try:
                 plugin = ep.load()
             except Exception as exc:
-                raise UsageError(
+                raise PluginImportError(
                     _plugin_import_error(
                         f"plugin {ep.name!r} failed to import: "
                         f"{type(exc).__name__}: {exc}\n  from the {ep.where}\n"
@@ -321,7 +321,7 @@ class PluginManager(pluggy.PluginManager):
         except ModuleNotFoundError as exc:
             if missing_ok and exc.name is not None and (name + ".").startswith(exc.name + "."):
                 return False
-            raise UsageError(
+            raise PluginImportError(
                 _plugin_import_error(
                     f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}", exc
                 )
@@ -333,7 +333,7 @@ class PluginManager(pluggy.PluginManager):
                 return True
             if not isinstance(exc, Exception):
                 raise
-            raise UsageError(
+            raise PluginImportError(
                 _plugin_import_error(
                     f"plugin {name!r} ({where}) could not be imported: {type(exc).__name__}: {exc}", exc
                 )
