@@ -1491,3 +1491,36 @@ def test_a_user_exception_whose_str_raises_while_zenrun_stores_keys_or_sends_a_v
             "(BadStr: <exception str() failed>)*"
         ]
     )
+
+
+def test_a_teardown_error_report_has_what_was_captured(zenrunner):
+    """As pytest's teardown report: a fixture's teardown error's report has the item's
+    captured output (setting up, its steps, tearing down) as ``capstdout`` / ``capstderr``."""
+    zenrunner.makepyfile(
+        pipeline_td="""
+        import sys
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def fix():
+            print("setup out")
+            yield
+            print("teardown out")
+            sys.stderr.write("teardown err\\n")
+            raise ValueError("td")
+
+        @step
+        def work() -> None:
+            print("step out")
+
+        @pipeline
+        def p(fix):
+            work()
+        """
+    )
+    rec = zenrunner.inline_run("--no-cache")
+    item, teardown = rec.getreports("zenrun_item_report")
+    assert (item.outcome, teardown.outcome, teardown.when) == ("passed", "error", "teardown")
+    assert teardown.capstdout == "setup out\nstep out\nteardown out\n"
+    assert teardown.capstderr == "teardown err\n"

@@ -575,6 +575,8 @@ def report_teardown_errors(
         longrepr=f"error in {scope} fixture teardown:\n{text}",
         phase="teardown",
         crash=None if isinstance(errors[-1], SystemExit) else crash_message(errors[-1]),
+        # as pytest's teardown report: its capstdout / capstderr are what was captured
+        sections=list(sections or []),
     )
     if xfail is not None and all(xfail.raises is None or isinstance(e, xfail.raises) for e in errors):
         report.outcome, report.longrepr = XFAILED, xfail.reason  # as pytest: xfail covers teardown
