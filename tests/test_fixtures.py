@@ -748,3 +748,46 @@ def test_current_test_variable_names_the_item_and_its_phase(zenrunner, monkeypat
         "('teardown', 'pipeline_cur.py::second (teardown)')]"
     ) in result.stdout.str()
     assert "ZENRUN_CURRENT_TEST" not in os.environ
+
+
+def test_a_fixture_value_given_to_a_step_is_freed_when_its_item_is_done(zenrunner):
+    """As pytest's test_fixture_values_leak, with the value an input of a step: the next
+    item does not find it alive (the flushing thread held the finished run, and with it its
+    steps' inputs, one interval longer: two items' datasets in memory at once)."""
+    zenrunner.makepyfile(
+        pipeline_leak="""
+        import gc
+        import sys
+        import weakref
+        import zenrun
+        from zenrun import pipeline, step
+
+        class Big:
+            pass
+
+        @zenrun.fixture
+        def data():
+            obj = Big()
+            sys.zenrun_test_big = weakref.ref(obj)
+            return obj
+
+        @step
+        def use(b: Big) -> int:
+            return 1
+
+        @step
+        def check(freed: bool) -> None:
+            assert freed, "the first item's fixture value is still alive"
+
+        @pipeline
+        def first(data):
+            use(data)
+
+        @pipeline
+        def second():
+            gc.collect()
+            check(sys.zenrun_test_big() is None)
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("--no-cache", "-p", "no:results")
+    result.assert_outcomes(passed=2)
