@@ -791,3 +791,26 @@ def test_a_fixture_value_given_to_a_step_is_freed_when_its_item_is_done(zenrunne
     )
     result = zenrunner.runzenrun_inprocess("--no-cache", "-p", "no:results")
     result.assert_outcomes(passed=2)
+
+
+def test_plugin_fixture_extends_another_plugins_of_the_same_name(zenrunner):
+    """Two plugins' fixtures of one name extend each other in loading order, as pytest's
+    (they shared the anchor as their ``baseid``: the second replaced the first, and its
+    ``foo(foo)`` was a recursive dependency)."""
+    zenrunner.makepyfile(
+        plugin0="import zenrun\n@zenrun.fixture\ndef foo():\n    return 7\n",
+        plugin1="import zenrun\n@zenrun.fixture\ndef foo(foo):\n    return foo + 7\n",
+    )
+    zenrunner.syspathinsert()
+    zenrunner.makepyfile(
+        pipeline_foo=STEPS
+        + """
+zenrun_plugins = ["plugin0", "plugin1"]
+
+@pipeline
+def p(foo):
+    assert foo == 14
+    emit(foo)
+"""
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)

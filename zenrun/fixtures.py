@@ -92,6 +92,9 @@ class FixtureDef:
     #: pytest's name ("package", "class"): ranks between zenrun's scopes; a callable for a dynamic scope
     declared_scope: str | Callable[..., str] | None = None
     everywhere: bool = False  # a conftest in or above the rootdir: seen by every item (as pytest)
+    #: the name of the module (or object) it was found in: plugins share one ``baseid``, and
+    #: a plugin's fixture extends another plugin's of that name (as pytest, in loading order)
+    holder: str = ""
 
     @property
     def location(self) -> str:
@@ -400,6 +403,12 @@ class FixtureManager:
                 raise
 
     def parse(self, holder: object, baseid: Path, everywhere: bool = False) -> None:
+        """Register the fixtures of ``holder`` (a conftest, a pipeline or plugin module, a
+        plugin object) as seen from ``baseid``. Parsing the same holder again replaces its
+        definitions; another holder's of the same name and ``baseid`` stay below them."""
+        source = getattr(holder, "__name__", None)
+        if not isinstance(source, str):
+            source = f"{type(holder).__module__}.{type(holder).__qualname__}"
         for attr, obj in list(vars(holder).items()):
             info = fixture_info(obj)
             if info is None or not isinstance(attr, str):
@@ -420,9 +429,10 @@ class FixtureManager:
                 info.get("autouse", False),
                 info.get("declared_scope"),
                 everywhere,
+                source,
             )
             existing = self.defs.setdefault(fixturedef.name, [])
-            existing[:] = [d for d in existing if d.baseid != baseid]
+            existing[:] = [d for d in existing if d.baseid != baseid or d.holder != source]
             existing.append(fixturedef)
             if callable(fixturedef.scope):
                 self._dynamic.append(fixturedef)
