@@ -814,3 +814,28 @@ def p(foo):
 """
     )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+def test_indirect_parametrize_scope_does_not_narrow_who_may_depend(zenrunner):
+    """A session fixture parametrized indirectly with ``scope="function"`` may still be
+    asked for by another session fixture, as in pytest (#13248): the ``scope=`` of
+    ``parametrize`` says how long its instances live (it was a ScopeMismatch error)."""
+    zenrunner.makepyfile(
+        pipeline_scoped=STEPS
+        + """
+@zenrun.fixture(scope="session")
+def my_fixture(request):
+    return getattr(request, "param", None)
+
+@zenrun.fixture(scope="session")
+def another_fixture(my_fixture):
+    return my_fixture
+
+@zenrun.mark.parametrize("my_fixture", ["a", "b"], indirect=True, scope="function")
+@pipeline
+def p(another_fixture, my_fixture):
+    assert another_fixture == my_fixture
+    emit(another_fixture)
+"""
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)

@@ -773,8 +773,11 @@ class SetupState:
         scope = self.scope_of(fixturedef, item)
         if requester is not None:
             # pytest's names rank between zenrun's (session > package > module > class >
-            # pipeline): a session fixture may not request a package one, as in pytest.
-            requested_scope = self._ranked_scope(fixturedef, item)
+            # pipeline): a session fixture may not request a package one, as in pytest. The
+            # requested fixture ranks by its own scope: ``parametrize(..., indirect=True,
+            # scope=)`` changes how long its instances live, not who may depend on it (pytest
+            # #13248: a session fixture asking for one narrowed so is no ScopeMismatch).
+            requested_scope = _own_scope(fixturedef)
             requester_scope = self._ranked_scope(requester, item)
             if _RANKS.index(requested_scope) > _RANKS.index(requester_scope):
                 raise self._scope_mismatch(
@@ -1026,6 +1029,17 @@ class SetupState:
         so what it depends on comes before it); finalizer-only keys last."""
         keys = [*self._values, *(k for k in self._finalizers if k not in self._values)]
         return [k for k in keys if k[: len(prefix)] == prefix]
+
+
+def _own_scope(fixturedef: FixtureDef) -> str:
+    """The scope of :data:`_RANKS` a fixture declares (pytest's ``package`` / ``class``
+    included), whatever ``parametrize(..., scope=)`` made of it for an item."""
+    declared = fixturedef.declared_scope
+    declared = "pipeline" if declared == "function" else declared
+    if isinstance(declared, str) and declared in _RANKS:
+        return declared
+    assert isinstance(fixturedef.scope, str), "dynamic scopes are resolved when collection starts"
+    return fixturedef.scope
 
 
 def _shown_head(scope: str, name: str) -> str:
