@@ -839,3 +839,42 @@ def p(another_fixture, my_fixture):
 """
     )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=2)
+
+
+def test_items_grouped_by_equal_parameter_values_across_parametrize_calls(zenrunner):
+    """Items parametrized by separate ``parametrize`` calls share a session-scoped instance
+    when the values are equal (pytest #8914): they are grouped, one setup per value (they
+    were grouped by the value's index in its call: three setups)."""
+    zenrunner.makepyfile(
+        pipeline_grouped=STEPS
+        + """
+@zenrun.fixture(scope="session")
+def prepare(request):
+    return request.param
+
+@zenrun.mark.parametrize("prepare", ["dina"], indirect=True, scope="session")
+@pipeline
+def p1(prepare):
+    emit(prepare)
+
+@zenrun.mark.parametrize("prepare", ["more"], indirect=True, scope="session")
+@pipeline
+def p2(prepare):
+    emit(prepare)
+
+@zenrun.mark.parametrize("prepare", ["dina", (1, 2)], indirect=True, scope="session")
+@pipeline
+def p3(prepare):
+    emit(prepare)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "pipeline_grouped.py::p1[dina]",
+            "pipeline_grouped.py::p3[dina]",
+            "pipeline_grouped.py::p2[more]",
+            "pipeline_grouped.py::p3[prepare1]",
+        ],
+        consecutive=True,
+    )

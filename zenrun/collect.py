@@ -1463,10 +1463,46 @@ def _params_fixture(manager: FixtureManager, name: str, path: Path) -> Any:
     return None
 
 
+class _ParamKey:
+    """What makes two items share an instance of a higher-scoped parameter when they are
+    grouped: an equal value of the same type (``parametrize("db", ["a"], indirect=True,
+    scope="session")`` on two pipelines groups them, as pytest since #8914, and as
+    :class:`~zenrun.fixtures.SetupState` reuses an instance), else, for a value that cannot
+    be hashed, its index in its ``parametrize`` call. A value whose ``==`` raises or is no
+    boolean (a numpy array) equals only itself: a key that groups too little costs a setup,
+    never a wrong value (the setup state decides)."""
+
+    __slots__ = ("by_index", "hash", "value")
+
+    def __init__(self, value: object, index: int) -> None:
+        self.value: object = value
+        self.by_index = False
+        try:
+            self.hash = hash(value)
+        except TypeError:
+            self.value, self.by_index, self.hash = index, True, hash(index)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _ParamKey) or self.by_index != other.by_index:
+            return False
+        if self.value is other.value:
+            return True
+        if type(self.value) is not type(other.value):  # 1, 1.0 and True stay apart
+            return False
+        try:
+            return bool(self.value == other.value)
+        except Exception:  # an ``==`` or ``bool()`` that raises (a numpy array's)
+            return False
+
+
 def reorder_items(items: list[Item]) -> list[Item]:
     """Group items that share a parameter of a session- then module-scoped fixture, so each
     instance is set up once and torn down before the next one: pytest's ``reorder_items``
-    (the same deque-based order, over zenrun's two high scopes)."""
+    (the same deque-based order, over zenrun's two high scopes), the parameters compared by
+    value (:class:`_ParamKey`)."""
     from collections import OrderedDict, defaultdict, deque
 
     scopes = ("session", "module")
@@ -1481,7 +1517,7 @@ def reorder_items(items: list[Item]) -> list[Item]:
             call = item.callspec
             argkeys = (
                 dict.fromkeys(
-                    (name, index, where)
+                    (name, _ParamKey(call.params.get(name), index), where)
                     for name, index in call.indices.items()
                     if call.scopes.get(name) == scope
                 )
