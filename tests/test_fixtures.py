@@ -878,3 +878,26 @@ def p3(prepare):
         ],
         consecutive=True,
     )
+
+
+def test_request_fixturenames_lists_what_getfixturevalue_set_up(zenrunner):
+    """``request.fixturenames`` has the fixtures asked for with ``getfixturevalue``, after the
+    item's closure, as pytest's (they were left out)."""
+    zenrunner.makepyfile(
+        pipeline_names=STEPS
+        + """
+@zenrun.fixture
+def dynamic():
+    pass
+
+@zenrun.fixture
+def a(request):
+    request.getfixturevalue("dynamic")
+
+@pipeline
+def p(a, request):
+    assert request.fixturenames == ["a", "request", "dynamic"], request.fixturenames
+    emit(1)
+"""
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)

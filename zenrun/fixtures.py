@@ -280,8 +280,11 @@ class FixtureRequest:
     @property
     def fixturenames(self) -> list[str]:
         """The fixtures the item needs (its closure, with ``request`` when something asks for it
-        and the parametrized names), as pytest's ``request.fixturenames``."""
-        return list(self._item.fixturenames)
+        and the parametrized names), then those its fixtures and body asked for with
+        :meth:`getfixturevalue`, as pytest's ``request.fixturenames``."""
+        names = list(self._item.fixturenames)
+        asked = self._setup.asked.get(self._item.nodeid, {})
+        return names + [name for name in asked if name not in names]
 
     @property
     def path(self) -> Path:
@@ -354,7 +357,9 @@ class FixtureRequest:
         self.node.keywords[mark.name] = mark
 
     def getfixturevalue(self, name: str) -> Any:
-        return self._setup.getfixturevalue(name, self._item, requester=self._fixturedef)
+        value = self._setup.getfixturevalue(name, self._item, requester=self._fixturedef)
+        self._setup.asked.setdefault(self._item.nodeid, {})[name] = None
+        return value
 
 
 # eq=False: nodes compare as objects, as pytest's; zenrun compares none, and a generated
@@ -687,6 +692,9 @@ class SetupState:
         self._param_values: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
         self._computing: list[tuple[str, FixtureDef]] = []
         self.errors: list[BaseException] = []
+        #: The names each item's fixtures and body asked for with ``request.getfixturevalue``
+        #: (by node id, in order): part of its ``request.fixturenames``, as in pytest.
+        self.asked: dict[str, dict[str, None]] = {}
 
     def scope_node(self, scope: str, item: Item) -> ScopeNode:
         key = ("session",) if scope == "session" else ("module", item.module_path)
