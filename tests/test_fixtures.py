@@ -901,3 +901,24 @@ def p(a, request):
 """
     )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+def test_class_scoped_request_has_cls(zenrunner):
+    """A fixture declared ``scope="class"`` has ``request.cls`` (``None``), as pytest's
+    class-scoped request of a function test; no ``request.function`` (an AttributeError:
+    ``cls`` was one too, as for a module-scoped fixture)."""
+    zenrunner.makepyfile(
+        pipeline_cls=STEPS
+        + """
+@zenrun.fixture(scope="class")
+def arg(request):
+    assert request.cls is None
+    assert request.module is not None
+    assert not hasattr(request, "function")
+
+@pipeline
+def p(arg):
+    emit(1)
+"""
+    )
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)

@@ -296,8 +296,10 @@ class FixtureRequest:
     @property
     def cls(self) -> None:
         """``None`` (pipelines are functions, never methods); as pytest, not available to
-        module- and session-scoped requests."""
-        if self.scope != "pipeline":
+        module- and session-scoped requests, but to a fixture declared ``scope="class"``
+        (set up once per module here, as pytest does for a module's function tests)."""
+        declared = self._fixturedef.declared_scope if self._fixturedef else None
+        if self.scope != "pipeline" and declared != "class":
             raise AttributeError(f"cls not available in {self.scope}-scoped context")
         return None
 
