@@ -922,3 +922,28 @@ def p(arg):
 """
     )
     zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+
+
+def test_getfixturevalue_in_teardown_of_a_fixture_not_set_up_is_an_error(zenrunner):
+    """A teardown asking for a fixture that is not set up is an error at teardown, as
+    pytest's (it was set up then, with no scope left to tear it down); one that is set up
+    is served."""
+    zenrunner.makepyfile(
+        pipeline_late=STEPS
+        + """
+@zenrun.fixture
+def fix(request, tmp_path):
+    yield
+    assert request.getfixturevalue("tmp_path") == tmp_path
+    request.getfixturevalue("monkeypatch")
+
+@pipeline
+def p(fix):
+    emit(1)
+"""
+    )
+    result = zenrunner.runzenrun_inprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ['*The fixture value for "monkeypatch" is not available during teardown because it was not*']
+    )

@@ -697,6 +697,7 @@ class SetupState:
         #: The names each item's fixtures and body asked for with ``request.getfixturevalue``
         #: (by node id, in order): part of its ``request.fixturenames``, as in pytest.
         self.asked: dict[str, dict[str, None]] = {}
+        self._tearing_down = 0  # finalizers running (nested: one may tear down another scope)
 
     def scope_node(self, scope: str, item: Item) -> ScopeNode:
         key = ("session",) if scope == "session" else ("module", item.module_path)
@@ -816,6 +817,13 @@ class SetupState:
                     raise value.exc.with_traceback(value.traceback)
                 return value
             self.errors += self._finish(key)  # another parameter: the old instance goes first
+        if self._tearing_down:
+            # As pytest: a teardown may ask for what is set up, not set up something new
+            # (whose own teardown would have no scope left to run in).
+            raise FixtureLookupError(
+                f'The fixture value for "{name}" is not available during teardown because it '
+                "was not previously requested."
+            )
         self._computing.append((name, fixturedef))
         try:
             kwargs = {}
@@ -933,14 +941,18 @@ class SetupState:
         for dependent in reversed(self._dependents.pop(key, [])):
             if dependent in self._values or dependent in self._finalizers:
                 errors += self._finish(dependent)
-        for finalizer in reversed(self._finalizers.pop(key, [])):
-            try:
-                with heap.user_code():
-                    finalizer()
-            except BaseException as exc:
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                errors.append(exc)
+        self._tearing_down += 1
+        try:
+            for finalizer in reversed(self._finalizers.pop(key, [])):
+                try:
+                    with heap.user_code():
+                        finalizer()
+                except BaseException as exc:
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    errors.append(exc)
+        finally:
+            self._tearing_down -= 1
         shown = self._shown.pop(key, None)
         if shown is not None:  # after its finalizers, as pytest's fixture_post_finalizer
             if key[0] == "pipeline":  # after the item's result letter, as pytest shows it
