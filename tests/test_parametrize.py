@@ -43,6 +43,37 @@ def as_list(a, b):
     result.assert_outcomes(passed=3)
 
 
+def test_a_trailing_comma_unpacks_one_name_as_the_tuple_form(zenrunner):
+    """As pytest (its issue #719): ``"arg,"`` is ``("arg",)``, each value a tuple to unpack;
+    ``"arg"`` passes each tuple whole."""
+    zenrunner.makepyfile(
+        pipeline_comma="""
+import zenrun
+from zenrun import pipeline
+
+scenarios = [("a",), ("b",)]
+
+@zenrun.mark.parametrize("arg,", scenarios)
+@pipeline
+def trailing(arg):
+    assert arg in ("a", "b"), arg
+
+@zenrun.mark.parametrize("arg", scenarios)
+@pipeline
+def whole(arg):
+    assert arg in (("a",), ("b",)), arg
+"""
+    )
+    result = zenrunner.run("--collect-only", "-q", inprocess=True)
+    assert collected(result) == [
+        "pipeline_comma.py::trailing[a]",
+        "pipeline_comma.py::trailing[b]",
+        "pipeline_comma.py::whole[arg0]",
+        "pipeline_comma.py::whole[arg1]",
+    ]
+    zenrunner.run(inprocess=True).assert_outcomes(passed=4)
+
+
 def test_stacked_marks_make_the_product_in_pytest_order(zenrunner):
     # As pytest (checked against pytest 8): the id of the mark nearest the
     # function comes first, and the outermost mark varies fastest.

@@ -268,10 +268,13 @@ class CallSpec:
 
 def parse_argnames(argnames: Any) -> tuple[list[str], bool]:
     """``"x, y"``, ``"x,"`` or ``("x", "y")`` -> names, and whether each value is one value
-    (a single name given as a string) rather than a sequence to unpack."""
+    (a single name given as a string) rather than a sequence to unpack.
+
+    A trailing comma is the tuple form, as in pytest (its issue #719): ``"x,"`` unpacks
+    ``[("a",), ("b",)]`` as ``("x",)`` does, where ``"x"`` passes each tuple whole."""
     if isinstance(argnames, str):
         names = [n.strip() for n in argnames.split(",") if n.strip()]
-        return names, len(names) == 1
+        return names, len(names) == 1 and not argnames.rstrip().endswith(",")
     if isinstance(argnames, (list, tuple)) and all(isinstance(n, str) for n in argnames):
         return list(argnames), False
     raise _fail(
