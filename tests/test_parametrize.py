@@ -544,3 +544,43 @@ def test_param_id_is_a_string_or_hidden_param():
     assert "HIDDEN_PARAM" in zenrun.__all__
     with pytest.raises(TypeError, match=r"Expected id to be a string or a `zenrun\.HIDDEN_PARAM` sentinel"):
         zenrun.param(1, id=3)  # type: ignore[arg-type]
+
+
+def test_metafunc_function_is_the_pipeline_its_module_binds(zenrunner):
+    """As pytest's ``metafunc.function`` is the test function: the pipeline object, so an
+    attribute set on it after its definition picks its parameters (pytest's issue 634), and
+    one a decorator below ``@pipeline`` set on the function is seen too."""
+    zenrunner.makepyfile(
+        pipeline_attrs="""
+import zenrun
+from zenrun import pipeline
+
+def tagged(fn):
+    fn.tag = "inner"
+    return fn
+
+def zenrun_generate_tests(metafunc):
+    assert metafunc.function is globals()[metafunc.function.__name__]
+    assert metafunc.function.tag == "inner"
+    metafunc.parametrize("n", getattr(metafunc.function, "params", (1, 2, 3)))
+
+@pipeline
+@tagged
+def default(n):
+    pass
+
+@pipeline
+@tagged
+def own(n):
+    pass
+
+own.params = (7,)
+"""
+    )
+    result = zenrunner.run("--collect-only", "-q", inprocess=True)
+    assert collected(result) == [
+        "pipeline_attrs.py::default[1]",
+        "pipeline_attrs.py::default[2]",
+        "pipeline_attrs.py::default[3]",
+        "pipeline_attrs.py::own[7]",
+    ]

@@ -339,7 +339,11 @@ def parametersets(
 
 class Metafunc:
     """What ``zenrun_generate_tests(metafunc)`` gets: the function, its fixture names, and
-    :meth:`parametrize`. ``definition`` is the pipeline, ``cls`` is always None."""
+    :meth:`parametrize`. ``definition`` is the pipeline, ``cls`` is always None.
+
+    ``function`` is the pipeline as its module binds it, as pytest's is the test function:
+    ``metafunc.function == pipeline_x`` holds, and an attribute set on it after its
+    definition (``pipeline_x.params = (2, 3)``) is seen (the function's own are too)."""
 
     def __init__(
         self,
@@ -353,7 +357,7 @@ class Metafunc:
         location: str = "",
     ) -> None:
         self.definition = function
-        self.function = getattr(function, "fn", function)
+        self.function = function
         self.fixturenames = fixturenames
         self.config = config
         self.module = module
@@ -393,7 +397,7 @@ class Metafunc:
             force_tuple,
             self.nodeid,
             reason,
-            lambda: empty_parameterset_mark(self.config, reason, self.function),
+            lambda: empty_parameterset_mark(self.config, reason, getattr(self.function, "fn", self.function)),
         )
         if scope is not None and normalize_scope(scope) is None:
             raise _fail(

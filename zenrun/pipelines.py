@@ -165,6 +165,21 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"
 
+    if not TYPE_CHECKING:  # (mypy would let any attribute of a Pipeline through)
+
+        def __getattr__(self, name: str) -> Any:
+            """An attribute the function has and the pipeline has not (one a decorator below
+            ``@pipeline`` set), read through the pipeline: pytest's test function is one
+            object, and ``metafunc.function`` is the pipeline as its module binds it. Not the
+            dunders: ``__code__`` and its kin would make a pipeline pass for a function."""
+            fn = self.__dict__.get("fn")
+            if fn is None or (name.startswith("__") and name.endswith("__")):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            try:
+                return getattr(fn, name)
+            except AttributeError:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
 
 def _async_fail(name: str, what: str = "is a coroutine function") -> None:
     """As pytest fails an ``async def`` test (or one returning an awaitable) it has no plugin

@@ -726,7 +726,7 @@ def metafunc(request):
 @pipeline
 def test_function(metafunc, request):
     check(metafunc.config is request.config and metafunc.module.__name__ == __name__
-          and metafunc.function is test_function.fn and metafunc.cls is None)
+          and metafunc.function is test_function and metafunc.cls is None)
 """
         )
         zenrunner.runzenrun_inprocess("-v").assert_outcomes(passed=1)
