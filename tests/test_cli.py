@@ -1168,3 +1168,35 @@ def test_version_variable_set_while_zenrun_runs_and_restored(zenrunner, monkeypa
     result = zenrunner.runzenrun_inprocess("--no-cache")
     assert result.ret == 0
     assert os.environ["ZENRUN_VERSION"] == "old version"
+
+
+def test_vv_keeps_a_long_id_and_its_word_on_one_line_and_wraps_only_a_reason(zenrunner):
+    """As pytest's ``wrap_write``: under ``-vv`` only a skip reason is wrapped (with a margin
+    of 8 for the progress); ``id PASSED`` stays one line however long the id (the word went
+    to a line of its own once the line passed the width less 8)."""
+    name = "a_pipeline_whose_name_is_long_enough_to_pass_the_margin"
+    zenrunner.makepyfile(
+        pipeline_long=f"""
+import zenrun
+from zenrun import pipeline
+
+@pipeline
+def {name}():
+    pass
+
+@zenrun.mark.skip(reason="word " * 30)
+@pipeline
+def skipped():
+    pass
+"""
+    )
+    result = zenrunner.run("-vv", "-p", "no:results", env={"COLUMNS": "80"}, inprocess=True)
+    result.stdout.fnmatch_lines([f"pipeline_long.py::{name} PASSED*"])
+    lines = result.stdout.lines
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith("pipeline_long.py::skipped SKIPPED (word")
+    )
+    reason_lines = lines[start : start + 3]  # the last one ends with the progress
+    assert all(len(line) <= 72 for line in reason_lines[:2]), reason_lines
+    assert reason_lines[2].endswith("word)" + " " * 28 + "[100%]"), reason_lines
+    assert " ".join(reason_lines).count("word") == 30

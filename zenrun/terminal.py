@@ -597,27 +597,32 @@ class TerminalReporter:
         # lines end a line): the word after it, or after what the pipeline printed, as pytest's
         alone = id_written is not None and id_written == report.nodeid and self.tw.column > 0
         line = word if alone else f"{report.nodeid} {word}"
+        if self.tw.hasmarkup:  # the word in its outcome's colour
+            colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
+            line = line[: len(line) - len(word)] + colored
+        self.tw.write(line if alone else ("\n" if self.tw.column else "") + line)
         if report.outcome in ("skipped", "xfailed", "xpassed"):
             reason = _raw_skip_reason(report)
             if self.verbosity < 2:
-                available = self.tw.width - len(line) - len(" [100%]") - 1
+                available = self.tw.width - self.tw.column - len(" [100%]") - 1
                 formatted = _format_trimmed(" ({})", reason, available)
             else:
                 formatted = f" ({reason})"
             if reason and formatted is not None:
-                line += formatted
-        if self.verbosity >= 2 and len(line) > self.tw.width - 8 and not alone:  # as pytest's wrap_write
-            import textwrap
-
-            *head, line = textwrap.wrap(line, self.tw.width - 8) or [line]
-            for text in head:
-                self.tw.line(text)
-        start = f" {line}".find(f" {word}")  # (-vv may have wrapped it onto a line written above)
-        if self.tw.hasmarkup and start >= 0:  # the word in its outcome's colour
-            colored = self.tw.markup(word, **self._outcome_markup(report.outcome))
-            line = line[:start] + colored + line[start + len(word) :]
-        self.tw.write(line if alone else ("\n" if self.tw.column else "") + line)
+                self.tw.write(self._wrapped(formatted))
         self._end_progress_line(force=True)
+
+    def _wrapped(self, content: str) -> str:
+        """``content`` to write after what the line holds, wrapped with a margin of 8 for the
+        progress, as pytest's ``wrap_write``: only a reason is wrapped, never the id and its
+        word (``id PASSED`` stays one line, whatever the id's length)."""
+        import textwrap
+
+        column = self.tw.column
+        lines = textwrap.wrap(
+            " " * column + content, width=self.tw.width - 8, drop_whitespace=True, replace_whitespace=False
+        )
+        return "\n".join(lines)[column:]
 
     def _outcome_markup(self, outcome: str) -> dict[str, bool]:
         return {_OUTCOME_COLOR.get(outcome, "yellow"): True}
