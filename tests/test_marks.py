@@ -233,6 +233,30 @@ def test_unknown_mark_is_an_error_with_strict_markers(zenrunner):
     assert ran(zenrunner) == []
 
 
+def test_a_misspelled_parametrize_is_a_collection_error_at_its_line(zenrunner):
+    """As pytest: the error's traceback shows the module's line that spelled it."""
+    zenrunner.makepyfile(
+        pipeline_typo="""
+import zenrun
+
+@zenrun.mark.parametrise("x", range(2))
+@zenrun.pipeline
+def p(x):
+    pass
+"""
+    )
+    result = zenrunner.run("--collect-only", inprocess=True)
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR collecting pipeline_typo.py _*",
+            "pipeline_typo.py:3: in <module>",
+            '    @zenrun.mark.parametrise("x", range(2))',
+            "E   *Failed: Unknown 'parametrise' mark, did you mean 'parametrize'?",
+        ]
+    )
+
+
 def test_marks_on_parametrize_values_and_skipif_per_value(zenrunner):
     zenrunner.maketoml('markers = ["big"]')
     zenrunner.makepyfile(

@@ -165,7 +165,8 @@ class MarkGenerator:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in ("parameterize", "parametrise", "parameterise"):
-            raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?", pytrace=False)
+            # With its traceback, as pytest's: the module's line that spelled it.
+            raise Failed(f"Unknown {name!r} mark, did you mean 'parametrize'?")
         config = self._config
         if config is not None and name not in self._markers:
             self._markers = frozenset(registered_markers(config))  # a conftest may have added some
