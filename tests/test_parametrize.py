@@ -309,6 +309,26 @@ def bad(x=1):
     result.fnmatch_lines(["*In bad: function uses no argument 'nope'*"])
 
 
+def test_an_unsupported_id_names_the_pipeline_by_its_id(zenrunner):
+    """As pytest: ``In <module>::<name>: ids contains unsupported value ...``."""
+    zenrunner.makepyfile(
+        pipeline_ids=STEPS
+        + """
+@zenrun.mark.parametrize("x", [1, 2], ids=["one", OSError()])
+@pipeline
+def bad_id(x):
+    emit(x)
+"""
+    )
+    result = zenrunner.run("-q", inprocess=True)
+    assert result.ret == 2
+    result.fnmatch_lines(
+        [
+            "*In pipeline_ids.py::bad_id: ids contains unsupported value OSError() (type: <class 'OSError'>) at index 1.*"
+        ]
+    )
+
+
 def test_a_fixture_may_ask_for_a_parametrized_argument(zenrunner, monkeypatch):
     """As pytest: a name parametrized on the pipeline is a fixture the conftest's fixtures use."""
     zenrunner.makeconftest(

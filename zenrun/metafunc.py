@@ -185,9 +185,9 @@ class IdMaker:
         made = id_from_value(value)
         if made is not None:
             return made
-        where = f"In {self.func_name}: " if self.func_name else ""
+        where = self.nodeid or self.func_name  # pytest's: the item's id, where one is known
         raise _fail(
-            f"{where}ids contains unsupported value {value!r} (type: {type(value)!r}) at "
+            f"{f'In {where}: ' if where else ''}ids contains unsupported value {value!r} (type: {type(value)!r}) at "
             f"index {index}. Supported types are: str, bytes, int, float, complex, bool, "
             f"enum, regex or anything with a __name__."
         )

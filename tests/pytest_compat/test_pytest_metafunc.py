@@ -96,7 +96,7 @@ class TestMetafunc:
         with pytest.raises(
             Failed,
             match=(
-                r"In func: ids contains unsupported value Exc\(from_gen\) \(type: <class .*Exc'>\) "
+                r"In mock::nodeid: ids contains unsupported value Exc\(from_gen\) \(type: <class .*Exc'>\) "
                 r"at index 2. Supported types are: .*"
             ),
         ):
@@ -914,7 +914,7 @@ def test_ids_numbers(x, expected):
         result = zenrunner.runzenrun_inprocess()
         result.stdout.fnmatch_lines(
             [
-                "In test_ids_numbers: ids contains unsupported value OSError() (type: <class 'OSError'>) "
+                "In pipeline_test_parametrized_ids_invalid_type.py::test_ids_numbers: ids contains unsupported value OSError() (type: <class 'OSError'>) "
                 "at index 2. Supported types are: str, bytes, int, float, complex, bool, enum, regex or "
                 "anything with a __name__."
             ]
