@@ -329,6 +329,23 @@ def bad_id(x):
     )
 
 
+def test_indirect_and_later_arguments_are_keyword_only(zenrunner):
+    """As pytest 9's: a third positional argument is a collection error."""
+    zenrunner.makepyfile(
+        pipeline_pos=STEPS
+        + """
+@zenrun.mark.parametrize("a", [1], False)
+@pipeline
+def positional(a):
+    emit(a)
+"""
+    )
+    result = zenrunner.run(inprocess=True)
+    assert result.ret == 2
+    result.fnmatch_lines(["*TypeError*positional argument*"])
+    result.assert_outcomes(errors=1)
+
+
 def test_a_fixture_may_ask_for_a_parametrized_argument(zenrunner, monkeypatch):
     """As pytest: a name parametrized on the pipeline is a fixture the conftest's fixtures use."""
     zenrunner.makeconftest(

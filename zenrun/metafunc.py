@@ -381,13 +381,17 @@ class Metafunc:
         self,
         argnames: str | Sequence[str],
         argvalues: Iterable[Any],
+        *,
         indirect: bool | Sequence[str] = False,
         ids: Iterable[Any] | Callable[[Any], Any] | None = None,
         scope: str | None = None,
-        *,
         _param_mark: Mark | None = None,
     ) -> None:
-        """Add new calls, one per value set, as pytest's ``metafunc.parametrize``."""
+        """Add new calls, one per value set, as pytest's ``metafunc.parametrize``.
+
+        ``indirect`` and what follows are keyword-only, as in pytest 9: ``parametrize("x",
+        [1], True)`` is a ``TypeError`` (a third positional argument read as ``indirect``
+        was easily meant as ``ids``)."""
         func = self._func_name
         names, force_tuple = parse_argnames(argnames)
         reason = f"got empty parameter set for ({', '.join(names)})"  # as pytest 8+ words it

@@ -1451,7 +1451,10 @@ def test_foo(a):
     check(True)
 """
         )
-        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+        # pytest 9: `indirect` and later arguments are keyword-only (pytest 8 took it).
+        result = zenrunner.runzenrun_inprocess()
+        result.stdout.fnmatch_lines(["*TypeError*positional argument*"])
+        result.assert_outcomes(errors=1)
 
     def test_parametrize_iterator(self, zenrunner) -> None:
         zenrunner.makepyfile(
