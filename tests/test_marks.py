@@ -257,6 +257,46 @@ def p(x):
     )
 
 
+def test_a_skip_without_a_reason_reads_skipped_in_the_summary(zenrunner):
+    """As pytest: ``Skipped`` (its exception's message), folded or not, whether a mark or
+    ``zenrun.skip("")`` skipped it."""
+    zenrunner.makepyfile(
+        pipeline_bare="""
+import zenrun
+
+@zenrun.mark.skipif
+@zenrun.pipeline
+def by_skipif():
+    pass
+
+@zenrun.mark.skip(reason="")
+@zenrun.pipeline
+def by_skip():
+    pass
+
+@zenrun.pipeline
+def by_call():
+    zenrun.skip("")
+"""
+    )
+    result = zenrunner.run("-rs", "-p", "no:results", inprocess=True)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [[]1[]] pipeline_bare.py:3: Skipped",
+            "SKIPPED [[]1[]] pipeline_bare.py:8: Skipped",
+            "SKIPPED [[]1[]] pipeline_bare.py:15: Skipped",
+        ]
+    )
+    result = zenrunner.run("-rs", "--no-fold-skipped", "-p", "no:results", inprocess=True)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED pipeline_bare.py::by_skipif - Skipped",
+            "SKIPPED pipeline_bare.py::by_skip - Skipped",
+            "SKIPPED pipeline_bare.py::by_call - Skipped",
+        ]
+    )
+
+
 def test_marks_on_parametrize_values_and_skipif_per_value(zenrunner):
     zenrunner.maketoml('markers = ["big"]')
     zenrunner.makepyfile(

@@ -915,16 +915,15 @@ class TerminalReporter:
         (``--no-fold-skipped``: one ``SKIPPED id - Skipped: reason`` line each)."""
         if not self.config.getoption("fold_skipped", True):
             return [
-                f"SKIPPED {r.nodeid} - Skipped: {(r.longrepr or '').strip().removeprefix('Skipped: ')}"
+                f"SKIPPED {r.nodeid} - Skipped{'' if reason == 'Skipped' else f': {reason}'}"
                 for r in self.reports
                 if r.outcome == "skipped"
+                for reason in [_skip_reason(r)]
             ]
         folded: dict[tuple[str, int | None, str], int] = {}
         for report in self.reports:
             if report.outcome == "skipped":
-                reason = report.longrepr.strip() or "skipped"
-                reason = reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason
-                key = (*_skip_location(report), reason)
+                key = (*_skip_location(report), _skip_reason(report))
                 folded[key] = folded.get(key, 0) + 1
         return [
             f"SKIPPED [{count}] {path}{'' if lineno is None else f':{lineno}'}: {reason}"
@@ -1145,6 +1144,13 @@ def format_node_duration(seconds: float) -> str:
     if seconds < 3600:
         return f" {seconds // 60:.0f}m {seconds % 60:.0f}s"
     return f" {seconds // 3600:.0f}h {(seconds % 3600) // 60:.0f}m"
+
+
+def _skip_reason(report: Any) -> str:
+    """A skip's reason in the ``-rs`` summary; ``Skipped`` when it was given none, as pytest
+    shows its ``Skipped`` exception's message (``SKIPPED [1] x.py:2: Skipped``, and
+    ``SKIPPED id - Skipped`` with ``--no-fold-skipped``)."""
+    return (report.longrepr or "").strip().removeprefix("Skipped: ") or "Skipped"
 
 
 def _raw_skip_reason(report: Any) -> str:
