@@ -122,6 +122,9 @@ def test_pytester_api_files_folders_and_paths(zenrunner):
     with pytest.raises(ValueError, match=r"try \.txt instead of txt"):
         zenrunner.makefile("txt", x="y")
     assert zenrunner.maketxtfile(readme="text").name == "readme.txt"
+    # a name that has the extension already gets it once, as pytester's ``with_suffix``
+    named = zenrunner.makepyfile(**{"sub/pipeline_named.py": "X = 1"})
+    assert named == zenrunner.path / "sub" / "pipeline_named.py" and named.read_text() == "X = 1"
     package = zenrunner.mkpydir("pkg")
     assert (package / "__init__.py").is_file() and zenrunner.mkdir("data").is_dir()
     (package / "helpers.py").write_text("VALUE = 41\n")

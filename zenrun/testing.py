@@ -514,7 +514,9 @@ class ZenrunProject:
         named += list(files.items())
         written: list[Path] = []
         for name, source in named:
-            path = self.path / f"{name}{ext}"
+            # pytester gives a name its suffix once: ``makepyfile(**{"pkg/test_a.py": src})``
+            # writes ``pkg/test_a.py`` (a port of pytester's tests names files so), not ``.py.py``.
+            path = self.path / (name if ext and name.endswith(ext) else f"{name}{ext}")
             path.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(source, bytes):
                 path.write_bytes(source)
