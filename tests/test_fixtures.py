@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import zenrun
 from zenrun.testing import read_store
 
 LOG_HELPERS = """
@@ -947,3 +948,13 @@ def p(fix):
     result.stdout.fnmatch_lines(
         ['*The fixture value for "monkeypatch" is not available during teardown because it was not*']
     )
+
+
+def test_tmp_path_factory_when_the_user_id_is_unknown(tmp_path, monkeypatch):
+    """``os.getuid()`` of -1 is a user id that could not be determined (pytest's
+    ``get_user_id``): the per-user directory is not checked against it, as pytest's is not."""
+    monkeypatch.setenv("ZENRUN_DEBUG_TEMPROOT", str(tmp_path))
+    zenrun.TempPathFactory(None, 3, "all").getbasetemp()  # the directory, made by this user
+    monkeypatch.setattr("os.getuid", lambda: -1)
+    basetemp = zenrun.TempPathFactory(None, 3, "all").getbasetemp()
+    assert basetemp.is_dir() and basetemp.parent.name.startswith("zenrun-of-")

@@ -134,7 +134,7 @@ def _check_private(rootdir: Path) -> None:
     """As pytest: the shared per-user directory must be ours, no symbolic link (it could
     point anywhere), and not readable by others (fixed up if it is)."""
     uid = getattr(os, "getuid", lambda: None)()
-    if uid is None:
+    if uid is None or uid == -1:  # as pytest: -1 is a real user id that could not be determined
         return
     st = rootdir.stat(follow_symlinks=False)
     if stat.S_ISLNK(st.st_mode):
