@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 import zenrun
 from zenrun.testing import read_store
 
@@ -958,3 +960,15 @@ def test_tmp_path_factory_when_the_user_id_is_unknown(tmp_path, monkeypatch):
     monkeypatch.setattr("os.getuid", lambda: -1)
     basetemp = zenrun.TempPathFactory(None, 3, "all").getbasetemp()
     assert basetemp.is_dir() and basetemp.parent.name.startswith("zenrun-of-")
+
+
+def test_monkeypatch_setenv_of_a_non_string_warns_a_zenrun_warning():
+    """As pytest's ``PytestWarning``: the warning is zenrun's, which ``-W ...::zenrun.ZenrunWarning``
+    filters as every warning zenrun gives."""
+    monkeypatch = zenrun.MonkeyPatch()
+    try:
+        with pytest.warns(zenrun.ZenrunWarning, match="converted to str implicitly"):
+            monkeypatch.setenv("ZENRUN_TEST_NOT_A_STR", 2)  # type: ignore[arg-type]
+    finally:
+        monkeypatch.undo()
+    assert "ZENRUN_TEST_NOT_A_STR" not in os.environ

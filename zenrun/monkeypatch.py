@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
+from zenrun.errors import ZenrunWarning
 from zenrun.fixtures import fixture
 
 __all__ = ["MonkeyPatch"]
@@ -151,7 +152,7 @@ class MonkeyPatch:
             warnings.warn(
                 f"Value of environment variable {name} type should be str, but got "
                 f"{value!r} (type: {type(value).__name__}); converted to str implicitly",
-                UserWarning,
+                ZenrunWarning,  # as pytest's PytestWarning: `-W error::zenrun.ZenrunWarning` catches it
                 stacklevel=2,
             )
             value = str(value)
