@@ -1072,3 +1072,17 @@ def test_live_logs_put_the_pipeline_bodys_records_under_call(zenrunner):
         ],
         consecutive=True,
     )
+
+
+def test_last_failed_after_a_module_import_error_reruns_its_known_failures(zenrunner):
+    """As pytest's: a module that failed to import, and now imports, records as failed the
+    items ``--lf`` collects of it (its known failures), not all of its items."""
+    zenrunner.makepyfile(pipeline_lf=FLAKY)
+    zenrunner.runzenrun_inprocess(env={"BROKEN": "2"}).assert_outcomes(passed=2, failed=1)
+    zenrunner.makepyfile(pipeline_lf="import nope\n" + FLAKY)
+    assert zenrunner.runzenrun_inprocess("--lf").ret == 2  # the module fails to import
+    zenrunner.makepyfile(pipeline_lf=FLAKY)
+    result = zenrunner.runzenrun_inprocess("--lf", env={"BROKEN": ""})
+    result.stdout.fnmatch_lines(["collected 1 pipeline", "run-last-failure: rerun previous 1 failure"])
+    result.assert_outcomes(passed=1)
+    assert json.loads((zenrunner.store / "v" / "cache" / "lastfailed").read_text()) == {}

@@ -662,6 +662,9 @@ class Session:
                     module_nodes.setdefault(file_path, items[0].collection_id)
                 if lf is not None:
                     items = lf.filter_items(file_path, items, self.isinitpath(file_path))
+                    # after the filter, as pytest's collect report: a module that had failed
+                    # to collect records as failed the items --lf runs of it, not all of them
+                    lf.collected(self.relpath(file_path), items)
                 if arg.parts:
                     items = [i for i in items if _matches(i, arg)]
                 elif file_path == arg.path and file_path in self.uncollected:
@@ -810,9 +813,6 @@ class Session:
             self._collections = getattr(self, "_collections", 0) + 1
             for item in items:
                 item.collection_id = self._collections
-        lf = self.config.pluginmanager.get_plugin("lfplugin")
-        if lf is not None:
-            lf.collected(self.relpath(path), items)
         return items
 
     def _attach_output(self, errors_before: int, capture: Any) -> list[str]:
