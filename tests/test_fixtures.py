@@ -972,3 +972,29 @@ def test_monkeypatch_setenv_of_a_non_string_warns_a_zenrun_warning():
     finally:
         monkeypatch.undo()
     assert "ZENRUN_TEST_NOT_A_STR" not in os.environ
+
+
+def test_tmp_path_current_links_to_the_newest_directories(zenrunner, tmp_path_factory, monkeypatch):
+    """As pytest's ``pytest-current``: ``zenrun-current`` is the newest session's base
+    directory, ``<name>current`` in it a pipeline's newest ``tmp_path``; a link whose
+    directory the retention removed goes with it."""
+    temproot = tmp_path_factory.mktemp("temproot")
+    monkeypatch.setenv("ZENRUN_DEBUG_TEMPROOT", str(temproot))
+    zenrunner.makepyfile(
+        pipeline_tmp="""
+from zenrun import pipeline
+
+@pipeline
+def keeps(tmp_path):
+    (tmp_path / "out.txt").write_text("hello")
+"""
+    )
+    for _ in range(2):
+        zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+    (root,) = temproot.iterdir()
+    current = root / "zenrun-current"
+    assert current.is_symlink() and current.resolve() == root / "zenrun-1"
+    assert (current / "keepscurrent" / "out.txt").read_text() == "hello"
+    zenrunner.maketoml('tmp_path_retention_policy = "none"')
+    zenrunner.runzenrun_inprocess().assert_outcomes(passed=1)
+    assert sorted(p.name for p in root.iterdir()) == []  # the dangling link is removed

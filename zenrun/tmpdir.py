@@ -121,6 +121,7 @@ class TempPathFactory:
             for nodeid, path in self._item_paths.items():
                 if nodeid not in failed:
                     _rm_rf(path)
+            _cleanup_dead_symlinks(basetemp)
         if self._given_basetemp is not None or self._root is None:
             return
         (basetemp / _LOCK).unlink(missing_ok=True)
@@ -195,8 +196,35 @@ def _make_numbered_dir(root: Path, prefix: str) -> Path:
             path.mkdir(mode=0o700)
         except FileExistsError:
             continue
+        _force_symlink(root / f"{prefix}current", path)
         return path
     raise OSError(f"could not create a numbered directory in {root} with prefix {prefix!r}")
+
+
+def _force_symlink(link: Path, target: Path) -> None:
+    """``link`` (``zenrun-current``, ``<name>current``) points to ``target``, the newest
+    numbered directory, as pytest's ``pytest-current``: where to look at the last session's
+    files. Best effort: sessions racing for it, or a file system without symbolic links,
+    leave it as it is."""
+    try:
+        link.unlink()
+    except OSError:
+        pass
+    try:
+        link.symlink_to(target)
+    except OSError:
+        pass
+
+
+def _cleanup_dead_symlinks(root: Path) -> None:
+    """Remove the ``...current`` links whose directory was removed (as pytest)."""
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() and not entry.exists():
+            entry.unlink(missing_ok=True)
 
 
 def _cleanup_numbered_dirs(root: Path, prefix: str, keep: int) -> None:
@@ -208,6 +236,7 @@ def _cleanup_numbered_dirs(root: Path, prefix: str, keep: int) -> None:
         path = numbered[number]
         if not _locked(path):
             _rm_rf(path)
+    _cleanup_dead_symlinks(root)
 
 
 def _locked(path: Path) -> bool:
