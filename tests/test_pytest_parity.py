@@ -1086,3 +1086,17 @@ def test_last_failed_after_a_module_import_error_reruns_its_known_failures(zenru
     result.stdout.fnmatch_lines(["collected 1 pipeline", "run-last-failure: rerun previous 1 failure"])
     result.assert_outcomes(passed=1)
     assert json.loads((zenrunner.store / "v" / "cache" / "lastfailed").read_text()) == {}
+
+
+@pytest.mark.parametrize("option", ["--setup-only", "--setup-plan"])
+def test_a_session_that_runs_no_pipeline_keeps_the_recorded_failures(zenrunner, option):
+    """As pytest's: ``--setup-only`` / ``--setup-plan`` set up (or show) fixtures and run
+    nothing, so ``--lf`` and ``--sw`` still start from the failure recorded before."""
+    zenrunner.makepyfile(pipeline_lf=FLAKY)
+    zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "2"}).assert_outcomes(passed=1, failed=1)
+    zenrunner.runzenrun_inprocess("--sw", option, env={"BROKEN": "2"})
+    result = zenrunner.runzenrun_inprocess("--lf", env={"BROKEN": "2"})
+    result.stdout.fnmatch_lines(["run-last-failure: rerun previous 1 failure"])
+    result.assert_outcomes(failed=1)
+    result = zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "2"})
+    result.stdout.fnmatch_lines(["stepwise: skipping 1 already passed items *"])

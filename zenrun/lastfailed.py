@@ -272,6 +272,13 @@ def _writes_state(config: Any) -> bool:
     return not (config.getoption("cacheshow", None) or config.stash.get("api"))
 
 
+def _runs_pipelines(config: Any) -> bool:
+    """Whether the session runs its pipelines: ``--setup-only`` / ``--setup-plan`` only set
+    up (or show) their fixtures, so a "passed" item there says nothing of its failure (as
+    pytest's: such an item has no call report, which is what clears a recorded failure)."""
+    return not (config.getoption("setuponly", False) or config.getoption("setupplan", False))
+
+
 class LFPlugin:
     """``--lf`` / ``--ff``; records failures in every session."""
 
@@ -343,7 +350,9 @@ class LFPlugin:
     def zenrun_item_report(self, report: Any) -> None:
         if report.outcome in ("failed", "error"):
             self.lastfailed[report.nodeid] = True
-        elif report.when in ("setup", "call"):
+        elif report.when in ("setup", "call") and (
+            report.outcome != "passed" or _runs_pipelines(self.config)
+        ):
             self.lastfailed.pop(report.nodeid, None)
 
     @hookimpl(wrapper=True, tryfirst=True)
@@ -525,6 +534,7 @@ class StepwisePlugin:
             report.when in ("setup", "call")
             and report.outcome != "skipped"
             and report.nodeid == self.cached_info.last_failed
+            and _runs_pipelines(self.config)
         ):
             self.cached_info.last_failed = None
 
