@@ -1100,3 +1100,15 @@ def test_a_session_that_runs_no_pipeline_keeps_the_recorded_failures(zenrunner, 
     result.assert_outcomes(failed=1)
     result = zenrunner.runzenrun_inprocess("--sw", env={"BROKEN": "2"})
     result.stdout.fnmatch_lines(["stepwise: skipping 1 already passed items *"])
+
+
+@pytest.mark.parametrize("name", ["cacheprovider", "lastfailed"])
+def test_no_cacheprovider_records_nothing_and_has_no_last_failed_options(zenrunner, name):
+    """pytest's ``-p no:cacheprovider`` (zenrun's ``-p no:lastfailed``): no failure is
+    recorded, and ``--lf`` is an unknown option (a usage error), as in pytest."""
+    zenrunner.makepyfile(pipeline_lf=FLAKY)
+    zenrunner.runzenrun_inprocess("-p", f"no:{name}", env={"BROKEN": "2"}).assert_outcomes(passed=2, failed=1)
+    assert not (zenrunner.store / "v" / "cache" / "lastfailed").exists()
+    result = zenrunner.runzenrun_inprocess("-p", f"no:{name}", "--lf")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --lf*"])

@@ -349,6 +349,9 @@ class PluginManager(pluggy.PluginManager):
         self.set_blocked(name)
         if name == "cache":
             self.set_blocked("zenrun.cache")
+        if name == "cacheprovider":  # pytest's name of what `lastfailed` does here: a habit
+            # of CI (``-p no:cacheprovider``: no --lf/--ff/--nf/--sw, no cache values written)
+            self.set_blocked("lastfailed")
 
 
 class Config:
