@@ -1317,3 +1317,75 @@ def test_a_module_imported_by_a_run_time_name_is_data_of_every_step_importing_it
     run_ok(zenrunner, "-v")
     assert value(zenrunner, "first", "two") == 22
     assert value(zenrunner, "second", "two") == 2200
+
+
+def test_what_a_module_imported_by_a_run_time_name_imports_is_data_too(zenrunner):
+    """``importlib.import_module(name)`` loads ``models_mod``, whose ``import`` statements
+    load ``layers_mod`` and (inside a function) ``pkg_mod.consts``: the code fingerprint
+    follows none of them. An edit of a module it imports was a stale hit (only its own file
+    was recorded), for the step that imported it first and for one that found it in
+    ``sys.modules``."""
+    zenrunner.makepyfile(
+        layers_mod="def width():\n    return 1\n",
+        models_mod="import layers_mod\n\n\ndef size():\n    from pkg_mod.consts import DEPTH\n\n    return layers_mod.width() * DEPTH\n",
+        pipeline_deep="""
+        from zenrun import pipeline, step
+        import importlib
+
+        @step
+        def first() -> int:
+            return importlib.import_module("models" + "_mod").size()
+
+        @step
+        def second() -> int:
+            return importlib.import_module("models" + "_mod").size() * 100
+
+        @pipeline
+        def deep():
+            first(); second()
+        """,
+    )
+    (zenrunner.path / "pkg_mod").mkdir()
+    (zenrunner.path / "pkg_mod" / "__init__.py").write_text("")
+    (zenrunner.path / "pkg_mod" / "consts.py").write_text("DEPTH = 2\n")
+    run_ok(zenrunner)
+    assert value(zenrunner, "second", "deep") == 200
+    (zenrunner.path / "layers_mod.py").write_text("def width():\n    return 3\n")
+    result = run_ok(zenrunner, "-v")
+    result.stdout.fnmatch_lines(["*Step first: cache miss: layers_mod.py changed*"])
+    assert value(zenrunner, "first", "deep") == 6
+    assert value(zenrunner, "second", "deep") == 600
+    (zenrunner.path / "pkg_mod" / "consts.py").write_text("DEPTH = 5\n")
+    run_ok(zenrunner)
+    assert value(zenrunner, "first", "deep") == 15
+    assert value(zenrunner, "second", "deep") == 1500
+
+
+def test_what_a_module_run_from_its_file_imports_is_data_too(zenrunner):
+    """A loader run on a file (``spec_from_file_location`` + ``exec_module``): the modules
+    its ``import`` statements load are data as the file is."""
+    zenrunner.makepyfile(
+        base_settings="LR = 1\n",
+        pipeline_file="""
+        import importlib.util
+        from zenrun import pipeline, step
+
+        @step
+        def load() -> int:
+            spec = importlib.util.spec_from_file_location("settings", "conf/settings.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module.LR
+
+        @pipeline
+        def from_file():
+            load()
+        """,
+    )
+    (zenrunner.path / "conf").mkdir()
+    (zenrunner.path / "conf" / "settings.py").write_text("from base_settings import LR\n")
+    run_ok(zenrunner)
+    (zenrunner.path / "base_settings.py").write_text("LR = 7\n")
+    result = run_ok(zenrunner, "-v")
+    result.stdout.fnmatch_lines(["*Step load: cache miss: base_settings.py changed*"])
+    assert value(zenrunner, "load", "from_file") == 7

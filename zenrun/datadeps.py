@@ -934,11 +934,117 @@ def _follow_import_module() -> None:
             if recorder is not None and recorder.armed and recorder.auto and isinstance(path, str):
                 try:
                     recorder.add_file(_source_of(path), code_as_data=True)
+                    package = getattr(module, "__package__", None) or None
+                    _add_imported_modules(recorder, _source_of(path), package, {module.__name__})
                 except Exception as exc:  # never break the step's own call
                     recorder.fail("import_module", exc)
         return module
 
     importlib.import_module = import_module
+
+
+#: Per source file and package: its ``(size, mtime_ns)`` and the modules its ``import``
+#: statements name.
+_imports_of: dict[tuple[str, str | None], tuple[tuple[int, int], tuple[str, ...]]] = {}
+
+
+def _add_imported_modules(recorder: Recorder, source: str, package: str | None, seen: set[str]) -> None:
+    """Record as data the project modules that code read as data imports.
+
+    The code fingerprint follows none of a module loaded by a run-time name
+    (``importlib.import_module(name)``, ``exec_module``, ``runpy``), so the modules its
+    ``import`` statements load (``import layers``, ``from .consts import DEPTH``) are data
+    as it is: recording only its own file made an edit of ``layers.py`` a stale hit. They
+    are read from its source (the import system opens them only the first time, not for a
+    step finding the module in ``sys.modules``, and an import inside a function only when
+    it runs), transitively, as far as the project goes.
+    """
+    for name in _imported_names(source, package):
+        if name in seen:
+            continue
+        seen.add(name)
+        file = _module_file(name)
+        if file is None:
+            continue
+        places = recorder.places
+        if file.startswith(places.skip) or (
+            file.startswith(places.outside) and not file.startswith(places.inside)
+        ):
+            continue  # a library or a system module: not the project's
+        recorder.add_file(file, code_as_data=True)
+        if file.endswith(".py"):
+            _add_imported_modules(
+                recorder, file, name if file.endswith("__init__.py") else name.rpartition(".")[0], seen
+            )
+
+
+def _module_file(name: str) -> str | None:
+    """The source file of module ``name``: where it was loaded from, else where the import
+    system would find it (looked up package by package, importing nothing)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        file = getattr(module, "__file__", None)
+        return _source_of(os.path.abspath(file)) if isinstance(file, str) else None
+    import importlib.machinery
+
+    path: Any = None
+    spec: Any = None
+    parts = name.split(".")
+    for i in range(len(parts)):
+        prefix = ".".join(parts[: i + 1])
+        loaded = sys.modules.get(prefix)
+        if loaded is not None and i < len(parts) - 1:
+            path = getattr(loaded, "__path__", None)
+        else:
+            try:
+                spec = importlib.machinery.PathFinder.find_spec(prefix, path)
+            except (ImportError, ValueError):
+                return None
+            if spec is None:
+                return None
+            path = spec.submodule_search_locations
+        if path is None and i < len(parts) - 1:
+            return None  # not a package: ``name`` is an attribute, not a module
+    origin = spec.origin if spec is not None and spec.has_location else None
+    return _source_of(os.path.abspath(origin)) if isinstance(origin, str) else None
+
+
+def _imported_names(source: str, package: str | None) -> tuple[str, ...]:
+    """The absolute module names the ``import`` statements of ``source`` may load (for
+    ``from m import x``, ``m`` and ``m.x``: ``x`` may be a submodule); cached per file."""
+    import ast
+    import importlib.util
+
+    try:
+        st = os.stat(source)
+    except OSError:
+        return ()
+    stamp = (st.st_size, st.st_mtime_ns)
+    cached = _imports_of.get((source, package))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        with open(source, "rb") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):  # a sourceless or unreadable module
+        return ()
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                try:
+                    base = importlib.util.resolve_name("." * node.level + base, package)
+                except (ImportError, ValueError):
+                    continue
+            names.append(base)
+            names.extend(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    # (``import a.b`` runs ``a/__init__.py`` too)
+    found = tuple(dict.fromkeys(n.rsplit(".", i)[0] for n in names for i in range(n.count(".") + 1)))
+    _imports_of[source, package] = (stamp, found)
+    return found
 
 
 def _source_of(path: str) -> str:
@@ -992,6 +1098,8 @@ def _on_open(recorder: Recorder, args: tuple[Any, ...]) -> None:
     if as_data and type(path) is str and path.endswith(".pyc"):
         path = _source_of(path)  # the loader read the cache of a source it only stat'ed
     recorder.add_file(path, code_as_data=as_data)
+    if as_data and type(path) is str and path.endswith(".py"):
+        _add_imported_modules(recorder, path, None, set())  # (relative imports: no package known)
 
 
 #: Who opens code files as code, which the code fingerprint follows: the import system
