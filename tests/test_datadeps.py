@@ -385,6 +385,56 @@ def test_reads_in_worker_processes_are_recorded_and_checked(zenrunner):
     assert statuses(zenrunner)["count_raw"] == "cached"
 
 
+def test_reads_in_threads_a_step_starts_are_the_steps(zenrunner):
+    """A pool made in the step, a pool made before it, a plain thread: the files their
+    threads open are the step's data (they were nobody's: an edit was a stale hit)."""
+    zenrunner.makepyfile(
+        pipeline_threads="""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+        from zenrun import pipeline, step
+
+        POOL = ThreadPoolExecutor(1)
+        POOL.submit(int).result()  # its thread starts before any step
+
+        def read(name):
+            with open(name) as f:
+                return int(f.read())
+
+        @step
+        def in_pool() -> int:
+            with ThreadPoolExecutor(2) as ex:
+                return sum(ex.map(read, ["a.txt", "b.txt"]))
+
+        @step
+        def module_pool() -> int:
+            return POOL.submit(read, "c.txt").result()
+
+        @step
+        def plain_thread() -> int:
+            out = []
+            thread = threading.Thread(target=lambda: out.append(read("d.txt")))
+            thread.start()
+            thread.join()
+            return out[0]
+
+        @pipeline
+        def threads():
+            in_pool(); module_pool(); plain_thread()
+        """,
+    )
+    for name, text in {"a.txt": "1", "b.txt": "10", "c.txt": "100", "d.txt": "1000"}.items():
+        (zenrunner.path / name).write_text(text)
+    run_ok(zenrunner)
+    for name, text in {"b.txt": "20", "c.txt": "200", "d.txt": "2000"}.items():
+        (zenrunner.path / name).write_text(text)
+    result = run_ok(zenrunner, "-v")
+    result.stdout.fnmatch_lines(["*Step in_pool: cache miss: b.txt changed*"])
+    assert value(zenrunner, "in_pool", "threads") == 21
+    assert value(zenrunner, "module_pool", "threads") == 200
+    assert value(zenrunner, "plain_thread", "threads") == 2000
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """One real LocalCluster for the module; closed afterwards."""

@@ -913,7 +913,56 @@ def install() -> None:
         if not _installed:
             sys.addaudithook(_audit)
             _follow_import_module()
+            _follow_threads()
             _installed = True
+
+
+def _follow_threads() -> None:
+    """A thread a step starts reads for the step (``ThreadPoolExecutor().map(pd.read_csv,
+    files)``): its reads were nobody's, as the recorder lives in a context variable a new
+    thread does not inherit, and an edit of such a file was a stale hit. The thread records
+    into the recorder of the step that started it, while that step runs."""
+    import functools
+
+    original = threading.Thread.start
+
+    @functools.wraps(original)
+    def start(self: threading.Thread) -> None:
+        recorder = _current.get() if _active else None
+        if recorder is not None and recorder.armed:
+            run = self.run
+
+            def run_for_the_step() -> None:
+                _current.set(recorder)
+                run()
+
+            self.run = run_for_the_step  # type: ignore[method-assign]
+        original(self)
+
+    threading.Thread.start = start  # type: ignore[method-assign]
+
+    # A pool made before the step (a module-level ``ThreadPoolExecutor``) has threads that
+    # another step started, or none: a task reads for the step that submitted it.
+    from concurrent.futures import ThreadPoolExecutor
+
+    submit: Any = ThreadPoolExecutor.submit
+
+    @functools.wraps(submit)
+    def submit_for_the_step(self: ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        recorder = _current.get() if _active else None
+        if recorder is not None and recorder.armed:
+            task = fn
+
+            def fn(*args: Any, **kwargs: Any) -> Any:
+                token = _current.set(recorder)
+                try:
+                    return task(*args, **kwargs)
+                finally:
+                    _current.reset(token)
+
+        return submit(self, fn, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = submit_for_the_step  # type: ignore[method-assign,assignment]
 
 
 def _follow_import_module() -> None:
