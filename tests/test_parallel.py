@@ -517,6 +517,54 @@ def test_a_module_value_set_by_each_items_fixture_is_never_another_items(zenrunn
         assert result.parseoutcomes().get("failed", 0) >= 2, result.stdout.str()
 
 
+def test_a_module_value_put_back_by_another_items_teardown_while_a_step_runs_is_not_its(
+    zenrunner, monkeypatch, tmp_path
+):
+    """Checked when the step started, ``helpers.F`` was the item's; the items that failed
+    that check were torn down while it ran on a thread of the driver, their ``monkeypatch``
+    putting ``F`` back: the step read another item's value and its result was recorded and
+    cached as its own (20 for ``p[5]``). It fails, naming the value."""
+    monkeypatch.setenv("ZENRUN_STORE", str(zenrunner.store))
+    monkeypatch.setenv("TORN", str(tmp_path))
+    zenrunner.makepyfile(
+        helpers="F = 2",
+        pipeline_torn="""
+        import os, time
+        import zenrun, helpers
+        from zenrun import pipeline, step
+
+        @zenrun.fixture(params=[2, 3, 5])
+        def factor(request, monkeypatch):
+            monkeypatch.setattr(helpers, "F", request.param)
+            yield request.param
+            monkeypatch.undo()
+            open(os.path.join(os.environ["TORN"], str(request.param)), "w").close()
+
+        @step
+        def use(x: int) -> int:
+            if x == 5:  # the last set up: wait for the first one's teardown
+                for _ in range(1000):
+                    if os.path.exists(os.path.join(os.environ["TORN"], "2")):
+                        break
+                    time.sleep(0.01)
+            return helpers.F * 10
+
+        @pipeline
+        def p(factor):
+            use(factor)
+        """,
+    )
+    result = zenrunner.run("-q", "-n", "2", "--dist", "threads")
+    assert (tmp_path / "2").exists()
+    runs = {r.item_id: r for r in read_store(zenrunner.store).get_runs()[-3:]}
+    step = runs["pipeline_torn.py::p[5]"].steps["use"]
+    if step.status == "completed":
+        assert step.output.read() == 50, result.stdout.str()
+    else:
+        assert step.status == "failed"
+        assert "reads helpers.F" in step.error, step.error
+
+
 def test_a_module_value_a_step_binds_anew_for_the_next_is_not_another_items(zenrunner, monkeypatch):
     """Only names the items' fixtures set to different values are checked: a ``setup`` step
     binding ``LIB`` and a class attribute for the next step, as a local run allows, runs

@@ -1574,6 +1574,15 @@ class PipelineExecution:
         step_run.metadata = result.metadata
         step_run.plugin_metadata = result.plugin_metadata
         step_run.captured = result.captured
+        if result.ok and self._fixture_state is not None and result.pid == current_pid():
+            # Checked when it started (prepare), and again now: the driver tears down the
+            # fixtures of an item running with this one while this step runs on a thread of
+            # it, putting back a value the step may have read (``helpers.F`` of another item).
+            changed = self._fixture_state_changed(task.step_id, self.invocations[task.step_id])
+            if changed is not None:
+                step_run.status, step_run.error = FAILED, changed
+                self._finish_step(step_run, {}, result.finished, hook=False)
+                return step_run
         if result.ok:
             step_run.status = COMPLETED
             step_run.outputs = result.outputs
