@@ -627,6 +627,12 @@ def test_cache_key_parts_and_explanations():
     assert len(keys) == 4 and cache_key(base) not in keys
     assert explain_miss(variants["config"], base) == "config gamma changed (0.1 -> 0.2)"
     assert explain_miss(variants["params"], base).startswith("parameter n changed")
+    # a parameter without a JSON form is keyed by a digest, which the reason does not show
+    fingerprinted = key_parts(s, Cfg(), {"n": "fingerprint:" + "ab" * 32}, {"x": "d1"})
+    changed = key_parts(s, Cfg(), {"n": "fingerprint:" + "cd" * 32}, {"x": "d1"})
+    assert explain_miss(changed, fingerprinted) == (
+        "parameter n changed (its content, or the code of yours it names)"
+    )
     assert explain_miss(variants["inputs"], base) == "input x changed"
     assert explain_miss(variants["version"], base) == "cache_version changed (None -> '2')"
     # the dependency list only explains the code digest; it is not a part of its own

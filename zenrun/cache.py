@@ -1238,13 +1238,25 @@ def _dep_changes(new: dict[str, str], old: dict[str, str], limit: int = 4) -> st
     return f" ({shown})"
 
 
+#: How a parameter without a JSON form is keyed (``PipelineExecution``): this and its
+#: value's digest.
+FINGERPRINTED = "fingerprint:"
+
+
+def _kind(value: Any) -> str | None:
+    return FINGERPRINTED if isinstance(value, str) and value.startswith(FINGERPRINTED) else None
+
+
 def _dict_changes(
     label: str, new: dict[str, Any], old: dict[str, Any], show_values: bool = True
 ) -> list[str]:
     out = []
     for name in sorted(set(new) | set(old)):
         if new.get(name) != old.get(name):
-            if show_values:
+            if show_values and FINGERPRINTED in (_kind(old.get(name)), _kind(new.get(name))):
+                # a value without a JSON form, keyed by a digest: the digests tell nothing
+                out.append(f"{label} {name} changed (its content, or the code of yours it names)")
+            elif show_values:
                 out.append(f"{label} {name} changed ({old.get(name)!r} -> {new.get(name)!r})")
             else:
                 out.append(f"{label} {name} changed")

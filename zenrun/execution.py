@@ -30,6 +30,7 @@ from zenrun import timing as time  # the clock as imported: a monkeypatched time
 from zenrun.artifacts.store import ArtifactError, check_digest
 from zenrun.blame import plugin_of_module
 from zenrun.cache import (
+    FINGERPRINTED,
     CanonicalJSONError,
     CodeFingerprint,
     Fingerprinter,
@@ -945,7 +946,7 @@ class PipelineExecution:
                 canonical[name] = canonical_json(value, ordered=True)
             except CanonicalJSONError:  # by content, functions by their code: as globals are
                 found = self.fingerprints.value_fingerprint(value, f"parameter {name}")
-                canonical[name] = f"fingerprint:{found.digest}"
+                canonical[name] = f"{FINGERPRINTED}{found.digest}"
                 error = error or found.error
         return literals, canonical, error
 
