@@ -174,6 +174,33 @@ def scalars(s):
     ]
 
 
+def test_string_argvalues_and_ids_are_iterated(zenrunner):
+    """As pytest: a string is an iterable of values (and of ids), one item per character."""
+    zenrunner.makepyfile(
+        pipeline_s=STEPS
+        + """
+@zenrun.mark.parametrize("ch", "<&'", ids="abc")
+@pipeline
+def chars(ch):
+    emit(ch)
+
+@zenrun.mark.parametrize("b", b"xy")
+@pipeline
+def octets(b):
+    emit(b)
+"""
+    )
+    result = zenrunner.run("--collect-only", "-q", inprocess=True)
+    assert result.ret == 0, result.stdout + result.stderr
+    assert collected(result) == [
+        "pipeline_s.py::chars[a]",
+        "pipeline_s.py::chars[b]",
+        "pipeline_s.py::chars[c]",
+        "pipeline_s.py::octets[120]",
+        "pipeline_s.py::octets[121]",
+    ]
+
+
 def test_parametrized_name_shadows_a_fixture(zenrunner, monkeypatch):
     zenrunner.makeconftest("""
 import zenrun

@@ -310,8 +310,11 @@ def parametersets(
     empty_reason: str,
     empty_mark: Any = None,
 ) -> list[ParameterSet]:
-    """Normalize ``argvalues``; an empty one is one set of NOTSET values marked skip."""
-    if isinstance(argvalues, (str, bytes)) or not isinstance(argvalues, Iterable):
+    """Normalize ``argvalues``; an empty one is one set of NOTSET values marked skip.
+
+    Any iterable is taken, a string too (one set per character), as pytest iterates it:
+    ``parametrize("ch", "<&'")`` makes three items."""
+    if not isinstance(argvalues, Iterable):
         raise _fail(f"In {func_name}: parametrize argvalues must be an iterable of values, not {argvalues!r}")
     sets = []
     for value in argvalues:
@@ -480,7 +483,7 @@ class Metafunc:
             return None, None
         if callable(ids):
             return ids, None
-        if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+        if not isinstance(ids, Iterable):  # a string is an iterable of ids too, as pytest's
             raise TypeError("ids must be a callable or an iterable")
         try:
             count = len(ids)  # type: ignore[arg-type]
