@@ -270,6 +270,26 @@ def test_conftest_error_is_a_usage_error_or_a_collection_error(zenrunner):
     result.fnmatch_lines(["*ERROR collecting sub/conftest.py*", "*ValueError: bad sub conftest*"])
 
 
+def test_a_conftest_failing_while_collecting_fails_its_directory(zenrunner):
+    # As pytest: nothing below a conftest that failed to import is collected, even with
+    # --continue-on-collection-errors (its pipelines would run without its fixtures and hooks).
+    zenrunner.makeconftest("raise ImportError('nope')\n", directory="c")
+    zenrunner.makepyfile(
+        **{
+            "c/pipeline_w": "from zenrun import pipeline\n\n@pipeline\ndef w():\n    pass\n",
+            "c/d/pipeline_v": "from zenrun import pipeline\n\n@pipeline\ndef v():\n    pass\n",
+            "pipeline_ok": "from zenrun import pipeline\n\n@pipeline\ndef ok():\n    pass\n",
+        }
+    )
+    result = zenrunner.run("-rA", "--continue-on-collection-errors", inprocess=True)
+    result.fnmatch_lines(["*ERROR collecting c/conftest.py*", "*ImportError: nope*"])
+    result.assert_outcomes(passed=1, errors=1)
+    assert "pipeline_w.py" not in result.stdout.str() and "pipeline_v.py" not in result.stdout.str()
+    result = zenrunner.run(inprocess=True)
+    assert result.ret == 2
+    result.assert_outcomes(errors=1)
+
+
 def test_importing_a_pipeline_module_runs_nothing(zenrunner):
     zenrunner.makepyfile(
         pipeline_guarded="""

@@ -712,6 +712,11 @@ class Session:
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, directory, self)
         self._attach_output(errors_before, capture)
+        if len(self.collection_errors) > errors_before:
+            # As pytest: a conftest that fails to import fails its directory's collection;
+            # nothing below it is collected (with --continue-on-collection-errors too),
+            # rather than run without the fixtures and hooks it defines.
+            return
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
