@@ -290,6 +290,23 @@ def test_a_conftest_failing_while_collecting_fails_its_directory(zenrunner):
     result.assert_outcomes(errors=1)
 
 
+def test_a_conftest_skipping_while_collecting_skips_its_directory(zenrunner):
+    # As pytest: importorskip / skip(allow_module_level=True) in a conftest met while
+    # collecting skips the directory, reported once at the conftest's line.
+    zenrunner.makeconftest("import zenrun\nzenrun.importorskip('zenrun_no_such_module')\n", directory="gpu")
+    zenrunner.makepyfile(
+        **{
+            "gpu/pipeline_w": "from zenrun import pipeline\n\n@pipeline\ndef w():\n    raise ValueError\n",
+            "gpu/d/pipeline_v": "from zenrun import pipeline\n\n@pipeline\ndef v():\n    raise ValueError\n",
+            "pipeline_ok": "from zenrun import pipeline\n\n@pipeline\ndef ok():\n    pass\n",
+        }
+    )
+    result = zenrunner.run("-rs", inprocess=True)
+    assert result.ret == 0
+    result.assert_outcomes(passed=1, skipped=1)
+    result.fnmatch_lines(["SKIPPED ?1? gpu/conftest.py:2: could not import 'zenrun_no_such_module'*"])
+
+
 def test_importing_a_pipeline_module_runs_nothing(zenrunner):
     zenrunner.makepyfile(
         pipeline_guarded="""

@@ -712,10 +712,13 @@ class Session:
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, directory, self)
         self._attach_output(errors_before, capture)
-        if len(self.collection_errors) > errors_before:
+        if len(self.collection_errors) > errors_before or not self.skipped_dirs.isdisjoint(
+            [directory, *directory.parents]
+        ):
             # As pytest: a conftest that fails to import fails its directory's collection;
             # nothing below it is collected (with --continue-on-collection-errors too),
-            # rather than run without the fixtures and hooks it defines.
+            # rather than run without the fixtures and hooks it defines; one that skips
+            # skips it.
             return
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -766,7 +769,9 @@ class Session:
         errors_before = len(self.collection_errors)
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, path.parent, self)
-            if len(self.collection_errors) > errors_before:  # its conftest failed
+            if len(self.collection_errors) > errors_before or not self.skipped_dirs.isdisjoint(
+                path.parents
+            ):  # its conftest failed, or skipped its directory
                 results: list[Any] = []
                 error: CollectError | None = None
             else:
@@ -805,7 +810,7 @@ class Session:
             return None
         if len(self.collection_errors) > errors_before:
             return None
-        if not results and not self.skipped_dirs.intersection([path, path.parent]):
+        if not results and self.skipped_dirs.isdisjoint([path, *path.parents]):
             self.uncollected.add(path)  # no collector took it: named alone, it is not found
         self.collected_modules.append(path)
         items = [item for items in results for item in items]
@@ -952,7 +957,10 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             outcome = from_pytest(raised)
             if not isinstance(outcome, Skipped) or session is None:
                 raise
-            session.warn(f"{session.relpath(path)}: skipped: {outcome}")
+            # As pytest: the conftest's skip skips its directory (``importorskip("torch")``
+            # in a conftest leaves out the pipelines below it), reported once, at its line.
+            session.skipped_dirs.add(folder)
+            session.add_collect_skip(folder, outcome)
             continue
         try:
             config.pluginmanager.register(module, name=str(path))
