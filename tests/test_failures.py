@@ -307,6 +307,65 @@ def test_a_conftest_skipping_while_collecting_skips_its_directory(zenrunner):
     result.fnmatch_lines(["SKIPPED ?1? gpu/conftest.py:2: could not import 'zenrun_no_such_module'*"])
 
 
+def test_tracebacks_mark_the_failing_expression_as_pytest(zenrunner):
+    # As pytest 9 (Python's positions): "^" under the expression that raised, in the long
+    # and the short style, in a body and a step; none when it is the whole line.
+    zenrunner.makepyfile(
+        pipeline_carets="""
+        from zenrun import pipeline, step
+
+        def helper():
+            return 1 + undefined_name
+
+        @step
+        def divide(x: int) -> float:
+            return x / 0
+
+        @pipeline
+        def body():
+            y = helper()
+
+        @pipeline
+        def in_step():
+            divide(1)
+
+        @pipeline
+        def multi():
+            y = helper(
+            )
+        """
+    )
+    result = zenrunner.run(inprocess=True)
+    result.stdout.fnmatch_lines(
+        [">       y = helper()", "            ^^^^^^^^", "", "pipeline_carets.py:12: "], consecutive=True
+    )
+    result.stdout.fnmatch_lines(
+        [">       return 1 + undefined_name", "                   ^^^^^^^^^^^^^^", "E       NameError: *"],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        [">       return x / 0", "               ^^^^^", "E       ZeroDivisionError: *"], consecutive=True
+    )
+    result = zenrunner.run("--tb=short", inprocess=True)
+    result.stdout.fnmatch_lines(
+        [
+            "pipeline_carets.py:4: in helper",
+            "    return 1 + undefined_name",
+            "               ^^^^^^^^^^^^^^",
+            "E   NameError: *",
+        ],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        ["pipeline_carets.py:12: in body", "    y = helper()", "        ^^^^^^^^"], consecutive=True
+    )
+    # an expression on several lines: no marks (Python would mark its first line to the end)
+    result.stdout.fnmatch_lines(
+        ["pipeline_carets.py:20: in multi", "    y = helper(", "pipeline_carets.py:4: in helper"],
+        consecutive=True,
+    )
+
+
 def test_importing_a_pipeline_module_runs_nothing(zenrunner):
     zenrunner.makepyfile(
         pipeline_guarded="""

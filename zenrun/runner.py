@@ -562,9 +562,13 @@ def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> lis
     points back at the user's source (readable wherever the file is).
     """
     summaries = []
-    walked = list(traceback.walk_tb(tb))
-    shown = [(frame, lineno) for frame, lineno in walked if not hidden_frame(frame)]
-    for frame, lineno in shown or walked:  # every frame hidden: all of them, rather than none
+    walked = []
+    while tb is not None:
+        walked.append(tb)
+        tb = tb.tb_next
+    shown = [entry for entry in walked if not hidden_frame(entry.tb_frame)]
+    for entry in shown or walked:  # every frame hidden: all of them, rather than none
+        frame, lineno = entry.tb_frame, entry.tb_lineno
         code = frame.f_code
         filename = code.co_filename
         if filename == "<dynamic-code>":  # cloudpickle's name only: exec'd or generated code
@@ -577,7 +581,23 @@ def _frame_summaries(tb: TracebackType | None, with_locals: bool = False) -> lis
             if with_locals
             else None
         )
-        summary = traceback.FrameSummary(filename, lineno, code.co_name, lookup_line=True)
+        # The failing expression's position, as Python's own tracebacks and pytest's mark it
+        # with ``^`` under the line (tb_lasti is the instruction's byte offset: 2 a unit).
+        positions = list(code.co_positions())
+        _, end_lineno, colno, end_colno = (
+            positions[entry.tb_lasti // 2] if 0 <= entry.tb_lasti // 2 < len(positions) else (None,) * 4
+        )
+        if end_lineno != lineno:  # an expression on several lines: pytest marks none
+            colno = end_colno = None
+        summary = traceback.FrameSummary(
+            filename,
+            lineno,
+            code.co_name,
+            lookup_line=True,
+            end_lineno=end_lineno,
+            colno=colno,
+            end_colno=end_colno,
+        )
         summary.locals = local_values  # already repr'd (truncated, as pytest's saferepr)
         summaries.append(summary)
     return summaries

@@ -33,16 +33,25 @@ class Frame:
 
     # A plain class: a dataclass compiles its generated methods when zenrun starts (0.4 ms of
     # zenrun --help); nothing compares or prints a frame.
-    __slots__ = ("line", "lineno", "locals", "name", "path")
+    __slots__ = ("carets", "line", "lineno", "locals", "name", "path")
 
     def __init__(
-        self, path: str, lineno: int, name: str, line: str, locals: list[tuple[str, str]] | None = None
+        self,
+        path: str,
+        lineno: int,
+        name: str,
+        line: str,
+        locals: list[tuple[str, str]] | None = None,
+        carets: str = "",
     ) -> None:
         self.path = path
         self.lineno = lineno
         self.name = name
         self.line = line  # the source line as recorded ("" when unknown)
         self.locals = locals  # (name, repr) with -l / --showlocals
+        # Where on ``line`` it failed, as pytest marks it: ``^`` under the expression, after
+        # 4 spaces and the expression's offset in the stripped line ("" for none)
+        self.carets = carets
 
 
 #: Python's lines between the tracebacks of a chain of exceptions (``raise ... from``, or
@@ -138,7 +147,7 @@ def parse(text: str) -> tuple[list[Frame], list[str]] | None:
         if match is None:
             break
         index += 1
-        source = ""
+        source = carets = ""
         local_values: list[tuple[str, str]] = []
         while index < len(lines) and lines[index].startswith("    "):
             local = re.match(_LOCAL, lines[index]) if source else None
@@ -146,12 +155,35 @@ def parse(text: str) -> tuple[list[Frame], list[str]] | None:
                 local_values.append((local["name"], local["value"]))
             elif not source and not re.match(_CARETS, lines[index]):
                 source = lines[index].strip()
+            elif source and not carets and not local_values and re.match(_CARETS, lines[index]):
+                carets = _pytest_carets(lines[index], source)
             index += 1
-        frames.append(Frame(match["path"], int(match["lineno"]), match["name"], source, local_values or None))
+        frames.append(
+            Frame(match["path"], int(match["lineno"]), match["name"], source, local_values or None, carets)
+        )
     exception = lines[index:]
     if not frames or not exception:
         return None
     return frames, exception
+
+
+def single_line_positions(frames: list[traceback.FrameSummary]) -> list[traceback.FrameSummary]:
+    """``frames`` without the positions of expressions spanning several lines: Python marks
+    their first line to its end, pytest marks none (and so does zenrun)."""
+    for frame in frames:
+        if frame.end_lineno is not None and frame.end_lineno != frame.lineno:
+            frame.colno = frame.end_colno = None
+    return frames
+
+
+def _pytest_carets(line: str, source: str) -> str:
+    """Python's position marks under a source line (``~~^~~``: the operands and the operator
+    of a binary operation) as pytest draws them: ``^`` under the whole expression, and none
+    when that is the whole line."""
+    marks = line.rstrip().replace("~", "^")
+    if marks.count("^") >= len(source):
+        return ""
+    return marks
 
 
 def relpath(path: str) -> str:
@@ -229,6 +261,8 @@ def _format_one(text: str, style: str) -> str:
             out.append(f"{relpath(frame.path)}:{frame.lineno}: in {frame.name}")
             if frame.line:
                 out.append(f"    {frame.line}")
+                if frame.carets:
+                    out.append(frame.carets)
             if last:
                 out.extend(f"E   {line}" for line in exception)
             if frame.locals:  # as pytest's short style with -l
@@ -274,6 +308,8 @@ def _long_entry(frame: Frame, exception: list[str]) -> list[str]:
     failing = source[-1]
     lines = [f"    {line}" if line.strip() else "" for line in source[:-1]]
     lines.append(f">   {failing}")
+    if frame.carets and failing.strip() == frame.line:  # under the line, as in pytest's long style
+        lines.append(" " * (len(failing) - len(failing.lstrip())) + frame.carets)
     indent = 3 + len(failing) - len(failing.lstrip())
     lines.extend(f"E{' ' * indent}{line}" for line in exception)
     return lines

@@ -43,7 +43,7 @@ from zenrun.outcomes import Skipped, from_pytest
 from zenrun.outcomes import skip as skip_item
 from zenrun.protocols import FACTORY_PROTOCOLS, ProtocolError, fill_defaults, missing_members
 from zenrun.stash import Stash
-from zenrun.tbstyle import exception_chain, format_traceback
+from zenrun.tbstyle import exception_chain, format_traceback, single_line_positions
 from zenrun.warnfilters import warnings_shown_to
 
 if TYPE_CHECKING:
@@ -731,11 +731,13 @@ def user_traceback(exc: BaseException, style: str = "short", *, internal: bool =
 def _user_frames(error: BaseException, *, internal: bool = False) -> list[traceback.FrameSummary]:
     """The frames of ``error``'s traceback outside zenrun, pluggy and importlib (all of
     them with ``internal``)."""
-    return [
-        f
-        for f in traceback.extract_tb(error.__traceback__)
-        if internal or (not f.filename.startswith(OUR_DIRS) and "importlib" not in f.filename)
-    ]
+    return single_line_positions(
+        [
+            f
+            for f in traceback.extract_tb(error.__traceback__)
+            if internal or (not f.filename.startswith(OUR_DIRS) and "importlib" not in f.filename)
+        ]
+    )
 
 
 def raised_in_user_code(exc: BaseException) -> bool:
