@@ -192,7 +192,23 @@ def test_store_check_and_gc_work_on_a_plugins_store(zenrunner, tmp_path):
     total.write_bytes(zlib.compress(b"7"))
     damaged = zenrunner.run("--zdir", str(zdir), "--store-check", "--verify", env=env)
     assert damaged.ret == 1, damaged.stdout
-    damaged.fnmatch_lines(["  artifacts: 2 recorded, 0 missing, 1 corrupt (contents hashed)"])
+    damaged.fnmatch_lines(
+        [
+            "  artifacts: 2 recorded, 0 missing, 1 corrupt (contents hashed)",
+            "  CORRUPT artifact *: output 'output' of step total of pipeline sums (latest run sums-*",
+        ]
+    )
+    # a recorded artifact gone: damage too, found without --verify, named by its step output
+    [numbers] = [p for p in zdir.glob("??/*") if p != total]
+    numbers.unlink()
+    missing = zenrunner.run("--zdir", str(zdir), "--store-check", env=env)
+    assert missing.ret == 1, missing.stdout
+    missing.fnmatch_lines(
+        [
+            "  artifacts: 2 recorded, 1 missing (contents not hashed: --verify hashes them)",
+            "  MISSING artifact *: output 'output' of step numbers of pipeline sums (latest run sums-*",
+        ]
+    )
 
 
 # A metadata store with only the required members, not subclassing the protocol (written

@@ -306,12 +306,18 @@ def stores_check(config: Any, verify: bool = False) -> int:
     print(f"artifact store: {_describe(artifacts)}")
     runs = metadata.get_runs()
     sizes: dict[str, int] = {}
+    # digest -> (pipeline, step, output) -> the runs that recorded it, newest first: a missing or
+    # corrupt artifact is named by the step outputs it was, as the built-in store's check does.
+    uses: dict[str, dict[tuple[str, str, str], list[str]]] = {}
     n_steps = 0
-    for run in runs:
+    for run in reversed(runs):
         steps = run.steps
         n_steps += len(steps)
         for step in steps.values():
-            sizes.update((ref.digest, ref.size) for ref in step.outputs.values())
+            for output, ref in step.outputs.items():
+                sizes[ref.digest] = ref.size
+                recorded = uses.setdefault(ref.digest, {})
+                recorded.setdefault((run.pipeline_name, step.id, output), []).append(run.name)
     dead = metadata.dead_runs()
     print(
         f"  runs: {len(runs)}, steps: {n_steps}"
@@ -328,21 +334,34 @@ def stores_check(config: Any, verify: bool = False) -> int:
         print("  cache: its entries cannot be listed (not checked)")
     missing = [d for d in sizes if not artifacts.exists(d)]
     summary = f"  artifacts: {len(sizes)} recorded, {len(missing)} missing"
+    corrupt = []
     if not verify:
         print(f"{summary} (contents not hashed: --verify hashes them)")
-        return ExitCode.OK
-    corrupt = []
-    for digest in sizes:
-        if digest in missing:
-            continue
-        try:
-            artifacts.get(digest)
-        except ArtifactError:
-            corrupt.append(digest)
-    print(f"{summary}, {len(corrupt)} corrupt (contents hashed)")
-    for digest in corrupt[:3]:
-        print(f"  artifact {digest[:12]}: corrupt")
-    return ExitCode.PIPELINES_FAILED if corrupt else ExitCode.OK
+    else:
+        for digest in sizes:
+            if digest in missing:
+                continue
+            try:
+                artifacts.get(digest)
+            except ArtifactError:
+                corrupt.append(digest)
+        print(f"{summary}, {len(corrupt)} corrupt (contents hashed)")
+    # A missing artifact is damage too (exit 1, as the built-in store's check): reading the runs
+    # that recorded it fails, and a rerun recomputes it only when a step needs it.
+    for what, digests in (("CORRUPT", corrupt), ("MISSING", missing)):
+        for digest in sorted(digests)[:10]:
+            named = list(uses.get(digest, {}).items())
+            where = "; ".join(
+                f"output {o!r} of step {s} of pipeline {p} (latest run {names[0]}"
+                + (f", {len(names)} runs)" if len(names) > 1 else ")")
+                for (p, s, o), names in named[:3]
+            )
+            if len(named) > 3:
+                where += f"; and {len(named) - 3} more"
+            print(f"  {what} artifact {digest[:12]}: {where or 'in a cache entry, recorded by no run'}")
+        if len(digests) > 10:
+            print(f"  ... and {len(digests) - 10} more {what.lower()} artifact(s)")
+    return ExitCode.PIPELINES_FAILED if corrupt or missing else ExitCode.OK
 
 
 def _corrupt_artifacts(artifacts: Any) -> dict[str, int]:
