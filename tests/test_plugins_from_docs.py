@@ -732,6 +732,10 @@ def test_option_keys_and_blocking(zenrunner):
     out = zr(zenrunner, "--help")
     out.stdout.fnmatch_lines(["*--docgreet NAME*", "*docgreet_style ('plain' | 'loud'):*"])
     assert "docthreads" in out.stdout.split("--no-cache")[0]  # among --orchestrator's names
+    # zenrun_backend_names of the stores: --help names the schemes they open too
+    text = " ".join(out.stdout.split())
+    assert "env ZENRUN_STORE; plugins here also open docjsonl://" in text, text
+    assert "env ZENRUN_ARTIFACT_STORE; plugins here also open docdir://" in text, text
     times = zr(
         zenrunner,
         "-q",

@@ -585,13 +585,26 @@ def report_teardown_errors(
 
 
 def _list_orchestrators(config: Config) -> None:
-    """``--help`` names the orchestrators the loaded plugins offer, not only zenrun's own."""
+    """``--help`` names the orchestrators the loaded plugins offer, not only zenrun's own, and
+    the URL schemes of the stores and artifact stores they open (``zenrun_backend_names``
+    promises its names to ``--help`` for every kind, not only orchestrators)."""
     names = [name for name in config.backend_names("orchestrator") if name != "local"]
+    schemes = {
+        "--store": config.backend_names("store"),
+        "--artifact-store": config.backend_names("artifact_store"),
+    }
     for group in config.parser.groups:
         for index, (opts, attrs) in enumerate(group.options):
             if "--orchestrator" in opts:
                 listed = ", ".join(["local (default)", *names])
                 group.options[index] = (opts, {**attrs, "help": f"orchestrator to run steps with: {listed}"})
+            for option, known in schemes.items():
+                help_text = str(attrs.get("help") or "")
+                # Only the schemes the built-in help does not name already (postgresql://).
+                extra = [f"{scheme}://" for scheme in known if f"{scheme}://" not in help_text]
+                if option in opts and extra:
+                    help_text += f"; plugins here also open {', '.join(extra)}"
+                    group.options[index] = (opts, {**attrs, "help": help_text})
 
 
 def deliver_report(session: Session, report: ItemReport) -> None:
