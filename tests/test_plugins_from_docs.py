@@ -682,6 +682,10 @@ def test_plugins_through_the_command_line(zenrunner):
     broken.stdout.fnmatch_lines(
         ["  artifacts: 4 recorded, 1 missing*", "  MISSING artifact *: output 'output' of step *"]
     )
+    # the plugin's store is not one zenrun repairs: a usage error that says so
+    repair = zr(zenrunner, "--store-repair")
+    assert repair.ret == 4
+    assert "docjsonl://" in repair.stderr and "is kept by a plugin (its own server or files)" in repair.stderr
     # -x stops after the first failed pipeline, the orchestrator's failures are the steps'
     stop = zr(zenrunner, "-x", "pipeline_demo.py::failing", "pipeline_demo.py::demo")
     assert stop.ret == 1

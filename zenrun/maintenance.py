@@ -140,10 +140,12 @@ def _maintain(config: Any, verify: bool) -> int | None:
         return store_check(config.store_path, verify=verify)
     if config.getoption("store_repair"):
         if config.store_url:  # it repaired the local .zenrun/ and said "nothing to repair"
+            # A URL store is a plugin's: a server (postgresql://) or files in its own format.
             raise UsageError(
                 f"--store-repair rebuilds the files of a store on this disk; {config.store_location} "
-                "is kept by its own server, which zenrun does not repair (zenrun --store-check "
-                f"checks it); this project's local store: zenrun --store {config.store_path} --store-repair"
+                "is kept by a plugin (its own server or files), which zenrun does not repair (zenrun "
+                f"--store-check checks it); this project's local store: zenrun --store {config.store_path} "
+                "--store-repair"
             )
         return store_repair(config.store_path, verify=verify)
     if config.getoption("gc"):
