@@ -757,3 +757,7 @@ def test_option_keys_and_blocking(zenrunner):
     assert header.stdout.count("hello ann") == 2, header.stdout
     bad = zr(zenrunner, "-o", "docgreet_style=shout", "-k", "nothing")
     assert bad.ret == 4, bad.stdout + bad.stderr
+    # the conftest implements doc_ownhooks' own hook: with that plugin blocked, a collection error
+    blocked = zr(zenrunner, "-p", "no:doc_ownhooks")
+    assert blocked.ret == 2, blocked.stdout + blocked.stderr
+    blocked.stdout.fnmatch_lines(["*ERROR collecting conftest.py*", "unknown hook 'zenrun_docown_label'*"])
