@@ -364,7 +364,7 @@ def zenrun_backend_names(kind):
 def zenrun_make_orchestrator(config, name):
     if name != "docthreads":
         return None
-    orch = ThreadOrchestrator(config.getoption("docthreads_workers"))
+    orch = ThreadOrchestrator(config.getoption("numprocesses") or config.getoption("docthreads_workers"))
     config.add_cleanup(orch.close)
     return orch
 '''
@@ -687,9 +687,9 @@ def test_plugins_through_the_command_line(zenrunner):
     assert repair.ret == 4
     assert "docjsonl://" in repair.stderr and "is kept by a plugin (its own server or files)" in repair.stderr
     # -x stops after the first failed pipeline, the orchestrator's failures are the steps'
-    stop = zr(zenrunner, "-x", "pipeline_demo.py::failing", "pipeline_demo.py::demo")
+    stop = zr(zenrunner, "-x", "-n", "2", "pipeline_demo.py::failing", "pipeline_demo.py::demo")
     assert stop.ret == 1
-    stop.stdout.fnmatch_lines(["*stopping after 1 failures*", "*1 failed in*"])
+    stop.stdout.fnmatch_lines(["*, orchestrator: docthreads", "*stopping after 1 failures*", "*1 failed in*"])
 
 
 def test_plugins_through_the_python_api(zenrunner):
