@@ -668,6 +668,14 @@ def test_plugins_through_the_command_line(zenrunner):
             "  artifacts: 4 recorded, 0 missing, 0 corrupt (contents hashed)",
         ]
     )
+    # --store-push to another store of the plugin's, which only this project's conftest loads
+    pushed = zr(
+        zenrunner, "--store-push", f"docjsonl://{root}/copy", "--artifact-store", f"docdir://{root}/art"
+    )
+    assert pushed.ret == 0, pushed.stdout + pushed.stderr
+    pushed.stdout.fnmatch_lines(
+        ["pushed 3 runs (0 already there), 4 cache entries and 0 artifacts to docjsonl://*"]
+    )
     # an old orphan goes with --gc; a recorded artifact removed is what --store-check reports
     orphan = root / "art" / "abc" / ("abc" + "0" * 61 + ".bin")
     orphan.parent.mkdir()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import urllib.parse
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from zenrun.artifacts.store import LocalArtifactStore
@@ -93,8 +94,24 @@ def zenrun_cmdline_main(config: Config) -> int | None:
 
 
 def _other_config(config: Config, url: str) -> Config:
-    """A config of the same project whose store is ``url`` (its plugins make the stores)."""
-    other = create_config(["--store", url], load_conftests=False)
+    """A config of the same project whose store is ``url`` (its plugins make the stores).
+
+    It has this session's plugins, not only the installed ones: the modules loaded by ``-p``,
+    by conftests (``zenrun_plugins``) and the conftests themselves come along, or a store only
+    such a plugin opens would be unknown there; what this session blocked stays blocked."""
+    pm = config.pluginmanager
+    installed = {id(plugin) for plugin, _ in pm.list_plugin_distinfo()}
+    loaded = [
+        plugin
+        for _, plugin in pm.list_name_plugin()
+        if isinstance(plugin, ModuleType)
+        and id(plugin) not in installed
+        and not plugin.__name__.startswith("zenrun.")
+    ]
+    blocked = [
+        arg for name, plugin in pm.list_name_plugin() if plugin is None for arg in ("-p", f"no:{name}")
+    ]
+    other = create_config(["--store", url, *blocked], loaded, load_conftests=False)
     other.hook.zenrun_configure.call_historic(kwargs=dict(config=other))
     return other
 

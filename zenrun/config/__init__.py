@@ -865,7 +865,7 @@ def _build_config(
     for plugin in plugins:
         if isinstance(plugin, str):
             pm.import_plugin(plugin)
-        else:
+        elif not pm.is_registered(plugin):  # loaded already ($ZENRUN_PLUGINS): not twice
             pm.register(plugin)
 
     config = Config(pm, args, Path.cwd(), None, {})
