@@ -65,7 +65,8 @@ def zenrun_cmdline_main(config: Config) -> int | None:
     other = _other_config(config, push or pull)
     try:
         if push:
-            target = config.getoption("artifact_store", None)
+            # --artifact-store, $ZENRUN_ARTIFACT_STORE or the artifact_store key: one setting.
+            target = config.artifact_store_url
             # A directory (embedded) store keeps the artifacts it records: they go there.
             destination = (
                 config.artifact_store if target else None if other.store_url else other.artifact_store
