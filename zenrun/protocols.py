@@ -728,8 +728,11 @@ class Cache(Protocol):
         return found
 
     def put(self, key: str, outputs: dict[str, dict[str, Any]]) -> None:
-        """*Required.* Store an entry; may be buffered until :meth:`flush`. A later
-        entry under the same key replaces the earlier one."""
+        """*Required.* Store an entry. A cache that keeps its entries past the process buffers
+        it until :meth:`flush` commits it: written at once, an entry may point at an artifact
+        whose write then fails (``before_commit`` raising), and another process would take it
+        as a hit (the conformance kit checks that such an entry is dropped). :meth:`lookup`
+        finds it meanwhile. A later entry under the same key replaces the earlier one."""
         ...
 
     def clear(self) -> None:
@@ -741,7 +744,8 @@ class Cache(Protocol):
         thread and at the end of each run. Call ``before_commit()`` (it returns once
         the artifacts the entries point at are durable) before the commit, and drop
         the buffered entries if it raises.
-        Default: an unbuffered cache, only ``before_commit()`` is called."""
+        Default: only ``before_commit()`` is called, for a cache that commits nothing (its
+        entries live in this process only)."""
         if before_commit is not None:
             before_commit()
 
