@@ -768,3 +768,24 @@ def test_option_keys_and_blocking(zenrunner):
     blocked = zr(zenrunner, "-p", "no:doc_ownhooks")
     assert blocked.ret == 2, blocked.stdout + blocked.stderr
     blocked.stdout.fnmatch_lines(["*ERROR collecting conftest.py*", "unknown hook 'zenrun_docown_label'*"])
+
+
+def test_gc_through_a_url_store_keeps_what_the_local_store_needs(zenrunner):
+    """A store given by URL without an artifact store of its own keeps its artifacts in the
+    project's ``.zenrun/artifacts``, beside the local runs': its --gc keeps theirs."""
+    zenrunner.makepyfile(
+        doc_jsonl=DOC_JSONL,
+        conftest='zenrun_plugins = ["doc_jsonl"]\n',
+        pipeline_big="from zenrun import pipeline, step\n\n\n@step\ndef big() -> str:\n"
+        '    return "local " * 20000\n\n\n@pipeline\ndef g():\n    big()\n',
+    )
+    zenrunner.maketoml('pythonpath = ["."]\n')
+    assert zr(zenrunner, "-o", "inline_artifacts=0").ret == 0
+    [local] = (zenrunner.path / ".zenrun" / "artifacts").glob("??/*")
+    os.utime(local, (time.time() - 7 * 86400,) * 2)
+    gc = zr(zenrunner, "--store", f"docjsonl://{zenrunner.path}/st", "--gc")
+    assert gc.ret == 0, gc.stdout + gc.stderr
+    gc.stdout.fnmatch_lines(["gc: removed 0 artifact(s), 0 bytes"])
+    assert local.exists()
+    again = zr(zenrunner, "-v")
+    again.stdout.fnmatch_lines(["*Using cached version of big*"])

@@ -792,6 +792,7 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
                     referenced.update(r.digest for sources in step.inputs.values() for *_, r in sources if r)
     else:
         referenced = metadata.referenced_digests()
+    referenced |= _local_store_digests(config, artifacts)
     cache.flush()
     count = freed = 0
     try:
@@ -815,6 +816,33 @@ def gc(config: Any, keep: int | None = None, dry_run: bool = False) -> int:
     for note in notes:
         print(f"gc: {note}")
     return ExitCode.OK
+
+
+def _local_store_digests(config: Any, artifacts: ArtifactStore) -> set[str]:
+    """What the project's own store (``metadata.db``, ``cache.db``) refers to, when
+    ``artifacts`` is its ``artifacts/`` folder but the session's records are elsewhere:
+    a store given by URL (a plugin's, a team store) without ``--artifact-store`` keeps its
+    artifacts in that folder too, beside the local runs', and ``--gc`` through the URL store
+    must not remove what the local runs and cache still need."""
+    if not config.store_url or not isinstance(artifacts, LocalArtifactStore):
+        return set()
+    store = Path(config.store_path)
+    if artifacts.root.absolute() != (store / "artifacts").absolute():
+        return set()
+    digests: set[str] = set()
+    if (store / "metadata.db").exists():
+        local = SqliteMetadataStore(store / "metadata.db", read_only=True)
+        try:
+            digests |= local.referenced_digests()
+        finally:
+            local.close()
+    if (store / "cache.db").exists():
+        cache = SqliteCache(store / "cache.db")
+        try:
+            digests |= cache.referenced_digests()
+        finally:
+            cache.close()
+    return digests
 
 
 def _old_runs(runs: list[PipelineRun], keep: int) -> list[PipelineRun]:
