@@ -1620,3 +1620,46 @@ def test_a_teardown_error_report_has_what_was_captured(zenrunner):
     assert (item.outcome, teardown.outcome, teardown.when) == ("passed", "error", "teardown")
     assert teardown.capstdout == "setup out\nstep out\nteardown out\n"
     assert teardown.capstderr == "teardown err\n"
+
+
+ASSERT_LISTS = """
+from zenrun import pipeline, step
+
+@step
+def compare():
+    left = ["banana", "apple", "grapes"]
+    right = ["banana", "apple", "orange"]
+    assert left == right
+
+@pipeline
+def fruits():
+    compare()
+"""
+
+
+@pytest.mark.parametrize(
+    ("ini", "args", "full"),
+    [("2", (), True), ("auto", (), False), ("auto", ("-v",), True), ("0", ("-v",), False)],
+)
+def test_verbosity_assertions_sets_the_explanation_verbosity(zenrunner, ini, args, full):
+    """pytest's ``verbosity_assertions`` key: a failing assert's explanation at its own
+    level, the session's (-v) when ``auto``."""
+    zenrunner.makepyfile(pipeline_fruits=ASSERT_LISTS)
+    zenrunner.makeini(f"[zenrun]\nverbosity_assertions = {ini}\n")
+    result = zenrunner.runzenrun_inprocess(*args)
+    assert result.ret == 1
+    assert "Unknown config option" not in result.stdout.str()
+    if full:
+        result.stdout.fnmatch_lines(["E         Full diff: *"])
+    else:
+        result.stdout.fnmatch_lines(["E         Use -v to get more diff"])
+
+
+def test_verbosity_assertions_not_a_number_is_a_usage_error(zenrunner):
+    zenrunner.makepyfile(pipeline_fruits=ASSERT_LISTS)
+    zenrunner.makeini("[zenrun]\nverbosity_assertions = loud\n")
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["*config option 'verbosity_assertions' expects a whole number or 'auto', got 'loud'"]
+    )

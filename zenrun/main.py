@@ -149,6 +149,11 @@ def zenrun_addoption(parser: Parser) -> None:
         default=None,
     )
     parser.addini(
+        "verbosity_assertions",
+        "the verbosity of failing asserts' explanations, as -v's count ('auto', the default: the session's)",
+        default="auto",
+    )
+    parser.addini(
         "assertion_text_diff_style",
         "how two unequal strings are shown: 'ndiff' (default, a line diff) or 'block' (each whole)",
         default="ndiff",

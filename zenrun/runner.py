@@ -1073,7 +1073,8 @@ def _session_assertion_settings(config: Any) -> AssertionSettings:
             f"{' | '.join(repr(s) for s in _TEXT_DIFF_STYLES)}, got {style!r}"
         )
     return AssertionSettings(
-        verbosity=config.get_verbosity(),
+        # pytest's ``verbosity_assertions`` key: a failing assert's own level (``auto``: -v's)
+        verbosity=config.get_verbosity(config.VERBOSITY_ASSERTIONS),
         plain=config.getoption("assertmode", "rewrite") == "plain",
         max_lines=limits["truncation_limit_lines"],
         max_chars=limits["truncation_limit_chars"],

@@ -440,10 +440,27 @@ class Config:
         (pytest's ``config.getvalueorskip``)."""
         return self.getoption(name, skip=True)
 
+    #: pytest's fine-grained verbosity of failing asserts' explanations (``verbosity_assertions``)
+    VERBOSITY_ASSERTIONS = "assertions"
+
     def get_verbosity(self, verbosity_type: str | None = None) -> int:
-        """The verbosity: ``-v`` adds one, ``-q`` takes one away, ``--verbosity N`` sets it
-        (``verbosity_type`` is accepted for pytest's signature; zenrun has one verbosity)."""
-        return int(self.getoption("verbose", 0))
+        """The verbosity: ``-v`` adds one, ``-q`` takes one away, ``--verbosity N`` sets it.
+        With a ``verbosity_type`` (:attr:`VERBOSITY_ASSERTIONS`), as pytest's: the
+        ``verbosity_<type>`` key's level when it is declared and set to a number, else the
+        session's (its default ``auto``)."""
+        level = int(self.getoption("verbose", 0))
+        if verbosity_type is None or f"verbosity_{verbosity_type}" not in self.parser.inis:
+            return level
+        value = self.getini(f"verbosity_{verbosity_type}")
+        if value is None or str(value).strip() in ("", "auto"):
+            return level
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"{self.inipath}: config option 'verbosity_{verbosity_type}' expects a whole number "
+                f"or 'auto', got {value!r}"
+            ) from None
 
     def getini(self, name: str) -> Any:
         """The ``[tool.zenrun]`` value ``name``, or its declared default."""
