@@ -1663,3 +1663,40 @@ def test_verbosity_assertions_not_a_number_is_a_usage_error(zenrunner):
     result.stderr.fnmatch_lines(
         ["*config option 'verbosity_assertions' expects a whole number or 'auto', got 'loud'"]
     )
+
+
+def test_full_diff_wraps_a_long_string_item_as_pytest(zenrunner):
+    """A long string in a compared container is cut after whitespace in the full diff, as
+    pytest's PrettyPrinter lays it out: the diff marks the piece that differs."""
+    zenrunner.makepyfile(
+        pipeline_text="""
+        from zenrun import pipeline, step
+
+        @step
+        def compare():
+            left = ["the quick brown fox jumps over the lazy dog " * 3]
+            right = ["the quick brown fox jumps over the lazy cat " * 3]
+            assert left == right
+
+        @pipeline
+        def text():
+            compare()
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-vv")
+    result.stdout.fnmatch_lines(
+        [
+            "E         Full diff: (-: missing in left side, +: extra in left side)",
+            "E           [",
+            "E         -     'the quick brown fox jumps over the lazy cat the quick brown fox jumps '",
+            "E         ?                                              ^^^",
+            "E         +     'the quick brown fox jumps over the lazy dog the quick brown fox jumps '",
+            "E         ?                                              ^^^",
+            "E         -     'over the lazy cat the quick brown fox jumps over the lazy cat ',",
+            "E         ?                    ^^^                                         ^^^",
+            "E         +     'over the lazy dog the quick brown fox jumps over the lazy dog ',",
+            "E         ?                    ^^^                                         ^^^",
+            "E           ]",
+        ],
+        consecutive=True,
+    )

@@ -27,6 +27,7 @@ import inspect
 import linecache
 import operator
 import os
+import re
 import reprlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -804,7 +805,46 @@ def _layout(value: Any, indent: str = "") -> list[str]:
         return [*lines, indent + closing]
     if type(value) is bytes and len(value) > 4 and not indent:  # as pytest's PrettyPrinter
         return [f"({saferepr(value, _REPR)})"]
+    if isinstance(value, str) and type(value).__repr__ is str.__repr__ and indent:
+        return [indent + chunk for chunk in _wrapped_str(value, len(indent))]
     return [indent + saferepr(value, _REPR)]
+
+
+_WIDTH = 80  # the width pytest's PrettyPrinter lays a diff's sides out in
+
+
+def _wrapped_str(value: str, indent: int) -> list[str]:
+    """A string item of a container ``indent`` columns in, as pytest's ``PrettyPrinter``
+    (the standard ``pprint``'s way) shows it: the reprs of its lines, a line too long for
+    the width cut after whitespace into reprs that fit (the last one leaving room for its
+    comma); so a long string differing in one word shows that piece in the diff."""
+    chunks: list[str] = []
+    lines = value.splitlines(True)
+    max_width1 = max_width = _WIDTH - indent
+    for i, line in enumerate(lines):
+        rep = repr(line)
+        if i == len(lines) - 1:
+            max_width1 -= 1  # the comma after the item
+        if len(rep) <= max_width1:
+            chunks.append(rep)
+            continue
+        parts = re.findall(r"\S*\s*", line)[:-1]  # (non-space, space) runs; the last is ""
+        max_width2, current = max_width, ""
+        for j, part in enumerate(parts):
+            candidate = current + part
+            if j == len(parts) - 1 and i == len(lines) - 1:
+                max_width2 -= 1
+            if len(repr(candidate)) > max_width2:
+                if current:
+                    chunks.append(repr(current))
+                current = part
+            else:
+                current = candidate
+        if current:
+            chunks.append(repr(current))
+    if len(chunks) <= 1:
+        return [saferepr(value, _REPR)]
+    return chunks
 
 
 def _sequence_diff(left: Sequence[Any], right: Sequence[Any]) -> list[str]:
