@@ -1700,3 +1700,40 @@ def test_full_diff_wraps_a_long_string_item_as_pytest(zenrunner):
         ],
         consecutive=True,
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "lines"),
+    [
+        (
+            "left = list(range(60))\n    right = [i + 1 for i in range(60)]",
+            ["E         +     0,", "E               59,", "E         -     60,"],
+        ),
+        (
+            "left = '\\n'.join(map(str, range(60)))\n    right = '\\n'.join(str(i + 1) for i in range(60))",
+            ["E         + 0", "E           58", "E         - 60"],
+        ),
+    ],
+    ids=["list", "text"],
+)
+def test_vv_shows_the_whole_diff(zenrunner, body, lines):
+    """``-vv`` shows a failing comparison's diff whole, as pytest's (it stopped after 40
+    lines with ``... (N more lines)``)."""
+    zenrunner.makepyfile(
+        pipeline_long=f"""
+from zenrun import pipeline, step
+
+@step
+def compare():
+    {body}
+    assert left == right
+
+@pipeline
+def long():
+    compare()
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("-vv")
+    assert result.ret == 1
+    result.stdout.no_fnmatch_line("*more lines)*")
+    result.stdout.fnmatch_lines(lines)

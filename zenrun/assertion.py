@@ -166,7 +166,6 @@ _SCALARS = (int, float, complex, bool, str, bytes, type(None), range)
 _PLAIN_ITEMS = 10_000  # items a value may have to be called on again
 _DICT_VIEWS = ("items", "keys", "values")
 _REPR = 240  # characters of a value shown (pytest's DEFAULT_REPR_MAX_SIZE)
-_DIFF_LINES = 40  # lines of a full diff shown
 _TRUNCATION_MSG = "...Full output truncated, use '-vv' to show"
 
 
@@ -775,10 +774,8 @@ def _full_diff(left: Any, right: Any, verbosity: int) -> list[str]:
     if verbosity <= 0 and not _on_ci():  # as pytest: on CI the whole diff, even without -v
         return ["Use -v to get more diff"]
     diff = [line.rstrip() for line in difflib.ndiff(_layout(right), _layout(left))]
-    lines = ["", "Full diff: (-: missing in left side, +: extra in left side)", *diff[:_DIFF_LINES]]
-    if len(diff) > _DIFF_LINES:
-        lines.append(f"... ({len(diff) - _DIFF_LINES} more lines)")
-    return lines
+    # Whole, as pytest's: without -vv the truncation limits cut it (with the hint to use -vv)
+    return ["", "Full diff: (-: missing in left side, +: extra in left side)", *diff]
 
 
 def _layout(value: Any, indent: str = "") -> list[str]:
@@ -920,10 +917,7 @@ def _text_diff(left: str, right: str, verbosity: int = 0) -> list[str]:
         left, right = repr(left), repr(right)
         lines.append("Strings contain only whitespace, escaping them using repr()")
     diff = [line.strip("\n") for line in difflib.ndiff(right.splitlines(True), left.splitlines(True))]
-    lines += diff[:_DIFF_LINES]
-    if len(diff) > _DIFF_LINES:
-        lines.append(f"... ({len(diff) - _DIFF_LINES} more lines)")
-    return lines
+    return lines + diff  # whole, as pytest's: the truncation limits cut it without -vv
 
 
 def _notin_text(term: str, text: str, verbosity: int) -> list[str]:
