@@ -1200,3 +1200,20 @@ def skipped():
     assert all(len(line) <= 72 for line in reason_lines[:2]), reason_lines
     assert reason_lines[2].endswith("word)" + " " * 28 + "[100%]"), reason_lines
     assert " ".join(reason_lines).count("word") == 30
+
+
+def test_help_under_python_O_ends_with_the_asserts_off_warning(zenrunner):
+    """As pytest's ``-h``: under ``python -O`` (no ``assert`` runs) the help ends with the
+    config warning a run gives in its warnings summary; without -O, no such line."""
+    for flags, shown in ((["-OO"], True), ([], False)):
+        proc = subprocess.run(
+            [sys.executable, *flags, "-m", "zenrun", "-h"],
+            cwd=zenrunner.path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        line = "ZenrunConfigWarning: ASSERTIONS ARE NOT EXECUTED and FAILING PIPELINES WILL PASS."
+        warned = [text for text in proc.stdout.splitlines() if text.startswith("warning : ") and line in text]
+        assert bool(warned) is shown, proc.stdout[-2000:]

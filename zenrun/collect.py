@@ -421,6 +421,15 @@ def _config_warning_shown(config: Any, message: str) -> bool:
     return bool(caught)
 
 
+def asserts_off_warned(config: Any) -> str | None:
+    """pytest's warning that no ``assert`` runs (``python -O``), as ``--help`` ends with it
+    (``where: ZenrunConfigWarning: ...``), when Python runs optimized and the session's
+    filters show it; else None. A run shows it in its warnings summary."""
+    if not (sys.flags.optimize and _config_warning_shown(config, _ASSERTS_OFF)):
+        return None
+    return f"{config.inipath or config.rootpath}: ZenrunConfigWarning: {_ASSERTS_OFF}"
+
+
 class Session:
     """Collects items from the path arguments, then runs them (see :mod:`zenrun.main`)."""
 
@@ -492,7 +501,7 @@ class Session:
         self.keywords: dict[str, Any] = {}
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
-        if sys.flags.optimize and _config_warning_shown(config, _ASSERTS_OFF):  # python -O: asserts pass
+        if asserts_off_warned(config):  # python -O: asserts pass
             self.warn(f"{config.inipath or config.rootpath}\n  ZenrunConfigWarning: {_ASSERTS_OFF}\n")
         for name, reason in getattr(config.pluginmanager, "skipped_plugins", ()):
             if _config_warning_shown(config, f"skipped plugin {name!r}: {reason}"):

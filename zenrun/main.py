@@ -20,7 +20,7 @@ from zenrun.assertion import explain as explain_assertion
 from zenrun.blame import describe_fault
 from zenrun.cache import store_identity
 from zenrun.capture import capturing, fixture_capturing, section_title, silence_stdout
-from zenrun.collect import Item, Session
+from zenrun.collect import Item, Session, asserts_off_warned
 from zenrun.config import StartupError, create_config, reset_active_config, set_active_config
 from zenrun.config.argparsing import non_negative_int
 from zenrun.debugging import QUITTING, check_orchestrator, expect_failure, take_quit_request, take_shown
@@ -1491,7 +1491,8 @@ def _configured_main(config: Config) -> int:
         if config.getoption("help"):
             _list_orchestrators(config)
             print(config.parser.format_help())
-            for warning in config.stash.get("help_warnings", []):
+            asserts_off = asserts_off_warned(config)  # as pytest's -h under python -O
+            for warning in [*config.stash.get("help_warnings", []), *([asserts_off] if asserts_off else [])]:
                 print(f"warning : {warning}")
             print(_HELP_FOOTER)
             return ExitCode.OK
