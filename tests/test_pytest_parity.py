@@ -1112,3 +1112,63 @@ def test_no_cacheprovider_records_nothing_and_has_no_last_failed_options(zenrunn
     result = zenrunner.runzenrun_inprocess("-p", f"no:{name}", "--lf")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*unrecognized arguments: --lf*"])
+
+
+@pytest.mark.parametrize("tb", ["auto", "line"])
+def test_xfail_tb_shows_a_failure_of_the_body_or_a_fixture_as_a_steps(zenrunner, tb):
+    """--xfail-tb's XFAILURES shows the traceback of an xfailed pipeline whose body (or a
+    fixture) raised, as it does a failed step's: pytest shows every xfailed test's."""
+    zenrunner.makepyfile(
+        pipeline_x="""
+        import zenrun
+        from zenrun import pipeline, step
+
+        @step
+        def check(ok):
+            assert ok
+
+        @zenrun.fixture
+        def broken():
+            raise ValueError("fixture broke")
+
+        @zenrun.mark.xfail
+        @pipeline
+        def in_body():
+            c, d = 3, 4
+            assert c == d
+
+        @zenrun.mark.xfail
+        @pipeline
+        def in_fixture(broken):
+            check(True)
+
+        @zenrun.mark.xfail
+        @pipeline
+        def in_step():
+            check(False)
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("--xfail-tb", f"--tb={tb}", "-p", "no:results")
+    result.assert_outcomes(xfailed=3)
+    if tb == "line":
+        result.stdout.fnmatch_lines(
+            [
+                "*= XFAILURES =*",
+                "pipeline_x.py:16: assert 3 == 4",
+                "*in_fixture*ValueError: fixture broke",
+                "pipeline_x.py:6: assert False",
+            ]
+        )
+    else:
+        result.stdout.fnmatch_lines(
+            [
+                "*= XFAILURES =*",
+                "*_ in_body _*",
+                ">       assert c == d",
+                "E       assert 3 == 4",
+                "*_ in_fixture _*",
+                "E       ValueError: fixture broke",
+                "*_ in_step _*",
+                "E       assert False",
+            ]
+        )

@@ -1121,6 +1121,8 @@ def _xfail_of_error(
         except Failed:
             return None
     if xfail is not None and (xfail.raises is None or isinstance(exc, xfail.raises)):
+        # (the traceback kept for --xfail-tb: the short summary shows the reason)
+        report.xfail_longrepr = report.longrepr
         report.outcome, report.longrepr = XFAILED, xfail.reason
     return xfail
 

@@ -57,6 +57,10 @@ class ItemReport:
     crash_whole: str | None = None
     #: ``--pdb``'s debugger showed this failure (its traceback and output) as it happened.
     pdbshown: bool = False
+    #: The failure an xfail mark covered when the pipeline's body or a fixture raised it
+    #: (``longrepr`` is then the mark's reason, for the short summary): what ``--xfail-tb``'s
+    #: XFAILURES section shows, as a failed step's traceback is shown from :attr:`run`.
+    xfail_longrepr: str = ""
     #: When the item started and ended (``time.time()``, seconds since the epoch), as
     #: pytest's report's ``start`` / ``stop``: ``stop - start`` is about ``duration``. A
     #: report of no item's run (a collection error, a teardown error) starts and stops

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import errno
 import logging
@@ -826,18 +827,25 @@ class TerminalReporter:
 
     def _summary_xfailures(self, tbstyle: str) -> None:
         """``--xfail-tb``: the tracebacks of xfailed pipelines, as pytest's XFAILURES."""
-        xfailed = [r for r in self.reports if r.outcome == "xfailed" and r.run is not None]
+        # A failure of a step is in the report's run; one of the body or a fixture (raised
+        # before there was a run) in its ``xfail_longrepr``: both are shown, as pytest's.
+        xfailed = [
+            r for r in self.reports if r.outcome == "xfailed" and (r.run is not None or r.xfail_longrepr)
+        ]
         if not xfailed:
             return
         self.tw.sep("=", "XFAILURES")
         for report in xfailed:
+            if report.run is None:  # the body's traceback in the place a failure's is read from
+                report = dataclasses.replace(report, longrepr=report.xfail_longrepr)
             if tbstyle == "line":  # as FAILURES: the E lines, then the crash line
                 for line in _error_lines_of(report):
                     self.tw.line(line)
                 self.tw.line(_line_of(report))
                 continue
             self.tw.sep("_", _headline(report.nodeid), red=True, bold=True)
-            self.tw.line(self._colored_traceback(failure_text(report.run, tbstyle).rstrip()))
+            text = failure_text(report.run, tbstyle) if report.run is not None else report.longrepr
+            self.tw.line(self._colored_traceback(text.rstrip()))
 
     def _summary_warnings(self, warnings: list[str], title: str = "warnings summary") -> None:
         if warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
