@@ -1172,3 +1172,20 @@ def test_xfail_tb_shows_a_failure_of_the_body_or_a_fixture_as_a_steps(zenrunner,
                 "E       assert False",
             ]
         )
+
+
+def test_closing_line_colours_of_nothing_ran_and_of_collect_only_as_pytests(zenrunner):
+    """pytest's closing line: "no tests ran" and --co's "N collected" in their colour, not
+    bold; --co's errors a red part of their own after the green count."""
+    green, yellow, red, reset = "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[0m"
+    zenrunner.mkdir("empty")
+    result = zenrunner.runzenrun_inprocess("--color=yes", "empty")
+    assert f" {yellow}no pipelines ran{reset}{yellow} in " in result.stdout
+    zenrunner.makepyfile(pipeline_ok="from zenrun import pipeline\n@pipeline\ndef p():\n    pass\n")
+    result = zenrunner.runzenrun_inprocess("--color=yes", "--co")
+    assert f" {green}1 pipeline collected{reset}{green} in " in result.stdout
+    zenrunner.makepyfile(pipeline_broken="raise ValueError\n")
+    result = zenrunner.runzenrun_inprocess("--color=yes", "--co")
+    assert f"{red}=" in result.stdout
+    assert f" {green}1 pipeline collected{reset}, {red}1 error{reset}{red} in " in result.stdout
+    assert "1 pipeline collected, 1 error in " in zenrunner.runzenrun_inprocess("--co").stdout

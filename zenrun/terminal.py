@@ -1010,15 +1010,22 @@ class TerminalReporter:
         """The closing line with each count in its colour (bold in the session's), and the
         session's colour (:func:`_session_color`)."""
         parts, elapsed = self._closing_parts(session)
-        if self.config.getoption("collectonly"):
-            main = "red" if parts[0][1] == "error" else "green" if session.items else "yellow"
+        collectonly = self.config.getoption("collectonly")
+        # --co: what was collected green (yellow when nothing was), its errors red
+        collected = "green" if session.items else "yellow"
+        if collectonly:
+            main = "red" if any(outcome == "error" for _, outcome in parts) else collected
         else:
             main = _session_color({outcome for _, outcome in parts}, warned=False, more_to_come=False)
         if not self.tw.hasmarkup:
             return f"{', '.join(text for text, _ in parts)} in {elapsed}", main
         colored = []
         for text, outcome in parts:
-            color = main if self.config.getoption("collectonly") else _OUTCOME_COLOR.get(outcome, "yellow")
+            if collectonly or not outcome:  # as pytest's: "N collected" and "no ... ran" not bold
+                color = "red" if outcome == "error" else collected if collectonly else "yellow"
+                colored.append(self.tw.markup(text, **{color: True}))
+                continue
+            color = _OUTCOME_COLOR.get(outcome, "yellow")
             colored.append(self.tw.markup(text, **{color: True, "bold": color == main}))
         # As pytest: the separator after the counts in the main colour again (its reset ends the line).
         reopen = f"\x1b[{_ESCAPES[main]}m"
@@ -1041,9 +1048,11 @@ class TerminalReporter:
         counts["warnings"] = len(session.warnings)
         counts["error"] = counts.get("error", 0) + len(session.collection_errors)
         elapsed = format_session_duration(time.perf_counter() - self.started)
-        if self.config.getoption("collectonly"):
-            stats = self._collect_only_stats(session, counts)
-            return [(stats, "error" if counts["error"] else "collected")], elapsed
+        if self.config.getoption("collectonly"):  # as pytest's: the errors a part of their own
+            parts = [(self._collect_only_stats(session), "collected")]
+            if counts["error"]:
+                parts.append((f"{counts['error']} {_plural(counts['error'], 'error')}", "error"))
+            return parts, elapsed
         parts = [
             (f"{counts[outcome]} {_plural(counts[outcome], outcome)}", outcome)
             for outcome in (
@@ -1061,7 +1070,7 @@ class TerminalReporter:
         ]
         return parts or [("no pipelines ran", "")], elapsed
 
-    def _collect_only_stats(self, session: Any, counts: dict[str, int]) -> str:
+    def _collect_only_stats(self, session: Any) -> str:
         collected = len(session.items) + self.deselected
         deselected = self.deselected
         if collected == 0:
@@ -1072,8 +1081,6 @@ class TerminalReporter:
             text = f"no pipelines collected ({deselected} deselected)"
         else:
             text = f"{collected - deselected}/{collected} pipelines collected ({deselected} deselected)"
-        if counts["error"]:
-            text += f", {counts['error']} {_plural(counts['error'], 'error')}"
         return text
 
 
