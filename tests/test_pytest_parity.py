@@ -736,7 +736,13 @@ def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
     full = zenrunner.run("-p", "no:results", "--full-trace")
     assert full.ret == 2
     full.fnmatch_lines(
-        ["*! KeyboardInterrupt !*", "Traceback (most recent call last):", "*raise KeyboardInterrupt"]
+        [
+            "*! KeyboardInterrupt !*",
+            "Traceback (most recent call last):",
+            "*raise KeyboardInterrupt",
+            # as pytest's long traceback: it ends with where the interrupt came
+            "pipeline_interrupt.py:5: KeyboardInterrupt",
+        ]
     )
     assert "use --full-trace" not in full.stdout
 

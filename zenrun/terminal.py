@@ -787,12 +787,13 @@ class TerminalReporter:
         pytest's); with ``--full-trace``, its whole traceback."""
         self.tw.sep("!", "KeyboardInterrupt", red=True)
         interrupt = getattr(session, "interrupt", None)
-        if interrupt is not None and self.config.getoption("fulltrace", False):
+        where = raised_at(interrupt) if interrupt is not None else None
+        fulltrace = interrupt is not None and self.config.getoption("fulltrace", False)
+        if fulltrace:
             self.tw.line("".join(traceback.format_exception(interrupt)).rstrip())
-        else:
-            where = raised_at(interrupt) if interrupt is not None else None
-            if where is not None:
-                self.tw.line(f"{relpath(where[0])}:{where[1]}: KeyboardInterrupt")
+        if where is not None:  # with --full-trace too: pytest's long traceback ends with it
+            self.tw.line(f"{relpath(where[0])}:{where[1]}: KeyboardInterrupt")
+        if not fulltrace:
             self.tw.line("(to show a full traceback on KeyboardInterrupt use --full-trace)")
 
     def _summary_errors_and_failures(self, session: Any, tbstyle: str) -> None:
