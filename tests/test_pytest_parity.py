@@ -1195,3 +1195,24 @@ def test_closing_line_colours_of_nothing_ran_and_of_collect_only_as_pytests(zenr
     assert f"{red}=" in result.stdout
     assert f" {green}1 pipeline collected{reset}, {red}1 error{reset}{red} in " in result.stdout
     assert "1 pipeline collected, 1 error in " in zenrunner.runzenrun_inprocess("--co").stdout
+
+
+@pytest.mark.parametrize("option", ["--disable-warnings", "--disable-pytest-warnings"])
+def test_disable_warnings_hides_the_warnings_summary_and_counts_them(zenrunner, option):
+    """pytest's --disable-warnings, on the command line or in addopts: no warnings summary,
+    its "(final)" one neither; the closing line still counts the warnings."""
+    zenrunner.makeconftest(
+        "import warnings\ndef zenrun_terminal_summary(terminalreporter):\n    warnings.warn(UserWarning('late'))\n"
+    )
+    zenrunner.makepyfile(
+        pipeline_w="import warnings\nfrom zenrun import pipeline\n@pipeline\ndef w():\n    warnings.warn(UserWarning('uw'))\n"
+    )
+    result = zenrunner.runzenrun_inprocess(option)
+    assert result.ret == 0
+    result.stdout.no_fnmatch_line("*warnings summary*")
+    result.stdout.fnmatch_lines(["*= 1 passed, 2 warnings in *"])
+    zenrunner.makeini(f"[zenrun]\naddopts = {option}\n")
+    result = zenrunner.runzenrun_inprocess()
+    assert result.ret == 0
+    result.stdout.no_fnmatch_line("*warnings summary*")
+    assert "warnings summary" in zenrunner.runzenrun_inprocess("-o", "addopts=").stdout

@@ -849,6 +849,9 @@ class TerminalReporter:
             self.tw.line(self._colored_traceback(text.rstrip()))
 
     def _summary_warnings(self, warnings: list[str], title: str = "warnings summary") -> None:
+        # --disable-warnings: as pytest's, no section (the closing line still counts them)
+        if self.config.getoption("disable_warnings", False):
+            return
         if warnings and self.verbosity >= -1:  # as pytest: -q keeps it, -qq hides it
             self.tw.sep("=", title, yellow=True)
             for warning in _grouped_warnings(warnings):
@@ -1347,6 +1350,14 @@ def zenrun_addoption(parser: Any) -> None:
         action="store_true",
         default=False,
         help="show the tracebacks of xfailed pipelines (XFAILURES)",
+    )
+    reporting.addoption(  # pytest's: a common addopts entry, which must not be a usage error
+        "--disable-warnings",
+        "--disable-pytest-warnings",
+        dest="disable_warnings",
+        action="store_true",
+        default=False,
+        help="disable the warnings summary (the closing line still counts the warnings)",
     )
     reporting.addoption(
         "--verbosity", dest="verbose", type=int, default=0, metavar="N", help="set verbosity (default 0)"
