@@ -1216,3 +1216,27 @@ def test_disable_warnings_hides_the_warnings_summary_and_counts_them(zenrunner, 
     assert result.ret == 0
     result.stdout.no_fnmatch_line("*warnings summary*")
     assert "warnings summary" in zenrunner.runzenrun_inprocess("-o", "addopts=").stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"PYTEST_THEME": "nosuchtheme"},
+            "ERROR: PYTEST_THEME environment variable has an invalid value: 'nosuchtheme'.*",
+        ),
+        (
+            {"PYTEST_THEME_MODE": "dim"},
+            "ERROR: PYTEST_THEME_MODE environment variable has an invalid value: 'dim'.*",
+        ),
+    ],
+)
+def test_an_unknown_code_theme_is_a_usage_error_when_highlighting(zenrunner, env, message):
+    """pytest's usage errors for PYTEST_THEME / PYTEST_THEME_MODE (zenrun showed plain
+    source instead, hiding the typo); without colours nothing is highlighted: no error."""
+    zenrunner.makepyfile(pipeline_x="from zenrun import pipeline\n@pipeline\ndef p():\n    assert 1 == 10\n")
+    result = zenrunner.runzenrun_inprocess("--color=yes", env=env)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([message])
+    assert zenrunner.runzenrun_inprocess("--color=no", env=env).ret == 1
+    assert zenrunner.runzenrun_inprocess("--color=yes", "--code-highlight=no", env=env).ret == 1

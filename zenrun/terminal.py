@@ -1391,6 +1391,32 @@ def zenrun_addoption(parser: Any) -> None:
     )
 
 
+def check_code_theme() -> None:
+    """pytest's usage errors for a ``PYTEST_THEME`` / ``PYTEST_THEME_MODE`` pygments does not
+    know, raised before the session runs (pytest's when it first highlights; a report that
+    then quietly showed plain source hid the typo). pygments is imported only when one is set."""
+    theme, mode = os.environ.get("PYTEST_THEME"), os.environ.get("PYTEST_THEME_MODE", "dark")
+    if "PYTEST_THEME" not in os.environ and "PYTEST_THEME_MODE" not in os.environ:
+        return
+    try:
+        import pygments.util
+        from pygments.formatters.terminal import TerminalFormatter
+    except ImportError:  # no highlighting without pygments: nothing to check
+        return
+    try:
+        TerminalFormatter(bg=mode, style=theme)
+    except pygments.util.ClassNotFound as exc:
+        raise UsageError(
+            f"PYTEST_THEME environment variable has an invalid value: '{theme}'. "
+            "Hint: See available pygments styles with `pygmentize -L styles`."
+        ) from exc
+    except pygments.util.OptionError as exc:
+        raise UsageError(
+            f"PYTEST_THEME_MODE environment variable has an invalid value: '{mode}'. "
+            "The allowed values are 'dark' (default) and 'light'."
+        ) from exc
+
+
 @hookimpl(tryfirst=True)
 def zenrun_configure(config: Any) -> None:
     if config.stash.get("api"):
@@ -1406,6 +1432,8 @@ def zenrun_configure(config: Any) -> None:
         set_showlocals(True)
         config.add_cleanup(lambda: set_showlocals(False))
     reporter = TerminalReporter(config)
+    if reporter.tw.hasmarkup and reporter.tw.code_highlight:
+        check_code_theme()
     config.pluginmanager.register(reporter, "terminalreporter")
     config.add_cleanup(reporter.close)
 
