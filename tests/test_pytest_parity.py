@@ -1240,3 +1240,54 @@ def test_an_unknown_code_theme_is_a_usage_error_when_highlighting(zenrunner, env
     result.stderr.fnmatch_lines([message])
     assert zenrunner.runzenrun_inprocess("--color=no", env=env).ret == 1
     assert zenrunner.runzenrun_inprocess("--color=yes", "--code-highlight=no", env=env).ret == 1
+
+
+def test_passes_leave_a_failed_teardowns_output_to_its_error(zenrunner):
+    """-rP as pytest's: what a teardown that then failed wrote is shown with its ERROR, not
+    again under PASSES; a teardown that passed keeps its output there; titles green."""
+    zenrunner.makepyfile(
+        pipeline_p="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.fixture
+        def breaks():
+            print("setting up")
+            yield
+            print("tearing down")
+            raise RuntimeError("td")
+
+        @zenrun.fixture
+        def quiet():
+            yield
+            print("quiet down")
+
+        @pipeline
+        def first(breaks):
+            pass
+
+        @pipeline
+        def second(quiet):
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-rP", "-p", "no:results")
+    result.stdout.fnmatch_lines(
+        [
+            "*= ERRORS =*",
+            "*_ ERROR at teardown of first _*",
+            "*Captured stdout teardown*",
+            "tearing down",
+            "*= PASSES =*",
+            "*_ first _*",
+            "*Captured stdout setup*",
+            "setting up",
+            "*_ second _*",
+            "*Captured stdout teardown*",
+            "quiet down",
+        ]
+    )
+    passes = result.stdout.str().split("= PASSES =", 1)[1]
+    assert "tearing down" not in passes
+    colored = zenrunner.runzenrun_inprocess("-rP", "-p", "no:results", "--color=yes")
+    assert "\x1b[32m\x1b[1m" + "_" * 10 in colored.stdout

@@ -950,13 +950,19 @@ class TerminalReporter:
         if not reports:
             return
         self.tw.sep("=", title)  # as pytest's: with passed pipelines, even none with output
+        # As pytest's: what a failed teardown wrote is its error's (ERRORS shows it), not the pass's.
+        torn = {r.nodeid for r in self.reports if r.outcome == "error" and r.when == "teardown"}
         for report in reports:
-            sections = [(title, text) for title, text in report.sections if text.strip()]
+            sections = [
+                (title, text)
+                for title, text in report.sections
+                if text.strip() and not (report.nodeid in torn and " teardown " in title)
+            ]
             sections += step_sections(report.run)
             if sections:
                 passes.append((report.nodeid, sections))
         for nodeid, sections in passes:
-            self.tw.sep("_", _headline(nodeid))
+            self.tw.sep("_", _headline(nodeid), green=True, bold=True)  # pytest's colours
             for title, text in sections:
                 self.tw.line(title)
                 self.tw.line(
