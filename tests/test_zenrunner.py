@@ -350,6 +350,25 @@ def test_colours_a_test_sets_reach_its_runs(zenrunner, monkeypatch, inprocess):
     assert "\x1b[32m" in zenrunner.run(inprocess=inprocess).stdout
 
 
+@pytest.mark.parametrize("inprocess", [False, True], ids=["subprocess", "inprocess"])
+def test_home_is_the_project(zenrunner, inprocess):
+    """As pytester: $HOME is the project while the test runs (no user configuration reaches
+    its runs), in its own process and in the runs it starts."""
+    assert os.environ["HOME"] == str(zenrunner.path)
+    zenrunner.makepyfile(
+        pipeline_x=f"""
+        import os
+        from zenrun import pipeline
+
+        @pipeline
+        def home():
+            assert os.environ["HOME"] == {str(zenrunner.path)!r}, os.environ["HOME"]
+        """
+    )
+    result = zenrunner.run(inprocess=inprocess)
+    result.assert_outcomes(passed=1)
+
+
 def test_inprocess_conftest_is_not_imported_by_pytests_rewriting_hook(zenrunner):
     """In-process as in a subprocess: pytest's assertion-rewriting import hook (it takes every
     conftest.py) neither imports the project's conftest nor shows in its import error."""

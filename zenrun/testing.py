@@ -944,6 +944,11 @@ def zenrunner(
     monkeypatch.delenv("ZENRUN_ADDOPTS", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("PY_COLORS", "0")
+    # As pytester: the project is $HOME while the test runs, so no user-level configuration
+    # (~/.gitconfig, a library's ~/.config or ~/.cache) reaches its runs, nor do they write
+    # there; the test may set it again.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))
     configured = request.config.getini("zenrunner_example_dir")
     example_dir = request.config.rootpath / configured if configured else request.path.parent
     function = getattr(request, "function", None)  # as pytester: the test function's name
