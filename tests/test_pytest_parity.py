@@ -710,6 +710,67 @@ def test_setup_show_lists_directly_parametrized_names_as_fixtures(zenrunner):
     assert result.stdout.str().count("    SETUP    M y['a']") == 1  # module scope: once for both
 
 
+def test_setup_show_shows_a_fixture_whose_setup_raised(zenrunner):
+    """As pytest: a fixture whose own code raised (or skipped) has its SETUP line, with the
+    item's letter after it, and its TEARDOWN with its scope; one whose dependency raised
+    never started (no line)."""
+    zenrunner.makepyfile(
+        pipeline_broken="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.fixture
+        def one():
+            yield 1
+
+        @zenrun.fixture
+        def two(one):
+            assert 0
+
+        @zenrun.fixture
+        def dep(two):
+            return 2
+
+        @zenrun.fixture(scope="module")
+        def mod():
+            raise ValueError("m")
+
+        @zenrun.fixture
+        def sk():
+            zenrun.skip("no")
+
+        @pipeline
+        def a(dep):
+            pass
+
+        @pipeline
+        def b(mod):
+            pass
+
+        @pipeline
+        def c(mod):
+            pass
+
+        @pipeline
+        def d(sk):
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("--setup-show", "-q", "-p", "no:results")
+    result.assert_outcomes(errors=3, skipped=1)
+    lines = [line for line in result.stdout.lines if "SETUP" in line or "TEARDOWN" in line]
+    assert lines == [
+        "        SETUP    F one",
+        "        SETUP    F two (fixtures used: one)E",
+        "        TEARDOWN F two",
+        "        TEARDOWN F one",
+        "    SETUP    M modEE",
+        "        SETUP    F sks",
+        "        TEARDOWN F sk",
+        "    TEARDOWN M mod",
+    ]
+
+
 def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
     zenrunner.makepyfile(
         pipeline_interrupt="""

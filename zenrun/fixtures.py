@@ -825,6 +825,7 @@ class SetupState:
                 "was not previously requested."
             )
         self._computing.append((name, fixturedef))
+        called = False
         try:
             kwargs = {}
             for arg in fixturedef.argnames:
@@ -851,6 +852,7 @@ class SetupState:
             if plan:
                 result = None
             else:
+                called = True  # what it asks for is set up: from here its own code runs
                 with heap.user_code():
                     result = fixturedef.func(**kwargs)
             if self.show_setup:
@@ -866,6 +868,11 @@ class SetupState:
         except BaseException as exc:  # zenrun.skip() / zenrun.fail() derive from BaseException
             if not isinstance(exc, (FixtureLookupError, KeyboardInterrupt, GeneratorExit)):
                 self._values[key] = (param, _SetupError(exc, exc.__traceback__))
+                if called and self.show_setup and key not in self._shown:
+                    # As pytest (its pytest_fixture_setup wrapper shows the line in a
+                    # ``finally``): a fixture whose own code raised was set up too, and is
+                    # torn down with its scope; one whose dependency failed never started.
+                    self._show_action("SETUP", fixturedef, scope, key, item)
             raise
         finally:
             self._computing.pop()
