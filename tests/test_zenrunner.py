@@ -350,6 +350,20 @@ def test_colours_a_test_sets_reach_its_runs(zenrunner, monkeypatch, inprocess):
     assert "\x1b[32m" in zenrunner.run(inprocess=inprocess).stdout
 
 
+def test_parseoutcomes_counts_every_noun_of_the_closing_line(zenrunner):
+    """As pytester's: every ``N noun`` of the closing line, ``--collect-only``'s too."""
+    zenrunner.makepyfile(pipeline_x=PIPELINE.format(value=1), pipeline_y=PIPELINE.format(value=2))
+    result = zenrunner.runzenrun_inprocess("--collect-only")
+    assert result.parseoutcomes() == {"pipelines": 2}
+    result.assert_outcomes()
+    result = zenrunner.runzenrun_inprocess("--collect-only", "-k", "pipeline_x")
+    assert result.parseoutcomes() == {"pipelines": 2, "deselected": 1}
+    assert zenrun.testing.RunResult.parse_summary_nouns(["== 1 passed, 2 reruns in 0.10s =="]) == {
+        "passed": 1,
+        "reruns": 2,
+    }
+
+
 @pytest.mark.parametrize("inprocess", [False, True], ids=["subprocess", "inprocess"])
 def test_home_is_the_project(zenrunner, inprocess):
     """As pytester: $HOME is the project while the test runs (no user configuration reaches

@@ -93,7 +93,9 @@ def __getattr__(name: str) -> object:
 #: Whether a line matches a pattern (``fnmatch.fnmatch``, or ``re.match`` as a bool).
 Matcher = Callable[[str, str], bool]
 
-_OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|deselected|xfailed|xpassed|pruned|errors?|warnings?)")
+#: A count of the closing line: any ``N noun``, as pytester's (``2 pipelines collected`` of
+#: ``--collect-only`` is ``{"pipelines": 2}``, pytest's ``{"tests": 2}``).
+_OUTCOME = re.compile(r"(\d+) (\w+)")
 _CLOSING_DURATION = re.compile(r" in \d+\.\d\ds( \([0-9:]+\))? *=*$")
 
 
@@ -297,7 +299,8 @@ class RunResult:
         return cls(["(lines)"], 0, "\n".join(lines), "", 0.0).parseoutcomes()
 
     def parseoutcomes(self) -> dict[str, int]:
-        """Counts from the closing line, e.g. ``{"passed": 3, "failed": 1}``.
+        """Counts from the closing line, e.g. ``{"passed": 3, "failed": 1}``: every ``N noun``
+        of it, as pytester's (``--collect-only``: ``{"pipelines": 2}``).
 
         The closing line is the last one ending in the session's duration
         (``... in 0.12s``), between separators or, with ``-q``, plain; ``-qq``
