@@ -958,6 +958,42 @@ def test_a_blank_line_follows_the_progress_and_a_stopped_session_shows_no_percen
     assert "%]" not in line, stopped.stdout  # as pytest: the session stopped, no percentage
 
 
+@pytest.mark.parametrize("verbosity", ["-q", ""], ids=["quiet", "normal"])
+def test_the_last_pipelines_teardown_error_goes_on_the_progress_line(zenrunner, verbosity):
+    """As pytest (its 100% waits for the last item's teardown): the last pipeline's teardown
+    error puts its E before the percentage, with -q too; -x stopping at the last one shows
+    no percentage."""
+    zenrunner.makepyfile(
+        pipeline_td="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.fixture
+        def bad_td():
+            yield 1
+            raise RuntimeError("td")
+
+        @pipeline
+        def ok():
+            pass
+
+        @pipeline
+        def last(bad_td):
+            pass
+        """
+    )
+    args = [a for a in (verbosity,) if a]
+    result = zenrunner.runzenrun_inprocess(*args, "-p", "no:results", "--tb=no")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.re_match_lines([r"(pipeline_td\.py )?\.\.E +\[100%\]$"])
+    result.stdout.no_re_match_line(r"^E$")
+    zenrunner.makepyfile(
+        pipeline_td="from zenrun import pipeline\n@pipeline\ndef ok(): pass\n@pipeline\ndef last(): assert 0\n"
+    )
+    stopped = zenrunner.runzenrun_inprocess(*args, "-p", "no:results", "--tb=no", "-x")
+    stopped.stdout.re_match_lines([r"(pipeline_td\.py )?\.F$"])
+
+
 def test_the_warnings_summary_groups_a_warning_given_by_several_pipelines(zenrunner):
     zenrunner.makepyfile(
         pipeline_w="""

@@ -572,9 +572,9 @@ class TerminalReporter:
         else:
             if not (self._setup_only and report.outcome == "passed"):
                 self.tw.write(_OUTCOME_CHAR[report.outcome], **self._outcome_markup(report.outcome))
-            if self.verbosity < 0 and self.done >= self.total and report.when in _ITEM_REPORTS:
-                self._end_progress_line(force=True)  # as pytest -q: the progress after the last one
-            elif self.progress_style and report.when in _ITEM_REPORTS:
+            # (-q: the line after the last one ends at the session's end: see zenrun_sessionfinish)
+            last_quiet = self.verbosity < 0 and self.done >= self.total
+            if self.progress_style and report.when in _ITEM_REPORTS and not last_quiet:
                 # As pytest: a line about to pass the terminal's edge ends with the progress.
                 length = len(f" [{self.total}/{self.total}]") if self.progress_style == "count" else 7
                 if self.tw.column + length + 1 >= self.tw.width:
@@ -719,7 +719,9 @@ class TerminalReporter:
         except Exception as exc:
             self._internal_error(session, exc, "running zenrun_sessionfinish")
         if not (session.shouldfail or session.shouldstop):  # as pytest: no percentage once stopped
-            self._end_progress_line()
+            # -q: the progress after the last pipeline, once its teardown is done too (as
+            # pytest's logfinish), so that a teardown error's E still goes on the line
+            self._end_progress_line(force=self.verbosity < 0)
         if self.tw.column:
             self.tw.write("\n")
         if self.verbosity >= 0 and self.reports and not self.config.getoption("collectonly"):
