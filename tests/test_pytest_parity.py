@@ -771,6 +771,41 @@ def test_setup_show_shows_a_fixture_whose_setup_raised(zenrunner):
     ]
 
 
+def test_a_parametrized_fixture_requested_dynamically_is_a_failure(zenrunner):
+    """As pytest's (``fail(..., pytrace=False)``): ``Failed: The requested fixture has no
+    parameter defined ...``, the body's request failing its item, a fixture's an error."""
+    zenrunner.makepyfile(
+        pipeline_np="""
+        import zenrun
+        from zenrun import pipeline
+
+        @zenrun.fixture(params=[1, 2])
+        def p(request):
+            return request.param
+
+        @zenrun.fixture
+        def asks(request):
+            return request.getfixturevalue("p")
+
+        @pipeline
+        def body(request):
+            request.getfixturevalue("p")
+
+        @pipeline
+        def fixture(asks):
+            pass
+        """
+    )
+    result = zenrunner.runzenrun_inprocess("-p", "no:results", "-rfE")
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED pipeline_np.py::body - Failed: The requested fixture has no*",
+            "ERROR pipeline_np.py::fixture - Failed: The requested fixture has no*",
+        ]
+    )
+
+
 def test_keyboard_interrupt_says_where_and_full_trace_shows_it_all(zenrunner):
     zenrunner.makepyfile(
         pipeline_interrupt="""

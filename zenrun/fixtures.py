@@ -799,7 +799,8 @@ class SetupState:
             and name not in item.fixture_params
             and name not in getattr(item, "params", {})
         ):
-            raise FixtureLookupError(self._no_param_message(name, fixturedef, item))
+            # As pytest's: a failure (``Failed: ...`` in the short summary), not a lookup error
+            fail(self._no_param_message(name, fixturedef, item), pytrace=False)
         key = (*self._scope_key(scope, item), name, id(fixturedef))
         # As pytest: an instance is reused for an equal parameter value (not index).
         param = item.fixture_params.get(name, (None, None))[1]
