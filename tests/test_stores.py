@@ -1648,3 +1648,39 @@ def test_the_cache_index_is_flushed_inside_the_records_flush_when_both_stores_fl
     again = zenrunner.run("-v")
     assert again.ret == 0, again.stdout.str()
     again.fnmatch_lines(["*Using cached version of values*", "*Using cached version of total*"])
+
+
+@pytest.mark.parametrize("finish", ["sync", "begin_sync"])
+@pytest.mark.parametrize("replaced", ["set-aside-by-another-process", "store-deleted-and-made-again"])
+def test_a_pack_replaced_under_an_open_store_gets_its_next_artifacts(tmp_path, replaced, finish):
+    """A store keeps its pack open between commits (a Dask worker, for many sessions). When
+    the file at the pack's path is no longer the one it opened (another process set it
+    aside as damaged; the store was deleted and made again), its next commits go to the pack
+    now at the path: committed to the old file, they were confirmed and lost to every reader
+    (every artifact of the runs after it missing)."""
+    from zenrun.artifacts.store import INLINE_DB
+
+    root = tmp_path / "store" / "artifacts"
+    store = LocalArtifactStore(root, inline_max=1 << 16)
+    try:
+        first, _ = store.put(b"before")
+        store.sync()
+        assert first in _packed_digests(root)
+        if replaced == "set-aside-by-another-process":
+            os.replace(root / INLINE_DB, root / f"{INLINE_DB}.damaged-1")
+        else:
+            shutil.rmtree(tmp_path / "store")
+        digest, _ = store.put(b"after the pack was replaced")
+        if finish == "sync":
+            store.sync()
+        else:
+            store.begin_sync()()
+        assert store.exists(digest)
+        reader = LocalArtifactStore(root, inline_max=1 << 16)  # another process, the next session
+        try:
+            assert reader.exists(digest) and reader.get(digest) == b"after the pack was replaced"
+            assert not reader.exists(first)  # it went with the old pack: a miss, never wrong
+        finally:
+            reader.close()
+    finally:
+        store.close()

@@ -103,6 +103,8 @@ class LocalArtifactStore(ArtifactStore):
         self.inline_max = inline_max
         self._inline: dict[str, bytes] = {}  # put, not yet committed to the pack by sync()
         self._inline_db: sqlite3.Connection | None = None
+        #: (device, inode) of the pack file ``_inline_db`` was opened on: see _pack().
+        self._inline_id: tuple[int, int] | None = None
         self._inline_lock = threading.Lock()
         self._pack_unreadable = False  # warned once: read as if there were no pack
         self._root = str(self.root)
@@ -125,11 +127,42 @@ class LocalArtifactStore(ArtifactStore):
     def _pack(self, create: bool = False) -> sqlite3.Connection | None:
         """The inline pack's connection (under ``_inline_lock``); None when there is none yet
         and ``create`` is false. A damaged pack is set aside: its artifacts are missing (their
-        steps run again), never wrong."""
+        steps run again), never wrong.
+
+        A connection kept open writes to the file it opened, whatever its path names now: a
+        pack another process set aside as damaged, or a store deleted and made again under a
+        long-lived process (a Dask worker serving many sessions). Its commits would succeed,
+        and be confirmed, in a file no reader opens again: every artifact written so lost. So
+        a write (``create``) first checks that the path still names that file, and reopens
+        the pack when it does not; a commit checks again after it (see _pack_replaced)."""
+        if self._inline_db is not None:
+            if not (create and self._pack_replaced()):
+                return self._inline_db
+            self._close_pack()
+        db = self._open_pack_file(create)
+        self._inline_id = _file_id(os.path.join(self._root, INLINE_DB)) if db is not None else None
+        return db
+
+    def _pack_replaced(self) -> bool:
+        """Whether the pack file this process has open is no longer the one at its path
+        (moved aside, deleted, or its store made again): its commits would be lost."""
+        return (
+            self._inline_db is not None and _file_id(os.path.join(self._root, INLINE_DB)) != self._inline_id
+        )
+
+    def _close_pack(self) -> None:
+        """Close the pack's connection (under ``_inline_lock``); the next use opens it again."""
         import sqlite3
 
-        if self._inline_db is not None:
-            return self._inline_db
+        db, self._inline_db, self._inline_id = self._inline_db, None, None
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+
+    def _open_pack_file(self, create: bool) -> sqlite3.Connection | None:
+        """Open the inline pack for :meth:`_pack` (none is open)."""
+        import sqlite3
+
         path = os.path.join(self._root, INLINE_DB)
         if not create and (self._pack_unreadable or not os.path.lexists(path)):
             return None
@@ -207,14 +240,9 @@ class LocalArtifactStore(ArtifactStore):
     def _pack_failed(self, exc: BaseException) -> bool:
         """Whether ``exc`` (raised by a query of the pack, under ``_inline_lock``) says the pack
         is damaged: then it is closed and set aside, as one found damaged when opened."""
-        import sqlite3
-
         if not is_damage(exc):
             return False
-        db, self._inline_db = self._inline_db, None
-        if db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                db.close()
+        self._close_pack()
         self._set_aside(os.path.join(self._root, INLINE_DB), str(exc))
         return True
 
@@ -303,6 +331,8 @@ class LocalArtifactStore(ArtifactStore):
                         except BaseException:
                             rollback(db)
                             raise
+                        if attempt == 1 and self._pack_replaced():
+                            continue  # committed to a file moved away meanwhile: again, in its successor
                         break
                     except sqlite3.DatabaseError as exc:
                         if attempt == 2 or not self._pack_failed(exc):
@@ -387,12 +417,16 @@ class LocalArtifactStore(ArtifactStore):
         release the pack's lock, taken by :meth:`_commit_inline_soon`."""
         try:
             db.execute("COMMIT")
+            # Committed to a pack file moved away meanwhile (see _pack): left pending, so
+            # that sync() commits them again in the pack now at its path.
+            replaced = self._pack_replaced()
         except BaseException:
             rollback(db)
             raise
         finally:
             self._inline_lock.release()
-        self._committed(pending)
+        if not replaced:
+            self._committed(pending)
 
     def _spill(self, digest: str) -> bool:
         """Give an inline artifact its file too (for readers that need a path); False when it
@@ -967,7 +1001,7 @@ class LocalArtifactStore(ArtifactStore):
             with self._inline_lock:
                 if self._inline_db is not None:
                     self._inline_db.close()
-                    self._inline_db = None
+                    self._inline_db = self._inline_id = None
 
 
 def _insert_blobs(db: sqlite3.Connection, pending: dict[str, bytes], now: float) -> None:
@@ -999,6 +1033,15 @@ def _open_pack(path: str, wal_wait: float = 60.0) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    """The (device, inode) of the file at ``path``; None when there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _size(path: str) -> int | None:
