@@ -325,22 +325,48 @@ def test_many_short_steps_on_dask_record_every_output_in_place(zenrunner, cluste
     }
 
 
-def test_a_store_made_again_under_a_long_lived_cluster_keeps_what_its_workers_write(zenrunner, cluster):
+LARGE = """
+    import numpy as np
+    from zenrun import pipeline, step
+
+    @step
+    def large() -> np.ndarray:
+        return np.arange(100_000, dtype=np.float64)
+
+    @step
+    def total(data: np.ndarray) -> float:
+        return float(data.sum())
+
+    @pipeline
+    def grows():
+        total(large())
+"""
+
+
+def test_a_store_made_again_under_a_long_lived_cluster_keeps_what_its_workers_write(zenrunner):
     """The workers of a cluster outlive sessions and keep the store's inline pack open: a
     store deleted and made again at the same path (``rm -rf .zenrun``) got its small outputs
     written to the deleted pack, confirmed, recorded, and lost (``--store-check``: every
-    artifact missing; each cache hit a warned miss)."""
-    zenrunner.makepyfile(pipeline_many=MANY)
-    address = ("--orchestrator", "dask", "--dask-address", cluster.scheduler_address)
-    assert zenrunner.run(*address).ret == 0
-    shutil.rmtree(zenrunner.store)
-    result = zenrunner.run(*address)
-    assert result.ret == 0, result.stdout + result.stderr
-    check = zenrunner.run("--store-check")
-    assert check.ret == 0, check.stdout.str()
-    check.stdout.fnmatch_lines(["*0 recorded but missing*"])
-    again = zenrunner.run("-v", *address)
-    assert again.ret == 0 and "missing or corrupt" not in again.stdout.str(), again.stdout.str()
+    artifact missing; each cache hit a warned miss), and a large one failed its step with
+    ``FileNotFoundError`` (the folders its store object had made were gone)."""
+    from distributed import LocalCluster
+
+    zenrunner.makepyfile(pipeline_many=MANY, pipeline_large=LARGE)
+    # One worker: it ran the first session's steps, and runs the second's.
+    local = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        address = ("--orchestrator", "dask", "--dask-address", local.scheduler_address)
+        assert zenrunner.run(*address).ret == 0
+        shutil.rmtree(zenrunner.store)
+        result = zenrunner.run(*address)
+        assert result.ret == 0, result.stdout + result.stderr
+        check = zenrunner.run("--store-check")
+        assert check.ret == 0, check.stdout.str()
+        check.stdout.fnmatch_lines(["*0 recorded but missing*"])
+        again = zenrunner.run("-v", *address)
+        assert again.ret == 0 and "missing or corrupt" not in again.stdout.str(), again.stdout.str()
+    finally:
+        local.close()
 
 
 TOO_LARGE = """

@@ -1684,3 +1684,30 @@ def test_a_pack_replaced_under_an_open_store_gets_its_next_artifacts(tmp_path, r
             reader.close()
     finally:
         store.close()
+
+
+def test_a_store_deleted_and_made_again_under_an_open_store_gets_its_next_files(tmp_path):
+    """A store object remembers the folders it made (``artifacts/ab/``): after the store was
+    deleted and made again under it (a Dask worker outlives sessions), each output written
+    as a file failed its step with ``FileNotFoundError`` on a temporary file, until the
+    process ended. Its folders are made again."""
+    root = tmp_path / "store" / "artifacts"
+    store = LocalArtifactStore(root)
+    small, large = b"s" * 100, b"l" * (4 << 20)
+    try:
+        for data in (small, large):
+            store.put(data)
+        store.put_file(lambda f: f.write(b"streamed"))
+        store.sync()
+        shutil.rmtree(tmp_path / "store")
+        digests = [
+            store.put(small)[0],
+            store.put(large)[0],
+            store.put_file(lambda f: f.write(b"streamed"))[0],
+        ]
+        store.sync()
+        reader = LocalArtifactStore(root)
+        assert [reader.get(d) for d in digests] == [small, large, b"streamed"]
+        reader.close()
+    finally:
+        store.close()

@@ -601,12 +601,20 @@ class LocalArtifactStore(ArtifactStore):
         if digest[:2] not in self._known_dirs:
             os.makedirs(directory, exist_ok=True)
             self._known_dirs.add(digest[:2])
+        remade = False
         while True:  # what tempfile.mkstemp does, without its per-call Python overhead
             tmp = f"{directory}/.tmp-{os.getpid()}-{next(_tmp_counter)}"
             try:
                 return os.open(tmp, _TMP_FLAGS, 0o600), tmp
             except FileExistsError:  # left by a crashed process that had our pid
                 continue
+            except FileNotFoundError:
+                # The folder is gone since this object made it: the store was deleted and
+                # made again under a process that outlives sessions (a Dask worker).
+                if remade:
+                    raise
+                remade = True
+                os.makedirs(directory, exist_ok=True)
 
     def _write_tmp(self, digest: str, data: bytes) -> tuple[int, str]:
         """``data`` in a new temporary file beside its target; returns its open fd and path."""
@@ -633,7 +641,14 @@ class LocalArtifactStore(ArtifactStore):
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except FileNotFoundError:
+                if not os.path.exists(tmp):
+                    raise
+                # Its folder is gone since this object made it (see _open_tmp): made again.
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
