@@ -696,3 +696,53 @@ def test_a_journal_damaged_in_the_middle_is_said_checked_repaired_or_restarted(z
     assert zenrunner.run("--store-check").ret == 0
     result = zenrunner.run("-q")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
+
+
+RESTARTED_MEANWHILE = """
+import os, subprocess, sys
+import zenrun
+from zenrun import pipeline, step
+
+@step
+def score(lr: float) -> None:
+    for epoch in range(3):
+        marker = os.path.join(os.path.dirname(__file__), "restarted")
+        if epoch == 1 and not os.environ.get("OTHER_SESSION") and not os.path.exists(marker):
+            open(marker, "w").close()
+            # another session, in another terminal, restarts the study while this trial runs
+            other = subprocess.run(
+                [sys.executable, "-m", "zenrun", "-q", "--search-restart"],
+                cwd=os.path.dirname(__file__), env={**os.environ, "OTHER_SESSION": "1"},
+                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            )
+            assert other.returncode == 0, other.stdout + other.stderr
+        zenrun.report(lr * epoch, step=epoch)
+    zenrun.log_metadata(accuracy=lr)
+
+@zenrun.mark.search(
+    {"lr": zenrun.search.float(0, 1)}, trials=3, metric="accuracy", sampler="random", seed=1, pruner="median"
+)
+@pipeline
+def tune(lr):
+    score(lr)
+"""
+
+
+def test_a_study_another_session_restarts_meanwhile_stops_saying_so(zenrunner):
+    """Another session's ``--search-restart`` deletes the study while this one runs it: the
+    running trial's run is recorded, the trials not started are skipped saying why, and the
+    session ends normally (each later trial, the study's table and the step's
+    ``zenrun.report`` were an INTERNALERROR or a failure on Optuna's ``KeyError: 'Record
+    does not exist.'``)."""
+    zenrunner.makepyfile(pipeline_tune=RESTARTED_MEANWHILE)
+    result = zenrunner.run("-rs")
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == 0, out
+    assert "INTERNALERROR" not in out and "KeyError" not in out, out
+    result.assert_outcomes(passed=1, skipped=2)
+    result.fnmatch_lines(["*study tune stopped: it was deleted by another session (--search-restart)*"])
+    runs = read_store(zenrunner.store).get_runs()
+    assert sorted(r.status for r in runs) == ["completed"] * 4  # 3 by the other session, 1 here
+    shown = zenrunner.run("--show", "tune")  # the new study, the other session's
+    assert shown.ret == 0
+    shown.fnmatch_lines(["3 complete, 0 pruned, 0 failed*"])

@@ -254,10 +254,16 @@ class TrialHandle:
         """Record ``value`` at ``step``; whether the pruner says the trial should stop."""
         import optuna
 
-        study = _load_study(self.storage, self.study, self.pruner)
-        trial = optuna.trial.Trial(study, self.trial_id)
-        trial.report(value, step)
-        return self.pruner is not None and bool(trial.should_prune())
+        try:
+            study = _load_study(self.storage, self.study, self.pruner)
+            trial = optuna.trial.Trial(study, self.trial_id)
+            trial.report(value, step)
+            return self.pruner is not None and bool(trial.should_prune())
+        except KeyError:
+            # The study was deleted meanwhile (another session's --search-restart): there is
+            # nothing left to prune against; the step goes on and its run is recorded (the
+            # trial's end says the study is gone).
+            return False
 
 
 _studies: dict[tuple[str, str, str], Any] = {}

@@ -207,6 +207,13 @@ def make_sampler(spec: SearchSpec, offset: int) -> Any:
     return made
 
 
+#: Why a study stops when another session (its ``--search-restart``) deleted it meanwhile.
+DELETED = (
+    "it was deleted by another session (--search-restart) while this one ran it; "
+    "the trials this session had not started are not run (zenrun --show {name} shows the new study)"
+)
+
+
 class Study:
     """One study of the session: a searched item (``hpo[iris]``) and its Optuna study."""
 
@@ -238,6 +245,12 @@ class Study:
         self.again: dict[str, dict[str, Any]] = {}  # slot -> params to run again
         self.stopped: str | None = None  # why no more trial starts (a metric no step logs)
         self.ran = 0
+
+    def deleted(self) -> str:
+        """Stop the study: another session deleted it while this one ran it (Optuna's storage
+        raises ``KeyError`` for a study or trial it no longer has). Returns the reason."""
+        self.stopped = DELETED.format(name=self.name)
+        return self.stopped
 
     def open(self) -> Any:
         if self.study is None:
@@ -388,6 +401,15 @@ class Study:
         except RuntimeError as exc:  # GridSampler calls study.stop() when the grid is done
             if "optimization loop" not in str(exc) and "inside an objective" not in str(exc):
                 raise
+        except KeyError:  # the study was deleted meanwhile: its run is recorded, not the trial
+            import logging
+
+            logging.getLogger("zenrun").warning(
+                "study %s: trial %s: its result is not recorded in the study: %s",
+                self.name,
+                getattr(trial, "number", trial),
+                self.deleted(),
+            )
         except ValueError as exc:  # another session took it for killed and failed it meanwhile
             import logging
 
@@ -527,7 +549,13 @@ class SearchSession:
         except Exception as exc:
             self._raise_damaged(exc)
             raise
-        elsewhere = study.taken_elsewhere(slot) if slot not in study.done else None
+        try:
+            elsewhere = study.taken_elsewhere(slot) if slot not in study.done else None
+            trial = None if elsewhere is not None or slot in study.done else study.ask(slot)
+        except KeyError:
+            reason = study.deleted()
+            item.add_marker(Mark("skip", (), {"reason": f"study {study.name} stopped: {reason}"}))
+            return
         if elsewhere is not None:
             item.add_marker(Mark("skip", (), {"reason": f"study {study.name}: {slot} is {elsewhere}"}))
             return
@@ -543,7 +571,7 @@ class SearchSession:
                 )
             )
             return
-        trial = study.ask(slot)
+        assert trial is not None  # neither taken elsewhere nor done: asked above
         for name in study.spec.space:
             item.params[name] = trial.params[name]
         from zenrun.search import TrialHandle
@@ -611,7 +639,11 @@ class SearchSession:
         width = getattr(terminalreporter.tw, "width", 100)
         for study in shown:
             terminalreporter.tw.sep("=", f"study {study.name}")
-            for line in study_lines(study.study, study.spec.metrics, width):
+            try:
+                lines = study_lines(study.study, study.spec.metrics, width)
+            except KeyError:
+                lines = [DELETED.format(name=study.name)]
+            for line in lines:
                 terminalreporter.tw.line(line)
 
     @hookimpl(tryfirst=True)
