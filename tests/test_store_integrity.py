@@ -4,6 +4,7 @@ databases, read-only stores, full disks, dead run owners, bad configuration, gc.
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import functools
 import json
@@ -1588,3 +1589,67 @@ def test_a_repair_keeps_what_deleted_computing_records_logged(tmp_path):
     assert _sql(tmp_path / "rebuilt.db", "SELECT * FROM removed_runs_metadata") == [
         ("key", 1, '{"acc": 0.5}')
     ]
+
+
+WAITS_FOR_GO = """
+import os, time
+from zenrun import pipeline, step
+
+@step
+def work() -> int:
+    open("started", "w").close()
+    deadline = time.monotonic() + 120
+    while not os.path.exists("go") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return 7
+
+@pipeline
+def waits():
+    work()
+"""
+
+
+def _wait_for(path, proc):
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_store_repair_refuses_a_store_another_process_is_running_in(zenrunner):
+    """``--store-repair`` replaces metadata.db (rebuilt) and cache.db (removed): a zenrun
+    process running meanwhile went on recording into the files it had open, so its run,
+    completed, was lost (left ``running``, then ``failed`` as its owner died). It is refused
+    while another process has the store open, naming it, and repairs once it ended."""
+    zenrunner.makepyfile(pipeline_waits=WAITS_FOR_GO)
+    (zenrunner.path / "go").touch()
+    assert zenrunner.run("-q").ret == 0  # the store, with a table a running zenrun never reads
+    (zenrunner.path / "go").unlink()
+    (zenrunner.path / "started").unlink()
+    db = zenrunner.store / "metadata.db"
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute("CREATE TABLE notes (body BLOB)")
+        con.executemany("INSERT INTO notes VALUES (?)", [(os.urandom(3000),) for _ in range(20)])
+        con.commit()
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root, page = (
+            con.execute("SELECT rootpage FROM sqlite_master WHERE name='notes'").fetchone()[0],
+            (con.execute("PRAGMA page_size").fetchone()[0]),
+        )
+    running = zenrunner.popen([sys.executable, "-m", "zenrun", "-q", "--no-cache"], stdin=subprocess.DEVNULL)
+    try:
+        _wait_for(zenrunner.path / "started", running)
+        with open(db, "r+b") as f:  # that table's root page damaged
+            f.seek((root - 1) * page)
+            f.write(os.urandom(page))
+        refused = zenrunner.run("--store-repair")
+        assert refused.ret == 4, refused.stdout.str() + refused.stderr.str()
+        assert "is in use by 1 zenrun process(es)" in refused.stderr.str(), refused.stderr.str()
+        assert not list(zenrunner.store.glob("metadata.db.corrupt-*"))
+    finally:
+        (zenrunner.path / "go").touch()
+        out, err = running.communicate(timeout=120)
+    assert running.returncode == 0, out + err
+    assert zenrunner.run("--store-repair").ret == 0  # it ended: repaired
+    assert [r.status for r in read_store(zenrunner.store).get_runs()] == ["completed", "completed"]

@@ -441,13 +441,15 @@ def store_repair(store: Path, verify: bool = False) -> int:
             raise StoreNotAFileError(store / name)
     repaired = False
     cache = store / "cache.db"
+    path = store / "metadata.db"
     problem = _integrity(cache)
+    if problem is not None or _integrity(path) is not None:
+        _refuse_in_use(store)
     if problem is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{cache}{suffix}").unlink(missing_ok=True)
         print(f"cache.db was damaged ({problem}): removed; the next run starts an empty one")
         repaired = True
-    path = store / "metadata.db"
     problem = _integrity(path)
     if problem is not None:
         aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -625,6 +627,22 @@ def _retag_entries(cache: Path, old: str, new: str) -> int:
         finally:
             db.close()
     return len(changed)
+
+
+def _refuse_in_use(store: Path) -> None:
+    """A usage error when another zenrun process has ``store`` open. A repair replaces
+    metadata.db (rebuilt) and cache.db (removed): such a process goes on writing to the files
+    it opened, and every record it makes afterwards is lost (a run that completed then shows
+    failed, its steps gone)."""
+    from zenrun.metadata.sqlite import held_elsewhere
+
+    users = sorted(set(held_elsewhere(store / "runs")))  # a process holds its run's lock and a spare
+    if users:
+        raise UsageError(
+            f"the store {store} is in use by {len(users)} zenrun process(es) (host pid: "
+            f"{', '.join(users[:5])}): --store-repair replaces the files they write "
+            "to, and what they record afterwards would be lost; repair it once they ended"
+        )
 
 
 def _rebuild_in_place(path: Path, aside: Path) -> dict[str, int]:

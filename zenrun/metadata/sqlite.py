@@ -1210,6 +1210,40 @@ def _owner_line() -> bytes:
     return f"{hostname()} {os.getpid()}\n".encode()
 
 
+def held_elsewhere(lock_dir: Path) -> list[str]:
+    """What the lock files of ``lock_dir`` (a store's ``runs/``) that other processes hold
+    say (host and pid): their runs still running, and the spares kept by processes that
+    have the store open for their next run. Something that replaces the store's database
+    files (``--store-repair``) asks first: such a process goes on writing to the file it
+    opened, and what it records afterwards is lost. Lock files this process holds are not
+    tested (closing a descriptor of a file drops this process's lock on it)."""
+    try:
+        names = sorted(os.listdir(lock_dir))
+    except OSError:
+        return []
+    with _spares_lock:
+        ours = set(_HELD_LOCKS) | {path for _, path in _SPARE_LOCKS.values()}
+    folder = real_path(str(lock_dir))
+    held = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if path in ours:
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):  # held (not: no locks here)
+                    held.append(os.read(fd, 200).decode(errors="replace").strip() or name)
+        finally:
+            os.close(fd)
+    return held
+
+
 def _keep_spare(folder: str, fd: int, spare: str) -> None:
     """(Under ``_spares_lock``.) Keep ``spare`` (locked through ``fd``) for the next run in
     ``folder``, the spare of the store least recently used given up (its file left free)
