@@ -753,6 +753,39 @@ def test_current_test_variable_names_the_item_and_its_phase(zenrunner, monkeypat
     assert "ZENRUN_CURRENT_TEST" not in os.environ
 
 
+def test_current_test_variable_is_not_set_while_items_run_together(zenrunner, monkeypatch):
+    """With items run together (``--dist threads``) no one item is the current one: the
+    variable is not set (it named whichever item was set up last, and the first item torn
+    down unset it under the others), and it is no change of the items' environment."""
+    monkeypatch.delenv("ZENRUN_CURRENT_TEST", raising=False)
+    zenrunner.makepyfile(
+        pipeline_together="""
+        import os
+        import zenrun
+        from zenrun import pipeline, step
+
+        @zenrun.fixture
+        def seen_in_setup():
+            return os.environ.get("ZENRUN_CURRENT_TEST")
+
+        @step
+        def look(at_setup) -> None:
+            print("SEEN", at_setup, os.environ.get("ZENRUN_CURRENT_TEST"))
+
+        @pipeline
+        @zenrun.mark.parametrize("n", [1, 2, 3])
+        def p(n, seen_in_setup):
+            look(seen_in_setup)
+        """
+    )
+    result = zenrunner.runzenrun_inprocess(
+        "-s", "--no-cache", "-n", "2", "--dist", "threads", "-p", "no:results"
+    )
+    assert result.ret == 0, result.stdout.str()
+    assert result.stdout.str().count("SEEN None None") == 3, result.stdout.str()
+    assert "ZENRUN_CURRENT_TEST" not in os.environ
+
+
 def test_a_fixture_value_given_to_a_step_is_freed_when_its_item_is_done(zenrunner):
     """As pytest's test_fixture_values_leak, with the value an input of a step: the next
     item does not find it alive (the flushing thread held the finished run, and with it its

@@ -74,6 +74,7 @@ from zenrun.metadata.records import (
 from zenrun.protocols import RUN_TIME_FORMAT, ArtifactStoreError, later_run_name
 from zenrun.replay import REPLAY_MIN_STEPS
 from zenrun.runner import (
+    CURRENT_TEST_VAR,
     InputArtifactError,
     InputSource,
     StepCallHooks,
@@ -321,6 +322,7 @@ class PipelineExecution:
             # (one comparison in C when nothing changed: the variables decoded only otherwise)
             changes: dict[str, str | None] = {k: v for k, v in os.environ.items() if startup.get(k) != v}
             changes.update({k: None for k in startup if k not in os.environ})
+            changes.pop(CURRENT_TEST_VAR, None)  # the session's, not the item's fixtures'
             self.environ_changes = changes or None
         # Taken at the same moment: the random generators as the item's fixtures seeded them,
         # which each of its steps starts from, wherever it runs (zenrun.randomstate).

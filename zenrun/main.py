@@ -50,7 +50,7 @@ from zenrun.reports import (
     whole_crash_message,
 )
 from zenrun.runconfig import SharedSteps
-from zenrun.runner import assertion_settings, post_mortem, user_traceback
+from zenrun.runner import CURRENT_TEST_VAR, assertion_settings, post_mortem, user_traceback
 from zenrun.skipping import evaluate_skip, evaluate_xfail, raised_matches
 from zenrun.sources import real_function
 from zenrun.stepcontext import item_phase, to_json_value
@@ -677,7 +677,12 @@ def _main(config: Config, session: Session) -> int:
     # meanwhile: a worker process forked there would inherit it off.
     freeze_made_since()
     if hasattr(orchestrator, "run_many"):  # -n, dask: the steps of all items together
-        run_items_together(session, orchestrator)  # type: ignore[arg-type]  # it has run_many
+        global _one_item_at_a_time
+        _one_item_at_a_time = False
+        try:
+            run_items_together(session, orchestrator)  # type: ignore[arg-type]  # it has run_many
+        finally:
+            _one_item_at_a_time = True
     for index, item in enumerate([] if hasattr(orchestrator, "run_many") else session.items):
         report = run_item(session, item, orchestrator)
         session.reports.append(report)
@@ -838,15 +843,17 @@ def _defined_at(item: Item) -> tuple[str, int | None]:
     return _item_location(item)
 
 
-#: As pytest's ``PYTEST_CURRENT_TEST``: the item this process is setting up, running or
-#: tearing down, ``"<nodeid> (<when>)"``, for code that wants to know (a fixture, a helper, a
-#: diagnostic dump); unset once the item is torn down.
-CURRENT_TEST_VAR = "ZENRUN_CURRENT_TEST"
+#: Whether items run one at a time, each setting ``$ZENRUN_CURRENT_TEST`` (not while
+#: :func:`run_items_together` runs them all at once: no one item is the current one).
+_one_item_at_a_time = True
 
 
 def set_current_test(item: Item | None, when: str | None = None) -> None:
-    """Set ``$ZENRUN_CURRENT_TEST`` to ``item``'s id and phase (``setup``, ``call``,
-    ``teardown``), or unset it (``item`` None)."""
+    """Set ``$ZENRUN_CURRENT_TEST`` (pytest's ``PYTEST_CURRENT_TEST``) to ``item``'s id and
+    phase (``setup``, ``call``, ``teardown``), ``"<nodeid> (<when>)"``, for code that wants
+    to know (a fixture, a helper, a diagnostic dump); or unset it (``item`` None)."""
+    if not _one_item_at_a_time:
+        return
     if item is None or when is None:
         os.environ.pop(CURRENT_TEST_VAR, None)
     else:  # as pytest: an environment value cannot hold a null byte

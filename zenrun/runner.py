@@ -852,6 +852,12 @@ def _values_differing(task: StepTask, materializers: Any) -> str | None:
     )
 
 
+#: As pytest's ``PYTEST_CURRENT_TEST``: the item the zenrun process is setting up, running or
+#: tearing down (``zenrun.main`` sets it). The session's, not an item's environment: never
+#: among the variables an item's fixtures changed, which its steps are given elsewhere.
+CURRENT_TEST_VAR = "ZENRUN_CURRENT_TEST"
+
+
 def _apply_item_environ(task: StepTask) -> dict[str, str | None]:
     """Give ``os.environ`` the item's changes; returns what undoes them."""
     changes = task.environ or {}
