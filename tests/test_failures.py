@@ -290,6 +290,23 @@ def test_a_conftest_failing_while_collecting_fails_its_directory(zenrunner):
     result.assert_outcomes(errors=1)
 
 
+def test_a_failed_conftest_fails_its_directory_whichever_argument_reaches_it(zenrunner):
+    """Its error is reported once, and no file below it is collected when a second argument
+    reaches its directory again (it was collected then, and run without the conftest)."""
+    zenrunner.makeconftest("raise ImportError('nope')\n", directory="sub/c")
+    zenrunner.makepyfile(
+        **{
+            "sub/c/pipeline_a": "from zenrun import pipeline\n\n@pipeline\ndef a():\n    pass\n",
+            "sub/pipeline_ok": "from zenrun import pipeline\n\n@pipeline\ndef ok():\n    pass\n",
+        }
+    )
+    result = zenrunner.run(
+        "sub", "sub", "--keep-duplicates", "--continue-on-collection-errors", inprocess=True
+    )
+    result.assert_outcomes(passed=2, errors=1)
+    assert "pipeline_a.py" not in result.stdout.str(), result.stdout.str()
+
+
 def test_a_conftest_skipping_while_collecting_skips_its_directory(zenrunner):
     # As pytest: importorskip / skip(allow_module_level=True) in a conftest met while
     # collecting skips the directory, reported once at the conftest's line.

@@ -17,7 +17,7 @@ import inspect
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import field
 from pathlib import Path
 from types import ModuleType
@@ -487,6 +487,9 @@ class Session:
         self.startpath = getattr(config, "invocation_dir", None) or Path.cwd()
         #: Directories a ``zenrun_collect_file`` hook skipped (``zenrun.skip()``): not collected further.
         self.skipped_dirs: set[Path] = set()
+        #: Directories whose conftest failed to import or register: nothing below them is
+        #: collected, whichever argument reaches them (the conftest is reported once).
+        self.failed_conftest_dirs: set[Path] = set()
         #: Files every ``zenrun_collect_file`` passed over (not modules of pipelines).
         self.uncollected: set[Path] = set()
         self.exit_message: str | None = None  # zenrun.exit() ended the session: "Exit: <reason>"
@@ -501,6 +504,7 @@ class Session:
         self.keywords: dict[str, Any] = {}
         for path, message in config.stash.pop("conftest_errors", []):
             self.add_collection_error(path, message)
+            self.failed_conftest_dirs.add(path.parent)
         if asserts_off_warned(config):  # python -O: asserts pass
             self.warn(f"{config.inipath or config.rootpath}\n  ZenrunConfigWarning: {_ASSERTS_OFF}\n")
         for name, reason in getattr(config.pluginmanager, "skipped_plugins", ()):
@@ -721,9 +725,7 @@ class Session:
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, directory, self)
         self._attach_output(errors_before, capture)
-        if len(self.collection_errors) > errors_before or not self.skipped_dirs.isdisjoint(
-            [directory, *directory.parents]
-        ):
+        if len(self.collection_errors) > errors_before or self._left_out([directory, *directory.parents]):
             # As pytest: a conftest that fails to import fails its directory's collection;
             # nothing below it is collected (with --continue-on-collection-errors too),
             # rather than run without the fixtures and hooks it defines; one that skips
@@ -766,6 +768,12 @@ class Session:
             ):
                 yield path
 
+    def _left_out(self, directories: Iterable[Path]) -> bool:
+        """Whether one of ``directories`` was skipped, or has a conftest that failed."""
+        return not (
+            self.skipped_dirs.isdisjoint(directories) and self.failed_conftest_dirs.isdisjoint(directories)
+        )
+
     def _other_collectors(self) -> bool:
         """Whether a plugin besides zenrun's collect module implements zenrun_collect_file."""
         own = sys.modules[__name__]
@@ -778,7 +786,7 @@ class Session:
         errors_before = len(self.collection_errors)
         with capturing(self.config.stash.get("capture")) as capture, _warnings_recorded(self):
             load_conftests(self.config, path.parent, self)
-            if len(self.collection_errors) > errors_before or not self.skipped_dirs.isdisjoint(
+            if len(self.collection_errors) > errors_before or self._left_out(
                 path.parents
             ):  # its conftest failed, or skipped its directory
                 results: list[Any] = []
@@ -954,6 +962,7 @@ def load_conftests(config: Any, directory: Path, session: Session | None = None)
             message = user_traceback(exc, _tbstyle(config))
             if session is not None:
                 session.add_collection_error(path, message)
+                session.failed_conftest_dirs.add(folder)
                 from zenrun.runner import post_mortem  # --pdb: the debugger in the conftest
 
                 post_mortem(exc, message, {})
@@ -1029,6 +1038,7 @@ def _conftest_registration_error(config: Any, session: Session | None, path: Pat
     message = f"error while registering conftest as a plugin:\n{where.rstrip()}"
     if session is not None:
         session.add_collection_error(path, message)
+        session.failed_conftest_dirs.add(path.parent)
     elif config.stash.get("lenient_conftests"):
         config.stash.setdefault("conftest_errors", []).append((path, message))
     else:
