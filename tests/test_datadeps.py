@@ -19,6 +19,7 @@ import threading
 import time
 import types
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -1409,6 +1410,44 @@ def test_what_a_module_imported_by_a_run_time_name_imports_is_data_too(zenrunner
     run_ok(zenrunner)
     assert value(zenrunner, "first", "deep") == 15
     assert value(zenrunner, "second", "deep") == 1500
+
+
+def test_a_library_module_loaded_by_a_run_time_name_is_not_read_for_its_imports(zenrunner, monkeypatch):
+    """pandas asks ``importlib.import_module`` for its optional dependencies at every call: a
+    library's module is not parsed and its imports not looked up (a search of ``sys.path``
+    for each one not loaded yet, at every call); a project module still is."""
+    import zenrun.datadeps as datadeps
+
+    read: list[str] = []
+    original = datadeps._imported_names
+
+    def imported_names(source, package):
+        read.append(source)
+        return original(source, package)
+
+    monkeypatch.setattr(datadeps, "_imported_names", imported_names)
+    zenrunner.makepyfile(
+        mine_mod="import json\n",
+        pipeline_lib="""
+        from zenrun import pipeline, step
+        import importlib
+
+        @step
+        def load() -> int:
+            for _ in range(3):
+                importlib.import_module("json" + ".decoder")
+                importlib.import_module("email" + ".parser")
+            importlib.import_module("mine" + "_mod")
+            return 1
+
+        @pipeline
+        def lib():
+            load()
+        """,
+    )
+    result = zenrunner.runzenrun_inprocess("--no-cache", "-p", "no:results")
+    assert result.ret == 0, result.stdout.str()
+    assert {Path(p).name for p in read} == {"mine_mod.py"}, read
 
 
 def test_what_a_module_run_from_its_file_imports_is_data_too(zenrunner):

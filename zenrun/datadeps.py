@@ -1006,25 +1006,31 @@ def _add_imported_modules(recorder: Recorder, source: str, package: str | None, 
     as it is: recording only its own file made an edit of ``layers.py`` a stale hit. They
     are read from its source (the import system opens them only the first time, not for a
     step finding the module in ``sys.modules``, and an import inside a function only when
-    it runs), transitively, as far as the project goes.
+    it runs), transitively, as far as the project goes: a library's module (pandas asks
+    ``import_module`` for its optional dependencies at every call) is not read at all.
     """
+    if not _in_project(recorder.places, source):
+        return
     for name in _imported_names(source, package):
         if name in seen:
             continue
         seen.add(name)
         file = _module_file(name)
-        if file is None:
-            continue
-        places = recorder.places
-        if file.startswith(places.skip) or (
-            file.startswith(places.outside) and not file.startswith(places.inside)
-        ):
+        if file is None or not _in_project(recorder.places, file):
             continue  # a library or a system module: not the project's
         recorder.add_file(file, code_as_data=True)
         if file.endswith(".py"):
             _add_imported_modules(
                 recorder, file, name if file.endswith("__init__.py") else name.rpartition(".")[0], seen
             )
+
+
+def _in_project(places: Places, file: str) -> bool:
+    """Whether ``file`` is the project's: not a library's or the system's."""
+    return not (
+        file.startswith(places.skip)
+        or (file.startswith(places.outside) and not file.startswith(places.inside))
+    )
 
 
 def _module_file(name: str) -> str | None:
