@@ -916,6 +916,34 @@ def p3(prepare):
     )
 
 
+def test_a_session_parameter_whose_hash_raises_is_grouped_by_its_position(zenrunner):
+    """A value whose ``__hash__`` raises something else than ``TypeError`` is grouped as an
+    unhashable one, by its index (it crashed the items' ordering)."""
+    zenrunner.makepyfile(
+        pipeline_badhash=STEPS
+        + """
+class Odd:
+    def __hash__(self):
+        raise ValueError("no hash for you")
+
+    def __repr__(self):
+        return "Odd()"
+
+@zenrun.fixture(scope="session")
+def prepare(request):
+    return request.param
+
+@zenrun.mark.parametrize("prepare", [Odd(), "b"], indirect=True, scope="session")
+@pipeline
+def p(prepare):
+    emit(str(prepare))
+"""
+    )
+    result = zenrunner.runzenrun_inprocess("--collect-only", "-q")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["pipeline_badhash.py::p[prepare0]", "pipeline_badhash.py::p[b]"])
+
+
 def test_request_fixturenames_lists_what_getfixturevalue_set_up(zenrunner):
     """``request.fixturenames`` has the fixtures asked for with ``getfixturevalue``, after the
     item's closure, as pytest's (they were left out)."""

@@ -1511,7 +1511,7 @@ class _ParamKey:
         self.by_index = False
         try:
             self.hash = hash(value)
-        except TypeError:
+        except Exception:  # unhashable, or a __hash__ that raises another error
             self.value, self.by_index, self.hash = index, True, hash(index)
 
     def __hash__(self) -> int:
