@@ -873,7 +873,10 @@ def _isolated(
 ) -> Iterator[None]:
     """Process state an in-process run may change, restored afterwards (``keep_modules``:
     but the project's modules it imported, which a config kept for the test still uses)."""
-    roots = tuple({str(project), str(project.resolve())})
+    # Modules the run imports from the test's temporary area (the project, and what else the
+    # test made beside it under the same base: ``tmp_path_factory.mktemp("site")`` put on
+    # sys.path) are the test's: left loaded, a later test's ``foo`` would be this one's.
+    roots = tuple({str(p) for base in (project, project.parent) for p in (base, base.resolve())})
     saved_modules = dict(sys.modules)
     # The project's conftests must be imported afresh: hide same-named modules (the host
     # suite's conftest). A project module the test imported itself stays, as pytester's:
