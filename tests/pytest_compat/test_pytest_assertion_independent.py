@@ -70,9 +70,8 @@ import re
 import textwrap
 from typing import Any
 
+import porting
 import pytest
-
-from tests.pytest_compat import porting
 
 NO_TRUNC = ("-o", "truncation_limit_lines=0", "-o", "truncation_limit_chars=0")
 VERB = {-1: ("-q",), 0: (), 1: ("-v",), 2: ("-vv",), 3: ("-vvv",)}

@@ -61,8 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.pytest_compat.porting import pipelines
+from porting import pipelines
 
 # ---------------------------------------------------------------------------------------------
 # helpers

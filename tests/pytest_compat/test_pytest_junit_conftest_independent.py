@@ -74,8 +74,7 @@ from typing import Any
 from xml.dom import minidom
 
 import pytest
-
-from tests.pytest_compat.porting import bodies, module_name, pipelines
+from porting import bodies, module_name, pipelines
 
 families = pytest.mark.parametrize("xunit_family", ["xunit1", "xunit2"])
 

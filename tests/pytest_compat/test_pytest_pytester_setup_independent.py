@@ -58,9 +58,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import porting
 import pytest
 
-from tests.pytest_compat import porting
 from zenrun import ExitCode
 from zenrun.testing import HookRecorder, LineMatcher, RunResult
 

@@ -81,8 +81,7 @@ import os
 import sys
 
 import pytest
-
-from tests.pytest_compat.porting import bodies, pipelines
+from porting import bodies, pipelines
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
