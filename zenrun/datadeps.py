@@ -219,6 +219,13 @@ class Places:
             return True
         return not path.startswith(self.outside)
 
+    def in_project(self, path: str) -> bool:
+        """Whether the absolute ``path`` is the project's: not in a library's or the system's
+        folders (:meth:`Recorder.add_file` asks the same, inline: it runs at every read)."""
+        return not (
+            path.startswith(self.skip) or (path.startswith(self.outside) and not path.startswith(self.inside))
+        )
+
     def name(self, path: str) -> str:
         """``path`` relative to the rootdir (``/``-separated) when inside it, else absolute."""
         for root in self.roots:
@@ -1009,28 +1016,20 @@ def _add_imported_modules(recorder: Recorder, source: str, package: str | None, 
     it runs), transitively, as far as the project goes: a library's module (pandas asks
     ``import_module`` for its optional dependencies at every call) is not read at all.
     """
-    if not _in_project(recorder.places, source):
+    if not recorder.places.in_project(source):
         return
     for name in _imported_names(source, package):
         if name in seen:
             continue
         seen.add(name)
         file = _module_file(name)
-        if file is None or not _in_project(recorder.places, file):
+        if file is None or not recorder.places.in_project(file):
             continue  # a library or a system module: not the project's
         recorder.add_file(file, code_as_data=True)
         if file.endswith(".py"):
             _add_imported_modules(
                 recorder, file, name if file.endswith("__init__.py") else name.rpartition(".")[0], seen
             )
-
-
-def _in_project(places: Places, file: str) -> bool:
-    """Whether ``file`` is the project's: not a library's or the system's."""
-    return not (
-        file.startswith(places.skip)
-        or (file.startswith(places.outside) and not file.startswith(places.inside))
-    )
 
 
 def _module_file(name: str) -> str | None:
