@@ -498,6 +498,9 @@ def test_foo(invalid_fixture):
         p.write_text(pipelines("def test_foo(): pass"), encoding="utf-8")
         mod = types.ModuleType("myplugin")
         monkeypatch.setitem(sys.modules, "myplugin", mod)
+        # zenrun.main() in this process: a module of that name another test imported the same way
+        # (its own project's) would be this project's file mismatch
+        monkeypatch.delitem(sys.modules, "pipeline_test_plugins_given_as_strings", raising=False)
         assert zenrun.main(args=[str(zenrunner.path), "-p", "no:cacheprovider"], plugins=["myplugin"]) == 0
 
     def test_parametrized_with_bytes_regex(self, zenrunner) -> None:

@@ -2194,6 +2194,9 @@ def test_plugins_given_as_strings_registered(zenrunner, monkeypatch):
     p.write_text(pipelines("def test_foo(): pass"), encoding="utf-8")
     mod = types.ModuleType("myplugin")
     monkeypatch.setitem(sys.modules, "myplugin", mod)
+    # zenrun.main() in this process: a module of that name another test imported the same way
+    # (its own project's) would be this project's file mismatch
+    monkeypatch.delitem(sys.modules, "pipeline_test_plugins_given_as_strings", raising=False)
     assert zenrun.main(args=[str(zenrunner.path)], plugins=["myplugin"]) == 0
     assert zenrun.main([str(zenrunner.path)], plugins=["invalid.module"]) == ExitCode.USAGE_ERROR
 
